@@ -1,0 +1,43 @@
+package io.sourcemesh.proxy.accesslog;
+
+/** Envoy's response flags, with the short codes %RESPONSE_FLAGS% prints (in Envoy's print order). */
+public enum ResponseFlag {
+    FAILED_LOCAL_HEALTH_CHECK("LH"),
+    NO_HEALTHY_UPSTREAM("UH"),
+    UPSTREAM_REQUEST_TIMEOUT("UT"),
+    LOCAL_RESET("LR"),
+    UPSTREAM_REMOTE_RESET("UR"),
+    UPSTREAM_CONNECTION_FAILURE("UF"),
+    UPSTREAM_CONNECTION_TERMINATION("UC"),
+    UPSTREAM_OVERFLOW("UO"),
+    NO_ROUTE_FOUND("NR"),
+    DELAY_INJECTED("DI"),
+    FAULT_INJECTED("FI"),
+    RATE_LIMITED("RL"),
+    UNAUTHORIZED_EXTERNAL_SERVICE("UAEX"),
+    RATELIMIT_SERVICE_ERROR("RLSE"),
+    DOWNSTREAM_CONNECTION_TERMINATION("DC"),
+    UPSTREAM_RETRY_LIMIT_EXCEEDED("URX"),
+    STREAM_IDLE_TIMEOUT("SI"),
+    INVALID_ENVOY_REQUEST_HEADERS("IH"),
+    DOWNSTREAM_PROTOCOL_ERROR("DPE"),
+    UPSTREAM_MAX_STREAM_DURATION_REACHED("UMSDR"),
+    RESPONSE_FROM_CACHE_FILTER("RFCF"),
+    NO_FILTER_CONFIG_FOUND("NFCF"),
+    DURATION_TIMEOUT("DT"),
+    UPSTREAM_PROTOCOL_ERROR("UPE"),
+    NO_CLUSTER_FOUND("NC"),
+    OVERLOAD_MANAGER("OM"),
+    DNS_RESOLUTION_FAILURE("DF"),
+    DROP_OVERLOAD("DO");
+
+    private final String code;
+
+    ResponseFlag(String code) {
+        this.code = code;
+    }
+
+    public String code() {
+        return code;
+    }
+}

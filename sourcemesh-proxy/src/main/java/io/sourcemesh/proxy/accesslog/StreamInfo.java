@@ -1,0 +1,131 @@
+package io.sourcemesh.proxy.accesslog;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetSocketAddress;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Everything known about one stream (an HTTP request/response, or a whole TCP connection for
+ * tcp_proxy), filled in as it progresses and rendered by the access log at its end. Created at
+ * accept (from the connection's addresses) or per request; confined to one event loop, so not
+ * thread-safe. Unset values stay null (Envoy prints "-" in text and null in JSON).
+ */
+public final class StreamInfo {
+    private final long startEpochMillis;
+    private final long startNanos;
+    private long endNanos = -1;
+
+    private InetSocketAddress downstreamLocalAddress;
+    private InetSocketAddress downstreamRemoteAddress;
+    private InetSocketAddress downstreamDirectRemoteAddress;
+    private String requestedServerName;
+    private String protocol;
+
+    private HttpHeaders requestHeaders;
+    private HttpHeaders responseHeaders;
+    private HttpHeaders responseTrailers;
+    private int responseCode;
+    private final EnumSet<ResponseFlag> responseFlags = EnumSet.noneOf(ResponseFlag.class);
+    private String responseCodeDetails;
+    private String connectionTerminationDetails;
+    private String upstreamTransportFailureReason;
+
+    private long bytesReceived;
+    private long bytesSent;
+    private long upstreamServiceTimeMillis = -1;
+
+    private String routeName;
+    private String upstreamClusterName;
+    private InetSocketAddress upstreamHost;
+    private InetSocketAddress upstreamLocalAddress;
+
+    private StreamInfo(long startEpochMillis, long startNanos) {
+        this.startEpochMillis = startEpochMillis;
+        this.startNanos = startNanos;
+    }
+
+    public static StreamInfo start() {
+        return new StreamInfo(System.currentTimeMillis(), System.nanoTime());
+    }
+
+    /** For tests: a stream that started at a fixed instant. */
+    public static StreamInfo startedAt(long epochMillis, long nanos) {
+        return new StreamInfo(epochMillis, nanos);
+    }
+
+    /** Copies the downstream connection's addresses and SNI into a new per-request stream. */
+    public static StreamInfo forRequest(StreamInfo connection) {
+        StreamInfo s = start();
+        s.downstreamLocalAddress = connection.downstreamLocalAddress;
+        s.downstreamRemoteAddress = connection.downstreamRemoteAddress;
+        s.downstreamDirectRemoteAddress = connection.downstreamDirectRemoteAddress;
+        s.requestedServerName = connection.requestedServerName;
+        return s;
+    }
+
+    public long startEpochMillis() { return startEpochMillis; }
+    public long startNanos() { return startNanos; }
+
+    /** Marks the stream complete; the first call wins. */
+    public void end() {
+        if (endNanos < 0) {
+            endNanos = System.nanoTime();
+        }
+    }
+
+    public void endAt(long nanos) { endNanos = nanos; }
+
+    /** Total duration in milliseconds, or -1 while the stream is still open. */
+    public long durationMillis() {
+        return endNanos < 0 ? -1 : (endNanos - startNanos) / 1_000_000;
+    }
+
+    public InetSocketAddress downstreamLocalAddress() { return downstreamLocalAddress; }
+    public StreamInfo downstreamLocalAddress(InetSocketAddress a) { downstreamLocalAddress = a; return this; }
+    public InetSocketAddress downstreamRemoteAddress() { return downstreamRemoteAddress; }
+    public StreamInfo downstreamRemoteAddress(InetSocketAddress a) { downstreamRemoteAddress = a; return this; }
+    public InetSocketAddress downstreamDirectRemoteAddress() { return downstreamDirectRemoteAddress; }
+    public StreamInfo downstreamDirectRemoteAddress(InetSocketAddress a) { downstreamDirectRemoteAddress = a; return this; }
+    public String requestedServerName() { return requestedServerName; }
+    public StreamInfo requestedServerName(String s) { requestedServerName = s; return this; }
+    public String protocol() { return protocol; }
+    public StreamInfo protocol(String p) { protocol = p; return this; }
+
+    public HttpHeaders requestHeaders() { return requestHeaders; }
+    public StreamInfo requestHeaders(HttpHeaders h) { requestHeaders = h; return this; }
+    public HttpHeaders responseHeaders() { return responseHeaders; }
+    public StreamInfo responseHeaders(HttpHeaders h) { responseHeaders = h; return this; }
+    public HttpHeaders responseTrailers() { return responseTrailers; }
+    public StreamInfo responseTrailers(HttpHeaders h) { responseTrailers = h; return this; }
+
+    /** 0 when no response was sent. */
+    public int responseCode() { return responseCode; }
+    public StreamInfo responseCode(int c) { responseCode = c; return this; }
+    public Set<ResponseFlag> responseFlags() { return responseFlags; }
+    public StreamInfo addResponseFlag(ResponseFlag f) { responseFlags.add(f); return this; }
+    public boolean hasResponseFlag(ResponseFlag f) { return responseFlags.contains(f); }
+    public String responseCodeDetails() { return responseCodeDetails; }
+    public StreamInfo responseCodeDetails(String d) { responseCodeDetails = d; return this; }
+    public String connectionTerminationDetails() { return connectionTerminationDetails; }
+    public StreamInfo connectionTerminationDetails(String d) { connectionTerminationDetails = d; return this; }
+    public String upstreamTransportFailureReason() { return upstreamTransportFailureReason; }
+    public StreamInfo upstreamTransportFailureReason(String r) { upstreamTransportFailureReason = r; return this; }
+
+    public long bytesReceived() { return bytesReceived; }
+    public void addBytesReceived(long n) { bytesReceived += n; }
+    public long bytesSent() { return bytesSent; }
+    public void addBytesSent(long n) { bytesSent += n; }
+    /** -1 when unknown. */
+    public long upstreamServiceTimeMillis() { return upstreamServiceTimeMillis; }
+    public StreamInfo upstreamServiceTimeMillis(long ms) { upstreamServiceTimeMillis = ms; return this; }
+
+    public String routeName() { return routeName; }
+    public StreamInfo routeName(String n) { routeName = n; return this; }
+    public String upstreamClusterName() { return upstreamClusterName; }
+    public StreamInfo upstreamClusterName(String n) { upstreamClusterName = n; return this; }
+    public InetSocketAddress upstreamHost() { return upstreamHost; }
+    public StreamInfo upstreamHost(InetSocketAddress a) { upstreamHost = a; return this; }
+    public InetSocketAddress upstreamLocalAddress() { return upstreamLocalAddress; }
+    public StreamInfo upstreamLocalAddress(InetSocketAddress a) { upstreamLocalAddress = a; return this; }
+}

@@ -1,0 +1,28 @@
+package io.sourcemesh.proxy.config;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A listener: a bound address, the listener filters run at accept, and the filter chains one of
+ * which each connection is matched to ({@code defaultFilterChain} when none matches).
+ */
+public record ListenerConfig(
+        String name,
+        InetSocketAddress address,
+        boolean transparent,
+        boolean useOriginalDst,
+        List<ListenerFilterConfig> listenerFilters,
+        List<FilterChainConfig> filterChains,
+        Optional<FilterChainConfig> defaultFilterChain) {
+
+    public ListenerConfig {
+        listenerFilters = List.copyOf(listenerFilters);
+        filterChains = List.copyOf(filterChains);
+    }
+
+    public <T extends ListenerFilterConfig> Optional<T> listenerFilter(Class<T> type) {
+        return listenerFilters.stream().filter(type::isInstance).map(type::cast).findFirst();
+    }
+}
