@@ -1,0 +1,232 @@
+package io.sourcemesh.proxy;
+
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.sourcemesh.proxy.accesslog.AccessLogs;
+import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.FilterChainConfig;
+import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
+import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.config.NetworkFilterConfig;
+import io.sourcemesh.proxy.config.ProxyConfig;
+import io.sourcemesh.proxy.config.TcpProxyConfig;
+import io.sourcemesh.proxy.config.TlsContextConfig;
+import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
+import io.sourcemesh.proxy.listener.ListenerRuntime;
+import io.sourcemesh.proxy.listener.OriginalDestinations;
+import io.sourcemesh.proxy.network.FilterChain;
+import io.sourcemesh.proxy.network.NetworkFilterFactory;
+import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.proxy.tcp.TcpProxyFilter;
+import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.proxy.upstream.ClusterManager;
+import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import java.io.ByteArrayInputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The running proxy: one transport (event loops), the clusters and the bound listeners of the
+ * config version now serving. {@link #apply} swaps whole versions: everything new is built first,
+ * so a config that fails to build changes nothing and the last good one keeps serving.
+ */
+public final class Proxy implements AutoCloseable {
+    private final Transport transport;
+    private final Stats stats = new Stats();
+    private final ClusterManager clusters;
+    private final OriginalDestinations originalDestinations;
+    private final Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
+    private final long startedAtMillis = System.currentTimeMillis();
+    private volatile ProxyConfig config;
+
+    private Proxy(int workers, OriginalDestinations originalDestinations) {
+        this.transport = Transport.create(workers);
+        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport));
+        this.originalDestinations = originalDestinations;
+    }
+
+    /** Starts a proxy serving {@code config}; {@code workers} event loops (Envoy's --concurrency). */
+    public static Proxy start(ProxyConfig config, int workers) {
+        return start(config, workers, OriginalDestinations.KERNEL);
+    }
+
+    public static Proxy start(ProxyConfig config, int workers, OriginalDestinations originalDestinations) {
+        Proxy proxy = new Proxy(workers, originalDestinations);
+        try {
+            proxy.apply(config);
+        } catch (RuntimeException e) {
+            proxy.close();
+            throw e;
+        }
+        return proxy;
+    }
+
+    public static int defaultWorkers() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * Serves {@code next} from now on. Listeners whose address is unchanged keep their socket and
+     * take the new chains for new connections; connections in flight finish on the old version.
+     */
+    public synchronized void apply(ProxyConfig next) {
+        Map<String, ListenerRuntime.Version> versions = new LinkedHashMap<>();
+        for (ListenerConfig l : next.listeners()) {
+            versions.put(l.name(), buildListener(l));
+        }
+        clusters.update(next.clusters());
+        List<ListenerRuntime> bound = new ArrayList<>();
+        try {
+            for (Map.Entry<String, ListenerRuntime.Version> e : versions.entrySet()) {
+                ListenerRuntime existing = listeners.get(e.getKey());
+                if (existing != null && existing.canServe(e.getValue().config())) {
+                    continue;
+                }
+                if (existing != null) {
+                    existing.close();
+                    listeners.remove(e.getKey());
+                }
+                ListenerRuntime runtime = new ListenerRuntime(transport, stats, originalDestinations, e.getValue());
+                try {
+                    runtime.bind();
+                } catch (RuntimeException ex) {
+                    throw new ConfigException("listeners." + e.getKey(), "cannot bind "
+                            + e.getValue().config().address() + ": " + ex.getMessage());
+                }
+                bound.add(runtime);
+                listeners.put(e.getKey(), runtime);
+            }
+        } catch (RuntimeException ex) {
+            bound.forEach(r -> {
+                r.close();
+                listeners.remove(r.name());
+            });
+            throw ex;
+        }
+        versions.forEach((name, v) -> listeners.get(name).update(v));
+        for (String name : List.copyOf(listeners.keySet())) {
+            if (!versions.containsKey(name)) {
+                listeners.remove(name).close();
+            }
+        }
+        this.config = next;
+        stats.gauge("server.total_listeners_active").set(listeners.size());
+    }
+
+    private ListenerRuntime.Version buildListener(ListenerConfig l) {
+        List<FilterChain> chains = new ArrayList<>();
+        for (int i = 0; i < l.filterChains().size(); i++) {
+            chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]"));
+        }
+        Optional<FilterChain> defaultChain = l.defaultFilterChain().map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain"));
+        return ListenerRuntime.Version.of(l, chains, defaultChain);
+    }
+
+    private FilterChain buildChain(FilterChainConfig c, String path) {
+        Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket"));
+        if (c.filters().isEmpty()) {
+            throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
+        }
+        NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
+        NetworkFilterFactory factory = switch (terminal) {
+            case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
+            case HttpConnectionManagerConfig h -> new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats);
+        };
+        return new FilterChain(c, ssl, factory);
+    }
+
+    private static List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
+        return configs.stream().map(AccessLogs::create).toList();
+    }
+
+    static SslContext sslContext(TlsContextConfig tls, String path) {
+        if (tls.certificates().isEmpty()) {
+            throw new ConfigException(path, "a downstream TLS context needs a certificate");
+        }
+        TlsContextConfig.CertificateConfig cert = tls.certificates().get(0);
+        try {
+            SslContextBuilder b = SslContextBuilder.forServer(
+                    new ByteArrayInputStream(cert.certificateChainPem().getBytes(StandardCharsets.US_ASCII)),
+                    new ByteArrayInputStream(cert.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
+            b.protocols(protocols);
+            if (!tls.alpnProtocols().isEmpty()) {
+                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, tls.alpnProtocols()));
+            }
+            if (tls.trustedCaPem().isPresent()) {
+                b.trustManager(new ByteArrayInputStream(tls.trustedCaPem().get().getBytes(StandardCharsets.US_ASCII)));
+                if (tls.requireClientCertificate()) {
+                    b.clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+                }
+            }
+            return b.build();
+        } catch (Exception e) {
+            throw new ConfigException(path, "invalid TLS certificate or key: " + e.getMessage());
+        }
+    }
+
+    /** Envoy's TLS protocol names (TLSv1_2) to the JDK's (TLSv1.2), within [min, max]. */
+    static List<String> protocols(String min, String max) {
+        List<String> all = List.of("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3");
+        int lo = Math.max(all.indexOf(min.equals("TLS_AUTO") ? "TLSv1_2" : min), 2);
+        int hi = all.indexOf(max.equals("TLS_AUTO") ? "TLSv1_3" : max);
+        if (hi < 0) {
+            hi = 3;
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = lo; i <= hi; i++) {
+            out.add(all.get(i).replace('_', '.'));
+        }
+        return out;
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    public ClusterManager clusters() {
+        return clusters;
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    public long startedAtMillis() {
+        return startedAtMillis;
+    }
+
+    /** The address a listener actually bound (its real port when the config asked for port 0). */
+    public synchronized InetSocketAddress listenerAddress(String name) {
+        ListenerRuntime l = listeners.get(name);
+        if (l == null) {
+            throw new IllegalArgumentException("no listener named " + name);
+        }
+        return l.localAddress();
+    }
+
+    public synchronized List<ListenerRuntime> listeners() {
+        return List.copyOf(listeners.values());
+    }
+
+    @Override
+    public synchronized void close() {
+        listeners.values().forEach(ListenerRuntime::close);
+        listeners.clear();
+        transport.close();
+    }
+}

@@ -1,0 +1,87 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
+import io.sourcemesh.proxy.http.forwarded.ForwardedForConfig;
+import io.sourcemesh.proxy.http.forwarded.InternalAddressConfig;
+import io.sourcemesh.proxy.http.forwarded.RequestHeaderMutator;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import io.sourcemesh.proxy.network.NetworkFilterFactory;
+import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.proxy.upstream.ClusterManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * {@code envoy.filters.network.http_connection_manager} for HTTP/1.1: everything a connection's
+ * streams share, built once per config version — the compiled route table, the client-address
+ * policy, access logs and stats. Each connection gets an {@link HttpConnection}.
+ */
+public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
+    /** Envoy's default route timeout. */
+    static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
+    /** Envoy's default max_request_headers_kb is 60. */
+    static final int MAX_HEADER_BYTES = 60 * 1024;
+
+    final HttpConnectionManagerConfig config;
+    final RouteTable routes;
+    final RequestHeaderMutator headerMutator;
+    final List<AccessLog> accessLogs;
+    final ClusterManager clusters;
+    final Set<String> upgradeTypes;
+    final String serverName;
+    final Stats.Counter cxTotal;
+    final Stats.Gauge cxActive;
+    final Stats.Counter rqTotal;
+    final Stats.Gauge rqActive;
+    final Stats.Counter[] rqByClass = new Stats.Counter[6];
+    final Stats.Counter noRoute;
+    final Stats.Counter noCluster;
+    final Stats.Counter rqTimeout;
+
+    public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
+            Stats stats) {
+        this.config = config;
+        this.routes = new RouteTable(config.routeConfig());
+        InternalAddressConfig internal = config.internalAddressCidrs()
+                .map(c -> new InternalAddressConfig(c, false))
+                .orElseGet(InternalAddressConfig::defaults);
+        this.headerMutator = RequestHeaderMutator.of(new ForwardedForConfig(config.useRemoteAddress(),
+                config.xffNumTrustedHops(), config.skipXffAppend(), config.xffTrustedCidrs().orElse(null),
+                config.xffRecurse(), internal, config.generateRequestId(), config.preserveExternalRequestId(),
+                config.alwaysSetRequestIdInResponse()));
+        this.accessLogs = List.copyOf(accessLogs);
+        this.clusters = clusters;
+        this.upgradeTypes = config.upgradeTypes().stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+        this.serverName = config.serverName().orElse("envoy");
+        String p = "http." + config.statPrefix() + ".";
+        cxTotal = stats.counter(p + "downstream_cx_total");
+        cxActive = stats.gauge(p + "downstream_cx_active");
+        rqTotal = stats.counter(p + "downstream_rq_total");
+        rqActive = stats.gauge(p + "downstream_rq_active");
+        for (int i = 1; i <= 5; i++) {
+            rqByClass[i] = stats.counter(p + "downstream_rq_" + i + "xx");
+        }
+        noRoute = stats.counter(p + "no_route");
+        noCluster = stats.counter(p + "no_cluster");
+        rqTimeout = stats.counter(p + "downstream_rq_timeout");
+    }
+
+    @Override
+    public void install(ChannelPipeline pipeline, ConnectionContext connection) {
+        pipeline.addLast("http-codec", new HttpServerCodec(8192, MAX_HEADER_BYTES, 64 * 1024));
+        // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
+        pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
+        pipeline.addLast("http-connection-manager", new HttpConnection(this, connection));
+    }
+
+    Duration routeTimeout(java.util.Optional<Duration> routeTimeout) {
+        return routeTimeout.orElse(DEFAULT_ROUTE_TIMEOUT);
+    }
+}

@@ -1,0 +1,687 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.sourcemesh.proxy.accesslog.ResponseFlag;
+import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.http.forwarded.Outcome;
+import io.sourcemesh.proxy.upstream.ClusterRuntime;
+import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.proxy.upstream.UpstreamHost;
+import io.sourcemesh.proxy.upstream.Upstreams;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request/response exchange: client-address headers, route, then either a local reply or
+ * the router — an upstream connection from the cluster's per-loop pool (or a new one on this
+ * event loop), the request streamed up and the response streamed down, each side read only
+ * after the other side's write completed.
+ */
+final class HttpStream {
+    private static final String UPSTREAM_HANDLER = "sourcemesh-upstream";
+
+    private final HttpConnection downstream;
+    private final HttpConnectionManagerFilter filter;
+    private final HttpRequest request;
+    private final StreamInfo info;
+    private final boolean keepAlive;
+    private final HttpVersion downstreamVersion;
+
+    private boolean requestComplete;
+    private boolean bodyForwarded;
+    private boolean discardBody;
+    private boolean done;
+    private boolean upgrade;
+    private boolean upgraded;
+
+    private ClusterRuntime cluster;
+    private UpstreamHost host;
+    private SourceBinding binding;
+    private Channel upstream;
+    private boolean reusedConnection;
+    private boolean retried;
+    private final ArrayDeque<HttpContent> queuedBody = new ArrayDeque<>();
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean upstreamKeepAlive = true;
+    private boolean closeDownstreamAfterResponse;
+    private boolean downstreamWriteInFlight;
+    private ChannelFuture lastDownstreamWrite;
+    private long upstreamStartNanos;
+    private ScheduledFuture<?> timeout;
+    private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
+
+    HttpStream(HttpConnection downstream, HttpRequest request) {
+        this.downstream = downstream;
+        this.filter = downstream.filter();
+        this.request = request;
+        this.info = downstream.connection().newStream();
+        this.keepAlive = HttpUtil.isKeepAlive(request);
+        this.downstreamVersion = request.protocolVersion();
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    boolean upgraded() {
+        return upgraded;
+    }
+
+    void start() {
+        filter.rqTotal.inc();
+        filter.rqActive.inc();
+        info.protocol(downstreamVersion.text());
+        info.requestHeaders(request.headers());
+        if (request.decoderResult().isFailure()) {
+            info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+            requestComplete = true;
+            downstream.closeAfterCurrentStream();
+            localReply(400, "Bad Request", null, "http1.codec_error");
+            return;
+        }
+        Outcome client = filter.headerMutator.mutate(request.headers(), downstream.connection().remoteAddress(),
+                downstream.connection().tlsTerminated());
+        info.downstreamRemoteAddress(client.trustedClientAddress());
+
+        Optional<RouteConfig.Route> route = filter.routes.route(request);
+        if (route.isEmpty()) {
+            filter.noRoute.inc();
+            localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");
+            return;
+        }
+        RouteConfig.Route r = route.get();
+        info.routeName(r.name().isEmpty() ? null : r.name());
+        switch (r.action()) {
+            case RouteConfig.DirectResponse d -> localReply(d.status(), d.body().orElse(""), null, "direct_response");
+            case RouteConfig.Redirect redirect -> redirect(redirect);
+            case RouteConfig.Forward forward -> forward(r, forward);
+        }
+    }
+
+    private void redirect(RouteConfig.Redirect redirect) {
+        String host = redirect.host().orElse(request.headers().get(HttpHeaderNames.HOST, ""));
+        String path = redirect.path().orElse(request.uri());
+        String scheme = redirect.httpsRedirect() ? "https" : (downstream.connection().tlsTerminated() ? "https" : "http");
+        localReply(redirect.responseCode(), "", null, "via_route");
+        info.responseHeaders().set(HttpHeaderNames.LOCATION, scheme + "://" + host + path);
+    }
+
+    private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
+        String clusterName = forward.cluster().orElseGet(() -> Upstreams.pickWeighted(forward.weightedClusters()));
+        info.upstreamClusterName(clusterName);
+        cluster = filter.clusters.get(clusterName);
+        if (cluster == null) {
+            filter.noCluster.inc();
+            localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
+            return;
+        }
+        Optional<UpstreamHost> chosen = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        if (chosen.isEmpty()) {
+            cluster.noHealthyHost.inc();
+            localReply(503, "no healthy upstream", ResponseFlag.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
+            return;
+        }
+        host = chosen.get();
+        info.upstreamHost(host.address());
+        routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
+        rewrite(route, forward);
+        prepareUpstreamRequest();
+        if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
+            host = null;
+            localReply(403, "", null, "upgrade_failed");
+            return;
+        }
+        binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
+        cluster.rqTotal.inc();
+        cluster.rqActive.inc();
+        host.requestStarted();
+        upstreamStartNanos = System.nanoTime();
+        Channel idle = cluster.pollIdle(host, binding);
+        if (idle != null) {
+            reusedConnection = true;
+            attach(idle);
+        } else {
+            connect();
+        }
+    }
+
+    private String hashKey(RouteConfig.Forward forward) {
+        for (RouteConfig.HashPolicy p : forward.hashPolicies()) {
+            if (p.sourceIp()) {
+                return info.downstreamRemoteAddress().getAddress().getHostAddress();
+            }
+            if (p.header().isPresent()) {
+                String v = request.headers().get(p.header().get());
+                if (v != null) {
+                    return v;
+                }
+            }
+        }
+        return null;
+    }
+
+    private void rewrite(RouteConfig.Route route, RouteConfig.Forward forward) {
+        HttpHeaders h = request.headers();
+        if (forward.prefixRewrite().isPresent() && route.match().prefix().isPresent()) {
+            String prefix = route.match().prefix().get();
+            String uri = request.uri();
+            h.set("x-envoy-original-path", uri);
+            request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(prefix.length(), uri.length())));
+        }
+        forward.hostRewriteLiteral().ifPresent(host -> h.set(HttpHeaderNames.HOST, host));
+    }
+
+    /** Upstream requests are always HTTP/1.1 keep-alive; hop-by-hop headers stay on this hop. */
+    private void prepareUpstreamRequest() {
+        HttpHeaders h = request.headers();
+        String connection = h.get(HttpHeaderNames.CONNECTION, "");
+        upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
+        for (String token : connection.split(",")) {
+            String t = token.trim();
+            if (!t.isEmpty() && !t.equalsIgnoreCase("upgrade") && !t.equalsIgnoreCase("close")
+                    && !t.equalsIgnoreCase("keep-alive")) {
+                h.remove(t);
+            }
+        }
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove("proxy-connection");
+        if (!"trailers".equalsIgnoreCase(h.get(HttpHeaderNames.TE))) {
+            h.remove(HttpHeaderNames.TE);
+        }
+        if (upgrade) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        } else {
+            h.remove(HttpHeaderNames.UPGRADE);
+        }
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    private void connect() {
+        Channel down = downstream.channel();
+        cluster.cxTotal.inc();
+        cluster.cxActive.inc();
+        host.connectionOpened();
+        UpstreamHost h = host;
+        ClusterRuntime c = cluster;
+        ChannelFuture f = filter.clusters.connector().connect(down.eventLoop(), host.address(), binding,
+                cluster.config().connectTimeout(), new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("http-client-codec", new HttpClientCodec(8192, HttpConnectionManagerFilter.MAX_HEADER_BYTES, 64 * 1024));
+                        ch.pipeline().addLast(UPSTREAM_HANDLER, new UpstreamHandler());
+                        ch.closeFuture().addListener(x -> {
+                            c.cxActive.dec();
+                            h.connectionClosed();
+                        });
+                    }
+                });
+        f.addListener((ChannelFutureListener) result -> {
+            if (!result.isSuccess()) {
+                if (!result.channel().isRegistered()) {
+                    c.cxActive.dec();
+                    h.connectionClosed();
+                }
+                cluster.cxConnectFail.inc();
+                if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
+                    cluster.cxConnectTimeout.inc();
+                }
+                host.connectFailed();
+                upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure",
+                        "upstream_reset_before_response_started{connection_failure}", failureReason(result.cause()));
+                return;
+            }
+            if (done) {
+                result.channel().close();
+                return;
+            }
+            attach(result.channel());
+        });
+    }
+
+    private static String failureReason(Throwable cause) {
+        if (cause == null) {
+            return null;
+        }
+        String m = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return "delayed connect error: " + m;
+    }
+
+    private void attach(Channel ch) {
+        upstream = ch;
+        ((UpstreamHandler) ch.pipeline().get(UPSTREAM_HANDLER)).owner = this;
+        info.upstreamLocalAddress((InetSocketAddress) ch.localAddress());
+        ch.write(request);
+        ChannelFuture last = null;
+        while (!queuedBody.isEmpty()) {
+            last = writeBody(queuedBody.poll());
+        }
+        if (requestComplete && !bodyForwarded) {
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a body-less request
+            bodyForwarded = true;
+        }
+        ch.flush();
+        if (last != null) {
+            last.addListener((ChannelFutureListener) f -> afterBodyWrite(f));
+        } else if (!requestComplete) {
+            downstream.readMore();
+        }
+        if (requestComplete) {
+            startTimeout();
+        }
+        ch.read();
+    }
+
+    private ChannelFuture writeBody(HttpContent content) {
+        info.addBytesReceived(content.content().readableBytes());
+        if (content instanceof LastHttpContent) {
+            bodyForwarded = true;
+        }
+        return upstream.write(content);
+    }
+
+    void onRequestContent(HttpContent content) {
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (done || discardBody) {
+            info.addBytesReceived(content.content().readableBytes());
+            content.release();
+            if (requestComplete) {
+                finish();
+            } else {
+                downstream.readMore();
+            }
+            return;
+        }
+        if (upstream == null) {
+            // Still connecting (or answering locally): hold it; we stop reading until attach().
+            queuedBody.add(content);
+            return;
+        }
+        if (content instanceof LastHttpContent && !content.content().isReadable() && bodyForwarded) {
+            content.release();
+            return;
+        }
+        ChannelFuture f = writeBody(content);
+        upstream.flush();
+        f.addListener((ChannelFutureListener) this::afterBodyWrite);
+        if (requestComplete) {
+            startTimeout();
+        }
+    }
+
+    private void afterBodyWrite(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            return; // the upstream's closeFuture reports the failure
+        }
+        if (!requestComplete && !done) {
+            downstream.readMore();
+        }
+    }
+
+    private void startTimeout() {
+        if (timeout != null || routeTimeout.isZero() || done) {
+            return;
+        }
+        timeout = downstream.channel().eventLoop().schedule(this::onTimeout, routeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimeout() {
+        if (done) {
+            return;
+        }
+        cluster.rqTimeout.inc();
+        filter.rqTimeout.inc();
+        upstreamKeepAlive = false;
+        if (upstream != null) {
+            upstream.close();
+        }
+        if (!responseStarted) {
+            localReply(504, "upstream request timeout", ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_response_timeout");
+        } else {
+            info.addResponseFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+            info.responseCodeDetails("upstream_response_timeout");
+            downstream.channel().close();
+            finish();
+        }
+    }
+
+    // ---- the response side -------------------------------------------------------------------
+
+    void onUpstreamMessage(HttpObject msg) {
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            int code = response.status().code();
+            if (code == 100 || (code > 101 && code < 200)) {
+                ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
+                return;
+            }
+            onResponseHeaders(response);
+            if (code == 101 && upgrade) {
+                switchToTunnel();
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            info.addBytesSent(content.content().readableBytes());
+            if (msg instanceof LastHttpContent) {
+                responseComplete = true;
+            }
+            if (!(msg instanceof HttpResponse)) {
+                write(content);
+            }
+        }
+    }
+
+    private void onResponseHeaders(HttpResponse response) {
+        responseStarted = true;
+        info.responseCode(response.status().code());
+        HttpHeaders h = response.headers();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        h.set("x-envoy-upstream-service-time", (System.nanoTime() - upstreamStartNanos) / 1_000_000);
+        info.upstreamServiceTimeMillis((System.nanoTime() - upstreamStartNanos) / 1_000_000);
+        h.set(HttpHeaderNames.SERVER, filter.serverName);
+        boolean tunnel = response.status().code() == 101 && upgrade;
+        if (!tunnel) {
+            h.remove(HttpHeaderNames.CONNECTION);
+            h.remove(HttpHeaderNames.KEEP_ALIVE);
+            h.remove("proxy-connection");
+        }
+        response.setProtocolVersion(downstreamVersion);
+        if (downstreamVersion == HttpVersion.HTTP_1_0 && HttpUtil.isTransferEncodingChunked(response)) {
+            // An HTTP/1.0 client cannot read chunks: send the body raw and end it by closing.
+            HttpUtil.setTransferEncodingChunked(response, false);
+            closeDownstreamAfterResponse = true;
+        }
+        if (!keepAlive || closeDownstreamAfterResponse) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        info.responseHeaders(h);
+        write(response);
+    }
+
+    private void write(HttpObject msg) {
+        lastDownstreamWrite = downstream.channel().write(msg);
+        downstreamWriteInFlight = true;
+    }
+
+    /** End of one upstream read burst: flush to the client, read on once the client took it. */
+    void onUpstreamReadComplete() {
+        if (done || upstream == null) {
+            return;
+        }
+        if (!downstreamWriteInFlight) {
+            if (!responseComplete) {
+                upstream.read();
+            }
+            return;
+        }
+        downstreamWriteInFlight = false;
+        ChannelFuture f = lastDownstreamWrite;
+        downstream.channel().flush();
+        f.addListener((ChannelFutureListener) w -> {
+            if (!w.isSuccess()) {
+                onDownstreamClosed();
+                return;
+            }
+            if (responseComplete) {
+                finish();
+            } else if (!done && upstream != null) {
+                upstream.read();
+            }
+        });
+    }
+
+    void onDownstreamWritable() {
+        // Reads are driven by write completion; nothing to do here.
+    }
+
+    void onUpstreamClosed() {
+        if (done || upgraded) {
+            return;
+        }
+        upstreamKeepAlive = false;
+        if (responseComplete) {
+            return; // finish() runs when the last write completes
+        }
+        if (!responseStarted) {
+            if (reusedConnection && !retried && requestComplete && info.bytesReceived() == 0) {
+                // A pooled connection the upstream had already closed: try once on a fresh one.
+                retried = true;
+                reusedConnection = false;
+                bodyForwarded = false;
+                upstream = null;
+                connect();
+                return;
+            }
+            upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION, "connection termination",
+                    "upstream_reset_before_response_started{connection_termination}", null);
+        } else {
+            info.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
+            info.responseCodeDetails("upstream_reset_after_response_started{connection_termination}");
+            downstream.channel().flush();
+            downstream.channel().close();
+            finish();
+        }
+    }
+
+    private void upstreamFailed(ResponseFlag flag, String reason, String details, String transportFailure) {
+        if (done) {
+            return;
+        }
+        if (transportFailure != null) {
+            info.upstreamTransportFailureReason(transportFailure);
+        }
+        String body = "upstream connect error or disconnect/reset before headers. reset reason: " + reason
+                + (transportFailure != null ? ", transport failure reason: " + transportFailure : "");
+        localReply(503, body, flag, details);
+    }
+
+    void onDownstreamClosed() {
+        if (done) {
+            return;
+        }
+        if (!responseComplete) {
+            info.addResponseFlag(ResponseFlag.DOWNSTREAM_CONNECTION_TERMINATION);
+            if (info.responseCodeDetails() == null) {
+                info.responseCodeDetails("downstream_remote_disconnect");
+            }
+        }
+        upstreamKeepAlive = false;
+        if (upstream != null) {
+            upstream.close();
+        }
+        finish();
+    }
+
+    private void localReply(int status, String body, ResponseFlag flag, String details) {
+        if (done || responseStarted) {
+            return;
+        }
+        responseStarted = true;
+        responseComplete = true;
+        ChannelFuture f = downstream.sendLocalReply(info, keepAlive, downstreamVersion, status, body, flag, details);
+        queuedBody.forEach(ReferenceCountUtil::release);
+        queuedBody.clear();
+        discardBody = true;
+        f.addListener((ChannelFutureListener) w -> {
+            if (requestComplete || !w.isSuccess()) {
+                finish();
+            } else {
+                downstream.readMore(); // drain the rest of the request body, then finish
+            }
+        });
+    }
+
+    private void finish() {
+        if (done) {
+            return;
+        }
+        done = true;
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+        filter.rqActive.dec();
+        if (host != null) {
+            host.requestFinished(info.responseCode() >= 500 || info.responseCode() == 0);
+            cluster.rqActive.dec();
+        }
+        if (upstream != null && !upgraded) {
+            UpstreamHandler handler = (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
+            if (handler != null) {
+                handler.owner = null;
+            }
+            if (upstreamKeepAlive && responseComplete && bodyForwarded && upstream.isActive()) {
+                cluster.release(upstream, host, binding);
+            } else {
+                upstream.close();
+            }
+        }
+        queuedBody.forEach(ReferenceCountUtil::release);
+        queuedBody.clear();
+        info.end();
+        downstream.log(info);
+        boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
+                && downstream.channel().isActive() && !info.hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
+        downstream.streamDone(this, reuse);
+    }
+
+    /** After a 101 both sides carry raw bytes (WebSocket and other upgrades): relay them as tcp_proxy does. */
+    private void switchToTunnel() {
+        upgraded = true;
+        Channel down = downstream.channel();
+        Channel up = upstream;
+        down.flush();
+        up.pipeline().remove(UPSTREAM_HANDLER);
+        up.pipeline().remove("http-client-codec");
+        downstream.removeHttpHandlers();
+        down.pipeline().remove("http-connection-manager");
+        up.pipeline().addLast(new Tunnel(down, info, false, this));
+        down.pipeline().addLast(new Tunnel(up, info, true, this));
+        down.read();
+        up.read();
+    }
+
+    void tunnelClosed() {
+        if (!done) {
+            done = true;
+            filter.rqActive.dec();
+            host.requestFinished(false);
+            cluster.rqActive.dec();
+            info.end();
+            downstream.log(info);
+        }
+    }
+
+    /** The upstream connection's handler; {@code owner} is the stream using it, null while pooled. */
+    static final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+        HttpStream owner;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (owner == null) {
+                ReferenceCountUtil.release(msg); // an idle pooled connection must not talk: drop it
+                ctx.close();
+                return;
+            }
+            owner.onUpstreamMessage((HttpObject) msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (owner != null) {
+                owner.onUpstreamReadComplete();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (owner != null) {
+                owner.onUpstreamClosed();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** Raw relay after an upgrade, read-after-write like tcp_proxy. */
+    private static final class Tunnel extends ChannelInboundHandlerAdapter {
+        private final Channel peer;
+        private final StreamInfo info;
+        private final boolean fromDownstream;
+        private final HttpStream stream;
+
+        Tunnel(Channel peer, StreamInfo info, boolean fromDownstream, HttpStream stream) {
+            this.peer = peer;
+            this.info = info;
+            this.fromDownstream = fromDownstream;
+            this.stream = stream;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf buf)) {
+                ReferenceCountUtil.release(msg);
+                ctx.read();
+                return;
+            }
+            if (fromDownstream) {
+                info.addBytesReceived(buf.readableBytes());
+            } else {
+                info.addBytesSent(buf.readableBytes());
+            }
+            peer.writeAndFlush(buf).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.channel().read();
+                } else {
+                    ctx.close();
+                }
+            });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            peer.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            stream.tunnelClosed();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.config.RouteConfig.HeaderMatcher;
+import io.sourcemesh.proxy.config.RouteConfig.Route;
+import io.sourcemesh.proxy.config.RouteConfig.RouteMatch;
+import io.sourcemesh.proxy.config.RouteConfig.VirtualHost;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A route configuration compiled for lookup: virtual host by Host (exact, then the longest
+ * {@code *.suffix}, then the longest {@code prefix*}, then {@code *}; retried without the port),
+ * then the first route whose path and header matchers all match.
+ */
+public final class RouteTable {
+    private final RouteConfig config;
+    private final Map<String, VirtualHost> exact = new HashMap<>();
+    private final List<Map.Entry<String, VirtualHost>> suffixes;
+    private final List<Map.Entry<String, VirtualHost>> prefixes;
+    private final VirtualHost wildcard;
+
+    public RouteTable(RouteConfig config) {
+        this.config = config;
+        Map<String, VirtualHost> suffix = new HashMap<>();
+        Map<String, VirtualHost> prefix = new HashMap<>();
+        VirtualHost any = null;
+        for (VirtualHost vh : config.virtualHosts()) {
+            for (String d : vh.domains()) {
+                String domain = d.toLowerCase(Locale.ROOT);
+                if (domain.equals("*")) {
+                    any = any == null ? vh : any;
+                } else if (domain.startsWith("*")) {
+                    suffix.putIfAbsent(domain.substring(1), vh);
+                } else if (domain.endsWith("*")) {
+                    prefix.putIfAbsent(domain.substring(0, domain.length() - 1), vh);
+                } else {
+                    exact.putIfAbsent(domain, vh);
+                }
+            }
+        }
+        this.suffixes = longestFirst(suffix);
+        this.prefixes = longestFirst(prefix);
+        this.wildcard = any;
+    }
+
+    private static List<Map.Entry<String, VirtualHost>> longestFirst(Map<String, VirtualHost> m) {
+        return m.entrySet().stream().sorted((a, b) -> b.getKey().length() - a.getKey().length()).toList();
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public Optional<VirtualHost> virtualHost(String host) {
+        String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
+        VirtualHost vh = lookup(h);
+        if (vh == null) {
+            int colon = h.lastIndexOf(':');
+            if (colon > 0 && h.indexOf(']') < colon) {
+                vh = lookup(h.substring(0, colon));
+            }
+        }
+        return Optional.ofNullable(vh != null ? vh : wildcard);
+    }
+
+    private VirtualHost lookup(String h) {
+        VirtualHost vh = exact.get(h);
+        if (vh != null) {
+            return vh;
+        }
+        for (Map.Entry<String, VirtualHost> e : suffixes) {
+            if (h.endsWith(e.getKey()) && h.length() > e.getKey().length()) {
+                return e.getValue();
+            }
+        }
+        for (Map.Entry<String, VirtualHost> e : prefixes) {
+            if (h.startsWith(e.getKey()) && h.length() > e.getKey().length()) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** The first matching route of the matching virtual host. */
+    public Optional<Route> route(HttpRequest request) {
+        Optional<VirtualHost> vh = virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST));
+        if (vh.isEmpty()) {
+            return Optional.empty();
+        }
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        for (Route r : vh.get().routes()) {
+            if (matches(r.match(), path, request)) {
+                return Optional.of(r);
+            }
+        }
+        return Optional.empty();
+    }
+
+    static boolean matches(RouteMatch m, String path, HttpRequest request) {
+        boolean pathOk;
+        if (m.prefix().isPresent()) {
+            String p = m.prefix().get();
+            pathOk = m.caseSensitive() ? path.startsWith(p) : path.regionMatches(true, 0, p, 0, p.length());
+        } else if (m.path().isPresent()) {
+            pathOk = m.caseSensitive() ? path.equals(m.path().get()) : path.equalsIgnoreCase(m.path().get());
+        } else if (m.regex().isPresent()) {
+            pathOk = m.regex().get().matcher(path).matches();
+        } else {
+            pathOk = true;
+        }
+        if (!pathOk) {
+            return false;
+        }
+        for (HeaderMatcher h : m.headers()) {
+            if (!matches(h, request)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean matches(HeaderMatcher h, HttpRequest request) {
+        String value = headerValue(h.name(), request);
+        boolean result = switch (h.kind()) {
+            case PRESENT -> value != null;
+            case EXACT -> value != null && value.equals(h.value());
+            case PREFIX -> value != null && value.startsWith(h.value());
+            case SUFFIX -> value != null && value.endsWith(h.value());
+            case CONTAINS -> value != null && value.contains(h.value());
+            case REGEX -> value != null && h.regex().orElseThrow().matcher(value).matches();
+        };
+        return result != h.invert();
+    }
+
+    /** Header lookup with Envoy's pseudo-headers mapped onto HTTP/1.1. */
+    static String headerValue(String name, HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case ":method" -> request.method().name();
+            case ":path" -> request.uri();
+            case ":authority", "host" -> headers.get(io.netty.handler.codec.http.HttpHeaderNames.HOST);
+            case ":scheme" -> headers.get("x-forwarded-proto");
+            default -> headers.getAll(name).isEmpty() ? null : String.join(",", headers.getAll(name));
+        };
+    }
+}

@@ -1,0 +1,172 @@
+package io.sourcemesh.proxy.listener;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.config.ListenerFilterConfig;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import io.sourcemesh.proxy.network.FilterChain;
+import io.sourcemesh.proxy.stats.Stats;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * The listener filters of one connection, then filter-chain selection. Runs original_dst and
+ * original_src at accept; when a filter needs to see the first bytes (proxy_protocol,
+ * tls_inspector) it reads and keeps them without consuming. Once the chain is chosen it installs
+ * the chain's handlers, replays what it read, and removes itself.
+ */
+final class ConnectionSetup extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = Logger.getLogger(ConnectionSetup.class.getName());
+
+    private final ListenerRuntime listener;
+    private final OriginalDestinations originalDestinations;
+    private final Stats.Counter noChainMatch;
+    private ListenerRuntime.Version version;
+    private ConnectionContext connection;
+    private CompositeByteBuf buffered;
+    private boolean proxyProtocolPending;
+    private boolean tlsInspectorPending;
+
+    ConnectionSetup(ListenerRuntime listener, OriginalDestinations originalDestinations, Stats.Counter noChainMatch) {
+        this.listener = listener;
+        this.originalDestinations = originalDestinations;
+        this.noChainMatch = noChainMatch;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        version = listener.version();
+        ListenerConfig config = version.config();
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        connection = new ConnectionContext(config.name(), local, remote);
+
+        boolean originalDst = config.useOriginalDst() || config.listenerFilter(ListenerFilterConfig.OriginalDst.class).isPresent();
+        if (originalDst) {
+            Optional<InetSocketAddress> original = originalDestinations.lookup(ctx.channel());
+            original.ifPresent(connection::restoreLocalAddress);
+            // A connection made straight to the capture port (not redirected) names the listener
+            // itself as its destination; forwarding it would connect the proxy to itself forever.
+            if (!config.transparent() && connection.localAddress().getPort() == listener.localAddress().getPort()
+                    && sameHost(connection.localAddress(), local)) {
+                LOG.fine(() -> "closing connection to " + config.name() + " that was not redirected (would loop)");
+                ctx.close();
+                return;
+            }
+        }
+        config.listenerFilter(ListenerFilterConfig.OriginalSrc.class).ifPresent(connection::originalSrc);
+        proxyProtocolPending = config.listenerFilter(ListenerFilterConfig.ProxyProtocol.class).isPresent();
+        tlsInspectorPending = config.listenerFilter(ListenerFilterConfig.TlsInspector.class).isPresent();
+        if (proxyProtocolPending || tlsInspectorPending) {
+            buffered = ctx.alloc().compositeBuffer();
+            ctx.read();
+        } else {
+            dispatch(ctx);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (buffered == null) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        buffered.addComponent(true, (ByteBuf) msg);
+        if (proxyProtocolPending) {
+            ProxyProtocolHeader.Parse p = ProxyProtocolHeader.parse(buffered);
+            switch (p.result()) {
+                case NEED_MORE -> {
+                    ctx.read();
+                    return;
+                }
+                case INVALID -> {
+                    ListenerFilterConfig.ProxyProtocol cfg = version.config()
+                            .listenerFilter(ListenerFilterConfig.ProxyProtocol.class).orElseThrow();
+                    if (!cfg.allowRequestsWithoutProxyProtocol() || p.looksLikeHeader()) {
+                        LOG.fine(() -> "rejecting connection without a valid PROXY protocol header: " + p.error());
+                        release();
+                        ctx.close();
+                        return;
+                    }
+                }
+                case OK -> {
+                    buffered.skipBytes(p.length());
+                    p.source().ifPresent(connection::remoteAddress);
+                    p.destination().ifPresent(connection::restoreLocalAddress);
+                }
+            }
+            proxyProtocolPending = false;
+        }
+        if (tlsInspectorPending) {
+            ClientHello hello = ClientHello.inspect(buffered);
+            if (hello.result() == ClientHello.Result.NEED_MORE) {
+                ctx.read();
+                return;
+            }
+            if (hello.result() == ClientHello.Result.TLS) {
+                connection.transportProtocol("tls");
+                connection.serverName(hello.serverName());
+                connection.applicationProtocols(hello.alpn());
+            }
+            tlsInspectorPending = false;
+        }
+        dispatch(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        release();
+        ctx.close();
+    }
+
+    private void dispatch(ChannelHandlerContext ctx) {
+        Optional<FilterChain> chain = version.selector().select(connection).or(version::defaultChain);
+        if (chain.isEmpty()) {
+            noChainMatch.inc();
+            LOG.fine(() -> "no filter chain matched on " + version.config().name() + " for " + connection.localAddress());
+            release();
+            ctx.close();
+            return;
+        }
+        FilterChain c = chain.get();
+        ChannelPipeline p = ctx.pipeline();
+        if (c.sslContext().isPresent()) {
+            connection.tlsTerminated(true);
+            p.addAfter(ctx.name(), "tls", c.sslContext().get().newHandler(ctx.alloc()));
+        }
+        c.filter().install(p, connection);
+        ByteBuf replay = buffered;
+        buffered = null;
+        p.remove(this);
+        p.fireChannelActive();
+        if (replay != null && replay.isReadable()) {
+            p.fireChannelRead(replay);
+            p.fireChannelReadComplete();
+        } else if (replay != null) {
+            replay.release();
+        }
+    }
+
+    private void release() {
+        if (buffered != null) {
+            buffered.release();
+            buffered = null;
+        }
+    }
+
+    private static boolean sameHost(InetSocketAddress a, InetSocketAddress b) {
+        return io.sourcemesh.proxy.network.FilterChainSelector.unmapped(a.getAddress())
+                .equals(io.sourcemesh.proxy.network.FilterChainSelector.unmapped(b.getAddress()));
+    }
+}

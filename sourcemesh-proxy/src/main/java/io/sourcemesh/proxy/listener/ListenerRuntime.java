@@ -1,0 +1,113 @@
+package io.sourcemesh.proxy.listener;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.network.FilterChain;
+import io.sourcemesh.proxy.network.FilterChainSelector;
+import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.proxy.transport.Transport;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A bound listener. Its serving version ({@link Version}) can be swapped without rebinding when
+ * the address is unchanged: connections accepted earlier keep the chains they were given (drain),
+ * new ones get the new version.
+ */
+public final class ListenerRuntime implements AutoCloseable {
+    private final Transport transport;
+    private final Stats stats;
+    private final OriginalDestinations originalDestinations;
+    private volatile Version version;
+    private Channel serverChannel;
+
+    /** One config version of this listener, with its filter chains built. */
+    public record Version(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
+            FilterChainSelector<FilterChain> selector) {
+        public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain) {
+            return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()));
+        }
+    }
+
+    public ListenerRuntime(Transport transport, Stats stats, OriginalDestinations originalDestinations, Version version) {
+        this.transport = transport;
+        this.stats = stats;
+        this.originalDestinations = originalDestinations;
+        this.version = version;
+    }
+
+    public String name() {
+        return version.config().name();
+    }
+
+    public ListenerConfig config() {
+        return version.config();
+    }
+
+    /** True when {@code next} can be served by this bound socket (same address and socket options). */
+    public boolean canServe(ListenerConfig next) {
+        ListenerConfig c = version.config();
+        return c.address().equals(next.address()) && c.transparent() == next.transparent();
+    }
+
+    public void update(Version next) {
+        this.version = next;
+    }
+
+    Version version() {
+        return version;
+    }
+
+    public void bind() {
+        ListenerConfig c = version.config();
+        String statName = "listener." + statAddress(c.address()) + ".";
+        Stats.Counter cxTotal = stats.counter(statName + "downstream_cx_total");
+        Stats.Gauge cxActive = stats.gauge(statName + "downstream_cx_active");
+        Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
+        ServerBootstrap b = new ServerBootstrap()
+                .group(transport.group())
+                .channel(transport.serverChannelType())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        cxTotal.inc();
+                        cxActive.inc();
+                        ch.closeFuture().addListener(f -> cxActive.dec());
+                        ch.pipeline().addLast("listener-filters",
+                                new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
+                    }
+                });
+        if (c.transparent()) {
+            // A transparent listener accepts connections for addresses that are not local (TPROXY).
+            transport.ipTransparent().ifPresent(o -> b.option(o, true));
+        }
+        serverChannel = b.bind(c.address()).syncUninterruptibly().channel();
+    }
+
+    /** The address actually bound (the real port when port 0 was asked). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Stops accepting; connections already accepted run to completion. */
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    /** Envoy's stat name for a listener address: {@code 0.0.0.0_15006}. */
+    public static String statAddress(InetSocketAddress a) {
+        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        return host + "_" + a.getPort();
+    }
+}

@@ -1,0 +1,18 @@
+package io.sourcemesh.proxy.listener;
+
+import io.netty.channel.Channel;
+import io.sourcemesh.proxy.transport.Transport;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/**
+ * Where original_dst learns a redirected connection's original destination. The kernel's
+ * SO_ORIGINAL_DST by default; the embedded runtime, which has no iptables, supplies its own table
+ * (it plays the part of conntrack for the connections it redirects).
+ */
+@FunctionalInterface
+public interface OriginalDestinations {
+    Optional<InetSocketAddress> lookup(Channel accepted);
+
+    OriginalDestinations KERNEL = Transport::originalDestination;
+}

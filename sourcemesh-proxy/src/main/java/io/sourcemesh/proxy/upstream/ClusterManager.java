@@ -1,0 +1,51 @@
+package io.sourcemesh.proxy.upstream;
+
+import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.stats.Stats;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The clusters of the config version now serving. An update keeps the runtime (and its pools) of
+ * every cluster whose config is unchanged and closes those that went away or changed.
+ */
+public final class ClusterManager {
+    private final Stats stats;
+    private final UpstreamConnector connector;
+    private volatile Map<String, ClusterRuntime> clusters = Map.of();
+
+    public ClusterManager(Stats stats, UpstreamConnector connector) {
+        this.stats = stats;
+        this.connector = connector;
+    }
+
+    public UpstreamConnector connector() {
+        return connector;
+    }
+
+    public synchronized void update(List<ClusterConfig> configs) {
+        Map<String, ClusterRuntime> old = clusters;
+        Map<String, ClusterRuntime> next = new LinkedHashMap<>();
+        for (ClusterConfig c : configs) {
+            ClusterRuntime existing = old.get(c.name());
+            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats));
+        }
+        clusters = next;
+        old.forEach((name, runtime) -> {
+            if (next.get(name) != runtime) {
+                runtime.close();
+            }
+        });
+    }
+
+    /** The cluster named, or null when the serving config has none (Envoy's NC). */
+    public ClusterRuntime get(String name) {
+        return clusters.get(name);
+    }
+
+    public Collection<ClusterRuntime> all() {
+        return clusters.values();
+    }
+}

@@ -1,0 +1,143 @@
+package io.sourcemesh.proxy.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.stats.Stats;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A cluster as it runs: its hosts, its load balancer and, per event loop, its idle upstream
+ * connections. One instance per distinct {@link ClusterConfig}; kept across config versions
+ * while the config is unchanged, so pools survive pushes that do not touch the cluster.
+ */
+public final class ClusterRuntime {
+    private final ClusterConfig config;
+    private final List<UpstreamHost> hosts;
+    private final LoadBalancer loadBalancer;
+    private final Map<InetSocketAddress, UpstreamHost> originalDstHosts = new ConcurrentHashMap<>();
+    private final FastThreadLocal<IdlePool> idle = new FastThreadLocal<>() {
+        @Override
+        protected IdlePool initialValue() {
+            return new IdlePool();
+        }
+    };
+    private volatile boolean closed;
+
+    public final Stats.Counter cxTotal;
+    public final Stats.Gauge cxActive;
+    public final Stats.Counter cxConnectFail;
+    public final Stats.Counter cxConnectTimeout;
+    public final Stats.Counter rqTotal;
+    public final Stats.Gauge rqActive;
+    public final Stats.Counter rqTimeout;
+    public final Stats.Counter noHealthyHost;
+
+    public ClusterRuntime(ClusterConfig config, Stats stats) {
+        this.config = config;
+        List<UpstreamHost> list = new ArrayList<>();
+        for (ClusterConfig.Endpoint e : config.endpoints()) {
+            list.add(new UpstreamHost(e.address(), e.weight()));
+        }
+        this.hosts = List.copyOf(list);
+        this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash());
+        String p = "cluster." + config.name() + ".";
+        cxTotal = stats.counter(p + "upstream_cx_total");
+        cxActive = stats.gauge(p + "upstream_cx_active");
+        cxConnectFail = stats.counter(p + "upstream_cx_connect_fail");
+        cxConnectTimeout = stats.counter(p + "upstream_cx_connect_timeout");
+        rqTotal = stats.counter(p + "upstream_rq_total");
+        rqActive = stats.gauge(p + "upstream_rq_active");
+        rqTimeout = stats.counter(p + "upstream_rq_timeout");
+        noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
+        stats.gauge(p + "membership_total").set(hosts.size());
+        stats.gauge(p + "membership_healthy").set(hosts.size());
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    /**
+     * The host for this request: for ORIGINAL_DST the connection's original destination, else the
+     * load balancer's pick. Empty when the cluster has no host (Envoy's "no healthy upstream").
+     */
+    public Optional<UpstreamHost> choose(String hashKey, InetSocketAddress originalDestination) {
+        if (config.type() == ClusterConfig.DiscoveryType.ORIGINAL_DST) {
+            if (originalDestination == null) {
+                return Optional.empty();
+            }
+            return Optional.of(originalDstHosts.computeIfAbsent(originalDestination, a -> new UpstreamHost(a, 1)));
+        }
+        return Optional.ofNullable(loadBalancer.choose(hashKey));
+    }
+
+    /** Every host, for /clusters: the static ones and those ORIGINAL_DST has seen. */
+    public Collection<UpstreamHost> hosts() {
+        if (config.type() == ClusterConfig.DiscoveryType.ORIGINAL_DST) {
+            return List.copyOf(originalDstHosts.values());
+        }
+        return hosts;
+    }
+
+    /** The fixed bind address of upstream_bind_config, if any. */
+    public SourceBinding defaultBinding() {
+        return config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
+    }
+
+    /** An idle keep-alive connection to {@code host} bound as {@code binding}, on the calling loop. */
+    public Channel pollIdle(UpstreamHost host, SourceBinding binding) {
+        return idle.get().poll(new PoolKey(host, binding));
+    }
+
+    /** Returns a connection for reuse by later requests on this loop; it is closed if the cluster is gone. */
+    public void release(Channel channel, UpstreamHost host, SourceBinding binding) {
+        if (closed || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        idle.get().offer(new PoolKey(host, binding), channel);
+    }
+
+    /** Stops pooling (a config version no longer has this cluster); in-flight requests finish. */
+    public void close() {
+        closed = true;
+    }
+
+    private record PoolKey(UpstreamHost host, SourceBinding binding) {}
+
+    /** Per-loop, so no locks: only the owning event loop touches it. */
+    private static final class IdlePool {
+        private final Map<PoolKey, ArrayDeque<Channel>> byKey = new HashMap<>();
+
+        Channel poll(PoolKey key) {
+            ArrayDeque<Channel> q = byKey.get(key);
+            while (q != null && !q.isEmpty()) {
+                Channel c = q.pollLast();
+                if (c.isActive()) {
+                    return c;
+                }
+            }
+            return null;
+        }
+
+        void offer(PoolKey key, Channel channel) {
+            ArrayDeque<Channel> q = byKey.computeIfAbsent(key, k -> new ArrayDeque<>());
+            q.addLast(channel);
+            // An idle connection closed by the upstream leaves the pool by itself.
+            channel.closeFuture().addListener(f -> q.remove(channel));
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.sourcemesh.proxy.upstream;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/**
+ * Which local address an upstream socket binds before connecting: none (the kernel picks), a
+ * fixed one (the cluster's {@code upstream_bind_config}, e.g. Istio's 127.0.0.6), or the
+ * downstream client's own IP (original_src), which off loopback needs IP_TRANSPARENT and a mark.
+ * Part of the pool key: a connection bound for one client is never reused for another.
+ */
+public record SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark) {
+    public static final SourceBinding NONE = new SourceBinding(Optional.empty(), false, 0);
+
+    public static SourceBinding fixed(InetSocketAddress address) {
+        return new SourceBinding(Optional.of(address), false, 0);
+    }
+
+    /**
+     * Binds the client's IP with port 0 (reusing the client's port would duplicate the 4-tuple).
+     * A loopback address is local on Linux and needs no IP_TRANSPARENT, so the embedded runtime
+     * works unprivileged.
+     */
+    public static SourceBinding originalSource(InetAddress client, int mark) {
+        boolean local = client.isLoopbackAddress();
+        return new SourceBinding(Optional.of(new InetSocketAddress(client, 0)), !local, local ? 0 : mark);
+    }
+}

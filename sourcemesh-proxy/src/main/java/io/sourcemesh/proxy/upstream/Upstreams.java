@@ -1,0 +1,41 @@
+package io.sourcemesh.proxy.upstream;
+
+import io.sourcemesh.proxy.config.WeightedCluster;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Small helpers shared by the HTTP router and tcp_proxy when choosing where a stream goes. */
+public final class Upstreams {
+    private Upstreams() {}
+
+    /** Picks a cluster name from weighted_clusters by weight. */
+    public static String pickWeighted(List<WeightedCluster> clusters) {
+        int total = 0;
+        for (WeightedCluster w : clusters) {
+            total += w.weight();
+        }
+        if (total <= 0) {
+            return clusters.get(0).cluster();
+        }
+        int pick = ThreadLocalRandom.current().nextInt(total);
+        for (WeightedCluster w : clusters) {
+            pick -= w.weight();
+            if (pick < 0) {
+                return w.cluster();
+            }
+        }
+        return clusters.get(clusters.size() - 1).cluster();
+    }
+
+    /**
+     * The source binding for a stream: original_src binds the client's own IP (from the trusted
+     * downstream remote address), else the cluster's upstream_bind_config, else none.
+     */
+    public static SourceBinding binding(ClusterRuntime cluster, ConnectionContext connection,
+            java.net.InetSocketAddress downstreamRemote) {
+        return connection.originalSrc()
+                .map(o -> SourceBinding.originalSource(downstreamRemote.getAddress(), o.mark()))
+                .orElseGet(cluster::defaultBinding);
+    }
+}

@@ -1,0 +1,122 @@
+package io.sourcemesh.proxy.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+
+/**
+ * A real HTTP origin on a loopback address for tests. Every request is recorded with the peer
+ * address its socket saw; {@code /echo} returns that peer and the request headers, {@code /bytes/N}
+ * streams N bytes chunked, {@code /upload} consumes the body and returns its size, {@code /sleep/MS} waits.
+ */
+public final class Origin implements AutoCloseable {
+    private final HttpServer server;
+    private final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
+
+    /** One request as the origin saw it. */
+    public record Seen(InetSocketAddress peer, InetSocketAddress local, String method, String uri, Map<String, List<String>> headers) {
+        public String header(String name) {
+            for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                if (e.getKey().equalsIgnoreCase(name)) {
+                    return String.join(",", e.getValue());
+                }
+            }
+            return null;
+        }
+    }
+
+    private Origin(String host) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(host, 0), 512);
+        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public static Origin start() throws IOException {
+        return new Origin("127.0.0.1");
+    }
+
+    public static Origin start(String host) throws IOException {
+        return new Origin(host);
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public List<Seen> seen() {
+        return List.copyOf(seen);
+    }
+
+    public Seen last() {
+        List<Seen> all = seen();
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        seen.add(new Seen(ex.getRemoteAddress(), ex.getLocalAddress(), ex.getRequestMethod(), ex.getRequestURI().toString(),
+                Map.copyOf(ex.getRequestHeaders())));
+        String path = ex.getRequestURI().getPath();
+        try (ex) {
+            if (path.startsWith("/bytes/")) {
+                long n = Long.parseLong(path.substring(7));
+                ex.sendResponseHeaders(200, 0); // chunked
+                byte[] block = new byte[64 * 1024];
+                try (OutputStream out = ex.getResponseBody()) {
+                    for (long left = n; left > 0; left -= block.length) {
+                        out.write(block, 0, (int) Math.min(block.length, left));
+                    }
+                }
+                return;
+            }
+            if (path.startsWith("/upload")) {
+                long total = 0;
+                try (InputStream in = ex.getRequestBody()) {
+                    byte[] buf = new byte[64 * 1024];
+                    for (int r; (r = in.read(buf)) > 0; ) {
+                        total += r;
+                    }
+                }
+                respond(ex, 200, "{\"received\":" + total + "}");
+                return;
+            }
+            if (path.startsWith("/sleep/")) {
+                try {
+                    Thread.sleep(Long.parseLong(path.substring(7)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            ex.getRequestBody().readAllBytes();
+            StringBuilder body = new StringBuilder("peer=" + ex.getRemoteAddress().getAddress().getHostAddress()
+                    + "\nlocal=" + ex.getLocalAddress().getAddress().getHostAddress() + "\n");
+            ex.getRequestHeaders().forEach((k, v) -> body.append(k.toLowerCase()).append(": ").append(String.join(",", v)).append('\n'));
+            respond(ex, 200, body.toString());
+        }
+    }
+
+    private static void respond(HttpExchange ex, int status, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("content-type", "text/plain");
+        ex.sendResponseHeaders(status, b.length);
+        ex.getResponseBody().write(b);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+    }
+}
