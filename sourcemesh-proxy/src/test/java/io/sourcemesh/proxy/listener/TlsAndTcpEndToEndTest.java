@@ -1,0 +1,139 @@
+package io.sourcemesh.proxy.listener;
+
+import static io.sourcemesh.proxy.testing.Configs.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.config.FilterChainConfig;
+import io.sourcemesh.proxy.config.FilterChainMatch;
+import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.config.ListenerFilterConfig;
+import io.sourcemesh.proxy.config.TlsContextConfig;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** TLS termination with SNI filter-chain selection, tcp_proxy and listener filters, through real curl and sockets. */
+class TlsAndTcpEndToEndTest {
+    private Origin origin;
+    private io.sourcemesh.proxy.Proxy proxy;
+
+    @BeforeEach
+    void startOrigin() throws Exception {
+        origin = Origin.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        origin.close();
+    }
+
+    private static FilterChainConfig tlsChain(String name, List<String> serverNames, TestCertificates.Pem pem, String cluster) {
+        FilterChainMatch match = new FilterChainMatch(OptionalInt.empty(), List.of(), serverNames, "", List.of(), List.of(),
+                FilterChainMatch.SourceType.ANY, List.of(), List.of());
+        TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
+                Optional.empty(), Optional.empty(), List.of("http/1.1"), Optional.empty(), false);
+        return new FilterChainConfig(name, match, Optional.of(tls), List.of(hcm(routeAll(cluster), true, List.of())));
+    }
+
+    @Test
+    void terminatesTlsAndPicksTheChainBySni() throws Exception {
+        try (Origin other = Origin.start("127.0.0.2")) {
+            TestCertificates.Pem a = TestCertificates.selfSigned("a.example.com", "a.example.com");
+            TestCertificates.Pem b = TestCertificates.selfSigned("wild", "*.example.org");
+            var listener = listener("https", "127.0.0.1",
+                    List.of(new ListenerFilterConfig.TlsInspector("envoy.filters.listener.tls_inspector")),
+                    tlsChain("a", List.of("a.example.com"), a, "origin-a"),
+                    tlsChain("b", List.of("*.example.org"), b, "origin-b"));
+            proxy = Proxy.start(proxy(List.of(listener), List.of(staticCluster("origin-a", origin.address()),
+                    staticCluster("origin-b", other.address()))), 1);
+            int port = proxy.listenerAddress("https").getPort();
+
+            Curl.Result ra = Curl.run("-k", "--resolve", "a.example.com:" + port + ":127.0.0.1", "https://a.example.com:" + port + "/x");
+            assertEquals(200, ra.status(), ra.err());
+            assertEquals(1, origin.seen().size());
+            assertEquals("https", origin.last().header("x-forwarded-proto"));
+
+            Curl.Result rb = Curl.run("-k", "-v", "--resolve", "svc.example.org:" + port + ":127.0.0.1", "https://svc.example.org:" + port + "/y");
+            assertEquals(200, rb.status(), rb.err());
+            assertEquals(1, other.seen().size(), "the wildcard chain sent it to the second origin");
+            assertTrue(rb.err().contains("CN=wild"), "the wildcard chain's certificate was served");
+
+            Curl.Result tls12 = Curl.run("-k", "--tls-max", "1.2", "--resolve", "a.example.com:" + port + ":127.0.0.1", "https://a.example.com:" + port + "/");
+            assertEquals(200, tls12.status(), tls12.err());
+
+            Curl.Result none = Curl.run("-k", "--resolve", "c.example.net:" + port + ":127.0.0.1", "https://c.example.net:" + port + "/");
+            assertNotEquals(0, none.exitCode(), "no chain matches: the connection is closed");
+        }
+    }
+
+    @Test
+    void tcpProxyRelaysBytesBothWays() {
+        proxy = Proxy.start(proxy(List.of(listener("tcp", "127.0.0.1", List.of(), chain(tcp("origin", List.of())))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        int port = proxy.listenerAddress("tcp").getPort();
+        Curl.Result r = Curl.run("--interface", "127.0.0.33", "http://127.0.0.1:" + port + "/echo");
+        assertEquals(200, r.status(), r.err());
+        assertNull(origin.last().header("x-forwarded-for"), "tcp_proxy does not touch HTTP");
+        Curl.Result big = Curl.exec(List.of("curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}",
+                "http://127.0.0.1:" + port + "/bytes/20000000"));
+        assertEquals("20000000", big.out());
+        assertEquals(2, proxy.stats().counters().get("tcp.tcp.downstream_cx_total"));
+    }
+
+    @Test
+    void proxyProtocolHeaderGivesTheClientAddress() throws Exception {
+        var pp = new ListenerFilterConfig.ProxyProtocol("envoy.filters.listener.proxy_protocol", false, List.of());
+        var listener = listener("pp", "127.0.0.1", List.of(pp), chain(hcm(routeAll("origin"), true, List.of())));
+        proxy = Proxy.start(proxy(List.of(listener), List.of(staticCluster("origin", origin.address()))), 1);
+        int port = proxy.listenerAddress("pp").getPort();
+        Curl.Result r = Curl.run("--interface", "127.0.0.21", "--haproxy-protocol", "http://127.0.0.1:" + port + "/");
+        assertEquals(200, r.status(), r.err());
+        assertEquals("127.0.0.21", origin.last().header("x-forwarded-for"), "the PROXY header's source is the client");
+        // Without the header the connection is refused; other connections are unaffected.
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            assertEquals(-1, in.read());
+        }
+        assertEquals(200, Curl.run("--haproxy-protocol", "http://127.0.0.1:" + port + "/").status());
+    }
+
+    @Test
+    void directConnectionToAnOriginalDstListenerIsClosedNotLooped() throws Exception {
+        var listener = new ListenerConfig("virtualInbound", new InetSocketAddress("127.0.0.1", 0), false, false,
+                List.of(new ListenerFilterConfig.OriginalDst("envoy.filters.listener.original_dst")),
+                List.of(chain(tcp("passthrough", List.of()))), Optional.empty());
+        var passthrough = new ClusterConfig("passthrough", ClusterConfig.DiscoveryType.ORIGINAL_DST,
+                ClusterConfig.LbPolicy.CLUSTER_PROVIDED, List.of(), Duration.ofSeconds(1),
+                Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0);
+        proxy = Proxy.start(proxy(List.of(listener), List.of(passthrough)), 1);
+        int port = proxy.listenerAddress("virtualInbound").getPort();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            assertEquals(-1, s.getInputStream().read(), "closed at once");
+        }
+        Thread.sleep(200);
+        assertEquals(0L, proxy.stats().counters().getOrDefault("cluster.passthrough.upstream_cx_total", 0L),
+                "the proxy never connected to itself");
+    }
+}
