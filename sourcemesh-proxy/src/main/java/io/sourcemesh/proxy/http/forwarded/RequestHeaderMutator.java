@@ -220,10 +220,23 @@ public final class RequestHeaderMutator {
     }
 
     /**
+     * Most XFF entries the recursive walk accepts. Envoy's xff_test (XFFHasTooManyEntries) gets no address
+     * from a 21-entry XFF, which also bounds the n*m cidr cost; the exact limit of 20 is inferred from it.
+     */
+    static final int MAX_RECURSE_ENTRIES = 20;
+
+    /**
      * Envoy's Utility::getLastNonTrustedAddressFromXFF: walk from the right past trusted proxies; the first
      * untrusted entry wins, a malformed entry stops the walk with nothing, all trusted gives the leftmost.
      */
     private byte[] lastUntrusted(String xff) {
+        // Envoy splits the whole header before walking it, so the limit holds whatever the walk would find.
+        int entries = 1;
+        for (int i = 0; i < xff.length(); i++) {
+            if (xff.charAt(i) == ',' && ++entries > MAX_RECURSE_ENTRIES) {
+                return null;
+            }
+        }
         int end = xff.length();
         byte[] last = null;
         while (true) {

@@ -50,6 +50,42 @@ class RequestHeaderMutatorTrustedCidrsTest {
     }
 
     @Test
+    void recurseGivesUpOnMoreThanTwentyEntries() {
+        // Envoy's xff_test XFFHasTooManyEntries: 21 untrusted entries, no address detected.
+        StringBuilder xff = new StringBuilder();
+        for (int i = 1; i <= 21; i++) {
+            xff.append(i == 1 ? "" : ", ").append("10.").append(i).append('.').append(i).append('.').append(i);
+        }
+        ForwardedForConfig config = ForwardedForConfig.defaults().withXffTrustedCidrs(CDN, true);
+        Outcome tooMany = mutator(config).mutate(headers("x-forwarded-for", xff.toString()), peer("192.0.2.11"), false);
+        assertEquals(peer("192.0.2.11"), tooMany.trustedClientAddress());
+
+        String twenty = xff.substring(xff.indexOf(",") + 2);
+        Outcome limit = mutator(config).mutate(headers("x-forwarded-for", twenty), peer("192.0.2.11"), false);
+        assertEquals(fromXff("10.21.21.21"), limit.trustedClientAddress());
+    }
+
+    @Test
+    void recurseStopsAtAnEmptyEntry() {
+        // Envoy's xff_test EmptyXFFEntry.
+        HttpHeaders headers = headers("x-forwarded-for", "192.0.2.4,, 198.51.100.1");
+        Outcome outcome = mutator(ForwardedForConfig.defaults().withXffTrustedCidrs(CDN, true)).mutate(headers, peer("192.0.2.11"), false);
+        assertEquals(peer("192.0.2.11"), outcome.trustedClientAddress());
+    }
+
+    @Test
+    void envoyXffTestRecurseCases() {
+        // Envoy's xff_test Recurse and RecurseAllAddressesTrusted.
+        ForwardedForConfig config = ForwardedForConfig.defaults().withXffTrustedCidrs(CDN, true);
+        assertEquals(fromXff("2.2.2.2"), mutator(config)
+                .mutate(headers("x-forwarded-for", "1.2.3.4,2.2.2.2,192.0.2.5, 198.51.100.1"), peer("192.0.2.11"), false)
+                .trustedClientAddress());
+        assertEquals(fromXff("192.0.2.4"), mutator(config)
+                .mutate(headers("x-forwarded-for", "192.0.2.4,192.0.2.5, 198.51.100.1"), peer("192.0.2.11"), false)
+                .trustedClientAddress());
+    }
+
+    @Test
     void hopsCountIsNotUsedWithTrustedCidrs() {
         ForwardedForConfig config = ForwardedForConfig.defaults().withXffNumTrustedHops(1).withXffTrustedCidrs(CDN, false);
         Outcome outcome = mutator(config).mutate(headers("x-forwarded-for", "203.0.113.1, 203.0.113.2"), peer("192.0.2.5"), false);
