@@ -19,8 +19,10 @@ import java.util.Objects;
  * @param generateRequestId            HCM {@code generate_request_id} (Envoy's default is true)
  * @param preserveExternalRequestId    HCM {@code preserve_external_request_id}
  * @param alwaysSetRequestIdInResponse HCM {@code always_set_request_id_in_response}
- * @param localAddress                 the proxy's own address (Envoy's {@code LocalInfo::address()}), appended
- *                                     to XFF instead of the peer when the peer is 127.0.0.1 or ::1
+ * @param localAddress                 the proxy's own address (Envoy's {@code LocalInfo::address()}, the node's
+ *                                     first non-loopback address), appended to XFF instead of the peer when the
+ *                                     peer is exactly 127.0.0.1 or ::1; {@link #defaults()} uses 127.0.0.1, which
+ *                                     is Envoy's own fallback when the host has no other address
  */
 public record ForwardedForConfig(boolean useRemoteAddress, int xffNumTrustedHops, boolean skipXffAppend,
         List<CidrRange> xffTrustedCidrs, boolean recurse, InternalAddressConfig internalAddresses,

@@ -84,8 +84,8 @@ public final class RequestHeaderMutator {
     /**
      * Mutates {@code headers} in place and returns the outcome.
      *
-     * @param directRemote   the TCP peer ({@code %DOWNSTREAM_DIRECT_REMOTE_ADDRESS%}), already rewritten by
-     *                       PROXY protocol / original_src listener filters if they ran
+     * @param directRemote   the connection's remote address: the TCP peer, or the PROXY protocol source when
+     *                       the proxy_protocol listener filter ran (Envoy's connection remoteAddress())
      * @param downstreamTls  whether the downstream connection is TLS
      */
     public Outcome mutate(HttpHeaders headers, InetSocketAddress directRemote, boolean downstreamTls) {
