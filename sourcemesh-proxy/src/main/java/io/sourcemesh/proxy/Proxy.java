@@ -45,6 +45,8 @@ public final class Proxy implements AutoCloseable {
     private final OriginalDestinations originalDestinations;
     private final Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
     private final long startedAtMillis = System.currentTimeMillis();
+    /** Envoy's LocalInfo address: what XFF records for a peer that is the loopback host itself. */
+    private volatile java.net.InetAddress localAddress = java.net.InetAddress.getLoopbackAddress();
     private volatile ProxyConfig config;
 
     private Proxy(int workers, OriginalDestinations originalDestinations) {
@@ -138,7 +140,13 @@ public final class Proxy implements AutoCloseable {
         NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
         NetworkFilterFactory factory = switch (terminal) {
             case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
-            case HttpConnectionManagerConfig h -> new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats);
+            case HttpConnectionManagerConfig h -> {
+                try {
+                    yield new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats, localAddress);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(path + ".filters", e.getMessage());
+                }
+            }
         };
         return new FilterChain(c, ssl, factory);
     }
@@ -188,6 +196,12 @@ public final class Proxy implements AutoCloseable {
             out.add(all.get(i).replace('_', '.'));
         }
         return out;
+    }
+
+    /** Sets the proxy's own address (a sidecar's pod IP); applies to config versions built afterwards. */
+    public Proxy localAddress(java.net.InetAddress address) {
+        this.localAddress = address;
+        return this;
     }
 
     public ProxyConfig config() {

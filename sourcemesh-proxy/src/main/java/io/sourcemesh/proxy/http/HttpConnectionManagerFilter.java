@@ -45,8 +45,12 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter noCluster;
     final Stats.Counter rqTimeout;
 
+    /**
+     * @param localAddress the proxy's own address (Envoy's LocalInfo address), which XFF gets
+     *                     instead of a peer that is exactly the loopback host
+     */
     public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
-            Stats stats) {
+            Stats stats, java.net.InetAddress localAddress) {
         this.config = config;
         this.routes = new RouteTable(config.routeConfig());
         InternalAddressConfig internal = config.internalAddressCidrs()
@@ -55,7 +59,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         this.headerMutator = RequestHeaderMutator.of(new ForwardedForConfig(config.useRemoteAddress(),
                 config.xffNumTrustedHops(), config.skipXffAppend(), config.xffTrustedCidrs().orElse(null),
                 config.xffRecurse(), internal, config.generateRequestId(), config.preserveExternalRequestId(),
-                config.alwaysSetRequestIdInResponse()));
+                config.alwaysSetRequestIdInResponse(), localAddress));
         this.accessLogs = List.copyOf(accessLogs);
         this.clusters = clusters;
         this.upgradeTypes = config.upgradeTypes().stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());

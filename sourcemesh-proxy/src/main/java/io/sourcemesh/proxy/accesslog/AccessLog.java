@@ -1,6 +1,0 @@
-package io.sourcemesh.proxy.accesslog;
-
-/** TEMPORARY stand-in until the access-log branch lands. */
-public interface AccessLog {
-    void log(StreamInfo stream);
-}
