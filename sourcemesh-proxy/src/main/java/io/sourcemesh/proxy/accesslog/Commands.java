@@ -11,7 +11,8 @@ import java.util.function.ToLongFunction;
  * Compiles one command operator (name and optional argument) into a {@link Field}. Semantics follow
  * Envoy's configuration/observability/access_log/usage docs and source/common/formatter: strings
  * that are null or empty are unset; RESPONSE_CODE is 0 when no response was sent; BYTES_* are
- * always set; PROTOCOL and RESPONSE_FLAGS print "-" (a string, also in JSON) when there is nothing.
+ * always set; RESPONSE_FLAGS prints "-" (a string, also in JSON) when there are none. Sources:
+ * source/common/formatter/stream_info_formatter.cc and http_specific_formatter.cc.
  */
 final class Commands {
     private Commands() {}
@@ -37,7 +38,8 @@ final class Commands {
 
     private static Field simple(String name) {
         return switch (name) {
-            case "PROTOCOL" -> dashWhenUnset(string(StreamInfo::protocol));
+            // Current Envoy returns unset (text "-", JSON null); docs of older releases said a "-" string.
+            case "PROTOCOL" -> string(StreamInfo::protocol);
             case "RESPONSE_CODE" -> number(s -> s.responseCode());
             case "RESPONSE_FLAGS" -> Commands::responseFlags;
             case "RESPONSE_CODE_DETAILS" -> string(StreamInfo::responseCodeDetails);
@@ -104,15 +106,6 @@ final class Commands {
                 return false;
             }
             out.append(v);
-            return true;
-        };
-    }
-
-    private static Field dashWhenUnset(Field f) {
-        return (s, out) -> {
-            if (!f.append(s, out)) {
-                out.append('-');
-            }
             return true;
         };
     }

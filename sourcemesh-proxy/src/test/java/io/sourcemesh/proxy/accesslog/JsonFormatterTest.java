@@ -49,9 +49,9 @@ class JsonFormatterTest {
                 + "\"start\":\"2024-01-01T12:34:56.789Z\",\"service_time\":\"1\",\"xff\":null,\"details\":null,"
                 + "\"request_duration\":null}",
                 line(f, Streams.httpbinInbound()));
-        // Nothing known: numbers that always exist stay numbers, PROTOCOL and RESPONSE_FLAGS print "-".
+        // Nothing known: counters stay numbers, RESPONSE_FLAGS prints "-", the rest is null.
         assertEquals("{\"code\":0,\"rx\":0,\"tx\":0,\"duration\":null,\"lport\":null,\"rport\":null,\"upstream_lport\":null,"
-                + "\"protocol\":\"-\",\"flags\":\"-\",\"host\":null,\"ua\":null,"
+                + "\"protocol\":null,\"flags\":\"-\",\"host\":null,\"ua\":null,"
                 + "\"start\":\"2024-01-01T12:34:56.789Z\",\"service_time\":null,\"xff\":null,\"details\":null,"
                 + "\"request_duration\":null}",
                 line(f, Streams.empty()));
