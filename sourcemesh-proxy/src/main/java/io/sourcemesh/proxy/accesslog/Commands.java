@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
+import java.util.regex.Pattern;
 
 /**
  * Compiles one command operator (name and optional argument) into a {@link Field}. Semantics follow
@@ -21,19 +22,29 @@ final class Commands {
 
     private enum Headers { REQUEST, RESPONSE, TRAILER }
 
-    static Field compile(String name, String arg) {
-        return switch (name) {
-            case "START_TIME" -> startTime(arg);
+    /**
+     * @param arg the text between the parentheses, or null
+     * @param hasLength whether a ":Z" truncation follows; as Envoy's CommandSyntaxChecker, only the
+     *     header commands allow one and command-only operators reject a non-empty argument
+     */
+    static Field compile(String name, String arg, boolean hasLength) {
+        Field f = switch (name) {
             case "REQ", "REQUEST_HEADER" -> header(Headers.REQUEST, name, arg);
             case "RESP", "RESPONSE_HEADER" -> header(Headers.RESPONSE, name, arg);
             case "TRAILER", "RESPONSE_TRAILER" -> header(Headers.TRAILER, name, arg);
-            default -> {
-                if (arg != null) {
-                    throw new IllegalArgumentException("access log command %" + name + "% takes no parameters");
-                }
-                yield simple(name);
-            }
+            default -> null;
         };
+        if (f != null) {
+            return f;
+        }
+        f = name.equals("START_TIME") ? startTime(arg) : simple(name);
+        if (hasLength) {
+            throw new IllegalArgumentException("access log command %" + name + "% does not allow a length");
+        }
+        if (!name.equals("START_TIME") && arg != null && !arg.isEmpty()) {
+            throw new IllegalArgumentException("access log command %" + name + "% does not take parameters");
+        }
+        return f;
     }
 
     private static Field simple(String name) {
@@ -75,7 +86,13 @@ final class Commands {
         };
     }
 
+    // Envoy's SystemTimeFormatter refuses newline conversions: the value may end up in a header.
+    private static final Pattern NEWLINE_CONVERSION = Pattern.compile("%[-_0^#]*[1-9]*(E|O)?n");
+
     private static Field startTime(String arg) {
+        if (arg != null && NEWLINE_CONVERSION.matcher(arg).find()) {
+            throw new IllegalArgumentException("access log command %START_TIME(" + arg + ")% must not contain a newline");
+        }
         StartTimeFormat f = arg == null || arg.isEmpty() ? StartTimeFormat.defaultFormat() : StartTimeFormat.compile(arg);
         return (s, out) -> {
             f.append(out, s.startEpochMillis());

@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  * An Envoy substitution format string ("[%START_TIME%] %REQ(:METHOD)% ...") parsed once into
  * literal and command parts. Parsing follows Envoy's SubstitutionFormatParser: "%%" is a literal
  * '%'; every other '%' must open a command {@code %NAME(ARG):LENGTH%} (NAME of A-Z, 0-9, _; ARG
- * up to the first ')' that lets the rest match; LENGTH truncates the value to that many chars).
+ * up to the first ')' that lets the rest match; LENGTH, allowed on REQ/RESP/TRAILER only,
+ * truncates the value to that many chars).
  * Unknown commands and malformed '%' are rejected with {@link IllegalArgumentException}.
  */
 public final class SubstitutionFormat {
@@ -77,7 +78,7 @@ public final class SubstitutionFormat {
                     throw new IllegalArgumentException("access log command length too large: " + m.group());
                 }
             }
-            parts.add(new Command(Commands.compile(m.group(1), m.group(2)), maxLength));
+            parts.add(new Command(Commands.compile(m.group(1), m.group(2), maxLength >= 0), maxLength));
             pos = m.end();
         }
         if (!literal.isEmpty() || parts.isEmpty()) {
@@ -130,7 +131,7 @@ public final class SubstitutionFormat {
                     out.setLength(start);
                     out.append("null");
                 }
-                return; // Envoy does not truncate numbers
+                return;
             }
             out.append('"');
             int start = out.length();

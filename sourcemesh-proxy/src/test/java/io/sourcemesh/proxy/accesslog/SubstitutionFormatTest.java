@@ -86,6 +86,11 @@ class SubstitutionFormatTest {
     }
 
     @Test
+    void emptyParenthesesAreAcceptedAsNoParameters() {
+        assertEquals("200", text("%RESPONSE_CODE()%", full()));
+    }
+
+    @Test
     void literalsAndPercentEscape() {
         assertEquals("", text("", Streams.empty()));
         assertEquals("plain text", text("plain text", Streams.empty()));
@@ -140,9 +145,9 @@ class SubstitutionFormatTest {
         assertEquals("curl", text("%REQ(USER-AGENT):4%", s));
         assertEquals("curl/8.5.0", text("%REQ(USER-AGENT):40%", s));
         assertEquals("", text("%REQ(USER-AGENT):0%", s));
-        assertEquals("172.17", text("%DOWNSTREAM_REMOTE_ADDRESS:6%", s));
         assertEquals("-", text("%REQ(X-MISSING):1%", s));
-        assertEquals("2024", text("%START_TIME:4%", s));
+        assertEquals("curl", text("%REQ(X-MISSING?USER-AGENT):4%", s));
+        assertEquals("20", text("%RESP(:STATUS):2%", s));
     }
 
     @Test
@@ -217,7 +222,10 @@ class SubstitutionFormatTest {
     @Test
     void malformedFormatsAreRejected() {
         for (String bad : new String[] {"%", "50% off", "%protocol%", "%REQ(:METHOD)", "%PROTOCOL(x)%", "%REQ%",
-                "%REQ()%", "%REQ(A?B?C)%", "%RESP(?B)%", "%BYTES_SENT:x%"}) {
+                "%REQ()%", "%REQ(A?B?C)%", "%RESP(?B)%", "%BYTES_SENT:x%",
+                // Envoy allows a length only on the header commands, and no newline in START_TIME.
+                "%DOWNSTREAM_REMOTE_ADDRESS:6%", "%START_TIME:4%", "%RESPONSE_CODE:1%", "%START_TIME(%Y%n)%",
+                "%START_TIME(%En)%"}) {
             assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse(bad), bad);
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse("ab %x"));
