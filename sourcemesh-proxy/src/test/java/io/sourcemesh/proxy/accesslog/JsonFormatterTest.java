@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -80,7 +81,7 @@ class JsonFormatterTest {
     @Test
     void headerValuesAreEscaped() throws Exception {
         String evil = "a\"b\\c\nd\re\tf\u0001g\u001fh\u00e9\u4e2d";
-        StreamInfo s = Streams.empty().requestHeaders(new DefaultHttpHeaders(false).add("user-agent", evil));
+        StreamInfo s = Streams.empty().requestHeaders(DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders().add("user-agent", evil));
         Map<String, Object> f = map("ua", "%REQ(USER-AGENT)%", "mixed", "ua=%REQ(USER-AGENT)%;");
         String out = line(f, s);
         assertFalse(out.contains("\n") || out.contains("\r") || out.contains("\t") || out.contains("\u0001"), out);
