@@ -22,6 +22,9 @@ public final class StreamInfo {
     private String requestedServerName;
     private String protocol;
 
+    private String requestMethod;
+    private String requestPath;
+    private String requestScheme;
     private HttpHeaders requestHeaders;
     private HttpHeaders responseHeaders;
     private HttpHeaders responseTrailers;
@@ -92,6 +95,15 @@ public final class StreamInfo {
     public String protocol() { return protocol; }
     public StreamInfo protocol(String p) { protocol = p; return this; }
 
+    // Netty keeps the request line outside HttpHeaders; the access log reads these for
+    // %REQ(:METHOD)%, %REQ(:PATH)% and %REQ(:SCHEME)%.
+    public String requestMethod() { return requestMethod; }
+    public StreamInfo requestMethod(String m) { requestMethod = m; return this; }
+    /** The request target as received (path and query). */
+    public String requestPath() { return requestPath; }
+    public StreamInfo requestPath(String p) { requestPath = p; return this; }
+    public String requestScheme() { return requestScheme; }
+    public StreamInfo requestScheme(String s) { requestScheme = s; return this; }
     public HttpHeaders requestHeaders() { return requestHeaders; }
     public StreamInfo requestHeaders(HttpHeaders h) { requestHeaders = h; return this; }
     public HttpHeaders responseHeaders() { return responseHeaders; }

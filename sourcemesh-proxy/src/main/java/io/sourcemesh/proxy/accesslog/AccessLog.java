@@ -1,0 +1,64 @@
+package io.sourcemesh.proxy.accesslog;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One configured access log: a formatter and a sink. {@link #log} is thread-safe; it formats on the
+ * calling (event loop) thread, which is cheap, and hands the line to the sink, which never blocks.
+ */
+public final class AccessLog implements AutoCloseable {
+    private final String name;
+    private final AccessLogFormatter formatter;
+    private final AccessLogSink sink;
+    private final LongAdder formatErrors = new LongAdder();
+
+    private AccessLog(String name, AccessLogFormatter formatter, AccessLogSink sink) {
+        this.name = name;
+        this.formatter = formatter;
+        this.sink = sink;
+    }
+
+    public static AccessLog of(String name, AccessLogFormatter formatter, AccessLogSink sink) {
+        return new AccessLog(name, formatter, sink);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public AccessLogFormatter formatter() {
+        return formatter;
+    }
+
+    public void log(StreamInfo info) {
+        String line;
+        try {
+            line = formatter.format(info);
+        } catch (RuntimeException e) {
+            // A logging bug must not take the stream's event loop down with it.
+            formatErrors.increment();
+            return;
+        }
+        sink.write(line);
+    }
+
+    /** Records the sink dropped (queue full or closed). */
+    public long dropped() {
+        return sink.dropped();
+    }
+
+    /** Records that could not be formatted. */
+    public long formatErrors() {
+        return formatErrors.sum();
+    }
+
+    @Override
+    public void close() {
+        sink.close();
+    }
+
+    @Override
+    public String toString() {
+        return "AccessLog(" + name + ", " + formatter + ", " + sink + ")";
+    }
+}

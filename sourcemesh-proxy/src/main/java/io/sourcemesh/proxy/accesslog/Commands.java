@@ -1,0 +1,246 @@
+package io.sourcemesh.proxy.accesslog;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+import java.util.regex.Pattern;
+
+/**
+ * Compiles one command operator (name and optional argument) into a {@link Field}. Semantics follow
+ * Envoy's configuration/observability/access_log/usage docs and source/common/formatter: strings
+ * that are null or empty are unset; RESPONSE_CODE is 0 when no response was sent; BYTES_* are
+ * always set; RESPONSE_FLAGS prints "-" (a string, also in JSON) when there are none. Sources:
+ * source/common/formatter/stream_info_formatter.cc and http_specific_formatter.cc.
+ */
+final class Commands {
+    private Commands() {}
+
+    private enum Part { WITH_PORT, IP, PORT }
+
+    private enum Headers { REQUEST, RESPONSE, TRAILER }
+
+    /**
+     * @param arg the text between the parentheses, or null
+     * @param hasLength whether a ":Z" truncation follows; as Envoy's CommandSyntaxChecker, only the
+     *     header commands allow one and command-only operators reject a non-empty argument
+     */
+    static Field compile(String name, String arg, boolean hasLength) {
+        Field f = switch (name) {
+            case "REQ", "REQUEST_HEADER" -> header(Headers.REQUEST, name, arg);
+            case "RESP", "RESPONSE_HEADER" -> header(Headers.RESPONSE, name, arg);
+            case "TRAILER", "RESPONSE_TRAILER" -> header(Headers.TRAILER, name, arg);
+            default -> null;
+        };
+        if (f != null) {
+            return f;
+        }
+        f = name.equals("START_TIME") ? startTime(arg) : simple(name);
+        if (hasLength) {
+            throw new IllegalArgumentException("access log command %" + name + "% does not allow a length");
+        }
+        if (!name.equals("START_TIME") && arg != null && !arg.isEmpty()) {
+            throw new IllegalArgumentException("access log command %" + name + "% does not take parameters");
+        }
+        return f;
+    }
+
+    private static Field simple(String name) {
+        return switch (name) {
+            // Current Envoy returns unset (text "-", JSON null); docs of older releases said a "-" string.
+            case "PROTOCOL" -> string(StreamInfo::protocol);
+            case "RESPONSE_CODE" -> number(s -> s.responseCode());
+            case "RESPONSE_FLAGS" -> Commands::responseFlags;
+            case "RESPONSE_CODE_DETAILS" -> string(StreamInfo::responseCodeDetails);
+            case "CONNECTION_TERMINATION_DETAILS" -> string(StreamInfo::connectionTerminationDetails);
+            case "UPSTREAM_TRANSPORT_FAILURE_REASON" -> string(StreamInfo::upstreamTransportFailureReason);
+            case "BYTES_RECEIVED" -> number(StreamInfo::bytesReceived);
+            case "BYTES_SENT" -> number(StreamInfo::bytesSent);
+            case "DURATION" -> number(StreamInfo::durationMillis);
+            // StreamInfo does not record first/last byte times yet, so these stay unset.
+            case "REQUEST_DURATION", "RESPONSE_DURATION" -> number(s -> -1);
+            case "UPSTREAM_HOST" -> address(StreamInfo::upstreamHost, Part.WITH_PORT);
+            // No alt_stat_name support, so the raw and the stat name are the same.
+            case "UPSTREAM_CLUSTER", "UPSTREAM_CLUSTER_RAW" -> string(StreamInfo::upstreamClusterName);
+            case "UPSTREAM_LOCAL_ADDRESS" -> address(StreamInfo::upstreamLocalAddress, Part.WITH_PORT);
+            case "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> address(StreamInfo::upstreamLocalAddress, Part.IP);
+            case "UPSTREAM_LOCAL_PORT" -> address(StreamInfo::upstreamLocalAddress, Part.PORT);
+            case "UPSTREAM_REMOTE_ADDRESS" -> address(StreamInfo::upstreamHost, Part.WITH_PORT);
+            case "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> address(StreamInfo::upstreamHost, Part.IP);
+            case "UPSTREAM_REMOTE_PORT" -> address(StreamInfo::upstreamHost, Part.PORT);
+            case "DOWNSTREAM_LOCAL_ADDRESS" -> address(StreamInfo::downstreamLocalAddress, Part.WITH_PORT);
+            case "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> address(StreamInfo::downstreamLocalAddress, Part.IP);
+            case "DOWNSTREAM_LOCAL_PORT" -> address(StreamInfo::downstreamLocalAddress, Part.PORT);
+            case "DOWNSTREAM_REMOTE_ADDRESS" -> address(StreamInfo::downstreamRemoteAddress, Part.WITH_PORT);
+            case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> address(StreamInfo::downstreamRemoteAddress, Part.IP);
+            case "DOWNSTREAM_REMOTE_PORT" -> address(StreamInfo::downstreamRemoteAddress, Part.PORT);
+            case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS" -> address(StreamInfo::downstreamDirectRemoteAddress, Part.WITH_PORT);
+            case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT" -> address(StreamInfo::downstreamDirectRemoteAddress, Part.IP);
+            case "DOWNSTREAM_DIRECT_REMOTE_PORT" -> address(StreamInfo::downstreamDirectRemoteAddress, Part.PORT);
+            case "REQUESTED_SERVER_NAME" -> string(StreamInfo::requestedServerName);
+            case "ROUTE_NAME" -> string(StreamInfo::routeName);
+            case "HOSTNAME" -> string(s -> Hostname.VALUE);
+            default -> throw new IllegalArgumentException("unsupported access log command: %" + name + "%");
+        };
+    }
+
+    // Envoy's SystemTimeFormatter refuses newline conversions: the value may end up in a header.
+    private static final Pattern NEWLINE_CONVERSION = Pattern.compile("%[-_0^#]*[1-9]*(E|O)?n");
+
+    private static Field startTime(String arg) {
+        if (arg != null && NEWLINE_CONVERSION.matcher(arg).find()) {
+            throw new IllegalArgumentException("access log command %START_TIME(" + arg + ")% must not contain a newline");
+        }
+        StartTimeFormat f = arg == null || arg.isEmpty() ? StartTimeFormat.defaultFormat() : StartTimeFormat.compile(arg);
+        return (s, out) -> {
+            f.append(out, s.startEpochMillis());
+            return true;
+        };
+    }
+
+    private static boolean responseFlags(StreamInfo s, StringBuilder out) {
+        if (s.responseFlags().isEmpty()) {
+            out.append('-'); // Envoy's ResponseFlagUtils::toShortString returns "-", a value not an unset
+            return true;
+        }
+        boolean first = true;
+        for (ResponseFlag f : s.responseFlags()) { // EnumSet iterates in declaration (print) order
+            if (!first) {
+                out.append(',');
+            }
+            out.append(f.code());
+            first = false;
+        }
+        return true;
+    }
+
+    private static Field string(Function<StreamInfo, String> getter) {
+        return (s, out) -> {
+            String v = getter.apply(s);
+            if (v == null || v.isEmpty()) {
+                return false;
+            }
+            out.append(v);
+            return true;
+        };
+    }
+
+    /** A numeric field; negative means unset. */
+    private static Field number(ToLongFunction<StreamInfo> getter) {
+        return new Field() {
+            @Override
+            public boolean append(StreamInfo s, StringBuilder out) {
+                long v = getter.applyAsLong(s);
+                if (v < 0) {
+                    return false;
+                }
+                out.append(v);
+                return true;
+            }
+
+            @Override
+            public boolean numeric() {
+                return true;
+            }
+        };
+    }
+
+    private static Field address(Function<StreamInfo, InetSocketAddress> getter, Part part) {
+        return new Field() {
+            @Override
+            public boolean append(StreamInfo s, StringBuilder out) {
+                InetSocketAddress a = getter.apply(s);
+                if (a == null) {
+                    return false;
+                }
+                switch (part) {
+                    case WITH_PORT -> Addresses.appendWithPort(out, a);
+                    case IP -> Addresses.appendIp(out, a);
+                    case PORT -> out.append(a.getPort());
+                }
+                return true;
+            }
+
+            @Override
+            public boolean numeric() {
+                return part == Part.PORT; // Envoy renders *_PORT as a JSON number
+            }
+        };
+    }
+
+    /** %REQ(X?Y)%: header X, else header Y; names are case-insensitive; the first value wins. */
+    private static Field header(Headers source, String command, String arg) {
+        if (arg == null || arg.isEmpty()) {
+            throw new IllegalArgumentException("access log command %" + command + "% needs a header name, e.g. %"
+                    + command + "(X-REQUEST-ID)%");
+        }
+        String[] names = arg.split("\\?", -1);
+        if (names.length > 2 || names[0].isEmpty() || (names.length == 2 && names[1].isEmpty())) {
+            throw new IllegalArgumentException("invalid header in access log command %" + command + "(" + arg
+                    + ")%: expected X or X?Y");
+        }
+        String main = names[0].toLowerCase(Locale.ROOT);
+        String alt = names.length == 2 ? names[1].toLowerCase(Locale.ROOT) : null;
+        return (s, out) -> {
+            String v = lookup(source, s, main);
+            if (v == null && alt != null) {
+                v = lookup(source, s, alt);
+            }
+            if (v == null) {
+                return false;
+            }
+            out.append(v);
+            return true;
+        };
+    }
+
+    private static String lookup(Headers source, StreamInfo s, String name) {
+        return switch (source) {
+            case REQUEST -> switch (name) {
+                case ":method" -> orHeader(s.requestMethod(), s.requestHeaders(), name);
+                case ":path" -> orHeader(s.requestPath(), s.requestHeaders(), name);
+                case ":scheme" -> orHeader(s.requestScheme(), s.requestHeaders(), name);
+                // HTTP/1.1 carries the authority in Host (Envoy's codec maps it to :authority).
+                case ":authority" -> orHeader(get(s.requestHeaders(), name), s.requestHeaders(), "host");
+                default -> get(s.requestHeaders(), name);
+            };
+            case RESPONSE -> switch (name) {
+                case ":status" -> s.responseCode() > 0 ? Integer.toString(s.responseCode()) : get(s.responseHeaders(), name);
+                // The router sets this header downstream; fall back to the recorded value if it was not added.
+                case "x-envoy-upstream-service-time" -> {
+                    String v = get(s.responseHeaders(), name);
+                    yield v == null && s.upstreamServiceTimeMillis() >= 0 ? Long.toString(s.upstreamServiceTimeMillis()) : v;
+                }
+                default -> get(s.responseHeaders(), name);
+            };
+            case TRAILER -> get(s.responseTrailers(), name);
+        };
+    }
+
+    private static String orHeader(String value, HttpHeaders headers, String name) {
+        return value != null ? value : get(headers, name);
+    }
+
+    private static String get(HttpHeaders headers, String name) {
+        return headers == null ? null : headers.get(name);
+    }
+
+    /** The system hostname, looked up once (Envoy resolves it when the format is parsed). */
+    private static final class Hostname {
+        static final String VALUE = lookup();
+
+        private static String lookup() {
+            String env = System.getenv("HOSTNAME");
+            if (env != null && !env.isEmpty()) {
+                return env;
+            }
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (Exception e) {
+                return null; // unset, as Envoy when gethostname fails
+            }
+        }
+    }
+}
