@@ -97,6 +97,9 @@ final class HttpStream {
         filter.rqActive.inc();
         info.protocol(downstreamVersion.text());
         info.requestHeaders(request.headers());
+        info.requestMethod(request.method().name());
+        info.requestPath(request.uri());
+        info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         if (request.decoderResult().isFailure()) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestComplete = true;
@@ -192,6 +195,7 @@ final class HttpStream {
             String uri = request.uri();
             h.set("x-envoy-original-path", uri);
             request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(prefix.length(), uri.length())));
+            info.requestPath(request.uri());
         }
         forward.hostRewriteLiteral().ifPresent(host -> h.set(HttpHeaderNames.HOST, host));
     }
@@ -405,6 +409,7 @@ final class HttpStream {
     private void onResponseHeaders(HttpResponse response) {
         responseStarted = true;
         info.responseCode(response.status().code());
+        info.responseCodeDetails("via_upstream");
         HttpHeaders h = response.headers();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         h.set("x-envoy-upstream-service-time", (System.nanoTime() - upstreamStartNanos) / 1_000_000);

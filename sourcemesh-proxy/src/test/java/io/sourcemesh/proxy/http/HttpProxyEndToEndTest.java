@@ -144,4 +144,94 @@ class HttpProxyEndToEndTest {
         assertEquals(504, r.status());
         assertEquals("upstream request timeout", r.body());
     }
+
+    @Test
+    void writesIstiosJsonAccessLogLineFieldByField(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        var logs = List.of(fileLog(log, io.sourcemesh.proxy.accesslog.IstioFormats.DEFAULT_JSON));
+        start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routes(route("to-origin", "/", forward("origin"))), true, logs)))),
+                List.of(cluster("origin", Optional.of(new InetSocketAddress("127.0.0.6", 0)), origin.address()))));
+        Curl.Result r = Curl.run("--interface", "127.0.0.42", "-H", "User-Agent: field-test", "-H", "X-Request-Id: rid-1",
+                "-H", "X-Forwarded-For: 203.0.113.7", url("/status/echo?x=1"));
+        assertEquals(200, r.status(), r.err());
+        String line = awaitLine(log);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        int port = proxy.listenerAddress("http").getPort();
+        assertEquals("GET", json.get("method").asText());
+        assertEquals("/status/echo?x=1", json.get("path").asText());
+        assertEquals("HTTP/1.1", json.get("protocol").asText());
+        assertEquals(200, json.get("response_code").asInt());
+        assertTrue(json.get("response_code").isNumber(), "typed JSON: numbers stay numbers");
+        assertEquals("-", json.get("response_flags").asText());
+        assertEquals("via_upstream", json.get("response_code_details").asText());
+        assertEquals("to-origin", json.get("route_name").asText());
+        assertEquals("203.0.113.7,127.0.0.42", json.get("x_forwarded_for").asText());
+        assertEquals("field-test", json.get("user_agent").asText());
+        assertEquals("127.0.0.1:" + port, json.get("authority").asText());
+        assertEquals("origin", json.get("upstream_cluster").asText());
+        assertEquals("127.0.0.1:" + origin.port(), json.get("upstream_host").asText());
+        assertTrue(json.get("upstream_local_address").asText().startsWith("127.0.0.6:"), line);
+        assertEquals("127.0.0.1:" + port, json.get("downstream_local_address").asText());
+        assertTrue(json.get("downstream_remote_address").asText().startsWith("127.0.0.42:"), line);
+        assertEquals(0, json.get("bytes_received").asInt());
+        assertTrue(json.get("bytes_sent").asInt() > 0);
+        assertTrue(json.get("duration").isNumber());
+        assertTrue(json.get("requested_server_name").isNull());
+        assertTrue(json.get("upstream_transport_failure_reason").isNull());
+        assertTrue(json.get("start_time").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
+    }
+
+    @Test
+    void logsUpstreamFailureAndNoRouteFlags(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        var logs = List.of(fileLog(log, java.util.Map.of("code", "%RESPONSE_CODE%", "flags", "%RESPONSE_FLAGS%",
+                "details", "%RESPONSE_CODE_DETAILS%")));
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closedPort = s.getLocalPort();
+        }
+        start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routes(route("api", "/api", forward("down"))), false, logs)))),
+                List.of(staticCluster("down", new InetSocketAddress("127.0.0.1", closedPort)))));
+        assertEquals(503, Curl.run(url("/api")).status());
+        var first = new com.fasterxml.jackson.databind.ObjectMapper().readTree(awaitLine(log));
+        assertEquals(503, first.get("code").asInt());
+        assertEquals("UF", first.get("flags").asText());
+        assertEquals("upstream_reset_before_response_started{connection_failure}", first.get("details").asText());
+        assertEquals(404, Curl.run(url("/nowhere")).status());
+        java.util.List<String> lines = awaitLines(log, 2);
+        var second = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(1));
+        assertEquals("NR", second.get("flags").asText());
+        assertEquals("route_not_found", second.get("details").asText());
+    }
+
+    @Test
+    void clientGoneMidResponseIsLoggedAsDc(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        var logs = List.of(fileLog(log, java.util.Map.of("flags", "%RESPONSE_FLAGS%")));
+        start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("origin"), false, logs)))),
+                List.of(staticCluster("origin", origin.address()))));
+        Curl.Result r = Curl.run("--max-time", "1", url("/sleep/3000"));
+        assertNotEquals(0, r.exitCode());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(awaitLine(log));
+        assertEquals("DC", json.get("flags").asText());
+        assertEquals(200, Curl.run(url("/")).status(), "the proxy keeps serving");
+    }
+
+    static String awaitLine(java.nio.file.Path log) throws Exception {
+        return awaitLines(log, 1).get(0);
+    }
+
+    static java.util.List<String> awaitLines(java.nio.file.Path log, int n) throws Exception {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (System.currentTimeMillis() < deadline) {
+            if (java.nio.file.Files.exists(log)) {
+                java.util.List<String> lines = java.nio.file.Files.readAllLines(log);
+                if (lines.size() >= n) {
+                    return lines;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no access log line in " + log);
+    }
 }
