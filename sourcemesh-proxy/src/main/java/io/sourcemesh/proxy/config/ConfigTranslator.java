@@ -47,14 +47,17 @@ public final class ConfigTranslator {
 
     private ConfigTranslator() {}
 
-    /** A static bootstrap: node, admin, static_resources listeners and clusters. */
+    /**
+     * A static bootstrap: node, admin, static_resources listeners and clusters. Paths in errors
+     * start at {@code listeners[i]} / {@code clusters[i]}, the same as for {@link #fromResources}.
+     */
     public static ProxyConfig translate(Bootstrap bootstrap) {
         only(bootstrap, "", "node", "static_resources", "admin");
         only(bootstrap.getStaticResources(), "static_resources", "listeners", "clusters");
         NodeInfo node = bootstrap.hasNode() ? node(bootstrap.getNode(), "node") : NodeInfo.unnamed();
         Optional<AdminConfig> admin = bootstrap.hasAdmin() ? Optional.of(admin(bootstrap.getAdmin(), "admin")) : Optional.empty();
         return build("bootstrap", node, admin, bootstrap.getStaticResources().getListenersList(),
-                bootstrap.getStaticResources().getClustersList(), bootstrap, "static_resources.");
+                bootstrap.getStaticResources().getClustersList(), bootstrap);
     }
 
     /**
@@ -65,15 +68,15 @@ public final class ConfigTranslator {
         Bootstrap source = Bootstrap.newBuilder()
                 .setStaticResources(Bootstrap.StaticResources.newBuilder().addAllListeners(listeners).addAllClusters(clusters))
                 .build();
-        return build(version, node, Optional.empty(), listeners, clusters, source, "");
+        return build(version, node, Optional.empty(), listeners, clusters, source);
     }
 
     private static ProxyConfig build(String version, NodeInfo node, Optional<AdminConfig> admin, List<Listener> listeners,
-            List<Cluster> clusters, Bootstrap source, String prefix) {
+            List<Cluster> clusters, Bootstrap source) {
         List<ClusterConfig> clusterConfigs = new ArrayList<>();
         Map<String, Integer> clusterNames = new HashMap<>();
         for (int i = 0; i < clusters.size(); i++) {
-            String path = prefix + "clusters[" + i + "]";
+            String path = "clusters[" + i + "]";
             ClusterConfig cluster = ClusterTranslator.cluster(clusters.get(i), path);
             Integer previous = clusterNames.putIfAbsent(cluster.name(), i);
             if (previous != null) {
@@ -87,7 +90,7 @@ public final class ConfigTranslator {
         Map<String, Integer> listenerNames = new HashMap<>();
         Map<InetSocketAddress, Integer> addresses = new HashMap<>();
         for (int i = 0; i < listeners.size(); i++) {
-            String path = prefix + "listeners[" + i + "]";
+            String path = "listeners[" + i + "]";
             ListenerConfig listener = listener(listeners.get(i), path, known);
             Integer previous = listenerNames.putIfAbsent(listener.name(), i);
             if (previous != null) {

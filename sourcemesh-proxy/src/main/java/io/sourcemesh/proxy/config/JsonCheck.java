@@ -30,7 +30,9 @@ final class JsonCheck {
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             String key = entry.getKey();
-            String fieldPath = Protos.at(path, key);
+            // Resources read the same from a bootstrap and from ADS: listeners[0]..., clusters[0]...
+            String fieldPath = path.equals("static_resources") && (key.equals("listeners") || key.equals("clusters"))
+                    ? key : Protos.at(path, key);
             FieldDescriptor field = field(type, key).orElseThrow(() -> new ConfigException(fieldPath,
                     "unknown field (not in " + type.getFullName() + ")"));
             value(entry.getValue(), field, fieldPath);
