@@ -27,6 +27,7 @@ final class JsonCheck {
             return; // well-known types have their own JSON forms; JsonFormat reports shape errors
         }
         unsupportedExtensionName(node, type, path);
+        Map<com.google.protobuf.Descriptors.OneofDescriptor, String> oneofs = new java.util.HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             String key = entry.getKey();
@@ -35,6 +36,13 @@ final class JsonCheck {
                     ? key : Protos.at(path, key);
             FieldDescriptor field = field(type, key).orElseThrow(() -> new ConfigException(fieldPath,
                     "unknown field (not in " + type.getFullName() + ")"));
+            var oneof = field.getRealContainingOneof();
+            if (oneof != null && !entry.getValue().isNull()) {
+                String other = oneofs.putIfAbsent(oneof, key);
+                if (other != null) {
+                    throw new ConfigException(fieldPath, "cannot be set together with " + other + " (oneof " + oneof.getName() + ")");
+                }
+            }
             value(entry.getValue(), field, fieldPath);
         }
     }

@@ -44,7 +44,7 @@ final class Bootstraps {
     /** An HTTP connection manager with the given fields; route_config and router added when absent. */
     static String hcm(String fields) {
         String body = "\"@type\": " + HCM_TYPE + "\nstat_prefix: http\n" + fields;
-        if (!fields.contains("route_config:")) {
+        if (!fields.contains("route_config:") && !fields.contains("rds:")) {
             body += """
                     route_config:
                       virtual_hosts:
