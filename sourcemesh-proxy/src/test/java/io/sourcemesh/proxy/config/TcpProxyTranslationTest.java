@@ -40,7 +40,7 @@ class TcpProxyTranslationTest {
         rejects(tcp("cluster: backend\ntunneling_config: {hostname: h}\n"), HCM + ".tunneling_config: field is not supported");
         rejects(tcp("weighted_clusters: {clusters: [{name: a, weight: 0}]}\n"), HCM + ".weighted_clusters.clusters[0].weight: must be at least 1");
         rejects(tcp("weighted_clusters: {clusters: []}\n"), HCM + ".weighted_clusters.clusters: at least one cluster is required");
-        rejects(tcp("").replace("cluster: backend\n", ""), HCM + ": one of cluster, weighted_clusters is required");
+        rejects(tcp("").replace("\n          cluster: backend", ""), HCM + ": one of cluster, weighted_clusters is required");
         rejects(Bootstraps.tcp("").replace("stat_prefix: tcp", "stat_prefix: \"\""), HCM + ".stat_prefix: is required");
     }
 }
