@@ -1,0 +1,135 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Protos.at;
+import static io.sourcemesh.proxy.config.Protos.only;
+
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Clusters: discovery type, load balancing, endpoints, timeouts and the upstream source address. */
+final class ClusterTranslator {
+
+    /** Envoy's default upstream connection idle timeout. */
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+
+    private ClusterTranslator() {}
+
+    static ClusterConfig cluster(Cluster c, String path) {
+        only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "connect_timeout", "load_assignment",
+                "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection");
+        if (c.getName().isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
+        ClusterConfig.DiscoveryType type = switch (c.getType()) {
+            case STATIC -> ClusterConfig.DiscoveryType.STATIC;
+            case ORIGINAL_DST -> ClusterConfig.DiscoveryType.ORIGINAL_DST;
+            default -> throw new ConfigException(at(path, "type"), c.getType() + " is not supported");
+        };
+        ClusterConfig.LbPolicy lb = switch (c.getLbPolicy()) {
+            case ROUND_ROBIN -> ClusterConfig.LbPolicy.ROUND_ROBIN;
+            case LEAST_REQUEST -> ClusterConfig.LbPolicy.LEAST_REQUEST;
+            case RANDOM -> ClusterConfig.LbPolicy.RANDOM;
+            case RING_HASH -> ClusterConfig.LbPolicy.RING_HASH;
+            case CLUSTER_PROVIDED -> ClusterConfig.LbPolicy.CLUSTER_PROVIDED;
+            default -> throw new ConfigException(at(path, "lb_policy"), c.getLbPolicy() + " is not supported");
+        };
+        // Envoy's own rule: an ORIGINAL_DST cluster picks its host itself, and only it may.
+        if (type == ClusterConfig.DiscoveryType.ORIGINAL_DST && lb != ClusterConfig.LbPolicy.CLUSTER_PROVIDED) {
+            throw new ConfigException(at(path, "lb_policy"), "LB policy " + c.getLbPolicy()
+                    + " is not valid for Cluster type ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'");
+        }
+        if (type != ClusterConfig.DiscoveryType.ORIGINAL_DST && lb == ClusterConfig.LbPolicy.CLUSTER_PROVIDED) {
+            throw new ConfigException(at(path, "lb_policy"), "CLUSTER_PROVIDED is only valid for cluster type ORIGINAL_DST");
+        }
+        if (c.hasRingHashLbConfig() && lb != ClusterConfig.LbPolicy.RING_HASH) {
+            throw new ConfigException(at(path, "ring_hash_lb_config"), "is only valid with lb_policy RING_HASH");
+        }
+        List<ClusterConfig.Endpoint> endpoints = c.hasLoadAssignment()
+                ? endpoints(c.getLoadAssignment(), at(path, "load_assignment"))
+                : List.of();
+        if (type == ClusterConfig.DiscoveryType.ORIGINAL_DST && !endpoints.isEmpty()) {
+            throw new ConfigException(at(path, "load_assignment"), "ORIGINAL_DST clusters must have no load assignment configured");
+        }
+        Duration connectTimeout = c.hasConnectTimeout() ? Protos.duration(c.getConnectTimeout()) : ConfigTranslator.DEFAULT_CONNECT_TIMEOUT;
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw new ConfigException(at(path, "connect_timeout"), "must be greater than 0s");
+        }
+        Optional<InetSocketAddress> bind = Optional.empty();
+        if (c.hasUpstreamBindConfig()) {
+            String bindPath = at(path, "upstream_bind_config");
+            only(c.getUpstreamBindConfig(), bindPath, "source_address");
+            if (!c.getUpstreamBindConfig().hasSourceAddress()) {
+                throw new ConfigException(at(bindPath, "source_address"), "is required");
+            }
+            bind = Optional.of(Protos.socketAddress(c.getUpstreamBindConfig().getSourceAddress(), at(bindPath, "source_address")));
+        }
+        Optional<Duration> idleTimeout = Optional.of(DEFAULT_IDLE_TIMEOUT);
+        int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
+        if (c.hasCommonHttpProtocolOptions()) {
+            String optionsPath = at(path, "common_http_protocol_options");
+            HttpProtocolOptions options = c.getCommonHttpProtocolOptions();
+            only(options, optionsPath, "idle_timeout", "max_requests_per_connection");
+            idleTimeout = Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), DEFAULT_IDLE_TIMEOUT);
+            if (options.hasMaxRequestsPerConnection()) {
+                maxRequests = options.getMaxRequestsPerConnection().getValue();
+            }
+        }
+        return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests);
+    }
+
+    private static ClusterConfig.RingHash ringHash(Cluster c, String path) {
+        ClusterConfig.RingHash defaults = ClusterConfig.RingHash.defaults();
+        if (!c.hasRingHashLbConfig()) {
+            return defaults;
+        }
+        String rhPath = at(path, "ring_hash_lb_config");
+        Cluster.RingHashLbConfig rh = c.getRingHashLbConfig();
+        only(rh, rhPath, "minimum_ring_size", "maximum_ring_size", "hash_function");
+        if (rh.getHashFunction() != Cluster.RingHashLbConfig.HashFunction.XX_HASH) {
+            throw new ConfigException(at(rhPath, "hash_function"), rh.getHashFunction() + " is not supported");
+        }
+        long min = rh.hasMinimumRingSize() ? rh.getMinimumRingSize().getValue() : defaults.minimumRingSize();
+        long max = rh.hasMaximumRingSize() ? rh.getMaximumRingSize().getValue() : defaults.maximumRingSize();
+        if (min > max) {
+            throw new ConfigException(rhPath, "minimum_ring_size (" + min + ") is greater than maximum_ring_size (" + max + ")");
+        }
+        return new ClusterConfig.RingHash(min, max);
+    }
+
+    private static List<ClusterConfig.Endpoint> endpoints(ClusterLoadAssignment assignment, String path) {
+        only(assignment, path, "cluster_name", "endpoints");
+        List<ClusterConfig.Endpoint> out = new ArrayList<>();
+        for (int i = 0; i < assignment.getEndpointsCount(); i++) {
+            String localityPath = at(path, "endpoints", i);
+            LocalityLbEndpoints locality = assignment.getEndpoints(i);
+            only(locality, localityPath, "lb_endpoints");
+            for (int j = 0; j < locality.getLbEndpointsCount(); j++) {
+                String endpointPath = at(localityPath, "lb_endpoints", j);
+                LbEndpoint lb = locality.getLbEndpoints(j);
+                only(lb, endpointPath, "endpoint", "load_balancing_weight");
+                if (!lb.hasEndpoint()) {
+                    throw new ConfigException(at(endpointPath, "endpoint"), "is required");
+                }
+                only(lb.getEndpoint(), at(endpointPath, "endpoint"), "address");
+                if (!lb.getEndpoint().hasAddress()) {
+                    throw new ConfigException(at(endpointPath, "endpoint.address"), "is required");
+                }
+                InetSocketAddress address = Protos.address(lb.getEndpoint().getAddress(), at(endpointPath, "endpoint.address"));
+                int weight = lb.hasLoadBalancingWeight() ? lb.getLoadBalancingWeight().getValue() : 1;
+                if (weight < 1) {
+                    throw new ConfigException(at(endpointPath, "load_balancing_weight"), "must be at least 1");
+                }
+                out.add(new ClusterConfig.Endpoint(address, weight));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,287 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Protos.at;
+import static io.sourcemesh.proxy.config.Protos.only;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
+import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.sourcemesh.proxy.network.CidrRange;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+/**
+ * Envoy v3 protos → the proxy's immutable {@link ProxyConfig}. Every message is checked against an
+ * allow-list of the fields we honour: a field that is set but not supported is an error naming its
+ * path (snake_case, as written in YAML), never silently ignored.
+ */
+public final class ConfigTranslator {
+
+    /** Envoy's default for {@code connect_timeout}. */
+    static final java.time.Duration DEFAULT_CONNECT_TIMEOUT = java.time.Duration.ofSeconds(5);
+
+    private ConfigTranslator() {}
+
+    /**
+     * A static bootstrap: node, admin, static_resources listeners and clusters. Paths in errors
+     * start at {@code listeners[i]} / {@code clusters[i]}, the same as for {@link #fromResources}.
+     */
+    public static ProxyConfig translate(Bootstrap bootstrap) {
+        only(bootstrap, "", "node", "static_resources", "admin");
+        only(bootstrap.getStaticResources(), "static_resources", "listeners", "clusters");
+        NodeInfo node = bootstrap.hasNode() ? node(bootstrap.getNode(), "node") : NodeInfo.unnamed();
+        Optional<AdminConfig> admin = bootstrap.hasAdmin() ? Optional.of(admin(bootstrap.getAdmin(), "admin")) : Optional.empty();
+        return build("bootstrap", node, admin, bootstrap.getStaticResources().getListenersList(),
+                bootstrap.getStaticResources().getClustersList(), bootstrap);
+    }
+
+    /**
+     * The ADS path: listeners and clusters pushed together, validated exactly as a bootstrap's.
+     * Paths in errors read {@code listeners[i]...} and {@code clusters[i]...}.
+     */
+    public static ProxyConfig fromResources(String version, NodeInfo node, List<Listener> listeners, List<Cluster> clusters) {
+        Bootstrap source = Bootstrap.newBuilder()
+                .setStaticResources(Bootstrap.StaticResources.newBuilder().addAllListeners(listeners).addAllClusters(clusters))
+                .build();
+        return build(version, node, Optional.empty(), listeners, clusters, source);
+    }
+
+    private static ProxyConfig build(String version, NodeInfo node, Optional<AdminConfig> admin, List<Listener> listeners,
+            List<Cluster> clusters, Bootstrap source) {
+        List<ClusterConfig> clusterConfigs = new ArrayList<>();
+        Map<String, Integer> clusterNames = new HashMap<>();
+        for (int i = 0; i < clusters.size(); i++) {
+            String path = "clusters[" + i + "]";
+            ClusterConfig cluster = ClusterTranslator.cluster(clusters.get(i), path);
+            Integer previous = clusterNames.putIfAbsent(cluster.name(), i);
+            if (previous != null) {
+                throw new ConfigException(at(path, "name"), "duplicate cluster '" + cluster.name()
+                        + "' (also clusters[" + previous + "])");
+            }
+            clusterConfigs.add(cluster);
+        }
+        Set<String> known = Set.copyOf(clusterNames.keySet());
+        List<ListenerConfig> listenerConfigs = new ArrayList<>();
+        Map<String, Integer> listenerNames = new HashMap<>();
+        Map<InetSocketAddress, Integer> addresses = new HashMap<>();
+        for (int i = 0; i < listeners.size(); i++) {
+            String path = "listeners[" + i + "]";
+            ListenerConfig listener = listener(listeners.get(i), path, known);
+            Integer previous = listenerNames.putIfAbsent(listener.name(), i);
+            if (previous != null) {
+                throw new ConfigException(at(path, "name"), "duplicate listener '" + listener.name()
+                        + "' (also listeners[" + previous + "])");
+            }
+            previous = addresses.putIfAbsent(listener.address(), i);
+            if (previous != null) {
+                throw new ConfigException(at(path, "address"), "listener '" + listener.name()
+                        + "' has the same address as listeners[" + previous + "]");
+            }
+            listenerConfigs.add(listener);
+        }
+        return new ProxyConfig(version, node, admin, listenerConfigs, clusterConfigs, source);
+    }
+
+    static NodeInfo node(Node node, String path) {
+        only(node, path, "id", "cluster", "metadata");
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, Value> e : node.getMetadata().getFieldsMap().entrySet()) {
+            Value v = e.getValue();
+            String text = switch (v.getKindCase()) {
+                case STRING_VALUE -> v.getStringValue();
+                case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
+                case NUMBER_VALUE -> v.getNumberValue() == Math.rint(v.getNumberValue())
+                        ? Long.toString((long) v.getNumberValue()) : Double.toString(v.getNumberValue());
+                default -> throw new ConfigException(at(path, "metadata") + "." + e.getKey(),
+                        "only string, number and bool values are supported");
+            };
+            metadata.put(e.getKey(), text);
+        }
+        return new NodeInfo(node.getId(), node.getCluster(), metadata);
+    }
+
+    static AdminConfig admin(Admin admin, String path) {
+        only(admin, path, "address");
+        if (!admin.hasAddress()) {
+            throw new ConfigException(at(path, "address"), "is required");
+        }
+        return new AdminConfig(Protos.address(admin.getAddress(), at(path, "address")));
+    }
+
+    static ListenerConfig listener(Listener l, String path, Set<String> clusters) {
+        only(l, path, "name", "address", "stat_prefix", "transparent", "use_original_dst", "listener_filters",
+                "filter_chains", "default_filter_chain");
+        if (!l.hasAddress()) {
+            throw new ConfigException(at(path, "address"), "is required");
+        }
+        InetSocketAddress address = Protos.address(l.getAddress(), at(path, "address"));
+        // Envoy invents a name for an unnamed listener; the address is more useful than a UUID.
+        String name = l.getName().isEmpty() ? address.getAddress().getHostAddress() + "_" + address.getPort() : l.getName();
+        List<ListenerFilterConfig> listenerFilters = IntStream.range(0, l.getListenerFiltersCount())
+                .mapToObj(i -> listenerFilter(l.getListenerFilters(i), at(path, "listener_filters", i))).toList();
+        if (l.getFilterChainsCount() == 0 && !l.hasDefaultFilterChain()) {
+            throw new ConfigException(at(path, "filter_chains"), "no filter chains specified");
+        }
+        List<FilterChainConfig> chains = IntStream.range(0, l.getFilterChainsCount())
+                .mapToObj(i -> filterChain(l.getFilterChains(i), at(path, "filter_chains", i), clusters, true)).toList();
+        FilterChainMatches.rejectDuplicates(chains, path);
+        Optional<FilterChainConfig> defaultChain = l.hasDefaultFilterChain()
+                ? Optional.of(filterChain(l.getDefaultFilterChain(), at(path, "default_filter_chain"), clusters, false))
+                : Optional.empty();
+        return new ListenerConfig(name, address, l.getTransparent().getValue(), l.getUseOriginalDst().getValue(),
+                listenerFilters, chains, defaultChain);
+    }
+
+    static ListenerFilterConfig listenerFilter(ListenerFilter f, String path) {
+        only(f, path, "name", "typed_config");
+        Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
+        String name = f.getName().isEmpty() ? EnvoyTypes.nameOf(type) : f.getName();
+        String config = at(path, "typed_config");
+        if (type.equals(OriginalDst.getDescriptor())) {
+            only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), OriginalDst.getDefaultInstance(), path), config);
+            return new ListenerFilterConfig.OriginalDst(name);
+        }
+        if (type.equals(OriginalSrc.getDescriptor())) {
+            OriginalSrc src = Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), OriginalSrc.getDefaultInstance(), path);
+            only(src, config, "bind_port", "mark");
+            return new ListenerFilterConfig.OriginalSrc(name, src.getMark(), src.getBindPort());
+        }
+        if (type.equals(TlsInspector.getDescriptor())) {
+            only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), TlsInspector.getDefaultInstance(), path), config);
+            return new ListenerFilterConfig.TlsInspector(name);
+        }
+        if (type.equals(ProxyProtocol.getDescriptor())) {
+            ProxyProtocol pp = Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), ProxyProtocol.getDefaultInstance(), path);
+            only(pp, config, "allow_requests_without_proxy_protocol", "pass_through_tlvs");
+            return new ListenerFilterConfig.ProxyProtocol(name, pp.getAllowRequestsWithoutProxyProtocol(),
+                    passThroughTlvs(pp, at(config, "pass_through_tlvs")));
+        }
+        throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not a listener filter");
+    }
+
+    /** INCLUDE_ALL is spelled out as every TLV type, so the runtime only ever checks membership. */
+    private static List<Integer> passThroughTlvs(ProxyProtocol pp, String path) {
+        if (!pp.hasPassThroughTlvs()) {
+            return List.of();
+        }
+        var tlvs = pp.getPassThroughTlvs();
+        only(tlvs, path, "match_type", "tlv_type");
+        for (int i = 0; i < tlvs.getTlvTypeCount(); i++) {
+            if (tlvs.getTlvType(i) > 255) {
+                throw new ConfigException(at(path, "tlv_type", i), tlvs.getTlvType(i) + " is not a TLV type (0-255)");
+            }
+        }
+        return switch (tlvs.getMatchType()) {
+            case INCLUDE_ALL -> IntStream.range(0, 256).boxed().toList();
+            case INCLUDE -> List.copyOf(tlvs.getTlvTypeList());
+            default -> throw new ConfigException(at(path, "match_type"), tlvs.getMatchType() + " is not supported");
+        };
+    }
+
+    static FilterChainConfig filterChain(FilterChain chain, String path, Set<String> clusters, boolean matchAllowed) {
+        if (matchAllowed) {
+            only(chain, path, "name", "filter_chain_match", "filters", "transport_socket");
+        } else {
+            only(chain, path, "name", "filters", "transport_socket");
+        }
+        FilterChainMatch match = chain.hasFilterChainMatch()
+                ? FilterChainMatches.match(chain.getFilterChainMatch(), at(path, "filter_chain_match"))
+                : FilterChainMatch.any();
+        Optional<TlsContextConfig> tls = chain.hasTransportSocket()
+                ? transportSocket(chain.getTransportSocket(), at(path, "transport_socket"))
+                : Optional.empty();
+        if (chain.getFiltersCount() == 0) {
+            throw new ConfigException(at(path, "filters"), "a tcp_proxy or http_connection_manager filter is required");
+        }
+        if (chain.getFiltersCount() > 1) {
+            throw new ConfigException(at(path, "filters", 1),
+                    "only one network filter per chain is supported (tcp_proxy or http_connection_manager, which are terminal)");
+        }
+        NetworkFilterConfig filter = networkFilter(chain.getFilters(0), at(path, "filters", 0), clusters);
+        return new FilterChainConfig(chain.getName(), match, tls, List.of(filter));
+    }
+
+    static Optional<TlsContextConfig> transportSocket(TransportSocket socket, String path) {
+        only(socket, path, "name", "typed_config");
+        Descriptor type = Protos.extension(socket.getName(), socket.hasTypedConfig(), socket.getTypedConfig(), path);
+        if (type.equals(RawBuffer.getDescriptor())) {
+            only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path),
+                    at(path, "typed_config"));
+            return Optional.empty();
+        }
+        if (type.equals(DownstreamTlsContext.getDescriptor())) {
+            if (!socket.hasTypedConfig()) {
+                throw new ConfigException(at(path, "typed_config"), "is required for " + socket.getName());
+            }
+            DownstreamTlsContext tls = Protos.unpack(true, socket.getTypedConfig(), DownstreamTlsContext.getDefaultInstance(), path);
+            return Optional.of(TlsTranslator.downstream(tls, at(path, "typed_config")));
+        }
+        throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not a downstream transport socket");
+    }
+
+    static NetworkFilterConfig networkFilter(Filter filter, String path, Set<String> clusters) {
+        only(filter, path, "name", "typed_config");
+        Descriptor type = Protos.extension(filter.getName(), filter.hasTypedConfig(), filter.getTypedConfig(), path);
+        String name = filter.getName().isEmpty() ? EnvoyTypes.nameOf(type) : filter.getName();
+        String config = at(path, "typed_config");
+        if (!filter.hasTypedConfig() && (type.equals(TcpProxy.getDescriptor()) || type.equals(HttpConnectionManager.getDescriptor()))) {
+            throw new ConfigException(config, "is required for " + name);
+        }
+        if (type.equals(TcpProxy.getDescriptor())) {
+            return TcpProxyTranslator.tcpProxy(name, Protos.unpack(true, filter.getTypedConfig(), TcpProxy.getDefaultInstance(), path),
+                    config);
+        }
+        if (type.equals(HttpConnectionManager.getDescriptor())) {
+            return HttpTranslator.connectionManager(name,
+                    Protos.unpack(true, filter.getTypedConfig(), HttpConnectionManager.getDefaultInstance(), path), config, clusters);
+        }
+        throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not a network filter");
+    }
+
+    /** Struct → ordered map of strings and nested maps, as the access log's json_format wants. */
+    static Map<String, Object> jsonFormat(Struct struct, String path) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Value> e : struct.getFieldsMap().entrySet()) {
+            Value v = e.getValue();
+            out.put(e.getKey(), switch (v.getKindCase()) {
+                case STRING_VALUE -> v.getStringValue();
+                case STRUCT_VALUE -> jsonFormat(v.getStructValue(), path + "." + e.getKey());
+                default -> throw new ConfigException(path + "." + e.getKey(), "only format strings and nested objects are supported");
+            });
+        }
+        return out;
+    }
+
+    static OptionalInt port(com.google.protobuf.UInt32Value value, String path) {
+        if (value.getValue() > 65535) {
+            throw new ConfigException(path, value.getValue() + " is not a port");
+        }
+        return OptionalInt.of(value.getValue());
+    }
+
+}

@@ -1,0 +1,142 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Protos.at;
+import static io.sourcemesh.proxy.config.Protos.only;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfig;
+import io.sourcemesh.proxy.network.CidrRange;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@code envoy.filters.network.http_connection_manager}: HTTP/1.1, client-address handling, routes. */
+final class HttpTranslator {
+
+    /** Envoy's default stream idle timeout. */
+    static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
+
+    private HttpTranslator() {}
+
+    static HttpConnectionManagerConfig connectionManager(String name, HttpConnectionManager h, String path, Set<String> clusters) {
+        only(h, path, "codec_type", "stat_prefix", "route_config", "http_filters", "use_remote_address", "xff_num_trusted_hops",
+                "skip_xff_append", "internal_address_config", "original_ip_detection_extensions", "generate_request_id",
+                "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
+                "request_timeout", "upgrade_configs", "access_log");
+        switch (h.getCodecType()) {
+            case AUTO, HTTP1 -> { }
+            default -> throw new ConfigException(at(path, "codec_type"), h.getCodecType() + " is not supported");
+        }
+        if (h.getStatPrefix().isEmpty()) {
+            throw new ConfigException(at(path, "stat_prefix"), "is required");
+        }
+        if (!h.hasRouteConfig()) {
+            throw new ConfigException(at(path, "route_config"), "is required (only inline route configuration is supported)");
+        }
+        RouteConfig routes = RouteTranslator.routeConfig(h.getRouteConfig(), at(path, "route_config"), clusters);
+        List<HttpFilterConfig> filters = httpFilters(h.getHttpFiltersList(), path);
+
+        boolean useRemoteAddress = h.getUseRemoteAddress().getValue();
+        int hops = h.getXffNumTrustedHops();
+        boolean skipXffAppend = h.getSkipXffAppend();
+        Optional<List<CidrRange>> trustedCidrs = Optional.empty();
+        if (h.getOriginalIpDetectionExtensionsCount() > 0) {
+            String ePath = at(path, "original_ip_detection_extensions");
+            // Envoy's own checks: the extension replaces these two HCM fields.
+            if (useRemoteAddress) {
+                throw new ConfigException(ePath, "Original IP detection extensions and use_remote_address may not be mixed");
+            }
+            if (hops > 0) {
+                throw new ConfigException(ePath, "Original IP detection extensions and xff_num_trusted_hops may not be mixed");
+            }
+            if (h.getOriginalIpDetectionExtensionsCount() > 1) {
+                throw new ConfigException(at(path, "original_ip_detection_extensions", 1), "only one extension is supported");
+            }
+            XffConfig xff = xff(h.getOriginalIpDetectionExtensions(0), at(path, "original_ip_detection_extensions", 0));
+            hops = xff.getXffNumTrustedHops();
+            skipXffAppend = skipXffAppend || xff.getSkipXffAppend().getValue();
+            if (xff.hasXffTrustedCidrs()) {
+                trustedCidrs = Optional.of(Protos.cidrs(xff.getXffTrustedCidrs().getCidrsList(),
+                        at(path, "original_ip_detection_extensions", 0) + ".typed_config.xff_trusted_cidrs", "cidrs"));
+            }
+        }
+        Optional<List<CidrRange>> internal = Optional.empty();
+        if (h.hasInternalAddressConfig()) {
+            String iPath = at(path, "internal_address_config");
+            // unix_sockets is accepted: listeners here are always TCP, so it can never apply.
+            only(h.getInternalAddressConfig(), iPath, "unix_sockets", "cidr_ranges");
+            List<CidrRange> ranges = Protos.cidrs(h.getInternalAddressConfig().getCidrRangesList(), iPath, "cidr_ranges");
+            internal = ranges.isEmpty() ? Optional.empty() : Optional.of(ranges);
+        }
+        List<String> upgrades = new ArrayList<>();
+        for (int i = 0; i < h.getUpgradeConfigsCount(); i++) {
+            String uPath = at(path, "upgrade_configs", i);
+            var upgrade = h.getUpgradeConfigs(i);
+            only(upgrade, uPath, "upgrade_type", "enabled");
+            if (upgrade.getUpgradeType().isEmpty()) {
+                throw new ConfigException(at(uPath, "upgrade_type"), "is required");
+            }
+            // enabled: false only matters to per-route overrides, which we do not support: drop it.
+            if (!upgrade.hasEnabled() || upgrade.getEnabled().getValue()) {
+                upgrades.add(upgrade.getUpgradeType());
+            }
+        }
+        return new HttpConnectionManagerConfig(name, h.getStatPrefix(), routes, filters, useRemoteAddress, hops, skipXffAppend,
+                trustedCidrs, false, internal,
+                !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
+                h.getPreserveExternalRequestId(), h.getAlwaysSetRequestIdInResponse(),
+                h.getServerName().isEmpty() ? Optional.empty() : Optional.of(h.getServerName()),
+                Protos.timeout(h.hasStreamIdleTimeout(), h.getStreamIdleTimeout(), DEFAULT_STREAM_IDLE_TIMEOUT),
+                Protos.timeout(h.hasRequestTimeout(), h.getRequestTimeout(), null),
+                upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path));
+    }
+
+    private static XffConfig xff(TypedExtensionConfig extension, String path) {
+        only(extension, path, "name", "typed_config");
+        if (!extension.hasTypedConfig()) {
+            throw new ConfigException(at(path, "typed_config"), "is required");
+        }
+        Descriptor type = Protos.extension(extension.getName(), true, extension.getTypedConfig(), path);
+        if (!type.equals(XffConfig.getDescriptor())) {
+            throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not an original IP detection extension");
+        }
+        XffConfig xff = Protos.unpack(true, extension.getTypedConfig(), XffConfig.getDefaultInstance(), path);
+        String config = at(path, "typed_config");
+        only(xff, config, "xff_num_trusted_hops", "xff_trusted_cidrs", "skip_xff_append");
+        if (xff.hasXffTrustedCidrs()) {
+            only(xff.getXffTrustedCidrs(), at(config, "xff_trusted_cidrs"), "cidrs");
+            if (xff.getXffNumTrustedHops() > 0) {
+                throw new ConfigException(config, "Cannot set both xff_num_trusted_hops and xff_trusted_cidrs");
+            }
+        }
+        return xff;
+    }
+
+    private static List<HttpFilterConfig> httpFilters(List<HttpFilter> filters, String hcmPath) {
+        List<HttpFilterConfig> out = new ArrayList<>();
+        for (int i = 0; i < filters.size(); i++) {
+            String path = at(hcmPath, "http_filters", i);
+            HttpFilter f = filters.get(i);
+            only(f, path, "name", "typed_config");
+            Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
+            if (!type.equals(Router.getDescriptor())) {
+                throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not an HTTP filter");
+            }
+            only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), Router.getDefaultInstance(), path), at(path, "typed_config"));
+            if (i != filters.size() - 1) {
+                throw new ConfigException(path, "the router filter must be the last HTTP filter");
+            }
+            out.add(new HttpFilterConfig.Router(f.getName().isEmpty() ? EnvoyTypes.nameOf(type) : f.getName()));
+        }
+        if (out.isEmpty()) {
+            throw new ConfigException(at(hcmPath, "http_filters"), "envoy.filters.http.router is required");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,124 @@
+package io.sourcemesh.proxy.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Walks the JSON tree against the proto descriptors before JsonFormat sees it, so an unknown
+ * field, a bad enum value or an unsupported {@code @type} is reported with its full path (JsonFormat
+ * only names the field and its message type).
+ */
+final class JsonCheck {
+
+    private JsonCheck() {}
+
+    static void message(JsonNode node, Descriptor type, String path) {
+        if (type.getFullName().equals("google.protobuf.Any")) {
+            any(node, path);
+            return;
+        }
+        if (type.getFile().getPackage().equals("google.protobuf") || !node.isObject()) {
+            return; // well-known types have their own JSON forms; JsonFormat reports shape errors
+        }
+        unsupportedExtensionName(node, type, path);
+        Map<com.google.protobuf.Descriptors.OneofDescriptor, String> oneofs = new java.util.HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            String key = entry.getKey();
+            // Resources read the same from a bootstrap and from ADS: listeners[0]..., clusters[0]...
+            String fieldPath = path.equals("static_resources") && (key.equals("listeners") || key.equals("clusters"))
+                    ? key : Protos.at(path, key);
+            FieldDescriptor field = field(type, key).orElseThrow(() -> new ConfigException(fieldPath,
+                    "unknown field (not in " + type.getFullName() + ")"));
+            var oneof = field.getRealContainingOneof();
+            if (oneof != null && !entry.getValue().isNull()) {
+                String other = oneofs.putIfAbsent(oneof, key);
+                if (other != null) {
+                    throw new ConfigException(fieldPath, "cannot be set together with " + other + " (oneof " + oneof.getName() + ")");
+                }
+            }
+            value(entry.getValue(), field, fieldPath);
+        }
+    }
+
+    /**
+     * {@code name: envoy.filters.http.lua} with a {@code typed_config} we cannot resolve is reported
+     * on the name, which is what the user recognises.
+     */
+    private static void unsupportedExtensionName(JsonNode node, Descriptor type, String path) {
+        FieldDescriptor typed = type.findFieldByName("typed_config");
+        JsonNode name = node.get("name");
+        if (typed == null || type.findFieldByName("name") == null || name == null || !name.isTextual()
+                || !typed.getMessageType().getFullName().equals("google.protobuf.Any")) {
+            return;
+        }
+        JsonNode config = node.has("typed_config") ? node.get("typed_config") : node.get("typedConfig");
+        boolean typeKnown = config != null && config.hasNonNull("@type")
+                && EnvoyTypes.byTypeUrl(config.get("@type").asText()).isPresent();
+        if (!typeKnown && EnvoyTypes.byName(name.asText()).isEmpty()) {
+            throw new ConfigException(Protos.at(path, "name"), name.asText() + " is not supported");
+        }
+    }
+
+    private static Optional<FieldDescriptor> field(Descriptor type, String key) {
+        FieldDescriptor byName = type.findFieldByName(key);
+        if (byName != null) {
+            return Optional.of(byName);
+        }
+        return type.getFields().stream().filter(f -> f.getJsonName().equals(key)).findFirst();
+    }
+
+    private static void value(JsonNode value, FieldDescriptor field, String path) {
+        if (value.isNull()) {
+            return;
+        }
+        if (field.isMapField()) {
+            FieldDescriptor valueField = field.getMessageType().findFieldByName("value");
+            for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> entry = it.next();
+                element(entry.getValue(), valueField, path + "[" + entry.getKey() + "]");
+            }
+        } else if (field.isRepeated() && value.isArray()) {
+            for (int i = 0; i < value.size(); i++) {
+                element(value.get(i), field, path + "[" + i + "]");
+            }
+        } else {
+            element(value, field, path);
+        }
+    }
+
+    private static void element(JsonNode value, FieldDescriptor field, String path) {
+        switch (field.getJavaType()) {
+            case MESSAGE -> message(value, field.getMessageType(), path);
+            case ENUM -> {
+                if (value.isTextual() && field.getEnumType().findValueByName(value.asText()) == null) {
+                    throw new ConfigException(path, value.asText() + " is not a valid value (one of "
+                            + field.getEnumType().getValues().stream().map(EnumValueDescriptor::getName)
+                                    .collect(Collectors.joining(", ")) + ")");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private static void any(JsonNode node, String path) {
+        if (!node.isObject() || node.isEmpty()) {
+            return;
+        }
+        JsonNode typeUrl = node.get("@type");
+        if (typeUrl == null || !typeUrl.isTextual()) {
+            throw new ConfigException(path, "@type is required");
+        }
+        Descriptor type = EnvoyTypes.byTypeUrl(typeUrl.asText()).orElseThrow(() -> new ConfigException(path,
+                typeUrl.asText() + " is not supported (supported: " + String.join(", ", EnvoyTypes.supportedTypeUrls()) + ")"));
+        com.fasterxml.jackson.databind.node.ObjectNode rest = node.deepCopy();
+        rest.remove("@type");
+        message(rest, type, path);
+    }
+}

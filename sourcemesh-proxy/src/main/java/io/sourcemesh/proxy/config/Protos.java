@@ -1,0 +1,174 @@
+package io.sourcemesh.proxy.config;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageOrBuilder;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.sourcemesh.proxy.network.CidrRange;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Helpers shared by the translators: field allow-lists, paths, and the common Envoy value types. */
+final class Protos {
+
+    private Protos() {}
+
+    /** {@code path.field}, or just {@code field} at the root. */
+    static String at(String path, String field) {
+        return path.isEmpty() ? field : path + "." + field;
+    }
+
+    /** {@code path.field[index]}. */
+    static String at(String path, String field, int index) {
+        return at(path, field) + "[" + index + "]";
+    }
+
+    /**
+     * Rejects every field of {@code message} that is set (a message present, a scalar not default, a
+     * repeated field not empty, a oneof member chosen) but not in {@code supported}. Unknown fields
+     * (a newer Envoy's, on the wire from ADS) are rejected too.
+     */
+    static void only(MessageOrBuilder message, String path, String... supported) {
+        Set<String> allowed = Set.of(supported);
+        for (FieldDescriptor field : message.getAllFields().keySet()) {
+            if (!allowed.contains(field.getName())) {
+                throw new ConfigException(at(path, field.getName()), "field is not supported");
+            }
+        }
+        if (!message.getUnknownFields().asMap().isEmpty()) {
+            int number = message.getUnknownFields().asMap().keySet().iterator().next();
+            throw new ConfigException(path, "unknown field number " + number + " in "
+                    + message.getDescriptorForType().getFullName() + " is not supported");
+        }
+    }
+
+    /** The message type an Any holds, when it is one we support. */
+    static Optional<Descriptor> typeOf(Any any) {
+        return EnvoyTypes.byTypeUrl(any.getTypeUrl());
+    }
+
+    /**
+     * Resolves a {@code name} + {@code typed_config} pair as Envoy does: the type URL decides when
+     * present, else the well-known name. Fails naming whichever of the two is at fault.
+     */
+    static Descriptor extension(String name, boolean hasTypedConfig, Any typedConfig, String path) {
+        if (hasTypedConfig) {
+            if (typeOf(typedConfig).isEmpty() && EnvoyTypes.byName(name).isEmpty()) {
+                throw new ConfigException(at(path, "name"), (name.isEmpty() ? "(empty)" : name) + " is not supported");
+            }
+            return typeOf(typedConfig).orElseThrow(() -> new ConfigException(at(path, "typed_config"),
+                    typedConfig.getTypeUrl() + " is not supported (supported: "
+                            + String.join(", ", EnvoyTypes.supportedTypeUrls()) + ")"));
+        }
+        return EnvoyTypes.byName(name).orElseThrow(() -> new ConfigException(at(path, "name"),
+                (name.isEmpty() ? "(empty)" : name) + " is not supported"));
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T extends Message> T unpack(boolean hasTypedConfig, Any any, T defaultInstance, String path) {
+        if (!hasTypedConfig) {
+            return defaultInstance;
+        }
+        try {
+            return (T) any.unpack(defaultInstance.getClass());
+        } catch (InvalidProtocolBufferException e) {
+            throw new ConfigException(at(path, "typed_config"), "cannot decode " + any.getTypeUrl() + ": " + e.getMessage());
+        }
+    }
+
+    static Duration duration(com.google.protobuf.Duration d) {
+        return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    }
+
+    /**
+     * Envoy's timeout convention: unset means {@code defaultValue}, zero means disabled (empty).
+     */
+    static Optional<Duration> timeout(boolean has, com.google.protobuf.Duration d, Duration defaultValue) {
+        if (!has) {
+            return Optional.ofNullable(defaultValue);
+        }
+        Duration value = duration(d);
+        return value.isZero() ? Optional.empty() : Optional.of(value);
+    }
+
+    static InetSocketAddress address(Address address, String path) {
+        only(address, path, "socket_address");
+        if (!address.hasSocketAddress()) {
+            throw new ConfigException(path, "socket_address is required");
+        }
+        return socketAddress(address.getSocketAddress(), at(path, "socket_address"));
+    }
+
+    static InetSocketAddress socketAddress(SocketAddress socket, String path) {
+        only(socket, path, "address", "port_value", "protocol");
+        if (socket.getProtocol() != SocketAddress.Protocol.TCP) {
+            throw new ConfigException(at(path, "protocol"), socket.getProtocol() + " is not supported");
+        }
+        if (socket.getPortValue() > 65535) {
+            throw new ConfigException(at(path, "port_value"), socket.getPortValue() + " is not a port");
+        }
+        return new InetSocketAddress(ip(socket.getAddress(), at(path, "address")), socket.getPortValue());
+    }
+
+    /** An IP literal; Envoy's static addresses never resolve names either. */
+    static InetAddress ip(String text, String path) {
+        if (text.isEmpty()) {
+            throw new ConfigException(path, "is required");
+        }
+        try {
+            return CidrRange.literal(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path, "malformed IP address: " + text);
+        }
+    }
+
+    static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
+        only(range, path, "address_prefix", "prefix_len");
+        InetAddress address = ip(range.getAddressPrefix(), at(path, "address_prefix"));
+        int length = range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0;
+        try {
+            return new CidrRange(address, length);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(at(path, "prefix_len"), e.getMessage());
+        }
+    }
+
+    static List<CidrRange> cidrs(List<io.envoyproxy.envoy.config.core.v3.CidrRange> ranges, String path, String field) {
+        return java.util.stream.IntStream.range(0, ranges.size())
+                .mapToObj(i -> cidr(ranges.get(i), at(path, field, i))).toList();
+    }
+
+    /**
+     * The text of a DataSource: a file (relative paths resolve against the working directory, as
+     * in Envoy), inline bytes or an inline string.
+     */
+    static String text(DataSource source, String path) {
+        only(source, path, "filename", "inline_bytes", "inline_string");
+        return switch (source.getSpecifierCase()) {
+            case FILENAME -> {
+                try {
+                    yield Files.readString(Path.of(source.getFilename()), StandardCharsets.UTF_8);
+                } catch (IOException | RuntimeException e) {
+                    throw new ConfigException(at(path, "filename"), "cannot read " + source.getFilename()
+                            + " (" + e.getClass().getSimpleName() + ")");
+                }
+            }
+            case INLINE_BYTES -> source.getInlineBytes().toStringUtf8();
+            case INLINE_STRING -> source.getInlineString();
+            default -> throw new ConfigException(path, "one of filename, inline_bytes, inline_string is required");
+        };
+    }
+}

@@ -1,0 +1,264 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Protos.at;
+import static io.sourcemesh.proxy.config.Protos.only;
+
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RedirectAction;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** An inline {@code route_config}: virtual hosts, matches and actions. */
+final class RouteTranslator {
+
+    /** Envoy's default upstream request timeout for a route. */
+    static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
+
+    private RouteTranslator() {}
+
+    /**
+     * An inline route table is validated against the clusters, as Envoy does by default for a
+     * static one ({@code validate_clusters} defaults to true there); {@code validate_clusters:
+     * false} defers a missing cluster to a 404 at request time.
+     */
+    static RouteConfig routeConfig(RouteConfiguration rc, String path, Set<String> clusters) {
+        only(rc, path, "name", "virtual_hosts", "validate_clusters");
+        boolean validate = !rc.hasValidateClusters() || rc.getValidateClusters().getValue();
+        List<RouteConfig.VirtualHost> hosts = new ArrayList<>();
+        Map<String, String> domains = new HashMap<>();
+        for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
+            String vPath = at(path, "virtual_hosts", i);
+            VirtualHost vh = rc.getVirtualHosts(i);
+            only(vh, vPath, "name", "domains", "routes");
+            if (vh.getDomainsCount() == 0) {
+                throw new ConfigException(at(vPath, "domains"), "at least one domain is required");
+            }
+            for (int d = 0; d < vh.getDomainsCount(); d++) {
+                String domain = vh.getDomains(d).toLowerCase(Locale.ROOT);
+                String previous = domains.putIfAbsent(domain, vh.getName());
+                if (previous != null) {
+                    throw new ConfigException(at(vPath, "domains", d), "Only unique values for domains are permitted. Duplicate entry of domain "
+                            + domain);
+                }
+            }
+            List<RouteConfig.Route> routes = new ArrayList<>();
+            for (int r = 0; r < vh.getRoutesCount(); r++) {
+                routes.add(route(vh.getRoutes(r), at(vPath, "routes", r), validate ? clusters : null));
+            }
+            hosts.add(new RouteConfig.VirtualHost(vh.getName(), vh.getDomainsList(), routes));
+        }
+        return new RouteConfig(rc.getName(), hosts);
+    }
+
+    private static RouteConfig.Route route(Route route, String path, Set<String> clusters) {
+        only(route, path, "name", "match", "route", "redirect", "direct_response");
+        if (!route.hasMatch()) {
+            throw new ConfigException(at(path, "match"), "is required");
+        }
+        RouteConfig.RouteMatch match = match(route.getMatch(), at(path, "match"));
+        RouteConfig.RouteAction action = switch (route.getActionCase()) {
+            case ROUTE -> forward(route.getRoute(), at(path, "route"), clusters);
+            case REDIRECT -> redirect(route.getRedirect(), at(path, "redirect"));
+            case DIRECT_RESPONSE -> directResponse(route.getDirectResponse(), at(path, "direct_response"));
+            default -> throw new ConfigException(path, "one of route, redirect, direct_response is required");
+        };
+        return new RouteConfig.Route(route.getName(), match, action);
+    }
+
+    private static RouteConfig.RouteMatch match(RouteMatch m, String path) {
+        only(m, path, "prefix", "path", "safe_regex", "headers", "case_sensitive");
+        Optional<String> prefix = Optional.empty();
+        Optional<String> exact = Optional.empty();
+        Optional<Pattern> regex = Optional.empty();
+        switch (m.getPathSpecifierCase()) {
+            case PREFIX -> prefix = Optional.of(m.getPrefix());
+            case PATH -> exact = Optional.of(m.getPath());
+            case SAFE_REGEX -> regex = Optional.of(regex(m.getSafeRegex(), at(path, "safe_regex")));
+            default -> throw new ConfigException(path, "one of prefix, path, safe_regex is required");
+        }
+        List<RouteConfig.HeaderMatcher> headers = new ArrayList<>();
+        for (int i = 0; i < m.getHeadersCount(); i++) {
+            headers.add(header(m.getHeaders(i), at(path, "headers", i)));
+        }
+        boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
+        return new RouteConfig.RouteMatch(prefix, exact, regex, caseSensitive, headers);
+    }
+
+    private static RouteConfig.HeaderMatcher header(HeaderMatcher h, String path) {
+        only(h, path, "name", "exact_match", "safe_regex_match", "present_match", "prefix_match", "suffix_match",
+                "contains_match", "string_match", "invert_match");
+        if (h.getName().isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
+        String name = h.getName();
+        boolean invert = h.getInvertMatch();
+        return switch (h.getHeaderMatchSpecifierCase()) {
+            case EXACT_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.EXACT, h.getExactMatch(), invert);
+            case PREFIX_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.PREFIX, h.getPrefixMatch(), invert);
+            case SUFFIX_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.SUFFIX, h.getSuffixMatch(), invert);
+            case CONTAINS_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.CONTAINS, h.getContainsMatch(), invert);
+            case SAFE_REGEX_MATCH -> {
+                Pattern p = regex(h.getSafeRegexMatch(), at(path, "safe_regex_match"));
+                yield new RouteConfig.HeaderMatcher(name, RouteConfig.HeaderMatcher.Kind.REGEX, p.pattern(), Optional.of(p), invert);
+            }
+            // present_match: false means "absent", i.e. an inverted presence check.
+            case PRESENT_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.PRESENT, "", invert ^ !h.getPresentMatch());
+            case STRING_MATCH -> stringMatch(name, h.getStringMatch(), at(path, "string_match"), invert);
+            // No specifier at all: Envoy matches on presence.
+            default -> header(name, RouteConfig.HeaderMatcher.Kind.PRESENT, "", invert);
+        };
+    }
+
+    private static RouteConfig.HeaderMatcher header(String name, RouteConfig.HeaderMatcher.Kind kind, String value, boolean invert) {
+        return new RouteConfig.HeaderMatcher(name, kind, value, Optional.empty(), invert);
+    }
+
+    private static RouteConfig.HeaderMatcher stringMatch(String name, StringMatcher s, String path, boolean invert) {
+        only(s, path, "exact", "prefix", "suffix", "contains", "safe_regex");
+        return switch (s.getMatchPatternCase()) {
+            case EXACT -> header(name, RouteConfig.HeaderMatcher.Kind.EXACT, s.getExact(), invert);
+            case PREFIX -> header(name, RouteConfig.HeaderMatcher.Kind.PREFIX, s.getPrefix(), invert);
+            case SUFFIX -> header(name, RouteConfig.HeaderMatcher.Kind.SUFFIX, s.getSuffix(), invert);
+            case CONTAINS -> header(name, RouteConfig.HeaderMatcher.Kind.CONTAINS, s.getContains(), invert);
+            case SAFE_REGEX -> {
+                Pattern p = regex(s.getSafeRegex(), at(path, "safe_regex"));
+                yield new RouteConfig.HeaderMatcher(name, RouteConfig.HeaderMatcher.Kind.REGEX, p.pattern(), Optional.of(p), invert);
+            }
+            default -> throw new ConfigException(path, "one of exact, prefix, suffix, contains, safe_regex is required");
+        };
+    }
+
+    /**
+     * RE2 syntax compiled with java.util.regex. RE2 has no backreferences or lookaround, so Envoy
+     * would refuse them; we refuse them too rather than accept a regex Envoy would not.
+     * {@code (?P<name>...)} is RE2's spelling of Java's {@code (?<name>...)}.
+     */
+    static Pattern regex(RegexMatcher matcher, String path) {
+        only(matcher, path, "google_re2", "regex");
+        if (matcher.hasGoogleRe2()) {
+            only(matcher.getGoogleRe2(), at(path, "google_re2"));
+        }
+        String re2 = matcher.getRegex();
+        String regexPath = at(path, "regex");
+        if (re2.isEmpty()) {
+            throw new ConfigException(regexPath, "is required");
+        }
+        if (Pattern.compile("\\(\\?<?[=!]|\\\\[1-9]|\\\\k<").matcher(re2).find()) {
+            throw new ConfigException(regexPath, re2 + " is not RE2 syntax (no lookaround or backreferences)");
+        }
+        try {
+            return Pattern.compile(re2.replace("(?P<", "(?<"));
+        } catch (PatternSyntaxException e) {
+            throw new ConfigException(regexPath, re2 + " does not compile: " + e.getDescription());
+        }
+    }
+
+    private static RouteConfig.Forward forward(RouteAction a, String path, Set<String> clusters) {
+        only(a, path, "cluster", "weighted_clusters", "timeout", "prefix_rewrite", "host_rewrite_literal", "hash_policy");
+        Optional<String> cluster = Optional.empty();
+        List<WeightedCluster> weighted = new ArrayList<>();
+        switch (a.getClusterSpecifierCase()) {
+            case CLUSTER -> {
+                if (a.getCluster().isEmpty()) {
+                    throw new ConfigException(at(path, "cluster"), "is required");
+                }
+                requireCluster(a.getCluster(), clusters, at(path, "cluster"), "unknown cluster");
+                cluster = Optional.of(a.getCluster());
+            }
+            case WEIGHTED_CLUSTERS -> {
+                String wPath = at(path, "weighted_clusters");
+                only(a.getWeightedClusters(), wPath, "clusters");
+                var list = a.getWeightedClusters().getClustersList();
+                if (list.isEmpty()) {
+                    throw new ConfigException(at(wPath, "clusters"), "at least one cluster is required");
+                }
+                long total = 0;
+                for (int i = 0; i < list.size(); i++) {
+                    String cPath = at(wPath, "clusters", i);
+                    only(list.get(i), cPath, "name", "weight");
+                    requireCluster(list.get(i).getName(), clusters, at(cPath, "name"), "unknown weighted cluster");
+                    int weight = list.get(i).hasWeight() ? list.get(i).getWeight().getValue() : 0;
+                    total += weight;
+                    weighted.add(new WeightedCluster(list.get(i).getName(), weight));
+                }
+                if (total == 0) {
+                    throw new ConfigException(wPath, "the sum of the weights must be greater than 0");
+                }
+            }
+            default -> throw new ConfigException(path, "one of cluster, weighted_clusters is required");
+        }
+        List<RouteConfig.HashPolicy> hashPolicies = new ArrayList<>();
+        for (int i = 0; i < a.getHashPolicyCount(); i++) {
+            String hPath = at(path, "hash_policy", i);
+            RouteAction.HashPolicy h = a.getHashPolicy(i);
+            only(h, hPath, "header", "connection_properties", "terminal");
+            hashPolicies.add(switch (h.getPolicySpecifierCase()) {
+                case HEADER -> {
+                    only(h.getHeader(), at(hPath, "header"), "header_name");
+                    if (h.getHeader().getHeaderName().isEmpty()) {
+                        throw new ConfigException(at(hPath, "header.header_name"), "is required");
+                    }
+                    yield new RouteConfig.HashPolicy(Optional.of(h.getHeader().getHeaderName()), false, h.getTerminal());
+                }
+                case CONNECTION_PROPERTIES -> {
+                    only(h.getConnectionProperties(), at(hPath, "connection_properties"), "source_ip");
+                    yield new RouteConfig.HashPolicy(Optional.empty(), h.getConnectionProperties().getSourceIp(), h.getTerminal());
+                }
+                default -> throw new ConfigException(hPath, "one of header, connection_properties is required");
+            });
+        }
+        return new RouteConfig.Forward(cluster, weighted,
+                Protos.timeout(a.hasTimeout(), a.getTimeout(), DEFAULT_ROUTE_TIMEOUT),
+                a.getPrefixRewrite().isEmpty() ? Optional.empty() : Optional.of(a.getPrefixRewrite()),
+                a.getHostRewriteLiteral().isEmpty() ? Optional.empty() : Optional.of(a.getHostRewriteLiteral()),
+                hashPolicies);
+    }
+
+    private static void requireCluster(String name, Set<String> clusters, String path, String problem) {
+        if (clusters != null && !clusters.contains(name)) {
+            throw new ConfigException(path, problem + " '" + name + "'");
+        }
+    }
+
+    private static RouteConfig.Redirect redirect(RedirectAction r, String path) {
+        only(r, path, "https_redirect", "host_redirect", "path_redirect", "response_code");
+        int code = switch (r.getResponseCode()) {
+            case MOVED_PERMANENTLY -> 301;
+            case FOUND -> 302;
+            case SEE_OTHER -> 303;
+            case TEMPORARY_REDIRECT -> 307;
+            case PERMANENT_REDIRECT -> 308;
+            default -> throw new ConfigException(at(path, "response_code"), r.getResponseCode() + " is not supported");
+        };
+        return new RouteConfig.Redirect(
+                r.getHostRedirect().isEmpty() ? Optional.empty() : Optional.of(r.getHostRedirect()),
+                r.getPathRedirect().isEmpty() ? Optional.empty() : Optional.of(r.getPathRedirect()),
+                code, r.getHttpsRedirect());
+    }
+
+    private static RouteConfig.DirectResponse directResponse(DirectResponseAction d, String path) {
+        only(d, path, "status", "body");
+        if (d.getStatus() < 200 || d.getStatus() > 599) {
+            throw new ConfigException(at(path, "status"), d.getStatus() + " is not in [200, 600)");
+        }
+        Optional<String> body = d.hasBody() ? Optional.of(Protos.text(d.getBody(), at(path, "body"))) : Optional.empty();
+        return new RouteConfig.DirectResponse(d.getStatus(), body);
+    }
+
+}

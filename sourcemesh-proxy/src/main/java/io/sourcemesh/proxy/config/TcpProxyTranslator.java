@@ -1,0 +1,62 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Protos.at;
+import static io.sourcemesh.proxy.config.Protos.only;
+
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@code envoy.filters.network.tcp_proxy}. */
+final class TcpProxyTranslator {
+
+    /** Envoy's tcp_proxy idle timeout when none is configured. */
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+
+    private TcpProxyTranslator() {}
+
+    /**
+     * Unlike a static route table, Envoy does not check a tcp_proxy's cluster at load time: a
+     * missing cluster is a runtime "no cluster" (NC) close. We keep that, so listeners and
+     * clusters pushed separately over ADS behave as in Envoy.
+     */
+    static TcpProxyConfig tcpProxy(String name, TcpProxy tp, String path) {
+        only(tp, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log");
+        if (tp.getStatPrefix().isEmpty()) {
+            throw new ConfigException(at(path, "stat_prefix"), "is required");
+        }
+        Optional<String> cluster = Optional.empty();
+        List<WeightedCluster> weighted = new ArrayList<>();
+        switch (tp.getClusterSpecifierCase()) {
+            case CLUSTER -> cluster = Optional.of(tp.getCluster());
+            case WEIGHTED_CLUSTERS -> {
+                String wPath = at(path, "weighted_clusters");
+                only(tp.getWeightedClusters(), wPath, "clusters");
+                var clusters = tp.getWeightedClusters().getClustersList();
+                if (clusters.isEmpty()) {
+                    throw new ConfigException(at(wPath, "clusters"), "at least one cluster is required");
+                }
+                for (int i = 0; i < clusters.size(); i++) {
+                    String cPath = at(wPath, "clusters", i);
+                    only(clusters.get(i), cPath, "name", "weight");
+                    if (clusters.get(i).getName().isEmpty()) {
+                        throw new ConfigException(at(cPath, "name"), "is required");
+                    }
+                    if (clusters.get(i).getWeight() < 1) {
+                        throw new ConfigException(at(cPath, "weight"), "must be at least 1");
+                    }
+                    weighted.add(new WeightedCluster(clusters.get(i).getName(), clusters.get(i).getWeight()));
+                }
+            }
+            default -> throw new ConfigException(path, "one of cluster, weighted_clusters is required");
+        }
+        if (cluster.isPresent() && cluster.get().isEmpty()) {
+            throw new ConfigException(at(path, "cluster"), "is required");
+        }
+        Optional<Duration> idle = Protos.timeout(tp.hasIdleTimeout(), tp.getIdleTimeout(), DEFAULT_IDLE_TIMEOUT);
+        return new TcpProxyConfig(name, tp.getStatPrefix(), cluster, weighted, idle,
+                AccessLogs.accessLogs(tp.getAccessLogList(), path));
+    }
+}

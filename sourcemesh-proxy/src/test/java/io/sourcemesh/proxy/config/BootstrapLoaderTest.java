@@ -1,0 +1,150 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BootstrapLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void yamlAndJsonGiveTheSameBootstrap() throws IOException {
+        String yaml = Bootstraps.hcm("use_remote_address: true\n");
+        String json = new ObjectMapper().writeValueAsString(new YAMLMapper().readTree(yaml));
+        Bootstrap fromYaml = BootstrapLoader.parse(yaml);
+        Bootstrap fromJson = BootstrapLoader.parse("  \n" + json);
+        assertEquals(fromYaml, fromJson);
+        HttpConnectionManager hcm = fromYaml.getStaticResources().getListeners(0).getFilterChains(0).getFilters(0)
+                .getTypedConfig().unpack(HttpConnectionManager.class);
+        assertTrue(hcm.getUseRemoteAddress().getValue());
+    }
+
+    @Test
+    void readsFilesOfEitherKind() throws IOException {
+        String yaml = Bootstraps.tcp("");
+        Path yamlFile = Files.writeString(dir.resolve("b.yaml"), yaml);
+        Path jsonFile = Files.writeString(dir.resolve("b.json"),
+                new ObjectMapper().writeValueAsString(new YAMLMapper().readTree(yaml)));
+        ProxyConfig a = BootstrapLoader.load(yamlFile);
+        ProxyConfig b = BootstrapLoader.load(jsonFile);
+        assertEquals(a.listeners(), b.listeners());
+        assertEquals(a.clusters(), b.clusters());
+        assertEquals(BootstrapLoader.read(yamlFile), a.source());
+    }
+
+    @Test
+    void camelCaseJsonNamesAreAccepted() {
+        String json = """
+                {"staticResources": {"clusters": [{"name": "c", "connectTimeout": "2s"}]}}
+                """;
+        ProxyConfig config = BootstrapLoader.load(json);
+        assertEquals(java.time.Duration.ofSeconds(2), config.cluster("c").orElseThrow().connectTimeout());
+    }
+
+    @Test
+    void missingFileIsAConfigException() {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.load(dir.resolve("nope.yaml")));
+        assertTrue(e.getMessage().startsWith("cannot read bootstrap "), e.getMessage());
+    }
+
+    @Test
+    void emptyAndMalformedInput() {
+        rejects("", "bootstrap is empty");
+        rejects("- a\n- b\n", "bootstrap must be a mapping, not ARRAY");
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.parse("a: [1,\n"));
+        assertTrue(e.getMessage().startsWith("bootstrap is not valid YAML or JSON"), e.getMessage());
+    }
+
+    @Test
+    void unknownFieldIsNamedByPath() {
+        rejects(Bootstraps.hcm("use_remote_adress: true\n"), Bootstraps.HCM
+                + ".use_remote_adress: unknown field (not in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager)");
+        rejects("admin: {adress: {}}\n", "admin.adress: unknown field (not in envoy.config.bootstrap.v3.Admin)");
+    }
+
+    @Test
+    void badEnumValueIsNamedByPath() {
+        rejects(Bootstraps.hcm("codec_type: HTTP4\n"), Bootstraps.HCM
+                + ".codec_type: HTTP4 is not a valid value (one of AUTO, HTTP1, HTTP2, HTTP3)");
+    }
+
+    @Test
+    void unknownTypeUrlListsWhatIsSupported() {
+        String yaml = Bootstraps.chain("""
+                name: envoy.filters.network.tcp_proxy
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy
+                """, "");
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.load(yaml));
+        assertTrue(e.getMessage().startsWith("listeners[0].filter_chains[0].filters[0].typed_config: "
+                + "type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy is not supported (supported: "
+                + "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst, "), e.getMessage());
+        assertTrue(e.getMessage().contains(Bootstraps.HCM_TYPE), e.getMessage());
+        assertEquals("listeners[0].filter_chains[0].filters[0].typed_config", e.fieldPath());
+    }
+
+    @Test
+    void unknownExtensionIsNamedByItsName() {
+        rejects(Bootstraps.hcm("""
+                http_filters:
+                - name: envoy.filters.http.lua
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua
+                    inline_code: "function envoy_on_request(h) end"
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                """), Bootstraps.HCM + ".http_filters[0].name: envoy.filters.http.lua is not supported");
+    }
+
+    @Test
+    void unsupportedBootstrapSectionsAreRejected() {
+        rejects("dynamic_resources: {ads_config: {api_type: GRPC}}\n", "dynamic_resources: field is not supported");
+        rejects("static_resources: {secrets: [{name: s}]}\n", "static_resources.secrets: field is not supported");
+    }
+
+    @Test
+    void typeRegistryKnowsEverySupportedName() {
+        for (String name : EnvoyTypes.supportedNames()) {
+            var type = EnvoyTypes.byName(name).orElseThrow();
+            assertEquals(type, EnvoyTypes.registry().find(type.getFullName()), name);
+            assertEquals(type, EnvoyTypes.byTypeUrl(EnvoyTypes.typeUrl(type)).orElseThrow());
+        }
+        assertEquals(14, EnvoyTypes.supportedNames().size());
+        assertEquals("envoy.filters.listener.original_src",
+                EnvoyTypes.nameOf(EnvoyTypes.byName("envoy.filters.listener.original_src").orElseThrow()));
+    }
+
+    @Test
+    void nodeAndAdmin() {
+        ProxyConfig config = BootstrapLoader.load("""
+                node:
+                  id: sidecar~1
+                  cluster: httpbin.default
+                  metadata: {NAMESPACE: default, REPLICAS: 3, ENABLED: true}
+                admin:
+                  address: {socket_address: {address: 127.0.0.1, port_value: 15000}}
+                """);
+        assertEquals(new NodeInfo("sidecar~1", "httpbin.default",
+                java.util.Map.of("NAMESPACE", "default", "REPLICAS", "3", "ENABLED", "true")), config.node());
+        assertEquals(new java.net.InetSocketAddress("127.0.0.1", 15000), config.admin().orElseThrow().address());
+        assertTrue(config.listeners().isEmpty());
+        rejects("node: {metadata: {LABELS: {app: x}}}\n", "node.metadata.LABELS: only string, number and bool values are supported");
+        rejects("node: {locality: {zone: a}}\n", "node.locality: field is not supported");
+        rejects("admin: {access_log_path: /dev/null, address: {socket_address: {address: 127.0.0.1, port_value: 1}}}\n",
+                "admin.access_log_path: field is not supported");
+        rejects("admin: {}\n", "admin.address: is required");
+    }
+}

@@ -1,0 +1,107 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.load;
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ClusterTranslationTest {
+
+    static String clusters(String items) {
+        return "static_resources:\n  clusters:\n" + items.indent(2);
+    }
+
+    static ClusterConfig cluster(String item) {
+        return load(clusters(item)).clusters().get(0);
+    }
+
+    @Test
+    void staticClusterDefaults() {
+        ClusterConfig c = cluster("- name: c\n");
+        assertEquals(new ClusterConfig("c", ClusterConfig.DiscoveryType.STATIC, ClusterConfig.LbPolicy.ROUND_ROBIN, List.of(),
+                Duration.ofSeconds(5), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.of(Duration.ofHours(1)), 0), c);
+    }
+
+    @Test
+    void everySupportedField() {
+        ClusterConfig c = cluster("""
+                - name: c
+                  type: STATIC
+                  lb_policy: RING_HASH
+                  ring_hash_lb_config: {minimum_ring_size: 64, maximum_ring_size: 4096}
+                  connect_timeout: 0.25s
+                  upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}}
+                  common_http_protocol_options: {idle_timeout: 30s, max_requests_per_connection: 100}
+                  load_assignment:
+                    cluster_name: c
+                    endpoints:
+                    - lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8080}}}
+                        load_balancing_weight: 3
+                      - endpoint: {address: {socket_address: {address: "::1", port_value: 8081}}}
+                    - lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: 127.0.0.2, port_value: 8080}}}
+                """);
+        assertEquals(ClusterConfig.LbPolicy.RING_HASH, c.lbPolicy());
+        assertEquals(new ClusterConfig.RingHash(64, 4096), c.ringHash());
+        assertEquals(Duration.ofMillis(250), c.connectTimeout());
+        assertEquals(Optional.of(new InetSocketAddress("127.0.0.6", 0)), c.upstreamBindAddress());
+        assertEquals(Optional.of(Duration.ofSeconds(30)), c.idleTimeout());
+        assertEquals(100, c.maxRequestsPerConnection());
+        assertEquals(List.of(new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.1", 8080), 3),
+                new ClusterConfig.Endpoint(new InetSocketAddress("::1", 8081), 1),
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.2", 8080), 1)), c.endpoints());
+    }
+
+    @Test
+    void lbPolicies() {
+        assertEquals(ClusterConfig.LbPolicy.LEAST_REQUEST, cluster("- {name: c, lb_policy: LEAST_REQUEST}\n").lbPolicy());
+        assertEquals(ClusterConfig.LbPolicy.RANDOM, cluster("- {name: c, lb_policy: RANDOM}\n").lbPolicy());
+        ClusterConfig od = cluster("- {name: c, type: ORIGINAL_DST, lb_policy: CLUSTER_PROVIDED}\n");
+        assertEquals(ClusterConfig.DiscoveryType.ORIGINAL_DST, od.type());
+        assertEquals(ClusterConfig.LbPolicy.CLUSTER_PROVIDED, od.lbPolicy());
+        assertEquals(Optional.empty(), cluster("- {name: c, common_http_protocol_options: {idle_timeout: 0s}}\n").idleTimeout());
+    }
+
+    @Test
+    void rejections() {
+        rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");
+        rejects(clusters("- {name: c, type: EDS}\n"), "clusters[0].type: EDS is not supported");
+        rejects(clusters("- {name: c, lb_policy: MAGLEV}\n"), "clusters[0].lb_policy: MAGLEV is not supported");
+        rejects(clusters("- {name: c, type: ORIGINAL_DST}\n"), "clusters[0].lb_policy: LB policy ROUND_ROBIN is not valid for Cluster type "
+                + "ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'");
+        rejects(clusters("- {name: c, lb_policy: CLUSTER_PROVIDED}\n"),
+                "clusters[0].lb_policy: CLUSTER_PROVIDED is only valid for cluster type ORIGINAL_DST");
+        rejects(clusters("""
+                - name: c
+                  type: ORIGINAL_DST
+                  lb_policy: CLUSTER_PROVIDED
+                  load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}}]}]}
+                """), "clusters[0].load_assignment: ORIGINAL_DST clusters must have no load assignment configured");
+        rejects(clusters("- {name: c, ring_hash_lb_config: {minimum_ring_size: 1}}\n"),
+                "clusters[0].ring_hash_lb_config: is only valid with lb_policy RING_HASH");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {hash_function: MURMUR_HASH_2}}\n"),
+                "clusters[0].ring_hash_lb_config.hash_function: MURMUR_HASH_2 is not supported");
+        rejects(clusters("- {name: c, circuit_breakers: {}}\n"), "clusters[0].circuit_breakers: field is not supported");
+        rejects(clusters("- {name: c, upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}, freebind: true}}\n"),
+                "clusters[0].upstream_bind_config.freebind: field is not supported");
+        rejects(clusters("- {name: c, common_http_protocol_options: {max_connection_duration: 1s}}\n"),
+                "clusters[0].common_http_protocol_options.max_connection_duration: field is not supported");
+        rejects(clusters("- {name: c, connect_timeout: 0s}\n"), "clusters[0].connect_timeout: must be greater than 0s");
+        rejects(clusters("- {connect_timeout: 1s}\n"), "clusters[0].name: is required");
+        rejects(clusters("- {name: c}\n- {name: c}\n"), "clusters[1].name: duplicate cluster 'c' (also clusters[0])");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{priority: 1, lb_endpoints: []}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].priority: field is not supported");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: db.local, port_value: 1}}}}]}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: malformed IP address: db.local");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {}}]}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address: is required");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 70000}}}}]}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value: 70000 is not a port");
+    }
+}

@@ -1,0 +1,167 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.HCM;
+import static io.sourcemesh.proxy.config.Bootstraps.hcm;
+import static io.sourcemesh.proxy.config.Bootstraps.loadHcm;
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.network.CidrRange;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class HttpConnectionManagerTranslationTest {
+
+    static final String XFF_TYPE = "type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig";
+
+    @Test
+    void defaultsAreEnvoys() {
+        HttpConnectionManagerConfig h = loadHcm(hcm(""));
+        assertEquals("envoy.filters.network.http_connection_manager", h.name());
+        assertEquals("http", h.statPrefix());
+        assertFalse(h.useRemoteAddress());
+        assertEquals(0, h.xffNumTrustedHops());
+        assertFalse(h.skipXffAppend());
+        assertTrue(h.xffTrustedCidrs().isEmpty());
+        assertFalse(h.xffRecurse());
+        assertTrue(h.internalAddressCidrs().isEmpty());
+        assertTrue(h.generateRequestId());
+        assertFalse(h.preserveExternalRequestId());
+        assertFalse(h.alwaysSetRequestIdInResponse());
+        assertTrue(h.serverName().isEmpty());
+        assertEquals(Optional.of(Duration.ofMinutes(5)), h.streamIdleTimeout());
+        assertTrue(h.requestTimeout().isEmpty());
+        assertEquals(List.of(), h.upgradeTypes());
+        assertEquals(List.of(new HttpFilterConfig.Router("envoy.filters.http.router")), h.httpFilters());
+        assertEquals(List.of(), h.accessLogs());
+    }
+
+    @Test
+    void everySupportedField() {
+        HttpConnectionManagerConfig h = loadHcm(hcm("""
+                codec_type: HTTP1
+                use_remote_address: true
+                xff_num_trusted_hops: 2
+                skip_xff_append: true
+                internal_address_config: {unix_sockets: true, cidr_ranges: [{address_prefix: 10.0.0.0, prefix_len: 8}]}
+                generate_request_id: false
+                preserve_external_request_id: true
+                always_set_request_id_in_response: true
+                server_name: sourcemesh
+                stream_idle_timeout: 0s
+                request_timeout: 30s
+                upgrade_configs: [{upgrade_type: websocket}, {upgrade_type: CONNECT, enabled: false}]
+                """));
+        assertTrue(h.useRemoteAddress());
+        assertEquals(2, h.xffNumTrustedHops());
+        assertTrue(h.skipXffAppend());
+        assertEquals(Optional.of(List.of(CidrRange.parse("10.0.0.0/8"))), h.internalAddressCidrs());
+        assertFalse(h.generateRequestId());
+        assertTrue(h.preserveExternalRequestId());
+        assertTrue(h.alwaysSetRequestIdInResponse());
+        assertEquals(Optional.of("sourcemesh"), h.serverName());
+        assertEquals(Optional.empty(), h.streamIdleTimeout(), "0s disables, as in Envoy");
+        assertEquals(Optional.of(Duration.ofSeconds(30)), h.requestTimeout());
+        assertEquals(List.of("websocket"), h.upgradeTypes());
+    }
+
+    @Test
+    void xffOriginalIpDetectionWithHops() {
+        HttpConnectionManagerConfig h = loadHcm(hcm("""
+                original_ip_detection_extensions:
+                - name: envoy.http.original_ip_detection.xff
+                  typed_config: {"@type": %s, xff_num_trusted_hops: 1}
+                """.formatted(XFF_TYPE)));
+        assertEquals(1, h.xffNumTrustedHops());
+        assertTrue(h.xffTrustedCidrs().isEmpty());
+    }
+
+    @Test
+    void xffOriginalIpDetectionWithTrustedCidrs() {
+        HttpConnectionManagerConfig h = loadHcm(hcm("""
+                original_ip_detection_extensions:
+                - name: envoy.http.original_ip_detection.xff
+                  typed_config:
+                    "@type": %s
+                    xff_trusted_cidrs: {cidrs: [{address_prefix: 192.0.2.0, prefix_len: 24}, {address_prefix: "2001:db8::", prefix_len: 32}]}
+                    skip_xff_append: true
+                """.formatted(XFF_TYPE)));
+        assertEquals(0, h.xffNumTrustedHops());
+        assertEquals(Optional.of(List.of(CidrRange.parse("192.0.2.0/24"), CidrRange.parse("2001:db8::/32"))), h.xffTrustedCidrs());
+        assertFalse(h.xffRecurse(), "this API version has no recurse field");
+        assertTrue(h.skipXffAppend());
+    }
+
+    @Test
+    void xffRejectionsFollowEnvoy() {
+        String ext = """
+                original_ip_detection_extensions:
+                - name: envoy.http.original_ip_detection.xff
+                  typed_config: {"@type": %s, xff_num_trusted_hops: 1}
+                """.formatted(XFF_TYPE);
+        rejects(hcm("use_remote_address: true\n" + ext), HCM
+                + ".original_ip_detection_extensions: Original IP detection extensions and use_remote_address may not be mixed");
+        rejects(hcm("xff_num_trusted_hops: 1\n" + ext), HCM
+                + ".original_ip_detection_extensions: Original IP detection extensions and xff_num_trusted_hops may not be mixed");
+        rejects(hcm("""
+                original_ip_detection_extensions:
+                - name: envoy.http.original_ip_detection.xff
+                  typed_config: {"@type": %s, xff_num_trusted_hops: 1, xff_trusted_cidrs: {cidrs: [{address_prefix: 10.0.0.0, prefix_len: 8}]}}
+                """.formatted(XFF_TYPE)), HCM
+                + ".original_ip_detection_extensions[0].typed_config: Cannot set both xff_num_trusted_hops and xff_trusted_cidrs");
+        rejects(hcm("""
+                original_ip_detection_extensions:
+                - name: envoy.http.original_ip_detection.custom_header
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig, header_name: x-real-ip}
+                """), HCM + ".original_ip_detection_extensions[0].name: envoy.http.original_ip_detection.custom_header is not supported");
+    }
+
+    @Test
+    void rejections() {
+        rejects(hcm("codec_type: HTTP3\n"), HCM + ".codec_type: HTTP3 is not supported");
+        rejects(hcm("codec_type: HTTP2\n"), HCM + ".codec_type: HTTP2 is not supported");
+        rejects(hcm("via: sourcemesh\n"), HCM + ".via: field is not supported");
+        rejects(hcm("normalize_path: true\n"), HCM + ".normalize_path: field is not supported");
+        rejects(hcm("tracing: {}\n"), HCM + ".tracing: field is not supported");
+        rejects(hcm("rds: {route_config_name: r}\n"), HCM + ".rds: field is not supported");
+        rejects(hcm("rds: {route_config_name: r}\nroute_config: {name: r}\n"),
+                HCM + ".route_config: cannot be set together with rds (oneof route_specifier)");
+        rejects(hcm("internal_address_config: {cidr_ranges: [{address_prefix: nope}]}\n"),
+                HCM + ".internal_address_config.cidr_ranges[0].address_prefix: malformed IP address: nope");
+        rejects(hcm("upgrade_configs: [{upgrade_type: websocket, filters: [{name: envoy.filters.http.router}]}]\n"),
+                HCM + ".upgrade_configs[0].filters: field is not supported");
+        rejects(Bootstraps.hcm("").replace("stat_prefix: http", "stat_prefix: \"\""), HCM + ".stat_prefix: is required");
+    }
+
+    @Test
+    void httpFilterRules() {
+        rejects(hcm("http_filters: []\n"), HCM + ".http_filters: envoy.filters.http.router is required");
+        rejects(hcm("""
+                http_filters:
+                - name: envoy.filters.http.router
+                - name: envoy.filters.http.router
+                """), HCM + ".http_filters[0]: the router filter must be the last HTTP filter");
+        rejects(hcm("""
+                http_filters:
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, suppress_envoy_headers: true}
+                """), HCM + ".http_filters[0].typed_config.suppress_envoy_headers: field is not supported");
+        rejects(hcm("""
+                http_filters:
+                - name: envoy.filters.http.lua
+                """), HCM + ".http_filters[0].name: envoy.filters.http.lua is not supported");
+        rejects(hcm("""
+                http_filters:
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy}
+                """), HCM + ".http_filters[0].typed_config: type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy "
+                + "is not an HTTP filter");
+        HttpConnectionManagerConfig h = loadHcm(hcm("http_filters: [{name: my-router, typed_config: {\"@type\": "
+                + Bootstraps.ROUTER_TYPE + "}}]\n"));
+        assertEquals(List.of(new HttpFilterConfig.Router("my-router")), h.httpFilters());
+    }
+}

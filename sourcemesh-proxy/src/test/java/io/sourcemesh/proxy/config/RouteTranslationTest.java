@@ -1,0 +1,177 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.HCM;
+import static io.sourcemesh.proxy.config.Bootstraps.hcm;
+import static io.sourcemesh.proxy.config.Bootstraps.loadHcm;
+import static io.sourcemesh.proxy.config.Bootstraps.loadRoute;
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static io.sourcemesh.proxy.config.Bootstraps.route;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RouteTranslationTest {
+
+    static final String ROUTE0 = HCM + ".route_config.virtual_hosts[0].routes[0]";
+
+    @Test
+    void virtualHostsAndPrefixRoute() {
+        RouteConfig rc = loadHcm(hcm("""
+                route_config:
+                  name: local
+                  virtual_hosts:
+                  - name: a
+                    domains: [a.example.com, "*.b.example.com"]
+                    routes:
+                    - name: r
+                      match: {prefix: /api}
+                      route: {cluster: backend}
+                  - name: all
+                    domains: ["*"]
+                    routes: [{match: {prefix: /}, route: {cluster: backend}}]
+                """)).routeConfig();
+        assertEquals("local", rc.name());
+        assertEquals(List.of("a.example.com", "*.b.example.com"), rc.virtualHosts().get(0).domains());
+        RouteConfig.Route r = rc.virtualHosts().get(0).routes().get(0);
+        assertEquals("r", r.name());
+        assertEquals(new RouteConfig.RouteMatch(Optional.of("/api"), Optional.empty(), Optional.empty(), true, List.of()), r.match());
+        assertEquals(new RouteConfig.Forward(Optional.of("backend"), List.of(), Optional.of(Duration.ofSeconds(15)), Optional.empty(),
+                Optional.empty(), List.of()), r.action());
+    }
+
+    @Test
+    void pathAndRegexMatches() {
+        RouteConfig.RouteMatch path = loadRoute(route("- match: {path: /ip, case_sensitive: false}\n  route: {cluster: backend}\n")).match();
+        assertEquals(Optional.of("/ip"), path.path());
+        assertFalse(path.caseSensitive());
+        RouteConfig.RouteMatch regex = loadRoute(route(
+                "- match: {safe_regex: {google_re2: {}, regex: \"/status/(?P<code>[0-9]+)\"}}\n  route: {cluster: backend}\n")).match();
+        assertTrue(regex.regex().orElseThrow().matcher("/status/418").matches());
+        assertEquals("418", regex.regex().orElseThrow().matcher("/status/418").replaceAll("${code}"));
+    }
+
+    @Test
+    void headerMatchers() {
+        List<RouteConfig.HeaderMatcher> h = loadRoute(route("""
+                - match:
+                    prefix: /
+                    headers:
+                    - {name: a, exact_match: x}
+                    - {name: b, prefix_match: p}
+                    - {name: c, suffix_match: s, invert_match: true}
+                    - {name: d, contains_match: c}
+                    - {name: e, safe_regex_match: {regex: "v[0-9]"}}
+                    - {name: f, present_match: true}
+                    - {name: g, present_match: false}
+                    - {name: h, string_match: {exact: y}}
+                    - {name: i, string_match: {safe_regex: {regex: "^z$"}}}
+                    - {name: j}
+                  route: {cluster: backend}
+                """)).match().headers();
+        assertEquals(10, h.size());
+        assertEquals(new RouteConfig.HeaderMatcher("a", RouteConfig.HeaderMatcher.Kind.EXACT, "x", Optional.empty(), false), h.get(0));
+        assertEquals(RouteConfig.HeaderMatcher.Kind.PREFIX, h.get(1).kind());
+        assertEquals(new RouteConfig.HeaderMatcher("c", RouteConfig.HeaderMatcher.Kind.SUFFIX, "s", Optional.empty(), true), h.get(2));
+        assertEquals(RouteConfig.HeaderMatcher.Kind.CONTAINS, h.get(3).kind());
+        assertEquals(RouteConfig.HeaderMatcher.Kind.REGEX, h.get(4).kind());
+        assertTrue(h.get(4).regex().orElseThrow().matcher("v1").matches());
+        assertEquals(new RouteConfig.HeaderMatcher("f", RouteConfig.HeaderMatcher.Kind.PRESENT, "", Optional.empty(), false), h.get(5));
+        assertEquals(new RouteConfig.HeaderMatcher("g", RouteConfig.HeaderMatcher.Kind.PRESENT, "", Optional.empty(), true), h.get(6),
+                "present_match: false means absent");
+        assertEquals(new RouteConfig.HeaderMatcher("h", RouteConfig.HeaderMatcher.Kind.EXACT, "y", Optional.empty(), false), h.get(7));
+        assertEquals(RouteConfig.HeaderMatcher.Kind.REGEX, h.get(8).kind());
+        assertEquals(RouteConfig.HeaderMatcher.Kind.PRESENT, h.get(9).kind(), "no specifier: presence, as in Envoy");
+    }
+
+    @Test
+    void forwardActionFields() {
+        RouteConfig.Forward f = assertInstanceOf(RouteConfig.Forward.class, loadRoute(route("""
+                - match: {prefix: /}
+                  route:
+                    weighted_clusters: {clusters: [{name: backend, weight: 90}, {name: backend, weight: 10}]}
+                    timeout: 0s
+                    prefix_rewrite: /v2/
+                    host_rewrite_literal: upstream.local
+                    hash_policy:
+                    - {header: {header_name: x-user}}
+                    - {connection_properties: {source_ip: true}, terminal: true}
+                """)).action());
+        assertEquals(Optional.empty(), f.cluster());
+        assertEquals(List.of(new WeightedCluster("backend", 90), new WeightedCluster("backend", 10)), f.weightedClusters());
+        assertEquals(Optional.empty(), f.timeout(), "0s disables the route timeout");
+        assertEquals(Optional.of("/v2/"), f.prefixRewrite());
+        assertEquals(Optional.of("upstream.local"), f.hostRewriteLiteral());
+        assertEquals(List.of(new RouteConfig.HashPolicy(Optional.of("x-user"), false, false),
+                new RouteConfig.HashPolicy(Optional.empty(), true, true)), f.hashPolicies());
+    }
+
+    @Test
+    void directResponseAndRedirect() {
+        assertEquals(new RouteConfig.DirectResponse(403, Optional.of("denied\n")), loadRoute(route(
+                "- match: {prefix: /}\n  direct_response: {status: 403, body: {inline_string: \"denied\\n\"}}\n")).action());
+        assertEquals(new RouteConfig.DirectResponse(204, Optional.empty()), loadRoute(route(
+                "- match: {prefix: /}\n  direct_response: {status: 204}\n")).action());
+        assertEquals(new RouteConfig.Redirect(Optional.of("example.com"), Optional.of("/new"), 308, true), loadRoute(route(
+                "- match: {prefix: /}\n  redirect: {host_redirect: example.com, path_redirect: /new, response_code: PERMANENT_REDIRECT, https_redirect: true}\n"))
+                .action());
+        assertEquals(new RouteConfig.Redirect(Optional.empty(), Optional.empty(), 301, false), loadRoute(route(
+                "- match: {prefix: /}\n  redirect: {}\n")).action());
+    }
+
+    @Test
+    void unknownClustersAreRejectedUnlessValidationIsOff() {
+        rejects(route("- match: {prefix: /}\n  route: {cluster: nowhere}\n"), ROUTE0 + ".route.cluster: unknown cluster 'nowhere'");
+        rejects(route("- match: {prefix: /}\n  route: {weighted_clusters: {clusters: [{name: backend, weight: 1}, {name: gone, weight: 1}]}}\n"),
+                ROUTE0 + ".route.weighted_clusters.clusters[1].name: unknown weighted cluster 'gone'");
+        RouteConfig.Route r = loadRoute(hcm("""
+                route_config:
+                  validate_clusters: false
+                  virtual_hosts: [{name: a, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: later}}]}]
+                """));
+        assertEquals(Optional.of("later"), ((RouteConfig.Forward) r.action()).cluster());
+    }
+
+    @Test
+    void rejections() {
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {num_retries: 2}}\n"),
+                ROUTE0 + ".route.retry_policy: field is not supported");
+        rejects(route("- match: {prefix: /, query_parameters: [{name: q}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.query_parameters: field is not supported");
+        rejects(route("- match: {path_separated_prefix: /a}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.path_separated_prefix: field is not supported");
+        rejects(route("- match: {safe_regex: {regex: \"(a\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: (a does not compile: Unclosed group");
+        rejects(route("- match: {safe_regex: {regex: \"(a)\\\\1\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: (a)\\1 is not RE2 syntax (no lookaround or backreferences)");
+        rejects(route("- match: {safe_regex: {regex: \"a(?=b)\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: a(?=b) is not RE2 syntax (no lookaround or backreferences)");
+        rejects(route("- match: {prefix: /, headers: [{name: a, range_match: {start: 1, end: 2}}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.headers[0].range_match: field is not supported");
+        rejects(route("- match: {prefix: /, headers: [{name: a, string_match: {exact: x, ignore_case: true}}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.headers[0].string_match.ignore_case: field is not supported");
+        rejects(route("- match: {prefix: /}\n  direct_response: {status: 99}\n"), ROUTE0 + ".direct_response.status: 99 is not in [200, 600)");
+        rejects(route("- match: {prefix: /}\n  redirect: {strip_query: true}\n"), ROUTE0 + ".redirect.strip_query: field is not supported");
+        rejects(route("- match: {prefix: /}\n"), ROUTE0 + ": one of route, redirect, direct_response is required");
+        rejects(route("- route: {cluster: backend}\n"), ROUTE0 + ".match: is required");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, hash_policy: [{cookie: {name: c}}]}\n"),
+                ROUTE0 + ".route.hash_policy[0].cookie: field is not supported");
+        rejects(route("- match: {prefix: /}\n  route: {weighted_clusters: {clusters: [{name: backend, weight: 0}]}}\n"),
+                ROUTE0 + ".route.weighted_clusters: the sum of the weights must be greater than 0");
+        rejects(hcm("""
+                route_config:
+                  virtual_hosts:
+                  - {name: a, domains: [x.com]}
+                  - {name: b, domains: [X.com]}
+                """), HCM + ".route_config.virtual_hosts[1].domains[0]: Only unique values for domains are permitted. Duplicate entry of domain x.com");
+        rejects(hcm("route_config: {request_headers_to_add: [{header: {key: a, value: b}}]}\n"),
+                HCM + ".route_config.request_headers_to_add: field is not supported");
+        rejects(hcm("route_config: {virtual_hosts: [{name: a, domains: [x], require_tls: ALL}]}\n"),
+                HCM + ".route_config.virtual_hosts[0].require_tls: field is not supported");
+    }
+}

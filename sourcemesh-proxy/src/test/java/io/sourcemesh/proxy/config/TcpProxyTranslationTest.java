@@ -1,0 +1,46 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.HCM;
+import static io.sourcemesh.proxy.config.Bootstraps.loadTcp;
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static io.sourcemesh.proxy.config.Bootstraps.tcp;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class TcpProxyTranslationTest {
+
+    @Test
+    void clusterAndDefaults() {
+        TcpProxyConfig t = loadTcp(tcp(""));
+        assertEquals(new TcpProxyConfig("envoy.filters.network.tcp_proxy", "tcp", Optional.of("backend"), List.of(),
+                Optional.of(Duration.ofHours(1)), List.of()), t);
+    }
+
+    @Test
+    void weightedClustersAndIdleTimeout() {
+        TcpProxyConfig t = loadTcp(tcp("weighted_clusters: {clusters: [{name: a, weight: 1}, {name: b, weight: 3}]}\nidle_timeout: 0s\n"));
+        assertEquals(Optional.empty(), t.cluster());
+        assertEquals(List.of(new WeightedCluster("a", 1), new WeightedCluster("b", 3)), t.weightedClusters());
+        assertEquals(Optional.empty(), t.idleTimeout(), "0s disables, as in Envoy");
+    }
+
+    @Test
+    void unknownClusterIsLeftToRuntimeAsInEnvoy() {
+        // Envoy does not check a tcp_proxy's cluster at load time; the connection closes with NC.
+        assertEquals(Optional.of("later"), loadTcp(tcp("cluster: later\n")).cluster());
+    }
+
+    @Test
+    void rejections() {
+        rejects(tcp("max_connect_attempts: 3\n"), HCM + ".max_connect_attempts: field is not supported");
+        rejects(tcp("cluster: backend\ntunneling_config: {hostname: h}\n"), HCM + ".tunneling_config: field is not supported");
+        rejects(tcp("weighted_clusters: {clusters: [{name: a, weight: 0}]}\n"), HCM + ".weighted_clusters.clusters[0].weight: must be at least 1");
+        rejects(tcp("weighted_clusters: {clusters: []}\n"), HCM + ".weighted_clusters.clusters: at least one cluster is required");
+        rejects(tcp("").replace("\n          cluster: backend", ""), HCM + ": one of cluster, weighted_clusters is required");
+        rejects(Bootstraps.tcp("").replace("stat_prefix: tcp", "stat_prefix: \"\""), HCM + ".stat_prefix: is required");
+    }
+}

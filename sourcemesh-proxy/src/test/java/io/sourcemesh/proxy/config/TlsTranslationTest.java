@@ -1,0 +1,170 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.load;
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TlsTranslationTest {
+
+    static final String TS = "listeners[0].filter_chains[0].transport_socket.typed_config";
+
+    @TempDir
+    static Path dir;
+
+    static String certPem;
+    static String keyPem;
+    static Path certFile;
+    static Path keyFile;
+
+    @BeforeAll
+    static void selfSignedCertificate() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        KeyPair pair = generator.generateKeyPair();
+        X500Name name = new X500Name("CN=test.example.com");
+        Instant now = Instant.now();
+        var builder = new JcaX509v3CertificateBuilder(name, BigInteger.ONE, Date.from(now.minus(1, ChronoUnit.DAYS)),
+                Date.from(now.plus(1, ChronoUnit.DAYS)), name, pair.getPublic());
+        var cert = new JcaX509CertificateConverter().getCertificate(
+                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+        certPem = pem(cert);
+        keyPem = pem(new JcaPKCS8Generator(pair.getPrivate(), null));
+        certFile = Files.writeString(dir.resolve("cert.pem"), certPem);
+        keyFile = Files.writeString(dir.resolve("key.pem"), keyPem);
+    }
+
+    private static String pem(Object o) throws IOException {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+            writer.writeObject(o);
+        }
+        return out.toString();
+    }
+
+    static String tls(String downstreamTlsContext) {
+        String socket = """
+                transport_socket:
+                  name: envoy.transport_sockets.tls
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                """ + downstreamTlsContext.indent(4);
+        return Bootstraps.chain("""
+                name: envoy.filters.network.tcp_proxy
+                typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: backend}
+                """, socket);
+    }
+
+    static String certificates(String chain, String key) {
+        return "common_tls_context:\n  tls_certificates:\n  - certificate_chain: " + chain + "\n    private_key: " + key + "\n";
+    }
+
+    static TlsContextConfig loadTls(String yaml) {
+        return load(yaml).listeners().get(0).filterChains().get(0).tls().orElseThrow();
+    }
+
+    static String quoted(String s) {
+        return "\"" + s.replace("\n", "\\n") + "\"";
+    }
+
+    @Test
+    void certificateAndKeyFromFiles() {
+        TlsContextConfig tls = loadTls(tls(certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")));
+        assertEquals(List.of(new TlsContextConfig.CertificateConfig(certPem, keyPem)), tls.certificates());
+        assertEquals(Optional.empty(), tls.minVersion());
+        assertEquals(Optional.empty(), tls.maxVersion());
+        assertEquals(Optional.empty(), tls.trustedCaPem());
+        assertEquals(false, tls.requireClientCertificate());
+    }
+
+    @Test
+    void certificateAndKeyInline() {
+        String bytes = Base64.getEncoder().encodeToString(keyPem.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        TlsContextConfig tls = loadTls(tls(certificates("{inline_string: " + quoted(certPem) + "}", "{inline_bytes: " + bytes + "}")));
+        assertEquals(List.of(new TlsContextConfig.CertificateConfig(certPem, keyPem)), tls.certificates());
+    }
+
+    @Test
+    void paramsAlpnAndClientCertificates() {
+        TlsContextConfig tls = loadTls(tls("""
+                require_client_certificate: true
+                common_tls_context:
+                  tls_params: {tls_minimum_protocol_version: TLSv1_2, tls_maximum_protocol_version: TLSv1_3}
+                  alpn_protocols: [h2, http/1.1]
+                  validation_context: {trusted_ca: {filename: %s}}
+                  tls_certificates:
+                  - {certificate_chain: {filename: %s}, private_key: {filename: %s}}
+                """.formatted(certFile, certFile, keyFile)));
+        assertEquals(Optional.of("TLSv1.2"), tls.minVersion());
+        assertEquals(Optional.of("TLSv1.3"), tls.maxVersion());
+        assertEquals(List.of("h2", "http/1.1"), tls.alpnProtocols());
+        assertEquals(Optional.of(certPem), tls.trustedCaPem());
+        assertTrue(tls.requireClientCertificate());
+    }
+
+    @Test
+    void unreadableFileIsNamed() {
+        Path missing = dir.resolve("missing.pem");
+        rejects(tls(certificates("{filename: " + missing + "}", "{filename: " + keyFile + "}")),
+                TS + ".common_tls_context.tls_certificates[0].certificate_chain.filename: cannot read " + missing + " (NoSuchFileException)");
+    }
+
+    @Test
+    void rejections() {
+        rejects(tls(certificates("{filename: " + keyFile + "}", "{filename: " + keyFile + "}")),
+                TS + ".common_tls_context.tls_certificates[0].certificate_chain: is not a PEM certificate");
+        rejects(tls(certificates("{filename: " + certFile + "}", "{filename: " + certFile + "}")),
+                TS + ".common_tls_context.tls_certificates[0].private_key: is not a PEM private key");
+        rejects(tls("common_tls_context: {}\n"), TS + ".common_tls_context.tls_certificates: a server needs at least one certificate");
+        rejects(tls("require_sni: true\n" + certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")),
+                TS + ".require_sni: field is not supported");
+        rejects(tls("common_tls_context: {tls_certificate_sds_secret_configs: [{name: default}]}\n"),
+                TS + ".common_tls_context.tls_certificate_sds_secret_configs: field is not supported");
+        rejects(tls("""
+                common_tls_context:
+                  tls_params: {cipher_suites: [ECDHE-RSA-AES128-GCM-SHA256]}
+                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
+                """.formatted(certFile, keyFile)), TS + ".common_tls_context.tls_params.cipher_suites: field is not supported");
+        rejects(tls("require_client_certificate: true\n" + certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")),
+                TS + ".require_client_certificate: TLS context has require_client_certificate set but no validation_context.trusted_ca to verify it");
+        rejects(tls(certificates("{environment_variable: CERT}", "{filename: " + keyFile + "}")),
+                TS + ".common_tls_context.tls_certificates[0].certificate_chain.environment_variable: field is not supported");
+    }
+
+    @Test
+    void upstreamTlsContextIsNotADownstreamSocket() {
+        String yaml = Bootstraps.chain("""
+                name: envoy.filters.network.tcp_proxy
+                typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: backend}
+                """, """
+                transport_socket:
+                  name: envoy.transport_sockets.tls
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext}
+                """);
+        rejects(yaml, "listeners[0].filter_chains[0].transport_socket.typed_config: "
+                + "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext is not a downstream transport socket");
+    }
+}
