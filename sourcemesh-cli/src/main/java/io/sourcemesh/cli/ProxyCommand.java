@@ -1,0 +1,68 @@
+package io.sourcemesh.cli;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.config.ProxyConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sourcemesh proxy -c bootstrap.yaml}: the data plane from a static Envoy v3 bootstrap, like {@code envoy -c}. */
+@Command(name = "proxy", mixinStandardHelpOptions = true,
+        description = "Run the proxy from an Envoy v3 bootstrap (YAML or JSON), like envoy -c.")
+final class ProxyCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config-path"}, required = true, description = "Envoy v3 bootstrap file (YAML or JSON).")
+    Path config;
+
+    @Option(names = "--concurrency", description = "Worker event loops (default: SOURCEMESH_WORKERS or the number of cores).")
+    Integer concurrency;
+
+    @Option(names = "--mode", defaultValue = "serve", description = "serve (default) or validate: check the config and exit.")
+    String mode;
+
+    @Override
+    public Integer call() throws Exception {
+        ProxyConfig proxyConfig;
+        try {
+            proxyConfig = BootstrapLoader.load(config);
+        } catch (ConfigException e) {
+            System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
+            return 1;
+        }
+        if (mode.equals("validate")) {
+            System.out.println("configuration '" + config + "' OK");
+            return 0;
+        }
+        if (!mode.equals("serve")) {
+            System.err.println("error: --mode must be serve or validate, not " + mode);
+            return 2;
+        }
+        int workers = concurrency != null ? concurrency
+                : System.getenv("SOURCEMESH_WORKERS") != null ? Integer.parseInt(System.getenv("SOURCEMESH_WORKERS"))
+                : Proxy.defaultWorkers();
+        Proxy proxy;
+        try {
+            proxy = Proxy.start(proxyConfig, workers);
+        } catch (ConfigException e) {
+            System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
+            return 1;
+        }
+        ProxyAdmin admin = ProxyAdmin.start(proxy);
+        for (ListenerConfig l : proxyConfig.listeners()) {
+            System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name())
+                    + " (" + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            admin.close();
+            proxy.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+}
