@@ -92,17 +92,17 @@ public record ProxyResources(String version, List<Listener> listeners, List<Clus
         com.fasterxml.jackson.databind.node.ObjectNode root = mapper.createObjectNode();
         root.put("version_info", version);
         try {
-            root.putArray("listeners");
-            root.putArray("clusters");
-            root.putArray("routes");
+            var ls = root.putArray("listeners");
             for (Listener l : listeners) {
-                root.withArray("listeners").add(mapper.readTree(EnvoyTypes.json(l)));
+                ls.add(mapper.readTree(EnvoyTypes.json(l)));
             }
+            var cs = root.putArray("clusters");
             for (Cluster c : clusters) {
-                root.withArray("clusters").add(mapper.readTree(EnvoyTypes.json(c)));
+                cs.add(mapper.readTree(EnvoyTypes.json(c)));
             }
+            var rs = root.putArray("routes");
             for (RouteConfiguration r : routes) {
-                root.withArray("routes").add(mapper.readTree(EnvoyTypes.json(r)));
+                rs.add(mapper.readTree(EnvoyTypes.json(r)));
             }
             var w = root.putArray("warnings");
             warnings.forEach(x -> w.add(x.toString()));
