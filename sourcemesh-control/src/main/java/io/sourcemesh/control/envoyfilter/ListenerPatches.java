@@ -28,7 +28,7 @@ final class ListenerPatches {
         Iterator<Listener.Builder> it = ws.listeners.iterator();
         while (it.hasNext()) {
             Listener.Builder l = it.next();
-            if (!Workspace.matches(p.context(), ws.contextOf(l)) || !listenerMatches(p.listenerMatch(), l)) {
+            if (!Workspace.matches(p.context(), ws.contextOf(l)) || !listenerMatches(p, l)) {
                 continue;
             }
             switch (p.applyTo()) {
@@ -47,14 +47,16 @@ final class ListenerPatches {
         }
     }
 
-    private static boolean listenerMatches(JsonNode m, Listener.Builder l) {
+    private static boolean listenerMatches(ConfigPatch p, Listener.Builder l) {
+        JsonNode m = p.listenerMatch();
         String name = m.path("name").asText("");
         if (!name.isEmpty() && !name.equals(l.getName())) {
             return false;
         }
         int port = m.path("portNumber").asInt(0);
-        // On virtual listeners the port moves into the filter chain match (checked per chain).
-        return port == 0 || isVirtual(l) || l.getAddress().getSocketAddress().getPortValue() == port;
+        // Below the listener level, a virtual listener's port is its chains' destination_port (checked per chain).
+        boolean perChain = isVirtual(l) && p.applyTo() != ConfigPatch.ApplyTo.LISTENER;
+        return port == 0 || perChain || l.getAddress().getSocketAddress().getPortValue() == port;
     }
 
     private static boolean isVirtual(Listener.Builder l) {
