@@ -90,27 +90,29 @@ final class Clusters {
         };
     }
 
-    /** inbound|port||: ORIGINAL_DST back to the app; bound to 127.0.0.6 unless TPROXY's original_src binds. */
-    static Cluster inbound(int port, boolean tproxy) {
-        Cluster.Builder c = originalDst(Names.inboundCluster(port), tproxy);
-        return c.build();
+    /**
+     * inbound|port||: ORIGINAL_DST back to the app, bound to 127.0.0.6 so iptables does not capture it again.
+     * Istio sets the bind in every interception mode; in TPROXY the listener's original_src filter
+     * overrides it per connection (Envoy applies OriginalSrcSocketOption before bind), so the app sees
+     * the client's address.
+     */
+    static Cluster inbound(int port) {
+        return originalDst(Names.inboundCluster(port));
     }
 
-    static Cluster inboundPassthrough(boolean tproxy) {
-        return originalDst(Names.INBOUND_PASSTHROUGH_CLUSTER, tproxy).build();
+    static Cluster inboundPassthrough() {
+        return originalDst(Names.INBOUND_PASSTHROUGH_CLUSTER);
     }
 
-    private static Cluster.Builder originalDst(String name, boolean tproxy) {
-        Cluster.Builder c = Cluster.newBuilder()
+    private static Cluster originalDst(String name) {
+        return Cluster.newBuilder()
                 .setName(name)
                 .setType(Cluster.DiscoveryType.ORIGINAL_DST)
                 .setConnectTimeout(CONNECT_TIMEOUT)
-                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED);
-        if (!tproxy) {
-            c.setUpstreamBindConfig(BindConfig.newBuilder()
-                    .setSourceAddress(Protos.socket(Names.INBOUND_PASSTHROUGH_BIND, 0)));
-        }
-        return c;
+                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                .setUpstreamBindConfig(BindConfig.newBuilder()
+                        .setSourceAddress(Protos.socket(Names.INBOUND_PASSTHROUGH_BIND, 0)))
+                .build();
     }
 
     static Cluster passthrough() {

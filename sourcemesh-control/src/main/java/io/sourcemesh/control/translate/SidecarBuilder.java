@@ -50,9 +50,9 @@ final class SidecarBuilder {
         listeners.add(virtualInbound(inbound));
         outbound(listeners, routes);
         clusters.add(Clusters.blackhole());
-        clusters.add(Clusters.inboundPassthrough(tproxy));
+        clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
-        inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port, tproxy)));
+        inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
         clusters.addAll(Clusters.outbound(model));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
@@ -99,7 +99,7 @@ final class SidecarBuilder {
             l.addFilterChains(inboundChain(p));
         }
         l.addFilterChains(FilterChain.newBuilder()
-                .setName("virtualInbound-ipv4")
+                .setName(Names.VIRTUAL_INBOUND) // Istio names the TCP passthrough chain after the listener
                 .setFilterChainMatch(FilterChainMatch.newBuilder()
                         .addPrefixRanges(CidrRange.newBuilder().setAddressPrefix(Names.WILDCARD)
                                 .setPrefixLen(Protos.uint(0))))

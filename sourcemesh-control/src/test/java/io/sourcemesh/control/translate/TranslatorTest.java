@@ -34,7 +34,10 @@ class TranslatorTest {
         Listener inbound = r.listener("virtualInbound").orElseThrow();
         assertTrue(inbound.getTransparent().getValue());
         assertEquals("envoy.filters.listener.original_src", inbound.getListenerFilters(1).getName());
-        assertFalse(r.cluster("inbound|8000||").orElseThrow().hasUpstreamBindConfig());
+        // Istio keeps the 127.0.0.6 bind in TPROXY; original_src overrides it per connection.
+        assertEquals("127.0.0.6", r.cluster("inbound|8000||").orElseThrow().getUpstreamBindConfig()
+                .getSourceAddress().getAddress());
+        assertTrue(r.listener("virtualOutbound").orElseThrow().getTransparent().getValue());
     }
 
     @Test
