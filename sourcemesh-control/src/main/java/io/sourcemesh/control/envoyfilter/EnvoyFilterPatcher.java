@@ -29,7 +29,7 @@ public final class EnvoyFilterPatcher {
                 List<ConfigPatch> patches = parse(ef);
                 Workspace ws = new Workspace(current, proxy);
                 for (ConfigPatch p : patches) {
-                    if (!proxyConditionsMatch(p, ef, proxy) || !ws.proxyMatches(p.context())) {
+                    if (!proxyConditionsMatch(p, proxy) || !ws.proxyMatches(p.context())) {
                         continue;
                     }
                     try {
@@ -79,7 +79,7 @@ public final class EnvoyFilterPatcher {
     }
 
     /** proxy.proxyVersion is a regex searched in ISTIO_VERSION; proxy.metadata must all be present. */
-    private static boolean proxyConditionsMatch(ConfigPatch p, IstioConfig ef, ProxyIdentity proxy) {
+    private static boolean proxyConditionsMatch(ConfigPatch p, ProxyIdentity proxy) {
         if (p.proxyVersion() != null && !p.proxyVersion().matcher(proxy.istioVersion()).find()) {
             return false;
         }

@@ -132,6 +132,37 @@ final class Clusters {
                 .build();
     }
 
+    /**
+     * The route hash policy a consistentHash DestinationRule asks for (Istio puts it on the route, the
+     * ring hash on the cluster): useSourceIp → connection source IP, httpHeaderName → that header.
+     */
+    static Optional<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> hashPolicy(MeshModel model,
+            String fqdn, String subset) {
+        Optional<Service> svc = model.serviceByFqdn(fqdn);
+        Optional<IstioConfig> dr = svc.flatMap(s -> destinationRule(model, s));
+        if (dr.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode policy = dr.get().spec().path("trafficPolicy");
+        for (JsonNode s : list(dr.get().spec().path("subsets"))) {
+            if (s.path("name").asText().equals(subset) && s.has("trafficPolicy")) {
+                policy = s.path("trafficPolicy");
+            }
+        }
+        JsonNode ch = policy.path("loadBalancer").path("consistentHash");
+        var hp = io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.newBuilder();
+        if (ch.path("useSourceIp").asBoolean(false)) {
+            hp.setConnectionProperties(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties
+                    .newBuilder().setSourceIp(true));
+        } else if (ch.has("httpHeaderName")) {
+            hp.setHeader(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Header.newBuilder()
+                    .setHeaderName(ch.path("httpHeaderName").asText()));
+        } else {
+            return Optional.empty();
+        }
+        return Optional.of(hp.build());
+    }
+
     /** The DestinationRule for a service: its own namespace first, then the root namespace (Istio's lookup). */
     static Optional<IstioConfig> destinationRule(MeshModel model, Service svc) {
         String fqdn = svc.fqdn(model.meshConfig().domain());

@@ -205,8 +205,12 @@ final class GatewayBuilder {
         }
         Optional<Secret> secret = model.secret(proxy.namespace(), credential);
         if (secret.isEmpty()) {
+            String hint = !s.gateway().namespace().equals(proxy.namespace())
+                    && model.secret(s.gateway().namespace(), credential).isPresent()
+                    ? " (it exists in " + s.gateway().namespace() + ", but Istio reads credentialName from the"
+                            + " gateway workload's namespace)" : "";
             warnings.add(new TranslationWarning(serverName(s), "secret " + proxy.namespace() + "/" + credential
-                    + " not found; server left out"));
+                    + " not found" + hint + "; server left out"));
             return Optional.empty();
         }
         Map<String, byte[]> data = secret.get().data();

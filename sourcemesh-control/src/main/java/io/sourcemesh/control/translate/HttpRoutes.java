@@ -25,10 +25,16 @@ final class HttpRoutes {
 
     /** The default route Istio gives a service with no VirtualService. */
     static Route defaultRoute(String cluster, String operation) {
+        return defaultRoute(cluster, operation, Optional.empty());
+    }
+
+    static Route defaultRoute(String cluster, String operation, Optional<RouteAction.HashPolicy> hash) {
+        RouteAction.Builder action = RouteAction.newBuilder().setCluster(cluster).setTimeout(Protos.seconds(0));
+        hash.ifPresent(action::addHashPolicy);
         return Route.newBuilder()
                 .setName("default")
                 .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                .setRoute(RouteAction.newBuilder().setCluster(cluster).setTimeout(Protos.seconds(0)))
+                .setRoute(action)
                 .setDecorator(Decorator.newBuilder().setOperation(operation))
                 .build();
     }
@@ -111,6 +117,9 @@ final class HttpRoutes {
         }
         RouteAction.Builder a = RouteAction.newBuilder().setTimeout(Protos.seconds(0));
         if (dests.size() == 1) {
+            JsonNode d = dests.get(0).path("destination");
+            Clusters.hashPolicy(model, model.fqdn(d.path("host").asText(), vs.namespace()),
+                    d.path("subset").asText("")).ifPresent(a::addHashPolicy);
             return a.setCluster(cluster(dests.get(0), vs, model));
         }
         WeightedCluster.Builder wc = WeightedCluster.newBuilder();

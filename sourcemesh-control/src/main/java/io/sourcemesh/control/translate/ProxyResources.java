@@ -38,7 +38,7 @@ public record ProxyResources(String version, List<Listener> listeners, List<Clus
         return new ProxyResources(digest(listeners, clusters, routes), listeners, clusters, routes, warnings);
     }
 
-    /** Same resources, warnings extended, version recomputed. */
+    /** New resources with the same warnings; the version is recomputed from the content. */
     public ProxyResources with(List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
         return of(listeners, clusters, routes, warnings);
     }

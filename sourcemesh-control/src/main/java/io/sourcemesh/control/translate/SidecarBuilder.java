@@ -196,7 +196,8 @@ final class SidecarBuilder {
             List<Route> vsRoutes = meshVirtualService(fqdn)
                     .map(vs -> HttpRoutes.of(vs, model, warnings)).orElse(List.of());
             if (vsRoutes.isEmpty()) {
-                vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*"));
+                vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*",
+                        Clusters.hashPolicy(model, fqdn, "")));
             } else {
                 vh.addAllRoutes(vsRoutes);
             }

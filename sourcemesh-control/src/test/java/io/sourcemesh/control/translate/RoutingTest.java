@@ -37,7 +37,29 @@ class RoutingTest {
         assertEquals(1, v1.getLoadAssignment().getEndpoints(0).getLbEndpointsCount());
         Cluster v2 = r.cluster("outbound|8000|v2|httpbin.default.svc.cluster.local").orElseThrow();
         assertEquals(Cluster.LbPolicy.RING_HASH, v2.getLbPolicy());
+        assertEquals(0, routes.get(0).getRoute().getHashPolicyCount());
         assertEquals(0, v2.getLoadAssignment().getEndpointsCount());
+    }
+
+    @Test
+    void useSourceIpHashesOnTheConnectionSource() {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: {useSourceIp: true}
+                """));
+        MeshModel sticky = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+        assertEquals(Cluster.LbPolicy.RING_HASH,
+                r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
+        assertTrue(r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute().getHashPolicy(0)
+                .getConnectionProperties().getSourceIp());
     }
 
     @Test

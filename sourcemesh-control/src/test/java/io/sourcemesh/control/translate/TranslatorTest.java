@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
 import io.sourcemesh.control.model.MeshModel;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +73,18 @@ class TranslatorTest {
         assertFalse(r.listener("0.0.0.0_443").isPresent());
         assertEquals(1, r.warnings().size());
         assertTrue(r.warnings().get(0).message().contains("myexample-credential not found"));
+    }
+
+    @Test
+    void secretInTheGatewayResourceNamespaceIsNotReadButNamed() {
+        var objects = Fixtures.seed("seed/http-demo.yaml", "seed/https-demo.yaml");
+        ObjectNode secret = Fixtures.yaml("topology/gateway-secret.yaml").get(0);
+        ((ObjectNode) secret.path("metadata")).put("namespace", "default");
+        objects.add(secret);
+        MeshModel model = MeshModel.of(objects);
+        ProxyResources r = translator.translate(model, Fixtures.gateway(model));
+        assertFalse(r.listener("0.0.0.0_443").isPresent());
+        assertTrue(r.warnings().get(0).message().contains("it exists in default"), r.warnings().toString());
     }
 
     @Test
