@@ -1,0 +1,95 @@
+package io.sourcemesh.control.envoyfilter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.translate.ProxyResources;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies the EnvoyFilters that select a proxy to its translated resources, as Istio's
+ * pilot/pkg/networking/core/envoyfilter does. EnvoyFilters in the root namespace apply mesh-wide, others
+ * only to proxies in their namespace; workloadSelector labels must all be on the proxy. They apply in
+ * order of priority, then creation time, then namespace/name. Each EnvoyFilter is all or nothing: if any
+ * of its patches is invalid or fails, none of them is applied and a PatchFailure says why.
+ */
+public final class EnvoyFilterPatcher {
+    private EnvoyFilterPatcher() {}
+
+    public static PatchResult apply(MeshModel model, ProxyIdentity proxy, ProxyResources resources) {
+        List<String> applied = new ArrayList<>();
+        List<PatchFailure> failures = new ArrayList<>();
+        ProxyResources current = resources;
+        for (IstioConfig ef : selected(model, proxy)) {
+            try {
+                List<ConfigPatch> patches = parse(ef);
+                Workspace ws = new Workspace(current, proxy);
+                for (ConfigPatch p : patches) {
+                    if (!proxyConditionsMatch(p, proxy) || !ws.proxyMatches(p.context())) {
+                        continue;
+                    }
+                    try {
+                        switch (p.applyTo()) {
+                            case LISTENER, FILTER_CHAIN, NETWORK_FILTER, HTTP_FILTER -> ListenerPatches.apply(p, ws);
+                            case ROUTE_CONFIGURATION, VIRTUAL_HOST, HTTP_ROUTE -> RoutePatches.apply(p, ws);
+                            case CLUSTER -> ClusterPatches.apply(p, ws);
+                        }
+                    } catch (RuntimeException e) {
+                        throw e instanceof PatchException pe ? pe : new PatchException(p.index(), e.getMessage(), e);
+                    }
+                }
+                current = ws.build(current);
+                applied.add(ef.key());
+            } catch (PatchException e) {
+                failures.add(new PatchFailure(ef.key(), e.patchIndex(), e.getMessage()));
+            }
+        }
+        return new PatchResult(current, applied, failures);
+    }
+
+    /** The EnvoyFilters for this proxy, in Istio's application order. */
+    static List<IstioConfig> selected(MeshModel model, ProxyIdentity proxy) {
+        String root = model.meshConfig().rootNamespace();
+        return model.envoyFilters().stream()
+                .filter(ef -> ef.namespace().equals(root) || ef.namespace().equals(proxy.namespace()))
+                .filter(ef -> {
+                    Map<String, String> sel = strings(ef.spec().path("workloadSelector").path("labels"));
+                    return proxy.labels().entrySet().containsAll(sel.entrySet());
+                })
+                .sorted(Comparator.comparingInt((IstioConfig ef) -> ef.spec().path("priority").asInt(0))
+                        .thenComparing(IstioConfig::creationTimestamp)
+                        .thenComparing(IstioConfig::key))
+                .toList();
+    }
+
+    /** All patches parsed up front, so one bad value refuses the whole EnvoyFilter before anything changes. */
+    private static List<ConfigPatch> parse(IstioConfig ef) {
+        List<ConfigPatch> out = new ArrayList<>();
+        int i = 0;
+        for (JsonNode n : ef.spec().path("configPatches")) {
+            out.add(ConfigPatch.parse(i++, n));
+        }
+        // Istio applies listener-level patches before chains, chains before filters, and so on.
+        out.sort(Comparator.comparing(ConfigPatch::applyTo));
+        return out;
+    }
+
+    /** proxy.proxyVersion is a regex searched in ISTIO_VERSION; proxy.metadata must all be present. */
+    private static boolean proxyConditionsMatch(ConfigPatch p, ProxyIdentity proxy) {
+        if (p.proxyVersion() != null && !p.proxyVersion().matcher(proxy.istioVersion()).find()) {
+            return false;
+        }
+        Map<String, String> meta = strings(p.match().path("proxy").path("metadata"));
+        return meta.entrySet().stream().allMatch(e -> e.getValue().equals(proxy.metadata().get(e.getKey())));
+    }
+
+    private static Map<String, String> strings(JsonNode node) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        node.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+}

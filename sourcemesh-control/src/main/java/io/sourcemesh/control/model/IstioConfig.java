@@ -1,0 +1,23 @@
+package io.sourcemesh.control.model;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.util.Map;
+
+/** An Istio networking resource (Gateway, VirtualService, DestinationRule, EnvoyFilter); spec kept as JSON. */
+public record IstioConfig(String kind, String name, String namespace, Map<String, String> labels,
+        Instant creationTimestamp, ObjectNode spec) {
+
+    public static IstioConfig of(ObjectNode node) {
+        ObjectNode spec = node.path("spec") instanceof ObjectNode o ? o.deepCopy() : JsonNodeFactory.instance.objectNode();
+        return new IstioConfig(Nodes.text(node, "kind"), Nodes.text(node, "metadata", "name"),
+                MeshModel.namespaceOf(node), Nodes.strings(node.path("metadata").path("labels")),
+                Nodes.instant(node), spec);
+    }
+
+    /** namespace/name, the key Istio sorts and reports by. */
+    public String key() {
+        return namespace + "/" + name;
+    }
+}

@@ -1,0 +1,117 @@
+package io.sourcemesh.control.model;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An immutable snapshot of the cluster's mesh-relevant objects, built from the JSON trees a Kubernetes
+ * API server returns. Unknown kinds are ignored; lists are sorted by namespace/name so output is stable.
+ */
+public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
+        List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
+        List<Secret> secrets, MeshConfig meshConfig) {
+
+    public MeshModel {
+        services = List.copyOf(services);
+        pods = List.copyOf(pods);
+        gateways = List.copyOf(gateways);
+        virtualServices = List.copyOf(virtualServices);
+        destinationRules = List.copyOf(destinationRules);
+        envoyFilters = List.copyOf(envoyFilters);
+        secrets = List.copyOf(secrets);
+    }
+
+    public static MeshModel of(Collection<ObjectNode> objects) {
+        return of(objects, MeshConfig.defaults());
+    }
+
+    public static MeshModel of(Collection<ObjectNode> objects, MeshConfig meshConfig) {
+        List<Service> services = new ArrayList<>();
+        List<Pod> pods = new ArrayList<>();
+        List<IstioConfig> gateways = new ArrayList<>();
+        List<IstioConfig> virtualServices = new ArrayList<>();
+        List<IstioConfig> destinationRules = new ArrayList<>();
+        List<IstioConfig> envoyFilters = new ArrayList<>();
+        List<Secret> secrets = new ArrayList<>();
+        for (ObjectNode o : objects) {
+            String kind = Nodes.text(o, "kind");
+            boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
+            switch (kind) {
+                case "Service" -> services.add(Service.of(o));
+                case "Pod" -> pods.add(Pod.of(o));
+                case "Secret" -> secrets.add(Secret.of(o));
+                case "Gateway" -> { if (istio) gateways.add(IstioConfig.of(o)); }
+                case "VirtualService" -> virtualServices.add(IstioConfig.of(o));
+                case "DestinationRule" -> destinationRules.add(IstioConfig.of(o));
+                case "EnvoyFilter" -> envoyFilters.add(IstioConfig.of(o));
+                default -> { }
+            }
+        }
+        Comparator<IstioConfig> byKey = Comparator.comparing(IstioConfig::key);
+        services.sort(Comparator.comparing(Service::namespace).thenComparing(Service::name));
+        pods.sort(Comparator.comparing(Pod::namespace).thenComparing(Pod::name));
+        gateways.sort(byKey);
+        virtualServices.sort(byKey);
+        destinationRules.sort(byKey);
+        envoyFilters.sort(byKey);
+        secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
+        return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
+                meshConfig);
+    }
+
+    static String namespaceOf(ObjectNode node) {
+        String ns = Nodes.text(node, "metadata", "namespace");
+        return ns.isEmpty() ? "default" : ns;
+    }
+
+    public Optional<Pod> pod(String namespace, String name) {
+        return pods.stream().filter(p -> p.namespace().equals(namespace) && p.name().equals(name)).findFirst();
+    }
+
+    public Optional<Service> service(String namespace, String name) {
+        return services.stream().filter(s -> s.namespace().equals(namespace) && s.name().equals(name)).findFirst();
+    }
+
+    public Optional<Secret> secret(String namespace, String name) {
+        return secrets.stream().filter(s -> s.namespace().equals(namespace) && s.name().equals(name)).findFirst();
+    }
+
+    /** The Services whose selector picks this pod (the pod's "service targets"). */
+    public List<Service> servicesOf(Pod pod) {
+        return services.stream().filter(s -> s.selects(pod)).toList();
+    }
+
+    /** Ready pods behind a Service, the endpoints Istio would push by EDS. */
+    public List<Pod> endpointsOf(Service service) {
+        return pods.stream().filter(p -> p.ready() && !p.ip().isEmpty() && service.selects(p)).toList();
+    }
+
+    /**
+     * Resolves a host as written in Istio config (short "httpbin", "httpbin.default", or an FQDN) relative
+     * to the namespace of the config that names it, as Istio's ResolveShortnameToFQDN does.
+     */
+    public String fqdn(String host, String namespace) {
+        String domain = meshConfig.domain();
+        if (host.startsWith("*") || host.endsWith("." + domain) || host.equals(domain)) {
+            return host;
+        }
+        if (!host.contains(".")) {
+            return host + "." + namespace + ".svc." + domain;
+        }
+        String[] parts = host.split("\\.");
+        if (parts.length == 2 && services.stream().anyMatch(s -> s.name().equals(parts[0])
+                && s.namespace().equals(parts[1]))) {
+            return host + ".svc." + domain;
+        }
+        return host;
+    }
+
+    /** The Service whose FQDN is this host, if it is one of ours. */
+    public Optional<Service> serviceByFqdn(String fqdn) {
+        return services.stream().filter(s -> s.fqdn(meshConfig.domain()).equals(fqdn)).findFirst();
+    }
+}

@@ -1,0 +1,44 @@
+package io.sourcemesh.control.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
+
+/** A Kubernetes Pod as far as the mesh needs it. */
+public record Pod(String name, String namespace, String ip, String nodeName, Map<String, String> labels,
+        Map<String, String> annotations, String phase, boolean ready, List<ContainerPort> containerPorts,
+        boolean injected) {
+
+    public static final String INTERCEPTION_MODE = "sidecar.istio.io/interceptionMode";
+
+    public record ContainerPort(String name, int port, String protocol) {}
+
+    public static Pod of(ObjectNode node) {
+        JsonNode spec = node.path("spec");
+        JsonNode status = node.path("status");
+        List<ContainerPort> ports = Nodes.list(spec.path("containers")).stream()
+                .flatMap(c -> Nodes.list(c.path("ports")).stream())
+                .map(p -> new ContainerPort(Nodes.text(p, "name"), p.path("containerPort").asInt(),
+                        Nodes.text(p, "protocol").isEmpty() ? "TCP" : Nodes.text(p, "protocol")))
+                .toList();
+        Map<String, String> annotations = Nodes.strings(node.path("metadata").path("annotations"));
+        // Injected pods carry the injector's status annotation and/or the istio-proxy container.
+        boolean injected = annotations.containsKey("sidecar.istio.io/status")
+                || Nodes.list(spec.path("containers")).stream()
+                        .anyMatch(c -> "istio-proxy".equals(Nodes.text(c, "name")));
+        String phase = Nodes.text(status, "phase");
+        List<JsonNode> conditions = Nodes.list(status.path("conditions"));
+        boolean ready = conditions.isEmpty()
+                ? "Running".equals(phase)
+                : conditions.stream().anyMatch(c -> "Ready".equals(Nodes.text(c, "type"))
+                        && "True".equals(Nodes.text(c, "status")));
+        return new Pod(Nodes.text(node, "metadata", "name"), MeshModel.namespaceOf(node),
+                Nodes.text(status, "podIP"), Nodes.text(spec, "nodeName"),
+                Nodes.strings(node.path("metadata").path("labels")), annotations, phase, ready, ports, injected);
+    }
+
+    public InterceptionMode interceptionMode() {
+        return InterceptionMode.parse(annotations.getOrDefault(INTERCEPTION_MODE, ""));
+    }
+}

@@ -1,0 +1,32 @@
+package io.sourcemesh.control.model;
+
+import java.util.Locale;
+
+/** One port of a Service; targetPort is kept as written (a number or a container port name). */
+public record ServicePort(String name, int port, String targetPort, String appProtocol, String protocol) {
+
+    /** Istio's protocol sniffing by name prefix or appProtocol: http, http2, grpc(-web) are HTTP. */
+    public boolean isHttp() {
+        String p = appProtocol.isEmpty() ? name : appProtocol;
+        String prefix = p.toLowerCase(Locale.ROOT).split("-", 2)[0];
+        return switch (prefix) {
+            case "http", "http2", "grpc", "h2c", "grpc-web" -> true;
+            default -> false;
+        };
+    }
+
+    /** The port the pod listens on: a numeric targetPort, a named container port, or the port itself. */
+    public int targetPortFor(Pod pod) {
+        if (targetPort.isEmpty()) {
+            return port;
+        }
+        if (targetPort.chars().allMatch(Character::isDigit)) {
+            return Integer.parseInt(targetPort);
+        }
+        return pod == null ? port : pod.containerPorts().stream()
+                .filter(c -> c.name().equals(targetPort))
+                .mapToInt(Pod.ContainerPort::port)
+                .findFirst()
+                .orElse(port);
+    }
+}

@@ -1,0 +1,190 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.BindConfig;
+import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Pod;
+import io.sourcemesh.control.model.Service;
+import io.sourcemesh.control.model.ServicePort;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Istio's clusters: outbound per service port (and DestinationRule subset), inbound per pod port, specials. */
+final class Clusters {
+    private static final com.google.protobuf.Duration CONNECT_TIMEOUT = Protos.seconds(10);
+
+    private Clusters() {}
+
+    /**
+     * outbound|port|subset|fqdn. Istio serves these as EDS; we put the ready endpoints inline
+     * (STATIC + load_assignment) so the same cluster works from a static bootstrap.
+     */
+    static List<Cluster> outbound(MeshModel model) {
+        List<Cluster> out = new ArrayList<>();
+        String domain = model.meshConfig().domain();
+        for (Service svc : model.services()) {
+            if (svc.clusterIp().equals("None")) {
+                continue;
+            }
+            Optional<IstioConfig> dr = destinationRule(model, svc);
+            for (ServicePort port : svc.ports()) {
+                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)),
+                        model.endpointsOf(svc), port, dr.map(d -> d.spec().path("trafficPolicy")).orElse(null)));
+                for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
+                    Map<String, String> labels = strings(subset.path("labels"));
+                    List<Pod> pods = model.endpointsOf(svc).stream()
+                            .filter(p -> p.labels().entrySet().containsAll(labels.entrySet())).toList();
+                    JsonNode policy = subset.has("trafficPolicy") ? subset.path("trafficPolicy")
+                            : dr.get().spec().path("trafficPolicy");
+                    out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
+                            svc.fqdn(domain)), pods, port, policy));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy) {
+        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+        for (Pod pod : pods) {
+            locality.addLbEndpoints(LbEndpoint.newBuilder()
+                    .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(pod.ip(), port.targetPortFor(pod))))
+                    .setHealthStatus(HealthStatus.HEALTHY)
+                    .setLoadBalancingWeight(Protos.uint(1)));
+        }
+        ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
+        if (!pods.isEmpty()) {
+            cla.addEndpoints(locality);
+        }
+        return Cluster.newBuilder()
+                .setName(name)
+                .setType(Cluster.DiscoveryType.STATIC)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .setLbPolicy(lbPolicy(trafficPolicy))
+                .setLoadAssignment(cla)
+                .build();
+    }
+
+    /** Istio's default is LEAST_REQUEST; consistentHash maps to RING_HASH. */
+    private static Cluster.LbPolicy lbPolicy(JsonNode trafficPolicy) {
+        JsonNode lb = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer");
+        if (lb == null || lb.isMissingNode()) {
+            return Cluster.LbPolicy.LEAST_REQUEST;
+        }
+        if (lb.has("consistentHash")) {
+            return Cluster.LbPolicy.RING_HASH;
+        }
+        return switch (lb.path("simple").asText()) {
+            case "ROUND_ROBIN" -> Cluster.LbPolicy.ROUND_ROBIN;
+            case "RANDOM" -> Cluster.LbPolicy.RANDOM;
+            default -> Cluster.LbPolicy.LEAST_REQUEST;
+        };
+    }
+
+    /**
+     * inbound|port||: ORIGINAL_DST back to the app, bound to 127.0.0.6 so iptables does not capture it again.
+     * Istio sets the bind in every interception mode; in TPROXY the listener's original_src filter
+     * overrides it per connection (Envoy applies OriginalSrcSocketOption before bind), so the app sees
+     * the client's address.
+     */
+    static Cluster inbound(int port) {
+        return originalDst(Names.inboundCluster(port));
+    }
+
+    static Cluster inboundPassthrough() {
+        return originalDst(Names.INBOUND_PASSTHROUGH_CLUSTER);
+    }
+
+    private static Cluster originalDst(String name) {
+        return Cluster.newBuilder()
+                .setName(name)
+                .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                .setUpstreamBindConfig(BindConfig.newBuilder()
+                        .setSourceAddress(Protos.socket(Names.INBOUND_PASSTHROUGH_BIND, 0)))
+                .build();
+    }
+
+    static Cluster passthrough() {
+        return Cluster.newBuilder()
+                .setName(Names.PASSTHROUGH_CLUSTER)
+                .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                .build();
+    }
+
+    static Cluster blackhole() {
+        return Cluster.newBuilder()
+                .setName(Names.BLACKHOLE_CLUSTER)
+                .setType(Cluster.DiscoveryType.STATIC)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .build();
+    }
+
+    /**
+     * The route hash policy a consistentHash DestinationRule asks for (Istio puts it on the route, the
+     * ring hash on the cluster): useSourceIp → connection source IP, httpHeaderName → that header.
+     */
+    static Optional<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> hashPolicy(MeshModel model,
+            String fqdn, String subset) {
+        Optional<Service> svc = model.serviceByFqdn(fqdn);
+        Optional<IstioConfig> dr = svc.flatMap(s -> destinationRule(model, s));
+        if (dr.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode policy = dr.get().spec().path("trafficPolicy");
+        for (JsonNode s : list(dr.get().spec().path("subsets"))) {
+            if (s.path("name").asText().equals(subset) && s.has("trafficPolicy")) {
+                policy = s.path("trafficPolicy");
+            }
+        }
+        JsonNode ch = policy.path("loadBalancer").path("consistentHash");
+        var hp = io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.newBuilder();
+        if (ch.path("useSourceIp").asBoolean(false)) {
+            hp.setConnectionProperties(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties
+                    .newBuilder().setSourceIp(true));
+        } else if (ch.has("httpHeaderName")) {
+            hp.setHeader(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Header.newBuilder()
+                    .setHeaderName(ch.path("httpHeaderName").asText()));
+        } else {
+            return Optional.empty();
+        }
+        return Optional.of(hp.build());
+    }
+
+    /** The DestinationRule for a service: its own namespace first, then the root namespace (Istio's lookup). */
+    static Optional<IstioConfig> destinationRule(MeshModel model, Service svc) {
+        String fqdn = svc.fqdn(model.meshConfig().domain());
+        return model.destinationRules().stream()
+                .filter(d -> model.fqdn(d.spec().path("host").asText(), d.namespace()).equals(fqdn))
+                .sorted(java.util.Comparator.comparing((IstioConfig d) -> !d.namespace().equals(svc.namespace())))
+                .findFirst();
+    }
+
+    static List<JsonNode> list(JsonNode node) {
+        List<JsonNode> out = new ArrayList<>();
+        if (node != null && node.isArray()) {
+            node.forEach(out::add);
+        }
+        return out;
+    }
+
+    static Map<String, String> strings(JsonNode node) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (node != null && node.isObject()) {
+            node.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,316 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Pod;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.model.Secret;
+import io.sourcemesh.control.model.Service;
+import io.sourcemesh.control.model.ServicePort;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** A gateway ("router") proxy's listeners, routes and clusters (Istio's gateway.go, the common subset). */
+final class GatewayBuilder {
+    private final MeshModel model;
+    private final ProxyIdentity proxy;
+    private final Map<Integer, Integer> targetPorts;
+    private final AccessLog log;
+    private final List<TranslationWarning> warnings;
+
+    private record Server(IstioConfig gateway, int index, JsonNode spec) {
+        int port() {
+            return spec.path("port").path("number").asInt();
+        }
+
+        String protocol() {
+            return spec.path("port").path("protocol").asText("").toUpperCase(Locale.ROOT);
+        }
+
+        String portName() {
+            return spec.path("port").path("name").asText("");
+        }
+
+        List<String> hosts() {
+            return Clusters.list(spec.path("hosts")).stream().map(h -> {
+                String s = h.asText();
+                int slash = s.indexOf('/');
+                return slash < 0 ? s : s.substring(slash + 1);
+            }).toList();
+        }
+    }
+
+    GatewayBuilder(MeshModel model, ProxyIdentity proxy, Map<Integer, Integer> targetPorts,
+            List<TranslationWarning> warnings) {
+        this.model = model;
+        this.proxy = proxy;
+        this.targetPorts = targetPorts;
+        this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
+        this.warnings = warnings;
+    }
+
+    ProxyResources build() {
+        Map<Integer, List<Server>> byPort = new TreeMap<>();
+        for (IstioConfig gw : selectedGateways()) {
+            List<JsonNode> servers = Clusters.list(gw.spec().path("servers"));
+            for (int i = 0; i < servers.size(); i++) {
+                Server s = new Server(gw, i, servers.get(i));
+                byPort.computeIfAbsent(s.port(), k -> new ArrayList<>()).add(s);
+            }
+        }
+        List<Listener> listeners = new ArrayList<>();
+        List<RouteConfiguration> routes = new ArrayList<>();
+        byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
+        List<Cluster> clusters = new ArrayList<>();
+        clusters.add(Clusters.blackhole());
+        clusters.addAll(Clusters.outbound(model));
+        return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /** Gateways whose selector matches this proxy's labels, from every namespace (Istio's default scope). */
+    private List<IstioConfig> selectedGateways() {
+        return model.gateways().stream()
+                .filter(g -> {
+                    Map<String, String> sel = Clusters.strings(g.spec().path("selector"));
+                    return !sel.isEmpty() && proxy.labels().entrySet().containsAll(sel.entrySet());
+                })
+                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp)
+                        .thenComparing(IstioConfig::key))
+                .toList();
+    }
+
+    /**
+     * The port the gateway pod binds for a server port: an explicit mapping, else the targetPort of the
+     * Service that selects this gateway pod (Istio's 80→8080, 443→8443), else the server port itself.
+     */
+    int listenerPort(int serverPort) {
+        if (targetPorts.containsKey(serverPort)) {
+            return targetPorts.get(serverPort);
+        }
+        Optional<Pod> pod = model.pod(proxy.namespace(), proxy.podName());
+        if (pod.isPresent()) {
+            for (Service svc : model.servicesOf(pod.get())) {
+                Optional<ServicePort> sp = svc.port(serverPort);
+                if (sp.isPresent()) {
+                    return sp.get().targetPortFor(pod.get());
+                }
+            }
+        }
+        return serverPort;
+    }
+
+    private Optional<Listener> listener(int serverPort, List<Server> servers, List<RouteConfiguration> routes) {
+        int port = listenerPort(serverPort);
+        String name = Names.listener(Names.WILDCARD, port);
+        Listener.Builder l = Listener.newBuilder().setName(name).setAddress(Protos.address(Names.WILDCARD, port));
+        if (model.meshConfig().proxyProtocol()) {
+            l.addListenerFilters(Protos.listenerFilter(Names.PROXY_PROTOCOL, ProxyProtocol.getDefaultInstance()));
+        }
+        int hops = model.meshConfig().numTrustedProxies();
+        List<Server> plain = new ArrayList<>();
+        boolean sni = false;
+        for (Server s : servers) {
+            switch (s.protocol()) {
+                case "HTTP", "HTTP2", "GRPC" -> plain.add(s);
+                case "HTTPS" -> {
+                    Optional<FilterChain.Builder> fc = httpsChain(s, port, routes, hops);
+                    if (fc.isPresent()) {
+                        sni |= fc.get().getFilterChainMatch().getServerNamesCount() > 0;
+                        l.addFilterChains(fc.get());
+                    }
+                }
+                default -> warnings.add(new TranslationWarning(serverName(s),
+                        "protocol " + s.protocol() + " is not supported; server left out"));
+            }
+        }
+        if (!plain.isEmpty()) {
+            String routeName = "http." + port;
+            routes.add(routeConfig(routeName, serverPort, plain));
+            l.addFilterChains(FilterChain.newBuilder()
+                    .addFilters(Hcm.gateway("outbound_" + name, routeName, log, hops)));
+        }
+        if (sni) {
+            l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
+        }
+        return l.getFilterChainsCount() == 0 ? Optional.empty() : Optional.of(l.build());
+    }
+
+    private Optional<FilterChain.Builder> httpsChain(Server s, int port, List<RouteConfiguration> routes, int hops) {
+        JsonNode tls = s.spec().path("tls");
+        String mode = tls.path("mode").asText("SIMPLE");
+        if (!mode.equals("SIMPLE")) {
+            warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
+            return Optional.empty();
+        }
+        String credential = tls.path("credentialName").asText("");
+        Optional<TlsCertificate> cert = certificate(s, credential);
+        if (cert.isEmpty()) {
+            return Optional.empty();
+        }
+        // Istio names HTTPS route configs https.<port>.<portName>.<gateway>.<namespace>.
+        String routeName = "https." + s.port() + "." + s.portName() + "." + s.gateway().name() + "."
+                + s.gateway().namespace();
+        routes.add(routeConfig(routeName, s.port(), List.of(s)));
+        FilterChainMatch.Builder match = FilterChainMatch.newBuilder();
+        s.hosts().stream().filter(h -> !h.equals("*")).forEach(match::addServerNames);
+        DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
+                .setCommonTlsContext(CommonTlsContext.newBuilder()
+                        .addAlpnProtocols("h2").addAlpnProtocols("http/1.1")
+                        .addTlsCertificates(cert.get()))
+                .setRequireClientCertificate(Protos.bool(false))
+                .build();
+        return Optional.of(FilterChain.newBuilder()
+                .setFilterChainMatch(match)
+                .setTransportSocket(TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET)
+                        .setTypedConfig(Any.pack(ctx)))
+                .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log, hops)));
+    }
+
+    /**
+     * credentialName → a kubernetes.io/tls Secret (tls.crt/tls.key, or Istio's generic cert/key) in the
+     * gateway workload's namespace, as Istio's SDS lookup does. Missing or unparsable → warning, no server.
+     */
+    private Optional<TlsCertificate> certificate(Server s, String credential) {
+        if (credential.isEmpty()) {
+            warnings.add(new TranslationWarning(serverName(s), "HTTPS server without tls.credentialName; left out"));
+            return Optional.empty();
+        }
+        Optional<Secret> secret = model.secret(proxy.namespace(), credential);
+        if (secret.isEmpty()) {
+            String hint = !s.gateway().namespace().equals(proxy.namespace())
+                    && model.secret(s.gateway().namespace(), credential).isPresent()
+                    ? " (it exists in " + s.gateway().namespace() + ", but Istio reads credentialName from the"
+                            + " gateway workload's namespace)" : "";
+            warnings.add(new TranslationWarning(serverName(s), "secret " + proxy.namespace() + "/" + credential
+                    + " not found" + hint + "; server left out"));
+            return Optional.empty();
+        }
+        Map<String, byte[]> data = secret.get().data();
+        byte[] crt = data.getOrDefault("tls.crt", data.get("cert"));
+        byte[] key = data.getOrDefault("tls.key", data.get("key"));
+        String problem = crt == null || key == null ? "has no tls.crt/tls.key"
+                : !parsesAsCertificate(crt) ? "tls.crt is not a PEM certificate"
+                : !new String(key, StandardCharsets.US_ASCII).contains("PRIVATE KEY-----") ? "tls.key is not a PEM private key"
+                : null;
+        if (problem != null) {
+            warnings.add(new TranslationWarning(serverName(s), "secret " + proxy.namespace() + "/" + credential
+                    + " " + problem + "; server left out"));
+            return Optional.empty();
+        }
+        // Istio sends the key pair by SDS (kubernetes://<credentialName>); we inline it.
+        return Optional.of(TlsCertificate.newBuilder()
+                .setCertificateChain(DataSource.newBuilder().setInlineString(new String(crt, StandardCharsets.UTF_8)))
+                .setPrivateKey(DataSource.newBuilder().setInlineString(new String(key, StandardCharsets.UTF_8)))
+                .build());
+    }
+
+    private static boolean parsesAsCertificate(byte[] pem) {
+        try {
+            return !CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem)).isEmpty();
+        } catch (CertificateException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private RouteConfiguration routeConfig(String name, int serverPort, List<Server> servers) {
+        Map<String, VirtualHost.Builder> vhosts = new LinkedHashMap<>();
+        for (Server s : servers) {
+            for (IstioConfig vs : boundVirtualServices(s.gateway())) {
+                for (String host : vsHostsFor(vs, s)) {
+                    VirtualHost.Builder vh = vhosts.computeIfAbsent(host, h -> {
+                        VirtualHost.Builder b = VirtualHost.newBuilder().setName(h + ":" + serverPort).addDomains(h);
+                        if (!h.equals("*")) {
+                            b.addDomains(h + ":*");
+                        }
+                        return b.setIncludeRequestAttemptCount(true);
+                    });
+                    if (vh.getRoutesCount() == 0) {
+                        vh.addAllRoutes(HttpRoutes.of(vs, model, warnings));
+                    }
+                }
+            }
+        }
+        RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(name)
+                .setValidateClusters(Protos.bool(false))
+                .setIgnorePortInHostMatching(true);
+        vhosts.values().forEach(rc::addVirtualHosts);
+        if (rc.getVirtualHostsCount() == 0) {
+            // Istio answers 404 when nothing is bound to the server.
+            rc.addVirtualHosts(VirtualHost.newBuilder().setName("blackhole:" + serverPort).addDomains("*")
+                    .addRoutes(Route.newBuilder().setName("default")
+                            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                            .setDirectResponse(DirectResponseAction.newBuilder().setStatus(404))));
+        }
+        return rc.build();
+    }
+
+    /** VirtualServices naming this Gateway (short name in their own namespace, or namespace/name). */
+    private List<IstioConfig> boundVirtualServices(IstioConfig gw) {
+        return model.virtualServices().stream()
+                .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream().anyMatch(g -> {
+                    String ref = g.asText();
+                    String full = ref.contains("/") ? ref : vs.namespace() + "/" + ref;
+                    return full.equals(gw.key());
+                }))
+                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp).thenComparing(IstioConfig::key))
+                .toList();
+    }
+
+    /** The VirtualService hosts this server accepts: equal, or covered by a server wildcard. */
+    private List<String> vsHostsFor(IstioConfig vs, Server s) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode h : Clusters.list(vs.spec().path("hosts"))) {
+            String host = h.asText();
+            for (String serverHost : s.hosts()) {
+                if (covers(serverHost, host)) {
+                    out.add(host);
+                    break;
+                }
+                if (covers(host, serverHost)) {
+                    out.add(serverHost);
+                    break;
+                }
+            }
+        }
+        return out.stream().distinct().toList();
+    }
+
+    private static boolean covers(String wildcard, String host) {
+        if (wildcard.equals("*") || wildcard.equals(host)) {
+            return true;
+        }
+        return wildcard.startsWith("*.") && host.endsWith(wildcard.substring(1));
+    }
+
+    private static String serverName(Server s) {
+        return "Gateway " + s.gateway().key() + " server[" + s.index() + "] port " + s.port();
+    }
+}

@@ -1,0 +1,72 @@
+package io.sourcemesh.control.translate;
+
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ForwardClientCertDetails;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.PathWithEscapedSlashesAction;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+
+/** The HTTP connection manager and tcp_proxy filters the way Istio's listener builders configure them. */
+final class Hcm {
+    private Hcm() {}
+
+    /** Sidecar inbound: inline route config, XFF not trusted (use_remote_address false). */
+    static Filter inbound(String statPrefix, RouteConfiguration routes, AccessLog log) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log)
+                .setRouteConfig(routes)
+                .setUseRemoteAddress(Protos.bool(false))
+                .setForwardClientCertDetails(ForwardClientCertDetails.APPEND_FORWARD)
+                .setSetCurrentClientCertDetails(HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
+                        .setSubject(Protos.bool(true)).setDns(true).setUri(true))
+                .setServerName("istio-envoy");
+        return Protos.networkFilter(Names.HCM, hcm.build());
+    }
+
+    /** Sidecar outbound: RDS by port number. */
+    static Filter outbound(String statPrefix, String routeName, AccessLog log) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log)
+                .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
+                .setUseRemoteAddress(Protos.bool(false));
+        return Protos.networkFilter(Names.HCM, hcm.build());
+    }
+
+    /** Gateway: the edge, so the TCP peer is the client (use_remote_address true), plus trusted hops. */
+    static Filter gateway(String statPrefix, String routeName, AccessLog log, int trustedHops) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log)
+                .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
+                .setUseRemoteAddress(Protos.bool(true))
+                .setForwardClientCertDetails(ForwardClientCertDetails.SANITIZE_SET)
+                .setServerName("istio-envoy");
+        if (trustedHops > 0) {
+            hcm.setXffNumTrustedHops(trustedHops);
+        }
+        return Protos.networkFilter(Names.HCM, hcm.build());
+    }
+
+    private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log) {
+        // Istio also installs istio.metadata_exchange, istio.alpn, fault, cors and istio.stats filters;
+        // those are Istio-proxy extensions or no-ops without config, so only the router is emitted.
+        return HttpConnectionManager.newBuilder()
+                .setStatPrefix(statPrefix)
+                .addHttpFilters(HttpFilter.newBuilder().setName(Names.ROUTER)
+                        .setTypedConfig(com.google.protobuf.Any.pack(Router.getDefaultInstance())))
+                .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
+                .setStreamIdleTimeout(Protos.seconds(0))
+                .setNormalizePath(Protos.bool(true))
+                .setPathWithEscapedSlashesAction(PathWithEscapedSlashesAction.KEEP_UNCHANGED)
+                .addAccessLog(log);
+    }
+
+    static Filter tcpProxy(String statPrefix, String cluster, AccessLog log) {
+        return Protos.networkFilter(Names.TCP_PROXY, TcpProxy.newBuilder()
+                .setStatPrefix(statPrefix)
+                .setCluster(cluster)
+                .addAccessLog(log)
+                .build());
+    }
+}

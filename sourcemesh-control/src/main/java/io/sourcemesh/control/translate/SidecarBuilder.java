@@ -1,0 +1,243 @@
+package io.sourcemesh.control.translate;
+
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
+import io.sourcemesh.control.model.InterceptionMode;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Pod;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.model.Service;
+import io.sourcemesh.control.model.ServicePort;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** A sidecar's listeners, clusters and routes (Istio's listener_builder / sidecar inbound and outbound). */
+final class SidecarBuilder {
+    private final MeshModel model;
+    private final ProxyIdentity proxy;
+    private final AccessLog log;
+    private final boolean tproxy;
+    private final List<TranslationWarning> warnings;
+
+    SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
+        this.model = model;
+        this.proxy = proxy;
+        this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
+        this.tproxy = proxy.interceptionMode() == InterceptionMode.TPROXY;
+        this.warnings = warnings;
+    }
+
+    ProxyResources build() {
+        List<Listener> listeners = new ArrayList<>();
+        List<Cluster> clusters = new ArrayList<>();
+        List<RouteConfiguration> routes = new ArrayList<>();
+        Map<Integer, InboundPort> inbound = inboundPorts();
+        listeners.add(virtualOutbound());
+        listeners.add(virtualInbound(inbound));
+        outbound(listeners, routes);
+        clusters.add(Clusters.blackhole());
+        clusters.add(Clusters.inboundPassthrough());
+        clusters.add(Clusters.passthrough());
+        inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
+        clusters.addAll(Clusters.outbound(model));
+        return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /** One inbound chain per distinct pod port its services target; the first service naming it wins. */
+    private record InboundPort(int targetPort, Service service, ServicePort servicePort) {}
+
+    private Map<Integer, InboundPort> inboundPorts() {
+        Map<Integer, InboundPort> out = new TreeMap<>();
+        Pod pod = model.pod(proxy.namespace(), proxy.podName()).orElse(null);
+        if (pod == null) {
+            warnings.add(new TranslationWarning("pod " + proxy.namespace() + "/" + proxy.podName(),
+                    "not found; no inbound listeners"));
+            return out;
+        }
+        for (Service svc : model.servicesOf(pod)) {
+            for (ServicePort sp : svc.ports()) {
+                int target = sp.targetPortFor(pod);
+                out.putIfAbsent(target, new InboundPort(target, svc, sp));
+            }
+        }
+        return out;
+    }
+
+    private Listener virtualInbound(Map<Integer, InboundPort> ports) {
+        Listener.Builder l = Listener.newBuilder()
+                .setName(Names.VIRTUAL_INBOUND)
+                .setAddress(Protos.address(Names.WILDCARD, Names.VIRTUAL_INBOUND_PORT))
+                .addListenerFilters(Protos.listenerFilter(Names.ORIGINAL_DST, OriginalDst.getDefaultInstance()))
+                .setTrafficDirection(TrafficDirection.INBOUND);
+        if (tproxy) {
+            // TPROXY: accept non-local destinations and connect upstream from the client's own address.
+            l.setTransparent(Protos.bool(true));
+            l.addListenerFilters(Protos.listenerFilter(Names.ORIGINAL_SRC,
+                    OriginalSrc.newBuilder().setMark(Names.TPROXY_MARK).build()));
+        }
+        // Traffic addressed to 15006 itself would loop; Istio black-holes it.
+        l.addFilterChains(FilterChain.newBuilder()
+                .setName("virtualInbound-blackhole")
+                .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(
+                        Names.VIRTUAL_INBOUND_PORT)))
+                .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)));
+        for (InboundPort p : ports.values()) {
+            l.addFilterChains(inboundChain(p));
+        }
+        l.addFilterChains(FilterChain.newBuilder()
+                .setName(Names.VIRTUAL_INBOUND) // Istio names the TCP passthrough chain after the listener
+                .setFilterChainMatch(FilterChainMatch.newBuilder()
+                        .addPrefixRanges(CidrRange.newBuilder().setAddressPrefix(Names.WILDCARD)
+                                .setPrefixLen(Protos.uint(0))))
+                .addFilters(Hcm.tcpProxy(Names.INBOUND_PASSTHROUGH_CLUSTER, Names.INBOUND_PASSTHROUGH_CLUSTER, log)));
+        return l.build();
+    }
+
+    private FilterChain inboundChain(InboundPort p) {
+        String cluster = Names.inboundCluster(p.targetPort());
+        FilterChain.Builder fc = FilterChain.newBuilder()
+                .setName(Names.listener(Names.WILDCARD, p.targetPort()))
+                .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(p.targetPort())));
+        if (!p.servicePort().isHttp()) {
+            return fc.addFilters(Hcm.tcpProxy(cluster, cluster, log)).build();
+        }
+        String fqdn = p.service().fqdn(model.meshConfig().domain());
+        RouteConfiguration rc = RouteConfiguration.newBuilder()
+                .setName(cluster)
+                .addVirtualHosts(VirtualHost.newBuilder()
+                        .setName("inbound|http|" + p.servicePort().port())
+                        .addDomains("*")
+                        .addRoutes(HttpRoutes.defaultRoute(cluster, fqdn + ":" + p.servicePort().port() + "/*")))
+                .setValidateClusters(Protos.bool(false))
+                .build();
+        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.targetPort(), rc, log)).build();
+    }
+
+    private Listener virtualOutbound() {
+        Listener.Builder l = Listener.newBuilder()
+                .setName(Names.VIRTUAL_OUTBOUND)
+                .setAddress(Protos.address(Names.WILDCARD, Names.VIRTUAL_OUTBOUND_PORT))
+                .setUseOriginalDst(Protos.bool(true))
+                .setTrafficDirection(TrafficDirection.OUTBOUND)
+                .addFilterChains(FilterChain.newBuilder()
+                        .setName("virtualOutbound-blackhole")
+                        .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(
+                                Names.VIRTUAL_OUTBOUND_PORT)))
+                        .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)))
+                .addFilterChains(FilterChain.newBuilder()
+                        .setName("virtualOutbound-catchall-tcp")
+                        .addFilters(Hcm.tcpProxy(Names.PASSTHROUGH_CLUSTER, Names.PASSTHROUGH_CLUSTER, log)));
+        if (tproxy) {
+            l.setTransparent(Protos.bool(true));
+        }
+        return l.build();
+    }
+
+    /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port tcp_proxy listeners for TCP ports. */
+    private void outbound(List<Listener> listeners, List<RouteConfiguration> routes) {
+        Map<Integer, List<Service>> httpPorts = new TreeMap<>();
+        String domain = model.meshConfig().domain();
+        for (Service svc : model.services()) {
+            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None")) {
+                continue;
+            }
+            for (ServicePort sp : svc.ports()) {
+                if (sp.isHttp()) {
+                    httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
+                    continue;
+                }
+                String cluster = Names.outboundCluster(sp.port(), "", svc.fqdn(domain));
+                listeners.add(Listener.newBuilder()
+                        .setName(Names.listener(svc.clusterIp(), sp.port()))
+                        .setAddress(Protos.address(svc.clusterIp(), sp.port()))
+                        .setBindToPort(Protos.bool(false))
+                        .setTrafficDirection(TrafficDirection.OUTBOUND)
+                        .addFilterChains(FilterChain.newBuilder().addFilters(Hcm.tcpProxy(cluster, cluster, log)))
+                        .build());
+            }
+        }
+        httpPorts.forEach((port, services) -> {
+            String name = Names.listener(Names.WILDCARD, port);
+            listeners.add(Listener.newBuilder()
+                    .setName(name)
+                    .setAddress(Protos.address(Names.WILDCARD, port))
+                    .setBindToPort(Protos.bool(false))
+                    .setTrafficDirection(TrafficDirection.OUTBOUND)
+                    .addFilterChains(FilterChain.newBuilder()
+                            .addFilters(Hcm.outbound("outbound_" + name, String.valueOf(port), log)))
+                    .build());
+            routes.add(outboundRoutes(port, services));
+        });
+    }
+
+    private RouteConfiguration outboundRoutes(int port, List<Service> services) {
+        String domain = model.meshConfig().domain();
+        RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(String.valueOf(port));
+        for (Service svc : services) {
+            String fqdn = svc.fqdn(domain);
+            VirtualHost.Builder vh = VirtualHost.newBuilder().setName(fqdn + ":" + port);
+            for (String d : domains(svc)) {
+                vh.addDomains(d);
+            }
+            List<Route> vsRoutes = meshVirtualService(fqdn)
+                    .map(vs -> HttpRoutes.of(vs, model, warnings)).orElse(List.of());
+            if (vsRoutes.isEmpty()) {
+                vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*",
+                        Clusters.hashPolicy(model, fqdn, "")));
+            } else {
+                vh.addAllRoutes(vsRoutes);
+            }
+            rc.addVirtualHosts(vh);
+        }
+        rc.addVirtualHosts(VirtualHost.newBuilder()
+                .setName("allow_any")
+                .addDomains("*")
+                .addRoutes(Route.newBuilder()
+                        .setName("allow_any")
+                        .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/"))
+                        .setRoute(io.envoyproxy.envoy.config.route.v3.RouteAction.newBuilder()
+                                .setCluster(Names.PASSTHROUGH_CLUSTER).setTimeout(Protos.seconds(0)))));
+        return rc.setValidateClusters(Protos.bool(false)).build();
+    }
+
+    /** FQDN, the short forms Kubernetes DNS resolves from this proxy's namespace, and the ClusterIP. */
+    private List<String> domains(Service svc) {
+        Map<String, Boolean> d = new LinkedHashMap<>();
+        d.put(svc.fqdn(model.meshConfig().domain()), true);
+        if (svc.namespace().equals(proxy.namespace())) {
+            d.put(svc.name(), true);
+        }
+        d.put(svc.name() + "." + svc.namespace() + ".svc", true);
+        d.put(svc.name() + "." + svc.namespace(), true);
+        d.put(svc.clusterIp(), true);
+        return List.copyOf(d.keySet());
+    }
+
+    /** A VirtualService for the mesh (no gateways, or "mesh") naming this host; oldest first, as Istio merges. */
+    private java.util.Optional<IstioConfig> meshVirtualService(String fqdn) {
+        return model.virtualServices().stream()
+                .filter(vs -> {
+                    List<String> gws = Clusters.list(vs.spec().path("gateways")).stream()
+                            .map(com.fasterxml.jackson.databind.JsonNode::asText).toList();
+                    return gws.isEmpty() || gws.contains("mesh");
+                })
+                .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
+                        .anyMatch(h -> model.fqdn(h.asText(), vs.namespace()).equals(fqdn)))
+                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp))
+                .findFirst();
+    }
+}

@@ -1,0 +1,38 @@
+package io.sourcemesh.control.translate;
+
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.model.ProxyType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Istio config → the Envoy v3 resources one proxy gets, before EnvoyFilter patches.
+ *
+ * <p>{@code gatewayTargetPorts} maps a Gateway server port (80) to the port the gateway pod binds
+ * (Istio's charts: 8080). Without an entry, the targetPort of the Service selecting the gateway pod is
+ * used, and without that the server port itself (SourceMesh's embedded gateways bind 80/443 directly).
+ */
+public final class Translator {
+    private final Map<Integer, Integer> gatewayTargetPorts;
+
+    private Translator(Map<Integer, Integer> gatewayTargetPorts) {
+        this.gatewayTargetPorts = Map.copyOf(gatewayTargetPorts);
+    }
+
+    public static Translator create() {
+        return new Translator(Map.of());
+    }
+
+    public static Translator withGatewayTargetPorts(Map<Integer, Integer> gatewayTargetPorts) {
+        return new Translator(gatewayTargetPorts);
+    }
+
+    public ProxyResources translate(MeshModel model, ProxyIdentity proxy) {
+        List<TranslationWarning> warnings = new ArrayList<>();
+        return proxy.type() == ProxyType.ROUTER
+                ? new GatewayBuilder(model, proxy, gatewayTargetPorts, warnings).build()
+                : new SidecarBuilder(model, proxy, warnings).build();
+    }
+}

@@ -1,0 +1,75 @@
+package io.sourcemesh.control.translate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.Golden;
+import io.sourcemesh.control.model.MeshModel;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RoutingTest {
+    private final MeshModel model = MeshModel.of(Fixtures.seed("seed/http-demo.yaml",
+            "topology/httpbin-routing.yaml"));
+
+    @Test
+    void meshVirtualServiceAndSubsets() {
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        Golden.assertMatches("sidecar-sleep-routing", r.toJson());
+        VirtualHost vh = r.route("8000").orElseThrow().getVirtualHosts(0);
+        List<Route> routes = vh.getRoutesList();
+        assertEquals(4, routes.size());
+        assertEquals("/ip", routes.get(0).getMatch().getPath());
+        assertEquals("ip.exact", routes.get(0).getName());
+        assertEquals("/debug", routes.get(1).getMatch().getPrefix());
+        assertEquals("x-debug", routes.get(1).getMatch().getHeaders(0).getName());
+        assertEquals("/status/[0-9]+", routes.get(2).getMatch().getSafeRegex().getRegex());
+        assertEquals(90, routes.get(2).getRoute().getWeightedClusters().getClusters(0).getWeight().getValue());
+        assertEquals("outbound|8000|v2|httpbin.default.svc.cluster.local",
+                routes.get(2).getRoute().getWeightedClusters().getClusters(1).getName());
+        assertEquals("outbound|8000||httpbin.default.svc.cluster.local", routes.get(3).getRoute().getCluster());
+        Cluster v1 = r.cluster("outbound|8000|v1|httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.ROUND_ROBIN, v1.getLbPolicy());
+        assertEquals(1, v1.getLoadAssignment().getEndpoints(0).getLbEndpointsCount());
+        Cluster v2 = r.cluster("outbound|8000|v2|httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.RING_HASH, v2.getLbPolicy());
+        assertEquals(0, routes.get(0).getRoute().getHashPolicyCount());
+        assertEquals(0, v2.getLoadAssignment().getEndpointsCount());
+    }
+
+    @Test
+    void useSourceIpHashesOnTheConnectionSource() {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: {useSourceIp: true}
+                """));
+        MeshModel sticky = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+        assertEquals(Cluster.LbPolicy.RING_HASH,
+                r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
+        assertTrue(r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute().getHashPolicy(0)
+                .getConnectionProperties().getSourceIp());
+    }
+
+    @Test
+    void gatewayHostsAndWildcardServers() {
+        ProxyResources r = Translator.create().translate(model, Fixtures.gateway(model));
+        List<VirtualHost> vhosts = r.route("http.80").orElseThrow().getVirtualHostsList();
+        assertEquals(2, vhosts.size(), vhosts.toString());
+        VirtualHost example = vhosts.stream().filter(v -> v.getName().equals("httpbin.example.com:80"))
+                .findFirst().orElseThrow();
+        assertEquals(List.of("httpbin.example.com", "httpbin.example.com:*"), example.getDomainsList());
+        assertTrue(vhosts.stream().anyMatch(v -> v.getName().equals("*:80")));
+    }
+}
