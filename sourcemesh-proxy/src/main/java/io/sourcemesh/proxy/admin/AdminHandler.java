@@ -135,7 +135,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .setCommandLineOptions(CommandLineOptions.getDefaultInstance())
                 .setNode(node(view))
                 .build();
-        return Reply.json(JsonFormat.printer().preservingProtoFieldNames().print(out) + "\n");
+        // Envoy prints server_info with its defaults (state LIVE is enum 0).
+        return Reply.json(JsonFormat.printer().preservingProtoFieldNames().includingDefaultValueFields().print(out) + "\n");
     }
 
     private static Node node(AdminView view) {

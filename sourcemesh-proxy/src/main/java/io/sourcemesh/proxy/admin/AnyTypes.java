@@ -122,17 +122,34 @@ final class AnyTypes {
 
     private static Optional<Message> load(String fullName) {
         for (String prefix : JAVA_PREFIXES) {
-            try {
-                Class<?> type = Class.forName(prefix + fullName, false, AnyTypes.class.getClassLoader());
-                if (Message.class.isAssignableFrom(type)) {
-                    Message instance = (Message) type.getMethod("getDefaultInstance").invoke(null);
-                    if (instance.getDescriptorForType().getFullName().equals(fullName)) {
-                        return Optional.of(instance);
-                    }
+            // a nested message is Outer$Inner: move '$' leftwards over capitalised segments
+            String candidate = prefix + fullName;
+            while (true) {
+                Optional<Message> found = instance(candidate, fullName);
+                if (found.isPresent()) {
+                    return found;
                 }
-            } catch (ReflectiveOperationException | LinkageError ignored) {
-                // not under this prefix; try the next
+                int dot = candidate.lastIndexOf('.');
+                if (dot < 0 || !Character.isUpperCase(candidate.charAt(dot + 1))) {
+                    break;
+                }
+                candidate = candidate.substring(0, dot) + '$' + candidate.substring(dot + 1);
             }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Message> instance(String className, String fullName) {
+        try {
+            Class<?> type = Class.forName(className, false, AnyTypes.class.getClassLoader());
+            if (Message.class.isAssignableFrom(type)) {
+                Message instance = (Message) type.getMethod("getDefaultInstance").invoke(null);
+                if (instance.getDescriptorForType().getFullName().equals(fullName)) {
+                    return Optional.of(instance);
+                }
+            }
+        } catch (ReflectiveOperationException | LinkageError ignored) {
+            // not this class name; the caller tries the next
         }
         return Optional.empty();
     }

@@ -5,7 +5,6 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
-import com.google.protobuf.util.FieldMaskUtil;
 import io.envoyproxy.envoy.admin.v3.BootstrapConfigDump;
 import io.envoyproxy.envoy.admin.v3.ClustersConfigDump;
 import io.envoyproxy.envoy.admin.v3.ConfigDump;
@@ -45,8 +44,8 @@ final class ConfigDumps {
 
     static Reply handle(AdminView view, Map<String, List<String>> params) throws InvalidProtocolBufferException {
         ConfigDump dump = (ConfigDump) AnyTypes.redact(build(view, params.containsKey("include_eds")));
-        Optional<com.google.protobuf.FieldMask> mask = Optional.ofNullable(params.get("mask"))
-                .map(m -> FieldMaskUtil.fromString(m.getFirst()));
+        Optional<List<String>> mask = Optional.ofNullable(first(params, "mask"))
+                .map(m -> List.of(m.split(",")));
         String resource = first(params, "resource");
         if (resource != null) {
             dump = resources(dump, resource);
@@ -185,16 +184,56 @@ final class ConfigDumps {
         return out.build();
     }
 
-    /** {@code ?mask=a,b.c}: applied inside each config, keeping its {@code @type}. */
-    private static ConfigDump masked(ConfigDump dump, com.google.protobuf.FieldMask mask)
-            throws InvalidProtocolBufferException {
+    /**
+     * {@code ?mask=a,b.c}: applied inside each config, keeping its {@code @type}. Like Envoy (and
+     * unlike protobuf's FieldMaskUtil) a path goes on through {@code Any} fields into the packed message.
+     */
+    private static ConfigDump masked(ConfigDump dump, List<String> paths) throws InvalidProtocolBufferException {
         ConfigDump.Builder out = ConfigDump.newBuilder();
         for (Any config : dump.getConfigsList()) {
             Message inner = AnyTypes.resolve(config.getTypeUrl()).orElseThrow()
                     .getParserForType().parseFrom(config.getValue());
-            Message.Builder kept = inner.newBuilderForType();
-            FieldMaskUtil.merge(mask, inner, kept);
-            out.addConfigs(Any.pack(kept.build()));
+            out.addConfigs(Any.pack(trim(inner, paths)));
+        }
+        return out.build();
+    }
+
+    private static Message trim(Message message, List<String> paths) throws InvalidProtocolBufferException {
+        if (message instanceof Any any) {
+            Optional<Message> type = AnyTypes.resolve(any.getTypeUrl());
+            if (type.isEmpty()) {
+                return any;
+            }
+            Message inner = type.get().getParserForType().parseFrom(any.getValue());
+            return any.toBuilder().setValue(trim(inner, paths).toByteString()).build();
+        }
+        Map<String, List<String>> byField = new LinkedHashMap<>();
+        for (String path : paths) {
+            int dot = path.indexOf('.');
+            String head = (dot < 0 ? path : path.substring(0, dot)).trim();
+            List<String> rest = byField.computeIfAbsent(head, h -> new ArrayList<>());
+            if (dot < 0) {
+                rest.add("");  // the whole field
+            } else {
+                rest.add(path.substring(dot + 1));
+            }
+        }
+        Message.Builder out = message.newBuilderForType();
+        for (Map.Entry<String, List<String>> e : byField.entrySet()) {
+            FieldDescriptor field = message.getDescriptorForType().findFieldByName(e.getKey());
+            if (field == null || (field.isRepeated() ? message.getRepeatedFieldCount(field) == 0 : !message.hasField(field))) {
+                continue;
+            }
+            boolean whole = e.getValue().contains("") || field.getJavaType() != FieldDescriptor.JavaType.MESSAGE;
+            if (whole) {
+                out.setField(field, message.getField(field));
+            } else if (field.isRepeated()) {
+                for (Object item : (List<?>) message.getField(field)) {
+                    out.addRepeatedField(field, trim((Message) item, e.getValue()));
+                }
+            } else {
+                out.setField(field, trim((Message) message.getField(field), e.getValue()));
+            }
         }
         return out.build();
     }
