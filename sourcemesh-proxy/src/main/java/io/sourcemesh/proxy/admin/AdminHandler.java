@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.NodeInfo;
 import io.sourcemesh.proxy.stats.Stats;
 import java.nio.charset.StandardCharsets;
@@ -169,9 +168,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return Reply.text(HttpResponseStatus.BAD_REQUEST, "Invalid re2 regex");
         }
         AdminView view = server.view();
-        List<String> clusters = view.config().clusters().stream().map(ClusterConfig::name).toList();
         Stats stats = view.stats();
-        return Reply.text(StatsFormats.prometheus(stats.counters(), stats.gauges(), sel, clusters));
+        return Reply.text(StatsFormats.prometheus(stats.counters(), stats.gauges(), sel,
+                TagExtractor.forConfig(view.config())));
     }
 
     /** The stats selection a request asks for, or null when its filter is not a valid regex. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Collection;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -48,8 +47,7 @@ final class StatsFormats {
      * tags as labels, one {@code # TYPE} per family; counters first, then gauges, each sorted.
      */
     static String prometheus(Map<String, Long> counters, Map<String, Long> gauges, Selection sel,
-                             Collection<String> clusterNames) {
-        TagExtractor extractor = TagExtractor.forClusters(clusterNames);
+                             TagExtractor extractor) {
         StringBuilder out = new StringBuilder();
         if (sel.counters()) {
             family(out, "counter", counters, sel, extractor);

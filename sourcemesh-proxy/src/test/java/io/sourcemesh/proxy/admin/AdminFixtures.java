@@ -30,9 +30,13 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.config.FilterChainConfig;
+import io.sourcemesh.proxy.config.FilterChainMatch;
+import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.NodeInfo;
 import io.sourcemesh.proxy.config.ProxyConfig;
+import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.stats.Stats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -53,6 +57,7 @@ final class AdminFixtures {
     static final String CLUSTER = "outbound|80||httpbin.default.svc.cluster.local";
     static final String LISTENER = "virtualInbound";
     static final String ROUTE = "inbound|80||";
+    static final String STAT_PREFIX = "inbound_0.0.0.0_15006";
     static final String PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----secret";
     static final InetSocketAddress HOST = new InetSocketAddress("127.17.0.5", 80);
 
@@ -60,7 +65,7 @@ final class AdminFixtures {
 
     static Bootstrap bootstrap() {
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
-                .setStatPrefix("inbound_0.0.0.0_15006")
+                .setStatPrefix(STAT_PREFIX)
                 .setRouteConfig(RouteConfiguration.newBuilder().setName(ROUTE)
                         .addVirtualHosts(VirtualHost.newBuilder().setName("inbound|http|80").addDomains("*")
                                 .addRoutes(Route.newBuilder()
@@ -101,8 +106,14 @@ final class AdminFixtures {
     }
 
     static ProxyConfig config(Bootstrap source) {
+        HttpConnectionManagerConfig hcm = new HttpConnectionManagerConfig(
+                "envoy.filters.network.http_connection_manager", STAT_PREFIX,
+                new RouteConfig(ROUTE, List.of()), List.of(), false, 0, false, Optional.empty(), false,
+                Optional.empty(), true, false, false, Optional.empty(), Optional.empty(), Optional.empty(),
+                List.of(), List.of());
+        FilterChainConfig chain = new FilterChainConfig("", FilterChainMatch.any(), Optional.empty(), List.of(hcm));
         ListenerConfig listener = new ListenerConfig(LISTENER, new InetSocketAddress("0.0.0.0", 15006),
-                false, true, List.of(), List.of(), Optional.empty());
+                false, true, List.of(), List.of(chain), Optional.empty());
         ClusterConfig cluster = new ClusterConfig(CLUSTER, ClusterConfig.DiscoveryType.STATIC,
                 ClusterConfig.LbPolicy.ROUND_ROBIN, List.of(new ClusterConfig.Endpoint(HOST, 1)),
                 Duration.ofSeconds(10), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0);
