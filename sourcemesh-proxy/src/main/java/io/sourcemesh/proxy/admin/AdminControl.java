@@ -15,8 +15,11 @@ public interface AdminControl {
      */
     default void healthCheck(boolean failing) {}
 
-    /** {@code POST /drain_listeners}; {@code inboundOnly} mirrors Envoy's {@code ?inboundonly}. */
-    default void drainListeners(boolean inboundOnly) {}
+    /**
+     * {@code POST /drain_listeners}; the flags mirror Envoy's {@code ?inboundonly} and
+     * {@code ?graceful} (drain over the drain period instead of closing listeners at once).
+     */
+    default void drainListeners(boolean inboundOnly, boolean graceful) {}
 
     static AdminControl none() {
         return new AdminControl() {};

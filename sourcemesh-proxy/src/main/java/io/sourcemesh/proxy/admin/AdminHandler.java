@@ -210,7 +210,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Reply drainListeners(Map<String, List<String>> params) {
-        server.control().drainListeners(params.containsKey("inboundonly"));
+        server.control().drainListeners(params.containsKey("inboundonly"), params.containsKey("graceful"));
         return Reply.text("OK\n");
     }
 

@@ -58,7 +58,11 @@ public final class AdminServer implements AutoCloseable {
         return start(address, view, control, group, Optional.of(group));
     }
 
-    /** Binds on the caller's event loops (NIO or epoll), which the caller keeps and shuts down. */
+    /**
+     * Binds on the caller's event loops (NIO or epoll), which the caller keeps and shuts down.
+     * Requests are answered on those loops: a large {@code /config_dump} then briefly holds a loop
+     * that may also carry traffic, which is why the other factories use a thread of their own.
+     */
     public static AdminServer start(InetSocketAddress address, AdminView view, AdminControl control,
                                     EventLoopGroup group) {
         return start(address, view, control, group, Optional.empty());

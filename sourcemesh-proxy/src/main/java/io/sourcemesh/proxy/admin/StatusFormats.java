@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -107,13 +108,9 @@ final class StatusFormats {
                 .setAddress(ip(address)).setPortValue(address.getPort())).build();
     }
 
+    // RFC 5952 text (::1, not 0:0:0:0:0:0:0:1), as Envoy prints addresses.
     private static String ip(InetSocketAddress address) {
-        if (address.getAddress() == null) {
-            return address.getHostString();
-        }
-        String ip = address.getAddress().getHostAddress();
-        int scope = ip.indexOf('%');
-        return scope < 0 ? ip : ip.substring(0, scope);
+        return address.getAddress() == null ? address.getHostString() : NetUtil.toAddressString(address.getAddress());
     }
 
     // Envoy prints a host's stats by name, counters and gauges together.

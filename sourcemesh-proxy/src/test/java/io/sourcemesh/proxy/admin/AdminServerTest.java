@@ -26,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,8 +34,9 @@ import org.junit.jupiter.api.Test;
 
 class AdminServerTest {
     private final AdminFixtures.FakeView view = new AdminFixtures.FakeView();
-    private final List<Boolean> healthChecks = new ArrayList<>();
+    private final List<Boolean> healthChecks = new CopyOnWriteArrayList<>();
     private final AtomicInteger quits = new AtomicInteger();
+    private final List<String> drains = new CopyOnWriteArrayList<>();
     private AdminServer server;
 
     @BeforeEach
@@ -42,6 +44,9 @@ class AdminServerTest {
         server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), view, new AdminControl() {
             @Override public void quit() { quits.incrementAndGet(); }
             @Override public void healthCheck(boolean failing) { healthChecks.add(failing); }
+            @Override public void drainListeners(boolean inboundOnly, boolean graceful) {
+                drains.add(inboundOnly + "/" + graceful);
+            }
         });
     }
 
@@ -91,6 +96,8 @@ class AdminServerTest {
         assertFalse(server.healthCheckFailed());
         assertEquals(200, send(server, "POST", "/quitquitquit").statusCode());
         assertEquals(1, quits.get());
+        assertEquals("OK\n", send(server, "POST", "/drain_listeners?inboundonly&graceful").body());
+        assertEquals(List.of("true/true"), drains);
     }
 
     @Test
