@@ -124,18 +124,27 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private Reply serverInfo() throws InvalidProtocolBufferException {
         AdminView view = server.view();
         Map<String, String> info = view.serverInfo();
-        long uptime = Math.max(0, java.time.Duration.between(view.startedAt(), java.time.Instant.now()).toSeconds());
+        // The view's values win; state is the server's own, which knows about /healthcheck/fail.
         ServerInfo out = ServerInfo.newBuilder()
                 .setVersion(info.getOrDefault("version", AdminView.VERSION))
                 .setState(ServerInfo.State.valueOf(server.state().name()))
                 .setHotRestartVersion(info.getOrDefault("hot_restart_version", "disabled"))
-                .setUptimeCurrentEpoch(Duration.newBuilder().setSeconds(uptime))
-                .setUptimeAllEpochs(Duration.newBuilder().setSeconds(uptime))
+                .setUptimeCurrentEpoch(uptime(info.get("uptime_current_epoch"), view))
+                .setUptimeAllEpochs(uptime(info.get("uptime_all_epochs"), view))
                 .setCommandLineOptions(CommandLineOptions.getDefaultInstance())
                 .setNode(node(view))
                 .build();
         // Envoy prints server_info with its defaults (state LIVE is enum 0).
         return Reply.json(JsonFormat.printer().preservingProtoFieldNames().includingDefaultValueFields().print(out) + "\n");
+    }
+
+    /** A {@code "42s"} value from {@link AdminView#serverInfo()}, else the time since {@code startedAt}. */
+    private static Duration uptime(String value, AdminView view) {
+        if (value != null && value.matches("\\d+s")) {
+            return Duration.newBuilder().setSeconds(Long.parseLong(value.substring(0, value.length() - 1))).build();
+        }
+        long seconds = java.time.Duration.between(view.startedAt(), java.time.Instant.now()).toSeconds();
+        return Duration.newBuilder().setSeconds(Math.max(0, seconds)).build();
     }
 
     private static Node node(AdminView view) {
