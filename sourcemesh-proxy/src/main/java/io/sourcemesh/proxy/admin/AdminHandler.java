@@ -131,7 +131,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .setHotRestartVersion(info.getOrDefault("hot_restart_version", "disabled"))
                 .setUptimeCurrentEpoch(uptime(info.get("uptime_current_epoch"), view))
                 .setUptimeAllEpochs(uptime(info.get("uptime_all_epochs"), view))
-                .setCommandLineOptions(CommandLineOptions.getDefaultInstance())
+                .setCommandLineOptions(CommandLineOptions.newBuilder().setDisableHotRestart(true))
                 .setNode(node(view))
                 .build();
         // Envoy prints server_info with its defaults (state LIVE is enum 0).
