@@ -51,14 +51,13 @@ final class ProxyCommand implements Callable<Integer> {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
             return 1;
         }
-        ProxyAdmin admin = ProxyAdmin.start(proxy);
         for (ListenerConfig l : proxyConfig.listeners()) {
-            System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name())
+            System.err.println("[info] listener " + l.name() + " on " + Addresses.text(proxy.listenerAddress(l.name()))
                     + " (" + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
         }
+        proxy.adminAddress().ifPresent(a -> System.err.println("[info] admin on " + Addresses.text(a)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            admin.close();
             proxy.close();
             stopped.countDown();
         }));

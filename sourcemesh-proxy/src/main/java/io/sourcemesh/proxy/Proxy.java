@@ -48,6 +48,9 @@ public final class Proxy implements AutoCloseable {
     /** Envoy's LocalInfo address: what XFF records for a peer that is the loopback host itself. */
     private volatile java.net.InetAddress localAddress = java.net.InetAddress.getLoopbackAddress();
     private volatile ProxyConfig config;
+    private volatile java.time.Instant lastUpdated = java.time.Instant.now();
+    private volatile boolean dynamic;
+    private io.sourcemesh.proxy.admin.AdminServer admin;
 
     private Proxy(int workers, OriginalDestinations originalDestinations) {
         this.transport = Transport.create(workers);
@@ -64,6 +67,8 @@ public final class Proxy implements AutoCloseable {
         Proxy proxy = new Proxy(workers, originalDestinations);
         try {
             proxy.apply(config);
+            config.admin().ifPresent(a -> proxy.admin = io.sourcemesh.proxy.admin.AdminServer.start(a.address(),
+                    new ProxyAdminView(proxy)));
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
@@ -120,6 +125,7 @@ public final class Proxy implements AutoCloseable {
             }
         }
         this.config = next;
+        this.lastUpdated = java.time.Instant.now();
         stats.gauge("server.total_listeners_active").set(listeners.size());
     }
 
@@ -208,6 +214,30 @@ public final class Proxy implements AutoCloseable {
         return config;
     }
 
+    /** Marks configs as delivered over ADS (config_dump then shows them as dynamic). */
+    public Proxy dynamic(boolean dynamic) {
+        this.dynamic = dynamic;
+        return this;
+    }
+
+    public boolean dynamic() {
+        return dynamic;
+    }
+
+    public java.time.Instant lastUpdated() {
+        return lastUpdated;
+    }
+
+    /** The admin listener's address, when the config has one. */
+    public java.util.Optional<InetSocketAddress> adminAddress() {
+        return java.util.Optional.ofNullable(admin).map(io.sourcemesh.proxy.admin.AdminServer::localAddress);
+    }
+
+    /** An admin view of this proxy, for an admin listener started elsewhere. */
+    public io.sourcemesh.proxy.admin.AdminView adminView() {
+        return new ProxyAdminView(this);
+    }
+
     public Stats stats() {
         return stats;
     }
@@ -239,6 +269,9 @@ public final class Proxy implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (admin != null) {
+            admin.close();
+        }
         listeners.values().forEach(ListenerRuntime::close);
         listeners.clear();
         transport.close();
