@@ -39,6 +39,8 @@ import java.util.Optional;
  * so a config that fails to build changes nothing and the last good one keeps serving.
  */
 public final class Proxy implements AutoCloseable {
+    private final ProxyOptions options;
+    private final boolean ownsTransport;
     private final Transport transport;
     private final Stats stats = new Stats();
     private final ClusterManager clusters;
@@ -46,25 +48,30 @@ public final class Proxy implements AutoCloseable {
     private final Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
     private final long startedAtMillis = System.currentTimeMillis();
     /** Envoy's LocalInfo address: what XFF records for a peer that is the loopback host itself. */
-    private volatile java.net.InetAddress localAddress = java.net.InetAddress.getLoopbackAddress();
+    private final java.net.InetAddress localAddress;
     private volatile ProxyConfig config;
+    /** Every listener of the serving version, bound or not (bind_to_port: false ones are reached by hand-off). */
+    private volatile Map<String, ListenerRuntime.Version> versions = Map.of();
     private volatile java.time.Instant lastUpdated = java.time.Instant.now();
     private volatile boolean dynamic;
     private io.sourcemesh.proxy.admin.AdminServer admin;
 
-    private Proxy(int workers, OriginalDestinations originalDestinations) {
-        this.transport = Transport.create(workers);
-        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport));
-        this.originalDestinations = originalDestinations;
+    private Proxy(ProxyOptions options) {
+        this.options = options;
+        this.ownsTransport = options.transport().isEmpty();
+        this.transport = options.transport().orElseGet(() -> Transport.create(options.workers()));
+        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport, options.interception()));
+        this.originalDestinations = options.originalDestinations();
+        this.localAddress = options.localAddress();
     }
 
     /** Starts a proxy serving {@code config}; {@code workers} event loops (Envoy's --concurrency). */
     public static Proxy start(ProxyConfig config, int workers) {
-        return start(config, workers, OriginalDestinations.KERNEL);
+        return start(config, ProxyOptions.defaults(workers));
     }
 
-    public static Proxy start(ProxyConfig config, int workers, OriginalDestinations originalDestinations) {
-        Proxy proxy = new Proxy(workers, originalDestinations);
+    public static Proxy start(ProxyConfig config, ProxyOptions options) {
+        Proxy proxy = new Proxy(options);
         try {
             proxy.apply(config);
             config.admin().ifPresent(a -> proxy.admin = io.sourcemesh.proxy.admin.AdminServer.start(a.address(),
@@ -101,7 +108,8 @@ public final class Proxy implements AutoCloseable {
                     existing.close();
                     listeners.remove(e.getKey());
                 }
-                ListenerRuntime runtime = new ListenerRuntime(transport, stats, originalDestinations, e.getValue());
+                ListenerRuntime runtime = new ListenerRuntime(transport, stats, originalDestinations, this::forOriginalDestination,
+                        options.wildcardAddress(), e.getValue());
                 try {
                     runtime.bind();
                 } catch (RuntimeException ex) {
@@ -119,6 +127,7 @@ public final class Proxy implements AutoCloseable {
             throw ex;
         }
         versions.forEach((name, v) -> listeners.get(name).update(v));
+        this.versions = versions;
         for (String name : List.copyOf(listeners.keySet())) {
             if (!versions.containsKey(name)) {
                 listeners.remove(name).close();
@@ -127,6 +136,26 @@ public final class Proxy implements AutoCloseable {
         this.config = next;
         this.lastUpdated = java.time.Instant.now();
         stats.gauge("server.total_listeners_active").set(listeners.size());
+    }
+
+    /** The listener configured for exactly this address, else for the wildcard address and this port. */
+    private Optional<ListenerRuntime.Version> forOriginalDestination(InetSocketAddress destination) {
+        Map<String, ListenerRuntime.Version> all = versions;
+        ListenerRuntime.Version wildcard = null;
+        java.net.InetAddress ip = io.sourcemesh.proxy.network.FilterChainSelector.unmapped(destination.getAddress());
+        for (ListenerRuntime.Version v : all.values()) {
+            InetSocketAddress a = v.config().address();
+            if (a.getPort() != destination.getPort() || a.getAddress() == null) {
+                continue;
+            }
+            if (a.getAddress().equals(ip)) {
+                return Optional.of(v);
+            }
+            if (a.getAddress().isAnyLocalAddress() && wildcard == null) {
+                wildcard = v;
+            }
+        }
+        return Optional.ofNullable(wildcard);
     }
 
     private ListenerRuntime.Version buildListener(ListenerConfig l) {
@@ -157,8 +186,12 @@ public final class Proxy implements AutoCloseable {
         return new FilterChain(c, ssl, factory);
     }
 
-    private static List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
-        return configs.stream().map(AccessLogs::create).toList();
+    private List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
+        try {
+            return configs.stream().map(options.accessLogs()).map(AccessLogs::create).toList();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("access_log", e.getMessage());
+        }
     }
 
     static SslContext sslContext(TlsContextConfig tls, String path) {
@@ -202,12 +235,6 @@ public final class Proxy implements AutoCloseable {
             out.add(all.get(i).replace('_', '.'));
         }
         return out;
-    }
-
-    /** Sets the proxy's own address (a sidecar's pod IP); applies to config versions built afterwards. */
-    public Proxy localAddress(java.net.InetAddress address) {
-        this.localAddress = address;
-        return this;
     }
 
     public ProxyConfig config() {
@@ -274,6 +301,8 @@ public final class Proxy implements AutoCloseable {
         }
         listeners.values().forEach(ListenerRuntime::close);
         listeners.clear();
-        transport.close();
+        if (ownsTransport) {
+            transport.close();
+        }
     }
 }

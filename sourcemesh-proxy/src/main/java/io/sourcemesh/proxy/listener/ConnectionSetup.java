@@ -54,9 +54,19 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             // itself as its destination; forwarding it would connect the proxy to itself forever.
             if (!config.transparent() && connection.localAddress().getPort() == listener.localAddress().getPort()
                     && sameHost(connection.localAddress(), local)) {
-                LOG.fine(() -> "closing connection to " + config.name() + " that was not redirected (would loop)");
+                String name = config.name();
+                LOG.fine(() -> "closing connection to " + name + " that was not redirected (would loop)");
                 ctx.close();
                 return;
+            }
+        }
+        if (config.useOriginalDst() && connection.localAddressRestored()) {
+            Optional<ListenerRuntime.Version> target = listener.registry().forOriginalDestination(connection.localAddress());
+            if (target.isPresent() && target.get() != version) {
+                // Envoy's use_original_dst: the listener for the original destination takes over,
+                // with its own listener filters and chains.
+                version = target.get();
+                config = version.config();
             }
         }
         config.listenerFilter(ListenerFilterConfig.OriginalSrc.class).ifPresent(connection::originalSrc);

@@ -22,6 +22,8 @@ public final class ListenerRuntime implements AutoCloseable {
     private final Transport transport;
     private final Stats stats;
     private final OriginalDestinations originalDestinations;
+    private final Registry registry;
+    private final java.util.Optional<java.net.InetAddress> wildcardAddress;
     private volatile Version version;
     private Channel serverChannel;
 
@@ -33,11 +35,28 @@ public final class ListenerRuntime implements AutoCloseable {
         }
     }
 
-    public ListenerRuntime(Transport transport, Stats stats, OriginalDestinations originalDestinations, Version version) {
+    /**
+     * The other listeners of the same proxy, for use_original_dst: a connection accepted here is
+     * handed to the listener configured for its original destination (Istio's virtualOutbound
+     * hands connections to 0.0.0.0_8000 and the like, which do not bind a port of their own).
+     */
+    @FunctionalInterface
+    public interface Registry {
+        Optional<Version> forOriginalDestination(InetSocketAddress destination);
+    }
+
+    public ListenerRuntime(Transport transport, Stats stats, OriginalDestinations originalDestinations, Registry registry,
+            java.util.Optional<java.net.InetAddress> wildcardAddress, Version version) {
         this.transport = transport;
         this.stats = stats;
         this.originalDestinations = originalDestinations;
+        this.registry = registry;
+        this.wildcardAddress = wildcardAddress;
         this.version = version;
+    }
+
+    Registry registry() {
+        return registry;
     }
 
     public String name() {
@@ -89,7 +108,15 @@ public final class ListenerRuntime implements AutoCloseable {
             // A transparent listener accepts connections for addresses that are not local (TPROXY).
             transport.ipTransparent().ifPresent(o -> b.option(o, true));
         }
-        serverChannel = b.bind(c.address()).syncUninterruptibly().channel();
+        serverChannel = b.bind(bindAddress(c.address())).syncUninterruptibly().channel();
+    }
+
+    /** A wildcard address means "this host"; in a pod emulated on loopback, the pod's own IP. */
+    private InetSocketAddress bindAddress(InetSocketAddress configured) {
+        if (wildcardAddress.isPresent() && configured.getAddress() != null && configured.getAddress().isAnyLocalAddress()) {
+            return new InetSocketAddress(wildcardAddress.get(), configured.getPort());
+        }
+        return configured;
     }
 
     /** The address actually bound (the real port when port 0 was asked). */

@@ -1,13 +1,18 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.sourcemesh.proxy.transport.Transport;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Opens upstream sockets on the caller's event loop (no cross-thread hand-off), with auto-read
@@ -15,9 +20,15 @@ import java.time.Duration;
  */
 public final class UpstreamConnector {
     private final Transport transport;
+    private final Interception interception;
 
     public UpstreamConnector(Transport transport) {
+        this(transport, Interception.NONE);
+    }
+
+    public UpstreamConnector(Transport transport, Interception interception) {
         this.transport = transport;
+        this.interception = interception;
     }
 
     public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding binding, Duration timeout,
@@ -37,6 +48,43 @@ public final class UpstreamConnector {
                 b.option(Transport.SO_MARK, binding.mark());
             }
         }
-        return binding.address().isPresent() ? b.connect(destination, binding.address().get()) : b.connect(destination);
+        Optional<InetSocketAddress> redirect = interception.redirect(destination, binding);
+        if (redirect.isEmpty()) {
+            return binding.address().isPresent() ? b.connect(destination, binding.address().get()) : b.connect(destination);
+        }
+        // Bind first so the local address is known, record it, then connect: the receiver can
+        // never accept before the original destination is on record.
+        InetSocketAddress local = binding.address().orElseGet(() -> new InetSocketAddress(anyLocal(redirect.get()), 0));
+        ChannelFuture registered = b.register();
+        Channel ch = registered.channel();
+        ChannelPromise result = ch.newPromise();
+        registered.addListener((ChannelFutureListener) r -> {
+            if (!r.isSuccess()) {
+                result.setFailure(r.cause());
+                return;
+            }
+            ch.bind(local).addListener((ChannelFutureListener) bound -> {
+                if (!bound.isSuccess()) {
+                    result.setFailure(bound.cause());
+                    ch.close();
+                    return;
+                }
+                interception.connected((InetSocketAddress) ch.localAddress(), redirect.get(), destination);
+                ch.connect(redirect.get()).addListener((ChannelFutureListener) c -> {
+                    if (c.isSuccess()) {
+                        result.setSuccess();
+                    } else {
+                        result.setFailure(c.cause());
+                        ch.close();
+                    }
+                });
+            });
+        });
+        return result;
+    }
+
+    private static InetAddress anyLocal(InetSocketAddress toward) {
+        // The kernel would choose the source for us; on loopback 127.0.0.1 is what it picks.
+        return toward.getAddress().isLoopbackAddress() ? InetAddress.getLoopbackAddress() : null;
     }
 }

@@ -1,0 +1,29 @@
+package io.sourcemesh.proxy.upstream;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/**
+ * Where an upstream connection really goes. On a real node the kernel decides (iptables REDIRECT
+ * or TPROXY on the destination pod), so this is {@link #NONE}. The embedded runtime, which has no
+ * kernel rules, plays that part: a connection to an injected pod's app port is sent to that pod's
+ * sidecar instead, and {@link #connected} records the original destination the way conntrack would.
+ */
+public interface Interception {
+
+    /** The address to connect to instead of {@code destination}, if any. */
+    Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding);
+
+    /** Told once the redirected socket is bound, before it connects, so the receiver can look it up. */
+    void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress originalDestination);
+
+    Interception NONE = new Interception() {
+        @Override
+        public Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress original) {}
+    };
+}
