@@ -19,6 +19,14 @@ public final class KubeObject {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
+    // 1 and 1L are the same value, whichever parser or setter produced them.
+    private static final java.util.Comparator<JsonNode> NUMERIC_VALUE = (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+    };
+
     private final ObjectNode node;
 
     private KubeObject(ObjectNode node) {
@@ -133,7 +141,14 @@ public final class KubeObject {
     }
 
     public KubeObject withGeneration(long generation) {
-        return withMeta(m -> m.put("generation", generation));
+        // an int when it fits, as a parser reads it back, so equality survives a round trip through JSON
+        return withMeta(m -> {
+            if (generation == (int) generation) {
+                m.put("generation", (int) generation);
+            } else {
+                m.put("generation", generation);
+            }
+        });
     }
 
     public KubeObject withCreationTimestamp(String timestamp) {
@@ -175,7 +190,7 @@ public final class KubeObject {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof KubeObject other && node.equals(other.node);
+        return o instanceof KubeObject other && node.equals(NUMERIC_VALUE, other.node);
     }
 
     @Override
