@@ -56,8 +56,19 @@ public final class Validator {
         }
         check(Schemas.of(kind.get()), object, "", errors);
         checkName(kind.get(), object.path("metadata"), errors);
+        boolean wellTyped = errors.isEmpty();
         if (kind.get() == ResourceKind.DEPLOYMENT || kind.get() == ResourceKind.REPLICA_SET) {
             checkSelector(object.path("spec"), errors);
+        }
+        if (!wellTyped) {
+            return errors; // the checks below assume a well-typed object
+        }
+        switch (kind.get().kind()) {
+            case "Deployment", "ReplicaSet" -> checkPodSpec(object.path("spec").path("template").path("spec"), "spec.template.spec", errors);
+            case "Pod" -> checkPodSpec(object.path("spec"), "spec", errors);
+            case "Service" -> checkService(object.path("spec"), errors);
+            default -> {
+            }
         }
         return errors;
     }
@@ -169,6 +180,80 @@ public final class Validator {
                     + "consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character "
                     + "(e.g. 'example.com', regex used for validation is "
                     + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
+        }
+    }
+
+    private static void checkPodSpec(JsonNode pod, String path, List<FieldError> errors) {
+        java.util.Set<String> volumes = new java.util.HashSet<>();
+        JsonNode vs = pod.path("volumes");
+        for (int i = 0; i < vs.size(); i++) {
+            String name = vs.get(i).path("name").asText();
+            if (!volumes.add(name)) {
+                errors.add(new FieldError(path + ".volumes[" + i + "].name",
+                        path + ".volumes[" + i + "].name: Duplicate value: \"" + name + "\""));
+            }
+        }
+        java.util.Set<String> containers = new java.util.HashSet<>();
+        for (String list : List.of("initContainers", "containers")) {
+            JsonNode cs = pod.path(list);
+            for (int i = 0; i < cs.size(); i++) {
+                String at = path + "." + list + "[" + i + "]";
+                String name = cs.get(i).path("name").asText();
+                if (!containers.add(name)) {
+                    errors.add(new FieldError(at + ".name", at + ".name: Duplicate value: \"" + name + "\""));
+                }
+                JsonNode mounts = cs.get(i).path("volumeMounts");
+                for (int m = 0; m < mounts.size(); m++) {
+                    String volume = mounts.get(m).path("name").asText();
+                    if (!volumes.contains(volume)) {
+                        errors.add(new FieldError(at + ".volumeMounts[" + m + "].name",
+                                at + ".volumeMounts[" + m + "].name: Not found: \"" + volume + "\""));
+                    }
+                }
+            }
+        }
+    }
+
+    // The API server's rules for the fields the north-south path depends on.
+    private static void checkService(JsonNode spec, List<FieldError> errors) {
+        String type = spec.path("type").asText("ClusterIP");
+        boolean external = type.equals("NodePort") || type.equals("LoadBalancer");
+        JsonNode ports = spec.path("ports");
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < ports.size(); i++) {
+            JsonNode p = ports.get(i);
+            String at = "spec.ports[" + i + "]";
+            String name = p.path("name").asText("");
+            if (ports.size() > 1 && name.isEmpty()) {
+                errors.add(new FieldError(at + ".name", at + ".name: Required value"));
+            } else if (!name.isEmpty() && !names.add(name)) {
+                errors.add(new FieldError(at + ".name", at + ".name: Duplicate value: \"" + name + "\""));
+            }
+            String key = p.path("port").asInt() + "/" + p.path("protocol").asText("TCP");
+            if (!seen.add(key)) {
+                errors.add(new FieldError(at, at + ": Duplicate value: core.ServicePort{Port:" + p.path("port").asInt()
+                        + ", Protocol:\"" + p.path("protocol").asText("TCP") + "\"}"));
+            }
+            if (p.path("nodePort").asInt(0) != 0 && !external) {
+                errors.add(new FieldError(at + ".nodePort", at + ".nodePort: Forbidden: may not be used when `type` is '" + type + "'"));
+            }
+        }
+        if (spec.has("externalTrafficPolicy") && !external && !spec.path("externalTrafficPolicy").isNull()) {
+            errors.add(new FieldError("spec.externalTrafficPolicy", "spec.externalTrafficPolicy: Invalid value: \""
+                    + spec.path("externalTrafficPolicy").asText() + "\": may only be set for externally-accessible services"));
+        }
+        if (spec.path("healthCheckNodePort").asInt(0) != 0
+                && !(type.equals("LoadBalancer") && spec.path("externalTrafficPolicy").asText().equals("Local"))) {
+            errors.add(new FieldError("spec.healthCheckNodePort", "spec.healthCheckNodePort: Invalid value: "
+                    + spec.path("healthCheckNodePort").asInt()
+                    + ": may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+        }
+        if (type.equals("ExternalName") && spec.path("externalName").asText("").isEmpty()) {
+            errors.add(new FieldError("spec.externalName", "spec.externalName: Required value"));
+        }
+        if (!type.equals("ExternalName") && ports.isEmpty()) {
+            errors.add(new FieldError("spec.ports", "spec.ports: Required value"));
         }
     }
 

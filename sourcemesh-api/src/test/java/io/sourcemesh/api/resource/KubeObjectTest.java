@@ -17,7 +17,7 @@ class KubeObjectTest {
         ObjectNode n = KubeObject.of("v1", "Service", "default", "httpbin").node();
         n.putObject("spec").put("type", "ClusterIP");
         KubeObject o = KubeObject.of(n);
-        n.with("spec").put("type", "NodePort");
+        n.withObjectProperty("spec").put("type", "NodePort");
         assertEquals("ClusterIP", o.spec().path("type").asText());
         ((ObjectNode) o.spec()).put("type", "LoadBalancer");
         assertEquals("ClusterIP", o.spec().path("type").asText());

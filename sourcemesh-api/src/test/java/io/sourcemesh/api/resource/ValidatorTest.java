@@ -153,4 +153,46 @@ class ValidatorTest {
                       - {name: c, configMap: {name: cm}}
                 """));
     }
+
+    @Test
+    void serviceRulesForTheNorthSouthPath() throws Exception {
+        assertEquals(List.of(
+                "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+                "spec.ports[1].name: Required value",
+                "spec.externalTrafficPolicy: Invalid value: \"Local\": may only be set for externally-accessible services",
+                "spec.healthCheckNodePort: Invalid value: 31000: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"),
+                errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec:
+                  externalTrafficPolicy: Local
+                  healthCheckNodePort: 31000
+                  ports:
+                  - {name: http, port: 80, nodePort: 30080}
+                  - {port: 443}
+                """));
+        assertEquals(List.of("spec.healthCheckNodePort: Invalid value: 31000: may only be set when `type` is 'LoadBalancer' "
+                + "and `externalTrafficPolicy` is 'Local'"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, healthCheckNodePort: 31000, ports: [{port: 80}]}
+                """));
+    }
+
+    @Test
+    void podVolumesAndContainerNames() throws Exception {
+        assertEquals(List.of("spec.containers[1].name: Duplicate value: \"a\"",
+                "spec.containers[1].volumeMounts[0].name: Not found: \"missing\""), errors("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  volumes: [{name: v, emptyDir: {}}]
+                  containers:
+                  - {name: a, image: i, volumeMounts: [{name: v, mountPath: /v}]}
+                  - {name: a, image: i, volumeMounts: [{name: missing, mountPath: /m}]}
+                """));
+    }
 }

@@ -243,8 +243,8 @@ public final class ObjectStore implements AutoCloseable {
             ResourceKind kind = kindOf(object);
             KubeObject scoped = scoped(kind, object);
             ObjectNode lastApplied = scoped.node();
-            ObjectNode meta = lastApplied.with("metadata");
-            ObjectNode annotations = meta.has("annotations") ? meta.with("annotations") : meta.putObject("annotations");
+            ObjectNode meta = lastApplied.withObjectProperty("metadata");
+            ObjectNode annotations = meta.withObjectProperty("annotations");
             annotations.remove(LAST_APPLIED);
             KubeObject modified = scoped.withAnnotation(LAST_APPLIED, compact(lastApplied));
             KubeObject live = objects.get(Key.of(kind, modified));

@@ -329,7 +329,7 @@ class ObjectStoreTest {
         var owner = JsonNodeFactory.instance.objectNode().put("apiVersion", "apps/v1").put("kind", "Deployment")
                 .put("name", "httpbin").put("uid", deploy.uid()).put("controller", true);
         var rsNode = KubeObject.of("apps/v1", "ReplicaSet", "default", "").node();
-        rsNode.with("metadata").put("generateName", "httpbin-").putArray("ownerReferences").add(owner);
+        rsNode.withObjectProperty("metadata").put("generateName", "httpbin-").putArray("ownerReferences").add(owner);
         rsNode.set("spec", deploy.spec());
         KubeObject rs = store.create(KubeObject.of(rsNode));
         assertTrue(rs.name().matches("httpbin-[bcdfghjklmnpqrstvwxz2456789]{5}"), rs.name());
