@@ -252,7 +252,8 @@ public final class Validator {
         if (type.equals("ExternalName") && spec.path("externalName").asText("").isEmpty()) {
             errors.add(new FieldError("spec.externalName", "spec.externalName: Required value"));
         }
-        if (!type.equals("ExternalName") && ports.isEmpty()) {
+        boolean headless = spec.path("clusterIP").asText("").equals("None");
+        if (!type.equals("ExternalName") && !headless && ports.isEmpty()) {
             errors.add(new FieldError("spec.ports", "spec.ports: Required value"));
         }
     }

@@ -293,7 +293,8 @@ class ObjectStoreTest {
         store.apply(manifest("sleep.yaml", SLEEP));
         store.apply(manifest("httpbin.yaml", HTTPBIN));
         store.create(KubeObject.of("v1", "Service", "istio-system", "istio-ingressgateway")
-                .withLabels(java.util.Map.of("app", "istio-ingressgateway", "istio", "ingressgateway")));
+                .withLabels(java.util.Map.of("app", "istio-ingressgateway", "istio", "ingressgateway"))
+                .withSpec(JsonNodeFactory.instance.objectNode().put("clusterIP", "None")));
         assertEquals(List.of("httpbin", "sleep"), names(store.list(ResourceKind.SERVICE, "default")));
         assertEquals(List.of("httpbin", "sleep", "istio-ingressgateway"), names(store.list(ResourceKind.SERVICE, null)));
         assertEquals(List.of("sleep"), names(store.list(ResourceKind.SERVICE, null, LabelSelector.parse("app=sleep,service"))));
