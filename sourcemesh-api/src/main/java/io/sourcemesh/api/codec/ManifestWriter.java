@@ -25,7 +25,9 @@ public final class ManifestWriter {
     // Plain scalars go-yaml would read back as something other than a string must be double-quoted.
     private static final Pattern NON_STRING = Pattern.compile(
             "(?i)(y|yes|n|no|true|false|on|off|null|~)|[-+]?(\\d[\\d_]*)?\\.?\\d+([eE][-+]?\\d+)?|[-+]?\\d[\\d_]*(\\.\\d*)?|"
-                    + "0x[0-9a-fA-F_]+|0b[01_]+|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|\\d+(:[0-5]?\\d)+(\\.\\d*)?");
+                    + "0x[0-9a-fA-F_]+|0b[01_]+|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|\\d+(:[0-5]?\\d)+(\\.\\d*)?|"
+                    // go-yaml reads these as timestamps, hence kubectl's creationTimestamp: "2026-11-26T17:00:00Z"
+                    + "\\d{4}-\\d{1,2}-\\d{1,2}([Tt ]\\d{1,2}:\\d{1,2}:\\d{1,2}(\\.\\d+)?(Z|[-+]\\d{1,2}(:\\d{2})?)?)?");
 
     private ManifestWriter() {
     }
@@ -235,7 +237,11 @@ public final class ManifestWriter {
         }
     }
 
+    // Go's encoder escapes HTML-sensitive characters and line separators; so does kubectl's output.
     private static String quote(String s) {
-        return "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
+        String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(s))
+                .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+                .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029");
+        return "\"" + escaped + "\"";
     }
 }

@@ -113,6 +113,14 @@ public final class KubeObject {
         return node.path("status").deepCopy();
     }
 
+    /**
+     * A copy of the subtree at a JSON pointer such as {@code /spec/template/metadata/annotations}, or a
+     * missing node; cheaper than copying all of {@code spec()} to read one field.
+     */
+    public JsonNode at(String jsonPointer) {
+        return node.at(jsonPointer).deepCopy();
+    }
+
     /** A copy of any top-level field (Secret's {@code data}, Endpoints' {@code subsets}). */
     public JsonNode field(String name) {
         return node.path(name).deepCopy();

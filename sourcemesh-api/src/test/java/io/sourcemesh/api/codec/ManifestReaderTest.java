@@ -209,4 +209,22 @@ class ManifestReaderTest {
                 "d.yaml:10:7: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"y\"}: `selector` does not match template `labels`"),
                 e.problems().stream().map(ManifestProblem::toString).toList());
     }
+
+    @Test
+    void emptyDocumentsAndCommentsAreSkipped() {
+        List<KubeObject> objects = ManifestReader.read("c.yaml", """
+                # leading comment
+                ---
+                ---
+                apiVersion: v1
+                kind: Namespace
+                metadata:
+                  name: demo
+                  creationTimestamp: null
+                ---
+                # trailing document with only a comment
+                """);
+        assertEquals(List.of("demo"), objects.stream().map(KubeObject::name).toList());
+        assertEquals(List.of(), ManifestReader.read("empty.yaml", ""));
+    }
 }

@@ -122,4 +122,24 @@ class ManifestWriterTest {
                   name: c
                 """, ManifestWriter.yaml(cm));
     }
+
+    @Test
+    void serverFieldsQuoteAsKubectlShowsThem() {
+        KubeObject o = KubeObject.of("v1", "ConfigMap", "default", "c").withResourceVersion("42")
+                .withCreationTimestamp("2026-11-26T17:00:00Z").withUid("0b6c4f1e-1d2a-4c8e-9f00-000000000001")
+                .withAnnotation("note", "a<b&c");
+        assertEquals("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  annotations:
+                    note: a<b&c
+                  creationTimestamp: "2026-11-26T17:00:00Z"
+                  name: c
+                  namespace: default
+                  resourceVersion: "42"
+                  uid: 0b6c4f1e-1d2a-4c8e-9f00-000000000001
+                """, ManifestWriter.yaml(o));
+        assertEquals(true, ManifestWriter.json(o).contains("\"note\": \"a\\u003cb\\u0026c\""), ManifestWriter.json(o));
+    }
 }
