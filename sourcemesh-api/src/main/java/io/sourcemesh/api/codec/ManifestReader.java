@@ -109,6 +109,30 @@ public final class ManifestReader {
         return objects;
     }
 
+    /**
+     * Places objects as {@code kubectl apply -n} does: objects without a namespace go to {@code namespace};
+     * an object naming another namespace is an error when the namespace was given explicitly with
+     * {@code -n}, and keeps its own otherwise. Cluster-scoped kinds never get one.
+     */
+    public static List<KubeObject> inNamespace(List<KubeObject> objects, String namespace, boolean explicit) {
+        List<KubeObject> out = new ArrayList<>();
+        for (KubeObject o : objects) {
+            boolean namespaced = o.resourceKind().map(io.sourcemesh.api.resource.ResourceKind::namespaced).orElse(true);
+            if (!namespaced) {
+                out.add(o.namespace().isEmpty() ? o : o.withNamespace(""));
+            } else if (o.namespace().isEmpty()) {
+                out.add(o.withNamespace(namespace));
+            } else if (explicit && !o.namespace().equals(namespace)) {
+                throw new ManifestException(List.of(new ManifestProblem(o.toString(), 0, 0,
+                        "the namespace from the provided object \"" + o.namespace() + "\" does not match the namespace \""
+                                + namespace + "\". You must pass '--namespace=" + o.namespace() + "' to perform this operation.")));
+            } else {
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
     private static boolean isManifest(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return Files.isRegularFile(p) && (n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".json"));

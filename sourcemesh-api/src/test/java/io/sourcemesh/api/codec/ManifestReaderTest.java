@@ -227,4 +227,17 @@ class ManifestReaderTest {
         assertEquals(List.of("demo"), objects.stream().map(KubeObject::name).toList());
         assertEquals(List.of(), ManifestReader.read("empty.yaml", ""));
     }
+
+    @Test
+    void namespacesAsKubectlApplyDashN() {
+        List<KubeObject> sleep = ManifestReader.inNamespace(ManifestReader.read(seed("sleep.yaml")), "default", true);
+        assertEquals(List.of("default", "default", "default"), sleep.stream().map(KubeObject::namespace).toList());
+        List<KubeObject> filter = ManifestReader.read(seed("enable-xff-for-sidecar-inbound.yaml"));
+        assertEquals("istio-system", ManifestReader.inNamespace(filter, "default", false).getFirst().namespace());
+        ManifestException e = assertThrows(ManifestException.class, () -> ManifestReader.inNamespace(filter, "default", true));
+        assertTrue(e.getMessage().contains("the namespace from the provided object \"istio-system\" does not match the namespace "
+                + "\"default\". You must pass '--namespace=istio-system' to perform this operation."), e.getMessage());
+        KubeObject ns = KubeObject.of("v1", "Namespace", "", "demo");
+        assertEquals("", ManifestReader.inNamespace(List.of(ns), "default", true).getFirst().namespace());
+    }
 }
