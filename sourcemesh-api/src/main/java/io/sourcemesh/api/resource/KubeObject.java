@@ -19,10 +19,10 @@ public final class KubeObject {
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    // 1 and 1L are the same value, whichever parser or setter produced them.
+    // 1 and 1L are the same value, whichever parser or setter produced them (and hash alike for small values).
     private static final java.util.Comparator<JsonNode> NUMERIC_VALUE = (a, b) -> {
-        if (a.isNumber() && b.isNumber()) {
-            return a.decimalValue().compareTo(b.decimalValue());
+        if (a.isIntegralNumber() && b.isIntegralNumber()) {
+            return a.bigIntegerValue().compareTo(b.bigIntegerValue());
         }
         return a.equals(b) ? 0 : 1;
     };
