@@ -355,4 +355,45 @@ class ObjectStoreTest {
     private static List<String> names(List<KubeObject> objects) {
         return objects.stream().map(KubeObject::name).toList();
     }
+
+    @Test
+    void concurrentWritersSeeOneCommitOrder(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        LinkedBlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+        store.watch(ResourceKind.CONFIG_MAP, events::add);
+        List<Thread> writers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int id = t;
+            writers.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 25; i++) {
+                    store.create(KubeObject.of("v1", "ConfigMap", "default", "w" + id + "-" + i));
+                }
+            }));
+        }
+        for (Thread w : writers) {
+            w.join();
+        }
+        long last = 0;
+        for (int i = 0; i < 100; i++) {
+            WatchEvent e = events.poll(5, TimeUnit.SECONDS);
+            assertNotNull(e);
+            long rv = Long.parseLong(e.object().resourceVersion());
+            assertTrue(rv > last, rv + " after " + last);
+            last = rv;
+        }
+        assertEquals(100, store.list(ResourceKind.CONFIG_MAP, "default").size());
+        assertEquals(last, store.resourceVersion());
+    }
+
+    @Test
+    void aLeftoverTemporaryFileFromACrashIsIgnored(@TempDir Path dir) throws Exception {
+        ObjectStore first = open(dir);
+        first.create(KubeObject.of("v1", "ConfigMap", "default", "kept"));
+        first.close();
+        java.nio.file.Files.writeString(dir.resolve("objects.json.tmp"), "{half a wri");
+        ObjectStore second = open(dir);
+        assertTrue(second.get(ResourceKind.CONFIG_MAP, "default", "kept").isPresent());
+        second.create(KubeObject.of("v1", "ConfigMap", "default", "next"));
+        assertTrue(open(dir).get(ResourceKind.CONFIG_MAP, "default", "next").isPresent());
+    }
 }
