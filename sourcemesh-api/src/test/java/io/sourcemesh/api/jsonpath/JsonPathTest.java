@@ -120,4 +120,17 @@ class JsonPathTest {
         assertThrows(IllegalArgumentException.class, () -> JsonPath.parse("{end}"));
         assertThrows(IllegalArgumentException.class, () -> JsonPath.parse("{.items[abc]}"));
     }
+
+    @Test
+    void nestedRanges() {
+        JsonNode services = read("""
+                items:
+                - metadata: {name: a}
+                  spec: {ports: [{port: 80}, {port: 443}]}
+                - metadata: {name: b}
+                  spec: {ports: [{port: 8000}]}
+                """);
+        assertEquals("a:80,443,;b:8000,;",
+                run("{range .items[*]}{.metadata.name}:{range .spec.ports[*]}{.port},{end};{end}", services));
+    }
 }

@@ -45,4 +45,17 @@ class KubeObjectTest {
         assertNotEquals(o, withStatus);
         assertEquals(o, withStatus.withStatus(null));
     }
+
+    @Test
+    void atCopiesOneSubtreeAndNumbersCompareByValue() {
+        ObjectNode n = KubeObject.of("apps/v1", "Deployment", "default", "d").node();
+        n.putObject("spec").put("replicas", 1L);
+        KubeObject o = KubeObject.of(n);
+        assertEquals(1, o.at("/spec/replicas").asInt());
+        assertTrue(o.at("/spec/nothing").isMissingNode());
+        ObjectNode same = o.node();
+        same.withObjectProperty("spec").put("replicas", 1);
+        assertEquals(o, KubeObject.of(same));
+        assertEquals(o.hashCode(), KubeObject.of(same).hashCode());
+    }
 }
