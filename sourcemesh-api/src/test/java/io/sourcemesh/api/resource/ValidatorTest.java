@@ -1,0 +1,198 @@
+package io.sourcemesh.api.resource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ValidatorTest {
+
+    private static final ObjectMapper YAML = new YAMLMapper();
+
+    private static List<String> errors(String yaml) throws Exception {
+        JsonNode n = YAML.readTree(yaml);
+        return Validator.validate(n).stream().map(FieldError::message).toList();
+    }
+
+    @Test
+    void serviceTrafficPolicyAndPorts() throws Exception {
+        assertEquals(List.of(), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: istio-ingressgateway, namespace: istio-system}
+                spec:
+                  type: LoadBalancer
+                  externalTrafficPolicy: Local
+                  healthCheckNodePort: 32000
+                  selector: {istio: ingressgateway}
+                  ports:
+                  - {name: http2, port: 80, targetPort: 8080, nodePort: 30080, protocol: TCP}
+                  - {name: https, port: 443, targetPort: https, appProtocol: https}
+                """));
+        assertEquals(List.of(
+                "spec.externalTrafficPolicy: Unsupported value: \"local\": supported values: \"Cluster\", \"Local\"",
+                "spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive",
+                "spec.ports[0].targetPort: Invalid value: true: must be of type integer or string, got boolean"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec:
+                  externalTrafficPolicy: local
+                  ports:
+                  - {port: 70000, targetPort: true}
+                """));
+    }
+
+    @Test
+    void istioKindsAreStrictButEnvoyFilterValuesAreFreeForm() throws Exception {
+        assertEquals(List.of("unknown field \"spec.http[0].route[0].destination.prot\""), errors("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: v}
+                spec:
+                  hosts: ['*']
+                  http:
+                  - route:
+                    - destination: {host: httpbin, prot: {number: 8000}}
+                """));
+        assertEquals(List.of(), errors("""
+                apiVersion: networking.istio.io/v1alpha3
+                kind: EnvoyFilter
+                metadata: {name: e}
+                spec:
+                  configPatches:
+                  - applyTo: HTTP_FILTER
+                    patch: {operation: INSERT_BEFORE, value: {name: x, anything: [1, {goes: here}]}}
+                """));
+        assertEquals(List.of("spec.configPatches[0].patch.operation: Unsupported value: \"merge\": supported values: "
+                + "\"INVALID\", \"MERGE\", \"ADD\", \"REMOVE\", \"INSERT_BEFORE\", \"INSERT_AFTER\", \"INSERT_FIRST\", \"REPLACE\""), errors("""
+                apiVersion: networking.istio.io/v1alpha3
+                kind: EnvoyFilter
+                metadata: {name: e}
+                spec:
+                  configPatches:
+                  - patch: {operation: merge}
+                """));
+        assertEquals(List.of(), errors("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: a, namespace: default}
+                spec:
+                  selector: {matchLabels: {app: httpbin}}
+                  action: ALLOW
+                  rules:
+                  - from: [{source: {ipBlocks: [120.244.0.0/16]}}]
+                    to: [{operation: {methods: [GET], paths: [/ip]}}]
+                    when: [{key: 'request.headers[x-forwarded-for]', values: ['*']}]
+                """));
+        assertEquals(List.of(), errors("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: d}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    loadBalancer: {simple: ROUND_ROBIN}
+                    tls: {mode: ISTIO_MUTUAL}
+                    portLevelSettings:
+                    - port: {number: 8000}
+                      connectionPool: {tcp: {maxConnections: 10}}
+                  subsets:
+                  - {name: v1, labels: {version: v1}}
+                """));
+    }
+
+    @Test
+    void secretsConfigMapsAndNames() throws Exception {
+        assertEquals(List.of(), errors("""
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: myexample-credential, namespace: istio-system}
+                type: kubernetes.io/tls
+                data: {tls.crt: aGVsbG8=, tls.key: d29ybGQ=}
+                stringData: {note: plain}
+                """));
+        assertEquals(List.of("metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case "
+                + "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+                + "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"), errors("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: Bad_Name}
+                """));
+        assertEquals(List.of("apiVersion not set", "kind not set"), errors("metadata: {name: x}"));
+    }
+
+    @Test
+    void podSpecFields() throws Exception {
+        assertEquals(List.of("spec.replicas: Invalid value: \"1\": must be of type integer, got string",
+                "spec.template.spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": "
+                        + "supported values: \"Always\", \"Never\", \"IfNotPresent\""), errors("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: d}
+                spec:
+                  replicas: "1"
+                  selector: {matchLabels: {app: d}}
+                  template:
+                    metadata: {labels: {app: d}, annotations: {sidecar.istio.io/interceptionMode: TPROXY}}
+                    spec:
+                      nodeName: node-1
+                      nodeSelector: {zone: a}
+                      containers:
+                      - name: c
+                        image: i
+                        imagePullPolicy: Sometimes
+                        env: [{name: A, value: b}]
+                        resources: {limits: {cpu: 500m, memory: 128Mi}, requests: {cpu: 1}}
+                      volumes:
+                      - {name: e, emptyDir: {}}
+                      - {name: c, configMap: {name: cm}}
+                """));
+    }
+
+    @Test
+    void serviceRulesForTheNorthSouthPath() throws Exception {
+        assertEquals(List.of(
+                "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+                "spec.ports[1].name: Required value",
+                "spec.externalTrafficPolicy: Invalid value: \"Local\": may only be set for externally-accessible services",
+                "spec.healthCheckNodePort: Invalid value: 31000: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"),
+                errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec:
+                  externalTrafficPolicy: Local
+                  healthCheckNodePort: 31000
+                  ports:
+                  - {name: http, port: 80, nodePort: 30080}
+                  - {port: 443}
+                """));
+        assertEquals(List.of("spec.healthCheckNodePort: Invalid value: 31000: may only be set when `type` is 'LoadBalancer' "
+                + "and `externalTrafficPolicy` is 'Local'"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, healthCheckNodePort: 31000, ports: [{port: 80}]}
+                """));
+    }
+
+    @Test
+    void podVolumesAndContainerNames() throws Exception {
+        assertEquals(List.of("spec.containers[1].name: Duplicate value: \"a\"",
+                "spec.containers[1].volumeMounts[0].name: Not found: \"missing\""), errors("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  volumes: [{name: v, emptyDir: {}}]
+                  containers:
+                  - {name: a, image: i, volumeMounts: [{name: v, mountPath: /v}]}
+                  - {name: a, image: i, volumeMounts: [{name: missing, mountPath: /m}]}
+                """));
+    }
+}

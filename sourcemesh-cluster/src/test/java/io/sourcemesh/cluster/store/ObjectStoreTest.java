@@ -1,0 +1,399 @@
+package io.sourcemesh.cluster.store;
+
+import io.sourcemesh.api.codec.ManifestReader;
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LabelSelector;
+import io.sourcemesh.api.resource.ResourceKind;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ObjectStoreTest {
+
+    // The user's sleep.yaml and httpbin.yaml, as in the seed document.
+    static final String SLEEP = """
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: sleep
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: sleep
+              labels:
+                app: sleep
+                service: sleep
+            spec:
+              ports:
+              - port: 80
+                name: http
+              selector:
+                app: sleep
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: sleep
+            spec:
+              replicas: 1
+              selector:
+                matchLabels:
+                  app: sleep
+              template:
+                metadata:
+                  labels:
+                    app: sleep
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  serviceAccountName: sleep
+                  containers:
+                  - name: sleep
+                    image: curlimages/curl
+                    command: ["/bin/sleep", "3650d"]
+                    imagePullPolicy: IfNotPresent
+                    volumeMounts:
+                    - mountPath: /etc/sleep/tls
+                      name: secret-volume
+                  volumes:
+                  - name: secret-volume
+                    secret:
+                      secretName: sleep-secret
+                      optional: true
+            """;
+
+    static final String HTTPBIN = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: httpbin
+              labels:
+                app: httpbin
+            spec:
+              ports:
+              - name: http
+                port: 8000
+              selector:
+                app: httpbin
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: httpbin
+            spec:
+              replicas: 1
+              selector:
+                matchLabels:
+                  app: httpbin
+                  version: v1
+              template:
+                metadata:
+                  labels:
+                    app: httpbin
+                    version: v1
+                spec:
+                  containers:
+                  - image: docker.io/citizenstig/httpbin
+                    imagePullPolicy: IfNotPresent
+                    name: httpbin
+                    ports:
+                    - containerPort: 8000
+            """;
+
+    private final List<ObjectStore> stores = new ArrayList<>();
+
+    private ObjectStore open(Path dir) {
+        ObjectStore s = new ObjectStore(dir);
+        stores.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void closeStores() {
+        stores.forEach(ObjectStore::close);
+    }
+
+    private static List<KubeObject> manifest(String name, String yaml) {
+        return ManifestReader.read(name, yaml);
+    }
+
+    private static List<String> printed(List<ApplyResult> results) {
+        return results.stream().map(ApplyResult::toString).toList();
+    }
+
+    @Test
+    void startsWithDefaultAndIstioSystem(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        assertEquals(List.of("default", "istio-system"),
+                store.list(ResourceKind.NAMESPACE, null).stream().map(KubeObject::name).toList());
+    }
+
+    @Test
+    void applyReportsCreatedConfiguredUnchangedLikeKubectl(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        assertEquals(List.of("serviceaccount/sleep created", "service/sleep created", "deployment.apps/sleep created"),
+                printed(store.apply(manifest("sleep.yaml", SLEEP))));
+        assertEquals(List.of("serviceaccount/sleep unchanged", "service/sleep unchanged", "deployment.apps/sleep unchanged"),
+                printed(store.apply(manifest("sleep.yaml", SLEEP))));
+        assertEquals(List.of("serviceaccount/sleep unchanged", "service/sleep unchanged", "deployment.apps/sleep configured"),
+                printed(store.apply(manifest("sleep.yaml", SLEEP.replace("replicas: 1", "replicas: 2")))));
+        KubeObject sleep = store.get(ResourceKind.DEPLOYMENT, "default", "sleep").orElseThrow();
+        assertEquals("default", sleep.namespace());
+        assertEquals(2, sleep.spec().path("replicas").asInt());
+        assertFalse(sleep.uid().isEmpty());
+        assertTrue(sleep.creationTimestamp().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), sleep.creationTimestamp());
+        assertTrue(sleep.annotations().get(ObjectStore.LAST_APPLIED).startsWith("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                + "\"metadata\":{\"annotations\":{},\"name\":\"sleep\",\"namespace\":\"default\"},\"spec\":{\"replicas\":2,"));
+    }
+
+    @Test
+    void generationGrowsOnlyWithSpecWhileResourceVersionGrowsWithEveryChange(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        KubeObject v1 = store.get(ResourceKind.DEPLOYMENT, "default", "httpbin").orElseThrow();
+        assertEquals(1, v1.generation());
+
+        KubeObject labelled = store.update(v1.withLabels(java.util.Map.of("team", "a")));
+        assertEquals(1, labelled.generation());
+        assertTrue(Long.parseLong(labelled.resourceVersion()) > Long.parseLong(v1.resourceVersion()));
+
+        KubeObject status = store.updateStatus(labelled.withStatus(JsonNodeFactory.instance.objectNode().put("readyReplicas", 1)));
+        assertEquals(1, status.generation());
+        assertEquals(1, status.status().path("readyReplicas").asInt());
+        assertTrue(Long.parseLong(status.resourceVersion()) > Long.parseLong(labelled.resourceVersion()));
+
+        KubeObject patched = store.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}");
+        assertEquals(2, patched.generation());
+        assertEquals("TPROXY", patched.spec().at("/template/metadata/annotations/sidecar.istio.io~1interceptionMode").asText());
+        assertEquals(1, patched.status().path("readyReplicas").asInt());
+
+        // an update that changes nothing is not a change
+        assertEquals(patched.resourceVersion(), store.update(patched).resourceVersion());
+        // re-applying the manifest keeps what the patch added: three-way merge, as kubectl apply
+        assertEquals(List.of("service/httpbin unchanged", "deployment.apps/httpbin unchanged"),
+                printed(store.apply(manifest("httpbin.yaml", HTTPBIN))));
+    }
+
+    @Test
+    void applyDeletesWhatTheManifestNoLongerSays(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("sleep.yaml", SLEEP));
+        store.apply(manifest("sleep.yaml", SLEEP.replace("    service: sleep\n", "")
+                .replace("        imagePullPolicy: IfNotPresent\n", "")));
+        KubeObject svc = store.get(ResourceKind.SERVICE, "default", "sleep").orElseThrow();
+        assertEquals(java.util.Map.of("app", "sleep"), svc.labels());
+        KubeObject deploy = store.get(ResourceKind.DEPLOYMENT, "default", "sleep").orElseThrow();
+        assertTrue(deploy.spec().at("/template/spec/containers/0/imagePullPolicy").isMissingNode());
+    }
+
+    @Test
+    void aBatchWithOneBadObjectChangesNothing(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        long before = store.resourceVersion();
+        List<KubeObject> batch = new ArrayList<>(manifest("sleep.yaml", SLEEP));
+        batch.add(KubeObject.of("v1", "Service", "default", "bad").withSpec(JsonNodeFactory.instance.objectNode().put("type", "Nope")));
+        StoreException invalid = assertThrows(StoreException.class, () -> store.apply(batch));
+        assertEquals(StoreException.Reason.INVALID, invalid.reason());
+        assertEquals("The Service \"bad\" is invalid: spec.type: Unsupported value: \"Nope\": supported values: "
+                + "\"ClusterIP\", \"NodePort\", \"LoadBalancer\", \"ExternalName\"", invalid.getMessage());
+
+        // valid objects, but the last one's namespace does not exist: still all or nothing
+        List<KubeObject> valid = new ArrayList<>(manifest("sleep.yaml", SLEEP));
+        valid.add(KubeObject.of("v1", "ConfigMap", "nowhere", "c"));
+        StoreException missing = assertThrows(StoreException.class, () -> store.apply(valid));
+        assertEquals("namespaces \"nowhere\" not found", missing.getMessage());
+        assertEquals(before, store.resourceVersion());
+        assertTrue(store.list(ResourceKind.SERVICE, null).isEmpty());
+
+        // a Namespace earlier in the batch holds the objects after it
+        List<KubeObject> withNamespace = List.of(KubeObject.of("v1", "Namespace", "", "nowhere"),
+                KubeObject.of("v1", "ConfigMap", "nowhere", "c"));
+        assertEquals(List.of("namespace/nowhere created", "configmap/c created"), printed(store.apply(withNamespace)));
+    }
+
+    @Test
+    void survivesARestart(@TempDir Path dir) {
+        ObjectStore first = open(dir);
+        first.apply(manifest("sleep.yaml", SLEEP));
+        KubeObject sleep = first.get(ResourceKind.DEPLOYMENT, "default", "sleep").orElseThrow();
+        long rv = first.resourceVersion();
+        first.close();
+
+        ObjectStore second = open(dir);
+        assertEquals(rv, second.resourceVersion());
+        assertEquals(sleep, second.get(ResourceKind.DEPLOYMENT, "default", "sleep").orElseThrow());
+        assertEquals(List.of("default", "istio-system"),
+                second.list(ResourceKind.NAMESPACE, null).stream().map(KubeObject::name).toList());
+        KubeObject cm = second.create(KubeObject.of("v1", "ConfigMap", "default", "after"));
+        assertEquals(Long.toString(rv + 1), cm.resourceVersion());
+    }
+
+    @Test
+    void watchReplaysThenDeliversInCommitOrder(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        LinkedBlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+        try (Watch w = store.watch(events::add)) {
+            assertNotNull(w);
+            store.apply(manifest("sleep.yaml", SLEEP));
+            store.patch(ResourceKind.DEPLOYMENT, "default", "sleep", PatchType.MERGE, "{\"spec\":{\"replicas\":3}}");
+            store.delete(ResourceKind.SERVICE, "default", "httpbin");
+            List<String> seen = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                WatchEvent e = events.poll(5, TimeUnit.SECONDS);
+                assertNotNull(e, "only got " + seen);
+                seen.add(e.type() + " " + e.object());
+            }
+            assertEquals(List.of(
+                    "ADDED deployment.apps/httpbin", "ADDED namespace/default", "ADDED namespace/istio-system",
+                    "ADDED service/httpbin",
+                    "ADDED serviceaccount/sleep", "ADDED service/sleep", "ADDED deployment.apps/sleep",
+                    "MODIFIED deployment.apps/sleep", "DELETED service/httpbin"), seen);
+            assertEquals(null, events.poll(200, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Test
+    void watchByKindAndResourceVersionsAreMonotonic(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        LinkedBlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+        store.watch(ResourceKind.CONFIG_MAP, events::add);
+        for (int i = 0; i < 20; i++) {
+            store.create(KubeObject.of("v1", "ConfigMap", "default", "c" + i));
+        }
+        long last = 0;
+        for (int i = 0; i < 20; i++) {
+            WatchEvent e = events.poll(5, TimeUnit.SECONDS);
+            assertNotNull(e);
+            assertEquals("c" + i, e.object().name());
+            long rv = Long.parseLong(e.object().resourceVersion());
+            assertTrue(rv > last);
+            last = rv;
+        }
+    }
+
+    @Test
+    void listsBySelectorInOneOrAllNamespaces(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("sleep.yaml", SLEEP));
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        store.create(KubeObject.of("v1", "Service", "istio-system", "istio-ingressgateway")
+                .withLabels(java.util.Map.of("app", "istio-ingressgateway", "istio", "ingressgateway"))
+                .withSpec(JsonNodeFactory.instance.objectNode().put("clusterIP", "None")));
+        assertEquals(List.of("httpbin", "sleep"), names(store.list(ResourceKind.SERVICE, "default")));
+        assertEquals(List.of("httpbin", "sleep", "istio-ingressgateway"), names(store.list(ResourceKind.SERVICE, null)));
+        assertEquals(List.of("sleep"), names(store.list(ResourceKind.SERVICE, null, LabelSelector.parse("app=sleep,service"))));
+        assertEquals(List.of("httpbin", "istio-ingressgateway"),
+                names(store.list(ResourceKind.SERVICE, null, LabelSelector.parse("app notin (sleep)"))));
+        assertEquals(List.of("istio-ingressgateway"),
+                names(store.list(ResourceKind.SERVICE, null, LabelSelector.parse("istio in (ingressgateway,egressgateway)"))));
+    }
+
+    @Test
+    void createUpdateDeleteErrorsAreKubectls(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        KubeObject svc = store.get(ResourceKind.SERVICE, "default", "httpbin").orElseThrow();
+        assertEquals("services \"httpbin\" already exists",
+                assertThrows(StoreException.class, () -> store.create(svc.withUid(""))).getMessage());
+        store.update(svc.withLabels(java.util.Map.of("app", "httpbin", "v", "2")));
+        StoreException stale = assertThrows(StoreException.class, () -> store.update(svc.withLabels(java.util.Map.of())));
+        assertEquals(StoreException.Reason.CONFLICT, stale.reason());
+        assertEquals("deployments.apps \"nope\" not found",
+                assertThrows(StoreException.class, () -> store.delete(ResourceKind.DEPLOYMENT, "default", "nope")).getMessage());
+        assertEquals(StoreException.Reason.FORBIDDEN,
+                assertThrows(StoreException.class, () -> store.delete(ResourceKind.NAMESPACE, "", "default")).reason());
+        assertEquals("no matches for kind \"Widget\" in version \"v1\"",
+                assertThrows(StoreException.class, () -> store.create(KubeObject.of("v1", "Widget", "default", "w"))).getMessage());
+    }
+
+    @Test
+    void deletingCascadesToOwnedObjectsAndNamespaceContents(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        KubeObject deploy = store.get(ResourceKind.DEPLOYMENT, "default", "httpbin").orElseThrow();
+        var owner = JsonNodeFactory.instance.objectNode().put("apiVersion", "apps/v1").put("kind", "Deployment")
+                .put("name", "httpbin").put("uid", deploy.uid()).put("controller", true);
+        var rsNode = KubeObject.of("apps/v1", "ReplicaSet", "default", "").node();
+        rsNode.withObjectProperty("metadata").put("generateName", "httpbin-").putArray("ownerReferences").add(owner);
+        rsNode.set("spec", deploy.spec());
+        KubeObject rs = store.create(KubeObject.of(rsNode));
+        assertTrue(rs.name().matches("httpbin-[bcdfghjklmnpqrstvwxz2456789]{5}"), rs.name());
+
+        store.delete(ResourceKind.DEPLOYMENT, "default", "httpbin");
+        assertTrue(store.list(ResourceKind.REPLICA_SET, null).isEmpty());
+
+        store.create(KubeObject.of("v1", "Namespace", "", "demo"));
+        store.create(KubeObject.of("v1", "ConfigMap", "demo", "c"));
+        store.delete(ResourceKind.NAMESPACE, null, "demo");
+        assertTrue(store.list(ResourceKind.CONFIG_MAP, "demo").isEmpty());
+    }
+
+    @Test
+    void inMemoryStoreWorksWithoutADirectory() {
+        ObjectStore store = ObjectStore.inMemory();
+        stores.add(store);
+        assertEquals(List.of("serviceaccount/sleep created", "service/sleep created", "deployment.apps/sleep created"),
+                printed(store.apply(manifest("sleep.yaml", SLEEP))));
+    }
+
+    private static List<String> names(List<KubeObject> objects) {
+        return objects.stream().map(KubeObject::name).toList();
+    }
+
+    @Test
+    void concurrentWritersSeeOneCommitOrder(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        LinkedBlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+        store.watch(ResourceKind.CONFIG_MAP, events::add);
+        List<Thread> writers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int id = t;
+            writers.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 25; i++) {
+                    store.create(KubeObject.of("v1", "ConfigMap", "default", "w" + id + "-" + i));
+                }
+            }));
+        }
+        for (Thread w : writers) {
+            w.join();
+        }
+        long last = 0;
+        for (int i = 0; i < 100; i++) {
+            WatchEvent e = events.poll(5, TimeUnit.SECONDS);
+            assertNotNull(e);
+            long rv = Long.parseLong(e.object().resourceVersion());
+            assertTrue(rv > last, rv + " after " + last);
+            last = rv;
+        }
+        assertEquals(100, store.list(ResourceKind.CONFIG_MAP, "default").size());
+        assertEquals(last, store.resourceVersion());
+    }
+
+    @Test
+    void aLeftoverTemporaryFileFromACrashIsIgnored(@TempDir Path dir) throws Exception {
+        ObjectStore first = open(dir);
+        first.create(KubeObject.of("v1", "ConfigMap", "default", "kept"));
+        first.close();
+        java.nio.file.Files.writeString(dir.resolve("objects.json.tmp"), "{half a wri");
+        ObjectStore second = open(dir);
+        assertTrue(second.get(ResourceKind.CONFIG_MAP, "default", "kept").isPresent());
+        second.create(KubeObject.of("v1", "ConfigMap", "default", "next"));
+        assertTrue(open(dir).get(ResourceKind.CONFIG_MAP, "default", "next").isPresent());
+    }
+}
