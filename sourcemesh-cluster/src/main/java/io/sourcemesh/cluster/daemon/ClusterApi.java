@@ -1,0 +1,53 @@
+package io.sourcemesh.cluster.daemon;
+
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.store.ApplyResult;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * What the CLI asks of a running cluster — the API server's verbs plus exec, logs and proxy
+ * config. {@link HttpClusterApi} carries it from the CLI to the daemon; the daemon implements it.
+ * Errors are {@link ClusterApiException}s whose message is what kubectl would print.
+ */
+public interface ClusterApi {
+
+    /** Applies a batch as one transaction; warnings (e.g. an EnvoyFilter that failed to patch) come back too. */
+    ApplyResponse apply(List<KubeObject> objects);
+
+    KubeObject create(KubeObject object);
+
+    KubeObject delete(ResourceKind kind, String namespace, String name);
+
+    Optional<KubeObject> get(ResourceKind kind, String namespace, String name);
+
+    /** {@code namespace} null lists all namespaces; {@code selector} as kubectl's -l, or empty. */
+    List<KubeObject> list(ResourceKind kind, String namespace, String selector);
+
+    KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch);
+
+    /** Runs a command in a pod's container, as the pod: its address, its name resolution, its sidecar. */
+    ExecResult exec(String namespace, String pod, String container, List<String> command);
+
+    /** A container's log lines; with {@code follow}, keeps calling {@code lines} until the stream is closed. */
+    void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines);
+
+    /** The pod's proxy config dump (Envoy's /config_dump JSON), for proxy-config. */
+    String proxyConfig(String namespace, String pod);
+
+    /** Restarts a deployment's pods (kubectl rollout restart). */
+    KubeObject rolloutRestart(String namespace, String deployment);
+
+    ClusterInfo info();
+
+    /** The outcome of an apply: per object (kubectl's "created"/"configured"/"unchanged") and warnings. */
+    record ApplyResponse(List<ApplyResult> results, List<String> warnings) {}
+
+    record ExecResult(int exitCode, String stdout, String stderr) {}
+
+    /** What `sourcemesh status` shows. */
+    record ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress) {}
+}

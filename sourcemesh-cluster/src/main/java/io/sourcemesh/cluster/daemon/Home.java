@@ -1,0 +1,74 @@
+package io.sourcemesh.cluster.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+
+/**
+ * The state directory of a local cluster: {@code --home}, else {@code SOURCEMESH_HOME}, else
+ * {@code ~/.sourcemesh}. It holds the applied objects, the pods' logs and {@code daemon.json}
+ * (how to reach the running daemon).
+ */
+public record Home(Path path) {
+
+    /** What a running daemon publishes about itself. */
+    public record DaemonInfo(int port, long pid, String runtime) {}
+
+    public static Home resolve(Path explicit) {
+        if (explicit != null) {
+            return new Home(explicit.toAbsolutePath());
+        }
+        String env = System.getenv("SOURCEMESH_HOME");
+        if (env != null && !env.isBlank()) {
+            return new Home(Path.of(env).toAbsolutePath());
+        }
+        return new Home(Path.of(System.getProperty("user.home"), ".sourcemesh"));
+    }
+
+    public Path daemonFile() {
+        return path.resolve("daemon.json");
+    }
+
+    public Path stateDir() {
+        return path.resolve("state");
+    }
+
+    public Path logsDir() {
+        return path.resolve("logs");
+    }
+
+    /** The daemon that is running now, if its file names a live process. */
+    public Optional<DaemonInfo> daemon() {
+        try {
+            if (!Files.exists(daemonFile())) {
+                return Optional.empty();
+            }
+            DaemonInfo info = new ObjectMapper().readValue(daemonFile().toFile(), DaemonInfo.class);
+            boolean alive = ProcessHandle.of(info.pid()).map(ProcessHandle::isAlive).orElse(false);
+            return alive ? Optional.of(info) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    public void writeDaemon(DaemonInfo info) throws IOException {
+        Files.createDirectories(path);
+        Path tmp = path.resolve("daemon.json.tmp");
+        new ObjectMapper().writeValue(tmp.toFile(), info);
+        Files.move(tmp, daemonFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public void clearDaemon() throws IOException {
+        Files.deleteIfExists(daemonFile());
+    }
+
+    /** A client for the running daemon, or an error saying how to start one. */
+    public HttpClusterApi client() {
+        return daemon().map(d -> new HttpClusterApi(d.port()))
+                .orElseThrow(() -> new ClusterApiException(503, "no SourceMesh cluster is running in " + path
+                        + ": start one with `sourcemesh up`"));
+    }
+}
