@@ -5,7 +5,6 @@ import io.envoyproxy.controlplane.cache.DeltaResponse;
 import io.envoyproxy.controlplane.cache.DeltaWatch;
 import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Response;
-import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
@@ -20,6 +19,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Server;
+import io.sourcemesh.proxy.xds.XdsReferences;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import java.io.IOException;
@@ -99,13 +99,22 @@ public final class XdsServer implements AutoCloseable {
      */
     public void publish(String nodeId, String version, List<Listener> listeners, List<Cluster> clusters,
                         List<RouteConfiguration> routes, List<ClusterLoadAssignment> endpoints) {
-        Snapshot snapshot = Snapshot.create(clusters, endpoints, listeners, routes, List.of(), version);
-        try {
-            snapshot.ensureConsistent();
-        } catch (SnapshotConsistencyException e) {
-            throw new IllegalArgumentException("inconsistent snapshot " + version + " for " + nodeId + ": " + e.getMessage(), e);
+        // Our own check, not Snapshot.ensureConsistent(): that one finds the HTTP connection manager
+        // only under its pre-1.14 filter name, and demands exactly the referenced set.
+        missing("EDS cluster", XdsReferences.edsServiceNames(clusters),
+                endpoints.stream().map(ClusterLoadAssignment::getClusterName).toList(), nodeId, version);
+        missing("RDS route configuration", XdsReferences.routeConfigNames(listeners),
+                routes.stream().map(RouteConfiguration::getName).toList(), nodeId, version);
+        cache.setSnapshot(nodeId, Snapshot.create(clusters, endpoints, listeners, routes, List.of(), version));
+    }
+
+    private static void missing(String what, Set<String> referenced, List<String> present, String nodeId, String version) {
+        var absent = new java.util.TreeSet<>(referenced);
+        present.forEach(absent::remove);
+        if (!absent.isEmpty()) {
+            throw new IllegalArgumentException("inconsistent snapshot " + version + " for " + nodeId + ": "
+                    + what + " names without a resource: " + absent);
         }
-        cache.setSnapshot(nodeId, snapshot);
     }
 
     /** The version the node last ACKed for a type, on any stream. */
