@@ -1,10 +1,10 @@
 package io.sourcemesh.control.xds;
 
-import static io.sourcemesh.control.xds.EnvoyResources.assignment;
-import static io.sourcemesh.control.xds.EnvoyResources.edsCluster;
-import static io.sourcemesh.control.xds.EnvoyResources.httpListener;
-import static io.sourcemesh.control.xds.EnvoyResources.route;
-import static io.sourcemesh.control.xds.EnvoyResources.staticCluster;
+import static io.sourcemesh.proxy.xds.EnvoyResources.assignment;
+import static io.sourcemesh.proxy.xds.EnvoyResources.edsCluster;
+import static io.sourcemesh.proxy.xds.EnvoyResources.httpListener;
+import static io.sourcemesh.proxy.xds.EnvoyResources.route;
+import static io.sourcemesh.proxy.xds.EnvoyResources.staticCluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

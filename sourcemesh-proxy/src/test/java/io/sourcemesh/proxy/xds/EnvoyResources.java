@@ -1,4 +1,4 @@
-package io.sourcemesh.control.xds;
+package io.sourcemesh.proxy.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.util.Durations;
@@ -26,18 +26,18 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 
 /** Real Envoy v3 resources, shaped like a sidecar's: an HCM listener on RDS, a STATIC and an EDS cluster. */
-final class EnvoyResources {
+public final class EnvoyResources {
 
     private EnvoyResources() {
     }
 
-    static Address address(String host, int port) {
+    public static Address address(String host, int port) {
         return Address.newBuilder()
                 .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
                 .build();
     }
 
-    static ConfigSource ads() {
+    public static ConfigSource ads() {
         return ConfigSource.newBuilder()
                 .setAds(AggregatedConfigSource.getDefaultInstance())
                 .setResourceApiVersion(ApiVersion.V3)
@@ -45,7 +45,7 @@ final class EnvoyResources {
     }
 
     /** A listener whose HTTP connection manager loads {@code routeName} over RDS. */
-    static Listener httpListener(String name, int port, String routeName) {
+    public static Listener httpListener(String name, int port, String routeName) {
         var hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix(name)
                 .setRds(Rds.newBuilder().setRouteConfigName(routeName).setConfigSource(ads()))
@@ -63,7 +63,7 @@ final class EnvoyResources {
                 .build();
     }
 
-    static RouteConfiguration route(String name, String cluster) {
+    public static RouteConfiguration route(String name, String cluster) {
         return RouteConfiguration.newBuilder()
                 .setName(name)
                 .addVirtualHosts(VirtualHost.newBuilder()
@@ -75,7 +75,7 @@ final class EnvoyResources {
                 .build();
     }
 
-    static Cluster staticCluster(String name, String host, int port) {
+    public static Cluster staticCluster(String name, String host, int port) {
         return Cluster.newBuilder()
                 .setName(name)
                 .setType(Cluster.DiscoveryType.STATIC)
@@ -84,7 +84,7 @@ final class EnvoyResources {
                 .build();
     }
 
-    static Cluster edsCluster(String name) {
+    public static Cluster edsCluster(String name) {
         return Cluster.newBuilder()
                 .setName(name)
                 .setType(Cluster.DiscoveryType.EDS)
@@ -93,7 +93,7 @@ final class EnvoyResources {
                 .build();
     }
 
-    static ClusterLoadAssignment assignment(String clusterName, String host, int port) {
+    public static ClusterLoadAssignment assignment(String clusterName, String host, int port) {
         return ClusterLoadAssignment.newBuilder()
                 .setClusterName(clusterName)
                 .addEndpoints(LocalityLbEndpoints.newBuilder()
