@@ -1,0 +1,40 @@
+package io.sourcemesh.cluster.network;
+
+import io.netty.channel.Channel;
+import io.sourcemesh.proxy.listener.OriginalDestinations;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The embedded runtime's stand-in for the kernel's connection tracking: when a connection is
+ * redirected (to a sidecar's 15006 or 15001), its original destination is recorded under the
+ * connection's source address, and the sidecar's original_dst looks it up there — as
+ * SO_ORIGINAL_DST reads it from conntrack on a real node.
+ */
+public final class Conntrack implements OriginalDestinations {
+    private final Map<Key, InetSocketAddress> entries = new ConcurrentHashMap<>();
+
+    private record Key(InetSocketAddress source, InetSocketAddress redirectedTo) {}
+
+    public void record(InetSocketAddress source, InetSocketAddress redirectedTo, InetSocketAddress original) {
+        Key key = new Key(normalize(source), normalize(redirectedTo));
+        entries.put(key, original);
+    }
+
+    @Override
+    public Optional<InetSocketAddress> lookup(Channel accepted) {
+        Key key = new Key(normalize((InetSocketAddress) accepted.remoteAddress()), normalize((InetSocketAddress) accepted.localAddress()));
+        // One lookup per connection: the entry is not needed afterwards (ports are reused).
+        return Optional.ofNullable(entries.remove(key));
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    private static InetSocketAddress normalize(InetSocketAddress a) {
+        return new InetSocketAddress(io.sourcemesh.proxy.network.FilterChainSelector.unmapped(a.getAddress()), a.getPort());
+    }
+}

@@ -1,0 +1,53 @@
+package io.sourcemesh.cluster.network;
+
+import io.sourcemesh.proxy.upstream.Interception;
+import io.sourcemesh.proxy.upstream.SourceBinding;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * istio-iptables' REDIRECT rules, played in user space for one connecting party. A connection to
+ * an injected pod's port goes to that pod's sidecar (podIP:15006) instead, with the original
+ * destination on record in the {@link Conntrack} — unless, as the rules exempt it, it comes from
+ * 127.0.0.6 (the sidecar forwarding inbound traffic to its own app), is made by the destination
+ * pod's own sidecar, or targets the sidecar's own ports.
+ */
+public final class EmbeddedInterception implements Interception {
+    /** Ports istio-iptables never redirects: the sidecar's own listeners and health/metrics ports. */
+    static final Set<Integer> EXCLUDED_PORTS = Set.of(15000, 15001, 15006, 15008, 15020, 15021, 15090);
+    static final InetAddress INBOUND_PASSTHROUGH = AddressPlan.ip("127.0.0.6");
+
+    private final Conntrack conntrack;
+    private final Predicate<InetAddress> injected;
+    private final InetAddress self;
+
+    /**
+     * @param injected whether an address is a pod whose sidecar captures inbound traffic
+     * @param self     the pod the connecting party lives in (its own traffic is not captured), or null
+     */
+    public EmbeddedInterception(Conntrack conntrack, Predicate<InetAddress> injected, InetAddress self) {
+        this.conntrack = conntrack;
+        this.injected = injected;
+        this.self = self;
+    }
+
+    @Override
+    public Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding) {
+        InetAddress ip = io.sourcemesh.proxy.network.FilterChainSelector.unmapped(destination.getAddress());
+        if (EXCLUDED_PORTS.contains(destination.getPort()) || ip.equals(self) || !injected.test(ip)) {
+            return Optional.empty();
+        }
+        if (binding.address().map(a -> a.getAddress().equals(INBOUND_PASSTHROUGH)).orElse(false)) {
+            return Optional.empty();
+        }
+        return Optional.of(new InetSocketAddress(ip, 15006));
+    }
+
+    @Override
+    public void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress originalDestination) {
+        conntrack.record(localAddress, redirectedTo, originalDestination);
+    }
+}
