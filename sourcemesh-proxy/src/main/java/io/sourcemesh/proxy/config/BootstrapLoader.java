@@ -67,8 +67,8 @@ public final class BootstrapLoader {
         return builder.build();
     }
 
-    /** Parses and translates bootstrap text. */
-    public static ProxyConfig load(String text) {
+    /** Parses and translates bootstrap text (YAML or JSON). */
+    public static ProxyConfig loadText(String text) {
         return ConfigTranslator.translate(parse(text));
     }
 

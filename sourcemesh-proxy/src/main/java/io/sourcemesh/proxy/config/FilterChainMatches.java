@@ -26,6 +26,13 @@ final class FilterChainMatches {
                 throw new ConfigException(at(path, "source_ports", i), m.getSourcePorts(i) + " is not a port");
             }
         }
+        for (int i = 0; i < m.getServerNamesCount(); i++) {
+            String name = m.getServerNames(i);
+            // Envoy's rule: only a leading "*." wildcard, as in "*.example.com".
+            if (name.indexOf('*') >= 0 && !(name.startsWith("*.") && name.indexOf('*', 1) < 0)) {
+                throw new ConfigException(at(path, "server_names", i), "partial wildcards are not supported in \"server_names\": " + name);
+            }
+        }
         FilterChainMatch.SourceType sourceType = switch (m.getSourceType()) {
             case ANY -> FilterChainMatch.SourceType.ANY;
             case SAME_IP_OR_LOOPBACK -> FilterChainMatch.SourceType.SAME_IP_OR_LOOPBACK;

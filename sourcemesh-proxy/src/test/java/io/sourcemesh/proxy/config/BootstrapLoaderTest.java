@@ -50,7 +50,7 @@ class BootstrapLoaderTest {
         String json = """
                 {"staticResources": {"clusters": [{"name": "c", "connectTimeout": "2s"}]}}
                 """;
-        ProxyConfig config = BootstrapLoader.load(json);
+        ProxyConfig config = BootstrapLoader.loadText(json);
         assertEquals(java.time.Duration.ofSeconds(2), config.cluster("c").orElseThrow().connectTimeout());
     }
 
@@ -82,13 +82,28 @@ class BootstrapLoaderTest {
     }
 
     @Test
+    void badScalarsAndShapesAreNamedByPath() {
+        rejects("static_resources: {clusters: [{name: c, connect_timeout: 5}]}\n",
+                "clusters[0].connect_timeout: 5 is not a duration (e.g. \"5s\", \"0.25s\")");
+        rejects("admin: {address: {socket_address: {address: 127.0.0.1, port_value: http}}}\n",
+                "admin.address.socket_address.port_value: \"http\" is not an integer");
+        rejects("admin: {address: {socket_address: {address: 127.0.0.1, port_value: -1}}}\n",
+                "admin.address.socket_address.port_value: -1 is out of range for uint32");
+        rejects("admin: {address: 127.0.0.1}\n", "admin.address: expected a mapping (envoy.config.core.v3.Address), not \"127.0.0.1\"");
+        rejects("static_resources: {clusters: {name: c}}\n", "clusters: expected a list, not a mapping");
+        rejects(Bootstraps.hcm("use_remote_address: yes please\n"), Bootstraps.HCM + ".use_remote_address: \"yes please\" is not a boolean");
+        rejects(Bootstraps.hcm("xff_num_trusted_hops: 1.5\n"), Bootstraps.HCM + ".xff_num_trusted_hops: 1.5 is not an integer");
+        rejects("node: {id: [a]}\n", "node.id: expected a string, not a list");
+    }
+
+    @Test
     void unknownTypeUrlListsWhatIsSupported() {
         String yaml = Bootstraps.chain("""
                 name: envoy.filters.network.tcp_proxy
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy
                 """, "");
-        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.load(yaml));
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.loadText(yaml));
         assertTrue(e.getMessage().startsWith("listeners[0].filter_chains[0].filters[0].typed_config: "
                 + "type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy is not supported (supported: "
                 + "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst, "), e.getMessage());
@@ -129,7 +144,7 @@ class BootstrapLoaderTest {
 
     @Test
     void nodeAndAdmin() {
-        ProxyConfig config = BootstrapLoader.load("""
+        ProxyConfig config = BootstrapLoader.loadText("""
                 node:
                   id: sidecar~1
                   cluster: httpbin.default
