@@ -4,7 +4,6 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
@@ -23,7 +22,6 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
-import io.sourcemesh.proxy.network.CidrRange;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.IntStream;
 
@@ -262,26 +259,4 @@ public final class ConfigTranslator {
         }
         throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not a network filter");
     }
-
-    /** Struct → ordered map of strings and nested maps, as the access log's json_format wants. */
-    static Map<String, Object> jsonFormat(Struct struct, String path) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Value> e : struct.getFieldsMap().entrySet()) {
-            Value v = e.getValue();
-            out.put(e.getKey(), switch (v.getKindCase()) {
-                case STRING_VALUE -> v.getStringValue();
-                case STRUCT_VALUE -> jsonFormat(v.getStructValue(), path + "." + e.getKey());
-                default -> throw new ConfigException(path + "." + e.getKey(), "only format strings and nested objects are supported");
-            });
-        }
-        return out;
-    }
-
-    static OptionalInt port(com.google.protobuf.UInt32Value value, String path) {
-        if (value.getValue() > 65535) {
-            throw new ConfigException(path, value.getValue() + " is not a port");
-        }
-        return OptionalInt.of(value.getValue());
-    }
-
 }

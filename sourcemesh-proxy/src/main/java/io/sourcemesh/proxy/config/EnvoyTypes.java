@@ -29,7 +29,7 @@ public final class EnvoyTypes {
 
     private static final String PREFIX = "type.googleapis.com/";
 
-    private static final Map<String, Descriptor> BY_NAME = byName();
+    private static final Map<String, Descriptor> BY_NAME = names();
 
     private static final List<Descriptor> TYPES = BY_NAME.values().stream().distinct().toList();
 
@@ -37,7 +37,7 @@ public final class EnvoyTypes {
 
     private EnvoyTypes() {}
 
-    private static Map<String, Descriptor> byName() {
+    private static Map<String, Descriptor> names() {
         Map<String, Descriptor> m = new LinkedHashMap<>();
         m.put("envoy.filters.listener.original_dst", OriginalDst.getDescriptor());
         m.put("envoy.filters.listener.original_src", OriginalSrc.getDescriptor());

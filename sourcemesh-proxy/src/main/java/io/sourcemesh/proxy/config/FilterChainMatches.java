@@ -19,7 +19,7 @@ final class FilterChainMatches {
         only(m, path, "destination_port", "prefix_ranges", "server_names", "transport_protocol", "application_protocols",
                 "direct_source_prefix_ranges", "source_type", "source_prefix_ranges", "source_ports");
         OptionalInt port = m.hasDestinationPort()
-                ? ConfigTranslator.port(m.getDestinationPort(), at(path, "destination_port"))
+                ? port(m.getDestinationPort(), at(path, "destination_port"))
                 : OptionalInt.empty();
         for (int i = 0; i < m.getSourcePortsCount(); i++) {
             if (m.getSourcePorts(i) > 65535) {
@@ -101,4 +101,10 @@ final class FilterChainMatches {
         return out;
     }
 
+    private static OptionalInt port(com.google.protobuf.UInt32Value value, String path) {
+        if (value.getValue() > 65535) {
+            throw new ConfigException(path, value.getValue() + " is not a port");
+        }
+        return OptionalInt.of(value.getValue());
+    }
 }

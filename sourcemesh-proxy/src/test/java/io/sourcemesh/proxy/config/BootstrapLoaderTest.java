@@ -69,6 +69,14 @@ class BootstrapLoaderTest {
     }
 
     @Test
+    void repeatedKeysAreRefusedNotOverridden() {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.parse("node: {id: a}\nnode: {id: b}\n"));
+        assertTrue(e.getMessage().startsWith("bootstrap is not valid YAML or JSON: Duplicate field 'node'"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> BootstrapLoader.parse("{\"node\": {\"id\": \"a\", \"id\": \"b\"}}"));
+        assertTrue(e.getMessage().startsWith("bootstrap is not valid YAML or JSON: Duplicate field 'id'"), e.getMessage());
+    }
+
+    @Test
     void unknownFieldIsNamedByPath() {
         rejects(Bootstraps.hcm("use_remote_adress: true\n"), Bootstraps.HCM
                 + ".use_remote_adress: unknown field (not in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager)");

@@ -126,6 +126,23 @@ class TlsTranslationTest {
     }
 
     @Test
+    void relativePathsResolveAgainstTheWorkingDirectoryAsInEnvoy() throws IOException {
+        Path relative = Path.of("target", "tls-relative-" + ProcessHandle.current().pid());
+        Files.createDirectories(relative);
+        try {
+            Files.writeString(relative.resolve("cert.pem"), certPem);
+            Files.writeString(relative.resolve("key.pem"), keyPem);
+            TlsContextConfig tls = loadTls(tls(certificates("{filename: " + relative.resolve("cert.pem") + "}",
+                    "{filename: " + relative.resolve("key.pem") + "}")));
+            assertEquals(certPem, tls.certificates().get(0).certificateChainPem());
+        } finally {
+            Files.deleteIfExists(relative.resolve("cert.pem"));
+            Files.deleteIfExists(relative.resolve("key.pem"));
+            Files.deleteIfExists(relative);
+        }
+    }
+
+    @Test
     void unreadableFileIsNamed() {
         Path missing = dir.resolve("missing.pem");
         rejects(tls(certificates("{filename: " + missing + "}", "{filename: " + keyFile + "}")),
