@@ -20,6 +20,9 @@ final class ClusterTranslator {
     /** Envoy's default upstream connection idle timeout. */
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
 
+    /** Envoy's upper bound for both ring sizes (8M). */
+    static final long MAX_RING_SIZE = 8 * 1024 * 1024;
+
     private ClusterTranslator() {}
 
     static ClusterConfig cluster(Cluster c, String path) {
@@ -98,6 +101,9 @@ final class ClusterTranslator {
         }
         long min = rh.hasMinimumRingSize() ? rh.getMinimumRingSize().getValue() : defaults.minimumRingSize();
         long max = rh.hasMaximumRingSize() ? rh.getMaximumRingSize().getValue() : defaults.maximumRingSize();
+        if (min > MAX_RING_SIZE || max > MAX_RING_SIZE) {
+            throw new ConfigException(rhPath, "ring sizes are limited to " + MAX_RING_SIZE);
+        }
         if (min > max) {
             throw new ConfigException(rhPath, "minimum_ring_size (" + min + ") is greater than maximum_ring_size (" + max + ")");
         }

@@ -156,8 +156,9 @@ public final class ConfigTranslator {
 
     static ListenerFilterConfig listenerFilter(ListenerFilter f, String path) {
         only(f, path, "name", "typed_config");
+        Protos.requireName(f.getName(), path);
         Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
-        String name = f.getName().isEmpty() ? EnvoyTypes.nameOf(type) : f.getName();
+        String name = f.getName();
         String config = at(path, "typed_config");
         if (type.equals(OriginalDst.getDescriptor())) {
             only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), OriginalDst.getDefaultInstance(), path), config);
@@ -225,6 +226,7 @@ public final class ConfigTranslator {
 
     static Optional<TlsContextConfig> transportSocket(TransportSocket socket, String path) {
         only(socket, path, "name", "typed_config");
+        Protos.requireName(socket.getName(), path);
         Descriptor type = Protos.extension(socket.getName(), socket.hasTypedConfig(), socket.getTypedConfig(), path);
         if (type.equals(RawBuffer.getDescriptor())) {
             only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path),
@@ -243,8 +245,9 @@ public final class ConfigTranslator {
 
     static NetworkFilterConfig networkFilter(Filter filter, String path, Set<String> clusters) {
         only(filter, path, "name", "typed_config");
+        Protos.requireName(filter.getName(), path);
         Descriptor type = Protos.extension(filter.getName(), filter.hasTypedConfig(), filter.getTypedConfig(), path);
-        String name = filter.getName().isEmpty() ? EnvoyTypes.nameOf(type) : filter.getName();
+        String name = filter.getName();
         String config = at(path, "typed_config");
         if (!filter.hasTypedConfig() && (type.equals(TcpProxy.getDescriptor()) || type.equals(HttpConnectionManager.getDescriptor()))) {
             throw new ConfigException(config, "is required for " + name);

@@ -77,6 +77,13 @@ final class Protos {
                 (name.isEmpty() ? "(empty)" : name) + " is not supported"));
     }
 
+    /** Envoy requires a name on filters, transport sockets and typed extensions, even with a typed_config. */
+    static void requireName(String name, String path) {
+        if (name.isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
+    }
+
     @SuppressWarnings("unchecked")
     static <T extends Message> T unpack(boolean hasTypedConfig, Any any, T defaultInstance, String path) {
         if (!hasTypedConfig) {

@@ -87,6 +87,10 @@ class ClusterTranslationTest {
                 "clusters[0].ring_hash_lb_config: is only valid with lb_policy RING_HASH");
         rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {hash_function: MURMUR_HASH_2}}\n"),
                 "clusters[0].ring_hash_lb_config.hash_function: MURMUR_HASH_2 is not supported");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {maximum_ring_size: 8388609}}\n"),
+                "clusters[0].ring_hash_lb_config: ring sizes are limited to 8388608");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {minimum_ring_size: 10, maximum_ring_size: 5}}\n"),
+                "clusters[0].ring_hash_lb_config: minimum_ring_size (10) is greater than maximum_ring_size (5)");
         rejects(clusters("- {name: c, circuit_breakers: {}}\n"), "clusters[0].circuit_breakers: field is not supported");
         rejects(clusters("- {name: c, upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}, freebind: true}}\n"),
                 "clusters[0].upstream_bind_config.freebind: field is not supported");

@@ -201,6 +201,8 @@ class ListenerTranslationTest {
                 "listeners[0].filter_chains[0].transport_socket_connect_timeout: field is not supported");
         rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.tcp_proxy\n"),
                 "listeners[0].filter_chains[0].filters[0].typed_config: is required for envoy.filters.network.tcp_proxy");
+        rejects(listener("filter_chains:\n- filters:\n  - typed_config: {\"@type\": " + Bootstraps.TCP_TYPE + ", stat_prefix: t, cluster: c}\n"),
+                "listeners[0].filter_chains[0].filters[0].name: is required");
         rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.rbac\n"),
                 "listeners[0].filter_chains[0].filters[0].name: envoy.filters.network.rbac is not supported");
     }
