@@ -16,6 +16,7 @@ import io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfi
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,7 @@ public final class EnvoyTypes {
         m.put("envoy.http.original_ip_detection.xff", XffConfig.getDescriptor());
         // Registered so upstream TLS parses (and is then refused with a path) rather than failing as unknown.
         m.put("envoy.transport_sockets.tls.upstream", UpstreamTlsContext.getDescriptor());
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     /** The registry for {@code JsonFormat}, so {@code @type} in {@code typed_config} resolves. */

@@ -3,7 +3,6 @@ package io.sourcemesh.proxy.config;
 import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
-import io.sourcemesh.proxy.network.CidrRange;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

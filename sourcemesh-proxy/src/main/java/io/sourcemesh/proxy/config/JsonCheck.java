@@ -1,12 +1,18 @@
 package io.sourcemesh.proxy.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.OneofDescriptor;
+import java.math.BigInteger;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -31,7 +37,7 @@ final class JsonCheck {
             throw new ConfigException(path, "expected a mapping (" + type.getFullName() + "), not " + describe(node));
         }
         unsupportedExtensionName(node, type, path);
-        Map<com.google.protobuf.Descriptors.OneofDescriptor, String> oneofs = new java.util.HashMap<>();
+        Map<OneofDescriptor, String> oneofs = new HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             String key = entry.getKey();
@@ -114,7 +120,7 @@ final class JsonCheck {
         }
     }
 
-    private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("-?[0-9]+(\\.[0-9]{0,9})?s");
+    private static final Pattern DURATION = Pattern.compile("-?[0-9]+(\\.[0-9]{0,9})?s");
 
     /** Durations and wrappers are where typos land most; Struct, Value and the rest are left to JsonFormat. */
     private static void wellKnown(JsonNode node, Descriptor type, String path) {
@@ -130,7 +136,7 @@ final class JsonCheck {
 
     private static void scalar(JsonNode value, FieldDescriptor field, String path) {
         if (value.isContainerNode()) {
-            throw new ConfigException(path, "expected a " + field.getJavaType().name().toLowerCase(java.util.Locale.ROOT)
+            throw new ConfigException(path, "expected a " + field.getJavaType().name().toLowerCase(Locale.ROOT)
                     + ", not " + describe(value));
         }
         switch (field.getType()) {
@@ -147,10 +153,10 @@ final class JsonCheck {
     }
 
     private static void integer(JsonNode value, String path, long min, long max, String kind) {
-        java.math.BigInteger n;
+        BigInteger n;
         try {
             n = value.isIntegralNumber() ? value.bigIntegerValue()
-                    : value.isTextual() ? new java.math.BigInteger(value.asText().trim())
+                    : value.isTextual() ? new BigInteger(value.asText().trim())
                     : value.isNumber() ? value.decimalValue().toBigIntegerExact() : null;
         } catch (NumberFormatException | ArithmeticException e) {
             n = null;
@@ -158,7 +164,7 @@ final class JsonCheck {
         if (n == null) {
             throw new ConfigException(path, describe(value) + " is not an integer");
         }
-        if (n.compareTo(java.math.BigInteger.valueOf(min)) < 0 || n.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+        if (n.compareTo(BigInteger.valueOf(min)) < 0 || n.compareTo(BigInteger.valueOf(max)) > 0) {
             throw new ConfigException(path, n + " is out of range for " + kind);
         }
     }
@@ -183,7 +189,7 @@ final class JsonCheck {
         }
         Descriptor type = EnvoyTypes.byTypeUrl(typeUrl.asText()).orElseThrow(() -> new ConfigException(path,
                 typeUrl.asText() + " is not supported (supported: " + String.join(", ", EnvoyTypes.supportedTypeUrls()) + ")"));
-        com.fasterxml.jackson.databind.node.ObjectNode rest = node.deepCopy();
+        ObjectNode rest = node.deepCopy();
         rest.remove("@type");
         message(rest, type, path);
     }

@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -263,7 +264,7 @@ final class RouteTranslator {
             throw new ConfigException(at(path, "status"), d.getStatus() + " is not in [200, 600)");
         }
         Optional<String> body = d.hasBody() ? Optional.of(Protos.text(d.getBody(), at(path, "body"))) : Optional.empty();
-        int size = body.map(b -> b.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).orElse(0);
+        int size = body.map(b -> b.getBytes(StandardCharsets.UTF_8).length).orElse(0);
         if (size > MAX_DIRECT_RESPONSE_BODY) {
             // Envoy's max_direct_response_body_size_bytes default.
             throw new ConfigException(at(path, "body"), "response body size is " + size + " bytes; maximum is " + MAX_DIRECT_RESPONSE_BODY);

@@ -7,8 +7,13 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -94,19 +99,19 @@ final class TlsTranslator {
     private static void requireCertificates(String pem, String path) {
         requirePem(pem, "CERTIFICATE", path);
         try {
-            var certificates = java.security.cert.CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            var certificates = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
             if (certificates.isEmpty()) {
                 throw new ConfigException(path, "holds no certificate");
             }
-        } catch (java.security.cert.CertificateException e) {
+        } catch (CertificateException e) {
             throw new ConfigException(path, "is not a valid certificate: " + e.getMessage());
         }
     }
 
     private static void requirePem(String text, String kind, String path) {
         if (!text.contains("-----BEGIN ") || !text.contains(kind)) {
-            throw new ConfigException(path, "is not a PEM " + kind.toLowerCase(java.util.Locale.ROOT));
+            throw new ConfigException(path, "is not a PEM " + kind.toLowerCase(Locale.ROOT));
         }
     }
 }
