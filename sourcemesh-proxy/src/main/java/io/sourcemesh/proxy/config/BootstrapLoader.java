@@ -75,8 +75,8 @@ public final class BootstrapLoader {
     }
 
     /** The ADS path: the same translation and validation for pushed resources. */
-    public static ProxyConfig fromResources(String version, NodeInfo node, List<Listener> listeners, List<Cluster> clusters) {
-        return ConfigTranslator.fromResources(version, node, listeners, clusters);
+    public static ProxyConfig fromResources(List<Listener> listeners, List<Cluster> clusters, String version, NodeInfo node) {
+        return ConfigTranslator.fromResources(listeners, clusters, version, node);
     }
 
     private static String location(JacksonException e) {

@@ -62,7 +62,7 @@ public final class ConfigTranslator {
      * The ADS path: listeners and clusters pushed together, validated exactly as a bootstrap's.
      * Paths in errors read {@code listeners[i]...} and {@code clusters[i]...}.
      */
-    public static ProxyConfig fromResources(String version, NodeInfo node, List<Listener> listeners, List<Cluster> clusters) {
+    public static ProxyConfig fromResources(List<Listener> listeners, List<Cluster> clusters, String version, NodeInfo node) {
         Bootstrap source = Bootstrap.newBuilder()
                 .setStaticResources(Bootstrap.StaticResources.newBuilder().addAllListeners(listeners).addAllClusters(clusters))
                 .build();

@@ -30,7 +30,7 @@ public final class EnvoyTypes {
 
     private static final String PREFIX = "type.googleapis.com/";
 
-    private static final Map<String, Descriptor> BY_NAME = names();
+    private static final Map<String, Descriptor> BY_NAME = buildNames();
 
     private static final List<Descriptor> TYPES = BY_NAME.values().stream().distinct().toList();
 
@@ -38,7 +38,7 @@ public final class EnvoyTypes {
 
     private EnvoyTypes() {}
 
-    private static Map<String, Descriptor> names() {
+    private static Map<String, Descriptor> buildNames() {
         Map<String, Descriptor> m = new LinkedHashMap<>();
         m.put("envoy.filters.listener.original_dst", OriginalDst.getDescriptor());
         m.put("envoy.filters.listener.original_src", OriginalSrc.getDescriptor());
@@ -87,6 +87,11 @@ public final class EnvoyTypes {
     /** Every supported type URL, for error messages. */
     public static List<String> supportedTypeUrls() {
         return TYPES.stream().map(EnvoyTypes::typeUrl).toList();
+    }
+
+    /** Extension name → message type, e.g. {@code envoy.filters.http.router} → Router, in a stable order. */
+    public static Map<String, Descriptor> names() {
+        return BY_NAME;
     }
 
     public static List<String> supportedNames() {

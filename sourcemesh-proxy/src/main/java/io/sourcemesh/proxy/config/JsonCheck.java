@@ -110,7 +110,9 @@ final class JsonCheck {
         switch (field.getJavaType()) {
             case MESSAGE -> message(value, field.getMessageType(), path);
             case ENUM -> {
-                if (value.isTextual() && field.getEnumType().findValueByName(value.asText()) == null) {
+                boolean unknown = value.isTextual() ? field.getEnumType().findValueByName(value.asText()) == null
+                        : value.isIntegralNumber() && field.getEnumType().findValueByNumber(value.asInt()) == null;
+                if (unknown) {
                     throw new ConfigException(path, value.asText() + " is not a valid value (one of "
                             + field.getEnumType().getValues().stream().map(EnumValueDescriptor::getName)
                                     .collect(Collectors.joining(", ")) + ")");

@@ -87,6 +87,10 @@ class BootstrapLoaderTest {
     void badEnumValueIsNamedByPath() {
         rejects(Bootstraps.hcm("codec_type: HTTP4\n"), Bootstraps.HCM
                 + ".codec_type: HTTP4 is not a valid value (one of AUTO, HTTP1, HTTP2, HTTP3)");
+        rejects("static_resources: {clusters: [{name: c, type: 7}]}\n",
+                "clusters[0].type: 7 is not a valid value (one of STATIC, STRICT_DNS, LOGICAL_DNS, EDS, ORIGINAL_DST)");
+        assertEquals(ClusterConfig.DiscoveryType.ORIGINAL_DST, BootstrapLoader.loadText(
+                "static_resources: {clusters: [{name: c, type: 4, lb_policy: CLUSTER_PROVIDED}]}\n").clusters().get(0).type());
     }
 
     @Test
