@@ -69,6 +69,31 @@ class ClusterTranslationTest {
     }
 
     @Test
+    void strictDnsTakesIpLiteralsAndLocalhostOnly() {
+        String item = """
+                - name: c
+                  type: STRICT_DNS
+                  %s
+                  load_assignment:
+                    endpoints:
+                    - lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: localhost, port_value: 8080}}}
+                      - endpoint: {address: {socket_address: {address: 127.0.0.9, port_value: 8081}}}
+                """;
+        ClusterConfig auto = cluster(item.formatted(""));
+        assertEquals(ClusterConfig.DiscoveryType.STRICT_DNS, auto.type());
+        assertEquals(List.of(new ClusterConfig.Endpoint(new InetSocketAddress("::1", 8080), 1),
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.9", 8081), 1)), auto.endpoints(), "AUTO prefers IPv6, as Envoy");
+        ClusterConfig v4 = cluster(item.formatted("dns_lookup_family: V4_ONLY"));
+        assertEquals(new InetSocketAddress("127.0.0.1", 8080), v4.endpoints().get(0).address());
+        rejects(clusters(item.formatted("dns_lookup_family: ALL")), "clusters[0].dns_lookup_family: ALL is not supported");
+        rejects(clusters(item.formatted("").replace("address: localhost", "address: db.internal")),
+                "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: "
+                        + "malformed IP address: db.internal");
+        rejects(clusters("- {name: c, dns_lookup_family: V4_ONLY}\n"), "clusters[0].dns_lookup_family: is only valid with type STRICT_DNS");
+    }
+
+    @Test
     void rejections() {
         rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");
         rejects(clusters("- {name: c, type: EDS}\n"), "clusters[0].type: EDS is not supported");
