@@ -45,6 +45,29 @@ class BootstrapLoaderTest {
         assertEquals(BootstrapLoader.read(yamlFile), a.source());
     }
 
+    static Path resource(String name) throws Exception {
+        return Path.of(BootstrapLoaderTest.class.getResource("/bootstrap/" + name).toURI());
+    }
+
+    @Test
+    void gatewayJsonFixture() throws Exception {
+        ProxyConfig config = BootstrapLoader.load(resource("gateway.json"));
+        ListenerConfig listener = config.listener("0.0.0.0_8080").orElseThrow();
+        var pp = listener.listenerFilter(ListenerFilterConfig.ProxyProtocol.class).orElseThrow();
+        assertEquals(java.util.List.of(), pp.passThroughTlvs());
+        var hcm = (HttpConnectionManagerConfig) listener.filterChains().get(0).filters().get(0);
+        assertTrue(hcm.useRemoteAddress());
+        assertEquals(1, hcm.xffNumTrustedHops());
+        assertEquals(ClusterConfig.LbPolicy.LEAST_REQUEST, config.clusters().get(0).lbPolicy());
+        assertEquals("istio-ingressgateway", config.node().cluster());
+    }
+
+    @Test
+    void luaFixtureIsRefusedByName() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.load(resource("lua-filter.yaml")));
+        assertEquals(Bootstraps.HCM + ".http_filters[0].name: envoy.filters.http.lua is not supported", e.getMessage());
+    }
+
     @Test
     void camelCaseJsonNamesAreAccepted() {
         String json = """
