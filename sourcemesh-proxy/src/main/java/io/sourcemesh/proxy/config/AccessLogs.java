@@ -9,7 +9,10 @@ import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,7 +55,7 @@ final class AccessLogs {
             return switch (file.getAccessLogFormatCase()) {
                 case FORMAT -> new AccessLogConfig(name, sink, Optional.of(file.getFormat()), Optional.empty());
                 case JSON_FORMAT -> new AccessLogConfig(name, sink, Optional.empty(),
-                        Optional.of(ConfigTranslator.jsonFormat(file.getJsonFormat(), at(config, "json_format"))));
+                        Optional.of(jsonFormat(file.getJsonFormat(), at(config, "json_format"))));
                 case LOG_FORMAT -> format(name, sink, file.getLogFormat(), at(config, "log_format"));
                 default -> new AccessLogConfig(name, sink, Optional.of(DEFAULT_FORMAT), Optional.empty());
             };
@@ -81,10 +84,24 @@ final class AccessLogs {
             case TEXT_FORMAT_SOURCE -> new AccessLogConfig(name, sink,
                     Optional.of(Protos.text(format.getTextFormatSource(), at(path, "text_format_source"))), Optional.empty());
             case JSON_FORMAT -> {
-                Map<String, Object> json = ConfigTranslator.jsonFormat(format.getJsonFormat(), at(path, "json_format"));
+                Map<String, Object> json = jsonFormat(format.getJsonFormat(), at(path, "json_format"));
                 yield new AccessLogConfig(name, sink, Optional.empty(), Optional.of(json));
             }
             default -> throw new ConfigException(path, "one of text_format_source, json_format is required");
         };
+    }
+
+    /** Struct → ordered map of strings and nested maps, as the access log's json_format wants. */
+    private static Map<String, Object> jsonFormat(Struct struct, String path) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Value> e : struct.getFieldsMap().entrySet()) {
+            Value v = e.getValue();
+            out.put(e.getKey(), switch (v.getKindCase()) {
+                case STRING_VALUE -> v.getStringValue();
+                case STRUCT_VALUE -> jsonFormat(v.getStructValue(), path + "." + e.getKey());
+                default -> throw new ConfigException(path + "." + e.getKey(), "only format strings and nested objects are supported");
+            });
+        }
+        return out;
     }
 }

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.config;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -21,8 +22,9 @@ import java.util.List;
  */
 public final class BootstrapLoader {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final YAMLMapper YAML = new YAMLMapper();
+    // A repeated key would otherwise silently override the first: refuse it instead.
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final YAMLMapper YAML = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
 
     private BootstrapLoader() {}
 
@@ -67,14 +69,14 @@ public final class BootstrapLoader {
         return builder.build();
     }
 
-    /** Parses and translates bootstrap text. */
-    public static ProxyConfig load(String text) {
+    /** Parses and translates bootstrap text (YAML or JSON). */
+    public static ProxyConfig loadText(String text) {
         return ConfigTranslator.translate(parse(text));
     }
 
     /** The ADS path: the same translation and validation for pushed resources. */
-    public static ProxyConfig fromResources(String version, NodeInfo node, List<Listener> listeners, List<Cluster> clusters) {
-        return ConfigTranslator.fromResources(version, node, listeners, clusters);
+    public static ProxyConfig fromResources(List<Listener> listeners, List<Cluster> clusters, String version, NodeInfo node) {
+        return ConfigTranslator.fromResources(listeners, clusters, version, node);
     }
 
     private static String location(JacksonException e) {

@@ -4,7 +4,9 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
@@ -20,16 +22,20 @@ final class ClusterTranslator {
     /** Envoy's default upstream connection idle timeout. */
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
 
+    /** Envoy's upper bound for both ring sizes (8M). */
+    static final long MAX_RING_SIZE = 8 * 1024 * 1024;
+
     private ClusterTranslator() {}
 
     static ClusterConfig cluster(Cluster c, String path) {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "connect_timeout", "load_assignment",
-                "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection");
+                "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection", "dns_lookup_family");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
         ClusterConfig.DiscoveryType type = switch (c.getType()) {
             case STATIC -> ClusterConfig.DiscoveryType.STATIC;
+            case STRICT_DNS -> ClusterConfig.DiscoveryType.STRICT_DNS;
             case ORIGINAL_DST -> ClusterConfig.DiscoveryType.ORIGINAL_DST;
             default -> throw new ConfigException(at(path, "type"), c.getType() + " is not supported");
         };
@@ -49,11 +55,18 @@ final class ClusterTranslator {
         if (type != ClusterConfig.DiscoveryType.ORIGINAL_DST && lb == ClusterConfig.LbPolicy.CLUSTER_PROVIDED) {
             throw new ConfigException(at(path, "lb_policy"), "CLUSTER_PROVIDED is only valid for cluster type ORIGINAL_DST");
         }
+        if (c.getDnsLookupFamily() != Cluster.DnsLookupFamily.AUTO && type != ClusterConfig.DiscoveryType.STRICT_DNS) {
+            throw new ConfigException(at(path, "dns_lookup_family"), "is only valid with type STRICT_DNS");
+        }
+        switch (c.getDnsLookupFamily()) {
+            case AUTO, V4_ONLY, V4_PREFERRED, V6_ONLY -> { }
+            default -> throw new ConfigException(at(path, "dns_lookup_family"), c.getDnsLookupFamily() + " is not supported");
+        }
         if (c.hasRingHashLbConfig() && lb != ClusterConfig.LbPolicy.RING_HASH) {
             throw new ConfigException(at(path, "ring_hash_lb_config"), "is only valid with lb_policy RING_HASH");
         }
         List<ClusterConfig.Endpoint> endpoints = c.hasLoadAssignment()
-                ? endpoints(c.getLoadAssignment(), at(path, "load_assignment"))
+                ? endpoints(c.getLoadAssignment(), at(path, "load_assignment"), c)
                 : List.of();
         if (type == ClusterConfig.DiscoveryType.ORIGINAL_DST && !endpoints.isEmpty()) {
             throw new ConfigException(at(path, "load_assignment"), "ORIGINAL_DST clusters must have no load assignment configured");
@@ -98,13 +111,16 @@ final class ClusterTranslator {
         }
         long min = rh.hasMinimumRingSize() ? rh.getMinimumRingSize().getValue() : defaults.minimumRingSize();
         long max = rh.hasMaximumRingSize() ? rh.getMaximumRingSize().getValue() : defaults.maximumRingSize();
+        if (min > MAX_RING_SIZE || max > MAX_RING_SIZE) {
+            throw new ConfigException(rhPath, "ring sizes are limited to " + MAX_RING_SIZE);
+        }
         if (min > max) {
             throw new ConfigException(rhPath, "minimum_ring_size (" + min + ") is greater than maximum_ring_size (" + max + ")");
         }
         return new ClusterConfig.RingHash(min, max);
     }
 
-    private static List<ClusterConfig.Endpoint> endpoints(ClusterLoadAssignment assignment, String path) {
+    private static List<ClusterConfig.Endpoint> endpoints(ClusterLoadAssignment assignment, String path, Cluster c) {
         only(assignment, path, "cluster_name", "endpoints");
         List<ClusterConfig.Endpoint> out = new ArrayList<>();
         for (int i = 0; i < assignment.getEndpointsCount(); i++) {
@@ -122,7 +138,9 @@ final class ClusterTranslator {
                 if (!lb.getEndpoint().hasAddress()) {
                     throw new ConfigException(at(endpointPath, "endpoint.address"), "is required");
                 }
-                InetSocketAddress address = Protos.address(lb.getEndpoint().getAddress(), at(endpointPath, "endpoint.address"));
+                InetSocketAddress address = c.getType() == Cluster.DiscoveryType.STRICT_DNS
+                        ? dnsAddress(lb.getEndpoint().getAddress(), at(endpointPath, "endpoint.address"), c.getDnsLookupFamily())
+                        : Protos.address(lb.getEndpoint().getAddress(), at(endpointPath, "endpoint.address"));
                 int weight = lb.hasLoadBalancingWeight() ? lb.getLoadBalancingWeight().getValue() : 1;
                 if (weight < 1) {
                     throw new ConfigException(at(endpointPath, "load_balancing_weight"), "must be at least 1");
@@ -131,5 +149,26 @@ final class ClusterTranslator {
             }
         }
         return out;
+    }
+
+    /**
+     * STRICT_DNS without a resolver: IP literals, and {@code localhost} resolved as Envoy would
+     * against a standard /etc/hosts (AUTO prefers IPv6, so {@code ::1}). Fixed at load time;
+     * any other name is refused rather than resolved once and never refreshed.
+     */
+    private static InetSocketAddress dnsAddress(Address address, String path, Cluster.DnsLookupFamily family) {
+        Protos.only(address, path, "socket_address");
+        SocketAddress socket = address.getSocketAddress();
+        String socketPath = at(path, "socket_address");
+        if (!socket.getAddress().equalsIgnoreCase("localhost")) {
+            return Protos.address(address, path);
+        }
+        Protos.only(socket, socketPath, "address", "port_value", "protocol");
+        InetSocketAddress checked = Protos.socketAddress(socket.toBuilder().setAddress("127.0.0.1").build(), socketPath);
+        String ip = switch (family) {
+            case V4_ONLY, V4_PREFERRED -> "127.0.0.1";
+            default -> "::1";
+        };
+        return new InetSocketAddress(Protos.ip(ip, at(socketPath, "address")), checked.getPort());
     }
 }

@@ -4,17 +4,16 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
-import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
 import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
 import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
@@ -23,15 +22,14 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
-import io.sourcemesh.proxy.network.CidrRange;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.IntStream;
 
@@ -43,7 +41,7 @@ import java.util.stream.IntStream;
 public final class ConfigTranslator {
 
     /** Envoy's default for {@code connect_timeout}. */
-    static final java.time.Duration DEFAULT_CONNECT_TIMEOUT = java.time.Duration.ofSeconds(5);
+    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private ConfigTranslator() {}
 
@@ -64,7 +62,7 @@ public final class ConfigTranslator {
      * The ADS path: listeners and clusters pushed together, validated exactly as a bootstrap's.
      * Paths in errors read {@code listeners[i]...} and {@code clusters[i]...}.
      */
-    public static ProxyConfig fromResources(String version, NodeInfo node, List<Listener> listeners, List<Cluster> clusters) {
+    public static ProxyConfig fromResources(List<Listener> listeners, List<Cluster> clusters, String version, NodeInfo node) {
         Bootstrap source = Bootstrap.newBuilder()
                 .setStaticResources(Bootstrap.StaticResources.newBuilder().addAllListeners(listeners).addAllClusters(clusters))
                 .build();
@@ -159,8 +157,9 @@ public final class ConfigTranslator {
 
     static ListenerFilterConfig listenerFilter(ListenerFilter f, String path) {
         only(f, path, "name", "typed_config");
+        Protos.requireName(f.getName(), path);
         Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
-        String name = f.getName().isEmpty() ? EnvoyTypes.nameOf(type) : f.getName();
+        String name = f.getName();
         String config = at(path, "typed_config");
         if (type.equals(OriginalDst.getDescriptor())) {
             only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), OriginalDst.getDefaultInstance(), path), config);
@@ -228,6 +227,7 @@ public final class ConfigTranslator {
 
     static Optional<TlsContextConfig> transportSocket(TransportSocket socket, String path) {
         only(socket, path, "name", "typed_config");
+        Protos.requireName(socket.getName(), path);
         Descriptor type = Protos.extension(socket.getName(), socket.hasTypedConfig(), socket.getTypedConfig(), path);
         if (type.equals(RawBuffer.getDescriptor())) {
             only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path),
@@ -246,8 +246,9 @@ public final class ConfigTranslator {
 
     static NetworkFilterConfig networkFilter(Filter filter, String path, Set<String> clusters) {
         only(filter, path, "name", "typed_config");
+        Protos.requireName(filter.getName(), path);
         Descriptor type = Protos.extension(filter.getName(), filter.hasTypedConfig(), filter.getTypedConfig(), path);
-        String name = filter.getName().isEmpty() ? EnvoyTypes.nameOf(type) : filter.getName();
+        String name = filter.getName();
         String config = at(path, "typed_config");
         if (!filter.hasTypedConfig() && (type.equals(TcpProxy.getDescriptor()) || type.equals(HttpConnectionManager.getDescriptor()))) {
             throw new ConfigException(config, "is required for " + name);
@@ -262,26 +263,4 @@ public final class ConfigTranslator {
         }
         throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not a network filter");
     }
-
-    /** Struct → ordered map of strings and nested maps, as the access log's json_format wants. */
-    static Map<String, Object> jsonFormat(Struct struct, String path) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Value> e : struct.getFieldsMap().entrySet()) {
-            Value v = e.getValue();
-            out.put(e.getKey(), switch (v.getKindCase()) {
-                case STRING_VALUE -> v.getStringValue();
-                case STRUCT_VALUE -> jsonFormat(v.getStructValue(), path + "." + e.getKey());
-                default -> throw new ConfigException(path + "." + e.getKey(), "only format strings and nested objects are supported");
-            });
-        }
-        return out;
-    }
-
-    static OptionalInt port(com.google.protobuf.UInt32Value value, String path) {
-        if (value.getValue() > 65535) {
-            throw new ConfigException(path, value.getValue() + " is not a port");
-        }
-        return OptionalInt.of(value.getValue());
-    }
-
 }

@@ -16,6 +16,7 @@ import io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfi
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +30,7 @@ public final class EnvoyTypes {
 
     private static final String PREFIX = "type.googleapis.com/";
 
-    private static final Map<String, Descriptor> BY_NAME = byName();
+    private static final Map<String, Descriptor> BY_NAME = buildNames();
 
     private static final List<Descriptor> TYPES = BY_NAME.values().stream().distinct().toList();
 
@@ -37,7 +38,7 @@ public final class EnvoyTypes {
 
     private EnvoyTypes() {}
 
-    private static Map<String, Descriptor> byName() {
+    private static Map<String, Descriptor> buildNames() {
         Map<String, Descriptor> m = new LinkedHashMap<>();
         m.put("envoy.filters.listener.original_dst", OriginalDst.getDescriptor());
         m.put("envoy.filters.listener.original_src", OriginalSrc.getDescriptor());
@@ -54,7 +55,7 @@ public final class EnvoyTypes {
         m.put("envoy.http.original_ip_detection.xff", XffConfig.getDescriptor());
         // Registered so upstream TLS parses (and is then refused with a path) rather than failing as unknown.
         m.put("envoy.transport_sockets.tls.upstream", UpstreamTlsContext.getDescriptor());
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     /** The registry for {@code JsonFormat}, so {@code @type} in {@code typed_config} resolves. */
@@ -86,6 +87,11 @@ public final class EnvoyTypes {
     /** Every supported type URL, for error messages. */
     public static List<String> supportedTypeUrls() {
         return TYPES.stream().map(EnvoyTypes::typeUrl).toList();
+    }
+
+    /** Extension name → message type, e.g. {@code envoy.filters.http.router} → Router, in a stable order. */
+    public static Map<String, Descriptor> names() {
+        return BY_NAME;
     }
 
     public static List<String> supportedNames() {

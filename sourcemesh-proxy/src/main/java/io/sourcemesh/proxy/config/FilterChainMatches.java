@@ -3,7 +3,6 @@ package io.sourcemesh.proxy.config;
 import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
-import io.sourcemesh.proxy.network.CidrRange;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,11 +18,18 @@ final class FilterChainMatches {
         only(m, path, "destination_port", "prefix_ranges", "server_names", "transport_protocol", "application_protocols",
                 "direct_source_prefix_ranges", "source_type", "source_prefix_ranges", "source_ports");
         OptionalInt port = m.hasDestinationPort()
-                ? ConfigTranslator.port(m.getDestinationPort(), at(path, "destination_port"))
+                ? port(m.getDestinationPort(), at(path, "destination_port"))
                 : OptionalInt.empty();
         for (int i = 0; i < m.getSourcePortsCount(); i++) {
             if (m.getSourcePorts(i) > 65535) {
                 throw new ConfigException(at(path, "source_ports", i), m.getSourcePorts(i) + " is not a port");
+            }
+        }
+        for (int i = 0; i < m.getServerNamesCount(); i++) {
+            String name = m.getServerNames(i);
+            // Envoy's rule: only a leading "*." wildcard, as in "*.example.com".
+            if (name.indexOf('*') >= 0 && !(name.startsWith("*.") && name.indexOf('*', 1) < 0)) {
+                throw new ConfigException(at(path, "server_names", i), "partial wildcards are not supported in \"server_names\": " + name);
             }
         }
         FilterChainMatch.SourceType sourceType = switch (m.getSourceType()) {
@@ -94,4 +100,10 @@ final class FilterChainMatches {
         return out;
     }
 
+    private static OptionalInt port(com.google.protobuf.UInt32Value value, String path) {
+        if (value.getValue() > 65535) {
+            throw new ConfigException(path, value.getValue() + " is not a port");
+        }
+        return OptionalInt.of(value.getValue());
+    }
 }

@@ -102,6 +102,7 @@ final class HttpTranslator {
         if (!extension.hasTypedConfig()) {
             throw new ConfigException(at(path, "typed_config"), "is required");
         }
+        Protos.requireName(extension.getName(), path);
         Descriptor type = Protos.extension(extension.getName(), true, extension.getTypedConfig(), path);
         if (!type.equals(XffConfig.getDescriptor())) {
             throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not an original IP detection extension");
@@ -124,6 +125,7 @@ final class HttpTranslator {
             String path = at(hcmPath, "http_filters", i);
             HttpFilter f = filters.get(i);
             only(f, path, "name", "typed_config");
+            Protos.requireName(f.getName(), path);
             Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
             if (!type.equals(Router.getDescriptor())) {
                 throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not an HTTP filter");
@@ -132,7 +134,7 @@ final class HttpTranslator {
             if (i != filters.size() - 1) {
                 throw new ConfigException(path, "the router filter must be the last HTTP filter");
             }
-            out.add(new HttpFilterConfig.Router(f.getName().isEmpty() ? EnvoyTypes.nameOf(type) : f.getName()));
+            out.add(new HttpFilterConfig.Router(f.getName()));
         }
         if (out.isEmpty()) {
             throw new ConfigException(at(hcmPath, "http_filters"), "envoy.filters.http.router is required");

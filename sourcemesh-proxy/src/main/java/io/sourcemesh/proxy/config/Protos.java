@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /** Helpers shared by the translators: field allow-lists, paths, and the common Envoy value types. */
 final class Protos {
@@ -75,6 +76,13 @@ final class Protos {
         }
         return EnvoyTypes.byName(name).orElseThrow(() -> new ConfigException(at(path, "name"),
                 (name.isEmpty() ? "(empty)" : name) + " is not supported"));
+    }
+
+    /** Envoy requires a name on filters, transport sockets and typed extensions, even with a typed_config. */
+    static void requireName(String name, String path) {
+        if (name.isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -147,7 +155,7 @@ final class Protos {
     }
 
     static List<CidrRange> cidrs(List<io.envoyproxy.envoy.config.core.v3.CidrRange> ranges, String path, String field) {
-        return java.util.stream.IntStream.range(0, ranges.size())
+        return IntStream.range(0, ranges.size())
                 .mapToObj(i -> cidr(ranges.get(i), at(path, field, i))).toList();
     }
 

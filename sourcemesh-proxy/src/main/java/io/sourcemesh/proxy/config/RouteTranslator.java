@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +31,8 @@ final class RouteTranslator {
     /** Envoy's default upstream request timeout for a route. */
     static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
 
+    static final int MAX_DIRECT_RESPONSE_BODY = 4096;
+
     private RouteTranslator() {}
 
     /**
@@ -46,6 +49,9 @@ final class RouteTranslator {
             String vPath = at(path, "virtual_hosts", i);
             VirtualHost vh = rc.getVirtualHosts(i);
             only(vh, vPath, "name", "domains", "routes");
+            if (vh.getName().isEmpty()) {
+                throw new ConfigException(at(vPath, "name"), "is required");
+            }
             if (vh.getDomainsCount() == 0) {
                 throw new ConfigException(at(vPath, "domains"), "at least one domain is required");
             }
@@ -258,6 +264,11 @@ final class RouteTranslator {
             throw new ConfigException(at(path, "status"), d.getStatus() + " is not in [200, 600)");
         }
         Optional<String> body = d.hasBody() ? Optional.of(Protos.text(d.getBody(), at(path, "body"))) : Optional.empty();
+        int size = body.map(b -> b.getBytes(StandardCharsets.UTF_8).length).orElse(0);
+        if (size > MAX_DIRECT_RESPONSE_BODY) {
+            // Envoy's max_direct_response_body_size_bytes default.
+            throw new ConfigException(at(path, "body"), "response body size is " + size + " bytes; maximum is " + MAX_DIRECT_RESPONSE_BODY);
+        }
         return new RouteConfig.DirectResponse(d.getStatus(), body);
     }
 

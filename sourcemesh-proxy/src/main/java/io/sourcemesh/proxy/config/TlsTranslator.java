@@ -7,8 +7,13 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -40,7 +45,7 @@ final class TlsTranslator {
             }
             String chain = Protos.text(cert.getCertificateChain(), at(certPath, "certificate_chain"));
             String key = Protos.text(cert.getPrivateKey(), at(certPath, "private_key"));
-            requirePem(chain, "CERTIFICATE", at(certPath, "certificate_chain"));
+            requireCertificates(chain, at(certPath, "certificate_chain"));
             requirePem(key, "PRIVATE KEY", at(certPath, "private_key"));
             certificates.add(new TlsContextConfig.CertificateConfig(chain, key));
         }
@@ -52,6 +57,11 @@ final class TlsTranslator {
             only(params, pPath, "tls_minimum_protocol_version", "tls_maximum_protocol_version");
             min = version(params.getTlsMinimumProtocolVersion(), at(pPath, "tls_minimum_protocol_version"));
             max = version(params.getTlsMaximumProtocolVersion(), at(pPath, "tls_maximum_protocol_version"));
+            if (min.isPresent() && max.isPresent()
+                    && params.getTlsMinimumProtocolVersion().getNumber() > params.getTlsMaximumProtocolVersion().getNumber()) {
+                throw new ConfigException(pPath, "tls_minimum_protocol_version " + params.getTlsMinimumProtocolVersion()
+                        + " is above tls_maximum_protocol_version " + params.getTlsMaximumProtocolVersion());
+            }
         }
         Optional<String> trustedCa = Optional.empty();
         if (common.hasValidationContext()) {
@@ -61,7 +71,7 @@ final class TlsTranslator {
                 throw new ConfigException(at(vPath, "trusted_ca"), "is required");
             }
             String ca = Protos.text(common.getValidationContext().getTrustedCa(), at(vPath, "trusted_ca"));
-            requirePem(ca, "CERTIFICATE", at(vPath, "trusted_ca"));
+            requireCertificates(ca, at(vPath, "trusted_ca"));
             trustedCa = Optional.of(ca);
         }
         boolean requireClient = tls.getRequireClientCertificate().getValue();
@@ -85,9 +95,23 @@ final class TlsTranslator {
         };
     }
 
+    /** Parsed once here so a damaged certificate fails the config, naming the field, not the first handshake. */
+    private static void requireCertificates(String pem, String path) {
+        requirePem(pem, "CERTIFICATE", path);
+        try {
+            var certificates = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+            if (certificates.isEmpty()) {
+                throw new ConfigException(path, "holds no certificate");
+            }
+        } catch (CertificateException e) {
+            throw new ConfigException(path, "is not a valid certificate: " + e.getMessage());
+        }
+    }
+
     private static void requirePem(String text, String kind, String path) {
         if (!text.contains("-----BEGIN ") || !text.contains(kind)) {
-            throw new ConfigException(path, "is not a PEM " + kind.toLowerCase(java.util.Locale.ROOT));
+            throw new ConfigException(path, "is not a PEM " + kind.toLowerCase(Locale.ROOT));
         }
     }
 }

@@ -45,12 +45,35 @@ class BootstrapLoaderTest {
         assertEquals(BootstrapLoader.read(yamlFile), a.source());
     }
 
+    static Path resource(String name) throws Exception {
+        return Path.of(BootstrapLoaderTest.class.getResource("/bootstrap/" + name).toURI());
+    }
+
+    @Test
+    void gatewayJsonFixture() throws Exception {
+        ProxyConfig config = BootstrapLoader.load(resource("gateway.json"));
+        ListenerConfig listener = config.listener("0.0.0.0_8080").orElseThrow();
+        var pp = listener.listenerFilter(ListenerFilterConfig.ProxyProtocol.class).orElseThrow();
+        assertEquals(java.util.List.of(), pp.passThroughTlvs());
+        var hcm = (HttpConnectionManagerConfig) listener.filterChains().get(0).filters().get(0);
+        assertTrue(hcm.useRemoteAddress());
+        assertEquals(1, hcm.xffNumTrustedHops());
+        assertEquals(ClusterConfig.LbPolicy.LEAST_REQUEST, config.clusters().get(0).lbPolicy());
+        assertEquals("istio-ingressgateway", config.node().cluster());
+    }
+
+    @Test
+    void luaFixtureIsRefusedByName() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.load(resource("lua-filter.yaml")));
+        assertEquals(Bootstraps.HCM + ".http_filters[0].name: envoy.filters.http.lua is not supported", e.getMessage());
+    }
+
     @Test
     void camelCaseJsonNamesAreAccepted() {
         String json = """
                 {"staticResources": {"clusters": [{"name": "c", "connectTimeout": "2s"}]}}
                 """;
-        ProxyConfig config = BootstrapLoader.load(json);
+        ProxyConfig config = BootstrapLoader.loadText(json);
         assertEquals(java.time.Duration.ofSeconds(2), config.cluster("c").orElseThrow().connectTimeout());
     }
 
@@ -69,6 +92,14 @@ class BootstrapLoaderTest {
     }
 
     @Test
+    void repeatedKeysAreRefusedNotOverridden() {
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.parse("node: {id: a}\nnode: {id: b}\n"));
+        assertTrue(e.getMessage().startsWith("bootstrap is not valid YAML or JSON: Duplicate field 'node'"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> BootstrapLoader.parse("{\"node\": {\"id\": \"a\", \"id\": \"b\"}}"));
+        assertTrue(e.getMessage().startsWith("bootstrap is not valid YAML or JSON: Duplicate field 'id'"), e.getMessage());
+    }
+
+    @Test
     void unknownFieldIsNamedByPath() {
         rejects(Bootstraps.hcm("use_remote_adress: true\n"), Bootstraps.HCM
                 + ".use_remote_adress: unknown field (not in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager)");
@@ -79,6 +110,25 @@ class BootstrapLoaderTest {
     void badEnumValueIsNamedByPath() {
         rejects(Bootstraps.hcm("codec_type: HTTP4\n"), Bootstraps.HCM
                 + ".codec_type: HTTP4 is not a valid value (one of AUTO, HTTP1, HTTP2, HTTP3)");
+        rejects("static_resources: {clusters: [{name: c, type: 7}]}\n",
+                "clusters[0].type: 7 is not a valid value (one of STATIC, STRICT_DNS, LOGICAL_DNS, EDS, ORIGINAL_DST)");
+        assertEquals(ClusterConfig.DiscoveryType.ORIGINAL_DST, BootstrapLoader.loadText(
+                "static_resources: {clusters: [{name: c, type: 4, lb_policy: CLUSTER_PROVIDED}]}\n").clusters().get(0).type());
+    }
+
+    @Test
+    void badScalarsAndShapesAreNamedByPath() {
+        rejects("static_resources: {clusters: [{name: c, connect_timeout: 5}]}\n",
+                "clusters[0].connect_timeout: 5 is not a duration (e.g. \"5s\", \"0.25s\")");
+        rejects("admin: {address: {socket_address: {address: 127.0.0.1, port_value: http}}}\n",
+                "admin.address.socket_address.port_value: \"http\" is not an integer");
+        rejects("admin: {address: {socket_address: {address: 127.0.0.1, port_value: -1}}}\n",
+                "admin.address.socket_address.port_value: -1 is out of range for uint32");
+        rejects("admin: {address: 127.0.0.1}\n", "admin.address: expected a mapping (envoy.config.core.v3.Address), not \"127.0.0.1\"");
+        rejects("static_resources: {clusters: {name: c}}\n", "clusters: expected a list, not a mapping");
+        rejects(Bootstraps.hcm("use_remote_address: yes please\n"), Bootstraps.HCM + ".use_remote_address: \"yes please\" is not a boolean");
+        rejects(Bootstraps.hcm("xff_num_trusted_hops: 1.5\n"), Bootstraps.HCM + ".xff_num_trusted_hops: 1.5 is not an integer");
+        rejects("node: {id: [a]}\n", "node.id: expected a string, not a list");
     }
 
     @Test
@@ -88,7 +138,7 @@ class BootstrapLoaderTest {
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy
                 """, "");
-        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.load(yaml));
+        ConfigException e = assertThrows(ConfigException.class, () -> BootstrapLoader.loadText(yaml));
         assertTrue(e.getMessage().startsWith("listeners[0].filter_chains[0].filters[0].typed_config: "
                 + "type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy is not supported (supported: "
                 + "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst, "), e.getMessage());
@@ -129,7 +179,7 @@ class BootstrapLoaderTest {
 
     @Test
     void nodeAndAdmin() {
-        ProxyConfig config = BootstrapLoader.load("""
+        ProxyConfig config = BootstrapLoader.loadText("""
                 node:
                   id: sidecar~1
                   cluster: httpbin.default

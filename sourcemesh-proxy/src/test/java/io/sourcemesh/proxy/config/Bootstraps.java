@@ -75,7 +75,7 @@ final class Bootstraps {
     }
 
     static ProxyConfig load(String yaml) {
-        return BootstrapLoader.load(yaml);
+        return BootstrapLoader.loadText(yaml);
     }
 
     static HttpConnectionManagerConfig loadHcm(String yaml) {

@@ -69,6 +69,31 @@ class ClusterTranslationTest {
     }
 
     @Test
+    void strictDnsTakesIpLiteralsAndLocalhostOnly() {
+        String item = """
+                - name: c
+                  type: STRICT_DNS
+                  %s
+                  load_assignment:
+                    endpoints:
+                    - lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: localhost, port_value: 8080}}}
+                      - endpoint: {address: {socket_address: {address: 127.0.0.9, port_value: 8081}}}
+                """;
+        ClusterConfig auto = cluster(item.formatted(""));
+        assertEquals(ClusterConfig.DiscoveryType.STRICT_DNS, auto.type());
+        assertEquals(List.of(new ClusterConfig.Endpoint(new InetSocketAddress("::1", 8080), 1),
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.9", 8081), 1)), auto.endpoints(), "AUTO prefers IPv6, as Envoy");
+        ClusterConfig v4 = cluster(item.formatted("dns_lookup_family: V4_ONLY"));
+        assertEquals(new InetSocketAddress("127.0.0.1", 8080), v4.endpoints().get(0).address());
+        rejects(clusters(item.formatted("dns_lookup_family: ALL")), "clusters[0].dns_lookup_family: ALL is not supported");
+        rejects(clusters(item.formatted("").replace("address: localhost", "address: db.internal")),
+                "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: "
+                        + "malformed IP address: db.internal");
+        rejects(clusters("- {name: c, dns_lookup_family: V4_ONLY}\n"), "clusters[0].dns_lookup_family: is only valid with type STRICT_DNS");
+    }
+
+    @Test
     void rejections() {
         rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");
         rejects(clusters("- {name: c, type: EDS}\n"), "clusters[0].type: EDS is not supported");
@@ -87,6 +112,10 @@ class ClusterTranslationTest {
                 "clusters[0].ring_hash_lb_config: is only valid with lb_policy RING_HASH");
         rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {hash_function: MURMUR_HASH_2}}\n"),
                 "clusters[0].ring_hash_lb_config.hash_function: MURMUR_HASH_2 is not supported");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {maximum_ring_size: 8388609}}\n"),
+                "clusters[0].ring_hash_lb_config: ring sizes are limited to 8388608");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {minimum_ring_size: 10, maximum_ring_size: 5}}\n"),
+                "clusters[0].ring_hash_lb_config: minimum_ring_size (10) is greater than maximum_ring_size (5)");
         rejects(clusters("- {name: c, circuit_breakers: {}}\n"), "clusters[0].circuit_breakers: field is not supported");
         rejects(clusters("- {name: c, upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}, freebind: true}}\n"),
                 "clusters[0].upstream_bind_config.freebind: field is not supported");

@@ -36,7 +36,7 @@ class FromResourcesTest {
     void translatesPushedResources() {
         Listener l = listener(Any.pack(TcpProxy.newBuilder().setStatPrefix("in").setCluster("InboundPassthroughClusterIpv4").build()));
         NodeInfo node = new NodeInfo("sidecar~1", "c", Map.of());
-        ProxyConfig config = BootstrapLoader.fromResources("v7", node, List.of(l), List.of(PASSTHROUGH));
+        ProxyConfig config = BootstrapLoader.fromResources(List.of(l), List.of(PASSTHROUGH), "v7", node);
         assertEquals("v7", config.version());
         assertEquals(node, config.node());
         assertEquals("InboundPassthroughClusterIpv4",
@@ -51,7 +51,7 @@ class FromResourcesTest {
         Listener l = listener(Any.pack(TcpProxy.newBuilder().setStatPrefix("in").setCluster("x")
                 .setMaxConnectAttempts(UInt32Value.of(3)).build()));
         ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigTranslator.fromResources("1", NodeInfo.unnamed(), List.of(l), List.of()));
+                () -> ConfigTranslator.fromResources(List.of(l), List.of(), "1", NodeInfo.unnamed()));
         assertEquals("listeners[0].filter_chains[0].filters[0].typed_config.max_connect_attempts: field is not supported", e.getMessage());
     }
 
@@ -59,13 +59,13 @@ class FromResourcesTest {
     void unknownTypeUrlAndUnknownFieldsOnTheWire() {
         Listener unknownType = listener(Any.newBuilder().setTypeUrl("type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC").build());
         ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigTranslator.fromResources("1", NodeInfo.unnamed(), List.of(unknownType), List.of()));
+                () -> ConfigTranslator.fromResources(List.of(unknownType), List.of(), "1", NodeInfo.unnamed()));
         assertEquals("listeners[0].filter_chains[0].filters[0].typed_config", e.fieldPath());
 
         // A field from a newer Envoy, unknown to these protos, arrives as an unknown field.
         Cluster newer = PASSTHROUGH.toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
                 .addField(999, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build()).build();
-        e = assertThrows(ConfigException.class, () -> ConfigTranslator.fromResources("1", NodeInfo.unnamed(), List.of(), List.of(newer)));
+        e = assertThrows(ConfigException.class, () -> ConfigTranslator.fromResources(List.of(), List.of(newer), "1", NodeInfo.unnamed()));
         assertEquals("clusters[0]: unknown field number 999 in envoy.config.cluster.v3.Cluster is not supported", e.getMessage());
     }
 }

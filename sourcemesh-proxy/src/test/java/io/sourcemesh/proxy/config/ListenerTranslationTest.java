@@ -143,6 +143,8 @@ class ListenerTranslationTest {
                 "listeners[0].filter_chains[0].filter_chain_match.source_prefix_ranges[0].prefix_len: prefix length 33 is out of range for 10.0.0.0");
         rejects(listener(chains("{destination_port: 70000}")),
                 "listeners[0].filter_chains[0].filter_chain_match.destination_port: 70000 is not a port");
+        rejects(listener(chains("{server_names: [\"api.*.com\"]}")),
+                "listeners[0].filter_chains[0].filter_chain_match.server_names[0]: partial wildcards are not supported in \"server_names\": api.*.com");
         rejects(listener(chains("{address_suffix: 1.2.3.4}")),
                 "listeners[0].filter_chains[0].filter_chain_match.address_suffix: field is not supported");
     }
@@ -199,6 +201,8 @@ class ListenerTranslationTest {
                 "listeners[0].filter_chains[0].transport_socket_connect_timeout: field is not supported");
         rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.tcp_proxy\n"),
                 "listeners[0].filter_chains[0].filters[0].typed_config: is required for envoy.filters.network.tcp_proxy");
+        rejects(listener("filter_chains:\n- filters:\n  - typed_config: {\"@type\": " + Bootstraps.TCP_TYPE + ", stat_prefix: t, cluster: c}\n"),
+                "listeners[0].filter_chains[0].filters[0].name: is required");
         rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.rbac\n"),
                 "listeners[0].filter_chains[0].filters[0].name: envoy.filters.network.rbac is not supported");
     }

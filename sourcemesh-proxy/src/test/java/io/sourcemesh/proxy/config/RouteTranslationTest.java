@@ -156,6 +156,9 @@ class RouteTranslationTest {
         rejects(route("- match: {prefix: /, headers: [{name: a, string_match: {exact: x, ignore_case: true}}]}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.headers[0].string_match.ignore_case: field is not supported");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 99}\n"), ROUTE0 + ".direct_response.status: 99 is not in [200, 600)");
+        rejects(route("- match: {prefix: /}\n  direct_response: {status: 200, body: {inline_string: " + "x".repeat(4097) + "}}\n"),
+                ROUTE0 + ".direct_response.body: response body size is 4097 bytes; maximum is 4096");
+        rejects(hcm("route_config: {virtual_hosts: [{domains: [x]}]}\n"), HCM + ".route_config.virtual_hosts[0].name: is required");
         rejects(route("- match: {prefix: /}\n  redirect: {strip_query: true}\n"), ROUTE0 + ".redirect.strip_query: field is not supported");
         rejects(route("- match: {prefix: /}\n"), ROUTE0 + ": one of route, redirect, direct_response is required");
         rejects(route("- route: {cluster: backend}\n"), ROUTE0 + ".match: is required");

@@ -31,7 +31,7 @@ class SampleBootstrapsTest {
         Path samples = samples();
         String text = Files.readString(samples.resolve(name))
                 .replace("samples/proxy/", samples.toString() + "/");
-        return BootstrapLoader.load(text);
+        return BootstrapLoader.loadText(text);
     }
 
     @Test

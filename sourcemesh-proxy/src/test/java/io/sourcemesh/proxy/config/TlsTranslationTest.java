@@ -126,6 +126,23 @@ class TlsTranslationTest {
     }
 
     @Test
+    void relativePathsResolveAgainstTheWorkingDirectoryAsInEnvoy() throws IOException {
+        Path relative = Path.of("target", "tls-relative-" + ProcessHandle.current().pid());
+        Files.createDirectories(relative);
+        try {
+            Files.writeString(relative.resolve("cert.pem"), certPem);
+            Files.writeString(relative.resolve("key.pem"), keyPem);
+            TlsContextConfig tls = loadTls(tls(certificates("{filename: " + relative.resolve("cert.pem") + "}",
+                    "{filename: " + relative.resolve("key.pem") + "}")));
+            assertEquals(certPem, tls.certificates().get(0).certificateChainPem());
+        } finally {
+            Files.deleteIfExists(relative.resolve("cert.pem"));
+            Files.deleteIfExists(relative.resolve("key.pem"));
+            Files.deleteIfExists(relative);
+        }
+    }
+
+    @Test
     void unreadableFileIsNamed() {
         Path missing = dir.resolve("missing.pem");
         rejects(tls(certificates("{filename: " + missing + "}", "{filename: " + keyFile + "}")),
@@ -138,6 +155,16 @@ class TlsTranslationTest {
                 TS + ".common_tls_context.tls_certificates[0].certificate_chain: is not a PEM certificate");
         rejects(tls(certificates("{filename: " + certFile + "}", "{filename: " + certFile + "}")),
                 TS + ".common_tls_context.tls_certificates[0].private_key: is not a PEM private key");
+        rejects(tls("""
+                common_tls_context:
+                  tls_params: {tls_minimum_protocol_version: TLSv1_3, tls_maximum_protocol_version: TLSv1_2}
+                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
+                """.formatted(certFile, keyFile)),
+                TS + ".common_tls_context.tls_params: tls_minimum_protocol_version TLSv1_3 is above tls_maximum_protocol_version TLSv1_2");
+        rejects(Bootstraps.chain("name: envoy.filters.network.tcp_proxy\ntyped_config: {\"@type\": " + Bootstraps.TCP_TYPE
+                + ", stat_prefix: t, cluster: backend}\n", "transport_socket: {typed_config: {\"@type\": "
+                + "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext}}\n"),
+                "listeners[0].filter_chains[0].transport_socket.name: is required");
         rejects(tls("common_tls_context: {}\n"), TS + ".common_tls_context.tls_certificates: a server needs at least one certificate");
         rejects(tls("require_sni: true\n" + certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")),
                 TS + ".require_sni: field is not supported");
@@ -152,6 +179,15 @@ class TlsTranslationTest {
                 TS + ".require_client_certificate: TLS context has require_client_certificate set but no validation_context.trusted_ca to verify it");
         rejects(tls(certificates("{environment_variable: CERT}", "{filename: " + keyFile + "}")),
                 TS + ".common_tls_context.tls_certificates[0].certificate_chain.environment_variable: field is not supported");
+    }
+
+    @Test
+    void damagedCertificateIsNamed() {
+        String damaged = certPem.replace(certPem.substring(100, 140), "A".repeat(40));
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> load(tls(certificates("{inline_string: " + quoted(damaged) + "}", "{filename: " + keyFile + "}"))));
+        assertTrue(e.getMessage().startsWith(TS + ".common_tls_context.tls_certificates[0].certificate_chain: is not a valid certificate: "),
+                e.getMessage());
     }
 
     @Test
