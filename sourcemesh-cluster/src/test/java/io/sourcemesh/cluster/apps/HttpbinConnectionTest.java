@@ -171,6 +171,24 @@ class HttpbinConnectionTest {
         }
     }
 
+    @Test
+    void runsOnAnNioGroupToo() throws Exception {
+        var nio = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            HttpbinApp app = HttpbinApp.start(new InetSocketAddress("127.17.0.11", 0), nio);
+            try (Socket s = new Socket()) {
+                s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.88"), 0));
+                s.connect(app.address());
+                s.getOutputStream().write("GET /ip HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readResponse(s.getInputStream()).endsWith("{\n  \"origin\": \"127.0.0.88\"\n}\n"));
+            } finally {
+                app.close();
+            }
+        } finally {
+            nio.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
     private static java.util.Set<String> fieldNames(com.fasterxml.jackson.databind.JsonNode node) {
         java.util.Set<String> out = new java.util.HashSet<>();
         node.fieldNames().forEachRemaining(out::add);
