@@ -41,12 +41,16 @@ public final class HttpbinApp implements AutoCloseable {
         return start(bind, group, null);
     }
 
-    /** As {@link #start(InetSocketAddress, EventLoopGroup)}, with one gunicorn access-log line per request. */
+    /**
+     * As {@link #start(InetSocketAddress, EventLoopGroup)}, with one gunicorn access-log line per
+     * request. {@code log} is called on the group's event-loop threads, so it must be thread-safe and quick.
+     */
     public static HttpbinApp start(InetSocketAddress bind, EventLoopGroup group, Consumer<String> log) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(group, "group");
         ChannelGroup connections = new DefaultChannelGroup("httpbin", GlobalEventExecutor.INSTANCE);
-        String serverName = bind.getHostString() + (bind.getPort() == 80 ? "" : ":" + bind.getPort());
+        String host = bind.getHostString().contains(":") ? "[" + bind.getHostString() + "]" : bind.getHostString();
+        String serverName = host + (bind.getPort() == 80 ? "" : ":" + bind.getPort());
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelFor(group))

@@ -19,6 +19,7 @@ import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -99,7 +100,7 @@ final class HttpbinHandler extends ChannelInboundHandlerAdapter {
                     drain(ctx);
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) { // copying the body into memory cannot really fail
             ctx.close();
         } finally {
             ReferenceCountUtil.release(msg);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * What an endpoint answers: status, app headers in order, and either a body, a list of chunks to
@@ -19,7 +20,7 @@ final class HttpbinReply {
     private byte[] body = new byte[0];
     private List<byte[]> chunks;
     private Duration delay = Duration.ZERO;
-    private java.util.function.Supplier<HttpbinReply> later;
+    private Supplier<HttpbinReply> later;
 
     private HttpbinReply(int status) {
         this.status = status;
@@ -38,7 +39,7 @@ final class HttpbinReply {
     }
 
     /** A reply made only after {@code delay}, on the connection's event loop. */
-    static HttpbinReply delayed(Duration delay, java.util.function.Supplier<HttpbinReply> then) {
+    static HttpbinReply delayed(Duration delay, Supplier<HttpbinReply> then) {
         HttpbinReply r = new HttpbinReply(200);
         r.delay = delay;
         r.later = then;

@@ -20,12 +20,14 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /** httpbin's views (core.py) and helpers (helpers.py), one method per route. */
@@ -71,7 +73,7 @@ final class HttpbinRoutes {
             case "headers" -> exact(r, seg, 1, GET, () -> HttpbinReply.json(Map.of("headers", headers(r))));
             case "user-agent" -> exact(r, seg, 1, GET, () -> userAgent(r));
             case "get" -> exact(r, seg, 1, GET, () -> HttpbinReply.json(dict(r, "url", "args", "headers", "origin")));
-            case "post", "put", "patch", "delete" -> exact(r, seg, 1, List.of(seg[0].toUpperCase(java.util.Locale.ROOT)),
+            case "post", "put", "patch", "delete" -> exact(r, seg, 1, List.of(seg[0].toUpperCase(Locale.ROOT)),
                     () -> HttpbinReply.json(dict(r, "url", "args", "form", "data", "origin", "headers", "files", "json")));
             case "anything" -> (seg.length == 1 || (seg.length > 1 && !seg[1].isEmpty()))
                     ? route(r, ANY, () -> HttpbinReply.json(
@@ -101,12 +103,12 @@ final class HttpbinRoutes {
     }
 
     private static HttpbinReply exact(HttpbinRequest r, String[] seg, int length, List<String> methods,
-            java.util.function.Supplier<HttpbinReply> view) {
+            Supplier<HttpbinReply> view) {
         return seg.length == length ? route(r, methods, view) : notFound();
     }
 
     private static HttpbinReply route(HttpbinRequest r, List<String> methods,
-            java.util.function.Supplier<HttpbinReply> view) {
+            Supplier<HttpbinReply> view) {
         List<String> allowed = new ArrayList<>(methods);
         if (allowed.contains("GET")) {
             allowed.add("HEAD");
@@ -511,7 +513,7 @@ final class HttpbinRoutes {
         if (!PY_FLOAT.matcher(t).matches()) {
             return null;
         }
-        String lower = t.toLowerCase(java.util.Locale.ROOT);
+        String lower = t.toLowerCase(Locale.ROOT);
         if (lower.endsWith("nan")) {
             return Double.NaN;
         }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -88,7 +89,7 @@ final class PyJson {
         if (node.isObject()) {
             List<Map.Entry<String, Object>> entries = new ArrayList<>();
             Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-            Map<String, JsonNode> ordered = sortKeys ? new TreeMap<>() : new java.util.LinkedHashMap<>();
+            Map<String, JsonNode> ordered = sortKeys ? new TreeMap<>() : new LinkedHashMap<>();
             fields.forEachRemaining(e -> ordered.put(e.getKey(), e.getValue()));
             ordered.forEach((k, v) -> entries.add(Map.entry(k, v)));
             object(out, entries, indent, sortKeys);
