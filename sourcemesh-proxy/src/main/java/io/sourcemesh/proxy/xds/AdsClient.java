@@ -186,7 +186,7 @@ public final class AdsClient implements AutoCloseable {
         loop.schedule(this::openStream, delay, TimeUnit.MILLISECONDS);
     }
 
-    /** Exponential with jitter in [d/2, d), as Envoy's backoff strategy does. */
+    /** Exponential, capped, jittered in [d/2, d): a fleet that lost its server does not return in step. */
     private long backoff(int attempt) {
         long base = initialBackoff.toMillis() << Math.min(attempt, 20);
         long capped = Math.min(base, maxBackoff.toMillis());
