@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -62,6 +63,8 @@ public final class AdsClient implements AutoCloseable {
     private final Duration maxBackoff;
     private final CountDownLatch firstApply = new CountDownLatch(1);
     private final Map<String, TypeState> types = new LinkedHashMap<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile Thread loopThread;
 
     // Confined to the loop thread.
     private StreamObserver<DiscoveryRequest> requests;
@@ -78,6 +81,7 @@ public final class AdsClient implements AutoCloseable {
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ads-client-" + node.getId());
             t.setDaemon(true);
+            loopThread = t;
             return t;
         });
         this.channel = NettyChannelBuilder.forAddress(server)
@@ -133,16 +137,23 @@ public final class AdsClient implements AutoCloseable {
         return node;
     }
 
+    /** Ends the stream and stops reconnecting; idempotent, and safe from inside the handler. */
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         loop.execute(() -> closed = true);
         channel.shutdownNow();
-        try {
-            channel.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (Thread.currentThread() != loopThread) {
+            // The cancelled call's last callbacks run on the loop: let them, then stop it.
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        loop.shutdownNow();
+        loop.shutdown();
     }
 
     // ---- stream lifecycle (loop thread) ----
@@ -175,7 +186,7 @@ public final class AdsClient implements AutoCloseable {
         loop.schedule(this::openStream, delay, TimeUnit.MILLISECONDS);
     }
 
-    /** Exponential with jitter in [d/2, d), as Envoy's backoff strategy does. */
+    /** Exponential, capped, jittered in [d/2, d): a fleet that lost its server does not return in step. */
     private long backoff(int attempt) {
         long base = initialBackoff.toMillis() << Math.min(attempt, 20);
         long capped = Math.min(base, maxBackoff.toMillis());
