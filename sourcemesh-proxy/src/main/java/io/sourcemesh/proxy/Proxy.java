@@ -100,21 +100,24 @@ public final class Proxy implements AutoCloseable {
         List<ListenerRuntime> bound = new ArrayList<>();
         try {
             for (Map.Entry<String, ListenerRuntime.Version> e : versions.entrySet()) {
+                ListenerConfig l = e.getValue().config();
                 ListenerRuntime existing = listeners.get(e.getKey());
-                if (existing != null && existing.canServe(e.getValue().config())) {
+                if (existing != null && l.bindToPort() && existing.canServe(l)) {
                     continue;
                 }
                 if (existing != null) {
                     existing.close();
                     listeners.remove(e.getKey());
                 }
+                if (!l.bindToPort()) {
+                    continue; // reached only by hand-off from a use_original_dst listener
+                }
                 ListenerRuntime runtime = new ListenerRuntime(transport, stats, originalDestinations, this::forOriginalDestination,
                         options.wildcardAddress(), e.getValue());
                 try {
                     runtime.bind();
                 } catch (RuntimeException ex) {
-                    throw new ConfigException("listeners." + e.getKey(), "cannot bind "
-                            + e.getValue().config().address() + ": " + ex.getMessage());
+                    throw new ConfigException("listeners." + e.getKey(), "cannot bind " + l.address() + ": " + ex.getMessage());
                 }
                 bound.add(runtime);
                 listeners.put(e.getKey(), runtime);
@@ -126,13 +129,15 @@ public final class Proxy implements AutoCloseable {
             });
             throw ex;
         }
-        versions.forEach((name, v) -> listeners.get(name).update(v));
-        this.versions = versions;
         for (String name : List.copyOf(listeners.keySet())) {
-            if (!versions.containsKey(name)) {
+            ListenerRuntime.Version v = versions.get(name);
+            if (v == null) {
                 listeners.remove(name).close();
+            } else {
+                listeners.get(name).update(v);
             }
         }
+        this.versions = versions;
         this.config = next;
         this.lastUpdated = java.time.Instant.now();
         stats.gauge("server.total_listeners_active").set(listeners.size());

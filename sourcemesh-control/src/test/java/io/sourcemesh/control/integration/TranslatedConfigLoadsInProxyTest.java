@@ -48,6 +48,6 @@ class TranslatedConfigLoadsInProxyTest {
             routes.add(b.build());
         }
         ProxyResources inline = ProxyResources.of(listeners, clusters, routes, List.of()).withInlineRoutes();
-        assertDoesNotThrow(() -> ConfigTranslator.fromResources("v1", NodeInfo.unnamed(), inline.listeners(), inline.clusters()));
+        assertDoesNotThrow(() -> ConfigTranslator.fromResources(inline.listeners(), inline.clusters(), "v1", NodeInfo.unnamed()));
     }
 }

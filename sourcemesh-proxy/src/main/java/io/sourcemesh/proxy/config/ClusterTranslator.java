@@ -130,7 +130,7 @@ final class ClusterTranslator {
             for (int j = 0; j < locality.getLbEndpointsCount(); j++) {
                 String endpointPath = at(localityPath, "lb_endpoints", j);
                 LbEndpoint lb = locality.getLbEndpoints(j);
-                only(lb, endpointPath, "endpoint", "load_balancing_weight");
+                only(lb, endpointPath, "endpoint", "load_balancing_weight", "health_status");
                 if (!lb.hasEndpoint()) {
                     throw new ConfigException(at(endpointPath, "endpoint"), "is required");
                 }
@@ -145,7 +145,12 @@ final class ClusterTranslator {
                 if (weight < 1) {
                     throw new ConfigException(at(endpointPath, "load_balancing_weight"), "must be at least 1");
                 }
-                out.add(new ClusterConfig.Endpoint(address, weight));
+                // Envoy routes only to HEALTHY/UNKNOWN (and DEGRADED as a last resort) hosts; without
+                // active health checking an endpoint the control plane marks otherwise is left out.
+                switch (lb.getHealthStatus()) {
+                    case UNKNOWN, HEALTHY, DEGRADED -> out.add(new ClusterConfig.Endpoint(address, weight));
+                    default -> { }
+                }
             }
         }
         return out;

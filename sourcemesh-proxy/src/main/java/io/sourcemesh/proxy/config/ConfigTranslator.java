@@ -132,8 +132,9 @@ public final class ConfigTranslator {
     }
 
     static ListenerConfig listener(Listener l, String path, Set<String> clusters) {
+        // traffic_direction only labels the listener for tracing and stats in Envoy; it changes no traffic.
         only(l, path, "name", "address", "stat_prefix", "transparent", "use_original_dst", "listener_filters",
-                "filter_chains", "default_filter_chain");
+                "filter_chains", "default_filter_chain", "bind_to_port", "traffic_direction");
         if (!l.hasAddress()) {
             throw new ConfigException(at(path, "address"), "is required");
         }
@@ -151,8 +152,9 @@ public final class ConfigTranslator {
         Optional<FilterChainConfig> defaultChain = l.hasDefaultFilterChain()
                 ? Optional.of(filterChain(l.getDefaultFilterChain(), at(path, "default_filter_chain"), clusters, false))
                 : Optional.empty();
+        boolean bindToPort = !l.hasBindToPort() || l.getBindToPort().getValue();
         return new ListenerConfig(name, address, l.getTransparent().getValue(), l.getUseOriginalDst().getValue(),
-                listenerFilters, chains, defaultChain);
+                listenerFilters, chains, defaultChain, bindToPort);
     }
 
     static ListenerFilterConfig listenerFilter(ListenerFilter f, String path) {

@@ -28,7 +28,13 @@ final class HttpTranslator {
         only(h, path, "codec_type", "stat_prefix", "route_config", "http_filters", "use_remote_address", "xff_num_trusted_hops",
                 "skip_xff_append", "internal_address_config", "original_ip_detection_extensions", "generate_request_id",
                 "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
-                "request_timeout", "upgrade_configs", "access_log");
+                "request_timeout", "upgrade_configs", "access_log", "forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
+                "path_with_escaped_slashes_action");
+        switch (h.getPathWithEscapedSlashesAction()) {
+            case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> { }
+            default -> throw new ConfigException(at(path, "path_with_escaped_slashes_action"),
+                    h.getPathWithEscapedSlashesAction().name() + " is not supported");
+        }
         switch (h.getCodecType()) {
             case AUTO, HTTP1 -> { }
             default -> throw new ConfigException(at(path, "codec_type"), h.getCodecType() + " is not supported");
@@ -94,7 +100,8 @@ final class HttpTranslator {
                 h.getServerName().isEmpty() ? Optional.empty() : Optional.of(h.getServerName()),
                 Protos.timeout(h.hasStreamIdleTimeout(), h.getStreamIdleTimeout(), DEFAULT_STREAM_IDLE_TIMEOUT),
                 Protos.timeout(h.hasRequestTimeout(), h.getRequestTimeout(), null),
-                upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path));
+                upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path), h.getForwardClientCertDetails().name(),
+                h.hasNormalizePath() && h.getNormalizePath().getValue());
     }
 
     private static XffConfig xff(TypedExtensionConfig extension, String path) {

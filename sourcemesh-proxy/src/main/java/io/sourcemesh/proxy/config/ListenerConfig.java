@@ -15,7 +15,8 @@ public record ListenerConfig(
         boolean useOriginalDst,
         List<ListenerFilterConfig> listenerFilters,
         List<FilterChainConfig> filterChains,
-        Optional<FilterChainConfig> defaultFilterChain) {
+        Optional<FilterChainConfig> defaultFilterChain,
+        boolean bindToPort) {
 
     public ListenerConfig {
         listenerFilters = List.copyOf(listenerFilters);

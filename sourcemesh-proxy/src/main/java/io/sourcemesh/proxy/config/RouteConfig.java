@@ -5,18 +5,32 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-/** An inline route configuration: virtual hosts selected by Host, routes tried in order. */
-public record RouteConfig(String name, List<VirtualHost> virtualHosts) {
+/**
+ * An inline route configuration: virtual hosts selected by Host, routes tried in order.
+ * {@code ignorePortInHostMatching} strips any port from Host before choosing the virtual host.
+ */
+public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean ignorePortInHostMatching) {
 
     public RouteConfig {
         virtualHosts = List.copyOf(virtualHosts);
     }
 
-    /** {@code domains} may hold exact names, {@code *}, {@code *.suffix}, {@code prefix*}, with optional :port. */
-    public record VirtualHost(String name, List<String> domains, List<Route> routes) {
+    public RouteConfig(String name, List<VirtualHost> virtualHosts) {
+        this(name, virtualHosts, false);
+    }
+
+    /**
+     * {@code domains} may hold exact names, {@code *}, {@code *.suffix}, {@code prefix*}, with optional :port.
+     * {@code includeRequestAttemptCount} adds x-envoy-attempt-count to upstream requests.
+     */
+    public record VirtualHost(String name, List<String> domains, List<Route> routes, boolean includeRequestAttemptCount) {
         public VirtualHost {
             domains = List.copyOf(domains);
             routes = List.copyOf(routes);
+        }
+
+        public VirtualHost(String name, List<String> domains, List<Route> routes) {
+            this(name, domains, routes, false);
         }
     }
 

@@ -41,14 +41,14 @@ final class RouteTranslator {
      * false} defers a missing cluster to a 404 at request time.
      */
     static RouteConfig routeConfig(RouteConfiguration rc, String path, Set<String> clusters) {
-        only(rc, path, "name", "virtual_hosts", "validate_clusters");
+        only(rc, path, "name", "virtual_hosts", "validate_clusters", "ignore_port_in_host_matching");
         boolean validate = !rc.hasValidateClusters() || rc.getValidateClusters().getValue();
         List<RouteConfig.VirtualHost> hosts = new ArrayList<>();
         Map<String, String> domains = new HashMap<>();
         for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
             String vPath = at(path, "virtual_hosts", i);
             VirtualHost vh = rc.getVirtualHosts(i);
-            only(vh, vPath, "name", "domains", "routes");
+            only(vh, vPath, "name", "domains", "routes", "include_request_attempt_count");
             if (vh.getName().isEmpty()) {
                 throw new ConfigException(at(vPath, "name"), "is required");
             }
@@ -67,13 +67,14 @@ final class RouteTranslator {
             for (int r = 0; r < vh.getRoutesCount(); r++) {
                 routes.add(route(vh.getRoutes(r), at(vPath, "routes", r), validate ? clusters : null));
             }
-            hosts.add(new RouteConfig.VirtualHost(vh.getName(), vh.getDomainsList(), routes));
+            hosts.add(new RouteConfig.VirtualHost(vh.getName(), vh.getDomainsList(), routes, vh.getIncludeRequestAttemptCount()));
         }
-        return new RouteConfig(rc.getName(), hosts);
+        return new RouteConfig(rc.getName(), hosts, rc.getIgnorePortInHostMatching());
     }
 
     private static RouteConfig.Route route(Route route, String path, Set<String> clusters) {
-        only(route, path, "name", "match", "route", "redirect", "direct_response");
+        // decorator (tracing) and metadata (read by other filters) change nothing we do with traffic.
+        only(route, path, "name", "match", "route", "redirect", "direct_response", "decorator", "metadata");
         if (!route.hasMatch()) {
             throw new ConfigException(at(path, "match"), "is required");
         }

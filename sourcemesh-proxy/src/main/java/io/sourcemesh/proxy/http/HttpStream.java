@@ -111,7 +111,14 @@ final class HttpStream {
                 downstream.connection().tlsTerminated());
         info.downstreamRemoteAddress(client.trustedClientAddress());
 
-        Optional<RouteConfig.Route> route = filter.routes.route(request);
+        if (filter.config.normalizePath()) {
+            request.setUri(PathNormalizer.normalize(request.uri()));
+        }
+        Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+        if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
+            request.headers().set("x-envoy-attempt-count", "1");
+        }
+        Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
         if (route.isEmpty()) {
             filter.noRoute.inc();
             localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");
@@ -215,6 +222,10 @@ final class HttpStream {
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
+        String fcc = filter.config.forwardClientCertDetails();
+        if (fcc.equals("SANITIZE") || fcc.equals("SANITIZE_SET")) {
+            h.remove("x-forwarded-client-cert");
+        }
         if (!"trailers".equalsIgnoreCase(h.get(HttpHeaderNames.TE))) {
             h.remove(HttpHeaderNames.TE);
         }

@@ -59,6 +59,9 @@ public final class RouteTable {
 
     public Optional<VirtualHost> virtualHost(String host) {
         String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
+        if (config.ignorePortInHostMatching()) {
+            h = withoutPort(h);
+        }
         VirtualHost vh = lookup(h);
         if (vh == null) {
             int colon = h.lastIndexOf(':');
@@ -67,6 +70,11 @@ public final class RouteTable {
             }
         }
         return Optional.ofNullable(vh != null ? vh : wildcard);
+    }
+
+    private static String withoutPort(String h) {
+        int colon = h.lastIndexOf(':');
+        return colon > 0 && h.indexOf(']') < colon ? h.substring(0, colon) : h;
     }
 
     private VirtualHost lookup(String h) {
@@ -89,7 +97,10 @@ public final class RouteTable {
 
     /** The first matching route of the matching virtual host. */
     public Optional<Route> route(HttpRequest request) {
-        Optional<VirtualHost> vh = virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST));
+        return route(request, virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST)));
+    }
+
+    public Optional<Route> route(HttpRequest request, Optional<VirtualHost> vh) {
         if (vh.isEmpty()) {
             return Optional.empty();
         }

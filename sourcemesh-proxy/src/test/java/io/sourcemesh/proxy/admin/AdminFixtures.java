@@ -110,10 +110,10 @@ final class AdminFixtures {
                 "envoy.filters.network.http_connection_manager", STAT_PREFIX,
                 new RouteConfig(ROUTE, List.of()), List.of(), false, 0, false, Optional.empty(), false,
                 Optional.empty(), true, false, false, Optional.empty(), Optional.empty(), Optional.empty(),
-                List.of(), List.of());
+                List.of(), List.of(), "SANITIZE", false);
         FilterChainConfig chain = new FilterChainConfig("", FilterChainMatch.any(), Optional.empty(), List.of(hcm));
         ListenerConfig listener = new ListenerConfig(LISTENER, new InetSocketAddress("0.0.0.0", 15006),
-                false, true, List.of(), List.of(chain), Optional.empty());
+                false, true, List.of(), List.of(chain), Optional.empty(), true);
         ClusterConfig cluster = new ClusterConfig(CLUSTER, ClusterConfig.DiscoveryType.STATIC,
                 ClusterConfig.LbPolicy.ROUND_ROBIN, List.of(new ClusterConfig.Endpoint(HOST, 1)),
                 Duration.ofSeconds(10), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0);

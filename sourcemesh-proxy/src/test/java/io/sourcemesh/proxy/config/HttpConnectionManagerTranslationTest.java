@@ -125,7 +125,8 @@ class HttpConnectionManagerTranslationTest {
         rejects(hcm("codec_type: HTTP3\n"), HCM + ".codec_type: HTTP3 is not supported");
         rejects(hcm("codec_type: HTTP2\n"), HCM + ".codec_type: HTTP2 is not supported");
         rejects(hcm("via: sourcemesh\n"), HCM + ".via: field is not supported");
-        rejects(hcm("normalize_path: true\n"), HCM + ".normalize_path: field is not supported");
+        rejects(hcm("path_with_escaped_slashes_action: REJECT_REQUEST\n"),
+                HCM + ".path_with_escaped_slashes_action: REJECT_REQUEST is not supported");
         rejects(hcm("tracing: {}\n"), HCM + ".tracing: field is not supported");
         rejects(hcm("rds: {route_config_name: r}\n"), HCM + ".rds: field is not supported");
         rejects(hcm("rds: {route_config_name: r}\nroute_config: {name: r}\n"),

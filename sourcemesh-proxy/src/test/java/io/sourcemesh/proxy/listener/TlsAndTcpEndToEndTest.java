@@ -122,7 +122,7 @@ class TlsAndTcpEndToEndTest {
     void directConnectionToAnOriginalDstListenerIsClosedNotLooped() throws Exception {
         var listener = new ListenerConfig("virtualInbound", new InetSocketAddress("127.0.0.1", 0), false, false,
                 List.of(new ListenerFilterConfig.OriginalDst("envoy.filters.listener.original_dst")),
-                List.of(chain(tcp("passthrough", List.of()))), Optional.empty());
+                List.of(chain(tcp("passthrough", List.of()))), Optional.empty(), true);
         var passthrough = new ClusterConfig("passthrough", ClusterConfig.DiscoveryType.ORIGINAL_DST,
                 ClusterConfig.LbPolicy.CLUSTER_PROVIDED, List.of(), Duration.ofSeconds(1),
                 Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0);

@@ -28,7 +28,7 @@ public final class Configs {
     }
 
     public static ListenerConfig listener(String name, String host, List<ListenerFilterConfig> filters, FilterChainConfig... chains) {
-        return new ListenerConfig(name, new InetSocketAddress(host, 0), false, false, filters, List.of(chains), Optional.empty());
+        return new ListenerConfig(name, new InetSocketAddress(host, 0), false, false, filters, List.of(chains), Optional.empty(), true);
     }
 
     public static FilterChainConfig chain(NetworkFilterConfig filter) {
@@ -39,7 +39,7 @@ public final class Configs {
         return new HttpConnectionManagerConfig("envoy.filters.network.http_connection_manager", "ingress_http", routes,
                 List.of(new HttpFilterConfig.Router("envoy.filters.http.router")), useRemoteAddress, 0, false,
                 Optional.empty(), false, Optional.empty(), true, false, false, Optional.empty(), Optional.empty(),
-                Optional.empty(), List.of("websocket"), logs);
+                Optional.empty(), List.of("websocket"), logs, "SANITIZE", false);
     }
 
     public static TcpProxyConfig tcp(String cluster, List<AccessLogConfig> logs) {
