@@ -60,7 +60,7 @@ public final class Proxy implements AutoCloseable {
         this.options = options;
         this.ownsTransport = options.transport().isEmpty();
         this.transport = options.transport().orElseGet(() -> Transport.create(options.workers()));
-        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport, options.interception()));
+        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport, options.interception(), options.wildcardAddress()));
         this.originalDestinations = options.originalDestinations();
         this.localAddress = options.localAddress();
     }

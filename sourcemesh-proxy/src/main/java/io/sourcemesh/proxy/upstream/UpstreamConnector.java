@@ -21,18 +21,26 @@ import java.util.Optional;
 public final class UpstreamConnector {
     private final Transport transport;
     private final Interception interception;
+    private final Optional<InetAddress> defaultSource;
 
     public UpstreamConnector(Transport transport) {
-        this(transport, Interception.NONE);
+        this(transport, Interception.NONE, Optional.empty());
     }
 
-    public UpstreamConnector(Transport transport, Interception interception) {
+    /**
+     * @param defaultSource the address sockets leave from when nothing else binds them — a pod's
+     *                      own IP in the embedded runtime, where the kernel cannot choose it
+     */
+    public UpstreamConnector(Transport transport, Interception interception, Optional<InetAddress> defaultSource) {
         this.transport = transport;
         this.interception = interception;
+        this.defaultSource = defaultSource;
     }
 
-    public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding binding, Duration timeout,
+    public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding requested, Duration timeout,
             ChannelHandler handler) {
+        SourceBinding binding = requested.address().isEmpty() && defaultSource.isPresent()
+                ? SourceBinding.fixed(new InetSocketAddress(defaultSource.get(), 0)) : requested;
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.channelType())

@@ -1,0 +1,15 @@
+package io.sourcemesh.cluster.kubelet;
+
+import io.sourcemesh.cluster.network.Conntrack;
+import io.sourcemesh.proxy.transport.Transport;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.function.Predicate;
+
+/**
+ * What every pod on the embedded runtime shares: the event loops, the conntrack stand-in, which
+ * addresses have a capturing sidecar, the control plane's ADS address and where logs go.
+ */
+public record KubeletEnv(Transport transport, Conntrack conntrack, Predicate<InetAddress> injected,
+        InetSocketAddress xdsServer, Path logsDir) {}

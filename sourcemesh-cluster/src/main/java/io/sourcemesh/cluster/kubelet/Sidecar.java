@@ -1,0 +1,105 @@
+package io.sourcemesh.cluster.kubelet;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.sourcemesh.cluster.network.EmbeddedInterception;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.ProxyOptions;
+import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.config.AdminConfig;
+import io.sourcemesh.proxy.config.NodeInfo;
+import io.sourcemesh.proxy.config.ProxyConfig;
+import io.sourcemesh.proxy.xds.AdsClient;
+import io.sourcemesh.proxy.xds.XdsConfigApplier;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The istio-proxy container of an embedded pod: our proxy, in this JVM, fed over ADS by the
+ * control plane exactly as a real sidecar is. What a pod's network namespace would give it comes
+ * through {@link ProxyOptions}: 0.0.0.0 means the pod's IP, /dev/stdout is the container log, and
+ * REDIRECT capture plus SO_ORIGINAL_DST are played by the runtime's interception and conntrack.
+ */
+public final class Sidecar implements AutoCloseable {
+    static final int ADMIN_PORT = 15000;
+    private final Proxy proxy;
+    private final AdsClient ads;
+    private final String nodeId;
+
+    private Sidecar(Proxy proxy, AdsClient ads, String nodeId) {
+        this.proxy = proxy;
+        this.ads = ads;
+        this.nodeId = nodeId;
+    }
+
+    public static Sidecar start(ProxyIdentity identity, String nodeId, InetAddress podIp, KubeletEnv env, ContainerLog log) {
+        InetSocketAddress admin = new InetSocketAddress(podIp, ADMIN_PORT);
+        Map<String, String> metadata = new java.util.LinkedHashMap<>();
+        metadata.put("ISTIO_VERSION", identity.istioVersion());
+        metadata.put("NAMESPACE", identity.namespace());
+        metadata.put("INTERCEPTION_MODE", identity.interceptionMode().name());
+        metadata.put("NAME", identity.podName());
+        NodeInfo node = new NodeInfo(nodeId, identity.podName() + "." + identity.namespace(), metadata);
+        Struct.Builder md = Struct.newBuilder();
+        metadata.forEach((k, v) -> md.putFields(k, Value.newBuilder().setStringValue(v).build()));
+        Bootstrap bootstrap = Bootstrap.newBuilder()
+                .setNode(Node.newBuilder().setId(nodeId).setCluster(node.cluster()).setMetadata(md))
+                .setAdmin(Admin.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
+                        SocketAddress.newBuilder().setAddress(podIp.getHostAddress()).setPortValue(ADMIN_PORT))))
+                .build();
+        ProxyConfig initial = new ProxyConfig("bootstrap", node, Optional.of(new AdminConfig(admin)), List.of(), List.of(), bootstrap);
+        ProxyOptions options = ProxyOptions.defaults(1)
+                .withTransport(env.transport())
+                .withPodAddress(podIp)
+                .withInterception(env.conntrack(), new EmbeddedInterception(env.conntrack(), env.injected(), podIp))
+                .withAccessLogs(c -> toContainerLog(c, log));
+        Proxy proxy = Proxy.start(initial, options);
+        log.line(envoyLine("info", "starting main dispatch loop; admin address: " + podIp.getHostAddress() + ":" + ADMIN_PORT));
+        AdsClient ads = AdsClient.connect(env.xdsServer(), AdsClient.node(nodeId, node.cluster(), metadata),
+                new XdsConfigApplier(proxy, node, version -> log.line(envoyLine("info", "config version " + version + " applied (lds/cds)"))));
+        return new Sidecar(proxy, ads, nodeId);
+    }
+
+    /** /dev/stdout in a container is its log. */
+    static AccessLogConfig toContainerLog(AccessLogConfig c, ContainerLog log) {
+        boolean stdout = c.sink().kind() == AccessLogConfig.Sink.Kind.STDOUT
+                || c.sink().path().map(p -> p.equals("/dev/stdout")).orElse(false);
+        if (!stdout) {
+            return c;
+        }
+        return new AccessLogConfig(c.name(), new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.FILE,
+                Optional.of(log.file().toString())), c.textFormat(), c.jsonFormat());
+    }
+
+    static String envoyLine(String level, String message) {
+        return "[" + Instant.now() + "][" + level + "] " + message;
+    }
+
+    public Proxy proxy() {
+        return proxy;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public boolean awaitConfig(java.time.Duration timeout) throws InterruptedException {
+        return ads.awaitFirstApply(timeout);
+    }
+
+    @Override
+    public void close() {
+        ads.close();
+        proxy.close();
+    }
+}

@@ -1,0 +1,72 @@
+package io.sourcemesh.cluster.mesh;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.control.envoyfilter.EnvoyFilterPatcher;
+import io.sourcemesh.control.envoyfilter.PatchFailure;
+import io.sourcemesh.control.envoyfilter.PatchResult;
+import io.sourcemesh.control.model.MeshConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.translate.ProxyResources;
+import io.sourcemesh.control.translate.TranslationWarning;
+import io.sourcemesh.control.translate.Translator;
+import io.sourcemesh.control.xds.XdsServer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The control plane's loop body: the store's objects become a {@link MeshModel}; each running
+ * proxy gets its translation with the EnvoyFilters applied, published over ADS when it changed.
+ * What went wrong is returned by EnvoyFilter and by resource, so it can be shown where users look.
+ */
+public final class MeshPusher {
+    private final XdsServer xds;
+    private final Translator translator;
+    private final Map<String, String> published = new ConcurrentHashMap<>();
+
+    /** A proxy to configure: its ADS node id and who it is. */
+    public record Target(String nodeId, ProxyIdentity identity) {}
+
+    /** Failed patches by EnvoyFilter ("namespace/name"), translation warnings by resource. */
+    public record Outcome(Map<String, List<PatchFailure>> patchFailures, List<TranslationWarning> warnings,
+            Map<String, ProxyResources> resources) {}
+
+    public MeshPusher(XdsServer xds, Translator translator) {
+        this.xds = xds;
+        this.translator = translator;
+    }
+
+    public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {
+        List<ObjectNode> nodes = new ArrayList<>();
+        objects.forEach(o -> nodes.add(o.node()));
+        MeshModel model = MeshModel.of(nodes, meshConfig);
+        Map<String, List<PatchFailure>> failures = new TreeMap<>();
+        Map<String, TranslationWarning> warnings = new LinkedHashMap<>();
+        Map<String, ProxyResources> resources = new LinkedHashMap<>();
+        for (Target t : proxies) {
+            ProxyResources translated = translator.translate(model, t.identity());
+            translated.warnings().forEach(w -> warnings.putIfAbsent(w.toString(), w));
+            PatchResult patched = EnvoyFilterPatcher.apply(model, t.identity(), translated);
+            for (PatchFailure f : patched.failures()) {
+                List<PatchFailure> list = failures.computeIfAbsent(f.envoyFilter(), k -> new ArrayList<>());
+                if (!list.contains(f)) {
+                    list.add(f);
+                }
+            }
+            ProxyResources r = patched.resources();
+            resources.put(t.nodeId(), r);
+            if (!r.version().equals(published.get(t.nodeId()))) {
+                xds.publish(t.nodeId(), r.version(), r.listeners(), r.clusters(), r.routes(), List.of());
+                published.put(t.nodeId(), r.version());
+            }
+        }
+        published.keySet().retainAll(resources.keySet());
+        return new Outcome(failures, List.copyOf(warnings.values()), resources);
+    }
+}
