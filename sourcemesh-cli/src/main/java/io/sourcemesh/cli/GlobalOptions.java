@@ -5,9 +5,10 @@ import java.util.List;
 import picocli.CommandLine;
 
 /**
- * kubectl takes its global flags anywhere, so {@code kubectl -n default exec ...} works. picocli binds
- * options to the command they follow; this moves global flags written before the verb to just after
- * the innermost subcommand (before any {@code --}), where every cluster verb declares them.
+ * kubectl takes its global flags anywhere, so {@code kubectl -n default exec ...} and
+ * {@code kubectl create -n ns secret tls ...} work. picocli binds options to the command they follow;
+ * this moves global flags written on the way to the verb to just after the innermost subcommand,
+ * where every cluster verb declares them. Nothing after the verb moves, so {@code -- CMD -n} is safe.
  */
 final class GlobalOptions {
     private static final List<String> WITH_VALUE = List.of("-n", "--namespace", "--home");
@@ -16,6 +17,8 @@ final class GlobalOptions {
 
     static String[] hoist(CommandLine root, String... args) {
         List<String> globals = new ArrayList<>();
+        List<String> out = new ArrayList<>();
+        CommandLine cmd = root;
         int i = 0;
         while (i < args.length) {
             String a = args[i];
@@ -26,19 +29,16 @@ final class GlobalOptions {
             } else if (a.startsWith("--namespace=") || a.startsWith("--home=") || (a.startsWith("-n") && a.length() > 2 && !a.startsWith("--"))) {
                 globals.add(a);
                 i++;
+            } else if (cmd.getSubcommands().containsKey(a)) {
+                cmd = cmd.getSubcommands().get(a);
+                out.add(a);
+                i++;
             } else {
                 break;
             }
         }
-        if (globals.isEmpty() || i == args.length) {
+        if (globals.isEmpty()) {
             return args;
-        }
-        List<String> out = new ArrayList<>();
-        CommandLine cmd = root;
-        // the verb path: each token that names a subcommand of the one before
-        while (i < args.length && cmd.getSubcommands().containsKey(args[i])) {
-            cmd = cmd.getSubcommands().get(args[i]);
-            out.add(args[i++]);
         }
         out.addAll(globals);
         for (; i < args.length; i++) {

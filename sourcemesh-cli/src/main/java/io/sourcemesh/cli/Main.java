@@ -45,24 +45,37 @@ public final class Main implements Runnable {
 
     /** Runs one command line with its own streams and clock (tests pin the clock so AGE is stable). */
     static int execute(Clock clock, InputStream stdin, PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Main(clock, stdin));
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cli = commandLine(clock, stdin);
         cli.setOut(out);
         cli.setErr(err);
-        cli.setParameterExceptionHandler((ex, params) -> {
-            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
-            return 1;
-        });
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println(message(ex));
-            return 1;
-        });
         try {
             return cli.execute(GlobalOptions.hoist(cli, args));
         } finally {
             out.flush();
             err.flush();
         }
+    }
+
+    /** The command tree, with kubectl's error handling: its wording on stderr and exit code 1. */
+    static CommandLine commandLine(Clock clock, InputStream stdin) {
+        CommandLine cli = new CommandLine(new Main(clock, stdin));
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler((ex, params) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                    && u.getUnmatched().getFirst().startsWith("-")) {
+                err.println("error: unknown flag: " + u.getUnmatched().getFirst());
+                err.println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            } else {
+                err.println("error: " + ex.getMessage());
+            }
+            return 1;
+        });
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println(message(ex));
+            return 1;
+        });
+        return cli;
     }
 
     /** What kubectl would print for a failure: its wording, never a stack trace. */
