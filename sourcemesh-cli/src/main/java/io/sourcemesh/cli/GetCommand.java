@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.codec.ManifestWriter;
 import io.sourcemesh.api.jsonpath.JsonPath;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import java.io.PrintWriter;
@@ -57,6 +58,11 @@ final class GetCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Output format = Output.parse(output);
+        try {
+            LabelSelector.parse(selector);
+        } catch (IllegalArgumentException e) {
+            throw CliException.error(e.getMessage());
+        }
         ClusterApi api = cluster.api();
         Map<ResourceKind, List<KubeObject>> found = new LinkedHashMap<>();
         List<String> errors = new ArrayList<>();

@@ -54,7 +54,7 @@ final class ResourceColumns {
         JsonNode spec = o.spec();
         JsonNode status = o.status();
         List<String> c = new ArrayList<>(switch (kind.kind()) {
-            case "Pod" -> List.of(podReady(spec, status), podStatus(o, status), restarts(status), age);
+            case "Pod" -> List.of(podReady(spec, status), podStatus(o, status), restarts(status, clock), age);
             case "Deployment" -> List.of(status.path("readyReplicas").asInt(0) + "/" + spec.path("replicas").asInt(1),
                     status.path("updatedReplicas").asText("0"), status.path("availableReplicas").asText("0"), age);
             case "ReplicaSet" -> List.of(spec.path("replicas").asText("1"), status.path("replicas").asText("0"),
@@ -147,12 +147,18 @@ final class ResourceColumns {
         return reason;
     }
 
-    private static String restarts(JsonNode status) {
+    // kubectl 1.22+: the count, and how long ago the last restart ended, as "2 (5m ago)".
+    private static String restarts(JsonNode status, Clock clock) {
         int n = 0;
+        String last = "";
         for (JsonNode cs : status.path("containerStatuses")) {
             n += cs.path("restartCount").asInt(0);
+            String finished = cs.path("lastState").path("terminated").path("finishedAt").asText("");
+            if (cs.path("restartCount").asInt(0) > 0 && finished.compareTo(last) > 0) {
+                last = finished;
+            }
         }
-        return Integer.toString(n);
+        return last.isEmpty() ? Integer.toString(n) : n + " (" + Ages.since(last, clock) + " ago)";
     }
 
     private static String readinessGates(JsonNode spec, JsonNode status) {

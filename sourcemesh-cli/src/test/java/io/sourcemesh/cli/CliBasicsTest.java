@@ -52,4 +52,13 @@ class CliBasicsTest {
         assertEquals(1, code);
         assertEquals("error: unknown flag: --bogus\nSee 'sourcemesh get --help' for usage.\n", err.toString());
     }
+
+    @Test
+    void aGroupWithoutItsVerbIsAnError() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.execute(java.time.Clock.systemUTC(), System.in, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err), "rollout");
+        assertEquals(1, code);
+        assertEquals("error: Missing required subcommand: status or restart\n", err.toString());
+    }
 }

@@ -46,12 +46,16 @@ class GetCommandTest {
         KubeObject pod = cluster.store.get(ResourceKind.POD, "default", "sleep-8f764df66-q7dr2").orElseThrow();
         ObjectNode status = (ObjectNode) pod.status();
         ((ObjectNode) status.path("containerStatuses").get(1)).put("ready", false);
-        ((ObjectNode) status.path("containerStatuses").get(1)).put("restartCount", 2);
+        ((ObjectNode) status.path("containerStatuses").get(1)).put("restartCount", 2).putObject("lastState")
+                .putObject("terminated").put("finishedAt", FakeCluster.NOW.minusSeconds(65).toString());
         cluster.store.updateStatus(pod.withStatus(status));
         assertEquals("""
-                NAME                    READY   STATUS    RESTARTS   AGE
-                sleep-8f764df66-q7dr2   1/2     Running   2          3m9s
+                NAME                    READY   STATUS    RESTARTS      AGE
+                sleep-8f764df66-q7dr2   1/2     Running   2 (65s ago)   3m9s
                 """, cluster.run("get", "po", "-l", "app=sleep").out());
+        FakeCluster.Run bad = cluster.run("get", "pods", "-l", "app in (x");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("error: "), bad.err());
     }
 
     @Test
