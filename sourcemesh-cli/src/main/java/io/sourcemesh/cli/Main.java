@@ -1,15 +1,31 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.api.codec.ManifestException;
+import io.sourcemesh.cluster.daemon.ClusterApiException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code sourcemesh}: the proxy, the local cluster and a kubectl/istioctl-shaped CLI for it. */
 @Command(name = "sourcemesh", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A service mesh that keeps the client's address, hop by hop.",
-        subcommands = {ProxyCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ProxyCommand.class, ApplyCommand.class, CreateCommand.class, DeleteCommand.class,
+                GetCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
+                ProxyConfigCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The Istio release our proxies report, so EnvoyFilter proxyVersion matches work as in Istio. */
     public static final String ISTIO_COMPATIBLE_VERSION = "1.22.0";
+
+    private final Clock clock;
+    private final InputStream stdin;
+
+    private Main(Clock clock, InputStream stdin) {
+        this.clock = clock;
+        this.stdin = stdin;
+    }
 
     @Override
     public void run() {
@@ -17,17 +33,67 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(execute(Clock.systemUTC(), System.in, out, err, args));
     }
 
     static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        return execute(Clock.systemUTC(), System.in, new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8), args);
+    }
+
+    /** Runs one command line with its own streams and clock (tests pin the clock so AGE is stable). */
+    static int execute(Clock clock, InputStream stdin, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = commandLine(clock, stdin);
+        cli.setOut(out);
+        cli.setErr(err);
+        try {
+            return cli.execute(GlobalOptions.hoist(cli, args));
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** The command tree, with kubectl's error handling: its wording on stderr and exit code 1. */
+    static CommandLine commandLine(Clock clock, InputStream stdin) {
+        CommandLine cli = new CommandLine(new Main(clock, stdin));
         cli.setCaseInsensitiveEnumValuesAllowed(true);
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("error: " + ex.getMessage());
+        cli.setParameterExceptionHandler((ex, params) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                    && u.getUnmatched().getFirst().startsWith("-")) {
+                err.println("error: unknown flag: " + u.getUnmatched().getFirst());
+                err.println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            } else {
+                err.println("error: " + ex.getMessage());
+            }
             return 1;
         });
-        return cli.execute(args);
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println(message(ex));
+            return 1;
+        });
+        return cli;
+    }
+
+    /** What kubectl would print for a failure: its wording, never a stack trace. */
+    static String message(Exception ex) {
+        return switch (ex) {
+            case ClusterApiException e -> Errors.text(e);
+            case ManifestException e -> Errors.text(e);
+            case CliException e -> e.getMessage();
+            default -> "error: " + ex.getMessage();
+        };
+    }
+
+    static Clock clock(CommandLine.Model.CommandSpec spec) {
+        return ((Main) spec.root().userObject()).clock;
+    }
+
+    static InputStream stdin(CommandLine.Model.CommandSpec spec) {
+        return ((Main) spec.root().userObject()).stdin;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

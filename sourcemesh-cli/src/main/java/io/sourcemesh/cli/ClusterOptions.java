@@ -1,0 +1,35 @@
+package io.sourcemesh.cli;
+
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.Home;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The flags every cluster verb takes: where the cluster lives and the namespace to work in. */
+final class ClusterOptions {
+    @Option(names = "--home", paramLabel = "DIR",
+            description = "The cluster's state directory (default: SOURCEMESH_HOME or ~/.sourcemesh).")
+    Path home;
+
+    @Option(names = {"-n", "--namespace"}, paramLabel = "NS", description = "The namespace (default: default).")
+    String namespace;
+
+    private ClusterApi api;
+
+    ClusterApi api() {
+        if (api == null) {
+            api = Home.resolve(home).client();
+        }
+        return api;
+    }
+
+    /** The namespace to use: the flag, else {@code default}. */
+    String namespace() {
+        return namespace == null || namespace.isEmpty() ? "default" : namespace;
+    }
+
+    /** Whether -n was given, which makes a manifest naming another namespace an error. */
+    boolean explicitNamespace() {
+        return namespace != null && !namespace.isEmpty();
+    }
+}

@@ -1,0 +1,64 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class CliBasicsTest {
+    private static String[] hoist(String... args) {
+        return GlobalOptions.hoist(Main.commandLine(java.time.Clock.systemUTC(), System.in), args);
+    }
+
+    @Test
+    void globalFlagsBeforeTheVerbMoveAfterIt() {
+        assertArrayEquals(new String[] {"exec", "-n", "default", "-it", "deploy/sleep", "--", "curl", "-n", "x"},
+                hoist("-n", "default", "exec", "-it", "deploy/sleep", "--", "curl", "-n", "x"));
+        assertArrayEquals(new String[] {"create", "secret", "tls", "--home", "h", "--namespace=ns", "x"},
+                hoist("--home", "h", "--namespace=ns", "create", "secret", "tls", "x"));
+        assertArrayEquals(new String[] {"get", "pods", "-n", "a"}, hoist("get", "pods", "-n", "a"));
+        assertArrayEquals(new String[] {"create", "secret", "tls", "-n", "ns", "x"}, hoist("create", "-n", "ns", "secret", "tls", "x"));
+    }
+
+    @Test
+    void agesReadAsKubectls() {
+        assertEquals("0s", Ages.human(Duration.ofMillis(-500)));
+        assertEquals("<invalid>", Ages.human(Duration.ofSeconds(-5)));
+        assertEquals("119s", Ages.human(Duration.ofSeconds(119)));
+        assertEquals("3m22s", Ages.human(Duration.ofSeconds(202)));
+        assertEquals("5m", Ages.human(Duration.ofMinutes(5)));
+        assertEquals("42m", Ages.human(Duration.ofMinutes(42).plusSeconds(7)));
+        assertEquals("5h", Ages.human(Duration.ofHours(5)));
+        assertEquals("5h10m", Ages.human(Duration.ofMinutes(310)));
+        assertEquals("20h", Ages.human(Duration.ofHours(20).plusMinutes(5)));
+        assertEquals("2d", Ages.human(Duration.ofDays(2)));
+        assertEquals("3d4h", Ages.human(Duration.ofHours(76)));
+        assertEquals("30d", Ages.human(Duration.ofDays(30)));
+        assertEquals("2y3d", Ages.human(Duration.ofDays(733)));
+        assertEquals("<unknown>", Ages.since("", java.time.Clock.systemUTC()));
+    }
+
+    @Test
+    void tablesPadAllButTheLastColumn() {
+        assertEquals("A     BB  C\nlong  b   \n", Table.padded(2).row("A", "BB", "C").row("long", "b", "").render());
+    }
+
+    @Test
+    void usageErrorsExitOne() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.execute(java.time.Clock.systemUTC(), System.in, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err), "get", "pods", "--bogus");
+        assertEquals(1, code);
+        assertEquals("error: unknown flag: --bogus\nSee 'sourcemesh get --help' for usage.\n", err.toString());
+    }
+
+    @Test
+    void aGroupWithoutItsVerbIsAnError() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.execute(java.time.Clock.systemUTC(), System.in, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err), "rollout");
+        assertEquals(1, code);
+        assertEquals("error: Missing required subcommand: status or restart\n", err.toString());
+    }
+}

@@ -1,0 +1,240 @@
+package io.sourcemesh.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LabelSelector;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.ClusterApiServer;
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.store.ApplyResult;
+import io.sourcemesh.cluster.store.ObjectStore;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * A cluster for CLI tests: a real in-memory {@link ObjectStore} behind the real {@link ClusterApiServer},
+ * with canned exec, logs and proxy config. The CLI reaches it as it reaches a daemon, through {@code --home}.
+ */
+final class FakeCluster implements ClusterApi, AutoCloseable {
+    static final Instant NOW = Instant.parse("2026-11-26T18:00:00Z");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final MovableClock storeClock = new MovableClock(NOW);
+    final ObjectStore store = new ObjectStore(null, storeClock);
+    final List<List<String>> execs = new CopyOnWriteArrayList<>();
+    final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final ClusterApiServer server;
+    private final Path home;
+
+    private FakeCluster(Path home) throws IOException {
+        this.home = home;
+        this.server = ClusterApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), this, () -> {});
+        new Home(home).writeDaemon(new Home.DaemonInfo(server.port(), ProcessHandle.current().pid(), "fake"));
+    }
+
+    static FakeCluster start(Path home) throws IOException {
+        return new FakeCluster(home);
+    }
+
+    /** Runs the CLI against this cluster at {@link #NOW}: {@code --home} is added before the verb. */
+    Run run(String... args) {
+        return runWithStdin("", args);
+    }
+
+    Run runWithStdin(String stdin, String... args) {
+        List<String> all = new ArrayList<>(List.of("--home", home.toString()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        InputStream in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+        int code = Main.execute(Clock.fixed(NOW, ZoneOffset.UTC), in, new PrintWriter(out), new PrintWriter(err),
+                all.toArray(String[]::new));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    record Run(int code, String out, String err) {}
+
+    /** Creates a running pod as the kubelet would leave it, {@code age} old. */
+    KubeObject runningPod(String name, java.util.Map<String, String> labels, String ip, Duration age, String... containers) {
+        ObjectNode pod = JSON.createObjectNode();
+        pod.put("apiVersion", "v1").put("kind", "Pod");
+        ObjectNode meta = pod.putObject("metadata");
+        meta.put("name", name).put("namespace", "default");
+        ObjectNode l = meta.putObject("labels");
+        labels.forEach(l::put);
+        ObjectNode spec = pod.putObject("spec");
+        spec.put("nodeName", "cn-hongkong.10.0.0.21");
+        var cs = spec.putArray("containers");
+        for (String c : containers) {
+            cs.addObject().put("name", c).put("image", c.equals("istio-proxy") ? "sourcemesh/proxy" : "app/" + c);
+        }
+        storeClock.set(NOW.minus(age));
+        KubeObject created = store.create(KubeObject.of(pod));
+        storeClock.set(NOW);
+        ObjectNode status = JSON.createObjectNode();
+        status.put("phase", "Running").put("podIP", ip).put("hostIP", "10.0.0.21");
+        var statuses = status.putArray("containerStatuses");
+        for (String c : containers) {
+            ObjectNode s = statuses.addObject().put("name", c).put("ready", true).put("restartCount", 0);
+            s.putObject("state").putObject("running").put("startedAt", NOW.minus(age).toString());
+        }
+        return store.updateStatus(created.withStatus(status));
+    }
+
+    /** The seed's two pods, as the document shows them: httpbin 3m22s old, sleep 3m9s, both 2/2 Running. */
+    void seedPods() {
+        runningPod("httpbin-c85bdb469-4ll2m", java.util.Map.of("app", "httpbin", "version", "v1"), "172.17.0.12",
+                Duration.ofSeconds(202), "httpbin", "istio-proxy");
+        runningPod("sleep-8f764df66-q7dr2", java.util.Map.of("app", "sleep"), "172.17.0.13", Duration.ofSeconds(189),
+                "sleep", "istio-proxy");
+    }
+
+    /** Applies seed manifests through the CLI, as the document does. */
+    void applySeed(String... files) {
+        for (String f : files) {
+            Run r = run("-n", "default", "apply", "-f", seed(f));
+            if (r.code() != 0) {
+                throw new AssertionError(r.err());
+            }
+        }
+    }
+
+    static String seed(String file) {
+        return Path.of("src/test/resources/seed", file).toString();
+    }
+
+    @Override
+    public ApplyResponse apply(List<KubeObject> objects) {
+        List<ApplyResult> results = store.apply(objects);
+        for (ApplyResult r : results) {
+            // the daemon reports how each EnvoyFilter patched, in its status
+            if (r.object().kind().equals("EnvoyFilter")) {
+                ObjectNode status = JSON.createObjectNode();
+                status.putArray("conditions").addObject().put("type", "Applied").put("status", "True")
+                        .put("message", "patched 1 of 1 proxies");
+                store.updateStatus(store.get(ResourceKind.ENVOY_FILTER, r.object().namespace(), r.object().name())
+                        .orElseThrow().withStatus(status));
+            }
+        }
+        return new ApplyResponse(results, List.copyOf(warnings));
+    }
+
+    @Override
+    public KubeObject create(KubeObject object) {
+        return store.create(object);
+    }
+
+    @Override
+    public KubeObject delete(ResourceKind kind, String namespace, String name) {
+        return store.delete(kind, namespace, name);
+    }
+
+    @Override
+    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
+        return store.get(kind, namespace, name);
+    }
+
+    @Override
+    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
+        return store.list(kind, namespace, selector == null || selector.isEmpty() ? LabelSelector.everything() : LabelSelector.parse(selector));
+    }
+
+    @Override
+    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
+        return store.patch(kind, namespace, name, type, patch);
+    }
+
+    @Override
+    public ExecResult exec(String namespace, String pod, String container, List<String> command) {
+        List<String> call = new ArrayList<>(List.of(namespace, pod, container));
+        call.addAll(command);
+        execs.add(call);
+        if (command.equals(List.of("curl", "http://httpbin:8000/ip"))) {
+            return new ExecResult(0, "{\n  \"origin\": \"127.0.0.6\"\n}\n", "");
+        }
+        return new ExecResult(127, "", "sh: " + command.getFirst() + ": not found\n");
+    }
+
+    @Override
+    public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
+        List<String> log = List.of(
+                "{\"downstream_remote_address\":\"172.17.0.13:56160\",\"upstream_local_address\":\"127.0.0.6:42169\"}",
+                "{\"downstream_remote_address\":\"172.17.0.13:39058\",\"upstream_local_address\":\"172.17.0.13:46129\"}");
+        List<String> shown = tail < 0 || tail >= log.size() ? log : log.subList(log.size() - tail, log.size());
+        shown.forEach(l -> lines.accept(pod + "/" + container + " " + l));
+    }
+
+    @Override
+    public String proxyConfig(String namespace, String pod) {
+        try (InputStream in = FakeCluster.class.getResourceAsStream("/proxy/sleep-config-dump.json")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public KubeObject rolloutRestart(String namespace, String deployment) {
+        return store.patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\"" + NOW + "\"}}}}}");
+    }
+
+    @Override
+    public ClusterInfo info() {
+        return new ClusterInfo("fake", home.toString(), server.port(), ProcessHandle.current().pid(), List.of(), 0, "");
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        store.close();
+    }
+
+    /** A clock tests move, so objects get the creation times they need. */
+    static final class MovableClock extends Clock {
+        private volatile Instant now;
+
+        MovableClock(Instant now) {
+            this.now = now;
+        }
+
+        void set(Instant instant) {
+            now = instant;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
