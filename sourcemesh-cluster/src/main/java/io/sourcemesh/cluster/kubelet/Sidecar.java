@@ -65,8 +65,17 @@ public final class Sidecar implements AutoCloseable {
                 .withAccessLogs(c -> toContainerLog(c, log));
         Proxy proxy = Proxy.start(initial, options);
         log.line(envoyLine("info", "starting main dispatch loop; admin address: " + podIp.getHostAddress() + ":" + ADMIN_PORT));
-        AdsClient ads = AdsClient.connect(env.xdsServer(), AdsClient.node(nodeId, node.cluster(), metadata),
-                new XdsConfigApplier(proxy, node, version -> log.line(envoyLine("info", "config version " + version + " applied (lds/cds)"))));
+        XdsConfigApplier applier = new XdsConfigApplier(proxy, node,
+                version -> log.line(envoyLine("info", "config version " + version + " applied (lds/cds)")));
+        AdsClient ads = AdsClient.connect(env.xdsServer(), AdsClient.node(nodeId, node.cluster(), metadata), resources -> {
+            try {
+                applier.apply(resources);
+            } catch (Exception e) {
+                // As Envoy logs a rejected push; the last good config keeps serving.
+                log.line(envoyLine("warning", "gRPC config rejected: " + e.getMessage()));
+                throw e;
+            }
+        });
         return new Sidecar(proxy, ads, nodeId);
     }
 
@@ -95,6 +104,28 @@ public final class Sidecar implements AutoCloseable {
 
     public boolean awaitConfig(java.time.Duration timeout) throws InterruptedException {
         return ads.awaitFirstApply(timeout);
+    }
+
+    /** True once the control plane's first config is serving (the pod is then Ready). */
+    public boolean configured() {
+        return ads.applied().isPresent();
+    }
+
+    /** The proxy's own /config_dump, read from its admin listener as istioctl does. */
+    public String configDump() {
+        java.net.InetSocketAddress admin = proxy.adminAddress().orElseThrow();
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://" + admin.getAddress().getHostAddress() + ":" + admin.getPort() + "/config_dump")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return r.body();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -59,7 +59,9 @@ public final class MeshPusher {
                     list.add(f);
                 }
             }
-            ProxyResources r = patched.resources();
+            // Routes travel inline in LDS: a listener that names a new RDS route waits for an RDS
+            // response java-control-plane's cache does not send when only the names changed.
+            ProxyResources r = patched.resources().withInlineRoutes();
             resources.put(t.nodeId(), r);
             if (!r.version().equals(published.get(t.nodeId()))) {
                 xds.publish(t.nodeId(), r.version(), r.listeners(), r.clusters(), r.routes(), List.of());
