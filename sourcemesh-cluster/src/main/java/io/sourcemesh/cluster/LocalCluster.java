@@ -140,10 +140,13 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         }
     }
 
-    /** Runs one reconcile on the loop now and waits for it. */
+    /** Runs one reconcile on the loop now and waits for it, and for the proxies to answer the push. */
     void reconcileNow() {
         try {
             loop.submit(this::reconcileSafely).get(60, TimeUnit.SECONDS);
+            pusher.awaitAnswered(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
             throw new IllegalStateException("reconcile failed: " + e.getMessage(), e);
         }
@@ -155,7 +158,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         }
         try {
             reconcile();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // including IOExceptions Netty rethrows unchecked
             LOG.log(Level.WARNING, "reconcile failed", e);
             loop.schedule(this::requestReconcile, 500, TimeUnit.MILLISECONDS);
         }
@@ -247,7 +250,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
                     running = PodRuntime.start(p, ip, nodeName, kubeletEnv(), isGateway(p));
                     pods.put(e.getKey(), running);
                     podsByIp.put(ip, running);
-                } catch (RuntimeException ex) {
+                } catch (Exception ex) { // bind failures arrive as unchecked IOExceptions
                     addresses.releasePod(ip);
                     podFailures.put(e.getKey(), ex.getMessage());
                     updatePodStatus(p, failedStatus(p, ex.getMessage()));
@@ -360,7 +363,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
                 InetSocketAddress vip = e.getValue();
                 try {
                     vips.put(e.getKey(), L4Forwarder.start(transport, vip, client -> routeVip(parts[0], parts[1], vip, client)));
-                } catch (RuntimeException ex) {
+                } catch (Exception ex) { // Netty rethrows bind errors (IOExceptions) unchecked
                     LOG.warning("cannot serve " + vip + " for service " + parts[1] + ": " + ex.getMessage());
                 }
             }

@@ -2,6 +2,8 @@ package io.sourcemesh.cluster;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
@@ -11,13 +13,17 @@ import io.sourcemesh.cluster.daemon.Home;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The seed's east-west section on the embedded runtime, from the seed's own manifests. */
+/**
+ * The seed's east-west section on the embedded runtime, from the seed's own manifests: the
+ * origin httpbin reports, the socket view and the httpbin sidecar's access-log fields, per step.
+ */
 class EastWestWalkthroughTest {
     @TempDir
     Path home;
@@ -33,9 +39,10 @@ class EastWestWalkthroughTest {
         cluster.close();
     }
 
-    private void apply(String file) throws Exception {
-        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/" + file)));
+    private List<String> apply(String file) throws Exception {
+        ClusterApi.ApplyResponse r = cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/" + file)));
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        return r.warnings();
     }
 
     private KubeObject pod(String app) {
@@ -43,39 +50,119 @@ class EastWestWalkthroughTest {
                 .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().orElseThrow();
     }
 
-    private ClusterApi.ExecResult curlFromSleep(String url) {
-        return cluster.exec("default", pod("sleep").name(), "sleep", List.of("curl", "-sS", url));
+    private String ip(String app) {
+        return pod(app).status().path("podIP").asText();
+    }
+
+    private String origin() {
+        ClusterApi.ExecResult r = cluster.exec("default", pod("sleep").name(), "sleep", List.of("curl", "-sS", "http://httpbin:8000/ip"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        return r.stdout();
+    }
+
+    private static String originJson(String ip) {
+        return "{\n  \"origin\": \"" + ip + "\"\n}\n";
+    }
+
+    /**
+     * The httpbin sidecar's newest inbound access-log line once it is written (the access log is
+     * written off the event loop, so the line of the request just made may lag a few ms).
+     */
+    private JsonNode inboundLog(java.util.function.Predicate<JsonNode> expected) throws Exception {
+        long deadline = System.currentTimeMillis() + 3000;
+        JsonNode last;
+        do {
+            last = lastInboundLog();
+            if (expected.test(last)) {
+                return last;
+            }
+            Thread.sleep(20);
+        } while (System.currentTimeMillis() < deadline);
+        throw new AssertionError("no matching inbound access-log line; the newest is " + last);
+    }
+
+    private JsonNode lastInboundLog() throws Exception {
+        List<String> lines = new ArrayList<>();
+        cluster.logs("default", pod("httpbin").name(), "istio-proxy", false, -1, lines::add);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith("{")) {
+                JsonNode json = new ObjectMapper().readTree(lines.get(i));
+                if (json.path("route_name").asText().equals("default") || json.path("upstream_cluster").asText().startsWith("inbound")) {
+                    return json;
+                }
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
+    private void rollHttpbin(String patch) throws Exception {
+        String before = pod("httpbin").name();
+        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        assertNotEquals(before, pod("httpbin").name(), "the pod template changed: the pod was replaced");
+        assertEquals(1, cluster.list(ResourceKind.POD, "default", "app=httpbin").size(), "the old pod is gone");
     }
 
     @Test
     void defaultThenTproxyThenXff() throws Exception {
         apply("sleep.yaml");
         apply("httpbin.yaml");
-        String sleepIp = pod("sleep").status().path("podIP").asText();
+        String sleepIp = ip("sleep");
         assertEquals("2/2", ready(pod("httpbin")));
+        assertEquals("2/2", ready(pod("sleep")));
 
-        ClusterApi.ExecResult r = curlFromSleep("http://httpbin:8000/ip");
-        Files.writeString(Path.of("target/sleep-dump.json"), cluster.proxyConfig("default", pod("sleep").name()));
-        assertEquals(0, r.exitCode(), r.stderr() + logs().lines().filter(l -> !l.startsWith("{")).toList());
-        assertEquals("{\n  \"origin\": \"127.0.0.6\"\n}\n", r.stdout());
+        // Default (REDIRECT): httpbin sees Envoy's 127.0.0.6.
+        assertEquals(originJson("127.0.0.6"), origin());
+        String httpbinIp = ip("httpbin");
+        JsonNode log = inboundLog(l -> l.path("upstream_host").asText().equals(httpbinIp + ":8000"));
+        assertTrue(log.path("downstream_remote_address").asText().startsWith(sleepIp + ":"), log.toString());
+        assertEquals(httpbinIp + ":8000", log.path("downstream_local_address").asText());
+        assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), log.toString());
+        assertEquals(httpbinIp + ":8000", log.path("upstream_host").asText());
+        String netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
+        assertTrue(netstat.lines().anyMatch(l -> l.contains(httpbinIp + ":8000") && l.contains(" 127.0.0.6:")), netstat);
 
-        String patch = Files.readString(Path.of("src/test/resources/seed/tproxy-patch.json"));
-        String oldPod = pod("httpbin").name();
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
-        assertNotEquals(oldPod, pod("httpbin").name(), "the template change rolled the pod");
-        r = curlFromSleep("http://httpbin:8000/ip");
-        assertEquals("{\n  \"origin\": \"" + sleepIp + "\"\n}\n", r.stdout(), r.stderr());
+        // TPROXY: the socket itself carries the sleep pod's address.
+        rollHttpbin(Files.readString(Path.of("src/test/resources/seed/tproxy-patch.json")));
+        String tproxyIp = ip("httpbin");
+        assertEquals(originJson(sleepIp), origin());
+        log = inboundLog(l -> l.path("upstream_host").asText().equals(tproxyIp + ":8000"));
+        assertTrue(log.path("upstream_local_address").asText().startsWith(sleepIp + ":"), log.toString());
+        assertEquals(tproxyIp + ":8000", log.path("upstream_host").asText());
+        netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
+        assertTrue(netstat.lines().anyMatch(l -> l.contains(tproxyIp + ":8000") && l.contains(" " + sleepIp + ":")), netstat);
+
+        // Back to REDIRECT, then the XFF EnvoyFilter: the address travels in X-Forwarded-For.
+        rollHttpbin("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}");
+        assertEquals(originJson("127.0.0.6"), origin());
+        assertEquals(List.of(), apply("enable-xff-for-sidecar-inbound.yaml"));
+        assertEquals(originJson(sleepIp), origin());
+        log = inboundLog(l -> l.path("x_forwarded_for").asText().equals(sleepIp));
+        assertEquals(sleepIp, log.path("x_forwarded_for").asText());
+        assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), "the socket still says 127.0.0.6");
+        String xffIp = ip("httpbin");
+        netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
+        assertTrue(netstat.lines().anyMatch(l -> l.contains(xffIp + ":8000") && l.contains(" 127.0.0.6:")), netstat);
+        KubeObject ef = cluster.get(ResourceKind.ENVOY_FILTER, "istio-system", "enable-xff-for-sidecar-inbound").orElseThrow();
+        assertEquals("True", ef.status().path("conditions").path(0).path("status").asText(), ef.status().toString());
     }
 
-    String logs() throws Exception {
-        StringBuilder out = new StringBuilder();
-        try (var files = Files.list(home.resolve("logs"))) {
-            for (Path f : files.toList()) {
-                out.append("\n== ").append(f.getFileName()).append('\n').append(Files.readString(f));
-            }
-        }
-        return out.toString();
+    @Test
+    void aBadEnvoyFilterIsReportedAndChangesNothing() throws Exception {
+        apply("sleep.yaml");
+        apply("httpbin.yaml");
+        String bad = Files.readString(Path.of("src/test/resources/seed/enable-xff-for-sidecar-inbound.yaml"))
+                .replace("use_remote_address: true", "use_remote_addres: true").replace("name: enable-xff-for-sidecar-inbound", "name: broken");
+        Path file = home.resolve("broken.yaml");
+        Files.writeString(file, bad);
+        ClusterApi.ApplyResponse r = cluster.apply(ManifestReader.read(file));
+        assertEquals(1, r.warnings().size(), r.warnings().toString());
+        assertTrue(r.warnings().get(0).contains("istio-system/broken"), r.warnings().get(0));
+        assertTrue(r.warnings().get(0).contains("use_remote_addres"), r.warnings().get(0));
+        assertEquals(originJson("127.0.0.6"), origin(), "proxies keep their last good config");
+        KubeObject ef = cluster.get(ResourceKind.ENVOY_FILTER, "istio-system", "broken").orElseThrow();
+        assertEquals("False", ef.status().path("conditions").path(0).path("status").asText());
+        assertTrue(ef.status().path("validationMessages").path(0).path("description").asText().contains("use_remote_addres"));
     }
 
     static String ready(KubeObject pod) {

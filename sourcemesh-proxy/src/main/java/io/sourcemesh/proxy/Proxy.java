@@ -116,7 +116,7 @@ public final class Proxy implements AutoCloseable {
                         options.wildcardAddress(), e.getValue());
                 try {
                     runtime.bind();
-                } catch (RuntimeException ex) {
+                } catch (Exception ex) { // Netty rethrows the bind's IOException unchecked
                     throw new ConfigException("listeners." + e.getKey(), "cannot bind " + l.address() + ": " + ex.getMessage());
                 }
                 bound.add(runtime);
@@ -129,6 +129,13 @@ public final class Proxy implements AutoCloseable {
             });
             throw ex;
         }
+        java.util.Set<String> changed = new java.util.HashSet<>();
+        this.versions.forEach((name, old) -> {
+            ListenerRuntime.Version v = versions.get(name);
+            if (v == null || !v.config().equals(old.config())) {
+                changed.add(name);
+            }
+        });
         for (String name : List.copyOf(listeners.keySet())) {
             ListenerRuntime.Version v = versions.get(name);
             if (v == null) {
@@ -138,6 +145,9 @@ public final class Proxy implements AutoCloseable {
             }
         }
         this.versions = versions;
+        if (!changed.isEmpty()) {
+            listeners.values().forEach(l -> l.drain(changed));
+        }
         this.config = next;
         this.lastUpdated = java.time.Instant.now();
         stats.gauge("server.total_listeners_active").set(listeners.size());
@@ -305,7 +315,9 @@ public final class Proxy implements AutoCloseable {
             admin.close();
         }
         listeners.values().forEach(ListenerRuntime::close);
+        listeners.values().forEach(ListenerRuntime::closeConnections);
         listeners.clear();
+        clusters.connector().closeAll();
         if (ownsTransport) {
             transport.close();
         }

@@ -42,6 +42,32 @@ public final class MeshPusher {
         this.translator = translator;
     }
 
+    /**
+     * Waits until every proxy answered its latest push for listeners and clusters (ACK or NACK),
+     * so a CLI change has reached the data plane when the command returns. False on timeout.
+     */
+    public boolean awaitAnswered(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Map.Entry<String, String> e : Map.copyOf(published).entrySet()) {
+            for (String type : List.of(io.sourcemesh.proxy.xds.TypeUrls.CLUSTER, io.sourcemesh.proxy.xds.TypeUrls.LISTENER)) {
+                while (!answered(e.getKey(), type, e.getValue())) {
+                    if (System.nanoTime() > deadline) {
+                        return false;
+                    }
+                    Thread.sleep(10);
+                }
+            }
+        }
+        return true;
+    }
+
+    private boolean answered(String nodeId, String type, String version) {
+        return xds.status(nodeId, type).map(s -> switch (s) {
+            case io.sourcemesh.control.xds.XdsStatus.Ack a -> a.version().equals(version);
+            case io.sourcemesh.control.xds.XdsStatus.Nack n -> n.rejectedVersion().equals(version);
+        }).orElse(false) || !version.equals(published.get(nodeId));
+    }
+
     public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {
         List<ObjectNode> nodes = new ArrayList<>();
         objects.forEach(o -> nodes.add(o.node()));

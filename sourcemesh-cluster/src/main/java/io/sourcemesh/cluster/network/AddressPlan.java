@@ -19,6 +19,8 @@ public final class AddressPlan {
     public static final String EXTERNAL_CLIENT = "127.120.0.10";
 
     private final Map<Integer, BitSet> podsByNode = new HashMap<>();
+    /** Where the next search for a free pod address starts: addresses are not reused at once, as IPAM does. */
+    private final Map<Integer, Integer> nextPod = new HashMap<>();
     private final BitSet services = new BitSet();
     private final BitSet loadBalancers = new BitSet();
 
@@ -29,11 +31,15 @@ public final class AddressPlan {
     /** A free pod address on node {@code nodeIndex} (0-based). */
     public synchronized InetAddress allocatePod(int nodeIndex) {
         BitSet used = podsByNode.computeIfAbsent(nodeIndex, n -> new BitSet());
-        int host = used.nextClearBit(2);
+        int host = used.nextClearBit(nextPod.getOrDefault(nodeIndex, 2));
+        if (host > 254) {
+            host = used.nextClearBit(2);
+        }
         if (host > 254) {
             throw new IllegalStateException("no pod addresses left on node " + nodeIndex);
         }
         used.set(host);
+        nextPod.put(nodeIndex, host + 1);
         return ip("127.17." + nodeIndex + "." + host);
     }
 

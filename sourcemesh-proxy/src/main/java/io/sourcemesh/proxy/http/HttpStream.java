@@ -438,7 +438,7 @@ final class HttpStream {
             HttpUtil.setTransferEncodingChunked(response, false);
             closeDownstreamAfterResponse = true;
         }
-        if (!keepAlive || closeDownstreamAfterResponse) {
+        if (!keepAlive || closeDownstreamAfterResponse || downstream.closing()) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -547,7 +547,7 @@ final class HttpStream {
         }
         responseStarted = true;
         responseComplete = true;
-        ChannelFuture f = downstream.sendLocalReply(info, keepAlive, downstreamVersion, status, body, flag, details);
+        ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag, details);
         queuedBody.forEach(ReferenceCountUtil::release);
         queuedBody.clear();
         discardBody = true;

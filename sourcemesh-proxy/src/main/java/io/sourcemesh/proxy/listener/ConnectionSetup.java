@@ -69,6 +69,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
                 config = version.config();
             }
         }
+        ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
         config.listenerFilter(ListenerFilterConfig.OriginalSrc.class).ifPresent(connection::originalSrc);
         proxyProtocolPending = config.listenerFilter(ListenerFilterConfig.ProxyProtocol.class).isPresent();
         tlsInspectorPending = config.listenerFilter(ListenerFilterConfig.TlsInspector.class).isPresent();

@@ -26,6 +26,8 @@ public final class ListenerRuntime implements AutoCloseable {
     private final java.util.Optional<java.net.InetAddress> wildcardAddress;
     private volatile Version version;
     private Channel serverChannel;
+    private final io.netty.channel.group.ChannelGroup connections =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
     /** One config version of this listener, with its filter chains built. */
     public record Version(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
@@ -77,6 +79,26 @@ public final class ListenerRuntime implements AutoCloseable {
         this.version = next;
     }
 
+    /** The listener version serving a connection (after any use_original_dst hand-off). */
+    static final io.netty.util.AttributeKey<Version> SERVED_BY = io.netty.util.AttributeKey.valueOf("sourcemesh.listener.version");
+
+    /**
+     * Drains connections served by a listener whose config changed, as Envoy does on a listener
+     * update: idle HTTP connections close now, busy ones after their current request, so the next
+     * request opens a connection that gets the new filter chains.
+     */
+    public void drain(java.util.Set<String> changedListeners) {
+        for (Channel ch : connections) {
+            Version served = ch.attr(SERVED_BY).get();
+            if (served != null && changedListeners.contains(served.config().name())) {
+                ch.pipeline().fireUserEventTriggered(Drain.INSTANCE);
+            }
+        }
+    }
+
+    /** The user event that asks a connection's filters to finish up and close. */
+    public enum Drain { INSTANCE }
+
     Version version() {
         return version;
     }
@@ -99,6 +121,7 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
+                        connections.add(ch);
                         ch.closeFuture().addListener(f -> cxActive.dec());
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
@@ -124,12 +147,17 @@ public final class ListenerRuntime implements AutoCloseable {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
-    /** Stops accepting; connections already accepted run to completion. */
+    /** Stops accepting; connections already accepted run to completion (see {@link #closeConnections}). */
     @Override
     public void close() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
+    }
+
+    /** Closes every connection this listener accepted (the proxy is going away). */
+    public void closeConnections() {
+        connections.close().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Envoy's stat name for a listener address: {@code 0.0.0.0_15006}. */

@@ -22,6 +22,9 @@ public final class UpstreamConnector {
     private final Transport transport;
     private final Interception interception;
     private final Optional<InetAddress> defaultSource;
+    /** Every upstream socket still open, so a proxy that stops can close them all. */
+    private final io.netty.channel.group.ChannelGroup open =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
     public UpstreamConnector(Transport transport) {
         this(transport, Interception.NONE, Optional.empty());
@@ -58,13 +61,16 @@ public final class UpstreamConnector {
         }
         Optional<InetSocketAddress> redirect = interception.redirect(destination, binding);
         if (redirect.isEmpty()) {
-            return binding.address().isPresent() ? b.connect(destination, binding.address().get()) : b.connect(destination);
+            ChannelFuture f = binding.address().isPresent() ? b.connect(destination, binding.address().get()) : b.connect(destination);
+            open.add(f.channel());
+            return f;
         }
         // Bind first so the local address is known, record it, then connect: the receiver can
         // never accept before the original destination is on record.
         InetSocketAddress local = binding.address().orElseGet(() -> new InetSocketAddress(anyLocal(redirect.get()), 0));
         ChannelFuture registered = b.register();
         Channel ch = registered.channel();
+        open.add(ch);
         ChannelPromise result = ch.newPromise();
         registered.addListener((ChannelFutureListener) r -> {
             if (!r.isSuccess()) {
@@ -89,6 +95,11 @@ public final class UpstreamConnector {
             });
         });
         return result;
+    }
+
+    /** Closes every upstream connection (the proxy is stopping). */
+    public void closeAll() {
+        open.close().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static InetAddress anyLocal(InetSocketAddress toward) {
