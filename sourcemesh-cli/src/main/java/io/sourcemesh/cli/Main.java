@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         description = "A service mesh that keeps the client's address, hop by hop.",
         subcommands = {ProxyCommand.class, ApplyCommand.class, CreateCommand.class, DeleteCommand.class,
                 GetCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
-                ProxyConfigCommand.class, CommandLine.HelpCommand.class})
+                ProxyConfigCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class, DaemonCommand.class,
+                DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The Istio release our proxies report, so EnvoyFilter proxyVersion matches work as in Istio. */
     public static final String ISTIO_COMPATIBLE_VERSION = "1.22.0";

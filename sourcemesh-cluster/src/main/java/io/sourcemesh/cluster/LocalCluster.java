@@ -71,7 +71,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     static final String DOMAIN = "cluster.local";
 
     private final Home home;
-    private final int apiPort;
+    private volatile int apiPort;
     private final ObjectStore store;
     private final Transport transport;
     private final Conntrack conntrack = new Conntrack();
@@ -119,6 +119,11 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
             c.close();
             throw new IllegalStateException("cluster did not start: " + e.getMessage(), e);
         }
+    }
+
+    /** Records the port the API server got, for {@code status}. */
+    public void servingOn(int port) {
+        this.apiPort = port;
     }
 
     public ObjectStore store() {

@@ -1,0 +1,45 @@
+package io.sourcemesh.cli;
+
+import io.sourcemesh.cluster.LocalCluster;
+import io.sourcemesh.cluster.daemon.ClusterApiServer;
+import io.sourcemesh.cluster.daemon.Home;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The cluster process that {@code up} starts in the background; not meant to be run by hand. */
+@Command(name = "daemon", hidden = true, description = "Run the local cluster in the foreground (what `up` starts).")
+final class DaemonCommand implements Callable<Integer> {
+    @Option(names = "--home", paramLabel = "DIR")
+    Path home;
+
+    @Option(names = "--nodes", defaultValue = "2")
+    int nodes;
+
+    @Override
+    public Integer call() throws Exception {
+        Home h = Home.resolve(home);
+        if (h.daemon().isPresent()) {
+            System.err.println("a SourceMesh cluster is already running in " + h.path());
+            return 1;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        LocalCluster cluster = LocalCluster.start(h, nodes, 0);
+        ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
+        cluster.servingOn(api.port());
+        h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "embedded"));
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port());
+        stop.await();
+        try {
+            api.close();
+            cluster.close();
+        } finally {
+            h.clearDaemon();
+        }
+        return 0;
+    }
+}

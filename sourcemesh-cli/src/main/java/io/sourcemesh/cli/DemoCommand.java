@@ -1,0 +1,222 @@
+package io.sourcemesh.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.Home;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sourcemesh demo}: the user's document, run. Brings a cluster up (or uses the running
+ * one), then walks the east-west section — default, the TPROXY patch, the XFF EnvoyFilter —
+ * printing each command and its output as the document does, and ends with a table of what
+ * httpbin saw and what the sidecar logged at each step.
+ */
+@Command(name = "demo", description = "Walk the source-IP document on the local cluster, printing each command and its output.")
+final class DemoCommand implements Callable<Integer> {
+    private static final List<String> MANIFESTS = List.of("sleep.yaml", "httpbin.yaml", "enable-xff-for-sidecar-inbound.yaml");
+    private static final String TPROXY_PATCH = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}";
+    private static final String REDIRECT_PATCH = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: SOURCEMESH_HOME or ~/.sourcemesh).")
+    Path home;
+
+    @Option(names = "--nodes", defaultValue = "2", description = "Nodes, when the demo starts the cluster (default: 2).")
+    int nodes;
+
+    private PrintWriter out;
+    private Home h;
+    private ClusterApi api;
+    private final List<Row> rows = new ArrayList<>();
+
+    /** One line of the closing table. */
+    private record Row(String step, String expected, String observed, String fields) {}
+
+    @Override
+    public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        h = Home.resolve(home);
+        if (h.daemon().isEmpty()) {
+            show("sourcemesh up");
+            UpCommand.start(h, nodes, spec.commandLine().getErr());
+            out.println("SourceMesh cluster is up, state in " + h.path());
+        }
+        api = h.client();
+        Path dir = h.path().resolve("demo");
+        Files.createDirectories(dir);
+        for (String m : MANIFESTS) {
+            try (InputStream in = DemoCommand.class.getResourceAsStream("seed/" + m)) {
+                Files.write(dir.resolve(m), in.readAllBytes());
+            }
+        }
+        reset();
+
+        heading("Deploy the sample applications");
+        run("-n", "default", "apply", "-f", dir.resolve("sleep.yaml").toString());
+        run("-n", "default", "apply", "-f", dir.resolve("httpbin.yaml").toString());
+        awaitRollout("sleep");
+        awaitRollout("httpbin");
+        run("-n", "default", "get", "pods", "-o", "wide");
+        String sleepIp = podIp("sleep");
+
+        heading("East-west, default (REDIRECT): httpbin sees the sidecar's 127.0.0.6");
+        step("default (REDIRECT)", "127.0.0.6");
+
+        heading("Method 1: TPROXY — the socket keeps the sleep pod's address");
+        run("patch", "deployment", "-n", "default", "httpbin", "-p", TPROXY_PATCH);
+        run("-n", "default", "rollout", "status", "deploy/httpbin", "--timeout", "90s");
+        step("TPROXY patch", sleepIp);
+
+        heading("Method 2: X-Forwarded-For — back to REDIRECT, then the EnvoyFilter");
+        run("patch", "deployment", "-n", "default", "httpbin", "-p", REDIRECT_PATCH);
+        run("-n", "default", "rollout", "status", "deploy/httpbin", "--timeout", "90s");
+        run("apply", "-f", dir.resolve("enable-xff-for-sidecar-inbound.yaml").toString());
+        step("XFF EnvoyFilter", sleepIp);
+
+        heading("Summary: what httpbin saw, and what the httpbin sidecar logged");
+        Table t = Table.kubectl().row("STEP", "EXPECTED ORIGIN", "OBSERVED ORIGIN",
+                "ACCESS-LOG FIELDS (downstream_remote / upstream_local / x_forwarded_for)");
+        boolean allGood = true;
+        for (Row r : rows) {
+            t.row(r.step(), r.expected(), r.observed() + (r.observed().equals(r.expected()) ? "" : "  <-- MISMATCH"), r.fields());
+            allGood &= r.observed().equals(r.expected());
+        }
+        out.print(t.render());
+        out.println();
+        out.println(allGood ? "Every step matched the document." : "Some steps did not match the document.");
+        out.println("The cluster keeps running: try the commands above yourself, and `sourcemesh down` to stop it.");
+        return allGood ? 0 : 1;
+    }
+
+    /** Leaves nothing of an earlier demo run behind, so the walk starts from the document's first step. */
+    private void reset() {
+        for (var kind : List.of(ResourceKind.ENVOY_FILTER)) {
+            api.get(kind, "istio-system", "enable-xff-for-sidecar-inbound").ifPresent(o -> api.delete(kind, "istio-system", o.name()));
+        }
+        for (String app : List.of("sleep", "httpbin")) {
+            api.get(ResourceKind.DEPLOYMENT, "default", app).ifPresent(o -> api.delete(ResourceKind.DEPLOYMENT, "default", app));
+        }
+    }
+
+    private void step(String name, String expected) throws Exception {
+        String sleepPod = runningPod("sleep");
+        String curlOut = run("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "-sS", "http://httpbin:8000/ip");
+        String observed = new ObjectMapper().readTree(curlOut).path("origin").asText("?");
+        String httpbinPod = runningPod("httpbin");
+        show("sourcemesh -n default exec -it deploy/httpbin -c httpbin -- netstat -ntp | grep 8000");
+        ClusterApi.ExecResult netstat = api.exec("default", httpbinPod, "httpbin", List.of("netstat", "-ntp"));
+        netstat.stdout().lines().filter(l -> l.contains(":8000 ")).forEach(out::println);
+        show("sourcemesh -n default logs deploy/httpbin -c istio-proxy --tail 1   # the inbound request's access-log fields");
+        JsonNode log = lastInboundLog(httpbinPod);
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String f : List.of("downstream_remote_address", "downstream_local_address", "upstream_local_address", "upstream_host",
+                "x_forwarded_for")) {
+            fields.put(f, log.path(f).isNull() || log.path(f).isMissingNode() ? null : log.path(f).asText());
+        }
+        out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
+        rows.add(new Row(name, expected, observed, dash(fields.get("downstream_remote_address")) + " / "
+                + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
+        if (sleepPod.isEmpty()) {
+            throw CliException.error("no running sleep pod");
+        }
+    }
+
+    private static String dash(String v) {
+        return v == null ? "-" : v;
+    }
+
+    private JsonNode lastInboundLog(String pod) throws Exception {
+        long deadline = System.currentTimeMillis() + 3000;
+        JsonNode found = null;
+        while (found == null && System.currentTimeMillis() < deadline) {
+            List<String> lines = new ArrayList<>();
+            api.logs("default", pod, "istio-proxy", false, 50, lines::add);
+            for (String l : lines) {
+                if (l.startsWith("{")) {
+                    JsonNode j = new ObjectMapper().readTree(l);
+                    if (j.path("upstream_cluster").asText().startsWith("inbound") && "/ip".equals(j.path("path").asText())) {
+                        found = j;
+                    }
+                }
+            }
+            if (found == null) {
+                Thread.sleep(50);
+            }
+        }
+        return found == null ? new ObjectMapper().createObjectNode() : found;
+    }
+
+    private void awaitRollout(String deployment) {
+        run("-n", "default", "rollout", "status", "deploy/" + deployment, "--timeout", "90s");
+    }
+
+    private String runningPod(String app) {
+        return api.list(ResourceKind.POD, "default", "app=" + app).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).map(KubeObject::name).findFirst().orElse("");
+    }
+
+    private String podIp(String app) {
+        return api.list(ResourceKind.POD, "default", "app=" + app).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running"))
+                .map(p -> p.status().path("podIP").asText()).findFirst().orElse("?");
+    }
+
+    private void heading(String text) {
+        out.println();
+        out.println("### " + text);
+    }
+
+    private void show(String command) {
+        out.println();
+        out.println("$ " + command);
+        out.flush();
+    }
+
+    /** Runs one CLI command in this process, printing it and its output as a user would see them. */
+    private String run(String... args) {
+        show("sourcemesh " + quote(args));
+        StringWriter captured = new StringWriter();
+        StringWriter errors = new StringWriter();
+        List<String> full = new ArrayList<>();
+        if (home != null) {
+            full.add("--home");
+            full.add(home.toString());
+        }
+        full.addAll(List.of(args));
+        Main.execute(Clock.systemUTC(), InputStream.nullInputStream(), new PrintWriter(captured, true),
+                new PrintWriter(errors, true), full.toArray(String[]::new));
+        out.print(captured);
+        if (!errors.toString().isBlank() && !errors.toString().startsWith("Defaulted container")) {
+            out.print(errors);
+        }
+        out.flush();
+        return captured.toString();
+    }
+
+    private static String quote(String... args) {
+        List<String> out = new ArrayList<>();
+        for (String a : args) {
+            out.add(a.contains("{") || a.contains(" ") ? "'" + a + "'" : a);
+        }
+        return String.join(" ", out);
+    }
+}

@@ -1,0 +1,85 @@
+package io.sourcemesh.cli;
+
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.Home;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sourcemesh up}: starts the local cluster in the background (or says it is already running). */
+@Command(name = "up", description = "Start the local cluster in the background.")
+final class UpCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: SOURCEMESH_HOME or ~/.sourcemesh).")
+    Path home;
+
+    @Option(names = "--nodes", defaultValue = "2", description = "Number of nodes (default: 2).")
+    int nodes;
+
+    @Option(names = "--runtime", defaultValue = "embedded", description = "embedded (default, unprivileged, on loopback) or netns (root).")
+    String runtime;
+
+    @Override
+    public Integer call() throws Exception {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
+        if (!runtime.equals("embedded")) {
+            err.println("error: --runtime " + runtime + " is not available yet: the embedded runtime is the one that runs today");
+            return 1;
+        }
+        if (nodes < 1) {
+            err.println("error: --nodes must be at least 1");
+            return 1;
+        }
+        Home h = Home.resolve(home);
+        var running = h.daemon();
+        if (running.isPresent()) {
+            out.println("SourceMesh is already running in " + h.path() + " (pid " + running.get().pid() + ", API 127.0.0.1:"
+                    + running.get().port() + ")");
+            return 0;
+        }
+        ClusterApi.ClusterInfo info = start(h, nodes, err);
+        out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes())
+                + "), state in " + h.path());
+        return 0;
+    }
+
+    /** Starts the daemon process and waits until its API answers. */
+    static ClusterApi.ClusterInfo start(Home h, int nodes, java.io.PrintWriter err) throws Exception {
+        Files.createDirectories(h.path());
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes)));
+        File log = h.path().resolve("daemon.log").toFile();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
+            }
+            var d = h.daemon();
+            if (d.isPresent() && d.get().pid() == p.pid()) {
+                try {
+                    return h.client().info();
+                } catch (RuntimeException notYet) {
+                    // the API is coming up
+                }
+            }
+            Thread.sleep(100);
+        }
+        p.destroy();
+        throw CliException.error("the cluster did not answer within 90 s (see " + log + ")");
+    }
+}
