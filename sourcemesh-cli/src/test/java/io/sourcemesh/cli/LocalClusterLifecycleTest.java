@@ -1,0 +1,75 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code up}, {@code status}, {@code down} and {@code demo} for real: the daemon is a separate
+ * process serving the cluster API; state survives a restart; the demo's table matches the document.
+ */
+class LocalClusterLifecycleTest {
+    @TempDir
+    Path home;
+
+    record Run(int code, String out, String err) {}
+
+    private Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] full = new String[args.length + 2];
+        full[0] = "--home";
+        full[1] = home.toString();
+        System.arraycopy(args, 0, full, 2, args.length);
+        int code = Main.execute(Clock.systemUTC(), java.io.InputStream.nullInputStream(), new PrintWriter(out, true),
+                new PrintWriter(err, true), full);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @AfterEach
+    void down() {
+        run("down");
+    }
+
+    @Test
+    void upStatusDownKeepsStateAndTheDemoMatchesTheDocument() throws Exception {
+        Run status = run("status");
+        assertEquals(1, status.code());
+        assertTrue(status.out().contains("not running"), status.out());
+
+        Run up = run("up");
+        assertEquals(0, up.code(), up.err());
+        assertTrue(up.out().startsWith("SourceMesh cluster is up: 2 nodes"), up.out());
+        assertTrue(run("up").out().startsWith("SourceMesh is already running"), "a second up says so");
+        status = run("status");
+        assertEquals(0, status.code());
+        assertTrue(status.out().contains("runtime:   embedded"), status.out());
+
+        Run demo = run("demo");
+        assertEquals(0, demo.code(), demo.out() + demo.err());
+        assertTrue(demo.out().contains("Every step matched the document."), demo.out());
+        assertTrue(demo.out().lines().anyMatch(l -> l.startsWith("default (REDIRECT)   127.0.0.6         127.0.0.6")), demo.out());
+
+        Run pods = run("get", "pods");
+        assertEquals(2, pods.out().lines().filter(l -> l.contains("2/2") && l.contains("Running")).count(), pods.out());
+
+        Run down = run("down");
+        assertEquals(0, down.code());
+        assertFalse(Files.exists(home.resolve("daemon.json")));
+        assertEquals(1, run("status").code());
+
+        assertEquals(0, run("up").code());
+        Run again = run("get", "envoyfilter", "-n", "istio-system");
+        assertTrue(again.out().contains("enable-xff-for-sidecar-inbound"), "applied resources persist across down/up: " + again.out());
+        Run origin = run("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "curl", "-sS", "http://httpbin:8000/ip");
+        assertEquals(0, origin.code(), origin.err());
+        assertTrue(origin.out().contains("\"origin\": \"127.17."), origin.out());
+    }
+}
