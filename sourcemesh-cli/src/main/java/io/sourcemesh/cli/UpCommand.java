@@ -59,7 +59,8 @@ final class UpCommand implements Callable<Integer> {
         Files.createDirectories(h.path());
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-cp", System.getProperty("java.class.path"),
+                "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
+                "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes)));
         File log = h.path().resolve("daemon.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)

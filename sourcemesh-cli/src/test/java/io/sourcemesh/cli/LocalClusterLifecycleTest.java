@@ -33,9 +33,16 @@ class LocalClusterLifecycleTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    @org.junit.jupiter.api.BeforeEach
+    void ownAddresses() {
+        // The daemon inherits it: this test's cluster does not collide with one the developer runs.
+        System.setProperty("sourcemesh.addressBlock", String.valueOf(1 + (ProcessHandle.current().pid() + 7) % 29));
+    }
+
     @AfterEach
     void down() {
         run("down");
+        System.clearProperty("sourcemesh.addressBlock");
     }
 
     @Test

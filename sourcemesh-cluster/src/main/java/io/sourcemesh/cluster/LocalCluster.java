@@ -75,7 +75,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     private final ObjectStore store;
     private final Transport transport;
     private final Conntrack conntrack = new Conntrack();
-    private final AddressPlan addresses = new AddressPlan();
+    private final AddressPlan addresses;
     private final XdsServer xds;
     private final MeshPusher pusher;
     private final Workloads workloads;
@@ -94,8 +94,9 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
     private volatile boolean closed;
 
-    private LocalCluster(Home home, int nodes, int apiPort) {
+    private LocalCluster(Home home, int nodes, int apiPort, int addressBlock) {
         this.home = home;
+        this.addresses = new AddressPlan(addressBlock);
         this.apiPort = apiPort;
         this.store = new ObjectStore(home.stateDir());
         this.transport = Transport.create(Math.max(2, Runtime.getRuntime().availableProcessors()));
@@ -110,7 +111,12 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
 
     /** Starts the cluster with {@code nodes} nodes, bringing back what the state directory holds. */
     public static LocalCluster start(Home home, int nodes, int apiPort) {
-        LocalCluster c = new LocalCluster(home, nodes, apiPort);
+        return start(home, nodes, apiPort, AddressPlan.configuredBlock());
+    }
+
+    /** As {@link #start(Home, int, int)}, on the addresses of {@code addressBlock} (see {@link AddressPlan}). */
+    public static LocalCluster start(Home home, int nodes, int apiPort, int addressBlock) {
+        LocalCluster c = new LocalCluster(home, nodes, apiPort, addressBlock);
         try {
             c.loop.submit(c::registerNodes).get();
             c.requestReconcile();
@@ -128,6 +134,10 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
 
     public ObjectStore store() {
         return store;
+    }
+
+    public AddressPlan addresses() {
+        return addresses;
     }
 
     public List<String> nodeNames() {
@@ -187,7 +197,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         for (int i = 0; i < nodeNames.size(); i++) {
             KubeObject n = store.get(ResourceKind.NODE, null, nodeNames.get(i)).orElseThrow();
             ObjectNode status = JsonNodeFactory.instance.objectNode();
-            status.putArray("addresses").addObject().put("type", "InternalIP").put("address", AddressPlan.node(i).getHostAddress());
+            status.putArray("addresses").addObject().put("type", "InternalIP").put("address", addresses.nodeAddress(i).getHostAddress());
             ((ArrayNode) status.get("addresses")).addObject().put("type", "Hostname").put("address", nodeNames.get(i));
             status.putArray("conditions").addObject().put("type", "Ready").put("status", "True").put("reason", "KubeletReady");
             status.putObject("nodeInfo").put("kubeletVersion", "v1.30.0-sourcemesh").put("containerRuntimeVersion", "sourcemesh://embedded")
@@ -263,7 +273,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
                 }
             }
             if (running != null) {
-                ObjectNode status = running.status(AddressPlan.node(nodeIndex).getHostAddress());
+                ObjectNode status = running.status(addresses.nodeAddress(nodeIndex).getHostAddress());
                 boolean ready = running.sidecar() == null || running.sidecar().configured();
                 if (!ready) {
                     waiting = true;

@@ -31,7 +31,8 @@ class EastWestWalkthroughTest {
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0);
+        // Its own addresses, so a cluster the developer runs on this machine is not disturbed.
+        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
     }
 
     @AfterEach

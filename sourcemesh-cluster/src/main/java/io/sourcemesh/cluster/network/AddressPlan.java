@@ -11,6 +11,11 @@ import java.util.Map;
  * any of it can be bound, as a listener or as a client's source), so sockets show real, distinct
  * addresses: nodes 127.10.0.x, pods 127.17.&lt;node&gt;.x, service VIPs 127.96.0.x, the cloud
  * load balancer 127.100.0.x, external clients 127.120.x.y.
+ *
+ * <p>A {@code block} other than 0 moves a whole cluster to other addresses (nodes 127.10.B.x,
+ * pods 127.17.(8B+node).x, VIPs 127.96.B.x, load balancers 127.100.B.x), so several clusters can
+ * share one machine — the test suite's next to a user's running one. Set it with
+ * {@code SOURCEMESH_ADDRESS_BLOCK} or {@code -Dsourcemesh.addressBlock}.
  */
 public final class AddressPlan {
     public static final String NODE_PREFIX = "127.10.0.";
@@ -18,14 +23,41 @@ public final class AddressPlan {
     public static final String LOAD_BALANCER_PREFIX = "127.100.0.";
     public static final String EXTERNAL_CLIENT = "127.120.0.10";
 
+    private final int block;
     private final Map<Integer, BitSet> podsByNode = new HashMap<>();
     /** Where the next search for a free pod address starts: addresses are not reused at once, as IPAM does. */
     private final Map<Integer, Integer> nextPod = new HashMap<>();
     private final BitSet services = new BitSet();
     private final BitSet loadBalancers = new BitSet();
 
+    public AddressPlan(int block) {
+        if (block < 0 || block > 30) {
+            throw new IllegalArgumentException("address block must be 0..30, not " + block);
+        }
+        this.block = block;
+    }
+
+    public AddressPlan() {
+        this(0);
+    }
+
+    /** The block from SOURCEMESH_ADDRESS_BLOCK or -Dsourcemesh.addressBlock, else 0. */
+    public static int configuredBlock() {
+        String v = System.getProperty("sourcemesh.addressBlock", System.getenv("SOURCEMESH_ADDRESS_BLOCK"));
+        return v == null || v.isBlank() ? 0 : Integer.parseInt(v.trim());
+    }
+
+    public int block() {
+        return block;
+    }
+
+    /** Node {@code index} (0-based) of block 0. */
     public static InetAddress node(int index) {
         return ip(NODE_PREFIX + (index + 1));
+    }
+
+    public InetAddress nodeAddress(int index) {
+        return ip("127.10." + block + "." + (index + 1));
     }
 
     /** A free pod address on node {@code nodeIndex} (0-based). */
@@ -40,12 +72,12 @@ public final class AddressPlan {
         }
         used.set(host);
         nextPod.put(nodeIndex, host + 1);
-        return ip("127.17." + nodeIndex + "." + host);
+        return ip("127.17." + (block * 8 + nodeIndex) + "." + host);
     }
 
     public synchronized void releasePod(InetAddress pod) {
         byte[] b = pod.getAddress();
-        BitSet used = podsByNode.get(b[2] & 0xff);
+        BitSet used = podsByNode.get((b[2] & 0xff) - block * 8);
         if (used != null) {
             used.clear(b[3] & 0xff);
         }
@@ -53,19 +85,21 @@ public final class AddressPlan {
 
     /** Marks an address as taken (a service VIP kept in the store across restarts). */
     public synchronized void reserveService(InetAddress vip) {
-        services.set(vip.getAddress()[3] & 0xff);
+        if ((vip.getAddress()[2] & 0xff) == block) {
+            services.set(vip.getAddress()[3] & 0xff);
+        }
     }
 
     public synchronized InetAddress allocateService() {
         int host = services.nextClearBit(2);
         services.set(host);
-        return ip(SERVICE_PREFIX + host);
+        return ip("127.96." + block + "." + host);
     }
 
     public synchronized InetAddress allocateLoadBalancer() {
         int host = loadBalancers.nextClearBit(2);
         loadBalancers.set(host);
-        return ip(LOAD_BALANCER_PREFIX + host);
+        return ip("127.100." + block + "." + host);
     }
 
     public static InetAddress ip(String literal) {
