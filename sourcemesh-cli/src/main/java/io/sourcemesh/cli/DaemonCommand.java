@@ -30,6 +30,8 @@ final class DaemonCommand implements Callable<Integer> {
         LocalCluster cluster = LocalCluster.start(h, nodes, 0);
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
         cluster.servingOn(api.port());
+        // `up` returns once the mesh it brings back is serving again.
+        cluster.awaitSettled(java.time.Duration.ofSeconds(60));
         h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "embedded"));
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port());

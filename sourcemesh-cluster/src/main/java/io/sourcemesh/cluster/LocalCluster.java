@@ -118,7 +118,10 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     public static LocalCluster start(Home home, int nodes, int apiPort, int addressBlock) {
         LocalCluster c = new LocalCluster(home, nodes, apiPort, addressBlock);
         try {
-            c.loop.submit(c::registerNodes).get();
+            c.loop.submit(() -> {
+                c.registerNodes();
+                c.resetPodStatus();
+            }).get();
             c.requestReconcile();
             return c;
         } catch (InterruptedException | ExecutionException e) {
@@ -203,6 +206,19 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
             status.putObject("nodeInfo").put("kubeletVersion", "v1.30.0-sourcemesh").put("containerRuntimeVersion", "sourcemesh://embedded")
                     .put("osImage", "SourceMesh embedded runtime").put("kernelVersion", System.getProperty("os.version"));
             store.updateStatus(n.withStatus(status));
+        }
+    }
+
+    /**
+     * After a restart no container runs: every pod the store remembers is Pending until its kubelet
+     * has started it again (with a new address), as after a node reboot.
+     */
+    private void resetPodStatus() {
+        for (KubeObject p : store.list(ResourceKind.POD, null)) {
+            ObjectNode s = JsonNodeFactory.instance.objectNode();
+            s.put("phase", "Pending");
+            s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "NodeRestarted");
+            store.updateStatus(p.withStatus(s));
         }
     }
 

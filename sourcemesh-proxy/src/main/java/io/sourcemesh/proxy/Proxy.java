@@ -183,11 +183,12 @@ public final class Proxy implements AutoCloseable {
     }
 
     private FilterChain buildChain(FilterChainConfig c, String path) {
-        Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket"));
         if (c.filters().isEmpty()) {
             throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
         }
         NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
+        boolean http = terminal instanceof HttpConnectionManagerConfig;
+        Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket", http));
         NetworkFilterFactory factory = switch (terminal) {
             case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
             case HttpConnectionManagerConfig h -> {
@@ -209,7 +210,12 @@ public final class Proxy implements AutoCloseable {
         }
     }
 
-    static SslContext sslContext(TlsContextConfig tls, String path) {
+    /**
+     * The chain's TLS context. An HTTP chain offers in ALPN only the protocols our connection
+     * manager speaks (HTTP/1.1): Istio's gateways list h2 first, and a client that took it would
+     * get HTTP/1.1 answers to HTTP/2 frames.
+     */
+    static SslContext sslContext(TlsContextConfig tls, String path, boolean http) {
         if (tls.certificates().isEmpty()) {
             throw new ConfigException(path, "a downstream TLS context needs a certificate");
         }
@@ -220,10 +226,16 @@ public final class Proxy implements AutoCloseable {
                     new ByteArrayInputStream(cert.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
             List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
             b.protocols(protocols);
-            if (!tls.alpnProtocols().isEmpty()) {
+            List<String> alpn = http
+                    ? tls.alpnProtocols().stream().filter(p -> p.equals("http/1.1") || p.equals("http/1.0")).toList()
+                    : tls.alpnProtocols();
+            if (http && alpn.isEmpty() && !tls.alpnProtocols().isEmpty()) {
+                alpn = List.of("http/1.1");
+            }
+            if (!alpn.isEmpty()) {
                 b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, tls.alpnProtocols()));
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
             }
             if (tls.trustedCaPem().isPresent()) {
                 b.trustManager(new ByteArrayInputStream(tls.trustedCaPem().get().getBytes(StandardCharsets.US_ASCII)));

@@ -48,7 +48,7 @@ class TlsAndTcpEndToEndTest {
         FilterChainMatch match = new FilterChainMatch(OptionalInt.empty(), List.of(), serverNames, "", List.of(), List.of(),
                 FilterChainMatch.SourceType.ANY, List.of(), List.of());
         TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
-                Optional.empty(), Optional.empty(), List.of("http/1.1"), Optional.empty(), false);
+                Optional.empty(), Optional.empty(), List.of("h2", "http/1.1"), Optional.empty(), false);
         return new FilterChainConfig(name, match, Optional.of(tls), List.of(hcm(routeAll(cluster), true, List.of())));
     }
 
