@@ -107,7 +107,7 @@ public final class KubeProxy implements AutoCloseable {
             InetSocketAddress bind = new InetSocketAddress(node.ip(), e.getKey().port());
             try {
                 forwarders.put(e.getKey(), new Forwarding(L4Forwarder.start(transport, bind, client -> route(node, rule.get(), client)), rule));
-            } catch (RuntimeException ex) {
+            } catch (Exception ex) { // bind failures are (sneaky) IOExceptions
                 LOG.warning("kube-proxy cannot serve " + bind + ": " + ex.getMessage());
             }
         }
@@ -124,7 +124,7 @@ public final class KubeProxy implements AutoCloseable {
                 HealthCheckServer server = HealthCheckServer.start(transport, bind, e.getValue().namespace(), e.getValue().name(),
                         () -> localEndpoints(current.get(), node.name()).size());
                 healthChecks.put(e.getKey(), new Running(server, current));
-            } catch (RuntimeException ex) {
+            } catch (Exception ex) {
                 LOG.warning("kube-proxy cannot serve health checks on " + bind + ": " + ex.getMessage());
             }
         }

@@ -77,7 +77,7 @@ public final class CloudLoadBalancer implements AutoCloseable {
                 InetSocketAddress bind = new InetSocketAddress(ip, port);
                 try {
                     listeners.put(port, L4Forwarder.start(transport, bind, client -> route(port, client)));
-                } catch (RuntimeException e) {
+                } catch (Exception e) { // bind failures are (sneaky) IOExceptions
                     LOG.warning("load balancer cannot listen on " + bind + ": " + e.getMessage());
                 }
             }

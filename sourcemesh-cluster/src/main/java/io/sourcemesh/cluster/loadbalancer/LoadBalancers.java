@@ -102,7 +102,7 @@ public final class LoadBalancers implements AutoCloseable {
                 InetAddress ip = ingressIp(svc).orElseGet(() -> freeAddress(taken));
                 try {
                     lb = CloudLoadBalancer.start(transport, connector, ip, backends);
-                } catch (RuntimeException ex) {
+                } catch (Exception ex) {
                     LOG.log(Level.WARNING, "cannot provision a load balancer for " + e.getKey(), ex);
                     continue;
                 }
