@@ -38,7 +38,8 @@ class NorthSouthRestartTest {
         String ip;
         JsonNode spec;
         try (LocalCluster c = LocalCluster.start(new Home(home), 2, 0)) {
-            assertTrue(c.awaitSettled(Duration.ofSeconds(30)));
+            assertTrue(c.awaitSettled(Duration.ofSeconds(30)), () -> "pods settle: " + c.list(ResourceKind.POD, "istio-system", "")
+                    .stream().map(p -> p.name() + " " + p.status()).toList());
             KubeObject deployment = c.get(ResourceKind.DEPLOYMENT, "istio-system", "istio-ingressgateway").orElseThrow();
             JsonNode proxy = deployment.spec().path("template").path("spec").path("containers").path(0);
             assertEquals("istio-proxy", proxy.path("name").asText());

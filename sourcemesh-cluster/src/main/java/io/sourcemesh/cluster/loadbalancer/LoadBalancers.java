@@ -72,7 +72,7 @@ public final class LoadBalancers implements AutoCloseable {
     public void sync(List<KubeObject> services, Object endpoints) {
         Map<String, KubeObject> wanted = new LinkedHashMap<>();
         for (KubeObject svc : services) {
-            if (ServiceSpecs.loadBalancer(svc) && nodePorts(svc).size() == svc.spec().path("ports").size()) {
+            if (ServiceSpecs.loadBalancer(svc) && !nodePorts(svc).isEmpty() && allocated(svc)) {
                 wanted.put(key(svc), svc);
             }
         }
@@ -133,6 +133,16 @@ public final class LoadBalancers implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Every TCP port has its nodePort (the API server's pass may not have run yet). */
+    private static boolean allocated(KubeObject svc) {
+        for (JsonNode p : svc.spec().path("ports")) {
+            if (ServiceSpecs.tcp(p) && p.path("nodePort").asInt(0) <= 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Local: kube-proxy's health-check port; Cluster: a TCP connect to the first node port. */
