@@ -14,6 +14,9 @@ import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.exec.PodExec;
+import io.sourcemesh.cluster.ingress.GatewayInstall;
+import io.sourcemesh.cluster.ingress.NorthSouth;
+import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
@@ -93,6 +96,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     private final Watch watch;
     private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
     private volatile boolean closed;
+    private final NorthSouth northSouth; // north-south
 
     private LocalCluster(Home home, int nodes, int apiPort, int addressBlock) {
         this.home = home;
@@ -101,11 +105,15 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         this.store = new ObjectStore(home.stateDir());
         this.transport = Transport.create(Math.max(2, Runtime.getRuntime().availableProcessors()));
         this.xds = XdsServer.start(new InetSocketAddress("127.0.0.1", 0));
-        this.pusher = new MeshPusher(xds, Translator.create());
+        Translator translator = Translator.withGatewayTargetPorts(GatewayInstall.TARGET_PORTS); // north-south
+        this.pusher = new MeshPusher(xds, translator);
         this.workloads = new Workloads(store, new Admission(store, () -> List.copyOf(nodeNames)));
         for (int i = 0; i < nodes; i++) {
             nodeNames.add("sourcemesh-node-" + (i + 1));
         }
+        this.northSouth = NorthSouth.start(store, transport, new UpstreamConnector(transport, // north-south
+                new EmbeddedInterception(conntrack, this::injected, null), Optional.empty()), addresses,
+                NorthSouth.nodes(nodeNames, addresses), translator, this::endpoints);
         this.watch = store.watch(event -> requestReconcile());
     }
 
@@ -121,6 +129,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
             c.loop.submit(() -> {
                 c.registerNodes();
                 c.resetPodStatus();
+                GatewayInstall.ensure(c.store); // north-south
             }).get();
             c.requestReconcile();
             return c;
@@ -227,6 +236,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         workloads.reconcile();
         runPods();
         serveVips();
+        northSouth.reconcile(); // north-south
         pushMesh();
     }
 
@@ -364,6 +374,17 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     boolean injected(InetAddress ip) {
         PodRuntime p = podsByIp.get(ip);
         return p != null && p.injected() && !isGateway(p.pod());
+    }
+
+    /** Ready pods with their node, for kube-proxy and the load balancer. north-south */
+    private List<Endpoint> endpoints() {
+        return pods.values().stream().filter(p -> p.sidecar() == null || p.sidecar().configured())
+                .map(p -> new Endpoint(p.pod(), p.ip(), p.node())).toList();
+    }
+
+    /** The north-south components (node ports, load balancers), for tests and the CLI. */
+    public NorthSouth northSouth() {
+        return northSouth;
     }
 
     // ---- service VIPs: kube-proxy's ClusterIP, and outbound capture for injected pods ----------
@@ -659,7 +680,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     @Override
     public ClusterInfo info() {
         return new ClusterInfo("embedded", home.path().toString(), apiPort, ProcessHandle.current().pid(), nodeNames(),
-                pods.size(), "");
+                pods.size(), northSouth.gatewayAddress().map(InetAddress::getHostAddress).orElse("")); // north-south
     }
 
     /** Waits until every pod the store has is running and ready, or the timeout passes. */
@@ -698,6 +719,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         watch.close();
         try {
             loop.submit(() -> {
+                northSouth.close(); // north-south
                 pods.keySet().forEach(this::stopPodQuietly);
                 vips.values().forEach(L4Forwarder::close);
                 vips.clear();

@@ -53,7 +53,7 @@ public final class Patches {
         if (!(result instanceof ObjectNode o)) {
             throw new PatchException("the patched " + kind.kind() + " \"" + object.name() + "\" is not an object");
         }
-        KubeObject patched = KubeObject.of(o);
+        KubeObject patched = io.sourcemesh.api.resource.UpdateStrategy.prepare(KubeObject.of(o));
         if (!patched.kind().equals(object.kind()) || !patched.name().equals(object.name())
                 || !patched.namespace().equals(object.namespace())) {
             throw new PatchException("The " + kind.kind() + " \"" + object.name() + "\" is invalid: "

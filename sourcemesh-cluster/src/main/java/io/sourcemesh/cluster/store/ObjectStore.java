@@ -253,8 +253,8 @@ public final class ObjectStore implements AutoCloseable {
             }
             JsonNode previous = parse(live.annotations().get(LAST_APPLIED));
             JsonNode merged = ThreeWayMerge.apply(previous, modified.node(), live.node(), kind);
-            KubeObject candidate = KubeObject.of((ObjectNode) merged).withUid(live.uid())
-                    .withCreationTimestamp(live.creationTimestamp()).withStatus(live.status());
+            KubeObject candidate = io.sourcemesh.api.resource.UpdateStrategy.prepare(KubeObject.of((ObjectNode) merged)
+                    .withUid(live.uid()).withCreationTimestamp(live.creationTimestamp()).withStatus(live.status()));
             List<FieldError> errors = Validator.validate(candidate);
             if (!errors.isEmpty()) {
                 throw invalid(kind, candidate.name(), errors);

@@ -1,0 +1,79 @@
+package io.sourcemesh.cluster.ingress;
+
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.cluster.kubeproxy.ClusterNode;
+import io.sourcemesh.cluster.kubeproxy.Endpoint;
+import io.sourcemesh.cluster.kubeproxy.KubeProxy;
+import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
+import io.sourcemesh.cluster.loadbalancer.LoadBalancers;
+import io.sourcemesh.cluster.network.AddressPlan;
+import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.control.translate.Translator;
+import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Everything between an external client and the ingress gateway pod, reconciled in one step after
+ * the service VIPs: node ports (the API server's allocation), kube-proxy on every node, a cloud
+ * load balancer per LoadBalancer Service, and the Gateways' status from the gateway translation.
+ */
+public final class NorthSouth implements AutoCloseable {
+    private final ObjectStore store;
+    private final Translator translator;
+    private final Supplier<List<Endpoint>> endpoints;
+    private final KubeProxy kubeProxy;
+    private final LoadBalancers loadBalancers;
+
+    private NorthSouth(ObjectStore store, Translator translator, Supplier<List<Endpoint>> endpoints, KubeProxy kubeProxy,
+            LoadBalancers loadBalancers) {
+        this.store = store;
+        this.translator = translator;
+        this.endpoints = endpoints;
+        this.kubeProxy = kubeProxy;
+        this.loadBalancers = loadBalancers;
+    }
+
+    /**
+     * @param connector how node and load-balancer traffic reaches pods (with the runtime's interception)
+     * @param endpoints the ready pods with their node
+     */
+    public static NorthSouth start(ObjectStore store, Transport transport, UpstreamConnector connector, AddressPlan addresses,
+            List<ClusterNode> nodes, Translator translator, Supplier<List<Endpoint>> endpoints) {
+        return new NorthSouth(store, translator, endpoints, KubeProxy.create(transport, connector, nodes, endpoints),
+                LoadBalancers.start(store, transport, connector, addresses, nodes));
+    }
+
+    /** The nodes of the runtime, as the address plan numbers them. */
+    public static List<ClusterNode> nodes(List<String> names, AddressPlan addresses) {
+        return java.util.stream.IntStream.range(0, names.size())
+                .mapToObj(i -> new ClusterNode(names.get(i), addresses.nodeAddress(i))).toList();
+    }
+
+    public void reconcile() {
+        List<KubeObject> services = NodePortAllocator.allocate(store);
+        List<Endpoint> ready = endpoints.get();
+        kubeProxy.sync(services);
+        loadBalancers.sync(services, ready.stream().map(e -> e.pod().uid() + "@" + e.node()).sorted().toList());
+        GatewayStatus.write(store, translator, ready);
+    }
+
+    /** The ingress gateway's external address, once its load balancer is up. */
+    public Optional<InetAddress> gatewayAddress() {
+        return loadBalancers.address(GatewayInstall.NAMESPACE, GatewayInstall.NAME);
+    }
+
+    public Set<InetAddress> healthyNodes(String namespace, String service) {
+        return loadBalancers.healthyNodes(namespace, service);
+    }
+
+    @Override
+    public void close() {
+        loadBalancers.close();
+        kubeProxy.close();
+    }
+}

@@ -1,0 +1,76 @@
+package io.sourcemesh.cluster.kubeproxy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LabelSelector;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Reading a Service spec the way kube-proxy and the cloud provider do. */
+public final class ServiceSpecs {
+    public static final String LOAD_BALANCER = "LoadBalancer";
+    public static final String NODE_PORT = "NodePort";
+    public static final String LOCAL = "Local";
+
+    private ServiceSpecs() {}
+
+    public static String type(KubeObject svc) {
+        return svc.spec().path("type").asText("ClusterIP");
+    }
+
+    /** NodePort and LoadBalancer services are served on every node's address. */
+    public static boolean exposedOnNodes(KubeObject svc) {
+        String type = type(svc);
+        return type.equals(NODE_PORT) || type.equals(LOAD_BALANCER);
+    }
+
+    public static boolean loadBalancer(KubeObject svc) {
+        return type(svc).equals(LOAD_BALANCER);
+    }
+
+    /** externalTrafficPolicy: Local keeps the client's address and serves only node-local endpoints. */
+    public static boolean local(KubeObject svc) {
+        return svc.spec().path("externalTrafficPolicy").asText("Cluster").equals(LOCAL);
+    }
+
+    public static int healthCheckNodePort(KubeObject svc) {
+        return svc.spec().path("healthCheckNodePort").asInt(0);
+    }
+
+    public static LabelSelector selector(KubeObject svc) {
+        Map<String, String> out = new LinkedHashMap<>();
+        svc.spec().path("selector").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return LabelSelector.fromMap(out);
+    }
+
+    /** Whether a pod backs the service: same namespace, matched by a non-empty selector. */
+    public static boolean selects(KubeObject svc, KubeObject pod) {
+        LabelSelector s = selector(svc);
+        return !s.isEverything() && pod.namespace().equals(svc.namespace()) && s.matches(pod.labels());
+    }
+
+    public static boolean tcp(JsonNode port) {
+        return port.path("protocol").asText("TCP").equals("TCP");
+    }
+
+    /** The pod port a service port sends to: a number, a named container port, or the service port. */
+    public static int targetPort(JsonNode servicePort, KubeObject pod) {
+        JsonNode tp = servicePort.path("targetPort");
+        if (tp.isInt()) {
+            return tp.asInt();
+        }
+        if (tp.isTextual() && !tp.asText().isEmpty()) {
+            if (tp.asText().chars().allMatch(Character::isDigit)) {
+                return Integer.parseInt(tp.asText());
+            }
+            for (JsonNode c : pod.spec().path("containers")) {
+                for (JsonNode p : c.path("ports")) {
+                    if (p.path("name").asText().equals(tp.asText())) {
+                        return p.path("containerPort").asInt();
+                    }
+                }
+            }
+        }
+        return servicePort.path("port").asInt();
+    }
+}

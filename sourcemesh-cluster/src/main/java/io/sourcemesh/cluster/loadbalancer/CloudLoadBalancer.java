@@ -1,0 +1,125 @@
+package io.sourcemesh.cluster.loadbalancer;
+
+import io.sourcemesh.cluster.kubeproxy.ClusterNode;
+import io.sourcemesh.cluster.network.L4Forwarder;
+import io.sourcemesh.proxy.network.FilterChainSelector;
+import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.logging.Logger;
+
+/**
+ * One cloud (L4, pass-through) load balancer for one LoadBalancer Service: listeners on its own
+ * address at the Service ports, each connection sent to a healthy node's nodePort from the
+ * client's own address (as SLB/NLB in pass-through mode do), backends probed by {@link HealthCheck}.
+ */
+public final class CloudLoadBalancer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CloudLoadBalancer.class.getName());
+
+    private final Transport transport;
+    private final UpstreamConnector connector;
+    private final InetAddress ip;
+    private final Map<Integer, L4Forwarder> listeners = new HashMap<>();
+    private final Map<InetAddress, Boolean> healthy = new ConcurrentHashMap<>();
+    private volatile Backends backends;
+
+    /** Where traffic may go: the nodes, the nodePort per listener port, and how nodes are probed. */
+    public record Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check) {
+        public Backends {
+            nodes = List.copyOf(nodes);
+            nodePorts = Map.copyOf(nodePorts);
+        }
+    }
+
+    private CloudLoadBalancer(Transport transport, UpstreamConnector connector, InetAddress ip, Backends backends) {
+        this.transport = transport;
+        this.connector = connector;
+        this.ip = ip;
+        this.backends = backends;
+    }
+
+    public static CloudLoadBalancer start(Transport transport, UpstreamConnector connector, InetAddress ip, Backends backends) {
+        CloudLoadBalancer lb = new CloudLoadBalancer(transport, connector, ip, backends);
+        lb.update(backends);
+        return lb;
+    }
+
+    public InetAddress ip() {
+        return ip;
+    }
+
+    public Backends backends() {
+        return backends;
+    }
+
+    /** New backends (a patched Service): listeners follow the ports; probes are redone at once. */
+    public synchronized void update(Backends next) {
+        this.backends = next;
+        listeners.entrySet().removeIf(e -> {
+            boolean gone = !next.nodePorts().containsKey(e.getKey());
+            if (gone) {
+                e.getValue().close();
+            }
+            return gone;
+        });
+        for (int port : next.nodePorts().keySet()) {
+            if (!listeners.containsKey(port)) {
+                InetSocketAddress bind = new InetSocketAddress(ip, port);
+                try {
+                    listeners.put(port, L4Forwarder.start(transport, bind, client -> route(port, client)));
+                } catch (Exception e) { // bind failures are (sneaky) IOExceptions
+                    LOG.warning("load balancer cannot listen on " + bind + ": " + e.getMessage());
+                }
+            }
+        }
+        check();
+    }
+
+    /** Probes every node once and records the result (one failure or success flips it). */
+    public void check() {
+        Backends b = backends;
+        for (ClusterNode n : b.nodes()) {
+            healthy.put(n.ip(), b.check().probe(ip, n.ip()));
+        }
+        healthy.keySet().retainAll(b.nodes().stream().map(ClusterNode::ip).toList());
+    }
+
+    /** The nodes traffic goes to now. */
+    public Set<InetAddress> healthyNodes() {
+        Set<InetAddress> out = new LinkedHashSet<>();
+        for (ClusterNode n : backends.nodes()) {
+            if (healthy.getOrDefault(n.ip(), false)) {
+                out.add(n.ip());
+            }
+        }
+        return out;
+    }
+
+    Optional<L4Forwarder.Decision> route(int port, InetSocketAddress client) {
+        Integer nodePort = backends.nodePorts().get(port);
+        List<InetAddress> up = List.copyOf(healthyNodes());
+        if (nodePort == null || up.isEmpty()) {
+            return Optional.empty();
+        }
+        InetAddress node = up.get(ThreadLocalRandom.current().nextInt(up.size()));
+        InetAddress clientIp = FilterChainSelector.unmapped(client.getAddress());
+        return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(node, nodePort),
+                SourceBinding.fixed(new InetSocketAddress(clientIp, 0)), connector));
+    }
+
+    @Override
+    public synchronized void close() {
+        listeners.values().forEach(L4Forwarder::close);
+        listeners.clear();
+    }
+}

@@ -1,0 +1,95 @@
+package io.sourcemesh.cluster.loadbalancer;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.cluster.kubeproxy.ClusterNode;
+import io.sourcemesh.cluster.network.AddressPlan;
+import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.proxy.upstream.Interception;
+import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The cloud load balancer with real sockets: pass-through of the client's address, only healthy nodes. */
+class CloudLoadBalancerTest {
+    static final InetAddress CLIENT = AddressPlan.ip(AddressPlan.EXTERNAL_CLIENT);
+    static final InetAddress LB = AddressPlan.ip("127.100.0.250");
+    final Transport transport = Transport.create(1);
+    final UpstreamConnector connector = new UpstreamConnector(transport, Interception.NONE, Optional.empty());
+    final List<ClusterNode> nodes = List.of(new ClusterNode("n1", AddressPlan.node(0)), new ClusterNode("n2", AddressPlan.node(1)));
+    final List<ServerSocket> servers = new ArrayList<>();
+    final int nodePort = ThreadLocalRandom.current().nextInt(30000, 32768);
+    final int lbPort = ThreadLocalRandom.current().nextInt(20000, 29999);
+
+    @AfterEach
+    void down() throws IOException {
+        for (ServerSocket s : servers) {
+            s.close();
+        }
+        transport.close();
+    }
+
+    /** A node port that answers with the address it sees the connection from. */
+    private void serve(InetAddress node, int port, String reply) throws IOException {
+        ServerSocket server = new ServerSocket();
+        server.bind(new InetSocketAddress(node, port));
+        servers.add(server);
+        Thread.ofVirtual().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    String text = reply != null ? reply : node.getHostAddress() + " saw " + s.getInetAddress().getHostAddress();
+                    s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        });
+    }
+
+    private String call() throws IOException {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(CLIENT, 0));
+            s.connect(new InetSocketAddress(LB, lbPort), 2000);
+            s.setSoTimeout(2000);
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void sendsOnlyToHealthyNodesFromTheClientsAddress() throws IOException {
+        serve(nodes.get(0).ip(), nodePort, null);
+        try (CloudLoadBalancer lb = CloudLoadBalancer.start(transport, connector, LB,
+                new CloudLoadBalancer.Backends(nodes, Map.of(lbPort, nodePort), new HealthCheck.Tcp(nodePort)))) {
+            assertEquals(Set.of(nodes.get(0).ip()), lb.healthyNodes());
+            for (int i = 0; i < 5; i++) {
+                assertEquals("127.10.0.1 saw " + CLIENT.getHostAddress(), call());
+            }
+            serve(nodes.get(1).ip(), nodePort, null);
+            lb.check();
+            assertEquals(Set.of(nodes.get(0).ip(), nodes.get(1).ip()), lb.healthyNodes());
+        }
+    }
+
+    @Test
+    void httpProbeWantsA200() throws IOException {
+        int hc = nodePort == 32767 ? 30000 : nodePort + 1;
+        serve(nodes.get(0).ip(), hc, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        serve(nodes.get(1).ip(), hc, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+        HealthCheck check = new HealthCheck.Http(hc, "/healthz");
+        assertTrue(check.probe(LB, nodes.get(0).ip()));
+        assertFalse(check.probe(LB, nodes.get(1).ip()));
+        assertFalse(new HealthCheck.Http(hc == 32767 ? 30000 : hc + 1, "/healthz").probe(LB, nodes.get(0).ip()), "nothing listening");
+    }
+}
