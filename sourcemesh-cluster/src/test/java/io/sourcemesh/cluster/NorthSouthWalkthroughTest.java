@@ -38,10 +38,10 @@ class NorthSouthWalkthroughTest {
     static final String GW = "istio-ingressgateway";
     static final ObjectMapper JSON = new ObjectMapper();
     /**
-     * The document's {@code curl -k}, held to HTTP/1.1: the proxy offers h2 in ALPN (as Istio configures
-     * it) but does not speak HTTP/2 yet, so an h2 client gets an empty reply. Drop this once it does.
+     * The document's plain {@code curl -k}: the gateway's TLS config lists h2 first (as Istio's), and
+     * the proxy must offer only the HTTP/1.1 it speaks, or curl would get an empty reply.
      */
-    static final String[] HTTPS = {"-k", "--http1.1"};
+    static final String[] HTTPS = {"-k"};
 
     @TempDir
     Path home;
@@ -146,7 +146,7 @@ class NorthSouthWalkthroughTest {
         assertTrue(status.path("validationMessages").path(0).path("description").asText()
                 .contains("secret istio-system/myexample-credential not found"), status.toString());
         assertEquals("True", gatewayCondition("httpbin-gw-httpprotocol").path("status").asText());
-        Curl https = curlRaw("-sS", "-k", "--http1.1", "--interface", CLIENT, "--max-time", "3", "https://" + lb + ":443/ip");
+        Curl https = curlRaw("-sS", "-k", "--interface", CLIENT, "--max-time", "3", "https://" + lb + ":443/ip");
         assertNotEquals(0, https.exit(), https.out());
 
         createTlsSecret(); // the server comes back once the credential exists
