@@ -30,7 +30,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "demo", description = "Walk the source-IP document on the local cluster, printing each command and its output.")
 final class DemoCommand implements Callable<Integer> {
-    private static final List<String> MANIFESTS = List.of("sleep.yaml", "httpbin.yaml", "enable-xff-for-sidecar-inbound.yaml");
+    private static final List<String> MANIFESTS = List.of("sleep.yaml", "httpbin.yaml", "enable-xff-for-sidecar-inbound.yaml",
+            "http-demo.yaml", "https-demo.yaml");
+    /** The address the demo's curl poses as: an internet client, outside the cluster's ranges. */
+    static final String CLIENT = io.sourcemesh.cluster.network.AddressPlan.EXTERNAL_CLIENT;
     private static final String TPROXY_PATCH = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}";
     private static final String REDIRECT_PATCH = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}";
 
@@ -92,13 +95,17 @@ final class DemoCommand implements Callable<Integer> {
         run("apply", "-f", dir.resolve("enable-xff-for-sidecar-inbound.yaml").toString());
         step("XFF EnvoyFilter", sleepIp);
 
-        heading("Summary: what httpbin saw, and what the httpbin sidecar logged");
+        northSouth(dir);
+
+        heading("Summary: what httpbin saw, and what the proxies logged");
         Table t = Table.kubectl().row("STEP", "EXPECTED ORIGIN", "OBSERVED ORIGIN",
                 "ACCESS-LOG FIELDS (downstream_remote / upstream_local / x_forwarded_for)");
         boolean allGood = true;
         for (Row r : rows) {
-            t.row(r.step(), r.expected(), r.observed() + (r.observed().equals(r.expected()) ? "" : "  <-- MISMATCH"), r.fields());
-            allGood &= r.observed().equals(r.expected());
+            boolean ok = r.expected().endsWith("*") ? r.observed().startsWith(r.expected().substring(0, r.expected().length() - 1))
+                    : r.observed().equals(r.expected());
+            t.row(r.step(), r.expected(), r.observed() + (ok ? "" : "  <-- MISMATCH"), r.fields());
+            allGood &= ok;
         }
         out.print(t.render());
         out.println();
@@ -107,8 +114,100 @@ final class DemoCommand implements Callable<Integer> {
         return allGood ? 0 : 1;
     }
 
+    /** The document's north-south section: through the cloud load balancer and the ingress gateway. */
+    private void northSouth(Path dir) throws Exception {
+        heading("North-south, HTTP, externalTrafficPolicy: Cluster — httpbin sees a node address");
+        out.println();
+        out.println("# The document's north-south section starts from the default mesh: without the sidecar XFF filter,");
+        out.println("# httpbin's own sidecar would append the gateway's address to X-Forwarded-For as well.");
+        run("delete", "envoyfilter", "enable-xff-for-sidecar-inbound", "-n", "istio-system");
+        run("-n", "default", "apply", "-f", dir.resolve("http-demo.yaml").toString());
+        String gateway = run("-n", "istio-system", "get", "service", "istio-ingressgateway", "-o",
+                "jsonpath={.status.loadBalancer.ingress[0].ip}").trim();
+        out.println();
+        out.println("# GATEWAY_URL=" + gateway + "; this machine's curl poses as an internet client from " + CLIENT);
+        String nodePrefix = io.sourcemesh.cluster.network.AddressPlan.NODE_PREFIX.substring(0, "127.10.".length());
+        gatewayStep("Cluster, HTTP", nodePrefix + "*", "http://" + gateway + ":80/ip");
+
+        heading("externalTrafficPolicy: Local — httpbin sees the client's own address");
+        run("patch", "service", "istio-ingressgateway", "-n", "istio-system", "-p", "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}");
+        awaitGateway(gateway);
+        gatewayStep("Local, HTTP", CLIENT, "http://" + gateway + ":80/ip");
+
+        heading("HTTPS: TLS terminated at the gateway with credentialName");
+        Path key = dir.resolve("tls.key");
+        Path crt = dir.resolve("tls.crt");
+        show("openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=httpbin.example.com -keyout tls.key -out tls.crt");
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj",
+                "/CN=httpbin.example.com", "-keyout", key.toString(), "-out", crt.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (p.waitFor() != 0) {
+            throw CliException.error("openssl could not make a test certificate");
+        }
+        run("create", "secret", "tls", "myexample-credential", "--cert", crt.toString(), "--key", key.toString(), "-n", "istio-system");
+        run("-n", "default", "apply", "-f", dir.resolve("https-demo.yaml").toString());
+        gatewayStep("Local, HTTPS", CLIENT, "https://" + gateway + ":443/ip");
+    }
+
+    /** One curl from the external client through the load balancer, with the gateway's access-log fields. */
+    private void gatewayStep(String name, String expected, String url) throws Exception {
+        show("curl " + (url.startsWith("https") ? "-k " : "") + url + "      # from " + CLIENT);
+        ProcessBuilder pb = new ProcessBuilder("curl", "-sS", "-k", "--max-time", "10", "--noproxy", "*", "--interface", CLIENT, url)
+                .redirectErrorStream(true);
+        Process p = pb.start();
+        String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        out.print(body);
+        String observed;
+        try {
+            observed = new ObjectMapper().readTree(body).path("origin").asText("?");
+        } catch (Exception e) {
+            observed = "?";
+        }
+        show("sourcemesh -n istio-system logs deploy/istio-ingressgateway --tail 1   # the gateway's access-log fields");
+        String gwPod = api.list(ResourceKind.POD, "istio-system", "istio=ingressgateway").stream()
+                .filter(x -> x.status().path("phase").asText().equals("Running")).map(KubeObject::name).findFirst().orElse("");
+        JsonNode log = lastLog("istio-system", gwPod, j -> "/ip".equals(j.path("path").asText()));
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String f : List.of("downstream_remote_address", "downstream_local_address", "upstream_local_address", "upstream_host",
+                "x_forwarded_for")) {
+            fields.put(f, log.path(f).isNull() || log.path(f).isMissingNode() ? null : log.path(f).asText());
+        }
+        out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
+        rows.add(new Row(name, expected, observed, dash(fields.get("downstream_remote_address")) + " / "
+                + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
+    }
+
+    /** Waits until the load balancer sends to the nodes the new policy allows (its health checks run every second). */
+    private void awaitGateway(String gateway) throws Exception {
+        for (int i = 0; i < 50; i++) {
+            Process p = new ProcessBuilder("curl", "-sS", "--max-time", "2", "--noproxy", "*", "--interface", CLIENT,
+                    "http://" + gateway + ":80/ip").redirectErrorStream(true).start();
+            String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            p.waitFor();
+            if (body.contains("\"" + CLIENT + "\"")) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+    }
+
     /** Leaves nothing of an earlier demo run behind, so the walk starts from the document's first step. */
     private void reset() {
+        api.get(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway").ifPresent(s -> {
+            if (s.spec().path("externalTrafficPolicy").asText().equals("Local")) {
+                api.patch(ResourceKind.SERVICE, "istio-system", s.name(), io.sourcemesh.api.patch.PatchType.STRATEGIC,
+                        "{\"spec\":{\"externalTrafficPolicy\":\"Cluster\"}}");
+            }
+        });
+        for (String gw : List.of("httpbin-gw-httpprotocol", "httpbin-gw-https")) {
+            api.get(ResourceKind.GATEWAY, "default", gw).ifPresent(o -> api.delete(ResourceKind.GATEWAY, "default", gw));
+        }
+        for (String vs : List.of("httpbin", "httpbin-https")) {
+            api.get(ResourceKind.VIRTUAL_SERVICE, "default", vs).ifPresent(o -> api.delete(ResourceKind.VIRTUAL_SERVICE, "default", vs));
+        }
+        api.get(ResourceKind.SECRET, "istio-system", "myexample-credential")
+                .ifPresent(o -> api.delete(ResourceKind.SECRET, "istio-system", o.name()));
         for (var kind : List.of(ResourceKind.ENVOY_FILTER)) {
             api.get(kind, "istio-system", "enable-xff-for-sidecar-inbound").ifPresent(o -> api.delete(kind, "istio-system", o.name()));
         }
@@ -145,15 +244,20 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private JsonNode lastInboundLog(String pod) throws Exception {
+        return lastLog("default", pod, j -> j.path("upstream_cluster").asText().startsWith("inbound") && "/ip".equals(j.path("path").asText()));
+    }
+
+    /** The newest access-log line of a pod's istio-proxy that matches (the log is written a moment after the response). */
+    private JsonNode lastLog(String namespace, String pod, java.util.function.Predicate<JsonNode> wanted) throws Exception {
         long deadline = System.currentTimeMillis() + 3000;
         JsonNode found = null;
         while (found == null && System.currentTimeMillis() < deadline) {
             List<String> lines = new ArrayList<>();
-            api.logs("default", pod, "istio-proxy", false, 50, lines::add);
+            api.logs(namespace, pod, "istio-proxy", false, 50, lines::add);
             for (String l : lines) {
                 if (l.startsWith("{")) {
                     JsonNode j = new ObjectMapper().readTree(l);
-                    if (j.path("upstream_cluster").asText().startsWith("inbound") && "/ip".equals(j.path("path").asText())) {
+                    if (wanted.test(j)) {
                         found = j;
                     }
                 }
