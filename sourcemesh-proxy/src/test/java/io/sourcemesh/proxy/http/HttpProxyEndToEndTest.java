@@ -234,4 +234,76 @@ class HttpProxyEndToEndTest {
         }
         throw new AssertionError("no access log line in " + log);
     }
+
+    @Test
+    void upgradesArePassedThroughAsARawTunnel() throws Exception {
+        try (java.net.ServerSocket upstream = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            // A WebSocket-like origin: answers 101, then echoes bytes upper-cased.
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket s = upstream.accept()) {
+                    var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                    StringBuilder head = new StringBuilder();
+                    for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
+                        head.append(line).append('\n');
+                    }
+                    var out = s.getOutputStream();
+                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Seen-Upgrade: "
+                            + head.toString().toLowerCase().contains("upgrade: websocket") + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    for (int c; (c = in.read()) >= 0; ) {
+                        out.write(Character.toUpperCase(c));
+                        out.flush();
+                    }
+                } catch (java.io.IOException e) {
+                    // the test's socket closed
+                }
+            });
+            start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("ws"), false, List.of())))),
+                    List.of(staticCluster("ws", (InetSocketAddress) upstream.getLocalSocketAddress()))));
+            try (java.net.Socket client = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort())) {
+                client.setSoTimeout(5000);
+                var out = client.getOutputStream();
+                out.write("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                out.flush();
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                assertEquals("HTTP/1.1 101 Switching Protocols", in.readLine());
+                String headers = "";
+                for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
+                    headers += line.toLowerCase() + "\n";
+                }
+                assertTrue(headers.contains("x-seen-upgrade: true"), "the upstream got the Upgrade header: " + headers);
+                out.write("hello tunnel\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                out.flush();
+                assertEquals("HELLO TUNNEL", in.readLine());
+            }
+        }
+    }
+
+    @Test
+    void unconfiguredUpgradeIsRefusedWith403() {
+        var noUpgrades = new io.sourcemesh.proxy.config.HttpConnectionManagerConfig("envoy.filters.network.http_connection_manager",
+                "ingress_http", routeAll("origin"), List.of(new io.sourcemesh.proxy.config.HttpFilterConfig.Router("envoy.filters.http.router")),
+                false, 0, false, Optional.empty(), false, Optional.empty(), true, false, false, Optional.empty(), Optional.empty(),
+                Optional.empty(), List.of(), List.of(), "SANITIZE", false);
+        start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(noUpgrades))), List.of(staticCluster("origin", origin.address()))));
+        assertEquals(403, Curl.run("-H", "Upgrade: websocket", "-H", "Connection: Upgrade", url("/")).status());
+        assertEquals(200, Curl.run(url("/")).status());
+    }
+
+    @Test
+    void adminListenerServesTheLiveStats() throws Exception {
+        var config = new ProxyConfig("test", io.sourcemesh.proxy.config.NodeInfo.unnamed(),
+                Optional.of(new io.sourcemesh.proxy.config.AdminConfig(new InetSocketAddress("127.0.0.1", 0))),
+                List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("origin"), false, List.of())))),
+                List.of(staticCluster("origin", origin.address())), com.google.protobuf.Empty.getDefaultInstance());
+        start(config);
+        assertEquals(200, Curl.run(url("/")).status());
+        String admin = "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort();
+        assertEquals("LIVE\n", Curl.run(admin + "/ready").body());
+        String prometheus = Curl.run(admin + "/stats/prometheus").body();
+        assertTrue(prometheus.contains("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"origin\"} 1"), prometheus);
+        assertTrue(prometheus.contains("envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix=\"ingress_http\"} 1"), prometheus);
+        String clusters = Curl.run(admin + "/clusters").body();
+        assertTrue(clusters.contains("origin::127.0.0.1:" + origin.port() + "::rq_total::1"), clusters);
+    }
 }
