@@ -18,32 +18,10 @@ public final class AccessLogs {
 
     private AccessLogs() {}
 
+    /** The proxy's copy of Istio's format is the one source: both sides print the same keys. */
     private static Map<String, String> istioFormat() {
         Map<String, String> f = new LinkedHashMap<>();
-        f.put("start_time", "%START_TIME%");
-        f.put("route_name", "%ROUTE_NAME%");
-        f.put("method", "%REQ(:METHOD)%");
-        f.put("path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%");
-        f.put("protocol", "%PROTOCOL%");
-        f.put("response_code", "%RESPONSE_CODE%");
-        f.put("response_flags", "%RESPONSE_FLAGS%");
-        f.put("response_code_details", "%RESPONSE_CODE_DETAILS%");
-        f.put("connection_termination_details", "%CONNECTION_TERMINATION_DETAILS%");
-        f.put("upstream_transport_failure_reason", "%UPSTREAM_TRANSPORT_FAILURE_REASON%");
-        f.put("bytes_received", "%BYTES_RECEIVED%");
-        f.put("bytes_sent", "%BYTES_SENT%");
-        f.put("duration", "%DURATION%");
-        f.put("upstream_service_time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%");
-        f.put("x_forwarded_for", "%REQ(X-FORWARDED-FOR)%");
-        f.put("user_agent", "%REQ(USER-AGENT)%");
-        f.put("request_id", "%REQ(X-REQUEST-ID)%");
-        f.put("authority", "%REQ(:AUTHORITY)%");
-        f.put("upstream_host", "%UPSTREAM_HOST%");
-        f.put("upstream_cluster", "%UPSTREAM_CLUSTER%");
-        f.put("upstream_local_address", "%UPSTREAM_LOCAL_ADDRESS%");
-        f.put("downstream_local_address", "%DOWNSTREAM_LOCAL_ADDRESS%");
-        f.put("downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%");
-        f.put("requested_server_name", "%REQUESTED_SERVER_NAME%");
+        io.sourcemesh.proxy.accesslog.IstioFormats.DEFAULT_JSON.forEach((k, v) -> f.put(k, String.valueOf(v)));
         return java.util.Collections.unmodifiableMap(f);
     }
 
