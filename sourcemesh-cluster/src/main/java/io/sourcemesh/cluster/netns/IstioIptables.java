@@ -36,20 +36,22 @@ public final class IstioIptables {
 
     private final Mode mode;
     private final List<Integer> inboundPorts;
+    private final boolean spoofedSynReturn;
 
-    private IstioIptables(Mode mode, List<Integer> inboundPorts) {
+    private IstioIptables(Mode mode, List<Integer> inboundPorts, boolean spoofedSynReturn) {
         this.mode = mode;
         this.inboundPorts = List.copyOf(inboundPorts);
+        this.spoofedSynReturn = spoofedSynReturn;
     }
 
     /** Istio's default mode: the app sees 127.0.0.6. */
     public static IstioIptables redirect() {
-        return new IstioIptables(Mode.REDIRECT, List.of());
+        return new IstioIptables(Mode.REDIRECT, List.of(), false);
     }
 
     /** {@code sidecar.istio.io/interceptionMode: TPROXY}: the app sees the client's address. */
     public static IstioIptables tproxy() {
-        return new IstioIptables(Mode.TPROXY, List.of());
+        return new IstioIptables(Mode.TPROXY, List.of(), true);
     }
 
     public static IstioIptables of(Mode mode) {
@@ -61,7 +63,12 @@ public final class IstioIptables {
         IntStream.of(ports).filter(p -> p < 1 || p > 65535).findAny().ifPresent(p -> {
             throw new IllegalArgumentException("not a port: " + p);
         });
-        return new IstioIptables(mode, IntStream.of(ports).boxed().toList());
+        return new IstioIptables(mode, IntStream.of(ports).boxed().toList(), spoofedSynReturn);
+    }
+
+    /** Istio's TPROXY set exactly as its golden file has it, without the mark RETURN: the trap, kept for tests. */
+    IstioIptables asIstioWritesIt() {
+        return new IstioIptables(mode, inboundPorts, false);
     }
 
     public Mode mode() {
@@ -151,7 +158,7 @@ public final class IstioIptables {
             }
         }
         out.add("-A OUTPUT -j ISTIO_OUTPUT");
-        if (mode == Mode.TPROXY) {
+        if (spoofedSynReturn) {
             out.add("# SourceMesh: not in Istio's tproxy set; keeps the spoofed upstream SYN out of the hairpin redirect");
             out.add("-A ISTIO_OUTPUT -o lo -p tcp -m mark --mark " + MARK + " -j RETURN");
         }

@@ -63,6 +63,25 @@ class InterceptionEndToEndTest {
     }
 
     @Test
+    void istiosTproxySetAloneLeavesTheSpoofedSynStuck() throws Exception {
+        try (Topology t = topology()) {
+            String pod = t.pod("httpbin").netns();
+            IstioIptables.tproxy().asIstioWritesIt().applyIn(pod);
+            try (PeerApp app = PeerApp.start(pod, 8000, dir);
+                    ProxyProcess proxy = ProxyProcess.start(pod, resource("sidecar-inbound-tproxy.yaml"), 15000, dir.resolve("proxy.log"))) {
+                Shell.Result r = Shell.run(Shell.in(t.pod("sleep").netns(), "curl", "-sS", "--max-time", "2",
+                        "http://" + HTTPBIN + ":8000/ip"));
+                assertFalse(r.ok(), r.out());
+                // The proxy's upstream SYN (from the sleep pod's address, uid 1337, out lo) was redirected back to
+                // 15006 and is never answered. The sidecar's sockets are dual-stack: [::ffff:172.17.1.2]:port.
+                String ss = Shell.run(Shell.in(pod, "ss", "-Htn", "state", "syn-sent")).orThrow().out();
+                assertTrue(ss.contains(SLEEP + "]:") && ss.contains(HTTPBIN + "]:8000"), ss);
+                assertFalse(app.log().contains("peer "), app.log());
+            }
+        }
+    }
+
+    @Test
     void aDirectConnectionToTheCapturePortIsClosedNotLooped() throws Exception {
         try (Topology t = topology()) {
             String pod = t.pod("httpbin").netns();
