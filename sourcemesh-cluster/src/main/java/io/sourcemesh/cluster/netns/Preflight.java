@@ -59,6 +59,11 @@ public final class Preflight {
         return new Preflight(missing);
     }
 
+    /** A result with these missing pieces, for callers that decide what to do about them. */
+    public static Preflight of(List<Missing> missing) {
+        return new Preflight(missing);
+    }
+
     public boolean ok() {
         return missing.isEmpty();
     }
