@@ -196,6 +196,10 @@ public final class Topology implements AutoCloseable {
             cmds.add("route add default via " + LB_LAN_IP);
             ip(n.netns(), cmds);
             sysctl(n.netns(), "net.ipv4.ip_forward=1");
+            // Same-node pod -> service IP -> pod is bridged on cni0: only bridge netfilter un-DNATs the answer,
+            // as on a real node. Per namespace and on by default where br_netfilter exists; absent otherwise.
+            Shell.run(Shell.in(n.netns(), "sh", "-c", "f=/proc/sys/net/bridge/bridge-nf-call-iptables; [ ! -e $f ] || echo 1 > $f"))
+                    .orThrow();
         }
 
         for (Pod p : pods.values()) {

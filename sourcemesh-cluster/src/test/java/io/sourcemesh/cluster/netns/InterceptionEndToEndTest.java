@@ -63,6 +63,27 @@ class InterceptionEndToEndTest {
     }
 
     @Test
+    void tproxyThroughTheServiceIpFromAnotherNodeAndFromTheSameNode() throws Exception {
+        try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1", "httpbin", "sleep-near").node("node2", "sleep"))) {
+            String pod = t.pod("httpbin").netns();
+            for (Topology.Node node : t.nodes()) {
+                KubeProxyRules.of(List.of(KubeProxyRules.ServicePort.clusterIp("default", "httpbin", "http", "10.96.0.10", 8000,
+                        List.of(new KubeProxyRules.Endpoint(HTTPBIN, 8000, node.name().equals("node1")))))).applyIn(node.netns());
+            }
+            IstioIptables.tproxy().applyIn(pod);
+            try (PeerApp app = PeerApp.start(pod, 8000, dir);
+                    ProxyProcess proxy = ProxyProcess.start(pod, resource("sidecar-inbound-tproxy.yaml"), 15000, dir.resolve("proxy.log"))) {
+                // kubectl exec deploy/sleep -- curl http://httpbin:8000/ip, with the cluster DNS answer given to curl.
+                for (String sleep : List.of("sleep", "sleep-near")) {
+                    Shell.Result r = Shell.run(Shell.in(t.pod(sleep).netns(), "curl", "-sS", "--max-time", "5",
+                            "--resolve", "httpbin:8000:10.96.0.10", "http://httpbin:8000/ip"));
+                    assertEquals("{\n  \"origin\": \"" + t.pod(sleep).ip() + "\"\n}\n", r.orThrow().out(), sleep);
+                }
+            }
+        }
+    }
+
+    @Test
     void istiosTproxySetAloneLeavesTheSpoofedSynStuck() throws Exception {
         try (Topology t = topology()) {
             String pod = t.pod("httpbin").netns();

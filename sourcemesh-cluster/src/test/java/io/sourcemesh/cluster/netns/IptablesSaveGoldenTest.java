@@ -2,10 +2,6 @@ package io.sourcemesh.cluster.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.sourcemesh.cluster.netns.KubeProxyRules.Endpoint;
-import io.sourcemesh.cluster.netns.KubeProxyRules.NodePort;
-import io.sourcemesh.cluster.netns.KubeProxyRules.Policy;
-import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -38,11 +34,7 @@ class IptablesSaveGoldenTest {
     @Test
     void kubeProxyNode() {
         try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1"))) {
-            KubeProxyRules.of(List.of(
-                    new NodePort("istio-system", "istio-ingressgateway", "http2", 30080, Policy.CLUSTER,
-                            List.of(new Endpoint("172.17.0.2", 8080, true), new Endpoint("172.17.1.2", 8080, false))),
-                    new NodePort("istio-system", "istio-ingressgateway-local", "http2", 30081, Policy.LOCAL,
-                            List.of(new Endpoint("172.17.1.2", 8080, false))))).applyIn(t.node("node1").netns());
+            KubeProxyRulesTest.node1().applyIn(t.node("node1").netns());
             assertEquals(Golden.read("kube-proxy-nodeport.iptables-save"), save(t.node("node1").netns()));
         }
     }

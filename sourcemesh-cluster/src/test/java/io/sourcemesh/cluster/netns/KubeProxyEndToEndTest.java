@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.sourcemesh.cluster.netns.KubeProxyRules.Endpoint;
-import io.sourcemesh.cluster.netns.KubeProxyRules.NodePort;
+import io.sourcemesh.cluster.netns.KubeProxyRules.ServicePort;
 import io.sourcemesh.cluster.netns.KubeProxyRules.Policy;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,8 +28,8 @@ class KubeProxyEndToEndTest {
                 PeerApp httpbin = PeerApp.start(t.pod("httpbin").netns(), 8000, dir)) {
             for (Topology.Node node : t.nodes()) {
                 KubeProxyRules.of(List.of(
-                        new NodePort("default", "httpbin", "http", 30080, Policy.CLUSTER, List.of(endpoint(t, "httpbin", node))),
-                        new NodePort("istio-system", "istio-ingressgateway", "http2", 30081, Policy.LOCAL, List.of(endpoint(t, "gw", node)))))
+                        ServicePort.nodePort("default", "httpbin", "http", 30080, Policy.CLUSTER, List.of(endpoint(t, "httpbin", node))),
+                        ServicePort.nodePort("istio-system", "istio-ingressgateway", "http2", 30081, Policy.LOCAL, List.of(endpoint(t, "gw", node)))))
                         .applyIn(node.netns());
             }
             String node1 = t.node("node1").ip();
