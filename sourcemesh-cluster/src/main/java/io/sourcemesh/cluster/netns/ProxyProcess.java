@@ -46,7 +46,7 @@ public final class ProxyProcess implements AutoCloseable {
         Map<String, String> env = pb.environment();
         // The launcher needs a JDK 25; the one running us is one. uid 1337 has no home: no perf-data files.
         env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("SOURCEMESH_JAVA_OPTS", "-XX:-UsePerfData -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m");
+        env.put("SOURCEMESH_JAVA_OPTS", ("-XX:-UsePerfData -XX:+UseSerialGC -Xmx128m " + env.getOrDefault("SOURCEMESH_JAVA_OPTS", "")).strip());
         Process p;
         try {
             p = pb.start();

@@ -1,7 +1,9 @@
 package io.sourcemesh.cluster.netns;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,7 @@ public final class Topology implements AutoCloseable {
     private final List<String> created = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, Pod> pods = new LinkedHashMap<>();
+    private final Map<String, BitSet> hostsUsed = new HashMap<>();
     private volatile boolean closed;
 
     private Topology(String prefix) {
@@ -76,11 +79,11 @@ public final class Topology implements AutoCloseable {
         return Optional.ofNullable(nodes.get(name)).orElseThrow(() -> new IllegalArgumentException("no node " + name));
     }
 
-    public List<Pod> pods() {
+    public synchronized List<Pod> pods() {
         return List.copyOf(pods.values());
     }
 
-    public Pod pod(String name) {
+    public synchronized Pod pod(String name) {
         return Optional.ofNullable(pods.get(name)).orElseThrow(() -> new IllegalArgumentException("no pod " + name));
     }
 
@@ -93,7 +96,7 @@ public final class Topology implements AutoCloseable {
 
     /** Stops the processes inside the namespaces and deletes them (links and rules go with them). Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
@@ -140,18 +143,11 @@ public final class Topology implements AutoCloseable {
         add(lb());
         add(external());
         int i = 0;
-        for (Map.Entry<String, List<String>> e : podsByNode.entrySet()) {
-            Node node = new Node(e.getKey(), prefix + "n-" + e.getKey(), i, "10.0.0." + (11 + i), "172.17." + i + ".0/24",
-                    "172.17." + i + ".1");
+        for (String name : podsByNode.keySet()) {
+            Node node = new Node(name, prefix + "n-" + name, i, "10.0.0." + (11 + i), "172.17." + i + ".0/24", "172.17." + i + ".1");
             nodes.put(node.name(), node);
+            hostsUsed.put(node.name(), new BitSet());
             add(node.netns());
-            int j = 0;
-            for (String p : e.getValue()) {
-                Pod pod = new Pod(p, prefix + "p-" + p, node.name(), "172.17." + i + "." + (2 + j));
-                pods.put(p, pod);
-                add(pod.netns());
-                j++;
-            }
             i++;
         }
 
@@ -180,14 +176,6 @@ public final class Topology implements AutoCloseable {
         for (Node n : nodes.values()) {
             List<String> cmds = new ArrayList<>(List.of("link set lo up", "addr add " + n.ip() + "/24 dev eth0", "link set eth0 up",
                     "link add cni0 type bridge", "addr add " + n.gateway() + "/24 dev cni0", "link set cni0 up"));
-            int j = 0;
-            for (Pod p : pods.values()) {
-                if (p.node().equals(n.name())) {
-                    cmds.add("link add veth" + j + " type veth peer name eth0 netns " + p.netns());
-                    cmds.add("link set veth" + j + " master cni0 up");
-                    j++;
-                }
-            }
             for (Node other : nodes.values()) {
                 if (other != n) {
                     cmds.add("route add " + other.podCidr() + " via " + other.ip());
@@ -202,13 +190,59 @@ public final class Topology implements AutoCloseable {
                     .orThrow();
         }
 
-        for (Pod p : pods.values()) {
-            // rp_filter off: TPROXY's marked, locally routed replies fail strict reverse-path checks.
-            sysctl(p.netns(), "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-                    "net.ipv4.conf.eth0.rp_filter=0", "net.ipv4.conf.lo.rp_filter=0");
-            ip(p.netns(), List.of("link set lo up", "addr add " + p.ip() + "/24 dev eth0", "link set eth0 up",
-                    "route add default via " + node(p.node()).gateway()));
+        for (Map.Entry<String, List<String>> e : podsByNode.entrySet()) {
+            for (String p : e.getValue()) {
+                addPod(p, e.getKey());
+            }
         }
+    }
+
+    /**
+     * Creates a pod namespace on {@code node} with the node range's lowest free address (a kubelet
+     * starting a pod). On failure nothing of the pod is left.
+     */
+    public synchronized Pod addPod(String name, String node) {
+        if (closed) {
+            throw new IllegalStateException("topology closed");
+        }
+        TopologySpec.checkName(name);
+        if (pods.containsKey(name)) {
+            throw new IllegalArgumentException("pod " + name + " exists");
+        }
+        Node n = node(node);
+        BitSet used = hostsUsed.get(node);
+        int host = used.nextClearBit(2);
+        if (host > 254) {
+            throw new IllegalStateException("no pod addresses left on node " + node);
+        }
+        Pod pod = new Pod(name, prefix + "p-" + name, node, "172.17." + n.index() + "." + host);
+        add(pod.netns());
+        try {
+            // The veth is made in the node namespace and its peer lands straight in the pod's, as eth0.
+            ip(n.netns(), List.of("link add veth" + host + " type veth peer name eth0 netns " + pod.netns(),
+                    "link set veth" + host + " master cni0 up"));
+            // rp_filter off: TPROXY's marked, locally routed replies fail strict reverse-path checks.
+            sysctl(pod.netns(), "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+                    "net.ipv4.conf.eth0.rp_filter=0", "net.ipv4.conf.lo.rp_filter=0");
+            ip(pod.netns(), List.of("link set lo up", "addr add " + pod.ip() + "/24 dev eth0", "link set eth0 up",
+                    "route add default via " + n.gateway()));
+        } catch (RuntimeException e) {
+            created.remove(pod.netns());
+            remove(List.of(pod.netns()));
+            throw e;
+        }
+        used.set(host);
+        pods.put(name, pod);
+        return pod;
+    }
+
+    /** Stops the pod's processes and deletes its namespace; its veth pair goes with it and its address is free again. */
+    public synchronized void removePod(String name) {
+        Pod pod = pod(name);
+        remove(List.of(pod.netns()));
+        created.remove(pod.netns());
+        pods.remove(name);
+        hostsUsed.get(pod.node()).clear(Integer.parseInt(pod.ip().substring(pod.ip().lastIndexOf('.') + 1)));
     }
 
     private void add(String netns) {

@@ -28,12 +28,12 @@ public final class TopologySpec {
 
     /** Adds a node with its pods; node order gives node addresses (first node 10.0.0.11, pods 172.17.0.x). */
     public TopologySpec node(String name, String... pods) {
-        check(name);
+        checkName(name);
         if (podsByNode.containsKey(name)) {
             throw new IllegalArgumentException("node " + name + " twice");
         }
         for (String pod : pods) {
-            check(pod);
+            checkName(pod);
             if (podsByNode.values().stream().anyMatch(p -> p.contains(pod))) {
                 throw new IllegalArgumentException("pod " + pod + " twice");
             }
@@ -61,7 +61,7 @@ public final class TopologySpec {
         }
     }
 
-    private static void check(String name) {
+    static void checkName(String name) {
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("not a valid name: " + name);
         }

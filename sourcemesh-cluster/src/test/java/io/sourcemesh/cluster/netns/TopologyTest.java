@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,8 +23,8 @@ class TopologyTest {
         List<String> hostLinks = PeerApp.hostLinks();
         List<String> before = Topology.list();
         try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1", "httpbin", "sleep").node("node2", "gw"))) {
-            assertEquals(List.of(PREFIX + "lan", PREFIX + "lb", PREFIX + "ext", PREFIX + "n-node1", PREFIX + "p-httpbin",
-                    PREFIX + "p-sleep", PREFIX + "n-node2", PREFIX + "p-gw"), t.namespaces());
+            assertEquals(List.of(PREFIX + "lan", PREFIX + "lb", PREFIX + "ext", PREFIX + "n-node1", PREFIX + "n-node2",
+                    PREFIX + "p-httpbin", PREFIX + "p-sleep", PREFIX + "p-gw"), t.namespaces());
             assertTrue(Topology.list().containsAll(t.namespaces()));
             assertEquals(new Topology.Pod("httpbin", PREFIX + "p-httpbin", "node1", "172.17.0.2"), t.pod("httpbin"));
             assertEquals(new Topology.Pod("gw", PREFIX + "p-gw", "node2", "172.17.1.2"), t.pod("gw"));
@@ -48,6 +49,25 @@ class TopologyTest {
             String fromInternet = PeerApp.curl(t.external(), "http://172.17.0.2:8000/ip").orThrow().out();
             assertTrue(fromInternet.contains("\"origin\": \"" + Topology.EXTERNAL_IP + "\""), fromInternet);
         }
+    }
+
+    @Test
+    void podsComeAndGoLikeAKubeletRestartingThem() throws Exception {
+        try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1", "httpbin").node("node2", "sleep"))) {
+            t.removePod("httpbin");
+            assertFalse(Topology.list().contains(PREFIX + "p-httpbin"));
+            Topology.Pod again = t.addPod("httpbin-2", "node1");
+            assertEquals("172.17.0.2", again.ip(), "the freed address is reused");
+            assertEquals("172.17.0.3", t.addPod("other", "node1").ip());
+            try (PeerApp app = PeerApp.start(again.netns(), 8000, dir)) {
+                String fromPod = PeerApp.curl(t.pod("sleep").netns(), "http://172.17.0.2:8000/ip").orThrow().out();
+                assertTrue(fromPod.contains("\"origin\": \"172.17.1.2\""), fromPod);
+            }
+            assertThrows(IllegalArgumentException.class, () -> t.addPod("other", "node2"));
+            assertThrows(IllegalArgumentException.class, () -> t.addPod("x", "node9"));
+            assertEquals(8, t.namespaces().size()); // lan, lb, ext, 2 nodes, sleep, httpbin-2, other
+        }
+        assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(PREFIX)).toList());
     }
 
     @Test
