@@ -1,13 +1,14 @@
 package io.sourcemesh.cluster.netns;
 
-import java.io.File;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -34,19 +35,36 @@ public final class ProxyProcess implements AutoCloseable {
     /**
      * Starts the proxy in {@code netns} and waits until its admin {@code /ready} (on 127.0.0.1:{@code
      * adminPort} inside the namespace) answers 200. {@code bootstrap} must be readable by uid 1337;
-     * stdout and stderr (access logs included) go to {@code log}.
+     * stdout and stderr (access logs included) go to {@code log}. Runs the checkout's {@code sourcemesh}
+     * launcher when the CLI is built, otherwise the same proxy from this JVM's classpath.
      */
     public static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log) {
-        Path launcher = repoRoot().resolve("sourcemesh");
+        return start(netns, bootstrap, adminPort, log, launcher().isPresent());
+    }
+
+    static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log, boolean viaLauncher) {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "setpriv",
                 "--reuid", String.valueOf(IstioIptables.PROXY_UID), "--regid", String.valueOf(IstioIptables.PROXY_GID),
-                "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw",
-                launcher.toString(), "proxy", "-c", bootstrap.toAbsolutePath().toString(), "--concurrency", "1"));
+                "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw"));
+        String config = bootstrap.toAbsolutePath().toString();
+        // uid 1337 has no home: no perf-data files. Small heap, serial GC: one sidecar per pod.
+        List<String> jvm = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        Map<String, String> env = pb.environment();
-        // The launcher needs a JDK 25; the one running us is one. uid 1337 has no home: no perf-data files.
-        env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("SOURCEMESH_JAVA_OPTS", ("-XX:-UsePerfData -XX:+UseSerialGC -Xmx128m " + env.getOrDefault("SOURCEMESH_JAVA_OPTS", "")).strip());
+        if (viaLauncher) {
+            Path launcher = launcher().orElseThrow(() -> new NetnsException(
+                    "the sourcemesh CLI is not built: run ./mvnw -DskipTests package in the checkout"));
+            command.addAll(List.of(launcher.toString(), "proxy", "-c", config, "--concurrency", "1"));
+            Map<String, String> env = pb.environment();
+            // The launcher needs a JDK 25; the one running us is one.
+            env.put("JAVA_HOME", System.getProperty("java.home"));
+            env.put("SOURCEMESH_JAVA_OPTS", (String.join(" ", jvm) + " " + env.getOrDefault("SOURCEMESH_JAVA_OPTS", "")).strip());
+        } else {
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvm);
+            command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                    "-cp", SidecarClasspath.forUid1337(), SidecarMain.class.getName(), "-c", config, "--concurrency", "1"));
+        }
+        pb.command(command);
         Process p;
         try {
             p = pb.start();
@@ -133,17 +151,37 @@ public final class ProxyProcess implements AutoCloseable {
         throw new NetnsException("the proxy in " + netns + " was not ready in " + READY_TIMEOUT.toSeconds() + " s:\n" + output());
     }
 
-    /** The checkout holding the {@code sourcemesh} launcher: the working directory or one above it. */
-    static Path repoRoot() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isExecutable(dir.resolve("sourcemesh")) && Files.isDirectory(dir.resolve("sourcemesh-cli"))) {
-                return dir;
+    /** The {@code sourcemesh} launcher of a checkout whose CLI is built, if this code runs from one. */
+    static Optional<Path> launcher() {
+        return checkout().filter(root -> {
+            Path target = root.resolve("sourcemesh-cli").resolve("target");
+            return Files.isDirectory(target.resolve("lib")) && hasJar(target);
+        }).map(root -> root.resolve("sourcemesh"));
+    }
+
+    private static boolean hasJar(Path target) {
+        try (Stream<Path> files = Files.list(target)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("sourcemesh-cli-.*\\.jar"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The checkout holding the {@code sourcemesh} launcher: above the working directory, or above this code. */
+    static Optional<Path> checkout() {
+        List<Path> starts = new ArrayList<>(List.of(Path.of("").toAbsolutePath()));
+        try {
+            starts.add(Path.of(ProxyProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        } catch (URISyntaxException | RuntimeException e) {
+            // No code source (a custom class loader): the working directory only.
+        }
+        for (Path start : starts) {
+            for (Path dir = start; dir != null; dir = dir.getParent()) {
+                if (Files.isExecutable(dir.resolve("sourcemesh")) && Files.isDirectory(dir.resolve("sourcemesh-cli"))) {
+                    return Optional.of(dir);
+                }
             }
         }
-        Shell.Result git = Shell.run(List.of("git", "rev-parse", "--show-toplevel"));
-        if (git.ok() && !git.out().isBlank()) {
-            return Path.of(git.out().strip());
-        }
-        throw new NetnsException("cannot find the sourcemesh launcher above " + Path.of("").toAbsolutePath() + File.separator);
+        return Optional.empty();
     }
 }

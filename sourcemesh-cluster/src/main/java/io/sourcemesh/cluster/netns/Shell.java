@@ -5,7 +5,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the kernel tools (ip, iptables-restore, …) and reports failures with what they printed. */
@@ -43,9 +44,12 @@ public final class Shell {
         } catch (IOException e) {
             throw new NetnsException("cannot run " + String.join(" ", command) + ": " + e.getMessage(), e);
         }
-        // Read both streams concurrently so neither pipe can fill up and block the child.
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p, false));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p, true));
+        // One thread per stream so neither pipe can fill up and block the child (not the common pool:
+        // with one core its single worker would read stdout to the end while the child blocks on stderr).
+        FutureTask<String> out = new FutureTask<>(() -> drain(p, false));
+        FutureTask<String> err = new FutureTask<>(() -> drain(p, true));
+        Thread.ofVirtual().start(out);
+        Thread.ofVirtual().start(err);
         try (OutputStream in = p.getOutputStream()) {
             if (stdin != null) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -58,7 +62,9 @@ public final class Shell {
                 p.destroyForcibly();
                 throw new NetnsException(String.join(" ", command) + " did not finish in " + TIMEOUT_SECONDS + " s");
             }
-            return new Result(List.copyOf(command), p.exitValue(), out.join(), err.join());
+            return new Result(List.copyOf(command), p.exitValue(), out.get(), err.get());
+        } catch (ExecutionException e) {
+            throw new NetnsException("cannot read the output of " + String.join(" ", command), e);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();

@@ -33,7 +33,7 @@ class InterceptionEndToEndTest {
         try (Topology t = topology()) {
             String pod = t.pod("httpbin").netns();
             IstioIptables.redirect().applyIn(pod);
-            Path bootstrap = ProxyProcess.repoRoot().resolve("samples/proxy/sidecar-inbound.yaml");
+            Path bootstrap = sample();
             try (PeerApp app = PeerApp.start(pod, 8000, dir);
                     ProxyProcess proxy = ProxyProcess.start(pod, bootstrap, 15000, dir.resolve("proxy.log"))) {
                 String body = PeerApp.curl(t.pod("sleep").netns(), "http://" + HTTPBIN + ":8000/ip").orThrow().out();
@@ -107,7 +107,7 @@ class InterceptionEndToEndTest {
         try (Topology t = topology()) {
             String pod = t.pod("httpbin").netns();
             IstioIptables.redirect().applyIn(pod);
-            Path bootstrap = ProxyProcess.repoRoot().resolve("samples/proxy/sidecar-inbound.yaml");
+            Path bootstrap = sample();
             try (PeerApp app = PeerApp.start(pod, 8000, dir);
                     ProxyProcess proxy = ProxyProcess.start(pod, bootstrap, 15000, dir.resolve("proxy.log"))) {
                 int before = proxy.openFiles();
@@ -135,6 +135,25 @@ class InterceptionEndToEndTest {
         long capEff = status.stream().filter(l -> l.startsWith("CapEff:")).map(l -> Long.parseUnsignedLong(l.substring(7).strip(), 16))
                 .findFirst().orElse(0L);
         assertEquals(1L << 12 | 1L << 13, capEff, "CAP_NET_ADMIN and CAP_NET_RAW only");
+    }
+
+    @Test
+    void theSidecarAlsoRunsFromThisModulesClasspathWhenTheCliIsNotBuilt() throws Exception {
+        try (Topology t = topology()) {
+            String pod = t.pod("httpbin").netns();
+            IstioIptables.tproxy().applyIn(pod);
+            try (PeerApp app = PeerApp.start(pod, 8000, dir);
+                    ProxyProcess proxy = ProxyProcess.start(pod, resource("sidecar-inbound-tproxy.yaml"), 15000, dir.resolve("proxy.log"),
+                            false)) {
+                assertSidecarIdentity(proxy);
+                String body = PeerApp.curl(t.pod("sleep").netns(), "http://" + HTTPBIN + ":8000/ip").orThrow().out();
+                assertEquals("{\n  \"origin\": \"" + SLEEP + "\"\n}\n", body);
+            }
+        }
+    }
+
+    private static Path sample() {
+        return ProxyProcess.checkout().orElseThrow().resolve("samples/proxy/sidecar-inbound.yaml");
     }
 
     private static Topology topology() {
