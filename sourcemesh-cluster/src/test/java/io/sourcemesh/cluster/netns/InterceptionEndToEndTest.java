@@ -83,6 +83,52 @@ class InterceptionEndToEndTest {
         }
     }
 
+    /**
+     * The user's document end to end: both pods have sidecars (sleep's captures its outbound call on
+     * 15001), sleep calls the httpbin service IP; httpbin sees 127.0.0.6, then, after its pod is
+     * recreated with TPROXY interception (the annotation patch), the sleep pod's own address.
+     */
+    @Test
+    void theWalkthroughBothSidecarsThenThePatchToTproxy() throws Exception {
+        try (Topology t = topology()) {
+            for (Topology.Node node : t.nodes()) {
+                KubeProxyRules.of(List.of(KubeProxyRules.ServicePort.clusterIp("default", "httpbin", "http", "10.96.0.10", 8000,
+                        List.of(new KubeProxyRules.Endpoint(HTTPBIN, 8000, node.name().equals("node1")))))).applyIn(node.netns());
+            }
+            String sleep = t.pod("sleep").netns();
+            IstioIptables.redirect().applyIn(sleep);
+            List<String> curl = Shell.in(sleep, "curl", "-sS", "--max-time", "5", "--resolve", "httpbin:8000:10.96.0.10",
+                    "http://httpbin:8000/ip");
+            try (ProxyProcess sleepSidecar = ProxyProcess.start(sleep, resource("sidecar-outbound.yaml"), 15000, dir.resolve("sleep.log"))) {
+                String pod = t.pod("httpbin").netns();
+                IstioIptables.redirect().applyIn(pod);
+                try (PeerApp app = PeerApp.start(pod, 8000, dir);
+                        ProxyProcess proxy = ProxyProcess.start(pod, sample(), 15000, dir.resolve("proxy.log"))) {
+                    assertEquals("{\n  \"origin\": \"127.0.0.6\"\n}\n", Shell.run(curl).orThrow().out());
+                    assertAccessLog(proxy, "127.0.0.6");
+                }
+                // kubectl patch … interceptionMode: TPROXY → the pod is recreated (same node, same free address).
+                t.removePod("httpbin");
+                String patched = t.addPod("httpbin-2", "node1").netns();
+                IstioIptables.tproxy().applyIn(patched);
+                try (PeerApp app = PeerApp.start(patched, 8000, dir);
+                        ProxyProcess proxy = ProxyProcess.start(patched, resource("sidecar-inbound-tproxy.yaml"), 15000,
+                                dir.resolve("proxy-2.log"))) {
+                    assertEquals("{\n  \"origin\": \"" + SLEEP + "\"\n}\n", Shell.run(curl).orThrow().out());
+                    assertSocket(patched, SLEEP);
+                    assertAccessLog(proxy, SLEEP);
+                }
+                // Both calls left sleep through its own sidecar, from the sleep pod's address to the service IP.
+                String outbound = "\"downstream_local_address\":\"10.96.0.10:8000\"";
+                for (int i = 0; i < 50 && sleepSidecar.output().split(outbound, -1).length < 3; i++) {
+                    Thread.sleep(20);
+                }
+                assertEquals(3, sleepSidecar.output().split(outbound, -1).length, sleepSidecar.output());
+                assertTrue(sleepSidecar.output().contains("\"upstream_local_address\":\"" + SLEEP + ":"), sleepSidecar.output());
+            }
+        }
+    }
+
     @Test
     void istiosTproxySetAloneLeavesTheSpoofedSynStuck() throws Exception {
         try (Topology t = topology()) {
