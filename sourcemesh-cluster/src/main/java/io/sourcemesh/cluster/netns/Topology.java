@@ -227,6 +227,7 @@ public final class Topology implements AutoCloseable {
             ip(pod.netns(), List.of("link set lo up", "addr add " + pod.ip() + "/24 dev eth0", "link set eth0 up",
                     "route add default via " + n.gateway()));
         } catch (RuntimeException e) {
+            Shell.run(List.of("ip", "-n", n.netns(), "link", "del", "veth" + host));
             created.remove(pod.netns());
             remove(List.of(pod.netns()));
             throw e;
@@ -239,10 +240,16 @@ public final class Topology implements AutoCloseable {
     /** Stops the pod's processes and deletes its namespace; its veth pair goes with it and its address is free again. */
     public synchronized void removePod(String name) {
         Pod pod = pod(name);
+        int host = Integer.parseInt(pod.ip().substring(pod.ip().lastIndexOf('.') + 1));
+        stopProcesses(pod.netns());
+        // The kernel destroys a deleted namespace's links later, on a work queue: the node's end of the
+        // veth could still exist when the address (and so the veth's name) is reused. Deleting it now
+        // takes both ends at once.
+        Shell.run(List.of("ip", "-n", node(pod.node()).netns(), "link", "del", "veth" + host));
         remove(List.of(pod.netns()));
         created.remove(pod.netns());
         pods.remove(name);
-        hostsUsed.get(pod.node()).clear(Integer.parseInt(pod.ip().substring(pod.ip().lastIndexOf('.') + 1)));
+        hostsUsed.get(pod.node()).clear(host);
     }
 
     private void add(String netns) {
