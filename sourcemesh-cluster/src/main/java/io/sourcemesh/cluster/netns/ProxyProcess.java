@@ -1,0 +1,187 @@
+package io.sourcemesh.cluster.netns;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The sidecar as a real process inside a pod's namespace: {@code sourcemesh proxy -c BOOTSTRAP
+ * --concurrency 1}, dropped to uid/gid 1337 (the identity the interception rules exclude) but
+ * keeping CAP_NET_ADMIN and CAP_NET_RAW as ambient capabilities, because IP_TRANSPARENT and SO_MARK
+ * (TPROXY, original_src) need them. {@code ip netns exec}, {@code setpriv} and the launcher script
+ * all exec, so the process started here is the proxy's JVM itself and its PID is the one to stop.
+ */
+public final class ProxyProcess implements AutoCloseable {
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Process process;
+    private final String netns;
+    private final Path log;
+
+    private ProxyProcess(Process process, String netns, Path log) {
+        this.process = process;
+        this.netns = netns;
+        this.log = log;
+    }
+
+    /**
+     * Starts the proxy in {@code netns} and waits until its admin {@code /ready} (on 127.0.0.1:{@code
+     * adminPort} inside the namespace) answers 200. {@code bootstrap} must be readable by uid 1337;
+     * stdout and stderr (access logs included) go to {@code log}. Runs the checkout's {@code sourcemesh}
+     * launcher when the CLI is built, otherwise the same proxy from this JVM's classpath.
+     */
+    public static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log) {
+        return start(netns, bootstrap, adminPort, log, launcher().isPresent());
+    }
+
+    static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log, boolean viaLauncher) {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "setpriv",
+                "--reuid", String.valueOf(IstioIptables.PROXY_UID), "--regid", String.valueOf(IstioIptables.PROXY_GID),
+                "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw"));
+        String config = bootstrap.toAbsolutePath().toString();
+        // uid 1337 has no home: no perf-data files. Small heap, serial GC: one sidecar per pod.
+        List<String> jvm = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (viaLauncher) {
+            Path launcher = launcher().orElseThrow(() -> new NetnsException(
+                    "the sourcemesh CLI is not built: run ./mvnw -DskipTests package in the checkout"));
+            command.addAll(List.of(launcher.toString(), "proxy", "-c", config, "--concurrency", "1"));
+            Map<String, String> env = pb.environment();
+            // The launcher needs a JDK 25; the one running us is one.
+            env.put("JAVA_HOME", System.getProperty("java.home"));
+            env.put("SOURCEMESH_JAVA_OPTS", (String.join(" ", jvm) + " " + env.getOrDefault("SOURCEMESH_JAVA_OPTS", "")).strip());
+        } else {
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvm);
+            command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                    "-cp", SidecarClasspath.forUid1337(), SidecarMain.class.getName(), "-c", config, "--concurrency", "1"));
+        }
+        pb.command(command);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new NetnsException("cannot start the proxy in " + netns + ": " + e.getMessage(), e);
+        }
+        ProxyProcess proxy = new ProxyProcess(p, netns, log);
+        try {
+            proxy.awaitReady(adminPort);
+            return proxy;
+        } catch (RuntimeException e) {
+            proxy.close();
+            throw e;
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String netns() {
+        return netns;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Open file descriptors of the proxy: a connection loop shows up here first. */
+    public int openFiles() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid()), "fd"))) {
+            return (int) fds.count();
+        } catch (IOException e) {
+            throw new NetnsException("cannot list the proxy's file descriptors: " + e.getMessage(), e);
+        }
+    }
+
+    /** What the proxy printed so far. */
+    public String output() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** SIGTERM to the proxy's PID (it drains and exits), SIGKILL after 5 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitReady(int adminPort) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        List<String> probe = Shell.in(netns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1",
+                "http://127.0.0.1:" + adminPort + "/ready");
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new NetnsException("the proxy in " + netns + " exited " + process.exitValue() + ":\n" + output());
+            }
+            if (Shell.run(probe).out().strip().equals("200")) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new NetnsException("interrupted while waiting for the proxy in " + netns, e);
+            }
+        }
+        throw new NetnsException("the proxy in " + netns + " was not ready in " + READY_TIMEOUT.toSeconds() + " s:\n" + output());
+    }
+
+    /** The {@code sourcemesh} launcher of a checkout whose CLI is built, if this code runs from one. */
+    static Optional<Path> launcher() {
+        return checkout().filter(root -> {
+            Path target = root.resolve("sourcemesh-cli").resolve("target");
+            return Files.isDirectory(target.resolve("lib")) && hasJar(target);
+        }).map(root -> root.resolve("sourcemesh"));
+    }
+
+    private static boolean hasJar(Path target) {
+        try (Stream<Path> files = Files.list(target)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("sourcemesh-cli-.*\\.jar"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The checkout holding the {@code sourcemesh} launcher: above the working directory, or above this code. */
+    static Optional<Path> checkout() {
+        List<Path> starts = new ArrayList<>(List.of(Path.of("").toAbsolutePath()));
+        try {
+            starts.add(Path.of(ProxyProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        } catch (URISyntaxException | RuntimeException e) {
+            // No code source (a custom class loader): the working directory only.
+        }
+        for (Path start : starts) {
+            for (Path dir = start; dir != null; dir = dir.getParent()) {
+                if (Files.isExecutable(dir.resolve("sourcemesh")) && Files.isDirectory(dir.resolve("sourcemesh-cli"))) {
+                    return Optional.of(dir);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,53 @@
+package io.sourcemesh.cluster.netns;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.config.ProxyConfig;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code sourcemesh proxy -c BOOTSTRAP --concurrency N} for when the CLI is not built (this module's
+ * tests run before the CLI module is packaged): the same proxy from the same bootstrap, started from
+ * this module's classpath. Exits 1 on a config error, stops on SIGTERM.
+ */
+public final class SidecarMain {
+    private SidecarMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Path config = null;
+        int workers = 1;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "-c" -> config = Path.of(args[i + 1]);
+                case "--concurrency" -> workers = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (config == null) {
+            throw new IllegalArgumentException("usage: SidecarMain -c BOOTSTRAP [--concurrency N]");
+        }
+        Proxy proxy;
+        try {
+            ProxyConfig proxyConfig = BootstrapLoader.load(config);
+            proxy = Proxy.start(proxyConfig, workers);
+            for (ListenerConfig l : proxyConfig.listeners()) {
+                System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
+                        + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
+            }
+        } catch (ConfigException e) {
+            System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+    }
+}

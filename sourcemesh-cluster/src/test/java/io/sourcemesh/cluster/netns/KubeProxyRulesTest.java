@@ -1,0 +1,65 @@
+package io.sourcemesh.cluster.netns;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.cluster.netns.KubeProxyRules.Endpoint;
+import io.sourcemesh.cluster.netns.KubeProxyRules.ServicePort;
+import io.sourcemesh.cluster.netns.KubeProxyRules.Policy;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KubeProxyRulesTest {
+    static final List<Endpoint> GATEWAYS = List.of(new Endpoint("172.17.0.2", 8080, true), new Endpoint("172.17.1.2", 8080, false));
+
+    /** node1's view: httpbin (ClusterIP), the gateway (ClusterIP + NodePort, Cluster), a Local gateway without local pods. */
+    static KubeProxyRules node1() {
+        return KubeProxyRules.of(List.of(
+                ServicePort.clusterIp("default", "httpbin", "http", "10.96.0.10", 8000, List.of(new Endpoint("172.17.0.3", 8000, true))),
+                ServicePort.clusterIp("istio-system", "istio-ingressgateway", "http2", "10.96.0.20", 80, GATEWAYS)
+                        .withNodePort(30080, Policy.CLUSTER),
+                ServicePort.nodePort("istio-system", "istio-ingressgateway-local", "http2", 30081, Policy.LOCAL,
+                        List.of(new Endpoint("172.17.1.2", 8080, false)))));
+    }
+
+    @Test
+    void clusterIpAndBothNodePortPoliciesMatchTheGoldenFile() {
+        assertEquals(Golden.read("kube-proxy-nodeport.rules"), node1().restoreBatch());
+    }
+
+    @Test
+    void aServicePortWithClusterIpAndNodePortSharesOneServiceChain() {
+        List<String> lines = node1().restoreBatch().lines().toList();
+        String svc = KubeProxyRules.chain("KUBE-SVC", "istio-system/istio-ingressgateway:http2tcp");
+        assertEquals(1, lines.stream().filter(l -> l.equals(":" + svc + " - [0:0]")).count());
+        assertTrue(lines.contains("-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment \"istio-system/istio-ingressgateway:http2"
+                + " cluster IP\" -m tcp --dport 80 -j " + svc));
+        assertEquals(2, lines.stream().filter(l -> l.startsWith("-A " + svc + " ")).count());
+        assertEquals(2, lines.stream().filter(l -> l.contains("-j DNAT --to-destination 172.17.")
+                && l.contains("istio-system/istio-ingressgateway:http2")).count());
+        // The nodeports jump stays last in KUBE-SERVICES.
+        assertTrue(lines.get(lines.size() - 2).contains("-j KUBE-NODEPORTS"), lines.get(lines.size() - 2));
+    }
+
+    @Test
+    void localPolicyDnatsOnlyToLocalEndpointsWithoutMasquerade() {
+        String local = KubeProxyRules.of(List.of(ServicePort.nodePort("istio-system", "gw", "http2", 30080, Policy.LOCAL, GATEWAYS)))
+                .restoreBatch();
+        assertTrue(local.contains("-j DNAT --to-destination 172.17.0.2:8080"), local);
+        assertFalse(local.contains("172.17.1.2:8080"), local);
+        assertTrue(local.contains(":KUBE-SVL-"), local);
+        // Only connections from the node itself are marked; external clients keep their address.
+        assertTrue(local.lines().filter(l -> l.startsWith("-A KUBE-EXT-") && l.contains("KUBE-MARK-MASQ"))
+                .allMatch(l -> l.contains("--src-type LOCAL")), local);
+    }
+
+    @Test
+    void chainNamesAreKubeProxysHashes() {
+        // Base32 of SHA-256, 16 characters, stable for the same service port.
+        String a = KubeProxyRules.chain("KUBE-SVC", "default/httpbin:httptcp");
+        assertEquals(a, KubeProxyRules.chain("KUBE-SVC", "default/httpbin:httptcp"));
+        assertTrue(a.matches("KUBE-SVC-[A-Z2-7]{16}"), a);
+        assertTrue(a.length() <= 28, "iptables chain names are at most 28 characters");
+    }
+}
