@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
@@ -213,10 +212,5 @@ public final class Workloads {
             out.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
         }
         return out.toString();
-    }
-
-    /** Label selectors of a Deployment or ReplicaSet spec. */
-    public static LabelSelector selector(KubeObject workload) {
-        return LabelSelector.fromNode(workload.spec().path("selector"));
     }
 }

@@ -1,6 +1,5 @@
 package io.sourcemesh.cluster.network;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -73,9 +72,5 @@ final class Relay extends ChannelInboundHandlerAdapter {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
-    }
-
-    static boolean isByteBuf(Object o) {
-        return o instanceof ByteBuf;
     }
 }

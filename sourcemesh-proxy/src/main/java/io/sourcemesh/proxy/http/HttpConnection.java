@@ -14,9 +14,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
@@ -180,10 +178,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    static boolean keepAlive(HttpRequest request) {
-        return HttpUtil.isKeepAlive(request);
-    }
-
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         pending.forEach(ReferenceCountUtil::release);
@@ -208,14 +202,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (stream != null && ctx.channel().isWritable()) {
-            stream.onDownstreamWritable();
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
     }
@@ -224,9 +210,5 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     void removeHttpHandlers() {
         ctx.pipeline().remove("expect-continue");
         ctx.pipeline().remove("http-codec");
-    }
-
-    static LastHttpContent emptyLast() {
-        return LastHttpContent.EMPTY_LAST_CONTENT;
     }
 }

@@ -84,8 +84,4 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
         pipeline.addLast("http-connection-manager", new HttpConnection(this, connection));
     }
-
-    Duration routeTimeout(java.util.Optional<Duration> routeTimeout) {
-        return routeTimeout.orElse(DEFAULT_ROUTE_TIMEOUT);
-    }
 }

@@ -479,10 +479,6 @@ final class HttpStream {
         });
     }
 
-    void onDownstreamWritable() {
-        // Reads are driven by write completion; nothing to do here.
-    }
-
     void onUpstreamClosed() {
         if (done || upgraded) {
             return;
