@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.sourcemesh.proxy.network.ByteRelay;
 import io.sourcemesh.proxy.transport.Transport;
 import io.sourcemesh.proxy.upstream.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamConnector;
@@ -73,10 +74,10 @@ public final class L4Forwarder implements AutoCloseable {
                 down.close();
                 return;
             }
-            Relay downRelay = new Relay();
+            ByteRelay downRelay = ByteRelay.pending(n -> { }, () -> { });
             ctx.pipeline().replace(this, "relay", downRelay);
             d.get().connector().connect(down.eventLoop(), d.get().destination(), d.get().source(), Duration.ofSeconds(5),
-                    new Relay(down)).addListener((ChannelFutureListener) f -> {
+                    ByteRelay.to(down, n -> { }, () -> { })).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             down.close();
                             return;

@@ -1,6 +1,5 @@
 package io.sourcemesh.proxy.http;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -24,6 +23,7 @@ import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
+import io.sourcemesh.proxy.network.ByteRelay;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.proxy.upstream.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
@@ -599,8 +599,8 @@ final class HttpStream {
         up.pipeline().remove("http-client-codec");
         downstream.removeHttpHandlers();
         down.pipeline().remove("http-connection-manager");
-        up.pipeline().addLast(new Tunnel(down, info, false, this));
-        down.pipeline().addLast(new Tunnel(up, info, true, this));
+        up.pipeline().addLast(ByteRelay.to(down, info::addBytesSent, this::tunnelClosed));
+        down.pipeline().addLast(ByteRelay.to(up, info::addBytesReceived, this::tunnelClosed));
         down.read();
         up.read();
     }
@@ -650,50 +650,4 @@ final class HttpStream {
         }
     }
 
-    /** Raw relay after an upgrade, read-after-write like tcp_proxy. */
-    private static final class Tunnel extends ChannelInboundHandlerAdapter {
-        private final Channel peer;
-        private final StreamInfo info;
-        private final boolean fromDownstream;
-        private final HttpStream stream;
-
-        Tunnel(Channel peer, StreamInfo info, boolean fromDownstream, HttpStream stream) {
-            this.peer = peer;
-            this.info = info;
-            this.fromDownstream = fromDownstream;
-            this.stream = stream;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof ByteBuf buf)) {
-                ReferenceCountUtil.release(msg);
-                ctx.read();
-                return;
-            }
-            if (fromDownstream) {
-                info.addBytesReceived(buf.readableBytes());
-            } else {
-                info.addBytesSent(buf.readableBytes());
-            }
-            peer.writeAndFlush(buf).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.channel().read();
-                } else {
-                    ctx.close();
-                }
-            });
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            peer.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            stream.tunnelClosed();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-    }
 }

@@ -1,6 +1,5 @@
 package io.sourcemesh.proxy.tcp;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,6 +11,7 @@ import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
+import io.sourcemesh.proxy.network.ByteRelay;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
@@ -48,22 +48,27 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
 
     @Override
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
+        StreamInfo stream = connection.newStream();
         config.idleTimeout().filter(d -> !d.isZero()).ifPresent(d ->
-                pipeline.addLast("idle", new IdleStateHandler(0, 0, d.toMillis(), TimeUnit.MILLISECONDS)));
-        pipeline.addLast("tcp_proxy", new Downstream(connection));
+                pipeline.addLast("idle", new IdleStateHandler(0, 0, d.toMillis(), TimeUnit.MILLISECONDS) {
+                    @Override
+                    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+                        stream.connectionTerminationDetails("idle_timeout");
+                        ctx.close();
+                    }
+                }));
+        pipeline.addLast("tcp_proxy", new Downstream(connection, stream));
     }
 
+    /** Picks the upstream at connect time, then hands the connection to two {@link ByteRelay}s. */
     private final class Downstream extends ChannelInboundHandlerAdapter {
         private final ConnectionContext connection;
         private final StreamInfo stream;
-        private Channel upstream;
         private boolean logged;
-        /** Bytes the client sent before the upstream connection was up (or replayed by listener filters). */
-        private final java.util.ArrayDeque<ByteBuf> early = new java.util.ArrayDeque<>();
 
-        Downstream(ConnectionContext connection) {
+        Downstream(ConnectionContext connection, StreamInfo stream) {
             this.connection = connection;
-            this.stream = connection.newStream();
+            this.stream = stream;
         }
 
         @Override
@@ -94,8 +99,16 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             cluster.cxTotal.inc();
             cluster.cxActive.inc();
             host.connectionOpened();
+            // Bytes the client sends while the upstream connects wait in the downstream relay.
+            ByteRelay fromClient = ByteRelay.pending(stream::addBytesReceived, () -> { });
+            ctx.pipeline().replace(this, "relay", fromClient);
+            ByteRelay fromUpstream = ByteRelay.to(downstream, stream::addBytesSent, () -> {
+                if (downstream.isActive()) {
+                    stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
+                }
+            });
             clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    new Relay(downstream, stream, false)).addListener((ChannelFutureListener) f -> {
+                    fromUpstream).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();
                             host.connectionClosed();
@@ -106,113 +119,24 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             downstream.close();
                             return;
                         }
-                        upstream = f.channel();
+                        Channel upstream = f.channel();
                         upstream.closeFuture().addListener(c -> {
                             cluster.cxActive.dec();
                             host.connectionClosed();
                         });
                         stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress());
-                        if (!downstream.isActive()) {
-                            upstream.close();
-                            return;
-                        }
-                        downstream.pipeline().addLast("relay", new Relay(upstream, stream, true));
-                        downstream.pipeline().remove(this);
-                        while (!early.isEmpty()) {
-                            ByteBuf b = early.poll();
-                            stream.addBytesReceived(b.readableBytes());
-                            upstream.write(b);
-                        }
-                        upstream.flush();
-                        downstream.read();
+                        fromClient.peer(downstream.pipeline().context("relay"), upstream);
                         upstream.read();
                     });
         }
 
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            early.add((ByteBuf) msg);
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent) {
-                stream.connectionTerminationDetails("idle_timeout");
-                ctx.close();
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-
         private void finish() {
-            early.forEach(ByteBuf::release);
-            early.clear();
             if (!logged) {
                 logged = true;
                 stream.end();
                 for (AccessLog log : accessLogs) {
                     log.log(stream);
                 }
-            }
-        }
-    }
-
-    /**
-     * Copies what one side reads to the other side, asking for more only when that write has
-     * been flushed — the peer's TCP window is our buffer. Closing either side closes both.
-     */
-    private static final class Relay extends ChannelInboundHandlerAdapter {
-        private final Channel peer;
-        private final StreamInfo stream;
-        private final boolean fromDownstream;
-
-        Relay(Channel peer, StreamInfo stream, boolean fromDownstream) {
-            this.peer = peer;
-            this.stream = stream;
-            this.fromDownstream = fromDownstream;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            int n = ((ByteBuf) msg).readableBytes();
-            if (fromDownstream) {
-                stream.addBytesReceived(n);
-            } else {
-                stream.addBytesSent(n);
-            }
-            peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.channel().read();
-                } else {
-                    f.channel().close();
-                    ctx.channel().close();
-                }
-            });
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (!fromDownstream && peer.isActive()) {
-                stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
-            }
-            // Flush what is queued, then close: the last bytes must reach the peer.
-            peer.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent) {
-                stream.connectionTerminationDetails("idle_timeout");
-                ctx.close();
             }
         }
     }

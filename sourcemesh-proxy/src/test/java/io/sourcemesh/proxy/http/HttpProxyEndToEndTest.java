@@ -154,7 +154,7 @@ class HttpProxyEndToEndTest {
         Curl.Result r = Curl.run("--interface", "127.0.0.42", "-H", "User-Agent: field-test", "-H", "X-Request-Id: rid-1",
                 "-H", "X-Forwarded-For: 203.0.113.7", url("/status/echo?x=1"));
         assertEquals(200, r.status(), r.err());
-        String line = awaitLine(log);
+        String line = io.sourcemesh.proxy.testing.LogFiles.awaitLine(log);
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
         int port = proxy.listenerAddress("http").getPort();
         assertEquals("GET", json.get("method").asText());
@@ -193,12 +193,12 @@ class HttpProxyEndToEndTest {
         start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routes(route("api", "/api", forward("down"))), false, logs)))),
                 List.of(staticCluster("down", new InetSocketAddress("127.0.0.1", closedPort)))));
         assertEquals(503, Curl.run(url("/api")).status());
-        var first = new com.fasterxml.jackson.databind.ObjectMapper().readTree(awaitLine(log));
+        var first = new com.fasterxml.jackson.databind.ObjectMapper().readTree(io.sourcemesh.proxy.testing.LogFiles.awaitLine(log));
         assertEquals(503, first.get("code").asInt());
         assertEquals("UF", first.get("flags").asText());
         assertEquals("upstream_reset_before_response_started{connection_failure}", first.get("details").asText());
         assertEquals(404, Curl.run(url("/nowhere")).status());
-        java.util.List<String> lines = awaitLines(log, 2);
+        java.util.List<String> lines = io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 2);
         var second = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(1));
         assertEquals("NR", second.get("flags").asText());
         assertEquals("route_not_found", second.get("details").asText());
@@ -212,28 +212,11 @@ class HttpProxyEndToEndTest {
                 List.of(staticCluster("origin", origin.address()))));
         Curl.Result r = Curl.run("--max-time", "1", url("/sleep/3000"));
         assertNotEquals(0, r.exitCode());
-        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(awaitLine(log));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(io.sourcemesh.proxy.testing.LogFiles.awaitLine(log));
         assertEquals("DC", json.get("flags").asText());
         assertEquals(200, Curl.run(url("/")).status(), "the proxy keeps serving");
     }
 
-    static String awaitLine(java.nio.file.Path log) throws Exception {
-        return awaitLines(log, 1).get(0);
-    }
-
-    static java.util.List<String> awaitLines(java.nio.file.Path log, int n) throws Exception {
-        long deadline = System.currentTimeMillis() + 5000;
-        while (System.currentTimeMillis() < deadline) {
-            if (java.nio.file.Files.exists(log)) {
-                java.util.List<String> lines = java.nio.file.Files.readAllLines(log);
-                if (lines.size() >= n) {
-                    return lines;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no access log line in " + log);
-    }
 
     @Test
     void upgradesArePassedThroughAsARawTunnel() throws Exception {

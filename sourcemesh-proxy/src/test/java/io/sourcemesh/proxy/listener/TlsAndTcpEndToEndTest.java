@@ -136,4 +136,23 @@ class TlsAndTcpEndToEndTest {
         assertEquals(0L, proxy.stats().counters().getOrDefault("cluster.passthrough.upstream_cx_total", 0L),
                 "the proxy never connected to itself");
     }
+
+    @Test
+    void tcpProxyClosesAnIdleConnectionAndLogsWhy(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("tcp.log");
+        var idle = new io.sourcemesh.proxy.config.TcpProxyConfig("envoy.filters.network.tcp_proxy", "tcp", Optional.of("origin"),
+                List.of(), Optional.of(Duration.ofMillis(300)),
+                List.of(fileLog(log, java.util.Map.of("details", "%CONNECTION_TERMINATION_DETAILS%", "host", "%UPSTREAM_HOST%"))));
+        proxy = Proxy.start(proxy(List.of(listener("tcp", "127.0.0.1", List.of(), chain(idle))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        try (Socket s = new Socket("127.0.0.1", proxy.listenerAddress("tcp").getPort())) {
+            s.setSoTimeout(5000);
+            long start = System.nanoTime();
+            assertEquals(-1, s.getInputStream().read(), "closed by the proxy");
+            assertTrue(System.nanoTime() - start < 4_000_000_000L);
+        }
+        String line = io.sourcemesh.proxy.testing.LogFiles.awaitLine(log);
+        assertTrue(line.contains("\"details\":\"idle_timeout\""), line);
+        assertTrue(line.contains("127.0.0.1:" + origin.port()), line);
+    }
 }

@@ -1,0 +1,111 @@
+package io.sourcemesh.proxy.network;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.function.LongConsumer;
+
+/**
+ * Copies the bytes one side reads to its peer, asking for more only after that write was flushed
+ * (the peer's TCP window is the buffer: Netty's proxy example's backpressure). Closing either side
+ * closes the other once what is queued has been written. Bytes read before the peer exists are
+ * held and sent first. Used by tcp_proxy, by upgraded HTTP connections and by the local cluster's
+ * L4 forwarders.
+ */
+public final class ByteRelay extends ChannelInboundHandlerAdapter {
+    private Channel peer;
+    private final LongConsumer onRead;
+    private final Runnable onInactive;
+    private final ArrayDeque<Object> early = new ArrayDeque<>();
+    private boolean inactive;
+
+    private ByteRelay(Channel peer, LongConsumer onRead, Runnable onInactive) {
+        this.peer = peer;
+        this.onRead = onRead;
+        this.onInactive = onInactive;
+    }
+
+    /** Relays to {@code peer}; {@code onRead} counts the bytes this side read, {@code onInactive} runs when it closes. */
+    public static ByteRelay to(Channel peer, LongConsumer onRead, Runnable onInactive) {
+        return new ByteRelay(peer, onRead, onInactive);
+    }
+
+    /** A relay whose peer is not connected yet: call {@link #peer} once it is. */
+    public static ByteRelay pending(LongConsumer onRead, Runnable onInactive) {
+        return new ByteRelay(null, onRead, onInactive);
+    }
+
+    /** Connects this side to its peer, sending what was held, then reads on. */
+    public void peer(ChannelHandlerContext ctx, Channel peer) {
+        this.peer = peer;
+        while (!early.isEmpty()) {
+            peer.write(early.poll());
+        }
+        peer.flush();
+        if (inactive) {
+            closeOnFlush(peer);
+        } else {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf buf)) {
+            ReferenceCountUtil.release(msg); // a codec's leftover: nothing to relay
+            ctx.read();
+            return;
+        }
+        onRead.accept(buf.readableBytes());
+        if (peer == null) {
+            early.add(msg);
+            return;
+        }
+        peer.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                ctx.channel().read();
+            } else {
+                ctx.close();
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        inactive = true;
+        onInactive.run();
+        if (peer != null) {
+            closeOnFlush(peer);
+        } else {
+            early.forEach(ReferenceCountUtil::release);
+            early.clear();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    /** Closes {@code ch} after everything written to it so far has been flushed. */
+    public static void closeOnFlush(Channel ch) {
+        if (ch.isActive()) {
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}
