@@ -65,10 +65,42 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
             Optional<Duration> timeout,
             Optional<String> prefixRewrite,
             Optional<String> hostRewriteLiteral,
-            List<HashPolicy> hashPolicies) implements RouteAction {
+            List<HashPolicy> hashPolicies,
+            Optional<RetryPolicy> retryPolicy) implements RouteAction {
         public Forward {
             weightedClusters = List.copyOf(weightedClusters);
             hashPolicies = List.copyOf(hashPolicies);
+        }
+
+        public Forward(Optional<String> cluster, List<WeightedCluster> weightedClusters, Optional<Duration> timeout,
+                Optional<String> prefixRewrite, Optional<String> hostRewriteLiteral, List<HashPolicy> hashPolicies) {
+            this(cluster, weightedClusters, timeout, prefixRewrite, hostRewriteLiteral, hashPolicies, Optional.empty());
+        }
+    }
+
+    /**
+     * Envoy's route retry_policy: which failures are retried ({@code retry_on}: connect-failure,
+     * reset, 5xx, gateway-error, retriable-status-codes) and how many more attempts are made.
+     * Requests whose body has started to flow upstream are not retried (it is not buffered).
+     */
+    public record RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes) {
+        public RetryPolicy {
+            retryOn = java.util.Set.copyOf(retryOn);
+            retriableStatusCodes = java.util.Set.copyOf(retriableStatusCodes);
+        }
+
+        public boolean onConnectFailure() {
+            return retryOn.contains("connect-failure") || retryOn.contains("5xx") || retryOn.contains("gateway-error");
+        }
+
+        public boolean onReset() {
+            return retryOn.contains("reset") || retryOn.contains("5xx");
+        }
+
+        public boolean onStatus(int code) {
+            return (retryOn.contains("5xx") && code >= 500)
+                    || (retryOn.contains("gateway-error") && (code == 502 || code == 503 || code == 504))
+                    || (retryOn.contains("retriable-status-codes") && retriableStatusCodes.contains(code));
         }
     }
 

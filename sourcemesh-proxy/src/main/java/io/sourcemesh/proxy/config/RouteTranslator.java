@@ -177,7 +177,8 @@ final class RouteTranslator {
     }
 
     private static RouteConfig.Forward forward(RouteAction a, String path, Set<String> clusters) {
-        only(a, path, "cluster", "weighted_clusters", "timeout", "prefix_rewrite", "host_rewrite_literal", "hash_policy");
+        only(a, path, "cluster", "weighted_clusters", "timeout", "prefix_rewrite", "host_rewrite_literal", "hash_policy",
+                "retry_policy");
         Optional<String> cluster = Optional.empty();
         List<WeightedCluster> weighted = new ArrayList<>();
         switch (a.getClusterSpecifierCase()) {
@@ -234,7 +235,28 @@ final class RouteTranslator {
                 Protos.timeout(a.hasTimeout(), a.getTimeout(), DEFAULT_ROUTE_TIMEOUT),
                 a.getPrefixRewrite().isEmpty() ? Optional.empty() : Optional.of(a.getPrefixRewrite()),
                 a.getHostRewriteLiteral().isEmpty() ? Optional.empty() : Optional.of(a.getHostRewriteLiteral()),
-                hashPolicies);
+                hashPolicies, a.hasRetryPolicy() ? Optional.of(retryPolicy(a.getRetryPolicy(), at(path, "retry_policy"))) : Optional.empty());
+    }
+
+    static final Set<String> RETRY_ON = Set.of("connect-failure", "reset", "5xx", "gateway-error", "retriable-status-codes",
+            "refused-stream");
+
+    private static RouteConfig.RetryPolicy retryPolicy(io.envoyproxy.envoy.config.route.v3.RetryPolicy r, String path) {
+        only(r, path, "retry_on", "num_retries", "retriable_status_codes");
+        Set<String> on = new java.util.LinkedHashSet<>();
+        for (String token : r.getRetryOn().split(",")) {
+            String t = token.trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            if (!RETRY_ON.contains(t)) {
+                throw new ConfigException(at(path, "retry_on"), t + " is not supported (supported: " + String.join(", ",
+                        new java.util.TreeSet<>(RETRY_ON)) + ")");
+            }
+            on.add(t);
+        }
+        int retries = r.hasNumRetries() ? r.getNumRetries().getValue() : 1;
+        return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()));
     }
 
     private static void requireCluster(String name, Set<String> clusters, String path, String problem) {

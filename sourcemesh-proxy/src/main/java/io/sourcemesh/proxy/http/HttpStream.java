@@ -74,6 +74,8 @@ final class HttpStream {
     private long upstreamStartNanos;
     private ScheduledFuture<?> timeout;
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
+    private RouteConfig.Forward forward;
+    private int attempts;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -142,6 +144,7 @@ final class HttpStream {
     }
 
     private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
+        this.forward = forward;
         String clusterName = forward.cluster().orElseGet(() -> Upstreams.pickWeighted(forward.weightedClusters()));
         info.upstreamClusterName(clusterName);
         cluster = filter.clusters.get(clusterName);
@@ -170,6 +173,7 @@ final class HttpStream {
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
+        attempts = 1;
         upstreamStartNanos = System.nanoTime();
         Channel idle = cluster.pollIdle(host, binding);
         if (idle != null) {
@@ -267,6 +271,9 @@ final class HttpStream {
                     cluster.cxConnectTimeout.inc();
                 }
                 host.connectFailed();
+                if (retry(RouteConfig.RetryPolicy::onConnectFailure)) {
+                    return;
+                }
                 upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure",
                         "upstream_reset_before_response_started{connection_failure}", failureReason(result.cause()));
                 return;
@@ -277,6 +284,54 @@ final class HttpStream {
             }
             attach(result.channel());
         });
+    }
+
+    /**
+     * Tries again on another (or the same) host when the route's retry policy covers what went
+     * wrong and attempts remain. Only body-less requests are retried (the body is streamed, not
+     * buffered). When the last attempt fails too, the log says URX beside the failure's own flag.
+     */
+    private boolean retry(java.util.function.Predicate<RouteConfig.RetryPolicy> covers) {
+        Optional<RouteConfig.RetryPolicy> policy = forward == null ? Optional.empty() : forward.retryPolicy();
+        if (policy.isEmpty() || !covers.test(policy.get()) || done || responseStarted) {
+            return false;
+        }
+        if (attempts > policy.get().numRetries() || !requestComplete || info.bytesReceived() > 0) {
+            if (attempts > 1) {
+                info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+            }
+            return false;
+        }
+        Optional<UpstreamHost> next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        if (next.isEmpty()) {
+            return false;
+        }
+        attempts++;
+        cluster.rqRetry.inc();
+        if (upstream != null) {
+            UpstreamHandler handler = (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
+            if (handler != null) {
+                handler.owner = null;
+            }
+            upstream.close();
+            upstream = null;
+        }
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+        host.requestFinished(true);
+        host = next.get();
+        host.requestStarted();
+        info.upstreamHost(host.address());
+        if (request.headers().contains("x-envoy-attempt-count")) {
+            request.headers().set("x-envoy-attempt-count", attempts);
+        }
+        bodyForwarded = false;
+        reusedConnection = false;
+        binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
+        connect();
+        return true;
     }
 
     private static String failureReason(Throwable cause) {
@@ -400,6 +455,10 @@ final class HttpStream {
                 ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
                 return;
             }
+            if (retry(p -> p.onStatus(code))) {
+                ReferenceCountUtil.release(msg); // this answer is dropped: another attempt follows
+                return;
+            }
             onResponseHeaders(response);
             if (code == 101 && upgrade) {
                 switchToTunnel();
@@ -495,6 +554,9 @@ final class HttpStream {
                 bodyForwarded = false;
                 upstream = null;
                 connect();
+                return;
+            }
+            if (retry(RouteConfig.RetryPolicy::onReset)) {
                 return;
             }
             upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION, "connection termination",

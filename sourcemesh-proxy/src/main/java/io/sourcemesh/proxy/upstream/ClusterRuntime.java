@@ -39,6 +39,7 @@ public final class ClusterRuntime {
     public final Stats.Counter rqTotal;
     public final Stats.Gauge rqActive;
     public final Stats.Counter rqTimeout;
+    public final Stats.Counter rqRetry;
     public final Stats.Counter noHealthyHost;
 
     public ClusterRuntime(ClusterConfig config, Stats stats) {
@@ -57,6 +58,7 @@ public final class ClusterRuntime {
         rqTotal = stats.counter(p + "upstream_rq_total");
         rqActive = stats.gauge(p + "upstream_rq_active");
         rqTimeout = stats.counter(p + "upstream_rq_timeout");
+        rqRetry = stats.counter(p + "upstream_rq_retry");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());

@@ -138,9 +138,24 @@ class RouteTranslationTest {
     }
 
     @Test
+    void retryPolicy() {
+        RouteConfig.Forward f = (RouteConfig.Forward) loadRoute(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: "
+                + "{retry_on: \"connect-failure,retriable-status-codes\", num_retries: 3, retriable_status_codes: [503]}}\n")).action();
+        RouteConfig.RetryPolicy p = f.retryPolicy().orElseThrow();
+        assertEquals(3, p.numRetries());
+        assertTrue(p.onConnectFailure());
+        assertTrue(p.onStatus(503));
+        assertFalse(p.onStatus(500));
+        assertFalse(p.onReset());
+    }
+
+    @Test
     void rejections() {
-        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {num_retries: 2}}\n"),
-                ROUTE0 + ".route.retry_policy: field is not supported");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: \"connect-failure,deadline-exceeded\"}}\n"),
+                ROUTE0 + ".route.retry_policy.retry_on: deadline-exceeded is not supported (supported: 5xx, connect-failure,"
+                        + " gateway-error, refused-stream, reset, retriable-status-codes)");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_timeout: 1s}}\n"),
+                ROUTE0 + ".route.retry_policy.per_try_timeout: field is not supported");
         rejects(route("- match: {prefix: /, query_parameters: [{name: q}]}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.query_parameters: field is not supported");
         rejects(route("- match: {path_separated_prefix: /a}\n  route: {cluster: backend}\n"),

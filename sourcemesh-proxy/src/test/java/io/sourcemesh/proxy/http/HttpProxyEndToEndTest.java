@@ -289,4 +289,31 @@ class HttpProxyEndToEndTest {
         String clusters = Curl.run(admin + "/clusters").body();
         assertTrue(clusters.contains("origin::127.0.0.1:" + origin.port() + "::rq_total::1"), clusters);
     }
+
+    @Test
+    void retriesConnectFailuresAndSaysUrxWhenTheyRunOut(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closedPort = s.getLocalPort();
+        }
+        var retry = Optional.of(new io.sourcemesh.proxy.config.RouteConfig.RetryPolicy(java.util.Set.of("connect-failure"), 2, java.util.Set.of()));
+        var withRetries = new io.sourcemesh.proxy.config.RouteConfig.Forward(Optional.of("mixed"), List.of(), Optional.empty(),
+                Optional.empty(), Optional.empty(), List.of(), retry);
+        var deadOnly = new io.sourcemesh.proxy.config.RouteConfig.Forward(Optional.of("dead"), List.of(), Optional.empty(),
+                Optional.empty(), Optional.empty(), List.of(), retry);
+        java.nio.file.Path log = dir.resolve("access.log");
+        var logs = List.of(fileLog(log, java.util.Map.of("path", "%REQ(:PATH)%", "flags", "%RESPONSE_FLAGS%", "code", "%RESPONSE_CODE%")));
+        start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routes(route("dead", "/dead", deadOnly),
+                        route("mixed", "/", withRetries)), false, logs)))),
+                List.of(staticCluster("mixed", new InetSocketAddress("127.0.0.1", closedPort), origin.address()),
+                        staticCluster("dead", new InetSocketAddress("127.0.0.1", closedPort)))));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(200, Curl.run(url("/ok")).status(), "a refused endpoint is retried on the other one");
+        }
+        assertTrue(proxy.stats().counters().get("cluster.mixed.upstream_rq_retry") >= 1);
+        assertEquals(503, Curl.run(url("/dead")).status());
+        String last = io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 5).get(4);
+        assertTrue(last.contains("\"flags\":\"UF,URX\""), last);
+        assertEquals(3, proxy.stats().counters().get("cluster.dead.upstream_cx_connect_fail"), "one try and two retries");
+    }
 }
