@@ -37,6 +37,9 @@ final class ProxyConfigCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "short", description = "short (tables), json or yaml.")
     String output;
 
+    @Option(names = "--level", description = "For `log`: set every logger (debug, info, warning, …) or name=level pairs, comma-separated.")
+    String level;
+
     @Override
     public Integer call() {
         String section = switch (type) {
@@ -45,7 +48,8 @@ final class ProxyConfigCommand implements Callable<Integer> {
             case "route", "routes", "r" -> "routes";
             case "endpoint", "endpoints", "ep" -> "endpoints";
             case "all" -> "all";
-            default -> throw CliException.error("unknown proxy-config type \"" + type + "\": use listeners, clusters, routes, endpoints or all");
+            case "log" -> "log";
+            default -> throw CliException.error("unknown proxy-config type \"" + type + "\": use listeners, clusters, routes, endpoints, all or log");
         };
         if (!List.of("short", "json", "yaml").contains(output)) {
             throw CliException.error("output format \"" + output + "\" not supported");
@@ -59,6 +63,11 @@ final class ProxyConfigCommand implements Callable<Integer> {
         }
         ClusterApi api = cluster.api();
         KubeObject p = Pods.resolve(api, namespace, pod);
+        if (section.equals("log")) {
+            String query = level == null ? "" : "?" + (level.contains("=") ? level.replace(',', '&') : "level=" + level);
+            spec.commandLine().getOut().print(api.proxyAdmin(namespace, p.name(), "/logging" + query));
+            return 0;
+        }
         ConfigDump dump = ConfigDump.parse(api.proxyConfig(namespace, p.name()));
         PrintWriter out = spec.commandLine().getOut();
         switch (section) {

@@ -185,6 +185,15 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
+    public String proxyAdmin(String namespace, String pod, String pathAndQuery) {
+        lastAdminPath = pathAndQuery;
+        return "active loggers:\n  admin: info\n";
+    }
+
+    /** What the last proxy-admin call asked for. */
+    volatile String lastAdminPath;
+
+    @Override
     public String proxyConfig(String namespace, String pod) {
         try (InputStream in = FakeCluster.class.getResourceAsStream("/proxy/sleep-config-dump.json")) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -89,9 +89,19 @@ class ProxyConfigCommandTest {
 
     @Test
     void errors() {
-        assertEquals(new FakeCluster.Run(1, "", "error: unknown proxy-config type \"secrets\": use listeners, clusters, routes, endpoints or all\n"),
+        assertEquals(new FakeCluster.Run(1, "", "error: unknown proxy-config type \"secrets\": use listeners, clusters, routes, endpoints, all or log\n"),
                 cluster.run("proxy-config", "secrets", "deploy/sleep"));
         assertEquals(new FakeCluster.Run(1, "", "Error from server (NotFound): pods \"nope\" not found\n"),
                 cluster.run("proxy-config", "clusters", "nope"));
+    }
+
+    @org.junit.jupiter.api.Test
+    void logListsAndSetsTheProxysLoggers() {
+        assertEquals("active loggers:\n  admin: info\n", cluster.run("proxy-config", "log", "deploy/sleep").out());
+        assertEquals("/logging", cluster.lastAdminPath);
+        cluster.run("proxy-config", "log", "deploy/sleep", "--level", "http=debug,upstream=trace");
+        assertEquals("/logging?http=debug&upstream=trace", cluster.lastAdminPath);
+        cluster.run("proxy-config", "log", "deploy/sleep", "--level", "debug");
+        assertEquals("/logging?level=debug", cluster.lastAdminPath);
     }
 }

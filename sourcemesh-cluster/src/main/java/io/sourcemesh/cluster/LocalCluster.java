@@ -671,6 +671,15 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
+    public String proxyAdmin(String namespace, String pod, String pathAndQuery) {
+        PodRuntime p = runningPod(namespace, pod);
+        if (p.sidecar() == null) {
+            throw new ClusterApiException(400, "error: pod " + pod + " has no istio-proxy container");
+        }
+        return p.sidecar().admin("POST", pathAndQuery);
+    }
+
+    @Override
     public KubeObject rolloutRestart(String namespace, String deployment) {
         String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
                 + Instant.now() + "\"}}}}}";

@@ -38,6 +38,9 @@ public interface ClusterApi {
     /** The pod's proxy config dump (Envoy's /config_dump JSON), for proxy-config. */
     String proxyConfig(String namespace, String pod);
 
+    /** POSTs to the pod's proxy admin endpoint ({@code /logging?level=debug}) and returns its answer. */
+    String proxyAdmin(String namespace, String pod, String pathAndQuery);
+
     /** Restarts a deployment's pods (kubectl rollout restart). */
     KubeObject rolloutRestart(String namespace, String deployment);
 

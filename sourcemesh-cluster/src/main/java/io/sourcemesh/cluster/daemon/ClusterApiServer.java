@@ -130,6 +130,8 @@ public final class ClusterApiServer implements AutoCloseable {
                 yield out;
             }
             case "proxy-config" -> JSON.createObjectNode().put("dump", api.proxyConfig(ns(b), b.path("pod").asText()));
+            case "proxy-admin" -> JSON.createObjectNode().put("body",
+                    api.proxyAdmin(ns(b), b.path("pod").asText(), b.path("path").asText()));
             case "rollout-restart" -> api.rolloutRestart(ns(b), b.path("name").asText()).node();
             case "info" -> JSON.valueToTree(api.info());
             case "shutdown" -> {

@@ -158,6 +158,11 @@ public final class HttpClusterApi implements ClusterApi {
     }
 
     @Override
+    public String proxyAdmin(String namespace, String pod, String pathAndQuery) {
+        return call("proxy-admin", body().put("namespace", namespace).put("pod", pod).put("path", pathAndQuery)).path("body").asText();
+    }
+
+    @Override
     public KubeObject rolloutRestart(String namespace, String deployment) {
         return KubeObject.of((ObjectNode) call("rollout-restart", body().put("namespace", namespace).put("name", deployment)));
     }

@@ -113,11 +113,17 @@ public final class Sidecar implements AutoCloseable {
 
     /** The proxy's own /config_dump, read from its admin listener as istioctl does. */
     public String configDump() {
+        return admin("GET", "/config_dump");
+    }
+
+    /** One request to the proxy's admin listener, as istioctl makes them. */
+    public String admin(String method, String pathAndQuery) {
         java.net.InetSocketAddress admin = proxy.adminAddress().orElseThrow();
         try {
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                    "http://" + admin.getAddress().getHostAddress() + ":" + admin.getPort() + "/config_dump")).build(),
+                    "http://" + admin.getAddress().getHostAddress() + ":" + admin.getPort() + pathAndQuery))
+                    .method(method, java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             return r.body();
         } catch (java.io.IOException e) {

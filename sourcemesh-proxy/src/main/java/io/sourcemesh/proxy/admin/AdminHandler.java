@@ -56,6 +56,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 new Route("/healthcheck/ok", "cause the server to pass health checks", true, p -> healthCheck(false)),
                 new Route("/help", "print out list of admin commands", false, p -> Reply.text(help())),
                 new Route("/listeners", "print listener info", false, this::listeners),
+                new Route("/logging", "query/change logging levels", true, p -> Reply.text(Logging.handle(p))),
                 new Route("/quitquitquit", "exit the server", true, p -> {
                     server.control().quit();
                     return Reply.text("OK\n");

@@ -288,6 +288,10 @@ class HttpProxyEndToEndTest {
         assertTrue(prometheus.contains("envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix=\"ingress_http\"} 1"), prometheus);
         String clusters = Curl.run(admin + "/clusters").body();
         assertTrue(clusters.contains("origin::127.0.0.1:" + origin.port() + "::rq_total::1"), clusters);
+        String logging = Curl.run("-X", "POST", admin + "/logging?http=debug").body();
+        assertTrue(logging.startsWith("active loggers:\n"), logging);
+        assertTrue(logging.contains("  http: debug\n"), logging);
+        Curl.run("-X", "POST", admin + "/logging?level=info");
     }
 
     @Test
