@@ -4,7 +4,7 @@
 #
 #   sourcemesh-bench/run.sh [--quick] [--duration S] [--rounds N] [--idle N]
 #                           [--only http|tcp|memory|startup] [--max-bg CORES] [--retries N]
-#                           [--no-install]
+#                           [--wait-quiet S] [--no-install]
 #
 # Environment:
 #   SOURCEMESH_BIN   the launcher to benchmark (default: <repo root>/sourcemesh)
@@ -18,10 +18,10 @@ ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$HERE/.." &&
 
 # ---------------------------------------------------------------------------------------------
 # options
-MAX_BG=0.3; RETRIES=2; NOISY_RETRIES=0; NOISY_KEPT=0
+MAX_BG=0.3; RETRIES=1; WAIT_QUIET=0; NOISY_RETRIES=0; NOISY_KEPT=0
 DURATION=10; ROUNDS=3; IDLE_N=10000; WARMUP=5; STARTUP_ROUNDS=5; ONLY=all; INSTALL=1; QUICK=0
 DURATION_SET=""; ROUNDS_SET=""; IDLE_SET=""
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -37,6 +37,8 @@ while [ $# -gt 0 ]; do
     --max-bg=*) MAX_BG=${1#*=} ;;
     --retries) RETRIES=${2:?--retries needs a number}; shift ;;
     --retries=*) RETRIES=${1#*=} ;;
+    --wait-quiet) WAIT_QUIET=${2:?--wait-quiet needs seconds}; shift ;;
+    --wait-quiet=*) WAIT_QUIET=${1#*=} ;;
     --no-install) INSTALL=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -268,6 +270,18 @@ children_cpu() { # CPU seconds of this shell's reaped children so far (wrk and i
   CHILD_CPU=$(awk 'NR == 2 { s = 0; for (i = 1; i <= NF; i++) { f = $i; sub(/s$/, "", f); split(f, a, "m"); s += a[1] * 60 + a[2] } printf "%.3f", s }' "$WORK/times")
 }
 
+wait_quiet() { # with --wait-quiet S: before a measured run, wait up to S s for the machine to be idle
+  [ "$WAIT_QUIET" -gt 0 ] 2>/dev/null || return 0
+  local end=$(( $(date +%s) + WAIT_QUIET )) b
+  while :; do
+    b=$(python3 "$HERE/lib/bench.py" busy 1)
+    awk -v b="$b" -v m="$MAX_BG" 'BEGIN { exit !(b <= m) }' && return 0
+    if [ "$(date +%s)" -ge "$end" ]; then log "  machine still busy (${b} cores); measuring anyway"; return 0; fi
+    log "  machine busy (${b} cores of other work); waiting"
+    sleep 4
+  done
+}
+
 run_wrk() { # SCENARIO TARGET ROUND PID
   local scen=$1 t=$2 round=$3 pid=$4 conns hdr=() out line rps p50 p99 req err non2xx cpu bg
   local pids=("$pid") s0 s1 c0 c1
@@ -328,6 +342,7 @@ if want http; then
     for round in $(seq 1 "$ROUNDS"); do
       for t in "${order[@]}"; do
         for attempt in $(seq 0 "$RETRIES"); do
+          wait_quiet
           run_wrk "$scen" "$t" "$round" "${HPID[$t]}"
           sleep 0.5
           [ -n "$LAST_ROW" ] || break
@@ -371,6 +386,7 @@ except Exception: pass' <<<"$out"
   for t in direct "${tt[@]}"; do run_iperf "$t" 1 >/dev/null; sleep 0.5; done   # warm-up
   for round in $(seq 1 "$ROUNDS"); do
     for t in direct "${tt[@]}"; do
+      wait_quiet
       g=$(run_iperf "$t" "$DURATION")
       if [ -n "$g" ]; then
         printf 'tcp\t-\t%s\t%s\t%s\n' "$t" "$round" "$g" >>"$RAW"
@@ -434,6 +450,11 @@ if want startup; then
       # the helper stops what it started; make sure, by PID
       [ -s "$STARTUP_PIDFILE" ] && stop_pid "$(cat "$STARTUP_PIDFILE")"
       c=$(sed -nE 's/.*connect_ms=([0-9.NA]+).*/\1/p' <<<"$res"); h=$(sed -nE 's/.*http_ms=([0-9.NA]+).*/\1/p' <<<"$res")
+      if [ "$t" = sourcemesh ] && [ "${c:-NA}" = NA ]; then
+        log "sourcemesh did not listen within ${to}s; last lines of its log:"
+        tail -n 20 "$WORK/$t-startup.log" >&2 || true
+        drop_sourcemesh "did not start (start-up)"; continue
+      fi
       printf 'startup\t-\t%s\t%s\t%s\t%s\n' "$t" "$round" "${c:-NA}" "${h:-NA}" >>"$RAW"
       log "startup $t r$round: connect ${c:-NA} ms, first 200 ${h:-NA} ms"
       sleep 0.3

@@ -5,6 +5,7 @@ Subcommands:
   check HOST PORT                 one HTTP/1.1 GET; exits 0 if 200 with a body, prints status and size
   stat PID                        "<rss_kb> <cpu_seconds>" summed over PID and all its descendants
   snap PID...                     wall time, machine-wide busy CPU seconds, then each PID tree's CPU seconds
+  busy [SECONDS]                  cores the whole machine kept busy over SECONDS (default 1)
   descendants PID                 PIDs of all descendants of PID, one per line
   startup --host H --port P [--http] [--pidfile F] -- CMD...
                                   starts CMD, polls connect() every 1 ms until it succeeds (and, with
@@ -209,6 +210,14 @@ def cmd_snap(a):
     """wall-clock time, machine busy CPU seconds, then the CPU seconds of each PID's process tree"""
     vals = [sys_busy_seconds()] + [tree_stat(p)[1] for p in a.pids]
     print(f"{time.time():.3f} " + " ".join(f"{v:.2f}" for v in vals))
+    return 0
+
+
+def cmd_busy(a):
+    """cores the whole machine kept busy over the next SECONDS"""
+    t0, b0 = time.time(), sys_busy_seconds()
+    time.sleep(a.seconds)
+    print(f"{(sys_busy_seconds() - b0) / (time.time() - t0):.2f}")
     return 0
 
 
@@ -474,6 +483,8 @@ def main():
     c = sub.add_parser("stat"); c.add_argument("pid", type=int); c.set_defaults(fn=cmd_stat)
     c = sub.add_parser("snap"); c.add_argument("pids", type=int, nargs="*")
     c.set_defaults(fn=cmd_snap)
+    c = sub.add_parser("busy"); c.add_argument("seconds", type=float, nargs="?", default=1.0)
+    c.set_defaults(fn=cmd_busy)
     c = sub.add_parser("descendants"); c.add_argument("pid", type=int)
     c.set_defaults(fn=cmd_descendants)
     c = sub.add_parser("startup")
