@@ -341,20 +341,25 @@ if want http; then
   for scen in ka1 ka16 ka64 close16; do
     for round in $(seq 1 "$ROUNDS"); do
       for t in "${order[@]}"; do
+        # a noisy run is run again; the attempt with the least background CPU is kept
+        best_row=""; best_bg=""
         for attempt in $(seq 0 "$RETRIES"); do
           wait_quiet
           run_wrk "$scen" "$t" "$round" "${HPID[$t]}"
           sleep 0.5
-          [ -n "$LAST_ROW" ] || break
-          awk -v b="$LAST_BG" -v m="$MAX_BG" 'BEGIN { exit !(b <= m) }' && break
+          [ -n "$LAST_ROW" ] || continue
+          if [ -z "$best_row" ] || awk -v b="$LAST_BG" -v m="$best_bg" 'BEGIN { exit !(b < m) }'; then
+            best_row=$LAST_ROW; best_bg=$LAST_BG
+          fi
+          awk -v b="$best_bg" -v m="$MAX_BG" 'BEGIN { exit !(b <= m) }' && break
           if [ "$attempt" -lt "$RETRIES" ]; then
             log "  background CPU ${LAST_BG} > $MAX_BG cores: running it again"
             NOISY_RETRIES=$((NOISY_RETRIES + 1)); sleep 2
           fi
         done
-        if [ -n "$LAST_ROW" ]; then
-          printf '%s\n' "$LAST_ROW" >>"$RAW"
-          if awk -v b="$LAST_BG" -v m="$MAX_BG" 'BEGIN { exit !(b > m) }'; then NOISY_KEPT=$((NOISY_KEPT + 1)); fi
+        if [ -n "$best_row" ]; then
+          printf '%s\n' "$best_row" >>"$RAW"
+          if awk -v b="$best_bg" -v m="$MAX_BG" 'BEGIN { exit !(b > m) }'; then NOISY_KEPT=$((NOISY_KEPT + 1)); fi
         fi
       done
     done
@@ -466,7 +471,7 @@ fi
 # report
 args=(--raw "$RAW" --machine "$MACHINE" --out "$OUT" --stamp "$STAMP")
 if want http; then
-  NOTES+=("Background load: an HTTP run during which other processes used more than $MAX_BG cores was run again (up to $RETRIES times); retries: $NOISY_RETRIES; runs kept although still noisy: $NOISY_KEPT.")
+  NOTES+=("Background load: an HTTP run during which other processes used more than $MAX_BG cores was run again (up to $RETRIES times, keeping the quietest attempt); retries: $NOISY_RETRIES; runs kept although still noisy: $NOISY_KEPT.")
 fi
 NOTES+=("Settings: ${DURATION}s runs, $ROUNDS round(s) interleaved, ${WARMUP}s warm-up per target; wrk -t1; 1 worker/thread per proxy; all on loopback.")
 for n in "${NOTES[@]}"; do args+=(--note "$n"); done
