@@ -355,6 +355,10 @@ def f_num(v, nd=1):
     return "—" if v is None else f"{v:.{nd}f}"
 
 
+def quiet_cell(xs):
+    return f"{f_rps(med(xs))} ({len(xs)})" if xs else "—"
+
+
 def cmd_report(a):
     rows = []
     with open(a.raw) as f:
@@ -375,9 +379,10 @@ def cmd_report(a):
     http = [r for r in rows if r[0] == "http"]
     if http:
         out.append("#### HTTP (wrk -t1; medians of rounds; p50/p99 in ms; server CPU = CPU time of the proxy's (for direct: the origin's) processes per request; "
-                   "bg cores = CPU used by other processes on the machine during the run, highest round)\n")
-        out.append("| connections | target | req/s | p50 ms | p99 ms | server CPU µs/req | errors | rounds | max bg cores |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
+                   "bg cores = CPU used by other processes on the machine during the run, highest round; "
+                   f"quiet rounds = rounds with bg ≤ {a.max_bg} cores, median (count))\n")
+        out.append("| connections | target | req/s | p50 ms | p99 ms | server CPU µs/req | errors | rounds | max bg cores | req/s, quiet rounds only |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
         ratios = []
         for key, label in SCEN:
             per = {}
@@ -390,11 +395,13 @@ def cmd_report(a):
                     p99=med([num(r[6]) for r in rs]),
                     err=sum(int(num(r[7]) or 0) + int(num(r[8]) or 0) for r in rs),
                     cpu=med([num(r[9]) for r in rs]), n=len(rs),
+                    quiet=[num(r[4]) for r in rs if len(r) > 10 and num(r[10]) is not None
+                           and num(r[10]) <= a.max_bg],
                     bg=max((num(r[10]) for r in rs if len(r) > 10 and num(r[10]) is not None),
                            default=None))
                 p = per[t]
                 out.append(f"| {label} | {LABEL[t]} | {f_rps(p['rps'])} | {f_ms(p['p50'])} | "
-                           f"{f_ms(p['p99'])} | {f_num(p['cpu'])} | {p['err']} | {p['n']} | {f_num(p['bg'], 2)} |")
+                           f"{f_ms(p['p99'])} | {f_num(p['cpu'])} | {p['err']} | {p['n']} | {f_num(p['bg'], 2)} | {quiet_cell(p['quiet'])} |")
             peers = [per[t] for t in ("nginx", "haproxy") if t in per and per[t]["rps"]]
             if peers:
                 best_rps = max(p["rps"] for p in peers)
@@ -500,7 +507,8 @@ def main():
     c = sub.add_parser("report")
     c.add_argument("--raw", required=True); c.add_argument("--machine", required=True)
     c.add_argument("--out", required=True); c.add_argument("--stamp", default="")
-    c.add_argument("--note", action="append"); c.set_defaults(fn=cmd_report)
+    c.add_argument("--note", action="append"); c.add_argument("--max-bg", type=float, default=0.3)
+    c.set_defaults(fn=cmd_report)
     a = p.parse_args()
     sys.exit(a.fn(a))
 
