@@ -228,6 +228,9 @@ printf '# kind\tscenario\ttarget\tround\tvalues...\n' >"$RAW"
 : >"$WRKLOG"
 
 java_version=$( (java -version 2>&1 || true) | head -n1)
+if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+  java_version="$java_version; JAVA_HOME: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n1)"
+fi
 MACHINE="nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); kernel $(uname -r); \
 $(nginx -v 2>&1 | sed 's|nginx version: ||'); HAProxy $(haproxy -v 2>&1 | head -n1 | awk '{print $3}'); \
 wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}'); iperf3 $(iperf3 -v 2>&1 | head -n1 | awk '{print $2}'); \
@@ -469,7 +472,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # report
-args=(--raw "$RAW" --machine "$MACHINE" --out "$OUT" --stamp "$STAMP")
+args=(--raw "$RAW" --machine "$MACHINE" --out "$OUT" --stamp "$STAMP" --max-bg "$MAX_BG")
 if want http; then
   NOTES+=("Background load: an HTTP run during which other processes used more than $MAX_BG cores was run again (up to $RETRIES times, keeping the quietest attempt); retries: $NOISY_RETRIES; runs kept although still noisy: $NOISY_KEPT.")
 fi
