@@ -88,10 +88,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(msg); // the tail of a request we already answered
                 ctx.read();
             }
-            if (msg instanceof HttpContent content && msg instanceof HttpRequest) {
-                // FullHttpRequest: never produced by HttpServerCodec, handled for completeness.
-                stream.onRequestContent(content.retain());
-            }
             return;
         }
         if (msg instanceof HttpContent content) {

@@ -22,6 +22,7 @@ import java.util.logging.Logger;
  */
 final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(ConnectionSetup.class.getName());
+    static final long LISTENER_FILTERS_TIMEOUT_SECONDS = 15;
 
     private final ListenerRuntime listener;
     private final OriginalDestinations originalDestinations;
@@ -75,6 +76,14 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         tlsInspectorPending = config.listenerFilter(ListenerFilterConfig.TlsInspector.class).isPresent();
         if (proxyProtocolPending || tlsInspectorPending) {
             buffered = ctx.alloc().compositeBuffer();
+            // Envoy's listener_filters_timeout (15 s) with continue_on_listener_filters_timeout
+            // false: a client that never sends what the filters wait for is closed.
+            ctx.executor().schedule(() -> {
+                if (buffered != null && ctx.channel().isActive()) {
+                    release();
+                    ctx.close();
+                }
+            }, LISTENER_FILTERS_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
             ctx.read();
         } else {
             dispatch(ctx);
