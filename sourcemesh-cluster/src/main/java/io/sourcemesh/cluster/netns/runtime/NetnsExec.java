@@ -46,7 +46,7 @@ final class NetnsExec {
                 }
                 String stderr = err.join();
                 // ip netns exec reports a missing program itself; say it as kubectl does.
-                if (p.exitValue() == 255 && stderr.contains("exec of \"" + command.get(0) + "\" failed")) {
+                if (p.exitValue() != 0 && out.join().isEmpty() && stderr.startsWith("exec of \"" + command.get(0) + "\" failed")) {
                     return new ExecResult(127, "", "error: exec: \"" + command.get(0)
                             + "\": executable file not found in $PATH\ncommand terminated with exit code 127\n");
                 }
