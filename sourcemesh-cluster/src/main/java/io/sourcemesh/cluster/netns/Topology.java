@@ -219,7 +219,10 @@ public final class Topology implements AutoCloseable {
         add(pod.netns());
         try {
             // The veth is made in the node namespace and its peer lands straight in the pod's, as eth0.
-            ip(n.netns(), List.of("link add veth" + host + " type veth peer name eth0 netns " + pod.netns(),
+            // A reused address: the node may still have the old pod's MAC for it (REACHABLE for ~30 s),
+            // and frames to that MAC are flooded and dropped by the new pod. Forget it first.
+            ip(n.netns(), List.of("neigh flush to " + pod.ip(),
+                    "link add veth" + host + " type veth peer name eth0 netns " + pod.netns(),
                     "link set veth" + host + " master cni0 up"));
             // rp_filter off: TPROXY's marked, locally routed replies fail strict reverse-path checks.
             sysctl(pod.netns(), "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",

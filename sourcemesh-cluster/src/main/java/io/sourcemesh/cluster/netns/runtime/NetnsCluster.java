@@ -60,12 +60,12 @@ import java.util.logging.Logger;
  */
 public final class NetnsCluster implements ClusterApi, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NetnsCluster.class.getName());
-    public static final List<String> NODES = List.of("sourcemesh-node-1", "sourcemesh-node-2");
     static final String DOMAIN = "cluster.local";
     /** Service VIPs; nodes are 10.0.0.x and pods 172.17.x.y, so none collide. */
     private static final String VIP_PREFIX = "10.96.0.";
 
     private final Home home;
+    private final List<String> nodeNames;
     private final Topology topology;
     private final ObjectStore store;
     private final Workloads workloads;
@@ -88,8 +88,9 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
     private NetnsCluster(Home home, Topology topology) {
         this.home = home;
         this.topology = topology;
+        this.nodeNames = topology.nodes().stream().map(Topology.Node::name).toList();
         this.store = new ObjectStore(home.stateDir());
-        this.workloads = new Workloads(store, new Admission(store, () -> NODES));
+        this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
         this.bootstrapDir = bootstrapDir();
         this.watch = store.watch(event -> requestReconcile());
     }
@@ -98,10 +99,15 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
      * Builds the nodes (removing leftovers of a crashed run with the same {@code prefix} first) and
      * brings back what the state directory holds. {@code prefix} starts every namespace name.
      */
-    public static NetnsCluster start(Home home, String prefix) {
+    public static NetnsCluster start(Home home, String prefix, int nodes) {
+        if (nodes < 1 || nodes > 200) {
+            throw new IllegalArgumentException("nodes must be 1..200");
+        }
         Topology.sweep(prefix);
         TopologySpec spec = TopologySpec.prefix(prefix);
-        NODES.forEach(spec::node);
+        for (int i = 1; i <= nodes; i++) {
+            spec.node("sourcemesh-node-" + i);
+        }
         Topology topology = Topology.create(spec);
         NetnsCluster c;
         try {
@@ -135,6 +141,14 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The namespace prefix of the cluster kept in {@code home}: one per home, so a sweep of a crashed
+     * run's leftovers never touches another home's cluster.
+     */
+    public static String prefixFor(Home home) {
+        return String.format("sm-%04x-", home.path().toAbsolutePath().normalize().toString().hashCode() & 0xffff);
     }
 
     public void servingOn(int port) {
@@ -287,7 +301,7 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
         for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
             KubeObject p = e.getValue();
             String node = p.spec().path("nodeName").asText("");
-            if (!NODES.contains(node) || pods.containsKey(e.getKey()) || podFailures.containsKey(e.getKey())) {
+            if (!nodeNames.contains(node) || pods.containsKey(e.getKey()) || podFailures.containsKey(e.getKey())) {
                 continue;
             }
             try {
@@ -607,7 +621,7 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
 
     @Override
     public ClusterInfo info() {
-        return new ClusterInfo("netns", home.path().toString(), apiPort, ProcessHandle.current().pid(), NODES, pods.size(), "");
+        return new ClusterInfo("netns", home.path().toString(), apiPort, ProcessHandle.current().pid(), nodeNames, pods.size(), "");
     }
 
     /** Waits until every pod is running and ready, every deployment rolled out and a pass changes nothing. */

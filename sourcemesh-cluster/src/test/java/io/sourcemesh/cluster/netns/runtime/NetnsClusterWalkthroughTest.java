@@ -42,7 +42,7 @@ class NetnsClusterWalkthroughTest {
 
     @BeforeEach
     void up() {
-        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX);
+        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
     @AfterEach
