@@ -175,7 +175,10 @@ public final class Topology implements AutoCloseable {
 
         for (Node n : nodes.values()) {
             List<String> cmds = new ArrayList<>(List.of("link set lo up", "addr add " + n.ip() + "/24 dev eth0", "link set eth0 up",
-                    "link add cni0 type bridge", "addr add " + n.gateway() + "/24 dev cni0", "link set cni0 up"));
+                    // A fixed MAC: a bridge otherwise takes its lowest port's, so it changes as pods come and go
+                    // and the other pods' ARP entry for their gateway points nowhere until it expires.
+                    "link add cni0 type bridge", String.format("link set cni0 address 02:00:ac:11:%02x:01", n.index() & 0xff),
+                    "addr add " + n.gateway() + "/24 dev cni0", "link set cni0 up"));
             for (Node other : nodes.values()) {
                 if (other != n) {
                     cmds.add("route add " + other.podCidr() + " via " + other.ip());
