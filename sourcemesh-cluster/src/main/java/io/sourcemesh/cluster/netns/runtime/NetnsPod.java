@@ -115,7 +115,7 @@ final class NetnsPod {
         }
     }
 
-    /** The sidecar comes after the app listens, as a kubelet with holdApplicationUntilProxyStarts off would not wait either. */
+    /** Waits until the app listens, so the pod is not reported ready before it can answer. */
     private void awaitListening(Process p, int port, Path log) {
         long deadline = System.nanoTime() + APP_READY_TIMEOUT.toNanos();
         List<String> probe = Shell.in(netns.netns(), "ss", "-Htln", "sport", "=", ":" + port);

@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.control.model.InterceptionMode;
+import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.EnvoyTypes;
 import io.sourcemesh.control.translate.ProxyResources;
 
@@ -24,7 +25,7 @@ final class StaticBootstrap {
     static String json(ProxyResources resources, String nodeId, KubeObject pod, InterceptionMode mode) {
         ProxyResources inline = resources.withInlineRoutes();
         Struct.Builder md = Struct.newBuilder();
-        md.putFields("ISTIO_VERSION", string("1.22.0"));
+        md.putFields(ProxyIdentity.ISTIO_VERSION, string(ProxyIdentity.DEFAULT_ISTIO_VERSION));
         md.putFields("NAMESPACE", string(pod.namespace()));
         md.putFields("NAME", string(pod.name()));
         md.putFields("INTERCEPTION_MODE", string(mode.name()));
