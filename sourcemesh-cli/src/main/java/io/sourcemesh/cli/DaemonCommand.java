@@ -3,10 +3,12 @@ package io.sourcemesh.cli;
 import io.sourcemesh.cluster.LocalCluster;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,11 +21,21 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "2")
     int nodes;
 
+    @Option(names = "--runtime", defaultValue = "embedded")
+    String runtime;
+
     @Override
     public Integer call() throws Exception {
         Home h = Home.resolve(home);
         if (h.daemon().isPresent()) {
             System.err.println("a SourceMesh cluster is already running in " + h.path());
+            return 1;
+        }
+        if (runtime.equals("netns")) {
+            return runNetns(h);
+        }
+        if (!runtime.equals("embedded")) {
+            System.err.println("unknown runtime " + runtime);
             return 1;
         }
         CountDownLatch stop = new CountDownLatch(1);
@@ -41,6 +53,48 @@ final class DaemonCommand implements Callable<Integer> {
             cluster.close();
         } finally {
             h.clearDaemon();
+        }
+        return 0;
+    }
+
+    /**
+     * The netns runtime: namespaces and processes outlive a JVM that just exits, so the shutdown
+     * hook waits until the cluster has removed them (SIGTERM as well as {@code down}).
+     */
+    private int runNetns(Home h) throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch cleaned = new CountDownLatch(1);
+        NetnsCluster cluster = NetnsCluster.start(h, NetnsCluster.prefixFor(h), nodes);
+        ClusterApiServer api;
+        try {
+            api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
+        } catch (Exception | Error e) {
+            cluster.close();
+            throw e;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                cleaned.await(90, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        try {
+            cluster.servingOn(api.port());
+            cluster.awaitSettled(java.time.Duration.ofSeconds(120));
+            h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "netns"));
+            System.err.println("[info] SourceMesh netns cluster running: " + nodes + " nodes, namespaces "
+                    + NetnsCluster.prefixFor(h) + "*, API 127.0.0.1:" + api.port());
+            stop.await();
+        } finally {
+            try {
+                api.close();
+                cluster.close();
+            } finally {
+                h.clearDaemon();
+                cleaned.countDown();
+            }
         }
         return 0;
     }

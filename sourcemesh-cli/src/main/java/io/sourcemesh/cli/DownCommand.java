@@ -1,7 +1,10 @@
 package io.sourcemesh.cli;
 
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -41,6 +44,13 @@ final class DownCommand implements Callable<Integer> {
             }
         }
         h.clearDaemon();
+        if (running.get().runtime().equals("netns")) {
+            // The daemon removes its namespaces as it stops; a daemon that was killed leaves them: sweep.
+            List<String> left = Topology.sweep(NetnsCluster.prefixFor(h));
+            if (!left.isEmpty()) {
+                spec.commandLine().getOut().println("removed leftover network namespaces " + String.join(", ", left));
+            }
+        }
         spec.commandLine().getOut().println("SourceMesh cluster stopped (state kept in " + h.path() + ")");
         return 0;
     }

@@ -51,7 +51,8 @@ final class ProxyCommand implements Callable<Integer> {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
             return 1;
         }
-        for (ListenerConfig l : proxyConfig.listeners()) {
+        // Listeners with bind_to_port false (Istio's per-port outbound ones) have no socket to show.
+        for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
             System.err.println("[info] listener " + l.name() + " on " + Addresses.text(proxy.listenerAddress(l.name()))
                     + " (" + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
         }

@@ -41,14 +41,7 @@ final class UpCommand implements Callable<Integer> {
                 err.println("The embedded runtime (the default) needs none of this: sourcemesh up");
                 return 1;
             }
-            // The netns pieces (topology, istio-iptables REDIRECT/TPROXY, kube-proxy rules, the sidecar
-            // as uid 1337) are built and tested on their own; the cluster that assembles them is not.
-            err.println("error: this machine can run the netns runtime, but `up --runtime netns` does not assemble a"
-                    + " cluster yet; its pieces are exercised by the test suite (io.sourcemesh.cluster.netns). Use the"
-                    + " embedded runtime: sourcemesh up");
-            return 1;
-        }
-        if (!runtime.equals("embedded")) {
+        } else if (!runtime.equals("embedded")) {
             err.println("error: unknown runtime \"" + runtime + "\": embedded (default) or netns");
             return 1;
         }
@@ -63,24 +56,31 @@ final class UpCommand implements Callable<Integer> {
                     + running.get().port() + ")");
             return 0;
         }
-        ClusterApi.ClusterInfo info = start(h, nodes, err);
-        out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes())
-                + "), state in " + h.path());
+        ClusterApi.ClusterInfo info = start(h, nodes, runtime, err);
+        out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes()) + ")"
+                + (info.runtime().equals("netns") ? " on network namespaces" : "") + ", state in " + h.path());
         return 0;
     }
 
     /** Starts the daemon process and waits until its API answers. */
     static ClusterApi.ClusterInfo start(Home h, int nodes, java.io.PrintWriter err) throws Exception {
+        return start(h, nodes, "embedded", err);
+    }
+
+    /** As {@link #start(Home, int, java.io.PrintWriter)} with a runtime: embedded or netns (the caller ran the preflight). */
+    static ClusterApi.ClusterInfo start(Home h, int nodes, String runtime, java.io.PrintWriter err) throws Exception {
         Files.createDirectories(h.path());
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
                 "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes)));
+                Main.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
         File log = h.path().resolve("daemon.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        // The netns runtime starts a JVM per sidecar and per httpbin, and brings back what the home holds.
+        Duration wait = Duration.ofSeconds(runtime.equals("netns") ? 180 : 90);
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
                 throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
@@ -96,6 +96,6 @@ final class UpCommand implements Callable<Integer> {
             Thread.sleep(100);
         }
         p.destroy();
-        throw CliException.error("the cluster did not answer within 90 s (see " + log + ")");
+        throw CliException.error("the cluster did not answer within " + wait.toSeconds() + " s (see " + log + ")");
     }
 }

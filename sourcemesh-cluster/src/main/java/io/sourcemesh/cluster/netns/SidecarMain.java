@@ -34,7 +34,7 @@ public final class SidecarMain {
         try {
             ProxyConfig proxyConfig = BootstrapLoader.load(config);
             proxy = Proxy.start(proxyConfig, workers);
-            for (ListenerConfig l : proxyConfig.listeners()) {
+            for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
                 System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
                         + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
             }

@@ -175,7 +175,10 @@ public final class Topology implements AutoCloseable {
 
         for (Node n : nodes.values()) {
             List<String> cmds = new ArrayList<>(List.of("link set lo up", "addr add " + n.ip() + "/24 dev eth0", "link set eth0 up",
-                    "link add cni0 type bridge", "addr add " + n.gateway() + "/24 dev cni0", "link set cni0 up"));
+                    // A fixed MAC: a bridge otherwise takes its lowest port's, so it changes as pods come and go
+                    // and the other pods' ARP entry for their gateway points nowhere until it expires.
+                    "link add cni0 type bridge", String.format("link set cni0 address 02:00:ac:11:%02x:01", n.index() & 0xff),
+                    "addr add " + n.gateway() + "/24 dev cni0", "link set cni0 up"));
             for (Node other : nodes.values()) {
                 if (other != n) {
                     cmds.add("route add " + other.podCidr() + " via " + other.ip());
@@ -219,7 +222,10 @@ public final class Topology implements AutoCloseable {
         add(pod.netns());
         try {
             // The veth is made in the node namespace and its peer lands straight in the pod's, as eth0.
-            ip(n.netns(), List.of("link add veth" + host + " type veth peer name eth0 netns " + pod.netns(),
+            // A reused address: the node may still have the old pod's MAC for it (REACHABLE for ~30 s),
+            // and frames to that MAC are flooded and dropped by the new pod. Forget it first.
+            ip(n.netns(), List.of("neigh flush to " + pod.ip(),
+                    "link add veth" + host + " type veth peer name eth0 netns " + pod.netns(),
                     "link set veth" + host + " master cni0 up"));
             // rp_filter off: TPROXY's marked, locally routed replies fail strict reverse-path checks.
             sysctl(pod.netns(), "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",

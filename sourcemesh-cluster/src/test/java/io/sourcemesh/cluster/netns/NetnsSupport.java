@@ -15,9 +15,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * instead when CI=true, so a CI machine cannot silently lose these tests), and after every test
  * removes whatever namespaces this JVM's prefix left, even when the test threw.
  */
-final class NetnsSupport implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+public final class NetnsSupport implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     /** Unique per test JVM, so leftovers are recognisable and a sweep touches only ours. */
-    static final String PREFIX = "smt-" + ProcessHandle.current().pid() + "-";
+    public static final String PREFIX = "smt-" + ProcessHandle.current().pid() + "-";
 
     private static Preflight preflight;
 

@@ -51,6 +51,27 @@ class TopologyTest {
         }
     }
 
+    /**
+     * A pod keeps reaching its gateway while its neighbours are replaced: the node's bridge keeps one
+     * MAC (a bridge otherwise takes its lowest port's), and a reused address is re-resolved at once.
+     */
+    @Test
+    void replacingPodsBreaksNeitherTheGatewayNorAReusedAddress() throws Exception {
+        try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1", "sleep", "a").node("node2", "httpbin"));
+                PeerApp app = PeerApp.start(t.pod("httpbin").netns(), 8000, dir)) {
+            String sleep = t.pod("sleep").netns();
+            assertTrue(PeerApp.curl(sleep, "http://172.17.1.2:8000/ip").ok());
+            String mac = Shell.check("ip", "-n", t.node("node1").netns(), "-o", "link", "show", "cni0").out().replaceAll("(?s).*link/ether (\\S+).*", "$1");
+            for (int i = 0; i < 3; i++) {
+                t.removePod(i == 0 ? "a" : "a" + i);
+                t.addPod("a" + (i + 1), "node1");
+                assertEquals(mac, Shell.check("ip", "-n", t.node("node1").netns(), "-o", "link", "show", "cni0").out()
+                        .replaceAll("(?s).*link/ether (\\S+).*", "$1"), "the bridge keeps its MAC");
+                assertTrue(PeerApp.curl(sleep, "http://172.17.1.2:8000/ip").ok(), "the gateway still answers, round " + i);
+            }
+        }
+    }
+
     @Test
     void podsComeAndGoLikeAKubeletRestartingThem() throws Exception {
         try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1", "httpbin").node("node2", "sleep"))) {

@@ -1,0 +1,79 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.netns.Preflight;
+import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code demo --runtime netns} for real (root): the daemon assembles the cluster on network
+ * namespaces, the east-west walk matches the document, and {@code down} leaves no namespace behind.
+ * Skipped without root and the kernel tools, failed instead when CI=true.
+ */
+class NetnsLifecycleTest {
+    @TempDir
+    Path home;
+
+    record Run(int code, String out, String err) {}
+
+    @BeforeEach
+    void requireNetns() {
+        Preflight p = Preflight.check();
+        if (!p.ok()) {
+            if ("true".equals(System.getenv("CI"))) {
+                fail("CI=true and " + p.message());
+            }
+            Assumptions.abort(p.message());
+        }
+    }
+
+    @AfterEach
+    void down() {
+        run("down");
+        Topology.sweep(NetnsCluster.prefixFor(new Home(home)));
+    }
+
+    private Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] full = new String[args.length + 2];
+        full[0] = "--home";
+        full[1] = home.toString();
+        System.arraycopy(args, 0, full, 2, args.length);
+        int code = Main.execute(Clock.systemUTC(), java.io.InputStream.nullInputStream(), new PrintWriter(out, true),
+                new PrintWriter(err, true), full);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void theDemoWalksEastWestOnNamespacesAndDownRemovesThem() {
+        String prefix = NetnsCluster.prefixFor(new Home(home));
+        Run demo = run("demo", "--runtime", "netns");
+        assertEquals(0, demo.code(), demo.out() + demo.err());
+        assertTrue(demo.out().contains("Every step matched the document."), demo.out());
+        assertTrue(demo.out().contains("North-south: skipped on the netns runtime"), demo.out());
+        Run status = run("status");
+        assertTrue(status.out().contains("runtime:   netns"), status.out());
+        assertTrue(Topology.list().stream().anyMatch(n -> n.startsWith(prefix + "p-httpbin-")), Topology.list().toString());
+
+        assertEquals(0, run("down").code());
+        assertFalse(Files.exists(home.resolve("daemon.json")));
+        assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(prefix)).toList(), "down removes every namespace");
+    }
+}

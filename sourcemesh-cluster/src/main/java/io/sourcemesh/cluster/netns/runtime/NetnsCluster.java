@@ -1,0 +1,695 @@
+package io.sourcemesh.cluster.netns.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LabelSelector;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.controller.Admission;
+import io.sourcemesh.cluster.controller.Workloads;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubelet.ContainerLog;
+import io.sourcemesh.cluster.netns.KubeProxyRules;
+import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.netns.TopologySpec;
+import io.sourcemesh.cluster.store.ApplyResult;
+import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.cluster.store.StoreException;
+import io.sourcemesh.cluster.store.Watch;
+import io.sourcemesh.control.envoyfilter.EnvoyFilterPatcher;
+import io.sourcemesh.control.envoyfilter.PatchFailure;
+import io.sourcemesh.control.envoyfilter.PatchResult;
+import io.sourcemesh.control.model.MeshConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Pod;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.translate.Translator;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The cluster on real network namespaces (root): the embedded runtime's API server, controllers and
+ * translation, with kubelets that make each pod a namespace ({@link Topology#addPod}) holding
+ * istio-init's iptables rules, its apps as real processes and our proxy as uid 1337 from a static
+ * bootstrap; kube-proxy's ClusterIP rules live in each node namespace. A config change rewrites the
+ * bootstrap and restarts that sidecar (no ADS yet). Everything it made goes on close, also on failure.
+ */
+public final class NetnsCluster implements ClusterApi, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(NetnsCluster.class.getName());
+    static final String DOMAIN = "cluster.local";
+    /** Service VIPs; nodes are 10.0.0.x and pods 172.17.x.y, so none collide. */
+    private static final String VIP_PREFIX = "10.96.0.";
+
+    private final Home home;
+    private final List<String> nodeNames;
+    private final Topology topology;
+    private final ObjectStore store;
+    private final Workloads workloads;
+    private final Translator translator = Translator.create();
+    private final Map<String, NetnsPod> pods = new ConcurrentHashMap<>();
+    private final Map<String, String> podFailures = new ConcurrentHashMap<>();
+    private final Map<String, String> kubeProxyApplied = new HashMap<>();
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sourcemesh-netns-reconcile");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final Watch watch;
+    private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
+    private final Path bootstrapDir;
+    private volatile int apiPort;
+    private volatile boolean closed;
+
+    private NetnsCluster(Home home, Topology topology) {
+        this.home = home;
+        this.topology = topology;
+        this.nodeNames = topology.nodes().stream().map(Topology.Node::name).toList();
+        this.store = new ObjectStore(home.stateDir());
+        this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
+        this.bootstrapDir = bootstrapDir();
+        this.watch = store.watch(event -> requestReconcile());
+    }
+
+    /**
+     * Builds the nodes (removing leftovers of a crashed run with the same {@code prefix} first) and
+     * brings back what the state directory holds. {@code prefix} starts every namespace name.
+     */
+    public static NetnsCluster start(Home home, String prefix, int nodes) {
+        if (nodes < 1 || nodes > 200) {
+            throw new IllegalArgumentException("nodes must be 1..200");
+        }
+        Topology.sweep(prefix);
+        TopologySpec spec = TopologySpec.prefix(prefix);
+        for (int i = 1; i <= nodes; i++) {
+            spec.node("sourcemesh-node-" + i);
+        }
+        Topology topology = Topology.create(spec);
+        NetnsCluster c;
+        try {
+            c = new NetnsCluster(home, topology);
+        } catch (RuntimeException e) {
+            topology.close();
+            throw e;
+        }
+        try {
+            c.loop.submit(() -> {
+                c.registerNodes();
+                c.resetPodStatus();
+            }).get();
+            c.requestReconcile();
+            return c;
+        } catch (InterruptedException | ExecutionException | RuntimeException e) {
+            c.close();
+            throw new IllegalStateException("netns cluster did not start: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where sidecar bootstraps go: uid 1337 must read them, and the home may sit under a directory
+     * only root can enter, so a world-readable temporary directory (removed on close).
+     */
+    private static Path bootstrapDir() {
+        try {
+            Path dir = java.nio.file.Files.createTempDirectory("sourcemesh-bootstrap-");
+            java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The namespace prefix of the cluster kept in {@code home}: one per home, so a sweep of a crashed
+     * run's leftovers never touches another home's cluster.
+     */
+    public static String prefixFor(Home home) {
+        return String.format("sm-%04x-", home.path().toAbsolutePath().normalize().toString().hashCode() & 0xffff);
+    }
+
+    public void servingOn(int port) {
+        this.apiPort = port;
+    }
+
+    public ObjectStore store() {
+        return store;
+    }
+
+    /** The namespaces this cluster made, for tests and `status`. */
+    public List<String> namespaces() {
+        return topology.namespaces();
+    }
+
+    // ---- reconciliation ------------------------------------------------------------------------
+
+    private void requestReconcile() {
+        if (!closed && scheduled.compareAndSet(false, true)) {
+            loop.schedule(() -> {
+                scheduled.set(false);
+                reconcileSafely();
+            }, 20, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private boolean reconcileSafely() {
+        if (closed) {
+            return false;
+        }
+        try {
+            return reconcile();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "reconcile failed", e);
+            loop.schedule(this::requestReconcile, 500, TimeUnit.MILLISECONDS);
+            return true;
+        }
+    }
+
+    /** Reconciles until a pass changes nothing (pods and sidecars started, statuses written), at most a minute. */
+    private void reconcileNow() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try {
+            for (int i = 0; i < 30 && System.nanoTime() < deadline; i++) {
+                if (!loop.submit(this::reconcileSafely).get(60, TimeUnit.SECONDS)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException("reconcile failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** One level-triggered pass; true when it changed something, so another pass may have work. */
+    private boolean reconcile() {
+        boolean changed = assignClusterIps();
+        workloads.reconcile();
+        changed |= runPods();
+        changed |= updateStatuses();
+        syncKubeProxy();
+        changed |= configureSidecars();
+        changed |= updateStatuses();
+        return changed;
+    }
+
+    private void registerNodes() {
+        for (Topology.Node n : topology.nodes()) {
+            if (store.get(ResourceKind.NODE, null, n.name()).isEmpty()) {
+                ObjectNode node = JsonNodeFactory.instance.objectNode();
+                node.put("apiVersion", "v1").put("kind", "Node");
+                ObjectNode meta = node.putObject("metadata");
+                meta.put("name", n.name());
+                meta.putObject("labels").put("kubernetes.io/hostname", n.name()).put("kubernetes.io/os", "linux")
+                        .put("node-role.kubernetes.io/worker", "");
+                node.putObject("spec").put("podCIDR", n.podCidr());
+                store.create(KubeObject.of(node));
+            }
+            KubeObject k = store.get(ResourceKind.NODE, null, n.name()).orElseThrow();
+            ObjectNode status = JsonNodeFactory.instance.objectNode();
+            ArrayNode addresses = status.putArray("addresses");
+            addresses.addObject().put("type", "InternalIP").put("address", n.ip());
+            addresses.addObject().put("type", "Hostname").put("address", n.name());
+            status.putArray("conditions").addObject().put("type", "Ready").put("status", "True").put("reason", "KubeletReady");
+            status.putObject("nodeInfo").put("kubeletVersion", "v1.30.0-sourcemesh").put("containerRuntimeVersion", "sourcemesh://netns")
+                    .put("osImage", "SourceMesh netns runtime").put("kernelVersion", System.getProperty("os.version"));
+            store.updateStatus(k.withStatus(status));
+        }
+    }
+
+    /** After a restart no container runs: every remembered pod is Pending until its kubelet starts it again. */
+    private void resetPodStatus() {
+        for (KubeObject p : store.list(ResourceKind.POD, null)) {
+            ObjectNode s = JsonNodeFactory.instance.objectNode();
+            s.put("phase", "Pending");
+            s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "NodeRestarted");
+            store.updateStatus(p.withStatus(s));
+        }
+    }
+
+    private boolean assignClusterIps() {
+        Set<String> used = new HashSet<>();
+        List<KubeObject> services = store.list(ResourceKind.SERVICE, null);
+        services.forEach(s -> used.add(s.spec().path("clusterIP").asText("")));
+        boolean changed = false;
+        int next = 10;
+        for (KubeObject svc : services) {
+            if (!svc.spec().path("clusterIP").asText("").isEmpty()) {
+                continue;
+            }
+            while (used.contains(VIP_PREFIX + next)) {
+                next++;
+            }
+            if (next > 254) {
+                LOG.warning("no service addresses left for " + svc.name());
+                return changed;
+            }
+            String ip = VIP_PREFIX + next;
+            used.add(ip);
+            ObjectNode spec = (ObjectNode) svc.spec().deepCopy();
+            spec.put("clusterIP", ip);
+            spec.putArray("clusterIPs").add(ip);
+            spec.put("type", spec.path("type").asText("ClusterIP"));
+            try {
+                store.update(svc.withSpec(spec));
+                changed = true;
+            } catch (StoreException e) {
+                requestReconcile();
+            }
+        }
+        return changed;
+    }
+
+    /** The kubelets: a namespace per scheduled pod, removed when the pod is gone or replaced. */
+    private boolean runPods() {
+        Map<String, KubeObject> wanted = new LinkedHashMap<>();
+        for (KubeObject p : store.list(ResourceKind.POD, null)) {
+            wanted.put(key(p.namespace(), p.name()), p);
+        }
+        boolean changed = false;
+        for (String k : List.copyOf(pods.keySet())) {
+            KubeObject p = wanted.get(k);
+            if (p == null || !p.uid().equals(pods.get(k).pod().uid())) {
+                pods.remove(k).close(topology);
+                changed = true;
+            }
+        }
+        podFailures.keySet().retainAll(wanted.keySet());
+        for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
+            KubeObject p = e.getValue();
+            String node = p.spec().path("nodeName").asText("");
+            if (!nodeNames.contains(node) || pods.containsKey(e.getKey()) || podFailures.containsKey(e.getKey())) {
+                continue;
+            }
+            try {
+                pods.put(e.getKey(), NetnsPod.start(p, topology, netnsName(p), node, home.logsDir()));
+            } catch (RuntimeException ex) {
+                podFailures.put(e.getKey(), ex.getMessage());
+                writeStatus(p, failedStatus(p, ex.getMessage()));
+            }
+            changed = true;
+        }
+        return changed;
+    }
+
+    private boolean updateStatuses() {
+        boolean changed = false;
+        for (NetnsPod running : pods.values()) {
+            Optional<KubeObject> current = store.get(ResourceKind.POD, running.pod().namespace(), running.pod().name());
+            if (current.isPresent() && current.get().uid().equals(running.pod().uid())) {
+                changed |= writeStatus(current.get(), running.status(topology.node(running.node()).ip()));
+            }
+        }
+        return changed;
+    }
+
+    private boolean writeStatus(KubeObject p, ObjectNode status) {
+        ObjectNode merged = status.deepCopy();
+        for (String stable : List.of("startTime")) {
+            if (p.status().has(stable) && merged.has(stable)) {
+                merged.set(stable, p.status().get(stable));
+            }
+        }
+        // Transition times only move when the status does.
+        JsonNode old = p.status().path("conditions");
+        for (JsonNode c : merged.path("conditions")) {
+            for (JsonNode o : old) {
+                if (o.path("type").equals(c.path("type")) && o.path("status").equals(c.path("status")) && o.has("lastTransitionTime")) {
+                    ((ObjectNode) c).set("lastTransitionTime", o.get("lastTransitionTime"));
+                }
+            }
+        }
+        if (merged.equals(p.status())) {
+            return false;
+        }
+        try {
+            store.updateStatus(p.withStatus(merged));
+            return true;
+        } catch (StoreException e) {
+            requestReconcile();
+            return false;
+        }
+    }
+
+    private static ObjectNode failedStatus(KubeObject p, String message) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        s.put("phase", "Pending");
+        s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "ContainersNotReady");
+        ArrayNode statuses = s.putArray("containerStatuses");
+        for (JsonNode c : p.spec().path("containers")) {
+            ObjectNode cs = statuses.addObject();
+            cs.put("name", c.path("name").asText()).put("image", c.path("image").asText()).put("ready", false).put("restartCount", 0);
+            cs.putObject("state").putObject("waiting").put("reason", "CreateContainerError").put("message", String.valueOf(message));
+        }
+        return s;
+    }
+
+    /** A topology pod name ([a-z0-9-], at most 41): the pod's name, its namespace in front unless default. */
+    static String netnsName(KubeObject p) {
+        String base = (p.namespace().equals("default") ? "" : p.namespace() + "-") + p.name();
+        base = base.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        if (base.length() > 41) {
+            base = base.substring(0, 32) + "-" + String.format("%08x", p.uid().hashCode());
+        }
+        return base;
+    }
+
+    // ---- kube-proxy: ClusterIP rules in every node namespace -----------------------------------
+
+    private void syncKubeProxy() {
+        for (Topology.Node node : topology.nodes()) {
+            List<KubeProxyRules.ServicePort> ports = new ArrayList<>();
+            for (KubeObject svc : store.list(ResourceKind.SERVICE, null)) {
+                String ip = svc.spec().path("clusterIP").asText("");
+                if (ip.isEmpty() || ip.equals("None")) {
+                    continue;
+                }
+                LabelSelector selector = LabelSelector.fromMap(strings(svc.spec().path("selector")));
+                for (JsonNode port : svc.spec().path("ports")) {
+                    if (!port.path("protocol").asText("TCP").equals("TCP")) {
+                        continue;
+                    }
+                    List<KubeProxyRules.Endpoint> endpoints = new ArrayList<>();
+                    for (NetnsPod p : pods.values()) {
+                        if (!selector.isEverything() && p.pod().namespace().equals(svc.namespace()) && selector.matches(p.pod().labels())
+                                && p.ready()) {
+                            endpoints.add(new KubeProxyRules.Endpoint(p.ip(), targetPort(port, p.pod()), p.node().equals(node.name())));
+                        }
+                    }
+                    ports.add(KubeProxyRules.ServicePort.clusterIp(svc.namespace(), svc.name(), port.path("name").asText(""), ip,
+                            port.path("port").asInt(), endpoints));
+                }
+            }
+            KubeProxyRules rules = KubeProxyRules.of(ports);
+            String batch = rules.restoreBatch();
+            if (!batch.equals(kubeProxyApplied.get(node.name()))) {
+                rules.applyIn(node.netns());
+                kubeProxyApplied.put(node.name(), batch);
+            }
+        }
+    }
+
+    static int targetPort(JsonNode servicePort, KubeObject pod) {
+        JsonNode tp = servicePort.path("targetPort");
+        if (tp.isInt()) {
+            return tp.asInt();
+        }
+        if (tp.isTextual() && !tp.asText().isEmpty()) {
+            for (JsonNode c : pod.spec().path("containers")) {
+                for (JsonNode p : c.path("ports")) {
+                    if (p.path("name").asText().equals(tp.asText())) {
+                        return p.path("containerPort").asInt();
+                    }
+                }
+            }
+        }
+        return servicePort.path("port").asInt();
+    }
+
+    private static Map<String, String> strings(JsonNode node) {
+        Map<String, String> out = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    // ---- the control plane: translation → static bootstrap per sidecar -------------------------
+
+    private boolean configureSidecars() {
+        List<com.fasterxml.jackson.databind.node.ObjectNode> objects = new ArrayList<>();
+        for (ResourceKind kind : List.of(ResourceKind.SERVICE, ResourceKind.POD, ResourceKind.SECRET, ResourceKind.GATEWAY,
+                ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE, ResourceKind.ENVOY_FILTER)) {
+            store.list(kind, null).forEach(o -> objects.add(o.node()));
+        }
+        MeshModel model = MeshModel.of(objects, MeshConfig.defaults());
+        Map<String, List<PatchFailure>> failures = new TreeMap<>();
+        boolean changed = false;
+        for (NetnsPod p : pods.values()) {
+            if (!p.injected()) {
+                continue;
+            }
+            ObjectNode node = p.pod().node();
+            ((ObjectNode) node.with("status")).put("podIP", p.ip()).put("phase", "Running");
+            ProxyIdentity id = ProxyIdentity.sidecar(Pod.of(node));
+            PatchResult patched = EnvoyFilterPatcher.apply(model, id, translator.translate(model, id));
+            for (PatchFailure f : patched.failures()) {
+                List<PatchFailure> list = failures.computeIfAbsent(f.envoyFilter(), k -> new ArrayList<>());
+                if (!list.contains(f)) {
+                    list.add(f);
+                }
+            }
+            try {
+                changed |= p.configure(patched.resources(), id.nodeId(DOMAIN), bootstrapDir);
+            } catch (RuntimeException e) {
+                LOG.warning("sidecar of " + p.pod().name() + ": " + e.getMessage());
+            }
+        }
+        patchFailures = failures;
+        writeEnvoyFilterStatus(failures);
+        return changed;
+    }
+
+    private void writeEnvoyFilterStatus(Map<String, List<PatchFailure>> failures) {
+        for (KubeObject ef : store.list(ResourceKind.ENVOY_FILTER, null)) {
+            List<PatchFailure> mine = failures.getOrDefault(ef.namespace() + "/" + ef.name(), List.of());
+            ObjectNode status = JsonNodeFactory.instance.objectNode();
+            ObjectNode condition = status.putArray("conditions").addObject();
+            condition.put("type", "Reconciled").put("status", mine.isEmpty() ? "True" : "False")
+                    .put("reason", mine.isEmpty() ? "Applied" : "PatchFailed")
+                    .put("message", mine.isEmpty() ? "applied to every selected proxy" : "patches refused; proxies keep their last good config");
+            if (!mine.isEmpty()) {
+                ArrayNode messages = status.putArray("validationMessages");
+                for (PatchFailure f : mine) {
+                    messages.addObject().put("level", "ERROR").put("type", "EnvoyFilterPatchFailed")
+                            .put("description", "configPatches[" + f.patchIndex() + "]: " + f.reason());
+                }
+            }
+            if (!status.equals(ef.status())) {
+                try {
+                    store.updateStatus(ef.withStatus(status));
+                } catch (StoreException e) {
+                    requestReconcile();
+                }
+            }
+        }
+    }
+
+    // ---- ClusterApi ----------------------------------------------------------------------------
+
+    @Override
+    public ApplyResponse apply(List<KubeObject> objects) {
+        List<ApplyResult> results = store.apply(objects);
+        reconcileNow();
+        List<String> warnings = new ArrayList<>();
+        for (KubeObject o : objects) {
+            if (o.kind().equals("EnvoyFilter")) {
+                String ns = o.namespace().isEmpty() ? "default" : o.namespace();
+                for (PatchFailure f : patchFailures.getOrDefault(ns + "/" + o.name(), List.of())) {
+                    warnings.add("EnvoyFilter " + ns + "/" + o.name() + " configPatches[" + f.patchIndex() + "] was not applied: "
+                            + f.reason() + " (proxies keep their last good config)");
+                }
+            }
+        }
+        return new ApplyResponse(results, warnings);
+    }
+
+    @Override
+    public KubeObject create(KubeObject object) {
+        KubeObject created = store.create(object);
+        requestReconcile();
+        return created;
+    }
+
+    @Override
+    public KubeObject delete(ResourceKind kind, String namespace, String name) {
+        KubeObject gone = store.delete(kind, kind.namespaced() ? namespace : null, name);
+        requestReconcile();
+        return gone;
+    }
+
+    @Override
+    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
+        return store.get(kind, kind.namespaced() ? namespace : null, name);
+    }
+
+    @Override
+    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
+        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
+        return store.list(kind, kind.namespaced() ? namespace : null, s);
+    }
+
+    @Override
+    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
+        KubeObject patched = store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
+        reconcileNow();
+        return patched;
+    }
+
+    @Override
+    public ExecResult exec(String namespace, String pod, String container, List<String> command) {
+        NetnsPod p = runningPod(namespace, pod);
+        if (container != null && !p.logs().containsKey(container)) {
+            throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
+        }
+        return NetnsExec.run(p.netns().netns(), pod, names(namespace), home.path().resolve("exec"), command);
+    }
+
+    /** Every service name a pod in {@code namespace} can resolve, with every port: host:port → VIP. */
+    private Map<String, String> names(String namespace) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (KubeObject svc : store.list(ResourceKind.SERVICE, null)) {
+            String ip = svc.spec().path("clusterIP").asText("");
+            if (ip.isEmpty() || ip.equals("None")) {
+                continue;
+            }
+            List<String> hosts = new ArrayList<>(List.of(svc.name() + "." + svc.namespace(), svc.name() + "." + svc.namespace() + ".svc",
+                    svc.name() + "." + svc.namespace() + ".svc." + DOMAIN));
+            if (svc.namespace().equals(namespace)) {
+                hosts.add(0, svc.name());
+            }
+            for (JsonNode port : svc.spec().path("ports")) {
+                for (String h : hosts) {
+                    out.put(h + ":" + port.path("port").asInt(), ip);
+                }
+            }
+        }
+        return out;
+    }
+
+    private NetnsPod runningPod(String namespace, String pod) {
+        NetnsPod p = pods.get(key(namespace, pod));
+        if (p == null) {
+            if (store.get(ResourceKind.POD, namespace, pod).isEmpty()) {
+                throw new ClusterApiException(404, "Error from server (NotFound): pods \"" + pod + "\" not found");
+            }
+            throw new ClusterApiException(400, "error: unable to upgrade connection: container not found (pod " + pod
+                    + " is not running" + Optional.ofNullable(podFailures.get(key(namespace, pod))).map(m -> ": " + m).orElse("") + ")");
+        }
+        return p;
+    }
+
+    @Override
+    public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
+        NetnsPod p = runningPod(namespace, pod);
+        String c = container == null ? p.logs().keySet().iterator().next() : container;
+        Path log = p.logs().get(c);
+        if (log == null) {
+            throw new ClusterApiException(400, "error: container " + c + " is not valid for pod " + pod);
+        }
+        String uid = p.pod().uid();
+        ContainerLog.read(log, tail, follow, () -> !closed && pods.containsKey(key(namespace, pod))
+                && pods.get(key(namespace, pod)).pod().uid().equals(uid), lines);
+    }
+
+    @Override
+    public String proxyConfig(String namespace, String pod) {
+        NetnsPod p = runningPod(namespace, pod);
+        if (!p.injected()) {
+            throw new ClusterApiException(400, "error: pod " + pod + " has no istio-proxy container");
+        }
+        return p.configDump();
+    }
+
+    @Override
+    public KubeObject rolloutRestart(String namespace, String deployment) {
+        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
+                + Instant.now() + "\"}}}}}";
+        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC, patch);
+    }
+
+    @Override
+    public ClusterInfo info() {
+        return new ClusterInfo("netns", home.path().toString(), apiPort, ProcessHandle.current().pid(), nodeNames, pods.size(), "");
+    }
+
+    /** Waits until every pod is running and ready, every deployment rolled out and a pass changes nothing. */
+    public boolean awaitSettled(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                boolean settled = loop.submit(() -> !reconcileSafely()
+                        && store.list(ResourceKind.POD, null).stream().allMatch(Workloads::ready)
+                        && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(NetnsCluster::rolledOut)).get();
+                if (settled) {
+                    return true;
+                }
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    static boolean rolledOut(KubeObject d) {
+        int desired = d.spec().path("replicas").asInt(1);
+        JsonNode s = d.status();
+        return s.path("observedGeneration").asLong(-1) >= d.generation() && s.path("updatedReplicas").asInt(0) >= desired
+                && s.path("replicas").asInt(0) == desired && s.path("readyReplicas").asInt(0) >= desired;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var files = java.nio.file.Files.list(dir)) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+            java.nio.file.Files.deleteIfExists(dir);
+        } catch (java.io.IOException e) {
+            LOG.fine("cannot remove " + dir + ": " + e.getMessage());
+        }
+    }
+
+    static String key(String namespace, String name) {
+        return namespace + "/" + name;
+    }
+
+    /** Stops every process it started and removes every namespace it made, whatever fails on the way. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            watch.close();
+            loop.submit(() -> {
+                for (String k : List.copyOf(pods.keySet())) {
+                    try {
+                        pods.remove(k).close(topology);
+                    } catch (RuntimeException e) {
+                        LOG.fine("stopping " + k + ": " + e.getMessage());
+                    }
+                }
+            }).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warning("stopping pods: " + e.getMessage());
+        } finally {
+            loop.shutdownNow();
+            try {
+                topology.close();
+            } finally {
+                store.close();
+                deleteTree(bootstrapDir);
+            }
+        }
+    }
+}

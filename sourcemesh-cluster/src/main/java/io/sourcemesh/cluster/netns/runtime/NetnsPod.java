@@ -1,0 +1,284 @@
+package io.sourcemesh.cluster.netns.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.cluster.apps.BuiltinApp;
+import io.sourcemesh.cluster.apps.ContainerImages;
+import io.sourcemesh.cluster.apps.HttpbinMain;
+import io.sourcemesh.cluster.netns.IstioIptables;
+import io.sourcemesh.cluster.netns.NetnsException;
+import io.sourcemesh.cluster.netns.ProxyProcess;
+import io.sourcemesh.cluster.netns.Shell;
+import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.control.model.InterceptionMode;
+import io.sourcemesh.control.translate.ProxyResources;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A pod of the netns runtime: its own network namespace with istio-init's rules, one real process per
+ * app container started inside it, and the sidecar ({@link ProxyProcess}) from a bootstrap file
+ * written from the control plane's translation. Each container writes its own log file.
+ */
+final class NetnsPod {
+    static final String PROXY_CONTAINER = "istio-proxy";
+    static final int ADMIN_PORT = 15000;
+    private static final Duration APP_READY_TIMEOUT = Duration.ofSeconds(20);
+
+    private final KubeObject pod;
+    private final Topology.Pod netns;
+    private final Map<String, Path> logs = new LinkedHashMap<>();
+    private final List<Process> apps = new ArrayList<>();
+    private final Instant startedAt = Instant.now();
+    private ProxyProcess sidecar;
+    private String configVersion = "";
+
+    private NetnsPod(KubeObject pod, Topology.Pod netns) {
+        this.pod = pod;
+        this.netns = netns;
+    }
+
+    /**
+     * istio-init's rules first (when injected), then every app container; the sidecar comes with
+     * its first config ({@link #configure}). On failure the namespace is removed again.
+     */
+    static NetnsPod start(KubeObject pod, Topology topology, String podName, String node, Path logsDir) {
+        Topology.Pod ns = topology.addPod(podName, node);
+        NetnsPod p = new NetnsPod(pod, ns);
+        try {
+            if (p.injected()) {
+                IstioIptables.of(p.iptablesMode()).applyIn(ns.netns());
+            }
+            for (JsonNode c : pod.spec().path("containers")) {
+                String name = c.path("name").asText();
+                Path log = logsDir.resolve(pod.namespace() + "_" + pod.name() + "_" + name + ".log");
+                Files.createDirectories(logsDir);
+                Files.deleteIfExists(log);
+                Files.createFile(log);
+                p.logs.put(name, log);
+                if (!name.equals(PROXY_CONTAINER)) {
+                    p.startApp(c, log);
+                }
+            }
+            return p;
+        } catch (IOException e) {
+            p.closeQuietly(topology);
+            throw new NetnsException("cannot start pod " + pod.name() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            p.closeQuietly(topology);
+            throw e;
+        }
+    }
+
+    private void startApp(JsonNode container, Path log) {
+        List<String> command = new ArrayList<>();
+        container.path("command").forEach(n -> command.add(n.asText()));
+        container.path("args").forEach(n -> command.add(n.asText()));
+        BuiltinApp app = ContainerImages.resolve(container.path("image").asText(), command);
+        List<String> exec = new ArrayList<>(List.of("ip", "netns", "exec", netns.netns()));
+        int port = 0;
+        switch (app) {
+            case HTTPBIN -> {
+                port = 8000;
+                for (JsonNode p : container.path("ports")) {
+                    port = p.path("containerPort").asInt(port);
+                    break;
+                }
+                exec.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
+                        "-XX:+UseSerialGC", "-Xmx64m", "-cp", System.getProperty("java.class.path"), HttpbinMain.class.getName(),
+                        String.valueOf(port)));
+            }
+            // The container's own sleep: something alive in the pod, as in the seed's curl image.
+            case SLEEP -> exec.addAll(List.of("sleep", "infinity"));
+        }
+        Process p;
+        try {
+            p = new ProcessBuilder(exec).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new NetnsException("cannot start " + container.path("name").asText() + " in " + netns.netns() + ": " + e.getMessage(), e);
+        }
+        apps.add(p);
+        if (port > 0) {
+            awaitListening(p, port, log);
+        }
+    }
+
+    /** Waits until the app listens, so the pod is not reported ready before it can answer. */
+    private void awaitListening(Process p, int port, Path log) {
+        long deadline = System.nanoTime() + APP_READY_TIMEOUT.toNanos();
+        List<String> probe = Shell.in(netns.netns(), "ss", "-Htln", "sport", "=", ":" + port);
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new NetnsException("the app in " + netns.netns() + " exited " + p.exitValue() + ":\n" + read(log));
+            }
+            if (!Shell.run(probe).out().isBlank()) {
+                return;
+            }
+            sleep(100);
+        }
+        throw new NetnsException("the app in " + netns.netns() + " did not listen on " + port + " in " + APP_READY_TIMEOUT.toSeconds() + " s");
+    }
+
+    /**
+     * Gives the sidecar {@code resources}: written as a static bootstrap, the sidecar (re)started when
+     * they differ from what it runs. Restarting stands in for an ADS push. True when something changed.
+     */
+    boolean configure(ProxyResources resources, String nodeId, Path configDir) {
+        if (sidecar != null && sidecar.alive() && resources.version().equals(configVersion)) {
+            return false;
+        }
+        try {
+            Files.createDirectories(configDir);
+            Path file = configDir.resolve(pod.namespace() + "_" + pod.name() + ".json");
+            Files.writeString(file, StaticBootstrap.json(resources, nodeId, pod, interceptionMode()));
+            // uid 1337 reads it.
+            file.toFile().setReadable(true, false);
+            if (sidecar != null) {
+                sidecar.close();
+                sidecar = null;
+            }
+            Path log = logs.get(PROXY_CONTAINER);
+            sidecar = ProxyProcess.start(netns.netns(), file, ADMIN_PORT, log);
+            configVersion = resources.version();
+            return true;
+        } catch (IOException e) {
+            throw new NetnsException("cannot write the sidecar bootstrap of " + pod.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    KubeObject pod() {
+        return pod;
+    }
+
+    Topology.Pod netns() {
+        return netns;
+    }
+
+    String ip() {
+        return netns.ip();
+    }
+
+    String node() {
+        return netns.node();
+    }
+
+    Map<String, Path> logs() {
+        return logs;
+    }
+
+    boolean injected() {
+        for (JsonNode c : pod.spec().path("containers")) {
+            if (c.path("name").asText().equals(PROXY_CONTAINER)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    InterceptionMode interceptionMode() {
+        String mode = pod.annotations().getOrDefault("sidecar.istio.io/interceptionMode", "REDIRECT");
+        return mode.equals("TPROXY") ? InterceptionMode.TPROXY : InterceptionMode.REDIRECT;
+    }
+
+    private IstioIptables.Mode iptablesMode() {
+        return interceptionMode() == InterceptionMode.TPROXY ? IstioIptables.Mode.TPROXY : IstioIptables.Mode.REDIRECT;
+    }
+
+    /** Ready when every app runs and, if injected, the sidecar serves its config. */
+    boolean ready() {
+        return apps.stream().allMatch(Process::isAlive) && (!injected() || (sidecar != null && sidecar.alive()));
+    }
+
+    /** The status a kubelet reports: Running with the pod's address; containers ready as they are. */
+    ObjectNode status(String hostIp) {
+        boolean ready = ready();
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        s.put("phase", "Running");
+        s.put("hostIP", hostIp);
+        s.put("podIP", ip());
+        s.putArray("podIPs").addObject().put("ip", ip());
+        s.put("startTime", startedAt.toString());
+        ArrayNode conditions = s.putArray("conditions");
+        for (String type : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
+            boolean ok = ready || type.equals("Initialized") || type.equals("PodScheduled");
+            conditions.addObject().put("type", type).put("status", ok ? "True" : "False").put("lastTransitionTime", startedAt.toString());
+        }
+        ArrayNode statuses = s.putArray("containerStatuses");
+        for (JsonNode c : pod.spec().path("containers")) {
+            String name = c.path("name").asText();
+            boolean up = name.equals(PROXY_CONTAINER) ? sidecar != null && sidecar.alive() : apps.stream().allMatch(Process::isAlive);
+            ObjectNode cs = statuses.addObject();
+            cs.put("name", name);
+            cs.put("image", c.path("image").asText());
+            cs.put("ready", up);
+            cs.put("restartCount", 0);
+            cs.put("started", up);
+            cs.putObject("state").putObject("running").put("startedAt", startedAt.toString());
+        }
+        return s;
+    }
+
+    /** The sidecar's admin /config_dump, read inside the pod. */
+    String configDump() {
+        Shell.Result r = Shell.run(Shell.in(netns.netns(), "curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + ADMIN_PORT + "/config_dump"));
+        return r.orThrow().out();
+    }
+
+    /** Stops the sidecar and the apps (PIDs we started), then removes the namespace. */
+    void close(Topology topology) {
+        if (sidecar != null) {
+            sidecar.close();
+        }
+        for (Process p : apps) {
+            p.destroy();
+        }
+        for (Process p : apps) {
+            try {
+                if (!p.waitFor(3, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        topology.removePod(netns.name());
+    }
+
+    private void closeQuietly(Topology topology) {
+        try {
+            close(topology);
+        } catch (RuntimeException e) {
+            // the topology's close sweeps what is left
+        }
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetnsException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.sourcemesh.cluster.netns.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sourcemesh.api.codec.ManifestReader;
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.netns.NetnsSupport;
+import io.sourcemesh.cluster.netns.Topology;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The seed's east-west section on real network namespaces, driven through {@link ClusterApi} with
+ * the seed's manifests: httpbin sees 127.0.0.6 (REDIRECT), then the sleep pod's address after the
+ * TPROXY patch rolls the pod, then the address in X-Forwarded-For with the EnvoyFilter. The app's
+ * socket is read with the real netstat inside the pod's namespace.
+ */
+@ExtendWith(NetnsSupport.class)
+class NetnsClusterWalkthroughTest {
+    private static final Duration SETTLE = Duration.ofSeconds(90);
+
+    @TempDir
+    Path home;
+    NetnsCluster cluster;
+
+    @BeforeEach
+    void up() {
+        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
+    }
+
+    @AfterEach
+    void down() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void defaultThenTproxyThenXffThenNothingLeft() throws Exception {
+        apply("sleep.yaml");
+        apply("httpbin.yaml");
+        String sleepIp = ip("sleep");
+        String httpbinIp = ip("httpbin");
+        assertTrue(sleepIp.startsWith("172.17.") && httpbinIp.startsWith("172.17."), sleepIp + " " + httpbinIp);
+
+        // Default (REDIRECT): the sidecar connects to the app from 127.0.0.6.
+        assertEquals(originJson("127.0.0.6"), origin());
+        assertPeer(httpbinIp, "127.0.0.6");
+        JsonNode log = inboundLog(l -> l.path("upstream_host").asText().equals(httpbinIp + ":8000"));
+        assertTrue(log.path("downstream_remote_address").asText().startsWith(sleepIp + ":"), log.toString());
+        assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), log.toString());
+
+        // TPROXY: the patch rolls the pod into a new namespace with TPROXY rules; the socket carries sleep's address.
+        rollHttpbin(Files.readString(seed("tproxy-patch.json")));
+        String tproxyIp = ip("httpbin");
+        assertEquals(originJson(sleepIp), origin());
+        assertPeer(tproxyIp, sleepIp);
+        log = inboundLog(l -> l.path("upstream_host").asText().equals(tproxyIp + ":8000"));
+        assertTrue(log.path("upstream_local_address").asText().startsWith(sleepIp + ":"), log.toString());
+
+        // Back to REDIRECT, then the XFF EnvoyFilter: the address travels in X-Forwarded-For.
+        rollHttpbin("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}");
+        assertEquals(originJson("127.0.0.6"), origin());
+        assertEquals(List.of(), apply("enable-xff-for-sidecar-inbound.yaml"));
+        assertEquals(originJson(sleepIp), origin());
+        log = inboundLog(l -> l.path("x_forwarded_for").asText().equals(sleepIp));
+        assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), "the socket still says 127.0.0.6");
+        assertPeer(ip("httpbin"), "127.0.0.6");
+
+        List<String> namespaces = cluster.namespaces();
+        cluster.close();
+        cluster = null;
+        List<String> left = Topology.list().stream().filter(namespaces::contains).toList();
+        assertEquals(List.of(), left, "every namespace removed");
+    }
+
+    @Test
+    void execRunsInThePodAndAnUninjectedPodReachesTheServiceThroughKubeProxy() throws Exception {
+        apply("httpbin.yaml");
+        Path plain = home.resolve("plain.yaml");
+        Files.writeString(plain, """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: plain
+                spec:
+                  selector:
+                    matchLabels:
+                      app: plain
+                  template:
+                    metadata:
+                      labels:
+                        app: plain
+                      annotations:
+                        sidecar.istio.io/inject: "false"
+                    spec:
+                      containers:
+                      - name: plain
+                        image: curlimages/curl
+                        command: ["/bin/sleep", "3650d"]
+                """);
+        apply(plain);
+        KubeObject pod = running("plain");
+        assertEquals(1, pod.spec().path("containers").size(), "not injected: " + pod.spec());
+        ClusterApi.ExecResult ip = cluster.exec("default", pod.name(), null, List.of("ip", "-4", "-o", "addr", "show", "eth0"));
+        assertTrue(ip.stdout().contains(ip("plain") + "/"), ip.stdout());
+        // No sidecar on the caller: kube-proxy's DNAT in the node, then httpbin's REDIRECT capture.
+        ClusterApi.ExecResult r = cluster.exec("default", pod.name(), null, List.of("curl", "-sS", "--max-time", "5", "http://httpbin:8000/ip"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(originJson("127.0.0.6"), r.stdout());
+        ClusterApi.ExecResult missing = cluster.exec("default", pod.name(), null, List.of("no-such-program"));
+        assertEquals(127, missing.exitCode(), missing.stderr());
+    }
+
+    private List<String> apply(String file) throws Exception {
+        return apply(seed(file));
+    }
+
+    private List<String> apply(Path file) throws Exception {
+        ClusterApi.ApplyResponse r = cluster.apply(ManifestReader.read(file));
+        assertTrue(cluster.awaitSettled(SETTLE), "pods settle");
+        return r.warnings();
+    }
+
+    private static Path seed(String file) {
+        return Path.of("src/test/resources/seed/" + file);
+    }
+
+    private KubeObject running(String app) {
+        return cluster.list(ResourceKind.POD, "default", "app=" + app).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().orElseThrow();
+    }
+
+    private String ip(String app) {
+        return running(app).status().path("podIP").asText();
+    }
+
+    private String origin() {
+        ClusterApi.ExecResult r = cluster.exec("default", running("sleep").name(), "sleep",
+                List.of("curl", "-sS", "--max-time", "10", "http://httpbin:8000/ip"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        return r.stdout();
+    }
+
+    private static String originJson(String ip) {
+        return "{\n  \"origin\": \"" + ip + "\"\n}\n";
+    }
+
+    /** {@code kubectl exec deploy/httpbin -c httpbin -- netstat -ntp}: the app's socket and its peer. */
+    private void assertPeer(String httpbinIp, String peer) {
+        String netstat = cluster.exec("default", running("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
+        assertTrue(netstat.lines().anyMatch(l -> l.contains(httpbinIp + ":8000") && l.contains(" " + peer + ":")), netstat);
+    }
+
+    private void rollHttpbin(String patch) throws Exception {
+        String before = running("httpbin").name();
+        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
+        assertTrue(cluster.awaitSettled(SETTLE));
+        assertNotEquals(before, running("httpbin").name(), "the pod template changed: the pod was replaced");
+        assertEquals(1, cluster.list(ResourceKind.POD, "default", "app=httpbin").size(), "the old pod is gone");
+    }
+
+    private JsonNode inboundLog(Predicate<JsonNode> expected) throws Exception {
+        long deadline = System.currentTimeMillis() + 3000;
+        JsonNode last;
+        do {
+            last = lastInboundLog();
+            if (expected.test(last)) {
+                return last;
+            }
+            Thread.sleep(20);
+        } while (System.currentTimeMillis() < deadline);
+        throw new AssertionError("no matching inbound access-log line; the newest is " + last);
+    }
+
+    private JsonNode lastInboundLog() throws Exception {
+        List<String> lines = new ArrayList<>();
+        cluster.logs("default", running("httpbin").name(), "istio-proxy", false, -1, lines::add);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith("{")) {
+                JsonNode json = new ObjectMapper().readTree(lines.get(i));
+                if (json.path("upstream_cluster").asText().startsWith("inbound")) {
+                    return json;
+                }
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+}
