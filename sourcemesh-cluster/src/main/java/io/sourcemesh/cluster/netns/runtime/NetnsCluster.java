@@ -613,6 +613,15 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
+    public String proxyAdmin(String namespace, String pod, String pathAndQuery) {
+        NetnsPod p = runningPod(namespace, pod);
+        if (!p.injected()) {
+            throw new ClusterApiException(400, "error: pod " + pod + " has no istio-proxy container");
+        }
+        return p.admin("POST", pathAndQuery);
+    }
+
+    @Override
     public KubeObject rolloutRestart(String namespace, String deployment) {
         String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
                 + Instant.now() + "\"}}}}}";

@@ -232,7 +232,13 @@ final class NetnsPod {
 
     /** The sidecar's admin /config_dump, read inside the pod. */
     String configDump() {
-        Shell.Result r = Shell.run(Shell.in(netns.netns(), "curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + ADMIN_PORT + "/config_dump"));
+        return admin("GET", "/config_dump");
+    }
+
+    /** One request to the sidecar's admin listener, from inside the pod (it listens on the pod's 127.0.0.1). */
+    String admin(String method, String pathAndQuery) {
+        Shell.Result r = Shell.run(Shell.in(netns.netns(), "curl", "-sS", "--max-time", "5", "-X", method,
+                "http://127.0.0.1:" + ADMIN_PORT + pathAndQuery));
         return r.orThrow().out();
     }
 
