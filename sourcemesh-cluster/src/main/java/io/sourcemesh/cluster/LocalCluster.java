@@ -20,6 +20,7 @@ import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
+import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.network.Conntrack;
@@ -521,27 +522,8 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     }
 
     private void writeEnvoyFilterStatus(Map<String, List<PatchFailure>> failures) {
-        for (KubeObject ef : store.list(ResourceKind.ENVOY_FILTER, null)) {
-            List<PatchFailure> mine = failures.getOrDefault(ef.namespace() + "/" + ef.name(), List.of());
-            ObjectNode status = JsonNodeFactory.instance.objectNode();
-            ObjectNode condition = status.putArray("conditions").addObject();
-            condition.put("type", "Reconciled").put("status", mine.isEmpty() ? "True" : "False")
-                    .put("reason", mine.isEmpty() ? "Applied" : "PatchFailed")
-                    .put("message", mine.isEmpty() ? "applied to every selected proxy" : "patches refused; proxies keep their last good config");
-            if (!mine.isEmpty()) {
-                ArrayNode messages = status.putArray("validationMessages");
-                for (PatchFailure f : mine) {
-                    messages.addObject().put("level", "ERROR").put("type", "EnvoyFilterPatchFailed")
-                            .put("description", "configPatches[" + f.patchIndex() + "]: " + f.reason());
-                }
-            }
-            if (!status.equals(ef.status())) {
-                try {
-                    store.updateStatus(ef.withStatus(status));
-                } catch (StoreException e) {
-                    requestReconcile();
-                }
-            }
+        if (!EnvoyFilterReports.writeStatus(store, failures)) {
+            requestReconcile();
         }
     }
 
@@ -551,16 +533,7 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
         reconcileNow();
-        List<String> warnings = new ArrayList<>();
-        for (KubeObject o : objects) {
-            if (o.kind().equals("EnvoyFilter")) {
-                String ns = o.namespace().isEmpty() ? "default" : o.namespace();
-                for (PatchFailure f : patchFailures.getOrDefault(ns + "/" + o.name(), List.of())) {
-                    warnings.add("EnvoyFilter " + ns + "/" + o.name() + " configPatches[" + f.patchIndex() + "] was not applied: "
-                            + f.reason() + " (proxies keep their last good config)");
-                }
-            }
-        }
+        List<String> warnings = EnvoyFilterReports.applyWarnings(objects, patchFailures);
         return new ApplyResponse(results, warnings);
     }
 
