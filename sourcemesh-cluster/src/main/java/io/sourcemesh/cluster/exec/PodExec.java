@@ -2,9 +2,7 @@ package io.sourcemesh.cluster.exec;
 
 import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,19 +58,14 @@ public final class PodExec {
                     return new ExecResult(127, "", "error: exec: \"" + command.get(0)
                             + "\": executable file not found in $PATH\ncommand terminated with exit code 127\n");
                 }
-                CompletableFuture<String> out = drain(p.getInputStream());
-                CompletableFuture<String> err = drain(p.getErrorStream());
+                CompletableFuture<String> out = Processes.drain(p.getInputStream());
+                CompletableFuture<String> err = Processes.drain(p.getErrorStream());
                 if (!p.waitFor(120, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                 }
                 return new ExecResult(p.exitValue(), out.join(), err.join());
             } finally {
-                try (var files = Files.list(curlHome)) {
-                    for (Path f : files.toList()) {
-                        Files.deleteIfExists(f);
-                    }
-                }
-                Files.deleteIfExists(curlHome);
+                Processes.deleteDirectory(curlHome);
             }
         } catch (IOException e) {
             return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
@@ -80,15 +73,5 @@ public final class PodExec {
             Thread.currentThread().interrupt();
             return new ExecResult(130, "", "interrupted\n");
         }
-    }
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        }, r -> Thread.ofVirtual().start(r));
     }
 }

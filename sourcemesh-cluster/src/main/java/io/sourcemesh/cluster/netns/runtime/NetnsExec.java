@@ -1,10 +1,9 @@
 package io.sourcemesh.cluster.netns.runtime;
 
+import io.sourcemesh.cluster.exec.Processes;
 import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
 import io.sourcemesh.cluster.netns.Shell;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,8 +37,8 @@ final class NetnsExec {
                 pb.environment().put("HOSTNAME", pod);
                 pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
                 Process p = pb.start();
-                CompletableFuture<String> out = drain(p.getInputStream());
-                CompletableFuture<String> err = drain(p.getErrorStream());
+                CompletableFuture<String> out = Processes.drain(p.getInputStream());
+                CompletableFuture<String> err = Processes.drain(p.getErrorStream());
                 if (!p.waitFor(120, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     p.waitFor(5, TimeUnit.SECONDS);
@@ -52,12 +51,7 @@ final class NetnsExec {
                 }
                 return new ExecResult(p.exitValue(), out.join(), stderr);
             } finally {
-                try (var files = Files.list(curlHome)) {
-                    for (Path f : files.toList()) {
-                        Files.deleteIfExists(f);
-                    }
-                }
-                Files.deleteIfExists(curlHome);
+                Processes.deleteDirectory(curlHome);
             }
         } catch (IOException e) {
             return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
@@ -65,15 +59,5 @@ final class NetnsExec {
             Thread.currentThread().interrupt();
             return new ExecResult(130, "", "interrupted\n");
         }
-    }
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        }, r -> Thread.ofVirtual().start(r));
     }
 }
