@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.StoreBackedCluster;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.exec.PodExec;
@@ -20,17 +20,14 @@ import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
-import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.network.Conntrack;
 import io.sourcemesh.cluster.network.EmbeddedInterception;
 import io.sourcemesh.cluster.network.L4Forwarder;
-import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.cluster.store.Watch;
-import io.sourcemesh.control.envoyfilter.PatchFailure;
 import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
@@ -45,7 +42,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -70,13 +66,12 @@ import java.util.logging.Logger;
  * translates the mesh and pushes it over ADS. Everything reconciles on one thread, level-triggered,
  * whenever the store changes.
  */
-public final class LocalCluster implements ClusterApi, AutoCloseable {
+public final class LocalCluster extends StoreBackedCluster implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LocalCluster.class.getName());
     static final String DOMAIN = "cluster.local";
 
     private final Home home;
     private volatile int apiPort;
-    private final ObjectStore store;
     private final Transport transport;
     private final Conntrack conntrack = new Conntrack();
     private final AddressPlan addresses;
@@ -95,15 +90,14 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     });
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Watch watch;
-    private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
     private volatile boolean closed;
     private final NorthSouth northSouth; // north-south
 
     private LocalCluster(Home home, int nodes, int apiPort, int addressBlock) {
+        super(new ObjectStore(home.stateDir()));
         this.home = home;
         this.addresses = new AddressPlan(addressBlock);
         this.apiPort = apiPort;
-        this.store = new ObjectStore(home.stateDir());
         this.transport = Transport.create(Math.max(2, Runtime.getRuntime().availableProcessors()));
         this.xds = XdsServer.start(new InetSocketAddress("127.0.0.1", 0));
         Translator translator = Translator.withGatewayTargetPorts(GatewayInstall.TARGET_PORTS); // north-south
@@ -145,9 +139,6 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
         this.apiPort = port;
     }
 
-    public ObjectStore store() {
-        return store;
-    }
 
     public AddressPlan addresses() {
         return addresses;
@@ -159,7 +150,8 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
 
     // ---- reconciliation ------------------------------------------------------------------------
 
-    void requestReconcile() {
+    @Override
+    protected void requestReconcile() {
         if (!closed && scheduled.compareAndSet(false, true)) {
             loop.schedule(() -> {
                 scheduled.set(false);
@@ -169,7 +161,8 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
     }
 
     /** Runs one reconcile on the loop now and waits for it, and for the proxies to answer the push. */
-    void reconcileNow() {
+    @Override
+    protected void reconcileNow() {
         try {
             loop.submit(this::reconcileSafely).get(60, TimeUnit.SECONDS);
             pusher.awaitAnswered(Duration.ofSeconds(10));
@@ -517,57 +510,10 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
             }
         }
         MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
-        patchFailures = outcome.patchFailures();
-        writeEnvoyFilterStatus(outcome.patchFailures());
-    }
-
-    private void writeEnvoyFilterStatus(Map<String, List<PatchFailure>> failures) {
-        if (!EnvoyFilterReports.writeStatus(store, failures)) {
-            requestReconcile();
-        }
+        reportPatchFailures(outcome.patchFailures());
     }
 
     // ---- ClusterApi ----------------------------------------------------------------------------
-
-    @Override
-    public ApplyResponse apply(List<KubeObject> objects) {
-        List<ApplyResult> results = store.apply(objects);
-        reconcileNow();
-        List<String> warnings = EnvoyFilterReports.applyWarnings(objects, patchFailures);
-        return new ApplyResponse(results, warnings);
-    }
-
-    @Override
-    public KubeObject create(KubeObject object) {
-        KubeObject created = store.create(object);
-        requestReconcile();
-        return created;
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        KubeObject gone = store.delete(kind, kind.namespaced() ? namespace : null, name);
-        requestReconcile();
-        return gone;
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, kind.namespaced() ? namespace : null, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, kind.namespaced() ? namespace : null, s);
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        KubeObject patched = store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
-        reconcileNow();
-        return patched;
-    }
 
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command) {
@@ -650,13 +596,6 @@ public final class LocalCluster implements ClusterApi, AutoCloseable {
             throw new ClusterApiException(400, "error: pod " + pod + " has no istio-proxy container");
         }
         return p.sidecar().admin("POST", pathAndQuery);
-    }
-
-    @Override
-    public KubeObject rolloutRestart(String namespace, String deployment) {
-        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
-                + Instant.now() + "\"}}}}}";
-        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC, patch);
     }
 
     @Override

@@ -4,21 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.StoreBackedCluster;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.netns.KubeProxyRules;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.cluster.netns.TopologySpec;
-import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.cluster.store.Watch;
@@ -32,7 +30,6 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.Translator;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,7 +56,7 @@ import java.util.logging.Logger;
  * bootstrap; kube-proxy's ClusterIP rules live in each node namespace. A config change rewrites the
  * bootstrap and restarts that sidecar (no ADS yet). Everything it made goes on close, also on failure.
  */
-public final class NetnsCluster implements ClusterApi, AutoCloseable {
+public final class NetnsCluster extends StoreBackedCluster implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NetnsCluster.class.getName());
     static final String DOMAIN = "cluster.local";
     /** Service VIPs; nodes are 10.0.0.x and pods 172.17.x.y, so none collide. */
@@ -68,7 +65,6 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
     private final Home home;
     private final List<String> nodeNames;
     private final Topology topology;
-    private final ObjectStore store;
     private final Workloads workloads;
     private final Translator translator = Translator.create();
     private final Map<String, NetnsPod> pods = new ConcurrentHashMap<>();
@@ -81,16 +77,15 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
     });
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Watch watch;
-    private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
     private final Path bootstrapDir;
     private volatile int apiPort;
     private volatile boolean closed;
 
     private NetnsCluster(Home home, Topology topology) {
+        super(new ObjectStore(home.stateDir()));
         this.home = home;
         this.topology = topology;
         this.nodeNames = topology.nodes().stream().map(Topology.Node::name).toList();
-        this.store = new ObjectStore(home.stateDir());
         this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
         this.bootstrapDir = bootstrapDir();
         this.watch = store.watch(event -> requestReconcile());
@@ -156,9 +151,6 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
         this.apiPort = port;
     }
 
-    public ObjectStore store() {
-        return store;
-    }
 
     /** The namespaces this cluster made, for tests and `status`. */
     public List<String> namespaces() {
@@ -167,7 +159,8 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
 
     // ---- reconciliation ------------------------------------------------------------------------
 
-    private void requestReconcile() {
+    @Override
+    protected void requestReconcile() {
         if (!closed && scheduled.compareAndSet(false, true)) {
             loop.schedule(() -> {
                 scheduled.set(false);
@@ -190,7 +183,8 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
     }
 
     /** Reconciles until a pass changes nothing (pods and sidecars started, statuses written), at most a minute. */
-    private void reconcileNow() {
+    @Override
+    protected void reconcileNow() {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try {
             for (int i = 0; i < 30 && System.nanoTime() < deadline; i++) {
@@ -467,58 +461,11 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
                 LOG.warning("sidecar of " + p.pod().name() + ": " + e.getMessage());
             }
         }
-        patchFailures = failures;
-        writeEnvoyFilterStatus(failures);
+        reportPatchFailures(failures);
         return changed;
     }
 
-    private void writeEnvoyFilterStatus(Map<String, List<PatchFailure>> failures) {
-        if (!EnvoyFilterReports.writeStatus(store, failures)) {
-            requestReconcile();
-        }
-    }
-
     // ---- ClusterApi ----------------------------------------------------------------------------
-
-    @Override
-    public ApplyResponse apply(List<KubeObject> objects) {
-        List<ApplyResult> results = store.apply(objects);
-        reconcileNow();
-        List<String> warnings = EnvoyFilterReports.applyWarnings(objects, patchFailures);
-        return new ApplyResponse(results, warnings);
-    }
-
-    @Override
-    public KubeObject create(KubeObject object) {
-        KubeObject created = store.create(object);
-        requestReconcile();
-        return created;
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        KubeObject gone = store.delete(kind, kind.namespaced() ? namespace : null, name);
-        requestReconcile();
-        return gone;
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, kind.namespaced() ? namespace : null, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, kind.namespaced() ? namespace : null, s);
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        KubeObject patched = store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
-        reconcileNow();
-        return patched;
-    }
 
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command) {
@@ -592,13 +539,6 @@ public final class NetnsCluster implements ClusterApi, AutoCloseable {
             throw new ClusterApiException(400, "error: pod " + pod + " has no istio-proxy container");
         }
         return p.admin("POST", pathAndQuery);
-    }
-
-    @Override
-    public KubeObject rolloutRestart(String namespace, String deployment) {
-        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
-                + Instant.now() + "\"}}}}}";
-        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC, patch);
     }
 
     @Override
