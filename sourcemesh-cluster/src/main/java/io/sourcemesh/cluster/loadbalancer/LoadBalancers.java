@@ -146,7 +146,7 @@ public final class LoadBalancers implements AutoCloseable {
     }
 
     /** Local: kube-proxy's health-check port; Cluster: a TCP connect to the first node port. */
-    static HealthCheck check(KubeObject svc) {
+    public static HealthCheck check(KubeObject svc) {
         int hc = ServiceSpecs.healthCheckNodePort(svc);
         if (ServiceSpecs.local(svc) && hc > 0) {
             return new HealthCheck.Http(hc, "/healthz");

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
@@ -13,7 +12,12 @@ import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.StoreBackedCluster;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.ingress.GatewayInstall;
+import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
+import io.sourcemesh.cluster.kubeproxy.Endpoint;
+import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
+import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.netns.KubeProxyRules;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.cluster.netns.TopologySpec;
@@ -77,6 +81,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
     });
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Watch watch;
+    private final NetnsNorthSouth northSouth;
     private final Path bootstrapDir;
     private volatile int apiPort;
     private volatile boolean closed;
@@ -88,6 +93,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         this.nodeNames = topology.nodes().stream().map(Topology.Node::name).toList();
         this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
         this.bootstrapDir = bootstrapDir();
+        this.northSouth = new NetnsNorthSouth(store, topology);
         this.watch = store.watch(event -> requestReconcile());
     }
 
@@ -116,6 +122,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             c.loop.submit(() -> {
                 c.registerNodes();
                 c.resetPodStatus();
+                GatewayInstall.ensure(c.store);
             }).get();
             c.requestReconcile();
             return c;
@@ -151,6 +158,11 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         this.apiPort = port;
     }
 
+
+    /** The namespaces and addresses of this cluster's nodes, lb and client, for tests. */
+    Topology topology() {
+        return topology;
+    }
 
     /** The namespaces this cluster made, for tests and `status`. */
     public List<String> namespaces() {
@@ -202,12 +214,16 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
     /** One level-triggered pass; true when it changed something, so another pass may have work. */
     private boolean reconcile() {
         boolean changed = assignClusterIps();
+        List<KubeObject> services = NodePortAllocator.allocate(store);
         workloads.reconcile();
         changed |= runPods();
         changed |= updateStatuses();
-        syncKubeProxy();
+        syncKubeProxy(services);
         changed |= configureSidecars();
         changed |= updateStatuses();
+        List<NetnsPod> ready = pods.values().stream().filter(NetnsPod::ready).toList();
+        northSouth.sync(services, ready);
+        GatewayStatus.write(store, translator, ready.stream().map(p -> new Endpoint(p.pod(), ip(p.ip()), p.node())).toList());
         return changed;
     }
 
@@ -372,30 +388,34 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         return base;
     }
 
-    // ---- kube-proxy: ClusterIP rules in every node namespace -----------------------------------
+    // ---- kube-proxy: ClusterIP and NodePort rules in every node namespace -----------------------
 
-    private void syncKubeProxy() {
+    private void syncKubeProxy(List<KubeObject> services) {
         for (Topology.Node node : topology.nodes()) {
             List<KubeProxyRules.ServicePort> ports = new ArrayList<>();
-            for (KubeObject svc : store.list(ResourceKind.SERVICE, null)) {
+            for (KubeObject svc : services) {
                 String ip = svc.spec().path("clusterIP").asText("");
                 if (ip.isEmpty() || ip.equals("None")) {
                     continue;
                 }
-                LabelSelector selector = LabelSelector.fromMap(strings(svc.spec().path("selector")));
                 for (JsonNode port : svc.spec().path("ports")) {
-                    if (!port.path("protocol").asText("TCP").equals("TCP")) {
+                    if (!ServiceSpecs.tcp(port)) {
                         continue;
                     }
                     List<KubeProxyRules.Endpoint> endpoints = new ArrayList<>();
                     for (NetnsPod p : pods.values()) {
-                        if (!selector.isEverything() && p.pod().namespace().equals(svc.namespace()) && selector.matches(p.pod().labels())
-                                && p.ready()) {
-                            endpoints.add(new KubeProxyRules.Endpoint(p.ip(), targetPort(port, p.pod()), p.node().equals(node.name())));
+                        if (ServiceSpecs.selects(svc, p.pod()) && p.ready()) {
+                            endpoints.add(new KubeProxyRules.Endpoint(p.ip(), ServiceSpecs.targetPort(port, p.pod()),
+                                    p.node().equals(node.name())));
                         }
                     }
-                    ports.add(KubeProxyRules.ServicePort.clusterIp(svc.namespace(), svc.name(), port.path("name").asText(""), ip,
-                            port.path("port").asInt(), endpoints));
+                    KubeProxyRules.ServicePort sp = KubeProxyRules.ServicePort.clusterIp(svc.namespace(), svc.name(),
+                            port.path("name").asText(""), ip, port.path("port").asInt(), endpoints);
+                    if (ServiceSpecs.exposedOnNodes(svc) && port.path("nodePort").asInt(0) > 0) {
+                        sp = sp.withNodePort(port.path("nodePort").asInt(),
+                                ServiceSpecs.local(svc) ? KubeProxyRules.Policy.LOCAL : KubeProxyRules.Policy.CLUSTER);
+                    }
+                    ports.add(sp);
                 }
             }
             KubeProxyRules rules = KubeProxyRules.of(ports);
@@ -405,29 +425,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
                 kubeProxyApplied.put(node.name(), batch);
             }
         }
-    }
-
-    static int targetPort(JsonNode servicePort, KubeObject pod) {
-        JsonNode tp = servicePort.path("targetPort");
-        if (tp.isInt()) {
-            return tp.asInt();
-        }
-        if (tp.isTextual() && !tp.asText().isEmpty()) {
-            for (JsonNode c : pod.spec().path("containers")) {
-                for (JsonNode p : c.path("ports")) {
-                    if (p.path("name").asText().equals(tp.asText())) {
-                        return p.path("containerPort").asInt();
-                    }
-                }
-            }
-        }
-        return servicePort.path("port").asInt();
-    }
-
-    private static Map<String, String> strings(JsonNode node) {
-        Map<String, String> out = new LinkedHashMap<>();
-        node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
     }
 
     // ---- the control plane: translation → static bootstrap per sidecar -------------------------
@@ -447,7 +444,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             }
             ObjectNode node = p.pod().node();
             ((ObjectNode) node.with("status")).put("podIP", p.ip()).put("phase", "Running");
-            ProxyIdentity id = ProxyIdentity.sidecar(Pod.of(node));
+            ProxyIdentity id = p.gateway() ? ProxyIdentity.router(Pod.of(node)) : ProxyIdentity.sidecar(Pod.of(node));
             PatchResult patched = EnvoyFilterPatcher.apply(model, id, translator.translate(model, id));
             for (PatchFailure f : patched.failures()) {
                 List<PatchFailure> list = failures.computeIfAbsent(f.envoyFilter(), k -> new ArrayList<>());
@@ -543,7 +540,18 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
 
     @Override
     public ClusterInfo info() {
-        return new ClusterInfo("netns", home.path().toString(), apiPort, ProcessHandle.current().pid(), nodeNames, pods.size(), "");
+        return new ClusterInfo("netns", home.path().toString(), apiPort, ProcessHandle.current().pid(), nodeNames, pods.size(),
+                northSouth.address(GatewayInstall.NAMESPACE, GatewayInstall.NAME).orElse(""));
+    }
+
+    /** The node addresses the load balancer of a Service sends to now, for tests and the CLI. */
+    public Set<String> healthyNodes(String namespace, String name) {
+        return northSouth.healthyNodes(namespace, name);
+    }
+
+    /** The namespace standing in for an internet client (198.18.0.5), routed to the load balancers. */
+    public String externalClientNamespace() {
+        return topology.external();
     }
 
     /** Waits until every pod is running and ready, every deployment rolled out and a pass changes nothing. */
@@ -583,6 +591,14 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
     }
 
+    private static java.net.InetAddress ip(String literal) {
+        try {
+            return java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(literal, e);
+        }
+    }
+
     static String key(String namespace, String name) {
         return namespace + "/" + name;
     }
@@ -606,6 +622,11 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             LOG.warning("stopping pods: " + e.getMessage());
         } finally {
             loop.shutdownNow();
+            try {
+                northSouth.close();
+            } catch (RuntimeException e) {
+                LOG.warning("stopping the load balancers: " + e.getMessage());
+            }
             try {
                 topology.close();
             } finally {

@@ -57,7 +57,7 @@ final class NetnsPod {
         Topology.Pod ns = topology.addPod(podName, node);
         NetnsPod p = new NetnsPod(pod, ns);
         try {
-            if (p.injected()) {
+            if (p.injected() && !p.gateway()) {
                 IstioIptables.of(p.iptablesMode()).applyIn(ns.netns());
             }
             for (JsonNode c : pod.spec().path("containers")) {
@@ -185,6 +185,12 @@ final class NetnsPod {
             }
         }
         return false;
+    }
+
+    /** An ingress gateway (Istio's {@code istio: *gateway} label): its proxy is the pod's only container and nothing is intercepted. */
+    boolean gateway() {
+        String istio = pod.labels().getOrDefault("istio", "");
+        return istio.endsWith("gateway");
     }
 
     InterceptionMode interceptionMode() {

@@ -155,8 +155,22 @@ class NetnsClusterWalkthroughTest {
     private String origin() {
         ClusterApi.ExecResult r = cluster.exec("default", running("sleep").name(), "sleep",
                 List.of("curl", "-sS", "--max-time", "10", "http://httpbin:8000/ip"));
-        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(0, r.exitCode(), () -> r.stderr() + diagnostics());
         return r.stdout();
+    }
+
+    /** Where the pods run and what the sleep pod's neighbour table and sidecar say, to tell why a request failed. */
+    private String diagnostics() {
+        StringBuilder out = new StringBuilder("\npods:");
+        for (KubeObject p : cluster.list(ResourceKind.POD, null, null)) {
+            out.append("\n  ").append(p.namespace()).append('/').append(p.name()).append(' ').append(p.spec().path("nodeName").asText())
+                    .append(' ').append(p.status().path("podIP").asText()).append(' ').append(p.status().path("phase").asText());
+        }
+        String sleep = running("sleep").name();
+        out.append("\nsleep's neighbours:\n").append(cluster.exec("default", sleep, "sleep", List.of("ip", "neigh")).stdout());
+        List<String> lines = new ArrayList<>();
+        cluster.logs("default", sleep, "istio-proxy", false, 5, lines::add);
+        return out.append("sleep's sidecar:\n").append(String.join("\n", lines)).toString();
     }
 
     private static String originJson(String ip) {

@@ -1,0 +1,71 @@
+package io.sourcemesh.cluster.netns;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The cloud load balancer's data path in the lb namespace, as one iptables-restore batch: each
+ * Service's address and port is DNATed to a healthy node's node port, picked at random per
+ * connection. Only the destination changes: the node sees the internet client's own address (a
+ * pass-through L4 load balancer, as SLB/NLB), and its answer comes back through the lb (the nodes'
+ * default route), where conntrack restores the Service's address. A port with no healthy node has
+ * no rule, so the lb itself answers with a reset.
+ */
+public final class LoadBalancerRules {
+    /** One Service port of one load balancer: its address and port, the node port, and the nodes that pass health checks. */
+    public record Frontend(String service, String ip, int port, int nodePort, List<String> healthyNodes) {
+        public Frontend {
+            Objects.requireNonNull(service, "service");
+            Objects.requireNonNull(ip, "ip");
+            healthyNodes = List.copyOf(healthyNodes);
+        }
+    }
+
+    public static final String CHAIN = "SM-LOADBALANCER";
+
+    private final List<Frontend> frontends;
+
+    private LoadBalancerRules(List<Frontend> frontends) {
+        this.frontends = List.copyOf(frontends);
+    }
+
+    public static LoadBalancerRules of(List<Frontend> frontends) {
+        return new LoadBalancerRules(frontends);
+    }
+
+    /** The nat table as {@code iptables-restore} input (a full sync). */
+    public String restoreBatch() {
+        List<String> chains = new ArrayList<>(List.of(CHAIN));
+        List<String> rules = new ArrayList<>();
+        rules.add("-A PREROUTING -m comment --comment \"cloud load balancer frontends\" -j " + CHAIN);
+        for (Frontend f : frontends) {
+            if (f.healthyNodes().isEmpty()) {
+                continue;
+            }
+            String chain = KubeProxyRules.chain("SM-LB", f.service() + "tcp" + f.ip() + ":" + f.port());
+            chains.add(chain);
+            rules.add("-A " + CHAIN + " -d " + f.ip() + "/32 -p tcp -m comment --comment \"" + f.service() + " " + f.port()
+                    + "\" -m tcp --dport " + f.port() + " -j " + chain);
+            List<String> nodes = f.healthyNodes();
+            for (int i = 0; i < nodes.size(); i++) {
+                int left = nodes.size() - i;
+                String pick = left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
+                rules.add("-A " + chain + " -m comment --comment \"" + f.service() + " -> " + nodes.get(i) + ":" + f.nodePort() + "\""
+                        + pick + " -p tcp -j DNAT --to-destination " + nodes.get(i) + ":" + f.nodePort());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        out.add("*nat");
+        chains.forEach(c -> out.add(":" + c + " - [0:0]"));
+        out.addAll(rules);
+        out.add("COMMIT");
+        return String.join("\n", out) + "\n";
+    }
+
+    /** Loads the rules into {@code netns} (the lb namespace), replacing its nat table. */
+    public void applyIn(String netns) {
+        Shell.run(Shell.in(netns, "iptables-restore"), restoreBatch()).orThrow();
+    }
+}
