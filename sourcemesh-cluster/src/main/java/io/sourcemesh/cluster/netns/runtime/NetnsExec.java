@@ -37,7 +37,7 @@ final class NetnsExec {
                 }
                 ProcessBuilder pb = new ProcessBuilder(Shell.in(netns, etc.wrap(command).toArray(String[]::new))).directory(scratch.toFile());
                 PodEtc.dropHostProxy(pb.environment());
-                pb.environment().put("HOSTNAME", pod);
+                pb.environment().put("HOSTNAME", PodEtc.hostname(pod));
                 pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
                 Process p = pb.start();
                 CompletableFuture<String> out = Processes.drain(p.getInputStream());

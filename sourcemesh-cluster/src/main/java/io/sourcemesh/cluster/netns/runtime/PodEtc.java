@@ -10,16 +10,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A netns pod's own {@code /etc/hosts}, {@code /etc/resolv.conf} and {@code /etc/nsswitch.conf}, so
- * every program in the pod (getent, curl, python, the apps) resolves the cluster's service names.
- * There is no cluster DNS: the hosts file holds what kubelet writes (localhost, the pod's address
- * under its name) and every service's ClusterIP under each name CoreDNS would answer for it.
+ * A netns pod's own {@code /etc/hosts}, {@code /etc/resolv.conf} and {@code /etc/nsswitch.conf}, and
+ * its hostname, so every program in the pod (getent, curl, python, the apps) resolves the cluster's
+ * service names. There is no cluster DNS: the hosts file holds what kubelet writes (localhost, the
+ * pod's address under its hostname) and every service's ClusterIP under each name CoreDNS would
+ * answer for it.
  *
  * <p>The files are bind-mounted over the machine's in the private mount namespace that
  * {@code ip netns exec} gives each command (it unshares the mount namespace and makes {@code /} a
  * slave, so nothing propagates back), the way it mounts {@code /etc/netns/NAME/*} itself, without
- * writing into the machine's /etc. A running container keeps seeing updates: {@link #write} rewrites
- * the same inode, which the bind mount points at (a reader may catch it half written, for an instant).
+ * writing into the machine's /etc. The hostname is set in a UTS namespace of the command's own. A
+ * running container keeps seeing updates: {@link #write} rewrites the same inode, which the bind
+ * mount points at (a reader may catch it half written, for an instant).
  */
 final class PodEtc {
     /** A service with a ClusterIP, as the hosts file names it. */
@@ -27,13 +29,15 @@ final class PodEtc {
     }
 
     /**
-     * Bind-mounts each file of directory $2 over the one of the same name in $1, then execs the
-     * rest. hosts is required; resolv.conf and nsswitch.conf only when the machine has one (-e
-     * follows a symlink, like mount does: a systemd-resolved stub link gets the file mounted over
-     * its target; a dangling one is left alone, and glibc's defaults hold).
+     * Sets the hostname to $3 (only ever run by {@link #wrap}, under {@code unshare --uts}: its own
+     * UTS namespace), bind-mounts each file of directory $2 over the one of the same name in $1,
+     * then execs the rest. hosts is required; resolv.conf and nsswitch.conf only when the machine
+     * has one (-e follows a symlink, like mount does: a systemd-resolved stub link gets the file
+     * mounted over its target; a dangling one is left alone, and glibc's defaults hold).
      */
     static final String SCRIPT = """
-            etc=$1 pod=$2; shift 2
+            etc=$1 pod=$2 name=$3; shift 3
+            printf %s "$name" > /proc/sys/kernel/hostname || exit
             for f in hosts resolv.conf nsswitch.conf; do
               if [ "$f" = hosts ] || [ -e "$etc/$f" ]; then mount --bind "$pod/$f" "$etc/$f" || exit; fi
             done
@@ -84,15 +88,24 @@ final class PodEtc {
         }
     }
 
-    /** {@code command} run with the pod's files over /etc: to follow {@code ip netns exec NS}. */
+    /** {@code command} run as the pod (its files over /etc, its hostname): to follow {@code ip netns exec NS}. */
     List<String> wrap(List<String> command) {
-        return wrap(Path.of("/etc"), dir, command);
+        return wrap(Path.of("/etc"), dir, hostname(podName), command);
     }
 
-    static List<String> wrap(Path etc, Path podFiles, List<String> command) {
-        List<String> out = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh", etc.toString(), podFiles.toString()));
+    static List<String> wrap(Path etc, Path podFiles, String hostname, List<String> command) {
+        List<String> out = new ArrayList<>(List.of("unshare", "--uts", "--", "sh", "-c", SCRIPT, "sh", etc.toString(),
+                podFiles.toString(), hostname));
         out.addAll(command);
         return out;
+    }
+
+    /** kubelet's hostname for a pod: its name, cut to 63 characters without a trailing '-' or '.'. */
+    static String hostname(String podName) {
+        if (podName.length() <= 63) {
+            return podName;
+        }
+        return podName.substring(0, 63).replaceAll("[-.]+$", "");
     }
 
     Path dir() {
@@ -124,7 +137,7 @@ final class PodEtc {
     }
 
     /**
-     * kubelet's managed hosts file (localhost, the pod's address under its name), then every service:
+     * kubelet's managed hosts file (localhost, the pod's address under its hostname), then every service:
      * {@code name.ns}, {@code name.ns.svc}, {@code name.ns.svc.cluster.local}, and the bare
      * {@code name} for the pod's own namespace, what CoreDNS answers through the search path.
      */
@@ -138,7 +151,7 @@ final class PodEtc {
                 fe00::1\tip6-allnodes
                 fe00::2\tip6-allrouters
                 """);
-        sb.append(podIp).append('\t').append(podName).append('\n');
+        sb.append(podIp).append('\t').append(hostname(podName)).append('\n');
         List<Service> sorted = services.stream().sorted(Comparator.comparing(Service::namespace).thenComparing(Service::name)).toList();
         if (!sorted.isEmpty()) {
             sb.append("# Services (ClusterIP)\n");
@@ -155,9 +168,10 @@ final class PodEtc {
     }
 
     /**
-     * Kubernetes' search path and ndots. The only nameserver is the pod's own loopback, where nothing
-     * listens: a name the hosts file lacks is refused at once instead of waiting on a DNS timeout,
-     * and no query leaves the pod (timeout/attempts bound the wait should a packet be dropped).
+     * Kubernetes' search path and ndots, for programs that ask DNS themselves (glibc's resolver does
+     * not: see {@link #nsswitch}). The only nameserver is the pod's own loopback, where nothing
+     * listens: such a query is refused at once instead of waiting on a timeout, and none leaves the
+     * pod (timeout/attempts bound the wait should a packet be dropped).
      */
     static String resolvConf(String namespace) {
         return "# SourceMesh netns runtime: no cluster DNS; service names are in /etc/hosts.\n"
@@ -167,8 +181,10 @@ final class PodEtc {
     }
 
     /**
-     * The machine's nsswitch.conf with {@code hosts: files dns}: modules such as resolve (the
-     * host's systemd-resolved over its socket), myhostname or mdns would answer from outside the pod.
+     * The machine's nsswitch.conf with {@code hosts: files}: the hosts file holds every name there is
+     * (no cluster DNS), so an unknown name is "not found" at once, as CoreDNS's NXDOMAIN would be,
+     * with no query sent; modules such as resolve (the machine's systemd-resolved over its socket),
+     * myhostname or mdns would answer from outside the pod. A DNS proxy in the pod would add dns.
      */
     static String nsswitch(String machine) {
         StringBuilder sb = new StringBuilder();
@@ -176,7 +192,7 @@ final class PodEtc {
         for (String line : machine.lines().toList()) {
             if (line.strip().startsWith("hosts:")) {
                 if (!found) {
-                    sb.append("hosts:          files dns\n");
+                    sb.append("hosts:          files\n");
                 }
                 found = true;
             } else {
@@ -184,7 +200,7 @@ final class PodEtc {
             }
         }
         if (!found) {
-            sb.append("hosts:          files dns\n");
+            sb.append("hosts:          files\n");
         }
         return sb.toString();
     }

@@ -137,10 +137,11 @@ class NetnsClusterWalkthroughTest {
     /**
      * The pod's own /etc/hosts names every service (there is no cluster DNS): getent, curl without
      * any CURL_HOME, the running container after a new service; an unknown name fails at once; the
-     * machine's /etc/hosts and mount table stay as they were.
+     * pod's hostname is its name; the machine's /etc/hosts, hostname and mount table stay as they were.
      */
     private void serviceNamesResolveForAnyProgramInThePod() throws Exception {
         byte[] machineHosts = Files.readAllBytes(Path.of("/etc/hosts"));
+        String machineName = Files.readString(Path.of("/proc/sys/kernel/hostname"));
         String mounts = mountinfo();
         String sleep = running("sleep").name();
         String vip = cluster.get(ResourceKind.SERVICE, "default", "httpbin").orElseThrow().spec().path("clusterIP").asText();
@@ -150,7 +151,9 @@ class NetnsClusterWalkthroughTest {
             assertEquals(0, r.exitCode(), name + ": " + r.stderr());
             assertEquals(vip, r.stdout().split("\\s+")[0], r.stdout());
         }
-        assertEquals(ip("sleep"), cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", sleep)).stdout().split("\\s+")[0]);
+        assertEquals(sleep + "\n", cluster.exec("default", sleep, "sleep", List.of("hostname")).stdout(), "the pod's name, as in Kubernetes");
+        ClusterApi.ExecResult self = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "getent hosts \"$(hostname)\""));
+        assertEquals(ip("sleep"), self.stdout().split("\\s+")[0], self.stderr());
         ClusterApi.ExecResult env = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "echo ${CURL_HOME-unset}"));
         assertEquals("unset\n", env.stdout());
         ClusterApi.ExecResult curl = cluster.exec("default", sleep, "sleep", List.of("curl", "-s", "--max-time", "10", "http://httpbin:8000/ip"));
@@ -161,6 +164,8 @@ class NetnsClusterWalkthroughTest {
         ClusterApi.ExecResult unknown = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", "no-such-service"));
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals(2, unknown.exitCode(), "getent: not found " + unknown.stdout());
+        ClusterApi.ExecResult curlUnknown = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "http://no-such-service/"));
+        assertEquals(6, curlUnknown.exitCode(), "curl: could not resolve host " + curlUnknown.stderr());
         assertTrue(millis < 3000, "an unknown name fails at once, not after DNS timeouts: " + millis + " ms");
 
         // A new service: exec sees it, and so does the container already running (its hosts file is rewritten in place).
@@ -184,6 +189,7 @@ class NetnsClusterWalkthroughTest {
         cluster.delete(ResourceKind.SERVICE, "default", "extra");
 
         assertArrayEquals(machineHosts, Files.readAllBytes(Path.of("/etc/hosts")), "the machine's /etc/hosts is untouched");
+        assertEquals(machineName, Files.readString(Path.of("/proc/sys/kernel/hostname")), "the machine keeps its hostname");
         assertEquals(mounts, mountinfo(), "no mount left on the machine");
     }
 

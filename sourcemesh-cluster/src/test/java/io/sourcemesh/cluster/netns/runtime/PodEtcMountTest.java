@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link PodEtc#SCRIPT} for real (root): the pod's files bind-mounted over /etc's inside a private
- * mount namespace, a symlinked resolv.conf (systemd-resolved's stub link) included, and nothing
- * left on the machine afterwards.
+ * mount namespace, a symlinked resolv.conf (systemd-resolved's stub link) included, the pod's
+ * hostname in a UTS namespace of its own, and nothing left on the machine afterwards.
  */
 @ExtendWith(NetnsSupport.class)
 class PodEtcMountTest {
@@ -35,7 +35,7 @@ class PodEtcMountTest {
         PodEtc pod = PodEtc.create(dir.resolve("pod"), "default", "sleep-1", "172.17.1.5", SERVICES);
         String before = mountinfo();
 
-        Shell.Result r = privately(PodEtc.wrap(etc, pod.dir(), List.of("sh", "-c",
+        Shell.Result r = privately(PodEtc.wrap(etc, pod.dir(), "sleep-1", List.of("sh", "-c",
                 "cat \"$1\"; echo ---; cat \"$2\"; echo ---; cat \"$3\"; test ! -e \"$4\"",
                 "sh", etc.resolve("hosts").toString(), etc.resolve("resolv.conf").toString(), stub.toString(), etc.resolve("nsswitch.conf").toString())));
 
@@ -55,7 +55,7 @@ class PodEtcMountTest {
         Files.createSymbolicLink(etc.resolve("resolv.conf"), Path.of("../run/nothing-here"));
         PodEtc pod = PodEtc.create(dir.resolve("pod"), "default", "sleep-1", "172.17.1.5", SERVICES);
 
-        Shell.Result r = privately(PodEtc.wrap(etc, pod.dir(), List.of("sh", "-c", "grep -c httpbin \"$1\"; test ! -e \"$2\"",
+        Shell.Result r = privately(PodEtc.wrap(etc, pod.dir(), "sleep-1", List.of("sh", "-c", "grep -c httpbin \"$1\"; test ! -e \"$2\"",
                 "sh", etc.resolve("hosts").toString(), etc.resolve("resolv.conf").toString())));
 
         assertEquals(0, r.exit(), r.err());
@@ -66,7 +66,7 @@ class PodEtcMountTest {
     @Test
     void aMissingProgramIsExitCode127() {
         PodEtc pod = PodEtc.create(dir.resolve("pod"), "default", "sleep-1", "172.17.1.5", SERVICES);
-        Shell.Result r = privately(PodEtc.wrap(Path.of("/etc"), pod.dir(), List.of("no-such-program-" + ProcessHandle.current().pid())));
+        Shell.Result r = privately(PodEtc.wrap(Path.of("/etc"), pod.dir(), "sleep-1", List.of("no-such-program-" + ProcessHandle.current().pid())));
         assertEquals(127, r.exit(), r.err());
     }
 
@@ -83,11 +83,12 @@ class PodEtcMountTest {
         PodEtc pod = PodEtc.create(dir.resolve("pod"), "default", "sleep-1", "172.17.1.5", SERVICES);
         byte[] hosts = Files.readAllBytes(Path.of("/etc/hosts"));
         byte[] resolv = Files.readAllBytes(Path.of("/etc/resolv.conf"));
+        String machineName = Files.readString(Path.of("/proc/sys/kernel/hostname"));
         String before = mountinfo();
 
         // In a mount namespace whose / is shared: what ip netns exec's child mounts must not show up there.
         List<String> inner = Shell.in(netns, pod.wrap(List.of("sh", "-c",
-                "getent hosts httpbin.default.svc.cluster.local; getent hosts sleep-1; getent hosts no-such-name.example; echo unknown=$?"))
+                "getent hosts httpbin.default.svc.cluster.local; getent hosts \"$(hostname)\"; getent hosts no-such-name.example; echo unknown=$?"))
                 .toArray(String[]::new));
         List<String> outer = new ArrayList<>(List.of("unshare", "-m", "--propagation", "shared", "--", "sh", "-c",
                 "a=$(cat /proc/self/mountinfo); \"$@\"; b=$(cat /proc/self/mountinfo); [ \"$a\" = \"$b\" ] && echo same || echo CHANGED", "sh"));
@@ -102,6 +103,7 @@ class PodEtcMountTest {
                 "172.17.1.5 sleep-1", "unknown=2", "same"), lines, r.err());
         assertTrue(millis < 5000, "an unknown name fails at once, not after DNS timeouts: " + millis + " ms");
         assertArrayEquals(hosts, Files.readAllBytes(Path.of("/etc/hosts")));
+        assertEquals(machineName, Files.readString(Path.of("/proc/sys/kernel/hostname")), "the machine keeps its hostname");
         assertArrayEquals(resolv, Files.readAllBytes(Path.of("/etc/resolv.conf")));
         assertEquals(before, mountinfo(), "no mount left on the machine");
     }

@@ -61,17 +61,17 @@ class PodEtcTest {
     }
 
     @Test
-    void nsswitchKeepsTheMachinesDatabasesButHostsIsFilesThenDns() {
+    void nsswitchKeepsTheMachinesDatabasesButHostsIsOnlyTheFile() {
         assertEquals("""
                 passwd:         files systemd
-                hosts:          files dns
+                hosts:          files
                 networks:       files
                 """, PodEtc.nsswitch("""
                 passwd:         files systemd
                 hosts:          files mdns4_minimal [NOTFOUND=return] resolve [!UNAVAIL=return] dns myhostname
                 networks:       files
                 """));
-        assertEquals("hosts:          files dns\n", PodEtc.nsswitch(""));
+        assertEquals("hosts:          files\n", PodEtc.nsswitch(""));
     }
 
     @Test
@@ -80,7 +80,7 @@ class PodEtcTest {
         Path hosts = dir.resolve("p-sleep/hosts");
         assertTrue(Files.readString(hosts).contains("sleep.default.svc.cluster.local"));
         assertEquals(PodEtc.resolvConf("default"), Files.readString(dir.resolve("p-sleep/resolv.conf")));
-        assertTrue(Files.readString(dir.resolve("p-sleep/nsswitch.conf")).contains("hosts:          files dns\n"));
+        assertTrue(Files.readString(dir.resolve("p-sleep/nsswitch.conf")).contains("hosts:          files\n"));
         Object inode = Files.getAttribute(hosts, "unix:ino");
         Files.setLastModifiedTime(hosts, java.nio.file.attribute.FileTime.fromMillis(0));
         etc.write(SERVICES.subList(0, 1));
@@ -93,9 +93,18 @@ class PodEtcTest {
     }
 
     @Test
-    void wrapPassesTheDirectoriesThenTheCommandUntouched() {
-        assertEquals(List.of("sh", "-c", PodEtc.SCRIPT, "sh", "/etc", "/x/p", "sh", "-c", "echo \"$0\" 'a b'"),
-                PodEtc.wrap(Path.of("/etc"), Path.of("/x/p"), List.of("sh", "-c", "echo \"$0\" 'a b'")));
+    void wrapRunsTheScriptInItsOwnUtsNamespaceThenTheCommandUntouched() {
+        assertEquals(List.of("unshare", "--uts", "--", "sh", "-c", PodEtc.SCRIPT, "sh", "/etc", "/x/p", "sleep-1",
+                "sh", "-c", "echo \"$0\" 'a b'"),
+                PodEtc.wrap(Path.of("/etc"), Path.of("/x/p"), "sleep-1", List.of("sh", "-c", "echo \"$0\" 'a b'")));
+    }
+
+    @Test
+    void theHostnameIsThePodNameCutAsKubeletCutsIt() {
+        assertEquals("sleep-5d8f7c-abcde", PodEtc.hostname("sleep-5d8f7c-abcde"));
+        String long64 = "a".repeat(61) + "-.b";
+        assertEquals("a".repeat(61), PodEtc.hostname(long64));
+        assertTrue(PodEtc.hosts("default", long64, "172.17.1.2", List.of()).contains("172.17.1.2\t" + "a".repeat(61) + "\n"));
     }
 
     @Test
