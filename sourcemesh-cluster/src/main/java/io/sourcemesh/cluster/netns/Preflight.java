@@ -50,6 +50,8 @@ public final class Preflight {
         binary("iptables-save", "iptables: " + APT).ifPresent(missing::add);
         binary("setpriv", "util-linux: apt-get install -y util-linux").ifPresent(missing::add);
         binary("curl", "curl (readiness probes and exec): apt-get install -y curl").ifPresent(missing::add);
+        binary("mount", "mount (a pod's own /etc/hosts): apt-get install -y mount").ifPresent(missing::add);
+        binary("unshare", "util-linux: apt-get install -y util-linux").ifPresent(missing::add);
         if (!Files.exists(Path.of("/proc/self/ns/net"))) {
             missing.add(new Missing("network namespaces (/proc/self/ns/net)", "a Linux kernel built with CONFIG_NET_NS"));
         }

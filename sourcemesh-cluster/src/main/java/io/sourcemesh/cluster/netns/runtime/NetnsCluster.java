@@ -218,6 +218,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         workloads.reconcile();
         changed |= runPods();
         changed |= updateStatuses();
+        syncPodHosts();
         syncKubeProxy(services);
         changed |= configureSidecars();
         changed |= updateStatuses();
@@ -301,6 +302,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             wanted.put(key(p.namespace(), p.name()), p);
         }
         boolean changed = false;
+        List<PodEtc.Service> services = services();
         for (String k : List.copyOf(pods.keySet())) {
             KubeObject p = wanted.get(k);
             if (p == null || !p.uid().equals(pods.get(k).pod().uid())) {
@@ -316,7 +318,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
                 continue;
             }
             try {
-                pods.put(e.getKey(), NetnsPod.start(p, topology, netnsName(p), node, home.logsDir()));
+                pods.put(e.getKey(), NetnsPod.start(p, topology, netnsName(p), node, home.logsDir(), home.path().resolve("etc"), services));
             } catch (RuntimeException ex) {
                 podFailures.put(e.getKey(), ex.getMessage());
                 writeStatus(p, failedStatus(p, ex.getMessage()));
@@ -470,29 +472,37 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
         }
-        return NetnsExec.run(p.netns().netns(), pod, names(namespace), home.path().resolve("exec"), command);
+        // The pod's hosts file as of now (the reconcile loop may not have seen a new service yet).
+        try {
+            p.etc().write(services());
+        } catch (java.io.UncheckedIOException e) {
+            return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
+        }
+        return NetnsExec.run(p.netns().netns(), pod, p.etc(), home.path().resolve("exec"), command);
     }
 
-    /** Every service name a pod in {@code namespace} can resolve, with every port: host:port → VIP. */
-    private Map<String, String> names(String namespace) {
-        Map<String, String> out = new LinkedHashMap<>();
+    /** Every service with a ClusterIP: what a pod's /etc/hosts names ({@link PodEtc}). */
+    private List<PodEtc.Service> services() {
+        List<PodEtc.Service> out = new ArrayList<>();
         for (KubeObject svc : store.list(ResourceKind.SERVICE, null)) {
             String ip = svc.spec().path("clusterIP").asText("");
-            if (ip.isEmpty() || ip.equals("None")) {
-                continue;
-            }
-            List<String> hosts = new ArrayList<>(List.of(svc.name() + "." + svc.namespace(), svc.name() + "." + svc.namespace() + ".svc",
-                    svc.name() + "." + svc.namespace() + ".svc." + DOMAIN));
-            if (svc.namespace().equals(namespace)) {
-                hosts.add(0, svc.name());
-            }
-            for (JsonNode port : svc.spec().path("ports")) {
-                for (String h : hosts) {
-                    out.put(h + ":" + port.path("port").asInt(), ip);
-                }
+            if (!ip.isEmpty() && !ip.equals("None")) {
+                out.add(new PodEtc.Service(svc.namespace(), svc.name(), ip));
             }
         }
         return out;
+    }
+
+    /** Rewrites the running pods' hosts files when a service came, went or changed its address. */
+    private void syncPodHosts() {
+        List<PodEtc.Service> services = services();
+        for (NetnsPod p : pods.values()) {
+            try {
+                p.etc().write(services);
+            } catch (RuntimeException e) {
+                LOG.warning("hosts file of " + p.pod().name() + ": " + e.getMessage());
+            }
+        }
     }
 
     private NetnsPod runningPod(String namespace, String pod) {

@@ -3,39 +3,42 @@ package io.sourcemesh.cluster.netns.runtime;
 import io.sourcemesh.cluster.exec.Processes;
 import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
 import io.sourcemesh.cluster.netns.Shell;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * {@code exec} into a netns pod: the command runs inside the pod's namespace (its address, its
- * sockets, its iptables capture). Service names reach curl through a {@code .curlrc} in
- * {@code CURL_HOME} (there is no cluster DNS), so {@code curl http://httpbin:8000} works, also under {@code sh -c}.
+ * sockets, its iptables capture) with the pod's {@link PodEtc} files over /etc, so any program
+ * resolves the service names ({@code getent hosts httpbin}, {@code curl http://httpbin:8000}),
+ * also under {@code sh -c}. It starts in a scratch directory removed afterwards.
  */
 final class NetnsExec {
     private NetnsExec() {
     }
 
-    static ExecResult run(String netns, String pod, Map<String, String> names, Path workDir, List<String> command) {
+    static ExecResult run(String netns, String pod, PodEtc etc, Path workDir, List<String> command) {
         if (command.isEmpty()) {
             return new ExecResult(1, "", "error: you must specify at least one command for the container\n");
         }
         try {
             Files.createDirectories(workDir);
-            Path curlHome = Files.createTempDirectory(workDir, "exec");
+            Path scratch = Files.createTempDirectory(workDir, "exec");
             try {
-                StringBuilder rc = new StringBuilder();
-                names.forEach((hostPort, ip) -> rc.append("resolve = \"").append(hostPort).append(':').append(ip).append("\"\n"));
-                rc.append("noproxy = \"*\"\n");
-                Files.writeString(curlHome.resolve(".curlrc"), rc);
-                ProcessBuilder pb = new ProcessBuilder(Shell.in(netns, command.toArray(String[]::new))).directory(curlHome.toFile());
-                pb.environment().put("CURL_HOME", curlHome.toString());
-                pb.environment().put("HOSTNAME", pod);
-                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                // The wrapper's sh would say "exec: X: not found" in its own words; say it as kubectl does.
+                if (!onPath(command.get(0), System.getenv("PATH"), scratch)) {
+                    return new ExecResult(127, "", "error: exec: \"" + command.get(0)
+                            + "\": executable file not found in $PATH\ncommand terminated with exit code 127\n");
+                }
+                ProcessBuilder pb = new ProcessBuilder(Shell.in(netns, etc.wrap(command).toArray(String[]::new))).directory(scratch.toFile());
+                PodEtc.dropHostProxy(pb.environment());
+                pb.environment().put("HOSTNAME", PodEtc.hostname(pod));
+                pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
                 Process p = pb.start();
                 CompletableFuture<String> out = Processes.drain(p.getInputStream());
                 CompletableFuture<String> err = Processes.drain(p.getErrorStream());
@@ -43,15 +46,9 @@ final class NetnsExec {
                     p.destroyForcibly();
                     p.waitFor(5, TimeUnit.SECONDS);
                 }
-                String stderr = err.join();
-                // ip netns exec reports a missing program itself; say it as kubectl does.
-                if (p.exitValue() != 0 && out.join().isEmpty() && stderr.startsWith("exec of \"" + command.get(0) + "\" failed")) {
-                    return new ExecResult(127, "", "error: exec: \"" + command.get(0)
-                            + "\": executable file not found in $PATH\ncommand terminated with exit code 127\n");
-                }
-                return new ExecResult(p.exitValue(), out.join(), stderr);
+                return new ExecResult(p.exitValue(), out.join(), err.join());
             } finally {
-                Processes.deleteDirectory(curlHome);
+                Processes.deleteDirectory(scratch);
             }
         } catch (IOException e) {
             return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
@@ -59,5 +56,33 @@ final class NetnsExec {
             Thread.currentThread().interrupt();
             return new ExecResult(130, "", "interrupted\n");
         }
+    }
+
+    /**
+     * Whether execvp would find {@code program}: a path (relative to {@code cwd}) to an executable
+     * file, or a name in a directory of {@code path} (an empty entry is {@code cwd}). The pod sees
+     * the machine's files, so the answer here is the answer inside.
+     */
+    static boolean onPath(String program, String path, Path cwd) {
+        try {
+            if (program.contains("/")) {
+                return executable(cwd.resolve(program));
+            }
+            if (program.isEmpty()) {
+                return false;
+            }
+            for (String dir : (path == null ? "/bin:/usr/bin" : path).split(":", -1)) {
+                if (executable((dir.isEmpty() ? cwd : cwd.resolve(dir)).resolve(program))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (InvalidPathException e) {
+            return false;
+        }
+    }
+
+    private static boolean executable(Path file) {
+        return Files.isRegularFile(file) && Files.isExecutable(file);
     }
 }

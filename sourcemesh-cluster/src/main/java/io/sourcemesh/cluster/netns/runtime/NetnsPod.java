@@ -38,24 +38,35 @@ final class NetnsPod {
 
     private final KubeObject pod;
     private final Topology.Pod netns;
+    private final PodEtc etc;
     private final Map<String, Path> logs = new LinkedHashMap<>();
     private final List<Process> apps = new ArrayList<>();
     private final Instant startedAt = Instant.now();
     private ProxyProcess sidecar;
     private String configVersion = "";
 
-    private NetnsPod(KubeObject pod, Topology.Pod netns) {
+    private NetnsPod(KubeObject pod, Topology.Pod netns, PodEtc etc) {
         this.pod = pod;
         this.netns = netns;
+        this.etc = etc;
     }
 
     /**
      * istio-init's rules first (when injected), then every app container; the sidecar comes with
-     * its first config ({@link #configure}). On failure the namespace is removed again.
+     * its first config ({@link #configure}). The pod's /etc files ({@link PodEtc}) go into
+     * {@code etcDir}, naming {@code services}. On failure the namespace is removed again.
      */
-    static NetnsPod start(KubeObject pod, Topology topology, String podName, String node, Path logsDir) {
+    static NetnsPod start(KubeObject pod, Topology topology, String podName, String node, Path logsDir, Path etcDir,
+            List<PodEtc.Service> services) {
         Topology.Pod ns = topology.addPod(podName, node);
-        NetnsPod p = new NetnsPod(pod, ns);
+        PodEtc etc;
+        try {
+            etc = PodEtc.create(etcDir.resolve(podName), pod.namespace(), pod.name(), ns.ip(), services);
+        } catch (RuntimeException e) {
+            topology.removePod(ns.name());
+            throw e;
+        }
+        NetnsPod p = new NetnsPod(pod, ns, etc);
         try {
             if (p.injected() && !p.gateway()) {
                 IstioIptables.of(p.iptablesMode()).applyIn(ns.netns());
@@ -86,7 +97,7 @@ final class NetnsPod {
         container.path("command").forEach(n -> command.add(n.asText()));
         container.path("args").forEach(n -> command.add(n.asText()));
         BuiltinApp app = ContainerImages.resolve(container.path("image").asText(), command);
-        List<String> exec = new ArrayList<>(List.of("ip", "netns", "exec", netns.netns()));
+        List<String> exec = new ArrayList<>();
         int port = 0;
         switch (app) {
             case HTTPBIN -> {
@@ -104,7 +115,9 @@ final class NetnsPod {
         }
         Process p;
         try {
-            p = new ProcessBuilder(exec).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            ProcessBuilder pb = new ProcessBuilder(Shell.in(netns.netns(), etc.wrap(exec).toArray(String[]::new)));
+            PodEtc.dropHostProxy(pb.environment());
+            p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         } catch (IOException e) {
             throw new NetnsException("cannot start " + container.path("name").asText() + " in " + netns.netns() + ": " + e.getMessage(), e);
@@ -164,6 +177,11 @@ final class NetnsPod {
 
     Topology.Pod netns() {
         return netns;
+    }
+
+    /** The pod's /etc/hosts, resolv.conf and nsswitch.conf, shared by its containers and exec. */
+    PodEtc etc() {
+        return etc;
     }
 
     String ip() {
@@ -266,6 +284,7 @@ final class NetnsPod {
                 Thread.currentThread().interrupt();
             }
         }
+        etc.delete();
         topology.removePod(netns.name());
     }
 

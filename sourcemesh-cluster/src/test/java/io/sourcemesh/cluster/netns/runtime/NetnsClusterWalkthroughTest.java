@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.netns.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,6 +68,8 @@ class NetnsClusterWalkthroughTest {
         assertTrue(log.path("downstream_remote_address").asText().startsWith(sleepIp + ":"), log.toString());
         assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), log.toString());
 
+        serviceNamesResolveForAnyProgramInThePod();
+
         // TPROXY: the patch rolls the pod into a new namespace with TPROXY rules; the socket carries sleep's address.
         rollHttpbin(Files.readString(seed("tproxy-patch.json")));
         String tproxyIp = ip("httpbin");
@@ -127,6 +130,86 @@ class NetnsClusterWalkthroughTest {
         assertEquals(originJson("127.0.0.6"), r.stdout());
         ClusterApi.ExecResult missing = cluster.exec("default", pod.name(), null, List.of("no-such-program"));
         assertEquals(127, missing.exitCode(), missing.stderr());
+        assertEquals("error: exec: \"no-such-program\": executable file not found in $PATH\ncommand terminated with exit code 127\n",
+                missing.stderr());
+    }
+
+    /**
+     * The pod's own /etc/hosts names every service (there is no cluster DNS): getent, curl without
+     * any CURL_HOME, the running container after a new service; an unknown name fails at once; the
+     * pod's hostname is its name; the machine's /etc/hosts, hostname and mount table stay as they were.
+     */
+    private void serviceNamesResolveForAnyProgramInThePod() throws Exception {
+        byte[] machineHosts = Files.readAllBytes(Path.of("/etc/hosts"));
+        String machineName = Files.readString(Path.of("/proc/sys/kernel/hostname"));
+        String mounts = mountinfo();
+        String sleep = running("sleep").name();
+        String vip = cluster.get(ResourceKind.SERVICE, "default", "httpbin").orElseThrow().spec().path("clusterIP").asText();
+        assertTrue(vip.startsWith("10.96.0."), vip);
+        for (String name : List.of("httpbin", "httpbin.default", "httpbin.default.svc.cluster.local")) {
+            ClusterApi.ExecResult r = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", name));
+            assertEquals(0, r.exitCode(), name + ": " + r.stderr());
+            assertEquals(vip, r.stdout().split("\\s+")[0], r.stdout());
+        }
+        assertEquals(sleep + "\n", cluster.exec("default", sleep, "sleep", List.of("hostname")).stdout(), "the pod's name, as in Kubernetes");
+        ClusterApi.ExecResult self = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "getent hosts \"$(hostname)\""));
+        assertEquals(ip("sleep"), self.stdout().split("\\s+")[0], self.stderr());
+        ClusterApi.ExecResult env = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "echo ${CURL_HOME-unset}"));
+        assertEquals("unset\n", env.stdout());
+        ClusterApi.ExecResult curl = cluster.exec("default", sleep, "sleep", List.of("curl", "-s", "--max-time", "10", "http://httpbin:8000/ip"));
+        assertEquals(0, curl.exitCode(), curl.stderr());
+        assertEquals(originJson("127.0.0.6"), curl.stdout());
+
+        long start = System.nanoTime();
+        ClusterApi.ExecResult unknown = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", "no-such-service"));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(2, unknown.exitCode(), "getent: not found " + unknown.stdout());
+        ClusterApi.ExecResult curlUnknown = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "http://no-such-service/"));
+        assertEquals(6, curlUnknown.exitCode(), "curl: could not resolve host " + curlUnknown.stderr());
+        assertTrue(millis < 3000, "an unknown name fails at once, not after DNS timeouts: " + millis + " ms");
+
+        // A new service: exec sees it, and so does the container already running (its hosts file is rewritten in place).
+        Path extra = home.resolve("extra-svc.yaml");
+        Files.writeString(extra, """
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: extra
+                spec:
+                  selector:
+                    app: nothing
+                  ports:
+                  - port: 80
+                """);
+        apply(extra);
+        String extraVip = cluster.get(ResourceKind.SERVICE, "default", "extra").orElseThrow().spec().path("clusterIP").asText();
+        String seen = Files.readString(containerFile("/etc/hosts", "sleep", "infinity"));
+        assertTrue(seen.contains(extraVip + "\textra extra.default extra.default.svc extra.default.svc.cluster.local\n"), seen);
+        assertEquals(extraVip, cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", "extra.default.svc")).stdout().split("\\s+")[0]);
+        cluster.delete(ResourceKind.SERVICE, "default", "extra");
+
+        assertArrayEquals(machineHosts, Files.readAllBytes(Path.of("/etc/hosts")), "the machine's /etc/hosts is untouched");
+        assertEquals(machineName, Files.readString(Path.of("/proc/sys/kernel/hostname")), "the machine keeps its hostname");
+        assertEquals(mounts, mountinfo(), "no mount left on the machine");
+    }
+
+    /** {@code file} as the running process with command line {@code argv} sees it: /proc/PID/root is its mount namespace. */
+    private Path containerFile(String file, String... argv) throws Exception {
+        String cmdline = String.join("\0", argv) + "\0";
+        for (String ns : cluster.namespaces()) {
+            for (long pid : Topology.pids(ns)) {
+                Path proc = Path.of("/proc", String.valueOf(pid));
+                if (cmdline.equals(new String(Files.readAllBytes(proc.resolve("cmdline"))))) {
+                    return Path.of(proc.resolve("root") + file);
+                }
+            }
+        }
+        throw new AssertionError("no process " + List.of(argv));
+    }
+
+    /** The machine's mount table without the network namespaces' own entries (pods come and go). */
+    private static String mountinfo() throws Exception {
+        return String.join("\n", Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> !l.contains(" /run/netns")).toList());
     }
 
     private List<String> apply(String file) throws Exception {
