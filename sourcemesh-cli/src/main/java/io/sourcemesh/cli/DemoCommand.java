@@ -24,9 +24,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code sourcemesh demo}: the user's document, run. Brings a cluster up (or uses the running
- * one), then walks the east-west section — default, the TPROXY patch, the XFF EnvoyFilter —
- * printing each command and its output as the document does, and ends with a table of what
- * httpbin saw and what the sidecar logged at each step.
+ * one), then walks the east-west section — default, the TPROXY patch, the XFF EnvoyFilter — and
+ * the north-south one — through the cloud load balancer and the ingress gateway under
+ * externalTrafficPolicy Cluster, then Local, over HTTP and HTTPS — printing each command and its
+ * output as the document does, and ends with a table of what httpbin saw and what the proxies
+ * logged at each step. On the netns runtime the internet client is a curl in its own namespace.
  */
 @Command(name = "demo", description = "Walk the source-IP document on the local cluster, printing each command and its output.")
 final class DemoCommand implements Callable<Integer> {
@@ -55,8 +57,18 @@ final class DemoCommand implements Callable<Integer> {
     private ClusterApi api;
     private final List<Row> rows = new ArrayList<>();
 
-    /** One line of the closing table. */
-    private record Row(String step, String expected, String observed, String fields) {}
+    /** One line of the closing table; {@code expected} is shown, {@code matches} judges. */
+    private record Row(String step, String expected, java.util.function.Predicate<String> matches, String observed, String fields) {
+        Row(String step, String expected, String observed, String fields) {
+            this(step, expected, expected::equals, observed, fields);
+        }
+    }
+
+    /**
+     * Where the north-south curl comes from: on the embedded runtime this machine's curl bound to an
+     * "internet" loopback address; on netns a curl inside the namespace that plays the internet client.
+     */
+    private record ExternalClient(String address, List<String> curlPrefix, String shown) {}
 
     @Override
     public Integer call() throws Exception {
@@ -107,23 +119,14 @@ final class DemoCommand implements Callable<Integer> {
         run("apply", "-f", dir.resolve("enable-xff-for-sidecar-inbound.yaml").toString());
         step("XFF EnvoyFilter", sleepIp);
 
-        if (api.info().runtime().equals("netns")) {
-            // The netns topology has its lb and ext namespaces, but no cloud load balancer, node ports or
-            // ingress gateway are assembled on it yet.
-            heading("North-south: skipped on the netns runtime");
-            out.println("# The ingress gateway, node ports and the cloud load balancer are not assembled on network");
-            out.println("# namespaces yet; run `sourcemesh demo` on the embedded runtime for the north-south section.");
-        } else {
-            northSouth(dir);
-        }
+        northSouth(dir);
 
         heading("Summary: what httpbin saw, and what the proxies logged");
         Table t = Table.kubectl().row("STEP", "EXPECTED ORIGIN", "OBSERVED ORIGIN",
                 "ACCESS-LOG FIELDS (downstream_remote / upstream_local / x_forwarded_for)");
         boolean allGood = true;
         for (Row r : rows) {
-            boolean ok = r.expected().endsWith("*") ? r.observed().startsWith(r.expected().substring(0, r.expected().length() - 1))
-                    : r.observed().equals(r.expected());
+            boolean ok = r.matches().test(r.observed());
             t.row(r.step(), r.expected(), r.observed() + (ok ? "" : "  <-- MISMATCH"), r.fields());
             allGood &= ok;
         }
@@ -142,17 +145,19 @@ final class DemoCommand implements Callable<Integer> {
         out.println("# httpbin's own sidecar would append the gateway's address to X-Forwarded-For as well.");
         run("delete", "envoyfilter", "enable-xff-for-sidecar-inbound", "-n", "istio-system");
         run("-n", "default", "apply", "-f", dir.resolve("http-demo.yaml").toString());
-        String gateway = run("-n", "istio-system", "get", "service", "istio-ingressgateway", "-o",
-                "jsonpath={.status.loadBalancer.ingress[0].ip}").trim();
+        String gateway = awaitLoadBalancer();
+        ExternalClient client = externalClient();
         out.println();
-        out.println("# GATEWAY_URL=" + gateway + "; this machine's curl poses as an internet client from " + CLIENT);
-        String nodePrefix = io.sourcemesh.cluster.network.AddressPlan.NODE_PREFIX.substring(0, "127.10.".length());
-        gatewayStep("Cluster, HTTP", nodePrefix + "*", "http://" + gateway + ":80/ip");
+        out.println("# GATEWAY_URL=" + gateway + "; " + client.shown());
+        java.util.Set<String> nodeAddresses = nodeAddresses();
+        // The load balancer sends once its health checks pass and the gateway has its routes.
+        awaitGateway(client, gateway, body -> body.contains("\"origin\""));
+        gatewayStep(client, "Cluster, HTTP", "a node address", nodeAddresses::contains, "http://" + gateway + ":80/ip");
 
         heading("externalTrafficPolicy: Local — httpbin sees the client's own address");
         run("patch", "service", "istio-ingressgateway", "-n", "istio-system", "-p", "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}");
-        awaitGateway(gateway);
-        gatewayStep("Local, HTTP", CLIENT, "http://" + gateway + ":80/ip");
+        awaitGateway(client, gateway, body -> body.contains("\"" + client.address() + "\""));
+        gatewayStep(client, "Local, HTTP", client.address(), client.address()::equals, "http://" + gateway + ":80/ip");
 
         heading("HTTPS: TLS terminated at the gateway with credentialName");
         Path key = dir.resolve("tls.key");
@@ -166,15 +171,58 @@ final class DemoCommand implements Callable<Integer> {
         }
         run("create", "secret", "tls", "myexample-credential", "--cert", crt.toString(), "--key", key.toString(), "-n", "istio-system");
         run("-n", "default", "apply", "-f", dir.resolve("https-demo.yaml").toString());
-        gatewayStep("Local, HTTPS", CLIENT, "https://" + gateway + ":443/ip");
+        gatewayStep(client, "Local, HTTPS", client.address(), client.address()::equals, "https://" + gateway + ":443/ip");
+    }
+
+    /** The load balancer's address, once the cloud controller has written it to the Service. */
+    private String awaitLoadBalancer() throws InterruptedException {
+        String[] args = {"-n", "istio-system", "get", "service", "istio-ingressgateway", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"};
+        for (int i = 0; i < 100; i++) {
+            String ip = api.get(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway")
+                    .map(s -> s.status().path("loadBalancer").path("ingress").path(0).path("ip").asText("")).orElse("");
+            if (!ip.isEmpty()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return run(args).trim();
+    }
+
+    private ExternalClient externalClient() {
+        if (api.info().runtime().equals("netns")) {
+            String ns = io.sourcemesh.cluster.netns.runtime.NetnsCluster.prefixFor(h) + "ext";
+            return new ExternalClient(io.sourcemesh.cluster.netns.Topology.EXTERNAL_IP, List.of("ip", "netns", "exec", ns, "curl"),
+                    "curl runs in network namespace " + ns + ", the internet client " + io.sourcemesh.cluster.netns.Topology.EXTERNAL_IP);
+        }
+        return new ExternalClient(CLIENT, List.of("curl", "--interface", CLIENT),
+                "this machine's curl poses as an internet client from " + CLIENT);
+    }
+
+    /**
+     * Every address a node can masquerade to: its InternalIP and, for a gateway pod on the node itself,
+     * the node's side of its pod network (the first address of its podCIDR on the netns runtime).
+     */
+    private java.util.Set<String> nodeAddresses() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (KubeObject n : api.list(ResourceKind.NODE, null, null)) {
+            for (JsonNode a : n.status().path("addresses")) {
+                if (a.path("type").asText().equals("InternalIP")) {
+                    out.add(a.path("address").asText());
+                }
+            }
+            String cidr = n.spec().path("podCIDR").asText("");
+            if (cidr.endsWith(".0/24")) {
+                out.add(cidr.substring(0, cidr.length() - ".0/24".length()) + ".1");
+            }
+        }
+        return out;
     }
 
     /** One curl from the external client through the load balancer, with the gateway's access-log fields. */
-    private void gatewayStep(String name, String expected, String url) throws Exception {
-        show("curl " + (url.startsWith("https") ? "-k " : "") + url + "      # from " + CLIENT);
-        ProcessBuilder pb = new ProcessBuilder("curl", "-sS", "-k", "--max-time", "10", "--noproxy", "*", "--interface", CLIENT, url)
-                .redirectErrorStream(true);
-        Process p = pb.start();
+    private void gatewayStep(ExternalClient client, String name, String expected, java.util.function.Predicate<String> matches,
+            String url) throws Exception {
+        show("curl " + (url.startsWith("https") ? "-k " : "") + url + "      # from " + client.address());
+        Process p = curl(client, "10", url);
         String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         p.waitFor();
         out.print(body);
@@ -194,18 +242,23 @@ final class DemoCommand implements Callable<Integer> {
             fields.put(f, log.path(f).isNull() || log.path(f).isMissingNode() ? null : log.path(f).asText());
         }
         out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
-        rows.add(new Row(name, expected, observed, dash(fields.get("downstream_remote_address")) + " / "
+        rows.add(new Row(name, expected, matches, observed, dash(fields.get("downstream_remote_address")) + " / "
                 + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
     }
 
-    /** Waits until the load balancer sends to the nodes the new policy allows (its health checks run every second). */
-    private void awaitGateway(String gateway) throws Exception {
+    private static Process curl(ExternalClient client, String maxTime, String url) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(client.curlPrefix());
+        cmd.addAll(List.of("-sS", "-k", "--max-time", maxTime, "--noproxy", "*", url));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    /** Waits until an answer through the load balancer is {@code wanted} (its health checks run every second). */
+    private void awaitGateway(ExternalClient client, String gateway, java.util.function.Predicate<String> wanted) throws Exception {
         for (int i = 0; i < 50; i++) {
-            Process p = new ProcessBuilder("curl", "-sS", "--max-time", "2", "--noproxy", "*", "--interface", CLIENT,
-                    "http://" + gateway + ":80/ip").redirectErrorStream(true).start();
+            Process p = curl(client, "2", "http://" + gateway + ":80/ip");
             String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             p.waitFor();
-            if (body.contains("\"" + CLIENT + "\"")) {
+            if (wanted.test(body)) {
                 return;
             }
             Thread.sleep(200);

@@ -62,12 +62,18 @@ class NetnsLifecycleTest {
     }
 
     @Test
-    void theDemoWalksEastWestOnNamespacesAndDownRemovesThem() {
+    void theDemoWalksTheWholeDocumentOnNamespacesAndDownRemovesThem() {
         String prefix = NetnsCluster.prefixFor(new Home(home));
         Run demo = run("demo", "--runtime", "netns");
         assertEquals(0, demo.code(), demo.out() + demo.err());
         assertTrue(demo.out().contains("Every step matched the document."), demo.out());
-        assertTrue(demo.out().contains("North-south: skipped on the netns runtime"), demo.out());
+        // The closing table: east-west and north-south rows, each as the document says.
+        List<String> table = demo.out().lines().dropWhile(l -> !l.startsWith("STEP ")).toList();
+        for (String row : List.of("default (REDIRECT)", "TPROXY patch", "XFF EnvoyFilter", "Cluster, HTTP", "Local, HTTP ", "Local, HTTPS")) {
+            assertTrue(table.stream().anyMatch(l -> l.startsWith(row)), row + " in\n" + String.join("\n", table));
+        }
+        assertTrue(table.stream().filter(l -> l.startsWith("Local, ")).allMatch(l -> l.contains(" 198.18.0.5 ")), String.join("\n", table));
+        assertFalse(demo.out().contains("MISMATCH"), demo.out());
         Run status = run("status");
         assertTrue(status.out().contains("runtime:   netns"), status.out());
         assertTrue(Topology.list().stream().anyMatch(n -> n.startsWith(prefix + "p-httpbin-")), Topology.list().toString());
