@@ -10,8 +10,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code sourcemesh proxy -c BOOTSTRAP --concurrency N} for when the CLI is not built (this module's
- * tests run before the CLI module is packaged): the same proxy from the same bootstrap, started from
- * this module's classpath. Exits 1 on a config error, stops on SIGTERM.
+ * tests run before the CLI module is packaged): the same proxy from the same bootstrap (ADS included),
+ * started from this module's classpath. Exits 1 on a config error, stops on SIGTERM.
  */
 public final class SidecarMain {
     private SidecarMain() {
@@ -38,6 +38,8 @@ public final class SidecarMain {
                 System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
                         + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
             }
+            proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "
+                    + a.clusterName() + " (" + a.serverText() + ")"));
         } catch (ConfigException e) {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
             System.exit(1);
