@@ -222,7 +222,8 @@ public final class AdsClient implements AutoCloseable {
             return;
         }
         requests = null;
-        if (closed) {
+        // closing too: a stream that ended just before close() reports here after the loop began shutting down.
+        if (closed || closing.get()) {
             return;
         }
         long delay = backoff(failures++);
