@@ -48,8 +48,8 @@ import java.util.logging.Logger;
  *
  * <p>Started from a bootstrap with {@code dynamic_resources} ({@link ProxyConfig#ads()}), it connects
  * to the ADS server with the bootstrap's node and applies every push on top of the bootstrap's
- * static resources; a push it refuses is NACKed and changes nothing. Until the first push (or the
- * initial fetch timeout) it is initializing: admin {@code /ready} answers 503.
+ * static resources; a push it refuses is NACKed and changes nothing. Until the first push, accepted
+ * or refused (or the initial fetch timeout), it is initializing: admin {@code /ready} answers 503.
  */
 public final class Proxy implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Proxy.class.getName());
@@ -117,8 +117,12 @@ public final class Proxy implements AutoCloseable {
         XdsConfigApplier applier = new XdsConfigApplier(this, bootstrap,
                 version -> LOG.info(() -> "lds/cds: config version " + version + " applied"));
         ads = AdsClient.connect(config.server(), config.clusterName(), node.build(), resources -> {
-            applier.apply(resources);
-            initialized = true;
+            try {
+                applier.apply(resources);
+            } finally {
+                // As Envoy: a refused first push ends the initial fetch too; the static resources serve.
+                initialized = true;
+            }
         });
         config.initialFetchTimeout().ifPresent(timeout -> CompletableFuture.delayedExecutor(timeout.toMillis(),
                 TimeUnit.MILLISECONDS).execute(() -> {

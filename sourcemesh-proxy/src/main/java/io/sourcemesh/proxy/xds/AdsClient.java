@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -106,6 +107,8 @@ public final class AdsClient implements AutoCloseable {
             this.unixLoop = new EpollEventLoopGroup(1, new DefaultThreadFactory("ads-uds-" + node.getId(), true));
             builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(unix.getPath().toAbsolutePath().toString()))
                     .channelType(EpollDomainSocketChannel.class)
+                    // gRPC sets TCP keepalive on its channels; a unix socket has none (netty warns per connection).
+                    .withOption(ChannelOption.SO_KEEPALIVE, null)
                     .eventLoopGroup(unixLoop);
         } else {
             this.unixLoop = null;

@@ -167,6 +167,21 @@ class ProxyAdsTest {
     }
 
     @Test
+    void aRefusedFirstPushEndsTheInitialFetchAsInEnvoy() throws Exception {
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap("0s")), ProxyOptions.defaults(1));
+        server.acceptStream();
+        server.next();
+        server.respond(TypeUrls.CLUSTER, "v1", "c1", staticCluster("backend", "127.0.0.1", 9));
+        server.next(); // LDS: the set is complete only with listeners
+        server.respond(TypeUrls.LISTENER, "v1", "l1");
+        DiscoveryRequest nack = server.next();
+        assertTrue(nack.hasErrorDetail(), nack::toString);
+        assertTrue(proxy.initialized());
+        assertEquals("LIVE\n200", admin("/ready"));
+        assertEquals(200, get(proxy.listenerAddress("static-tcp")).status(), "the static resources serve");
+    }
+
+    @Test
     void theInitialFetchTimeoutEndsTheWaitWithoutAPush() throws Exception {
         proxy = Proxy.start(BootstrapLoader.loadText(bootstrap("0.1s")), ProxyOptions.defaults(1));
         server.acceptStream();
