@@ -85,6 +85,8 @@ public final class XdsServer implements AutoCloseable {
         try {
             this.server = serve(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
+                    // gRPC sets TCP keepalive on every accepted channel; a unix socket has none (netty warns per connection).
+                    .withChildOption(ChannelOption.SO_KEEPALIVE, null)
                     .bossEventLoopGroup(boss)
                     .workerEventLoopGroup(workers));
         } catch (IOException | RuntimeException e) {
@@ -226,6 +228,17 @@ public final class XdsServer implements AutoCloseable {
     /** The node's latest verdict for a type, ACK or NACK. */
     public Optional<XdsStatus> status(String nodeId, String typeUrl) {
         return Optional.ofNullable(current.get(new Key(nodeId, typeUrl)));
+    }
+
+    /**
+     * Forgets what the node said (its ACKs and NACKs), keeping its snapshot: for a proxy about to
+     * start under the id of one that stopped, whose answers must not count as the new one's.
+     */
+    public void forgetStatus(String nodeId) {
+        acks.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        nacks.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        current.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        sent.keySet().removeIf(k -> k.nodeId().equals(nodeId));
     }
 
     public void addStatusListener(XdsStatusListener listener) {

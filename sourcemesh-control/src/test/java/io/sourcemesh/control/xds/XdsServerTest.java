@@ -131,6 +131,25 @@ class XdsServerTest {
     }
 
     @Test
+    void aForgottenNodeKeepsItsSnapshotAndAnswersAfresh() throws Exception {
+        XdsServer server = start(ANY_LOOPBACK_PORT);
+        publish(server, "sidecar-a", "v1");
+        AdsClient first = connect(server, "sidecar-a", new RecordingHandler());
+        assertTrue(first.awaitFirstApply(WAIT));
+        awaitTrue(() -> server.lastAck("sidecar-a", TypeUrls.LISTENER).isPresent(), "the first proxy's ACK");
+        first.close();
+
+        server.forgetStatus("sidecar-a");
+        for (String type : TypeUrls.IN_ORDER) {
+            assertEquals(Optional.empty(), server.status("sidecar-a", type));
+        }
+        AdsClient second = connect(server, "sidecar-a", new RecordingHandler());
+        assertTrue(second.awaitFirstApply(WAIT), "the snapshot is still served");
+        awaitTrue(() -> server.lastAck("sidecar-a", TypeUrls.LISTENER).equals(Optional.of(new XdsStatus.Ack("v1"))),
+                "the second proxy's own ACK");
+    }
+
+    @Test
     void eachNodeGetsItsOwnSnapshot() throws Exception {
         XdsServer server = start(ANY_LOOPBACK_PORT);
         publish(server, "sidecar-a", "a1");
