@@ -18,6 +18,10 @@ public final class SidecarMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        // One line per log record, as the CLI's proxy command prints them.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n");
+        }
         Path config = null;
         int workers = 1;
         for (int i = 0; i + 1 < args.length; i += 2) {
