@@ -11,7 +11,10 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code sourcemesh proxy -c bootstrap.yaml}: the data plane from a static Envoy v3 bootstrap, like {@code envoy -c}. */
+/**
+ * {@code sourcemesh proxy -c bootstrap.yaml}: the data plane from an Envoy v3 bootstrap, like {@code envoy -c}:
+ * static resources, and listeners and clusters over ADS when the bootstrap has {@code dynamic_resources}.
+ */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = "Run the proxy from an Envoy v3 bootstrap (YAML or JSON), like envoy -c.")
 final class ProxyCommand implements Callable<Integer> {
@@ -24,8 +27,14 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "serve", description = "serve (default) or validate: check the config and exit.")
     String mode;
 
+    /** The proxy's own log lines (ADS updates, rejections) in one line each, as Envoy's, not JUL's two. */
+    static final String LOG_FORMAT = "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n";
+
     @Override
     public Integer call() throws Exception {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
+        }
         ProxyConfig proxyConfig;
         try {
             proxyConfig = BootstrapLoader.load(config);
@@ -57,6 +66,8 @@ final class ProxyCommand implements Callable<Integer> {
                     + " (" + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
         }
         proxy.adminAddress().ifPresent(a -> System.err.println("[info] admin on " + Addresses.text(a)));
+        proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "
+                + a.clusterName() + " (" + a.serverText() + ")"));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();

@@ -1,11 +1,14 @@
 package io.sourcemesh.proxy;
 
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.core.v3.Node;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.AccessLogs;
 import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.config.AdsConfig;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.FilterChainConfig;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
@@ -24,6 +27,8 @@ import io.sourcemesh.proxy.tcp.TcpProxyFilter;
 import io.sourcemesh.proxy.transport.Transport;
 import io.sourcemesh.proxy.upstream.ClusterManager;
 import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.proxy.xds.AdsClient;
+import io.sourcemesh.proxy.xds.XdsConfigApplier;
 import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -32,13 +37,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * The running proxy: one transport (event loops), the clusters and the bound listeners of the
  * config version now serving. {@link #apply} swaps whole versions: everything new is built first,
  * so a config that fails to build changes nothing and the last good one keeps serving.
+ *
+ * <p>Started from a bootstrap with {@code dynamic_resources} ({@link ProxyConfig#ads()}), it connects
+ * to the ADS server with the bootstrap's node and applies every push on top of the bootstrap's
+ * static resources; a push it refuses is NACKed and changes nothing. Until the first push, accepted
+ * or refused (or the initial fetch timeout), it is initializing: admin {@code /ready} answers 503.
  */
 public final class Proxy implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Proxy.class.getName());
     private final ProxyOptions options;
     private final boolean ownsTransport;
     private final Transport transport;
@@ -54,7 +68,12 @@ public final class Proxy implements AutoCloseable {
     private volatile Map<String, ListenerRuntime.Version> versions = Map.of();
     private volatile java.time.Instant lastUpdated = java.time.Instant.now();
     private volatile boolean dynamic;
+    /** False while a proxy fed over ADS waits for its first push. */
+    private volatile boolean initialized = true;
+    /** The bootstrap the proxy started from, for config_dump once pushes serve. */
+    private volatile Bootstrap startup = Bootstrap.getDefaultInstance();
     private io.sourcemesh.proxy.admin.AdminServer admin;
+    private AdsClient ads;
 
     private Proxy(ProxyOptions options) {
         this.options = options;
@@ -70,17 +89,67 @@ public final class Proxy implements AutoCloseable {
         return start(config, ProxyOptions.defaults(workers));
     }
 
+    /** Starts a proxy serving {@code config}; with {@link ProxyConfig#ads()} it also connects to ADS. */
     public static Proxy start(ProxyConfig config, ProxyOptions options) {
         Proxy proxy = new Proxy(options);
         try {
+            proxy.startup = config.source() instanceof Bootstrap b ? b : Bootstrap.getDefaultInstance();
+            proxy.initialized = config.ads().isEmpty();
             proxy.apply(config);
             config.admin().ifPresent(a -> proxy.admin = io.sourcemesh.proxy.admin.AdminServer.start(a.address(),
                     new ProxyAdminView(proxy)));
+            config.ads().ifPresent(a -> proxy.connect(config, a));
         } catch (RuntimeException e) {
             proxy.close();
             throw e;
         }
         return proxy;
+    }
+
+    /**
+     * Subscribes over ADS as Envoy does with the bootstrap's node (user agent ours); every push is
+     * applied on top of {@code bootstrap}'s static resources, and a refused one NACKed.
+     */
+    private synchronized void connect(ProxyConfig bootstrap, AdsConfig config) {
+        Node.Builder node = startup.getNode().toBuilder()
+                .setUserAgentName(AdsClient.USER_AGENT_NAME)
+                .setUserAgentVersion(AdsClient.USER_AGENT_VERSION);
+        XdsConfigApplier applier = new XdsConfigApplier(this, bootstrap,
+                version -> LOG.info(() -> "lds/cds: config version " + version + " applied"));
+        ads = AdsClient.connect(config.server(), config.clusterName(), node.build(), resources -> {
+            try {
+                applier.apply(resources);
+            } finally {
+                // As Envoy: a refused first push ends the initial fetch too; the static resources serve.
+                initialized = true;
+            }
+        });
+        config.initialFetchTimeout().ifPresent(timeout -> CompletableFuture.delayedExecutor(timeout.toMillis(),
+                TimeUnit.MILLISECONDS).execute(() -> {
+                    if (!initialized) {
+                        LOG.warning(() -> "no config from ADS (" + config.clusterName() + " at " + config.serverText()
+                                + ") within the initial fetch timeout of " + timeout.toMillis() + " ms: serving without it");
+                        initialized = true;
+                    }
+                }));
+    }
+
+    /**
+     * False while the proxy waits for its first ADS push (admin {@code /ready} then answers 503);
+     * always true for a proxy without ADS.
+     */
+    public boolean initialized() {
+        return initialized;
+    }
+
+    /** The ADS client of a proxy whose bootstrap has {@code dynamic_resources}. */
+    public synchronized Optional<AdsClient> adsClient() {
+        return Optional.ofNullable(ads);
+    }
+
+    /** The bootstrap the proxy started from (the default instance when started from pushed resources). */
+    public Bootstrap startupBootstrap() {
+        return startup;
     }
 
     public static int defaultWorkers() {
@@ -322,7 +391,20 @@ public final class Proxy implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        AdsClient client;
+        synchronized (this) {
+            client = ads;
+            ads = null;
+        }
+        // Outside the lock: the client's last callback may be applying a push.
+        if (client != null) {
+            client.close();
+        }
+        closeRuntime();
+    }
+
+    private synchronized void closeRuntime() {
         if (admin != null) {
             admin.close();
         }

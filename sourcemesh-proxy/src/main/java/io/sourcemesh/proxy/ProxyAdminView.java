@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy;
 
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.sourcemesh.proxy.admin.AdminView;
 import io.sourcemesh.proxy.admin.ClusterStatus;
 import io.sourcemesh.proxy.admin.HostStatus;
@@ -31,9 +32,16 @@ final class ProxyAdminView implements AdminView {
         return proxy.stats();
     }
 
+    /** Every listener bound and, with ADS, the first push applied (or the initial fetch timed out). */
     @Override
     public boolean ready() {
-        return proxy.config() != null;
+        return proxy.config() != null && proxy.initialized();
+    }
+
+    /** Once pushes serve, the bootstrap the proxy started from; until then the serving one is it. */
+    @Override
+    public Bootstrap bootstrap() {
+        return proxy.dynamic() ? proxy.startupBootstrap() : AdminView.super.bootstrap();
     }
 
     @Override

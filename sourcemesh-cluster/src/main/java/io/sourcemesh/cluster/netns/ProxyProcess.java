@@ -39,10 +39,25 @@ public final class ProxyProcess implements AutoCloseable {
      * launcher when the CLI is built, otherwise the same proxy from this JVM's classpath.
      */
     public static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log) {
-        return start(netns, bootstrap, adminPort, log, launcher().isPresent());
+        return start(netns, bootstrap, adminPort, log, launcher().isPresent(), false);
+    }
+
+    /**
+     * As {@link #start(String, Path, int, Path)} for a proxy fed over ADS: waits only until its admin
+     * listener answers, LIVE or still INITIALIZING (/ready 503 until the first push is applied), so a
+     * first push it refuses does not count as a failed start. Whether it took its config is the
+     * control plane's to tell (the ACK).
+     */
+    public static ProxyProcess startLive(String netns, Path bootstrap, int adminPort, Path log) {
+        return start(netns, bootstrap, adminPort, log, launcher().isPresent(), true);
     }
 
     static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log, boolean viaLauncher) {
+        return start(netns, bootstrap, adminPort, log, viaLauncher, false);
+    }
+
+    private static ProxyProcess start(String netns, Path bootstrap, int adminPort, Path log, boolean viaLauncher,
+            boolean initializingIsLive) {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "setpriv",
                 "--reuid", String.valueOf(IstioIptables.PROXY_UID), "--regid", String.valueOf(IstioIptables.PROXY_GID),
                 "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw"));
@@ -73,7 +88,7 @@ public final class ProxyProcess implements AutoCloseable {
         }
         ProxyProcess proxy = new ProxyProcess(p, netns, log);
         try {
-            proxy.awaitReady(adminPort);
+            proxy.awaitReady(adminPort, initializingIsLive);
             return proxy;
         } catch (RuntimeException e) {
             proxy.close();
@@ -130,7 +145,7 @@ public final class ProxyProcess implements AutoCloseable {
         }
     }
 
-    private void awaitReady(int adminPort) {
+    private void awaitReady(int adminPort, boolean initializingIsLive) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         List<String> probe = Shell.in(netns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1",
                 "http://127.0.0.1:" + adminPort + "/ready");
@@ -138,7 +153,8 @@ public final class ProxyProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new NetnsException("the proxy in " + netns + " exited " + process.exitValue() + ":\n" + output());
             }
-            if (Shell.run(probe).out().strip().equals("200")) {
+            String status = Shell.run(probe).out().strip();
+            if (status.equals("200") || initializingIsLive && status.equals("503")) {
                 return;
             }
             try {

@@ -10,14 +10,18 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code sourcemesh proxy -c BOOTSTRAP --concurrency N} for when the CLI is not built (this module's
- * tests run before the CLI module is packaged): the same proxy from the same bootstrap, started from
- * this module's classpath. Exits 1 on a config error, stops on SIGTERM.
+ * tests run before the CLI module is packaged): the same proxy from the same bootstrap (ADS included),
+ * started from this module's classpath. Exits 1 on a config error, stops on SIGTERM.
  */
 public final class SidecarMain {
     private SidecarMain() {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        // One line per log record, as the CLI's proxy command prints them.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n");
+        }
         Path config = null;
         int workers = 1;
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -38,6 +42,8 @@ public final class SidecarMain {
                 System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
                         + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
             }
+            proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "
+                    + a.clusterName() + " (" + a.serverText() + ")"));
         } catch (ConfigException e) {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
             System.exit(1);

@@ -22,9 +22,18 @@ import io.grpc.Server;
 import io.sourcemesh.proxy.xds.XdsReferences;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +46,9 @@ import java.util.function.Consumer;
 /**
  * The control plane's ADS endpoint (Envoy v3, state of the world; delta is served too, untracked):
  * java-control-plane's {@link V3DiscoveryServer} over a {@link SimpleCache} keyed by node id, on a
- * plaintext loopback gRPC port. It records every proxy's ACK/NACK per type.
+ * plaintext loopback gRPC port or a unix socket ({@link #startUnix()}: Istio's
+ * {@code ./etc/istio/proxy/XDS}, which a proxy in any network namespace reaches through the
+ * filesystem). It records every proxy's ACK/NACK per type.
  *
  * <p>A NACKed version is not resent: java-control-plane would answer the NACK (whose version_info
  * is the proxy's previous version) with the same rejected snapshot at once, and the pair would loop
@@ -47,6 +58,10 @@ public final class XdsServer implements AutoCloseable {
 
     private final SimpleCache<String> cache = new SimpleCache<>(node -> node.getId());
     private final Server server;
+    /** The unix socket served, its directory when this server made it, and the socket's event loops. */
+    private final Path socket;
+    private final Path socketDir;
+    private final List<EventLoopGroup> loops;
     private final Map<Key, XdsStatus.Ack> acks = new ConcurrentHashMap<>();
     private final Map<Key, XdsStatus.Nack> nacks = new ConcurrentHashMap<>();
     private final Map<Key, XdsStatus> current = new ConcurrentHashMap<>();
@@ -55,9 +70,41 @@ public final class XdsServer implements AutoCloseable {
     private final List<XdsStatusListener> listeners = new CopyOnWriteArrayList<>();
 
     private XdsServer(InetSocketAddress address) throws IOException {
+        this.socket = null;
+        this.socketDir = null;
+        this.loops = List.of();
+        this.server = serve(NettyServerBuilder.forAddress(address).withOption(ChannelOption.SO_REUSEADDR, true));
+    }
+
+    private XdsServer(Path socket, Path socketDir) throws IOException {
+        this.socket = socket;
+        this.socketDir = socketDir;
+        EventLoopGroup boss = new EpollEventLoopGroup(1, new DefaultThreadFactory("xds-uds-boss", true));
+        EventLoopGroup workers = new EpollEventLoopGroup(2, new DefaultThreadFactory("xds-uds", true));
+        this.loops = List.of(boss, workers);
+        try {
+            this.server = serve(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                    .channelType(EpollServerDomainSocketChannel.class)
+                    // gRPC sets TCP keepalive on every accepted channel; a unix socket has none (netty warns per connection).
+                    .withChildOption(ChannelOption.SO_KEEPALIVE, null)
+                    .bossEventLoopGroup(boss)
+                    .workerEventLoopGroup(workers));
+        } catch (IOException | RuntimeException e) {
+            loops.forEach(EventLoopGroup::shutdownGracefully);
+            throw e;
+        }
+        try {
+            // Connecting takes write permission on the socket: every uid may (uid 1337's sidecars).
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private Server serve(NettyServerBuilder builder) throws IOException {
         var discovery = new V3DiscoveryServer(new Callbacks(), new NackHold());
-        server = NettyServerBuilder.forAddress(address)
-                .withOption(ChannelOption.SO_REUSEADDR, true)
+        return builder
                 .addService(discovery.getAggregatedDiscoveryServiceImpl())
                 .addService(discovery.getClusterDiscoveryServiceImpl())
                 .addService(discovery.getEndpointDiscoveryServiceImpl())
@@ -82,12 +129,63 @@ public final class XdsServer implements AutoCloseable {
         }
     }
 
-    public int port() {
-        return server.getPort();
+    /**
+     * Starts serving on a unix socket, {@code xds.sock} in a new directory under the temporary
+     * directory that every uid may enter; the socket takes connections from every uid, as a
+     * sidecar's uid 1337. Both are removed on {@link #close}. Not confined to loopback: any process
+     * on the machine, in any network namespace, can connect (as with the loopback port, any local user).
+     */
+    public static XdsServer startUnix() {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("sourcemesh-xds-");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a directory for the xDS socket", e);
+        }
+        try {
+            return startUnix(dir.resolve("xds.sock"), dir);
+        } catch (RuntimeException e) {
+            deleteQuietly(dir);
+            throw e;
+        }
     }
 
+    /**
+     * Starts serving on the unix socket {@code socket} (its directory must exist and, for uid 1337,
+     * be searchable); the socket takes connections from every uid and is removed on {@link #close}.
+     */
+    public static XdsServer startUnix(Path socket) {
+        return startUnix(socket.toAbsolutePath(), null);
+    }
+
+    private static XdsServer startUnix(Path socket, Path ownDir) {
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("an xDS unix socket needs native epoll: " + Epoll.unavailabilityCause());
+        }
+        try {
+            return new XdsServer(socket, ownDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on the unix socket " + socket, e);
+        }
+    }
+
+    /** The TCP port, or -1 on a unix socket. */
+    public int port() {
+        return socket == null ? server.getPort() : -1;
+    }
+
+    /** The loopback address served. */
     public InetSocketAddress address() {
+        if (socket != null) {
+            throw new IllegalStateException("the xDS server listens on the unix socket " + socket);
+        }
         return (InetSocketAddress) server.getListenSockets().getFirst();
+    }
+
+    /** The unix socket served, if it is one (a proxy's {@code pipe} path). */
+    public Optional<Path> socketPath() {
+        return Optional.ofNullable(socket);
     }
 
     /**
@@ -132,10 +230,22 @@ public final class XdsServer implements AutoCloseable {
         return Optional.ofNullable(current.get(new Key(nodeId, typeUrl)));
     }
 
+    /**
+     * Forgets what the node said (its ACKs and NACKs), keeping its snapshot: for a proxy about to
+     * start under the id of one that stopped, whose answers must not count as the new one's.
+     */
+    public void forgetStatus(String nodeId) {
+        acks.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        nacks.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        current.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        sent.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+    }
+
     public void addStatusListener(XdsStatusListener listener) {
         listeners.add(listener);
     }
 
+    /** Stops serving; a unix socket (and the directory {@link #startUnix()} made) is removed. */
     @Override
     public void close() {
         server.shutdownNow();
@@ -143,6 +253,21 @@ public final class XdsServer implements AutoCloseable {
             server.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        loops.forEach(l -> l.shutdownGracefully(0, 1, TimeUnit.SECONDS));
+        if (socket != null) {
+            deleteQuietly(socket);
+        }
+        if (socketDir != null) {
+            deleteQuietly(socketDir);
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // a leftover in the temporary directory; nothing depends on its absence
         }
     }
 

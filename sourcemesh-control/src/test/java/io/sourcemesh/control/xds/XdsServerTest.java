@@ -17,6 +17,10 @@ import io.sourcemesh.proxy.xds.TypeUrls;
 import io.sourcemesh.proxy.xds.XdsResources;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +31,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The control plane's ADS server and the proxy's ADS client, over real gRPC on loopback. */
+/** The control plane's ADS server and the proxy's ADS client, over real gRPC on loopback or a unix socket. */
 class XdsServerTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -127,6 +131,25 @@ class XdsServerTest {
     }
 
     @Test
+    void aForgottenNodeKeepsItsSnapshotAndAnswersAfresh() throws Exception {
+        XdsServer server = start(ANY_LOOPBACK_PORT);
+        publish(server, "sidecar-a", "v1");
+        AdsClient first = connect(server, "sidecar-a", new RecordingHandler());
+        assertTrue(first.awaitFirstApply(WAIT));
+        awaitTrue(() -> server.lastAck("sidecar-a", TypeUrls.LISTENER).isPresent(), "the first proxy's ACK");
+        first.close();
+
+        server.forgetStatus("sidecar-a");
+        for (String type : TypeUrls.IN_ORDER) {
+            assertEquals(Optional.empty(), server.status("sidecar-a", type));
+        }
+        AdsClient second = connect(server, "sidecar-a", new RecordingHandler());
+        assertTrue(second.awaitFirstApply(WAIT), "the snapshot is still served");
+        awaitTrue(() -> server.lastAck("sidecar-a", TypeUrls.LISTENER).equals(Optional.of(new XdsStatus.Ack("v1"))),
+                "the second proxy's own ACK");
+    }
+
+    @Test
     void eachNodeGetsItsOwnSnapshot() throws Exception {
         XdsServer server = start(ANY_LOOPBACK_PORT);
         publish(server, "sidecar-a", "a1");
@@ -150,6 +173,34 @@ class XdsServerTest {
         awaitTrue(() -> server.lastAck("sidecar-a", TypeUrls.LISTENER).isPresent(), "sidecar ACK");
         assertEquals(Optional.of(new XdsStatus.Ack("b1")), server.lastAck("gateway-b", TypeUrls.LISTENER));
         assertEquals(Optional.of(new XdsStatus.Ack("a1")), server.lastAck("sidecar-a", TypeUrls.LISTENER));
+    }
+
+    @Test
+    void servesOnAUnixSocketThatEveryUidMayConnectToAndRemovesItOnClose() throws Exception {
+        XdsServer server = XdsServer.startUnix();
+        Path socket = server.socketPath().orElseThrow();
+        assertEquals("xds.sock", socket.getFileName().toString());
+        assertTrue(socket.getParent().getFileName().toString().startsWith("sourcemesh-xds-"), socket.toString());
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())),
+                "uid 1337 may enter the directory");
+        assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)),
+                "and connect to the socket");
+        assertEquals(-1, server.port());
+        assertThrows(IllegalStateException.class, server::address);
+        try {
+            publish(server, "sidecar-a", "v1");
+            var handler = new RecordingHandler();
+            AdsClient client = AdsClient.connect(UnixDomainSocketAddress.of(socket),
+                    AdsClient.node("sidecar-a", "sourcemesh-test", Map.of()), handler, Duration.ofMillis(50), Duration.ofMillis(500));
+            closeables.add(client);
+            assertTrue(client.awaitFirstApply(WAIT));
+            awaitTrue(() -> server.lastAck("sidecar-a", TypeUrls.LISTENER).isPresent(), "LDS ACK over the unix socket");
+            assertEquals(Optional.of(new XdsStatus.Ack("v1")), server.lastAck("sidecar-a", TypeUrls.LISTENER));
+        } finally {
+            server.close();
+        }
+        assertFalse(Files.exists(socket), "the socket is removed");
+        assertFalse(Files.exists(socket.getParent()), "and its directory");
     }
 
     @Test

@@ -46,16 +46,24 @@ public final class ConfigTranslator {
     private ConfigTranslator() {}
 
     /**
-     * A static bootstrap: node, admin, static_resources listeners and clusters. Paths in errors
-     * start at {@code listeners[i]} / {@code clusters[i]}, the same as for {@link #fromResources}.
+     * A bootstrap: node, admin, static_resources listeners and clusters, and dynamic_resources when
+     * they come over ADS ({@link ProxyConfig#ads()}). Paths in errors start at {@code listeners[i]} /
+     * {@code clusters[i]}, the same as for {@link #fromResources}.
      */
     public static ProxyConfig translate(Bootstrap bootstrap) {
-        only(bootstrap, "", "node", "static_resources", "admin");
+        only(bootstrap, "", "node", "static_resources", "dynamic_resources", "admin");
         only(bootstrap.getStaticResources(), "static_resources", "listeners", "clusters");
         NodeInfo node = bootstrap.hasNode() ? node(bootstrap.getNode(), "node") : NodeInfo.unnamed();
         Optional<AdminConfig> admin = bootstrap.hasAdmin() ? Optional.of(admin(bootstrap.getAdmin(), "admin")) : Optional.empty();
-        return build("bootstrap", node, admin, bootstrap.getStaticResources().getListenersList(),
-                bootstrap.getStaticResources().getClustersList(), bootstrap);
+        List<Cluster> clusters = bootstrap.getStaticResources().getClustersList();
+        Optional<AdsConfig> ads = bootstrap.hasDynamicResources()
+                ? AdsTranslator.ads(bootstrap.getDynamicResources(), "dynamic_resources", clusters)
+                : Optional.empty();
+        if (ads.isPresent() && (node.id().isEmpty() || node.cluster().isEmpty())) {
+            // Envoy's own rule for a proxy fed over xDS: the server keys its config on them.
+            throw new ConfigException("node", "id and cluster are required with dynamic_resources (ADS)");
+        }
+        return build("bootstrap", node, admin, bootstrap.getStaticResources().getListenersList(), clusters, bootstrap, ads);
     }
 
     /**
@@ -66,24 +74,65 @@ public final class ConfigTranslator {
         Bootstrap source = Bootstrap.newBuilder()
                 .setStaticResources(Bootstrap.StaticResources.newBuilder().addAllListeners(listeners).addAllClusters(clusters))
                 .build();
-        return build(version, node, Optional.empty(), listeners, clusters, source);
+        return build(version, node, Optional.empty(), listeners, clusters, source, Optional.empty());
+    }
+
+    /**
+     * A push on top of the bootstrap the proxy started from ({@link #translate}): the pushed
+     * listeners and clusters, then the bootstrap's static ones (its ADS cluster among them). Paths in
+     * errors index the pushed resources as in {@link #fromResources}. A pushed resource may not take
+     * a static one's name: Envoy keeps the static one and skips the push; here the push is refused.
+     */
+    public static ProxyConfig onBootstrap(ProxyConfig bootstrap, List<Listener> listeners, List<Cluster> clusters, String version) {
+        Bootstrap.StaticResources base = bootstrap.source() instanceof Bootstrap b ? b.getStaticResources()
+                : Bootstrap.StaticResources.getDefaultInstance();
+        Set<String> staticListeners = new java.util.HashSet<>();
+        base.getListenersList().forEach(l -> staticListeners.add(l.getName()));
+        Set<String> staticClusters = new java.util.HashSet<>();
+        base.getClustersList().forEach(c -> staticClusters.add(c.getName()));
+        for (int i = 0; i < listeners.size(); i++) {
+            if (staticListeners.contains(listeners.get(i).getName())) {
+                throw new ConfigException(at("listeners[" + i + "]", "name"), "'" + listeners.get(i).getName()
+                        + "' is a static listener of the bootstrap; ADS cannot replace it");
+            }
+        }
+        for (int i = 0; i < clusters.size(); i++) {
+            if (staticClusters.contains(clusters.get(i).getName())) {
+                throw new ConfigException(at("clusters[" + i + "]", "name"), "'" + clusters.get(i).getName()
+                        + "' is a static cluster of the bootstrap; ADS cannot replace it");
+            }
+        }
+        List<Listener> allListeners = new ArrayList<>(listeners);
+        allListeners.addAll(base.getListenersList());
+        List<Cluster> allClusters = new ArrayList<>(clusters);
+        allClusters.addAll(base.getClustersList());
+        Bootstrap source = Bootstrap.newBuilder()
+                .setStaticResources(Bootstrap.StaticResources.newBuilder().addAllListeners(allListeners).addAllClusters(allClusters))
+                .build();
+        return build(version, bootstrap.node(), bootstrap.admin(), allListeners, allClusters, source, bootstrap.ads());
     }
 
     private static ProxyConfig build(String version, NodeInfo node, Optional<AdminConfig> admin, List<Listener> listeners,
-            List<Cluster> clusters, Bootstrap source) {
+            List<Cluster> clusters, Bootstrap source, Optional<AdsConfig> ads) {
         List<ClusterConfig> clusterConfigs = new ArrayList<>();
         Map<String, Integer> clusterNames = new HashMap<>();
         for (int i = 0; i < clusters.size(); i++) {
             String path = "clusters[" + i + "]";
-            ClusterConfig cluster = ClusterTranslator.cluster(clusters.get(i), path);
-            Integer previous = clusterNames.putIfAbsent(cluster.name(), i);
+            Cluster proto = clusters.get(i);
+            // The ADS cluster was checked with dynamic_resources: it carries the xDS stream, not traffic.
+            boolean adsCluster = ads.isPresent() && proto.getName().equals(ads.get().clusterName());
+            ClusterConfig cluster = adsCluster ? null : ClusterTranslator.cluster(proto, path);
+            String name = adsCluster ? proto.getName() : cluster.name();
+            Integer previous = clusterNames.putIfAbsent(name, i);
             if (previous != null) {
-                throw new ConfigException(at(path, "name"), "duplicate cluster '" + cluster.name()
+                throw new ConfigException(at(path, "name"), "duplicate cluster '" + name
                         + "' (also clusters[" + previous + "])");
             }
-            clusterConfigs.add(cluster);
+            if (cluster != null) {
+                clusterConfigs.add(cluster);
+            }
         }
-        Set<String> known = Set.copyOf(clusterNames.keySet());
+        Set<String> known = clusterConfigs.stream().map(ClusterConfig::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
         List<ListenerConfig> listenerConfigs = new ArrayList<>();
         Map<String, Integer> listenerNames = new HashMap<>();
         Map<InetSocketAddress, Integer> addresses = new HashMap<>();
@@ -102,7 +151,7 @@ public final class ConfigTranslator {
             }
             listenerConfigs.add(listener);
         }
-        return new ProxyConfig(version, node, admin, listenerConfigs, clusterConfigs, source);
+        return new ProxyConfig(version, node, admin, listenerConfigs, clusterConfigs, source, ads);
     }
 
     static NodeInfo node(Node node, String path) {

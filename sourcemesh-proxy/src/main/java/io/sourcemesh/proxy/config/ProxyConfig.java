@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * One whole, validated configuration of the proxy: what a bootstrap file or an ADS push becomes.
  * Immutable; the running proxy swaps whole versions. {@code source} keeps the Envoy protos it was
- * built from, for {@code /config_dump} only — the hot path never reads it.
+ * built from, for {@code /config_dump} only — the hot path never reads it. {@code ads} is present
+ * when a bootstrap asks for its listeners and clusters over ADS; the proxy then connects at start.
  */
 public record ProxyConfig(
         String version,
@@ -15,11 +16,18 @@ public record ProxyConfig(
         Optional<AdminConfig> admin,
         List<ListenerConfig> listeners,
         List<ClusterConfig> clusters,
-        Message source) {
+        Message source,
+        Optional<AdsConfig> ads) {
 
     public ProxyConfig {
         listeners = List.copyOf(listeners);
         clusters = List.copyOf(clusters);
+    }
+
+    /** A config without ADS: a static bootstrap, or one version pushed over ADS. */
+    public ProxyConfig(String version, NodeInfo node, Optional<AdminConfig> admin, List<ListenerConfig> listeners,
+            List<ClusterConfig> clusters, Message source) {
+        this(version, node, admin, listeners, clusters, source, Optional.empty());
     }
 
     public Optional<ClusterConfig> cluster(String name) {

@@ -15,8 +15,17 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,6 +67,8 @@ public final class AdsClient implements AutoCloseable {
     private final Node node;
     private final ResourceHandler handler;
     private final ManagedChannel channel;
+    /** The event loop of a unix-socket channel (gRPC's shared TCP loops do not do unix sockets). */
+    private final EventLoopGroup unixLoop;
     private final ScheduledExecutorService loop;
     private final Duration initialBackoff;
     private final Duration maxBackoff;
@@ -73,7 +84,14 @@ public final class AdsClient implements AutoCloseable {
 
     private volatile XdsResources applied;
 
-    private AdsClient(InetSocketAddress server, Node node, ResourceHandler handler, Duration initialBackoff, Duration maxBackoff) {
+    private AdsClient(SocketAddress server, String authority, Node node, ResourceHandler handler, Duration initialBackoff,
+                      Duration maxBackoff) {
+        if (!(server instanceof InetSocketAddress) && !(server instanceof UnixDomainSocketAddress)) {
+            throw new IllegalArgumentException("an ADS server is a TCP or unix socket address, not " + server);
+        }
+        if (server instanceof UnixDomainSocketAddress && !Epoll.isAvailable()) {
+            throw new IllegalStateException("ADS over a unix socket needs native epoll: " + Epoll.unavailabilityCause());
+        }
         this.node = node;
         this.handler = handler;
         this.initialBackoff = initialBackoff;
@@ -84,24 +102,51 @@ public final class AdsClient implements AutoCloseable {
             loopThread = t;
             return t;
         });
-        this.channel = NettyChannelBuilder.forAddress(server)
-                .usePlaintext()
-                .executor(loop)
-                .build();
+        NettyChannelBuilder builder;
+        if (server instanceof UnixDomainSocketAddress unix) {
+            this.unixLoop = new EpollEventLoopGroup(1, new DefaultThreadFactory("ads-uds-" + node.getId(), true));
+            builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(unix.getPath().toAbsolutePath().toString()))
+                    .channelType(EpollDomainSocketChannel.class)
+                    // gRPC sets TCP keepalive on its channels; a unix socket has none (netty warns per connection).
+                    .withOption(ChannelOption.SO_KEEPALIVE, null)
+                    .eventLoopGroup(unixLoop);
+        } else {
+            this.unixLoop = null;
+            builder = NettyChannelBuilder.forAddress(server);
+        }
+        if (authority != null) {
+            builder.overrideAuthority(authority);
+        }
+        this.channel = builder.usePlaintext().executor(loop).build();
         for (String type : TypeUrls.IN_ORDER) {
             types.put(type, new TypeState(type));
         }
     }
 
-    /** Connects to an ADS server over plaintext gRPC and starts subscribing; reconnects with backoff. */
-    public static AdsClient connect(InetSocketAddress server, Node node, ResourceHandler handler) {
+    /**
+     * Connects to an ADS server over plaintext gRPC and starts subscribing; reconnects with backoff.
+     * {@code server} is a TCP address or a {@link UnixDomainSocketAddress} (Envoy's {@code pipe}).
+     */
+    public static AdsClient connect(SocketAddress server, Node node, ResourceHandler handler) {
         return connect(server, node, handler, INITIAL_BACKOFF, MAX_BACKOFF);
     }
 
-    /** As {@link #connect(InetSocketAddress, Node, ResourceHandler)}, with the reconnect backoff bounds. */
-    public static AdsClient connect(InetSocketAddress server, Node node, ResourceHandler handler,
+    /**
+     * As {@link #connect(SocketAddress, Node, ResourceHandler)}, with {@code :authority} set as Envoy
+     * sets it for an {@code envoy_grpc} service: the cluster's name.
+     */
+    public static AdsClient connect(SocketAddress server, String authority, Node node, ResourceHandler handler) {
+        var client = new AdsClient(server, authority, node, handler, INITIAL_BACKOFF, MAX_BACKOFF);
+        client.loop.execute(client::openStream);
+        return client;
+    }
+
+    /** As {@link #connect(SocketAddress, Node, ResourceHandler)}, with the reconnect backoff bounds. */
+    public static AdsClient connect(SocketAddress server, Node node, ResourceHandler handler,
                                     Duration initialBackoff, Duration maxBackoff) {
-        var client = new AdsClient(server, node, handler, initialBackoff, maxBackoff);
+        // A unix socket has no host for the default authority.
+        String authority = server instanceof UnixDomainSocketAddress ? "localhost" : null;
+        var client = new AdsClient(server, authority, node, handler, initialBackoff, maxBackoff);
         client.loop.execute(client::openStream);
         return client;
     }
@@ -154,6 +199,9 @@ public final class AdsClient implements AutoCloseable {
             }
         }
         loop.shutdown();
+        if (unixLoop != null) {
+            unixLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 
     // ---- stream lifecycle (loop thread) ----
@@ -177,7 +225,8 @@ public final class AdsClient implements AutoCloseable {
             return;
         }
         requests = null;
-        if (closed) {
+        // closing too: a stream that ended just before close() reports here after the loop began shutting down.
+        if (closed || closing.get()) {
             return;
         }
         long delay = backoff(failures++);

@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  * Turns each consistent set of xDS resources into a proxy config version and applies it. RDS
  * route configurations are put back inline into the connection managers that name them and EDS
  * assignments into their clusters, so the translator sees what a static bootstrap would say.
+ * A proxy started from a bootstrap with {@code dynamic_resources} keeps that bootstrap's static
+ * listeners and clusters beside every push ({@link ConfigTranslator#onBootstrap}).
  * Anything wrong throws, which NACKs the push; the proxy keeps serving its last good version.
  */
 public final class XdsConfigApplier implements ResourceHandler {
@@ -31,11 +33,23 @@ public final class XdsConfigApplier implements ResourceHandler {
 
     private final Proxy proxy;
     private final NodeInfo node;
+    private final ProxyConfig bootstrap;
     private final Consumer<String> onApplied;
 
+    /** Pushes alone make the config (the embedded sidecars: their bootstrap declares no resources). */
     public XdsConfigApplier(Proxy proxy, NodeInfo node, Consumer<String> onApplied) {
+        this(proxy, node, null, onApplied);
+    }
+
+    /** Pushes on top of {@code bootstrap}'s static resources, as Envoy keeps them. */
+    public XdsConfigApplier(Proxy proxy, ProxyConfig bootstrap, Consumer<String> onApplied) {
+        this(proxy, bootstrap.node(), bootstrap, onApplied);
+    }
+
+    private XdsConfigApplier(Proxy proxy, NodeInfo node, ProxyConfig bootstrap, Consumer<String> onApplied) {
         this.proxy = proxy;
         this.node = node;
+        this.bootstrap = bootstrap;
         this.onApplied = onApplied;
     }
 
@@ -54,7 +68,9 @@ public final class XdsConfigApplier implements ResourceHandler {
             clusters.add(inlineEndpoints(c, endpoints));
         }
         String version = resources.version(TypeUrls.LISTENER) + "/" + resources.version(TypeUrls.CLUSTER);
-        ProxyConfig config = ConfigTranslator.fromResources(listeners, clusters, version, node);
+        ProxyConfig config = bootstrap == null
+                ? ConfigTranslator.fromResources(listeners, clusters, version, node)
+                : ConfigTranslator.onBootstrap(bootstrap, listeners, clusters, version);
         proxy.dynamic(true).apply(config);
         onApplied.accept(version);
     }

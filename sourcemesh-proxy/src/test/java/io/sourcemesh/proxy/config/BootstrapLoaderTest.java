@@ -161,7 +161,8 @@ class BootstrapLoaderTest {
 
     @Test
     void unsupportedBootstrapSectionsAreRejected() {
-        rejects("dynamic_resources: {ads_config: {api_type: GRPC}}\n", "dynamic_resources: field is not supported");
+        rejects("layered_runtime: {layers: [{name: static, static_layer: {}}]}\n", "layered_runtime: field is not supported");
+        rejects("dynamic_resources: {lds_resources_locator: x}\n", "dynamic_resources.lds_resources_locator: field is not supported");
         rejects("static_resources: {secrets: [{name: s}]}\n", "static_resources.secrets: field is not supported");
     }
 

@@ -38,12 +38,24 @@ class SampleBootstrapsTest {
     void everySampleLoads() throws IOException {
         try (Stream<Path> files = Files.list(samples())) {
             List<Path> yamls = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-            assertEquals(5, yamls.size(), yamls.toString());
+            assertEquals(6, yamls.size(), yamls.toString());
             for (Path yaml : yamls) {
                 ProxyConfig config = load(yaml.getFileName().toString());
-                assertFalse(config.listeners().isEmpty(), yaml.toString());
+                assertTrue(!config.listeners().isEmpty() || config.ads().isPresent(), yaml + ": listeners, or ADS to get them");
             }
         }
+    }
+
+    @Test
+    void adsPipeIsIstiosShape() throws IOException {
+        ProxyConfig config = load("ads-pipe.yaml");
+        AdsConfig ads = config.ads().orElseThrow();
+        assertEquals("xds-grpc", ads.clusterName());
+        assertEquals(java.net.UnixDomainSocketAddress.of("./etc/istio/proxy/XDS"), ads.server());
+        assertEquals(Optional.empty(), ads.initialFetchTimeout());
+        assertEquals(List.of(), config.listeners());
+        assertEquals(List.of(), config.clusters(), "xds-grpc carries the xDS stream only");
+        assertEquals("REDIRECT", config.node().metadata().get("INTERCEPTION_MODE"));
     }
 
     @Test

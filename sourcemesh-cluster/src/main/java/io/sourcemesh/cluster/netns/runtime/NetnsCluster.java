@@ -24,14 +24,13 @@ import io.sourcemesh.cluster.netns.TopologySpec;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.cluster.store.Watch;
-import io.sourcemesh.control.envoyfilter.EnvoyFilterPatcher;
-import io.sourcemesh.control.envoyfilter.PatchFailure;
-import io.sourcemesh.control.envoyfilter.PatchResult;
+import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.control.model.MeshConfig;
-import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.Translator;
+import io.sourcemesh.control.xds.XdsServer;
+import io.sourcemesh.proxy.xds.TypeUrls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -56,9 +54,11 @@ import java.util.logging.Logger;
 /**
  * The cluster on real network namespaces (root): the embedded runtime's API server, controllers and
  * translation, with kubelets that make each pod a namespace ({@link Topology#addPod}) holding
- * istio-init's iptables rules, its apps as real processes and our proxy as uid 1337 from a static
- * bootstrap; kube-proxy's ClusterIP rules live in each node namespace. A config change rewrites the
- * bootstrap and restarts that sidecar (no ADS yet). Everything it made goes on close, also on failure.
+ * istio-init's iptables rules, its apps as real processes and our proxy as uid 1337; kube-proxy's
+ * ClusterIP rules live in each node namespace. The control plane's {@link XdsServer} listens on a
+ * unix socket; each sidecar starts once from a bootstrap whose ADS cluster is a pipe to it, and every
+ * config change is a push on that stream (a pod is ready once its sidecar ACKed its first config).
+ * Everything it made goes on close, also on failure.
  */
 public final class NetnsCluster extends StoreBackedCluster implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NetnsCluster.class.getName());
@@ -71,6 +71,8 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
     private final Topology topology;
     private final Workloads workloads;
     private final Translator translator = Translator.create();
+    private final XdsServer xds;
+    private final MeshPusher pusher;
     private final Map<String, NetnsPod> pods = new ConcurrentHashMap<>();
     private final Map<String, String> podFailures = new ConcurrentHashMap<>();
     private final Map<String, String> kubeProxyApplied = new HashMap<>();
@@ -94,6 +96,11 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
         this.bootstrapDir = bootstrapDir();
         this.northSouth = new NetnsNorthSouth(store, topology);
+        // A filesystem socket: the sidecars reach it from inside their pods' network namespaces.
+        this.xds = XdsServer.startUnix();
+        this.pusher = new MeshPusher(xds, translator);
+        // An ACK can make a pod ready: let the kubelets report it.
+        xds.addStatusListener((node, type, status) -> requestReconcile());
         this.watch = store.watch(event -> requestReconcile());
     }
 
@@ -194,16 +201,20 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
     }
 
-    /** Reconciles until a pass changes nothing (pods and sidecars started, statuses written), at most a minute. */
+    /**
+     * Reconciles until a pass changes nothing (pods and sidecars started, statuses written), at most a
+     * minute, then waits until the sidecars answered the push.
+     */
     @Override
     protected void reconcileNow() {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try {
             for (int i = 0; i < 30 && System.nanoTime() < deadline; i++) {
                 if (!loop.submit(this::reconcileSafely).get(60, TimeUnit.SECONDS)) {
-                    return;
+                    break;
                 }
             }
+            pusher.awaitAnswered(Duration.ofSeconds(10));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -429,17 +440,16 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
     }
 
-    // ---- the control plane: translation → static bootstrap per sidecar -------------------------
+    // ---- the control plane: translation → ADS push per sidecar ----------------------------------
 
     private boolean configureSidecars() {
-        List<com.fasterxml.jackson.databind.node.ObjectNode> objects = new ArrayList<>();
+        List<KubeObject> objects = new ArrayList<>();
         for (ResourceKind kind : List.of(ResourceKind.SERVICE, ResourceKind.POD, ResourceKind.SECRET, ResourceKind.GATEWAY,
                 ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE, ResourceKind.ENVOY_FILTER)) {
-            store.list(kind, null).forEach(o -> objects.add(o.node()));
+            objects.addAll(store.list(kind, null));
         }
-        MeshModel model = MeshModel.of(objects, MeshConfig.defaults());
-        Map<String, List<PatchFailure>> failures = new TreeMap<>();
-        boolean changed = false;
+        Map<NetnsPod, String> sidecars = new LinkedHashMap<>();
+        List<MeshPusher.Target> targets = new ArrayList<>();
         for (NetnsPod p : pods.values()) {
             if (!p.injected()) {
                 continue;
@@ -447,21 +457,44 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             ObjectNode node = p.pod().node();
             ((ObjectNode) node.with("status")).put("podIP", p.ip()).put("phase", "Running");
             ProxyIdentity id = p.gateway() ? ProxyIdentity.router(Pod.of(node)) : ProxyIdentity.sidecar(Pod.of(node));
-            PatchResult patched = EnvoyFilterPatcher.apply(model, id, translator.translate(model, id));
-            for (PatchFailure f : patched.failures()) {
-                List<PatchFailure> list = failures.computeIfAbsent(f.envoyFilter(), k -> new ArrayList<>());
-                if (!list.contains(f)) {
-                    list.add(f);
-                }
+            sidecars.put(p, id.nodeId(DOMAIN));
+            targets.add(new MeshPusher.Target(id.nodeId(DOMAIN), id));
+        }
+        // Published before a new sidecar starts, so its first request finds its config.
+        MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
+        boolean changed = false;
+        for (Map.Entry<NetnsPod, String> e : sidecars.entrySet()) {
+            NetnsPod p = e.getKey();
+            String nodeId = e.getValue();
+            if (p.sidecarRunning()) {
+                continue;
             }
+            // A new sidecar may carry the id of one that stopped (same pod name and address): only its own ACK counts.
+            xds.forgetStatus(nodeId);
             try {
-                changed |= p.configure(patched.resources(), id.nodeId(DOMAIN), bootstrapDir);
-            } catch (RuntimeException e) {
-                LOG.warning("sidecar of " + p.pod().name() + ": " + e.getMessage());
+                changed |= p.startSidecar(nodeId, bootstrapDir, xds.socketPath().orElseThrow(), () -> configured(nodeId));
+            } catch (RuntimeException ex) {
+                LOG.warning("sidecar of " + p.pod().name() + ": " + ex.getMessage());
             }
         }
-        reportPatchFailures(failures);
+        reportPatchFailures(outcome.patchFailures());
         return changed;
+    }
+
+    /** The sidecar ACKed clusters and listeners at least once. */
+    private boolean configured(String nodeId) {
+        return xds.lastAck(nodeId, TypeUrls.CLUSTER).isPresent() && xds.lastAck(nodeId, TypeUrls.LISTENER).isPresent();
+    }
+
+    /** The PID of the pod's sidecar process, while it runs (tests: a config change does not restart it). */
+    java.util.OptionalLong sidecarPid(String namespace, String pod) {
+        NetnsPod p = pods.get(key(namespace, pod));
+        return p == null ? java.util.OptionalLong.empty() : p.sidecarPid();
+    }
+
+    /** The control plane's xDS server (tests: what each sidecar ACKed or NACKed). */
+    XdsServer xds() {
+        return xds;
     }
 
     // ---- ClusterApi ----------------------------------------------------------------------------
@@ -640,6 +673,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             try {
                 topology.close();
             } finally {
+                xds.close();
                 store.close();
                 deleteTree(bootstrapDir);
             }

@@ -14,7 +14,6 @@ import io.sourcemesh.cluster.netns.ProxyProcess;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.control.model.InterceptionMode;
-import io.sourcemesh.control.translate.ProxyResources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,11 +24,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A pod of the netns runtime: its own network namespace with istio-init's rules, one real process per
- * app container started inside it, and the sidecar ({@link ProxyProcess}) from a bootstrap file
- * written from the control plane's translation. Each container writes its own log file.
+ * app container started inside it, and the sidecar ({@link ProxyProcess}) started once from a small
+ * bootstrap ({@link SidecarBootstrap}) and fed over ADS by the control plane from then on. Each
+ * container writes its own log file.
  */
 final class NetnsPod {
     static final String PROXY_CONTAINER = "istio-proxy";
@@ -43,7 +44,7 @@ final class NetnsPod {
     private final List<Process> apps = new ArrayList<>();
     private final Instant startedAt = Instant.now();
     private ProxyProcess sidecar;
-    private String configVersion = "";
+    private volatile BooleanSupplier sidecarConfigured = () -> false;
 
     private NetnsPod(KubeObject pod, Topology.Pod netns, PodEtc etc) {
         this.pod = pod;
@@ -52,9 +53,9 @@ final class NetnsPod {
     }
 
     /**
-     * istio-init's rules first (when injected), then every app container; the sidecar comes with
-     * its first config ({@link #configure}). The pod's /etc files ({@link PodEtc}) go into
-     * {@code etcDir}, naming {@code services}. On failure the namespace is removed again.
+     * istio-init's rules first (when injected, not for a gateway), then every app container; the
+     * sidecar comes once its first config is published ({@link #startSidecar}). The pod's /etc files
+     * ({@link PodEtc}) go into {@code etcDir}, naming {@code services}. On failure the namespace is removed again.
      */
     static NetnsPod start(KubeObject pod, Topology topology, String podName, String node, Path logsDir, Path etcDir,
             List<PodEtc.Service> services) {
@@ -145,30 +146,41 @@ final class NetnsPod {
     }
 
     /**
-     * Gives the sidecar {@code resources}: written as a static bootstrap, the sidecar (re)started when
-     * they differ from what it runs. Restarting stands in for an ADS push. True when something changed.
+     * Starts the sidecar when it is not running: its bootstrap ({@link SidecarBootstrap}, ADS over the
+     * unix socket {@code xdsSocket}) written to {@code configDir}, then the proxy process, once. Every
+     * later config is a push on its ADS stream, never a restart; only a sidecar that died is started
+     * again. {@code configured} says whether it ACKed its first config (the pod is ready then). True
+     * when it started one.
      */
-    boolean configure(ProxyResources resources, String nodeId, Path configDir) {
-        if (sidecar != null && sidecar.alive() && resources.version().equals(configVersion)) {
+    boolean startSidecar(String nodeId, Path configDir, Path xdsSocket, BooleanSupplier configured) {
+        if (sidecarRunning()) {
             return false;
         }
         try {
             Files.createDirectories(configDir);
             Path file = configDir.resolve(pod.namespace() + "_" + pod.name() + ".json");
-            Files.writeString(file, StaticBootstrap.json(resources, nodeId, pod, interceptionMode()));
+            Files.writeString(file, SidecarBootstrap.json(nodeId, pod, interceptionMode(), xdsSocket));
             // uid 1337 reads it.
             file.toFile().setReadable(true, false);
             if (sidecar != null) {
                 sidecar.close();
                 sidecar = null;
             }
-            Path log = logs.get(PROXY_CONTAINER);
-            sidecar = ProxyProcess.start(netns.netns(), file, ADMIN_PORT, log);
-            configVersion = resources.version();
+            sidecarConfigured = configured;
+            sidecar = ProxyProcess.startLive(netns.netns(), file, ADMIN_PORT, logs.get(PROXY_CONTAINER));
             return true;
         } catch (IOException e) {
             throw new NetnsException("cannot write the sidecar bootstrap of " + pod.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    boolean sidecarRunning() {
+        return sidecar != null && sidecar.alive();
+    }
+
+    /** The sidecar process's PID, while it runs. */
+    java.util.OptionalLong sidecarPid() {
+        return sidecarRunning() ? java.util.OptionalLong.of(sidecar.pid()) : java.util.OptionalLong.empty();
     }
 
     KubeObject pod() {
@@ -220,9 +232,13 @@ final class NetnsPod {
         return interceptionMode() == InterceptionMode.TPROXY ? IstioIptables.Mode.TPROXY : IstioIptables.Mode.REDIRECT;
     }
 
-    /** Ready when every app runs and, if injected, the sidecar serves its config. */
+    /** Ready when every app runs and, if injected, the sidecar runs and ACKed its first config. */
     boolean ready() {
-        return apps.stream().allMatch(Process::isAlive) && (!injected() || (sidecar != null && sidecar.alive()));
+        return apps.stream().allMatch(Process::isAlive) && (!injected() || sidecarReady());
+    }
+
+    private boolean sidecarReady() {
+        return sidecarRunning() && sidecarConfigured.getAsBoolean();
     }
 
     /** The status a kubelet reports: Running with the pod's address; containers ready as they are. */
@@ -242,7 +258,7 @@ final class NetnsPod {
         ArrayNode statuses = s.putArray("containerStatuses");
         for (JsonNode c : pod.spec().path("containers")) {
             String name = c.path("name").asText();
-            boolean up = name.equals(PROXY_CONTAINER) ? sidecar != null && sidecar.alive() : apps.stream().allMatch(Process::isAlive);
+            boolean up = name.equals(PROXY_CONTAINER) ? sidecarReady() : apps.stream().allMatch(Process::isAlive);
             ObjectNode cs = statuses.addObject();
             cs.put("name", name);
             cs.put("image", c.path("image").asText());

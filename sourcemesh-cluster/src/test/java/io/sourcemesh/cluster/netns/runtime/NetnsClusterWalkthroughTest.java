@@ -2,6 +2,7 @@ package io.sourcemesh.cluster.netns.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,15 +12,23 @@ import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.NetnsSupport;
+import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.control.model.Pod;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.xds.XdsStatus;
+import io.sourcemesh.proxy.xds.TypeUrls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The seed's east-west section on real network namespaces, driven through {@link ClusterApi} with
  * the seed's manifests: httpbin sees 127.0.0.6 (REDIRECT), then the sleep pod's address after the
- * TPROXY patch rolls the pod, then the address in X-Forwarded-For with the EnvoyFilter. The app's
- * socket is read with the real netstat inside the pod's namespace.
+ * TPROXY patch rolls the pod, then the address in X-Forwarded-For with the EnvoyFilter, pushed over
+ * ADS to the same sidecar process. The app's socket is read with the real netstat inside the pod's
+ * namespace.
  */
 @ExtendWith(NetnsSupport.class)
 class NetnsClusterWalkthroughTest {
@@ -81,8 +91,12 @@ class NetnsClusterWalkthroughTest {
         // Back to REDIRECT, then the XFF EnvoyFilter: the address travels in X-Forwarded-For.
         rollHttpbin("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}");
         assertEquals(originJson("127.0.0.6"), origin());
+        long sidecar = sidecarPid("httpbin");
+        String version = listenersVersion("httpbin");
         assertEquals(List.of(), apply("enable-xff-for-sidecar-inbound.yaml"));
         assertEquals(originJson(sleepIp), origin());
+        assertNotEquals(version, listenersVersion("httpbin"), "a new listener version was pushed");
+        assertEquals(sidecar, sidecarPid("httpbin"), "over ADS to the running sidecar, not by restarting it");
         log = inboundLog(l -> l.path("x_forwarded_for").asText().equals(sleepIp));
         assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), "the socket still says 127.0.0.6");
         assertPeer(ip("httpbin"), "127.0.0.6");
@@ -212,6 +226,68 @@ class NetnsClusterWalkthroughTest {
         return String.join("\n", Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> !l.contains(" /run/netns")).toList());
     }
 
+    /**
+     * An EnvoyFilter the control plane accepts and the proxy refuses (Lua): the sidecar NACKs the
+     * push, keeps serving its last good config in the same process, and the pod stays ready; once the
+     * filter is gone, the next push is ACKed.
+     */
+    @Test
+    void aRefusedPushIsNackedAndTheSidecarKeepsServing() throws Exception {
+        apply("sleep.yaml");
+        apply("httpbin.yaml");
+        assertEquals(originJson("127.0.0.6"), origin());
+        long sidecar = sidecarPid("httpbin");
+        String node = nodeId("httpbin");
+        XdsStatus.Ack good = cluster.xds().lastAck(node, TypeUrls.LISTENER).orElseThrow();
+
+        Path lua = home.resolve("lua.yaml");
+        Files.writeString(lua, """
+                apiVersion: networking.istio.io/v1alpha3
+                kind: EnvoyFilter
+                metadata:
+                  name: httpbin-lua
+                  namespace: default
+                spec:
+                  workloadSelector:
+                    labels:
+                      app: httpbin
+                  configPatches:
+                  - applyTo: HTTP_FILTER
+                    match:
+                      context: SIDECAR_INBOUND
+                      listener:
+                        filterChain:
+                          filter:
+                            name: envoy.filters.network.http_connection_manager
+                            subFilter:
+                              name: envoy.filters.http.router
+                    patch:
+                      operation: INSERT_BEFORE
+                      value:
+                        name: envoy.filters.http.lua
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua
+                          inline_code: |
+                            function envoy_on_response(handle) handle:headers():add("x-lua", "1") end
+                """);
+        assertEquals(List.of(), apply(lua), "the control plane applies the patch");
+        XdsStatus status = cluster.xds().status(node, TypeUrls.LISTENER).orElseThrow();
+        XdsStatus.Nack nack = assertInstanceOf(XdsStatus.Nack.class, status);
+        assertEquals(good.version(), nack.version(), "the sidecar keeps its last good listeners");
+        assertTrue(nack.message().contains("envoy.filters.http.lua is not supported"), nack.message());
+        assertEquals(originJson("127.0.0.6"), origin(), "and serves them");
+        assertEquals(sidecar, sidecarPid("httpbin"), "in the same process");
+        assertTrue(Workloads.ready(running("httpbin")), "still Ready");
+
+        cluster.delete(ResourceKind.ENVOY_FILTER, "default", "httpbin-lua");
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        while (!(cluster.xds().status(node, TypeUrls.LISTENER).orElseThrow() instanceof XdsStatus.Ack) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(Optional.of(good), cluster.xds().status(node, TypeUrls.LISTENER), "the filter gone, the old config is ACKed again");
+        assertEquals(sidecar, sidecarPid("httpbin"));
+    }
+
     private List<String> apply(String file) throws Exception {
         return apply(seed(file));
     }
@@ -264,6 +340,42 @@ class NetnsClusterWalkthroughTest {
     private void assertPeer(String httpbinIp, String peer) {
         String netstat = cluster.exec("default", running("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
         assertTrue(netstat.lines().anyMatch(l -> l.contains(httpbinIp + ":8000") && l.contains(" " + peer + ":")), netstat);
+    }
+
+    /**
+     * The one uid-1337 process in the pod's network namespace ({@code ip netns pids}): its sidecar,
+     * the same process the kubelet started.
+     */
+    private long sidecarPid(String app) throws Exception {
+        KubeObject pod = running(app);
+        String netns = NetnsSupport.PREFIX + "p-" + NetnsCluster.netnsName(pod);
+        List<Long> proxies = new ArrayList<>();
+        for (String pid : Shell.run(List.of("ip", "netns", "pids", netns)).orThrow().out().split("\\s+")) {
+            Path status = Path.of("/proc", pid, "status");
+            if (!pid.isEmpty() && Files.exists(status)
+                    && Files.readAllLines(status).stream().anyMatch(l -> l.matches("Uid:\\s+1337\\s.*"))) {
+                proxies.add(Long.parseLong(pid));
+            }
+        }
+        assertEquals(1, proxies.size(), "one sidecar in " + netns + ": " + proxies);
+        assertEquals(OptionalLong.of(proxies.getFirst()), cluster.sidecarPid("default", pod.name()));
+        return proxies.getFirst();
+    }
+
+    /** The version_info of the listeners the sidecar serves, from its config_dump ({@code proxy-config}). */
+    private String listenersVersion(String app) throws Exception {
+        JsonNode dump = new ObjectMapper().readTree(cluster.proxyConfig("default", running(app).name()));
+        for (JsonNode c : dump.path("configs")) {
+            if (c.path("@type").asText().endsWith("ListenersConfigDump")) {
+                assertTrue(c.path("dynamic_listeners").size() > 0, "listeners come over ADS: " + c);
+                return c.path("version_info").asText();
+            }
+        }
+        throw new AssertionError("no listeners in the config dump");
+    }
+
+    private String nodeId(String app) {
+        return ProxyIdentity.sidecar(Pod.of(running(app).node())).nodeId("cluster.local");
     }
 
     private void rollHttpbin(String patch) throws Exception {

@@ -49,9 +49,11 @@ class NetnsNorthSouthWalkthroughTest {
     @TempDir
     Path home;
     NetnsCluster cluster;
+    String hostBefore;
 
     @BeforeEach
     void up() {
+        hostBefore = hostNetwork();
         cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
@@ -119,6 +121,23 @@ class NetnsNorthSouthWalkthroughTest {
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Cluster\"}}");
         awaitTrue(() -> cluster.healthyNodes(NS, GW).size() == 2, "both nodes healthy again");
         assertTrue(nodeAddresses.contains(origin(curl("http://" + lb + ":80/ip"))));
+
+        List<String> namespaces = cluster.namespaces();
+        cluster.close();
+        cluster = null;
+        assertEquals(List.of(), Topology.list().stream().filter(namespaces::contains).toList(), "every namespace removed");
+        assertEquals(hostBefore, hostNetwork(), "the host's links, addresses and nat rules are as they were");
+    }
+
+    /** The host namespace's links, addresses and nat rules (without counters): nothing of ours may appear there. */
+    private static String hostNetwork() {
+        String links = Shell.run(List.of("ip", "-o", "link", "show")).orThrow().out().lines()
+                .map(l -> l.split(":\\s+")[1].split("@")[0]).sorted().toList().toString();
+        String addresses = Shell.run(List.of("ip", "-o", "addr", "show")).orThrow().out().lines()
+                .map(l -> l.replaceAll("valid_lft.*", "")).sorted().toList().toString();
+        String nat = Shell.run(List.of("iptables-save", "-t", "nat")).orThrow().out().lines()
+                .filter(l -> !l.startsWith("#")).map(l -> l.replaceAll("\\[\\d+:\\d+\\]", "")).toList().toString();
+        return links + "\n" + addresses + "\n" + nat;
     }
 
     private Topology topology() {
