@@ -167,8 +167,17 @@ public final class ProxyProcess implements AutoCloseable {
         throw new NetnsException("the proxy in " + netns + " was not ready in " + READY_TIMEOUT.toSeconds() + " s:\n" + output());
     }
 
-    /** The {@code sourcemesh} launcher of a checkout whose CLI is built, if this code runs from one. */
+    /**
+     * The {@code sourcemesh} launcher of a checkout whose CLI is built, when this JVM itself runs
+     * from that CLI's jar. From anything else (a test's classpath of module outputs) the launcher's
+     * jars may be an older build than the code running here, so the sidecar runs this classpath.
+     */
     static Optional<Path> launcher() {
+        boolean fromCliJar = java.util.Arrays.stream(System.getProperty("java.class.path", "").split(java.io.File.pathSeparator))
+                .anyMatch(e -> Path.of(e).getFileName() != null && Path.of(e).getFileName().toString().matches("sourcemesh-cli-.*\\.jar"));
+        if (!fromCliJar) {
+            return Optional.empty();
+        }
         return checkout().filter(root -> {
             Path target = root.resolve("sourcemesh-cli").resolve("target");
             return Files.isDirectory(target.resolve("lib")) && hasJar(target);

@@ -238,6 +238,13 @@ public final class Topology implements AutoCloseable {
             remove(List.of(pod.netns()));
             throw e;
         }
+        // The same for the node's other pods: one that spoke to the old pod holds its MAC as REACHABLE
+        // for up to 45 s and sends the new pod's SYNs there, where the bridge drops them.
+        for (Pod other : pods.values()) {
+            if (other.node().equals(node)) {
+                Shell.run(List.of("ip", "-n", other.netns(), "neigh", "flush", "to", pod.ip()));
+            }
+        }
         used.set(host);
         pods.put(name, pod);
         return pod;

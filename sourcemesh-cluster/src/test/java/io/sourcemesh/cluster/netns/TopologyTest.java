@@ -62,12 +62,22 @@ class TopologyTest {
             String sleep = t.pod("sleep").netns();
             assertTrue(PeerApp.curl(sleep, "http://172.17.1.2:8000/ip").ok());
             String mac = Shell.check("ip", "-n", t.node("node1").netns(), "-o", "link", "show", "cni0").out().replaceAll("(?s).*link/ether (\\S+).*", "$1");
+            String aIp = t.pod("a").ip();
+            try (PeerApp first = PeerApp.start(t.pod("a").netns(), 8000, dir)) {
+                assertTrue(PeerApp.curl(sleep, "http://" + aIp + ":8000/ip").ok(), "sleep now holds a's MAC");
+            }
             for (int i = 0; i < 3; i++) {
                 t.removePod(i == 0 ? "a" : "a" + i);
-                t.addPod("a" + (i + 1), "node1");
+                Topology.Pod next = t.addPod("a" + (i + 1), "node1");
+                assertEquals(aIp, next.ip(), "the freed address is reused");
                 assertEquals(mac, Shell.check("ip", "-n", t.node("node1").netns(), "-o", "link", "show", "cni0").out()
                         .replaceAll("(?s).*link/ether (\\S+).*", "$1"), "the bridge keeps its MAC");
                 assertTrue(PeerApp.curl(sleep, "http://172.17.1.2:8000/ip").ok(), "the gateway still answers, round " + i);
+                // A neighbour on the same bridge reaches the new pod at once, not after its old entry ages out.
+                try (PeerApp again = PeerApp.start(next.netns(), 8000, dir)) {
+                    Shell.Result r = Shell.run(Shell.in(sleep, "curl", "-sS", "--max-time", "2", "http://" + aIp + ":8000/ip"));
+                    assertTrue(r.ok(), "the reused address answers from the sleep pod next to it, round " + i + ": " + r.err());
+                }
             }
         }
     }

@@ -70,7 +70,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
     private final List<String> nodeNames;
     private final Topology topology;
     private final Workloads workloads;
-    private final Translator translator = Translator.create();
+    private final Translator translator = Translator.withGatewayTargetPorts(GatewayInstall.TARGET_PORTS);
     private final XdsServer xds;
     private final MeshPusher pusher;
     private final Map<String, NetnsPod> pods = new ConcurrentHashMap<>();
