@@ -676,6 +676,12 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
                 xds.close();
                 store.close();
                 deleteTree(bootstrapDir);
+                // Each pod removed its own files; their parent goes too.
+                try {
+                    java.nio.file.Files.deleteIfExists(home.path().resolve("etc"));
+                } catch (java.io.IOException e) {
+                    LOG.fine("cannot remove " + home.path().resolve("etc") + ": " + e.getMessage());
+                }
             }
         }
     }

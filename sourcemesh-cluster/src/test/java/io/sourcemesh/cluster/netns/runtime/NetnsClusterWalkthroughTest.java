@@ -2,6 +2,7 @@ package io.sourcemesh.cluster.netns.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,6 +107,7 @@ class NetnsClusterWalkthroughTest {
         cluster = null;
         List<String> left = Topology.list().stream().filter(namespaces::contains).toList();
         assertEquals(List.of(), left, "every namespace removed");
+        assertFalse(Files.exists(home.resolve("etc")), "the pods' /etc files are gone");
     }
 
     @Test
