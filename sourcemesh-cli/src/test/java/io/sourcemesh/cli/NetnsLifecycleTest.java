@@ -82,4 +82,50 @@ class NetnsLifecycleTest {
         assertFalse(Files.exists(home.resolve("daemon.json")));
         assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(prefix)).toList(), "down removes every namespace");
     }
+
+    /**
+     * A daemon killed with SIGKILL leaves its namespaces, processes and runtime directory; the next
+     * {@code up} removes them all and brings the cluster back from the home, and {@code down} then
+     * leaves nothing.
+     */
+    @Test
+    void upAfterACrashRemovesWhatTheCrashedRunLeft() throws Exception {
+        String prefix = NetnsCluster.prefixFor(new Home(home));
+        assertEquals(0, run("up", "--runtime", "netns").code());
+        Path sleep = home.resolve("sleep.yaml");
+        try (var in = NetnsLifecycleTest.class.getResourceAsStream("seed/sleep.yaml")) {
+            Files.write(sleep, in.readAllBytes());
+        }
+        assertEquals(0, run("apply", "-f", sleep.toString()).code());
+        Run rollout = run("rollout", "status", "deploy/sleep", "--timeout", "90s");
+        assertEquals(0, rollout.code(), rollout.out() + rollout.err());
+        Path runtimeDir = Path.of(Files.readString(home.resolve("netns-runtime-dir")).strip());
+        assertTrue(Files.isDirectory(runtimeDir), runtimeDir.toString());
+        List<String> before = Topology.list().stream().filter(n -> n.startsWith(prefix)).toList();
+        String sleepNs = before.stream().filter(n -> n.startsWith(prefix + "p-sleep-")).findFirst().orElseThrow();
+        List<Long> crashedPids = Topology.pids(sleepNs);
+        assertFalse(crashedPids.isEmpty(), "the pod's app and sidecar run");
+
+        ProcessHandle daemon = ProcessHandle.of(new Home(home).daemon().orElseThrow().pid()).orElseThrow();
+        new ProcessBuilder("kill", "-KILL", String.valueOf(daemon.pid())).start().waitFor();
+        daemon.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(Topology.list().containsAll(before), "a crash leaves the namespaces behind");
+
+        Run up = run("up", "--runtime", "netns");
+        assertEquals(0, up.code(), up.out() + up.err());
+        assertFalse(Files.exists(runtimeDir), "the crashed run's runtime directory is removed");
+        for (long pid : crashedPids) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " of the crashed run");
+        }
+        rollout = run("rollout", "status", "deploy/sleep", "--timeout", "90s");
+        assertEquals(0, rollout.code(), rollout.out() + rollout.err());
+        Run exec = run("exec", "deploy/sleep", "-c", "sleep", "--", "getent", "hosts", "sleep");
+        assertEquals(0, exec.code(), exec.out() + exec.err());
+
+        Path newRuntimeDir = Path.of(Files.readString(home.resolve("netns-runtime-dir")).strip());
+        assertEquals(0, run("down").code());
+        assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(prefix)).toList(), "down removes every namespace");
+        assertFalse(Files.exists(newRuntimeDir), "down removes the runtime directory");
+        assertFalse(Files.exists(home.resolve("etc")), "down removes the pods' /etc files");
+    }
 }

@@ -84,7 +84,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Watch watch;
     private final NetnsNorthSouth northSouth;
-    private final Path bootstrapDir;
+    private final Path runtimeDir;
     private volatile int apiPort;
     private volatile boolean closed;
 
@@ -94,10 +94,10 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         this.topology = topology;
         this.nodeNames = topology.nodes().stream().map(Topology.Node::name).toList();
         this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
-        this.bootstrapDir = bootstrapDir();
+        this.runtimeDir = RuntimeDir.create(home);
         this.northSouth = new NetnsNorthSouth(store, topology);
         // A filesystem socket: the sidecars reach it from inside their pods' network namespaces.
-        this.xds = XdsServer.startUnix();
+        this.xds = XdsServer.startUnix(runtimeDir.resolve("xds.sock"));
         this.pusher = new MeshPusher(xds, translator);
         // An ACK can make a pod ready: let the kubelets report it.
         xds.addStatusListener((node, type, status) -> requestReconcile());
@@ -113,6 +113,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             throw new IllegalArgumentException("nodes must be 1..200");
         }
         Topology.sweep(prefix);
+        removePodFiles(home);
         TopologySpec spec = TopologySpec.prefix(prefix);
         for (int i = 1; i <= nodes; i++) {
             spec.node("sourcemesh-node-" + i);
@@ -139,17 +140,18 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
     }
 
-    /**
-     * Where sidecar bootstraps go: uid 1337 must read them, and the home may sit under a directory
-     * only root can enter, so a world-readable temporary directory (removed on close).
-     */
-    private static Path bootstrapDir() {
-        try {
-            Path dir = java.nio.file.Files.createTempDirectory("sourcemesh-bootstrap-");
-            java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-            return dir;
+    /** No pod runs before the kubelets start them: the /etc files of a run that crashed go. */
+    private static void removePodFiles(Home home) {
+        Path etc = home.path().resolve("etc");
+        if (!java.nio.file.Files.isDirectory(etc, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(etc)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            LOG.warning("cannot remove the pod files of an earlier run in " + etc + ": " + e.getMessage());
         }
     }
 
@@ -472,7 +474,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             // A new sidecar may carry the id of one that stopped (same pod name and address): only its own ACK counts.
             xds.forgetStatus(nodeId);
             try {
-                changed |= p.startSidecar(nodeId, bootstrapDir, xds.socketPath().orElseThrow(), () -> configured(nodeId));
+                changed |= p.startSidecar(nodeId, runtimeDir, xds.socketPath().orElseThrow(), () -> configured(nodeId));
             } catch (RuntimeException ex) {
                 LOG.warning("sidecar of " + p.pod().name() + ": " + ex.getMessage());
             }
@@ -623,17 +625,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
                 && s.path("replicas").asInt(0) == desired && s.path("readyReplicas").asInt(0) >= desired;
     }
 
-    private static void deleteTree(Path dir) {
-        try (var files = java.nio.file.Files.list(dir)) {
-            for (Path f : files.toList()) {
-                java.nio.file.Files.deleteIfExists(f);
-            }
-            java.nio.file.Files.deleteIfExists(dir);
-        } catch (java.io.IOException e) {
-            LOG.fine("cannot remove " + dir + ": " + e.getMessage());
-        }
-    }
-
     private static java.net.InetAddress ip(String literal) {
         try {
             return java.net.InetAddress.getByName(literal);
@@ -675,7 +666,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             } finally {
                 xds.close();
                 store.close();
-                deleteTree(bootstrapDir);
+                RuntimeDir.remove(home, runtimeDir);
                 // Each pod removed its own files; their parent goes too.
                 try {
                     java.nio.file.Files.deleteIfExists(home.path().resolve("etc"));
