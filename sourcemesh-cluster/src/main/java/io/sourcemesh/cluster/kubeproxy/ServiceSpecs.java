@@ -49,6 +49,27 @@ public final class ServiceSpecs {
         return !s.isEverything() && pod.namespace().equals(svc.namespace()) && s.matches(pod.labels());
     }
 
+    /** TCP service port → its node port, for the ports that have one. */
+    public static Map<Integer, Integer> nodePorts(KubeObject svc) {
+        Map<Integer, Integer> out = new LinkedHashMap<>();
+        for (JsonNode p : svc.spec().path("ports")) {
+            if (tcp(p) && p.path("nodePort").asInt(0) > 0) {
+                out.put(p.path("port").asInt(), p.path("nodePort").asInt());
+            }
+        }
+        return out;
+    }
+
+    /** Every TCP port has its nodePort (the API server's pass may not have run yet). */
+    public static boolean nodePortsAllocated(KubeObject svc) {
+        for (JsonNode p : svc.spec().path("ports")) {
+            if (tcp(p) && p.path("nodePort").asInt(0) <= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static boolean tcp(JsonNode port) {
         return port.path("protocol").asText("TCP").equals("TCP");
     }

@@ -72,7 +72,7 @@ public final class LoadBalancers implements AutoCloseable {
     public void sync(List<KubeObject> services, Object endpoints) {
         Map<String, KubeObject> wanted = new LinkedHashMap<>();
         for (KubeObject svc : services) {
-            if (ServiceSpecs.loadBalancer(svc) && !nodePorts(svc).isEmpty() && allocated(svc)) {
+            if (ServiceSpecs.loadBalancer(svc) && !ServiceSpecs.nodePorts(svc).isEmpty() && ServiceSpecs.nodePortsAllocated(svc)) {
                 wanted.put(key(svc), svc);
             }
         }
@@ -95,7 +95,7 @@ public final class LoadBalancers implements AutoCloseable {
         }
         for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
             KubeObject svc = e.getValue();
-            CloudLoadBalancer.Backends backends = new CloudLoadBalancer.Backends(nodes, nodePorts(svc), check(svc));
+            CloudLoadBalancer.Backends backends = new CloudLoadBalancer.Backends(nodes, ServiceSpecs.nodePorts(svc), check(svc));
             CloudLoadBalancer lb = balancers.get(e.getKey());
             List<Object> fingerprint = List.of(svc.uid(), backends, endpoints);
             if (lb == null) {
@@ -125,33 +125,13 @@ public final class LoadBalancers implements AutoCloseable {
         return ip;
     }
 
-    private static Map<Integer, Integer> nodePorts(KubeObject svc) {
-        Map<Integer, Integer> out = new LinkedHashMap<>();
-        for (JsonNode p : svc.spec().path("ports")) {
-            if (ServiceSpecs.tcp(p) && p.path("nodePort").asInt(0) > 0) {
-                out.put(p.path("port").asInt(), p.path("nodePort").asInt());
-            }
-        }
-        return out;
-    }
-
-    /** Every TCP port has its nodePort (the API server's pass may not have run yet). */
-    private static boolean allocated(KubeObject svc) {
-        for (JsonNode p : svc.spec().path("ports")) {
-            if (ServiceSpecs.tcp(p) && p.path("nodePort").asInt(0) <= 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Local: kube-proxy's health-check port; Cluster: a TCP connect to the first node port. */
     public static HealthCheck check(KubeObject svc) {
         int hc = ServiceSpecs.healthCheckNodePort(svc);
         if (ServiceSpecs.local(svc) && hc > 0) {
             return new HealthCheck.Http(hc, "/healthz");
         }
-        return new HealthCheck.Tcp(nodePorts(svc).values().iterator().next());
+        return new HealthCheck.Tcp(ServiceSpecs.nodePorts(svc).values().iterator().next());
     }
 
     private static Optional<InetAddress> ingressIp(KubeObject svc) {
@@ -160,10 +140,15 @@ public final class LoadBalancers implements AutoCloseable {
     }
 
     private void writeIngress(KubeObject svc, InetAddress ip) {
+        writeIngress(store, svc, ip == null ? null : ip.getHostAddress());
+    }
+
+    /** The cloud's answer in the Service's status: its load balancer's address, or none ({@code ip} null). */
+    public static void writeIngress(ObjectStore store, KubeObject svc, String ip) {
         ObjectNode status = svc.status().isObject() ? (ObjectNode) svc.status().deepCopy() : JsonNodeFactory.instance.objectNode();
         ObjectNode lb = status.putObject("loadBalancer");
         if (ip != null) {
-            lb.putArray("ingress").addObject().put("ip", ip.getHostAddress()).put("ipMode", "VIP");
+            lb.putArray("ingress").addObject().put("ip", ip).put("ipMode", "VIP");
         }
         try {
             store.updateStatus(svc.withStatus(status));

@@ -206,10 +206,17 @@ public final class KubeProxyRules {
             Endpoint e = targets.get(i);
             String sep = chain("KUBE-SEP", spn + "tcp" + e.text());
             chains.add(sep);
-            int left = targets.size() - i;
-            String pick = left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
-            rules.add("-A " + chain + " -m comment --comment \"" + spn + " -> " + e.text() + "\"" + pick + " -j " + sep);
+            rules.add("-A " + chain + " -m comment --comment \"" + spn + " -> " + e.text() + "\"" + pick(i, targets.size()) + " -j " + sep);
         }
+    }
+
+    /**
+     * The statistic match that picks target {@code i} of {@code n} evenly at random, as kube-proxy
+     * writes it: probability 1/(n-i), nothing for the last (it takes whatever is left).
+     */
+    static String pick(int i, int n) {
+        int left = n - i;
+        return left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
     }
 
     /** kube-proxy's chain names: prefix + the first 16 characters of base32(sha256(input)). */

@@ -2,7 +2,6 @@ package io.sourcemesh.cluster.netns;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -50,10 +49,8 @@ public final class LoadBalancerRules {
                     + "\" -m tcp --dport " + f.port() + " -j " + chain);
             List<String> nodes = f.healthyNodes();
             for (int i = 0; i < nodes.size(); i++) {
-                int left = nodes.size() - i;
-                String pick = left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
                 rules.add("-A " + chain + " -m comment --comment \"" + f.service() + " -> " + nodes.get(i) + ":" + f.nodePort() + "\""
-                        + pick + " -p tcp -j DNAT --to-destination " + nodes.get(i) + ":" + f.nodePort());
+                        + KubeProxyRules.pick(i, nodes.size()) + " -p tcp -j DNAT --to-destination " + nodes.get(i) + ":" + f.nodePort());
             }
         }
         List<String> out = new ArrayList<>();

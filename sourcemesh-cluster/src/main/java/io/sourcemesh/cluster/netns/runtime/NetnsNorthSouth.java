@@ -1,8 +1,5 @@
 package io.sourcemesh.cluster.netns.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.kubeproxy.HealthCheckServer;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
@@ -13,7 +10,6 @@ import io.sourcemesh.cluster.netns.NetnsThreads;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.proxy.transport.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -124,8 +120,7 @@ final class NetnsNorthSouth implements AutoCloseable {
     private void syncBalancers(List<KubeObject> services) {
         Map<String, KubeObject> wanted = new LinkedHashMap<>();
         for (KubeObject svc : services) {
-            Map<Integer, Integer> ports = nodePorts(svc);
-            if (ServiceSpecs.loadBalancer(svc) && !ports.isEmpty() && ports.size() == tcpPorts(svc)) {
+            if (ServiceSpecs.loadBalancer(svc) && !ServiceSpecs.nodePorts(svc).isEmpty() && ServiceSpecs.nodePortsAllocated(svc)) {
                 wanted.put(key(svc), svc);
             } else if (svc.status().path("loadBalancer").has("ingress")) {
                 writeIngress(svc, null); // no longer a LoadBalancer: the cloud releases the address
@@ -142,7 +137,7 @@ final class NetnsNorthSouth implements AutoCloseable {
                 LOG.warning("no load balancer addresses left for " + key(svc));
                 continue;
             }
-            Balancer next = new Balancer(key(svc), ip, nodePorts(svc), LoadBalancers.check(svc));
+            Balancer next = new Balancer(key(svc), ip, ServiceSpecs.nodePorts(svc), LoadBalancers.check(svc));
             Balancer previous = balancers.put(key(svc), next);
             if (!next.equals(previous)) {
                 changed = true;
@@ -240,40 +235,13 @@ final class NetnsNorthSouth implements AutoCloseable {
         return Optional.ofNullable(balancers.get(namespace + "/" + name)).map(Balancer::ip);
     }
 
-    private static Map<Integer, Integer> nodePorts(KubeObject svc) {
-        Map<Integer, Integer> out = new LinkedHashMap<>();
-        for (JsonNode p : svc.spec().path("ports")) {
-            if (ServiceSpecs.tcp(p) && p.path("nodePort").asInt(0) > 0) {
-                out.put(p.path("port").asInt(), p.path("nodePort").asInt());
-            }
-        }
-        return out;
-    }
-
-    private static int tcpPorts(KubeObject svc) {
-        int n = 0;
-        for (JsonNode p : svc.spec().path("ports")) {
-            n += ServiceSpecs.tcp(p) ? 1 : 0;
-        }
-        return n;
-    }
-
     private static Optional<String> ingressIp(KubeObject svc) {
         String ip = svc.status().path("loadBalancer").path("ingress").path(0).path("ip").asText("");
         return ip.startsWith(VIP_PREFIX) ? Optional.of(ip) : Optional.empty();
     }
 
     private void writeIngress(KubeObject svc, String ip) {
-        ObjectNode status = svc.status().isObject() ? (ObjectNode) svc.status().deepCopy() : JsonNodeFactory.instance.objectNode();
-        ObjectNode lb = status.putObject("loadBalancer");
-        if (ip != null) {
-            lb.putArray("ingress").addObject().put("ip", ip).put("ipMode", "VIP");
-        }
-        try {
-            store.updateStatus(svc.withStatus(status));
-        } catch (StoreException e) {
-            // changed meanwhile: the watch brings the next pass
-        }
+        LoadBalancers.writeIngress(store, svc, ip);
     }
 
     private static String key(KubeObject svc) {
