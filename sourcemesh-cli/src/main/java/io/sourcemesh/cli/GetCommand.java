@@ -26,9 +26,6 @@ import picocli.CommandLine.Spec;
 /** {@code get KIND [NAME...]}: kubectl's tables, or the objects as yaml, json, names or a JSONPath template. */
 @Command(name = "get", description = "Display one or many resources.")
 final class GetCommand implements Callable<Integer> {
-    private static final List<ResourceKind> ALL = List.of(ResourceKind.POD, ResourceKind.SERVICE,
-            ResourceKind.DEPLOYMENT, ResourceKind.REPLICA_SET);
-
     @Mixin
     ClusterOptions cluster;
 
@@ -115,37 +112,12 @@ final class GetCommand implements Callable<Integer> {
     /** Fills {@code found} per kind, in the order asked; returns whether names were given. */
     private boolean fetch(ClusterApi api, Map<ResourceKind, List<KubeObject>> found, List<String> errors) {
         String namespace = allNamespaces ? null : cluster.namespace();
-        if (what.contains("/")) {
-            List<String> refs = new ArrayList<>();
-            refs.add(what);
-            refs.addAll(names);
-            for (String ref : refs) {
-                int slash = ref.indexOf('/');
-                if (slash < 0) {
-                    throw CliException.error("there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'sourcemesh get resource/<resource_name>' instead of 'sourcemesh get resource resource/<resource_name>'");
-                }
-                ResourceKind kind = Errors.kind(ref.substring(0, slash));
-                getOne(api, kind, ref.substring(slash + 1), found, errors);
-            }
+        ResourceArgs args = ResourceArgs.parse("get", what, names);
+        if (args.named()) {
+            args.refs().forEach(ref -> getOne(api, ref.kind(), ref.name(), found, errors));
             return true;
         }
-        List<ResourceKind> kinds = new ArrayList<>();
-        for (String k : what.split(",")) {
-            if (k.equals("all")) {
-                ALL.stream().filter(a -> !kinds.contains(a)).forEach(kinds::add);
-            } else {
-                kinds.add(Errors.kind(k));
-            }
-        }
-        if (!names.isEmpty()) {
-            for (ResourceKind kind : kinds) {
-                for (String name : names) {
-                    getOne(api, kind, name, found, errors);
-                }
-            }
-            return true;
-        }
-        for (ResourceKind kind : kinds) {
+        for (ResourceKind kind : args.kinds()) {
             found.put(kind, api.list(kind, kind.namespaced() ? namespace : null, selector));
         }
         return false;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sourcemesh", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A service mesh that keeps the client's address, hop by hop.",
         subcommands = {ProxyCommand.class, ApplyCommand.class, CreateCommand.class, DeleteCommand.class,
-                GetCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
+                GetCommand.class, DescribeCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
                 ProxyConfigCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class, DaemonCommand.class,
                 DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
