@@ -382,8 +382,10 @@ final class DemoCommand implements Callable<Integer> {
         Main.execute(Clock.systemUTC(), InputStream.nullInputStream(), new PrintWriter(captured, true),
                 new PrintWriter(errors, true), full.toArray(String[]::new));
         out.print(captured);
-        if (!errors.toString().isBlank() && !errors.toString().startsWith("Defaulted container")) {
-            out.print(errors);
+        // The shown commands are as typed at a terminal, where -it draws no "Unable to use a TTY" warning.
+        String shownErrors = errors.toString().replace(ExecCommand.NO_TTY + System.lineSeparator(), "");
+        if (!shownErrors.isBlank() && !shownErrors.startsWith("Defaulted container")) {
+            out.print(shownErrors);
         }
         out.flush();
         return captured.toString();

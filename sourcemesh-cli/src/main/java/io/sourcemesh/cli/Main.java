@@ -97,6 +97,23 @@ public final class Main implements Runnable {
         return ((Main) spec.root().userObject()).stdin;
     }
 
+    /**
+     * Whether our stdin is the process's own and a terminal (a test's, a pipe's or a file's is not).
+     * Linux tells by what fd 0 is; elsewhere the console is asked, which also wants stdout a terminal.
+     */
+    static boolean stdinIsTerminal(CommandLine.Model.CommandSpec spec) {
+        if (stdin(spec) != System.in) {
+            return false;
+        }
+        try {
+            String fd0 = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/0")).toString();
+            return fd0.startsWith("/dev/pts/") || fd0.startsWith("/dev/tty") || fd0.equals("/dev/console");
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            java.io.Console console = System.console();
+            return console != null && console.isTerminal();
+        }
+    }
+
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {

@@ -1,8 +1,12 @@
 package io.sourcemesh.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sourcemesh.cluster.daemon.ClusterApi;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -31,14 +35,57 @@ class ExecCommandTest {
     @Test
     void theDocumentsCurlFromSleep() {
         FakeCluster.Run r = cluster.run("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "http://httpbin:8000/ip");
-        assertEquals(new FakeCluster.Run(0, "{\n  \"origin\": \"127.0.0.6\"\n}\n", ""), r);
+        assertEquals(new FakeCluster.Run(0, "{\n  \"origin\": \"127.0.0.6\"\n}\n", ExecCommand.NO_TTY + "\n"), r,
+                "a test's stdin is no terminal: kubectl -it warns and runs without a TTY");
         assertEquals(List.of(List.of("default", "sleep-8f764df66-q7dr2", "sleep", "curl", "http://httpbin:8000/ip")), cluster.execs);
+    }
+
+    @Test
+    void stdinReachesTheCommandOnlyWithDashI() {
+        FakeCluster.Run piped = cluster.runWithStdin("hello\n", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals(new FakeCluster.Run(0, "hello\n", ""), piped);
+        FakeCluster.Run without = cluster.runWithStdin("hello\n", "exec", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals(new FakeCluster.Run(0, "", ""), without, "without -i the command's stdin is empty");
+        cluster.runWithStdin("hello\n", "exec", "--stdin", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals(List.of("hello\n", "", "hello\n"),
+                cluster.execStdins.stream().map(b -> new String(b, StandardCharsets.UTF_8)).toList());
+    }
+
+    @Test
+    void stdinIsCarriedAsBytes() {
+        byte[] binary = {0, 1, 'a', (byte) 0xff, (byte) 0xfe, (byte) 0xc3, '(', 0, '\n', (byte) 0x80};
+        cluster.runWithStdin(binary, "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "od", "-c");
+        assertEquals(1, cluster.execStdins.size());
+        assertArrayEquals(binary, cluster.execStdins.getFirst(), "NUL and invalid UTF-8 arrive unchanged");
+    }
+
+    @Test
+    void stdinKeepsExitCodesAndStderr() {
+        FakeCluster.Run r = cluster.runWithStdin("ls\n", "exec", "-i", "deploy/httpbin", "-c", "httpbin", "--", "netstat", "-ntp");
+        assertEquals(new FakeCluster.Run(127, "", "sh: netstat: not found\ncommand terminated with exit code 127\n"), r);
+    }
+
+    @Test
+    void ttyWithoutATerminalWarnsAsKubectlDoes() {
+        FakeCluster.Run it = cluster.runWithStdin("hi\n", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals(new FakeCluster.Run(0, "hi\n", ExecCommand.NO_TTY + "\n"), it);
+        FakeCluster.Run t = cluster.runWithStdin("hi\n", "exec", "-t", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals(new FakeCluster.Run(0, "", ""), t, "kubectl: -t without -i has no stdin to be a terminal, and says nothing");
+    }
+
+    @Test
+    void stdinOverTheCapIsRefusedBeforeTheCommandRuns() {
+        byte[] big = new byte[ClusterApi.MAX_EXEC_STDIN + 1];
+        FakeCluster.Run r = cluster.runWithStdin(big, "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals(new FakeCluster.Run(1, "", "error: stdin is larger than 64 MiB: exec -i reads it whole before the command runs; "
+                + "copy large files another way\n"), r);
+        assertEquals(List.of(), cluster.execs);
     }
 
     @Test
     void theCommandsExitCodeIsOurs() {
         FakeCluster.Run r = cluster.run("-n", "default", "exec", "-it", "deploy/httpbin", "-c", "httpbin", "--", "netstat", "-ntp");
-        assertEquals(new FakeCluster.Run(127, "", "sh: netstat: not found\ncommand terminated with exit code 127\n"), r);
+        assertEquals(new FakeCluster.Run(127, "", ExecCommand.NO_TTY + "\nsh: netstat: not found\ncommand terminated with exit code 127\n"), r);
     }
 
     @Test

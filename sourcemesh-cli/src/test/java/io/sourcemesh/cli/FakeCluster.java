@@ -42,6 +42,8 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     final MovableClock storeClock = new MovableClock(NOW);
     final ObjectStore store = new ObjectStore(null, storeClock);
     final List<List<String>> execs = new CopyOnWriteArrayList<>();
+    /** The stdin each exec got, as it arrived through the daemon's API. */
+    final List<byte[]> execStdins = new CopyOnWriteArrayList<>();
     final List<String> warnings = new CopyOnWriteArrayList<>();
     private final ClusterApiServer server;
     private final Path home;
@@ -62,11 +64,15 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     Run runWithStdin(String stdin, String... args) {
+        return runWithStdin(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    Run runWithStdin(byte[] stdin, String... args) {
         List<String> all = new ArrayList<>(List.of("--home", home.toString()));
         all.addAll(List.of(args));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        InputStream in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+        InputStream in = new ByteArrayInputStream(stdin);
         int code = Main.execute(Clock.fixed(NOW, ZoneOffset.UTC), in, new PrintWriter(out), new PrintWriter(err),
                 all.toArray(String[]::new));
         return new Run(code, out.toString(), err.toString());
@@ -165,10 +171,14 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
-    public ExecResult exec(String namespace, String pod, String container, List<String> command) {
+    public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
         List<String> call = new ArrayList<>(List.of(namespace, pod, container));
         call.addAll(command);
         execs.add(call);
+        execStdins.add(stdin == null ? new byte[0] : stdin);
+        if (command.equals(List.of("cat"))) {
+            return new ExecResult(0, new String(stdin, StandardCharsets.UTF_8), "");
+        }
         if (command.equals(List.of("curl", "http://httpbin:8000/ip"))) {
             return new ExecResult(0, "{\n  \"origin\": \"127.0.0.6\"\n}\n", "");
         }

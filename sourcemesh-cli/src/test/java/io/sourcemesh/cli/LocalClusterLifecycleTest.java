@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -22,13 +23,17 @@ class LocalClusterLifecycleTest {
     record Run(int code, String out, String err) {}
 
     private Run run(String... args) {
+        return runWithStdin(new byte[0], args);
+    }
+
+    private Run runWithStdin(byte[] stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         String[] full = new String[args.length + 2];
         full[0] = "--home";
         full[1] = home.toString();
         System.arraycopy(args, 0, full, 2, args.length);
-        int code = Main.execute(Clock.systemUTC(), java.io.InputStream.nullInputStream(), new PrintWriter(out, true),
+        int code = Main.execute(Clock.systemUTC(), new java.io.ByteArrayInputStream(stdin), new PrintWriter(out, true),
                 new PrintWriter(err, true), full);
         return new Run(code, out.toString(), err.toString());
     }
@@ -78,5 +83,16 @@ class LocalClusterLifecycleTest {
         Run origin = run("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "curl", "-sS", "http://httpbin:8000/ip");
         assertEquals(0, origin.code(), origin.err());
         assertTrue(origin.out().contains("\"origin\": \"127.0.0.6\""), "the mesh is back as the demo left it: " + origin.out());
+
+        // echo hello | sourcemesh exec -i deploy/sleep -c sleep -- cat; and sh < script; and no -i, no stdin.
+        byte[] hello = "hello\n".getBytes(StandardCharsets.UTF_8);
+        assertEquals(new Run(0, "hello\n", ""), runWithStdin(hello, "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat"));
+        assertEquals(new Run(0, "", ""), runWithStdin(hello, "exec", "deploy/sleep", "-c", "sleep", "--", "cat"));
+        assertEquals(new Run(2, "from a script\n", "command terminated with exit code 2\n"),
+                runWithStdin("echo from a script\nexit 2\n".getBytes(StandardCharsets.UTF_8),
+                        "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "sh"));
+        byte[] binary = {0, (byte) 0xff, (byte) 0xc3, '(', 0, '\n'};
+        assertEquals(new Run(0, " 00 ff c3 28 00 0a\n", ""), runWithStdin(binary, "exec", "-i", "deploy/sleep", "-c", "sleep", "--",
+                "sh", "-c", "cat | od -An -v -tx1"));
     }
 }

@@ -516,7 +516,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
     // ---- ClusterApi ----------------------------------------------------------------------------
 
     @Override
-    public ExecResult exec(String namespace, String pod, String container, List<String> command) {
+    public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
         PodRuntime p = runningPod(namespace, pod);
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
@@ -524,7 +524,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         try {
             Path work = home.path().resolve("exec");
             Files.createDirectories(work);
-            return PodExec.run(p.ip(), names(namespace), work, command);
+            return PodExec.run(p.ip(), names(namespace), work, command, stdin);
         } catch (java.io.IOException e) {
             throw new ClusterApiException(500, e.getMessage());
         }

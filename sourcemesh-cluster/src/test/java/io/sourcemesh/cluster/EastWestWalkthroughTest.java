@@ -9,7 +9,12 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.ClusterApiServer;
+import io.sourcemesh.cluster.daemon.HttpClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -146,6 +151,37 @@ class EastWestWalkthroughTest {
         assertTrue(netstat.lines().anyMatch(l -> l.contains(xffIp + ":8000") && l.contains(" 127.0.0.6:")), netstat);
         KubeObject ef = cluster.get(ResourceKind.ENVOY_FILTER, "istio-system", "enable-xff-for-sidecar-inbound").orElseThrow();
         assertEquals("True", ef.status().path("conditions").path(0).path("status").asText(), ef.status().toString());
+    }
+
+    /** exec -i: the bytes given become the command's stdin, then end of file; without them stdin is empty. */
+    @Test
+    void execForwardsStdinAsBytes() throws Exception {
+        apply("sleep.yaml");
+        String sleep = pod("sleep").name();
+        byte[] binary = {0, 'a', (byte) 0xff, (byte) 0xfe, (byte) 0xc3, '(', 0, '\n', (byte) 0x80, 0};
+        String binaryHex = "00 61 ff fe c3 28 00 0a 80 00";
+        try (ClusterApiServer server = ClusterApiServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, () -> {})) {
+            HttpClusterApi http = new HttpClusterApi(server.port());
+            for (ClusterApi api : List.of(cluster, http)) {
+                ClusterApi.ExecResult cat = api.exec("default", sleep, "sleep", List.of("cat"), "hello\n".getBytes(StandardCharsets.UTF_8));
+                assertEquals(new ClusterApi.ExecResult(0, "hello\n", ""), cat);
+                assertEquals(new ClusterApi.ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("cat")),
+                        "without stdin the command reads end of file at once");
+                ClusterApi.ExecResult script = api.exec("default", sleep, "sleep", List.of("sh"),
+                        "echo \"I am $HOSTNAME\"\necho oops >&2\nexit 3\n".getBytes(StandardCharsets.UTF_8));
+                assertEquals(new ClusterApi.ExecResult(3, "I am pod\n", "oops\n"), script, "sh runs the script it reads; exit code and stderr kept");
+                ClusterApi.ExecResult hex = api.exec("default", sleep, "sleep", List.of("sh", "-c", "cat | od -An -v -tx1"), binary);
+                assertEquals(0, hex.exitCode(), hex.stderr());
+                assertEquals(binaryHex, hex.stdout().trim().replaceAll("\\s+", " "), "NUL and invalid UTF-8 pass through cat unchanged");
+                byte[] big = "0123456789abcdef".repeat(256 * 1024).getBytes(StandardCharsets.US_ASCII); // 4 MiB: more than a pipe holds
+                ClusterApi.ExecResult echoed = api.exec("default", sleep, "sleep", List.of("cat"), big);
+                assertEquals(0, echoed.exitCode(), echoed.stderr());
+                assertEquals(big.length, echoed.stdout().length());
+                assertEquals(new ClusterApi.ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("true"), big),
+                        "a command that does not read its stdin is no error");
+            }
+        }
     }
 
     @Test

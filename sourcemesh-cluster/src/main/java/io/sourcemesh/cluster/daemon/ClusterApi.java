@@ -29,8 +29,20 @@ public interface ClusterApi {
 
     KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch);
 
-    /** Runs a command in a pod's container, as the pod: its address, its name resolution, its sidecar. */
-    ExecResult exec(String namespace, String pod, String container, List<String> command);
+    /** The most standard input an exec takes: {@code exec -i} buffers it whole before the command runs. */
+    int MAX_EXEC_STDIN = 64 * 1024 * 1024;
+
+    /** Runs a command in a pod's container with an empty standard input (exec without -i). */
+    default ExecResult exec(String namespace, String pod, String container, List<String> command) {
+        return exec(namespace, pod, container, command, new byte[0]);
+    }
+
+    /**
+     * Runs a command in a pod's container, as the pod: its address, its name resolution, its sidecar.
+     * {@code stdin} (any bytes, at most {@link #MAX_EXEC_STDIN}; null is empty) is the command's
+     * standard input, closed after its last byte so a reader such as {@code cat} ends.
+     */
+    ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin);
 
     /** A container's log lines; with {@code follow}, keeps calling {@code lines} until the stream is closed. */
     void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines);

@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster.daemon;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -27,7 +29,13 @@ import java.util.concurrent.Executors;
  * verb ({@code /v1/apply}, {@code /v1/get}, …); errors answer with a status and {"message": ...}.
  */
 public final class ClusterApiServer implements AutoCloseable {
-    static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Jackson's default 20M-character cap on one string would refuse an exec's stdin (base64, up
+     * to {@link ClusterApi#MAX_EXEC_STDIN} bytes) or a large stdout; allow what exec may carry.
+     */
+    static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(4 * ClusterApi.MAX_EXEC_STDIN).build())
+            .build());
     private final HttpServer server;
     private final ClusterApi api;
     private final Runnable shutdown;
@@ -124,7 +132,8 @@ public final class ClusterApiServer implements AutoCloseable {
             case "exec" -> {
                 List<String> cmd = new ArrayList<>();
                 b.path("command").forEach(c -> cmd.add(c.asText()));
-                ClusterApi.ExecResult r = api.exec(ns(b), b.path("pod").asText(), b.path("container").asText(null), cmd);
+                byte[] stdin = stdin(b);
+                ClusterApi.ExecResult r = api.exec(ns(b), b.path("pod").asText(), b.path("container").asText(null), cmd, stdin);
                 ObjectNode out = JSON.createObjectNode();
                 out.put("exitCode", r.exitCode()).put("stdout", r.stdout()).put("stderr", r.stderr());
                 yield out;
@@ -171,6 +180,27 @@ public final class ClusterApiServer implements AutoCloseable {
         List<KubeObject> out = new ArrayList<>();
         array.forEach(n -> out.add(KubeObject.of((ObjectNode) n)));
         return out;
+    }
+
+    /** An exec's standard input: base64 in "stdin", absent when empty. */
+    private static byte[] stdin(JsonNode b) {
+        JsonNode n = b.path("stdin");
+        if (n.isMissingNode() || n.isNull()) {
+            return new byte[0];
+        }
+        byte[] bytes;
+        try {
+            bytes = n.binaryValue();
+        } catch (IOException e) {
+            throw new ClusterApiException(400, "error: exec stdin is not base64: " + e.getMessage());
+        }
+        if (bytes == null) {
+            throw new ClusterApiException(400, "error: exec stdin is not base64");
+        }
+        if (bytes.length > ClusterApi.MAX_EXEC_STDIN) {
+            throw new ClusterApiException(413, "error: exec stdin is larger than " + (ClusterApi.MAX_EXEC_STDIN >> 20) + " MiB");
+        }
+        return bytes;
     }
 
     private static ResourceKind kind(JsonNode b) {

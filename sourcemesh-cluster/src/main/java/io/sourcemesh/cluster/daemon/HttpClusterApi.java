@@ -119,13 +119,16 @@ public final class HttpClusterApi implements ClusterApi {
     }
 
     @Override
-    public ExecResult exec(String namespace, String pod, String container, List<String> command) {
+    public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
         ObjectNode b = body().put("namespace", namespace).put("pod", pod);
         if (container != null) {
             b.put("container", container);
         }
         ArrayNode cmd = b.putArray("command");
         command.forEach(cmd::add);
+        if (stdin != null && stdin.length > 0) {
+            b.put("stdin", stdin); // base64, as Jackson writes binary
+        }
         JsonNode r = call("exec", b);
         return new ExecResult(r.path("exitCode").asInt(), r.path("stdout").asText(), r.path("stderr").asText());
     }

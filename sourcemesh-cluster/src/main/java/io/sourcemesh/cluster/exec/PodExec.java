@@ -23,7 +23,8 @@ public final class PodExec {
 
     private PodExec() {}
 
-    public static ExecResult run(InetAddress podIp, NameTable names, Path workDir, List<String> command) {
+        /** Runs {@code command} as the pod with {@code stdin} (null or empty: /dev/null) as its standard input. */
+    public static ExecResult run(InetAddress podIp, NameTable names, Path workDir, List<String> command, byte[] stdin) {
         if (command.isEmpty()) {
             return new ExecResult(1, "", "error: you must specify at least one command for the container\n");
         }
@@ -50,7 +51,7 @@ public final class PodExec {
                 ProcessBuilder pb = new ProcessBuilder(command).directory(curlHome.toFile());
                 pb.environment().put("CURL_HOME", curlHome.toString());
                 pb.environment().put("HOSTNAME", "pod");
-                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                pb.redirectInput(Processes.stdinOf(stdin));
                 Process p;
                 try {
                     p = pb.start();
@@ -58,6 +59,7 @@ public final class PodExec {
                     return new ExecResult(127, "", "error: exec: \"" + command.get(0)
                             + "\": executable file not found in $PATH\ncommand terminated with exit code 127\n");
                 }
+                Processes.feed(p, stdin);
                 CompletableFuture<String> out = Processes.drain(p.getInputStream());
                 CompletableFuture<String> err = Processes.drain(p.getErrorStream());
                 if (!p.waitFor(120, TimeUnit.SECONDS)) {

@@ -502,7 +502,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
     // ---- ClusterApi ----------------------------------------------------------------------------
 
     @Override
-    public ExecResult exec(String namespace, String pod, String container, List<String> command) {
+    public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
         NetnsPod p = runningPod(namespace, pod);
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
@@ -513,7 +513,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         } catch (java.io.UncheckedIOException e) {
             return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
         }
-        return NetnsExec.run(p.netns().netns(), pod, p.etc(), home.path().resolve("exec"), command);
+        return NetnsExec.run(p.netns().netns(), pod, p.etc(), home.path().resolve("exec"), command, stdin);
     }
 
     /** Every service with a ClusterIP: what a pod's /etc/hosts names ({@link PodEtc}). */

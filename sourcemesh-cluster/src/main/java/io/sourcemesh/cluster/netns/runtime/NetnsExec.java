@@ -3,7 +3,6 @@ package io.sourcemesh.cluster.netns.runtime;
 import io.sourcemesh.cluster.exec.Processes;
 import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
 import io.sourcemesh.cluster.netns.Shell;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -22,7 +21,8 @@ final class NetnsExec {
     private NetnsExec() {
     }
 
-    static ExecResult run(String netns, String pod, PodEtc etc, Path workDir, List<String> command) {
+    /** Runs {@code command} in the pod with {@code stdin} (null or empty: /dev/null) as its standard input. */
+    static ExecResult run(String netns, String pod, PodEtc etc, Path workDir, List<String> command, byte[] stdin) {
         if (command.isEmpty()) {
             return new ExecResult(1, "", "error: you must specify at least one command for the container\n");
         }
@@ -38,8 +38,9 @@ final class NetnsExec {
                 ProcessBuilder pb = new ProcessBuilder(Shell.in(netns, etc.wrap(command).toArray(String[]::new))).directory(scratch.toFile());
                 PodEtc.dropHostProxy(pb.environment());
                 pb.environment().put("HOSTNAME", PodEtc.hostname(pod));
-                pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+                pb.redirectInput(Processes.stdinOf(stdin));
                 Process p = pb.start();
+                Processes.feed(p, stdin);
                 CompletableFuture<String> out = Processes.drain(p.getInputStream());
                 CompletableFuture<String> err = Processes.drain(p.getErrorStream());
                 if (!p.waitFor(120, TimeUnit.SECONDS)) {

@@ -148,6 +148,11 @@ class NetnsClusterWalkthroughTest {
         assertEquals(127, missing.exitCode(), missing.stderr());
         assertEquals("error: exec: \"no-such-program\": executable file not found in $PATH\ncommand terminated with exit code 127\n",
                 missing.stderr());
+        // exec -i: the bytes reach the command inside the pod's namespaces (through ip netns exec and the /etc wrapper), then EOF.
+        byte[] binary = {0, 'a', (byte) 0xff, (byte) 0xc3, '(', 0, '\n'};
+        ClusterApi.ExecResult hex = cluster.exec("default", pod.name(), null, List.of("sh", "-c", "cat | od -An -v -tx1; hostname >&2; exit 4"), binary);
+        assertEquals(new ClusterApi.ExecResult(4, " 00 61 ff c3 28 00 0a\n", pod.name() + "\n"), hex);
+        assertEquals(new ClusterApi.ExecResult(0, "", ""), cluster.exec("default", pod.name(), null, List.of("cat")), "no stdin: empty");
     }
 
     /**
