@@ -252,16 +252,20 @@ final class DemoCommand implements Callable<Integer> {
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
 
-    /** Waits until an answer through the load balancer is {@code wanted} (its health checks run every second). */
+    /**
+     * Waits until three answers in a row through the load balancer are {@code wanted}: one could come
+     * while it still spreads over nodes its health checks (every second) have not judged anew.
+     */
     private void awaitGateway(ExternalClient client, String gateway, java.util.function.Predicate<String> wanted) throws Exception {
-        for (int i = 0; i < 50; i++) {
+        int inARow = 0;
+        for (int i = 0; i < 60 && inARow < 3; i++) {
             Process p = curl(client, "2", "http://" + gateway + ":80/ip");
             String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             p.waitFor();
-            if (wanted.test(body)) {
-                return;
+            inARow = wanted.test(body) ? inARow + 1 : 0;
+            if (inARow == 0) {
+                Thread.sleep(200);
             }
-            Thread.sleep(200);
         }
     }
 

@@ -150,6 +150,14 @@ final class NetnsNorthSouth implements AutoCloseable {
         }
         syncVips();
         if (changed) {
+            // Until the new check has run, a changed balancer sends nowhere (the lb resets at once): under
+            // the old check's results it would keep sending to nodes that now drop (Cluster → Local).
+            // The probe follows at once, so this lasts milliseconds.
+            try {
+                applyRules();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "load balancer rules", e);
+            }
             prober.execute(this::probeAll);
         }
     }
