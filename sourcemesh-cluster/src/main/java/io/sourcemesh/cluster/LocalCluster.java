@@ -437,6 +437,11 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
                 public void connected(InetSocketAddress local, InetSocketAddress redirectedTo, InetSocketAddress original) {
                     conntrack.record(local, redirectedTo, original);
                 }
+
+                @Override
+                public void abandoned(InetSocketAddress local, InetSocketAddress redirectedTo) {
+                    conntrack.forget(local, redirectedTo);
+                }
             };
             return Optional.of(new L4Forwarder.Decision(vip, fromClient, new UpstreamConnector(transport, capture, Optional.empty())));
         }

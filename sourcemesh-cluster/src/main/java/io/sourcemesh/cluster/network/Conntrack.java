@@ -23,6 +23,11 @@ public final class Conntrack implements OriginalDestinations {
         entries.put(key, original);
     }
 
+    /** A recorded connection that never connected: nobody will look it up. */
+    public void forget(InetSocketAddress source, InetSocketAddress redirectedTo) {
+        entries.remove(new Key(normalize(source), normalize(redirectedTo)));
+    }
+
     @Override
     public Optional<InetSocketAddress> lookup(Channel accepted) {
         Key key = new Key(normalize((InetSocketAddress) accepted.remoteAddress()), normalize((InetSocketAddress) accepted.localAddress()));

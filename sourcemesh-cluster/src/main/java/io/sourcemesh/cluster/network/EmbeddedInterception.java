@@ -50,4 +50,9 @@ public final class EmbeddedInterception implements Interception {
     public void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress originalDestination) {
         conntrack.record(localAddress, redirectedTo, originalDestination);
     }
+
+    @Override
+    public void abandoned(InetSocketAddress localAddress, InetSocketAddress redirectedTo) {
+        conntrack.forget(localAddress, redirectedTo);
+    }
 }

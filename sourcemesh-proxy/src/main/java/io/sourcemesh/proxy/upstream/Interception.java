@@ -17,6 +17,12 @@ public interface Interception {
     /** Told once the redirected socket is bound, before it connects, so the receiver can look it up. */
     void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress originalDestination);
 
+    /**
+     * Told when a connection announced by {@link #connected} failed to connect: nobody will look it
+     * up, so what was recorded for it can go (the kernel drops a failed connection's conntrack entry too).
+     */
+    default void abandoned(InetSocketAddress localAddress, InetSocketAddress redirectedTo) {}
+
     Interception NONE = new Interception() {
         @Override
         public Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding) {

@@ -83,11 +83,13 @@ public final class UpstreamConnector {
                     ch.close();
                     return;
                 }
-                interception.connected((InetSocketAddress) ch.localAddress(), redirect.get(), destination);
+                InetSocketAddress boundTo = (InetSocketAddress) ch.localAddress();
+                interception.connected(boundTo, redirect.get(), destination);
                 ch.connect(redirect.get()).addListener((ChannelFutureListener) c -> {
                     if (c.isSuccess()) {
                         result.setSuccess();
                     } else {
+                        interception.abandoned(boundTo, redirect.get());
                         result.setFailure(c.cause());
                         ch.close();
                     }
