@@ -112,6 +112,16 @@ public final class ProxyProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Completes when the proxy process ends, however it ends. */
+    public java.util.concurrent.CompletableFuture<Process> onExit() {
+        return process.onExit();
+    }
+
+    /** The exit status of a proxy that ended. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
     /** Open file descriptors of the proxy: a connection loop shows up here first. */
     public int openFiles() {
         try (Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid()), "fd"))) {

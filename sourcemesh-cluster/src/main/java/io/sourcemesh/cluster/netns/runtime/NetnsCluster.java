@@ -224,6 +224,15 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
     }
 
+    /** A kubelet's timer: a pass now (a container exited) or when a back-off ends. */
+    private void wakeIn(Duration delay) {
+        if (delay.isZero() || delay.isNegative()) {
+            requestReconcile();
+        } else if (!closed) {
+            loop.schedule(this::requestReconcile, delay.toMillis() + 10, TimeUnit.MILLISECONDS);
+        }
+    }
+
     /** One level-triggered pass; true when it changed something, so another pass may have work. */
     private boolean reconcile() {
         boolean changed = assignClusterIps();
@@ -327,11 +336,17 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
             KubeObject p = e.getValue();
             String node = p.spec().path("nodeName").asText("");
-            if (!nodeNames.contains(node) || pods.containsKey(e.getKey()) || podFailures.containsKey(e.getKey())) {
+            NetnsPod running = pods.get(e.getKey());
+            if (running != null) {
+                changed |= running.restartExited();
+                continue;
+            }
+            if (!nodeNames.contains(node) || podFailures.containsKey(e.getKey())) {
                 continue;
             }
             try {
-                pods.put(e.getKey(), NetnsPod.start(p, topology, netnsName(p), node, home.logsDir(), home.path().resolve("etc"), services));
+                pods.put(e.getKey(), NetnsPod.start(p, topology, netnsName(p), node, home.logsDir(), home.path().resolve("etc"), services,
+                        this::wakeIn));
             } catch (RuntimeException ex) {
                 podFailures.put(e.getKey(), ex.getMessage());
                 writeStatus(p, failedStatus(p, ex.getMessage()));

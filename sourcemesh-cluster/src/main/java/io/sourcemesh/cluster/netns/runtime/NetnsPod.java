@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * A pod of the netns runtime: its own network namespace with istio-init's rules, one real process per
@@ -41,24 +42,46 @@ final class NetnsPod {
     private final Topology.Pod netns;
     private final PodEtc etc;
     private final Map<String, Path> logs = new LinkedHashMap<>();
-    private final List<Process> apps = new ArrayList<>();
+    private final Map<String, App> apps = new LinkedHashMap<>();
     private final Instant startedAt = Instant.now();
+    private final Consumer<Duration> wake;
+    private final ContainerLife sidecarLife = new ContainerLife();
     private ProxyProcess sidecar;
     private volatile BooleanSupplier sidecarConfigured = () -> false;
 
-    private NetnsPod(KubeObject pod, Topology.Pod netns, PodEtc etc) {
+    /** An app container: its spec and log, its current process, and its life as the kubelet reports it. */
+    private static final class App {
+        final JsonNode spec;
+        final Path log;
+        final ContainerLife life = new ContainerLife();
+        Process process;
+
+        App(JsonNode spec, Path log) {
+            this.spec = spec;
+            this.log = log;
+        }
+
+        boolean alive() {
+            return process != null && process.isAlive();
+        }
+    }
+
+    private NetnsPod(KubeObject pod, Topology.Pod netns, PodEtc etc, Consumer<Duration> wake) {
         this.pod = pod;
         this.netns = netns;
         this.etc = etc;
+        this.wake = wake;
     }
 
     /**
      * istio-init's rules first (when injected, not for a gateway), then every app container; the
      * sidecar comes once its first config is published ({@link #startSidecar}). The pod's /etc files
      * ({@link PodEtc}) go into {@code etcDir}, naming {@code services}. On failure the namespace is removed again.
+     * {@code wake} asks the kubelet to look again after a delay: at once when a container exits, or when
+     * its back-off ends.
      */
     static NetnsPod start(KubeObject pod, Topology topology, String podName, String node, Path logsDir, Path etcDir,
-            List<PodEtc.Service> services) {
+            List<PodEtc.Service> services, Consumer<Duration> wake) {
         Topology.Pod ns = topology.addPod(podName, node);
         PodEtc etc;
         try {
@@ -67,7 +90,7 @@ final class NetnsPod {
             topology.removePod(ns.name());
             throw e;
         }
-        NetnsPod p = new NetnsPod(pod, ns, etc);
+        NetnsPod p = new NetnsPod(pod, ns, etc, wake);
         try {
             if (p.injected() && !p.gateway()) {
                 IstioIptables.of(p.iptablesMode()).applyIn(ns.netns());
@@ -80,7 +103,9 @@ final class NetnsPod {
                 Files.createFile(log);
                 p.logs.put(name, log);
                 if (!name.equals(PROXY_CONTAINER)) {
-                    p.startApp(c, log);
+                    App app = new App(c, log);
+                    p.apps.put(name, app);
+                    p.startApp(app);
                 }
             }
             return p;
@@ -93,14 +118,16 @@ final class NetnsPod {
         }
     }
 
-    private void startApp(JsonNode container, Path log) {
+    private void startApp(App app) {
+        JsonNode container = app.spec;
+        Path log = app.log;
         List<String> command = new ArrayList<>();
         container.path("command").forEach(n -> command.add(n.asText()));
         container.path("args").forEach(n -> command.add(n.asText()));
-        BuiltinApp app = ContainerImages.resolve(container.path("image").asText(), command);
+        BuiltinApp image = ContainerImages.resolve(container.path("image").asText(), command);
         List<String> exec = new ArrayList<>();
         int port = 0;
-        switch (app) {
+        switch (image) {
             case HTTPBIN -> {
                 port = 8000;
                 for (JsonNode p : container.path("ports")) {
@@ -123,10 +150,39 @@ final class NetnsPod {
         } catch (IOException e) {
             throw new NetnsException("cannot start " + container.path("name").asText() + " in " + netns.netns() + ": " + e.getMessage(), e);
         }
-        apps.add(p);
+        app.process = p;
+        app.life.started(Instant.now());
+        p.onExit().thenRun(() -> wake.accept(Duration.ZERO));
         if (port > 0) {
             awaitListening(p, port, log);
         }
+    }
+
+    /**
+     * The kubelet's restart policy (Always): an app container that exited starts again, at once the
+     * first time, then after its back-off. True when it started one.
+     */
+    boolean restartExited() {
+        boolean changed = false;
+        Instant now = Instant.now();
+        noteExits(now);
+        for (App app : apps.values()) {
+            if (app.alive()) {
+                continue;
+            }
+            Instant at = app.life.restartAt();
+            if (now.isBefore(at)) {
+                wake.accept(Duration.between(now, at));
+                continue;
+            }
+            try {
+                startApp(app);
+            } catch (NetnsException e) {
+                // It died again before it listened: its exit wakes the kubelet, and the back-off grows.
+            }
+            changed = true;
+        }
+        return changed;
     }
 
     /** Waits until the app listens, so the pod is not reported ready before it can answer. */
@@ -156,6 +212,14 @@ final class NetnsPod {
         if (sidecarRunning()) {
             return false;
         }
+        if (sidecar != null) {
+            Instant now = Instant.now();
+            noteExits(now);
+            if (now.isBefore(sidecarLife.restartAt())) {
+                wake.accept(Duration.between(now, sidecarLife.restartAt()));
+                return false;
+            }
+        }
         try {
             Files.createDirectories(configDir);
             Path file = configDir.resolve(pod.namespace() + "_" + pod.name() + ".json");
@@ -168,6 +232,8 @@ final class NetnsPod {
             }
             sidecarConfigured = configured;
             sidecar = ProxyProcess.startLive(netns.netns(), file, ADMIN_PORT, logs.get(PROXY_CONTAINER));
+            sidecarLife.started(Instant.now());
+            sidecar.onExit().thenRun(() -> wake.accept(Duration.ZERO));
             return true;
         } catch (IOException e) {
             throw new NetnsException("cannot write the sidecar bootstrap of " + pod.name() + ": " + e.getMessage(), e);
@@ -232,9 +298,21 @@ final class NetnsPod {
         return interceptionMode() == InterceptionMode.TPROXY ? IstioIptables.Mode.TPROXY : IstioIptables.Mode.REDIRECT;
     }
 
+    /** Records how the processes that ended since the last look ended (once per run). */
+    private void noteExits(Instant now) {
+        for (App app : apps.values()) {
+            if (app.process != null && !app.process.isAlive()) {
+                app.life.exited(app.process.exitValue(), now);
+            }
+        }
+        if (sidecar != null && !sidecar.alive()) {
+            sidecarLife.exited(sidecar.exitValue(), now);
+        }
+    }
+
     /** Ready when every app runs and, if injected, the sidecar runs and ACKed its first config. */
     boolean ready() {
-        return apps.stream().allMatch(Process::isAlive) && (!injected() || sidecarReady());
+        return apps.values().stream().allMatch(App::alive) && (!injected() || sidecarReady());
     }
 
     private boolean sidecarReady() {
@@ -256,16 +334,25 @@ final class NetnsPod {
             conditions.addObject().put("type", type).put("status", ok ? "True" : "False").put("lastTransitionTime", startedAt.toString());
         }
         ArrayNode statuses = s.putArray("containerStatuses");
+        Instant now = Instant.now();
+        noteExits(now);
         for (JsonNode c : pod.spec().path("containers")) {
             String name = c.path("name").asText();
-            boolean up = name.equals(PROXY_CONTAINER) ? sidecarReady() : apps.stream().allMatch(Process::isAlive);
+            boolean proxy = name.equals(PROXY_CONTAINER);
+            App app = apps.get(name);
+            boolean up = proxy ? sidecarReady() : app != null && app.alive();
             ObjectNode cs = statuses.addObject();
             cs.put("name", name);
             cs.put("image", c.path("image").asText());
             cs.put("ready", up);
-            cs.put("restartCount", 0);
-            cs.put("started", up);
-            cs.putObject("state").putObject("running").put("startedAt", startedAt.toString());
+            cs.put("started", proxy ? sidecarRunning() : up);
+            if (proxy ? sidecar == null : app == null) {
+                // Not started yet: the sidecar comes with its first config.
+                cs.put("restartCount", 0);
+                cs.putObject("state").putObject("waiting").put("reason", "ContainerCreating");
+            } else {
+                (proxy ? sidecarLife : app.life).write(cs, name, now);
+            }
         }
         return s;
     }
@@ -287,10 +374,11 @@ final class NetnsPod {
         if (sidecar != null) {
             sidecar.close();
         }
-        for (Process p : apps) {
+        List<Process> processes = apps.values().stream().map(a -> a.process).filter(java.util.Objects::nonNull).toList();
+        for (Process p : processes) {
             p.destroy();
         }
-        for (Process p : apps) {
+        for (Process p : processes) {
             try {
                 if (!p.waitFor(3, TimeUnit.SECONDS)) {
                     p.destroyForcibly();

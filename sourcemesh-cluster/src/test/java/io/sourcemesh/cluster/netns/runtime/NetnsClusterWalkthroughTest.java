@@ -153,6 +153,64 @@ class NetnsClusterWalkthroughTest {
         ClusterApi.ExecResult hex = cluster.exec("default", pod.name(), null, List.of("sh", "-c", "cat | od -An -v -tx1; hostname >&2; exit 4"), binary);
         assertEquals(new ClusterApi.ExecResult(4, " 00 61 ff c3 28 00 0a\n", pod.name() + "\n"), hex);
         assertEquals(new ClusterApi.ExecResult(0, "", ""), cluster.exec("default", pod.name(), null, List.of("cat")), "no stdin: empty");
+
+        containersThatDieAreRestartedAndCounted();
+    }
+
+    /**
+     * restartPolicy Always, as a kubelet does it: httpbin's app killed, then its sidecar killed — each
+     * starts again at once (the first restart has no back-off), counted in restartCount with its last
+     * termination, and the pod serves again.
+     */
+    private void containersThatDieAreRestartedAndCounted() throws Exception {
+        KubeObject httpbin = running("httpbin");
+        String netns = NetnsSupport.PREFIX + "p-" + NetnsCluster.netnsName(httpbin);
+        long app = -1;
+        for (String pid : Shell.run(List.of("ip", "netns", "pids", netns)).orThrow().out().split("\\s+")) {
+            if (!pid.isEmpty() && Files.exists(Path.of("/proc", pid, "cmdline"))
+                    && Files.readString(Path.of("/proc", pid, "cmdline")).contains("HttpbinMain")) {
+                app = Long.parseLong(pid);
+            }
+        }
+        assertTrue(app > 0, "httpbin's app process in " + netns);
+        Shell.run(List.of("kill", "-KILL", String.valueOf(app))).orThrow();
+        JsonNode status = awaitContainer(httpbin.name(), "httpbin", 1);
+        assertEquals(137, status.path("lastState").path("terminated").path("exitCode").asInt(), status.toString());
+        assertEquals("Error", status.path("lastState").path("terminated").path("reason").asText(), status.toString());
+        assertEquals(originJson("127.0.0.6"), curlFromPlain());
+
+        long sidecar = sidecarPid("httpbin");
+        Shell.run(List.of("kill", "-KILL", String.valueOf(sidecar))).orThrow();
+        awaitContainer(httpbin.name(), "istio-proxy", 1);
+        assertNotEquals(sidecar, sidecarPid("httpbin"), "a new sidecar process");
+        assertEquals(originJson("127.0.0.6"), curlFromPlain());
+    }
+
+    /** Waits until the container restarted {@code restarts} times and is ready again; its status then. */
+    private JsonNode awaitContainer(String pod, String container, int restarts) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        JsonNode last = null;
+        while (System.currentTimeMillis() < deadline) {
+            KubeObject p = cluster.get(ResourceKind.POD, "default", pod).orElseThrow();
+            for (JsonNode cs : p.status().path("containerStatuses")) {
+                if (cs.path("name").asText().equals(container)) {
+                    last = cs;
+                }
+            }
+            if (last != null && last.path("restartCount").asInt() == restarts && last.path("ready").asBoolean()
+                    && p.status().path("conditions").toString().contains("{\"type\":\"Ready\",\"status\":\"True\"")) {
+                return last;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("container " + container + " of " + pod + " not restarted " + restarts + " time(s) and ready: " + last);
+    }
+
+    private String curlFromPlain() {
+        KubeObject plain = running("plain");
+        ClusterApi.ExecResult r = cluster.exec("default", plain.name(), null, List.of("curl", "-sS", "--max-time", "5", "http://httpbin:8000/ip"));
+        assertEquals(0, r.exitCode(), r.stderr());
+        return r.stdout();
     }
 
     /**
