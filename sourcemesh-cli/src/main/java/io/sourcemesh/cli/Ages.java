@@ -6,10 +6,10 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 
 /** The AGE column: Kubernetes' HumanDuration, so {@code 3m22s}, {@code 5h}, {@code 2d} read as in kubectl. */
-final class Ages {
+public final class Ages {
     private Ages() {}
 
-    static String since(String timestamp, Clock clock) {
+    public static String since(String timestamp, Clock clock) {
         if (timestamp == null || timestamp.isEmpty()) {
             return "<unknown>";
         }

@@ -3,6 +3,7 @@ package io.sourcemesh.cli;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cli.describe.DescribeDispatcher;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ final class DescribeCommand implements Callable<Integer> {
         }
         ResourceArgs args = ResourceArgs.parse("describe", what, names);
         ClusterApi api = cluster.api();
-        Describers describers = new Describers(api, Main.clock(spec));
+        DescribeDispatcher describers = new DescribeDispatcher(api, Main.clock(spec));
         List<String> errors = new ArrayList<>();
         List<Target> targets = new ArrayList<>();
         if (args.named()) {
@@ -84,7 +85,7 @@ final class DescribeCommand implements Callable<Integer> {
     }
 
     // kubectl describe TYPE NAME_PREFIX: no exact match, so every object of the kind whose name starts with it
-    private int byPrefix(ClusterApi api, Describers describers, ResourceArgs.Ref ref, PrintWriter out) {
+    private int byPrefix(ClusterApi api, DescribeDispatcher describers, ResourceArgs.Ref ref, PrintWriter out) {
         List<KubeObject> matches = api.list(ref.kind(), ref.kind().namespaced() ? cluster.namespace() : null, "").stream()
                 .filter(o -> o.name().startsWith(ref.name())).toList();
         if (matches.isEmpty()) {

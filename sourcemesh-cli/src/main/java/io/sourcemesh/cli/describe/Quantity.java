@@ -1,4 +1,4 @@
-package io.sourcemesh.cli;
+package io.sourcemesh.cli.describe;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
