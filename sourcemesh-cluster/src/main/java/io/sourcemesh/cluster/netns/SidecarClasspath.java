@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -12,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.jar.JarFile;
+import java.util.stream.Stream;
 
 /**
  * This JVM's classpath made readable by uid 1337: jars under a private directory (a Maven
  * repository in root's home) are hard-linked (or copied) into one world-readable directory.
  */
 final class SidecarClasspath {
+    private static final String PREFIX = "sourcemesh-sidecar-cp-";
     private static Path shared;
 
     private SidecarClasspath() {
@@ -63,7 +66,8 @@ final class SidecarClasspath {
     private static Path link(Path jar) {
         try {
             if (shared == null) {
-                shared = Files.createTempDirectory("sourcemesh-sidecar-cp", PosixFilePermissions.asFileAttribute(
+                removeLeftovers();
+                shared = Files.createTempDirectory(PREFIX + ProcessHandle.current().pid() + "-", PosixFilePermissions.asFileAttribute(
                         PosixFilePermissions.fromString("rwxr-xr-x")));
                 shared.toFile().deleteOnExit();
             }
@@ -89,6 +93,37 @@ final class SidecarClasspath {
             return target;
         } catch (IOException e) {
             throw new NetnsException("cannot make " + jar + " readable for the sidecar: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The directories of JVMs that ended without their exit hooks (a daemon killed with SIGKILL): the
+     * PID in the name says whose a directory is, and only a dead owner's goes.
+     */
+    static void removeLeftovers() {
+        removeLeftovers(Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    static void removeLeftovers(Path tmp) {
+        try (Stream<Path> dirs = Files.list(tmp)) {
+            for (Path dir : dirs.toList()) {
+                String name = dir.getFileName().toString();
+                if (!name.startsWith(PREFIX) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                String pid = name.substring(PREFIX.length()).split("-")[0];
+                if (!pid.matches("\\d{1,10}") || ProcessHandle.of(Long.parseLong(pid)).isPresent()) {
+                    continue;
+                }
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException | RuntimeException e) {
+            // Leftovers stay; ours is made anyway.
         }
     }
 
