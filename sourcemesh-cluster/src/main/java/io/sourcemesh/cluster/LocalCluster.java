@@ -1,11 +1,8 @@
 package io.sourcemesh.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
@@ -17,6 +14,7 @@ import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
+import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
@@ -187,41 +185,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
 
     private void registerNodes() {
         for (int i = 0; i < nodeNames.size(); i++) {
-            String name = nodeNames.get(i);
-            if (store.get(ResourceKind.NODE, null, name).isPresent()) {
-                continue;
-            }
-            ObjectNode node = JsonNodeFactory.instance.objectNode();
-            node.put("apiVersion", "v1").put("kind", "Node");
-            ObjectNode meta = node.putObject("metadata");
-            meta.put("name", name);
-            meta.putObject("labels").put("kubernetes.io/hostname", name).put("kubernetes.io/os", "linux")
-                    .put("node-role.kubernetes.io/worker", "");
-            node.putObject("spec");
-            store.create(KubeObject.of(node));
-        }
-        for (int i = 0; i < nodeNames.size(); i++) {
-            KubeObject n = store.get(ResourceKind.NODE, null, nodeNames.get(i)).orElseThrow();
-            ObjectNode status = JsonNodeFactory.instance.objectNode();
-            status.putArray("addresses").addObject().put("type", "InternalIP").put("address", addresses.nodeAddress(i).getHostAddress());
-            ((ArrayNode) status.get("addresses")).addObject().put("type", "Hostname").put("address", nodeNames.get(i));
-            status.putArray("conditions").addObject().put("type", "Ready").put("status", "True").put("reason", "KubeletReady");
-            status.putObject("nodeInfo").put("kubeletVersion", "v1.30.0-sourcemesh").put("containerRuntimeVersion", "sourcemesh://embedded")
-                    .put("osImage", "SourceMesh embedded runtime").put("kernelVersion", System.getProperty("os.version"));
-            store.updateStatus(n.withStatus(status));
-        }
-    }
-
-    /**
-     * After a restart no container runs: every pod the store remembers is Pending until its kubelet
-     * has started it again (with a new address), as after a node reboot.
-     */
-    private void resetPodStatus() {
-        for (KubeObject p : store.list(ResourceKind.POD, null)) {
-            ObjectNode s = JsonNodeFactory.instance.objectNode();
-            s.put("phase", "Pending");
-            s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "NodeRestarted");
-            store.updateStatus(p.withStatus(s));
+            registerNode(nodeNames.get(i), addresses.nodeAddress(i).getHostAddress(), null, "embedded");
         }
     }
 
@@ -288,7 +252,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
                 } catch (Exception ex) { // bind failures arrive as unchecked IOExceptions
                     addresses.releasePod(ip);
                     podFailures.put(e.getKey(), ex.getMessage());
-                    updatePodStatus(p, failedStatus(p, ex.getMessage()));
+                    updatePodStatus(p, failedStatus(p, "ErrImagePull", ex.getMessage()));
                     continue;
                 }
             }
@@ -318,19 +282,6 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
                 ((ObjectNode) c).put("ready", false);
             }
         }
-    }
-
-    private static ObjectNode failedStatus(KubeObject p, String message) {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("phase", "Pending");
-        s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "ContainersNotReady");
-        ArrayNode statuses = s.putArray("containerStatuses");
-        for (JsonNode c : p.spec().path("containers")) {
-            ObjectNode cs = statuses.addObject();
-            cs.put("name", c.path("name").asText()).put("image", c.path("image").asText()).put("ready", false).put("restartCount", 0);
-            cs.putObject("state").putObject("waiting").put("reason", "ErrImagePull").put("message", message);
-        }
-        return s;
     }
 
     private void updatePodStatus(KubeObject p, ObjectNode status) {
@@ -455,11 +406,9 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
                 port = p;
             }
         }
-        LabelSelector selector = LabelSelector.fromMap(strings(svc.get().spec().path("selector")));
         List<PodRuntime> endpoints = new ArrayList<>();
         for (PodRuntime p : pods.values()) {
-            if (p.pod().namespace().equals(namespace) && selector.matches(p.pod().labels()) && !selector.isEverything()
-                    && (p.sidecar() == null || p.sidecar().configured())) {
+            if (ServiceSpecs.selects(svc.get(), p.pod()) && (p.sidecar() == null || p.sidecar().configured())) {
                 endpoints.add(p);
             }
         }
@@ -467,33 +416,10 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
             return Optional.empty();
         }
         PodRuntime target = endpoints.get(ThreadLocalRandom.current().nextInt(endpoints.size()));
-        int targetPort = targetPort(port, target.pod());
+        int targetPort = ServiceSpecs.targetPort(port, target.pod());
         EmbeddedInterception redirect = new EmbeddedInterception(conntrack, this::injected, source == null ? null : source.ip());
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(target.ip(), targetPort), fromClient,
                 new UpstreamConnector(transport, redirect, Optional.empty())));
-    }
-
-    static int targetPort(JsonNode servicePort, KubeObject pod) {
-        JsonNode tp = servicePort.path("targetPort");
-        if (tp.isInt()) {
-            return tp.asInt();
-        }
-        if (tp.isTextual() && !tp.asText().isEmpty()) {
-            for (JsonNode c : pod.spec().path("containers")) {
-                for (JsonNode p : c.path("ports")) {
-                    if (p.path("name").asText().equals(tp.asText())) {
-                        return p.path("containerPort").asInt();
-                    }
-                }
-            }
-        }
-        return servicePort.path("port").asInt();
-    }
-
-    private static Map<String, String> strings(JsonNode node) {
-        Map<String, String> out = new LinkedHashMap<>();
-        node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
     }
 
     // ---- the control plane ---------------------------------------------------------------------
@@ -614,7 +540,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             Future<Boolean> f = loop.submit(() -> store.list(ResourceKind.POD, null).stream().allMatch(Workloads::ready)
-                    && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(LocalCluster::rolledOut));
+                    && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(Workloads::rolledOut));
             try {
                 if (f.get()) {
                     return true;
@@ -625,14 +551,6 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
             Thread.sleep(50);
         }
         return false;
-    }
-
-    /** kubectl rollout status's test: the latest generation observed, every replica updated, ready, and no old ones. */
-    static boolean rolledOut(KubeObject d) {
-        int desired = d.spec().path("replicas").asInt(1);
-        JsonNode s = d.status();
-        return s.path("observedGeneration").asLong(-1) >= d.generation() && s.path("updatedReplicas").asInt(0) >= desired
-                && s.path("replicas").asInt(0) == desired && s.path("readyReplicas").asInt(0) >= desired;
     }
 
     static String key(String namespace, String name) {

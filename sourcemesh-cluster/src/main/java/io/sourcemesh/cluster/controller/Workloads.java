@@ -186,6 +186,14 @@ public final class Workloads {
         return false;
     }
 
+    /** kubectl rollout status's test: the latest generation observed, every replica updated, ready, and no old ones. */
+    public static boolean rolledOut(KubeObject d) {
+        int desired = d.spec().path("replicas").asInt(1);
+        JsonNode s = d.status();
+        return s.path("observedGeneration").asLong(-1) >= d.generation() && s.path("updatedReplicas").asInt(0) >= desired
+                && s.path("replicas").asInt(0) == desired && s.path("readyReplicas").asInt(0) >= desired;
+    }
+
     /** A stable short hash of the pod template, spelled in Kubernetes' name alphabet. */
     static String templateHash(JsonNode template) {
         long h = 0xcbf29ce484222325L;

@@ -1,5 +1,9 @@
 package io.sourcemesh.cluster.daemon;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
@@ -29,6 +33,63 @@ public abstract class StoreBackedCluster implements ClusterApi {
 
     public ObjectStore store() {
         return store;
+    }
+
+    /**
+     * A kubelet registering its node: the Node object (created once, the user's labels kept after) and
+     * its status — InternalIP, Ready, the runtime's name. {@code podCidr} is null when the runtime
+     * hands out pod addresses itself.
+     */
+    protected final void registerNode(String name, String internalIp, String podCidr, String runtime) {
+        if (store.get(ResourceKind.NODE, null, name).isEmpty()) {
+            ObjectNode node = JsonNodeFactory.instance.objectNode();
+            node.put("apiVersion", "v1").put("kind", "Node");
+            ObjectNode meta = node.putObject("metadata");
+            meta.put("name", name);
+            meta.putObject("labels").put("kubernetes.io/hostname", name).put("kubernetes.io/os", "linux")
+                    .put("node-role.kubernetes.io/worker", "");
+            ObjectNode spec = node.putObject("spec");
+            if (podCidr != null) {
+                spec.put("podCIDR", podCidr);
+            }
+            store.create(KubeObject.of(node));
+        }
+        KubeObject n = store.get(ResourceKind.NODE, null, name).orElseThrow();
+        ObjectNode status = JsonNodeFactory.instance.objectNode();
+        ArrayNode addresses = status.putArray("addresses");
+        addresses.addObject().put("type", "InternalIP").put("address", internalIp);
+        addresses.addObject().put("type", "Hostname").put("address", name);
+        status.putArray("conditions").addObject().put("type", "Ready").put("status", "True").put("reason", "KubeletReady");
+        status.putObject("nodeInfo").put("kubeletVersion", "v1.30.0-sourcemesh").put("containerRuntimeVersion", "sourcemesh://" + runtime)
+                .put("osImage", "SourceMesh " + runtime + " runtime").put("kernelVersion", System.getProperty("os.version"));
+        store.updateStatus(n.withStatus(status));
+    }
+
+    /**
+     * After a restart no container runs: every pod the store remembers is Pending until its kubelet
+     * has started it again, as after a node reboot.
+     */
+    protected final void resetPodStatus() {
+        for (KubeObject p : store.list(ResourceKind.POD, null)) {
+            ObjectNode s = JsonNodeFactory.instance.objectNode();
+            s.put("phase", "Pending");
+            s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "NodeRestarted");
+            store.updateStatus(p.withStatus(s));
+        }
+    }
+
+    /** The status of a pod its kubelet could not start: Pending, every container waiting for {@code reason}. */
+    protected static ObjectNode failedStatus(KubeObject p, String reason, String message) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        s.put("phase", "Pending");
+        s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "ContainersNotReady");
+        ArrayNode statuses = s.putArray("containerStatuses");
+        for (JsonNode c : p.spec().path("containers")) {
+            ObjectNode cs = statuses.addObject();
+            cs.put("name", c.path("name").asText()).put("image", c.path("image").asText()).put("ready", false).put("restartCount", 0);
+            cs.putObject("state").putObject("waiting").put("reason", reason).put("message", String.valueOf(message));
+        }
+        return s;
     }
 
     /** Asks for a reconcile soon (the store changed). */

@@ -1,8 +1,6 @@
 package io.sourcemesh.cluster.netns.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
@@ -252,35 +250,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
 
     private void registerNodes() {
         for (Topology.Node n : topology.nodes()) {
-            if (store.get(ResourceKind.NODE, null, n.name()).isEmpty()) {
-                ObjectNode node = JsonNodeFactory.instance.objectNode();
-                node.put("apiVersion", "v1").put("kind", "Node");
-                ObjectNode meta = node.putObject("metadata");
-                meta.put("name", n.name());
-                meta.putObject("labels").put("kubernetes.io/hostname", n.name()).put("kubernetes.io/os", "linux")
-                        .put("node-role.kubernetes.io/worker", "");
-                node.putObject("spec").put("podCIDR", n.podCidr());
-                store.create(KubeObject.of(node));
-            }
-            KubeObject k = store.get(ResourceKind.NODE, null, n.name()).orElseThrow();
-            ObjectNode status = JsonNodeFactory.instance.objectNode();
-            ArrayNode addresses = status.putArray("addresses");
-            addresses.addObject().put("type", "InternalIP").put("address", n.ip());
-            addresses.addObject().put("type", "Hostname").put("address", n.name());
-            status.putArray("conditions").addObject().put("type", "Ready").put("status", "True").put("reason", "KubeletReady");
-            status.putObject("nodeInfo").put("kubeletVersion", "v1.30.0-sourcemesh").put("containerRuntimeVersion", "sourcemesh://netns")
-                    .put("osImage", "SourceMesh netns runtime").put("kernelVersion", System.getProperty("os.version"));
-            store.updateStatus(k.withStatus(status));
-        }
-    }
-
-    /** After a restart no container runs: every remembered pod is Pending until its kubelet starts it again. */
-    private void resetPodStatus() {
-        for (KubeObject p : store.list(ResourceKind.POD, null)) {
-            ObjectNode s = JsonNodeFactory.instance.objectNode();
-            s.put("phase", "Pending");
-            s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "NodeRestarted");
-            store.updateStatus(p.withStatus(s));
+            registerNode(n.name(), n.ip(), n.podCidr(), "netns");
         }
     }
 
@@ -349,7 +319,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
                         this::wakeIn));
             } catch (RuntimeException ex) {
                 podFailures.put(e.getKey(), ex.getMessage());
-                writeStatus(p, failedStatus(p, ex.getMessage()));
+                writeStatus(p, failedStatus(p, "CreateContainerError", ex.getMessage()));
             }
             changed = true;
         }
@@ -393,19 +363,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             requestReconcile();
             return false;
         }
-    }
-
-    private static ObjectNode failedStatus(KubeObject p, String message) {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("phase", "Pending");
-        s.putArray("conditions").addObject().put("type", "Ready").put("status", "False").put("reason", "ContainersNotReady");
-        ArrayNode statuses = s.putArray("containerStatuses");
-        for (JsonNode c : p.spec().path("containers")) {
-            ObjectNode cs = statuses.addObject();
-            cs.put("name", c.path("name").asText()).put("image", c.path("image").asText()).put("ready", false).put("restartCount", 0);
-            cs.putObject("state").putObject("waiting").put("reason", "CreateContainerError").put("message", String.valueOf(message));
-        }
-        return s;
     }
 
     /** A topology pod name ([a-z0-9-], at most 41): the pod's name, its namespace in front unless default. */
@@ -621,7 +578,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             try {
                 boolean settled = loop.submit(() -> !reconcileSafely()
                         && store.list(ResourceKind.POD, null).stream().allMatch(Workloads::ready)
-                        && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(NetnsCluster::rolledOut)).get();
+                        && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(Workloads::rolledOut)).get();
                 if (settled) {
                     return true;
                 }
@@ -631,13 +588,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             Thread.sleep(50);
         }
         return false;
-    }
-
-    static boolean rolledOut(KubeObject d) {
-        int desired = d.spec().path("replicas").asInt(1);
-        JsonNode s = d.status();
-        return s.path("observedGeneration").asLong(-1) >= d.generation() && s.path("updatedReplicas").asInt(0) >= desired
-                && s.path("replicas").asInt(0) == desired && s.path("readyReplicas").asInt(0) >= desired;
     }
 
     private static java.net.InetAddress ip(String literal) {
