@@ -12,6 +12,7 @@ import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
+import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
@@ -106,7 +107,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         }
         this.northSouth = NorthSouth.start(store, transport, new UpstreamConnector(transport, // north-south
                 new EmbeddedInterception(conntrack, this::injected, null), Optional.empty()), addresses,
-                NorthSouth.nodes(nodeNames, addresses), translator, this::endpoints);
+                NorthSouth.nodes(nodeNames, addresses), this::endpoints);
         this.watch = store.watch(event -> requestReconcile());
     }
 
@@ -442,6 +443,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         }
         MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
         reportPatchFailures(outcome.patchFailures());
+        GatewayStatus.write(store, outcome.warnings()); // north-south
     }
 
     // ---- ClusterApi ----------------------------------------------------------------------------

@@ -5,19 +5,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
-import io.sourcemesh.control.model.MeshConfig;
-import io.sourcemesh.control.model.MeshModel;
-import io.sourcemesh.control.model.Pod;
-import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.TranslationWarning;
-import io.sourcemesh.control.translate.Translator;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What the gateway proxies could not serve, shown on the Gateway that asked for it (as istiod's
@@ -30,32 +21,15 @@ public final class GatewayStatus {
 
     private GatewayStatus() {}
 
-    /** Translates for each running gateway pod and writes every Gateway's status. */
-    public static void write(ObjectStore store, Translator translator, List<Endpoint> running) {
+    /**
+     * Writes every Gateway's status from a push's translation warnings (the gateway proxies'
+     * translation already says which servers were left out; translating again would say it twice).
+     */
+    public static void write(ObjectStore store, List<TranslationWarning> warnings) {
         List<KubeObject> gateways = store.list(ResourceKind.GATEWAY, null);
-        if (gateways.isEmpty()) {
-            return;
-        }
-        Map<String, TranslationWarning> warnings = new LinkedHashMap<>();
-        List<Endpoint> proxies = running.stream().filter(e -> isGateway(e.pod())).toList();
-        if (!proxies.isEmpty()) {
-            List<ObjectNode> objects = new ArrayList<>();
-            for (ResourceKind kind : List.of(ResourceKind.SERVICE, ResourceKind.POD, ResourceKind.SECRET, ResourceKind.GATEWAY,
-                    ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE)) {
-                store.list(kind, null).forEach(o -> objects.add(o.node()));
-            }
-            MeshModel model = MeshModel.of(objects, MeshConfig.defaults());
-            for (Endpoint e : proxies) {
-                ObjectNode node = e.pod().node();
-                ((ObjectNode) node.with("status")).put("podIP", e.ip().getHostAddress()).put("phase", "Running");
-                for (TranslationWarning w : translator.translate(model, ProxyIdentity.router(Pod.of(node))).warnings()) {
-                    warnings.putIfAbsent(w.toString(), w);
-                }
-            }
-        }
         for (KubeObject gw : gateways) {
             String key = gw.namespace() + "/" + gw.name();
-            List<TranslationWarning> mine = warnings.values().stream().filter(w -> gatewayOf(w).equals(key)).toList();
+            List<TranslationWarning> mine = warnings.stream().filter(w -> gatewayOf(w).equals(key)).toList();
             ObjectNode status = status(mine);
             if (!status.equals(gw.status())) {
                 try {
@@ -92,11 +66,5 @@ public final class GatewayStatus {
         }
         int end = r.indexOf(' ', PREFIX.length());
         return end < 0 ? r.substring(PREFIX.length()) : r.substring(PREFIX.length(), end);
-    }
-
-    static boolean isGateway(KubeObject pod) {
-        String istio = pod.labels().getOrDefault("istio", "");
-        return istio.endsWith("gateway") && pod.spec().path("containers").findValues("name").stream()
-                .anyMatch(n -> n.asText().equals("istio-proxy"));
     }
 }

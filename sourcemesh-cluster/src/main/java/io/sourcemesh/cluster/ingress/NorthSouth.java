@@ -8,7 +8,6 @@ import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.loadbalancer.LoadBalancers;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.control.translate.Translator;
 import io.sourcemesh.proxy.transport.Transport;
 import io.sourcemesh.proxy.upstream.UpstreamConnector;
 import java.net.InetAddress;
@@ -20,19 +19,16 @@ import java.util.function.Supplier;
 /**
  * Everything between an external client and the ingress gateway pod, reconciled in one step after
  * the service VIPs: node ports (the API server's allocation), kube-proxy on every node, a cloud
- * load balancer per LoadBalancer Service, and the Gateways' status from the gateway translation.
+ * load balancer per LoadBalancer Service. (The Gateways' status comes from the mesh push: {@link GatewayStatus}.)
  */
 public final class NorthSouth implements AutoCloseable {
     private final ObjectStore store;
-    private final Translator translator;
     private final Supplier<List<Endpoint>> endpoints;
     private final KubeProxy kubeProxy;
     private final LoadBalancers loadBalancers;
 
-    private NorthSouth(ObjectStore store, Translator translator, Supplier<List<Endpoint>> endpoints, KubeProxy kubeProxy,
-            LoadBalancers loadBalancers) {
+    private NorthSouth(ObjectStore store, Supplier<List<Endpoint>> endpoints, KubeProxy kubeProxy, LoadBalancers loadBalancers) {
         this.store = store;
-        this.translator = translator;
         this.endpoints = endpoints;
         this.kubeProxy = kubeProxy;
         this.loadBalancers = loadBalancers;
@@ -43,8 +39,8 @@ public final class NorthSouth implements AutoCloseable {
      * @param endpoints the ready pods with their node
      */
     public static NorthSouth start(ObjectStore store, Transport transport, UpstreamConnector connector, AddressPlan addresses,
-            List<ClusterNode> nodes, Translator translator, Supplier<List<Endpoint>> endpoints) {
-        return new NorthSouth(store, translator, endpoints, KubeProxy.create(transport, connector, nodes, endpoints),
+            List<ClusterNode> nodes, Supplier<List<Endpoint>> endpoints) {
+        return new NorthSouth(store, endpoints, KubeProxy.create(transport, connector, nodes, endpoints),
                 LoadBalancers.start(store, transport, connector, addresses, nodes));
     }
 
@@ -59,7 +55,6 @@ public final class NorthSouth implements AutoCloseable {
         List<Endpoint> ready = endpoints.get();
         kubeProxy.sync(services);
         loadBalancers.sync(services, ready.stream().map(e -> e.pod().uid() + "@" + e.node()).sorted().toList());
-        GatewayStatus.write(store, translator, ready);
     }
 
     /** The ingress gateway's external address, once its load balancer is up. */

@@ -13,7 +13,6 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
-import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.netns.KubeProxyRules;
@@ -244,7 +243,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         changed |= updateStatuses();
         List<NetnsPod> ready = pods.values().stream().filter(NetnsPod::ready).toList();
         northSouth.sync(services, ready);
-        GatewayStatus.write(store, translator, ready.stream().map(p -> new Endpoint(p.pod(), ip(p.ip()), p.node())).toList());
         return changed;
     }
 
@@ -436,6 +434,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
         // Published before a new sidecar starts, so its first request finds its config.
         MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
+        GatewayStatus.write(store, outcome.warnings());
         boolean changed = false;
         for (Map.Entry<NetnsPod, String> e : sidecars.entrySet()) {
             NetnsPod p = e.getKey();
@@ -588,14 +587,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             Thread.sleep(50);
         }
         return false;
-    }
-
-    private static java.net.InetAddress ip(String literal) {
-        try {
-            return java.net.InetAddress.getByName(literal);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(literal, e);
-        }
     }
 
     static String key(String namespace, String name) {

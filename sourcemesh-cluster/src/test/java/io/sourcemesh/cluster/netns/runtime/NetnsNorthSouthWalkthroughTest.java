@@ -73,6 +73,9 @@ class NetnsNorthSouthWalkthroughTest {
         List<Topology.Node> nodes = topology().nodes();
         String gwNodeIp = nodes.stream().filter(n -> n.name().equals(gwNode)).findFirst().orElseThrow().ip();
         String otherNodeIp = nodes.stream().filter(n -> !n.name().equals(gwNode)).findFirst().orElseThrow().ip();
+        // The gateway proxy's translation, shown on the Gateway (as on the embedded runtime).
+        awaitTrue(() -> cluster.get(ResourceKind.GATEWAY, "default", "httpbin-gw-httpprotocol").orElseThrow().status()
+                .path("conditions").path(0).path("status").asText().equals("True"), "the Gateway's Reconciled condition");
         String lb = lbAddress();
         assertTrue(lb.startsWith("198.18.0."), lb);
         assertEquals(lb, cluster.info().gatewayAddress());
