@@ -3,7 +3,6 @@ package io.sourcemesh.cluster;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
@@ -18,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -75,30 +73,9 @@ class EastWestWalkthroughTest {
      * written off the event loop, so the line of the request just made may lag a few ms).
      */
     private JsonNode inboundLog(java.util.function.Predicate<JsonNode> expected) throws Exception {
-        long deadline = System.currentTimeMillis() + 3000;
-        JsonNode last;
-        do {
-            last = lastInboundLog();
-            if (expected.test(last)) {
-                return last;
-            }
-            Thread.sleep(20);
-        } while (System.currentTimeMillis() < deadline);
-        throw new AssertionError("no matching inbound access-log line; the newest is " + last);
-    }
-
-    private JsonNode lastInboundLog() throws Exception {
-        List<String> lines = new ArrayList<>();
-        cluster.logs("default", pod("httpbin").name(), "istio-proxy", false, -1, lines::add);
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            if (lines.get(i).startsWith("{")) {
-                JsonNode json = new ObjectMapper().readTree(lines.get(i));
-                if (json.path("route_name").asText().equals("default") || json.path("upstream_cluster").asText().startsWith("inbound")) {
-                    return json;
-                }
-            }
-        }
-        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        return io.sourcemesh.cluster.testing.ProxyLogs.await(cluster, "default", pod("httpbin").name(),
+                json -> json.path("route_name").asText().equals("default") || json.path("upstream_cluster").asText().startsWith("inbound"),
+                expected);
     }
 
     private void rollHttpbin(String patch) throws Exception {

@@ -19,6 +19,7 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.testing.ProxyLogs;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.xds.XdsStatus;
@@ -452,29 +453,7 @@ class NetnsClusterWalkthroughTest {
     }
 
     private JsonNode inboundLog(Predicate<JsonNode> expected) throws Exception {
-        long deadline = System.currentTimeMillis() + 3000;
-        JsonNode last;
-        do {
-            last = lastInboundLog();
-            if (expected.test(last)) {
-                return last;
-            }
-            Thread.sleep(20);
-        } while (System.currentTimeMillis() < deadline);
-        throw new AssertionError("no matching inbound access-log line; the newest is " + last);
-    }
-
-    private JsonNode lastInboundLog() throws Exception {
-        List<String> lines = new ArrayList<>();
-        cluster.logs("default", running("httpbin").name(), "istio-proxy", false, -1, lines::add);
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            if (lines.get(i).startsWith("{")) {
-                JsonNode json = new ObjectMapper().readTree(lines.get(i));
-                if (json.path("upstream_cluster").asText().startsWith("inbound")) {
-                    return json;
-                }
-            }
-        }
-        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        return ProxyLogs.await(cluster, "default", running("httpbin").name(),
+                json -> json.path("upstream_cluster").asText().startsWith("inbound"), expected);
     }
 }

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
@@ -17,12 +15,10 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
-import io.sourcemesh.proxy.testing.TestCertificates;
-import java.nio.charset.StandardCharsets;
+import io.sourcemesh.cluster.testing.TlsSecrets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -168,14 +164,7 @@ class NetnsNorthSouthWalkthroughTest {
     }
 
     private void createTlsSecret() {
-        TestCertificates.Pem pem = TestCertificates.selfSigned("httpbin.example.com", "httpbin.example.com");
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("apiVersion", "v1").put("kind", "Secret").put("type", "kubernetes.io/tls");
-        s.putObject("metadata").put("name", "myexample-credential").put("namespace", NS);
-        Base64.Encoder b64 = Base64.getEncoder();
-        s.putObject("data").put("tls.crt", b64.encodeToString(pem.certificate().getBytes(StandardCharsets.US_ASCII)))
-                .put("tls.key", b64.encodeToString(pem.privateKey().getBytes(StandardCharsets.US_ASCII)));
-        cluster.create(KubeObject.of(s));
+        cluster.create(TlsSecrets.selfSigned(NS, "myexample-credential", "httpbin.example.com"));
     }
 
     /**
