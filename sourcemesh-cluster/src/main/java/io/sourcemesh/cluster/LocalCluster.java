@@ -541,8 +541,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
     public boolean awaitSettled(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            Future<Boolean> f = loop.submit(() -> store.list(ResourceKind.POD, null).stream().allMatch(Workloads::ready)
-                    && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(Workloads::rolledOut));
+            Future<Boolean> f = loop.submit(this::workloadsSettled);
             try {
                 if (f.get()) {
                     return true;

@@ -8,6 +8,7 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
@@ -90,6 +91,12 @@ public abstract class StoreBackedCluster implements ClusterApi {
             cs.putObject("state").putObject("waiting").put("reason", reason).put("message", String.valueOf(message));
         }
         return s;
+    }
+
+    /** Every pod the store has is ready and every Deployment rolled out, as `kubectl rollout status` judges it. */
+    protected final boolean workloadsSettled() {
+        return store.list(ResourceKind.POD, null).stream().allMatch(Workloads::ready)
+                && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(Workloads::rolledOut);
     }
 
     /** Asks for a reconcile soon (the store changed). */

@@ -575,9 +575,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                boolean settled = loop.submit(() -> !reconcileSafely()
-                        && store.list(ResourceKind.POD, null).stream().allMatch(Workloads::ready)
-                        && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(Workloads::rolledOut)).get();
+                boolean settled = loop.submit(() -> !reconcileSafely() && workloadsSettled()).get();
                 if (settled) {
                     return true;
                 }
