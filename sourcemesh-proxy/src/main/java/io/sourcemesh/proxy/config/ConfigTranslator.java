@@ -210,6 +210,9 @@ public final class ConfigTranslator {
         only(f, path, "name", "typed_config");
         Protos.requireName(f.getName(), path);
         Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
+        // Envoy takes a listener filter by its well-known name alone (no typed_config) when its
+        // config may be empty, e.g. Istio's "name: envoy.listener.proxy_protocol".
+        Extensions.require(Extensions.Category.LISTENER_FILTER, type, at(path, "typed_config"));
         String name = f.getName();
         String config = at(path, "typed_config");
         if (type.equals(OriginalDst.getDescriptor())) {
@@ -310,6 +313,7 @@ public final class ConfigTranslator {
         only(filter, path, "name", "typed_config");
         Protos.requireName(filter.getName(), path);
         Descriptor type = Protos.extension(filter.getName(), filter.hasTypedConfig(), filter.getTypedConfig(), path);
+        Extensions.require(Extensions.Category.NETWORK_FILTER, type, at(path, "typed_config"));
         String name = filter.getName();
         String config = at(path, "typed_config");
         if (!filter.hasTypedConfig() && (type.equals(TcpProxy.getDescriptor()) || type.equals(HttpConnectionManager.getDescriptor()))) {

@@ -2,20 +2,6 @@ package io.sourcemesh.proxy.config;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.TypeRegistry;
-import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
-import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;
-import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
-import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
-import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
-import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
-import io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfig;
-import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +9,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The {@code typed_config} messages the proxy understands, by type URL and by extension name.
- * Anything outside this set is rejected at load time rather than parsed and ignored.
+ * The {@code typed_config} messages the proxy understands, by type URL and by extension name (a
+ * view of {@link Extensions}, the registry). Anything outside this set is rejected at load time
+ * rather than parsed and ignored.
  */
 public final class EnvoyTypes {
 
@@ -32,31 +19,16 @@ public final class EnvoyTypes {
 
     private static final Map<String, Descriptor> BY_NAME = buildNames();
 
-    private static final List<Descriptor> TYPES = BY_NAME.values().stream().distinct().toList();
+    private static final List<Descriptor> TYPES = Extensions.all().stream().map(Extensions.Extension::type).distinct().toList();
 
     private static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(TYPES).build();
 
     private EnvoyTypes() {}
 
+    /** Canonical names only (deprecated ones resolve through {@link #byName}). */
     private static Map<String, Descriptor> buildNames() {
         Map<String, Descriptor> m = new LinkedHashMap<>();
-        m.put("envoy.filters.listener.original_dst", OriginalDst.getDescriptor());
-        m.put("envoy.filters.listener.original_src", OriginalSrc.getDescriptor());
-        m.put("envoy.filters.listener.tls_inspector", TlsInspector.getDescriptor());
-        m.put("envoy.filters.listener.proxy_protocol", ProxyProtocol.getDescriptor());
-        m.put("envoy.filters.network.tcp_proxy", TcpProxy.getDescriptor());
-        m.put("envoy.filters.network.http_connection_manager", HttpConnectionManager.getDescriptor());
-        m.put("envoy.filters.http.router", Router.getDescriptor());
-        m.put("envoy.filters.http.rbac", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor());
-        m.put("envoy.filters.network.rbac", io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor());
-        m.put("envoy.transport_sockets.tls", DownstreamTlsContext.getDescriptor());
-        m.put("envoy.transport_sockets.raw_buffer", RawBuffer.getDescriptor());
-        m.put("envoy.access_loggers.file", FileAccessLog.getDescriptor());
-        m.put("envoy.access_loggers.stdout", StdoutAccessLog.getDescriptor());
-        m.put("envoy.access_loggers.stderr", StderrAccessLog.getDescriptor());
-        m.put("envoy.http.original_ip_detection.xff", XffConfig.getDescriptor());
-        // Registered so upstream TLS parses (and is then refused with a path) rather than failing as unknown.
-        m.put("envoy.transport_sockets.tls.upstream", UpstreamTlsContext.getDescriptor());
+        Extensions.all().forEach(e -> m.put(e.name(), e.type()));
         return Collections.unmodifiableMap(m);
     }
 
@@ -67,19 +39,17 @@ public final class EnvoyTypes {
 
     /** The message type for a {@code type.googleapis.com/...} URL, if supported. */
     public static Optional<Descriptor> byTypeUrl(String typeUrl) {
-        String name = typeUrl.substring(typeUrl.lastIndexOf('/') + 1);
-        return TYPES.stream().filter(d -> d.getFullName().equals(name)).findFirst();
+        return Extensions.byTypeUrl(typeUrl).map(Extensions.Extension::type);
     }
 
-    /** The message type for an extension {@code name:} such as {@code envoy.filters.http.router}. */
+    /** The message type for an extension {@code name:} such as {@code envoy.filters.http.router} or {@code envoy.router}. */
     public static Optional<Descriptor> byName(String extensionName) {
-        return Optional.ofNullable(BY_NAME.get(extensionName));
+        return Extensions.byName(extensionName).map(Extensions.Extension::type);
     }
 
     /** The extension name Envoy gives a type, e.g. {@code envoy.filters.listener.original_dst}. */
     public static String nameOf(Descriptor type) {
-        return BY_NAME.entrySet().stream().filter(e -> e.getValue().equals(type)).map(Map.Entry::getKey)
-                .findFirst().orElse(type.getFullName());
+        return Extensions.byType(type).map(Extensions.Extension::name).orElse(type.getFullName());
     }
 
     public static String typeUrl(Descriptor type) {

@@ -135,6 +135,7 @@ final class HttpTranslator {
             Protos.requireName(f.getName(), path);
             Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
             String config = at(path, "typed_config");
+            Extensions.require(Extensions.Category.HTTP_FILTER, type, config);
             if (type.equals(Router.getDescriptor())) {
                 only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), Router.getDefaultInstance(), path), config);
                 if (i != filters.size() - 1) {

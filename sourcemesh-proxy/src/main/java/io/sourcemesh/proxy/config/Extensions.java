@@ -1,0 +1,139 @@
+package io.sourcemesh.proxy.config;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
+import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;
+import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
+import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The one registry of the Envoy extensions this proxy implements: each by its canonical name, the
+ * deprecated names Envoy's and Istio's older docs still use (resolved to the same extension), its
+ * config message (hence its type URL) and what kind of extension it is. The translators resolve
+ * every {@code name}/{@code typed_config} pair here and refuse, by path, anything absent or of
+ * the wrong kind; the YAML/JSON loader's type registry is built from it.
+ */
+public final class Extensions {
+
+    /** Where an extension may be configured; {@code description} completes "... is not ...". */
+    public enum Category {
+        LISTENER_FILTER("a listener filter"),
+        NETWORK_FILTER("a network filter"),
+        HTTP_FILTER("an HTTP filter"),
+        TRANSPORT_SOCKET("a transport socket"),
+        ACCESS_LOGGER("an access logger"),
+        ORIGINAL_IP_DETECTION("an original IP detection extension");
+
+        private final String description;
+
+        Category(String description) {
+            this.description = description;
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
+    /** One extension: canonical name, deprecated aliases, config type. */
+    public record Extension(String name, List<String> deprecatedNames, Descriptor type, Category category) {
+        public Extension {
+            deprecatedNames = List.copyOf(deprecatedNames);
+        }
+    }
+
+    private static final List<Extension> ALL = List.of(
+            new Extension("envoy.filters.listener.original_dst", List.of("envoy.listener.original_dst"),
+                    OriginalDst.getDescriptor(), Category.LISTENER_FILTER),
+            new Extension("envoy.filters.listener.original_src", List.of("envoy.listener.original_src"),
+                    OriginalSrc.getDescriptor(), Category.LISTENER_FILTER),
+            new Extension("envoy.filters.listener.tls_inspector", List.of("envoy.listener.tls_inspector"),
+                    TlsInspector.getDescriptor(), Category.LISTENER_FILTER),
+            new Extension("envoy.filters.listener.proxy_protocol", List.of("envoy.listener.proxy_protocol"),
+                    ProxyProtocol.getDescriptor(), Category.LISTENER_FILTER),
+            new Extension("envoy.filters.network.tcp_proxy", List.of("envoy.tcp_proxy"), TcpProxy.getDescriptor(),
+                    Category.NETWORK_FILTER),
+            new Extension("envoy.filters.network.http_connection_manager", List.of("envoy.http_connection_manager"),
+                    HttpConnectionManager.getDescriptor(), Category.NETWORK_FILTER),
+            new Extension("envoy.filters.network.rbac", List.of(),
+                    io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor(), Category.NETWORK_FILTER),
+            new Extension("envoy.filters.http.rbac", List.of(),
+                    io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(), Category.HTTP_FILTER),
+            new Extension("envoy.filters.http.router", List.of("envoy.router"), Router.getDescriptor(), Category.HTTP_FILTER),
+            new Extension("envoy.transport_sockets.tls", List.of("tls"), DownstreamTlsContext.getDescriptor(),
+                    Category.TRANSPORT_SOCKET),
+            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), RawBuffer.getDescriptor(),
+                    Category.TRANSPORT_SOCKET),
+            // Registered so upstream TLS parses (and is then refused with a path) rather than failing as unknown.
+            new Extension("envoy.transport_sockets.tls.upstream", List.of(), UpstreamTlsContext.getDescriptor(),
+                    Category.TRANSPORT_SOCKET),
+            new Extension("envoy.transport_sockets.upstream_proxy_protocol", List.of(),
+                    ProxyProtocolUpstreamTransport.getDescriptor(), Category.TRANSPORT_SOCKET),
+            new Extension("envoy.access_loggers.file", List.of("envoy.file_access_log"), FileAccessLog.getDescriptor(),
+                    Category.ACCESS_LOGGER),
+            new Extension("envoy.access_loggers.stdout", List.of(), StdoutAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
+            new Extension("envoy.access_loggers.stderr", List.of(), StderrAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
+            new Extension("envoy.http.original_ip_detection.xff", List.of(), XffConfig.getDescriptor(),
+                    Category.ORIGINAL_IP_DETECTION));
+
+    private static final Map<String, Extension> BY_NAME = index();
+
+    private Extensions() {}
+
+    private static Map<String, Extension> index() {
+        Map<String, Extension> m = new LinkedHashMap<>();
+        for (Extension e : ALL) {
+            m.put(e.name(), e);
+        }
+        for (Extension e : ALL) {
+            e.deprecatedNames().forEach(alias -> m.put(alias, e));
+        }
+        return m;
+    }
+
+    public static List<Extension> all() {
+        return ALL;
+    }
+
+    /** By canonical or deprecated name. */
+    public static Optional<Extension> byName(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** By {@code type.googleapis.com/<full message name>}. */
+    public static Optional<Extension> byTypeUrl(String typeUrl) {
+        String name = typeUrl.substring(typeUrl.lastIndexOf('/') + 1);
+        return ALL.stream().filter(e -> e.type().getFullName().equals(name)).findFirst();
+    }
+
+    public static Optional<Extension> byType(Descriptor type) {
+        return ALL.stream().filter(e -> e.type().equals(type)).findFirst();
+    }
+
+    /**
+     * Refuses a resolved type in the wrong place ({@code ... TcpProxy is not an HTTP filter}),
+     * naming {@code path} (the filter's {@code typed_config}).
+     */
+    public static Extension require(Category category, Descriptor type, String path) {
+        Optional<Extension> e = byType(type);
+        if (e.isEmpty() || e.get().category() != category) {
+            throw new ConfigException(path, EnvoyTypes.typeUrl(type) + " is not " + category.description());
+        }
+        return e.get();
+    }
+}
