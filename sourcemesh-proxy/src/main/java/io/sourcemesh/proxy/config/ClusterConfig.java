@@ -15,7 +15,31 @@ public record ClusterConfig(
         Optional<InetSocketAddress> upstreamBindAddress,
         RingHash ringHash,
         Optional<Duration> idleTimeout,
-        int maxRequestsPerConnection) {
+        int maxRequestsPerConnection,
+        Optional<UpstreamProxyProtocol> upstreamProxyProtocol) {
+
+    /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
+    public enum UpstreamProxyProtocol {
+        V1(1), V2(2);
+
+        private final int number;
+
+        UpstreamProxyProtocol(int number) {
+            this.number = number;
+        }
+
+        public int number() {
+            return number;
+        }
+    }
+
+    /** A cluster over plain TCP (no transport socket). */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                Optional.empty());
+    }
 
     public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }
 

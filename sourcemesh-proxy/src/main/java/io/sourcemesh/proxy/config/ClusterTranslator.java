@@ -29,7 +29,8 @@ final class ClusterTranslator {
 
     static ClusterConfig cluster(Cluster c, String path) {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "connect_timeout", "load_assignment",
-                "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection", "dns_lookup_family");
+                "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection", "dns_lookup_family",
+                "transport_socket");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
@@ -95,7 +96,11 @@ final class ClusterTranslator {
                 maxRequests = options.getMaxRequestsPerConnection().getValue();
             }
         }
-        return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests);
+        Optional<ClusterConfig.UpstreamProxyProtocol> proxyProtocol = c.hasTransportSocket()
+                ? UpstreamTransportSockets.proxyProtocol(c.getTransportSocket(), at(path, "transport_socket"))
+                : Optional.empty();
+        return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests,
+                proxyProtocol);
     }
 
     private static ClusterConfig.RingHash ringHash(Cluster c, String path) {

@@ -8,10 +8,20 @@ import java.util.Optional;
  * Which local address an upstream socket binds before connecting: none (the kernel picks), a
  * fixed one (the cluster's {@code upstream_bind_config}, e.g. Istio's 127.0.0.6), or the
  * downstream client's own IP (original_src), which off loopback needs IP_TRANSPARENT and a mark.
- * Part of the pool key: a connection bound for one client is never reused for another.
+ * Part of the pool key: a connection bound for one client is never reused for another; so is
+ * the PROXY header an upstream connection starts with, when the cluster sends one.
  */
-public record SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark) {
+public record SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark, Optional<ProxyHeader> proxyHeader) {
     public static final SourceBinding NONE = new SourceBinding(Optional.empty(), false, 0);
+
+    public SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark) {
+        this(address, transparent, mark, Optional.empty());
+    }
+
+    /** The same binding, the connection starting with {@code header}. */
+    public SourceBinding withProxyHeader(ProxyHeader header) {
+        return new SourceBinding(address, transparent, mark, Optional.of(header));
+    }
 
     public static SourceBinding fixed(InetSocketAddress address) {
         return new SourceBinding(Optional.of(address), false, 0);

@@ -50,7 +50,13 @@ public final class UpstreamConnector {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .handler(handler);
+                .handler(binding.proxyHeader().isEmpty() ? handler : new io.netty.channel.ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(handler);
+                        ch.pipeline().addFirst("upstream-proxy-protocol", new ProxyHeaderWriter(binding.proxyHeader().get()));
+                    }
+                });
         if (binding.transparent()) {
             // Binding a non-local client address (original_src off loopback) needs IP_TRANSPARENT
             // and CAP_NET_ADMIN; the mark routes the reply back to us through the TPROXY rules.

@@ -34,8 +34,13 @@ public final class Upstreams {
      */
     public static SourceBinding binding(ClusterRuntime cluster, ConnectionContext connection,
             java.net.InetSocketAddress downstreamRemote) {
-        return connection.originalSrc()
+        SourceBinding binding = connection.originalSrc()
                 .map(o -> SourceBinding.originalSource(downstreamRemote.getAddress(), o.mark()))
                 .orElseGet(cluster::defaultBinding);
+        // upstream_proxy_protocol: Envoy's header carries the downstream connection's addresses
+        // (after a PROXY protocol listener filter, before any XFF), and keys the pool on them.
+        return cluster.config().upstreamProxyProtocol()
+                .map(v -> binding.withProxyHeader(new ProxyHeader(v.number(), connection.remoteAddress(), connection.localAddress())))
+                .orElse(binding);
     }
 }
