@@ -208,8 +208,8 @@ class UpstreamProxyProtocolTest {
         String ok = bootstrap(HCM, 1, "V1");
         assertRefused(ok.replace("config: {version: V1}", "config: {version: V1, pass_through_tlvs: {match_type: INCLUDE_ALL}}"),
                 "clusters[0].transport_socket.typed_config.config.pass_through_tlvs: field is not supported");
-        String noInner = ok.substring(0, ok.indexOf("            transport_socket:\n              name: envoy.transport_sockets.raw_buffer"))
-                + ok.substring(ok.indexOf("        load_assignment:"));
+        String noInner = ok.substring(0, ok.indexOf("        transport_socket:\n          name: envoy.transport_sockets.raw_buffer"))
+                + ok.substring(ok.indexOf("    load_assignment:"));
         assertRefused(noInner, "clusters[0].transport_socket.typed_config.transport_socket: is required (raw_buffer)");
         assertRefused(ok.replace("name: envoy.transport_sockets.raw_buffer", "name: envoy.transport_sockets.tls")
                         .replace("{\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}",
