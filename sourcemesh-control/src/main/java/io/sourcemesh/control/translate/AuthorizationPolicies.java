@@ -15,16 +15,16 @@ import java.util.Map;
  * {@code selector.matchLabels} all match the workload's labels (no selector: every workload there). Root
  * namespace policies come first; within a namespace, oldest first.
  */
-record AuthorizationPolicies(List<IstioConfig> audit, List<IstioConfig> deny, List<IstioConfig> allow) {
+public record AuthorizationPolicies(List<IstioConfig> audit, List<IstioConfig> deny, List<IstioConfig> allow) {
     static final String ROOT_NAMESPACE = "istio-system";
 
-    AuthorizationPolicies {
+    public AuthorizationPolicies {
         audit = List.copyOf(audit);
         deny = List.copyOf(deny);
         allow = List.copyOf(allow);
     }
 
-    static AuthorizationPolicies forWorkload(MeshModel model, ProxyIdentity proxy) {
+    public static AuthorizationPolicies forWorkload(MeshModel model, ProxyIdentity proxy) {
         List<IstioConfig> audit = new ArrayList<>();
         List<IstioConfig> deny = new ArrayList<>();
         List<IstioConfig> allow = new ArrayList<>();
@@ -49,8 +49,12 @@ record AuthorizationPolicies(List<IstioConfig> audit, List<IstioConfig> deny, Li
         return new AuthorizationPolicies(audit, deny, allow);
     }
 
-    boolean isEmpty() {
-        return audit.isEmpty() && deny.isEmpty() && allow.isEmpty();
+    /** Every applying policy, in the order the filters ask them. */
+    public List<IstioConfig> all() {
+        List<IstioConfig> out = new ArrayList<>(audit);
+        out.addAll(deny);
+        out.addAll(allow);
+        return out;
     }
 
     private static boolean selects(JsonNode selector, Map<String, String> labels) {
