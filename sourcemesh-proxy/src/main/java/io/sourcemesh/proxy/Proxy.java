@@ -267,6 +267,8 @@ public final class Proxy implements AutoCloseable {
                     throw new ConfigException(path + ".filters", e.getMessage());
                 }
             }
+            case io.sourcemesh.proxy.config.NetworkRbacConfig r -> throw new ConfigException(path + ".filters",
+                    "the last network filter must be tcp_proxy or http_connection_manager");
         };
         return new FilterChain(c, ssl, factory);
     }

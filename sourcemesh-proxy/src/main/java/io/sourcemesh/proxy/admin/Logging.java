@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.admin;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -20,6 +21,7 @@ final class Logging {
         LOGGERS.put("connection", "io.sourcemesh.proxy.listener");
         LOGGERS.put("filter", "io.sourcemesh.proxy.network");
         LOGGERS.put("http", "io.sourcemesh.proxy.http");
+        LOGGERS.put("rbac", "io.sourcemesh.proxy.rbac");
         LOGGERS.put("router", "io.sourcemesh.proxy.http.forwarded");
         LOGGERS.put("tcp", "io.sourcemesh.proxy.tcp");
         LOGGERS.put("upstream", "io.sourcemesh.proxy.upstream");
@@ -45,8 +47,21 @@ final class Logging {
             } else {
                 return "error: unknown logger name " + p.getKey() + "\n" + list();
             }
+            letThrough(level);
         }
         return list();
+    }
+
+    /**
+     * The root handlers print INFO and up by default, so a logger raised to debug would still be
+     * silent: open them as far as asked. Each logger's own level keeps filtering the others.
+     */
+    private static void letThrough(Level level) {
+        for (Handler h : Logger.getLogger("").getHandlers()) {
+            if (h.getLevel().intValue() > level.intValue()) {
+                h.setLevel(level);
+            }
+        }
     }
 
     private static String list() {

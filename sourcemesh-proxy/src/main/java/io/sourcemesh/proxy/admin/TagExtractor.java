@@ -89,6 +89,8 @@ final class TagExtractor {
                     switch (filter) {
                         case HttpConnectionManagerConfig hcm -> prefixes.add(hcm.statPrefix());
                         case TcpProxyConfig tcp -> prefixes.add(tcp.statPrefix());
+                        // its stat_prefix is a raw name prefix (tcp.rbac.*), not an http.X./tcp.X. tag
+                        case io.sourcemesh.proxy.config.NetworkRbacConfig rbac -> { }
                     }
                 }
             }

@@ -47,6 +47,8 @@ public final class EnvoyTypes {
         m.put("envoy.filters.network.tcp_proxy", TcpProxy.getDescriptor());
         m.put("envoy.filters.network.http_connection_manager", HttpConnectionManager.getDescriptor());
         m.put("envoy.filters.http.router", Router.getDescriptor());
+        m.put("envoy.filters.http.rbac", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor());
+        m.put("envoy.filters.network.rbac", io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor());
         m.put("envoy.transport_sockets.tls", DownstreamTlsContext.getDescriptor());
         m.put("envoy.transport_sockets.raw_buffer", RawBuffer.getDescriptor());
         m.put("envoy.access_loggers.file", FileAccessLog.getDescriptor());

@@ -1,9 +1,14 @@
 package io.sourcemesh.proxy.config;
 
+import io.sourcemesh.proxy.rbac.RbacConfig;
+
 /** An HTTP filter in the connection manager's chain; the router is always last. */
 public sealed interface HttpFilterConfig {
     String name();
 
     /** {@code envoy.filters.http.router}. */
     record Router(String name) implements HttpFilterConfig {}
+
+    /** {@code envoy.filters.http.rbac}. */
+    record Rbac(String name, RbacConfig rbac) implements HttpFilterConfig {}
 }

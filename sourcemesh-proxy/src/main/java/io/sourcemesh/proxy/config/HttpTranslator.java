@@ -134,17 +134,26 @@ final class HttpTranslator {
             only(f, path, "name", "typed_config");
             Protos.requireName(f.getName(), path);
             Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
-            if (!type.equals(Router.getDescriptor())) {
-                throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not an HTTP filter");
+            String config = at(path, "typed_config");
+            if (type.equals(Router.getDescriptor())) {
+                only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), Router.getDefaultInstance(), path), config);
+                if (i != filters.size() - 1) {
+                    throw new ConfigException(path, "the router filter must be the last HTTP filter");
+                }
+                out.add(new HttpFilterConfig.Router(f.getName()));
+            } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())) {
+                out.add(RbacTranslator.http(f.getName(), Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(),
+                        io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(), path), config));
+            } else {
+                throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not an HTTP filter");
             }
-            only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), Router.getDefaultInstance(), path), at(path, "typed_config"));
-            if (i != filters.size() - 1) {
-                throw new ConfigException(path, "the router filter must be the last HTTP filter");
-            }
-            out.add(new HttpFilterConfig.Router(f.getName()));
         }
         if (out.isEmpty()) {
             throw new ConfigException(at(hcmPath, "http_filters"), "envoy.filters.http.router is required");
+        }
+        if (!(out.get(out.size() - 1) instanceof HttpFilterConfig.Router)) {
+            throw new ConfigException(at(hcmPath, "http_filters", out.size() - 1),
+                    "envoy.filters.http.router is required as the last HTTP filter");
         }
         return out;
     }

@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.config;
 
-/** The network filters we support; each is terminal (tcp_proxy, http_connection_manager). */
-public sealed interface NetworkFilterConfig permits TcpProxyConfig, HttpConnectionManagerConfig {
+/** The network filters we support: the terminal tcp_proxy and http_connection_manager, and rbac before them. */
+public sealed interface NetworkFilterConfig permits TcpProxyConfig, HttpConnectionManagerConfig, NetworkRbacConfig {
     String name();
 }

@@ -5,6 +5,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
+import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
+import io.sourcemesh.proxy.http.filter.HttpFilters;
 import io.sourcemesh.proxy.http.forwarded.ForwardedForConfig;
 import io.sourcemesh.proxy.http.forwarded.InternalAddressConfig;
 import io.sourcemesh.proxy.http.forwarded.RequestHeaderMutator;
@@ -44,6 +46,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter noRoute;
     final Stats.Counter noCluster;
     final Stats.Counter rqTimeout;
+    /** The HTTP filters before the router, in order. */
+    final List<HttpFilterFactory> httpFilters;
 
     /**
      * @param localAddress the proxy's own address (Envoy's LocalInfo address), which XFF gets
@@ -75,6 +79,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noRoute = stats.counter(p + "no_route");
         noCluster = stats.counter(p + "no_cluster");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
+        httpFilters = HttpFilters.factories(config.httpFilters(), stats, config.statPrefix());
     }
 
     @Override

@@ -22,6 +22,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
 import io.sourcemesh.proxy.network.ByteRelay;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
@@ -76,6 +77,7 @@ final class HttpStream {
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
     private RouteConfig.Forward forward;
     private int attempts;
+    private HttpFilterChain filters = HttpFilterChain.empty();
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -116,6 +118,13 @@ final class HttpStream {
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
+        // -- HTTP filters (envoy.filters.http.*), in order, before the router --
+        filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.connection(), info));
+        boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        if (!filters.decodeHeaders(request, endStream)) {
+            return; // a filter answered (sendLocalReply)
+        }
+        // -- end of HTTP filters --
         Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
         if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
             request.headers().set("x-envoy-attempt-count", "1");
@@ -379,6 +388,9 @@ final class HttpStream {
         if (content instanceof LastHttpContent) {
             requestComplete = true;
         }
+        if (!done && !discardBody) {
+            filters.decodeData(content, requestComplete);
+        }
         if (done || discardBody) {
             info.addBytesReceived(content.content().readableBytes());
             content.release();
@@ -502,6 +514,7 @@ final class HttpStream {
         } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+        filters.encodeHeaders(response);
         info.responseHeaders(h);
         write(response);
     }
@@ -618,6 +631,11 @@ final class HttpStream {
         });
     }
 
+    /** An HTTP filter's local reply (RBAC's 403): no response flag, the filter's details. */
+    void filterLocalReply(int status, String body, String details) {
+        localReply(status, body, null, details);
+    }
+
     private void finish() {
         if (done) {
             return;
@@ -644,6 +662,7 @@ final class HttpStream {
         }
         queuedBody.forEach(ReferenceCountUtil::release);
         queuedBody.clear();
+        filters.onStreamComplete();
         info.end();
         downstream.log(info);
         boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
@@ -673,6 +692,7 @@ final class HttpStream {
             filter.rqActive.dec();
             host.requestFinished(false);
             cluster.rqActive.dec();
+            filters.onStreamComplete();
             info.end();
             downstream.log(info);
         }

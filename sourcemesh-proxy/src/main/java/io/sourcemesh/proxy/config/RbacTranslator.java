@@ -1,0 +1,238 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Protos.at;
+import static io.sourcemesh.proxy.config.Protos.only;
+
+import io.envoyproxy.envoy.config.rbac.v3.Permission;
+import io.envoyproxy.envoy.config.rbac.v3.Policy;
+import io.envoyproxy.envoy.config.rbac.v3.Principal;
+import io.envoyproxy.envoy.config.rbac.v3.RBAC;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.sourcemesh.proxy.rbac.HeaderMatch;
+import io.sourcemesh.proxy.rbac.RbacConfig;
+import io.sourcemesh.proxy.rbac.Rules;
+import io.sourcemesh.proxy.rbac.StringMatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * {@code envoy.filters.http.rbac} and {@code envoy.filters.network.rbac}: Envoy's RBAC rules into
+ * the proxy's matchers. Every principal and permission kind we cannot evaluate is refused by its
+ * path: {@code authenticated} needs the peer's certificate identity (mTLS), which this proxy does
+ * not have yet, and a policy that silently never matched would open or close doors by mistake.
+ */
+final class RbacTranslator {
+    private RbacTranslator() {}
+
+    static HttpFilterConfig.Rbac http(String name, io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC proto, String path) {
+        only(proto, path, "rules", "shadow_rules", "shadow_rules_stat_prefix", "rules_stat_prefix");
+        return new HttpFilterConfig.Rbac(name, new RbacConfig(
+                proto.hasRules() ? Optional.of(rules(proto.getRules(), at(path, "rules"), true)) : Optional.empty(),
+                proto.hasShadowRules() ? Optional.of(rules(proto.getShadowRules(), at(path, "shadow_rules"), true)) : Optional.empty(),
+                proto.getRulesStatPrefix(), proto.getShadowRulesStatPrefix()));
+    }
+
+    static NetworkRbacConfig network(String name, io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC proto, String path) {
+        only(proto, path, "rules", "shadow_rules", "shadow_rules_stat_prefix", "stat_prefix", "enforcement_type");
+        if (proto.getStatPrefix().isEmpty()) {
+            throw new ConfigException(at(path, "stat_prefix"), "is required");
+        }
+        NetworkRbacConfig.Enforcement enforcement = switch (proto.getEnforcementType()) {
+            case ONE_TIME_ON_FIRST_BYTE -> NetworkRbacConfig.Enforcement.ONE_TIME_ON_FIRST_BYTE;
+            case CONTINUOUS -> NetworkRbacConfig.Enforcement.CONTINUOUS;
+            default -> throw new ConfigException(at(path, "enforcement_type"), proto.getEnforcementType() + " is not supported");
+        };
+        return new NetworkRbacConfig(name, proto.getStatPrefix(), new RbacConfig(
+                proto.hasRules() ? Optional.of(rules(proto.getRules(), at(path, "rules"), false)) : Optional.empty(),
+                proto.hasShadowRules() ? Optional.of(rules(proto.getShadowRules(), at(path, "shadow_rules"), false)) : Optional.empty(),
+                "", proto.getShadowRulesStatPrefix()), enforcement);
+    }
+
+    private static Rules rules(RBAC rbac, String path, boolean http) {
+        only(rbac, path, "action", "policies");
+        Rules.Action action = switch (rbac.getAction()) {
+            case ALLOW -> Rules.Action.ALLOW;
+            case DENY -> Rules.Action.DENY;
+            case LOG -> Rules.Action.LOG;
+            default -> throw new ConfigException(at(path, "action"), rbac.getAction() + " is not supported");
+        };
+        TreeMap<String, io.sourcemesh.proxy.rbac.Policy> policies = new TreeMap<>();
+        for (Map.Entry<String, Policy> e : new TreeMap<>(rbac.getPoliciesMap()).entrySet()) {
+            policies.put(e.getKey(), policy(e.getValue(), at(path, "policies") + "." + e.getKey(), http));
+        }
+        return new Rules(action, policies);
+    }
+
+    private static io.sourcemesh.proxy.rbac.Policy policy(Policy p, String path, boolean http) {
+        only(p, path, "permissions", "principals");
+        // Envoy's proto validation: both lists need at least one entry.
+        if (p.getPermissionsCount() == 0) {
+            throw new ConfigException(at(path, "permissions"), "at least one permission is required");
+        }
+        if (p.getPrincipalsCount() == 0) {
+            throw new ConfigException(at(path, "principals"), "at least one principal is required");
+        }
+        List<io.sourcemesh.proxy.rbac.Permission> permissions = new ArrayList<>();
+        for (int i = 0; i < p.getPermissionsCount(); i++) {
+            permissions.add(permission(p.getPermissions(i), at(path, "permissions", i), http));
+        }
+        List<io.sourcemesh.proxy.rbac.Principal> principals = new ArrayList<>();
+        for (int i = 0; i < p.getPrincipalsCount(); i++) {
+            principals.add(principal(p.getPrincipals(i), at(path, "principals", i), http));
+        }
+        return new io.sourcemesh.proxy.rbac.Policy(permissions, principals);
+    }
+
+    private static io.sourcemesh.proxy.rbac.Principal principal(Principal p, String path, boolean http) {
+        only(p, path, "and_ids", "or_ids", "any", "not_id", "direct_remote_ip", "remote_ip", "source_ip", "header", "url_path",
+                "authenticated");
+        return switch (p.getIdentifierCase()) {
+            case AND_IDS -> new io.sourcemesh.proxy.rbac.Principal.And(principals(p.getAndIds().getIdsList(), at(path, "and_ids"), http));
+            case OR_IDS -> new io.sourcemesh.proxy.rbac.Principal.Or(principals(p.getOrIds().getIdsList(), at(path, "or_ids"), http));
+            case ANY -> anyTrue(p.getAny(), at(path, "any"), new io.sourcemesh.proxy.rbac.Principal.Any());
+            case NOT_ID -> new io.sourcemesh.proxy.rbac.Principal.Not(principal(p.getNotId(), at(path, "not_id"), http));
+            case DIRECT_REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.DirectRemoteIp(
+                    Protos.cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
+            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(Protos.cidr(p.getRemoteIp(), at(path, "remote_ip")));
+            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(Protos.cidr(p.getSourceIp(), at(path, "source_ip")));
+            case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
+            case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path"), http));
+            case AUTHENTICATED -> throw new ConfigException(at(path, "authenticated"),
+                    "needs peer identity (mTLS), not implemented");
+            default -> throw new ConfigException(path, "a principal identifier is required");
+        };
+    }
+
+    private static List<io.sourcemesh.proxy.rbac.Principal> principals(List<Principal> ids, String path, boolean http) {
+        if (ids.isEmpty()) {
+            throw new ConfigException(at(path, "ids"), "at least one principal is required");
+        }
+        List<io.sourcemesh.proxy.rbac.Principal> out = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            out.add(principal(ids.get(i), at(path, "ids", i), http));
+        }
+        return out;
+    }
+
+    private static io.sourcemesh.proxy.rbac.Permission permission(Permission p, String path, boolean http) {
+        only(p, path, "and_rules", "or_rules", "any", "not_rule", "header", "url_path", "destination_ip", "destination_port",
+                "destination_port_range", "requested_server_name");
+        return switch (p.getRuleCase()) {
+            case AND_RULES -> new io.sourcemesh.proxy.rbac.Permission.And(permissions(p.getAndRules().getRulesList(),
+                    at(path, "and_rules"), http));
+            case OR_RULES -> new io.sourcemesh.proxy.rbac.Permission.Or(permissions(p.getOrRules().getRulesList(),
+                    at(path, "or_rules"), http));
+            case ANY -> anyTrue(p.getAny(), at(path, "any"), new io.sourcemesh.proxy.rbac.Permission.Any());
+            case NOT_RULE -> new io.sourcemesh.proxy.rbac.Permission.Not(permission(p.getNotRule(), at(path, "not_rule"), http));
+            case HEADER -> new io.sourcemesh.proxy.rbac.Permission.Header(header(p.getHeader(), at(path, "header"), http));
+            case URL_PATH -> new io.sourcemesh.proxy.rbac.Permission.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path"), http));
+            case DESTINATION_IP -> new io.sourcemesh.proxy.rbac.Permission.DestinationIp(
+                    Protos.cidr(p.getDestinationIp(), at(path, "destination_ip")));
+            case DESTINATION_PORT -> {
+                if (p.getDestinationPort() > 65535) {
+                    throw new ConfigException(at(path, "destination_port"), p.getDestinationPort() + " is not a port");
+                }
+                yield new io.sourcemesh.proxy.rbac.Permission.DestinationPort(p.getDestinationPort());
+            }
+            case DESTINATION_PORT_RANGE -> {
+                String rPath = at(path, "destination_port_range");
+                only(p.getDestinationPortRange(), rPath, "start", "end");
+                int start = p.getDestinationPortRange().getStart();
+                int end = p.getDestinationPortRange().getEnd();
+                if (start < 0 || end > 65536 || start > end) {
+                    throw new ConfigException(rPath, "[" + start + ", " + end + ") is not a port range");
+                }
+                yield new io.sourcemesh.proxy.rbac.Permission.DestinationPortRange(start, end);
+            }
+            case REQUESTED_SERVER_NAME -> new io.sourcemesh.proxy.rbac.Permission.RequestedServerName(
+                    string(p.getRequestedServerName(), at(path, "requested_server_name")));
+            default -> throw new ConfigException(path, "a permission rule is required");
+        };
+    }
+
+    private static List<io.sourcemesh.proxy.rbac.Permission> permissions(List<Permission> rules, String path, boolean http) {
+        if (rules.isEmpty()) {
+            throw new ConfigException(at(path, "rules"), "at least one permission is required");
+        }
+        List<io.sourcemesh.proxy.rbac.Permission> out = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+            out.add(permission(rules.get(i), at(path, "rules", i), http));
+        }
+        return out;
+    }
+
+    /** Envoy's validation: {@code any} must be {@code true}. */
+    private static <T> T anyTrue(boolean any, String path, T value) {
+        if (!any) {
+            throw new ConfigException(path, "must be true");
+        }
+        return value;
+    }
+
+    /** The network filter has no headers: Envoy refuses such rules there rather than never matching them. */
+    private static void httpOnly(boolean http, String path) {
+        if (!http) {
+            throw new ConfigException(path, "is not supported by the RBAC network filter (HTTP only)");
+        }
+    }
+
+    private static HeaderMatch header(HeaderMatcher h, String path, boolean http) {
+        httpOnly(http, path);
+        only(h, path, "name", "exact_match", "safe_regex_match", "present_match", "prefix_match", "suffix_match",
+                "contains_match", "string_match", "invert_match", "treat_missing_header_as_empty");
+        if (h.getName().isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
+        String name = h.getName().toLowerCase(java.util.Locale.ROOT);
+        boolean invert = h.getInvertMatch();
+        boolean missingAsEmpty = h.getTreatMissingHeaderAsEmpty();
+        Optional<StringMatch> match = switch (h.getHeaderMatchSpecifierCase()) {
+            case EXACT_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.EXACT, h.getExactMatch(), false));
+            case PREFIX_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false));
+            case SUFFIX_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false));
+            case CONTAINS_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false));
+            case SAFE_REGEX_MATCH -> Optional.of(StringMatch.regex(RouteTranslator.regex(h.getSafeRegexMatch(),
+                    at(path, "safe_regex_match"))));
+            case STRING_MATCH -> Optional.of(string(h.getStringMatch(), at(path, "string_match")));
+            default -> Optional.empty(); // present_match, or no specifier: a presence check
+        };
+        boolean present = h.getHeaderMatchSpecifierCase() != HeaderMatcher.HeaderMatchSpecifierCase.PRESENT_MATCH
+                || h.getPresentMatch();
+        return new HeaderMatch(name, match, present, invert, missingAsEmpty);
+    }
+
+    private static StringMatch urlPath(PathMatcher m, String path, boolean http) {
+        httpOnly(http, path);
+        only(m, path, "path");
+        if (!m.hasPath()) {
+            throw new ConfigException(at(path, "path"), "is required");
+        }
+        return string(m.getPath(), at(path, "path"));
+    }
+
+    static StringMatch string(StringMatcher s, String path) {
+        only(s, path, "exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case");
+        boolean ic = s.getIgnoreCase();
+        return switch (s.getMatchPatternCase()) {
+            case EXACT -> StringMatch.of(StringMatch.Kind.EXACT, s.getExact(), ic);
+            case PREFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, s.getPrefix(), ic), at(path, "prefix"));
+            case SUFFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.SUFFIX, s.getSuffix(), ic), at(path, "suffix"));
+            case CONTAINS -> nonEmpty(StringMatch.of(StringMatch.Kind.CONTAINS, s.getContains(), ic), at(path, "contains"));
+            case SAFE_REGEX -> StringMatch.regex(RouteTranslator.regex(s.getSafeRegex(), at(path, "safe_regex")));
+            default -> throw new ConfigException(path, "one of exact, prefix, suffix, contains, safe_regex is required");
+        };
+    }
+
+    /** Envoy's proto validation: prefix, suffix and contains need at least one character. */
+    private static StringMatch nonEmpty(StringMatch m, String path) {
+        if (m.value().isEmpty()) {
+            throw new ConfigException(path, "must not be empty");
+        }
+        return m;
+    }
+}

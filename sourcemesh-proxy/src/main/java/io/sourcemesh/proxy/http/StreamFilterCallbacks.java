@@ -1,0 +1,60 @@
+package io.sourcemesh.proxy.http;
+
+import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.http.filter.HttpFilterCallbacks;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/** One stream's view for its HTTP filters: addresses from the connection and the stream, local replies through the stream. */
+final class StreamFilterCallbacks implements HttpFilterCallbacks {
+    private final HttpStream stream;
+    private final ConnectionContext connection;
+    private final StreamInfo info;
+
+    StreamFilterCallbacks(HttpStream stream, ConnectionContext connection, StreamInfo info) {
+        this.stream = stream;
+        this.connection = connection;
+        this.info = info;
+    }
+
+    @Override
+    public StreamInfo streamInfo() {
+        return info;
+    }
+
+    @Override
+    public InetSocketAddress directRemoteAddress() {
+        return connection.directRemoteAddress();
+    }
+
+    @Override
+    public InetSocketAddress connectionRemoteAddress() {
+        return connection.remoteAddress();
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return info.downstreamRemoteAddress();
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return connection.localAddress();
+    }
+
+    @Override
+    public Optional<String> requestedServerName() {
+        return Optional.ofNullable(connection.serverName());
+    }
+
+    @Override
+    public String scheme() {
+        return connection.tlsTerminated() ? "https" : "http";
+    }
+
+    @Override
+    public void sendLocalReply(int status, String body, String details) {
+        stream.filterLocalReply(status, body, details);
+    }
+}

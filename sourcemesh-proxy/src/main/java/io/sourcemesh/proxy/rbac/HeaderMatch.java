@@ -1,0 +1,29 @@
+package io.sourcemesh.proxy.rbac;
+
+import java.util.Optional;
+
+/**
+ * Envoy's {@code config.route.v3.HeaderMatcher} as RBAC uses it. {@code match} empty means a
+ * presence check ({@code present_match}, or no specifier at all). Envoy's rules for an absent header
+ * ({@code HeaderUtility::matchHeaders}): a value matcher fails whatever {@code invert_match} says,
+ * unless {@code treat_missing_header_as_empty}; a presence check is inverted as usual.
+ */
+public record HeaderMatch(String name, Optional<StringMatch> match, boolean presentMatch, boolean invert,
+        boolean treatMissingAsEmpty) {
+
+    /** {@code value}: every value of the header joined with ",", empty when absent. */
+    public boolean matches(Optional<String> value) {
+        if (match.isEmpty()) {
+            return (value.isPresent() == presentMatch) != invert;
+        }
+        if (value.isEmpty() && !treatMissingAsEmpty) {
+            return false;
+        }
+        return match.get().matches(value.orElse("")) != invert;
+    }
+
+    @Override
+    public String toString() {
+        return name + (invert ? " !" : " ") + match.map(StringMatch::toString).orElse(presentMatch ? "present" : "absent");
+    }
+}

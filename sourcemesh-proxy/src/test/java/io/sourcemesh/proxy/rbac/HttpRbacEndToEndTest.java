@@ -1,0 +1,239 @@
+package io.sourcemesh.proxy.rbac;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.LogFiles;
+import io.sourcemesh.proxy.testing.Origin;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * envoy.filters.http.rbac end to end: a proxy from a YAML bootstrap, real curl from chosen
+ * loopback addresses, the 403 body, the access log's details, /stats counters and the rbac logger.
+ */
+class HttpRbacEndToEndTest {
+    private Origin origin;
+    private Proxy proxy;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void startOrigin() throws Exception {
+        origin = Origin.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        origin.close();
+    }
+
+    static String bootstrap(int originPort, Path log, String rbac) {
+        return """
+                admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+                static_resources:
+                  listeners:
+                  - name: http
+                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.http_connection_manager
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                          stat_prefix: ingress_http
+                          use_remote_address: true
+                          access_log:
+                          - name: envoy.access_loggers.file
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                              path: @LOG@
+                              log_format:
+                                json_format:
+                                  code: "%RESPONSE_CODE%"
+                                  flags: "%RESPONSE_FLAGS%"
+                                  details: "%RESPONSE_CODE_DETAILS%"
+                                  body_bytes: "%BYTES_SENT%"
+                                  client: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
+                          route_config:
+                            virtual_hosts:
+                            - name: all
+                              domains: ["*"]
+                              routes:
+                              - match: {prefix: "/"}
+                                route: {cluster: backend}
+                          http_filters:
+                          - name: envoy.filters.http.rbac
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                RBAC_RULES
+                          - name: envoy.filters.http.router
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+                  clusters:
+                  - name: backend
+                    connect_timeout: 1s
+                    load_assignment:
+                      cluster_name: backend
+                      endpoints:
+                      - lb_endpoints:
+                        - endpoint:
+                            address: {socket_address: {address: 127.0.0.1, port_value: @ORIGIN_PORT@}}
+                """.replace("@LOG@", log.toString()).replace("@ORIGIN_PORT@", Integer.toString(originPort))
+                .replace("RBAC_RULES\n", rbac.indent(14));
+    }
+
+    private static final String RULES = """
+            rules:
+              action: ALLOW
+              policies:
+                trusted-client:
+                  permissions: [{any: true}]
+                  principals: [{remote_ip: {address_prefix: 127.0.0.42, prefix_len: 32}}]
+                public-get:
+                  permissions:
+                  - and_rules:
+                      rules:
+                      - url_path: {path: {prefix: /public/}}
+                      - header: {name: ":method", string_match: {exact: GET}}
+                  principals: [{any: true}]
+            shadow_rules:
+              action: DENY
+              policies:
+                no-admin:
+                  permissions: [{url_path: {path: {prefix: /admin, ignore_case: true}}}]
+                  principals: [{any: true}]
+            """;
+
+    private String url(String path) {
+        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + path;
+    }
+
+    private String admin(String path) {
+        return "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort() + path;
+    }
+
+    private long counter(String name) {
+        String stats = Curl.run(admin("/stats?filter=" + name.replace(".", "\\.") + "$")).body();
+        for (String line : stats.split("\n")) {
+            if (line.startsWith(name + ": ")) {
+                return Long.parseLong(line.substring(name.length() + 2).trim());
+            }
+        }
+        throw new AssertionError(name + " not in /stats: " + stats);
+    }
+
+    @Test
+    void deniesWith403LogsThePolicyAndCounts() throws Exception {
+        Path log = dir.resolve("access.log");
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), log, RULES)), 1);
+
+        Curl.Result allowed = Curl.run("--interface", "127.0.0.42", url("/private"));
+        assertEquals(200, allowed.status(), allowed.err());
+        Curl.Result denied = Curl.run("--interface", "127.0.0.43", url("/private"));
+        assertEquals(403, denied.status());
+        assertEquals("RBAC: access denied", denied.body());
+        assertEquals(200, Curl.run("--interface", "127.0.0.43", url("/public/x?y=1")).status());
+        assertEquals(403, Curl.run("--interface", "127.0.0.43", "-X", "POST", url("/public/x")).status());
+        assertEquals(200, Curl.run("--interface", "127.0.0.42", url("/ADMIN/x")).status(), "shadow rules never block");
+        assertEquals(1, origin.seen().stream().filter(s -> s.uri().equals("/private")).count(), "a denied request never reaches the app");
+
+        List<String> lines = LogFiles.awaitLines(log, 5);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var deniedLine = json.readTree(lines.get(1));
+        assertEquals(403, deniedLine.get("code").asInt());
+        assertEquals("rbac_access_denied_matched_policy[none]", deniedLine.get("details").asText());
+        assertEquals("-", deniedLine.get("flags").asText(), "Envoy sets no response flag for an RBAC denial");
+        assertEquals(19, deniedLine.get("body_bytes").asInt());
+        assertEquals("127.0.0.43", deniedLine.get("client").asText());
+        assertEquals("via_upstream", json.readTree(lines.get(0)).get("details").asText());
+
+        assertEquals(3, counter("http.ingress_http.rbac.allowed"));
+        assertEquals(2, counter("http.ingress_http.rbac.denied"));
+        assertEquals(4, counter("http.ingress_http.rbac.shadow_allowed"));
+        assertEquals(1, counter("http.ingress_http.rbac.shadow_denied"));
+    }
+
+    @Test
+    void denyActionNamesTheMatchedPolicyInTheDetails() throws Exception {
+        Path log = dir.resolve("access.log");
+        String rules = """
+                rules:
+                  action: DENY
+                  policies:
+                    "ns[demo]-policy[block-status]-rule[0]":
+                      permissions: [{url_path: {path: {prefix: /status/}}}]
+                      principals: [{direct_remote_ip: {address_prefix: 127.0.0.0, prefix_len: 8}}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), log, rules)), 1);
+        assertEquals(403, Curl.run(url("/status/200")).status());
+        assertEquals(200, Curl.run(url("/get")).status());
+        var line = new com.fasterxml.jackson.databind.ObjectMapper().readTree(LogFiles.awaitLines(log, 2).get(0));
+        assertEquals("rbac_access_denied_matched_policy[ns[demo]-policy[block-status]-rule[0]]", line.get("details").asText());
+    }
+
+    @Test
+    void logActionNeverBlocks() throws Exception {
+        String rules = """
+                rules:
+                  action: LOG
+                  policies:
+                    everything:
+                      permissions: [{any: true}]
+                      principals: [{any: true}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        assertEquals(200, Curl.run(url("/anything")).status());
+        assertEquals(1, counter("http.ingress_http.rbac.allowed"));
+        assertEquals(0, counter("http.ingress_http.rbac.denied"));
+    }
+
+    @Test
+    void rbacDebugLoggingSaysWhatWasDecidedOnWhichAddresses() throws Exception {
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), RULES)), 1);
+        List<String> messages = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                messages.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        Logger rbac = Logger.getLogger("io.sourcemesh.proxy.rbac");
+        rbac.addHandler(capture);
+        try {
+            Curl.run("--interface", "127.0.0.43", url("/before"));
+            assertEquals(List.of(), messages, "silent at the default level");
+            String listing = Curl.run("-X", "POST", admin("/logging?rbac=debug")).body();
+            assertTrue(listing.contains("  rbac: debug\n"), listing);
+            assertEquals(403, Curl.run("--interface", "127.0.0.43", "-H", "X-Forwarded-For: 127.0.0.42", url("/private")).status());
+            String all = String.join("\n", messages);
+            assertTrue(all.contains("enforced denied, matched policy none"), all);
+            assertTrue(all.contains("directRemoteIP: 127.0.0.43:"), all);
+            assertTrue(all.contains("remoteIP: 127.0.0.43:"), "use_remote_address with 0 trusted hops ignores the forged XFF: " + all);
+            assertTrue(all.contains("shadow allowed, matched policy none"), all);
+        } finally {
+            rbac.removeHandler(capture);
+            Curl.run("-X", "POST", admin("/logging?rbac=info"));
+        }
+    }
+}
