@@ -44,6 +44,11 @@ class HttpRbacEndToEndTest {
     }
 
     static String bootstrap(int originPort, Path log, String rbac) {
+        return bootstrap(originPort, log, rbac, "use_remote_address: true\n");
+    }
+
+    /** {@code hcmFields}: the connection manager's client-address fields. */
+    static String bootstrap(int originPort, Path log, String rbac, String hcmFields) {
         return """
                 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
                 static_resources:
@@ -56,7 +61,7 @@ class HttpRbacEndToEndTest {
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                           stat_prefix: ingress_http
-                          use_remote_address: true
+                @HCM_FIELDS@
                           access_log:
                           - name: envoy.access_loggers.file
                             typed_config:
@@ -94,7 +99,8 @@ class HttpRbacEndToEndTest {
                         - endpoint:
                             address: {socket_address: {address: 127.0.0.1, port_value: @ORIGIN_PORT@}}
                 """.replace("@LOG@", log.toString()).replace("@ORIGIN_PORT@", Integer.toString(originPort))
-                .replace("RBAC_RULES\n", rbac.indent(14));
+                .replace("RBAC_RULES\n", rbac.indent(14))
+                .replace("@HCM_FIELDS@\n", hcmFields.indent(10));
     }
 
     private static final String RULES = """

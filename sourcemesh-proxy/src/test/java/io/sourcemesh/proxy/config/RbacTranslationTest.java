@@ -1,0 +1,106 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.HCM;
+import static io.sourcemesh.proxy.config.Bootstraps.hcm;
+import static io.sourcemesh.proxy.config.Bootstraps.loadHcm;
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.sourcemesh.proxy.rbac.Permission;
+import io.sourcemesh.proxy.rbac.Principal;
+import io.sourcemesh.proxy.rbac.RbacConfig;
+import io.sourcemesh.proxy.rbac.Rules;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** envoy.filters.http.rbac from YAML: what is translated, and what is refused by its path. */
+class RbacTranslationTest {
+    private static final String RBAC_TYPE = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC";
+    private static final String F = HCM + ".http_filters[0].typed_config";
+
+    /** An HCM whose first HTTP filter is RBAC with {@code body} as its typed_config fields. */
+    static String rbac(String body) {
+        return hcm("http_filters:\n- name: envoy.filters.http.rbac\n  typed_config:\n    \"@type\": " + RBAC_TYPE + "\n"
+                + body.indent(4) + "- name: envoy.filters.http.router\n");
+    }
+
+    static String policy(String permission, String principal) {
+        return "rules:\n  action: ALLOW\n  policies:\n    p:\n      permissions: [" + permission + "]\n      principals: ["
+                + principal + "]\n";
+    }
+
+    private static RbacConfig load(String yaml) {
+        HttpConnectionManagerConfig h = loadHcm(yaml);
+        assertEquals(2, h.httpFilters().size());
+        return ((HttpFilterConfig.Rbac) h.httpFilters().get(0)).rbac();
+    }
+
+    @Test
+    void translatesEveryKind() {
+        RbacConfig c = load(rbac("""
+                rules_stat_prefix: r_
+                shadow_rules_stat_prefix: s_
+                rules:
+                  action: DENY
+                  policies:
+                    b:
+                      permissions:
+                      - and_rules: {rules: [{destination_port: 80}, {destination_port_range: {start: 80, end: 90}}]}
+                      - or_rules: {rules: [{destination_ip: {address_prefix: 10.0.0.0, prefix_len: 8}}, {requested_server_name: {exact: a}}]}
+                      - not_rule: {url_path: {path: {safe_regex: {regex: "/v[0-9]+"}}}}
+                      - header: {name: X-Up, present_match: true}
+                      principals:
+                      - and_ids: {ids: [{direct_remote_ip: {address_prefix: 127.0.0.1}}, {source_ip: {address_prefix: "::1", prefix_len: 128}}]}
+                      - or_ids: {ids: [{remote_ip: {address_prefix: 127.0.0.1, prefix_len: 32}}, {any: true}]}
+                      - not_id: {header: {name: x, string_match: {prefix: a, ignore_case: true}}}
+                      - url_path: {path: {exact: /a}}
+                    a:
+                      permissions: [{any: true}]
+                      principals: [{any: true}]
+                shadow_rules: {action: LOG}
+                """));
+        Rules rules = c.rules().orElseThrow();
+        assertEquals(Rules.Action.DENY, rules.action());
+        assertEquals(List.of("a", "b"), List.copyOf(rules.policies().keySet()), "sorted by name");
+        var b = rules.policies().get("b");
+        assertInstanceOf(Permission.And.class, b.permissions().get(0));
+        assertInstanceOf(Permission.Not.class, b.permissions().get(2));
+        assertEquals("x-up", ((Permission.Header) b.permissions().get(3)).header().name(), "header names are lower case");
+        assertInstanceOf(Principal.Not.class, b.principals().get(2));
+        assertEquals(Rules.Action.LOG, c.shadowRules().orElseThrow().action());
+        assertEquals("r_", c.rulesStatPrefix());
+        assertEquals("s_", c.shadowRulesStatPrefix());
+    }
+
+    @Test
+    void refusesWhatItCannotEvaluateByPath() {
+        String p = F + ".rules.policies.p";
+        rejects(rbac(policy("{any: true}", "{authenticated: {principal_name: {exact: spiffe://x}}}")),
+                p + ".principals[0].authenticated: needs peer identity (mTLS), not implemented");
+        rejects(rbac(policy("{any: true}", "{and_ids: {ids: [{any: true}, {authenticated: {}}]}}")),
+                p + ".principals[0].and_ids.ids[1].authenticated: needs peer identity (mTLS), not implemented");
+        rejects(rbac(policy("{metadata: {filter: f, path: [{key: k}], value: {present_match: true}}}", "{any: true}")),
+                p + ".permissions[0].metadata: field is not supported");
+        rejects(rbac(policy("{any: true}", "{metadata: {filter: f, path: [{key: k}], value: {present_match: true}}}")),
+                p + ".principals[0].metadata: field is not supported");
+        rejects(rbac(policy("{any: true}", "{filter_state: {key: k, string_match: {exact: v}}}")),
+                p + ".principals[0].filter_state: field is not supported");
+        rejects(rbac(policy("{header: {name: x, range_match: {start: 1, end: 2}}}", "{any: true}")),
+                p + ".permissions[0].header.range_match: field is not supported");
+        rejects(rbac(policy("{any: false}", "{any: true}")), p + ".permissions[0].any: must be true");
+        rejects(rbac(policy("{url_path: {path: {prefix: \"\"}}}", "{any: true}")),
+                p + ".permissions[0].url_path.path.prefix: must not be empty");
+        rejects(rbac(policy("{url_path: {path: {safe_regex: {regex: \"(a)\\\\1\"}}}}", "{any: true}")),
+                p + ".permissions[0].url_path.path.safe_regex.regex: (a)\\1 is not RE2 syntax (no lookaround or backreferences)");
+        rejects(rbac("rules:\n  action: ALLOW\n  policies:\n    p:\n      permissions: [{any: true}]\n"),
+                p + ".principals: at least one principal is required");
+        rejects(rbac(policy("{any: true}", "{any: true}") + "  audit_logging_options: {audit_condition: ON_DENY}\n"),
+                F + ".rules.audit_logging_options: field is not supported");
+        rejects(rbac("matcher: {}\n"), F + ".matcher: field is not supported");
+        rejects(rbac(policy("{any: true}", "{any: true}")
+                + "      condition: {id: 1}\n"), p + ".condition: field is not supported");
+        rejects(hcm("http_filters:\n- name: envoy.filters.http.rbac\n  typed_config: {\"@type\": " + RBAC_TYPE + "}\n"),
+                HCM + ".http_filters[0]: envoy.filters.http.router is required as the last HTTP filter");
+    }
+}
