@@ -258,18 +258,23 @@ public final class Proxy implements AutoCloseable {
         NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
         boolean http = terminal instanceof HttpConnectionManagerConfig;
         Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket", http));
-        NetworkFilterFactory factory = switch (terminal) {
-            case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
-            case HttpConnectionManagerConfig h -> {
-                try {
-                    yield new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats, localAddress);
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException(path + ".filters", e.getMessage());
+        List<NetworkFilterFactory> factories = new ArrayList<>();
+        for (NetworkFilterConfig f : c.filters()) {
+            factories.add(switch (f) {
+                case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
+                case HttpConnectionManagerConfig h -> {
+                    try {
+                        yield new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats, localAddress);
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException(path + ".filters", e.getMessage());
+                    }
                 }
-            }
-            case io.sourcemesh.proxy.config.NetworkRbacConfig r -> throw new ConfigException(path + ".filters",
-                    "the last network filter must be tcp_proxy or http_connection_manager");
-        };
+                case io.sourcemesh.proxy.config.NetworkRbacConfig r -> io.sourcemesh.proxy.rbac.RbacNetworkFilterFactory.of(r, stats);
+            });
+        }
+        // read filters first, in order, then the terminal one
+        NetworkFilterFactory factory = factories.size() == 1 ? factories.get(0)
+                : (pipeline, connection) -> factories.forEach(f -> f.install(pipeline, connection));
         return new FilterChain(c, ssl, factory);
     }
 

@@ -268,12 +268,23 @@ public final class ConfigTranslator {
         if (chain.getFiltersCount() == 0) {
             throw new ConfigException(at(path, "filters"), "a tcp_proxy or http_connection_manager filter is required");
         }
-        if (chain.getFiltersCount() > 1) {
-            throw new ConfigException(at(path, "filters", 1),
-                    "only one network filter per chain is supported (tcp_proxy or http_connection_manager, which are terminal)");
+        // Envoy's order: read filters (here only rbac) first, one terminal filter last.
+        List<NetworkFilterConfig> filters = new ArrayList<>();
+        int last = chain.getFiltersCount() - 1;
+        for (int i = 0; i <= last; i++) {
+            String fPath = at(path, "filters", i);
+            NetworkFilterConfig filter = networkFilter(chain.getFilters(i), fPath, clusters);
+            boolean terminal = !(filter instanceof NetworkRbacConfig);
+            if (terminal && i < last) {
+                throw new ConfigException(fPath, filter.name() + " is a terminal filter and must be last"
+                        + " (only envoy.filters.network.rbac may come before it)");
+            }
+            if (!terminal && i == last) {
+                throw new ConfigException(fPath, "the last filter must be tcp_proxy or http_connection_manager");
+            }
+            filters.add(filter);
         }
-        NetworkFilterConfig filter = networkFilter(chain.getFilters(0), at(path, "filters", 0), clusters);
-        return new FilterChainConfig(chain.getName(), match, tls, List.of(filter));
+        return new FilterChainConfig(chain.getName(), match, tls, filters);
     }
 
     static Optional<TlsContextConfig> transportSocket(TransportSocket socket, String path) {
@@ -311,6 +322,10 @@ public final class ConfigTranslator {
         if (type.equals(HttpConnectionManager.getDescriptor())) {
             return HttpTranslator.connectionManager(name,
                     Protos.unpack(true, filter.getTypedConfig(), HttpConnectionManager.getDefaultInstance(), path), config, clusters);
+        }
+        if (type.equals(io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor())) {
+            return RbacTranslator.network(name, Protos.unpack(filter.hasTypedConfig(), filter.getTypedConfig(),
+                    io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(), path), config);
         }
         throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not a network filter");
     }

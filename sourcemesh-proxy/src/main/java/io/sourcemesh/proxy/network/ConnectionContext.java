@@ -22,6 +22,7 @@ public final class ConnectionContext {
     private boolean tlsTerminated;
     private boolean localAddressRestored;
     private Optional<ListenerFilterConfig.OriginalSrc> originalSrc = Optional.empty();
+    private String terminationDetails;
 
     public ConnectionContext(String listenerName, InetSocketAddress localAddress, InetSocketAddress directRemoteAddress) {
         this.listenerName = listenerName;
@@ -55,6 +56,18 @@ public final class ConnectionContext {
     public void tlsTerminated(boolean t) { tlsTerminated = t; }
     public Optional<ListenerFilterConfig.OriginalSrc> originalSrc() { return originalSrc; }
     public void originalSrc(ListenerFilterConfig.OriginalSrc o) { originalSrc = Optional.of(o); }
+
+    /**
+     * Why a network filter closed the connection (%CONNECTION_TERMINATION_DETAILS%, e.g. RBAC's
+     * {@code rbac_access_denied_matched_policy[...]}); the first reason wins.
+     */
+    public void terminationDetails(String details) {
+        if (terminationDetails == null) {
+            terminationDetails = details;
+        }
+    }
+
+    public Optional<String> terminationDetails() { return Optional.ofNullable(terminationDetails); }
 
     /** A fresh stream (a request, or the whole connection for tcp_proxy) seeded with this connection's addresses. */
     public StreamInfo newStream() {

@@ -133,6 +133,9 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         private void finish() {
             if (!logged) {
                 logged = true;
+                if (stream.connectionTerminationDetails() == null) {
+                    connection.terminationDetails().ifPresent(stream::connectionTerminationDetails);
+                }
                 stream.end();
                 for (AccessLog log : accessLogs) {
                     log.log(stream);

@@ -57,7 +57,7 @@ class FromResourcesTest {
 
     @Test
     void unknownTypeUrlAndUnknownFieldsOnTheWire() {
-        Listener unknownType = listener(Any.newBuilder().setTypeUrl("type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC").build());
+        Listener unknownType = listener(Any.newBuilder().setTypeUrl("type.googleapis.com/envoy.extensions.filters.network.ext_authz.v3.ExtAuthz").build());
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigTranslator.fromResources(List.of(unknownType), List.of(), "1", NodeInfo.unnamed()));
         assertEquals("listeners[0].filter_chains[0].filters[0].typed_config", e.fieldPath());

@@ -195,16 +195,16 @@ class ListenerTranslationTest {
     void filterChainRejections() {
         rejects(listener("filter_chains:\n- name: empty\n"), "listeners[0].filter_chains[0].filters: a tcp_proxy or http_connection_manager filter is required");
         rejects(listener("filter_chains:\n- " + (TCP_FILTER + TCP_FILTER.substring(TCP_FILTER.indexOf('\n') + 1)).indent(2).substring(2)),
-                "listeners[0].filter_chains[0].filters[1]: only one network filter per chain is supported "
-                        + "(tcp_proxy or http_connection_manager, which are terminal)");
+                "listeners[0].filter_chains[0].filters[0]: envoy.filters.network.tcp_proxy is a terminal filter and must be last "
+                        + "(only envoy.filters.network.rbac may come before it)");
         rejects(listener("filter_chains:\n- transport_socket_connect_timeout: 1s\n" + TCP_FILTER.indent(2)),
                 "listeners[0].filter_chains[0].transport_socket_connect_timeout: field is not supported");
         rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.tcp_proxy\n"),
                 "listeners[0].filter_chains[0].filters[0].typed_config: is required for envoy.filters.network.tcp_proxy");
         rejects(listener("filter_chains:\n- filters:\n  - typed_config: {\"@type\": " + Bootstraps.TCP_TYPE + ", stat_prefix: t, cluster: c}\n"),
                 "listeners[0].filter_chains[0].filters[0].name: is required");
-        rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.rbac\n"),
-                "listeners[0].filter_chains[0].filters[0].name: envoy.filters.network.rbac is not supported");
+        rejects(listener("filter_chains:\n- filters:\n  - name: envoy.filters.network.ext_authz\n"),
+                "listeners[0].filter_chains[0].filters[0].name: envoy.filters.network.ext_authz is not supported");
     }
 
     @Test
