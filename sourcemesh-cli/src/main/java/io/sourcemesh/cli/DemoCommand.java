@@ -52,13 +52,13 @@ final class DemoCommand implements Callable<Integer> {
             description = "Runtime, when the demo starts the cluster: embedded (default) or netns (root).")
     String runtime;
 
-    private PrintWriter out;
+    PrintWriter out;
     private Home h;
-    private ClusterApi api;
-    private final List<Row> rows = new ArrayList<>();
+    ClusterApi api;
+    final List<Row> rows = new ArrayList<>();
 
     /** One line of the closing table; {@code expected} is shown, {@code matches} judges. */
-    private record Row(String step, String expected, java.util.function.Predicate<String> matches, String observed, String fields) {
+    record Row(String step, String expected, java.util.function.Predicate<String> matches, String observed, String fields) {
         Row(String step, String expected, String observed, String fields) {
             this(step, expected, expected::equals, observed, fields);
         }
@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
      * Where the north-south curl comes from: on the embedded runtime this machine's curl bound to an
      * "internet" loopback address; on netns a curl inside the namespace that plays the internet client.
      */
-    private record ExternalClient(String address, List<String> curlPrefix, String shown) {}
+    record ExternalClient(String address, List<String> curlPrefix, String shown) {}
 
     @Override
     public Integer call() throws Exception {
@@ -171,7 +171,10 @@ final class DemoCommand implements Callable<Integer> {
         }
         run("create", "secret", "tls", "myexample-credential", "--cert", crt.toString(), "--key", key.toString(), "-n", "istio-system");
         run("-n", "default", "apply", "-f", dir.resolve("https-demo.yaml").toString());
+        // The 443 listener lands with the push that follows the Gateway: wait for it, not for a fixed time.
+        awaitUrl(client, "https://" + gateway + ":443/ip", body -> body.contains("\"" + client.address() + "\""));
         gatewayStep(client, "Local, HTTPS", client.address(), client.address()::equals, "https://" + gateway + ":443/ip");
+        new DemoAuthorization(this, client, gateway, dir).run();
     }
 
     /** The load balancer's address, once the cloud controller has written it to the Service. */
@@ -246,7 +249,7 @@ final class DemoCommand implements Callable<Integer> {
                 + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
     }
 
-    private static Process curl(ExternalClient client, String maxTime, String url) throws java.io.IOException {
+    static Process curl(ExternalClient client, String maxTime, String url) throws java.io.IOException {
         List<String> cmd = new ArrayList<>(client.curlPrefix());
         cmd.addAll(List.of("-sS", "-k", "--max-time", maxTime, "--noproxy", "*", url));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -257,9 +260,13 @@ final class DemoCommand implements Callable<Integer> {
      * while it still spreads over nodes its health checks (every second) have not judged anew.
      */
     private void awaitGateway(ExternalClient client, String gateway, java.util.function.Predicate<String> wanted) throws Exception {
+        awaitUrl(client, "http://" + gateway + ":80/ip", wanted);
+    }
+
+    private void awaitUrl(ExternalClient client, String url, java.util.function.Predicate<String> wanted) throws Exception {
         int inARow = 0;
         for (int i = 0; i < 60 && inARow < 3; i++) {
-            Process p = curl(client, "2", "http://" + gateway + ":80/ip");
+            Process p = curl(client, "2", url);
             String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             p.waitFor();
             inARow = wanted.test(body) ? inARow + 1 : 0;
@@ -285,6 +292,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         api.get(ResourceKind.SECRET, "istio-system", "myexample-credential")
                 .ifPresent(o -> api.delete(ResourceKind.SECRET, "istio-system", o.name()));
+        DemoAuthorization.reset(api);
         for (var kind : List.of(ResourceKind.ENVOY_FILTER)) {
             api.get(kind, "istio-system", "enable-xff-for-sidecar-inbound").ifPresent(o -> api.delete(kind, "istio-system", o.name()));
         }
@@ -316,7 +324,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static String dash(String v) {
+    static String dash(String v) {
         return v == null ? "-" : v;
     }
 
@@ -325,7 +333,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The newest access-log line of a pod's istio-proxy that matches (the log is written a moment after the response). */
-    private JsonNode lastLog(String namespace, String pod, java.util.function.Predicate<JsonNode> wanted) throws Exception {
+    JsonNode lastLog(String namespace, String pod, java.util.function.Predicate<JsonNode> wanted) throws Exception {
         long deadline = System.currentTimeMillis() + 3000;
         JsonNode found = null;
         while (found == null && System.currentTimeMillis() < deadline) {
@@ -361,19 +369,19 @@ final class DemoCommand implements Callable<Integer> {
                 .map(p -> p.status().path("podIP").asText()).findFirst().orElse("?");
     }
 
-    private void heading(String text) {
+    void heading(String text) {
         out.println();
         out.println("### " + text);
     }
 
-    private void show(String command) {
+    void show(String command) {
         out.println();
         out.println("$ " + command);
         out.flush();
     }
 
     /** Runs one CLI command in this process, printing it and its output as a user would see them. */
-    private String run(String... args) {
+    String run(String... args) {
         show("sourcemesh " + quote(args));
         StringWriter captured = new StringWriter();
         StringWriter errors = new StringWriter();

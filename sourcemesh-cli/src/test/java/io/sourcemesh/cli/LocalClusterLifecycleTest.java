@@ -68,6 +68,12 @@ class LocalClusterLifecycleTest {
         assertEquals(0, demo.code(), demo.out() + demo.err());
         assertTrue(demo.out().contains("Every step matched the document."), demo.out());
         assertTrue(demo.out().lines().anyMatch(l -> l.startsWith("default (REDIRECT)   127.0.0.6         127.0.0.6")), demo.out());
+        // The closing authorization section: 200 on the allow list, 403 on the deny list, and why.
+        assertTrue(demo.out().lines().anyMatch(l -> l.matches("gateway ALLOW ip +HTTP 200 +HTTP 200 +response_code_details: via_upstream")),
+                demo.out());
+        assertTrue(demo.out().lines().anyMatch(l -> l.matches("gateway DENY ip +HTTP 403 +HTTP 403 +response_code_details: "
+                + "rbac_access_denied_matched_policy\\[ns\\[istio-system]-policy\\[ingress-deny-client]-rule\\[0]]")), demo.out());
+        assertTrue(demo.out().contains("RBAC: access denied"), "the 403's body, shown");
 
         Run pods = run("get", "pods");
         assertEquals(2, pods.out().lines().filter(l -> l.contains("2/2") && l.contains("Running")).count(), pods.out());

@@ -427,8 +427,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
 
     private void pushMesh() {
         List<KubeObject> objects = new ArrayList<>();
-        for (ResourceKind kind : List.of(ResourceKind.SERVICE, ResourceKind.POD, ResourceKind.SECRET, ResourceKind.GATEWAY,
-                ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE, ResourceKind.ENVOY_FILTER)) {
+        for (ResourceKind kind : MeshPusher.MESH_KINDS) {
             objects.addAll(store.list(kind, null));
         }
         List<MeshPusher.Target> targets = new ArrayList<>();
@@ -444,6 +443,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
         reportPatchFailures(outcome.patchFailures());
         GatewayStatus.write(store, outcome.warnings()); // north-south
+        io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
     }
 
     // ---- ClusterApi ----------------------------------------------------------------------------

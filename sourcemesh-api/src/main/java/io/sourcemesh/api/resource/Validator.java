@@ -67,6 +67,7 @@ public final class Validator {
             case "Deployment", "ReplicaSet" -> checkPodSpec(object.path("spec").path("template").path("spec"), "spec.template.spec", errors);
             case "Pod" -> checkPodSpec(object.path("spec"), "spec", errors);
             case "Service" -> checkService(object.path("spec"), errors);
+            case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             default -> {
             }
         }

@@ -26,6 +26,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * What went wrong is returned by EnvoyFilter and by resource, so it can be shown where users look.
  */
 public final class MeshPusher {
+    /** The kinds the translation reads; a change to any of them is pushed. */
+    public static final List<io.sourcemesh.api.resource.ResourceKind> MESH_KINDS = List.of(
+            io.sourcemesh.api.resource.ResourceKind.SERVICE, io.sourcemesh.api.resource.ResourceKind.POD,
+            io.sourcemesh.api.resource.ResourceKind.SECRET, io.sourcemesh.api.resource.ResourceKind.GATEWAY,
+            io.sourcemesh.api.resource.ResourceKind.VIRTUAL_SERVICE, io.sourcemesh.api.resource.ResourceKind.DESTINATION_RULE,
+            io.sourcemesh.api.resource.ResourceKind.ENVOY_FILTER, io.sourcemesh.api.resource.ResourceKind.AUTHORIZATION_POLICY);
+
     private final XdsServer xds;
     private final Translator translator;
     private final Map<String, String> published = new ConcurrentHashMap<>();
@@ -35,7 +42,7 @@ public final class MeshPusher {
 
     /** Failed patches by EnvoyFilter ("namespace/name"), translation warnings by resource. */
     public record Outcome(Map<String, List<PatchFailure>> patchFailures, List<TranslationWarning> warnings,
-            Map<String, ProxyResources> resources) {}
+            Map<String, ProxyResources> resources, Map<String, List<String>> authorizationTargets) {}
 
     public MeshPusher(XdsServer xds, Translator translator) {
         this.xds = xds;
@@ -75,7 +82,12 @@ public final class MeshPusher {
         Map<String, List<PatchFailure>> failures = new TreeMap<>();
         Map<String, TranslationWarning> warnings = new LinkedHashMap<>();
         Map<String, ProxyResources> resources = new LinkedHashMap<>();
+        Map<String, List<String>> authzTargets = new TreeMap<>();
         for (Target t : proxies) {
+            for (var policy : io.sourcemesh.control.translate.AuthorizationPolicies.forWorkload(model, t.identity()).all()) {
+                authzTargets.computeIfAbsent(policy.key(), k -> new ArrayList<>())
+                        .add(t.identity().namespace() + "/" + t.identity().podName());
+            }
             ProxyResources translated = translator.translate(model, t.identity());
             translated.warnings().forEach(w -> warnings.putIfAbsent(w.toString(), w));
             PatchResult patched = EnvoyFilterPatcher.apply(model, t.identity(), translated);
@@ -95,6 +107,6 @@ public final class MeshPusher {
             }
         }
         published.keySet().retainAll(resources.keySet());
-        return new Outcome(failures, List.copyOf(warnings.values()), resources);
+        return new Outcome(failures, List.copyOf(warnings.values()), resources, authzTargets);
     }
 }

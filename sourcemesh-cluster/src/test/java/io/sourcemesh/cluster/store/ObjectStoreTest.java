@@ -202,6 +202,33 @@ class ObjectStoreTest {
     }
 
     @Test
+    void aRefusedAuthorizationPolicyLeavesTheLastGoodOneInPlace(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        String policy = """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: ingress-policy, namespace: istio-system}
+                spec:
+                  selector: {matchLabels: {app: istio-ingressgateway}}
+                  action: ALLOW
+                  rules:
+                  - from: [{source: {ipBlocks: [IP]}}]
+                """;
+        store.apply(manifest("policy.yaml", policy.replace("IP", "127.120.0.10")));
+        long before = store.resourceVersion();
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        KubeObject bad = KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode)
+                mapper.readTree(policy.replace("IP", "not-an-ip")));
+        StoreException invalid = assertThrows(StoreException.class, () -> store.apply(List.of(bad)));
+        assertEquals(StoreException.Reason.INVALID, invalid.reason());
+        assertEquals("The AuthorizationPolicy \"ingress-policy\" is invalid: spec.rules[0].from[0].source.ipBlocks[0]: "
+                + "Invalid value: \"not-an-ip\": bad IP address (not-an-ip)", invalid.getMessage());
+        assertEquals(before, store.resourceVersion());
+        KubeObject live = store.get(ResourceKind.AUTHORIZATION_POLICY, "istio-system", "ingress-policy").orElseThrow();
+        assertEquals("127.120.0.10", live.spec().at("/rules/0/from/0/source/ipBlocks/0").asText());
+    }
+
+    @Test
     void aBatchWithOneBadObjectChangesNothing(@TempDir Path dir) {
         ObjectStore store = open(dir);
         long before = store.resourceVersion();

@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
-        List<Secret> secrets, MeshConfig meshConfig) {
+        List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig) {
 
     public MeshModel {
         services = List.copyOf(services);
@@ -23,6 +23,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         destinationRules = List.copyOf(destinationRules);
         envoyFilters = List.copyOf(envoyFilters);
         secrets = List.copyOf(secrets);
+        authorizationPolicies = List.copyOf(authorizationPolicies);
     }
 
     public static MeshModel of(Collection<ObjectNode> objects) {
@@ -37,6 +38,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> destinationRules = new ArrayList<>();
         List<IstioConfig> envoyFilters = new ArrayList<>();
         List<Secret> secrets = new ArrayList<>();
+        List<IstioConfig> authorizationPolicies = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -48,6 +50,11 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                 case "VirtualService" -> virtualServices.add(IstioConfig.of(o));
                 case "DestinationRule" -> destinationRules.add(IstioConfig.of(o));
                 case "EnvoyFilter" -> envoyFilters.add(IstioConfig.of(o));
+                case "AuthorizationPolicy" -> {
+                    if (Nodes.text(o, "apiVersion").startsWith("security.istio.io/")) {
+                        authorizationPolicies.add(IstioConfig.of(o));
+                    }
+                }
                 default -> { }
             }
         }
@@ -58,9 +65,10 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         virtualServices.sort(byKey);
         destinationRules.sort(byKey);
         envoyFilters.sort(byKey);
+        authorizationPolicies.sort(byKey);
         secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                meshConfig);
+                authorizationPolicies, meshConfig);
     }
 
     static String namespaceOf(ObjectNode node) {

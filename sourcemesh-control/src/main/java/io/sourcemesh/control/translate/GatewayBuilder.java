@@ -45,6 +45,7 @@ final class GatewayBuilder {
     private final Map<Integer, Integer> targetPorts;
     private final AccessLog log;
     private final List<TranslationWarning> warnings;
+    private final Authz authz;
 
     private record Server(IstioConfig gateway, int index, JsonNode spec) {
         int port() {
@@ -75,6 +76,7 @@ final class GatewayBuilder {
         this.targetPorts = targetPorts;
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
         this.warnings = warnings;
+        this.authz = Authz.forWorkload(model, proxy);
     }
 
     ProxyResources build() {
@@ -155,7 +157,7 @@ final class GatewayBuilder {
             String routeName = "http." + port;
             routes.add(routeConfig(routeName, serverPort, plain));
             l.addFilterChains(FilterChain.newBuilder()
-                    .addFilters(Hcm.gateway("outbound_" + name, routeName, log, hops)));
+                    .addFilters(Hcm.gateway("outbound_" + name, routeName, log, hops, authz.httpFilters())));
         }
         if (sni) {
             l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
@@ -191,7 +193,8 @@ final class GatewayBuilder {
                 .setFilterChainMatch(match)
                 .setTransportSocket(TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET)
                         .setTypedConfig(Any.pack(ctx)))
-                .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log, hops)));
+                .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log, hops,
+                        authz.httpFilters())));
     }
 
     /**

@@ -10,14 +10,15 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import java.util.List;
 
 /** The HTTP connection manager and tcp_proxy filters the way Istio's listener builders configure them. */
 final class Hcm {
     private Hcm() {}
 
     /** Sidecar inbound: inline route config, XFF not trusted (use_remote_address false). */
-    static Filter inbound(String statPrefix, RouteConfiguration routes, AccessLog log) {
-        HttpConnectionManager.Builder hcm = base(statPrefix, log)
+    static Filter inbound(String statPrefix, RouteConfiguration routes, AccessLog log, List<HttpFilter> authz) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log, authz)
                 .setRouteConfig(routes)
                 .setUseRemoteAddress(Protos.bool(false))
                 .setForwardClientCertDetails(ForwardClientCertDetails.APPEND_FORWARD)
@@ -29,15 +30,15 @@ final class Hcm {
 
     /** Sidecar outbound: RDS by port number. */
     static Filter outbound(String statPrefix, String routeName, AccessLog log) {
-        HttpConnectionManager.Builder hcm = base(statPrefix, log)
+        HttpConnectionManager.Builder hcm = base(statPrefix, log, List.of())
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
                 .setUseRemoteAddress(Protos.bool(false));
         return Protos.networkFilter(Names.HCM, hcm.build());
     }
 
     /** Gateway: the edge, so the TCP peer is the client (use_remote_address true), plus trusted hops. */
-    static Filter gateway(String statPrefix, String routeName, AccessLog log, int trustedHops) {
-        HttpConnectionManager.Builder hcm = base(statPrefix, log)
+    static Filter gateway(String statPrefix, String routeName, AccessLog log, int trustedHops, List<HttpFilter> authz) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log, authz)
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
                 .setUseRemoteAddress(Protos.bool(true))
                 .setForwardClientCertDetails(ForwardClientCertDetails.SANITIZE_SET)
@@ -48,11 +49,12 @@ final class Hcm {
         return Protos.networkFilter(Names.HCM, hcm.build());
     }
 
-    private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log) {
+    private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log, List<HttpFilter> authz) {
         // Istio also installs istio.metadata_exchange, istio.alpn, fault, cors and istio.stats filters;
-        // those are Istio-proxy extensions or no-ops without config, so only the router is emitted.
+        // those are Istio-proxy extensions or no-ops without config, so only authz and the router are emitted.
         return HttpConnectionManager.newBuilder()
                 .setStatPrefix(statPrefix)
+                .addAllHttpFilters(authz)
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.ROUTER)
                         .setTypedConfig(com.google.protobuf.Any.pack(Router.getDefaultInstance())))
                 .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))

@@ -32,6 +32,7 @@ final class SidecarBuilder {
     private final AccessLog log;
     private final boolean tproxy;
     private final List<TranslationWarning> warnings;
+    private final Authz authz;
 
     SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
         this.model = model;
@@ -39,6 +40,7 @@ final class SidecarBuilder {
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
         this.tproxy = proxy.interceptionMode() == InterceptionMode.TPROXY;
         this.warnings = warnings;
+        this.authz = Authz.forWorkload(model, proxy);
     }
 
     ProxyResources build() {
@@ -103,6 +105,7 @@ final class SidecarBuilder {
                 .setFilterChainMatch(FilterChainMatch.newBuilder()
                         .addPrefixRanges(CidrRange.newBuilder().setAddressPrefix(Names.WILDCARD)
                                 .setPrefixLen(Protos.uint(0))))
+                .addAllFilters(authz.networkFilters())
                 .addFilters(Hcm.tcpProxy(Names.INBOUND_PASSTHROUGH_CLUSTER, Names.INBOUND_PASSTHROUGH_CLUSTER, log)));
         return l.build();
     }
@@ -113,7 +116,7 @@ final class SidecarBuilder {
                 .setName(Names.listener(Names.WILDCARD, p.targetPort()))
                 .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(p.targetPort())));
         if (!p.servicePort().isHttp()) {
-            return fc.addFilters(Hcm.tcpProxy(cluster, cluster, log)).build();
+            return fc.addAllFilters(authz.networkFilters()).addFilters(Hcm.tcpProxy(cluster, cluster, log)).build();
         }
         String fqdn = p.service().fqdn(model.meshConfig().domain());
         RouteConfiguration rc = RouteConfiguration.newBuilder()
@@ -124,7 +127,7 @@ final class SidecarBuilder {
                         .addRoutes(HttpRoutes.defaultRoute(cluster, fqdn + ":" + p.servicePort().port() + "/*")))
                 .setValidateClusters(Protos.bool(false))
                 .build();
-        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.targetPort(), rc, log)).build();
+        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.targetPort(), rc, log, authz.httpFilters())).build();
     }
 
     private Listener virtualOutbound() {

@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Every config the control plane produces (its golden files) is accepted whole by our proxy's config loader. */
 class TranslatedConfigLoadsInProxyTest {
     static Stream<Path> goldens() throws Exception {
-        return Files.list(Path.of("src/test/resources/golden")).filter(p -> p.toString().endsWith(".json")).sorted();
+        // golden/ and golden/authz/ (the RBAC filters); golden/envoyfilter/ holds patch cases, not whole configs
+        return Stream.concat(Files.list(Path.of("src/test/resources/golden")), Files.list(Path.of("src/test/resources/golden/authz")))
+                .filter(p -> p.toString().endsWith(".json")).sorted();
     }
 
     @ParameterizedTest

@@ -416,8 +416,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
 
     private boolean configureSidecars() {
         List<KubeObject> objects = new ArrayList<>();
-        for (ResourceKind kind : List.of(ResourceKind.SERVICE, ResourceKind.POD, ResourceKind.SECRET, ResourceKind.GATEWAY,
-                ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE, ResourceKind.ENVOY_FILTER)) {
+        for (ResourceKind kind : MeshPusher.MESH_KINDS) {
             objects.addAll(store.list(kind, null));
         }
         Map<NetnsPod, String> sidecars = new LinkedHashMap<>();
@@ -435,6 +434,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         // Published before a new sidecar starts, so its first request finds its config.
         MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
         GatewayStatus.write(store, outcome.warnings());
+        io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
         boolean changed = false;
         for (Map.Entry<NetnsPod, String> e : sidecars.entrySet()) {
             NetnsPod p = e.getKey();

@@ -1,0 +1,217 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
+import io.envoyproxy.envoy.config.rbac.v3.Permission;
+import io.envoyproxy.envoy.config.rbac.v3.Policy;
+import io.envoyproxy.envoy.config.rbac.v3.Principal;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.sourcemesh.api.resource.Cidr;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One AuthorizationPolicy rule → one Envoy RBAC policy, as Istio's authz model (pilot/pkg/security/authz/model)
+ * generates it: each {@code to} is a permission, each {@code from} a principal, every key an AND of
+ * "OR of values" and "NOT (OR of notValues)"; operation keys come first (hosts, methods, paths, ports), then
+ * the {@code when} conditions that are permissions; source keys first (remoteIpBlocks, ipBlocks), then the
+ * {@code when} conditions that are principals.
+ *
+ * <p>On a TCP chain the HTTP-only keys (hosts, methods, paths, request.headers) cannot be evaluated: for ALLOW
+ * the whole rule is dropped (never grant more), for DENY and AUDIT only those values are dropped (deny more),
+ * exactly as Istio's {@code checkError}. Identity keys never reach here: validation refuses them.
+ */
+final class RbacRule {
+    private final boolean forTcp;
+    private final boolean allow;
+
+    private RbacRule(boolean forTcp, boolean allow) {
+        this.forTcp = forTcp;
+        this.allow = allow;
+    }
+
+    /** The policy for this rule, or empty when an ALLOW rule uses HTTP-only keys on a TCP chain. */
+    static Optional<Policy> generate(JsonNode rule, boolean forTcp, boolean allow) {
+        return new RbacRule(forTcp, allow).policy(rule);
+    }
+
+    /** Istio's explicit never-matching policy, for a policy without rules (ALLOW {} denies everything). */
+    static Policy matchNever() {
+        return Policy.newBuilder()
+                .addPermissions(Permission.newBuilder().setNotRule(Permission.newBuilder().setAny(true)))
+                .addPrincipals(Principal.newBuilder().setNotId(Principal.newBuilder().setAny(true)))
+                .build();
+    }
+
+    /** Raised when an HTTP-only key meets a TCP chain under ALLOW. */
+    private static final class HttpOnly extends Exception {
+        HttpOnly() {
+            super(null, null, false, false);
+        }
+    }
+
+    private Optional<Policy> policy(JsonNode rule) {
+        try {
+            Policy.Builder p = Policy.newBuilder();
+            List<JsonNode> when = Clusters.list(rule.path("when"));
+            List<JsonNode> to = Clusters.list(rule.path("to"));
+            if (to.isEmpty()) {
+                p.addPermissions(permission(null, when));
+            }
+            for (JsonNode t : to) {
+                p.addPermissions(permission(t.path("operation"), when));
+            }
+            List<JsonNode> from = Clusters.list(rule.path("from"));
+            if (from.isEmpty()) {
+                p.addPrincipals(principal(null, when));
+            }
+            for (JsonNode f : from) {
+                p.addPrincipals(principal(f.path("source"), when));
+            }
+            return Optional.of(p.build());
+        } catch (HttpOnly e) {
+            return Optional.empty();
+        }
+    }
+
+    private Permission permission(JsonNode op, List<JsonNode> when) throws HttpOnly {
+        List<Permission> and = new ArrayList<>();
+        if (op != null) {
+            permissions(and, op.path("hosts"), op.path("notHosts"), true, v -> header(hostMatcher(v)));
+            permissions(and, op.path("methods"), op.path("notMethods"), true, v -> header(headerMatcher(":method", v)));
+            permissions(and, op.path("paths"), op.path("notPaths"), true, v -> Permission.newBuilder()
+                    .setUrlPath(PathMatcher.newBuilder().setPath(string(v))).build());
+            permissions(and, op.path("ports"), op.path("notPorts"), false, RbacRule::port);
+        }
+        for (JsonNode w : when) {
+            switch (w.path("key").asText()) {
+                case "destination.ip" -> permissions(and, w.path("values"), w.path("notValues"), false,
+                        v -> Permission.newBuilder().setDestinationIp(cidr(v)).build());
+                case "destination.port" -> permissions(and, w.path("values"), w.path("notValues"), false, RbacRule::port);
+                default -> { }
+            }
+        }
+        if (and.isEmpty()) {
+            and.add(Permission.newBuilder().setAny(true).build());
+        }
+        return Permission.newBuilder().setAndRules(Permission.Set.newBuilder().addAllRules(and)).build();
+    }
+
+    private Principal principal(JsonNode source, List<JsonNode> when) throws HttpOnly {
+        List<Principal> and = new ArrayList<>();
+        if (source != null) {
+            principals(and, source.path("remoteIpBlocks"), source.path("notRemoteIpBlocks"), false,
+                    v -> Principal.newBuilder().setRemoteIp(cidr(v)).build());
+            principals(and, source.path("ipBlocks"), source.path("notIpBlocks"), false,
+                    v -> Principal.newBuilder().setDirectRemoteIp(cidr(v)).build());
+        }
+        for (JsonNode w : when) {
+            String key = w.path("key").asText();
+            switch (key) {
+                case "source.ip" -> principals(and, w.path("values"), w.path("notValues"), false,
+                        v -> Principal.newBuilder().setDirectRemoteIp(cidr(v)).build());
+                case "remote.ip" -> principals(and, w.path("values"), w.path("notValues"), false,
+                        v -> Principal.newBuilder().setRemoteIp(cidr(v)).build());
+                default -> {
+                    if (key.startsWith("request.headers[")) {
+                        String name = key.substring("request.headers[".length(), key.length() - 1);
+                        principals(and, w.path("values"), w.path("notValues"), true,
+                                v -> Principal.newBuilder().setHeader(headerMatcher(name, v)).build());
+                    }
+                }
+            }
+        }
+        if (and.isEmpty()) {
+            and.add(Principal.newBuilder().setAny(true).build());
+        }
+        return Principal.newBuilder().setAndIds(Principal.Set.newBuilder().addAllIds(and)).build();
+    }
+
+    private interface Gen<T> {
+        T of(String value);
+    }
+
+    private void permissions(List<Permission> and, JsonNode values, JsonNode notValues, boolean httpOnly,
+            Gen<Permission> gen) throws HttpOnly {
+        List<Permission> or = values(values, httpOnly, gen);
+        if (!or.isEmpty()) {
+            and.add(Permission.newBuilder().setOrRules(Permission.Set.newBuilder().addAllRules(or)).build());
+        }
+        List<Permission> not = values(notValues, httpOnly, gen);
+        if (!not.isEmpty()) {
+            and.add(Permission.newBuilder().setNotRule(Permission.newBuilder()
+                    .setOrRules(Permission.Set.newBuilder().addAllRules(not))).build());
+        }
+    }
+
+    private void principals(List<Principal> and, JsonNode values, JsonNode notValues, boolean httpOnly,
+            Gen<Principal> gen) throws HttpOnly {
+        List<Principal> or = values(values, httpOnly, gen);
+        if (!or.isEmpty()) {
+            and.add(Principal.newBuilder().setOrIds(Principal.Set.newBuilder().addAllIds(or)).build());
+        }
+        List<Principal> not = values(notValues, httpOnly, gen);
+        if (!not.isEmpty()) {
+            and.add(Principal.newBuilder().setNotId(Principal.newBuilder()
+                    .setOrIds(Principal.Set.newBuilder().addAllIds(not))).build());
+        }
+    }
+
+    private <T> List<T> values(JsonNode values, boolean httpOnly, Gen<T> gen) throws HttpOnly {
+        List<T> out = new ArrayList<>();
+        for (JsonNode v : Clusters.list(values)) {
+            if (httpOnly && forTcp) {
+                if (allow) {
+                    throw new HttpOnly();
+                }
+                continue; // DENY/AUDIT: drop the value, the rule matches more
+            }
+            out.add(gen.of(v.asText()));
+        }
+        return out;
+    }
+
+    private static Permission header(HeaderMatcher m) {
+        return Permission.newBuilder().setHeader(m).build();
+    }
+
+    private static Permission port(String v) {
+        return Permission.newBuilder().setDestinationPort(Integer.parseInt(v)).build();
+    }
+
+    static CidrRange cidr(String v) {
+        Cidr c = Cidr.parse(v);
+        return CidrRange.newBuilder().setAddressPrefix(c.address()).setPrefixLen(Protos.uint(c.prefixLen())).build();
+    }
+
+    /** Istio's matcher.StringMatcher: "*" any non-empty, "*x" suffix, "x*" prefix, else exact. */
+    static StringMatcher string(String v) {
+        if (v.equals("*")) {
+            return StringMatcher.newBuilder().setSafeRegex(RegexMatcher.newBuilder().setRegex(".+")).build();
+        }
+        if (v.startsWith("*")) {
+            return StringMatcher.newBuilder().setSuffix(v.substring(1)).build();
+        }
+        if (v.endsWith("*")) {
+            return StringMatcher.newBuilder().setPrefix(v.substring(0, v.length() - 1)).build();
+        }
+        return StringMatcher.newBuilder().setExact(v).build();
+    }
+
+    /** Istio's matcher.HeaderMatcher: "*" is present_match, else the string match above. */
+    static HeaderMatcher headerMatcher(String name, String v) {
+        HeaderMatcher.Builder h = HeaderMatcher.newBuilder().setName(name);
+        return v.equals("*") ? h.setPresentMatch(true).build() : h.setStringMatch(string(v)).build();
+    }
+
+    /** Istio's matcher.HostMatcher: the :authority header, case-insensitive; the port is part of the value. */
+    static HeaderMatcher hostMatcher(String v) {
+        HeaderMatcher.Builder h = HeaderMatcher.newBuilder().setName(":authority");
+        return v.equals("*") ? h.setPresentMatch(true).build()
+                : h.setStringMatch(string(v).toBuilder().setIgnoreCase(true)).build();
+    }
+}
