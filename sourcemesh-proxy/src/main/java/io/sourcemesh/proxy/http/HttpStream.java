@@ -109,6 +109,7 @@ final class HttpStream {
             localReply(400, "Bad Request", null, "http1.codec_error");
             return;
         }
+        HopByHopHeaders.removeNominated(request.headers()); // before the proxy sets its own headers
         Outcome client = filter.headerMutator.mutate(request.headers(), downstream.connection().remoteAddress(),
                 downstream.connection().tlsTerminated());
         info.downstreamRemoteAddress(client.trustedClientAddress());
@@ -216,13 +217,6 @@ final class HttpStream {
         HttpHeaders h = request.headers();
         String connection = h.get(HttpHeaderNames.CONNECTION, "");
         upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
-        for (String token : connection.split(",")) {
-            String t = token.trim();
-            if (!t.isEmpty() && !t.equalsIgnoreCase("upgrade") && !t.equalsIgnoreCase("close")
-                    && !t.equalsIgnoreCase("keep-alive")) {
-                h.remove(t);
-            }
-        }
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
