@@ -59,7 +59,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         this.headerMutator = RequestHeaderMutator.of(new ForwardedForConfig(config.useRemoteAddress(),
                 config.xffNumTrustedHops(), config.skipXffAppend(), config.xffTrustedCidrs().orElse(null),
                 config.xffRecurse(), internal, config.generateRequestId(), config.preserveExternalRequestId(),
-                config.alwaysSetRequestIdInResponse(), localAddress));
+                config.alwaysSetRequestIdInResponse(), localAddress, config.routeConfig().internalOnlyHeaders()));
         this.accessLogs = List.copyOf(accessLogs);
         this.clusters = clusters;
         this.upgradeTypes = config.upgradeTypes().stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());

@@ -158,7 +158,7 @@ public final class IpLiteral {
     }
 
     /** Prints like glibc {@code inet_ntop}: dotted quad, or RFC 5952-style IPv6 with the first longest zero run compressed. */
-    static String format(byte[] address) {
+    public static String format(byte[] address) {
         StringBuilder out = new StringBuilder(address.length == 4 ? 15 : 39);
         appendTo(out, address);
         return out.toString();
