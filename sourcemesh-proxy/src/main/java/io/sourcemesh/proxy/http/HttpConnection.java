@@ -90,7 +90,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (msg instanceof HttpContent content) {
+        if (msg instanceof HttpContent content && (content.decoderResult().isFailure()
+                || (content instanceof io.netty.handler.codec.http.LastHttpContent last
+                        && RequestValidator.forbiddenTrailers(last.trailingHeaders())))) {
+            // Malformed body framing or trailers: Envoy answers 400 and closes; nothing after it is parsed.
+            ReferenceCountUtil.release(content);
+            closeAfterCurrentStream();
+            stream.onRequestCodecError();
+        } else if (msg instanceof HttpContent content) {
             stream.onRequestContent(content);
         } else {
             ReferenceCountUtil.release(msg);

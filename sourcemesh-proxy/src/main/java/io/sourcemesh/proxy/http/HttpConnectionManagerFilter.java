@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
@@ -28,6 +29,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
     /** Envoy's default max_request_headers_kb is 60. */
     static final int MAX_HEADER_BYTES = 60 * 1024;
+    /** Envoy's default common_http_protocol_options.max_headers_count. */
+    static final int MAX_HEADERS_COUNT = 100;
 
     final HttpConnectionManagerConfig config;
     final RouteTable routes;
@@ -79,7 +82,14 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
 
     @Override
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
-        pipeline.addLast("http-codec", new HttpServerCodec(8192, MAX_HEADER_BYTES, 64 * 1024));
+        // Strict CRLF lines and RFC 9112 Transfer-Encoding; the request line counts toward the header limit, as in Envoy.
+        pipeline.addLast("http-codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(MAX_HEADER_BYTES)
+                .setMaxHeaderSize(MAX_HEADER_BYTES)
+                .setMaxChunkSize(64 * 1024)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setAllowDuplicateContentLengths(false)));
         // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
         pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
         pipeline.addLast("http-connection-manager", new HttpConnection(this, connection));

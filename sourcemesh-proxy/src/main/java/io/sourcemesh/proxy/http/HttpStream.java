@@ -83,7 +83,10 @@ final class HttpStream {
         this.request = request;
         this.info = downstream.connection().newStream();
         this.keepAlive = HttpUtil.isKeepAlive(request);
-        this.downstreamVersion = request.protocolVersion();
+        // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
+        // (Netty labels a head it could not parse 1.0.)
+        this.downstreamVersion = request.decoderResult().isSuccess() && request.protocolVersion() == HttpVersion.HTTP_1_0
+                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     }
 
     boolean requestComplete() {
@@ -102,12 +105,19 @@ final class HttpStream {
         info.requestMethod(request.method().name());
         info.requestPath(request.uri());
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
-        if (request.decoderResult().isFailure()) {
+        RequestValidator.Rejection bad = request.decoderResult().isFailure()
+                ? RequestValidator.codecFailure(request.decoderResult().cause())
+                : RequestValidator.check(request, HttpConnectionManagerFilter.MAX_HEADERS_COUNT);
+        if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestComplete = true;
             downstream.closeAfterCurrentStream();
-            localReply(400, "Bad Request", null, "http1.codec_error");
+            localReply(bad.status(), bad.body(), null, bad.details());
             return;
+        }
+        if (request.method() == io.netty.handler.codec.http.HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
+            // Unless it becomes a tunnel, what follows on this connection is not HTTP: never parse it as a request.
+            downstream.closeAfterCurrentStream();
         }
         HopByHopHeaders.removeNominated(request.headers()); // before the proxy sets its own headers
         Outcome client = filter.headerMutator.mutate(request.headers(), downstream.connection().remoteAddress(),
@@ -367,6 +377,26 @@ final class HttpStream {
             bodyForwarded = true;
         }
         return upstream.write(content);
+    }
+
+    /** The request body's framing or trailers were malformed: 400 if we can still answer, then close both sides. */
+    void onRequestCodecError() {
+        requestComplete = true;
+        upstreamKeepAlive = false;
+        info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            localReply(400, "Bad Request", null, "http1.codec_error"); // finish() closes the upstream connection
+        } else {
+            if (upstream != null) {
+                upstream.close();
+            }
+            info.responseCodeDetails("http1.codec_error");
+            downstream.channel().close();
+            finish();
+        }
     }
 
     void onRequestContent(HttpContent content) {
