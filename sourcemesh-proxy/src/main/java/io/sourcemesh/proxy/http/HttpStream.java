@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -256,7 +255,7 @@ final class HttpStream {
                 cluster.config().connectTimeout(), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("http-client-codec", new HttpClientCodec(8192, HttpConnectionManagerFilter.MAX_HEADER_BYTES, 64 * 1024));
+                        ch.pipeline().addLast("http-client-codec", new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES));
                         ch.pipeline().addLast(UPSTREAM_HANDLER, new UpstreamHandler());
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
@@ -473,6 +472,13 @@ final class HttpStream {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (responseComplete || msg.decoderResult().isFailure()) {
+            // More than the one response we asked for, or a malformed one: it never reaches the client,
+            // and the connection is closed rather than pooled (Envoy: upstream protocol error).
+            ReferenceCountUtil.release(msg);
+            upstreamProtocolError();
+            return;
+        }
         if (msg instanceof HttpResponse response) {
             int code = response.status().code();
             if (code == 100 || (code > 101 && code < 200)) {
@@ -560,6 +566,30 @@ final class HttpStream {
                 upstream.read();
             }
         });
+    }
+
+    private void upstreamProtocolError() {
+        if (upstreamKeepAlive || !responseComplete) {
+            cluster.upstreamProtocolError.inc();
+        }
+        upstreamKeepAlive = false;
+        if (responseComplete) {
+            return; // the response already went out whole: finish() closes this connection instead of pooling it
+        }
+        Channel up = upstream;
+        if (!responseStarted) {
+            upstreamFailed(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "protocol error",
+                    "upstream_reset_before_response_started{protocol_error}", null);
+        } else {
+            info.addResponseFlag(ResponseFlag.UPSTREAM_PROTOCOL_ERROR);
+            info.responseCodeDetails("upstream_reset_after_response_started{protocol_error}");
+            downstream.channel().flush();
+            downstream.channel().close();
+            finish();
+        }
+        if (up != null) {
+            up.close();
+        }
     }
 
     void onUpstreamClosed() {
@@ -660,7 +690,9 @@ final class HttpStream {
             if (handler != null) {
                 handler.owner = null;
             }
-            if (upstreamKeepAlive && responseComplete && bodyForwarded && upstream.isActive()) {
+            UpstreamCodec codec = (UpstreamCodec) upstream.pipeline().get("http-client-codec");
+            boolean clean = codec != null && !codec.hasUnreadBytes() && !codec.awaitingResponse();
+            if (upstreamKeepAlive && responseComplete && bodyForwarded && clean && upstream.isActive()) {
                 cluster.release(upstream, host, binding);
             } else {
                 upstream.close();

@@ -50,6 +50,24 @@ public final class RawSocket implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Reads until {@code complete} holds for what was read (or 10 s pass), then {@code settleMillis}
+     * more to catch anything extra, stopping early if the peer closes.
+     */
+    public Reply readUntil(java.util.function.Predicate<String> complete, int settleMillis) throws IOException {
+        StringBuilder all = new StringBuilder();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!complete.test(all.toString()) && System.currentTimeMillis() < deadline) {
+            Reply r = readUntilClose(100);
+            all.append(r.text());
+            if (r.closed()) {
+                return new Reply(all.toString(), true);
+            }
+        }
+        Reply rest = readUntilClose(settleMillis);
+        return new Reply(all.append(rest.text()).toString(), rest.closed());
+    }
+
     /** Reads until the peer closes or {@code millis} pass without a close. */
     public Reply readUntilClose(int millis) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -76,10 +94,10 @@ public final class RawSocket implements AutoCloseable {
         }
     }
 
-    /** One exchange on a fresh connection: send, then read until close (or 3 s). */
+    /** One exchange on a fresh connection: send, then read until close (or 10 s: a loaded machine can be slow). */
     public static Reply exchange(int port, String request) throws IOException {
         try (RawSocket s = connect(port)) {
-            return s.send(request).readUntilClose(3000);
+            return s.send(request).readUntilClose(10_000);
         }
     }
 
