@@ -29,8 +29,6 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
     /** Envoy's default max_request_headers_kb is 60. */
     static final int MAX_HEADER_BYTES = 60 * 1024;
-    /** Envoy's default common_http_protocol_options.max_headers_count. */
-    static final int MAX_HEADERS_COUNT = 100;
 
     final HttpConnectionManagerConfig config;
     final RouteTable routes;
@@ -47,6 +45,10 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter noRoute;
     final Stats.Counter noCluster;
     final Stats.Counter rqTimeout;
+    final Stats.Counter cxIdleTimeout;
+    final Stats.Counter rqHeaderTimeout;
+    final Stats.Counter rqIdleTimeout;
+    final Stats.Counter rqOverallTimeout;
 
     /**
      * @param localAddress the proxy's own address (Envoy's LocalInfo address), which XFF gets
@@ -78,20 +80,42 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noRoute = stats.counter(p + "no_route");
         noCluster = stats.counter(p + "no_cluster");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
+        cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");
+        rqHeaderTimeout = stats.counter(p + "downstream_rq_header_timeout");
+        rqIdleTimeout = stats.counter(p + "downstream_rq_idle_timeout");
+        rqOverallTimeout = rqTimeout;
     }
 
     @Override
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
+        int maxHeaderBytes = config.limits().maxRequestHeadersKb() * 1024;
+        HttpConnection http = new HttpConnection(this, connection);
+        pipeline.addLast("http-activity", new ActivityMarker(http));
         // Strict CRLF lines and RFC 9112 Transfer-Encoding; the request line counts toward the header limit, as in Envoy.
         pipeline.addLast("http-codec", new HttpServerCodec(new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_HEADER_BYTES)
-                .setMaxHeaderSize(MAX_HEADER_BYTES)
+                .setMaxInitialLineLength(maxHeaderBytes)
+                .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)));
         // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
         pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
-        pipeline.addLast("http-connection-manager", new HttpConnection(this, connection));
+        pipeline.addLast("http-connection-manager", http);
+    }
+
+    /** Notes raw bytes from the client before the codec sees them (request_headers_timeout starts at the first). */
+    private static final class ActivityMarker extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final HttpConnection http;
+
+        ActivityMarker(HttpConnection http) {
+            this.http = http;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            http.bytesArrived();
+            ctx.fireChannelRead(msg);
+        }
     }
 }

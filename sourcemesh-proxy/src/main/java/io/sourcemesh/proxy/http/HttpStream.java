@@ -106,7 +106,7 @@ final class HttpStream {
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         RequestValidator.Rejection bad = request.decoderResult().isFailure()
                 ? RequestValidator.codecFailure(request.decoderResult().cause())
-                : RequestValidator.check(request, HttpConnectionManagerFilter.MAX_HEADERS_COUNT);
+                : RequestValidator.check(request, filter.config.limits().maxHeadersCount());
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestComplete = true;
@@ -398,9 +398,33 @@ final class HttpStream {
         }
     }
 
+    /** request_timeout or stream_idle_timeout fired: 408 while nothing was answered, else reset (Envoy). */
+    void onDownstreamTimeout(String body, ResponseFlag flag, String details) {
+        if (done) {
+            return;
+        }
+        upstreamKeepAlive = false;
+        downstream.closeAfterCurrentStream();
+        if (!responseStarted) {
+            requestComplete = true; // nothing more of this request is read
+            localReply(408, body, flag, details);
+        } else {
+            if (flag != null) {
+                info.addResponseFlag(flag);
+            }
+            info.responseCodeDetails(details);
+            if (upstream != null) {
+                upstream.close();
+            }
+            downstream.channel().close();
+            finish();
+        }
+    }
+
     void onRequestContent(HttpContent content) {
         if (content instanceof LastHttpContent) {
             requestComplete = true;
+            downstream.requestComplete();
         }
         if (done || discardBody) {
             info.addBytesReceived(content.content().readableBytes());
@@ -468,6 +492,7 @@ final class HttpStream {
     // ---- the response side -------------------------------------------------------------------
 
     void onUpstreamMessage(HttpObject msg) {
+        downstream.streamActivity();
         if (done) {
             ReferenceCountUtil.release(msg);
             return;
