@@ -260,7 +260,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
+        io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause);
     }
 
     /** Leaves the HTTP codec behind after a 101: from now on this connection carries raw bytes. */
