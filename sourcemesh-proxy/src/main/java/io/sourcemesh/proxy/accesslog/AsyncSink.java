@@ -45,7 +45,8 @@ public final class AsyncSink implements AccessLogSink {
     }
 
     /**
-     * Opens (creating if needed) {@code path} for appending now, so a bad path fails at config time.
+     * Opens (creating the file if needed) {@code path} for appending now, so a bad path fails at config
+     * time. As Envoy, a missing directory is an error, not created: a typo must not start logging elsewhere.
      *
      * @throws IllegalArgumentException if the file cannot be opened
      */
@@ -53,10 +54,12 @@ public final class AsyncSink implements AccessLogSink {
         OutputStream os;
         try {
             Path parent = path.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new IllegalArgumentException("cannot open access log file " + path + ": directory " + parent + " does not exist");
             }
             os = Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot open access log file " + path + ": " + e.getMessage(), e);
         }

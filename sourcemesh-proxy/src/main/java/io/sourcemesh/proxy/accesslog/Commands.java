@@ -37,6 +37,9 @@ final class Commands {
         if (f != null) {
             return f;
         }
+        if (name.endsWith("_ADDRESS_WITHOUT_PORT") && arg != null && !arg.isEmpty() && !hasLength) {
+            return masked(name, arg);
+        }
         f = name.equals("START_TIME") ? startTime(arg) : simple(name);
         if (hasLength) {
             throw new IllegalArgumentException("access log command %" + name + "% does not allow a length");
@@ -144,6 +147,34 @@ final class Commands {
             public boolean numeric() {
                 return true;
             }
+        };
+    }
+
+    /**
+     * {@code %X_ADDRESS_WITHOUT_PORT(MASK_PREFIX_LEN)%} (Envoy 1.38): the address masked to that many
+     * bits, in CIDR notation. A prefix longer than the address (33..128 on IPv4) renders unset.
+     */
+    private static Field masked(String name, String arg) {
+        Function<StreamInfo, InetSocketAddress> getter = switch (name) {
+            case "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> StreamInfo::upstreamLocalAddress;
+            case "UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> StreamInfo::upstreamHost;
+            case "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT" -> StreamInfo::downstreamLocalAddress;
+            case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" -> StreamInfo::downstreamRemoteAddress;
+            case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT" -> StreamInfo::downstreamDirectRemoteAddress;
+            default -> throw new IllegalArgumentException("unsupported access log command: %" + name + "%");
+        };
+        int bits;
+        if (arg.isEmpty() || arg.length() > 3 || !arg.chars().allMatch(c -> c >= '0' && c <= '9')
+                || (bits = Integer.parseInt(arg)) > 128) {
+            throw new IllegalArgumentException("access log command %" + name + "(" + arg
+                    + ")%: the mask prefix length must be a number from 0 to 128");
+        }
+        return (s, out) -> {
+            InetSocketAddress a = getter.apply(s);
+            if (a == null || a.getAddress() == null) {
+                return false;
+            }
+            return Addresses.appendMasked(out, a.getAddress(), bits);
         };
     }
 

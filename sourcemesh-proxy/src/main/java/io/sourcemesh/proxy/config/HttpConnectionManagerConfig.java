@@ -12,6 +12,8 @@ import java.util.Optional;
  * is Envoy's enum name (SANITIZE by default): SANITIZE and SANITIZE_SET drop a client's
  * x-forwarded-client-cert; the others forward it (we add no certificate details: no mTLS yet).
  * {@code normalizePath} applies RFC 3986 path normalization before routing, as Envoy's normalize_path.
+ * {@code streamIdleTimeout} (default 5 min) and {@code requestTimeout} (default off) are answered with
+ * 408 while no response has started, as Envoy; {@code limits} holds the rest of the slow-client limits.
  */
 public record HttpConnectionManagerConfig(
         String name,
@@ -33,9 +35,32 @@ public record HttpConnectionManagerConfig(
         List<String> upgradeTypes,
         List<AccessLogConfig> accessLogs,
         String forwardClientCertDetails,
-        boolean normalizePath) implements NetworkFilterConfig {
+        boolean normalizePath,
+        HttpProtocolLimits limits) implements NetworkFilterConfig {
+
+    /** Envoy's default limits ({@link HttpProtocolLimits#defaults()}). */
+    public HttpConnectionManagerConfig(String name, String statPrefix, RouteConfig routeConfig, List<HttpFilterConfig> httpFilters,
+            boolean useRemoteAddress, int xffNumTrustedHops, boolean skipXffAppend, Optional<List<CidrRange>> xffTrustedCidrs,
+            boolean xffRecurse, Optional<List<CidrRange>> internalAddressCidrs, boolean generateRequestId,
+            boolean preserveExternalRequestId, boolean alwaysSetRequestIdInResponse, Optional<String> serverName,
+            Optional<Duration> streamIdleTimeout, Optional<Duration> requestTimeout, List<String> upgradeTypes,
+            List<AccessLogConfig> accessLogs, String forwardClientCertDetails, boolean normalizePath) {
+        this(name, statPrefix, routeConfig, httpFilters, useRemoteAddress, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs,
+                xffRecurse, internalAddressCidrs, generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse,
+                serverName, streamIdleTimeout, requestTimeout, upgradeTypes, accessLogs, forwardClientCertDetails, normalizePath,
+                HttpProtocolLimits.defaults());
+    }
+
+    /** The same connection manager with other timeouts and limits (tests and the translator). */
+    public HttpConnectionManagerConfig withTimeouts(Optional<Duration> streamIdle, Optional<Duration> request, HttpProtocolLimits l) {
+        return new HttpConnectionManagerConfig(name, statPrefix, routeConfig, httpFilters, useRemoteAddress, xffNumTrustedHops,
+                skipXffAppend, xffTrustedCidrs, xffRecurse, internalAddressCidrs, generateRequestId, preserveExternalRequestId,
+                alwaysSetRequestIdInResponse, serverName, streamIdle, request, upgradeTypes, accessLogs, forwardClientCertDetails,
+                normalizePath, l);
+    }
 
     public HttpConnectionManagerConfig {
+        java.util.Objects.requireNonNull(limits, "limits");
         httpFilters = List.copyOf(httpFilters);
         xffTrustedCidrs = xffTrustedCidrs.map(List::copyOf);
         internalAddressCidrs = internalAddressCidrs.map(List::copyOf);

@@ -29,7 +29,8 @@ final class HttpTranslator {
                 "skip_xff_append", "internal_address_config", "original_ip_detection_extensions", "generate_request_id",
                 "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
                 "request_timeout", "upgrade_configs", "access_log", "forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
-                "path_with_escaped_slashes_action");
+                "path_with_escaped_slashes_action", "request_headers_timeout", "common_http_protocol_options",
+                "max_request_headers_kb");
         switch (h.getPathWithEscapedSlashesAction()) {
             case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> { }
             default -> throw new ConfigException(at(path, "path_with_escaped_slashes_action"),
@@ -93,6 +94,7 @@ final class HttpTranslator {
                 upgrades.add(upgrade.getUpgradeType());
             }
         }
+        HttpProtocolLimits limits = limits(h, path);
         return new HttpConnectionManagerConfig(name, h.getStatPrefix(), routes, filters, useRemoteAddress, hops, skipXffAppend,
                 trustedCidrs, false, internal,
                 !h.hasGenerateRequestId() || h.getGenerateRequestId().getValue(),
@@ -101,7 +103,26 @@ final class HttpTranslator {
                 Protos.timeout(h.hasStreamIdleTimeout(), h.getStreamIdleTimeout(), DEFAULT_STREAM_IDLE_TIMEOUT),
                 Protos.timeout(h.hasRequestTimeout(), h.getRequestTimeout(), null),
                 upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path), h.getForwardClientCertDetails().name(),
-                h.hasNormalizePath() && h.getNormalizePath().getValue());
+                h.hasNormalizePath() && h.getNormalizePath().getValue(), limits);
+    }
+
+    /** Slow-client limits with Envoy's defaults; the protocol options we do not implement are refused by path. */
+    private static HttpProtocolLimits limits(HttpConnectionManager h, String path) {
+        HttpProtocolLimits d = HttpProtocolLimits.defaults();
+        var options = h.getCommonHttpProtocolOptions();
+        String oPath = at(path, "common_http_protocol_options");
+        only(options, oPath, "idle_timeout", "max_headers_count");
+        int maxHeadersCount = options.hasMaxHeadersCount() ? options.getMaxHeadersCount().getValue() : d.maxHeadersCount();
+        if (maxHeadersCount < 1) {
+            throw new ConfigException(at(oPath, "max_headers_count"), "must be at least 1");
+        }
+        int kb = h.hasMaxRequestHeadersKb() ? h.getMaxRequestHeadersKb().getValue() : d.maxRequestHeadersKb();
+        if (kb < 1 || kb > 8192) {
+            throw new ConfigException(at(path, "max_request_headers_kb"), kb + " is not in 1..8192");
+        }
+        return new HttpProtocolLimits(
+                Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), HttpProtocolLimits.DEFAULT_IDLE_TIMEOUT),
+                Protos.timeout(h.hasRequestHeadersTimeout(), h.getRequestHeadersTimeout(), null), maxHeadersCount, kb);
     }
 
     private static XffConfig xff(TypedExtensionConfig extension, String path) {

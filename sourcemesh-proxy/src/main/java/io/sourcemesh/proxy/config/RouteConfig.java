@@ -7,12 +7,19 @@ import java.util.regex.Pattern;
 
 /**
  * An inline route configuration: virtual hosts selected by Host, routes tried in order.
- * {@code ignorePortInHostMatching} strips any port from Host before choosing the virtual host.
+ * {@code ignorePortInHostMatching} strips any port from Host before choosing the virtual host;
+ * {@code internalOnlyHeaders} (lower case) are removed from requests that are not internal.
  */
-public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean ignorePortInHostMatching) {
+public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean ignorePortInHostMatching,
+        List<String> internalOnlyHeaders) {
 
     public RouteConfig {
         virtualHosts = List.copyOf(virtualHosts);
+        internalOnlyHeaders = List.copyOf(internalOnlyHeaders);
+    }
+
+    public RouteConfig(String name, List<VirtualHost> virtualHosts, boolean ignorePortInHostMatching) {
+        this(name, virtualHosts, ignorePortInHostMatching, List.of());
     }
 
     public RouteConfig(String name, List<VirtualHost> virtualHosts) {

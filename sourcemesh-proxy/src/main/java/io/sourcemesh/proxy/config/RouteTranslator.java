@@ -41,7 +41,15 @@ final class RouteTranslator {
      * false} defers a missing cluster to a 404 at request time.
      */
     static RouteConfig routeConfig(RouteConfiguration rc, String path, Set<String> clusters) {
-        only(rc, path, "name", "virtual_hosts", "validate_clusters", "ignore_port_in_host_matching");
+        only(rc, path, "name", "virtual_hosts", "validate_clusters", "ignore_port_in_host_matching", "internal_only_headers");
+        List<String> internalOnly = new ArrayList<>();
+        for (int i = 0; i < rc.getInternalOnlyHeadersCount(); i++) {
+            String header = rc.getInternalOnlyHeaders(i);
+            if (!isToken(header)) {
+                throw new ConfigException(at(path, "internal_only_headers", i), "\"" + header + "\" is not an HTTP header name");
+            }
+            internalOnly.add(header.toLowerCase(java.util.Locale.ROOT));
+        }
         boolean validate = !rc.hasValidateClusters() || rc.getValidateClusters().getValue();
         List<RouteConfig.VirtualHost> hosts = new ArrayList<>();
         Map<String, String> domains = new HashMap<>();
@@ -69,7 +77,7 @@ final class RouteTranslator {
             }
             hosts.add(new RouteConfig.VirtualHost(vh.getName(), vh.getDomainsList(), routes, vh.getIncludeRequestAttemptCount()));
         }
-        return new RouteConfig(rc.getName(), hosts, rc.getIgnorePortInHostMatching());
+        return new RouteConfig(rc.getName(), hosts, rc.getIgnorePortInHostMatching(), internalOnly);
     }
 
     private static RouteConfig.Route route(Route route, String path, Set<String> clusters) {
@@ -295,4 +303,19 @@ final class RouteTranslator {
         return new RouteConfig.DirectResponse(d.getStatus(), body);
     }
 
+
+    /** RFC 9110 token: what a header name may be (no pseudo-headers, no separators, no controls). */
+    private static boolean isToken(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

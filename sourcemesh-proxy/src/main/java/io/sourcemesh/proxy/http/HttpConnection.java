@@ -39,6 +39,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private HttpStream stream;
     private boolean closeAfterStream;
+    private ConnectionTimers timers;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -66,8 +67,54 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         filter.cxTotal.inc();
         filter.cxActive.inc();
-        ctx.channel().closeFuture().addListener(f -> filter.cxActive.dec());
+        timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.config.limits().idleTimeout(),
+                filter.config.limits().requestHeadersTimeout(), filter.config.requestTimeout(), filter.config.streamIdleTimeout());
+        ctx.channel().closeFuture().addListener(f -> {
+            filter.cxActive.dec();
+            timers.cancelAll();
+        });
+        timers.connectionIdle();
         ctx.read();
+    }
+
+    /** Raw bytes from the client (before decoding): starts request_headers_timeout, feeds stream_idle_timeout. */
+    void bytesArrived() {
+        if (timers != null) {
+            timers.bytesArrived(stream != null);
+        }
+    }
+
+    /** Activity on the current stream seen by the stream itself (upstream reads, completed writes). */
+    void streamActivity() {
+        timers.activity();
+    }
+
+    void onIdleTimeout() {
+        if (stream == null && ctx.channel().isActive()) {
+            filter.cxIdleTimeout.inc();
+            ctx.close();
+        }
+    }
+
+    void onRequestHeadersTimeout() {
+        if (stream == null && ctx.channel().isActive()) {
+            filter.rqHeaderTimeout.inc();
+            ctx.close();
+        }
+    }
+
+    void onRequestTimeout() {
+        if (stream != null && !stream.requestComplete()) {
+            stream.onDownstreamTimeout("request timeout", null, "request_overall_timeout");
+        }
+    }
+
+    void onStreamIdleTimeout() {
+        if (stream != null) {
+            filter.rqIdleTimeout.inc();
+            stream.onDownstreamTimeout("stream timeout", io.sourcemesh.proxy.accesslog.ResponseFlag.STREAM_IDLE_TIMEOUT,
+                    "stream_idle_timeout");
+        }
     }
 
     @Override
@@ -83,6 +130,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         if (stream == null) {
             if (msg instanceof HttpRequest request) {
                 stream = new HttpStream(this, request);
+                timers.streamStarted();
                 stream.start();
             } else {
                 ReferenceCountUtil.release(msg); // the tail of a request we already answered
@@ -90,7 +138,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (msg instanceof HttpContent content) {
+        if (msg instanceof HttpContent content && (content.decoderResult().isFailure()
+                || (content instanceof io.netty.handler.codec.http.LastHttpContent last
+                        && RequestValidator.forbiddenTrailers(last.trailingHeaders())))) {
+            // Malformed body framing or trailers: Envoy answers 400 and closes; nothing after it is parsed.
+            ReferenceCountUtil.release(content);
+            closeAfterCurrentStream();
+            stream.onRequestCodecError();
+        } else if (msg instanceof HttpContent content) {
             stream.onRequestContent(content);
         } else {
             ReferenceCountUtil.release(msg);
@@ -102,12 +157,18 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         ctx.read();
     }
 
+    /** The current stream's request has fully arrived. */
+    void requestComplete() {
+        timers.requestComplete();
+    }
+
     /** Called by the stream when it has been fully answered and logged. */
     void streamDone(HttpStream done, boolean keepAlive) {
         if (stream != done) {
             return;
         }
         stream = null;
+        timers.connectionIdle();
         if (!keepAlive || closeAfterStream) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             pending.forEach(ReferenceCountUtil::release);
@@ -199,11 +260,13 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
+        io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause);
     }
 
     /** Leaves the HTTP codec behind after a 101: from now on this connection carries raw bytes. */
     void removeHttpHandlers() {
+        timers.cancelAll();
+        ctx.pipeline().remove("http-activity");
         ctx.pipeline().remove("expect-continue");
         ctx.pipeline().remove("http-codec");
     }

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
@@ -48,6 +49,10 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqTimeout;
     /** The HTTP filters before the router, in order. */
     final List<HttpFilterFactory> httpFilters;
+    final Stats.Counter cxIdleTimeout;
+    final Stats.Counter rqHeaderTimeout;
+    final Stats.Counter rqIdleTimeout;
+    final Stats.Counter rqOverallTimeout;
 
     /**
      * @param localAddress the proxy's own address (Envoy's LocalInfo address), which XFF gets
@@ -63,7 +68,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         this.headerMutator = RequestHeaderMutator.of(new ForwardedForConfig(config.useRemoteAddress(),
                 config.xffNumTrustedHops(), config.skipXffAppend(), config.xffTrustedCidrs().orElse(null),
                 config.xffRecurse(), internal, config.generateRequestId(), config.preserveExternalRequestId(),
-                config.alwaysSetRequestIdInResponse(), localAddress));
+                config.alwaysSetRequestIdInResponse(), localAddress, config.routeConfig().internalOnlyHeaders()));
         this.accessLogs = List.copyOf(accessLogs);
         this.clusters = clusters;
         this.upgradeTypes = config.upgradeTypes().stream().map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
@@ -80,13 +85,42 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noCluster = stats.counter(p + "no_cluster");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
         httpFilters = HttpFilters.factories(config.httpFilters(), stats, config.statPrefix());
+        cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");
+        rqHeaderTimeout = stats.counter(p + "downstream_rq_header_timeout");
+        rqIdleTimeout = stats.counter(p + "downstream_rq_idle_timeout");
+        rqOverallTimeout = rqTimeout;
     }
 
     @Override
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
-        pipeline.addLast("http-codec", new HttpServerCodec(8192, MAX_HEADER_BYTES, 64 * 1024));
+        int maxHeaderBytes = config.limits().maxRequestHeadersKb() * 1024;
+        HttpConnection http = new HttpConnection(this, connection);
+        pipeline.addLast("http-activity", new ActivityMarker(http));
+        // Strict CRLF lines and RFC 9112 Transfer-Encoding; the request line counts toward the header limit, as in Envoy.
+        pipeline.addLast("http-codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxHeaderBytes)
+                .setMaxHeaderSize(maxHeaderBytes)
+                .setMaxChunkSize(64 * 1024)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setAllowDuplicateContentLengths(false)));
         // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
         pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
-        pipeline.addLast("http-connection-manager", new HttpConnection(this, connection));
+        pipeline.addLast("http-connection-manager", http);
+    }
+
+    /** Notes raw bytes from the client before the codec sees them (request_headers_timeout starts at the first). */
+    private static final class ActivityMarker extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final HttpConnection http;
+
+        ActivityMarker(HttpConnection http) {
+            this.http = http;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            http.bytesArrived();
+            ctx.fireChannelRead(msg);
+        }
     }
 }

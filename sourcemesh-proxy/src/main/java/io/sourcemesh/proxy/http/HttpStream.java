@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -85,7 +84,10 @@ final class HttpStream {
         this.request = request;
         this.info = downstream.connection().newStream();
         this.keepAlive = HttpUtil.isKeepAlive(request);
-        this.downstreamVersion = request.protocolVersion();
+        // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
+        // (Netty labels a head it could not parse 1.0.)
+        this.downstreamVersion = request.decoderResult().isSuccess() && request.protocolVersion() == HttpVersion.HTTP_1_0
+                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     }
 
     boolean requestComplete() {
@@ -104,13 +106,21 @@ final class HttpStream {
         info.requestMethod(request.method().name());
         info.requestPath(request.uri());
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
-        if (request.decoderResult().isFailure()) {
+        RequestValidator.Rejection bad = request.decoderResult().isFailure()
+                ? RequestValidator.codecFailure(request.decoderResult().cause())
+                : RequestValidator.check(request, filter.config.limits().maxHeadersCount());
+        if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestComplete = true;
             downstream.closeAfterCurrentStream();
-            localReply(400, "Bad Request", null, "http1.codec_error");
+            localReply(bad.status(), bad.body(), null, bad.details());
             return;
         }
+        if (request.method() == io.netty.handler.codec.http.HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
+            // Unless it becomes a tunnel, what follows on this connection is not HTTP: never parse it as a request.
+            downstream.closeAfterCurrentStream();
+        }
+        HopByHopHeaders.removeNominated(request.headers()); // before the proxy sets its own headers
         Outcome client = filter.headerMutator.mutate(request.headers(), downstream.connection().remoteAddress(),
                 downstream.connection().tlsTerminated());
         info.downstreamRemoteAddress(client.trustedClientAddress());
@@ -225,13 +235,6 @@ final class HttpStream {
         HttpHeaders h = request.headers();
         String connection = h.get(HttpHeaderNames.CONNECTION, "");
         upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
-        for (String token : connection.split(",")) {
-            String t = token.trim();
-            if (!t.isEmpty() && !t.equalsIgnoreCase("upgrade") && !t.equalsIgnoreCase("close")
-                    && !t.equalsIgnoreCase("keep-alive")) {
-                h.remove(t);
-            }
-        }
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
@@ -261,7 +264,7 @@ final class HttpStream {
                 cluster.config().connectTimeout(), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("http-client-codec", new HttpClientCodec(8192, HttpConnectionManagerFilter.MAX_HEADER_BYTES, 64 * 1024));
+                        ch.pipeline().addLast("http-client-codec", new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES));
                         ch.pipeline().addLast(UPSTREAM_HANDLER, new UpstreamHandler());
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
@@ -384,9 +387,53 @@ final class HttpStream {
         return upstream.write(content);
     }
 
+    /** The request body's framing or trailers were malformed: 400 if we can still answer, then close both sides. */
+    void onRequestCodecError() {
+        requestComplete = true;
+        upstreamKeepAlive = false;
+        info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            localReply(400, "Bad Request", null, "http1.codec_error"); // finish() closes the upstream connection
+        } else {
+            if (upstream != null) {
+                upstream.close();
+            }
+            info.responseCodeDetails("http1.codec_error");
+            downstream.channel().close();
+            finish();
+        }
+    }
+
+    /** request_timeout or stream_idle_timeout fired: 408 while nothing was answered, else reset (Envoy). */
+    void onDownstreamTimeout(String body, ResponseFlag flag, String details) {
+        if (done) {
+            return;
+        }
+        upstreamKeepAlive = false;
+        downstream.closeAfterCurrentStream();
+        if (!responseStarted) {
+            requestComplete = true; // nothing more of this request is read
+            localReply(408, body, flag, details);
+        } else {
+            if (flag != null) {
+                info.addResponseFlag(flag);
+            }
+            info.responseCodeDetails(details);
+            if (upstream != null) {
+                upstream.close();
+            }
+            downstream.channel().close();
+            finish();
+        }
+    }
+
     void onRequestContent(HttpContent content) {
         if (content instanceof LastHttpContent) {
             requestComplete = true;
+            downstream.requestComplete();
         }
         if (!done && !discardBody) {
             filters.decodeData(content, requestComplete);
@@ -457,8 +504,16 @@ final class HttpStream {
     // ---- the response side -------------------------------------------------------------------
 
     void onUpstreamMessage(HttpObject msg) {
+        downstream.streamActivity();
         if (done) {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (responseComplete || msg.decoderResult().isFailure()) {
+            // More than the one response we asked for, or a malformed one: it never reaches the client,
+            // and the connection is closed rather than pooled (Envoy: upstream protocol error).
+            ReferenceCountUtil.release(msg);
+            upstreamProtocolError();
             return;
         }
         if (msg instanceof HttpResponse response) {
@@ -549,6 +604,30 @@ final class HttpStream {
                 upstream.read();
             }
         });
+    }
+
+    private void upstreamProtocolError() {
+        if (upstreamKeepAlive || !responseComplete) {
+            cluster.upstreamProtocolError.inc();
+        }
+        upstreamKeepAlive = false;
+        if (responseComplete) {
+            return; // the response already went out whole: finish() closes this connection instead of pooling it
+        }
+        Channel up = upstream;
+        if (!responseStarted) {
+            upstreamFailed(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "protocol error",
+                    "upstream_reset_before_response_started{protocol_error}", null);
+        } else {
+            info.addResponseFlag(ResponseFlag.UPSTREAM_PROTOCOL_ERROR);
+            info.responseCodeDetails("upstream_reset_after_response_started{protocol_error}");
+            downstream.channel().flush();
+            downstream.channel().close();
+            finish();
+        }
+        if (up != null) {
+            up.close();
+        }
     }
 
     void onUpstreamClosed() {
@@ -654,7 +733,9 @@ final class HttpStream {
             if (handler != null) {
                 handler.owner = null;
             }
-            if (upstreamKeepAlive && responseComplete && bodyForwarded && upstream.isActive()) {
+            UpstreamCodec codec = (UpstreamCodec) upstream.pipeline().get("http-client-codec");
+            boolean clean = codec != null && !codec.hasUnreadBytes() && !codec.awaitingResponse();
+            if (upstreamKeepAlive && responseComplete && bodyForwarded && clean && upstream.isActive()) {
                 cluster.release(upstream, host, binding);
             } else {
                 upstream.close();

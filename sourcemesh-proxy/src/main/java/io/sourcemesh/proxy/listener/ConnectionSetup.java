@@ -147,7 +147,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         release();
-        ctx.close();
+        io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause);
     }
 
     private void dispatch(ChannelHandlerContext ctx) {
@@ -163,7 +163,13 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         ChannelPipeline p = ctx.pipeline();
         if (c.sslContext().isPresent()) {
             connection.tlsTerminated(true);
-            p.addAfter(ctx.name(), "tls", c.sslContext().get().newHandler(ctx.alloc()));
+            io.netty.handler.ssl.SslHandler tls = c.sslContext().get().newHandler(ctx.alloc());
+            p.addAfter(ctx.name(), "tls", tls);
+            tls.handshakeFuture().addListener(f -> {
+                if (!f.isSuccess()) {
+                    io.sourcemesh.proxy.network.ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause());
+                }
+            });
         }
         c.filter().install(p, connection);
         ByteBuf replay = buffered;

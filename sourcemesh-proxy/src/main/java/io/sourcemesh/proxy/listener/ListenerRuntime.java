@@ -109,6 +109,8 @@ public final class ListenerRuntime implements AutoCloseable {
         Stats.Counter cxTotal = stats.counter(statName + "downstream_cx_total");
         Stats.Gauge cxActive = stats.gauge(statName + "downstream_cx_active");
         Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
+        io.sourcemesh.proxy.network.ChannelErrors.Counters errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
+                stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
                 .channel(transport.serverChannelType())
@@ -121,6 +123,7 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
+                        ch.attr(io.sourcemesh.proxy.network.ChannelErrors.COUNTERS).set(errors);
                         connections.add(ch);
                         ch.closeFuture().addListener(f -> cxActive.dec());
                         ch.pipeline().addLast("listener-filters",

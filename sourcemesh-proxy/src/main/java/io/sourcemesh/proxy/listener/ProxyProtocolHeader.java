@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import io.sourcemesh.proxy.http.forwarded.IpLiteral;
 import java.util.Optional;
 
 /**
@@ -14,6 +15,8 @@ final class ProxyProtocolHeader {
     private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
     private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final int V1_MAX = 107;
+    /** UNSPEC, TCP/UDP over IPv4 and IPv6, unix stream/datagram: the only family/protocol bytes the spec defines. */
+    private static final java.util.Set<Integer> KNOWN_FAMILIES = java.util.Set.of(0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32);
 
     enum Result { NEED_MORE, OK, INVALID }
 
@@ -61,39 +64,71 @@ final class ProxyProtocolHeader {
             return n >= V1_MAX ? Parse.invalid(true, "v1 header longer than 107 bytes") : Parse.needMore();
         }
         String line = in.toString(start, end, StandardCharsets.US_ASCII);
-        String[] f = line.split(" ");
+        String[] f = line.split(" ", -1);
         int length = end + 2;
         if (f.length >= 2 && f[1].equals("UNKNOWN")) {
+            // The spec: a receiver ignores everything after UNKNOWN and keeps the socket's addresses.
             return new Parse(Result.OK, length, Optional.empty(), Optional.empty(), true, null);
         }
         if (f.length != 6 || !(f[1].equals("TCP4") || f[1].equals("TCP6"))) {
-            return Parse.invalid(true, "malformed v1 header: " + line);
+            return Parse.invalid(true, "malformed v1 header: " + printable(line));
         }
-        try {
-            InetAddress src = io.sourcemesh.proxy.network.CidrRange.literal(f[2]);
-            InetAddress dst = io.sourcemesh.proxy.network.CidrRange.literal(f[3]);
-            boolean v6 = f[1].equals("TCP6");
-            if ((src.getAddress().length == 16) != v6 || (dst.getAddress().length == 16) != v6) {
-                return Parse.invalid(true, "address family does not match " + f[1]);
+        // Literal addresses only, with inet_pton's strictness (as Envoy and HAProxy): never "127.1",
+        // "010.6.6.6", a scope id or a host name, so a header off the network never causes a lookup.
+        byte[] src = IpLiteral.parse(f[2]);
+        byte[] dst = IpLiteral.parse(f[3]);
+        int family = f[1].equals("TCP4") ? 4 : 16;
+        if (src == null || dst == null) {
+            return Parse.invalid(true, "v1 header address is not an IP literal: " + printable(line));
+        }
+        if (src.length != family || dst.length != family) {
+            return Parse.invalid(true, "v1 header address family does not match " + f[1]);
+        }
+        int sport = port(f[4]);
+        int dport = port(f[5]);
+        if (sport < 0 || dport < 0) {
+            return Parse.invalid(true, "v1 header port is not a number in 0..65535: " + printable(line));
+        }
+        return new Parse(Result.OK, length, Optional.of(new InetSocketAddress(address(src), sport)),
+                Optional.of(new InetSocketAddress(address(dst), dport)), true, null);
+    }
+
+    /** Decimal digits only (no sign, no leading zero), 0..65535; -1 otherwise. */
+    private static int port(String s) {
+        if (s.isEmpty() || s.length() > 5 || (s.length() > 1 && s.charAt(0) == '0')) {
+            return -1;
+        }
+        int p = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
             }
-            int sport = port(f[4]);
-            int dport = port(f[5]);
-            return new Parse(Result.OK, length, Optional.of(new InetSocketAddress(src, sport)),
-                    Optional.of(new InetSocketAddress(dst, dport)), true, null);
-        } catch (IllegalArgumentException e) {
-            return Parse.invalid(true, "malformed v1 header: " + line);
+            p = p * 10 + (c - '0');
+        }
+        return p > 65535 ? -1 : p;
+    }
+
+    private static InetAddress address(byte[] raw) {
+        try {
+            return InetAddress.getByAddress(raw); // raw bytes: no lookup
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    private static int port(String s) {
-        if (s.isEmpty() || s.length() > 5 || (s.length() > 1 && s.charAt(0) == '0')) {
-            throw new IllegalArgumentException(s);
+    /** The line as it may be logged: control and non-ASCII bytes escaped. */
+    private static String printable(String line) {
+        StringBuilder b = new StringBuilder(line.length());
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
         }
-        int p = Integer.parseInt(s);
-        if (p > 65535) {
-            throw new IllegalArgumentException(s);
-        }
-        return p;
+        return b.toString();
     }
 
     private static Parse parseV2(ByteBuf in, int start, int n) {
@@ -116,6 +151,10 @@ final class ProxyProtocolHeader {
         }
         if (command != 1) {
             return Parse.invalid(true, "unknown v2 command " + command);
+        }
+        if (!KNOWN_FAMILIES.contains(famProto)) {
+            // The spec: other values are unspecified and must not be emitted; a receiver rejects them.
+            return Parse.invalid(true, String.format("unknown v2 address family/protocol 0x%02x", famProto));
         }
         try {
             switch (famProto) {
@@ -144,7 +183,7 @@ final class ProxyProtocolHeader {
                             Optional.of(new InetSocketAddress(InetAddress.getByAddress(d), in.getUnsignedShort(start + 50))), true, null);
                 }
                 default -> {
-                    // UNSPEC, UDP and unix sockets carry no TCP client address: keep the socket's.
+                    // UNSPEC, UDP and unix sockets carry no TCP client address: keep the socket's (as Envoy).
                     return new Parse(Result.OK, length, Optional.empty(), Optional.empty(), true, null);
                 }
             }

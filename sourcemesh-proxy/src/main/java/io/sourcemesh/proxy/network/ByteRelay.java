@@ -99,7 +99,7 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
+        ChannelErrors.caught(ctx, cause); // counts only on a downstream channel (the attribute is on those)
     }
 
     /** Closes {@code ch} after everything written to it so far has been flushed. */

@@ -72,6 +72,11 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         }
 
         @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause); // counted, logged at debug, closed
+        }
+
+        @Override
         public void channelActive(ChannelHandlerContext ctx) {
             cxTotal.inc();
             Channel downstream = ctx.channel();

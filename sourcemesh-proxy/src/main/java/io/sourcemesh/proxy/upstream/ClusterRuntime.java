@@ -41,6 +41,8 @@ public final class ClusterRuntime {
     public final Stats.Counter rqTimeout;
     public final Stats.Counter rqRetry;
     public final Stats.Counter noHealthyHost;
+    /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
+    public final Stats.Counter upstreamProtocolError;
 
     public ClusterRuntime(ClusterConfig config, Stats stats) {
         this.config = config;
@@ -60,6 +62,7 @@ public final class ClusterRuntime {
         rqTimeout = stats.counter(p + "upstream_rq_timeout");
         rqRetry = stats.counter(p + "upstream_rq_retry");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
+        upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
     }

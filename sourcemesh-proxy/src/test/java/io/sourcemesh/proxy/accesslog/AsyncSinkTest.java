@@ -44,8 +44,8 @@ class AsyncSinkTest {
     }
 
     @Test
-    void fileIsAppendedNotTruncatedAndParentsCreated() throws IOException {
-        Path file = dir.resolve("a/b/access.log");
+    void fileIsAppendedNotTruncated() throws IOException {
+        Path file = dir.resolve("access.log");
         try (AsyncSink first = AsyncSink.file(file, 16)) {
             first.write("one");
         }
@@ -53,6 +53,15 @@ class AsyncSinkTest {
             second.write("two");
         }
         assertEquals(List.of("one", "two"), Files.readAllLines(file));
+    }
+
+    /** As Envoy, which refuses to start: a missing directory is a config error naming the path, never created. */
+    @Test
+    void aMissingDirectoryIsRefusedNotCreated() {
+        Path file = dir.resolve("a/b/access.log");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AsyncSink.file(file, 16));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("does not exist"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("a")));
     }
 
     @Test

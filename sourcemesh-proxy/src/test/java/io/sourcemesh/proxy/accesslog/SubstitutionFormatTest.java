@@ -172,6 +172,46 @@ class SubstitutionFormatTest {
         assertEquals("[::6]:0", text("%UPSTREAM_LOCAL_ADDRESS%", s));
     }
 
+    /** An IPv4-mapped IPv6 client prints as inet_ntop does, as Envoy's Ipv6Instance::addressAsString. */
+    @Test
+    void ipv4MappedAddressesPrintInEnvoysForm() throws Exception {
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        mapped[12] = 6;
+        mapped[13] = 6;
+        mapped[14] = 6;
+        mapped[15] = 6;
+        StreamInfo s = Streams.empty().downstreamRemoteAddress(
+                new java.net.InetSocketAddress(java.net.Inet6Address.getByAddress(null, mapped, -1), 0));
+        assertEquals("[::ffff:6.6.6.6]:0", text("%DOWNSTREAM_REMOTE_ADDRESS%", s));
+        assertEquals("::ffff:6.6.6.6", text("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%", s));
+    }
+
+    /** Envoy's access_log usage doc examples for *_ADDRESS_WITHOUT_PORT(MASK_PREFIX_LEN) (Envoy 1.38). */
+    @Test
+    void addressMaskArgument() {
+        StreamInfo s = Streams.empty()
+                .downstreamRemoteAddress(addr("10.1.10.23", 5000))
+                .downstreamDirectRemoteAddress(addr("2001:db8:1234:5678:9abc:def0:1234:5678", 5000))
+                .downstreamLocalAddress(addr("10.1.10.23", 80))
+                .upstreamLocalAddress(addr("127.0.0.6", 1))
+                .upstreamHost(addr("172.17.0.9", 80));
+        assertEquals("10.1.0.0/16", text("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(16)%", s));
+        assertEquals("10.1.10.0/24", text("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(24)%", s));
+        assertEquals("10.1.10.23", text("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%", s));
+        assertEquals("2001:db8:1234:5678::/64", text("%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT(64)%", s));
+        assertEquals("10.1.10.23/32", text("%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT(32)%", s));
+        assertEquals("0.0.0.0/0", text("%UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT(0)%", s));
+        assertEquals("172.17.0.0/16", text("%UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(16)%", s));
+        assertEquals("-", text("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(33)%", s), "longer than an IPv4 address");
+        assertEquals("-", text("%UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT(8)%", Streams.empty()));
+        for (String bad : java.util.List.of("%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(129)%", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(-1)%",
+                "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT(x)%", "%DOWNSTREAM_REMOTE_PORT(8)%")) {
+            assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse(bad), bad);
+        }
+    }
+
     @Test
     void durationIsUnsetUntilTheStreamEnds() {
         StreamInfo s = Streams.empty();

@@ -69,6 +69,26 @@ class HttpConnectionManagerTranslationTest {
         assertEquals(List.of("websocket"), h.upgradeTypes());
     }
 
+    /** Slow-client limits: Envoy's defaults when unset; unsupported protocol options are refused by path. */
+    @Test
+    void slowClientLimits() {
+        HttpConnectionManagerConfig d = loadHcm(hcm(""));
+        assertEquals(io.sourcemesh.proxy.config.HttpProtocolLimits.defaults(), d.limits());
+        assertEquals(Optional.of(Duration.ofMinutes(5)), d.streamIdleTimeout());
+        HttpConnectionManagerConfig h = loadHcm(hcm("""
+                request_headers_timeout: 2s
+                max_request_headers_kb: 96
+                common_http_protocol_options: {idle_timeout: 0s, max_headers_count: 50}
+                """));
+        assertEquals(Optional.of(Duration.ofSeconds(2)), h.limits().requestHeadersTimeout());
+        assertEquals(Optional.empty(), h.limits().idleTimeout(), "0s disables");
+        assertEquals(50, h.limits().maxHeadersCount());
+        assertEquals(96, h.limits().maxRequestHeadersKb());
+        Bootstraps.rejects(hcm("common_http_protocol_options: {max_connection_duration: 5s}\n"),
+                HCM + ".common_http_protocol_options.max_connection_duration: field is not supported");
+        Bootstraps.rejects(hcm("max_request_headers_kb: 9000\n"), HCM + ".max_request_headers_kb: 9000 is not in 1..8192");
+    }
+
     @Test
     void xffOriginalIpDetectionWithHops() {
         HttpConnectionManagerConfig h = loadHcm(hcm("""

@@ -192,4 +192,23 @@ class RouteTranslationTest {
         rejects(hcm("route_config: {virtual_hosts: [{name: a, domains: [x], require_tls: ALL}]}\n"),
                 HCM + ".route_config.virtual_hosts[0].require_tls: field is not supported");
     }
+
+    /** RouteConfiguration.internal_only_headers: lower-cased for the mutator; a non-token name is refused by its path. */
+    @Test
+    void internalOnlyHeaders() {
+        RouteConfig rc = loadHcm(hcm("""
+                route_config:
+                  internal_only_headers: [X-Internal-Secret, x-other]
+                  virtual_hosts:
+                  - name: all
+                    domains: ["*"]
+                    routes: [{match: {prefix: /}, route: {cluster: backend}}]
+                """)).routeConfig();
+        assertEquals(List.of("x-internal-secret", "x-other"), rc.internalOnlyHeaders());
+        rejects(hcm("""
+                route_config:
+                  internal_only_headers: ["bad header"]
+                  virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: backend}}]}]
+                """), HCM + ".route_config.internal_only_headers[0]: \"bad header\" is not an HTTP header name");
+    }
 }

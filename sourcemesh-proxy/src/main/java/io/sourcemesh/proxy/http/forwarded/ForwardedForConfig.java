@@ -23,14 +23,16 @@ import java.util.Objects;
  *                                     first non-loopback address), appended to XFF instead of the peer when the
  *                                     peer is exactly 127.0.0.1 or ::1; {@link #defaults()} uses 127.0.0.1, which
  *                                     is Envoy's own fallback when the host has no other address
+ * @param internalOnlyHeaders          the route configuration's {@code internal_only_headers}, lower case: removed
+ *                                     from every request that is not internal
  */
 public record ForwardedForConfig(boolean useRemoteAddress, int xffNumTrustedHops, boolean skipXffAppend,
         List<CidrRange> xffTrustedCidrs, boolean recurse, InternalAddressConfig internalAddresses,
         boolean generateRequestId, boolean preserveExternalRequestId, boolean alwaysSetRequestIdInResponse,
-        InetAddress localAddress) {
+        InetAddress localAddress, List<String> internalOnlyHeaders) {
 
     private static final ForwardedForConfig DEFAULTS = new ForwardedForConfig(false, 0, false, null, false,
-            InternalAddressConfig.defaults(), true, false, false, InetAddress.getLoopbackAddress());
+            InternalAddressConfig.defaults(), true, false, false, InetAddress.getLoopbackAddress(), List.of());
 
     public ForwardedForConfig {
         if (xffNumTrustedHops < 0) {
@@ -43,6 +45,7 @@ public record ForwardedForConfig(boolean useRemoteAddress, int xffNumTrustedHops
         xffTrustedCidrs = xffTrustedCidrs == null ? null : List.copyOf(xffTrustedCidrs);
         Objects.requireNonNull(internalAddresses, "internalAddresses");
         Objects.requireNonNull(localAddress, "localAddress");
+        internalOnlyHeaders = internalOnlyHeaders.stream().map(h -> h.toLowerCase(java.util.Locale.ROOT)).toList();
     }
 
     /** Envoy's HCM defaults: transparent XFF, no trusted hops, request ids generated, built-in internal ranges. */
@@ -52,36 +55,41 @@ public record ForwardedForConfig(boolean useRemoteAddress, int xffNumTrustedHops
 
     public ForwardedForConfig withUseRemoteAddress(boolean value) {
         return new ForwardedForConfig(value, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs, recurse, internalAddresses,
-                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress);
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress, internalOnlyHeaders);
     }
 
     public ForwardedForConfig withXffNumTrustedHops(int value) {
         return new ForwardedForConfig(useRemoteAddress, value, skipXffAppend, xffTrustedCidrs, recurse, internalAddresses,
-                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress);
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress, internalOnlyHeaders);
     }
 
     public ForwardedForConfig withSkipXffAppend(boolean value) {
         return new ForwardedForConfig(useRemoteAddress, xffNumTrustedHops, value, xffTrustedCidrs, recurse, internalAddresses,
-                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress);
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress, internalOnlyHeaders);
     }
 
     public ForwardedForConfig withXffTrustedCidrs(List<CidrRange> cidrs, boolean recurseXff) {
         return new ForwardedForConfig(useRemoteAddress, xffNumTrustedHops, skipXffAppend, cidrs, recurseXff, internalAddresses,
-                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress);
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress, internalOnlyHeaders);
     }
 
     public ForwardedForConfig withInternalAddresses(InternalAddressConfig value) {
         return new ForwardedForConfig(useRemoteAddress, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs, recurse, value,
-                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress);
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress, internalOnlyHeaders);
     }
 
     public ForwardedForConfig withRequestId(boolean generate, boolean preserveExternal, boolean alwaysInResponse) {
         return new ForwardedForConfig(useRemoteAddress, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs, recurse, internalAddresses,
-                generate, preserveExternal, alwaysInResponse, localAddress);
+                generate, preserveExternal, alwaysInResponse, localAddress, internalOnlyHeaders);
     }
 
     public ForwardedForConfig withLocalAddress(InetAddress value) {
         return new ForwardedForConfig(useRemoteAddress, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs, recurse, internalAddresses,
-                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, value);
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, value, internalOnlyHeaders);
+    }
+
+    public ForwardedForConfig withInternalOnlyHeaders(List<String> value) {
+        return new ForwardedForConfig(useRemoteAddress, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs, recurse, internalAddresses,
+                generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse, localAddress, value);
     }
 }

@@ -3,9 +3,10 @@ package io.sourcemesh.proxy.http.forwarded;
 /**
  * IP literal parsing and printing on raw bytes, with the strictness of {@code inet_pton} and the output
  * of {@code inet_ntop}, which is what Envoy uses for XFF entries and {@code addressAsString()}.
- * No regex, no DNS, no substring: the hot path parses straight out of the header value.
+ * No regex, no DNS, no substring: the hot path parses straight out of the header value. Public for
+ * the PROXY protocol receiver, whose addresses come off the network just the same.
  */
-final class IpLiteral {
+public final class IpLiteral {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -23,7 +24,7 @@ final class IpLiteral {
         return parseV4(text, from, to, out, 0) ? out : null;
     }
 
-    static byte[] parse(CharSequence text) {
+    public static byte[] parse(CharSequence text) {
         return parse(text, 0, text.length());
     }
 
@@ -157,7 +158,7 @@ final class IpLiteral {
     }
 
     /** Prints like glibc {@code inet_ntop}: dotted quad, or RFC 5952-style IPv6 with the first longest zero run compressed. */
-    static String format(byte[] address) {
+    public static String format(byte[] address) {
         StringBuilder out = new StringBuilder(address.length == 4 ? 15 : 39);
         appendTo(out, address);
         return out.toString();

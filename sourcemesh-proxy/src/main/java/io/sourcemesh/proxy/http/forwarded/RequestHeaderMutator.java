@@ -52,7 +52,9 @@ public final class RequestHeaderMutator {
             X_ENVOY_FORCE_TRACE,
             AsciiString.cached("x-envoy-ip-tags"),
             AsciiString.cached("x-envoy-original-url"),
-            AsciiString.cached("x-envoy-hedge-on-per-try-timeout"));
+            AsciiString.cached("x-envoy-hedge-on-per-try-timeout"),
+            // Envoy 1.26 (runtime guard sanitize_original_path): a client must not pick the logged path.
+            AsciiString.cached("x-envoy-original-path"));
 
     private final ForwardedForConfig config;
     private final CidrMatcher internal;
@@ -155,6 +157,9 @@ public final class RequestHeaderMutator {
                 }
             }
             for (AsciiString name : INTERNAL_ONLY_HEADERS) {
+                headers.remove(name);
+            }
+            for (String name : config.internalOnlyHeaders()) {
                 headers.remove(name);
             }
         }
@@ -277,9 +282,10 @@ public final class RequestHeaderMutator {
         return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == 0x0b;
     }
 
+    /** Raw bytes to an address; 16 bytes stay IPv6 even when IPv4-mapped (Java would fold them to IPv4, Envoy does not). */
     private static InetAddress toInetAddress(byte[] address) {
         try {
-            return InetAddress.getByAddress(address);
+            return address.length == 16 ? java.net.Inet6Address.getByAddress(null, address, -1) : InetAddress.getByAddress(address);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

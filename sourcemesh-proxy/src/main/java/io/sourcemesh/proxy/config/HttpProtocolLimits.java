@@ -1,0 +1,32 @@
+package io.sourcemesh.proxy.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The HTTP connection manager's limits on slow or oversized clients, with Envoy's defaults:
+ * {@code common_http_protocol_options.idle_timeout} (1 h; empty = disabled),
+ * {@code request_headers_timeout} (disabled), {@code common_http_protocol_options.max_headers_count}
+ * (100) and {@code max_request_headers_kb} (60).
+ */
+public record HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout,
+        int maxHeadersCount, int maxRequestHeadersKb) {
+
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+
+    private static final HttpProtocolLimits DEFAULTS =
+            new HttpProtocolLimits(Optional.of(DEFAULT_IDLE_TIMEOUT), Optional.empty(), 100, 60);
+
+    public HttpProtocolLimits {
+        if (maxHeadersCount < 1) {
+            throw new IllegalArgumentException("max_headers_count must be at least 1: " + maxHeadersCount);
+        }
+        if (maxRequestHeadersKb < 1 || maxRequestHeadersKb > 8192) {
+            throw new IllegalArgumentException("max_request_headers_kb must be 1..8192: " + maxRequestHeadersKb);
+        }
+    }
+
+    public static HttpProtocolLimits defaults() {
+        return DEFAULTS;
+    }
+}

@@ -1,0 +1,76 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The HTTP/1.1 request checks Envoy's codec makes before a request reaches the filters, with its
+ * replies: 400 for a malformed head, 431 for too many or too large headers, 501 for a transfer
+ * coding other than chunked. Netty's decoder is more lenient than Envoy's (any token is a method,
+ * any HTTP/x.y a version, control bytes pass in the path); this closes those gaps.
+ */
+final class RequestValidator {
+    /** A refused request: the status and Envoy's response code details. */
+    record Rejection(int status, String body, String details) {}
+
+    /** The methods Envoy's HTTP/1 parser knows (llhttp's HTTP set), case-sensitive. */
+    private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+            "TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "BIND",
+            "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE",
+            "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY");
+
+    private RequestValidator() {}
+
+    /** The codec's own failure (too long, bad framing) as Envoy answers it. */
+    static Rejection codecFailure(Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            return new Rejection(431, "Request Header Fields Too Large", "http1.headers_too_large");
+        }
+        return new Rejection(400, "Bad Request", "http1.codec_error");
+    }
+
+    /** Null when the head is acceptable. */
+    static Rejection check(HttpRequest request, int maxHeadersCount) {
+        HttpVersion v = request.protocolVersion();
+        if (!v.protocolName().equals("HTTP") || v.majorVersion() != 1 || v.minorVersion() > 1) {
+            return new Rejection(400, "Bad Request", "http1.codec_error");
+        }
+        if (!METHODS.contains(request.method().name())) {
+            return new Rejection(400, "Bad Request", "http1.codec_error");
+        }
+        String uri = request.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= 0x20 || c == 0x7f) {
+                return new Rejection(400, "Bad Request", "http1.codec_error");
+            }
+        }
+        HttpHeaders h = request.headers();
+        if (h.size() > maxHeadersCount) {
+            return new Rejection(431, "Request Header Fields Too Large", "http1.too_many_headers");
+        }
+        List<String> hosts = h.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            return new Rejection(400, "Bad Request", "http1.codec_error");
+        }
+        if (hosts.isEmpty() && v.minorVersion() == 1) {
+            return new Rejection(400, "Bad Request", "missing_host_header");
+        }
+        List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!te.isEmpty() && (te.size() > 1 || !te.getFirst().trim().equalsIgnoreCase("chunked"))) {
+            return new Rejection(501, "Not Implemented", "http1.invalid_transfer_encoding");
+        }
+        return null;
+    }
+
+    /** Trailers may not carry the fields that frame, route or authenticate a message (RFC 9110 §6.5.1). */
+    static boolean forbiddenTrailers(HttpHeaders trailers) {
+        return trailers.contains(HttpHeaderNames.HOST) || trailers.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || trailers.contains(HttpHeaderNames.TRANSFER_ENCODING) || trailers.contains(HttpHeaderNames.AUTHORIZATION);
+    }
+}

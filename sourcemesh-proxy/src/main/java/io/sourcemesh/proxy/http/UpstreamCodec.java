@@ -1,0 +1,86 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The upstream HTTP/1.1 codec: Netty's client codec, plus what a proxy needs to keep a pooled
+ * connection honest. It knows which responses have no body (HEAD, 2xx to CONNECT, 1xx/204/304) and
+ * tells whether bytes arrived past the end of the last response (an unsolicited response, bytes past
+ * Content-Length, a body on a HEAD response); such a connection is closed, never reused.
+ */
+final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Decoder, UpstreamCodec.Encoder> {
+    private final ArrayDeque<HttpMethod> sent = new ArrayDeque<>();
+
+    UpstreamCodec(int maxHeaderBytes) {
+        Decoder decoder = new Decoder(new HttpDecoderConfig()
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(maxHeaderBytes)
+                .setMaxChunkSize(64 * 1024)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setAllowDuplicateContentLengths(false), sent);
+        init(decoder, new Encoder(sent));
+    }
+
+    /** True when bytes wait in the decoder beyond the responses it has delivered. */
+    boolean hasUnreadBytes() {
+        return inboundHandler().unread() > 0;
+    }
+
+    /** True when a request was written whose response has not begun. */
+    boolean awaitingResponse() {
+        return !sent.isEmpty();
+    }
+
+    static final class Decoder extends HttpResponseDecoder {
+        private final ArrayDeque<HttpMethod> sent;
+
+        Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> sent) {
+            super(config);
+            this.sent = sent;
+        }
+
+        int unread() {
+            return actualReadableBytes();
+        }
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+            int code = ((HttpResponse) msg).status().code();
+            if (code >= 100 && code < 200 && code != 101) {
+                return super.isContentAlwaysEmpty(msg); // interim: the final response is still to come
+            }
+            HttpMethod method = sent.poll();
+            if (HttpMethod.HEAD.equals(method) || (HttpMethod.CONNECT.equals(method) && code >= 200 && code < 300)) {
+                return true;
+            }
+            return super.isContentAlwaysEmpty(msg);
+        }
+    }
+
+    static final class Encoder extends HttpRequestEncoder {
+        private final ArrayDeque<HttpMethod> sent;
+
+        Encoder(ArrayDeque<HttpMethod> sent) {
+            this.sent = sent;
+        }
+
+        @Override
+        protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) throws Exception {
+            if (msg instanceof HttpRequest request) {
+                sent.offer(request.method());
+            }
+            super.encode(ctx, msg, out);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.sourcemesh.proxy;
+
+import static io.sourcemesh.proxy.testing.Configs.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.proxy.config.ListenerFilterConfig;
+import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RawSocket;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Random and malformed HTTP/1.1 and PROXY protocol bytes at two real listeners for a bounded time
+ * (3 s by default; {@code -Dsourcemesh.fuzz.seconds=N} for the long run of sourcemesh-bench/fuzz.sh),
+ * then: a good request is still served on both, and open file descriptors and threads are back
+ * where they were. The seed is printed so a failure can be replayed ({@code -Dsourcemesh.fuzz.seed}).
+ */
+class ListenerFuzzTest {
+    private Origin origin;
+    private Proxy proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        origin = Origin.start();
+        var pp = new ListenerFilterConfig.ProxyProtocol("envoy.filters.listener.proxy_protocol", false, List.of());
+        proxy = Proxy.start(proxy(List.of(
+                        listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("origin"), true, List.of()))),
+                        listener("pp", "127.0.0.1", List.of(pp), chain(hcm(routeAll("origin"), true, List.of())))),
+                List.of(staticCluster("origin", origin.address()))), 2);
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        origin.close();
+    }
+
+    private static final String[] GOOD = {
+            "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, x-forwarded-for\r\nUpgrade: websocket\r\n\r\n",
+            "HEAD / HTTP/1.0\r\n\r\n",
+            "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+    };
+    private static final String[] PROXY_HEADERS = {
+            "PROXY TCP4 6.6.6.6 127.0.0.1 1 2\r\n", "PROXY TCP6 ::1 ::1 1 2\r\n", "PROXY UNKNOWN\r\n",
+            "PROXY TCP4 bad.cafe 1.2.3.4 1 2\r\n", "PROXY TCP4 127.1 1.2.3.4 1 2\r\n", "PROXY ",
+            "\r\n\r\n\u0000\r\nQUIT\n\u0021\u0011\u0000\u000c\u0006\u0006\u0006\u0006\u007f\u0000\u0000\u0001\u0000\u0001\u0000\u0002",
+            "\r\n\r\n\u0000\r\nQUIT\n\u0021\u0011\u00ff\u00ff",
+    };
+
+    /** One fuzz case: a good request mutated (truncated, bytes flipped, CR/LF/NUL inserted) or pure noise. */
+    static byte[] fuzzCase(Random r, boolean proxyProtocol) {
+        StringBuilder b = new StringBuilder();
+        if (proxyProtocol) {
+            b.append(PROXY_HEADERS[r.nextInt(PROXY_HEADERS.length)]);
+        }
+        int kind = r.nextInt(5);
+        if (kind == 0) {
+            byte[] noise = new byte[r.nextInt(2048)];
+            r.nextBytes(noise);
+            b.append(new String(noise, StandardCharsets.ISO_8859_1));
+        } else {
+            StringBuilder req = new StringBuilder(GOOD[r.nextInt(GOOD.length)]);
+            int edits = r.nextInt(6);
+            for (int i = 0; i < edits && req.length() > 0; i++) {
+                int at = r.nextInt(req.length());
+                switch (r.nextInt(5)) {
+                    case 0 -> req.setLength(at);
+                    case 1 -> req.setCharAt(at, (char) r.nextInt(256));
+                    case 2 -> req.insert(at, "\r\n\u0000 \t:;,".charAt(r.nextInt(9)));
+                    case 3 -> req.insert(at, "ffffffffffffffff");
+                    default -> req.append(GOOD[r.nextInt(GOOD.length)]); // pipelined
+                }
+            }
+            b.append(req);
+        }
+        return b.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static long openFds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    /** Live threads, less the test origin's lazily grown pool ("pool-*"): the proxy's own must stay flat. */
+    private static long threads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> !t.getName().startsWith("pool-")).count();
+    }
+
+    @Test
+    void survivesMalformedInputWithoutLeaking() throws Exception {
+        int seconds = Integer.getInteger("sourcemesh.fuzz.seconds", 3);
+        long seed = Long.getLong("sourcemesh.fuzz.seed", System.nanoTime());
+        System.out.println("ListenerFuzzTest seed=" + seed + " seconds=" + seconds);
+        int[] ports = {proxy.listenerAddress("http").getPort(), proxy.listenerAddress("pp").getPort()};
+        for (int i = 0; i < 4; i++) {
+            assertGoodRequestsServed(ports); // every worker loop and sink thread started before the baseline
+        }
+        Thread.sleep(300);
+        long fdsBefore = openFds();
+        long threadsBefore = threads();
+
+        AtomicLong cases = new AtomicLong();
+        AtomicLong responses = new AtomicLong();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
+            for (int c = 0; c < 8; c++) {
+                Random r = new Random(seed + c);
+                clients.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        boolean pp = r.nextBoolean();
+                        try (Socket s = new Socket("127.0.0.1", ports[pp ? 1 : 0])) {
+                            s.setSoTimeout(150);
+                            s.setSoLinger(r.nextInt(4) == 0, 0); // sometimes an RST instead of a FIN
+                            s.getOutputStream().write(fuzzCase(r, pp));
+                            if (r.nextBoolean()) {
+                                byte[] buf = new byte[4096];
+                                if (s.getInputStream().read(buf) > 0) {
+                                    responses.incrementAndGet();
+                                }
+                            }
+                        } catch (IOException e) {
+                            // the proxy closing on us is a fine answer to garbage
+                        }
+                        cases.incrementAndGet();
+                    }
+                    return null;
+                });
+            }
+        }
+        System.out.println("ListenerFuzzTest cases=" + cases.get() + " answered=" + responses.get());
+        assertTrue(cases.get() > 50, "the fuzzer ran: " + cases.get());
+
+        assertGoodRequestsServed(ports);
+        // Every fuzz connection is gone: connections drain, descriptors and threads return to the baseline.
+        long deadline = System.currentTimeMillis() + 20_000;
+        long fdsAfter = openFds();
+        while (fdsAfter > fdsBefore + 8 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+            fdsAfter = openFds();
+        }
+        long threadsAfter = threads();
+        String figures = "seed=" + seed + " seconds=" + seconds + " cases=" + cases.get() + " answered=" + responses.get()
+                + " fds_before=" + fdsBefore + " fds_after=" + fdsAfter + " threads_before=" + threadsBefore
+                + " threads_after=" + threadsAfter + " exceptions=" + proxy.stats().counters().entrySet().stream()
+                        .filter(e -> e.getKey().endsWith("downstream_cx_exception")).mapToLong(java.util.Map.Entry::getValue).sum()
+                + " listener_cx_total=" + proxy.stats().counters().entrySet().stream()
+                        .filter(e -> e.getKey().startsWith("listener.") && e.getKey().endsWith("downstream_cx_total"))
+                        .mapToLong(java.util.Map.Entry::getValue).sum();
+        System.out.println("ListenerFuzzTest " + figures);
+        String report = System.getProperty("sourcemesh.fuzz.report");
+        if (report != null) {
+            Files.writeString(Path.of(report), figures + "\n");
+        }
+        assertTrue(fdsAfter <= fdsBefore + 8, "file descriptors flat: " + figures);
+        assertTrue(threadsAfter <= threadsBefore + 4, "threads flat: " + figures);
+    }
+
+    private void assertGoodRequestsServed(int[] ports) throws IOException {
+        RawSocket.Reply plain = RawSocket.exchange(ports[0], "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", plain.statusLine(), plain.text());
+        RawSocket.Reply pp = RawSocket.exchange(ports[1],
+                "PROXY TCP4 6.6.6.6 127.0.0.1 1 2\r\nGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", pp.statusLine(), pp.text());
+        assertEquals("6.6.6.6", origin.last().header("x-forwarded-for"));
+    }
+}

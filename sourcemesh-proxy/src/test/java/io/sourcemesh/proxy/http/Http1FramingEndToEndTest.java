@@ -1,0 +1,136 @@
+package io.sourcemesh.proxy.http;
+
+import static io.sourcemesh.proxy.testing.Configs.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RawSocket;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Malformed HTTP/1.1 from the client, as raw bytes on a real socket, answered as Envoy answers
+ * (its test/integration/protocol_integration_test.cc and http1 codec_impl_test.cc cases): a local
+ * error reply and a closed connection, never a truncated request forwarded.
+ */
+class Http1FramingEndToEndTest {
+    private Origin origin;
+    private Proxy proxy;
+    private int port;
+
+    @BeforeEach
+    void start() throws Exception {
+        origin = Origin.start();
+        proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("origin"), false, List.of())))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        port = proxy.listenerAddress("http").getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        origin.close();
+    }
+
+    private static final String CHUNKED_HEAD = "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /** Envoy Http1ServerConnectionImplTest InvalidChunkHeader / ChunkedBody*: 400 and close. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "5\r\nhello\r\nzz\r\nab\r\n0\r\n\r\n",
+            "-5\r\nhello\r\n0\r\n\r\n",
+            "0x5\r\nhello\r\n0\r\n\r\n",
+            "ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+            "5 junk\r\nhello\r\n0\r\n\r\n",
+            "5\nhello\n0\n\n",
+            "5\r\nhelloEXTRA\r\n0\r\n\r\n",
+            "5\r\nhello\r\n0\r\nHost: evil\r\n\r\n",
+    })
+    void malformedChunkedBodyIs400AndClose(String body) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, CHUNKED_HEAD + body + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(r.closed(), "connection closed: " + r.text());
+        assertEquals(1, r.responses(), r.text());
+        assertTrue(origin.seen().stream().noneMatch(s -> s.uri().equals("/next")), "nothing after it was parsed");
+        assertTrue(origin.seen().stream().noneMatch(s -> s.uri().equals("/upload")) || r.text().contains("400"));
+    }
+
+    @Test
+    void wellFormedChunkedBodyStillWorks() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port,
+                "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", r.statusLine(), r.text());
+        assertTrue(r.text().endsWith("{\"received\":5}"), r.text());
+    }
+
+    /** Envoy Http1ServerConnectionImplTest: only "chunked" is a transfer coding it implements (501). */
+    @Test
+    void transferCodingsOtherThanChunkedAre501() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port,
+                "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        assertEquals("HTTP/1.1 501 Not Implemented", r.statusLine(), r.text());
+        assertTrue(r.closed());
+        assertTrue(origin.seen().isEmpty());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "get / HTTP/1.1\r\nHost: x\r\n\r\n",                 // methods are case-sensitive
+            "FOO / HTTP/1.1\r\nHost: x\r\n\r\n",                 // unknown method
+            "GET / HTTP/2.0\r\nHost: x\r\n\r\n",                 // only 1.0 and 1.1 on this codec
+            "GET / HTTP/1.2\r\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\r\n\r\n",                            // HTTP/1.1 without Host
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",      // two Hosts
+            "GET /a\u0001b HTTP/1.1\r\nHost: x\r\n\r\n",         // control byte in the path
+            "GET /a\u007fb HTTP/1.1\r\nHost: x\r\n\r\n",
+    })
+    void malformedRequestHeadsAre400AndClose(String request) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, request);
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(r.closed(), r.text());
+        assertTrue(origin.seen().isEmpty());
+    }
+
+    /** Envoy's max_headers_count default of 100 and max_request_headers_kb default of 60: 431. */
+    @Test
+    void tooManyOrTooLargeHeadersAre431() throws Exception {
+        StringBuilder many = new StringBuilder("GET / HTTP/1.1\r\nHost: x\r\n");
+        for (int i = 0; i < 100; i++) {
+            many.append("x-h").append(i).append(": v\r\n");
+        }
+        RawSocket.Reply r = RawSocket.exchange(port, many + "\r\n");
+        assertEquals("HTTP/1.1 431 Request Header Fields Too Large", r.statusLine(), r.text());
+        assertTrue(r.closed());
+        StringBuilder ninetyNine = new StringBuilder("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        for (int i = 0; i < 98; i++) {
+            ninetyNine.append("x-h").append(i).append(": v\r\n");
+        }
+        assertEquals("HTTP/1.1 200 OK", RawSocket.exchange(port, ninetyNine + "\r\n").statusLine(), "100 headers are allowed");
+        RawSocket.Reply big = RawSocket.exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nx-big: " + "a".repeat(61 * 1024) + "\r\n\r\n");
+        assertEquals("HTTP/1.1 431 Request Header Fields Too Large", big.statusLine(), big.text());
+        assertTrue(big.closed());
+        RawSocket.Reply longUrl = RawSocket.exchange(port, "GET /" + "a".repeat(61 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 431 Request Header Fields Too Large", longUrl.statusLine());
+    }
+
+    /** After a refused CONNECT or Upgrade the rest of the connection is tunnel data, never a request. */
+    @Test
+    void bytesAfterARefusedConnectOrUpgradeAreNeverParsed() throws Exception {
+        RawSocket.Reply connect = RawSocket.exchange(port,
+                "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 404 Not Found", connect.statusLine(), connect.text());
+        assertTrue(connect.closed());
+        assertEquals(1, connect.responses(), connect.text());
+        RawSocket.Reply upgrade = RawSocket.exchange(port,
+                "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c-evil\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 403 Forbidden", upgrade.statusLine(), upgrade.text());
+        assertTrue(upgrade.closed());
+        assertEquals(1, upgrade.responses(), upgrade.text());
+        assertTrue(origin.seen().stream().noneMatch(s -> s.uri().equals("/smuggled")));
+    }
+}

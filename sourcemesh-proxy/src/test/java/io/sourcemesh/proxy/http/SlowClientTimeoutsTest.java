@@ -1,0 +1,103 @@
+package io.sourcemesh.proxy.http;
+
+import static io.sourcemesh.proxy.testing.Configs.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
+import io.sourcemesh.proxy.config.HttpProtocolLimits;
+import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RawSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Slow clients cannot hold a connection: Envoy's request_headers_timeout (close), request_timeout
+ * (408 "request timeout"), stream_idle_timeout (408 "stream timeout", SI) and
+ * common_http_protocol_options.idle_timeout (close), each with its http.* stat.
+ */
+class SlowClientTimeoutsTest {
+    private static final Optional<Duration> SHORT = Optional.of(Duration.ofMillis(400));
+    private Origin origin;
+    private Proxy proxy;
+
+    @BeforeEach
+    void startOrigin() throws Exception {
+        origin = Origin.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        origin.close();
+    }
+
+    private int start(Optional<Duration> streamIdle, Optional<Duration> request, HttpProtocolLimits limits) {
+        HttpConnectionManagerConfig hcm = hcm(routeAll("origin"), false, List.of()).withTimeouts(streamIdle, request, limits);
+        proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        return proxy.listenerAddress("http").getPort();
+    }
+
+    private long stat(String name) {
+        return proxy.stats().counters().getOrDefault("http.ingress_http." + name, 0L);
+    }
+
+    @Test
+    void headersThatNeverEndAreCutOffByRequestHeadersTimeout() throws Exception {
+        int port = start(Optional.empty(), Optional.empty(), new HttpProtocolLimits(Optional.empty(), SHORT, 100, 60));
+        try (RawSocket s = RawSocket.connect(port)) {
+            long t0 = System.nanoTime();
+            RawSocket.Reply r = s.send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n").readUntilClose(10_000);
+            assertTrue(r.closed());
+            assertEquals("", r.text());
+            assertTrue(System.nanoTime() - t0 >= 300_000_000L, "not before the timeout");
+        }
+        assertEquals(1, stat("downstream_rq_header_timeout"));
+    }
+
+    @Test
+    void aBodyThatNeverEndsIs408ByRequestTimeout() throws Exception {
+        int port = start(Optional.empty(), SHORT, HttpProtocolLimits.defaults());
+        RawSocket.Reply r = RawSocket.exchange(port, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+        assertEquals("HTTP/1.1 408 Request Timeout", r.statusLine(), r.text());
+        assertTrue(r.text().endsWith("request timeout"), r.text());
+        assertTrue(r.closed());
+    }
+
+    @Test
+    void aStalledStreamIs408ByStreamIdleTimeout() throws Exception {
+        int port = start(SHORT, Optional.empty(), HttpProtocolLimits.defaults());
+        RawSocket.Reply r = RawSocket.exchange(port, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+        assertEquals("HTTP/1.1 408 Request Timeout", r.statusLine(), r.text());
+        assertTrue(r.text().endsWith("stream timeout"), r.text());
+        assertTrue(r.closed());
+        assertEquals(1, stat("downstream_rq_idle_timeout"));
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionIsClosedByIdleTimeout() throws Exception {
+        int port = start(Optional.empty(), Optional.empty(), new HttpProtocolLimits(SHORT, Optional.empty(), 100, 60));
+        try (RawSocket s = RawSocket.connect(port)) {
+            RawSocket.Reply r = s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntilClose(10_000);
+            assertTrue(r.statusLine().equals("HTTP/1.1 200 OK"), r.text());
+            assertTrue(r.closed(), "closed once idle");
+        }
+        assertEquals(1, stat("downstream_cx_idle_timeout"));
+    }
+
+    @Test
+    void envoysDefaultsAreOnWithoutConfig() {
+        HttpConnectionManagerConfig hcm = hcm(routeAll("origin"), false, List.of());
+        assertEquals(Optional.of(Duration.ofHours(1)), hcm.limits().idleTimeout());
+        assertEquals(100, hcm.limits().maxHeadersCount());
+        assertEquals(60, hcm.limits().maxRequestHeadersKb());
+        assertEquals(Optional.empty(), hcm.limits().requestHeadersTimeout());
+    }
+}
