@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.stats.Stats;
@@ -120,6 +121,9 @@ public final class ClusterRuntime {
 
     private record PoolKey(UpstreamHost host, SourceBinding binding) {}
 
+    /** Set on a connection once the pool watches its close: one listener for its whole life. */
+    private static final AttributeKey<Boolean> WATCHED = AttributeKey.valueOf("sourcemesh.idle-pool-watched");
+
     /** Per-loop, so no locks: only the owning event loop touches it. */
     private static final class IdlePool {
         private final Map<PoolKey, ArrayDeque<Channel>> byKey = new HashMap<>();
@@ -138,8 +142,12 @@ public final class ClusterRuntime {
         void offer(PoolKey key, Channel channel) {
             ArrayDeque<Channel> q = byKey.computeIfAbsent(key, k -> new ArrayDeque<>());
             q.addLast(channel);
-            // An idle connection closed by the upstream leaves the pool by itself.
-            channel.closeFuture().addListener(f -> q.remove(channel));
+            // An idle connection closed by the upstream leaves the pool by itself. The listener is
+            // added the first time only: one per release would pile up (one per request) until the
+            // connection closes. A connection always comes back under the same key, so to the same q.
+            if (channel.attr(WATCHED).setIfAbsent(Boolean.TRUE) == null) {
+                channel.closeFuture().addListener(f -> q.remove(channel));
+            }
         }
     }
 }
