@@ -39,6 +39,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private HttpStream stream;
     private boolean closeAfterStream;
+    private RouteTimer routeTimer;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -129,6 +130,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** True once this connection is draining: its current response says Connection: close. */
     boolean closing() {
         return closeAfterStream;
+    }
+
+    /** The route timeout of this connection's streams: one timer for the connection, made on first use. */
+    RouteTimer routeTimer() {
+        if (routeTimer == null) {
+            routeTimer = new RouteTimer(ctx.channel().eventLoop());
+        }
+        return routeTimer;
     }
 
     /**

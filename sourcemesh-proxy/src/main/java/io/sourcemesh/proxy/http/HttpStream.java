@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
@@ -33,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request/response exchange: client-address headers, route, then either a local reply or
@@ -72,7 +70,7 @@ final class HttpStream {
     private boolean downstreamWriteInFlight;
     private ChannelFuture lastDownstreamWrite;
     private long upstreamStartNanos;
-    private ScheduledFuture<?> timeout;
+    private boolean timeoutArmed;
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
     private RouteConfig.Forward forward;
     private int attempts;
@@ -316,9 +314,9 @@ final class HttpStream {
             upstream.close();
             upstream = null;
         }
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
+        if (timeoutArmed) {
+            downstream.routeTimer().disarm(this);
+            timeoutArmed = false;
         }
         host.requestFinished(true);
         host = next.get();
@@ -416,13 +414,15 @@ final class HttpStream {
     }
 
     private void startTimeout() {
-        if (timeout != null || routeTimeout.isZero() || done) {
+        if (timeoutArmed || routeTimeout.isZero() || done) {
             return;
         }
-        timeout = downstream.channel().eventLoop().schedule(this::onTimeout, routeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        timeoutArmed = true;
+        downstream.routeTimer().arm(this, routeTimeout.toNanos());
     }
 
-    private void onTimeout() {
+    /** The route timeout ran out (called by the connection's {@link RouteTimer}). */
+    void onTimeout() {
         if (done) {
             return;
         }
@@ -623,8 +623,8 @@ final class HttpStream {
             return;
         }
         done = true;
-        if (timeout != null) {
-            timeout.cancel(false);
+        if (timeoutArmed) {
+            downstream.routeTimer().disarm(this);
         }
         filter.rqActive.dec();
         if (host != null) {
@@ -637,6 +637,11 @@ final class HttpStream {
                 handler.owner = null;
             }
             if (upstreamKeepAlive && responseComplete && bodyForwarded && upstream.isActive()) {
+                // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
+                // clear it now and set it again for the next request), and an idle connection that
+                // speaks or closes is seen at once (UpstreamHandler closes it) instead of answering
+                // the next request with stale bytes.
+                upstream.read();
                 cluster.release(upstream, host, binding);
             } else {
                 upstream.close();
@@ -648,6 +653,9 @@ final class HttpStream {
         downstream.log(info);
         boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
                 && downstream.channel().isActive() && !info.hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
+        if (timeoutArmed && !reuse) {
+            downstream.routeTimer().close();
+        }
         downstream.streamDone(this, reuse);
     }
 
