@@ -40,6 +40,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private HttpStream stream;
     private boolean closeAfterStream;
     private RouteTimer routeTimer;
+    /** Inside a read burst from the client: what streams write upstream is flushed once at its end. */
+    private boolean reading;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -73,6 +75,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        reading = true;
         if (stream != null && (stream.requestComplete() || stream.upgraded())) {
             pending.add(msg);
             return;
@@ -96,6 +99,20 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /** End of a read burst from the client: one flush upstream for all it carried. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        if (stream != null) {
+            stream.onDownstreamReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    boolean reading() {
+        return reading;
     }
 
     /** Asks the client for more of the current request body. */

@@ -71,6 +71,7 @@ final class HttpStream {
     private ChannelFuture lastDownstreamWrite;
     private long upstreamStartNanos;
     private boolean timeoutArmed;
+    private boolean upstreamFlushPending;
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
     private RouteConfig.Forward forward;
     private int attempts;
@@ -344,16 +345,16 @@ final class HttpStream {
         upstream = ch;
         ((UpstreamHandler) ch.pipeline().get(UPSTREAM_HANDLER)).owner = this;
         info.upstreamLocalAddress((InetSocketAddress) ch.localAddress());
-        ch.write(request);
+        ch.write(request, ch.voidPromise()); // failures reach UpstreamHandler.exceptionCaught, which closes
         ChannelFuture last = null;
         while (!queuedBody.isEmpty()) {
             last = writeBody(queuedBody.poll());
         }
         if (requestComplete && !bodyForwarded) {
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a body-less request
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a body-less request
             bodyForwarded = true;
         }
-        ch.flush();
+        flushUpstream();
         if (last != null) {
             last.addListener((ChannelFutureListener) f -> afterBodyWrite(f));
         } else if (!requestComplete) {
@@ -397,10 +398,32 @@ final class HttpStream {
             return;
         }
         ChannelFuture f = writeBody(content);
-        upstream.flush();
+        flushUpstream();
         f.addListener((ChannelFutureListener) this::afterBodyWrite);
         if (requestComplete) {
             startTimeout();
+        }
+    }
+
+    /**
+     * Within a read burst from the client (a request head and its body often come in one), the
+     * writes upstream are flushed once when the burst ends; otherwise (after a connect, or when
+     * pipelined requests are taken up) at once.
+     */
+    private void flushUpstream() {
+        if (downstream.reading()) {
+            upstreamFlushPending = true;
+        } else {
+            upstream.flush();
+        }
+    }
+
+    void onDownstreamReadComplete() {
+        if (upstreamFlushPending) {
+            upstreamFlushPending = false;
+            if (upstream != null) {
+                upstream.flush();
+            }
         }
     }
 
@@ -635,6 +658,10 @@ final class HttpStream {
             UpstreamHandler handler = (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
             if (handler != null) {
                 handler.owner = null;
+            }
+            if (upstreamFlushPending) {
+                upstreamFlushPending = false;
+                upstream.flush();
             }
             if (upstreamKeepAlive && responseComplete && bodyForwarded && upstream.isActive()) {
                 // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
