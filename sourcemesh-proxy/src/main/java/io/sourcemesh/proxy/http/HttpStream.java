@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
@@ -41,6 +42,8 @@ import java.util.Optional;
  */
 final class HttpStream {
     private static final String UPSTREAM_HANDLER = "sourcemesh-upstream";
+    private static final String[] NO_TOKENS = {};
+    private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
 
     private final HttpConnection downstream;
     private final HttpConnectionManagerFilter filter;
@@ -62,7 +65,8 @@ final class HttpStream {
     private Channel upstream;
     private boolean reusedConnection;
     private boolean retried;
-    private final ArrayDeque<HttpContent> queuedBody = new ArrayDeque<>();
+    /** Body parts that came while connecting; made on first use (most requests have none). */
+    private ArrayDeque<HttpContent> queuedBody;
     private boolean responseStarted;
     private boolean responseComplete;
     private boolean upstreamKeepAlive = true;
@@ -144,7 +148,8 @@ final class HttpStream {
 
     private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
         this.forward = forward;
-        String clusterName = forward.cluster().orElseGet(() -> Upstreams.pickWeighted(forward.weightedClusters()));
+        String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
+                : Upstreams.pickWeighted(forward.weightedClusters());
         info.upstreamClusterName(clusterName);
         cluster = filter.clusters.get(clusterName);
         if (cluster == null) {
@@ -215,7 +220,7 @@ final class HttpStream {
         HttpHeaders h = request.headers();
         String connection = h.get(HttpHeaderNames.CONNECTION, "");
         upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
-        for (String token : connection.split(",")) {
+        for (String token : connection.isEmpty() ? NO_TOKENS : connection.split(",")) {
             String t = token.trim();
             if (!t.isEmpty() && !t.equalsIgnoreCase("upgrade") && !t.equalsIgnoreCase("close")
                     && !t.equalsIgnoreCase("keep-alive")) {
@@ -347,7 +352,7 @@ final class HttpStream {
         info.upstreamLocalAddress((InetSocketAddress) ch.localAddress());
         ch.write(request, ch.voidPromise()); // failures reach UpstreamHandler.exceptionCaught, which closes
         ChannelFuture last = null;
-        while (!queuedBody.isEmpty()) {
+        while (queuedBody != null && !queuedBody.isEmpty()) {
             last = writeBody(queuedBody.poll());
         }
         if (requestComplete && !bodyForwarded) {
@@ -390,6 +395,9 @@ final class HttpStream {
         }
         if (upstream == null) {
             // Still connecting (or answering locally): hold it; we stop reading until attach().
+            if (queuedBody == null) {
+                queuedBody = new ArrayDeque<>();
+            }
             queuedBody.add(content);
             return;
         }
@@ -397,12 +405,18 @@ final class HttpStream {
             content.release();
             return;
         }
+        if (requestComplete) {
+            // The last part: nothing reads on after it, so no future to wait on.
+            info.addBytesReceived(content.content().readableBytes());
+            bodyForwarded = true;
+            upstream.write(content, upstream.voidPromise());
+            flushUpstream();
+            startTimeout();
+            return;
+        }
         ChannelFuture f = writeBody(content);
         flushUpstream();
         f.addListener((ChannelFutureListener) this::afterBodyWrite);
-        if (requestComplete) {
-            startTimeout();
-        }
     }
 
     /**
@@ -505,8 +519,9 @@ final class HttpStream {
         info.responseCodeDetails("via_upstream");
         HttpHeaders h = response.headers();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        h.set("x-envoy-upstream-service-time", (System.nanoTime() - upstreamStartNanos) / 1_000_000);
-        info.upstreamServiceTimeMillis((System.nanoTime() - upstreamStartNanos) / 1_000_000);
+        long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+        h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceMillis);
+        info.upstreamServiceTimeMillis(serviceMillis);
         h.set(HttpHeaderNames.SERVER, filter.serverName);
         boolean tunnel = response.status().code() == 101 && upgrade;
         if (!tunnel) {
@@ -629,8 +644,7 @@ final class HttpStream {
         responseStarted = true;
         responseComplete = true;
         ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag, details);
-        queuedBody.forEach(ReferenceCountUtil::release);
-        queuedBody.clear();
+        releaseQueuedBody();
         discardBody = true;
         f.addListener((ChannelFutureListener) w -> {
             if (requestComplete || !w.isSuccess()) {
@@ -674,8 +688,7 @@ final class HttpStream {
                 upstream.close();
             }
         }
-        queuedBody.forEach(ReferenceCountUtil::release);
-        queuedBody.clear();
+        releaseQueuedBody();
         info.end();
         downstream.log(info);
         boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
@@ -684,6 +697,13 @@ final class HttpStream {
             downstream.routeTimer().close();
         }
         downstream.streamDone(this, reuse);
+    }
+
+    private void releaseQueuedBody() {
+        if (queuedBody != null) {
+            queuedBody.forEach(ReferenceCountUtil::release);
+            queuedBody.clear();
+        }
     }
 
     /** After a 101 both sides carry raw bytes (WebSocket and other upgrades): relay them as tcp_proxy does. */

@@ -34,8 +34,8 @@ public final class Upstreams {
      */
     public static SourceBinding binding(ClusterRuntime cluster, ConnectionContext connection,
             java.net.InetSocketAddress downstreamRemote) {
-        return connection.originalSrc()
-                .map(o -> SourceBinding.originalSource(downstreamRemote.getAddress(), o.mark()))
-                .orElseGet(cluster::defaultBinding);
+        var originalSrc = connection.originalSrc();
+        return originalSrc.isPresent() ? SourceBinding.originalSource(downstreamRemote.getAddress(), originalSrc.get().mark())
+                : cluster.defaultBinding();
     }
 }
