@@ -5,6 +5,7 @@ import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
+import io.sourcemesh.proxy.transport.LeakDetection;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -35,6 +36,7 @@ final class ProxyCommand implements Callable<Integer> {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
         }
+        LeakDetection.processDefault();
         ProxyConfig proxyConfig;
         try {
             proxyConfig = BootstrapLoader.load(config);

@@ -40,6 +40,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private HttpStream stream;
     private boolean closeAfterStream;
     private ConnectionTimers timers;
+    private RouteTimer routeTimer;
+    /** Inside a read burst from the client: what streams write upstream is flushed once at its end. */
+    private boolean reading;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -119,6 +122,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        reading = true;
         if (stream != null && (stream.requestComplete() || stream.upgraded())) {
             pending.add(msg);
             return;
@@ -150,6 +154,20 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /** End of a read burst from the client: one flush upstream for all it carried. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        if (stream != null) {
+            stream.onDownstreamReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    boolean reading() {
+        return reading;
     }
 
     /** Asks the client for more of the current request body. */
@@ -190,6 +208,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** True once this connection is draining: its current response says Connection: close. */
     boolean closing() {
         return closeAfterStream;
+    }
+
+    /** The route timeout of this connection's streams: one timer for the connection, made on first use. */
+    RouteTimer routeTimer() {
+        if (routeTimer == null) {
+            routeTimer = new RouteTimer(ctx.channel().eventLoop());
+        }
+        return routeTimer;
     }
 
     /**

@@ -16,8 +16,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
@@ -33,7 +33,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request/response exchange: client-address headers, route, then either a local reply or
@@ -43,6 +42,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class HttpStream {
     private static final String UPSTREAM_HANDLER = "sourcemesh-upstream";
+    private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
 
     private final HttpConnection downstream;
     private final HttpConnectionManagerFilter filter;
@@ -64,7 +64,8 @@ final class HttpStream {
     private Channel upstream;
     private boolean reusedConnection;
     private boolean retried;
-    private final ArrayDeque<HttpContent> queuedBody = new ArrayDeque<>();
+    /** Body parts that came while connecting; made on first use (most requests have none). */
+    private ArrayDeque<HttpContent> queuedBody;
     private boolean responseStarted;
     private boolean responseComplete;
     private boolean upstreamKeepAlive = true;
@@ -72,7 +73,8 @@ final class HttpStream {
     private boolean downstreamWriteInFlight;
     private ChannelFuture lastDownstreamWrite;
     private long upstreamStartNanos;
-    private ScheduledFuture<?> timeout;
+    private boolean timeoutArmed;
+    private boolean upstreamFlushPending;
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
     private RouteConfig.Forward forward;
     private int attempts;
@@ -164,7 +166,8 @@ final class HttpStream {
 
     private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
         this.forward = forward;
-        String clusterName = forward.cluster().orElseGet(() -> Upstreams.pickWeighted(forward.weightedClusters()));
+        String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
+                : Upstreams.pickWeighted(forward.weightedClusters());
         info.upstreamClusterName(clusterName);
         cluster = filter.clusters.get(clusterName);
         if (cluster == null) {
@@ -328,9 +331,9 @@ final class HttpStream {
             upstream.close();
             upstream = null;
         }
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
+        if (timeoutArmed) {
+            downstream.routeTimer().disarm(this);
+            timeoutArmed = false;
         }
         host.requestFinished(true);
         host = next.get();
@@ -358,16 +361,16 @@ final class HttpStream {
         upstream = ch;
         ((UpstreamHandler) ch.pipeline().get(UPSTREAM_HANDLER)).owner = this;
         info.upstreamLocalAddress((InetSocketAddress) ch.localAddress());
-        ch.write(request);
+        ch.write(request, ch.voidPromise()); // failures reach UpstreamHandler.exceptionCaught, which closes
         ChannelFuture last = null;
-        while (!queuedBody.isEmpty()) {
+        while (queuedBody != null && !queuedBody.isEmpty()) {
             last = writeBody(queuedBody.poll());
         }
         if (requestComplete && !bodyForwarded) {
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT); // a retry of a body-less request
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a body-less request
             bodyForwarded = true;
         }
-        ch.flush();
+        flushUpstream();
         if (last != null) {
             last.addListener((ChannelFutureListener) f -> afterBodyWrite(f));
         } else if (!requestComplete) {
@@ -450,6 +453,9 @@ final class HttpStream {
         }
         if (upstream == null) {
             // Still connecting (or answering locally): hold it; we stop reading until attach().
+            if (queuedBody == null) {
+                queuedBody = new ArrayDeque<>();
+            }
             queuedBody.add(content);
             return;
         }
@@ -457,11 +463,39 @@ final class HttpStream {
             content.release();
             return;
         }
-        ChannelFuture f = writeBody(content);
-        upstream.flush();
-        f.addListener((ChannelFutureListener) this::afterBodyWrite);
         if (requestComplete) {
+            // The last part: nothing reads on after it, so no future to wait on.
+            info.addBytesReceived(content.content().readableBytes());
+            bodyForwarded = true;
+            upstream.write(content, upstream.voidPromise());
+            flushUpstream();
             startTimeout();
+            return;
+        }
+        ChannelFuture f = writeBody(content);
+        flushUpstream();
+        f.addListener((ChannelFutureListener) this::afterBodyWrite);
+    }
+
+    /**
+     * Within a read burst from the client (a request head and its body often come in one), the
+     * writes upstream are flushed once when the burst ends; otherwise (after a connect, or when
+     * pipelined requests are taken up) at once.
+     */
+    private void flushUpstream() {
+        if (downstream.reading()) {
+            upstreamFlushPending = true;
+        } else {
+            upstream.flush();
+        }
+    }
+
+    void onDownstreamReadComplete() {
+        if (upstreamFlushPending) {
+            upstreamFlushPending = false;
+            if (upstream != null) {
+                upstream.flush();
+            }
         }
     }
 
@@ -475,13 +509,15 @@ final class HttpStream {
     }
 
     private void startTimeout() {
-        if (timeout != null || routeTimeout.isZero() || done) {
+        if (timeoutArmed || routeTimeout.isZero() || done) {
             return;
         }
-        timeout = downstream.channel().eventLoop().schedule(this::onTimeout, routeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        timeoutArmed = true;
+        downstream.routeTimer().arm(this, routeTimeout.toNanos());
     }
 
-    private void onTimeout() {
+    /** The route timeout ran out (called by the connection's {@link RouteTimer}). */
+    void onTimeout() {
         if (done) {
             return;
         }
@@ -549,8 +585,9 @@ final class HttpStream {
         info.responseCodeDetails("via_upstream");
         HttpHeaders h = response.headers();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        h.set("x-envoy-upstream-service-time", (System.nanoTime() - upstreamStartNanos) / 1_000_000);
-        info.upstreamServiceTimeMillis((System.nanoTime() - upstreamStartNanos) / 1_000_000);
+        long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+        h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceMillis);
+        info.upstreamServiceTimeMillis(serviceMillis);
         h.set(HttpHeaderNames.SERVER, filter.serverName);
         boolean tunnel = response.status().code() == 101 && upgrade;
         if (!tunnel) {
@@ -698,8 +735,7 @@ final class HttpStream {
         responseStarted = true;
         responseComplete = true;
         ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag, details);
-        queuedBody.forEach(ReferenceCountUtil::release);
-        queuedBody.clear();
+        releaseQueuedBody();
         discardBody = true;
         f.addListener((ChannelFutureListener) w -> {
             if (requestComplete || !w.isSuccess()) {
@@ -720,8 +756,8 @@ final class HttpStream {
             return;
         }
         done = true;
-        if (timeout != null) {
-            timeout.cancel(false);
+        if (timeoutArmed) {
+            downstream.routeTimer().disarm(this);
         }
         filter.rqActive.dec();
         if (host != null) {
@@ -735,20 +771,38 @@ final class HttpStream {
             }
             UpstreamCodec codec = (UpstreamCodec) upstream.pipeline().get("http-client-codec");
             boolean clean = codec != null && !codec.hasUnreadBytes() && !codec.awaitingResponse();
+            if (upstreamFlushPending) {
+                upstreamFlushPending = false;
+                upstream.flush();
+            }
             if (upstreamKeepAlive && responseComplete && bodyForwarded && clean && upstream.isActive()) {
+                // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
+                // clear it now and set it again for the next request), and an idle connection that
+                // speaks or closes is seen at once (UpstreamHandler closes it) instead of answering
+                // the next request with stale bytes.
+                upstream.read();
                 cluster.release(upstream, host, binding);
             } else {
                 upstream.close();
             }
         }
-        queuedBody.forEach(ReferenceCountUtil::release);
-        queuedBody.clear();
+        releaseQueuedBody();
         filters.onStreamComplete();
         info.end();
         downstream.log(info);
         boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
                 && downstream.channel().isActive() && !info.hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
+        if (timeoutArmed && !reuse) {
+            downstream.routeTimer().close();
+        }
         downstream.streamDone(this, reuse);
+    }
+
+    private void releaseQueuedBody() {
+        if (queuedBody != null) {
+            queuedBody.forEach(ReferenceCountUtil::release);
+            queuedBody.clear();
+        }
     }
 
     /** After a 101 both sides carry raw bytes (WebSocket and other upgrades): relay them as tcp_proxy does. */

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.stats.Stats;
@@ -30,6 +31,7 @@ public final class ClusterRuntime {
             return new IdlePool();
         }
     };
+    private final SourceBinding defaultBinding;
     private volatile boolean closed;
 
     public final Stats.Counter cxTotal;
@@ -52,6 +54,7 @@ public final class ClusterRuntime {
         }
         this.hosts = List.copyOf(list);
         this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash());
+        this.defaultBinding = config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
         String p = "cluster." + config.name() + ".";
         cxTotal = stats.counter(p + "upstream_cx_total");
         cxActive = stats.gauge(p + "upstream_cx_active");
@@ -97,14 +100,14 @@ public final class ClusterRuntime {
         return hosts;
     }
 
-    /** The fixed bind address of upstream_bind_config, if any. */
+    /** The fixed bind address of upstream_bind_config, if any; one instance per cluster. */
     public SourceBinding defaultBinding() {
-        return config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
+        return defaultBinding;
     }
 
     /** An idle keep-alive connection to {@code host} bound as {@code binding}, on the calling loop. */
     public Channel pollIdle(UpstreamHost host, SourceBinding binding) {
-        return idle.get().poll(new PoolKey(host, binding));
+        return IdlePool.poll(idle.get().queue(host, binding, defaultBinding, false));
     }
 
     /** Returns a connection for reuse by later requests on this loop; it is closed if the cluster is gone. */
@@ -113,7 +116,7 @@ public final class ClusterRuntime {
             channel.close();
             return;
         }
-        idle.get().offer(new PoolKey(host, binding), channel);
+        IdlePool.offer(idle.get().queue(host, binding, defaultBinding, true), channel);
     }
 
     /** Stops pooling (a config version no longer has this cluster); in-flight requests finish. */
@@ -123,12 +126,32 @@ public final class ClusterRuntime {
 
     private record PoolKey(UpstreamHost host, SourceBinding binding) {}
 
-    /** Per-loop, so no locks: only the owning event loop touches it. */
+    /** Set on a connection once the pool watches its close: one listener for its whole life. */
+    private static final AttributeKey<Boolean> WATCHED = AttributeKey.valueOf("sourcemesh.idle-pool-watched");
+
+    /**
+     * Per-loop, so no locks: only the owning event loop touches it. Connections bound as the
+     * cluster's default (nearly all) are found by host alone, with no key object per request;
+     * original_src ones by host and client binding.
+     */
     private static final class IdlePool {
+        private final Map<UpstreamHost, ArrayDeque<Channel>> byHost = new HashMap<>();
         private final Map<PoolKey, ArrayDeque<Channel>> byKey = new HashMap<>();
 
-        Channel poll(PoolKey key) {
-            ArrayDeque<Channel> q = byKey.get(key);
+        ArrayDeque<Channel> queue(UpstreamHost host, SourceBinding binding, SourceBinding defaultBinding, boolean create) {
+            if (binding == defaultBinding) {
+                ArrayDeque<Channel> q = byHost.get(host);
+                if (q == null && create) {
+                    q = new ArrayDeque<>();
+                    byHost.put(host, q);
+                }
+                return q;
+            }
+            PoolKey key = new PoolKey(host, binding);
+            return create ? byKey.computeIfAbsent(key, k -> new ArrayDeque<>()) : byKey.get(key);
+        }
+
+        static Channel poll(ArrayDeque<Channel> q) {
             while (q != null && !q.isEmpty()) {
                 Channel c = q.pollLast();
                 if (c.isActive()) {
@@ -138,11 +161,14 @@ public final class ClusterRuntime {
             return null;
         }
 
-        void offer(PoolKey key, Channel channel) {
-            ArrayDeque<Channel> q = byKey.computeIfAbsent(key, k -> new ArrayDeque<>());
+        static void offer(ArrayDeque<Channel> q, Channel channel) {
             q.addLast(channel);
-            // An idle connection closed by the upstream leaves the pool by itself.
-            channel.closeFuture().addListener(f -> q.remove(channel));
+            // An idle connection closed by the upstream leaves the pool by itself. The listener is
+            // added the first time only: one per release would pile up (one per request) until the
+            // connection closes. A connection always comes back under the same key, so to the same q.
+            if (channel.attr(WATCHED).setIfAbsent(Boolean.TRUE) == null) {
+                channel.closeFuture().addListener(f -> q.remove(channel));
+            }
         }
     }
 }

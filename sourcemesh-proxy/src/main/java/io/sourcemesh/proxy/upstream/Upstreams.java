@@ -34,13 +34,14 @@ public final class Upstreams {
      */
     public static SourceBinding binding(ClusterRuntime cluster, ConnectionContext connection,
             java.net.InetSocketAddress downstreamRemote) {
-        SourceBinding binding = connection.originalSrc()
-                .map(o -> SourceBinding.originalSource(downstreamRemote.getAddress(), o.mark()))
-                .orElseGet(cluster::defaultBinding);
+        var originalSrc = connection.originalSrc();
+        SourceBinding binding = originalSrc.isPresent()
+                ? SourceBinding.originalSource(downstreamRemote.getAddress(), originalSrc.get().mark())
+                : cluster.defaultBinding();
         // upstream_proxy_protocol: Envoy's header carries the downstream connection's addresses
         // (after a PROXY protocol listener filter, before any XFF), and keys the pool on them.
-        return cluster.config().upstreamProxyProtocol()
-                .map(v -> binding.withProxyHeader(new ProxyHeader(v.number(), connection.remoteAddress(), connection.localAddress())))
-                .orElse(binding);
+        var proxyProtocol = cluster.config().upstreamProxyProtocol();
+        return proxyProtocol.isEmpty() ? binding
+                : binding.withProxyHeader(new ProxyHeader(proxyProtocol.get().number(), connection.remoteAddress(), connection.localAddress()));
     }
 }

@@ -1,0 +1,101 @@
+package io.sourcemesh.proxy.upstream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.stats.Stats;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The per-loop idle pool: what it keeps per connection must not grow with the requests it served. */
+class ClusterRuntimeTest {
+    private static final InetSocketAddress ORIGIN = new InetSocketAddress("127.0.0.1", 8080);
+
+    private static ClusterRuntime cluster() {
+        ClusterConfig config = new ClusterConfig("origin", ClusterConfig.DiscoveryType.STATIC, ClusterConfig.LbPolicy.ROUND_ROBIN,
+                List.of(new ClusterConfig.Endpoint(ORIGIN, 1)), Duration.ofSeconds(1), Optional.empty(),
+                ClusterConfig.RingHash.defaults(), Optional.empty(), 0);
+        return new ClusterRuntime(config, new Stats());
+    }
+
+    /** A channel whose close future counts the listeners added to it. */
+    private static final class CountingChannel extends EmbeddedChannel {
+        final AtomicInteger closeListeners = new AtomicInteger();
+        private ChannelFuture counted;
+
+        @Override
+        public ChannelFuture closeFuture() {
+            if (counted == null) {
+                ChannelFuture real = super.closeFuture();
+                counted = (ChannelFuture) Proxy.newProxyInstance(ChannelFuture.class.getClassLoader(),
+                        new Class<?>[] {ChannelFuture.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("addListener")) {
+                                closeListeners.incrementAndGet();
+                            }
+                            try {
+                                Object result = method.invoke(real, args);
+                                return result == real ? proxy : result;
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+            }
+            return counted;
+        }
+    }
+
+    @Test
+    void aConnectionPooledForManyRequestsIsWatchedOnce() {
+        ClusterRuntime cluster = cluster();
+        UpstreamHost host = cluster.choose(null, null).orElseThrow();
+        CountingChannel ch = new CountingChannel();
+        for (int request = 0; request < 10_000; request++) {
+            cluster.release(ch, host, SourceBinding.NONE);
+            assertSame(ch, cluster.pollIdle(host, SourceBinding.NONE), "request " + request + " reuses the pooled connection");
+        }
+        assertEquals(1, ch.closeListeners.get(), "one close listener for the connection's life, not one per request");
+        ch.close();
+    }
+
+    @Test
+    void anIdleConnectionClosedByTheUpstreamLeavesThePool() {
+        ClusterRuntime cluster = cluster();
+        UpstreamHost host = cluster.choose(null, null).orElseThrow();
+        CountingChannel kept = new CountingChannel();
+        CountingChannel closed = new CountingChannel();
+        for (int i = 0; i < 3; i++) {
+            cluster.release(kept, host, SourceBinding.NONE);
+            cluster.release(closed, host, SourceBinding.NONE);
+            assertSame(closed, cluster.pollIdle(host, SourceBinding.NONE));
+            assertSame(kept, cluster.pollIdle(host, SourceBinding.NONE));
+        }
+        cluster.release(kept, host, SourceBinding.NONE);
+        cluster.release(closed, host, SourceBinding.NONE);
+        closed.close();
+        assertSame(kept, cluster.pollIdle(host, SourceBinding.NONE), "the closed connection is never handed out");
+        assertNull(cluster.pollIdle(host, SourceBinding.NONE));
+        assertEquals(1, kept.closeListeners.get());
+        assertEquals(1, closed.closeListeners.get());
+        kept.close();
+    }
+
+    @Test
+    void aConnectionIsOnlyReusedForItsOwnSourceBinding() {
+        ClusterRuntime cluster = cluster();
+        UpstreamHost host = cluster.choose(null, null).orElseThrow();
+        CountingChannel ch = new CountingChannel();
+        SourceBinding bound = SourceBinding.fixed(new InetSocketAddress("127.0.0.6", 0));
+        cluster.release(ch, host, bound);
+        assertNull(cluster.pollIdle(host, SourceBinding.NONE));
+        assertSame(ch, cluster.pollIdle(host, bound));
+        ch.close();
+    }
+}
