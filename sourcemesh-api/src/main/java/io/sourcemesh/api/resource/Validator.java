@@ -70,6 +70,8 @@ public final class Validator {
             default -> {
             }
         }
+        // Istio's proxy settings, refused here as the injection webhook (annotation) or istiod (mesh) would.
+        errors.addAll(io.sourcemesh.api.mesh.ProxyConfigs.validate(kind.get().kind(), object));
         return errors;
     }
 
