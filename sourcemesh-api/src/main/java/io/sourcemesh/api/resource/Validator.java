@@ -66,7 +66,10 @@ public final class Validator {
         switch (kind.get().kind()) {
             case "Deployment", "ReplicaSet" -> checkPodSpec(object.path("spec").path("template").path("spec"), "spec.template.spec", errors);
             case "Pod" -> checkPodSpec(object.path("spec"), "spec", errors);
-            case "Service" -> checkService(object.path("spec"), errors);
+            case "Service" -> {
+                checkService(object.path("spec"), errors);
+                errors.addAll(ProxyProtocolAnnotations.validate(object));
+            }
             default -> {
             }
         }
