@@ -82,6 +82,7 @@ public final class MeshPusher {
             lastMeshConfig = MeshConfig.from(nodes);
         } catch (IllegalArgumentException e) {
             refused = new TranslationWarning("ConfigMap istio-system/istio", e.getMessage() + "; the last good mesh config serves");
+            System.getLogger(MeshPusher.class.getName()).log(System.Logger.Level.WARNING, refused.toString());
         }
         Outcome out = push(objects, proxies, lastMeshConfig);
         if (refused == null) {
