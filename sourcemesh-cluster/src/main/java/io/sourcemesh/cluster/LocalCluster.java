@@ -3,6 +3,7 @@ package io.sourcemesh.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.mesh.ProxyConfigs;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
@@ -27,7 +28,6 @@ import io.sourcemesh.cluster.network.L4Forwarder;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.cluster.store.Watch;
-import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.Translator;
@@ -430,6 +430,8 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         for (ResourceKind kind : MeshPusher.MESH_KINDS) {
             objects.addAll(store.list(kind, null));
         }
+        // meshConfig, as istiod reads it: meshConfig.defaultConfig.gatewayTopology reaches the gateways.
+        store.get(ResourceKind.CONFIG_MAP, ProxyConfigs.MESH_NAMESPACE, ProxyConfigs.MESH_CONFIGMAP).ifPresent(objects::add);
         List<MeshPusher.Target> targets = new ArrayList<>();
         for (PodRuntime p : pods.values()) {
             if (p.sidecar() != null) {
@@ -440,7 +442,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
                 targets.add(new MeshPusher.Target(p.sidecar().nodeId(), id));
             }
         }
-        MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
+        MeshPusher.Outcome outcome = pusher.push(objects, targets);
         reportPatchFailures(outcome.patchFailures());
         GatewayStatus.write(store, outcome.warnings()); // north-south
         io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());

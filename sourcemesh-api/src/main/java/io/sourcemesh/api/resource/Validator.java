@@ -66,11 +66,16 @@ public final class Validator {
         switch (kind.get().kind()) {
             case "Deployment", "ReplicaSet" -> checkPodSpec(object.path("spec").path("template").path("spec"), "spec.template.spec", errors);
             case "Pod" -> checkPodSpec(object.path("spec"), "spec", errors);
-            case "Service" -> checkService(object.path("spec"), errors);
+            case "Service" -> {
+                checkService(object.path("spec"), errors);
+                errors.addAll(ProxyProtocolAnnotations.validate(object));
+            }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             default -> {
             }
         }
+        // Istio's proxy settings, refused here as the injection webhook (annotation) or istiod (mesh) would.
+        errors.addAll(io.sourcemesh.api.mesh.ProxyConfigs.validate(kind.get().kind(), object));
         return errors;
     }
 

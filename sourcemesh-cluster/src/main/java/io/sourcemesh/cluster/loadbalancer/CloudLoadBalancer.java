@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.loadbalancer;
 
+import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.network.L4Forwarder;
 import io.sourcemesh.proxy.network.FilterChainSelector;
@@ -22,6 +23,8 @@ import java.util.logging.Logger;
  * One cloud (L4, pass-through) load balancer for one LoadBalancer Service: listeners on its own
  * address at the Service ports, each connection sent to a healthy node's nodePort from the
  * client's own address (as SLB/NLB in pass-through mode do), backends probed by {@link HealthCheck}.
+ * A Service annotated for PROXY protocol gets the header ({@link ProxyProtocolHeader}) before the
+ * client's first byte, so the client's address survives even a node's SNAT (externalTrafficPolicy Cluster).
  */
 public final class CloudLoadBalancer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CloudLoadBalancer.class.getName());
@@ -33,11 +36,19 @@ public final class CloudLoadBalancer implements AutoCloseable {
     private final Map<InetAddress, Boolean> healthy = new ConcurrentHashMap<>();
     private volatile Backends backends;
 
-    /** Where traffic may go: the nodes, the nodePort per listener port, and how nodes are probed. */
-    public record Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check) {
+    /**
+     * Where traffic may go: the nodes, the nodePort per listener port, how nodes are probed, and the
+     * PROXY protocol header prepended to each connection, if the Service asks for one.
+     */
+    public record Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check,
+            Optional<ProxyProtocolAnnotations.Version> proxyProtocol) {
         public Backends {
             nodes = List.copyOf(nodes);
             nodePorts = Map.copyOf(nodePorts);
+        }
+
+        public Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check) {
+            this(nodes, nodePorts, check, Optional.empty());
         }
     }
 
@@ -113,8 +124,11 @@ public final class CloudLoadBalancer implements AutoCloseable {
         }
         InetAddress node = up.get(ThreadLocalRandom.current().nextInt(up.size()));
         InetAddress clientIp = FilterChainSelector.unmapped(client.getAddress());
+        // As SLB with proxy-protocol "on": the client as the header's source, this listener as its destination.
+        byte[] header = backends.proxyProtocol().map(v -> ProxyProtocolHeader.of(v, new InetSocketAddress(clientIp, client.getPort()),
+                new InetSocketAddress(ip, port))).orElse(new byte[0]);
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(node, nodePort),
-                SourceBinding.fixed(new InetSocketAddress(clientIp, 0)), connector));
+                SourceBinding.fixed(new InetSocketAddress(clientIp, 0)), connector, header));
     }
 
     @Override

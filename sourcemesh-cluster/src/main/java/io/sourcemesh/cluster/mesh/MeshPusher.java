@@ -36,6 +36,7 @@ public final class MeshPusher {
     private final XdsServer xds;
     private final Translator translator;
     private final Map<String, String> published = new ConcurrentHashMap<>();
+    private volatile MeshConfig lastMeshConfig = MeshConfig.defaults();
 
     /** A proxy to configure: its ADS node id and who it is. */
     public record Target(String nodeId, ProxyIdentity identity) {}
@@ -73,6 +74,30 @@ public final class MeshPusher {
             case io.sourcemesh.control.xds.XdsStatus.Ack a -> a.version().equals(version);
             case io.sourcemesh.control.xds.XdsStatus.Nack n -> n.rejectedVersion().equals(version);
         }).orElse(false) || !version.equals(published.get(nodeId));
+    }
+
+    /**
+     * A push with the mesh config istiod would read from {@code objects} (ConfigMap istio-system/istio);
+     * one that does not parse — the API server refuses those, so only an old snapshot could hold one —
+     * leaves the last good mesh config in force, and the warnings say so.
+     */
+    public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies) {
+        List<ObjectNode> nodes = new ArrayList<>();
+        objects.forEach(o -> nodes.add(o.node()));
+        TranslationWarning refused = null;
+        try {
+            lastMeshConfig = MeshConfig.from(nodes);
+        } catch (IllegalArgumentException e) {
+            refused = new TranslationWarning("ConfigMap istio-system/istio", e.getMessage() + "; the last good mesh config serves");
+            System.getLogger(MeshPusher.class.getName()).log(System.Logger.Level.WARNING, refused.toString());
+        }
+        Outcome out = push(objects, proxies, lastMeshConfig);
+        if (refused == null) {
+            return out;
+        }
+        List<TranslationWarning> warnings = new ArrayList<>(out.warnings());
+        warnings.add(refused);
+        return new Outcome(out.patchFailures(), warnings, out.resources());
     }
 
     public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {

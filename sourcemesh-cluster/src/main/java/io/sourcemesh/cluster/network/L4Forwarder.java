@@ -24,8 +24,15 @@ import java.util.function.Function;
  */
 public final class L4Forwarder implements AutoCloseable {
 
-    /** Where one connection goes; empty drops it. */
-    public record Decision(InetSocketAddress destination, SourceBinding source, UpstreamConnector connector) {}
+    /**
+     * Where one connection goes; empty drops it. {@code preamble} is written upstream before the
+     * client's first byte (a cloud load balancer's PROXY protocol header), empty for none.
+     */
+    public record Decision(InetSocketAddress destination, SourceBinding source, UpstreamConnector connector, byte[] preamble) {
+        public Decision(InetSocketAddress destination, SourceBinding source, UpstreamConnector connector) {
+            this(destination, source, connector, new byte[0]);
+        }
+    }
 
     private final Channel server;
 
@@ -81,6 +88,11 @@ public final class L4Forwarder implements AutoCloseable {
                         if (!f.isSuccess()) {
                             down.close();
                             return;
+                        }
+                        byte[] preamble = d.get().preamble();
+                        if (preamble.length > 0) {
+                            // Before any client byte: the client is not read until the relay is set.
+                            f.channel().write(io.netty.buffer.Unpooled.wrappedBuffer(preamble));
                         }
                         downRelay.peer(down.pipeline().context("relay"), f.channel());
                         f.channel().read();

@@ -1,5 +1,11 @@
 package io.sourcemesh.control.model;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.mesh.GatewayTopology;
+import io.sourcemesh.api.mesh.ProxyConfigs;
+import java.util.Collection;
+import java.util.Optional;
+
 /**
  * The parts of Istio's MeshConfig the translation reads. numTrustedProxies and proxyProtocol are
  * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters.
@@ -9,6 +15,32 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
 
     public static MeshConfig defaults() {
         return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout");
+    }
+
+    /**
+     * The mesh config as istiod reads it: the defaults, with the {@code mesh} key of ConfigMap
+     * {@code istio-system/istio} among {@code objects} over them. The API server refuses a mesh config
+     * with fields SourceMesh does not honour ({@link ProxyConfigs}), so what is stored parses.
+     */
+    public static MeshConfig from(Collection<ObjectNode> objects) {
+        MeshConfig mesh = defaults();
+        for (ObjectNode o : objects) {
+            if (Nodes.text(o, "kind").equals("ConfigMap") && Nodes.text(o, "metadata", "name").equals(ProxyConfigs.MESH_CONFIGMAP)
+                    && Nodes.text(o, "metadata", "namespace").equals(ProxyConfigs.MESH_NAMESPACE)) {
+                ProxyConfigs.Parsed parsed = ProxyConfigs.meshConfig(Nodes.text(o, "data", ProxyConfigs.MESH_KEY), "data.mesh");
+                if (!parsed.ok()) {
+                    throw new IllegalArgumentException("ConfigMap istio-system/istio: " + parsed.errors());
+                }
+                GatewayTopology t = parsed.topology();
+                mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol());
+            }
+        }
+        return mesh;
+    }
+
+    /** meshConfig.defaultConfig.gatewayTopology, the layer a pod's proxy.istio.io/config goes over. */
+    public GatewayTopology gatewayTopology() {
+        return new GatewayTopology(numTrustedProxies == 0 ? Optional.empty() : Optional.of(numTrustedProxies), proxyProtocol);
     }
 
     public MeshConfig withNumTrustedProxies(int hops) {

@@ -1,6 +1,8 @@
 package io.sourcemesh.control.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.mesh.GatewayTopology;
+import io.sourcemesh.api.mesh.ProxyConfigs;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -86,6 +88,26 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
 
     public Optional<Secret> secret(String namespace, String name) {
         return secrets.stream().filter(s -> s.namespace().equals(namespace) && s.name().equals(name)).findFirst();
+    }
+
+    /**
+     * The gateway topology a proxy runs with: its pod's {@code proxy.istio.io/config} annotation over
+     * meshConfig.defaultConfig, field by field (Istio's ApplyProxyConfig). An annotation that does not
+     * parse (the API server refuses those) counts as unset, and {@code problems} gets why.
+     */
+    public GatewayTopology gatewayTopology(ProxyIdentity proxy, java.util.function.Consumer<String> problems) {
+        GatewayTopology mesh = meshConfig.gatewayTopology();
+        Optional<Pod> pod = pod(proxy.namespace(), proxy.podName());
+        String annotation = pod.map(p -> p.annotations().get(ProxyConfigs.ANNOTATION)).orElse(null);
+        if (annotation == null) {
+            return mesh;
+        }
+        ProxyConfigs.Parsed parsed = ProxyConfigs.proxyConfig(annotation, "metadata.annotations[" + ProxyConfigs.ANNOTATION + "]");
+        if (!parsed.ok()) {
+            parsed.errors().forEach(e -> problems.accept(e.message()));
+            return mesh;
+        }
+        return parsed.topology().over(mesh);
     }
 
     /** The Services whose selector picks this pod (the pod's "service targets"). */

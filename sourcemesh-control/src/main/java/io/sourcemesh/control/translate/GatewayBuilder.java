@@ -19,6 +19,7 @@ import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspe
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.sourcemesh.api.mesh.GatewayTopology;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
@@ -46,6 +47,7 @@ final class GatewayBuilder {
     private final AccessLog log;
     private final List<TranslationWarning> warnings;
     private final Authz authz;
+    private final GatewayTopology topology;
 
     private record Server(IstioConfig gateway, int index, JsonNode spec) {
         int port() {
@@ -77,6 +79,8 @@ final class GatewayBuilder {
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
         this.warnings = warnings;
         this.authz = Authz.forWorkload(model, proxy);
+        this.topology = model.gatewayTopology(proxy, problem -> warnings.add(new TranslationWarning(
+                "Pod " + proxy.namespace() + "/" + proxy.podName(), problem + "; the mesh's gatewayTopology applies")));
     }
 
     ProxyResources build() {
@@ -133,10 +137,10 @@ final class GatewayBuilder {
         int port = listenerPort(serverPort);
         String name = Names.listener(Names.WILDCARD, port);
         Listener.Builder l = Listener.newBuilder().setName(name).setAddress(Protos.address(Names.WILDCARD, port));
-        if (model.meshConfig().proxyProtocol()) {
+        if (topology.proxyProtocol()) {
             l.addListenerFilters(Protos.listenerFilter(Names.PROXY_PROTOCOL, ProxyProtocol.getDefaultInstance()));
         }
-        int hops = model.meshConfig().numTrustedProxies();
+        int hops = topology.trustedHops();
         List<Server> plain = new ArrayList<>();
         boolean sni = false;
         for (Server s : servers) {

@@ -3,6 +3,7 @@ package io.sourcemesh.cluster.netns.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.mesh.ProxyConfigs;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
@@ -22,7 +23,6 @@ import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.cluster.mesh.MeshPusher;
-import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.Translator;
@@ -419,6 +419,8 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         for (ResourceKind kind : MeshPusher.MESH_KINDS) {
             objects.addAll(store.list(kind, null));
         }
+        // meshConfig, as istiod reads it: meshConfig.defaultConfig.gatewayTopology reaches the gateways.
+        store.get(ResourceKind.CONFIG_MAP, ProxyConfigs.MESH_NAMESPACE, ProxyConfigs.MESH_CONFIGMAP).ifPresent(objects::add);
         Map<NetnsPod, String> sidecars = new LinkedHashMap<>();
         List<MeshPusher.Target> targets = new ArrayList<>();
         for (NetnsPod p : pods.values()) {
@@ -432,7 +434,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
             targets.add(new MeshPusher.Target(id.nodeId(DOMAIN), id));
         }
         // Published before a new sidecar starts, so its first request finds its config.
-        MeshPusher.Outcome outcome = pusher.push(objects, targets, MeshConfig.defaults());
+        MeshPusher.Outcome outcome = pusher.push(objects, targets);
         GatewayStatus.write(store, outcome.warnings());
         io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
         boolean changed = false;

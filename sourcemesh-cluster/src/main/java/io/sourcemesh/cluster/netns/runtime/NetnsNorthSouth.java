@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.netns.runtime;
 
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.kubeproxy.HealthCheckServer;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.loadbalancer.HealthCheck;
@@ -33,7 +34,9 @@ import java.util.logging.Logger;
  * health-check servers (healthCheckNodePort, bound inside each node namespace) and the cloud
  * controller's load balancers — an address per LoadBalancer Service on the lb namespace's public
  * side, {@link LoadBalancerRules} DNATing to the nodes that pass health checks, probed every second
- * from the lb namespace itself (a thread of ours inside it, {@link NetnsThreads}).
+ * from the lb namespace itself (a thread of ours inside it, {@link NetnsThreads}). A Service with
+ * Alibaba's proxy-protocol annotation gets no DNAT: {@link ProxyProtocolForwarders} serve its
+ * frontends in userspace, prepending the PROXY header.
  */
 final class NetnsNorthSouth implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NetnsNorthSouth.class.getName());
@@ -43,12 +46,15 @@ final class NetnsNorthSouth implements AutoCloseable {
     private static final int FIRST_VIP = 100;
 
     /** What one LoadBalancer Service needs from the cloud: its address, port → node port, and how nodes are probed. */
-    private record Balancer(String service, String ip, Map<Integer, Integer> nodePorts, HealthCheck check) {
+    private record Balancer(String service, String ip, Map<Integer, Integer> nodePorts, HealthCheck check,
+            Optional<ProxyProtocolAnnotations.Version> proxyProtocol) {
     }
 
     private final ObjectStore store;
     private final Topology topology;
     private final Transport transport = Transport.create(1);
+    /** Frontends of Services with PROXY protocol: userspace, in the lb namespace (DNAT cannot prepend bytes). */
+    private final ProxyProtocolForwarders proxyProtocol;
     private final Map<String, HealthCheckServer> healthServers = new LinkedHashMap<>();
     /** "namespace/name@node" → ready local endpoints, read by the health-check servers. */
     private final Map<String, Integer> localEndpoints = new ConcurrentHashMap<>();
@@ -62,6 +68,7 @@ final class NetnsNorthSouth implements AutoCloseable {
     NetnsNorthSouth(ObjectStore store, Topology topology) {
         this.store = store;
         this.topology = topology;
+        this.proxyProtocol = ProxyProtocolForwarders.in(topology.lb());
         this.prober = Executors.newSingleThreadScheduledExecutor(NetnsThreads.factory(topology.lb(), "sourcemesh-lb-healthcheck"));
         prober.scheduleWithFixedDelay(this::probeAll, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
         applyRules();
@@ -137,7 +144,8 @@ final class NetnsNorthSouth implements AutoCloseable {
                 LOG.warning("no load balancer addresses left for " + key(svc));
                 continue;
             }
-            Balancer next = new Balancer(key(svc), ip, ServiceSpecs.nodePorts(svc), LoadBalancers.check(svc));
+            Balancer next = new Balancer(key(svc), ip, ServiceSpecs.nodePorts(svc), LoadBalancers.check(svc),
+                    ProxyProtocolAnnotations.of(svc.node()));
             Balancer previous = balancers.put(key(svc), next);
             if (!next.equals(previous)) {
                 changed = true;
@@ -149,6 +157,7 @@ final class NetnsNorthSouth implements AutoCloseable {
             }
         }
         syncVips();
+        syncProxyProtocol();
         if (changed) {
             // Until the new check has run, a changed balancer sends nowhere (the lb resets at once): under
             // the old check's results it would keep sending to nodes that now drop (Cluster → Local).
@@ -160,6 +169,32 @@ final class NetnsNorthSouth implements AutoCloseable {
             }
             prober.execute(this::probeAll);
         }
+    }
+
+    /** A forwarder per frontend of each balancer that prepends PROXY protocol (after its address exists). */
+    private void syncProxyProtocol() {
+        Set<InetSocketAddress> frontends = new HashSet<>();
+        for (Balancer b : balancers.values()) {
+            if (b.proxyProtocol().isPresent()) {
+                b.nodePorts().keySet().forEach(port -> frontends.add(new InetSocketAddress(ip(b.ip()), port)));
+            }
+        }
+        proxyProtocol.sync(frontends, this::proxyProtocolTarget);
+    }
+
+    private Optional<ProxyProtocolForwarders.Target> proxyProtocolTarget(InetSocketAddress frontend) {
+        for (Balancer b : balancers.values()) {
+            Integer nodePort = b.nodePorts().get(frontend.getPort());
+            if (b.proxyProtocol().isPresent() && nodePort != null && ip(b.ip()).equals(frontend.getAddress())) {
+                return Optional.of(new ProxyProtocolForwarders.Target(List.copyOf(healthyNodes(b.service())), nodePort,
+                        b.proxyProtocol().get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static InetAddress ip(String literal) {
+        return io.sourcemesh.cluster.network.AddressPlan.ip(literal);
     }
 
     private String freeVip(Set<String> taken) {
@@ -215,6 +250,9 @@ final class NetnsNorthSouth implements AutoCloseable {
     private synchronized void applyRules() {
         List<LoadBalancerRules.Frontend> frontends = new ArrayList<>();
         for (Balancer b : balancers.values()) {
+            if (b.proxyProtocol().isPresent()) {
+                continue; // served by a forwarder in userspace
+            }
             List<String> healthy = health.getOrDefault(b.service(), Map.of()).entrySet().stream().filter(Map.Entry::getValue)
                     .map(Map.Entry::getKey).toList();
             b.nodePorts().forEach((port, nodePort) -> frontends.add(new LoadBalancerRules.Frontend(b.service(), b.ip(), port, nodePort,
@@ -230,8 +268,12 @@ final class NetnsNorthSouth implements AutoCloseable {
 
     /** The node addresses a Service's load balancer sends to now (its last probes). */
     Set<String> healthyNodes(String namespace, String name) {
+        return healthyNodes(namespace + "/" + name);
+    }
+
+    private Set<String> healthyNodes(String service) {
         Set<String> out = new java.util.TreeSet<>();
-        health.getOrDefault(namespace + "/" + name, Map.of()).forEach((ip, ok) -> {
+        health.getOrDefault(service, Map.of()).forEach((ip, ok) -> {
             if (ok) {
                 out.add(ip);
             }
@@ -260,6 +302,7 @@ final class NetnsNorthSouth implements AutoCloseable {
     @Override
     public void close() {
         prober.shutdownNow();
+        proxyProtocol.close();
         healthServers.values().forEach(s -> {
             try {
                 s.close();

@@ -1,0 +1,184 @@
+package io.sourcemesh.api.mesh;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sourcemesh.api.resource.FieldError;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads Istio's mesh config (the {@code mesh} key of ConfigMap {@code istio-system/istio}, YAML) and a
+ * pod's {@code proxy.istio.io/config} annotation (a ProxyConfig, YAML or JSON) as Istio reads them,
+ * keeping only what the gateways honour: {@code gatewayTopology.numTrustedProxies} and
+ * {@code gatewayTopology.proxyProtocol}. Every other field is refused by its path — a typo or a
+ * setting SourceMesh does not implement is never accepted and silently ignored. A few mesh-config
+ * fields are accepted only with the value SourceMesh always uses (Istio's chart writes them).
+ */
+public final class ProxyConfigs {
+    public static final String ANNOTATION = "proxy.istio.io/config";
+    public static final String MESH_NAMESPACE = "istio-system";
+    public static final String MESH_CONFIGMAP = "istio";
+    public static final String MESH_KEY = "mesh";
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final String SUPPORTED = "SourceMesh honours gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol";
+    /** Mesh-config fields accepted with the one value SourceMesh implements. */
+    private static final Map<String, String> FIXED_MESH_FIELDS = Map.of(
+            "accessLogFile", "/dev/stdout", "accessLogEncoding", "JSON",
+            "rootNamespace", MESH_NAMESPACE, "trustDomain", "cluster.local");
+
+    /** What was read, and every problem, each with its path; a config with problems is refused whole. */
+    public record Parsed(GatewayTopology topology, List<FieldError> errors) {
+        public Parsed {
+            errors = List.copyOf(errors);
+        }
+
+        public boolean ok() {
+            return errors.isEmpty();
+        }
+    }
+
+    private ProxyConfigs() {}
+
+    /** A ProxyConfig (the annotation's value); {@code path} names where it was written, for messages. */
+    public static Parsed proxyConfig(String text, String path) {
+        List<FieldError> errors = new ArrayList<>();
+        Optional<JsonNode> root = read(text, path, errors);
+        GatewayTopology t = root.map(r -> proxyConfig(r, path, "", errors)).orElse(GatewayTopology.UNSET);
+        return new Parsed(t, errors);
+    }
+
+    /** A MeshConfig (the ConfigMap's {@code mesh} key): its defaultConfig's gateway topology. */
+    public static Parsed meshConfig(String text, String path) {
+        List<FieldError> errors = new ArrayList<>();
+        Optional<JsonNode> root = read(text, path, errors);
+        GatewayTopology t = GatewayTopology.UNSET;
+        if (root.isPresent()) {
+            for (Map.Entry<String, JsonNode> e : root.get().properties()) {
+                String field = e.getKey();
+                JsonNode v = e.getValue();
+                if (v.isNull()) {
+                    continue;
+                }
+                if (field.equals("defaultConfig")) {
+                    t = proxyConfig(v, path, "defaultConfig.", errors);
+                } else if (FIXED_MESH_FIELDS.containsKey(field)) {
+                    if (!v.isTextual() || !v.asText().equals(FIXED_MESH_FIELDS.get(field))) {
+                        errors.add(error(path, field, "only \"" + FIXED_MESH_FIELDS.get(field)
+                                + "\" is supported (what SourceMesh always does), got " + v));
+                    }
+                } else {
+                    errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED + " under defaultConfig)"));
+                }
+            }
+        }
+        return new Parsed(t, errors);
+    }
+
+    /**
+     * The problems in an object's proxy settings, as the API server's admission would refuse them: a
+     * Pod's (or a pod template's) {@code proxy.istio.io/config} annotation, and ConfigMap
+     * {@code istio-system/istio}'s {@code mesh} key.
+     */
+    public static List<FieldError> validate(String kind, JsonNode object) {
+        return switch (kind) {
+            case "Pod" -> annotation(object.path("metadata"), "metadata");
+            case "Deployment", "ReplicaSet" -> annotation(object.path("spec").path("template").path("metadata"),
+                    "spec.template.metadata");
+            case "ConfigMap" -> MESH_CONFIGMAP.equals(object.path("metadata").path("name").asText())
+                    && MESH_NAMESPACE.equals(object.path("metadata").path("namespace").asText())
+                    && object.path("data").has(MESH_KEY)
+                    ? meshConfig(object.path("data").path(MESH_KEY).asText(), "data." + MESH_KEY).errors() : List.of();
+            default -> List.of();
+        };
+    }
+
+    private static List<FieldError> annotation(JsonNode meta, String path) {
+        JsonNode value = meta.path("annotations").path(ANNOTATION);
+        return value.isTextual() ? proxyConfig(value.asText(), path + ".annotations[" + ANNOTATION + "]").errors() : List.of();
+    }
+
+    private static Optional<JsonNode> read(String text, String path, List<FieldError> errors) {
+        if (text == null || text.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode root = YAML.readTree(text);
+            if (root == null || root.isNull() || root.isMissingNode()) {
+                return Optional.empty();
+            }
+            if (!root.isObject()) {
+                errors.add(new FieldError(path, path + ": expected a YAML/JSON object, got " + root.getNodeType().name().toLowerCase()));
+                return Optional.empty();
+            }
+            return Optional.of(root);
+        } catch (JsonProcessingException e) {
+            errors.add(new FieldError(path, path + ": cannot be parsed as YAML: " + e.getOriginalMessage()));
+            return Optional.empty();
+        }
+    }
+
+    private static GatewayTopology proxyConfig(JsonNode node, String path, String prefix, List<FieldError> errors) {
+        if (!node.isObject()) {
+            errors.add(error(path, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), "expected an object, got " + node));
+            return GatewayTopology.UNSET;
+        }
+        GatewayTopology t = GatewayTopology.UNSET;
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (e.getValue().isNull()) {
+                continue;
+            }
+            if (e.getKey().equals("gatewayTopology")) {
+                t = topology(e.getValue(), path, prefix + "gatewayTopology.", errors);
+            } else {
+                errors.add(error(path, prefix + e.getKey(), "not supported by SourceMesh (" + SUPPORTED + ")"));
+            }
+        }
+        return t;
+    }
+
+    private static GatewayTopology topology(JsonNode node, String path, String prefix, List<FieldError> errors) {
+        if (!node.isObject()) {
+            errors.add(error(path, prefix.substring(0, prefix.length() - 1), "expected an object, got " + node));
+            return GatewayTopology.UNSET;
+        }
+        Optional<Integer> hops = Optional.empty();
+        boolean proxyProtocol = false;
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            JsonNode v = e.getValue();
+            String field = prefix + e.getKey();
+            if (v.isNull()) {
+                continue;
+            }
+            switch (e.getKey()) {
+                case "numTrustedProxies" -> {
+                    // uint32, as protojson reads it: a number, or a string of digits.
+                    String digits = v.isIntegralNumber() || v.isTextual() ? v.asText() : "";
+                    if (digits.matches("\\d{1,10}") && Long.parseLong(digits) <= 0xFFFF_FFFFL) {
+                        hops = Optional.of((int) Math.min(Long.parseLong(digits), Integer.MAX_VALUE));
+                    } else {
+                        errors.add(error(path, field, "must be a non-negative integer (uint32), got " + v));
+                    }
+                }
+                case "proxyProtocol" -> {
+                    // ProxyProtocolConfiguration is an empty message: {} turns the listener filter on.
+                    if (v.isObject() && v.isEmpty()) {
+                        proxyProtocol = true;
+                    } else {
+                        errors.add(error(path, field, "must be {} (Istio's ProxyProtocolConfiguration has no fields), got " + v));
+                    }
+                }
+                default -> errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED + ")"));
+            }
+        }
+        return new GatewayTopology(hops, proxyProtocol);
+    }
+
+    private static FieldError error(String path, String field, String message) {
+        return new FieldError(path, path + ": " + field + ": " + message);
+    }
+}
