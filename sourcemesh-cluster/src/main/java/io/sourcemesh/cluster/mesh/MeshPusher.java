@@ -97,7 +97,7 @@ public final class MeshPusher {
         }
         List<TranslationWarning> warnings = new ArrayList<>(out.warnings());
         warnings.add(refused);
-        return new Outcome(out.patchFailures(), warnings, out.resources());
+        return new Outcome(out.patchFailures(), warnings, out.resources(), out.authorizationTargets());
     }
 
     public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {
