@@ -70,6 +70,8 @@ public final class Validator {
             default -> {
             }
         }
+        // Fields whose being ignored would weaken security are refused (SupportTable).
+        errors.addAll(io.sourcemesh.api.support.SupportCheck.check(object).refused());
         return errors;
     }
 
