@@ -12,7 +12,11 @@ import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.control.envoyfilter.PatchFailure;
+import io.sourcemesh.api.support.SupportCheck;
+import io.sourcemesh.cluster.ingress.GatewayStatus;
+import io.sourcemesh.cluster.mesh.MeshPusher;
+import io.sourcemesh.cluster.mesh.ProxyStatusTable;
+import java.util.ArrayList;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +29,9 @@ import java.util.Optional;
  */
 public abstract class StoreBackedCluster implements ClusterApi {
     protected final ObjectStore store;
-    /** Refused patches of the last push, by EnvoyFilter ("namespace/name"). */
-    private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
+    /** The last push's view of the EnvoyFilters: refused patches, the proxies each went to, their answers. */
+    private volatile EnvoyFilterReports.Push lastPush = EnvoyFilterReports.Push.NONE;
+    private volatile MeshPusher pusher;
 
     protected StoreBackedCluster(ObjectStore store) {
         this.store = store;
@@ -105,19 +110,41 @@ public abstract class StoreBackedCluster implements ClusterApi {
     /** Reconciles now and waits until the proxies answered the push, so a verb returns with its effect in place. */
     protected abstract void reconcileNow();
 
-    /** Records a push's refused patches and shows them on the EnvoyFilters. */
-    protected final void reportPatchFailures(Map<String, List<PatchFailure>> failures) {
-        patchFailures = failures;
-        if (!EnvoyFilterReports.writeStatus(store, failures)) {
+    /**
+     * Records a push and shows what became of it on the EnvoyFilters and Gateways: refused patches,
+     * servers left out, and each selected proxy's ACK or NACK (rewritten as the answers come in).
+     */
+    protected final void reportPush(MeshPusher pusher, MeshPusher.Outcome outcome) {
+        this.pusher = pusher;
+        lastPush = EnvoyFilterReports.Push.of(outcome, pusher);
+        GatewayStatus.write(store, outcome, pusher);
+        if (!EnvoyFilterReports.writeStatus(store, lastPush)) {
             requestReconcile();
         }
     }
 
+    /**
+     * kubectl apply: the API server's warnings for fields SourceMesh does not implement, then, once
+     * the proxies answered the push, the EnvoyFilters they refused.
+     */
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
+        List<String> warnings = new ArrayList<>();
+        for (KubeObject o : objects) {
+            warnings.addAll(SupportCheck.check(o.node()).warnings(o.kind(), o.name()));
+        }
         reconcileNow();
-        return new ApplyResponse(results, EnvoyFilterReports.applyWarnings(objects, patchFailures));
+        EnvoyFilterReports.writeStatus(store, lastPush); // the answers that came in while reconcileNow waited
+        warnings.addAll(EnvoyFilterReports.applyWarnings(objects, lastPush));
+        return new ApplyResponse(results, warnings);
+    }
+
+    /** istioctl proxy-status: every proxy of the last push and where it stands per xDS type. */
+    @Override
+    public List<ProxyStatus> proxyStatus() {
+        MeshPusher p = pusher;
+        return p == null ? List.of() : ProxyStatusTable.of(p);
     }
 
     @Override
