@@ -46,6 +46,15 @@ public final class SupportCheck {
         return new Findings(warned, refused);
     }
 
+    /** The server warnings {@code apply} prints for a batch: one per unimplemented field of each object. */
+    public static List<String> applyWarnings(List<io.sourcemesh.api.resource.KubeObject> objects) {
+        List<String> out = new ArrayList<>();
+        for (io.sourcemesh.api.resource.KubeObject o : objects) {
+            out.addAll(check(o.node()).warnings(o.kind(), o.name()));
+        }
+        return out;
+    }
+
     /** The message a warned field path gets. */
     public static String notImplemented(String path) {
         return path + " is not implemented by SourceMesh and has no effect";

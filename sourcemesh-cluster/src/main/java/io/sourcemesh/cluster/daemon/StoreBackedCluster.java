@@ -130,10 +130,7 @@ public abstract class StoreBackedCluster implements ClusterApi {
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
-        List<String> warnings = new ArrayList<>();
-        for (KubeObject o : objects) {
-            warnings.addAll(SupportCheck.check(o.node()).warnings(o.kind(), o.name()));
-        }
+        List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
         reconcileNow();
         EnvoyFilterReports.writeStatus(store, lastPush); // the answers that came in while reconcileNow waited
         warnings.addAll(EnvoyFilterReports.applyWarnings(objects, lastPush));

@@ -55,7 +55,8 @@ public final class EnvoyFilterReports {
         return ok;
     }
 
-    static ObjectNode status(List<PatchFailure> failures, ProxyVerdicts verdicts) {
+    /** An EnvoyFilter's status from its refused patches and its proxies' answers. */
+    public static ObjectNode status(List<PatchFailure> failures, ProxyVerdicts verdicts) {
         ObjectNode status = JsonNodeFactory.instance.objectNode();
         ObjectNode condition = status.putArray("conditions").addObject();
         if (failures.isEmpty()) {
