@@ -171,14 +171,15 @@ class ObjectStoreTest {
     }
 
     @Test
-    void strictMtlsIsRefusedWholeAndNothingChanges(@TempDir Path dir) {
+    void strictMtlsIsRefusedWholeAndNothingChanges(@TempDir Path dir) throws Exception {
         ObjectStore store = open(dir);
-        StoreException e = assertThrows(StoreException.class, () -> store.apply(manifest("pa.yaml", """
-                apiVersion: security.istio.io/v1
-                kind: PeerAuthentication
-                metadata: {name: default, namespace: istio-system}
-                spec: {mtls: {mode: STRICT}}
-                """)));
+        // as the daemon receives it from any client, not through the CLI's manifest reader (which refuses it too)
+        KubeObject strict = KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("""
+                        {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+                         "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}}
+                        """));
+        StoreException e = assertThrows(StoreException.class, () -> store.apply(List.of(strict)));
         assertEquals(StoreException.Reason.INVALID, e.reason());
         assertTrue(e.getMessage().startsWith("The PeerAuthentication \"default\" is invalid: spec.mtls.mode: Unsupported value: "
                 + "\"STRICT\": SourceMesh has no mutual TLS yet"), e.getMessage());
