@@ -15,7 +15,6 @@ import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.mesh.MeshPusher;
-import io.sourcemesh.cluster.mesh.ProxyStatusTable;
 import java.util.ArrayList;
 import java.time.Instant;
 import java.util.List;

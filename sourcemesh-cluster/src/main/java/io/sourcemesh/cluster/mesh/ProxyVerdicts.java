@@ -25,7 +25,7 @@ public record ProxyVerdicts(List<ProxyAnswer> answers) {
         return answers.stream().filter(a -> a.state() == state).count();
     }
 
-    /** Writes the Reconciled condition for config that translated cleanly; {@code what} names it ("it", "its servers"). */
+    /** Writes the Reconciled condition for config that translated and patched cleanly. */
     public void condition(ObjectNode condition) {
         long nacked = count(ProxyAnswer.State.NACKED);
         long pending = count(ProxyAnswer.State.PENDING);

@@ -1,6 +1,6 @@
-package io.sourcemesh.cluster.mesh;
+package io.sourcemesh.cluster.daemon;
 
-import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.control.xds.SyncStatus;
 import io.sourcemesh.control.xds.XdsServer;
 import io.sourcemesh.control.xds.XdsStatus;
@@ -13,7 +13,7 @@ import java.util.List;
  * xDS type (CDS, LDS, EDS, RDS, ECDS) against what was last sent, and the NACKs that keep a proxy
  * on an older config.
  */
-public final class ProxyStatusTable {
+final class ProxyStatusTable {
     /** The control plane's name in the ISTIOD column (one in-process control plane). */
     public static final String CONTROL_PLANE = "sourcemesh-control";
     /** The Istio version our translation speaks, shown in the VERSION column. */
@@ -23,7 +23,7 @@ public final class ProxyStatusTable {
 
     private ProxyStatusTable() {}
 
-    public static List<ClusterApi.ProxyStatus> of(MeshPusher pusher) {
+    static List<ClusterApi.ProxyStatus> of(MeshPusher pusher) {
         XdsServer xds = pusher.xds();
         List<ClusterApi.ProxyStatus> rows = new ArrayList<>();
         for (String nodeId : pusher.proxies()) {
