@@ -8,17 +8,16 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.controller.Workloads;
+import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
+import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.api.support.SupportCheck;
-import io.sourcemesh.cluster.ingress.GatewayStatus;
-import io.sourcemesh.cluster.mesh.MeshPusher;
-import java.util.ArrayList;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,8 +27,8 @@ import java.util.Optional;
  */
 public abstract class StoreBackedCluster implements ClusterApi {
     protected final ObjectStore store;
-    /** The last push's view of the EnvoyFilters: refused patches, the proxies each went to, their answers. */
-    private volatile EnvoyFilterReports.Push lastPush = EnvoyFilterReports.Push.NONE;
+    /** The last push: what it refused, which proxies each EnvoyFilter and Gateway went to; its pusher has their answers. */
+    private volatile MeshPusher.Outcome lastOutcome;
     private volatile MeshPusher pusher;
 
     protected StoreBackedCluster(ObjectStore store) {
@@ -115,11 +114,21 @@ public abstract class StoreBackedCluster implements ClusterApi {
      */
     protected final void reportPush(MeshPusher pusher, MeshPusher.Outcome outcome) {
         this.pusher = pusher;
-        lastPush = EnvoyFilterReports.Push.of(outcome, pusher);
-        GatewayStatus.write(store, outcome, pusher);
-        if (!EnvoyFilterReports.writeStatus(store, lastPush)) {
+        this.lastOutcome = outcome;
+        if (!writePushStatus()) {
             requestReconcile();
         }
+    }
+
+    /** Writes the last push's EnvoyFilter and Gateway status with the answers known now; false when a write lost a race. */
+    private boolean writePushStatus() {
+        MeshPusher p = pusher;
+        MeshPusher.Outcome o = lastOutcome;
+        if (p == null || o == null) {
+            return true;
+        }
+        GatewayStatus.write(store, o, p);
+        return EnvoyFilterReports.writeStatus(store, EnvoyFilterReports.Push.of(o, p));
     }
 
     /**
@@ -131,8 +140,12 @@ public abstract class StoreBackedCluster implements ClusterApi {
         List<ApplyResult> results = store.apply(objects);
         List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
         reconcileNow();
-        EnvoyFilterReports.writeStatus(store, lastPush); // the answers that came in while reconcileNow waited
-        warnings.addAll(EnvoyFilterReports.applyWarnings(objects, lastPush));
+        writePushStatus(); // with the answers that came in while reconcileNow waited
+        MeshPusher p = pusher;
+        MeshPusher.Outcome o = lastOutcome;
+        if (p != null && o != null) {
+            warnings.addAll(EnvoyFilterReports.applyWarnings(objects, EnvoyFilterReports.Push.of(o, p)));
+        }
         return new ApplyResponse(results, warnings);
     }
 

@@ -26,7 +26,6 @@ public final class EnvoyFilterReports {
     /** A push's view of the EnvoyFilters: refused patches, the proxies each was pushed to, their answers. */
     public record Push(Map<String, List<PatchFailure>> failures, Map<String, List<String>> proxies,
             Function<String, ProxyAnswer> answers) {
-        public static final Push NONE = new Push(Map.of(), Map.of(), ProxyAnswer::pending);
 
         public static Push of(MeshPusher.Outcome outcome, MeshPusher pusher) {
             return new Push(outcome.patchFailures(), outcome.envoyFilterProxies(), pusher::answer);
