@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         description = "A service mesh that keeps the client's address, hop by hop.",
         subcommands = {ProxyCommand.class, ApplyCommand.class, CreateCommand.class, DeleteCommand.class,
                 GetCommand.class, DescribeCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
-                ProxyConfigCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class, DaemonCommand.class,
+                ProxyConfigCommand.class, ProxyStatusCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class, DaemonCommand.class,
                 DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The Istio release our proxies report, so EnvoyFilter proxyVersion matches work as in Istio. */

@@ -34,6 +34,8 @@ final class ResourceColumns {
             case "ServiceEntry" -> List.of("NAME", "HOSTS", "LOCATION", "RESOLUTION", "AGE");
             case "AuthorizationPolicy" -> List.of("NAME", "ACTION", "AGE");
             case "PeerAuthentication" -> List.of("NAME", "MODE", "AGE");
+            // Not Istio's columns (it prints only AGE): what the proxies made of it, from status.
+            case "EnvoyFilter", "Gateway" -> List.of("NAME", "RECONCILED", "PROXIES", "AGE");
             default -> List.of("NAME", "AGE");
         });
         if (wide) {
@@ -46,6 +48,21 @@ final class ResourceColumns {
             });
         }
         return h;
+    }
+
+    /** The Reconciled condition: {@code True}, or its reason ({@code Rejected}, {@code PatchFailed}, {@code Pending}). */
+    private static String reconciled(JsonNode status) {
+        for (JsonNode c : status.path("conditions")) {
+            if (c.path("type").asText().equals("Reconciled")) {
+                return c.path("status").asText().equals("True") ? "True" : c.path("reason").asText(c.path("status").asText());
+            }
+        }
+        return "<unknown>";
+    }
+
+    /** {@code 1/2 ACKED, 1 NACKED}, from the status's per-proxy list. */
+    private static String proxies(JsonNode status) {
+        return status.path("proxies").isArray() ? io.sourcemesh.cluster.mesh.ProxyVerdicts.summary(status.path("proxies")) : "<none>";
     }
 
     /** The cells after NAME. */
@@ -74,6 +91,7 @@ final class ResourceColumns {
                     spec.path("resolution").asText(""), age);
             case "AuthorizationPolicy" -> List.of(spec.path("action").asText(""), age);
             case "PeerAuthentication" -> List.of(spec.path("mtls").path("mode").asText(""), age);
+            case "EnvoyFilter", "Gateway" -> List.of(reconciled(status), proxies(status), age);
             default -> List.of(age);
         });
         if (wide) {

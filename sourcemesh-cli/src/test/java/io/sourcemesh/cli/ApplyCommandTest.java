@@ -38,11 +38,17 @@ class ApplyCommandTest {
     @Test
     void appliesTheSeedManifestsAsTheDocumentDoes() {
         FakeCluster.Run sleep = cluster.run("-n", "default", "apply", "-f", FakeCluster.seed("sleep.yaml"));
+        // the API server's warnings: what the document sets that SourceMesh does not implement
         assertEquals(new FakeCluster.Run(0, """
                 serviceaccount/sleep created
                 service/sleep created
                 deployment.apps/sleep created
-                """, ""), sleep);
+                """, """
+                Warning: Deployment/sleep: spec.template.spec.terminationGracePeriodSeconds is not implemented by SourceMesh and has no effect
+                Warning: Deployment/sleep: spec.template.spec.serviceAccountName is not implemented by SourceMesh and has no effect
+                Warning: Deployment/sleep: spec.template.spec.containers[0].volumeMounts is not implemented by SourceMesh and has no effect
+                Warning: Deployment/sleep: spec.template.spec.volumes is not implemented by SourceMesh and has no effect
+                """), sleep);
         FakeCluster.Run httpbin = cluster.run("-n", "default", "apply", "-f", FakeCluster.seed("httpbin.yaml"));
         assertEquals("service/httpbin created\ndeployment.apps/httpbin created\n", httpbin.out());
         FakeCluster.Run demo = cluster.run("-n", "default", "apply", "-f", FakeCluster.seed("http-demo.yaml"));
@@ -124,6 +130,54 @@ class ApplyCommandTest {
         assertEquals(1, r.code());
         assertEquals("error: the namespace from the provided object \"istio-system\" does not match the namespace \"default\". "
                 + "You must pass '--namespace=istio-system' to perform this operation.\n", r.err());
+    }
+
+    @Test
+    void anUnimplementedFieldIsAServerWarningAndStrictMtlsIsRefused() throws IOException {
+        Path vs = files.resolve("ratings.yaml");
+        Files.writeString(vs, """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata:
+                  name: ratings
+                spec:
+                  hosts:
+                  - ratings
+                  http:
+                  - fault:
+                      abort:
+                        percentage:
+                          value: 100.0
+                        httpStatus: 500
+                    route:
+                    - destination:
+                        host: ratings
+                        subset: v1
+                """);
+        assertEquals(new FakeCluster.Run(0, "virtualservice.networking.istio.io/ratings created\n",
+                "Warning: VirtualService/ratings: spec.http[0].fault is not implemented by SourceMesh and has no effect\n"),
+                cluster.run("-n", "default", "apply", "-f", vs.toString()));
+        assertEquals("spec.http[0].fault is not implemented by SourceMesh and has no effect", cluster.store
+                .get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow().status().path("validationMessages").path(0)
+                .path("description").asText());
+
+        Path pa = files.resolve("strict.yaml");
+        Files.writeString(pa, """
+                apiVersion: security.istio.io/v1
+                kind: PeerAuthentication
+                metadata:
+                  name: default
+                  namespace: istio-system
+                spec:
+                  mtls:
+                    mode: STRICT
+                """);
+        FakeCluster.Run strict = cluster.run("apply", "-f", pa.toString());
+        assertEquals(1, strict.code());
+        // refused before it leaves the CLI, at its line, as every invalid field is
+        assertTrue(strict.err().startsWith("error: error parsing " + pa + ":8:5: spec.mtls.mode: Unsupported value: \"STRICT\": "
+                + "SourceMesh has no mutual TLS yet"), strict.err());
+        assertTrue(cluster.store.list(ResourceKind.PEER_AUTHENTICATION, null).isEmpty());
     }
 
     @Test

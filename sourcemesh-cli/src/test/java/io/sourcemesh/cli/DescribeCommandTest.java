@@ -285,10 +285,21 @@ class DescribeCommandTest {
                           use_remote_address:  true
                 Status:
                   Conditions:
-                    Message:  patched 1 of 1 proxies
-                    Status:   True
-                    Type:     Applied
-                Events:       <none>
+                    Message:  1/2 proxies up to date; 1 rejected the push carrying it and keep their last good config
+                    Reason:   Rejected
+                    Status:   False
+                    Type:     Reconciled
+                  Proxies:
+                    Name:    httpbin-5f7d8b9c4-x2x2x.default
+                    State:   ACKED
+                    Detail:  LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported
+                    Name:    sleep-6d68f4b9c9-q8v7w.default
+                    State:   NACKED
+                  Validation Messages:
+                    Description:  sleep-6d68f4b9c9-q8v7w.default rejected the push carrying it (LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported)
+                    Level:        ERROR
+                    Type:         ProxyRejected
+                Events:           <none>
                 """.formatted(ef.resourceVersion(), ef.uid()), ""), cluster.run("describe", "envoyfilter", "enable-xff-for-sidecar-inbound", "-n", "istio-system"));
     }
 

@@ -6,9 +6,13 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
+import io.sourcemesh.cluster.mesh.ProxyAnswer;
+import io.sourcemesh.cluster.mesh.ProxyVerdicts;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
 import java.io.ByteArrayInputStream;
@@ -45,6 +49,12 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     /** The stdin each exec got, as it arrived through the daemon's API. */
     final List<byte[]> execStdins = new CopyOnWriteArrayList<>();
     final List<String> warnings = new CopyOnWriteArrayList<>();
+    /** What the proxies answered to the push carrying an applied EnvoyFilter: one ACK, one NACK. */
+    final List<ProxyAnswer> envoyFilterAnswers = new CopyOnWriteArrayList<>(List.of(
+            new ProxyAnswer("httpbin-5f7d8b9c4-x2x2x.default", ProxyAnswer.State.ACKED, ""),
+            new ProxyAnswer("sleep-6d68f4b9c9-q8v7w.default", ProxyAnswer.State.NACKED,
+                    "LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported")));
+    final List<ProxyStatus> proxyStatuses = new CopyOnWriteArrayList<>();
     private final ClusterApiServer server;
     private final Path home;
 
@@ -133,16 +143,21 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
         for (ApplyResult r : results) {
-            // the daemon reports how each EnvoyFilter patched, in its status
+            // the daemon reports what the proxies made of each EnvoyFilter, in its status
             if (r.object().kind().equals("EnvoyFilter")) {
-                ObjectNode status = JSON.createObjectNode();
-                status.putArray("conditions").addObject().put("type", "Applied").put("status", "True")
-                        .put("message", "patched 1 of 1 proxies");
+                ObjectNode status = EnvoyFilterReports.status(List.of(), new ProxyVerdicts(envoyFilterAnswers));
                 store.updateStatus(store.get(ResourceKind.ENVOY_FILTER, r.object().namespace(), r.object().name())
                         .orElseThrow().withStatus(status));
             }
         }
-        return new ApplyResponse(results, List.copyOf(warnings));
+        List<String> all = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        all.addAll(warnings);
+        return new ApplyResponse(results, all);
+    }
+
+    @Override
+    public List<ProxyStatus> proxyStatus() {
+        return List.copyOf(proxyStatuses);
     }
 
     @Override

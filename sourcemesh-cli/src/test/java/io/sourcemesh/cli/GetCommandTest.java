@@ -107,10 +107,14 @@ class GetCommandTest {
                 NAME      GATEWAYS                      HOSTS   AGE
                 httpbin   ["httpbin-gw-httpprotocol"]   ["*"]   0s
                 """, cluster.run("get", "virtualservices").out());
-        assertEquals("NAME                      AGE\nhttpbin-gw-httpprotocol   0s\n", cluster.run("get", "gw").out());
+        // no status yet (the fake cluster has no gateway proxies)
+        assertEquals("NAME                      RECONCILED   PROXIES   AGE\nhttpbin-gw-httpprotocol   <unknown>    <none>    0s\n",
+                cluster.run("get", "gw").out());
         cluster.run("apply", "-f", FakeCluster.seed("enable-xff-for-sidecar-inbound.yaml"));
-        assertEquals("NAME                             AGE\nenable-xff-for-sidecar-inbound   0s\n",
-                cluster.run("get", "envoyfilters", "-n", "istio-system").out());
+        assertEquals("""
+                NAME                             RECONCILED   PROXIES               AGE
+                enable-xff-for-sidecar-inbound   Rejected     1/2 ACKED, 1 NACKED   0s
+                """, cluster.run("get", "envoyfilters", "-n", "istio-system").out());
     }
 
     @Test
@@ -127,9 +131,20 @@ class GetCommandTest {
                           use_remote_address: true
                 status:
                   conditions:
-                  - message: patched 1 of 1 proxies
-                    status: "True"
-                    type: Applied
+                  - message: 1/2 proxies up to date; 1 rejected the push carrying it and keep their last good config
+                    reason: Rejected
+                    status: "False"
+                    type: Reconciled
+                  proxies:
+                  - name: httpbin-5f7d8b9c4-x2x2x.default
+                    state: ACKED
+                  - detail: 'LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported'
+                    name: sleep-6d68f4b9c9-q8v7w.default
+                    state: NACKED
+                  validationMessages:
+                  - description: 'sleep-6d68f4b9c9-q8v7w.default rejected the push carrying it (LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported)'
+                    level: ERROR
+                    type: ProxyRejected
                 """), yaml);
     }
 

@@ -13,7 +13,6 @@ import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
-import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
@@ -101,6 +100,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         this.xds = XdsServer.start(new InetSocketAddress("127.0.0.1", 0));
         Translator translator = Translator.withGatewayTargetPorts(GatewayInstall.TARGET_PORTS); // north-south
         this.pusher = new MeshPusher(xds, translator);
+        xds.addStatusListener((node, type, status) -> requestReconcile()); // statuses follow the proxies' answers
         this.workloads = new Workloads(store, new Admission(store, () -> List.copyOf(nodeNames)));
         for (int i = 0; i < nodes; i++) {
             nodeNames.add("sourcemesh-node-" + (i + 1));
@@ -443,8 +443,7 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
             }
         }
         MeshPusher.Outcome outcome = pusher.push(objects, targets);
-        reportPatchFailures(outcome.patchFailures());
-        GatewayStatus.write(store, outcome.warnings()); // north-south
+        reportPush(pusher, outcome); // EnvoyFilter and Gateway status, with the proxies' answers
         io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
     }
 

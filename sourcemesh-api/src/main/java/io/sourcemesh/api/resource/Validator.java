@@ -76,6 +76,8 @@ public final class Validator {
         }
         // Istio's proxy settings, refused here as the injection webhook (annotation) or istiod (mesh) would.
         errors.addAll(io.sourcemesh.api.mesh.ProxyConfigs.validate(kind.get().kind(), object));
+        // Fields whose being ignored would weaken security are refused (SupportTable).
+        errors.addAll(io.sourcemesh.api.support.SupportCheck.check(object).refused());
         return errors;
     }
 

@@ -97,7 +97,7 @@ class ValidatorTest {
                   host: httpbin
                   trafficPolicy:
                     loadBalancer: {simple: ROUND_ROBIN}
-                    tls: {mode: ISTIO_MUTUAL}
+                    tls: {mode: DISABLE}  # ISTIO_MUTUAL is refused: SupportCheckTest
                     portLevelSettings:
                     - port: {number: 8000}
                       connectionPool: {tcp: {maxConnections: 10}}

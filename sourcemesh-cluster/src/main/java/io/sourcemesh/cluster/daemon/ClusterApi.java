@@ -58,10 +58,25 @@ public interface ClusterApi {
 
     ClusterInfo info();
 
+    /** istioctl proxy-status: every proxy the control plane configures and its standing per xDS type. */
+    List<ProxyStatus> proxyStatus();
+
     /** The outcome of an apply: per object (kubectl's "created"/"configured"/"unchanged") and warnings. */
     record ApplyResponse(List<ApplyResult> results, List<String> warnings) {}
 
     record ExecResult(int exitCode, String stdout, String stderr) {}
+
+    /**
+     * One row of proxy-status: the proxy ({@code pod.namespace}), its cluster, CDS/LDS/EDS/RDS/ECDS
+     * each SYNCED, STALE, NACKED or NOT SENT, the control plane and version; {@code errors} the NACKs
+     * that keep it on an older config.
+     */
+    record ProxyStatus(String name, String cluster, String cds, String lds, String eds, String rds, String ecds,
+            String istiod, String version, List<String> errors) {
+        public ProxyStatus {
+            errors = List.copyOf(errors);
+        }
+    }
 
     /** What `sourcemesh status` shows. */
     record ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress) {}

@@ -142,6 +142,7 @@ public final class ClusterApiServer implements AutoCloseable {
             case "proxy-admin" -> JSON.createObjectNode().put("body",
                     api.proxyAdmin(ns(b), b.path("pod").asText(), b.path("path").asText()));
             case "rollout-restart" -> api.rolloutRestart(ns(b), b.path("name").asText()).node();
+            case "proxy-status" -> JSON.valueToTree(api.proxyStatus());
             case "info" -> JSON.valueToTree(api.info());
             case "shutdown" -> {
                 Thread.ofVirtual().start(shutdown);

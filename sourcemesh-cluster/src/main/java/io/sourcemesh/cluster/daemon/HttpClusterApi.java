@@ -175,6 +175,11 @@ public final class HttpClusterApi implements ClusterApi {
         return ClusterApiServer.JSON.convertValue(call("info", body()), ClusterInfo.class);
     }
 
+    @Override
+    public List<ProxyStatus> proxyStatus() {
+        return List.of(ClusterApiServer.JSON.convertValue(call("proxy-status", body()), ProxyStatus[].class));
+    }
+
     /** Asks the daemon to stop. */
     public void shutdown() {
         call("shutdown", body());

@@ -8,14 +8,16 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.controller.Workloads;
+import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
+import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.control.envoyfilter.PatchFailure;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -25,8 +27,9 @@ import java.util.Optional;
  */
 public abstract class StoreBackedCluster implements ClusterApi {
     protected final ObjectStore store;
-    /** Refused patches of the last push, by EnvoyFilter ("namespace/name"). */
-    private volatile Map<String, List<PatchFailure>> patchFailures = Map.of();
+    /** The last push: what it refused, which proxies each EnvoyFilter and Gateway went to; its pusher has their answers. */
+    private volatile MeshPusher.Outcome lastOutcome;
+    private volatile MeshPusher pusher;
 
     protected StoreBackedCluster(ObjectStore store) {
         this.store = store;
@@ -105,19 +108,52 @@ public abstract class StoreBackedCluster implements ClusterApi {
     /** Reconciles now and waits until the proxies answered the push, so a verb returns with its effect in place. */
     protected abstract void reconcileNow();
 
-    /** Records a push's refused patches and shows them on the EnvoyFilters. */
-    protected final void reportPatchFailures(Map<String, List<PatchFailure>> failures) {
-        patchFailures = failures;
-        if (!EnvoyFilterReports.writeStatus(store, failures)) {
+    /**
+     * Records a push and shows what became of it on the EnvoyFilters and Gateways: refused patches,
+     * servers left out, and each selected proxy's ACK or NACK (rewritten as the answers come in).
+     */
+    protected final void reportPush(MeshPusher pusher, MeshPusher.Outcome outcome) {
+        this.pusher = pusher;
+        this.lastOutcome = outcome;
+        if (!writePushStatus()) {
             requestReconcile();
         }
     }
 
+    /** Writes the last push's EnvoyFilter and Gateway status with the answers known now; false when a write lost a race. */
+    private boolean writePushStatus() {
+        MeshPusher p = pusher;
+        MeshPusher.Outcome o = lastOutcome;
+        if (p == null || o == null) {
+            return true;
+        }
+        GatewayStatus.write(store, o, p);
+        return EnvoyFilterReports.writeStatus(store, EnvoyFilterReports.Push.of(o, p));
+    }
+
+    /**
+     * kubectl apply: the API server's warnings for fields SourceMesh does not implement, then, once
+     * the proxies answered the push, the EnvoyFilters they refused.
+     */
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
+        List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
         reconcileNow();
-        return new ApplyResponse(results, EnvoyFilterReports.applyWarnings(objects, patchFailures));
+        writePushStatus(); // with the answers that came in while reconcileNow waited
+        MeshPusher p = pusher;
+        MeshPusher.Outcome o = lastOutcome;
+        if (p != null && o != null) {
+            warnings.addAll(EnvoyFilterReports.applyWarnings(objects, EnvoyFilterReports.Push.of(o, p)));
+        }
+        return new ApplyResponse(results, warnings);
+    }
+
+    /** istioctl proxy-status: every proxy of the last push and where it stands per xDS type. */
+    @Override
+    public List<ProxyStatus> proxyStatus() {
+        MeshPusher p = pusher;
+        return p == null ? List.of() : ProxyStatusTable.of(p);
     }
 
     @Override

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.SupportStatus;
+import io.sourcemesh.cluster.mesh.MeshPusher;
+import io.sourcemesh.cluster.mesh.ProxyVerdicts;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.control.translate.TranslationWarning;
@@ -14,7 +17,8 @@ import java.util.List;
  * What the gateway proxies could not serve, shown on the Gateway that asked for it (as istiod's
  * analysis messages are): a server left out — an HTTPS server whose credentialName has no Secret,
  * say — makes the Gateway's Reconciled condition False with one message per server, while the rest
- * keeps serving.
+ * keeps serving. Otherwise Reconciled is True only when every gateway proxy it selects ACKed the
+ * push carrying it; a proxy that NACKed it is named with its error ({@link ProxyVerdicts}).
  */
 public final class GatewayStatus {
     private static final String PREFIX = "Gateway ";
@@ -25,15 +29,16 @@ public final class GatewayStatus {
      * Writes every Gateway's status from a push's translation warnings (the gateway proxies'
      * translation already says which servers were left out; translating again would say it twice).
      */
-    public static void write(ObjectStore store, List<TranslationWarning> warnings) {
+    public static void write(ObjectStore store, MeshPusher.Outcome outcome, MeshPusher pusher) {
         List<KubeObject> gateways = store.list(ResourceKind.GATEWAY, null);
         for (KubeObject gw : gateways) {
             String key = gw.namespace() + "/" + gw.name();
-            List<TranslationWarning> mine = warnings.stream().filter(w -> gatewayOf(w).equals(key)).toList();
-            ObjectNode status = status(mine);
-            if (!status.equals(gw.status())) {
+            List<TranslationWarning> mine = outcome.warnings().stream().filter(w -> gatewayOf(w).equals(key)).toList();
+            ProxyVerdicts verdicts = ProxyVerdicts.of(outcome.gatewayProxies().getOrDefault(key, List.of()), pusher::answer);
+            KubeObject next = SupportStatus.withMessages(gw.withStatus(status(mine, verdicts)));
+            if (!next.status().equals(gw.status())) {
                 try {
-                    store.updateStatus(gw.withStatus(status));
+                    store.updateStatus(next);
                 } catch (StoreException e) {
                     // changed meanwhile: the next pass writes it
                 }
@@ -41,20 +46,21 @@ public final class GatewayStatus {
         }
     }
 
-    static ObjectNode status(List<TranslationWarning> warnings) {
+    static ObjectNode status(List<TranslationWarning> warnings, ProxyVerdicts verdicts) {
         ObjectNode status = JsonNodeFactory.instance.objectNode();
         ObjectNode condition = status.putArray("conditions").addObject();
-        condition.put("type", "Reconciled").put("status", warnings.isEmpty() ? "True" : "False")
-                .put("reason", warnings.isEmpty() ? "Applied" : "ServerLeftOut")
-                .put("message", warnings.isEmpty() ? "every server is served by the selected gateways"
-                        : "some servers are left out; the others keep serving");
-        if (!warnings.isEmpty()) {
+        if (warnings.isEmpty()) {
+            verdicts.condition(condition);
+        } else {
+            condition.put("type", "Reconciled").put("status", "False").put("reason", "ServerLeftOut")
+                    .put("message", "some servers are left out; the others keep serving");
             ArrayNode messages = status.putArray("validationMessages");
             for (TranslationWarning w : warnings) {
                 messages.addObject().put("level", "WARNING").put("type", "GatewayServerLeftOut")
                         .put("description", w.toString());
             }
         }
+        verdicts.details(status);
         return status;
     }
 

@@ -37,13 +37,18 @@ public final class MeshPusher {
     private final Translator translator;
     private final Map<String, String> published = new ConcurrentHashMap<>();
     private volatile MeshConfig lastMeshConfig = MeshConfig.defaults();
+    private final Map<String, String> names = new ConcurrentHashMap<>();
 
     /** A proxy to configure: its ADS node id and who it is. */
     public record Target(String nodeId, ProxyIdentity identity) {}
 
-    /** Failed patches by EnvoyFilter ("namespace/name"), translation warnings by resource. */
+    /**
+     * Failed patches by EnvoyFilter ("namespace/name"), translation warnings by resource, and which
+     * proxies (node ids) each EnvoyFilter and Gateway ("namespace/name") was pushed to.
+     */
     public record Outcome(Map<String, List<PatchFailure>> patchFailures, List<TranslationWarning> warnings,
-            Map<String, ProxyResources> resources, Map<String, List<String>> authorizationTargets) {}
+            Map<String, ProxyResources> resources, Map<String, List<String>> authorizationTargets,
+            Map<String, List<String>> envoyFilterProxies, Map<String, List<String>> gatewayProxies) {}
 
     public MeshPusher(XdsServer xds, Translator translator) {
         this.xds = xds;
@@ -97,7 +102,8 @@ public final class MeshPusher {
         }
         List<TranslationWarning> warnings = new ArrayList<>(out.warnings());
         warnings.add(refused);
-        return new Outcome(out.patchFailures(), warnings, out.resources(), out.authorizationTargets());
+        return new Outcome(out.patchFailures(), warnings, out.resources(), out.authorizationTargets(),
+                out.envoyFilterProxies(), out.gatewayProxies());
     }
 
     public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {
@@ -108,7 +114,10 @@ public final class MeshPusher {
         Map<String, TranslationWarning> warnings = new LinkedHashMap<>();
         Map<String, ProxyResources> resources = new LinkedHashMap<>();
         Map<String, List<String>> authzTargets = new TreeMap<>();
+        Map<String, List<String>> envoyFilterProxies = new TreeMap<>();
+        Map<String, List<String>> gatewayProxies = new TreeMap<>();
         for (Target t : proxies) {
+            names.put(t.nodeId(), t.identity().podName() + "." + t.identity().namespace());
             for (var policy : io.sourcemesh.control.translate.AuthorizationPolicies.forWorkload(model, t.identity()).all()) {
                 authzTargets.computeIfAbsent(policy.key(), k -> new ArrayList<>())
                         .add(t.identity().namespace() + "/" + t.identity().podName());
@@ -116,6 +125,15 @@ public final class MeshPusher {
             ProxyResources translated = translator.translate(model, t.identity());
             translated.warnings().forEach(w -> warnings.putIfAbsent(w.toString(), w));
             PatchResult patched = EnvoyFilterPatcher.apply(model, t.identity(), translated);
+            patched.applied().forEach(ef -> envoyFilterProxies.computeIfAbsent(ef, k -> new ArrayList<>()).add(t.nodeId()));
+            if (t.identity().type() == io.sourcemesh.control.model.ProxyType.ROUTER) {
+                for (var gw : model.gateways()) { // Istio's default scope: a selector matches in every namespace
+                    Map<String, String> sel = labels(gw.spec().path("selector"));
+                    if (!sel.isEmpty() && t.identity().labels().entrySet().containsAll(sel.entrySet())) {
+                        gatewayProxies.computeIfAbsent(gw.key(), k -> new ArrayList<>()).add(t.nodeId());
+                    }
+                }
+            }
             for (PatchFailure f : patched.failures()) {
                 List<PatchFailure> list = failures.computeIfAbsent(f.envoyFilter(), k -> new ArrayList<>());
                 if (!list.contains(f)) {
@@ -132,6 +150,54 @@ public final class MeshPusher {
             }
         }
         published.keySet().retainAll(resources.keySet());
-        return new Outcome(failures, List.copyOf(warnings.values()), resources, authzTargets);
+        names.keySet().retainAll(resources.keySet());
+        return new Outcome(failures, List.copyOf(warnings.values()), resources, authzTargets, envoyFilterProxies, gatewayProxies);
+    }
+
+    /** The proxy's display name, as istioctl shows it: {@code pod.namespace}. */
+    public String name(String nodeId) {
+        return names.getOrDefault(nodeId, nodeId);
+    }
+
+    /** The proxies configured by the last push, by node id. */
+    public List<String> proxies() {
+        return published.keySet().stream().sorted(java.util.Comparator.comparing(this::name)).toList();
+    }
+
+    /** The version last published to the proxy, if any. */
+    public java.util.Optional<String> publishedVersion(String nodeId) {
+        return java.util.Optional.ofNullable(published.get(nodeId));
+    }
+
+    /** What the proxy said about its latest push: ACKed by listeners and clusters, NACKed by either, or pending. */
+    public ProxyAnswer answer(String nodeId) {
+        String version = published.get(nodeId);
+        String name = name(nodeId);
+        if (version == null) {
+            return ProxyAnswer.pending(name);
+        }
+        boolean acked = true;
+        for (String type : List.of(io.sourcemesh.proxy.xds.TypeUrls.CLUSTER, io.sourcemesh.proxy.xds.TypeUrls.LISTENER)) {
+            var status = xds.status(nodeId, type);
+            if (status.isPresent() && status.get() instanceof io.sourcemesh.control.xds.XdsStatus.Nack n
+                    && n.rejectedVersion().equals(version)) {
+                return new ProxyAnswer(name, ProxyAnswer.State.NACKED,
+                        io.sourcemesh.proxy.xds.TypeUrls.shortName(type) + " " + version + ": " + n.message());
+            }
+            acked &= status.isPresent() && status.get() instanceof io.sourcemesh.control.xds.XdsStatus.Ack a
+                    && a.version().equals(version);
+        }
+        return acked ? ProxyAnswer.acked(name) : ProxyAnswer.pending(name);
+    }
+
+    private static Map<String, String> labels(com.fasterxml.jackson.databind.JsonNode node) {
+        Map<String, String> m = new LinkedHashMap<>();
+        node.properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
+        return m;
+    }
+
+    /** The control plane's xDS server, for proxy-status. */
+    public XdsServer xds() {
+        return xds;
     }
 }

@@ -14,6 +14,7 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.Validator;
+import io.sourcemesh.api.support.SupportStatus;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -275,7 +276,7 @@ public final class ObjectStore implements AutoCloseable {
                         kind.qualifiedPlural() + " \"" + o.name() + "\" already exists");
             }
             requireNamespace(kind, o.namespace());
-            KubeObject stored = o.withUid(UUID.randomUUID().toString())
+            KubeObject stored = SupportStatus.withMessages(o).withUid(UUID.randomUUID().toString())
                     .withCreationTimestamp(Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString())
                     .withGeneration(1).withResourceVersion(Long.toString(++revision));
             objects.put(key, stored);
@@ -296,7 +297,9 @@ public final class ObjectStore implements AutoCloseable {
 
         /** Stores {@code candidate} in place of {@code existing} unless nothing changed; returns what is stored. */
         KubeObject change(KubeObject existing, KubeObject candidate) {
-            KubeObject comparable = candidate.withResourceVersion(existing.resourceVersion()).withGeneration(existing.generation());
+            // An Istio object's status names its unimplemented fields, whoever writes it (SupportStatus).
+            KubeObject comparable = SupportStatus.withMessages(candidate).withResourceVersion(existing.resourceVersion())
+                    .withGeneration(existing.generation());
             if (comparable.equals(existing)) {
                 return existing;
             }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.mesh.ProxyAnswer;
+import io.sourcemesh.cluster.mesh.ProxyVerdicts;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.translate.TranslationWarning;
 import java.util.List;
@@ -46,10 +48,29 @@ class GatewayInstallTest {
                 "secret istio-system/myexample-credential not found; server left out");
         assertEquals("default/httpbin-gw-https", GatewayStatus.gatewayOf(w));
         assertEquals("", GatewayStatus.gatewayOf(new TranslationWarning("VirtualService default/x", "m")));
-        var status = GatewayStatus.status(List.of(w));
+        var status = GatewayStatus.status(List.of(w), new ProxyVerdicts(List.of()));
         assertEquals("False", status.path("conditions").path(0).path("status").asText());
         assertEquals("ServerLeftOut", status.path("conditions").path(0).path("reason").asText());
         assertEquals(w.toString(), status.path("validationMessages").path(0).path("description").asText());
-        assertEquals("True", GatewayStatus.status(List.of()).path("conditions").path(0).path("status").asText());
+        assertEquals("True", GatewayStatus.status(List.of(), new ProxyVerdicts(List.of())).path("conditions").path(0).path("status").asText());
+    }
+
+    @Test
+    void reconciledIsTrueOnlyWhenEveryGatewayProxyAcked() {
+        ProxyAnswer acked = new ProxyAnswer("gw-a.istio-system", ProxyAnswer.State.ACKED, "");
+        ProxyAnswer nacked = new ProxyAnswer("gw-b.istio-system", ProxyAnswer.State.NACKED, "LDS 7: bad listener");
+        ProxyAnswer pending = new ProxyAnswer("gw-c.istio-system", ProxyAnswer.State.PENDING, "");
+        var all = GatewayStatus.status(List.of(), new ProxyVerdicts(List.of(acked)));
+        assertEquals("True", all.path("conditions").path(0).path("status").asText());
+        assertEquals("1/1 proxies up to date", all.path("conditions").path(0).path("message").asText());
+        var refused = GatewayStatus.status(List.of(), new ProxyVerdicts(List.of(acked, nacked, pending)));
+        assertEquals("False", refused.path("conditions").path(0).path("status").asText());
+        assertEquals("Rejected", refused.path("conditions").path(0).path("reason").asText());
+        assertEquals("gw-b.istio-system rejected the push carrying it (LDS 7: bad listener)",
+                refused.path("validationMessages").path(0).path("description").asText());
+        assertEquals("NACKED", refused.path("proxies").path(1).path("state").asText());
+        assertEquals("1/3 ACKED, 1 NACKED, 1 PENDING", ProxyVerdicts.summary(refused.path("proxies")));
+        var waiting = GatewayStatus.status(List.of(), new ProxyVerdicts(List.of(acked, pending)));
+        assertEquals("Unknown", waiting.path("conditions").path(0).path("status").asText());
     }
 }

@@ -5,6 +5,7 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -133,6 +134,56 @@ class ObjectStoreTest {
 
     private static List<String> printed(List<ApplyResult> results) {
         return results.stream().map(ApplyResult::toString).toList();
+    }
+
+    @Test
+    void anIstioObjectsStatusNamesItsUnimplementedFieldsWhoeverWritesIt(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        String vs = """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: ratings, namespace: default}
+                spec:
+                  hosts: [ratings]
+                  http:
+                  - route: [{destination: {host: ratings}}]
+                    fault: {abort: {httpStatus: 500, percentage: {value: 100}}}
+                """;
+        store.apply(manifest("vs.yaml", vs));
+        KubeObject stored = store.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow();
+        JsonNode message = stored.status().path("validationMessages").path(0);
+        assertEquals("WARNING", message.path("level").asText());
+        assertEquals("FieldNotImplemented", message.path("type").asText());
+        assertEquals("spec.http[0].fault is not implemented by SourceMesh and has no effect", message.path("description").asText());
+
+        // A controller writing its own status keeps them; an unchanged write is no change at all.
+        com.fasterxml.jackson.databind.node.ObjectNode other = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        other.putArray("conditions").addObject().put("type", "Reconciled").put("status", "True");
+        KubeObject written = store.updateStatus(stored.withStatus(other));
+        assertEquals("FieldNotImplemented", written.status().path("validationMessages").path(0).path("type").asText());
+        assertEquals("Reconciled", written.status().path("conditions").path(0).path("type").asText());
+        assertEquals(written.resourceVersion(), store.updateStatus(written.withStatus(other)).resourceVersion());
+
+        store.apply(manifest("vs.yaml", vs.replace("    fault: {abort: {httpStatus: 500, percentage: {value: 100}}}\n", "")));
+        KubeObject fixed = store.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow();
+        assertTrue(fixed.status().path("validationMessages").isMissingNode(), fixed.status().toString());
+        assertEquals("Reconciled", fixed.status().path("conditions").path(0).path("type").asText());
+    }
+
+    @Test
+    void strictMtlsIsRefusedWholeAndNothingChanges(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        // as the daemon receives it from any client, not through the CLI's manifest reader (which refuses it too)
+        KubeObject strict = KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("""
+                        {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+                         "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}}
+                        """));
+        StoreException e = assertThrows(StoreException.class, () -> store.apply(List.of(strict)));
+        assertEquals(StoreException.Reason.INVALID, e.reason());
+        assertTrue(e.getMessage().startsWith("The PeerAuthentication \"default\" is invalid: spec.mtls.mode: Unsupported value: "
+                + "\"STRICT\": SourceMesh has no mutual TLS yet"), e.getMessage());
+        assertTrue(store.list(ResourceKind.PEER_AUTHENTICATION, null).isEmpty());
     }
 
     @Test

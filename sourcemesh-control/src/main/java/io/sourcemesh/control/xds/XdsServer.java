@@ -230,6 +230,25 @@ public final class XdsServer implements AutoCloseable {
         return Optional.ofNullable(current.get(new Key(nodeId, typeUrl)));
     }
 
+    /** The version last sent to the node for a type, if any was. */
+    public Optional<String> lastSent(String nodeId, String typeUrl) {
+        return Optional.ofNullable(sent.get(new Key(nodeId, typeUrl))).map(Sent::version);
+    }
+
+    /** The node's standing on a type against what was last sent to it (istioctl proxy-status). */
+    public SyncStatus sync(String nodeId, String typeUrl) {
+        Key key = new Key(nodeId, typeUrl);
+        Sent last = sent.get(key);
+        if (last == null) {
+            return SyncStatus.NOT_SENT;
+        }
+        return switch (current.get(key)) {
+            case XdsStatus.Nack n when n.rejectedVersion().equals(last.version()) -> SyncStatus.NACKED;
+            case XdsStatus.Ack a when a.version().equals(last.version()) -> SyncStatus.SYNCED;
+            case null, default -> SyncStatus.STALE;
+        };
+    }
+
     /**
      * Forgets what the node said (its ACKs and NACKs), keeping its snapshot: for a proxy about to
      * start under the id of one that stopped, whose answers must not count as the new one's.

@@ -93,6 +93,12 @@ class XdsServerTest {
             assertEquals(Optional.of(new XdsStatus.Ack("v1")), server.lastAck("sidecar-a", type));
         }
         assertEquals("v1", client.applied().orElseThrow().version(TypeUrls.LISTENER));
+        for (String type : TypeUrls.IN_ORDER) { // proxy-status: stuck on v1 because v2 was refused
+            assertEquals(SyncStatus.NACKED, server.sync("sidecar-a", type));
+            assertEquals(Optional.of("v2"), server.lastSent("sidecar-a", type));
+        }
+        assertEquals(SyncStatus.NOT_SENT, server.sync("sidecar-a", "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"));
+        assertEquals(SyncStatus.NOT_SENT, server.sync("sidecar-b", TypeUrls.LISTENER));
 
         // The rejected snapshot is not resent in a loop: the NACK waits for the next publish.
         int callsAfterNack = handler.calls();
@@ -103,6 +109,7 @@ class XdsServerTest {
         for (String type : TypeUrls.IN_ORDER) {
             awaitTrue(() -> server.lastAck("sidecar-a", type).equals(Optional.of(new XdsStatus.Ack("v3"))), "ACK v3 of " + type);
             assertEquals(Optional.of(new XdsStatus.Ack("v3")), server.status("sidecar-a", type));
+            assertEquals(SyncStatus.SYNCED, server.sync("sidecar-a", type));
         }
         XdsResources v3 = client.applied().orElseThrow();
         assertEquals(List.of("v3"), v3.versions().values().stream().distinct().toList());

@@ -12,7 +12,6 @@ import io.sourcemesh.cluster.daemon.StoreBackedCluster;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
-import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
@@ -435,7 +434,6 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         }
         // Published before a new sidecar starts, so its first request finds its config.
         MeshPusher.Outcome outcome = pusher.push(objects, targets);
-        GatewayStatus.write(store, outcome.warnings());
         io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
         boolean changed = false;
         for (Map.Entry<NetnsPod, String> e : sidecars.entrySet()) {
@@ -452,7 +450,7 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
                 LOG.warning("sidecar of " + p.pod().name() + ": " + ex.getMessage());
             }
         }
-        reportPatchFailures(outcome.patchFailures());
+        reportPush(pusher, outcome);
         return changed;
     }
 

@@ -1,0 +1,154 @@
+package io.sourcemesh.api.support;
+
+import static io.sourcemesh.api.support.FieldSupport.refused;
+import static io.sourcemesh.api.support.FieldSupport.supported;
+import static io.sourcemesh.api.support.FieldSupport.warned;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The Istio kinds' part of {@link SupportTable}: networking.istio.io and security.istio.io. */
+final class IstioSupport {
+    private IstioSupport() {}
+
+    private static final String NO_MTLS = "SourceMesh has no mutual TLS yet: the proxies would keep sending and "
+            + "accepting plaintext; use PERMISSIVE or DISABLE until mTLS exists";
+
+    static Map<String, KindSupport> rows() {
+        Map<String, KindSupport> k = new LinkedHashMap<>();
+        k.put("Gateway", fields(
+                supported("spec.selector", null),
+                supported("spec.servers[].port.number", null),
+                supported("spec.servers[].port.protocol", "HTTP, HTTP2, GRPC and HTTPS; other protocols leave the server "
+                        + "out, named on the Gateway's status"),
+                supported("spec.servers[].port.name", null),
+                warned("spec.servers[].port.targetPort", null),
+                supported("spec.servers[].hosts", null),
+                supported("spec.servers[].name", "a name only"),
+                warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
+                supported("spec.servers[].tls.mode", "SIMPLE; other modes leave the server out, named on the Gateway's status"),
+                supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's namespace"),
+                warned("spec.servers[].tls.httpsRedirect", null),
+                warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
+                warned("spec.servers[].tls.privateKey", "certificates come from credentialName"),
+                warned("spec.servers[].tls.caCertificates", null), warned("spec.servers[].tls.caCrl", null),
+                warned("spec.servers[].tls.credentialNames", null), warned("spec.servers[].tls.tlsCertificates", null),
+                warned("spec.servers[].tls.subjectAltNames", null),
+                warned("spec.servers[].tls.verifyCertificateSpki", null), warned("spec.servers[].tls.verifyCertificateHash", null),
+                supported("spec.servers[].tls.minProtocolVersion", "the proxy speaks TLS 1.2 and 1.3 only")
+                        .refusing("the proxy would still accept TLS 1.2", "TLSV1_3"),
+                warned("spec.servers[].tls.maxProtocolVersion", null),
+                refused("spec.servers[].tls.cipherSuites", "the proxy's cipher suites cannot be narrowed yet; "
+                        + "ciphers the Gateway excludes would still be offered")));
+        k.put("VirtualService", fields(virtualService()));
+        k.put("DestinationRule", fields(destinationRule()));
+        k.put("EnvoyFilter", fields(envoyFilter()));
+        k.put("Sidecar", fields(
+                warned("spec.workloadSelector", null), warned("spec.ingress", null),
+                warned("spec.egress", "every sidecar reaches every service"),
+                warned("spec.outboundTrafficPolicy", null), warned("spec.inboundConnectionPool", null)));
+        k.put("ServiceEntry", fields(
+                warned("spec.hosts", "ServiceEntry is not translated"), warned("spec.addresses", null),
+                warned("spec.ports", null), warned("spec.location", null), warned("spec.resolution", null),
+                warned("spec.endpoints", null), warned("spec.workloadSelector", null), warned("spec.exportTo", null),
+                warned("spec.subjectAltNames", null)));
+        k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (branch authz-control)"));
+        k.put("PeerAuthentication", fields(
+                supported("spec.selector", null),
+                supported("spec.mtls.mode", "plaintext is what the proxies speak").refusing(NO_MTLS, "STRICT"),
+                supported("spec.portLevelMtls.*.mode", "plaintext is what the proxies speak").refusing(NO_MTLS, "STRICT")));
+        return k;
+    }
+
+    private static List<FieldSupport> virtualService() {
+        String h = "spec.http[]";
+        String m = h + ".match[]";
+        return List.of(
+                supported("spec.hosts", null), supported("spec.gateways", null),
+                supported(h + ".name", null),
+                supported(m + ".name", null), supported(m + ".uri", null), supported(m + ".ignoreUriCase", null),
+                supported(m + ".headers", null),
+                warned(m + ".scheme", "the route matches every scheme"), warned(m + ".method", "the route matches every method"),
+                warned(m + ".authority", null), warned(m + ".port", null), warned(m + ".sourceLabels", null),
+                warned(m + ".gateways", null), warned(m + ".queryParams", null), warned(m + ".withoutHeaders", null),
+                warned(m + ".sourceNamespace", null), warned(m + ".statPrefix", null),
+                supported(h + ".route[].destination", null), supported(h + ".route[].weight", null),
+                warned(h + ".route[].headers", null),
+                warned(h + ".redirect", "a route without destinations is left out"),
+                warned(h + ".directResponse", "a route without destinations is left out"),
+                warned(h + ".delegate", null), warned(h + ".rewrite", null), warned(h + ".timeout", null),
+                warned(h + ".retries", null), warned(h + ".fault", null), warned(h + ".mirror", null),
+                warned(h + ".mirrorPercentage", null), warned(h + ".mirrorPercent", null), warned(h + ".mirrors", null),
+                warned(h + ".corsPolicy", null), warned(h + ".headers", null),
+                warned("spec.tcp", null), warned("spec.tls", null), warned("spec.exportTo", null));
+    }
+
+    private static List<FieldSupport> destinationRule() {
+        List<FieldSupport> rows = new ArrayList<>(List.of(supported("spec.host", null)));
+        rows.addAll(trafficPolicy("spec.trafficPolicy"));
+        rows.add(warned("spec.trafficPolicy.portLevelSettings", null));
+        rows.add(supported("spec.trafficPolicy.portLevelSettings[].tls.mode", "plaintext upstream").refusing(NO_TLS_ORIGINATION, CLIENT_TLS));
+        rows.add(warned("spec.trafficPolicy.tunnel", null));
+        rows.add(warned("spec.trafficPolicy.proxyProtocol", null));
+        rows.add(supported("spec.subsets[].name", null));
+        rows.add(supported("spec.subsets[].labels", null));
+        rows.addAll(trafficPolicy("spec.subsets[].trafficPolicy"));
+        rows.add(warned("spec.subsets[].trafficPolicy.portLevelSettings", null));
+        rows.add(supported("spec.subsets[].trafficPolicy.portLevelSettings[].tls.mode", "plaintext upstream").refusing(NO_TLS_ORIGINATION, CLIENT_TLS));
+        rows.add(warned("spec.subsets[].trafficPolicy.tunnel", null));
+        rows.add(warned("spec.subsets[].trafficPolicy.proxyProtocol", null));
+        rows.add(warned("spec.exportTo", null));
+        rows.add(warned("spec.workloadSelector", null));
+        return rows;
+    }
+
+    private static final String NO_TLS_ORIGINATION = "SourceMesh does not originate TLS yet: the proxies would "
+            + "send plaintext upstream";
+    private static final String[] CLIENT_TLS = {"SIMPLE", "MUTUAL", "ISTIO_MUTUAL"};
+
+    private static List<FieldSupport> trafficPolicy(String at) {
+        String lb = at + ".loadBalancer";
+        return List.of(
+                supported(lb + ".simple", "LEAST_CONN and UNSPECIFIED are LEAST_REQUEST, as in Istio").warning("PASSTHROUGH"),
+                supported(lb + ".consistentHash.useSourceIp", null),
+                supported(lb + ".consistentHash.httpHeaderName", null),
+                warned(lb + ".consistentHash.*", "only useSourceIp and httpHeaderName"),
+                warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
+                warned(at + ".connectionPool", null),
+                warned(at + ".outlierDetection", null),
+                supported(at + ".tls.mode", "plaintext upstream: only DISABLE").refusing(NO_TLS_ORIGINATION, CLIENT_TLS),
+                warned(at + ".tls.*", "client TLS settings need a TLS mode, which is refused"));
+    }
+
+    private static List<FieldSupport> envoyFilter() {
+        String p = "spec.configPatches[]";
+        String l = p + ".match.listener";
+        String r = p + ".match.routeConfiguration";
+        return List.of(
+                supported("spec.workloadSelector", null), supported("spec.priority", null),
+                warned("spec.targetRefs", null),
+                supported(p + ".applyTo", "a patch the proxy cannot take is refused on the EnvoyFilter's status"),
+                supported(p + ".match.context", null), supported(p + ".match.proxy.proxyVersion", null),
+                supported(p + ".match.proxy.metadata", null),
+                supported(l + ".portNumber", null), supported(l + ".name", null), supported(l + ".filterChain", null),
+                warned(l + ".portName", null), warned(l + ".listenerFilter", null),
+                supported(r + ".portNumber", null), supported(r + ".name", null), supported(r + ".gateway", null),
+                supported(r + ".vhost.name", null), supported(r + ".vhost.route", null),
+                warned(r + ".portName", null), warned(r + ".vhost.domainName", null),
+                supported(p + ".match.cluster", null),
+                supported(p + ".patch.operation", null), supported(p + ".patch.value", "checked against Envoy's API when pushed"),
+                warned(p + ".patch.filterClass", null));
+    }
+
+    private static KindSupport fields(FieldSupport... rows) {
+        return fields(List.of(rows));
+    }
+
+    private static KindSupport fields(List<FieldSupport> rows) {
+        List<FieldSupport> all = new ArrayList<>(SupportTable.envelope());
+        all.addAll(rows);
+        return new KindSupport.Fields(all);
+    }
+}

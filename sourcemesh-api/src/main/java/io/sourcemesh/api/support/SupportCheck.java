@@ -1,0 +1,134 @@
+package io.sourcemesh.api.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.api.resource.FieldError;
+import io.sourcemesh.api.resource.ResourceKind;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Holds one object against {@link SupportTable}: the fields it sets that SourceMesh does not
+ * implement (warned, one per outermost such field) and the ones it refuses. A field no row covers
+ * counts as not implemented.
+ */
+public final class SupportCheck {
+    private static final Map<ResourceKind, Rows> ROWS = new ConcurrentHashMap<>();
+
+    private SupportCheck() {}
+
+    /** What the check found: field paths warned about, and refusals in the API server's wording. */
+    public record Findings(List<String> warned, List<FieldError> refused) {
+        public Findings {
+            warned = List.copyOf(warned);
+            refused = List.copyOf(refused);
+        }
+
+        /** kubectl-style warnings: {@code VirtualService/reviews: spec.http[0].fault is not implemented …}. */
+        public List<String> warnings(String kind, String name) {
+            return warned.stream().map(w -> kind + "/" + name + ": " + w).toList();
+        }
+    }
+
+    /** The findings for an object of a served kind; none for a kind whose own validator checks it. */
+    public static Findings check(JsonNode object) {
+        Optional<ResourceKind> kind = ResourceKind.of(object.path("apiVersion").asText(""), object.path("kind").asText(""));
+        if (kind.isEmpty() || !(SupportTable.of(kind.get()) instanceof KindSupport.Fields fields)) {
+            return new Findings(List.of(), List.of());
+        }
+        Rows rows = ROWS.computeIfAbsent(kind.get(), k -> new Rows(fields.rows()));
+        List<String> warned = new ArrayList<>();
+        List<FieldError> refused = new ArrayList<>();
+        rows.walk(object, "", "", null, false, warned, refused);
+        return new Findings(warned, refused);
+    }
+
+    /** The server warnings {@code apply} prints for a batch: one per unimplemented field of each object. */
+    public static List<String> applyWarnings(List<io.sourcemesh.api.resource.KubeObject> objects) {
+        List<String> out = new ArrayList<>();
+        for (io.sourcemesh.api.resource.KubeObject o : objects) {
+            out.addAll(check(o.node()).warnings(o.kind(), o.name()));
+        }
+        return out;
+    }
+
+    /** The message a warned field path gets. */
+    public static String notImplemented(String path) {
+        return path + " is not implemented by SourceMesh and has no effect";
+    }
+
+    private static final class Rows {
+        final Map<String, FieldSupport> byPath = new HashMap<>();
+        final java.util.Set<String> prefixes = new java.util.HashSet<>();
+
+        Rows(List<FieldSupport> rows) {
+            prefixes.add(""); // the object itself
+            for (FieldSupport r : rows) {
+                byPath.put(r.path(), r);
+                String p = r.path();
+                for (int i = 0; i < p.length(); i++) {
+                    if (p.charAt(i) == '.' || p.charAt(i) == '[') {
+                        prefixes.add(p.substring(0, i)); // every strict ancestor of a row
+                    }
+                }
+            }
+        }
+
+        boolean deeper(String pattern) {
+            return prefixes.contains(pattern);
+        }
+
+        void walk(JsonNode node, String at, String pattern, FieldSupport.Level inherited, boolean warnedAbove,
+                List<String> warned, List<FieldError> refused) {
+            if (node.isNull() || node.isMissingNode()) {
+                return; // unset
+            }
+            FieldSupport row = byPath.get(pattern);
+            FieldSupport.Level level = inherited;
+            if (row != null) {
+                level = row.level();
+                if (level == FieldSupport.Level.REFUSED) {
+                    refused.add(new FieldError(at, at + ": Forbidden: " + row.refusal()));
+                    return;
+                }
+                if (node.isValueNode() && row.refusedValues().contains(node.asText())) {
+                    refused.add(new FieldError(at, at + ": Unsupported value: \"" + node.asText() + "\": " + row.refusal()));
+                    return;
+                }
+                if (node.isValueNode() && !warnedAbove && row.warnedValues().contains(node.asText())) {
+                    warned.add(at + ": \"" + node.asText() + "\" is not implemented by SourceMesh and has no effect");
+                    return;
+                }
+            } else if (level == null && !pattern.isEmpty() && !deeper(pattern)) {
+                level = FieldSupport.Level.WARNED; // under no row at all
+            }
+            if (level == FieldSupport.Level.WARNED && !warnedAbove) {
+                warned.add(notImplemented(at));
+                warnedAbove = true;
+            }
+            if (!deeper(pattern)) {
+                return;
+            }
+            FieldSupport.Level below = level;
+            boolean quiet = warnedAbove;
+            if (node.isArray()) {
+                for (int i = 0; i < node.size(); i++) {
+                    walk(node.get(i), at + "[" + i + "]", pattern + "[]", below, quiet, warned, refused);
+                }
+            } else if (node.isObject()) {
+                node.properties().forEach(e -> {
+                    String literal = join(pattern, e.getKey());
+                    String child = byPath.containsKey(literal) || deeper(literal) ? literal : join(pattern, "*");
+                    walk(e.getValue(), join(at, e.getKey()), child, below, quiet, warned, refused);
+                });
+            }
+        }
+
+        private static String join(String path, String field) {
+            return path.isEmpty() ? field : path + "." + field;
+        }
+    }
+}

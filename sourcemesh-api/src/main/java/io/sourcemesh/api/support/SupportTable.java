@@ -1,0 +1,121 @@
+package io.sourcemesh.api.support;
+
+import static io.sourcemesh.api.support.FieldSupport.refused;
+import static io.sourcemesh.api.support.FieldSupport.supported;
+import static io.sourcemesh.api.support.FieldSupport.warned;
+
+import io.sourcemesh.api.resource.ResourceKind;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * THE support contract: for every kind the API serves, each field path SourceMesh implements
+ * (SUPPORTED), accepts without implementing (WARNED: apply warns, the status names it) or refuses
+ * because ignoring it would weaken security (REFUSED). A field under no row is warned as well, so
+ * nothing is accepted and silently ignored. To implement a field, change its row here to
+ * {@code supported} in the same commit as its translation; {@code SUPPORT.md} is generated from this
+ * table ({@code SupportDocTest}).
+ */
+public final class SupportTable {
+    private SupportTable() {}
+
+    private static final String NO_POD_FILES = "the kubelet mounts no files into a pod";
+
+    /** Core kinds without a status subresource. */
+    private static final java.util.Set<String> NO_STATUS = java.util.Set.of("Endpoints", "ServiceAccount", "Secret", "ConfigMap");
+
+    private static final Map<String, KindSupport> KINDS = new LinkedHashMap<>();
+
+    static {
+        core("Namespace", warned("spec.finalizers", "namespace deletion removes the contents at once"));
+        core("Node", supported("spec.podCIDR", "written by the kubelet"), supported("spec.podCIDRs", "written by the kubelet"),
+                warned("spec.unschedulable", "the scheduler places pods on every node"), warned("spec.taints", null),
+                warned("spec.providerID", null));
+        core("Pod", podSpec("spec").toArray(FieldSupport[]::new));
+        core("Service",
+                supported("spec.type", null).warning("ExternalName"),
+                supported("spec.ports", null),
+                supported("spec.ports[].protocol", "TCP only").warning("UDP", "SCTP"),
+                supported("spec.selector", null), supported("spec.clusterIP", null), supported("spec.clusterIPs", null),
+                supported("spec.externalTrafficPolicy", null), supported("spec.healthCheckNodePort", null),
+                warned("spec.internalTrafficPolicy", null),
+                supported("spec.sessionAffinity", null).warning("ClientIP"), warned("spec.sessionAffinityConfig", null),
+                warned("spec.externalName", null), warned("spec.externalIPs", null), warned("spec.loadBalancerIP", null),
+                refused("spec.loadBalancerSourceRanges", "the cloud load balancer has no source-range firewall; "
+                        + "every client could reach the Service"),
+                warned("spec.loadBalancerClass", null), warned("spec.allocateLoadBalancerNodePorts", null),
+                warned("spec.ipFamilies", null), warned("spec.ipFamilyPolicy", null),
+                warned("spec.publishNotReadyAddresses", null), warned("spec.trafficDistribution", null));
+        core("Endpoints", warned("subsets", "endpoints come from the selected pods; a selectorless Service has none"));
+        core("ServiceAccount", warned("secrets", null), warned("imagePullSecrets", null),
+                warned("automountServiceAccountToken", "no token is mounted"));
+        core("Secret", supported("type", null), supported("data", null), supported("stringData", null),
+                warned("immutable", "updates are not refused"));
+        core("ConfigMap", supported("data", null), supported("binaryData", null), warned("immutable", "updates are not refused"));
+        List<FieldSupport> deployment = new ArrayList<>(List.of(supported("spec.replicas", null), supported("spec.selector", null),
+                supported("spec.template.metadata", null), warned("spec.strategy", "a new ReplicaSet replaces the old one "
+                        + "once its pods are ready, whatever the strategy"),
+                warned("spec.minReadySeconds", null), warned("spec.revisionHistoryLimit", null),
+                warned("spec.progressDeadlineSeconds", null), warned("spec.paused", null)));
+        deployment.addAll(podSpec("spec.template.spec"));
+        core("Deployment", deployment.toArray(FieldSupport[]::new));
+        List<FieldSupport> replicaSet = new ArrayList<>(List.of(supported("spec.replicas", null), supported("spec.selector", null),
+                supported("spec.template.metadata", null), warned("spec.minReadySeconds", null)));
+        replicaSet.addAll(podSpec("spec.template.spec"));
+        core("ReplicaSet", replicaSet.toArray(FieldSupport[]::new));
+        IstioSupport.rows().forEach(KINDS::put);
+    }
+
+    /** The contract of a kind; every served kind has one. */
+    public static KindSupport of(ResourceKind kind) {
+        KindSupport s = KINDS.get(kind.kind());
+        if (s == null) {
+            throw new IllegalArgumentException("no support rows for " + kind.kind());
+        }
+        return s;
+    }
+
+    /** The rows every object has: the envelope SourceMesh keeps as the API server does. */
+    static List<FieldSupport> envelope() {
+        return List.of(supported("apiVersion", null), supported("kind", null), supported("metadata", null),
+                supported("status", "written by SourceMesh"));
+    }
+
+    private static void core(String kind, FieldSupport... rows) {
+        List<FieldSupport> all = new ArrayList<>(envelope());
+        if (NO_STATUS.contains(kind)) {
+            all.removeIf(r -> r.path().equals("status"));
+        }
+        all.addAll(List.of(rows));
+        KINDS.put(kind, new KindSupport.Fields(all));
+    }
+
+    private static List<FieldSupport> podSpec(String at) {
+        String c = at + ".containers[]";
+        return List.of(
+                supported(c + ".name", null), supported(c + ".image", "a built-in program per image"),
+                supported(c + ".command", null), supported(c + ".args", null), supported(c + ".ports", null),
+                supported(c + ".imagePullPolicy", "built-in images are never pulled"),
+                warned(c + ".env", null), warned(c + ".envFrom", null), warned(c + ".workingDir", null),
+                warned(c + ".volumeMounts", NO_POD_FILES), warned(c + ".resources", null),
+                warned(c + ".readinessProbe", "a pod is ready once its programs and sidecar run"),
+                warned(c + ".livenessProbe", null), warned(c + ".startupProbe", null), warned(c + ".lifecycle", null),
+                warned(c + ".securityContext", "containers run as the cluster's own user"),
+                supported(at + ".nodeName", null), supported(at + ".nodeSelector.kubernetes.io/hostname", null),
+                warned(at + ".nodeSelector.*", "only kubernetes.io/hostname places a pod"),
+                warned(at + ".initContainers", "interception is the runtime's; other init containers do not run"),
+                warned(at + ".volumes", NO_POD_FILES), warned(at + ".serviceAccountName", "no workload identity without mTLS"),
+                warned(at + ".terminationGracePeriodSeconds", null), warned(at + ".securityContext", null),
+                warned(at + ".restartPolicy", null), warned(at + ".hostNetwork", null), warned(at + ".affinity", null),
+                warned(at + ".tolerations", null));
+    }
+
+    /** Every kind's contract, in the order of {@link ResourceKind#all()}. */
+    public static Map<ResourceKind, KindSupport> all() {
+        Map<ResourceKind, KindSupport> out = new LinkedHashMap<>();
+        ResourceKind.all().forEach(k -> out.put(k, of(k)));
+        return out;
+    }
+}

@@ -1,0 +1,220 @@
+package io.sourcemesh.api.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.sourcemesh.api.resource.FieldError;
+import io.sourcemesh.api.resource.Validator;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SupportCheckTest {
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private static SupportCheck.Findings check(String yaml) throws Exception {
+        return SupportCheck.check(YAML.readTree(yaml));
+    }
+
+    private static List<String> validate(String yaml) throws Exception {
+        JsonNode n = YAML.readTree(yaml);
+        return Validator.validate(n).stream().map(FieldError::message).toList();
+    }
+
+    // Istio's samples/bookinfo/networking/virtual-service-ratings-test-delay.yaml, verbatim.
+    @Test
+    void aFaultInjectionRouteIsWarnedByItsPath() throws Exception {
+        SupportCheck.Findings f = check("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata:
+                  name: ratings
+                spec:
+                  hosts:
+                  - ratings
+                  http:
+                  - match:
+                    - headers:
+                        end-user:
+                          exact: jason
+                    fault:
+                      delay:
+                        percentage:
+                          value: 100.0
+                        fixedDelay: 7s
+                    route:
+                    - destination:
+                        host: ratings
+                        subset: v1
+                  - route:
+                    - destination:
+                        host: ratings
+                        subset: v1
+                """);
+        assertEquals(List.of("spec.http[0].fault is not implemented by SourceMesh and has no effect"), f.warned());
+        assertEquals(List.of("VirtualService/ratings: spec.http[0].fault is not implemented by SourceMesh and has no effect"),
+                f.warnings("VirtualService", "ratings"));
+        assertEquals(List.of(), f.refused());
+    }
+
+    @Test
+    void whatIsImplementedPassesQuietly() throws Exception {
+        SupportCheck.Findings f = check("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  hosts: ["*"]
+                  gateways: [httpbin-gw]
+                  http:
+                  - name: all
+                    match: [{uri: {prefix: /}, ignoreUriCase: true}]
+                    route: [{destination: {host: httpbin, port: {number: 8000}}, weight: 100}]
+                """);
+        assertEquals(List.of(), f.warned());
+    }
+
+    @Test
+    void everyUnimplementedFieldOfTheIssueIsWarned() throws Exception {
+        assertEquals(List.of("spec.http[0].timeout is not implemented by SourceMesh and has no effect",
+                "spec.http[0].headers is not implemented by SourceMesh and has no effect"), check("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: r}
+                spec:
+                  hosts: [r]
+                  http:
+                  - route: [{destination: {host: r}}]
+                    timeout: 0.5s
+                    headers: {request: {set: {x: y}}}
+                """).warned());
+        assertEquals(List.of("spec.trafficPolicy.connectionPool is not implemented by SourceMesh and has no effect",
+                "spec.trafficPolicy.outlierDetection is not implemented by SourceMesh and has no effect"), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    connectionPool: {tcp: {maxConnections: 1}}
+                    outlierDetection: {consecutive5xxErrors: 1, interval: 1s}
+                """).warned());
+        assertEquals(List.of("spec.egress is not implemented by SourceMesh and has no effect",
+                "spec.outboundTrafficPolicy is not implemented by SourceMesh and has no effect"), check("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: istio-config}
+                spec:
+                  egress: [{hosts: ["./*", "istio-system/*"]}]
+                  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+                """).warned());
+        assertEquals(List.of("spec.servers[0].tls.httpsRedirect is not implemented by SourceMesh and has no effect"), check("""
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ["*"]
+                    tls: {httpsRedirect: true}
+                """).warned());
+    }
+
+    @Test
+    void aFieldUnderNoRowIsWarnedNotDropped() throws Exception {
+        // stdin is a valid container field the table has no row for
+        assertEquals(List.of("spec.containers[0].stdin is not implemented by SourceMesh and has no effect",
+                "spec.nodeSelector.disktype is not implemented by SourceMesh and has no effect"), check("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  containers: [{name: c, image: httpbin, stdin: true}]
+                  nodeSelector: {kubernetes.io/hostname: node-1, disktype: ssd}
+                """).warned());
+    }
+
+    @Test
+    void strictMtlsIsRefusedByTheValidatorWithItsPath() throws Exception {
+        // Istio's mTLS migration task: the mesh-wide STRICT policy, verbatim.
+        List<String> errors = validate("""
+                apiVersion: security.istio.io/v1
+                kind: PeerAuthentication
+                metadata:
+                  name: "default"
+                  namespace: "istio-system"
+                spec:
+                  mtls:
+                    mode: STRICT
+                """);
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.getFirst().startsWith("spec.mtls.mode: Unsupported value: \"STRICT\": SourceMesh has no mutual TLS yet"),
+                errors.getFirst());
+        List<String> portLevel = validate("""
+                apiVersion: security.istio.io/v1
+                kind: PeerAuthentication
+                metadata: {name: httpbin}
+                spec:
+                  selector: {matchLabels: {app: httpbin}}
+                  mtls: {mode: PERMISSIVE}
+                  portLevelMtls:
+                    8080: {mode: STRICT}
+                    9090: {mode: DISABLE}
+                """);
+        assertEquals(1, portLevel.size(), portLevel.toString());
+        assertTrue(portLevel.getFirst().startsWith("spec.portLevelMtls.8080.mode: Unsupported value: \"STRICT\""), portLevel.getFirst());
+        for (String mode : List.of("PERMISSIVE", "DISABLE", "UNSET")) {
+            assertEquals(List.of(), validate("""
+                    apiVersion: security.istio.io/v1beta1
+                    kind: PeerAuthentication
+                    metadata: {name: default}
+                    spec: {mtls: {mode: %s}}
+                    """.formatted(mode)));
+        }
+    }
+
+    @Test
+    void aRefusalUnderAWarnedFieldIsStillARefusal() throws Exception {
+        SupportCheck.Findings f = check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec:
+                  host: r
+                  trafficPolicy:
+                    portLevelSettings:
+                    - port: {number: 9080}
+                      tls: {mode: ISTIO_MUTUAL}
+                """);
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings is not implemented by SourceMesh and has no effect"), f.warned());
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.mode"), f.refused().stream().map(FieldError::path).toList());
+        assertEquals(List.of(), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec: {host: r, trafficPolicy: {tls: {mode: DISABLE}}}
+                """).warned());
+    }
+
+    @Test
+    void singledOutValuesAreWarned() throws Exception {
+        assertEquals(List.of("spec.ports[0].protocol: \"UDP\" is not implemented by SourceMesh and has no effect"), check("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: dns}
+                spec: {selector: {app: dns}, ports: [{port: 53, protocol: UDP}]}
+                """).warned());
+    }
+
+    @Test
+    void aKindWithItsOwnValidatorIsLeftToIt() throws Exception {
+        assertEquals(new SupportCheck.Findings(List.of(), List.of()), check("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny}
+                spec: {action: DENY, rules: [{from: [{source: {namespaces: [foo]}}]}]}
+                """));
+    }
+}
