@@ -131,10 +131,12 @@ final class HttpStream {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
         // -- HTTP filters (envoy.filters.http.*), in order, before the router --
-        filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.connection(), info));
-        boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
-        if (!filters.decodeHeaders(request, endStream)) {
-            return; // a filter answered (sendLocalReply)
+        if (!filter.httpFilters.isEmpty()) {
+            filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.connection(), info));
+            boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+            if (!filters.decodeHeaders(request, endStream)) {
+                return; // a filter answered (sendLocalReply)
+            }
         }
         // -- end of HTTP filters --
         Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));

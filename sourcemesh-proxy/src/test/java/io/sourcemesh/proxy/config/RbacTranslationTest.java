@@ -103,4 +103,19 @@ class RbacTranslationTest {
         rejects(hcm("http_filters:\n- name: envoy.filters.http.rbac\n  typed_config: {\"@type\": " + RBAC_TYPE + "}\n"),
                 HCM + ".http_filters[0]: envoy.filters.http.router is required as the last HTTP filter");
     }
+
+    /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
+    @Test
+    void perRouteConfigIsRefused() {
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> Bootstraps.load(Bootstraps.route("""
+                - match: {prefix: /}
+                  route: {cluster: backend}
+                  typed_per_filter_config:
+                    envoy.filters.http.rbac:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute
+                """)));
+        String expected = HCM + ".route_config.virtual_hosts[0].routes[0].typed_per_filter_config[envoy.filters.http.rbac]: "
+                + "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute is not supported";
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+    }
 }

@@ -38,7 +38,7 @@ class SampleBootstrapsTest {
     void everySampleLoads() throws IOException {
         try (Stream<Path> files = Files.list(samples())) {
             List<Path> yamls = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-            assertEquals(6, yamls.size(), yamls.toString());
+            assertEquals(7, yamls.size(), yamls.toString());
             for (Path yaml : yamls) {
                 ProxyConfig config = load(yaml.getFileName().toString());
                 assertTrue(!config.listeners().isEmpty() || config.ads().isPresent(), yaml + ": listeners, or ADS to get them");
@@ -109,5 +109,21 @@ class SampleBootstrapsTest {
         assertEquals(Optional.of("TLSv1.2"), tls.minVersion());
         assertEquals(List.of("http/1.1"), tls.alpnProtocols());
         assertTrue(https.listenerFilter(ListenerFilterConfig.TlsInspector.class).isPresent());
+    }
+
+    @Test
+    void rbacGuardsBothListeners() throws IOException {
+        ProxyConfig config = load("rbac.yaml");
+        var hcm = assertInstanceOf(HttpConnectionManagerConfig.class,
+                config.listener("http").orElseThrow().filterChains().get(0).filters().get(0));
+        var rbac = assertInstanceOf(HttpFilterConfig.Rbac.class, hcm.httpFilters().get(0));
+        assertEquals(List.of("ns[demo]-policy[public-read]-rule[0]", "ns[demo]-policy[trusted-host]-rule[0]"),
+                List.copyOf(rbac.rbac().rules().orElseThrow().policies().keySet()));
+        assertEquals("istio_dry_run_allow_", rbac.rbac().shadowRulesStatPrefix());
+        var tcp = config.listener("tcp").orElseThrow().filterChains().get(0).filters();
+        assertEquals(2, tcp.size());
+        var network = assertInstanceOf(NetworkRbacConfig.class, tcp.get(0));
+        assertEquals("tcp.", network.statPrefix());
+        assertInstanceOf(TcpProxyConfig.class, tcp.get(1));
     }
 }

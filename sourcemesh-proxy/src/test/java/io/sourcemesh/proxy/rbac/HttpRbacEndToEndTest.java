@@ -206,6 +206,9 @@ class HttpRbacEndToEndTest {
         assertEquals(200, Curl.run(url("/anything")).status());
         assertEquals(1, counter("http.ingress_http.rbac.allowed"));
         assertEquals(0, counter("http.ingress_http.rbac.denied"));
+        String dump = Curl.run(admin("/config_dump")).body();
+        assertTrue(dump.contains("\"@type\": \"type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC\""), dump);
+        assertTrue(dump.contains("\"action\": \"LOG\""), dump);
     }
 
     @Test
