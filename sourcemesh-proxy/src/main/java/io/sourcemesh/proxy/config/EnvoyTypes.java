@@ -53,6 +53,8 @@ public final class EnvoyTypes {
         m.put("envoy.access_loggers.stdout", StdoutAccessLog.getDescriptor());
         m.put("envoy.access_loggers.stderr", StderrAccessLog.getDescriptor());
         m.put("envoy.http.original_ip_detection.xff", XffConfig.getDescriptor());
+        m.put("envoy.retry_host_predicates.previous_hosts",
+                io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor());
         // Registered so upstream TLS parses (and is then refused with a path) rather than failing as unknown.
         m.put("envoy.transport_sockets.tls.upstream", UpstreamTlsContext.getDescriptor());
         return Collections.unmodifiableMap(m);

@@ -21,6 +21,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.HeaderMutations;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
 import io.sourcemesh.proxy.network.ByteRelay;
@@ -76,6 +77,9 @@ final class HttpStream {
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
     private RouteConfig.Forward forward;
     private int attempts;
+    private HeaderMutations routeHeaders = HeaderMutations.NONE;
+    private HeaderMutations vhostHeaders = HeaderMutations.NONE;
+    private java.util.List<UpstreamHost> attemptedHosts;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -120,6 +124,12 @@ final class HttpStream {
         if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
             request.headers().set("x-envoy-attempt-count", "1");
         }
+        if (virtualHost.isPresent() && requiresTls(virtualHost.get().requireTls(), client.internal())) {
+            // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
+            String host = request.headers().get(HttpHeaderNames.HOST, "");
+            localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + host + request.uri()));
+            return;
+        }
         Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
         if (route.isEmpty()) {
             filter.noRoute.inc();
@@ -128,19 +138,23 @@ final class HttpStream {
         }
         RouteConfig.Route r = route.get();
         info.routeName(r.name().isEmpty() ? null : r.name());
+        routeHeaders = r.headers();
+        vhostHeaders = virtualHost.map(RouteConfig.VirtualHost::headers).orElse(HeaderMutations.NONE);
         switch (r.action()) {
             case RouteConfig.DirectResponse d -> localReply(d.status(), d.body().orElse(""), null, "direct_response");
-            case RouteConfig.Redirect redirect -> redirect(redirect);
+            case RouteConfig.Redirect redirect -> localReply(redirect.responseCode(), "", null, "via_route",
+                    h -> h.set(HttpHeaderNames.LOCATION, Redirects.location(redirect, r.match(), request,
+                            downstream.connection().tlsTerminated())));
             case RouteConfig.Forward forward -> forward(r, forward);
         }
     }
 
-    private void redirect(RouteConfig.Redirect redirect) {
-        String host = redirect.host().orElse(request.headers().get(HttpHeaderNames.HOST, ""));
-        String path = redirect.path().orElse(request.uri());
-        String scheme = redirect.httpsRedirect() ? "https" : (downstream.connection().tlsTerminated() ? "https" : "http");
-        localReply(redirect.responseCode(), "", null, "via_route");
-        info.responseHeaders().set(HttpHeaderNames.LOCATION, scheme + "://" + host + path);
+    private boolean requiresTls(RouteConfig.RequireTls requireTls, boolean internal) {
+        if (requireTls == RouteConfig.RequireTls.NONE || downstream.connection().tlsTerminated()
+                || "https".equalsIgnoreCase(request.headers().get("x-forwarded-proto"))) {
+            return false;
+        }
+        return requireTls == RouteConfig.RequireTls.ALL || !internal;
     }
 
     private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
@@ -163,6 +177,7 @@ final class HttpStream {
         info.upstreamHost(host.address());
         routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
         rewrite(route, forward);
+        RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         prepareUpstreamRequest();
         if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
             host = null;
@@ -302,7 +317,7 @@ final class HttpStream {
             }
             return false;
         }
-        Optional<UpstreamHost> next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        Optional<UpstreamHost> next = nextHost(policy.get());
         if (next.isEmpty()) {
             return false;
         }
@@ -332,6 +347,23 @@ final class HttpStream {
         binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
         connect();
         return true;
+    }
+
+    /**
+     * The host for the next attempt. With the previous_hosts predicate a host already tried is
+     * re-picked up to host_selection_retry_max_attempts times, then taken anyway (Envoy's rule).
+     */
+    private Optional<UpstreamHost> nextHost(RouteConfig.RetryPolicy policy) {
+        if (attemptedHosts == null) {
+            attemptedHosts = new java.util.ArrayList<>();
+        }
+        attemptedHosts.add(host);
+        Optional<UpstreamHost> next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        for (int i = 0; policy.previousHosts() && i < policy.hostSelectionMaxAttempts() && next.isPresent()
+                && attemptedHosts.contains(next.get()); i++) {
+            next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        }
+        return next;
     }
 
     private static String failureReason(Throwable cause) {
@@ -455,7 +487,8 @@ final class HttpStream {
                 ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
                 return;
             }
-            if (retry(p -> p.onStatus(code))) {
+            String grpcStatus = response.headers().get("grpc-status");
+            if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
                 ReferenceCountUtil.release(msg); // this answer is dropped: another attempt follows
                 return;
             }
@@ -502,6 +535,7 @@ final class HttpStream {
         } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+        RouteHeaders.response(h, routeHeaders, vhostHeaders);
         info.responseHeaders(h);
         write(response);
     }
@@ -600,12 +634,18 @@ final class HttpStream {
     }
 
     private void localReply(int status, String body, ResponseFlag flag, String details) {
+        localReply(status, body, flag, details, h -> { });
+    }
+
+    private void localReply(int status, String body, ResponseFlag flag, String details,
+            java.util.function.Consumer<HttpHeaders> headers) {
         if (done || responseStarted) {
             return;
         }
         responseStarted = true;
         responseComplete = true;
-        ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag, details);
+        ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag,
+                details, headers);
         queuedBody.forEach(ReferenceCountUtil::release);
         queuedBody.clear();
         discardBody = true;

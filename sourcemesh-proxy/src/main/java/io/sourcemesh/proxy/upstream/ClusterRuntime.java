@@ -106,11 +106,25 @@ public final class ClusterRuntime {
 
     /** Returns a connection for reuse by later requests on this loop; it is closed if the cluster is gone. */
     public void release(Channel channel, UpstreamHost host, SourceBinding binding) {
-        if (closed || !channel.isActive()) {
+        if (closed || !channel.isActive() || spent(channel)) {
             channel.close();
             return;
         }
         idle.get().offer(new PoolKey(host, binding), channel);
+    }
+
+    private static final io.netty.util.AttributeKey<int[]> SERVED = io.netty.util.AttributeKey.valueOf("sourcemesh.served");
+
+    /** max_requests_per_connection: a connection that has served that many requests is closed, not pooled. */
+    private boolean spent(Channel channel) {
+        if (config.maxRequestsPerConnection() <= 0) {
+            return false;
+        }
+        int[] served = channel.attr(SERVED).setIfAbsent(new int[1]);
+        if (served == null) {
+            served = channel.attr(SERVED).get();
+        }
+        return ++served[0] >= config.maxRequestsPerConnection();
     }
 
     /** Stops pooling (a config version no longer has this cluster); in-flight requests finish. */
