@@ -80,6 +80,7 @@ final class HttpStream {
     private HeaderMutations routeHeaders = HeaderMutations.NONE;
     private HeaderMutations vhostHeaders = HeaderMutations.NONE;
     private java.util.List<UpstreamHost> attemptedHosts;
+    private java.util.List<Shadow> shadows;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -184,6 +185,7 @@ final class HttpStream {
             localReply(403, "", null, "upgrade_failed");
             return;
         }
+        startShadows(forward);
         binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
@@ -196,6 +198,26 @@ final class HttpStream {
             attach(idle);
         } else {
             connect();
+        }
+    }
+
+    /** request_mirror_policies: each sampled mirror gets a shadow of this request (never for upgrades). */
+    private void startShadows(RouteConfig.Forward forward) {
+        if (forward.mirrors().isEmpty() || upgrade) {
+            return;
+        }
+        for (RouteConfig.MirrorPolicy m : forward.mirrors()) {
+            ClusterRuntime mirror = filter.clusters.get(m.cluster());
+            if (mirror == null || !m.fraction().sample()) {
+                continue;
+            }
+            Shadow.start(mirror, request, downstream.channel().eventLoop(), filter.clusters.connector(), routeTimeout)
+                    .ifPresent(s -> {
+                        if (shadows == null) {
+                            shadows = new java.util.ArrayList<>(1);
+                        }
+                        shadows.add(s);
+                    });
         }
     }
 
@@ -410,6 +432,9 @@ final class HttpStream {
     void onRequestContent(HttpContent content) {
         if (content instanceof LastHttpContent) {
             requestComplete = true;
+        }
+        if (shadows != null) {
+            shadows.forEach(s -> s.content(content));
         }
         if (done || discardBody) {
             info.addBytesReceived(content.content().readableBytes());

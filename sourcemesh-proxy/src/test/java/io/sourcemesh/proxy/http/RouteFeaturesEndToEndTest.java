@@ -39,6 +39,10 @@ class RouteFeaturesEndToEndTest {
 
     /** A bootstrap with one HTTP listener "http" on 127.0.0.1:0 whose one virtual host is {@code vhost}. */
     private void start(String vhost, String clusterFields) {
+        start(vhost, clusterFields, "");
+    }
+
+    private void start(String vhost, String clusterFields, String extraClusters) {
         String yaml = """
                 static_resources:
                   listeners:
@@ -67,7 +71,7 @@ class RouteFeaturesEndToEndTest {
                       - lb_endpoints:
                         - endpoint:
                             address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(origin.port());
+                """.formatted(origin.port()) + extraClusters.indent(2);
         proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
     }
 
@@ -177,5 +181,57 @@ class RouteFeaturesEndToEndTest {
         assertEquals(3, seen.size());
         assertNotEquals(seen.get(0).peer().getPort(), seen.get(1).peer().getPort(), "a new connection per request");
         assertNotEquals(seen.get(1).peer().getPort(), seen.get(2).peer().getPort());
+    }
+
+    @Test
+    void mirrorSendsAShadowWithTheShadowHostAndBodyAndDropsItsAnswer() throws Exception {
+        try (Origin shadow = Origin.start()) {
+            start("""
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: /never}
+                        route:
+                          cluster: origin
+                          request_mirror_policies:
+                          - cluster: shadow
+                            runtime_fraction: {default_value: {numerator: 0, denominator: HUNDRED}}
+                      - match: {prefix: /}
+                        route:
+                          cluster: origin
+                          request_mirror_policies:
+                          - cluster: shadow
+                            runtime_fraction: {default_value: {numerator: 1000000, denominator: MILLION}}
+                    """, "", """
+                    - name: shadow
+                      connect_timeout: 1s
+                      load_assignment:
+                        cluster_name: shadow
+                        endpoints:
+                        - lb_endpoints:
+                          - endpoint:
+                              address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                    """.formatted(shadow.port()));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, Curl.run(url("/never")).status());
+            }
+            Curl.Result r = Curl.run("-H", "host: httpbin:8000", "--data-binary", "hello", url("/upload"));
+            assertEquals(200, r.status(), r.err());
+            assertEquals("{\"received\":5}", r.body(), "the client gets the primary's answer");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (shadow.seen().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1, shadow.seen().size(), "0% never mirrors, 100% always does");
+            Origin.Seen s = shadow.last();
+            assertEquals("httpbin-shadow:8000", s.header("host"), "Envoy puts -shadow before the port");
+            assertEquals("POST", s.method());
+            assertEquals("5", s.header("content-length"));
+            assertEquals("httpbin:8000", origin.last().header("host"), "the primary keeps its host");
+            while (proxy.stats().counters().getOrDefault("cluster.shadow.upstream_rq_total", 0L) < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1L, proxy.stats().counters().get("cluster.shadow.upstream_rq_total"));
+        }
     }
 }
