@@ -15,7 +15,10 @@ public record ClusterConfig(
         Optional<InetSocketAddress> upstreamBindAddress,
         RingHash ringHash,
         Optional<Duration> idleTimeout,
-        int maxRequestsPerConnection) {
+        int maxRequestsPerConnection,
+        CircuitBreakers circuitBreakers,
+        Optional<OutlierDetection> outlierDetection,
+        double healthyPanicThreshold) {
 
     public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }
 
@@ -24,6 +27,28 @@ public record ClusterConfig(
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
     }
+
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                CircuitBreakers.DEFAULTS, Optional.empty(), 50);
+    }
+
+    /** The DEFAULT-priority circuit breaker thresholds (Envoy's defaults: 1024 each, 3 retries). */
+    public record CircuitBreakers(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries,
+            boolean trackRemaining) {
+        public static final CircuitBreakers DEFAULTS = new CircuitBreakers(1024, 1024, 1024, 3, false);
+    }
+
+    /**
+     * Envoy's outlier detection, the consecutive-error detectors: {@code consecutive5xx} (local-origin
+     * failures count as 5xx, split_external_local_origin_errors being off) and consecutive gateway
+     * failures (502/503/504), each enforced with its percentage.
+     */
+    public record OutlierDetection(int consecutive5xx, int enforcingConsecutive5xx, int consecutiveGatewayFailure,
+            int enforcingConsecutiveGatewayFailure, Duration interval, Duration baseEjectionTime, Duration maxEjectionTime,
+            int maxEjectionPercent) {}
 
     public record Endpoint(InetSocketAddress address, int weight) {}
 

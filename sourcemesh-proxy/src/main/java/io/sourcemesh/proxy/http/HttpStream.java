@@ -81,6 +81,9 @@ final class HttpStream {
     private HeaderMutations vhostHeaders = HeaderMutations.NONE;
     private java.util.List<UpstreamHost> attemptedHosts;
     private java.util.List<Shadow> shadows;
+    private boolean requestHeld;
+    private boolean retryHeld;
+    private ClusterRuntime.PendingRequest pending;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -187,18 +190,65 @@ final class HttpStream {
         }
         startShadows(forward);
         binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
+        if (!cluster.circuitBreaker().tryRequest()) {
+            host = null;
+            overflow();
+            return;
+        }
+        requestHeld = true;
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
         attempts = 1;
         upstreamStartNanos = System.nanoTime();
+        if (takeConnection()) {
+            return;
+        }
+        // Circuit breakers: at max_connections the request waits as pending, or overflows.
+        if (!cluster.circuitBreaker().tryPending()) {
+            overflow();
+            return;
+        }
+        pending = this::resumePending;
+        cluster.addPending(pending);
+    }
+
+    /** An idle pooled connection, or a new one when the circuit breakers allow it. */
+    private boolean takeConnection() {
         Channel idle = cluster.pollIdle(host, binding);
         if (idle != null) {
             reusedConnection = true;
             attach(idle);
-        } else {
-            connect();
+            return true;
         }
+        if (cluster.connectionAllowed(host)) {
+            connect();
+            return true;
+        }
+        return false;
+    }
+
+    private boolean resumePending() {
+        if (done || takeConnection()) {
+            releasePending(false);
+            return true;
+        }
+        return false;
+    }
+
+    private void releasePending(boolean dequeue) {
+        if (pending != null) {
+            if (dequeue) {
+                cluster.removePending(pending);
+            }
+            pending = null;
+            cluster.circuitBreaker().pendingDone();
+        }
+    }
+
+    /** Envoy's pool overflow: 503 UO (upstream_rq_pending_overflow counted by the breaker). */
+    private void overflow() {
+        upstreamFailed(ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "upstream_reset_before_response_started{overflow}", null);
     }
 
     /** request_mirror_policies: each sampled mirror gets a shadow of this request (never for upgrades). */
@@ -285,6 +335,7 @@ final class HttpStream {
         host.connectionOpened();
         UpstreamHost h = host;
         ClusterRuntime c = cluster;
+        c.connectionOpened(h);
         ChannelFuture f = filter.clusters.connector().connect(down.eventLoop(), host.address(), binding,
                 cluster.config().connectTimeout(), new ChannelInitializer<>() {
                     @Override
@@ -294,6 +345,7 @@ final class HttpStream {
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
                             h.connectionClosed();
+                            c.connectionClosed(h);
                         });
                     }
                 });
@@ -302,7 +354,9 @@ final class HttpStream {
                 if (!result.channel().isRegistered()) {
                     c.cxActive.dec();
                     h.connectionClosed();
+                    c.connectionClosed(h);
                 }
+                c.outlierResult(h, 503); // a local connect failure counts as a 503
                 cluster.cxConnectFail.inc();
                 if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
                     cluster.cxConnectTimeout.inc();
@@ -342,6 +396,12 @@ final class HttpStream {
         Optional<UpstreamHost> next = nextHost(policy.get());
         if (next.isEmpty()) {
             return false;
+        }
+        if (!retryHeld) {
+            if (!cluster.circuitBreaker().tryRetry()) {
+                return false; // max_retries: upstream_rq_retry_overflow
+            }
+            retryHeld = true;
         }
         attempts++;
         cluster.rqRetry.inc();
@@ -485,6 +545,7 @@ final class HttpStream {
         }
         cluster.rqTimeout.inc();
         filter.rqTimeout.inc();
+        cluster.outlierResult(host, 504);
         upstreamKeepAlive = false;
         if (upstream != null) {
             upstream.close();
@@ -512,6 +573,7 @@ final class HttpStream {
                 ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
                 return;
             }
+            cluster.outlierResult(host, code);
             String grpcStatus = response.headers().get("grpc-status");
             if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
                 ReferenceCountUtil.release(msg); // this answer is dropped: another attempt follows
@@ -615,6 +677,7 @@ final class HttpStream {
                 connect();
                 return;
             }
+            cluster.outlierResult(host, 500);
             if (retry(RouteConfig.RetryPolicy::onReset)) {
                 return;
             }
@@ -691,6 +754,13 @@ final class HttpStream {
         if (timeout != null) {
             timeout.cancel(false);
         }
+        releasePending(true);
+        if (requestHeld) {
+            cluster.circuitBreaker().requestDone();
+        }
+        if (retryHeld) {
+            cluster.circuitBreaker().retryDone();
+        }
         filter.rqActive.dec();
         if (host != null) {
             host.requestFinished(info.responseCode() >= 500 || info.responseCode() == 0);
@@ -738,6 +808,9 @@ final class HttpStream {
             filter.rqActive.dec();
             host.requestFinished(false);
             cluster.rqActive.dec();
+            if (requestHeld) {
+                cluster.circuitBreaker().requestDone();
+            }
             info.end();
             downstream.log(info);
         }
