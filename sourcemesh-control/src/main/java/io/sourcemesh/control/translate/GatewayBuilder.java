@@ -91,7 +91,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model));
+        clusters.addAll(Clusters.outbound(model, warnings));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

@@ -53,7 +53,7 @@ final class SidecarBuilder {
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
         inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
-        clusters.addAll(Clusters.outbound(model));
+        clusters.addAll(Clusters.outbound(model, warnings));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

@@ -65,6 +65,29 @@ class RouteFeaturesTest {
     }
 
     @Test
+    void connectionPoolBecomesCircuitBreakersAndOutlierDetectionEjection() {
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        var c = r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow();
+        var t = c.getCircuitBreakers().getThresholds(0);
+        assertEquals(1, t.getMaxConnections().getValue());
+        assertEquals(1, t.getMaxPendingRequests().getValue());
+        assertEquals(-1, t.getMaxRequests().getValue(), "Istio's default: max uint32");
+        assertTrue(t.getTrackRemaining());
+        assertEquals(2, c.getConnectTimeout().getSeconds());
+        assertEquals(1, c.getCommonHttpProtocolOptions().getMaxRequestsPerConnection().getValue());
+        assertEquals(3, c.getOutlierDetection().getConsecutive5Xx().getValue());
+        assertEquals(100, c.getOutlierDetection().getEnforcingConsecutive5Xx().getValue());
+        assertEquals(0, c.getOutlierDetection().getEnforcingSuccessRate().getValue());
+        assertEquals(180, c.getOutlierDetection().getBaseEjectionTime().getSeconds());
+        assertEquals(0, c.getCommonLbConfig().getHealthyPanicThreshold().getValue(), 0.0);
+        var subset = r.cluster("outbound|8000|v1|httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(1, subset.getCircuitBreakers().getThresholds(0).getMaxConnections().getValue(), "subsets inherit the policy");
+        var sleep = r.cluster("outbound|80||sleep.default.svc.cluster.local").orElseThrow();
+        assertEquals(-1, sleep.getCircuitBreakers().getThresholds(0).getMaxConnections().getValue(), "defaults without a rule");
+        assertTrue(!sleep.hasOutlierDetection());
+    }
+
+    @Test
     void virtualServicesOfOneHostOnTwoGatewaysAreMergedAndHttpsRedirectRequiresTls() {
         ProxyResources r = Translator.create().translate(model, Fixtures.gateway(model));
         VirtualHost shop = r.route("http.80").orElseThrow().getVirtualHostsList().stream()
