@@ -13,9 +13,15 @@ import java.util.Optional;
  */
 public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
-        List<Secret> secrets, MeshConfig meshConfig) {
+        List<Secret> secrets, MeshConfig meshConfig, List<IstioConfig> sidecars) {
+
+    public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
+            List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets, MeshConfig meshConfig) {
+        this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, meshConfig, List.of());
+    }
 
     public MeshModel {
+        sidecars = List.copyOf(sidecars);
         services = List.copyOf(services);
         pods = List.copyOf(pods);
         gateways = List.copyOf(gateways);
@@ -37,6 +43,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> destinationRules = new ArrayList<>();
         List<IstioConfig> envoyFilters = new ArrayList<>();
         List<Secret> secrets = new ArrayList<>();
+        List<IstioConfig> sidecars = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -48,6 +55,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                 case "VirtualService" -> virtualServices.add(IstioConfig.of(o));
                 case "DestinationRule" -> destinationRules.add(IstioConfig.of(o));
                 case "EnvoyFilter" -> envoyFilters.add(IstioConfig.of(o));
+                case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
                 default -> { }
             }
         }
@@ -59,8 +67,9 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         destinationRules.sort(byKey);
         envoyFilters.sort(byKey);
         secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
+        sidecars.sort(byKey);
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                meshConfig);
+                meshConfig, sidecars);
     }
 
     static String namespaceOf(ObjectNode node) {

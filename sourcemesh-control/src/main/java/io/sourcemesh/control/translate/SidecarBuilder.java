@@ -32,6 +32,7 @@ final class SidecarBuilder {
     private final AccessLog log;
     private final boolean tproxy;
     private final List<TranslationWarning> warnings;
+    private final SidecarScope scope;
 
     SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
         this.model = model;
@@ -39,6 +40,7 @@ final class SidecarBuilder {
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
         this.tproxy = proxy.interceptionMode() == InterceptionMode.TPROXY;
         this.warnings = warnings;
+        this.scope = SidecarScope.of(model, proxy, warnings);
     }
 
     ProxyResources build() {
@@ -53,8 +55,17 @@ final class SidecarBuilder {
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
         inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
-        clusters.addAll(Clusters.outbound(model, warnings));
+        clusters.addAll(Clusters.outbound(model, warnings).stream().filter(this::visibleCluster).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /** Outbound clusters of services the Sidecar's egress hosts hide are left out, as in Istio. */
+    private boolean visibleCluster(Cluster c) {
+        String[] parts = c.getName().split("\\|", -1);
+        if (parts.length != 4 || !parts[0].equals("outbound")) {
+            return true;
+        }
+        return model.serviceByFqdn(parts[3]).map(scope::visible).orElse(true);
     }
 
     /** One inbound chain per distinct pod port its services target; the first service naming it wins. */
@@ -140,7 +151,10 @@ final class SidecarBuilder {
                         .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)))
                 .addFilterChains(FilterChain.newBuilder()
                         .setName("virtualOutbound-catchall-tcp")
-                        .addFilters(Hcm.tcpProxy(Names.PASSTHROUGH_CLUSTER, Names.PASSTHROUGH_CLUSTER, log)));
+                        // REGISTRY_ONLY: an unknown destination goes nowhere; ALLOW_ANY passes it through.
+                        .addFilters(scope.registryOnly()
+                                ? Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)
+                                : Hcm.tcpProxy(Names.PASSTHROUGH_CLUSTER, Names.PASSTHROUGH_CLUSTER, log)));
         if (tproxy) {
             l.setTransparent(Protos.bool(true));
         }
@@ -152,7 +166,7 @@ final class SidecarBuilder {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
-            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None")) {
+            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
                 continue;
             }
             for (ServicePort sp : svc.ports()) {
@@ -202,6 +216,18 @@ final class SidecarBuilder {
                 vh.addAllRoutes(vsRoutes);
             }
             rc.addVirtualHosts(vh);
+        }
+        if (scope.registryOnly()) {
+            // Istio's block_all: HTTP to a host outside the registry is answered 502 here.
+            rc.addVirtualHosts(VirtualHost.newBuilder()
+                    .setName("block_all")
+                    .addDomains("*")
+                    .addRoutes(Route.newBuilder()
+                            .setName("block_all")
+                            .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/"))
+                            .setDirectResponse(io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder()
+                                    .setStatus(502))));
+            return rc.setValidateClusters(Protos.bool(false)).build();
         }
         rc.addVirtualHosts(VirtualHost.newBuilder()
                 .setName("allow_any")
