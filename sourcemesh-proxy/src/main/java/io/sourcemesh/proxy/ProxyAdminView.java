@@ -67,7 +67,8 @@ final class ProxyAdminView implements AdminView {
             for (UpstreamHost h : c.hosts()) {
                 long total = h.totalRequests();
                 long errors = h.errorRequests();
-                hosts.add(new HostStatus(h.address(), "", h.weight(), HostStatus.HEALTHY, h.activeConnections(),
+                hosts.add(new HostStatus(h.address(), "", h.weight(), c.ejected(h) ? "/failed_outlier_check" : HostStatus.HEALTHY,
+                        h.activeConnections(),
                         h.connectFailures(), h.totalConnections(), h.activeRequests(), errors,
                         Math.max(0, total - errors - h.activeRequests()), 0, total));
             }

@@ -15,9 +15,22 @@ import java.util.Optional;
  */
 public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
-        List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig) {
+        List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars) {
+
+    public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
+            List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets, MeshConfig meshConfig) {
+        this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, List.of(), meshConfig, List.of());
+    }
+
+    public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
+            List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
+            List<IstioConfig> authorizationPolicies, MeshConfig meshConfig) {
+        this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, authorizationPolicies, meshConfig,
+                List.of());
+    }
 
     public MeshModel {
+        sidecars = List.copyOf(sidecars);
         services = List.copyOf(services);
         pods = List.copyOf(pods);
         gateways = List.copyOf(gateways);
@@ -41,6 +54,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> envoyFilters = new ArrayList<>();
         List<Secret> secrets = new ArrayList<>();
         List<IstioConfig> authorizationPolicies = new ArrayList<>();
+        List<IstioConfig> sidecars = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -57,6 +71,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                         authorizationPolicies.add(IstioConfig.of(o));
                     }
                 }
+                case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
                 default -> { }
             }
         }
@@ -69,8 +84,9 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         envoyFilters.sort(byKey);
         authorizationPolicies.sort(byKey);
         secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
+        sidecars.sort(byKey);
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                authorizationPolicies, meshConfig);
+                authorizationPolicies, meshConfig, sidecars);
     }
 
     static String namespaceOf(ObjectNode node) {

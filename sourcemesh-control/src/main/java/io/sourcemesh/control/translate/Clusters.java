@@ -29,6 +29,10 @@ final class Clusters {
      * (STATIC + load_assignment) so the same cluster works from a static bootstrap.
      */
     static List<Cluster> outbound(MeshModel model) {
+        return outbound(model, new ArrayList<>());
+    }
+
+    static List<Cluster> outbound(MeshModel model, List<TranslationWarning> warnings) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
@@ -37,8 +41,9 @@ final class Clusters {
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
             for (ServicePort port : svc.ports()) {
+                String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)),
-                        model.endpointsOf(svc), port, dr.map(d -> d.spec().path("trafficPolicy")).orElse(null)));
+                        model.endpointsOf(svc), port, dr.map(d -> d.spec().path("trafficPolicy")).orElse(null), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Pod> pods = model.endpointsOf(svc).stream()
@@ -46,14 +51,15 @@ final class Clusters {
                     JsonNode policy = subset.has("trafficPolicy") ? subset.path("trafficPolicy")
                             : dr.get().spec().path("trafficPolicy");
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), pods, port, policy));
+                            svc.fqdn(domain)), pods, port, policy, where, warnings));
                 }
             }
         }
         return out;
     }
 
-    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy) {
+    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy, String where,
+            List<TranslationWarning> warnings) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Pod pod : pods) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
@@ -65,13 +71,15 @@ final class Clusters {
         if (!pods.isEmpty()) {
             cla.addEndpoints(locality);
         }
-        return Cluster.newBuilder()
+        Cluster.Builder c = Cluster.newBuilder()
                 .setName(name)
                 .setType(Cluster.DiscoveryType.STATIC)
                 .setConnectTimeout(CONNECT_TIMEOUT)
                 .setLbPolicy(lbPolicy(trafficPolicy))
-                .setLoadAssignment(cla)
-                .build();
+                .setLoadAssignment(cla);
+        TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
+        TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
+        return c.build();
     }
 
     /** Istio's default is LEAST_REQUEST; consistentHash maps to RING_HASH. */

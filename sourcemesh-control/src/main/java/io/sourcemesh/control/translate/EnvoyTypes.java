@@ -38,7 +38,8 @@ public final class EnvoyTypes {
             io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDescriptor(),
             io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor(),
             io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer.getDescriptor(),
-            io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfig.getDescriptor());
+            io.envoyproxy.envoy.extensions.http.original_ip_detection.xff.v3.XffConfig.getDescriptor(),
+            io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor());
 
     private static final JsonFormat.TypeRegistry REGISTRY = JsonFormat.TypeRegistry.newBuilder().add(TYPES).build();
 

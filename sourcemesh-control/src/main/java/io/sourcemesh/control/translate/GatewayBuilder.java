@@ -97,7 +97,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model));
+        clusters.addAll(Clusters.outbound(model, warnings));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -159,7 +159,7 @@ final class GatewayBuilder {
         }
         if (!plain.isEmpty()) {
             String routeName = "http." + port;
-            routes.add(routeConfig(routeName, serverPort, plain));
+            routes.add(routeConfig(routeName, serverPort, plain, false));
             l.addFilterChains(FilterChain.newBuilder()
                     .addFilters(Hcm.gateway("outbound_" + name, routeName, log, hops, authz.httpFilters())));
         }
@@ -184,7 +184,7 @@ final class GatewayBuilder {
         // Istio names HTTPS route configs https.<port>.<portName>.<gateway>.<namespace>.
         String routeName = "https." + s.port() + "." + s.portName() + "." + s.gateway().name() + "."
                 + s.gateway().namespace();
-        routes.add(routeConfig(routeName, s.port(), List.of(s)));
+        routes.add(routeConfig(routeName, s.port(), List.of(s), true));
         FilterChainMatch.Builder match = FilterChainMatch.newBuilder();
         s.hosts().stream().filter(h -> !h.equals("*")).forEach(match::addServerNames);
         DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
@@ -247,10 +247,17 @@ final class GatewayBuilder {
         }
     }
 
-    private RouteConfiguration routeConfig(String name, int serverPort, List<Server> servers) {
+    /**
+     * Istio's gateway route config: one virtual host per host; several VirtualServices (bound to
+     * this or another Gateway with a server on this port) for one host have their routes appended in
+     * order, catch-all routes moved last (SortVHostRoutes); tls.httpsRedirect → require_tls ALL.
+     */
+    private RouteConfiguration routeConfig(String name, int serverPort, List<Server> servers, boolean tls) {
         Map<String, VirtualHost.Builder> vhosts = new LinkedHashMap<>();
+        Map<String, java.util.Set<String>> merged = new java.util.HashMap<>();
         for (Server s : servers) {
             for (IstioConfig vs : boundVirtualServices(s.gateway())) {
+                List<Route> vsRoutes = null;
                 for (String host : vsHostsFor(vs, s)) {
                     VirtualHost.Builder vh = vhosts.computeIfAbsent(host, h -> {
                         VirtualHost.Builder b = VirtualHost.newBuilder().setName(h + ":" + serverPort).addDomains(h);
@@ -259,12 +266,38 @@ final class GatewayBuilder {
                         }
                         return b.setIncludeRequestAttemptCount(true);
                     });
-                    if (vh.getRoutesCount() == 0) {
-                        vh.addAllRoutes(HttpRoutes.of(vs, model, warnings));
+                    if (s.spec().path("tls").path("httpsRedirect").asBoolean(false)) {
+                        vh.setRequireTls(VirtualHost.TlsRequirementType.ALL);
                     }
+                    if (!merged.computeIfAbsent(host, h -> new java.util.HashSet<>()).add(vs.key())) {
+                        continue; // the same VirtualService through a second server of this port
+                    }
+                    if (vsRoutes == null) {
+                        vsRoutes = HttpRoutes.of(vs, model, warnings, serverPort, tls);
+                    }
+                    vh.addAllRoutes(vsRoutes);
                 }
             }
         }
+        for (Server s : servers) {
+            // An httpsRedirect server redirects even with no VirtualService bound (Istio builds a routeless vhost).
+            if (s.spec().path("tls").path("httpsRedirect").asBoolean(false)) {
+                for (String h : s.hosts()) {
+                    vhosts.computeIfAbsent(h, x -> {
+                        VirtualHost.Builder b = VirtualHost.newBuilder().setName(x + ":" + serverPort).addDomains(x);
+                        if (!x.equals("*")) {
+                            b.addDomains(x + ":*");
+                        }
+                        return b.setIncludeRequestAttemptCount(true).setRequireTls(VirtualHost.TlsRequirementType.ALL);
+                    });
+                }
+            }
+        }
+        vhosts.values().forEach(vh -> {
+            List<Route> sorted = new ArrayList<>(vh.getRoutesList().stream().filter(r -> !HttpRoutes.isCatchAll(r)).toList());
+            sorted.addAll(vh.getRoutesList().stream().filter(HttpRoutes::isCatchAll).toList());
+            vh.clearRoutes().addAllRoutes(sorted);
+        });
         RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(name)
                 .setValidateClusters(Protos.bool(false))
                 .setIgnorePortInHostMatching(true);

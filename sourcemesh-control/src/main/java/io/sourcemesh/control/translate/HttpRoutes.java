@@ -23,14 +23,22 @@ import java.util.Optional;
 final class HttpRoutes {
     private HttpRoutes() {}
 
-    /** The default route Istio gives a service with no VirtualService. */
+    /** The inbound default route: no timeout and, unlike outbound, no retry policy. */
     static Route defaultRoute(String cluster, String operation) {
-        return defaultRoute(cluster, operation, Optional.empty());
+        return Route.newBuilder()
+                .setName("default")
+                .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                .setRoute(RouteAction.newBuilder().setCluster(cluster).setTimeout(Protos.seconds(0)))
+                .setDecorator(Decorator.newBuilder().setOperation(operation))
+                .build();
     }
 
+    /** The default outbound route Istio gives a service with no VirtualService. */
     static Route defaultRoute(String cluster, String operation, Optional<RouteAction.HashPolicy> hash) {
         RouteAction.Builder action = RouteAction.newBuilder().setCluster(cluster).setTimeout(Protos.seconds(0));
         hash.ifPresent(action::addHashPolicy);
+        // Istio's BuildDefaultHTTPOutboundRoute carries the mesh's default retry policy.
+        action.setRetryPolicy(Retries.defaults(hash.isPresent()));
         return Route.newBuilder()
                 .setName("default")
                 .setMatch(RouteMatch.newBuilder().setPrefix("/"))
@@ -39,39 +47,94 @@ final class HttpRoutes {
                 .build();
     }
 
-    /** Every http route of the VirtualService, one Envoy route per match (or one catch-all without matches). */
+    /** Every http route of the VirtualService (sidecar callers: no TLS, the service port). */
     static List<Route> of(IstioConfig vs, MeshModel model, List<TranslationWarning> warnings) {
+        return of(vs, model, warnings, 0, false);
+    }
+
+    /**
+     * Every http route of the VirtualService, one Envoy route per match (or one catch-all without
+     * matches), as Istio's translateRoute: headers, then redirect, direct response or forwarding
+     * (timeout, rewrite, mirrors, retries). Like Istio, nothing after a catch-all route is emitted.
+     * {@code port} is the listener port (a redirect's derivePort), {@code tls} whether it terminates TLS.
+     */
+    static List<Route> of(IstioConfig vs, MeshModel model, List<TranslationWarning> warnings, int port, boolean tls) {
         List<Route> out = new ArrayList<>();
+        String where = "VirtualService " + vs.key();
+        Metadata meta = Metadata.newBuilder().putFilterMetadata("istio", Struct.newBuilder()
+                .putFields("config", Value.newBuilder().setStringValue(
+                        "/apis/networking.istio.io/v1alpha3/namespaces/" + vs.namespace()
+                                + "/virtual-service/" + vs.name()).build())
+                .build()).build();
+        boolean catchAll = false;
         for (JsonNode http : Clusters.list(vs.spec().path("http"))) {
             List<JsonNode> matches = Clusters.list(http.path("match"));
-            RouteAction.Builder action = action(http, vs, model, warnings);
-            if (action == null) {
-                continue;
-            }
-            String operation = operation(http, vs, model);
-            Metadata meta = Metadata.newBuilder().putFilterMetadata("istio", Struct.newBuilder()
-                    .putFields("config", Value.newBuilder().setStringValue(
-                            "/apis/networking.istio.io/v1alpha3/namespaces/" + vs.namespace()
-                                    + "/virtual-service/" + vs.name()).build())
-                    .build()).build();
-            if (matches.isEmpty()) {
+            boolean noMatch = matches.isEmpty();
+            if (noMatch) {
                 matches = List.of(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
             }
             for (JsonNode m : matches) {
-                Route.Builder r = Route.newBuilder()
-                        .setMatch(match(m))
-                        .setRoute(action)
-                        .setMetadata(meta)
-                        .setDecorator(Decorator.newBuilder().setOperation(operation));
+                Route.Builder r = Route.newBuilder().setMatch(match(m)).setMetadata(meta);
                 String name = http.path("name").asText("");
                 String matchName = m.path("name").asText("");
                 if (!name.isEmpty() || !matchName.isEmpty()) {
                     r.setName(name.isEmpty() ? matchName : matchName.isEmpty() ? name : name + "." + matchName);
                 }
-                out.add(r.build());
+                String authority = "";
+                if (http.has("headers")) {
+                    HeaderOperations ops = HeaderOperations.of(http.path("headers"), where, warnings);
+                    addHeaders(r, ops);
+                    authority = ops.authority();
+                }
+                String operation;
+                if (http.has("redirect")) {
+                    if (!RouteActions.redirect(r, http.path("redirect"), port, tls, where, warnings)) {
+                        continue;
+                    }
+                    operation = vs.name() + ":" + port + "/*";
+                } else if (http.has("directResponse")) {
+                    RouteActions.directResponse(r, http.path("directResponse"));
+                    operation = vs.name() + ":" + port + "/*";
+                } else {
+                    RouteAction.Builder action = action(http, vs, model, warnings, r, authority);
+                    if (action == null) {
+                        continue;
+                    }
+                    r.setRoute(action);
+                    operation = operation(http, vs, model);
+                }
+                r.setDecorator(Decorator.newBuilder().setOperation(operation));
+                if (http.has("fault")) {
+                    warnings.add(new TranslationWarning(where, "fault injection is not supported yet; fault ignored"));
+                }
+                Route built = r.build();
+                out.add(built);
+                if (isCatchAll(built)) {
+                    catchAll = true;
+                    break;
+                }
+            }
+            if (noMatch || catchAll) {
+                break;
             }
         }
         return out;
+    }
+
+    private static void addHeaders(Route.Builder r, HeaderOperations ops) {
+        r.addAllRequestHeadersToAdd(ops.requestToAdd()).addAllRequestHeadersToRemove(ops.requestToRemove())
+                .addAllResponseHeadersToAdd(ops.responseToAdd()).addAllResponseHeadersToRemove(ops.responseToRemove());
+    }
+
+    /** Istio's IsCatchAllRoute: prefix "/" (or regex ".*") and no header matchers. */
+    static boolean isCatchAll(Route r) {
+        RouteMatch m = r.getMatch();
+        boolean all = switch (m.getPathSpecifierCase()) {
+            case PREFIX -> m.getPrefix().equals("/");
+            case SAFE_REGEX -> m.getSafeRegex().getRegex().equals(".*");
+            default -> false;
+        };
+        return all && m.getHeadersCount() == 0 && m.getQueryParametersCount() == 0;
     }
 
     private static RouteMatch match(JsonNode m) {
@@ -108,27 +171,73 @@ final class HttpRoutes {
     }
 
     private static RouteAction.Builder action(JsonNode http, IstioConfig vs, MeshModel model,
-            List<TranslationWarning> warnings) {
+            List<TranslationWarning> warnings, Route.Builder route, String authority) {
+        String where = "VirtualService " + vs.key();
         List<JsonNode> dests = Clusters.list(http.path("route"));
         if (dests.isEmpty()) {
-            warnings.add(new TranslationWarning("VirtualService " + vs.key(),
-                    "http route without destinations (redirect/directResponse are not supported) left out"));
+            warnings.add(new TranslationWarning(where, "http route without route, redirect or directResponse left out"));
             return null;
         }
         RouteAction.Builder a = RouteAction.newBuilder().setTimeout(Protos.seconds(0));
+        if (http.has("timeout")) {
+            Optional<com.google.protobuf.Duration> t = IstioDurations.parse(http.path("timeout").asText());
+            if (t.isEmpty()) {
+                warnings.add(new TranslationWarning(where, "timeout " + http.path("timeout").asText()
+                        + " is not a duration; route left out"));
+                return null;
+            }
+            a.setTimeout(t.get());
+        }
+        RouteActions.rewrite(a, http.path("rewrite"), where, warnings);
+        if (!http.path("rewrite").path("authority").asText("").isEmpty()) {
+            authority = http.path("rewrite").path("authority").asText();
+        }
+        if (!authority.isEmpty()) {
+            a.setHostRewriteLiteral(authority);
+        }
+        RouteActions.mirrors(a, http, vs, model, warnings);
+        boolean consistentHash = false;
         if (dests.size() == 1) {
             JsonNode d = dests.get(0).path("destination");
-            Clusters.hashPolicy(model, model.fqdn(d.path("host").asText(), vs.namespace()),
-                    d.path("subset").asText("")).ifPresent(a::addHashPolicy);
-            return a.setCluster(cluster(dests.get(0), vs, model));
+            Optional<RouteAction.HashPolicy> hash = Clusters.hashPolicy(model, model.fqdn(d.path("host").asText(), vs.namespace()),
+                    d.path("subset").asText(""));
+            hash.ifPresent(a::addHashPolicy);
+            consistentHash = hash.isPresent();
+            a.setCluster(cluster(dests.get(0), vs, model));
+            if (dests.get(0).has("headers")) {
+                HeaderOperations ops = HeaderOperations.of(dests.get(0).path("headers"), where, warnings);
+                addHeaders(route, ops);
+                if (!ops.authority().isEmpty() && !a.hasHostRewriteLiteral()) {
+                    a.setHostRewriteLiteral(ops.authority());
+                }
+            }
+        } else {
+            WeightedCluster.Builder wc = WeightedCluster.newBuilder();
+            for (JsonNode d : dests) {
+                if (d.path("weight").asInt(0) == 0) {
+                    continue; // Istio leaves out zero-weight destinations when there are others
+                }
+                if (d.has("headers")) {
+                    warnings.add(new TranslationWarning(where, "headers on one of several weighted destinations are not"
+                            + " supported; left out"));
+                }
+                wc.addClusters(WeightedCluster.ClusterWeight.newBuilder()
+                        .setName(cluster(d, vs, model))
+                        .setWeight(Protos.uint(d.path("weight").asInt(0))));
+            }
+            a.setWeightedClusters(wc);
         }
-        WeightedCluster.Builder wc = WeightedCluster.newBuilder();
-        for (JsonNode d : dests) {
-            wc.addClusters(WeightedCluster.ClusterWeight.newBuilder()
-                    .setName(cluster(d, vs, model))
-                    .setWeight(Protos.uint(d.path("weight").asInt(0))));
+        io.envoyproxy.envoy.config.route.v3.RetryPolicy retry = Retries.convert(http.path("retries"), consistentHash,
+                where, warnings);
+        if (retry != null) {
+            a.setRetryPolicy(retry);
         }
-        return a.setWeightedClusters(wc);
+        return a;
+    }
+
+    static String clusterFor(JsonNode destination, IstioConfig vs, MeshModel model) {
+        return cluster(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                .set("destination", destination), vs, model);
     }
 
     private static String cluster(JsonNode route, IstioConfig vs, MeshModel model) {

@@ -33,6 +33,7 @@ final class SidecarBuilder {
     private final boolean tproxy;
     private final List<TranslationWarning> warnings;
     private final Authz authz;
+    private final SidecarScope scope;
 
     SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
         this.model = model;
@@ -41,6 +42,7 @@ final class SidecarBuilder {
         this.tproxy = proxy.interceptionMode() == InterceptionMode.TPROXY;
         this.warnings = warnings;
         this.authz = Authz.forWorkload(model, proxy);
+        this.scope = SidecarScope.of(model, proxy, warnings);
     }
 
     ProxyResources build() {
@@ -55,8 +57,17 @@ final class SidecarBuilder {
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
         inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
-        clusters.addAll(Clusters.outbound(model));
+        clusters.addAll(Clusters.outbound(model, warnings).stream().filter(this::visibleCluster).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /** Outbound clusters of services the Sidecar's egress hosts hide are left out, as in Istio. */
+    private boolean visibleCluster(Cluster c) {
+        String[] parts = c.getName().split("\\|", -1);
+        if (parts.length != 4 || !parts[0].equals("outbound")) {
+            return true;
+        }
+        return model.serviceByFqdn(parts[3]).map(scope::visible).orElse(true);
     }
 
     /** One inbound chain per distinct pod port its services target; the first service naming it wins. */
@@ -143,7 +154,10 @@ final class SidecarBuilder {
                         .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)))
                 .addFilterChains(FilterChain.newBuilder()
                         .setName("virtualOutbound-catchall-tcp")
-                        .addFilters(Hcm.tcpProxy(Names.PASSTHROUGH_CLUSTER, Names.PASSTHROUGH_CLUSTER, log)));
+                        // REGISTRY_ONLY: an unknown destination goes nowhere; ALLOW_ANY passes it through.
+                        .addFilters(scope.registryOnly()
+                                ? Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)
+                                : Hcm.tcpProxy(Names.PASSTHROUGH_CLUSTER, Names.PASSTHROUGH_CLUSTER, log)));
         if (tproxy) {
             l.setTransparent(Protos.bool(true));
         }
@@ -155,7 +169,7 @@ final class SidecarBuilder {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
-            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None")) {
+            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
                 continue;
             }
             for (ServicePort sp : svc.ports()) {
@@ -197,7 +211,7 @@ final class SidecarBuilder {
                 vh.addDomains(d);
             }
             List<Route> vsRoutes = meshVirtualService(fqdn)
-                    .map(vs -> HttpRoutes.of(vs, model, warnings)).orElse(List.of());
+                    .map(vs -> HttpRoutes.of(vs, model, warnings, port, false)).orElse(List.of());
             if (vsRoutes.isEmpty()) {
                 vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*",
                         Clusters.hashPolicy(model, fqdn, "")));
@@ -205,6 +219,18 @@ final class SidecarBuilder {
                 vh.addAllRoutes(vsRoutes);
             }
             rc.addVirtualHosts(vh);
+        }
+        if (scope.registryOnly()) {
+            // Istio's block_all: HTTP to a host outside the registry is answered 502 here.
+            rc.addVirtualHosts(VirtualHost.newBuilder()
+                    .setName("block_all")
+                    .addDomains("*")
+                    .addRoutes(Route.newBuilder()
+                            .setName("block_all")
+                            .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/"))
+                            .setDirectResponse(io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder()
+                                    .setStatus(502))));
+            return rc.setValidateClusters(Protos.bool(false)).build();
         }
         rc.addVirtualHosts(VirtualHost.newBuilder()
                 .setName("allow_any")

@@ -16,7 +16,10 @@ public record ClusterConfig(
         RingHash ringHash,
         Optional<Duration> idleTimeout,
         int maxRequestsPerConnection,
-        Optional<UpstreamProxyProtocol> upstreamProxyProtocol) {
+        Optional<UpstreamProxyProtocol> upstreamProxyProtocol,
+        CircuitBreakers circuitBreakers,
+        Optional<OutlierDetection> outlierDetection,
+        double healthyPanicThreshold) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -38,7 +41,7 @@ public record ClusterConfig(
             Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
             int maxRequestsPerConnection) {
         this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
-                Optional.empty());
+                Optional.empty(), CircuitBreakers.DEFAULTS, Optional.empty(), 50);
     }
 
     public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }
@@ -48,6 +51,21 @@ public record ClusterConfig(
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
     }
+
+    /** The DEFAULT-priority circuit breaker thresholds (Envoy's defaults: 1024 each, 3 retries). */
+    public record CircuitBreakers(long maxConnections, long maxPendingRequests, long maxRequests, long maxRetries,
+            boolean trackRemaining) {
+        public static final CircuitBreakers DEFAULTS = new CircuitBreakers(1024, 1024, 1024, 3, false);
+    }
+
+    /**
+     * Envoy's outlier detection, the consecutive-error detectors: {@code consecutive5xx} (local-origin
+     * failures count as 5xx, split_external_local_origin_errors being off) and consecutive gateway
+     * failures (502/503/504), each enforced with its percentage.
+     */
+    public record OutlierDetection(int consecutive5xx, int enforcingConsecutive5xx, int consecutiveGatewayFailure,
+            int enforcingConsecutiveGatewayFailure, Duration interval, Duration baseEjectionTime, Duration maxEjectionTime,
+            int maxEjectionPercent) {}
 
     public record Endpoint(InetSocketAddress address, int weight) {}
 

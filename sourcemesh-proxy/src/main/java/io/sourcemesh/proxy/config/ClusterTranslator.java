@@ -30,7 +30,7 @@ final class ClusterTranslator {
     static ClusterConfig cluster(Cluster c, String path) {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "connect_timeout", "load_assignment",
                 "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection", "dns_lookup_family",
-                "transport_socket");
+                "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
@@ -99,8 +99,19 @@ final class ClusterTranslator {
         Optional<ClusterConfig.UpstreamProxyProtocol> proxyProtocol = c.hasTransportSocket()
                 ? UpstreamTransportSockets.proxyProtocol(c.getTransportSocket(), at(path, "transport_socket"))
                 : Optional.empty();
+        double panic = 50;
+        if (c.hasCommonLbConfig()) {
+            String lbPath = at(path, "common_lb_config");
+            only(c.getCommonLbConfig(), lbPath, "healthy_panic_threshold");
+            if (c.getCommonLbConfig().hasHealthyPanicThreshold()) {
+                panic = c.getCommonLbConfig().getHealthyPanicThreshold().getValue();
+                if (panic < 0 || panic > 100) {
+                    throw new ConfigException(at(lbPath, "healthy_panic_threshold.value"), panic + " is not in [0, 100]");
+                }
+            }
+        }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests,
-                proxyProtocol);
+                proxyProtocol, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic);
     }
 
     private static ClusterConfig.RingHash ringHash(Cluster c, String path) {

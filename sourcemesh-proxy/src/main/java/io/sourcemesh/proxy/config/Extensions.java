@@ -37,7 +37,8 @@ public final class Extensions {
         HTTP_FILTER("an HTTP filter"),
         TRANSPORT_SOCKET("a transport socket"),
         ACCESS_LOGGER("an access logger"),
-        ORIGINAL_IP_DETECTION("an original IP detection extension");
+        ORIGINAL_IP_DETECTION("an original IP detection extension"),
+        RETRY_HOST_PREDICATE("a retry host predicate");
 
         private final String description;
 
@@ -89,7 +90,10 @@ public final class Extensions {
             new Extension("envoy.access_loggers.stdout", List.of(), StdoutAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
             new Extension("envoy.access_loggers.stderr", List.of(), StderrAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
             new Extension("envoy.http.original_ip_detection.xff", List.of(), XffConfig.getDescriptor(),
-                    Category.ORIGINAL_IP_DETECTION));
+                    Category.ORIGINAL_IP_DETECTION),
+            new Extension("envoy.retry_host_predicates.previous_hosts", List.of(),
+                    io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor(),
+                    Category.RETRY_HOST_PREDICATE));
 
     private static final Map<String, Extension> BY_NAME = index();
 

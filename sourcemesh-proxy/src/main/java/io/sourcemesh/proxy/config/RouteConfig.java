@@ -30,10 +30,15 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
      * {@code domains} may hold exact names, {@code *}, {@code *.suffix}, {@code prefix*}, with optional :port.
      * {@code includeRequestAttemptCount} adds x-envoy-attempt-count to upstream requests.
      */
-    public record VirtualHost(String name, List<String> domains, List<Route> routes, boolean includeRequestAttemptCount) {
+    public record VirtualHost(String name, List<String> domains, List<Route> routes, boolean includeRequestAttemptCount,
+            HeaderMutations headers, RequireTls requireTls) {
         public VirtualHost {
             domains = List.copyOf(domains);
             routes = List.copyOf(routes);
+        }
+
+        public VirtualHost(String name, List<String> domains, List<Route> routes, boolean includeRequestAttemptCount) {
+            this(name, domains, routes, includeRequestAttemptCount, HeaderMutations.NONE, RequireTls.NONE);
         }
 
         public VirtualHost(String name, List<String> domains, List<Route> routes) {
@@ -41,7 +46,15 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
         }
     }
 
-    public record Route(String name, RouteMatch match, RouteAction action) {}
+    /** Envoy's virtual host require_tls: a request that did not come over TLS is redirected (301) to https. */
+    public enum RequireTls { NONE, EXTERNAL_ONLY, ALL }
+
+    /** {@code headers}: the route's request/response header mutations, applied before the virtual host's. */
+    public record Route(String name, RouteMatch match, RouteAction action, HeaderMutations headers) {
+        public Route(String name, RouteMatch match, RouteAction action) {
+            this(name, match, action, HeaderMutations.NONE);
+        }
+    }
 
     /** Exactly one of prefix, path, regex is set; header matchers all must match. */
     public record RouteMatch(
@@ -73,10 +86,18 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
             Optional<String> prefixRewrite,
             Optional<String> hostRewriteLiteral,
             List<HashPolicy> hashPolicies,
-            Optional<RetryPolicy> retryPolicy) implements RouteAction {
+            Optional<RetryPolicy> retryPolicy,
+            List<MirrorPolicy> mirrors) implements RouteAction {
         public Forward {
             weightedClusters = List.copyOf(weightedClusters);
             hashPolicies = List.copyOf(hashPolicies);
+            mirrors = List.copyOf(mirrors);
+        }
+
+        public Forward(Optional<String> cluster, List<WeightedCluster> weightedClusters, Optional<Duration> timeout,
+                Optional<String> prefixRewrite, Optional<String> hostRewriteLiteral, List<HashPolicy> hashPolicies,
+                Optional<RetryPolicy> retryPolicy) {
+            this(cluster, weightedClusters, timeout, prefixRewrite, hostRewriteLiteral, hashPolicies, retryPolicy, List.of());
         }
 
         public Forward(Optional<String> cluster, List<WeightedCluster> weightedClusters, Optional<Duration> timeout,
@@ -90,10 +111,21 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
      * reset, 5xx, gateway-error, retriable-status-codes) and how many more attempts are made.
      * Requests whose body has started to flow upstream are not retried (it is not buffered).
      */
-    public record RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes) {
+    public record RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
+            boolean previousHosts, int hostSelectionMaxAttempts) {
         public RetryPolicy {
             retryOn = java.util.Set.copyOf(retryOn);
             retriableStatusCodes = java.util.Set.copyOf(retriableStatusCodes);
+        }
+
+        public RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes) {
+            this(retryOn, numRetries, retriableStatusCodes, false, 1);
+        }
+
+        /** gRPC status in the response headers: unavailable (14), cancelled (1), as Envoy's grpc retry_on. */
+        public boolean onGrpcStatus(String grpcStatus) {
+            return ("14".equals(grpcStatus) && retryOn.contains("unavailable"))
+                    || ("1".equals(grpcStatus) && retryOn.contains("cancelled"));
         }
 
         public boolean onConnectFailure() {
@@ -113,8 +145,26 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
 
     public record DirectResponse(int status, Optional<String> body) implements RouteAction {}
 
-    public record Redirect(Optional<String> host, Optional<String> path, int responseCode, boolean httpsRedirect)
-            implements RouteAction {}
+    /** {@code scheme} is scheme_redirect (https_redirect sets "https"); {@code port} 0 keeps the request's. */
+    public record Redirect(Optional<String> host, Optional<String> path, int responseCode, boolean httpsRedirect,
+            Optional<String> scheme, int port, Optional<String> prefixRewrite) implements RouteAction {
+        public Redirect(Optional<String> host, Optional<String> path, int responseCode, boolean httpsRedirect) {
+            this(host, path, responseCode, httpsRedirect, Optional.empty(), 0, Optional.empty());
+        }
+    }
+
+    /** request_mirror_policies: a copy of the request goes to {@code cluster} for this share of requests. */
+    public record MirrorPolicy(String cluster, Fraction fraction) {}
+
+    /** Envoy's FractionalPercent: numerator out of 100, 10 000 or 1 000 000. */
+    public record Fraction(long numerator, long denominator) {
+        public static final Fraction ALL = new Fraction(100, 100);
+
+        public boolean sample() {
+            return numerator >= denominator
+                    || (numerator > 0 && java.util.concurrent.ThreadLocalRandom.current().nextLong(denominator) < numerator);
+        }
+    }
 
     /** Ring-hash input: the source IP ({@code connection_properties.source_ip}) or a header. */
     public record HashPolicy(Optional<String> header, boolean sourceIp, boolean terminal) {}

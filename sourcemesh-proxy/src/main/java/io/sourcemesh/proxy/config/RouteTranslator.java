@@ -56,7 +56,8 @@ final class RouteTranslator {
         for (int i = 0; i < rc.getVirtualHostsCount(); i++) {
             String vPath = at(path, "virtual_hosts", i);
             VirtualHost vh = rc.getVirtualHosts(i);
-            only(vh, vPath, "name", "domains", "routes", "include_request_attempt_count");
+            only(vh, vPath, "name", "domains", "routes", "include_request_attempt_count", "request_headers_to_add",
+                    "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "require_tls");
             if (vh.getName().isEmpty()) {
                 throw new ConfigException(at(vPath, "name"), "is required");
             }
@@ -75,14 +76,23 @@ final class RouteTranslator {
             for (int r = 0; r < vh.getRoutesCount(); r++) {
                 routes.add(route(vh.getRoutes(r), at(vPath, "routes", r), validate ? clusters : null));
             }
-            hosts.add(new RouteConfig.VirtualHost(vh.getName(), vh.getDomainsList(), routes, vh.getIncludeRequestAttemptCount()));
+            RouteConfig.RequireTls requireTls = switch (vh.getRequireTls()) {
+                case NONE -> RouteConfig.RequireTls.NONE;
+                case EXTERNAL_ONLY -> RouteConfig.RequireTls.EXTERNAL_ONLY;
+                case ALL -> RouteConfig.RequireTls.ALL;
+                default -> throw new ConfigException(at(vPath, "require_tls"), vh.getRequireTls() + " is not supported");
+            };
+            hosts.add(new RouteConfig.VirtualHost(vh.getName(), vh.getDomainsList(), routes, vh.getIncludeRequestAttemptCount(),
+                    HeaderOptions.of(vh.getRequestHeadersToAddList(), vh.getRequestHeadersToRemoveList(),
+                            vh.getResponseHeadersToAddList(), vh.getResponseHeadersToRemoveList(), vPath), requireTls));
         }
         return new RouteConfig(rc.getName(), hosts, rc.getIgnorePortInHostMatching(), internalOnly);
     }
 
     private static RouteConfig.Route route(Route route, String path, Set<String> clusters) {
         // decorator (tracing) and metadata (read by other filters) change nothing we do with traffic.
-        only(route, path, "name", "match", "route", "redirect", "direct_response", "decorator", "metadata");
+        only(route, path, "name", "match", "route", "redirect", "direct_response", "decorator", "metadata",
+                "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove");
         if (!route.hasMatch()) {
             throw new ConfigException(at(path, "match"), "is required");
         }
@@ -93,7 +103,9 @@ final class RouteTranslator {
             case DIRECT_RESPONSE -> directResponse(route.getDirectResponse(), at(path, "direct_response"));
             default -> throw new ConfigException(path, "one of route, redirect, direct_response is required");
         };
-        return new RouteConfig.Route(route.getName(), match, action);
+        return new RouteConfig.Route(route.getName(), match, action, HeaderOptions.of(route.getRequestHeadersToAddList(),
+                route.getRequestHeadersToRemoveList(), route.getResponseHeadersToAddList(),
+                route.getResponseHeadersToRemoveList(), path));
     }
 
     private static RouteConfig.RouteMatch match(RouteMatch m, String path) {
@@ -186,7 +198,7 @@ final class RouteTranslator {
 
     private static RouteConfig.Forward forward(RouteAction a, String path, Set<String> clusters) {
         only(a, path, "cluster", "weighted_clusters", "timeout", "prefix_rewrite", "host_rewrite_literal", "hash_policy",
-                "retry_policy");
+                "retry_policy", "request_mirror_policies");
         Optional<String> cluster = Optional.empty();
         List<WeightedCluster> weighted = new ArrayList<>();
         switch (a.getClusterSpecifierCase()) {
@@ -243,14 +255,68 @@ final class RouteTranslator {
                 Protos.timeout(a.hasTimeout(), a.getTimeout(), DEFAULT_ROUTE_TIMEOUT),
                 a.getPrefixRewrite().isEmpty() ? Optional.empty() : Optional.of(a.getPrefixRewrite()),
                 a.getHostRewriteLiteral().isEmpty() ? Optional.empty() : Optional.of(a.getHostRewriteLiteral()),
-                hashPolicies, a.hasRetryPolicy() ? Optional.of(retryPolicy(a.getRetryPolicy(), at(path, "retry_policy"))) : Optional.empty());
+                hashPolicies, a.hasRetryPolicy() ? Optional.of(retryPolicy(a.getRetryPolicy(), at(path, "retry_policy"))) : Optional.empty(),
+                mirrors(a, path, clusters));
+    }
+
+    private static List<RouteConfig.MirrorPolicy> mirrors(RouteAction a, String path, Set<String> clusters) {
+        List<RouteConfig.MirrorPolicy> out = new ArrayList<>();
+        for (int i = 0; i < a.getRequestMirrorPoliciesCount(); i++) {
+            String mPath = at(path, "request_mirror_policies", i);
+            RouteAction.RequestMirrorPolicy m = a.getRequestMirrorPolicies(i);
+            // trace_sampled only marks the shadow's trace; we do not trace.
+            only(m, mPath, "cluster", "runtime_fraction", "trace_sampled");
+            if (m.getCluster().isEmpty()) {
+                throw new ConfigException(at(mPath, "cluster"), "is required");
+            }
+            requireCluster(m.getCluster(), clusters, at(mPath, "cluster"), "unknown mirror cluster");
+            RouteConfig.Fraction fraction = RouteConfig.Fraction.ALL;
+            if (m.hasRuntimeFraction()) {
+                String fPath = at(mPath, "runtime_fraction");
+                only(m.getRuntimeFraction(), fPath, "default_value");
+                fraction = fraction(m.getRuntimeFraction().getDefaultValue(), at(fPath, "default_value"));
+            }
+            out.add(new RouteConfig.MirrorPolicy(m.getCluster(), fraction));
+        }
+        return out;
+    }
+
+    static RouteConfig.Fraction fraction(io.envoyproxy.envoy.type.v3.FractionalPercent p, String path) {
+        only(p, path, "numerator", "denominator");
+        long denominator = switch (p.getDenominator()) {
+            case HUNDRED -> 100;
+            case TEN_THOUSAND -> 10_000;
+            case MILLION -> 1_000_000;
+            default -> throw new ConfigException(at(path, "denominator"), p.getDenominator() + " is not supported");
+        };
+        return new RouteConfig.Fraction(Integer.toUnsignedLong(p.getNumerator()), denominator);
     }
 
     static final Set<String> RETRY_ON = Set.of("connect-failure", "reset", "5xx", "gateway-error", "retriable-status-codes",
-            "refused-stream");
+            "refused-stream", "unavailable", "cancelled");
+
+    static final String PREVIOUS_HOSTS = "envoy.retry_host_predicates.previous_hosts";
 
     private static RouteConfig.RetryPolicy retryPolicy(io.envoyproxy.envoy.config.route.v3.RetryPolicy r, String path) {
-        only(r, path, "retry_on", "num_retries", "retriable_status_codes");
+        only(r, path, "retry_on", "num_retries", "retriable_status_codes", "retry_host_predicate",
+                "host_selection_retry_max_attempts");
+        boolean previousHosts = false;
+        for (int i = 0; i < r.getRetryHostPredicateCount(); i++) {
+            String pPath = at(path, "retry_host_predicate", i);
+            var predicate = r.getRetryHostPredicate(i);
+            only(predicate, pPath, "name", "typed_config");
+            if (!predicate.getName().equals(PREVIOUS_HOSTS)) {
+                throw new ConfigException(at(pPath, "name"), predicate.getName() + " is not supported (supported: " + PREVIOUS_HOSTS + ")");
+            }
+            if (predicate.hasTypedConfig()) {
+                Protos.unpack(true, predicate.getTypedConfig(),
+                        io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDefaultInstance(),
+                        pPath);
+            }
+            previousHosts = true;
+        }
+        // Envoy's default is 1: the predicate's host is taken after one re-pick.
+        int selectionAttempts = (int) Math.max(1, r.getHostSelectionRetryMaxAttempts());
         Set<String> on = new java.util.LinkedHashSet<>();
         for (String token : r.getRetryOn().split(",")) {
             String t = token.trim();
@@ -264,7 +330,7 @@ final class RouteTranslator {
             on.add(t);
         }
         int retries = r.hasNumRetries() ? r.getNumRetries().getValue() : 1;
-        return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()));
+        return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()), previousHosts, selectionAttempts);
     }
 
     private static void requireCluster(String name, Set<String> clusters, String path, String problem) {
@@ -274,7 +340,8 @@ final class RouteTranslator {
     }
 
     private static RouteConfig.Redirect redirect(RedirectAction r, String path) {
-        only(r, path, "https_redirect", "host_redirect", "path_redirect", "response_code");
+        only(r, path, "https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect", "prefix_rewrite",
+                "response_code");
         int code = switch (r.getResponseCode()) {
             case MOVED_PERMANENTLY -> 301;
             case FOUND -> 302;
@@ -286,7 +353,10 @@ final class RouteTranslator {
         return new RouteConfig.Redirect(
                 r.getHostRedirect().isEmpty() ? Optional.empty() : Optional.of(r.getHostRedirect()),
                 r.getPathRedirect().isEmpty() ? Optional.empty() : Optional.of(r.getPathRedirect()),
-                code, r.getHttpsRedirect());
+                code, r.getHttpsRedirect(),
+                r.getSchemeRedirect().isEmpty() ? Optional.empty() : Optional.of(r.getSchemeRedirect().toLowerCase(Locale.ROOT)),
+                r.getPortRedirect(),
+                r.getPrefixRewrite().isEmpty() ? Optional.empty() : Optional.of(r.getPrefixRewrite()));
     }
 
     private static RouteConfig.DirectResponse directResponse(DirectResponseAction d, String path) {

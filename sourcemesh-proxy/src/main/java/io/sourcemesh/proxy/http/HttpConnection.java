@@ -224,6 +224,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
      */
     ChannelFuture sendLocalReply(StreamInfo info, boolean keepAlive, HttpVersion version, int status, String body,
             ResponseFlag flag, String details) {
+        return sendLocalReply(info, keepAlive, version, status, body, flag, details, h -> { });
+    }
+
+    /** {@code headers} adds to the reply before it is written (a redirect's location). */
+    ChannelFuture sendLocalReply(StreamInfo info, boolean keepAlive, HttpVersion version, int status, String body,
+            ResponseFlag flag, String details, java.util.function.Consumer<io.netty.handler.codec.http.HttpHeaders> headers) {
         if (flag != null) {
             info.addResponseFlag(flag);
         }
@@ -241,6 +247,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         } else if (version == HttpVersion.HTTP_1_0) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+        headers.accept(response.headers());
         info.responseCode(status);
         info.responseHeaders(response.headers());
         info.addBytesSent(content.readableBytes());

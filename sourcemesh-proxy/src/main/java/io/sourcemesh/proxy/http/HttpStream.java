@@ -20,6 +20,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.HeaderMutations;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
@@ -79,6 +80,13 @@ final class HttpStream {
     private RouteConfig.Forward forward;
     private int attempts;
     private HttpFilterChain filters = HttpFilterChain.empty();
+    private HeaderMutations routeHeaders = HeaderMutations.NONE;
+    private HeaderMutations vhostHeaders = HeaderMutations.NONE;
+    private java.util.List<UpstreamHost> attemptedHosts;
+    private java.util.List<Shadow> shadows;
+    private boolean requestHeld;
+    private boolean retryHeld;
+    private ClusterRuntime.PendingRequest pending;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -143,6 +151,12 @@ final class HttpStream {
         if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
             request.headers().set("x-envoy-attempt-count", "1");
         }
+        if (virtualHost.isPresent() && requiresTls(virtualHost.get().requireTls(), client.internal())) {
+            // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
+            String host = request.headers().get(HttpHeaderNames.HOST, "");
+            localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + host + request.uri()));
+            return;
+        }
         Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
         if (route.isEmpty()) {
             filter.noRoute.inc();
@@ -151,19 +165,23 @@ final class HttpStream {
         }
         RouteConfig.Route r = route.get();
         info.routeName(r.name().isEmpty() ? null : r.name());
+        routeHeaders = r.headers();
+        vhostHeaders = virtualHost.map(RouteConfig.VirtualHost::headers).orElse(HeaderMutations.NONE);
         switch (r.action()) {
             case RouteConfig.DirectResponse d -> localReply(d.status(), d.body().orElse(""), null, "direct_response");
-            case RouteConfig.Redirect redirect -> redirect(redirect);
+            case RouteConfig.Redirect redirect -> localReply(redirect.responseCode(), "", null, "via_route",
+                    h -> h.set(HttpHeaderNames.LOCATION, Redirects.location(redirect, r.match(), request,
+                            downstream.connection().tlsTerminated())));
             case RouteConfig.Forward forward -> forward(r, forward);
         }
     }
 
-    private void redirect(RouteConfig.Redirect redirect) {
-        String host = redirect.host().orElse(request.headers().get(HttpHeaderNames.HOST, ""));
-        String path = redirect.path().orElse(request.uri());
-        String scheme = redirect.httpsRedirect() ? "https" : (downstream.connection().tlsTerminated() ? "https" : "http");
-        localReply(redirect.responseCode(), "", null, "via_route");
-        info.responseHeaders().set(HttpHeaderNames.LOCATION, scheme + "://" + host + path);
+    private boolean requiresTls(RouteConfig.RequireTls requireTls, boolean internal) {
+        if (requireTls == RouteConfig.RequireTls.NONE || downstream.connection().tlsTerminated()
+                || "https".equalsIgnoreCase(request.headers().get("x-forwarded-proto"))) {
+            return false;
+        }
+        return requireTls == RouteConfig.RequireTls.ALL || !internal;
     }
 
     private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
@@ -187,24 +205,93 @@ final class HttpStream {
         info.upstreamHost(host.address());
         routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
         rewrite(route, forward);
+        RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         prepareUpstreamRequest();
         if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
             host = null;
             localReply(403, "", null, "upgrade_failed");
             return;
         }
+        startShadows(forward);
         binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
+        if (!cluster.circuitBreaker().tryRequest()) {
+            host = null;
+            overflow();
+            return;
+        }
+        requestHeld = true;
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
         attempts = 1;
         upstreamStartNanos = System.nanoTime();
+        if (takeConnection()) {
+            return;
+        }
+        // Circuit breakers: at max_connections the request waits as pending, or overflows.
+        if (!cluster.circuitBreaker().tryPending()) {
+            overflow();
+            return;
+        }
+        pending = this::resumePending;
+        cluster.addPending(pending);
+    }
+
+    /** An idle pooled connection, or a new one when the circuit breakers allow it. */
+    private boolean takeConnection() {
         Channel idle = cluster.pollIdle(host, binding);
         if (idle != null) {
             reusedConnection = true;
             attach(idle);
-        } else {
+            return true;
+        }
+        if (cluster.connectionAllowed(host)) {
             connect();
+            return true;
+        }
+        return false;
+    }
+
+    private boolean resumePending() {
+        if (done || takeConnection()) {
+            releasePending(false);
+            return true;
+        }
+        return false;
+    }
+
+    private void releasePending(boolean dequeue) {
+        if (pending != null) {
+            if (dequeue) {
+                cluster.removePending(pending);
+            }
+            pending = null;
+            cluster.circuitBreaker().pendingDone();
+        }
+    }
+
+    /** Envoy's pool overflow: 503 UO (upstream_rq_pending_overflow counted by the breaker). */
+    private void overflow() {
+        upstreamFailed(ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "upstream_reset_before_response_started{overflow}", null);
+    }
+
+    /** request_mirror_policies: each sampled mirror gets a shadow of this request (never for upgrades). */
+    private void startShadows(RouteConfig.Forward forward) {
+        if (forward.mirrors().isEmpty() || upgrade) {
+            return;
+        }
+        for (RouteConfig.MirrorPolicy m : forward.mirrors()) {
+            ClusterRuntime mirror = filter.clusters.get(m.cluster());
+            if (mirror == null || !m.fraction().sample()) {
+                continue;
+            }
+            Shadow.start(mirror, request, downstream.channel().eventLoop(), filter.clusters.connector(), routeTimeout)
+                    .ifPresent(s -> {
+                        if (shadows == null) {
+                            shadows = new java.util.ArrayList<>(1);
+                        }
+                        shadows.add(s);
+                    });
         }
     }
 
@@ -265,6 +352,7 @@ final class HttpStream {
         host.connectionOpened();
         UpstreamHost h = host;
         ClusterRuntime c = cluster;
+        c.connectionOpened(h);
         ChannelFuture f = filter.clusters.connector().connect(down.eventLoop(), host.address(), binding,
                 cluster.config().connectTimeout(), new ChannelInitializer<>() {
                     @Override
@@ -274,6 +362,7 @@ final class HttpStream {
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
                             h.connectionClosed();
+                            c.connectionClosed(h);
                         });
                     }
                 });
@@ -282,7 +371,9 @@ final class HttpStream {
                 if (!result.channel().isRegistered()) {
                     c.cxActive.dec();
                     h.connectionClosed();
+                    c.connectionClosed(h);
                 }
+                c.outlierResult(h, 503); // a local connect failure counts as a 503
                 cluster.cxConnectFail.inc();
                 if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
                     cluster.cxConnectTimeout.inc();
@@ -319,9 +410,15 @@ final class HttpStream {
             }
             return false;
         }
-        Optional<UpstreamHost> next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        Optional<UpstreamHost> next = nextHost(policy.get());
         if (next.isEmpty()) {
             return false;
+        }
+        if (!retryHeld) {
+            if (!cluster.circuitBreaker().tryRetry()) {
+                return false; // max_retries: upstream_rq_retry_overflow
+            }
+            retryHeld = true;
         }
         attempts++;
         cluster.rqRetry.inc();
@@ -349,6 +446,23 @@ final class HttpStream {
         binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
         connect();
         return true;
+    }
+
+    /**
+     * The host for the next attempt. With the previous_hosts predicate a host already tried is
+     * re-picked up to host_selection_retry_max_attempts times, then taken anyway (Envoy's rule).
+     */
+    private Optional<UpstreamHost> nextHost(RouteConfig.RetryPolicy policy) {
+        if (attemptedHosts == null) {
+            attemptedHosts = new java.util.ArrayList<>();
+        }
+        attemptedHosts.add(host);
+        Optional<UpstreamHost> next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        for (int i = 0; policy.previousHosts() && i < policy.hostSelectionMaxAttempts() && next.isPresent()
+                && attemptedHosts.contains(next.get()); i++) {
+            next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
+        }
+        return next;
     }
 
     private static String failureReason(Throwable cause) {
@@ -443,6 +557,9 @@ final class HttpStream {
         if (!done && !discardBody) {
             filters.decodeData(content, requestComplete);
         }
+        if (shadows != null) {
+            shadows.forEach(s -> s.content(content));
+        }
         if (done || discardBody) {
             info.addBytesReceived(content.content().readableBytes());
             content.release();
@@ -525,6 +642,7 @@ final class HttpStream {
         }
         cluster.rqTimeout.inc();
         filter.rqTimeout.inc();
+        cluster.outlierResult(host, 504);
         upstreamKeepAlive = false;
         if (upstream != null) {
             upstream.close();
@@ -560,7 +678,9 @@ final class HttpStream {
                 ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
                 return;
             }
-            if (retry(p -> p.onStatus(code))) {
+            cluster.outlierResult(host, code);
+            String grpcStatus = response.headers().get("grpc-status");
+            if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
                 ReferenceCountUtil.release(msg); // this answer is dropped: another attempt follows
                 return;
             }
@@ -608,6 +728,8 @@ final class HttpStream {
         } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+        // The router (last to decode, first to encode) finalizes the route's response headers, then the filters see them.
+        RouteHeaders.response(h, routeHeaders, vhostHeaders);
         filters.encodeHeaders(response);
         info.responseHeaders(h);
         write(response);
@@ -687,6 +809,7 @@ final class HttpStream {
                 connect();
                 return;
             }
+            cluster.outlierResult(host, 500);
             if (retry(RouteConfig.RetryPolicy::onReset)) {
                 return;
             }
@@ -731,12 +854,18 @@ final class HttpStream {
     }
 
     private void localReply(int status, String body, ResponseFlag flag, String details) {
+        localReply(status, body, flag, details, h -> { });
+    }
+
+    private void localReply(int status, String body, ResponseFlag flag, String details,
+            java.util.function.Consumer<HttpHeaders> headers) {
         if (done || responseStarted) {
             return;
         }
         responseStarted = true;
         responseComplete = true;
-        ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag, details);
+        ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag,
+                details, headers);
         releaseQueuedBody();
         discardBody = true;
         f.addListener((ChannelFutureListener) w -> {
@@ -760,6 +889,13 @@ final class HttpStream {
         done = true;
         if (timeoutArmed) {
             downstream.routeTimer().disarm(this);
+        }
+        releasePending(true);
+        if (requestHeld) {
+            cluster.circuitBreaker().requestDone();
+        }
+        if (retryHeld) {
+            cluster.circuitBreaker().retryDone();
         }
         filter.rqActive.dec();
         if (host != null) {
@@ -830,6 +966,9 @@ final class HttpStream {
             host.requestFinished(false);
             cluster.rqActive.dec();
             filters.onStreamComplete();
+            if (requestHeld) {
+                cluster.circuitBreaker().requestDone();
+            }
             info.end();
             downstream.log(info);
         }

@@ -33,6 +33,29 @@ public final class ClusterRuntime {
     };
     private final SourceBinding defaultBinding;
     private volatile boolean closed;
+    private final CircuitBreaker breaker;
+    private final OutlierDetector outlier;
+    private volatile HealthyView healthy;
+    private final FastThreadLocal<LoopState> loopState = new FastThreadLocal<>() {
+        @Override
+        protected LoopState initialValue() {
+            return new LoopState();
+        }
+    };
+
+    /** A request waiting for a connection (circuit breakers' pending request); true once it took one. */
+    public interface PendingRequest {
+        boolean resume();
+    }
+
+    /** The load balancer over the hosts not ejected, for one ejection generation. */
+    private record HealthyView(long generation, LoadBalancer loadBalancer, boolean empty) {}
+
+    /** Per event loop: requests waiting for a connection, and this loop's connections per host. */
+    private static final class LoopState {
+        final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
+        final Map<UpstreamHost, int[]> connections = new HashMap<>();
+    }
 
     public final Stats.Counter cxTotal;
     public final Stats.Gauge cxActive;
@@ -68,6 +91,72 @@ public final class ClusterRuntime {
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
+        breaker = new CircuitBreaker(config.circuitBreakers(), stats, p);
+        outlier = config.outlierDetection().map(o -> new OutlierDetector(o, hosts, stats, p, System::nanoTime)).orElse(null);
+    }
+
+    public CircuitBreaker circuitBreaker() {
+        return breaker;
+    }
+
+    /** Reports one result of {@code host} to outlier detection (an HTTP status; 503 connect failure, 504 timeout). */
+    public void outlierResult(UpstreamHost host, int code) {
+        if (outlier != null && host != null) {
+            outlier.result(host, code);
+        }
+    }
+
+    /** Ejected by outlier detection (/clusters shows it as /failed_outlier_check). */
+    public boolean ejected(UpstreamHost host) {
+        return outlier != null && outlier.ejected(host);
+    }
+
+    /**
+     * May a new connection to {@code host} be made on this loop? Under max_connections, or when this
+     * loop has none to that host at all (Envoy's pool makes one then, so pending requests can progress).
+     */
+    public boolean connectionAllowed(UpstreamHost host) {
+        if (breaker.connectionAllowed()) {
+            return true;
+        }
+        int[] mine = loopState.get().connections.get(host);
+        if (mine == null || mine[0] == 0) {
+            return true;
+        }
+        breaker.cxOverflow.inc();
+        return false;
+    }
+
+    /** Call on the connection's event loop when it is opened. */
+    public void connectionOpened(UpstreamHost host) {
+        breaker.connectionOpened();
+        loopState.get().connections.computeIfAbsent(host, h -> new int[1])[0]++;
+    }
+
+    /** Call on the connection's event loop when it closed: a pending request may now connect. */
+    public void connectionClosed(UpstreamHost host) {
+        breaker.connectionClosed();
+        int[] mine = loopState.get().connections.get(host);
+        if (mine != null) {
+            mine[0]--;
+        }
+        wakePending();
+    }
+
+    /** Queues a request for a connection on this loop (the caller holds a pending slot). */
+    public void addPending(PendingRequest request) {
+        loopState.get().pending.addLast(request);
+    }
+
+    public void removePending(PendingRequest request) {
+        loopState.get().pending.remove(request);
+    }
+
+    private void wakePending() {
+        ArrayDeque<PendingRequest> q = loopState.get().pending;
+        while (!q.isEmpty() && q.peekFirst().resume()) {
+            q.pollFirst();
+        }
     }
 
     public ClusterConfig config() {
@@ -89,7 +178,30 @@ public final class ClusterRuntime {
             }
             return Optional.of(originalDstHosts.computeIfAbsent(originalDestination, a -> new UpstreamHost(a, 1)));
         }
-        return Optional.ofNullable(loadBalancer.choose(hashKey));
+        if (outlier == null) {
+            return Optional.ofNullable(loadBalancer.choose(hashKey));
+        }
+        HealthyView view = healthyView();
+        return view.empty() ? Optional.empty() : Optional.ofNullable(view.loadBalancer().choose(hashKey));
+    }
+
+    /**
+     * The hosts outlier detection has not ejected, unless too few are left: under
+     * healthy_panic_threshold percent Envoy balances over all hosts (panic); Istio sets it to 0.
+     */
+    private HealthyView healthyView() {
+        long generation = outlier.generation();
+        HealthyView view = healthy;
+        if (view != null && view.generation() == generation) {
+            return view;
+        }
+        List<UpstreamHost> ok = hosts.stream().filter(h -> !outlier.ejected(h)).toList();
+        boolean panic = !hosts.isEmpty() && 100.0 * ok.size() / hosts.size() < config.healthyPanicThreshold();
+        LoadBalancer lb = panic ? loadBalancer : ok.size() == hosts.size() ? loadBalancer
+                : LoadBalancer.create(config.lbPolicy(), ok, config.ringHash());
+        view = new HealthyView(generation, lb, !panic && ok.isEmpty());
+        healthy = view;
+        return view;
     }
 
     /** Every host, for /clusters: the static ones and those ORIGINAL_DST has seen. */
@@ -112,11 +224,26 @@ public final class ClusterRuntime {
 
     /** Returns a connection for reuse by later requests on this loop; it is closed if the cluster is gone. */
     public void release(Channel channel, UpstreamHost host, SourceBinding binding) {
-        if (closed || !channel.isActive()) {
+        if (closed || !channel.isActive() || spent(channel)) {
             channel.close();
             return;
         }
         IdlePool.offer(idle.get().queue(host, binding, defaultBinding, true), channel);
+        wakePending();
+    }
+
+    private static final io.netty.util.AttributeKey<int[]> SERVED = io.netty.util.AttributeKey.valueOf("sourcemesh.served");
+
+    /** max_requests_per_connection: a connection that has served that many requests is closed, not pooled. */
+    private boolean spent(Channel channel) {
+        if (config.maxRequestsPerConnection() <= 0) {
+            return false;
+        }
+        int[] served = channel.attr(SERVED).setIfAbsent(new int[1]);
+        if (served == null) {
+            served = channel.attr(SERVED).get();
+        }
+        return ++served[0] >= config.maxRequestsPerConnection();
     }
 
     /** Stops pooling (a config version no longer has this cluster); in-flight requests finish. */

@@ -116,7 +116,18 @@ class ClusterTranslationTest {
                 "clusters[0].ring_hash_lb_config: ring sizes are limited to 8388608");
         rejects(clusters("- {name: c, lb_policy: RING_HASH, ring_hash_lb_config: {minimum_ring_size: 10, maximum_ring_size: 5}}\n"),
                 "clusters[0].ring_hash_lb_config: minimum_ring_size (10) is greater than maximum_ring_size (5)");
-        rejects(clusters("- {name: c, circuit_breakers: {}}\n"), "clusters[0].circuit_breakers: field is not supported");
+        rejects(clusters("- {name: c, circuit_breakers: {thresholds: [{priority: HIGH, max_connections: 1}]}}\n"),
+                "clusters[0].circuit_breakers.thresholds[0].priority: HIGH is not supported (routes use DEFAULT)");
+        rejects(clusters("- {name: c, circuit_breakers: {thresholds: [{retry_budget: {}}]}}\n"),
+                "clusters[0].circuit_breakers.thresholds[0].retry_budget: field is not supported");
+        rejects(clusters("- {name: c, outlier_detection: {enforcing_success_rate: 100}}\n"),
+                "clusters[0].outlier_detection.enforcing_success_rate: only 0 is supported (success-rate ejection is not implemented)");
+        rejects(clusters("- {name: c, outlier_detection: {success_rate_minimum_hosts: 3}}\n"),
+                "clusters[0].outlier_detection.success_rate_minimum_hosts: field is not supported");
+        rejects(clusters("- {name: c, outlier_detection: {max_ejection_percent: 101}}\n"),
+                "clusters[0].outlier_detection.max_ejection_percent: 101 is greater than 100");
+        rejects(clusters("- {name: c, common_lb_config: {zone_aware_lb_config: {}}}\n"),
+                "clusters[0].common_lb_config.zone_aware_lb_config: field is not supported");
         rejects(clusters("- {name: c, upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}, freebind: true}}\n"),
                 "clusters[0].upstream_bind_config.freebind: field is not supported");
         rejects(clusters("- {name: c, common_http_protocol_options: {max_connection_duration: 1s}}\n"),

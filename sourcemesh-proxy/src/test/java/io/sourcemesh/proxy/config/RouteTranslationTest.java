@@ -150,10 +150,74 @@ class RouteTranslationTest {
     }
 
     @Test
+    void istiosDefaultRetryPolicy() {
+        RouteConfig.Forward f = (RouteConfig.Forward) loadRoute(route("""
+                - match: {prefix: /}
+                  route:
+                    cluster: backend
+                    retry_policy:
+                      retry_on: connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes
+                      num_retries: 2
+                      retry_host_predicate:
+                      - name: envoy.retry_host_predicates.previous_hosts
+                        typed_config: {"@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}
+                      host_selection_retry_max_attempts: 5
+                      retriable_status_codes: [503]
+                """)).action();
+        RouteConfig.RetryPolicy p = f.retryPolicy().orElseThrow();
+        assertTrue(p.previousHosts());
+        assertEquals(5, p.hostSelectionMaxAttempts());
+        assertTrue(p.onGrpcStatus("14"), "unavailable");
+        assertTrue(p.onGrpcStatus("1"), "cancelled");
+        assertFalse(p.onGrpcStatus("4"));
+        assertTrue(p.onStatus(503));
+    }
+
+    @Test
+    void headerMutationsAndMirrors() {
+        RouteConfig.Route r = loadRoute(route("""
+                - match: {prefix: /}
+                  route:
+                    cluster: backend
+                    request_mirror_policies:
+                    - cluster: backend
+                      runtime_fraction: {default_value: {numerator: 500000, denominator: MILLION}}
+                      trace_sampled: false
+                  request_headers_to_add:
+                  - header: {key: X-A, value: "1"}
+                    append: false
+                  request_headers_to_remove: [x-b]
+                """));
+        assertEquals(List.of(new HeaderMutations.HeaderValue("x-a", "1", HeaderMutations.Action.OVERWRITE_IF_EXISTS_OR_ADD, false)),
+                r.headers().requestToAdd());
+        assertEquals(List.of("x-b"), r.headers().requestToRemove());
+        assertEquals(List.of(new RouteConfig.MirrorPolicy("backend", new RouteConfig.Fraction(500000, 1000000))),
+                ((RouteConfig.Forward) r.action()).mirrors());
+    }
+
+    @Test
+    void headerMutationRejections() {
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend}\n  request_headers_to_add: [{header: {key: x, value: \"%START_TIME%\"}}]\n"),
+                ROUTE0 + ".request_headers_to_add[0].header.value: %START_TIME%: format specifiers in header values are not supported"
+                        + " (literal values only)");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend}\n  request_headers_to_add: [{header: {key: \":path\", value: a}}]\n"),
+                ROUTE0 + ".request_headers_to_add[0].header.key: ':-prefixed' or 'host' headers may not be modified");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend}\n  request_headers_to_add: [{header: {key: x, value: a}, append: true,"
+                + " append_action: ADD_IF_ABSENT}]\n"),
+                ROUTE0 + ".request_headers_to_add[0]: Both append and append_action are set and it's not allowed");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend}\n  response_headers_to_remove: [host]\n"),
+                ROUTE0 + ".response_headers_to_remove[0]: ':-prefixed' or 'host' headers may not be removed");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_host_predicate: [{name: envoy.retry_host_predicates.omit_canary_hosts}]}}\n"),
+                ROUTE0 + ".route.retry_policy.retry_host_predicate[0].name: envoy.retry_host_predicates.omit_canary_hosts is not supported");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, request_mirror_policies: [{cluster: nowhere}]}\n"),
+                ROUTE0 + ".route.request_mirror_policies[0].cluster: unknown mirror cluster 'nowhere'");
+    }
+
+    @Test
     void rejections() {
         rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: \"connect-failure,deadline-exceeded\"}}\n"),
-                ROUTE0 + ".route.retry_policy.retry_on: deadline-exceeded is not supported (supported: 5xx, connect-failure,"
-                        + " gateway-error, refused-stream, reset, retriable-status-codes)");
+                ROUTE0 + ".route.retry_policy.retry_on: deadline-exceeded is not supported (supported: 5xx, cancelled, connect-failure,"
+                        + " gateway-error, refused-stream, reset, retriable-status-codes, unavailable)");
         rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_timeout: 1s}}\n"),
                 ROUTE0 + ".route.retry_policy.per_try_timeout: field is not supported");
         rejects(route("- match: {prefix: /, query_parameters: [{name: q}]}\n  route: {cluster: backend}\n"),
@@ -189,8 +253,8 @@ class RouteTranslationTest {
                 """), HCM + ".route_config.virtual_hosts[1].domains[0]: Only unique values for domains are permitted. Duplicate entry of domain x.com");
         rejects(hcm("route_config: {request_headers_to_add: [{header: {key: a, value: b}}]}\n"),
                 HCM + ".route_config.request_headers_to_add: field is not supported");
-        rejects(hcm("route_config: {virtual_hosts: [{name: a, domains: [x], require_tls: ALL}]}\n"),
-                HCM + ".route_config.virtual_hosts[0].require_tls: field is not supported");
+        rejects(hcm("route_config: {virtual_hosts: [{name: a, domains: [x], retry_policy: {retry_on: 5xx}}]}\n"),
+                HCM + ".route_config.virtual_hosts[0].retry_policy: field is not supported");
     }
 
     /** RouteConfiguration.internal_only_headers: lower-cased for the mutator; a non-token name is refused by its path. */

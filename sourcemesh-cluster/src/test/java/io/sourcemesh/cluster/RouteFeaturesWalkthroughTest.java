@@ -1,0 +1,143 @@
+package io.sourcemesh.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.api.codec.ManifestReader;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.Home;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Istio's traffic-management samples on the embedded runtime, seen from sleep with curl: a
+ * VirtualService's headers and timeout, and the circuit-breaking DestinationRule (connectionPool
+ * overflow as 503 UO; outlier detection ejecting httpbin after one 5xx).
+ */
+class RouteFeaturesWalkthroughTest {
+    private static final String SAMPLE = """
+            apiVersion: networking.istio.io/v1beta1
+            kind: VirtualService
+            metadata: {name: httpbin, namespace: default}
+            spec:
+              hosts: [httpbin]
+              http:
+              - match:
+                - uri: {exact: /delay/3}
+                timeout: 1s
+                route:
+                - destination: {host: httpbin}
+              - headers:
+                  request:
+                    set: {x-route: features}
+                  response:
+                    add: {x-served-by: sourcemesh}
+                route:
+                - destination: {host: httpbin}
+            ---
+            apiVersion: networking.istio.io/v1beta1
+            kind: DestinationRule
+            metadata: {name: httpbin, namespace: default}
+            spec:
+              host: httpbin
+              trafficPolicy:
+                connectionPool:
+                  tcp: {maxConnections: 1}
+                  http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
+                outlierDetection:
+                  consecutive5xxErrors: 1
+                  interval: 1s
+                  baseEjectionTime: 3m
+                  maxEjectionPercent: 100
+            """;
+
+    @TempDir
+    Path home;
+    LocalCluster cluster;
+
+    @BeforeEach
+    void up() {
+        cluster = LocalCluster.start(new Home(home), 1, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
+    }
+
+    @AfterEach
+    void down() {
+        cluster.close();
+    }
+
+    private KubeObject pod(String app) {
+        return cluster.list(ResourceKind.POD, "default", "app=" + app).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().orElseThrow();
+    }
+
+    private ClusterApi.ExecResult curl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20"));
+        cmd.addAll(List.of(args));
+        return cluster.exec("default", pod("sleep").name(), "sleep", cmd);
+    }
+
+    private JsonNode sleepLog(java.util.function.Predicate<JsonNode> expected) throws Exception {
+        return io.sourcemesh.cluster.testing.ProxyLogs.await(cluster, "default", pod("sleep").name(),
+                json -> json.path("upstream_cluster").asText().startsWith("outbound|8000||httpbin") && expected.test(json),
+                json -> !json.isMissingNode());
+    }
+
+    @Test
+    void headersTimeoutCircuitBreakerAndEjection() throws Exception {
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        cluster.apply(ManifestReader.read("route-features", SAMPLE));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+
+        // headers: set on the request (httpbin echoes it), added to the response. The push is
+        // asynchronous, so wait for the new routes to arrive.
+        ClusterApi.ExecResult headers = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            headers = curl("-D", "-", "http://httpbin:8000/headers");
+            if (headers.stdout().contains("features")) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertEquals(0, headers.exitCode(), headers.stderr());
+        assertTrue(headers.stdout().contains("\"X-Route\": \"features\""), headers.stdout());
+        assertTrue(headers.stdout().toLowerCase(java.util.Locale.ROOT).contains("\nx-served-by: sourcemesh\r\n"), headers.stdout());
+
+        // connectionPool: one connection, one pending request; the rest overflow as 503 UO.
+        List<String> parallel = new ArrayList<>(List.of("-Z", "--parallel-immediate", "--parallel-max", "6",
+                "-w", "%{http_code}\\n"));
+        for (int i = 0; i < 6; i++) {
+            parallel.addAll(List.of("-o", "/dev/null", "http://httpbin:8000/delay/1?n=" + i));
+        }
+        ClusterApi.ExecResult burst = curl(parallel.toArray(String[]::new));
+        List<String> codes = burst.stdout().lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(6, codes.size(), burst.stdout() + burst.stderr());
+        assertTrue(codes.contains("200"), codes.toString());
+        assertTrue(codes.contains("503"), "some requests overflow: " + codes);
+        JsonNode overflow = sleepLog(l -> l.path("response_flags").asText().equals("UO"));
+        assertEquals(503, overflow.path("response_code").asInt());
+        assertEquals("upstream_reset_before_response_started{overflow}", overflow.path("response_code_details").asText());
+
+        // timeout: 1s on /delay/3 → 504 UT ...
+        long start = System.nanoTime();
+        ClusterApi.ExecResult slow = curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/delay/3");
+        assertEquals("504", slow.stdout(), slow.stderr());
+        assertTrue(System.nanoTime() - start < Duration.ofMillis(2900).toNanos(), "the route timed out before httpbin answered");
+        assertEquals("UT", sleepLog(l -> l.path("response_code").asInt() == 504).path("response_flags").asText());
+
+        // ... which is httpbin's first 5xx: outlier detection ejects its only host (panic threshold 0).
+        ClusterApi.ExecResult ejected = curl("-w", "%{http_code}", "http://httpbin:8000/get");
+        assertEquals("no healthy upstream503", ejected.stdout(), ejected.stderr());
+    }
+}

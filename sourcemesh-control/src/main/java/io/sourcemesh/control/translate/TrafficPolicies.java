@@ -1,0 +1,109 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.v3.Percent;
+import java.util.List;
+
+/** DestinationRule connectionPool and outlierDetection → Envoy cluster fields (Istio's cluster_traffic_policy.go). */
+final class TrafficPolicies {
+    private static final int MAX = -1; // uint32 max, as Istio's math.MaxUint32 defaults
+
+    private TrafficPolicies() {}
+
+    /**
+     * Istio's applyConnectionPool: every outbound cluster gets circuit breakers, its defaults "unlimited"
+     * (max uint32, track_remaining), overridden by tcp.maxConnections, http.http1MaxPendingRequests,
+     * http.http2MaxRequests and http.maxRetries; tcp.connectTimeout; http.maxRequestsPerConnection and
+     * idleTimeout as HTTP protocol options.
+     */
+    static void connectionPool(Cluster.Builder c, JsonNode pool, String where, List<TranslationWarning> warnings) {
+        CircuitBreakers.Thresholds.Builder t = CircuitBreakers.Thresholds.newBuilder()
+                .setMaxRetries(Protos.uint(MAX))
+                .setMaxRequests(Protos.uint(MAX))
+                .setMaxConnections(Protos.uint(MAX))
+                .setMaxPendingRequests(Protos.uint(MAX))
+                .setTrackRemaining(true);
+        JsonNode http = pool == null ? null : pool.path("http");
+        JsonNode tcp = pool == null ? null : pool.path("tcp");
+        HttpProtocolOptions.Builder options = HttpProtocolOptions.newBuilder();
+        if (http != null && http.isObject()) {
+            positive(http, "http2MaxRequests").ifPresent(v -> t.setMaxRequests(Protos.uint(v)));
+            positive(http, "http1MaxPendingRequests").ifPresent(v -> t.setMaxPendingRequests(Protos.uint(v)));
+            positive(http, "maxRetries").ifPresent(v -> t.setMaxRetries(Protos.uint(v)));
+            positive(http, "maxRequestsPerConnection").ifPresent(v -> options.setMaxRequestsPerConnection(Protos.uint(v)));
+            duration(http, "idleTimeout", where, warnings).ifPresent(options::setIdleTimeout);
+            for (String f : List.of("h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams")) {
+                if (http.has(f)) {
+                    warnings.add(new TranslationWarning(where, "connectionPool.http." + f + " is not supported; ignored"));
+                }
+            }
+        }
+        if (tcp != null && tcp.isObject()) {
+            positive(tcp, "maxConnections").ifPresent(v -> t.setMaxConnections(Protos.uint(v)));
+            duration(tcp, "connectTimeout", where, warnings).ifPresent(c::setConnectTimeout);
+            if (!options.hasIdleTimeout()) {
+                duration(tcp, "idleTimeout", where, warnings).ifPresent(options::setIdleTimeout);
+            }
+            for (String f : List.of("tcpKeepalive", "maxConnectionDuration")) {
+                if (tcp.has(f)) {
+                    warnings.add(new TranslationWarning(where, "connectionPool.tcp." + f + " is not supported; ignored"));
+                }
+            }
+        }
+        c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(t));
+        if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection()) {
+            // Istio writes these as typed_extension_protocol_options; the deprecated field means the same to Envoy.
+            c.setCommonHttpProtocolOptions(options);
+        }
+    }
+
+    /** Istio's applyOutlierDetection: consecutive errors enforced at 100%, success rate off, panic threshold minHealthPercent. */
+    static void outlierDetection(Cluster.Builder c, JsonNode outlier, String where, List<TranslationWarning> warnings) {
+        if (outlier == null || !outlier.isObject()) {
+            return;
+        }
+        OutlierDetection.Builder o = OutlierDetection.newBuilder().setEnforcingSuccessRate(Protos.uint(0));
+        JsonNode five = outlier.has("consecutive5xxErrors") ? outlier.path("consecutive5xxErrors") : outlier.path("consecutiveErrors");
+        if (!five.isMissingNode()) {
+            int v = five.asInt();
+            o.setConsecutive5Xx(Protos.uint(v)).setEnforcingConsecutive5Xx(Protos.uint(v > 0 ? 100 : 0));
+        }
+        if (outlier.has("consecutiveGatewayErrors")) {
+            int v = outlier.path("consecutiveGatewayErrors").asInt();
+            o.setConsecutiveGatewayFailure(Protos.uint(v)).setEnforcingConsecutiveGatewayFailure(Protos.uint(v > 0 ? 100 : 0));
+        }
+        duration(outlier, "interval", where, warnings).ifPresent(o::setInterval);
+        duration(outlier, "baseEjectionTime", where, warnings).ifPresent(o::setBaseEjectionTime);
+        positive(outlier, "maxEjectionPercent").ifPresent(v -> o.setMaxEjectionPercent(Protos.uint(v)));
+        for (String f : List.of("splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures")) {
+            if (outlier.has(f)) {
+                warnings.add(new TranslationWarning(where, "outlierDetection." + f + " is not supported; ignored"));
+            }
+        }
+        c.setOutlierDetection(o);
+        // Istio disables the panic threshold by default (minHealthPercent 0).
+        c.setCommonLbConfig(Cluster.CommonLbConfig.newBuilder().setHealthyPanicThreshold(
+                Percent.newBuilder().setValue(outlier.path("minHealthPercent").asDouble(0))));
+    }
+
+    private static java.util.Optional<Integer> positive(JsonNode n, String field) {
+        int v = n.path(field).asInt(0);
+        return v > 0 ? java.util.Optional.of(v) : java.util.Optional.empty();
+    }
+
+    private static java.util.Optional<com.google.protobuf.Duration> duration(JsonNode n, String field, String where,
+            List<TranslationWarning> warnings) {
+        if (!n.has(field)) {
+            return java.util.Optional.empty();
+        }
+        var d = IstioDurations.parse(n.path(field).asText());
+        if (d.isEmpty()) {
+            warnings.add(new TranslationWarning(where, field + " " + n.path(field).asText() + " is not a duration; ignored"));
+        }
+        return d;
+    }
+}

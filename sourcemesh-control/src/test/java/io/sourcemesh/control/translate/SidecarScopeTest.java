@@ -1,0 +1,76 @@
+package io.sourcemesh.control.translate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.Golden;
+import io.sourcemesh.control.model.MeshModel;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The Sidecar resource: egress hosts limit what a proxy sees; outboundTrafficPolicy decides the rest. */
+class SidecarScopeTest {
+    private static final String SIDECAR = """
+            apiVersion: networking.istio.io/v1beta1
+            kind: Sidecar
+            metadata: {name: default, namespace: default}
+            spec:
+              egress:
+              - hosts: ["./httpbin.default.svc.cluster.local"]
+              outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+            """;
+
+    private ProxyResources translate(String... extra) {
+        var objects = Fixtures.seed();
+        for (String y : extra) {
+            objects.add(Fixtures.parseYaml(y));
+        }
+        MeshModel model = MeshModel.of(objects);
+        return Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+    }
+
+    @Test
+    void registryOnlyWithEgressHosts() throws Exception {
+        ProxyResources r = translate(SIDECAR);
+        Golden.assertMatches("sidecar-registry-only", r.toJson());
+        List<VirtualHost> vhosts = r.route("8000").orElseThrow().getVirtualHostsList();
+        assertEquals(List.of("httpbin.default.svc.cluster.local:8000", "block_all"), vhosts.stream().map(VirtualHost::getName).toList());
+        var blockAll = vhosts.get(1).getRoutes(0);
+        assertEquals(502, blockAll.getDirectResponse().getStatus());
+        assertTrue(r.cluster("outbound|8000||httpbin.default.svc.cluster.local").isPresent());
+        assertFalse(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent(), "hidden by the egress hosts");
+        assertFalse(r.route("80").isPresent(), "no visible service on port 80");
+        var catchAll = r.listener("virtualOutbound").orElseThrow().getFilterChainsList().stream()
+                .filter(c -> c.getName().equals("virtualOutbound-catchall-tcp")).findFirst().orElseThrow();
+        assertEquals("BlackHoleCluster", catchAll.getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
+        assertTrue(r.cluster("PassthroughCluster").isPresent());
+    }
+
+    @Test
+    void allowAnyPassesUnknownDestinationsThrough() throws Exception {
+        ProxyResources r = translate(SIDECAR.replace("REGISTRY_ONLY", "ALLOW_ANY"));
+        assertEquals("allow_any", r.route("8000").orElseThrow().getVirtualHosts(1).getName());
+        var catchAll = r.listener("virtualOutbound").orElseThrow().getFilterChainsList().stream()
+                .filter(c -> c.getName().equals("virtualOutbound-catchall-tcp")).findFirst().orElseThrow();
+        assertEquals("PassthroughCluster", catchAll.getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
+    }
+
+    @Test
+    void aWorkloadSelectorSidecarWinsOverTheNamespaceOne() {
+        ProxyResources r = translate(SIDECAR, """
+                apiVersion: networking.istio.io/v1beta1
+                kind: Sidecar
+                metadata: {name: sleep-only, namespace: default}
+                spec:
+                  workloadSelector: {labels: {app: sleep}}
+                  egress:
+                  - hosts: ["*/*"]
+                """);
+        assertTrue(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
+        assertEquals("allow_any", r.route("8000").orElseThrow().getVirtualHostsList().getLast().getName());
+    }
+}

@@ -1,0 +1,237 @@
+package io.sourcemesh.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.Origin;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Route-level features Istio's VirtualServices and Gateways need, from an Envoy bootstrap through real
+ * curl to a real origin: header mutations (route and virtual host), redirects, require_tls and
+ * max_requests_per_connection.
+ */
+class RouteFeaturesEndToEndTest {
+    private Origin origin;
+    private Proxy proxy;
+
+    @BeforeEach
+    void startOrigin() throws Exception {
+        origin = Origin.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        origin.close();
+    }
+
+    /** A bootstrap with one HTTP listener "http" on 127.0.0.1:0 whose one virtual host is {@code vhost}. */
+    private void start(String vhost, String clusterFields) {
+        start(vhost, clusterFields, "");
+    }
+
+    private void start(String vhost, String clusterFields, String extraClusters) {
+        String yaml = """
+                static_resources:
+                  listeners:
+                  - name: http
+                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.http_connection_manager
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                          stat_prefix: http
+                          http_filters:
+                          - name: envoy.filters.http.router
+                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                          route_config:
+                            name: local
+                            virtual_hosts:
+                """ + vhost.indent(18) + """
+                  clusters:
+                  - name: origin
+                    connect_timeout: 1s
+                """ + clusterFields.indent(4) + """
+                    load_assignment:
+                      cluster_name: origin
+                      endpoints:
+                      - lb_endpoints:
+                        - endpoint:
+                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                """.formatted(origin.port()) + extraClusters.indent(2);
+        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+    }
+
+    private String url(String path) {
+        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + path;
+    }
+
+    @Test
+    void routeAndVirtualHostHeaderMutationsReachTheOriginAndTheClient() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  request_headers_to_add:
+                  - header: {key: x-vhost, value: v}
+                    append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                  routes:
+                  - match: {prefix: /}
+                    route: {cluster: origin}
+                    request_headers_to_add:
+                    - header: {key: x-set, value: one}
+                      append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                    - header: {key: x-add, value: two}
+                      append_action: APPEND_IF_EXISTS_OR_ADD
+                    - header: {key: x-absent, value: three}
+                      append_action: ADD_IF_ABSENT
+                    - header: {key: x-pct, value: "100%%"}
+                    request_headers_to_remove: [x-drop]
+                    response_headers_to_add:
+                    - header: {key: x-resp, value: r}
+                      append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                    response_headers_to_remove: [content-type]
+                """, "");
+        Curl.Result r = Curl.run("-i", "-H", "x-set: client", "-H", "x-add: client", "-H", "x-absent: client",
+                "-H", "x-drop: secret", url("/echo"));
+        assertEquals(200, r.status(), r.err());
+        Origin.Seen seen = origin.last();
+        assertEquals("one", seen.header("x-set"), "set overwrites the client's value");
+        assertEquals("client,two", seen.header("x-add"), "add appends");
+        assertEquals("client", seen.header("x-absent"), "add-if-absent keeps the client's value");
+        assertEquals("100%", seen.header("x-pct"), "%% is a literal percent sign");
+        assertEquals("v", seen.header("x-vhost"));
+        assertNull(seen.header("x-drop"));
+        String head = r.out().toLowerCase(java.util.Locale.ROOT);
+        assertTrue(head.contains("\nx-resp: r\r\n"), r.out());
+        assertFalse(head.contains("content-type:"), r.out());
+    }
+
+    private static String location(Curl.Result r) {
+        return r.out().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("location: "))
+                .map(l -> l.substring(10).trim()).findFirst().orElse("(none) " + r.out());
+    }
+
+    @Test
+    void redirectBuildsTheLocationAsEnvoyDoes() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match: {prefix: /old}
+                    redirect: {host_redirect: other.example.com, path_redirect: /new, response_code: FOUND}
+                  - match: {prefix: /secure}
+                    redirect: {https_redirect: true}
+                  - match: {prefix: /moved/}
+                    redirect: {prefix_rewrite: /now/, port_redirect: 8080}
+                """, "");
+        Curl.Result found = Curl.run("-o", "/dev/null", "-D", "-", url("/old/page?q=1"));
+        assertEquals(302, found.status());
+        assertEquals("http://other.example.com/new?q=1", location(found));
+        Curl.Result secure = Curl.run("-o", "/dev/null", "-D", "-", "-H", "host: shop.example.com:80",
+                url("/secure/x"));
+        assertEquals(301, secure.status());
+        assertEquals("https://shop.example.com/secure/x", location(secure));
+        Curl.Result moved = Curl.run("-o", "/dev/null", "-D", "-", "-H", "host: shop.example.com",
+                url("/moved/a"));
+        assertEquals("http://shop.example.com:8080/now/a", location(moved));
+        assertTrue(origin.seen().isEmpty(), "a redirect never reaches the origin");
+    }
+
+    @Test
+    void requireTlsRedirectsPlainHttpBeforeRouting() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  require_tls: ALL
+                  routes:
+                  - match: {prefix: /}
+                    route: {cluster: origin}
+                """, "");
+        Curl.Result r = Curl.run("-o", "/dev/null", "-D", "-", "-H", "host: shop.example.com", url("/a?b=c"));
+        assertEquals(301, r.status());
+        assertEquals("https://shop.example.com/a?b=c", location(r));
+        assertTrue(origin.seen().isEmpty());
+    }
+
+    @Test
+    void maxRequestsPerConnectionClosesTheUpstreamConnectionAfterThatMany() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match: {prefix: /}
+                    route: {cluster: origin}
+                """, "max_requests_per_connection: 1");
+        Curl.Result r = Curl.run(url("/echo"), url("/echo"), url("/echo"));
+        assertEquals(0, r.exitCode(), r.err());
+        List<Origin.Seen> seen = origin.seen();
+        assertEquals(3, seen.size());
+        assertNotEquals(seen.get(0).peer().getPort(), seen.get(1).peer().getPort(), "a new connection per request");
+        assertNotEquals(seen.get(1).peer().getPort(), seen.get(2).peer().getPort());
+    }
+
+    @Test
+    void mirrorSendsAShadowWithTheShadowHostAndBodyAndDropsItsAnswer() throws Exception {
+        try (Origin shadow = Origin.start()) {
+            start("""
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                      - match: {prefix: /never}
+                        route:
+                          cluster: origin
+                          request_mirror_policies:
+                          - cluster: shadow
+                            runtime_fraction: {default_value: {numerator: 0, denominator: HUNDRED}}
+                      - match: {prefix: /}
+                        route:
+                          cluster: origin
+                          request_mirror_policies:
+                          - cluster: shadow
+                            runtime_fraction: {default_value: {numerator: 1000000, denominator: MILLION}}
+                    """, "", """
+                    - name: shadow
+                      connect_timeout: 1s
+                      load_assignment:
+                        cluster_name: shadow
+                        endpoints:
+                        - lb_endpoints:
+                          - endpoint:
+                              address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                    """.formatted(shadow.port()));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, Curl.run(url("/never")).status());
+            }
+            Curl.Result r = Curl.run("-H", "host: httpbin:8000", "--data-binary", "hello", url("/upload"));
+            assertEquals(200, r.status(), r.err());
+            assertEquals("{\"received\":5}", r.body(), "the client gets the primary's answer");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (shadow.seen().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1, shadow.seen().size(), "0% never mirrors, 100% always does");
+            Origin.Seen s = shadow.last();
+            assertEquals("httpbin-shadow:8000", s.header("host"), "Envoy puts -shadow before the port");
+            assertEquals("POST", s.method());
+            assertEquals("5", s.header("content-length"));
+            assertEquals("httpbin:8000", origin.last().header("host"), "the primary keeps its host");
+            while (proxy.stats().counters().getOrDefault("cluster.shadow.upstream_rq_total", 0L) < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1L, proxy.stats().counters().get("cluster.shadow.upstream_rq_total"));
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.sourcemesh.proxy.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.Origin;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Circuit breakers and outlier detection from an Envoy bootstrap, with real curl and a real origin:
+ * pending overflow is a 503 UO, consecutive 5xx eject a host (and /clusters says so).
+ */
+class ResilienceEndToEndTest {
+    private static final String OVERFLOW = "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+
+    private Origin origin;
+    private Proxy proxy;
+
+    @BeforeEach
+    void startOrigin() throws Exception {
+        origin = Origin.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        origin.close();
+    }
+
+    private void start(String clusterFields, int... ports) {
+        StringBuilder endpoints = new StringBuilder();
+        for (int port : ports) {
+            endpoints.append("        - endpoint:\n            address: {socket_address: {address: 127.0.0.1, port_value: ")
+                    .append(port).append("}}\n");
+        }
+        String yaml = """
+                admin:
+                  address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                static_resources:
+                  listeners:
+                  - name: http
+                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.http_connection_manager
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                          stat_prefix: http
+                          http_filters:
+                          - name: envoy.filters.http.router
+                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                          route_config:
+                            virtual_hosts:
+                            - name: all
+                              domains: ["*"]
+                              routes:
+                              - match: {prefix: /}
+                                route: {cluster: origin, timeout: 0s}
+                  clusters:
+                  - name: origin
+                    connect_timeout: 1s
+                    lb_policy: ROUND_ROBIN
+                """ + clusterFields.indent(4) + """
+                    load_assignment:
+                      cluster_name: origin
+                      endpoints:
+                      - lb_endpoints:
+                """ + endpoints;
+        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+    }
+
+    private String url(String path) {
+        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + path;
+    }
+
+    private long counter(String name) {
+        return proxy.stats().counters().getOrDefault(name, 0L);
+    }
+
+    private static int closedPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Three requests at once, each answered after a while; curl prints each status on its own line. */
+    private Curl.Result threeAtOnce(String query, boolean bodies) {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--noproxy", "*", "--max-time", "20", "-Z", "--parallel-immediate",
+                "--parallel-max", "3", "-w", "\\n%{http_code}\\n"));
+        for (int i = 0; i < 3; i++) {
+            if (!bodies) {
+                cmd.addAll(List.of("-o", "/dev/null"));
+            }
+            cmd.add(url("/sleep/700?" + query + "=" + i));
+        }
+        return Curl.exec(cmd);
+    }
+
+    /** Istio's circuit-breaking task: maxConnections 1, http1MaxPendingRequests 1, three at once. */
+    @Test
+    void pendingOverflowIs503WithUo() {
+        start("""
+                circuit_breakers:
+                  thresholds:
+                  - max_connections: 1
+                    max_pending_requests: 1
+                    max_requests: 4294967295
+                    max_retries: 4294967295
+                    track_remaining: true
+                """, origin.port());
+        Curl.Result r = threeAtOnce("n", false);
+        List<String> codes = r.out().lines().filter(l -> !l.isBlank()).sorted().toList();
+        assertEquals(List.of("200", "200", "503"), codes, r.out() + r.err());
+        assertEquals(1, counter("cluster.origin.upstream_rq_pending_overflow"));
+        assertEquals(1, counter("cluster.origin.upstream_rq_pending_total"), "the second request waited for the connection");
+        assertEquals(2, origin.seen().size());
+        assertEquals(0L, proxy.stats().gauges().get("cluster.origin.circuit_breakers.default.remaining_cx"), "the pooled connection");
+        assertEquals(1L, proxy.stats().gauges().get("cluster.origin.circuit_breakers.default.remaining_pending"));
+        Curl.Result again = threeAtOnce("m", true);
+        assertTrue(again.out().contains(OVERFLOW), again.out());
+    }
+
+    @Test
+    void consecutive5xxEjectTheHostUntilTheEjectionTimeIsOver() throws Exception {
+        int dead = closedPort();
+        start("""
+                common_lb_config: {healthy_panic_threshold: {value: 0}}
+                outlier_detection:
+                  consecutive_5xx: 3
+                  enforcing_consecutive_5xx: 100
+                  enforcing_success_rate: 0
+                  interval: 1s
+                  base_ejection_time: 60s
+                  max_ejection_percent: 100
+                """, dead, origin.port());
+        List<Integer> codes = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            codes.add(Curl.run("-o", "/dev/null", url("/echo")).status());
+        }
+        assertEquals(3, codes.stream().filter(c -> c == 503).count(), "three connect failures, then ejected: " + codes);
+        assertTrue(codes.subList(6, 12).stream().allMatch(c -> c == 200), codes.toString());
+        assertEquals(1, counter("cluster.origin.outlier_detection.ejections_enforced_consecutive_5xx"));
+        assertEquals(1L, proxy.stats().gauges().get("cluster.origin.outlier_detection.ejections_active"));
+        String admin = "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort();
+        String clusters = Curl.run(admin + "/clusters").body();
+        assertTrue(clusters.contains("origin::127.0.0.1:" + dead + "::health_flags::/failed_outlier_check"), clusters);
+        assertTrue(clusters.contains("origin::127.0.0.1:" + origin.port() + "::health_flags::healthy"), clusters);
+    }
+
+    @Test
+    void withEveryHostEjectedAndNoPanicTheAnswerIsNoHealthyUpstream() throws Exception {
+        int dead = closedPort();
+        start("""
+                common_lb_config: {healthy_panic_threshold: {value: 0}}
+                outlier_detection: {consecutive_5xx: 2, max_ejection_percent: 100, base_ejection_time: 60s}
+                """, dead);
+        assertEquals(503, Curl.run("-o", "/dev/null", url("/")).status());
+        assertEquals(503, Curl.run("-o", "/dev/null", url("/")).status());
+        Curl.Result r = Curl.run(url("/"));
+        assertEquals(503, r.status());
+        assertEquals("no healthy upstream", r.body());
+        assertEquals(2, counter("cluster.origin.upstream_cx_connect_fail"), "the ejected host is not tried");
+    }
+
+    @Test
+    void maxEjectionPercentLimitsEjections() throws Exception {
+        int dead = closedPort();
+        start("outlier_detection: {consecutive_5xx: 1, max_ejection_percent: 10}\n", dead, origin.port());
+        for (int i = 0; i < 4; i++) {
+            Curl.run("-o", "/dev/null", url("/"));
+        }
+        assertEquals(0L, proxy.stats().gauges().get("cluster.origin.outlier_detection.ejections_active"),
+                "ejecting one of two hosts would be 50% > 10%");
+        assertTrue(counter("cluster.origin.outlier_detection.ejections_overflow") >= 1);
+    }
+}
