@@ -30,7 +30,7 @@ final class IstioSupport {
                 warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
                 supported("spec.servers[].tls.mode", "SIMPLE; other modes leave the server out, named on the Gateway's status"),
                 supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's namespace"),
-                warned("spec.servers[].tls.httpsRedirect", null),
+                supported("spec.servers[].tls.httpsRedirect", "Envoy require_tls: ALL, a 301 to https"),
                 warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
                 warned("spec.servers[].tls.privateKey", "certificates come from credentialName"),
                 warned("spec.servers[].tls.caCertificates", null), warned("spec.servers[].tls.caCrl", null),
@@ -46,15 +46,18 @@ final class IstioSupport {
         k.put("DestinationRule", fields(destinationRule()));
         k.put("EnvoyFilter", fields(envoyFilter()));
         k.put("Sidecar", fields(
-                warned("spec.workloadSelector", null), warned("spec.ingress", null),
-                warned("spec.egress", "every sidecar reaches every service"),
-                warned("spec.outboundTrafficPolicy", null), warned("spec.inboundConnectionPool", null)));
+                supported("spec.workloadSelector", null), warned("spec.ingress", null),
+                supported("spec.egress[].hosts", "services outside them get no listener, route or cluster"),
+                warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
+                supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY answers 502 from BlackHoleCluster; ALLOW_ANY "
+                        + "passes through"),
+                warned("spec.outboundTrafficPolicy.egressProxy", null), warned("spec.inboundConnectionPool", null)));
         k.put("ServiceEntry", fields(
                 warned("spec.hosts", "ServiceEntry is not translated"), warned("spec.addresses", null),
                 warned("spec.ports", null), warned("spec.location", null), warned("spec.resolution", null),
                 warned("spec.endpoints", null), warned("spec.workloadSelector", null), warned("spec.exportTo", null),
                 warned("spec.subjectAltNames", null)));
-        k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (branch authz-control)"));
+        k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(
                 supported("spec.selector", null),
                 supported("spec.mtls.mode", "plaintext is what the proxies speak").refusing(NO_MTLS, "STRICT"),
@@ -75,13 +78,20 @@ final class IstioSupport {
                 warned(m + ".gateways", null), warned(m + ".queryParams", null), warned(m + ".withoutHeaders", null),
                 warned(m + ".sourceNamespace", null), warned(m + ".statPrefix", null),
                 supported(h + ".route[].destination", null), supported(h + ".route[].weight", null),
-                warned(h + ".route[].headers", null),
-                warned(h + ".redirect", "a route without destinations is left out"),
-                warned(h + ".directResponse", "a route without destinations is left out"),
-                warned(h + ".delegate", null), warned(h + ".rewrite", null), warned(h + ".timeout", null),
-                warned(h + ".retries", null), warned(h + ".fault", null), warned(h + ".mirror", null),
-                warned(h + ".mirrorPercentage", null), warned(h + ".mirrorPercent", null), warned(h + ".mirrors", null),
-                warned(h + ".corsPolicy", null), warned(h + ".headers", null),
+                supported(h + ".route[].headers", "with a single destination; on one of several weighted destinations "
+                        + "the translation warns and leaves them out"),
+                supported(h + ".redirect", null), supported(h + ".directResponse", null),
+                warned(h + ".delegate", null),
+                supported(h + ".rewrite", null), warned(h + ".rewrite.uriRegexRewrite", null),
+                supported(h + ".timeout", "0s disables the route timeout"),
+                supported(h + ".retries", "Istio's default policy when unset; attempts: 0 disables retries"),
+                warned(h + ".retries.perTryTimeout", null), warned(h + ".retries.backoff", null),
+                warned(h + ".retries.retryRemoteLocalities", null),
+                warned(h + ".fault", null),
+                supported(h + ".mirror", "the shadow's host gets -shadow, its answer is dropped"),
+                supported(h + ".mirrorPercentage", null), supported(h + ".mirrorPercent", null), supported(h + ".mirrors", null),
+                warned(h + ".corsPolicy", null),
+                supported(h + ".headers", "values with %-format specifiers are refused by the proxy"),
                 warned("spec.tcp", null), warned("spec.tls", null), warned("spec.exportTo", null));
     }
 
@@ -116,8 +126,13 @@ final class IstioSupport {
                 supported(lb + ".consistentHash.httpHeaderName", null),
                 warned(lb + ".consistentHash.*", "only useSourceIp and httpHeaderName"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
-                warned(at + ".connectionPool", null),
-                warned(at + ".outlierDetection", null),
+                supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO"),
+                warned(at + ".connectionPool.http.h2UpgradePolicy", null), warned(at + ".connectionPool.http.useClientProtocol", null),
+                warned(at + ".connectionPool.http.maxConcurrentStreams", null),
+                warned(at + ".connectionPool.tcp.tcpKeepalive", null), warned(at + ".connectionPool.tcp.maxConnectionDuration", null),
+                supported(at + ".outlierDetection", "consecutive 5xx and gateway-error ejection"),
+                warned(at + ".outlierDetection.splitExternalLocalOriginErrors", null),
+                warned(at + ".outlierDetection.consecutiveLocalOriginFailures", null),
                 supported(at + ".tls.mode", "plaintext upstream: only DISABLE").refusing(NO_TLS_ORIGINATION, CLIENT_TLS),
                 warned(at + ".tls.*", "client TLS settings need a TLS mode, which is refused"));
     }
