@@ -63,6 +63,8 @@ class ListenerFuzzTest {
             "\r\n\r\n\u0000\r\nQUIT\n\u0021\u0011\u00ff\u00ff",
     };
 
+    private static final String INSERTS = "\r\n\u0000 \t:;,";
+
     /** One fuzz case: a good request mutated (truncated, bytes flipped, CR/LF/NUL inserted) or pure noise. */
     static byte[] fuzzCase(Random r, boolean proxyProtocol) {
         StringBuilder b = new StringBuilder();
@@ -82,7 +84,7 @@ class ListenerFuzzTest {
                 switch (r.nextInt(5)) {
                     case 0 -> req.setLength(at);
                     case 1 -> req.setCharAt(at, (char) r.nextInt(256));
-                    case 2 -> req.insert(at, "\r\n\u0000 \t:;,".charAt(r.nextInt(9)));
+                    case 2 -> req.insert(at, INSERTS.charAt(r.nextInt(INSERTS.length())));
                     case 3 -> req.insert(at, "ffffffffffffffff");
                     default -> req.append(GOOD[r.nextInt(GOOD.length)]); // pipelined
                 }
@@ -118,6 +120,7 @@ class ListenerFuzzTest {
 
         AtomicLong cases = new AtomicLong();
         AtomicLong responses = new AtomicLong();
+        java.util.Queue<RuntimeException> clientErrors = new java.util.concurrent.ConcurrentLinkedQueue<>();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
             for (int c = 0; c < 8; c++) {
@@ -137,6 +140,8 @@ class ListenerFuzzTest {
                             }
                         } catch (IOException e) {
                             // the proxy closing on us is a fine answer to garbage
+                        } catch (RuntimeException e) {
+                            clientErrors.add(e); // a bug in the fuzzer itself must fail the test, not end it quietly
                         }
                         cases.incrementAndGet();
                     }
@@ -145,6 +150,7 @@ class ListenerFuzzTest {
             }
         }
         System.out.println("ListenerFuzzTest cases=" + cases.get() + " answered=" + responses.get());
+        assertTrue(clientErrors.isEmpty(), "fuzzer errors: " + clientErrors);
         assertTrue(cases.get() > 50, "the fuzzer ran: " + cases.get());
 
         assertGoodRequestsServed(ports);

@@ -55,8 +55,8 @@ class RequestHeaderMutatorEnvoyCasesTest {
 
     /**
      * An IPv4-mapped entry stays IPv6 in Envoy (parseInternetAddressNoThrow keeps v6; addressAsString is
-     * inet_ntop's "::ffff:6.6.6.6"); Java would fold it to 6.6.6.6. ConnectionManagerUtilityTest's
-     * XFF cases with IPv6 entries (e.g. UseXFFTrustedHopsWithIPv6...) read the entry as given.
+     * inet_ntop's "::ffff:6.6.6.6"); Java would fold it to 6.6.6.6. No single Envoy test: derived from
+     * Utility::getLastAddressFromXFF and Ipv6Instance::addressAsString.
      */
     @Test
     void ipv4MappedEntriesKeepEnvoysForm() {
@@ -67,7 +67,7 @@ class RequestHeaderMutatorEnvoyCasesTest {
         assertEquals("::ffff:6.6.6.6,10.0.0.2", headers.get("x-forwarded-for"));
     }
 
-    /** XffTest.RecurseWithTrustedCidrs...: walk right to left past every trusted entry (xff_test.cc, "Recurse"). */
+    /** xff_test.cc, the Recurse case: walk right to left past every trusted entry. */
     @Test
     void trustedCidrRecursionWalksRightToLeft() {
         ForwardedForConfig config = ForwardedForConfig.defaults()
