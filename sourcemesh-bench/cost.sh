@@ -65,7 +65,7 @@ for r in $(seq 1 "$ROUNDS"); do
     'BEGIN { printf "round %d, %d connections: %.0f req/s, proxy CPU %.1f us/req, load average %s\n", r, c, rps, t / hz * 1e6 / n, l }'
   CPUS+=("$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')")
 done
-printf '%s\n' "${CPUS[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "proxy CPU us/req: lowest %s, median %s\n", v[1], v[int((NR + 1) / 2)] }'
+printf '%s\n' "${CPUS[@]}" | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "proxy CPU us/req: lowest %s, median %.1f\n", v[1], m }'
 # system calls per request: strace slows the proxy down but does not change what it calls per request
 strace -c -f -q -p "$SM" -o "$WORK/strace.txt" &
 ST=$!
