@@ -8,7 +8,7 @@ import java.util.List;
  * {@code lostHere} marks the first hop that knew the client and passed on neither; {@code reason}
  * and {@code fixes} then say why and what to run. {@code observed} is filled by a live probe.
  */
-public record Hop(String component, String name, String seesOnSocket, String xffIn, String believes, boolean known,
+public record Hop(String component, String name, String pod, String seesOnSocket, String xffIn, String believes, boolean known,
         String passesSocket, String xffOut, boolean lostHere, String reason, List<String> fixes, List<String> evidence,
         Observed observed) {
 
@@ -16,10 +16,10 @@ public record Hop(String component, String name, String seesOnSocket, String xff
     public record Observed(String downstreamRemote, String upstreamLocal, String xff, String note, List<String> mismatches) {}
 
     Hop withObserved(Observed o) {
-        return new Hop(component, name, seesOnSocket, xffIn, believes, known, passesSocket, xffOut, lostHere, reason, fixes, evidence, o);
+        return new Hop(component, name, pod, seesOnSocket, xffIn, believes, known, passesSocket, xffOut, lostHere, reason, fixes, evidence, o);
     }
 
     Hop lost(String why, List<String> fix) {
-        return new Hop(component, name, seesOnSocket, xffIn, believes, known, passesSocket, xffOut, true, why, fix, evidence, observed);
+        return new Hop(component, name, pod, seesOnSocket, xffIn, believes, known, passesSocket, xffOut, true, why, fix, evidence, observed);
     }
 }

@@ -2,8 +2,11 @@ package io.sourcemesh.trace;
 
 import java.util.List;
 
-/** A traced path: the client's address, the hops left to right, where it was first lost (-1: kept) and warnings. */
-public record Trace(String title, String client, List<Hop> hops, int lostAt, List<String> warnings) {
+/**
+ * A traced path: the client's address, the hops left to right, where it was first lost (-1: kept),
+ * warnings, and the probe's request id once observed.
+ */
+public record Trace(String title, String client, List<Hop> hops, int lostAt, List<String> warnings, String requestId) {
 
     public boolean kept() {
         return lostAt < 0;
@@ -15,7 +18,7 @@ public record Trace(String title, String client, List<Hop> hops, int lostAt, Lis
                 .flatMap(h -> h.observed().mismatches().stream().map(m -> h.name() + ": " + m)).toList();
     }
 
-    Trace withHops(List<Hop> newHops) {
-        return new Trace(title, client, newHops, lostAt, warnings);
+    Trace observed(List<Hop> newHops, String probeId) {
+        return new Trace(title, client, newHops, lostAt, warnings, probeId);
     }
 }

@@ -32,13 +32,13 @@ public final class Tracer {
         KubeObject client = snap.pod(namespace, from);
         Target target = t.service(URI.create(url), namespace);
         String c = Snapshot.ip(client);
-        t.add(new Hop("client", "pod " + client.namespace() + "/" + client.name(), "-", "", c, true, c, "", false, null, List.of(),
+        t.add(new Hop("client", "pod " + client.namespace() + "/" + client.name(), key(client), "-", "", c, true, c, "", false, null, List.of(),
                 List.of("status.podIP " + c), null), null);
         if (Snapshot.hasSidecar(client)) {
             Hcm hcm = snap.dump(client).flatMap(d -> d.outbound(target.port()))
                     .orElse(Hcm.istioSidecarDefault("no config dump of " + client.name() + ": Istio's sidecar outbound default"));
             List<String> xffOut = Xff.forwarded(hcm, c, List.of());
-            t.add(new Hop("client sidecar", "istio-proxy of " + client.name() + " (outbound)", c, "", Xff.trustedClient(hcm, c, List.of()), true,
+            t.add(new Hop("client sidecar", "istio-proxy of " + client.name() + " (outbound)", key(client), c, "", Xff.trustedClient(hcm, c, List.of()), true,
                     c, Xff.render(xffOut), false, null, List.of(), List.of(hcm.describe(), "connects from the pod's own address " + c), null), null);
         }
         t.server(target, c);
@@ -60,13 +60,13 @@ public final class Tracer {
         KubeObject gw = gwPods.getFirst();
         int targetPort = targetPort(svcPort, gw);
         String c = clientAddress;
-        t.add(new Hop("client", "internet client", "-", "", c, true, c, "", false, null, List.of(), List.of(), null), null);
+        t.add(new Hop("client", "internet client", null, "-", "", c, true, c, "", false, null, List.of(), List.of(), null), null);
 
         String lbIp = svc.status().path("loadBalancer").path("ingress").path(0).path("ip").asText("");
         boolean lbProxyProtocol = svc.annotations().entrySet().stream()
                 .anyMatch(e -> e.getKey().contains("proxy-protocol") && !e.getValue().equalsIgnoreCase("off") && !e.getValue().equalsIgnoreCase("false"));
         if (svc.spec().path("type").asText().equals("LoadBalancer")) {
-            t.add(new Hop("load balancer", "cloud load balancer " + (lbIp.isEmpty() ? "(no address yet)" : lbIp), c, "", c, true, c, "", false,
+            t.add(new Hop("load balancer", "cloud load balancer " + (lbIp.isEmpty() ? "(no address yet)" : lbIp), null, c, "", c, true, c, "", false,
                     null, List.of(), List.of("Service " + gatewayNamespace + "/" + gatewayService + " type LoadBalancer, status.loadBalancer.ingress[0].ip "
                             + lbIp, lbProxyProtocol ? "an annotation turns PROXY protocol on: the client's address travels in a PROXY header"
                                     : "a layer-4 load balancer: the client's address is passed through"), null), null);
@@ -85,12 +85,12 @@ public final class Tracer {
         String peer;
         if (etp.equals("Local")) {
             peer = c;
-            t.add(new Hop("node", "node kube-proxy (NodePort " + nodePort + ")", c, "", c, true, c, "", false, null, List.of(),
+            t.add(new Hop("node", "node kube-proxy (NodePort " + nodePort + ")", null, c, "", c, true, c, "", false, null, List.of(),
                     List.of("externalTrafficPolicy: Local: only nodes with a gateway pod serve, without SNAT"), null), null);
         } else {
             Set<String> nodes = snap.nodeAddresses();
             peer = nodes.isEmpty() ? "a node's address" : String.join(" or ", nodes);
-            t.add(new Hop("node", "node kube-proxy (NodePort " + nodePort + ")", c, "", c, true, peer, proxyHeader ? "PROXY " + c : "", false,
+            t.add(new Hop("node", "node kube-proxy (NodePort " + nodePort + ")", null, c, "", c, true, peer, proxyHeader ? "PROXY " + c : "", false,
                     null, List.of(), List.of("Service " + gatewayNamespace + "/" + gatewayService + " externalTrafficPolicy: " + etp
                             + ": kube-proxy SNATs to the node's address"), null),
                     new Loss("Service " + gatewayNamespace + "/" + gatewayService + " has externalTrafficPolicy: " + etp
@@ -115,7 +115,7 @@ public final class Tracer {
                     + " but only a layer-4 load balancer in front of it: a client can send X-Forwarded-For and be believed (too high; "
                     + Fixes.numTrustedProxies(gatewayNamespace, deployment, 0) + ")");
         }
-        t.add(new Hop("gateway", "ingress gateway " + gw.namespace() + "/" + gw.name(), peer, proxyHeader ? "PROXY " + c : "", believes, true,
+        t.add(new Hop("gateway", "ingress gateway " + gw.namespace() + "/" + gw.name(), key(gw), peer, proxyHeader ? "PROXY " + c : "", believes, true,
                 gwIp, Xff.render(xffOut), false, null, List.of(), ev, null),
                 new Loss("the gateway's HTTP connection manager has use_remote_address " + hcm.useRemoteAddress()
                         + (hcm.skipXffAppend() ? " and skip_xff_append" : "") + " (" + hcm.where()
@@ -164,7 +164,7 @@ public final class Tracer {
             String believes = Xff.trustedClient(hcm, peer, xffIn);
             List<String> xffOut = Xff.forwarded(hcm, peer, xffIn);
             String passes = appSource == null ? peer : appSource;
-            add(new Hop("server sidecar", "istio-proxy of " + pod.name() + " (inbound " + mode + ")", peer, Xff.render(xffIn), believes, false,
+            add(new Hop("server sidecar", "istio-proxy of " + pod.name() + " (inbound " + mode + ")", key(pod), peer, Xff.render(xffIn), believes, false,
                     passes, Xff.render(xffOut), false, null, List.of(), ev, null),
                     new Loss("pod " + pod.namespace() + "/" + pod.name() + "'s sidecar intercepts with " + mode
                             + (mode.equals("TPROXY") ? "" : " (no sidecar.istio.io/interceptionMode: TPROXY)") + " and reaches the app from "
@@ -175,9 +175,13 @@ public final class Tracer {
             xff = xffOut;
         }
         String origin = xff.isEmpty() ? socket : Xff.render(xff);
-        add(new Hop("app", "app of " + pod.namespace() + "/" + pod.name() + " (:" + target.targetPort() + ")", socket, Xff.render(xff), origin, false,
+        add(new Hop("app", "app of " + pod.namespace() + "/" + pod.name() + " (:" + target.targetPort() + ")", key(pod), socket, Xff.render(xff), origin, false,
                 "-", "", false, null, List.of(), List.of("what httpbin's /ip reports: X-Forwarded-For if present, else the socket's peer"),
                 null), null);
+    }
+
+    private static String key(KubeObject pod) {
+        return pod.namespace() + "/" + pod.name();
     }
 
     private void add(Hop hop, Loss loss) {
@@ -191,7 +195,7 @@ public final class Tracer {
         for (int i = 0; i < hops.size(); i++) {
             Hop h = hops.get(i);
             boolean known = has(h.seesOnSocket(), c) || c.equals(h.believes()) || Xff.parse(h.xffIn().replace("PROXY ", "")).contains(c);
-            h = new Hop(h.component(), h.name(), h.seesOnSocket(), h.xffIn(), h.believes(), known, h.passesSocket(), h.xffOut(), false,
+            h = new Hop(h.component(), h.name(), h.pod(), h.seesOnSocket(), h.xffIn(), h.believes(), known, h.passesSocket(), h.xffOut(), false,
                     null, List.of(), h.evidence(), null);
             boolean passes = has(h.passesSocket(), c) || Xff.parse(h.xffOut().replace("PROXY ", "")).contains(c);
             boolean last = i == hops.size() - 1;
@@ -210,7 +214,7 @@ public final class Tracer {
         if (lostAt < 0 && !out.getLast().known()) {
             lostAt = out.size() - 1;
         }
-        return new Trace(title, c, List.copyOf(out), lostAt, List.copyOf(warnings));
+        return new Trace(title, c, List.copyOf(out), lostAt, List.copyOf(warnings), null);
     }
 
     /** {@code predicted} may be "a or b" (any node's address). */
