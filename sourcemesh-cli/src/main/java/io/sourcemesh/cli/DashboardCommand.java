@@ -79,7 +79,7 @@ final class DashboardCommand implements Callable<Integer> {
                     if (LiveTrace.hasProxy(p) && Snapshot.running(p)) {
                         api.logs(p.namespace(), p.name(), "istio-proxy", false, 50,
                                 l -> {
-                                    if (l.startsWith("{") || l.startsWith("[")) {
+                                    if (io.sourcemesh.trace.AccessLogLine.parse(l).isPresent()) {
                                         out.add(p.namespace() + "/" + p.name() + ": " + l);
                                     }
                                 });

@@ -1,5 +1,6 @@
 package io.sourcemesh.trace.web;
 
+import io.sourcemesh.trace.AccessLogLine;
 import io.sourcemesh.trace.DumpDirectory;
 import io.sourcemesh.trace.Snapshot;
 import io.sourcemesh.trace.Trace;
@@ -41,7 +42,7 @@ public record DumpSource(Path dir, Snapshot snap) implements DashboardSource {
     @Override
     public List<String> accessLogs() {
         List<String> out = new ArrayList<>();
-        snap.logs().forEach((pod, lines) -> lines.forEach(l -> out.add(pod + ": " + l)));
+        snap.logs().forEach((pod, lines) -> lines.stream().filter(l -> AccessLogLine.parse(l).isPresent()).forEach(l -> out.add(pod + ": " + l)));
         return out;
     }
 }
