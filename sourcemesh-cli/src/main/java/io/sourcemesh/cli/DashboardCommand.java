@@ -48,6 +48,20 @@ final class DashboardCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The daemon's own dashboard, its URL in the home's {@code dashboard.url} (removed on close) for `demo` to print. */
+    static AutoCloseable serveForDaemon(ClusterApi api, Home home) throws java.io.IOException {
+        DashboardServer server = DashboardServer.start(live(api, home), 0);
+        java.nio.file.Files.writeString(urlFile(home), server.url());
+        return () -> {
+            server.close();
+            java.nio.file.Files.deleteIfExists(urlFile(home));
+        };
+    }
+
+    static Path urlFile(Home home) {
+        return home.path().resolve("dashboard.url");
+    }
+
     static DashboardSource live(ClusterApi api, Home home) {
         LiveTrace live = new LiveTrace(api, home);
         return new DashboardSource() {
