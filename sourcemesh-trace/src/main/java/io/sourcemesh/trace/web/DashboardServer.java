@@ -48,7 +48,26 @@ public final class DashboardServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/";
     }
 
+    /**
+     * Only the page's own requests: a trace sends a probe, so a page elsewhere must not make the browser
+     * ask for one (Sec-Fetch-Site cross-site), nor reach this server under another name (DNS rebinding).
+     */
+    private boolean ownRequest(HttpExchange ex) throws IOException {
+        int port = server.getAddress().getPort();
+        String host = ex.getRequestHeaders().getFirst("Host");
+        String site = ex.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        if ((("127.0.0.1:" + port).equals(host) || ("localhost:" + port).equals(host))
+                && (site == null || site.equals("same-origin") || site.equals("none"))) {
+            return true;
+        }
+        send(ex, 403, "text/plain", "forbidden: open " + url() + " directly");
+        return false;
+    }
+
     private void page(HttpExchange ex) throws IOException {
+        if (!ownRequest(ex)) {
+            return;
+        }
         if (!ex.getRequestURI().getPath().equals("/")) {
             send(ex, 404, "text/plain", "not found");
             return;
@@ -78,6 +97,9 @@ public final class DashboardServer implements AutoCloseable {
     }
 
     private void logs(HttpExchange ex) throws IOException {
+        if (!ownRequest(ex)) {
+            return;
+        }
         String client = query(ex.getRequestURI().getRawQuery()).getOrDefault("client", "");
         List<String> lines;
         try {
