@@ -47,8 +47,10 @@ final class DaemonCommand implements Callable<Integer> {
         h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "embedded"));
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port());
+        AutoCloseable dashboard = DashboardCommand.serveForDaemon(cluster, h);
         stop.await();
         try {
+            dashboard.close();
             api.close();
             cluster.close();
         } finally {

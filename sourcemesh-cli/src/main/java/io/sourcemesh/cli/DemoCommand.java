@@ -56,6 +56,7 @@ final class DemoCommand implements Callable<Integer> {
     private Home h;
     ClusterApi api;
     final List<Row> rows = new ArrayList<>();
+    private DemoTraces traces;
 
     /** One line of the closing table; {@code expected} is shown, {@code matches} judges. */
     record Row(String step, String expected, java.util.function.Predicate<String> matches, String observed, String fields) {
@@ -88,6 +89,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("SourceMesh cluster is up, state in " + h.path());
         }
         api = h.client();
+        traces = new DemoTraces(api, h);
         Path dir = h.path().resolve("demo");
         Files.createDirectories(dir);
         for (String m : MANIFESTS) {
@@ -133,6 +135,7 @@ final class DemoCommand implements Callable<Integer> {
         out.print(t.render());
         out.println();
         out.println(allGood ? "Every step matched the document." : "Some steps did not match the document.");
+        traces.print(out);
         out.println("The cluster keeps running: try the commands above yourself, and `sourcemesh down` to stop it.");
         return allGood ? 0 : 1;
     }
@@ -247,6 +250,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
         rows.add(new Row(name, expected, matches, observed, dash(fields.get("downstream_remote_address")) + " / "
                 + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
+        traces.northSouth(name, url, client.address());
     }
 
     static Process curl(ExternalClient client, String maxTime, String url) throws java.io.IOException {
@@ -319,6 +323,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
         rows.add(new Row(name, expected, observed, dash(fields.get("downstream_remote_address")) + " / "
                 + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
+        traces.eastWest(name);
         if (sleepPod.isEmpty()) {
             throw CliException.error("no running sleep pod");
         }

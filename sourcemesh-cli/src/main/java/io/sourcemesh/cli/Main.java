@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {ProxyCommand.class, ApplyCommand.class, CreateCommand.class, DeleteCommand.class,
                 GetCommand.class, DescribeCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
                 ProxyConfigCommand.class, ProxyStatusCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class, DaemonCommand.class,
-                DemoCommand.class, CommandLine.HelpCommand.class})
+                DemoCommand.class, TraceCommand.class, DashboardCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The Istio release our proxies report, so EnvoyFilter proxyVersion matches work as in Istio. */
     public static final String ISTIO_COMPATIBLE_VERSION = "1.22.0";

@@ -74,6 +74,15 @@ class LocalClusterLifecycleTest {
         assertTrue(demo.out().lines().anyMatch(l -> l.matches("gateway DENY ip +HTTP 403 +HTTP 403 +response_code_details: "
                 + "rbac_access_denied_matched_policy\\[ns\\[istio-system]-policy\\[ingress-deny-client]-rule\\[0]]")), demo.out());
         assertTrue(demo.out().contains("RBAC: access denied"), "the 403's body, shown");
+        // The demo ends with each situation's trace and the daemon's dashboard, which traces live too.
+        assertTrue(demo.out().contains("is LOST at hop 3 (istio-proxy of httpbin-"), demo.out());
+        assertTrue(demo.out().contains("is LOST at hop 3 (node kube-proxy"), demo.out());
+        assertFalse(demo.out().contains("MISMATCH") || demo.out().contains("trace failed"), demo.out());
+        String dashboard = demo.out().lines().filter(l -> l.startsWith("Dashboard: http://127.0.0.1:")).findFirst().orElseThrow().split(" ")[1];
+        String page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                dashboard + "?from=deploy%2Fsleep&url=http%3A%2F%2Fhttpbin%3A8000%2Fip")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(page.contains("lost at hop 3") && page.contains("<td>istio-ingressgateway</td>"), page);
 
         Run pods = run("get", "pods");
         assertEquals(2, pods.out().lines().filter(l -> l.contains("2/2") && l.contains("Running")).count(), pods.out());

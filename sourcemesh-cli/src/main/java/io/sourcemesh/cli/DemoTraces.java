@@ -1,0 +1,59 @@
+package io.sourcemesh.cli;
+
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.trace.Trace;
+import io.sourcemesh.trace.TraceText;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The demo's `sourcemesh trace` of each situation, taken as it happens (each step changes the mesh) and printed at the end. */
+final class DemoTraces {
+    interface Call {
+        Trace run(LiveTrace live) throws Exception;
+    }
+
+    private final ClusterApi api;
+    private final Home home;
+    private final List<String> traces = new ArrayList<>();
+
+    DemoTraces(ClusterApi api, Home home) {
+        this.api = api;
+        this.home = home;
+    }
+
+    void eastWest(String situation) {
+        add(situation, "sourcemesh trace --from deploy/sleep http://httpbin:8000/ip",
+                live -> live.eastWest("default", "deploy/sleep", "http://httpbin:8000/ip", true));
+    }
+
+    void northSouth(String situation, String url, String client) {
+        add(situation, "sourcemesh trace --external " + url,
+                live -> live.northSouth(url, client, "istio-system", "istio-ingressgateway", true));
+    }
+
+    private void add(String situation, String command, Call call) {
+        String text;
+        try {
+            text = TraceText.text(call.run(new LiveTrace(api, home)));
+        } catch (Exception e) {
+            text = "trace failed: " + e.getMessage() + "\n";
+        }
+        traces.add("# " + situation + "\n$ " + command + "\n" + text);
+    }
+
+    /** Every trace, then the dashboard's URL (the daemon serves it on 127.0.0.1 and writes it to the home). */
+    void print(PrintWriter out) throws IOException {
+        out.println();
+        out.println("### Where the client's address was kept or lost, hop by hop (sourcemesh trace), in each situation");
+        traces.forEach(t -> out.print("\n" + t));
+        Path url = DashboardCommand.urlFile(home);
+        out.println();
+        out.println(Files.exists(url) ? "Dashboard: " + Files.readString(url).strip() + "   (served by the cluster, 127.0.0.1 only)"
+                : "Dashboard: run `sourcemesh dashboard` and open the URL it prints.");
+    }
+}
