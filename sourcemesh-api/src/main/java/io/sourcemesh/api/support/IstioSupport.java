@@ -85,7 +85,7 @@ final class IstioSupport {
                 supported(h + ".rewrite", null), warned(h + ".rewrite.uriRegexRewrite", null),
                 supported(h + ".timeout", "0s disables the route timeout"),
                 supported(h + ".retries", "Istio's default policy when unset; attempts: 0 disables retries"),
-                warned(h + ".retries.perTryTimeout", null), warned(h + ".retries.backoff", null),
+                warned(h + ".retries.perTryTimeout", null),
                 warned(h + ".retries.retryRemoteLocalities", null),
                 warned(h + ".fault", null),
                 supported(h + ".mirror", "the shadow's host gets -shadow, its answer is dropped"),
