@@ -69,11 +69,14 @@ class NetnsLifecycleTest {
         assertTrue(demo.out().contains("Every step matched the document."), demo.out());
         // The closing table: east-west and north-south rows, each as the document says.
         List<String> table = demo.out().lines().dropWhile(l -> !l.startsWith("STEP ")).toList();
-        for (String row : List.of("default (REDIRECT)", "TPROXY patch", "XFF EnvoyFilter", "Cluster, HTTP", "Local, HTTP ", "Local, HTTPS")) {
+        for (String row : List.of("default (REDIRECT)", "TPROXY patch", "XFF EnvoyFilter", "Cluster, HTTP", "Local, HTTP ", "Local, HTTPS",
+                "gateway ALLOW ip", "gateway DENY ip")) {
             assertTrue(table.stream().anyMatch(l -> l.startsWith(row)), row + " in\n" + String.join("\n", table));
         }
         assertTrue(table.stream().filter(l -> l.startsWith("Local, ")).allMatch(l -> l.contains(" 198.18.0.5 ")), String.join("\n", table));
         assertFalse(demo.out().contains("MISMATCH"), demo.out());
+        assertTrue(table.stream().anyMatch(l -> l.startsWith("gateway DENY ip") && l.endsWith(
+                "rbac_access_denied_matched_policy[ns[istio-system]-policy[ingress-deny-client]-rule[0]]")), String.join("\n", table));
         Run status = run("status");
         assertTrue(status.out().contains("runtime:   netns"), status.out());
         assertTrue(Topology.list().stream().anyMatch(n -> n.startsWith(prefix + "p-httpbin-")), Topology.list().toString());

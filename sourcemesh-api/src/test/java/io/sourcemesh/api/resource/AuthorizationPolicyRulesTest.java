@@ -80,6 +80,10 @@ class AuthorizationPolicyRulesTest {
         assertEquals(1, e.size(), e.toString());
         assertTrue(e.get(0).startsWith("spec.action: Unsupported value: \"CUSTOM\": CUSTOM delegates the decision to an "
                 + "ext-authz provider"), e.get(0));
+        List<String> audit = errors("spec: {action: AUDIT, rules: [{}]}\n");
+        assertEquals(1, audit.size(), audit.toString());
+        assertTrue(audit.get(0).startsWith("spec.action: Unsupported value: \"AUDIT\": AUDIT only marks requests for an "
+                + "audit provider"), audit.get(0));
         assertEquals(List.of("spec.provider: Invalid value: `provider` must not be with non CUSTOM action, found ALLOW"),
                 errors("spec: {provider: {name: ext}, rules: [{}]}\n"));
     }

@@ -154,6 +154,27 @@ class AuthzTest {
         assertEquals("-admin", header.getStringMatch().getSuffix());
     }
 
+    @Test
+    void auditIsALogFilterBeforeDenyAndAllow() {
+        // Istio's builder order (build(): AUDIT, DENY, ALLOW). Apply refuses AUDIT (no audit provider here);
+        // the translation still keeps Istio's shape for an object that reaches it.
+        var objects = Fixtures.seed("seed/http-demo.yaml");
+        for (String action : List.of("ALLOW", "DENY", "AUDIT")) {
+            objects.add(Fixtures.parseYaml("""
+                    apiVersion: security.istio.io/v1
+                    kind: AuthorizationPolicy
+                    metadata: {name: p-ACTION, namespace: istio-system}
+                    spec: {action: ACTION, rules: [{}]}
+                    """.replace("ACTION", action)));
+        }
+        MeshModel model = MeshModel.of(objects);
+        List<HttpFilter> filters = hcm(translator.translate(model, Fixtures.gateway(model)).listener("0.0.0.0_80")
+                .orElseThrow().getFilterChains(0)).getHttpFiltersList();
+        assertEquals(List.of(RBAC.Action.LOG, RBAC.Action.DENY, RBAC.Action.ALLOW),
+                filters.subList(0, 3).stream().map(f -> httpRbac(f).getAction()).toList());
+        assertTrue(httpRbac(filters.get(0)).containsPolicies("ns[istio-system]-policy[p-AUDIT]-rule[0]"));
+    }
+
     static RBAC httpRbac(HttpFilter f) {
         return ProxyResources.unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class)
                 .getRules();
