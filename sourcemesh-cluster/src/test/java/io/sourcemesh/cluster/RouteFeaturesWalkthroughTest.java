@@ -140,4 +140,40 @@ class RouteFeaturesWalkthroughTest {
         ClusterApi.ExecResult ejected = curl("-w", "%{http_code}", "http://httpbin:8000/get");
         assertEquals("no healthy upstream503", ejected.stdout(), ejected.stderr());
     }
+
+    /** A Sidecar resource reaches the running sidecars: REGISTRY_ONLY with httpbin outside its egress hosts blocks it. */
+    @Test
+    void sidecarEgressHostsAndRegistryOnlyReachTheRunningSidecar() throws Exception {
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertEquals("200", curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout());
+
+        cluster.apply(ManifestReader.read("sidecar", """
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  egress:
+                  - hosts: ["istio-system/*"]
+                  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+                """));
+        assertTrue(until(() -> !"200".equals(curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout())),
+                "httpbin is outside the sleep sidecar's egress hosts: REGISTRY_ONLY must stop the request");
+
+        cluster.delete(ResourceKind.SIDECAR, "default", "default");
+        assertTrue(until(() -> "200".equals(curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout())),
+                "without the Sidecar, httpbin is reachable again");
+    }
+
+    private static boolean until(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(200);
+        }
+        return false;
+    }
 }

@@ -31,7 +31,8 @@ public final class MeshPusher {
             io.sourcemesh.api.resource.ResourceKind.SERVICE, io.sourcemesh.api.resource.ResourceKind.POD,
             io.sourcemesh.api.resource.ResourceKind.SECRET, io.sourcemesh.api.resource.ResourceKind.GATEWAY,
             io.sourcemesh.api.resource.ResourceKind.VIRTUAL_SERVICE, io.sourcemesh.api.resource.ResourceKind.DESTINATION_RULE,
-            io.sourcemesh.api.resource.ResourceKind.ENVOY_FILTER, io.sourcemesh.api.resource.ResourceKind.AUTHORIZATION_POLICY);
+            io.sourcemesh.api.resource.ResourceKind.ENVOY_FILTER, io.sourcemesh.api.resource.ResourceKind.AUTHORIZATION_POLICY,
+            io.sourcemesh.api.resource.ResourceKind.SIDECAR);
 
     private final XdsServer xds;
     private final Translator translator;
