@@ -336,7 +336,11 @@ class NetnsClusterWalkthroughTest {
                           inline_code: |
                             function envoy_on_response(handle) handle:headers():add("x-lua", "1") end
                 """);
-        assertEquals(List.of(), apply(lua), "the control plane applies the patch");
+        // The control plane applies the patch; the sidecar refuses it, and apply says so.
+        List<String> warnings = apply(lua);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).startsWith("EnvoyFilter default/httpbin-lua was rejected by proxy httpbin-")
+                && warnings.get(0).contains("envoy.filters.http.lua is not supported (it keeps its last good config)"), warnings.get(0));
         XdsStatus status = cluster.xds().status(node, TypeUrls.LISTENER).orElseThrow();
         XdsStatus.Nack nack = assertInstanceOf(XdsStatus.Nack.class, status);
         assertEquals(good.version(), nack.version(), "the sidecar keeps its last good listeners");
