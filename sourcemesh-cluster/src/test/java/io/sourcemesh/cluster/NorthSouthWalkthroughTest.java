@@ -105,9 +105,11 @@ class NorthSouthWalkthroughTest {
         createTlsSecret();
         apply("https-demo.yaml");
         assertEquals(CLIENT, origin(curl(HTTPS, "https://" + lb + ":443/ip")));
-        log = lastAccessLog();
+        // The HTTPS request's line is written a moment after its response: wait for the 8443 line.
+        String https = podIp(NS, "app=" + GW) + ":8443";
+        log = io.sourcemesh.cluster.testing.ProxyLogs.await(cluster, NS, runningPod(NS, "app=" + GW).name(),
+                json -> json.path("downstream_local_address").asText().equals(https), json -> !json.isMissingNode());
         assertTrue(log.path("downstream_remote_address").asText().startsWith(CLIENT + ":"), log.toString());
-        assertEquals(podIp(NS, "app=" + GW) + ":8443", log.path("downstream_local_address").asText());
         assertEquals("True", gatewayCondition("httpbin-gw-https").path("status").asText());
     }
 
