@@ -99,6 +99,43 @@ class AuthorizationWalkthroughTest {
         awaitTrue(() -> answers(CLIENT, url).code() == 403 && answers(OTHER_CLIENT, url).code() == 403, "nobody is served");
         assertEquals("rbac_access_denied_matched_policy[none]", gatewayLog(CLIENT, 403).path("response_code_details").asText());
 
+        // AUDIT (an RBAC LOG filter): requests from the other client are marked, nobody is ever blocked.
+        cluster.delete(ResourceKind.AUTHORIZATION_POLICY, NS, "allow-nothing");
+        awaitTrue(() -> answers(CLIENT, url).code() == 200 && answers(OTHER_CLIENT, url).code() == 200, "both served again");
+        apply("authz/ingress-audit-other.yaml");
+        awaitTrue(() -> gatewayRbacFilters().contains("\"action\": \"LOG\""), "the LOG filter reached the gateway");
+        long allowedBefore = gatewayCounter("rbac.allowed");
+        long deniedBefore = gatewayCounter("rbac.denied");
+        List<String> rbacDebug = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                rbacDebug.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        java.util.logging.Logger rbacLogger = java.util.logging.Logger.getLogger("io.sourcemesh.proxy.rbac");
+        rbacLogger.addHandler(capture); // the embedded runtime's proxies run in this JVM
+        cluster.proxyAdmin(NS, gatewayPod.name(), "/logging?rbac=debug");
+        try {
+            assertEquals(200, answers(OTHER_CLIENT, url).code(), "an audited request is never blocked");
+            assertEquals(200, answers(CLIENT, url).code());
+        } finally {
+            cluster.proxyAdmin(NS, gatewayPod.name(), "/logging?rbac=info");
+            rbacLogger.removeHandler(capture);
+        }
+        // Envoy counts a LOG decision as allowed (no logged/not_logged counters since handleAction).
+        assertEquals(allowedBefore + 2, gatewayCounter("rbac.allowed"));
+        assertEquals(deniedBefore, gatewayCounter("rbac.denied"));
+        String debug = String.join("\n", rbacDebug);
+        assertTrue(debug.contains("access_log_hint: true, matched policy ns[istio-system]-policy[ingress-audit]-rule[0]"), debug);
+        assertTrue(debug.contains("access_log_hint: false, matched policy none"), debug);
+
         // Pushed to the running gateway, never restarted.
         KubeObject now = runningPod(NS, "app=" + GW);
         assertEquals(gatewayPod.name(), now.name());
@@ -107,6 +144,18 @@ class AuthorizationWalkthroughTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** The gateway's one counter whose name ends with {@code suffix} (HTTP RBAC: http.<stat_prefix>.rbac.*). */
+    private long gatewayCounter(String suffix) {
+        String stats = cluster.proxyAdmin(NS, runningPod(NS, "app=" + GW).name(), "/stats?filter=rbac");
+        List<String> lines = stats.lines().filter(l -> l.startsWith("http.") && l.contains("." + suffix + ": ")).toList();
+        assertEquals(1, lines.size(), stats);
+        return Long.parseLong(lines.get(0).substring(lines.get(0).indexOf(": ") + 2).trim());
+    }
+
+    private String gatewayRbacFilters() {
+        return cluster.proxyConfig(NS, runningPod(NS, "app=" + GW).name());
+    }
 
     private JsonNode policyCondition(String name) {
         return cluster.get(ResourceKind.AUTHORIZATION_POLICY, NS, name).orElseThrow().status().path("conditions").path(0);

@@ -62,10 +62,6 @@ final class AuthorizationPolicyRules {
             errors.add(new FieldError("spec.action", "spec.action: Unsupported value: \"CUSTOM\": CUSTOM delegates the "
                     + "decision to an ext-authz provider (meshConfig.extensionProviders), which SourceMesh does not "
                     + "implement; use ALLOW or DENY"));
-        } else if (action.equals("AUDIT")) {
-            errors.add(new FieldError("spec.action", "spec.action: Unsupported value: \"AUDIT\": AUDIT only marks requests "
-                    + "for an audit provider (Envoy's access_log_hint metadata, read by Istio's Stackdriver plugin), which "
-                    + "SourceMesh does not have; refused rather than accepted and ignored"));
         } else if (spec.has("provider") && !spec.path("provider").isNull()) {
             errors.add(new FieldError("spec.provider", "spec.provider: Invalid value: `provider` must not be with non "
                     + "CUSTOM action, found " + action));

@@ -80,10 +80,13 @@ class AuthorizationPolicyRulesTest {
         assertEquals(1, e.size(), e.toString());
         assertTrue(e.get(0).startsWith("spec.action: Unsupported value: \"CUSTOM\": CUSTOM delegates the decision to an "
                 + "ext-authz provider"), e.get(0));
-        List<String> audit = errors("spec: {action: AUDIT, rules: [{}]}\n");
-        assertEquals(1, audit.size(), audit.toString());
-        assertTrue(audit.get(0).startsWith("spec.action: Unsupported value: \"AUDIT\": AUDIT only marks requests for an "
-                + "audit provider"), audit.get(0));
+        // AUDIT is enforced as an RBAC LOG filter: it marks requests (access_log_hint), never blocks.
+        assertEquals(List.of(), errors("spec: {action: AUDIT, rules: [{to: [{operation: {paths: [/admin/*]}}]}]}\n"));
+        assertEquals(List.of(), errors("spec: {action: AUDIT, selector: {matchLabels: {app: httpbin}}}\n"));
+        assertEquals(List.of("spec.provider: Invalid value: `provider` must not be with non CUSTOM action, found AUDIT"),
+                errors("spec: {action: AUDIT, provider: {name: ext}, rules: [{}]}\n"));
+        assertEquals(1, errors("spec: {action: AUDIT, rules: [{from: [{source: {principals: [x]}}]}]}\n").size(),
+                "AUDIT keeps every other refusal");
         assertEquals(List.of("spec.provider: Invalid value: `provider` must not be with non CUSTOM action, found ALLOW"),
                 errors("spec: {provider: {name: ext}, rules: [{}]}\n"));
     }

@@ -156,23 +156,33 @@ class AuthzTest {
 
     @Test
     void auditIsALogFilterBeforeDenyAndAllow() {
-        // Istio's builder order (build(): AUDIT, DENY, ALLOW). Apply refuses AUDIT (no audit provider here);
-        // the translation still keeps Istio's shape for an object that reaches it.
-        var objects = Fixtures.seed("seed/http-demo.yaml");
-        for (String action : List.of("ALLOW", "DENY", "AUDIT")) {
-            objects.add(Fixtures.parseYaml("""
-                    apiVersion: security.istio.io/v1
-                    kind: AuthorizationPolicy
-                    metadata: {name: p-ACTION, namespace: istio-system}
-                    spec: {action: ACTION, rules: [{}]}
-                    """.replace("ACTION", action)));
-        }
+        // Istio's builder order (BuildHTTP: AUDIT, DENY, ALLOW) and its audit golden shape: one RBAC LOG filter.
+        var objects = Fixtures.seed("seed/http-demo.yaml", "authz/ingress-allow-client.yaml", "authz/audit-admin.yaml");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny-post, namespace: istio-system}
+                spec: {action: DENY, rules: [{to: [{operation: {methods: [POST]}}]}]}
+                """));
         MeshModel model = MeshModel.of(objects);
-        List<HttpFilter> filters = hcm(translator.translate(model, Fixtures.gateway(model)).listener("0.0.0.0_80")
-                .orElseThrow().getFilterChains(0)).getHttpFiltersList();
+        ProxyResources gw = translator.translate(model, Fixtures.gateway(model));
+        Golden.assertMatches("authz/gateway-audit-deny-allow", gw.toJson());
+        List<HttpFilter> filters = hcm(gw.listener("0.0.0.0_80").orElseThrow().getFilterChains(0)).getHttpFiltersList();
         assertEquals(List.of(RBAC.Action.LOG, RBAC.Action.DENY, RBAC.Action.ALLOW),
                 filters.subList(0, 3).stream().map(f -> httpRbac(f).getAction()).toList());
-        assertTrue(httpRbac(filters.get(0)).containsPolicies("ns[istio-system]-policy[p-AUDIT]-rule[0]"));
+        RBAC audit = httpRbac(filters.get(0));
+        assertEquals(List.of("ns[istio-system]-policy[audit-admin]-rule[0]"), List.copyOf(audit.getPoliciesMap().keySet()));
+        assertEquals("/admin", audit.getPoliciesOrThrow("ns[istio-system]-policy[audit-admin]-rule[0]").getPermissions(0)
+                .getAndRules().getRules(0).getOrRules().getRules(0).getUrlPath().getPath().getPrefix());
+
+        // TCP (Istio's action-audit-HTTP-for-TCP-filter): like DENY the path is dropped, so every connection is audited.
+        ProxyResources sleep = translator.translate(model, Fixtures.sidecar(model, "sleep"));
+        List<Filter> tcp = inboundChain(sleep, "virtualInbound").getFiltersList();
+        var tcpAudit = ProxyResources.unpack(tcp.get(0).getTypedConfig(),
+                io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class);
+        assertEquals(RBAC.Action.LOG, tcpAudit.getRules().getAction());
+        assertTrue(tcpAudit.getRules().getPoliciesOrThrow("ns[istio-system]-policy[audit-admin]-rule[0]").getPermissions(0)
+                .getAndRules().getRules(0).getAny());
     }
 
     static RBAC httpRbac(HttpFilter f) {

@@ -37,6 +37,9 @@ final class Commands {
         if (f != null) {
             return f;
         }
+        if (name.equals("DYNAMIC_METADATA")) {
+            return dynamicMetadata(arg, hasLength);
+        }
         if (name.endsWith("_ADDRESS_WITHOUT_PORT") && arg != null && !arg.isEmpty() && !hasLength) {
             return masked(name, arg);
         }
@@ -102,6 +105,38 @@ final class Commands {
             return true;
         };
     }
+
+    /**
+     * %DYNAMIC_METADATA(NAMESPACE:KEY)%: only {@code envoy.common:access_log_hint}, the flag RBAC's LOG
+     * action sets (Envoy's filters/common/rbac/utility.h names the namespace and key), is kept by this
+     * proxy; any other namespace or key is refused rather than always printed unset. A bool renders
+     * {@code true}/{@code false}, unquoted in JSON as Envoy's Struct value does.
+     */
+    private static Field dynamicMetadata(String arg, boolean hasLength) {
+        if (!ACCESS_LOG_HINT.equals(arg) || hasLength) {
+            throw new IllegalArgumentException("unsupported access log command %DYNAMIC_METADATA(" + arg + ")"
+                    + (hasLength ? ":Z" : "") + "%: this proxy keeps dynamic metadata only for %DYNAMIC_METADATA("
+                    + ACCESS_LOG_HINT + ")% (set by an RBAC filter with action LOG), without a length");
+        }
+        return new Field() {
+            @Override
+            public boolean append(StreamInfo s, StringBuilder out) {
+                Boolean hint = s.accessLogHint();
+                if (hint == null) {
+                    return false;
+                }
+                out.append(hint.booleanValue());
+                return true;
+            }
+
+            @Override
+            public boolean numeric() {
+                return true; // a JSON literal: true/false go unquoted
+            }
+        };
+    }
+
+    private static final String ACCESS_LOG_HINT = "envoy.common:access_log_hint";
 
     private static boolean responseFlags(StreamInfo s, StringBuilder out) {
         if (s.responseFlags().isEmpty()) {

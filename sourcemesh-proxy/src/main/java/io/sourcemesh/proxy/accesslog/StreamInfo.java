@@ -32,6 +32,7 @@ public final class StreamInfo {
     private final EnumSet<ResponseFlag> responseFlags = EnumSet.noneOf(ResponseFlag.class);
     private String responseCodeDetails;
     private String connectionTerminationDetails;
+    private Boolean accessLogHint;
     private String upstreamTransportFailureReason;
 
     private long bytesReceived;
@@ -121,6 +122,13 @@ public final class StreamInfo {
     public StreamInfo responseCodeDetails(String d) { responseCodeDetails = d; return this; }
     public String connectionTerminationDetails() { return connectionTerminationDetails; }
     public StreamInfo connectionTerminationDetails(String d) { connectionTerminationDetails = d; return this; }
+
+    /**
+     * The one dynamic metadata value SourceMesh keeps: {@code envoy.common} / {@code access_log_hint},
+     * set by an RBAC filter with action LOG (true when a policy matched); null when no LOG filter ran.
+     */
+    public Boolean accessLogHint() { return accessLogHint; }
+    public StreamInfo accessLogHint(boolean hint) { accessLogHint = hint; return this; }
     public String upstreamTransportFailureReason() { return upstreamTransportFailureReason; }
     public StreamInfo upstreamTransportFailureReason(String r) { upstreamTransportFailureReason = r; return this; }
 

@@ -23,6 +23,7 @@ public final class ConnectionContext {
     private boolean localAddressRestored;
     private Optional<ListenerFilterConfig.OriginalSrc> originalSrc = Optional.empty();
     private String terminationDetails;
+    private Boolean accessLogHint;
 
     public ConnectionContext(String listenerName, InetSocketAddress localAddress, InetSocketAddress directRemoteAddress) {
         this.listenerName = listenerName;
@@ -68,6 +69,13 @@ public final class ConnectionContext {
     }
 
     public Optional<String> terminationDetails() { return Optional.ofNullable(terminationDetails); }
+
+    /** The {@code envoy.common} {@code access_log_hint} a network RBAC LOG filter set; the last decision wins. */
+    public void accessLogHint(boolean hint) {
+        accessLogHint = hint;
+    }
+
+    public Optional<Boolean> accessLogHint() { return Optional.ofNullable(accessLogHint); }
 
     /** A fresh stream (a request, or the whole connection for tcp_proxy) seeded with this connection's addresses. */
     public StreamInfo newStream() {

@@ -53,6 +53,22 @@ public final class RbacEngine {
         return Optional.of(d);
     }
 
+    /**
+     * For an enforced LOG engine, the {@code envoy.common} {@code access_log_hint} its decision sets
+     * (true when a policy matched); empty for ALLOW/DENY. Envoy's engine_impl.cc sets it only in
+     * enforced mode, so shadow LOG rules never do; a LOG decision is always allowed and so counted
+     * in {@code rbac.allowed} (the {@code logged}/{@code not_logged} counters of Envoy 1.14-1.16
+     * were removed with handleAction).
+     */
+    public Optional<Boolean> accessLogHint(Decision d) {
+        if (config.rules().isEmpty() || config.rules().get().action() != Rules.Action.LOG) {
+            return Optional.empty();
+        }
+        boolean hint = d.policy().isPresent();
+        debug(() -> "access_log_hint: " + hint + ", matched policy " + d.policyOrNone());
+        return Optional.of(hint);
+    }
+
     /** The addresses a decision reads, as Envoy's "checking request" debug line lists them. */
     public static void logChecking(String what, RbacRequest r) {
         debug(() -> "checking " + what + ": requestedServerName: " + r.requestedServerName()

@@ -16,7 +16,8 @@ import java.util.Optional;
  * {@code envoy.filters.http.rbac} ({@code source/extensions/filters/http/rbac/rbac_filter.cc}):
  * shadow rules first (counted only), then the enforced rules; a denial is a 403
  * {@code RBAC: access denied} with {@code rbac_access_denied_matched_policy[NAME|none]} as its
- * response code details.
+ * response code details. Action LOG never denies; it sets the stream's {@code access_log_hint}
+ * (%DYNAMIC_METADATA(envoy.common:access_log_hint)%).
  */
 public final class RbacHttpFilterFactory implements HttpFilterFactory {
     static final String DENIED_BODY = "RBAC: access denied";
@@ -49,6 +50,7 @@ public final class RbacHttpFilterFactory implements HttpFilterFactory {
         RbacEngine.logChecking("request", r);
         engine.shadow(r);
         Optional<Decision> d = engine.enforce(r);
+        d.flatMap(engine::accessLogHint).ifPresent(hint -> callbacks.streamInfo().accessLogHint(hint));
         if (d.isEmpty() || d.get().allowed()) {
             return FilterStatus.CONTINUE;
         }

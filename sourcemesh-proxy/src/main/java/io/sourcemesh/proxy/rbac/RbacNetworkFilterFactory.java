@@ -59,6 +59,7 @@ public final class RbacNetworkFilterFactory implements NetworkFilterFactory {
                 shadowDone = true;
             }
             Optional<Decision> d = engine.enforce(request);
+            d.flatMap(engine::accessLogHint).ifPresent(request.connection::accessLogHint);
             if (d.isPresent() && !d.get().allowed()) {
                 denied = true;
                 ReferenceCountUtil.release(msg);

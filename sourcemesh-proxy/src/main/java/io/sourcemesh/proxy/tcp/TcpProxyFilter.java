@@ -141,6 +141,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                 if (stream.connectionTerminationDetails() == null) {
                     connection.terminationDetails().ifPresent(stream::connectionTerminationDetails);
                 }
+                connection.accessLogHint().ifPresent(stream::accessLogHint);
                 stream.end();
                 for (AccessLog log : accessLogs) {
                     log.log(stream);

@@ -260,6 +260,24 @@ class SubstitutionFormatTest {
     }
 
     @Test
+    void accessLogHintIsTheOnlyDynamicMetadata() {
+        String hint = "%DYNAMIC_METADATA(envoy.common:access_log_hint)%";
+        StreamInfo s = StreamInfo.startedAt(0, 0);
+        assertEquals("-", text(hint, s), "unset until an RBAC LOG filter runs");
+        assertEquals("true", text(hint, s.accessLogHint(true)));
+        assertEquals("false", text(hint, s.accessLogHint(false)));
+        StringBuilder json = new StringBuilder();
+        SubstitutionFormat.parse(hint).appendJson(s, json);
+        assertEquals("false", json.toString(), "a bool stays a JSON bool");
+        for (String other : new String[] {"%DYNAMIC_METADATA(envoy.common)%", "%DYNAMIC_METADATA(envoy.filters.http.rbac:shadow_engine_result)%",
+                "%DYNAMIC_METADATA(istio.mixer:status)%", "%DYNAMIC_METADATA(envoy.common:access_log_hint):4%", "%DYNAMIC_METADATA%"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse(other), other);
+            assertTrue(e.getMessage().contains("keeps dynamic metadata only for %DYNAMIC_METADATA(envoy.common:access_log_hint)%"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void malformedFormatsAreRejected() {
         for (String bad : new String[] {"%", "50% off", "%protocol%", "%REQ(:METHOD)", "%PROTOCOL(x)%", "%REQ%",
                 "%REQ()%", "%REQ(A?B?C)%", "%RESP(?B)%", "%BYTES_SENT:x%",

@@ -126,6 +126,35 @@ class NetworkRbacEndToEndTest {
     }
 
     @Test
+    void logActionMarksTheTcpConnectionAndNeverCloses() throws Exception {
+        Path log = dir.resolve("tcp.log");
+        String audit = """
+                - name: envoy.filters.network.rbac
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                    stat_prefix: tcp.
+                    rules:
+                      action: LOG
+                      policies:
+                        ns[demo]-policy[audit-42]-rule[0]:
+                          permissions: [{any: true}]
+                          principals: [{direct_remote_ip: {address_prefix: 127.0.0.42, prefix_len: 32}}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap("[]", audit + tcpProxy(log).replace(
+                "peer: \"%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%\"",
+                "peer: \"%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%\", hint: \"%DYNAMIC_METADATA(envoy.common:access_log_hint)%\""),
+                origin.port())), 1);
+        assertEquals(200, Curl.run("--interface", "127.0.0.42", url()).status());
+        assertEquals(200, Curl.run("--interface", "127.0.0.43", url()).status());
+        var lines = LogFiles.awaitLines(log, 2);
+        String logged = lines.stream().filter(l -> l.contains("\"127.0.0.42\"")).findFirst().orElseThrow();
+        String notLogged = lines.stream().filter(l -> l.contains("\"127.0.0.43\"")).findFirst().orElseThrow();
+        assertTrue(logged.contains("\"hint\":true"), logged);
+        assertTrue(notLogged.contains("\"hint\":false"), notLogged);
+        assertEquals(2L, proxy.stats().counters().get("tcp.rbac.allowed"));
+    }
+
+    @Test
     void beforeTheConnectionManagerADeniedClientGetsNoHttpAnswer() {
         String hcm = """
                 - name: envoy.filters.network.http_connection_manager
