@@ -35,11 +35,26 @@ class ProxyProtocolWalkthroughTest {
     @TempDir
     Path home;
     LocalCluster cluster;
+    static final String OTHER = "127.120.0.11";
+    /** Every node address of every address block (127.10.B.n). */
+    static final String NODES = "127.10.0.0/16";
+    static final String MESH_PROXY_PROTOCOL = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: istio, namespace: istio-system}
+            data:
+              mesh: |
+                defaultConfig:
+                  gatewayTopology:
+                    proxyProtocol: {}
+            """;
     final ExternalClient client = new ExternalClient(CLIENT);
+    final ExternalClient other = new ExternalClient(OTHER);
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0);
+        // An address block of its own (from the PID), so a concurrent run of the suite does not collide.
+        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 7) % 29));
     }
 
     @AfterEach
@@ -53,7 +68,7 @@ class ProxyProtocolWalkthroughTest {
         apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
         String url = "http://" + loadBalancerIp() + "/ip";
         assertEquals("Cluster", cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow().spec().path("externalTrafficPolicy").asText());
-        assertTrue(client.awaitJson(b -> true, url).path("origin").asText().startsWith(AddressPlan.NODE_PREFIX), "a node before");
+        assertTrue(client.awaitJson(b -> true, url).path("origin").asText().startsWith("127.10."), "a node before");
 
         // The gateway expects the header (the mesh default), then the load balancer sends it.
         apply(ManifestReader.read("mesh.yaml", """
@@ -81,6 +96,103 @@ class ProxyProtocolWalkthroughTest {
         for (int i = 0; i < 5; i++) {
             assertEquals(CLIENT, client.awaitJson(b -> true, url).path("origin").asText(), "v2 request " + i);
         }
+    }
+
+    /**
+     * AuthorizationPolicy on the gateway under Cluster + PROXY protocol: remoteIpBlocks (RBAC remote_ip)
+     * sees the client the header named; ipBlocks (RBAC direct_remote_ip) is, as Envoy's rbac.proto says,
+     * "always the physical peer even if the remote_ip is inferred from ... proxy protocol": here the
+     * node that forwarded the connection, never the client.
+     */
+    @Test
+    void gatewayAuthorizationOnTheClientTheProxyProtocolHeaderNamed() throws Exception {
+        apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
+        apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
+        String url = "http://" + loadBalancerIp() + "/ip";
+        apply(ManifestReader.read("mesh.yaml", MESH_PROXY_PROTOCOL));
+        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
+        assertEquals("Cluster", cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow().spec().path("externalTrafficPolicy").asText());
+        client.awaitJson(b -> b.path("origin").asText().equals(CLIENT), url);
+
+        // ALLOW remoteIpBlocks [client]: the client passes, another internet address gets Envoy's 403.
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", CLIENT);
+        awaitCode(OTHER, url, 403);
+        ExternalClient.Curl denied = other.curl("-w", "\n%{http_code}", url);
+        assertEquals("RBAC: access denied\n403", denied.out());
+        JsonNode log = gatewayLog(OTHER, 403);
+        assertEquals("rbac_access_denied_matched_policy[none]", log.path("response_code_details").asText(), log.toString());
+        assertEquals(200, code(CLIENT, url));
+        assertEquals("via_upstream", gatewayLog(CLIENT, 200).path("response_code_details").asText());
+
+        // ipBlocks [client] matches nothing: the TCP peer is the node (its SNAT), the header does not change it.
+        policy("ingress-policy", "ALLOW", "ipBlocks", CLIENT);
+        awaitCode(CLIENT, url, 403);
+        log = gatewayLog(CLIENT, 403);
+        assertEquals("rbac_access_denied_matched_policy[none]", log.path("response_code_details").asText(), log.toString());
+        // ipBlocks on the nodes' range: both clients pass, though each is logged under its own address.
+        policy("ingress-policy", "ALLOW", "ipBlocks", NODES);
+        awaitCode(CLIENT, url, 200);
+        assertEquals(200, code(OTHER, url));
+        assertEquals("via_upstream", gatewayLog(OTHER, 200).path("response_code_details").asText());
+
+        // The allow list back on remoteIpBlocks, and a DENY remoteIpBlocks [client] on top: DENY is asked first.
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", CLIENT);
+        policy("ingress-deny", "DENY", "remoteIpBlocks", CLIENT);
+        awaitCode(CLIENT, url, 403);
+        String details = "rbac_access_denied_matched_policy[ns[istio-system]-policy[ingress-deny]-rule[0]]";
+        assertEquals(details, gatewayLog(CLIENT, 403).path("response_code_details").asText());
+        // A DENY ipBlocks [client] would not catch it: the peer is the node.
+        policy("ingress-deny", "DENY", "ipBlocks", CLIENT);
+        awaitCode(CLIENT, url, 200);
+
+        // v2, the binary header: the same decisions.
+        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC,
+                "{\"metadata\":{\"annotations\":{\"sourcemesh.io/proxy-protocol-version\":\"v2\"}}}");
+        policy("ingress-deny", "DENY", "remoteIpBlocks", CLIENT);
+        awaitCode(CLIENT, url, 403);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(403, code(CLIENT, url), "v2 request " + i);
+            assertEquals(403, code(OTHER, url), "v2 request " + i);
+        }
+        assertEquals(details, gatewayLog(CLIENT, 403).path("response_code_details").asText());
+        cluster.delete(ResourceKind.AUTHORIZATION_POLICY, NS, "ingress-deny");
+        awaitCode(CLIENT, url, 200);
+        assertEquals(403, code(OTHER, url));
+        assertEquals("rbac_access_denied_matched_policy[none]", gatewayLog(OTHER, 403).path("response_code_details").asText());
+    }
+
+    private void policy(String name, String action, String field, String ip) {
+        cluster.apply(ManifestReader.read(name + ".yaml", """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: NAME, namespace: istio-system}
+                spec:
+                  selector: {matchLabels: {istio: ingressgateway}}
+                  action: ACTION
+                  rules:
+                  - from: [{source: {FIELD: ["IP"]}}]
+                """.replace("NAME", name).replace("ACTION", action).replace("FIELD", field).replace("IP", ip)));
+    }
+
+    private int code(String from, String url) throws Exception {
+        ExternalClient.Curl c = new ExternalClient(from).curl("-o", "/dev/null", "-w", "%{http_code}", url);
+        return c.exit() == 0 ? Integer.parseInt(c.out().trim()) : -1;
+    }
+
+    private void awaitCode(String from, String url, int expected) throws Exception {
+        ExternalClient.awaitTrue(() -> {
+            try {
+                return code(from, url) == expected;
+            } catch (Exception e) {
+                return false;
+            }
+        }, from + " gets " + expected);
+    }
+
+    private JsonNode gatewayLog(String from, int code) throws Exception {
+        String pod = cluster.list(ResourceKind.POD, NS, "app=" + GW).get(0).name();
+        return ProxyLogs.await(cluster, NS, pod, l -> l.path("downstream_remote_address").asText().startsWith(from + ":"),
+                l -> l.path("response_code").asInt() == code);
     }
 
     @Test

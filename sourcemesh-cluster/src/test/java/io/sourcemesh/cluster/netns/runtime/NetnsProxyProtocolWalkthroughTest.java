@@ -14,6 +14,7 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.testing.ProxyLogs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,16 +86,73 @@ class NetnsProxyProtocolWalkthroughTest {
         JsonNode log = gatewayLog();
         assertTrue(log.path("downstream_remote_address").asText().startsWith(Topology.EXTERNAL_IP + ":"), log.toString());
 
+        // AuthorizationPolicy on the gateway, still under Cluster: remoteIpBlocks sees the header's client.
+        String url = "http://" + lb + ":80/ip";
+        String client = Topology.EXTERNAL_IP;
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", client);
+        awaitTrue(() -> policyPushed("ingress-policy"), "the policy reached the gateway");
+        assertEquals("200", code(url));
+        assertEquals("via_upstream", gatewayLog(client, 200).path("response_code_details").asText());
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", "198.18.0.6");
+        awaitTrue(() -> code(url).equals("403"), "a client not on the allow list is denied");
+        assertEquals("RBAC: access denied", external("-sS", url).out());
+        assertEquals("rbac_access_denied_matched_policy[none]", gatewayLog(client, 403).path("response_code_details").asText());
+        // ipBlocks is RBAC direct_remote_ip, the TCP peer: the node's MASQUERADE address, not the client.
+        policy("ingress-policy", "ALLOW", "ipBlocks", client);
+        awaitTrue(() -> policyPushed("ingress-policy") && code(url).equals("403"), "ipBlocks [client] does not match the node");
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", client);
+        awaitTrue(() -> code(url).equals("200"), "the client is allowed again");
+        policy("ingress-deny", "DENY", "remoteIpBlocks", client);
+        awaitTrue(() -> code(url).equals("403"), "the client is denied");
+        String details = "rbac_access_denied_matched_policy[ns[istio-system]-policy[ingress-deny]-rule[0]]";
+        assertEquals(details, gatewayLog(client, 403).path("response_code_details").asText());
+        cluster.delete(ResourceKind.AUTHORIZATION_POLICY, NS, "ingress-deny");
+        awaitTrue(() -> code(url).equals("200"), "served once the DENY is gone");
+
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC,
                 "{\"metadata\":{\"annotations\":{\"sourcemesh.io/proxy-protocol-version\":\"v2\"}}}");
         for (int i = 0; i < 4; i++) {
             assertEquals(Topology.EXTERNAL_IP, origin(curl("http://" + lb + ":80/ip")), "v2 request " + i);
         }
+        // v2 with the DENY back: the same decision on the binary header's client.
+        policy("ingress-deny", "DENY", "remoteIpBlocks", client);
+        awaitTrue(() -> code(url).equals("403"), "the client is denied under v2");
+        assertEquals(details, gatewayLog(client, 403).path("response_code_details").asText());
 
         List<String> namespaces = cluster.namespaces();
         cluster.close();
         cluster = null;
         assertEquals(List.of(), Topology.list().stream().filter(namespaces::contains).toList(), "every namespace removed");
+    }
+
+    private void policy(String name, String action, String field, String ip) {
+        cluster.apply(ManifestReader.read(name + ".yaml", """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: NAME, namespace: istio-system}
+                spec:
+                  selector: {matchLabels: {istio: ingressgateway}}
+                  action: ACTION
+                  rules:
+                  - from: [{source: {FIELD: ["IP"]}}]
+                """.replace("NAME", name).replace("ACTION", action).replace("FIELD", field).replace("IP", ip)));
+    }
+
+    private boolean policyPushed(String name) {
+        return cluster.get(ResourceKind.AUTHORIZATION_POLICY, NS, name).orElseThrow().status().path("conditions").path(0)
+                .path("message").asText().startsWith("pushed to 1 proxy: istio-system/" + GW);
+    }
+
+    /** The status code the internet client gets. */
+    private String code(String url) {
+        return external("-sS", "-o", "/dev/null", "-w", "%{http_code}", url).out().trim();
+    }
+
+    private JsonNode gatewayLog(String client, int code) throws Exception {
+        String pod = cluster.list(ResourceKind.POD, NS, "app=" + GW).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().orElseThrow().name();
+        return ProxyLogs.await(cluster, NS, pod, j -> j.path("downstream_remote_address").asText().startsWith(client + ":"),
+                j -> j.path("response_code").asInt() == code);
     }
 
     private String lbNat() {
