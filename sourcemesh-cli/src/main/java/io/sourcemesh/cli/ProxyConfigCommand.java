@@ -37,7 +37,8 @@ final class ProxyConfigCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "short", description = "short (tables), json or yaml.")
     String output;
 
-    @Option(names = "--level", description = "For `log`: set every logger (debug, info, warning, …) or name=level pairs, comma-separated.")
+    @Option(names = "--level", description = "For `log`: set every logger (debug, info, warning, …) or name:level pairs "
+            + "(istioctl's form, e.g. rbac:debug; name=level too), comma-separated.")
     String level;
 
     @Override
@@ -64,7 +65,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
         ClusterApi api = cluster.api();
         KubeObject p = Pods.resolve(api, namespace, pod);
         if (section.equals("log")) {
-            String query = level == null ? "" : "?" + (level.contains("=") ? level.replace(',', '&') : "level=" + level);
+            String query = level == null ? "" : "?" + loggingQuery(level);
             spec.commandLine().getOut().print(api.proxyAdmin(namespace, p.name(), "/logging" + query));
             return 0;
         }
@@ -99,5 +100,13 @@ final class ProxyConfigCommand implements Callable<Integer> {
         ArrayNode array = JsonNodeFactory.instance.arrayNode();
         resources.forEach(array::add);
         out.print(output.equals("json") ? ManifestWriter.jsonOf(array) : ManifestWriter.yamlOf(array));
+    }
+
+    /** Envoy's /logging query: {@code level=L} for a bare level, else {@code name=level&…} from istioctl's {@code name:level,…}. */
+    static String loggingQuery(String level) {
+        if (!level.contains(":") && !level.contains("=")) {
+            return "level=" + level;
+        }
+        return String.join("&", java.util.Arrays.stream(level.split(",")).map(p -> p.trim().replaceFirst("[:=]", "=")).toList());
     }
 }

@@ -103,5 +103,8 @@ class ProxyConfigCommandTest {
         assertEquals("/logging?http=debug&upstream=trace", cluster.lastAdminPath);
         cluster.run("proxy-config", "log", "deploy/sleep", "--level", "debug");
         assertEquals("/logging?level=debug", cluster.lastAdminPath);
+        // istioctl's form: name:level pairs
+        cluster.run("proxy-config", "log", "deploy/sleep", "--level", "rbac:debug,http:info");
+        assertEquals("/logging?rbac=debug&http=info", cluster.lastAdminPath);
     }
 }
