@@ -101,18 +101,20 @@ final class IstioSupport {
         rows.add(warned("spec.trafficPolicy.portLevelSettings", null));
         rows.add(supported("spec.trafficPolicy.portLevelSettings[].tls.mode", "plaintext upstream").refusing(NO_TLS_ORIGINATION, CLIENT_TLS));
         rows.add(warned("spec.trafficPolicy.tunnel", null));
-        rows.add(warned("spec.trafficPolicy.proxyProtocol", null));
+        rows.add(supported("spec.trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
         rows.add(supported("spec.subsets[].name", null));
         rows.add(supported("spec.subsets[].labels", null));
         rows.addAll(trafficPolicy("spec.subsets[].trafficPolicy"));
         rows.add(warned("spec.subsets[].trafficPolicy.portLevelSettings", null));
         rows.add(supported("spec.subsets[].trafficPolicy.portLevelSettings[].tls.mode", "plaintext upstream").refusing(NO_TLS_ORIGINATION, CLIENT_TLS));
         rows.add(warned("spec.subsets[].trafficPolicy.tunnel", null));
-        rows.add(warned("spec.subsets[].trafficPolicy.proxyProtocol", null));
+        rows.add(supported("spec.subsets[].trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
         rows.add(warned("spec.exportTo", null));
         rows.add(warned("spec.workloadSelector", null));
         return rows;
     }
+
+    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket over raw_buffer; no version is V1";
 
     private static final String NO_TLS_ORIGINATION = "SourceMesh does not originate TLS yet: the proxies would "
             + "send plaintext upstream";

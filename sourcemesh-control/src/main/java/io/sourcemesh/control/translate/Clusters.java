@@ -42,8 +42,9 @@ final class Clusters {
             Optional<IstioConfig> dr = destinationRule(model, svc);
             for (ServicePort port : svc.ports()) {
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
-                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)),
-                        model.endpointsOf(svc), port, dr.map(d -> d.spec().path("trafficPolicy")).orElse(null), where, warnings));
+                JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
+                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), model.endpointsOf(svc), port,
+                        rulePolicy, UpstreamProxyProtocol.effective(rulePolicy, null), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Pod> pods = model.endpointsOf(svc).stream()
@@ -51,15 +52,16 @@ final class Clusters {
                     JsonNode policy = subset.has("trafficPolicy") ? subset.path("trafficPolicy")
                             : dr.get().spec().path("trafficPolicy");
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), pods, port, policy, where, warnings));
+                            svc.fqdn(domain)), pods, port, policy,
+                            UpstreamProxyProtocol.effective(rulePolicy, subset.get("trafficPolicy")), where, warnings));
                 }
             }
         }
         return out;
     }
 
-    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy, String where,
-            List<TranslationWarning> warnings) {
+    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy,
+            JsonNode proxyProtocol, String where, List<TranslationWarning> warnings) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Pod pod : pods) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
@@ -79,6 +81,7 @@ final class Clusters {
                 .setLoadAssignment(cla);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
+        UpstreamProxyProtocol.apply(c, proxyProtocol);
         return c.build();
     }
 

@@ -1,0 +1,51 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.ProxyProtocolConfig;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
+
+/**
+ * DestinationRule {@code trafficPolicy.proxyProtocol} → the cluster's transport socket, as Istio's
+ * applyUpstreamProxyProtocol (cluster_builder.go) builds it for a cluster without TLS: the
+ * upstream_proxy_protocol socket wrapping Istio's raw_buffer socket (named "raw_buffer"). Our outbound
+ * clusters never originate TLS (refused in the DestinationRule), so there is nothing else to wrap.
+ */
+final class UpstreamProxyProtocol {
+    static final String SOCKET_NAME = "envoy.transport_sockets.upstream_proxy_protocol";
+    private static final String RAW_BUFFER = "raw_buffer";
+
+    private UpstreamProxyProtocol() {}
+
+    /**
+     * The proxyProtocol a cluster uses: a subset's own wins, else the rule's (Istio's MergeTrafficPolicy
+     * copies the subset's proxyProtocol only when it is set). Null when neither sets one.
+     */
+    static JsonNode effective(JsonNode rulePolicy, JsonNode subsetPolicy) {
+        if (subsetPolicy != null && subsetPolicy.has("proxyProtocol")) {
+            return subsetPolicy.get("proxyProtocol");
+        }
+        return rulePolicy != null && rulePolicy.has("proxyProtocol") ? rulePolicy.get("proxyProtocol") : null;
+    }
+
+    /** Sets the transport socket when {@code proxyProtocol} is present; a missing version is V1 (Istio's enum default). */
+    static void apply(Cluster.Builder cluster, JsonNode proxyProtocol) {
+        if (proxyProtocol == null || proxyProtocol.isNull() || proxyProtocol.isMissingNode()) {
+            return;
+        }
+        ProxyProtocolConfig.Version version = switch (proxyProtocol.path("version").asText("V1")) {
+            case "V2" -> ProxyProtocolConfig.Version.V2;
+            case "V1", "" -> ProxyProtocolConfig.Version.V1;
+            // the DestinationRule schema admits only V1 and V2; anything else reaching here is a bug
+            default -> throw new IllegalArgumentException("proxyProtocol.version: " + proxyProtocol.path("version").asText());
+        };
+        TransportSocket raw = TransportSocket.newBuilder().setName(RAW_BUFFER)
+                .setTypedConfig(EnvoyTypes.pack(RawBuffer.getDefaultInstance())).build();
+        cluster.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
+                .setTypedConfig(EnvoyTypes.pack(ProxyProtocolUpstreamTransport.newBuilder()
+                        .setConfig(ProxyProtocolConfig.newBuilder().setVersion(version))
+                        .setTransportSocket(raw).build())));
+    }
+}
