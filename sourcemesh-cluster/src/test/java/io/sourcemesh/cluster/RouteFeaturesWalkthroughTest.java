@@ -166,6 +166,34 @@ class RouteFeaturesWalkthroughTest {
                 "without the Sidecar, httpbin is reachable again");
     }
 
+    /**
+     * A DestinationRule's proxyProtocol reaches the sleep sidecar's connections: httpbin's sidecar,
+     * which expects no PROXY header, can no longer serve them; without the rule it can again.
+     */
+    @Test
+    void destinationRuleProxyProtocolIsSentUpstream() throws Exception {
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertEquals("200", curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout());
+
+        cluster.apply(ManifestReader.read("dr-proxy-protocol", """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    proxyProtocol: {version: V1}
+                """));
+        assertTrue(until(() -> !"200".equals(curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout())),
+                "httpbin's sidecar has no proxy_protocol listener filter: a connection starting with a PROXY header fails");
+
+        cluster.delete(ResourceKind.DESTINATION_RULE, "default", "httpbin");
+        assertTrue(until(() -> "200".equals(curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout())),
+                "without the rule, httpbin answers again");
+    }
+
     private static boolean until(java.util.function.BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline) {

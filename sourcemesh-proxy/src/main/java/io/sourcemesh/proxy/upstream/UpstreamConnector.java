@@ -42,8 +42,11 @@ public final class UpstreamConnector {
 
     public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding requested, Duration timeout,
             ChannelHandler handler) {
+        // The pod's own address stands in for "the kernel picks"; everything else the binding says
+        // (a PROXY header to start with) is kept.
         SourceBinding binding = requested.address().isEmpty() && defaultSource.isPresent()
-                ? SourceBinding.fixed(new InetSocketAddress(defaultSource.get(), 0)) : requested;
+                ? new SourceBinding(Optional.of(new InetSocketAddress(defaultSource.get(), 0)), false, 0, requested.proxyHeader())
+                : requested;
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.channelType())
