@@ -891,17 +891,7 @@ final class HttpStream {
             downstream.routeTimer().disarm(this);
         }
         releasePending(true);
-        if (requestHeld) {
-            cluster.circuitBreaker().requestDone();
-        }
-        if (retryHeld) {
-            cluster.circuitBreaker().retryDone();
-        }
-        filter.rqActive.dec();
-        if (host != null) {
-            host.requestFinished(info.responseCode() >= 500 || info.responseCode() == 0);
-            cluster.rqActive.dec();
-        }
+        releaseCounts(info.responseCode() >= 500 || info.responseCode() == 0);
         if (upstream != null && !upgraded) {
             UpstreamHandler handler = (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
             if (handler != null) {
@@ -925,9 +915,7 @@ final class HttpStream {
             }
         }
         releaseQueuedBody();
-        filters.onStreamComplete();
-        info.end();
-        downstream.log(info);
+        logStream();
         boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
                 && downstream.channel().isActive() && !info.hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
         if (timeoutArmed && !reuse) {
@@ -962,16 +950,30 @@ final class HttpStream {
     void tunnelClosed() {
         if (!done) {
             done = true;
-            filter.rqActive.dec();
-            host.requestFinished(false);
-            cluster.rqActive.dec();
-            filters.onStreamComplete();
-            if (requestHeld) {
-                cluster.circuitBreaker().requestDone();
-            }
-            info.end();
-            downstream.log(info);
+            releaseCounts(false);
+            logStream();
         }
+    }
+
+    /** What a stream holds while it lives, given back once: circuit-breaker slots, active counts, the host's request. */
+    private void releaseCounts(boolean failed) {
+        if (requestHeld) {
+            cluster.circuitBreaker().requestDone();
+        }
+        if (retryHeld) {
+            cluster.circuitBreaker().retryDone();
+        }
+        filter.rqActive.dec();
+        if (host != null) {
+            host.requestFinished(failed);
+            cluster.rqActive.dec();
+        }
+    }
+
+    private void logStream() {
+        filters.onStreamComplete();
+        info.end();
+        downstream.log(info);
     }
 
     /** The upstream connection's handler; {@code owner} is the stream using it, null while pooled. */
