@@ -53,6 +53,14 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqHeaderTimeout;
     final Stats.Counter rqIdleTimeout;
     final Stats.Counter rqOverallTimeout;
+    /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
+    final Connector connector;
+
+    /** Makes one upstream connection on {@code loop}, {@code initializer} installing its pipeline. */
+    interface Connector {
+        io.netty.channel.ChannelFuture connect(io.netty.channel.EventLoop loop, java.net.InetSocketAddress destination,
+                io.sourcemesh.proxy.upstream.SourceBinding binding, Duration timeout, io.netty.channel.ChannelHandler initializer);
+    }
 
     /**
      * @param localAddress the proxy's own address (Envoy's LocalInfo address), which XFF gets
@@ -60,6 +68,14 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
      */
     public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
             Stats stats, java.net.InetAddress localAddress) {
+        this(config, clusters, accessLogs, stats, localAddress,
+                (loop, destination, binding, timeout, initializer) -> clusters.connector().connect(loop, destination, binding, timeout,
+                        initializer));
+    }
+
+    HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
+            Stats stats, java.net.InetAddress localAddress, Connector connector) {
+        this.connector = connector;
         this.config = config;
         this.routes = new RouteTable(config.routeConfig());
         InternalAddressConfig internal = config.internalAddressCidrs()

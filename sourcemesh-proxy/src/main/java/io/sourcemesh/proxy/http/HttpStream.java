@@ -3,47 +3,55 @@ package io.sourcemesh.proxy.http;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
-import io.sourcemesh.proxy.config.HeaderMutations;
-import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
 import io.sourcemesh.proxy.network.ByteRelay;
-import io.sourcemesh.proxy.upstream.ClusterRuntime;
-import io.sourcemesh.proxy.upstream.SourceBinding;
-import io.sourcemesh.proxy.upstream.UpstreamHost;
-import io.sourcemesh.proxy.upstream.Upstreams;
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Locale;
-import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * One request/response exchange: client-address headers, route, then either a local reply or
- * the router — an upstream connection from the cluster's per-loop pool (or a new one on this
- * event loop), the request streamed up and the response streamed down, each side read only
- * after the other side's write completed.
+ * One downstream request's life (Envoy's {@code ActiveStream}): the head checked and given the
+ * client-address headers, the HTTP filters, then the {@link Router} as the terminal filter; the
+ * response encoded back through the filters (or a local reply), and at the end one access-log
+ * entry. Each side is read only after the other side's write completed.
  */
 final class HttpStream {
-    private static final String UPSTREAM_HANDLER = "sourcemesh-upstream";
-    private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
+
+    /** How far the request has been read from the client. */
+    enum RequestState {
+        /** More of the request (its body) is still to come. */
+        RECEIVING,
+        /** The stream was answered early: the rest of the body is read and dropped. */
+        DRAINING,
+        /** The whole request arrived (or nothing more of it will be read). */
+        COMPLETE
+    }
+
+    /** How far the response has gone to the client. */
+    enum State {
+        /** Nothing answered yet: filters, routing, an upstream attempt under way. */
+        OPEN,
+        /** The response head went down; its body follows. */
+        RESPONDING,
+        /** The whole response (or a local reply) is written; the stream ends when the write completes. */
+        RESPONSE_COMPLETE,
+        /** A 101 made this connection a raw tunnel: the relays own both sides until one closes. */
+        TUNNEL,
+        /** Answered, logged and handed back to the connection. */
+        DONE
+    }
 
     private final HttpConnection downstream;
     private final HttpConnectionManagerFilter filter;
@@ -51,42 +59,14 @@ final class HttpStream {
     private final StreamInfo info;
     private final boolean keepAlive;
     private final HttpVersion downstreamVersion;
-
-    private boolean requestComplete;
-    private boolean bodyForwarded;
-    private boolean discardBody;
-    private boolean done;
-    private boolean upgrade;
-    private boolean upgraded;
-
-    private ClusterRuntime cluster;
-    private UpstreamHost host;
-    private SourceBinding binding;
-    private Channel upstream;
-    private boolean reusedConnection;
-    private boolean retried;
-    /** Body parts that came while connecting; made on first use (most requests have none). */
-    private ArrayDeque<HttpContent> queuedBody;
-    private boolean responseStarted;
-    private boolean responseComplete;
-    private boolean upstreamKeepAlive = true;
-    private boolean closeDownstreamAfterResponse;
-    private boolean downstreamWriteInFlight;
-    private ChannelFuture lastDownstreamWrite;
-    private long upstreamStartNanos;
-    private boolean timeoutArmed;
-    private boolean upstreamFlushPending;
-    private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
-    private RouteConfig.Forward forward;
-    private int attempts;
+    private final Router router;
+    private RequestState requestState = RequestState.RECEIVING;
+    private State state = State.OPEN;
     private HttpFilterChain filters = HttpFilterChain.empty();
-    private HeaderMutations routeHeaders = HeaderMutations.NONE;
-    private HeaderMutations vhostHeaders = HeaderMutations.NONE;
-    private java.util.List<UpstreamHost> attemptedHosts;
-    private java.util.List<Shadow> shadows;
-    private boolean requestHeld;
-    private boolean retryHeld;
-    private ClusterRuntime.PendingRequest pending;
+    /** An HTTP/1.0 client got a body it can only read to the connection's end. */
+    private boolean closeDownstreamAfterResponse;
+    /** Response data written to the client since the last flush (the next upstream read waits for it). */
+    private ChannelFuture unflushedWrite;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -98,14 +78,43 @@ final class HttpStream {
         // (Netty labels a head it could not parse 1.0.)
         this.downstreamVersion = request.decoderResult().isSuccess() && request.protocolVersion() == HttpVersion.HTTP_1_0
                 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+        this.router = new Router(this, request, info);
+    }
+
+    HttpConnection connection() {
+        return downstream;
+    }
+
+    StreamInfo info() {
+        return info;
+    }
+
+    State state() {
+        return state;
     }
 
     boolean requestComplete() {
-        return requestComplete;
+        return requestState == RequestState.COMPLETE;
     }
 
     boolean upgraded() {
-        return upgraded;
+        return state == State.TUNNEL;
+    }
+
+    boolean tunnelled() {
+        return state == State.TUNNEL;
+    }
+
+    boolean done() {
+        return state == State.DONE;
+    }
+
+    boolean responseStarted() {
+        return state != State.OPEN;
+    }
+
+    boolean responseComplete() {
+        return state == State.RESPONSE_COMPLETE;
     }
 
     void start() {
@@ -121,12 +130,12 @@ final class HttpStream {
                 : RequestValidator.check(request, filter.config.limits().maxHeadersCount());
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
-            requestComplete = true;
+            requestState = RequestState.COMPLETE;
             downstream.closeAfterCurrentStream();
             localReply(bad.status(), bad.body(), null, bad.details());
             return;
         }
-        if (request.method() == io.netty.handler.codec.http.HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
+        if (request.method() == HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
             // Unless it becomes a tunnel, what follows on this connection is not HTTP: never parse it as a request.
             downstream.closeAfterCurrentStream();
         }
@@ -138,7 +147,7 @@ final class HttpStream {
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
-        // -- HTTP filters (envoy.filters.http.*), in order, before the router --
+        // -- HTTP filters (envoy.filters.http.*), in order, then the router --
         if (!filter.httpFilters.isEmpty()) {
             filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.connection(), info));
             boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
@@ -146,380 +155,49 @@ final class HttpStream {
                 return; // a filter answered (sendLocalReply)
             }
         }
-        // -- end of HTTP filters --
-        Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
-        if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
-            request.headers().set("x-envoy-attempt-count", "1");
+        router.decodeHeaders(client);
+    }
+
+    void onRequestContent(HttpContent content) {
+        boolean discard = state == State.DONE || requestState == RequestState.DRAINING;
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            requestState = RequestState.COMPLETE;
+            downstream.requestComplete();
         }
-        if (virtualHost.isPresent() && requiresTls(virtualHost.get().requireTls(), client.internal())) {
-            // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
-            String host = request.headers().get(HttpHeaderNames.HOST, "");
-            localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + host + request.uri()));
+        if (!discard) {
+            filters.decodeData(content, last);
+        }
+        router.mirrorData(content);
+        if (discard) {
+            info.addBytesReceived(content.content().readableBytes());
+            content.release();
+            if (requestComplete()) {
+                finish();
+            } else {
+                downstream.readMore();
+            }
             return;
         }
-        Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
-        if (route.isEmpty()) {
-            filter.noRoute.inc();
-            localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");
-            return;
-        }
-        RouteConfig.Route r = route.get();
-        info.routeName(r.name().isEmpty() ? null : r.name());
-        routeHeaders = r.headers();
-        vhostHeaders = virtualHost.map(RouteConfig.VirtualHost::headers).orElse(HeaderMutations.NONE);
-        switch (r.action()) {
-            case RouteConfig.DirectResponse d -> localReply(d.status(), d.body().orElse(""), null, "direct_response");
-            case RouteConfig.Redirect redirect -> localReply(redirect.responseCode(), "", null, "via_route",
-                    h -> h.set(HttpHeaderNames.LOCATION, Redirects.location(redirect, r.match(), request,
-                            downstream.connection().tlsTerminated())));
-            case RouteConfig.Forward forward -> forward(r, forward);
-        }
+        router.decodeData(content);
     }
 
-    private boolean requiresTls(RouteConfig.RequireTls requireTls, boolean internal) {
-        if (requireTls == RouteConfig.RequireTls.NONE || downstream.connection().tlsTerminated()
-                || "https".equalsIgnoreCase(request.headers().get("x-forwarded-proto"))) {
-            return false;
-        }
-        return requireTls == RouteConfig.RequireTls.ALL || !internal;
-    }
-
-    private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
-        this.forward = forward;
-        String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
-                : Upstreams.pickWeighted(forward.weightedClusters());
-        info.upstreamClusterName(clusterName);
-        cluster = filter.clusters.get(clusterName);
-        if (cluster == null) {
-            filter.noCluster.inc();
-            localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
-            return;
-        }
-        Optional<UpstreamHost> chosen = cluster.choose(hashKey(forward), downstream.connection().localAddress());
-        if (chosen.isEmpty()) {
-            cluster.noHealthyHost.inc();
-            localReply(503, "no healthy upstream", ResponseFlag.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
-            return;
-        }
-        host = chosen.get();
-        info.upstreamHost(host.address());
-        routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
-        rewrite(route, forward);
-        RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
-        prepareUpstreamRequest();
-        if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
-            host = null;
-            localReply(403, "", null, "upgrade_failed");
-            return;
-        }
-        startShadows(forward);
-        binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
-        if (!cluster.circuitBreaker().tryRequest()) {
-            host = null;
-            overflow();
-            return;
-        }
-        requestHeld = true;
-        cluster.rqTotal.inc();
-        cluster.rqActive.inc();
-        host.requestStarted();
-        attempts = 1;
-        upstreamStartNanos = System.nanoTime();
-        if (takeConnection()) {
-            return;
-        }
-        // Circuit breakers: at max_connections the request waits as pending, or overflows.
-        if (!cluster.circuitBreaker().tryPending()) {
-            overflow();
-            return;
-        }
-        pending = this::resumePending;
-        cluster.addPending(pending);
-    }
-
-    /** An idle pooled connection, or a new one when the circuit breakers allow it. */
-    private boolean takeConnection() {
-        Channel idle = cluster.pollIdle(host, binding);
-        if (idle != null) {
-            reusedConnection = true;
-            attach(idle);
-            return true;
-        }
-        if (cluster.connectionAllowed(host)) {
-            connect();
-            return true;
-        }
-        return false;
-    }
-
-    private boolean resumePending() {
-        if (done || takeConnection()) {
-            releasePending(false);
-            return true;
-        }
-        return false;
-    }
-
-    private void releasePending(boolean dequeue) {
-        if (pending != null) {
-            if (dequeue) {
-                cluster.removePending(pending);
-            }
-            pending = null;
-            cluster.circuitBreaker().pendingDone();
-        }
-    }
-
-    /** Envoy's pool overflow: 503 UO (upstream_rq_pending_overflow counted by the breaker). */
-    private void overflow() {
-        upstreamFailed(ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "upstream_reset_before_response_started{overflow}", null);
-    }
-
-    /** request_mirror_policies: each sampled mirror gets a shadow of this request (never for upgrades). */
-    private void startShadows(RouteConfig.Forward forward) {
-        if (forward.mirrors().isEmpty() || upgrade) {
-            return;
-        }
-        for (RouteConfig.MirrorPolicy m : forward.mirrors()) {
-            ClusterRuntime mirror = filter.clusters.get(m.cluster());
-            if (mirror == null || !m.fraction().sample()) {
-                continue;
-            }
-            Shadow.start(mirror, request, downstream.channel().eventLoop(), filter.clusters.connector(), routeTimeout)
-                    .ifPresent(s -> {
-                        if (shadows == null) {
-                            shadows = new java.util.ArrayList<>(1);
-                        }
-                        shadows.add(s);
-                    });
-        }
-    }
-
-    private String hashKey(RouteConfig.Forward forward) {
-        for (RouteConfig.HashPolicy p : forward.hashPolicies()) {
-            if (p.sourceIp()) {
-                return info.downstreamRemoteAddress().getAddress().getHostAddress();
-            }
-            if (p.header().isPresent()) {
-                String v = request.headers().get(p.header().get());
-                if (v != null) {
-                    return v;
-                }
-            }
-        }
-        return null;
-    }
-
-    private void rewrite(RouteConfig.Route route, RouteConfig.Forward forward) {
-        HttpHeaders h = request.headers();
-        if (forward.prefixRewrite().isPresent() && route.match().prefix().isPresent()) {
-            String prefix = route.match().prefix().get();
-            String uri = request.uri();
-            h.set("x-envoy-original-path", uri);
-            request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(prefix.length(), uri.length())));
-            info.requestPath(request.uri());
-        }
-        forward.hostRewriteLiteral().ifPresent(host -> h.set(HttpHeaderNames.HOST, host));
-    }
-
-    /** Upstream requests are always HTTP/1.1 keep-alive; hop-by-hop headers stay on this hop. */
-    private void prepareUpstreamRequest() {
-        HttpHeaders h = request.headers();
-        String connection = h.get(HttpHeaderNames.CONNECTION, "");
-        upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
-        h.remove(HttpHeaderNames.CONNECTION);
-        h.remove(HttpHeaderNames.KEEP_ALIVE);
-        h.remove("proxy-connection");
-        String fcc = filter.config.forwardClientCertDetails();
-        if (fcc.equals("SANITIZE") || fcc.equals("SANITIZE_SET")) {
-            h.remove("x-forwarded-client-cert");
-        }
-        if (!"trailers".equalsIgnoreCase(h.get(HttpHeaderNames.TE))) {
-            h.remove(HttpHeaderNames.TE);
-        }
-        if (upgrade) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-        } else {
-            h.remove(HttpHeaderNames.UPGRADE);
-        }
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-    }
-
-    private void connect() {
-        Channel down = downstream.channel();
-        cluster.cxTotal.inc();
-        cluster.cxActive.inc();
-        host.connectionOpened();
-        UpstreamHost h = host;
-        ClusterRuntime c = cluster;
-        c.connectionOpened(h);
-        ChannelFuture f = filter.clusters.connector().connect(down.eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("http-client-codec", new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES));
-                        ch.pipeline().addLast(UPSTREAM_HANDLER, new UpstreamHandler());
-                        ch.closeFuture().addListener(x -> {
-                            c.cxActive.dec();
-                            h.connectionClosed();
-                            c.connectionClosed(h);
-                        });
-                    }
-                });
-        f.addListener((ChannelFutureListener) result -> {
-            if (!result.isSuccess()) {
-                if (!result.channel().isRegistered()) {
-                    c.cxActive.dec();
-                    h.connectionClosed();
-                    c.connectionClosed(h);
-                }
-                c.outlierResult(h, 503); // a local connect failure counts as a 503
-                cluster.cxConnectFail.inc();
-                if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
-                    cluster.cxConnectTimeout.inc();
-                }
-                host.connectFailed();
-                if (retry(RouteConfig.RetryPolicy::onConnectFailure)) {
-                    return;
-                }
-                upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure",
-                        "upstream_reset_before_response_started{connection_failure}", failureReason(result.cause()));
-                return;
-            }
-            if (done) {
-                result.channel().close();
-                return;
-            }
-            attach(result.channel());
-        });
-    }
-
-    /**
-     * Tries again on another (or the same) host when the route's retry policy covers what went
-     * wrong and attempts remain. Only body-less requests are retried (the body is streamed, not
-     * buffered). When the last attempt fails too, the log says URX beside the failure's own flag.
-     */
-    private boolean retry(java.util.function.Predicate<RouteConfig.RetryPolicy> covers) {
-        Optional<RouteConfig.RetryPolicy> policy = forward == null ? Optional.empty() : forward.retryPolicy();
-        if (policy.isEmpty() || !covers.test(policy.get()) || done || responseStarted) {
-            return false;
-        }
-        if (attempts > policy.get().numRetries() || !requestComplete || info.bytesReceived() > 0) {
-            if (attempts > 1) {
-                info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
-            }
-            return false;
-        }
-        Optional<UpstreamHost> next = nextHost(policy.get());
-        if (next.isEmpty()) {
-            return false;
-        }
-        if (!retryHeld) {
-            if (!cluster.circuitBreaker().tryRetry()) {
-                return false; // max_retries: upstream_rq_retry_overflow
-            }
-            retryHeld = true;
-        }
-        attempts++;
-        cluster.rqRetry.inc();
-        if (upstream != null) {
-            UpstreamHandler handler = (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
-            if (handler != null) {
-                handler.owner = null;
-            }
-            upstream.close();
-            upstream = null;
-        }
-        if (timeoutArmed) {
-            downstream.routeTimer().disarm(this);
-            timeoutArmed = false;
-        }
-        host.requestFinished(true);
-        host = next.get();
-        host.requestStarted();
-        info.upstreamHost(host.address());
-        if (request.headers().contains("x-envoy-attempt-count")) {
-            request.headers().set("x-envoy-attempt-count", attempts);
-        }
-        bodyForwarded = false;
-        reusedConnection = false;
-        binding = Upstreams.binding(cluster, downstream.connection(), downstream.connection().remoteAddress());
-        connect();
-        return true;
-    }
-
-    /**
-     * The host for the next attempt. With the previous_hosts predicate a host already tried is
-     * re-picked up to host_selection_retry_max_attempts times, then taken anyway (Envoy's rule).
-     */
-    private Optional<UpstreamHost> nextHost(RouteConfig.RetryPolicy policy) {
-        if (attemptedHosts == null) {
-            attemptedHosts = new java.util.ArrayList<>();
-        }
-        attemptedHosts.add(host);
-        Optional<UpstreamHost> next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
-        for (int i = 0; policy.previousHosts() && i < policy.hostSelectionMaxAttempts() && next.isPresent()
-                && attemptedHosts.contains(next.get()); i++) {
-            next = cluster.choose(hashKey(forward), downstream.connection().localAddress());
-        }
-        return next;
-    }
-
-    private static String failureReason(Throwable cause) {
-        if (cause == null) {
-            return null;
-        }
-        String m = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        return "delayed connect error: " + m;
-    }
-
-    private void attach(Channel ch) {
-        upstream = ch;
-        ((UpstreamHandler) ch.pipeline().get(UPSTREAM_HANDLER)).owner = this;
-        info.upstreamLocalAddress((InetSocketAddress) ch.localAddress());
-        ch.write(request, ch.voidPromise()); // failures reach UpstreamHandler.exceptionCaught, which closes
-        ChannelFuture last = null;
-        while (queuedBody != null && !queuedBody.isEmpty()) {
-            last = writeBody(queuedBody.poll());
-        }
-        if (requestComplete && !bodyForwarded) {
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a body-less request
-            bodyForwarded = true;
-        }
-        flushUpstream();
-        if (last != null) {
-            last.addListener((ChannelFutureListener) f -> afterBodyWrite(f));
-        } else if (!requestComplete) {
-            downstream.readMore();
-        }
-        if (requestComplete) {
-            startTimeout();
-        }
-        ch.read();
-    }
-
-    private ChannelFuture writeBody(HttpContent content) {
-        info.addBytesReceived(content.content().readableBytes());
-        if (content instanceof LastHttpContent) {
-            bodyForwarded = true;
-        }
-        return upstream.write(content);
+    void onDownstreamReadComplete() {
+        router.onDownstreamReadComplete();
     }
 
     /** The request body's framing or trailers were malformed: 400 if we can still answer, then close both sides. */
     void onRequestCodecError() {
-        requestComplete = true;
-        upstreamKeepAlive = false;
+        requestState = RequestState.COMPLETE;
+        router.doNotReuseUpstream();
         info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
-        if (done) {
+        if (done()) {
             return;
         }
-        if (!responseStarted) {
+        if (!responseStarted()) {
             localReply(400, "Bad Request", null, "http1.codec_error"); // finish() closes the upstream connection
         } else {
-            if (upstream != null) {
-                upstream.close();
-            }
+            router.resetUpstream();
             info.responseCodeDetails("http1.codec_error");
             downstream.channel().close();
             finish();
@@ -528,190 +206,48 @@ final class HttpStream {
 
     /** request_timeout or stream_idle_timeout fired: 408 while nothing was answered, else reset (Envoy). */
     void onDownstreamTimeout(String body, ResponseFlag flag, String details) {
-        if (done) {
+        if (done()) {
             return;
         }
-        upstreamKeepAlive = false;
+        router.doNotReuseUpstream();
         downstream.closeAfterCurrentStream();
-        if (!responseStarted) {
-            requestComplete = true; // nothing more of this request is read
+        if (!responseStarted()) {
+            requestState = RequestState.COMPLETE; // nothing more of this request is read
             localReply(408, body, flag, details);
         } else {
             if (flag != null) {
                 info.addResponseFlag(flag);
             }
             info.responseCodeDetails(details);
-            if (upstream != null) {
-                upstream.close();
-            }
+            router.resetUpstream();
             downstream.channel().close();
             finish();
         }
     }
 
-    void onRequestContent(HttpContent content) {
-        if (content instanceof LastHttpContent) {
-            requestComplete = true;
-            downstream.requestComplete();
+    void onDownstreamClosed() {
+        if (done()) {
+            return;
         }
-        if (!done && !discardBody) {
-            filters.decodeData(content, requestComplete);
-        }
-        if (shadows != null) {
-            shadows.forEach(s -> s.content(content));
-        }
-        if (done || discardBody) {
-            info.addBytesReceived(content.content().readableBytes());
-            content.release();
-            if (requestComplete) {
-                finish();
-            } else {
-                downstream.readMore();
+        if (!responseComplete()) {
+            info.addResponseFlag(ResponseFlag.DOWNSTREAM_CONNECTION_TERMINATION);
+            if (info.responseCodeDetails() == null) {
+                info.responseCodeDetails("downstream_remote_disconnect");
             }
-            return;
         }
-        if (upstream == null) {
-            // Still connecting (or answering locally): hold it; we stop reading until attach().
-            if (queuedBody == null) {
-                queuedBody = new ArrayDeque<>();
-            }
-            queuedBody.add(content);
-            return;
-        }
-        if (content instanceof LastHttpContent && !content.content().isReadable() && bodyForwarded) {
-            content.release();
-            return;
-        }
-        if (requestComplete) {
-            // The last part: nothing reads on after it, so no future to wait on.
-            info.addBytesReceived(content.content().readableBytes());
-            bodyForwarded = true;
-            upstream.write(content, upstream.voidPromise());
-            flushUpstream();
-            startTimeout();
-            return;
-        }
-        ChannelFuture f = writeBody(content);
-        flushUpstream();
-        f.addListener((ChannelFutureListener) this::afterBodyWrite);
+        router.resetUpstream();
+        finish();
     }
 
-    /**
-     * Within a read burst from the client (a request head and its body often come in one), the
-     * writes upstream are flushed once when the burst ends; otherwise (after a connect, or when
-     * pipelined requests are taken up) at once.
-     */
-    private void flushUpstream() {
-        if (downstream.reading()) {
-            upstreamFlushPending = true;
-        } else {
-            upstream.flush();
-        }
-    }
+    // ---- encoding the response -------------------------------------------------------------------
 
-    void onDownstreamReadComplete() {
-        if (upstreamFlushPending) {
-            upstreamFlushPending = false;
-            if (upstream != null) {
-                upstream.flush();
-            }
-        }
-    }
-
-    private void afterBodyWrite(ChannelFuture f) {
-        if (!f.isSuccess()) {
-            return; // the upstream's closeFuture reports the failure
-        }
-        if (!requestComplete && !done) {
-            downstream.readMore();
-        }
-    }
-
-    private void startTimeout() {
-        if (timeoutArmed || routeTimeout.isZero() || done) {
-            return;
-        }
-        timeoutArmed = true;
-        downstream.routeTimer().arm(this, routeTimeout.toNanos());
-    }
-
-    /** The route timeout ran out (called by the connection's {@link RouteTimer}). */
-    void onTimeout() {
-        if (done) {
-            return;
-        }
-        cluster.rqTimeout.inc();
-        filter.rqTimeout.inc();
-        cluster.outlierResult(host, 504);
-        upstreamKeepAlive = false;
-        if (upstream != null) {
-            upstream.close();
-        }
-        if (!responseStarted) {
-            localReply(504, "upstream request timeout", ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_response_timeout");
-        } else {
-            info.addResponseFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
-            info.responseCodeDetails("upstream_response_timeout");
-            downstream.channel().close();
-            finish();
-        }
-    }
-
-    // ---- the response side -------------------------------------------------------------------
-
-    void onUpstreamMessage(HttpObject msg) {
-        downstream.streamActivity();
-        if (done) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (responseComplete || msg.decoderResult().isFailure()) {
-            // More than the one response we asked for, or a malformed one: it never reaches the client,
-            // and the connection is closed rather than pooled (Envoy: upstream protocol error).
-            ReferenceCountUtil.release(msg);
-            upstreamProtocolError();
-            return;
-        }
-        if (msg instanceof HttpResponse response) {
-            int code = response.status().code();
-            if (code == 100 || (code > 101 && code < 200)) {
-                ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
-                return;
-            }
-            cluster.outlierResult(host, code);
-            String grpcStatus = response.headers().get("grpc-status");
-            if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
-                ReferenceCountUtil.release(msg); // this answer is dropped: another attempt follows
-                return;
-            }
-            onResponseHeaders(response);
-            if (code == 101 && upgrade) {
-                switchToTunnel();
-                return;
-            }
-        }
-        if (msg instanceof HttpContent content) {
-            info.addBytesSent(content.content().readableBytes());
-            if (msg instanceof LastHttpContent) {
-                responseComplete = true;
-            }
-            if (!(msg instanceof HttpResponse)) {
-                write(content);
-            }
-        }
-    }
-
-    private void onResponseHeaders(HttpResponse response) {
-        responseStarted = true;
+    /** The upstream's response head, after the router's own edits: this hop's headers, then the filters (in reverse). */
+    void encodeHeaders(HttpResponse response, boolean tunnel) {
+        state = State.RESPONDING;
         info.responseCode(response.status().code());
         info.responseCodeDetails("via_upstream");
         HttpHeaders h = response.headers();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
-        h.set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceMillis);
-        info.upstreamServiceTimeMillis(serviceMillis);
         h.set(HttpHeaderNames.SERVER, filter.serverName);
-        boolean tunnel = response.status().code() == 101 && upgrade;
         if (!tunnel) {
             h.remove(HttpHeaderNames.CONNECTION);
             h.remove(HttpHeaderNames.KEEP_ALIVE);
@@ -728,148 +264,66 @@ final class HttpStream {
         } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        // The router (last to decode, first to encode) finalizes the route's response headers, then the filters see them.
-        RouteHeaders.response(h, routeHeaders, vhostHeaders);
+        router.encodeRouteHeaders(h);
         filters.encodeHeaders(response);
         info.responseHeaders(h);
         write(response);
     }
 
+    /** A piece of the response body ({@code write} false when it came in one object with the head, already written). */
+    void encodeData(HttpContent content, boolean write) {
+        info.addBytesSent(content.content().readableBytes());
+        if (content instanceof LastHttpContent) {
+            state = State.RESPONSE_COMPLETE;
+        }
+        if (write) {
+            write(content);
+        }
+    }
+
     private void write(HttpObject msg) {
-        lastDownstreamWrite = downstream.channel().write(msg);
-        downstreamWriteInFlight = true;
+        unflushedWrite = downstream.channel().write(msg);
     }
 
-    /** End of one upstream read burst: flush to the client, read on once the client took it. */
-    void onUpstreamReadComplete() {
-        if (done || upstream == null) {
-            return;
-        }
-        if (!downstreamWriteInFlight) {
-            if (!responseComplete) {
-                upstream.read();
-            }
-            return;
-        }
-        downstreamWriteInFlight = false;
-        ChannelFuture f = lastDownstreamWrite;
-        downstream.channel().flush();
-        f.addListener((ChannelFutureListener) w -> {
-            if (!w.isSuccess()) {
-                onDownstreamClosed();
-                return;
-            }
-            if (responseComplete) {
-                finish();
-            } else if (!done && upstream != null) {
-                upstream.read();
-            }
-        });
-    }
-
-    private void upstreamProtocolError() {
-        if (upstreamKeepAlive || !responseComplete) {
-            cluster.upstreamProtocolError.inc();
-        }
-        upstreamKeepAlive = false;
-        if (responseComplete) {
-            return; // the response already went out whole: finish() closes this connection instead of pooling it
-        }
-        Channel up = upstream;
-        if (!responseStarted) {
-            upstreamFailed(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "protocol error",
-                    "upstream_reset_before_response_started{protocol_error}", null);
-        } else {
-            info.addResponseFlag(ResponseFlag.UPSTREAM_PROTOCOL_ERROR);
-            info.responseCodeDetails("upstream_reset_after_response_started{protocol_error}");
+    /** Flushes what was written to the client since the last flush; null when nothing was. */
+    ChannelFuture flushResponse() {
+        ChannelFuture f = unflushedWrite;
+        if (f != null) {
+            unflushedWrite = null;
             downstream.channel().flush();
-            downstream.channel().close();
-            finish();
         }
-        if (up != null) {
-            up.close();
-        }
+        return f;
     }
 
-    void onUpstreamClosed() {
-        if (done || upgraded) {
-            return;
-        }
-        upstreamKeepAlive = false;
-        if (responseComplete) {
-            return; // finish() runs when the last write completes
-        }
-        if (!responseStarted) {
-            if (reusedConnection && !retried && requestComplete && info.bytesReceived() == 0) {
-                // A pooled connection the upstream had already closed: try once on a fresh one.
-                retried = true;
-                reusedConnection = false;
-                bodyForwarded = false;
-                upstream = null;
-                connect();
-                return;
-            }
-            cluster.outlierResult(host, 500);
-            if (retry(RouteConfig.RetryPolicy::onReset)) {
-                return;
-            }
-            upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION, "connection termination",
-                    "upstream_reset_before_response_started{connection_termination}", null);
-        } else {
-            info.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
-            info.responseCodeDetails("upstream_reset_after_response_started{connection_termination}");
+    /** The upstream failed or timed out after the response started: the client's connection is closed. */
+    void reset(ResponseFlag flag, String details, boolean flushFirst) {
+        info.addResponseFlag(flag);
+        info.responseCodeDetails(details);
+        if (flushFirst) {
             downstream.channel().flush();
-            downstream.channel().close();
-            finish();
         }
-    }
-
-    private void upstreamFailed(ResponseFlag flag, String reason, String details, String transportFailure) {
-        if (done) {
-            return;
-        }
-        if (transportFailure != null) {
-            info.upstreamTransportFailureReason(transportFailure);
-        }
-        String body = "upstream connect error or disconnect/reset before headers. reset reason: " + reason
-                + (transportFailure != null ? ", transport failure reason: " + transportFailure : "");
-        localReply(503, body, flag, details);
-    }
-
-    void onDownstreamClosed() {
-        if (done) {
-            return;
-        }
-        if (!responseComplete) {
-            info.addResponseFlag(ResponseFlag.DOWNSTREAM_CONNECTION_TERMINATION);
-            if (info.responseCodeDetails() == null) {
-                info.responseCodeDetails("downstream_remote_disconnect");
-            }
-        }
-        upstreamKeepAlive = false;
-        if (upstream != null) {
-            upstream.close();
-        }
+        downstream.channel().close();
         finish();
     }
 
-    private void localReply(int status, String body, ResponseFlag flag, String details) {
+    void localReply(int status, String body, ResponseFlag flag, String details) {
         localReply(status, body, flag, details, h -> { });
     }
 
-    private void localReply(int status, String body, ResponseFlag flag, String details,
-            java.util.function.Consumer<HttpHeaders> headers) {
-        if (done || responseStarted) {
+    /** Envoy's local reply, unless the response already started; {@code headers} adds to it (a redirect's location). */
+    void localReply(int status, String body, ResponseFlag flag, String details, Consumer<HttpHeaders> headers) {
+        if (state != State.OPEN) {
             return;
         }
-        responseStarted = true;
-        responseComplete = true;
+        state = State.RESPONSE_COMPLETE;
         ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag,
                 details, headers);
-        releaseQueuedBody();
-        discardBody = true;
+        router.releaseQueuedBody();
+        if (requestState == RequestState.RECEIVING) {
+            requestState = RequestState.DRAINING;
+        }
         f.addListener((ChannelFutureListener) w -> {
-            if (requestComplete || !w.isSuccess()) {
+            if (requestComplete() || !w.isSuccess()) {
                 finish();
             } else {
                 downstream.readMore(); // drain the rest of the request body, then finish
@@ -882,63 +336,29 @@ final class HttpStream {
         localReply(status, body, null, details);
     }
 
-    private void finish() {
-        if (done) {
+    void finish() {
+        if (state == State.DONE) {
             return;
         }
-        done = true;
-        if (timeoutArmed) {
-            downstream.routeTimer().disarm(this);
-        }
-        releasePending(true);
-        releaseCounts(info.responseCode() >= 500 || info.responseCode() == 0);
-        if (upstream != null && !upgraded) {
-            UpstreamHandler handler = (UpstreamHandler) upstream.pipeline().get(UPSTREAM_HANDLER);
-            if (handler != null) {
-                handler.owner = null;
-            }
-            UpstreamCodec codec = (UpstreamCodec) upstream.pipeline().get("http-client-codec");
-            boolean clean = codec != null && !codec.hasUnreadBytes() && !codec.awaitingResponse();
-            if (upstreamFlushPending) {
-                upstreamFlushPending = false;
-                upstream.flush();
-            }
-            if (upstreamKeepAlive && responseComplete && bodyForwarded && clean && upstream.isActive()) {
-                // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
-                // clear it now and set it again for the next request), and an idle connection that
-                // speaks or closes is seen at once (UpstreamHandler closes it) instead of answering
-                // the next request with stale bytes.
-                upstream.read();
-                cluster.release(upstream, host, binding);
-            } else {
-                upstream.close();
-            }
-        }
-        releaseQueuedBody();
+        boolean tunnel = state == State.TUNNEL;
+        boolean responseComplete = state == State.RESPONSE_COMPLETE;
+        state = State.DONE;
+        filter.rqActive.dec();
+        router.streamDone(info.responseCode() >= 500 || info.responseCode() == 0, responseComplete, tunnel);
         logStream();
-        boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete && !upgraded
+        boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete() && !tunnel
                 && downstream.channel().isActive() && !info.hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
-        if (timeoutArmed && !reuse) {
+        if (router.timeoutArmed() && !reuse) {
             downstream.routeTimer().close();
         }
         downstream.streamDone(this, reuse);
     }
 
-    private void releaseQueuedBody() {
-        if (queuedBody != null) {
-            queuedBody.forEach(ReferenceCountUtil::release);
-            queuedBody.clear();
-        }
-    }
-
     /** After a 101 both sides carry raw bytes (WebSocket and other upgrades): relay them as tcp_proxy does. */
-    private void switchToTunnel() {
-        upgraded = true;
+    void switchToTunnel(Channel up) {
+        state = State.TUNNEL;
         Channel down = downstream.channel();
-        Channel up = upstream;
         down.flush();
-        up.pipeline().remove(UPSTREAM_HANDLER);
-        up.pipeline().remove("http-client-codec");
         downstream.removeHttpHandlers();
         down.pipeline().remove("http-connection-manager");
         up.pipeline().addLast(ByteRelay.to(down, info::addBytesSent, this::tunnelClosed));
@@ -947,26 +367,12 @@ final class HttpStream {
         up.read();
     }
 
-    void tunnelClosed() {
-        if (!done) {
-            done = true;
-            releaseCounts(false);
+    private void tunnelClosed() {
+        if (state != State.DONE) {
+            state = State.DONE;
+            filter.rqActive.dec();
+            router.releaseCounts(false);
             logStream();
-        }
-    }
-
-    /** What a stream holds while it lives, given back once: circuit-breaker slots, active counts, the host's request. */
-    private void releaseCounts(boolean failed) {
-        if (requestHeld) {
-            cluster.circuitBreaker().requestDone();
-        }
-        if (retryHeld) {
-            cluster.circuitBreaker().retryDone();
-        }
-        filter.rqActive.dec();
-        if (host != null) {
-            host.requestFinished(failed);
-            cluster.rqActive.dec();
         }
     }
 
@@ -975,39 +381,4 @@ final class HttpStream {
         info.end();
         downstream.log(info);
     }
-
-    /** The upstream connection's handler; {@code owner} is the stream using it, null while pooled. */
-    static final class UpstreamHandler extends ChannelInboundHandlerAdapter {
-        HttpStream owner;
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (owner == null) {
-                ReferenceCountUtil.release(msg); // an idle pooled connection must not talk: drop it
-                ctx.close();
-                return;
-            }
-            owner.onUpstreamMessage((HttpObject) msg);
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (owner != null) {
-                owner.onUpstreamReadComplete();
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (owner != null) {
-                owner.onUpstreamClosed();
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-    }
-
 }

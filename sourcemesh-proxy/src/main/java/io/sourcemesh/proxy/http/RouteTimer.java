@@ -5,16 +5,16 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The route timeout for one downstream connection's streams (HTTP/1.1: one at a time) without a
- * timer per request. Arming a stream only records its deadline; one check per connection runs at
- * the earliest deadline it may have to enforce and, if the stream it finds is not yet due (a later
+ * The route timeout for one downstream connection's streams (HTTP/1.1: one at a time; each stream's router is armed) without a
+ * timer per request. Arming a router only records its deadline; one check per connection runs at
+ * the earliest deadline it may have to enforce and, if the router it finds is not yet due (a later
  * request armed since), sleeps again for what is left. A connection that answers many requests a
  * second thus schedules about one check per timeout period instead of one timer per request.
  * Event-loop confined.
  */
 final class RouteTimer implements Runnable {
     private final EventLoop loop;
-    private HttpStream stream;
+    private Router router;
     private long deadline;
     private ScheduledFuture<?> check;
     private long checkAt;
@@ -23,10 +23,10 @@ final class RouteTimer implements Runnable {
         this.loop = loop;
     }
 
-    /** {@code stream} times out {@code timeoutNanos} from now unless disarmed first. */
-    void arm(HttpStream stream, long timeoutNanos) {
+    /** {@code router} times out {@code timeoutNanos} from now unless disarmed first. */
+    void arm(Router router, long timeoutNanos) {
         long now = System.nanoTime();
-        this.stream = stream;
+        this.router = router;
         this.deadline = now + timeoutNanos;
         if (check != null && deadline - checkAt < 0) {
             check.cancel(false); // a shorter timeout than the check in flight (another route's)
@@ -37,15 +37,15 @@ final class RouteTimer implements Runnable {
         }
     }
 
-    void disarm(HttpStream stream) {
-        if (this.stream == stream) {
-            this.stream = null;
+    void disarm(Router router) {
+        if (this.router == router) {
+            this.router = null;
         }
     }
 
     /** The connection is gone: nothing to check any more. */
     void close() {
-        stream = null;
+        router = null;
         if (check != null) {
             check.cancel(false);
             check = null;
@@ -55,7 +55,7 @@ final class RouteTimer implements Runnable {
     @Override
     public void run() {
         check = null;
-        HttpStream due = stream;
+        Router due = router;
         if (due == null) {
             return; // idle: the next arm() schedules again
         }
@@ -65,7 +65,7 @@ final class RouteTimer implements Runnable {
             schedule(now, left);
             return;
         }
-        stream = null;
+        router = null;
         due.onTimeout();
     }
 

@@ -1,0 +1,545 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.sourcemesh.proxy.accesslog.ResponseFlag;
+import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.HeaderMutations;
+import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.http.forwarded.Outcome;
+import io.sourcemesh.proxy.upstream.ClusterRuntime;
+import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.proxy.upstream.UpstreamHost;
+import io.sourcemesh.proxy.upstream.Upstreams;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * The terminal HTTP filter (Envoy's {@code envoy.filters.http.router}) for one stream: virtual
+ * host and route, the router's own local replies (404 NR, 503 NC/UH/UO/UF/UC, 504 UT, redirects,
+ * direct responses), cluster and host choice, circuit-breaker admission and the pending queue,
+ * shadows, the route timeout and retries. Each try is an {@link UpstreamRequest}; the response it
+ * brings is encoded by the {@link HttpStream}.
+ */
+final class Router {
+    private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
+
+    /** What the router holds on its cluster. */
+    enum State {
+        /** Not routed upstream (yet, or ever: the stream was answered locally); nothing held on a cluster. */
+        IDLE,
+        /** Admitted (a circuit-breaker request slot, rq_active, the host's request) and waiting in the pending queue. */
+        PENDING,
+        /** Admitted; an {@link UpstreamRequest} is under way, or was (it may have failed or overflowed). */
+        ADMITTED,
+        /** The stream ended: everything held was given back. */
+        DONE
+    }
+
+    private final HttpStream stream;
+    private final HttpConnectionManagerFilter filter;
+    private final HttpRequest request;
+    private final StreamInfo info;
+    private State state = State.IDLE;
+    private RouteConfig.Forward forward;
+    private ClusterRuntime cluster;
+    private UpstreamHost host;
+    private SourceBinding binding;
+    private HeaderMutations routeHeaders = HeaderMutations.NONE;
+    private HeaderMutations vhostHeaders = HeaderMutations.NONE;
+    private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
+    /** The request asks for an upgrade (Connection: upgrade + Upgrade). */
+    private boolean upgrade;
+    private UpstreamRequest current;
+    private ClusterRuntime.PendingRequest pending;
+    /** Body parts that came before an attempt was on a connection; made on first use (most requests have none). */
+    private ArrayDeque<HttpContent> queuedBody;
+    private int attempts;
+    private List<UpstreamHost> attemptedHosts;
+    private List<Shadow> shadows;
+    /** A circuit-breaker retry slot is held (taken at the first retry, given back at the end). */
+    private boolean retryHeld;
+    /** The connection's {@link RouteTimer} has this router armed. */
+    private boolean timeoutArmed;
+    /** The one free retry on a fresh connection after a pooled one turned out closed was used. */
+    private boolean staleConnectionRetried;
+    /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
+    private boolean upstreamReusable = true;
+    private long upstreamStartNanos;
+
+    Router(HttpStream stream, HttpRequest request, StreamInfo info) {
+        this.stream = stream;
+        this.filter = stream.connection().filter();
+        this.request = request;
+        this.info = info;
+    }
+
+    State state() {
+        return state;
+    }
+
+    HttpRequest request() {
+        return request;
+    }
+
+    boolean upgrade() {
+        return upgrade;
+    }
+
+    int attempts() {
+        return attempts;
+    }
+
+    /** The request headers, after the filters let them through: route, then answer locally or forward. */
+    void decodeHeaders(Outcome client) {
+        Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+        if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
+            request.headers().set("x-envoy-attempt-count", "1");
+        }
+        if (virtualHost.isPresent() && UpstreamHeaders.requiresTls(virtualHost.get().requireTls(), client.internal(), request,
+                stream.connection().connection().tlsTerminated())) {
+            // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
+            String hostHeader = request.headers().get(HttpHeaderNames.HOST, "");
+            stream.localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + hostHeader + request.uri()));
+            return;
+        }
+        Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
+        if (route.isEmpty()) {
+            filter.noRoute.inc();
+            stream.localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");
+            return;
+        }
+        RouteConfig.Route r = route.get();
+        info.routeName(r.name().isEmpty() ? null : r.name());
+        routeHeaders = r.headers();
+        vhostHeaders = virtualHost.map(RouteConfig.VirtualHost::headers).orElse(HeaderMutations.NONE);
+        switch (r.action()) {
+            case RouteConfig.DirectResponse d -> stream.localReply(d.status(), d.body().orElse(""), null, "direct_response");
+            case RouteConfig.Redirect redirect -> stream.localReply(redirect.responseCode(), "", null, "via_route",
+                    h -> h.set(HttpHeaderNames.LOCATION, Redirects.location(redirect, r.match(), request,
+                            stream.connection().connection().tlsTerminated())));
+            case RouteConfig.Forward f -> forward(r, f);
+        }
+    }
+
+    private void forward(RouteConfig.Route route, RouteConfig.Forward forward) {
+        this.forward = forward;
+        String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
+                : Upstreams.pickWeighted(forward.weightedClusters());
+        info.upstreamClusterName(clusterName);
+        cluster = filter.clusters.get(clusterName);
+        if (cluster == null) {
+            filter.noCluster.inc();
+            stream.localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
+            return;
+        }
+        Optional<UpstreamHost> chosen = cluster.choose(hashKey(), stream.connection().connection().localAddress());
+        if (chosen.isEmpty()) {
+            cluster.noHealthyHost.inc();
+            stream.localReply(503, "no healthy upstream", ResponseFlag.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
+            return;
+        }
+        host = chosen.get();
+        info.upstreamHost(host.address());
+        routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
+        UpstreamHeaders.rewrite(request, route, forward, info);
+        RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
+        upgrade = UpstreamHeaders.prepare(request, filter.config.forwardClientCertDetails());
+        if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
+            host = null;
+            stream.localReply(403, "", null, "upgrade_failed");
+            return;
+        }
+        startShadows(forward);
+        binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
+        if (!cluster.circuitBreaker().tryRequest()) {
+            host = null;
+            overflow();
+            return;
+        }
+        state = State.ADMITTED;
+        cluster.rqTotal.inc();
+        cluster.rqActive.inc();
+        host.requestStarted();
+        attempts = 1;
+        upstreamStartNanos = System.nanoTime();
+        if (takeConnection()) {
+            return;
+        }
+        // Circuit breakers: at max_connections the request waits as pending, or overflows.
+        if (!cluster.circuitBreaker().tryPending()) {
+            overflow();
+            return;
+        }
+        state = State.PENDING;
+        pending = this::resumePending;
+        cluster.addPending(pending);
+    }
+
+    /** An attempt on an idle pooled connection, or on a new one when the circuit breakers allow it. */
+    private boolean takeConnection() {
+        UpstreamRequest pooled = UpstreamRequest.pooled(this, stream, cluster, host, binding);
+        if (pooled != null) {
+            current = pooled;
+            return true;
+        }
+        if (cluster.connectionAllowed(host)) {
+            current = UpstreamRequest.connect(this, stream, cluster, host, binding);
+            return true;
+        }
+        return false;
+    }
+
+    private boolean resumePending() {
+        if (stream.done() || takeConnection()) {
+            releasePending(false);
+            return true;
+        }
+        return false;
+    }
+
+    private void releasePending(boolean dequeue) {
+        if (state == State.PENDING) {
+            if (dequeue) {
+                cluster.removePending(pending);
+            }
+            pending = null;
+            state = State.ADMITTED;
+            cluster.circuitBreaker().pendingDone();
+        }
+    }
+
+    /** Envoy's pool overflow: 503 UO (upstream_rq_pending_overflow counted by the breaker). */
+    private void overflow() {
+        upstreamFailed(ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "upstream_reset_before_response_started{overflow}", null);
+    }
+
+    /** request_mirror_policies: each sampled mirror gets a shadow of this request (never for upgrades). */
+    private void startShadows(RouteConfig.Forward forward) {
+        if (forward.mirrors().isEmpty() || upgrade) {
+            return;
+        }
+        for (RouteConfig.MirrorPolicy m : forward.mirrors()) {
+            ClusterRuntime mirror = filter.clusters.get(m.cluster());
+            if (mirror == null || !m.fraction().sample()) {
+                continue;
+            }
+            Shadow.start(mirror, request, stream.connection().channel().eventLoop(), filter.clusters.connector(), routeTimeout)
+                    .ifPresent(s -> {
+                        if (shadows == null) {
+                            shadows = new ArrayList<>(1);
+                        }
+                        shadows.add(s);
+                    });
+        }
+    }
+
+    private String hashKey() {
+        for (RouteConfig.HashPolicy p : forward.hashPolicies()) {
+            if (p.sourceIp()) {
+                return info.downstreamRemoteAddress().getAddress().getHostAddress();
+            }
+            if (p.header().isPresent()) {
+                String v = request.headers().get(p.header().get());
+                if (v != null) {
+                    return v;
+                }
+            }
+        }
+        return null;
+    }
+
+    // ---- the request body ------------------------------------------------------------------------
+
+    /** Every piece of the request body, also one that is discarded: the shadows get their copy. */
+    void mirrorData(HttpContent content) {
+        if (shadows != null) {
+            shadows.forEach(s -> s.content(content));
+        }
+    }
+
+    /** A piece of the request body for upstream; held while no attempt is on a connection. */
+    void decodeData(HttpContent content) {
+        if (current == null || !current.attached()) {
+            // Still connecting, pending, or not routed yet: hold it; we stop reading until the attempt attaches.
+            if (queuedBody == null) {
+                queuedBody = new ArrayDeque<>();
+            }
+            queuedBody.add(content);
+            return;
+        }
+        current.sendData(content);
+    }
+
+    HttpContent pollQueuedBody() {
+        return queuedBody == null ? null : queuedBody.poll();
+    }
+
+    void releaseQueuedBody() {
+        if (queuedBody != null) {
+            queuedBody.forEach(ReferenceCountUtil::release);
+            queuedBody.clear();
+        }
+    }
+
+    void onDownstreamReadComplete() {
+        if (current != null) {
+            current.flushIfPending();
+        }
+    }
+
+    // ---- attempts, retries and the route timeout --------------------------------------------------
+
+    void onConnectFailed(UpstreamRequest attempt, Throwable cause) {
+        if (retry(RouteConfig.RetryPolicy::onConnectFailure)) {
+            return;
+        }
+        upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure",
+                "upstream_reset_before_response_started{connection_failure}", failureReason(cause));
+    }
+
+    /**
+     * Tries again on another (or the same) host when the route's retry policy covers what went
+     * wrong and attempts remain. Only body-less requests are retried (the body is streamed, not
+     * buffered). When the last attempt fails too, the log says URX beside the failure's own flag.
+     */
+    private boolean retry(Predicate<RouteConfig.RetryPolicy> covers) {
+        Optional<RouteConfig.RetryPolicy> policy = forward == null ? Optional.empty() : forward.retryPolicy();
+        if (policy.isEmpty() || !covers.test(policy.get()) || stream.done() || stream.responseStarted()) {
+            return false;
+        }
+        if (attempts > policy.get().numRetries() || !stream.requestComplete() || info.bytesReceived() > 0) {
+            if (attempts > 1) {
+                info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+            }
+            return false;
+        }
+        Optional<UpstreamHost> next = nextHost(policy.get());
+        if (next.isEmpty()) {
+            return false;
+        }
+        if (!retryHeld) {
+            if (!cluster.circuitBreaker().tryRetry()) {
+                return false; // max_retries: upstream_rq_retry_overflow
+            }
+            retryHeld = true;
+        }
+        attempts++;
+        cluster.rqRetry.inc();
+        current.abandon();
+        if (timeoutArmed) {
+            stream.connection().routeTimer().disarm(this);
+            timeoutArmed = false;
+        }
+        host.requestFinished(true);
+        host = next.get();
+        host.requestStarted();
+        info.upstreamHost(host.address());
+        if (request.headers().contains("x-envoy-attempt-count")) {
+            request.headers().set("x-envoy-attempt-count", attempts);
+        }
+        binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
+        current = UpstreamRequest.connect(this, stream, cluster, host, binding);
+        return true;
+    }
+
+    /**
+     * The host for the next attempt. With the previous_hosts predicate a host already tried is
+     * re-picked up to host_selection_retry_max_attempts times, then taken anyway (Envoy's rule).
+     */
+    private Optional<UpstreamHost> nextHost(RouteConfig.RetryPolicy policy) {
+        if (attemptedHosts == null) {
+            attemptedHosts = new ArrayList<>();
+        }
+        attemptedHosts.add(host);
+        Optional<UpstreamHost> next = cluster.choose(hashKey(), stream.connection().connection().localAddress());
+        for (int i = 0; policy.previousHosts() && i < policy.hostSelectionMaxAttempts() && next.isPresent()
+                && attemptedHosts.contains(next.get()); i++) {
+            next = cluster.choose(hashKey(), stream.connection().connection().localAddress());
+        }
+        return next;
+    }
+
+    private static String failureReason(Throwable cause) {
+        if (cause == null) {
+            return null;
+        }
+        String m = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return "delayed connect error: " + m;
+    }
+
+    /** The whole request went up: the route timeout starts (once per attempt). */
+    void startTimeout() {
+        if (timeoutArmed || routeTimeout.isZero() || stream.done()) {
+            return;
+        }
+        timeoutArmed = true;
+        stream.connection().routeTimer().arm(this, routeTimeout.toNanos());
+    }
+
+    boolean timeoutArmed() {
+        return timeoutArmed;
+    }
+
+    /** The route timeout ran out (called by the connection's {@link RouteTimer}). */
+    void onTimeout() {
+        if (stream.done()) {
+            return;
+        }
+        cluster.rqTimeout.inc();
+        filter.rqTimeout.inc();
+        cluster.outlierResult(host, 504);
+        upstreamReusable = false;
+        closeUpstream();
+        if (!stream.responseStarted()) {
+            stream.localReply(504, "upstream request timeout", ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_response_timeout");
+        } else {
+            stream.reset(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_response_timeout", false);
+        }
+    }
+
+    // ---- the response ----------------------------------------------------------------------------
+
+    /** The upstream's response head; false when it is dropped because another attempt follows. */
+    boolean onResponseHeaders(HttpResponse response) {
+        int code = response.status().code();
+        cluster.outlierResult(host, code);
+        String grpcStatus = response.headers().get("grpc-status");
+        if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
+            return false;
+        }
+        upstreamReusable = HttpUtil.isKeepAlive(response);
+        long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+        response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceMillis);
+        info.upstreamServiceTimeMillis(serviceMillis);
+        stream.encodeHeaders(response, code == 101 && upgrade);
+        return true;
+    }
+
+    /** The router (last to decode, first to encode) finalizes the route's response headers before the filters see them. */
+    void encodeRouteHeaders(HttpHeaders headers) {
+        RouteHeaders.response(headers, routeHeaders, vhostHeaders);
+    }
+
+    void onProtocolError(UpstreamRequest attempt) {
+        if (upstreamReusable || !stream.responseComplete()) {
+            cluster.upstreamProtocolError.inc();
+        }
+        upstreamReusable = false;
+        if (stream.responseComplete()) {
+            return; // the response already went out whole: the end closes this connection instead of pooling it
+        }
+        if (!stream.responseStarted()) {
+            upstreamFailed(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "protocol error",
+                    "upstream_reset_before_response_started{protocol_error}", null);
+        } else {
+            stream.reset(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "upstream_reset_after_response_started{protocol_error}", true);
+        }
+        attempt.close();
+    }
+
+    void onUpstreamClosed(UpstreamRequest attempt) {
+        if (stream.done() || stream.tunnelled()) {
+            return;
+        }
+        upstreamReusable = false;
+        if (stream.responseComplete()) {
+            return; // the stream finishes when the last write completes
+        }
+        if (!stream.responseStarted()) {
+            if (attempt.pooledConnection() && !staleConnectionRetried && stream.requestComplete() && info.bytesReceived() == 0) {
+                // A pooled connection the upstream had already closed: try once on a fresh one.
+                staleConnectionRetried = true;
+                attempt.abandon();
+                current = UpstreamRequest.connect(this, stream, cluster, host, binding);
+                return;
+            }
+            cluster.outlierResult(host, 500);
+            if (retry(RouteConfig.RetryPolicy::onReset)) {
+                return;
+            }
+            upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION, "connection termination",
+                    "upstream_reset_before_response_started{connection_termination}", null);
+        } else {
+            stream.reset(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION,
+                    "upstream_reset_after_response_started{connection_termination}", true);
+        }
+    }
+
+    private void upstreamFailed(ResponseFlag flag, String reason, String details, String transportFailure) {
+        if (stream.done()) {
+            return;
+        }
+        if (transportFailure != null) {
+            info.upstreamTransportFailureReason(transportFailure);
+        }
+        String body = "upstream connect error or disconnect/reset before headers. reset reason: " + reason
+                + (transportFailure != null ? ", transport failure reason: " + transportFailure : "");
+        stream.localReply(503, body, flag, details);
+    }
+
+    // ---- the stream's end ------------------------------------------------------------------------
+
+    /** The stream is being reset or answered otherwise: the upstream connection cannot be reused. */
+    void resetUpstream() {
+        upstreamReusable = false;
+        closeUpstream();
+    }
+
+    /** Keeps the connection out of the pool without closing it yet (a malformed request body). */
+    void doNotReuseUpstream() {
+        upstreamReusable = false;
+    }
+
+    private void closeUpstream() {
+        if (current != null && current.attached()) {
+            current.close();
+        }
+    }
+
+    /**
+     * The stream ended (not by a tunnel): the timer disarmed, what the router holds given back, and
+     * the connection pooled when the whole response came and both sides allow keep-alive.
+     */
+    void streamDone(boolean failed, boolean responseComplete, boolean tunnelled) {
+        if (timeoutArmed) {
+            stream.connection().routeTimer().disarm(this);
+        }
+        releasePending(true);
+        releaseCounts(failed);
+        if (current != null && current.attached() && !tunnelled) {
+            current.release(upstreamReusable && responseComplete);
+        }
+        releaseQueuedBody();
+    }
+
+    /** What the router holds while it lives, given back once: circuit-breaker slots, active counts, the host's request. */
+    void releaseCounts(boolean failed) {
+        if (state == State.DONE) {
+            return;
+        }
+        boolean admitted = state != State.IDLE;
+        state = State.DONE;
+        if (admitted) {
+            cluster.circuitBreaker().requestDone();
+        }
+        if (retryHeld) {
+            cluster.circuitBreaker().retryDone();
+        }
+        if (admitted) {
+            host.requestFinished(failed);
+            cluster.rqActive.dec();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.RouteConfig;
+import java.util.Locale;
+
+/** The router's edits of a request head on its way upstream: require_tls, the route's rewrites, hop-by-hop headers. */
+final class UpstreamHeaders {
+    private UpstreamHeaders() {}
+
+    /** Envoy's require_tls: whether this plain-text request must be redirected to https. */
+    static boolean requiresTls(RouteConfig.RequireTls requireTls, boolean internal, HttpRequest request, boolean tlsTerminated) {
+        if (requireTls == RouteConfig.RequireTls.NONE || tlsTerminated
+                || "https".equalsIgnoreCase(request.headers().get("x-forwarded-proto"))) {
+            return false;
+        }
+        return requireTls == RouteConfig.RequireTls.ALL || !internal;
+    }
+
+    /** prefix_rewrite (keeping the original path in x-envoy-original-path) and a literal host_rewrite. */
+    static void rewrite(HttpRequest request, RouteConfig.Route route, RouteConfig.Forward forward, StreamInfo info) {
+        HttpHeaders h = request.headers();
+        if (forward.prefixRewrite().isPresent() && route.match().prefix().isPresent()) {
+            String prefix = route.match().prefix().get();
+            String uri = request.uri();
+            h.set("x-envoy-original-path", uri);
+            request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(prefix.length(), uri.length())));
+            info.requestPath(request.uri());
+        }
+        forward.hostRewriteLiteral().ifPresent(host -> h.set(HttpHeaderNames.HOST, host));
+    }
+
+    /**
+     * Upstream requests are always HTTP/1.1 keep-alive; hop-by-hop headers stay on this hop.
+     * Returns whether the request asks for an upgrade (which keeps Connection: upgrade).
+     */
+    static boolean prepare(HttpRequest request, String forwardClientCertDetails) {
+        HttpHeaders h = request.headers();
+        String connection = h.get(HttpHeaderNames.CONNECTION, "");
+        boolean upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove("proxy-connection");
+        if (forwardClientCertDetails.equals("SANITIZE") || forwardClientCertDetails.equals("SANITIZE_SET")) {
+            h.remove("x-forwarded-client-cert");
+        }
+        if (!"trailers".equalsIgnoreCase(h.get(HttpHeaderNames.TE))) {
+            h.remove(HttpHeaderNames.TE);
+        }
+        if (upgrade) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        } else {
+            h.remove(HttpHeaderNames.UPGRADE);
+        }
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        return upgrade;
+    }
+}

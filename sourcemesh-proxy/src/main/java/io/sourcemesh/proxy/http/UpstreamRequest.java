@@ -1,0 +1,372 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.sourcemesh.proxy.upstream.ClusterRuntime;
+import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.proxy.upstream.UpstreamHost;
+import java.net.InetSocketAddress;
+
+/**
+ * One attempt of a request on one upstream connection (Envoy's {@code UpstreamRequest}): a pooled
+ * connection taken over or a new one made on the downstream connection's event loop; the request
+ * head and body written up, the response handed to the {@link Router} as it arrives, and at the
+ * end the connection given back to the pool or closed. A retry is a new {@code UpstreamRequest};
+ * the one it replaces is detached and hears nothing more from its connection.
+ */
+final class UpstreamRequest {
+    static final String HANDLER = "sourcemesh-upstream";
+    static final String CODEC = "http-client-codec";
+
+    /** Where this attempt is. Response progress is the stream's ({@link HttpStream.State}). */
+    enum State {
+        /** A new connection is being made. */
+        CONNECTING,
+        /** On its connection; the request body is still going up. */
+        SENDING,
+        /** On its connection; the whole request went up (a pooled connection needs this to be reused). */
+        SENT,
+        /** Replaced by a retry, tunnelled away, or handed back at the stream's end: its connection's events are ignored. */
+        DETACHED
+    }
+
+    private final Router router;
+    private final HttpStream stream;
+    private final ClusterRuntime cluster;
+    private final UpstreamHost host;
+    private final SourceBinding binding;
+    /** Taken from the idle pool (a stale one may be closed by the upstream before it answers). */
+    private final boolean pooled;
+    private State state;
+    private Channel channel;
+    /** Writes up were made inside a client read burst: flushed once at its end. */
+    private boolean flushPending;
+
+    private UpstreamRequest(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding,
+            boolean pooled) {
+        this.router = router;
+        this.stream = stream;
+        this.cluster = cluster;
+        this.host = host;
+        this.binding = binding;
+        this.pooled = pooled;
+        this.state = State.CONNECTING;
+    }
+
+    /** An attempt on an idle pooled connection of this event loop; null when there is none. */
+    static UpstreamRequest pooled(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding) {
+        Channel idle = cluster.pollIdle(host, binding);
+        if (idle == null) {
+            return null;
+        }
+        UpstreamRequest r = new UpstreamRequest(router, stream, cluster, host, binding, true);
+        r.attach(idle);
+        return r;
+    }
+
+    /** An attempt on a new connection. */
+    static UpstreamRequest connect(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding) {
+        UpstreamRequest r = new UpstreamRequest(router, stream, cluster, host, binding, false);
+        r.connect();
+        return r;
+    }
+
+    State state() {
+        return state;
+    }
+
+    boolean pooledConnection() {
+        return pooled;
+    }
+
+    /** On a connection and still this stream's. */
+    boolean attached() {
+        return state == State.SENDING || state == State.SENT;
+    }
+
+    private void connect() {
+        HttpConnection downstream = stream.connection();
+        cluster.cxTotal.inc();
+        cluster.cxActive.inc();
+        host.connectionOpened();
+        UpstreamHost h = host;
+        ClusterRuntime c = cluster;
+        c.connectionOpened(h);
+        ChannelFuture f = downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
+                cluster.config().connectTimeout(), new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(CODEC, new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES));
+                        ch.pipeline().addLast(HANDLER, new Handler());
+                        ch.closeFuture().addListener(x -> {
+                            c.cxActive.dec();
+                            h.connectionClosed();
+                            c.connectionClosed(h);
+                        });
+                    }
+                });
+        f.addListener((ChannelFutureListener) result -> {
+            if (!result.isSuccess()) {
+                if (!result.channel().isRegistered()) {
+                    c.cxActive.dec();
+                    h.connectionClosed();
+                    c.connectionClosed(h);
+                }
+                c.outlierResult(h, 503); // a local connect failure counts as a 503
+                c.cxConnectFail.inc();
+                if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
+                    c.cxConnectTimeout.inc();
+                }
+                h.connectFailed();
+                router.onConnectFailed(this, result.cause());
+                return;
+            }
+            if (stream.done() || state == State.DETACHED) {
+                result.channel().close();
+                return;
+            }
+            attach(result.channel());
+        });
+    }
+
+    private void attach(Channel ch) {
+        channel = ch;
+        state = State.SENDING;
+        ((Handler) ch.pipeline().get(HANDLER)).owner = this;
+        stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress());
+        ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
+        ChannelFuture last = null;
+        HttpContent queued;
+        while ((queued = router.pollQueuedBody()) != null) {
+            last = writeBody(queued);
+        }
+        if (stream.requestComplete() && state == State.SENDING) {
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise()); // a retry of a body-less request
+            state = State.SENT;
+        }
+        flush();
+        if (last != null) {
+            last.addListener((ChannelFutureListener) this::afterBodyWrite);
+        } else if (!stream.requestComplete()) {
+            stream.connection().readMore();
+        }
+        if (stream.requestComplete()) {
+            router.startTimeout();
+        }
+        ch.read();
+    }
+
+    /** A piece of the request body, for an attached attempt. */
+    void sendData(HttpContent content) {
+        if (content instanceof LastHttpContent && !content.content().isReadable() && state == State.SENT) {
+            content.release();
+            return;
+        }
+        if (stream.requestComplete()) {
+            // The last part: nothing reads on after it, so no future to wait on.
+            stream.info().addBytesReceived(content.content().readableBytes());
+            state = State.SENT;
+            channel.write(content, channel.voidPromise());
+            flush();
+            router.startTimeout();
+            return;
+        }
+        ChannelFuture f = writeBody(content);
+        flush();
+        f.addListener((ChannelFutureListener) this::afterBodyWrite);
+    }
+
+    private ChannelFuture writeBody(HttpContent content) {
+        stream.info().addBytesReceived(content.content().readableBytes());
+        if (content instanceof LastHttpContent) {
+            state = State.SENT;
+        }
+        return channel.write(content);
+    }
+
+    private void afterBodyWrite(ChannelFuture f) {
+        if (!f.isSuccess()) {
+            return; // the connection's close reports the failure
+        }
+        if (!stream.requestComplete() && !stream.done()) {
+            stream.connection().readMore();
+        }
+    }
+
+    /**
+     * Within a read burst from the client (a request head and its body often come in one), the
+     * writes upstream are flushed once when the burst ends; otherwise (after a connect, or when
+     * pipelined requests are taken up) at once.
+     */
+    private void flush() {
+        if (stream.connection().reading()) {
+            flushPending = true;
+        } else {
+            channel.flush();
+        }
+    }
+
+    void flushIfPending() {
+        if (flushPending) {
+            flushPending = false;
+            if (channel != null) {
+                channel.flush();
+            }
+        }
+    }
+
+    // ---- the response side -------------------------------------------------------------------
+
+    private void onMessage(HttpObject msg) {
+        stream.connection().streamActivity();
+        if (stream.done()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (stream.responseComplete() || msg.decoderResult().isFailure()) {
+            // More than the one response we asked for, or a malformed one: it never reaches the client,
+            // and the connection is closed rather than pooled (Envoy: upstream protocol error).
+            ReferenceCountUtil.release(msg);
+            router.onProtocolError(this);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            int code = response.status().code();
+            if (code == 100 || (code > 101 && code < 200)) {
+                ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
+                return;
+            }
+            if (!router.onResponseHeaders(response)) {
+                ReferenceCountUtil.release(msg); // this answer is dropped: another attempt follows
+                return;
+            }
+            if (code == 101 && router.upgrade()) {
+                state = State.DETACHED;
+                channel.pipeline().remove(HANDLER);
+                channel.pipeline().remove(CODEC);
+                stream.switchToTunnel(channel);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            stream.encodeData(content, !(msg instanceof HttpResponse));
+        }
+    }
+
+    /** End of one upstream read burst: flush to the client, read on once the client took it. */
+    private void onReadComplete() {
+        if (stream.done()) {
+            return;
+        }
+        ChannelFuture f = stream.flushResponse();
+        if (f == null) {
+            if (!stream.responseComplete()) {
+                channel.read();
+            }
+            return;
+        }
+        f.addListener((ChannelFutureListener) w -> {
+            if (!w.isSuccess()) {
+                stream.onDownstreamClosed();
+                return;
+            }
+            if (stream.responseComplete()) {
+                stream.finish();
+            } else if (!stream.done() && attached()) {
+                channel.read();
+            }
+        });
+    }
+
+    /** Closes this attempt's connection, if it has one (a timeout, a reset of the stream). */
+    void close() {
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    /** Replaced by another attempt: its connection is closed and its events go nowhere. */
+    void abandon() {
+        state = State.DETACHED;
+        if (channel != null) {
+            Handler handler = (Handler) channel.pipeline().get(HANDLER);
+            if (handler != null) {
+                handler.owner = null;
+            }
+            channel.close();
+        }
+    }
+
+    /**
+     * The stream ended: the connection goes back to the pool when {@code reusable} (the upstream
+     * allows keep-alive and the whole response came), the whole request went up and nothing is
+     * left unread on it; otherwise it is closed.
+     */
+    void release(boolean reusable) {
+        boolean sent = state == State.SENT;
+        state = State.DETACHED;
+        Handler handler = (Handler) channel.pipeline().get(HANDLER);
+        if (handler != null) {
+            handler.owner = null;
+        }
+        UpstreamCodec codec = (UpstreamCodec) channel.pipeline().get(CODEC);
+        boolean clean = codec != null && !codec.hasUnreadBytes() && !codec.awaitingResponse();
+        if (flushPending) {
+            flushPending = false;
+            channel.flush();
+        }
+        if (reusable && sent && clean && channel.isActive()) {
+            // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
+            // clear it now and set it again for the next request), and an idle connection that
+            // speaks or closes is seen at once (Handler closes it) instead of answering the next
+            // request with stale bytes.
+            channel.read();
+            cluster.release(channel, host, binding);
+        } else {
+            channel.close();
+        }
+    }
+
+    /** The upstream connection's handler; {@code owner} is the attempt using it, null while pooled. */
+    static final class Handler extends ChannelInboundHandlerAdapter {
+        UpstreamRequest owner;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (owner == null) {
+                ReferenceCountUtil.release(msg); // an idle pooled connection must not talk: drop it
+                ctx.close();
+                return;
+            }
+            owner.onMessage((HttpObject) msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (owner != null) {
+                owner.onReadComplete();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (owner != null) {
+                owner.router.onUpstreamClosed(owner);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}
