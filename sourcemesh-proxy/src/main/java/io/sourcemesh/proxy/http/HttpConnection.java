@@ -61,6 +61,11 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         return ctx.channel();
     }
 
+    /** The stream being answered, or null between requests. */
+    HttpStream stream() {
+        return stream;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;

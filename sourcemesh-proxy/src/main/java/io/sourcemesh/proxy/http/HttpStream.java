@@ -89,6 +89,10 @@ final class HttpStream {
         return info;
     }
 
+    Router router() {
+        return router;
+    }
+
     State state() {
         return state;
     }

@@ -19,7 +19,6 @@ import io.sourcemesh.proxy.upstream.UpstreamHost;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -30,7 +29,9 @@ import java.util.function.Predicate;
  * host and route, the router's own local replies (404 NR, 503 NC/UH/UO/UF/UC, 504 UT, redirects,
  * direct responses), cluster and host choice, circuit-breaker admission and the pending queue,
  * shadows, the route timeout and retries. Each try is an {@link UpstreamRequest}; the response it
- * brings is encoded by the {@link HttpStream}.
+ * brings is encoded by the {@link HttpStream}. (About 450 lines: every decision here reads and
+ * changes the same few fields — host, attempt, timer, slots — and splitting it further would
+ * scatter one state machine; retries are already {@link RetryState}, header edits {@link UpstreamHeaders}.)
  */
 final class Router {
     private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
@@ -65,15 +66,10 @@ final class Router {
     private ClusterRuntime.PendingRequest pending;
     /** Body parts that came before an attempt was on a connection; made on first use (most requests have none). */
     private ArrayDeque<HttpContent> queuedBody;
-    private int attempts;
-    private List<UpstreamHost> attemptedHosts;
-    private List<Shadow> shadows;
-    /** A circuit-breaker retry slot is held (taken at the first retry, given back at the end). */
-    private boolean retryHeld;
+    private RetryState retries;
+    private List<Shadow> shadows = List.of();
     /** The connection's {@link RouteTimer} has this router armed. */
     private boolean timeoutArmed;
-    /** The one free retry on a fresh connection after a pooled one turned out closed was used. */
-    private boolean staleConnectionRetried;
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
     private long upstreamStartNanos;
@@ -97,8 +93,13 @@ final class Router {
         return upgrade;
     }
 
+    /** The attempt under way (or the last one); null before the first. */
+    UpstreamRequest current() {
+        return current;
+    }
+
     int attempts() {
-        return attempts;
+        return retries == null ? 0 : retries.attempts();
     }
 
     /** The request headers, after the filters let them through: route, then answer locally or forward. */
@@ -161,7 +162,10 @@ final class Router {
             stream.localReply(403, "", null, "upgrade_failed");
             return;
         }
-        startShadows(forward);
+        if (!upgrade) {
+            shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),
+                    routeTimeout);
+        }
         binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
         if (!cluster.circuitBreaker().tryRequest()) {
             host = null;
@@ -172,7 +176,7 @@ final class Router {
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
-        attempts = 1;
+        retries = new RetryState(forward.retryPolicy(), cluster);
         upstreamStartNanos = System.nanoTime();
         if (takeConnection()) {
             return;
@@ -225,47 +229,16 @@ final class Router {
         upstreamFailed(ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "upstream_reset_before_response_started{overflow}", null);
     }
 
-    /** request_mirror_policies: each sampled mirror gets a shadow of this request (never for upgrades). */
-    private void startShadows(RouteConfig.Forward forward) {
-        if (forward.mirrors().isEmpty() || upgrade) {
-            return;
-        }
-        for (RouteConfig.MirrorPolicy m : forward.mirrors()) {
-            ClusterRuntime mirror = filter.clusters.get(m.cluster());
-            if (mirror == null || !m.fraction().sample()) {
-                continue;
-            }
-            Shadow.start(mirror, request, stream.connection().channel().eventLoop(), filter.clusters.connector(), routeTimeout)
-                    .ifPresent(s -> {
-                        if (shadows == null) {
-                            shadows = new ArrayList<>(1);
-                        }
-                        shadows.add(s);
-                    });
-        }
-    }
-
     private String hashKey() {
-        for (RouteConfig.HashPolicy p : forward.hashPolicies()) {
-            if (p.sourceIp()) {
-                return info.downstreamRemoteAddress().getAddress().getHostAddress();
-            }
-            if (p.header().isPresent()) {
-                String v = request.headers().get(p.header().get());
-                if (v != null) {
-                    return v;
-                }
-            }
-        }
-        return null;
+        return UpstreamHeaders.hashKey(forward.hashPolicies(), request, info);
     }
 
     // ---- the request body ------------------------------------------------------------------------
 
     /** Every piece of the request body, also one that is discarded: the shadows get their copy. */
     void mirrorData(HttpContent content) {
-        if (shadows != null) {
-            shadows.forEach(s -> s.content(content));
+        for (Shadow s : shadows) {
+            s.content(content);
         }
     }
 
@@ -309,34 +282,16 @@ final class Router {
                 "upstream_reset_before_response_started{connection_failure}", failureReason(cause));
     }
 
-    /**
-     * Tries again on another (or the same) host when the route's retry policy covers what went
-     * wrong and attempts remain. Only body-less requests are retried (the body is streamed, not
-     * buffered). When the last attempt fails too, the log says URX beside the failure's own flag.
-     */
+    /** Another attempt when the route's retry policy covers what went wrong ({@link RetryState}). */
     private boolean retry(Predicate<RouteConfig.RetryPolicy> covers) {
-        Optional<RouteConfig.RetryPolicy> policy = forward == null ? Optional.empty() : forward.retryPolicy();
-        if (policy.isEmpty() || !covers.test(policy.get()) || stream.done() || stream.responseStarted()) {
+        if (retries == null || stream.done() || stream.responseStarted()) {
             return false;
         }
-        if (attempts > policy.get().numRetries() || !stream.requestComplete() || info.bytesReceived() > 0) {
-            if (attempts > 1) {
-                info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
-            }
-            return false;
-        }
-        Optional<UpstreamHost> next = nextHost(policy.get());
+        Optional<UpstreamHost> next = retries.next(covers, stream.requestComplete() && info.bytesReceived() == 0, host,
+                () -> cluster.choose(hashKey(), stream.connection().connection().localAddress()), info);
         if (next.isEmpty()) {
             return false;
         }
-        if (!retryHeld) {
-            if (!cluster.circuitBreaker().tryRetry()) {
-                return false; // max_retries: upstream_rq_retry_overflow
-            }
-            retryHeld = true;
-        }
-        attempts++;
-        cluster.rqRetry.inc();
         current.abandon();
         if (timeoutArmed) {
             stream.connection().routeTimer().disarm(this);
@@ -347,28 +302,11 @@ final class Router {
         host.requestStarted();
         info.upstreamHost(host.address());
         if (request.headers().contains("x-envoy-attempt-count")) {
-            request.headers().set("x-envoy-attempt-count", attempts);
+            request.headers().set("x-envoy-attempt-count", retries.attempts());
         }
         binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
         current = UpstreamRequest.connect(this, stream, cluster, host, binding);
         return true;
-    }
-
-    /**
-     * The host for the next attempt. With the previous_hosts predicate a host already tried is
-     * re-picked up to host_selection_retry_max_attempts times, then taken anyway (Envoy's rule).
-     */
-    private Optional<UpstreamHost> nextHost(RouteConfig.RetryPolicy policy) {
-        if (attemptedHosts == null) {
-            attemptedHosts = new ArrayList<>();
-        }
-        attemptedHosts.add(host);
-        Optional<UpstreamHost> next = cluster.choose(hashKey(), stream.connection().connection().localAddress());
-        for (int i = 0; policy.previousHosts() && i < policy.hostSelectionMaxAttempts() && next.isPresent()
-                && attemptedHosts.contains(next.get()); i++) {
-            next = cluster.choose(hashKey(), stream.connection().connection().localAddress());
-        }
-        return next;
     }
 
     private static String failureReason(Throwable cause) {
@@ -446,7 +384,7 @@ final class Router {
         } else {
             stream.reset(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "upstream_reset_after_response_started{protocol_error}", true);
         }
-        attempt.close();
+        attempt.abandon();
     }
 
     void onUpstreamClosed(UpstreamRequest attempt) {
@@ -458,9 +396,9 @@ final class Router {
             return; // the stream finishes when the last write completes
         }
         if (!stream.responseStarted()) {
-            if (attempt.pooledConnection() && !staleConnectionRetried && stream.requestComplete() && info.bytesReceived() == 0) {
+            if (attempt.pooledConnection() && stream.requestComplete() && info.bytesReceived() == 0
+                    && retries.takeStaleConnectionRetry()) {
                 // A pooled connection the upstream had already closed: try once on a fresh one.
-                staleConnectionRetried = true;
                 attempt.abandon();
                 current = UpstreamRequest.connect(this, stream, cluster, host, binding);
                 return;
@@ -504,7 +442,7 @@ final class Router {
 
     private void closeUpstream() {
         if (current != null && current.attached()) {
-            current.close();
+            current.abandon();
         }
     }
 
@@ -534,8 +472,8 @@ final class Router {
         if (admitted) {
             cluster.circuitBreaker().requestDone();
         }
-        if (retryHeld) {
-            cluster.circuitBreaker().retryDone();
+        if (retries != null) {
+            retries.release();
         }
         if (admitted) {
             host.requestFinished(failed);

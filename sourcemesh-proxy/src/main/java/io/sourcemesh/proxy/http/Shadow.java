@@ -42,6 +42,25 @@ final class Shadow {
         this.host = host;
     }
 
+    /**
+     * request_mirror_policies: a shadow of {@code original} for each mirror whose cluster exists and
+     * whose runtime fraction samples this request.
+     */
+    static java.util.List<Shadow> startAll(java.util.List<io.sourcemesh.proxy.config.RouteConfig.MirrorPolicy> mirrors,
+            io.sourcemesh.proxy.upstream.ClusterManager clusters, HttpRequest original, EventLoop loop, Duration timeout) {
+        if (mirrors.isEmpty()) {
+            return java.util.List.of();
+        }
+        java.util.List<Shadow> started = new java.util.ArrayList<>(1);
+        for (io.sourcemesh.proxy.config.RouteConfig.MirrorPolicy m : mirrors) {
+            ClusterRuntime mirror = clusters.get(m.cluster());
+            if (mirror != null && m.fraction().sample()) {
+                start(mirror, original, loop, clusters.connector(), timeout).ifPresent(started::add);
+            }
+        }
+        return started;
+    }
+
     /** Starts the shadow request; empty when the mirror cluster has no host. */
     static Optional<Shadow> start(ClusterRuntime cluster, HttpRequest original, EventLoop loop, UpstreamConnector connector,
             Duration timeout) {

@@ -9,7 +9,7 @@ import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
 import java.util.Locale;
 
-/** The router's edits of a request head on its way upstream: require_tls, the route's rewrites, hop-by-hop headers. */
+/** What the router reads from and edits in a request head: require_tls, the hash key, the route's rewrites, hop-by-hop headers. */
 final class UpstreamHeaders {
     private UpstreamHeaders() {}
 
@@ -20,6 +20,22 @@ final class UpstreamHeaders {
             return false;
         }
         return requireTls == RouteConfig.RequireTls.ALL || !internal;
+    }
+
+    /** The load balancer's hash key from the route's hash_policy: the client's address or a header's value. */
+    static String hashKey(java.util.List<RouteConfig.HashPolicy> policies, HttpRequest request, StreamInfo info) {
+        for (RouteConfig.HashPolicy p : policies) {
+            if (p.sourceIp()) {
+                return info.downstreamRemoteAddress().getAddress().getHostAddress();
+            }
+            if (p.header().isPresent()) {
+                String v = request.headers().get(p.header().get());
+                if (v != null) {
+                    return v;
+                }
+            }
+        }
+        return null;
     }
 
     /** prefix_rewrite (keeping the original path in x-envoy-original-path) and a literal host_rewrite. */

@@ -287,14 +287,10 @@ final class UpstreamRequest {
         });
     }
 
-    /** Closes this attempt's connection, if it has one (a timeout, a reset of the stream). */
-    void close() {
-        if (channel != null) {
-            channel.close();
-        }
-    }
-
-    /** Replaced by another attempt: its connection is closed and its events go nowhere. */
+    /**
+     * Given up (replaced by a retry, timed out, the stream reset): its connection is closed and
+     * its events go nowhere — the router's own close never comes back to it as an upstream reset.
+     */
     void abandon() {
         state = State.DETACHED;
         if (channel != null) {

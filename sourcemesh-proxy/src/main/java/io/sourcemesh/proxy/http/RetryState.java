@@ -1,0 +1,101 @@
+package io.sourcemesh.proxy.http;
+
+import io.sourcemesh.proxy.accesslog.ResponseFlag;
+import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.upstream.ClusterRuntime;
+import io.sourcemesh.proxy.upstream.UpstreamHost;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * One stream's retries (Envoy's {@code RetryStateImpl}): the route's retry_policy, the attempts
+ * made, the hosts tried, and the circuit breaker's retry slot, taken at the first retry and given
+ * back once at the stream's end.
+ */
+final class RetryState {
+    private final Optional<RouteConfig.RetryPolicy> policy;
+    private final ClusterRuntime cluster;
+    private int attempts = 1;
+    private List<UpstreamHost> attemptedHosts;
+    private boolean slotHeld;
+    private boolean staleConnectionRetried;
+
+    RetryState(Optional<RouteConfig.RetryPolicy> policy, ClusterRuntime cluster) {
+        this.policy = policy;
+        this.cluster = cluster;
+    }
+
+    int attempts() {
+        return attempts;
+    }
+
+    /**
+     * The host for another attempt after {@code failed}, or empty when the policy does not cover
+     * what went wrong, the attempts are used up, the request cannot be sent again (only body-less
+     * requests are retried: the body is streamed, not buffered) or max_retries overflows. When the
+     * last attempt fails too, the log says URX beside the failure's own flag.
+     */
+    Optional<UpstreamHost> next(Predicate<RouteConfig.RetryPolicy> covers, boolean requestReplayable, UpstreamHost failed,
+            Supplier<Optional<UpstreamHost>> choose, StreamInfo info) {
+        if (policy.isEmpty() || !covers.test(policy.get())) {
+            return Optional.empty();
+        }
+        if (attempts > policy.get().numRetries() || !requestReplayable) {
+            if (attempts > 1) {
+                info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+            }
+            return Optional.empty();
+        }
+        Optional<UpstreamHost> next = nextHost(policy.get(), failed, choose);
+        if (next.isEmpty()) {
+            return next;
+        }
+        if (!slotHeld) {
+            if (!cluster.circuitBreaker().tryRetry()) {
+                return Optional.empty(); // max_retries: upstream_rq_retry_overflow
+            }
+            slotHeld = true;
+        }
+        attempts++;
+        cluster.rqRetry.inc();
+        return next;
+    }
+
+    /**
+     * With the previous_hosts predicate a host already tried is re-picked up to
+     * host_selection_retry_max_attempts times, then taken anyway (Envoy's rule).
+     */
+    private Optional<UpstreamHost> nextHost(RouteConfig.RetryPolicy p, UpstreamHost failed, Supplier<Optional<UpstreamHost>> choose) {
+        if (attemptedHosts == null) {
+            attemptedHosts = new ArrayList<>();
+        }
+        attemptedHosts.add(failed);
+        Optional<UpstreamHost> next = choose.get();
+        for (int i = 0; p.previousHosts() && i < p.hostSelectionMaxAttempts() && next.isPresent()
+                && attemptedHosts.contains(next.get()); i++) {
+            next = choose.get();
+        }
+        return next;
+    }
+
+    /** A pooled connection turned out closed by the upstream: one free try on a fresh one per stream (not counted as a retry). */
+    boolean takeStaleConnectionRetry() {
+        if (staleConnectionRetried) {
+            return false;
+        }
+        staleConnectionRetried = true;
+        return true;
+    }
+
+    /** The stream ended: the retry slot goes back to the circuit breaker. */
+    void release() {
+        if (slotHeld) {
+            slotHeld = false;
+            cluster.circuitBreaker().retryDone();
+        }
+    }
+}

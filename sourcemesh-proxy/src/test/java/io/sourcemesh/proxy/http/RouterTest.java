@@ -1,0 +1,171 @@
+package io.sourcemesh.proxy.http;
+
+import static io.sourcemesh.proxy.http.EmbeddedProxy.send;
+import static io.sourcemesh.proxy.http.EmbeddedProxy.stream;
+import static io.sourcemesh.proxy.http.EmbeddedProxy.written;
+import static io.sourcemesh.proxy.testing.Configs.route;
+import static io.sourcemesh.proxy.testing.Configs.routes;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.sourcemesh.proxy.accesslog.ResponseFlag;
+import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.config.RouteConfig;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The router's state machine on embedded channels: retries on a 5xx and on a reset, the route
+ * timeout (504 UT), circuit-breaker admission (pending, then 503 UO) and an upstream reset after
+ * the response started.
+ */
+class RouterTest {
+    private static final InetSocketAddress A = new InetSocketAddress("127.0.0.1", 8001);
+    private static final InetSocketAddress B = new InetSocketAddress("127.0.0.1", 8002);
+    private static final String GET = "GET /x HTTP/1.1\r\nHost: app\r\n\r\n";
+    private static final String OK = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+    private EmbeddedProxy proxy;
+
+    @AfterEach
+    void close() {
+        proxy.close();
+    }
+
+    private static EmbeddedProxy proxy(Duration timeout, RouteConfig.RetryPolicy retry, ClusterConfig.CircuitBreakers breakers,
+            InetSocketAddress... hosts) {
+        return new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", timeout, retry))),
+                EmbeddedProxy.cluster("origin", breakers, hosts));
+    }
+
+    @Test
+    void a5xxIsRetriedOnAnotherAttemptAndOnlyTheLastAnswerReachesTheClient() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("5xx"), 1, Set.of()),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        Router router = s.router();
+        UpstreamRequest first = router.current();
+        assertEquals(Router.State.ADMITTED, router.state());
+        assertEquals(UpstreamRequest.State.SENT, first.state());
+        assertTrue(proxy.upstreams.get(0).request().startsWith("GET /x HTTP/1.1"));
+
+        proxy.upstreams.get(0).respond("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy");
+
+        assertEquals(UpstreamRequest.State.DETACHED, first.state(), "the failed attempt is let go");
+        assertFalse(proxy.upstreams.get(0).channel().isOpen(), "and its connection closed");
+        assertEquals(2, proxy.upstreams.size());
+        assertNotEquals(proxy.upstreams.get(0).destination(), proxy.upstreams.get(1).destination());
+        assertEquals(2, router.attempts());
+        assertEquals(HttpStream.State.OPEN, s.state(), "nothing went to the client yet");
+        assertEquals("", written(client));
+
+        proxy.upstreams.get(1).respond(OK);
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK"), answer);
+        assertTrue(answer.endsWith("ok"), answer);
+        assertEquals(HttpStream.State.DONE, s.state());
+        assertEquals(Router.State.DONE, router.state());
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_retry"));
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.upstream_rq_active"));
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.circuit_breakers.default.rq_retry_open"),
+                "the retry slot was given back");
+    }
+
+    @Test
+    void aResetBeforeTheResponseIsRetriedAndWhenRetriesRunOutTheLogSaysURX() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("reset"), 1, Set.of()),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        proxy.upstreams.get(0).channel().close();
+        assertEquals(2, proxy.upstreams.size(), "a reset is retried on a new connection");
+        assertEquals(UpstreamRequest.State.SENT, s.router().current().state());
+        proxy.upstreams.get(1).channel().close();
+
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable"), answer);
+        assertTrue(answer.contains("reset reason: connection termination"), answer);
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION));
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED));
+        assertEquals(2, proxy.upstreams.size(), "num_retries 1: two attempts in all");
+        assertEquals(HttpStream.State.DONE, s.state());
+    }
+
+    @Test
+    void theRouteTimeoutAnswers504UTAndClosesTheAttempt() throws Exception {
+        proxy = proxy(Duration.ofMillis(100), null, ClusterConfig.CircuitBreakers.DEFAULTS, A);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        assertTrue(s.router().timeoutArmed(), "armed once the whole request went up");
+        Thread.sleep(200);
+        client.runScheduledPendingTasks();
+
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 504 Gateway Timeout"), answer);
+        assertTrue(answer.endsWith("upstream request timeout"), answer);
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT));
+        assertEquals("upstream_response_timeout", s.info().responseCodeDetails());
+        assertFalse(proxy.upstreams.get(0).channel().isOpen());
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_timeout"));
+        assertEquals(1, proxy.counter("http.ingress_http.downstream_rq_timeout"));
+        assertEquals(HttpStream.State.DONE, s.state());
+        assertTrue(client.isOpen(), "a local reply keeps the client's connection");
+    }
+
+    @Test
+    void atMaxConnectionsARequestWaitsAsPendingAndBeyondMaxPendingItOverflowsWith503UO() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), null, new ClusterConfig.CircuitBreakers(1, 1, 1024, 3, false), A);
+        EmbeddedChannel c1 = proxy.client();
+        EmbeddedChannel c2 = proxy.client();
+        EmbeddedChannel c3 = proxy.client();
+        send(c1, GET);
+        send(c2, GET);
+        HttpStream waiting = stream(c2);
+        assertEquals(Router.State.PENDING, waiting.router().state());
+        assertNull(waiting.router().current(), "no attempt while pending");
+        send(c3, GET);
+
+        String overflow = written(c3);
+        assertTrue(overflow.startsWith("HTTP/1.1 503 Service Unavailable"), overflow);
+        assertTrue(overflow.contains("reset reason: overflow"), overflow);
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_pending_overflow"));
+
+        proxy.upstreams.get(0).request();
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(c1).startsWith("HTTP/1.1 200 OK"));
+        assertEquals(Router.State.ADMITTED, waiting.router().state(), "the pooled connection went to the waiting request");
+        assertTrue(waiting.router().current().pooledConnection());
+        assertEquals(1, proxy.upstreams.size());
+        assertTrue(proxy.upstreams.get(0).request().startsWith("GET /x HTTP/1.1"));
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(c2).startsWith("HTTP/1.1 200 OK"));
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.circuit_breakers.default.rq_pending_open"));
+    }
+
+    @Test
+    void anUpstreamResetAfterTheResponseStartedResetsTheClient() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("reset", "5xx"), 3, Set.of()),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+        assertEquals(HttpStream.State.RESPONDING, s.state());
+        assertTrue(written(client).endsWith("abc"), "the first bytes went down");
+
+        proxy.upstreams.get(0).channel().close();
+        assertEquals(1, proxy.upstreams.size(), "never retried once the response started");
+        assertFalse(client.isOpen(), "the client's connection is reset: its response cannot be completed");
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION));
+        assertEquals("upstream_reset_after_response_started{connection_termination}", s.info().responseCodeDetails());
+        assertEquals(HttpStream.State.DONE, s.state());
+        assertEquals(Router.State.DONE, s.router().state());
+    }
+}
