@@ -10,6 +10,8 @@ import io.sourcemesh.proxy.accesslog.AccessLogs;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import io.sourcemesh.proxy.config.AdsConfig;
 import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.extension.ChainContext;
+import io.sourcemesh.proxy.extension.ExtensionFactories;
 import io.sourcemesh.proxy.config.FilterChainConfig;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.ListenerConfig;
@@ -114,7 +116,7 @@ public final class Proxy implements AutoCloseable {
         Node.Builder node = startup.getNode().toBuilder()
                 .setUserAgentName(AdsClient.USER_AGENT_NAME)
                 .setUserAgentVersion(AdsClient.USER_AGENT_VERSION);
-        XdsConfigApplier applier = new XdsConfigApplier(this, bootstrap,
+        XdsConfigApplier applier = new XdsConfigApplier(c -> dynamic(true).apply(c), bootstrap,
                 version -> LOG.info(() -> "lds/cds: config version " + version + " applied"));
         ads = AdsClient.connect(config.server(), config.clusterName(), node.build(), resources -> {
             try {
@@ -258,19 +260,11 @@ public final class Proxy implements AutoCloseable {
         NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
         boolean http = terminal instanceof HttpConnectionManagerConfig;
         Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket", http));
+        // Each filter from the extension registry (extension.ExtensionFactories), by its config record.
+        ChainContext context = new ChainContext(clusters, stats, localAddress, this::accessLogs, path);
         List<NetworkFilterFactory> factories = new ArrayList<>();
         for (NetworkFilterConfig f : c.filters()) {
-            factories.add(switch (f) {
-                case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
-                case HttpConnectionManagerConfig h -> {
-                    try {
-                        yield new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats, localAddress);
-                    } catch (IllegalArgumentException e) {
-                        throw new ConfigException(path + ".filters", e.getMessage());
-                    }
-                }
-                case io.sourcemesh.proxy.config.NetworkRbacConfig r -> io.sourcemesh.proxy.rbac.RbacNetworkFilterFactory.of(r, stats);
-            });
+            factories.add(ExtensionFactories.get().networkFilter(f, context));
         }
         // read filters first, in order, then the terminal one
         NetworkFilterFactory factory = factories.size() == 1 ? factories.get(0)
@@ -280,7 +274,7 @@ public final class Proxy implements AutoCloseable {
 
     private List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
         try {
-            return configs.stream().map(options.accessLogs()).map(AccessLogs::create).toList();
+            return configs.stream().map(options.accessLogs()).map(ExtensionFactories.get()::accessLog).toList();
         } catch (IllegalArgumentException e) {
             throw new ConfigException("access_log", e.getMessage());
         }

@@ -65,7 +65,7 @@ public final class Sidecar implements AutoCloseable {
                 .withAccessLogs(c -> toContainerLog(c, log));
         Proxy proxy = Proxy.start(initial, options);
         log.line(envoyLine("info", "starting main dispatch loop; admin address: " + podIp.getHostAddress() + ":" + ADMIN_PORT));
-        XdsConfigApplier applier = new XdsConfigApplier(proxy, node,
+        XdsConfigApplier applier = new XdsConfigApplier(c -> proxy.dynamic(true).apply(c), node,
                 version -> log.line(envoyLine("info", "config version " + version + " applied (lds/cds)")));
         AdsClient ads = AdsClient.connect(env.xdsServer(), AdsClient.node(nodeId, node.cluster(), metadata), resources -> {
             try {

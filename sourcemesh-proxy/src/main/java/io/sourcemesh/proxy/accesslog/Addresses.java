@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.accesslog;
 
-import io.sourcemesh.proxy.http.forwarded.IpLiteral;
+import io.sourcemesh.proxy.address.IpLiteral;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -37,8 +37,8 @@ import java.util.stream.Collectors;
  * secrets), sensitive fields redacted.
  */
 final class ConfigDumps {
-    private static final String HCM_TYPE =
-            "type.googleapis.com/" + HttpConnectionManager.getDescriptor().getFullName();
+    private static final String HCM_TYPE = io.sourcemesh.proxy.config.EnvoyTypes.typeUrl(
+            io.sourcemesh.proxy.config.Extensions.byName("envoy.filters.network.http_connection_manager").orElseThrow().type());
 
     private ConfigDumps() {}
 

@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.config;
 
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.util.List;
 import java.util.OptionalInt;
 

@@ -9,7 +9,7 @@ import com.google.protobuf.MessageOrBuilder;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

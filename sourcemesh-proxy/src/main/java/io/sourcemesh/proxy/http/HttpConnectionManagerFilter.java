@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
-import io.sourcemesh.proxy.http.filter.HttpFilters;
 import io.sourcemesh.proxy.http.forwarded.ForwardedForConfig;
 import io.sourcemesh.proxy.http.forwarded.InternalAddressConfig;
 import io.sourcemesh.proxy.http.forwarded.RequestHeaderMutator;
@@ -67,14 +66,14 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
      *                     instead of a peer that is exactly the loopback host
      */
     public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
-            Stats stats, java.net.InetAddress localAddress) {
-        this(config, clusters, accessLogs, stats, localAddress,
+            List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress) {
+        this(config, clusters, accessLogs, httpFilters, stats, localAddress,
                 (loop, destination, binding, timeout, initializer) -> clusters.connector().connect(loop, destination, binding, timeout,
                         initializer));
     }
 
     HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
-            Stats stats, java.net.InetAddress localAddress, Connector connector) {
+            List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, Connector connector) {
         this.connector = connector;
         this.config = config;
         this.routes = new RouteTable(config.routeConfig());
@@ -100,7 +99,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noRoute = stats.counter(p + "no_route");
         noCluster = stats.counter(p + "no_cluster");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
-        httpFilters = HttpFilters.factories(config.httpFilters(), stats, config.statPrefix());
+        this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");
         rqHeaderTimeout = stats.counter(p + "downstream_rq_header_timeout");
         rqIdleTimeout = stats.counter(p + "downstream_rq_idle_timeout");

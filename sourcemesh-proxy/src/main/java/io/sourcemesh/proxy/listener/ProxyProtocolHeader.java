@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import io.sourcemesh.proxy.http.forwarded.IpLiteral;
+import io.sourcemesh.proxy.address.IpLiteral;
 import java.util.Optional;
 
 /**

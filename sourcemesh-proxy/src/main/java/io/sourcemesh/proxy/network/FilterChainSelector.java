@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.network;
 
+import io.sourcemesh.proxy.address.CidrRange;
 import io.sourcemesh.proxy.config.FilterChainMatch;
 import io.sourcemesh.proxy.config.FilterChainMatch.SourceType;
 import java.net.InetAddress;

@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.rbac;
 
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.util.List;
 
 /** Envoy's {@code config.rbac.v3.Permission}: what is being asked for. */

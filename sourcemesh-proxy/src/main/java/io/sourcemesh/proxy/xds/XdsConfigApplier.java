@@ -9,7 +9,6 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.ConfigTranslator;
 import io.sourcemesh.proxy.config.NodeInfo;
 import io.sourcemesh.proxy.config.ProxyConfig;
@@ -31,23 +30,24 @@ public final class XdsConfigApplier implements ResourceHandler {
     private static final String HCM_TYPE = "type.googleapis.com/"
             + HttpConnectionManager.getDescriptor().getFullName();
 
-    private final Proxy proxy;
+    /** Applies a translated version (the proxy's dynamic apply): it throws to refuse it. */
+    private final Consumer<ProxyConfig> target;
     private final NodeInfo node;
     private final ProxyConfig bootstrap;
     private final Consumer<String> onApplied;
 
     /** Pushes alone make the config (the embedded sidecars: their bootstrap declares no resources). */
-    public XdsConfigApplier(Proxy proxy, NodeInfo node, Consumer<String> onApplied) {
-        this(proxy, node, null, onApplied);
+    public XdsConfigApplier(Consumer<ProxyConfig> target, NodeInfo node, Consumer<String> onApplied) {
+        this(target, node, null, onApplied);
     }
 
     /** Pushes on top of {@code bootstrap}'s static resources, as Envoy keeps them. */
-    public XdsConfigApplier(Proxy proxy, ProxyConfig bootstrap, Consumer<String> onApplied) {
-        this(proxy, bootstrap.node(), bootstrap, onApplied);
+    public XdsConfigApplier(Consumer<ProxyConfig> target, ProxyConfig bootstrap, Consumer<String> onApplied) {
+        this(target, bootstrap.node(), bootstrap, onApplied);
     }
 
-    private XdsConfigApplier(Proxy proxy, NodeInfo node, ProxyConfig bootstrap, Consumer<String> onApplied) {
-        this.proxy = proxy;
+    private XdsConfigApplier(Consumer<ProxyConfig> target, NodeInfo node, ProxyConfig bootstrap, Consumer<String> onApplied) {
+        this.target = target;
         this.node = node;
         this.bootstrap = bootstrap;
         this.onApplied = onApplied;
@@ -71,7 +71,7 @@ public final class XdsConfigApplier implements ResourceHandler {
         ProxyConfig config = bootstrap == null
                 ? ConfigTranslator.fromResources(listeners, clusters, version, node)
                 : ConfigTranslator.onBootstrap(bootstrap, listeners, clusters, version);
-        proxy.dynamic(true).apply(config);
+        target.accept(config);
         onApplied.accept(version);
     }
 

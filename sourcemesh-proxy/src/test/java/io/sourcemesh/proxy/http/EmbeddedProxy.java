@@ -46,7 +46,8 @@ final class EmbeddedProxy implements AutoCloseable {
     EmbeddedProxy(RouteConfig routes, ClusterConfig... clusterConfigs) {
         clusters.update(List.of(clusterConfigs));
         HttpConnectionManagerConfig hcm = Configs.hcm(routes, false, List.of());
-        filter = new HttpConnectionManagerFilter(hcm, clusters, List.of(), stats, InetAddress.getLoopbackAddress(), this::connect);
+        filter = new HttpConnectionManagerFilter(hcm, clusters, List.of(), List.of(), stats, InetAddress.getLoopbackAddress(),
+                this::connect);
     }
 
     /** A cluster of the given endpoints with these circuit breakers. */

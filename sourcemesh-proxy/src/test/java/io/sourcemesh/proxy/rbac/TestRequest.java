@@ -11,7 +11,7 @@ record TestRequest(InetSocketAddress directRemoteAddress, InetSocketAddress conn
         Map<String, String> headers, Optional<String> path) implements RbacRequest {
 
     static InetSocketAddress addr(String ip, int port) {
-        return new InetSocketAddress(io.sourcemesh.proxy.network.CidrRange.literal(ip), port);
+        return new InetSocketAddress(io.sourcemesh.proxy.address.CidrRange.literal(ip), port);
     }
 
     /** A plain HTTP request from 10.0.0.1 (no PROXY header, no XFF) to 10.0.0.9:8080. */

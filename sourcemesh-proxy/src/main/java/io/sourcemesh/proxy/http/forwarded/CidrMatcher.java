@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.http.forwarded;
 
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.util.List;
 
 /** A list of {@link CidrRange}s flattened once per config into byte prefixes, so matching allocates nothing. */

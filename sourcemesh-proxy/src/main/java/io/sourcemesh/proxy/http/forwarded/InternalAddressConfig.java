@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.http.forwarded;
 
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.http.forwarded;
 
+import io.sourcemesh.proxy.address.IpLiteral;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.handler.codec.http.HttpHeaders;
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -4,7 +4,7 @@ import static io.sourcemesh.proxy.http.forwarded.Requests.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.netty.handler.codec.http.HttpHeaders;
-import io.sourcemesh.proxy.network.CidrRange;
+import io.sourcemesh.proxy.address.CidrRange;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.List;

@@ -1,5 +1,9 @@
-package io.sourcemesh.proxy.rbac;
+package io.sourcemesh.proxy.rbac.filter;
 
+import io.sourcemesh.proxy.rbac.RbacRequest;
+import io.sourcemesh.proxy.rbac.RbacEngine;
+import io.sourcemesh.proxy.rbac.RbacConfig;
+import io.sourcemesh.proxy.rbac.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;

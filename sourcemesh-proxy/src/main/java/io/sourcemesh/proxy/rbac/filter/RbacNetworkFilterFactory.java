@@ -1,5 +1,8 @@
-package io.sourcemesh.proxy.rbac;
+package io.sourcemesh.proxy.rbac.filter;
 
+import io.sourcemesh.proxy.rbac.RbacRequest;
+import io.sourcemesh.proxy.rbac.RbacEngine;
+import io.sourcemesh.proxy.rbac.Decision;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;

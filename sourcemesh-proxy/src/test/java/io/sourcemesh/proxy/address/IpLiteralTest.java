@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.http.forwarded;
+package io.sourcemesh.proxy.address;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.network;
+package io.sourcemesh.proxy.address;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

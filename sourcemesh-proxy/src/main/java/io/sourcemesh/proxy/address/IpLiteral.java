@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.http.forwarded;
+package io.sourcemesh.proxy.address;
 
 /**
  * IP literal parsing and printing on raw bytes, with the strictness of {@code inet_pton} and the output
@@ -14,7 +14,7 @@ public final class IpLiteral {
     }
 
     /** Parses {@code text[from, to)} as an IPv4 or IPv6 literal; null when it is anything else (ports, brackets, names). */
-    static byte[] parse(CharSequence text, int from, int to) {
+    public static byte[] parse(CharSequence text, int from, int to) {
         for (int i = from; i < to; i++) {
             if (text.charAt(i) == ':') {
                 return parseV6(text, from, to);
@@ -236,7 +236,7 @@ public final class IpLiteral {
     }
 
     /** Envoy's {@code isLoopbackAddress}: exactly 127.0.0.1 or ::1, not the whole 127/8. */
-    static boolean isLoopback(byte[] address) {
+    public static boolean isLoopback(byte[] address) {
         if (address.length == 4) {
             return address[0] == 127 && address[1] == 0 && address[2] == 0 && address[3] == 1;
         }

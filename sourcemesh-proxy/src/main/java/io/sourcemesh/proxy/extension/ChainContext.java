@@ -1,0 +1,21 @@
+package io.sourcemesh.proxy.extension;
+
+import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.proxy.upstream.ClusterManager;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * What a network filter is built with: the pieces of one config version its chain shares, and
+ * {@code path} (the chain's YAML path) for errors.
+ */
+public record ChainContext(ClusterManager clusters, Stats stats, InetAddress localAddress,
+        Function<List<AccessLogConfig>, List<AccessLog>> accessLogFactory, String path) {
+
+    public List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
+        return accessLogFactory.apply(configs);
+    }
+}

@@ -1,0 +1,152 @@
+package io.sourcemesh.proxy.extension;
+
+import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.sourcemesh.proxy.accesslog.AccessLogs;
+import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.Extensions;
+import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
+import io.sourcemesh.proxy.config.HttpFilterConfig;
+import io.sourcemesh.proxy.config.NetworkFilterConfig;
+import io.sourcemesh.proxy.config.NetworkRbacConfig;
+import io.sourcemesh.proxy.config.TcpProxyConfig;
+import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
+import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
+import io.sourcemesh.proxy.network.NetworkFilterFactory;
+import io.sourcemesh.proxy.rbac.filter.RbacHttpFilterFactory;
+import io.sourcemesh.proxy.rbac.filter.RbacNetworkFilterFactory;
+import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.proxy.tcp.TcpProxyFilter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The run-time half of the one extension registry: for an extension of {@link Extensions} (name,
+ * deprecated names, config type, category), the factory that builds it from its translated config
+ * record. The chain builder asks here for network filters, HTTP filters and access loggers; an
+ * extension registered here must be in {@link Extensions} under the same category, or the proxy
+ * refuses to start (tested). To add one: its entry in {@code Extensions}, its translation to a
+ * config record, and one {@code register} line below.
+ */
+public final class ExtensionFactories {
+
+    /** Builds one HTTP filter's factory for one config version (one filter per stream comes from it). */
+    @FunctionalInterface
+    public interface HttpFilters<C extends HttpFilterConfig> {
+        HttpFilterFactory create(C config, Stats stats, String hcmStatPrefix);
+    }
+
+    /** Builds one network filter for a filter chain of one config version. */
+    @FunctionalInterface
+    public interface NetworkFilters<C extends NetworkFilterConfig> {
+        NetworkFilterFactory create(C config, ChainContext chain);
+    }
+
+    /** Builds one access log (its sink is opened here). */
+    @FunctionalInterface
+    public interface AccessLoggers {
+        AccessLog create(AccessLogConfig config);
+    }
+
+    /** One registration: the extension, the config record it is translated to, its factory. */
+    public record Registration(Extensions.Extension extension, Class<?> configType, Object factory) {}
+
+    private static final ExtensionFactories STANDARD = standard();
+
+    private final Map<Class<?>, Registration> byConfigType = new LinkedHashMap<>();
+    private final Map<String, Registration> byName = new LinkedHashMap<>();
+
+    private ExtensionFactories() {}
+
+    /** Every extension this proxy builds. */
+    public static ExtensionFactories get() {
+        return STANDARD;
+    }
+
+    private static ExtensionFactories standard() {
+        ExtensionFactories r = new ExtensionFactories();
+        // HTTP filters. The router is the stream's terminal filter (http.Router), not a factory: it builds nothing here.
+        r.register("envoy.filters.http.router", HttpFilterConfig.Router.class, (HttpFilters<HttpFilterConfig.Router>) (c, s, p) -> null);
+        r.register("envoy.filters.http.rbac", HttpFilterConfig.Rbac.class,
+                (HttpFilters<HttpFilterConfig.Rbac>) (c, s, p) -> RbacHttpFilterFactory.of(c.name(), c.rbac(), s, p));
+        // Network filters.
+        r.register("envoy.filters.network.tcp_proxy", TcpProxyConfig.class, (NetworkFilters<TcpProxyConfig>) (c, chain) ->
+                new TcpProxyFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()), chain.stats()));
+        r.register("envoy.filters.network.http_connection_manager", HttpConnectionManagerConfig.class,
+                (NetworkFilters<HttpConnectionManagerConfig>) (c, chain) -> {
+                    try {
+                        return new HttpConnectionManagerFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()),
+                                r.httpFilters(c.httpFilters(), chain.stats(), c.statPrefix()), chain.stats(), chain.localAddress());
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException(chain.path() + ".filters", e.getMessage());
+                    }
+                });
+        r.register("envoy.filters.network.rbac", NetworkRbacConfig.class,
+                (NetworkFilters<NetworkRbacConfig>) (c, chain) -> RbacNetworkFilterFactory.of(c, chain.stats()));
+        // Access loggers: one config record for the three sinks, told apart by its sink kind.
+        AccessLoggers logs = AccessLogs::create;
+        r.register("envoy.access_loggers.file", AccessLogConfig.class, logs);
+        r.register("envoy.access_loggers.stdout", null, logs);
+        r.register("envoy.access_loggers.stderr", null, logs);
+        return r;
+    }
+
+    private void register(String name, Class<?> configType, Object factory) {
+        Extensions.Extension e = Extensions.byName(name)
+                .filter(x -> x.name().equals(name))
+                .orElseThrow(() -> new IllegalStateException(name + " is not a canonical name in config.Extensions"));
+        Extensions.Category expected = switch (factory) {
+            case HttpFilters<?> h -> Extensions.Category.HTTP_FILTER;
+            case NetworkFilters<?> n -> Extensions.Category.NETWORK_FILTER;
+            case AccessLoggers a -> Extensions.Category.ACCESS_LOGGER;
+            default -> throw new IllegalStateException("unknown factory kind for " + name);
+        };
+        if (e.category() != expected) {
+            throw new IllegalStateException(name + " is " + e.category().description() + " in config.Extensions, registered as "
+                    + expected.description());
+        }
+        Registration reg = new Registration(e, configType, factory);
+        byName.put(name, reg);
+        if (configType != null) {
+            byConfigType.put(configType, reg);
+        }
+    }
+
+    /** Every registration, in order. */
+    public List<Registration> registrations() {
+        return List.copyOf(byName.values());
+    }
+
+    /** The registration for a translated config record; refuses one nothing builds. */
+    public Registration of(Object config) {
+        Registration r = byConfigType.get(config.getClass());
+        if (r == null) {
+            throw new IllegalStateException("no factory is registered for " + config.getClass().getName());
+        }
+        return r;
+    }
+
+    /** The HTTP filters before the router, built once per config version, in order. */
+    @SuppressWarnings("unchecked")
+    public List<HttpFilterFactory> httpFilters(List<HttpFilterConfig> configs, Stats stats, String hcmStatPrefix) {
+        List<HttpFilterFactory> out = new ArrayList<>();
+        for (HttpFilterConfig c : configs) {
+            HttpFilterFactory f = ((HttpFilters<HttpFilterConfig>) of(c).factory()).create(c, stats, hcmStatPrefix);
+            if (f != null) {
+                out.add(f);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    @SuppressWarnings("unchecked")
+    public NetworkFilterFactory networkFilter(NetworkFilterConfig config, ChainContext chain) {
+        return ((NetworkFilters<NetworkFilterConfig>) of(config).factory()).create(config, chain);
+    }
+
+    public AccessLog accessLog(AccessLogConfig config) {
+        return ((AccessLoggers) of(config).factory()).create(config);
+    }
+}
