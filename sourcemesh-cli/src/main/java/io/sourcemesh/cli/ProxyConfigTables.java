@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.cli.format.GoSort;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

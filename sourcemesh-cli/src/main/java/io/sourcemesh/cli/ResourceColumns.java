@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.cli.format.Ages;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;

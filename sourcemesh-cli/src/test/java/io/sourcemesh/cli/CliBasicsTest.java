@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.cli.format.Ages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -7,7 +7,7 @@ import static io.sourcemesh.cli.describe.DescribeWriter.texts;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cli.GoSort;
+import io.sourcemesh.cli.format.GoSort;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import java.util.ArrayList;
 import java.util.List;

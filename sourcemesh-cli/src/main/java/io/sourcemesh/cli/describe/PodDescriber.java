@@ -6,7 +6,7 @@ import static io.sourcemesh.cli.describe.DescribeWriter.strings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.cli.GoSort;
+import io.sourcemesh.cli.format.GoSort;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

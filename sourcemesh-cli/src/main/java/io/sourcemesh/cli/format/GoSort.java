@@ -1,4 +1,4 @@
-package io.sourcemesh.cli;
+package io.sourcemesh.cli.format;
 
 import java.util.List;
 import java.util.function.BiPredicate;
