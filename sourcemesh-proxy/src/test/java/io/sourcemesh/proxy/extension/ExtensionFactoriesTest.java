@@ -1,0 +1,70 @@
+package io.sourcemesh.proxy.extension;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.config.Extensions;
+import io.sourcemesh.proxy.config.HttpFilterConfig;
+import io.sourcemesh.proxy.config.NetworkFilterConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The run-time half of the registry agrees with {@link Extensions}, and every translated filter record can be built. */
+class ExtensionFactoriesTest {
+    private final ExtensionFactories registry = ExtensionFactories.get();
+
+    @Test
+    void everyNetworkAndHttpFilterRecordHasAFactoryOfItsCategory() {
+        for (Class<?> c : NetworkFilterConfig.class.getPermittedSubclasses()) {
+            ExtensionFactories.Registration r = registration(c);
+            assertEquals(Extensions.Category.NETWORK_FILTER, r.extension().category(), c.getName());
+        }
+        for (Class<?> c : HttpFilterConfig.class.getPermittedSubclasses()) {
+            ExtensionFactories.Registration r = registration(c);
+            assertEquals(Extensions.Category.HTTP_FILTER, r.extension().category(), c.getName());
+        }
+    }
+
+    @Test
+    void everyFilterAndAccessLoggerInExtensionsIsBuiltHere() {
+        Set<String> built = registry.registrations().stream().map(r -> r.extension().name()).collect(Collectors.toSet());
+        for (Extensions.Extension e : Extensions.all()) {
+            if (Set.of(Extensions.Category.NETWORK_FILTER, Extensions.Category.HTTP_FILTER, Extensions.Category.ACCESS_LOGGER)
+                    .contains(e.category())) {
+                assertTrue(built.contains(e.name()), e.name() + " is in config.Extensions but nothing builds it");
+            }
+        }
+    }
+
+    @Test
+    void deprecatedNamesResolveToTheRegisteredExtension() {
+        ExtensionFactories.Registration hcm = registry.registrations().stream()
+                .filter(r -> r.extension().name().equals("envoy.filters.network.http_connection_manager")).findFirst().orElseThrow();
+        assertEquals(hcm.extension(), Extensions.byName("envoy.http_connection_manager").orElseThrow());
+        assertEquals(registry.of(new HttpFilterConfig.Router("envoy.router")).extension(),
+                Extensions.byName("envoy.router").orElseThrow());
+    }
+
+    @Test
+    void anAccessLogIsBuiltThroughTheRegistry(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        try (AccessLog log = registry.accessLog(new AccessLogConfig("file",
+                new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.FILE, Optional.of(file.toString())), Optional.of("%RESPONSE_CODE%\n"),
+                Optional.empty()))) {
+            assertNotNull(log);
+        }
+        assertThrows(IllegalArgumentException.class, () -> registry.accessLog(new AccessLogConfig("bad",
+                new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.FILE, Optional.of(file.toString())), Optional.of("%FOO%"),
+                Optional.empty())), "the access logger's own refusal comes through");
+    }
+
+    private ExtensionFactories.Registration registration(Class<?> configType) {
+        return registry.registrations().stream().filter(r -> configType.equals(r.configType())).findFirst()
+                .orElseThrow(() -> new AssertionError("no factory for " + configType.getName()));
+    }
+}
