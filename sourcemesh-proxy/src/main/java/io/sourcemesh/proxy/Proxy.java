@@ -250,7 +250,8 @@ public final class Proxy implements AutoCloseable {
             chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]"));
         }
         Optional<FilterChain> defaultChain = l.defaultFilterChain().map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain"));
-        return ListenerRuntime.Version.of(l, chains, defaultChain);
+        return ListenerRuntime.Version.of(l, chains, defaultChain,
+                ExtensionFactories.get().listenerFilters(l.listenerFilters()));
     }
 
     private FilterChain buildChain(FilterChainConfig c, String path) {

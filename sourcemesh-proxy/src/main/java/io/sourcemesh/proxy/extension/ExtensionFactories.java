@@ -7,11 +7,16 @@ import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.Extensions;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.HttpFilterConfig;
+import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.NetworkRbacConfig;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
+import io.sourcemesh.proxy.listener.ListenerFilter;
+import io.sourcemesh.proxy.listener.OriginalSrcFilter;
+import io.sourcemesh.proxy.listener.ProxyProtocolFilter;
+import io.sourcemesh.proxy.listener.TlsInspectorFilter;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacHttpFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacNetworkFilterFactory;
@@ -44,6 +49,12 @@ public final class ExtensionFactories {
         NetworkFilterFactory create(C config, ChainContext chain);
     }
 
+    /** Builds one listener filter's factory for one listener version (null: the listener runs it itself). */
+    @FunctionalInterface
+    public interface ListenerFilters<C extends ListenerFilterConfig> {
+        ListenerFilter.Factory create(C config);
+    }
+
     /** Builds one access log (its sink is opened here). */
     @FunctionalInterface
     public interface AccessLoggers {
@@ -67,6 +78,17 @@ public final class ExtensionFactories {
 
     private static ExtensionFactories standard() {
         ExtensionFactories r = new ExtensionFactories();
+        // Listener filters, in the order they run whatever order the config lists them in (the PROXY
+        // header comes before a ClientHello). original_dst is the listener's own step (it serves
+        // use_original_dst too: listener.ConnectionSetup), so its factory builds nothing here.
+        r.register("envoy.filters.listener.original_dst", ListenerFilterConfig.OriginalDst.class,
+                (ListenerFilters<ListenerFilterConfig.OriginalDst>) c -> null);
+        r.register("envoy.filters.listener.original_src", ListenerFilterConfig.OriginalSrc.class,
+                (ListenerFilters<ListenerFilterConfig.OriginalSrc>) OriginalSrcFilter::factory);
+        r.register("envoy.filters.listener.proxy_protocol", ListenerFilterConfig.ProxyProtocol.class,
+                (ListenerFilters<ListenerFilterConfig.ProxyProtocol>) ProxyProtocolFilter::factory);
+        r.register("envoy.filters.listener.tls_inspector", ListenerFilterConfig.TlsInspector.class,
+                (ListenerFilters<ListenerFilterConfig.TlsInspector>) c -> TlsInspectorFilter.factory());
         // HTTP filters. The router is the stream's terminal filter (http.Router), not a factory: it builds nothing here.
         r.register("envoy.filters.http.router", HttpFilterConfig.Router.class, (HttpFilters<HttpFilterConfig.Router>) (c, s, p) -> null);
         r.register("envoy.filters.http.rbac", HttpFilterConfig.Rbac.class,
@@ -98,6 +120,7 @@ public final class ExtensionFactories {
                 .filter(x -> x.name().equals(name))
                 .orElseThrow(() -> new IllegalStateException(name + " is not a canonical name in config.Extensions"));
         Extensions.Category expected = switch (factory) {
+            case ListenerFilters<?> l -> Extensions.Category.LISTENER_FILTER;
             case HttpFilters<?> h -> Extensions.Category.HTTP_FILTER;
             case NetworkFilters<?> n -> Extensions.Category.NETWORK_FILTER;
             case AccessLoggers a -> Extensions.Category.ACCESS_LOGGER;
@@ -126,6 +149,24 @@ public final class ExtensionFactories {
             throw new IllegalStateException("no factory is registered for " + config.getClass().getName());
         }
         return r;
+    }
+
+    /** A listener's filters, in the order they run (the registry's), built once per listener version. */
+    @SuppressWarnings("unchecked")
+    public List<ListenerFilter.Factory> listenerFilters(List<ListenerFilterConfig> configs) {
+        List<ListenerFilter.Factory> out = new ArrayList<>();
+        for (Registration r : byName.values()) {
+            for (ListenerFilterConfig c : configs) {
+                if (c.getClass().equals(r.configType())) {
+                    ListenerFilter.Factory f = ((ListenerFilters<ListenerFilterConfig>) r.factory()).create(c);
+                    if (f != null) {
+                        out.add(f);
+                    }
+                    break; // one of each kind, as ListenerConfig.listenerFilter finds it
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** The HTTP filters before the router, built once per config version, in order. */

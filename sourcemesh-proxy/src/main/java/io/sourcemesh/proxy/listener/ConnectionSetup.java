@@ -11,6 +11,8 @@ import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.stats.Stats;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.logging.Logger;
 
@@ -30,8 +32,9 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     private ListenerRuntime.Version version;
     private ConnectionContext connection;
     private CompositeByteBuf buffered;
-    private boolean proxyProtocolPending;
-    private boolean tlsInspectorPending;
+    /** The listener filters that read the first bytes, in order; {@code inspecting} is the one waiting for more. */
+    private List<ListenerFilter> inspectors;
+    private int inspecting;
 
     ConnectionSetup(ListenerRuntime listener, OriginalDestinations originalDestinations, Stats.Counter noChainMatch) {
         this.listener = listener;
@@ -71,10 +74,19 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
-        config.listenerFilter(ListenerFilterConfig.OriginalSrc.class).ifPresent(connection::originalSrc);
-        proxyProtocolPending = config.listenerFilter(ListenerFilterConfig.ProxyProtocol.class).isPresent();
-        tlsInspectorPending = config.listenerFilter(ListenerFilterConfig.TlsInspector.class).isPresent();
-        if (proxyProtocolPending || tlsInspectorPending) {
+        // original_dst ran above (it is shared with use_original_dst); the others come from the extension registry.
+        inspectors = new ArrayList<>(2);
+        for (ListenerFilter.Factory factory : version.listenerFilters()) {
+            ListenerFilter f = factory.create();
+            if (f.onAccept(connection) == ListenerFilter.Status.CLOSE) {
+                ctx.close();
+                return;
+            }
+            if (f.inspectsData()) {
+                inspectors.add(f);
+            }
+        }
+        if (!inspectors.isEmpty()) {
             buffered = ctx.alloc().compositeBuffer();
             // Envoy's listener_filters_timeout (15 s) with continue_on_listener_filters_timeout
             // false: a client that never sends what the filters wait for is closed.
@@ -97,43 +109,19 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             return;
         }
         buffered.addComponent(true, (ByteBuf) msg);
-        if (proxyProtocolPending) {
-            ProxyProtocolHeader.Parse p = ProxyProtocolHeader.parse(buffered);
-            switch (p.result()) {
+        while (inspecting < inspectors.size()) {
+            switch (inspectors.get(inspecting).onData(buffered, connection)) {
                 case NEED_MORE -> {
                     ctx.read();
                     return;
                 }
-                case INVALID -> {
-                    ListenerFilterConfig.ProxyProtocol cfg = version.config()
-                            .listenerFilter(ListenerFilterConfig.ProxyProtocol.class).orElseThrow();
-                    if (!cfg.allowRequestsWithoutProxyProtocol() || p.looksLikeHeader()) {
-                        LOG.fine(() -> "rejecting connection without a valid PROXY protocol header: " + p.error());
-                        release();
-                        ctx.close();
-                        return;
-                    }
+                case CLOSE -> {
+                    release();
+                    ctx.close();
+                    return;
                 }
-                case OK -> {
-                    buffered.skipBytes(p.length());
-                    p.source().ifPresent(connection::remoteAddress);
-                    p.destination().ifPresent(connection::restoreLocalAddress);
-                }
+                case CONTINUE -> inspecting++;
             }
-            proxyProtocolPending = false;
-        }
-        if (tlsInspectorPending) {
-            ClientHello hello = ClientHello.inspect(buffered);
-            if (hello.result() == ClientHello.Result.NEED_MORE) {
-                ctx.read();
-                return;
-            }
-            if (hello.result() == ClientHello.Result.TLS) {
-                connection.transportProtocol("tls");
-                connection.serverName(hello.serverName());
-                connection.applicationProtocols(hello.alpn());
-            }
-            tlsInspectorPending = false;
         }
         dispatch(ctx);
     }

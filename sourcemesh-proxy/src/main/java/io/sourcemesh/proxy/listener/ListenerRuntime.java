@@ -31,9 +31,12 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /** One config version of this listener, with its filter chains built. */
     public record Version(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
-            FilterChainSelector<FilterChain> selector) {
-        public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain) {
-            return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()));
+            FilterChainSelector<FilterChain> selector, List<ListenerFilter.Factory> listenerFilters) {
+        /** {@code listenerFilters}: built from the config's listener filters by the extension registry, in the order they run. */
+        public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
+                List<ListenerFilter.Factory> listenerFilters) {
+            return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()),
+                    List.copyOf(listenerFilters));
         }
     }
 

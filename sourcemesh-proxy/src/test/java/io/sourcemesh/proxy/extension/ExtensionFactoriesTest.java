@@ -6,6 +6,7 @@ import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import io.sourcemesh.proxy.config.Extensions;
 import io.sourcemesh.proxy.config.HttpFilterConfig;
+import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -24,6 +25,10 @@ class ExtensionFactoriesTest {
             ExtensionFactories.Registration r = registration(c);
             assertEquals(Extensions.Category.NETWORK_FILTER, r.extension().category(), c.getName());
         }
+        for (Class<?> c : ListenerFilterConfig.class.getPermittedSubclasses()) {
+            ExtensionFactories.Registration r = registration(c);
+            assertEquals(Extensions.Category.LISTENER_FILTER, r.extension().category(), c.getName());
+        }
         for (Class<?> c : HttpFilterConfig.class.getPermittedSubclasses()) {
             ExtensionFactories.Registration r = registration(c);
             assertEquals(Extensions.Category.HTTP_FILTER, r.extension().category(), c.getName());
@@ -34,11 +39,22 @@ class ExtensionFactoriesTest {
     void everyFilterAndAccessLoggerInExtensionsIsBuiltHere() {
         Set<String> built = registry.registrations().stream().map(r -> r.extension().name()).collect(Collectors.toSet());
         for (Extensions.Extension e : Extensions.all()) {
-            if (Set.of(Extensions.Category.NETWORK_FILTER, Extensions.Category.HTTP_FILTER, Extensions.Category.ACCESS_LOGGER)
+            if (Set.of(Extensions.Category.LISTENER_FILTER, Extensions.Category.NETWORK_FILTER, Extensions.Category.HTTP_FILTER, Extensions.Category.ACCESS_LOGGER)
                     .contains(e.category())) {
                 assertTrue(built.contains(e.name()), e.name() + " is in config.Extensions but nothing builds it");
             }
         }
+    }
+
+    @Test
+    void listenerFiltersRunInTheRegistrysOrderWhateverTheConfigsOrder() {
+        var tls = new ListenerFilterConfig.TlsInspector("envoy.filters.listener.tls_inspector");
+        var pp = new ListenerFilterConfig.ProxyProtocol("envoy.filters.listener.proxy_protocol", false, java.util.List.of());
+        var dst = new ListenerFilterConfig.OriginalDst("envoy.filters.listener.original_dst");
+        var built = registry.listenerFilters(java.util.List.of(tls, dst, pp));
+        assertEquals(2, built.size(), "original_dst is the listener's own step: no factory");
+        assertEquals("ProxyProtocolFilter", built.get(0).create().getClass().getSimpleName());
+        assertEquals("TlsInspectorFilter", built.get(1).create().getClass().getSimpleName());
     }
 
     @Test
