@@ -186,6 +186,7 @@ class TraceCommandNetnsTest {
         assertEquals("origin 127.0.0.6", t.path("hops").path(3).path("observed").path("note").asText());
         List<String> fixes = inbound.path("fixes").valueStream().map(JsonNode::asText).toList();
         assertEquals(2, fixes.size(), fixes.toString());
+        assertOfflineTraceEquals(collect("redirect", t), t, "--from", "deploy/sleep", "http://httpbin:8000/ip");
 
         // The first fix (the TPROXY annotation), as printed: the app sees sleep's own address.
         runPrintedFix(fixes.get(0));
@@ -197,6 +198,7 @@ class TraceCommandNetnsTest {
         assertTrue(t.path("hops").path(2).path("observed").path("upstreamLocal").asText().startsWith(sleepIp + ":"), t.toString());
         assertEquals(sleepIp, t.path("hops").path(3).path("seesOnSocket").asText());
         assertEquals("origin " + sleepIp, t.path("hops").path(3).path("observed").path("note").asText());
+        collect("tproxy", t);
 
         // Back to REDIRECT, then the second fix (the seed's EnvoyFilter, a here-document): kept in X-Forwarded-For.
         ok(run("patch", "deployment", "httpbin", "-p", "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
@@ -209,6 +211,7 @@ class TraceCommandNetnsTest {
         assertEquals(sleepIp, t.path("hops").path(3).path("xffIn").asText());
         assertEquals(sleepIp, t.path("hops").path(2).path("observed").path("xff").asText(), t.toString());
         assertEquals("origin " + sleepIp, t.path("hops").path(3).path("observed").path("note").asText());
+        collect("xff", t);
         ok(run("delete", "envoyfilter", "-n", "istio-system", "enable-xff-for-sidecar-inbound"));
     }
 
@@ -245,6 +248,7 @@ class TraceCommandNetnsTest {
         String seenIp = seen.substring(0, seen.lastIndexOf(':'));
         assertTrue(nodeAddresses().contains(seenIp), "the gateway saw a node's address: " + seen + " not in " + nodeAddresses());
         assertEquals("origin " + seenIp, t.path("hops").path(5).path("observed").path("note").asText());
+        assertOfflineTraceEquals(collect("cluster", t), t, "--external", "--client", Topology.EXTERNAL_IP, url);
 
         // The printed fix: Local, and the client's own address reaches the gateway and, in X-Forwarded-For, the app.
         runPrintedFix(t.path("hops").path(2).path("fixes").path(0).asText());
@@ -253,6 +257,7 @@ class TraceCommandNetnsTest {
         assertTrue(t.path("hops").path(3).path("observed").path("downstreamRemote").asText().startsWith(Topology.EXTERNAL_IP + ":"), t.toString());
         assertEquals(Topology.EXTERNAL_IP, t.path("hops").path(5).path("xffIn").asText());
         assertEquals("origin " + Topology.EXTERNAL_IP, t.path("hops").path(5).path("observed").path("note").asText());
+        collect("local", t);
 
         // The internet client is a namespace here: another --client cannot be probed from, and says so.
         Run other = run("trace", "--external", "--client", "203.0.113.7", url);
@@ -261,6 +266,62 @@ class TraceCommandNetnsTest {
         Run predicted = run("trace", "--external", "--client", "203.0.113.7", "--no-probe", url);
         assertEquals(0, predicted.code(), predicted.err());
         assertTrue(predicted.out().contains("client address: 203.0.113.7"), predicted.out());
+    }
+
+    /**
+     * README's collection commands, this CLI standing in for kubectl (objects as YAML, each proxy's
+     * access log) and the cluster API for each proxy's /config_dump. Kept in target/own-dumps-netns/STAGE
+     * (sourcemesh-trace's own-netns test resources came from here).
+     */
+    private static Path collect(String stage, JsonNode liveTrace) throws Exception {
+        Path dir = Path.of("target/own-dumps-netns", stage).toAbsolutePath();
+        if (Files.exists(dir)) {
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        Files.createDirectories(dir.resolve("config_dump"));
+        Files.createDirectories(dir.resolve("logs"));
+        Files.writeString(dir.resolve("cluster.yaml"), ok(run("get", "svc,pods,deploy,nodes,envoyfilter,gateway,virtualservice", "-A", "-o", "yaml")).out());
+        Files.writeString(dir.resolve("live-trace.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(liveTrace));
+        var api = new Home(home).client();
+        for (JsonNode p : JSON.readTree(ok(run("get", "pods", "-A", "-o", "json")).out()).path("items")) {
+            String ns = p.path("metadata").path("namespace").asText();
+            String name = p.path("metadata").path("name").asText();
+            boolean proxy = p.path("spec").path("containers").valueStream().anyMatch(c -> c.path("name").asText().equals("istio-proxy"));
+            if (proxy && p.path("status").path("phase").asText().equals("Running")) {
+                Files.writeString(dir.resolve("config_dump").resolve(ns + "." + name + ".json"), withoutRuntimeDir(api.proxyConfig(ns, name)));
+                Files.writeString(dir.resolve("logs").resolve(ns + "." + name + ".log"),
+                        withoutRuntimeDir(ok(run("logs", "-n", ns, name, "-c", "istio-proxy")).out()));
+            }
+        }
+        return dir;
+    }
+
+    /** The run's temporary directory (the sidecars' xDS socket) named by a placeholder, so the copies kept in the repository name no path of the machine. */
+    private static String withoutRuntimeDir(String text) {
+        return text.replaceAll("(/[^\\s\"]*)?/sourcemesh-netns-\\d+", "RUNTIME_DIR");
+    }
+
+    /** {@code trace --dump} of what was collected, with the probe's request id, gives the live trace's hops and observations. */
+    private static void assertOfflineTraceEquals(Path dump, JsonNode live, String... args) throws Exception {
+        List<String> full = new ArrayList<>(List.of("trace", "--dump", dump.toString()));
+        full.addAll(List.of(args));
+        full.addAll(List.of("--request-id", live.path("requestId").asText(), "-o", "json"));
+        Run r = run(full.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        JsonNode o = JSON.readTree(r.out());
+        assertEquals(live.path("lostAt"), o.path("lostAt"));
+        for (int i = 0; i < live.path("hops").size(); i++) {
+            for (String f : List.of("seesOnSocket", "believes", "passesSocket", "xffOut", "reason", "fixes")) {
+                assertEquals(live.path("hops").path(i).path(f), o.path("hops").path(i).path(f), "hop " + i + " " + f);
+            }
+            JsonNode observed = live.path("hops").path(i).path("observed");
+            if (observed.has("downstreamRemote") && !observed.path("downstreamRemote").isNull()) {
+                assertEquals(observed.path("downstreamRemote"), o.path("hops").path(i).path("observed").path("downstreamRemote"), "hop " + i);
+                assertEquals(observed.path("upstreamLocal"), o.path("hops").path(i).path("observed").path("upstreamLocal"), "hop " + i);
+            }
+        }
     }
 
     /** Every address a node can masquerade to, from the Node objects: its InternalIP and its pod network's gateway. */
