@@ -42,6 +42,8 @@ class TraceCommandNetnsTest {
 
     @TempDir
     static Path home;
+    /** Set once the preflight passed: only then is there anything to take down. */
+    static boolean started;
 
     record Run(int code, String out, String err) {}
 
@@ -54,6 +56,7 @@ class TraceCommandNetnsTest {
             }
             org.junit.jupiter.api.Assumptions.abort(p.message());
         }
+        started = true;
         Run up = run("up", "--runtime", "netns");
         assertEquals(0, up.code(), up.out() + up.err());
         for (String seed : List.of("sleep.yaml", "httpbin.yaml", "http-demo.yaml")) {
@@ -68,14 +71,15 @@ class TraceCommandNetnsTest {
 
     @AfterAll
     static void down() {
-        if (home != null && Files.exists(home.resolve("daemon.json"))) {
+        if (!started) {
+            return;
+        }
+        if (Files.exists(home.resolve("daemon.json"))) {
             run("down");
         }
-        if (home != null) {
-            String prefix = NetnsCluster.prefixFor(new Home(home));
-            Topology.sweep(prefix);
-            assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(prefix)).toList(), "down removes every namespace");
-        }
+        String prefix = NetnsCluster.prefixFor(new Home(home));
+        Topology.sweep(prefix);
+        assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(prefix)).toList(), "down removes every namespace");
     }
 
     private static Run run(String... args) {
