@@ -5,7 +5,7 @@
 #
 #   sourcemesh-bench/fuzz.sh [SECONDS] [SEED]
 #
-# Prints the figures (cases, answers, fds and threads before/after, exceptions counted) and leaves
+# Prints the figures (cases, answers, fds, threads and RSS before/after, exceptions counted) and leaves
 # them in sourcemesh-proxy/target/fuzz-report.txt. Uses the offline Maven repository when it can.
 set -Eeuo pipefail
 
