@@ -1,6 +1,9 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.sourcemesh.api.resource.FieldError;
+import java.util.List;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.store.StoreException;
@@ -14,17 +17,23 @@ final class ApiException extends RuntimeException {
     private final String reason;
     private final String kind;
     private final String name;
+    private final List<FieldError> causes;
 
     ApiException(int code, String reason, String message) {
         this(code, reason, message, null, null);
     }
 
     ApiException(int code, String reason, String message, String kind, String name) {
+        this(code, reason, message, kind, name, List.of());
+    }
+
+    ApiException(int code, String reason, String message, String kind, String name, List<FieldError> causes) {
         super(message);
         this.code = code;
         this.reason = reason;
         this.kind = kind;
         this.name = name;
+        this.causes = causes;
     }
 
     int code() {
@@ -53,7 +62,8 @@ final class ApiException extends RuntimeException {
                 case NOT_FOUND -> new ApiException(404, "NotFound", s.getMessage());
                 case ALREADY_EXISTS -> new ApiException(409, "AlreadyExists", s.getMessage());
                 case CONFLICT -> new ApiException(409, "Conflict", s.getMessage());
-                case INVALID -> new ApiException(422, "Invalid", s.getMessage());
+                // kubectl prints an Invalid Status from its details: "The Service "x" is invalid: <field>: <message>".
+                case INVALID -> new ApiException(422, "Invalid", s.getMessage(), s.kind().orElse(null), s.name().orElse(null), s.causes());
                 case FORBIDDEN -> new ApiException(403, "Forbidden", s.getMessage());
             };
         }
@@ -98,7 +108,17 @@ final class ApiException extends RuntimeException {
 
     /** The {@code Status} object. */
     ObjectNode status() {
-        return status(code, reason, getMessage(), kind, name);
+        ObjectNode s = status(code, reason, getMessage(), kind, name);
+        if (!causes.isEmpty()) {
+            ArrayNode arr = s.withObjectProperty("details").putArray("causes");
+            for (FieldError e : causes) {
+                String prefix = e.path() + ": ";
+                String message = e.message().startsWith(prefix) ? e.message().substring(prefix.length()) : e.message();
+                arr.addObject().put("reason", message.startsWith("Required value") ? "FieldValueRequired" : "FieldValueInvalid")
+                        .put("message", message).put("field", e.path());
+            }
+        }
+        return s;
     }
 
     static ObjectNode status(int code, String reason, String message, String kind, String name) {

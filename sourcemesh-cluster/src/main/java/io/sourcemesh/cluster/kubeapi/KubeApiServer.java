@@ -33,6 +33,8 @@ import javax.net.ssl.X509TrustManager;
 public final class KubeApiServer implements AutoCloseable {
     /** The largest request body: the API server's own limit is 3 MiB per object; a batch is a few. */
     static final int MAX_BODY = 16 * 1024 * 1024;
+    /** The changes a watch can resume across (kube-apiserver's watch cache keeps a similar window per resource). */
+    static final int WATCH_CACHE = 10_000;
 
     private final Channel channel;
     private final MultiThreadIoEventLoopGroup group;
@@ -46,8 +48,13 @@ public final class KubeApiServer implements AutoCloseable {
 
     /** Serves {@code api} on {@code bind} with the credentials in {@code pki}. */
     public static KubeApiServer start(InetSocketAddress bind, ClusterApi api, ObjectStore store, ClusterPki pki) {
+        return start(bind, api, store, pki, WATCH_CACHE);
+    }
+
+    /** As {@link #start(InetSocketAddress, ClusterApi, ObjectStore, ClusterPki)} keeping the last {@code watchCache} changes for watches to resume from. */
+    static KubeApiServer start(InetSocketAddress bind, ClusterApi api, ObjectStore store, ClusterPki pki, int watchCache) {
         SslContext ssl = sslContext(pki);
-        WatchHub watches = WatchHub.start(store, 10_000);
+        WatchHub watches = WatchHub.start(store, watchCache);
         Resources resources = new Resources(api, store, watches);
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kube-api", true),
                 NioIoHandler.newFactory());

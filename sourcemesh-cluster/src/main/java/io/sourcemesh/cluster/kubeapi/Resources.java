@@ -326,6 +326,10 @@ final class Resources {
                     + "accepted media types include: application/json-patch+json, application/merge-patch+json"
                     + (t.kind().builtIn() ? ", application/strategic-merge-patch+json" : ""));
         };
+        if (type == PatchType.STRATEGIC && !t.kind().builtIn()) {
+            throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media "
+                    + "types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+        }
         if (store.get(t.kind(), t.namespace(), t.name()).isEmpty()) {
             throw ApiException.notFound(t.kind().qualifiedPlural(), t.name());
         }
@@ -397,8 +401,16 @@ final class Resources {
     }
 
     private static JsonNode parse(FullHttpRequest req) {
+        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json").split(";")[0].strip().toLowerCase(Locale.ROOT);
         byte[] bytes = new byte[req.content().readableBytes()];
         req.content().getBytes(req.content().readerIndex(), bytes);
+        if (type.equals("application/vnd.kubernetes.protobuf")) {
+            return ProtobufBody.decode(bytes); // client-go's typed clients (kubectl create configmap, secret, namespace)
+        }
+        if (!type.equals("application/json") && !type.equals("application/yaml") && !type.endsWith("+json")) {
+            throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media "
+                    + "types include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
+        }
         try {
             JsonNode n = YAML.readTree(bytes); // JSON is YAML; kubectl sends JSON
             return n == null ? F.objectNode() : n;
