@@ -105,5 +105,27 @@ class KubectlSeedTest {
 
         Kubectl.Result logs = ok("-n", "default", "logs", "deploy/httpbin", "-c", "istio-proxy", "--tail=1");
         assertEquals(1, logs.out().lines().count(), logs.toString());
+        assertTrue(ok("-n", "default", "wait", "--for=condition=Ready", "pod", "-l", "app=sleep", "--timeout=60s").out()
+                .contains("condition met"));
+        Kubectl.Result describe = ok("-n", "default", "describe", "deployment", "httpbin");
+        assertTrue(describe.out().contains("Name:") && describe.out().contains("httpbin"), describe.toString());
+
+        // logs -f: a request made while following shows up in the sidecar's access log.
+        Path followed = home.resolve("follow.out");
+        Process follow = kubectl.start(followed, "-n", "default", "logs", "-f", "deploy/httpbin", "-c", "istio-proxy", "--tail=0");
+        try {
+            Thread.sleep(1000);
+            ok("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "curl", "-s", "http://httpbin:8000/headers?followed=yes");
+            io.sourcemesh.cluster.testing.ExternalClient.awaitTrue(() -> {
+                try {
+                    return Files.readString(followed).contains("followed=yes");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, "the followed log shows the request");
+        } finally {
+            follow.destroy();
+            follow.waitFor();
+        }
     }
 }
