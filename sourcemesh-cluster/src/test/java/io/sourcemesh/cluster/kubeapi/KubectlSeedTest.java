@@ -85,6 +85,14 @@ class KubectlSeedTest {
         assertNotEquals(0, failed.exit(), failed.toString());
         assertFalse(failed.err().isEmpty(), failed.toString());
 
+        // stdin reaches the command (gathered until kubectl closes it), and the exit code comes back.
+        Kubectl.Result cat = kubectl.runWithInput("line one\nline two\n", "-n", "default", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat");
+        assertEquals("line one\nline two\n", cat.out(), cat.toString());
+        Kubectl.Result exit3 = kubectl.run("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "sh", "-c", "echo out; echo err >&2; exit 3");
+        assertEquals(3, exit3.exit(), exit3.toString());
+        assertEquals("out\n", exit3.out(), exit3.toString());
+        assertEquals("err\ncommand terminated with exit code 3\n", exit3.err(), exit3.toString());
+
         String tproxy = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}";
         assertEquals("deployment.apps/httpbin patched\n", ok("patch", "deployment", "-n", "default", "httpbin", "-p", tproxy).out());
         ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=60s");
