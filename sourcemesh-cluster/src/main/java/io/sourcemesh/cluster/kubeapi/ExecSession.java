@@ -142,6 +142,11 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         }
     }
 
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
     private void message(ChannelHandlerContext ctx, byte[] m) {
         if (m.length == 0 || started) {
             return;

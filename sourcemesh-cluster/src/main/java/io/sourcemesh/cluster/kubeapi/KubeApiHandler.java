@@ -89,6 +89,13 @@ final class KubeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         });
     }
 
+    /** A failed handshake or a reset connection: that connection ends, quietly (nothing another client sees). */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.log(System.Logger.Level.DEBUG, "kube-api connection from " + ctx.channel().remoteAddress() + " failed", cause);
+        ctx.close();
+    }
+
     private Optional<String> authenticate(ChannelHandlerContext ctx, FullHttpRequest req) {
         String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
