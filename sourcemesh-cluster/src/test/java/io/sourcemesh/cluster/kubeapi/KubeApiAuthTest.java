@@ -79,6 +79,10 @@ class KubeApiAuthTest {
     void wrongTokenIsUnauthorizedEvenWithAGoodCertificate() throws Exception {
         assertEquals("401", curl("/api/v1/namespaces", "-H", "Authorization: Bearer nope")[0]);
         assertEquals("401", curl("/api/v1/namespaces", "-H", "Authorization: Bearer " + pki.token() + "x")[0]);
+        assertEquals("401", curl("/api/v1/namespaces", "-H", "Authorization: Bearer nope", "--cert", home.resolve("pki/admin.crt").toString(),
+                "--key", home.resolve("pki/admin.key").toString())[0]);
+        assertEquals("401", curl("/api/v1/namespaces", "-u", "admin:admin", "--cert", home.resolve("pki/admin.crt").toString(),
+                "--key", home.resolve("pki/admin.key").toString())[0], "basic auth is no credential here");
     }
 
     @Test
