@@ -111,6 +111,9 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         hs.handshake(ctx.channel(), req).addListener(f -> {
             if (!f.isSuccess()) {
                 ctx.close();
+            } else if (session.stdinOpen && !"v5.channel.k8s.io".equals(hs.selectedSubprotocol())) {
+                // Only v5 says when stdin ends; the command takes its input whole, so without that it would never start.
+                finish(ctx.channel(), failure("exec with stdin needs the v5.channel.k8s.io protocol (kubectl 1.30 or later)", null));
             } else if (!session.stdinOpen) {
                 session.start(ctx.channel());
             }
