@@ -47,6 +47,11 @@ class KubectlCrudTest {
         assertEquals(0, ns.exit(), ns.toString());
         assertTrue(ns.out().startsWith("NAME"), ns.toString());
         assertTrue(ns.out().contains("istio-system   Active"), ns.toString());
+        // The kubeconfig's second context logs in with the bearer token instead of the certificate.
+        Kubectl.Result byToken = kubectl.run("--context", "sourcemesh-token", "get", "namespace", "default", "-o", "name");
+        assertEquals("namespace/default\n", byToken.out(), byToken.toString());
+        Kubectl.Result all = kubectl.run("get", "configmaps", "-A");
+        assertEquals(0, all.exit(), all.toString());
     }
 
     @Test
