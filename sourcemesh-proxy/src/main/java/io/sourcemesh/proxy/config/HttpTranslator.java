@@ -166,6 +166,10 @@ final class HttpTranslator {
             } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())) {
                 out.add(RbacTranslator.http(f.getName(), Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(),
                         io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(), path), config));
+            } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())) {
+                out.add(new HttpFilterConfig.Fault(f.getName(), FaultTranslator.fault(Protos.unpack(f.hasTypedConfig(),
+                        f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(), path),
+                        config)));
             } else {
                 throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not an HTTP filter");
             }
