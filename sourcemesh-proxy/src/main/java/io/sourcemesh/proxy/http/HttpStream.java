@@ -166,6 +166,12 @@ final class HttpStream {
     Optional<RouteConfig.Route> route() {
         if (route == null) {
             route = filter.routes.route(request, virtualHost());
+            // Envoy's refreshCachedRoute: the route's cluster is the stream's upstream cluster from here on,
+            // so a request a filter answers (a fault abort) still logs %UPSTREAM_CLUSTER%.
+            if (route.isPresent() && route.get().action() instanceof RouteConfig.Forward f && f.cluster().isPresent()
+                    && filter.clusters.get(f.cluster().get()) != null) {
+                info.upstreamClusterName(f.cluster().get());
+            }
         }
         return route;
     }

@@ -79,6 +79,7 @@ class FaultFilterEndToEndTest {
                                   code: "%RESPONSE_CODE%"
                                   flags: "%RESPONSE_FLAGS%"
                                   details: "%RESPONSE_CODE_DETAILS%"
+                                  cluster: "%UPSTREAM_CLUSTER%"
                           http_filters:
                           - name: envoy.filters.http.fault
                             typed_config:
@@ -171,6 +172,7 @@ class FaultFilterEndToEndTest {
         assertEquals(503, aborted.get("code").asInt());
         assertEquals("FI", aborted.get("flags").asText());
         assertEquals("fault_filter_abort", aborted.get("details").asText());
+        assertEquals("origin", aborted.get("cluster").asText(), "the route's cluster, as Envoy's cached route sets it");
         assertEquals("-", logLines(2).get(1).get("flags").asText());
         assertEquals(1, stat("http.ingress_http.fault.aborts_injected"));
         assertEquals(0, stat("http.ingress_http.fault.delays_injected"));
