@@ -100,8 +100,9 @@ final class HttpStream {
         this.keepAlive = HttpUtil.isKeepAlive(request);
         // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
         // (Netty labels a head it could not parse 1.0.)
+        // Envoy answers 1.0 only when it accepts 1.0 (accept_http_10); its 426 to a 1.0 request is an HTTP/1.1 line.
         this.downstreamVersion = request.decoderResult().isSuccess() && request.protocolVersion() == HttpVersion.HTTP_1_0
-                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+                && filter.config.limits().acceptHttp10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     }
 
     boolean requestComplete() {
@@ -122,7 +123,7 @@ final class HttpStream {
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         RequestValidator.Rejection bad = request.decoderResult().isFailure()
                 ? RequestValidator.codecFailure(request.decoderResult().cause())
-                : RequestValidator.check(request, filter.config.limits().maxHeadersCount());
+                : RequestValidator.check(request, filter.config.limits().maxHeadersCount(), filter.config.limits().acceptHttp10());
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestComplete = true;

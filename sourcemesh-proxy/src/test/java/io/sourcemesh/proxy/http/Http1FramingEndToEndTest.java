@@ -68,6 +68,31 @@ class Http1FramingEndToEndTest {
         assertTrue(r.text().endsWith("{\"received\":5}"), r.text());
     }
 
+    /**
+     * Envoy's default (http_protocol_options.accept_http_10 false): an HTTP/1.0 request is answered
+     * "HTTP/1.1 426 Upgrade Required" (details low_version) and the connection closed; with
+     * accept_http_10 true it is served, answered as HTTP/1.0.
+     */
+    @Test
+    void http10IsUpgradeRequiredUnlessAccepted() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, "GET /get HTTP/1.0\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 426 Upgrade Required", r.statusLine(), r.text());
+        assertTrue(r.text().endsWith("\r\n\r\nUpgrade Required"), r.text());
+        assertTrue(r.closed());
+        assertTrue(origin.seen().isEmpty());
+
+        proxy.close();
+        var hcm = hcm(routeAll("origin"), false, List.of());
+        var l = hcm.limits();
+        hcm = hcm.withTimeouts(hcm.streamIdleTimeout(), hcm.requestTimeout(), new io.sourcemesh.proxy.config.HttpProtocolLimits(
+                l.idleTimeout(), l.requestHeadersTimeout(), l.maxHeadersCount(), l.maxRequestHeadersKb(), true));
+        proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        RawSocket.Reply accepted = RawSocket.exchange(proxy.listenerAddress("http").getPort(), "GET /get HTTP/1.0\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.0 200 OK", accepted.statusLine(), accepted.text());
+        assertEquals(1, origin.seen().size());
+    }
+
     /** Envoy Http1ServerConnectionImplTest: only "chunked" is a transfer coding it implements (501). */
     @Test
     void transferCodingsOtherThanChunkedAre501() throws Exception {
