@@ -93,6 +93,27 @@ class Http1FramingEndToEndTest {
         assertEquals(1, origin.seen().size());
     }
 
+    /**
+     * Envoy's codec ignores an h2c upgrade (Http1ServerConnectionImplTest UpgradeRequestWithH2c... and
+     * envoyproxy/envoy#7161): real curl --http2 over plain http gets an HTTP/1.1 200 from the origin,
+     * which never sees Upgrade or HTTP2-Settings, and the connection stays usable.
+     */
+    @Test
+    void anH2cUpgradeIsServedAsPlainHttp11() throws Exception {
+        io.sourcemesh.proxy.testing.Curl.Result r = io.sourcemesh.proxy.testing.Curl.run("--http2", "-v",
+                "http://127.0.0.1:" + port + "/get", "http://127.0.0.1:" + port + "/again");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().toLowerCase(java.util.Locale.ROOT).contains("upgrade: h2c"), "curl asked for h2c: " + r.err());
+        assertTrue(r.err().contains("< HTTP/1.1 200"), r.err());
+        assertEquals(2, origin.seen().size());
+        for (Origin.Seen seen : origin.seen()) {
+            assertEquals(null, seen.header("upgrade"));
+            assertEquals(null, seen.header("http2-settings"));
+        }
+        assertTrue(r.err().contains("Re-using existing connection") || r.err().contains("Reusing existing connection"),
+                "the connection was kept for the second request: " + r.err());
+    }
+
     /** Envoy Http1ServerConnectionImplTest: only "chunked" is a transfer coding it implements (501). */
     @Test
     void transferCodingsOtherThanChunkedAre501() throws Exception {
