@@ -31,6 +31,10 @@ final class RequestValidator {
         if (cause instanceof TooLongFrameException) {
             return new Rejection(431, "Request Header Fields Too Large", "http1.headers_too_large");
         }
+        if (cause instanceof io.netty.handler.codec.http.ContentLengthNotAllowedException) {
+            // Netty's RFC 9112 framing refuses Transfer-Encoding with Content-Length, as Envoy (allow_chunked_length false).
+            return new Rejection(400, "Bad Request", "http1.content_length_and_chunked_not_allowed");
+        }
         return new Rejection(400, "Bad Request", "http1.codec_error");
     }
 

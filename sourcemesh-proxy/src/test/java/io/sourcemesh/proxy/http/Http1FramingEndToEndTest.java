@@ -114,6 +114,23 @@ class Http1FramingEndToEndTest {
                 "the connection was kept for the second request: " + r.err());
     }
 
+    /**
+     * Envoy's codec (allow_chunked_length false, its default): Transfer-Encoding chunked together with
+     * Content-Length is a 400 and close, in either order, never forwarded with one framing chosen.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    })
+    void chunkedWithContentLengthIs400AndClose(String request) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, request + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(r.closed(), r.text());
+        assertEquals(1, r.responses(), r.text());
+        assertTrue(origin.seen().isEmpty(), "neither the request nor what follows reached the origin");
+    }
+
     /** Envoy Http1ServerConnectionImplTest: only "chunked" is a transfer coding it implements (501). */
     @Test
     void transferCodingsOtherThanChunkedAre501() throws Exception {
