@@ -273,7 +273,7 @@ final class GatewayBuilder {
                         continue; // the same VirtualService through a second server of this port
                     }
                     if (vsRoutes == null) {
-                        vsRoutes = HttpRoutes.of(vs, model, warnings, serverPort, tls);
+                        vsRoutes = HttpRoutes.of(vs, model, warnings, RouteSource.gateway(proxy, s.gateway(), serverPort), tls);
                     }
                     vh.addAllRoutes(vsRoutes);
                 }

@@ -139,6 +139,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private void dispatch(Object msg) {
         if (stream == null) {
             if (msg instanceof HttpRequest request) {
+                H2cUpgrade.strip(request.headers()); // Envoy's codec serves an h2c upgrade as plain HTTP/1.1
                 stream = new HttpStream(this, request);
                 timers.streamStarted();
                 stream.start();
