@@ -12,18 +12,13 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,19 +38,7 @@ class KubeApiExecProtocolTest {
     void up() throws Exception {
         ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
         server = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, pki);
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("admin", ClusterPki.privateKey(Files.readString(home.resolve("pki/admin.key"))), new char[0],
-                new Certificate[] {ClusterPki.certificate(pki.clientCertificatePem())});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", pki.ca());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        SSLContext ssl = AdminTls.of(pki, home.resolve("pki"));
         client = HttpClient.newBuilder().sslContext(ssl).build();
         store.create(KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree("""
                 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"default"},
