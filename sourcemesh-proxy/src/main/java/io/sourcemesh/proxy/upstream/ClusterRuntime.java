@@ -260,11 +260,6 @@ public final class ClusterRuntime {
         return ++served[0] >= config.maxRequestsPerConnection();
     }
 
-    /** Stops pooling (a config version no longer has this cluster); in-flight requests finish. */
-    public void close() {
-        closed = true;
-    }
-
     /**
      * Stops pooling and drains: on every event loop its idle connections are closed and its
      * per-loop state is dropped, so nothing of a retired cluster stays reachable from the loop
