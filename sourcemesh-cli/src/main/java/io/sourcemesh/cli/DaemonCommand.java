@@ -49,7 +49,7 @@ final class DaemonCommand implements Callable<Integer> {
         h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "embedded"));
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port()
-                + ", Kubernetes API https://127.0.0.1:" + kubeApi.port() + " (kubeconfig " + h.path().resolve("kubeconfig") + ")");
+                + ", Kubernetes API https://127.0.0.1:" + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
         AutoCloseable dashboard = DashboardCommand.serveForDaemon(cluster, h);
         stop.await();
         try {
@@ -100,7 +100,7 @@ final class DaemonCommand implements Callable<Integer> {
             h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "netns"));
             System.err.println("[info] SourceMesh netns cluster running: " + nodes + " nodes, namespaces "
                     + NetnsCluster.prefixFor(h) + "*, API 127.0.0.1:" + api.port() + ", Kubernetes API https://127.0.0.1:"
-                    + kubeApi.port() + " (kubeconfig " + h.path().resolve("kubeconfig") + ")");
+                    + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
             stop.await();
         } finally {
             try {

@@ -81,7 +81,7 @@ public final class KubeApiServer implements AutoCloseable {
     public static KubeApiServer startWithKubeconfig(InetSocketAddress bind, ClusterApi api, ObjectStore store, Path home) {
         ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
         KubeApiServer server = start(bind, api, store, pki);
-        Kubeconfig.write(home.resolve("kubeconfig"), pki, bind.getAddress().getHostAddress(), server.port());
+        Kubeconfig.write(Kubeconfig.in(home), pki, bind.getAddress().getHostAddress(), server.port());
         return server;
     }
 

@@ -25,6 +25,11 @@ public final class Kubeconfig {
     private Kubeconfig() {
     }
 
+    /** Where a cluster whose state is in {@code home} writes its kubeconfig. */
+    public static Path in(Path home) {
+        return home.resolve("kubeconfig");
+    }
+
     /** The kubeconfig text for a server on {@code host:port}. */
     public static String render(ClusterPki pki, String host, int port) {
         Base64.Encoder b64 = Base64.getEncoder();
