@@ -6,7 +6,6 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.sourcemesh.proxy.accesslog.AccessLog;
-import io.sourcemesh.proxy.accesslog.AccessLogs;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import io.sourcemesh.proxy.config.AdsConfig;
 import io.sourcemesh.proxy.config.ConfigException;
@@ -17,15 +16,12 @@ import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
-import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.proxy.config.TlsContextConfig;
-import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
 import io.sourcemesh.proxy.listener.ListenerRuntime;
 import io.sourcemesh.proxy.listener.OriginalDestinations;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
-import io.sourcemesh.proxy.tcp.TcpProxyFilter;
 import io.sourcemesh.proxy.transport.Transport;
 import io.sourcemesh.proxy.upstream.ClusterManager;
 import io.sourcemesh.proxy.upstream.UpstreamConnector;
@@ -164,8 +160,16 @@ public final class Proxy implements AutoCloseable {
      */
     public synchronized void apply(ProxyConfig next) {
         Map<String, ListenerRuntime.Version> versions = new LinkedHashMap<>();
-        for (ListenerConfig l : next.listeners()) {
-            versions.put(l.name(), buildListener(l));
+        try {
+            for (ListenerConfig l : next.listeners()) {
+                // An unchanged listener keeps its version (chains, access logs), as Envoy ignores an
+                // update whose config is the same.
+                ListenerRuntime.Version serving = this.versions.get(l.name());
+                versions.put(l.name(), serving != null && serving.config().equals(l) ? serving : buildListener(l));
+            }
+        } catch (RuntimeException ex) {
+            retireBuilt(versions);
+            throw ex;
         }
         clusters.update(next.clusters());
         List<ListenerRuntime> bound = new ArrayList<>();
@@ -198,6 +202,7 @@ public final class Proxy implements AutoCloseable {
                 r.close();
                 listeners.remove(r.name());
             });
+            retireBuilt(versions);
             throw ex;
         }
         java.util.Set<String> changed = new java.util.HashSet<>();
@@ -215,7 +220,10 @@ public final class Proxy implements AutoCloseable {
                 listeners.get(name).update(v);
             }
         }
+        Map<String, ListenerRuntime.Version> replaced = this.versions;
         this.versions = versions;
+        // A replaced version closes its access logs once its last connection has ended.
+        replaced.values().stream().filter(v -> !versions.containsValue(v)).forEach(v -> v.use().retire());
         if (!changed.isEmpty()) {
             listeners.values().forEach(l -> l.drain(changed));
         }
@@ -244,17 +252,29 @@ public final class Proxy implements AutoCloseable {
         return Optional.ofNullable(wildcard);
     }
 
-    private ListenerRuntime.Version buildListener(ListenerConfig l) {
-        List<FilterChain> chains = new ArrayList<>();
-        for (int i = 0; i < l.filterChains().size(); i++) {
-            chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]"));
-        }
-        Optional<FilterChain> defaultChain = l.defaultFilterChain().map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain"));
-        return ListenerRuntime.Version.of(l, chains, defaultChain,
-                ExtensionFactories.get().listenerFilters(l.listenerFilters()));
+    /** Retires the versions a failed apply built (those not serving), so their access logs close. */
+    private void retireBuilt(Map<String, ListenerRuntime.Version> built) {
+        built.values().stream().filter(v -> !this.versions.containsValue(v)).forEach(v -> v.use().retire());
     }
 
-    private FilterChain buildChain(FilterChainConfig c, String path) {
+    private ListenerRuntime.Version buildListener(ListenerConfig l) {
+        List<AccessLog> logs = new ArrayList<>(); // owned by the version: closed when it retires
+        try {
+            List<FilterChain> chains = new ArrayList<>();
+            for (int i = 0; i < l.filterChains().size(); i++) {
+                chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]", logs));
+            }
+            Optional<FilterChain> defaultChain = l.defaultFilterChain()
+                    .map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain", logs));
+            return ListenerRuntime.Version.of(l, chains, defaultChain,
+                    ExtensionFactories.get().listenerFilters(l.listenerFilters()), logs);
+        } catch (RuntimeException e) {
+            logs.forEach(AccessLog::close);
+            throw e;
+        }
+    }
+
+    private FilterChain buildChain(FilterChainConfig c, String path, List<AccessLog> owned) {
         if (c.filters().isEmpty()) {
             throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
         }
@@ -262,7 +282,7 @@ public final class Proxy implements AutoCloseable {
         boolean http = terminal instanceof HttpConnectionManagerConfig;
         Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket", http));
         // Each filter from the extension registry (extension.ExtensionFactories), by its config record.
-        ChainContext context = new ChainContext(clusters, stats, localAddress, this::accessLogs, path);
+        ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path);
         List<NetworkFilterFactory> factories = new ArrayList<>();
         for (NetworkFilterConfig f : c.filters()) {
             factories.add(ExtensionFactories.get().networkFilter(f, context));
@@ -273,9 +293,15 @@ public final class Proxy implements AutoCloseable {
         return new FilterChain(c, ssl, factory);
     }
 
-    private List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
+    private List<AccessLog> accessLogs(List<AccessLogConfig> configs, List<AccessLog> owned) {
+        List<AccessLog> logs = new ArrayList<>();
         try {
-            return configs.stream().map(options.accessLogs()).map(ExtensionFactories.get()::accessLog).toList();
+            for (AccessLogConfig c : configs) {
+                AccessLog log = ExtensionFactories.get().accessLog(options.accessLogs().apply(c));
+                owned.add(log);
+                logs.add(log);
+            }
+            return logs;
         } catch (IllegalArgumentException e) {
             throw new ConfigException("access_log", e.getMessage());
         }
@@ -413,6 +439,9 @@ public final class Proxy implements AutoCloseable {
         listeners.values().forEach(ListenerRuntime::close);
         listeners.values().forEach(ListenerRuntime::closeConnections);
         listeners.clear();
+        versions.values().forEach(v -> v.use().retire());
+        versions = Map.of();
+        clusters.close();
         clusters.connector().closeAll();
         if (ownsTransport) {
             transport.close();

@@ -188,6 +188,13 @@ public abstract class StoreBackedCluster implements ClusterApi {
         return patched;
     }
 
+    @Override
+    public KubeObject update(KubeObject object) {
+        KubeObject updated = store.update(object);
+        reconcileNow();
+        return updated;
+    }
+
     /** kubectl rollout restart: a new annotation on the pod template rolls the pods. */
     @Override
     public KubeObject rolloutRestart(String namespace, String deployment) {

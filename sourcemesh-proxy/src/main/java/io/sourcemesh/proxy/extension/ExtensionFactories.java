@@ -12,6 +12,7 @@ import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.NetworkRbacConfig;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
+import io.sourcemesh.proxy.http.filter.FaultFilterFactory;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
 import io.sourcemesh.proxy.listener.ListenerFilter;
 import io.sourcemesh.proxy.listener.OriginalSrcFilter;
@@ -93,6 +94,8 @@ public final class ExtensionFactories {
         r.register("envoy.filters.http.router", HttpFilterConfig.Router.class, (HttpFilters<HttpFilterConfig.Router>) (c, s, p) -> null);
         r.register("envoy.filters.http.rbac", HttpFilterConfig.Rbac.class,
                 (HttpFilters<HttpFilterConfig.Rbac>) (c, s, p) -> RbacHttpFilterFactory.of(c.name(), c.rbac(), s, p));
+        r.register("envoy.filters.http.fault", HttpFilterConfig.Fault.class,
+                (HttpFilters<HttpFilterConfig.Fault>) (c, s, p) -> FaultFilterFactory.of(c.name(), c.fault(), s, p));
         // Network filters.
         r.register("envoy.filters.network.tcp_proxy", TcpProxyConfig.class, (NetworkFilters<TcpProxyConfig>) (c, chain) ->
                 new TcpProxyFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()), chain.stats()));

@@ -61,6 +61,8 @@ final class HttpStream {
     private final HttpVersion downstreamVersion;
     private final Router router;
     private RequestState requestState = RequestState.RECEIVING;
+    /** The client is internal (Envoy's internal_address_config): the router's require_tls reads it, also after a pause. */
+    private boolean internal;
     private State state = State.OPEN;
     private HttpFilterChain filters = HttpFilterChain.empty();
     /** An HTTP/1.0 client got a body it can only read to the connection's end. */
@@ -76,8 +78,9 @@ final class HttpStream {
         this.keepAlive = HttpUtil.isKeepAlive(request);
         // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
         // (Netty labels a head it could not parse 1.0.)
+        // Envoy answers 1.0 only when it accepts 1.0 (accept_http_10); its 426 to a 1.0 request is an HTTP/1.1 line.
         this.downstreamVersion = request.decoderResult().isSuccess() && request.protocolVersion() == HttpVersion.HTTP_1_0
-                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+                && filter.config.limits().acceptHttp10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
         this.router = new Router(this, request, info);
     }
 
@@ -131,7 +134,7 @@ final class HttpStream {
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         RequestValidator.Rejection bad = request.decoderResult().isFailure()
                 ? RequestValidator.codecFailure(request.decoderResult().cause())
-                : RequestValidator.check(request, filter.config.limits().maxHeadersCount());
+                : RequestValidator.check(request, filter.config.limits().maxHeadersCount(), filter.config.limits().acceptHttp10());
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestState = RequestState.COMPLETE;
@@ -147,19 +150,32 @@ final class HttpStream {
         Outcome client = filter.headerMutator.mutate(request.headers(), downstream.connection().remoteAddress(),
                 downstream.connection().tlsTerminated());
         info.downstreamRemoteAddress(client.trustedClientAddress());
+        internal = client.internal();
 
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
         // -- HTTP filters (envoy.filters.http.*), in order, then the router --
         if (!filter.httpFilters.isEmpty()) {
-            filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.connection(), info));
+            filters = HttpFilterChain.create(filter.httpFilters,
+                    new StreamFilterCallbacks(this, downstream.channel(), downstream.connection(), info));
             boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
             if (!filters.decodeHeaders(request, endStream)) {
-                return; // a filter answered (sendLocalReply)
+                return; // a filter answered (sendLocalReply), or paused the chain until continueDecoding
             }
         }
-        router.decodeHeaders(client);
+        router.decodeHeaders(internal);
+    }
+
+    /**
+     * A filter that paused the chain lets the request go on (a fault delay ran out): the filters after
+     * it, then the router. Nothing happens once the stream was answered or ended; body parts that came
+     * meanwhile wait in the router's queue (reading stopped) until an attempt attaches.
+     */
+    void continueDecoding() {
+        if (state == State.OPEN && filters.continueDecoding()) {
+            router.decodeHeaders(internal);
+        }
     }
 
     void onRequestContent(HttpContent content) {
@@ -333,11 +349,6 @@ final class HttpStream {
                 downstream.readMore(); // drain the rest of the request body, then finish
             }
         });
-    }
-
-    /** An HTTP filter's local reply (RBAC's 403): no response flag, the filter's details. */
-    void filterLocalReply(int status, String body, String details) {
-        localReply(status, body, null, details);
     }
 
     void finish() {

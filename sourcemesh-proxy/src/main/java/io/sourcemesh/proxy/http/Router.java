@@ -12,7 +12,6 @@ import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.HeaderMutations;
 import io.sourcemesh.proxy.config.RouteConfig;
-import io.sourcemesh.proxy.http.forwarded.Outcome;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.proxy.upstream.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
@@ -29,9 +28,10 @@ import java.util.function.Predicate;
  * host and route, the router's own local replies (404 NR, 503 NC/UH/UO/UF/UC, 504 UT, redirects,
  * direct responses), cluster and host choice, circuit-breaker admission and the pending queue,
  * shadows, the route timeout and retries. Each try is an {@link UpstreamRequest}; the response it
- * brings is encoded by the {@link HttpStream}. (About 450 lines: every decision here reads and
+ * brings is encoded by the {@link HttpStream}. (About 490 lines: every decision here reads and
  * changes the same few fields — host, attempt, timer, slots — and splitting it further would
- * scatter one state machine; retries are already {@link RetryState}, header edits {@link UpstreamHeaders}.)
+ * scatter one state machine; retries are already {@link RetryState}, header edits
+ * {@link UpstreamHeaders}, the route a filter may ask for first {@link CachedRoute}.)
  */
 final class Router {
     private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
@@ -73,12 +73,15 @@ final class Router {
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
     private long upstreamStartNanos;
+    /** Resolved once: by a filter asking for the route, or by {@link #decodeHeaders}. */
+    private final CachedRoute cachedRoute;
 
     Router(HttpStream stream, HttpRequest request, StreamInfo info) {
         this.stream = stream;
         this.filter = stream.connection().filter();
         this.request = request;
         this.info = info;
+        this.cachedRoute = new CachedRoute(filter, request, info);
     }
 
     State state() {
@@ -102,20 +105,28 @@ final class Router {
         return retries == null ? 0 : retries.attempts();
     }
 
-    /** The request headers, after the filters let them through: route, then answer locally or forward. */
-    void decodeHeaders(Outcome client) {
-        Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+    /** The route (Envoy's cached route): a filter may ask before the router, which then uses the same. */
+    Optional<RouteConfig.Route> route() {
+        return cachedRoute.route();
+    }
+
+    /**
+     * The request headers, after the filters let them through (at once, or when a paused chain
+     * resumed): route, then answer locally or forward. {@code internal}: the client is internal.
+     */
+    void decodeHeaders(boolean internal) {
+        Optional<RouteConfig.VirtualHost> virtualHost = cachedRoute.virtualHost();
         if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
             request.headers().set("x-envoy-attempt-count", "1");
         }
-        if (virtualHost.isPresent() && UpstreamHeaders.requiresTls(virtualHost.get().requireTls(), client.internal(), request,
+        if (virtualHost.isPresent() && UpstreamHeaders.requiresTls(virtualHost.get().requireTls(), internal, request,
                 stream.connection().connection().tlsTerminated())) {
             // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
             String hostHeader = request.headers().get(HttpHeaderNames.HOST, "");
             stream.localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + hostHeader + request.uri()));
             return;
         }
-        Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
+        Optional<RouteConfig.Route> route = cachedRoute.route();
         if (route.isEmpty()) {
             filter.noRoute.inc();
             stream.localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");

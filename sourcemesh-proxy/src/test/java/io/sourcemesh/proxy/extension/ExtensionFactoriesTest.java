@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import io.sourcemesh.proxy.config.Extensions;
+import io.sourcemesh.proxy.config.FaultConfig;
 import io.sourcemesh.proxy.config.HttpFilterConfig;
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
+import io.sourcemesh.proxy.rbac.RbacConfig;
+import io.sourcemesh.proxy.stats.Stats;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -64,6 +68,20 @@ class ExtensionFactoriesTest {
         assertEquals(hcm.extension(), Extensions.byName("envoy.http_connection_manager").orElseThrow());
         assertEquals(registry.of(new HttpFilterConfig.Router("envoy.router")).extension(),
                 Extensions.byName("envoy.router").orElseThrow());
+        HttpFilterConfig.Fault fault = new HttpFilterConfig.Fault("envoy.fault", FaultConfig.NONE);
+        assertEquals(registry.of(fault).extension(), Extensions.byName("envoy.fault").orElseThrow());
+        assertEquals("envoy.filters.http.fault", registry.of(fault).extension().name());
+    }
+
+    @Test
+    void httpFiltersAreBuiltInOrderAndTheRouterIsNotOne() {
+        var rbac = new HttpFilterConfig.Rbac("envoy.filters.http.rbac", new RbacConfig(Optional.empty(), Optional.empty(), "", ""));
+        var fault = new HttpFilterConfig.Fault("envoy.fault", FaultConfig.NONE);
+        var built = registry.httpFilters(List.of(fault, rbac, new HttpFilterConfig.Router("envoy.filters.http.router")),
+                new Stats(), "ingress_http");
+        assertEquals(List.of("FaultFilterFactory", "RbacHttpFilterFactory"),
+                built.stream().map(f -> f.getClass().getSimpleName()).toList());
+        assertEquals("envoy.fault", built.get(0).name(), "the configured name, which routes' typed_per_filter_config use");
     }
 
     @Test

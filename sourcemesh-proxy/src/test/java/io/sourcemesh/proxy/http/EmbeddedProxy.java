@@ -11,6 +11,7 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.testing.Configs;
@@ -44,9 +45,14 @@ final class EmbeddedProxy implements AutoCloseable {
     private final List<EmbeddedChannel> clients = new ArrayList<>();
 
     EmbeddedProxy(RouteConfig routes, ClusterConfig... clusterConfigs) {
+        this(routes, List.of(), clusterConfigs);
+    }
+
+    /** With these HTTP filters before the router. */
+    EmbeddedProxy(RouteConfig routes, List<HttpFilterFactory> httpFilters, ClusterConfig... clusterConfigs) {
         clusters.update(List.of(clusterConfigs));
         HttpConnectionManagerConfig hcm = Configs.hcm(routes, false, List.of());
-        filter = new HttpConnectionManagerFilter(hcm, clusters, List.of(), List.of(), stats, InetAddress.getLoopbackAddress(),
+        filter = new HttpConnectionManagerFilter(hcm, clusters, List.of(), httpFilters, stats, InetAddress.getLoopbackAddress(),
                 this::connect);
     }
 

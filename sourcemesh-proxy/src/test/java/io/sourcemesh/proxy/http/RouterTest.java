@@ -11,16 +11,22 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.http.filter.FilterStatus;
+import io.sourcemesh.proxy.http.filter.HttpFilter;
+import io.sourcemesh.proxy.http.filter.HttpFilterCallbacks;
+import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The router's state machine on embedded channels: retries on a 5xx and on a reset, the route
- * timeout (504 UT), circuit-breaker admission (pending, then 503 UO) and an upstream reset after
- * the response started.
+ * timeout (504 UT), circuit-breaker admission (pending, then 503 UO), an upstream reset after
+ * the response started, and a filter chain that pauses and resumes in front of the router.
  */
 class RouterTest {
     private static final InetSocketAddress A = new InetSocketAddress("127.0.0.1", 8001);
@@ -166,6 +172,71 @@ class RouterTest {
         assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION));
         assertEquals("upstream_reset_after_response_started{connection_termination}", s.info().responseCodeDetails());
         assertEquals(HttpStream.State.DONE, s.state());
+        assertEquals(Router.State.DONE, s.router().state());
+    }
+
+    /** A filter that pauses every request (as a fault delay does) and keeps its callbacks for the test. */
+    private static final class Pausing implements HttpFilterFactory {
+        HttpFilterCallbacks callbacks;
+        Optional<RouteConfig.Route> routeSeen;
+
+        @Override
+        public String name() {
+            return "pausing";
+        }
+
+        @Override
+        public HttpFilter create(HttpFilterCallbacks callbacks) {
+            this.callbacks = callbacks;
+            return (request, endStream) -> {
+                routeSeen = callbacks.route();
+                return FilterStatus.STOP_ITERATION;
+            };
+        }
+    }
+
+    @Test
+    void aPausedChainHoldsTheRequestAndItsBodyUntilContinueDecodingThenTheRouterForwardsIt() throws Exception {
+        Pausing pausing = new Pausing();
+        proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
+                List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        EmbeddedChannel client = proxy.client();
+        send(client, "POST /x HTTP/1.1\r\nHost: app\r\ncontent-length: 4\r\n\r\nbody");
+        HttpStream s = stream(client);
+        assertEquals("r", pausing.routeSeen.orElseThrow().name(), "the filter saw the route the router will take");
+        assertEquals("origin", s.info().upstreamClusterName(), "the cached route names the cluster before any attempt");
+        assertEquals(HttpStream.State.OPEN, s.state());
+        assertEquals(Router.State.IDLE, s.router().state(), "paused: nothing routed, nothing held on the cluster");
+        assertTrue(proxy.upstreams.isEmpty());
+        assertEquals("", written(client));
+
+        pausing.callbacks.continueDecoding();
+        assertEquals(Router.State.ADMITTED, s.router().state());
+        assertEquals(1, proxy.upstreams.size());
+        String request = proxy.upstreams.get(0).request();
+        assertTrue(request.startsWith("POST /x HTTP/1.1") && request.endsWith("body"), "the held body went up after the head: " + request);
+        pausing.callbacks.continueDecoding(); // a second resume does nothing
+        assertEquals(1, proxy.upstreams.size());
+
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(client).startsWith("HTTP/1.1 200 OK"));
+        assertEquals(HttpStream.State.DONE, s.state());
+    }
+
+    @Test
+    void aStreamThatEndedWhilePausedIsNeverRouted() throws Exception {
+        Pausing pausing = new Pausing();
+        proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
+                List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        client.close();
+        assertEquals(HttpStream.State.DONE, s.state());
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.DOWNSTREAM_CONNECTION_TERMINATION));
+
+        pausing.callbacks.continueDecoding();
+        assertTrue(proxy.upstreams.isEmpty(), "the client left during the pause: no attempt");
         assertEquals(Router.State.DONE, s.router().state());
     }
 }

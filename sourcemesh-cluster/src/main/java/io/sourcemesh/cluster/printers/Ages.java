@@ -1,4 +1,4 @@
-package io.sourcemesh.cli.format;
+package io.sourcemesh.cluster.printers;
 
 import java.time.Clock;
 import java.time.Duration;
