@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,11 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
 class AuthorizationEastWestTest {
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 17) % 29));
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2, 1 + (int) ((ProcessHandle.current().pid() + 17) % 29));
     }
 
     @AfterEach

@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,11 +41,11 @@ class AuthorizationWalkthroughTest {
 
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 13) % 29));
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2, 1 + (int) ((ProcessHandle.current().pid() + 13) % 29));
     }
 
     @AfterEach

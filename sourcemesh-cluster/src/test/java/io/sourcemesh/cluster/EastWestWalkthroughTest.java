@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,12 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
 class EastWestWalkthroughTest {
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
         // Its own addresses, so a cluster the developer runs on this machine is not disturbed.
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2, 1 + (int) (ProcessHandle.current().pid() % 29));
     }
 
     @AfterEach

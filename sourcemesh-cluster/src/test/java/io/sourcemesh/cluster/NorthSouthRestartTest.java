@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,11 +19,11 @@ class NorthSouthRestartTest {
     @TempDir
     Path home;
 
-    private static KubeObject gatewayService(LocalCluster c) {
+    private static KubeObject gatewayService(Cluster c) {
         return c.get(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway").orElseThrow();
     }
 
-    private static String lbIp(LocalCluster c) throws InterruptedException {
+    private static String lbIp(Cluster c) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (System.nanoTime() < deadline) {
             String ip = gatewayService(c).status().path("loadBalancer").path("ingress").path(0).path("ip").asText("");
@@ -37,7 +39,7 @@ class NorthSouthRestartTest {
     void nodePortsPolicyAndAddressAreKept() throws Exception {
         String ip;
         JsonNode spec;
-        try (LocalCluster c = LocalCluster.start(new Home(home), 2, 0)) {
+        try (Cluster c = EmbeddedRuntime.cluster(new Home(home), 2)) {
             assertTrue(c.awaitSettled(Duration.ofSeconds(30)), () -> "pods settle: " + c.list(ResourceKind.POD, "istio-system", "")
                     .stream().map(p -> p.name() + " " + p.status()).toList());
             KubeObject deployment = c.get(ResourceKind.DEPLOYMENT, "istio-system", "istio-ingressgateway").orElseThrow();
@@ -51,7 +53,7 @@ class NorthSouthRestartTest {
             spec = gatewayService(c).spec();
             assertTrue(spec.path("healthCheckNodePort").asInt() >= 30000);
         }
-        try (LocalCluster c = LocalCluster.start(new Home(home), 2, 0)) {
+        try (Cluster c = EmbeddedRuntime.cluster(new Home(home), 2)) {
             assertEquals(ip, lbIp(c));
             assertEquals(spec, gatewayService(c).spec(), "nodePorts, healthCheckNodePort and the Local policy stay");
         }

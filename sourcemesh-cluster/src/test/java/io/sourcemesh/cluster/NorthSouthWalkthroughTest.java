@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -42,11 +44,11 @@ class NorthSouthWalkthroughTest {
 
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0);
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2);
     }
 
     @AfterEach
@@ -198,7 +200,7 @@ class NorthSouthWalkthroughTest {
 
     private Set<String> healthy() {
         Set<String> out = new java.util.TreeSet<>();
-        for (InetAddress a : cluster.northSouth().healthyNodes(NS, GW)) {
+        for (InetAddress a : cluster.runtime(EmbeddedRuntime.class).northSouth().healthyNodes(NS, GW)) {
             out.add(a.getHostAddress());
         }
         return out;

@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,11 +64,11 @@ class RouteFeaturesWalkthroughTest {
 
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 1, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
+        cluster = EmbeddedRuntime.cluster(new Home(home), 1, 1 + (int) (ProcessHandle.current().pid() % 29));
     }
 
     @AfterEach

@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster.ingress;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,7 +9,6 @@ import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.store.StoreException;
@@ -33,12 +34,12 @@ class GatewayTopologyWalkthroughTest {
 
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
     final ExternalClient client = new ExternalClient(AddressPlan.EXTERNAL_CLIENT);
 
     @BeforeEach
     void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0);
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2);
     }
 
     @AfterEach

@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster.ingress;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,7 +9,6 @@ import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.testing.ExternalClient;
@@ -34,7 +35,7 @@ class ProxyProtocolWalkthroughTest {
 
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
     static final String OTHER = "127.120.0.11";
     /** Every node address of every address block (127.10.B.n). */
     static final String NODES = "127.10.0.0/16";
@@ -54,7 +55,7 @@ class ProxyProtocolWalkthroughTest {
     @BeforeEach
     void up() {
         // An address block of its own (from the PID), so a concurrent run of the suite does not collide.
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 7) % 29));
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2, 1 + (int) ((ProcessHandle.current().pid() + 7) % 29));
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.core.Cluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -51,11 +52,11 @@ class NetnsClusterWalkthroughTest {
 
     @TempDir
     Path home;
-    NetnsCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
+        cluster = NetnsRuntime.cluster(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
     @AfterEach
@@ -103,7 +104,7 @@ class NetnsClusterWalkthroughTest {
         assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), "the socket still says 127.0.0.6");
         assertPeer(ip("httpbin"), "127.0.0.6");
 
-        List<String> namespaces = cluster.namespaces();
+        List<String> namespaces = cluster.runtime(NetnsRuntime.class).namespaces();
         cluster.close();
         cluster = null;
         List<String> left = Topology.list().stream().filter(namespaces::contains).toList();
@@ -165,7 +166,7 @@ class NetnsClusterWalkthroughTest {
      */
     private void containersThatDieAreRestartedAndCounted() throws Exception {
         KubeObject httpbin = running("httpbin");
-        String netns = NetnsSupport.PREFIX + "p-" + NetnsCluster.netnsName(httpbin);
+        String netns = NetnsSupport.PREFIX + "p-" + NetnsRuntime.netnsName(httpbin);
         long app = -1;
         for (String pid : Shell.run(List.of("ip", "netns", "pids", netns)).orThrow().out().split("\\s+")) {
             if (!pid.isEmpty() && Files.exists(Path.of("/proc", pid, "cmdline"))
@@ -276,7 +277,7 @@ class NetnsClusterWalkthroughTest {
     /** {@code file} as the running process with command line {@code argv} sees it: /proc/PID/root is its mount namespace. */
     private Path containerFile(String file, String... argv) throws Exception {
         String cmdline = String.join("\0", argv) + "\0";
-        for (String ns : cluster.namespaces()) {
+        for (String ns : cluster.runtime(NetnsRuntime.class).namespaces()) {
             for (long pid : Topology.pids(ns)) {
                 Path proc = Path.of("/proc", String.valueOf(pid));
                 if (cmdline.equals(new String(Files.readAllBytes(proc.resolve("cmdline"))))) {
@@ -418,7 +419,7 @@ class NetnsClusterWalkthroughTest {
      */
     private long sidecarPid(String app) throws Exception {
         KubeObject pod = running(app);
-        String netns = NetnsSupport.PREFIX + "p-" + NetnsCluster.netnsName(pod);
+        String netns = NetnsSupport.PREFIX + "p-" + NetnsRuntime.netnsName(pod);
         List<Long> proxies = new ArrayList<>();
         for (String pid : Shell.run(List.of("ip", "netns", "pids", netns)).orThrow().out().split("\\s+")) {
             Path status = Path.of("/proc", pid, "status");
@@ -428,7 +429,7 @@ class NetnsClusterWalkthroughTest {
             }
         }
         assertEquals(1, proxies.size(), "one sidecar in " + netns + ": " + proxies);
-        assertEquals(OptionalLong.of(proxies.getFirst()), cluster.sidecarPid("default", pod.name()));
+        assertEquals(OptionalLong.of(proxies.getFirst()), NetnsRuntime.sidecarPid(cluster, "default", pod.name()));
         return proxies.getFirst();
     }
 

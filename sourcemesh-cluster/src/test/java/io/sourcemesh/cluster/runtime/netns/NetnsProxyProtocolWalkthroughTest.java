@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.core.Cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,11 +43,11 @@ class NetnsProxyProtocolWalkthroughTest {
 
     @TempDir
     Path home;
-    NetnsCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
+        cluster = NetnsRuntime.cluster(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
     @AfterEach
@@ -61,7 +62,7 @@ class NetnsProxyProtocolWalkthroughTest {
         apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
         apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
         String lb = lbAddress();
-        awaitTrue(() -> cluster.healthyNodes(NS, GW).size() == 2, "both nodes healthy under Cluster");
+        awaitTrue(() -> cluster.runtime(NetnsRuntime.class).healthyNodes(NS, GW).size() == 2, "both nodes healthy under Cluster");
         String before = origin(curl("http://" + lb + ":80/ip"));
         assertFalse(before.equals(Topology.EXTERNAL_IP), "Cluster hides the client without PROXY protocol: " + before);
         assertTrue(lbNat().contains("--to-destination"), lbNat());
@@ -119,7 +120,7 @@ class NetnsProxyProtocolWalkthroughTest {
         awaitTrue(() -> code(url).equals("403"), "the client is denied under v2");
         assertEquals(details, gatewayLog(client, 403).path("response_code_details").asText());
 
-        List<String> namespaces = cluster.namespaces();
+        List<String> namespaces = cluster.runtime(NetnsRuntime.class).namespaces();
         cluster.close();
         cluster = null;
         assertEquals(List.of(), Topology.list().stream().filter(namespaces::contains).toList(), "every namespace removed");
@@ -156,7 +157,7 @@ class NetnsProxyProtocolWalkthroughTest {
     }
 
     private String lbNat() {
-        return Shell.run(Shell.in(cluster.topology().lb(), "iptables-save", "-t", "nat")).orThrow().out();
+        return Shell.run(Shell.in(cluster.runtime(NetnsRuntime.class).topology().lb(), "iptables-save", "-t", "nat")).orThrow().out();
     }
 
     private void apply(List<io.sourcemesh.api.resource.KubeObject> objects) throws Exception {
@@ -218,7 +219,7 @@ class NetnsProxyProtocolWalkthroughTest {
     private Shell.Result external(String... args) {
         List<String> cmd = new ArrayList<>(List.of("curl", "--noproxy", "*", "--max-time", "5"));
         cmd.addAll(List.of(args));
-        return Shell.run(Shell.in(cluster.externalClientNamespace(), cmd.toArray(String[]::new)));
+        return Shell.run(Shell.in(cluster.runtime(NetnsRuntime.class).externalClientNamespace(), cmd.toArray(String[]::new)));
     }
 
     private static String origin(String body) throws Exception {

@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.core.Cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -42,11 +43,11 @@ class NetnsAuthorizationWalkthroughTest {
 
     @TempDir
     Path home;
-    NetnsCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
+        cluster = NetnsRuntime.cluster(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
     @AfterEach
@@ -62,7 +63,7 @@ class NetnsAuthorizationWalkthroughTest {
         apply(Path.of("src/test/resources/seed/httpbin.yaml"));
         String sleepIp = running("default", "app=sleep").status().path("podIP").asText();
         awaitTrue(() -> fromSleep().equals("200"), "sleep reaches httpbin");
-        OptionalLong sidecar = cluster.sidecarPid("default", running("default", "app=httpbin").name());
+        OptionalLong sidecar = NetnsRuntime.sidecarPid(cluster, "default", running("default", "app=httpbin").name());
         assertTrue(sidecar.isPresent());
 
         cluster.apply(ManifestReader.read("deny-sleep.yaml", """
@@ -81,7 +82,7 @@ class NetnsAuthorizationWalkthroughTest {
         assertTrue(log.path("downstream_remote_address").asText().startsWith(sleepIp + ":"), log.toString());
         assertEquals("rbac_access_denied_matched_policy[ns[default]-policy[deny-sleep]-rule[0]]",
                 log.path("response_code_details").asText(), log.toString());
-        assertEquals(sidecar, cluster.sidecarPid("default", running("default", "app=httpbin").name()), "pushed, not restarted");
+        assertEquals(sidecar, NetnsRuntime.sidecarPid(cluster, "default", running("default", "app=httpbin").name()), "pushed, not restarted");
 
         cluster.delete(ResourceKind.AUTHORIZATION_POLICY, "default", "deny-sleep");
         awaitTrue(() -> fromSleep().equals("200"), "served again");
@@ -172,7 +173,7 @@ class NetnsAuthorizationWalkthroughTest {
     private String external(String url) {
         List<String> cmd = new ArrayList<>(List.of("curl", "--noproxy", "*", "--max-time", "5", "-sS", "-o", "/dev/null",
                 "-w", "%{http_code}", url));
-        return Shell.run(Shell.in(cluster.externalClientNamespace(), cmd.toArray(String[]::new))).out().trim();
+        return Shell.run(Shell.in(cluster.runtime(NetnsRuntime.class).externalClientNamespace(), cmd.toArray(String[]::new))).out().trim();
     }
 
     private JsonNode gatewayLog(String client, int code) throws Exception {

@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.core.Cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,13 +45,13 @@ class NetnsNorthSouthWalkthroughTest {
 
     @TempDir
     Path home;
-    NetnsCluster cluster;
+    Cluster cluster;
     String hostBefore;
 
     @BeforeEach
     void up() {
         hostBefore = hostNetwork();
-        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
+        cluster = NetnsRuntime.cluster(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
     @AfterEach
@@ -77,7 +78,7 @@ class NetnsNorthSouthWalkthroughTest {
         assertEquals(lb, cluster.info().gatewayAddress());
 
         // Cluster: every node passes the (TCP) health check, and kube-proxy masquerades to the node.
-        awaitTrue(() -> cluster.healthyNodes(NS, GW).equals(Set.of(gwNodeIp, otherNodeIp)), "both nodes healthy under Cluster");
+        awaitTrue(() -> cluster.runtime(NetnsRuntime.class).healthyNodes(NS, GW).equals(Set.of(gwNodeIp, otherNodeIp)), "both nodes healthy under Cluster");
         Set<String> nodeAddresses = new java.util.HashSet<>();
         nodes.forEach(n -> {
             nodeAddresses.add(n.ip());
@@ -92,7 +93,7 @@ class NetnsNorthSouthWalkthroughTest {
 
         // Local: only the gateway's node passes kube-proxy's health check; the client's address survives.
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}");
-        awaitTrue(() -> cluster.healthyNodes(NS, GW).equals(Set.of(gwNodeIp)), "only the gateway's node healthy under Local");
+        awaitTrue(() -> cluster.runtime(NetnsRuntime.class).healthyNodes(NS, GW).equals(Set.of(gwNodeIp)), "only the gateway's node healthy under Local");
         KubeObject svc = cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow();
         int hc = svc.spec().path("healthCheckNodePort").asInt();
         assertTrue(hc >= 30000, svc.spec().toString());
@@ -118,10 +119,10 @@ class NetnsNorthSouthWalkthroughTest {
 
         // Back to Cluster: the node address again.
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Cluster\"}}");
-        awaitTrue(() -> cluster.healthyNodes(NS, GW).size() == 2, "both nodes healthy again");
+        awaitTrue(() -> cluster.runtime(NetnsRuntime.class).healthyNodes(NS, GW).size() == 2, "both nodes healthy again");
         assertTrue(nodeAddresses.contains(origin(curl("http://" + lb + ":80/ip"))));
 
-        List<String> namespaces = cluster.namespaces();
+        List<String> namespaces = cluster.runtime(NetnsRuntime.class).namespaces();
         cluster.close();
         cluster = null;
         assertEquals(List.of(), Topology.list().stream().filter(namespaces::contains).toList(), "every namespace removed");
@@ -140,7 +141,7 @@ class NetnsNorthSouthWalkthroughTest {
     }
 
     private Topology topology() {
-        return cluster.topology();
+        return cluster.runtime(NetnsRuntime.class).topology();
     }
 
     private void apply(String file) throws Exception {
@@ -209,14 +210,14 @@ class NetnsNorthSouthWalkthroughTest {
             Thread.sleep(200);
         }
         fail("curl " + String.join(" ", args) + " failed: " + last.out() + last.err() + "\nload balancer rules:\n"
-                + Shell.run(Shell.in(topology().lb(), "iptables-save", "-t", "nat")).out() + "healthy: " + cluster.healthyNodes(NS, GW));
+                + Shell.run(Shell.in(topology().lb(), "iptables-save", "-t", "nat")).out() + "healthy: " + cluster.runtime(NetnsRuntime.class).healthyNodes(NS, GW));
         return null;
     }
 
     private Shell.Result external(String... args) {
         List<String> cmd = new ArrayList<>(List.of("curl", "--noproxy", "*", "--max-time", "5"));
         cmd.addAll(List.of(args));
-        return Shell.run(Shell.in(cluster.externalClientNamespace(), cmd.toArray(String[]::new)));
+        return Shell.run(Shell.in(cluster.runtime(NetnsRuntime.class).externalClientNamespace(), cmd.toArray(String[]::new)));
     }
 
     private static String origin(String body) throws Exception {
