@@ -159,7 +159,7 @@ public final class NetnsRuntime implements Runtime {
     }
 
     /** The PID of a running pod's sidecar process (tests: a config change does not restart it). */
-    static OptionalLong sidecarPid(Cluster cluster, String namespace, String pod) {
+    public static OptionalLong sidecarPid(Cluster cluster, String namespace, String pod) {
         return cluster.pod(namespace, pod).map(p -> ((NetnsPod) p).sidecarPid()).orElse(OptionalLong.empty());
     }
 
