@@ -1,6 +1,5 @@
 package io.sourcemesh.cluster.core;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
@@ -17,18 +16,15 @@ import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.control.xds.XdsServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -53,12 +49,10 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     private final ObjectStore store;
     private final Runtime runtime;
     private final List<Runtime.Node> nodes;
-    private final List<String> nodeNames;
     private final XdsServer xds;
     private final MeshPush mesh;
     private final Workloads workloads;
-    private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
-    private final Map<String, String> podFailures = new ConcurrentHashMap<>();
+    private final Kubelets kubelets;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sourcemesh-reconcile");
         t.setDaemon(true);
@@ -90,12 +84,12 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         });
         try {
             this.nodes = List.copyOf(runtime.nodes());
-            this.nodeNames = nodes.stream().map(Runtime.Node::name).toList();
+            this.kubelets = new Kubelets(store, runtime, nodes, this::requestReconcile);
             this.xds = runtime.controlPlane();
             this.mesh = new MeshPush(store, xds);
             // An ACK can make a pod ready and changes the statuses: let the kubelets report it.
             xds.addStatusListener((node, type, status) -> requestReconcile());
-            this.workloads = new Workloads(store, new Admission(store, () -> nodeNames));
+            this.workloads = new Workloads(store, new Admission(store, kubelets::nodeNames));
             this.watch = store.watch(event -> requestReconcile());
         } catch (RuntimeException e) {
             loop.shutdownNow();
@@ -150,12 +144,12 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     public List<String> nodeNames() {
-        return nodeNames;
+        return kubelets.nodeNames();
     }
 
     /** A pod its kubelet runs now. */
     public Optional<RunningPod> pod(String namespace, String name) {
-        return Optional.ofNullable(pods.get(key(namespace, name)));
+        return kubelets.pod(namespace, name);
     }
 
     /** Records the port the API server got, for {@code status}. */
@@ -220,115 +214,21 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     /** One level-triggered pass; true when it changed something. */
     private boolean reconcile() {
-        boolean changed = assignClusterIps();
+        boolean changed = ClusterIps.assign(store, runtime.serviceAddresses(), this::requestReconcile);
         List<KubeObject> services = NodePortAllocator.allocate(store);
         workloads.reconcile();
-        changed |= runPods();
-        changed |= writeStatuses();
-        runtime.syncServices(services, List.copyOf(pods.values()));
-        runtime.syncNorthSouth(services, pods.values().stream().filter(RunningPod::ready).toList());
+        changed |= kubelets.sync();
+        changed |= kubelets.writeStatuses();
+        runtime.syncServices(services, List.copyOf(kubelets.running()));
+        runtime.syncNorthSouth(services, kubelets.running().stream().filter(RunningPod::ready).toList());
         changed |= pushMesh();
-        changed |= writeStatuses();
+        changed |= kubelets.writeStatuses();
         return changed;
-    }
-
-    /** The API server's ClusterIP allocation: every service without one gets the pool's next free address. */
-    private boolean assignClusterIps() {
-        List<KubeObject> services = store.list(ResourceKind.SERVICE, null);
-        AddressPool pool = runtime.serviceAddresses();
-        pool.retainOnly(services.stream().map(s -> s.spec().path("clusterIP").asText("")).toList());
-        boolean changed = false;
-        for (KubeObject svc : services) {
-            if (!svc.spec().path("clusterIP").asText("").isEmpty()) {
-                continue;
-            }
-            Optional<String> ip = pool.allocate();
-            if (ip.isEmpty()) {
-                LOG.warning("no service addresses left for " + svc.namespace() + "/" + svc.name());
-                return changed;
-            }
-            ObjectNode spec = (ObjectNode) svc.spec().deepCopy();
-            spec.put("clusterIP", ip.get());
-            spec.putArray("clusterIPs").add(ip.get());
-            spec.put("type", spec.path("type").asText("ClusterIP"));
-            try {
-                store.update(svc.withSpec(spec));
-                changed = true;
-            } catch (StoreException e) {
-                requestReconcile();
-            }
-        }
-        return changed;
-    }
-
-    /** The kubelets: start what the store schedules on our nodes, stop what it no longer has or replaced. */
-    private boolean runPods() {
-        Map<String, KubeObject> wanted = new LinkedHashMap<>();
-        for (KubeObject p : store.list(ResourceKind.POD, null)) {
-            wanted.put(key(p.namespace(), p.name()), p);
-        }
-        boolean changed = false;
-        for (String k : List.copyOf(pods.keySet())) {
-            KubeObject p = wanted.get(k);
-            if (p == null || !p.uid().equals(pods.get(k).pod().uid())) {
-                runtime.stopPod(pods.remove(k));
-                changed = true;
-            }
-        }
-        podFailures.keySet().retainAll(wanted.keySet());
-        for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
-            KubeObject p = e.getValue();
-            RunningPod running = pods.get(e.getKey());
-            if (running != null) {
-                changed |= running.restartExited();
-                continue;
-            }
-            if (!nodeNames.contains(p.spec().path("nodeName").asText("")) || podFailures.containsKey(e.getKey())) {
-                continue; // not scheduled on one of our nodes, or failed to start
-            }
-            try {
-                pods.put(e.getKey(), runtime.startPod(p, p.spec().path("nodeName").asText()));
-            } catch (Exception ex) { // bind failures arrive as unchecked IOExceptions
-                podFailures.put(e.getKey(), String.valueOf(ex.getMessage()));
-                writeStatus(p, PodStatuses.failed(p, runtime.startFailureReason(), ex.getMessage()));
-            }
-            changed = true;
-        }
-        return changed;
-    }
-
-    private boolean writeStatuses() {
-        boolean changed = false;
-        for (RunningPod running : pods.values()) {
-            Optional<KubeObject> current = store.get(ResourceKind.POD, running.pod().namespace(), running.pod().name());
-            if (current.isPresent() && current.get().uid().equals(running.pod().uid())) {
-                changed |= writeStatus(current.get(), running.status(nodeIp(running.node())));
-            }
-        }
-        return changed;
-    }
-
-    private boolean writeStatus(KubeObject p, ObjectNode status) {
-        ObjectNode merged = PodStatuses.merged(p, status);
-        if (merged.equals(p.status())) {
-            return false;
-        }
-        try {
-            store.updateStatus(p.withStatus(merged));
-            return true;
-        } catch (StoreException e) {
-            requestReconcile();
-            return false;
-        }
-    }
-
-    private String nodeIp(String node) {
-        return nodes.stream().filter(n -> n.name().equals(node)).map(Runtime.Node::internalIp).findFirst().orElse("");
     }
 
     /** Translation → ADS push to every proxy, then the sidecars that wait for their first config start. */
     private boolean pushMesh() {
-        Map<RunningPod, String> proxies = MeshPush.nodeIds(pods.values());
+        Map<RunningPod, String> proxies = MeshPush.nodeIds(kubelets.running());
         MeshPusher.Outcome outcome = mesh.push(proxies);
         boolean changed = runtime.startSidecars(proxies);
         if (!mesh.report(outcome)) {
@@ -422,7 +322,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
-        RunningPod p = runningPod(namespace, pod);
+        RunningPod p = kubelets.require(namespace, pod);
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
         }
@@ -431,15 +331,14 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     @Override
     public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
-        RunningPod p = runningPod(namespace, pod);
+        RunningPod p = kubelets.require(namespace, pod);
         String c = container == null ? p.logs().keySet().iterator().next() : container;
         Path log = p.logs().get(c);
         if (log == null) {
             throw new ClusterApiException(400, "error: container " + c + " is not valid for pod " + pod);
         }
         String uid = p.pod().uid();
-        ContainerLog.read(log, tail, follow, () -> !closed && pods.containsKey(key(namespace, pod))
-                && pods.get(key(namespace, pod)).pod().uid().equals(uid), lines);
+        ContainerLog.read(log, tail, follow, () -> !closed && kubelets.runs(namespace, pod, uid), lines);
     }
 
     @Override
@@ -453,33 +352,17 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     private RunningPod proxy(String namespace, String pod) {
-        RunningPod p = runningPod(namespace, pod);
+        RunningPod p = kubelets.require(namespace, pod);
         if (!p.injected()) {
             throw new ClusterApiException(400, "error: pod " + pod + " has no istio-proxy container");
         }
         return p;
     }
 
-    private RunningPod runningPod(String namespace, String pod) {
-        RunningPod p = pods.get(key(namespace, pod));
-        if (p == null) {
-            if (store.get(ResourceKind.POD, namespace, pod).isEmpty()) {
-                throw new ClusterApiException(404, "Error from server (NotFound): pods \"" + pod + "\" not found");
-            }
-            throw new ClusterApiException(400, "error: unable to upgrade connection: container not found (pod " + pod
-                    + " is not running" + Optional.ofNullable(podFailures.get(key(namespace, pod))).map(m -> ": " + m).orElse("") + ")");
-        }
-        return p;
-    }
-
     @Override
     public ClusterInfo info() {
-        return new ClusterInfo(runtime.name(), home.path().toString(), apiPort, ProcessHandle.current().pid(), nodeNames,
-                pods.size(), runtime.gatewayAddress().orElse(""));
-    }
-
-    private static String key(String namespace, String name) {
-        return namespace + "/" + name;
+        return new ClusterInfo(runtime.name(), home.path().toString(), apiPort, ProcessHandle.current().pid(), kubelets.nodeNames(),
+                kubelets.running().size(), runtime.gatewayAddress().orElse(""));
     }
 
     /** Stops every pod, then everything the runtime made, then the store, whatever fails on the way. */
@@ -488,15 +371,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         closed = true;
         try {
             watch.close();
-            loop.submit(() -> {
-                for (String k : List.copyOf(pods.keySet())) {
-                    try {
-                        runtime.stopPod(pods.remove(k));
-                    } catch (RuntimeException e) {
-                        LOG.fine("stopping " + k + ": " + e.getMessage());
-                    }
-                }
-            }).get(60, TimeUnit.SECONDS);
+            loop.submit(kubelets::stopAll).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warning("stopping pods: " + e.getMessage());
         } finally {

@@ -18,7 +18,6 @@ import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.network.Conntrack;
 import io.sourcemesh.cluster.network.EmbeddedInterception;
-import io.sourcemesh.cluster.network.L4Forwarder;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.xds.XdsServer;
 import io.sourcemesh.proxy.transport.Transport;
