@@ -6,29 +6,38 @@ import java.util.Optional;
 
 /**
  * The one address allocator of both runtimes, for ClusterIPs and pod addresses: the hosts
- * {@code first}..254 of a /24. It hands out the next free address after the last one it gave, so
- * an address just released is not reused at once (as Kubernetes' IPAM does: a client that still
- * holds it does not reach a newcomer).
+ * {@code first}..254 of a /24. {@link #of} hands out the next free address after the last one it
+ * gave, so an address just released is not reused at once (as Kubernetes' host-local IPAM does: a
+ * client that still holds it does not reach a newcomer). {@link #lowestFree} always gives the lowest
+ * free one: the netns runtime's pod ranges keep that, whose reuse of an address (and of the veth
+ * named after it) its topology tests exercise.
  */
 public final class AddressPool {
     private static final int LAST = 254;
     private final String prefix;
     private final int first;
+    private final boolean rotate;
     private final BitSet used = new BitSet();
     private int next;
 
-    private AddressPool(String prefix, int first) {
+    private AddressPool(String prefix, int first, boolean rotate) {
         if (!prefix.matches("(\\d{1,3}\\.){3}") || first < 1 || first > LAST) {
             throw new IllegalArgumentException("address pool " + prefix + first + "-" + LAST);
         }
         this.prefix = prefix;
         this.first = first;
         this.next = first;
+        this.rotate = rotate;
     }
 
     /** The hosts {@code first}..254 of {@code prefix} (three octets and a dot, e.g. {@code 10.96.0.}). */
     public static AddressPool of(String prefix, int first) {
-        return new AddressPool(prefix, first);
+        return new AddressPool(prefix, first, true);
+    }
+
+    /** As {@link #of}, but each allocation takes the lowest free address, a released one at once. */
+    public static AddressPool lowestFree(String prefix, int first) {
+        return new AddressPool(prefix, first, false);
     }
 
     public String prefix() {
@@ -42,7 +51,7 @@ public final class AddressPool {
 
     /** The next free address, or empty when every one is taken. */
     public synchronized Optional<String> allocate() {
-        int host = used.nextClearBit(next);
+        int host = used.nextClearBit(rotate ? next : first);
         if (host > LAST) {
             host = used.nextClearBit(first);
         }

@@ -146,7 +146,7 @@ public final class Topology implements AutoCloseable {
         for (String name : podsByNode.keySet()) {
             Node node = new Node(name, prefix + "n-" + name, i, "10.0.0." + (11 + i), "172.17." + i + ".0/24", "172.17." + i + ".1");
             nodes.put(node.name(), node);
-            hostsUsed.put(node.name(), AddressPool.of("172.17." + i + ".", 2));
+            hostsUsed.put(node.name(), AddressPool.lowestFree("172.17." + i + ".", 2));
             add(node.netns());
             i++;
         }
@@ -201,8 +201,8 @@ public final class Topology implements AutoCloseable {
     }
 
     /**
-     * Creates a pod namespace on {@code node} with the node range's next free address (one just
-     * released is not reused at once, {@link AddressPool}; a kubelet starting a pod). On failure nothing of the pod is left.
+     * Creates a pod namespace on {@code node} with the node range's lowest free address (a kubelet
+     * starting a pod). On failure nothing of the pod is left.
      */
     public synchronized Pod addPod(String name, String node) {
         if (closed) {

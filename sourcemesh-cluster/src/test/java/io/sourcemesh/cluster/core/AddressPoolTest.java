@@ -48,6 +48,16 @@ class AddressPoolTest {
     }
 
     @Test
+    void lowestFreeReusesAReleasedAddressAtOnce() {
+        AddressPool pool = AddressPool.lowestFree("172.17.0.", 2);
+        assertEquals(Optional.of("172.17.0.2"), pool.allocate());
+        assertEquals(Optional.of("172.17.0.3"), pool.allocate());
+        pool.release("172.17.0.2");
+        assertEquals(Optional.of("172.17.0.2"), pool.allocate());
+        assertEquals(Optional.of("172.17.0.4"), pool.allocate());
+    }
+
+    @Test
     void refusesABadRange() {
         assertThrows(IllegalArgumentException.class, () -> AddressPool.of("10.96.0", 2));
         assertThrows(IllegalArgumentException.class, () -> AddressPool.of("10.96.0.", 0));
