@@ -3,6 +3,7 @@ package io.sourcemesh.cli;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.KubeApiServer;
 import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.net.InetSocketAddress;
@@ -42,16 +43,19 @@ final class DaemonCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         Cluster cluster = EmbeddedRuntime.cluster(h, nodes);
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
+        KubeApiServer kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path());
         cluster.servingOn(api.port());
         // `up` returns once the mesh it brings back is serving again.
         cluster.awaitSettled(java.time.Duration.ofSeconds(60));
         h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "embedded"));
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-        System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port());
+        System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port()
+                + ", Kubernetes API https://127.0.0.1:" + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
         AutoCloseable dashboard = DashboardCommand.serveForDaemon(cluster, h);
         stop.await();
         try {
             dashboard.close();
+            kubeApi.close();
             api.close();
             cluster.close();
         } finally {
@@ -69,9 +73,17 @@ final class DaemonCommand implements Callable<Integer> {
         CountDownLatch cleaned = new CountDownLatch(1);
         Cluster cluster = NetnsRuntime.cluster(h, nodes);
         ClusterApiServer api;
+        KubeApiServer kubeApi;
         try {
             api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
         } catch (Exception | Error e) {
+            cluster.close();
+            throw e;
+        }
+        try {
+            kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path());
+        } catch (Exception | Error e) {
+            api.close();
             cluster.close();
             throw e;
         }
@@ -88,10 +100,12 @@ final class DaemonCommand implements Callable<Integer> {
             cluster.awaitSettled(java.time.Duration.ofSeconds(120));
             h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "netns"));
             System.err.println("[info] SourceMesh netns cluster running: " + nodes + " nodes, namespaces "
-                    + NetnsRuntime.prefixFor(h) + "*, API 127.0.0.1:" + api.port());
+                    + NetnsRuntime.prefixFor(h) + "*, API 127.0.0.1:" + api.port() + ", Kubernetes API https://127.0.0.1:"
+                    + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
             stop.await();
         } finally {
             try {
+                kubeApi.close();
                 api.close();
                 cluster.close();
             } finally {

@@ -8,6 +8,7 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.printers.ResourceColumns;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -80,6 +80,11 @@ final class LiveTrace {
         if (!probe) {
             return predicted;
         }
+        if (netns() && !client.equals(io.sourcemesh.cluster.netns.Topology.EXTERNAL_IP)) {
+            // The probe's source is the client namespace's one address: another --client would only be a mismatch.
+            throw new io.sourcemesh.trace.TraceException("the netns runtime's internet client is " + io.sourcemesh.cluster.netns.Topology.EXTERNAL_IP
+                    + " (a network namespace of its own): a probe cannot come from --client " + client + "; leave --client out, or add --no-probe");
+        }
         String id = UUID.randomUUID().toString();
         List<String> cmd = new ArrayList<>(curlPrefix(client));
         cmd.addAll(List.of("-sS", "-k", "--max-time", "10", "--noproxy", "*", "-A", Observations.userAgent(id), "-H", "x-request-id: " + id, url));
@@ -90,10 +95,14 @@ final class LiveTrace {
 
     /** The internet client: this machine's curl bound to an address (embedded), or curl inside the netns runtime's client namespace. */
     private List<String> curlPrefix(String client) {
-        if (api.info().runtime().equals("netns")) {
+        if (netns()) {
             return List.of("ip", "netns", "exec", io.sourcemesh.cluster.runtime.netns.NetnsRuntime.prefixFor(home) + "ext", "curl");
         }
         return List.of("curl", "--interface", client);
+    }
+
+    private boolean netns() {
+        return api.info().runtime().equals("netns");
     }
 
     static String defaultExternalClient(ClusterApi api) {

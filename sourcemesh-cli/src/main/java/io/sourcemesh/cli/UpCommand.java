@@ -59,6 +59,7 @@ final class UpCommand implements Callable<Integer> {
         ClusterApi.ClusterInfo info = start(h, nodes, runtime, err);
         out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes()) + ")"
                 + (info.runtime().equals("netns") ? " on network namespaces" : "") + ", state in " + h.path());
+        out.println("kubectl: export KUBECONFIG=" + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
         return 0;
     }
 

@@ -144,20 +144,18 @@ class ApplyCommandTest {
                   hosts:
                   - ratings
                   http:
-                  - fault:
-                      abort:
-                        percentage:
-                          value: 100.0
-                        httpStatus: 500
+                  - corsPolicy:
+                      allowOrigins:
+                      - exact: https://example.com
                     route:
                     - destination:
                         host: ratings
                         subset: v1
                 """);
         assertEquals(new FakeCluster.Run(0, "virtualservice.networking.istio.io/ratings created\n",
-                "Warning: VirtualService/ratings: spec.http[0].fault is not implemented by SourceMesh and has no effect\n"),
+                "Warning: VirtualService/ratings: spec.http[0].corsPolicy is not implemented by SourceMesh and has no effect\n"),
                 cluster.run("-n", "default", "apply", "-f", vs.toString()));
-        assertEquals("spec.http[0].fault is not implemented by SourceMesh and has no effect", cluster.store
+        assertEquals("spec.http[0].corsPolicy is not implemented by SourceMesh and has no effect", cluster.store
                 .get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow().status().path("validationMessages").path(0)
                 .path("description").asText());
 

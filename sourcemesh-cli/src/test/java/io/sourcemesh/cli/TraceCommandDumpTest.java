@@ -37,6 +37,20 @@ class TraceCommandDumpTest {
         assertTrue(r.out().contains("MISMATCH: istio-proxy of httpbin-"), r.out());
     }
 
+    /** Istio 1.3's ingress gateway and productpage dumps from Istio's own tests (sourcemesh-trace's SOURCES.md). */
+    @Test
+    void anIstioIngressGatewaysDump() {
+        Run r = run("trace", "--dump", "../sourcemesh-trace/src/test/resources/istio-gateway", "--external", "--client", "203.0.113.7",
+                "http://10.1.2.3/productpage");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("is LOST at hop 3 (node kube-proxy (NodePort 31380))."), r.out());
+        assertTrue(r.out().contains("FIX: kubectl patch svc istio-ingressgateway -n istio-system -p '{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}'"),
+                r.out());
+        assertTrue(r.out().contains("config gateway: use_remote_address: true, xff_num_trusted_hops: 0 (configs[2].dynamic_listeners[0]"
+                + ".active_state.listener.filter_chains[0].filters[0].typed_config)"), r.out());
+        assertTrue(r.out().contains("config gateway: configs[2].dynamic_listeners[0].active_state.listener 0.0.0.0_80: listener_filters []"), r.out());
+    }
+
     @Test
     void badInputIsNamed() {
         Run r = run("trace", "--dump", OWN + "cluster", "--external", "http://127.100.16.2:80/ip");

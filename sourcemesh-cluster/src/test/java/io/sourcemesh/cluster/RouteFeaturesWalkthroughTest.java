@@ -143,6 +143,77 @@ class RouteFeaturesWalkthroughTest {
         assertEquals("no healthy upstream503", ejected.stdout(), ejected.stderr());
     }
 
+    /**
+     * A VirtualService with fault injection and request/source matches, applied while sleep and
+     * httpbin run, enforced by the sleep sidecar: an abort (418, FI) only for POST, a delay (DI)
+     * only with ?slow=1, a GET-only route a POST never takes (404 NR), a route for another workload's
+     * labels that sleep's sidecar never gets.
+     */
+    @Test
+    void faultAbortDelayAndMethodMatchFromSleep() throws Exception {
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        cluster.apply(ManifestReader.read("fault-match", """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  hosts: [httpbin]
+                  http:
+                  - name: abort-posts
+                    match:
+                    - uri: {prefix: /status/200}
+                      method: {exact: POST}
+                    fault:
+                      abort: {httpStatus: 418, percentage: {value: 100}}
+                    route:
+                    - destination: {host: httpbin}
+                  - name: slow
+                    match:
+                    - uri: {prefix: /get}
+                      queryParams: {slow: {exact: "1"}}
+                    fault:
+                      delay: {fixedDelay: 1s, percentage: {value: 100}}
+                    route:
+                    - destination: {host: httpbin}
+                  - name: others-only
+                    match:
+                    - uri: {prefix: /headers}
+                      sourceLabels: {app: not-sleep}
+                    route:
+                    - destination: {host: httpbin}
+                  - name: get-only
+                    match:
+                    - method: {exact: GET}
+                    route:
+                    - destination: {host: httpbin}
+                """));
+        assertTrue(until(() -> "418".equals(curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                "http://httpbin:8000/status/200").stdout())), "the abort reaches the sleep sidecar");
+        ClusterApi.ExecResult aborted = curl("-w", "%{http_code}", "-X", "POST", "http://httpbin:8000/status/200");
+        assertEquals("fault filter abort418", aborted.stdout(), aborted.stderr());
+        JsonNode abortLine = sleepLog(l -> l.path("response_code").asInt() == 418);
+        assertEquals("FI", abortLine.path("response_flags").asText());
+        assertEquals("fault_filter_abort", abortLine.path("response_code_details").asText());
+
+        assertEquals("200", curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/status/200").stdout(),
+                "a GET is neither aborted nor refused");
+        ClusterApi.ExecResult post = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://httpbin:8000/anything");
+        assertEquals("404", post.stdout(), "the only route for /anything is GET-only: a POST matches no route");
+
+        long start = System.nanoTime();
+        ClusterApi.ExecResult slow = curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get?slow=1");
+        assertEquals("200", slow.stdout(), slow.stderr());
+        assertTrue(System.nanoTime() - start >= Duration.ofSeconds(1).toNanos(), "held for the fixed delay");
+        assertEquals("DI", sleepLog(l -> l.path("path").asText().equals("/get?slow=1")).path("response_flags").asText());
+
+        // sourceLabels {app: not-sleep}: that route is not in sleep's config; /headers falls to get-only.
+        ClusterApi.ExecResult headers = curl("http://httpbin:8000/headers");
+        assertEquals(0, headers.exitCode(), headers.stderr());
+        assertTrue(headers.stdout().contains("\"Host\""), headers.stdout());
+    }
+
     /** A Sidecar resource reaches the running sidecars: REGISTRY_ONLY with httpbin outside its egress hosts blocks it. */
     @Test
     void sidecarEgressHostsAndRegistryOnlyReachTheRunningSidecar() throws Exception {

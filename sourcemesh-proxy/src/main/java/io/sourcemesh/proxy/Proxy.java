@@ -162,8 +162,16 @@ public final class Proxy implements AutoCloseable {
      */
     public synchronized void apply(ProxyConfig next) {
         Map<String, ListenerRuntime.Version> versions = new LinkedHashMap<>();
-        for (ListenerConfig l : next.listeners()) {
-            versions.put(l.name(), buildListener(l));
+        try {
+            for (ListenerConfig l : next.listeners()) {
+                // An unchanged listener keeps its version (chains, access logs), as Envoy ignores an
+                // update whose config is the same.
+                ListenerRuntime.Version serving = this.versions.get(l.name());
+                versions.put(l.name(), serving != null && serving.config().equals(l) ? serving : buildListener(l));
+            }
+        } catch (RuntimeException ex) {
+            retireBuilt(versions);
+            throw ex;
         }
         clusters.update(next.clusters());
         List<ListenerRuntime> bound = new ArrayList<>();
@@ -196,6 +204,7 @@ public final class Proxy implements AutoCloseable {
                 r.close();
                 listeners.remove(r.name());
             });
+            retireBuilt(versions);
             throw ex;
         }
         java.util.Set<String> changed = new java.util.HashSet<>();
@@ -213,7 +222,10 @@ public final class Proxy implements AutoCloseable {
                 listeners.get(name).update(v);
             }
         }
+        Map<String, ListenerRuntime.Version> replaced = this.versions;
         this.versions = versions;
+        // A replaced version closes its access logs once its last connection has ended.
+        replaced.values().stream().filter(v -> !versions.containsValue(v)).forEach(v -> v.use().retire());
         if (!changed.isEmpty()) {
             listeners.values().forEach(l -> l.drain(changed));
         }
@@ -242,16 +254,28 @@ public final class Proxy implements AutoCloseable {
         return Optional.ofNullable(wildcard);
     }
 
-    private ListenerRuntime.Version buildListener(ListenerConfig l) {
-        List<FilterChain> chains = new ArrayList<>();
-        for (int i = 0; i < l.filterChains().size(); i++) {
-            chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]"));
-        }
-        Optional<FilterChain> defaultChain = l.defaultFilterChain().map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain"));
-        return ListenerRuntime.Version.of(l, chains, defaultChain);
+    /** Retires the versions a failed apply built (those not serving), so their access logs close. */
+    private void retireBuilt(Map<String, ListenerRuntime.Version> built) {
+        built.values().stream().filter(v -> !this.versions.containsValue(v)).forEach(v -> v.use().retire());
     }
 
-    private FilterChain buildChain(FilterChainConfig c, String path) {
+    private ListenerRuntime.Version buildListener(ListenerConfig l) {
+        List<AccessLog> logs = new ArrayList<>(); // owned by the version: closed when it retires
+        try {
+            List<FilterChain> chains = new ArrayList<>();
+            for (int i = 0; i < l.filterChains().size(); i++) {
+                chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]", logs));
+            }
+            Optional<FilterChain> defaultChain = l.defaultFilterChain()
+                    .map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain", logs));
+            return ListenerRuntime.Version.of(l, chains, defaultChain, logs);
+        } catch (RuntimeException e) {
+            logs.forEach(AccessLog::close);
+            throw e;
+        }
+    }
+
+    private FilterChain buildChain(FilterChainConfig c, String path, List<AccessLog> owned) {
         if (c.filters().isEmpty()) {
             throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
         }
@@ -261,10 +285,10 @@ public final class Proxy implements AutoCloseable {
         List<NetworkFilterFactory> factories = new ArrayList<>();
         for (NetworkFilterConfig f : c.filters()) {
             factories.add(switch (f) {
-                case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs()), stats);
+                case TcpProxyConfig t -> new TcpProxyFilter(t, clusters, accessLogs(t.accessLogs(), owned), stats);
                 case HttpConnectionManagerConfig h -> {
                     try {
-                        yield new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs()), stats, localAddress);
+                        yield new HttpConnectionManagerFilter(h, clusters, accessLogs(h.accessLogs(), owned), stats, localAddress);
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(path + ".filters", e.getMessage());
                     }
@@ -278,9 +302,15 @@ public final class Proxy implements AutoCloseable {
         return new FilterChain(c, ssl, factory);
     }
 
-    private List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
+    private List<AccessLog> accessLogs(List<AccessLogConfig> configs, List<AccessLog> owned) {
+        List<AccessLog> logs = new ArrayList<>();
         try {
-            return configs.stream().map(options.accessLogs()).map(AccessLogs::create).toList();
+            for (AccessLogConfig c : configs) {
+                AccessLog log = AccessLogs.create(options.accessLogs().apply(c));
+                owned.add(log);
+                logs.add(log);
+            }
+            return logs;
         } catch (IllegalArgumentException e) {
             throw new ConfigException("access_log", e.getMessage());
         }
@@ -418,6 +448,9 @@ public final class Proxy implements AutoCloseable {
         listeners.values().forEach(ListenerRuntime::close);
         listeners.values().forEach(ListenerRuntime::closeConnections);
         listeners.clear();
+        versions.values().forEach(v -> v.use().retire());
+        versions = Map.of();
+        clusters.close();
         clusters.connector().closeAll();
         if (ownsTransport) {
             transport.close();

@@ -100,6 +100,12 @@ class ListenerFuzzTest {
         }
     }
 
+    /** This JVM's resident set in kB (/proc/self/status VmRSS): recorded beside fds and threads, not asserted. */
+    private static long rssKb() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
+    }
+
     /** Live threads, less the test origin's lazily grown pool ("pool-*"): the proxy's own must stay flat. */
     private static long threads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> !t.getName().startsWith("pool-")).count();
@@ -117,6 +123,7 @@ class ListenerFuzzTest {
         Thread.sleep(300);
         long fdsBefore = openFds();
         long threadsBefore = threads();
+        long rssBefore = rssKb();
 
         AtomicLong cases = new AtomicLong();
         AtomicLong responses = new AtomicLong();
@@ -162,9 +169,10 @@ class ListenerFuzzTest {
             fdsAfter = openFds();
         }
         long threadsAfter = threads();
+        long rssAfter = rssKb();
         String figures = "seed=" + seed + " seconds=" + seconds + " cases=" + cases.get() + " answered=" + responses.get()
                 + " fds_before=" + fdsBefore + " fds_after=" + fdsAfter + " threads_before=" + threadsBefore
-                + " threads_after=" + threadsAfter + " exceptions=" + proxy.stats().counters().entrySet().stream()
+                + " threads_after=" + threadsAfter + " rss_kb_before=" + rssBefore + " rss_kb_after=" + rssAfter + " exceptions=" + proxy.stats().counters().entrySet().stream()
                         .filter(e -> e.getKey().endsWith("downstream_cx_exception")).mapToLong(java.util.Map.Entry::getValue).sum()
                 + " listener_cx_total=" + proxy.stats().counters().entrySet().stream()
                         .filter(e -> e.getKey().startsWith("listener.") && e.getKey().endsWith("downstream_cx_total"))

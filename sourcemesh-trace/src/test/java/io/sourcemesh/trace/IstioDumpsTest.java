@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Config dumps from Istio's own repository (src/test/resources/SOURCES.md says which commit and path),
  * read as they are: a sidecar from Istio 1.1 (per-address inbound listener, app reached over
- * 127.0.0.1), a sidecar dump in istioctl's camelCase JSON, and two ambient waypoints.
+ * 127.0.0.1), a sidecar dump in istioctl's camelCase JSON, two ambient waypoints, and an ingress
+ * gateway of Istio 1.3 with the productpage sidecar istioctl's describe test put beside it.
  */
 class IstioDumpsTest {
     private static ProxyFacts read(String file) throws Exception {
@@ -53,6 +55,65 @@ class IstioDumpsTest {
         String text = TraceText.text(t);
         assertTrue(text.contains("LOST at hop 2 (istio-proxy of productpage-v1-5cb458d74f-56sx7 (inbound REDIRECT))"), text);
         assertTrue(text.contains("FIX: kubectl patch deployment -n default productpage-v1"), text);
+    }
+
+    @Test
+    void ingressGatewayFromIstio13() throws Exception {
+        ProxyFacts f = read("istio-gateway/config_dump/istio-system.istio-ingressgateway-5bf6c9887-vvvmj.json");
+        assertEquals("router", f.role());
+        assertEquals("172.30.229.137", f.nodeIp());
+        ProxyFacts.ListenerFacts http = f.listenerOnPort(80).orElseThrow();
+        assertEquals("0.0.0.0_80", http.name());
+        assertEquals(List.of(), http.listenerFilters(), "no proxy_protocol listener filter: the load balancer must not send PROXY");
+        Hcm hcm = http.chains().getFirst().hcm();
+        assertEquals(new Hcm(true, 0, false, "configs[2].dynamic_listeners[0].active_state.listener.filter_chains[0].filters[0].typed_config"), hcm,
+                "use_remote_address as Istio's gateway sets it, xff_num_trusted_hops absent (0), skip_xff_append absent");
+        ProxyFacts.ListenerFacts tcp = f.listeners().stream().filter(l -> l.port() == 31400).findFirst().orElseThrow();
+        assertTrue(tcp.chains().stream().allMatch(c -> c.hcm() == null), "31400 is a tcp_proxy: no HTTP connection manager");
+        assertTrue(f.listenerOnPort(31400).isEmpty(), "so it is no HTTP gateway listener");
+    }
+
+    @Test
+    void northSouthThroughIstio13sGatewayIsLostAtTheNodeUnderCluster() {
+        Trace t = Tracer.northSouth(DumpDirectory.load(Path.of("src/test/resources/istio-gateway")), "http://10.1.2.3/productpage",
+                "203.0.113.7", "istio-system", "istio-ingressgateway");
+        assertEquals(List.of("client", "load balancer", "node", "gateway", "server sidecar", "app"), t.hops().stream().map(Hop::component).toList());
+        assertEquals(2, t.lostAt(), TraceText.text(t));
+        Hop node = t.hops().get(2);
+        assertEquals("node kube-proxy (NodePort 31380)", node.name());
+        assertEquals(Fixes.externalTrafficPolicyLocal("istio-system", "istio-ingressgateway"), node.fixes().getFirst());
+        assertEquals(Fixes.proxyProtocol("istio-system", "istio-ingressgateway"), node.fixes().get(1));
+        Hop gw = t.hops().get(3);
+        assertFalse(gw.known());
+        assertEquals("172.30.229.137", gw.passesSocket(), "the gateway connects upstream from its own pod address (the dump's node id)");
+        assertTrue(Tracer.has(gw.believes(), "10.240.0.4") && !Tracer.has(gw.believes(), "203.0.113.7"), gw.believes());
+        assertTrue(gw.evidence().getFirst().startsWith("use_remote_address: true, xff_num_trusted_hops: 0 (configs[2].dynamic_listeners[0]"),
+                gw.evidence().toString());
+        assertEquals("127.0.0.1", t.hops().get(4).passesSocket(), "Istio 1.3's inbound cluster reaches productpage over 127.0.0.1");
+        assertTrue(TraceText.text(t).contains("is LOST at hop 3 (node kube-proxy (NodePort 31380))."));
+    }
+
+    @Test
+    void withLocalTheGatewayAppendsTheClientToXForwardedFor(@TempDir Path dir) throws Exception {
+        Path src = Path.of("src/test/resources/istio-gateway");
+        Files.createDirectories(dir.resolve("config_dump"));
+        try (var files = Files.list(src.resolve("config_dump"))) {
+            for (Path p : files.toList()) {
+                Files.copy(p, dir.resolve("config_dump").resolve(p.getFileName()));
+            }
+        }
+        String yaml = Files.readString(src.resolve("cluster.yaml"));
+        Files.writeString(dir.resolve("cluster.yaml"), yaml.replace("    type: LoadBalancer\n", "    type: LoadBalancer\n    externalTrafficPolicy: Local\n"));
+        Trace t = Tracer.northSouth(DumpDirectory.load(dir), "http://10.1.2.3/productpage", "203.0.113.7", "istio-system", "istio-ingressgateway");
+        assertEquals(-1, t.lostAt(), TraceText.text(t));
+        Hop gw = t.hops().get(3);
+        assertEquals("203.0.113.7", gw.seesOnSocket());
+        assertEquals("203.0.113.7", gw.believes());
+        assertEquals("203.0.113.7", gw.xffOut(), "use_remote_address: true appends the peer");
+        Hop sidecar = t.hops().get(4);
+        assertEquals("127.0.0.1", sidecar.passesSocket());
+        assertEquals("203.0.113.7", sidecar.xffOut());
+        assertEquals("203.0.113.7", t.hops().get(5).believes());
     }
 
     @Test

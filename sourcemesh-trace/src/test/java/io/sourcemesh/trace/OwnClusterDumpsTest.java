@@ -9,18 +9,21 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Dump directories collected from our own embedded cluster with the README's commands (objects with
+ * Dump directories collected from our own clusters with the README's commands (objects with
  * {@code get -o yaml}, each proxy's admin /config_dump, {@code logs -c istio-proxy}) at each of the
- * seed's situations by TraceCommandLiveTest, with the live trace it printed then. Offline, from the
- * files alone, the trace and the probe's observed access-log fields come out the same.
+ * seed's situations, with the live trace printed then: {@code own/} from the embedded runtime by
+ * TraceCommandLiveTest, {@code own-netns/} from the netns runtime by TraceCommandNetnsTest. Offline, from
+ * the files alone, the trace and the probe's observed access-log fields come out the same.
  */
 class OwnClusterDumpsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest
-    @ValueSource(strings = {"redirect", "tproxy", "xff", "cluster", "local"})
-    void offlineTraceEqualsTheLiveOne(String stage) throws Exception {
-        Path dir = Path.of("src/test/resources/own", stage);
+    @ValueSource(strings = {"own/redirect", "own/tproxy", "own/xff", "own/cluster", "own/local",
+            "own-netns/redirect", "own-netns/tproxy", "own-netns/xff", "own-netns/cluster", "own-netns/local"})
+    void offlineTraceEqualsTheLiveOne(String collected) throws Exception {
+        Path dir = Path.of("src/test/resources", collected);
+        String stage = dir.getFileName().toString();
         JsonNode live = JSON.readTree(dir.resolve("live-trace.json").toFile());
         Snapshot snap = DumpDirectory.load(dir);
         Trace t = live.path("title").asText().startsWith("east-west")

@@ -164,7 +164,8 @@ public final class Schemas {
             f("retries", object(f("attempts", integer()), f("perTryTimeout", string()), f("retryOn", string()),
                     f("retryRemoteLocalities", bool()))),
             f("fault", object(
-                    f("delay", object(f("fixedDelay", string()), f("percentage", PERCENT), f("percent", integer()))),
+                    f("delay", object(f("fixedDelay", string()), f("exponentialDelay", string()), f("percentage", PERCENT),
+                            f("percent", integer()))),
                     f("abort", object(f("httpStatus", integer()), f("grpcStatus", string()), f("http2Error", string()),
                             f("percentage", PERCENT))))),
             f("mirror", DESTINATION), f("mirrorPercentage", PERCENT), f("mirrorPercent", integer()),

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
-import io.sourcemesh.cli.Ages;
+import io.sourcemesh.cluster.printers.Ages;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;

@@ -312,6 +312,13 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         return patched;
     }
 
+    @Override
+    public KubeObject update(KubeObject object) {
+        KubeObject updated = store.update(object);
+        reconcileNow();
+        return updated;
+    }
+
     /** kubectl rollout restart: a new annotation on the pod template rolls the pods. */
     @Override
     public KubeObject rolloutRestart(String namespace, String deployment) {

@@ -29,6 +29,14 @@ public interface ClusterApi {
 
     KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch);
 
+    /**
+     * Replaces an object (the API's PUT, {@code kubectl replace}); a resourceVersion in it must be
+     * the live one, else a conflict. Not every client of this interface offers it.
+     */
+    default KubeObject update(KubeObject object) {
+        throw new ClusterApiException(405, "error: update is not supported by this client");
+    }
+
     /** The most standard input an exec takes: {@code exec -i} buffers it whole before the command runs. */
     int MAX_EXEC_STDIN = 64 * 1024 * 1024;
 

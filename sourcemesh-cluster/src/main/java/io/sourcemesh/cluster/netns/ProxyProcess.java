@@ -62,8 +62,11 @@ public final class ProxyProcess implements AutoCloseable {
                 "--reuid", String.valueOf(IstioIptables.PROXY_UID), "--regid", String.valueOf(IstioIptables.PROXY_GID),
                 "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw"));
         String config = bootstrap.toAbsolutePath().toString();
-        // uid 1337 has no home: no perf-data files. Small heap, serial GC: one sidecar per pod.
-        List<String> jvm = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m");
+        // uid 1337 has no home: no perf-data files. Small heap, serial GC: one sidecar per pod; the
+        // launcher's footprint settings (see the sourcemesh script) also when started without it.
+        List<String> jvm = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m", "-XX:+UseCompactObjectHeaders",
+                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=5000",
+                "-Dio.netty.jfr.enabled=false");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         if (viaLauncher) {
             Path launcher = launcher().orElseThrow(() -> new NetnsException(

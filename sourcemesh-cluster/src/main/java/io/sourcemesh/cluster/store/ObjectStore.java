@@ -379,11 +379,16 @@ public final class ObjectStore implements AutoCloseable {
 
     private static void validateAll(List<KubeObject> batch) {
         List<String> problems = new ArrayList<>();
+        StoreException only = null;
         for (KubeObject o : batch) {
             List<FieldError> errors = Validator.validate(o);
             if (!errors.isEmpty()) {
-                problems.add(invalid(o.resourceKind().orElse(null), o.name(), errors).getMessage());
+                only = invalid(o.resourceKind().orElse(null), o.name(), errors);
+                problems.add(only.getMessage());
             }
+        }
+        if (problems.size() == 1) {
+            throw only;
         }
         if (!problems.isEmpty()) {
             throw new StoreException(StoreException.Reason.INVALID, String.join("\n", problems));
@@ -396,7 +401,8 @@ public final class ObjectStore implements AutoCloseable {
             return new StoreException(StoreException.Reason.INVALID, all);
         }
         return new StoreException(StoreException.Reason.INVALID,
-                "The " + kind.kind() + " \"" + name + "\" is invalid: " + (errors.size() == 1 ? all : "[" + all + "]"));
+                "The " + kind.kind() + " \"" + name + "\" is invalid: " + (errors.size() == 1 ? all : "[" + all + "]"),
+                kind.kind(), name, errors);
     }
 
     private static StoreException conflict(ResourceKind kind, String name) {

@@ -273,7 +273,7 @@ final class GatewayBuilder {
                         continue; // the same VirtualService through a second server of this port
                     }
                     if (vsRoutes == null) {
-                        vsRoutes = HttpRoutes.of(vs, model, warnings, serverPort, tls);
+                        vsRoutes = HttpRoutes.of(vs, model, warnings, RouteSource.gateway(proxy, s.gateway(), serverPort), tls);
                     }
                     vh.addAllRoutes(vsRoutes);
                 }
@@ -312,14 +312,11 @@ final class GatewayBuilder {
         return rc.build();
     }
 
-    /** VirtualServices naming this Gateway (short name in their own namespace, or namespace/name). */
+    /** VirtualServices naming this Gateway, by Istio's gateway-name resolution ({@link RouteSource#resolveGateway}). */
     private List<IstioConfig> boundVirtualServices(IstioConfig gw) {
         return model.virtualServices().stream()
-                .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream().anyMatch(g -> {
-                    String ref = g.asText();
-                    String full = ref.contains("/") ? ref : vs.namespace() + "/" + ref;
-                    return full.equals(gw.key());
-                }))
+                .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream()
+                        .anyMatch(g -> RouteSource.resolveGateway(g.asText(), vs.namespace()).equals(gw.key())))
                 .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp).thenComparing(IstioConfig::key))
                 .toList();
     }

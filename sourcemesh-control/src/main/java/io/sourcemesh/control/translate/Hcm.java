@@ -50,11 +50,15 @@ final class Hcm {
     }
 
     private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log, List<HttpFilter> authz) {
-        // Istio also installs istio.metadata_exchange, istio.alpn, fault, cors and istio.stats filters;
-        // those are Istio-proxy extensions or no-ops without config, so only authz and the router are emitted.
+        // Istio also installs istio.metadata_exchange, istio.alpn, cors and istio.stats filters; those are
+        // Istio-proxy extensions or no-ops without config. The fault filter (empty: no faults of its own)
+        // goes after authz, as Istio's "TypedPerFilterConfig in route needs these filters".
         return HttpConnectionManager.newBuilder()
                 .setStatPrefix(statPrefix)
                 .addAllHttpFilters(authz)
+                .addHttpFilters(HttpFilter.newBuilder().setName(Names.FAULT)
+                        .setTypedConfig(com.google.protobuf.Any.pack(
+                                io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance())))
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.ROUTER)
                         .setTypedConfig(com.google.protobuf.Any.pack(Router.getDefaultInstance())))
                 .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))

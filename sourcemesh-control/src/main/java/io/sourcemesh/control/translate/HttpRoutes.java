@@ -6,6 +6,7 @@ import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.route.v3.Decorator;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
@@ -47,18 +48,16 @@ final class HttpRoutes {
                 .build();
     }
 
-    /** Every http route of the VirtualService (sidecar callers: no TLS, the service port). */
-    static List<Route> of(IstioConfig vs, MeshModel model, List<TranslationWarning> warnings) {
-        return of(vs, model, warnings, 0, false);
-    }
-
     /**
      * Every http route of the VirtualService, one Envoy route per match (or one catch-all without
      * matches), as Istio's translateRoute: headers, then redirect, direct response or forwarding
      * (timeout, rewrite, mirrors, retries). Like Istio, nothing after a catch-all route is emitted.
-     * {@code port} is the listener port (a redirect's derivePort), {@code tls} whether it terminates TLS.
+     * {@code source} is whom they are for (its port is the listener port: match.port, a redirect's
+     * derivePort; its labels and gateway names: match.sourceLabels, gateways, sourceNamespace),
+     * {@code tls} whether the listener terminates TLS.
      */
-    static List<Route> of(IstioConfig vs, MeshModel model, List<TranslationWarning> warnings, int port, boolean tls) {
+    static List<Route> of(IstioConfig vs, MeshModel model, List<TranslationWarning> warnings, RouteSource source, boolean tls) {
+        int port = source.port();
         List<Route> out = new ArrayList<>();
         String where = "VirtualService " + vs.key();
         Metadata meta = Metadata.newBuilder().putFilterMetadata("istio", Struct.newBuilder()
@@ -74,6 +73,9 @@ final class HttpRoutes {
                 matches = List.of(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
             }
             for (JsonNode m : matches) {
+                if (!source.matches(m, vs)) {
+                    continue; // Istio's sourceMatchHTTP / match.port: not a route of this proxy or listener
+                }
                 Route.Builder r = Route.newBuilder().setMatch(match(m)).setMetadata(meta);
                 String name = http.path("name").asText("");
                 String matchName = m.path("name").asText("");
@@ -105,7 +107,8 @@ final class HttpRoutes {
                 }
                 r.setDecorator(Decorator.newBuilder().setOperation(operation));
                 if (http.has("fault")) {
-                    warnings.add(new TranslationWarning(where, "fault injection is not supported yet; fault ignored"));
+                    Faults.translate(http.path("fault"), where, warnings).ifPresent(f ->
+                            r.putTypedPerFilterConfig(Names.FAULT, com.google.protobuf.Any.pack(f)));
                 }
                 Route built = r.build();
                 out.add(built);
@@ -137,8 +140,18 @@ final class HttpRoutes {
         return all && m.getHeadersCount() == 0 && m.getQueryParametersCount() == 0;
     }
 
+    /**
+     * Istio's TranslateRouteMatch: headers and withoutHeaders (inverted) sorted by name, then the
+     * path, then {@code :method}, {@code :authority}, {@code :scheme} header matchers, then
+     * query_parameters (sorted by name here; Istio ranges over a map).
+     */
     private static RouteMatch match(JsonNode m) {
         RouteMatch.Builder b = RouteMatch.newBuilder();
+        List<HeaderMatcher> headers = new ArrayList<>();
+        m.path("headers").properties().forEach(e -> headers.add(header(e.getKey(), e.getValue()).build()));
+        m.path("withoutHeaders").properties().forEach(e -> headers.add(header(e.getKey(), e.getValue()).setInvertMatch(true).build()));
+        headers.sort(java.util.Comparator.comparing(HeaderMatcher::getName));
+        b.addAllHeaders(headers);
         JsonNode uri = m.path("uri");
         if (uri.has("exact")) {
             b.setPath(uri.path("exact").asText());
@@ -150,24 +163,50 @@ final class HttpRoutes {
         if (m.path("ignoreUriCase").asBoolean(false)) {
             b.setCaseSensitive(Protos.bool(false));
         }
-        m.path("headers").properties().forEach(e -> {
-            HeaderMatcher.Builder h = HeaderMatcher.newBuilder().setName(e.getKey());
-            JsonNode v = e.getValue();
-            StringMatcher.Builder s = StringMatcher.newBuilder();
-            if (v.has("exact")) {
-                s.setExact(v.path("exact").asText());
-            } else if (v.has("prefix")) {
-                s.setPrefix(v.path("prefix").asText());
-            } else if (v.has("regex")) {
-                s.setSafeRegex(RegexMatcher.newBuilder().setRegex(v.path("regex").asText()));
-            } else {
-                h.setPresentMatch(true);
-                b.addHeaders(h);
-                return;
-            }
-            b.addHeaders(h.setStringMatch(s));
+        if (m.has("method")) {
+            b.addHeaders(header(":method", m.path("method")));
+        }
+        if (m.has("authority")) {
+            b.addHeaders(header(":authority", m.path("authority")));
+        }
+        if (m.has("scheme")) {
+            b.addHeaders(header(":scheme", m.path("scheme")));
+        }
+        List<QueryParameterMatcher> query = new ArrayList<>();
+        m.path("queryParams").properties().forEach(e -> {
+            QueryParameterMatcher.Builder q = QueryParameterMatcher.newBuilder().setName(e.getKey());
+            stringMatch(e.getValue()).ifPresent(q::setStringMatch);
+            query.add(q.build());
         });
+        query.sort(java.util.Comparator.comparing(QueryParameterMatcher::getName));
+        b.addAllQueryParameters(query);
         return b.build();
+    }
+
+    /** Istio's translateHeaderMatch: a catch-all (no match, prefix "", regex "*") is present_match. */
+    private static HeaderMatcher.Builder header(String name, JsonNode v) {
+        HeaderMatcher.Builder h = HeaderMatcher.newBuilder().setName(name);
+        boolean catchAll = !(v.has("exact") || v.has("prefix") || v.has("regex"))
+                || (v.has("prefix") && v.path("prefix").asText().isEmpty())
+                || (v.has("regex") && v.path("regex").asText().equals("*"));
+        if (catchAll) {
+            return h.setPresentMatch(true);
+        }
+        stringMatch(v).ifPresent(h::setStringMatch);
+        return h;
+    }
+
+    /** Istio's ConvertToEnvoyMatch: exact, prefix or regex (safe_regex). */
+    private static Optional<StringMatcher> stringMatch(JsonNode v) {
+        StringMatcher.Builder s = StringMatcher.newBuilder();
+        if (v.has("exact")) {
+            return Optional.of(s.setExact(v.path("exact").asText()).build());
+        } else if (v.has("prefix")) {
+            return Optional.of(s.setPrefix(v.path("prefix").asText()).build());
+        } else if (v.has("regex")) {
+            return Optional.of(s.setSafeRegex(RegexMatcher.newBuilder().setRegex(v.path("regex").asText())).build());
+        }
+        return Optional.empty();
     }
 
     private static RouteAction.Builder action(JsonNode http, IstioConfig vs, MeshModel model,

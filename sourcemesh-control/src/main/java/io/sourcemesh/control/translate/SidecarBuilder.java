@@ -211,7 +211,7 @@ final class SidecarBuilder {
                 vh.addDomains(d);
             }
             List<Route> vsRoutes = meshVirtualService(fqdn)
-                    .map(vs -> HttpRoutes.of(vs, model, warnings, port, false)).orElse(List.of());
+                    .map(vs -> HttpRoutes.of(vs, model, warnings, RouteSource.sidecar(proxy, port), false)).orElse(List.of());
             if (vsRoutes.isEmpty()) {
                 vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*",
                         Clusters.hashPolicy(model, fqdn, "")));

@@ -75,6 +75,8 @@ public final class Extensions {
                     io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor(), Category.NETWORK_FILTER),
             new Extension("envoy.filters.http.rbac", List.of(),
                     io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(), Category.HTTP_FILTER),
+            new Extension("envoy.filters.http.fault", List.of("envoy.fault"),
+                    io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.router", List.of("envoy.router"), Router.getDescriptor(), Category.HTTP_FILTER),
             new Extension("envoy.transport_sockets.tls", List.of("tls"), DownstreamTlsContext.getDescriptor(),
                     Category.TRANSPORT_SOCKET),

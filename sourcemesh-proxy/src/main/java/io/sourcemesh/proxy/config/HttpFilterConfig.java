@@ -11,4 +11,7 @@ public sealed interface HttpFilterConfig {
 
     /** {@code envoy.filters.http.rbac}. */
     record Rbac(String name, RbacConfig rbac) implements HttpFilterConfig {}
+
+    /** {@code envoy.filters.http.fault}: its own faults, replaced per route by the route's typed_per_filter_config. */
+    record Fault(String name, FaultConfig fault) implements HttpFilterConfig {}
 }

@@ -30,7 +30,7 @@ final class HttpTranslator {
                 "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
                 "request_timeout", "upgrade_configs", "access_log", "forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
                 "path_with_escaped_slashes_action", "request_headers_timeout", "common_http_protocol_options",
-                "max_request_headers_kb");
+                "max_request_headers_kb", "http_protocol_options");
         switch (h.getPathWithEscapedSlashesAction()) {
             case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> { }
             default -> throw new ConfigException(at(path, "path_with_escaped_slashes_action"),
@@ -120,9 +120,11 @@ final class HttpTranslator {
         if (kb < 1 || kb > 8192) {
             throw new ConfigException(at(path, "max_request_headers_kb"), kb + " is not in 1..8192");
         }
+        only(h.getHttpProtocolOptions(), at(path, "http_protocol_options"), "accept_http_10");
         return new HttpProtocolLimits(
                 Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), HttpProtocolLimits.DEFAULT_IDLE_TIMEOUT),
-                Protos.timeout(h.hasRequestHeadersTimeout(), h.getRequestHeadersTimeout(), null), maxHeadersCount, kb);
+                Protos.timeout(h.hasRequestHeadersTimeout(), h.getRequestHeadersTimeout(), null), maxHeadersCount, kb,
+                h.getHttpProtocolOptions().getAcceptHttp10());
     }
 
     private static XffConfig xff(TypedExtensionConfig extension, String path) {
@@ -166,6 +168,10 @@ final class HttpTranslator {
             } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())) {
                 out.add(RbacTranslator.http(f.getName(), Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(),
                         io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(), path), config));
+            } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())) {
+                out.add(new HttpFilterConfig.Fault(f.getName(), FaultTranslator.fault(Protos.unpack(f.hasTypedConfig(),
+                        f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(), path),
+                        config)));
             } else {
                 throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not an HTTP filter");
             }

@@ -49,24 +49,51 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
     /** Envoy's virtual host require_tls: a request that did not come over TLS is redirected (301) to https. */
     public enum RequireTls { NONE, EXTERNAL_ONLY, ALL }
 
-    /** {@code headers}: the route's request/response header mutations, applied before the virtual host's. */
-    public record Route(String name, RouteMatch match, RouteAction action, HeaderMutations headers) {
+    /**
+     * {@code headers}: the route's request/response header mutations, applied before the virtual host's.
+     * {@code typedPerFilterConfig}: per-filter config by HTTP filter name (e.g. a {@link FaultConfig}
+     * under {@code envoy.filters.http.fault}), read by that filter for requests on this route.
+     */
+    public record Route(String name, RouteMatch match, RouteAction action, HeaderMutations headers,
+            java.util.Map<String, Object> typedPerFilterConfig) {
+        public Route {
+            typedPerFilterConfig = java.util.Map.copyOf(typedPerFilterConfig);
+        }
+
+        public Route(String name, RouteMatch match, RouteAction action, HeaderMutations headers) {
+            this(name, match, action, headers, java.util.Map.of());
+        }
+
         public Route(String name, RouteMatch match, RouteAction action) {
             this(name, match, action, HeaderMutations.NONE);
         }
     }
 
-    /** Exactly one of prefix, path, regex is set; header matchers all must match. */
+    /** Exactly one of prefix, path, regex is set; header and query parameter matchers all must match. */
     public record RouteMatch(
             Optional<String> prefix,
             Optional<String> path,
             Optional<Pattern> regex,
             boolean caseSensitive,
-            List<HeaderMatcher> headers) {
+            List<HeaderMatcher> headers,
+            List<QueryParameterMatcher> queryParameters) {
         public RouteMatch {
             headers = List.copyOf(headers);
+            queryParameters = List.copyOf(queryParameters);
+        }
+
+        public RouteMatch(Optional<String> prefix, Optional<String> path, Optional<Pattern> regex, boolean caseSensitive,
+                List<HeaderMatcher> headers) {
+            this(prefix, path, regex, caseSensitive, headers, List.of());
         }
     }
+
+    /**
+     * Envoy's QueryParameterMatcher: the first value of parameter {@code name} (undecoded, as Envoy's
+     * parseQueryString keeps it) matched by {@code value} (a string matcher, never inverted), or mere
+     * presence when {@code value} is empty. A parameter named without {@code =} has the value "".
+     */
+    public record QueryParameterMatcher(String name, Optional<HeaderMatcher> value) {}
 
     /**
      * Envoy's HeaderMatcher: one of exact/prefix/suffix/contains/regex/present, optionally inverted.

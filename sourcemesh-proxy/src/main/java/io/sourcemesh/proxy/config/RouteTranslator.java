@@ -92,7 +92,8 @@ final class RouteTranslator {
     private static RouteConfig.Route route(Route route, String path, Set<String> clusters) {
         // decorator (tracing) and metadata (read by other filters) change nothing we do with traffic.
         only(route, path, "name", "match", "route", "redirect", "direct_response", "decorator", "metadata",
-                "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove");
+                "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
+                "typed_per_filter_config");
         if (!route.hasMatch()) {
             throw new ConfigException(at(path, "match"), "is required");
         }
@@ -105,11 +106,30 @@ final class RouteTranslator {
         };
         return new RouteConfig.Route(route.getName(), match, action, HeaderOptions.of(route.getRequestHeadersToAddList(),
                 route.getRequestHeadersToRemoveList(), route.getResponseHeadersToAddList(),
-                route.getResponseHeadersToRemoveList(), path));
+                route.getResponseHeadersToRemoveList(), path), perFilterConfig(route.getTypedPerFilterConfigMap(),
+                at(path, "typed_per_filter_config")));
+    }
+
+    /**
+     * typed_per_filter_config: by filter name, each an extension that takes per-route config. Only the
+     * fault filter's HTTPFault is one here; anything else is refused rather than silently unused.
+     */
+    private static Map<String, Object> perFilterConfig(Map<String, com.google.protobuf.Any> configs, String path) {
+        Map<String, Object> out = new HashMap<>();
+        for (Map.Entry<String, com.google.protobuf.Any> e : new java.util.TreeMap<>(configs).entrySet()) {
+            String p = path + "." + e.getKey();
+            var fault = io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance();
+            if (!e.getValue().getTypeUrl().equals(EnvoyTypes.typeUrl(fault.getDescriptorForType()))) {
+                throw new ConfigException(p, e.getValue().getTypeUrl() + " is not supported as per-route config (supported: "
+                        + EnvoyTypes.typeUrl(fault.getDescriptorForType()) + ")");
+            }
+            out.put(e.getKey(), FaultTranslator.fault(Protos.unpack(true, e.getValue(), fault, p), p));
+        }
+        return out;
     }
 
     private static RouteConfig.RouteMatch match(RouteMatch m, String path) {
-        only(m, path, "prefix", "path", "safe_regex", "headers", "case_sensitive");
+        only(m, path, "prefix", "path", "safe_regex", "headers", "case_sensitive", "query_parameters");
         Optional<String> prefix = Optional.empty();
         Optional<String> exact = Optional.empty();
         Optional<Pattern> regex = Optional.empty();
@@ -123,8 +143,26 @@ final class RouteTranslator {
         for (int i = 0; i < m.getHeadersCount(); i++) {
             headers.add(header(m.getHeaders(i), at(path, "headers", i)));
         }
+        List<RouteConfig.QueryParameterMatcher> query = new ArrayList<>();
+        for (int i = 0; i < m.getQueryParametersCount(); i++) {
+            query.add(queryParameter(m.getQueryParameters(i), at(path, "query_parameters", i)));
+        }
         boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
-        return new RouteConfig.RouteMatch(prefix, exact, regex, caseSensitive, headers);
+        return new RouteConfig.RouteMatch(prefix, exact, regex, caseSensitive, headers, query);
+    }
+
+    private static RouteConfig.QueryParameterMatcher queryParameter(io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher q,
+            String path) {
+        only(q, path, "name", "string_match", "present_match");
+        if (q.getName().isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
+        if (q.hasStringMatch()) {
+            return new RouteConfig.QueryParameterMatcher(q.getName(),
+                    Optional.of(stringMatch(q.getName(), q.getStringMatch(), at(path, "string_match"), false)));
+        }
+        // present_match (true or false) or nothing: Envoy's ConfigUtility matches on presence alone.
+        return new RouteConfig.QueryParameterMatcher(q.getName(), Optional.empty());
     }
 
     private static RouteConfig.HeaderMatcher header(HeaderMatcher h, String path) {

@@ -34,8 +34,11 @@ import java.util.ArrayDeque;
 final class HttpConnection extends ChannelInboundHandlerAdapter {
     private final HttpConnectionManagerFilter filter;
     private final ConnectionContext connection;
-    /** Messages that arrived while a stream was still answering (pipelining, or epoll's EOF read). */
-    private final ArrayDeque<Object> pending = new ArrayDeque<>();
+    /**
+     * Messages that arrived while a stream was still answering (pipelining, or epoll's EOF read);
+     * made on first use, so an idle keep-alive connection holds no queue.
+     */
+    private ArrayDeque<Object> pending;
     private ChannelHandlerContext ctx;
     private HttpStream stream;
     private boolean closeAfterStream;
@@ -124,6 +127,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         reading = true;
         if (stream != null && (stream.requestComplete() || stream.upgraded())) {
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
             pending.add(msg);
             return;
         }
@@ -133,6 +139,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private void dispatch(Object msg) {
         if (stream == null) {
             if (msg instanceof HttpRequest request) {
+                H2cUpgrade.strip(request.headers()); // Envoy's codec serves an h2c upgrade as plain HTTP/1.1
                 stream = new HttpStream(this, request);
                 timers.streamStarted();
                 stream.start();
@@ -189,15 +196,24 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         timers.connectionIdle();
         if (!keepAlive || closeAfterStream) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            pending.forEach(ReferenceCountUtil::release);
-            pending.clear();
+            releasePending();
             return;
         }
-        while (!pending.isEmpty() && (stream == null || !stream.requestComplete())) {
+        while (pending != null && !pending.isEmpty() && (stream == null || !stream.requestComplete())) {
             dispatch(pending.poll());
         }
-        if (stream == null && pending.isEmpty()) {
+        if (pending != null && pending.isEmpty()) {
+            pending = null;
+        }
+        if (stream == null && pending == null) {
             ctx.read();
+        }
+    }
+
+    private void releasePending() {
+        if (pending != null) {
+            pending.forEach(ReferenceCountUtil::release);
+            pending = null;
         }
     }
 
@@ -270,8 +286,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        pending.forEach(ReferenceCountUtil::release);
-        pending.clear();
+        releasePending();
         if (stream != null) {
             stream.onDownstreamClosed();
         }

@@ -87,6 +87,10 @@ final class HttpStream {
     private boolean requestHeld;
     private boolean retryHeld;
     private ClusterRuntime.PendingRequest pending;
+    private boolean internal;
+    /** Null until resolved (by a filter asking, or the router). */
+    private Optional<RouteConfig.VirtualHost> virtualHost;
+    private Optional<RouteConfig.Route> route;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -96,8 +100,9 @@ final class HttpStream {
         this.keepAlive = HttpUtil.isKeepAlive(request);
         // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
         // (Netty labels a head it could not parse 1.0.)
+        // Envoy answers 1.0 only when it accepts 1.0 (accept_http_10); its 426 to a 1.0 request is an HTTP/1.1 line.
         this.downstreamVersion = request.decoderResult().isSuccess() && request.protocolVersion() == HttpVersion.HTTP_1_0
-                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+                && filter.config.limits().acceptHttp10() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     }
 
     boolean requestComplete() {
@@ -118,7 +123,7 @@ final class HttpStream {
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         RequestValidator.Rejection bad = request.decoderResult().isFailure()
                 ? RequestValidator.codecFailure(request.decoderResult().cause())
-                : RequestValidator.check(request, filter.config.limits().maxHeadersCount());
+                : RequestValidator.check(request, filter.config.limits().maxHeadersCount(), filter.config.limits().acceptHttp10());
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestComplete = true;
@@ -134,30 +139,64 @@ final class HttpStream {
         Outcome client = filter.headerMutator.mutate(request.headers(), downstream.connection().remoteAddress(),
                 downstream.connection().tlsTerminated());
         info.downstreamRemoteAddress(client.trustedClientAddress());
+        internal = client.internal();
 
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
         // -- HTTP filters (envoy.filters.http.*), in order, before the router --
         if (!filter.httpFilters.isEmpty()) {
-            filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.connection(), info));
+            filters = HttpFilterChain.create(filter.httpFilters, new StreamFilterCallbacks(this, downstream.channel(), downstream.connection(), info));
             boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
             if (!filters.decodeHeaders(request, endStream)) {
-                return; // a filter answered (sendLocalReply)
+                return; // a filter answered (sendLocalReply), or paused the chain until continueDecoding
             }
         }
         // -- end of HTTP filters --
-        Optional<RouteConfig.VirtualHost> virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+        decoded();
+    }
+
+    /** A filter that paused the chain lets the request go on (e.g. a fault delay ran out). */
+    void continueDecoding() {
+        if (!done && !responseStarted && filters.continueDecoding()) {
+            decoded();
+        }
+    }
+
+    /** The route, resolved once: a filter may ask first (Envoy's cached route), the router uses the same. */
+    Optional<RouteConfig.Route> route() {
+        if (route == null) {
+            route = filter.routes.route(request, virtualHost());
+            // Envoy's refreshCachedRoute: the route's cluster is the stream's upstream cluster from here on,
+            // so a request a filter answers (a fault abort) still logs %UPSTREAM_CLUSTER%.
+            if (route.isPresent() && route.get().action() instanceof RouteConfig.Forward f && f.cluster().isPresent()
+                    && filter.clusters.get(f.cluster().get()) != null) {
+                info.upstreamClusterName(f.cluster().get());
+            }
+        }
+        return route;
+    }
+
+    private Optional<RouteConfig.VirtualHost> virtualHost() {
+        if (virtualHost == null) {
+            virtualHost = filter.routes.virtualHost(request.headers().get(HttpHeaderNames.HOST));
+        }
+        return virtualHost;
+    }
+
+    /** Every filter let the request through: the router's part. */
+    private void decoded() {
+        Optional<RouteConfig.VirtualHost> virtualHost = virtualHost();
         if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
             request.headers().set("x-envoy-attempt-count", "1");
         }
-        if (virtualHost.isPresent() && requiresTls(virtualHost.get().requireTls(), client.internal())) {
+        if (virtualHost.isPresent() && requiresTls(virtualHost.get().requireTls(), internal)) {
             // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
             String host = request.headers().get(HttpHeaderNames.HOST, "");
             localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + host + request.uri()));
             return;
         }
-        Optional<RouteConfig.Route> route = filter.routes.route(request, virtualHost);
+        Optional<RouteConfig.Route> route = route();
         if (route.isEmpty()) {
             filter.noRoute.inc();
             localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");
@@ -877,9 +916,9 @@ final class HttpStream {
         });
     }
 
-    /** An HTTP filter's local reply (RBAC's 403): no response flag, the filter's details. */
-    void filterLocalReply(int status, String body, String details) {
-        localReply(status, body, null, details);
+    /** An HTTP filter's local reply (RBAC's 403, a fault abort): the flags the filter set, its details. */
+    void filterLocalReply(int status, String body, String details, java.util.function.Consumer<HttpHeaders> headers) {
+        localReply(status, body, null, details, headers);
     }
 
     private void finish() {

@@ -31,14 +31,26 @@ final class RequestValidator {
         if (cause instanceof TooLongFrameException) {
             return new Rejection(431, "Request Header Fields Too Large", "http1.headers_too_large");
         }
+        if (cause instanceof io.netty.handler.codec.http.ContentLengthNotAllowedException) {
+            // Netty's RFC 9112 framing refuses Transfer-Encoding with Content-Length, as Envoy (allow_chunked_length false).
+            return new Rejection(400, "Bad Request", "http1.content_length_and_chunked_not_allowed");
+        }
         return new Rejection(400, "Bad Request", "http1.codec_error");
     }
 
     /** Null when the head is acceptable. */
     static Rejection check(HttpRequest request, int maxHeadersCount) {
+        return check(request, maxHeadersCount, true);
+    }
+
+    /** {@code acceptHttp10} false: an HTTP/1.0 request is 426 Upgrade Required (Envoy's default, details low_version). */
+    static Rejection check(HttpRequest request, int maxHeadersCount, boolean acceptHttp10) {
         HttpVersion v = request.protocolVersion();
         if (!v.protocolName().equals("HTTP") || v.majorVersion() != 1 || v.minorVersion() > 1) {
             return new Rejection(400, "Bad Request", "http1.codec_error");
+        }
+        if (v.minorVersion() == 0 && !acceptHttp10) {
+            return new Rejection(426, "Upgrade Required", "low_version");
         }
         if (!METHODS.contains(request.method().name())) {
             return new Rejection(400, "Bad Request", "http1.codec_error");

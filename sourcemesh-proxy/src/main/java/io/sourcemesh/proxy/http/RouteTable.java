@@ -135,11 +135,46 @@ public final class RouteTable {
                 return false;
             }
         }
+        for (RouteConfig.QueryParameterMatcher q : m.queryParameters()) {
+            String value = firstQueryValue(request.uri(), q.name());
+            if (value == null || (q.value().isPresent() && !matches(q.value().get(), value))) {
+                return false;
+            }
+        }
         return true;
     }
 
+    /**
+     * The first value of a query parameter as Envoy's parseQueryString reads it: after the first
+     * {@code ?}, split on {@code &}, the name up to the first {@code =}, nothing decoded; a parameter
+     * without {@code =} has the value "". Null when absent.
+     */
+    static String firstQueryValue(String uri, String name) {
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return null;
+        }
+        int start = q + 1;
+        while (start <= uri.length()) {
+            int end = uri.indexOf('&', start);
+            if (end < 0) {
+                end = uri.length();
+            }
+            int eq = uri.indexOf('=', start);
+            int nameEnd = eq < 0 || eq > end ? end : eq;
+            if (nameEnd - start == name.length() && uri.startsWith(name, start)) {
+                return nameEnd == end ? "" : uri.substring(nameEnd + 1, end);
+            }
+            start = end + 1;
+        }
+        return null;
+    }
+
     static boolean matches(HeaderMatcher h, HttpRequest request) {
-        String value = headerValue(h.name(), request);
+        return matches(h, headerValue(h.name(), request));
+    }
+
+    private static boolean matches(HeaderMatcher h, String value) {
         boolean result = switch (h.kind()) {
             case PRESENT -> value != null;
             case EXACT -> value != null && value.equals(h.value());

@@ -1,19 +1,26 @@
 package io.sourcemesh.proxy.http;
 
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterCallbacks;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** One stream's view for its HTTP filters: addresses from the connection and the stream, local replies through the stream. */
 final class StreamFilterCallbacks implements HttpFilterCallbacks {
     private final HttpStream stream;
     private final ConnectionContext connection;
     private final StreamInfo info;
+    private final Channel channel;
 
-    StreamFilterCallbacks(HttpStream stream, ConnectionContext connection, StreamInfo info) {
+    StreamFilterCallbacks(HttpStream stream, Channel channel, ConnectionContext connection, StreamInfo info) {
         this.stream = stream;
+        this.channel = channel;
         this.connection = connection;
         this.info = info;
     }
@@ -55,6 +62,26 @@ final class StreamFilterCallbacks implements HttpFilterCallbacks {
 
     @Override
     public void sendLocalReply(int status, String body, String details) {
-        stream.filterLocalReply(status, body, details);
+        stream.filterLocalReply(status, body, details, h -> { });
+    }
+
+    @Override
+    public void sendLocalReply(int status, String body, String details, Consumer<HttpHeaders> headers) {
+        stream.filterLocalReply(status, body, details, headers);
+    }
+
+    @Override
+    public Optional<RouteConfig.Route> route() {
+        return stream.route();
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public void continueDecoding() {
+        stream.continueDecoding();
     }
 }

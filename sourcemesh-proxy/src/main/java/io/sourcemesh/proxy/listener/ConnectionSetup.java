@@ -41,7 +41,12 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        version = listener.version();
+        version = acquire(listener::version);
+        if (version == null) {
+            ctx.close(); // the listener was removed as it accepted: no version serves it
+            return;
+        }
+        ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
         ListenerConfig config = version.config();
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
@@ -62,15 +67,20 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             }
         }
         if (config.useOriginalDst() && connection.localAddressRestored()) {
-            Optional<ListenerRuntime.Version> target = listener.registry().forOriginalDestination(connection.localAddress());
-            if (target.isPresent() && target.get() != version) {
+            InetSocketAddress destination = connection.localAddress();
+            ListenerRuntime.Version target = acquire(() -> listener.registry().forOriginalDestination(destination).orElse(null));
+            if (target == version) {
+                version.use().release(); // the second use taken just now
+            } else if (target != null) {
                 // Envoy's use_original_dst: the listener for the original destination takes over,
                 // with its own listener filters and chains.
-                version = target.get();
+                ListenerRuntime.Version accepted = version;
+                version = target;
+                ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
+                accepted.use().release();
                 config = version.config();
             }
         }
-        ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
         config.listenerFilter(ListenerFilterConfig.OriginalSrc.class).ifPresent(connection::originalSrc);
         proxyProtocolPending = config.listenerFilter(ListenerFilterConfig.ProxyProtocol.class).isPresent();
         tlsInspectorPending = config.listenerFilter(ListenerFilterConfig.TlsInspector.class).isPresent();
@@ -148,6 +158,22 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         release();
         io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause);
+    }
+
+    /**
+     * A use of the version {@code current} names; when it closed between the read and the
+     * acquire (a push retired it), the one now serving. Null when none serves.
+     */
+    private static ListenerRuntime.Version acquire(java.util.function.Supplier<ListenerRuntime.Version> current) {
+        ListenerRuntime.Version v = current.get();
+        while (v != null && !v.use().acquire()) {
+            ListenerRuntime.Version next = current.get();
+            if (next == v) {
+                return null;
+            }
+            v = next;
+        }
+        return v;
     }
 
     private void dispatch(ChannelHandlerContext ctx) {

@@ -29,11 +29,16 @@ public final class ListenerRuntime implements AutoCloseable {
     private final io.netty.channel.group.ChannelGroup connections =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
-    /** One config version of this listener, with its filter chains built. */
+    /**
+     * One config version of this listener, with its filter chains built; {@code use} counts who still
+     * uses it and closes what it owns (its access logs) once it is retired and unused.
+     */
     public record Version(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
-            FilterChainSelector<FilterChain> selector) {
-        public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain) {
-            return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()));
+            FilterChainSelector<FilterChain> selector, VersionUse use) {
+        public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
+                List<? extends AutoCloseable> owned) {
+            return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()),
+                    VersionUse.owning(owned));
         }
     }
 
@@ -96,6 +101,25 @@ public final class ListenerRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives back the connection's use of the version serving it (taken by {@link ConnectionSetup}).
+     * On channelUnregistered, which Netty fires after every handler's channelInactive, so the
+     * connection's last access-log lines are written before its version may close its logs.
+     */
+    @io.netty.channel.ChannelHandler.Sharable
+    static final class VersionRelease extends io.netty.channel.ChannelInboundHandlerAdapter {
+        static final VersionRelease INSTANCE = new VersionRelease();
+
+        @Override
+        public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
+            Version served = ctx.channel().attr(SERVED_BY).getAndSet(null);
+            if (served != null) {
+                served.use().release();
+            }
+            ctx.fireChannelUnregistered();
+        }
+    }
+
     /** The user event that asks a connection's filters to finish up and close. */
     public enum Drain { INSTANCE }
 
@@ -125,6 +149,7 @@ public final class ListenerRuntime implements AutoCloseable {
                         cxActive.inc();
                         ch.attr(io.sourcemesh.proxy.network.ChannelErrors.COUNTERS).set(errors);
                         connections.add(ch);
+                        ch.pipeline().addFirst("version-use", VersionRelease.INSTANCE);
                         ch.closeFuture().addListener(f -> cxActive.dec());
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));

@@ -35,9 +35,15 @@ public final class ClusterManager {
         clusters = next;
         old.forEach((name, runtime) -> {
             if (next.get(name) != runtime) {
-                runtime.close();
+                runtime.close(connector.loops()); // its idle pools drain now, busy connections after their request
             }
         });
+    }
+
+    /** Closes every cluster's pools (the proxy is stopping; on a shared transport the loops live on). */
+    public synchronized void close() {
+        clusters.values().forEach(c -> c.close(connector.loops()));
+        clusters = Map.of();
     }
 
     /** The cluster named, or null when the serving config has none (Envoy's NC). */

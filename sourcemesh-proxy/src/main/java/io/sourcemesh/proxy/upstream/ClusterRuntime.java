@@ -55,6 +55,10 @@ public final class ClusterRuntime {
     private static final class LoopState {
         final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
         final Map<UpstreamHost, int[]> connections = new HashMap<>();
+
+        boolean unused() {
+            return pending.isEmpty() && connections.values().stream().allMatch(n -> n[0] <= 0);
+        }
     }
 
     public final Stats.Counter cxTotal;
@@ -136,11 +140,18 @@ public final class ClusterRuntime {
     /** Call on the connection's event loop when it closed: a pending request may now connect. */
     public void connectionClosed(UpstreamHost host) {
         breaker.connectionClosed();
-        int[] mine = loopState.get().connections.get(host);
+        if (closed && !loopState.isSet()) {
+            return;
+        }
+        LoopState state = loopState.get();
+        int[] mine = state.connections.get(host);
         if (mine != null) {
             mine[0]--;
         }
         wakePending();
+        if (closed && state.unused()) {
+            loopState.remove(); // the last connection of a retired cluster on this loop
+        }
     }
 
     /** Queues a request for a connection on this loop (the caller holds a pending slot). */
@@ -219,6 +230,9 @@ public final class ClusterRuntime {
 
     /** An idle keep-alive connection to {@code host} bound as {@code binding}, on the calling loop. */
     public Channel pollIdle(UpstreamHost host, SourceBinding binding) {
+        if (closed) {
+            return null; // its idle connections were closed with it
+        }
         return IdlePool.poll(idle.get().queue(host, binding, defaultBinding, false));
     }
 
@@ -246,9 +260,40 @@ public final class ClusterRuntime {
         return ++served[0] >= config.maxRequestsPerConnection();
     }
 
-    /** Stops pooling (a config version no longer has this cluster); in-flight requests finish. */
-    public void close() {
+    /**
+     * Stops pooling and drains: on every event loop its idle connections are closed and its
+     * per-loop state is dropped, so nothing of a retired cluster stays reachable from the loop
+     * threads; connections in use finish their request and are closed when released.
+     */
+    public void close(Iterable<? extends io.netty.util.concurrent.EventExecutor> loops) {
         closed = true;
+        for (io.netty.util.concurrent.EventExecutor loop : loops) {
+            if (loop.isShuttingDown()) {
+                continue; // the proxy is stopping: the loop and its thread locals go with it
+            }
+            try {
+                loop.execute(this::drainLoop);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // as above
+            }
+        }
+    }
+
+    /** On one loop: closes the idle connections, forgets the per-loop state unless in-flight work still needs it. */
+    private void drainLoop() {
+        if (idle.isSet()) {
+            IdlePool pool = idle.get();
+            idle.remove();
+            pool.closeAll();
+        }
+        if (loopState.isSet() && loopState.get().unused()) {
+            loopState.remove();
+        }
+    }
+
+    /** Idle connections of this cluster on the calling loop (tests). */
+    int idleOnThisLoop() {
+        return idle.isSet() ? idle.get().size() : 0;
     }
 
     private record PoolKey(UpstreamHost host, SourceBinding binding) {}
@@ -276,6 +321,26 @@ public final class ClusterRuntime {
             }
             PoolKey key = new PoolKey(host, binding);
             return create ? byKey.computeIfAbsent(key, k -> new ArrayDeque<>()) : byKey.get(key);
+        }
+
+        void closeAll() {
+            List<Channel> all = new ArrayList<>();
+            byHost.values().forEach(all::addAll);
+            byKey.values().forEach(all::addAll);
+            byHost.clear();
+            byKey.clear();
+            all.forEach(Channel::close);
+        }
+
+        int size() {
+            int n = 0;
+            for (ArrayDeque<Channel> q : byHost.values()) {
+                n += q.size();
+            }
+            for (ArrayDeque<Channel> q : byKey.values()) {
+                n += q.size();
+            }
+            return n;
         }
 
         static Channel poll(ArrayDeque<Channel> q) {

@@ -108,6 +108,11 @@ public final class UpstreamConnector {
         return result;
     }
 
+    /** The event loops upstream connections live on (and their per-loop pools). */
+    public io.netty.channel.EventLoopGroup loops() {
+        return transport.group();
+    }
+
     /** Closes every upstream connection (the proxy is stopping). */
     public void closeAll() {
         open.close().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);

@@ -173,7 +173,7 @@ class BootstrapLoaderTest {
             assertEquals(type, EnvoyTypes.registry().find(type.getFullName()), name);
             assertEquals(type, EnvoyTypes.byTypeUrl(EnvoyTypes.typeUrl(type)).orElseThrow());
         }
-        assertEquals(18, EnvoyTypes.supportedNames().size());
+        assertEquals(19, EnvoyTypes.supportedNames().size());
         assertEquals("envoy.filters.listener.original_src",
                 EnvoyTypes.nameOf(EnvoyTypes.byName("envoy.filters.listener.original_src").orElseThrow()));
     }

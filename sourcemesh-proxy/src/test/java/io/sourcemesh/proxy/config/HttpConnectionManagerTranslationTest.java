@@ -185,4 +185,12 @@ class HttpConnectionManagerTranslationTest {
                 + Bootstraps.ROUTER_TYPE + "}}]\n"));
         assertEquals(List.of(new HttpFilterConfig.Router("my-router")), h.httpFilters());
     }
+
+    @Test
+    void acceptHttp10IsTheOneHttpProtocolOption() {
+        assertFalse(loadHcm(hcm("")).limits().acceptHttp10(), "Envoy's default: HTTP/1.0 is refused (426)");
+        assertTrue(loadHcm(hcm("http_protocol_options: {accept_http_10: true}\n")).limits().acceptHttp10());
+        rejects(hcm("http_protocol_options: {default_host_for_http_10: x}\n"),
+                HCM + ".http_protocol_options.default_host_for_http_10: field is not supported");
+    }
 }

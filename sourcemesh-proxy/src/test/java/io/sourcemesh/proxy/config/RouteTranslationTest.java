@@ -90,6 +90,27 @@ class RouteTranslationTest {
     }
 
     @Test
+    void queryParameterMatchers() {
+        java.util.List<RouteConfig.QueryParameterMatcher> q = loadRoute(route("""
+                - match:
+                    prefix: /
+                    query_parameters:
+                    - {name: a, string_match: {exact: x}}
+                    - {name: b, string_match: {safe_regex: {regex: "[0-9]+"}}}
+                    - {name: c, present_match: true}
+                    - {name: d}
+                  route: {cluster: backend}
+                """)).match().queryParameters();
+        assertEquals(new RouteConfig.QueryParameterMatcher("a", Optional.of(new RouteConfig.HeaderMatcher("a",
+                RouteConfig.HeaderMatcher.Kind.EXACT, "x", Optional.empty(), false))), q.get(0));
+        assertEquals(RouteConfig.HeaderMatcher.Kind.REGEX, q.get(1).value().orElseThrow().kind());
+        assertEquals(new RouteConfig.QueryParameterMatcher("c", Optional.empty()), q.get(2));
+        assertEquals(new RouteConfig.QueryParameterMatcher("d", Optional.empty()), q.get(3), "no specifier: presence, as in Envoy");
+        rejects(route("- match: {prefix: /, query_parameters: [{string_match: {exact: x}}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.query_parameters[0].name: is required");
+    }
+
+    @Test
     void forwardActionFields() {
         RouteConfig.Forward f = assertInstanceOf(RouteConfig.Forward.class, loadRoute(route("""
                 - match: {prefix: /}
@@ -220,8 +241,8 @@ class RouteTranslationTest {
                         + " gateway-error, refused-stream, reset, retriable-status-codes, unavailable)");
         rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_timeout: 1s}}\n"),
                 ROUTE0 + ".route.retry_policy.per_try_timeout: field is not supported");
-        rejects(route("- match: {prefix: /, query_parameters: [{name: q}]}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.query_parameters: field is not supported");
+        rejects(route("- match: {prefix: /, grpc: {}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.grpc: field is not supported");
         rejects(route("- match: {path_separated_prefix: /a}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.path_separated_prefix: field is not supported");
         rejects(route("- match: {safe_regex: {regex: \"(a\"}}\n  route: {cluster: backend}\n"),

@@ -68,6 +68,69 @@ class Http1FramingEndToEndTest {
         assertTrue(r.text().endsWith("{\"received\":5}"), r.text());
     }
 
+    /**
+     * Envoy's default (http_protocol_options.accept_http_10 false): an HTTP/1.0 request is answered
+     * "HTTP/1.1 426 Upgrade Required" (details low_version) and the connection closed; with
+     * accept_http_10 true it is served, answered as HTTP/1.0.
+     */
+    @Test
+    void http10IsUpgradeRequiredUnlessAccepted() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, "GET /get HTTP/1.0\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 426 Upgrade Required", r.statusLine(), r.text());
+        assertTrue(r.text().endsWith("\r\n\r\nUpgrade Required"), r.text());
+        assertTrue(r.closed());
+        assertTrue(origin.seen().isEmpty());
+
+        proxy.close();
+        var hcm = hcm(routeAll("origin"), false, List.of());
+        var l = hcm.limits();
+        hcm = hcm.withTimeouts(hcm.streamIdleTimeout(), hcm.requestTimeout(), new io.sourcemesh.proxy.config.HttpProtocolLimits(
+                l.idleTimeout(), l.requestHeadersTimeout(), l.maxHeadersCount(), l.maxRequestHeadersKb(), true));
+        proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        RawSocket.Reply accepted = RawSocket.exchange(proxy.listenerAddress("http").getPort(), "GET /get HTTP/1.0\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.0 200 OK", accepted.statusLine(), accepted.text());
+        assertEquals(1, origin.seen().size());
+    }
+
+    /**
+     * Envoy's codec ignores an h2c upgrade (Http1ServerConnectionImplTest UpgradeRequestWithH2c... and
+     * envoyproxy/envoy#7161): real curl --http2 over plain http gets an HTTP/1.1 200 from the origin,
+     * which never sees Upgrade or HTTP2-Settings, and the connection stays usable.
+     */
+    @Test
+    void anH2cUpgradeIsServedAsPlainHttp11() throws Exception {
+        io.sourcemesh.proxy.testing.Curl.Result r = io.sourcemesh.proxy.testing.Curl.run("--http2", "-v",
+                "http://127.0.0.1:" + port + "/get", "http://127.0.0.1:" + port + "/again");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().toLowerCase(java.util.Locale.ROOT).contains("upgrade: h2c"), "curl asked for h2c: " + r.err());
+        assertTrue(r.err().contains("< HTTP/1.1 200"), r.err());
+        assertEquals(2, origin.seen().size());
+        for (Origin.Seen seen : origin.seen()) {
+            assertEquals(null, seen.header("upgrade"));
+            assertEquals(null, seen.header("http2-settings"));
+        }
+        assertTrue(r.err().contains("Re-using existing connection") || r.err().contains("Reusing existing connection"),
+                "the connection was kept for the second request: " + r.err());
+    }
+
+    /**
+     * Envoy's codec (allow_chunked_length false, its default): Transfer-Encoding chunked together with
+     * Content-Length is a 400 and close, in either order, never forwarded with one framing chosen.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    })
+    void chunkedWithContentLengthIs400AndClose(String request) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, request + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(r.closed(), r.text());
+        assertEquals(1, r.responses(), r.text());
+        assertTrue(origin.seen().isEmpty(), "neither the request nor what follows reached the origin");
+    }
+
     /** Envoy Http1ServerConnectionImplTest: only "chunked" is a transfer coding it implements (501). */
     @Test
     void transferCodingsOtherThanChunkedAre501() throws Exception {

@@ -119,6 +119,39 @@ class RouteFeaturesEndToEndTest {
         assertFalse(head.contains("content-type:"), r.out());
     }
 
+    @Test
+    void methodAuthorityAndQueryParameterMatchersChooseTheRoute() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match:
+                      prefix: /
+                      headers:
+                      - {name: ":method", string_match: {exact: GET}}
+                      - {name: x-canary, present_match: true, invert_match: true}
+                      query_parameters:
+                      - {name: v, string_match: {exact: "2"}}
+                    direct_response: {status: 200, body: {inline_string: get-v2}}
+                  - match:
+                      prefix: /
+                      headers:
+                      - {name: ":authority", string_match: {prefix: shop.}}
+                    direct_response: {status: 200, body: {inline_string: shop}}
+                  - match:
+                      prefix: /
+                      headers:
+                      - {name: ":method", string_match: {exact: GET}}
+                    direct_response: {status: 200, body: {inline_string: get}}
+                """, "");
+        assertEquals("get-v2", Curl.run(url("/x?v=2")).body());
+        assertEquals("get", Curl.run(url("/x?v=3")).body(), "the query parameter must match");
+        assertEquals("get", Curl.run("-H", "x-canary: 1", url("/x?v=2")).body(), "an inverted header matcher excludes");
+        Curl.Result post = Curl.run("-X", "POST", url("/x?v=2"));
+        assertEquals(404, post.status(), "a route with method GET never matches a POST");
+        assertEquals("shop", Curl.run("-X", "POST", "-H", "host: shop.example.com", url("/x")).body());
+    }
+
     private static String location(Curl.Result r) {
         return r.out().lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("location: "))
                 .map(l -> l.substring(10).trim()).findFirst().orElse("(none) " + r.out());

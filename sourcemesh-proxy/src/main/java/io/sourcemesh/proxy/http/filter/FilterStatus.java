@@ -5,8 +5,9 @@ public enum FilterStatus {
     /** The next filter (finally the router) sees the request. */
     CONTINUE,
     /**
-     * The chain stops here. A filter returns this only after {@link HttpFilterCallbacks#sendLocalReply}:
-     * there is no asynchronous resume (no filter here waits for a service before answering).
+     * The chain stops here: the filter has answered ({@link HttpFilterCallbacks#sendLocalReply}), or
+     * will later — on the stream's event loop — either answer or call
+     * {@link HttpFilterCallbacks#continueDecoding} to hand the request to the next filter (a fault delay).
      */
     STOP_ITERATION
 }

@@ -1,8 +1,12 @@
 package io.sourcemesh.proxy.http.filter;
 
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.RouteConfig;
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * What the connection manager gives a filter for one stream (Envoy's
@@ -38,4 +42,22 @@ public interface HttpFilterCallbacks {
      * {@code %RESPONSE_CODE_DETAILS%}. No response flag is set (Envoy's filters set none for this).
      */
     void sendLocalReply(int status, String body, String details);
+
+    /** As {@link #sendLocalReply(int, String, String)}, with {@code headers} added to the reply (gRPC status). */
+    void sendLocalReply(int status, String body, String details, Consumer<HttpHeaders> headers);
+
+    /**
+     * The route this request takes (Envoy's cached {@code route()}): resolved once, on first ask, and
+     * the router then uses the same one. Empty when no virtual host or route matches.
+     */
+    Optional<RouteConfig.Route> route();
+
+    /** The stream's event loop (Envoy's dispatcher): a filter's timers run here, never blocking it. */
+    EventLoop eventLoop();
+
+    /**
+     * Hands the request on to the filter after the one that returned STOP_ITERATION (and finally the
+     * router). Call on the event loop; does nothing once the stream has ended or answered.
+     */
+    void continueDecoding();
 }

@@ -8,12 +8,17 @@ import java.util.List;
 
 /**
  * One stream's filters, in configured order, in front of the router. Decoding stops at the first
- * filter that answers; encoding runs in reverse order, as Envoy's encoder filters do.
+ * filter that answers or pauses, and a paused chain goes on from the filter after it
+ * ({@link #continueDecoding}); encoding runs in reverse order, as Envoy's encoder filters do.
  */
 public final class HttpFilterChain {
     private static final HttpFilterChain EMPTY = new HttpFilterChain(List.of());
 
     private final List<HttpFilter> filters;
+    /** The next filter whose decodeHeaders runs; past the end once the router may have the request. */
+    private int next;
+    private HttpRequest request;
+    private boolean endStream;
 
     private HttpFilterChain(List<HttpFilter> filters) {
         this.filters = filters;
@@ -35,13 +40,32 @@ public final class HttpFilterChain {
         return new HttpFilterChain(filters);
     }
 
-    /** True when every filter let the request through to the router. */
+    /** True when every filter let the request through to the router; false when one answered or paused. */
     public boolean decodeHeaders(HttpRequest request, boolean endStream) {
-        for (HttpFilter f : filters) {
-            if (f.decodeHeaders(request, endStream) == FilterStatus.STOP_ITERATION) {
+        this.request = request;
+        this.endStream = endStream;
+        this.next = 0;
+        return iterate();
+    }
+
+    /**
+     * Resumes a chain a filter paused, from the filter after it: true when the rest let the request
+     * through to the router. False (and nothing runs) when the chain is not paused.
+     */
+    public boolean continueDecoding() {
+        if (request == null || next == 0 || next > filters.size()) {
+            return false;
+        }
+        return iterate();
+    }
+
+    private boolean iterate() {
+        while (next < filters.size()) {
+            if (filters.get(next++).decodeHeaders(request, endStream) == FilterStatus.STOP_ITERATION) {
                 return false;
             }
         }
+        next = filters.size() + 1; // decoded: a second continueDecoding does nothing
         return true;
     }
 

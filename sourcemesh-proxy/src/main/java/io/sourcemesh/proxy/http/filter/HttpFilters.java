@@ -21,6 +21,7 @@ public final class HttpFilters {
             switch (c) {
                 case HttpFilterConfig.Router r -> { }
                 case HttpFilterConfig.Rbac rbac -> out.add(RbacHttpFilterFactory.of(rbac.name(), rbac.rbac(), stats, hcmStatPrefix));
+                case HttpFilterConfig.Fault fault -> out.add(FaultFilterFactory.of(fault.name(), fault.fault(), stats, hcmStatPrefix));
             }
         }
         return List.copyOf(out);

@@ -83,4 +83,17 @@ class HttpFilterChainTest {
         assertTrue(HttpFilterChain.create(List.of(), null) == HttpFilterChain.empty());
         assertTrue(HttpFilterChain.empty().decodeHeaders(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"), true));
     }
+
+    @Test
+    void aPausedChainGoesOnFromTheFilterAfterTheOneThatStopped() {
+        List<String> calls = new ArrayList<>();
+        HttpFilterChain chain = HttpFilterChain.create(List.of(recording("first", calls, false), recording("pause", calls, true),
+                recording("last", calls, false)), null);
+        assertFalse(chain.continueDecoding(), "nothing to resume before decoding started");
+        assertFalse(chain.decodeHeaders(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"), true));
+        assertTrue(chain.continueDecoding(), "the rest let it through to the router");
+        assertFalse(chain.continueDecoding(), "a decoded chain is not resumed twice");
+        assertEquals(List.of("first.create", "pause.create", "last.create", "first.decodeHeaders(true)", "pause.decodeHeaders(true)",
+                "last.decodeHeaders(true)"), calls);
+    }
 }

@@ -1,4 +1,4 @@
-package io.sourcemesh.cli;
+package io.sourcemesh.cluster.printers;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
@@ -14,10 +14,10 @@ import java.util.stream.Collectors;
  * kubectl's columns per kind (its built-in printers, and Istio's CRD printer columns): header and
  * cells, with {@code -o wide}'s extra columns appended.
  */
-final class ResourceColumns {
+public final class ResourceColumns {
     private ResourceColumns() {}
 
-    static List<String> header(ResourceKind kind, boolean wide) {
+    public static List<String> header(ResourceKind kind, boolean wide) {
         List<String> h = new ArrayList<>(switch (kind.kind()) {
             case "Pod" -> List.of("NAME", "READY", "STATUS", "RESTARTS", "AGE");
             case "Deployment" -> List.of("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE");
@@ -66,7 +66,7 @@ final class ResourceColumns {
     }
 
     /** The cells after NAME. */
-    static List<String> cells(KubeObject o, ResourceKind kind, boolean wide, Clock clock) {
+    public static List<String> cells(KubeObject o, ResourceKind kind, boolean wide, Clock clock) {
         String age = Ages.since(o.creationTimestamp(), clock);
         JsonNode spec = o.spec();
         JsonNode status = o.status();

@@ -1,4 +1,4 @@
-package io.sourcemesh.cli;
+package io.sourcemesh.cluster.printers;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -20,7 +20,7 @@ public final class Ages {
         }
     }
 
-    static String human(Duration d) {
+    public static String human(Duration d) {
         long seconds = d.toSeconds();
         if (seconds < -1) {
             return "<invalid>";

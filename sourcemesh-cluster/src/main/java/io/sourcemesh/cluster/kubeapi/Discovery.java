@@ -1,0 +1,187 @@
+package io.sourcemesh.cluster.kubeapi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.ResourceKind;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The API's self-description, as kubectl reads it: {@code /version}, {@code /api}, {@code /apis},
+ * each group-version's resource list (names, short names, verbs, the "all" category), and the
+ * OpenAPI v3 documents that tell kubectl the server validates fields itself ({@code fieldValidation}
+ * on every PATCH), so {@code kubectl apply}'s default {@code --validate=strict} is done server-side.
+ * The non-aggregated discovery documents: kubectl falls back to them when the answer to its
+ * aggregated-discovery Accept is plain JSON.
+ */
+final class Discovery {
+    static final String VERSION = "v1.32.0-sourcemesh";
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final List<String> VERBS = List.of("create", "delete", "get", "list", "patch", "update", "watch");
+    private static final Set<String> IN_ALL = Set.of("Pod", "Service", "Deployment", "ReplicaSet");
+
+    private Discovery() {
+    }
+
+    static ObjectNode version() {
+        ObjectNode v = F.objectNode();
+        v.put("major", "1").put("minor", "32").put("gitVersion", VERSION).put("gitCommit", "").put("gitTreeState", "clean")
+                .put("buildDate", "2026-01-01T00:00:00Z").put("goVersion", "java" + Runtime.version().feature())
+                .put("compiler", "sourcemesh").put("platform", "linux/amd64");
+        return v;
+    }
+
+    /** Group name to its versions, in the order discovery lists them (preferred first). */
+    static Map<String, List<String>> groups() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (ResourceKind k : ResourceKind.all()) {
+            if (k.group().isEmpty()) {
+                continue;
+            }
+            List<String> versions = out.getOrDefault(k.group(), List.of());
+            for (String v : k.versions()) {
+                if (!versions.contains(v)) {
+                    versions = new java.util.ArrayList<>(versions);
+                    versions.add(v);
+                }
+            }
+            out.put(k.group(), List.copyOf(versions));
+        }
+        return out;
+    }
+
+    static ObjectNode apiVersions(String serverAddress) {
+        ObjectNode n = F.objectNode();
+        n.put("kind", "APIVersions");
+        n.putArray("versions").add("v1");
+        n.putArray("serverAddressByClientCIDRs").addObject().put("clientCIDR", "0.0.0.0/0").put("serverAddress", serverAddress);
+        return n;
+    }
+
+    static ObjectNode apiGroupList() {
+        ObjectNode n = F.objectNode();
+        n.put("kind", "APIGroupList").put("apiVersion", "v1");
+        ArrayNode groups = n.putArray("groups");
+        groups().forEach((group, versions) -> {
+            ObjectNode g = groups.addObject().put("name", group);
+            ArrayNode vs = g.putArray("versions");
+            versions.forEach(v -> vs.addObject().put("groupVersion", group + "/" + v).put("version", v));
+            g.putObject("preferredVersion").put("groupVersion", group + "/" + versions.getFirst()).put("version", versions.getFirst());
+        });
+        return n;
+    }
+
+    static Optional<ObjectNode> apiGroup(String group) {
+        return apiGroupList().path("groups").valueStream().filter(g -> g.path("name").asText().equals(group))
+                .findFirst().map(g -> {
+                    ObjectNode n = ((ObjectNode) g).deepCopy();
+                    n.put("kind", "APIGroup").put("apiVersion", "v1");
+                    return n;
+                });
+    }
+
+    private static List<ResourceKind> served(String group, String version) {
+        return ResourceKind.all().stream().filter(k -> k.group().equals(group) && k.versions().contains(version)).toList();
+    }
+
+    static Optional<ObjectNode> resourceList(String group, String version) {
+        List<ResourceKind> kinds = served(group, version);
+        if (kinds.isEmpty()) {
+            return Optional.empty();
+        }
+        ObjectNode n = F.objectNode();
+        n.put("kind", "APIResourceList").put("apiVersion", "v1").put("groupVersion", group.isEmpty() ? version : group + "/" + version);
+        ArrayNode resources = n.putArray("resources");
+        for (ResourceKind k : kinds) {
+            ObjectNode r = resources.addObject();
+            r.put("name", k.plural()).put("singularName", k.singular()).put("namespaced", k.namespaced()).put("kind", k.kind());
+            ArrayNode verbs = r.putArray("verbs");
+            VERBS.forEach(verbs::add);
+            if (!k.shortNames().isEmpty()) {
+                ArrayNode sn = r.putArray("shortNames");
+                k.shortNames().forEach(sn::add);
+            }
+            if (IN_ALL.contains(k.kind())) {
+                r.putArray("categories").add("all");
+            }
+            resources.addObject().put("name", k.plural() + "/status").put("singularName", "").put("namespaced", k.namespaced())
+                    .put("kind", k.kind()).putArray("verbs").add("get");
+            if (k.equals(ResourceKind.POD)) {
+                resources.addObject().put("name", "pods/log").put("singularName", "").put("namespaced", true).put("kind", "Pod")
+                        .putArray("verbs").add("get");
+                resources.addObject().put("name", "pods/exec").put("singularName", "").put("namespaced", true)
+                        .put("kind", "PodExecOptions").putArray("verbs").add("create").add("get");
+            }
+        }
+        return Optional.of(n);
+    }
+
+    /** {@code /openapi/v3}: one document per group-version. */
+    static ObjectNode openApiRoot() {
+        ObjectNode n = F.objectNode();
+        ObjectNode paths = n.putObject("paths");
+        paths.putObject("api/v1").put("serverRelativeURL", "/openapi/v3/api/v1?hash=" + hash("", "v1"));
+        groups().forEach((group, versions) -> versions.forEach(v ->
+                paths.putObject("apis/" + group + "/" + v).put("serverRelativeURL",
+                        "/openapi/v3/apis/" + group + "/" + v + "?hash=" + hash(group, v))));
+        return n;
+    }
+
+    private static String hash(String group, String version) {
+        return Integer.toHexString((Discovery.VERSION + group + version).hashCode()).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * A group-version's OpenAPI v3 document: its paths with the operations we serve, each naming its
+     * kind ({@code x-kubernetes-group-version-kind}) and the query parameters it honours. It carries
+     * no schemas: validation is the server's ({@code fieldValidation}).
+     */
+    static Optional<ObjectNode> openApi(String group, String version) {
+        List<ResourceKind> kinds = served(group, version);
+        if (kinds.isEmpty()) {
+            return Optional.empty();
+        }
+        ObjectNode doc = F.objectNode();
+        doc.put("openapi", "3.0.0");
+        doc.putObject("info").put("title", "Kubernetes").put("version", VERSION);
+        ObjectNode paths = doc.putObject("paths");
+        String prefix = group.isEmpty() ? "/api/" + version : "/apis/" + group + "/" + version;
+        for (ResourceKind k : kinds) {
+            String collection = prefix + (k.namespaced() ? "/namespaces/{namespace}/" : "/") + k.plural();
+            ObjectNode gvk = F.objectNode().put("group", group).put("version", version).put("kind", k.kind());
+            ObjectNode item = paths.putObject(collection + "/{name}");
+            item.set("get", operation("read", gvk, List.of()));
+            item.set("put", operation("replace", gvk, List.of("fieldManager", "fieldValidation")));
+            ObjectNode patch = operation("patch", gvk, List.of("fieldManager", "fieldValidation"));
+            ObjectNode content = patch.putObject("requestBody").putObject("content");
+            content.putObject("application/json-patch+json");
+            content.putObject("application/merge-patch+json");
+            if (k.builtIn()) {
+                content.putObject("application/strategic-merge-patch+json");
+            }
+            item.set("patch", patch);
+            item.set("delete", operation("delete", gvk, List.of("propagationPolicy")));
+            ObjectNode coll = paths.putObject(collection);
+            coll.set("get", operation("list", gvk, List.of("labelSelector", "fieldSelector", "resourceVersion", "watch", "timeoutSeconds")));
+            coll.set("post", operation("post", gvk, List.of("fieldManager", "fieldValidation")));
+        }
+        return Optional.of(doc);
+    }
+
+    private static ObjectNode operation(String action, JsonNode gvk, List<String> queryParams) {
+        ObjectNode op = F.objectNode();
+        op.put("x-kubernetes-action", action);
+        op.set("x-kubernetes-group-version-kind", gvk);
+        ArrayNode params = op.putArray("parameters");
+        for (String p : queryParams) {
+            params.addObject().put("name", p).put("in", "query").put("uniqueItems", true).putObject("schema").put("type", "string");
+        }
+        op.putObject("responses").putObject("200").put("description", "OK");
+        return op;
+    }
+}

@@ -1,0 +1,137 @@
+package io.sourcemesh.cluster.kubeapi;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.store.ObjectStore;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * The Kubernetes REST API of a local cluster, over HTTPS (HTTP/1.1) on a loopback port, for the
+ * real kubectl and any Kubernetes client. Writes go through the cluster's {@link ClusterApi} (so
+ * the runtime reconciles), reads and watches come from its {@link ObjectStore}. Every request must
+ * authenticate — a client certificate the cluster CA issued, or the cluster's bearer token —
+ * otherwise 401, as kube-apiserver (the TLS layer asks for a certificate but lets the request
+ * through to be refused with a Status, so a wrong certificate gets 401 rather than a TLS alert).
+ */
+public final class KubeApiServer implements AutoCloseable {
+    /** The largest request body: the API server's own limit is 3 MiB per object; a batch is a few. */
+    static final int MAX_BODY = 16 * 1024 * 1024;
+    /** The changes a watch can resume across (kube-apiserver's watch cache keeps a similar window per resource). */
+    static final int WATCH_CACHE = 10_000;
+
+    private final Channel channel;
+    private final MultiThreadIoEventLoopGroup group;
+    private final WatchHub watches;
+
+    private KubeApiServer(Channel channel, MultiThreadIoEventLoopGroup group, WatchHub watches) {
+        this.channel = channel;
+        this.group = group;
+        this.watches = watches;
+    }
+
+    /** Serves {@code api} on {@code bind} with the credentials in {@code pki}. */
+    public static KubeApiServer start(InetSocketAddress bind, ClusterApi api, ObjectStore store, ClusterPki pki) {
+        return start(bind, api, store, pki, WATCH_CACHE);
+    }
+
+    /** As {@link #start(InetSocketAddress, ClusterApi, ObjectStore, ClusterPki)} keeping the last {@code watchCache} changes for watches to resume from. */
+    static KubeApiServer start(InetSocketAddress bind, ClusterApi api, ObjectStore store, ClusterPki pki, int watchCache) {
+        SslContext ssl = sslContext(pki);
+        WatchHub watches = WatchHub.start(store, watchCache);
+        Resources resources = new Resources(api, store, watches);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kube-api", true),
+                NioIoHandler.newFactory());
+        try {
+            Channel ch = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel c) {
+                            c.pipeline().addLast("tls", ssl.newHandler(c.alloc()));
+                            c.pipeline().addLast("http", new HttpServerCodec());
+                            c.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_BODY));
+                            c.pipeline().addLast("api", new KubeApiHandler(resources, pki));
+                        }
+                    }).bind(bind).syncUninterruptibly().channel();
+            return new KubeApiServer(ch, group, watches);
+        } catch (RuntimeException e) {
+            group.shutdownGracefully();
+            watches.close();
+            throw e;
+        }
+    }
+
+    /** Starts the server and writes its kubeconfig: what the daemon does at {@code up}. */
+    public static KubeApiServer startWithKubeconfig(InetSocketAddress bind, ClusterApi api, ObjectStore store, Path home) {
+        ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
+        KubeApiServer server = start(bind, api, store, pki);
+        Kubeconfig.write(Kubeconfig.in(home), pki, bind.getAddress().getHostAddress(), server.port());
+        return server;
+    }
+
+    private static SslContext sslContext(ClusterPki pki) {
+        try {
+            return SslContextBuilder.forServer(pki.serverKey(), pki.serverCertificate()).sslProvider(SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2").clientAuth(ClientAuth.OPTIONAL)
+                    .trustManager(new DeferredClientTrust(pki.ca())).build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot set up the API server's TLS", e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        watches.close();
+        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Asks clients for a certificate from the cluster CA, and accepts any chain at the TLS layer:
+     * {@link KubeApiHandler} verifies it against the CA per request and answers 401 when it fails,
+     * as kube-apiserver's x509 authenticator does.
+     */
+    private static final class DeferredClientTrust implements X509TrustManager {
+        private final X509Certificate ca;
+
+        DeferredClientTrust(X509Certificate ca) {
+            this.ca = ca;
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            // verified per request (ClusterPki.authenticate)
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+            throw new java.security.cert.CertificateException("the API server trusts no servers");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[] {ca};
+        }
+    }
+
+}

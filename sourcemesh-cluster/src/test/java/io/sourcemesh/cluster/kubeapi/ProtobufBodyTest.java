@@ -1,0 +1,86 @@
+package io.sourcemesh.cluster.kubeapi;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** The protobuf envelope client-go's typed clients send, decoded by field number; bad input is a 400, never a 500. */
+class ProtobufBodyTest {
+
+    private static void field(ByteArrayOutputStream out, int number, byte[] value) {
+        out.write(number << 3 | 2);
+        out.write(value.length); // all test values are shorter than 128 bytes
+        out.writeBytes(value);
+    }
+
+    private static byte[] msg(java.util.function.Consumer<ByteArrayOutputStream> fields) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        fields.accept(out);
+        return out.toByteArray();
+    }
+
+    private static byte[] s(String v) {
+        return v.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] envelope(String apiVersion, String kind, byte[] raw) {
+        byte[] unknown = msg(o -> {
+            field(o, 1, msg(t -> {
+                field(t, 1, s(apiVersion));
+                field(t, 2, s(kind));
+            }));
+            field(o, 2, raw);
+        });
+        byte[] out = Arrays.copyOf(new byte[] {'k', '8', 's', 0}, 4 + unknown.length);
+        System.arraycopy(unknown, 0, out, 4, unknown.length);
+        return out;
+    }
+
+    @Test
+    void aSecretWithLabelsAndBinaryData() {
+        byte[] raw = msg(o -> {
+            field(o, 1, msg(m -> {
+                field(m, 1, s("gw-cert"));
+                field(m, 3, s("istio-system"));
+                field(m, 6, s("")); // resourceVersion "": Go always writes it; JSON omits it
+                field(m, 11, msg(e -> {
+                    field(e, 1, s("app"));
+                    field(e, 2, s("gw"));
+                }));
+            }));
+            field(o, 2, msg(e -> {
+                field(e, 1, s("tls.crt"));
+                field(e, 2, new byte[] {1, 2, (byte) 0xff});
+            }));
+            field(o, 3, s("kubernetes.io/tls"));
+        });
+        ObjectNode n = ProtobufBody.decode(envelope("v1", "Secret", raw));
+        assertEquals("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"gw-cert\",\"namespace\":\"istio-system\","
+                + "\"labels\":{\"app\":\"gw\"}},\"data\":{\"tls.crt\":\"AQL/\"},\"type\":\"kubernetes.io/tls\"}", n.toString());
+    }
+
+    @Test
+    void anotherKindIsRefusedByName() {
+        ApiException e = assertThrows(ApiException.class, () -> ProtobufBody.decode(envelope("apps/v1", "Deployment", new byte[0])));
+        assertEquals(415, e.code());
+        assertTrue(e.getMessage().contains("not Deployment (apps/v1)"), e.getMessage());
+    }
+
+    @Test
+    void truncatedOrForeignBytesAreABadRequest() {
+        byte[] good = envelope("v1", "ConfigMap", msg(o -> field(o, 1, msg(m -> field(m, 1, s("c"))))));
+        for (int cut = 5; cut < good.length; cut++) {
+            byte[] truncated = Arrays.copyOf(good, cut);
+            try {
+                ProtobufBody.decode(truncated);
+            } catch (ApiException e) {
+                assertTrue(e.code() == 400 || e.code() == 415, "cut at " + cut + ": " + e.code());
+            }
+        }
+        assertEquals(400, assertThrows(ApiException.class, () -> ProtobufBody.decode(s("{\"kind\":\"ConfigMap\"}"))).code());
+    }
+}
