@@ -55,6 +55,11 @@ public final class ClusterExtension implements AfterEachCallback {
             deleteHome();
             return;
         }
+        closeNow();
+    }
+
+    /** Closes the cluster now, with the checks of the test's end (a test that looks at the machine afterwards). */
+    public void closeNow() throws IOException {
         List<String> namespaces = runtime == ClusterRuntime.NETNS ? cluster.runtime(NetnsRuntime.class).namespaces() : List.of();
         try {
             cluster.close();

@@ -139,7 +139,7 @@ public final class NetnsRuntime implements Runtime {
     }
 
     /** The namespaces and addresses of this cluster's nodes, lb and client, for tests. */
-    Topology topology() {
+    public Topology topology() {
         return topology;
     }
 
