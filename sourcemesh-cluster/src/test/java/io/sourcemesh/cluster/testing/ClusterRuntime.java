@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  */
 public enum ClusterRuntime {
     /** In this JVM on loopback, on its own address block so a cluster the developer runs is not disturbed. */
-    EMBEDDED(Duration.ofSeconds(30), "127.17.", "127.100.", List.of("127.10.0.0/16")) {
+    EMBEDDED(Duration.ofSeconds(60), "127.17.", "127.100.", List.of("127.10.0.0/16")) {
         @Override
         Cluster boot(Path home, int nodes) {
             return EmbeddedRuntime.cluster(new Home(home), nodes, 1 + (int) (ProcessHandle.current().pid() % 29));
