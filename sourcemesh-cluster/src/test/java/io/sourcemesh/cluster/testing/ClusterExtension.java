@@ -24,6 +24,7 @@ public final class ClusterExtension implements AfterEachCallback {
     private Cluster cluster;
     private ClusterRuntime runtime;
     private Path home;
+    private int nodes;
 
     /** A cluster of {@code nodes} nodes on {@code runtime}, kept in a fresh directory; a netns run skips when this machine cannot. */
     public Cluster start(ClusterRuntime runtime, int nodes) {
@@ -36,6 +37,7 @@ public final class ClusterExtension implements AfterEachCallback {
             throw new IllegalStateException(e);
         }
         this.runtime = runtime;
+        this.nodes = nodes;
         this.cluster = runtime.boot(home, nodes);
         return cluster;
     }
@@ -60,6 +62,25 @@ public final class ClusterExtension implements AfterEachCallback {
 
     /** Closes the cluster now, with the checks of the test's end (a test that looks at the machine afterwards). */
     public void closeNow() throws IOException {
+        try {
+            stop();
+        } finally {
+            deleteHome();
+        }
+    }
+
+    /**
+     * Closes the cluster, with the checks of the test's end, and starts it again from its home, as the
+     * daemon does after {@code down} and {@code up}: what the store kept comes back.
+     */
+    public Cluster restart() {
+        stop();
+        this.cluster = runtime.boot(home, nodes);
+        return cluster;
+    }
+
+    /** Closes the cluster and fails if it left a namespace or its pods' /etc files; the home stays. */
+    private void stop() {
         List<String> namespaces = runtime == ClusterRuntime.NETNS ? cluster.runtime(NetnsRuntime.class).namespaces() : List.of();
         try {
             cluster.close();
@@ -71,7 +92,6 @@ public final class ClusterExtension implements AfterEachCallback {
             }
             boolean etcLeft = Files.exists(home.resolve("etc"));
             cluster = null;
-            deleteHome();
             assertEquals(List.of(), left, "the cluster's close removed every namespace it made");
             assertFalse(etcLeft, "the pods' /etc files are gone");
         }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.codec.ManifestReader;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Workloads;
@@ -19,7 +18,6 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
-import io.sourcemesh.cluster.testing.ProxyLogs;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.xds.XdsStatus;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -390,18 +387,5 @@ class NetnsClusterWalkthroughTest {
 
     private String nodeId(String app) {
         return ProxyIdentity.sidecar(Pod.of(running(app).node())).nodeId("cluster.local");
-    }
-
-    private void rollHttpbin(String patch) throws Exception {
-        String before = running("httpbin").name();
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
-        assertTrue(cluster.awaitSettled(SETTLE));
-        assertNotEquals(before, running("httpbin").name(), "the pod template changed: the pod was replaced");
-        assertEquals(1, cluster.list(ResourceKind.POD, "default", "app=httpbin").size(), "the old pod is gone");
-    }
-
-    private JsonNode inboundLog(Predicate<JsonNode> expected) throws Exception {
-        return ProxyLogs.await(cluster, "default", running("httpbin").name(),
-                json -> json.path("upstream_cluster").asText().startsWith("inbound"), expected);
     }
 }
