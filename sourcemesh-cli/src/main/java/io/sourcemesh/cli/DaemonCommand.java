@@ -1,10 +1,11 @@
 package io.sourcemesh.cli;
 
-import io.sourcemesh.cluster.LocalCluster;
+import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubeapi.KubeApiServer;
-import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -40,7 +41,7 @@ final class DaemonCommand implements Callable<Integer> {
             return 1;
         }
         CountDownLatch stop = new CountDownLatch(1);
-        LocalCluster cluster = LocalCluster.start(h, nodes, 0);
+        Cluster cluster = EmbeddedRuntime.cluster(h, nodes);
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
         KubeApiServer kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path());
         cluster.servingOn(api.port());
@@ -70,7 +71,7 @@ final class DaemonCommand implements Callable<Integer> {
     private int runNetns(Home h) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch cleaned = new CountDownLatch(1);
-        NetnsCluster cluster = NetnsCluster.start(h, NetnsCluster.prefixFor(h), nodes);
+        Cluster cluster = NetnsRuntime.cluster(h, nodes);
         ClusterApiServer api;
         KubeApiServer kubeApi;
         try {
@@ -99,7 +100,7 @@ final class DaemonCommand implements Callable<Integer> {
             cluster.awaitSettled(java.time.Duration.ofSeconds(120));
             h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "netns"));
             System.err.println("[info] SourceMesh netns cluster running: " + nodes + " nodes, namespaces "
-                    + NetnsCluster.prefixFor(h) + "*, API 127.0.0.1:" + api.port() + ", Kubernetes API https://127.0.0.1:"
+                    + NetnsRuntime.prefixFor(h) + "*, API 127.0.0.1:" + api.port() + ", Kubernetes API https://127.0.0.1:"
                     + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
             stop.await();
         } finally {

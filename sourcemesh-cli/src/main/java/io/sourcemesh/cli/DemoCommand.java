@@ -196,7 +196,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private ExternalClient externalClient() {
         if (api.info().runtime().equals("netns")) {
-            String ns = io.sourcemesh.cluster.netns.runtime.NetnsCluster.prefixFor(h) + "ext";
+            String ns = io.sourcemesh.cluster.runtime.netns.NetnsRuntime.prefixFor(h) + "ext";
             return new ExternalClient(io.sourcemesh.cluster.netns.Topology.EXTERNAL_IP, List.of("ip", "netns", "exec", ns, "curl"),
                     "curl runs in network namespace " + ns + ", the internet client " + io.sourcemesh.cluster.netns.Topology.EXTERNAL_IP);
         }

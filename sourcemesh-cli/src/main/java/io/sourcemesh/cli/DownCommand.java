@@ -2,7 +2,7 @@ package io.sourcemesh.cli;
 
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.Topology;
-import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -46,7 +46,7 @@ final class DownCommand implements Callable<Integer> {
         h.clearDaemon();
         if (running.get().runtime().equals("netns")) {
             // The daemon removes its namespaces as it stops; a daemon that was killed leaves them: sweep.
-            List<String> left = Topology.sweep(NetnsCluster.prefixFor(h));
+            List<String> left = Topology.sweep(NetnsRuntime.prefixFor(h));
             if (!left.isEmpty()) {
                 spec.commandLine().getOut().println("removed leftover network namespaces " + String.join(", ", left));
             }

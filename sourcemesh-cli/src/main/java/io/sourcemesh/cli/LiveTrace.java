@@ -96,7 +96,7 @@ final class LiveTrace {
     /** The internet client: this machine's curl bound to an address (embedded), or curl inside the netns runtime's client namespace. */
     private List<String> curlPrefix(String client) {
         if (netns()) {
-            return List.of("ip", "netns", "exec", io.sourcemesh.cluster.netns.runtime.NetnsCluster.prefixFor(home) + "ext", "curl");
+            return List.of("ip", "netns", "exec", io.sourcemesh.cluster.runtime.netns.NetnsRuntime.prefixFor(home) + "ext", "curl");
         }
         return List.of("curl", "--interface", client);
     }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.Preflight;
 import io.sourcemesh.cluster.netns.Topology;
-import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ class NetnsLifecycleTest {
     @AfterEach
     void down() {
         run("down");
-        Topology.sweep(NetnsCluster.prefixFor(new Home(home)));
+        Topology.sweep(NetnsRuntime.prefixFor(new Home(home)));
     }
 
     private Run run(String... args) {
@@ -63,7 +63,7 @@ class NetnsLifecycleTest {
 
     @Test
     void theDemoWalksTheWholeDocumentOnNamespacesAndDownRemovesThem() {
-        String prefix = NetnsCluster.prefixFor(new Home(home));
+        String prefix = NetnsRuntime.prefixFor(new Home(home));
         Run demo = run("demo", "--runtime", "netns");
         assertEquals(0, demo.code(), demo.out() + demo.err());
         assertTrue(demo.out().contains("Every step matched the document."), demo.out());
@@ -93,7 +93,7 @@ class NetnsLifecycleTest {
      */
     @Test
     void upAfterACrashRemovesWhatTheCrashedRunLeft() throws Exception {
-        String prefix = NetnsCluster.prefixFor(new Home(home));
+        String prefix = NetnsRuntime.prefixFor(new Home(home));
         assertEquals(0, run("up", "--runtime", "netns").code());
         Path sleep = home.resolve("sleep.yaml");
         try (var in = NetnsLifecycleTest.class.getResourceAsStream("seed/sleep.yaml")) {

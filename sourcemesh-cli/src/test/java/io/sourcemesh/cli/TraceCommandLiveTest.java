@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.network.AddressPlan;
@@ -35,14 +36,14 @@ import org.junit.jupiter.api.io.TempDir;
 class TraceCommandLiveTest {
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
     ClusterApiServer server;
 
     record Run(int code, String out, String err) {}
 
     @BeforeEach
     void up() throws Exception {
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 13) % 29));
+        cluster = EmbeddedRuntime.cluster(new Home(home), 2, 1 + (int) ((ProcessHandle.current().pid() + 13) % 29));
         server = ClusterApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, () -> {});
         new Home(home).writeDaemon(new Home.DaemonInfo(server.port(), ProcessHandle.current().pid(), "embedded"));
     }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.Preflight;
 import io.sourcemesh.cluster.netns.Topology;
-import io.sourcemesh.cluster.netns.runtime.NetnsCluster;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -77,7 +77,7 @@ class TraceCommandNetnsTest {
         if (Files.exists(home.resolve("daemon.json"))) {
             run("down");
         }
-        String prefix = NetnsCluster.prefixFor(new Home(home));
+        String prefix = NetnsRuntime.prefixFor(new Home(home));
         Topology.sweep(prefix);
         assertEquals(List.of(), Topology.list().stream().filter(n -> n.startsWith(prefix)).toList(), "down removes every namespace");
     }

@@ -8,43 +8,40 @@ import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
-import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ProxyLogs;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * AuthorizationPolicy east-west on the embedded runtime, at httpbin's sidecar: an ipBlocks DENY of the sleep
+ * AuthorizationPolicy east-west at httpbin's sidecar, once per runtime (the netns run as root): an ipBlocks DENY of the sleep
  * pod under REDIRECT and TPROXY (the sidecar's peer is the sleep pod in both; only the app sees 127.0.0.6
  * under REDIRECT), remoteIpBlocks with and without the seed's XFF EnvoyFilter (without it, the remote
- * address is X-Forwarded-For's last entry, which the client writes), and the TCP chains' network RBAC.
+ * address is X-Forwarded-For's last entry, which the client writes). Policies are pushes: the
+ * sidecar process is never restarted.
  */
 class AuthorizationEastWestTest {
-    @TempDir
-    Path home;
-    LocalCluster cluster;
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
+    Cluster cluster;
+    ClusterRuntime runtime;
 
-    @BeforeEach
-    void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 17) % 29));
-    }
-
-    @AfterEach
-    void down() {
-        cluster.close();
-    }
-
-    @Test
-    void eastWestIpBlocksAtTheSidecarAndRemoteIpBlocksWithTheXffFilter() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void eastWestIpBlocksAtTheSidecarAndRemoteIpBlocksWithTheXffFilter(ClusterRuntime on) throws Exception {
+        runtime = on;
+        cluster = clusters.start(on, 2);
         apply("seed/sleep.yaml", "seed/httpbin.yaml");
         String sleepIp = ip("sleep");
         assertEquals(200, fromSleep().code());
@@ -58,8 +55,10 @@ class AuthorizationEastWestTest {
         assertEquals("rbac_access_denied_matched_policy[ns[default]-policy[deny-sleep]-rule[0]]",
                 log.path("response_code_details").asText(), log.toString());
         assertTrue(log.path("upstream_host").isNull() || log.path("upstream_host").isMissingNode(), "never reached httpbin");
+        OptionalLong sidecar = sidecarPid();
 
         // TPROXY: the same decision, and a request let through would now show the sleep pod's address.
+        assertEquals(sidecar, sidecarPid(), "pushed, not restarted");
         rollHttpbin(Files.readString(Path.of("src/test/resources/seed/tproxy-patch.json")));
         assertEquals(403, fromSleep().code(), "sleep still denied under TPROXY");
         cluster.delete(ResourceKind.AUTHORIZATION_POLICY, "default", "deny-sleep");
@@ -83,6 +82,13 @@ class AuthorizationEastWestTest {
 
     // ---- helpers -------------------------------------------------------------------------------
 
+    /** The httpbin sidecar's process where the runtime has processes (netns); empty in the embedded runtime's one JVM. */
+    private OptionalLong sidecarPid() {
+        return runtime == ClusterRuntime.NETNS
+                ? NetnsRuntime.sidecarPid(cluster, "default", runningPod("default", "app=httpbin").name())
+                : OptionalLong.empty();
+    }
+
     private static String denySleep(String field, String ip) {
         return """
                 apiVersion: security.istio.io/v1
@@ -100,7 +106,7 @@ class AuthorizationEastWestTest {
         for (String f : files) {
             cluster.apply(ManifestReader.read(Path.of("src/test/resources/" + f)));
         }
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
     }
 
     private void applyText(String yaml) {
@@ -110,7 +116,7 @@ class AuthorizationEastWestTest {
     private void rollHttpbin(String patch) throws Exception {
         String before = runningPod("default", "app=httpbin").name();
         cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        assertTrue(cluster.awaitSettled(runtime.settle()));
         assertNotEquals(before, runningPod("default", "app=httpbin").name());
     }
 
@@ -127,7 +133,7 @@ class AuthorizationEastWestTest {
 
     /** sleep's curl to httpbin, with the status code on the last line. */
     private Answer fromSleep(String... extra) {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-w", "\n%{http_code}"));
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}"));
         cmd.addAll(List.of(extra));
         cmd.add("http://httpbin:8000/ip");
         ClusterApi.ExecResult r = cluster.exec("default", runningPod("default", "app=sleep").name(), "sleep", cmd);
@@ -150,7 +156,7 @@ class AuthorizationEastWestTest {
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {
                 return;

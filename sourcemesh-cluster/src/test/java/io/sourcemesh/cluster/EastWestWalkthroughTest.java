@@ -3,49 +3,56 @@ package io.sourcemesh.cluster;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.HttpClusterApi;
-import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
+import io.sourcemesh.cluster.testing.ProxyLogs;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.OptionalLong;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The seed's east-west section on the embedded runtime, from the seed's own manifests: the
- * origin httpbin reports, the socket view and the httpbin sidecar's access-log fields, per step.
+ * The seed's east-west section from the seed's own manifests, once per runtime (the netns run as
+ * root): the origin httpbin reports, the app's socket (netstat inside the pod) and the httpbin
+ * sidecar's access-log fields, per step — REDIRECT's 127.0.0.6, the sleep pod's address after the
+ * TPROXY patch rolls the pod, then the address in X-Forwarded-For with the EnvoyFilter, pushed to
+ * the running sidecar.
  */
 class EastWestWalkthroughTest {
-    @TempDir
-    Path home;
-    LocalCluster cluster;
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
+    Cluster cluster;
+    ClusterRuntime runtime;
 
-    @BeforeEach
-    void up() {
-        // Its own addresses, so a cluster the developer runs on this machine is not disturbed.
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
-    }
-
-    @AfterEach
-    void down() {
-        cluster.close();
+    private void up(ClusterRuntime on) {
+        runtime = on;
+        cluster = clusters.start(on, 2);
     }
 
     private List<String> apply(String file) throws Exception {
-        ClusterApi.ApplyResponse r = cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/" + file)));
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        return apply(Path.of("src/test/resources/seed/" + file));
+    }
+
+    private List<String> apply(Path file) throws Exception {
+        ClusterApi.ApplyResponse r = cluster.apply(ManifestReader.read(file));
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
         return r.warnings();
     }
 
@@ -59,7 +66,8 @@ class EastWestWalkthroughTest {
     }
 
     private String origin() {
-        ClusterApi.ExecResult r = cluster.exec("default", pod("sleep").name(), "sleep", List.of("curl", "-sS", "http://httpbin:8000/ip"));
+        ClusterApi.ExecResult r = cluster.exec("default", pod("sleep").name(), "sleep",
+                List.of("curl", "-sS", "--max-time", "10", "http://httpbin:8000/ip"));
         assertEquals(0, r.exitCode(), r.stderr());
         return r.stdout();
     }
@@ -68,12 +76,18 @@ class EastWestWalkthroughTest {
         return "{\n  \"origin\": \"" + ip + "\"\n}\n";
     }
 
+    /** {@code kubectl exec deploy/httpbin -c httpbin -- netstat -ntp}: the app's socket and its peer. */
+    private void assertPeer(String httpbinIp, String peer) {
+        String netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
+        assertTrue(netstat.lines().anyMatch(l -> l.contains(httpbinIp + ":8000") && l.contains(" " + peer + ":")), netstat);
+    }
+
     /**
      * The httpbin sidecar's newest inbound access-log line once it is written (the access log is
      * written off the event loop, so the line of the request just made may lag a few ms).
      */
-    private JsonNode inboundLog(java.util.function.Predicate<JsonNode> expected) throws Exception {
-        return io.sourcemesh.cluster.testing.ProxyLogs.await(cluster, "default", pod("httpbin").name(),
+    private JsonNode inboundLog(Predicate<JsonNode> expected) throws Exception {
+        return ProxyLogs.await(cluster, "default", pod("httpbin").name(),
                 json -> json.path("route_name").asText().equals("default") || json.path("upstream_cluster").asText().startsWith("inbound"),
                 expected);
     }
@@ -81,58 +95,82 @@ class EastWestWalkthroughTest {
     private void rollHttpbin(String patch) throws Exception {
         String before = pod("httpbin").name();
         cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        assertTrue(cluster.awaitSettled(runtime.settle()));
         assertNotEquals(before, pod("httpbin").name(), "the pod template changed: the pod was replaced");
         assertEquals(1, cluster.list(ResourceKind.POD, "default", "app=httpbin").size(), "the old pod is gone");
     }
 
-    @Test
-    void defaultThenTproxyThenXff() throws Exception {
+    /** The version_info of the listeners the sidecar serves, from its config_dump ({@code proxy-config}). */
+    private String listenersVersion(String app) throws Exception {
+        JsonNode dump = new ObjectMapper().readTree(cluster.proxyConfig("default", pod(app).name()));
+        for (JsonNode c : dump.path("configs")) {
+            if (c.path("@type").asText().endsWith("ListenersConfigDump")) {
+                assertTrue(c.path("dynamic_listeners").size() > 0, "listeners come over ADS: " + c);
+                return c.path("version_info").asText();
+            }
+        }
+        throw new AssertionError("no listeners in the config dump");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void defaultThenTproxyThenXff(ClusterRuntime on) throws Exception {
+        up(on);
         apply("sleep.yaml");
         apply("httpbin.yaml");
         String sleepIp = ip("sleep");
+        String httpbinIp = ip("httpbin");
+        assertTrue(sleepIp.startsWith(runtime.podPrefix()) && httpbinIp.startsWith(runtime.podPrefix()), sleepIp + " " + httpbinIp);
         assertEquals("2/2", ready(pod("httpbin")));
         assertEquals("2/2", ready(pod("sleep")));
 
         // Default (REDIRECT): httpbin sees Envoy's 127.0.0.6.
         assertEquals(originJson("127.0.0.6"), origin());
-        String httpbinIp = ip("httpbin");
         JsonNode log = inboundLog(l -> l.path("upstream_host").asText().equals(httpbinIp + ":8000"));
         assertTrue(log.path("downstream_remote_address").asText().startsWith(sleepIp + ":"), log.toString());
         assertEquals(httpbinIp + ":8000", log.path("downstream_local_address").asText());
         assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), log.toString());
         assertEquals(httpbinIp + ":8000", log.path("upstream_host").asText());
-        String netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
-        assertTrue(netstat.lines().anyMatch(l -> l.contains(httpbinIp + ":8000") && l.contains(" 127.0.0.6:")), netstat);
+        assertPeer(httpbinIp, "127.0.0.6");
 
-        // TPROXY: the socket itself carries the sleep pod's address.
+        // TPROXY: the patch rolls the pod; the socket itself carries the sleep pod's address.
         rollHttpbin(Files.readString(Path.of("src/test/resources/seed/tproxy-patch.json")));
         String tproxyIp = ip("httpbin");
         assertEquals(originJson(sleepIp), origin());
         log = inboundLog(l -> l.path("upstream_host").asText().equals(tproxyIp + ":8000"));
         assertTrue(log.path("upstream_local_address").asText().startsWith(sleepIp + ":"), log.toString());
         assertEquals(tproxyIp + ":8000", log.path("upstream_host").asText());
-        netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
-        assertTrue(netstat.lines().anyMatch(l -> l.contains(tproxyIp + ":8000") && l.contains(" " + sleepIp + ":")), netstat);
+        assertPeer(tproxyIp, sleepIp);
 
-        // Back to REDIRECT, then the XFF EnvoyFilter: the address travels in X-Forwarded-For.
+        // Back to REDIRECT, then the XFF EnvoyFilter: the address travels in X-Forwarded-For,
+        // pushed over ADS to the running sidecar (a new listener version, the same process).
         rollHttpbin("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}");
         assertEquals(originJson("127.0.0.6"), origin());
+        String version = listenersVersion("httpbin");
+        OptionalLong sidecar = sidecarPid();
         assertEquals(List.of(), apply("enable-xff-for-sidecar-inbound.yaml"));
         assertEquals(originJson(sleepIp), origin());
+        assertNotEquals(version, listenersVersion("httpbin"), "a new listener version was pushed");
+        assertEquals(sidecar, sidecarPid(), "over ADS to the running sidecar, not by restarting it");
         log = inboundLog(l -> l.path("x_forwarded_for").asText().equals(sleepIp));
         assertEquals(sleepIp, log.path("x_forwarded_for").asText());
         assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), "the socket still says 127.0.0.6");
-        String xffIp = ip("httpbin");
-        netstat = cluster.exec("default", pod("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
-        assertTrue(netstat.lines().anyMatch(l -> l.contains(xffIp + ":8000") && l.contains(" 127.0.0.6:")), netstat);
+        assertPeer(ip("httpbin"), "127.0.0.6");
         KubeObject ef = cluster.get(ResourceKind.ENVOY_FILTER, "istio-system", "enable-xff-for-sidecar-inbound").orElseThrow();
         assertEquals("True", ef.status().path("conditions").path(0).path("status").asText(), ef.status().toString());
+    }
+
+    /** The httpbin sidecar's process id where the runtime has processes (netns); empty in the embedded runtime's one JVM. */
+    private OptionalLong sidecarPid() {
+        return runtime == ClusterRuntime.NETNS
+                ? io.sourcemesh.cluster.runtime.netns.NetnsRuntime.sidecarPid(cluster, "default", pod("httpbin").name())
+                : OptionalLong.empty();
     }
 
     /** exec -i: the bytes given become the command's stdin, then end of file; without them stdin is empty. */
     @Test
     void execForwardsStdinAsBytes() throws Exception {
+        up(ClusterRuntime.EMBEDDED);
         apply("sleep.yaml");
         String sleep = pod("sleep").name();
         byte[] binary = {0, 'a', (byte) 0xff, (byte) 0xfe, (byte) 0xc3, '(', 0, '\n', (byte) 0x80, 0};
@@ -161,18 +199,21 @@ class EastWestWalkthroughTest {
         }
     }
 
-    @Test
-    void aBadEnvoyFilterIsReportedAndChangesNothing() throws Exception {
+    /** A patch the control plane cannot apply: apply warns, the EnvoyFilter says False, the proxies keep their config. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void aBadEnvoyFilterIsReportedAndChangesNothing(ClusterRuntime on) throws Exception {
+        up(on);
         apply("sleep.yaml");
         apply("httpbin.yaml");
         String bad = Files.readString(Path.of("src/test/resources/seed/enable-xff-for-sidecar-inbound.yaml"))
                 .replace("use_remote_address: true", "use_remote_addres: true").replace("name: enable-xff-for-sidecar-inbound", "name: broken");
-        Path file = home.resolve("broken.yaml");
+        Path file = clusters.home().resolve("broken.yaml");
         Files.writeString(file, bad);
-        ClusterApi.ApplyResponse r = cluster.apply(ManifestReader.read(file));
-        assertEquals(1, r.warnings().size(), r.warnings().toString());
-        assertTrue(r.warnings().get(0).contains("istio-system/broken"), r.warnings().get(0));
-        assertTrue(r.warnings().get(0).contains("use_remote_addres"), r.warnings().get(0));
+        List<String> warnings = apply(file);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("istio-system/broken"), warnings.get(0));
+        assertTrue(warnings.get(0).contains("use_remote_addres"), warnings.get(0));
         assertEquals(originJson("127.0.0.6"), origin(), "proxies keep their last good config");
         KubeObject ef = cluster.get(ResourceKind.ENVOY_FILTER, "istio-system", "broken").orElseThrow();
         assertEquals("False", ef.status().path("conditions").path(0).path("status").asText());

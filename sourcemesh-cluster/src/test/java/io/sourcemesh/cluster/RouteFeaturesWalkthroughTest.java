@@ -7,19 +7,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.daemon.ClusterApi;
-import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Istio's traffic-management samples on the embedded runtime, seen from sleep with curl: a
+ * Istio's traffic-management samples, once per runtime (the netns run as root), seen from sleep with curl: a
  * VirtualService's headers and timeout, and the circuit-breaking DestinationRule (connectionPool
  * overflow as 503 UO; outlier detection ejecting httpbin after one 5xx).
  */
@@ -60,18 +61,15 @@ class RouteFeaturesWalkthroughTest {
                   maxEjectionPercent: 100
             """;
 
-    @TempDir
-    Path home;
-    LocalCluster cluster;
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
+    Cluster cluster;
+    ClusterRuntime runtime;
 
-    @BeforeEach
-    void up() {
-        cluster = LocalCluster.start(new Home(home), 1, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
-    }
-
-    @AfterEach
-    void down() {
-        cluster.close();
+    /** One node: sleep, httpbin and the gateway side by side. */
+    private void up(ClusterRuntime on) {
+        runtime = on;
+        cluster = clusters.start(on, 1);
     }
 
     private KubeObject pod(String app) {
@@ -91,13 +89,15 @@ class RouteFeaturesWalkthroughTest {
                 json -> !json.isMissingNode());
     }
 
-    @Test
-    void headersTimeoutCircuitBreakerAndEjection() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void headersTimeoutCircuitBreakerAndEjection(ClusterRuntime on) throws Exception {
+        up(on);
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
         cluster.apply(ManifestReader.read("route-features", SAMPLE));
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        assertTrue(cluster.awaitSettled(runtime.settle()));
 
         // headers: set on the request (httpbin echoes it), added to the response. The push is
         // asynchronous, so wait for the new routes to arrive.
@@ -147,11 +147,13 @@ class RouteFeaturesWalkthroughTest {
      * only with ?slow=1, a GET-only route a POST never takes (404 NR), a route for another workload's
      * labels that sleep's sidecar never gets.
      */
-    @Test
-    void faultAbortDelayAndMethodMatchFromSleep() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void faultAbortDelayAndMethodMatchFromSleep(ClusterRuntime on) throws Exception {
+        up(on);
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
         cluster.apply(ManifestReader.read("fault-match", """
                 apiVersion: networking.istio.io/v1
                 kind: VirtualService
@@ -213,11 +215,13 @@ class RouteFeaturesWalkthroughTest {
     }
 
     /** A Sidecar resource reaches the running sidecars: REGISTRY_ONLY with httpbin outside its egress hosts blocks it. */
-    @Test
-    void sidecarEgressHostsAndRegistryOnlyReachTheRunningSidecar() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void sidecarEgressHostsAndRegistryOnlyReachTheRunningSidecar(ClusterRuntime on) throws Exception {
+        up(on);
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
         assertEquals("200", curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout());
 
         cluster.apply(ManifestReader.read("sidecar", """
@@ -241,11 +245,13 @@ class RouteFeaturesWalkthroughTest {
      * A DestinationRule's proxyProtocol reaches the sleep sidecar's connections: httpbin's sidecar,
      * which expects no PROXY header, can no longer serve them; without the rule it can again.
      */
-    @Test
-    void destinationRuleProxyProtocolIsSentUpstream() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void destinationRuleProxyProtocolIsSentUpstream(ClusterRuntime on) throws Exception {
+        up(on);
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
         cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
         assertEquals("200", curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get").stdout());
 
         cluster.apply(ManifestReader.read("dr-proxy-protocol", """

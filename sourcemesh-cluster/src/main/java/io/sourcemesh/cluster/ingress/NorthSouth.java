@@ -4,7 +4,6 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubeproxy.KubeProxy;
-import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.loadbalancer.LoadBalancers;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.store.ObjectStore;
@@ -22,13 +21,11 @@ import java.util.function.Supplier;
  * load balancer per LoadBalancer Service. (The Gateways' status comes from the mesh push: {@link GatewayStatus}.)
  */
 public final class NorthSouth implements AutoCloseable {
-    private final ObjectStore store;
     private final Supplier<List<Endpoint>> endpoints;
     private final KubeProxy kubeProxy;
     private final LoadBalancers loadBalancers;
 
-    private NorthSouth(ObjectStore store, Supplier<List<Endpoint>> endpoints, KubeProxy kubeProxy, LoadBalancers loadBalancers) {
-        this.store = store;
+    private NorthSouth(Supplier<List<Endpoint>> endpoints, KubeProxy kubeProxy, LoadBalancers loadBalancers) {
         this.endpoints = endpoints;
         this.kubeProxy = kubeProxy;
         this.loadBalancers = loadBalancers;
@@ -40,7 +37,7 @@ public final class NorthSouth implements AutoCloseable {
      */
     public static NorthSouth start(ObjectStore store, Transport transport, UpstreamConnector connector, AddressPlan addresses,
             List<ClusterNode> nodes, Supplier<List<Endpoint>> endpoints) {
-        return new NorthSouth(store, endpoints, KubeProxy.create(transport, connector, nodes, endpoints),
+        return new NorthSouth(endpoints, KubeProxy.create(transport, connector, nodes, endpoints),
                 LoadBalancers.start(store, transport, connector, addresses, nodes));
     }
 
@@ -50,8 +47,8 @@ public final class NorthSouth implements AutoCloseable {
                 .mapToObj(i -> new ClusterNode(names.get(i), addresses.nodeAddress(i))).toList();
     }
 
-    public void reconcile() {
-        List<KubeObject> services = NodePortAllocator.allocate(store);
+    /** Node ports and load balancers for {@code services} (node ports already allocated). */
+    public void sync(List<KubeObject> services) {
         List<Endpoint> ready = endpoints.get();
         kubeProxy.sync(services);
         loadBalancers.sync(services, ready.stream().map(e -> e.pod().uid() + "@" + e.node()).sorted().toList());

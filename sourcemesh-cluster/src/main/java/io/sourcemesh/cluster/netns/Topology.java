@@ -1,7 +1,7 @@
 package io.sourcemesh.cluster.netns;
 
+import io.sourcemesh.cluster.core.AddressPool;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,7 +36,7 @@ public final class Topology implements AutoCloseable {
     private final List<String> created = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, Pod> pods = new LinkedHashMap<>();
-    private final Map<String, BitSet> hostsUsed = new HashMap<>();
+    private final Map<String, AddressPool> hostsUsed = new HashMap<>();
     private volatile boolean closed;
 
     private Topology(String prefix) {
@@ -146,7 +146,7 @@ public final class Topology implements AutoCloseable {
         for (String name : podsByNode.keySet()) {
             Node node = new Node(name, prefix + "n-" + name, i, "10.0.0." + (11 + i), "172.17." + i + ".0/24", "172.17." + i + ".1");
             nodes.put(node.name(), node);
-            hostsUsed.put(node.name(), new BitSet());
+            hostsUsed.put(node.name(), AddressPool.lowestFree("172.17." + i + ".", 2));
             add(node.netns());
             i++;
         }
@@ -213,13 +213,16 @@ public final class Topology implements AutoCloseable {
             throw new IllegalArgumentException("pod " + name + " exists");
         }
         Node n = node(node);
-        BitSet used = hostsUsed.get(node);
-        int host = used.nextClearBit(2);
-        if (host > 254) {
-            throw new IllegalStateException("no pod addresses left on node " + node);
+        AddressPool pool = hostsUsed.get(node);
+        String address = pool.allocate().orElseThrow(() -> new IllegalStateException("no pod addresses left on node " + node));
+        int host = Integer.parseInt(address.substring(address.lastIndexOf('.') + 1));
+        Pod pod = new Pod(name, prefix + "p-" + name, node, address);
+        try {
+            add(pod.netns());
+        } catch (RuntimeException e) {
+            pool.release(address);
+            throw e;
         }
-        Pod pod = new Pod(name, prefix + "p-" + name, node, "172.17." + n.index() + "." + host);
-        add(pod.netns());
         try {
             // The veth is made in the node namespace and its peer lands straight in the pod's, as eth0.
             // A reused address: the node may still have the old pod's MAC for it (REACHABLE for ~30 s),
@@ -236,6 +239,7 @@ public final class Topology implements AutoCloseable {
             Shell.run(List.of("ip", "-n", n.netns(), "link", "del", "veth" + host));
             created.remove(pod.netns());
             remove(List.of(pod.netns()));
+            pool.release(address);
             throw e;
         }
         // The same for the node's other pods: one that spoke to the old pod holds its MAC as REACHABLE
@@ -245,7 +249,6 @@ public final class Topology implements AutoCloseable {
                 Shell.run(List.of("ip", "-n", other.netns(), "neigh", "flush", "to", pod.ip()));
             }
         }
-        used.set(host);
         pods.put(name, pod);
         return pod;
     }
@@ -262,7 +265,7 @@ public final class Topology implements AutoCloseable {
         remove(List.of(pod.netns()));
         created.remove(pod.netns());
         pods.remove(name);
-        hostsUsed.get(pod.node()).clear(host);
+        hostsUsed.get(pod.node()).release(pod.ip());
     }
 
     private void add(String netns) {

@@ -2,6 +2,7 @@ package io.sourcemesh.cluster.network;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import io.sourcemesh.cluster.core.AddressPool;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,10 +25,9 @@ public final class AddressPlan {
     public static final String EXTERNAL_CLIENT = "127.120.0.10";
 
     private final int block;
-    private final Map<Integer, BitSet> podsByNode = new HashMap<>();
-    /** Where the next search for a free pod address starts: addresses are not reused at once, as IPAM does. */
-    private final Map<Integer, Integer> nextPod = new HashMap<>();
-    private final BitSet services = new BitSet();
+    /** Per node; addresses are not reused at once, as IPAM does. */
+    private final Map<Integer, AddressPool> podsByNode = new HashMap<>();
+    private final AddressPool services;
     private final BitSet loadBalancers = new BitSet();
 
     public AddressPlan(int block) {
@@ -35,6 +35,7 @@ public final class AddressPlan {
             throw new IllegalArgumentException("address block must be 0..30, not " + block);
         }
         this.block = block;
+        this.services = AddressPool.of("127.96." + block + ".", 2);
     }
 
     public AddressPlan() {
@@ -62,38 +63,23 @@ public final class AddressPlan {
 
     /** A free pod address on node {@code nodeIndex} (0-based). */
     public synchronized InetAddress allocatePod(int nodeIndex) {
-        BitSet used = podsByNode.computeIfAbsent(nodeIndex, n -> new BitSet());
-        int host = used.nextClearBit(nextPod.getOrDefault(nodeIndex, 2));
-        if (host > 254) {
-            host = used.nextClearBit(2);
+        if (nodeIndex < 0) {
+            throw new IllegalArgumentException("no such node: " + nodeIndex);
         }
-        if (host > 254) {
-            throw new IllegalStateException("no pod addresses left on node " + nodeIndex);
-        }
-        used.set(host);
-        nextPod.put(nodeIndex, host + 1);
-        return ip("127.17." + (block * 8 + nodeIndex) + "." + host);
+        AddressPool pool = podsByNode.computeIfAbsent(nodeIndex, n -> AddressPool.of("127.17." + (block * 8 + n) + ".", 2));
+        return ip(pool.allocate().orElseThrow(() -> new IllegalStateException("no pod addresses left on node " + nodeIndex)));
     }
 
     public synchronized void releasePod(InetAddress pod) {
-        byte[] b = pod.getAddress();
-        BitSet used = podsByNode.get((b[2] & 0xff) - block * 8);
-        if (used != null) {
-            used.clear(b[3] & 0xff);
+        AddressPool pool = podsByNode.get((pod.getAddress()[2] & 0xff) - block * 8);
+        if (pool != null) {
+            pool.release(pod.getHostAddress());
         }
     }
 
-    /** Marks an address as taken (a service VIP kept in the store across restarts). */
-    public synchronized void reserveService(InetAddress vip) {
-        if ((vip.getAddress()[2] & 0xff) == block) {
-            services.set(vip.getAddress()[3] & 0xff);
-        }
-    }
-
-    public synchronized InetAddress allocateService() {
-        int host = services.nextClearBit(2);
-        services.set(host);
-        return ip("127.96." + block + "." + host);
+    /** The service VIPs (ClusterIPs) 127.96.B.2–254. */
+    public AddressPool services() {
+        return services;
     }
 
     public synchronized InetAddress allocateLoadBalancer() {

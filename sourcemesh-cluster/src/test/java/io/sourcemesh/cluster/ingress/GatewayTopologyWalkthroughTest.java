@@ -7,21 +7,20 @@ import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
-import io.sourcemesh.cluster.daemon.Home;
-import io.sourcemesh.cluster.network.AddressPlan;
+import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.store.StoreException;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ExternalClient;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.Set;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Istio's "Configuring Gateway Network Topology" example on the embedded runtime: a client sends
+ * Istio's "Configuring Gateway Network Topology" example, once per runtime (the netns run as root): a client sends
  * {@code X-Forwarded-For: 56.5.6.7, 72.9.5.6, 98.1.2.3} through the cloud load balancer and the
  * ingress gateway to httpbin's {@code /get?show_env=true}; numTrustedProxies in the istio ConfigMap
  * (then the gateway's proxy.istio.io/config annotation) decides X-Envoy-External-Address.
@@ -31,23 +30,19 @@ class GatewayTopologyWalkthroughTest {
     static final String GW = "istio-ingressgateway";
     static final String XFF = "56.5.6.7, 72.9.5.6, 98.1.2.3";
 
-    @TempDir
-    Path home;
-    LocalCluster cluster;
-    final ExternalClient client = new ExternalClient(AddressPlan.EXTERNAL_CLIENT);
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
+    Cluster cluster;
+    ClusterRuntime runtime;
+    ExternalClient client;
 
-    @BeforeEach
-    void up() {
-        cluster = LocalCluster.start(new Home(home), 2, 0);
-    }
-
-    @AfterEach
-    void down() {
-        cluster.close();
-    }
-
-    @Test
-    void trustedHopsZeroOneTwoFromTheMeshConfigThenThePodAnnotation() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void trustedHopsZeroOneTwoFromTheMeshConfigThenThePodAnnotation(ClusterRuntime on) throws Exception {
+        runtime = on;
+        cluster = clusters.start(on, 2);
+        client = on.client(cluster);
+        Set<String> nodes = on.nodeAddresses(cluster);
         apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
         apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
         String url = "http://" + loadBalancerIp() + "/get?show_env=true";
@@ -57,19 +52,19 @@ class GatewayTopologyWalkthroughTest {
         // external, so the peer is also X-Envoy-External-Address.
         JsonNode h = headers(url, b -> true);
         String peer = h.path("X-Forwarded-For").asText().substring(XFF.length() + 1);
-        assertTrue(peer.startsWith(AddressPlan.NODE_PREFIX), h.toString());
+        assertTrue(nodes.contains(peer), "a node's address " + nodes + ": " + h);
         assertEquals(XFF + "," + peer, h.path("X-Forwarded-For").asText());
         assertEquals(peer, h.path("X-Envoy-External-Address").asText(), h.toString());
 
         // 1: the last address the client's proxies wrote.
         apply(meshConfig("numTrustedProxies: 1"));
         h = headers(url, b -> b.path("X-Envoy-External-Address").asText().equals("98.1.2.3"));
-        assertTrue(h.path("X-Forwarded-For").asText().startsWith(XFF + "," + AddressPlan.NODE_PREFIX), h.toString());
+        assertTrue(nodes.contains(lastHop(h)), h.toString());
 
         // 2: Istio's page, exactly: "X-Envoy-External-Address": "72.9.5.6".
         apply(meshConfig("numTrustedProxies: 2"));
         h = headers(url, b -> b.path("X-Envoy-External-Address").asText().equals("72.9.5.6"));
-        assertTrue(h.path("X-Forwarded-For").asText().startsWith(XFF + "," + AddressPlan.NODE_PREFIX), h.toString());
+        assertTrue(nodes.contains(lastHop(h)), h.toString());
 
         // A mesh config with a field SourceMesh does not honour is refused whole (reading the manifest
         // already, as kubectl's client-side validation); the last good one serves.
@@ -82,7 +77,7 @@ class GatewayTopologyWalkthroughTest {
         // The gateway pod's annotation overrides the mesh default; the template change rolls the pod.
         cluster.patch(ResourceKind.DEPLOYMENT, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"template\":{\"metadata\":"
                 + "{\"annotations\":{\"proxy.istio.io/config\":\"{\\\"gatewayTopology\\\":{\\\"numTrustedProxies\\\":1}}\"}}}}}");
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "gateway rolled");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "gateway rolled");
         h = headers(url, b -> b.path("X-Envoy-External-Address").asText().equals("98.1.2.3"));
 
         // A bad annotation is refused by the API server, naming the field.
@@ -91,6 +86,13 @@ class GatewayTopologyWalkthroughTest {
                         + "{\"proxy.istio.io/config\":\"holdApplicationUntilProxyStarts: true\"}}}}}"));
         assertTrue(bad.getMessage().contains("spec.template.metadata.annotations[proxy.istio.io/config]:"
                 + " holdApplicationUntilProxyStarts: not supported by SourceMesh"), bad.getMessage());
+    }
+
+    /** The address the gateway appended to the client's X-Forwarded-For (the TCP peer). */
+    private static String lastHop(JsonNode headers) {
+        String xff = headers.path("X-Forwarded-For").asText();
+        assertTrue(xff.startsWith(XFF + ","), xff);
+        return xff.substring(XFF.length() + 1);
     }
 
     private JsonNode headers(String url, java.util.function.Predicate<JsonNode> expected) throws Exception {
@@ -112,7 +114,7 @@ class GatewayTopologyWalkthroughTest {
 
     private void apply(List<KubeObject> objects) throws Exception {
         cluster.apply(objects);
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
     }
 
     private String loadBalancerIp() throws Exception {

@@ -7,37 +7,31 @@ import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
-import io.sourcemesh.cluster.daemon.Home;
-import io.sourcemesh.cluster.network.AddressPlan;
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.netns.Shell;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ExternalClient;
 import io.sourcemesh.cluster.testing.ProxyLogs;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The third way to keep the client's address (after externalTrafficPolicy Local and XFF): the cloud
- * load balancer prepends PROXY protocol (Alibaba's annotation on the gateway Service) and the gateway
- * reads it (gatewayTopology.proxyProtocol), so httpbin sees the client even under
- * externalTrafficPolicy Cluster, where the node's SNAT hides it on the socket.
+ * The third way to keep the client's address (after externalTrafficPolicy Local and XFF), once per
+ * runtime (the netns run as root): the cloud load balancer prepends PROXY protocol (Alibaba's
+ * annotation on the gateway Service; on netns the lb namespace stops DNATing and forwards in
+ * userspace) and the gateway reads it (gatewayTopology.proxyProtocol), so httpbin sees the client even
+ * under externalTrafficPolicy Cluster, where the node's SNAT hides it on the socket — v1 and v2.
  */
 class ProxyProtocolWalkthroughTest {
     static final String NS = "istio-system";
     static final String GW = "istio-ingressgateway";
-    static final String CLIENT = AddressPlan.EXTERNAL_CLIENT;
     static final String ON = "{\"metadata\":{\"annotations\":{\"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-proxy-protocol\":\"on\"}}}";
-
-    @TempDir
-    Path home;
-    LocalCluster cluster;
-    static final String OTHER = "127.120.0.11";
-    /** Every node address of every address block (127.10.B.n). */
-    static final String NODES = "127.10.0.0/16";
+    static final String V2 = "{\"metadata\":{\"annotations\":{\"sourcemesh.io/proxy-protocol-version\":\"v2\"}}}";
     static final String MESH_PROXY_PROTOCOL = """
             apiVersion: v1
             kind: ConfigMap
@@ -48,53 +42,52 @@ class ProxyProtocolWalkthroughTest {
                   gatewayTopology:
                     proxyProtocol: {}
             """;
-    final ExternalClient client = new ExternalClient(CLIENT);
-    final ExternalClient other = new ExternalClient(OTHER);
 
-    @BeforeEach
-    void up() {
-        // An address block of its own (from the PID), so a concurrent run of the suite does not collide.
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 7) % 29));
-    }
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
+    Cluster cluster;
+    ClusterRuntime runtime;
+    ExternalClient client;
 
-    @AfterEach
-    void down() {
-        cluster.close();
-    }
-
-    @Test
-    void clusterPolicyKeepsTheClientThroughProxyProtocolV1AndV2() throws Exception {
+    /** The seed's httpbin behind the seed's gateway; the URL of /ip through the load balancer. */
+    private String up(ClusterRuntime on) throws Exception {
+        runtime = on;
+        cluster = clusters.start(on, 2);
+        client = on.client(cluster);
         apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
         apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
-        String url = "http://" + loadBalancerIp() + "/ip";
+        return "http://" + loadBalancerIp() + "/ip";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void clusterPolicyKeepsTheClientThroughProxyProtocolV1AndV2(ClusterRuntime on) throws Exception {
+        String url = up(on);
         assertEquals("Cluster", cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow().spec().path("externalTrafficPolicy").asText());
-        assertTrue(client.awaitJson(b -> true, url).path("origin").asText().startsWith("127.10."), "a node before");
+        String before = client.origin(url);
+        assertTrue(runtime.nodeAddresses(cluster).contains(before), "a node before: " + before);
+        if (runtime == ClusterRuntime.NETNS) {
+            assertTrue(lbNat().contains("--to-destination"), lbNat());
+        }
 
         // The gateway expects the header (the mesh default), then the load balancer sends it.
-        apply(ManifestReader.read("mesh.yaml", """
-                apiVersion: v1
-                kind: ConfigMap
-                metadata: {name: istio, namespace: istio-system}
-                data:
-                  mesh: |
-                    defaultConfig:
-                      gatewayTopology:
-                        proxyProtocol: {}
-                """));
+        apply(ManifestReader.read("mesh.yaml", MESH_PROXY_PROTOCOL));
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
-        assertEquals(CLIENT, client.awaitJson(b -> b.path("origin").asText().equals(CLIENT), url).path("origin").asText());
-        for (int i = 0; i < 5; i++) {
-            assertEquals(CLIENT, client.awaitJson(b -> true, url).path("origin").asText(), "request " + i);
+        if (runtime == ClusterRuntime.NETNS) {
+            awaitTrue(() -> !lbNat().contains("--to-destination"), "the lb namespace no longer DNATs the gateway Service");
         }
-        JsonNode log = gatewayLog();
-        assertTrue(log.path("downstream_remote_address").asText().startsWith(CLIENT + ":"), log.toString());
-        assertEquals(CLIENT, log.path("x_forwarded_for").asText(), log.toString());
+        assertEquals(client.address(), client.awaitJson(b -> b.path("origin").asText().equals(client.address()), url).path("origin").asText());
+        for (int i = 0; i < 5; i++) {
+            assertEquals(client.address(), client.origin(url), "request " + i);
+        }
+        JsonNode log = ProxyLogs.await(cluster, NS, gatewayPod(), l -> "/ip".equals(l.path("path").asText()),
+                l -> l.path("downstream_remote_address").asText().startsWith(client.address() + ":"));
+        assertEquals(client.address(), log.path("x_forwarded_for").asText(), log.toString());
 
         // v2: the binary header, same result.
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC,
-                "{\"metadata\":{\"annotations\":{\"sourcemesh.io/proxy-protocol-version\":\"v2\"}}}");
+        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, V2);
         for (int i = 0; i < 5; i++) {
-            assertEquals(CLIENT, client.awaitJson(b -> true, url).path("origin").asText(), "v2 request " + i);
+            assertEquals(client.address(), client.origin(url), "v2 request " + i);
         }
     }
 
@@ -104,106 +97,70 @@ class ProxyProtocolWalkthroughTest {
      * "always the physical peer even if the remote_ip is inferred from ... proxy protocol": here the
      * node that forwarded the connection, never the client.
      */
-    @Test
-    void gatewayAuthorizationOnTheClientTheProxyProtocolHeaderNamed() throws Exception {
-        apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
-        apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
-        String url = "http://" + loadBalancerIp() + "/ip";
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void gatewayAuthorizationOnTheClientTheProxyProtocolHeaderNamed(ClusterRuntime on) throws Exception {
+        String url = up(on);
+        ExternalClient other = on.otherClient(cluster);
+        String me = client.address();
         apply(ManifestReader.read("mesh.yaml", MESH_PROXY_PROTOCOL));
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
         assertEquals("Cluster", cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow().spec().path("externalTrafficPolicy").asText());
-        client.awaitJson(b -> b.path("origin").asText().equals(CLIENT), url);
+        client.awaitJson(b -> b.path("origin").asText().equals(me), url);
 
         // ALLOW remoteIpBlocks [client]: the client passes, another internet address gets Envoy's 403.
-        policy("ingress-policy", "ALLOW", "remoteIpBlocks", CLIENT);
-        awaitCode(OTHER, url, 403);
-        ExternalClient.Curl denied = other.curl("-w", "\n%{http_code}", url);
-        assertEquals("RBAC: access denied\n403", denied.out());
-        JsonNode log = gatewayLog(OTHER, 403);
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", List.of(me));
+        other.awaitCode(url, 403);
+        assertEquals("RBAC: access denied\n403", other.curl("-w", "\n%{http_code}", url).out());
+        JsonNode log = gatewayLog(other.address(), 403);
         assertEquals("rbac_access_denied_matched_policy[none]", log.path("response_code_details").asText(), log.toString());
-        assertEquals(200, code(CLIENT, url));
-        assertEquals("via_upstream", gatewayLog(CLIENT, 200).path("response_code_details").asText());
+        assertEquals(200, client.code(url));
+        assertEquals("via_upstream", gatewayLog(me, 200).path("response_code_details").asText());
 
         // ipBlocks [client] matches nothing: the TCP peer is the node (its SNAT), the header does not change it.
-        policy("ingress-policy", "ALLOW", "ipBlocks", CLIENT);
-        awaitCode(CLIENT, url, 403);
-        log = gatewayLog(CLIENT, 403);
+        policy("ingress-policy", "ALLOW", "ipBlocks", List.of(me));
+        client.awaitCode(url, 403);
+        log = gatewayLog(me, 403);
         assertEquals("rbac_access_denied_matched_policy[none]", log.path("response_code_details").asText(), log.toString());
-        // ipBlocks on the nodes' range: both clients pass, though each is logged under its own address.
-        policy("ingress-policy", "ALLOW", "ipBlocks", NODES);
-        awaitCode(CLIENT, url, 200);
-        assertEquals(200, code(OTHER, url));
-        assertEquals("via_upstream", gatewayLog(OTHER, 200).path("response_code_details").asText());
+        // ipBlocks on the nodes' ranges: both clients pass, though each is logged under its own address.
+        policy("ingress-policy", "ALLOW", "ipBlocks", runtime.nodeRanges());
+        client.awaitCode(url, 200);
+        assertEquals(200, other.code(url));
+        assertEquals("via_upstream", gatewayLog(other.address(), 200).path("response_code_details").asText());
 
         // The allow list back on remoteIpBlocks, and a DENY remoteIpBlocks [client] on top: DENY is asked first.
-        policy("ingress-policy", "ALLOW", "remoteIpBlocks", CLIENT);
-        policy("ingress-deny", "DENY", "remoteIpBlocks", CLIENT);
-        awaitCode(CLIENT, url, 403);
+        policy("ingress-policy", "ALLOW", "remoteIpBlocks", List.of(me));
+        policy("ingress-deny", "DENY", "remoteIpBlocks", List.of(me));
+        client.awaitCode(url, 403);
         String details = "rbac_access_denied_matched_policy[ns[istio-system]-policy[ingress-deny]-rule[0]]";
-        assertEquals(details, gatewayLog(CLIENT, 403).path("response_code_details").asText());
+        assertEquals(details, gatewayLog(me, 403).path("response_code_details").asText());
         // A DENY ipBlocks [client] would not catch it: the peer is the node.
-        policy("ingress-deny", "DENY", "ipBlocks", CLIENT);
-        awaitCode(CLIENT, url, 200);
+        policy("ingress-deny", "DENY", "ipBlocks", List.of(me));
+        client.awaitCode(url, 200);
 
         // v2, the binary header: the same decisions.
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC,
-                "{\"metadata\":{\"annotations\":{\"sourcemesh.io/proxy-protocol-version\":\"v2\"}}}");
-        policy("ingress-deny", "DENY", "remoteIpBlocks", CLIENT);
-        awaitCode(CLIENT, url, 403);
+        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, V2);
+        policy("ingress-deny", "DENY", "remoteIpBlocks", List.of(me));
+        client.awaitCode(url, 403);
         for (int i = 0; i < 3; i++) {
-            assertEquals(403, code(CLIENT, url), "v2 request " + i);
-            assertEquals(403, code(OTHER, url), "v2 request " + i);
+            assertEquals(403, client.code(url), "v2 request " + i);
+            assertEquals(403, other.code(url), "v2 request " + i);
         }
-        assertEquals(details, gatewayLog(CLIENT, 403).path("response_code_details").asText());
+        assertEquals(details, gatewayLog(me, 403).path("response_code_details").asText());
         cluster.delete(ResourceKind.AUTHORIZATION_POLICY, NS, "ingress-deny");
-        awaitCode(CLIENT, url, 200);
-        assertEquals(403, code(OTHER, url));
-        assertEquals("rbac_access_denied_matched_policy[none]", gatewayLog(OTHER, 403).path("response_code_details").asText());
+        client.awaitCode(url, 200);
+        assertEquals(403, other.code(url));
+        assertEquals("rbac_access_denied_matched_policy[none]", gatewayLog(other.address(), 403).path("response_code_details").asText());
     }
 
-    private void policy(String name, String action, String field, String ip) {
-        cluster.apply(ManifestReader.read(name + ".yaml", """
-                apiVersion: security.istio.io/v1
-                kind: AuthorizationPolicy
-                metadata: {name: NAME, namespace: istio-system}
-                spec:
-                  selector: {matchLabels: {istio: ingressgateway}}
-                  action: ACTION
-                  rules:
-                  - from: [{source: {FIELD: ["IP"]}}]
-                """.replace("NAME", name).replace("ACTION", action).replace("FIELD", field).replace("IP", ip)));
-    }
-
-    private int code(String from, String url) throws Exception {
-        ExternalClient.Curl c = new ExternalClient(from).curl("-o", "/dev/null", "-w", "%{http_code}", url);
-        return c.exit() == 0 ? Integer.parseInt(c.out().trim()) : -1;
-    }
-
-    private void awaitCode(String from, String url, int expected) throws Exception {
-        ExternalClient.awaitTrue(() -> {
-            try {
-                return code(from, url) == expected;
-            } catch (Exception e) {
-                return false;
-            }
-        }, from + " gets " + expected);
-    }
-
-    private JsonNode gatewayLog(String from, int code) throws Exception {
-        String pod = cluster.list(ResourceKind.POD, NS, "app=" + GW).get(0).name();
-        return ProxyLogs.await(cluster, NS, pod, l -> l.path("downstream_remote_address").asText().startsWith(from + ":"),
-                l -> l.path("response_code").asInt() == code);
-    }
-
-    @Test
-    void aGatewayThatDoesNotExpectTheHeaderRefusesTheBytes() throws Exception {
-        apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
-        apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
-        String url = "http://" + loadBalancerIp() + "/ip";
-        client.awaitJson(b -> true, url);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void aGatewayThatDoesNotExpectTheHeaderRefusesTheBytes(ClusterRuntime on) throws Exception {
+        String url = up(on);
+        client.origin(url);
         cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
         ExternalClient.Curl seen = null;
-        for (int i = 0; i < 50; i++) {
+        for (int i = 0; i < 100; i++) {
             seen = client.curl("-v", url);
             if (seen.exit() != 0 || !seen.out().contains("\"origin\"")) {
                 break;
@@ -217,24 +174,51 @@ class ProxyProtocolWalkthroughTest {
         assertTrue(seen.out().endsWith("Bad Request"), seen.out());
     }
 
-    private JsonNode gatewayLog() throws Exception {
-        String pod = cluster.list(ResourceKind.POD, NS, "app=" + GW).get(0).name();
-        return ProxyLogs.await(cluster, NS, pod, l -> "/ip".equals(l.path("path").asText()),
-                l -> l.path("downstream_remote_address").asText().startsWith(CLIENT + ":"));
+    private void policy(String name, String action, String field, List<String> ips) {
+        cluster.apply(ManifestReader.read(name + ".yaml", """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: NAME, namespace: istio-system}
+                spec:
+                  selector: {matchLabels: {istio: ingressgateway}}
+                  action: ACTION
+                  rules:
+                  - from: [{source: {FIELD: IPS}}]
+                """.replace("NAME", name).replace("ACTION", action).replace("FIELD", field)
+                .replace("IPS", ips.stream().map(ip -> "\"" + ip + "\"").toList().toString())));
+    }
+
+    private String gatewayPod() {
+        return cluster.list(ResourceKind.POD, NS, "app=" + GW).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().orElseThrow().name();
+    }
+
+    private JsonNode gatewayLog(String from, int code) throws Exception {
+        return ProxyLogs.await(cluster, NS, gatewayPod(), l -> l.path("downstream_remote_address").asText().startsWith(from + ":"),
+                l -> l.path("response_code").asInt() == code);
+    }
+
+    /** The lb namespace's nat table (netns): a DNAT of the gateway Service, or none while it forwards in userspace. */
+    private String lbNat() {
+        return Shell.run(Shell.in(cluster.runtime(NetnsRuntime.class).topology().lb(), "iptables-save", "-t", "nat")).orThrow().out();
     }
 
     private void apply(List<KubeObject> objects) throws Exception {
         cluster.apply(objects);
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
     }
 
     private String loadBalancerIp() throws Exception {
-        ExternalClient.awaitTrue(() -> !ip().isEmpty(), "load balancer provisioned");
+        awaitTrue(() -> !ip().isEmpty(), "load balancer provisioned");
         return ip();
     }
 
     private String ip() {
         return cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow().status().path("loadBalancer").path("ingress").path(0)
                 .path("ip").asText();
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        ExternalClient.awaitTrue(condition, what);
     }
 }

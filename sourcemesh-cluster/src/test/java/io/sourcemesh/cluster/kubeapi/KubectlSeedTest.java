@@ -5,44 +5,45 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
-import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The seed's kubectl lines, verbatim, with the machine's real kubectl against the embedded runtime
- * through the written kubeconfig: apply, rollout status, get -o wide, exec -it deploy/sleep, the
+ * The seed's kubectl lines, verbatim, with the machine's real kubectl through the written kubeconfig,
+ * once per runtime (the netns run as root): apply, rollout status, get -o wide, exec -it deploy/sleep, the
  * TPROXY patch, the gateway's address by jsonpath, the externalTrafficPolicy patch, logs.
  */
 class KubectlSeedTest {
-    @TempDir
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
+    ClusterRuntime runtime;
     KubeApiServer server;
     Kubectl kubectl;
 
-    @BeforeEach
-    void up() {
+    private void up(ClusterRuntime on) {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) (ProcessHandle.current().pid() % 29));
+        runtime = on;
+        cluster = clusters.start(on, 2);
+        home = clusters.home();
         server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
-        kubectl = new Kubectl(home.resolve("kubeconfig"));
+        kubectl = new Kubectl(Kubeconfig.in(home));
     }
 
+    /** Before the extension closes the cluster: the API server reads its store. */
     @AfterEach
     void down() {
         if (server != null) {
             server.close();
-        }
-        if (cluster != null) {
-            cluster.close();
         }
     }
 
@@ -60,16 +61,18 @@ class KubectlSeedTest {
         return cluster.list(ResourceKind.POD, "default", "app=sleep").getFirst().status().path("podIP").asText();
     }
 
-    @Test
-    void eastWestAndNorthSouth() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ClusterRuntime.class)
+    void eastWestAndNorthSouth(ClusterRuntime on) throws Exception {
+        up(on);
         assertEquals("serviceaccount/sleep created\nservice/sleep created\ndeployment.apps/sleep created\n",
                 ok("-n", "default", "apply", "-f", seed("sleep.yaml")).out());
         Kubectl.Result httpbin = ok("-n", "default", "apply", "-f", seed("httpbin.yaml"));
         assertTrue(httpbin.out().contains("deployment.apps/httpbin created"), httpbin.toString());
-        assertTrue(ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=60s").out()
+        assertTrue(ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=" + runtime.settle().toSeconds() + "s").out()
                 .contains("deployment \"httpbin\" successfully rolled out"));
-        ok("-n", "default", "rollout", "status", "deployment/sleep", "--timeout=60s");
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        ok("-n", "default", "rollout", "status", "deployment/sleep", "--timeout=" + runtime.settle().toSeconds() + "s");
+        assertTrue(cluster.awaitSettled(runtime.settle()));
 
         Kubectl.Result pods = ok("-n", "default", "get", "pods", "-o", "wide");
         assertTrue(pods.out().startsWith("NAME"), pods.out());
@@ -95,8 +98,8 @@ class KubectlSeedTest {
 
         String tproxy = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}";
         assertEquals("deployment.apps/httpbin patched\n", ok("patch", "deployment", "-n", "default", "httpbin", "-p", tproxy).out());
-        ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=60s");
-        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=" + runtime.settle().toSeconds() + "s");
+        assertTrue(cluster.awaitSettled(runtime.settle()));
         assertEquals("{\n  \"origin\": \"" + sleepIp() + "\"\n}\n",
                 ok("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "http://httpbin:8000/ip").out());
 
@@ -113,7 +116,7 @@ class KubectlSeedTest {
 
         Kubectl.Result logs = ok("-n", "default", "logs", "deploy/httpbin", "-c", "istio-proxy", "--tail=1");
         assertEquals(1, logs.out().lines().count(), logs.toString());
-        assertTrue(ok("-n", "default", "wait", "--for=condition=Ready", "pod", "-l", "app=sleep", "--timeout=60s").out()
+        assertTrue(ok("-n", "default", "wait", "--for=condition=Ready", "pod", "-l", "app=sleep", "--timeout=" + runtime.settle().toSeconds() + "s").out()
                 .contains("condition met"));
         Kubectl.Result describe = ok("-n", "default", "describe", "deployment", "httpbin");
         assertTrue(describe.out().contains("Name:") && describe.out().contains("httpbin"), describe.toString());

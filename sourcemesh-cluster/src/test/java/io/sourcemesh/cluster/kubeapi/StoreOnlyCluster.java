@@ -1,23 +1,69 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LabelSelector;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.SupportCheck;
+import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
-import io.sourcemesh.cluster.daemon.StoreBackedCluster;
 import io.sourcemesh.cluster.store.ObjectStore;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
-/** The API-server half of a cluster with no kubelet: the store's verbs only, for API tests that run no pods. */
-final class StoreOnlyCluster extends StoreBackedCluster {
+/**
+ * The API-server half of a cluster with no runtime: the store's verbs as {@code core.Cluster} calls
+ * them, without a reconcile, for API tests that run no pods (KubectlSeedTest drives a real cluster).
+ */
+final class StoreOnlyCluster implements ClusterApi {
+    private final ObjectStore store;
+
     StoreOnlyCluster(ObjectStore store) {
-        super(store);
+        this.store = store;
     }
 
     @Override
-    protected void requestReconcile() {
+    public ApplyResponse apply(List<KubeObject> objects) {
+        return new ApplyResponse(store.apply(objects), SupportCheck.applyWarnings(objects));
     }
 
     @Override
-    protected void reconcileNow() {
+    public KubeObject create(KubeObject object) {
+        return store.create(object);
+    }
+
+    @Override
+    public KubeObject delete(ResourceKind kind, String namespace, String name) {
+        return store.delete(kind, kind.namespaced() ? namespace : null, name);
+    }
+
+    @Override
+    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
+        return store.get(kind, kind.namespaced() ? namespace : null, name);
+    }
+
+    @Override
+    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
+        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
+        return store.list(kind, kind.namespaced() ? namespace : null, s);
+    }
+
+    @Override
+    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
+        return store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
+    }
+
+    @Override
+    public KubeObject update(KubeObject object) {
+        return store.update(object);
+    }
+
+    @Override
+    public KubeObject rolloutRestart(String namespace, String deployment) {
+        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\"" + Instant.now() + "\"}}}}}");
     }
 
     @Override
@@ -43,5 +89,10 @@ final class StoreOnlyCluster extends StoreBackedCluster {
     @Override
     public ClusterInfo info() {
         return new ClusterInfo("store-only", "", 0, ProcessHandle.current().pid(), List.of(), 0, "");
+    }
+
+    @Override
+    public List<ProxyStatus> proxyStatus() {
+        return List.of();
     }
 }

@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster.mesh;
 
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.LocalCluster;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
 import java.nio.file.Path;
@@ -73,11 +74,11 @@ class EnvoyFilterStatusTest {
 
     @TempDir
     Path home;
-    LocalCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() throws Exception {
-        cluster = LocalCluster.start(new Home(home), 1, 0);
+        cluster = EmbeddedRuntime.cluster(new Home(home), 1);
         for (String f : List.of("httpbin.yaml", "http-demo.yaml")) {
             cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/" + f)));
         }

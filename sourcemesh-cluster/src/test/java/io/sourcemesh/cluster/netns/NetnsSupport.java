@@ -26,6 +26,11 @@ public final class NetnsSupport implements BeforeAllCallback, AfterEachCallback,
         require(preflight(), System.getenv("CI"));
     }
 
+    /** For a test that boots a netns cluster itself: a skip with the reason unless this machine can (a failure on CI). */
+    public static void requireNetns() {
+        require(preflight(), System.getenv("CI"));
+    }
+
     /** Nothing when the machine has everything; otherwise a skip with the reason, or a failure on CI. */
     static void require(Preflight p, String ci) {
         if (!p.ok()) {

@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
 import io.sourcemesh.cluster.daemon.Home;
 import java.io.IOException;

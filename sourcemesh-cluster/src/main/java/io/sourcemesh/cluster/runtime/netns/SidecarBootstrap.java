@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;

@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;

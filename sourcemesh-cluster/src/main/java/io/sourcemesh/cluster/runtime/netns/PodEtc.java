@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.core.Cluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -162,7 +163,7 @@ final class PodEtc {
             if (s.namespace().equals(namespace)) {
                 sb.append(s.name()).append(' ');
             }
-            sb.append(ns).append(' ').append(ns).append(".svc ").append(ns).append(".svc.").append(NetnsCluster.DOMAIN).append('\n');
+            sb.append(ns).append(' ').append(ns).append(".svc ").append(ns).append(".svc.").append(Cluster.DOMAIN).append('\n');
         }
         return sb.toString();
     }
@@ -175,7 +176,7 @@ final class PodEtc {
      */
     static String resolvConf(String namespace) {
         return "# SourceMesh netns runtime: no cluster DNS; service names are in /etc/hosts.\n"
-                + "search " + namespace + ".svc." + NetnsCluster.DOMAIN + " svc." + NetnsCluster.DOMAIN + " " + NetnsCluster.DOMAIN + "\n"
+                + "search " + namespace + ".svc." + Cluster.DOMAIN + " svc." + Cluster.DOMAIN + " " + Cluster.DOMAIN + "\n"
                 + "nameserver 127.0.0.1\n"
                 + "options ndots:5 timeout:1 attempts:1\n";
     }

@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.daemon;
+package io.sourcemesh.cluster.core;
 
+import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.control.xds.SyncStatus;
 import io.sourcemesh.control.xds.XdsServer;

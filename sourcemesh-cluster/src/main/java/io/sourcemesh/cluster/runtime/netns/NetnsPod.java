@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.apps.BuiltinApp;
+import io.sourcemesh.cluster.core.RunningPod;
 import io.sourcemesh.cluster.apps.ContainerImages;
 import io.sourcemesh.cluster.apps.HttpbinMain;
 import io.sourcemesh.cluster.netns.IstioIptables;
@@ -33,7 +34,7 @@ import java.util.function.Consumer;
  * bootstrap ({@link SidecarBootstrap}) and fed over ADS by the control plane from then on. Each
  * container writes its own log file.
  */
-final class NetnsPod {
+final class NetnsPod implements RunningPod {
     static final String PROXY_CONTAINER = "istio-proxy";
     static final int ADMIN_PORT = 15000;
     private static final Duration APP_READY_TIMEOUT = Duration.ofSeconds(20);
@@ -162,7 +163,8 @@ final class NetnsPod {
      * The kubelet's restart policy (Always): an app container that exited starts again, at once the
      * first time, then after its back-off. True when it started one.
      */
-    boolean restartExited() {
+    @Override
+    public boolean restartExited() {
         boolean changed = false;
         Instant now = Instant.now();
         noteExits(now);
@@ -249,7 +251,8 @@ final class NetnsPod {
         return sidecarRunning() ? java.util.OptionalLong.of(sidecar.pid()) : java.util.OptionalLong.empty();
     }
 
-    KubeObject pod() {
+    @Override
+    public KubeObject pod() {
         return pod;
     }
 
@@ -262,31 +265,29 @@ final class NetnsPod {
         return etc;
     }
 
-    String ip() {
+    @Override
+    public String ip() {
         return netns.ip();
     }
 
-    String node() {
+    @Override
+    public String node() {
         return netns.node();
     }
 
-    Map<String, Path> logs() {
+    @Override
+    public Map<String, Path> logs() {
         return logs;
     }
 
-    boolean injected() {
+    @Override
+    public boolean injected() {
         for (JsonNode c : pod.spec().path("containers")) {
             if (c.path("name").asText().equals(PROXY_CONTAINER)) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** An ingress gateway (Istio's {@code istio: *gateway} label): its proxy is the pod's only container and nothing is intercepted. */
-    boolean gateway() {
-        String istio = pod.labels().getOrDefault("istio", "");
-        return istio.endsWith("gateway");
     }
 
     InterceptionMode interceptionMode() {
@@ -311,7 +312,8 @@ final class NetnsPod {
     }
 
     /** Ready when every app runs and, if injected, the sidecar runs and ACKed its first config. */
-    boolean ready() {
+    @Override
+    public boolean ready() {
         return apps.values().stream().allMatch(App::alive) && (!injected() || sidecarReady());
     }
 
@@ -320,7 +322,8 @@ final class NetnsPod {
     }
 
     /** The status a kubelet reports: Running with the pod's address; containers ready as they are. */
-    ObjectNode status(String hostIp) {
+    @Override
+    public ObjectNode status(String hostIp) {
         boolean ready = ready();
         ObjectNode s = JsonNodeFactory.instance.objectNode();
         s.put("phase", "Running");
@@ -358,12 +361,14 @@ final class NetnsPod {
     }
 
     /** The sidecar's admin /config_dump, read inside the pod. */
-    String configDump() {
+    @Override
+    public String configDump() {
         return admin("GET", "/config_dump");
     }
 
     /** One request to the sidecar's admin listener, from inside the pod (it listens on the pod's 127.0.0.1). */
-    String admin(String method, String pathAndQuery) {
+    @Override
+    public String admin(String method, String pathAndQuery) {
         Shell.Result r = Shell.run(Shell.in(netns.netns(), "curl", "-sS", "--max-time", "5", "-X", method,
                 "http://127.0.0.1:" + ADMIN_PORT + pathAndQuery));
         return r.orThrow().out();

@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;

@@ -1,5 +1,6 @@
-package io.sourcemesh.cluster.netns.runtime;
+package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.core.Cluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,9 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.codec.ManifestReader;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Workloads;
@@ -19,7 +18,6 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
-import io.sourcemesh.cluster.testing.ProxyLogs;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.xds.XdsStatus;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,11 +36,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The seed's east-west section on real network namespaces, driven through {@link ClusterApi} with
- * the seed's manifests: httpbin sees 127.0.0.6 (REDIRECT), then the sleep pod's address after the
- * TPROXY patch rolls the pod, then the address in X-Forwarded-For with the EnvoyFilter, pushed over
- * ADS to the same sidecar process. The app's socket is read with the real netstat inside the pod's
- * namespace.
+ * What only the netns runtime has, driven through {@link ClusterApi} with the seed's manifests:
+ * exec into a pod's namespaces, kube-proxy's rules for an uninjected caller, containers restarted by
+ * the kubelet, a NACKed push and names resolved from the pod's own /etc. The seed's east-west
+ * walkthrough itself runs on both runtimes ({@code EastWestWalkthroughTest}).
  */
 @ExtendWith(NetnsSupport.class)
 class NetnsClusterWalkthroughTest {
@@ -51,11 +47,11 @@ class NetnsClusterWalkthroughTest {
 
     @TempDir
     Path home;
-    NetnsCluster cluster;
+    Cluster cluster;
 
     @BeforeEach
     void up() {
-        cluster = NetnsCluster.start(new Home(home), NetnsSupport.PREFIX, 2);
+        cluster = NetnsRuntime.cluster(new Home(home), NetnsSupport.PREFIX, 2);
     }
 
     @AfterEach
@@ -65,50 +61,13 @@ class NetnsClusterWalkthroughTest {
         }
     }
 
+    /** The walkthrough itself runs on both runtimes ({@code EastWestWalkthroughTest}); what a pod's own /etc gives any program is netns-only. */
     @Test
-    void defaultThenTproxyThenXffThenNothingLeft() throws Exception {
+    void serviceNamesResolveForAnyProgramInThePod() throws Exception {
         apply("sleep.yaml");
         apply("httpbin.yaml");
-        String sleepIp = ip("sleep");
-        String httpbinIp = ip("httpbin");
-        assertTrue(sleepIp.startsWith("172.17.") && httpbinIp.startsWith("172.17."), sleepIp + " " + httpbinIp);
-
-        // Default (REDIRECT): the sidecar connects to the app from 127.0.0.6.
         assertEquals(originJson("127.0.0.6"), origin());
-        assertPeer(httpbinIp, "127.0.0.6");
-        JsonNode log = inboundLog(l -> l.path("upstream_host").asText().equals(httpbinIp + ":8000"));
-        assertTrue(log.path("downstream_remote_address").asText().startsWith(sleepIp + ":"), log.toString());
-        assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), log.toString());
-
-        serviceNamesResolveForAnyProgramInThePod();
-
-        // TPROXY: the patch rolls the pod into a new namespace with TPROXY rules; the socket carries sleep's address.
-        rollHttpbin(Files.readString(seed("tproxy-patch.json")));
-        String tproxyIp = ip("httpbin");
-        assertEquals(originJson(sleepIp), origin());
-        assertPeer(tproxyIp, sleepIp);
-        log = inboundLog(l -> l.path("upstream_host").asText().equals(tproxyIp + ":8000"));
-        assertTrue(log.path("upstream_local_address").asText().startsWith(sleepIp + ":"), log.toString());
-
-        // Back to REDIRECT, then the XFF EnvoyFilter: the address travels in X-Forwarded-For.
-        rollHttpbin("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}");
-        assertEquals(originJson("127.0.0.6"), origin());
-        long sidecar = sidecarPid("httpbin");
-        String version = listenersVersion("httpbin");
-        assertEquals(List.of(), apply("enable-xff-for-sidecar-inbound.yaml"));
-        assertEquals(originJson(sleepIp), origin());
-        assertNotEquals(version, listenersVersion("httpbin"), "a new listener version was pushed");
-        assertEquals(sidecar, sidecarPid("httpbin"), "over ADS to the running sidecar, not by restarting it");
-        log = inboundLog(l -> l.path("x_forwarded_for").asText().equals(sleepIp));
-        assertTrue(log.path("upstream_local_address").asText().startsWith("127.0.0.6:"), "the socket still says 127.0.0.6");
-        assertPeer(ip("httpbin"), "127.0.0.6");
-
-        List<String> namespaces = cluster.namespaces();
-        cluster.close();
-        cluster = null;
-        List<String> left = Topology.list().stream().filter(namespaces::contains).toList();
-        assertEquals(List.of(), left, "every namespace removed");
-        assertFalse(Files.exists(home.resolve("etc")), "the pods' /etc files are gone");
+        serviceNamesResolve();
     }
 
     @Test
@@ -165,7 +124,7 @@ class NetnsClusterWalkthroughTest {
      */
     private void containersThatDieAreRestartedAndCounted() throws Exception {
         KubeObject httpbin = running("httpbin");
-        String netns = NetnsSupport.PREFIX + "p-" + NetnsCluster.netnsName(httpbin);
+        String netns = NetnsSupport.PREFIX + "p-" + NetnsRuntime.netnsName(httpbin);
         long app = -1;
         for (String pid : Shell.run(List.of("ip", "netns", "pids", netns)).orThrow().out().split("\\s+")) {
             if (!pid.isEmpty() && Files.exists(Path.of("/proc", pid, "cmdline"))
@@ -219,7 +178,7 @@ class NetnsClusterWalkthroughTest {
      * any CURL_HOME, the running container after a new service; an unknown name fails at once; the
      * pod's hostname is its name; the machine's /etc/hosts, hostname and mount table stay as they were.
      */
-    private void serviceNamesResolveForAnyProgramInThePod() throws Exception {
+    private void serviceNamesResolve() throws Exception {
         byte[] machineHosts = Files.readAllBytes(Path.of("/etc/hosts"));
         String machineName = Files.readString(Path.of("/proc/sys/kernel/hostname"));
         String mounts = mountinfo();
@@ -276,7 +235,7 @@ class NetnsClusterWalkthroughTest {
     /** {@code file} as the running process with command line {@code argv} sees it: /proc/PID/root is its mount namespace. */
     private Path containerFile(String file, String... argv) throws Exception {
         String cmdline = String.join("\0", argv) + "\0";
-        for (String ns : cluster.namespaces()) {
+        for (String ns : cluster.runtime(NetnsRuntime.class).namespaces()) {
             for (long pid : Topology.pids(ns)) {
                 Path proc = Path.of("/proc", String.valueOf(pid));
                 if (cmdline.equals(new String(Files.readAllBytes(proc.resolve("cmdline"))))) {
@@ -406,19 +365,13 @@ class NetnsClusterWalkthroughTest {
         return "{\n  \"origin\": \"" + ip + "\"\n}\n";
     }
 
-    /** {@code kubectl exec deploy/httpbin -c httpbin -- netstat -ntp}: the app's socket and its peer. */
-    private void assertPeer(String httpbinIp, String peer) {
-        String netstat = cluster.exec("default", running("httpbin").name(), "httpbin", List.of("netstat", "-ntp")).stdout();
-        assertTrue(netstat.lines().anyMatch(l -> l.contains(httpbinIp + ":8000") && l.contains(" " + peer + ":")), netstat);
-    }
-
     /**
      * The one uid-1337 process in the pod's network namespace ({@code ip netns pids}): its sidecar,
      * the same process the kubelet started.
      */
     private long sidecarPid(String app) throws Exception {
         KubeObject pod = running(app);
-        String netns = NetnsSupport.PREFIX + "p-" + NetnsCluster.netnsName(pod);
+        String netns = NetnsSupport.PREFIX + "p-" + NetnsRuntime.netnsName(pod);
         List<Long> proxies = new ArrayList<>();
         for (String pid : Shell.run(List.of("ip", "netns", "pids", netns)).orThrow().out().split("\\s+")) {
             Path status = Path.of("/proc", pid, "status");
@@ -428,36 +381,11 @@ class NetnsClusterWalkthroughTest {
             }
         }
         assertEquals(1, proxies.size(), "one sidecar in " + netns + ": " + proxies);
-        assertEquals(OptionalLong.of(proxies.getFirst()), cluster.sidecarPid("default", pod.name()));
+        assertEquals(OptionalLong.of(proxies.getFirst()), NetnsRuntime.sidecarPid(cluster, "default", pod.name()));
         return proxies.getFirst();
-    }
-
-    /** The version_info of the listeners the sidecar serves, from its config_dump ({@code proxy-config}). */
-    private String listenersVersion(String app) throws Exception {
-        JsonNode dump = new ObjectMapper().readTree(cluster.proxyConfig("default", running(app).name()));
-        for (JsonNode c : dump.path("configs")) {
-            if (c.path("@type").asText().endsWith("ListenersConfigDump")) {
-                assertTrue(c.path("dynamic_listeners").size() > 0, "listeners come over ADS: " + c);
-                return c.path("version_info").asText();
-            }
-        }
-        throw new AssertionError("no listeners in the config dump");
     }
 
     private String nodeId(String app) {
         return ProxyIdentity.sidecar(Pod.of(running(app).node())).nodeId("cluster.local");
-    }
-
-    private void rollHttpbin(String patch) throws Exception {
-        String before = running("httpbin").name();
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
-        assertTrue(cluster.awaitSettled(SETTLE));
-        assertNotEquals(before, running("httpbin").name(), "the pod template changed: the pod was replaced");
-        assertEquals(1, cluster.list(ResourceKind.POD, "default", "app=httpbin").size(), "the old pod is gone");
-    }
-
-    private JsonNode inboundLog(Predicate<JsonNode> expected) throws Exception {
-        return ProxyLogs.await(cluster, "default", running("httpbin").name(),
-                json -> json.path("upstream_cluster").asText().startsWith("inbound"), expected);
     }
 }

@@ -1,0 +1,153 @@
+package io.sourcemesh.cluster.core;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.cluster.store.StoreException;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * The kubelets' bookkeeping, the same in every runtime: which pods run (by namespace/name), which
+ * failed to start and why, and the statuses they report. The runtime does the container work.
+ * Called on the reconcile thread; the reads come from API threads too.
+ */
+final class Kubelets {
+    private static final Logger LOG = Logger.getLogger(Kubelets.class.getName());
+
+    private final ObjectStore store;
+    private final Runtime runtime;
+    private final List<Runtime.Node> nodes;
+    private final List<String> nodeNames;
+    private final Runnable retry;
+    private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
+    private final Map<String, String> failures = new ConcurrentHashMap<>();
+
+    Kubelets(ObjectStore store, Runtime runtime, List<Runtime.Node> nodes, Runnable retry) {
+        this.store = store;
+        this.runtime = runtime;
+        this.nodes = nodes;
+        this.nodeNames = nodes.stream().map(Runtime.Node::name).toList();
+        this.retry = retry;
+    }
+
+    List<String> nodeNames() {
+        return nodeNames;
+    }
+
+    Collection<RunningPod> running() {
+        return pods.values();
+    }
+
+    Optional<RunningPod> pod(String namespace, String name) {
+        return Optional.ofNullable(pods.get(key(namespace, name)));
+    }
+
+    /** Whether {@code uid} still runs as namespace/name (a followed log ends when it does not). */
+    boolean runs(String namespace, String name, String uid) {
+        RunningPod p = pods.get(key(namespace, name));
+        return p != null && p.pod().uid().equals(uid);
+    }
+
+    /** The running pod, or kubectl's error: NotFound, or not running (with why it failed to start). */
+    RunningPod require(String namespace, String pod) {
+        RunningPod p = pods.get(key(namespace, pod));
+        if (p == null) {
+            if (store.get(ResourceKind.POD, namespace, pod).isEmpty()) {
+                throw new ClusterApiException(404, "Error from server (NotFound): pods \"" + pod + "\" not found");
+            }
+            throw new ClusterApiException(400, "error: unable to upgrade connection: container not found (pod " + pod
+                    + " is not running" + Optional.ofNullable(failures.get(key(namespace, pod))).map(m -> ": " + m).orElse("") + ")");
+        }
+        return p;
+    }
+
+    /** Starts what the store schedules on our nodes, stops what it no longer has or replaced; true when it changed something. */
+    boolean sync() {
+        Map<String, KubeObject> wanted = new LinkedHashMap<>();
+        for (KubeObject p : store.list(ResourceKind.POD, null)) {
+            wanted.put(key(p.namespace(), p.name()), p);
+        }
+        boolean changed = false;
+        for (String k : List.copyOf(pods.keySet())) {
+            KubeObject p = wanted.get(k);
+            if (p == null || !p.uid().equals(pods.get(k).pod().uid())) {
+                runtime.stopPod(pods.remove(k));
+                changed = true;
+            }
+        }
+        failures.keySet().retainAll(wanted.keySet());
+        for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
+            KubeObject p = e.getValue();
+            RunningPod running = pods.get(e.getKey());
+            if (running != null) {
+                changed |= running.restartExited();
+                continue;
+            }
+            String node = p.spec().path("nodeName").asText("");
+            if (!nodeNames.contains(node) || failures.containsKey(e.getKey())) {
+                continue; // not scheduled on one of our nodes, or failed to start
+            }
+            try {
+                pods.put(e.getKey(), runtime.startPod(p, node));
+            } catch (Exception ex) { // bind failures arrive as unchecked IOExceptions
+                failures.put(e.getKey(), String.valueOf(ex.getMessage()));
+                write(p, PodStatuses.failed(p, runtime.startFailureReason(), ex.getMessage()));
+            }
+            changed = true;
+        }
+        return changed;
+    }
+
+    /** Every running pod's status as its kubelet reports it now; true when one was written. */
+    boolean writeStatuses() {
+        boolean changed = false;
+        for (RunningPod running : pods.values()) {
+            Optional<KubeObject> current = store.get(ResourceKind.POD, running.pod().namespace(), running.pod().name());
+            if (current.isPresent() && current.get().uid().equals(running.pod().uid())) {
+                changed |= write(current.get(), running.status(nodeIp(running.node())));
+            }
+        }
+        return changed;
+    }
+
+    private boolean write(KubeObject p, ObjectNode status) {
+        ObjectNode merged = PodStatuses.merged(p, status);
+        if (merged.equals(p.status())) {
+            return false;
+        }
+        try {
+            store.updateStatus(p.withStatus(merged));
+            return true;
+        } catch (StoreException e) {
+            retry.run();
+            return false;
+        }
+    }
+
+    private String nodeIp(String node) {
+        return nodes.stream().filter(n -> n.name().equals(node)).map(Runtime.Node::internalIp).findFirst().orElse("");
+    }
+
+    /** Stops every pod, whatever fails on the way. */
+    void stopAll() {
+        for (String k : List.copyOf(pods.keySet())) {
+            try {
+                runtime.stopPod(pods.remove(k));
+            } catch (RuntimeException e) {
+                LOG.fine("stopping " + k + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static String key(String namespace, String name) {
+        return namespace + "/" + name;
+    }
+}

@@ -1,0 +1,245 @@
+package io.sourcemesh.cluster.runtime.embedded;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.core.AddressPool;
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.core.RunningPod;
+import io.sourcemesh.cluster.core.Runtime;
+import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.exec.PodExec;
+import io.sourcemesh.cluster.ingress.NorthSouth;
+import io.sourcemesh.cluster.kubelet.KubeletEnv;
+import io.sourcemesh.cluster.kubelet.PodRuntime;
+import io.sourcemesh.cluster.kubeproxy.Endpoint;
+import io.sourcemesh.cluster.network.AddressPlan;
+import io.sourcemesh.cluster.network.Conntrack;
+import io.sourcemesh.cluster.network.EmbeddedInterception;
+import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.control.xds.XdsServer;
+import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+import java.util.stream.IntStream;
+
+/**
+ * The cluster in one process, on loopback: a kubelet per node running pods with their built-in
+ * apps and in-process sidecars on addresses of the {@link AddressPlan}, service VIPs
+ * ({@link ServiceVips}) with the runtime's interception, node ports and cloud load balancers
+ * ({@link NorthSouth}), and the control plane's xDS server on a loopback port.
+ */
+public final class EmbeddedRuntime implements Runtime {
+    private static final Logger LOG = Logger.getLogger(EmbeddedRuntime.class.getName());
+
+    private final Host host;
+    private final ObjectStore store;
+    private final AddressPlan addresses;
+    private final List<Node> nodes;
+    private final Transport transport;
+    private final Conntrack conntrack = new Conntrack();
+    private final Map<InetAddress, EmbeddedPod> pods = new ConcurrentHashMap<>();
+    private final XdsServer xds;
+    private final ServiceVips vips;
+    private final NorthSouth northSouth;
+
+    private EmbeddedRuntime(Host host, int nodeCount, int addressBlock) {
+        this.host = host;
+        this.store = host.store();
+        this.addresses = new AddressPlan(addressBlock);
+        this.nodes = IntStream.range(0, nodeCount)
+                .mapToObj(i -> new Node("sourcemesh-node-" + (i + 1), addresses.nodeAddress(i).getHostAddress(), null)).toList();
+        this.transport = Transport.create(Math.max(2, java.lang.Runtime.getRuntime().availableProcessors()));
+        try {
+            this.xds = XdsServer.start(new InetSocketAddress("127.0.0.1", 0));
+            this.vips = new ServiceVips(store, transport, conntrack, this::intercepted, this::endpoint, () -> List.copyOf(pods.values()));
+            this.northSouth = NorthSouth.start(store, transport, new UpstreamConnector(transport,
+                    new EmbeddedInterception(conntrack, this::intercepted, null), Optional.empty()), addresses,
+                    NorthSouth.nodes(nodeNames(), addresses), this::endpoints);
+        } catch (RuntimeException e) {
+            transport.close();
+            throw e;
+        }
+    }
+
+    /** A runtime of {@code nodes} nodes on the addresses of {@code addressBlock} (see {@link AddressPlan}). */
+    public static Runtime.Factory factory(int nodes, int addressBlock) {
+        if (nodes < 1) {
+            throw new IllegalArgumentException("nodes must be at least 1");
+        }
+        return host -> new EmbeddedRuntime(host, nodes, addressBlock);
+    }
+
+    /** Starts an embedded cluster of {@code nodes} nodes, bringing back what the state directory holds. */
+    public static Cluster cluster(Home home, int nodes) {
+        return cluster(home, nodes, AddressPlan.configuredBlock());
+    }
+
+    /** As {@link #cluster(Home, int)}, on the addresses of {@code addressBlock}, so several clusters share a machine. */
+    public static Cluster cluster(Home home, int nodes, int addressBlock) {
+        return Cluster.start(home, factory(nodes, addressBlock));
+    }
+
+    public AddressPlan addresses() {
+        return addresses;
+    }
+
+    /** The north-south components (node ports, load balancers), for tests and the CLI. */
+    public NorthSouth northSouth() {
+        return northSouth;
+    }
+
+    private List<String> nodeNames() {
+        return nodes.stream().map(Node::name).toList();
+    }
+
+    @Override
+    public String name() {
+        return "embedded";
+    }
+
+    @Override
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    @Override
+    public AddressPool serviceAddresses() {
+        return addresses.services();
+    }
+
+    @Override
+    public XdsServer controlPlane() {
+        return xds;
+    }
+
+    @Override
+    public RunningPod startPod(KubeObject pod, String node) {
+        InetAddress ip = addresses.allocatePod(nodeNames().indexOf(node));
+        boolean started = false;
+        try {
+            EmbeddedPod p = new EmbeddedPod(PodRuntime.start(pod, ip, node, kubeletEnv(), pod.labels().getOrDefault("istio", "").endsWith("gateway")), host::wake);
+            pods.put(ip, p);
+            started = true;
+            return p;
+        } finally {
+            if (!started) {
+                addresses.releasePod(ip);
+            }
+        }
+    }
+
+    @Override
+    public String startFailureReason() {
+        return "ErrImagePull";
+    }
+
+    @Override
+    public void stopPod(RunningPod pod) {
+        EmbeddedPod p = (EmbeddedPod) pod;
+        pods.remove(p.address());
+        p.containers().close();
+        addresses.releasePod(p.address());
+    }
+
+    private KubeletEnv kubeletEnv() {
+        return new KubeletEnv(transport, conntrack, this::intercepted, xds.address(), host.home().logsDir());
+    }
+
+    /** Whether an address belongs to a pod whose sidecar captures its inbound traffic. */
+    private boolean intercepted(InetAddress ip) {
+        EmbeddedPod p = pods.get(ip);
+        return p != null && p.intercepted();
+    }
+
+    private Optional<EmbeddedPod> endpoint(InetAddress ip) {
+        return Optional.ofNullable(pods.get(ip));
+    }
+
+    /** Ready pods with their node, for kube-proxy and the load balancer. */
+    private List<Endpoint> endpoints() {
+        return pods.values().stream().filter(EmbeddedPod::ready).map(p -> new Endpoint(p.pod(), p.address(), p.node())).toList();
+    }
+
+    @Override
+    public void syncServices(List<KubeObject> services, Collection<RunningPod> running) {
+        vips.sync(services);
+    }
+
+    @Override
+    public boolean startSidecars(Map<RunningPod, String> nodeIds) {
+        return false; // an embedded sidecar starts with its pod and fetches its config itself
+    }
+
+    @Override
+    public void syncNorthSouth(List<KubeObject> services, List<RunningPod> ready) {
+        northSouth.sync(services);
+    }
+
+    @Override
+    public ClusterApi.ExecResult exec(RunningPod pod, List<String> command, byte[] stdin) {
+        try {
+            Path work = host.home().path().resolve("exec");
+            Files.createDirectories(work);
+            return PodExec.run(((EmbeddedPod) pod).address(), names(pod.pod().namespace()), work, command, stdin);
+        } catch (IOException e) {
+            throw new ClusterApiException(500, e.getMessage());
+        }
+    }
+
+    /** Every service name a pod in {@code namespace} can resolve, with every port, to its VIP. */
+    private PodExec.NameTable names(String namespace) {
+        Map<String, InetAddress> out = new java.util.LinkedHashMap<>();
+        for (KubeObject svc : store.list(ResourceKind.SERVICE, null)) {
+            String ip = svc.spec().path("clusterIP").asText("");
+            if (ip.isEmpty() || ip.equals("None")) {
+                continue;
+            }
+            List<String> hosts = new ArrayList<>(List.of(svc.name() + "." + svc.namespace(),
+                    svc.name() + "." + svc.namespace() + ".svc", svc.name() + "." + svc.namespace() + ".svc." + Cluster.DOMAIN));
+            if (svc.namespace().equals(namespace)) {
+                hosts.add(0, svc.name());
+            }
+            for (JsonNode port : svc.spec().path("ports")) {
+                for (String h : hosts) {
+                    out.put(h + ":" + port.path("port").asInt(), AddressPlan.ip(ip));
+                }
+            }
+        }
+        return new PodExec.NameTable(out);
+    }
+
+    @Override
+    public Optional<String> gatewayAddress() {
+        return northSouth.gatewayAddress().map(InetAddress::getHostAddress);
+    }
+
+    @Override
+    public void close() {
+        try {
+            northSouth.close();
+            vips.close();
+        } catch (RuntimeException e) {
+            LOG.warning("stopping the service addresses: " + e.getMessage());
+        } finally {
+            try {
+                xds.close();
+            } finally {
+                transport.close();
+            }
+        }
+    }
+}

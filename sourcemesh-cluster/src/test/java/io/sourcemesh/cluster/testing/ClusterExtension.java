@@ -1,0 +1,111 @@
+package io.sourcemesh.cluster.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.netns.NetnsSupport;
+import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Boots a cluster on a runtime for one test and removes everything it made afterwards, also when
+ * the test failed: the cluster is closed, then (netns) any namespace of this JVM's prefix is swept
+ * and the test fails if the cluster's close had left one, or its pods' /etc files.
+ * Register it per test instance ({@code @RegisterExtension final ClusterExtension clusters = new ClusterExtension();}).
+ */
+public final class ClusterExtension implements AfterEachCallback {
+    private Cluster cluster;
+    private ClusterRuntime runtime;
+    private Path home;
+    private int nodes;
+
+    /** A cluster of {@code nodes} nodes on {@code runtime}, kept in a fresh directory; a netns run skips when this machine cannot. */
+    public Cluster start(ClusterRuntime runtime, int nodes) {
+        if (cluster != null) {
+            throw new IllegalStateException("one cluster per test");
+        }
+        try {
+            this.home = Files.createTempDirectory("sourcemesh-test-");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        this.runtime = runtime;
+        this.nodes = nodes;
+        this.cluster = runtime.boot(home, nodes);
+        return cluster;
+    }
+
+    public ClusterRuntime runtime() {
+        return runtime;
+    }
+
+    /** Where the cluster keeps its state and logs. */
+    public Path home() {
+        return home;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        if (cluster == null) {
+            deleteHome();
+            return;
+        }
+        closeNow();
+    }
+
+    /** Closes the cluster now, with the checks of the test's end (a test that looks at the machine afterwards). */
+    public void closeNow() throws IOException {
+        try {
+            stop();
+        } finally {
+            deleteHome();
+        }
+    }
+
+    /**
+     * Closes the cluster, with the checks of the test's end, and starts it again from its home, as the
+     * daemon does after {@code down} and {@code up}: what the store kept comes back.
+     */
+    public Cluster restart() {
+        stop();
+        this.cluster = runtime.boot(home, nodes);
+        return cluster;
+    }
+
+    /** Closes the cluster and fails if it left a namespace or its pods' /etc files; the home stays. */
+    private void stop() {
+        List<String> namespaces = runtime == ClusterRuntime.NETNS ? cluster.runtime(NetnsRuntime.class).namespaces() : List.of();
+        try {
+            cluster.close();
+        } finally {
+            List<String> left = List.of();
+            if (runtime == ClusterRuntime.NETNS) {
+                left = Topology.list().stream().filter(namespaces::contains).toList();
+                Topology.sweep(NetnsSupport.PREFIX);
+            }
+            boolean etcLeft = Files.exists(home.resolve("etc"));
+            cluster = null;
+            assertEquals(List.of(), left, "the cluster's close removed every namespace it made");
+            assertFalse(etcLeft, "the pods' /etc files are gone");
+        }
+    }
+
+    private void deleteHome() throws IOException {
+        if (home == null) {
+            return;
+        }
+        try (var paths = Files.walk(home)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        home = null;
+    }
+}
