@@ -9,7 +9,8 @@
 # Prints the figures (cases, answers, fds, threads, exceptions counted) and the memory series: every
 # FUZZ_SAMPLE_SECONDS (default 30) RSS (total, anonymous) and committed heap as the run left them,
 # then, after a full GC, live and committed heap, Netty's pooled direct/heap memory and direct-memory
-# counter and the JDK's direct buffers. Left in sourcemesh-proxy/target/fuzz-report.txt. Uses the
+# counter and the JDK's direct buffers (FUZZ_SAMPLE_GC=false: no GC during the run, so the heap is
+# sized by the collector alone; live heap then only at the start and the end). Left in sourcemesh-proxy/target/fuzz-report.txt. Uses the
 # offline Maven repository when it can.
 set -Eeuo pipefail
 
@@ -37,6 +38,7 @@ start=$(date +%s)
 rc=0
 ./mvnw -B -q "${OFFLINE[@]}" -pl sourcemesh-proxy -am verify -Dtest=ListenerFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dsourcemesh.fuzz.seconds="$SECONDS_TO_RUN" -Dsourcemesh.fuzz.sampleSeconds="${FUZZ_SAMPLE_SECONDS:-30}" \
+  -Dsourcemesh.fuzz.sampleGc="${FUZZ_SAMPLE_GC:-true}" \
   -Dsourcemesh.fuzz.report="$REPORT" "${SEED_ARG[@]}" \
   -Dsurefire.timeout=$((SECONDS_TO_RUN + 600)) || rc=$?
 echo "fuzz: wall=$(( $(date +%s) - start ))s load average at end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -19,16 +19,32 @@ import java.nio.file.Path;
  * Sizes in kB; -1 where the JVM does not say.
  */
 public record MemorySample(long rssKb, long rssAnonKb, long committedKb, long liveKb, long committedAfterGcKb,
-        long nettyDirectKb, long nettyHeapKb, long nettyCounterKb, long jdkDirectKb) {
+        long nettyDirectKb, long nettyHeapKb, long nettyCounterKb, long jdkDirectKb, long fullGcs) {
 
     /** Samples now, forcing a full collection to find the live heap; fails if none happened. */
     public static MemorySample take() {
+        return sample(true);
+    }
+
+    /**
+     * Samples now without a collection, so the heap stays as the collector alone sized it: live and
+     * committed-after-GC are -1; {@code fullGcs} says how many full collections ran so far.
+     */
+    public static MemorySample peek() {
+        return sample(false);
+    }
+
+    private static MemorySample sample(boolean collect) {
         long rss = status("VmRSS:");
         long rssAnon = status("RssAnon:");
         long committed = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
-        fullGc();
-        long live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        long committedAfter = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+        long live = -1;
+        long committedAfter = -1;
+        if (collect) {
+            fullGc();
+            live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+            committedAfter = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+        }
         long nettyDirect = -1;
         long nettyHeap = -1;
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
@@ -38,8 +54,8 @@ public record MemorySample(long rssKb, long rssAnonKb, long committedKb, long li
         long counter = PlatformDependent.usedDirectMemory();
         long jdkDirect = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
-        return new MemorySample(rss, rssAnon, committed / 1024, live / 1024, committedAfter / 1024,
-                kb(nettyDirect), kb(nettyHeap), kb(counter), kb(jdkDirect));
+        return new MemorySample(rss, rssAnon, committed / 1024, kb(live), kb(committedAfter),
+                kb(nettyDirect), kb(nettyHeap), kb(counter), kb(jdkDirect), fullCollections());
     }
 
     /**
@@ -102,6 +118,6 @@ public record MemorySample(long rssKb, long rssAnonKb, long committedKb, long li
         return label + " rss_kb=" + rssKb + " rss_anon_kb=" + rssAnonKb + " heap_committed_kb=" + committedKb
                 + " heap_live_kb=" + liveKb + " heap_committed_after_gc_kb=" + committedAfterGcKb
                 + " netty_direct_kb=" + nettyDirectKb + " netty_heap_kb=" + nettyHeapKb
-                + " netty_direct_counter_kb=" + nettyCounterKb + " jdk_direct_kb=" + jdkDirectKb;
+                + " netty_direct_counter_kb=" + nettyCounterKb + " jdk_direct_kb=" + jdkDirectKb + " full_gcs=" + fullGcs;
     }
 }
