@@ -23,6 +23,7 @@ final class ConnectionTimers {
     private ScheduledFuture<?> request;
     private ScheduledFuture<?> streamIdle;
     private long lastActivityNanos;
+    private boolean stopped;
 
     ConnectionTimers(HttpConnection connection, EventLoop loop, Optional<Duration> idleTimeout, Optional<Duration> headersTimeout,
             Optional<Duration> requestTimeout, Optional<Duration> streamIdleTimeout) {
@@ -70,6 +71,17 @@ final class ConnectionTimers {
         request = cancel(request);
     }
 
+    /**
+     * The connection closed: every clock is cancelled and none starts again. A stream can still end
+     * after the close (its upstream answer arrives later) and would otherwise arm idle_timeout (an
+     * hour by default), keeping the closed connection and its channel in the event loop's timer
+     * queue that long.
+     */
+    void stop() {
+        stopped = true;
+        cancelAll();
+    }
+
     void cancelAll() {
         idle = cancel(idle);
         headers = cancel(headers);
@@ -95,6 +107,9 @@ final class ConnectionTimers {
     }
 
     private ScheduledFuture<?> schedule(Duration after, Runnable task) {
+        if (stopped) {
+            return null;
+        }
         return loop.schedule(task, after.toNanos(), TimeUnit.NANOSECONDS);
     }
 

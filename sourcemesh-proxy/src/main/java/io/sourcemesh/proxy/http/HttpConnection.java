@@ -82,7 +82,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
                 filter.config.limits().requestHeadersTimeout(), filter.config.requestTimeout(), filter.config.streamIdleTimeout());
         ctx.channel().closeFuture().addListener(f -> {
             filter.cxActive.dec();
-            timers.cancelAll();
+            timers.stop();
+            if (routeTimer != null) {
+                routeTimer.close(); // its pending check would hold the closed connection until the route timeout
+            }
         });
         timers.connectionIdle();
         ctx.read();

@@ -35,6 +35,8 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     /** The listener filters that read the first bytes, in order; {@code inspecting} is the one waiting for more. */
     private List<ListenerFilter> inspectors;
     private int inspecting;
+    /** listener_filters_timeout while the filters wait; cancelled when they finish, so a closed connection is not held for 15 s. */
+    private io.netty.util.concurrent.ScheduledFuture<?> filtersTimeout;
 
     ConnectionSetup(ListenerRuntime listener, OriginalDestinations originalDestinations, Stats.Counter noChainMatch) {
         this.listener = listener;
@@ -100,7 +102,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             buffered = ctx.alloc().compositeBuffer();
             // Envoy's listener_filters_timeout (15 s) with continue_on_listener_filters_timeout
             // false: a client that never sends what the filters wait for is closed.
-            ctx.executor().schedule(() -> {
+            filtersTimeout = ctx.executor().schedule(() -> {
                 if (buffered != null && ctx.channel().isActive()) {
                     release();
                     ctx.close();
@@ -188,6 +190,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         c.filter().install(p, connection);
         ByteBuf replay = buffered;
         buffered = null;
+        cancelFiltersTimeout();
         p.remove(this);
         p.fireChannelActive();
         if (replay != null && replay.isReadable()) {
@@ -199,9 +202,17 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     }
 
     private void release() {
+        cancelFiltersTimeout();
         if (buffered != null) {
             buffered.release();
             buffered = null;
+        }
+    }
+
+    private void cancelFiltersTimeout() {
+        if (filtersTimeout != null) {
+            filtersTimeout.cancel(false);
+            filtersTimeout = null;
         }
     }
 

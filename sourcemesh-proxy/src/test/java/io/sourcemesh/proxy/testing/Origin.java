@@ -60,6 +60,11 @@ public final class Origin implements AutoCloseable {
         return List.copyOf(seen);
     }
 
+    /** Drops the record of requests seen so far: a soak test's heap must not grow with the origin's memory of them. */
+    public void forget() {
+        seen.clear();
+    }
+
     public Seen last() {
         List<Seen> all = seen();
         return all.isEmpty() ? null : all.get(all.size() - 1);
