@@ -270,17 +270,7 @@ class TcpProxySpliceTest {
                 header.completeExceptionally(e);
             }
         });
-        String yaml = """
-                static_resources:
-                  listeners:
-                  - name: tcp
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - filters:
-                      - {name: envoy.filters.network.tcp_proxy, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: tcp, cluster: backend}}
-                  clusters:
-                  - name: backend
-                    connect_timeout: 1s
+        String yaml = bootstrap(TCP_PROXY, """
                     transport_socket:
                       name: envoy.transport_sockets.upstream_proxy_protocol
                       typed_config:
@@ -289,18 +279,35 @@ class TcpProxySpliceTest {
                         transport_socket:
                           name: envoy.transport_sockets.raw_buffer
                           typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}
-                    load_assignment:
-                      cluster_name: backend
-                      endpoints:
-                      - lb_endpoints:
-                        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: PORT}}}
-                """.replace("PORT", Integer.toString(backend.getLocalPort()));
+                """);
         proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
         try (Socket c = connect()) {
             assertEchoed(c, 8, size);
             assertTrue(header.get(5, TimeUnit.SECONDS).matches("PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 \\d+ \\d+"), header.get());
         }
         assertEquals(2L, proxy.stats().counters().get("tcp.tcp.splice_started_total"), "spliced once the header was out");
+    }
+
+    @Test
+    void aFirstByteRbacStepsAsideAndTheClientsBytesAreSplicedAfterIt() throws Exception {
+        echoBackend();
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(rbac("") + TCP_PROXY, "")), 1);
+        try (Socket c = connect()) {
+            assertEchoed(c, 10, 4L * MB);
+        }
+        assertEquals(2L, proxy.stats().counters().get("tcp.tcp.splice_started_total"), "both, once RBAC decided");
+        assertEquals(1L, proxy.stats().counters().get("tcp.rbac.allowed"));
+    }
+
+    @Test
+    void aContinuousRbacSeesEveryClientByte() throws Exception {
+        echoBackend();
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(rbac("enforcement_type: CONTINUOUS") + TCP_PROXY, "")), 1);
+        try (Socket c = connect()) {
+            assertEchoed(c, 11, 4L * MB);
+        }
+        assertEquals(1L, proxy.stats().counters().get("tcp.tcp.splice_started_total"), "the upstream's direction only");
+        assertTrue(proxy.stats().counters().get("tcp.rbac.allowed") > 1, "RBAC decided on every read");
     }
 
     @Test
@@ -323,6 +330,49 @@ class TcpProxySpliceTest {
     }
 
     // ------------------------------------------------------------------------------------------
+
+    private static final String TCP_PROXY = """
+                  - {name: envoy.filters.network.tcp_proxy, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: tcp, cluster: backend}}
+            """;
+
+    private static String rbac(String enforcement) {
+        return """
+                      - name: envoy.filters.network.rbac
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                          stat_prefix: tcp.
+                          ENFORCEMENT
+                          rules:
+                            action: ALLOW
+                            policies:
+                              all:
+                                permissions: [{any: true}]
+                                principals: [{any: true}]
+                """.replace("ENFORCEMENT", enforcement);
+    }
+
+    /** A listener "tcp" with {@code filters}, and the cluster "backend" (plus {@code clusterExtra}) at the backend. */
+    private String bootstrap(String filters, String clusterExtra) {
+        return """
+                static_resources:
+                  listeners:
+                  - name: tcp
+                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                    filter_chains:
+                    - filters:
+                FILTERS
+                  clusters:
+                  - name: backend
+                    connect_timeout: 1s
+                CLUSTER_EXTRA
+                    load_assignment:
+                      cluster_name: backend
+                      endpoints:
+                      - lb_endpoints:
+                        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: PORT}}}
+                """.replace("FILTERS\n", filters).replace("CLUSTER_EXTRA\n", clusterExtra)
+                .replace("PORT", Integer.toString(backend.getLocalPort()));
+    }
 
     private interface Serve {
         void serve(Socket s) throws IOException;
