@@ -5,7 +5,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -105,7 +107,8 @@ final class Splice {
     /** Starts splicing if nothing in either pipeline needs to see the bytes any more. */
     void tryStart() {
         if (splicing || done || !source.isActive() || !target.isActive()
-                || !transparent(source) || !transparent(target) || bytesReceived(source) < 0) {
+                || !transparent(source, ChannelInboundHandler.class) || !transparent(target, ChannelOutboundHandler.class)
+                || bytesReceived(source) < 0) {
             return;
         }
         splicing = true;
@@ -187,10 +190,14 @@ final class Splice {
         }
     }
 
-    private static boolean transparent(Channel ch) {
+    /**
+     * Whether no handler of {@code side} (inbound: what the source reads passes them; outbound:
+     * what is written to the target does) would miss the bytes splice moves past it.
+     */
+    private static boolean transparent(Channel ch, Class<? extends ChannelHandler> side) {
         for (Map.Entry<String, ChannelHandler> e : ch.pipeline()) {
             ChannelHandler h = e.getValue();
-            if (!(h instanceof ByteTransparent) && !(h instanceof ByteRelay)) {
+            if (side.isInstance(h) && !(h instanceof ByteTransparent) && !(h instanceof ByteRelay)) {
                 return false;
             }
         }
