@@ -50,8 +50,15 @@ final class Splice {
     /** getsockopt(IPPROTO_TCP=6, TCP_INFO=11): struct tcp_info up to tcpi_bytes_received (Linux 4.1+). */
     private static final RawUnixChannelOption TCP_INFO = new RawUnixChannelOption("TCP_INFO", 6, 11, 136);
     private static final int BYTES_RECEIVED_OFFSET = 128;
-    /** {@code -Dsourcemesh.tcpProxy.splice=false} keeps every connection in user space (comparisons, diagnosis). */
-    static final boolean ENABLED = !"false".equals(System.getProperty("sourcemesh.tcpProxy.splice"));
+    /**
+     * Opt-in, {@code -Dsourcemesh.tcpProxy.splice=true}, read when a tcp_proxy config is built:
+     * measured on the 2-core bench machine, splice moved bulk TCP at 0.69–0.83 of the user-space
+     * relay (one 64 KB pipe per wake-up against up to 16 reads), with no lower CPU per byte
+     * (BENCHMARKS.md, "Bulk TCP").
+     */
+    static boolean enabled() {
+        return Boolean.getBoolean("sourcemesh.tcpProxy.splice");
+    }
 
     private final Channel source;
     private final Channel target;
@@ -78,9 +85,9 @@ final class Splice {
         this.stats = stats;
     }
 
-    /** A read counter for a channel that may splice (epoll, splice on), installed before its first read; else empty. */
+    /** A read counter for a channel that may splice (epoll), installed before its first read; else empty. */
     static Optional<ReadCounter> counter(Channel ch) {
-        return ENABLED && ch instanceof AbstractEpollStreamChannel ? ReadCounter.install(ch) : Optional.empty();
+        return ch instanceof AbstractEpollStreamChannel ? ReadCounter.install(ch) : Optional.empty();
     }
 
     /**
@@ -89,7 +96,7 @@ final class Splice {
      */
     static Optional<Splice> of(Channel source, Channel target, Optional<ReadCounter> counter, LongConsumer onRead,
             Runnable activity, SpliceStats stats) {
-        if (!ENABLED || counter.isEmpty() || !(source instanceof AbstractEpollStreamChannel)
+        if (counter.isEmpty() || !(source instanceof AbstractEpollStreamChannel)
                 || !(target instanceof AbstractEpollStreamChannel) || source.eventLoop() != target.eventLoop()) {
             return Optional.empty();
         }

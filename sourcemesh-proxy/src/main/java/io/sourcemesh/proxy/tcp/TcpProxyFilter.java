@@ -25,9 +25,9 @@ import java.util.function.LongConsumer;
 
 /**
  * {@code envoy.filters.network.tcp_proxy}: one upstream connection per downstream connection,
- * made on the same event loop, bytes relayed both ways with read-after-write backpressure — in
- * the kernel with splice(2) where both sockets are plain TCP on epoll ({@link Splice}). The whole
- * connection is one stream for the access log.
+ * made on the same event loop, bytes relayed both ways with read-after-write backpressure — or,
+ * opted in, in the kernel with splice(2) where both sockets are plain TCP on epoll ({@link Splice}).
+ * The whole connection is one stream for the access log.
  */
 public final class TcpProxyFilter implements NetworkFilterFactory {
     private final TcpProxyConfig config;
@@ -38,6 +38,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
     private final Stats.Counter rxBytes;
     private final Stats.Counter txBytes;
     private final Splice.SpliceStats spliceStats;
+    private final boolean splice;
 
     public TcpProxyFilter(TcpProxyConfig config, ClusterManager clusters, List<AccessLog> accessLogs, Stats stats) {
         this.config = config;
@@ -50,6 +51,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         this.txBytes = stats.counter(p + "downstream_cx_tx_bytes_total");
         this.spliceStats = new Splice.SpliceStats(stats.counter(p + "splice_started_total"),
                 stats.counter(p + "splice_bytes_total"), stats.counter(p + "splice_fallback_total"));
+        this.splice = Splice.enabled();
     }
 
     @Override
@@ -59,7 +61,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                 .map(d -> new IdleTimer(d, () -> stream.connectionTerminationDetails("idle_timeout")));
         idle.ifPresent(t -> pipeline.addLast("idle", t));
         // Counted from the first byte, or not at all (a listener filter already read): splice needs the count.
-        Optional<ReadCounter> counter = Splice.counter(pipeline.channel());
+        Optional<ReadCounter> counter = splice ? Splice.counter(pipeline.channel()) : Optional.empty();
         pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle, counter));
     }
 
@@ -147,9 +149,9 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             host.connectionClosed();
                         });
                         stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress());
-                        Optional<ReadCounter> upstreamCounter = Splice.counter(upstream);
+                        Optional<ReadCounter> upstreamCounter = splice ? Splice.counter(upstream) : Optional.empty();
                         fromClient.peer(downstream.pipeline().context("relay"), upstream);
-                        if (downstream.isOpen()) {
+                        if (splice && downstream.isOpen()) {
                             splice(downstream, upstream, upstreamCounter, received, sent);
                         }
                         upstream.read();

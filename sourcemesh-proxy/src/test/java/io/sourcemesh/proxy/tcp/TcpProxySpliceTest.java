@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * tcp_proxy over splice(2), on real loopback sockets: bulk bytes arrive exact both ways with splice
+ * tcp_proxy over splice(2) (opted in with {@code -Dsourcemesh.tcpProxy.splice=true}), on real loopback sockets: bulk bytes arrive exact both ways with splice
  * in use (its counters, not timing), the access log and stats count every byte, a FIN or a reset on
  * either side ends the connection as the user-space relay does, idle timeout sees spliced bytes, and
  * TLS, a listener PROXY header, NIO and an upstream PROXY header take the paths they should.
@@ -61,8 +61,14 @@ class TcpProxySpliceTest {
     private Proxy proxy;
     private ServerSocket backend;
 
+    @org.junit.jupiter.api.BeforeEach
+    void optIn() {
+        System.setProperty("sourcemesh.tcpProxy.splice", "true"); // read when the tcp_proxy config is built
+    }
+
     @AfterEach
     void stop() throws IOException {
+        System.clearProperty("sourcemesh.tcpProxy.splice");
         if (proxy != null) {
             proxy.close();
         }
@@ -308,6 +314,22 @@ class TcpProxySpliceTest {
         }
         assertEquals(1L, proxy.stats().counters().get("tcp.tcp.splice_started_total"), "the upstream's direction only");
         assertTrue(proxy.stats().counters().get("tcp.rbac.allowed") > 1, "RBAC decided on every read");
+    }
+
+    @Test
+    void withoutTheOptInTheRelayCarriesTheBytes() throws Exception {
+        long size = 8L * MB;
+        echoBackend();
+        Path log = dir.resolve("tcp.log");
+        System.clearProperty("sourcemesh.tcpProxy.splice");
+        startTcpProxy(Optional.empty(), log);
+        try (Socket c = connect()) {
+            assertEchoed(c, 12, size);
+        }
+        String line = LogFiles.awaitLine(log);
+        assertTrue(line.contains("\"rx\":" + size) && line.contains("\"tx\":" + size), line);
+        assertEquals(0L, proxy.stats().counters().get("tcp.tcp.splice_started_total"));
+        assertEquals(size, proxy.stats().counters().get("tcp.tcp.downstream_cx_rx_bytes_total"));
     }
 
     @Test
