@@ -9,6 +9,9 @@
 # Environment:
 #   SOURCEMESH_BIN   the launcher to benchmark (default: <repo root>/sourcemesh)
 #   SOURCEMESH_ARGS  extra arguments appended to `sourcemesh proxy -c FILE --concurrency 1`
+#   SOURCEMESH_BIN_B a second SourceMesh launcher (another build), benchmarked in the same
+#                    interleaved run as the target "SourceMesh B 1w" (on 127.77.0.5)
+#   SOURCEMESH_ARGS_B extra arguments for the second build (default: SOURCEMESH_ARGS)
 #   SOURCEMESH_START_TIMEOUT  seconds to wait for SourceMesh to listen (default 60)
 #   KEEP_WORK=1      keep the temporary work directory (rendered configs, logs)
 set -Eeuo pipefail
@@ -21,7 +24,7 @@ ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$HERE/.." &&
 MAX_BG=0.3; RETRIES=1; WAIT_QUIET=0; NOISY_RETRIES=0; NOISY_KEPT=0
 DURATION=10; ROUNDS=3; IDLE_N=10000; WARMUP=5; STARTUP_ROUNDS=5; ONLY=all; INSTALL=1; QUICK=0
 DURATION_SET=""; ROUNDS_SET=""; IDLE_SET=""
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -61,7 +64,7 @@ die() { log "ERROR: $*"; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # addresses: every listener is on loopback; nothing leaves 127.0.0.0/8
 ORIGIN_HOST=127.77.0.1
-declare -A HOST=([direct]=127.77.0.1 [nginx]=127.77.0.2 [haproxy]=127.77.0.3 [sourcemesh]=127.77.0.4)
+declare -A HOST=([direct]=127.77.0.1 [nginx]=127.77.0.2 [haproxy]=127.77.0.3 [sourcemesh]=127.77.0.4 [sourcemeshb]=127.77.0.5)
 HTTP_PORT=8080
 TCP_PORT=5201
 
@@ -176,6 +179,12 @@ nginx_cmd() { local conf; conf=$(render "$HERE/conf/$1.conf"); mkdir -p "$WORK/o
 haproxy_cmd() { local conf; conf=$(render "$HERE/conf/$1.cfg"); echo haproxy -db -f "$conf"; }
 # SourceMesh: one worker through both the env var and the Envoy-style flag
 sm_cmd() { echo env SOURCEMESH_WORKERS=1 "$SOURCEMESH_BIN" proxy -c "$HERE/sourcemesh-$1.yaml" --concurrency 1 ${SOURCEMESH_ARGS:-}; }
+# the second build: the same bootstrap, listening on its own address
+smb_cmd() {
+  sed -e "s|address: ${HOST[sourcemesh]}\$|address: ${HOST[sourcemeshb]}|" "$HERE/sourcemesh-$1.yaml" >"$WORK/sourcemeshb-$1.yaml"
+  echo env SOURCEMESH_WORKERS=1 "$SOURCEMESH_BIN_B" proxy -c "$WORK/sourcemeshb-$1.yaml" --concurrency 1 ${SOURCEMESH_ARGS_B:-${SOURCEMESH_ARGS:-}}
+}
+is_sm() { [ "$1" = sourcemesh ] || [ "$1" = sourcemeshb ]; }
 
 cmd_for() { # TARGET KIND(http|tcp)
   case "$1:$2" in
@@ -185,13 +194,15 @@ cmd_for() { # TARGET KIND(http|tcp)
     haproxy:tcp) haproxy_cmd haproxy-tcp ;;
     sourcemesh:http) sm_cmd http ;;
     sourcemesh:tcp) sm_cmd tcp ;;
+    sourcemeshb:http) smb_cmd http ;;
+    sourcemeshb:tcp) smb_cmd tcp ;;
   esac
 }
 
 start_target() { # TARGET KIND: start, wait for its port; returns 1 if it did not come up
   local t=$1 kind=$2 port timeout=15 cmd
   port=$([ "$kind" = http ] && echo $HTTP_PORT || echo $TCP_PORT)
-  [ "$t" = sourcemesh ] && timeout=${SOURCEMESH_START_TIMEOUT:-60}
+  is_sm "$t" && timeout=${SOURCEMESH_START_TIMEOUT:-60}
   port_free "${HOST[$t]}" "$port" || die "${HOST[$t]}:$port is already in use (another bench running?)"
   read -r -a cmd <<<"$(cmd_for "$t" "$kind")"
   start_bg "$t-$kind" "${cmd[@]}"
@@ -250,11 +261,25 @@ else
   log "SourceMesh proxy not found at ${SOURCEMESH_BIN#"$ROOT"/} (not built yet?): benchmarking the peers only"
   NOTES+=("SourceMesh: not found (launcher missing or not built); peers only.")
 fi
-drop_sourcemesh() { # REASON
-  [ "$SM_OK" = 1 ] || return 0
-  log "SourceMesh dropped from this run: $1"
-  NOTES+=("SourceMesh: dropped — $1.")
-  SM_OK=0; TARGETS=(nginx haproxy)
+if [ -n "${SOURCEMESH_BIN_B:-}" ]; then
+  if [ -x "$SOURCEMESH_BIN_B" ] && [ -f "$SOURCEMESH_BIN_B" ]; then
+    TARGETS+=(sourcemeshb)
+    log "SourceMesh B: $SOURCEMESH_BIN_B"
+    NOTES+=("SourceMesh B: a second build (SOURCEMESH_BIN_B) in the same interleaved run, same bootstrap on ${HOST[sourcemeshb]}.")
+  else
+    die "SOURCEMESH_BIN_B is not an executable file: $SOURCEMESH_BIN_B"
+  fi
+fi
+drop_target() { # TARGET REASON: leave it out of the rest of the run
+  local t=$1 kept=() x label=SourceMesh
+  [ "$t" = sourcemeshb ] && label="SourceMesh B"
+  for x in "${TARGETS[@]}"; do [ "$x" = "$t" ] || kept+=("$x"); done
+  [ ${#kept[@]} -eq ${#TARGETS[@]} ] && return 0
+  log "$label dropped from this run: $2"
+  NOTES+=("$label: dropped — $2.")
+  TARGETS=("${kept[@]}")
+  [ "$t" = sourcemesh ] && SM_OK=0
+  return 0
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -328,10 +353,10 @@ if want http; then
   for t in "${TARGETS[@]}"; do
     if start_target "$t" http; then
       chk=$(python3 "$HERE/lib/bench.py" check "${HOST[$t]}" "$HTTP_PORT") || {
-        [ "$t" = sourcemesh ] && { drop_sourcemesh "no 200 through it ($chk)"; stop_named sourcemesh-http; continue; }
+        is_sm "$t" && { drop_target "$t" "no 200 through it ($chk)"; stop_named "$t-http"; continue; }
         die "$t: no 200 through it ($chk)"; }
       log "$t: $chk"; ht+=("$t")
-    elif [ "$t" = sourcemesh ]; then drop_sourcemesh "did not start (HTTP)"
+    elif is_sm "$t"; then drop_target "$t" "did not start (HTTP)"
     else die "$t did not start"; fi
   done
   declare -A HPID=([direct]=${PID_OF[origin]})
@@ -379,7 +404,7 @@ if want tcp; then
   tt=()
   for t in "${TARGETS[@]}"; do
     if start_target "$t" tcp; then tt+=("$t")
-    elif [ "$t" = sourcemesh ]; then drop_sourcemesh "did not start (TCP)"
+    elif is_sm "$t"; then drop_target "$t" "did not start (TCP)"
     else die "$t (tcp) did not start"; fi
   done
   run_iperf() { # TARGET SECONDS -> prints GB/s or nothing
@@ -402,6 +427,7 @@ except Exception: pass' <<<"$out"
       else
         log "tcp $t r$round: iperf3 failed (see the log)"
         [ "$t" = sourcemesh ] && NOTES+=("SourceMesh: iperf3 through tcp_proxy failed in round $round.")
+        [ "$t" = sourcemeshb ] && NOTES+=("SourceMesh B: iperf3 through tcp_proxy failed in round $round.")
       fi
       sleep 0.5
     done
@@ -413,7 +439,7 @@ fi
 if want memory; then
   log "== Memory, $IDLE_N idle keep-alive connections"
   for t in "${TARGETS[@]}"; do
-    start_target "$t" http || { [ "$t" = sourcemesh ] && { drop_sourcemesh "did not start (memory)"; continue; }; die "$t did not start"; }
+    start_target "$t" http || { is_sm "$t" && { drop_target "$t" "did not start (memory)"; continue; }; die "$t did not start"; }
     pid=${PID_OF[$t-http]}
     python3 "$HERE/lib/bench.py" check "${HOST[$t]}" "$HTTP_PORT" >/dev/null || log "$t: first request failed"
     sleep 1
@@ -451,17 +477,17 @@ if want startup; then
     for t in "${TARGETS[@]}"; do
       read -r -a cmd <<<"$(cmd_for "$t" http)"
       port_free "${HOST[$t]}" "$HTTP_PORT" || die "${HOST[$t]}:$HTTP_PORT still in use"
-      to=15; [ "$t" = sourcemesh ] && to=${SOURCEMESH_START_TIMEOUT:-60}
+      to=15; is_sm "$t" && to=${SOURCEMESH_START_TIMEOUT:-60}
       : >"$STARTUP_PIDFILE"
       res=$(python3 "$HERE/lib/bench.py" startup --host "${HOST[$t]}" --port "$HTTP_PORT" --http \
         --timeout "$to" --pidfile "$STARTUP_PIDFILE" --log "$WORK/$t-startup.log" -- "${cmd[@]}") || true
       # the helper stops what it started; make sure, by PID
       [ -s "$STARTUP_PIDFILE" ] && stop_pid "$(cat "$STARTUP_PIDFILE")"
       c=$(sed -nE 's/.*connect_ms=([0-9.NA]+).*/\1/p' <<<"$res"); h=$(sed -nE 's/.*http_ms=([0-9.NA]+).*/\1/p' <<<"$res")
-      if [ "$t" = sourcemesh ] && [ "${c:-NA}" = NA ]; then
-        log "sourcemesh did not listen within ${to}s; last lines of its log:"
+      if is_sm "$t" && [ "${c:-NA}" = NA ]; then
+        log "$t did not listen within ${to}s; last lines of its log:"
         tail -n 20 "$WORK/$t-startup.log" >&2 || true
-        drop_sourcemesh "did not start (start-up)"; continue
+        drop_target "$t" "did not start (start-up)"; continue
       fi
       printf 'startup\t-\t%s\t%s\t%s\t%s\n' "$t" "$round" "${c:-NA}" "${h:-NA}" >>"$RAW"
       log "startup $t r$round: connect ${c:-NA} ms, first 200 ${h:-NA} ms"

@@ -329,9 +329,9 @@ def cmd_idle(a):
 # ---------------------------------------------------------------------------------------------
 # report
 
-TARGETS = ["direct", "nginx", "haproxy", "sourcemesh"]
+TARGETS = ["direct", "nginx", "haproxy", "sourcemesh", "sourcemeshb"]
 LABEL = {"direct": "direct (origin)", "nginx": "nginx 1w", "haproxy": "HAProxy 1t",
-         "sourcemesh": "SourceMesh 1w"}
+         "sourcemesh": "SourceMesh 1w", "sourcemeshb": "SourceMesh B 1w"}
 SCEN = [("ka1", "1 keep-alive"), ("ka16", "16 keep-alive"), ("ka64", "64 keep-alive"),
         ("close16", "16 Connection: close")]
 
@@ -375,6 +375,7 @@ def cmd_report(a):
     out.append("")
     present = [t for t in TARGETS if any(r[2] == t for r in rows)]
     has_sm = "sourcemesh" in present
+    has_b = "sourcemeshb" in present
 
     http = [r for r in rows if r[0] == "http"]
     if http:
@@ -384,6 +385,7 @@ def cmd_report(a):
         out.append("| connections | target | req/s | p50 ms | p99 ms | server CPU µs/req | errors | rounds | max bg cores | req/s, quiet rounds only |")
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         ratios = []
+        b_ratios = []
         for key, label in SCEN:
             per = {}
             for t in TARGETS:
@@ -412,12 +414,24 @@ def cmd_report(a):
                                   f"{sm['p99'] / best_p99:.2f} |")
                 else:
                     ratios.append(f"| {label} | pending | pending |")
+                b = per.get("sourcemeshb")
+                if has_b and b and b["rps"]:
+                    sm = per.get("sourcemesh")
+                    ab = (f"{sm['rps'] / b['rps']:.2f} | {sm['p99'] / b['p99']:.2f}"
+                          if sm and sm["rps"] and b["p99"] else "— | —")
+                    b_ratios.append(f"| {label} | {b['rps'] / best_rps:.2f} | {b['p99'] / best_p99:.2f} | {ab} |")
         out.append("")
         out.append("Ratio SourceMesh / best peer (req/s: higher is better; p99: lower is better):\n")
         out.append("| connections | req/s ratio | p99 ratio |")
         out.append("|---|---|---|")
         out.extend(ratios)
         out.append("")
+        if b_ratios:
+            out.append("SourceMesh B / best peer, and SourceMesh / SourceMesh B (same run):\n")
+            out.append("| connections | B req/s ratio | B p99 ratio | SourceMesh / B req/s | SourceMesh / B p99 |")
+            out.append("|---|---|---|---|---|")
+            out.extend(b_ratios)
+            out.append("")
 
     tcp = [r for r in rows if r[0] == "tcp"]
     if tcp:
@@ -442,6 +456,10 @@ def cmd_report(a):
             out.append("")
             out.append(f"Ratio SourceMesh / best peer: "
                        f"{f'{sm / best_peer:.2f}' if sm else 'pending'}\n")
+            b = vals.get("sourcemeshb")
+            if b:
+                out.append(f"Ratio SourceMesh B / best peer: {b / best_peer:.2f}; "
+                           f"SourceMesh / SourceMesh B: {f'{sm / b:.2f}' if sm else '—'}\n")
         out.append("")
 
     mem = [r for r in rows if r[0] == "mem"]

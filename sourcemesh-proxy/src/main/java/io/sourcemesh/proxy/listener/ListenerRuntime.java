@@ -111,7 +111,8 @@ public final class ListenerRuntime implements AutoCloseable {
      * connection's last access-log lines are written before its version may close its logs.
      */
     @io.netty.channel.ChannelHandler.Sharable
-    static final class VersionRelease extends io.netty.channel.ChannelInboundHandlerAdapter {
+    static final class VersionRelease extends io.netty.channel.ChannelInboundHandlerAdapter
+            implements io.sourcemesh.proxy.network.ByteTransparent {
         static final VersionRelease INSTANCE = new VersionRelease();
 
         @Override

@@ -5,8 +5,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
@@ -23,11 +21,12 @@ import io.sourcemesh.proxy.upstream.Upstreams;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
  * {@code envoy.filters.network.tcp_proxy}: one upstream connection per downstream connection,
- * made on the same event loop, bytes relayed both ways with read-after-write backpressure.
+ * made on the same event loop, bytes relayed both ways with read-after-write backpressure — or,
+ * opted in, in the kernel with splice(2) where both sockets are plain TCP on epoll ({@link Splice}).
  * The whole connection is one stream for the access log.
  */
 public final class TcpProxyFilter implements NetworkFilterFactory {
@@ -36,6 +35,10 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
     private final List<AccessLog> accessLogs;
     private final Stats.Counter cxTotal;
     private final Stats.Counter noRoute;
+    private final Stats.Counter rxBytes;
+    private final Stats.Counter txBytes;
+    private final Splice.SpliceStats spliceStats;
+    private final boolean splice;
 
     public TcpProxyFilter(TcpProxyConfig config, ClusterManager clusters, List<AccessLog> accessLogs, Stats stats) {
         this.config = config;
@@ -44,31 +47,39 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         String p = "tcp." + config.statPrefix() + ".";
         this.cxTotal = stats.counter(p + "downstream_cx_total");
         this.noRoute = stats.counter(p + "downstream_cx_no_route");
+        this.rxBytes = stats.counter(p + "downstream_cx_rx_bytes_total");
+        this.txBytes = stats.counter(p + "downstream_cx_tx_bytes_total");
+        this.spliceStats = new Splice.SpliceStats(stats.counter(p + "splice_started_total"),
+                stats.counter(p + "splice_bytes_total"), stats.counter(p + "splice_fallback_total"));
+        this.splice = Splice.enabled();
     }
 
     @Override
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
         StreamInfo stream = connection.newStream();
-        config.idleTimeout().filter(d -> !d.isZero()).ifPresent(d ->
-                pipeline.addLast("idle", new IdleStateHandler(0, 0, d.toMillis(), TimeUnit.MILLISECONDS) {
-                    @Override
-                    protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
-                        stream.connectionTerminationDetails("idle_timeout");
-                        ctx.close();
-                    }
-                }));
-        pipeline.addLast("tcp_proxy", new Downstream(connection, stream));
+        Optional<IdleTimer> idle = config.idleTimeout().filter(d -> !d.isZero())
+                .map(d -> new IdleTimer(d, () -> stream.connectionTerminationDetails("idle_timeout")));
+        idle.ifPresent(t -> pipeline.addLast("idle", t));
+        // Counted from the first byte, or not at all (a listener filter already read): splice needs the count.
+        Optional<ReadCounter> counter = splice ? Splice.counter(pipeline.channel()) : Optional.empty();
+        pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle, counter));
     }
 
     /** Picks the upstream at connect time, then hands the connection to two {@link ByteRelay}s. */
     private final class Downstream extends ChannelInboundHandlerAdapter {
         private final ConnectionContext connection;
         private final StreamInfo stream;
+        private final Runnable activity;
+        private final Optional<ReadCounter> counter;
+        private Optional<Splice> fromClientSplice = Optional.empty();
+        private Optional<Splice> fromUpstreamSplice = Optional.empty();
         private boolean logged;
 
-        Downstream(ConnectionContext connection, StreamInfo stream) {
+        Downstream(ConnectionContext connection, StreamInfo stream, Optional<IdleTimer> idle, Optional<ReadCounter> counter) {
             this.connection = connection;
             this.stream = stream;
+            this.activity = idle.<Runnable>map(t -> t::activity).orElse(() -> { });
+            this.counter = counter;
         }
 
         @Override
@@ -105,9 +116,17 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             cluster.cxActive.inc();
             host.connectionOpened();
             // Bytes the client sends while the upstream connects wait in the downstream relay.
-            ByteRelay fromClient = ByteRelay.pending(stream::addBytesReceived, () -> { });
+            LongConsumer received = n -> {
+                stream.addBytesReceived(n);
+                rxBytes.add(n);
+            };
+            LongConsumer sent = n -> {
+                stream.addBytesSent(n);
+                txBytes.add(n);
+            };
+            ByteRelay fromClient = ByteRelay.pending(received, () -> { });
             ctx.pipeline().replace(this, "relay", fromClient);
-            ByteRelay fromUpstream = ByteRelay.to(downstream, stream::addBytesSent, () -> {
+            ByteRelay fromUpstream = ByteRelay.to(downstream, sent, () -> {
                 if (downstream.isActive()) {
                     stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
                 }
@@ -130,14 +149,33 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             host.connectionClosed();
                         });
                         stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress());
+                        Optional<ReadCounter> upstreamCounter = splice ? Splice.counter(upstream) : Optional.empty();
                         fromClient.peer(downstream.pipeline().context("relay"), upstream);
+                        if (splice && downstream.isOpen()) {
+                            splice(downstream, upstream, upstreamCounter, received, sent);
+                        }
                         upstream.read();
                     });
+        }
+
+        /** Sets up splice for each direction that can ever use it, and starts it where it may already. */
+        private void splice(Channel downstream, Channel upstream, Optional<ReadCounter> upstreamCounter,
+                LongConsumer received, LongConsumer sent) {
+            fromClientSplice = Splice.of(downstream, upstream, counter, received, activity, spliceStats);
+            fromUpstreamSplice = Splice.of(upstream, downstream, upstreamCounter, sent, activity, spliceStats);
+            if (fromClientSplice.isPresent() && fromUpstreamSplice.isPresent()) {
+                Splice.pair(fromClientSplice.get(), fromUpstreamSplice.get());
+            }
+            fromClientSplice.ifPresent(Splice::tryStart);
+            fromUpstreamSplice.ifPresent(Splice::tryStart);
         }
 
         private void finish() {
             if (!logged) {
                 logged = true;
+                // Bytes spliced in the batch that ended with the close have not been handed over yet.
+                fromClientSplice.ifPresent(Splice::settle);
+                fromUpstreamSplice.ifPresent(Splice::settle);
                 if (stream.connectionTerminationDetails() == null) {
                     connection.terminationDetails().ifPresent(stream::connectionTerminationDetails);
                 }

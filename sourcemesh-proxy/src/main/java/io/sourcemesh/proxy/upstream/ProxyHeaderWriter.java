@@ -7,7 +7,8 @@ import io.netty.channel.ChannelPromise;
 /**
  * First in an upstream pipeline: the PROXY header goes out before any other byte — ahead of the
  * first write (the router writes the request from the connect listener, before channelActive),
- * or at channelActive when nothing was written yet (a server-first protocol).
+ * or at channelActive when nothing was written yet (a server-first protocol). It leaves the
+ * pipeline once the header is written (a clean pipeline lets tcp_proxy splice).
  */
 final class ProxyHeaderWriter extends ChannelDuplexHandler {
     private final ProxyHeader header;
@@ -36,6 +37,7 @@ final class ProxyHeaderWriter extends ChannelDuplexHandler {
         if (!sent) {
             sent = true;
             ctx.write(header.encode(), ctx.voidPromise());
+            ctx.pipeline().remove(this);
         }
     }
 }
