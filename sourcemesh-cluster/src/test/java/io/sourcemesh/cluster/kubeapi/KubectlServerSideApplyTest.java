@@ -243,6 +243,39 @@ class KubectlServerSideApplyTest {
     }
 
     @Test
+    void istioKindsApplyServerSideWithTheSupportWarningsAndUnknownFieldWarningsBoth() throws Exception {
+        Path gw = write("gw.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw}
+                spec:
+                  selector: {istio: ingressgateway}
+                  colour: blue
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ["*"]
+                    bind: 0.0.0.0
+                """);
+        Kubectl.Result r = ok("apply", "--server-side", "--validate=warn", "--field-manager=ops", "-f", gw.toString());
+        assertEquals("gateway.networking.istio.io/gw serverside-applied\n", r.out(), r.toString());
+        assertTrue(r.err().contains("Warning: unknown field \"spec.colour\""), r.toString());
+        assertTrue(r.err().contains("spec.servers[0].bind is not implemented"), r.toString());
+        // Lists in Istio kinds are atomic (CRDs' default): another manager's different hosts conflict on the whole list.
+        Path other = write("gw2.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw}
+                spec:
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ["example.com"]
+                """);
+        Kubectl.Result conflict = kubectl.run("apply", "--server-side", "--field-manager=dev", "-f", other.toString());
+        assertEquals(1, conflict.exit(), conflict.toString());
+        assertTrue(conflict.err().startsWith("error: Apply failed with 1 conflict: conflict with \"ops\": .spec.servers\n"), conflict.toString());
+    }
+
+    @Test
     void statusSubresourceWritesOnlyStatus() throws Exception {
         Path dep = write("dep.yaml", """
                 apiVersion: apps/v1
@@ -262,7 +295,13 @@ class KubectlServerSideApplyTest {
         ok("patch", "deploy", "web", "--type=merge", "-p", "{\"status\":{\"replicas\":7},\"spec\":{\"replicas\":3}}");
         assertEquals("3 5", ok("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.status.replicas}").out());
         assertEquals("5", ok("get", "deploy", "web", "--subresource=status", "-o", "jsonpath={.status.replicas}").out());
-        assertEquals("kubectl-patch/status ", ok("get", "deploy", "web", "-o",
+        String live = ok("get", "deploy", "web", "-o", "json").out();
+        Kubectl.Result replaced = kubectl.runWithInput(live.replace("\"replicas\": 5", "\"replicas\": 6").replace("\"replicas\": 3", "\"replicas\": 8"),
+                "replace", "--subresource=status", "-f", "-");
+        assertEquals(0, replaced.exit(), replaced.toString());
+        assertEquals("3 6", ok("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.status.replicas}").out());
+        // replace took status.replicas over from the status patch, whose entry, now empty, went.
+        assertEquals("kubectl-replace/status ", ok("get", "deploy", "web", "-o",
                 "jsonpath={range .metadata.managedFields[?(@.subresource==\"status\")]}{.manager}/{.subresource} {end}").out());
     }
 }
