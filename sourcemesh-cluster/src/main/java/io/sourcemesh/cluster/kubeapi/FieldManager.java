@@ -117,6 +117,18 @@ final class FieldManager {
      * its managedFields, the manager owning what it changed.
      */
     KubeObject update(KubeObject live, KubeObject written, String apiVersion, String manager, FieldPaths.Scope scope) {
+        try {
+            return tracked(live, written, apiVersion, manager, scope);
+        } catch (RuntimeException e) {
+            // An object the fields cannot be told apart in (a list item without its key) is validation's to refuse;
+            // its managedFields go rather than hold garbage, as kube-apiserver's UpdateNoErrors does.
+            ObjectNode n = written.node();
+            n.withObjectProperty("metadata").remove("managedFields");
+            return KubeObject.of(n);
+        }
+    }
+
+    private KubeObject tracked(KubeObject live, KubeObject written, String apiVersion, String manager, FieldPaths.Scope scope) {
         ResourceKind kind = kindOf(written.node());
         FieldPaths paths = FieldPaths.of(kind);
         String subresource = scope == FieldPaths.Scope.STATUS ? "status" : "";

@@ -184,6 +184,21 @@ class FieldManagerTest {
     }
 
     @Test
+    void anObjectWhoseListItemsLackTheirKeyIsLeftToValidation() {
+        KubeObject pod = KubeObject.of(yaml("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p, namespace: default, managedFields: [{manager: x, operation: Update, fieldsV1: {f:a: {}}}]}
+                spec: {containers: [{image: i}]}
+                """));
+        KubeObject written = fm.update(null, pod, "v1", "kubectl-create", FieldPaths.Scope.MAIN);
+        assertTrue(written.node().path("metadata").path("managedFields").isMissingNode());
+        assertEquals("i", written.spec().path("containers").get(0).path("image").asText());
+        ApiException e = assertThrows(ApiException.class, () -> fm.apply(null, pod.node(), "v1", applier("kubectl", false)));
+        assertEquals(400, e.code());
+    }
+
+    @Test
     void statusIsItsOwnScope() {
         KubeObject live = fm.apply(null, yaml(DEPLOYMENT + "status: {replicas: 9}\n"), "apps/v1", applier("kubectl", false));
         assertFalse(live.node().has("status"), "an apply to the main resource ignores status");
