@@ -119,6 +119,47 @@ final class FieldPaths {
         }
     }
 
+    /**
+     * The fields of an applied configuration the schema does not declare, as structured-merge-diff names
+     * them ({@code .spec.template.spec.containers[name="app"].colour}): server-side apply refuses them
+     * whatever the fieldValidation, its typed conversion failing.
+     */
+    List<String> undeclared(ObjectNode config) {
+        List<String> out = new ArrayList<>();
+        undeclared(Schemas.of(kind), config, new ArrayList<>(), new ArrayList<>(), out);
+        return out;
+    }
+
+    private void undeclared(Schema schema, JsonNode v, List<String> path, List<String> fields, List<String> out) {
+        switch (shape(schema, v, fields)) {
+            case STRUCT, MAP -> v.properties().forEach(e -> {
+                push(path, fields, "f:" + e.getKey(), e.getKey());
+                if (schema instanceof Schema.Obj o && !o.fields().containsKey(e.getKey())) {
+                    out.add(FieldSet.print(path));
+                } else {
+                    undeclared(child(schema, e.getKey()), e.getValue(), path, fields, out);
+                }
+                pop(path, fields);
+            });
+            case KEYED_LIST -> {
+                for (JsonNode element : v) {
+                    path.add(keyElement(fields, element));
+                    undeclared(((Schema.ListOf) schema).items(), element, path, fields, out);
+                    path.removeLast();
+                }
+            }
+            default -> {
+                if (schema instanceof Schema.ListOf l && v.isArray()) {
+                    for (int i = 0; i < v.size(); i++) {
+                        path.add("i:" + i);
+                        undeclared(l.items(), v.get(i), path, fields, out);
+                        path.removeLast();
+                    }
+                }
+            }
+        }
+    }
+
     // --- Compare ---------------------------------------------------------------------------------------------
 
     /** What changed from {@code lhs} to {@code rhs}: paths added, modified and removed. */

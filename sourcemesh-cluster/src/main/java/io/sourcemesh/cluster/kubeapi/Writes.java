@@ -146,8 +146,15 @@ final class Writes {
         if (!name.equals(t.name())) {
             throw ApiException.badRequest("the name of the object (" + name + ") does not match the name on the URL (" + t.name() + ")");
         }
-        List<String> warnings = new ArrayList<>(FieldValidation.of(q).check(config, t.kind(), bytes(req), ""));
         FieldPaths.Scope scope = t.subresource() != null ? FieldPaths.Scope.STATUS : FieldPaths.Scope.MAIN;
+        List<String> undeclared = FieldPaths.of(t.kind()).undeclared(FieldPaths.managedPart(config, scope));
+        if (!undeclared.isEmpty()) {
+            String gvk = (t.apiVersion().contains("/") ? t.apiVersion() : "/" + t.apiVersion()) + ", Kind=" + t.kind().kind();
+            List<String> lines = undeclared.stream().map(p -> p + ": field not declared in schema").toList();
+            throw ApiException.badRequest("failed to create typed patch object (" + (t.namespace() == null ? "" : t.namespace()) + "/"
+                    + t.name() + "; " + gvk + "): " + (lines.size() == 1 ? lines.getFirst() : "errors:\n  " + String.join("\n  ", lines)));
+        }
+        List<String> warnings = new ArrayList<>(FieldValidation.of(q).check(config, t.kind(), bytes(req), ""));
         FieldManager.Applier who = new FieldManager.Applier(FieldManager.managerName(fieldManagerName, null), force, scope);
         boolean[] created = {false};
         KubeObject written = retrying(() -> {
