@@ -25,6 +25,7 @@ import java.util.TreeMap;
  */
 final class FieldManager {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    static final String BEFORE_FIRST_APPLY = "before-first-apply";
 
     private final Clock clock;
 
@@ -47,6 +48,11 @@ final class FieldManager {
     KubeObject apply(KubeObject live, ObjectNode config, String apiVersion, Applier who) {
         ResourceKind kind = kindOf(config);
         FieldPaths paths = FieldPaths.of(kind);
+        if (live != null && ManagedFields.decode(live.node().path("metadata")).isEmpty()) {
+            // An object no manager has written through this API (our CLI, a controller): "before-first-apply"
+            // owns what it holds, so applying a different value conflicts, as kube-apiserver's skipNonApplied does.
+            live = tracked(null, live, apiVersion, BEFORE_FIRST_APPLY, who.scope());
+        }
         ObjectNode liveNode = live == null ? identity(config) : live.node();
         List<ManagedFields.Entry> managers = ManagedFields.decode(liveNode.path("metadata"));
         ManagedFields.Entry self = new ManagedFields.Entry(who.manager(), "Apply", apiVersion, "", who.subresource(), FieldSet.empty());

@@ -199,6 +199,16 @@ class FieldManagerTest {
     }
 
     @Test
+    void anObjectNoManagerWroteBelongsToBeforeFirstApply() {
+        KubeObject unmanaged = KubeObject.of(yaml(DEPLOYMENT)).withResourceVersion("3");
+        ApiException e = assertThrows(ApiException.class,
+                () -> fm.apply(unmanaged, yaml(DEPLOYMENT.replace("replicas: 2", "replicas: 4")), "apps/v1", applier("kubectl", false)));
+        assertEquals("Apply failed with 1 conflict: conflict with \"before-first-apply\" using apps/v1: .spec.replicas", e.getMessage());
+        KubeObject same = fm.apply(unmanaged, yaml(DEPLOYMENT), "apps/v1", applier("kubectl", false));
+        assertEquals(2, same.node().path("metadata").path("managedFields").size(), "both own the same values");
+    }
+
+    @Test
     void statusIsItsOwnScope() {
         KubeObject live = fm.apply(null, yaml(DEPLOYMENT + "status: {replicas: 9}\n"), "apps/v1", applier("kubectl", false));
         assertFalse(live.node().has("status"), "an apply to the main resource ignores status");
