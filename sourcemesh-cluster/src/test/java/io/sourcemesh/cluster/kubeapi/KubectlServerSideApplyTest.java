@@ -311,5 +311,13 @@ class KubectlServerSideApplyTest {
         // replace took status.replicas over from the status patch, whose entry, now empty, went.
         assertEquals("kubectl-replace/status ", ok("get", "deploy", "web", "-o",
                 "jsonpath={range .metadata.managedFields[?(@.subresource==\"status\")]}{.manager}/{.subresource} {end}").out());
+
+        // Server-side apply of the status: it owns status.readyReplicas; spec in the same file is not its to change.
+        Path status = write("status.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+                + "spec: {replicas: 1}\nstatus: {readyReplicas: 1}\n");
+        ok("apply", "--server-side", "--subresource=status", "--field-manager=probe", "-f", status.toString());
+        assertEquals("3 6 1", ok("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.status.replicas} {.status.readyReplicas}").out());
+        assertEquals("{\"f:status\":{\"f:readyReplicas\":{}}}", ok("get", "deploy", "web", "-o",
+                "jsonpath={.metadata.managedFields[?(@.manager==\"probe\")].fieldsV1}").out());
     }
 }
