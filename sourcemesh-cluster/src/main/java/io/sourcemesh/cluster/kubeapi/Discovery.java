@@ -109,8 +109,10 @@ final class Discovery {
             if (IN_ALL.contains(k.kind())) {
                 r.putArray("categories").add("all");
             }
-            resources.addObject().put("name", k.plural() + "/status").put("singularName", "").put("namespaced", k.namespaced())
-                    .put("kind", k.kind()).putArray("verbs").add("get").add("patch").add("update");
+            if (Writes.hasStatus(k)) {
+                resources.addObject().put("name", k.plural() + "/status").put("singularName", "").put("namespaced", k.namespaced())
+                        .put("kind", k.kind()).putArray("verbs").add("get").add("patch").add("update");
+            }
             if (k.equals(ResourceKind.POD)) {
                 resources.addObject().put("name", "pods/log").put("singularName", "").put("namespaced", true).put("kind", "Pod")
                         .putArray("verbs").add("get");

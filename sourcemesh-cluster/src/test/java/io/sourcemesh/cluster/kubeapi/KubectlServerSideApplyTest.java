@@ -312,6 +312,11 @@ class KubectlServerSideApplyTest {
         assertEquals("kubectl-replace/status ", ok("get", "deploy", "web", "-o",
                 "jsonpath={range .metadata.managedFields[?(@.subresource==\"status\")]}{.manager}/{.subresource} {end}").out());
 
+        // A kind without status has no status subresource.
+        ok("create", "configmap", "plain", "--from-literal=a=1");
+        Kubectl.Result none = kubectl.run("patch", "cm", "plain", "--subresource=status", "--type=merge", "-p", "{\"data\":{\"a\":\"2\"}}");
+        assertEquals(1, none.exit(), none.toString());
+        assertEquals("1", ok("get", "cm", "plain", "-o", "jsonpath={.data.a}").out());
         // Server-side apply of the status: it owns status.readyReplicas; spec in the same file is not its to change.
         Path status = write("status.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
                 + "spec: {replicas: 1}\nstatus: {readyReplicas: 1}\n");
