@@ -37,6 +37,22 @@ public final class Patches {
      * otherwise a {@link PatchException} in the API server's words.
      */
     public static KubeObject apply(KubeObject object, PatchType type, JsonNode patch) {
+        KubeObject patched = unvalidated(object, type, patch);
+        ResourceKind kind = patched.resourceKind().orElseThrow();
+        List<FieldError> errors = Validator.validate(patched);
+        if (!errors.isEmpty()) {
+            String all = errors.stream().map(FieldError::message).collect(Collectors.joining(", "));
+            throw new PatchException("The " + kind.kind() + " \"" + object.name() + "\" is invalid: "
+                    + (errors.size() == 1 ? all : "[" + all + "]"));
+        }
+        return patched;
+    }
+
+    /**
+     * The patched object, its identity checked but not yet validated: the API server drops unknown fields
+     * (fieldValidation Warn or Ignore) before it validates.
+     */
+    public static KubeObject unvalidated(KubeObject object, PatchType type, JsonNode patch) {
         ResourceKind kind = object.resourceKind()
                 .orElseThrow(() -> new PatchException("no matches for kind \"" + object.kind() + "\" in version \"" + object.apiVersion() + "\""));
         JsonNode result = switch (type) {
@@ -58,12 +74,6 @@ public final class Patches {
                 || !patched.namespace().equals(object.namespace())) {
             throw new PatchException("The " + kind.kind() + " \"" + object.name() + "\" is invalid: "
                     + "metadata: Invalid value: kind, name and namespace cannot be changed by a patch");
-        }
-        List<FieldError> errors = Validator.validate(patched);
-        if (!errors.isEmpty()) {
-            String all = errors.stream().map(FieldError::message).collect(Collectors.joining(", "));
-            throw new PatchException("The " + kind.kind() + " \"" + object.name() + "\" is invalid: "
-                    + (errors.size() == 1 ? all : "[" + all + "]"));
         }
         return patched;
     }

@@ -43,7 +43,7 @@ public final class StrategicMergePatch {
     }
 
     /** The merge key of the list at this field path (indices left out), or null when the list is replaced. */
-    static String mergeKey(ResourceKind kind, List<String> path) {
+    public static String mergeKey(ResourceKind kind, List<String> path) {
         String field = path.getLast();
         String parent = path.size() > 1 ? path.get(path.size() - 2) : "";
         if (field.equals("ports")) {

@@ -48,6 +48,11 @@ final class ApiException extends RuntimeException {
         return new ApiException(400, "BadRequest", message);
     }
 
+    /** A server-side apply conflict: one cause per field, reason FieldManagerConflict, as apimachinery's NewApplyConflict. */
+    static ApiException applyConflict(String message, List<FieldError> causes) {
+        return new ApiException(409, "Conflict", message, null, null, causes);
+    }
+
     static ApiException methodNotAllowed(String message) {
         return new ApiException(405, "MethodNotAllowed", message);
     }
@@ -114,7 +119,9 @@ final class ApiException extends RuntimeException {
             for (FieldError e : causes) {
                 String prefix = e.path() + ": ";
                 String message = e.message().startsWith(prefix) ? e.message().substring(prefix.length()) : e.message();
-                arr.addObject().put("reason", message.startsWith("Required value") ? "FieldValueRequired" : "FieldValueInvalid")
+                String causeReason = reason.equals("Conflict") ? "FieldManagerConflict"
+                        : message.startsWith("Required value") ? "FieldValueRequired" : "FieldValueInvalid";
+                arr.addObject().put("reason", causeReason)
                         .put("message", message).put("field", e.path());
             }
         }

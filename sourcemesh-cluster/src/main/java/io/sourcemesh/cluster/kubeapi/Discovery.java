@@ -109,8 +109,10 @@ final class Discovery {
             if (IN_ALL.contains(k.kind())) {
                 r.putArray("categories").add("all");
             }
-            resources.addObject().put("name", k.plural() + "/status").put("singularName", "").put("namespaced", k.namespaced())
-                    .put("kind", k.kind()).putArray("verbs").add("get");
+            if (Writes.hasStatus(k)) {
+                resources.addObject().put("name", k.plural() + "/status").put("singularName", "").put("namespaced", k.namespaced())
+                        .put("kind", k.kind()).putArray("verbs").add("get").add("patch").add("update");
+            }
             if (k.equals(ResourceKind.POD)) {
                 resources.addObject().put("name", "pods/log").put("singularName", "").put("namespaced", true).put("kind", "Pod")
                         .putArray("verbs").add("get");
@@ -156,19 +158,20 @@ final class Discovery {
             ObjectNode gvk = F.objectNode().put("group", group).put("version", version).put("kind", k.kind());
             ObjectNode item = paths.putObject(collection + "/{name}");
             item.set("get", operation("read", gvk, List.of()));
-            item.set("put", operation("replace", gvk, List.of("fieldManager", "fieldValidation")));
-            ObjectNode patch = operation("patch", gvk, List.of("fieldManager", "fieldValidation"));
+            item.set("put", operation("replace", gvk, List.of("dryRun", "fieldManager", "fieldValidation")));
+            ObjectNode patch = operation("patch", gvk, List.of("dryRun", "fieldManager", "fieldValidation", "force"));
             ObjectNode content = patch.putObject("requestBody").putObject("content");
             content.putObject("application/json-patch+json");
             content.putObject("application/merge-patch+json");
             if (k.builtIn()) {
                 content.putObject("application/strategic-merge-patch+json");
             }
+            content.putObject("application/apply-patch+yaml");
             item.set("patch", patch);
-            item.set("delete", operation("delete", gvk, List.of("propagationPolicy")));
+            item.set("delete", operation("delete", gvk, List.of("dryRun", "propagationPolicy")));
             ObjectNode coll = paths.putObject(collection);
             coll.set("get", operation("list", gvk, List.of("labelSelector", "fieldSelector", "resourceVersion", "watch", "timeoutSeconds")));
-            coll.set("post", operation("post", gvk, List.of("fieldManager", "fieldValidation")));
+            coll.set("post", operation("post", gvk, List.of("dryRun", "fieldManager", "fieldValidation")));
         }
         return Optional.of(doc);
     }

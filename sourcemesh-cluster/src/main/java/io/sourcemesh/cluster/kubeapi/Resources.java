@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.store.ObjectStore;
 import java.io.IOException;
@@ -19,30 +16,30 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * The REST verbs on one resource URL: get, list (label and field selectors), watch, create, update,
- * patch (JSON, merge, strategic merge), delete, and pods' log. Writes go through {@link ClusterApi};
+ * The REST verbs on one resource URL: get, list (label and field selectors), watch and pods' log;
+ * the writes (and the status subresource's) are {@link Writes}'. Writes go through {@link ClusterApi};
  * reads, and the resourceVersion a list is consistent at, come from the store under its lock.
  */
 final class Resources {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final YAMLMapper YAML = new YAMLMapper();
     private static final long BOOKMARK_EVERY_MS = 5_000;
 
     private final ClusterApi api;
     private final ObjectStore store;
     private final WatchHub watches;
     private final Clock clock = Clock.systemUTC();
+    private final Writes writes;
 
     Resources(ClusterApi api, ObjectStore store, WatchHub watches) {
         this.api = api;
         this.store = store;
         this.watches = watches;
+        this.writes = new Writes(api, store, clock);
     }
 
     ClusterApi api() {
@@ -65,7 +62,7 @@ final class Resources {
                         list(req, t, q, ex);
                     }
                 }
-                case "POST" -> create(req, t, q, ex);
+                case "POST" -> writes.create(req, t, q, ex);
                 default -> throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
             }
             return;
@@ -83,23 +80,19 @@ final class Resources {
             }
             throw ApiTarget.notFound();
         }
+        if (sub != null && !Writes.hasStatus(t.kind())) {
+            throw ApiTarget.notFound();
+        }
         switch (method) {
             case "GET" -> get(req, t, q, ex);
-            case "PUT" -> {
+            case "PUT" -> writes.update(req, t, q, ex);
+            case "PATCH" -> writes.patch(req, t, q, ex);
+            case "DELETE" -> {
                 if (sub != null) {
-                    throw ApiException.methodNotAllowed("the status of " + t.kind().qualifiedPlural()
-                            + " is written by the cluster's controllers");
+                    throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
                 }
-                update(req, t, q, ex);
+                writes.delete(req, t, q, ex);
             }
-            case "PATCH" -> {
-                if (sub != null) {
-                    throw ApiException.methodNotAllowed("the status of " + t.kind().qualifiedPlural()
-                            + " is written by the cluster's controllers");
-                }
-                patch(req, t, q, ex);
-            }
-            case "DELETE" -> delete(req, t, q, ex);
             default -> throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
         }
     }
@@ -288,134 +281,6 @@ final class Resources {
     private static final class ClientGone extends RuntimeException {
         ClientGone() {
             super(null, null, false, false);
-        }
-    }
-
-    // --- writes ----------------------------------------------------------------------------------------------
-
-    private void create(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
-        writeOptions(q);
-        if (t.kind().namespaced() && t.namespace() == null) {
-            throw ApiException.methodNotAllowed("POST of " + t.kind().plural() + " needs a namespace in the path");
-        }
-        KubeObject o = body(req, t);
-        KubeObject created = api.create(o);
-        ex.json(201, present(created, t), SupportCheck.applyWarnings(List.of(o)));
-    }
-
-    private void update(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
-        writeOptions(q);
-        KubeObject o = body(req, t);
-        if (!o.name().equals(t.name())) {
-            throw ApiException.badRequest("the name of the object (" + o.name() + ") does not match the name on the URL (" + t.name() + ")");
-        }
-        KubeObject updated = api.update(o);
-        ex.json(200, present(updated, t), SupportCheck.applyWarnings(List.of(o)));
-    }
-
-    private void patch(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
-        writeOptions(q);
-        String contentType = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").split(";")[0].strip().toLowerCase(Locale.ROOT);
-        PatchType type = switch (contentType) {
-            case "application/json-patch+json" -> PatchType.JSON;
-            case "application/merge-patch+json" -> PatchType.MERGE;
-            case "application/strategic-merge-patch+json" -> PatchType.STRATEGIC;
-            case "application/apply-patch+yaml" -> throw new ApiException(415, "UnsupportedMediaType",
-                    "server-side apply (application/apply-patch+yaml) is not supported by SourceMesh yet: use client-side kubectl apply");
-            default -> throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
-                    + "accepted media types include: application/json-patch+json, application/merge-patch+json"
-                    + (t.kind().builtIn() ? ", application/strategic-merge-patch+json" : ""));
-        };
-        if (type == PatchType.STRATEGIC && !t.kind().builtIn()) {
-            throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media "
-                    + "types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
-        }
-        if (store.get(t.kind(), t.namespace(), t.name()).isEmpty()) {
-            throw ApiException.notFound(t.kind().qualifiedPlural(), t.name());
-        }
-        KubeObject patched = api.patch(t.kind(), t.namespace(), t.name(), type, req.content().toString(StandardCharsets.UTF_8));
-        ex.json(200, present(patched, t), SupportCheck.applyWarnings(List.of(patched)));
-    }
-
-    private void delete(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
-        if (q.containsKey("dryRun")) {
-            throw ApiException.badRequest("dryRun is not supported by SourceMesh");
-        }
-        String propagation = param(q, "propagationPolicy");
-        if (req.content().isReadable()) {
-            JsonNode opts = parse(req);
-            if (opts.has("dryRun") && !opts.path("dryRun").isEmpty()) {
-                throw ApiException.badRequest("dryRun is not supported by SourceMesh");
-            }
-            propagation = opts.path("propagationPolicy").asText(propagation == null ? "" : propagation);
-        }
-        if ("Orphan".equals(propagation)) {
-            throw ApiException.badRequest("propagationPolicy Orphan is not supported by SourceMesh: an object's dependents are deleted with it");
-        }
-        KubeObject gone = api.delete(t.kind(), t.namespace(), t.name());
-        ObjectNode s = F.objectNode();
-        s.put("kind", "Status").put("apiVersion", "v1");
-        s.putObject("metadata");
-        s.put("status", "Success");
-        s.putObject("details").put("name", gone.name()).put("group", t.group()).put("kind", t.kind().plural()).put("uid", gone.uid());
-        ex.json(200, s, List.of());
-    }
-
-    /** Query options every write takes; dryRun is refused rather than ignored (the store cannot rehearse a write). */
-    private static void writeOptions(Map<String, List<String>> q) {
-        if (q.containsKey("dryRun")) {
-            throw ApiException.badRequest("dryRun is not supported by SourceMesh");
-        }
-        String v = param(q, "fieldValidation");
-        if (v != null && !Set.of("Strict", "Warn", "Ignore").contains(v)) {
-            throw ApiException.badRequest("fieldValidation must be one of Strict, Warn or Ignore, not \"" + v + "\"");
-        }
-    }
-
-    /** The request's object: its kind and version must be the URL's, and its namespace (if any) the URL's. */
-    private static KubeObject body(FullHttpRequest req, ApiTarget t) {
-        JsonNode n = parse(req);
-        if (!(n instanceof ObjectNode o)) {
-            throw ApiException.badRequest("the request body is not an object");
-        }
-        String apiVersion = o.path("apiVersion").asText("");
-        String kind = o.path("kind").asText("");
-        if (!kind.isEmpty() && !kind.equals(t.kind().kind())) {
-            throw ApiException.badRequest("the kind in the data (" + kind + ") does not match the expected kind (" + t.kind().kind() + ")");
-        }
-        if (!apiVersion.isEmpty() && !apiVersion.equals(t.apiVersion())) {
-            throw ApiException.badRequest("the API version in the data (" + apiVersion + ") does not match the expected API version ("
-                    + t.apiVersion() + ")");
-        }
-        o.put("apiVersion", t.apiVersion()).put("kind", t.kind().kind());
-        ObjectNode meta = o.withObjectProperty("metadata");
-        if (t.kind().namespaced()) {
-            String ns = meta.path("namespace").asText("");
-            if (ns.isEmpty()) {
-                meta.put("namespace", t.namespace());
-            } else if (!ns.equals(t.namespace())) {
-                throw ApiException.badRequest("the namespace of the provided object does not match the namespace sent on the request");
-            }
-        }
-        return KubeObject.of(o);
-    }
-
-    private static JsonNode parse(FullHttpRequest req) {
-        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json").split(";")[0].strip().toLowerCase(Locale.ROOT);
-        byte[] bytes = new byte[req.content().readableBytes()];
-        req.content().getBytes(req.content().readerIndex(), bytes);
-        if (type.equals("application/vnd.kubernetes.protobuf")) {
-            return ProtobufBody.decode(bytes); // client-go's typed clients (kubectl create configmap, secret, namespace)
-        }
-        if (!type.equals("application/json") && !type.equals("application/yaml") && !type.endsWith("+json")) {
-            throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media "
-                    + "types include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
-        }
-        try {
-            JsonNode n = YAML.readTree(bytes); // JSON is YAML; kubectl sends JSON
-            return n == null ? F.objectNode() : n;
-        } catch (IOException e) {
-            throw ApiException.badRequest("the request body is not valid JSON: " + e.getMessage());
         }
     }
 

@@ -111,11 +111,19 @@ public final class ObjectStore implements AutoCloseable {
         return results;
     }
 
-    public synchronized KubeObject create(KubeObject object) {
+    public KubeObject create(KubeObject object) {
+        return create(object, false);
+    }
+
+    /**
+     * Creates an object; with {@code dryRun} (the API's {@code dryRun=All}) the write is validated and its
+     * result returned, but nothing is stored and no watcher hears of it. The same holds for the other writes.
+     */
+    public synchronized KubeObject create(KubeObject object, boolean dryRun) {
         validateAll(List.of(object));
         Tx tx = new Tx();
         KubeObject created = tx.create(object);
-        commit(tx);
+        commit(tx, dryRun);
         return created;
     }
 
@@ -123,24 +131,42 @@ public final class ObjectStore implements AutoCloseable {
      * Replaces an object's metadata and body, keeping its uid, creationTimestamp and status. If the object
      * carries a resourceVersion it must be the live one (optimistic concurrency), else CONFLICT.
      */
-    public synchronized KubeObject update(KubeObject object) {
+    public KubeObject update(KubeObject object) {
+        return update(object, false);
+    }
+
+    public synchronized KubeObject update(KubeObject object, boolean dryRun) {
         validateAll(List.of(object));
         Tx tx = new Tx();
         KubeObject updated = tx.update(object);
-        commit(tx);
+        commit(tx, dryRun);
         return updated;
     }
 
-    /** Replaces only the status of an object, as the {@code /status} subresource; spec is untouched. */
-    public synchronized KubeObject updateStatus(KubeObject object) {
+    public KubeObject updateStatus(KubeObject object) {
+        return updateStatus(object, false);
+    }
+
+    /**
+     * Replaces only the status of an object, as the {@code /status} subresource; spec is untouched.
+     * managedFields, when the object carries them, are stored too (the status writer's ownership).
+     */
+    public synchronized KubeObject updateStatus(KubeObject object, boolean dryRun) {
         Tx tx = new Tx();
         ResourceKind kind = kindOf(object);
         KubeObject existing = tx.existing(kind, namespaceFor(kind, object.namespace()), object.name());
         if (!object.resourceVersion().isEmpty() && !object.resourceVersion().equals(existing.resourceVersion())) {
             throw conflict(kind, object.name());
         }
-        KubeObject updated = tx.change(existing, existing.withStatus(object.status()));
-        commit(tx);
+        KubeObject candidate = existing.withStatus(object.status());
+        JsonNode managed = object.node().path("metadata").path("managedFields");
+        if (managed.isArray()) {
+            ObjectNode n = candidate.node();
+            n.withObjectProperty("metadata").set("managedFields", managed);
+            candidate = KubeObject.of(n);
+        }
+        KubeObject updated = tx.change(existing, candidate);
+        commit(tx, dryRun);
         return updated;
     }
 
@@ -164,10 +190,14 @@ public final class ObjectStore implements AutoCloseable {
      * Deletes an object, then (as the garbage collector and namespace controller would) everything it owns
      * and, for a Namespace, everything in it. Returns the object's last state.
      */
-    public synchronized KubeObject delete(ResourceKind kind, String namespace, String name) {
+    public KubeObject delete(ResourceKind kind, String namespace, String name) {
+        return delete(kind, namespace, name, false);
+    }
+
+    public synchronized KubeObject delete(ResourceKind kind, String namespace, String name, boolean dryRun) {
         Tx tx = new Tx();
         KubeObject deleted = tx.delete(kind, namespaceFor(kind, namespace), name);
-        commit(tx);
+        commit(tx, dryRun);
         return deleted;
     }
 
@@ -362,6 +392,12 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------
+
+    private void commit(Tx tx, boolean dryRun) {
+        if (!dryRun) {
+            commit(tx);
+        }
+    }
 
     private void commit(Tx tx) {
         if (tx.events.isEmpty()) {

@@ -128,9 +128,11 @@ class KubectlCrudTest {
         assertEquals(1, conflict.exit(), conflict.toString());
         assertTrue(conflict.err().contains("(Conflict)") && conflict.err().contains("the object has been modified"), conflict.toString());
 
+        // Server-side apply of a="1" over the field kubectl patch set to "2": a conflict with that manager.
         Kubectl.Result ssa = kubectl.run("apply", "--server-side", "-f", cm.toString());
         assertEquals(1, ssa.exit(), ssa.toString());
-        assertTrue(ssa.err().contains("server-side apply"), ssa.toString());
+        assertTrue(ssa.err().startsWith("error: Apply failed with 1 conflict: conflict with \"kubectl-patch\" using v1: .data.a\n"),
+                ssa.toString());
 
         Kubectl.Result field = kubectl.run("get", "pods", "--field-selector", "spec.restartPolicy=Always");
         assertEquals(1, field.exit(), field.toString());

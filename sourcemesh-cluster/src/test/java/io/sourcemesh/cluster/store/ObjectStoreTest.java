@@ -366,6 +366,30 @@ class ObjectStoreTest {
     }
 
     @Test
+    void aDryRunValidatesAndAnswersButStoresNothingAndTellsNoWatcher(@TempDir Path dir) throws Exception {
+        ObjectStore store = open(dir);
+        LinkedBlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+        store.watch(ResourceKind.CONFIG_MAP, events::add);
+        KubeObject cm = KubeObject.of("v1", "ConfigMap", "default", "dry");
+        long before = store.resourceVersion();
+        KubeObject rehearsed = store.create(cm, true);
+        assertEquals("dry", rehearsed.name());
+        assertFalse(rehearsed.uid().isEmpty());
+        assertTrue(store.get(ResourceKind.CONFIG_MAP, "default", "dry").isEmpty());
+        assertThrows(StoreException.class, () -> store.create(KubeObject.of("v1", "ConfigMap", "default", "Bad_Name"), true));
+        store.create(cm);
+        assertNotNull(events.poll(5, TimeUnit.SECONDS));
+        long after = store.resourceVersion();
+        store.update(cm.withLabels(java.util.Map.of("a", "b")), true);
+        store.updateStatus(cm.withStatus(JsonNodeFactory.instance.objectNode().put("x", 1)), true);
+        store.delete(ResourceKind.CONFIG_MAP, "default", "dry", true);
+        assertTrue(store.get(ResourceKind.CONFIG_MAP, "default", "dry").orElseThrow().labels().isEmpty());
+        assertEquals(after, store.resourceVersion());
+        assertEquals(before + 1, after);
+        assertEquals(null, events.poll(300, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
     void listsBySelectorInOneOrAllNamespaces(@TempDir Path dir) {
         ObjectStore store = open(dir);
         store.apply(manifest("sleep.yaml", SLEEP));
