@@ -464,6 +464,22 @@ public final class LocalCluster extends StoreBackedCluster implements AutoClosea
         }
     }
 
+    @Override
+    public io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        PodRuntime p = runningPod(namespace, pod);
+        if (container != null && !p.logs().containsKey(container)) {
+            throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
+        }
+        try {
+            Path work = home.path().resolve("exec");
+            Files.createDirectories(work);
+            return PodExec.start(p.ip(), names(namespace), work, command, mode);
+        } catch (java.io.IOException e) {
+            throw new ClusterApiException(500, e.getMessage());
+        }
+    }
+
     /** Every service name a pod in {@code namespace} can resolve, with every port, to its VIP. */
     private PodExec.NameTable names(String namespace) {
         Map<String, InetAddress> out = new LinkedHashMap<>();

@@ -3,13 +3,37 @@ package io.sourcemesh.cluster.kubeapi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.StoreBackedCluster;
 import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.cluster.exec.ExecProcess;
+import io.sourcemesh.cluster.exec.PodExec;
+import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
-/** The API-server half of a cluster with no kubelet: the store's verbs only, for API tests that run no pods. */
+/**
+ * The API-server half of a cluster with no kubelet: the store's verbs only, for API tests that run no
+ * pods — except that, given a directory to run in, a streamed exec runs its command on this machine
+ * as the embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
+ */
 final class StoreOnlyCluster extends StoreBackedCluster {
+    private final Path execDir;
+
     StoreOnlyCluster(ObjectStore store) {
+        this(store, null);
+    }
+
+    StoreOnlyCluster(ObjectStore store, Path execDir) {
         super(store);
+        this.execDir = execDir;
+    }
+
+    @Override
+    public ExecProcess start(String namespace, String pod, String container, List<String> command, ExecProcess.Mode mode) {
+        if (execDir == null) {
+            throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
+        }
+        return PodExec.start(InetAddress.getLoopbackAddress(), new PodExec.NameTable(Map.of()), execDir, command, mode);
     }
 
     @Override

@@ -487,6 +487,21 @@ public final class NetnsCluster extends StoreBackedCluster implements AutoClosea
         return NetnsExec.run(p.netns().netns(), pod, p.etc(), home.path().resolve("exec"), command, stdin);
     }
 
+    @Override
+    public io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        NetnsPod p = runningPod(namespace, pod);
+        if (container != null && !p.logs().containsKey(container)) {
+            throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
+        }
+        try {
+            p.etc().write(services());
+        } catch (java.io.UncheckedIOException e) {
+            return io.sourcemesh.cluster.exec.ExecProcess.completed(1, "", "error: " + e.getMessage() + "\n", mode.tty());
+        }
+        return NetnsExec.start(p.netns().netns(), pod, p.etc(), home.path().resolve("exec"), command, mode);
+    }
+
     /** Every service with a ClusterIP: what a pod's /etc/hosts names ({@link PodEtc}). */
     private List<PodEtc.Service> services() {
         List<PodEtc.Service> out = new ArrayList<>();
