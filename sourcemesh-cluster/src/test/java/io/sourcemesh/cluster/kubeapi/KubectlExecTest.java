@@ -60,7 +60,7 @@ class KubectlExecTest {
     }
 
     /** A process's output as it comes, read on its own thread. */
-    private static final class Output {
+    static final class Output {
         private final StringBuffer text = new StringBuffer();
 
         Output(InputStream in) {
@@ -106,6 +106,28 @@ class KubectlExecTest {
 
     @Test
     void stdinIsStreamedToARunningCommand() throws Exception {
+        stdinIsStreamed(kubectl);
+    }
+
+    @Test
+    void aShellReadsLineByLineAndItsExitCodeComesBack() throws Exception {
+        shellLineByLine(kubectl);
+    }
+
+    @Test
+    void theSeedsExecItRunsOnATerminal() throws Exception {
+        assumeTrue(Pty.available(), "no script/stty on this machine");
+        seedsExecIt(kubectl);
+    }
+
+    @Test
+    void anInteractiveShellOnATerminal() throws Exception {
+        assumeTrue(Pty.available(), "no script/stty on this machine");
+        shellOnATerminal(kubectl);
+    }
+
+    /** exec -i cat: each line comes back before the next is written; closing stdin ends cat. */
+    static void stdinIsStreamed(Kubectl kubectl) throws Exception {
         Process p = kubectl.startPiped("-n", "default", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat");
         try {
             Output out = new Output(p.getInputStream());
@@ -123,8 +145,8 @@ class KubectlExecTest {
         }
     }
 
-    @Test
-    void aShellReadsLineByLineAndItsExitCodeComesBack() throws Exception {
+    /** exec -i sh: a command per line, answered before the next; exit 7 is kubectl's exit code. */
+    static void shellLineByLine(Kubectl kubectl) throws Exception {
         Process p = kubectl.startPiped("-n", "default", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "sh");
         try {
             Output out = new Output(p.getInputStream());
@@ -139,9 +161,8 @@ class KubectlExecTest {
         }
     }
 
-    @Test
-    void theSeedsExecItRunsOnATerminal() throws Exception {
-        assumeTrue(Pty.available(), "no script/stty on this machine");
+    /** The seed's line verbatim from a terminal: curl on a TTY (CRLF), 127.0.0.6 as the origin. */
+    static void seedsExecIt(Kubectl kubectl) throws Exception {
         Process p = kubectl.startInTerminal("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "http://httpbin:8000/ip");
         try {
             Output out = new Output(p.getInputStream());
@@ -154,9 +175,8 @@ class KubectlExecTest {
         }
     }
 
-    @Test
-    void anInteractiveShellOnATerminal() throws Exception {
-        assumeTrue(Pty.available(), "no script/stty on this machine");
+    /** exec -it sh from a terminal: stdin and stderr are a TTY, lines typed are run, exit 5 comes back. */
+    static void shellOnATerminal(Kubectl kubectl) throws Exception {
         Process p = kubectl.startInTerminal("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "sh");
         try {
             Output out = new Output(p.getInputStream());
