@@ -29,6 +29,8 @@ import picocli.CommandLine.Spec;
  * externalTrafficPolicy Cluster, then Local, over HTTP and HTTPS — printing each command and its
  * output as the document does, and ends with a table of what httpbin saw and what the proxies
  * logged at each step. On the netns runtime the internet client is a curl in its own namespace.
+ * With {@code --kubectl} the document's kubectl lines run with the real kubectl on PATH, through
+ * the cluster's kubeconfig, instead of this CLI's look-alike verbs.
  */
 @Command(name = "demo", description = "Walk the source-IP document on the local cluster, printing each command and its output.")
 final class DemoCommand implements Callable<Integer> {
@@ -52,8 +54,14 @@ final class DemoCommand implements Callable<Integer> {
             description = "Runtime, when the demo starts the cluster: embedded (default) or netns (root).")
     String runtime;
 
+    @Option(names = "--kubectl",
+            description = "Run the document's kubectl lines with the real kubectl on PATH, through the cluster's kubeconfig.")
+    boolean kubectl;
+
     PrintWriter out;
     private Home h;
+    /** The real kubectl the commands run with, under {@code --kubectl}; null: this CLI runs them. */
+    private Path kubectlBinary;
     ClusterApi api;
     final List<Row> rows = new ArrayList<>();
     private DemoTraces traces;
@@ -74,6 +82,14 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
+        if (kubectl) {
+            kubectlBinary = KubectlRunner.find().orElse(null);
+            if (kubectlBinary == null) {
+                out.println("demo --kubectl: skipped, no kubectl on PATH. Install kubectl (1.30 or later) to run the document's"
+                        + " kubectl lines with it, or run `sourcemesh demo` for the same walk with sourcemesh's own verbs.");
+                return 0;
+            }
+        }
         h = Home.resolve(home);
         if (h.daemon().isEmpty()) {
             if (runtime.equals("netns")) {
@@ -89,6 +105,11 @@ final class DemoCommand implements Callable<Integer> {
             out.println("SourceMesh cluster is up, state in " + h.path());
         }
         api = h.client();
+        if (kubectlBinary != null) {
+            out.println();
+            out.println("# The kubectl lines run with " + kubectlBinary + " (export KUBECONFIG="
+                    + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
+        }
         traces = new DemoTraces(api, h);
         Path dir = h.path().resolve("demo");
         Files.createDirectories(dir);
@@ -310,9 +331,16 @@ final class DemoCommand implements Callable<Integer> {
         String curlOut = run("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "-sS", "http://httpbin:8000/ip");
         String observed = new ObjectMapper().readTree(curlOut).path("origin").asText("?");
         String httpbinPod = runningPod("httpbin");
-        show("sourcemesh -n default exec -it deploy/httpbin -c httpbin -- netstat -ntp | grep 8000");
-        ClusterApi.ExecResult netstat = api.exec("default", httpbinPod, "httpbin", List.of("netstat", "-ntp"));
-        netstat.stdout().lines().filter(l -> l.contains(":8000 ")).forEach(out::println);
+        String netstat;
+        if (kubectlBinary != null) {
+            show("kubectl -n default exec -it deploy/httpbin -c httpbin -- netstat -ntp | grep 8000");
+            netstat = KubectlRunner.run(kubectlBinary, h, "-n", "default", "exec", "-it", "deploy/httpbin", "-c", "httpbin", "--",
+                    "netstat", "-ntp").stdout();
+        } else {
+            show("sourcemesh -n default exec -it deploy/httpbin -c httpbin -- netstat -ntp | grep 8000");
+            netstat = api.exec("default", httpbinPod, "httpbin", List.of("netstat", "-ntp")).stdout();
+        }
+        netstat.lines().filter(l -> l.contains(":8000 ")).forEach(out::println);
         show("sourcemesh -n default logs deploy/httpbin -c istio-proxy --tail 1   # the inbound request's access-log fields");
         JsonNode log = lastInboundLog(httpbinPod);
         Map<String, String> fields = new LinkedHashMap<>();
@@ -385,8 +413,24 @@ final class DemoCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** Runs one CLI command in this process, printing it and its output as a user would see them. */
+    /**
+     * Runs one command, printing it and its output as a user would see them: this CLI's verb in
+     * this process, or under {@code --kubectl} the real kubectl.
+     */
     String run(String... args) {
+        if (kubectlBinary != null) {
+            show("kubectl " + quote(args));
+            KubectlRunner.Result r = KubectlRunner.run(kubectlBinary, h, args);
+            out.print(r.stdout());
+            // As for our own verbs: the commands are shown as typed at a terminal, where -it draws no TTY warning.
+            String shownErrors = r.stderr().lines().filter(l -> !l.equals(ExecCommand.NO_TTY))
+                    .map(l -> l + System.lineSeparator()).reduce("", String::concat);
+            if (!shownErrors.isBlank() && !shownErrors.startsWith("Defaulted container")) {
+                out.print(shownErrors);
+            }
+            out.flush();
+            return r.stdout();
+        }
         show("sourcemesh " + quote(args));
         StringWriter captured = new StringWriter();
         StringWriter errors = new StringWriter();

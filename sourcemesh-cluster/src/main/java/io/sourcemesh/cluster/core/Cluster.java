@@ -337,6 +337,16 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
+    public io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        RunningPod p = kubelets.require(namespace, pod);
+        if (container != null && !p.logs().containsKey(container)) {
+            throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
+        }
+        return runtime.start(p, command, mode);
+    }
+
+    @Override
     public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
         RunningPod p = kubelets.require(namespace, pod);
         String c = container == null ? p.logs().keySet().iterator().next() : container;

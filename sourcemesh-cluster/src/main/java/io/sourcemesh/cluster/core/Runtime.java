@@ -76,6 +76,9 @@ public interface Runtime extends AutoCloseable {
     /** Runs a command in a pod, as the pod ({@link ClusterApi#exec}); {@code container} is already checked. */
     ClusterApi.ExecResult exec(RunningPod pod, List<String> command, byte[] stdin);
 
+    /** Starts a command in a pod with its streams live ({@link ClusterApi#start}); {@code container} is already checked. */
+    io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command, io.sourcemesh.cluster.exec.ExecProcess.Mode mode);
+
     /** The ingress gateway's external address, once its load balancer has one. */
     Optional<String> gatewayAddress();
 

@@ -37,7 +37,7 @@ public interface ClusterApi {
         throw new ClusterApiException(405, "error: update is not supported by this client");
     }
 
-    /** The most standard input an exec takes: {@code exec -i} buffers it whole before the command runs. */
+    /** The most standard input {@link #exec} takes: it is given whole (the Kubernetes API streams it instead, {@link #start}). */
     int MAX_EXEC_STDIN = 64 * 1024 * 1024;
 
     /** Runs a command in a pod's container with an empty standard input (exec without -i). */
@@ -51,6 +51,16 @@ public interface ClusterApi {
      * standard input, closed after its last byte so a reader such as {@code cat} ends.
      */
     ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin);
+
+    /**
+     * Starts a command in a pod's container, as {@link #exec} runs it, with its standard input and
+     * output streamed while it runs, and on a terminal when {@code mode} asks ({@code kubectl exec -it}).
+     * Not every client of this interface offers it.
+     */
+    default io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        throw new ClusterApiException(405, "error: streaming exec is not supported by this client");
+    }
 
     /** A container's log lines; with {@code follow}, keeps calling {@code lines} until the stream is closed. */
     void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines);

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
 
 /** Small helpers for running a program on behalf of a pod, shared by both runtimes' exec. */
 public final class Processes {
@@ -27,32 +28,83 @@ public final class Processes {
     }
 
     /**
-     * Where a command's standard input comes from: /dev/null when there is none (exec without -i),
-     * else a pipe that {@link #feed} fills.
+     * Runs a started exec to its end: writes {@code stdin} (then closes it, so the command sees end
+     * of file), gathers its output, and ends it after {@code timeoutSeconds}.
      */
-    public static ProcessBuilder.Redirect stdinOf(byte[] stdin) {
-        return stdin == null || stdin.length == 0
-                ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-                : ProcessBuilder.Redirect.PIPE;
+    public static ExecResult finish(ExecProcess p, byte[] stdin, int timeoutSeconds) {
+        p.stdin().ifPresent(in -> feed(in, stdin));
+        CompletableFuture<String> out = drain(p.stdout());
+        CompletableFuture<String> err = drain(p.stderr());
+        try {
+            int code = waitFor(p, timeoutSeconds);
+            return new ExecResult(code, out.join(), err.join());
+        } catch (InterruptedException e) {
+            p.destroy();
+            Thread.currentThread().interrupt();
+            return new ExecResult(130, "", "interrupted\n");
+        }
+    }
+
+    private static int waitFor(ExecProcess p, int timeoutSeconds) throws InterruptedException {
+        Thread timer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(timeoutSeconds * 1000L);
+                p.destroy();
+            } catch (InterruptedException done) {
+                // finished in time
+            }
+        });
+        try {
+            return p.waitFor();
+        } finally {
+            timer.interrupt();
+        }
     }
 
     /**
-     * Writes {@code stdin} to a started process's standard input on its own virtual thread (so a
-     * command that echoes a large input, like cat, never blocks us while we drain its output) and
-     * closes it, so the command sees end of file. A command that exits without reading it all is
-     * not an error: the broken pipe is ignored, as a shell ignores it.
+     * Writes {@code stdin} to a command's standard input on its own virtual thread (so a command
+     * that echoes a large input, like cat, never blocks us while we drain its output) and closes
+     * it. A command that exits without reading it all is not an error: the broken pipe is ignored,
+     * as a shell ignores it.
      */
-    public static void feed(Process p, byte[] stdin) {
-        if (stdin == null || stdin.length == 0) {
-            return;
-        }
+    private static void feed(OutputStream to, byte[] stdin) {
         Thread.ofVirtual().start(() -> {
-            try (OutputStream in = p.getOutputStream()) {
-                in.write(stdin);
+            try (OutputStream in = to) {
+                if (stdin != null) {
+                    in.write(stdin);
+                }
             } catch (IOException e) {
                 // the command stopped reading
             }
         });
+    }
+
+    /**
+     * Whether execvp would find {@code program}: a path (relative to {@code cwd}) to an executable
+     * file, or a name in a directory of {@code path} (an empty entry is {@code cwd}). A pod sees
+     * the machine's files, so the answer here is the answer inside.
+     */
+    public static boolean onPath(String program, String path, Path cwd) {
+        try {
+            if (program.contains("/")) {
+                return executable(cwd.resolve(program));
+            }
+            if (program.isEmpty()) {
+                return false;
+            }
+            for (String dir : (path == null ? "/bin:/usr/bin" : path).split(":", -1)) {
+                if (executable((dir.isEmpty() ? cwd : cwd.resolve(dir)).resolve(program))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
+    private static boolean executable(Path file) {
+        return Files.isRegularFile(file) && Files.isExecutable(file);
     }
 
     /** Removes a flat temporary directory (an exec's CURL_HOME) and what it holds. */

@@ -1,9 +1,12 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -21,18 +24,25 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code pods/NAME/exec} over WebSocket, Kubernetes' channel protocol as kubectl 1.32 speaks it
  * ({@code v5.channel.k8s.io}, or v4): each binary message starts with its channel — 0 stdin,
  * 1 stdout, 2 stderr, 3 the final Status, 4 terminal resize, and in v5 255 "close this channel".
- * Standard input is gathered until the client closes it (v5) and then given to the command whole —
- * the cluster's exec takes its input at once ({@link ClusterApi#exec}); with a TTY requested, the
- * command still runs without one and its stderr comes on stdout, as through a terminal.
+ * The command starts with the session ({@link ClusterApi#start}); stdin is written to it as it
+ * arrives and closed on v5's close message (the command reads end of file), its output is sent as
+ * it comes, and its exit code ends the session in the Status. With {@code tty} the command runs on
+ * a terminal (its stderr is the terminal too) and resize messages set the terminal's size.
  */
 final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
     private static final String PROTOCOLS = "v5.channel.k8s.io,v4.channel.k8s.io";
@@ -40,19 +50,29 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
     private static final byte STDOUT = 1;
     private static final byte STDERR = 2;
     private static final byte ERROR = 3;
+    private static final byte RESIZE = 4;
     private static final byte CLOSE = (byte) 255;
+    /** Input waiting for the command beyond which we stop reading the socket (kubectl then waits). */
+    private static final int STDIN_HIGH_WATER = 1 << 20;
+    private static final int STDIN_LOW_WATER = 256 << 10;
+    private static final byte[] END_OF_INPUT = new byte[0];
 
     private final ClusterApi api;
     private final String namespace;
     private final String pod;
     private final String container;
     private final List<String> command;
-    private final boolean tty;
+    private final ExecProcess.Mode mode;
     private final boolean wantsStdout;
     private final boolean wantsStderr;
-    private final ByteArrayOutputStream stdin = new ByteArrayOutputStream();
+    /** Input for the command in arrival order, {@link #END_OF_INPUT} last; a writer thread takes it. */
+    private final LinkedBlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>();
+    private final AtomicLong pendingStdin = new AtomicLong();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private volatile ExecProcess process;
+    /** The last resize asked for before the command started: columns, rows. */
+    private volatile int[] size;
     private boolean stdinOpen;
-    private boolean started;
     private ByteArrayOutputStream fragments;
 
     private ExecSession(ClusterApi api, String namespace, String pod, String container, List<String> command, boolean stdinOpen,
@@ -64,7 +84,7 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         this.container = container;
         this.command = command;
         this.stdinOpen = stdinOpen;
-        this.tty = tty;
+        this.mode = new ExecProcess.Mode(stdinOpen, tty);
         this.wantsStdout = wantsStdout;
         this.wantsStderr = wantsStderr;
     }
@@ -111,10 +131,7 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         hs.handshake(ctx.channel(), req).addListener(f -> {
             if (!f.isSuccess()) {
                 ctx.close();
-            } else if (session.stdinOpen && !"v5.channel.k8s.io".equals(hs.selectedSubprotocol())) {
-                // Only v5 says when stdin ends; the command takes its input whole, so without that it would never start.
-                finish(ctx.channel(), failure("exec with stdin needs the v5.channel.k8s.io protocol (kubectl 1.30 or later)", null));
-            } else if (!session.stdinOpen) {
+            } else {
                 session.start(ctx.channel());
             }
         });
@@ -145,61 +162,140 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         }
     }
 
+    /** The client went away: the command it started ends too (kubelet's runtime ends the exec's streams). */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        stdin.add(END_OF_INPUT);
+        ExecProcess p = process;
+        if (p != null && !finished.get()) {
+            p.destroy();
+        }
+        super.channelInactive(ctx);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
     }
 
     private void message(ChannelHandlerContext ctx, byte[] m) {
-        if (m.length == 0 || started) {
+        if (m.length == 0) {
             return;
         }
         if (m[0] == STDIN && stdinOpen) {
-            if (stdin.size() + m.length - 1 > ClusterApi.MAX_EXEC_STDIN) {
-                finish(ctx.channel(), failure("exec stdin is larger than " + (ClusterApi.MAX_EXEC_STDIN >> 20) + " MiB", null));
-                return;
+            if (m.length > 1) {
+                byte[] data = java.util.Arrays.copyOfRange(m, 1, m.length);
+                if (pendingStdin.addAndGet(data.length) > STDIN_HIGH_WATER) {
+                    ctx.channel().config().setAutoRead(false); // the command reads slower than kubectl sends
+                }
+                stdin.add(data);
             }
-            stdin.write(m, 1, m.length - 1);
         } else if (m[0] == CLOSE && m.length > 1 && m[1] == STDIN && stdinOpen) {
             stdinOpen = false;
-            start(ctx.channel());
+            stdin.add(END_OF_INPUT);
+        } else if (m[0] == RESIZE && mode.tty()) {
+            resize(m);
         }
-        // channel 4 (resize): there is no terminal to resize
     }
 
-    private void start(io.netty.channel.Channel ch) {
-        started = true;
-        byte[] input = stdin.toByteArray();
+    /** A resize message: {"Width":columns,"Height":rows}, as kubectl's terminal size queue sends it. */
+    private void resize(byte[] m) {
+        try {
+            JsonNode s = KubeApiHandler.JSON.readTree(new String(m, 1, m.length - 1, StandardCharsets.UTF_8));
+            int[] wh = {s.path("Width").asInt(0), s.path("Height").asInt(0)};
+            size = wh;
+            ExecProcess p = process;
+            if (p != null) {
+                p.resize(wh[0], wh[1]);
+            }
+        } catch (java.io.IOException malformed) {
+            // not a size: ignored, as kubelet ignores a resize it cannot decode
+        }
+    }
+
+    private void start(Channel ch) {
         Thread.ofVirtual().name("kube-api-exec").start(() -> {
+            ExecProcess p;
+            try {
+                p = api.start(namespace, pod, container, command, mode);
+            } catch (RuntimeException e) {
+                finish(ch, failure(ApiException.of(e).getMessage(), null));
+                return;
+            }
+            process = p;
+            int[] wh = size;
+            if (wh != null) {
+                p.resize(wh[0], wh[1]);
+            }
+            if (!ch.isActive()) {
+                p.destroy();
+            }
+            p.stdin().ifPresent(in -> Thread.ofVirtual().name("kube-api-exec-stdin").start(() -> feed(ch, in)));
+            Thread out = pump(ch, p.stdout(), wantsStdout ? STDOUT : -1);
+            Thread err = pump(ch, p.stderr(), wantsStderr ? STDERR : (mode.tty() && wantsStdout ? STDOUT : -1));
             ObjectNode status;
             try {
-                ClusterApi.ExecResult r = api.exec(namespace, pod, container, command, input);
-                if (wantsStdout && !r.stdout().isEmpty()) {
-                    send(ch, STDOUT, r.stdout().getBytes(StandardCharsets.UTF_8));
-                }
-                if (!r.stderr().isEmpty()) {
-                    if (tty && wantsStdout) {
-                        send(ch, STDOUT, r.stderr().getBytes(StandardCharsets.UTF_8));
-                    } else if (wantsStderr) {
-                        send(ch, STDERR, r.stderr().getBytes(StandardCharsets.UTF_8));
-                    }
-                }
-                status = r.exitCode() == 0 ? success() : failure("command terminated with non-zero exit code: exit status "
-                        + r.exitCode(), r.exitCode());
-            } catch (RuntimeException e) {
-                status = failure(ApiException.of(e).getMessage(), null);
+                int code = p.waitFor();
+                out.join();
+                err.join();
+                status = code == 0 ? success() : failure("command terminated with non-zero exit code: exit status " + code, code);
+            } catch (InterruptedException e) {
+                p.destroy();
+                status = failure("exec interrupted", null);
             }
+            finished.set(true);
+            stdin.add(END_OF_INPUT);
             finish(ch, status);
         });
     }
 
-    private static void send(io.netty.channel.Channel ch, byte channel, byte[] data) {
-        ByteBuf b = Unpooled.buffer(data.length + 1);
-        b.writeByte(channel).writeBytes(data);
-        ch.writeAndFlush(new BinaryWebSocketFrame(b));
+    /** Writes the client's input to the command as it comes; closes the command's stdin at its end. */
+    private void feed(Channel ch, OutputStream in) {
+        try (in) {
+            while (true) {
+                byte[] b = stdin.take();
+                if (b == END_OF_INPUT) {
+                    return;
+                }
+                in.write(b);
+                in.flush();
+                if (pendingStdin.addAndGet(-b.length) < STDIN_LOW_WATER && !ch.config().isAutoRead()) {
+                    ch.config().setAutoRead(true);
+                }
+            }
+        } catch (java.io.IOException | InterruptedException stopped) {
+            // the command stopped reading (or exited): what is left of the input has no reader
+            ch.config().setAutoRead(true);
+        }
     }
 
-    private static void finish(io.netty.channel.Channel ch, ObjectNode status) {
+    /** Sends what {@code from} gives, as it comes, on {@code channel} (none: read and dropped). */
+    private static Thread pump(Channel ch, InputStream from, int channel) {
+        return Thread.ofVirtual().name("kube-api-exec-out").start(() -> {
+            byte[] buf = new byte[32 * 1024];
+            try (from) {
+                int n;
+                while ((n = from.read(buf)) >= 0) {
+                    if (channel >= 0 && n > 0 && ch.isActive()) {
+                        ChannelFuture f = send(ch, (byte) channel, java.util.Arrays.copyOf(buf, n));
+                        if (!ch.isWritable()) {
+                            f.awaitUninterruptibly(); // the client reads slower than the command writes
+                        }
+                    }
+                }
+            } catch (java.io.IOException closed) {
+                // the command was ended
+            }
+        });
+    }
+
+    private static ChannelFuture send(Channel ch, byte channel, byte[] data) {
+        ByteBuf b = Unpooled.buffer(data.length + 1);
+        b.writeByte(channel).writeBytes(data);
+        return ch.writeAndFlush(new BinaryWebSocketFrame(b));
+    }
+
+    private static void finish(Channel ch, ObjectNode status) {
         send(ch, ERROR, status.toString().getBytes(StandardCharsets.UTF_8));
         ch.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
     }

@@ -21,8 +21,13 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
+<<<<<<< HEAD
  * The REST verbs on one resource URL: get, list (label and field selectors), watch and pods' log;
  * the writes (and the status subresource's) are {@link Writes}'. Writes go through {@link ClusterApi};
+=======
+ * The REST verbs on one resource URL: get, list (label and field selectors, pages: {@link ListPages}), watch, create, update,
+ * patch (JSON, merge, strategic merge), delete, and pods' log. Writes go through {@link ClusterApi};
+>>>>>>> kubeapi-exec
  * reads, and the resourceVersion a list is consistent at, come from the store under its lock.
  */
 final class Resources {
@@ -112,27 +117,61 @@ final class Resources {
     private void list(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
         Predicate<KubeObject> fields = FieldSelector.parse(t.kind(), param(q, "fieldSelector"));
         LabelSelector labels = labels(q);
+        int limit = ListPages.limit(q);
+        String cont = param(q, "continue");
+        ListPages.Token token = cont == null || cont.isEmpty() ? null : ListPages.parse(cont);
         long rv;
         List<KubeObject> items;
-        synchronized (store) {
-            rv = store.resourceVersion();
-            items = store.list(t.kind(), t.namespace(), labels);
-        }
-        List<JsonNode> presented = new ArrayList<>();
-        for (KubeObject o : items) {
-            if (fields.test(o)) {
-                presented.add(present(o, t));
+        if (token != null && token.resourceVersion() > 0) {
+            rv = token.resourceVersion(); // a later page: as of the first
+            String ns = t.kind().namespaced() ? t.namespace() : null;
+            try {
+                items = watches.at(rv, o -> o.kind().equals(t.kind().kind()) && (ns == null || ns.equals(o.namespace()))
+                        && labels.matches(o.labels()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiException(503, "ServiceUnavailable", "list interrupted");
+            } catch (ApiException e) {
+                if (e.code() != 410) {
+                    throw e;
+                }
+                // As kube-apiserver: the Status carries a token that continues inconsistently, from the objects as they are now.
+                ObjectNode gone = ApiException.status(410, "Expired", ListPages.EXPIRED, null, null);
+                gone.with("metadata").put("continue", new ListPages.Token(-1, token.start()).encode());
+                ex.json(410, gone, List.of());
+                return;
+            }
+        } else {
+            synchronized (store) {
+                rv = store.resourceVersion();
+                items = store.list(t.kind(), t.namespace(), labels);
             }
         }
-        if (wantsTable(req)) {
-            ex.json(200, Tables.of(t.kind(), presented, Long.toString(rv), wholeObjects(q), clock), List.of());
-            return;
+        boolean selected = param(q, "fieldSelector") != null || param(q, "labelSelector") != null;
+        // kube-apiserver counts what remains only for a list without selectors (it would have to filter the rest).
+        ListPages.Page page = ListPages.page(items.stream().filter(fields).toList(), token == null ? null : token.start(), limit, rv,
+                !selected);
+        List<JsonNode> presented = new ArrayList<>();
+        for (KubeObject o : page.items()) {
+            presented.add(present(o, t));
         }
-        ObjectNode list = F.objectNode();
-        list.put("apiVersion", t.apiVersion()).put("kind", t.kind().kind() + "List");
-        list.putObject("metadata").put("resourceVersion", Long.toString(rv));
-        ArrayNode arr = list.putArray("items");
-        presented.forEach(arr::add);
+        ObjectNode list;
+        if (wantsTable(req)) {
+            list = Tables.of(t.kind(), presented, Long.toString(rv), wholeObjects(q), clock);
+        } else {
+            list = F.objectNode();
+            list.put("apiVersion", t.apiVersion()).put("kind", t.kind().kind() + "List");
+            list.putObject("metadata").put("resourceVersion", Long.toString(rv));
+            ArrayNode arr = list.putArray("items");
+            presented.forEach(arr::add);
+        }
+        if (page.continueToken() != null) {
+            ObjectNode meta = list.with("metadata");
+            meta.put("continue", page.continueToken());
+            if (page.remainingItemCount() != null) {
+                meta.put("remainingItemCount", page.remainingItemCount());
+            }
+        }
         ex.json(200, list, List.of());
     }
 

@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.kubeapi;
 
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.cluster.store.WatchEvent;
@@ -18,10 +19,15 @@ import java.util.function.Predicate;
  * events in commit order, each exactly once.
  */
 final class WatchHub implements AutoCloseable {
-    /** An event a subscriber takes, or {@link #OVERFLOW} when it fell too far behind. */
-    record Event(WatchEvent.Type type, KubeObject object, long resourceVersion) {}
+    /**
+     * An event a subscriber takes, or {@link #OVERFLOW} when it fell too far behind; {@code previous}
+     * the object before it (null when ADDED), so a list can be served as of an older version.
+     */
+    record Event(WatchEvent.Type type, KubeObject object, long resourceVersion, KubeObject previous) {}
 
-    static final Event OVERFLOW = new Event(null, null, -1);
+    static final Event OVERFLOW = new Event(null, null, -1, null);
+    /** How long a list at a version waits for the hub to have seen it (store events arrive a moment after the commit). */
+    private static final long CATCH_UP_MS = 5_000;
     /** The pending events one watch may hold before it is ended (its client lists and watches again). */
     private static final int MAX_PENDING = 100_000;
 
@@ -29,6 +35,8 @@ final class WatchHub implements AutoCloseable {
     private final ArrayDeque<Event> history = new ArrayDeque<>();
     private final List<Subscription> subscriptions = new ArrayList<>();
     private final long startRevision;
+    /** Every object as of {@link #latest}, by kind, namespace and name. */
+    private final java.util.Map<String, KubeObject> current = new java.util.HashMap<>();
     private final Watch storeWatch;
     /** The oldest version a watch may start after: events after it are all in {@link #history}. */
     private long compacted;
@@ -41,6 +49,9 @@ final class WatchHub implements AutoCloseable {
         // The store's own lock: no commit between the version read and the watch's registration.
         synchronized (store) {
             rev = store.resourceVersion();
+            for (ResourceKind kind : ResourceKind.all()) {
+                store.list(kind, null).forEach(o -> current.put(key(o), o));
+            }
             w = store.watch(this::onEvent);
         }
         this.startRevision = rev;
@@ -58,8 +69,14 @@ final class WatchHub implements AutoCloseable {
         if (rv <= startRevision) {
             return; // the store's replay of what existed before the hub started
         }
-        Event ev = new Event(e.type(), e.object(), rv);
         synchronized (this) {
+            String k = key(e.object());
+            Event ev = new Event(e.type(), e.object(), rv, e.type() == WatchEvent.Type.ADDED ? null : current.get(k));
+            if (e.type() == WatchEvent.Type.DELETED) {
+                current.remove(k);
+            } else {
+                current.put(k, e.object());
+            }
             history.addLast(ev);
             while (history.size() > capacity) {
                 compacted = history.removeFirst().resourceVersion();
@@ -68,7 +85,45 @@ final class WatchHub implements AutoCloseable {
             for (Subscription s : subscriptions) {
                 s.offer(ev);
             }
+            notifyAll();
         }
+    }
+
+    private static String key(KubeObject o) {
+        return o.kind() + "\0" + o.namespace() + "\0" + o.name();
+    }
+
+    /**
+     * The objects {@code filter} accepts as they were at {@code resourceVersion} — a list's later
+     * pages are served as of its first ({@code limit}/{@code continue}), as etcd serves them. The
+     * current objects with the changes after that version undone; expired (410) once the cache no
+     * longer reaches back to it.
+     */
+    synchronized List<KubeObject> at(long resourceVersion, Predicate<KubeObject> filter) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + CATCH_UP_MS;
+        while (latest < resourceVersion) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw ApiException.badRequest("resourceVersion " + resourceVersion + " is newer than the server's " + latest);
+            }
+            wait(left);
+        }
+        if (resourceVersion < compacted) {
+            throw new ApiException(410, "Expired", "too old resource version: " + resourceVersion + " (" + compacted + ")");
+        }
+        java.util.Map<String, KubeObject> then = new java.util.HashMap<>(current);
+        for (var it = history.descendingIterator(); it.hasNext();) {
+            Event e = it.next();
+            if (e.resourceVersion() <= resourceVersion) {
+                break;
+            }
+            if (e.previous() == null) {
+                then.remove(key(e.object()));
+            } else {
+                then.put(key(e.previous()), e.previous());
+            }
+        }
+        return then.values().stream().filter(filter).toList();
     }
 
     /**
@@ -82,7 +137,7 @@ final class WatchHub implements AutoCloseable {
         }
         Subscription s = new Subscription(after, filter);
         for (KubeObject o : initial) {
-            s.queue.add(new Event(WatchEvent.Type.ADDED, o, after));
+            s.queue.add(new Event(WatchEvent.Type.ADDED, o, after, null));
         }
         for (Event e : history) {
             s.offer(e);

@@ -75,4 +75,34 @@ final class Kubectl {
         pb.redirectOutput(stdout.toFile()).redirectErrorStream(true);
         return pb.start();
     }
+
+    /** Starts kubectl with its standard streams as pipes (stderr on stdout): the caller writes, reads and waits. */
+    Process startPiped(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary().toString());
+        cmd.addAll(List.of(args));
+        return environment(new ProcessBuilder(cmd)).redirectErrorStream(true).start();
+    }
+
+    /**
+     * Starts kubectl on a terminal of its own (util-linux script opens a pty), as a user at a
+     * terminal runs it: {@code exec -it} then really asks for a TTY. What it prints comes on the
+     * process's stdout as the terminal shows it; what is written to its stdin is typed.
+     */
+    Process startInTerminal(String... args) throws IOException {
+        StringBuilder line = new StringBuilder("exec '" + binary() + "'");
+        for (String a : args) {
+            line.append(" '").append(a.replace("'", "'\\''")).append('\'');
+        }
+        ProcessBuilder pb = environment(new ProcessBuilder("script", "--quiet", "--flush", "--return", "--command", line.toString(), "/dev/null"));
+        pb.environment().put("SHELL", "/bin/sh");
+        pb.environment().put("TERM", "xterm");
+        return pb.redirectErrorStream(true).start();
+    }
+
+    private ProcessBuilder environment(ProcessBuilder pb) {
+        pb.environment().put("KUBECONFIG", kubeconfig.toString());
+        pb.environment().put("HOME", kubeconfig.getParent().toString());
+        return pb;
+    }
 }

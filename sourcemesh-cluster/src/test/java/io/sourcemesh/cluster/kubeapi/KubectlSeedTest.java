@@ -88,7 +88,7 @@ class KubectlSeedTest {
         assertNotEquals(0, failed.exit(), failed.toString());
         assertFalse(failed.err().isEmpty(), failed.toString());
 
-        // stdin reaches the command (gathered until kubectl closes it), and the exit code comes back.
+        // stdin reaches the command (streamed; closing it is end of file), and the exit code comes back.
         Kubectl.Result cat = kubectl.runWithInput("line one\nline two\n", "-n", "default", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat");
         assertEquals("line one\nline two\n", cat.out(), cat.toString());
         Kubectl.Result exit3 = kubectl.run("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "sh", "-c", "echo out; echo err >&2; exit 3");

@@ -8,20 +8,41 @@ import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.cluster.exec.ExecProcess;
+import io.sourcemesh.cluster.exec.PodExec;
+import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
  * The API-server half of a cluster with no runtime: the store's verbs as {@code core.Cluster} calls
- * them, without a reconcile, for API tests that run no pods (KubectlSeedTest drives a real cluster).
+ * them, without a reconcile, for API tests that run no pods (KubectlSeedTest drives a real cluster) —
+ * except that, given a directory to run in, a streamed exec runs its command on this machine as the
+ * embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
  */
 final class StoreOnlyCluster implements ClusterApi {
     private final ObjectStore store;
+    private final Path execDir;
 
     StoreOnlyCluster(ObjectStore store) {
+        this(store, null);
+    }
+
+    StoreOnlyCluster(ObjectStore store, Path execDir) {
         this.store = store;
+        this.execDir = execDir;
+    }
+
+    @Override
+    public ExecProcess start(String namespace, String pod, String container, List<String> command, ExecProcess.Mode mode) {
+        if (execDir == null) {
+            throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
+        }
+        return PodExec.start(InetAddress.getLoopbackAddress(), new PodExec.NameTable(Map.of()), execDir, command, mode);
     }
 
     @Override

@@ -200,6 +200,18 @@ public final class EmbeddedRuntime implements Runtime {
         }
     }
 
+    @Override
+    public io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        try {
+            Path work = host.home().path().resolve("exec");
+            Files.createDirectories(work);
+            return PodExec.start(((EmbeddedPod) pod).address(), names(pod.pod().namespace()), work, command, mode);
+        } catch (IOException e) {
+            throw new ClusterApiException(500, e.getMessage());
+        }
+    }
+
     /** Every service name a pod in {@code namespace} can resolve, with every port, to its VIP. */
     private PodExec.NameTable names(String namespace) {
         Map<String, InetAddress> out = new java.util.LinkedHashMap<>();

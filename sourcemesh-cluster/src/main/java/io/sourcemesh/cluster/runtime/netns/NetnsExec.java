@@ -1,15 +1,15 @@
 package io.sourcemesh.cluster.runtime.netns;
 
-import io.sourcemesh.cluster.exec.Processes;
 import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
+import io.sourcemesh.cluster.exec.ExecProcess;
+import io.sourcemesh.cluster.exec.PodExec;
+import io.sourcemesh.cluster.exec.Processes;
+import io.sourcemesh.cluster.exec.Pty;
 import io.sourcemesh.cluster.netns.Shell;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code exec} into a netns pod: the command runs inside the pod's namespace (its address, its
@@ -21,69 +21,50 @@ final class NetnsExec {
     private NetnsExec() {
     }
 
-    /** Runs {@code command} in the pod with {@code stdin} (null or empty: /dev/null) as its standard input. */
+    /** Runs {@code command} in the pod with {@code stdin} (null or empty: /dev/null) as its standard input, to its end. */
     static ExecResult run(String netns, String pod, PodEtc etc, Path workDir, List<String> command, byte[] stdin) {
+        boolean input = stdin != null && stdin.length > 0;
+        return Processes.finish(start(netns, pod, etc, workDir, command, new ExecProcess.Mode(input, false)), stdin, 120);
+    }
+
+    /** Starts {@code command} in the pod, its input and output streamed, on a terminal when {@code mode} asks for one. */
+    static ExecProcess start(String netns, String pod, PodEtc etc, Path workDir, List<String> command, ExecProcess.Mode mode) {
         if (command.isEmpty()) {
-            return new ExecResult(1, "", "error: you must specify at least one command for the container\n");
+            return ExecProcess.completed(1, "", "error: you must specify at least one command for the container\n", mode.tty());
         }
+        Path scratch = null;
         try {
             Files.createDirectories(workDir);
-            Path scratch = Files.createTempDirectory(workDir, "exec");
-            try {
-                // The wrapper's sh would say "exec: X: not found" in its own words; say it as kubectl does.
-                if (!onPath(command.get(0), System.getenv("PATH"), scratch)) {
-                    return new ExecResult(127, "", "error: exec: \"" + command.get(0)
-                            + "\": executable file not found in $PATH\ncommand terminated with exit code 127\n");
-                }
-                ProcessBuilder pb = new ProcessBuilder(Shell.in(netns, etc.wrap(command).toArray(String[]::new))).directory(scratch.toFile());
-                PodEtc.dropHostProxy(pb.environment());
-                pb.environment().put("HOSTNAME", PodEtc.hostname(pod));
-                pb.redirectInput(Processes.stdinOf(stdin));
-                Process p = pb.start();
-                Processes.feed(p, stdin);
-                CompletableFuture<String> out = Processes.drain(p.getInputStream());
-                CompletableFuture<String> err = Processes.drain(p.getErrorStream());
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(5, TimeUnit.SECONDS);
-                }
-                return new ExecResult(p.exitValue(), out.join(), err.join());
-            } finally {
+            scratch = Files.createTempDirectory(workDir, "exec");
+            // The wrapper's sh would say "exec: X: not found" in its own words; say it as kubectl does.
+            if (!Processes.onPath(command.get(0), System.getenv("PATH"), scratch)) {
                 Processes.deleteDirectory(scratch);
+                return PodExec.notFound(command.get(0), mode.tty());
             }
+            if (mode.tty() && !Pty.available()) {
+                Processes.deleteDirectory(scratch);
+                return ExecProcess.completed(1, "", "error: exec -t needs util-linux script and stty on the cluster's machine\n", true);
+            }
+            List<String> inPod = etc.wrap(mode.tty() ? Pty.wrap(command) : command);
+            ProcessBuilder pb = new ProcessBuilder(Shell.in(netns, inPod.toArray(String[]::new))).directory(scratch.toFile());
+            PodEtc.dropHostProxy(pb.environment());
+            pb.environment().put("HOSTNAME", PodEtc.hostname(pod));
+            if (mode.tty()) {
+                Pty.environment(pb.environment());
+            }
+            if (!mode.stdin()) {
+                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            }
+            return ExecProcess.of(pb.start(), mode, mode.tty() ? Pty.create() : null, scratch);
         } catch (IOException e) {
-            return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new ExecResult(130, "", "interrupted\n");
-        }
-    }
-
-    /**
-     * Whether execvp would find {@code program}: a path (relative to {@code cwd}) to an executable
-     * file, or a name in a directory of {@code path} (an empty entry is {@code cwd}). The pod sees
-     * the machine's files, so the answer here is the answer inside.
-     */
-    static boolean onPath(String program, String path, Path cwd) {
-        try {
-            if (program.contains("/")) {
-                return executable(cwd.resolve(program));
-            }
-            if (program.isEmpty()) {
-                return false;
-            }
-            for (String dir : (path == null ? "/bin:/usr/bin" : path).split(":", -1)) {
-                if (executable((dir.isEmpty() ? cwd : cwd.resolve(dir)).resolve(program))) {
-                    return true;
+            if (scratch != null) {
+                try {
+                    Processes.deleteDirectory(scratch);
+                } catch (IOException ignored) {
+                    // left in the cluster home's exec directory
                 }
             }
-            return false;
-        } catch (InvalidPathException e) {
-            return false;
+            return ExecProcess.completed(1, "", "error: " + e.getMessage() + "\n", mode.tty());
         }
-    }
-
-    private static boolean executable(Path file) {
-        return Files.isRegularFile(file) && Files.isExecutable(file);
     }
 }

@@ -317,6 +317,18 @@ public final class NetnsRuntime implements Runtime {
     }
 
     @Override
+    public io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        NetnsPod p = (NetnsPod) pod;
+        try {
+            p.etc().write(podServices());
+        } catch (UncheckedIOException e) {
+            return io.sourcemesh.cluster.exec.ExecProcess.completed(1, "", "error: " + e.getMessage() + "\n", mode.tty());
+        }
+        return NetnsExec.start(p.netns().netns(), p.pod().name(), p.etc(), home.path().resolve("exec"), command, mode);
+    }
+
+    @Override
     public Optional<String> gatewayAddress() {
         return northSouth.address(GatewayInstall.NAMESPACE, GatewayInstall.NAME);
     }

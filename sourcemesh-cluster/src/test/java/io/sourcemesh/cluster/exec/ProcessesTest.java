@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.runtime.netns;
+package io.sourcemesh.cluster.exec;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** exec's lookup of the program, which lets it answer as kubectl does when there is none. */
-class NetnsExecTest {
+class ProcessesTest {
     @Test
     void execLooksUpTheProgramAsExecvpDoes(@TempDir Path dir) throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin"));
@@ -21,14 +21,14 @@ class NetnsExecTest {
         Files.createDirectories(bin.resolve("dir"));
         Path cwd = Files.createDirectories(dir.resolve("cwd"));
         String path = "/nonexistent:" + bin;
-        assertTrue(NetnsExec.onPath("tool", path, cwd));
-        assertTrue(NetnsExec.onPath(tool.toString(), "", cwd));
-        assertTrue(NetnsExec.onPath("../bin/tool", "", cwd));
-        assertFalse(NetnsExec.onPath("no-such-program", path, cwd));
-        assertFalse(NetnsExec.onPath("dir", path, cwd));
-        assertFalse(NetnsExec.onPath("./tool", path, cwd), "a path is not looked up in PATH");
-        assertFalse(NetnsExec.onPath("", path, cwd));
-        assertTrue(NetnsExec.onPath("tool", "", bin), "an empty PATH entry is the working directory");
-        assertFalse(NetnsExec.onPath("data", path, cwd), "no x bit (not even for root)");
+        assertTrue(Processes.onPath("tool", path, cwd));
+        assertTrue(Processes.onPath(tool.toString(), "", cwd));
+        assertTrue(Processes.onPath("../bin/tool", "", cwd));
+        assertFalse(Processes.onPath("no-such-program", path, cwd));
+        assertFalse(Processes.onPath("dir", path, cwd));
+        assertFalse(Processes.onPath("./tool", path, cwd), "a path is not looked up in PATH");
+        assertFalse(Processes.onPath("", path, cwd));
+        assertTrue(Processes.onPath("tool", "", bin), "an empty PATH entry is the working directory");
+        assertFalse(Processes.onPath("data", path, cwd), "no x bit (not even for root)");
     }
 }
