@@ -88,7 +88,7 @@ final class DemoCommand implements Callable<Integer> {
             UpCommand.start(h, nodes, runtime, spec.commandLine().getErr());
             out.println("SourceMesh cluster is up, state in " + h.path());
         }
-        api = h.client();
+        api = io.sourcemesh.cluster.kubeapi.RestClusterApi.forHome(h);
         traces = new DemoTraces(api, h);
         Path dir = h.path().resolve("demo");
         Files.createDirectories(dir);

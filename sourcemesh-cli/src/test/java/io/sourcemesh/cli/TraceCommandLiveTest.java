@@ -10,6 +10,7 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.LocalCluster;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.KubeApiServer;
 import io.sourcemesh.cluster.network.AddressPlan;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -37,6 +38,7 @@ class TraceCommandLiveTest {
     Path home;
     LocalCluster cluster;
     ClusterApiServer server;
+    KubeApiServer kubeApi;
 
     record Run(int code, String out, String err) {}
 
@@ -44,11 +46,13 @@ class TraceCommandLiveTest {
     void up() throws Exception {
         cluster = LocalCluster.start(new Home(home), 2, 0, 1 + (int) ((ProcessHandle.current().pid() + 13) % 29));
         server = ClusterApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, () -> {});
+        kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, cluster.store(), home);
         new Home(home).writeDaemon(new Home.DaemonInfo(server.port(), ProcessHandle.current().pid(), "embedded"));
     }
 
     @AfterEach
     void down() {
+        kubeApi.close();
         server.close();
         cluster.close();
     }

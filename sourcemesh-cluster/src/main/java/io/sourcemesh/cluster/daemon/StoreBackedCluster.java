@@ -15,7 +15,6 @@ import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -139,14 +138,18 @@ public abstract class StoreBackedCluster implements ClusterApi {
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
         List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        warnings.addAll(settle(objects));
+        return new ApplyResponse(results, warnings);
+    }
+
+    /** Reconciles now, waits for the proxies' answers and returns the EnvoyFilters among {@code written} they refused. */
+    @Override
+    public List<String> settle(List<KubeObject> written) {
         reconcileNow();
         writePushStatus(); // with the answers that came in while reconcileNow waited
         MeshPusher p = pusher;
         MeshPusher.Outcome o = lastOutcome;
-        if (p != null && o != null) {
-            warnings.addAll(EnvoyFilterReports.applyWarnings(objects, EnvoyFilterReports.Push.of(o, p)));
-        }
-        return new ApplyResponse(results, warnings);
+        return p == null || o == null ? List.of() : EnvoyFilterReports.applyWarnings(written, EnvoyFilterReports.Push.of(o, p));
     }
 
     /** istioctl proxy-status: every proxy of the last push and where it stands per xDS type. */
@@ -193,13 +196,5 @@ public abstract class StoreBackedCluster implements ClusterApi {
         KubeObject updated = store.update(object);
         reconcileNow();
         return updated;
-    }
-
-    /** kubectl rollout restart: a new annotation on the pod template rolls the pods. */
-    @Override
-    public KubeObject rolloutRestart(String namespace, String deployment) {
-        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
-                + Instant.now() + "\"}}}}}";
-        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC, patch);
     }
 }

@@ -300,7 +300,7 @@ final class Resources {
         }
         KubeObject o = body(req, t);
         KubeObject created = api.create(o);
-        ex.json(201, present(created, t), SupportCheck.applyWarnings(List.of(o)));
+        ex.json(201, present(created, t), warnings(o, created));
     }
 
     private void update(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
@@ -310,7 +310,7 @@ final class Resources {
             throw ApiException.badRequest("the name of the object (" + o.name() + ") does not match the name on the URL (" + t.name() + ")");
         }
         KubeObject updated = api.update(o);
-        ex.json(200, present(updated, t), SupportCheck.applyWarnings(List.of(o)));
+        ex.json(200, present(updated, t), warnings(o, updated));
     }
 
     private void patch(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
@@ -359,6 +359,13 @@ final class Resources {
         s.put("status", "Success");
         s.putObject("details").put("name", gone.name()).put("group", t.group()).put("kind", t.kind().plural()).put("uid", gone.uid());
         ex.json(200, s, List.of());
+    }
+
+    /** A write's warnings: fields SourceMesh does not implement, then, once the proxies answered, what they refused. */
+    private List<String> warnings(KubeObject sent, KubeObject written) {
+        List<String> all = new ArrayList<>(SupportCheck.applyWarnings(List.of(sent)));
+        all.addAll(api.settle(List.of(written)));
+        return all;
     }
 
     /** Query options every write takes; dryRun is refused rather than ignored (the store cannot rehearse a write). */
