@@ -364,7 +364,13 @@ final class Resources {
     /** A write's warnings: fields SourceMesh does not implement, then, once the proxies answered, what they refused. */
     private List<String> warnings(KubeObject sent, KubeObject written) {
         List<String> all = new ArrayList<>(SupportCheck.applyWarnings(List.of(sent)));
-        all.addAll(api.settle(List.of(written)));
+        try {
+            all.addAll(api.settle(List.of(written)));
+        } catch (RuntimeException slow) {
+            // the write is stored and stands; only waiting for its push failed: say so, do not fail the write
+            all.add(written.kind() + " " + written.name() + " is stored, but the cluster has not finished applying it: "
+                    + slow.getMessage());
+        }
         return all;
     }
 
