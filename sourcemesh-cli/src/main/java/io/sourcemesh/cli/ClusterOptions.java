@@ -2,10 +2,14 @@ package io.sourcemesh.cli;
 
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.RestClusterApi;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The flags every cluster verb takes: where the cluster lives and the namespace to work in. */
+/**
+ * The flags every cluster verb takes: where the cluster lives and the namespace to work in. The
+ * verbs reach the cluster through its Kubernetes API with its kubeconfig, as kubectl does.
+ */
 final class ClusterOptions {
     @Option(names = "--home", paramLabel = "DIR",
             description = "The cluster's state directory (default: SOURCEMESH_HOME or ~/.sourcemesh).")
@@ -18,7 +22,7 @@ final class ClusterOptions {
 
     ClusterApi api() {
         if (api == null) {
-            api = Home.resolve(home).client();
+            api = RestClusterApi.forHome(Home.resolve(home));
         }
         return api;
     }

@@ -104,7 +104,7 @@ final class DemoCommand implements Callable<Integer> {
             UpCommand.start(h, nodes, runtime, spec.commandLine().getErr());
             out.println("SourceMesh cluster is up, state in " + h.path());
         }
-        api = h.client();
+        api = io.sourcemesh.cluster.kubeapi.RestClusterApi.forHome(h);
         if (kubectlBinary != null) {
             out.println();
             out.println("# The kubectl lines run with " + kubectlBinary + " (export KUBECONFIG="

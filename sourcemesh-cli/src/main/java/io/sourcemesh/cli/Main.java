@@ -6,17 +6,20 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code sourcemesh}: the proxy, the local cluster and a kubectl/istioctl-shaped CLI for it. */
 @Command(name = "sourcemesh", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "A service mesh that keeps the client's address, hop by hop.",
-        subcommands = {ProxyCommand.class, ApplyCommand.class, CreateCommand.class, DeleteCommand.class,
-                GetCommand.class, DescribeCommand.class, PatchCommand.class, ExecCommand.class, LogsCommand.class, RolloutCommand.class,
-                ProxyConfigCommand.class, ProxyStatusCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class, DaemonCommand.class,
-                DemoCommand.class, TraceCommand.class, DashboardCommand.class, CommandLine.HelpCommand.class})
+        description = "A service mesh that keeps the client's address, hop by hop.")
 public final class Main implements Runnable {
+    /**
+     * The verbs, in the order help lists them. Every call is a fresh JVM, so a command line names
+     * only the verb it runs: picocli reads no other verb's annotations and loads none of its classes.
+     */
+    private static final Map<String, Class<?>> VERBS = verbs();
     /** The Istio release our proxies report, so EnvoyFilter proxyVersion matches work as in Istio. */
     public static final String ISTIO_COMPATIBLE_VERSION = "1.22.0";
 
@@ -46,7 +49,7 @@ public final class Main implements Runnable {
 
     /** Runs one command line with its own streams and clock (tests pin the clock so AGE is stable). */
     static int execute(Clock clock, InputStream stdin, PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = commandLine(clock, stdin);
+        CommandLine cli = commandLine(clock, stdin, args);
         cli.setOut(out);
         cli.setErr(err);
         try {
@@ -57,9 +60,49 @@ public final class Main implements Runnable {
         }
     }
 
-    /** The command tree, with kubectl's error handling: its wording on stderr and exit code 1. */
+    private static Map<String, Class<?>> verbs() {
+        Map<String, Class<?>> v = new LinkedHashMap<>();
+        v.put("proxy", ProxyCommand.class);
+        v.put("apply", ApplyCommand.class);
+        v.put("create", CreateCommand.class);
+        v.put("delete", DeleteCommand.class);
+        v.put("get", GetCommand.class);
+        v.put("describe", DescribeCommand.class);
+        v.put("patch", PatchCommand.class);
+        v.put("exec", ExecCommand.class);
+        v.put("logs", LogsCommand.class);
+        v.put("rollout", RolloutCommand.class);
+        v.put("proxy-config", ProxyConfigCommand.class);
+        v.put("proxy-status", ProxyStatusCommand.class);
+        v.put("up", UpCommand.class);
+        v.put("down", DownCommand.class);
+        v.put("status", StatusCommand.class);
+        v.put("daemon", DaemonCommand.class);
+        v.put("demo", DemoCommand.class);
+        v.put("trace", TraceCommand.class);
+        v.put("dashboard", DashboardCommand.class);
+        return v;
+    }
+
+    /** The whole command tree (help, suggestions for a mistyped verb). */
     static CommandLine commandLine(Clock clock, InputStream stdin) {
+        return commandLine(clock, stdin, null);
+    }
+
+    /**
+     * The command tree for {@code args}: the root with only the verb they name, or with every verb
+     * when they name none (no verb, {@code help}, a typo) — with kubectl's error handling: its
+     * wording on stderr and exit code 1.
+     */
+    static CommandLine commandLine(Clock clock, InputStream stdin, String[] args) {
         CommandLine cli = new CommandLine(new Main(clock, stdin));
+        String verb = args == null ? null : verb(args);
+        if (verb != null) {
+            cli.addSubcommand(verb, VERBS.get(verb));
+        } else {
+            VERBS.forEach(cli::addSubcommand);
+            cli.addSubcommand("help", CommandLine.HelpCommand.class);
+        }
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((ex, params) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -87,6 +130,22 @@ public final class Main implements Runnable {
             case CliException e -> e.getMessage();
             default -> "error: " + ex.getMessage();
         };
+    }
+
+    /** The verb {@code args} run: the first word that is one, past the global flags (-n NS, --home DIR) before it. */
+    private static String verb(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (VERBS.containsKey(a)) {
+                return a;
+            }
+            if (a.equals("-n") || a.equals("--namespace") || a.equals("--home")) {
+                i++;
+            } else if (!a.startsWith("-")) {
+                return null;
+            }
+        }
+        return null;
     }
 
     static Clock clock(CommandLine.Model.CommandSpec spec) {

@@ -25,7 +25,10 @@ final class RolloutRestartCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String name = Deployments.name(args);
-        cluster.api().rolloutRestart(cluster.namespace(), name);
+        // as kubectl: a strategic-merge patch stamping the pod template with the client's time rolls the pods
+        String now = Main.clock(spec).instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        cluster.api().patch(ResourceKind.DEPLOYMENT, cluster.namespace(), name, io.sourcemesh.api.patch.PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\"" + now + "\"}}}}}");
         spec.commandLine().getOut().println(ResourceKind.DEPLOYMENT.qualifiedSingular() + "/" + name + " restarted");
         return 0;
     }

@@ -10,6 +10,7 @@ import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.KubeApiServer;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.ProxyAnswer;
 import io.sourcemesh.cluster.mesh.ProxyVerdicts;
@@ -36,8 +37,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * A cluster for CLI tests: a real in-memory {@link ObjectStore} behind the real {@link ClusterApiServer},
- * with canned exec, logs and proxy config. The CLI reaches it as it reaches a daemon, through {@code --home}.
+ * A cluster for CLI tests: a real in-memory {@link ObjectStore} behind the real Kubernetes API
+ * server ({@link KubeApiServer}, HTTPS with the kubeconfig it writes) and the daemon's own
+ * {@link ClusterApiServer}, with canned exec, logs and proxy config. The CLI reaches it as it
+ * reaches a daemon, through {@code --home}.
  */
 final class FakeCluster implements ClusterApi, AutoCloseable {
     static final Instant NOW = Instant.parse("2026-11-26T18:00:00Z");
@@ -56,11 +59,13 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
                     "LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported")));
     final List<ProxyStatus> proxyStatuses = new CopyOnWriteArrayList<>();
     private final ClusterApiServer server;
+    final KubeApiServer kubeApi;
     private final Path home;
 
     private FakeCluster(Path home) throws IOException {
         this.home = home;
         this.server = ClusterApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), this, () -> {});
+        this.kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), this, store, home);
         new Home(home).writeDaemon(new Home.DaemonInfo(server.port(), ProcessHandle.current().pid(), "fake"));
     }
 
@@ -78,9 +83,13 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     Run runWithStdin(byte[] stdin, String... args) {
+        return runWithOutput(new StringWriter(), stdin, args);
+    }
+
+    /** As {@link #run}, writing stdout to {@code out} as it comes (a test can wait for a line). */
+    Run runWithOutput(StringWriter out, byte[] stdin, String... args) {
         List<String> all = new ArrayList<>(List.of("--home", home.toString()));
         all.addAll(List.of(args));
-        StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         InputStream in = new ByteArrayInputStream(stdin);
         int code = Main.execute(Clock.fixed(NOW, ZoneOffset.UTC), in, new PrintWriter(out), new PrintWriter(err),
@@ -142,17 +151,28 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
-        for (ApplyResult r : results) {
-            // the daemon reports what the proxies made of each EnvoyFilter, in its status
-            if (r.object().kind().equals("EnvoyFilter")) {
+        List<String> all = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        all.addAll(settle(objects));
+        return new ApplyResponse(results, all);
+    }
+
+    /** After a write: the daemon reports what the proxies made of each EnvoyFilter, in its status, and {@link #warnings}. */
+    @Override
+    public List<String> settle(List<KubeObject> written) {
+        List<String> out = new ArrayList<>();
+        for (KubeObject o : written) {
+            if (o.kind().equals("EnvoyFilter")) {
                 ObjectNode status = EnvoyFilterReports.status(List.of(), new ProxyVerdicts(envoyFilterAnswers));
-                store.updateStatus(store.get(ResourceKind.ENVOY_FILTER, r.object().namespace(), r.object().name())
-                        .orElseThrow().withStatus(status));
+                store.updateStatus(store.get(ResourceKind.ENVOY_FILTER, o.namespace(), o.name()).orElseThrow().withStatus(status));
+                out.addAll(warnings);
             }
         }
-        List<String> all = new ArrayList<>(SupportCheck.applyWarnings(objects));
-        all.addAll(warnings);
-        return new ApplyResponse(results, all);
+        return out;
+    }
+
+    @Override
+    public KubeObject update(KubeObject object) {
+        return store.update(object);
     }
 
     @Override
@@ -228,18 +248,13 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
-    public KubeObject rolloutRestart(String namespace, String deployment) {
-        return store.patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC,
-                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\"" + NOW + "\"}}}}}");
-    }
-
-    @Override
     public ClusterInfo info() {
         return new ClusterInfo("fake", home.toString(), server.port(), ProcessHandle.current().pid(), List.of(), 0, "");
     }
 
     @Override
     public void close() {
+        kubeApi.close();
         server.close();
         store.close();
     }

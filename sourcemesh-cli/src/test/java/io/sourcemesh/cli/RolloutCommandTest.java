@@ -49,9 +49,13 @@ class RolloutCommandTest {
     @Test
     void statusWaitsForOldPodsToGo() throws Exception {
         status(1, 2, 1, 1);
-        CompletableFuture<FakeCluster.Run> run = CompletableFuture.supplyAsync(
-                () -> cluster.run("-n", "default", "rollout", "status", "deploy/httpbin", "--timeout", "20s", "--poll-interval", "20"));
-        Thread.sleep(300);
+        java.io.StringWriter live = new java.io.StringWriter();
+        CompletableFuture<FakeCluster.Run> run = CompletableFuture.supplyAsync(() -> cluster.runWithOutput(live, new byte[0],
+                "-n", "default", "rollout", "status", "deploy/httpbin", "--timeout", "20s", "--poll-interval", "20"));
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!live.toString().contains("pending termination") && System.nanoTime() < deadline) {
+            Thread.sleep(10); // until the command has seen the old replica
+        }
         status(1, 1, 1, 1);
         assertEquals(new FakeCluster.Run(0, """
                 Waiting for deployment "httpbin" rollout to finish: 1 old replicas are pending termination...

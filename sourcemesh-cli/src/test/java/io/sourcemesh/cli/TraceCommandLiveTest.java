@@ -11,6 +11,7 @@ import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.KubeApiServer;
 import io.sourcemesh.cluster.network.AddressPlan;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -38,6 +39,7 @@ class TraceCommandLiveTest {
     Path home;
     Cluster cluster;
     ClusterApiServer server;
+    KubeApiServer kubeApi;
 
     record Run(int code, String out, String err) {}
 
@@ -45,11 +47,13 @@ class TraceCommandLiveTest {
     void up() throws Exception {
         cluster = EmbeddedRuntime.cluster(new Home(home), 2, 1 + (int) ((ProcessHandle.current().pid() + 13) % 29));
         server = ClusterApiServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, () -> {});
+        kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, cluster.store(), home);
         new Home(home).writeDaemon(new Home.DaemonInfo(server.port(), ProcessHandle.current().pid(), "embedded"));
     }
 
     @AfterEach
     void down() {
+        kubeApi.close();
         server.close();
         cluster.close();
     }

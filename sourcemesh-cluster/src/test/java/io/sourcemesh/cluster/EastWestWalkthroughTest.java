@@ -10,8 +10,10 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.daemon.ClusterApi;
-import io.sourcemesh.cluster.daemon.ClusterApiServer;
-import io.sourcemesh.cluster.daemon.HttpClusterApi;
+import io.sourcemesh.cluster.kubeapi.KubeApiServer;
+import io.sourcemesh.cluster.kubeapi.Kubeconfig;
+import io.sourcemesh.cluster.kubeapi.KubeconfigCredentials;
+import io.sourcemesh.cluster.kubeapi.RestClusterApi;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ProxyLogs;
@@ -175,10 +177,11 @@ class EastWestWalkthroughTest {
         String sleep = pod("sleep").name();
         byte[] binary = {0, 'a', (byte) 0xff, (byte) 0xfe, (byte) 0xc3, '(', 0, '\n', (byte) 0x80, 0};
         String binaryHex = "00 61 ff fe c3 28 00 0a 80 00";
-        try (ClusterApiServer server = ClusterApiServer.start(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, () -> {})) {
-            HttpClusterApi http = new HttpClusterApi(server.port());
-            for (ClusterApi api : List.of(cluster, http)) {
+        try (KubeApiServer server = KubeApiServer.startWithKubeconfig(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), cluster, cluster.store(), clusters.home())) {
+            // the same, through the Kubernetes API's exec (WebSocket) as the CLI sends it
+            RestClusterApi rest = RestClusterApi.of(KubeconfigCredentials.read(Kubeconfig.in(clusters.home())), null);
+            for (ClusterApi api : List.of(cluster, rest)) {
                 ClusterApi.ExecResult cat = api.exec("default", sleep, "sleep", List.of("cat"), "hello\n".getBytes(StandardCharsets.UTF_8));
                 assertEquals(new ClusterApi.ExecResult(0, "hello\n", ""), cat);
                 assertEquals(new ClusterApi.ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("cat")),

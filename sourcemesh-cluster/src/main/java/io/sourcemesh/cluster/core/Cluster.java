@@ -20,7 +20,6 @@ import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.control.xds.XdsServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -269,10 +268,16 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     public ApplyResponse apply(List<KubeObject> objects) {
         List<ApplyResult> results = store.apply(objects);
         List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        warnings.addAll(settle(objects));
+        return new ApplyResponse(results, warnings);
+    }
+
+    /** Reconciles now, waits for the proxies' answers and returns the EnvoyFilters among {@code written} they refused. */
+    @Override
+    public List<String> settle(List<KubeObject> written) {
         reconcileNow();
         mesh.writeStatus(); // with the answers that came in while reconcileNow waited
-        warnings.addAll(mesh.applyWarnings(objects));
-        return new ApplyResponse(results, warnings);
+        return mesh.applyWarnings(written);
     }
 
     @Override
@@ -319,13 +324,6 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         return updated;
     }
 
-    /** kubectl rollout restart: a new annotation on the pod template rolls the pods. */
-    @Override
-    public KubeObject rolloutRestart(String namespace, String deployment) {
-        String patch = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\""
-                + Instant.now() + "\"}}}}}";
-        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC, patch);
-    }
 
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {

@@ -20,6 +20,15 @@ public interface ClusterApi {
 
     KubeObject create(KubeObject object);
 
+    /**
+     * After a write through the Kubernetes API: reconciles, waits until the proxies answered the push
+     * and returns what they made of {@code written} (an EnvoyFilter they refused) as warnings, so
+     * {@code kubectl apply} returns with its effect in place and says what did not take.
+     */
+    default List<String> settle(List<KubeObject> written) {
+        return List.of();
+    }
+
     KubeObject delete(ResourceKind kind, String namespace, String name);
 
     Optional<KubeObject> get(ResourceKind kind, String namespace, String name);
@@ -70,9 +79,6 @@ public interface ClusterApi {
 
     /** POSTs to the pod's proxy admin endpoint ({@code /logging?level=debug}) and returns its answer. */
     String proxyAdmin(String namespace, String pod, String pathAndQuery);
-
-    /** Restarts a deployment's pods (kubectl rollout restart). */
-    KubeObject rolloutRestart(String namespace, String deployment);
 
     ClusterInfo info();
 

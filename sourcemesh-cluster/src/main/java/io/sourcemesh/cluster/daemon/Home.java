@@ -46,7 +46,9 @@ public record Home(Path path) {
             if (!Files.exists(daemonFile())) {
                 return Optional.empty();
             }
-            DaemonInfo info = new ObjectMapper().readValue(daemonFile().toFile(), DaemonInfo.class);
+            // a tree, not a bound record: binding introspects the record reflectively, a cost in every CLI call
+            var n = new ObjectMapper().readTree(daemonFile().toFile());
+            DaemonInfo info = new DaemonInfo(n.path("port").asInt(), n.path("pid").asLong(), n.path("runtime").asText());
             boolean alive = ProcessHandle.of(info.pid()).map(ProcessHandle::isAlive).orElse(false);
             return alive ? Optional.of(info) : Optional.empty();
         } catch (IOException e) {

@@ -21,13 +21,8 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
-<<<<<<< HEAD
- * The REST verbs on one resource URL: get, list (label and field selectors), watch and pods' log;
- * the writes (and the status subresource's) are {@link Writes}'. Writes go through {@link ClusterApi};
-=======
- * The REST verbs on one resource URL: get, list (label and field selectors, pages: {@link ListPages}), watch, create, update,
- * patch (JSON, merge, strategic merge), delete, and pods' log. Writes go through {@link ClusterApi};
->>>>>>> kubeapi-exec
+ * The REST verbs on one resource URL: get, list (label and field selectors, pages: {@link ListPages}), watch and
+ * pods' log; the writes (and the status subresource's) are {@link Writes}'. Writes go through {@link ClusterApi};
  * reads, and the resourceVersion a list is consistent at, come from the store under its lock.
  */
 final class Resources {

@@ -59,6 +59,7 @@ final class Writes {
         KubeObject o = fieldManager.update(null, KubeObject.of(n), t.apiVersion(), manager(req, q), FieldPaths.Scope.MAIN);
         KubeObject created = dryRun ? store.create(o, true) : api.create(o);
         warnings.addAll(SupportCheck.applyWarnings(List.of(o)));
+        warnings.addAll(settled(created, dryRun));
         ex.json(201, Resources.present(created, t), warnings);
     }
 
@@ -81,6 +82,7 @@ final class Writes {
         KubeObject o = fieldManager.update(live, KubeObject.of(n), t.apiVersion(), manager, FieldPaths.Scope.MAIN);
         KubeObject updated = dryRun ? store.update(o, true) : api.update(o);
         warnings.addAll(SupportCheck.applyWarnings(List.of(o)));
+        warnings.addAll(settled(updated, dryRun));
         ex.json(200, Resources.present(updated, t), warnings);
     }
 
@@ -127,6 +129,7 @@ final class Writes {
         });
         if (scope == FieldPaths.Scope.MAIN) {
             warnings.addAll(SupportCheck.applyWarnings(List.of(written)));
+            warnings.addAll(settled(written, dryRun));
         }
         ex.json(200, Resources.present(written, t), warnings);
     }
@@ -177,6 +180,7 @@ final class Writes {
         });
         if (scope == FieldPaths.Scope.MAIN) {
             warnings.addAll(SupportCheck.applyWarnings(List.of(written)));
+            warnings.addAll(settled(written, dryRun));
         }
         ex.json(created[0] ? 201 : 200, Resources.present(written, t), warnings);
     }
@@ -209,6 +213,23 @@ final class Writes {
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------
+
+    /**
+     * After a write that is stored (not a rehearsal): waits until the proxies answered its push and
+     * returns what they refused of it, so kubectl returns with the write in effect and says what did not take.
+     */
+    private List<String> settled(KubeObject written, boolean dryRun) {
+        if (dryRun) {
+            return List.of();
+        }
+        try {
+            return api.settle(List.of(written));
+        } catch (RuntimeException slow) {
+            // the write is stored and stands; only waiting for its push failed: say so, do not fail the write
+            return List.of(written.kind() + " " + written.name() + " is stored, but the cluster has not finished applying it: "
+                    + slow.getMessage());
+        }
+    }
 
     private KubeObject writeStatus(KubeObject o, boolean dryRun) {
         return store.updateStatus(o, dryRun);

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.patch.PatchException;
+import io.sourcemesh.api.patch.ClientSideApply;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.patch.Patches;
-import io.sourcemesh.api.patch.ThreeWayMerge;
 import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
@@ -50,7 +50,7 @@ import java.util.stream.Collectors;
 public final class ObjectStore implements AutoCloseable {
 
     /** The annotation kubectl apply keeps its last-applied configuration in. */
-    public static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+    public static final String LAST_APPLIED = ClientSideApply.LAST_APPLIED;
     /** Namespaces that exist from the start. */
     public static final List<String> INITIAL_NAMESPACES = List.of("default", "istio-system");
 
@@ -272,20 +272,12 @@ public final class ObjectStore implements AutoCloseable {
 
         ApplyResult apply(KubeObject object) {
             ResourceKind kind = kindOf(object);
-            KubeObject scoped = scoped(kind, object);
-            ObjectNode lastApplied = scoped.node();
-            ObjectNode meta = lastApplied.withObjectProperty("metadata");
-            ObjectNode annotations = meta.withObjectProperty("annotations");
-            annotations.remove(LAST_APPLIED);
-            KubeObject modified = scoped.withAnnotation(LAST_APPLIED, compact(lastApplied));
+            KubeObject modified = ClientSideApply.annotated(scoped(kind, object));
             KubeObject live = objects.get(Key.of(kind, modified));
             if (live == null) {
                 return new ApplyResult(create(modified), ApplyResult.Outcome.CREATED);
             }
-            JsonNode previous = parse(live.annotations().get(LAST_APPLIED));
-            JsonNode merged = ThreeWayMerge.apply(previous, modified.node(), live.node(), kind);
-            KubeObject candidate = io.sourcemesh.api.resource.UpdateStrategy.prepare(KubeObject.of((ObjectNode) merged)
-                    .withUid(live.uid()).withCreationTimestamp(live.creationTimestamp()).withStatus(live.status()));
+            KubeObject candidate = ClientSideApply.merged(modified, live, kind);
             List<FieldError> errors = Validator.validate(candidate);
             if (!errors.isEmpty()) {
                 throw invalid(kind, candidate.name(), errors);
@@ -470,38 +462,6 @@ public final class ObjectStore implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    // kubectl stores the configuration as compact JSON with sorted keys and a trailing newline.
-    private static String compact(JsonNode node) {
-        try {
-            return JSON.writeValueAsString(sortValue(JSON.convertValue(node, Object.class))) + "\n";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Object sortValue(Object v) {
-        if (v instanceof Map<?, ?> m) {
-            TreeMap<String, Object> sorted = new TreeMap<>();
-            m.forEach((k, value) -> sorted.put((String) k, sortValue(value)));
-            return sorted;
-        }
-        if (v instanceof List<?> l) {
-            return l.stream().map(ObjectStore::sortValue).toList();
-        }
-        return v;
-    }
-
-    private static JsonNode parse(String json) {
-        if (json == null) {
-            return null;
-        }
-        try {
-            return JSON.readTree(json);
-        } catch (IOException e) {
-            return null; // a hand-edited annotation: fall back to a two-way merge
-        }
     }
 
     private void load() {

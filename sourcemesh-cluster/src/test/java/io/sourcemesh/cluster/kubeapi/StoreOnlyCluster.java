@@ -12,7 +12,6 @@ import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.PodExec;
 import java.net.InetAddress;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,11 +80,6 @@ final class StoreOnlyCluster implements ClusterApi {
         return store.update(object);
     }
 
-    @Override
-    public KubeObject rolloutRestart(String namespace, String deployment) {
-        return patch(ResourceKind.DEPLOYMENT, namespace, deployment, PatchType.STRATEGIC,
-                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\"" + Instant.now() + "\"}}}}}");
-    }
 
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
