@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import java.io.IOException;
@@ -57,7 +58,7 @@ final class ExecCommand implements Callable<Integer> {
         KubeObject pod = Pods.resolve(api, cluster.namespace(), target);
         String c = Pods.container(pod, container, err);
         byte[] input = stdin ? readStdin(err) : new byte[0];
-        ClusterApi.ExecResult r = api.exec(cluster.namespace(), pod.name(), c, command, input);
+        ExecResult r = api.exec(cluster.namespace(), pod.name(), c, command, input);
         PrintWriter out = spec.commandLine().getOut();
         out.print(r.stdout());
         out.flush();

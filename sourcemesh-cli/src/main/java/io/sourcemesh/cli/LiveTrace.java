@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
@@ -69,7 +70,7 @@ final class LiveTrace {
         String id = UUID.randomUUID().toString();
         KubeObject client = snap.pod(namespace, from);
         String container = client.spec().path("containers").path(0).path("name").asText();
-        ClusterApi.ExecResult r = api.exec(client.namespace(), client.name(), container,
+        ExecResult r = api.exec(client.namespace(), client.name(), container,
                 List.of("curl", "-sS", "--max-time", "10", "-A", Observations.userAgent(id), "-H", "x-request-id: " + id, url));
         return observe(predicted, id, r.exitCode() == 0 ? origin(r.stdout()) : "curl failed: " + r.stderr().strip());
     }

@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.patch.PatchType;

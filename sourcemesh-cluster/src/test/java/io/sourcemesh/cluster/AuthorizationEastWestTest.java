@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -136,7 +137,7 @@ class AuthorizationEastWestTest {
         List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}"));
         cmd.addAll(List.of(extra));
         cmd.add("http://httpbin:8000/ip");
-        ClusterApi.ExecResult r = cluster.exec("default", runningPod("default", "app=sleep").name(), "sleep", cmd);
+        ExecResult r = cluster.exec("default", runningPod("default", "app=sleep").name(), "sleep", cmd);
         return split(r.stdout());
     }
 

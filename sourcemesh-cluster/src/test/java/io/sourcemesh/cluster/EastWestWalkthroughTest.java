@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -68,7 +69,7 @@ class EastWestWalkthroughTest {
     }
 
     private String origin() {
-        ClusterApi.ExecResult r = cluster.exec("default", pod("sleep").name(), "sleep",
+        ExecResult r = cluster.exec("default", pod("sleep").name(), "sleep",
                 List.of("curl", "-sS", "--max-time", "10", "http://httpbin:8000/ip"));
         assertEquals(0, r.exitCode(), r.stderr());
         return r.stdout();
@@ -182,21 +183,21 @@ class EastWestWalkthroughTest {
             // the same, through the Kubernetes API's exec (WebSocket) as the CLI sends it
             RestClusterApi rest = RestClusterApi.of(KubeconfigCredentials.read(Kubeconfig.in(clusters.home())), null);
             for (ClusterApi api : List.of(cluster, rest)) {
-                ClusterApi.ExecResult cat = api.exec("default", sleep, "sleep", List.of("cat"), "hello\n".getBytes(StandardCharsets.UTF_8));
-                assertEquals(new ClusterApi.ExecResult(0, "hello\n", ""), cat);
-                assertEquals(new ClusterApi.ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("cat")),
+                ExecResult cat = api.exec("default", sleep, "sleep", List.of("cat"), "hello\n".getBytes(StandardCharsets.UTF_8));
+                assertEquals(new ExecResult(0, "hello\n", ""), cat);
+                assertEquals(new ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("cat")),
                         "without stdin the command reads end of file at once");
-                ClusterApi.ExecResult script = api.exec("default", sleep, "sleep", List.of("sh"),
+                ExecResult script = api.exec("default", sleep, "sleep", List.of("sh"),
                         "echo \"I am $HOSTNAME\"\necho oops >&2\nexit 3\n".getBytes(StandardCharsets.UTF_8));
-                assertEquals(new ClusterApi.ExecResult(3, "I am pod\n", "oops\n"), script, "sh runs the script it reads; exit code and stderr kept");
-                ClusterApi.ExecResult hex = api.exec("default", sleep, "sleep", List.of("sh", "-c", "cat | od -An -v -tx1"), binary);
+                assertEquals(new ExecResult(3, "I am pod\n", "oops\n"), script, "sh runs the script it reads; exit code and stderr kept");
+                ExecResult hex = api.exec("default", sleep, "sleep", List.of("sh", "-c", "cat | od -An -v -tx1"), binary);
                 assertEquals(0, hex.exitCode(), hex.stderr());
                 assertEquals(binaryHex, hex.stdout().trim().replaceAll("\\s+", " "), "NUL and invalid UTF-8 pass through cat unchanged");
                 byte[] big = "0123456789abcdef".repeat(256 * 1024).getBytes(StandardCharsets.US_ASCII); // 4 MiB: more than a pipe holds
-                ClusterApi.ExecResult echoed = api.exec("default", sleep, "sleep", List.of("cat"), big);
+                ExecResult echoed = api.exec("default", sleep, "sleep", List.of("cat"), big);
                 assertEquals(0, echoed.exitCode(), echoed.stderr());
                 assertEquals(big.length, echoed.stdout().length());
-                assertEquals(new ClusterApi.ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("true"), big),
+                assertEquals(new ExecResult(0, "", ""), api.exec("default", sleep, "sleep", List.of("true"), big),
                         "a command that does not read its stdin is no error");
             }
         }

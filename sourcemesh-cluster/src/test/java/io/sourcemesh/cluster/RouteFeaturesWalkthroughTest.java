@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,7 +78,7 @@ class RouteFeaturesWalkthroughTest {
                 .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().orElseThrow();
     }
 
-    private ClusterApi.ExecResult curl(String... args) {
+    private ExecResult curl(String... args) {
         List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20"));
         cmd.addAll(List.of(args));
         return cluster.exec("default", pod("sleep").name(), "sleep", cmd);
@@ -101,7 +102,7 @@ class RouteFeaturesWalkthroughTest {
 
         // headers: set on the request (httpbin echoes it), added to the response. The push is
         // asynchronous, so wait for the new routes to arrive.
-        ClusterApi.ExecResult headers = null;
+        ExecResult headers = null;
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline) {
             headers = curl("-D", "-", "http://httpbin:8000/headers");
@@ -120,7 +121,7 @@ class RouteFeaturesWalkthroughTest {
         for (int i = 0; i < 6; i++) {
             parallel.addAll(List.of("-o", "/dev/null", "http://httpbin:8000/delay/1?n=" + i));
         }
-        ClusterApi.ExecResult burst = curl(parallel.toArray(String[]::new));
+        ExecResult burst = curl(parallel.toArray(String[]::new));
         List<String> codes = burst.stdout().lines().filter(l -> !l.isBlank()).toList();
         assertEquals(6, codes.size(), burst.stdout() + burst.stderr());
         assertTrue(codes.contains("200"), codes.toString());
@@ -131,13 +132,13 @@ class RouteFeaturesWalkthroughTest {
 
         // timeout: 1s on /delay/3 → 504 UT ...
         long start = System.nanoTime();
-        ClusterApi.ExecResult slow = curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/delay/3");
+        ExecResult slow = curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/delay/3");
         assertEquals("504", slow.stdout(), slow.stderr());
         assertTrue(System.nanoTime() - start < Duration.ofMillis(2900).toNanos(), "the route timed out before httpbin answered");
         assertEquals("UT", sleepLog(l -> l.path("response_code").asInt() == 504).path("response_flags").asText());
 
         // ... which is httpbin's first 5xx: outlier detection ejects its only host (panic threshold 0).
-        ClusterApi.ExecResult ejected = curl("-w", "%{http_code}", "http://httpbin:8000/get");
+        ExecResult ejected = curl("-w", "%{http_code}", "http://httpbin:8000/get");
         assertEquals("no healthy upstream503", ejected.stdout(), ejected.stderr());
     }
 
@@ -191,7 +192,7 @@ class RouteFeaturesWalkthroughTest {
                 """));
         assertTrue(until(() -> "418".equals(curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
                 "http://httpbin:8000/status/200").stdout())), "the abort reaches the sleep sidecar");
-        ClusterApi.ExecResult aborted = curl("-w", "%{http_code}", "-X", "POST", "http://httpbin:8000/status/200");
+        ExecResult aborted = curl("-w", "%{http_code}", "-X", "POST", "http://httpbin:8000/status/200");
         assertEquals("fault filter abort418", aborted.stdout(), aborted.stderr());
         JsonNode abortLine = sleepLog(l -> l.path("response_code").asInt() == 418);
         assertEquals("FI", abortLine.path("response_flags").asText());
@@ -199,17 +200,17 @@ class RouteFeaturesWalkthroughTest {
 
         assertEquals("200", curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/status/200").stdout(),
                 "a GET is neither aborted nor refused");
-        ClusterApi.ExecResult post = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://httpbin:8000/anything");
+        ExecResult post = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://httpbin:8000/anything");
         assertEquals("404", post.stdout(), "the only route for /anything is GET-only: a POST matches no route");
 
         long start = System.nanoTime();
-        ClusterApi.ExecResult slow = curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get?slow=1");
+        ExecResult slow = curl("-o", "/dev/null", "-w", "%{http_code}", "http://httpbin:8000/get?slow=1");
         assertEquals("200", slow.stdout(), slow.stderr());
         assertTrue(System.nanoTime() - start >= Duration.ofSeconds(1).toNanos(), "held for the fixed delay");
         assertEquals("DI", sleepLog(l -> l.path("path").asText().equals("/get?slow=1")).path("response_flags").asText());
 
         // sourceLabels {app: not-sleep}: that route is not in sleep's config; /headers falls to get-only.
-        ClusterApi.ExecResult headers = curl("http://httpbin:8000/headers");
+        ExecResult headers = curl("http://httpbin:8000/headers");
         assertEquals(0, headers.exitCode(), headers.stderr());
         assertTrue(headers.stdout().contains("\"Host\""), headers.stdout());
     }

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.core;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;

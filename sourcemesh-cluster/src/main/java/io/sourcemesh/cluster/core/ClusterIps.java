@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.core;
 
+import io.sourcemesh.cluster.network.AddressPool;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;

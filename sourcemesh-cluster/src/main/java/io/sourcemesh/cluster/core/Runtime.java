@@ -1,5 +1,7 @@
 package io.sourcemesh.cluster.core;
 
+import io.sourcemesh.cluster.exec.ExecResult;
+import io.sourcemesh.cluster.network.AddressPool;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
@@ -74,7 +76,7 @@ public interface Runtime extends AutoCloseable {
     void syncNorthSouth(List<KubeObject> services, List<RunningPod> ready);
 
     /** Runs a command in a pod, as the pod ({@link ClusterApi#exec}); {@code container} is already checked. */
-    ClusterApi.ExecResult exec(RunningPod pod, List<String> command, byte[] stdin);
+    ExecResult exec(RunningPod pod, List<String> command, byte[] stdin);
 
     /** Starts a command in a pod with its streams live ({@link ClusterApi#start}); {@code container} is already checked. */
     io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command, io.sourcemesh.cluster.exec.ExecProcess.Mode mode);

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.daemon;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
@@ -87,8 +88,6 @@ public interface ClusterApi {
 
     /** The outcome of an apply: per object (kubectl's "created"/"configured"/"unchanged") and warnings. */
     record ApplyResponse(List<ApplyResult> results, List<String> warnings) {}
-
-    record ExecResult(int exitCode, String stdout, String stderr) {}
 
     /**
      * One row of proxy-status: the proxy ({@code pod.namespace}), its cluster, CDS/LDS/EDS/RDS/ECDS

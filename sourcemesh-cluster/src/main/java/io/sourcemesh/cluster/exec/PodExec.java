@@ -1,6 +1,6 @@
 package io.sourcemesh.cluster.exec;
 
-import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
+import io.sourcemesh.cluster.exec.ExecResult;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
+import io.sourcemesh.cluster.exec.ExecResult;
 
 /** Small helpers for running a program on behalf of a pod, shared by both runtimes' exec. */
 public final class Processes {

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.cluster.daemon.ClusterApi;
@@ -30,12 +31,12 @@ final class ExecClient implements WebSocket.Listener {
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final ByteArrayOutputStream message = new ByteArrayOutputStream();
-    private final CompletableFuture<ClusterApi.ExecResult> result = new CompletableFuture<>();
+    private final CompletableFuture<ExecResult> result = new CompletableFuture<>();
     private byte[] status;
 
     private ExecClient() {}
 
-    static ClusterApi.ExecResult run(HttpClient http, URI uri, String token, byte[] stdin) {
+    static ExecResult run(HttpClient http, URI uri, String token, byte[] stdin) {
         ExecClient session = new ExecClient();
         try {
             WebSocket.Builder b = http.newWebSocketBuilder().subprotocols(PROTOCOL);
@@ -121,7 +122,7 @@ final class ExecClient implements WebSocket.Listener {
         String out = stdout.toString(StandardCharsets.UTF_8);
         String err = stderr.toString(StandardCharsets.UTF_8);
         if (s.path("status").asText().equals("Success")) {
-            result.complete(new ClusterApi.ExecResult(0, out, err));
+            result.complete(new ExecResult(0, out, err));
         } else if (s.path("reason").asText().equals("NonZeroExitCode")) {
             int code = 1;
             for (JsonNode c : s.path("details").path("causes")) {
@@ -129,7 +130,7 @@ final class ExecClient implements WebSocket.Listener {
                     code = Integer.parseInt(c.path("message").asText("1"));
                 }
             }
-            result.complete(new ClusterApi.ExecResult(code, out, err));
+            result.complete(new ExecResult(code, out, err));
         } else {
             result.completeExceptionally(new ClusterApiException(s.path("code").asInt(500), "error: " + s.path("message").asText()));
         }

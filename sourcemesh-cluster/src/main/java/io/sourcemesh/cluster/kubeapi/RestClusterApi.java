@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,6 +1,6 @@
 package io.sourcemesh.cluster.netns;
 
-import io.sourcemesh.cluster.core.AddressPool;
+import io.sourcemesh.cluster.network.AddressPool;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

@@ -2,7 +2,6 @@ package io.sourcemesh.cluster.network;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import io.sourcemesh.cluster.core.AddressPool;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,9 +1,10 @@
 package io.sourcemesh.cluster.runtime.embedded;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.core.AddressPool;
+import io.sourcemesh.cluster.network.AddressPool;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.core.RunningPod;
 import io.sourcemesh.cluster.core.Runtime;
@@ -190,7 +191,7 @@ public final class EmbeddedRuntime implements Runtime {
     }
 
     @Override
-    public ClusterApi.ExecResult exec(RunningPod pod, List<String> command, byte[] stdin) {
+    public ExecResult exec(RunningPod pod, List<String> command, byte[] stdin) {
         try {
             Path work = host.home().path().resolve("exec");
             Files.createDirectories(work);

@@ -1,6 +1,6 @@
 package io.sourcemesh.cluster.runtime.netns;
 
-import io.sourcemesh.cluster.daemon.ClusterApi.ExecResult;
+import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.exec.Processes;

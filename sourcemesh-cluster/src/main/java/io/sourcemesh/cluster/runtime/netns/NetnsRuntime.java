@@ -1,9 +1,10 @@
 package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.core.AddressPool;
+import io.sourcemesh.cluster.network.AddressPool;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.core.RunningPod;
 import io.sourcemesh.cluster.core.Runtime;
@@ -305,13 +306,13 @@ public final class NetnsRuntime implements Runtime {
     }
 
     @Override
-    public ClusterApi.ExecResult exec(RunningPod pod, List<String> command, byte[] stdin) {
+    public ExecResult exec(RunningPod pod, List<String> command, byte[] stdin) {
         NetnsPod p = (NetnsPod) pod;
         // The pod's hosts file as of now (the reconcile loop may not have seen a new service yet).
         try {
             p.etc().write(podServices());
         } catch (UncheckedIOException e) {
-            return new ClusterApi.ExecResult(1, "", "error: " + e.getMessage() + "\n");
+            return new ExecResult(1, "", "error: " + e.getMessage() + "\n");
         }
         return NetnsExec.run(p.netns().netns(), p.pod().name(), p.etc(), home.path().resolve("exec"), command, stdin);
     }

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.cluster.core.Cluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -98,21 +99,21 @@ class NetnsClusterWalkthroughTest {
         apply(plain);
         KubeObject pod = running("plain");
         assertEquals(1, pod.spec().path("containers").size(), "not injected: " + pod.spec());
-        ClusterApi.ExecResult ip = cluster.exec("default", pod.name(), null, List.of("ip", "-4", "-o", "addr", "show", "eth0"));
+        ExecResult ip = cluster.exec("default", pod.name(), null, List.of("ip", "-4", "-o", "addr", "show", "eth0"));
         assertTrue(ip.stdout().contains(ip("plain") + "/"), ip.stdout());
         // No sidecar on the caller: kube-proxy's DNAT in the node, then httpbin's REDIRECT capture.
-        ClusterApi.ExecResult r = cluster.exec("default", pod.name(), null, List.of("curl", "-sS", "--max-time", "5", "http://httpbin:8000/ip"));
+        ExecResult r = cluster.exec("default", pod.name(), null, List.of("curl", "-sS", "--max-time", "5", "http://httpbin:8000/ip"));
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals(originJson("127.0.0.6"), r.stdout());
-        ClusterApi.ExecResult missing = cluster.exec("default", pod.name(), null, List.of("no-such-program"));
+        ExecResult missing = cluster.exec("default", pod.name(), null, List.of("no-such-program"));
         assertEquals(127, missing.exitCode(), missing.stderr());
         assertEquals("error: exec: \"no-such-program\": executable file not found in $PATH\ncommand terminated with exit code 127\n",
                 missing.stderr());
         // exec -i: the bytes reach the command inside the pod's namespaces (through ip netns exec and the /etc wrapper), then EOF.
         byte[] binary = {0, 'a', (byte) 0xff, (byte) 0xc3, '(', 0, '\n'};
-        ClusterApi.ExecResult hex = cluster.exec("default", pod.name(), null, List.of("sh", "-c", "cat | od -An -v -tx1; hostname >&2; exit 4"), binary);
-        assertEquals(new ClusterApi.ExecResult(4, " 00 61 ff c3 28 00 0a\n", pod.name() + "\n"), hex);
-        assertEquals(new ClusterApi.ExecResult(0, "", ""), cluster.exec("default", pod.name(), null, List.of("cat")), "no stdin: empty");
+        ExecResult hex = cluster.exec("default", pod.name(), null, List.of("sh", "-c", "cat | od -An -v -tx1; hostname >&2; exit 4"), binary);
+        assertEquals(new ExecResult(4, " 00 61 ff c3 28 00 0a\n", pod.name() + "\n"), hex);
+        assertEquals(new ExecResult(0, "", ""), cluster.exec("default", pod.name(), null, List.of("cat")), "no stdin: empty");
 
         containersThatDieAreRestartedAndCounted();
     }
@@ -168,7 +169,7 @@ class NetnsClusterWalkthroughTest {
 
     private String curlFromPlain() {
         KubeObject plain = running("plain");
-        ClusterApi.ExecResult r = cluster.exec("default", plain.name(), null, List.of("curl", "-sS", "--max-time", "5", "http://httpbin:8000/ip"));
+        ExecResult r = cluster.exec("default", plain.name(), null, List.of("curl", "-sS", "--max-time", "5", "http://httpbin:8000/ip"));
         assertEquals(0, r.exitCode(), r.stderr());
         return r.stdout();
     }
@@ -186,24 +187,24 @@ class NetnsClusterWalkthroughTest {
         String vip = cluster.get(ResourceKind.SERVICE, "default", "httpbin").orElseThrow().spec().path("clusterIP").asText();
         assertTrue(vip.startsWith("10.96.0."), vip);
         for (String name : List.of("httpbin", "httpbin.default", "httpbin.default.svc.cluster.local")) {
-            ClusterApi.ExecResult r = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", name));
+            ExecResult r = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", name));
             assertEquals(0, r.exitCode(), name + ": " + r.stderr());
             assertEquals(vip, r.stdout().split("\\s+")[0], r.stdout());
         }
         assertEquals(sleep + "\n", cluster.exec("default", sleep, "sleep", List.of("hostname")).stdout(), "the pod's name, as in Kubernetes");
-        ClusterApi.ExecResult self = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "getent hosts \"$(hostname)\""));
+        ExecResult self = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "getent hosts \"$(hostname)\""));
         assertEquals(ip("sleep"), self.stdout().split("\\s+")[0], self.stderr());
-        ClusterApi.ExecResult env = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "echo ${CURL_HOME-unset}"));
+        ExecResult env = cluster.exec("default", sleep, "sleep", List.of("sh", "-c", "echo ${CURL_HOME-unset}"));
         assertEquals("unset\n", env.stdout());
-        ClusterApi.ExecResult curl = cluster.exec("default", sleep, "sleep", List.of("curl", "-s", "--max-time", "10", "http://httpbin:8000/ip"));
+        ExecResult curl = cluster.exec("default", sleep, "sleep", List.of("curl", "-s", "--max-time", "10", "http://httpbin:8000/ip"));
         assertEquals(0, curl.exitCode(), curl.stderr());
         assertEquals(originJson("127.0.0.6"), curl.stdout());
 
         long start = System.nanoTime();
-        ClusterApi.ExecResult unknown = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", "no-such-service"));
+        ExecResult unknown = cluster.exec("default", sleep, "sleep", List.of("getent", "hosts", "no-such-service"));
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals(2, unknown.exitCode(), "getent: not found " + unknown.stdout());
-        ClusterApi.ExecResult curlUnknown = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "http://no-such-service/"));
+        ExecResult curlUnknown = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "http://no-such-service/"));
         assertEquals(6, curlUnknown.exitCode(), "curl: could not resolve host " + curlUnknown.stderr());
         assertTrue(millis < 3000, "an unknown name fails at once, not after DNS timeouts: " + millis + " ms");
 
@@ -341,7 +342,7 @@ class NetnsClusterWalkthroughTest {
     }
 
     private String origin() {
-        ClusterApi.ExecResult r = cluster.exec("default", running("sleep").name(), "sleep",
+        ExecResult r = cluster.exec("default", running("sleep").name(), "sleep",
                 List.of("curl", "-sS", "--max-time", "10", "http://httpbin:8000/ip"));
         assertEquals(0, r.exitCode(), () -> r.stderr() + diagnostics());
         return r.stdout();

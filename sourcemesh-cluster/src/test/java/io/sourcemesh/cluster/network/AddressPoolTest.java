@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.core;
+package io.sourcemesh.cluster.network;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

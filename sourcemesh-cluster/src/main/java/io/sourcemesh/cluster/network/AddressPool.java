@@ -1,4 +1,4 @@
-package io.sourcemesh.cluster.core;
+package io.sourcemesh.cluster.network;
 
 import java.util.BitSet;
 import java.util.Collection;
