@@ -45,12 +45,7 @@ final class ExecClient implements WebSocket.Listener {
             }
             WebSocket ws = b.buildAsync(uri, session).get();
             if (stdin.length > 0) {
-                for (int off = 0; off < stdin.length; off += CHUNK) {
-                    byte[] frame = new byte[Math.min(CHUNK, stdin.length - off) + 1];
-                    System.arraycopy(stdin, off, frame, 1, frame.length - 1);
-                    ws.sendBinary(ByteBuffer.wrap(frame), true).get();
-                }
-                ws.sendBinary(ByteBuffer.wrap(new byte[] {(byte) 255, 0}), true).get(); // stdin ends
+                sendStdin(ws, stdin);
             }
             return session.result.get();
         } catch (InterruptedException e) {
@@ -67,6 +62,24 @@ final class ExecClient implements WebSocket.Listener {
                 throw RestClusterApi.failure(h.getResponse().statusCode(), bytes);
             }
             throw new ClusterApiException(503, "error: exec failed: " + cause);
+        }
+    }
+
+    /**
+     * Streams stdin on channel 0, then its end. The server streams it to the running command, which
+     * may end before reading it all ({@code true}): a send refused because the server closed the
+     * stream is then no error, as with kubectl — the outcome is the command's status.
+     */
+    private static void sendStdin(WebSocket ws, byte[] stdin) throws InterruptedException {
+        try {
+            for (int off = 0; off < stdin.length; off += CHUNK) {
+                byte[] frame = new byte[Math.min(CHUNK, stdin.length - off) + 1];
+                System.arraycopy(stdin, off, frame, 1, frame.length - 1);
+                ws.sendBinary(ByteBuffer.wrap(frame), true).get();
+            }
+            ws.sendBinary(ByteBuffer.wrap(new byte[] {(byte) 255, 0}), true).get(); // stdin ends
+        } catch (ExecutionException closedByTheServer) {
+            // the command ended first; its status is (or will be) in the session's result
         }
     }
 
