@@ -1,15 +1,19 @@
 package io.sourcemesh.proxy.tcp;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandler;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.RawUnixChannelOption;
 import io.sourcemesh.proxy.network.ByteRelay;
@@ -37,10 +41,12 @@ import java.util.logging.Logger;
  * <li>Backpressure: the source reads with auto-read on; Netty turns it off while the pipe to the
  *     target has not drained and back on once it has.</li>
  * <li>End of stream: Netty closes a splicing source as soon as it sees the peer's FIN, dropping
- *     what the socket still holds. So the source splices with half-closure allowed, and is closed
- *     here once the kernel's count of bytes received (TCP_INFO {@code tcpi_bytes_received})
- *     (its FIN counting one) exceeds the bytes taken from the socket by no more than that FIN — then the relay's close handling runs as before:
- *     the other side is closed once what is queued to it is written.</li>
+ *     what the socket still holds. So the source splices with half-closure allowed; after its FIN
+ *     it is drained here, a pipe at a time as the target takes it, not by epoll readiness (Netty
+ *     4.2.18 may have taken it out of epoll, see {@link #drainSoon}), and closed once the kernel's
+ *     count of bytes received (TCP_INFO {@code tcpi_bytes_received}, the FIN counting one) exceeds
+ *     the bytes taken from the socket by no more than that FIN. Then the relay's close handling
+ *     runs as before: the other side is closed once what is queued to it is written.</li>
  * <li>Target closed: Netty would go on splicing into the closed target's pipe (its descriptor
  *     number may already be reused), so the source stops reading the moment the target closes.</li>
  * </ul>
@@ -54,8 +60,7 @@ final class Splice {
      * Opt-in, {@code -Dsourcemesh.tcpProxy.splice=true}, read when a tcp_proxy config is built:
      * measured on the 2-core bench machine, splice moved bulk TCP at 0.69–0.83 of the user-space
      * relay (one 64 KB pipe per wake-up against up to 16 reads), with no lower CPU per byte
-     * (BENCHMARKS.md, "Bulk TCP"). Known bug: at a source's FIN the last 64–130 KB are sometimes
-     * not delivered (TcpProxySpliceTest's two disabled FIN tests reproduce it, about 3 runs in 8).
+     * (BENCHMARKS.md, "Bulk TCP"; measured before the FIN fix, not since).
      */
     static boolean enabled() {
         return Boolean.getBoolean("sourcemesh.tcpProxy.splice");
@@ -72,6 +77,7 @@ final class Splice {
     private long base;
     private long reported;
     private boolean inputShut;
+    private boolean draining; // a drain step is scheduled or waits for the target's pipe
     private Splice other = this;
 
     /** What the tcp_proxy's stats count about splice. */
@@ -188,7 +194,7 @@ final class Splice {
 
     /**
      * After the source's FIN: closes it once every byte it received has been spliced out of its
-     * socket. Until then its socket stays readable (level-triggered), so this runs after each batch.
+     * socket. Runs after each batch (the drain steps make them).
      */
     private void closeIfDrained() {
         // tcpi_bytes_received counts the FIN as one byte (it is in sequence space).
@@ -225,8 +231,45 @@ final class Splice {
         }
     }
 
+    /**
+     * After the source's FIN: splices what its socket still holds, one batch at a time, each once
+     * the target has taken the previous one (an empty write completes after every splice queued
+     * before it). Not driven by epoll: Netty 4.2.18 removes a socket from epoll when its interest
+     * set becomes empty — after the FIN its read-hangup interest is gone, and splice's backpressure
+     * turns reading off — but keeps the registration "added", so the next re-arm (splice turning
+     * reading back on) fails with ENOENT and Netty closes the source with its tail unread. Nothing
+     * more can arrive after a FIN, so the socket is readable until drained and needs no readiness.
+     */
+    private void drainSoon() {
+        if (!draining && splicing && source.isOpen()) {
+            draining = true;
+            source.eventLoop().execute(this::drainStep);
+        }
+    }
+
+    private void drainStep() {
+        if (!splicing || !source.isOpen() || !target.isActive()) {
+            draining = false;
+            return;
+        }
+        ((EpollIoHandle) source.unsafe()).handle(null, READABLE); // Netty's own read path: spliceIn, then channelReadComplete
+        if (!source.isOpen()) {
+            draining = false;
+            return;
+        }
+        target.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            draining = false;
+            if (f.isSuccess()) {
+                drainSoon();
+            }
+        });
+    }
+
+    /** The readiness epoll would report for a socket holding bytes or a FIN. */
+    private static final EpollIoEvent READABLE = () -> EpollIoOps.EPOLLIN;
+
     /** Watches the source: counts after each read batch, notices its FIN, and starts splicing when it may. */
-    private final class Tap extends ChannelInboundHandlerAdapter implements ByteTransparent {
+    private final class Tap extends ChannelDuplexHandler implements ByteTransparent {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             ctx.fireChannelActive();
@@ -250,9 +293,20 @@ final class Splice {
             if (evt instanceof ChannelInputShutdownEvent && splicing) {
                 inputShut = true;
                 closeIfDrained();
+                drainSoon();
                 return;
             }
             ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            if (inputShut && splicing) {
+                // Past the FIN the drain steps read; re-arming epoll here could fail (see drainSoon) and close the source.
+                drainSoon();
+                return;
+            }
+            ctx.read();
         }
     }
 }
