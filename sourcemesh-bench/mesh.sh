@@ -83,7 +83,36 @@ steps() {
 6. on exit (also on failure): stop every process started (by PID), delete both namespaces
 EOF
 }
-if [ "$DRY" = 1 ]; then steps; exit 0; fi
+sidecar_conf() { # sidecar_conf POD POD_IP MODE > file
+  local keep_tproxy=$([ "$3" = TPROXY ] && echo 1 || echo 0)
+  sed -e "s/@POD@/$1/g; s/@POD_IP@/$2/g; s/@MODE@/$3/g; s/@SERVER_IP@/$SERVER_IP/g; s/@CLIENT_IP@/$CLIENT_IP/g" \
+    "$HERE/conf/mesh-sidecar.yaml" \
+    | { if [ "$keep_tproxy" = 1 ]; then cat; else sed '/#@tproxy/d'; fi; } \
+    | { if [ "$ACCESS_LOG" = 1 ]; then cat; else sed '/#@log/d'; fi; }
+}
+if [ "$DRY" = 1 ]; then
+  # Not only a listing: the sidecar bootstraps of both modes must pass the proxy's own validation,
+  # and the runtime's rules must print, or the real run would fail later, as root.
+  steps
+  # shellcheck disable=SC1091
+  . "$ROOT/.ci/java-env"
+  DRY_DIR=$(mktemp -d -t sourcemesh-mesh-dry.XXXXXX)
+  trap 'rm -rf "$DRY_DIR"' EXIT
+  for mode in REDIRECT TPROXY; do
+    for pod in client server; do
+      if [ $pod = client ]; then ip=$CLIENT_IP; else ip=$SERVER_IP; fi
+      sidecar_conf "$pod" "$ip" "$mode" >"$DRY_DIR/$pod-$mode.yaml"
+      "${SOURCEMESH_BIN:-$ROOT/sourcemesh}" proxy --mode validate -c "$DRY_DIR/$pod-$mode.yaml" >/dev/null 2>"$DRY_DIR/err" \
+        || { cat "$DRY_DIR/err" >&2; echo "mesh.sh: the $pod sidecar's $mode bootstrap is refused" >&2; exit 1; }
+    done
+  done
+  for m in redirect tproxy; do
+    java -cp "$ROOT/sourcemesh-cluster/target/classes" "$HERE/lib/MeshRules.java" "$m" iptables | grep -q ISTIO_OUTPUT \
+      || { echo "mesh.sh: no $m rules from netns.IstioIptables (is sourcemesh-cluster compiled?)" >&2; exit 1; }
+  done
+  echo "dry run: the sidecar bootstraps (REDIRECT, TPROXY; client, server) pass 'sourcemesh proxy --mode validate'; the runtime's rules print"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # prerequisites
@@ -222,13 +251,6 @@ as_proxy() { # as_proxy NS CMD...: uid/gid 1337 with CAP_NET_ADMIN+CAP_NET_RAW, 
   local ns=$1; shift
   ip netns exec "$ns" setpriv --reuid "$PROXY_UID" --regid "$PROXY_UID" --clear-groups \
     --inh-caps +net_admin,+net_raw --ambient-caps +net_admin,+net_raw "$@"
-}
-sidecar_conf() { # sidecar_conf POD POD_IP MODE > file
-  local keep_tproxy=$([ "$3" = TPROXY ] && echo 1 || echo 0)
-  sed -e "s/@POD@/$1/g; s/@POD_IP@/$2/g; s/@MODE@/$3/g; s/@SERVER_IP@/$SERVER_IP/g; s/@CLIENT_IP@/$CLIENT_IP/g" \
-    "$HERE/conf/mesh-sidecar.yaml" \
-    | { if [ "$keep_tproxy" = 1 ]; then cat; else sed '/#@tproxy/d'; fi; } \
-    | { if [ "$ACCESS_LOG" = 1 ]; then cat; else sed '/#@log/d'; fi; }
 }
 start_sidecars() { # start_sidecars REDIRECT|TPROXY
   local pod ns ip p
