@@ -214,7 +214,7 @@ http {
     }
 }
 EOF
-in_s nginx -c "$WORK/app.conf" -e "$WORK/app.error.log" >"$WORK/app.log" 2>&1 &
+ip netns exec "$NS_S" nginx -c "$WORK/app.conf" -e "$WORK/app.error.log" >"$WORK/app.log" 2>&1 &
 APP_PID=$!; PIDS+=("$APP_PID")
 
 wait_200() { # wait_200 SECONDS: a request from the client namespace answers 200; prints the response headers
@@ -247,9 +247,10 @@ rules_off() {
     ip -n "$ns" route flush table 133 2>/dev/null || true
   done
 }
-as_proxy() { # as_proxy NS CMD...: uid/gid 1337 with CAP_NET_ADMIN+CAP_NET_RAW, as the runtime's ProxyProcess
+as_proxy() { # as_proxy NS CMD... &: uid/gid 1337 with CAP_NET_ADMIN+CAP_NET_RAW, as the runtime's ProxyProcess
   local ns=$1; shift
-  ip netns exec "$ns" setpriv --reuid "$PROXY_UID" --regid "$PROXY_UID" --clear-groups \
+  # exec: the background subshell becomes the proxy, so its PID's tree (CPU, RSS) is the proxy alone
+  exec ip netns exec "$ns" setpriv --reuid "$PROXY_UID" --regid "$PROXY_UID" --clear-groups \
     --inh-caps +net_admin,+net_raw --ambient-caps +net_admin,+net_raw "$@"
 }
 start_sidecars() { # start_sidecars REDIRECT|TPROXY
