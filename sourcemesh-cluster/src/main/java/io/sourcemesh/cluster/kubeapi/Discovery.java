@@ -237,14 +237,28 @@ final class Discovery {
         return n;
     }
 
+    private static final Map<String, String> HASHES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The document's content hash, as kube-apiserver puts it in the URL: kubectl caches a document by it. */
     private static String hash(String group, String version) {
-        return Integer.toHexString((Discovery.VERSION + group + version).hashCode()).toUpperCase(java.util.Locale.ROOT);
+        return HASHES.computeIfAbsent(group + "/" + version, gv -> {
+            try {
+                byte[] doc = KubeApiHandler.JSON.writeValueAsBytes(openApi(group, version).orElseThrow());
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-512").digest(doc);
+                return java.util.HexFormat.of().withUpperCase().formatHex(digest);
+            } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /**
      * A group-version's OpenAPI v3 document: its paths with the operations we serve, each naming its
-     * kind ({@code x-kubernetes-group-version-kind}) and the query parameters it honours. It carries
-     * no schemas: validation is the server's ({@code fieldValidation}).
+     * kind ({@code x-kubernetes-group-version-kind}) and the query parameters it honours, and its kinds'
+     * schemas ({@link OpenApiSchemas}). Validation stays the server's ({@code fieldValidation}). The
+     * PATCH content types leave strategic merge out, though the server takes it: kubectl would compute
+     * its apply patch from these schemas, whose free-form subtrees (probes, affinity) it cannot descend,
+     * and print a warning; without it kubectl computes the patch from its compiled-in types, which are kube's.
      */
     static Optional<ObjectNode> openApi(String group, String version) {
         List<ResourceKind> kinds = served(group, version);
@@ -266,9 +280,6 @@ final class Discovery {
             ObjectNode content = patch.putObject("requestBody").putObject("content");
             content.putObject("application/json-patch+json");
             content.putObject("application/merge-patch+json");
-            if (k.builtIn()) {
-                content.putObject("application/strategic-merge-patch+json");
-            }
             content.putObject("application/apply-patch+yaml");
             item.set("patch", patch);
             item.set("delete", operation("delete", gvk, List.of("dryRun", "propagationPolicy")));
@@ -276,6 +287,7 @@ final class Discovery {
             coll.set("get", operation("list", gvk, List.of("labelSelector", "fieldSelector", "resourceVersion", "watch", "timeoutSeconds")));
             coll.set("post", operation("post", gvk, List.of("dryRun", "fieldManager", "fieldValidation")));
         }
+        doc.putObject("components").set("schemas", OpenApiSchemas.components(group, version, kinds));
         return Optional.of(doc);
     }
 
