@@ -16,8 +16,8 @@ import java.util.Set;
  * each group-version's resource list (names, short names, verbs, the "all" category), and the
  * OpenAPI v3 documents that tell kubectl the server validates fields itself ({@code fieldValidation}
  * on every PATCH), so {@code kubectl apply}'s default {@code --validate=strict} is done server-side.
- * The non-aggregated discovery documents: kubectl falls back to them when the answer to its
- * aggregated-discovery Accept is plain JSON.
+ * Aggregated discovery ({@code apidiscovery.k8s.io} v2 and v2beta1, one document for {@code /api} and one for
+ * {@code /apis}) is built from the per-group-version documents, so the two can never disagree.
  */
 final class Discovery {
     static final String VERSION = "v1.32.0-sourcemesh";
@@ -113,6 +113,11 @@ final class Discovery {
                 resources.addObject().put("name", k.plural() + "/status").put("singularName", "").put("namespaced", k.namespaced())
                         .put("kind", k.kind()).putArray("verbs").add("get").add("patch").add("update");
             }
+            if (Scale.scalable(k)) {
+                resources.addObject().put("name", k.plural() + "/scale").put("singularName", "").put("namespaced", k.namespaced())
+                        .put("group", "autoscaling").put("version", "v1").put("kind", "Scale")
+                        .putArray("verbs").add("get").add("patch").add("update");
+            }
             if (k.equals(ResourceKind.POD)) {
                 resources.addObject().put("name", "pods/log").put("singularName", "").put("namespaced", true).put("kind", "Pod")
                         .putArray("verbs").add("get");
@@ -121,6 +126,104 @@ final class Discovery {
             }
         }
         return Optional.of(n);
+    }
+
+    /** The media type of aggregated discovery in this apidiscovery.k8s.io version. */
+    static String aggregatedType(String version) {
+        return "application/json;g=apidiscovery.k8s.io;v=" + version + ";as=APIGroupDiscoveryList";
+    }
+
+    /**
+     * Which aggregated-discovery version an Accept header asks for before plain JSON ({@code v2} or
+     * {@code v2beta1}, as client-go lists them), or empty when the client wants the legacy documents.
+     */
+    static Optional<String> aggregatedVersion(String accept) {
+        if (accept == null) {
+            return Optional.empty();
+        }
+        for (String range : accept.split(",")) {
+            String[] parts = range.strip().split(";");
+            String type = parts[0].strip();
+            Map<String, String> params = new LinkedHashMap<>();
+            for (int i = 1; i < parts.length; i++) {
+                String[] kv = parts[i].strip().split("=", 2);
+                if (kv.length == 2) {
+                    params.put(kv[0].strip(), kv[1].strip());
+                }
+            }
+            if (!params.containsKey("g")) {
+                if (type.equals("application/json") || type.equals("*/*") || type.equals("application/*")) {
+                    return Optional.empty();
+                }
+                continue;
+            }
+            String v = params.getOrDefault("v", "");
+            if (type.equals("application/json") && params.get("g").equals("apidiscovery.k8s.io")
+                    && "APIGroupDiscoveryList".equals(params.get("as")) && (v.equals("v2") || v.equals("v2beta1"))) {
+                return Optional.of(v);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The aggregated discovery document of {@code /api} ({@code legacy}: the core group) or {@code /apis}
+     * (every other group), in apidiscovery.k8s.io {@code version}: each group's versions (preferred first),
+     * each version's resources with their subresources, taken from {@link #resourceList}.
+     */
+    static ObjectNode aggregated(boolean legacy, String version) {
+        ObjectNode n = F.objectNode();
+        n.put("kind", "APIGroupDiscoveryList").put("apiVersion", "apidiscovery.k8s.io/" + version);
+        n.putObject("metadata");
+        ArrayNode items = n.putArray("items");
+        Map<String, List<String>> groups = legacy ? Map.of("", List.of("v1")) : groups();
+        groups.forEach((group, versions) -> {
+            ObjectNode g = items.addObject();
+            ObjectNode meta = g.putObject("metadata");
+            if (!group.isEmpty()) {
+                meta.put("name", group);
+            }
+            meta.putNull("creationTimestamp");
+            ArrayNode vs = g.putArray("versions");
+            for (String v : versions) {
+                ObjectNode entry = vs.addObject().put("version", v);
+                entry.set("resources", aggregatedResources(group, v, resourceList(group, v).orElseThrow()));
+                entry.put("freshness", "Current");
+            }
+        });
+        return n;
+    }
+
+    private static ArrayNode aggregatedResources(String group, String version, JsonNode list) {
+        ArrayNode out = F.arrayNode();
+        Map<String, ObjectNode> byName = new LinkedHashMap<>();
+        for (JsonNode r : list.path("resources")) {
+            String name = r.path("name").asText();
+            ObjectNode kind = F.objectNode().put("group", r.path("group").asText(group)).put("version", r.path("version").asText(version))
+                    .put("kind", r.path("kind").asText());
+            int slash = name.indexOf('/');
+            if (slash < 0) {
+                ObjectNode a = out.addObject();
+                a.put("resource", name);
+                a.set("responseKind", kind);
+                a.put("scope", r.path("namespaced").asBoolean() ? "Namespaced" : "Cluster");
+                a.put("singularResource", r.path("singularName").asText());
+                a.set("verbs", r.path("verbs").deepCopy());
+                if (r.has("shortNames")) {
+                    a.set("shortNames", r.get("shortNames").deepCopy());
+                }
+                if (r.has("categories")) {
+                    a.set("categories", r.get("categories").deepCopy());
+                }
+                byName.put(name, a);
+            } else {
+                ObjectNode sub = byName.get(name.substring(0, slash)).withArrayProperty("subresources").addObject();
+                sub.put("subresource", name.substring(slash + 1));
+                sub.set("responseKind", kind);
+                sub.set("verbs", r.path("verbs").deepCopy());
+            }
+        }
+        return out;
     }
 
     /** {@code /openapi/v3}: one document per group-version. */
@@ -134,14 +237,28 @@ final class Discovery {
         return n;
     }
 
+    private static final Map<String, String> HASHES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The document's content hash, as kube-apiserver puts it in the URL: kubectl caches a document by it. */
     private static String hash(String group, String version) {
-        return Integer.toHexString((Discovery.VERSION + group + version).hashCode()).toUpperCase(java.util.Locale.ROOT);
+        return HASHES.computeIfAbsent(group + "/" + version, gv -> {
+            try {
+                byte[] doc = KubeApiHandler.JSON.writeValueAsBytes(openApi(group, version).orElseThrow());
+                byte[] digest = java.security.MessageDigest.getInstance("SHA-512").digest(doc);
+                return java.util.HexFormat.of().withUpperCase().formatHex(digest);
+            } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /**
      * A group-version's OpenAPI v3 document: its paths with the operations we serve, each naming its
-     * kind ({@code x-kubernetes-group-version-kind}) and the query parameters it honours. It carries
-     * no schemas: validation is the server's ({@code fieldValidation}).
+     * kind ({@code x-kubernetes-group-version-kind}) and the query parameters it honours, and its kinds'
+     * schemas ({@link OpenApiSchemas}). Validation stays the server's ({@code fieldValidation}). The
+     * PATCH content types leave strategic merge out, though the server takes it: kubectl would compute
+     * its apply patch from these schemas, whose free-form subtrees (probes, affinity) it cannot descend,
+     * and print a warning; without it kubectl computes the patch from its compiled-in types, which are kube's.
      */
     static Optional<ObjectNode> openApi(String group, String version) {
         List<ResourceKind> kinds = served(group, version);
@@ -163,9 +280,6 @@ final class Discovery {
             ObjectNode content = patch.putObject("requestBody").putObject("content");
             content.putObject("application/json-patch+json");
             content.putObject("application/merge-patch+json");
-            if (k.builtIn()) {
-                content.putObject("application/strategic-merge-patch+json");
-            }
             content.putObject("application/apply-patch+yaml");
             item.set("patch", patch);
             item.set("delete", operation("delete", gvk, List.of("dryRun", "propagationPolicy")));
@@ -173,6 +287,7 @@ final class Discovery {
             coll.set("get", operation("list", gvk, List.of("labelSelector", "fieldSelector", "resourceVersion", "watch", "timeoutSeconds")));
             coll.set("post", operation("post", gvk, List.of("dryRun", "fieldManager", "fieldValidation")));
         }
+        doc.putObject("components").set("schemas", OpenApiSchemas.components(group, version, kinds));
         return Optional.of(doc);
     }
 

@@ -130,8 +130,16 @@ final class KubeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         boolean get = req.method().name().equals("GET");
         switch (path) {
             case "/version" -> ex.json(200, Discovery.version(), List.of());
-            case "/api" -> ex.json(200, Discovery.apiVersions(req.headers().get(HttpHeaderNames.HOST, "127.0.0.1")), List.of());
-            case "/apis" -> ex.json(200, Discovery.apiGroupList(), List.of());
+            case "/api", "/apis" -> {
+                var aggregated = Discovery.aggregatedVersion(req.headers().get(HttpHeaderNames.ACCEPT));
+                if (aggregated.isPresent()) {
+                    ex.json(200, Discovery.aggregatedType(aggregated.get()), Discovery.aggregated(path.equals("/api"), aggregated.get()));
+                } else if (path.equals("/api")) {
+                    ex.json(200, Discovery.apiVersions(req.headers().get(HttpHeaderNames.HOST, "127.0.0.1")), List.of());
+                } else {
+                    ex.json(200, Discovery.apiGroupList(), List.of());
+                }
+            }
             case "/openapi/v3" -> ex.json(200, Discovery.openApiRoot(), List.of());
             case "/healthz", "/readyz", "/livez" -> ex.text(200, "ok");
             default -> {
@@ -183,13 +191,22 @@ final class KubeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
 
         void json(int status, JsonNode body, List<String> warnings) {
+            json(status, "application/json", body, warnings);
+        }
+
+        /** A JSON body of a more specific media type (aggregated discovery names its kind in it). */
+        void json(int status, String contentType, JsonNode body) {
+            json(status, contentType, body, List.of());
+        }
+
+        private void json(int status, String contentType, JsonNode body, List<String> warnings) {
             byte[] bytes;
             try {
                 bytes = JSON.writeValueAsBytes(body);
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(e);
             }
-            full(status, "application/json", bytes, warnings);
+            full(status, contentType, bytes, warnings);
         }
 
         void text(int status, String body) {

@@ -75,6 +75,15 @@ final class Resources {
                 logs(t, q, ex);
                 return;
             }
+            if (sub.equals("scale") && Scale.scalable(t.kind())) {
+                switch (method) {
+                    case "GET" -> ex.json(200, Scale.of(store.get(t.kind(), t.namespace(), t.name())
+                            .orElseThrow(() -> ApiException.notFound(t.kind().qualifiedPlural(), t.name()))), List.of());
+                    case "PUT", "PATCH" -> writes.scale(req, t, q, ex);
+                    default -> throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+                }
+                return;
+            }
             if (sub.equals("exec") && t.kind().equals(ResourceKind.POD)) {
                 throw ApiException.badRequest("Upgrade request required: exec is served over WebSocket (v5.channel.k8s.io)");
             }

@@ -207,6 +207,49 @@ final class Writes {
         ex.json(200, s, List.of());
     }
 
+    /**
+     * PUT or PATCH of the scale subresource: the Scale is computed from the workload, updated or patched
+     * (JSON, merge; a strategic merge of a Scale is a merge, it has no lists), and its {@code spec.replicas}
+     * written to the workload.
+     */
+    void scale(FullHttpRequest req, ApiTarget t, Map<String, List<String>> q, KubeApiHandler.Exchange ex) {
+        boolean dryRun = dryRun(q);
+        noForce(q);
+        String manager = manager(req, q);
+        boolean put = req.method().name().equals("PUT");
+        JsonNode body;
+        PatchType type = null;
+        if (put) {
+            body = parse(req);
+        } else {
+            String contentType = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").split(";")[0].strip().toLowerCase(Locale.ROOT);
+            type = switch (contentType) {
+                case "application/json-patch+json" -> PatchType.JSON;
+                case "application/merge-patch+json", "application/strategic-merge-patch+json" -> PatchType.MERGE;
+                default -> throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                        + "accepted media types include: application/json-patch+json, application/merge-patch+json, "
+                        + "application/strategic-merge-patch+json");
+            };
+            try {
+                body = YAML.readTree(bytes(req));
+            } catch (IOException e) {
+                throw new PatchException("unable to parse the patch: " + e.getMessage());
+            }
+        }
+        PatchType patchType = type;
+        JsonNode request = body;
+        KubeObject written = retrying(() -> {
+            KubeObject live = live(t);
+            JsonNode scale = patchType == null ? request : switch (patchType) {
+                case JSON -> io.sourcemesh.api.patch.JsonPatch.apply(Scale.of(live), request);
+                default -> io.sourcemesh.api.patch.JsonMergePatch.apply(Scale.of(live), request);
+            };
+            KubeObject o = fieldManager.update(live, Scale.apply(live, scale), t.apiVersion(), manager, FieldPaths.Scope.MAIN);
+            return dryRun ? store.update(o, true) : api.update(o);
+        });
+        ex.json(200, Scale.of(written), settled(written, dryRun));
+    }
+
     /** Whether the kind has a status subresource: it has a status in its schema. */
     static boolean hasStatus(io.sourcemesh.api.resource.ResourceKind kind) {
         return Schemas.of(kind).fields().containsKey("status");

@@ -65,9 +65,70 @@ class ProtobufBodyTest {
 
     @Test
     void anotherKindIsRefusedByName() {
-        ApiException e = assertThrows(ApiException.class, () -> ProtobufBody.decode(envelope("apps/v1", "Deployment", new byte[0])));
+        ApiException e = assertThrows(ApiException.class, () -> ProtobufBody.decode(envelope("apps/v1", "ReplicaSet", new byte[0])));
         assertEquals(415, e.code());
-        assertTrue(e.getMessage().contains("not Deployment (apps/v1)"), e.getMessage());
+        assertTrue(e.getMessage().contains("not ReplicaSet (apps/v1)"), e.getMessage());
+    }
+
+    private static void varint(ByteArrayOutputStream out, int number, int value) {
+        out.write(number << 3);
+        out.write(value); // all test values are below 128
+    }
+
+    @Test
+    void aDeploymentKeepsAPointerZeroAndDropsOtherZeros() {
+        byte[] raw = msg(o -> {
+            field(o, 1, msg(m -> field(m, 1, s("web"))));
+            field(o, 2, msg(spec -> {
+                varint(spec, 1, 0); // replicas: *int32, written because set: 0 is meant
+                varint(spec, 5, 0); // minReadySeconds: int32, always written: 0 is unset
+                field(spec, 4, new byte[0]); // strategy: an empty struct
+                field(spec, 3, msg(t -> field(t, 2, msg(ps -> field(ps, 2, msg(c -> {
+                    field(c, 1, s("app"));
+                    field(c, 8, new byte[0]);
+                })))))); // containers[0] with empty resources
+            }));
+            field(o, 3, msg(st -> varint(st, 1, 3))); // status: the server's, never read
+        });
+        ObjectNode n = ProtobufBody.decode(envelope("apps/v1", "Deployment", raw));
+        assertEquals("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":0,"
+                + "\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\"}]}}}}", n.toString());
+    }
+
+    @Test
+    void aServicePortsTargetPortIsANumberOrAName() {
+        byte[] raw = msg(o -> field(o, 2, msg(spec -> {
+            field(spec, 1, msg(p -> {
+                varint(p, 3, 80);
+                field(p, 4, msg(t -> {
+                    varint(t, 1, 0);
+                    varint(t, 2, 8080 & 0x7f); // small enough for one byte
+                    field(t, 3, new byte[0]);
+                }));
+            }));
+            field(spec, 1, msg(p -> {
+                varint(p, 3, 81);
+                field(p, 4, msg(t -> {
+                    varint(t, 1, 1);
+                    varint(t, 2, 0);
+                    field(t, 3, s("http"));
+                }));
+            }));
+        })));
+        ObjectNode n = ProtobufBody.decode(envelope("v1", "Service", raw));
+        assertEquals("[{\"port\":80,\"targetPort\":" + (8080 & 0x7f) + "},{\"port\":81,\"targetPort\":\"http\"}]",
+                n.path("spec").path("ports").toString());
+    }
+
+    @Test
+    void aFieldNotReadThatCarriesAValueIsRefusedByPath() {
+        byte[] raw = msg(o -> field(o, 2, msg(spec -> field(spec, 3, msg(t -> field(t, 2, msg(ps -> {
+            field(ps, 2, msg(c -> field(c, 1, s("app"))));
+            field(ps, 14, msg(sc -> varint(sc, 1, 1))); // securityContext
+        })))))));
+        ApiException e = assertThrows(ApiException.class, () -> ProtobufBody.decode(envelope("apps/v1", "Deployment", raw)));
+        assertEquals(415, e.code());
+        assertTrue(e.getMessage().startsWith("Deployment.spec.template.spec: protobuf field 14 is not read"), e.getMessage());
     }
 
     @Test
