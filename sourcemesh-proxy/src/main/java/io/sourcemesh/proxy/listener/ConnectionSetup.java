@@ -177,16 +177,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         }
         FilterChain c = chain.get();
         ChannelPipeline p = ctx.pipeline();
-        if (c.sslContext().isPresent()) {
-            connection.tlsTerminated(true);
-            io.netty.handler.ssl.SslHandler tls = c.sslContext().get().newHandler(ctx.alloc());
-            p.addAfter(ctx.name(), "tls", tls);
-            tls.handshakeFuture().addListener(f -> {
-                if (!f.isSuccess()) {
-                    io.sourcemesh.proxy.network.ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause());
-                }
-            });
-        }
+        c.transportSocket().install(ctx, connection);
         c.filter().install(p, connection);
         ByteBuf replay = buffered;
         buffered = null;

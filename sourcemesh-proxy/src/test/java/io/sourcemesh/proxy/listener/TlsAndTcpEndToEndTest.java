@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.listener;
 import static io.sourcemesh.proxy.testing.Configs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.FilterChainConfig;
@@ -49,7 +50,7 @@ class TlsAndTcpEndToEndTest {
                 FilterChainMatch.SourceType.ANY, List.of(), List.of());
         TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
                 Optional.empty(), Optional.empty(), List.of("h2", "http/1.1"), Optional.empty(), false);
-        return new FilterChainConfig(name, match, Optional.of(tls), List.of(hcm(routeAll(cluster), true, List.of())));
+        return new FilterChainConfig(name, match, new TransportSocketConfig.DownstreamTls(tls), List.of(hcm(routeAll(cluster), true, List.of())));
     }
 
     @Test
