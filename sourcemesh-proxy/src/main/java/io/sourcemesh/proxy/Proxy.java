@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy;
 
+import io.sourcemesh.l4.Addresses;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.sourcemesh.proxy.accesslog.AccessLog;
@@ -14,14 +15,14 @@ import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
 import io.sourcemesh.proxy.listener.ListenerRuntime;
-import io.sourcemesh.proxy.listener.OriginalDestinations;
+import io.sourcemesh.l4.embedded.OriginalDestinations;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.upstream.ClusterManager;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.UpstreamConnector;
 import io.sourcemesh.proxy.xds.AdsClient;
 import io.sourcemesh.proxy.xds.XdsConfigApplier;
 import java.io.ByteArrayInputStream;
@@ -234,7 +235,7 @@ public final class Proxy implements AutoCloseable {
     private Optional<ListenerRuntime.Version> forOriginalDestination(InetSocketAddress destination) {
         Map<String, ListenerRuntime.Version> all = versions;
         ListenerRuntime.Version wildcard = null;
-        java.net.InetAddress ip = io.sourcemesh.proxy.network.FilterChainSelector.unmapped(destination.getAddress());
+        java.net.InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
         for (ListenerRuntime.Version v : all.values()) {
             InetSocketAddress a = v.config().address();
             if (a.getPort() != destination.getPort() || a.getAddress() == null) {

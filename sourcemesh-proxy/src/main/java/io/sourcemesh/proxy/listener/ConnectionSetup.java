@@ -1,5 +1,8 @@
 package io.sourcemesh.proxy.listener;
 
+import io.sourcemesh.l4.Addresses;
+import io.sourcemesh.l4.embedded.OriginalDestinations;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -208,7 +211,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     }
 
     private static boolean sameHost(InetSocketAddress a, InetSocketAddress b) {
-        return io.sourcemesh.proxy.network.FilterChainSelector.unmapped(a.getAddress())
-                .equals(io.sourcemesh.proxy.network.FilterChainSelector.unmapped(b.getAddress()));
+        return io.sourcemesh.l4.Addresses.unmapped(a.getAddress())
+                .equals(io.sourcemesh.l4.Addresses.unmapped(b.getAddress()));
     }
 }

@@ -12,7 +12,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.RawUnixChannelOption;
-import io.sourcemesh.proxy.network.ByteRelay;
+import io.sourcemesh.l4.ByteRelay;
 import io.sourcemesh.proxy.network.ByteTransparent;
 import io.sourcemesh.proxy.stats.Stats;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.UpstreamConnector;
+
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.stats.Stats;

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.SourceBinding;
+
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.FastThreadLocal;

@@ -1,5 +1,8 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.ProxyHeader;
+import io.sourcemesh.l4.SourceBinding;
+
 import io.sourcemesh.proxy.network.ConnectionContext;
 
 /**

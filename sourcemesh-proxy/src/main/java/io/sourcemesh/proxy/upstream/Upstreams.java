@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.SourceBinding;
+
 import io.sourcemesh.proxy.config.WeightedCluster;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import java.util.List;

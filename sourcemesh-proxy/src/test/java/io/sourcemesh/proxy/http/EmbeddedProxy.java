@@ -17,7 +17,7 @@ import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.testing.Configs;
 import io.sourcemesh.proxy.upstream.ClusterManager;
-import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.l4.SourceBinding;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

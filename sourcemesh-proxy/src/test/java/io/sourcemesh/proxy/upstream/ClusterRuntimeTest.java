@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.SourceBinding;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.netty.channel.ChannelFuture;
