@@ -5,7 +5,7 @@ import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
-import io.sourcemesh.proxy.transport.LeakDetection;
+import io.sourcemesh.l4.transport.LeakDetection;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

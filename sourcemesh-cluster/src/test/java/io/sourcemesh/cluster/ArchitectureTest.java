@@ -23,9 +23,9 @@ class ArchitectureTest {
 
     /**
      * What the cluster may use of the proxy: running one (Proxy, its options and config entry
-     * points, the xDS client), and the L4 pieces its kube-proxy, load balancers and interception
-     * reuse (transport, upstream connector and source binding, the embedded runtime's
-     * interception and original-destination hooks, filter-chain matching, the byte relay).
+     * points, the xDS client). The L4 pieces its kube-proxy, load balancers and interception reuse
+     * (transport, upstream connector and source binding, the byte relay, the embedded runtime's
+     * hooks) are the sourcemesh-l4 module's, outside the proxy.
      */
     static final Set<String> ALLOWED_PROXY_TYPES = Set.of(
             "io.sourcemesh.proxy.Proxy",
@@ -40,14 +40,7 @@ class ArchitectureTest {
             "io.sourcemesh.proxy.config.ProxyConfig",
             "io.sourcemesh.proxy.xds.AdsClient",
             "io.sourcemesh.proxy.xds.TypeUrls",
-            "io.sourcemesh.proxy.xds.XdsConfigApplier",
-            "io.sourcemesh.proxy.transport.Transport",
-            "io.sourcemesh.proxy.upstream.UpstreamConnector",
-            "io.sourcemesh.proxy.upstream.SourceBinding",
-            "io.sourcemesh.proxy.upstream.Interception",
-            "io.sourcemesh.proxy.listener.OriginalDestinations",
-            "io.sourcemesh.proxy.network.FilterChainSelector",
-            "io.sourcemesh.proxy.network.ByteRelay");
+            "io.sourcemesh.proxy.xds.XdsConfigApplier");
 
     @Test
     void noPackageCycles() {

@@ -1,10 +1,8 @@
 package io.sourcemesh.proxy;
 
+import io.sourcemesh.l4.Addresses;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import io.sourcemesh.proxy.config.AdsConfig;
@@ -16,20 +14,18 @@ import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
-import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.listener.ListenerRuntime;
-import io.sourcemesh.proxy.listener.OriginalDestinations;
+import io.sourcemesh.l4.embedded.OriginalDestinations;
+import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.upstream.ClusterManager;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.UpstreamConnector;
 import io.sourcemesh.proxy.xds.AdsClient;
 import io.sourcemesh.proxy.xds.XdsConfigApplier;
-import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,7 +73,8 @@ public final class Proxy implements AutoCloseable {
         this.options = options;
         this.ownsTransport = options.transport().isEmpty();
         this.transport = options.transport().orElseGet(() -> Transport.create(options.workers()));
-        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport, options.interception(), options.wildcardAddress()));
+        this.clusters = new ClusterManager(stats, new UpstreamConnector(transport, options.interception(), options.wildcardAddress()),
+                ExtensionFactories.get()::upstreamTransportSocket);
         this.originalDestinations = options.originalDestinations();
         this.localAddress = options.localAddress();
     }
@@ -236,7 +233,7 @@ public final class Proxy implements AutoCloseable {
     private Optional<ListenerRuntime.Version> forOriginalDestination(InetSocketAddress destination) {
         Map<String, ListenerRuntime.Version> all = versions;
         ListenerRuntime.Version wildcard = null;
-        java.net.InetAddress ip = io.sourcemesh.proxy.network.FilterChainSelector.unmapped(destination.getAddress());
+        java.net.InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
         for (ListenerRuntime.Version v : all.values()) {
             InetSocketAddress a = v.config().address();
             if (a.getPort() != destination.getPort() || a.getAddress() == null) {
@@ -280,7 +277,8 @@ public final class Proxy implements AutoCloseable {
         }
         NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
         boolean http = terminal instanceof HttpConnectionManagerConfig;
-        Optional<SslContext> ssl = c.tls().map(t -> sslContext(t, path + ".transport_socket", http));
+        DownstreamTransportSocket transportSocket = ExtensionFactories.get().downstreamTransportSocket(c.transportSocket(), http,
+                path + ".transport_socket");
         // Each filter from the extension registry (extension.ExtensionFactories), by its config record.
         ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path);
         List<NetworkFilterFactory> factories = new ArrayList<>();
@@ -290,7 +288,7 @@ public final class Proxy implements AutoCloseable {
         // read filters first, in order, then the terminal one
         NetworkFilterFactory factory = factories.size() == 1 ? factories.get(0)
                 : (pipeline, connection) -> factories.forEach(f -> f.install(pipeline, connection));
-        return new FilterChain(c, ssl, factory);
+        return new FilterChain(c, transportSocket, factory);
     }
 
     private List<AccessLog> accessLogs(List<AccessLogConfig> configs, List<AccessLog> owned) {
@@ -305,60 +303,6 @@ public final class Proxy implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("access_log", e.getMessage());
         }
-    }
-
-    /**
-     * The chain's TLS context. An HTTP chain offers in ALPN only the protocols our connection
-     * manager speaks (HTTP/1.1): Istio's gateways list h2 first, and a client that took it would
-     * get HTTP/1.1 answers to HTTP/2 frames.
-     */
-    static SslContext sslContext(TlsContextConfig tls, String path, boolean http) {
-        if (tls.certificates().isEmpty()) {
-            throw new ConfigException(path, "a downstream TLS context needs a certificate");
-        }
-        TlsContextConfig.CertificateConfig cert = tls.certificates().get(0);
-        try {
-            SslContextBuilder b = SslContextBuilder.forServer(
-                    new ByteArrayInputStream(cert.certificateChainPem().getBytes(StandardCharsets.US_ASCII)),
-                    new ByteArrayInputStream(cert.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
-            List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
-            b.protocols(protocols);
-            List<String> alpn = http
-                    ? tls.alpnProtocols().stream().filter(p -> p.equals("http/1.1") || p.equals("http/1.0")).toList()
-                    : tls.alpnProtocols();
-            if (http && alpn.isEmpty() && !tls.alpnProtocols().isEmpty()) {
-                alpn = List.of("http/1.1");
-            }
-            if (!alpn.isEmpty()) {
-                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
-            }
-            if (tls.trustedCaPem().isPresent()) {
-                b.trustManager(new ByteArrayInputStream(tls.trustedCaPem().get().getBytes(StandardCharsets.US_ASCII)));
-                if (tls.requireClientCertificate()) {
-                    b.clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
-                }
-            }
-            return b.build();
-        } catch (Exception e) {
-            throw new ConfigException(path, "invalid TLS certificate or key: " + e.getMessage());
-        }
-    }
-
-    /** Envoy's TLS protocol names (TLSv1_2) to the JDK's (TLSv1.2), within [min, max]. */
-    static List<String> protocols(String min, String max) {
-        List<String> all = List.of("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3");
-        int lo = Math.max(all.indexOf(min.equals("TLS_AUTO") ? "TLSv1_2" : min), 2);
-        int hi = all.indexOf(max.equals("TLS_AUTO") ? "TLSv1_3" : max);
-        if (hi < 0) {
-            hi = 3;
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = lo; i <= hi; i++) {
-            out.add(all.get(i).replace('_', '.'));
-        }
-        return out;
     }
 
     public ProxyConfig config() {

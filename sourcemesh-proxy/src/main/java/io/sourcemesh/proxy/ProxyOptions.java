@@ -1,9 +1,9 @@
 package io.sourcemesh.proxy;
 
 import io.sourcemesh.proxy.config.AccessLogConfig;
-import io.sourcemesh.proxy.listener.OriginalDestinations;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.Interception;
+import io.sourcemesh.l4.embedded.OriginalDestinations;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.embedded.Interception;
 import java.net.InetAddress;
 import java.util.Optional;
 import java.util.function.UnaryOperator;

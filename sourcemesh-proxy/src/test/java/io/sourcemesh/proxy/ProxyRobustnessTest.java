@@ -4,6 +4,7 @@ import static io.sourcemesh.proxy.testing.Configs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.google.protobuf.Empty;
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.config.AdminConfig;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.FilterChainConfig;
@@ -77,7 +78,7 @@ class ProxyRobustnessTest {
         TestCertificates.Pem pem = TestCertificates.selfSigned("a.example.com", "a.example.com");
         TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
                 Optional.empty(), Optional.empty(), List.of("http/1.1"), Optional.empty(), false);
-        FilterChainConfig chain = new FilterChainConfig("tls", FilterChainMatch.any(), Optional.of(tls),
+        FilterChainConfig chain = new FilterChainConfig("tls", FilterChainMatch.any(), new TransportSocketConfig.DownstreamTls(tls),
                 List.of(hcm(routeAll("origin"), false, List.of())));
         proxy = Proxy.start(proxy(List.of(listener("https", "127.0.0.1", List.of(), chain)),
                 List.of(staticCluster("origin", origin.address()))), 1);

@@ -17,6 +17,8 @@ import java.util.TreeMap;
  * {@code range}/{@code end}; string literals such as {@code {"\n"}}. As kubectl sets it, a missing field prints
  * nothing rather than failing. The results of one action are joined by spaces; maps and lists print as
  * compact JSON with sorted keys, as Go's encoder does.
+ * <p>Over 400 lines: kubectl's JSONPath parser and evaluator together, as client-go's jsonpath package has
+ * them; the grammar and its evaluation change together.
  */
 public final class JsonPath {
 

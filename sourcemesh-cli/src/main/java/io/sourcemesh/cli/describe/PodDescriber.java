@@ -17,6 +17,8 @@ import java.util.TreeMap;
 /**
  * kubectl's pod describer. Its containers, volumes and tolerations sections also print a
  * workload's pod template, so they are open to {@link WorkloadDescriber}.
+ * <p>Over 400 lines as kubectl's describePod is one long print in a fixed order, section by section; split,
+ * that order would be scattered.
  */
 final class PodDescriber {
     private PodDescriber() {}

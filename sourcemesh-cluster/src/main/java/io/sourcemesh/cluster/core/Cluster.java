@@ -40,6 +40,8 @@ import java.util.logging.Logger;
  * that translates the mesh and pushes it over ADS, and the API verbs the CLI calls. Everything
  * reconciles on one thread, level-triggered, whenever the store changes; where pods run and how
  * traffic reaches them is the runtime's.
+ * <p>Over 400 lines because it is where every API verb meets the reconcile loop; the parts with state of
+ * their own are already apart ({@link ClusterIps}, {@link Kubelets}, {@link MeshPush}).
  */
 public final class Cluster implements ClusterApi, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Cluster.class.getName());

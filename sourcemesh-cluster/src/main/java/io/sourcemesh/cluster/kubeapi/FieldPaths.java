@@ -24,6 +24,8 @@ import java.util.TreeMap;
  * applied configuration manages ({@code ToFieldSet}), the comparison of two versions
  * ({@code Compare}), the merge of a configuration into a live object ({@code Merge}) and the removal
  * of a path ({@code RemoveItems}).
+ * <p>Over 400 lines: structured-merge-diff's walk over fields, keyed lists and sets is one recursive
+ * algorithm.
  */
 final class FieldPaths {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;

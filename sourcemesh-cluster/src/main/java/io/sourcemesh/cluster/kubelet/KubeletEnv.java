@@ -1,7 +1,7 @@
 package io.sourcemesh.cluster.kubelet;
 
 import io.sourcemesh.cluster.network.Conntrack;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

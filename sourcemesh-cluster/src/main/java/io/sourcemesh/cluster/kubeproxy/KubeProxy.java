@@ -1,12 +1,12 @@
 package io.sourcemesh.cluster.kubeproxy;
 
+import io.sourcemesh.l4.Addresses;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.network.L4Forwarder;
-import io.sourcemesh.proxy.network.FilterChainSelector;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.SourceBinding;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.UpstreamConnector;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -146,7 +146,7 @@ public final class KubeProxy implements AutoCloseable {
             return Optional.empty(); // KUBE-MARK-DROP
         }
         Endpoint target = candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
-        InetAddress clientIp = FilterChainSelector.unmapped(client.getAddress());
+        InetAddress clientIp = Addresses.unmapped(client.getAddress());
         InetAddress source = local ? clientIp : node.ip();
         return Optional.of(new L4Forwarder.Decision(
                 new InetSocketAddress(target.ip(), ServiceSpecs.targetPort(rule.port(), target.pod())),

@@ -1,12 +1,12 @@
 package io.sourcemesh.cluster.loadbalancer;
 
+import io.sourcemesh.l4.Addresses;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.network.L4Forwarder;
-import io.sourcemesh.proxy.network.FilterChainSelector;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.SourceBinding;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.UpstreamConnector;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -123,7 +123,7 @@ public final class CloudLoadBalancer implements AutoCloseable {
             return Optional.empty();
         }
         InetAddress node = up.get(ThreadLocalRandom.current().nextInt(up.size()));
-        InetAddress clientIp = FilterChainSelector.unmapped(client.getAddress());
+        InetAddress clientIp = Addresses.unmapped(client.getAddress());
         // As SLB with proxy-protocol "on": the client as the header's source, this listener as its destination.
         byte[] header = backends.proxyProtocol().map(v -> ProxyProtocolHeader.of(v, new InetSocketAddress(clientIp, client.getPort()),
                 new InetSocketAddress(ip, port))).orElse(new byte[0]);

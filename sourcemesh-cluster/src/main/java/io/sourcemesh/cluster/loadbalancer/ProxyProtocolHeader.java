@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.loadbalancer;
 
+import io.sourcemesh.l4.Addresses;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import java.io.ByteArrayOutputStream;
 import java.net.Inet4Address;
@@ -58,7 +59,7 @@ public final class ProxyProtocolHeader {
     }
 
     private static InetAddress unmapped(InetAddress a) {
-        return io.sourcemesh.proxy.network.FilterChainSelector.unmapped(a);
+        return io.sourcemesh.l4.Addresses.unmapped(a);
     }
 
     private static byte[] bytes(InetAddress a, boolean v4) {

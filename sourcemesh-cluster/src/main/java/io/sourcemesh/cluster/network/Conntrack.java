@@ -1,7 +1,8 @@
 package io.sourcemesh.cluster.network;
 
+import io.sourcemesh.l4.Addresses;
 import io.netty.channel.Channel;
-import io.sourcemesh.proxy.listener.OriginalDestinations;
+import io.sourcemesh.l4.embedded.OriginalDestinations;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Optional;
@@ -40,6 +41,6 @@ public final class Conntrack implements OriginalDestinations {
     }
 
     private static InetSocketAddress normalize(InetSocketAddress a) {
-        return new InetSocketAddress(io.sourcemesh.proxy.network.FilterChainSelector.unmapped(a.getAddress()), a.getPort());
+        return new InetSocketAddress(io.sourcemesh.l4.Addresses.unmapped(a.getAddress()), a.getPort());
     }
 }

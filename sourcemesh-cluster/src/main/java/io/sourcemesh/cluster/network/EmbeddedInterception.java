@@ -1,7 +1,8 @@
 package io.sourcemesh.cluster.network;
 
-import io.sourcemesh.proxy.upstream.Interception;
-import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.l4.Addresses;
+import io.sourcemesh.l4.embedded.Interception;
+import io.sourcemesh.l4.SourceBinding;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -35,12 +36,12 @@ public final class EmbeddedInterception implements Interception {
     }
 
     @Override
-    public Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding) {
-        InetAddress ip = io.sourcemesh.proxy.network.FilterChainSelector.unmapped(destination.getAddress());
+    public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {
+        InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
         if (EXCLUDED_PORTS.contains(destination.getPort()) || ip.equals(self) || !injected.test(ip)) {
             return Optional.empty();
         }
-        if (binding.address().map(a -> a.getAddress().equals(INBOUND_PASSTHROUGH)).orElse(false)) {
+        if (source.map(a -> a.getAddress().equals(INBOUND_PASSTHROUGH)).orElse(false)) {
             return Optional.empty();
         }
         return Optional.of(new InetSocketAddress(ip, 15006));

@@ -46,6 +46,8 @@ import java.util.stream.Collectors;
  * uid, creationTimestamp and a cluster-wide resourceVersion that grows with every change; metadata.generation
  * grows only when spec changes. Watchers get ADDED/MODIFIED/DELETED in commit order, each on its own thread,
  * starting with a replay of the current state.
+ * <p>Over 400 lines: every write (create, update, patch, delete, status, batch) goes through one lock, one
+ * transaction and one commit-and-notify; split, the invariants the lock keeps would be spread out.
  */
 public final class ObjectStore implements AutoCloseable {
 

@@ -2,7 +2,7 @@ package io.sourcemesh.cluster.kubeproxy;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;

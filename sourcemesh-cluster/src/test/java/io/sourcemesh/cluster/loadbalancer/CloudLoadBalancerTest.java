@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.network.AddressPlan;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.Interception;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.embedded.Interception;
+import io.sourcemesh.l4.UpstreamConnector;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.SourceBinding;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.UpstreamConnector;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

@@ -16,7 +16,7 @@ public record ClusterConfig(
         RingHash ringHash,
         Optional<Duration> idleTimeout,
         int maxRequestsPerConnection,
-        Optional<UpstreamProxyProtocol> upstreamProxyProtocol,
+        TransportSocketConfig transportSocket,
         CircuitBreakers circuitBreakers,
         Optional<OutlierDetection> outlierDetection,
         double healthyPanicThreshold) {
@@ -41,7 +41,7 @@ public record ClusterConfig(
             Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
             int maxRequestsPerConnection) {
         this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
-                Optional.empty(), CircuitBreakers.DEFAULTS, Optional.empty(), 50);
+                TransportSocketConfig.RAW_BUFFER, CircuitBreakers.DEFAULTS, Optional.empty(), 50);
     }
 
     public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }
@@ -50,6 +50,9 @@ public record ClusterConfig(
 
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
+        if (transportSocket instanceof TransportSocketConfig.DownstreamTls) {
+            throw new IllegalArgumentException("a cluster's transport socket is an upstream one");
+        }
     }
 
     /** The DEFAULT-priority circuit breaker thresholds (Envoy's defaults: 1024 each, 3 retries). */

@@ -96,9 +96,9 @@ final class ClusterTranslator {
                 maxRequests = options.getMaxRequestsPerConnection().getValue();
             }
         }
-        Optional<ClusterConfig.UpstreamProxyProtocol> proxyProtocol = c.hasTransportSocket()
-                ? UpstreamTransportSockets.proxyProtocol(c.getTransportSocket(), at(path, "transport_socket"))
-                : Optional.empty();
+        TransportSocketConfig transportSocket = c.hasTransportSocket()
+                ? TransportSockets.upstream(c.getTransportSocket(), at(path, "transport_socket"))
+                : TransportSocketConfig.RAW_BUFFER;
         double panic = 50;
         if (c.hasCommonLbConfig()) {
             String lbPath = at(path, "common_lb_config");
@@ -111,7 +111,7 @@ final class ClusterTranslator {
             }
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests,
-                proxyProtocol, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic);
+                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic);
     }
 
     private static ClusterConfig.RingHash ringHash(Cluster c, String path) {

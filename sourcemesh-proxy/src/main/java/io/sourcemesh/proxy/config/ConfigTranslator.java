@@ -265,9 +265,9 @@ public final class ConfigTranslator {
         FilterChainMatch match = chain.hasFilterChainMatch()
                 ? FilterChainMatches.match(chain.getFilterChainMatch(), at(path, "filter_chain_match"))
                 : FilterChainMatch.any();
-        Optional<TlsContextConfig> tls = chain.hasTransportSocket()
-                ? transportSocket(chain.getTransportSocket(), at(path, "transport_socket"))
-                : Optional.empty();
+        TransportSocketConfig transportSocket = chain.hasTransportSocket()
+                ? TransportSockets.downstream(chain.getTransportSocket(), at(path, "transport_socket"))
+                : TransportSocketConfig.RAW_BUFFER;
         if (chain.getFiltersCount() == 0) {
             throw new ConfigException(at(path, "filters"), "a tcp_proxy or http_connection_manager filter is required");
         }
@@ -287,26 +287,7 @@ public final class ConfigTranslator {
             }
             filters.add(filter);
         }
-        return new FilterChainConfig(chain.getName(), match, tls, filters);
-    }
-
-    static Optional<TlsContextConfig> transportSocket(TransportSocket socket, String path) {
-        only(socket, path, "name", "typed_config");
-        Protos.requireName(socket.getName(), path);
-        Descriptor type = Protos.extension(socket.getName(), socket.hasTypedConfig(), socket.getTypedConfig(), path);
-        if (type.equals(RawBuffer.getDescriptor())) {
-            only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path),
-                    at(path, "typed_config"));
-            return Optional.empty();
-        }
-        if (type.equals(DownstreamTlsContext.getDescriptor())) {
-            if (!socket.hasTypedConfig()) {
-                throw new ConfigException(at(path, "typed_config"), "is required for " + socket.getName());
-            }
-            DownstreamTlsContext tls = Protos.unpack(true, socket.getTypedConfig(), DownstreamTlsContext.getDefaultInstance(), path);
-            return Optional.of(TlsTranslator.downstream(tls, at(path, "typed_config")));
-        }
-        throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not a downstream transport socket");
+        return new FilterChainConfig(chain.getName(), match, transportSocket, filters);
     }
 
     static NetworkFilterConfig networkFilter(Filter filter, String path, Set<String> clusters) {

@@ -28,7 +28,7 @@ public final class EnvoyTypes {
     /** Canonical names only (deprecated ones resolve through {@link #byName}). */
     private static Map<String, Descriptor> buildNames() {
         Map<String, Descriptor> m = new LinkedHashMap<>();
-        Extensions.all().forEach(e -> m.put(e.name(), e.type()));
+        Extensions.all().forEach(e -> m.putIfAbsent(e.name(), e.type()));
         return Collections.unmodifiableMap(m);
     }
 

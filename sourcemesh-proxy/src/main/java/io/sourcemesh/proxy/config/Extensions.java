@@ -35,7 +35,8 @@ public final class Extensions {
         LISTENER_FILTER("a listener filter"),
         NETWORK_FILTER("a network filter"),
         HTTP_FILTER("an HTTP filter"),
-        TRANSPORT_SOCKET("a transport socket"),
+        DOWNSTREAM_TRANSPORT_SOCKET("a downstream transport socket"),
+        UPSTREAM_TRANSPORT_SOCKET("an upstream transport socket"),
         ACCESS_LOGGER("an access logger"),
         ORIGINAL_IP_DETECTION("an original IP detection extension"),
         RETRY_HOST_PREDICATE("a retry host predicate");
@@ -78,15 +79,20 @@ public final class Extensions {
             new Extension("envoy.filters.http.fault", List.of("envoy.fault"),
                     io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.router", List.of("envoy.router"), Router.getDescriptor(), Category.HTTP_FILTER),
+            // Transport sockets: Envoy registers tls and raw_buffer once per side (the deprecated names
+            // are its LEGACY_REGISTER_FACTORY names), so a name resolves within the side that asks.
             new Extension("envoy.transport_sockets.tls", List.of("tls"), DownstreamTlsContext.getDescriptor(),
-                    Category.TRANSPORT_SOCKET),
+                    Category.DOWNSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), RawBuffer.getDescriptor(),
-                    Category.TRANSPORT_SOCKET),
-            // Registered so upstream TLS parses (and is then refused with a path) rather than failing as unknown.
-            new Extension("envoy.transport_sockets.tls.upstream", List.of(), UpstreamTlsContext.getDescriptor(),
-                    Category.TRANSPORT_SOCKET),
+                    Category.DOWNSTREAM_TRANSPORT_SOCKET),
+            // Upstream TLS is registered so it parses and is then refused by path (no factory builds it),
+            // rather than failing as an unknown type: a cluster asking for TLS must not speak plain text.
+            new Extension("envoy.transport_sockets.tls", List.of("tls"), UpstreamTlsContext.getDescriptor(),
+                    Category.UPSTREAM_TRANSPORT_SOCKET),
+            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), RawBuffer.getDescriptor(),
+                    Category.UPSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.transport_sockets.upstream_proxy_protocol", List.of(),
-                    ProxyProtocolUpstreamTransport.getDescriptor(), Category.TRANSPORT_SOCKET),
+                    ProxyProtocolUpstreamTransport.getDescriptor(), Category.UPSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.access_loggers.file", List.of("envoy.file_access_log"), FileAccessLog.getDescriptor(),
                     Category.ACCESS_LOGGER),
             new Extension("envoy.access_loggers.stdout", List.of(), StdoutAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
@@ -102,12 +108,14 @@ public final class Extensions {
     private Extensions() {}
 
     private static Map<String, Extension> index() {
+        // The first registration of a name wins here; a name registered on both sides (tls,
+        // raw_buffer) resolves per side through byName(category, name).
         Map<String, Extension> m = new LinkedHashMap<>();
         for (Extension e : ALL) {
-            m.put(e.name(), e);
+            m.putIfAbsent(e.name(), e);
         }
         for (Extension e : ALL) {
-            e.deprecatedNames().forEach(alias -> m.put(alias, e));
+            e.deprecatedNames().forEach(alias -> m.putIfAbsent(alias, e));
         }
         return m;
     }
@@ -119,6 +127,12 @@ public final class Extensions {
     /** By canonical or deprecated name. */
     public static Optional<Extension> byName(String name) {
         return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** By canonical or deprecated name, among the extensions of {@code category}. */
+    public static Optional<Extension> byName(Category category, String name) {
+        return ALL.stream().filter(e -> e.category() == category && (e.name().equals(name) || e.deprecatedNames().contains(name)))
+                .findFirst();
     }
 
     /** By {@code type.googleapis.com/<full message name>}. */
@@ -136,10 +150,7 @@ public final class Extensions {
      * naming {@code path} (the filter's {@code typed_config}).
      */
     public static Extension require(Category category, Descriptor type, String path) {
-        Optional<Extension> e = byType(type);
-        if (e.isEmpty() || e.get().category() != category) {
-            throw new ConfigException(path, EnvoyTypes.typeUrl(type) + " is not " + category.description());
-        }
-        return e.get();
+        return ALL.stream().filter(e -> e.type().equals(type) && e.category() == category).findFirst()
+                .orElseThrow(() -> new ConfigException(path, EnvoyTypes.typeUrl(type) + " is not " + category.description()));
     }
 }

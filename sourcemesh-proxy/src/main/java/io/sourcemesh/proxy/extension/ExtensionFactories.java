@@ -11,6 +11,7 @@ import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.NetworkRbacConfig;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
 import io.sourcemesh.proxy.http.filter.FaultFilterFactory;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
@@ -18,11 +19,14 @@ import io.sourcemesh.proxy.listener.ListenerFilter;
 import io.sourcemesh.proxy.listener.OriginalSrcFilter;
 import io.sourcemesh.proxy.listener.ProxyProtocolFilter;
 import io.sourcemesh.proxy.listener.TlsInspectorFilter;
+import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacHttpFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacNetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.tcp.TcpProxyFilter;
+import io.sourcemesh.proxy.tls.DownstreamTlsSocket;
+import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +35,8 @@ import java.util.Map;
 /**
  * The run-time half of the one extension registry: for an extension of {@link Extensions} (name,
  * deprecated names, config type, category), the factory that builds it from its translated config
- * record. The chain builder asks here for network filters, HTTP filters and access loggers; an
+ * record. The chain builder asks here for listener, network and HTTP filters, transport sockets
+ * (a filter chain's and a cluster's) and access loggers; an
  * extension registered here must be in {@link Extensions} under the same category, or the proxy
  * refuses to start (tested). To add one: its entry in {@code Extensions}, its translation to a
  * config record, and one {@code register} line below.
@@ -62,13 +67,28 @@ public final class ExtensionFactories {
         AccessLog create(AccessLogConfig config);
     }
 
+    /** Builds a filter chain's transport socket for one config version ({@code path} names it in errors). */
+    @FunctionalInterface
+    public interface DownstreamTransportSockets<C extends TransportSocketConfig> {
+        DownstreamTransportSocket create(C config, boolean http, String path);
+    }
+
+    /** Builds a cluster's transport socket. */
+    @FunctionalInterface
+    public interface UpstreamTransportSockets<C extends TransportSocketConfig> {
+        UpstreamTransportSocket create(C config);
+    }
+
     /** One registration: the extension, the config record it is translated to, its factory. */
     public record Registration(Extensions.Extension extension, Class<?> configType, Object factory) {}
 
     private static final ExtensionFactories STANDARD = standard();
 
-    private final Map<Class<?>, Registration> byConfigType = new LinkedHashMap<>();
-    private final Map<String, Registration> byName = new LinkedHashMap<>();
+    /** A config record is unique within a category (raw_buffer's is on both transport-socket sides). */
+    private record Key(Extensions.Category category, Object id) {}
+
+    private final Map<Key, Registration> byConfigType = new LinkedHashMap<>();
+    private final Map<Key, Registration> byName = new LinkedHashMap<>();
 
     private ExtensionFactories() {}
 
@@ -110,6 +130,17 @@ public final class ExtensionFactories {
                 });
         r.register("envoy.filters.network.rbac", NetworkRbacConfig.class,
                 (NetworkFilters<NetworkRbacConfig>) (c, chain) -> RbacNetworkFilterFactory.of(c, chain.stats()));
+        // Transport sockets, each side with its own factory (Envoy's tls and raw_buffer are registered on both).
+        r.register("envoy.transport_sockets.raw_buffer", TransportSocketConfig.RawBuffer.class,
+                (DownstreamTransportSockets<TransportSocketConfig.RawBuffer>) (c, http, path) -> DownstreamTransportSocket.RAW_BUFFER);
+        r.register("envoy.transport_sockets.tls", TransportSocketConfig.DownstreamTls.class,
+                (DownstreamTransportSockets<TransportSocketConfig.DownstreamTls>) (c, http, path) ->
+                        DownstreamTlsSocket.of(c.context(), http, path));
+        r.register("envoy.transport_sockets.raw_buffer", TransportSocketConfig.RawBuffer.class,
+                (UpstreamTransportSockets<TransportSocketConfig.RawBuffer>) c -> UpstreamTransportSocket.RAW_BUFFER);
+        r.register("envoy.transport_sockets.upstream_proxy_protocol", TransportSocketConfig.UpstreamProxyProtocol.class,
+                (UpstreamTransportSockets<TransportSocketConfig.UpstreamProxyProtocol>) c ->
+                        UpstreamTransportSocket.proxyProtocol(c.version().number()));
         // Access loggers: one config record for the three sinks, told apart by its sink kind.
         AccessLoggers logs = AccessLogs::create;
         r.register("envoy.access_loggers.file", AccessLogConfig.class, logs);
@@ -119,25 +150,28 @@ public final class ExtensionFactories {
     }
 
     private void register(String name, Class<?> configType, Object factory) {
-        Extensions.Extension e = Extensions.byName(name)
+        Extensions.Category expected = category(factory);
+        Extensions.Extension e = Extensions.byName(expected, name)
                 .filter(x -> x.name().equals(name))
-                .orElseThrow(() -> new IllegalStateException(name + " is not a canonical name in config.Extensions"));
-        Extensions.Category expected = switch (factory) {
+                .orElseThrow(() -> new IllegalStateException(name + " is not a canonical name of " + expected.description()
+                        + " in config.Extensions"));
+        Registration reg = new Registration(e, configType, factory);
+        byName.put(new Key(expected, name), reg);
+        if (configType != null) {
+            byConfigType.put(new Key(expected, configType), reg);
+        }
+    }
+
+    private static Extensions.Category category(Object factory) {
+        return switch (factory) {
             case ListenerFilters<?> l -> Extensions.Category.LISTENER_FILTER;
             case HttpFilters<?> h -> Extensions.Category.HTTP_FILTER;
             case NetworkFilters<?> n -> Extensions.Category.NETWORK_FILTER;
             case AccessLoggers a -> Extensions.Category.ACCESS_LOGGER;
-            default -> throw new IllegalStateException("unknown factory kind for " + name);
+            case DownstreamTransportSockets<?> d -> Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET;
+            case UpstreamTransportSockets<?> u -> Extensions.Category.UPSTREAM_TRANSPORT_SOCKET;
+            default -> throw new IllegalStateException("unknown factory kind " + factory.getClass().getName());
         };
-        if (e.category() != expected) {
-            throw new IllegalStateException(name + " is " + e.category().description() + " in config.Extensions, registered as "
-                    + expected.description());
-        }
-        Registration reg = new Registration(e, configType, factory);
-        byName.put(name, reg);
-        if (configType != null) {
-            byConfigType.put(configType, reg);
-        }
     }
 
     /** Every registration, in order. */
@@ -147,9 +181,21 @@ public final class ExtensionFactories {
 
     /** The registration for a translated config record; refuses one nothing builds. */
     public Registration of(Object config) {
-        Registration r = byConfigType.get(config.getClass());
+        List<Registration> found = byConfigType.entrySet().stream().filter(e -> e.getKey().id().equals(config.getClass()))
+                .map(Map.Entry::getValue).toList();
+        if (found.size() != 1) {
+            throw new IllegalStateException(found.isEmpty() ? "no factory is registered for " + config.getClass().getName()
+                    : config.getClass().getName() + " is registered in several categories: ask with one");
+        }
+        return found.getFirst();
+    }
+
+    /** The registration for a translated config record of {@code category}; refuses one nothing builds. */
+    public Registration of(Extensions.Category category, Object config) {
+        Registration r = byConfigType.get(new Key(category, config.getClass()));
         if (r == null) {
-            throw new IllegalStateException("no factory is registered for " + config.getClass().getName());
+            throw new IllegalStateException("no factory of " + category.description() + " is registered for "
+                    + config.getClass().getName());
         }
         return r;
     }
@@ -177,7 +223,7 @@ public final class ExtensionFactories {
     public List<HttpFilterFactory> httpFilters(List<HttpFilterConfig> configs, Stats stats, String hcmStatPrefix) {
         List<HttpFilterFactory> out = new ArrayList<>();
         for (HttpFilterConfig c : configs) {
-            HttpFilterFactory f = ((HttpFilters<HttpFilterConfig>) of(c).factory()).create(c, stats, hcmStatPrefix);
+            HttpFilterFactory f = ((HttpFilters<HttpFilterConfig>) of(Extensions.Category.HTTP_FILTER, c).factory()).create(c, stats, hcmStatPrefix);
             if (f != null) {
                 out.add(f);
             }
@@ -187,10 +233,24 @@ public final class ExtensionFactories {
 
     @SuppressWarnings("unchecked")
     public NetworkFilterFactory networkFilter(NetworkFilterConfig config, ChainContext chain) {
-        return ((NetworkFilters<NetworkFilterConfig>) of(config).factory()).create(config, chain);
+        return ((NetworkFilters<NetworkFilterConfig>) of(Extensions.Category.NETWORK_FILTER, config).factory()).create(config, chain);
     }
 
     public AccessLog accessLog(AccessLogConfig config) {
-        return ((AccessLoggers) of(config).factory()).create(config);
+        return ((AccessLoggers) of(Extensions.Category.ACCESS_LOGGER, config).factory()).create(config);
+    }
+
+    /** A filter chain's transport socket, built once per config version. */
+    @SuppressWarnings("unchecked")
+    public DownstreamTransportSocket downstreamTransportSocket(TransportSocketConfig config, boolean http, String path) {
+        return ((DownstreamTransportSockets<TransportSocketConfig>) of(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, config)
+                .factory()).create(config, http, path);
+    }
+
+    /** A cluster's transport socket, built once per cluster. */
+    @SuppressWarnings("unchecked")
+    public UpstreamTransportSocket upstreamTransportSocket(TransportSocketConfig config) {
+        return ((UpstreamTransportSockets<TransportSocketConfig>) of(Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, config)
+                .factory()).create(config);
     }
 }

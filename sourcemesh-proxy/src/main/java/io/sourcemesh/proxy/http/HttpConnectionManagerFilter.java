@@ -58,7 +58,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     /** Makes one upstream connection on {@code loop}, {@code initializer} installing its pipeline. */
     interface Connector {
         io.netty.channel.ChannelFuture connect(io.netty.channel.EventLoop loop, java.net.InetSocketAddress destination,
-                io.sourcemesh.proxy.upstream.SourceBinding binding, Duration timeout, io.netty.channel.ChannelHandler initializer);
+                io.sourcemesh.l4.SourceBinding binding, Duration timeout, io.netty.channel.ChannelHandler initializer);
     }
 
     /**

@@ -18,7 +18,7 @@ import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
-import io.sourcemesh.proxy.network.ByteRelay;
+import io.sourcemesh.l4.ByteRelay;
 import java.util.function.Consumer;
 
 /**

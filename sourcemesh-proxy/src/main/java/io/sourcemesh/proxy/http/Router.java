@@ -13,7 +13,7 @@ import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.HeaderMutations;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
-import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.time.Duration;

@@ -12,7 +12,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
-import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import java.net.InetSocketAddress;
 

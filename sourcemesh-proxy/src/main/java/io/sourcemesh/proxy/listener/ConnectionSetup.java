@@ -1,5 +1,8 @@
 package io.sourcemesh.proxy.listener;
 
+import io.sourcemesh.l4.Addresses;
+import io.sourcemesh.l4.embedded.OriginalDestinations;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -177,16 +180,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         }
         FilterChain c = chain.get();
         ChannelPipeline p = ctx.pipeline();
-        if (c.sslContext().isPresent()) {
-            connection.tlsTerminated(true);
-            io.netty.handler.ssl.SslHandler tls = c.sslContext().get().newHandler(ctx.alloc());
-            p.addAfter(ctx.name(), "tls", tls);
-            tls.handshakeFuture().addListener(f -> {
-                if (!f.isSuccess()) {
-                    io.sourcemesh.proxy.network.ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause());
-                }
-            });
-        }
+        c.transportSocket().install(ctx, connection);
         c.filter().install(p, connection);
         ByteBuf replay = buffered;
         buffered = null;
@@ -217,7 +211,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     }
 
     private static boolean sameHost(InetSocketAddress a, InetSocketAddress b) {
-        return io.sourcemesh.proxy.network.FilterChainSelector.unmapped(a.getAddress())
-                .equals(io.sourcemesh.proxy.network.FilterChainSelector.unmapped(b.getAddress()));
+        return io.sourcemesh.l4.Addresses.unmapped(a.getAddress())
+                .equals(io.sourcemesh.l4.Addresses.unmapped(b.getAddress()));
     }
 }

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.listener;
 
+import io.sourcemesh.l4.embedded.OriginalDestinations;
+
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -8,7 +10,7 @@ import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.FilterChainSelector;
 import io.sourcemesh.proxy.stats.Stats;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
@@ -152,7 +154,7 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
-                        ch.attr(io.sourcemesh.proxy.network.ChannelErrors.COUNTERS).set(errors);
+                        io.sourcemesh.proxy.network.ChannelErrors.counters(ch, errors);
                         connections.add(ch);
                         ch.pipeline().addFirst("version-use", VersionRelease.INSTANCE);
                         ch.closeFuture().addListener(f -> cxActive.dec());

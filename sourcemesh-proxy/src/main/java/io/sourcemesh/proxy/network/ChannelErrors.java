@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.network;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.AttributeKey;
+import io.sourcemesh.l4.ChannelExceptions;
 import io.sourcemesh.proxy.stats.Stats;
 import java.util.logging.Logger;
 
@@ -21,14 +22,14 @@ public final class ChannelErrors {
 
     private ChannelErrors() {}
 
+    /** Sets the listener's counters on an accepted channel (the L4 handlers count through {@link ChannelExceptions#COUNT}). */
+    public static void counters(Channel ch, Counters counters) {
+        ch.attr(COUNTERS).set(counters);
+        ch.attr(ChannelExceptions.COUNT).set(counters.exceptions()::inc);
+    }
+
     public static void caught(ChannelHandlerContext ctx, Throwable cause) {
-        Channel ch = ctx.channel();
-        Counters c = ch.attr(COUNTERS).get();
-        if (c != null) {
-            c.exceptions().inc();
-        }
-        LOG.fine(() -> "closing " + ch + " after " + cause);
-        ctx.close();
+        ChannelExceptions.caught(ctx, cause);
     }
 
     /** A failed downstream TLS handshake: Envoy's {@code listener.<addr>.ssl.connection_error}. */

@@ -1,8 +1,6 @@
 package io.sourcemesh.proxy.network;
 
-import io.netty.handler.ssl.SslContext;
 import io.sourcemesh.proxy.config.FilterChainConfig;
-import java.util.Optional;
 
-/** A filter chain ready to serve: its config, its TLS context built once, and its terminal filter. */
-public record FilterChain(FilterChainConfig config, Optional<SslContext> sslContext, NetworkFilterFactory filter) {}
+/** A filter chain ready to serve: its config, its transport socket (built once), and its network filters. */
+public record FilterChain(FilterChainConfig config, DownstreamTransportSocket transportSocket, NetworkFilterFactory filter) {}

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.network;
 
+import io.sourcemesh.l4.Addresses;
 import io.sourcemesh.proxy.address.CidrRange;
 import io.sourcemesh.proxy.config.FilterChainMatch;
 import io.sourcemesh.proxy.config.FilterChainMatch.SourceType;
@@ -63,7 +64,7 @@ public final class FilterChainSelector<C> {
         List<C> best = new ArrayList<>();
         List<C> unset = new ArrayList<>();
         int bestLength = -1;
-        InetAddress a = unmapped(address);
+        InetAddress a = Addresses.unmapped(address);
         for (C chain : in) {
             List<CidrRange> r = ranges.apply(matchOf.apply(chain));
             if (r.isEmpty()) {
@@ -143,7 +144,7 @@ public final class FilterChainSelector<C> {
     }
 
     private List<C> bySourceType(List<C> in, InetAddress source, InetAddress destination) {
-        boolean local = source.isLoopbackAddress() || unmapped(source).equals(unmapped(destination));
+        boolean local = source.isLoopbackAddress() || Addresses.unmapped(source).equals(Addresses.unmapped(destination));
         List<C> exact = new ArrayList<>();
         List<C> unset = new ArrayList<>();
         for (C chain : in) {
@@ -155,24 +156,5 @@ public final class FilterChainSelector<C> {
             }
         }
         return exact.isEmpty() ? unset : exact;
-    }
-
-    /** Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; match them as IPv4. */
-    public static InetAddress unmapped(InetAddress a) {
-        byte[] b = a.getAddress();
-        if (b.length == 16) {
-            boolean mapped = true;
-            for (int i = 0; i < 10; i++) {
-                mapped &= b[i] == 0;
-            }
-            if (mapped && b[10] == (byte) 0xff && b[11] == (byte) 0xff) {
-                try {
-                    return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-                } catch (java.net.UnknownHostException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
-        return a;
     }
 }

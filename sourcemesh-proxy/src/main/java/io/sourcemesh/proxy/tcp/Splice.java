@@ -16,7 +16,7 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.RawUnixChannelOption;
-import io.sourcemesh.proxy.network.ByteRelay;
+import io.sourcemesh.l4.ByteRelay;
 import io.sourcemesh.proxy.network.ByteTransparent;
 import io.sourcemesh.proxy.stats.Stats;
 import java.nio.ByteBuffer;

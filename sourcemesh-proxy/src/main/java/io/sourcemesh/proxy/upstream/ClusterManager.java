@@ -1,11 +1,15 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.UpstreamConnector;
+
 import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.stats.Stats;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The clusters of the config version now serving. An update keeps the runtime (and its pools) of
@@ -14,11 +18,15 @@ import java.util.Map;
 public final class ClusterManager {
     private final Stats stats;
     private final UpstreamConnector connector;
+    private final Function<TransportSocketConfig, UpstreamTransportSocket> transportSockets;
     private volatile Map<String, ClusterRuntime> clusters = Map.of();
 
-    public ClusterManager(Stats stats, UpstreamConnector connector) {
+    /** @param transportSockets builds a cluster's transport socket (the extension registry's) */
+    public ClusterManager(Stats stats, UpstreamConnector connector,
+            Function<TransportSocketConfig, UpstreamTransportSocket> transportSockets) {
         this.stats = stats;
         this.connector = connector;
+        this.transportSockets = transportSockets;
     }
 
     public UpstreamConnector connector() {
@@ -30,7 +38,7 @@ public final class ClusterManager {
         Map<String, ClusterRuntime> next = new LinkedHashMap<>();
         for (ClusterConfig c : configs) {
             ClusterRuntime existing = old.get(c.name());
-            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats));
+            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats, transportSockets.apply(c.transportSocket())));
         }
         clusters = next;
         old.forEach((name, runtime) -> {

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.SourceBinding;
+
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -32,6 +34,7 @@ public final class ClusterRuntime {
         }
     };
     private final SourceBinding defaultBinding;
+    private final UpstreamTransportSocket transportSocket;
     private volatile boolean closed;
     private final CircuitBreaker breaker;
     private final OutlierDetector outlier;
@@ -73,8 +76,9 @@ public final class ClusterRuntime {
     /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
     public final Stats.Counter upstreamProtocolError;
 
-    public ClusterRuntime(ClusterConfig config, Stats stats) {
+    public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
+        this.transportSocket = transportSocket;
         List<UpstreamHost> list = new ArrayList<>();
         for (ClusterConfig.Endpoint e : config.endpoints()) {
             list.add(new UpstreamHost(e.address(), e.weight()));
@@ -224,6 +228,11 @@ public final class ClusterRuntime {
     }
 
     /** The fixed bind address of upstream_bind_config, if any; one instance per cluster. */
+    /** The cluster's transport socket (raw_buffer, or upstream_proxy_protocol). */
+    public UpstreamTransportSocket transportSocket() {
+        return transportSocket;
+    }
+
     public SourceBinding defaultBinding() {
         return defaultBinding;
     }

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.SourceBinding;
+
 import io.sourcemesh.proxy.config.WeightedCluster;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import java.util.List;
@@ -38,10 +40,8 @@ public final class Upstreams {
         SourceBinding binding = originalSrc.isPresent()
                 ? SourceBinding.originalSource(downstreamRemote.getAddress(), originalSrc.get().mark())
                 : cluster.defaultBinding();
-        // upstream_proxy_protocol: Envoy's header carries the downstream connection's addresses
-        // (after a PROXY protocol listener filter, before any XFF), and keys the pool on them.
-        var proxyProtocol = cluster.config().upstreamProxyProtocol();
-        return proxyProtocol.isEmpty() ? binding
-                : binding.withProxyHeader(new ProxyHeader(proxyProtocol.get().number(), connection.remoteAddress(), connection.localAddress()));
+        // The cluster's transport socket adds what it sends first (upstream_proxy_protocol's header)
+        // to the binding, so the pool is keyed on it too.
+        return cluster.transportSocket().bind(binding, connection);
     }
 }

@@ -51,6 +51,8 @@ import java.util.logging.Logger;
  *
  * <p>All protocol state lives on one thread, which also runs the gRPC callbacks and the handler;
  * so an ACK or NACK is never sent before the handler has decided.
+ * <p>Over 400 lines: one stream's state (subscriptions in Envoy's order, versions and nonces for ACK/NACK,
+ * reconnect with back-off) over the same fields.
  */
 public final class AdsClient implements AutoCloseable {
 

@@ -29,6 +29,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.FilterChainConfig;
 import io.sourcemesh.proxy.config.FilterChainMatch;
@@ -111,7 +112,7 @@ final class AdminFixtures {
                 new RouteConfig(ROUTE, List.of()), List.of(), false, 0, false, Optional.empty(), false,
                 Optional.empty(), true, false, false, Optional.empty(), Optional.empty(), Optional.empty(),
                 List.of(), List.of(), "SANITIZE", false);
-        FilterChainConfig chain = new FilterChainConfig("", FilterChainMatch.any(), Optional.empty(), List.of(hcm));
+        FilterChainConfig chain = new FilterChainConfig("", FilterChainMatch.any(), TransportSocketConfig.RAW_BUFFER, List.of(hcm));
         ListenerConfig listener = new ListenerConfig(LISTENER, new InetSocketAddress("0.0.0.0", 15006),
                 false, true, List.of(), List.of(chain), Optional.empty(), true);
         ClusterConfig cluster = new ClusterConfig(CLUSTER, ClusterConfig.DiscoveryType.STATIC,

@@ -3,7 +3,21 @@ package io.sourcemesh.proxy.extension;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.sourcemesh.proxy.config.AccessLogConfig;
+import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.TlsContextConfig;
+import io.sourcemesh.proxy.config.TransportSocketConfig;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import io.sourcemesh.proxy.network.DownstreamTransportSocket;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import io.sourcemesh.proxy.tls.DownstreamTlsSocket;
+import io.sourcemesh.l4.ProxyHeader;
+import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
+import java.net.InetSocketAddress;
 import io.sourcemesh.proxy.config.Extensions;
 import io.sourcemesh.proxy.config.FaultConfig;
 import io.sourcemesh.proxy.config.HttpFilterConfig;
@@ -48,6 +62,52 @@ class ExtensionFactoriesTest {
                 assertTrue(built.contains(e.name()), e.name() + " is in config.Extensions but nothing builds it");
             }
         }
+    }
+
+    @Test
+    void everyTransportSocketResolvesByEachNameAndTypeUrlToItsFactory() {
+        for (Extensions.Category side : List.of(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET,
+                Extensions.Category.UPSTREAM_TRANSPORT_SOCKET)) {
+            for (Extensions.Extension e : Extensions.all().stream().filter(x -> x.category() == side).toList()) {
+                for (String name : java.util.stream.Stream.concat(java.util.stream.Stream.of(e.name()), e.deprecatedNames().stream()).toList()) {
+                    assertEquals(e, Extensions.byName(side, name).orElseThrow(), side + " " + name);
+                }
+                assertEquals(e, Extensions.require(side, e.type(), "p"), side + " " + e.type().getFullName());
+                boolean built = registry.registrations().stream().anyMatch(r -> r.extension().equals(e));
+                // Upstream TLS is registered only so that it is refused by path (config.TransportSockets).
+                assertEquals(!e.type().equals(UpstreamTlsContext.getDescriptor()), built, side + " " + e.name() + " built");
+            }
+        }
+        assertEquals(List.of("tls"), Extensions.byName(Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, "envoy.transport_sockets.tls")
+                .orElseThrow().deprecatedNames());
+        assertEquals(UpstreamTlsContext.getDescriptor(),
+                Extensions.byName(Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, "tls").orElseThrow().type());
+        assertEquals(DownstreamTlsContext.getDescriptor(),
+                Extensions.byName(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, "tls").orElseThrow().type());
+        assertTrue(Extensions.byName(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, "envoy.transport_sockets.upstream_proxy_protocol")
+                .isEmpty());
+        assertThrows(ConfigException.class, () -> Extensions.require(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET,
+                UpstreamTlsContext.getDescriptor(), "p"));
+    }
+
+    @Test
+    void transportSocketsAreBuiltThroughTheRegistry() throws Exception {
+        assertSame(DownstreamTransportSocket.RAW_BUFFER, registry.downstreamTransportSocket(TransportSocketConfig.RAW_BUFFER, true, "p"));
+        assertSame(UpstreamTransportSocket.RAW_BUFFER, registry.upstreamTransportSocket(TransportSocketConfig.RAW_BUFFER));
+        assertEquals(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET,
+                registry.of(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, TransportSocketConfig.RAW_BUFFER).extension().category());
+        var tls = TestCertificates.selfSigned("tls.example.com");
+        var config = new TransportSocketConfig.DownstreamTls(new TlsContextConfig(
+                List.of(new TlsContextConfig.CertificateConfig(tls.certificate(), tls.privateKey())),
+                Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false));
+        assertInstanceOf(DownstreamTlsSocket.class, registry.downstreamTransportSocket(config, false, "p"));
+        var pp = registry.upstreamTransportSocket(new TransportSocketConfig.UpstreamProxyProtocol(ClusterConfig.UpstreamProxyProtocol.V2));
+        var connection = new ConnectionContext("l", new InetSocketAddress("127.0.0.1", 80), new InetSocketAddress("127.0.0.9", 4000));
+        assertEquals(Optional.of(new ProxyHeader(2, connection.remoteAddress(), connection.localAddress())),
+                pp.bind(SourceBinding.NONE, connection).proxyHeader());
+        assertThrows(IllegalStateException.class, () -> registry.upstreamTransportSocket(config), "a downstream socket on a cluster");
+        assertThrows(IllegalStateException.class, () -> registry.of(TransportSocketConfig.RAW_BUFFER),
+                "raw_buffer is on both sides: the side must be named");
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.sourcemesh.proxy.extension.ExtensionFactories;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.config.RouteConfig;
@@ -16,7 +17,7 @@ import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.testing.Configs;
 import io.sourcemesh.proxy.upstream.ClusterManager;
-import io.sourcemesh.proxy.upstream.SourceBinding;
+import io.sourcemesh.l4.SourceBinding;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,7 +37,7 @@ final class EmbeddedProxy implements AutoCloseable {
     static final InetSocketAddress LISTENER = new InetSocketAddress("127.0.0.1", 10000);
 
     final Stats stats = new Stats();
-    final ClusterManager clusters = new ClusterManager(stats, null);
+    final ClusterManager clusters = new ClusterManager(stats, null, ExtensionFactories.get()::upstreamTransportSocket);
     final HttpConnectionManagerFilter filter;
     /** Every upstream connection asked for, in order. */
     final List<Upstream> upstreams = new ArrayList<>();
@@ -60,7 +61,7 @@ final class EmbeddedProxy implements AutoCloseable {
     static ClusterConfig cluster(String name, ClusterConfig.CircuitBreakers breakers, InetSocketAddress... endpoints) {
         ClusterConfig c = Configs.staticCluster(name, endpoints);
         return new ClusterConfig(c.name(), c.type(), c.lbPolicy(), c.endpoints(), c.connectTimeout(), c.upstreamBindAddress(),
-                c.ringHash(), c.idleTimeout(), c.maxRequestsPerConnection(), c.upstreamProxyProtocol(), breakers,
+                c.ringHash(), c.idleTimeout(), c.maxRequestsPerConnection(), c.transportSocket(), breakers,
                 c.outlierDetection(), c.healthyPanicThreshold());
     }
 

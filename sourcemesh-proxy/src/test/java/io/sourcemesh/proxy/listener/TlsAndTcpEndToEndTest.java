@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.listener;
 import static io.sourcemesh.proxy.testing.Configs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.FilterChainConfig;
@@ -49,7 +50,7 @@ class TlsAndTcpEndToEndTest {
                 FilterChainMatch.SourceType.ANY, List.of(), List.of());
         TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
                 Optional.empty(), Optional.empty(), List.of("h2", "http/1.1"), Optional.empty(), false);
-        return new FilterChainConfig(name, match, Optional.of(tls), List.of(hcm(routeAll(cluster), true, List.of())));
+        return new FilterChainConfig(name, match, new TransportSocketConfig.DownstreamTls(tls), List.of(hcm(routeAll(cluster), true, List.of())));
     }
 
     @Test
@@ -81,6 +82,36 @@ class TlsAndTcpEndToEndTest {
             Curl.Result none = Curl.run("-k", "--resolve", "c.example.net:" + port + ":127.0.0.1", "https://c.example.net:" + port + "/");
             assertNotEquals(0, none.exitCode(), "no chain matches: the connection is closed");
         }
+    }
+
+    @Test
+    void tlsProtocolBoundsAreEnforced() {
+        TestCertificates.Pem pem = TestCertificates.selfSigned("a.example.com", "a.example.com");
+        // As config.TlsTranslator gives them: tls_maximum_protocol_version TLSv1_2, and a chain with minimum TLSv1_3.
+        FilterChainMatch only12 = new FilterChainMatch(OptionalInt.empty(), List.of(), List.of("max12.example.com"), "", List.of(),
+                List.of(), FilterChainMatch.SourceType.ANY, List.of(), List.of());
+        FilterChainMatch only13 = new FilterChainMatch(OptionalInt.empty(), List.of(), List.of("min13.example.com"), "", List.of(),
+                List.of(), FilterChainMatch.SourceType.ANY, List.of(), List.of());
+        var cert = List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey()));
+        var max12 = new FilterChainConfig("max12", only12, new TransportSocketConfig.DownstreamTls(new TlsContextConfig(cert,
+                Optional.empty(), Optional.of("TLSv1.2"), List.of(), Optional.empty(), false)),
+                List.of(hcm(routeAll("origin"), true, List.of())));
+        var min13 = new FilterChainConfig("min13", only13, new TransportSocketConfig.DownstreamTls(new TlsContextConfig(cert,
+                Optional.of("TLSv1.3"), Optional.empty(), List.of(), Optional.empty(), false)),
+                List.of(hcm(routeAll("origin"), true, List.of())));
+        var listener = listener("https", "127.0.0.1", List.of(new ListenerFilterConfig.TlsInspector("envoy.filters.listener.tls_inspector")),
+                max12, min13);
+        proxy = Proxy.start(proxy(List.of(listener), List.of(staticCluster("origin", origin.address()))), 1);
+        int port = proxy.listenerAddress("https").getPort();
+        String max12Url = "https://max12.example.com:" + port + "/";
+        String resolve12 = "max12.example.com:" + port + ":127.0.0.1";
+        assertEquals(200, Curl.run("-k", "--resolve", resolve12, max12Url).status(), "TLS 1.2 is offered");
+        assertNotEquals(0, Curl.run("-k", "--tlsv1.3", "--resolve", resolve12, max12Url).exitCode(), "TLS 1.3 is above the maximum");
+        String min13Url = "https://min13.example.com:" + port + "/";
+        String resolve13 = "min13.example.com:" + port + ":127.0.0.1";
+        assertEquals(200, Curl.run("-k", "--resolve", resolve13, min13Url).status(), "TLS 1.3 is offered");
+        assertNotEquals(0, Curl.run("-k", "--tls-max", "1.2", "--resolve", resolve13, min13Url).exitCode(),
+                "TLS 1.2 is below the minimum");
     }
 
     @Test

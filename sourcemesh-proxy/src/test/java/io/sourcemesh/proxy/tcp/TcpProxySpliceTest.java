@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.tcp;
 import static io.sourcemesh.proxy.testing.Configs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.FilterChainConfig;
@@ -281,7 +282,7 @@ class TcpProxySpliceTest {
         TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
                 Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false);
         Path log = dir.resolve("tcp.log");
-        FilterChainConfig chain = new FilterChainConfig("tls", FilterChainMatch.any(), Optional.of(tls),
+        FilterChainConfig chain = new FilterChainConfig("tls", FilterChainMatch.any(), new TransportSocketConfig.DownstreamTls(tls),
                 List.of(tcpProxy(Optional.empty(), log)));
         proxy = Proxy.start(proxy(List.of(listener("tcp", "127.0.0.1", List.of(), chain)),
                 List.of(staticCluster("backend", (InetSocketAddress) backend.getLocalSocketAddress()))), 1);

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.testing;
 
 import com.google.protobuf.Empty;
+import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.FilterChainConfig;
@@ -32,7 +33,7 @@ public final class Configs {
     }
 
     public static FilterChainConfig chain(NetworkFilterConfig filter) {
-        return new FilterChainConfig("", FilterChainMatch.any(), Optional.empty(), List.of(filter));
+        return new FilterChainConfig("", FilterChainMatch.any(), TransportSocketConfig.RAW_BUFFER, List.of(filter));
     }
 
     public static HttpConnectionManagerConfig hcm(RouteConfig routes, boolean useRemoteAddress, List<AccessLogConfig> logs) {

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.l4.SourceBinding;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.netty.channel.ChannelFuture;
@@ -23,7 +25,7 @@ class ClusterRuntimeTest {
         ClusterConfig config = new ClusterConfig("origin", ClusterConfig.DiscoveryType.STATIC, ClusterConfig.LbPolicy.ROUND_ROBIN,
                 List.of(new ClusterConfig.Endpoint(ORIGIN, 1)), Duration.ofSeconds(1), Optional.empty(),
                 ClusterConfig.RingHash.defaults(), Optional.empty(), 0);
-        return new ClusterRuntime(config, new Stats());
+        return new ClusterRuntime(config, new Stats(), io.sourcemesh.proxy.upstream.UpstreamTransportSocket.RAW_BUFFER);
     }
 
     /** A channel whose close future counts the listeners added to it. */

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.runtime.embedded;
 
+import io.sourcemesh.l4.Addresses;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
@@ -9,11 +10,10 @@ import io.sourcemesh.cluster.network.Conntrack;
 import io.sourcemesh.cluster.network.EmbeddedInterception;
 import io.sourcemesh.cluster.network.L4Forwarder;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.proxy.network.FilterChainSelector;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.Interception;
-import io.sourcemesh.proxy.upstream.SourceBinding;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.embedded.Interception;
+import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.UpstreamConnector;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -92,14 +92,14 @@ final class ServiceVips implements AutoCloseable {
      * REDIRECT does. Otherwise kube-proxy's job: a ready endpoint, the client's address kept.
      */
     private Optional<L4Forwarder.Decision> route(String namespace, String service, InetSocketAddress vip, InetSocketAddress client) {
-        InetAddress clientIp = FilterChainSelector.unmapped(client.getAddress());
+        InetAddress clientIp = Addresses.unmapped(client.getAddress());
         SourceBinding fromClient = SourceBinding.fixed(new InetSocketAddress(clientIp, 0));
         EmbeddedPod source = podAt.apply(clientIp).orElse(null);
         if (source != null && source.intercepted()) {
             InetSocketAddress outbound = new InetSocketAddress(source.address(), 15001);
             Interception capture = new Interception() {
                 @Override
-                public Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding) {
+                public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {
                     return Optional.of(outbound);
                 }
 

@@ -11,7 +11,7 @@ import io.sourcemesh.cluster.netns.NetnsThreads;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;

@@ -33,6 +33,8 @@ import java.util.function.Consumer;
  * app container started inside it, and the sidecar ({@link ProxyProcess}) started once from a small
  * bootstrap ({@link SidecarBootstrap}) and fed over ADS by the control plane from then on. Each
  * container writes its own log file.
+ * <p>Over 400 lines: the pod's life (namespace, rules, containers with back-off, sidecar, teardown on a
+ * failed start) is one sequence whose clean-up order has to be read together.
  */
 final class NetnsPod implements RunningPod {
     static final String PROXY_CONTAINER = "istio-proxy";

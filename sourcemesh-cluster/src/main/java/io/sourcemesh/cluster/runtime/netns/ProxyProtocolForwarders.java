@@ -1,13 +1,13 @@
 package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.l4.Addresses;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.loadbalancer.ProxyProtocolHeader;
 import io.sourcemesh.cluster.netns.NetnsThreads;
 import io.sourcemesh.cluster.network.L4Forwarder;
-import io.sourcemesh.proxy.network.FilterChainSelector;
-import io.sourcemesh.proxy.transport.Transport;
-import io.sourcemesh.proxy.upstream.SourceBinding;
-import io.sourcemesh.proxy.upstream.UpstreamConnector;
+import io.sourcemesh.l4.transport.Transport;
+import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.UpstreamConnector;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -88,7 +88,7 @@ final class ProxyProtocolForwarders implements AutoCloseable {
             return Optional.empty(); // no healthy node: the client's connection is closed, as the DNAT path resets it
         }
         String node = t.healthyNodes().get(ThreadLocalRandom.current().nextInt(t.healthyNodes().size()));
-        InetAddress clientIp = FilterChainSelector.unmapped(client.getAddress());
+        InetAddress clientIp = Addresses.unmapped(client.getAddress());
         byte[] header = ProxyProtocolHeader.of(t.version(), new InetSocketAddress(clientIp, client.getPort()), frontend);
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(node, t.nodePort()), SourceBinding.NONE, connector, header));
     }

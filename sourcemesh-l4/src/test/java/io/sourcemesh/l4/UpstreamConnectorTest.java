@@ -1,10 +1,12 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4;
+
+import io.sourcemesh.l4.embedded.Interception;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4.embedded;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -11,8 +11,8 @@ import java.util.Optional;
  */
 public interface Interception {
 
-    /** The address to connect to instead of {@code destination}, if any. */
-    Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding);
+    /** The address to connect to instead of {@code destination}, if any; {@code source} is the address the socket binds, if any. */
+    Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source);
 
     /** Told once the redirected socket is bound, before it connects, so the receiver can look it up. */
     void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress originalDestination);
@@ -25,7 +25,7 @@ public interface Interception {
 
     Interception NONE = new Interception() {
         @Override
-        public Optional<InetSocketAddress> redirect(InetSocketAddress destination, SourceBinding binding) {
+        public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {
             return Optional.empty();
         }
 

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.transport;
+package io.sourcemesh.l4.transport;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;

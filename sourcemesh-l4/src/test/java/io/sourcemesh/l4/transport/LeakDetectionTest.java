@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.transport;
+package io.sourcemesh.l4.transport;
 
 import static org.junit.jupiter.api.Assertions.*;
 

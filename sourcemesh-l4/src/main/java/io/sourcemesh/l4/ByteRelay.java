@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.network;
+package io.sourcemesh.l4;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -99,7 +99,7 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ChannelErrors.caught(ctx, cause); // counts only on a downstream channel (the attribute is on those)
+        ChannelExceptions.caught(ctx, cause); // counts only on a downstream channel (the attribute is on those)
     }
 
     /** Closes {@code ch} after everything written to it so far has been flushed. */

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,7 +1,7 @@
-package io.sourcemesh.proxy.listener;
+package io.sourcemesh.l4.embedded;
 
 import io.netty.channel.Channel;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,4 +1,6 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4;
+
+import io.sourcemesh.l4.embedded.Interception;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -8,7 +10,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
-import io.sourcemesh.proxy.transport.Transport;
+import io.sourcemesh.l4.transport.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -68,7 +70,7 @@ public final class UpstreamConnector {
                 b.option(Transport.SO_MARK, binding.mark());
             }
         }
-        Optional<InetSocketAddress> redirect = interception.redirect(destination, binding);
+        Optional<InetSocketAddress> redirect = interception.redirect(destination, binding.address());
         if (redirect.isEmpty()) {
             ChannelFuture f = binding.address().isPresent() ? b.connect(destination, binding.address().get()) : b.connect(destination);
             open.add(f.channel());

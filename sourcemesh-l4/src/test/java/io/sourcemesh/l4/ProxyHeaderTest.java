@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.upstream;
+package io.sourcemesh.l4;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

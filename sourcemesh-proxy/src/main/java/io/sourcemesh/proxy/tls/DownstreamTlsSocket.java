@@ -1,0 +1,115 @@
+package io.sourcemesh.proxy.tls;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.TlsContextConfig;
+import io.sourcemesh.proxy.network.ChannelErrors;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import io.sourcemesh.proxy.network.DownstreamTransportSocket;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code envoy.transport_sockets.tls} on a filter chain: the chain's server TLS context, built once
+ * per config version (a bad certificate or key fails the version, naming the field), and an
+ * {@link SslHandler} in front of the network filters of each connection the chain takes.
+ */
+public final class DownstreamTlsSocket implements DownstreamTransportSocket {
+    private final SslContext context;
+
+    private DownstreamTlsSocket(SslContext context) {
+        this.context = context;
+    }
+
+    /**
+     * The chain's TLS socket. An HTTP chain offers in ALPN only the protocols our connection
+     * manager speaks (HTTP/1.1): Istio's gateways list h2 first, and a client that took it would
+     * get HTTP/1.1 answers to HTTP/2 frames.
+     */
+    public static DownstreamTlsSocket of(TlsContextConfig tls, boolean http, String path) {
+        return new DownstreamTlsSocket(sslContext(tls, path, http));
+    }
+
+    public SslContext context() {
+        return context;
+    }
+
+    @Override
+    public void install(ChannelHandlerContext ctx, ConnectionContext connection) {
+        connection.tlsTerminated(true);
+        SslHandler tls = context.newHandler(ctx.alloc());
+        ctx.pipeline().addAfter(ctx.name(), "tls", tls);
+        tls.handshakeFuture().addListener(f -> {
+            if (!f.isSuccess()) {
+                ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause());
+            }
+        });
+    }
+
+    static SslContext sslContext(TlsContextConfig tls, String path, boolean http) {
+        if (tls.certificates().isEmpty()) {
+            throw new ConfigException(path, "a downstream TLS context needs a certificate");
+        }
+        TlsContextConfig.CertificateConfig cert = tls.certificates().get(0);
+        try {
+            SslContextBuilder b = SslContextBuilder.forServer(
+                    new ByteArrayInputStream(cert.certificateChainPem().getBytes(StandardCharsets.US_ASCII)),
+                    new ByteArrayInputStream(cert.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
+            b.protocols(protocols);
+            List<String> alpn = http
+                    ? tls.alpnProtocols().stream().filter(p -> p.equals("http/1.1") || p.equals("http/1.0")).toList()
+                    : tls.alpnProtocols();
+            if (http && alpn.isEmpty() && !tls.alpnProtocols().isEmpty()) {
+                alpn = List.of("http/1.1");
+            }
+            if (!alpn.isEmpty()) {
+                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
+            }
+            if (tls.trustedCaPem().isPresent()) {
+                b.trustManager(new ByteArrayInputStream(tls.trustedCaPem().get().getBytes(StandardCharsets.US_ASCII)));
+                if (tls.requireClientCertificate()) {
+                    b.clientAuth(ClientAuth.REQUIRE);
+                }
+            }
+            return b.build();
+        } catch (Exception e) {
+            throw new ConfigException(path, "invalid TLS certificate or key: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The JDK's protocol names (TLSv1.2) within [min, max], given as Envoy spells them (TLSv1_2) or
+     * as the translated config does (TLSv1.2, TLSv1); never below TLS 1.2.
+     */
+    static List<String> protocols(String min, String max) {
+        List<String> all = List.of("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3");
+        int lo = Math.max(all.indexOf(envoyName(min, "TLSv1_2")), 2);
+        int hi = all.indexOf(envoyName(max, "TLSv1_3"));
+        if (hi < 0) {
+            hi = 3;
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = lo; i <= hi; i++) {
+            out.add(all.get(i).replace('_', '.'));
+        }
+        return out;
+    }
+
+    private static String envoyName(String version, String auto) {
+        if (version.equals("TLS_AUTO")) {
+            return auto;
+        }
+        String v = version.replace('.', '_');
+        return v.equals("TLSv1") ? "TLSv1_0" : v;
+    }
+}
