@@ -86,6 +86,7 @@ public final class Proxy implements AutoCloseable {
 
     /** Starts a proxy serving {@code config}; with {@link ProxyConfig#ads()} it also connects to ADS. */
     public static Proxy start(ProxyConfig config, ProxyOptions options) {
+        HeapGovernor.processDefault(); // once per JVM, under SerialGC: a long run's committed heap bounded
         Proxy proxy = new Proxy(options);
         try {
             proxy.startup = config.source() instanceof Bootstrap b ? b : Bootstrap.getDefaultInstance();

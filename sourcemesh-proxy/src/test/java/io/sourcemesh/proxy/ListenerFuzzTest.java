@@ -177,7 +177,9 @@ class ListenerFuzzTest {
                         .filter(e -> e.getKey().endsWith("downstream_cx_exception")).mapToLong(java.util.Map.Entry::getValue).sum()
                 + " listener_cx_total=" + proxy.stats().counters().entrySet().stream()
                         .filter(e -> e.getKey().startsWith("listener.") && e.getKey().endsWith("downstream_cx_total"))
-                        .mapToLong(java.util.Map.Entry::getValue).sum();
+                        .mapToLong(java.util.Map.Entry::getValue).sum()
+                + " governor_collections=" + HeapGovernor.collections()
+                + " governor_pause_ms=" + TimeUnit.NANOSECONDS.toMillis(HeapGovernor.pauseNanos());
         System.out.println("ListenerFuzzTest " + figures);
         series.forEach(l -> System.out.println("ListenerFuzzTest memory " + l));
         String report = System.getProperty("sourcemesh.fuzz.report");

@@ -33,6 +33,15 @@ public final class ProxyProcess implements AutoCloseable {
     }
 
     /**
+     * uid 1337 has no home: no perf-data files. Small heap, serial GC: one sidecar per pod; the
+     * launcher's footprint settings (see the sourcemesh script) also when started without it,
+     * -XX:-ShrinkHeapInSteps included (the heap the proxy's HeapGovernor collects is given back at once).
+     */
+    static final List<String> JVM_OPTIONS = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m",
+            "-XX:+UseCompactObjectHeaders", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:-ShrinkHeapInSteps",
+            "-XX:TrimNativeHeapInterval=5000", "-Dio.netty.jfr.enabled=false");
+
+    /**
      * Starts the proxy in {@code netns} and waits until its admin {@code /ready} (on 127.0.0.1:{@code
      * adminPort} inside the namespace) answers 200. {@code bootstrap} must be readable by uid 1337;
      * stdout and stderr (access logs included) go to {@code log}. Runs the checkout's {@code sourcemesh}
@@ -62,11 +71,7 @@ public final class ProxyProcess implements AutoCloseable {
                 "--reuid", String.valueOf(IstioIptables.PROXY_UID), "--regid", String.valueOf(IstioIptables.PROXY_GID),
                 "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw"));
         String config = bootstrap.toAbsolutePath().toString();
-        // uid 1337 has no home: no perf-data files. Small heap, serial GC: one sidecar per pod; the
-        // launcher's footprint settings (see the sourcemesh script) also when started without it.
-        List<String> jvm = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m", "-XX:+UseCompactObjectHeaders",
-                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=5000",
-                "-Dio.netty.jfr.enabled=false");
+        List<String> jvm = JVM_OPTIONS;
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         if (viaLauncher) {
             Path launcher = launcher().orElseThrow(() -> new NetnsException(
