@@ -7,7 +7,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -182,6 +181,9 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         if (m.length == 0) {
             return;
         }
+        if (finished.get()) {
+            return; // the command ended: what the client still sends is dropped until its Close
+        }
         if (m[0] == STDIN && stdinOpen) {
             if (m.length > 1) {
                 byte[] data = java.util.Arrays.copyOfRange(m, 1, m.length);
@@ -245,6 +247,7 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
             }
             finished.set(true);
             stdin.add(END_OF_INPUT);
+            ch.config().setAutoRead(true); // read on to the client's Close, whatever stdin it still sends
             finish(ch, status);
         });
     }
@@ -295,10 +298,24 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         return ch.writeAndFlush(new BinaryWebSocketFrame(b));
     }
 
+    /**
+     * Sends the status and a Close frame, then waits for the client's Close (RFC 6455 §7.1.1: the
+     * server closes TCP only after the closing handshake). Closing at once would reset a client still
+     * sending stdin to a command that ended without reading it, and the reset discards the status
+     * it has not read yet. A client that never answers is closed after {@link #CLOSE_WAIT_SECONDS}.
+     */
     private static void finish(Channel ch, ObjectNode status) {
         send(ch, ERROR, status.toString().getBytes(StandardCharsets.UTF_8));
-        ch.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+        ch.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(f -> {
+            if (!f.isSuccess()) {
+                ch.close();
+            } else {
+                ch.eventLoop().schedule(() -> ch.close(), CLOSE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        });
     }
+
+    private static final int CLOSE_WAIT_SECONDS = 5;
 
     private static ObjectNode success() {
         ObjectNode s = JsonNodeFactory.instance.objectNode();
