@@ -221,6 +221,13 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
         return new ExecResult(127, "", "sh: " + command.getFirst() + ": not found\n");
     }
 
+    /** The Kubernetes API's exec streams: the command takes its stdin to the end, then answers as {@link #exec} does. */
+    @Override
+    public io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
+            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+        return io.sourcemesh.cluster.exec.ExecProcess.of(new FakeCommand(in -> exec(namespace, pod, container, command, in)), mode, null, null);
+    }
+
     @Override
     public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
         List<String> log = List.of(
