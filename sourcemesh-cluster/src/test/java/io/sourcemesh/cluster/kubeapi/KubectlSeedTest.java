@@ -163,9 +163,10 @@ class KubectlSeedTest {
         assertEquals("{\n  \"origin\": \"" + sleepIp() + "\"\n}\n",
                 ok("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "curl", "-s", "http://httpbin:8000/ip").out());
 
-        // A mesh object written through the API is in the push its write waited for: the gateway routes at once.
+        // The Gateway and VirtualService reach the ingress gateway through the informers (north-south needs
+        // the load balancer's health checks too, so this waits for the route).
         ok("-n", "default", "apply", "-f", seed("http-demo.yaml"));
         String gateway = cluster.info().gatewayAddress();
-        assertEquals(200, runtime.client(cluster).code("http://" + gateway + ":80/ip"));
+        runtime.client(cluster).awaitCode("http://" + gateway + ":80/ip", 200);
     }
 }
