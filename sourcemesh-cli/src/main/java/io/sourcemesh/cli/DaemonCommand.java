@@ -44,6 +44,7 @@ final class DaemonCommand implements Callable<Integer> {
         Cluster cluster = EmbeddedRuntime.cluster(h, nodes);
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
         KubeApiServer kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path());
+        meshInformers(cluster, h);
         cluster.servingOn(api.port());
         // `up` returns once the mesh it brings back is serving again.
         cluster.awaitSettled(java.time.Duration.ofSeconds(60));
@@ -62,6 +63,17 @@ final class DaemonCommand implements Callable<Integer> {
             h.clearDaemon();
         }
         return 0;
+    }
+
+    /**
+     * With {@code SOURCEMESH_MESH_INFORMERS=1} (the switch, until it is the default), the control
+     * plane reads the mesh objects through fabric8 informers against the Kubernetes API just started.
+     */
+    static void meshInformers(Cluster cluster, Home h) {
+        if ("1".equals(System.getenv("SOURCEMESH_MESH_INFORMERS"))) {
+            cluster.readMeshThrough(io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
+            System.err.println("[info] the control plane reads the cluster through informers on its Kubernetes API");
+        }
     }
 
     /**
@@ -96,6 +108,7 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }));
         try {
+            meshInformers(cluster, h);
             cluster.servingOn(api.port());
             cluster.awaitSettled(java.time.Duration.ofSeconds(120));
             h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "netns"));

@@ -12,6 +12,7 @@ import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
+import io.sourcemesh.cluster.kubeapi.MeshInformers;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.mesh.MeshPusher;
@@ -215,7 +216,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     /** One level-triggered pass; true when it changed something. */
-    private boolean reconcile() {
+    private boolean reconcile() throws InterruptedException {
         boolean changed = ClusterIps.assign(store, runtime.serviceAddresses(), this::requestReconcile);
         List<KubeObject> services = NodePortAllocator.allocate(store);
         workloads.reconcile();
@@ -229,7 +230,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     /** Translation → ADS push to every proxy, then the sidecars that wait for their first config start. */
-    private boolean pushMesh() {
+    private boolean pushMesh() throws InterruptedException {
         Map<RunningPod, String> proxies = MeshPush.nodeIds(kubelets.running());
         MeshPusher.Outcome outcome = mesh.push(proxies);
         boolean changed = runtime.startSidecars(proxies);
@@ -384,9 +385,34 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     /** Stops every pod, then everything the runtime made, then the store, whatever fails on the way. */
+    /**
+     * The switch to the control plane reading the cluster as it would a real one: the mesh objects
+     * and meshConfig through fabric8 informers against the Kubernetes API server that
+     * {@code kubeconfig} names (this cluster's own); the next push waits for their caches. The
+     * cluster's own controllers and kubelets keep reading the store: they are the API server's side.
+     */
+    public void readMeshThrough(Path kubeconfig) {
+        MeshInformers informers = MeshInformers.start(kubeconfig, MeshPush.INFORMED);
+        MeshInformers before = mesh.informers();
+        mesh.readThrough(informers);
+        if (before != null) {
+            before.close();
+        }
+        reconcileNow();
+    }
+
+    /** Whether the control plane reads through informers ({@link #readMeshThrough}). */
+    public boolean readsMeshThroughInformers() {
+        return mesh.informers() != null;
+    }
+
     @Override
     public void close() {
         closed = true;
+        MeshInformers informers = mesh.informers();
+        if (informers != null) {
+            informers.close();
+        }
         try {
             watch.close();
             loop.submit(kubelets::stopAll).get(60, TimeUnit.SECONDS);

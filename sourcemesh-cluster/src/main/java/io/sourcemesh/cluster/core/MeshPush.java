@@ -7,6 +7,7 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.ingress.GatewayStatus;
+import io.sourcemesh.cluster.kubeapi.MeshInformers;
 import io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
@@ -28,8 +29,15 @@ import java.util.Map;
  * AuthorizationPolicies (rewritten as the proxies' answers come in).
  */
 final class MeshPush {
+    /** The kinds the control plane reads: the mesh kinds and ConfigMaps (meshConfig). */
+    static final List<ResourceKind> INFORMED = java.util.stream.Stream.concat(MeshPusher.MESH_KINDS.stream(),
+            java.util.stream.Stream.of(ResourceKind.CONFIG_MAP)).toList();
+    private static final Duration INFORMER_CATCH_UP = Duration.ofSeconds(20);
+
     private final ObjectStore store;
     private final MeshPusher pusher;
+    /** When set, the mesh objects come from informers against the cluster's Kubernetes API. */
+    private volatile MeshInformers informers;
     /** The last push: what it refused, which proxies each EnvoyFilter and Gateway went to. */
     private volatile MeshPusher.Outcome lastOutcome;
 
@@ -56,19 +64,63 @@ final class MeshPush {
         return p.gateway() ? ProxyIdentity.router(model) : ProxyIdentity.sidecar(model);
     }
 
-    /** Translates the store's mesh objects and publishes them to {@code proxies} (published before a new sidecar starts, so its first request finds its config). */
-    MeshPusher.Outcome push(Map<RunningPod, String> proxies) {
+    /** From now on, reads the mesh objects through {@code informers} (the cluster's Kubernetes API) rather than from the store. */
+    void readThrough(MeshInformers informers) {
+        this.informers = informers;
+    }
+
+    MeshInformers informers() {
+        return informers;
+    }
+
+    /** Translates the mesh objects and publishes them to {@code proxies} (published before a new sidecar starts, so its first request finds its config). */
+    MeshPusher.Outcome push(Map<RunningPod, String> proxies) throws InterruptedException {
+        MeshInformers in = informers;
+        List<KubeObject> objects = in == null ? fromStore() : fromInformers(in);
+        List<MeshPusher.Target> targets = new ArrayList<>();
+        proxies.forEach((p, nodeId) -> targets.add(new MeshPusher.Target(nodeId, identity(p))));
+        MeshPusher.Outcome outcome = pusher.push(objects, targets);
+        AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
+        return outcome;
+    }
+
+    private List<KubeObject> fromStore() {
         List<KubeObject> objects = new ArrayList<>();
         for (ResourceKind kind : MeshPusher.MESH_KINDS) {
             objects.addAll(store.list(kind, null));
         }
         // meshConfig, as istiod reads it: meshConfig.defaultConfig.gatewayTopology reaches the gateways.
         store.get(ResourceKind.CONFIG_MAP, ProxyConfigs.MESH_NAMESPACE, ProxyConfigs.MESH_CONFIGMAP).ifPresent(objects::add);
-        List<MeshPusher.Target> targets = new ArrayList<>();
-        proxies.forEach((p, nodeId) -> targets.add(new MeshPusher.Target(nodeId, identity(p))));
-        MeshPusher.Outcome outcome = pusher.push(objects, targets);
-        AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
-        return outcome;
+        return objects;
+    }
+
+    /**
+     * The same objects from the informers' caches, once they hold every write committed before this
+     * push (so a write through the API still returns after the push that carries it). The store is
+     * read only for that barrier: which versions the API server had served by now.
+     */
+    private List<KubeObject> fromInformers(MeshInformers in) throws InterruptedException {
+        Map<ResourceKind, Map<String, Long>> expected = new LinkedHashMap<>();
+        long asOf;
+        synchronized (store) {
+            asOf = store.resourceVersion();
+            for (ResourceKind kind : INFORMED) {
+                Map<String, Long> versions = new java.util.HashMap<>();
+                store.list(kind, null).forEach(o -> versions.put(MeshInformers.key(o.namespace(), o.name()), Long.parseLong(o.resourceVersion())));
+                expected.put(kind, versions);
+            }
+        }
+        in.awaitAtLeast(expected, asOf, key -> {
+            String[] p = key.split("/", 3);
+            return store.get(ResourceKind.byKind(p[0]).orElseThrow(), p[1].isEmpty() ? null : p[1], p[2]).isPresent();
+        }, INFORMER_CATCH_UP);
+        List<KubeObject> objects = new ArrayList<>();
+        for (ResourceKind kind : MeshPusher.MESH_KINDS) {
+            objects.addAll(in.list(kind));
+        }
+        in.list(ResourceKind.CONFIG_MAP).stream().filter(o -> o.namespace().equals(ProxyConfigs.MESH_NAMESPACE)
+                && o.name().equals(ProxyConfigs.MESH_CONFIGMAP)).forEach(objects::add);
+        return objects;
     }
 
     /** Records a push and writes its status; false when a write lost a race (reconcile again). */

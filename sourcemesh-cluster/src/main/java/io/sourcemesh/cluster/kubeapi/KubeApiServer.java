@@ -99,6 +99,25 @@ public final class KubeApiServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
+    /** Ends every open watch, its pending events dropped (tests: the clients resume from their last version). */
+    void dropWatches() {
+        watches.dropAll();
+    }
+
+    /** Compacts the watch cache to now (tests: a client that resumes from an older version gets 410 and lists again). */
+    void compactWatchCache() {
+        watches.compact();
+    }
+
+    /** How many watches were started, and how many refused as expired (410). */
+    long watchesStarted() {
+        return watches.started();
+    }
+
+    long watchesExpired() {
+        return watches.expired();
+    }
+
     @Override
     public void close() {
         channel.close().syncUninterruptibly();

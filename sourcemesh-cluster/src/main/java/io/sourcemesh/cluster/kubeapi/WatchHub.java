@@ -41,6 +41,9 @@ final class WatchHub implements AutoCloseable {
     /** The oldest version a watch may start after: events after it are all in {@link #history}. */
     private long compacted;
     private long latest;
+    /** Watches started and watches refused as expired (410), for tests of clients' resumption. */
+    private long started;
+    private long expired;
 
     private WatchHub(ObjectStore store, int capacity) {
         this.capacity = capacity;
@@ -133,6 +136,7 @@ final class WatchHub implements AutoCloseable {
      */
     synchronized Subscription subscribe(long after, Predicate<KubeObject> filter, List<KubeObject> initial) {
         if (after < compacted) {
+            expired++;
             throw new ApiException(410, "Expired", "too old resource version: " + after + " (" + compacted + ")");
         }
         Subscription s = new Subscription(after, filter);
@@ -143,11 +147,38 @@ final class WatchHub implements AutoCloseable {
             s.offer(e);
         }
         subscriptions.add(s);
+        started++;
         return s;
     }
 
     synchronized long latest() {
         return latest;
+    }
+
+    /**
+     * Ends every watch at once, its undelivered events dropped, as a lost connection would: each
+     * client watches again from the last version it saw (for tests of clients' resumption).
+     */
+    synchronized void dropAll() {
+        for (Subscription s : subscriptions) {
+            s.queue.clear();
+            s.overflowed = true;
+            s.queue.add(OVERFLOW);
+        }
+    }
+
+    synchronized long started() {
+        return started;
+    }
+
+    synchronized long expired() {
+        return expired;
+    }
+
+    /** Forgets every change so far, as etcd's compaction: a watch from an older version is expired (410, the client lists again). */
+    synchronized void compact() {
+        history.clear();
+        compacted = latest;
     }
 
     @Override

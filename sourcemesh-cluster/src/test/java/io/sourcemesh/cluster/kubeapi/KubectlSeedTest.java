@@ -139,4 +139,34 @@ class KubectlSeedTest {
             follow.waitFor();
         }
     }
+
+    /** The control plane reading the cluster through fabric8 informers against this API server (Cluster.readMeshThrough): the seed's east-west lines. */
+    @ParameterizedTest
+    @EnumSource(ClusterRuntime.class)
+    void eastWestWithTheControlPlaneOnInformers(ClusterRuntime on) throws Exception {
+        up(on);
+        cluster.readMeshThrough(Kubeconfig.in(home));
+        assertTrue(cluster.readsMeshThroughInformers());
+        ok("-n", "default", "apply", "-f", seed("sleep.yaml"));
+        ok("-n", "default", "apply", "-f", seed("httpbin.yaml"));
+        ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=" + runtime.settle().toSeconds() + "s");
+        ok("-n", "default", "rollout", "status", "deployment/sleep", "--timeout=" + runtime.settle().toSeconds() + "s");
+        assertTrue(cluster.awaitSettled(runtime.settle()));
+        assertEquals("{\n  \"origin\": \"127.0.0.6\"\n}\n",
+                ok("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "curl", "-s", "http://httpbin:8000/ip").out());
+
+        // The pod template's interception mode reaches the new pods' listeners through the informers.
+        String tproxy = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}";
+        ok("patch", "deployment", "-n", "default", "httpbin", "-p", tproxy);
+        ok("-n", "default", "rollout", "status", "deployment/httpbin", "--timeout=" + runtime.settle().toSeconds() + "s");
+        assertTrue(cluster.awaitSettled(runtime.settle()));
+        assertEquals("{\n  \"origin\": \"" + sleepIp() + "\"\n}\n",
+                ok("-n", "default", "exec", "deploy/sleep", "-c", "sleep", "--", "curl", "-s", "http://httpbin:8000/ip").out());
+
+        // The Gateway and VirtualService reach the ingress gateway through the informers (north-south needs
+        // the load balancer's health checks too, so this waits for the route).
+        ok("-n", "default", "apply", "-f", seed("http-demo.yaml"));
+        String gateway = cluster.info().gatewayAddress();
+        runtime.client(cluster).awaitCode("http://" + gateway + ":80/ip", 200);
+    }
 }

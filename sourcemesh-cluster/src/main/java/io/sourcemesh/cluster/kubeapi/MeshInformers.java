@@ -1,0 +1,136 @@
+package io.sourcemesh.cluster.kubeapi;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The control plane's view of a cluster through fabric8 informers against a Kubernetes API server
+ * (ours, from its kubeconfig; later a real cluster's): one informer per kind, in every namespace.
+ * {@link #awaitAtLeast} is the read barrier: a push that must carry a write waits until every
+ * informer's cache has caught up with the API server as of that write.
+ */
+public final class MeshInformers implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KubernetesClient client;
+    private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> informers = new LinkedHashMap<>();
+
+    private MeshInformers(KubernetesClient client) {
+        this.client = client;
+    }
+
+    /** Informers on {@code kinds} through {@code kubeconfig}'s current context, started and synced (at most 30 s). */
+    public static MeshInformers start(Path kubeconfig, List<ResourceKind> kinds) {
+        MeshInformers m = new MeshInformers(KubeClients.of(kubeconfig));
+        try {
+            for (ResourceKind k : kinds) {
+                ResourceDefinitionContext ctx = new ResourceDefinitionContext.Builder().withGroup(k.group())
+                        .withVersion(k.versions().getFirst()).withPlural(k.plural()).withKind(k.kind())
+                        .withNamespaced(k.namespaced()).build();
+                SharedIndexInformer<GenericKubernetesResource> i = m.client.genericKubernetesResources(ctx).inAnyNamespace()
+                        .runnableInformer(0);
+                m.informers.put(k, i);
+            }
+            for (var i : m.informers.values()) {
+                i.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+            return m;
+        } catch (Exception e) {
+            m.close();
+            throw new IllegalStateException("the control plane's informers did not sync against " + kubeconfig + ": " + e, e);
+        }
+    }
+
+    /** The objects of {@code kind} in the informer's cache. */
+    public List<KubeObject> list(ResourceKind kind) {
+        List<KubeObject> out = new ArrayList<>();
+        for (GenericKubernetesResource r : informer(kind).getStore().list()) {
+            out.add(toKubeObject(r));
+        }
+        out.sort(java.util.Comparator.comparing(KubeObject::namespace).thenComparing(KubeObject::name));
+        return out;
+    }
+
+    /**
+     * Waits until the caches are at least as new as {@code expected} (each kind's objects by
+     * namespace/name → resourceVersion, read from the API server's side at version {@code asOf}):
+     * every expected object cached at its version or a newer one — or gone from the server since
+     * ({@code stillThere} false) — and every other cached object newer than {@code asOf}.
+     */
+    public void awaitAtLeast(Map<ResourceKind, Map<String, Long>> expected, long asOf, Predicate<String> stillThere, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!caughtUp(expected, asOf, stillThere)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the control plane's informers did not reach resourceVersion " + asOf + " in " + timeout);
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    private boolean caughtUp(Map<ResourceKind, Map<String, Long>> expected, long asOf, Predicate<String> stillThere) {
+        for (var e : expected.entrySet()) {
+            Map<String, Long> cached = new HashMap<>();
+            for (GenericKubernetesResource r : informer(e.getKey()).getStore().list()) {
+                cached.put(key(r.getMetadata().getNamespace(), r.getMetadata().getName()),
+                        Long.parseLong(r.getMetadata().getResourceVersion()));
+            }
+            for (var want : e.getValue().entrySet()) {
+                Long have = cached.remove(want.getKey());
+                if (have == null ? stillThere.test(e.getKey().kind() + "/" + want.getKey()) : have < want.getValue()) {
+                    return false;
+                }
+            }
+            for (long rv : cached.values()) {
+                if (rv <= asOf) {
+                    return false; // deleted at the server before asOf, the deletion not seen yet
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The key {@link #awaitAtLeast} uses for an object. */
+    public static String key(String namespace, String name) {
+        return (namespace == null ? "" : namespace) + "/" + name;
+    }
+
+    private SharedIndexInformer<GenericKubernetesResource> informer(ResourceKind kind) {
+        SharedIndexInformer<GenericKubernetesResource> i = informers.get(kind);
+        if (i == null) {
+            throw new IllegalArgumentException("no informer for " + kind.kind());
+        }
+        return i;
+    }
+
+    private KubeObject toKubeObject(GenericKubernetesResource r) {
+        try {
+            return KubeObject.of((ObjectNode) JSON.readTree(client.getKubernetesSerialization().asJson(r)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        informers.values().forEach(SharedIndexInformer::close);
+        client.close();
+    }
+}

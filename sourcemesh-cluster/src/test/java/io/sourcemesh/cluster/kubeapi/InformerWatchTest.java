@@ -1,0 +1,240 @@
+package io.sourcemesh.cluster.kubeapi;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sourcemesh.api.patch.PatchType;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.store.ObjectStore;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * fabric8's SharedIndexInformer — the client the control plane reads the cluster with — against
+ * our API server over real HTTPS with the kubeconfig's client certificate: 10,000 creates, updates
+ * and deletes arrive in commit order, each exactly once, across watches the server drops mid-stream
+ * (the informer resumes from its last resourceVersion); and after a 410 Expired it lists again and
+ * its cache converges.
+ */
+class InformerWatchTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CHANGES = 10_000;
+    private static final int NAMES = 40;
+
+    @TempDir
+    Path home;
+    ObjectStore store = ObjectStore.inMemory();
+    KubeApiServer server;
+    KubernetesClient client;
+    SharedIndexInformer<ConfigMap> informer;
+    final Recorder seen = new Recorder();
+    /** The expected events: what each write committed. */
+    final List<Change> written = new ArrayList<>();
+    final Map<String, Integer> versions = new HashMap<>();
+
+    /** One event as the handler saw it: type, name, the object's resourceVersion, and the previous one (updates). */
+    record Change(String type, String name, long rv, long previous) {}
+
+    @BeforeEach
+    void up() throws Exception {
+        ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
+        server = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, pki,
+                KubeApiServer.WATCH_CACHE);
+        Kubeconfig.write(Kubeconfig.in(home), pki, "127.0.0.1", server.port());
+        Config config = KubeClients.config(Kubeconfig.in(home));
+        // Long enough that the writes between a dropped watch and the compaction land before the client returns.
+        config.setWatchReconnectInterval(2_000);
+        client = KubeClients.of(config);
+        informer = client.configMaps().inNamespace("default").runnableInformer(0);
+        informer.addEventHandler(seen);
+        informer.exceptionHandler((started, t) -> {
+            t.printStackTrace();
+            return true;
+        });
+        informer.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertTrue(informer.hasSynced());
+    }
+
+    @AfterEach
+    void down() {
+        if (informer != null) {
+            informer.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        store.close();
+    }
+
+    @Test
+    void tenThousandChangesArriveInOrderExactlyOnceAcrossDroppedWatches() throws Exception {
+        long watchesBefore = server.watchesStarted();
+        long watching = 0; // watches started before the last drop
+        for (int i = 0; i < CHANGES; i++) {
+            change(i);
+            if (i > 0 && i % 2_500 == 0) {
+                long w = watching;
+                await(() -> server.watchesStarted() > w, "the informer watching again");
+                watching = server.watchesStarted();
+                server.dropWatches(); // mid-stream: the events not yet sent are lost with the connection
+            }
+        }
+        await(() -> seen.size() >= CHANGES, "all " + CHANGES + " changes seen (seen " + seen.size() + ")");
+        List<Change> got = seen.snapshot();
+        assertEquals(CHANGES, got.size());
+        for (int i = 0; i < CHANGES; i++) {
+            assertEquals(written.get(i), got.get(i), "change " + i);
+        }
+        assertTrue(written.stream().anyMatch(c -> c.type().equals("DELETED")));
+        assertTrue(server.watchesStarted() - watchesBefore >= 3, "the informer watched again after each drop");
+        assertEquals(0, server.watchesExpired(), "resumed, never expired");
+        assertEquals(storeState(), informerState());
+    }
+
+    @Test
+    void anExpiredVersionMakesTheInformerListAgainAndItsCacheConverges() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            change(i);
+        }
+        await(() -> seen.size() >= 300, "the first changes seen");
+        assertEquals(written, seen.snapshot());
+
+        // The watch ends; while the informer waits to reconnect, more changes, then the cache forgets them: 410.
+        server.dropWatches();
+        for (int i = 300; i < 600; i++) {
+            change(i);
+        }
+        server.compactWatchCache();
+        await(() -> server.watchesExpired() > 0 && informerState().equals(storeState()), "the informer relisted and converged");
+        int afterRelist = seen.size();
+
+        // Watching again after the relist: every change, in order.
+        List<Change> tail = new ArrayList<>();
+        for (int i = 600; i < 900; i++) {
+            tail.add(change(i));
+        }
+        await(() -> seen.size() >= afterRelist + tail.size(), "the changes after the relist");
+        List<Change> got = seen.snapshot();
+        assertEquals(tail, got.subList(afterRelist, got.size()));
+        assertEquals(storeState(), informerState());
+
+        // Across the relist: never a version twice, never an older version after a newer one for an object.
+        Map<String, Long> last = new HashMap<>();
+        Set<String> once = new HashSet<>();
+        for (Change c : got) {
+            if (c.type().equals("DELETED_UNKNOWN")) {
+                continue; // deleted while no watch ran: the handler gets the last state it knew
+            }
+            assertTrue(once.add(c.type() + c.rv()), "seen twice: " + c);
+            Long before = last.put(c.name(), c.rv());
+            assertTrue(before == null || before < c.rv(), "out of order: " + c + " after " + before);
+        }
+    }
+
+    /** The {@code i}th write: a create where the name is free, mostly updates, every seventh touch of a name a delete. */
+    private Change change(int i) {
+        String name = "cm-" + (i % NAMES);
+        int touches = versions.merge(name, 1, Integer::sum);
+        Change c;
+        if (store.get(ResourceKind.CONFIG_MAP, "default", name).isEmpty()) {
+            KubeObject o = store.create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
+                    .<com.fasterxml.jackson.databind.node.ObjectNode>set("metadata",
+                            JSON.createObjectNode().put("name", name).put("namespace", "default"))
+                    .set("data", JSON.createObjectNode().put("seq", Integer.toString(i)))));
+            c = new Change("ADDED", name, rv(o), -1);
+        } else {
+            long before = rv(store.get(ResourceKind.CONFIG_MAP, "default", name).orElseThrow());
+            if (touches % 7 == 0) {
+                c = new Change("DELETED", name, rv(store.delete(ResourceKind.CONFIG_MAP, "default", name)), -1);
+            } else {
+                KubeObject o = store.patch(ResourceKind.CONFIG_MAP, "default", name, PatchType.MERGE,
+                        "{\"data\":{\"seq\":\"" + i + "\"}}");
+                c = new Change("MODIFIED", name, rv(o), before);
+            }
+        }
+        written.add(c);
+        return c;
+    }
+
+    private static long rv(KubeObject o) {
+        return Long.parseLong(o.resourceVersion());
+    }
+
+    private Map<String, String> storeState() {
+        Map<String, String> out = new TreeMap<>();
+        store.list(ResourceKind.CONFIG_MAP, "default").forEach(o -> out.put(o.name(), o.resourceVersion()));
+        return out;
+    }
+
+    private Map<String, String> informerState() {
+        Map<String, String> out = new TreeMap<>();
+        informer.getStore().list().forEach(c -> out.put(c.getMetadata().getName(), c.getMetadata().getResourceVersion()));
+        return out;
+    }
+
+    private static void await(BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The informer's notifications, in the order it delivered them. */
+    static final class Recorder implements ResourceEventHandler<ConfigMap> {
+        private final List<Change> changes = new ArrayList<>();
+
+        @Override
+        public synchronized void onAdd(ConfigMap o) {
+            changes.add(new Change("ADDED", o.getMetadata().getName(), rv(o), -1));
+        }
+
+        @Override
+        public synchronized void onUpdate(ConfigMap old, ConfigMap o) {
+            changes.add(new Change("MODIFIED", o.getMetadata().getName(), rv(o), rv(old)));
+        }
+
+        @Override
+        public synchronized void onDelete(ConfigMap o, boolean finalStateUnknown) {
+            changes.add(new Change(finalStateUnknown ? "DELETED_UNKNOWN" : "DELETED", o.getMetadata().getName(),
+                    rv(o), -1));
+        }
+
+        synchronized int size() {
+            return changes.size();
+        }
+
+        synchronized List<Change> snapshot() {
+            return List.copyOf(changes);
+        }
+
+        private static long rv(ConfigMap o) {
+            return Long.parseLong(o.getMetadata().getResourceVersion());
+        }
+    }
+}
