@@ -57,6 +57,13 @@ final class TlsTranslator {
             only(params, pPath, "tls_minimum_protocol_version", "tls_maximum_protocol_version");
             min = version(params.getTlsMinimumProtocolVersion(), at(pPath, "tls_minimum_protocol_version"));
             max = version(params.getTlsMaximumProtocolVersion(), at(pPath, "tls_maximum_protocol_version"));
+            // Below TLS 1.2 the JDK has no cipher suite left (as Envoy since 1.28 without cipher_suites): a
+            // minimum of 1.0 or 1.1 serves from 1.2, a maximum of 1.0 or 1.1 would serve no client at all.
+            if (params.getTlsMaximumProtocolVersion() == TlsParameters.TlsProtocol.TLSv1_0
+                    || params.getTlsMaximumProtocolVersion() == TlsParameters.TlsProtocol.TLSv1_1) {
+                throw new ConfigException(at(pPath, "tls_maximum_protocol_version"), params.getTlsMaximumProtocolVersion()
+                        + " would serve no client: this proxy speaks TLS 1.2 and 1.3 (TLS 1.0 and 1.1 have no cipher suite left)");
+            }
             if (min.isPresent() && max.isPresent()
                     && params.getTlsMinimumProtocolVersion().getNumber() > params.getTlsMaximumProtocolVersion().getNumber()) {
                 throw new ConfigException(pPath, "tls_minimum_protocol_version " + params.getTlsMinimumProtocolVersion()

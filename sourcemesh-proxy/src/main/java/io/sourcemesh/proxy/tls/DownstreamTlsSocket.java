@@ -54,14 +54,9 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
     }
 
     static SslContext sslContext(TlsContextConfig tls, String path, boolean http) {
-        if (tls.certificates().isEmpty()) {
-            throw new ConfigException(path, "a downstream TLS context needs a certificate");
-        }
-        TlsContextConfig.CertificateConfig cert = tls.certificates().get(0);
+        ServerCertificates certificates = ServerCertificates.of(tls.certificates(), path);
         try {
-            SslContextBuilder b = SslContextBuilder.forServer(
-                    new ByteArrayInputStream(cert.certificateChainPem().getBytes(StandardCharsets.US_ASCII)),
-                    new ByteArrayInputStream(cert.privateKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            SslContextBuilder b = SslContextBuilder.forServer(certificates);
             List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
             b.protocols(protocols);
             List<String> alpn = http

@@ -161,6 +161,12 @@ class TlsTranslationTest {
                   tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
                 """.formatted(certFile, keyFile)),
                 TS + ".common_tls_context.tls_params: tls_minimum_protocol_version TLSv1_3 is above tls_maximum_protocol_version TLSv1_2");
+        rejects(tls("""
+                common_tls_context:
+                  tls_params: {tls_maximum_protocol_version: TLSv1_1}
+                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
+                """.formatted(certFile, keyFile)), TS + ".common_tls_context.tls_params.tls_maximum_protocol_version: TLSv1_1 "
+                + "would serve no client: this proxy speaks TLS 1.2 and 1.3 (TLS 1.0 and 1.1 have no cipher suite left)");
         rejects(Bootstraps.chain("name: envoy.filters.network.tcp_proxy\ntyped_config: {\"@type\": " + Bootstraps.TCP_TYPE
                 + ", stat_prefix: t, cluster: backend}\n", "transport_socket: {typed_config: {\"@type\": "
                 + "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext}}\n"),

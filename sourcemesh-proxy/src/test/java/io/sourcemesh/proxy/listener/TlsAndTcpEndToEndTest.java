@@ -114,6 +114,81 @@ class TlsAndTcpEndToEndTest {
                 "TLS 1.2 is below the minimum");
     }
 
+    /** One chain with several certificates, as Envoy serves them: by SNI, then by the key type the client can verify. */
+    @Test
+    void oneChainServesEveryCertificateBySniAndKeyType(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        TestCertificates.Pem a = TestCertificates.selfSigned("EC", true, "a", "a.example.com");
+        TestCertificates.Pem b = TestCertificates.selfSigned("EC", false, "b", "b.example.com", "*.b.example.com");
+        TestCertificates.Pem rsa = TestCertificates.selfSigned("RSA", false, "both-rsa", "both.example.com");
+        TestCertificates.Pem ec = TestCertificates.selfSigned("EC", true, "both-ec", "both.example.com");
+        var tls = new TlsContextConfig(List.of(cert(a), cert(b), cert(rsa), cert(ec)), Optional.empty(), Optional.empty(),
+                List.of(), Optional.empty(), false);
+        FilterChainMatch any = new FilterChainMatch(OptionalInt.empty(), List.of(), List.of(), "", List.of(), List.of(),
+                FilterChainMatch.SourceType.ANY, List.of(), List.of());
+        var chain = new FilterChainConfig("multi", any, new TransportSocketConfig.DownstreamTls(tls),
+                List.of(hcm(routeAll("origin"), true, List.of())));
+        proxy = Proxy.start(proxy(List.of(listener("https", "127.0.0.1", List.of(), chain)),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        int port = proxy.listenerAddress("https").getPort();
+        java.nio.file.Path cas = dir.resolve("cas.pem");
+        java.nio.file.Files.writeString(cas, a.certificate() + b.certificate() + rsa.certificate() + ec.certificate());
+        // Verified against the names (no -k): each name is served its own certificate.
+        for (String host : List.of("a.example.com", "b.example.com", "x.b.example.com", "both.example.com")) {
+            Curl.Result r = Curl.run("--cacert", cas.toString(), "--resolve", host + ":" + port + ":127.0.0.1",
+                    "https://" + host + ":" + port + "/");
+            assertEquals(200, r.status(), host + ": " + r.err());
+        }
+        // The same name, an RSA and an ECDSA certificate: the one whose signature the client accepts.
+        assertEquals("CN=both-rsa", servedSubject(port, "both.example.com", "rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"));
+        assertEquals("CN=both-ec", servedSubject(port, "both.example.com", "ecdsa_secp256r1_sha256"));
+        // No name matches: the first certificate of a type the client accepts.
+        assertEquals("CN=a", servedSubject(port, "other.example.net", "ecdsa_secp256r1_sha256"));
+        assertEquals("CN=both-rsa", servedSubject(port, "other.example.net", "rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"));
+    }
+
+    @Test
+    void aKeyThatIsNotTheCertificatesIsRefusedNamingIt() {
+        TestCertificates.Pem a = TestCertificates.selfSigned("a", "a.example.com");
+        TestCertificates.Pem b = TestCertificates.selfSigned("b", "b.example.com");
+        var tls = new TlsContextConfig(List.of(cert(a), new TlsContextConfig.CertificateConfig(b.certificate(), a.privateKey())),
+                Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false);
+        var e = assertThrows(io.sourcemesh.proxy.config.ConfigException.class,
+                () -> io.sourcemesh.proxy.tls.DownstreamTlsSocket.of(tls, true, "listeners[0].filter_chains[0].transport_socket"));
+        assertEquals("listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificates[1]"
+                + ".private_key", e.fieldPath(), e.getMessage());
+        assertTrue(e.getMessage().contains("does not belong to the certificate"), e.getMessage());
+    }
+
+    private static TlsContextConfig.CertificateConfig cert(TestCertificates.Pem pem) {
+        return new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey());
+    }
+
+    /** The subject of the certificate served to a client that sends {@code sni} and accepts only {@code schemes}. */
+    private static String servedSubject(int port, String sni, String... schemes) throws Exception {
+        javax.net.ssl.SSLContext client = javax.net.ssl.SSLContext.getInstance("TLS");
+        client.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName(sni)));
+            p.setSignatureSchemes(schemes); // for the handshake and for the certificate's own signature
+            s.setSSLParameters(p);
+            s.startHandshake();
+            return ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+        }
+    }
+
     @Test
     void tcpProxyRelaysBytesBothWays() {
         proxy = Proxy.start(proxy(List.of(listener("tcp", "127.0.0.1", List.of(), chain(tcp("origin", List.of())))),

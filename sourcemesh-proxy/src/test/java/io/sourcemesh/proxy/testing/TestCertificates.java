@@ -23,9 +23,18 @@ public final class TestCertificates {
     private TestCertificates() {}
 
     public static Pem selfSigned(String commonName, String... dnsNames) {
+        return selfSigned("EC", true, commonName, dnsNames);
+    }
+
+    /**
+     * An {@code EC} (P-256, ECDSA) or {@code RSA} (2048) certificate; the key as PKCS#8 ("PRIVATE KEY")
+     * or, with {@code pkcs8} false, in the key type's own form as openssl writes it ("RSA PRIVATE KEY",
+     * "EC PRIVATE KEY").
+     */
+    public static Pem selfSigned(String algorithm, boolean pkcs8, String commonName, String... dnsNames) {
         try {
-            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-            g.initialize(256);
+            KeyPairGenerator g = KeyPairGenerator.getInstance(algorithm);
+            g.initialize(algorithm.equals("RSA") ? 2048 : 256);
             KeyPair kp = g.generateKeyPair();
             X500Name name = new X500Name("CN=" + commonName);
             long now = System.currentTimeMillis();
@@ -39,11 +48,24 @@ public final class TestCertificates {
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
             }
             X509Certificate cert = new JcaX509CertificateConverter()
-                    .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
-            return new Pem(pem(cert), pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(kp.getPrivate(), null)));
+                    .getCertificate(b.build(new JcaContentSignerBuilder(algorithm.equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA")
+                            .build(kp.getPrivate())));
+            return new Pem(pem(cert), pkcs8 ? pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(kp.getPrivate(), null)) : ownForm(kp));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** RSA: PKCS#1, as JcaPEMWriter writes a key pair; EC: SEC1 with its curve and public key, as openssl writes it. */
+    private static String ownForm(KeyPair kp) throws java.io.IOException {
+        if (!kp.getPrivate().getAlgorithm().equals("EC")) {
+            return pem(kp);
+        }
+        var info = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded());
+        var inner = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey());
+        var publicKey = org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()).getPublicKeyData();
+        var sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, inner.getKey(), publicKey, info.getPrivateKeyAlgorithm().getParameters());
+        return pem(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1.getEncoded()));
     }
 
     private static String pem(Object o) throws java.io.IOException {
