@@ -34,12 +34,15 @@ final class IstioSupport {
                 warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
                 warned("spec.servers[].tls.privateKey", "certificates come from credentialName"),
                 warned("spec.servers[].tls.caCertificates", null), warned("spec.servers[].tls.caCrl", null),
-                warned("spec.servers[].tls.credentialNames", null), warned("spec.servers[].tls.tlsCertificates", null),
+                supported("spec.servers[].tls.credentialNames", "every key pair served (e.g. RSA and ECDSA), chosen per "
+                        + "handshake by SNI and the key types the client accepts; not together with credentialName"),
+                warned("spec.servers[].tls.tlsCertificates", null),
                 warned("spec.servers[].tls.subjectAltNames", null),
                 warned("spec.servers[].tls.verifyCertificateSpki", null), warned("spec.servers[].tls.verifyCertificateHash", null),
-                supported("spec.servers[].tls.minProtocolVersion", "the proxy speaks TLS 1.2 and 1.3 only")
-                        .refusing("the proxy would still accept TLS 1.2", "TLSV1_3"),
-                warned("spec.servers[].tls.maxProtocolVersion", null),
+                supported("spec.servers[].tls.minProtocolVersion", "Envoy tls_params; the proxy speaks TLS 1.2 and 1.3 only, "
+                        + "so TLSV1_0 and TLSV1_1 serve from TLS 1.2").warning("TLSV1_0", "TLSV1_1"),
+                supported("spec.servers[].tls.maxProtocolVersion", "Envoy tls_params; TLSV1_0 and TLSV1_1 would serve no "
+                        + "client, so the server is left out, named on the Gateway's status").warning("TLSV1_0", "TLSV1_1"),
                 refused("spec.servers[].tls.cipherSuites", "the proxy's cipher suites cannot be narrowed yet; "
                         + "ciphers the Gateway excludes would still be offered")));
         k.put("VirtualService", fields(virtualService()));

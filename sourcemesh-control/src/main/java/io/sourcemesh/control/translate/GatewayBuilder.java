@@ -19,6 +19,7 @@ import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspe
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.sourcemesh.api.mesh.GatewayTopology;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
@@ -176,9 +177,9 @@ final class GatewayBuilder {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
             return Optional.empty();
         }
-        String credential = tls.path("credentialName").asText("");
-        Optional<TlsCertificate> cert = certificate(s, credential);
-        if (cert.isEmpty()) {
+        List<TlsCertificate> certificates = certificates(s, tls);
+        Optional<Optional<TlsParameters>> params = tlsParams(s, tls);
+        if (certificates.isEmpty() || params.isEmpty()) {
             return Optional.empty();
         }
         // Istio names HTTPS route configs https.<port>.<portName>.<gateway>.<namespace>.
@@ -187,10 +188,12 @@ final class GatewayBuilder {
         routes.add(routeConfig(routeName, s.port(), List.of(s), true));
         FilterChainMatch.Builder match = FilterChainMatch.newBuilder();
         s.hosts().stream().filter(h -> !h.equals("*")).forEach(match::addServerNames);
+        CommonTlsContext.Builder common = CommonTlsContext.newBuilder()
+                .addAlpnProtocols("h2").addAlpnProtocols("http/1.1")
+                .addAllTlsCertificates(certificates);
+        params.get().ifPresent(common::setTlsParams);
         DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
-                .setCommonTlsContext(CommonTlsContext.newBuilder()
-                        .addAlpnProtocols("h2").addAlpnProtocols("http/1.1")
-                        .addTlsCertificates(cert.get()))
+                .setCommonTlsContext(common)
                 .setRequireClientCertificate(Protos.bool(false))
                 .build();
         return Optional.of(FilterChain.newBuilder()
@@ -199,6 +202,66 @@ final class GatewayBuilder {
                         .setTypedConfig(Any.pack(ctx)))
                 .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log, hops,
                         authz.httpFilters())));
+    }
+
+    /**
+     * tls.credentialName, or tls.credentialNames (several key pairs, e.g. an RSA and an ECDSA one, all
+     * served: the proxy picks one per handshake by SNI and key type); empty when the server is left out.
+     */
+    private List<TlsCertificate> certificates(Server s, JsonNode tls) {
+        String credential = tls.path("credentialName").asText("");
+        JsonNode names = tls.path("credentialNames");
+        if (!names.isArray() || names.isEmpty()) {
+            return certificate(s, credential).map(List::of).orElse(List.of());
+        }
+        if (!credential.isEmpty()) {
+            warnings.add(new TranslationWarning(serverName(s), "tls.credentialName and tls.credentialNames are both set (Istio "
+                    + "allows one of them); server left out"));
+            return List.of();
+        }
+        List<TlsCertificate> out = new ArrayList<>();
+        for (JsonNode name : names) {
+            Optional<TlsCertificate> cert = certificate(s, name.asText(""));
+            if (cert.isEmpty()) {
+                return List.of(); // certificate() named the problem
+            }
+            out.add(cert.get());
+        }
+        return out;
+    }
+
+    /**
+     * tls.minProtocolVersion / maxProtocolVersion → tls_params (none when both are TLS_AUTO). Empty
+     * when the server is left out: a maximum below TLS 1.2 (the proxy serves TLS 1.2 and 1.3 only,
+     * so it could serve no client) or a minimum above the maximum. A minimum of TLS 1.0 or 1.1 is
+     * passed on and serves from 1.2 (apply warns about it).
+     */
+    private Optional<Optional<TlsParameters>> tlsParams(Server s, JsonNode tls) {
+        String min = tls.path("minProtocolVersion").asText("TLS_AUTO");
+        String max = tls.path("maxProtocolVersion").asText("TLS_AUTO");
+        if (max.equals("TLSV1_0") || max.equals("TLSV1_1")) {
+            warnings.add(new TranslationWarning(serverName(s), "tls.maxProtocolVersion " + max
+                    + " would serve no client: the proxy speaks TLS 1.2 and 1.3; server left out"));
+            return Optional.empty();
+        }
+        if (!min.equals("TLS_AUTO") && !max.equals("TLS_AUTO") && min.compareTo(max) > 0) {
+            warnings.add(new TranslationWarning(serverName(s), "tls.minProtocolVersion " + min + " is above tls.maxProtocolVersion "
+                    + max + "; server left out"));
+            return Optional.empty();
+        }
+        if (min.equals("TLS_AUTO") && max.equals("TLS_AUTO")) {
+            return Optional.of(Optional.empty());
+        }
+        return Optional.of(Optional.of(TlsParameters.newBuilder()
+                .setTlsMinimumProtocolVersion(tlsProtocol(min))
+                .setTlsMaximumProtocolVersion(tlsProtocol(max))
+                .build()));
+    }
+
+    /** Istio's TLSV1_2 → Envoy's TLSv1_2 (the Gateway's schema admits only these five values). */
+    private static TlsParameters.TlsProtocol tlsProtocol(String istio) {
+        return istio.equals("TLS_AUTO") ? TlsParameters.TlsProtocol.TLS_AUTO
+                : TlsParameters.TlsProtocol.valueOf("TLSv" + istio.substring("TLSV".length()));
     }
 
     /**
