@@ -345,7 +345,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
         }
-        return runtime.start(p, command, mode);
+        return kubelets.track(p, runtime.start(p, command, mode));
     }
 
     @Override

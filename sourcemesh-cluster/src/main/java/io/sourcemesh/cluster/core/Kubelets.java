@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
@@ -29,6 +31,8 @@ final class Kubelets {
     private final Runnable retry;
     private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
     private final Map<String, String> failures = new ConcurrentHashMap<>();
+    /** Commands exec'd into a pod, by the pod's uid: they end when it stops, as a container's processes do. */
+    private final Map<String, Set<ExecProcess>> execs = new ConcurrentHashMap<>();
 
     Kubelets(ObjectStore store, Runtime runtime, List<Runtime.Node> nodes, Runnable retry) {
         this.store = store;
@@ -69,6 +73,37 @@ final class Kubelets {
         return p;
     }
 
+    /**
+     * Ties an exec'd command to its pod: stopping the pod (deleted, replaced, the cluster closing)
+     * ends it, as the container runtime kills every process of a container, and the client sees it
+     * end (exit 137). A pod already gone by the time the command started ends it at once.
+     */
+    ExecProcess track(RunningPod pod, ExecProcess process) {
+        String uid = pod.pod().uid();
+        execs.computeIfAbsent(uid, u -> ConcurrentHashMap.newKeySet()).add(process);
+        process.onExit(() -> execs.computeIfPresent(uid, (u, set) -> {
+            set.remove(process);
+            return set.isEmpty() ? null : set;
+        }));
+        if (!runs(pod.pod().namespace(), pod.pod().name(), uid)) {
+            endExecs(uid);
+        }
+        return process;
+    }
+
+    /** The runtime stops the pod after the commands exec'd into it ended. */
+    private void stop(RunningPod pod) {
+        endExecs(pod.pod().uid());
+        runtime.stopPod(pod);
+    }
+
+    private void endExecs(String uid) {
+        Set<ExecProcess> running = execs.remove(uid);
+        if (running != null) {
+            running.forEach(ExecProcess::destroy);
+        }
+    }
+
     /** Starts what the store schedules on our nodes, stops what it no longer has or replaced; true when it changed something. */
     boolean sync() {
         Map<String, KubeObject> wanted = new LinkedHashMap<>();
@@ -79,7 +114,7 @@ final class Kubelets {
         for (String k : List.copyOf(pods.keySet())) {
             KubeObject p = wanted.get(k);
             if (p == null || !p.uid().equals(pods.get(k).pod().uid())) {
-                runtime.stopPod(pods.remove(k));
+                stop(pods.remove(k));
                 changed = true;
             }
         }
@@ -140,7 +175,7 @@ final class Kubelets {
     void stopAll() {
         for (String k : List.copyOf(pods.keySet())) {
             try {
-                runtime.stopPod(pods.remove(k));
+                stop(pods.remove(k));
             } catch (RuntimeException e) {
                 LOG.fine("stopping " + k + ": " + e.getMessage());
             }

@@ -111,7 +111,16 @@ public final class ExecProcess {
         return code;
     }
 
-    /** Ends the command and what it started (the client went away). */
+    /** Runs {@code action} once the command has ended (at once for one that already ran to its end). */
+    public void onExit(Runnable action) {
+        if (process == null) {
+            action.run();
+        } else {
+            process.onExit().thenRun(action);
+        }
+    }
+
+    /** Ends the command and what it started (the client went away, or its pod stopped). */
     public void destroy() {
         if (process != null) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
