@@ -54,6 +54,13 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             return actualReadableBytes();
         }
 
+        /** Common response header names are shared instances rather than a new name per header line. */
+        @Override
+        protected io.netty.util.AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            io.netty.util.AsciiString shared = SharedHeaderNames.find(sb, start, length);
+            return shared != null ? shared : super.splitHeaderName(sb, start, length);
+        }
+
         @Override
         protected boolean isContentAlwaysEmpty(HttpMessage msg) {
             int code = ((HttpResponse) msg).status().code();
