@@ -118,7 +118,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setMaxChunkSize(64 * 1024)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
-                .setAllowDuplicateContentLengths(false)));
+                .setAllowDuplicateContentLengths(false)
+                .setTrailersFactory(SmallTrailers.FACTORY)));
         // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
         pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
         pipeline.addLast("http-connection-manager", http);

@@ -28,7 +28,8 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 .setMaxChunkSize(64 * 1024)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
-                .setAllowDuplicateContentLengths(false), sent);
+                .setAllowDuplicateContentLengths(false)
+                .setTrailersFactory(SmallTrailers.FACTORY), sent);
         init(decoder, new Encoder(sent));
     }
 
