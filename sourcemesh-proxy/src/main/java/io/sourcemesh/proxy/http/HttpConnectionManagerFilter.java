@@ -3,7 +3,6 @@ package io.sourcemesh.proxy.http;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
@@ -120,8 +119,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
                 .setTrailersFactory(SmallTrailers.FACTORY)));
-        // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
-        pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
+        // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
         pipeline.addLast("http-connection-manager", http);
     }
 
