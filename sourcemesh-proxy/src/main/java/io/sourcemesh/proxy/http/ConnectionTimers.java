@@ -21,11 +21,7 @@ import java.util.concurrent.TimeUnit;
 final class ConnectionTimers implements Runnable {
     private final HttpConnection connection;
     private final EventLoop loop;
-    /** Each timeout in nanoseconds, or -1 when off. */
-    private final long idleTimeout;
-    private final long headersTimeout;
-    private final long requestTimeout;
-    private final long streamIdleTimeout;
+    private final Limits limits;
     private boolean idleArmed;
     private long idleAt;
     private boolean headersArmed;
@@ -42,25 +38,33 @@ final class ConnectionTimers implements Runnable {
 
     ConnectionTimers(HttpConnection connection, EventLoop loop, Optional<Duration> idleTimeout, Optional<Duration> headersTimeout,
             Optional<Duration> requestTimeout, Optional<Duration> streamIdleTimeout) {
-        this.connection = connection;
-        this.loop = loop;
-        this.idleTimeout = nanos(idleTimeout);
-        this.headersTimeout = nanos(headersTimeout);
-        this.requestTimeout = nanos(requestTimeout);
-        this.streamIdleTimeout = nanos(streamIdleTimeout);
+        this(connection, loop, Limits.of(idleTimeout, headersTimeout, requestTimeout, streamIdleTimeout));
     }
 
-    private static long nanos(Optional<Duration> d) {
-        return d.isPresent() ? d.get().toNanos() : -1;
+    ConnectionTimers(HttpConnection connection, EventLoop loop, Limits limits) {
+        this.connection = connection;
+        this.loop = loop;
+        this.limits = limits;
+    }
+
+    /** The four timeouts in nanoseconds, -1 when off: one instance per config version, shared by its connections. */
+    record Limits(long idleTimeout, long headersTimeout, long requestTimeout, long streamIdleTimeout) {
+        static Limits of(Optional<Duration> idle, Optional<Duration> headers, Optional<Duration> request, Optional<Duration> streamIdle) {
+            return new Limits(nanos(idle), nanos(headers), nanos(request), nanos(streamIdle));
+        }
+
+        private static long nanos(Optional<Duration> d) {
+            return d.isPresent() ? d.get().toNanos() : -1;
+        }
     }
 
     /** No stream is active: only the connection's idle clock runs. */
     void connectionIdle() {
         requestArmed = false;
         streamIdleArmed = false;
-        if (!idleArmed && idleTimeout >= 0) {
+        if (!idleArmed && limits.idleTimeout() >= 0) {
             idleArmed = true;
-            idleAt = System.nanoTime() + idleTimeout;
+            idleAt = System.nanoTime() + limits.idleTimeout();
             checkBy(idleAt);
         }
     }
@@ -69,9 +73,9 @@ final class ConnectionTimers implements Runnable {
     void bytesArrived(boolean streamActive) {
         long now = System.nanoTime();
         lastActivityNanos = now;
-        if (!streamActive && !headersArmed && headersTimeout >= 0) {
+        if (!streamActive && !headersArmed && limits.headersTimeout() >= 0) {
             headersArmed = true;
-            headersAt = now + headersTimeout;
+            headersAt = now + limits.headersTimeout();
             checkBy(headersAt);
         }
     }
@@ -86,14 +90,14 @@ final class ConnectionTimers implements Runnable {
         idleArmed = false;
         headersArmed = false;
         lastActivityNanos = now;
-        if (requestTimeout >= 0) {
+        if (limits.requestTimeout() >= 0) {
             requestArmed = true;
-            requestAt = now + requestTimeout;
+            requestAt = now + limits.requestTimeout();
             checkBy(requestAt);
         }
-        if (streamIdleTimeout >= 0) {
+        if (limits.streamIdleTimeout() >= 0) {
             streamIdleArmed = true;
-            checkBy(now + streamIdleTimeout);
+            checkBy(now + limits.streamIdleTimeout());
         }
     }
 
@@ -140,7 +144,7 @@ final class ConnectionTimers implements Runnable {
             requestArmed = false;
             connection.onRequestTimeout();
         }
-        if (streamIdleArmed && now - (lastActivityNanos + streamIdleTimeout) >= 0) {
+        if (streamIdleArmed && now - (lastActivityNanos + limits.streamIdleTimeout()) >= 0) {
             streamIdleArmed = false;
             connection.onStreamIdleTimeout();
         }
@@ -161,8 +165,8 @@ final class ConnectionTimers implements Runnable {
             next = requestAt;
             any = true;
         }
-        if (streamIdleArmed && (!any || lastActivityNanos + streamIdleTimeout - next < 0)) {
-            next = lastActivityNanos + streamIdleTimeout;
+        if (streamIdleArmed && (!any || lastActivityNanos + limits.streamIdleTimeout() - next < 0)) {
+            next = lastActivityNanos + limits.streamIdleTimeout();
             any = true;
         }
         if (headersArmed && (!any || headersAt - next < 0)) {

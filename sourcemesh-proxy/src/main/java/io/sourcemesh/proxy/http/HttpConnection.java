@@ -79,8 +79,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         filter.cxTotal.inc();
         filter.cxActive.inc();
-        timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.config.limits().idleTimeout(),
-                filter.config.limits().requestHeadersTimeout(), filter.config.requestTimeout(), filter.config.streamIdleTimeout());
+        timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.timeouts);
         ctx.channel().closeFuture().addListener(f -> {
             filter.cxActive.dec();
             timers.stop();

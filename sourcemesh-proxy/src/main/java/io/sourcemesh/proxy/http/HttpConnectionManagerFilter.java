@@ -51,6 +51,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqHeaderTimeout;
     final Stats.Counter rqIdleTimeout;
     final Stats.Counter rqOverallTimeout;
+    /** The connection manager's four clocks, shared by every connection of this config version. */
+    final ConnectionTimers.Limits timeouts;
     /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
     final Connector connector;
 
@@ -75,6 +77,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
             List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, Connector connector) {
         this.connector = connector;
         this.config = config;
+        this.timeouts = ConnectionTimers.Limits.of(config.limits().idleTimeout(), config.limits().requestHeadersTimeout(),
+                config.requestTimeout(), config.streamIdleTimeout());
         this.routes = new RouteTable(config.routeConfig());
         InternalAddressConfig internal = config.internalAddressCidrs()
                 .map(c -> new InternalAddressConfig(c, false))
