@@ -29,7 +29,8 @@ public final class StreamInfo {
     private HttpHeaders responseHeaders;
     private HttpHeaders responseTrailers;
     private int responseCode;
-    private final EnumSet<ResponseFlag> responseFlags = EnumSet.noneOf(ResponseFlag.class);
+    /** Made by the first flag: most streams end without one. */
+    private EnumSet<ResponseFlag> responseFlags;
     private String responseCodeDetails;
     private String connectionTerminationDetails;
     private Boolean accessLogHint;
@@ -115,9 +116,16 @@ public final class StreamInfo {
     /** 0 when no response was sent. */
     public int responseCode() { return responseCode; }
     public StreamInfo responseCode(int c) { responseCode = c; return this; }
-    public Set<ResponseFlag> responseFlags() { return responseFlags; }
-    public StreamInfo addResponseFlag(ResponseFlag f) { responseFlags.add(f); return this; }
-    public boolean hasResponseFlag(ResponseFlag f) { return responseFlags.contains(f); }
+    /** In declaration (print) order; empty when none. */
+    public Set<ResponseFlag> responseFlags() { return responseFlags == null ? Set.of() : responseFlags; }
+    public StreamInfo addResponseFlag(ResponseFlag f) {
+        if (responseFlags == null) {
+            responseFlags = EnumSet.noneOf(ResponseFlag.class);
+        }
+        responseFlags.add(f);
+        return this;
+    }
+    public boolean hasResponseFlag(ResponseFlag f) { return responseFlags != null && responseFlags.contains(f); }
     public String responseCodeDetails() { return responseCodeDetails; }
     public StreamInfo responseCodeDetails(String d) { responseCodeDetails = d; return this; }
     public String connectionTerminationDetails() { return connectionTerminationDetails; }

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.AccessLog;
@@ -78,8 +79,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         filter.cxTotal.inc();
         filter.cxActive.inc();
-        timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.config.limits().idleTimeout(),
-                filter.config.limits().requestHeadersTimeout(), filter.config.requestTimeout(), filter.config.streamIdleTimeout());
+        timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.timeouts);
         ctx.channel().closeFuture().addListener(f -> {
             filter.cxActive.dec();
             timers.stop();
@@ -131,9 +131,21 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Envoy answers "Expect: 100-continue" itself and strips it before forwarding (as Netty's HttpServerExpectContinueHandler). */
+    private static final FullHttpResponse CONTINUE = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+            Unpooled.EMPTY_BUFFER);
+
+    static {
+        CONTINUE.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         reading = true;
+        if (msg instanceof HttpRequest request && HttpUtil.is100ContinueExpected(request)) {
+            ctx.writeAndFlush(CONTINUE.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            request.headers().remove(HttpHeaderNames.EXPECT);
+        }
         if (stream != null && (stream.requestComplete() || stream.upgraded())) {
             if (pending == null) {
                 pending = new ArrayDeque<>(4);
@@ -323,7 +335,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     void removeHttpHandlers() {
         timers.cancelAll();
         ctx.pipeline().remove("http-activity");
-        ctx.pipeline().remove("expect-continue");
         ctx.pipeline().remove("http-codec");
     }
 }

@@ -3,7 +3,6 @@ package io.sourcemesh.proxy.http;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
@@ -52,6 +51,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqHeaderTimeout;
     final Stats.Counter rqIdleTimeout;
     final Stats.Counter rqOverallTimeout;
+    /** The connection manager's four clocks, shared by every connection of this config version. */
+    final ConnectionTimers.Limits timeouts;
     /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
     final Connector connector;
 
@@ -76,6 +77,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
             List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, Connector connector) {
         this.connector = connector;
         this.config = config;
+        this.timeouts = ConnectionTimers.Limits.of(config.limits().idleTimeout(), config.limits().requestHeadersTimeout(),
+                config.requestTimeout(), config.streamIdleTimeout());
         this.routes = new RouteTable(config.routeConfig());
         InternalAddressConfig internal = config.internalAddressCidrs()
                 .map(c -> new InternalAddressConfig(c, false))
@@ -118,9 +121,9 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setMaxChunkSize(64 * 1024)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
-                .setAllowDuplicateContentLengths(false)));
-        // Envoy answers "Expect: 100-continue" itself and strips it before forwarding.
-        pipeline.addLast("expect-continue", new HttpServerExpectContinueHandler());
+                .setAllowDuplicateContentLengths(false)
+                .setTrailersFactory(SmallTrailers.FACTORY)));
+        // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
         pipeline.addLast("http-connection-manager", http);
     }
 

@@ -24,6 +24,8 @@ public final class RouteTable {
     private final List<Map.Entry<String, VirtualHost>> suffixes;
     private final List<Map.Entry<String, VirtualHost>> prefixes;
     private final VirtualHost wildcard;
+    /** The answer when only "*" is configured (the host is then never looked at), or null. */
+    private final Optional<VirtualHost> onlyWildcard;
 
     public RouteTable(RouteConfig config) {
         this.config = config;
@@ -47,6 +49,7 @@ public final class RouteTable {
         this.suffixes = longestFirst(suffix);
         this.prefixes = longestFirst(prefix);
         this.wildcard = any;
+        this.onlyWildcard = exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty() ? Optional.ofNullable(any) : null;
     }
 
     private static List<Map.Entry<String, VirtualHost>> longestFirst(Map<String, VirtualHost> m) {
@@ -58,6 +61,9 @@ public final class RouteTable {
     }
 
     public Optional<VirtualHost> virtualHost(String host) {
+        if (onlyWildcard != null) {
+            return onlyWildcard; // no lower-cased copy, port-less substring or Optional per request
+        }
         String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
         if (config.ignorePortInHostMatching()) {
             h = withoutPort(h);

@@ -35,6 +35,20 @@ import java.util.function.Predicate;
  */
 final class Router {
     private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
+    private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+    /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
+    private static final AsciiString[] MILLIS = new AsciiString[1000];
+
+    static {
+        for (int i = 0; i < MILLIS.length; i++) {
+            MILLIS[i] = AsciiString.cached(Integer.toString(i));
+        }
+    }
+
+    /** {@code millis} as header text; shared below a second. */
+    static AsciiString millisText(long millis) {
+        return millis >= 0 && millis < MILLIS.length ? MILLIS[(int) millis] : new AsciiString(Long.toString(millis));
+    }
 
     /** What the router holds on its cluster. */
     enum State {
@@ -364,13 +378,13 @@ final class Router {
     boolean onResponseHeaders(HttpResponse response) {
         int code = response.status().code();
         cluster.outlierResult(host, code);
-        String grpcStatus = response.headers().get("grpc-status");
+        String grpcStatus = response.headers().get(GRPC_STATUS);
         if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
             return false;
         }
         upstreamReusable = HttpUtil.isKeepAlive(response);
         long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
-        response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, serviceMillis);
+        response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, millisText(serviceMillis));
         info.upstreamServiceTimeMillis(serviceMillis);
         stream.encodeHeaders(response, code == 101 && upgrade);
         return true;

@@ -28,7 +28,8 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 .setMaxChunkSize(64 * 1024)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
-                .setAllowDuplicateContentLengths(false), sent);
+                .setAllowDuplicateContentLengths(false)
+                .setTrailersFactory(SmallTrailers.FACTORY), sent);
         init(decoder, new Encoder(sent));
     }
 
@@ -52,6 +53,13 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
 
         int unread() {
             return actualReadableBytes();
+        }
+
+        /** Common response header names are shared instances rather than a new name per header line. */
+        @Override
+        protected io.netty.util.AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            io.netty.util.AsciiString shared = SharedHeaderNames.find(sb, start, length);
+            return shared != null ? shared : super.splitHeaderName(sb, start, length);
         }
 
         @Override

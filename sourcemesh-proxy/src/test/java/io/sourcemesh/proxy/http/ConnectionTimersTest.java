@@ -41,4 +41,25 @@ class ConnectionTimersTest {
         assertNotEquals(-1, channel.runScheduledPendingTasks());
         channel.finishAndReleaseAll();
     }
+
+    @Test
+    void keepAliveRequestsScheduleNoTimerEach() {
+        // Envoy's defaults: idle_timeout 1 h, stream_idle_timeout 5 min; here also request and headers timeouts.
+        EmbeddedChannel channel = new EmbeddedChannel();
+        ConnectionTimers timers = new ConnectionTimers(new HttpConnection(null, null), channel.eventLoop(), HOUR,
+                Optional.of(Duration.ofSeconds(60)), Optional.of(Duration.ofMinutes(10)), Optional.of(Duration.ofMinutes(5)));
+        timers.connectionIdle();
+        for (int i = 0; i < 1000; i++) {
+            timers.bytesArrived(false);
+            timers.streamStarted();
+            timers.requestComplete();
+            timers.activity();
+            timers.connectionIdle();
+        }
+        // The first request brings the check forward from the idle deadline to its own clocks; every later
+        // one finds a check in flight that comes no later than its deadlines.
+        assertTrue(timers.scheduled() <= 3, "checks scheduled for 1000 requests: " + timers.scheduled());
+        assertNotEquals(-1, channel.runScheduledPendingTasks(), "a check is still pending for the idle connection");
+        channel.finishAndReleaseAll();
+    }
 }

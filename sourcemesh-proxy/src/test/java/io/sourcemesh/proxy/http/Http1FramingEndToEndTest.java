@@ -60,6 +60,42 @@ class Http1FramingEndToEndTest {
         assertTrue(origin.seen().stream().noneMatch(s -> s.uri().equals("/upload")) || r.text().contains("400"));
     }
 
+    /**
+     * "Expect: 100-continue": the proxy answers 100 Continue itself before any body byte is sent,
+     * and the origin sees the request without the Expect header (Envoy's default).
+     */
+    @Test
+    void expectContinueIsAnsweredByTheProxyAndNotForwarded() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            var out = s.getOutputStream();
+            var in = s.getInputStream();
+            out.write(("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("HTTP/1.1 100 Continue", head(in).lines().findFirst().orElseThrow(), "before the body is sent");
+            out.write("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("HTTP/1.1 200 OK", head(in).lines().findFirst().orElseThrow());
+        }
+        Origin.Seen seen = origin.seen().stream().filter(x -> x.uri().equals("/upload")).findFirst().orElseThrow();
+        assertNull(seen.header("expect"), "Expect is not forwarded: " + seen.headers());
+        assertEquals("5", seen.header("content-length"));
+    }
+
+    /** Reads a response head, through its blank line. */
+    private static String head(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        while (b.length() < 4 || !b.substring(b.length() - 4).equals("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                break;
+            }
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
     @Test
     void wellFormedChunkedBodyStillWorks() throws Exception {
         RawSocket.Reply r = RawSocket.exchange(port,

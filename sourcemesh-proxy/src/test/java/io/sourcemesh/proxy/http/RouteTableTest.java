@@ -2,6 +2,10 @@ package io.sourcemesh.proxy.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.config.RouteConfig;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,5 +23,23 @@ class RouteTableTest {
         assertNull(RouteTable.firstQueryValue("/p?a1=1", "a"));
         assertNull(RouteTable.firstQueryValue("/p", "a"));
         assertNull(RouteTable.firstQueryValue("/p?", "a"));
+    }
+
+    @Test
+    void virtualHostsByDomainAndTheWildcardAlone() {
+        RouteConfig.VirtualHost all = new RouteConfig.VirtualHost("all", List.of("*"), List.of());
+        RouteTable wildcardOnly = new RouteTable(new RouteConfig("r", List.of(all)));
+        for (String host : new String[] {null, "", "Example.COM:8080", "[::1]:80", "a"}) {
+            assertEquals("all", wildcardOnly.virtualHost(host).orElseThrow().name(), String.valueOf(host));
+        }
+        assertTrue(new RouteTable(new RouteConfig("r", List.of())).virtualHost("x").isEmpty());
+
+        RouteConfig.VirtualHost exact = new RouteConfig.VirtualHost("exact", List.of("example.com"), List.of());
+        RouteTable mixed = new RouteTable(new RouteConfig("r", List.of(exact, all)));
+        assertEquals("exact", mixed.virtualHost("Example.COM:8080").orElseThrow().name(), "lower-cased, port dropped");
+        assertEquals("all", mixed.virtualHost("other.com").orElseThrow().name());
+        RouteTable exactOnly = new RouteTable(new RouteConfig("r", List.of(exact)));
+        assertTrue(exactOnly.virtualHost("other.com").isEmpty());
+        assertEquals("exact", exactOnly.virtualHost("example.com").orElseThrow().name());
     }
 }

@@ -8,7 +8,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -61,9 +60,9 @@ public final class RequestHeaderMutator {
     private final CidrMatcher internal;
     private final CidrMatcher trustedProxies;
     private final String localAddressText;
-    private final Supplier<String> requestIds;
+    private final Supplier<? extends CharSequence> requestIds;
 
-    private RequestHeaderMutator(ForwardedForConfig config, Supplier<String> requestIds) {
+    private RequestHeaderMutator(ForwardedForConfig config, Supplier<? extends CharSequence> requestIds) {
         this.config = config;
         this.internal = CidrMatcher.of(config.internalAddresses().cidrRanges());
         this.trustedProxies = config.xffTrustedCidrs() == null ? null : CidrMatcher.of(config.xffTrustedCidrs());
@@ -76,7 +75,7 @@ public final class RequestHeaderMutator {
     }
 
     /** With a custom x-request-id source, e.g. a deterministic one in tests. */
-    public static RequestHeaderMutator of(ForwardedForConfig config, Supplier<String> requestIds) {
+    public static RequestHeaderMutator of(ForwardedForConfig config, Supplier<? extends CharSequence> requestIds) {
         return new RequestHeaderMutator(Objects.requireNonNull(config, "config"), Objects.requireNonNull(requestIds, "requestIds"));
     }
 
@@ -292,11 +291,35 @@ public final class RequestHeaderMutator {
         }
     }
 
-    /** A version 4 UUID from the thread's own generator: no lock and no entropy wait on the event loop. */
-    private static String randomUuid() {
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * A version 4 UUID in its canonical lower-case form (what UUID.toString gives), from the thread's
+     * own generator: no lock and no entropy wait on the event loop, and written straight into the
+     * header value's bytes (no UUID object and String on the way).
+     */
+    static AsciiString randomUuid() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long most = (random.nextLong() & ~0xf000L) | 0x4000L;
         long least = (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
-        return new UUID(most, least).toString();
+        byte[] b = new byte[36];
+        hex(most >>> 32, b, 0, 8);
+        b[8] = '-';
+        hex(most >>> 16, b, 9, 4);
+        b[13] = '-';
+        hex(most, b, 14, 4);
+        b[18] = '-';
+        hex(least >>> 48, b, 19, 4);
+        b[23] = '-';
+        hex(least, b, 24, 12);
+        return new AsciiString(b, false);
+    }
+
+    /** The low {@code digits} hex digits of {@code v}, most significant first, at {@code b[at]}. */
+    private static void hex(long v, byte[] b, int at, int digits) {
+        for (int i = at + digits - 1; i >= at; i--) {
+            b[i] = HEX[(int) (v & 0xf)];
+            v >>>= 4;
+        }
     }
 }

@@ -318,6 +318,19 @@ class RequestHeaderMutatorHeadersTest {
         }
 
         @Test
+        void generatedIdsAreCanonicalVersion4UuidsAndUnique() {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            java.util.regex.Pattern canonical = java.util.regex.Pattern.compile(
+                    "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+            for (int i = 0; i < 20_000; i++) {
+                String id = RequestHeaderMutator.randomUuid().toString();
+                assertTrue(canonical.matcher(id).matches(), id);
+                assertEquals(id, UUID.fromString(id).toString(), "UUID's own canonical form");
+                assertTrue(seen.add(id), "repeated: " + id);
+            }
+        }
+
+        @Test
         void echoedInResponseWhenAlwaysSet() {
             HttpHeaders response = headers();
             mutator(EDGE.withRequestId(true, false, true)).mutateResponse(response, headers("x-request-id", "abc"));

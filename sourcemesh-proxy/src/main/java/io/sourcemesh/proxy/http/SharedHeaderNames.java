@@ -1,0 +1,61 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Header names that upstream responses carry on nearly every message, as shared instances: the
+ * decoder hands out one of these when the bytes on the wire are exactly its spelling, instead of a
+ * new name (object and byte array) per header line per response. Only an exact, case-sensitive match
+ * is shared, so what is forwarded is byte for byte what arrived. Immutable.
+ */
+final class SharedHeaderNames {
+    /** As nginx, Apache, Envoy (lower case) and most application servers spell them. */
+    private static final String[] NAMES = {
+        "Server", "Date", "Content-Type", "Content-Length", "Connection", "Last-Modified", "ETag", "Accept-Ranges",
+        "Cache-Control", "Vary", "Transfer-Encoding", "Keep-Alive", "Expires", "Location", "Set-Cookie",
+        "Content-Encoding", "X-Request-Id",
+        "server", "date", "content-type", "content-length", "connection", "last-modified", "etag", "accept-ranges",
+        "cache-control", "vary", "transfer-encoding", "keep-alive", "expires", "location", "set-cookie",
+        "content-encoding", "x-request-id", "x-envoy-upstream-service-time", "grpc-status", "grpc-message",
+    };
+    private static final int MAX_LENGTH = 32;
+    /** By length, then by first byte: the few candidates to compare. */
+    private static final AsciiString[][] BY_LENGTH = new AsciiString[MAX_LENGTH + 1][];
+
+    static {
+        List<List<AsciiString>> lists = new ArrayList<>();
+        for (int i = 0; i <= MAX_LENGTH; i++) {
+            lists.add(new ArrayList<>());
+        }
+        for (String name : NAMES) {
+            lists.get(name.length()).add(AsciiString.cached(name));
+        }
+        for (int i = 0; i <= MAX_LENGTH; i++) {
+            BY_LENGTH[i] = lists.get(i).toArray(new AsciiString[0]);
+        }
+    }
+
+    private SharedHeaderNames() {
+    }
+
+    /** The shared name spelled exactly as {@code bytes[start, start + length)}, or null. */
+    static AsciiString find(byte[] bytes, int start, int length) {
+        if (length > MAX_LENGTH) {
+            return null;
+        }
+        for (AsciiString candidate : BY_LENGTH[length]) {
+            byte[] a = candidate.array();
+            int offset = candidate.arrayOffset();
+            int i = 0;
+            while (i < length && a[offset + i] == bytes[start + i]) {
+                i++;
+            }
+            if (i == length) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,36 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+
+/**
+ * The codecs' trailers: Netty's decoder gives every message with a Content-Length body a trailers
+ * map that is nearly always left empty; this one starts with 2 hash buckets instead of 16 (a 24-byte
+ * array instead of 80 per message). Trailer names and values are validated as Netty's own trailers
+ * factory does (no Content-Length, Transfer-Encoding or Trailer among them).
+ */
+final class SmallTrailers implements HttpHeadersFactory {
+    static final SmallTrailers FACTORY = new SmallTrailers();
+    private static final DefaultHttpHeadersFactory NETTY = DefaultHttpHeadersFactory.trailersFactory();
+
+    private SmallTrailers() {
+    }
+
+    @Override
+    public HttpHeaders newHeaders() {
+        return new Headers();
+    }
+
+    @Override
+    public HttpHeaders newEmptyHeaders() {
+        return new Headers();
+    }
+
+    private static final class Headers extends DefaultHttpHeaders {
+        Headers() {
+            super(NETTY.getNameValidator(), NETTY.getValueValidator(), 2);
+        }
+    }
+}
