@@ -197,17 +197,24 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     /**
      * Reconciles until a pass changes nothing (pods and sidecars started, statuses written), at most a
-     * minute, then waits until the proxies answered the push, so a verb returns with its effect in place.
+     * minute, then waits until the proxies answered the push, so {@link #settle} returns with the
+     * effect of the writes before it in place.
      */
     private void reconcileNow() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long start = System.nanoTime();
+        long deadline = start + Duration.ofSeconds(60).toNanos();
         try {
-            for (int i = 0; i < 30 && System.nanoTime() < deadline; i++) {
+            int passes = 0;
+            while (passes < 30 && System.nanoTime() < deadline) {
+                passes++;
                 if (!loop.submit(this::reconcileSafely).get(60, TimeUnit.SECONDS)) {
                     break;
                 }
             }
             mesh.awaitAnswered(Duration.ofSeconds(10));
+            int n = passes;
+            LOG.fine(() -> "reconciled until quiet in " + n + " passes and " + (System.nanoTime() - start) / 1_000_000
+                    + " ms, the proxies answered");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -276,7 +283,10 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         return new ApplyResponse(results, warnings);
     }
 
-    /** Reconciles now, waits for the proxies' answers and returns the EnvoyFilters among {@code written} they refused. */
+    /**
+     * Reconciles now, waits for the proxies' answers and returns the EnvoyFilters among {@code written} they refused:
+     * the one verb that waits (the writes only store; the store's watch asks for a reconcile).
+     */
     @Override
     public List<String> settle(List<KubeObject> written) {
         reconcileNow();
@@ -291,16 +301,12 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     @Override
     public KubeObject create(KubeObject object) {
-        KubeObject created = store.create(object);
-        requestReconcile();
-        return created;
+        return store.create(object);
     }
 
     @Override
     public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        KubeObject gone = store.delete(kind, kind.namespaced() ? namespace : null, name);
-        requestReconcile();
-        return gone;
+        return store.delete(kind, kind.namespaced() ? namespace : null, name);
     }
 
     @Override
@@ -316,16 +322,12 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     @Override
     public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        KubeObject patched = store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
-        reconcileNow();
-        return patched;
+        return store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
     }
 
     @Override
     public KubeObject update(KubeObject object) {
-        KubeObject updated = store.update(object);
-        reconcileNow();
-        return updated;
+        return store.update(object);
     }
 
 

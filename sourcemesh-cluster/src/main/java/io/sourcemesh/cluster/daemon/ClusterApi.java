@@ -22,9 +22,10 @@ public interface ClusterApi {
     KubeObject create(KubeObject object);
 
     /**
-     * After a write through the Kubernetes API: reconciles, waits until the proxies answered the push
-     * and returns what they made of {@code written} (an EnvoyFilter they refused) as warnings, so
-     * {@code kubectl apply} returns with its effect in place and says what did not take.
+     * After writes: reconciles, waits until the proxies answered the push and returns what they made
+     * of {@code written} (an EnvoyFilter they refused) as warnings, so {@code kubectl apply} returns
+     * with its effect in place and says what did not take. The write verbs themselves return once
+     * stored; a caller that needs their effect in place calls this after them.
      */
     default List<String> settle(List<KubeObject> written) {
         return List.of();
