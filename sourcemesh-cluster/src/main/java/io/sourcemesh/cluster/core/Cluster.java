@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.core;
 
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
@@ -38,8 +39,9 @@ import java.util.logging.Logger;
 /**
  * A Kubernetes-shaped cluster on a {@link Runtime}: the object store (the API server), the
  * workload controllers, ClusterIP allocation, the kubelets' pod bookkeeping, the control plane
- * that translates the mesh and pushes it over ADS, and the API verbs the CLI calls. Everything
- * reconciles on one thread, level-triggered, whenever the store changes; where pods run and how
+ * that translates the mesh and pushes it over ADS, and the verbs its Kubernetes API server calls
+ * ({@link ClusterApi}). Everything reconciles on one thread, level-triggered, whenever the store
+ * changes; a write verb only stores, {@link #settle} waits for the effect. Where pods run and how
  * traffic reaches them is the runtime's.
  * <p>Over 400 lines because it is where every API verb meets the reconcile loop; the parts with state of
  * their own are already apart ({@link ClusterIps}, {@link Kubelets}, {@link MeshPush}).
@@ -330,24 +332,23 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         return store.update(object);
     }
 
-
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
-        RunningPod p = kubelets.require(namespace, pod);
-        if (container != null && !p.logs().containsKey(container)) {
-            throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
-        }
-        return runtime.exec(p, command, stdin);
+        return runtime.exec(withContainer(namespace, pod, container), command, stdin);
     }
 
     @Override
-    public io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
-            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+    public ExecProcess start(String namespace, String pod, String container, List<String> command, ExecProcess.Mode mode) {
+        return runtime.start(withContainer(namespace, pod, container), command, mode);
+    }
+
+    /** The running pod, which has {@code container} (null: any pod has its first). */
+    private RunningPod withContainer(String namespace, String pod, String container) {
         RunningPod p = kubelets.require(namespace, pod);
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
         }
-        return runtime.start(p, command, mode);
+        return p;
     }
 
     @Override
@@ -386,7 +387,6 @@ public final class Cluster implements ClusterApi, AutoCloseable {
                 kubelets.running().size(), runtime.gatewayAddress().orElse(""));
     }
 
-    /** Stops every pod, then everything the runtime made, then the store, whatever fails on the way. */
     /**
      * The switch to the control plane reading the cluster as it would a real one: the mesh objects
      * and meshConfig through fabric8 informers against the Kubernetes API server that
@@ -408,6 +408,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         return mesh.informers() != null;
     }
 
+    /** Stops every pod, then everything the runtime made, then the store, whatever fails on the way. */
     @Override
     public void close() {
         closed = true;

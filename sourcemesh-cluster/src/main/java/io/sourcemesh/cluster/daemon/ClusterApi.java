@@ -11,7 +11,9 @@ import java.util.function.Consumer;
 
 /**
  * What the CLI asks of a running cluster — the API server's verbs plus exec, logs and proxy
- * config. {@link HttpClusterApi} carries it from the CLI to the daemon; the daemon implements it.
+ * config. The cluster implements it and its Kubernetes API server calls it; the CLI's client
+ * ({@code kubeapi.RestClusterApi}) carries the Kubernetes verbs over that API and the rest
+ * (proxy config, proxy-status, info) to the daemon with {@link HttpClusterApi}.
  * Errors are {@link ClusterApiException}s whose message is what kubectl would print.
  */
 public interface ClusterApi {
