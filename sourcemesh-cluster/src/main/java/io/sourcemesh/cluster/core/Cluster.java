@@ -4,20 +4,18 @@ import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.kubeapi.MeshInformers;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.mesh.MeshPusher;
-import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.control.xds.XdsServer;
@@ -52,6 +50,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     private final Home home;
     private final ObjectStore store;
+    private final StoreVerbs verbs;
     private final Runtime runtime;
     private final List<Runtime.Node> nodes;
     private final XdsServer xds;
@@ -71,6 +70,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     private Cluster(Home home, ObjectStore store, Runtime.Factory factory) {
         this.home = home;
         this.store = store;
+        this.verbs = StoreVerbs.of(store);
         this.runtime = factory.create(new Runtime.Host() {
             @Override
             public Home home() {
@@ -279,10 +279,10 @@ public final class Cluster implements ClusterApi, AutoCloseable {
      */
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
-        List<ApplyResult> results = store.apply(objects);
-        List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        ApplyResponse stored = verbs.apply(objects);
+        List<String> warnings = new ArrayList<>(stored.warnings());
         warnings.addAll(settle(objects));
-        return new ApplyResponse(results, warnings);
+        return new ApplyResponse(stored.results(), warnings);
     }
 
     /**
@@ -303,33 +303,32 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     @Override
     public KubeObject create(KubeObject object) {
-        return store.create(object);
+        return verbs.create(object);
     }
 
     @Override
     public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return store.delete(kind, kind.namespaced() ? namespace : null, name);
+        return verbs.delete(kind, namespace, name);
     }
 
     @Override
     public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, kind.namespaced() ? namespace : null, name);
+        return verbs.get(kind, namespace, name);
     }
 
     @Override
     public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, kind.namespaced() ? namespace : null, s);
+        return verbs.list(kind, namespace, selector);
     }
 
     @Override
     public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
+        return verbs.patch(kind, namespace, name, type, patch);
     }
 
     @Override
     public KubeObject update(KubeObject object) {
-        return store.update(object);
+        return verbs.update(object);
     }
 
     @Override

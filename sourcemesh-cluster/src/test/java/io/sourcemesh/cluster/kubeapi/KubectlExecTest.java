@@ -10,12 +10,11 @@ import io.sourcemesh.cluster.exec.Pty;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,16 +27,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class KubectlExecTest {
     @RegisterExtension
+    @Order(1)
     final ClusterExtension clusters = new ClusterExtension();
-    KubeApiServer server;
+    /** Registered after the cluster's, so it closes first: the API server reads the cluster's store. */
+    @RegisterExtension
+    @Order(2)
+    final ApiServerExtension api = new ApiServerExtension();
     Kubectl kubectl;
 
     private void up(ClusterRuntime on) throws Exception {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
         Cluster cluster = clusters.start(on, 2);
-        Path home = clusters.home();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
-        kubectl = new Kubectl(Kubeconfig.in(home));
+        kubectl = api.serve(cluster, cluster.store(), clusters.home()).kubectl();
         for (String f : new String[] {"sleep.yaml", "httpbin.yaml"}) {
             Kubectl.Result r = kubectl.run("-n", "default", "apply", "-f", Path.of("src/test/resources/seed/" + f).toAbsolutePath().toString());
             assertEquals(0, r.exit(), r.toString());
@@ -47,14 +48,6 @@ class KubectlExecTest {
             assertEquals(0, r.exit(), r.toString());
         }
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(90)));
-    }
-
-    /** Before the extension closes the cluster: the API server reads its store. */
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
     }
 
     /** A process's output as it comes, read on its own thread. */

@@ -3,11 +3,10 @@ package io.sourcemesh.cluster.kubeapi;
 import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.PodExec;
@@ -19,13 +18,13 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The API-server half of a cluster with no runtime: the store's verbs as {@code core.Cluster} calls
- * them, without a reconcile, for API tests that run no pods (KubectlSeedTest drives a real cluster) —
- * except that, given a directory to run in, a streamed exec runs its command on this machine as the
- * embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
+ * The API-server half of a cluster with no runtime: {@code core.Cluster}'s store verbs ({@link StoreVerbs},
+ * the same code) with nothing to reconcile, for API tests that run no pods (KubectlSeedTest drives a real
+ * cluster) — except that, given a directory to run in, a streamed exec runs its command on this machine as
+ * the embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
  */
 final class StoreOnlyCluster implements ClusterApi {
-    private final ObjectStore store;
+    private final StoreVerbs verbs;
     private final Path execDir;
 
     StoreOnlyCluster(ObjectStore store) {
@@ -33,7 +32,7 @@ final class StoreOnlyCluster implements ClusterApi {
     }
 
     StoreOnlyCluster(ObjectStore store, Path execDir) {
-        this.store = store;
+        this.verbs = StoreVerbs.of(store);
         this.execDir = execDir;
     }
 
@@ -47,46 +46,43 @@ final class StoreOnlyCluster implements ClusterApi {
 
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
-        return new ApplyResponse(store.apply(objects), SupportCheck.applyWarnings(objects));
+        return verbs.apply(objects);
     }
 
     @Override
     public KubeObject create(KubeObject object) {
-        return store.create(object);
+        return verbs.create(object);
     }
 
     @Override
     public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return store.delete(kind, kind.namespaced() ? namespace : null, name);
+        return verbs.delete(kind, namespace, name);
     }
 
     @Override
     public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, kind.namespaced() ? namespace : null, name);
+        return verbs.get(kind, namespace, name);
     }
 
     @Override
     public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, kind.namespaced() ? namespace : null, s);
+        return verbs.list(kind, namespace, selector);
     }
 
     @Override
     public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
+        return verbs.patch(kind, namespace, name, type, patch);
     }
 
     @Override
     public KubeObject update(KubeObject object) {
-        return store.update(object);
+        return verbs.update(object);
     }
-
 
     @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
         throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
     }
-
     @Override
     public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
         throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -20,6 +16,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -32,7 +29,12 @@ class WritesSettleTest {
     private static final String CM = "/api/v1/namespaces/default/configmaps";
 
     @RegisterExtension
+    @Order(1)
     final ClusterExtension clusters = new ClusterExtension();
+    /** Registered after the cluster's, so it closes first: the API server reads the cluster's store. */
+    @RegisterExtension
+    @Order(2)
+    final ApiServerExtension api = new ApiServerExtension();
     final List<String> waits = new CopyOnWriteArrayList<>();
     final Handler counter = new Handler() {
         @Override
@@ -51,15 +53,10 @@ class WritesSettleTest {
         }
     };
     Level levelBefore;
-    KubeApiServer server;
-    HttpClient client;
 
-    private void up() throws Exception {
+    private void up() {
         Cluster cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
-        Path home = clusters.home();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
-        client = HttpClient.newBuilder().sslContext(AdminTls.of(ClusterPki.loadOrCreate(home.resolve("pki")), home.resolve("pki")))
-                .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        api.serve(cluster, cluster.store(), clusters.home());
         levelBefore = CLUSTER_LOG.getLevel();
         CLUSTER_LOG.setLevel(Level.FINE);
         CLUSTER_LOG.addHandler(counter);
@@ -69,13 +66,10 @@ class WritesSettleTest {
     void down() {
         CLUSTER_LOG.removeHandler(counter);
         CLUSTER_LOG.setLevel(levelBefore);
-        if (server != null) {
-            server.close();
-        }
     }
 
     private String send(String method, String path, String contentType, String body) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path))
+        HttpResponse<String> r = api.client().send(HttpRequest.newBuilder(URI.create(api.url(path)))
                 .method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", contentType).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(method.equals("POST") ? 201 : 200, r.statusCode(), r.body());
