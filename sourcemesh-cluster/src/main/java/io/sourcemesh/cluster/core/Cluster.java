@@ -2,7 +2,6 @@ package io.sourcemesh.cluster.core;
 
 import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.ExecResult;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
@@ -38,19 +37,18 @@ import java.util.logging.Logger;
  * A Kubernetes-shaped cluster on a {@link Runtime}: the object store (the API server), the
  * workload controllers, ClusterIP allocation, the kubelets' pod bookkeeping, the control plane
  * that translates the mesh and pushes it over ADS, and the verbs its Kubernetes API server calls
- * ({@link ClusterApi}). Everything reconciles on one thread, level-triggered, whenever the store
- * changes; a write verb only stores, {@link #settle} waits for the effect. Where pods run and how
- * traffic reaches them is the runtime's.
- * <p>Over 400 lines because it is where every API verb meets the reconcile loop; the parts with state of
+ * ({@link ClusterApi}; the object verbs are {@link StoreVerbs}'). Everything reconciles on one
+ * thread, level-triggered, whenever the store changes; a write verb only stores, {@link #settle}
+ * waits for the effect. Where pods run and how traffic reaches them is the runtime's.
+ * <p>Near 400 lines because it is where the API's verbs meet the reconcile loop; the parts with state of
  * their own are already apart ({@link ClusterIps}, {@link Kubelets}, {@link MeshPush}).
  */
-public final class Cluster implements ClusterApi, AutoCloseable {
+public final class Cluster implements StoreVerbs, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Cluster.class.getName());
     public static final String DOMAIN = "cluster.local";
 
     private final Home home;
     private final ObjectStore store;
-    private final StoreVerbs verbs;
     private final Runtime runtime;
     private final List<Runtime.Node> nodes;
     private final XdsServer xds;
@@ -70,7 +68,6 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     private Cluster(Home home, ObjectStore store, Runtime.Factory factory) {
         this.home = home;
         this.store = store;
-        this.verbs = StoreVerbs.of(store);
         this.runtime = factory.create(new Runtime.Host() {
             @Override
             public Home home() {
@@ -130,6 +127,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         }
     }
 
+    @Override
     public ObjectStore store() {
         return store;
     }
@@ -279,7 +277,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
      */
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
-        ApplyResponse stored = verbs.apply(objects);
+        ApplyResponse stored = StoreVerbs.super.apply(objects);
         List<String> warnings = new ArrayList<>(stored.warnings());
         warnings.addAll(settle(objects));
         return new ApplyResponse(stored.results(), warnings);
@@ -299,36 +297,6 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     @Override
     public List<ProxyStatus> proxyStatus() {
         return mesh.proxyStatus();
-    }
-
-    @Override
-    public KubeObject create(KubeObject object) {
-        return verbs.create(object);
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return verbs.delete(kind, namespace, name);
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return verbs.get(kind, namespace, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        return verbs.list(kind, namespace, selector);
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return verbs.patch(kind, namespace, name, type, patch);
-    }
-
-    @Override
-    public KubeObject update(KubeObject object) {
-        return verbs.update(object);
     }
 
     @Override

@@ -10,52 +10,49 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@link ClusterApi}'s object verbs on an {@link ObjectStore}: a cluster-scoped kind's namespace is
- * dropped, a selector is kubectl's {@code -l}. A write returns once stored: a cluster reconciles on the
- * store's watch, and a caller that wants the effect in place calls {@link ClusterApi#settle} after it.
+ * {@link ClusterApi}'s object verbs answered from an {@link ObjectStore}, for the cluster and for a
+ * test's store-only one alike: a cluster-scoped kind's namespace is dropped, a selector is kubectl's
+ * {@code -l}. A write returns once stored: a cluster reconciles on the store's watch, and a caller
+ * that wants the effect in place calls {@link ClusterApi#settle} after it.
  */
-public final class StoreVerbs {
-    private final ObjectStore store;
+public interface StoreVerbs extends ClusterApi {
 
-    private StoreVerbs(ObjectStore store) {
-        this.store = store;
-    }
-
-    public static StoreVerbs of(ObjectStore store) {
-        return new StoreVerbs(store);
-    }
+    ObjectStore store();
 
     /** Applies the batch; the warnings are the API server's for fields SourceMesh does not implement. */
-    public ClusterApi.ApplyResponse apply(List<KubeObject> objects) {
-        return new ClusterApi.ApplyResponse(store.apply(objects), SupportCheck.applyWarnings(objects));
+    @Override
+    default ApplyResponse apply(List<KubeObject> objects) {
+        return new ApplyResponse(store().apply(objects), SupportCheck.applyWarnings(objects));
     }
 
-    public KubeObject create(KubeObject object) {
-        return store.create(object);
+    @Override
+    default KubeObject create(KubeObject object) {
+        return store().create(object);
     }
 
-    public KubeObject update(KubeObject object) {
-        return store.update(object);
+    @Override
+    default KubeObject update(KubeObject object) {
+        return store().update(object);
     }
 
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return store.patch(kind, scoped(kind, namespace), name, type, patch);
+    @Override
+    default KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
+        return store().patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
     }
 
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return store.delete(kind, scoped(kind, namespace), name);
+    @Override
+    default KubeObject delete(ResourceKind kind, String namespace, String name) {
+        return store().delete(kind, kind.namespaced() ? namespace : null, name);
     }
 
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, scoped(kind, namespace), name);
+    @Override
+    default Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
+        return store().get(kind, kind.namespaced() ? namespace : null, name);
     }
 
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
+    @Override
+    default List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
         LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, scoped(kind, namespace), s);
-    }
-
-    private static String scoped(ResourceKind kind, String namespace) {
-        return kind.namespaced() ? namespace : null;
+        return store().list(kind, kind.namespaced() ? namespace : null, s);
     }
 }

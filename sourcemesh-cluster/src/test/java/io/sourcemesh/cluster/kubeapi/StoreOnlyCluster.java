@@ -1,10 +1,6 @@
 package io.sourcemesh.cluster.kubeapi;
 
 import io.sourcemesh.cluster.exec.ExecResult;
-import io.sourcemesh.api.patch.PatchType;
-import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.store.ObjectStore;
@@ -14,17 +10,16 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The API-server half of a cluster with no runtime: {@code core.Cluster}'s store verbs ({@link StoreVerbs},
+ * The API-server half of a cluster with no runtime: {@code core.Cluster}'s object verbs ({@link StoreVerbs},
  * the same code) with nothing to reconcile, for API tests that run no pods (KubectlSeedTest drives a real
  * cluster) — except that, given a directory to run in, a streamed exec runs its command on this machine as
  * the embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
  */
-final class StoreOnlyCluster implements ClusterApi {
-    private final StoreVerbs verbs;
+final class StoreOnlyCluster implements StoreVerbs {
+    private final ObjectStore store;
     private final Path execDir;
 
     StoreOnlyCluster(ObjectStore store) {
@@ -32,8 +27,13 @@ final class StoreOnlyCluster implements ClusterApi {
     }
 
     StoreOnlyCluster(ObjectStore store, Path execDir) {
-        this.verbs = StoreVerbs.of(store);
+        this.store = store;
         this.execDir = execDir;
+    }
+
+    @Override
+    public ObjectStore store() {
+        return store;
     }
 
     @Override
@@ -42,41 +42,6 @@ final class StoreOnlyCluster implements ClusterApi {
             throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
         }
         return PodExec.start(InetAddress.getLoopbackAddress(), new PodExec.NameTable(Map.of()), execDir, command, mode);
-    }
-
-    @Override
-    public ApplyResponse apply(List<KubeObject> objects) {
-        return verbs.apply(objects);
-    }
-
-    @Override
-    public KubeObject create(KubeObject object) {
-        return verbs.create(object);
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return verbs.delete(kind, namespace, name);
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return verbs.get(kind, namespace, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        return verbs.list(kind, namespace, selector);
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return verbs.patch(kind, namespace, name, type, patch);
-    }
-
-    @Override
-    public KubeObject update(KubeObject object) {
-        return verbs.update(object);
     }
 
     @Override
