@@ -3,19 +3,15 @@ package io.sourcemesh.cli;
 import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.api.support.SupportCheck;
-import io.sourcemesh.cluster.daemon.ClusterApi;
+import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubeapi.KubeApiServer;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.ProxyAnswer;
 import io.sourcemesh.cluster.mesh.ProxyVerdicts;
-import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -33,7 +29,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -43,7 +38,7 @@ import java.util.function.Consumer;
  * {@link ClusterApiServer}, with canned exec, logs and proxy config. The CLI reaches it as it
  * reaches a daemon, through {@code --home}.
  */
-final class FakeCluster implements ClusterApi, AutoCloseable {
+final class FakeCluster implements StoreVerbs, AutoCloseable {
     static final Instant NOW = Instant.parse("2026-11-26T18:00:00Z");
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -150,11 +145,16 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
+    public ObjectStore store() {
+        return store;
+    }
+
+    @Override
     public ApplyResponse apply(List<KubeObject> objects) {
-        List<ApplyResult> results = store.apply(objects);
-        List<String> all = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        ApplyResponse stored = StoreVerbs.super.apply(objects);
+        List<String> all = new ArrayList<>(stored.warnings());
         all.addAll(settle(objects));
-        return new ApplyResponse(results, all);
+        return new ApplyResponse(stored.results(), all);
     }
 
     /** After a write: the daemon reports what the proxies made of each EnvoyFilter, in its status, and {@link #warnings}. */
@@ -172,38 +172,8 @@ final class FakeCluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
-    public KubeObject update(KubeObject object) {
-        return store.update(object);
-    }
-
-    @Override
     public List<ProxyStatus> proxyStatus() {
         return List.copyOf(proxyStatuses);
-    }
-
-    @Override
-    public KubeObject create(KubeObject object) {
-        return store.create(object);
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return store.delete(kind, namespace, name);
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, namespace, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        return store.list(kind, namespace, selector == null || selector.isEmpty() ? LabelSelector.everything() : LabelSelector.parse(selector));
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return store.patch(kind, namespace, name, type, patch);
     }
 
     @Override

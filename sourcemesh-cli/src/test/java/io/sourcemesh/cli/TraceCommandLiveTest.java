@@ -130,8 +130,8 @@ class TraceCommandLiveTest {
         }
 
         // TPROXY: kept on the socket.
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", io.sourcemesh.api.patch.PatchType.STRATEGIC,
-                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", io.sourcemesh.api.patch.PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":\"TPROXY\"}}}}}")));
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
         t = traceJson("trace", "--from", "deploy/sleep", "http://httpbin:8000/ip");
         assertEquals(-1, t.path("lostAt").asInt(), t.toString());
@@ -140,8 +140,8 @@ class TraceCommandLiveTest {
         collect("tproxy", t);
 
         // Back to REDIRECT with the XFF EnvoyFilter: kept in X-Forwarded-For, the socket still 127.0.0.6.
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", io.sourcemesh.api.patch.PatchType.STRATEGIC,
-                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", io.sourcemesh.api.patch.PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/interceptionMode\":null}}}}}")));
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
         apply("enable-xff-for-sidecar-inbound.yaml");
         t = traceJson("trace", "--from", "deploy/sleep", "http://httpbin:8000/ip");
@@ -165,8 +165,8 @@ class TraceCommandLiveTest {
         collect("cluster", t);
 
         // Local: kept to the app, in X-Forwarded-For.
-        cluster.patch(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway", io.sourcemesh.api.patch.PatchType.STRATEGIC,
-                "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway", io.sourcemesh.api.patch.PatchType.STRATEGIC,
+                "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}")));
         t = awaitExternal(lb, -1);
         assertEquals(AddressPlan.EXTERNAL_CLIENT, t.path("hops").path(3).path("seesOnSocket").asText());
         assertEquals(AddressPlan.EXTERNAL_CLIENT, t.path("hops").path(5).path("xffIn").asText());

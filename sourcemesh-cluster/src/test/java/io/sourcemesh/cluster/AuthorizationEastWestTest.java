@@ -116,7 +116,7 @@ class AuthorizationEastWestTest {
 
     private void rollHttpbin(String patch) throws Exception {
         String before = runningPod("default", "app=httpbin").name();
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch)));
         assertTrue(cluster.awaitSettled(runtime.settle()));
         assertNotEquals(before, runningPod("default", "app=httpbin").name());
     }

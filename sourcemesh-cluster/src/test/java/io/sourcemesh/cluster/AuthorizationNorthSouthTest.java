@@ -55,7 +55,7 @@ class AuthorizationNorthSouthTest {
         other = on.otherClient(cluster);
         apply("seed/httpbin.yaml");
         apply("seed/http-demo.yaml");
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}")));
         String url = "http://" + loadBalancerIp() + ":80/ip";
         awaitTrue(() -> client.code(url) == 200 && other.code(url) == 200, "both clients served");
         KubeObject gatewayPod = runningPod(NS, "app=" + GW);

@@ -97,7 +97,7 @@ class EastWestWalkthroughTest {
 
     private void rollHttpbin(String patch) throws Exception {
         String before = pod("httpbin").name();
-        cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch);
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC, patch)));
         assertTrue(cluster.awaitSettled(runtime.settle()));
         assertNotEquals(before, pod("httpbin").name(), "the pod template changed: the pod was replaced");
         assertEquals(1, cluster.list(ResourceKind.POD, "default", "app=httpbin").size(), "the old pod is gone");

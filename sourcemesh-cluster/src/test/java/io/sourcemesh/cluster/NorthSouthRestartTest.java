@@ -11,6 +11,7 @@ import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ExternalClient;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -54,8 +55,8 @@ class NorthSouthRestartTest {
         assertEquals("istio-proxy", proxy.path("name").asText());
         assertEquals("[\"proxy\",\"router\"]", proxy.path("args").toString());
         assertEquals("ingressgateway", deployment.spec().path("template").path("metadata").path("labels").path("istio").asText());
-        c.patch(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway", PatchType.STRATEGIC,
-                "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}");
+        c.settle(List.of(c.patch(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway", PatchType.STRATEGIC,
+                "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}")));
         c.apply(ManifestReader.read(Path.of("src/test/resources/seed/httpbin.yaml")));
         c.apply(ManifestReader.read(Path.of("src/test/resources/seed/http-demo.yaml")));
         assertTrue(c.awaitSettled(on.settle()), "httpbin settles");

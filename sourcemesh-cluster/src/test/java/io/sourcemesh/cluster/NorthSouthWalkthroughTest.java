@@ -79,7 +79,7 @@ class NorthSouthWalkthroughTest {
         }
 
         // Local: the client's own address all the way; only the gateway's node passes the health check.
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, LOCAL);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, LOCAL)));
         int hc = service().spec().path("healthCheckNodePort").asInt();
         assertTrue(hc >= 30000 && hc <= 32767, "healthCheckNodePort " + hc);
         String gatewayNode = gatewayNodeIp();
@@ -119,7 +119,7 @@ class NorthSouthWalkthroughTest {
         assertEquals("True", gatewayCondition("httpbin-gw-https").path("status").asText());
 
         // Back to Cluster: a node's address again.
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Cluster\"}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Cluster\"}}")));
         awaitTrue(() -> runtime.healthyNodes(cluster, NS, GW).equals(nodeIps()), "every node healthy again");
         String origin = client.origin("http://" + lb + ":80/ip");
         assertTrue(nodeAddresses.contains(origin), origin);
@@ -135,7 +135,7 @@ class NorthSouthWalkthroughTest {
     void loadBalancerFollowsTheGatewayPodToTheOtherNode(ClusterRuntime on) throws Exception {
         up(on);
         apply("httpbin.yaml", "http-demo.yaml");
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, LOCAL);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, LOCAL)));
         String lb = loadBalancerIp();
         String before = gatewayNodeIp();
         awaitTrue(() -> runtime.healthyNodes(cluster, NS, GW).equals(Set.of(before)), "healthy: " + before);
@@ -143,8 +143,8 @@ class NorthSouthWalkthroughTest {
 
         String target = otherNode(before);
         String targetName = cluster.runtime().nodes().stream().filter(n -> n.internalIp().equals(target)).findFirst().orElseThrow().name();
-        cluster.patch(ResourceKind.DEPLOYMENT, NS, GW, PatchType.STRATEGIC,
-                "{\"spec\":{\"template\":{\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"" + targetName + "\"}}}}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, NS, GW, PatchType.STRATEGIC,
+                "{\"spec\":{\"template\":{\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"" + targetName + "\"}}}}}")));
         assertTrue(cluster.awaitSettled(runtime.settle()), "gateway rolled");
         awaitTrue(() -> gatewayNodeIp().equals(target), "gateway pod on " + target);
         awaitTrue(() -> runtime.healthyNodes(cluster, NS, GW).equals(Set.of(target)), "the load balancer follows to " + target);

@@ -1,22 +1,20 @@
 package io.sourcemesh.cluster.core;
 
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.ExecResult;
-import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.kubeapi.MeshInformers;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.mesh.MeshPusher;
-import io.sourcemesh.cluster.store.ApplyResult;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.control.xds.XdsServer;
@@ -38,13 +36,14 @@ import java.util.logging.Logger;
 /**
  * A Kubernetes-shaped cluster on a {@link Runtime}: the object store (the API server), the
  * workload controllers, ClusterIP allocation, the kubelets' pod bookkeeping, the control plane
- * that translates the mesh and pushes it over ADS, and the API verbs the CLI calls. Everything
- * reconciles on one thread, level-triggered, whenever the store changes; where pods run and how
- * traffic reaches them is the runtime's.
- * <p>Over 400 lines because it is where every API verb meets the reconcile loop; the parts with state of
+ * that translates the mesh and pushes it over ADS, and the verbs its Kubernetes API server calls
+ * ({@link ClusterApi}; the object verbs are {@link StoreVerbs}'). Everything reconciles on one
+ * thread, level-triggered, whenever the store changes; a write verb only stores, {@link #settle}
+ * waits for the effect. Where pods run and how traffic reaches them is the runtime's.
+ * <p>Near 400 lines because it is where the API's verbs meet the reconcile loop; the parts with state of
  * their own are already apart ({@link ClusterIps}, {@link Kubelets}, {@link MeshPush}).
  */
-public final class Cluster implements ClusterApi, AutoCloseable {
+public final class Cluster implements StoreVerbs, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Cluster.class.getName());
     public static final String DOMAIN = "cluster.local";
 
@@ -128,6 +127,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         }
     }
 
+    @Override
     public ObjectStore store() {
         return store;
     }
@@ -197,17 +197,24 @@ public final class Cluster implements ClusterApi, AutoCloseable {
 
     /**
      * Reconciles until a pass changes nothing (pods and sidecars started, statuses written), at most a
-     * minute, then waits until the proxies answered the push, so a verb returns with its effect in place.
+     * minute, then waits until the proxies answered the push, so {@link #settle} returns with the
+     * effect of the writes before it in place.
      */
     private void reconcileNow() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long start = System.nanoTime();
+        long deadline = start + Duration.ofSeconds(60).toNanos();
         try {
-            for (int i = 0; i < 30 && System.nanoTime() < deadline; i++) {
+            int passes = 0;
+            while (passes < 30 && System.nanoTime() < deadline) {
+                passes++;
                 if (!loop.submit(this::reconcileSafely).get(60, TimeUnit.SECONDS)) {
                     break;
                 }
             }
             mesh.awaitAnswered(Duration.ofSeconds(10));
+            int n = passes;
+            LOG.fine(() -> "reconciled until quiet in " + n + " passes and " + (System.nanoTime() - start) / 1_000_000
+                    + " ms, the proxies answered");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -270,13 +277,16 @@ public final class Cluster implements ClusterApi, AutoCloseable {
      */
     @Override
     public ApplyResponse apply(List<KubeObject> objects) {
-        List<ApplyResult> results = store.apply(objects);
-        List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(objects));
+        ApplyResponse stored = StoreVerbs.super.apply(objects);
+        List<String> warnings = new ArrayList<>(stored.warnings());
         warnings.addAll(settle(objects));
-        return new ApplyResponse(results, warnings);
+        return new ApplyResponse(stored.results(), warnings);
     }
 
-    /** Reconciles now, waits for the proxies' answers and returns the EnvoyFilters among {@code written} they refused. */
+    /**
+     * Reconciles now, waits for the proxies' answers and returns the EnvoyFilters among {@code written} they refused:
+     * the one verb that waits (the writes only store; the store's watch asks for a reconcile).
+     */
     @Override
     public List<String> settle(List<KubeObject> written) {
         reconcileNow();
@@ -290,62 +300,23 @@ public final class Cluster implements ClusterApi, AutoCloseable {
     }
 
     @Override
-    public KubeObject create(KubeObject object) {
-        KubeObject created = store.create(object);
-        requestReconcile();
-        return created;
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        KubeObject gone = store.delete(kind, kind.namespaced() ? namespace : null, name);
-        requestReconcile();
-        return gone;
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, kind.namespaced() ? namespace : null, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, kind.namespaced() ? namespace : null, s);
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        KubeObject patched = store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
-        reconcileNow();
-        return patched;
-    }
-
-    @Override
-    public KubeObject update(KubeObject object) {
-        KubeObject updated = store.update(object);
-        reconcileNow();
-        return updated;
-    }
-
-
-    @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
-        RunningPod p = kubelets.require(namespace, pod);
-        if (container != null && !p.logs().containsKey(container)) {
-            throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
-        }
-        return runtime.exec(p, command, stdin);
+        return runtime.exec(withContainer(namespace, pod, container), command, stdin);
     }
 
     @Override
-    public io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
-            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+    public ExecProcess start(String namespace, String pod, String container, List<String> command, ExecProcess.Mode mode) {
+        RunningPod p = withContainer(namespace, pod, container);
+        return kubelets.track(p, runtime.start(p, command, mode));
+    }
+
+    /** The running pod, which has {@code container} (null: any pod has its first). */
+    private RunningPod withContainer(String namespace, String pod, String container) {
         RunningPod p = kubelets.require(namespace, pod);
         if (container != null && !p.logs().containsKey(container)) {
             throw new ClusterApiException(400, "error: container " + container + " is not valid for pod " + pod);
         }
-        return kubelets.track(p, runtime.start(p, command, mode));
+        return p;
     }
 
     @Override
@@ -384,7 +355,6 @@ public final class Cluster implements ClusterApi, AutoCloseable {
                 kubelets.running().size(), runtime.gatewayAddress().orElse(""));
     }
 
-    /** Stops every pod, then everything the runtime made, then the store, whatever fails on the way. */
     /**
      * The switch to the control plane reading the cluster as it would a real one: the mesh objects
      * and meshConfig through fabric8 informers against the Kubernetes API server that
@@ -406,6 +376,7 @@ public final class Cluster implements ClusterApi, AutoCloseable {
         return mesh.informers() != null;
     }
 
+    /** Stops every pod, then everything the runtime made, then the store, whatever fails on the way. */
     @Override
     public void close() {
         closed = true;

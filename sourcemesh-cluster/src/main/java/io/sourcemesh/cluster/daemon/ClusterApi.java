@@ -11,7 +11,9 @@ import java.util.function.Consumer;
 
 /**
  * What the CLI asks of a running cluster — the API server's verbs plus exec, logs and proxy
- * config. {@link HttpClusterApi} carries it from the CLI to the daemon; the daemon implements it.
+ * config. The cluster implements it and its Kubernetes API server calls it; the CLI's client
+ * ({@code kubeapi.RestClusterApi}) carries the Kubernetes verbs over that API and the rest
+ * (proxy config, proxy-status, info) to the daemon with {@link HttpClusterApi}.
  * Errors are {@link ClusterApiException}s whose message is what kubectl would print.
  */
 public interface ClusterApi {
@@ -22,9 +24,10 @@ public interface ClusterApi {
     KubeObject create(KubeObject object);
 
     /**
-     * After a write through the Kubernetes API: reconciles, waits until the proxies answered the push
-     * and returns what they made of {@code written} (an EnvoyFilter they refused) as warnings, so
-     * {@code kubectl apply} returns with its effect in place and says what did not take.
+     * After writes: reconciles, waits until the proxies answered the push and returns what they made
+     * of {@code written} (an EnvoyFilter they refused) as warnings, so {@code kubectl apply} returns
+     * with its effect in place and says what did not take. The write verbs themselves return once
+     * stored; a caller that needs their effect in place calls this after them.
      */
     default List<String> settle(List<KubeObject> written) {
         return List.of();

@@ -3,7 +3,6 @@ package io.sourcemesh.cluster.kubeapi;
 import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,6 +35,7 @@ final class ExecClient implements WebSocket.Listener {
 
     private ExecClient() {}
 
+    /** Runs the exec {@code uri} names, {@code stdin} (may be empty) its whole input; the outcome as its Status says. */
     static ExecResult run(HttpClient http, URI uri, String token, byte[] stdin) {
         ExecClient session = new ExecClient();
         try {
@@ -67,7 +67,7 @@ final class ExecClient implements WebSocket.Listener {
 
     /**
      * Streams stdin on channel 0, then its end. The server streams it to the running command, which
-     * may end before reading it all ({@code true}): a send refused because the server closed the
+     * may end before reading it all (as {@code true} does): a send refused because the server closed the
      * stream is then no error, as with kubectl — the outcome is the command's status.
      */
     private static void sendStdin(WebSocket ws, byte[] stdin) throws InterruptedException {
@@ -140,7 +140,13 @@ final class ExecClient implements WebSocket.Listener {
             int code = 1;
             for (JsonNode c : s.path("details").path("causes")) {
                 if (c.path("reason").asText().equals("ExitCode")) {
-                    code = Integer.parseInt(c.path("message").asText("1"));
+                    try {
+                        code = Integer.parseInt(c.path("message").asText("1"));
+                    } catch (NumberFormatException e) { // thrown here it would leave run() waiting forever
+                        result.completeExceptionally(new ClusterApiException(500, "error: the exec status's exit code is not a number: "
+                                + c.path("message").asText()));
+                        return;
+                    }
                 }
             }
             result.complete(new ExecResult(code, out, err));

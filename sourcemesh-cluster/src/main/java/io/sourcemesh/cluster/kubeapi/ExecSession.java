@@ -31,6 +31,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -73,8 +75,10 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
     private volatile int[] size;
     private boolean stdinOpen;
     private ByteArrayOutputStream fragments;
+    /** Closes a client that has not answered our Close; cancelled when it does (event loop only). */
+    private ScheduledFuture<?> closeWait;
 
-    private ExecSession(ClusterApi api, String namespace, String pod, String container, List<String> command, boolean stdinOpen,
+    ExecSession(ClusterApi api, String namespace, String pod, String container, List<String> command, boolean stdinOpen,
             boolean tty, boolean wantsStdout, boolean wantsStderr) {
         super(true);
         this.api = api;
@@ -161,9 +165,13 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         }
     }
 
-    /** The client went away: the command it started ends too (kubelet's runtime ends the exec's streams). */
+    /** The client went away (or answered our Close): the command it started ends too (kubelet's runtime ends the exec's streams). */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (closeWait != null) {
+            closeWait.cancel(false);
+            closeWait = null;
+        }
         stdin.add(END_OF_INPUT);
         ExecProcess p = process;
         if (p != null && !finished.get()) {
@@ -302,22 +310,23 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
      * Sends the status and a Close frame, then waits for the client's Close (RFC 6455 §7.1.1: the
      * server closes TCP only after the closing handshake). Closing at once would reset a client still
      * sending stdin to a command that ended without reading it, and the reset discards the status
-     * it has not read yet. A client that never answers is closed after {@link #CLOSE_WAIT_SECONDS}.
+     * it has not read yet. A client that never answers is closed after {@link #CLOSE_WAIT_SECONDS}; one
+     * that does (its Close closes the channel) cancels that timer.
      */
-    private static void finish(Channel ch, ObjectNode status) {
+    void finish(Channel ch, ObjectNode status) {
         send(ch, ERROR, status.toString().getBytes(StandardCharsets.UTF_8));
-        ch.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(f -> {
+        ch.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(f -> { // on the event loop, as channelInactive
             if (!f.isSuccess()) {
                 ch.close();
-            } else {
-                ch.eventLoop().schedule(() -> ch.close(), CLOSE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            } else if (ch.isActive()) {
+                closeWait = ch.eventLoop().schedule(() -> ch.close(), CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
             }
         });
     }
 
-    private static final int CLOSE_WAIT_SECONDS = 5;
+    static final int CLOSE_WAIT_SECONDS = 5;
 
-    private static ObjectNode success() {
+    static ObjectNode success() {
         ObjectNode s = JsonNodeFactory.instance.objectNode();
         s.putObject("metadata");
         s.put("status", "Success");

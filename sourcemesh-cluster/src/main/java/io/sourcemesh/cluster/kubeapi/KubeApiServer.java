@@ -24,8 +24,8 @@ import javax.net.ssl.X509TrustManager;
 
 /**
  * The Kubernetes REST API of a local cluster, over HTTPS (HTTP/1.1) on a loopback port, for the
- * real kubectl and any Kubernetes client. Writes go through the cluster's {@link ClusterApi} (so
- * the runtime reconciles), reads and watches come from its {@link ObjectStore}. Every request must
+ * real kubectl and any Kubernetes client. Writes go through the cluster's {@link ClusterApi} (and
+ * wait in its settle for the runtime and the proxies), reads and watches come from its {@link ObjectStore}. Every request must
  * authenticate — a client certificate the cluster CA issued, or the cluster's bearer token —
  * otherwise 401, as kube-apiserver (the TLS layer asks for a certificate but lets the request
  * through to be refused with a Status, so a wrong certificate gets 401 rather than a TLS alert).

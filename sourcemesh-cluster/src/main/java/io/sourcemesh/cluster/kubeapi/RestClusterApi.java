@@ -87,7 +87,7 @@ public final class RestClusterApi implements ClusterApi {
                 results.add(new ApplyResult(created.object(), ApplyResult.Outcome.CREATED));
                 continue;
             }
-            KubeObject current = live.ok().object();
+            KubeObject current = live.object();
             KubeObject merged = ClientSideApply.merged(modified, current, kind);
             Reply updated = send("PUT", url(kind, version, o.namespace(), o.name(), null, null), "application/json", merged.node());
             warnings.addAll(updated.warnings());
@@ -116,7 +116,7 @@ public final class RestClusterApi implements ClusterApi {
     @Override
     public KubeObject delete(ResourceKind kind, String namespace, String name) {
         String url = url(kind, kind.versions().getFirst(), namespace, name, null, null);
-        KubeObject last = call("GET", url, null, null).ok().object();
+        KubeObject last = call("GET", url, null, null).object();
         call("DELETE", url, null, null).ok();
         return last;
     }
@@ -124,7 +124,7 @@ public final class RestClusterApi implements ClusterApi {
     @Override
     public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
         Reply r = call("GET", url(kind, kind.versions().getFirst(), namespace, name, null, null), null, null);
-        return r.status() == 404 ? Optional.empty() : Optional.of(r.ok().object());
+        return r.status() == 404 ? Optional.empty() : Optional.of(r.object());
     }
 
     @Override
@@ -144,7 +144,7 @@ public final class RestClusterApi implements ClusterApi {
             case STRATEGIC -> "application/strategic-merge-patch+json";
         };
         return call("PATCH", url(kind, kind.versions().getFirst(), namespace, name, null, null), contentType,
-                patch.getBytes(StandardCharsets.UTF_8)).ok().object();
+                patch.getBytes(StandardCharsets.UTF_8)).object();
     }
 
     @Override

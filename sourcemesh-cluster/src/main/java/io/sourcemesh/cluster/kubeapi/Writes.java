@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * server-side apply), delete, and the status subresource's update and patch. Each records field
  * ownership ({@link FieldManager}), honours {@code fieldValidation} ({@link FieldValidation}) and
  * {@code dryRun=All} (the store rehearses the write: validated, returned, not stored, no watch event).
- * Real writes go through {@link ClusterApi}, so the runtime reconciles.
+ * Real writes go through {@link ClusterApi}: its verb stores, then its {@code settle} waits until the
+ * runtime reconciled and the proxies answered (a delete does not wait, as before).
  */
 final class Writes {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;

@@ -75,8 +75,8 @@ class GatewayTopologyWalkthroughTest {
         assertEquals("72.9.5.6", headers(url, b -> true).path("X-Envoy-External-Address").asText());
 
         // The gateway pod's annotation overrides the mesh default; the template change rolls the pod.
-        cluster.patch(ResourceKind.DEPLOYMENT, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"template\":{\"metadata\":"
-                + "{\"annotations\":{\"proxy.istio.io/config\":\"{\\\"gatewayTopology\\\":{\\\"numTrustedProxies\\\":1}}\"}}}}}");
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, NS, GW, PatchType.STRATEGIC, "{\"spec\":{\"template\":{\"metadata\":"
+                + "{\"annotations\":{\"proxy.istio.io/config\":\"{\\\"gatewayTopology\\\":{\\\"numTrustedProxies\\\":1}}\"}}}}}")));
         assertTrue(cluster.awaitSettled(runtime.settle()), "gateway rolled");
         h = headers(url, b -> b.path("X-Envoy-External-Address").asText().equals("98.1.2.3"));
 

@@ -72,7 +72,7 @@ class ProxyProtocolWalkthroughTest {
 
         // The gateway expects the header (the mesh default), then the load balancer sends it.
         apply(ManifestReader.read("mesh.yaml", MESH_PROXY_PROTOCOL));
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON)));
         if (runtime == ClusterRuntime.NETNS) {
             awaitTrue(() -> !lbNat().contains("--to-destination"), "the lb namespace no longer DNATs the gateway Service");
         }
@@ -85,7 +85,7 @@ class ProxyProtocolWalkthroughTest {
         assertEquals(client.address(), log.path("x_forwarded_for").asText(), log.toString());
 
         // v2: the binary header, same result.
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, V2);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, V2)));
         for (int i = 0; i < 5; i++) {
             assertEquals(client.address(), client.origin(url), "v2 request " + i);
         }
@@ -104,7 +104,7 @@ class ProxyProtocolWalkthroughTest {
         ExternalClient other = on.otherClient(cluster);
         String me = client.address();
         apply(ManifestReader.read("mesh.yaml", MESH_PROXY_PROTOCOL));
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON)));
         assertEquals("Cluster", cluster.get(ResourceKind.SERVICE, NS, GW).orElseThrow().spec().path("externalTrafficPolicy").asText());
         client.awaitJson(b -> b.path("origin").asText().equals(me), url);
 
@@ -139,7 +139,7 @@ class ProxyProtocolWalkthroughTest {
         client.awaitCode(url, 200);
 
         // v2, the binary header: the same decisions.
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, V2);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, V2)));
         policy("ingress-deny", "DENY", "remoteIpBlocks", List.of(me));
         client.awaitCode(url, 403);
         for (int i = 0; i < 3; i++) {
@@ -158,7 +158,7 @@ class ProxyProtocolWalkthroughTest {
     void aGatewayThatDoesNotExpectTheHeaderRefusesTheBytes(ClusterRuntime on) throws Exception {
         String url = up(on);
         client.origin(url);
-        cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON);
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, ON)));
         ExternalClient.Curl seen = null;
         for (int i = 0; i < 100; i++) {
             seen = client.curl("-v", url);

@@ -11,9 +11,6 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +24,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * fabric8's SharedIndexInformer — the client the control plane reads the cluster with — against
@@ -41,10 +38,8 @@ class InformerWatchTest {
     private static final int CHANGES = 10_000;
     private static final int NAMES = 40;
 
-    @TempDir
-    Path home;
-    ObjectStore store = ObjectStore.inMemory();
-    KubeApiServer server;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
     KubernetesClient client;
     SharedIndexInformer<ConfigMap> informer;
     final Recorder seen = new Recorder();
@@ -57,11 +52,7 @@ class InformerWatchTest {
 
     @BeforeEach
     void up() throws Exception {
-        ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
-        server = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, pki,
-                KubeApiServer.WATCH_CACHE);
-        Kubeconfig.write(Kubeconfig.in(home), pki, "127.0.0.1", server.port());
-        Config config = KubeClients.config(Kubeconfig.in(home));
+        Config config = KubeClients.config(api.start().kubeconfig());
         // Long enough that the writes between a dropped watch and the compaction land before the client returns.
         config.setWatchReconnectInterval(2_000);
         client = KubeClients.of(config);
@@ -76,30 +67,26 @@ class InformerWatchTest {
     }
 
     @AfterEach
-    void down() {
+    void closeInformer() {
         if (informer != null) {
             informer.close();
         }
         if (client != null) {
             client.close();
         }
-        if (server != null) {
-            server.close();
-        }
-        store.close();
     }
 
     @Test
     void tenThousandChangesArriveInOrderExactlyOnceAcrossDroppedWatches() throws Exception {
-        long watchesBefore = server.watchesStarted();
+        long watchesBefore = api.server().watchesStarted();
         long watching = 0; // watches started before the last drop
         for (int i = 0; i < CHANGES; i++) {
             change(i);
             if (i > 0 && i % 2_500 == 0) {
                 long w = watching;
-                await(() -> server.watchesStarted() > w, "the informer watching again");
-                watching = server.watchesStarted();
-                server.dropWatches(); // mid-stream: the events not yet sent are lost with the connection
+                await(() -> api.server().watchesStarted() > w, "the informer watching again");
+                watching = api.server().watchesStarted();
+                api.server().dropWatches(); // mid-stream: the events not yet sent are lost with the connection
             }
         }
         await(() -> seen.size() >= CHANGES, "all " + CHANGES + " changes seen (seen " + seen.size() + ")");
@@ -109,8 +96,8 @@ class InformerWatchTest {
             assertEquals(written.get(i), got.get(i), "change " + i);
         }
         assertTrue(written.stream().anyMatch(c -> c.type().equals("DELETED")));
-        assertTrue(server.watchesStarted() - watchesBefore >= 3, "the informer watched again after each drop");
-        assertEquals(0, server.watchesExpired(), "resumed, never expired");
+        assertTrue(api.server().watchesStarted() - watchesBefore >= 3, "the informer watched again after each drop");
+        assertEquals(0, api.server().watchesExpired(), "resumed, never expired");
         assertEquals(storeState(), informerState());
     }
 
@@ -123,12 +110,12 @@ class InformerWatchTest {
         assertEquals(written, seen.snapshot());
 
         // The watch ends; while the informer waits to reconnect, more changes, then the cache forgets them: 410.
-        server.dropWatches();
+        api.server().dropWatches();
         for (int i = 300; i < 600; i++) {
             change(i);
         }
-        server.compactWatchCache();
-        await(() -> server.watchesExpired() > 0 && informerState().equals(storeState()), "the informer relisted and converged");
+        api.server().compactWatchCache();
+        await(() -> api.server().watchesExpired() > 0 && informerState().equals(storeState()), "the informer relisted and converged");
         int afterRelist = seen.size();
 
         // Watching again after the relist: every change, in order.
@@ -165,18 +152,18 @@ class InformerWatchTest {
         String name = "cm-" + (i % NAMES);
         int touches = versions.merge(name, 1, Integer::sum);
         Change c;
-        if (store.get(ResourceKind.CONFIG_MAP, "default", name).isEmpty()) {
-            KubeObject o = store.create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
+        if (api.store().get(ResourceKind.CONFIG_MAP, "default", name).isEmpty()) {
+            KubeObject o = api.store().create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
                     .<com.fasterxml.jackson.databind.node.ObjectNode>set("metadata",
                             JSON.createObjectNode().put("name", name).put("namespace", "default"))
                     .set("data", JSON.createObjectNode().put("seq", Integer.toString(i)))));
             c = new Change("ADDED", name, rv(o), -1);
         } else {
-            long before = rv(store.get(ResourceKind.CONFIG_MAP, "default", name).orElseThrow());
+            long before = rv(api.store().get(ResourceKind.CONFIG_MAP, "default", name).orElseThrow());
             if (touches % 7 == 0) {
-                c = new Change("DELETED", name, rv(store.delete(ResourceKind.CONFIG_MAP, "default", name)), -1);
+                c = new Change("DELETED", name, rv(api.store().delete(ResourceKind.CONFIG_MAP, "default", name)), -1);
             } else {
-                KubeObject o = store.patch(ResourceKind.CONFIG_MAP, "default", name, PatchType.MERGE,
+                KubeObject o = api.store().patch(ResourceKind.CONFIG_MAP, "default", name, PatchType.MERGE,
                         "{\"data\":{\"seq\":\"" + i + "\"}}");
                 c = new Change("MODIFIED", name, rv(o), before);
             }
@@ -191,7 +178,7 @@ class InformerWatchTest {
 
     private Map<String, String> storeState() {
         Map<String, String> out = new TreeMap<>();
-        store.list(ResourceKind.CONFIG_MAP, "default").forEach(o -> out.put(o.name(), o.resourceVersion()));
+        api.store().list(ResourceKind.CONFIG_MAP, "default").forEach(o -> out.put(o.name(), o.resourceVersion()));
         return out;
     }
 

@@ -2,8 +2,6 @@ package io.sourcemesh.cluster.kubeapi;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -11,30 +9,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Nothing is served anonymously: real curl over real TLS, with no certificate, another CA's, a wrong token, and the right ones. */
 class KubeApiAuthTest {
-    @TempDir
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
     Path home;
-    ObjectStore store;
-    KubeApiServer server;
     ClusterPki pki;
 
     @BeforeEach
     void up() {
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-        pki = ClusterPki.loadOrCreate(home.resolve("pki"));
-    }
-
-    @AfterEach
-    void down() {
-        server.close();
-        store.close();
+        home = api.start().home();
+        pki = api.pki();
     }
 
     /** curl's HTTP status and body; the server is verified against the cluster CA in every case. */
@@ -42,7 +31,7 @@ class KubeApiAuthTest {
         List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "--cacert", home.resolve("pki/ca.crt").toString(),
                 "-w", "\n%{http_code}"));
         cmd.addAll(List.of(extra));
-        cmd.add("https://127.0.0.1:" + server.port() + path);
+        cmd.add(api.url(path));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         String out = new String(p.getInputStream().readAllBytes());
@@ -103,7 +92,7 @@ class KubeApiAuthTest {
         assertEquals(ownerRw, Files.getPosixFilePermissions(home.resolve("pki/ca.key")));
         assertEquals(ownerRw, Files.getPosixFilePermissions(home.resolve("pki/token")));
         String kc = Files.readString(home.resolve("kubeconfig"));
-        assertTrue(kc.contains("server: \"https://127.0.0.1:" + server.port() + "\"") || kc.contains("server: https://127.0.0.1:" + server.port()), kc);
+        assertTrue(kc.contains("server: \"" + api.url("") + "\"") || kc.contains("server: " + api.url("")), kc);
         assertTrue(kc.contains("current-context: \"sourcemesh\"") || kc.contains("current-context: sourcemesh"), kc);
     }
 

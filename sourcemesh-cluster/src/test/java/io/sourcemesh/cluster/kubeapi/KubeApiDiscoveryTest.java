@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1) with real curl, checked against the
@@ -27,28 +23,19 @@ class KubeApiDiscoveryTest {
     private static final String V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
     private static final String V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 
-    @TempDir
-    Path home;
-    ObjectStore store;
-    KubeApiServer server;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
 
     @BeforeEach
     void up() {
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-    }
-
-    @AfterEach
-    void down() {
-        server.close();
-        store.close();
+        api.start();
     }
 
     /** curl as the admin: the response's Content-Type and body. */
     private String[] curl(String path, String accept) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "--cacert", home.resolve("pki/ca.crt").toString(),
-                "--cert", home.resolve("pki/admin.crt").toString(), "--key", home.resolve("pki/admin.key").toString(),
-                "-H", "Accept: " + accept, "-w", "\n%{content_type}", "https://127.0.0.1:" + server.port() + path));
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20"));
+        cmd.addAll(api.curlAsAdmin());
+        cmd.addAll(List.of("-H", "Accept: " + accept, "-w", "\n%{content_type}", api.url(path)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         String out = new String(p.getInputStream().readAllBytes());
@@ -143,7 +130,7 @@ class KubeApiDiscoveryTest {
     @Test
     void kubectlUsesAggregatedDiscoveryWithoutFallback() throws Exception {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        Kubectl kubectl = new Kubectl(home.resolve("kubeconfig"));
+        Kubectl kubectl = api.kubectl();
         Kubectl.Result r = kubectl.run("get", "deployments,virtualservices", "-A", "-v=6");
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.err().contains("/api?timeout") && r.err().contains("/apis?timeout"), r.err());

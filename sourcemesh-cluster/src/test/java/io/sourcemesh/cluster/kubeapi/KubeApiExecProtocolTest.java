@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,11 +17,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The exec WebSocket's channel protocol, spoken by hand against commands of this machine: stdin
@@ -34,28 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
 class KubeApiExecProtocolTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path home;
-    ObjectStore store = ObjectStore.inMemory();
-    KubeApiServer server;
-    HttpClient client;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
 
     @BeforeEach
     void up() throws Exception {
-        ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
-        Path exec = java.nio.file.Files.createDirectories(home.resolve("exec"));
-        server = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store, exec), store, pki);
-        SSLContext ssl = AdminTls.of(pki, home.resolve("pki"));
-        client = HttpClient.newBuilder().sslContext(ssl).build();
-        store.create(KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree("""
+        api.startWithExec().store().create(KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree("""
                 {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"default"},
                  "spec":{"containers":[{"name":"c","image":"curlimages/curl"}]}}""")));
-    }
-
-    @AfterEach
-    void down() {
-        server.close();
-        store.close();
     }
 
     /** One exec's WebSocket: messages as they come (channel byte first), and the close. */
@@ -65,12 +46,12 @@ class KubeApiExecProtocolTest {
         final WebSocket ws;
 
         Session(String protocol, String command, String query) throws Exception {
-            StringBuilder uri = new StringBuilder("wss://127.0.0.1:" + server.port() + "/api/v1/namespaces/default/pods/p/exec?container=c");
+            StringBuilder uri = new StringBuilder("wss://127.0.0.1:" + api.server().port() + "/api/v1/namespaces/default/pods/p/exec?container=c");
             for (String arg : command.split(" ")) {
                 uri.append("&command=").append(java.net.URLEncoder.encode(arg, StandardCharsets.UTF_8));
             }
             uri.append('&').append(query);
-            ws = client.newWebSocketBuilder().subprotocols(protocol).buildAsync(URI.create(uri.toString()), new WebSocket.Listener() {
+            ws = api.client().newWebSocketBuilder().subprotocols(protocol).buildAsync(URI.create(uri.toString()), new WebSocket.Listener() {
                 private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
 
                 @Override
@@ -192,7 +173,7 @@ class KubeApiExecProtocolTest {
     void aTerminalEchoesMergesStderrAndTakesResizes() throws Exception {
         assumeTrue(io.sourcemesh.cluster.exec.Pty.available(), "no script/stty on this machine");
         // The command waits until its terminal has the size we send, then reads a line.
-        Path script = java.nio.file.Files.writeString(home.resolve("tty.sh"), """
+        Path script = java.nio.file.Files.writeString(api.home().resolve("tty.sh"), """
                 until [ "$(stty size)" = "45 123" ]; do sleep 0.05; done
                 echo resized
                 read x

@@ -8,22 +8,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Lists in pages over real HTTPS ({@code limit}, {@code continue}): every object once, in order, all
@@ -33,37 +26,18 @@ import org.junit.jupiter.api.io.TempDir;
 class KubeApiListPagesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path home;
-    ObjectStore store = ObjectStore.inMemory();
-    KubeApiServer server;
-    HttpClient client;
-    ClusterPki pki;
-
-    private void start(int watchCache) throws Exception {
-        pki = ClusterPki.loadOrCreate(home.resolve("pki"));
-        server = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, pki, watchCache);
-        SSLContext ssl = AdminTls.of(pki, home.resolve("pki"));
-        client = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-    }
-
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
-        store.close();
-    }
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
 
     private void configMap(String namespace, String name) {
-        store.create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
+        api.store().create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
                 .set("metadata", JSON.createObjectNode().put("name", name).put("namespace", namespace))));
     }
 
     private record Answer(int code, JsonNode body) {}
 
     private Answer get(String pathAndQuery) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + pathAndQuery)).build(),
+        HttpResponse<String> r = api.client().send(HttpRequest.newBuilder(URI.create(api.url(pathAndQuery))).build(),
                 HttpResponse.BodyHandlers.ofString());
         return new Answer(r.statusCode(), JSON.readTree(r.body()));
     }
@@ -80,7 +54,7 @@ class KubeApiListPagesTest {
 
     @Test
     void pagesCoverTheListOnceAsOfTheFirstPage() throws Exception {
-        start(KubeApiServer.WATCH_CACHE);
+        api.start();
         for (String ns : List.of("default", "istio-system")) {
             for (int i = 0; i < 3; i++) {
                 configMap(ns, "cm-" + i);
@@ -94,9 +68,9 @@ class KubeApiListPagesTest {
         String rv = first.body().at("/metadata/resourceVersion").asText();
 
         // Changes after the first page do not show in the later ones: they are as of its version.
-        store.delete(ResourceKind.CONFIG_MAP, "istio-system", "cm-0");
+        api.store().delete(ResourceKind.CONFIG_MAP, "istio-system", "cm-0");
         configMap("default", "cm-25");
-        store.patch(ResourceKind.CONFIG_MAP, "default", "cm-3", PatchType.MERGE, "{\"data\":{\"changed\":\"yes\"}}");
+        api.store().patch(ResourceKind.CONFIG_MAP, "default", "cm-3", PatchType.MERGE, "{\"data\":{\"changed\":\"yes\"}}");
 
         Answer second = get("/api/v1/configmaps?limit=3&continue=" + cont(first.body()));
         assertEquals(200, second.code(), second.body().toString());
@@ -121,13 +95,13 @@ class KubeApiListPagesTest {
 
     @Test
     void aTokenOlderThanTheWatchCacheIsExpired() throws Exception {
-        start(3);
+        api.start(3);
         for (int i = 0; i < 5; i++) {
             configMap("default", "cm-" + i);
         }
         Answer first = get("/api/v1/namespaces/default/configmaps?limit=2");
         for (int i = 0; i < 4; i++) {
-            store.patch(ResourceKind.CONFIG_MAP, "default", "cm-4", PatchType.MERGE, "{\"data\":{\"n\":\"" + i + "\"}}");
+            api.store().patch(ResourceKind.CONFIG_MAP, "default", "cm-4", PatchType.MERGE, "{\"data\":{\"n\":\"" + i + "\"}}");
         }
         Answer gone = get("/api/v1/namespaces/default/configmaps?limit=2&continue=" + cont(first.body()));
         assertEquals(410, gone.code(), gone.body().toString());
@@ -146,12 +120,11 @@ class KubeApiListPagesTest {
     @Test
     void kubectlGetsInChunks() throws Exception {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH");
-        start(KubeApiServer.WATCH_CACHE);
-        Kubeconfig.write(Kubeconfig.in(home), pki, "127.0.0.1", server.port());
+        api.start();
         for (int i = 0; i < 25; i++) {
             configMap("default", String.format("cm-%02d", i));
         }
-        Kubectl kubectl = new Kubectl(Kubeconfig.in(home));
+        Kubectl kubectl = api.kubectl();
         Kubectl.Result r = kubectl.run("-n", "default", "get", "configmaps", "--chunk-size=2", "-v=6");
         assertEquals(0, r.exit(), r.toString());
         List<String> rows = r.out().lines().toList();

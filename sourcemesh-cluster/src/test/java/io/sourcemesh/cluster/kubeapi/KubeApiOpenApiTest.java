@@ -5,42 +5,32 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** OpenAPI v3 with our kinds' schemas: read with real curl, and by the real kubectl's explain and strict validation. */
 class KubeApiOpenApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path home;
-    ObjectStore store;
-    KubeApiServer server;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
 
     @BeforeEach
     void up() {
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-    }
-
-    @AfterEach
-    void down() {
-        server.close();
-        store.close();
+        api.start();
     }
 
     private JsonNode curl(String path) throws Exception {
-        Process p = new ProcessBuilder(List.of("curl", "-sS", "--fail", "--max-time", "20", "--cacert", home.resolve("pki/ca.crt").toString(),
-                "--cert", home.resolve("pki/admin.crt").toString(), "--key", home.resolve("pki/admin.key").toString(),
-                "https://127.0.0.1:" + server.port() + path)).redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail", "--max-time", "20"));
+        cmd.addAll(api.curlAsAdmin());
+        cmd.add(api.url(path));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()); // read first: a document is larger than a pipe holds
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
@@ -108,7 +98,7 @@ class KubeApiOpenApiTest {
     @Test
     void kubectlExplainsOurKinds() throws Exception {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        Kubectl kubectl = new Kubectl(home.resolve("kubeconfig"));
+        Kubectl kubectl = api.kubectl();
         Kubectl.Result replicas = kubectl.run("explain", "deployment.spec.replicas");
         assertEquals(0, replicas.exit(), replicas.toString());
         assertTrue(replicas.out().contains("KIND:       Deployment"), replicas.out());
@@ -135,8 +125,8 @@ class KubeApiOpenApiTest {
     @Test
     void kubectlStrictValidationAndApply() throws Exception {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        Kubectl kubectl = new Kubectl(home.resolve("kubeconfig"));
-        Path file = home.resolve("web.yaml");
+        Kubectl kubectl = api.kubectl();
+        Path file = api.home().resolve("web.yaml");
         String deployment = """
                 apiVersion: apps/v1
                 kind: Deployment

@@ -7,65 +7,39 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Watches over real HTTPS with the kubeconfig's client certificate: order, resumption, expiry (410), bookmarks. */
 class KubeApiWatchTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path home;
-    ObjectStore store = ObjectStore.inMemory();
-    KubeApiServer server;
-    HttpClient client;
-
-    private void start(int watchCache) throws Exception {
-        ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
-        server = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, pki, watchCache);
-        SSLContext ssl = AdminTls.of(pki, home.resolve("pki"));
-        client = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-    }
-
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
-        store.close();
-    }
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
 
     private HttpResponse<Stream<String>> watch(String query) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port()
-                + "/api/v1/namespaces/default/configmaps?watch=true&" + query)).build(), HttpResponse.BodyHandlers.ofLines());
+        return api.client().send(HttpRequest.newBuilder(URI.create(api.url("/api/v1/namespaces/default/configmaps?watch=true&" + query))).build(), HttpResponse.BodyHandlers.ofLines());
     }
 
     private KubeObject configMap(String name) {
-        return store.create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
+        return api.store().create(KubeObject.of(JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap")
                 .set("metadata", JSON.createObjectNode().put("name", name).put("namespace", "default"))));
     }
 
     private void set(String name, int n) {
-        store.patch(ResourceKind.CONFIG_MAP, "default", name, PatchType.MERGE, "{\"data\":{\"n\":\"" + n + "\"}}");
+        api.store().patch(ResourceKind.CONFIG_MAP, "default", name, PatchType.MERGE, "{\"data\":{\"n\":\"" + n + "\"}}");
     }
 
     @Test
     void tenThousandChangesArriveInOrderExactlyOnce() throws Exception {
-        start(KubeApiServer.WATCH_CACHE);
+        api.start();
         String rv = configMap("counter").resourceVersion();
         configMap("other");
         HttpResponse<Stream<String>> r = watch("resourceVersion=" + rv + "&fieldSelector=metadata.name%3Dcounter");
@@ -95,12 +69,12 @@ class KubeApiWatchTest {
 
     @Test
     void aVersionOlderThanTheCacheIsGoneAndANewerOneResumes() throws Exception {
-        start(5);
+        api.start(5);
         String first = configMap("c").resourceVersion();
         List<String> versions = new ArrayList<>();
         for (int i = 1; i <= 10; i++) {
             set("c", i);
-            versions.add(store.get(ResourceKind.CONFIG_MAP, "default", "c").orElseThrow().resourceVersion());
+            versions.add(api.store().get(ResourceKind.CONFIG_MAP, "default", "c").orElseThrow().resourceVersion());
         }
         HttpResponse<Stream<String>> gone = watch("resourceVersion=" + first);
         assertEquals(410, gone.statusCode());
@@ -119,7 +93,7 @@ class KubeApiWatchTest {
 
     @Test
     void withoutAVersionTheCurrentStateComesFirstThenBookmarks() throws Exception {
-        start(KubeApiServer.WATCH_CACHE);
+        api.start();
         configMap("a");
         configMap("b");
         HttpResponse<Stream<String>> r = watch("allowWatchBookmarks=true&timeoutSeconds=7");
@@ -130,7 +104,7 @@ class KubeApiWatchTest {
         assertEquals("MODIFIED a", describe(lines.next()));
         JsonNode bookmark = JSON.readTree(lines.next());
         assertEquals("BOOKMARK", bookmark.path("type").asText(), bookmark.toString());
-        assertEquals(Long.toString(store.resourceVersion()), bookmark.path("object").path("metadata").path("resourceVersion").asText());
+        assertEquals(Long.toString(api.store().resourceVersion()), bookmark.path("object").path("metadata").path("resourceVersion").asText());
         r.body().close();
     }
 

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The real kubectl's typed-client verbs: {@code create deployment} and {@code create service} (protobuf
@@ -20,28 +16,14 @@ import org.junit.jupiter.api.io.TempDir;
 class KubectlCreateScaleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path home;
-    ObjectStore store;
-    KubeApiServer server;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
     Kubectl kubectl;
 
     @BeforeEach
     void up() {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-        kubectl = new Kubectl(home.resolve("kubeconfig"));
-    }
-
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
-        if (store != null) {
-            store.close();
-        }
+        kubectl = api.start().kubectl();
     }
 
     private JsonNode get(String... args) throws Exception {

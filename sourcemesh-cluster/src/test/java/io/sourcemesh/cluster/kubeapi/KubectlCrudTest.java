@@ -3,39 +3,22 @@ package io.sourcemesh.cluster.kubeapi;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The real kubectl against the API server over a store with no kubelet: discovery, CRUD, errors, apply, watch. */
 class KubectlCrudTest {
-    @TempDir
-    Path home;
-    ObjectStore store;
-    KubeApiServer server;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
     Kubectl kubectl;
 
     @BeforeEach
     void up() {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-        kubectl = new Kubectl(home.resolve("kubeconfig"));
-    }
-
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
-        if (store != null) {
-            store.close();
-        }
+        kubectl = api.start().kubectl();
     }
 
     @Test
@@ -56,7 +39,7 @@ class KubectlCrudTest {
 
     @Test
     void applyGetPatchDelete() throws Exception {
-        Path cm = home.resolve("cm.yaml");
+        Path cm = api.home().resolve("cm.yaml");
         Files.writeString(cm, """
                 apiVersion: v1
                 kind: ConfigMap
@@ -96,7 +79,7 @@ class KubectlCrudTest {
     }
 
     private Path write(String name, String yaml) throws Exception {
-        Path f = home.resolve(name);
+        Path f = api.home().resolve(name);
         Files.writeString(f, yaml);
         return f;
     }
@@ -115,7 +98,7 @@ class KubectlCrudTest {
         assertEquals(1, invalid.exit(), invalid.toString());
         assertEquals("The Service \"bad\" is invalid: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive\n",
                 invalid.err(), invalid.toString());
-        assertTrue(store.get(io.sourcemesh.api.resource.ResourceKind.SERVICE, "default", "bad").isEmpty());
+        assertTrue(api.store().get(io.sourcemesh.api.resource.ResourceKind.SERVICE, "default", "bad").isEmpty());
 
         Kubectl.Result ns = kubectl.run("-n", "nowhere", "create", "-f", cm.toString());
         assertEquals(1, ns.exit());
@@ -186,7 +169,7 @@ class KubectlCrudTest {
 
     @Test
     void getWatchPrintsChangesAsTheyHappen() throws Exception {
-        Path out = home.resolve("watch.out");
+        Path out = api.home().resolve("watch.out");
         Kubectl.Result first = kubectl.run("create", "configmap", "first", "--from-literal=a=1");
         assertEquals(0, first.exit(), first.toString());
         Process w = kubectl.start(out, "get", "configmaps", "-w", "--output-watch-events");
@@ -214,12 +197,12 @@ class KubectlCrudTest {
     void waitAndDeleteWaitForTheObject() throws Exception {
         Kubectl.Result created = kubectl.run("create", "configmap", "w", "--from-literal=phase=one");
         assertEquals(0, created.exit(), created.toString());
-        Process waiter = kubectl.start(home.resolve("wait.out"), "wait", "--for=jsonpath={.data.phase}=two", "configmap/w", "--timeout=60s");
+        Process waiter = kubectl.start(api.home().resolve("wait.out"), "wait", "--for=jsonpath={.data.phase}=two", "configmap/w", "--timeout=60s");
         Thread.sleep(500);
         assertEquals(0, kubectl.run("patch", "cm", "w", "-p", "{\"data\":{\"phase\":\"two\"}}").exit());
         assertTrue(waiter.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
-        assertEquals(0, waiter.exitValue(), read(home.resolve("wait.out")) + read(home.resolve("wait.err")));
-        assertEquals("configmap/w condition met\n", read(home.resolve("wait.out")));
+        assertEquals(0, waiter.exitValue(), read(api.home().resolve("wait.out")) + read(api.home().resolve("wait.err")));
+        assertEquals("configmap/w condition met\n", read(api.home().resolve("wait.out")));
     }
 
     /** kubectl's typed-client verbs send protobuf bodies: create namespace, create secret tls, create configmap. */
@@ -229,14 +212,14 @@ class KubectlCrudTest {
         assertEquals("namespace/demo created\n", ns.out(), ns.toString());
         Kubectl.Result label = kubectl.run("label", "namespace", "demo", "istio-injection=enabled");
         assertEquals("namespace/demo labeled\n", label.out(), label.toString());
-        assertEquals("enabled", store.get(io.sourcemesh.api.resource.ResourceKind.NAMESPACE, null, "demo").orElseThrow()
+        assertEquals("enabled", api.store().get(io.sourcemesh.api.resource.ResourceKind.NAMESPACE, null, "demo").orElseThrow()
                 .labels().get("istio-injection"));
-        Kubectl.Result tls = kubectl.run("-n", "demo", "create", "secret", "tls", "gw-cert", "--cert", home.resolve("pki/apiserver.crt").toString(),
-                "--key", home.resolve("pki/apiserver.key").toString());
+        Kubectl.Result tls = kubectl.run("-n", "demo", "create", "secret", "tls", "gw-cert", "--cert", api.home().resolve("pki/apiserver.crt").toString(),
+                "--key", api.home().resolve("pki/apiserver.key").toString());
         assertEquals("secret/gw-cert created\n", tls.out(), tls.toString());
-        var secret = store.get(io.sourcemesh.api.resource.ResourceKind.SECRET, "demo", "gw-cert").orElseThrow();
+        var secret = api.store().get(io.sourcemesh.api.resource.ResourceKind.SECRET, "demo", "gw-cert").orElseThrow();
         assertEquals("kubernetes.io/tls", secret.field("type").asText());
-        assertEquals(Files.readString(home.resolve("pki/apiserver.crt")),
+        assertEquals(Files.readString(api.home().resolve("pki/apiserver.crt")),
                 new String(java.util.Base64.getDecoder().decode(secret.field("data").path("tls.crt").asText())));
         Kubectl.Result sa = kubectl.run("-n", "demo", "create", "serviceaccount", "robot");
         assertEquals("serviceaccount/robot created\n", sa.out(), sa.toString());

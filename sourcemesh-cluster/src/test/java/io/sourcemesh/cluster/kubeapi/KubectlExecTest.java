@@ -10,12 +10,13 @@ import io.sourcemesh.cluster.exec.Pty;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,16 +29,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class KubectlExecTest {
     @RegisterExtension
+    @Order(1)
     final ClusterExtension clusters = new ClusterExtension();
-    KubeApiServer server;
+    /** Registered after the cluster's, so it closes first: the API server reads the cluster's store. */
+    @RegisterExtension
+    @Order(2)
+    final ApiServerExtension api = new ApiServerExtension();
     Kubectl kubectl;
 
     private void up(ClusterRuntime on) throws Exception {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
         Cluster cluster = clusters.start(on, 2);
-        Path home = clusters.home();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
-        kubectl = new Kubectl(Kubeconfig.in(home));
+        kubectl = api.serve(cluster, cluster.store(), clusters.home()).kubectl();
         for (String f : new String[] {"sleep.yaml", "httpbin.yaml"}) {
             Kubectl.Result r = kubectl.run("-n", "default", "apply", "-f", Path.of("src/test/resources/seed/" + f).toAbsolutePath().toString());
             assertEquals(0, r.exit(), r.toString());
@@ -47,14 +50,6 @@ class KubectlExecTest {
             assertEquals(0, r.exit(), r.toString());
         }
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(90)));
-    }
-
-    /** Before the extension closes the cluster: the API server reads its store. */
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
     }
 
     /** A process's output as it comes, read on its own thread. */
@@ -113,12 +108,30 @@ class KubectlExecTest {
         shellOnATerminal(kubectl);
     }
 
+    /** What a test does with a running {@code kubectl exec}: its output as it comes, its input. */
+    private interface Session {
+        void run(Process p, Output out, OutputStream in) throws Exception;
+    }
+
+    /**
+     * Runs {@code session} against {@code kubectl exec -i} (with {@code terminal}, {@code -it} from a real
+     * terminal) of {@code command} in deploy/sleep's sleep container; the process is ended afterwards.
+     */
+    private static void exec(Kubectl kubectl, boolean terminal, Session session, String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-n", "default", "exec", terminal ? "-it" : "-i", "deploy/sleep", "-c", "sleep", "--"));
+        args.addAll(List.of(command));
+        String[] a = args.toArray(String[]::new);
+        Process p = terminal ? kubectl.startInTerminal(a) : kubectl.startPiped(a);
+        try {
+            session.run(p, new Output(p.getInputStream()), p.getOutputStream());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     /** exec -i cat: each line comes back before the next is written; closing stdin ends cat. */
     static void stdinIsStreamed(Kubectl kubectl) throws Exception {
-        Process p = kubectl.startPiped("-n", "default", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "cat");
-        try {
-            Output out = new Output(p.getInputStream());
-            OutputStream in = p.getOutputStream();
+        exec(kubectl, false, (p, out, in) -> {
             type(in, "line one\n");
             out.await("line one\n"); // echoed while stdin is still open: not buffered until its end
             type(in, "line two\n");
@@ -127,53 +140,37 @@ class KubectlExecTest {
             assertEquals(0, exit(p), out.toString());
             Thread.sleep(200); // anything kubectl printed after the lines would show now
             assertEquals("line one\nline two\n", out.toString());
-        } finally {
-            p.destroyForcibly();
-        }
+        }, "cat");
     }
 
     /** exec -i sh: a command per line, answered before the next; exit 7 is kubectl's exit code. */
     static void shellLineByLine(Kubectl kubectl) throws Exception {
-        Process p = kubectl.startPiped("-n", "default", "exec", "-i", "deploy/sleep", "-c", "sleep", "--", "sh");
-        try {
-            Output out = new Output(p.getInputStream());
-            OutputStream in = p.getOutputStream();
+        exec(kubectl, false, (p, out, in) -> {
             type(in, "echo $((6 * 7))\n");
             out.await("42\n");
             type(in, "exit 7\n");
             assertEquals(7, exit(p), out.toString());
             out.await("42\ncommand terminated with exit code 7\n");
-        } finally {
-            p.destroyForcibly();
-        }
+        }, "sh");
     }
 
     /** The seed's line verbatim from a terminal: curl on a TTY (CRLF), 127.0.0.6 as the origin. */
     static void seedsExecIt(Kubectl kubectl) throws Exception {
-        Process p = kubectl.startInTerminal("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "http://httpbin:8000/ip");
-        try {
-            Output out = new Output(p.getInputStream());
+        exec(kubectl, true, (p, out, in) -> {
             assertEquals(0, exit(p), out.toString());
             out.await("}\r\n");
             // The pod's terminal ends lines with CRLF, as kubelet's TTY does; no "Unable to use a TTY".
             assertEquals("{\r\n  \"origin\": \"127.0.0.6\"\r\n}\r\n", out.toString());
-        } finally {
-            p.destroyForcibly();
-        }
+        }, "curl", "http://httpbin:8000/ip");
     }
 
     /** exec -it sh from a terminal: stdin and stderr are a TTY, lines typed are run, exit 5 comes back. */
     static void shellOnATerminal(Kubectl kubectl) throws Exception {
-        Process p = kubectl.startInTerminal("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "sh");
-        try {
-            Output out = new Output(p.getInputStream());
-            OutputStream in = p.getOutputStream();
+        exec(kubectl, true, (p, out, in) -> {
             type(in, "[ -t 0 ] && [ -t 2 ] && echo on-a-tty-$((6 * 7))\r");
             out.await("on-a-tty-42\r\n");
             type(in, "exit 5\r");
             assertEquals(5, exit(p), out.toString());
-        } finally {
-            p.destroyForcibly();
-        }
+        }, "sh");
     }
 }

@@ -8,10 +8,9 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,11 +22,15 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class KubectlSeedTest {
     @RegisterExtension
+    @Order(1)
     final ClusterExtension clusters = new ClusterExtension();
+    /** Registered after the cluster's, so it closes first: the API server reads the cluster's store. */
+    @RegisterExtension
+    @Order(2)
+    final ApiServerExtension api = new ApiServerExtension();
     Path home;
     Cluster cluster;
     ClusterRuntime runtime;
-    KubeApiServer server;
     Kubectl kubectl;
 
     private void up(ClusterRuntime on) {
@@ -35,16 +38,7 @@ class KubectlSeedTest {
         runtime = on;
         cluster = clusters.start(on, 2);
         home = clusters.home();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
-        kubectl = new Kubectl(Kubeconfig.in(home));
-    }
-
-    /** Before the extension closes the cluster: the API server reads its store. */
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
+        kubectl = api.serve(cluster, cluster.store(), home).kubectl();
     }
 
     private static String seed(String file) {

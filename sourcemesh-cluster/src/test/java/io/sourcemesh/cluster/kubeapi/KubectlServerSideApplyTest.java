@@ -4,46 +4,29 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The real kubectl's server-side apply, dry runs, diff, field validation and the status subresource
  * against the API server over a store with no kubelet.
  */
 class KubectlServerSideApplyTest {
-    @TempDir
-    Path home;
-    ObjectStore store;
-    KubeApiServer server;
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
     Kubectl kubectl;
 
     @BeforeEach
     void up() {
         assumeTrue(Kubectl.installed(), "no kubectl on PATH: the tests that drive the real kubectl are skipped");
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-        kubectl = new Kubectl(home.resolve("kubeconfig"));
-    }
-
-    @AfterEach
-    void down() {
-        if (server != null) {
-            server.close();
-        }
-        if (store != null) {
-            store.close();
-        }
+        kubectl = api.start().kubectl();
     }
 
     private Path write(String name, String yaml) throws Exception {
-        Path f = home.resolve(name);
+        Path f = api.home().resolve(name);
         Files.writeString(f, yaml);
         return f;
     }
@@ -64,10 +47,10 @@ class KubectlServerSideApplyTest {
         Kubectl.Result first = ok("apply", "--server-side", "-f", cm.toString());
         assertEquals("configmap/demo serverside-applied\n", first.out(), first.toString());
         String rv = ok("get", "cm", "demo", "-o", "jsonpath={.metadata.resourceVersion}").out();
-        long storeVersion = store.resourceVersion();
+        long storeVersion = api.store().resourceVersion();
         ok("apply", "--server-side", "-f", cm.toString());
         assertEquals(rv, ok("get", "cm", "demo", "-o", "jsonpath={.metadata.resourceVersion}").out(), "a no-op apply writes nothing");
-        assertEquals(storeVersion, store.resourceVersion());
+        assertEquals(storeVersion, api.store().resourceVersion());
 
         String yaml = ok("get", "cm", "demo", "-o", "yaml", "--show-managed-fields").out();
         assertTrue(yaml.contains(String.join("\n",
@@ -159,23 +142,23 @@ class KubectlServerSideApplyTest {
     @Test
     void serverDryRunChangesNothing() throws Exception {
         Path cm = write("cm.yaml", configMap("  a: \"1\"\n"));
-        long before = store.resourceVersion();
+        long before = api.store().resourceVersion();
         Kubectl.Result r = ok("apply", "--server-side", "--dry-run=server", "-f", cm.toString());
         assertEquals("configmap/demo serverside-applied (server dry run)\n", r.out(), r.toString());
         r = ok("create", "--dry-run=server", "-f", cm.toString(), "-o", "jsonpath={.data.a}");
         assertEquals("1", r.out());
-        assertTrue(store.get(ResourceKind.CONFIG_MAP, "default", "demo").isEmpty());
-        assertEquals(before, store.resourceVersion(), "no write, so no watch event");
+        assertTrue(api.store().get(ResourceKind.CONFIG_MAP, "default", "demo").isEmpty());
+        assertEquals(before, api.store().resourceVersion(), "no write, so no watch event");
 
         ok("create", "-f", cm.toString());
-        before = store.resourceVersion();
+        before = api.store().resourceVersion();
         r = ok("patch", "cm", "demo", "--dry-run=server", "-p", "{\"data\":{\"a\":\"9\"}}", "-o", "jsonpath={.data.a}");
         assertEquals("9", r.out());
         r = ok("delete", "cm", "demo", "--dry-run=server");
         assertEquals("configmap \"demo\" deleted (server dry run)\n", r.out());
         ok("apply", "-f", write("cm2.yaml", configMap("  a: \"7\"\n")).toString(), "--dry-run=server");
         assertEquals("1", ok("get", "cm", "demo", "-o", "jsonpath={.data.a}").out());
-        assertEquals(before, store.resourceVersion());
+        assertEquals(before, api.store().resourceVersion());
         Kubectl.Result bad = kubectl.run("apply", "--dry-run=server", "-f",
                 write("bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec:\n  ports: [{port: 70000}]\n").toString());
         assertEquals(1, bad.exit(), "a dry run still validates: " + bad);
@@ -191,7 +174,7 @@ class KubectlServerSideApplyTest {
         assertEquals("", same.out(), same.toString());
 
         Path changed = write("cm2.yaml", configMap("  a: \"2\"\n"));
-        long before = store.resourceVersion();
+        long before = api.store().resourceVersion();
         Kubectl.Result diff = kubectl.run("diff", "-f", changed.toString());
         assertEquals(1, diff.exit(), diff.toString());
         assertTrue(diff.out().contains("\n-  a: \"1\"\n+  a: \"2\"\n"), diff.toString());
@@ -202,7 +185,7 @@ class KubectlServerSideApplyTest {
         Kubectl.Result created = kubectl.run("diff", "-f", write("new.yaml", configMap("  a: \"1\"\n").replace("name: demo", "name: fresh")).toString());
         assertEquals(1, created.exit(), created.toString());
         assertTrue(created.out().contains("+  name: fresh"), created.toString());
-        assertEquals(before, store.resourceVersion(), "diff writes nothing");
+        assertEquals(before, api.store().resourceVersion(), "diff writes nothing");
     }
 
     @Test

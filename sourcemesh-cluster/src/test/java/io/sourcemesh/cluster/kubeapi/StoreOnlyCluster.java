@@ -1,13 +1,8 @@
 package io.sourcemesh.cluster.kubeapi;
 
 import io.sourcemesh.cluster.exec.ExecResult;
-import io.sourcemesh.api.patch.PatchType;
-import io.sourcemesh.api.resource.KubeObject;
-import io.sourcemesh.api.resource.LabelSelector;
-import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.api.support.SupportCheck;
-import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.PodExec;
@@ -15,16 +10,15 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The API-server half of a cluster with no runtime: the store's verbs as {@code core.Cluster} calls
- * them, without a reconcile, for API tests that run no pods (KubectlSeedTest drives a real cluster) —
- * except that, given a directory to run in, a streamed exec runs its command on this machine as the
- * embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
+ * The API-server half of a cluster with no runtime: {@code core.Cluster}'s object verbs ({@link StoreVerbs},
+ * the same code) with nothing to reconcile, for API tests that run no pods (KubectlSeedTest drives a real
+ * cluster) — except that, given a directory to run in, a streamed exec runs its command on this machine as
+ * the embedded runtime would for a pod on 127.0.0.1 (for the exec protocol's tests).
  */
-final class StoreOnlyCluster implements ClusterApi {
+final class StoreOnlyCluster implements StoreVerbs {
     private final ObjectStore store;
     private final Path execDir;
 
@@ -38,6 +32,11 @@ final class StoreOnlyCluster implements ClusterApi {
     }
 
     @Override
+    public ObjectStore store() {
+        return store;
+    }
+
+    @Override
     public ExecProcess start(String namespace, String pod, String container, List<String> command, ExecProcess.Mode mode) {
         if (execDir == null) {
             throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
@@ -46,47 +45,9 @@ final class StoreOnlyCluster implements ClusterApi {
     }
 
     @Override
-    public ApplyResponse apply(List<KubeObject> objects) {
-        return new ApplyResponse(store.apply(objects), SupportCheck.applyWarnings(objects));
-    }
-
-    @Override
-    public KubeObject create(KubeObject object) {
-        return store.create(object);
-    }
-
-    @Override
-    public KubeObject delete(ResourceKind kind, String namespace, String name) {
-        return store.delete(kind, kind.namespaced() ? namespace : null, name);
-    }
-
-    @Override
-    public Optional<KubeObject> get(ResourceKind kind, String namespace, String name) {
-        return store.get(kind, kind.namespaced() ? namespace : null, name);
-    }
-
-    @Override
-    public List<KubeObject> list(ResourceKind kind, String namespace, String selector) {
-        LabelSelector s = selector == null || selector.isBlank() ? LabelSelector.everything() : LabelSelector.parse(selector);
-        return store.list(kind, kind.namespaced() ? namespace : null, s);
-    }
-
-    @Override
-    public KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
-        return store.patch(kind, kind.namespaced() ? namespace : null, name, type, patch);
-    }
-
-    @Override
-    public KubeObject update(KubeObject object) {
-        return store.update(object);
-    }
-
-
-    @Override
     public ExecResult exec(String namespace, String pod, String container, List<String> command, byte[] stdin) {
         throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
     }
-
     @Override
     public void logs(String namespace, String pod, String container, boolean follow, int tail, Consumer<String> lines) {
         throw new ClusterApiException(400, "error: no kubelet runs pods in this test cluster");
