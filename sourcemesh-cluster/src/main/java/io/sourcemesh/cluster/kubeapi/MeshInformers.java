@@ -3,11 +3,14 @@ package io.sourcemesh.cluster.kubeapi;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.mesh.StatusTarget;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -24,13 +27,18 @@ import java.util.function.Predicate;
  * The control plane's view of a cluster through fabric8 informers against a Kubernetes API server
  * (ours, from its kubeconfig; later a real cluster's): one informer per kind, in every namespace.
  * {@link #awaitAtLeast} is the read barrier: a push that must carry a write waits until every
- * informer's cache has caught up with the API server as of that write.
+ * informer's cache has caught up with the API server as of that write. As a {@link StatusTarget} it
+ * writes the mesh's statuses through the API's status subresource, as field manager {@value #FIELD_MANAGER}.
  */
-public final class MeshInformers implements AutoCloseable {
+public final class MeshInformers implements StatusTarget, AutoCloseable {
+    /** The status writer's name in managedFields (the User-Agent kube-apiserver takes a manager from; istiod's is pilot-discovery). */
+    public static final String FIELD_MANAGER = "sourcemesh-control-plane";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
     private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> informers = new LinkedHashMap<>();
+    private final Map<ResourceKind, ResourceDefinitionContext> contexts = new LinkedHashMap<>();
+    private volatile boolean closed;
 
     private MeshInformers(KubernetesClient client) {
         this.client = client;
@@ -38,12 +46,15 @@ public final class MeshInformers implements AutoCloseable {
 
     /** Informers on {@code kinds} through {@code kubeconfig}'s current context, started and synced (at most 30 s). */
     public static MeshInformers start(Path kubeconfig, List<ResourceKind> kinds) {
-        MeshInformers m = new MeshInformers(KubeClients.of(kubeconfig));
+        Config config = KubeClients.config(kubeconfig);
+        config.setUserAgent(FIELD_MANAGER);
+        MeshInformers m = new MeshInformers(KubeClients.of(config));
         try {
             for (ResourceKind k : kinds) {
                 ResourceDefinitionContext ctx = new ResourceDefinitionContext.Builder().withGroup(k.group())
                         .withVersion(k.versions().getFirst()).withPlural(k.plural()).withKind(k.kind())
                         .withNamespaced(k.namespaced()).build();
+                m.contexts.put(k, ctx);
                 SharedIndexInformer<GenericKubernetesResource> i = m.client.genericKubernetesResources(ctx).inAnyNamespace()
                         .runnableInformer(0);
                 m.informers.put(k, i);
@@ -58,7 +69,13 @@ public final class MeshInformers implements AutoCloseable {
         }
     }
 
+    /** The API server these informers watch. */
+    public String server() {
+        return client.getMasterUrl().toString();
+    }
+
     /** The objects of {@code kind} in the informer's cache. */
+    @Override
     public List<KubeObject> list(ResourceKind kind) {
         List<KubeObject> out = new ArrayList<>();
         for (GenericKubernetesResource r : informer(kind).getStore().list()) {
@@ -78,6 +95,9 @@ public final class MeshInformers implements AutoCloseable {
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!caughtUp(expected, asOf, stillThere)) {
+            if (closed) {
+                throw new IllegalStateException("the control plane's informers are closed");
+            }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the control plane's informers did not reach resourceVersion " + asOf + " in " + timeout);
             }
@@ -107,6 +127,27 @@ public final class MeshInformers implements AutoCloseable {
         return true;
     }
 
+    /**
+     * PUT to the object's {@code /status} with its resourceVersion: a 409 (changed meanwhile) or 404
+     * (deleted) is a lost race; anything else (the API server unreachable, say) fails the pass.
+     */
+    @Override
+    public boolean writeStatus(KubeObject object) {
+        ResourceKind kind = ResourceKind.byKind(object.kind()).orElseThrow();
+        informer(kind);
+        GenericKubernetesResource r = client.getKubernetesSerialization().unmarshal(object.node().toString(), GenericKubernetesResource.class);
+        var resources = client.genericKubernetesResources(contexts.get(kind));
+        try {
+            (kind.namespaced() ? resources.inNamespace(object.namespace()).resource(r) : resources.resource(r)).updateStatus();
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409 || e.getCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** The key {@link #awaitAtLeast} uses for an object. */
     public static String key(String namespace, String name) {
         return (namespace == null ? "" : namespace) + "/" + name;
@@ -130,6 +171,7 @@ public final class MeshInformers implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         informers.values().forEach(SharedIndexInformer::close);
         client.close();
     }
