@@ -38,6 +38,8 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
     private final KubernetesClient client;
     private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> informers = new LinkedHashMap<>();
     private final Map<ResourceKind, ResourceDefinitionContext> contexts = new LinkedHashMap<>();
+    /** Each kind's cached objects as KubeObjects, by namespace/name@resourceVersion: a push converts only what changed. */
+    private final Map<ResourceKind, Map<String, KubeObject>> converted = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private MeshInformers(KubernetesClient client) {
@@ -59,9 +61,13 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
                         .runnableInformer(0);
                 m.informers.put(k, i);
             }
+            // All listing and watching at once, then wait for each: the start-up is the slowest kind's, not their sum.
+            List<java.util.concurrent.CompletableFuture<Void>> synced = new ArrayList<>();
             for (var i : m.informers.values()) {
-                i.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                synced.add(i.start().toCompletableFuture());
             }
+            java.util.concurrent.CompletableFuture.allOf(synced.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(30, TimeUnit.SECONDS);
             return m;
         } catch (Exception e) {
             m.close();
@@ -77,10 +83,15 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
     /** The objects of {@code kind} in the informer's cache. */
     @Override
     public List<KubeObject> list(ResourceKind kind) {
-        List<KubeObject> out = new ArrayList<>();
+        Map<String, KubeObject> before = converted.getOrDefault(kind, Map.of());
+        Map<String, KubeObject> now = new HashMap<>();
         for (GenericKubernetesResource r : informer(kind).getStore().list()) {
-            out.add(toKubeObject(r));
+            String version = key(r.getMetadata().getNamespace(), r.getMetadata().getName()) + "@" + r.getMetadata().getResourceVersion();
+            KubeObject o = before.get(version);
+            now.put(version, o == null ? toKubeObject(r) : o);
         }
+        converted.put(kind, now);
+        List<KubeObject> out = new ArrayList<>(now.values());
         out.sort(java.util.Comparator.comparing(KubeObject::namespace).thenComparing(KubeObject::name));
         return out;
     }
