@@ -56,9 +56,9 @@ final class DaemonCommand implements Callable<Integer> {
         stop.await();
         try {
             dashboard.close();
+            cluster.close(); // its informers first, while the Kubernetes API they watch still serves
             kubeApi.close();
             api.close();
-            cluster.close();
         } finally {
             h.clearDaemon();
         }
@@ -66,14 +66,11 @@ final class DaemonCommand implements Callable<Integer> {
     }
 
     /**
-     * With {@code SOURCEMESH_MESH_INFORMERS=1} (the switch, until it is the default), the control
-     * plane reads the mesh objects through fabric8 informers against the Kubernetes API just started.
+     * The control plane reads the mesh objects through fabric8 informers against the Kubernetes API
+     * just started and writes their statuses through it, as it would a real cluster's.
      */
     static void meshInformers(Cluster cluster, Home h) {
-        if ("1".equals(System.getenv("SOURCEMESH_MESH_INFORMERS"))) {
-            cluster.readMeshThrough(io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
-            System.err.println("[info] the control plane reads the cluster through informers on its Kubernetes API");
-        }
+        cluster.readMeshThrough(io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
     }
 
     /**
@@ -118,9 +115,12 @@ final class DaemonCommand implements Callable<Integer> {
             stop.await();
         } finally {
             try {
-                kubeApi.close();
-                api.close();
-                cluster.close();
+                try {
+                    cluster.close(); // its informers first, while the Kubernetes API they watch still serves
+                } finally {
+                    kubeApi.close();
+                    api.close();
+                }
             } finally {
                 h.clearDaemon();
                 cleaned.countDown();

@@ -35,6 +35,9 @@ final class StatusCommand implements Callable<Integer> {
             out.println("  gateway:   " + info.gatewayAddress());
         }
         out.println("  API:       127.0.0.1:" + info.apiPort() + " (pid " + info.pid() + ")");
+        if (info.meshSource() != null && !info.meshSource().isEmpty()) {
+            out.println("  mesh read: " + info.meshSource());
+        }
         out.println("  state:     " + info.home());
         return 0;
     }

@@ -44,6 +44,14 @@ class LocalClusterLifecycleTest {
         System.setProperty("sourcemesh.addressBlock", String.valueOf(1 + (ProcessHandle.current().pid() + 7) % 29));
     }
 
+    /** The server URL in the kubeconfig {@code up} wrote. */
+    private String kubeApiServer() throws java.io.IOException {
+        var m = java.util.regex.Pattern.compile("server: \"?(https://[^\"\\s]+)")
+                .matcher(Files.readString(io.sourcemesh.cluster.kubeapi.Kubeconfig.in(home)));
+        assertTrue(m.find(), "a server in the kubeconfig");
+        return m.group(1);
+    }
+
     @AfterEach
     void down() {
         run("down");
@@ -63,6 +71,8 @@ class LocalClusterLifecycleTest {
         status = run("status");
         assertEquals(0, status.code());
         assertTrue(status.out().contains("runtime:   embedded"), status.out());
+        // The daemon's control plane reads the cluster through informers on its own Kubernetes API (the kubeconfig's).
+        assertTrue(status.out().contains("mesh read: informers on " + kubeApiServer() + "/"), status.out());
 
         Run demo = run("demo");
         assertEquals(0, demo.code(), demo.out() + demo.err());

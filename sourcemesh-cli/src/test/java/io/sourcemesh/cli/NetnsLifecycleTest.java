@@ -79,6 +79,7 @@ class NetnsLifecycleTest {
                 "rbac_access_denied_matched_policy[ns[istio-system]-policy[ingress-deny-client]-rule[0]]")), String.join("\n", table));
         Run status = run("status");
         assertTrue(status.out().contains("runtime:   netns"), status.out());
+        assertTrue(status.out().contains("mesh read: informers on https://127.0.0.1:"), status.out());
         assertTrue(Topology.list().stream().anyMatch(n -> n.startsWith(prefix + "p-httpbin-")), Topology.list().toString());
 
         assertEquals(0, run("down").code());

@@ -351,15 +351,17 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
 
     @Override
     public ClusterInfo info() {
+        MeshInformers informers = mesh.informers();
         return new ClusterInfo(runtime.name(), home.path().toString(), apiPort, ProcessHandle.current().pid(), kubelets.nodeNames(),
-                kubelets.running().size(), runtime.gatewayAddress().orElse(""));
+                kubelets.running().size(), runtime.gatewayAddress().orElse(""), informers == null ? "store" : "informers on " + informers.server());
     }
 
     /**
-     * The switch to the control plane reading the cluster as it would a real one: the mesh objects
-     * and meshConfig through fabric8 informers against the Kubernetes API server that
-     * {@code kubeconfig} names (this cluster's own); the next push waits for their caches. The
-     * cluster's own controllers and kubelets keep reading the store: they are the API server's side.
+     * The control plane reading the cluster as it would a real one (what the daemon does once its
+     * Kubernetes API serves): the mesh objects and meshConfig through fabric8 informers against the
+     * API server that {@code kubeconfig} names (this cluster's own), the mesh's statuses written
+     * through its status subresource; the next push waits for their caches. The cluster's own
+     * controllers and kubelets keep the store: they are the API server's side.
      */
     public void readMeshThrough(Path kubeconfig) {
         MeshInformers informers = MeshInformers.start(kubeconfig, MeshPush.INFORMED);

@@ -11,6 +11,7 @@ import io.sourcemesh.cluster.kubeapi.MeshInformers;
 import io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
+import io.sourcemesh.cluster.mesh.StatusTarget;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
@@ -26,7 +27,8 @@ import java.util.Map;
 /**
  * The control plane's half of a cluster: translate the mesh objects, push them to every proxy
  * over ADS, and show what became of the push on the EnvoyFilters, Gateways and
- * AuthorizationPolicies (rewritten as the proxies' answers come in).
+ * AuthorizationPolicies (rewritten as the proxies' answers come in). Reading through informers, the
+ * statuses go through the same Kubernetes API (its status subresource); otherwise into the store.
  */
 final class MeshPush {
     /** The kinds the control plane reads: the mesh kinds and ConfigMaps (meshConfig). */
@@ -80,7 +82,7 @@ final class MeshPush {
         List<MeshPusher.Target> targets = new ArrayList<>();
         proxies.forEach((p, nodeId) -> targets.add(new MeshPusher.Target(nodeId, identity(p))));
         MeshPusher.Outcome outcome = pusher.push(objects, targets);
-        AuthorizationPolicyStatus.write(store, outcome.authorizationTargets());
+        AuthorizationPolicyStatus.write(in == null ? StatusTarget.of(store) : in, outcome.authorizationTargets());
         return outcome;
     }
 
@@ -100,6 +102,18 @@ final class MeshPush {
      * read only for that barrier: which versions the API server had served by now.
      */
     private List<KubeObject> fromInformers(MeshInformers in) throws InterruptedException {
+        catchUp(in);
+        List<KubeObject> objects = new ArrayList<>();
+        for (ResourceKind kind : MeshPusher.MESH_KINDS) {
+            objects.addAll(in.list(kind));
+        }
+        in.list(ResourceKind.CONFIG_MAP).stream().filter(o -> o.namespace().equals(ProxyConfigs.MESH_NAMESPACE)
+                && o.name().equals(ProxyConfigs.MESH_CONFIGMAP)).forEach(objects::add);
+        return objects;
+    }
+
+    /** Waits until the informers' caches hold every version the store has committed by now. */
+    private void catchUp(MeshInformers in) throws InterruptedException {
         Map<ResourceKind, Map<String, Long>> expected = new LinkedHashMap<>();
         long asOf;
         synchronized (store) {
@@ -114,13 +128,6 @@ final class MeshPush {
             String[] p = key.split("/", 3);
             return store.get(ResourceKind.byKind(p[0]).orElseThrow(), p[1].isEmpty() ? null : p[1], p[2]).isPresent();
         }, INFORMER_CATCH_UP);
-        List<KubeObject> objects = new ArrayList<>();
-        for (ResourceKind kind : MeshPusher.MESH_KINDS) {
-            objects.addAll(in.list(kind));
-        }
-        in.list(ResourceKind.CONFIG_MAP).stream().filter(o -> o.namespace().equals(ProxyConfigs.MESH_NAMESPACE)
-                && o.name().equals(ProxyConfigs.MESH_CONFIGMAP)).forEach(objects::add);
-        return objects;
     }
 
     /** Records a push and writes its status; false when a write lost a race (reconcile again). */
@@ -129,14 +136,28 @@ final class MeshPush {
         return writeStatus();
     }
 
-    /** Writes the last push's EnvoyFilter and Gateway status with the answers known now; false when a write lost a race. */
+    /**
+     * Writes the last push's EnvoyFilter and Gateway status with the answers known now; false when a
+     * write lost a race. Through informers, from caches caught up first, so a status this control
+     * plane wrote a moment ago is not taken for one still to write.
+     */
     boolean writeStatus() {
         MeshPusher.Outcome o = lastOutcome;
         if (o == null) {
             return true;
         }
-        GatewayStatus.write(store, o, pusher);
-        return EnvoyFilterReports.writeStatus(store, EnvoyFilterReports.Push.of(o, pusher));
+        MeshInformers in = informers;
+        StatusTarget target = in == null ? StatusTarget.of(store) : in;
+        if (in != null) {
+            try {
+                catchUp(in);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        GatewayStatus.write(target, o, pusher);
+        return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher));
     }
 
     /** The EnvoyFilters among {@code applied} the proxies refused in the last push. */

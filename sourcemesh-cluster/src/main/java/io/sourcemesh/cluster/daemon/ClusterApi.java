@@ -104,6 +104,15 @@ public interface ClusterApi {
         }
     }
 
-    /** What `sourcemesh status` shows. */
-    record ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress) {}
+    /**
+     * What `sourcemesh status` shows; {@code meshSource} is where the control plane reads the mesh
+     * from ("informers on" the Kubernetes API's URL, or "store").
+     */
+    record ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress,
+            String meshSource) {
+        /** A cluster that does not say where its control plane reads (a test double's). */
+        public ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress) {
+            this(runtime, home, apiPort, pid, nodes, pods, gatewayAddress, "");
+        }
+    }
 }

@@ -8,8 +8,7 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.support.SupportStatus;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.mesh.ProxyVerdicts;
-import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.cluster.store.StoreException;
+import io.sourcemesh.cluster.mesh.StatusTarget;
 import io.sourcemesh.control.translate.TranslationWarning;
 import java.util.List;
 
@@ -29,19 +28,15 @@ public final class GatewayStatus {
      * Writes every Gateway's status from a push's translation warnings (the gateway proxies'
      * translation already says which servers were left out; translating again would say it twice).
      */
-    public static void write(ObjectStore store, MeshPusher.Outcome outcome, MeshPusher pusher) {
-        List<KubeObject> gateways = store.list(ResourceKind.GATEWAY, null);
+    public static void write(StatusTarget target, MeshPusher.Outcome outcome, MeshPusher pusher) {
+        List<KubeObject> gateways = target.list(ResourceKind.GATEWAY);
         for (KubeObject gw : gateways) {
             String key = gw.namespace() + "/" + gw.name();
             List<TranslationWarning> mine = outcome.warnings().stream().filter(w -> gatewayOf(w).equals(key)).toList();
             ProxyVerdicts verdicts = ProxyVerdicts.of(outcome.gatewayProxies().getOrDefault(key, List.of()), pusher::answer);
             KubeObject next = SupportStatus.withMessages(gw.withStatus(status(mine, verdicts)));
             if (!next.status().equals(gw.status())) {
-                try {
-                    store.updateStatus(next);
-                } catch (StoreException e) {
-                    // changed meanwhile: the next pass writes it
-                }
+                target.writeStatus(next); // lost a race: changed meanwhile, the next pass writes it
             }
         }
     }

@@ -38,6 +38,7 @@ public final class KubeApiServer implements AutoCloseable {
 
     private final Channel channel;
     private final MultiThreadIoEventLoopGroup group;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final WatchHub watches;
 
     private KubeApiServer(Channel channel, MultiThreadIoEventLoopGroup group, WatchHub watches) {
@@ -120,6 +121,12 @@ public final class KubeApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed.compareAndSet(false, true)) { // once: a test may close it before its cluster does
+            closeNow();
+        }
+    }
+
+    private void closeNow() {
         channel.close().syncUninterruptibly();
         watches.close();
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();

@@ -3,11 +3,14 @@ package io.sourcemesh.cluster.kubeapi;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.mesh.StatusTarget;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -24,13 +27,20 @@ import java.util.function.Predicate;
  * The control plane's view of a cluster through fabric8 informers against a Kubernetes API server
  * (ours, from its kubeconfig; later a real cluster's): one informer per kind, in every namespace.
  * {@link #awaitAtLeast} is the read barrier: a push that must carry a write waits until every
- * informer's cache has caught up with the API server as of that write.
+ * informer's cache has caught up with the API server as of that write. As a {@link StatusTarget} it
+ * writes the mesh's statuses through the API's status subresource, as field manager {@value #FIELD_MANAGER}.
  */
-public final class MeshInformers implements AutoCloseable {
+public final class MeshInformers implements StatusTarget, AutoCloseable {
+    /** The status writer's name in managedFields (the User-Agent kube-apiserver takes a manager from; istiod's is pilot-discovery). */
+    public static final String FIELD_MANAGER = "sourcemesh-control-plane";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
     private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> informers = new LinkedHashMap<>();
+    private final Map<ResourceKind, ResourceDefinitionContext> contexts = new LinkedHashMap<>();
+    /** Each kind's cached objects as KubeObjects, by namespace/name@resourceVersion: a push converts only what changed. */
+    private final Map<ResourceKind, Map<String, KubeObject>> converted = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     private MeshInformers(KubernetesClient client) {
         this.client = client;
@@ -38,19 +48,26 @@ public final class MeshInformers implements AutoCloseable {
 
     /** Informers on {@code kinds} through {@code kubeconfig}'s current context, started and synced (at most 30 s). */
     public static MeshInformers start(Path kubeconfig, List<ResourceKind> kinds) {
-        MeshInformers m = new MeshInformers(KubeClients.of(kubeconfig));
+        Config config = KubeClients.config(kubeconfig);
+        config.setUserAgent(FIELD_MANAGER);
+        MeshInformers m = new MeshInformers(KubeClients.of(config));
         try {
             for (ResourceKind k : kinds) {
                 ResourceDefinitionContext ctx = new ResourceDefinitionContext.Builder().withGroup(k.group())
                         .withVersion(k.versions().getFirst()).withPlural(k.plural()).withKind(k.kind())
                         .withNamespaced(k.namespaced()).build();
+                m.contexts.put(k, ctx);
                 SharedIndexInformer<GenericKubernetesResource> i = m.client.genericKubernetesResources(ctx).inAnyNamespace()
                         .runnableInformer(0);
                 m.informers.put(k, i);
             }
+            // All listing and watching at once, then wait for each: the start-up is the slowest kind's, not their sum.
+            List<java.util.concurrent.CompletableFuture<Void>> synced = new ArrayList<>();
             for (var i : m.informers.values()) {
-                i.start().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                synced.add(i.start().toCompletableFuture());
             }
+            java.util.concurrent.CompletableFuture.allOf(synced.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(30, TimeUnit.SECONDS);
             return m;
         } catch (Exception e) {
             m.close();
@@ -58,12 +75,23 @@ public final class MeshInformers implements AutoCloseable {
         }
     }
 
+    /** The API server these informers watch. */
+    public String server() {
+        return client.getMasterUrl().toString();
+    }
+
     /** The objects of {@code kind} in the informer's cache. */
+    @Override
     public List<KubeObject> list(ResourceKind kind) {
-        List<KubeObject> out = new ArrayList<>();
+        Map<String, KubeObject> before = converted.getOrDefault(kind, Map.of());
+        Map<String, KubeObject> now = new HashMap<>();
         for (GenericKubernetesResource r : informer(kind).getStore().list()) {
-            out.add(toKubeObject(r));
+            String version = key(r.getMetadata().getNamespace(), r.getMetadata().getName()) + "@" + r.getMetadata().getResourceVersion();
+            KubeObject o = before.get(version);
+            now.put(version, o == null ? toKubeObject(r) : o);
         }
+        converted.put(kind, now);
+        List<KubeObject> out = new ArrayList<>(now.values());
         out.sort(java.util.Comparator.comparing(KubeObject::namespace).thenComparing(KubeObject::name));
         return out;
     }
@@ -78,6 +106,9 @@ public final class MeshInformers implements AutoCloseable {
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!caughtUp(expected, asOf, stillThere)) {
+            if (closed) {
+                throw new IllegalStateException("the control plane's informers are closed");
+            }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the control plane's informers did not reach resourceVersion " + asOf + " in " + timeout);
             }
@@ -107,6 +138,27 @@ public final class MeshInformers implements AutoCloseable {
         return true;
     }
 
+    /**
+     * PUT to the object's {@code /status} with its resourceVersion: a 409 (changed meanwhile) or 404
+     * (deleted) is a lost race; anything else (the API server unreachable, say) fails the pass.
+     */
+    @Override
+    public boolean writeStatus(KubeObject object) {
+        ResourceKind kind = ResourceKind.byKind(object.kind()).orElseThrow();
+        informer(kind);
+        GenericKubernetesResource r = client.getKubernetesSerialization().unmarshal(object.node().toString(), GenericKubernetesResource.class);
+        var resources = client.genericKubernetesResources(contexts.get(kind));
+        try {
+            (kind.namespaced() ? resources.inNamespace(object.namespace()).resource(r) : resources.resource(r)).updateStatus();
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409 || e.getCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** The key {@link #awaitAtLeast} uses for an object. */
     public static String key(String namespace, String name) {
         return (namespace == null ? "" : namespace) + "/" + name;
@@ -130,6 +182,7 @@ public final class MeshInformers implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         informers.values().forEach(SharedIndexInformer::close);
         client.close();
     }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
-import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.cluster.store.StoreException;
 import java.util.List;
 import java.util.Map;
 
@@ -17,15 +15,11 @@ public final class AuthorizationPolicyStatus {
     private AuthorizationPolicyStatus() {}
 
     /** {@code targets}: policy "namespace/name" → the proxies ("namespace/pod") it applies to, from the push. */
-    public static void write(ObjectStore store, Map<String, List<String>> targets) {
-        for (KubeObject p : store.list(ResourceKind.AUTHORIZATION_POLICY, null)) {
+    public static void write(StatusTarget target, Map<String, List<String>> targets) {
+        for (KubeObject p : target.list(ResourceKind.AUTHORIZATION_POLICY)) {
             ObjectNode status = status(targets.getOrDefault(p.namespace() + "/" + p.name(), List.of()));
             if (!status.equals(p.status())) {
-                try {
-                    store.updateStatus(p.withStatus(status));
-                } catch (StoreException e) {
-                    // changed meanwhile: the next pass writes it
-                }
+                target.writeStatus(p.withStatus(status)); // lost a race: changed meanwhile, the next pass writes it
             }
         }
     }

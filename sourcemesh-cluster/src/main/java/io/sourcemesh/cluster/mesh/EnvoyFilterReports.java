@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.support.SupportStatus;
-import io.sourcemesh.cluster.store.ObjectStore;
-import io.sourcemesh.cluster.store.StoreException;
 import io.sourcemesh.control.envoyfilter.PatchFailure;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,18 +35,14 @@ public final class EnvoyFilterReports {
     }
 
     /** Writes each EnvoyFilter's status; false when a write lost a race (the caller reconciles again). */
-    public static boolean writeStatus(ObjectStore store, Push push) {
+    public static boolean writeStatus(StatusTarget target, Push push) {
         boolean ok = true;
-        for (KubeObject ef : store.list(ResourceKind.ENVOY_FILTER, null)) {
+        for (KubeObject ef : target.list(ResourceKind.ENVOY_FILTER)) {
             String key = ef.namespace() + "/" + ef.name();
             KubeObject next = SupportStatus.withMessages(ef.withStatus(status(push.failures().getOrDefault(key, List.of()),
                     push.verdicts(key))));
             if (!next.status().equals(ef.status())) {
-                try {
-                    store.updateStatus(next);
-                } catch (StoreException e) {
-                    ok = false;
-                }
+                ok &= target.writeStatus(next);
             }
         }
         return ok;

@@ -134,12 +134,11 @@ class KubectlSeedTest {
         }
     }
 
-    /** The control plane reading the cluster through fabric8 informers against this API server (Cluster.readMeshThrough): the seed's east-west lines. */
+    /** The control plane reading the cluster through fabric8 informers (every ClusterExtension cluster does, as the daemon): the seed's east-west lines. */
     @ParameterizedTest
     @EnumSource(ClusterRuntime.class)
     void eastWestWithTheControlPlaneOnInformers(ClusterRuntime on) throws Exception {
         up(on);
-        cluster.readMeshThrough(Kubeconfig.in(home));
         assertTrue(cluster.readsMeshThroughInformers());
         ok("-n", "default", "apply", "-f", seed("sleep.yaml"));
         ok("-n", "default", "apply", "-f", seed("httpbin.yaml"));

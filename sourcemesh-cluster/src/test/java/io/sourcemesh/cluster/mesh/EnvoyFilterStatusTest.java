@@ -1,7 +1,9 @@
 package io.sourcemesh.cluster.mesh;
 
 import io.sourcemesh.cluster.core.Cluster;
-import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
+import io.sourcemesh.cluster.kubeapi.MeshInformers;
+import io.sourcemesh.cluster.testing.ClusterExtension;
+import io.sourcemesh.cluster.testing.ClusterRuntime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,20 +13,19 @@ import io.sourcemesh.api.codec.ManifestReader;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
-import io.sourcemesh.cluster.daemon.Home;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An EnvoyFilter's status tells what the proxies did with it, on the embedded runtime: Reconciled is
  * True only when every selected proxy ACKed the push carrying it, a proxy that NACKed it is named
  * with its error, and the Gateway those proxies serve says the same; proxy-status shows the NACK.
+ * The control plane reads through informers and writes these statuses through the Kubernetes API, as the daemon's.
  */
 class EnvoyFilterStatusTest {
     static final String NS = "istio-system";
@@ -72,22 +73,17 @@ class EnvoyFilterStatusTest {
                   istio: ingressgateway
             """;
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ClusterExtension clusters = new ClusterExtension();
     Cluster cluster;
 
     @BeforeEach
     void up() throws Exception {
-        cluster = EmbeddedRuntime.cluster(new Home(home), 1);
+        cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
         for (String f : List.of("httpbin.yaml", "http-demo.yaml")) {
             cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/" + f)));
         }
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle");
-    }
-
-    @AfterEach
-    void down() {
-        cluster.close();
     }
 
     @Test
@@ -114,6 +110,8 @@ class EnvoyFilterStatusTest {
         JsonNode message = ef.status().path("validationMessages").path(0);
         assertEquals("ProxyRejected", message.path("type").asText());
         assertEquals("ERROR", message.path("level").asText());
+        assertTrue(ef.node().path("metadata").path("managedFields").findValuesAsText("manager").contains(MeshInformers.FIELD_MANAGER),
+                "written through the API's status subresource: " + ef.node().path("metadata"));
 
         // The Gateway's servers went out in the same refused push: it says so too (item 4 of the issue).
         assertEquals("False", reconciled(gateway()));

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.kubeapi.KubeApiServer;
+import io.sourcemesh.cluster.kubeapi.Kubeconfig;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,13 +18,16 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Boots a cluster on a runtime for one test and removes everything it made afterwards, also when
+ * Boots a cluster on a runtime for one test, as the daemon does: its Kubernetes API served on
+ * loopback (kubeconfig in {@link #home()}) and the control plane reading the mesh through informers
+ * on it, so every walkthrough goes through that path. Removes everything it made afterwards, also when
  * the test failed: the cluster is closed, then (netns) any namespace of this JVM's prefix is swept
  * and the test fails if the cluster's close had left one, or its pods' /etc files.
  * Register it per test instance ({@code @RegisterExtension final ClusterExtension clusters = new ClusterExtension();}).
  */
 public final class ClusterExtension implements AfterEachCallback {
     private Cluster cluster;
+    private KubeApiServer kubeApi;
     private ClusterRuntime runtime;
     private Path home;
     private int nodes;
@@ -38,8 +44,25 @@ public final class ClusterExtension implements AfterEachCallback {
         }
         this.runtime = runtime;
         this.nodes = nodes;
+        return boot();
+    }
+
+    /** The cluster, its Kubernetes API and the control plane's informers on it (the daemon's order). */
+    private Cluster boot() {
         this.cluster = runtime.boot(home, nodes);
+        try {
+            kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
+            cluster.readMeshThrough(Kubeconfig.in(home));
+        } catch (RuntimeException | Error e) {
+            stop();
+            throw e;
+        }
         return cluster;
+    }
+
+    /** The cluster's Kubernetes API (its kubeconfig is {@code Kubeconfig.in(home())}). */
+    public KubeApiServer kubeApi() {
+        return kubeApi;
     }
 
     public ClusterRuntime runtime() {
@@ -75,16 +98,19 @@ public final class ClusterExtension implements AfterEachCallback {
      */
     public Cluster restart() {
         stop();
-        this.cluster = runtime.boot(home, nodes);
-        return cluster;
+        return boot();
     }
 
     /** Closes the cluster and fails if it left a namespace or its pods' /etc files; the home stays. */
     private void stop() {
         List<String> namespaces = runtime == ClusterRuntime.NETNS ? cluster.runtime(NetnsRuntime.class).namespaces() : List.of();
         try {
-            cluster.close();
+            cluster.close(); // its informers first, while the API they watch still serves
         } finally {
+            if (kubeApi != null) {
+                kubeApi.close();
+                kubeApi = null;
+            }
             List<String> left = List.of();
             if (runtime == ClusterRuntime.NETNS) {
                 left = Topology.list().stream().filter(namespaces::contains).toList();
