@@ -56,11 +56,6 @@ final class ProxyTraining {
                             + "Connection: close\r\n\r\nhello", true), "request on a new connection");
                 }
             }
-            for (String path : new String[] {"/ready", "/stats", "/clusters", "/config_dump", "/server_info"}) {
-                try (Socket s = connect(admin)) {
-                    exchange(s, "GET " + path + " HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n", true);
-                }
-            }
         } catch (IOException | RuntimeException e) {
             System.err.println("proxy training failed: " + e);
             Runtime.getRuntime().halt(1); // no cache from a run that did not serve
