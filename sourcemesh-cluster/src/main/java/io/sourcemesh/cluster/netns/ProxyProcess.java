@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.netns;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +23,7 @@ import java.util.stream.Stream;
  */
 public final class ProxyProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    private static final AtomicBoolean AOT_CACHE_ASKED = new AtomicBoolean();
 
     private final Process process;
     private final String netns;
@@ -40,6 +43,11 @@ public final class ProxyProcess implements AutoCloseable {
     static final List<String> JVM_OPTIONS = List.of("-XX:-UsePerfData", "-XX:+UseSerialGC", "-Xmx128m",
             "-XX:+UseCompactObjectHeaders", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:-ShrinkHeapInSteps",
             "-XX:TrimNativeHeapInterval=5000", "-Dio.netty.jfr.enabled=false");
+
+    /** The sidecars' JVM flags, beside the launcher's own (a test checks the proxy AOT cache allows them). */
+    public static List<String> jvmOptions() {
+        return JVM_OPTIONS;
+    }
 
     /**
      * Starts the proxy in {@code netns} and waits until its admin {@code /ready} (on 127.0.0.1:{@code
@@ -80,6 +88,7 @@ public final class ProxyProcess implements AutoCloseable {
             Map<String, String> env = pb.environment();
             // The launcher needs a JDK 25; the one running us is one.
             env.put("JAVA_HOME", System.getProperty("java.home"));
+            askForAotCache(launcher);
             env.put("SOURCEMESH_JAVA_OPTS", (String.join(" ", jvm) + " " + env.getOrDefault("SOURCEMESH_JAVA_OPTS", "")).strip());
         } else {
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -183,6 +192,27 @@ public final class ProxyProcess implements AutoCloseable {
             }
         }
         throw new NetnsException("the proxy in " + netns + " was not ready in " + READY_TIMEOUT.toSeconds() + " s:\n" + output());
+    }
+
+    /**
+     * The launcher's proxy AOT cache (start-up about halved) is made by a training run where the jars
+     * are, which uid 1337 cannot write: the first sidecar this JVM starts asks the launcher, as this
+     * process's user, to make it if missing or made for other jars — in the background, so the
+     * sidecars started meanwhile run without it; a no-op when the cache is current.
+     */
+    private static void askForAotCache(Path launcher) {
+        if (!AOT_CACHE_ASKED.compareAndSet(false, true)) {
+            return;
+        }
+        ProcessBuilder pb = new ProcessBuilder("nice", "-n", "10", launcher.toString(), "proxy", "--make-aot-cache")
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        try {
+            pb.start();
+        } catch (IOException e) {
+            // No cache: the sidecars start as they did without one.
+        }
     }
 
     /**

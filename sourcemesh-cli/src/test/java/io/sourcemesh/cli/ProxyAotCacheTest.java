@@ -1,0 +1,200 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.cluster.netns.ProxyProcess;
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher's proxy AOT cache, on a checkout laid out as the build leaves it (the launcher script,
+ * {@code sourcemesh-cli/target/sourcemesh-cli-*.jar} and {@code lib/}, made here from this test's
+ * classpath): {@code proxy --make-aot-cache} makes it, a proxy — with the netns sidecars' extra flags
+ * — loads its classes from it, and after a rebuild (a newer jar) the stale cache is dropped, not used
+ * (the next start makes a new one; not repeated here, as each training run takes seconds).
+ */
+class ProxyAotCacheTest {
+    @TempDir
+    static Path checkout;
+
+    static Path target;
+    static Path cache;
+
+    @BeforeAll
+    static void layOutABuild() throws IOException {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Files.copy(repo.resolve("sourcemesh"), checkout.resolve("sourcemesh"));
+        Files.createDirectories(checkout.resolve(".ci"));
+        Files.copy(repo.resolve(".ci/java-env"), checkout.resolve(".ci/java-env"));
+        target = Files.createDirectories(checkout.resolve("sourcemesh-cli/target"));
+        Path lib = Files.createDirectories(target.resolve("lib"));
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path p = Path.of(entry).toAbsolutePath();
+            if (p.endsWith(Path.of("sourcemesh-cli", "target", "classes"))) {
+                jar(p, target.resolve("sourcemesh-cli-test.jar"));
+            } else if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
+                jar(p, lib.resolve("module-" + n++ + ".jar")); // a sibling module's classes in a reactor build
+            } else if (p.toString().endsWith(".jar")) {
+                Files.createSymbolicLink(lib.resolve(n++ + "-" + p.getFileName()), p);
+            }
+        }
+        assertTrue(Files.exists(target.resolve("sourcemesh-cli-test.jar")), "the CLI's classes on the classpath");
+        cache = target.resolve("sourcemesh-proxy.aot");
+    }
+
+    @Test
+    void theProxyStartsFromTheCacheAndAStaleOneIsNotUsed() throws Exception {
+        Process make = launcher(List.of("proxy", "--make-aot-cache"), "").start();
+        assertTrue(make.waitFor(240, TimeUnit.SECONDS), "the training run ends");
+        assertEquals(0, make.exitValue(), () -> "--make-aot-cache: " + output(make) + log());
+        assertTrue(Files.size(cache) > 10_000_000, "a cache of the proxy's classes");
+
+        // The netns sidecars' extra flags are ones the cache allows.
+        assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()), ""));
+
+        // A rebuild: the CLI's jar is newer than the cache. The launcher drops it instead of passing it.
+        Files.setLastModifiedTime(target.resolve("sourcemesh-cli-test.jar"), FileTime.from(Instant.now().plusSeconds(2)));
+        Thread.sleep(2_100);
+        String source = proxyClassSource("", "1");
+        assertTrue(source.startsWith("file:") || source.startsWith("jar:"), "loaded from the jar, not a stale cache: " + source);
+        assertFalse(Files.exists(cache), "the stale cache is removed");
+    }
+
+    /** The links to the build's jars go before JUnit removes the directory (it warns about each). */
+    @AfterAll
+    static void unlinkJars() throws IOException {
+        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
+            for (Path p : lib.filter(Files::isSymbolicLink).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** Starts the launcher's proxy, gets a 200 through it, and tells where its {@code Proxy} class came from. */
+    private static String proxyClassSource(String javaOpts, String noTraining) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path bootstrap = checkout.resolve("bootstrap-" + port + ".yaml");
+        Files.writeString(bootstrap, """
+                static_resources:
+                  listeners:
+                  - name: l
+                    address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.http_connection_manager
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                          stat_prefix: l
+                          route_config:
+                            virtual_hosts:
+                            - name: all
+                              domains: ["*"]
+                              routes:
+                              - match: {prefix: "/"}
+                                direct_response: {status: 200, body: {inline_string: "ok"}}
+                          http_filters:
+                          - name: envoy.filters.http.router
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+                """.formatted(port));
+        Path classes = checkout.resolve("classes-" + port + ".log");
+        ProcessBuilder pb = launcher(List.of("proxy", "-c", bootstrap.toString(), "--concurrency", "1"),
+                (javaOpts + " -Xlog:class+load=info:file=" + classes).strip());
+        if (!noTraining.isEmpty()) {
+            pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", noTraining);
+        }
+        Process proxy = pb.start();
+        try {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            int status = 0;
+            while (status != 200 && System.nanoTime() < deadline && proxy.isAlive()) {
+                try {
+                    status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode();
+                } catch (IOException notYet) {
+                    Thread.sleep(100);
+                }
+            }
+            assertEquals(200, status, () -> "the proxy answers: " + output(proxy));
+        } finally {
+            proxy.destroy();
+            if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
+                proxy.destroyForcibly().waitFor();
+            }
+        }
+        try (Stream<String> lines = Files.lines(classes)) {
+            return lines.filter(l -> l.contains(" io.sourcemesh.proxy.Proxy source: ")).findFirst()
+                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded");
+        }
+    }
+
+    private static ProcessBuilder launcher(List<String> args, String javaOpts) {
+        List<String> command = new ArrayList<>(List.of(checkout.resolve("sourcemesh").toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(checkout.resolve("launcher.out").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("SOURCEMESH_JAVA_OPTS", javaOpts);
+        pb.environment().remove("SOURCEMESH_NO_AOT_TRAINING");
+        return pb;
+    }
+
+    /** What the last launcher run printed. */
+    private static String output(Process p) {
+        try {
+            return "(exit " + (p.isAlive() ? "-" : p.exitValue()) + ")\n" + Files.readString(checkout.resolve("launcher.out"));
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** The training run's output. */
+    private static String log() {
+        try {
+            Path log = target.resolve("sourcemesh-proxy-aot.log");
+            return Files.exists(log) ? "\n" + Files.readString(log) : "";
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static void jar(Path classes, Path jar) throws IOException {
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out);
+                Stream<Path> files = Files.walk(classes)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                j.putNextEntry(new JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
+                Files.copy(f, j);
+                j.closeEntry();
+            }
+        }
+    }
+}
