@@ -210,6 +210,70 @@ public final class RestClusterApi implements ClusterApi {
         }
     }
 
+    /**
+     * Waits, on the API's watch (no polling), until {@code done} accepts the object: it sees the
+     * object as it is now (empty when there is none), then every change to it, as kubectl's waits do.
+     * Answers whether {@code done} accepted it before {@code timeout} passed.
+     */
+    public boolean await(ResourceKind kind, String namespace, String name, java.util.function.Predicate<Optional<KubeObject>> done,
+            Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String version = kind.versions().getFirst();
+        while (true) {
+            Reply now = call("GET", url(kind, version, namespace, name, null, null), null, null);
+            Optional<KubeObject> current = now.status() == 404 ? Optional.empty() : Optional.of(now.ok().object());
+            if (done.test(current)) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            // the list's version would do as well; the object's (or "0" for none yet) starts the watch just after what was seen
+            String from = current.map(KubeObject::resourceVersion).orElse("0");
+            String query = "watch=1&fieldSelector=" + encode("metadata.name=" + name) + "&resourceVersion=" + encode(from)
+                    + "&timeoutSeconds=" + Math.min(600, Duration.ofNanos(left).toSeconds() + 1);
+            HttpRequest req = request("GET", url(kind, version, namespace, null, null, query), null, null)
+                    .timeout(Duration.ofSeconds(Math.min(600, Duration.ofNanos(left).toSeconds() + 1) + 5)).build();
+            try {
+                HttpResponse<InputStream> res = http().send(req, HttpResponse.BodyHandlers.ofInputStream());
+                if (res.statusCode() != 200) {
+                    try (InputStream in = res.body()) {
+                        byte[] body = in.readAllBytes();
+                        if (res.statusCode() != 410) {
+                            throw failure(res.statusCode(), body);
+                        }
+                    }
+                    continue; // 410 Gone: the version is too old; read anew and watch from there
+                }
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        JsonNode event = io.sourcemesh.cluster.daemon.JsonTrees.read(line.getBytes(StandardCharsets.UTF_8));
+                        String type = event.path("type").asText();
+                        if (type.equals("ERROR")) {
+                            break; // a Status: read anew and watch again
+                        }
+                        if (!(event.path("object") instanceof ObjectNode o) || type.equals("BOOKMARK")) {
+                            continue;
+                        }
+                        Optional<KubeObject> changed = type.equals("DELETED") ? Optional.empty() : Optional.of(KubeObject.of(o));
+                        if (done.test(changed)) {
+                            return true;
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw unreachable(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClusterApiException(503, "error: interrupted");
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+        }
+    }
+
     // --- what is not Kubernetes API: the daemon's own ---------------------------------------------------------
 
     @Override
