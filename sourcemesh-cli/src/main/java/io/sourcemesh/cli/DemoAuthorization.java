@@ -85,15 +85,12 @@ final class DemoAuthorization {
 
     /** Waits until the policy's status says it was pushed to the gateway (its Reconciled condition). */
     private void awaitPushed(String policy) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            String message = demo.api.get(ResourceKind.AUTHORIZATION_POLICY, NS, policy)
-                    .map(p -> p.status().path("conditions").path(0).path("message").asText("")).orElse("");
-            if (message.startsWith("pushed to")) {
-                demo.run("-n", NS, "get", "authorizationpolicy", policy, "-o", "jsonpath={.status.conditions[0].message}");
-                demo.out.println();
-                return;
-            }
-            Thread.sleep(100);
+        // the policy's status, on the API's watch: it changes once the push has landed
+        if (demo.api.await(ResourceKind.AUTHORIZATION_POLICY, NS, policy, found -> found
+                .map(p -> p.status().path("conditions").path(0).path("message").asText("").startsWith("pushed to")).orElse(false),
+                java.time.Duration.ofSeconds(10))) {
+            demo.run("-n", NS, "get", "authorizationpolicy", policy, "-o", "jsonpath={.status.conditions[0].message}");
+            demo.out.println();
         }
     }
 

@@ -63,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
     private Home h;
     /** The real kubectl the commands run with, under {@code --kubectl}; null: this CLI runs them. */
     private Path kubectlBinary;
-    ClusterApi api;
+    io.sourcemesh.cluster.kubeapi.RestClusterApi api;
     final List<Row> rows = new ArrayList<>();
     private DemoTraces traces;
 
@@ -205,14 +205,9 @@ final class DemoCommand implements Callable<Integer> {
     /** The load balancer's address, once the cloud controller has written it to the Service. */
     private String awaitLoadBalancer() throws InterruptedException {
         String[] args = {"-n", "istio-system", "get", "service", "istio-ingressgateway", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"};
-        for (int i = 0; i < 100; i++) {
-            String ip = api.get(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway")
-                    .map(s -> s.status().path("loadBalancer").path("ingress").path(0).path("ip").asText("")).orElse("");
-            if (!ip.isEmpty()) {
-                break;
-            }
-            Thread.sleep(100);
-        }
+        api.await(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway", found -> found
+                .map(s -> !s.status().path("loadBalancer").path("ingress").path(0).path("ip").asText("").isEmpty()).orElse(false),
+                java.time.Duration.ofSeconds(10));
         return run(args).trim();
     }
 

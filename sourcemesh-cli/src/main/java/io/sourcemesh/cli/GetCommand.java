@@ -53,8 +53,11 @@ final class GetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        return run(spec.commandLine().getOut(), spec.commandLine().getErr(), Main.clock(spec));
+    }
+
+    /** The verb, once its command line is parsed (by picocli or by {@link QuickVerbs}). */
+    int run(PrintWriter out, PrintWriter err, Clock clock) {
         Output format = Output.parse(output);
         try {
             LabelSelector.parse(selector);
@@ -72,7 +75,7 @@ final class GetCommand implements Callable<Integer> {
                 List<String> sections = new ArrayList<>();
                 found.forEach((kind, objects) -> {
                     if (!objects.isEmpty()) {
-                        sections.add(table(kind, objects, format.kind == Output.Kind.WIDE, multipleKinds));
+                        sections.add(table(kind, objects, format.kind == Output.Kind.WIDE, multipleKinds, clock));
                     }
                 });
                 out.print(String.join("\n", sections));
@@ -134,8 +137,7 @@ final class GetCommand implements Callable<Integer> {
         }
     }
 
-    private String table(ResourceKind kind, List<KubeObject> objects, boolean wide, boolean prefixed) {
-        Clock clock = Main.clock(spec);
+    private String table(ResourceKind kind, List<KubeObject> objects, boolean wide, boolean prefixed, Clock clock) {
         Table t = Table.kubectl();
         List<String> header = new ArrayList<>();
         if (allNamespaces && kind.namespaced()) {

@@ -49,6 +49,12 @@ public final class Main implements Runnable {
 
     /** Runs one command line with its own streams and clock (tests pin the clock so AGE is stable). */
     static int execute(Clock clock, InputStream stdin, PrintWriter out, PrintWriter err, String... args) {
+        int quick = QuickVerbs.run(clock, out, err, args);
+        return quick >= 0 ? quick : executeWithPicocli(clock, stdin, out, err, args);
+    }
+
+    /** As {@link #execute(Clock, InputStream, PrintWriter, PrintWriter, String...)}, always parsed by picocli. */
+    static int executeWithPicocli(Clock clock, InputStream stdin, PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = commandLine(clock, stdin, args);
         cli.setOut(out);
         cli.setErr(err);

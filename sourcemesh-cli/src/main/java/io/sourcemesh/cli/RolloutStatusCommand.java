@@ -35,6 +35,7 @@ final class RolloutStatusCommand implements Callable<Integer> {
     @Option(names = {"-w", "--watch"}, defaultValue = "true", arity = "0..1", description = "Wait for the rollout (default true).")
     boolean watch;
 
+    /** Between reads when the API cannot watch (the daemon's own, in tests); the Kubernetes API's watch needs none. */
     @Option(names = "--poll-interval", defaultValue = "200", hidden = true)
     long pollMillis;
 
@@ -45,6 +46,23 @@ final class RolloutStatusCommand implements Callable<Integer> {
         Instant deadline = limit.isZero() ? Instant.MAX : Instant.now().plus(limit);
         ClusterApi api = cluster.api();
         PrintWriter out = spec.commandLine().getOut();
+        if (watch && api instanceof io.sourcemesh.cluster.kubeapi.RestClusterApi rest) {
+            // kubectl's way: the deployment now, then each change to it on the API's watch
+            String[] shown = {null};
+            boolean done = rest.await(ResourceKind.DEPLOYMENT, cluster.namespace(), name, found -> {
+                Status s = status(found.orElseThrow(() -> Errors.notFound(ResourceKind.DEPLOYMENT, name)));
+                if (!s.message.equals(shown[0])) {
+                    out.println(s.message);
+                    out.flush();
+                    shown[0] = s.message;
+                }
+                return s.done;
+            }, limit.isZero() ? Duration.ofDays(36_500) : limit);
+            if (!done) {
+                throw CliException.error("timed out waiting for the condition");
+            }
+            return 0;
+        }
         String last = null;
         while (true) {
             KubeObject d = api.get(ResourceKind.DEPLOYMENT, cluster.namespace(), name)

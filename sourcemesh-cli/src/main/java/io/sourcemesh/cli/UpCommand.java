@@ -3,6 +3,11 @@ package io.sourcemesh.cli;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchService;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +77,13 @@ final class UpCommand implements Callable<Integer> {
     static ClusterApi.ClusterInfo start(Home h, int nodes, String runtime, java.io.PrintWriter err) throws Exception {
         Files.createDirectories(h.path());
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(java));
+        // the daemon's own JVM flags, as the launcher chooses them (its AOT cache): SOURCEMESH_DAEMON_JAVA_OPTS
+        String daemonOpts = System.getenv("SOURCEMESH_DAEMON_JAVA_OPTS");
+        if (daemonOpts != null && !daemonOpts.isBlank()) {
+            cmd.addAll(List.of(daemonOpts.strip().split("\\s+")));
+        }
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
                 "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
@@ -82,19 +93,41 @@ final class UpCommand implements Callable<Integer> {
         // The netns runtime starts a JVM per sidecar and per httpbin, and brings back what the home holds.
         Duration wait = Duration.ofSeconds(runtime.equals("netns") ? 180 : 90);
         long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
-            }
-            var d = h.daemon();
-            if (d.isPresent() && d.get().pid() == p.pid()) {
+        // The daemon writes daemon.json once its cluster has settled: wait for that file's event (or the
+        // daemon's exit, which closes the watch), not in sleeps.
+        try (WatchService files = h.path().getFileSystem().newWatchService()) {
+            h.path().register(files, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+            p.onExit().thenRun(() -> {
                 try {
-                    return h.client().info();
-                } catch (RuntimeException notYet) {
-                    // the API is coming up
+                    files.close();
+                } catch (IOException ignored) {
+                    // the wait below sees the exit either way
+                }
+            });
+            while (System.nanoTime() < deadline) {
+                var d = h.daemon();
+                if (d.isPresent() && d.get().pid() == p.pid()) {
+                    try {
+                        return h.client().info();
+                    } catch (RuntimeException notYet) {
+                        // the API is coming up
+                    }
+                }
+                if (!p.isAlive()) {
+                    throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
+                }
+                try {
+                    var key = files.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                    if (key != null) {
+                        key.pollEvents();
+                        key.reset();
+                    }
+                } catch (ClosedWatchServiceException exited) {
+                    if (!p.waitFor(5, TimeUnit.SECONDS) || h.daemon().isEmpty()) {
+                        throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
+                    }
                 }
             }
-            Thread.sleep(100);
         }
         p.destroy();
         throw CliException.error("the cluster did not answer within " + wait.toSeconds() + " s (see " + log + ")");

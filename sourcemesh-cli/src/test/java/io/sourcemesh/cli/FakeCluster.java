@@ -93,6 +93,17 @@ final class FakeCluster implements StoreVerbs, AutoCloseable {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /** As {@link #run}, parsed by picocli even where {@link QuickVerbs} would take the line. */
+    Run runWithPicocli(String... args) {
+        List<String> all = new ArrayList<>(List.of("--home", home.toString()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.executeWithPicocli(Clock.fixed(NOW, ZoneOffset.UTC), new ByteArrayInputStream(new byte[0]),
+                new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
+        return new Run(code, out.toString(), err.toString());
+    }
+
     record Run(int code, String out, String err) {}
 
     /** Creates a running pod as the kubelet would leave it, {@code age} old. */

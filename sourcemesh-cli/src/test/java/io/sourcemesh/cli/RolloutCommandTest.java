@@ -51,7 +51,8 @@ class RolloutCommandTest {
         status(1, 2, 1, 1);
         java.io.StringWriter live = new java.io.StringWriter();
         CompletableFuture<FakeCluster.Run> run = CompletableFuture.supplyAsync(() -> cluster.runWithOutput(live, new byte[0],
-                "-n", "default", "rollout", "status", "deploy/httpbin", "--timeout", "20s", "--poll-interval", "20"));
+                // a poll every ten minutes: only the API's watch brings the change within the 20 s
+                "-n", "default", "rollout", "status", "deploy/httpbin", "--timeout", "20s", "--poll-interval", "600000"));
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (!live.toString().contains("pending termination") && System.nanoTime() < deadline) {
             Thread.sleep(10); // until the command has seen the old replica

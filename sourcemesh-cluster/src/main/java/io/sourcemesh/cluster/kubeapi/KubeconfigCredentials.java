@@ -1,7 +1,7 @@
 package io.sourcemesh.cluster.kubeapi;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -38,11 +38,11 @@ public record KubeconfigCredentials(URI server, SSLContext tls, String token) {
     public static KubeconfigCredentials read(Path file) {
         JsonNode config;
         try {
-            config = new YAMLMapper().readTree(Files.readAllBytes(file));
+            config = io.sourcemesh.cluster.daemon.JsonTrees.read(new YAMLFactory(), Files.readAllBytes(file));
         } catch (IOException e) {
             throw new ClusterApiException(503, "error: cannot read the kubeconfig " + file + ": " + e.getMessage());
         }
-        if (config == null) {
+        if (config == null || config.isMissingNode()) {
             throw new ClusterApiException(503, "error: the kubeconfig " + file + " is empty");
         }
         Path dir = file.toAbsolutePath().getParent();

@@ -38,19 +38,32 @@ import java.util.function.Consumer;
  * dump and admin endpoint, proxy-status, the daemon's own info) goes to the daemon ({@link HttpClusterApi}).
  */
 public final class RestClusterApi implements ClusterApi {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Writes only: reads go through {@link io.sourcemesh.cluster.daemon.JsonTrees}, a get needs no mapper. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     private final URI server;
     private final String token;
-    private final HttpClient http;
+    private final javax.net.ssl.SSLContext tls;
+    private final ApiConnection connection;
     private final HttpClusterApi daemon;
+    private HttpClient http; // made on first use: only the streams (logs, exec) need it
 
     private RestClusterApi(KubeconfigCredentials credentials, HttpClusterApi daemon) {
         this.server = credentials.server();
         this.token = credentials.token();
-        this.http = HttpClient.newBuilder().sslContext(credentials.tls()).version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        this.tls = credentials.tls();
+        this.connection = new ApiConnection(tls, server);
         this.daemon = daemon;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().sslContext(tls).version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+        }
+        return http;
     }
 
     /** The API of the cluster running in {@code home}, or an error saying how to start one. */
@@ -160,7 +173,7 @@ public final class RestClusterApi implements ClusterApi {
         q.append("stdout=true&stderr=true").append(input ? "&stdin=true" : "");
         URI uri = URI.create("wss" + server.toString().substring("https".length()) + path(ResourceKind.POD, "v1", namespace, pod, "exec")
                 + "?" + q);
-        return ExecClient.run(http, uri, token, input ? stdin : new byte[0]);
+        return ExecClient.run(http(), uri, token, input ? stdin : new byte[0]);
     }
 
     @Override
@@ -179,7 +192,7 @@ public final class RestClusterApi implements ClusterApi {
         HttpRequest req = request("GET", url(ResourceKind.POD, "v1", namespace, pod, "log", query), null, null)
                 .timeout(Duration.ofDays(365)).build();
         try {
-            HttpResponse<InputStream> res = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> res = http().send(req, HttpResponse.BodyHandlers.ofInputStream());
             if (res.statusCode() != 200) {
                 try (InputStream in = res.body()) {
                     throw failure(res.statusCode(), in.readAllBytes());
@@ -194,6 +207,70 @@ public final class RestClusterApi implements ClusterApi {
             throw unreachable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Waits, on the API's watch (no polling), until {@code done} accepts the object: it sees the
+     * object as it is now (empty when there is none), then every change to it, as kubectl's waits do.
+     * Answers whether {@code done} accepted it before {@code timeout} passed.
+     */
+    public boolean await(ResourceKind kind, String namespace, String name, java.util.function.Predicate<Optional<KubeObject>> done,
+            Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String version = kind.versions().getFirst();
+        while (true) {
+            Reply now = call("GET", url(kind, version, namespace, name, null, null), null, null);
+            Optional<KubeObject> current = now.status() == 404 ? Optional.empty() : Optional.of(now.ok().object());
+            if (done.test(current)) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            // the list's version would do as well; the object's (or "0" for none yet) starts the watch just after what was seen
+            String from = current.map(KubeObject::resourceVersion).orElse("0");
+            String query = "watch=1&fieldSelector=" + encode("metadata.name=" + name) + "&resourceVersion=" + encode(from)
+                    + "&timeoutSeconds=" + Math.min(600, Duration.ofNanos(left).toSeconds() + 1);
+            HttpRequest req = request("GET", url(kind, version, namespace, null, null, query), null, null)
+                    .timeout(Duration.ofSeconds(Math.min(600, Duration.ofNanos(left).toSeconds() + 1) + 5)).build();
+            try {
+                HttpResponse<InputStream> res = http().send(req, HttpResponse.BodyHandlers.ofInputStream());
+                if (res.statusCode() != 200) {
+                    try (InputStream in = res.body()) {
+                        byte[] body = in.readAllBytes();
+                        if (res.statusCode() != 410) {
+                            throw failure(res.statusCode(), body);
+                        }
+                    }
+                    continue; // 410 Gone: the version is too old; read anew and watch from there
+                }
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        JsonNode event = io.sourcemesh.cluster.daemon.JsonTrees.read(line.getBytes(StandardCharsets.UTF_8));
+                        String type = event.path("type").asText();
+                        if (type.equals("ERROR")) {
+                            break; // a Status: read anew and watch again
+                        }
+                        if (!(event.path("object") instanceof ObjectNode o) || type.equals("BOOKMARK")) {
+                            continue;
+                        }
+                        Optional<KubeObject> changed = type.equals("DELETED") ? Optional.empty() : Optional.of(KubeObject.of(o));
+                        if (done.test(changed)) {
+                            return true;
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw unreachable(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClusterApiException(503, "error: interrupted");
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
         }
     }
 
@@ -239,7 +316,7 @@ public final class RestClusterApi implements ClusterApi {
 
         JsonNode json() {
             try {
-                return JSON.readTree(body);
+                return io.sourcemesh.cluster.daemon.JsonTrees.read(body);
             } catch (IOException e) {
                 throw new ClusterApiException(500, "error: the API server answered something that is not JSON: " + e.getMessage());
             }
@@ -256,23 +333,29 @@ public final class RestClusterApi implements ClusterApi {
 
     private Reply send(String method, String url, String contentType, JsonNode body) {
         try {
-            return call(method, url, contentType, JSON.writeValueAsBytes(body)).ok();
+            return call(method, url, contentType, Json.MAPPER.writeValueAsBytes(body)).ok();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
 
     private Reply call(String method, String url, String contentType, byte[] body) {
+        URI uri = URI.create(url);
+        String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        List<String> headers = new ArrayList<>(List.of("Accept", "application/json"));
+        if (contentType != null) {
+            headers.addAll(List.of("Content-Type", contentType));
+        }
+        if (token != null) {
+            headers.addAll(List.of("Authorization", "Bearer " + token));
+        }
         try {
-            HttpResponse<byte[]> res = http.send(request(method, url, contentType, body).build(), HttpResponse.BodyHandlers.ofByteArray());
+            ApiConnection.Response res = connection.exchange(method, target, headers, body);
             List<String> warnings = new ArrayList<>();
-            res.headers().allValues("warning").forEach(w -> warnings.add(warningText(w)));
-            return new Reply(res.statusCode(), res.body(), warnings);
+            res.warnings().forEach(w -> warnings.add(warningText(w)));
+            return new Reply(res.status(), res.body(), warnings);
         } catch (IOException e) {
             throw unreachable(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ClusterApiException(503, "error: interrupted");
         }
     }
 
@@ -301,7 +384,7 @@ public final class RestClusterApi implements ClusterApi {
         }
         String message;
         try {
-            JsonNode s = JSON.readTree(body);
+            JsonNode s = io.sourcemesh.cluster.daemon.JsonTrees.read(body);
             message = s.path("message").asText("");
         } catch (IOException | RuntimeException e) {
             message = "";
