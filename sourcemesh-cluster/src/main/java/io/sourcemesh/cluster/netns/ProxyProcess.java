@@ -195,7 +195,7 @@ public final class ProxyProcess implements AutoCloseable {
     }
 
     /**
-     * The launcher's proxy AOT cache (start-up about halved) is made by a training run where the jars
+     * The launcher's proxy AOT cache (BENCHMARKS.md "Start-up") is made by a training run where the jars
      * are, which uid 1337 cannot write: the first sidecar this JVM starts asks the launcher, as this
      * process's user, to make it if missing or made for other jars — in the background, so the
      * sidecars started meanwhile run without it; a no-op when the cache is current.
