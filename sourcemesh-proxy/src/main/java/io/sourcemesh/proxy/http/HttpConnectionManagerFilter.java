@@ -122,6 +122,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
+                .setHeadersFactory(FlatHeaders.FACTORY)
                 .setTrailersFactory(SmallTrailers.FACTORY)));
         // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
         pipeline.addLast("http-connection-manager", http);

@@ -29,6 +29,7 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
+                .setHeadersFactory(FlatHeaders.FACTORY)
                 .setTrailersFactory(SmallTrailers.FACTORY), sent);
         init(decoder, new Encoder(sent));
     }
@@ -89,6 +90,15 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 sent.offer(request.method());
             }
             super.encode(ctx, msg, out);
+        }
+
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+            if (headers instanceof FlatHeaders flat) {
+                flat.encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
         }
     }
 }
