@@ -59,6 +59,18 @@ class FlatHeaders extends HttpHeaders {
         this.valueValidator = valueValidator;
     }
 
+    /** Message headers (validated as {@link #FACTORY}'s) with room for {@code entries} before they grow. */
+    static FlatHeaders sized(int entries) {
+        FlatHeaders h = new FlatHeaders(NETTY.getNameValidator(), NETTY.getValueValidator());
+        h.kv = new CharSequence[2 * entries];
+        return h;
+    }
+
+    /** Adds a name and value the caller has already checked to be a token and a valid field value. */
+    void appendTrusted(AsciiString name, AsciiString value) {
+        append(name, value);
+    }
+
     // ---- reading ----------------------------------------------------------------------------------
 
     private static boolean same(CharSequence a, CharSequence b) {

@@ -46,10 +46,29 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
 
     static final class Decoder extends HttpResponseDecoder {
         private final ArrayDeque<HttpMethod> sent;
+        private final PlainHeads plain;
 
         Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> sent) {
             super(config);
             this.sent = sent;
+            this.plain = new PlainHeads(false, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
+                    config.getMaxChunkSize(), config.getTrailersFactory(), this::isContentAlwaysEmpty);
+        }
+
+        /** Plain responses by {@link PlainHeads}, the rest by Netty's decoder. */
+        @Override
+        protected void decode(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf buffer, List<Object> out) throws Exception {
+            if (!plain.decode(buffer, out)) {
+                int from = out.size();
+                super.decode(ctx, buffer, out);
+                plain.afterNetty(out, from);
+            }
+        }
+
+        @Override
+        protected void decodeLast(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in, List<Object> out) throws Exception {
+            plain.closing(in);
+            super.decodeLast(ctx, in, out);
         }
 
         int unread() {
