@@ -261,6 +261,52 @@ class FlatHeaders extends HttpHeaders {
         return false;
     }
 
+    /**
+     * Netty's rule (a comma-separated list, each element trimmed) without its allocations: Netty
+     * trims an {@link AsciiString} that is a slice of a larger array into a new object even when
+     * there is nothing to trim, and this is asked of every message ({@code HttpUtil.isKeepAlive}).
+     */
+    @Override
+    public boolean containsValue(CharSequence name, CharSequence value, boolean ignoreCase) {
+        for (int i = find(name, 0); i >= 0; i = find(name, i + 1)) {
+            CharSequence v = kv[2 * i + 1];
+            int start = 0;
+            while (true) {
+                int comma = start;
+                while (comma < v.length() && v.charAt(comma) != ',') {
+                    comma++;
+                }
+                int s = start;
+                int e = comma;
+                while (s < e && v.charAt(s) <= ' ') {
+                    s++;
+                }
+                while (e > s && v.charAt(e - 1) <= ' ') {
+                    e--;
+                }
+                if (e - s == value.length() && regionMatches(v, s, value, ignoreCase)) {
+                    return true;
+                }
+                if (comma >= v.length()) {
+                    break;
+                }
+                start = comma + 1;
+            }
+        }
+        return false;
+    }
+
+    private static boolean regionMatches(CharSequence v, int at, CharSequence value, boolean ignoreCase) {
+        for (int k = 0; k < value.length(); k++) {
+            char a = v.charAt(at + k);
+            char b = value.charAt(k);
+            if (a != b && (!ignoreCase || AsciiString.toLowerCase(a) != AsciiString.toLowerCase(b))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public Iterator<Map.Entry<String, String>> iterator() {
         return entries().iterator();

@@ -118,6 +118,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setMaxInitialLineLength(maxHeaderBytes)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
+                // Netty's line scratch space serves only what PlainHeads passes on: it starts at a byte, not 128 per connection
+                .setInitialBufferSize(1)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)

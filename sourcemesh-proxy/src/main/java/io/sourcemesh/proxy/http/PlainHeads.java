@@ -256,7 +256,8 @@ final class PlainHeads {
             return null;
         }
         String uri = new String(b, 0, uriStart, uriEnd - uriStart);
-        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(lines(b) + 6));
+        // room for what the proxy adds to a request (x-forwarded-for, x-forwarded-proto, x-request-id, x-envoy-external-address)
+        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(lines(b) + 4));
     }
 
     /** {@code HTTP/1.x SP 3DIGIT SP reason}, a final status (200–599) and a reason of visible ASCII and spaces; else null. */
@@ -289,7 +290,8 @@ final class PlainHeads {
         if (standard.length() != eol - 13 || !regionEquals(b, 13, standard)) {
             status = new HttpResponseStatus(code, new String(b, 0, 13, eol - 13));
         }
-        return new DefaultHttpResponse(version, status, FlatHeaders.sized(lines(b) + 6));
+        // room for what the proxy adds to a response (x-envoy-upstream-service-time, server)
+        return new DefaultHttpResponse(version, status, FlatHeaders.sized(lines(b) + 2));
     }
 
     private static HttpVersion version(byte[] b, int at) {

@@ -26,6 +26,8 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
+                // Netty's line scratch space serves only what PlainHeads passes on: it starts at a byte, not 128 per connection
+                .setInitialBufferSize(1)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)

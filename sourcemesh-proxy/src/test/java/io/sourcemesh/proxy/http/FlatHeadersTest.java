@@ -25,7 +25,7 @@ class FlatHeadersTest {
     private static final String[] NAMES = {"Host", "host", "X-A", "x-a", "Connection", "content-length", "Transfer-Encoding",
             "x-forwarded-for", "bad name", "", "x\u0001y", "Set-Cookie"};
     private static final Object[] VALUES = {"1", "close", "Keep-Alive, Close", " chunked ", "a\r\nb", "a\u0000b", "", "v\tw",
-            42, AsciiString.of("ascii"), new java.util.Date(0), "caf\u00e9"};
+            42, AsciiString.of("ascii"), new java.util.Date(0), "caf\u00e9", "close,", " , CLOSE ,", ",,chunked", "x-close"};
 
     private static String outcome(Runnable op) {
         try {
