@@ -2,7 +2,6 @@ package io.sourcemesh.proxy.http;
 
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
@@ -115,13 +114,16 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         HttpConnection http = new HttpConnection(this, connection);
         pipeline.addLast("http-activity", new ActivityMarker(http));
         // Strict CRLF lines and RFC 9112 Transfer-Encoding; the request line counts toward the header limit, as in Envoy.
-        pipeline.addLast("http-codec", new HttpServerCodec(new HttpDecoderConfig()
+        pipeline.addLast("http-codec", new ServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxHeaderBytes)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
+                // Netty's line scratch space serves only what PlainHeads passes on: it starts at a byte, not 128 per connection
+                .setInitialBufferSize(1)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
+                .setHeadersFactory(FlatHeaders.FACTORY)
                 .setTrailersFactory(SmallTrailers.FACTORY)));
         // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
         pipeline.addLast("http-connection-manager", http);

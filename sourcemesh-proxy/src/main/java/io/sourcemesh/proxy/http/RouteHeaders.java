@@ -22,11 +22,13 @@ final class RouteHeaders {
         apply(h, vhost.responseToRemove(), vhost.responseToAdd());
     }
 
+    /** Indexed loops: an iterator per list per level was 8 objects per request, nearly always over empty lists. */
     private static void apply(HttpHeaders h, List<String> remove, List<HeaderMutations.HeaderValue> add) {
-        for (String name : remove) {
-            h.remove(name);
+        for (int i = 0, n = remove.size(); i < n; i++) {
+            h.remove(remove.get(i));
         }
-        for (HeaderMutations.HeaderValue v : add) {
+        for (int i = 0, n = add.size(); i < n; i++) {
+            HeaderMutations.HeaderValue v = add.get(i);
             if (v.value().isEmpty() && !v.keepEmptyValue()) {
                 continue; // Envoy drops an empty value unless keep_empty_value is set
             }

@@ -113,7 +113,9 @@ public final class RouteTable {
         String uri = request.uri();
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
-        for (Route r : vh.get().routes()) {
+        List<Route> routes = vh.get().routes();
+        for (int i = 0, n = routes.size(); i < n; i++) { // indexed: no iterator per request
+            Route r = routes.get(i);
             if (matches(r.match(), path, request)) {
                 return Optional.of(r);
             }
@@ -136,12 +138,13 @@ public final class RouteTable {
         if (!pathOk) {
             return false;
         }
-        for (HeaderMatcher h : m.headers()) {
-            if (!matches(h, request)) {
+        for (int i = 0, n = m.headers().size(); i < n; i++) {
+            if (!matches(m.headers().get(i), request)) {
                 return false;
             }
         }
-        for (RouteConfig.QueryParameterMatcher q : m.queryParameters()) {
+        for (int i = 0, n = m.queryParameters().size(); i < n; i++) {
+            RouteConfig.QueryParameterMatcher q = m.queryParameters().get(i);
             String value = firstQueryValue(request.uri(), q.name());
             if (value == null || (q.value().isPresent() && !matches(q.value().get(), value))) {
                 return false;

@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Header names that upstream responses carry on nearly every message, as shared instances: the
- * decoder hands out one of these when the bytes on the wire are exactly its spelling, instead of a
+ * Header names that responses and requests carry on nearly every message, as shared instances: the
+ * decoders hand out one of these when the bytes on the wire are exactly its spelling, instead of a
  * new name (object and byte array) per header line per response. Only an exact, case-sensitive match
  * is shared, so what is forwarded is byte for byte what arrived. Immutable.
  */
@@ -19,6 +19,10 @@ final class SharedHeaderNames {
         "server", "date", "content-type", "content-length", "connection", "last-modified", "etag", "accept-ranges",
         "cache-control", "vary", "transfer-encoding", "keep-alive", "expires", "location", "set-cookie",
         "content-encoding", "x-request-id", "x-envoy-upstream-service-time", "grpc-status", "grpc-message",
+        // requests (the downstream codec shares them too)
+        "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cookie", "Referer",
+        "host", "user-agent", "accept", "accept-encoding", "accept-language", "authorization", "cookie", "referer",
+        "x-forwarded-for", "x-forwarded-proto", "traceparent", "te",
     };
     private static final int MAX_LENGTH = 32;
     /** By length, then by first byte: the few candidates to compare. */

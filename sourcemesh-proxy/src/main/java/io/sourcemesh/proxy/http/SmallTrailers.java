@@ -1,15 +1,15 @@
 package io.sourcemesh.proxy.http;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 
 /**
  * The codecs' trailers: Netty's decoder gives every message with a Content-Length body a trailers
- * map that is nearly always left empty; this one starts with 2 hash buckets instead of 16 (a 24-byte
- * array instead of 80 per message). Trailer names and values are validated as Netty's own trailers
- * factory does (no Content-Length, Transfer-Encoding or Trailer among them).
+ * map that is nearly always left empty; these are {@link FlatHeaders}, which hold no array until a
+ * trailer is added (an object of 24 bytes per message instead of a map, its entry and buckets).
+ * Trailer names and values are validated as Netty's own trailers factory does (no Content-Length,
+ * Transfer-Encoding or Trailer among them).
  */
 final class SmallTrailers implements HttpHeadersFactory {
     static final SmallTrailers FACTORY = new SmallTrailers();
@@ -28,9 +28,9 @@ final class SmallTrailers implements HttpHeadersFactory {
         return new Headers();
     }
 
-    private static final class Headers extends DefaultHttpHeaders {
+    private static final class Headers extends FlatHeaders {
         Headers() {
-            super(NETTY.getNameValidator(), NETTY.getValueValidator(), 2);
+            super(NETTY.getNameValidator(), NETTY.getValueValidator());
         }
     }
 }

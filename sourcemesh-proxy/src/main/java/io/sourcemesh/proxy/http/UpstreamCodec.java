@@ -26,9 +26,12 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
+                // Netty's line scratch space serves only what PlainHeads passes on: it starts at a byte, not 128 per connection
+                .setInitialBufferSize(1)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
+                .setHeadersFactory(FlatHeaders.FACTORY)
                 .setTrailersFactory(SmallTrailers.FACTORY), sent);
         init(decoder, new Encoder(sent));
     }
@@ -45,10 +48,29 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
 
     static final class Decoder extends HttpResponseDecoder {
         private final ArrayDeque<HttpMethod> sent;
+        private final PlainHeads plain;
 
         Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> sent) {
             super(config);
             this.sent = sent;
+            this.plain = new PlainHeads(false, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
+                    config.getMaxChunkSize(), config.getTrailersFactory(), this::isContentAlwaysEmpty);
+        }
+
+        /** Plain responses by {@link PlainHeads}, the rest by Netty's decoder. */
+        @Override
+        protected void decode(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf buffer, List<Object> out) throws Exception {
+            if (!plain.decode(buffer, out)) {
+                int from = out.size();
+                super.decode(ctx, buffer, out);
+                plain.afterNetty(out, from);
+            }
+        }
+
+        @Override
+        protected void decodeLast(ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in, List<Object> out) throws Exception {
+            plain.closing(in);
+            super.decodeLast(ctx, in, out);
         }
 
         int unread() {
@@ -89,6 +111,15 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 sent.offer(request.method());
             }
             super.encode(ctx, msg, out);
+        }
+
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+            if (headers instanceof FlatHeaders flat) {
+                flat.encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
         }
     }
 }

@@ -54,7 +54,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             ctx.close(); // the listener was removed as it accepted: no version serves it
             return;
         }
-        ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
+        ListenerRuntime.Accepted.of(ctx.channel()).servedBy = version;
         ListenerConfig config = version.config();
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
@@ -84,7 +84,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
                 // with its own listener filters and chains.
                 ListenerRuntime.Version accepted = version;
                 version = target;
-                ctx.channel().attr(ListenerRuntime.SERVED_BY).set(version);
+                ListenerRuntime.Accepted.of(ctx.channel()).servedBy = version;
                 accepted.use().release();
                 config = version.config();
             }

@@ -90,8 +90,21 @@ public final class ListenerRuntime implements AutoCloseable {
         this.version = next;
     }
 
-    /** The listener version serving a connection (after any use_original_dst hand-off). */
-    static final io.netty.util.AttributeKey<Version> SERVED_BY = io.netty.util.AttributeKey.valueOf("sourcemesh.listener.version");
+    /**
+     * The listener's tag on each accepted channel: its counters and the listener version serving the
+     * connection (after any use_original_dst hand-off), read by {@link #drain} from another thread.
+     */
+    static final class Accepted extends io.sourcemesh.proxy.network.ChannelErrors.Tag {
+        volatile Version servedBy;
+
+        Accepted(io.sourcemesh.proxy.network.ChannelErrors.Counters counters) {
+            super(counters);
+        }
+
+        static Accepted of(Channel ch) {
+            return (Accepted) io.sourcemesh.proxy.network.ChannelErrors.tag(ch);
+        }
+    }
 
     /**
      * Drains connections served by a listener whose config changed, as Envoy does on a listener
@@ -100,7 +113,8 @@ public final class ListenerRuntime implements AutoCloseable {
      */
     public void drain(java.util.Set<String> changedListeners) {
         for (Channel ch : connections) {
-            Version served = ch.attr(SERVED_BY).get();
+            Accepted accepted = Accepted.of(ch);
+            Version served = accepted == null ? null : accepted.servedBy;
             if (served != null && changedListeners.contains(served.config().name())) {
                 ch.pipeline().fireUserEventTriggered(Drain.INSTANCE);
             }
@@ -119,8 +133,10 @@ public final class ListenerRuntime implements AutoCloseable {
 
         @Override
         public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
-            Version served = ctx.channel().attr(SERVED_BY).getAndSet(null);
+            Accepted accepted = Accepted.of(ctx.channel());
+            Version served = accepted == null ? null : accepted.servedBy;
             if (served != null) {
+                accepted.servedBy = null;
                 served.use().release();
             }
             ctx.fireChannelUnregistered();
@@ -154,7 +170,7 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
-                        io.sourcemesh.proxy.network.ChannelErrors.counters(ch, errors);
+                        io.sourcemesh.proxy.network.ChannelErrors.tag(ch, new Accepted(errors));
                         connections.add(ch);
                         ch.pipeline().addFirst("version-use", VersionRelease.INSTANCE);
                         ch.closeFuture().addListener(f -> cxActive.dec());

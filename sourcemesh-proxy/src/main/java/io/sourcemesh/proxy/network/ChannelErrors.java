@@ -2,7 +2,6 @@ package io.sourcemesh.proxy.network;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.AttributeKey;
 import io.sourcemesh.l4.ChannelExceptions;
 import io.sourcemesh.proxy.stats.Stats;
 import java.util.logging.Logger;
@@ -18,14 +17,39 @@ public final class ChannelErrors {
     /** The listener's counters, set on each accepted channel. */
     public record Counters(Stats.Counter exceptions, Stats.Counter sslConnectionError) {}
 
-    public static final AttributeKey<Counters> COUNTERS = AttributeKey.valueOf("sourcemesh.listener-counters");
+    /**
+     * What a listener keeps on an accepted channel, as its one attribute ({@link ChannelExceptions#COUNT},
+     * which the L4 handlers count exceptions through): the listener's counters, and whatever else the
+     * listener adds in a subclass — one attribute per connection instead of one per fact.
+     */
+    public static class Tag implements Runnable {
+        private final Counters counters;
+
+        public Tag(Counters counters) {
+            this.counters = counters;
+        }
+
+        public Counters counters() {
+            return counters;
+        }
+
+        /** Counts one exception: {@code listener.<addr>.downstream_cx_exception}. */
+        @Override
+        public void run() {
+            counters.exceptions().inc();
+        }
+    }
 
     private ChannelErrors() {}
 
-    /** Sets the listener's counters on an accepted channel (the L4 handlers count through {@link ChannelExceptions#COUNT}). */
-    public static void counters(Channel ch, Counters counters) {
-        ch.attr(COUNTERS).set(counters);
-        ch.attr(ChannelExceptions.COUNT).set(counters.exceptions()::inc);
+    /** Sets the listener's tag on an accepted channel. */
+    public static void tag(Channel ch, Tag tag) {
+        ch.attr(ChannelExceptions.COUNT).set(tag);
+    }
+
+    /** The listener's tag on an accepted channel, or null. */
+    public static Tag tag(Channel ch) {
+        return ch.attr(ChannelExceptions.COUNT).get() instanceof Tag t ? t : null;
     }
 
     public static void caught(ChannelHandlerContext ctx, Throwable cause) {
@@ -34,9 +58,9 @@ public final class ChannelErrors {
 
     /** A failed downstream TLS handshake: Envoy's {@code listener.<addr>.ssl.connection_error}. */
     public static void sslHandshakeFailed(Channel ch, Throwable cause) {
-        Counters c = ch.attr(COUNTERS).get();
-        if (c != null) {
-            c.sslConnectionError().inc();
+        Tag t = tag(ch);
+        if (t != null) {
+            t.counters().sslConnectionError().inc();
         }
         LOG.fine(() -> "TLS handshake failed on " + ch + ": " + cause);
     }

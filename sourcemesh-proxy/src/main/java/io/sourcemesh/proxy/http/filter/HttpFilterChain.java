@@ -70,8 +70,8 @@ public final class HttpFilterChain {
     }
 
     public void decodeData(HttpContent content, boolean endStream) {
-        for (HttpFilter f : filters) {
-            f.decodeData(content, endStream);
+        for (int i = 0, n = filters.size(); i < n; i++) {
+            filters.get(i).decodeData(content, endStream);
         }
     }
 
@@ -81,9 +81,10 @@ public final class HttpFilterChain {
         }
     }
 
+    /** Indexed (as the loops above): no iterator per stream, which nearly always has no filter. */
     public void onStreamComplete() {
-        for (HttpFilter f : filters) {
-            f.onStreamComplete();
+        for (int i = 0, n = filters.size(); i < n; i++) {
+            filters.get(i).onStreamComplete();
         }
     }
 }

@@ -1,0 +1,390 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/**
+ * The codecs' fast path for plain HTTP/1.1 messages, in front of Netty's decoder. A head that is
+ * complete in the buffer and plain — CRLF lines only, a known method (requests) or a 2xx–5xx status
+ * (responses), token names, visible-ASCII values, no obs-fold, no Transfer-Encoding, at most one
+ * all-digit Content-Length, no Upgrade — is parsed here in one pass: the header block is copied
+ * once and each name and value is an {@link AsciiString} slice of that copy (no String per value
+ * until one is read), the headers are sized to the head, and a Content-Length body ends in a last
+ * part with empty trailers that hold no map. Anything else — the first byte of a message that is
+ * not plain, a head not yet complete within the limits, chunked bodies, interim responses — goes
+ * to Netty's decoder for the whole message, which keeps Netty's accept/reject decisions
+ * ({@code PlainHeadsDifferentialTest} holds the two to the same results over a corpus of valid
+ * and malformed messages). Once Netty refused a message or the connection switched protocols,
+ * Netty keeps the connection.
+ */
+final class PlainHeads {
+    /** What the owning decoder gives the fast path: its own hooks, so both paths agree. */
+    interface Owner {
+        /** Netty's decision for a response's body (and, upstream, the request it answers): called once per message. */
+        boolean contentAlwaysEmpty(HttpMessage message);
+    }
+
+    private enum State { START, BODY, NETTY, NETTY_FOREVER }
+
+    private static final byte CR = '\r';
+    private static final byte LF = '\n';
+    /** Token characters (RFC 9110 tchar). */
+    private static final boolean[] TCHAR = new boolean[128];
+    private static final HttpMethod[] METHODS = {HttpMethod.GET, HttpMethod.POST, HttpMethod.HEAD, HttpMethod.PUT,
+            HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.PATCH, HttpMethod.TRACE};
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TCHAR[c] = true;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            TCHAR[c] = true;
+            TCHAR[c - 32] = true;
+        }
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+            TCHAR[c] = true;
+        }
+    }
+
+    private final boolean requests;
+    private final int maxHeadBytes;
+    private final int maxChunkSize;
+    private final Owner owner;
+    private final HttpHeadersFactory trailers;
+    private State state = State.START;
+    private long remaining;
+
+    /**
+     * @param maxHeadBytes only heads this long at most take the fast path (longer ones, near the
+     *                     limits, are Netty's to accept or refuse)
+     */
+    PlainHeads(boolean requests, int maxHeadBytes, int maxChunkSize, HttpHeadersFactory trailers, Owner owner) {
+        this.requests = requests;
+        this.maxHeadBytes = maxHeadBytes;
+        this.maxChunkSize = maxChunkSize;
+        this.trailers = trailers;
+        this.owner = owner;
+    }
+
+    /**
+     * Decodes what the fast path owns; false when Netty's decoder is to decode this buffer (then
+     * {@link #afterNetty} is told what it produced).
+     */
+    boolean decode(ByteBuf in, List<Object> out) {
+        switch (state) {
+            case BODY -> {
+                body(in, out);
+                return true;
+            }
+            case NETTY, NETTY_FOREVER -> {
+                return false;
+            }
+            default -> {
+                if (!in.isReadable()) {
+                    return true;
+                }
+                int result = head(in, out);
+                if (result < 0) {
+                    state = State.NETTY;
+                    return false;
+                }
+                return true; // decoded, or waiting for the rest of a plain head
+            }
+        }
+    }
+
+    /** The channel closed: a head still incomplete is Netty's to judge. */
+    void closing(ByteBuf in) {
+        if (state == State.START && in.isReadable()) {
+            state = State.NETTY;
+        }
+    }
+
+    /** After Netty decoded: back to the fast path at its message's end, unless it refused one or switched protocols. */
+    void afterNetty(List<Object> out, int from) {
+        if (state != State.NETTY) {
+            return;
+        }
+        for (int i = from; i < out.size(); i++) {
+            Object o = out.get(i);
+            if (o instanceof HttpObject h && h.decoderResult().isFailure()
+                    || o instanceof HttpResponse r && r.status().code() == 101 || o instanceof ByteBuf) {
+                state = State.NETTY_FOREVER;
+                return;
+            }
+            if (o instanceof LastHttpContent) {
+                state = State.START;
+            }
+        }
+    }
+
+    private void body(ByteBuf in, List<Object> out) {
+        int n = (int) Math.min(Math.min(in.readableBytes(), maxChunkSize), remaining);
+        if (n == 0) {
+            return;
+        }
+        ByteBuf part = in.readRetainedSlice(n);
+        remaining -= n;
+        if (remaining == 0) {
+            state = State.START;
+            out.add(new DefaultLastHttpContent(part, trailers));
+        } else {
+            out.add(new DefaultHttpContent(part));
+        }
+    }
+
+    /** 1: a message decoded; 0: a plain head so far, waiting for its end; -1: not plain, Netty's. */
+    private int head(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int readable = in.readableBytes();
+        int window = Math.min(readable, maxHeadBytes);
+        int end = endOfHead(in, start, start + window);
+        if (end == -2) {
+            return -1;
+        }
+        if (end == -1) {
+            return readable >= maxHeadBytes ? -1 : 0;
+        }
+        // One copy of the head: the request line or status line is read from it, names and values are slices of it.
+        byte[] b = new byte[end - start];
+        in.getBytes(start, b);
+        HttpMessage message = requests ? requestLine(b) : statusLine(b);
+        if (message == null) {
+            return -1;
+        }
+        int lineEnd = indexOfCrlf(b, 0);
+        long contentLength = headers(b, lineEnd + 2, message);
+        if (contentLength == Long.MIN_VALUE) {
+            return -1;
+        }
+        if (!requests && contentLength < 0) {
+            return -1; // read until close: Netty's
+        }
+        in.readerIndex(end);
+        // Asked of every message, as Netty does (upstream it also pairs the response with its request).
+        boolean empty = owner.contentAlwaysEmpty(message) || contentLength <= 0;
+        out.add(message);
+        if (empty) {
+            out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            remaining = contentLength;
+            state = State.BODY;
+        }
+        return 1;
+    }
+
+    /**
+     * The index just past the head's blank line; -1 when it is not within {@code limit}; -2 when a
+     * byte there makes the head not plain (a CR or LF that is not part of a CRLF, a line starting
+     * with white space, a byte outside visible ASCII, space and tab).
+     */
+    private static int endOfHead(ByteBuf in, int from, int limit) {
+        boolean lineStart = true;
+        for (int i = from; i < limit; i++) {
+            byte c = in.getByte(i);
+            if (c == CR) {
+                if (i + 1 >= limit) {
+                    return -1;
+                }
+                if (in.getByte(i + 1) != LF) {
+                    return -2;
+                }
+                if (lineStart) {
+                    return i == from ? -2 : i + 2;
+                }
+                lineStart = true;
+                i++;
+                continue;
+            }
+            if (c == LF || (c < 0x20 && c != '\t') || c == 0x7f || c < 0) {
+                return -2;
+            }
+            if (lineStart && (c == ' ' || c == '\t')) {
+                return -2; // obs-fold, or white space before the start line
+            }
+            lineStart = false;
+        }
+        return -1;
+    }
+
+    private static int indexOfCrlf(byte[] b, int from) {
+        for (int i = from; i < b.length - 1; i++) {
+            if (b[i] == CR) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** {@code METHOD SP request-target SP HTTP/1.x}, a known method and a target of visible ASCII; else null. */
+    private static HttpMessage requestLine(byte[] b) {
+        int eol = indexOfCrlf(b, 0);
+        HttpMethod method = null;
+        for (HttpMethod m : METHODS) {
+            AsciiString name = m.asciiName();
+            if (eol > name.length() && b[name.length()] == ' ' && regionEquals(b, 0, name)) {
+                method = m;
+                break;
+            }
+        }
+        if (method == null) {
+            return null;
+        }
+        int uriStart = method.asciiName().length() + 1;
+        int uriEnd = uriStart;
+        while (uriEnd < eol && b[uriEnd] > ' ' && b[uriEnd] < 0x7f) {
+            uriEnd++;
+        }
+        if (uriEnd == uriStart || uriEnd + 9 != eol || b[uriEnd] != ' ') {
+            return null;
+        }
+        HttpVersion version = version(b, uriEnd + 1);
+        if (version == null) {
+            return null;
+        }
+        String uri = new String(b, 0, uriStart, uriEnd - uriStart);
+        // room for what the proxy adds to a request (x-forwarded-for, x-forwarded-proto, x-request-id, x-envoy-external-address)
+        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(lines(b) + 4));
+    }
+
+    /** {@code HTTP/1.x SP 3DIGIT SP reason}, a final status (200–599) and a reason of visible ASCII and spaces; else null. */
+    private static HttpMessage statusLine(byte[] b) {
+        int eol = indexOfCrlf(b, 0);
+        if (eol < 14 || b[8] != ' ' || b[12] != ' ') {
+            return null;
+        }
+        HttpVersion version = version(b, 0);
+        if (version == null) {
+            return null;
+        }
+        int code = 0;
+        for (int i = 9; i < 12; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return null;
+            }
+            code = code * 10 + b[i] - '0';
+        }
+        if (code < 200 || code > 599 || b[13] == ' ' || b[eol - 1] == ' ' || b[eol - 1] == '\t') {
+            return null;
+        }
+        for (int i = 13; i < eol; i++) {
+            if (b[i] == '\t') {
+                return null;
+            }
+        }
+        HttpResponseStatus status = HttpResponseStatus.valueOf(code);
+        String standard = status.reasonPhrase();
+        if (standard.length() != eol - 13 || !regionEquals(b, 13, standard)) {
+            status = new HttpResponseStatus(code, new String(b, 0, 13, eol - 13));
+        }
+        // room for what the proxy adds to a response (x-envoy-upstream-service-time, server)
+        return new DefaultHttpResponse(version, status, FlatHeaders.sized(lines(b) + 2));
+    }
+
+    private static HttpVersion version(byte[] b, int at) {
+        if (at + 8 > b.length || !regionEquals(b, at, HTTP_1_)) {
+            return null;
+        }
+        return b[at + 7] == '1' ? HttpVersion.HTTP_1_1 : b[at + 7] == '0' ? HttpVersion.HTTP_1_0 : null;
+    }
+
+    private static final AsciiString HTTP_1_ = AsciiString.cached("HTTP/1.");
+
+    private static boolean regionEquals(byte[] b, int at, CharSequence s) {
+        if (at + s.length() > b.length) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (b[at + i] != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Header lines in the head (its line count less the start line and the blank line). */
+    private static int lines(byte[] b) {
+        int n = 0;
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == LF) {
+                n++;
+            }
+        }
+        return Math.max(0, n - 2);
+    }
+
+    /**
+     * Adds the header lines from {@code from} to the message; returns the Content-Length (-1 when
+     * there is none), or {@link Long#MIN_VALUE} when a line is not plain.
+     */
+    private long headers(byte[] b, int from, HttpMessage message) {
+        FlatHeaders h = (FlatHeaders) message.headers();
+        long contentLength = -1;
+        int i = from;
+        while (true) {
+            int eol = indexOfCrlf(b, i);
+            if (eol == i) {
+                return contentLength; // the blank line
+            }
+            int colon = i;
+            while (colon < eol && b[colon] >= 0 && TCHAR[b[colon]]) {
+                colon++;
+            }
+            if (colon == i || colon == eol || b[colon] != ':') {
+                return Long.MIN_VALUE; // no name, white space or a non-token byte before the colon
+            }
+            int vs = colon + 1;
+            while (vs < eol && (b[vs] == ' ' || b[vs] == '\t')) {
+                vs++;
+            }
+            int ve = eol;
+            while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) {
+                ve--;
+            }
+            AsciiString name = SharedHeaderNames.find(b, i, colon - i);
+            if (name == null) {
+                name = new AsciiString(b, i, colon - i, false);
+            }
+            if (name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING)
+                    || name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE)
+                    || name.regionMatches(true, 0, "sec-websocket-", 0, 14)) {
+                return Long.MIN_VALUE; // framing or protocol switches: Netty's
+            }
+            AsciiString value = ve == vs ? AsciiString.EMPTY_STRING : new AsciiString(b, vs, ve - vs, false);
+            if (name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)) {
+                if (contentLength != -1 || value.isEmpty() || value.length() > 18) {
+                    return Long.MIN_VALUE;
+                }
+                long n = 0;
+                for (int k = 0; k < value.length(); k++) {
+                    byte d = value.byteAt(k);
+                    if (d < '0' || d > '9') {
+                        return Long.MIN_VALUE;
+                    }
+                    n = n * 10 + d - '0';
+                }
+                contentLength = n;
+            }
+            h.appendTrusted(name, value);
+            i = eol + 2;
+        }
+    }
+
+    /** For tests: the fast path took the last message. */
+    boolean tookLast() {
+        return state == State.START || state == State.BODY;
+    }
+}

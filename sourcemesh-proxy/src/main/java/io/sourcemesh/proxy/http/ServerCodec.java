@@ -1,0 +1,198 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The downstream HTTP/1.1 codec: what Netty's {@code HttpServerCodec} does (requests decoded,
+ * responses encoded, a HEAD or CONNECT request's response framed as such, at most 128 pipelined
+ * requests, close after a response to a request that had both Content-Length and Transfer-Encoding)
+ * as one handler instead of a combined handler, its two inner contexts and the codec object, with
+ * {@link PlainHeads} in front of Netty's request decoder and {@link FlatHeaders} written without an
+ * iterator. An idle connection holds no scratch space beyond Netty's decoder's.
+ */
+final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHandler {
+    private static final int MAX_PIPELINE_DEPTH = 128;
+
+    private final PlainHeads plain;
+    private final Encoder encoder = new Encoder();
+    /** Methods of requests whose responses are still to be written, oldest first; made on the first pipelined request. */
+    private ArrayDeque<HttpMethod> pipelined;
+    /** The method of the oldest request not answered yet, when it is the only one. */
+    private HttpMethod oldest;
+    private boolean discard;
+    private boolean mustCloseAfterResponse;
+
+    ServerCodec(HttpDecoderConfig config) {
+        super(config);
+        plain = new PlainHeads(true, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
+                config.getMaxChunkSize(), config.getTrailersFactory(), this::isContentAlwaysEmpty);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (discard) {
+            buffer.skipBytes(buffer.readableBytes());
+            return;
+        }
+        int oldSize = out.size();
+        if (!plain.decode(buffer, out)) {
+            super.decode(ctx, buffer, out);
+            plain.afterNetty(out, oldSize);
+        }
+        int size = out.size();
+        for (int i = oldSize; i < size; i++) {
+            if (out.get(i) instanceof HttpRequest request && !enqueue(request.method())) {
+                // As Netty's server codec: discard everything and close once the first response is written.
+                mustCloseAfterResponse = true;
+                discard = true;
+                for (int j = i; j < size; j++) {
+                    ReferenceCountUtil.release(out.get(j));
+                }
+                out.clear();
+                throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
+            }
+        }
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        plain.closing(in);
+        super.decodeLast(ctx, in, out);
+    }
+
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+        super.handleTransferEncodingChunkedWithContentLength(message); // throws under RFC 9112 framing, as configured
+        mustCloseAfterResponse = true;
+    }
+
+    private boolean enqueue(HttpMethod method) {
+        int depth = (oldest != null ? 1 : 0) + (pipelined != null ? pipelined.size() : 0);
+        if (depth >= MAX_PIPELINE_DEPTH) {
+            return false;
+        }
+        if (oldest == null && (pipelined == null || pipelined.isEmpty())) {
+            oldest = method;
+        } else {
+            if (pipelined == null) {
+                pipelined = new ArrayDeque<>(4);
+            }
+            pipelined.add(method);
+        }
+        return true;
+    }
+
+    private HttpMethod poll() {
+        HttpMethod m = oldest;
+        if (m != null) {
+            oldest = pipelined != null ? pipelined.poll() : null;
+            if (pipelined != null && pipelined.isEmpty()) {
+                pipelined = null;
+            }
+            return m;
+        }
+        return null;
+    }
+
+    /** Netty's response encoder, framing each response by the request it answers. */
+    private final class Encoder extends HttpResponseEncoder {
+        private HttpMethod method;
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            if (mustCloseAfterResponse && msg instanceof LastHttpContent) {
+                mustCloseAfterResponse = false;
+                promise = promise.unvoid().addListener(ChannelFutureListener.CLOSE);
+            }
+            super.write(ctx, msg, promise);
+        }
+
+        @Override
+        protected void sanitizeHeadersBeforeEncode(HttpResponse msg, boolean isAlwaysEmpty) {
+            if (!isAlwaysEmpty && HttpMethod.CONNECT.equals(method) && msg.status().codeClass() == HttpStatusClass.SUCCESS) {
+                msg.headers().remove(HttpHeaderNames.TRANSFER_ENCODING); // RFC 7230 §3.3.1
+                return;
+            }
+            super.sanitizeHeadersBeforeEncode(msg, isAlwaysEmpty);
+        }
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+            if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                return super.isContentAlwaysEmpty(msg); // an interim response answers no request of its own
+            }
+            method = poll();
+            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+        }
+
+        @Override
+        protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
+            if (headers instanceof FlatHeaders flat) {
+                flat.encode(buf);
+            } else {
+                super.encodeHeaders(headers, buf);
+            }
+        }
+    }
+
+    // ---- outbound: responses through the encoder, everything else passed on ----------------------
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        encoder.write(ctx, msg, promise);
+    }
+
+    @Override
+    public void bind(ChannelHandlerContext ctx, SocketAddress localAddress, ChannelPromise promise) {
+        ctx.bind(localAddress, promise);
+    }
+
+    @Override
+    public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
+        ctx.connect(remoteAddress, localAddress, promise);
+    }
+
+    @Override
+    public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.disconnect(promise);
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.close(promise);
+    }
+
+    @Override
+    public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.deregister(promise);
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        ctx.read();
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+}
