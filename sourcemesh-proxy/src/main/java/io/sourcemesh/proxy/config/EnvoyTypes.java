@@ -21,8 +21,6 @@ public final class EnvoyTypes {
 
     private static final List<Descriptor> TYPES = Extensions.all().stream().map(Extensions.Extension::type).distinct().toList();
 
-    private static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(TYPES).build();
-
     private EnvoyTypes() {}
 
     /** Canonical names only (deprecated ones resolve through {@link #byName}). */
@@ -32,9 +30,16 @@ public final class EnvoyTypes {
         return Collections.unmodifiableMap(m);
     }
 
-    /** The registry for {@code JsonFormat}, so {@code @type} in {@code typed_config} resolves. */
+    /**
+     * A registry of the supported types (and every type their files reach) for {@code JsonFormat}
+     * and the admin views; built on first use, as the bootstrap reader does not need it.
+     */
     public static TypeRegistry registry() {
-        return REGISTRY;
+        return Registry.REGISTRY;
+    }
+
+    private static final class Registry {
+        static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(TYPES).build();
     }
 
     /** The message type for a {@code type.googleapis.com/...} URL, if supported. */
