@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.config;
 
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -47,9 +49,15 @@ public final class BootstrapLoader {
         if (!(root instanceof MappingNode)) {
             throw new ConfigException("", "bootstrap must be a mapping, not " + ProtoYaml.jsonType(root));
         }
-        Bootstrap.Builder builder = Bootstrap.newBuilder();
+        // Read into a DynamicMessage, then parse its bytes: the generated builders' reflection (the
+        // setField path) would load the classes of every field type of every message it touches.
+        DynamicMessage.Builder builder = DynamicMessage.newBuilder(Bootstrap.getDescriptor());
         ProtoYaml.merge(root, builder, "");
-        return builder.build();
+        try {
+            return Bootstrap.parseFrom(builder.build().toByteString());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("re-reading the bootstrap's own bytes", e);
+        }
     }
 
     /** Parses and translates bootstrap text (YAML or JSON). */
