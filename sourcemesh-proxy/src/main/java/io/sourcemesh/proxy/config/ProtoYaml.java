@@ -139,7 +139,7 @@ final class ProtoYaml {
             config = get(map, "typedConfig");
         }
         Node typeUrl = config instanceof MappingNode m ? get(m, "@type") : null;
-        boolean typeKnown = typeUrl instanceof ScalarNode s && !isNull(s) && EnvoyTypes.byTypeUrl(text(s)).isPresent();
+        boolean typeKnown = typeUrl instanceof ScalarNode s && !isNull(s) && EnvoyTypes.supportsTypeUrl(text(s));
         String extension = ((ScalarNode) name).getValue();
         if (!typeKnown && EnvoyTypes.byName(extension).isEmpty()) {
             throw new ConfigException(Protos.at(path, "name"), extension + " is not supported");
