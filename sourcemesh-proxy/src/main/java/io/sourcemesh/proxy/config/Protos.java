@@ -150,12 +150,7 @@ final class Protos {
             return defaultInstance;
         }
         try {
-            // As Any.unpack, without its reflective getDefaultInstance lookup (which loads every field type's class).
-            String url = any.getTypeUrl();
-            if (!url.substring(url.lastIndexOf('/') + 1).equals(descriptor(defaultInstance).getFullName())) {
-                throw new InvalidProtocolBufferException("Type of the Any message does not match the given class.");
-            }
-            return (T) defaultInstance.getParserForType().parseFrom(any.getValue());
+            return Anys.unpack(any, defaultInstance);
         } catch (InvalidProtocolBufferException e) {
             throw new ConfigException(at(path, "typed_config"), "cannot decode " + any.getTypeUrl() + ": " + e.getMessage());
         }
