@@ -38,7 +38,7 @@ final class ProxyTraining {
         Files.writeString(bootstrap, template.replace("@ADMIN@", String.valueOf(admin))
                 .replace("@FRONT@", String.valueOf(front)).replace("@BACK@", String.valueOf(back)));
         AtomicInteger status = new AtomicInteger(-1);
-        Thread proxy = new Thread(() -> status.set(Main.execute("proxy", "-c", bootstrap.toString(), "--concurrency", "1")),
+        Thread proxy = new Thread(() -> status.set(train("proxy", "-c", bootstrap.toString(), "--concurrency", "1")),
                 "proxy");
         proxy.setDaemon(true);
         proxy.start();
@@ -63,6 +63,16 @@ final class ProxyTraining {
             Files.deleteIfExists(bootstrap);
         }
         System.exit(0); // the proxy's shutdown hook closes it; then the JVM writes the cache
+    }
+
+    /** The proxy as the launcher starts it: through {@link ProxyMain}, so the cache holds what a proxy loads. */
+    private static int train(String... args) {
+        try {
+            return ProxyMain.execute(args);
+        } catch (Exception e) {
+            System.err.println("proxy training failed: " + e);
+            return 1;
+        }
     }
 
     private static int freePort() throws IOException {

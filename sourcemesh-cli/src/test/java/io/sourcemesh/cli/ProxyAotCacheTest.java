@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code sourcemesh-cli/target/sourcemesh-cli-*.jar} and {@code lib/}, made here from this test's
  * classpath): {@code proxy --make-aot-cache} makes it, a proxy — with the netns sidecars' extra flags
  * — loads its classes from it, and after a rebuild (a newer jar) the stale cache is dropped, not used
- * (the next start makes a new one; not repeated here, as each training run takes seconds).
+ * (the next start makes a new one; not repeated here, as each training run takes seconds). Either way
+ * the proxy loads no Jackson, gson or picocli class.
  */
 class ProxyAotCacheTest {
     @TempDir
@@ -150,6 +151,12 @@ class ProxyAotCacheTest {
             if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
                 proxy.destroyForcibly().waitFor();
             }
+        }
+        // The proxy reads its bootstrap without Jackson or gson: neither from the jars nor from the cache
+        // (which holds what the training run loaded and every class linking those pulled in).
+        try (Stream<String> lines = Files.lines(classes)) {
+            assertEquals(List.of(), lines.filter(l -> l.contains(" com.fasterxml.jackson.") || l.contains(" com.google.gson.")
+                    || l.contains(" picocli.")).limit(10).toList(), "classes the proxy should not load");
         }
         try (Stream<String> lines = Files.lines(classes)) {
             return lines.filter(l -> l.contains(" io.sourcemesh.proxy.Proxy source: ")).findFirst()

@@ -1,12 +1,7 @@
 package io.sourcemesh.proxy.config;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -15,16 +10,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Reads an Envoy v3 bootstrap (YAML or JSON, told apart by content as {@code envoy -c} does) into
- * the proto, and from there into a validated {@link ProxyConfig}.
+ * Reads an Envoy v3 bootstrap (YAML or JSON) into the proto with one reader ({@link YamlTree},
+ * {@link ProtoYaml}: SnakeYAML's nodes walked against the descriptors; no Jackson, no JsonFormat),
+ * and from there into a validated {@link ProxyConfig}.
  */
 public final class BootstrapLoader {
-
-    // A repeated key would otherwise silently override the first: refuse it instead.
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    private static final YAMLMapper YAML = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
 
     private BootstrapLoader() {}
 
@@ -44,29 +40,24 @@ public final class BootstrapLoader {
         return parse(text);
     }
 
-    /** Parses bootstrap text: JSON when it starts with '{', YAML otherwise. */
+    /** Parses bootstrap text straight into the proto: JSON when it starts with '{', YAML otherwise. */
     public static Bootstrap parse(String text) {
-        JsonNode tree;
-        try {
-            tree = text.stripLeading().startsWith("{") ? JSON.readTree(text) : YAML.readTree(text);
-        } catch (JacksonException e) {
-            throw new ConfigException("bootstrap is not valid YAML or JSON: " + e.getOriginalMessage()
-                    + location(e), e);
-        }
-        if (tree == null || tree.isMissingNode() || tree.isNull()) {
+        Node root = text.stripLeading().startsWith("{") ? JsonTree.parse(text) : YamlTree.parse(text);
+        if (root == null || root instanceof ScalarNode s && s.getTag().equals(Tag.NULL)) {
             throw new ConfigException("", "bootstrap is empty");
         }
-        if (!tree.isObject()) {
-            throw new ConfigException("", "bootstrap must be a mapping, not " + tree.getNodeType());
+        if (!(root instanceof MappingNode)) {
+            throw new ConfigException("", "bootstrap must be a mapping, not " + ProtoYaml.jsonType(root));
         }
-        JsonCheck.message(tree, Bootstrap.getDescriptor(), "");
-        Bootstrap.Builder builder = Bootstrap.newBuilder();
+        // Read into a DynamicMessage, then parse its bytes: the generated builders' reflection (the
+        // setField path) would load the classes of every field type of every message it touches.
+        DynamicMessage.Builder builder = DynamicMessage.newBuilder(Bootstrap.getDescriptor());
+        ProtoYaml.merge(root, builder, "");
         try {
-            JsonFormat.parser().usingTypeRegistry(EnvoyTypes.registry()).merge(tree.toString(), builder);
-        } catch (InvalidProtocolBufferException | RuntimeException e) {
-            throw new ConfigException("bootstrap: " + e.getMessage(), e);
+            return Bootstrap.parseFrom(builder.build().toByteString());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("re-reading the bootstrap's own bytes", e);
         }
-        return builder.build();
     }
 
     /** Parses and translates bootstrap text (YAML or JSON). */
@@ -77,10 +68,5 @@ public final class BootstrapLoader {
     /** The ADS path: the same translation and validation for pushed resources. */
     public static ProxyConfig fromResources(List<Listener> listeners, List<Cluster> clusters, String version, NodeInfo node) {
         return ConfigTranslator.fromResources(listeners, clusters, version, node);
-    }
-
-    private static String location(JacksonException e) {
-        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                + e.getLocation().getColumnNr() + ")";
     }
 }

@@ -17,11 +17,8 @@ public final class EnvoyTypes {
 
     private static final String PREFIX = "type.googleapis.com/";
 
-    private static final Map<String, Descriptor> BY_NAME = buildNames();
-
-    private static final List<Descriptor> TYPES = Extensions.all().stream().map(Extensions.Extension::type).distinct().toList();
-
-    private static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(TYPES).build();
+    /** Every supported type's full name, in the registry's order; descriptors are built only when asked for. */
+    private static final List<String> TYPE_NAMES = Extensions.all().stream().map(Extensions.Extension::typeName).distinct().toList();
 
     private EnvoyTypes() {}
 
@@ -32,9 +29,21 @@ public final class EnvoyTypes {
         return Collections.unmodifiableMap(m);
     }
 
-    /** The registry for {@code JsonFormat}, so {@code @type} in {@code typed_config} resolves. */
+    /**
+     * A registry of the supported types (and every type their files reach) for {@code JsonFormat}
+     * and the admin views; built on first use, as the bootstrap reader does not need it.
+     */
     public static TypeRegistry registry() {
-        return REGISTRY;
+        return Registry.REGISTRY;
+    }
+
+    private static final class Registry {
+        static final TypeRegistry REGISTRY = TypeRegistry.newBuilder()
+                .add(Extensions.all().stream().map(Extensions.Extension::type).distinct().toList()).build();
+    }
+
+    private static final class Names {
+        static final Map<String, Descriptor> BY_NAME = buildNames();
     }
 
     /** The message type for a {@code type.googleapis.com/...} URL, if supported. */
@@ -58,15 +67,26 @@ public final class EnvoyTypes {
 
     /** Every supported type URL, for error messages. */
     public static List<String> supportedTypeUrls() {
-        return TYPES.stream().map(EnvoyTypes::typeUrl).toList();
+        return TYPE_NAMES.stream().map(n -> PREFIX + n).toList();
+    }
+
+    /** Whether a {@code type.googleapis.com/...} URL names a supported type, without building its descriptor. */
+    public static boolean supportsTypeUrl(String typeUrl) {
+        return Extensions.byTypeUrl(typeUrl).isPresent();
     }
 
     /** Extension name → message type, e.g. {@code envoy.filters.http.router} → Router, in a stable order. */
     public static Map<String, Descriptor> names() {
-        return BY_NAME;
+        return Names.BY_NAME;
     }
 
     public static List<String> supportedNames() {
-        return List.copyOf(BY_NAME.keySet());
+        List<String> names = new java.util.ArrayList<>();
+        Extensions.all().forEach(e -> {
+            if (!names.contains(e.name())) {
+                names.add(e.name());
+            }
+        });
+        return List.copyOf(names);
     }
 }

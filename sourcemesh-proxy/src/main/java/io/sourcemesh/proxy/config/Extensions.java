@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The one registry of the Envoy extensions this proxy implements: each by its canonical name, the
@@ -52,55 +53,101 @@ public final class Extensions {
         }
     }
 
-    /** One extension: canonical name, deprecated aliases, config type. */
-    public record Extension(String name, List<String> deprecatedNames, Descriptor type, Category category) {
+    /**
+     * One extension: canonical name, deprecated aliases, config type, category. The type is named here
+     * and its descriptor built on first use: building one builds its proto file and every file that
+     * imports (RBAC's pulls in CEL's), which a bootstrap that does not use the extension never needs.
+     */
+    public record Extension(String name, List<String> deprecatedNames, ConfigType config, Category category) {
         public Extension {
             deprecatedNames = List.copyOf(deprecatedNames);
         }
+
+        /** The config message's type (built on first call). */
+        public Descriptor type() {
+            return config.descriptor();
+        }
+
+        /** The config message's full name, e.g. {@code envoy.extensions.filters.http.router.v3.Router}, without building it. */
+        public String typeName() {
+            return config.fullName();
+        }
+    }
+
+    /** A config message type by name, its descriptor made on first use. */
+    public static final class ConfigType {
+        private final String fullName;
+        private final Supplier<Descriptor> build;
+        private volatile Descriptor descriptor;
+
+        private ConfigType(String fullName, Supplier<Descriptor> build) {
+            this.fullName = fullName;
+            this.build = build;
+        }
+
+        public String fullName() {
+            return fullName;
+        }
+
+        public Descriptor descriptor() {
+            Descriptor d = descriptor;
+            if (d == null) {
+                d = build.get();
+                if (!d.getFullName().equals(fullName)) {
+                    throw new IllegalStateException("extension type " + fullName + " is " + d.getFullName());
+                }
+                descriptor = d;
+            }
+            return d;
+        }
+    }
+
+    private static ConfigType type(String fullName, Supplier<Descriptor> build) {
+        return new ConfigType(fullName, build);
     }
 
     private static final List<Extension> ALL = List.of(
             new Extension("envoy.filters.listener.original_dst", List.of("envoy.listener.original_dst"),
-                    OriginalDst.getDescriptor(), Category.LISTENER_FILTER),
+                    type("envoy.extensions.filters.listener.original_dst.v3.OriginalDst", OriginalDst::getDescriptor), Category.LISTENER_FILTER),
             new Extension("envoy.filters.listener.original_src", List.of("envoy.listener.original_src"),
-                    OriginalSrc.getDescriptor(), Category.LISTENER_FILTER),
+                    type("envoy.extensions.filters.listener.original_src.v3.OriginalSrc", OriginalSrc::getDescriptor), Category.LISTENER_FILTER),
             new Extension("envoy.filters.listener.tls_inspector", List.of("envoy.listener.tls_inspector"),
-                    TlsInspector.getDescriptor(), Category.LISTENER_FILTER),
+                    type("envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", TlsInspector::getDescriptor), Category.LISTENER_FILTER),
             new Extension("envoy.filters.listener.proxy_protocol", List.of("envoy.listener.proxy_protocol"),
-                    ProxyProtocol.getDescriptor(), Category.LISTENER_FILTER),
-            new Extension("envoy.filters.network.tcp_proxy", List.of("envoy.tcp_proxy"), TcpProxy.getDescriptor(),
+                    type("envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol", ProxyProtocol::getDescriptor), Category.LISTENER_FILTER),
+            new Extension("envoy.filters.network.tcp_proxy", List.of("envoy.tcp_proxy"), type("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", TcpProxy::getDescriptor),
                     Category.NETWORK_FILTER),
             new Extension("envoy.filters.network.http_connection_manager", List.of("envoy.http_connection_manager"),
-                    HttpConnectionManager.getDescriptor(), Category.NETWORK_FILTER),
+                    type("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", HttpConnectionManager::getDescriptor), Category.NETWORK_FILTER),
             new Extension("envoy.filters.network.rbac", List.of(),
-                    io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor(), Category.NETWORK_FILTER),
+                    type("envoy.extensions.filters.network.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC::getDescriptor), Category.NETWORK_FILTER),
             new Extension("envoy.filters.http.rbac", List.of(),
-                    io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(), Category.HTTP_FILTER),
+                    type("envoy.extensions.filters.http.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC::getDescriptor), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.fault", List.of("envoy.fault"),
-                    io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(), Category.HTTP_FILTER),
-            new Extension("envoy.filters.http.router", List.of("envoy.router"), Router.getDescriptor(), Category.HTTP_FILTER),
+                    type("envoy.extensions.filters.http.fault.v3.HTTPFault", io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault::getDescriptor), Category.HTTP_FILTER),
+            new Extension("envoy.filters.http.router", List.of("envoy.router"), type("envoy.extensions.filters.http.router.v3.Router", Router::getDescriptor), Category.HTTP_FILTER),
             // Transport sockets: Envoy registers tls and raw_buffer once per side (the deprecated names
             // are its LEGACY_REGISTER_FACTORY names), so a name resolves within the side that asks.
-            new Extension("envoy.transport_sockets.tls", List.of("tls"), DownstreamTlsContext.getDescriptor(),
+            new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", DownstreamTlsContext::getDescriptor),
                     Category.DOWNSTREAM_TRANSPORT_SOCKET),
-            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), RawBuffer.getDescriptor(),
+            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer::getDescriptor),
                     Category.DOWNSTREAM_TRANSPORT_SOCKET),
             // Upstream TLS is registered so it parses and is then refused by path (no factory builds it),
             // rather than failing as an unknown type: a cluster asking for TLS must not speak plain text.
-            new Extension("envoy.transport_sockets.tls", List.of("tls"), UpstreamTlsContext.getDescriptor(),
+            new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", UpstreamTlsContext::getDescriptor),
                     Category.UPSTREAM_TRANSPORT_SOCKET),
-            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), RawBuffer.getDescriptor(),
+            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer::getDescriptor),
                     Category.UPSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.transport_sockets.upstream_proxy_protocol", List.of(),
-                    ProxyProtocolUpstreamTransport.getDescriptor(), Category.UPSTREAM_TRANSPORT_SOCKET),
-            new Extension("envoy.access_loggers.file", List.of("envoy.file_access_log"), FileAccessLog.getDescriptor(),
+                    type("envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport", ProxyProtocolUpstreamTransport::getDescriptor), Category.UPSTREAM_TRANSPORT_SOCKET),
+            new Extension("envoy.access_loggers.file", List.of("envoy.file_access_log"), type("envoy.extensions.access_loggers.file.v3.FileAccessLog", FileAccessLog::getDescriptor),
                     Category.ACCESS_LOGGER),
-            new Extension("envoy.access_loggers.stdout", List.of(), StdoutAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
-            new Extension("envoy.access_loggers.stderr", List.of(), StderrAccessLog.getDescriptor(), Category.ACCESS_LOGGER),
-            new Extension("envoy.http.original_ip_detection.xff", List.of(), XffConfig.getDescriptor(),
+            new Extension("envoy.access_loggers.stdout", List.of(), type("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", StdoutAccessLog::getDescriptor), Category.ACCESS_LOGGER),
+            new Extension("envoy.access_loggers.stderr", List.of(), type("envoy.extensions.access_loggers.stream.v3.StderrAccessLog", StderrAccessLog::getDescriptor), Category.ACCESS_LOGGER),
+            new Extension("envoy.http.original_ip_detection.xff", List.of(), type("envoy.extensions.http.original_ip_detection.xff.v3.XffConfig", XffConfig::getDescriptor),
                     Category.ORIGINAL_IP_DETECTION),
             new Extension("envoy.retry_host_predicates.previous_hosts", List.of(),
-                    io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.getDescriptor(),
+                    type("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate::getDescriptor),
                     Category.RETRY_HOST_PREDICATE));
 
     private static final Map<String, Extension> BY_NAME = index();
@@ -138,11 +185,11 @@ public final class Extensions {
     /** By {@code type.googleapis.com/<full message name>}. */
     public static Optional<Extension> byTypeUrl(String typeUrl) {
         String name = typeUrl.substring(typeUrl.lastIndexOf('/') + 1);
-        return ALL.stream().filter(e -> e.type().getFullName().equals(name)).findFirst();
+        return ALL.stream().filter(e -> e.typeName().equals(name)).findFirst();
     }
 
     public static Optional<Extension> byType(Descriptor type) {
-        return ALL.stream().filter(e -> e.type().equals(type)).findFirst();
+        return ALL.stream().filter(e -> e.typeName().equals(type.getFullName())).findFirst();
     }
 
     /**
@@ -150,7 +197,7 @@ public final class Extensions {
      * naming {@code path} (the filter's {@code typed_config}).
      */
     public static Extension require(Category category, Descriptor type, String path) {
-        return ALL.stream().filter(e -> e.type().equals(type) && e.category() == category).findFirst()
+        return ALL.stream().filter(e -> e.typeName().equals(type.getFullName()) && e.category() == category).findFirst()
                 .orElseThrow(() -> new ConfigException(path, EnvoyTypes.typeUrl(type) + " is not " + category.description()));
     }
 }

@@ -1,25 +1,32 @@
 package io.sourcemesh.proxy.config;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.GeneratedMessageV3;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.WireFormat;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.sourcemesh.proxy.address.CidrRange;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.IntStream;
 
 /** Helpers shared by the translators: field allow-lists, paths, and the common Envoy value types. */
@@ -44,7 +51,7 @@ final class Protos {
      */
     static void only(MessageOrBuilder message, String path, String... supported) {
         Set<String> allowed = Set.of(supported);
-        for (FieldDescriptor field : message.getAllFields().keySet()) {
+        for (FieldDescriptor field : setFields(message)) {
             if (!allowed.contains(field.getName())) {
                 throw new ConfigException(at(path, field.getName()), "field is not supported");
             }
@@ -55,6 +62,58 @@ final class Protos {
                     + message.getDescriptorForType().getFullName() + " is not supported");
         }
     }
+
+    /**
+     * The fields {@code getAllFields()} would list (set, in field-number order), found from the wire form:
+     * what is set is what is serialised. {@code getAllFields()} builds the generated class's reflection
+     * table, whose method lookups load the class of every field type — hundreds of classes a
+     * bootstrap never names.
+     */
+    static List<FieldDescriptor> setFields(MessageOrBuilder message) {
+        if (!(message instanceof Message m)) {
+            return List.copyOf(message.getAllFields().keySet());
+        }
+        Descriptor type = descriptor(m);
+        TreeSet<Integer> numbers = new TreeSet<>();
+        try {
+            CodedInputStream in = m.toByteString().newCodedInput();
+            for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                numbers.add(WireFormat.getTagFieldNumber(tag));
+                in.skipField(tag);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("re-reading a message's own bytes", e);
+        }
+        List<FieldDescriptor> fields = new ArrayList<>();
+        for (int number : numbers) {
+            FieldDescriptor f = type.findFieldByNumber(number);
+            if (f != null) {
+                fields.add(f);
+            }
+        }
+        return fields;
+    }
+
+    /**
+     * A message's type, without {@code getDescriptorForType()}: on a generated message that builds the
+     * class's reflection table (see {@link #setFields}). The generated static {@code getDescriptor()}
+     * is looked up as one method handle, which resolves that method alone.
+     */
+    static Descriptor descriptor(Message message) {
+        return message instanceof GeneratedMessageV3 ? DESCRIPTORS.get(message.getClass()) : message.getDescriptorForType();
+    }
+
+    private static final ClassValue<Descriptor> DESCRIPTORS = new ClassValue<>() {
+        @Override
+        protected Descriptor computeValue(Class<?> type) {
+            try {
+                return (Descriptor) MethodHandles.publicLookup()
+                        .findStatic(type, "getDescriptor", MethodType.methodType(Descriptor.class)).invoke();
+            } catch (Throwable e) {
+                throw new IllegalStateException("no getDescriptor() on generated " + type, e);
+            }
+        }
+    };
 
     /** The message type an Any holds, when it is one we support. */
     static Optional<Descriptor> typeOf(Any any) {
@@ -91,7 +150,7 @@ final class Protos {
             return defaultInstance;
         }
         try {
-            return (T) any.unpack(defaultInstance.getClass());
+            return Anys.unpack(any, defaultInstance);
         } catch (InvalidProtocolBufferException e) {
             throw new ConfigException(at(path, "typed_config"), "cannot decode " + any.getTypeUrl() + ": " + e.getMessage());
         }

@@ -123,9 +123,9 @@ final class RouteTranslator {
         for (Map.Entry<String, com.google.protobuf.Any> e : new java.util.TreeMap<>(configs).entrySet()) {
             String p = path + "." + e.getKey();
             var fault = io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance();
-            if (!e.getValue().getTypeUrl().equals(EnvoyTypes.typeUrl(fault.getDescriptorForType()))) {
+            if (!e.getValue().getTypeUrl().equals(EnvoyTypes.typeUrl(Protos.descriptor(fault)))) {
                 throw new ConfigException(p, e.getValue().getTypeUrl() + " is not supported as per-route config (supported: "
-                        + EnvoyTypes.typeUrl(fault.getDescriptorForType()) + ")");
+                        + EnvoyTypes.typeUrl(Protos.descriptor(fault)) + ")");
             }
             out.put(e.getKey(), FaultTranslator.fault(Protos.unpack(true, e.getValue(), fault, p), p));
         }

@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.sourcemesh.proxy.config.Anys;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,23 +32,23 @@ final class Decoding {
             try {
                 switch (typeUrl) {
                     case TypeUrls.CLUSTER -> {
-                        Cluster c = any.unpack(Cluster.class);
+                        Cluster c = Anys.unpack(any, Cluster.getDefaultInstance());
                         resource = c;
                         name = c.getName();
                     }
                     case TypeUrls.ENDPOINT -> {
-                        ClusterLoadAssignment a = any.unpack(ClusterLoadAssignment.class);
+                        ClusterLoadAssignment a = Anys.unpack(any, ClusterLoadAssignment.getDefaultInstance());
                         resource = a;
                         name = a.getClusterName();
                     }
                     case TypeUrls.LISTENER -> {
-                        Listener l = any.unpack(Listener.class);
+                        Listener l = Anys.unpack(any, Listener.getDefaultInstance());
                         XdsReferences.routeConfigNames(List.of(l));
                         resource = l;
                         name = l.getName();
                     }
                     case TypeUrls.ROUTE -> {
-                        RouteConfiguration r = any.unpack(RouteConfiguration.class);
+                        RouteConfiguration r = Anys.unpack(any, RouteConfiguration.getDefaultInstance());
                         resource = r;
                         name = r.getName();
                     }

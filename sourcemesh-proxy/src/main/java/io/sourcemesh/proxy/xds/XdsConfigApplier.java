@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.sourcemesh.proxy.config.Anys;
 import io.sourcemesh.proxy.config.ConfigTranslator;
 import io.sourcemesh.proxy.config.NodeInfo;
 import io.sourcemesh.proxy.config.ProxyConfig;
@@ -94,7 +95,7 @@ public final class XdsConfigApplier implements ResourceHandler {
             if (!f.hasTypedConfig() || !f.getTypedConfig().getTypeUrl().equals(HCM_TYPE)) {
                 continue;
             }
-            HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+            HttpConnectionManager hcm = Anys.unpack(f.getTypedConfig(), HttpConnectionManager.getDefaultInstance());
             if (!hcm.hasRds()) {
                 continue;
             }

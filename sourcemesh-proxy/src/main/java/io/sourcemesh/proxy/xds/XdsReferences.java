@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.sourcemesh.proxy.config.Anys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -48,7 +49,7 @@ public final class XdsReferences {
             }
             for (FilterChain chain : chains) {
                 for (Filter filter : chain.getFiltersList()) {
-                    if (filter.hasTypedConfig() && filter.getTypedConfig().is(HttpConnectionManager.class)) {
+                    if (filter.hasTypedConfig() && Anys.is(filter.getTypedConfig(), HttpConnectionManager.getDefaultInstance())) {
                         HttpConnectionManager hcm = unpack(listener, filter);
                         if (hcm.hasRds()) {
                             names.add(hcm.getRds().getRouteConfigName());
@@ -62,7 +63,7 @@ public final class XdsReferences {
 
     private static HttpConnectionManager unpack(Listener listener, Filter filter) {
         try {
-            return filter.getTypedConfig().unpack(HttpConnectionManager.class);
+            return Anys.unpack(filter.getTypedConfig(), HttpConnectionManager.getDefaultInstance());
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalArgumentException("listener " + listener.getName() + ": filter " + filter.getName()
                     + ": cannot decode HttpConnectionManager: " + e.getMessage(), e);

@@ -74,7 +74,9 @@ final class Bootstraps {
         return chain("name: envoy.filters.network.tcp_proxy\ntyped_config:\n" + body.indent(2), "");
     }
 
+    /** Translates; every bootstrap a translator test reads is also read by the old reader, and must read the same. */
     static ProxyConfig load(String yaml) {
+        LegacyEquivalence.check(yaml);
         return BootstrapLoader.loadText(yaml);
     }
 

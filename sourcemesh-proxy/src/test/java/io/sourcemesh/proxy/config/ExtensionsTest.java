@@ -81,4 +81,13 @@ class ExtensionsTest {
                 Bootstraps.HCM + ".http_filters[0].typed_config: "
                         + "type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC is not an HTTP filter");
     }
+
+    @Test
+    void everyExtensionIsNamedByItsTypesFullNameBeforeItIsBuilt() {
+        for (Extensions.Extension e : Extensions.all()) {
+            assertEquals(e.typeName(), e.type().getFullName(), e.name());
+            assertEquals(true, EnvoyTypes.supportsTypeUrl(EnvoyTypes.typeUrl(e.type())), e.name());
+        }
+        assertEquals(false, EnvoyTypes.supportsTypeUrl("type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua"));
+    }
 }

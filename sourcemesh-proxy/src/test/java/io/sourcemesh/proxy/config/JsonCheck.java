@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Walks the JSON tree against the proto descriptors before JsonFormat sees it, so an unknown
+ * The old reader's check ({@link LegacyBootstrapParser}): walks the JSON tree against the proto descriptors before JsonFormat sees it, so an unknown
  * field, a bad enum value or an unsupported {@code @type} is reported with its full path (JsonFormat
  * only names the field and its message type).
  */
