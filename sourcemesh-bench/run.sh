@@ -310,15 +310,20 @@ wait_quiet() { # with --wait-quiet S: before a measured run, wait up to S s for 
   done
 }
 
+scenario_args() { # SCENARIO -> SCEN_CONNS, SCEN_HDR: wrk's connections and headers for it
+  SCEN_HDR=()
+  case "$1" in
+    ka1) SCEN_CONNS=1 ;; ka16) SCEN_CONNS=16 ;; ka64) SCEN_CONNS=64 ;;
+    close16) SCEN_CONNS=16; SCEN_HDR=(-H "Connection: close") ;;
+  esac
+}
+
 run_wrk() { # SCENARIO TARGET ROUND PID
   local scen=$1 t=$2 round=$3 pid=$4 conns hdr=() out line rps p50 p99 req err non2xx cpu bg
   local pids=("$pid") s0 s1 c0 c1
   LAST_ROW=""; LAST_BG=0
   [ "$t" != direct ] && pids+=("${PID_OF[origin]}")
-  case "$scen" in
-    ka1) conns=1 ;; ka16) conns=16 ;; ka64) conns=64 ;;
-    close16) conns=16; hdr=(-H "Connection: close") ;;
-  esac
+  scenario_args "$scen"; conns=$SCEN_CONNS; hdr=("${SCEN_HDR[@]}")
   s0=$(python3 "$HERE/lib/bench.py" snap "${pids[@]}")
   children_cpu; c0=$CHILD_CPU
   out=$(wrk -t1 -c"$conns" -d"${DURATION}s" --latency -s "$HERE/lib/report.lua" "${hdr[@]}" \
@@ -362,11 +367,15 @@ if want http; then
   declare -A HPID=([direct]=${PID_OF[origin]})
   for t in "${ht[@]}"; do HPID[$t]=${PID_OF[$t-http]}; done
   order=(direct "${ht[@]}")
-  log "warm-up ${WARMUP}s at 16 connections per target"
-  for t in "${order[@]}"; do
-    wrk -t1 -c16 -d"${WARMUP}s" "http://${HOST[$t]}:$HTTP_PORT/" >/dev/null 2>&1 || true
-  done
   for scen in ka1 ka16 ka64 close16; do
+    # Each scenario's own warm-up, the same for every target: what the measured rounds run (its
+    # connections, keep-alive or not) for WARMUP s, so no target's code path for it (the JVM's JIT
+    # for a new connection per request) is still being compiled in the rounds.
+    scenario_args "$scen"
+    log "warm-up ${WARMUP}s of $scen per target"
+    for t in "${order[@]}"; do
+      wrk -t1 -c"$SCEN_CONNS" -d"${WARMUP}s" "${SCEN_HDR[@]}" "http://${HOST[$t]}:$HTTP_PORT/" >/dev/null 2>&1 || true
+    done
     for round in $(seq 1 "$ROUNDS"); do
       for t in "${order[@]}"; do
         # a noisy run is run again; the attempt with the least background CPU is kept
@@ -502,7 +511,7 @@ args=(--raw "$RAW" --machine "$MACHINE" --out "$OUT" --stamp "$STAMP" --max-bg "
 if want http; then
   NOTES+=("Background load: an HTTP run during which other processes used more than $MAX_BG cores was run again (up to $RETRIES times, keeping the quietest attempt); retries: $NOISY_RETRIES; runs kept although still noisy: $NOISY_KEPT.")
 fi
-NOTES+=("Settings: ${DURATION}s runs, $ROUNDS round(s) interleaved, ${WARMUP}s warm-up per target; wrk -t1; 1 worker/thread per proxy; all on loopback.")
+NOTES+=("Settings: ${DURATION}s runs, $ROUNDS round(s) interleaved, ${WARMUP}s warm-up per scenario and target (the scenario's own connections and headers); wrk -t1; 1 worker/thread per proxy; all on loopback.")
 for n in "${NOTES[@]}"; do args+=(--note "$n"); done
 echo
 python3 "$HERE/lib/bench.py" report "${args[@]}"

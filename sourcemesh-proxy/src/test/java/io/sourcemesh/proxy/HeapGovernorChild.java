@@ -7,6 +7,8 @@ import java.util.List;
 
 /** HeapGovernorTest's JVM: grows the heap with objects that outlive young collections, drops them, checks once. */
 final class HeapGovernorChild {
+    static volatile byte[] last;
+
     private HeapGovernorChild() {
     }
 
@@ -23,6 +25,14 @@ final class HeapGovernorChild {
         HeapGovernor.Decision d = governor.check();
         System.out.println("start_mb=" + start + " grown_mb=" + grown + " full_before=" + fullBefore + " decision=" + d
                 + " full_after=" + fullCollections() + " after_mb=" + committedMb() + " kept_" + (kept == null));
+        // Then 4 MB of short-lived garbage, less than the launcher's eden: the next reading counts it.
+        long sink = 0;
+        for (int i = 0; i < 4 * 1024; i++) {
+            last = new byte[1000]; // escapes: not optimised away
+            sink += last.length;
+        }
+        HeapGovernor.Reading r = governor.read();
+        System.out.println("garbage_kb=" + (sink >> 10) + " young_since=" + r.youngCollections() + " allocated_kb=" + (r.allocated() >> 10));
     }
 
     private static long committedMb() {

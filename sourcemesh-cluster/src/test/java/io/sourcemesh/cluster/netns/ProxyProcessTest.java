@@ -13,6 +13,7 @@ class ProxyProcessTest {
      * A sidecar started without the launcher runs the launcher proxy branch's collector and footprint
      * flags (its own smaller -Xmx aside): among them -XX:-ShrinkHeapInSteps, without which the
      * proxy's HeapGovernor collection returns none of the heap (HeapGovernorTest in sourcemesh-proxy).
+     * Its young generation is its own, set after the launcher's (the last -Xmn wins) and smaller.
      */
     @Test
     void sidecarJvmRunsTheLaunchersFootprintFlags() throws Exception {
@@ -27,5 +28,7 @@ class ProxyProcessTest {
                 .toList();
         assertTrue(launcher.contains("-XX:-ShrinkHeapInSteps") && launcher.size() == 6, "launcher flags: " + launcher);
         assertTrue(ProxyProcess.JVM_OPTIONS.containsAll(launcher), ProxyProcess.JVM_OPTIONS + " has " + launcher);
+        assertTrue(ProxyProcess.JVM_OPTIONS.containsAll(List.of("-Xms24m", "-Xmn16m")), "the sidecar's own young generation: "
+                + ProxyProcess.JVM_OPTIONS);
     }
 }
