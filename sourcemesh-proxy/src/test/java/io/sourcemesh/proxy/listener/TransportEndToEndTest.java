@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,8 +29,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The proxy on each transport {@code -Dsourcemesh.transport} names: requests answered, every
  * downstream and upstream socket of that transport's channel class, and each upstream on its
- * downstream's event loop. The surefire execution that runs end-to-end classes on io_uring also
- * runs {@link #theTransportAskedForIsTheOneThatRuns}: a silent fall-back to epoll fails it.
+ * downstream's event loop. Where a run names its transport (the surefire execution that runs the
+ * end-to-end classes on epoll, or {@code -Dsourcemesh.transport=io_uring} by hand),
+ * {@link #theTransportAskedForIsTheOneThatRuns} fails on a silent fall-back.
  */
 class TransportEndToEndTest {
     private Proxy proxy;
@@ -72,6 +74,17 @@ class TransportEndToEndTest {
         String asked = System.getProperty(Transport.PROPERTY);
         assertEquals(asked, proxy.transport().description(), "no fall-back from what was asked");
         assertServedOnOneFamily();
+    }
+
+    /** io_uring is the default where it loads: a silent fall-back to epoll fails here. */
+    @Test
+    @DisabledIfSystemProperty(named = Transport.PROPERTY, matches = ".+")
+    void withoutTheChoiceTheProxyRunsOnIoUring() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        start();
+        assertEquals("io_uring", proxy.transport().description());
+        assertServedOnOneFamily();
+        assertSame(io.netty.channel.uring.IoUringSocketChannel.class, proxy.transport().channelType());
     }
 
     private void start() throws Exception {
