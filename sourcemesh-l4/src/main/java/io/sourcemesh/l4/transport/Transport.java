@@ -49,9 +49,9 @@ public final class Transport implements AutoCloseable {
     /**
      * What runs when {@link #PROPERTY} is unset. io_uring took 35–45% less proxy CPU per request than
      * epoll at 16 and 64 keep-alive connections (about one io_uring_enter per 3–7 requests against
-     * four system calls per request), about as much at one connection; it is not the default yet:
-     * it reads a half-closed socket before the handler asks (on POLLRDHUP), which makes ByteRelay
-     * drop a client's bytes when its FIN comes before the upstream connect completes.
+     * four system calls per request), about as much at one connection. Not the default yet: in a
+     * loaded run of the cluster suite on io_uring two embedded-runtime walkthroughs did not settle
+     * (not reproduced alone); a quiet A/B and that suite decide.
      */
     static final Kind DEFAULT = Kind.EPOLL;
 
