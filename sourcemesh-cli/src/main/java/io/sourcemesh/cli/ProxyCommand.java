@@ -65,7 +65,7 @@ final class ProxyCommand implements Callable<Integer> {
         // Listeners with bind_to_port false (Istio's per-port outbound ones) have no socket to show.
         for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
             System.err.println("[info] listener " + l.name() + " on " + Addresses.text(proxy.listenerAddress(l.name()))
-                    + " (" + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
+                    + " (" + proxy.transport().description() + ", " + workers + " workers)");
         }
         proxy.adminAddress().ifPresent(a -> System.err.println("[info] admin on " + Addresses.text(a)));
         proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "

@@ -15,7 +15,9 @@ import java.util.function.LongConsumer;
  * Copies the bytes one side reads to its peer, asking for more only after that write was flushed
  * (the peer's TCP window is the buffer: Netty's proxy example's backpressure). Closing either side
  * closes the other once what is queued has been written. Bytes read before the peer exists are
- * held and sent first. Used by tcp_proxy, by upgraded HTTP connections and by the local cluster's
+ * held and sent first, also when this side closed meanwhile (a client that sends and closes at
+ * once: io_uring reads it on POLLRDHUP before anyone asks); {@link #abandon} drops them if the peer
+ * never comes. Used by tcp_proxy, by upgraded HTTP connections and by the local cluster's
  * L4 forwarders.
  */
 public final class ByteRelay extends ChannelInboundHandlerAdapter {
@@ -82,10 +84,14 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
         onInactive.run();
         if (peer != null) {
             closeOnFlush(peer);
-        } else {
-            early.forEach(ReferenceCountUtil::release);
-            early.clear();
         }
+        // else: peer() sends what was held, then closes; abandon() drops it if the peer never comes.
+    }
+
+    /** The peer will never come (its connect failed): releases what was held for it. */
+    public void abandon() {
+        early.forEach(ReferenceCountUtil::release);
+        early.clear();
     }
 
     @Override

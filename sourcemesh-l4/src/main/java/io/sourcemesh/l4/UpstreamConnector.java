@@ -66,7 +66,7 @@ public final class UpstreamConnector {
             // Binding a non-local client address (original_src off loopback) needs IP_TRANSPARENT
             // and CAP_NET_ADMIN; the mark routes the reply back to us through the TPROXY rules.
             transport.ipTransparent().ifPresent(o -> b.option(o, true));
-            if (binding.mark() != 0 && transport.isEpoll()) {
+            if (binding.mark() != 0 && transport.isNative()) {
                 b.option(Transport.SO_MARK, binding.mark());
             }
         }
@@ -113,6 +113,11 @@ public final class UpstreamConnector {
     /** The event loops upstream connections live on (and their per-loop pools). */
     public io.netty.channel.EventLoopGroup loops() {
         return transport.group();
+    }
+
+    /** The upstream sockets open now (what a test checks their transport and loop on). */
+    public java.util.List<io.netty.channel.Channel> openChannels() {
+        return java.util.List.copyOf(open);
     }
 
     /** Closes every upstream connection (the proxy is stopping). */

@@ -5,17 +5,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sourcemesh.l4.transport.Transport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -36,7 +32,7 @@ public final class HttpbinApp implements AutoCloseable {
         this.connections = connections;
     }
 
-    /** Binds {@code bind} (port 0 picks one) on {@code group}'s transport, epoll or NIO. */
+    /** Binds {@code bind} (port 0 picks one) on {@code group}'s transport, io_uring, epoll or NIO. */
     public static HttpbinApp start(InetSocketAddress bind, EventLoopGroup group) {
         return start(bind, group, null);
     }
@@ -53,7 +49,7 @@ public final class HttpbinApp implements AutoCloseable {
         String serverName = host + (bind.getPort() == 80 ? "" : ":" + bind.getPort());
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channel(serverChannelFor(group))
+                .channel(Transport.serverChannelType(group))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -75,14 +71,6 @@ public final class HttpbinApp implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    /** The server channel type that matches the group's I/O handler. */
-    private static Class<? extends ServerChannel> serverChannelFor(EventLoopGroup group) {
-        if (group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)) {
-            return EpollServerSocketChannel.class;
-        }
-        return NioServerSocketChannel.class;
     }
 
     /** The bound address: the given one, with the real port when 0 was asked for. */

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.netns;
 
+import io.sourcemesh.l4.transport.Transport;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -83,7 +84,7 @@ public final class ProxyProcess implements AutoCloseable {
                 "--reuid", String.valueOf(IstioIptables.PROXY_UID), "--regid", String.valueOf(IstioIptables.PROXY_GID),
                 "--clear-groups", "--inh-caps", "+net_admin,+net_raw", "--ambient-caps", "+net_admin,+net_raw"));
         String config = bootstrap.toAbsolutePath().toString();
-        List<String> jvm = JVM_OPTIONS;
+        List<String> jvm = withTransport(JVM_OPTIONS);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         if (viaLauncher) {
             Path launcher = launcher().orElseThrow(() -> new NetnsException(
@@ -115,6 +116,17 @@ public final class ProxyProcess implements AutoCloseable {
             proxy.close();
             throw e;
         }
+    }
+
+    /** The flags, plus this JVM's {@code -Dsourcemesh.transport} when set: a test run on io_uring runs its sidecars on it. */
+    private static List<String> withTransport(List<String> jvm) {
+        String transport = System.getProperty(Transport.PROPERTY);
+        if (transport == null) {
+            return jvm;
+        }
+        List<String> all = new ArrayList<>(jvm);
+        all.add("-D" + Transport.PROPERTY + "=" + transport);
+        return all;
     }
 
     public long pid() {

@@ -40,7 +40,7 @@ public final class SidecarMain {
             proxy = Proxy.start(proxyConfig, workers);
             for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
                 System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
-                        + (proxy.transport().isEpoll() ? "epoll" : "nio") + ", " + workers + " workers)");
+                        + proxy.transport().description() + ", " + workers + " workers)");
             }
             proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "
                     + a.clusterName() + " (" + a.serverText() + ")"));

@@ -86,6 +86,7 @@ public final class L4Forwarder implements AutoCloseable {
             d.get().connector().connect(down.eventLoop(), d.get().destination(), d.get().source(), Duration.ofSeconds(5),
                     ByteRelay.to(down, n -> { }, () -> { })).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
+                            downRelay.abandon();
                             down.close();
                             return;
                         }

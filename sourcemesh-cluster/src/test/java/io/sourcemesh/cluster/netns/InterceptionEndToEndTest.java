@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sourcemesh.l4.transport.Transport;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -41,6 +42,7 @@ class InterceptionEndToEndTest {
                 assertTrue(app.log().contains("peer 127.0.0.6:"), app.log());
                 assertSocket(pod, "127.0.0.6");
                 assertAccessLog(proxy, "127.0.0.6");
+                assertTransport(proxy);
             }
         }
     }
@@ -58,6 +60,7 @@ class InterceptionEndToEndTest {
                 assertSocket(pod, SLEEP);
                 assertAccessLog(proxy, SLEEP);
                 assertSidecarIdentity(proxy);
+                assertTransport(proxy);
             }
         }
     }
@@ -212,6 +215,14 @@ class InterceptionEndToEndTest {
         Pattern line = Pattern.compile("(?m)^tcp\\s+\\d+\\s+\\d+\\s+" + Pattern.quote(HTTPBIN + ":8000") + "\\s+" + Pattern.quote(peer)
                 + ":\\d+\\s+(TIME_WAIT|ESTABLISHED|FIN_WAIT2|CLOSE_WAIT)");
         assertTrue(line.matcher(netstat).find(), netstat);
+    }
+
+    /** Run with -Dsourcemesh.transport (io_uring), the sidecar names that transport, not a fall-back. */
+    private static void assertTransport(ProxyProcess proxy) {
+        String asked = System.getProperty(Transport.PROPERTY);
+        if (asked != null) {
+            assertTrue(proxy.output().contains(" (" + asked + ", 1 workers)"), proxy.output());
+        }
     }
 
     private static void assertAccessLog(ProxyProcess proxy, String upstreamLocal) throws InterruptedException {

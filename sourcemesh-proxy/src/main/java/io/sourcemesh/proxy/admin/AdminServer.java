@@ -4,21 +4,17 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sourcemesh.l4.transport.Transport;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -59,7 +55,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * Binds on the caller's event loops (NIO or epoll), which the caller keeps and shuts down.
+     * Binds on the caller's event loops (NIO, epoll or io_uring), which the caller keeps and shuts down.
      * Requests are answered on those loops: a large {@code /config_dump} then briefly holds a loop
      * that may also carry traffic, which is why the other factories use a thread of their own.
      */
@@ -77,7 +73,7 @@ public final class AdminServer implements AutoCloseable {
         try {
             server.serverChannel = new ServerBootstrap()
                     .group(group)
-                    .channel(serverChannelType(group))
+                    .channel(Transport.serverChannelType(group))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -99,12 +95,6 @@ public final class AdminServer implements AutoCloseable {
                     e instanceof java.io.IOException io ? io : new java.io.IOException(e));
         }
         return server;
-    }
-
-    private static Class<? extends ServerChannel> serverChannelType(EventLoopGroup group) {
-        return group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)
-                ? EpollServerSocketChannel.class
-                : NioServerSocketChannel.class;
     }
 
     /** The address actually bound (the real port when 0 was asked). */

@@ -206,6 +206,11 @@ public final class ListenerRuntime implements AutoCloseable {
         }
     }
 
+    /** The downstream connections open now (what a test checks their transport on). */
+    java.util.List<io.netty.channel.Channel> openConnections() {
+        return java.util.List.copyOf(connections);
+    }
+
     /** Closes every connection this listener accepted (the proxy is going away). */
     public void closeConnections() {
         connections.close().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);

@@ -17,6 +17,7 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.RawUnixChannelOption;
 import io.sourcemesh.l4.ByteRelay;
+import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.network.ByteTransparent;
 import io.sourcemesh.proxy.stats.Stats;
 import java.nio.ByteBuffer;
@@ -56,6 +57,7 @@ final class Splice {
     /** getsockopt(IPPROTO_TCP=6, TCP_INFO=11): struct tcp_info up to tcpi_bytes_received (Linux 4.1+). */
     private static final RawUnixChannelOption TCP_INFO = new RawUnixChannelOption("TCP_INFO", 6, 11, 136);
     private static final int BYTES_RECEIVED_OFFSET = 128;
+    private static volatile boolean offEpollWarned;
     /**
      * Opt-in, {@code -Dsourcemesh.tcpProxy.splice=true}, read when a tcp_proxy config is built:
      * measured on the 2-core bench machine, splice moved bulk TCP at 0.69–0.83 of the user-space
@@ -63,7 +65,7 @@ final class Splice {
      * (BENCHMARKS.md, "Bulk TCP"; measured before the FIN fix, not since).
      */
     static boolean enabled() {
-        return Boolean.getBoolean("sourcemesh.tcpProxy.splice");
+        return Boolean.getBoolean(Transport.SPLICE_PROPERTY);
     }
 
     private final Channel source;
@@ -94,7 +96,16 @@ final class Splice {
 
     /** A read counter for a channel that may splice (epoll), installed before its first read; else empty. */
     static Optional<ReadCounter> counter(Channel ch) {
-        return ch instanceof AbstractEpollStreamChannel ? ReadCounter.install(ch) : Optional.empty();
+        if (!(ch instanceof AbstractEpollStreamChannel)) {
+            // Transport picks epoll when splice is opted in; a transport made otherwise cannot splice.
+            if (!offEpollWarned) {
+                offEpollWarned = true;
+                LOG.warning("tcp_proxy splice is on, but connections are " + ch.getClass().getSimpleName()
+                        + ", not epoll: their bytes are relayed in user space");
+            }
+            return Optional.empty();
+        }
+        return ReadCounter.install(ch);
     }
 
     /**

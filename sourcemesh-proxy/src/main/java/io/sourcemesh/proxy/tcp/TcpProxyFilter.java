@@ -140,6 +140,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             host.connectFailed();
                             stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_FAILURE);
                             stream.upstreamTransportFailureReason(String.valueOf(f.cause().getMessage()));
+                            fromClient.abandon();
                             downstream.close();
                             return;
                         }

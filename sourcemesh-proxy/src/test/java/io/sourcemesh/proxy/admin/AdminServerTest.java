@@ -15,6 +15,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -165,6 +167,9 @@ class AdminServerTest {
         groups.add(new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()));
         if (Epoll.isAvailable()) {
             groups.add(new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()));
+        }
+        if (IoUring.isAvailable()) {
+            groups.add(new MultiThreadIoEventLoopGroup(1, IoUringIoHandler.newFactory()));
         }
         for (EventLoopGroup group : groups) {
             try (AdminServer shared = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), view,

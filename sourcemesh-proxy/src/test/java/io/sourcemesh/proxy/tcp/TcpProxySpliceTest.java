@@ -393,18 +393,45 @@ class TcpProxySpliceTest {
         long size = 8L * MB;
         echoBackend();
         Path log = dir.resolve("tcp.log");
-        System.setProperty("sourcemesh.transport", "nio");
-        try {
-            startTcpProxy(Optional.empty(), log);
-        } finally {
-            System.clearProperty("sourcemesh.transport");
-        }
+        startTcpProxyOn("nio", log);
         try (Socket c = connect()) {
             assertEchoed(c, 9, size);
         }
         String line = LogFiles.awaitLine(log);
         assertTrue(line.contains("\"rx\":" + size) && line.contains("\"tx\":" + size), line);
         assertEquals(0L, proxy.stats().counters().get("tcp.tcp.splice_started_total"));
+    }
+
+    /** io_uring has no spliceTo: asked for with splice opted in, the process runs on epoll and splices. */
+    @Test
+    void ioUringAskedForWithSpliceRunsOnEpollAndSplices() throws Exception {
+        long size = 8L * MB;
+        echoBackend();
+        Path log = dir.resolve("tcp.log");
+        startTcpProxyOn("io_uring", log);
+        assertEquals(io.sourcemesh.l4.transport.Transport.Kind.EPOLL, proxy.transport().kind());
+        assertTrue(proxy.transport().description().contains("needs epoll's splice"), proxy.transport().description());
+        try (Socket c = connect()) {
+            assertEchoed(c, 10, size);
+        }
+        String line = LogFiles.awaitLine(log);
+        assertTrue(line.contains("\"rx\":" + size) && line.contains("\"tx\":" + size), line);
+        assertEquals(2L, proxy.stats().counters().get("tcp.tcp.splice_started_total"));
+    }
+
+    /** Starts the proxy with {@code -Dsourcemesh.transport=kind}, then puts the property back as it was. */
+    private void startTcpProxyOn(String kind, Path log) {
+        String before = System.getProperty("sourcemesh.transport");
+        System.setProperty("sourcemesh.transport", kind);
+        try {
+            startTcpProxy(Optional.empty(), log);
+        } finally {
+            if (before == null) {
+                System.clearProperty("sourcemesh.transport");
+            } else {
+                System.setProperty("sourcemesh.transport", before);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------
