@@ -31,7 +31,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The socket layer: Netty's native epoll (the default) or io_uring transport, NIO where neither loads. One
+ * The socket layer: Netty's native io_uring (the default) or epoll transport, NIO where neither loads. One
  * instance per proxy; its event-loop group has one loop per worker, and every channel it opens
  * (listeners and upstream connections alike) is of the same family on those loops.
  *
@@ -47,13 +47,11 @@ public final class Transport implements AutoCloseable {
     /** tcp_proxy's splice opt-in (read by the proxy's tcp filter too): it needs epoll. */
     public static final String SPLICE_PROPERTY = "sourcemesh.tcpProxy.splice";
     /**
-     * What runs when {@link #PROPERTY} is unset. io_uring took 35–45% less proxy CPU per request than
+     * What runs when {@link #PROPERTY} is unset: io_uring took 35–45% less proxy CPU per request than
      * epoll at 16 and 64 keep-alive connections (about one io_uring_enter per 3–7 requests against
-     * four system calls per request), about as much at one connection. Not the default yet: in a
-     * loaded run of the cluster suite on io_uring two embedded-runtime walkthroughs did not settle
-     * (not reproduced alone); a quiet A/B and that suite decide.
+     * four system calls per request), and about as much as epoll at one connection.
      */
-    static final Kind DEFAULT = Kind.EPOLL;
+    static final Kind DEFAULT = Kind.IO_URING;
 
     /** SO_MARK (SOL_SOCKET=1, optname 36): lets kernel rules recognise the proxy's own upstream packets. */
     public static final IntegerUnixChannelOption SO_MARK = new IntegerUnixChannelOption("SO_MARK", 1, 36);

@@ -54,6 +54,8 @@ class TransportTest {
         Transport.Choice c = Transport.choose("io_uring", true, LOADS, LOADS);
         assertEquals(Transport.Kind.EPOLL, c.kind());
         assertTrue(c.fallback().orElseThrow().contains("sourcemesh.tcpProxy.splice=true needs epoll"), c.fallback().get());
+        assertEquals("io_uring is the default, but -Dsourcemesh.tcpProxy.splice=true needs epoll's splice",
+                Transport.choose(null, true, LOADS, LOADS).fallback().orElseThrow());
         // Splice asked for on epoll or NIO changes nothing: the tcp filter relays without it on NIO, and says so.
         assertEquals(new Transport.Choice(Transport.Kind.EPOLL, Optional.empty()), Transport.choose("epoll", true, LOADS, LOADS));
     }

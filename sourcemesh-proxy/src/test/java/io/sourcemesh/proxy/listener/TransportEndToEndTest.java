@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The proxy on each transport {@code -Dsourcemesh.transport} names: requests answered, every
  * downstream and upstream socket of that transport's channel class, and each upstream on its
  * downstream's event loop. Where a run names its transport (the surefire execution that runs the
- * end-to-end classes on io_uring), {@link #theTransportAskedForIsTheOneThatRuns} fails on a silent fall-back.
+ * end-to-end classes on epoll, or {@code -Dsourcemesh.transport=io_uring} by hand),
+ * {@link #theTransportAskedForIsTheOneThatRuns} fails on a silent fall-back.
  */
 class TransportEndToEndTest {
     private Proxy proxy;
@@ -75,14 +76,15 @@ class TransportEndToEndTest {
         assertServedOnOneFamily();
     }
 
-    /** Unless asked otherwise the proxy runs on epoll (io_uring is opt-in, see Transport.DEFAULT). */
+    /** io_uring is the default where it loads: a silent fall-back to epoll fails here. */
     @Test
     @DisabledIfSystemProperty(named = Transport.PROPERTY, matches = ".+")
-    void withoutTheChoiceTheProxyRunsOnEpoll() throws Exception {
-        assumeTrue(Epoll.isAvailable());
+    void withoutTheChoiceTheProxyRunsOnIoUring() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
         start();
-        assertEquals("epoll", proxy.transport().description());
+        assertEquals("io_uring", proxy.transport().description());
         assertServedOnOneFamily();
+        assertSame(io.netty.channel.uring.IoUringSocketChannel.class, proxy.transport().channelType());
     }
 
     private void start() throws Exception {
