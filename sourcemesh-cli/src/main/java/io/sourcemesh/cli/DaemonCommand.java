@@ -82,7 +82,9 @@ final class DaemonCommand implements Callable<Integer> {
      */
     static AutoCloseable verbSocket(Home h, BuildId build) {
         try {
-            return VerbSocket.open(h.path(), build);
+            VerbSocket socket = VerbSocket.open(h.path(), build);
+            socket.warmUp(h.path());
+            return socket;
         } catch (java.io.IOException | RuntimeException e) {
             System.err.println("[warning] no fast path for the CLI's read verbs: " + e.getMessage());
             return () -> { };

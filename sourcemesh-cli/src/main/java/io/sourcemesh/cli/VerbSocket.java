@@ -92,6 +92,26 @@ final class VerbSocket implements AutoCloseable {
         return path;
     }
 
+    /**
+     * Runs the common read verbs once against {@code home}, their output dropped, so that the first
+     * caller's is not the call that loads, links and first runs their code (a few tenths of a second).
+     */
+    void warmUp(Path home) {
+        Thread.ofVirtual().name("verb-warm-up").start(() -> {
+            Invocation self = new Invocation(home, Map.of("SOURCEMESH_HOME", home.toString()));
+            for (String[] line : List.of(new String[] {"get", "pods", "-A"}, new String[] {"get", "svc", "-n", "default", "-o", "wide"},
+                    new String[] {"describe", "pods", "-n", "istio-system"}, new String[] {"status"})) {
+                PrintWriter nowhere = new PrintWriter(java.io.OutputStream.nullOutputStream());
+                try {
+                    ScopedValue.where(Invocation.CURRENT, self).call(() ->
+                            Main.execute(Clock.systemUTC(), new ByteArrayInputStream(new byte[0]), nowhere, nowhere, line));
+                } catch (RuntimeException e) {
+                    return; // a warm-up only
+                }
+            }
+        });
+    }
+
     /** How many command lines this socket ran (tests tell the fast path from the JVM's by it). */
     long served() {
         return served.get();
