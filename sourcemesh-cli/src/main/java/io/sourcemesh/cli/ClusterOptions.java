@@ -1,7 +1,6 @@
 package io.sourcemesh.cli;
 
 import io.sourcemesh.cluster.daemon.ClusterApi;
-import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubeapi.RestClusterApi;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -22,7 +21,7 @@ final class ClusterOptions {
 
     ClusterApi api() {
         if (api == null) {
-            api = RestClusterApi.forHome(Home.resolve(home));
+            api = RestClusterApi.forHome(Invocation.home(home));
         }
         return api;
     }

@@ -28,13 +28,14 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        BuildId build = BuildId.current(); // the jars as this JVM found them, before a rebuild can replace them
         Home h = Home.resolve(home);
         if (h.daemon().isPresent()) {
             System.err.println("a SourceMesh cluster is already running in " + h.path());
             return 1;
         }
         if (runtime.equals("netns")) {
-            return runNetns(h);
+            return runNetns(h, build);
         }
         if (!runtime.equals("embedded")) {
             System.err.println("unknown runtime " + runtime);
@@ -53,8 +54,10 @@ final class DaemonCommand implements Callable<Integer> {
         System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port()
                 + ", Kubernetes API https://127.0.0.1:" + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
         AutoCloseable dashboard = DashboardCommand.serveForDaemon(cluster, h);
+        AutoCloseable verbs = verbSocket(h, build);
         stop.await();
         try {
+            verbs.close();
             dashboard.close();
             cluster.close(); // its informers first, while the Kubernetes API they watch still serves
             kubeApi.close();
@@ -74,10 +77,25 @@ final class DaemonCommand implements Callable<Integer> {
     }
 
     /**
+     * The launcher's read verbs, run here instead of in a JVM each ({@link VerbSocket}); a daemon that
+     * cannot listen (a home path too long for a socket's name) still serves, and the verbs take their JVM.
+     */
+    static AutoCloseable verbSocket(Home h, BuildId build) {
+        try {
+            VerbSocket socket = VerbSocket.open(h.path(), build);
+            socket.warmUp(h.path());
+            return socket;
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("[warning] no fast path for the CLI's read verbs: " + e.getMessage());
+            return () -> { };
+        }
+    }
+
+    /**
      * The netns runtime: namespaces and processes outlive a JVM that just exits, so the shutdown
      * hook waits until the cluster has removed them (SIGTERM as well as {@code down}).
      */
-    private int runNetns(Home h) throws Exception {
+    private int runNetns(Home h, BuildId build) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch cleaned = new CountDownLatch(1);
         Cluster cluster = NetnsRuntime.cluster(h, nodes);
@@ -104,11 +122,13 @@ final class DaemonCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }));
+        AutoCloseable verbs = () -> { };
         try {
             meshInformers(cluster, h);
             cluster.servingOn(api.port());
             cluster.awaitSettled(java.time.Duration.ofSeconds(120));
             h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "netns"));
+            verbs = verbSocket(h, build);
             System.err.println("[info] SourceMesh netns cluster running: " + nodes + " nodes, namespaces "
                     + NetnsRuntime.prefixFor(h) + "*, API 127.0.0.1:" + api.port() + ", Kubernetes API https://127.0.0.1:"
                     + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
@@ -116,6 +136,7 @@ final class DaemonCommand implements Callable<Integer> {
         } finally {
             try {
                 try {
+                    verbs.close();
                     cluster.close(); // its informers first, while the Kubernetes API they watch still serves
                 } finally {
                     kubeApi.close();

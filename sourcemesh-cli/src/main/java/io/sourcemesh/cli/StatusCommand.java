@@ -21,7 +21,7 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var out = spec.commandLine().getOut();
-        Home h = Home.resolve(home);
+        Home h = Invocation.home(home);
         if (h.daemon().isEmpty()) {
             out.println("SourceMesh is not running (state directory " + h.path() + ")");
             return 1;

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sourcemesh.cluster.netns.ProxyProcess;
-import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -22,8 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,29 +38,14 @@ class ProxyAotCacheTest {
     @TempDir
     static Path checkout;
 
+    static LauncherCheckout build;
     static Path target;
     static Path cache;
 
     @BeforeAll
     static void layOutABuild() throws IOException {
-        Path repo = Path.of("..").toAbsolutePath().normalize();
-        Files.copy(repo.resolve("sourcemesh"), checkout.resolve("sourcemesh"));
-        Files.createDirectories(checkout.resolve(".ci"));
-        Files.copy(repo.resolve(".ci/java-env"), checkout.resolve(".ci/java-env"));
-        target = Files.createDirectories(checkout.resolve("sourcemesh-cli/target"));
-        Path lib = Files.createDirectories(target.resolve("lib"));
-        int n = 0;
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path p = Path.of(entry).toAbsolutePath();
-            if (p.endsWith(Path.of("sourcemesh-cli", "target", "classes"))) {
-                jar(p, target.resolve("sourcemesh-cli-test.jar"));
-            } else if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
-                jar(p, lib.resolve("module-" + n++ + ".jar")); // a sibling module's classes in a reactor build
-            } else if (p.toString().endsWith(".jar")) {
-                Files.createSymbolicLink(lib.resolve(n++ + "-" + p.getFileName()), p);
-            }
-        }
-        assertTrue(Files.exists(target.resolve("sourcemesh-cli-test.jar")), "the CLI's classes on the classpath");
+        build = LauncherCheckout.layOut(checkout);
+        target = build.target;
         cache = target.resolve("sourcemesh-proxy.aot");
     }
 
@@ -86,14 +67,9 @@ class ProxyAotCacheTest {
         assertFalse(Files.exists(cache), "the stale cache is removed");
     }
 
-    /** The links to the build's jars go before JUnit removes the directory (it warns about each). */
     @AfterAll
     static void unlinkJars() throws IOException {
-        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
-            for (Path p : lib.filter(Files::isSymbolicLink).toList()) {
-                Files.delete(p);
-            }
-        }
+        build.unlinkJars();
     }
 
     /** Starts the launcher's proxy, gets a 200 through it, and tells where its {@code Proxy} class came from. */
@@ -191,17 +167,6 @@ class ProxyAotCacheTest {
             return Files.exists(log) ? "\n" + Files.readString(log) : "";
         } catch (IOException e) {
             return e.toString();
-        }
-    }
-
-    private static void jar(Path classes, Path jar) throws IOException {
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out);
-                Stream<Path> files = Files.walk(classes)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                j.putNextEntry(new JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
-                Files.copy(f, j);
-                j.closeEntry();
-            }
         }
     }
 }

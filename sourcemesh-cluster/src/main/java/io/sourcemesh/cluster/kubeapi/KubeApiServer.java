@@ -11,15 +11,23 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.store.ObjectStore;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.Principal;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import javax.net.ssl.SSLException;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -86,12 +94,22 @@ public final class KubeApiServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * TLS 1.3/1.2 with the server's key, asking for (and deferring the check of) a client certificate.
+     * The JDK context is made here and wrapped, not built by {@code SslContextBuilder.forServer}:
+     * that path puts the key in a PKCS#12 store and takes it out again (PBKDF2, thousands of rounds,
+     * twice), and its first use runs the same for a sample key — a third of the daemon's main-thread
+     * CPU before the cluster is up.
+     */
+    @SuppressWarnings("deprecation") // JdkSslContext's constructor: the supported way to wrap an SSLContext
     private static SslContext sslContext(ClusterPki pki) {
         try {
-            return SslContextBuilder.forServer(pki.serverKey(), pki.serverCertificate()).sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3", "TLSv1.2").clientAuth(ClientAuth.OPTIONAL)
-                    .trustManager(new DeferredClientTrust(pki.ca())).build();
-        } catch (SSLException e) {
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(new KeyManager[] {new ServerKey(pki.serverKey(), new X509Certificate[] {pki.serverCertificate()})},
+                    new TrustManager[] {new DeferredClientTrust(pki.ca())}, null);
+            return new JdkSslContext(tls, false, null, IdentityCipherSuiteFilter.INSTANCE, null, ClientAuth.OPTIONAL,
+                    new String[] {"TLSv1.3", "TLSv1.2"}, false);
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot set up the API server's TLS", e);
         }
     }
@@ -160,4 +178,54 @@ public final class KubeApiServer implements AutoCloseable {
         }
     }
 
+    /** The server's one key and certificate, offered for the handshakes its key type can sign. */
+    private static final class ServerKey extends X509ExtendedKeyManager {
+        private static final String ALIAS = "server";
+        private final PrivateKey key;
+        private final X509Certificate[] chain;
+
+        ServerKey(PrivateKey key, X509Certificate[] chain) {
+            this.key = key;
+            this.chain = chain;
+        }
+
+        private String alias(String keyType) {
+            return key.getAlgorithm().equals(keyType) ? ALIAS : null;
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return alias(keyType) == null ? null : new String[] {ALIAS};
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return alias(keyType);
+        }
+
+        @Override
+        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+            return alias(keyType);
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return null;
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return null;
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return ALIAS.equals(alias) ? chain.clone() : null;
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return ALIAS.equals(alias) ? key : null;
+        }
+    }
 }

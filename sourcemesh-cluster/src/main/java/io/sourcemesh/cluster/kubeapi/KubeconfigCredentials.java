@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -19,6 +20,9 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.net.Socket;
 import java.security.Principal;
 import java.security.cert.X509Certificate;
@@ -35,7 +39,40 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public record KubeconfigCredentials(URI server, SSLContext tls, String token) {
 
+    /**
+     * What {@link #read} made of a kubeconfig whose credentials are all inline, by the file's identity
+     * (path, size, time, inode): a long-lived process — the daemon answering the launcher's verbs —
+     * reads and sets up TLS for its home's kubeconfig once, and its TLS sessions resume.
+     */
+    private static final Map<String, KubeconfigCredentials> INLINE = new ConcurrentHashMap<>();
+
     public static KubeconfigCredentials read(Path file) {
+        String identity = identity(file);
+        KubeconfigCredentials known = identity == null ? null : INLINE.get(identity);
+        if (known != null) {
+            return known;
+        }
+        boolean[] inline = {false};
+        KubeconfigCredentials read = read(file, inline);
+        if (identity != null && inline[0]) {
+            if (INLINE.size() >= 16) {
+                INLINE.clear();
+            }
+            INLINE.put(identity, read);
+        }
+        return read;
+    }
+
+    private static String identity(Path file) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return file.toAbsolutePath() + " " + a.size() + " " + a.lastModifiedTime().to(TimeUnit.NANOSECONDS) + " " + a.fileKey();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private static KubeconfigCredentials read(Path file, boolean[] inline) {
         JsonNode config;
         try {
             config = io.sourcemesh.cluster.daemon.JsonTrees.read(new YAMLFactory(), Files.readAllBytes(file));
@@ -50,6 +87,7 @@ public record KubeconfigCredentials(URI server, SSLContext tls, String token) {
         JsonNode context = named(config, "contexts", contextName, file).path("context");
         JsonNode cluster = named(config, "clusters", context.path("cluster").asText(), file).path("cluster");
         JsonNode user = named(config, "users", context.path("user").asText(), file).path("user");
+        inline[0] = !cluster.has("certificate-authority") && !user.has("client-certificate") && !user.has("client-key");
         String server = cluster.path("server").asText("");
         if (!server.startsWith("https://")) {
             throw new ClusterApiException(503, "error: the kubeconfig " + file + " names no https server for context \"" + contextName + "\"");

@@ -39,6 +39,19 @@ class KubeApiAuthTest {
         return new String[] {out.substring(nl + 1), out.substring(0, Math.max(0, nl))};
     }
 
+    /** TLS 1.3 and 1.2 with the cluster's server certificate (verified by curl against the CA), nothing older. */
+    @Test
+    void servesTls13And12Only() throws Exception {
+        String[] cert = {"--cert", home.resolve("pki/admin.crt").toString(), "--key", home.resolve("pki/admin.key").toString()};
+        assertEquals("200", curl("/version", cert)[0]);
+        List<String> tls12 = new ArrayList<>(List.of("--tlsv1.2", "--tls-max", "1.2"));
+        tls12.addAll(List.of(cert));
+        assertEquals("200", curl("/version", tls12.toArray(String[]::new))[0], "TLS 1.2");
+        List<String> tls11 = new ArrayList<>(List.of("--tlsv1.1", "--tls-max", "1.1"));
+        tls11.addAll(List.of(cert));
+        assertEquals("000", curl("/version", tls11.toArray(String[]::new))[0], "TLS 1.1 is refused");
+    }
+
     @Test
     void noCertificateIsUnauthorized() throws Exception {
         String[] r = curl("/api/v1/namespaces");

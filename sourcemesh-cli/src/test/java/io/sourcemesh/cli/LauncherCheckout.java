@@ -1,0 +1,74 @@
+package io.sourcemesh.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+
+/**
+ * A checkout laid out as the build leaves it, made from this test's class path: the launcher script,
+ * {@code .ci/java-env}, {@code sourcemesh-cli/target/sourcemesh-cli-test.jar} and {@code lib/} (the
+ * sibling modules' classes jarred, the dependencies linked). Tests run the real launcher on it.
+ */
+final class LauncherCheckout {
+    final Path root;
+    final Path target;
+
+    private LauncherCheckout(Path root, Path target) {
+        this.root = root;
+        this.target = target;
+    }
+
+    static LauncherCheckout layOut(Path root) throws IOException {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Files.copy(repo.resolve("sourcemesh"), root.resolve("sourcemesh"));
+        Files.createDirectories(root.resolve(".ci"));
+        Files.copy(repo.resolve(".ci/java-env"), root.resolve(".ci/java-env"));
+        Path target = Files.createDirectories(root.resolve("sourcemesh-cli/target"));
+        Path lib = Files.createDirectories(target.resolve("lib"));
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path p = Path.of(entry).toAbsolutePath();
+            if (p.endsWith(Path.of("sourcemesh-cli", "target", "classes"))) {
+                jar(p, target.resolve("sourcemesh-cli-test.jar"));
+            } else if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
+                jar(p, lib.resolve("module-" + n++ + ".jar")); // a sibling module's classes in a reactor build
+            } else if (p.toString().endsWith(".jar")) {
+                Files.createSymbolicLink(lib.resolve(n++ + "-" + p.getFileName()), p);
+            }
+        }
+        if (!Files.exists(target.resolve("sourcemesh-cli-test.jar"))) {
+            throw new IllegalStateException("the CLI's classes are not on the class path");
+        }
+        return new LauncherCheckout(root, target);
+    }
+
+    /** The class path the launcher gives a verb's JVM, as it writes it. */
+    String classPath() {
+        return target.resolve("sourcemesh-cli-test.jar") + File.pathSeparator + target.resolve("lib") + File.separator + "*";
+    }
+
+    /** The links to the build's jars go before JUnit removes the directory (it warns about each). */
+    void unlinkJars() throws IOException {
+        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
+            for (Path p : lib.filter(Files::isSymbolicLink).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private static void jar(Path classes, Path jar) throws IOException {
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out);
+                Stream<Path> files = Files.walk(classes)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                j.putNextEntry(new JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
+                Files.copy(f, j);
+                j.closeEntry();
+            }
+        }
+    }
+}
