@@ -38,7 +38,8 @@ import java.util.logging.Logger;
  * <p>Both native transports take what interception needs: SO_ORIGINAL_DST and SO_MARK as raw/integer
  * unix socket options, and IP_TRANSPARENT (Netty 4.2.18's io_uring socket configs read and set all
  * three). NIO takes none of them. tcp_proxy's splice is epoll's alone ({@code spliceTo}), so a
- * process that opts in to splice runs on epoll even when io_uring is asked for, and says so.
+ * process that opts in to splice runs on epoll even when io_uring is asked for, and says so. So does a
+ * process whose io_uring loops cannot get their rings (a small RLIMIT_MEMLOCK without CAP_IPC_LOCK).
  */
 public final class Transport implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Transport.class.getName());
@@ -103,12 +104,55 @@ public final class Transport implements AutoCloseable {
 
     /** The transport {@code -Dsourcemesh.transport} asks for (default {@link #DEFAULT}), or the nearest one that loads. */
     public static Transport create(int workers) {
+        Optional<String> epollMissing = Epoll.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(Epoll.unavailabilityCause()));
         Choice choice = choose(System.getProperty(PROPERTY), Boolean.getBoolean(SPLICE_PROPERTY),
                 IoUring.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(IoUring.unavailabilityCause())),
-                Epoll.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(Epoll.unavailabilityCause())));
-        choice.fallback().ifPresent(why -> LOG.log(System.getProperty(PROPERTY) == null ? Level.INFO : Level.WARNING,
-                "transport " + choice.kind().label() + ": " + why));
-        return new Transport(choice, workers);
+                epollMissing);
+        if (choice.kind() == Kind.IO_URING) {
+            try {
+                return new Transport(choice, workers);
+            } catch (RuntimeException e) {
+                // IoUring.isAvailable() tried a one-entry ring; the loops' rings are bigger, and their memory
+                // is locked memory: a user without CAP_IPC_LOCK under a small RLIMIT_MEMLOCK (64 KB, a
+                // container's usual) gets ENOMEM here. Such a process runs, on epoll, and says why.
+                choice = choose(Kind.EPOLL.label(), false, Optional.empty(), epollMissing);
+                choice = new Choice(choice.kind(), Optional.of(ringsRefused(e) + choice.fallback().map(f -> "; " + f).orElse("")));
+                LOG.warning("transport " + choice.kind().label() + ": " + choice.fallback().orElseThrow());
+                return new Transport(choice, workers);
+            }
+        }
+        Choice chosen = choice;
+        chosen.fallback().ifPresent(why -> LOG.log(System.getProperty(PROPERTY) == null ? Level.INFO : Level.WARNING,
+                "transport " + chosen.kind().label() + ": " + why));
+        return new Transport(chosen, workers);
+    }
+
+    /** Why io_uring's loops could not start: the root cause, and the locked-memory limit when it is the likely one. */
+    static String ringsRefused(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String cause = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return "io_uring's rings could not be created (" + cause + ")" + memlockLimit()
+                .map(kb -> "; RLIMIT_MEMLOCK is " + kb + " KB, and without CAP_IPC_LOCK a loop's rings count"
+                        + " against it: raise it (ulimit -l, LimitMEMLOCK=, --ulimit memlock) to run io_uring")
+                .orElse("");
+    }
+
+    /** The soft RLIMIT_MEMLOCK in KB, from /proc/self/limits; empty when unlimited or unreadable. */
+    static Optional<Long> memlockLimit() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max locked memory")) {
+                    String soft = line.substring("Max locked memory".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Optional.empty() : Optional.of(Long.parseLong(soft) / 1024);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // Not Linux's procfs: no hint.
+        }
+        return Optional.empty();
     }
 
     /**
