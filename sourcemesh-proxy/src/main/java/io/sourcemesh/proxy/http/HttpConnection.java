@@ -32,7 +32,7 @@ import java.util.ArrayDeque;
  * {@link HttpStream} that routes and forwards it, and sends Envoy's local replies. Reads from the
  * client only when the current stream can take more (auto-read is off).
  */
-final class HttpConnection extends ChannelInboundHandlerAdapter {
+final class HttpConnection extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
     private final HttpConnectionManagerFilter filter;
     private final ConnectionContext connection;
     /**
@@ -44,7 +44,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private HttpStream stream;
     private boolean closeAfterStream;
     private ConnectionTimers timers;
-    private RouteTimer routeTimer;
     /** Inside a read burst from the client: what streams write upstream is flushed once at its end. */
     private boolean reading;
 
@@ -80,15 +79,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         filter.cxTotal.inc();
         filter.cxActive.inc();
         timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.timeouts);
-        ctx.channel().closeFuture().addListener(f -> {
-            filter.cxActive.dec();
-            timers.stop();
-            if (routeTimer != null) {
-                routeTimer.close(); // its pending check would hold the closed connection until the route timeout
-            }
-        });
+        ctx.channel().closeFuture().addListener(this); // not channelInactive: a 101 takes this handler out of the pipeline
         timers.connectionIdle();
         ctx.read();
+    }
+
+    /** The connection closed: its clocks stop (a pending check would hold the closed connection until it fires). */
+    @Override
+    public void operationComplete(ChannelFuture closed) {
+        filter.cxActive.dec();
+        timers.stop();
     }
 
     /** Raw bytes from the client (before decoding): starts request_headers_timeout, feeds stream_idle_timeout. */
@@ -246,12 +246,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         return closeAfterStream;
     }
 
-    /** The route timeout of this connection's streams: one timer for the connection, made on first use. */
-    RouteTimer routeTimer() {
-        if (routeTimer == null) {
-            routeTimer = new RouteTimer(ctx.channel().eventLoop());
-        }
-        return routeTimer;
+    /** The route timeout of this connection's streams: one of the connection's clocks. */
+    ConnectionTimers routeTimer() {
+        return timers;
     }
 
     /**
@@ -334,7 +331,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** Leaves the HTTP codec behind after a 101: from now on this connection carries raw bytes. */
     void removeHttpHandlers() {
         timers.cancelAll();
-        ctx.pipeline().remove("http-activity");
         ctx.pipeline().remove("http-codec");
     }
 }

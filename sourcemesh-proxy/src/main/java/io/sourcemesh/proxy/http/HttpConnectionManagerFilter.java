@@ -112,7 +112,6 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
         int maxHeaderBytes = config.limits().maxRequestHeadersKb() * 1024;
         HttpConnection http = new HttpConnection(this, connection);
-        pipeline.addLast("http-activity", new ActivityMarker(http));
         // Strict CRLF lines and RFC 9112 Transfer-Encoding; the request line counts toward the header limit, as in Envoy.
         pipeline.addLast("http-codec", new ServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxHeaderBytes)
@@ -124,23 +123,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
                 .setHeadersFactory(FlatHeaders.FACTORY)
-                .setTrailersFactory(SmallTrailers.FACTORY)));
+                .setTrailersFactory(SmallTrailers.FACTORY), http));
         // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
         pipeline.addLast("http-connection-manager", http);
-    }
-
-    /** Notes raw bytes from the client before the codec sees them (request_headers_timeout starts at the first). */
-    private static final class ActivityMarker extends io.netty.channel.ChannelInboundHandlerAdapter {
-        private final HttpConnection http;
-
-        ActivityMarker(HttpConnection http) {
-            this.http = http;
-        }
-
-        @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            http.bytesArrived();
-            ctx.fireChannelRead(msg);
-        }
     }
 }

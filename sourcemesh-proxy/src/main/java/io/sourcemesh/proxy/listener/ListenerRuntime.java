@@ -158,6 +158,7 @@ public final class ListenerRuntime implements AutoCloseable {
         Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
         io.sourcemesh.proxy.network.ChannelErrors.Counters errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
                 stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
+        io.netty.channel.ChannelFutureListener cxClosed = f -> cxActive.dec(); // one for the listener, not one per connection
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
                 .channel(transport.serverChannelType())
@@ -173,7 +174,7 @@ public final class ListenerRuntime implements AutoCloseable {
                         io.sourcemesh.proxy.network.ChannelErrors.tag(ch, new Accepted(errors));
                         connections.add(ch);
                         ch.pipeline().addFirst("version-use", VersionRelease.INSTANCE);
-                        ch.closeFuture().addListener(f -> cxActive.dec());
+                        ch.closeFuture().addListener(cxClosed);
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
                     }
