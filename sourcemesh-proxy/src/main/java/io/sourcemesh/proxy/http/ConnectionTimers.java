@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.http;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The connection manager's clocks for one downstream connection, all on its event loop, so a slow
@@ -19,6 +20,12 @@ import java.util.Optional;
  * timer object. Event-loop confined.
  */
 final class ConnectionTimers extends LoopClock.Entry {
+    /**
+     * How long a connection stays idle before it parks its HTTP codec ({@link HttpConnection#onParkDue}):
+     * a wake-up costs about what one request allocates, so it is paid at most once a second per connection.
+     */
+    static final long PARK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final HttpConnection connection;
     private final LoopClock clock;
     private final Limits limits;
@@ -30,6 +37,8 @@ final class ConnectionTimers extends LoopClock.Entry {
     private long requestAt;
     private boolean streamIdleArmed;
     private long lastActivityNanos;
+    private boolean parkArmed;
+    private long parkAt;
     /** The stream's router while its route timeout runs. */
     private Router route;
     private long routeAt;
@@ -63,11 +72,15 @@ final class ConnectionTimers extends LoopClock.Entry {
     void connectionIdle() {
         requestArmed = false;
         streamIdleArmed = false;
+        long now = System.nanoTime();
         if (!idleArmed && limits.idleTimeout() >= 0) {
             idleArmed = true;
-            idleAt = System.nanoTime() + limits.idleTimeout();
+            idleAt = now + limits.idleTimeout();
             checkBy(idleAt);
         }
+        parkArmed = true;
+        parkAt = now + PARK_AFTER_NANOS;
+        checkBy(parkAt);
     }
 
     /** Bytes arrived from the client; with no stream yet they are the start of a request's headers. */
@@ -89,6 +102,7 @@ final class ConnectionTimers extends LoopClock.Entry {
     void streamStarted() {
         long now = System.nanoTime();
         idleArmed = false;
+        parkArmed = false;
         headersArmed = false;
         lastActivityNanos = now;
         if (limits.requestTimeout() >= 0) {
@@ -140,6 +154,7 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** The connection manager's own clocks stop (after a 101); a route timeout still armed runs on. */
     void cancelAll() {
+        parkArmed = false;
         idleArmed = false;
         headersArmed = false;
         requestArmed = false;
@@ -178,6 +193,10 @@ final class ConnectionTimers extends LoopClock.Entry {
             idleArmed = false;
             connection.onIdleTimeout();
         }
+        if (parkArmed && now - parkAt >= 0 && !stopped) {
+            parkArmed = false;
+            connection.onParkDue();
+        }
         if (stopped) {
             return; // a callback above closed the connection
         }
@@ -201,6 +220,10 @@ final class ConnectionTimers extends LoopClock.Entry {
         }
         if (idleArmed && (!any || idleAt - next < 0)) {
             next = idleAt;
+            any = true;
+        }
+        if (parkArmed && (!any || parkAt - next < 0)) {
+            next = parkAt;
             any = true;
         }
         if (any) {

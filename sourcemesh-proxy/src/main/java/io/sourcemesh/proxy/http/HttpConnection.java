@@ -44,12 +44,40 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     private HttpStream stream;
     private boolean closeAfterStream;
     private ConnectionTimers timers;
+    /** The HTTP codec in front of this handler; null while parked (idle) or after a 101. */
+    private ServerCodec codec;
     /** Inside a read burst from the client: what streams write upstream is flushed once at its end. */
     private boolean reading;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
         this.connection = connection;
+    }
+
+    /** A codec for this connection: at install, and when a parked connection wakes. */
+    ServerCodec newCodec() {
+        codec = new ServerCodec(filter.decoderConfig, this);
+        return codec;
+    }
+
+    /**
+     * Idle for {@link ConnectionTimers#PARK_AFTER_NANOS}: the codec (its decoder, encoder, parsers and
+     * scratch buffer, ~0.45 KB, and its pipeline context) leaves the pipeline until the client's next
+     * byte, if it holds nothing a fresh codec would not.
+     */
+    void onParkDue() {
+        if (stream == null && pending == null && !closeAfterStream && codec != null && !ctx.isRemoved()
+                && ctx.channel().isActive() && codec.parkable()) {
+            ctx.pipeline().remove(codec);
+            codec = null;
+        }
+    }
+
+    /** The first bytes after a park: a fresh codec takes its place again and decodes them. */
+    private void unpark(ChannelHandlerContext ctx, Object bytes) throws Exception {
+        ServerCodec fresh = newCodec();
+        ctx.pipeline().addBefore(ctx.name(), "http-codec", fresh);
+        fresh.channelRead(ctx.pipeline().context(fresh), bytes);
     }
 
     HttpConnectionManagerFilter filter() {
@@ -140,7 +168,11 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (codec == null && stream == null && msg instanceof ByteBuf) { // parked (after a 101 the stream is the tunnel)
+            unpark(ctx, msg);
+            return;
+        }
         reading = true;
         if (msg instanceof HttpRequest request && HttpUtil.is100ContinueExpected(request)) {
             ctx.writeAndFlush(CONTINUE.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -332,5 +364,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     void removeHttpHandlers() {
         timers.cancelAll();
         ctx.pipeline().remove("http-codec");
+        codec = null;
     }
 }

@@ -94,6 +94,16 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         }
     }
 
+    /**
+     * Whether the connection may drop this codec while idle and make a fresh one on its next byte:
+     * no bytes held, no request unanswered, nothing decided for the connection (a close, a discard,
+     * Netty's decoder in charge after a refused message or a protocol switch).
+     */
+    boolean parkable() {
+        return !internalBuffer().isReadable() && plain.betweenMessages() && oldest == null && pipelined == null
+                && !discard && !mustCloseAfterResponse;
+    }
+
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         plain.closing(in);
