@@ -82,7 +82,7 @@ final class Router {
     private ArrayDeque<HttpContent> queuedBody;
     private RetryState retries;
     private List<Shadow> shadows = List.of();
-    /** The connection's {@link RouteTimer} has this router armed. */
+    /** The connection's route clock ({@link ConnectionTimers}) has this router armed. */
     private boolean timeoutArmed;
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
@@ -355,7 +355,7 @@ final class Router {
         return timeoutArmed;
     }
 
-    /** The route timeout ran out (called by the connection's {@link RouteTimer}). */
+    /** The route timeout ran out (called by the connection's {@link ConnectionTimers}). */
     void onTimeout() {
         if (stream.done()) {
             return;
