@@ -5,6 +5,8 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One timer for all the HTTP connections of an event loop. Each connection's clocks
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  * nothing. Event-loop confined: one instance per event loop thread.
  */
 final class LoopClock implements Runnable {
+    private static final Logger LOG = Logger.getLogger(LoopClock.class.getName());
     private static final FastThreadLocal<LoopClock> CLOCKS = new FastThreadLocal<>();
 
     /** Something the clock runs at {@link #due}: in the heap while {@code index >= 0}. */
@@ -101,7 +104,12 @@ final class LoopClock implements Runnable {
             while (size > 0 && heap[0].due - now <= 0) {
                 Entry e = heap[0];
                 cancel(e);
-                e.fire();
+                try {
+                    e.fire();
+                } catch (RuntimeException | Error failure) {
+                    // One connection's failure must not stop the clocks of every other connection on this loop.
+                    LOG.log(Level.WARNING, "a connection's timer check failed", failure);
+                }
             }
         } finally {
             running = false;

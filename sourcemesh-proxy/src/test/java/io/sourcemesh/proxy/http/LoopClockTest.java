@@ -84,6 +84,35 @@ class LoopClockTest {
         channel.finishAndReleaseAll();
     }
 
+    /** A check that throws does not stop the others due with it, nor those due later. */
+    @Test
+    void aFailingCheckLeavesTheOthersRunning() throws Exception {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        LoopClock clock = LoopClock.of(channel.eventLoop());
+        List<Probe> fired = new ArrayList<>();
+        LoopClock.Entry failing = new LoopClock.Entry() {
+            @Override
+            void fire() {
+                throw new IllegalStateException("a broken connection");
+            }
+        };
+        long now = System.nanoTime();
+        clock.schedule(failing, now);
+        Probe alongside = new Probe(1, fired);
+        clock.schedule(alongside, now + 1);
+        Probe after = new Probe(2, fired);
+        clock.schedule(after, now + Duration.ofMillis(30).toNanos());
+        channel.runScheduledPendingTasks();
+        assertEquals(alongside, fired.isEmpty() ? null : fired.getFirst(), "due with the failing check, fired after it");
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (clock.size() > 0 && System.nanoTime() < until) {
+            Thread.sleep(5);
+            channel.runScheduledPendingTasks();
+        }
+        assertEquals(List.of(alongside, after), fired);
+        channel.finishAndReleaseAll();
+    }
+
     @Test
     void idleConnectionsShareTheLoopsOneCheckAndLeaveNoEntryWhenClosed() {
         EmbeddedChannel channel = new EmbeddedChannel();
