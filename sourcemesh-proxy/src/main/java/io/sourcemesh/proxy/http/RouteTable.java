@@ -64,6 +64,18 @@ public final class RouteTable {
         if (onlyWildcard != null) {
             return onlyWildcard; // no lower-cased copy, port-less substring or Optional per request
         }
+        return Optional.ofNullable(lookupHost(host));
+    }
+
+    /** The request's virtual host by its Host header, or null; a {@code *}-only config does not read the header. */
+    public VirtualHost virtualHostOrNull(HttpRequest request) {
+        if (onlyWildcard != null) {
+            return wildcard; // no Host String, lower-cased copy or Optional per request
+        }
+        return lookupHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST));
+    }
+
+    private VirtualHost lookupHost(String host) {
         String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
         if (config.ignorePortInHostMatching()) {
             h = withoutPort(h);
@@ -75,7 +87,7 @@ public final class RouteTable {
                 vh = lookup(h.substring(0, colon));
             }
         }
-        return Optional.ofNullable(vh != null ? vh : wildcard);
+        return vh != null ? vh : wildcard;
     }
 
     private static String withoutPort(String h) {
@@ -107,20 +119,25 @@ public final class RouteTable {
     }
 
     public Optional<Route> route(HttpRequest request, Optional<VirtualHost> vh) {
-        if (vh.isEmpty()) {
-            return Optional.empty();
+        return Optional.ofNullable(routeOrNull(request, vh.orElse(null)));
+    }
+
+    /** The first matching route of {@code vh} (null: no virtual host), or null. */
+    public Route routeOrNull(HttpRequest request, VirtualHost vh) {
+        if (vh == null) {
+            return null;
         }
         String uri = request.uri();
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
-        List<Route> routes = vh.get().routes();
+        List<Route> routes = vh.routes();
         for (int i = 0, n = routes.size(); i < n; i++) { // indexed: no iterator per request
             Route r = routes.get(i);
             if (matches(r.match(), path, request)) {
-                return Optional.of(r);
+                return r;
             }
         }
-        return Optional.empty();
+        return null;
     }
 
     static boolean matches(RouteMatch m, String path, HttpRequest request) {
