@@ -14,19 +14,7 @@ public final class DaemonMain {
     private DaemonMain() {}
 
     public static void main(String[] args) throws Exception {
-        DaemonCommand command = parse(args);
-        if (command == null) {
-            Main.main(args);
-            return;
-        }
-        int status;
-        try {
-            status = command.call();
-        } catch (Exception e) {
-            System.err.println(Main.message(e));
-            status = 1;
-        }
-        System.exit(status);
+        QuickEntry.run(parse(args), args);
     }
 
     /** The daemon verb with its options bound, or null when picocli must read the line. */

@@ -54,19 +54,13 @@ final class QuickVerbs {
                 verb = true;
                 continue;
             }
-            String name;
-            String value;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            } else {
-                name = a;
-                if (i + 1 >= args.length || args[i + 1].startsWith("-")) {
-                    return null;
-                }
-                value = args[++i];
+            OptionArg o = OptionArg.at(args, i);
+            if (o == null) {
+                return null;
             }
+            String name = o.name();
+            String value = o.value();
+            i = o.last();
             if (!seen.add(name) || value.isEmpty() || (!verb && !name.equals("--home"))) {
                 return null;
             }
@@ -123,22 +117,20 @@ final class QuickVerbs {
             }
             String name;
             String value;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            } else if (!a.startsWith("--") && a.length() > 2) {
+            if (!a.startsWith("--") && a.length() > 2) {
                 if (a.charAt(2) == '=') {
                     return null; // -o=wide: picocli's reading of it
                 }
                 name = a.substring(0, 2);
                 value = a.substring(2);
             } else {
-                name = a;
-                if (i + 1 >= args.length || args[i + 1].startsWith("-")) {
+                OptionArg o = OptionArg.at(args, i);
+                if (o == null) {
                     return null; // a missing value, or one picocli might take for an option
                 }
-                value = args[++i];
+                name = o.name();
+                value = o.value();
+                i = o.last();
             }
             String option = switch (name) {
                 case "-n", "--namespace" -> "n";
