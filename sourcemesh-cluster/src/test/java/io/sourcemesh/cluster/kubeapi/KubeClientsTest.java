@@ -9,36 +9,17 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.sourcemesh.cluster.store.ObjectStore;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** fabric8 clients of our kubeconfig authenticate with its client certificate, handed to TLS without a key store. */
 class KubeClientsTest {
-    @TempDir
-    Path home;
-    ObjectStore store;
-    KubeApiServer server;
-
-    @BeforeEach
-    void up() {
-        store = ObjectStore.inMemory();
-        server = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), new StoreOnlyCluster(store), store, home);
-    }
-
-    @AfterEach
-    void down() {
-        server.close();
-        store.close();
-    }
+    @RegisterExtension
+    final ApiServerExtension api = new ApiServerExtension();
 
     @Test
     void theClientCertificateAuthenticatesWithoutAKeyStore() {
-        Config config = KubeClients.config(Kubeconfig.in(home));
+        Config config = KubeClients.config(api.start().kubeconfig());
         assertNotNull(config.getClientKeyData(), "the kubeconfig holds its key inline");
         try (KubernetesClient client = KubeClients.of(config)) {
             // fabric8 never sees the key (it would put it in a PKCS#12 store): the TLS context has it
@@ -50,7 +31,7 @@ class KubeClientsTest {
 
     @Test
     void withoutTheCertificateTheServerRefuses() {
-        Config config = KubeClients.config(Kubeconfig.in(home));
+        Config config = KubeClients.config(api.start().kubeconfig());
         config.setClientCertData(null);
         config.setClientKeyData(null);
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
