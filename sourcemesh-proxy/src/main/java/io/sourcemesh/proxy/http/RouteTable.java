@@ -24,8 +24,8 @@ public final class RouteTable {
     private final List<Map.Entry<String, VirtualHost>> suffixes;
     private final List<Map.Entry<String, VirtualHost>> prefixes;
     private final VirtualHost wildcard;
-    /** The answer when only "*" is configured (the host is then never looked at), or null. */
-    private final Optional<VirtualHost> onlyWildcard;
+    /** Only "*" is configured: the host is never looked at. */
+    private final boolean onlyWildcard;
 
     public RouteTable(RouteConfig config) {
         this.config = config;
@@ -49,7 +49,7 @@ public final class RouteTable {
         this.suffixes = longestFirst(suffix);
         this.prefixes = longestFirst(prefix);
         this.wildcard = any;
-        this.onlyWildcard = exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty() ? Optional.ofNullable(any) : null;
+        this.onlyWildcard = exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty();
     }
 
     private static List<Map.Entry<String, VirtualHost>> longestFirst(Map<String, VirtualHost> m) {
@@ -60,16 +60,14 @@ public final class RouteTable {
         return config.name();
     }
 
+    /** The virtual host for a Host header value (by the request: {@link #virtualHostOrNull}). */
     public Optional<VirtualHost> virtualHost(String host) {
-        if (onlyWildcard != null) {
-            return onlyWildcard; // no lower-cased copy, port-less substring or Optional per request
-        }
-        return Optional.ofNullable(lookupHost(host));
+        return Optional.ofNullable(onlyWildcard ? wildcard : lookupHost(host));
     }
 
     /** The request's virtual host by its Host header, or null; a {@code *}-only config does not read the header. */
     public VirtualHost virtualHostOrNull(HttpRequest request) {
-        if (onlyWildcard != null) {
+        if (onlyWildcard) {
             return wildcard; // no Host String, lower-cased copy or Optional per request
         }
         return lookupHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST));
@@ -115,11 +113,8 @@ public final class RouteTable {
 
     /** The first matching route of the matching virtual host. */
     public Optional<Route> route(HttpRequest request) {
-        return route(request, virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST)));
-    }
-
-    public Optional<Route> route(HttpRequest request, Optional<VirtualHost> vh) {
-        return Optional.ofNullable(routeOrNull(request, vh.orElse(null)));
+        VirtualHost vh = virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST)).orElse(null);
+        return Optional.ofNullable(routeOrNull(request, vh));
     }
 
     /** The first matching route of {@code vh} (null: no virtual host), or null. */
