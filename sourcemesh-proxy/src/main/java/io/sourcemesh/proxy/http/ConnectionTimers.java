@@ -200,35 +200,28 @@ final class ConnectionTimers extends LoopClock.Entry {
         if (stopped) {
             return; // a callback above closed the connection
         }
-        boolean any = false;
-        long next = 0;
-        if (route != null) {
-            next = routeAt;
-            any = true;
-        }
-        if (requestArmed && (!any || requestAt - next < 0)) {
-            next = requestAt;
-            any = true;
-        }
-        if (streamIdleArmed && (!any || lastActivityNanos + limits.streamIdleTimeout() - next < 0)) {
-            next = lastActivityNanos + limits.streamIdleTimeout();
-            any = true;
-        }
-        if (headersArmed && (!any || headersAt - next < 0)) {
-            next = headersAt;
-            any = true;
-        }
-        if (idleArmed && (!any || idleAt - next < 0)) {
-            next = idleAt;
-            any = true;
-        }
-        if (parkArmed && (!any || parkAt - next < 0)) {
-            next = parkAt;
-            any = true;
-        }
-        if (any) {
+        long none = now + NO_DEADLINE;
+        long next = none;
+        next = earlier(route != null, routeAt, next);
+        next = earlier(requestArmed, requestAt, next);
+        next = earlier(streamIdleArmed, lastActivityNanos + limits.streamIdleTimeout(), next);
+        next = earlier(headersArmed, headersAt, next);
+        next = earlier(idleArmed, idleAt, next);
+        next = earlier(parkArmed, parkAt, next);
+        if (next != none) {
             checkBy(next);
         }
+    }
+
+    /**
+     * "Nothing armed", as an offset from now: every deadline still armed after the check lies in [now,
+     * now + Long.MAX_VALUE), and nanoTime values compare by difference, so each one is earlier than it.
+     */
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+
+    /** {@code at} if that clock is armed and due before {@code next}, else {@code next}. */
+    private static long earlier(boolean armed, long at, long next) {
+        return armed && at - next < 0 ? at : next;
     }
 
     /** Whether a check is pending (a test's measure). */
