@@ -8,8 +8,8 @@ import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RefusingPort;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 class HttpProxyEndToEndTest {
     private Origin origin;
     private Proxy proxy;
+    private final List<RefusingPort> refusing = new java.util.ArrayList<>();
 
     @BeforeEach
     void startOrigin() throws Exception {
@@ -32,6 +33,14 @@ class HttpProxyEndToEndTest {
             proxy.close();
         }
         origin.close();
+        refusing.forEach(RefusingPort::close);
+    }
+
+    /** A port that refuses connections until the test ends. */
+    private RefusingPort refusing() {
+        RefusingPort p = RefusingPort.open();
+        refusing.add(p);
+        return p;
     }
 
     private String url(String path) {
@@ -93,10 +102,7 @@ class HttpProxyEndToEndTest {
 
     @Test
     void upstreamDownIs503WithUpstreamConnectionFailure() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = refusing().port();
         start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("down"), false, List.of())))),
                 List.of(staticCluster("down", new InetSocketAddress("127.0.0.1", closedPort)))));
         Curl.Result r = Curl.run(url("/"));
@@ -186,10 +192,7 @@ class HttpProxyEndToEndTest {
         java.nio.file.Path log = dir.resolve("access.log");
         var logs = List.of(fileLog(log, java.util.Map.of("code", "%RESPONSE_CODE%", "flags", "%RESPONSE_FLAGS%",
                 "details", "%RESPONSE_CODE_DETAILS%")));
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = refusing().port();
         start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routes(route("api", "/api", forward("down"))), false, logs)))),
                 List.of(staticCluster("down", new InetSocketAddress("127.0.0.1", closedPort)))));
         assertEquals(503, Curl.run(url("/api")).status());
@@ -296,10 +299,7 @@ class HttpProxyEndToEndTest {
 
     @Test
     void retriesConnectFailuresAndSaysUrxWhenTheyRunOut(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = refusing().port();
         var retry = Optional.of(new io.sourcemesh.proxy.config.RouteConfig.RetryPolicy(java.util.Set.of("connect-failure"), 2, java.util.Set.of()));
         var withRetries = new io.sourcemesh.proxy.config.RouteConfig.Forward(Optional.of("mixed"), List.of(), Optional.empty(),
                 Optional.empty(), Optional.empty(), List.of(), retry);

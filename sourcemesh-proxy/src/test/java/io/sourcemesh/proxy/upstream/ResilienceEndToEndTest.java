@@ -7,6 +7,7 @@ import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RefusingPort;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +29,7 @@ class ResilienceEndToEndTest {
         origin = Origin.start();
     }
 
-    private final List<java.net.Socket> held = new ArrayList<>();
+    private final List<RefusingPort> held = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
@@ -36,9 +37,7 @@ class ResilienceEndToEndTest {
             proxy.close();
         }
         origin.close();
-        for (java.net.Socket s : held) {
-            s.close();
-        }
+        held.forEach(RefusingPort::close);
     }
 
     private void start(String clusterFields, int... ports) {
@@ -91,16 +90,11 @@ class ResilienceEndToEndTest {
         return proxy.stats().counters().getOrDefault(name, 0L);
     }
 
-    /**
-     * A port that refuses connections for the whole test: held by a socket bound but not listening. (A port
-     * closed again at once could be the one the proxy's own listener or admin then gets from bind(0): the
-     * "dead" host answered 200 through the proxy itself.)
-     */
-    private int closedPort() throws Exception {
-        java.net.Socket s = new java.net.Socket();
-        s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
-        held.add(s);
-        return s.getLocalPort();
+    /** A port that refuses connections until the test ends. */
+    private int closedPort() {
+        RefusingPort p = RefusingPort.open();
+        held.add(p);
+        return p.port();
     }
 
     /** Three requests at once, each answered after a while; curl prints each status on its own line. */
