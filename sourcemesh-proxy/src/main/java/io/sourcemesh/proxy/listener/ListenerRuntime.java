@@ -178,7 +178,8 @@ public final class ListenerRuntime implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // No TCP_NODELAY child option: io_uring's, epoll's and NIO's channel configs already set it on every
+                // accepted socket, and asking again is a second setsockopt per connection (TransportEndToEndTest checks it is on).
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
