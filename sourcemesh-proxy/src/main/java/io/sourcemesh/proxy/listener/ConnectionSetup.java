@@ -9,7 +9,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.sourcemesh.proxy.config.ListenerConfig;
-import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.stats.Stats;
@@ -49,6 +48,15 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        if (local == null || remote == null) {
+            // The client reset the connection before the transport read its addresses (io_uring's multishot accept
+            // asks getpeername after the fact: ENOTCONN). Nothing to serve; past this point a connection without
+            // a peer left its descriptor open (ListenerFuzzTest, seed 74618438649061: ~30 of them).
+            ctx.close();
+            return;
+        }
         version = acquire(listener::version);
         if (version == null) {
             ctx.close(); // the listener was removed as it accepted: no version serves it
@@ -56,12 +64,9 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         }
         ListenerRuntime.Accepted.of(ctx.channel()).servedBy = version;
         ListenerConfig config = version.config();
-        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         connection = new ConnectionContext(config.name(), local, remote);
 
-        boolean originalDst = config.useOriginalDst() || config.listenerFilter(ListenerFilterConfig.OriginalDst.class).isPresent();
-        if (originalDst) {
+        if (version.originalDst()) {
             Optional<InetSocketAddress> original = originalDestinations.lookup(ctx.channel());
             original.ifPresent(connection::restoreLocalAddress);
             // A connection made straight to the capture port (not redirected) names the listener
@@ -90,18 +95,21 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             }
         }
         // original_dst ran above (it is shared with use_original_dst); the others come from the extension registry.
-        inspectors = new ArrayList<>(2);
-        for (ListenerFilter.Factory factory : version.listenerFilters()) {
-            ListenerFilter f = factory.create();
+        List<ListenerFilter.Factory> factories = version.listenerFilters();
+        for (int i = 0, n = factories.size(); i < n; i++) { // indexed, the list made on first need: nothing allocated without filters
+            ListenerFilter f = factories.get(i).create();
             if (f.onAccept(connection) == ListenerFilter.Status.CLOSE) {
                 ctx.close();
                 return;
             }
             if (f.inspectsData()) {
+                if (inspectors == null) {
+                    inspectors = new ArrayList<>(2);
+                }
                 inspectors.add(f);
             }
         }
-        if (!inspectors.isEmpty()) {
+        if (inspectors != null) {
             buffered = ctx.alloc().compositeBuffer();
             // Envoy's listener_filters_timeout (15 s) with continue_on_listener_filters_timeout
             // false: a client that never sends what the filters wait for is closed.
@@ -170,7 +178,10 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(ChannelHandlerContext ctx) {
-        Optional<FilterChain> chain = version.selector().select(connection).or(version::defaultChain);
+        Optional<FilterChain> chain = version.selector().select(connection);
+        if (chain.isEmpty()) {
+            chain = version.defaultChain();
+        }
         if (chain.isEmpty()) {
             noChainMatch.inc();
             LOG.fine(() -> "no filter chain matched on " + version.config().name() + " for " + connection.localAddress());

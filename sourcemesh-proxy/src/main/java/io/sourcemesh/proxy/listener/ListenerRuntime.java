@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.sourcemesh.proxy.config.ListenerConfig;
+import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.FilterChainSelector;
 import io.sourcemesh.proxy.stats.Stats;
@@ -36,15 +37,19 @@ public final class ListenerRuntime implements AutoCloseable {
      * uses it and closes what it owns (its access logs) once it is retired and unused.
      */
     public record Version(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
-            FilterChainSelector<FilterChain> selector, List<ListenerFilter.Factory> listenerFilters, VersionUse use) {
+            FilterChainSelector<FilterChain> selector, List<ListenerFilter.Factory> listenerFilters, VersionUse use,
+            boolean originalDst) {
         /**
+         * {@code originalDst}: whether connections look up their original destination (use_original_dst or the
+         * original_dst listener filter), decided once here, not per connection.
          * {@code listenerFilters}: built from the config's listener filters by the extension registry, in
          * the order they run; {@code owned}: what the version closes once retired and unused (its access logs).
          */
         public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
                 List<ListenerFilter.Factory> listenerFilters, List<? extends AutoCloseable> owned) {
             return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()),
-                    List.copyOf(listenerFilters), VersionUse.owning(owned));
+                    List.copyOf(listenerFilters), VersionUse.owning(owned),
+                    config.useOriginalDst() || config.listenerFilter(ListenerFilterConfig.OriginalDst.class).isPresent());
         }
     }
 
@@ -173,7 +178,8 @@ public final class ListenerRuntime implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // No TCP_NODELAY child option: io_uring's, epoll's and NIO's channel configs already set it on every
+                // accepted socket, and asking again is a second setsockopt per connection (TransportEndToEndTest checks it is on).
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
                 .childHandler(new ChannelInitializer<>() {
                     @Override

@@ -20,29 +20,75 @@ import java.util.function.Function;
 public final class FilterChainSelector<C> {
     private final List<C> chains;
     private final Function<C, FilterChainMatch> matchOf;
+    /** Which criteria any chain names: a criterion no chain names keeps every chain, so its step is skipped. */
+    private final boolean destinationPort, prefixRanges, serverNames, transportProtocol, applicationProtocols,
+            directSourcePrefixRanges, sourceType, sourcePrefixRanges, sourcePorts;
+    /**
+     * The answer when no chain names any criterion (Istio's and most listeners' one chain without a match):
+     * the first chain, decided once per config version, so a connection's selection allocates nothing.
+     */
+    private final Optional<C> unconditional;
 
     public FilterChainSelector(List<C> chains, Function<C, FilterChainMatch> matchOf) {
         this.chains = List.copyOf(chains);
         this.matchOf = matchOf;
+        List<FilterChainMatch> m = this.chains.stream().map(matchOf).toList();
+        destinationPort = m.stream().anyMatch(x -> x.destinationPort().isPresent());
+        prefixRanges = m.stream().anyMatch(x -> !x.prefixRanges().isEmpty());
+        serverNames = m.stream().anyMatch(x -> !x.serverNames().isEmpty());
+        transportProtocol = m.stream().anyMatch(x -> !x.transportProtocol().isEmpty());
+        applicationProtocols = m.stream().anyMatch(x -> !x.applicationProtocols().isEmpty());
+        directSourcePrefixRanges = m.stream().anyMatch(x -> !x.directSourcePrefixRanges().isEmpty());
+        sourceType = m.stream().anyMatch(x -> x.sourceType() != SourceType.ANY);
+        sourcePrefixRanges = m.stream().anyMatch(x -> !x.sourcePrefixRanges().isEmpty());
+        sourcePorts = m.stream().anyMatch(x -> !x.sourcePorts().isEmpty());
+        boolean anyCriterion = destinationPort || prefixRanges || serverNames || transportProtocol || applicationProtocols
+                || directSourcePrefixRanges || sourceType || sourcePrefixRanges || sourcePorts;
+        unconditional = anyCriterion || this.chains.isEmpty() ? null : Optional.of(this.chains.get(0));
     }
 
     public Optional<C> select(ConnectionContext connection) {
+        if (unconditional != null) {
+            return unconditional;
+        }
         return select(connection.localAddress(), connection.directRemoteAddress(), connection.remoteAddress(),
                 connection.serverName(), connection.transportProtocol(), connection.applicationProtocols());
     }
 
     public Optional<C> select(InetSocketAddress destination, InetSocketAddress directSource, InetSocketAddress source,
             String serverName, String transportProtocol, List<String> alpn) {
+        if (unconditional != null) {
+            return unconditional;
+        }
         List<C> c = chains;
-        c = byExact(c, m -> m.destinationPort().isPresent() ? List.of(m.destinationPort().getAsInt()) : List.of(), destination.getPort());
-        c = byPrefix(c, FilterChainMatch::prefixRanges, destination.getAddress());
-        c = byServerName(c, serverName);
-        c = byExact(c, m -> m.transportProtocol().isEmpty() ? List.of() : List.of(m.transportProtocol()), transportProtocol);
-        c = byAlpn(c, alpn);
-        c = byPrefix(c, FilterChainMatch::directSourcePrefixRanges, directSource.getAddress());
-        c = bySourceType(c, source.getAddress(), destination.getAddress());
-        c = byPrefix(c, FilterChainMatch::sourcePrefixRanges, source.getAddress());
-        c = byExact(c, FilterChainMatch::sourcePorts, source.getPort());
+        if (destinationPort) {
+            c = byExact(c, m -> m.destinationPort().isPresent() ? List.of(m.destinationPort().getAsInt()) : List.of(),
+                    destination.getPort());
+        }
+        if (prefixRanges) {
+            c = byPrefix(c, FilterChainMatch::prefixRanges, destination.getAddress());
+        }
+        if (serverNames) {
+            c = byServerName(c, serverName);
+        }
+        if (this.transportProtocol) {
+            c = byExact(c, m -> m.transportProtocol().isEmpty() ? List.of() : List.of(m.transportProtocol()), transportProtocol);
+        }
+        if (applicationProtocols) {
+            c = byAlpn(c, alpn);
+        }
+        if (directSourcePrefixRanges) {
+            c = byPrefix(c, FilterChainMatch::directSourcePrefixRanges, directSource.getAddress());
+        }
+        if (sourceType) {
+            c = bySourceType(c, source.getAddress(), destination.getAddress());
+        }
+        if (sourcePrefixRanges) {
+            c = byPrefix(c, FilterChainMatch::sourcePrefixRanges, source.getAddress());
+        }
+        if (sourcePorts) {
+            c = byExact(c, FilterChainMatch::sourcePorts, source.getPort());
+        }
         return c.isEmpty() ? Optional.empty() : Optional.of(c.get(0));
     }
 

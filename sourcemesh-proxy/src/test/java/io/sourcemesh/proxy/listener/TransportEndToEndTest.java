@@ -112,6 +112,8 @@ class TransportEndToEndTest {
                 // One receive-size predictor config for every accepted connection, with the transport's default reads per read().
                 assertSame(ListenerRuntime.RECV_ALLOCATOR, ch.config().getRecvByteBufAllocator(), "downstream " + ch);
                 assertEquals(16, ch.config().getMaxMessagesPerRead());
+                // Nagle off on the real socket (read back with getsockopt): set by the transport's own channel config.
+                assertTrue(ch.config().getOption(io.netty.channel.ChannelOption.TCP_NODELAY), "TCP_NODELAY on downstream " + ch);
             }
             for (Channel ch : upstream) {
                 assertSame(type, ch.getClass(), "upstream " + ch);
