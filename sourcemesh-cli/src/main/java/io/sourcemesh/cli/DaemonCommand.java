@@ -3,13 +3,17 @@ package io.sourcemesh.cli;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.ClusterPki;
 import io.sourcemesh.cluster.kubeapi.KubeApiServer;
+import io.sourcemesh.cluster.kubeapi.Kubeconfig;
 import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,11 +47,15 @@ final class DaemonCommand implements Callable<Integer> {
         }
         CountDownLatch stop = new CountDownLatch(1);
         StartTimeline timeline = StartTimeline.sinceJvmStart();
+        FutureTask<ClusterPki> credentials = credentials(h);
         Cluster cluster = EmbeddedRuntime.cluster(h, nodes);
         timeline.mark("the cluster");
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
         timeline.mark("its API");
-        KubeApiServer kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path());
+        ClusterPki pki = credentials(credentials);
+        timeline.mark("the credentials");
+        KubeApiServer kubeApi = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), pki);
+        Kubeconfig.write(Kubeconfig.in(h.path()), pki, "127.0.0.1", kubeApi.port());
         timeline.mark("the Kubernetes API");
         meshInformers(cluster, h);
         timeline.mark("informers synced");
@@ -73,6 +81,24 @@ final class DaemonCommand implements Callable<Integer> {
             h.clearDaemon();
         }
         return 0;
+    }
+
+    /**
+     * The home's cluster credentials, read or (a fresh home) made on a thread of their own while the cluster
+     * starts: three key pairs and certificates are a fifth of the way to ready, and neither needs the other.
+     */
+    static FutureTask<ClusterPki> credentials(Home h) {
+        FutureTask<ClusterPki> task = new FutureTask<>(() -> ClusterPki.loadOrCreate(h.path().resolve("pki")));
+        Thread.ofPlatform().name("sourcemesh-credentials").daemon().start(task);
+        return task;
+    }
+
+    static ClusterPki credentials(FutureTask<ClusterPki> task) throws InterruptedException {
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
     }
 
     /**

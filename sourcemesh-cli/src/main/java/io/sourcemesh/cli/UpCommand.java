@@ -71,6 +71,31 @@ final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The daemon's command line. The embedded daemon runs C1 only: with C2, its compile threads (and the
+     * AOT cache's training replay, which compiles the recorded hot methods at start) were a third of the
+     * daemon's CPU before ready, on two cores shared with its main thread; the embedded pods' proxies then
+     * run C1 code, which a local cluster's traffic does not notice (a benchmarked proxy is a JVM of its own).
+     * {@code daemonOpts} (SOURCEMESH_DAEMON_JAVA_OPTS: the launcher's AOT cache, a user's flags) come after,
+     * so they win.
+     */
+    static List<String> daemonCommand(String java, String daemonOpts, String classPath, Home h, int nodes, String runtime) {
+        List<String> cmd = new ArrayList<>(List.of(java));
+        if (runtime.equals("embedded")) {
+            cmd.add(C1_ONLY);
+        }
+        if (daemonOpts != null && !daemonOpts.isBlank()) {
+            cmd.addAll(List.of(daemonOpts.strip().split("\\s+")));
+        }
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
+                "-cp", classPath,
+                DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
+        return cmd;
+    }
+
+    static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
+
     /** Starts the daemon process and waits until its API answers. */
     static ClusterApi.ClusterInfo start(Home h, int nodes, java.io.PrintWriter err) throws Exception {
         return start(h, nodes, "embedded", err);
@@ -79,17 +104,8 @@ final class UpCommand implements Callable<Integer> {
     /** As {@link #start(Home, int, java.io.PrintWriter)} with a runtime: embedded or netns (the caller ran the preflight). */
     static ClusterApi.ClusterInfo start(Home h, int nodes, String runtime, java.io.PrintWriter err) throws Exception {
         Files.createDirectories(h.path());
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java));
-        // the daemon's own JVM flags, as the launcher chooses them (its AOT cache): SOURCEMESH_DAEMON_JAVA_OPTS
-        String daemonOpts = System.getenv("SOURCEMESH_DAEMON_JAVA_OPTS");
-        if (daemonOpts != null && !daemonOpts.isBlank()) {
-            cmd.addAll(List.of(daemonOpts.strip().split("\\s+")));
-        }
-        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
-                "-cp", System.getProperty("java.class.path"),
-                DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
+        List<String> cmd = daemonCommand(ProcessHandle.current().info().command().orElse("java"), System.getenv("SOURCEMESH_DAEMON_JAVA_OPTS"),
+                System.getProperty("java.class.path"), h, nodes, runtime);
         File log = h.path().resolve("daemon.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();

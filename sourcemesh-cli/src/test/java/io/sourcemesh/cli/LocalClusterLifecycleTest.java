@@ -68,6 +68,15 @@ class LocalClusterLifecycleTest {
         assertEquals(0, up.code(), up.err());
         assertTrue(up.out().startsWith("SourceMesh cluster is up: 2 nodes"), up.out());
         assertTrue(run("up").out().startsWith("SourceMesh is already running"), "a second up says so");
+        // daemon.log says where the start went: each phase once, in order (the credentials made while the cluster started)
+        String ready = Files.readAllLines(home.resolve("daemon.log")).stream().filter(l -> l.startsWith("[info] ready ")).findFirst()
+                .orElseThrow();
+        var phases = java.util.regex.Pattern.compile("\\(main (\\d+), the cluster (\\d+), its API (\\d+), the credentials (\\d+), "
+                + "the Kubernetes API (\\d+), informers synced (\\d+), settled (\\d+) ms\\)$").matcher(ready);
+        assertTrue(phases.find(), ready);
+        for (int i = 2; i <= 7; i++) {
+            assertTrue(Long.parseLong(phases.group(i - 1)) <= Long.parseLong(phases.group(i)), ready);
+        }
         status = run("status");
         assertEquals(0, status.code());
         assertTrue(status.out().contains("runtime:   embedded"), status.out());

@@ -1,0 +1,47 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.kubeapi.ClusterPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The daemon's command line as {@code up} starts it, and its credentials made beside the cluster's start. */
+class UpDaemonCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theEmbeddedDaemonRunsC1OnlyUnlessTheDaemonOptionsSayOtherwise() {
+        Home h = Home.resolve(dir);
+        List<String> cmd = UpCommand.daemonCommand("/jdk/bin/java", "-XX:AOTCache=x.aot  -XX:TieredStopAtLevel=4 ", "a.jar:lib/*", h, 2,
+                "embedded");
+        assertEquals(List.of("/jdk/bin/java", "-XX:TieredStopAtLevel=1", "-XX:AOTCache=x.aot", "-XX:TieredStopAtLevel=4"), cmd.subList(0, 4),
+                "C1 only, then SOURCEMESH_DAEMON_JAVA_OPTS (the last flag wins): " + cmd);
+        assertEquals(List.of("-cp", "a.jar:lib/*", DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", "2",
+                "--runtime", "embedded"), cmd.subList(cmd.size() - 10, cmd.size()));
+        assertEquals("-XX:TieredStopAtLevel=1", UpCommand.daemonCommand("java", null, "a.jar", h, 1, "embedded").get(1));
+        // the netns daemon hosts no proxy: its JIT is left as it was
+        assertFalse(UpCommand.daemonCommand("java", "", "a.jar", h, 2, "netns").contains(UpCommand.C1_ONLY));
+    }
+
+    @Test
+    void aFreshHomesCredentialsAreMadeOnAThreadOfTheirOwnAndKept() throws Exception {
+        Home h = Home.resolve(dir.resolve("home"));
+        var task = DaemonCommand.credentials(h);
+        ClusterPki made = DaemonCommand.credentials(task);
+        for (String f : List.of("ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt", "admin.key", "token")) {
+            assertTrue(Files.exists(h.path().resolve("pki").resolve(f)), f);
+        }
+        // a second start reads the same ones (a kubeconfig stays valid across restarts)
+        ClusterPki again = DaemonCommand.credentials(DaemonCommand.credentials(h));
+        assertEquals(made.ca(), again.ca());
+        assertEquals(made.token(), again.token());
+    }
+}
