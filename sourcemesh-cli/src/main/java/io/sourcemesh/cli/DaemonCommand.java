@@ -42,15 +42,22 @@ final class DaemonCommand implements Callable<Integer> {
             return 1;
         }
         CountDownLatch stop = new CountDownLatch(1);
+        StartTimeline timeline = StartTimeline.sinceJvmStart();
         Cluster cluster = EmbeddedRuntime.cluster(h, nodes);
+        timeline.mark("the cluster");
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
+        timeline.mark("its API");
         KubeApiServer kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path());
+        timeline.mark("the Kubernetes API");
         meshInformers(cluster, h);
+        timeline.mark("informers synced");
         cluster.servingOn(api.port());
         // `up` returns once the mesh it brings back is serving again.
         cluster.awaitSettled(java.time.Duration.ofSeconds(60));
+        timeline.mark("settled");
         h.writeDaemon(new Home.DaemonInfo(api.port(), ProcessHandle.current().pid(), "embedded"));
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        System.err.println("[info] ready " + timeline);
         System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port()
                 + ", Kubernetes API https://127.0.0.1:" + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
         AutoCloseable dashboard = DashboardCommand.serveForDaemon(cluster, h);

@@ -1,6 +1,8 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.ProxyOptions;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.ListenerConfig;
@@ -9,6 +11,8 @@ import io.sourcemesh.l4.transport.LeakDetection;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,30 +41,46 @@ final class ProxyCommand implements Callable<Integer> {
             System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
         }
         LeakDetection.processDefault();
-        ProxyConfig proxyConfig;
-        try {
-            proxyConfig = BootstrapLoader.load(config);
-        } catch (ConfigException e) {
-            System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
-            return 1;
-        }
-        if (mode.equals("validate")) {
-            System.out.println("configuration '" + config + "' OK");
-            return 0;
-        }
-        if (!mode.equals("serve")) {
+        if (!mode.equals("serve") && !mode.equals("validate")) {
             System.err.println("error: --mode must be serve or validate, not " + mode);
             return 2;
         }
         int workers = concurrency != null ? concurrency
                 : System.getenv("SOURCEMESH_WORKERS") != null ? Integer.parseInt(System.getenv("SOURCEMESH_WORKERS"))
                 : Proxy.defaultWorkers();
-        Proxy proxy;
+        // The event loops (Netty's native library loaded, io_uring probed, rings made: a tenth of the
+        // main thread's start) are made on a thread of their own while this one reads the bootstrap.
+        FutureTask<Transport> transport = null;
+        if (mode.equals("serve")) {
+            transport = new FutureTask<>(() -> Transport.create(workers));
+            Thread.ofPlatform().name("sourcemesh-transport-start").daemon().start(transport);
+        }
+        ProxyConfig proxyConfig;
         try {
-            proxy = Proxy.start(proxyConfig, workers);
+            proxyConfig = BootstrapLoader.load(config);
         } catch (ConfigException e) {
+            close(transport);
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
             return 1;
+        } catch (RuntimeException | Error e) {
+            close(transport);
+            throw e;
+        }
+        if (transport == null) {
+            System.out.println("configuration '" + config + "' OK");
+            return 0;
+        }
+        Transport loops = made(transport);
+        Proxy proxy;
+        try {
+            proxy = Proxy.start(proxyConfig, ProxyOptions.defaults(workers).withTransport(loops));
+        } catch (ConfigException e) {
+            loops.close();
+            System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
+            return 1;
+        } catch (RuntimeException | Error e) {
+            loops.close();
+            throw e;
         }
         // Listeners with bind_to_port false (Istio's per-port outbound ones) have no socket to show.
         for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
@@ -73,9 +93,34 @@ final class ProxyCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();
+            loops.close(); // the proxy's, made above: Proxy closes only loops it made itself
             stopped.countDown();
         }));
         stopped.await();
         return 0;
+    }
+
+    /** The event loops made on their thread; what failed there fails here, as it did on this thread. */
+    private static Transport made(FutureTask<Transport> transport) throws Exception {
+        try {
+            return transport.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw (Error) e.getCause();
+        }
+    }
+
+    /** The event loops of a start that stops before serving (their threads would keep the JVM up). */
+    private static void close(FutureTask<Transport> transport) {
+        if (transport == null) {
+            return;
+        }
+        try {
+            made(transport).close();
+        } catch (Exception e) {
+            // the config's error is the one to report
+        }
     }
 }

@@ -15,19 +15,7 @@ public final class ProxyMain {
     private ProxyMain() {}
 
     public static void main(String[] args) throws Exception {
-        ProxyCommand command = parse(args);
-        if (command == null) {
-            Main.main(args);
-            return;
-        }
-        int status;
-        try {
-            status = command.call();
-        } catch (Exception e) {
-            System.err.println(Main.message(e));
-            status = 1;
-        }
-        System.exit(status);
+        QuickEntry.run(parse(args), args);
     }
 
     /** Runs a proxy command line as {@link #main} does, without exiting (the AOT training's proxy). */
@@ -48,19 +36,17 @@ public final class ProxyMain {
             String a = args[i];
             String name;
             String value;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            } else if (a.startsWith("-c") && !a.startsWith("--") && a.length() > 2) {
+            if (a.startsWith("-c") && !a.startsWith("--") && a.length() > 2) {
                 name = "-c";
                 value = a.charAt(2) == '=' ? a.substring(3) : a.substring(2);
             } else {
-                name = a;
-                if (i + 1 >= args.length || args[i + 1].startsWith("-")) {
+                OptionArg o = OptionArg.at(args, i);
+                if (o == null) {
                     return null;
                 }
-                value = args[++i];
+                name = o.name();
+                value = o.value();
+                i = o.last();
             }
             switch (name) {
                 case "-c", "--config-path" -> {

@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * A hand-written parser for the command lines a script runs most — {@code get} with kubectl's
- * usual flags — so they run without picocli: its jar is compiled for Java 5, which the JVM's AOT
+ * usual flags, and {@code up} — so they run without picocli: its jar is compiled for Java 5, which the JVM's AOT
  * cache cannot link, and building its model of one verb costs a few tenths of a second of every
  * call. It takes only what it understands exactly (each flag once, in the forms picocli reads the
  * same way); anything else — help, a flag it does not know, a repeated one, {@code --} — is
@@ -22,11 +22,12 @@ final class QuickVerbs {
     /** The exit code of {@code args} run here, or -1 when picocli must parse them. */
     static int run(Clock clock, PrintWriter out, PrintWriter err, String... args) {
         GetCommand get = parseGet(args);
-        if (get == null) {
+        UpCommand up = get == null ? parseUp(args) : null;
+        if (get == null && up == null) {
             return -1;
         }
         try {
-            return get.run(out, err, clock);
+            return get != null ? get.run(out, err, clock) : up.run(out, err);
         } catch (Exception e) {
             err.println(Main.message(e));
             return 1;
@@ -34,6 +35,50 @@ final class QuickVerbs {
             out.flush();
             err.flush();
         }
+    }
+
+    /**
+     * {@code up} with {@code --home D} (before or after the verb), {@code --nodes N} and {@code --runtime R}
+     * (after it), each once, as {@code --flag value} or {@code --flag=value}; null for anything else.
+     */
+    static UpCommand parseUp(String... args) {
+        UpCommand up = new UpCommand();
+        Set<String> seen = new HashSet<>();
+        boolean verb = false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("-")) {
+                if (verb || !a.equals("up")) {
+                    return null;
+                }
+                verb = true;
+                continue;
+            }
+            OptionArg o = OptionArg.at(args, i);
+            if (o == null) {
+                return null;
+            }
+            String name = o.name();
+            String value = o.value();
+            i = o.last();
+            if (!seen.add(name) || value.isEmpty() || (!verb && !name.equals("--home"))) {
+                return null;
+            }
+            switch (name) {
+                case "--home" -> up.home = Path.of(value);
+                case "--nodes" -> {
+                    if (!value.matches("[0-9]{1,4}")) {
+                        return null; // picocli's message for it
+                    }
+                    up.nodes = Integer.parseInt(value);
+                }
+                case "--runtime" -> up.runtime = value;
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return verb ? up : null;
     }
 
     /** {@code get} with its flags and arguments bound, or null when the line is not one this parser takes. */
@@ -72,22 +117,20 @@ final class QuickVerbs {
             }
             String name;
             String value;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            } else if (!a.startsWith("--") && a.length() > 2) {
+            if (!a.startsWith("--") && a.length() > 2) {
                 if (a.charAt(2) == '=') {
                     return null; // -o=wide: picocli's reading of it
                 }
                 name = a.substring(0, 2);
                 value = a.substring(2);
             } else {
-                name = a;
-                if (i + 1 >= args.length || args[i + 1].startsWith("-")) {
+                OptionArg o = OptionArg.at(args, i);
+                if (o == null) {
                     return null; // a missing value, or one picocli might take for an option
                 }
-                value = args[++i];
+                name = o.name();
+                value = o.value();
+                i = o.last();
             }
             String option = switch (name) {
                 case "-n", "--namespace" -> "n";

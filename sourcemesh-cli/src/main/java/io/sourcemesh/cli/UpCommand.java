@@ -29,15 +29,18 @@ final class UpCommand implements Callable<Integer> {
     Path home;
 
     @Option(names = "--nodes", defaultValue = "2", description = "Number of nodes (default: 2).")
-    int nodes;
+    int nodes = 2;
 
     @Option(names = "--runtime", defaultValue = "embedded", description = "embedded (default, unprivileged, on loopback) or netns (root).")
-    String runtime;
+    String runtime = "embedded";
 
     @Override
     public Integer call() throws Exception {
-        var out = spec.commandLine().getOut();
-        var err = spec.commandLine().getErr();
+        return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The verb with its options bound, writing to {@code out} and {@code err} (picocli's or {@link QuickVerbs}'). */
+    int run(java.io.PrintWriter out, java.io.PrintWriter err) throws Exception {
         if (runtime.equals("netns")) {
             var preflight = io.sourcemesh.cluster.netns.Preflight.check();
             if (!preflight.ok()) {
@@ -86,7 +89,7 @@ final class UpCommand implements Callable<Integer> {
         cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
                 "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
+                DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
         File log = h.path().resolve("daemon.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();

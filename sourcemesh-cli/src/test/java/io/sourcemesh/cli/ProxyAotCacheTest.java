@@ -57,7 +57,10 @@ class ProxyAotCacheTest {
         assertTrue(Files.size(cache) > 10_000_000, "a cache of the proxy's classes");
 
         // The netns sidecars' extra flags are ones the cache allows.
-        assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()), ""));
+        assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
+        // With the cache's profiles, tier 2 waits the usual count before profiling, not 250x it (the launcher's comment).
+        assertTrue(Files.readAllLines(checkout.resolve("launcher.out")).stream()
+                .anyMatch(l -> l.matches("\\s*double Tier2ProfileDelayFactor\\s+= 1\\.0+ .*")), () -> "Tier2ProfileDelayFactor 1: " + log());
 
         // A rebuild: the CLI's jar is newer than the cache. The launcher drops it instead of passing it.
         Files.setLastModifiedTime(target.resolve("sourcemesh-cli-test.jar"), FileTime.from(Instant.now().plusSeconds(2)));

@@ -47,4 +47,49 @@ class ProxyMainTest {
             java.nio.file.Files.delete(bootstrap);
         }
     }
+
+    /** The event loops, made beside the bootstrap's reading, are closed again when the config is refused. */
+    @Test
+    void aRefusedConfigLeavesNoEventLoops() throws Exception {
+        java.util.Set<Thread> before = workers();
+        Path bootstrap = java.nio.file.Files.createTempFile("proxy-main", ".yaml");
+        try {
+            java.nio.file.Files.writeString(bootstrap, "node: {idd: a}\n");
+            assertEquals(1, ProxyMain.execute("proxy", "-c", bootstrap.toString(), "--concurrency", "2"));
+            try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                // a config that loads, refused when its listener binds (Proxy.start): the port is taken
+                java.nio.file.Files.writeString(bootstrap, """
+                        static_resources:
+                          listeners:
+                          - name: l
+                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                            filter_chains: [{filters: [{name: envoy.filters.network.tcp_proxy, typed_config: {
+                              "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy,
+                              stat_prefix: t, cluster: c}}]}]
+                          clusters:
+                          - name: c
+                            load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: {
+                              socket_address: {address: 127.0.0.1, port_value: 9}}}}]}]}
+                        """.formatted(taken.getLocalPort()));
+                assertEquals(1, ProxyMain.execute("proxy", "-c", bootstrap.toString(), "--concurrency", "2"));
+            }
+        } finally {
+            java.nio.file.Files.delete(bootstrap);
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        java.util.Set<Thread> left = workers();
+        left.removeAll(before);
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            left = workers();
+            left.removeAll(before);
+        }
+        assertEquals(java.util.Set.of(), left, "event-loop threads of the refused starts");
+    }
+
+    private static java.util.Set<Thread> workers() {
+        java.util.Set<Thread> out = new java.util.HashSet<>(Thread.getAllStackTraces().keySet());
+        out.removeIf(t -> !t.isAlive() || !t.getName().startsWith("sourcemesh-worker"));
+        return out;
+    }
 }

@@ -68,6 +68,8 @@ public final class Proxy implements AutoCloseable {
     private volatile Bootstrap startup = Bootstrap.getDefaultInstance();
     private io.sourcemesh.proxy.admin.AdminServer admin;
     private AdsClient ads;
+    /** Set by close(), under this lock: nothing is applied (no listener bound) after it. */
+    private boolean closed;
 
     private Proxy(ProxyOptions options) {
         this.options = options;
@@ -157,6 +159,11 @@ public final class Proxy implements AutoCloseable {
      * take the new chains for new connections; connections in flight finish on the old version.
      */
     public synchronized void apply(ProxyConfig next) {
+        if (closed) {
+            // An ADS push whose callback waited for this lock while close() ran: binding now would leave
+            // listeners open on a closed proxy (and its pod's address taken from the next pod that gets it).
+            throw new IllegalStateException("the proxy is closed: nothing applied");
+        }
         Map<String, ListenerRuntime.Version> versions = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : next.listeners()) {
@@ -378,6 +385,7 @@ public final class Proxy implements AutoCloseable {
     }
 
     private synchronized void closeRuntime() {
+        closed = true;
         if (admin != null) {
             admin.close();
         }

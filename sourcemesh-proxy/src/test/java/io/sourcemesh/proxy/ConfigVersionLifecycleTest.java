@@ -97,6 +97,34 @@ class ConfigVersionLifecycleTest {
         }
     }
 
+    /**
+     * A push applied after close (an ADS callback that waited for the proxy's lock while close() ran) is
+     * refused and binds nothing: a listener bound then stayed open on a closed proxy, holding its pod's
+     * address and port from the pod that got that address next (the embedded runtime's sidecars).
+     */
+    @Test
+    void nothingIsAppliedToAClosedProxy() throws Exception {
+        origin = Origin.start();
+        ProxyConfig first = httpVersion(dir.resolve("first.log"));
+        proxy = Proxy.start(first, 1);
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        ListenerConfig l = first.listeners().getFirst();
+        ListenerConfig late = new ListenerConfig(l.name(), new InetSocketAddress("127.0.0.1", port), l.transparent(),
+                l.useOriginalDst(), l.listenerFilters(), l.filterChains(), l.defaultFilterChain(), l.bindToPort());
+        Proxy closed = proxy;
+        closed.close();
+        proxy = null;
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> closed.apply(proxy(List.of(late), first.clusters())));
+        assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+        try (ServerSocket again = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertEquals(port, again.getLocalPort(), "the late listener's port is free");
+        }
+    }
+
     @Test
     void replacedVersionsCloseTheirAccessLogWritersAndFiles() throws Exception {
         origin = Origin.start();

@@ -58,8 +58,43 @@ public final class HttpClusterApi {
         return call("proxy-admin", body().put("namespace", namespace).put("pod", pod).put("path", pathAndQuery)).path("body").asText();
     }
 
+    /**
+     * The daemon's info over one plain socket, read by the streaming parser: {@code up} asks it once the
+     * daemon says it is ready, and a JDK {@code HttpClient} and an {@code ObjectMapper} would be most of
+     * that CLI process's time after its wait.
+     */
     public ClusterApi.ClusterInfo info() {
-        return ClusterApiServer.JSON.convertValue(call("info", body()), ClusterApi.ClusterInfo.class);
+        JsonNode j;
+        int status;
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), base.getPort()), 5000);
+            s.setSoTimeout(300_000);
+            s.getOutputStream().write(("POST /v1/info HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort()
+                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            byte[] answer = s.getInputStream().readAllBytes();
+            String text = new String(answer, java.nio.charset.StandardCharsets.ISO_8859_1);
+            int bodyAt = text.indexOf("\r\n\r\n");
+            if (!text.startsWith("HTTP/1.1 ") || bodyAt < 0) {
+                throw new IOException("not an HTTP answer");
+            }
+            status = Integer.parseInt(text.substring(9, 12));
+            j = JsonTrees.read(java.util.Arrays.copyOfRange(answer, bodyAt + 4, answer.length));
+        } catch (IOException | NumberFormatException e) {
+            throw new ClusterApiException(503, "the cluster is not reachable (" + e.getMessage() + "): is it up? try `sourcemesh up`");
+        }
+        if (status != 200) {
+            throw new ClusterApiException(status, j.path("message").asText("error " + status));
+        }
+        List<String> nodes = new java.util.ArrayList<>();
+        j.path("nodes").forEach(n -> nodes.add(n.asText()));
+        return new ClusterApi.ClusterInfo(text(j, "runtime"), text(j, "home"), j.path("apiPort").asInt(), j.path("pid").asLong(),
+                nodes, j.path("pods").asInt(), text(j, "gatewayAddress"), text(j, "meshSource"));
+    }
+
+    /** A string field as Jackson's binding reads it: null when absent or null. */
+    private static String text(JsonNode j, String field) {
+        JsonNode v = j.path(field);
+        return v.isMissingNode() || v.isNull() ? null : v.asText();
     }
 
     public List<ClusterApi.ProxyStatus> proxyStatus() {

@@ -121,7 +121,7 @@ public record KubeconfigCredentials(URI server, SSLContext tls, String token) {
      * encrypts the key on the way in and decrypts it on the way out (PBKDF2, thousands of rounds):
      * a tenth of a second of every CLI call spent on a key that is already in memory.
      */
-    private static final class ClientKey extends X509ExtendedKeyManager {
+    static final class ClientKey extends X509ExtendedKeyManager {
         private static final String ALIAS = "client";
         private final PrivateKey key;
         private final X509Certificate[] chain;
@@ -192,8 +192,19 @@ public record KubeconfigCredentials(URI server, SSLContext tls, String token) {
         return new ArrayList<>(CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem)));
     }
 
+    /**
+     * The client certificate chain in {@code certPem} with the PKCS#8 key in {@code keyPem}, presented as
+     * they are (no key store between), or null when the key is not a PKCS#8 PEM key.
+     */
+    static X509ExtendedKeyManager clientKey(byte[] certPem, byte[] keyPem) throws GeneralSecurityException {
+        if (!new String(keyPem, StandardCharsets.US_ASCII).contains("-----BEGIN PRIVATE KEY-----")) {
+            return null;
+        }
+        return new ClientKey(privateKey(keyPem, null), certificates(certPem).toArray(X509Certificate[]::new));
+    }
+
     /** A PKCS#8 PEM key ({@code BEGIN PRIVATE KEY}), EC or RSA, as the cluster writes it. */
-    private static PrivateKey privateKey(byte[] pem, Path file) throws GeneralSecurityException {
+    static PrivateKey privateKey(byte[] pem, Path file) throws GeneralSecurityException {
         String text = new String(pem, StandardCharsets.US_ASCII);
         int begin = text.indexOf("-----BEGIN PRIVATE KEY-----");
         int end = text.indexOf("-----END PRIVATE KEY-----");

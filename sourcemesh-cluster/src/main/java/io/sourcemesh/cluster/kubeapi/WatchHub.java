@@ -38,6 +38,7 @@ final class WatchHub implements AutoCloseable {
     /** Every object as of {@link #latest}, by kind, namespace and name. */
     private final java.util.Map<String, KubeObject> current = new java.util.HashMap<>();
     private final Watch storeWatch;
+    private final ObjectStore store;
     /** The oldest version a watch may start after: events after it are all in {@link #history}. */
     private long compacted;
     private long latest;
@@ -47,6 +48,7 @@ final class WatchHub implements AutoCloseable {
 
     private WatchHub(ObjectStore store, int capacity) {
         this.capacity = capacity;
+        this.store = store;
         Watch w;
         long rev;
         // The store's own lock: no commit between the version read and the watch's registration.
@@ -102,12 +104,23 @@ final class WatchHub implements AutoCloseable {
      * current objects with the changes after that version undone; expired (410) once the cache no
      * longer reaches back to it.
      */
-    synchronized List<KubeObject> at(long resourceVersion, Predicate<KubeObject> filter) throws InterruptedException {
+    List<KubeObject> at(long resourceVersion, Predicate<KubeObject> filter) throws InterruptedException {
+        // The store's version read first, outside this hub's lock: the page is served once the cache has
+        // every commit made before the request (a consistent read, as Kubernetes' watch cache waits for
+        // etcd's current revision), so whether a token has expired does not depend on the watch thread's lag.
+        return at(resourceVersion, store.resourceVersion(), filter);
+    }
+
+    private synchronized List<KubeObject> at(long resourceVersion, long committed, Predicate<KubeObject> filter)
+            throws InterruptedException {
         long deadline = System.currentTimeMillis() + CATCH_UP_MS;
-        while (latest < resourceVersion) {
+        while (latest < Math.max(resourceVersion, committed)) {
             long left = deadline - System.currentTimeMillis();
             if (left <= 0) {
-                throw ApiException.badRequest("resourceVersion " + resourceVersion + " is newer than the server's " + latest);
+                if (latest < resourceVersion) {
+                    throw ApiException.badRequest("resourceVersion " + resourceVersion + " is newer than the server's " + latest);
+                }
+                break; // as fresh as the token asks: served, if not quite as fresh as the store
             }
             wait(left);
         }

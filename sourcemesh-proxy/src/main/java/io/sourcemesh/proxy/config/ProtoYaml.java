@@ -311,11 +311,16 @@ final class ProtoYaml {
         return n.longValue();
     }
 
-    /** An integer from a number with no fraction, or from a string of digits ("int64 as a string"). */
+    /**
+     * An integer from a number with no fraction, or from a string of digits ("int64 as a string").
+     * A YAML integer is read without {@code BigDecimal}: its class initialiser computes 5^65536,
+     * ~2 MB of garbage and 30-150 ms of a proxy's start, for a port number.
+     */
     private static BigInteger integerOrNull(ScalarNode s) {
         try {
             return switch (kind(s)) {
-                case INT, FLOAT -> new BigDecimal(text(s)).toBigIntegerExact();
+                case INT -> yamlInteger(s.getValue());
+                case FLOAT -> new BigDecimal(text(s)).toBigIntegerExact();
                 case STRING -> new BigInteger(s.getValue());
                 default -> null;
             };
@@ -334,7 +339,12 @@ final class ProtoYaml {
         }
         double d;
         try {
-            d = kind(s) == Kind.BOOL ? Double.NaN : new BigDecimal(t).doubleValue();
+            d = switch (kind(s)) {
+                case BOOL -> Double.NaN;
+                case INT -> yamlInteger(s.getValue()).doubleValue();
+                case FLOAT -> Double.parseDouble(t); // Double.toString's spelling: exact, no BigDecimal (above)
+                default -> new BigDecimal(t).doubleValue();
+            };
         } catch (NumberFormatException e) {
             d = Double.NaN;
         }

@@ -89,6 +89,15 @@ class FlatHeaders extends HttpHeaders {
         return -1;
     }
 
+    /** How many lines carry {@code name} (no list or String made). */
+    int count(CharSequence name) {
+        int n = 0;
+        for (int i = find(name, 0); i >= 0; i = find(name, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
     /** The first value of {@code name} as it was given (no String made), or null. */
     CharSequence value(CharSequence name) {
         int i = find(name, 0);

@@ -32,7 +32,7 @@ import java.util.ArrayDeque;
  * {@link HttpStream} that routes and forwards it, and sends Envoy's local replies. Reads from the
  * client only when the current stream can take more (auto-read is off).
  */
-final class HttpConnection extends ChannelInboundHandlerAdapter {
+final class HttpConnection extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
     private final HttpConnectionManagerFilter filter;
     private final ConnectionContext connection;
     /**
@@ -44,13 +44,40 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     private HttpStream stream;
     private boolean closeAfterStream;
     private ConnectionTimers timers;
-    private RouteTimer routeTimer;
+    /** The HTTP codec in front of this handler; null while parked (idle) or after a 101. */
+    private ServerCodec codec;
     /** Inside a read burst from the client: what streams write upstream is flushed once at its end. */
     private boolean reading;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
         this.connection = connection;
+    }
+
+    /** A codec for this connection: at install, and when a parked connection wakes. */
+    ServerCodec newCodec() {
+        codec = new ServerCodec(filter.decoderConfig, this);
+        return codec;
+    }
+
+    /**
+     * Idle for {@link ConnectionTimers#PARK_AFTER_NANOS}: the codec (its decoder, encoder, parsers and
+     * scratch buffer, ~0.45 KB, and its pipeline context) leaves the pipeline until the client's next
+     * byte, if it holds nothing a fresh codec would not.
+     */
+    void onParkDue() {
+        if (stream == null && pending == null && !closeAfterStream && codec != null && !ctx.isRemoved()
+                && ctx.channel().isActive() && codec.parkable()) {
+            ctx.pipeline().remove(codec);
+            codec = null;
+        }
+    }
+
+    /** The first bytes after a park: a fresh codec takes its place again and decodes them. */
+    private void unpark(ChannelHandlerContext ctx, Object bytes) throws Exception {
+        ServerCodec fresh = newCodec();
+        ctx.pipeline().addBefore(ctx.name(), "http-codec", fresh);
+        fresh.channelRead(ctx.pipeline().context(fresh), bytes);
     }
 
     HttpConnectionManagerFilter filter() {
@@ -80,15 +107,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         filter.cxTotal.inc();
         filter.cxActive.inc();
         timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.timeouts);
-        ctx.channel().closeFuture().addListener(f -> {
-            filter.cxActive.dec();
-            timers.stop();
-            if (routeTimer != null) {
-                routeTimer.close(); // its pending check would hold the closed connection until the route timeout
-            }
-        });
+        ctx.channel().closeFuture().addListener(this); // not channelInactive: a 101 takes this handler out of the pipeline
         timers.connectionIdle();
         ctx.read();
+    }
+
+    /** The connection closed: its clocks stop (a pending check would hold the closed connection until it fires). */
+    @Override
+    public void operationComplete(ChannelFuture closed) {
+        filter.cxActive.dec();
+        timers.stop();
     }
 
     /** Raw bytes from the client (before decoding): starts request_headers_timeout, feeds stream_idle_timeout. */
@@ -140,7 +168,11 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (codec == null && stream == null && msg instanceof ByteBuf) { // parked (after a 101 the stream is the tunnel)
+            unpark(ctx, msg);
+            return;
+        }
         reading = true;
         if (msg instanceof HttpRequest request && HttpUtil.is100ContinueExpected(request)) {
             ctx.writeAndFlush(CONTINUE.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -246,12 +278,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         return closeAfterStream;
     }
 
-    /** The route timeout of this connection's streams: one timer for the connection, made on first use. */
-    RouteTimer routeTimer() {
-        if (routeTimer == null) {
-            routeTimer = new RouteTimer(ctx.channel().eventLoop());
-        }
-        return routeTimer;
+    /** The route timeout of this connection's streams: one of the connection's clocks. */
+    ConnectionTimers routeTimer() {
+        return timers;
     }
 
     /**
@@ -334,7 +363,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** Leaves the HTTP codec behind after a 101: from now on this connection carries raw bytes. */
     void removeHttpHandlers() {
         timers.cancelAll();
-        ctx.pipeline().remove("http-activity");
         ctx.pipeline().remove("http-codec");
+        codec = null;
     }
 }

@@ -52,6 +52,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqOverallTimeout;
     /** The connection manager's four clocks, shared by every connection of this config version. */
     final ConnectionTimers.Limits timeouts;
+    final HttpDecoderConfig decoderConfig;
     /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
     final Connector connector;
 
@@ -78,6 +79,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         this.config = config;
         this.timeouts = ConnectionTimers.Limits.of(config.limits().idleTimeout(), config.limits().requestHeadersTimeout(),
                 config.requestTimeout(), config.streamIdleTimeout());
+        this.decoderConfig = decoderConfig();
         this.routes = new RouteTable(config.routeConfig());
         InternalAddressConfig internal = config.internalAddressCidrs()
                 .map(c -> new InternalAddressConfig(c, false))
@@ -108,13 +110,11 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         rqOverallTimeout = rqTimeout;
     }
 
-    @Override
-    public void install(ChannelPipeline pipeline, ConnectionContext connection) {
+    /** The downstream codec's settings: one for the config version, read by each connection's codec. */
+    private HttpDecoderConfig decoderConfig() {
         int maxHeaderBytes = config.limits().maxRequestHeadersKb() * 1024;
-        HttpConnection http = new HttpConnection(this, connection);
-        pipeline.addLast("http-activity", new ActivityMarker(http));
         // Strict CRLF lines and RFC 9112 Transfer-Encoding; the request line counts toward the header limit, as in Envoy.
-        pipeline.addLast("http-codec", new ServerCodec(new HttpDecoderConfig()
+        return new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxHeaderBytes)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
@@ -124,23 +124,14 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false)
                 .setHeadersFactory(FlatHeaders.FACTORY)
-                .setTrailersFactory(SmallTrailers.FACTORY)));
-        // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
-        pipeline.addLast("http-connection-manager", http);
+                .setTrailersFactory(SmallTrailers.FACTORY);
     }
 
-    /** Notes raw bytes from the client before the codec sees them (request_headers_timeout starts at the first). */
-    private static final class ActivityMarker extends io.netty.channel.ChannelInboundHandlerAdapter {
-        private final HttpConnection http;
-
-        ActivityMarker(HttpConnection http) {
-            this.http = http;
-        }
-
-        @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            http.bytesArrived();
-            ctx.fireChannelRead(msg);
-        }
+    @Override
+    public void install(ChannelPipeline pipeline, ConnectionContext connection) {
+        HttpConnection http = new HttpConnection(this, connection);
+        pipeline.addLast("http-codec", http.newCodec());
+        // "Expect: 100-continue" is answered by HttpConnection itself: no handler (and pipeline context) of its own.
+        pipeline.addLast("http-connection-manager", http);
     }
 }

@@ -364,7 +364,7 @@ final class HttpStream {
         boolean reuse = keepAlive && !closeDownstreamAfterResponse && requestComplete() && !tunnel
                 && downstream.channel().isActive() && !info.hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
         if (router.timeoutArmed() && !reuse) {
-            downstream.routeTimer().close();
+            downstream.routeTimer().disarmRoute();
         }
         downstream.streamDone(this, reuse);
     }

@@ -106,6 +106,11 @@ final class PlainHeads {
         }
     }
 
+    /** Between messages on the fast path (nothing of a message decoded, Netty not in charge). */
+    boolean betweenMessages() {
+        return state == State.START;
+    }
+
     /** The channel closed: a head still incomplete is Netty's to judge. */
     void closing(ByteBuf in) {
         if (state == State.START && in.isReadable()) {

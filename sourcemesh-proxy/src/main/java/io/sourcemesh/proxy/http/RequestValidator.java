@@ -66,18 +66,25 @@ final class RequestValidator {
         if (h.size() > maxHeadersCount) {
             return new Rejection(431, "Request Header Fields Too Large", "http1.too_many_headers");
         }
-        List<String> hosts = h.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() > 1) {
+        int hosts = count(h, HttpHeaderNames.HOST);
+        if (hosts > 1) {
             return new Rejection(400, "Bad Request", "http1.codec_error");
         }
-        if (hosts.isEmpty() && v.minorVersion() == 1) {
+        if (hosts == 0 && v.minorVersion() == 1) {
             return new Rejection(400, "Bad Request", "missing_host_header");
         }
-        List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!te.isEmpty() && (te.size() > 1 || !te.getFirst().trim().equalsIgnoreCase("chunked"))) {
-            return new Rejection(501, "Not Implemented", "http1.invalid_transfer_encoding");
+        if (h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+            if (te.size() > 1 || !te.getFirst().trim().equalsIgnoreCase("chunked")) {
+                return new Rejection(501, "Not Implemented", "http1.invalid_transfer_encoding");
+            }
         }
         return null;
+    }
+
+    /** How many lines carry {@code name}; the proxy's own headers count without a list per request. */
+    private static int count(HttpHeaders h, CharSequence name) {
+        return h instanceof FlatHeaders flat ? flat.count(name) : h.getAll(name).size();
     }
 
     /** Trailers may not carry the fields that frame, route or authenticate a message (RFC 9110 §6.5.1). */

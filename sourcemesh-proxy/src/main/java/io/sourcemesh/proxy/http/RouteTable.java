@@ -24,8 +24,8 @@ public final class RouteTable {
     private final List<Map.Entry<String, VirtualHost>> suffixes;
     private final List<Map.Entry<String, VirtualHost>> prefixes;
     private final VirtualHost wildcard;
-    /** The answer when only "*" is configured (the host is then never looked at), or null. */
-    private final Optional<VirtualHost> onlyWildcard;
+    /** Only "*" is configured: the host is never looked at. */
+    private final boolean onlyWildcard;
 
     public RouteTable(RouteConfig config) {
         this.config = config;
@@ -49,7 +49,7 @@ public final class RouteTable {
         this.suffixes = longestFirst(suffix);
         this.prefixes = longestFirst(prefix);
         this.wildcard = any;
-        this.onlyWildcard = exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty() ? Optional.ofNullable(any) : null;
+        this.onlyWildcard = exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty();
     }
 
     private static List<Map.Entry<String, VirtualHost>> longestFirst(Map<String, VirtualHost> m) {
@@ -60,10 +60,20 @@ public final class RouteTable {
         return config.name();
     }
 
+    /** The virtual host for a Host header value (by the request: {@link #virtualHostOrNull}). */
     public Optional<VirtualHost> virtualHost(String host) {
-        if (onlyWildcard != null) {
-            return onlyWildcard; // no lower-cased copy, port-less substring or Optional per request
+        return Optional.ofNullable(onlyWildcard ? wildcard : lookupHost(host));
+    }
+
+    /** The request's virtual host by its Host header, or null; a {@code *}-only config does not read the header. */
+    public VirtualHost virtualHostOrNull(HttpRequest request) {
+        if (onlyWildcard) {
+            return wildcard; // no Host String, lower-cased copy or Optional per request
         }
+        return lookupHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST));
+    }
+
+    private VirtualHost lookupHost(String host) {
         String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
         if (config.ignorePortInHostMatching()) {
             h = withoutPort(h);
@@ -75,7 +85,7 @@ public final class RouteTable {
                 vh = lookup(h.substring(0, colon));
             }
         }
-        return Optional.ofNullable(vh != null ? vh : wildcard);
+        return vh != null ? vh : wildcard;
     }
 
     private static String withoutPort(String h) {
@@ -103,24 +113,26 @@ public final class RouteTable {
 
     /** The first matching route of the matching virtual host. */
     public Optional<Route> route(HttpRequest request) {
-        return route(request, virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST)));
+        VirtualHost vh = virtualHost(request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.HOST)).orElse(null);
+        return Optional.ofNullable(routeOrNull(request, vh));
     }
 
-    public Optional<Route> route(HttpRequest request, Optional<VirtualHost> vh) {
-        if (vh.isEmpty()) {
-            return Optional.empty();
+    /** The first matching route of {@code vh} (null: no virtual host), or null. */
+    public Route routeOrNull(HttpRequest request, VirtualHost vh) {
+        if (vh == null) {
+            return null;
         }
         String uri = request.uri();
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
-        List<Route> routes = vh.get().routes();
+        List<Route> routes = vh.routes();
         for (int i = 0, n = routes.size(); i < n; i++) { // indexed: no iterator per request
             Route r = routes.get(i);
             if (matches(r.match(), path, request)) {
-                return Optional.of(r);
+                return r;
             }
         }
-        return Optional.empty();
+        return null;
     }
 
     static boolean matches(RouteMatch m, String path, HttpRequest request) {

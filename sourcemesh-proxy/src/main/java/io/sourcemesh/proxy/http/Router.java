@@ -82,7 +82,7 @@ final class Router {
     private ArrayDeque<HttpContent> queuedBody;
     private RetryState retries;
     private List<Shadow> shadows = List.of();
-    /** The connection's {@link RouteTimer} has this router armed. */
+    /** The connection's route clock ({@link ConnectionTimers}) has this router armed. */
     private boolean timeoutArmed;
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
@@ -129,27 +129,26 @@ final class Router {
      * resumed): route, then answer locally or forward. {@code internal}: the client is internal.
      */
     void decodeHeaders(boolean internal) {
-        Optional<RouteConfig.VirtualHost> virtualHost = cachedRoute.virtualHost();
-        if (virtualHost.map(RouteConfig.VirtualHost::includeRequestAttemptCount).orElse(false)) {
+        RouteConfig.VirtualHost virtualHost = cachedRoute.virtualHostOrNull();
+        if (virtualHost != null && virtualHost.includeRequestAttemptCount()) {
             request.headers().set("x-envoy-attempt-count", "1");
         }
-        if (virtualHost.isPresent() && UpstreamHeaders.requiresTls(virtualHost.get().requireTls(), internal, request,
+        if (virtualHost != null && UpstreamHeaders.requiresTls(virtualHost.requireTls(), internal, request,
                 stream.connection().connection().tlsTerminated())) {
             // Envoy's require_tls: a 301 to the same URL over https, before any route is matched.
             String hostHeader = request.headers().get(HttpHeaderNames.HOST, "");
             stream.localReply(301, "", null, "via_route", h -> h.set(HttpHeaderNames.LOCATION, "https://" + hostHeader + request.uri()));
             return;
         }
-        Optional<RouteConfig.Route> route = cachedRoute.route();
-        if (route.isEmpty()) {
+        RouteConfig.Route r = cachedRoute.routeOrNull();
+        if (r == null) {
             filter.noRoute.inc();
             stream.localReply(404, "", ResponseFlag.NO_ROUTE_FOUND, "route_not_found");
             return;
         }
-        RouteConfig.Route r = route.get();
         info.routeName(r.name().isEmpty() ? null : r.name());
         routeHeaders = r.headers();
-        vhostHeaders = virtualHost.map(RouteConfig.VirtualHost::headers).orElse(HeaderMutations.NONE);
+        vhostHeaders = virtualHost != null ? virtualHost.headers() : HeaderMutations.NONE;
         switch (r.action()) {
             case RouteConfig.DirectResponse d -> stream.localReply(d.status(), d.body().orElse(""), null, "direct_response");
             case RouteConfig.Redirect redirect -> stream.localReply(redirect.responseCode(), "", null, "via_route",
@@ -262,8 +261,8 @@ final class Router {
 
     /** Every piece of the request body, also one that is discarded: the shadows get their copy. */
     void mirrorData(HttpContent content) {
-        for (Shadow s : shadows) {
-            s.content(content);
+        for (int i = 0, n = shadows.size(); i < n; i++) { // indexed: no iterator per body part
+            shadows.get(i).content(content);
         }
     }
 
@@ -355,7 +354,7 @@ final class Router {
         return timeoutArmed;
     }
 
-    /** The route timeout ran out (called by the connection's {@link RouteTimer}). */
+    /** The route timeout ran out (called by the connection's {@link ConnectionTimers}). */
     void onTimeout() {
         if (stream.done()) {
             return;

@@ -29,11 +29,13 @@ import java.util.List;
  * {@link PlainHeads} in front of Netty's request decoder and {@link FlatHeaders} written without an
  * iterator. An idle connection holds no scratch space beyond Netty's decoder's.
  */
-final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHandler {
+final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHandler, PlainHeads.Owner {
     private static final int MAX_PIPELINE_DEPTH = 128;
 
     private final PlainHeads plain;
     private final Encoder encoder = new Encoder();
+    /** Told of raw bytes before they are decoded (request_headers_timeout starts at the first); null in codec tests. */
+    private final HttpConnection http;
     /** Methods of requests whose responses are still to be written, oldest first; made on the first pipelined request. */
     private ArrayDeque<HttpMethod> pipelined;
     /** The method of the oldest request not answered yet, when it is the only one. */
@@ -42,9 +44,28 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     private boolean mustCloseAfterResponse;
 
     ServerCodec(HttpDecoderConfig config) {
+        this(config, null);
+    }
+
+    ServerCodec(HttpDecoderConfig config, HttpConnection http) {
         super(config);
+        this.http = http;
         plain = new PlainHeads(true, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
-                config.getMaxChunkSize(), config.getTrailersFactory(), this::isContentAlwaysEmpty);
+                config.getMaxChunkSize(), config.getTrailersFactory(), this);
+    }
+
+    @Override
+    public boolean contentAlwaysEmpty(HttpMessage message) {
+        return isContentAlwaysEmpty(message);
+    }
+
+    /** Raw bytes from the client: noted here rather than by a handler (and pipeline context) of their own. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (http != null) {
+            http.bytesArrived();
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override
@@ -71,6 +92,16 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
             }
         }
+    }
+
+    /**
+     * Whether the connection may drop this codec while idle and make a fresh one on its next byte:
+     * no bytes held, no request unanswered, nothing decided for the connection (a close, a discard,
+     * Netty's decoder in charge after a refused message or a protocol switch).
+     */
+    boolean parkable() {
+        return !internalBuffer().isReadable() && plain.betweenMessages() && oldest == null && pipelined == null
+                && !discard && !mustCloseAfterResponse;
     }
 
     @Override

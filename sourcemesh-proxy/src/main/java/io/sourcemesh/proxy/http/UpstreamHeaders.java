@@ -48,7 +48,9 @@ final class UpstreamHeaders {
             request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(prefix.length(), uri.length())));
             info.requestPath(request.uri());
         }
-        forward.hostRewriteLiteral().ifPresent(host -> h.set(HttpHeaderNames.HOST, host));
+        if (forward.hostRewriteLiteral().isPresent()) { // not ifPresent: its lambda would capture h on every request
+            h.set(HttpHeaderNames.HOST, forward.hostRewriteLiteral().get());
+        }
     }
 
     /**

@@ -23,7 +23,7 @@ import java.net.InetSocketAddress;
  * end the connection given back to the pool or closed. A retry is a new {@code UpstreamRequest};
  * the one it replaces is detached and hears nothing more from its connection.
  */
-final class UpstreamRequest {
+final class UpstreamRequest implements ChannelFutureListener {
     static final String HANDLER = "sourcemesh-upstream";
     static final String CODEC = "http-client-codec";
 
@@ -274,17 +274,21 @@ final class UpstreamRequest {
             }
             return;
         }
-        f.addListener((ChannelFutureListener) w -> {
-            if (!w.isSuccess()) {
-                stream.onDownstreamClosed();
-                return;
-            }
-            if (stream.responseComplete()) {
-                stream.finish();
-            } else if (!stream.done() && attached()) {
-                channel.read();
-            }
-        });
+        f.addListener(this); // operationComplete: this object as the listener, not a lambda per response
+    }
+
+    /** The response data flushed at the end of a read burst was written (or failed): finish, or read on. */
+    @Override
+    public void operationComplete(ChannelFuture w) {
+        if (!w.isSuccess()) {
+            stream.onDownstreamClosed();
+            return;
+        }
+        if (stream.responseComplete()) {
+            stream.finish();
+        } else if (!stream.done() && attached()) {
+            channel.read();
+        }
     }
 
     /**

@@ -100,6 +100,7 @@ class FlatHeadersTest {
                     default -> assertEquals(outcome(() -> netty.setInt(name, 7)), outcome(() -> flat.setInt(name, 7)), label);
                 }
                 assertSameView(netty, flat, label);
+                assertEquals(netty.getAll(name).size(), ((FlatHeaders) flat).count(name), label + ": count");
             }
             HttpHeaders copy = flat.copy();
             assertEquals(lines(flat), lines(copy));

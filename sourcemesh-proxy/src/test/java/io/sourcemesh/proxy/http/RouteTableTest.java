@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
 import io.sourcemesh.proxy.config.RouteConfig;
 import java.util.List;
 
@@ -41,5 +46,18 @@ class RouteTableTest {
         RouteTable exactOnly = new RouteTable(new RouteConfig("r", List.of(exact)));
         assertTrue(exactOnly.virtualHost("other.com").isEmpty());
         assertEquals("exact", exactOnly.virtualHost("example.com").orElseThrow().name());
+
+        // The router's lookup by request (no Optional; a "*"-only table never reads Host) answers the same.
+        for (RouteTable table : List.of(wildcardOnly, mixed, exactOnly, new RouteTable(new RouteConfig("r", List.of())))) {
+            for (String host : new String[] {null, "", "Example.COM:8080", "example.com", "other.com", "[::1]:80"}) {
+                HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/p?q=1");
+                if (host != null) {
+                    request.headers().set(HttpHeaderNames.HOST, host);
+                }
+                assertEquals(table.virtualHost(host).orElse(null), table.virtualHostOrNull(request), String.valueOf(host));
+                assertEquals(table.route(request), java.util.Optional.ofNullable(
+                        table.routeOrNull(request, table.virtualHostOrNull(request))), String.valueOf(host));
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The route timeout with one timer per downstream connection ({@link RouteTimer}): several
+ * The route timeout with one check per downstream connection ({@link ConnectionTimers}): several
  * requests on one keep-alive connection (curl with several URLs), each held to its own deadline.
  */
 class RouteTimerTest {

@@ -109,6 +109,9 @@ class TransportEndToEndTest {
             assertFalse(upstream.isEmpty(), "pooled upstream connections stay open");
             for (Channel ch : downstream) {
                 assertSame(type, ch.getClass(), "downstream " + ch);
+                // One receive-size predictor config for every accepted connection, with the transport's default reads per read().
+                assertSame(ListenerRuntime.RECV_ALLOCATOR, ch.config().getRecvByteBufAllocator(), "downstream " + ch);
+                assertEquals(16, ch.config().getMaxMessagesPerRead());
             }
             for (Channel ch : upstream) {
                 assertSame(type, ch.getClass(), "upstream " + ch);

@@ -7,7 +7,6 @@ import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.Origin;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -29,12 +28,17 @@ class ResilienceEndToEndTest {
         origin = Origin.start();
     }
 
+    private final List<java.net.Socket> held = new ArrayList<>();
+
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         if (proxy != null) {
             proxy.close();
         }
         origin.close();
+        for (java.net.Socket s : held) {
+            s.close();
+        }
     }
 
     private void start(String clusterFields, int... ports) {
@@ -87,10 +91,16 @@ class ResilienceEndToEndTest {
         return proxy.stats().counters().getOrDefault(name, 0L);
     }
 
-    private static int closedPort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+    /**
+     * A port that refuses connections for the whole test: held by a socket bound but not listening. (A port
+     * closed again at once could be the one the proxy's own listener or admin then gets from bind(0): the
+     * "dead" host answered 200 through the proxy itself.)
+     */
+    private int closedPort() throws Exception {
+        java.net.Socket s = new java.net.Socket();
+        s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+        held.add(s);
+        return s.getLocalPort();
     }
 
     /** Three requests at once, each answered after a while; curl prints each status on its own line. */

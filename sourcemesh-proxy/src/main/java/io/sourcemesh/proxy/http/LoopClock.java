@@ -1,0 +1,173 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One timer for all the HTTP connections of an event loop. Each connection's clocks
+ * ({@link ConnectionTimers}) are an entry in a min-heap ordered by when they next need a look; the
+ * loop's timer queue holds one task, at the earliest. An idle keep-alive connection thus holds a
+ * heap slot instead of a task of its own in Netty's queue (a {@code ScheduledFutureTask}, 64 bytes,
+ * per connection and per route timeout), and moving a connection's check earlier or later allocates
+ * nothing. Event-loop confined: one instance per event loop thread.
+ */
+final class LoopClock implements Runnable {
+    private static final Logger LOG = Logger.getLogger(LoopClock.class.getName());
+    private static final FastThreadLocal<LoopClock> CLOCKS = new FastThreadLocal<>();
+
+    /** Something the clock runs at {@link #due}: in the heap while {@code index >= 0}. */
+    abstract static class Entry {
+        long due;
+        int index = -1;
+
+        /** Due now: may schedule itself (or others) again. */
+        abstract void fire();
+    }
+
+    private final EventLoop loop;
+    private Entry[] heap = new Entry[16];
+    private int size;
+    private ScheduledFuture<?> task;
+    private long taskAt;
+    private boolean running;
+
+    private LoopClock(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    /** The clock of {@code loop}, called on its thread. */
+    static LoopClock of(EventLoop loop) {
+        LoopClock c = CLOCKS.getIfExists();
+        if (c == null || c.loop != loop) { // a new loop on this thread (EmbeddedEventLoop in tests)
+            c = new LoopClock(loop);
+            CLOCKS.set(c);
+        }
+        return c;
+    }
+
+    /** {@code e} runs at {@code due} (and not at any time it was scheduled for before). */
+    void schedule(Entry e, long due) {
+        e.due = due;
+        if (e.index < 0) {
+            if (size == heap.length) {
+                heap = Arrays.copyOf(heap, size * 2);
+            }
+            e.index = size++;
+            heap[e.index] = e;
+            up(e.index);
+        } else if (!up(e.index)) {
+            down(e.index);
+        }
+        arm();
+    }
+
+    void cancel(Entry e) {
+        int i = e.index;
+        if (i < 0) {
+            return;
+        }
+        e.index = -1;
+        Entry last = heap[--size];
+        heap[size] = null;
+        if (i < size) {
+            heap[i] = last;
+            last.index = i;
+            if (!up(i)) {
+                down(i);
+            }
+        }
+        if (heap.length > 64 && size < heap.length >>> 2) {
+            heap = Arrays.copyOf(heap, heap.length >>> 1); // the connections went away: so does their room
+        }
+        if (size == 0 && task != null) {
+            task.cancel(false); // nothing left to check: the loop's timer queue holds nothing of ours
+            task = null;
+        }
+    }
+
+    /** How many entries wait (a test's measure). */
+    int size() {
+        return size;
+    }
+
+    @Override
+    public void run() {
+        task = null;
+        running = true;
+        try {
+            long now = System.nanoTime();
+            while (size > 0 && heap[0].due - now <= 0) {
+                Entry e = heap[0];
+                cancel(e);
+                try {
+                    e.fire();
+                } catch (RuntimeException | Error failure) {
+                    // One connection's failure must not stop the clocks of every other connection on this loop.
+                    LOG.log(Level.WARNING, "a connection's timer check failed", failure);
+                }
+            }
+        } finally {
+            running = false;
+        }
+        arm();
+    }
+
+    /** The loop's task runs no later than the earliest entry. */
+    private void arm() {
+        if (running || size == 0) {
+            return;
+        }
+        long first = heap[0].due;
+        if (task != null) {
+            if (first - taskAt >= 0) {
+                return;
+            }
+            task.cancel(false);
+        }
+        taskAt = first;
+        task = loop.schedule(this, Math.max(0, first - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private boolean up(int i) {
+        Entry e = heap[i];
+        int start = i;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            Entry p = heap[parent];
+            if (e.due - p.due >= 0) {
+                break;
+            }
+            heap[i] = p;
+            p.index = i;
+            i = parent;
+        }
+        heap[i] = e;
+        e.index = i;
+        return i != start;
+    }
+
+    private void down(int i) {
+        Entry e = heap[i];
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            int right = child + 1;
+            if (right < size && heap[right].due - heap[child].due < 0) {
+                child = right;
+            }
+            if (heap[child].due - e.due >= 0) {
+                break;
+            }
+            heap[i] = heap[child];
+            heap[i].index = i;
+            i = child;
+        }
+        heap[i] = e;
+        e.index = i;
+    }
+}
