@@ -18,9 +18,10 @@ import java.util.function.LongConsumer;
 /**
  * Copies the bytes one side reads to its peer. It reads on while what waits to be written to the
  * peer stays at or under {@link #BUFFER_LIMIT} (Envoy's per-connection buffer limit), so a read
- * and a write are in flight together; past it, it reads again only once that write completed
- * (everything queued before it too). A slow reader on the far side therefore holds at most the
- * limit plus one read in this process, and its TCP window does the rest. Closing either side
+ * and a write are in flight together; past it, or past its worker's {@link ReadAheadBudget}, it
+ * reads again only once that write completed (everything queued before it too). A slow reader on
+ * the far side therefore holds at most the limit plus one read in this process, all connections
+ * of a worker together at most that budget plus one read each; TCP windows do the rest. Closing either side
  * closes the other once what is queued has been written. Bytes read before the peer exists are
  * held and sent first, also when this side closed meanwhile (a client that sends and closes at
  * once: io_uring reads it on POLLRDHUP before anyone asks); {@link #abandon} drops them if the peer
@@ -44,6 +45,7 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
     private final Runnable onInactive;
     private final ArrayDeque<Object> early = new ArrayDeque<>();
     private boolean inactive;
+    private ReadAheadBudget budget;
 
     private ByteRelay(Channel peer, LongConsumer onRead, Runnable onInactive) {
         this.peer = peer;
@@ -106,20 +108,32 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
             early.add(msg);
             return;
         }
+        int n = buf.readableBytes();
         ChannelFuture written = peer.writeAndFlush(msg);
-        if (peer.isWritable()) {
-            written.addListener(closeOnFailure);
+        if (written.isDone()) { // the socket took it all (or failed): nothing held
+            if (written.isSuccess()) {
+                ctx.read();
+            } else {
+                ctx.close();
+            }
+            return;
+        }
+        if (budget == null) {
+            budget = ReadAheadBudget.current(); // here, on this channel's worker
+        }
+        if (peer.isWritable() && budget.take(n)) {
+            ReadAheadBudget held = budget;
+            written.addListener(f -> {
+                held.give(n);
+                if (!f.isSuccess()) {
+                    ctx.close();
+                }
+            });
             ctx.read(); // while this write is in flight
         } else {
             written.addListener(readAfterWrite);
         }
     }
-
-    private final ChannelFutureListener closeOnFailure = f -> {
-        if (!f.isSuccess()) {
-            ctx.close();
-        }
-    };
 
     private final ChannelFutureListener readAfterWrite = f -> {
         if (f.isSuccess()) {
