@@ -60,6 +60,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         Optional<IdleTimer> idle = config.idleTimeout().filter(d -> !d.isZero())
                 .map(d -> new IdleTimer(d, () -> stream.connectionTerminationDetails("idle_timeout")));
         idle.ifPresent(t -> pipeline.addLast("idle", t));
+        // Bulk-sized reads, under the splice counter's wrapper (the relay added later keeps a chosen allocator).
+        ByteRelay.tune(pipeline.channel());
         // Counted from the first byte, or not at all (a listener filter already read): splice needs the count.
         Optional<ReadCounter> counter = splice ? Splice.counter(pipeline.channel()) : Optional.empty();
         pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle, counter));
