@@ -39,6 +39,9 @@ final class LauncherCheckout {
                 jar(p, target.resolve("sourcemesh-cli-test.jar"));
             } else if (p.endsWith(Path.of("sourcemesh-proxy", "target", "classes"))) {
                 jar(p, lib.resolve("sourcemesh-proxy-test.jar")); // named as the build names it: the launcher looks for it
+            } else if (p.getParent() != null && p.getParent().endsWith(Path.of("sourcemesh-proxy", "target"))
+                    && p.getFileName().toString().endsWith(".jar") && !p.getFileName().toString().endsWith("-tests.jar")) {
+                Files.createSymbolicLink(lib.resolve("sourcemesh-proxy-test.jar"), p); // the packaged module (a verify run)
             } else if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
                 jar(p, lib.resolve("module-" + n++ + ".jar")); // a sibling module's classes in a reactor build
             } else if (p.toString().endsWith(".jar")) {
