@@ -15,7 +15,12 @@ public final class ProxyMain {
     private ProxyMain() {}
 
     public static void main(String[] args) throws Exception {
-        QuickEntry.run(parse(args), args);
+        ProxyCommand command = parse(args);
+        if (command == null && !WholeClassPath.here()) { // the launcher's proxy class path: Main needs the rest
+            WholeClassPath.main(args);
+            return;
+        }
+        QuickEntry.run(command, args);
     }
 
     /** Runs a proxy command line as {@link #main} does, without exiting (the AOT training's proxy). */

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Predicate;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
@@ -35,6 +37,11 @@ final class LauncherCheckout {
             Path p = Path.of(entry).toAbsolutePath();
             if (p.endsWith(Path.of("sourcemesh-cli", "target", "classes"))) {
                 jar(p, target.resolve("sourcemesh-cli-test.jar"));
+            } else if (p.endsWith(Path.of("sourcemesh-proxy", "target", "classes"))) {
+                jar(p, lib.resolve("sourcemesh-proxy-test.jar")); // named as the build names it: the launcher looks for it
+            } else if (p.getParent() != null && p.getParent().endsWith(Path.of("sourcemesh-proxy", "target"))
+                    && p.getFileName().toString().endsWith(".jar") && !p.getFileName().toString().endsWith("-tests.jar")) {
+                Files.createSymbolicLink(lib.resolve("sourcemesh-proxy-test.jar"), p); // the packaged module (a verify run)
             } else if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
                 jar(p, lib.resolve("module-" + n++ + ".jar")); // a sibling module's classes in a reactor build
             } else if (p.toString().endsWith(".jar")) {
@@ -50,6 +57,23 @@ final class LauncherCheckout {
     /** The class path the launcher gives a verb's JVM, as it writes it. */
     String classPath() {
         return target.resolve("sourcemesh-cli-test.jar") + File.pathSeparator + target.resolve("lib") + File.separator + "*";
+    }
+
+    /**
+     * Writes the proxy module's runtime class path as its build does ({@code
+     * sourcemesh-proxy/target/runtime-classpath}: {@code lib/} names joined by ':'): the jars in {@code lib/}
+     * whose names {@code proxyNeeds}, the proxy module's own jar left out (the launcher adds it).
+     */
+    List<String> writeProxyClassPath(Predicate<String> proxyNeeds) throws IOException {
+        List<String> names;
+        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
+            names = lib.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals("sourcemesh-proxy-test.jar") && proxyNeeds.test(n)).sorted().toList();
+        }
+        Path file = root.resolve("sourcemesh-proxy/target/runtime-classpath");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, String.join(File.pathSeparator, names.stream().map(n -> "lib/" + n).toList()));
+        return names;
     }
 
     /** The links to the build's jars go before JUnit removes the directory (it warns about each). */

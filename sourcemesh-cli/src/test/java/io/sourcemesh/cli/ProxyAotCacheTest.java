@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sourcemesh.cluster.netns.ProxyProcess;
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -19,7 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
  * classpath): {@code proxy --make-aot-cache} makes it, a proxy — with the netns sidecars' extra flags
  * — loads its classes from it, and after a rebuild (a newer jar) the stale cache is dropped, not used
  * (the next start makes a new one; not repeated here, as each training run takes seconds). Either way
- * the proxy loads no Jackson, gson or picocli class.
+ * the proxy loads no Jackson, gson, picocli or slf4j class. The proxy runs on the jars its module's build
+ * lists ({@code sourcemesh-proxy/target/runtime-classpath}, written here as the build would), the cache is
+ * made on those, a line for picocli ({@code proxy --help}) still reaches it, and a start runs no program
+ * but the JVM (a PATH of bash alone).
  */
 class ProxyAotCacheTest {
     @TempDir
@@ -41,12 +47,19 @@ class ProxyAotCacheTest {
     static LauncherCheckout build;
     static Path target;
     static Path cache;
+    static List<String> proxyJars;
+    /** Jars of the cluster, the other verbs and the tests, which a proxy does not need. */
+    static final Pattern NOT_THE_PROXYS = Pattern.compile("kubernetes-|zjsonpatch|snakeyaml-engine|picocli|slf4j|junit|archunit"
+            + "|opentest4j|apiguardian|jackson-(core|databind|dataformat-yaml)-3\\.");
+    /** The class path the last proxy's JVM ran with. */
+    static String lastClassPath = "";
 
     @BeforeAll
     static void layOutABuild() throws IOException {
         build = LauncherCheckout.layOut(checkout);
         target = build.target;
         cache = target.resolve("sourcemesh-proxy.aot");
+        proxyJars = build.writeProxyClassPath(n -> !NOT_THE_PROXYS.matcher(n).find());
     }
 
     @Test
@@ -58,9 +71,26 @@ class ProxyAotCacheTest {
 
         // The netns sidecars' extra flags are ones the cache allows.
         assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
+        // On the proxy's jars: the list's, the proxy module's own and the CLI's, nothing else.
+        List<String> path = List.of(lastClassPath.split(File.pathSeparator));
+        assertEquals(proxyJars.size() + 2, path.size(), lastClassPath);
+        assertTrue(path.stream().noneMatch(e -> NOT_THE_PROXYS.matcher(Path.of(e).getFileName().toString()).find()), lastClassPath);
+        assertTrue(path.stream().anyMatch(e -> e.endsWith("lib/sourcemesh-proxy-test.jar")), lastClassPath);
         // With the cache's profiles, tier 2 waits the usual count before profiling, not 250x it (the launcher's comment).
         assertTrue(Files.readAllLines(checkout.resolve("launcher.out")).stream()
                 .anyMatch(l -> l.matches("\\s*double Tier2ProfileDelayFactor\\s+= 1\\.0+ .*")), () -> "Tier2ProfileDelayFactor 1: " + log());
+
+        // Started with nothing but bash on the PATH: the launcher runs no find, rm, ls or dirname on a start.
+        Path bashOnly = Files.createDirectories(checkout.resolve("bash-only"));
+        Files.createSymbolicLink(bashOnly.resolve("bash"), Path.of(bash()));
+        assertEquals("shared objects file", proxyClassSource("", "", Map.of("PATH", bashOnly.toString())));
+        assertFalse(Files.readString(checkout.resolve("launcher.out")).contains("not found"), () -> output(null));
+
+        // A line the proxy's entry leaves to picocli runs on the CLI's whole class path.
+        Process help = launcher(List.of("proxy", "--help"), "").start();
+        assertTrue(help.waitFor(60, TimeUnit.SECONDS), "proxy --help ends");
+        assertEquals(0, help.exitValue(), () -> output(help));
+        assertTrue(Files.readString(checkout.resolve("launcher.out")).contains("Usage: sourcemesh proxy"), () -> output(help));
 
         // A rebuild: the CLI's jar is newer than the cache. The launcher drops it instead of passing it.
         Files.setLastModifiedTime(target.resolve("sourcemesh-cli-test.jar"), FileTime.from(Instant.now().plusSeconds(2)));
@@ -77,6 +107,10 @@ class ProxyAotCacheTest {
 
     /** Starts the launcher's proxy, gets a 200 through it, and tells where its {@code Proxy} class came from. */
     private static String proxyClassSource(String javaOpts, String noTraining) throws Exception {
+        return proxyClassSource(javaOpts, noTraining, Map.of());
+    }
+
+    private static String proxyClassSource(String javaOpts, String noTraining, Map<String, String> env) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -111,6 +145,7 @@ class ProxyAotCacheTest {
         if (!noTraining.isEmpty()) {
             pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", noTraining);
         }
+        pb.environment().putAll(env);
         Process proxy = pb.start();
         try {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -125,6 +160,7 @@ class ProxyAotCacheTest {
                 }
             }
             assertEquals(200, status, () -> "the proxy answers: " + output(proxy));
+            lastClassPath = classPath(proxy.pid()); // the launcher execs the JVM: the same process
         } finally {
             proxy.destroy();
             if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
@@ -135,7 +171,7 @@ class ProxyAotCacheTest {
         // (which holds what the training run loaded and every class linking those pulled in).
         try (Stream<String> lines = Files.lines(classes)) {
             assertEquals(List.of(), lines.filter(l -> l.contains(" com.fasterxml.jackson.") || l.contains(" com.google.gson.")
-                    || l.contains(" picocli.")).limit(10).toList(), "classes the proxy should not load");
+                    || l.contains(" picocli.") || l.contains(" org.slf4j.")).limit(10).toList(), "classes the proxy should not load");
         }
         try (Stream<String> lines = Files.lines(classes)) {
             return lines.filter(l -> l.contains(" io.sourcemesh.proxy.Proxy source: ")).findFirst()
@@ -154,10 +190,28 @@ class ProxyAotCacheTest {
         return pb;
     }
 
+    /** The {@code -cp} of a running JVM's command line. */
+    private static String classPath(long pid) throws IOException {
+        List<String> args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        int i = args.indexOf("-cp");
+        assertTrue(i >= 0 && i + 1 < args.size(), () -> "a -cp in " + args);
+        return args.get(i + 1);
+    }
+
+    /** The bash the launcher's {@code #!/usr/bin/env bash} finds on this PATH. */
+    private static String bash() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, "bash"))) {
+                return Path.of(dir, "bash").toString();
+            }
+        }
+        throw new IllegalStateException("no bash on the PATH");
+    }
+
     /** What the last launcher run printed. */
     private static String output(Process p) {
         try {
-            return "(exit " + (p.isAlive() ? "-" : p.exitValue()) + ")\n" + Files.readString(checkout.resolve("launcher.out"));
+            return "(exit " + (p == null ? "?" : p.isAlive() ? "-" : p.exitValue()) + ")\n" + Files.readString(checkout.resolve("launcher.out"));
         } catch (IOException e) {
             return e.toString();
         }
