@@ -49,7 +49,7 @@ public final class UpstreamConnector {
         SourceBinding binding = requested.address().isEmpty() && defaultSource.isPresent()
                 ? new SourceBinding(Optional.of(new InetSocketAddress(defaultSource.get(), 0)), false, 0, requested.proxyHeader())
                 : requested;
-        Bootstrap b = new Bootstrap()
+        Bootstrap b = transport.connectionOptions(new Bootstrap())
                 .group(loop)
                 .channel(transport.channelType())
                 .option(ChannelOption.AUTO_READ, false)

@@ -1,6 +1,7 @@
 package io.sourcemesh.l4.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,6 +127,77 @@ class TransportTest {
             } finally {
                 t.close();
             }
+        }
+    }
+
+    /**
+     * The provided-buffer ring is opt-in; with it, the listener's and the connector's connections read through
+     * the loop's ring (their buffer group set) and carry bytes both ways as without it.
+     */
+    @Test
+    void aBufferRingIsOptInAndConnectionsReadThroughIt() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        Transport plain = create("io_uring");
+        try {
+            assumeTrue(plain.kind() == Transport.Kind.IO_URING, plain::description); // the rings fit here
+            assertFalse(plain.bufferRing(), "off unless asked for");
+        } finally {
+            plain.close();
+        }
+        assumeTrue(IoUring.isRegisterBufferRingSupported(), "this kernel has no buffer rings");
+        System.setProperty(Transport.BUFFER_RING_PROPERTY, "true");
+        Transport t;
+        try {
+            t = create("io_uring");
+        } finally {
+            System.clearProperty(Transport.BUFFER_RING_PROPERTY);
+        }
+        try {
+            assertTrue(t.bufferRing(), t.description());
+            CompletableFuture<Channel> accepted = new CompletableFuture<>();
+            Channel server = t.connectionOptions(new ServerBootstrap()).group(t.group()).channel(t.serverChannelType())
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                            accepted.complete(ctx.channel());
+                            ctx.fireChannelActive();
+                        }
+
+                        @Override
+                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg); // echo
+                        }
+                    })
+                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            StringBuilder echoed = new StringBuilder();
+            java.util.concurrent.CountDownLatch got = new java.util.concurrent.CountDownLatch(1);
+            UpstreamConnector connector = new UpstreamConnector(t, Interception.NONE, Optional.empty());
+            ChannelFuture up = connector.connect(t.group().next(), (InetSocketAddress) server.localAddress(), SourceBinding.NONE,
+                    Duration.ofSeconds(5), new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                            io.netty.buffer.ByteBuf b = (io.netty.buffer.ByteBuf) msg;
+                            echoed.append(b.toString(java.nio.charset.StandardCharsets.US_ASCII));
+                            b.release();
+                            if (echoed.length() >= 5) {
+                                got.countDown();
+                            }
+                            ctx.read();
+                        }
+                    });
+            assertTrue(up.await(5_000) && up.isSuccess(), () -> "connected: " + up.cause());
+            Channel client = up.channel();
+            client.read();
+            client.writeAndFlush(io.netty.buffer.Unpooled.copiedBuffer("hello", java.nio.charset.StandardCharsets.US_ASCII)).sync();
+            assertTrue(got.await(5, TimeUnit.SECONDS), "echoed: " + echoed);
+            assertEquals("hello", echoed.toString());
+            assertEquals((short) 0, client.config().getOption(io.netty.channel.uring.IoUringChannelOption.IO_URING_BUFFER_GROUP_ID));
+            assertEquals((short) 0, accepted.get(5, TimeUnit.SECONDS).config()
+                    .getOption(io.netty.channel.uring.IoUringChannelOption.IO_URING_BUFFER_GROUP_ID));
+            client.close().sync();
+            server.close().sync();
+        } finally {
+            t.close();
         }
     }
 

@@ -172,7 +172,7 @@ public final class ListenerRuntime implements AutoCloseable {
         io.sourcemesh.proxy.network.ChannelErrors.Counters errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
                 stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
         io.netty.channel.ChannelFutureListener cxClosed = f -> cxActive.dec(); // one for the listener, not one per connection
-        ServerBootstrap b = new ServerBootstrap()
+        ServerBootstrap b = transport.connectionOptions(new ServerBootstrap())
                 .group(transport.group())
                 .channel(transport.serverChannelType())
                 .option(ChannelOption.SO_BACKLOG, 4096)
