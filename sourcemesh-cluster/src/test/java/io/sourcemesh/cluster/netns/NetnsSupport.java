@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -13,11 +15,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * For tests that need root and the kernel tools: skips with the reason when they are missing (fails
  * instead when CI=true, so a CI machine cannot silently lose these tests), and after every test
- * removes whatever namespaces this JVM's prefix left, even when the test threw.
+ * removes whatever namespaces this JVM's prefix left, even when the test threw. A test JVM that was
+ * killed (a run stopped from outside) runs no callback: the next one removes what it left.
  */
 public final class NetnsSupport implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     /** Unique per test JVM, so leftovers are recognisable and a sweep touches only ours. */
     public static final String PREFIX = "smt-" + ProcessHandle.current().pid() + "-";
+
+    private static final Pattern TEST_JVM = Pattern.compile("smt-(\\d+)-.*");
 
     private static Preflight preflight;
 
@@ -56,7 +61,22 @@ public final class NetnsSupport implements BeforeAllCallback, AfterEachCallback,
     private static synchronized Preflight preflight() {
         if (preflight == null) {
             preflight = Preflight.check();
+            if (preflight.ok()) {
+                sweepKilledJvms();
+            }
         }
         return preflight;
+    }
+
+    /**
+     * Removes the namespaces of test JVMs that are no longer running (their prefix names their PID):
+     * what a killed run left. A namespace of a live JVM, this one included, is left alone.
+     */
+    static List<String> sweepKilledJvms() {
+        List<String> dead = Topology.list().stream().map(TEST_JVM::matcher).filter(Matcher::matches)
+                .map(m -> m.group(1)).distinct()
+                .filter(pid -> ProcessHandle.of(Long.parseLong(pid)).isEmpty())
+                .toList();
+        return dead.stream().flatMap(pid -> Topology.sweep("smt-" + pid + "-").stream()).toList();
     }
 }

@@ -19,6 +19,24 @@ class TopologyTest {
     Path dir;
 
     @Test
+    void theNamespacesOfAKilledTestJvmAreSweptThoseOfALiveOneAreNot() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        String dead = "smt-" + gone.pid() + "-left";
+        String live = "smt-" + ProcessHandle.current().parent().orElseThrow().pid() + "-kept";
+        Shell.check("ip", "netns", "add", dead);
+        Shell.check("ip", "netns", "add", live);
+        try {
+            assertEquals(List.of(dead), NetnsSupport.sweepKilledJvms().stream().filter(n -> n.equals(dead) || n.equals(live)).toList());
+            assertFalse(Topology.list().contains(dead));
+            assertTrue(Topology.list().contains(live));
+        } finally {
+            Shell.run(List.of("ip", "netns", "del", dead));
+            Shell.run(List.of("ip", "netns", "del", live));
+        }
+    }
+
+    @Test
     void createsNamespacesAddressesAndRoutesThenLeavesNothingBehind() {
         List<String> hostLinks = PeerApp.hostLinks();
         try (Topology t = Topology.create(TopologySpec.prefix(PREFIX).node("node1", "httpbin", "sleep").node("node2", "gw"))) {
