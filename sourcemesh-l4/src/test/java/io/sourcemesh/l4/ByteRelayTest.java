@@ -11,9 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -39,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -85,7 +84,7 @@ class ByteRelayTest {
     @ParameterizedTest
     @ValueSource(strings = {"io_uring", "epoll", "nio"})
     void aReaderThatStopsHoldsTheRelayToItsBufferLimitAndEveryByteArrives(String kind) throws Exception {
-        Transport transport = oneWorker(kind);
+        Transport transport = Transport.create(kind, 1);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         byte[] data = new byte[24 << 20];
         new Random(42).nextBytes(data);
@@ -95,24 +94,7 @@ class ByteRelayTest {
             sink.setReceiveBufferSize(64 << 10); // the kernel's share stays small: the relay's is what fills
             sink.bind(new InetSocketAddress(loopback, 0));
             UpstreamConnector connector = new UpstreamConnector(transport);
-            Channel listener = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childHandler(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void channelActive(ChannelHandlerContext ctx) {
-                            Channel down = ctx.channel();
-                            ByteRelay fromClient = ByteRelay.pending(read::addAndGet, () -> { });
-                            ctx.pipeline().replace(this, "relay", fromClient);
-                            connector.connect(down.eventLoop(), (InetSocketAddress) sink.getLocalSocketAddress(), SourceBinding.NONE,
-                                    Duration.ofSeconds(5), ByteRelay.to(down, n -> { }, () -> { }))
-                                    .addListener((ChannelFutureListener) f -> {
-                                        upstream.complete(f.channel());
-                                        fromClient.peer(down.pipeline().context("relay"), f.channel());
-                                        f.channel().read();
-                                    });
-                        }
-                    })
-                    .bind(new InetSocketAddress(loopback, 0)).sync().channel();
+            Channel listener = relayListener(transport, connector, loopback, sink, read, upstream::complete);
             try (Socket client = new Socket()) {
                 client.setSendBufferSize(64 << 10);
                 client.connect(listener.localAddress());
@@ -165,7 +147,7 @@ class ByteRelayTest {
     @Timeout(120)
     void manyStalledConnectionsShareTheWorkersReadAheadBudget(String kind) throws Exception {
         int connections = 16;
-        Transport transport = oneWorker(kind);
+        Transport transport = Transport.create(kind, 1);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         byte[] data = new byte[8 << 20];
         new Random(7).nextBytes(data);
@@ -179,23 +161,7 @@ class ByteRelayTest {
             sink.setSoTimeout(20_000);
             sink.bind(new InetSocketAddress(loopback, 0));
             UpstreamConnector connector = new UpstreamConnector(transport);
-            Channel listener = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel down) {
-                            ByteRelay fromClient = ByteRelay.pending(read::addAndGet, () -> { });
-                            down.pipeline().addLast("relay", fromClient);
-                            connector.connect(down.eventLoop(), (InetSocketAddress) sink.getLocalSocketAddress(), SourceBinding.NONE,
-                                    Duration.ofSeconds(5), ByteRelay.to(down, n -> { }, () -> { }))
-                                    .addListener((ChannelFutureListener) f -> {
-                                        upstreams.add(f.channel());
-                                        fromClient.peer(down.pipeline().context("relay"), f.channel());
-                                        f.channel().read();
-                                    });
-                        }
-                    })
-                    .bind(new InetSocketAddress(loopback, 0)).sync().channel();
+            Channel listener = relayListener(transport, connector, loopback, sink, read, upstreams::add);
             List<Socket> clients = new ArrayList<>();
             List<Future<?>> work = new ArrayList<>();
             try {
@@ -262,21 +228,6 @@ class ByteRelayTest {
         }
     }
 
-    /** A transport of one worker of {@code kind} (io_uring, epoll or nio). */
-    private static Transport oneWorker(String kind) {
-        String before = System.getProperty(Transport.PROPERTY);
-        System.setProperty(Transport.PROPERTY, kind);
-        try {
-            return Transport.create(1);
-        } finally {
-            if (before == null) {
-                System.clearProperty(Transport.PROPERTY);
-            } else {
-                System.setProperty(Transport.PROPERTY, before);
-            }
-        }
-    }
-
     /**
      * Waits until {@code read} stops growing for 600 ms while {@code pending} is past {@code limit};
      * returns that pending count, or the last one seen once 30 s passed.
@@ -297,5 +248,30 @@ class ByteRelayTest {
             Thread.sleep(200);
         }
         return p;
+    }
+
+    /**
+     * A listener on {@code loopback} whose every connection is relayed both ways to {@code sink}: the
+     * client's side counts what it reads into {@code read}; each upstream channel goes to {@code upstreams}.
+     */
+    private static Channel relayListener(Transport transport, UpstreamConnector connector, InetAddress loopback, ServerSocket sink,
+            AtomicLong read, Consumer<Channel> upstreams) throws InterruptedException {
+        return new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel down) {
+                        ByteRelay fromClient = ByteRelay.pending(read::addAndGet, () -> { });
+                        down.pipeline().addLast("relay", fromClient);
+                        connector.connect(down.eventLoop(), (InetSocketAddress) sink.getLocalSocketAddress(), SourceBinding.NONE,
+                                Duration.ofSeconds(5), ByteRelay.to(down, n -> { }, () -> { }))
+                                .addListener((ChannelFutureListener) f -> {
+                                    upstreams.accept(f.channel());
+                                    fromClient.peer(down.pipeline().context("relay"), f.channel());
+                                    f.channel().read();
+                                });
+                    }
+                })
+                .bind(new InetSocketAddress(loopback, 0)).sync().channel();
     }
 }

@@ -118,8 +118,13 @@ public final class Transport implements AutoCloseable {
 
     /** The transport {@code -Dsourcemesh.transport} asks for (default {@link #DEFAULT}), or the nearest one that loads. */
     public static Transport create(int workers) {
+        return create(System.getProperty(PROPERTY), workers);
+    }
+
+    /** The transport {@code requested} names (io_uring, epoll or nio; null: {@link #DEFAULT}), or the nearest one that loads. */
+    public static Transport create(String requested, int workers) {
         Optional<String> epollMissing = Epoll.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(Epoll.unavailabilityCause()));
-        Choice choice = choose(System.getProperty(PROPERTY), Boolean.getBoolean(SPLICE_PROPERTY),
+        Choice choice = choose(requested, Boolean.getBoolean(SPLICE_PROPERTY),
                 IoUring.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(IoUring.unavailabilityCause())),
                 epollMissing);
         if (choice.kind() == Kind.IO_URING) {
@@ -145,7 +150,7 @@ public final class Transport implements AutoCloseable {
             }
         }
         Choice chosen = choice;
-        chosen.fallback().ifPresent(why -> LOG.log(System.getProperty(PROPERTY) == null ? Level.INFO : Level.WARNING,
+        chosen.fallback().ifPresent(why -> LOG.log(requested == null ? Level.INFO : Level.WARNING,
                 "transport " + chosen.kind().label() + ": " + why));
         return new Transport(chosen, workers, false);
     }
@@ -154,10 +159,8 @@ public final class Transport implements AutoCloseable {
      * Whether io_uring loops get a provided-buffer ring ({@link #BUFFER_RING_PROPERTY}=true; off by default).
      * Without one, Netty's io_uring channel arms a poll and, when it fires, submits the recv: two ring
      * operations and one io_uring_enter more per read. With one, a multishot recv waits for data and takes its
-     * buffer from the ring: at one keep-alive connection 4.5 system calls per proxied request instead of 6.0
-     * (4.1 when the HTTP path also kept its reads armed across a request, tried on branch tail9 and left out:
-     * +240 B allocated per request on poll-first reads), at 16 connections 0.49 instead of 0.70 and 2.5 ring
-     * operations instead of 4.1 (with that change). Off by default: Netty
+     * buffer from the ring: at one keep-alive connection 4.5 system calls per proxied request instead of 6.0.
+     * Off by default: Netty
      * hands each read out as a slice of the ring's buffer (+120 B allocated per request, +300 B with the
      * proxy's AOT cache), and on a loaded machine the CPU per request did not measurably drop.
      */

@@ -75,7 +75,7 @@ class TransportTest {
     @Test
     void ioUringRunsIoUringChannelsWithUpstreamsOnTheDownstreamsLoop() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
-        Transport t = create("io_uring");
+        Transport t = Transport.create("io_uring", 1);
         try {
             assertEquals(Transport.Kind.IO_URING, t.kind());
             assertEquals("io_uring", t.description());
@@ -94,7 +94,7 @@ class TransportTest {
     @Test
     void epollRunsEpollChannels() throws Exception {
         assumeTrue(Epoll.isAvailable());
-        Transport t = create("epoll");
+        Transport t = Transport.create("epoll", 1);
         try {
             assertTrue(((IoEventLoopGroup) t.group()).isIoType(EpollIoHandler.class));
             assertSame(EpollServerSocketChannel.class, Transport.serverChannelType(t.group()));
@@ -116,7 +116,7 @@ class TransportTest {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
         assumeTrue(hasNetAdmin(), "needs CAP_NET_ADMIN");
         for (String kind : new String[] {"io_uring", "epoll"}) {
-            Transport t = create(kind);
+            Transport t = Transport.create(kind, 1);
             try {
                 // As originalSource() binds an off-loopback client; on loopback the address itself needs neither.
                 SourceBinding binding = new SourceBinding(Optional.of(new InetSocketAddress("127.0.0.1", 0)), true, 1337);
@@ -137,7 +137,7 @@ class TransportTest {
     @Test
     void aBufferRingIsOptInAndConnectionsReadThroughIt() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
-        Transport plain = create("io_uring");
+        Transport plain = Transport.create("io_uring", 1);
         try {
             assumeTrue(plain.kind() == Transport.Kind.IO_URING, plain::description); // the rings fit here
             assertFalse(plain.bufferRing(), "off unless asked for");
@@ -148,7 +148,7 @@ class TransportTest {
         System.setProperty(Transport.BUFFER_RING_PROPERTY, "true");
         Transport t;
         try {
-            t = create("io_uring");
+            t = Transport.create("io_uring", 1);
         } finally {
             System.clearProperty(Transport.BUFFER_RING_PROPERTY);
         }
@@ -242,20 +242,6 @@ class TransportTest {
         assertTrue(up.isSuccess(), () -> "connected: " + up.cause());
         probe.channel().close().sync();
         return new Connection(server, downstream, up.channel());
-    }
-
-    private static Transport create(String kind) {
-        String before = System.getProperty(Transport.PROPERTY);
-        System.setProperty(Transport.PROPERTY, kind);
-        try {
-            return Transport.create(1);
-        } finally {
-            if (before == null) {
-                System.clearProperty(Transport.PROPERTY);
-            } else {
-                System.setProperty(Transport.PROPERTY, before);
-            }
-        }
     }
 
     /** CAP_NET_ADMIN (bit 12) in this process's effective set. */
