@@ -20,9 +20,9 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
 import io.netty.channel.uring.IoUringBufferRingConfig;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
@@ -160,9 +160,8 @@ public final class Transport implements AutoCloseable {
      * Without one, Netty's io_uring channel arms a poll and, when it fires, submits the recv: two ring
      * operations and one io_uring_enter more per read. With one, a multishot recv waits for data and takes its
      * buffer from the ring: at one keep-alive connection 4.5 system calls per proxied request instead of 6.0.
-     * Off by default: Netty
-     * hands each read out as a slice of the ring's buffer (+120 B allocated per request, +300 B with the
-     * proxy's AOT cache), and on a loaded machine the CPU per request did not measurably drop.
+     * Off by default: Netty hands each read out as a slice of the ring's buffer (+120 B allocated per request,
+     * +300 B with the proxy's AOT cache), and on a loaded machine the CPU per request did not measurably drop.
      */
     static boolean bufferRingWanted() {
         return Boolean.getBoolean(BUFFER_RING_PROPERTY) && IoUring.isRegisterBufferRingSupported();
@@ -193,12 +192,7 @@ public final class Transport implements AutoCloseable {
 
     /** Why io_uring's loops could not start: the root cause, and the locked-memory limit when it is the likely one. */
     static String ringsRefused(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String cause = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return "io_uring's rings could not be created (" + cause + ")" + memlockLimit()
+        return "io_uring's rings could not be created (" + rootMessage(e) + ")" + memlockLimit()
                 .map(kb -> "; RLIMIT_MEMLOCK is " + kb + " KB, and without CAP_IPC_LOCK a loop's rings count"
                         + " against it: raise it (ulimit -l, LimitMEMLOCK=, --ulimit memlock) to run io_uring")
                 .orElse("");
