@@ -5,7 +5,6 @@ import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubeapi.ClusterPki;
 import io.sourcemesh.cluster.kubeapi.KubeApiServer;
-import io.sourcemesh.cluster.kubeapi.Kubeconfig;
 import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.net.InetSocketAddress;
@@ -54,8 +53,7 @@ final class DaemonCommand implements Callable<Integer> {
         timeline.mark("its API");
         ClusterPki pki = credentials(credentials);
         timeline.mark("the credentials");
-        KubeApiServer kubeApi = KubeApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), pki);
-        Kubeconfig.write(Kubeconfig.in(h.path()), pki, "127.0.0.1", kubeApi.port());
+        KubeApiServer kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), h.path(), pki);
         timeline.mark("the Kubernetes API");
         meshInformers(cluster, h);
         timeline.mark("informers synced");
@@ -88,7 +86,7 @@ final class DaemonCommand implements Callable<Integer> {
      * starts: three key pairs and certificates are a fifth of the way to ready, and neither needs the other.
      */
     static FutureTask<ClusterPki> credentials(Home h) {
-        FutureTask<ClusterPki> task = new FutureTask<>(() -> ClusterPki.loadOrCreate(h.path().resolve("pki")));
+        FutureTask<ClusterPki> task = new FutureTask<>(() -> KubeApiServer.credentials(h.path()));
         Thread.ofPlatform().name("sourcemesh-credentials").daemon().start(task);
         return task;
     }

@@ -88,7 +88,16 @@ public final class KubeApiServer implements AutoCloseable {
 
     /** Starts the server and writes its kubeconfig: what the daemon does at {@code up}. */
     public static KubeApiServer startWithKubeconfig(InetSocketAddress bind, ClusterApi api, ObjectStore store, Path home) {
-        ClusterPki pki = ClusterPki.loadOrCreate(home.resolve("pki"));
+        return startWithKubeconfig(bind, api, store, home, credentials(home));
+    }
+
+    /** A home's cluster credentials (its CA, the server's and the client's keys), read, or made for a fresh home. */
+    public static ClusterPki credentials(Path home) {
+        return ClusterPki.loadOrCreate(home.resolve("pki"));
+    }
+
+    /** As {@link #startWithKubeconfig(InetSocketAddress, ClusterApi, ObjectStore, Path)} with the home's credentials at hand. */
+    public static KubeApiServer startWithKubeconfig(InetSocketAddress bind, ClusterApi api, ObjectStore store, Path home, ClusterPki pki) {
         KubeApiServer server = start(bind, api, store, pki);
         Kubeconfig.write(Kubeconfig.in(home), pki, bind.getAddress().getHostAddress(), server.port());
         return server;
