@@ -42,7 +42,7 @@ import java.util.logging.Logger;
  *
  * <p>Both native transports take what interception needs: SO_ORIGINAL_DST and SO_MARK as raw/integer
  * unix socket options, and IP_TRANSPARENT (Netty 4.2.18's io_uring socket configs read and set all
- * three). NIO takes none of them. tcp_proxy's splice is epoll's alone ({@code spliceTo}), so a
+ * three). NIO takes none of them. tcp_proxy's splice runs on epoll's readiness alone, so a
  * process that opts in to splice runs on epoll even when io_uring is asked for, and says so. So does a
  * process whose io_uring loops cannot get their rings (a small RLIMIT_MEMLOCK without CAP_IPC_LOCK).
  */

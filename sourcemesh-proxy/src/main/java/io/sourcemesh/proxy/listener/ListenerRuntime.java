@@ -138,6 +138,11 @@ public final class ListenerRuntime implements AutoCloseable {
 
         @Override
         public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
+            if (ctx.channel().isOpen()) {
+                // Taken out of Netty's epoll set while open (tcp_proxy's splice), not closing: the use stays.
+                ctx.fireChannelUnregistered();
+                return;
+            }
             Accepted accepted = Accepted.of(ctx.channel());
             Version served = accepted == null ? null : accepted.servedBy;
             if (served != null) {

@@ -1,224 +1,203 @@
 package io.sourcemesh.proxy.tcp;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandler;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandler;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.unix.RawUnixChannelOption;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.Future;
 import io.sourcemesh.l4.ByteRelay;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.network.ByteTransparent;
 import io.sourcemesh.proxy.stats.Stats;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongConsumer;
 import java.util.logging.Logger;
 
 /**
- * One direction of a tcp_proxy connection moved in the kernel with splice(2) (Netty's epoll
- * {@code spliceTo}) instead of through user space, once nothing but tcp_proxy's own bookkeeping
- * sits on the path: both sockets on epoll, no TLS, no filter still reading the bytes, no PROXY
- * header still to send. Until then, and whenever splice fails while both sides are open, the
- * {@link ByteRelay} carries the bytes as before.
+ * A tcp_proxy connection moved in the kernel with splice(2), both ways, once nothing but tcp_proxy's
+ * own bookkeeping sits on its path: both sockets on epoll and one event loop, no TLS, no filter still
+ * reading the bytes, and no byte held in user space (the relay's writes flushed). Until then the
+ * {@link ByteRelay}s carry the bytes, and they do for good where splice cannot start.
  *
- * <p>What Netty's splice leaves to its caller, and how it is done here:
+ * <p>How: both channels are taken out of Netty's epoll set (deregistered, still open) and their
+ * descriptors registered on the same event loop under handles of this class, edge-triggered. Each
+ * direction has its own pipe (up to {@link #PIPE_SIZE}): on readiness it splices socket → pipe →
+ * socket until the source has nothing more or the target takes nothing more. What that keeps:
  * <ul>
- * <li>Counting: the source's {@link ReadCounter} sees every byte spliced in; the count is handed
- *     to the access log and stats after each read batch and when the source closes.</li>
- * <li>Backpressure: the source reads with auto-read on; Netty turns it off while the pipe to the
- *     target has not drained and back on once it has.</li>
- * <li>End of stream: Netty closes a splicing source as soon as it sees the peer's FIN, dropping
- *     what the socket still holds. So the source splices with half-closure allowed; after its FIN
- *     it is drained here, a pipe at a time as the target takes it, not by epoll readiness (Netty
- *     4.2.18 may have taken it out of epoll, see {@link #drainSoon}), and closed once the kernel's
- *     count of bytes received (TCP_INFO {@code tcpi_bytes_received}, the FIN counting one) exceeds
- *     the bytes taken from the socket by no more than that FIN. Then the relay's close handling
- *     runs as before: the other side is closed once what is queued to it is written.</li>
- * <li>Target closed: Netty would go on splicing into the closed target's pipe (its descriptor
- *     number may already be reused), so the source stops reading the moment the target closes.</li>
+ * <li>Backpressure: a direction reads only while its pipe has room, so a stopped reader holds at
+ *     most one pipe in this process; the sockets' buffers and TCP windows do the rest.</li>
+ * <li>Counting: the bytes each splice takes from a source go to the access log and stats after each
+ *     wake-up; the idle timer hears of them too.</li>
+ * <li>End of stream: a source's FIN is read only after every byte before it (reads past it cannot
+ *     happen: splice returns 0 there), then what its pipe holds is written out, and the connection
+ *     ends as the relay ends it: the channels go back to Netty, the source is closed, and the relay
+ *     closes the other side once its writes are out.</li>
+ * <li>A close from anywhere else (idle timeout, an error, the proxy stopping) passes this class's
+ *     handler first in both pipelines, which hands the channels back to Netty before it proceeds,
+ *     so channelInactive and the access log run as for a relayed connection.</li>
  * </ul>
  */
 final class Splice {
     private static final Logger LOG = Logger.getLogger(Splice.class.getName());
-    /** getsockopt(IPPROTO_TCP=6, TCP_INFO=11): struct tcp_info up to tcpi_bytes_received (Linux 4.1+). */
-    private static final RawUnixChannelOption TCP_INFO = new RawUnixChannelOption("TCP_INFO", 6, 11, 136);
-    private static final int BYTES_RECEIVED_OFFSET = 128;
-    private static volatile boolean offEpollWarned;
+    /** Each direction's pipe: 1 MiB (the unprivileged maximum, /proc/sys/fs/pipe-max-size), Envoy's per-connection buffer limit. */
+    static final int PIPE_SIZE = ByteRelay.BUFFER_LIMIT;
+    /** Bytes one direction moves per wake-up before the loop's other work gets a turn (then it goes on in a task). */
+    private static final long TURN = 8L * PIPE_SIZE;
+    private static final int EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLRDHUP = 0x2000;
+    private static final EpollIoOps INTEREST = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT).with(EpollIoOps.EPOLLRDHUP)
+            .with(EpollIoOps.EPOLLET);
+    private static volatile boolean unavailableWarned;
+
     /**
-     * Opt-in, {@code -Dsourcemesh.tcpProxy.splice=true}, read when a tcp_proxy config is built:
-     * measured on the 2-core bench machine, splice moved bulk TCP at 0.69–0.83 of the user-space
-     * relay (one 64 KB pipe per wake-up against up to 16 reads), with no lower CPU per byte
-     * (BENCHMARKS.md, "Bulk TCP"; measured before the FIN fix, not since).
+     * Opt-in, {@code -Dsourcemesh.tcpProxy.splice=true}, read when a tcp_proxy config is built; it
+     * makes the process run on epoll (io_uring's loops have no readiness to drive this).
      */
     static boolean enabled() {
         return Boolean.getBoolean(Transport.SPLICE_PROPERTY);
     }
 
-    private final Channel source;
-    private final Channel target;
-    private final ReadCounter counter;
-    private final LongConsumer onRead;
-    private final Runnable activity;
-    private final SpliceStats stats;
-    private boolean splicing;
-    private boolean done; // started and ended, or failed: never again on this connection
-    private long base;
-    private long reported;
-    private boolean inputShut;
-    private boolean draining; // a drain step is scheduled or waits for the target's pipe
-    private Splice other = this;
-
-    /** What the tcp_proxy's stats count about splice. */
+    /** What the tcp_proxy's stats count about splice (started and fallback count directions). */
     record SpliceStats(Stats.Counter started, Stats.Counter bytes, Stats.Counter fallback) {}
 
-    private Splice(Channel source, Channel target, ReadCounter counter, LongConsumer onRead, Runnable activity, SpliceStats stats) {
-        this.source = source;
-        this.target = target;
-        this.counter = counter;
-        this.onRead = onRead;
+    private enum State { RELAYING, STARTING, SPLICING, HANDING_BACK, DONE }
+
+    private final Side down;
+    private final Side up;
+    private final Direction fromClient;
+    private final Direction fromUpstream;
+    private final Runnable activity;
+    private final SpliceStats stats;
+    private final IoEventLoop loop;
+    private final List<Runnable> afterHandBack = new ArrayList<>();
+    private SpliceCalls calls;
+    private State state = State.RELAYING;
+    private boolean startQueued;
+
+    private Splice(Channel downstream, Channel upstream, LongConsumer received, LongConsumer sent, Runnable activity,
+            SpliceStats stats) {
+        this.down = new Side(downstream);
+        this.up = new Side(upstream);
+        this.fromClient = new Direction(down, up, received);
+        this.fromUpstream = new Direction(up, down, sent);
         this.activity = activity;
         this.stats = stats;
-    }
-
-    /** A read counter for a channel that may splice (epoll), installed before its first read; else empty. */
-    static Optional<ReadCounter> counter(Channel ch) {
-        if (!(ch instanceof AbstractEpollStreamChannel)) {
-            // Transport picks epoll when splice is opted in; a transport made otherwise cannot splice.
-            if (!offEpollWarned) {
-                offEpollWarned = true;
-                LOG.warning("tcp_proxy splice is on, but connections are " + ch.getClass().getSimpleName()
-                        + ", not epoll: their bytes are relayed in user space");
-            }
-            return Optional.empty();
-        }
-        return ReadCounter.install(ch);
+        this.loop = (IoEventLoop) downstream.eventLoop();
     }
 
     /**
-     * The direction {@code source → target}, if it could ever be spliced: both on epoll, on one
-     * event loop, and the source's reads countable. Adds the tap that watches the source.
+     * The connection's splice, if it could ever splice: both channels on epoll and one event loop.
+     * Adds the handler that watches both pipelines and tries to start.
      */
-    static Optional<Splice> of(Channel source, Channel target, Optional<ReadCounter> counter, LongConsumer onRead,
+    static Optional<Splice> of(Channel downstream, Channel upstream, LongConsumer received, LongConsumer sent,
             Runnable activity, SpliceStats stats) {
-        if (counter.isEmpty() || !(source instanceof AbstractEpollStreamChannel)
-                || !(target instanceof AbstractEpollStreamChannel) || source.eventLoop() != target.eventLoop()) {
+        if (!(downstream instanceof EpollSocketChannel) || !(upstream instanceof EpollSocketChannel)
+                || downstream.eventLoop() != upstream.eventLoop()) {
             return Optional.empty();
         }
-        Splice s = new Splice(source, target, counter.get(), onRead, activity, stats);
-        source.pipeline().addLast("splice", s.new Tap());
+        Optional<String> unavailable = SpliceCalls.unavailable();
+        if (unavailable.isPresent()) {
+            if (!unavailableWarned) {
+                unavailableWarned = true;
+                LOG.warning("tcp_proxy splice is on, but splice(2) cannot be called (" + unavailable.get()
+                        + "): bytes are relayed in user space");
+            }
+            return Optional.empty();
+        }
+        Splice s = new Splice(downstream, upstream, received, sent, activity, stats);
+        downstream.pipeline().addFirst("splice", s.down.tap);
+        upstream.pipeline().addFirst("splice", s.up.tap);
+        s.startSoon();
         return Optional.of(s);
     }
 
-    /** Ties the two directions of one connection: a change on either side (its upstream becoming active) re-checks both. */
-    static void pair(Splice a, Splice b) {
-        a.other = b;
-        b.other = a;
+    /** Tries to start in a task of its own: never from inside Netty's read or write of these channels. */
+    private void startSoon() {
+        if (state == State.RELAYING && !startQueued) {
+            startQueued = true;
+            loop.execute(() -> {
+                startQueued = false;
+                tryStart();
+            });
+        }
     }
 
-    /** Starts splicing if nothing in either pipeline needs to see the bytes any more. */
-    void tryStart() {
-        if (splicing || done || !source.isActive() || !target.isActive()
-                || !transparent(source, ChannelInboundHandler.class) || !transparent(target, ChannelOutboundHandler.class)
-                || bytesReceived(source) < 0) {
+    private void tryStart() {
+        if (state != State.RELAYING || !quiet()) {
             return;
         }
-        splicing = true;
-        base = counter.bytes();
-        reported = 0;
-        source.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        target.closeFuture().addListener(f -> stopReading());
-        source.closeFuture().addListener(f -> settle());
-        ChannelFuture f = ((AbstractEpollStreamChannel) source).spliceTo((AbstractEpollStreamChannel) target, Integer.MAX_VALUE);
-        f.addListener((ChannelFutureListener) this::ended);
-        stats.started().inc();
-        source.config().setAutoRead(true); // Netty turns it off and on to follow the target's pipe
-    }
-
-    /** Hands the bytes spliced since the last call to the access log and stats. */
-    void settle() {
-        if (!splicing) {
+        calls = new SpliceCalls();
+        if (!fromClient.openPipe() || !fromUpstream.openPipe()) {
+            fromClient.closePipe();
+            fromUpstream.closePipe();
+            state = State.DONE;
+            stats.fallback().add(2);
             return;
         }
-        long n = counter.bytes() - base - reported;
-        if (n > 0) {
-            reported += n;
-            onRead.accept(n);
-            stats.bytes().add(n);
-            activity.run();
-        }
+        state = State.STARTING;
+        // Deregistering runs in a later task; Netty may read or write these channels until then.
+        Future<?> a = down.channel.deregister();
+        Future<?> b = up.channel.deregister();
+        a.addListener(f -> b.addListener(g -> taken(f.isSuccess() && g.isSuccess())));
     }
 
-    boolean splicing() {
-        return splicing;
-    }
-
-    private void ended(ChannelFuture f) {
-        if (f.isSuccess() || !splicing) {
+    /** Both channels are out of Netty's epoll set (or one failed to leave it). */
+    private void taken(boolean ok) {
+        if (!afterHandBack.isEmpty()) {
+            // A close came while the channels were leaving Netty: they go back, then it proceeds.
+            fromClient.closePipe();
+            fromUpstream.closePipe();
+            state = State.HANDING_BACK;
+            giveBack(() -> state = State.DONE);
             return;
         }
-        settle();
-        splicing = false;
-        done = true;
-        if (!source.isActive() || !target.isActive() || f.cause() instanceof ClosedChannelException) {
-            return; // the connection is closing: the relay's close handling does the rest
-        }
-        if (inputShut) {
-            source.close(); // past the source's FIN: nothing more to relay from it
+        if (!ok || !quiet()) {
+            // Netty moved bytes between the check and the deregistration: the relay carries on, and tries again later.
+            fromClient.closePipe();
+            fromUpstream.closePipe();
+            state = State.HANDING_BACK;
+            giveBack(() -> {
+                state = State.RELAYING;
+                down.channel.read();
+                up.channel.read();
+            });
             return;
         }
-        // Splice failed with both sides open: the relay takes over from the next read, after what
-        // splice queued to the target (written first, in order). A reset fails the next read too
-        // and closes the connection as before; only a failure that leaves it open counts.
-        LOG.fine(() -> "splice failed, relaying in user space: " + f.cause());
-        source.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-        source.config().setAutoRead(false);
-        source.read();
-        source.eventLoop().execute(() -> {
-            if (source.isActive() && target.isActive()) {
-                stats.fallback().inc();
-            }
-        });
+        state = State.SPLICING;
+        down.register();
+        up.register();
+        stats.started().add(2);
+        fromClient.srcReady = fromClient.dstReady = fromUpstream.srcReady = fromUpstream.dstReady = true;
+        pumpBoth();
     }
 
-    /** The target closed: splice must not touch its pipe again; the relay closes the source after its writes. */
-    private void stopReading() {
-        if (source.isOpen() && splicing) {
-            settle();
-            source.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-            ((AbstractEpollStreamChannel) source).shutdownInput();
-        }
+    /** True when no byte waits in user space and nothing in either pipeline needs to see the bytes. */
+    private boolean quiet() {
+        return down.channel.isActive() && up.channel.isActive() && empty(down.channel) && empty(up.channel)
+                && transparent(down.channel, ChannelInboundHandler.class) && transparent(up.channel, ChannelOutboundHandler.class)
+                && transparent(up.channel, ChannelInboundHandler.class) && transparent(down.channel, ChannelOutboundHandler.class);
     }
 
-    /**
-     * After the source's FIN: closes it once every byte it received has been spliced out of its
-     * socket. Runs after each batch (the drain steps make them).
-     */
-    private void closeIfDrained() {
-        // tcpi_bytes_received counts the FIN as one byte (it is in sequence space).
-        if (inputShut && source.isOpen() && bytesReceived(source) - counter.bytes() <= 1) {
-            settle();
-            source.close();
-        }
+    private static boolean empty(Channel ch) {
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0;
     }
 
-    /**
-     * Whether no handler of {@code side} (inbound: what the source reads passes them; outbound:
-     * what is written to the target does) would miss the bytes splice moves past it.
-     */
+    /** Whether no handler of {@code side} (inbound or outbound) would miss the bytes splice moves past it. */
     private static boolean transparent(Channel ch, Class<? extends ChannelHandler> side) {
         for (Map.Entry<String, ChannelHandler> e : ch.pipeline()) {
             ChannelHandler h = e.getValue();
@@ -229,95 +208,257 @@ final class Splice {
         return true;
     }
 
-    /** The kernel's count of bytes this socket received in order, a FIN counting one (tcpi_bytes_received), or -1. */
-    static long bytesReceived(Channel ch) {
-        try {
-            ByteBuffer info = ch.config().getOption(TCP_INFO);
-            if (info == null || info.remaining() < BYTES_RECEIVED_OFFSET + 8) {
-                return -1;
-            }
-            return info.order(ByteOrder.nativeOrder()).getLong(info.position() + BYTES_RECEIVED_OFFSET);
-        } catch (RuntimeException e) {
-            return -1;
-        }
-    }
-
-    /**
-     * After the source's FIN: splices what its socket still holds, one batch at a time, each once
-     * the target has taken the previous one (an empty write completes after every splice queued
-     * before it). Not driven by epoll: Netty 4.2.18 removes a socket from epoll when its interest
-     * set becomes empty — after the FIN its read-hangup interest is gone, and splice's backpressure
-     * turns reading off — but keeps the registration "added", so the next re-arm (splice turning
-     * reading back on) fails with ENOENT and Netty closes the source with its tail unread. Nothing
-     * more can arrive after a FIN, so the socket is readable until drained and needs no readiness.
-     */
-    private void drainSoon() {
-        if (!draining && splicing && source.isOpen()) {
-            draining = true;
-            source.eventLoop().execute(this::drainStep);
-        }
-    }
-
-    private void drainStep() {
-        if (!splicing || !source.isOpen() || !target.isActive()) {
-            draining = false;
+    private void ready(Side side, int ops) {
+        if (state != State.SPLICING) {
             return;
         }
-        ((EpollIoHandle) source.unsafe()).handle(null, READABLE); // Netty's own read path: spliceIn, then channelReadComplete
-        if (!source.isOpen()) {
-            draining = false;
-            return;
+        Direction out = side == down ? fromClient : fromUpstream; // side is its source
+        Direction in = side == down ? fromUpstream : fromClient; // side is its target
+        if ((ops & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) {
+            out.srcReady = true;
         }
-        target.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-            draining = false;
-            if (f.isSuccess()) {
-                drainSoon();
-            }
-        });
+        if ((ops & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+            in.dstReady = true;
+        }
+        pumpBoth();
     }
 
-    /** The readiness epoll would report for a socket holding bytes or a FIN. */
-    private static final EpollIoEvent READABLE = () -> EpollIoOps.EPOLLIN;
+    private void pumpBoth() {
+        fromClient.pump();
+        if (state == State.SPLICING) {
+            fromUpstream.pump();
+        }
+        fromClient.report();
+        fromUpstream.report();
+    }
 
-    /** Watches the source: counts after each read batch, notices its FIN, and starts splicing when it may. */
-    private final class Tap extends ChannelDuplexHandler implements ByteTransparent {
+    /** Ends splicing: the channels go back to Netty, then {@code then} runs (a close, as the relay would make it). */
+    private void end(Runnable then) {
+        if (state == State.STARTING) {
+            afterHandBack.add(then); // taken() hands the channels back first
+        } else if (state == State.SPLICING) {
+            fromClient.report();
+            fromUpstream.report();
+            fromClient.closePipe();
+            fromUpstream.closePipe();
+            state = State.HANDING_BACK;
+            down.unregister();
+            up.unregister();
+            // Back to Netty after this epoll batch: an event of it for either socket must not reach a channel.
+            loop.execute(() -> giveBack(() -> {
+                state = State.DONE;
+                then.run();
+            }));
+        } else if (state == State.HANDING_BACK) {
+            afterHandBack.add(then);
+        } else {
+            then.run();
+        }
+    }
+
+    /** Cancels this class's registrations and registers both channels with Netty again (autoRead stays off). */
+    private void giveBack(Runnable first) {
+        afterHandBack.add(0, first);
+        down.unregister();
+        up.unregister();
+        Future<?> a = down.giveBack();
+        Future<?> b = up.giveBack();
+        a.addListener(f -> b.addListener(g -> {
+            List<Runnable> todo = List.copyOf(afterHandBack);
+            afterHandBack.clear();
+            todo.forEach(Runnable::run);
+        }));
+    }
+
+    /** One socket of the connection, as this class watches it while splicing. */
+    private final class Side implements EpollIoHandle {
+        final Channel channel;
+        final int fd;
+        final Tap tap = new Tap(this);
+        private IoRegistration registration;
+
+        Side(Channel channel) {
+            this.channel = channel;
+            this.fd = ((EpollSocketChannel) channel).fd().intValue();
+        }
+
+        void register() {
+            loop.register(this).addListener(f -> {
+                if (!f.isSuccess()) {
+                    end(() -> channel.close());
+                    return;
+                }
+                registration = (IoRegistration) f.getNow();
+                if (state != State.SPLICING) {
+                    registration.cancel();
+                    return;
+                }
+                registration.submit(INTEREST);
+            });
+        }
+
+        void unregister() {
+            if (registration != null) {
+                registration.cancel();
+                registration = null;
+            }
+        }
+
+        Future<?> giveBack() {
+            if (channel.isRegistered() || !channel.isOpen()) {
+                return loop.newSucceededFuture(null);
+            }
+            return loop.register(channel);
+        }
+
         @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            ctx.fireChannelActive();
-            tryStart();
-            other.tryStart();
+        public FileDescriptor fd() {
+            return ((EpollSocketChannel) channel).fd();
+        }
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            ready(this, ((EpollIoEvent) event).ops().value());
+        }
+
+        @Override
+        public void close() {
+            // The event loop is shutting down with this socket still ours: close it as Netty would have.
+            unregister();
+            channel.unsafe().close(channel.voidPromise());
+        }
+    }
+
+    /** One direction: its source, its target and the pipe between them. */
+    private final class Direction {
+        final Side src;
+        final Side dst;
+        final LongConsumer onRead;
+        int pipeRead = -1;
+        int pipeWrite = -1;
+        int capacity;
+        long inPipe;
+        boolean srcReady;
+        boolean dstReady;
+        boolean eof;
+        long unreported;
+
+        Direction(Side src, Side dst, LongConsumer onRead) {
+            this.src = src;
+            this.dst = dst;
+            this.onRead = onRead;
+        }
+
+        boolean openPipe() {
+            long p = calls.pipe(PIPE_SIZE);
+            if (p < 0) {
+                LOG.fine(() -> "tcp_proxy splice: no pipe (errno " + -p + "): relayed in user space");
+                return false;
+            }
+            pipeRead = (int) p;
+            pipeWrite = (int) (p >>> 32);
+            capacity = Math.max(calls.pipeSize(pipeWrite), 4096);
+            return true;
+        }
+
+        void closePipe() {
+            if (pipeRead >= 0) {
+                SpliceCalls.close(pipeRead);
+                SpliceCalls.close(pipeWrite);
+                pipeRead = pipeWrite = -1;
+            }
+        }
+
+        /** Moves bytes while either end can: out of the pipe first, then into it. */
+        void pump() {
+            long moved = 0;
+            for (;;) {
+                if (inPipe > 0 && dstReady) {
+                    long n = calls.splice(pipeRead, dst.fd, inPipe);
+                    if (n > 0) {
+                        inPipe -= n;
+                    } else if (n == -SpliceCalls.EAGAIN) {
+                        dstReady = false;
+                    } else {
+                        failed(dst, n);
+                        return;
+                    }
+                } else if (!eof && srcReady && inPipe < capacity) {
+                    if (moved >= TURN) {
+                        loop.execute(() -> {
+                            if (state == State.SPLICING) {
+                                pump();
+                                report();
+                            }
+                        });
+                        return;
+                    }
+                    long n = calls.splice(src.fd, pipeWrite, capacity - inPipe);
+                    if (n > 0) {
+                        inPipe += n;
+                        unreported += n;
+                        moved += n;
+                    } else if (n == 0) {
+                        eof = true;
+                    } else if (n == -SpliceCalls.EAGAIN) {
+                        srcReady = false;
+                    } else {
+                        failed(src, n);
+                        return;
+                    }
+                } else {
+                    break;
+                }
+            }
+            if (eof && inPipe == 0) {
+                // Every byte before the source's FIN is out: close it, and the relay closes the target after its writes.
+                end(() -> src.channel.close());
+            }
+        }
+
+        private void failed(Side side, long errno) {
+            LOG.fine(() -> "tcp_proxy splice: errno " + -errno + " on " + side.channel);
+            end(() -> side.channel.close());
+        }
+
+        void report() {
+            if (unreported > 0) {
+                long n = unreported;
+                unreported = 0;
+                onRead.accept(n);
+                stats.bytes().add(n);
+                activity.run();
+            }
+        }
+    }
+
+    /** First in each pipeline: starts splicing when the relay has gone quiet, and hands the channels back before any close. */
+    private final class Tap extends ChannelDuplexHandler implements ByteTransparent {
+        private final Side side;
+
+        Tap(Side side) {
+            this.side = side;
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.fireChannelReadComplete();
-            if (splicing) {
-                settle();
-                closeIfDrained();
-            } else {
-                tryStart();
-            }
+            startSoon();
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent && splicing) {
-                inputShut = true;
-                closeIfDrained();
-                drainSoon();
-                return;
-            }
-            ctx.fireUserEventTriggered(evt);
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.fireChannelWritabilityChanged();
+            startSoon();
         }
 
         @Override
-        public void read(ChannelHandlerContext ctx) {
-            if (inputShut && splicing) {
-                // Past the FIN the drain steps read; re-arming epoll here could fail (see drainSoon) and close the source.
-                drainSoon();
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            if (state == State.RELAYING || state == State.DONE) {
+                ctx.close(promise);
                 return;
             }
-            ctx.read();
+            end(() -> ctx.close(promise));
         }
     }
 }

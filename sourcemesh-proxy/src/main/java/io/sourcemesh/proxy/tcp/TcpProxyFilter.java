@@ -25,8 +25,8 @@ import java.util.function.LongConsumer;
 
 /**
  * {@code envoy.filters.network.tcp_proxy}: one upstream connection per downstream connection,
- * made on the same event loop, bytes relayed both ways with read-after-write backpressure — or,
- * opted in, in the kernel with splice(2) where both sockets are plain TCP on epoll ({@link Splice}).
+ * made on the same event loop, bytes relayed both ways with read-ahead backpressure — or, opted
+ * in, in the kernel with splice(2) once both sockets are plain TCP on epoll ({@link Splice}).
  * The whole connection is one stream for the access log.
  */
 public final class TcpProxyFilter implements NetworkFilterFactory {
@@ -60,11 +60,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         Optional<IdleTimer> idle = config.idleTimeout().filter(d -> !d.isZero())
                 .map(d -> new IdleTimer(d, () -> stream.connectionTerminationDetails("idle_timeout")));
         idle.ifPresent(t -> pipeline.addLast("idle", t));
-        // Bulk-sized reads, under the splice counter's wrapper (the relay added later keeps a chosen allocator).
-        ByteRelay.tune(pipeline.channel());
-        // Counted from the first byte, or not at all (a listener filter already read): splice needs the count.
-        Optional<ReadCounter> counter = splice ? Splice.counter(pipeline.channel()) : Optional.empty();
-        pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle, counter));
+        ByteRelay.tune(pipeline.channel()); // bulk-sized reads from the first one on
+        pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle));
     }
 
     /** Picks the upstream at connect time, then hands the connection to two {@link ByteRelay}s. */
@@ -72,16 +69,12 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         private final ConnectionContext connection;
         private final StreamInfo stream;
         private final Runnable activity;
-        private final Optional<ReadCounter> counter;
-        private Optional<Splice> fromClientSplice = Optional.empty();
-        private Optional<Splice> fromUpstreamSplice = Optional.empty();
         private boolean logged;
 
-        Downstream(ConnectionContext connection, StreamInfo stream, Optional<IdleTimer> idle, Optional<ReadCounter> counter) {
+        Downstream(ConnectionContext connection, StreamInfo stream, Optional<IdleTimer> idle) {
             this.connection = connection;
             this.stream = stream;
             this.activity = idle.<Runnable>map(t -> t::activity).orElse(() -> { });
-            this.counter = counter;
         }
 
         @Override
@@ -152,33 +145,18 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             host.connectionClosed();
                         });
                         stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress());
-                        Optional<ReadCounter> upstreamCounter = splice ? Splice.counter(upstream) : Optional.empty();
                         fromClient.peer(downstream.pipeline().context("relay"), upstream);
-                        if (splice && downstream.isOpen()) {
-                            splice(downstream, upstream, upstreamCounter, received, sent);
-                        }
                         upstream.read();
+                        if (splice && downstream.isOpen()) {
+                            // Starts in a task of its own, once what the relay holds is written.
+                            Splice.of(downstream, upstream, received, sent, activity, spliceStats);
+                        }
                     });
-        }
-
-        /** Sets up splice for each direction that can ever use it, and starts it where it may already. */
-        private void splice(Channel downstream, Channel upstream, Optional<ReadCounter> upstreamCounter,
-                LongConsumer received, LongConsumer sent) {
-            fromClientSplice = Splice.of(downstream, upstream, counter, received, activity, spliceStats);
-            fromUpstreamSplice = Splice.of(upstream, downstream, upstreamCounter, sent, activity, spliceStats);
-            if (fromClientSplice.isPresent() && fromUpstreamSplice.isPresent()) {
-                Splice.pair(fromClientSplice.get(), fromUpstreamSplice.get());
-            }
-            fromClientSplice.ifPresent(Splice::tryStart);
-            fromUpstreamSplice.ifPresent(Splice::tryStart);
         }
 
         private void finish() {
             if (!logged) {
                 logged = true;
-                // Bytes spliced in the batch that ended with the close have not been handed over yet.
-                fromClientSplice.ifPresent(Splice::settle);
-                fromUpstreamSplice.ifPresent(Splice::settle);
                 if (stream.connectionTerminationDetails() == null) {
                     connection.terminationDetails().ifPresent(stream::connectionTerminationDetails);
                 }
