@@ -13,8 +13,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The descriptors the bootstrap reader and the translators validate against, built from the snapshot
- * {@link EnvoyDescriptorSnapshot} writes at build time ({@value #RESOURCE}): Envoy's proto files as
+ * The descriptors the bootstrap reader and the translators validate against, built from a snapshot
+ * ({@value #RESOURCE}, beside this class; made by the tests' {@code EnvoyDescriptorSnapshot}, and held
+ * by {@code EnvoyDescriptorsTest} to what the Envoy API on the class path makes): Envoy's proto files as
  * their generated classes embed them, without options (validation rules, annotations) and without the
  * annotation files only options import. A generated class builds its file's descriptor in its static
  * initialiser from the same bytes, parsed twice (the second time for the options, with an extension
@@ -65,7 +66,7 @@ public final class EnvoyDescriptors {
     private static EnvoyDescriptors load() {
         try (InputStream in = EnvoyDescriptors.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException(RESOURCE + " is missing from the proxy's jar (written by the build)");
+                throw new IllegalStateException(RESOURCE + " is missing from the proxy's jar");
             }
             return new EnvoyDescriptors(FileDescriptorSet.parseFrom(in));
         } catch (IOException e) {
