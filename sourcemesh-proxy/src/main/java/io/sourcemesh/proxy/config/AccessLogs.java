@@ -41,7 +41,7 @@ final class AccessLogs {
         Descriptor type = Protos.extension(log.getName(), log.hasTypedConfig(), log.getTypedConfig(), path);
         String name = log.getName().isEmpty() ? EnvoyTypes.nameOf(type) : log.getName();
         String config = at(path, "typed_config");
-        if (type.equals(FileAccessLog.getDescriptor())) {
+        if (type.equals(Protos.type(FileAccessLog.class))) {
             FileAccessLog file = Protos.unpack(log.hasTypedConfig(), log.getTypedConfig(), FileAccessLog.getDefaultInstance(), path);
             only(file, config, "path", "log_format", "format", "json_format");
             if (file.getPath().isEmpty()) {
@@ -60,14 +60,14 @@ final class AccessLogs {
                 default -> new AccessLogConfig(name, sink, Optional.of(DEFAULT_FORMAT), Optional.empty());
             };
         }
-        if (type.equals(StdoutAccessLog.getDescriptor())) {
+        if (type.equals(Protos.type(StdoutAccessLog.class))) {
             StdoutAccessLog out = Protos.unpack(log.hasTypedConfig(), log.getTypedConfig(), StdoutAccessLog.getDefaultInstance(), path);
             only(out, config, "log_format");
             var sink = new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.STDOUT, Optional.empty());
             return out.hasLogFormat() ? format(name, sink, out.getLogFormat(), at(config, "log_format"))
                     : new AccessLogConfig(name, sink, Optional.of(DEFAULT_FORMAT), Optional.empty());
         }
-        if (type.equals(StderrAccessLog.getDescriptor())) {
+        if (type.equals(Protos.type(StderrAccessLog.class))) {
             StderrAccessLog err = Protos.unpack(log.hasTypedConfig(), log.getTypedConfig(), StderrAccessLog.getDefaultInstance(), path);
             only(err, config, "log_format");
             var sink = new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.STDERR, Optional.empty());

@@ -51,7 +51,7 @@ public final class BootstrapLoader {
         }
         // Read into a DynamicMessage, then parse its bytes: the generated builders' reflection (the
         // setField path) would load the classes of every field type of every message it touches.
-        DynamicMessage.Builder builder = DynamicMessage.newBuilder(Bootstrap.getDescriptor());
+        DynamicMessage.Builder builder = DynamicMessage.newBuilder(Protos.type(Bootstrap.class));
         ProtoYaml.merge(root, builder, "");
         try {
             return Bootstrap.parseFrom(builder.build().toByteString());

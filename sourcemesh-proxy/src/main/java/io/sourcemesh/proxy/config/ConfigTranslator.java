@@ -215,20 +215,20 @@ public final class ConfigTranslator {
         Extensions.require(Extensions.Category.LISTENER_FILTER, type, at(path, "typed_config"));
         String name = f.getName();
         String config = at(path, "typed_config");
-        if (type.equals(OriginalDst.getDescriptor())) {
+        if (type.equals(Protos.type(OriginalDst.class))) {
             only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), OriginalDst.getDefaultInstance(), path), config);
             return new ListenerFilterConfig.OriginalDst(name);
         }
-        if (type.equals(OriginalSrc.getDescriptor())) {
+        if (type.equals(Protos.type(OriginalSrc.class))) {
             OriginalSrc src = Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), OriginalSrc.getDefaultInstance(), path);
             only(src, config, "bind_port", "mark");
             return new ListenerFilterConfig.OriginalSrc(name, src.getMark(), src.getBindPort());
         }
-        if (type.equals(TlsInspector.getDescriptor())) {
+        if (type.equals(Protos.type(TlsInspector.class))) {
             only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), TlsInspector.getDefaultInstance(), path), config);
             return new ListenerFilterConfig.TlsInspector(name);
         }
-        if (type.equals(ProxyProtocol.getDescriptor())) {
+        if (type.equals(Protos.type(ProxyProtocol.class))) {
             ProxyProtocol pp = Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), ProxyProtocol.getDefaultInstance(), path);
             only(pp, config, "allow_requests_without_proxy_protocol", "pass_through_tlvs");
             return new ListenerFilterConfig.ProxyProtocol(name, pp.getAllowRequestsWithoutProxyProtocol(),
@@ -297,18 +297,18 @@ public final class ConfigTranslator {
         Extensions.require(Extensions.Category.NETWORK_FILTER, type, at(path, "typed_config"));
         String name = filter.getName();
         String config = at(path, "typed_config");
-        if (!filter.hasTypedConfig() && (type.equals(TcpProxy.getDescriptor()) || type.equals(HttpConnectionManager.getDescriptor()))) {
+        if (!filter.hasTypedConfig() && (type.equals(Protos.type(TcpProxy.class)) || type.equals(Protos.type(HttpConnectionManager.class)))) {
             throw new ConfigException(config, "is required for " + name);
         }
-        if (type.equals(TcpProxy.getDescriptor())) {
+        if (type.equals(Protos.type(TcpProxy.class))) {
             return TcpProxyTranslator.tcpProxy(name, Protos.unpack(true, filter.getTypedConfig(), TcpProxy.getDefaultInstance(), path),
                     config);
         }
-        if (type.equals(HttpConnectionManager.getDescriptor())) {
+        if (type.equals(Protos.type(HttpConnectionManager.class))) {
             return HttpTranslator.connectionManager(name,
                     Protos.unpack(true, filter.getTypedConfig(), HttpConnectionManager.getDefaultInstance(), path), config, clusters);
         }
-        if (type.equals(io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor())) {
+        if (type.equals(Protos.type(io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class))) {
             return RbacTranslator.network(name, Protos.unpack(filter.hasTypedConfig(), filter.getTypedConfig(),
                     io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(), path), config);
         }

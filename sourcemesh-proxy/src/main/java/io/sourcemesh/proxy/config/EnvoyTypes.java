@@ -31,7 +31,8 @@ public final class EnvoyTypes {
 
     /**
      * A registry of the supported types (and every type their files reach) for {@code JsonFormat}
-     * and the admin views; built on first use, as the bootstrap reader does not need it.
+     * and the admin views; built on first use, as the bootstrap reader does not need it, from the
+     * generated descriptors (their options mark the fields the admin redacts).
      */
     public static TypeRegistry registry() {
         return Registry.REGISTRY;
@@ -39,7 +40,7 @@ public final class EnvoyTypes {
 
     private static final class Registry {
         static final TypeRegistry REGISTRY = TypeRegistry.newBuilder()
-                .add(Extensions.all().stream().map(Extensions.Extension::type).distinct().toList()).build();
+                .add(Extensions.all().stream().map(e -> Protos.generated(e.configClass())).distinct().toList()).build();
     }
 
     private static final class Names {

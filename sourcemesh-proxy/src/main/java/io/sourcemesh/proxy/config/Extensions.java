@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.config;
 
 import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Message;
 import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
@@ -20,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The one registry of the Envoy extensions this proxy implements: each by its canonical name, the
@@ -63,9 +63,14 @@ public final class Extensions {
             deprecatedNames = List.copyOf(deprecatedNames);
         }
 
-        /** The config message's type (built on first call). */
+        /** The config message's type (built on first call, from {@link EnvoyDescriptors}' snapshot). */
         public Descriptor type() {
             return config.descriptor();
+        }
+
+        /** The config message's generated class. */
+        public Class<? extends Message> configClass() {
+            return config.generated();
         }
 
         /** The config message's full name, e.g. {@code envoy.extensions.filters.http.router.v3.Router}, without building it. */
@@ -77,22 +82,26 @@ public final class Extensions {
     /** A config message type by name, its descriptor made on first use. */
     public static final class ConfigType {
         private final String fullName;
-        private final Supplier<Descriptor> build;
+        private final Class<? extends Message> generated;
         private volatile Descriptor descriptor;
 
-        private ConfigType(String fullName, Supplier<Descriptor> build) {
+        private ConfigType(String fullName, Class<? extends Message> generated) {
             this.fullName = fullName;
-            this.build = build;
+            this.generated = generated;
         }
 
         public String fullName() {
             return fullName;
         }
 
+        Class<? extends Message> generated() {
+            return generated;
+        }
+
         public Descriptor descriptor() {
             Descriptor d = descriptor;
             if (d == null) {
-                d = build.get();
+                d = Protos.type(generated);
                 if (!d.getFullName().equals(fullName)) {
                     throw new IllegalStateException("extension type " + fullName + " is " + d.getFullName());
                 }
@@ -102,52 +111,52 @@ public final class Extensions {
         }
     }
 
-    private static ConfigType type(String fullName, Supplier<Descriptor> build) {
-        return new ConfigType(fullName, build);
+    private static ConfigType type(String fullName, Class<? extends Message> generated) {
+        return new ConfigType(fullName, generated);
     }
 
     private static final List<Extension> ALL = List.of(
             new Extension("envoy.filters.listener.original_dst", List.of("envoy.listener.original_dst"),
-                    type("envoy.extensions.filters.listener.original_dst.v3.OriginalDst", OriginalDst::getDescriptor), Category.LISTENER_FILTER),
+                    type("envoy.extensions.filters.listener.original_dst.v3.OriginalDst", OriginalDst.class), Category.LISTENER_FILTER),
             new Extension("envoy.filters.listener.original_src", List.of("envoy.listener.original_src"),
-                    type("envoy.extensions.filters.listener.original_src.v3.OriginalSrc", OriginalSrc::getDescriptor), Category.LISTENER_FILTER),
+                    type("envoy.extensions.filters.listener.original_src.v3.OriginalSrc", OriginalSrc.class), Category.LISTENER_FILTER),
             new Extension("envoy.filters.listener.tls_inspector", List.of("envoy.listener.tls_inspector"),
-                    type("envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", TlsInspector::getDescriptor), Category.LISTENER_FILTER),
+                    type("envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector", TlsInspector.class), Category.LISTENER_FILTER),
             new Extension("envoy.filters.listener.proxy_protocol", List.of("envoy.listener.proxy_protocol"),
-                    type("envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol", ProxyProtocol::getDescriptor), Category.LISTENER_FILTER),
-            new Extension("envoy.filters.network.tcp_proxy", List.of("envoy.tcp_proxy"), type("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", TcpProxy::getDescriptor),
+                    type("envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol", ProxyProtocol.class), Category.LISTENER_FILTER),
+            new Extension("envoy.filters.network.tcp_proxy", List.of("envoy.tcp_proxy"), type("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", TcpProxy.class),
                     Category.NETWORK_FILTER),
             new Extension("envoy.filters.network.http_connection_manager", List.of("envoy.http_connection_manager"),
-                    type("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", HttpConnectionManager::getDescriptor), Category.NETWORK_FILTER),
+                    type("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", HttpConnectionManager.class), Category.NETWORK_FILTER),
             new Extension("envoy.filters.network.rbac", List.of(),
-                    type("envoy.extensions.filters.network.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC::getDescriptor), Category.NETWORK_FILTER),
+                    type("envoy.extensions.filters.network.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.class), Category.NETWORK_FILTER),
             new Extension("envoy.filters.http.rbac", List.of(),
-                    type("envoy.extensions.filters.http.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC::getDescriptor), Category.HTTP_FILTER),
+                    type("envoy.extensions.filters.http.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.fault", List.of("envoy.fault"),
-                    type("envoy.extensions.filters.http.fault.v3.HTTPFault", io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault::getDescriptor), Category.HTTP_FILTER),
-            new Extension("envoy.filters.http.router", List.of("envoy.router"), type("envoy.extensions.filters.http.router.v3.Router", Router::getDescriptor), Category.HTTP_FILTER),
+                    type("envoy.extensions.filters.http.fault.v3.HTTPFault", io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class), Category.HTTP_FILTER),
+            new Extension("envoy.filters.http.router", List.of("envoy.router"), type("envoy.extensions.filters.http.router.v3.Router", Router.class), Category.HTTP_FILTER),
             // Transport sockets: Envoy registers tls and raw_buffer once per side (the deprecated names
             // are its LEGACY_REGISTER_FACTORY names), so a name resolves within the side that asks.
-            new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", DownstreamTlsContext::getDescriptor),
+            new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", DownstreamTlsContext.class),
                     Category.DOWNSTREAM_TRANSPORT_SOCKET),
-            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer::getDescriptor),
+            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer.class),
                     Category.DOWNSTREAM_TRANSPORT_SOCKET),
             // Upstream TLS is registered so it parses and is then refused by path (no factory builds it),
             // rather than failing as an unknown type: a cluster asking for TLS must not speak plain text.
-            new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", UpstreamTlsContext::getDescriptor),
+            new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", UpstreamTlsContext.class),
                     Category.UPSTREAM_TRANSPORT_SOCKET),
-            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer::getDescriptor),
+            new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer.class),
                     Category.UPSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.transport_sockets.upstream_proxy_protocol", List.of(),
-                    type("envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport", ProxyProtocolUpstreamTransport::getDescriptor), Category.UPSTREAM_TRANSPORT_SOCKET),
-            new Extension("envoy.access_loggers.file", List.of("envoy.file_access_log"), type("envoy.extensions.access_loggers.file.v3.FileAccessLog", FileAccessLog::getDescriptor),
+                    type("envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport", ProxyProtocolUpstreamTransport.class), Category.UPSTREAM_TRANSPORT_SOCKET),
+            new Extension("envoy.access_loggers.file", List.of("envoy.file_access_log"), type("envoy.extensions.access_loggers.file.v3.FileAccessLog", FileAccessLog.class),
                     Category.ACCESS_LOGGER),
-            new Extension("envoy.access_loggers.stdout", List.of(), type("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", StdoutAccessLog::getDescriptor), Category.ACCESS_LOGGER),
-            new Extension("envoy.access_loggers.stderr", List.of(), type("envoy.extensions.access_loggers.stream.v3.StderrAccessLog", StderrAccessLog::getDescriptor), Category.ACCESS_LOGGER),
-            new Extension("envoy.http.original_ip_detection.xff", List.of(), type("envoy.extensions.http.original_ip_detection.xff.v3.XffConfig", XffConfig::getDescriptor),
+            new Extension("envoy.access_loggers.stdout", List.of(), type("envoy.extensions.access_loggers.stream.v3.StdoutAccessLog", StdoutAccessLog.class), Category.ACCESS_LOGGER),
+            new Extension("envoy.access_loggers.stderr", List.of(), type("envoy.extensions.access_loggers.stream.v3.StderrAccessLog", StderrAccessLog.class), Category.ACCESS_LOGGER),
+            new Extension("envoy.http.original_ip_detection.xff", List.of(), type("envoy.extensions.http.original_ip_detection.xff.v3.XffConfig", XffConfig.class),
                     Category.ORIGINAL_IP_DETECTION),
             new Extension("envoy.retry_host_predicates.previous_hosts", List.of(),
-                    type("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate::getDescriptor),
+                    type("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.class),
                     Category.RETRY_HOST_PREDICATE));
 
     private static final Map<String, Extension> BY_NAME = index();

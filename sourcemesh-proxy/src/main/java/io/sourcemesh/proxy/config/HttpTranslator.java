@@ -134,7 +134,7 @@ final class HttpTranslator {
         }
         Protos.requireName(extension.getName(), path);
         Descriptor type = Protos.extension(extension.getName(), true, extension.getTypedConfig(), path);
-        if (!type.equals(XffConfig.getDescriptor())) {
+        if (!type.equals(Protos.type(XffConfig.class))) {
             throw new ConfigException(at(path, "typed_config"), EnvoyTypes.typeUrl(type) + " is not an original IP detection extension");
         }
         XffConfig xff = Protos.unpack(true, extension.getTypedConfig(), XffConfig.getDefaultInstance(), path);
@@ -159,16 +159,16 @@ final class HttpTranslator {
             Descriptor type = Protos.extension(f.getName(), f.hasTypedConfig(), f.getTypedConfig(), path);
             String config = at(path, "typed_config");
             Extensions.require(Extensions.Category.HTTP_FILTER, type, config);
-            if (type.equals(Router.getDescriptor())) {
+            if (type.equals(Protos.type(Router.class))) {
                 only(Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(), Router.getDefaultInstance(), path), config);
                 if (i != filters.size() - 1) {
                     throw new ConfigException(path, "the router filter must be the last HTTP filter");
                 }
                 out.add(new HttpFilterConfig.Router(f.getName()));
-            } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())) {
+            } else if (type.equals(Protos.type(io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class))) {
                 out.add(RbacTranslator.http(f.getName(), Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(),
                         io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(), path), config));
-            } else if (type.equals(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())) {
+            } else if (type.equals(Protos.type(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class))) {
                 out.add(new HttpFilterConfig.Fault(f.getName(), FaultTranslator.fault(Protos.unpack(f.hasTypedConfig(),
                         f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(), path),
                         config)));

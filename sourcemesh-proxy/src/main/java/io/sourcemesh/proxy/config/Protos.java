@@ -64,16 +64,30 @@ final class Protos {
     }
 
     /**
-     * The fields {@code getAllFields()} would list (set, in field-number order), found from the wire form:
-     * what is set is what is serialised. {@code getAllFields()} builds the generated class's reflection
-     * table, whose method lookups load the class of every field type — hundreds of classes a
-     * bootstrap never names.
+     * Whether {@code field} is set, without a map accessor: each initialises its map's entry holder,
+     * which builds the generated file descriptors (see {@link FieldPresence}).
+     */
+    static boolean isSet(Message message, String field) {
+        return setFields(message).stream().anyMatch(f -> f.getName().equals(field));
+    }
+
+    /**
+     * The fields {@code getAllFields()} would list (set, in field-number order), asked of a generated
+     * message's accessors ({@link FieldPresence}) or else found from the wire form: what is set is what
+     * is serialised. {@code getAllFields()} builds the generated class's reflection table, whose method
+     * lookups load the class of every field type — hundreds of classes a bootstrap never names.
      */
     static List<FieldDescriptor> setFields(MessageOrBuilder message) {
         if (!(message instanceof Message m)) {
             return List.copyOf(message.getAllFields().keySet());
         }
         Descriptor type = descriptor(m);
+        if (m instanceof GeneratedMessageV3) {
+            List<FieldDescriptor> set = FieldPresence.setFields(m, type);
+            if (set != null) {
+                return set;
+            }
+        }
         TreeSet<Integer> numbers = new TreeSet<>();
         try {
             CodedInputStream in = m.toByteString().newCodedInput();
@@ -96,24 +110,39 @@ final class Protos {
 
     /**
      * A message's type, without {@code getDescriptorForType()}: on a generated message that builds the
-     * class's reflection table (see {@link #setFields}). The generated static {@code getDescriptor()}
-     * is looked up as one method handle, which resolves that method alone.
+     * class's reflection table (see {@link #setFields}). A generated Envoy type comes from
+     * {@link EnvoyDescriptors}' snapshot (no generated file descriptors built); any other generated
+     * type from its static {@code getDescriptor()}.
      */
     static Descriptor descriptor(Message message) {
         return message instanceof GeneratedMessageV3 ? DESCRIPTORS.get(message.getClass()) : message.getDescriptorForType();
     }
 
+    /** The type of a generated message class, as {@link #descriptor} gives it for the class's messages. */
+    static Descriptor type(Class<? extends Message> generated) {
+        return DESCRIPTORS.get(generated);
+    }
+
     private static final ClassValue<Descriptor> DESCRIPTORS = new ClassValue<>() {
         @Override
         protected Descriptor computeValue(Class<?> type) {
-            try {
-                return (Descriptor) MethodHandles.publicLookup()
-                        .findStatic(type, "getDescriptor", MethodType.methodType(Descriptor.class)).invoke();
-            } catch (Throwable e) {
-                throw new IllegalStateException("no getDescriptor() on generated " + type, e);
-            }
+            Descriptor d = EnvoyDescriptors.of(type);
+            return d != null ? d : generated(type);
         }
     };
+
+    /**
+     * The generated class's own descriptor (its static {@code getDescriptor()}, looked up as one method
+     * handle, which resolves that method alone): with options, for what reads them.
+     */
+    static Descriptor generated(Class<?> type) {
+        try {
+            return (Descriptor) MethodHandles.publicLookup()
+                    .findStatic(type, "getDescriptor", MethodType.methodType(Descriptor.class)).invoke();
+        } catch (Throwable e) {
+            throw new IllegalStateException("no getDescriptor() on generated " + type, e);
+        }
+    }
 
     /** The message type an Any holds, when it is one we support. */
     static Optional<Descriptor> typeOf(Any any) {

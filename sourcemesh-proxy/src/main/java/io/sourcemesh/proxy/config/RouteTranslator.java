@@ -110,8 +110,8 @@ final class RouteTranslator {
         };
         return new RouteConfig.Route(route.getName(), match, action, HeaderOptions.of(route.getRequestHeadersToAddList(),
                 route.getRequestHeadersToRemoveList(), route.getResponseHeadersToAddList(),
-                route.getResponseHeadersToRemoveList(), path), perFilterConfig(route.getTypedPerFilterConfigMap(),
-                at(path, "typed_per_filter_config")));
+                route.getResponseHeadersToRemoveList(), path), perFilterConfig(Protos.isSet(route, "typed_per_filter_config")
+                        ? route.getTypedPerFilterConfigMap() : Map.of(), at(path, "typed_per_filter_config")));
     }
 
     /**

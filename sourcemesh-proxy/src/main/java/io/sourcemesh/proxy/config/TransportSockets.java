@@ -22,11 +22,11 @@ final class TransportSockets {
     static TransportSocketConfig downstream(TransportSocket socket, String path) {
         Descriptor type = resolve(socket, Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, path);
         String config = at(path, "typed_config");
-        if (type.equals(RawBuffer.getDescriptor())) {
+        if (type.equals(Protos.type(RawBuffer.class))) {
             only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path), config);
             return TransportSocketConfig.RAW_BUFFER;
         }
-        if (type.equals(DownstreamTlsContext.getDescriptor())) {
+        if (type.equals(Protos.type(DownstreamTlsContext.class))) {
             if (!socket.hasTypedConfig()) {
                 throw new ConfigException(config, "is required for " + socket.getName());
             }
@@ -40,11 +40,11 @@ final class TransportSockets {
     static TransportSocketConfig upstream(TransportSocket socket, String path) {
         Descriptor type = resolve(socket, Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, path);
         String config = at(path, "typed_config");
-        if (type.equals(RawBuffer.getDescriptor())) {
+        if (type.equals(Protos.type(RawBuffer.class))) {
             only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path), config);
             return TransportSocketConfig.RAW_BUFFER;
         }
-        if (!type.equals(ProxyProtocolUpstreamTransport.getDescriptor())) {
+        if (!type.equals(Protos.type(ProxyProtocolUpstreamTransport.class))) {
             throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not supported as an upstream transport socket"
                     + " (raw_buffer and upstream_proxy_protocol are)");
         }

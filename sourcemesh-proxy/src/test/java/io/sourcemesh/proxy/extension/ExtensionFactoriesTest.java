@@ -75,15 +75,15 @@ class ExtensionFactoriesTest {
                 assertEquals(e, Extensions.require(side, e.type(), "p"), side + " " + e.type().getFullName());
                 boolean built = registry.registrations().stream().anyMatch(r -> r.extension().equals(e));
                 // Upstream TLS is registered only so that it is refused by path (config.TransportSockets).
-                assertEquals(!e.type().equals(UpstreamTlsContext.getDescriptor()), built, side + " " + e.name() + " built");
+                assertEquals(!e.type().getFullName().equals(UpstreamTlsContext.getDescriptor().getFullName()), built, side + " " + e.name() + " built");
             }
         }
         assertEquals(List.of("tls"), Extensions.byName(Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, "envoy.transport_sockets.tls")
                 .orElseThrow().deprecatedNames());
-        assertEquals(UpstreamTlsContext.getDescriptor(),
-                Extensions.byName(Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, "tls").orElseThrow().type());
-        assertEquals(DownstreamTlsContext.getDescriptor(),
-                Extensions.byName(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, "tls").orElseThrow().type());
+        assertEquals(UpstreamTlsContext.getDescriptor().getFullName(),
+                Extensions.byName(Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, "tls").orElseThrow().type().getFullName());
+        assertEquals(DownstreamTlsContext.getDescriptor().getFullName(),
+                Extensions.byName(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, "tls").orElseThrow().type().getFullName());
         assertTrue(Extensions.byName(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, "envoy.transport_sockets.upstream_proxy_protocol")
                 .isEmpty());
         assertThrows(ConfigException.class, () -> Extensions.require(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET,
