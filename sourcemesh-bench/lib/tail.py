@@ -11,6 +11,7 @@ again); a JIT compilation or deoptimization was logged within the 50 ms before i
 thread taking a core on a small machine); else "other" (scheduling: the machine, not the proxy's
 JVM, as far as these logs can tell).
 """
+import bisect
 import re
 import sys
 
@@ -38,7 +39,6 @@ def main():
     log, threshold = sys.argv[1], float(sys.argv[2]) * 1000
     stops, jit = events(log)
     jit_times = [t for t, _ in jit]
-    import bisect
     print(f"slow = over {threshold / 1000:.0f} us; classes: safepoint / first second / JIT within 50 ms / other")
     for arg in sys.argv[3:]:
         path, _, compiler_ms = arg.partition(":")
