@@ -10,9 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
+import java.util.Optional;
+import java.util.Set;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
 
 /**
@@ -24,9 +28,13 @@ public final class KubeClients {
     private KubeClients() {
     }
 
+    private static final Set<String> CLUSTER_FIELDS = Set.of("server", "certificate-authority-data");
+    private static final Set<String> USER_FIELDS = Set.of("client-certificate-data", "client-key-data", "token");
+    private static final Set<String> CONTEXT_FIELDS = Set.of("cluster", "user", "namespace");
+
     /** The configuration of {@code kubeconfig}'s current context. */
     public static Config config(Path kubeconfig) {
-        Config config = Config.fromKubeconfig(kubeconfig.toFile());
+        Config config = inline(kubeconfig).orElseGet(() -> Config.fromKubeconfig(kubeconfig.toFile()));
         // Watches as client-go makes them, a streamed HTTP response (fabric8 would try a WebSocket first,
         // which our API server serves only for exec; kube-apiserver serves both).
         config.setOnlyHttpWatches(true);
@@ -41,6 +49,59 @@ public final class KubeClients {
             }
         }
         return config;
+    }
+
+    /**
+     * The current context of a kubeconfig that names only what ours holds — an https server, an inline CA,
+     * an inline client certificate and key or a token, a namespace — read with the tree reader the CLI
+     * uses; empty for any other kubeconfig (files, exec plugins, proxies, TLS options, a missing entry),
+     * which fabric8's reader takes. fabric8's reader binds the file to its kubeconfig model with Jackson 3
+     * (the deserializers for that model built first): 7 MB of the daemon's ~97 MB allocated on its way to ready.
+     */
+    static Optional<Config> inline(Path kubeconfig) {
+        JsonNode root;
+        try {
+            root = io.sourcemesh.cluster.daemon.JsonTrees.read(new YAMLFactory(), Files.readAllBytes(kubeconfig));
+        } catch (IOException e) {
+            return Optional.empty(); // fabric8's reader says what is wrong with it
+        }
+        if (root == null || !root.isObject()) {
+            return Optional.empty();
+        }
+        JsonNode context = entry(root, "contexts", root.path("current-context").asText(""), "context", CONTEXT_FIELDS);
+        JsonNode cluster = context == null ? null : entry(root, "clusters", context.path("cluster").asText(""), "cluster", CLUSTER_FIELDS);
+        JsonNode user = context == null ? null : entry(root, "users", context.path("user").asText(""), "user", USER_FIELDS);
+        if (cluster == null || user == null || !cluster.path("server").asText("").startsWith("https://")) {
+            return Optional.empty();
+        }
+        Config config = Config.empty();
+        config.setMasterUrl(cluster.path("server").asText());
+        config.setCaCertData(cluster.path("certificate-authority-data").asText(null));
+        config.setClientCertData(user.path("client-certificate-data").asText(null));
+        config.setClientKeyData(user.path("client-key-data").asText(null));
+        config.setClientKeyAlgo(null); // as fabric8's reader leaves it: read from the key below
+        config.setAutoOAuthToken(user.path("token").asText(null)); // where fabric8's reader puts a kubeconfig's token
+        config.setNamespace(context.path("namespace").asText(null));
+        return Optional.of(config);
+    }
+
+    /** The {@code field} object of {@code list}'s entry called {@code name}; null when there is none or it holds a field not {@code known}. */
+    private static JsonNode entry(JsonNode root, String list, String name, String field, Set<String> known) {
+        for (JsonNode e : root.path(list)) {
+            if (e.path("name").asText().equals(name)) {
+                JsonNode body = e.path(field);
+                if (!body.isObject()) {
+                    return null;
+                }
+                for (var names = body.fieldNames(); names.hasNext(); ) {
+                    if (!known.contains(names.next())) {
+                        return null;
+                    }
+                }
+                return body;
+            }
+        }
+        return null;
     }
 
     /** A client of {@code kubeconfig}'s current context. */
