@@ -247,7 +247,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         stream = null;
         timers.connectionIdle();
         if (!keepAlive || closeAfterStream) {
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            // Closed once the response's last write completes: no empty write (a promise, a listener and an
+            // outbound entry per closed connection) to wait on.
+            ChannelFuture last = done.lastWriteFlushed();
+            if (last == null || last.isDone()) {
+                ctx.close();
+            } else {
+                last.addListener(ChannelFutureListener.CLOSE);
+            }
             releasePending();
             return;
         }

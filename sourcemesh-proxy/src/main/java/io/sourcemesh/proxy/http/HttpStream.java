@@ -69,6 +69,7 @@ final class HttpStream {
     private boolean closeDownstreamAfterResponse;
     /** Response data written to the client since the last flush (the next upstream read waits for it). */
     private ChannelFuture unflushedWrite;
+    private ChannelFuture lastWrite;
 
     HttpStream(HttpConnection downstream, HttpRequest request) {
         this.downstream = downstream;
@@ -303,6 +304,16 @@ final class HttpStream {
 
     private void write(HttpObject msg) {
         unflushedWrite = downstream.channel().write(msg);
+        lastWrite = unflushedWrite;
+    }
+
+    /**
+     * The response's last write to the client, flushed: the connection closes when it completes, as writes
+     * complete in order (null when the stream wrote nothing of its own, e.g. a local reply, done by then).
+     */
+    ChannelFuture lastWriteFlushed() {
+        flushResponse();
+        return lastWrite;
     }
 
     /** Flushes what was written to the client since the last flush; null when nothing was. */

@@ -105,6 +105,52 @@ class Http1FramingEndToEndTest {
     }
 
     /**
+     * A response that ends its connection is closed only once its last write completed: a client that reads
+     * slowly, with a small receive buffer, still gets all of an 8 MiB chunked body and its last chunk.
+     */
+    @Test
+    void aLargeResponseThatClosesArrivesWholeToASlowReader() throws Exception {
+        int size = 8 << 20;
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.setReceiveBufferSize(16 * 1024);
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("GET /bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            Thread.sleep(500); // the upstream has sent it all; the proxy's writes wait on this client
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+            String line;
+            while (!(line = readLine(in)).isEmpty()) {
+                if (line.startsWith("HTTP/")) {
+                    assertEquals("HTTP/1.1 200 OK", line);
+                }
+            }
+            long body = 0;
+            for (long chunk; (chunk = Long.parseLong(readLine(in), 16)) > 0; ) {
+                in.skipNBytes(chunk);
+                body += chunk;
+                assertEquals("", readLine(in));
+            }
+            assertEquals("", readLine(in), "the last chunk's empty trailer line");
+            assertEquals(size, body);
+            assertEquals(-1, in.read(), "then the close");
+        }
+    }
+
+    private static String readLine(java.io.DataInputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int b; (b = in.read()) != '\n'; ) {
+            if (b < 0) {
+                throw new java.io.EOFException("closed after " + sb);
+            }
+            if (b != '\r') {
+                sb.append((char) b);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
      * Envoy's default (http_protocol_options.accept_http_10 false): an HTTP/1.0 request is answered
      * "HTTP/1.1 426 Upgrade Required" (details low_version) and the connection closed; with
      * accept_http_10 true it is served, answered as HTTP/1.0.
