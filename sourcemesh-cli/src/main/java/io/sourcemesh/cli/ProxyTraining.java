@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,11 +18,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The training run of the proxy's JDK 25 AOT cache ({@code sourcemesh proxy --make-aot-cache}, run by
  * the launcher under {@code -XX:AOTCacheOutput}): runs {@code sourcemesh proxy} on a bootstrap of its
  * own (free loopback ports), sends requests through it and to its admin listener, then exits cleanly
- * — the JVM writes the cache at exit, holding the classes this loaded and the methods' profiles.
+ * — the JVM writes the cache at exit, holding the classes this loaded and the methods' profiles. It ends
+ * with one line of the 200s it got back ({@link #SERVED}).
  */
 final class ProxyTraining {
-    /** Enough for the request path's methods to reach the JIT's profiling tiers. */
-    private static final int REQUESTS = 300;
+    /**
+     * Keep-alive requests per connection, on {@link #KEEP_ALIVE_CONNECTIONS} connections the client closes:
+     * enough for the request path to reach C2 in the training, and for the profiles to hold a connection's
+     * close after a hot request path — without it, the first close deoptimizes the path (a branch the
+     * profile never saw taken: sourcemesh-bench/tail.sh), and the next second's requests run interpreted.
+     */
+    static final int KEEP_ALIVE_REQUESTS = 5_000;
+    static final int KEEP_ALIVE_CONNECTIONS = 4;
+    /** {@code Connection: close} exchanges, a connection each: the accept and close paths' profiles. */
+    static final int CLOSE_REQUESTS = 1_500;
+    /** The summary line's start. */
+    static final String SERVED = "proxy training served:";
 
     private ProxyTraining() {
     }
@@ -44,18 +56,7 @@ final class ProxyTraining {
         proxy.start();
         try {
             awaitReady(admin, proxy, status);
-            // Keep-alive and one connection per request: both connection paths and the upstream pool.
-            try (Socket s = connect(front)) {
-                for (int i = 0; i < REQUESTS; i++) {
-                    expect200(exchange(s, "GET /training/" + i + " HTTP/1.1\r\nHost: training\r\n\r\n", false), "request " + i);
-                }
-            }
-            for (int i = 0; i < 20; i++) {
-                try (Socket s = connect(front)) {
-                    expect200(exchange(s, "POST /training HTTP/1.1\r\nHost: training\r\nContent-Length: 5\r\n"
-                            + "Connection: close\r\n\r\nhello", true), "request on a new connection");
-                }
-            }
+            System.out.println(SERVED + " " + serve(front));
         } catch (IOException | RuntimeException e) {
             System.err.println("proxy training failed: " + e);
             Runtime.getRuntime().halt(1); // no cache from a run that did not serve
@@ -63,6 +64,32 @@ final class ProxyTraining {
             Files.deleteIfExists(bootstrap);
         }
         System.exit(0); // the proxy's shutdown hook closes it; then the JVM writes the cache
+    }
+
+    /**
+     * Keep-alive connections closed by the client after their requests, then one connection per request;
+     * says how many 200s came back on each kind. (Not the admin's stats: their views would join the cache.)
+     */
+    static String serve(int front) throws IOException {
+        int keepAlive = 0;
+        for (int c = 0; c < KEEP_ALIVE_CONNECTIONS; c++) {
+            try (Client s = connect(front)) {
+                for (int i = 0; i < KEEP_ALIVE_REQUESTS; i++) {
+                    expect200(exchange(s, "GET /training/" + i + " HTTP/1.1\r\nHost: training\r\n\r\n", false), "request " + i);
+                    keepAlive++;
+                }
+            }
+        }
+        int close = 0;
+        for (int i = 0; i < CLOSE_REQUESTS; i++) {
+            try (Client s = connect(front)) {
+                expect200(exchange(s, "POST /training HTTP/1.1\r\nHost: training\r\nContent-Length: 5\r\n"
+                        + "Connection: close\r\n\r\nhello", true), "request on a new connection");
+                close++;
+            }
+        }
+        return keepAlive + " keep-alive 200s on " + KEEP_ALIVE_CONNECTIONS + " connections the client closed, "
+                + close + " Connection: close 200s";
     }
 
     /** The proxy as the launcher starts it: through {@link ProxyMain}, so the cache holds what a proxy loads. */
@@ -81,10 +108,18 @@ final class ProxyTraining {
         }
     }
 
-    private static Socket connect(int port) throws IOException {
+    /** A connection with a buffered reader: a byte at a time from the socket would be a system call each. */
+    private record Client(Socket socket, InputStream in) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private static Client connect(int port) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setSoTimeout(10_000);
-        return s;
+        return new Client(s, new BufferedInputStream(s.getInputStream()));
     }
 
     private static void awaitReady(int admin, Thread proxy, AtomicInteger status) throws IOException, InterruptedException {
@@ -93,7 +128,7 @@ final class ProxyTraining {
             if (!proxy.isAlive()) {
                 throw new IOException("the proxy exited with status " + status.get());
             }
-            try (Socket s = connect(admin)) {
+            try (Client s = connect(admin)) {
                 if (exchange(s, "GET /ready HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n", true).startsWith("HTTP/1.1 200")) {
                     return;
                 }
@@ -112,23 +147,23 @@ final class ProxyTraining {
     }
 
     /** Sends {@code request}; reads the answer to the end of its body (Content-Length) or, with {@code toEof}, of the stream. */
-    private static String exchange(Socket s, String request, boolean toEof) throws IOException {
-        OutputStream out = s.getOutputStream();
+    private static String exchange(Client s, String request, boolean toEof) throws IOException {
+        OutputStream out = s.socket().getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        InputStream in = s.getInputStream();
+        InputStream in = s.in();
         if (toEof) {
             return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
         }
         ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0) {
-            head.write(b);
-            byte[] h = head.toByteArray();
-            int n = h.length;
-            if (n >= 4 && h[n - 4] == '\r' && h[n - 3] == '\n' && h[n - 2] == '\r' && h[n - 1] == '\n') {
+        int matched = 0; // of "\r\n\r\n": the head ends there, and the proxy sends nothing after the body
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
                 break;
             }
+            head.write(b);
+            matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
         }
         String headers = head.toString(StandardCharsets.ISO_8859_1);
         int length = headers.lines().filter(l -> l.regionMatches(true, 0, "content-length:", 0, 15))

@@ -68,6 +68,14 @@ class ProxyAotCacheTest {
         assertTrue(make.waitFor(240, TimeUnit.SECONDS), "the training run ends");
         assertEquals(0, make.exitValue(), () -> "--make-aot-cache: " + output(make) + log());
         assertTrue(Files.size(cache) > 10_000_000, "a cache of the proxy's classes");
+        // The training's profiles hold keep-alive connections the client closes after a hot request path and
+        // many one-request connections, so a proxy's first close does not deoptimize its request path.
+        java.util.regex.Matcher served = Pattern.compile(Pattern.quote(ProxyTraining.SERVED)
+                + " (\\d+) keep-alive 200s on (\\d+) connections the client closed, (\\d+) Connection: close 200s").matcher(log());
+        assertTrue(served.find(), () -> "the training's summary: " + log());
+        assertTrue(Integer.parseInt(served.group(1)) >= 20_000, served.group());
+        assertTrue(Integer.parseInt(served.group(2)) >= 4, served.group());
+        assertTrue(Integer.parseInt(served.group(3)) >= 1_000, served.group());
 
         // The netns sidecars' extra flags are ones the cache allows.
         assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
