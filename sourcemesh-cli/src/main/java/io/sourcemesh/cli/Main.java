@@ -109,6 +109,7 @@ public final class Main implements Runnable {
             VERBS.forEach(cli::addSubcommand);
             cli.addSubcommand("help", CommandLine.HelpCommand.class);
         }
+        cli.getSubcommands().values().forEach(Main::withHelp);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((ex, params) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -126,6 +127,16 @@ public final class Main implements Runnable {
             return 1;
         });
         return cli;
+    }
+
+    /** {@code -h}/{@code --help} on a verb and its sub-verbs, as kubectl has (the usage error's hint names it). */
+    private static void withHelp(CommandLine verb) {
+        CommandLine.Model.CommandSpec spec = verb.getCommandSpec();
+        if (spec.options().stream().noneMatch(CommandLine.Model.OptionSpec::usageHelp)) {
+            spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                    .description("Show this help message and exit.").build());
+        }
+        verb.getSubcommands().values().forEach(Main::withHelp);
     }
 
     /** What kubectl would print for a failure: its wording, never a stack trace. */

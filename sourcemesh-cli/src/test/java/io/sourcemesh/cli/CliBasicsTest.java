@@ -35,6 +35,20 @@ class CliBasicsTest {
         assertEquals("error: unknown flag: --bogus\nSee 'sourcemesh get --help' for usage.\n", err.toString());
     }
 
+    /** Every verb, and a verb's sub-verb, answers --help and -h with its usage, as the usage error's hint says. */
+    @Test
+    void everyVerbHasHelp() {
+        for (String[] args : new String[][] {{"get", "--help"}, {"apply", "--help"}, {"up", "-h"}, {"demo", "--help"},
+                {"trace", "--help"}, {"rollout", "status", "--help"}, {"create", "secret", "tls", "-h"}, {"proxy", "--help"}}) {
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            int code = Main.execute(java.time.Clock.systemUTC(), System.in, new java.io.PrintWriter(out), new java.io.PrintWriter(err), args);
+            String line = String.join(" ", args);
+            assertEquals(0, code, line + ": " + err);
+            org.junit.jupiter.api.Assertions.assertTrue(out.toString().startsWith("Usage: sourcemesh " + args[0]), line + ": " + out);
+        }
+    }
+
     @Test
     void aGroupWithoutItsVerbIsAnError() {
         java.io.StringWriter err = new java.io.StringWriter();
