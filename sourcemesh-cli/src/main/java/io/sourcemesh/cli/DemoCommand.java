@@ -111,7 +111,8 @@ final class DemoCommand implements Callable<Integer> {
             out.println("# The kubectl lines run with " + kubectlBinary + " (export KUBECONFIG="
                     + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
         }
-        traces = new DemoTraces(api, h);
+        // The traces run beside the steps, on a connection of their own (one connection serves one call at a time).
+        traces = new DemoTraces(io.sourcemesh.cluster.kubeapi.RestClusterApi.forHome(h), h);
         Path dir = h.path().resolve("demo");
         Files.createDirectories(dir);
         for (String m : MANIFESTS) {
@@ -244,6 +245,7 @@ final class DemoCommand implements Callable<Integer> {
     /** One curl from the external client through the load balancer, with the gateway's access-log fields. */
     private void gatewayStep(ExternalClient client, String name, String expected, java.util.function.Predicate<String> matches,
             String url) throws Exception {
+        traces.northSouth(name, url, client.address()); // beside the step's own commands, done before the next change
         show("curl " + (url.startsWith("https") ? "-k " : "") + url + "      # from " + client.address());
         Process p = curl(client, "10", url);
         String body = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -267,7 +269,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
         rows.add(new Row(name, expected, matches, observed, dash(fields.get("downstream_remote_address")) + " / "
                 + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
-        traces.northSouth(name, url, client.address());
+        traces.awaitRunning();
     }
 
     static Process curl(ExternalClient client, String maxTime, String url) throws java.io.IOException {
@@ -323,6 +325,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void step(String name, String expected) throws Exception {
+        traces.eastWest(name); // beside the step's own commands: the mesh is as the step shows it until both are done
         String sleepPod = runningPod("sleep");
         String curlOut = run("-n", "default", "exec", "-it", "deploy/sleep", "-c", "sleep", "--", "curl", "-sS", "http://httpbin:8000/ip");
         String observed = new ObjectMapper().readTree(curlOut).path("origin").asText("?");
@@ -347,7 +350,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(fields));
         rows.add(new Row(name, expected, observed, dash(fields.get("downstream_remote_address")) + " / "
                 + dash(fields.get("upstream_local_address")) + " / " + dash(fields.get("x_forwarded_for"))));
-        traces.eastWest(name);
+        traces.awaitRunning();
         if (sleepPod.isEmpty()) {
             throw CliException.error("no running sleep pod");
         }
@@ -368,19 +371,30 @@ final class DemoCommand implements Callable<Integer> {
         while (found == null && System.currentTimeMillis() < deadline) {
             List<String> lines = new ArrayList<>();
             api.logs(namespace, pod, "istio-proxy", false, 50, lines::add);
-            for (String l : lines) {
-                if (l.startsWith("{")) {
-                    JsonNode j = new ObjectMapper().readTree(l);
-                    if (wanted.test(j)) {
-                        found = j;
-                    }
-                }
-            }
+            found = newest(lines, wanted);
             if (found == null) {
                 Thread.sleep(50);
             }
         }
         return found == null ? new ObjectMapper().createObjectNode() : found;
+    }
+
+    /**
+     * The last JSON line that matches and is not a trace's probe: the step's trace runs beside it, and its
+     * probe (User-Agent {@code sourcemesh-trace/…}) passes the same proxies with the same path.
+     */
+    static JsonNode newest(List<String> lines, java.util.function.Predicate<JsonNode> wanted) throws Exception {
+        JsonNode found = null;
+        String probe = io.sourcemesh.trace.Observations.userAgent("");
+        for (String l : lines) {
+            if (l.startsWith("{")) {
+                JsonNode j = new ObjectMapper().readTree(l);
+                if (wanted.test(j) && !j.path("user_agent").asText("").startsWith(probe)) {
+                    found = j;
+                }
+            }
+        }
+        return found;
     }
 
     private void awaitRollout(String deployment) {

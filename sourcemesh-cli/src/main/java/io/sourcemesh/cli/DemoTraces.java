@@ -10,8 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
-/** The demo's `sourcemesh trace` of each situation, taken as it happens (each step changes the mesh) and printed at the end. */
+/**
+ * The demo's `sourcemesh trace` of each situation, taken as it happens (each step changes the mesh) and printed at the end.
+ * A trace runs on its own thread beside its step's commands, with its own connection to the API server; the step waits
+ * for it ({@link #awaitRunning}) before the next change to the mesh.
+ */
 final class DemoTraces {
     interface Call {
         Trace run(LiveTrace live) throws Exception;
@@ -19,7 +24,8 @@ final class DemoTraces {
 
     private final ClusterApi api;
     private final Home home;
-    private final List<String> traces = new ArrayList<>();
+    private final List<CompletableFuture<String>> traces = new ArrayList<>();
+    private CompletableFuture<String> running;
 
     DemoTraces(ClusterApi api, Home home) {
         this.api = api;
@@ -37,20 +43,42 @@ final class DemoTraces {
     }
 
     private void add(String situation, String command, Call call) {
-        String text;
+        awaitRunning();
+        CompletableFuture<String> trace = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("demo-trace").start(() -> {
+            String text;
+            try {
+                text = text(call);
+            } catch (Throwable t) {
+                text = "trace failed: " + t + "\n";
+            }
+            trace.complete("# " + situation + "\n$ " + command + "\n" + text);
+        });
+        traces.add(trace);
+        running = trace;
+    }
+
+    private String text(Call call) {
         try {
-            text = TraceText.text(call.run(new LiveTrace(api, home)));
+            return TraceText.text(call.run(new LiveTrace(api, home)));
         } catch (Exception e) {
-            text = "trace failed: " + e.getMessage() + "\n";
+            return "trace failed: " + e.getMessage() + "\n";
         }
-        traces.add("# " + situation + "\n$ " + command + "\n" + text);
+    }
+
+    /** Waits for the trace started last: the next step changes the mesh it describes. */
+    void awaitRunning() {
+        if (running != null) {
+            running.join();
+            running = null;
+        }
     }
 
     /** Every trace, then the dashboard's URL (the daemon serves it on 127.0.0.1 and writes it to the home). */
     void print(PrintWriter out) throws IOException {
         out.println();
         out.println("### Where the client's address was kept or lost, hop by hop (sourcemesh trace), in each situation");
-        traces.forEach(t -> out.print("\n" + t));
+        traces.forEach(t -> out.print("\n" + t.join()));
         Path url = DashboardCommand.urlFile(home);
         out.println();
         out.println(Files.exists(url) ? "Dashboard: " + Files.readString(url).strip() + "   (served by the cluster, 127.0.0.1 only)"
