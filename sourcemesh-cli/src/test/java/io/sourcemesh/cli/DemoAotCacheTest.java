@@ -1,0 +1,80 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code demo} gets an AOT cache of its own ({@code sourcemesh-demo.aot}), made by its first run — recorded
+ * by that run, assembled in the background — and used by the next, without making or using the short verbs'
+ * cache ({@code sourcemesh-cli.aot}). On a checkout laid out as the build leaves it; {@code demo --help} stands
+ * in for a demo (it loads the demo's command class, and needs no cluster).
+ */
+class DemoAotCacheTest {
+    @TempDir
+    static Path checkout;
+
+    static LauncherCheckout build;
+
+    @BeforeAll
+    static void layOutABuild() throws Exception {
+        build = LauncherCheckout.layOut(checkout);
+    }
+
+    @AfterAll
+    static void unlinkJars() throws Exception {
+        build.unlinkJars();
+    }
+
+    @Test
+    void theFirstDemoMakesItsOwnCacheAndTheNextUsesIt() throws Exception {
+        Path demoCache = build.target.resolve("sourcemesh-demo.aot");
+        Path verbsCache = build.target.resolve("sourcemesh-cli.aot");
+        assertEquals(0, run("").exitValue(), this::output);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (!Files.exists(demoCache) && System.nanoTime() < deadline) {
+            Thread.sleep(200); // assembled by a background JVM after the recording run
+        }
+        assertTrue(Files.exists(demoCache), "the first demo's recording was assembled into sourcemesh-demo.aot");
+        assertFalse(Files.exists(verbsCache), "the demo makes no cache for the short verbs");
+
+        Path classes = checkout.resolve("classes.log");
+        assertEquals(0, run("-Xlog:class+load=info:file=" + classes).exitValue(), this::output);
+        try (Stream<String> lines = Files.lines(classes)) {
+            assertEquals("shared objects file", lines.filter(l -> l.contains(" io.sourcemesh.cli.DemoCommand source: ")).findFirst()
+                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded"));
+        }
+        assertFalse(Files.exists(verbsCache), "nor does it use one");
+    }
+
+    private Process run(String javaOpts) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(List.of(checkout.resolve("sourcemesh").toString(), "demo", "--help"))
+                .redirectErrorStream(true).redirectOutput(checkout.resolve("launcher.out").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("SOURCEMESH_JAVA_OPTS", javaOpts);
+        pb.environment().put("SOURCEMESH_HOME", checkout.resolve("home").toString());
+        pb.environment().remove("SOURCEMESH_NO_AOT_TRAINING");
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "demo --help ends");
+        assertTrue(output().contains("Usage: sourcemesh demo"), this::output);
+        return p;
+    }
+
+    private String output() {
+        try {
+            return Files.readString(checkout.resolve("launcher.out"));
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+}
