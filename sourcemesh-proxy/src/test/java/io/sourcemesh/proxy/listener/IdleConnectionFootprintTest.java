@@ -80,6 +80,8 @@ class IdleConnectionFootprintTest {
                 System.out.println(report);
                 double listeners = perConnection.getOrDefault("io.netty.util.concurrent.DefaultFutureListeners", new double[2])[0];
                 assertTrue(listeners < 0.1, "close-future listeners pile up: " + report);
+                double context = perConnection.getOrDefault("io.sourcemesh.proxy.network.ConnectionContext", new double[2])[1];
+                assertTrue(context <= 32.5, "a plain connection's context, 56 B with every fact inline: " + report);
                 assertTrue(objects < 30.5, report); // 35 with the close-future listeners, 32 with Netty's read-size handle
             } finally {
                 for (Socket s : clients) {
