@@ -71,8 +71,9 @@ public final class ByteRelay extends ChannelInboundHandlerAdapter {
     public static void tune(Channel ch) {
         ChannelConfig config = ch.config();
         config.setWriteBufferWaterMark(WATER_MARK);
-        if (config.getRecvByteBufAllocator().getClass() == AdaptiveRecvByteBufAllocator.class) {
-            config.setRecvByteBufAllocator(READS); // Netty's default; an allocator someone chose stays
+        io.netty.channel.RecvByteBufAllocator reads = config.getRecvByteBufAllocator();
+        if (reads.getClass() == AdaptiveRecvByteBufAllocator.class || reads instanceof io.sourcemesh.l4.transport.CompactRecvAllocator) {
+            config.setRecvByteBufAllocator(READS); // Netty's default or a listener's; an allocator someone chose stays
         }
     }
 

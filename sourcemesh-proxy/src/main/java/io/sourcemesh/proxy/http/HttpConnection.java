@@ -107,7 +107,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         filter.cxTotal.inc();
         filter.cxActive.inc();
         timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.timeouts);
-        ctx.channel().closeFuture().addListener(this); // not channelInactive: a 101 takes this handler out of the pipeline
+        // Not channelInactive: a 101 takes this handler out of the pipeline.
+        io.sourcemesh.proxy.network.ChannelErrors.whenClosed(ctx.channel(), this);
         timers.connectionIdle();
         ctx.read();
     }

@@ -29,8 +29,8 @@ public final class ListenerRuntime implements AutoCloseable {
     private final java.util.Optional<java.net.InetAddress> wildcardAddress;
     private volatile Version version;
     private Channel serverChannel;
-    private final io.netty.channel.group.ChannelGroup connections =
-            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    /** The connections open now; each leaves in {@link ConnectionClosed} (no close-future listener per connection). */
+    private final java.util.Set<Channel> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * One config version of this listener, with its filter chains built; {@code use} counts who still
@@ -101,9 +101,25 @@ public final class ListenerRuntime implements AutoCloseable {
      */
     static final class Accepted extends io.sourcemesh.proxy.network.ChannelErrors.Tag {
         volatile Version servedBy;
+        private final ListenerRuntime listener;
+        private final Stats.Gauge cxActive;
 
-        Accepted(io.sourcemesh.proxy.network.ChannelErrors.Counters counters) {
+        Accepted(io.sourcemesh.proxy.network.ChannelErrors.Counters counters, ListenerRuntime listener, Stats.Gauge cxActive) {
             super(counters);
+            this.listener = listener;
+            this.cxActive = cxActive;
+        }
+
+        /** The connection closed: the hook, the listener's count and set, then the version's use. */
+        void closed(Channel ch) {
+            runCloseHook(ch);
+            cxActive.dec();
+            listener.connections.remove(ch);
+            Version served = servedBy;
+            if (served != null) {
+                servedBy = null;
+                served.use().release();
+            }
         }
 
         static Accepted of(Channel ch) {
@@ -127,14 +143,17 @@ public final class ListenerRuntime implements AutoCloseable {
     }
 
     /**
-     * Gives back the connection's use of the version serving it (taken by {@link ConnectionSetup}).
-     * On channelUnregistered, which Netty fires after every handler's channelInactive, so the
-     * connection's last access-log lines are written before its version may close its logs.
+     * A connection's one close handler: runs its HTTP handler's close hook, counts it out of
+     * downstream_cx_active and the listener's open set, and gives back its use of the version serving
+     * it (taken by {@link ConnectionSetup}). On channelUnregistered, which Netty fires after every
+     * handler's channelInactive, so the connection's last access-log lines are written before its
+     * version may close its logs; in place of close-future listeners, which cost each connection a
+     * listener list.
      */
     @io.netty.channel.ChannelHandler.Sharable
-    static final class VersionRelease extends io.netty.channel.ChannelInboundHandlerAdapter
+    static final class ConnectionClosed extends io.netty.channel.ChannelInboundHandlerAdapter
             implements io.sourcemesh.proxy.network.ByteTransparent {
-        static final VersionRelease INSTANCE = new VersionRelease();
+        static final ConnectionClosed INSTANCE = new ConnectionClosed();
 
         @Override
         public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
@@ -144,10 +163,8 @@ public final class ListenerRuntime implements AutoCloseable {
                 return;
             }
             Accepted accepted = Accepted.of(ctx.channel());
-            Version served = accepted == null ? null : accepted.servedBy;
-            if (served != null) {
-                accepted.servedBy = null;
-                served.use().release();
+            if (accepted != null) {
+                accepted.closed(ctx.channel());
             }
             ctx.fireChannelUnregistered();
         }
@@ -155,11 +172,11 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /**
      * The accepted connections' receive-size predictor settings, one instance for all: each channel
-     * would otherwise get its own (32 bytes per connection). The same class and settings as
-     * epoll's, io_uring's and NIO's own default (16 reads per read()); each channel keeps its own handle.
+     * would otherwise get its own (32 bytes per connection). The same guesses as epoll's, io_uring's
+     * and NIO's own default (Netty's adaptive sizes, 16 reads per read()); each channel keeps its own
+     * handle, a compact one (40 bytes against Netty's 112, which every idle connection holds).
      */
-    static final io.netty.channel.RecvByteBufAllocator RECV_ALLOCATOR = new io.netty.channel.AdaptiveRecvByteBufAllocator()
-            .maxMessagesPerRead(16);
+    static final io.netty.channel.RecvByteBufAllocator RECV_ALLOCATOR = new io.sourcemesh.l4.transport.CompactRecvAllocator(16);
 
     /** The user event that asks a connection's filters to finish up and close. */
     public enum Drain { INSTANCE }
@@ -176,7 +193,6 @@ public final class ListenerRuntime implements AutoCloseable {
         Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
         io.sourcemesh.proxy.network.ChannelErrors.Counters errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
                 stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
-        io.netty.channel.ChannelFutureListener cxClosed = f -> cxActive.dec(); // one for the listener, not one per connection
         ServerBootstrap b = transport.connectionOptions(new ServerBootstrap())
                 .group(transport.group())
                 .channel(transport.serverChannelType())
@@ -191,10 +207,9 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
-                        io.sourcemesh.proxy.network.ChannelErrors.tag(ch, new Accepted(errors));
+                        io.sourcemesh.proxy.network.ChannelErrors.tag(ch, new Accepted(errors, ListenerRuntime.this, cxActive));
                         connections.add(ch);
-                        ch.pipeline().addFirst("version-use", VersionRelease.INSTANCE);
-                        ch.closeFuture().addListener(cxClosed);
+                        ch.pipeline().addFirst("connection-closed", ConnectionClosed.INSTANCE);
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
                     }
@@ -234,7 +249,15 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /** Closes every connection this listener accepted (the proxy is going away). */
     public void closeConnections() {
-        connections.close().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);
+        java.util.List<Channel> open = java.util.List.copyOf(connections);
+        open.forEach(Channel::close);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        for (Channel ch : open) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !ch.closeFuture().awaitUninterruptibly(left, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                return;
+            }
+        }
     }
 
     /** Envoy's stat name for a listener address: {@code 0.0.0.0_15006}. */

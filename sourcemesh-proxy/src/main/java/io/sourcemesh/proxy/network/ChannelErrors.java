@@ -24,9 +24,24 @@ public final class ChannelErrors {
      */
     public static class Tag implements Runnable {
         private final Counters counters;
+        /** What the connection's HTTP handler runs once it closed: one slot, not a close-future listener each. */
+        private io.netty.channel.ChannelFutureListener closeHook;
 
         public Tag(Counters counters) {
             this.counters = counters;
+        }
+
+        /** Runs the close hook, if any (the listener calls it once the connection closed). */
+        protected final void runCloseHook(Channel ch) {
+            io.netty.channel.ChannelFutureListener hook = closeHook;
+            if (hook != null) {
+                closeHook = null;
+                try {
+                    hook.operationComplete(ch.closeFuture());
+                } catch (Exception e) {
+                    LOG.log(java.util.logging.Level.WARNING, "close hook failed on " + ch, e);
+                }
+            }
         }
 
         public Counters counters() {
@@ -45,6 +60,20 @@ public final class ChannelErrors {
     /** Sets the listener's tag on an accepted channel. */
     public static void tag(Channel ch, Tag tag) {
         ch.attr(ChannelExceptions.COUNT).set(tag);
+    }
+
+    /**
+     * Has {@code hook} run once {@code ch} closed: through the listener's tag on an accepted channel (its
+     * one close handler runs it after every handler's channelInactive, whatever the pipeline became), else
+     * as a close-future listener. An accepted connection then holds no listener list on its close future.
+     */
+    public static void whenClosed(Channel ch, io.netty.channel.ChannelFutureListener hook) {
+        Tag t = tag(ch);
+        if (t != null && t.closeHook == null) {
+            t.closeHook = hook;
+        } else {
+            ch.closeFuture().addListener(hook);
+        }
     }
 
     /** The listener's tag on an accepted channel, or null. */
