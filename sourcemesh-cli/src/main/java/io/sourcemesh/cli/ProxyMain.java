@@ -20,6 +20,9 @@ public final class ProxyMain {
             WholeClassPath.main(args);
             return;
         }
+        if (command != null) {
+            NettyLogging.useJul(); // before Netty's first logger: no probes for SLF4J and Log4j
+        }
         QuickEntry.run(command, args);
     }
 

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the proxy loads no Jackson, gson, picocli or slf4j class. The proxy runs on the jars its module's build
  * lists ({@code sourcemesh-proxy/target/runtime-classpath}, written here as the build would), the cache is
  * made on those, a line for picocli ({@code proxy --help}) still reaches it, and a start runs no program
- * but the JVM (a PATH of bash alone).
+ * but the JVM (a PATH of bash alone) and forks nothing before it (traced, where strace is installed).
  */
 class ProxyAotCacheTest {
     @TempDir
@@ -94,6 +94,23 @@ class ProxyAotCacheTest {
         assertEquals("shared objects file", proxyClassSource("", "", Map.of("PATH", bashOnly.toString())));
         assertFalse(Files.readString(checkout.resolve("launcher.out")).contains("not found"), () -> output(null));
 
+        // Nor a fork of its own (a $(...) is one): traced, the launcher's process forks nothing before it
+        // becomes the JVM (exec). Where strace is installed.
+        if (Files.isExecutable(Path.of(onPath("strace")))) {
+            Path trace = checkout.resolve("launcher.strace");
+            assertEquals("shared objects file", proxyClassSource("", "1", Map.of(),
+                    List.of(onPath("strace"), "-qq", "-s", "4096", "-e", "trace=fork,vfork,clone,clone3,execve", "-o", trace.toString())));
+            List<String> calls = Files.readAllLines(trace);
+            int jvm = 0;
+            while (jvm < calls.size() && !(calls.get(jvm).startsWith("execve(\"" + System.getProperty("java.home"))
+                    && calls.get(jvm).endsWith("= 0"))) {
+                jvm++;
+            }
+            assertTrue(jvm < calls.size(), () -> "the launcher execs the JVM: " + calls);
+            assertEquals(List.of(), calls.subList(0, jvm).stream().filter(c -> !c.startsWith("execve(")).toList(),
+                    "the launcher's forks before the JVM");
+        }
+
         // A line the proxy's entry leaves to picocli runs on the CLI's whole class path.
         Process help = launcher(List.of("proxy", "--help"), "").start();
         assertTrue(help.waitFor(60, TimeUnit.SECONDS), "proxy --help ends");
@@ -119,6 +136,12 @@ class ProxyAotCacheTest {
     }
 
     private static String proxyClassSource(String javaOpts, String noTraining, Map<String, String> env) throws Exception {
+        return proxyClassSource(javaOpts, noTraining, env, List.of());
+    }
+
+    /** As above, the launcher run under {@code wrapper} (a tracer whose child it is). */
+    private static String proxyClassSource(String javaOpts, String noTraining, Map<String, String> env, List<String> wrapper)
+            throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -150,6 +173,11 @@ class ProxyAotCacheTest {
         Path classes = checkout.resolve("classes-" + port + ".log");
         ProcessBuilder pb = launcher(List.of("proxy", "-c", bootstrap.toString(), "--concurrency", "1"),
                 (javaOpts + " -Xlog:class+load=info:file=" + classes).strip());
+        if (!wrapper.isEmpty()) {
+            List<String> command = new ArrayList<>(wrapper);
+            command.addAll(pb.command());
+            pb.command(command);
+        }
         if (!noTraining.isEmpty()) {
             pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", noTraining);
         }
@@ -168,8 +196,10 @@ class ProxyAotCacheTest {
                 }
             }
             assertEquals(200, status, () -> "the proxy answers: " + output(proxy));
-            lastClassPath = classPath(proxy.pid()); // the launcher execs the JVM: the same process
+            // the launcher execs the JVM: the same process (the wrapper's child, when wrapped)
+            lastClassPath = classPath(wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid());
         } finally {
+            proxy.children().forEach(ProcessHandle::destroy); // a tracer killed first would leave its child running
             proxy.destroy();
             if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
                 proxy.destroyForcibly().waitFor();
@@ -208,12 +238,21 @@ class ProxyAotCacheTest {
 
     /** The bash the launcher's {@code #!/usr/bin/env bash} finds on this PATH. */
     private static String bash() {
+        String bash = onPath("bash");
+        if (!Files.isExecutable(Path.of(bash))) {
+            throw new IllegalStateException("no bash on the PATH");
+        }
+        return bash;
+    }
+
+    /** Where a program is on this PATH, or its bare name when it is on none. */
+    private static String onPath(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, "bash"))) {
-                return Path.of(dir, "bash").toString();
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return Path.of(dir, program).toString();
             }
         }
-        throw new IllegalStateException("no bash on the PATH");
+        return program;
     }
 
     /** What the last launcher run printed. */
