@@ -66,6 +66,8 @@ final class DaemonCommand implements Callable<Integer> {
         System.err.println("[info] ready " + timeline);
         System.err.println("[info] SourceMesh cluster running: " + nodes + " nodes, API 127.0.0.1:" + api.port()
                 + ", Kubernetes API https://127.0.0.1:" + kubeApi.port() + " (kubeconfig " + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()) + ")");
+        // After "ready", so `up` does not wait for it; the first `apply` after `up` no longer pays it.
+        cluster.warmUpInBackground().thenRun(() -> System.err.println("[info] warmed up " + timeline));
         AutoCloseable dashboard = DashboardCommand.serveForDaemon(cluster, h);
         AutoCloseable verbs = verbSocket(h, build);
         stop.await();

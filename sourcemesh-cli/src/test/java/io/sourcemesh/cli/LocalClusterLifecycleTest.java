@@ -77,6 +77,19 @@ class LocalClusterLifecycleTest {
         for (int i = 2; i <= 7; i++) {
             assertTrue(Long.parseLong(phases.group(i - 1)) <= Long.parseLong(phases.group(i)), ready);
         }
+        // After "ready", not before it: the daemon's warm-up of what the first apply would pay cold.
+        long warmedBy = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        java.util.List<String> log = Files.readAllLines(home.resolve("daemon.log"));
+        while (log.stream().noneMatch(l -> l.startsWith("[info] warmed up ")) && System.nanoTime() < warmedBy) {
+            Thread.sleep(100);
+            log = Files.readAllLines(home.resolve("daemon.log"));
+        }
+        int readyAt = log.indexOf(ready);
+        int warmedAt = -1;
+        for (int i = 0; i < log.size() && warmedAt < 0; i++) {
+            warmedAt = log.get(i).startsWith("[info] warmed up ") ? i : -1;
+        }
+        assertTrue(warmedAt > readyAt, "the warm-up ran, after ready: " + log);
         status = run("status");
         assertEquals(0, status.code());
         assertTrue(status.out().contains("runtime:   embedded"), status.out());

@@ -373,6 +373,29 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
         reconcileNow();
     }
 
+    /**
+     * Once the cluster is ready, on a thread of its own at the lowest priority, the work the first write
+     * after {@code up} would otherwise pay cold (see {@link MeshInformers#warmUp}); done when the future is.
+     */
+    public java.util.concurrent.CompletableFuture<Void> warmUpInBackground() {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        Thread t = Thread.ofPlatform().name("sourcemesh-warm-up").daemon().unstarted(() -> {
+            try {
+                MeshInformers informers = mesh.informers();
+                if (informers != null && !closed) {
+                    informers.warmUp();
+                }
+                done.complete(null);
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "warm-up failed", e); // only a cost moved back to the first write
+                done.completeExceptionally(e);
+            }
+        });
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+        return done;
+    }
+
     /** Whether the control plane reads through informers ({@link #readMeshThrough}). */
     public boolean readsMeshThroughInformers() {
         return mesh.informers() != null;

@@ -75,6 +75,17 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
         }
     }
 
+    /**
+     * Reads a watch event as the informers' watches will: fabric8's first one registers every model class
+     * its jars list (~1,000 classes, seconds of a cold JVM), which the first write after the initial lists
+     * would otherwise pay inside its {@code apply}. The daemon calls this once it is ready.
+     */
+    public void warmUp() {
+        client.getKubernetesSerialization().unmarshal(
+                "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"warm-up\"}}}",
+                io.fabric8.kubernetes.api.model.WatchEvent.class);
+    }
+
     /** The API server these informers watch. */
     public String server() {
         return client.getMasterUrl().toString();
