@@ -4,7 +4,10 @@
 # req/s on a shared machine is noisy; these are not. Same origin and config as run.sh, on
 # other loopback addresses (127.78.0.0/24) so both can run on one machine.
 #
-#   sourcemesh-bench/cost.sh [--connections N] [--duration S] [--warmup S] [--strace-seconds S] [--rounds N]
+#   sourcemesh-bench/cost.sh [--connections N] [--duration S] [--warmup S] [--strace-seconds S] [--rounds N] [--close]
+#
+# --close sends every request with Connection: close (wrk then opens a connection per request): the
+# cost of the close path (issue 14 item 1) instead of keep-alive's.
 #
 # Prints each round's req/s and CPU us/req with the load average, then the lowest and the median
 # CPU us/req (other work on the machine only ever adds to it: the lowest is the least disturbed),
@@ -14,7 +17,7 @@
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$HERE/.." && pwd))
-CONNS=16; DURATION=10; STRACE_S=5; ROUNDS=3; WARMUP=15
+CONNS=16; DURATION=10; STRACE_S=5; ROUNDS=3; WARMUP=15; WRK_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) CONNS=$2; shift ;;
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --strace-seconds) STRACE_S=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
+    --close) WRK_ARGS=(-H "Connection: close") ;;
     *) echo "cost.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -52,13 +56,13 @@ SM=$!; PIDS+=($SM)
 wait_port $ORIGIN $PORT && wait_port $PROXY $PORT || { tail "$WORK"/*.log >&2; exit 1; }
 HZ=$(getconf CLK_TCK)
 log "SourceMesh pid $SM ($SOURCEMESH_BIN); warm-up ${WARMUP}s"
-wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://$PROXY:$PORT/" >/dev/null
+wrk "${WRK_ARGS[@]}" -t1 -c"$CONNS" -d"${WARMUP}s" "http://$PROXY:$PORT/" >/dev/null
 requests() { sed -nE 's/.*requests=([0-9]+).*/\1/p'; }
 CPUS=()
 for r in $(seq 1 "$ROUNDS"); do
   load=$(cut -d' ' -f1 /proc/loadavg)
   t0=$(cpu_ticks $SM)
-  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$HERE/lib/report.lua" "http://$PROXY:$PORT/")
+  out=$(wrk "${WRK_ARGS[@]}" -t1 -c"$CONNS" -d"${DURATION}s" -s "$HERE/lib/report.lua" "http://$PROXY:$PORT/")
   t1=$(cpu_ticks $SM)
   n=$(requests <<<"$out"); rps=$(sed -nE 's/.*rps=([0-9.]+).*/\1/p' <<<"$out")
   awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$n" -v rps="$rps" -v l="$load" -v c="$CONNS" -v r="$r" \
@@ -70,7 +74,7 @@ printf '%s\n' "${CPUS[@]}" | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? 
 strace -c -f -q -p "$SM" -o "$WORK/strace.txt" &
 ST=$!
 sleep 1
-out=$(wrk -t1 -c"$CONNS" -d"${STRACE_S}s" -s "$HERE/lib/report.lua" "http://$PROXY:$PORT/")
+out=$(wrk "${WRK_ARGS[@]}" -t1 -c"$CONNS" -d"${STRACE_S}s" -s "$HERE/lib/report.lua" "http://$PROXY:$PORT/")
 kill -INT $ST; wait $ST 2>/dev/null || true
 n=$(requests <<<"$out")
 echo "system calls per request over $n requests (strace -c -f), load average $(cut -d' ' -f1 /proc/loadavg):"
