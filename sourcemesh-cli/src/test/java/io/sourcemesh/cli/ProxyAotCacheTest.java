@@ -147,7 +147,62 @@ class ProxyAotCacheTest {
             port = s.getLocalPort();
         }
         Path bootstrap = checkout.resolve("bootstrap-" + port + ".yaml");
-        Files.writeString(bootstrap, """
+        Files.writeString(bootstrap, answeringBootstrap(port));
+        Path classes = checkout.resolve("classes-" + port + ".log");
+        ProcessBuilder pb = launcher(List.of("proxy", "-c", bootstrap.toString(), "--concurrency", "1"),
+                (javaOpts + " -Xlog:class+load=info:file=" + classes).strip());
+        if (!wrapper.isEmpty()) {
+            List<String> command = new ArrayList<>(wrapper);
+            command.addAll(pb.command());
+            pb.command(command);
+        }
+        if (!noTraining.isEmpty()) {
+            pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", noTraining);
+        }
+        pb.environment().putAll(env);
+        Process proxy = pb.start();
+        try {
+            assertEquals(200, awaitStatus(port, proxy, 120), () -> "the proxy answers: " + output(proxy));
+            // the launcher execs the JVM: the same process (the wrapper's child, when wrapped)
+            lastClassPath = classPath(wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid());
+        } finally {
+            proxy.children().forEach(ProcessHandle::destroy); // a tracer killed first would leave its child running
+            proxy.destroy();
+            if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
+                proxy.destroyForcibly().waitFor();
+            }
+        }
+        // The proxy reads its bootstrap without Jackson or gson: neither from the jars nor from the cache
+        // (which holds what the training run loaded and every class linking those pulled in).
+        try (Stream<String> lines = Files.lines(classes)) {
+            assertEquals(List.of(), lines.filter(l -> l.contains(" com.fasterxml.jackson.") || l.contains(" com.google.gson.")
+                    || l.contains(" picocli.") || l.contains(" org.slf4j.")).limit(10).toList(), "classes the proxy should not load");
+        }
+        try (Stream<String> lines = Files.lines(classes)) {
+            return lines.filter(l -> l.contains(" io.sourcemesh.proxy.Proxy source: ")).findFirst()
+                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded");
+        }
+    }
+
+    /** The status of a GET / on {@code port} once it answers 200, or the last one when the process ends or time is up. */
+    static int awaitStatus(int port, Process proxy, int seconds) throws InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        int status = 0;
+        while (status != 200 && System.nanoTime() < deadline && proxy.isAlive()) {
+            try {
+                status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode();
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        return status;
+    }
+
+    /** A bootstrap of one listener on {@code port} that answers every request 200 itself. */
+    static String answeringBootstrap(int port) {
+        return """
                 static_resources:
                   listeners:
                   - name: l
@@ -169,52 +224,7 @@ class ProxyAotCacheTest {
                           - name: envoy.filters.http.router
                             typed_config:
                               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-                """.formatted(port));
-        Path classes = checkout.resolve("classes-" + port + ".log");
-        ProcessBuilder pb = launcher(List.of("proxy", "-c", bootstrap.toString(), "--concurrency", "1"),
-                (javaOpts + " -Xlog:class+load=info:file=" + classes).strip());
-        if (!wrapper.isEmpty()) {
-            List<String> command = new ArrayList<>(wrapper);
-            command.addAll(pb.command());
-            pb.command(command);
-        }
-        if (!noTraining.isEmpty()) {
-            pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", noTraining);
-        }
-        pb.environment().putAll(env);
-        Process proxy = pb.start();
-        try {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            int status = 0;
-            while (status != 200 && System.nanoTime() < deadline && proxy.isAlive()) {
-                try {
-                    status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode();
-                } catch (IOException notYet) {
-                    Thread.sleep(100);
-                }
-            }
-            assertEquals(200, status, () -> "the proxy answers: " + output(proxy));
-            // the launcher execs the JVM: the same process (the wrapper's child, when wrapped)
-            lastClassPath = classPath(wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid());
-        } finally {
-            proxy.children().forEach(ProcessHandle::destroy); // a tracer killed first would leave its child running
-            proxy.destroy();
-            if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
-                proxy.destroyForcibly().waitFor();
-            }
-        }
-        // The proxy reads its bootstrap without Jackson or gson: neither from the jars nor from the cache
-        // (which holds what the training run loaded and every class linking those pulled in).
-        try (Stream<String> lines = Files.lines(classes)) {
-            assertEquals(List.of(), lines.filter(l -> l.contains(" com.fasterxml.jackson.") || l.contains(" com.google.gson.")
-                    || l.contains(" picocli.") || l.contains(" org.slf4j.")).limit(10).toList(), "classes the proxy should not load");
-        }
-        try (Stream<String> lines = Files.lines(classes)) {
-            return lines.filter(l -> l.contains(" io.sourcemesh.proxy.Proxy source: ")).findFirst()
-                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded");
-        }
+                """.formatted(port);
     }
 
     private static ProcessBuilder launcher(List<String> args, String javaOpts) {

@@ -7,13 +7,8 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -52,29 +47,7 @@ class ProxyStartLookupsTest {
             port = s.getLocalPort();
         }
         Path bootstrap = dir.resolve("bootstrap.yaml");
-        Files.writeString(bootstrap, """
-                static_resources:
-                  listeners:
-                  - name: l
-                    address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: l
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: "/"}
-                                direct_response: {status: 200, body: {inline_string: "ok"}}
-                          http_filters:
-                          - name: envoy.filters.http.router
-                            typed_config:
-                              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-                """.formatted(port));
+        Files.writeString(bootstrap, ProxyAotCacheTest.answeringBootstrap(port));
         String classPath = Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !ProxyAotCacheTest.NOT_THE_PROXYS.matcher(Path.of(e).getFileName().toString()).find())
                 .collect(Collectors.joining(File.pathSeparator));
@@ -84,18 +57,7 @@ class ProxyStartLookupsTest {
                 "proxy", "-c", bootstrap.toString(), "--concurrency", "1")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("proxy.out").toFile()).start();
         try {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            int status = 0;
-            while (status != 200 && System.nanoTime() < deadline && proxy.isAlive()) {
-                try {
-                    status = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode();
-                } catch (IOException notYet) {
-                    Thread.sleep(50);
-                }
-            }
-            assertEquals(200, status, () -> "the proxy answers: " + output());
+            assertEquals(200, ProxyAotCacheTest.awaitStatus(port, proxy, 60), () -> "the proxy answers: " + output());
         } finally {
             proxy.destroy();
             if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
