@@ -48,22 +48,16 @@ final class DemoTraces {
         Thread.ofPlatform().daemon().name("demo-trace").start(() -> {
             String text;
             try {
-                text = text(call);
-            } catch (Throwable t) {
+                text = TraceText.text(call.run(new LiveTrace(api, home)));
+            } catch (Exception e) {
+                text = "trace failed: " + e.getMessage() + "\n";
+            } catch (Throwable t) { // the step waits on this trace: it must complete whatever happens
                 text = "trace failed: " + t + "\n";
             }
             trace.complete("# " + situation + "\n$ " + command + "\n" + text);
         });
         traces.add(trace);
         running = trace;
-    }
-
-    private String text(Call call) {
-        try {
-            return TraceText.text(call.run(new LiveTrace(api, home)));
-        } catch (Exception e) {
-            return "trace failed: " + e.getMessage() + "\n";
-        }
     }
 
     /** Waits for the trace started last: the next step changes the mesh it describes. */
