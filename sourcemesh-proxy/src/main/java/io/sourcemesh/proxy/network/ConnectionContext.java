@@ -17,6 +17,8 @@ public final class ConnectionContext {
     private InetSocketAddress localAddress;
     private boolean tlsTerminated;
     private boolean localAddressRestored;
+    /** Envoy's transport protocol of a connection no TLS inspector named otherwise. */
+    private static final String RAW_BUFFER = "raw_buffer";
     /** What only some connections learn (PROXY protocol, TLS inspection, RBAC); made on the first such fact. */
     private Refinements refinements;
 
@@ -28,7 +30,7 @@ public final class ConnectionContext {
         InetSocketAddress remoteAddress;
         String serverName;
         List<String> applicationProtocols = List.of();
-        String transportProtocol = "raw_buffer";
+        String transportProtocol = RAW_BUFFER;
         Optional<ListenerFilterConfig.OriginalSrc> originalSrc = Optional.empty();
         String terminationDetails;
         Boolean accessLogHint;
@@ -68,7 +70,7 @@ public final class ConnectionContext {
     public void serverName(String s) { refined().serverName = s; }
     public List<String> applicationProtocols() { return refinements == null ? List.of() : refinements.applicationProtocols; }
     public void applicationProtocols(List<String> p) { refined().applicationProtocols = List.copyOf(p); }
-    public String transportProtocol() { return refinements == null ? "raw_buffer" : refinements.transportProtocol; }
+    public String transportProtocol() { return refinements == null ? RAW_BUFFER : refinements.transportProtocol; }
     public void transportProtocol(String p) { refined().transportProtocol = p; }
     public boolean tlsTerminated() { return tlsTerminated; }
     public void tlsTerminated(boolean t) { tlsTerminated = t; }
