@@ -113,7 +113,9 @@ public final class Transport implements AutoCloseable {
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
-        this.group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory("sourcemesh-worker", true), factory);
+        DefaultThreadFactory threads = new DefaultThreadFactory("sourcemesh-worker", true);
+        this.group = kind == Kind.IO_URING ? UntimedWaitLoop.group(workers, threads, factory)
+                : new MultiThreadIoEventLoopGroup(workers, threads, factory);
     }
 
     /** The transport {@code -Dsourcemesh.transport} asks for (default {@link #DEFAULT}), or the nearest one that loads. */

@@ -1,8 +1,12 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -15,6 +19,10 @@ import java.util.logging.Logger;
  * heap slot instead of a task of its own in Netty's queue (a {@code ScheduledFutureTask}, 64 bytes,
  * per connection and per route timeout), and moving a connection's check earlier or later allocates
  * nothing. Event-loop confined: one instance per event loop thread.
+ *
+ * <p>On an io_uring loop that one task is not in the loop's timer queue either: {@link LoopTicker}'s thread
+ * wakes the clock (a task in the queue costs a TIMEOUT ring operation on each of the loop's waits, two per
+ * proxied request). Other loops schedule it themselves (epoll arms its timerfd only when the deadline moves).
  */
 final class LoopClock implements Runnable {
     private static final Logger LOG = Logger.getLogger(LoopClock.class.getName());
@@ -29,15 +37,49 @@ final class LoopClock implements Runnable {
         abstract void fire();
     }
 
+    static final VarHandle WAKE_AT;
+
+    static {
+        try {
+            WAKE_AT = MethodHandles.lookup().findVarHandle(LoopClock.class, "wakeAt", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final EventLoop loop;
+    /** Non-null on an io_uring loop: who wakes this clock instead of the loop's timer queue. */
+    private final LoopTicker ticker;
     private Entry[] heap = new Entry[16];
     private int size;
     private ScheduledFuture<?> task;
+    /** With a ticker: a wake-up is asked for at {@link #taskAt} (or was handed to the loop and will run). */
+    private boolean tickerArmed;
     private long taskAt;
     private boolean running;
+    /** With a ticker: when it should run this clock ({@link LoopTicker#NONE}: never); written on the loop, taken by the ticker. */
+    volatile long wakeAt = LoopTicker.NONE;
 
     private LoopClock(EventLoop loop) {
         this.loop = loop;
+        this.ticker = wokenFromOutside(loop) ? LoopTicker.get() : null;
+        if (ticker != null) {
+            ticker.register(this);
+        }
+    }
+
+    /** io_uring loops: their timer queue costs a ring operation per wait, so the ticker wakes their clock. */
+    static boolean wokenFromOutside(EventLoop loop) {
+        return loop instanceof IoEventLoop io && io.isIoType(IoUringIoHandler.class);
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** Whether the loop's own timer queue holds this clock's task (a test's measure). */
+    boolean inLoopTimerQueue() {
+        return task != null;
     }
 
     /** The clock of {@code loop}, called on its thread. */
@@ -88,6 +130,10 @@ final class LoopClock implements Runnable {
             task.cancel(false); // nothing left to check: the loop's timer queue holds nothing of ours
             task = null;
         }
+        if (size == 0 && tickerArmed) {
+            tickerArmed = false;
+            ticker.cancel(this);
+        }
     }
 
     /** How many entries wait (a test's measure). */
@@ -98,6 +144,7 @@ final class LoopClock implements Runnable {
     @Override
     public void run() {
         task = null;
+        tickerArmed = false;
         running = true;
         try {
             long now = System.nanoTime();
@@ -123,6 +170,15 @@ final class LoopClock implements Runnable {
             return;
         }
         long first = heap[0].due;
+        if (ticker != null) {
+            if (tickerArmed && first - taskAt >= 0) {
+                return;
+            }
+            tickerArmed = true;
+            taskAt = first;
+            ticker.wakeAt(this, first);
+            return;
+        }
         if (task != null) {
             if (first - taskAt >= 0) {
                 return;

@@ -1,0 +1,133 @@
+package io.sourcemesh.l4.transport;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.uring.IoUring;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An io_uring loop with nothing in its timer queue waits without a deadline, so without the TIMEOUT operation
+ * Netty's own loop submits with every wait (counted from the ring's submission head in /proc); a timer
+ * still sets one and still wakes it.
+ */
+class UntimedWaitLoopTest {
+    private static final int EXCHANGES = 300;
+
+    @Test
+    void aLoopWithoutTimersWaitsWithoutADeadlineAndATimerSetsOne() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        try (Transport transport = Transport.create("io_uring", 1)) {
+            EventLoop loop = transport.group().next();
+            // Netty's loop answers now + 1 s here, and its io_uring handler submits that as a TIMEOUT with each wait.
+            assertEquals(-1L, (long) loop.submit(() -> ((UntimedWaitLoop) loop).deadlineNanos()).get(10, TimeUnit.SECONDS));
+            CompletableFuture<Long> fired = new CompletableFuture<>();
+            long at = System.nanoTime();
+            // With timers, the earliest one's deadline (on the loop's own clock): an hour's, then half an hour's.
+            ScheduledFuture<?> hour = loop.schedule(() -> { }, 1, TimeUnit.HOURS);
+            long hourDeadline = loop.submit(() -> ((UntimedWaitLoop) loop).deadlineNanos()).get(10, TimeUnit.SECONDS);
+            assertNotEquals(-1L, hourDeadline);
+            ScheduledFuture<?> halfHour = loop.schedule(() -> { }, 30, TimeUnit.MINUTES);
+            long halfHourDeadline = loop.submit(() -> ((UntimedWaitLoop) loop).deadlineNanos()).get(10, TimeUnit.SECONDS);
+            long earlier = hourDeadline - halfHourDeadline;
+            assertTrue(earlier > TimeUnit.MINUTES.toNanos(29) && earlier < TimeUnit.MINUTES.toNanos(31), "moved earlier by " + earlier);
+            hour.cancel(false);
+            halfHour.cancel(false);
+            assertEquals(-1L, (long) loop.submit(() -> ((UntimedWaitLoop) loop).deadlineNanos()).get(10, TimeUnit.SECONDS));
+            // A timer still ends a wait that began without one.
+            Thread.sleep(50);
+            loop.schedule(() -> fired.complete(System.nanoTime()), 50, TimeUnit.MILLISECONDS);
+            assertTrue(fired.get(10, TimeUnit.SECONDS) - at >= TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    @Test
+    void anEchoExchangeSubmitsItsRecvAndWriteOnly() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        Set<Path> before = rings();
+        try (Transport transport = Transport.create("io_uring", 1)) {
+            Channel server = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg); // echo
+                        }
+                    })
+                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            Set<Path> loopRings = rings();
+            loopRings.removeAll(before);
+            assertFalse(loopRings.isEmpty(), "the loop has a ring");
+            InetSocketAddress address = (InetSocketAddress) server.localAddress();
+            try (Socket client = new Socket(address.getAddress(), address.getPort())) {
+                client.setSoTimeout(10_000);
+                for (int i = 0; i < 20; i++) {
+                    exchange(client);
+                }
+                long sqes = submitted(loopRings);
+                for (int i = 0; i < EXCHANGES; i++) {
+                    exchange(client);
+                }
+                double perExchange = (double) (submitted(loopRings) - sqes) / EXCHANGES;
+                // A recv and a writev: the connection's multishot poll stays armed, and no wait adds a TIMEOUT.
+                assertTrue(perExchange < 2.05, "ring submissions per echoed exchange: " + perExchange);
+            }
+            server.close().sync();
+        }
+    }
+
+    private static void exchange(Socket client) throws IOException {
+        OutputStream out = client.getOutputStream();
+        out.write(new byte[] {'p', 'i', 'n', 'g'});
+        out.flush();
+        InputStream in = client.getInputStream();
+        assertEquals(4, in.readNBytes(4).length);
+    }
+
+    /** The io_uring instances this process has open. */
+    static Set<Path> rings() throws IOException {
+        Set<Path> rings = new HashSet<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().contains("io_uring")) {
+                        rings.add(fd.getFileName());
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the listing's own descriptor, or one closed since
+                }
+            }
+        }
+        return rings;
+    }
+
+    /** Submission-queue entries the kernel has taken from these rings so far (their SqHead, in fdinfo). */
+    static long submitted(Set<Path> rings) throws IOException {
+        long total = 0;
+        for (Path fd : rings) {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo").resolve(fd))) {
+                if (line.startsWith("SqHead:")) {
+                    total += Long.parseLong(line.substring("SqHead:".length()).trim());
+                }
+            }
+        }
+        return total;
+    }
+}
