@@ -29,7 +29,7 @@ public final class ListenerRuntime implements AutoCloseable {
     private final java.util.Optional<java.net.InetAddress> wildcardAddress;
     private volatile Version version;
     private Channel serverChannel;
-    /** The connections open now; each leaves in {@link ConnectionClosed} (no close-future listener per connection). */
+    /** The connections open now; each leaves in {@link Accepted} (no close-future listener per connection). */
     private final java.util.Set<Channel> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
@@ -96,10 +96,17 @@ public final class ListenerRuntime implements AutoCloseable {
     }
 
     /**
-     * The listener's tag on each accepted channel: its counters and the listener version serving the
-     * connection (after any use_original_dst hand-off), read by {@link #drain} from another thread.
+     * The listener's handler on each accepted channel, first in its pipeline: its counters and the
+     * listener version serving the connection (after any use_original_dst hand-off), read by
+     * {@link #drain} from another thread; and the connection's one close handler. On
+     * channelUnregistered, which Netty fires after every handler's channelInactive, it runs the HTTP
+     * handler's close hook, counts the connection out of downstream_cx_active and the listener's open
+     * set, and gives back its use of the version serving it (taken by {@link ConnectionSetup}) — so the
+     * connection's last access-log lines are written before its version may close its logs; in place of
+     * close-future listeners, which cost each connection a listener list.
      */
-    static final class Accepted extends io.sourcemesh.proxy.network.ChannelErrors.Tag {
+    static final class Accepted extends io.sourcemesh.proxy.network.ChannelErrors.Tag
+            implements io.sourcemesh.proxy.network.ByteTransparent {
         volatile Version servedBy;
         private final ListenerRuntime listener;
         private final Stats.Gauge cxActive;
@@ -110,8 +117,19 @@ public final class ListenerRuntime implements AutoCloseable {
             this.cxActive = cxActive;
         }
 
+        @Override
+        public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
+            if (ctx.channel().isOpen()) {
+                // Taken out of Netty's epoll set while open (tcp_proxy's splice), not closing: the use stays.
+                ctx.fireChannelUnregistered();
+                return;
+            }
+            closed(ctx.channel());
+            ctx.fireChannelUnregistered();
+        }
+
         /** The connection closed: the hook, the listener's count and set, then the version's use. */
-        void closed(Channel ch) {
+        private void closed(Channel ch) {
             runCloseHook(ch);
             cxActive.dec();
             listener.connections.remove(ch);
@@ -123,7 +141,7 @@ public final class ListenerRuntime implements AutoCloseable {
         }
 
         static Accepted of(Channel ch) {
-            return (Accepted) io.sourcemesh.proxy.network.ChannelErrors.tag(ch);
+            return ch.pipeline().get(Accepted.class);
         }
     }
 
@@ -139,34 +157,6 @@ public final class ListenerRuntime implements AutoCloseable {
             if (served != null && changedListeners.contains(served.config().name())) {
                 ch.pipeline().fireUserEventTriggered(Drain.INSTANCE);
             }
-        }
-    }
-
-    /**
-     * A connection's one close handler: runs its HTTP handler's close hook, counts it out of
-     * downstream_cx_active and the listener's open set, and gives back its use of the version serving
-     * it (taken by {@link ConnectionSetup}). On channelUnregistered, which Netty fires after every
-     * handler's channelInactive, so the connection's last access-log lines are written before its
-     * version may close its logs; in place of close-future listeners, which cost each connection a
-     * listener list.
-     */
-    @io.netty.channel.ChannelHandler.Sharable
-    static final class ConnectionClosed extends io.netty.channel.ChannelInboundHandlerAdapter
-            implements io.sourcemesh.proxy.network.ByteTransparent {
-        static final ConnectionClosed INSTANCE = new ConnectionClosed();
-
-        @Override
-        public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
-            if (ctx.channel().isOpen()) {
-                // Taken out of Netty's epoll set while open (tcp_proxy's splice), not closing: the use stays.
-                ctx.fireChannelUnregistered();
-                return;
-            }
-            Accepted accepted = Accepted.of(ctx.channel());
-            if (accepted != null) {
-                accepted.closed(ctx.channel());
-            }
-            ctx.fireChannelUnregistered();
         }
     }
 
@@ -207,9 +197,8 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
-                        io.sourcemesh.proxy.network.ChannelErrors.tag(ch, new Accepted(errors, ListenerRuntime.this, cxActive));
                         connections.add(ch);
-                        ch.pipeline().addFirst("connection-closed", ConnectionClosed.INSTANCE);
+                        ch.pipeline().addFirst("connection-closed", new Accepted(errors, ListenerRuntime.this, cxActive));
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
                     }

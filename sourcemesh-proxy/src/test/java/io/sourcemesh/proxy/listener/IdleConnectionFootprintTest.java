@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * each, left idle past the codec's park; then the live objects of Netty's and the proxy's classes
  * (class histogram after a full GC) against the same proxy with no connection, per connection.
  * No close listener piles up on a connection's close future (each connection had a listener list
- * for three of them), and the per-connection object count stays within what the connection needs.
+ * for three of them), no channel attribute holds the listener's facts (its first handler does), and
+ * the per-connection object count stays within what the connection needs.
  * The proxy's classes only: the test's own client sockets are the JDK's.
  */
 class IdleConnectionFootprintTest {
@@ -80,6 +81,8 @@ class IdleConnectionFootprintTest {
                 System.out.println(report);
                 double listeners = perConnection.getOrDefault("io.netty.util.concurrent.DefaultFutureListeners", new double[2])[0];
                 assertTrue(listeners < 0.1, "close-future listeners pile up: " + report);
+                double attributes = perConnection.getOrDefault("io.netty.util.DefaultAttributeMap$DefaultAttribute", new double[2])[0];
+                assertTrue(attributes < 0.1, "the listener's facts are its first handler, not a channel attribute (40 B): " + report);
                 double context = perConnection.getOrDefault("io.sourcemesh.proxy.network.ConnectionContext", new double[2])[1];
                 assertTrue(context <= 32.5, "a plain connection's context, 56 B with every fact inline: " + report);
                 assertTrue(objects < 30.5, report); // 35 with the close-future listeners, 32 with Netty's read-size handle
