@@ -35,6 +35,8 @@ final class LoopClock implements Runnable {
     private ScheduledFuture<?> task;
     private long taskAt;
     private boolean running;
+    /** How many times an entry was put in (or moved within) the heap (a test's measure). */
+    private int schedules;
 
     private LoopClock(EventLoop loop) {
         this.loop = loop;
@@ -52,6 +54,7 @@ final class LoopClock implements Runnable {
 
     /** {@code e} runs at {@code due} (and not at any time it was scheduled for before). */
     void schedule(Entry e, long due) {
+        schedules++;
         e.due = due;
         if (e.index < 0) {
             if (size == heap.length) {
@@ -88,6 +91,10 @@ final class LoopClock implements Runnable {
             task.cancel(false); // nothing left to check: the loop's timer queue holds nothing of ours
             task = null;
         }
+    }
+
+    int schedules() {
+        return schedules;
     }
 
     /** How many entries wait (a test's measure). */

@@ -85,6 +85,8 @@ class IdleConnectionFootprintTest {
                 assertTrue(attributes < 0.1, "the listener's facts are its first handler, not a channel attribute (40 B): " + report);
                 double context = perConnection.getOrDefault("io.sourcemesh.proxy.network.ConnectionContext", new double[2])[1];
                 assertTrue(context <= 32.5, "a plain connection's context, 56 B with every fact inline: " + report);
+                double timers = perConnection.getOrDefault("io.sourcemesh.proxy.http.ConnectionTimers", new double[2])[1];
+                assertTrue(timers <= 80.5, "the connection's clocks, 104 B with a deadline and a flag each: " + report);
                 assertTrue(objects < 30.5, report); // 35 with the close-future listeners, 32 with Netty's read-size handle
             } finally {
                 for (Socket s : clients) {
