@@ -30,7 +30,10 @@ public final class ListenerRuntime implements AutoCloseable {
     private volatile Version version;
     private Channel serverChannel;
     /** The connections open now; each leaves in {@link Accepted} (no close-future listener per connection). */
-    private final java.util.Set<Channel> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final OpenConnections connections = new OpenConnections();
+    /** The listener's counters, which its connections' {@link Accepted} reach through it (set by {@link #bind}). */
+    private io.sourcemesh.proxy.network.ChannelErrors.Counters errors;
+    private Stats.Gauge cxActive;
 
     /**
      * One config version of this listener, with its filter chains built; {@code use} counts who still
@@ -109,12 +112,19 @@ public final class ListenerRuntime implements AutoCloseable {
             implements io.sourcemesh.proxy.network.ByteTransparent {
         volatile Version servedBy;
         private final ListenerRuntime listener;
-        private final Stats.Gauge cxActive;
+        final Channel channel;
+        /** Its links in the listener's {@link OpenConnections} (guarded by that set). */
+        Accepted prev;
+        Accepted next;
 
-        Accepted(io.sourcemesh.proxy.network.ChannelErrors.Counters counters, ListenerRuntime listener, Stats.Gauge cxActive) {
-            super(counters);
+        Accepted(ListenerRuntime listener, Channel channel) {
             this.listener = listener;
-            this.cxActive = cxActive;
+            this.channel = channel;
+        }
+
+        @Override
+        public io.sourcemesh.proxy.network.ChannelErrors.Counters counters() {
+            return listener.errors;
         }
 
         @Override
@@ -131,8 +141,8 @@ public final class ListenerRuntime implements AutoCloseable {
         /** The connection closed: the hook, the listener's count and set, then the version's use. */
         private void closed(Channel ch) {
             runCloseHook(ch);
-            cxActive.dec();
-            listener.connections.remove(ch);
+            listener.cxActive.dec();
+            listener.connections.remove(this);
             Version served = servedBy;
             if (served != null) {
                 servedBy = null;
@@ -151,11 +161,10 @@ public final class ListenerRuntime implements AutoCloseable {
      * request opens a connection that gets the new filter chains.
      */
     public void drain(java.util.Set<String> changedListeners) {
-        for (Channel ch : connections) {
-            Accepted accepted = Accepted.of(ch);
-            Version served = accepted == null ? null : accepted.servedBy;
+        for (Accepted accepted : connections.snapshot()) {
+            Version served = accepted.servedBy;
             if (served != null && changedListeners.contains(served.config().name())) {
-                ch.pipeline().fireUserEventTriggered(Drain.INSTANCE);
+                accepted.channel.pipeline().fireUserEventTriggered(Drain.INSTANCE);
             }
         }
     }
@@ -179,9 +188,9 @@ public final class ListenerRuntime implements AutoCloseable {
         ListenerConfig c = version.config();
         String statName = "listener." + statAddress(c.address()) + ".";
         Stats.Counter cxTotal = stats.counter(statName + "downstream_cx_total");
-        Stats.Gauge cxActive = stats.gauge(statName + "downstream_cx_active");
+        cxActive = stats.gauge(statName + "downstream_cx_active");
         Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
-        io.sourcemesh.proxy.network.ChannelErrors.Counters errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
+        errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
                 stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
         ServerBootstrap b = transport.connectionOptions(new ServerBootstrap())
                 .group(transport.group())
@@ -197,8 +206,9 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
-                        connections.add(ch);
-                        ch.pipeline().addFirst("connection-closed", new Accepted(errors, ListenerRuntime.this, cxActive));
+                        Accepted accepted = new Accepted(ListenerRuntime.this, ch);
+                        connections.add(accepted);
+                        ch.pipeline().addFirst("connection-closed", accepted);
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
                     }
@@ -233,12 +243,12 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /** The downstream connections open now (what a test checks their transport on). */
     java.util.List<io.netty.channel.Channel> openConnections() {
-        return java.util.List.copyOf(connections);
+        return connections.channels();
     }
 
     /** Closes every connection this listener accepted (the proxy is going away). */
     public void closeConnections() {
-        java.util.List<Channel> open = java.util.List.copyOf(connections);
+        java.util.List<Channel> open = connections.channels();
         open.forEach(Channel::close);
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
         for (Channel ch : open) {

@@ -24,13 +24,8 @@ public final class ChannelErrors {
      * every connection anyway, so a connection holds no channel attribute (40 bytes) for its facts.
      */
     public abstract static class Tag extends io.netty.channel.ChannelInboundHandlerAdapter implements ChannelExceptions.Counter {
-        private final Counters counters;
         /** What the connection's HTTP handler runs once it closed: one slot, not a close-future listener each. */
         private io.netty.channel.ChannelFutureListener closeHook;
-
-        public Tag(Counters counters) {
-            this.counters = counters;
-        }
 
         /** Runs the close hook, if any (the listener calls it once the connection closed). */
         protected final void runCloseHook(Channel ch) {
@@ -45,14 +40,13 @@ public final class ChannelErrors {
             }
         }
 
-        public Counters counters() {
-            return counters;
-        }
+        /** The listener's counters (reached through the listener: not a field of every connection's tag). */
+        public abstract Counters counters();
 
         /** Counts one exception: {@code listener.<addr>.downstream_cx_exception}. */
         @Override
         public void countException() {
-            counters.exceptions().inc();
+            counters().exceptions().inc();
         }
     }
 
