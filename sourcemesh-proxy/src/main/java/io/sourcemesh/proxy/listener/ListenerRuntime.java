@@ -34,6 +34,8 @@ public final class ListenerRuntime implements AutoCloseable {
     /** The listener's counters, which its connections' {@link Accepted} reach through it (set by {@link #bind}). */
     private io.sourcemesh.proxy.network.ChannelErrors.Counters errors;
     private Stats.Gauge cxActive;
+    /** One local-address object for the connections accepted on one address (Netty makes one each). */
+    private final io.sourcemesh.l4.transport.SharedLocalAddress localAddresses = new io.sourcemesh.l4.transport.SharedLocalAddress();
 
     /**
      * One config version of this listener, with its filter chains built; {@code use} counts who still
@@ -206,6 +208,7 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
+                        localAddresses.share(ch); // before anything asks the channel for its address
                         Accepted accepted = new Accepted(ListenerRuntime.this, ch);
                         connections.add(accepted);
                         ch.pipeline().addFirst("connection-closed", accepted);
