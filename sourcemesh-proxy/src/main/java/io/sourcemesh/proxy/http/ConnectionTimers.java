@@ -26,25 +26,28 @@ final class ConnectionTimers extends LoopClock.Entry {
      */
     static final long PARK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    private static final byte IDLE = 1;
+    private static final byte HEADERS = 2;
+    private static final byte REQUEST = 4;
+    private static final byte STREAM_IDLE = 8;
+    private static final byte PARK = 16;
+    private static final byte STOPPED = 32;
+
     private final HttpConnection connection;
     private final LoopClock clock;
     private final Limits limits;
-    private boolean idleArmed;
-    private long idleAt;
-    private boolean headersArmed;
+    /** Which clocks are armed, and whether the connection closed: one bit each (an idle connection holds this object). */
+    private byte flags;
+    /**
+     * When the connection's current phase began: idle (idle_timeout and the park count from it) or a
+     * stream (request_timeout counts from it). The two never run at once, so one field serves both.
+     */
+    private long phaseStart;
     private long headersAt;
-    private boolean requestArmed;
-    private long requestAt;
-    private boolean streamIdleArmed;
     private long lastActivityNanos;
-    private boolean parkArmed;
-    private long parkAt;
     /** The stream's router while its route timeout runs. */
     private Router route;
     private long routeAt;
-    private boolean stopped;
-    /** How many checks were put in the event loop's timer queue (a test's measure). */
-    private int scheduled;
 
     ConnectionTimers(HttpConnection connection, EventLoop loop, Optional<Duration> idleTimeout, Optional<Duration> headersTimeout,
             Optional<Duration> requestTimeout, Optional<Duration> streamIdleTimeout) {
@@ -70,25 +73,23 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** No stream is active: only the connection's idle clock runs. */
     void connectionIdle() {
-        requestArmed = false;
-        streamIdleArmed = false;
-        long now = System.nanoTime();
-        if (!idleArmed && limits.idleTimeout() >= 0) {
-            idleArmed = true;
-            idleAt = now + limits.idleTimeout();
-            checkBy(idleAt);
+        if ((flags & IDLE) == 0) {
+            phaseStart = System.nanoTime();
+        } // else idle already: idle_timeout keeps its start, and the park comes no later than it would have
+        flags = (byte) (flags & ~(REQUEST | STREAM_IDLE) | PARK);
+        if ((flags & IDLE) == 0 && limits.idleTimeout() >= 0) {
+            flags |= IDLE;
+            checkBy(phaseStart + limits.idleTimeout());
         }
-        parkArmed = true;
-        parkAt = now + PARK_AFTER_NANOS;
-        checkBy(parkAt);
+        checkBy(phaseStart + PARK_AFTER_NANOS);
     }
 
     /** Bytes arrived from the client; with no stream yet they are the start of a request's headers. */
     void bytesArrived(boolean streamActive) {
         long now = System.nanoTime();
         lastActivityNanos = now;
-        if (!streamActive && !headersArmed && limits.headersTimeout() >= 0) {
-            headersArmed = true;
+        if (!streamActive && (flags & HEADERS) == 0 && limits.headersTimeout() >= 0) {
+            flags |= HEADERS;
             headersAt = now + limits.headersTimeout();
             checkBy(headersAt);
         }
@@ -101,24 +102,22 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     void streamStarted() {
         long now = System.nanoTime();
-        idleArmed = false;
-        parkArmed = false;
-        headersArmed = false;
+        flags &= ~(IDLE | PARK | HEADERS);
+        phaseStart = now;
         lastActivityNanos = now;
         if (limits.requestTimeout() >= 0) {
-            requestArmed = true;
-            requestAt = now + limits.requestTimeout();
-            checkBy(requestAt);
+            flags |= REQUEST;
+            checkBy(now + limits.requestTimeout());
         }
         if (limits.streamIdleTimeout() >= 0) {
-            streamIdleArmed = true;
+            flags |= STREAM_IDLE;
             checkBy(now + limits.streamIdleTimeout());
         }
     }
 
     /** The whole request arrived: request_timeout no longer applies. */
     void requestComplete() {
-        requestArmed = false;
+        flags &= ~REQUEST;
     }
 
     /** {@code router}'s route timeout runs out {@code timeoutNanos} from now unless disarmed first. */
@@ -146,7 +145,7 @@ final class ConnectionTimers extends LoopClock.Entry {
      * queue that long.
      */
     void stop() {
-        stopped = true;
+        flags |= STOPPED;
         route = null;
         cancelAll();
         clock.cancel(this);
@@ -154,21 +153,13 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** The connection manager's own clocks stop (after a 101); a route timeout still armed runs on. */
     void cancelAll() {
-        parkArmed = false;
-        idleArmed = false;
-        headersArmed = false;
-        requestArmed = false;
-        streamIdleArmed = false;
-    }
-
-    int scheduled() {
-        return scheduled;
+        flags &= STOPPED;
     }
 
     /** The check: whatever is due now fires (each may end the stream or close the connection), then it sleeps until the next. */
     @Override
     void fire() {
-        if (stopped) {
+        if (armed(STOPPED)) {
             return;
         }
         long now = System.nanoTime();
@@ -177,37 +168,32 @@ final class ConnectionTimers extends LoopClock.Entry {
             route = null;
             due.onTimeout();
         }
-        if (requestArmed && now - requestAt >= 0) {
-            requestArmed = false;
+        if (due(REQUEST, phaseStart + limits.requestTimeout(), now)) {
             connection.onRequestTimeout();
         }
-        if (streamIdleArmed && now - (lastActivityNanos + limits.streamIdleTimeout()) >= 0) {
-            streamIdleArmed = false;
+        if (due(STREAM_IDLE, lastActivityNanos + limits.streamIdleTimeout(), now)) {
             connection.onStreamIdleTimeout();
         }
-        if (headersArmed && now - headersAt >= 0) {
-            headersArmed = false;
+        if (due(HEADERS, headersAt, now)) {
             connection.onRequestHeadersTimeout();
         }
-        if (idleArmed && now - idleAt >= 0) {
-            idleArmed = false;
+        if (due(IDLE, phaseStart + limits.idleTimeout(), now)) {
             connection.onIdleTimeout();
         }
-        if (parkArmed && now - parkAt >= 0 && !stopped) {
-            parkArmed = false;
+        if (!armed(STOPPED) && due(PARK, phaseStart + PARK_AFTER_NANOS, now)) {
             connection.onParkDue();
         }
-        if (stopped) {
+        if (armed(STOPPED)) {
             return; // a callback above closed the connection
         }
         long none = now + NO_DEADLINE;
         long next = none;
         next = earlier(route != null, routeAt, next);
-        next = earlier(requestArmed, requestAt, next);
-        next = earlier(streamIdleArmed, lastActivityNanos + limits.streamIdleTimeout(), next);
-        next = earlier(headersArmed, headersAt, next);
-        next = earlier(idleArmed, idleAt, next);
-        next = earlier(parkArmed, parkAt, next);
+        next = earlier(armed(REQUEST), phaseStart + limits.requestTimeout(), next);
+        next = earlier(armed(STREAM_IDLE), lastActivityNanos + limits.streamIdleTimeout(), next);
+        next = earlier(armed(HEADERS), headersAt, next);
+        next = earlier(armed(IDLE), phaseStart + limits.idleTimeout(), next);
+        next = earlier(armed(PARK), phaseStart + PARK_AFTER_NANOS, next);
         if (next != none) {
             checkBy(next);
         }
@@ -218,6 +204,19 @@ final class ConnectionTimers extends LoopClock.Entry {
      * now + Long.MAX_VALUE), and nanoTime values compare by difference, so each one is earlier than it.
      */
     private static final long NO_DEADLINE = Long.MAX_VALUE;
+
+    private boolean armed(byte clock) {
+        return (flags & clock) != 0;
+    }
+
+    /** Whether {@code clock} is armed and {@code at} has come; if so it is disarmed (it fires once). */
+    private boolean due(byte clock, long at, long now) {
+        if ((flags & clock) != 0 && now - at >= 0) {
+            flags &= ~clock;
+            return true;
+        }
+        return false;
+    }
 
     /** {@code at} if that clock is armed and due before {@code next}, else {@code next}. */
     private static long earlier(boolean armed, long at, long next) {
@@ -231,10 +230,9 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** Makes sure the check runs no later than {@code deadline}. */
     private void checkBy(long deadline) {
-        if (stopped || index >= 0 && deadline - due >= 0) {
+        if ((flags & STOPPED) != 0 || index >= 0 && deadline - due >= 0) {
             return; // closed, or the pending check comes first and will find this deadline
         }
-        scheduled++;
         clock.schedule(this, deadline);
     }
 }

@@ -57,6 +57,8 @@ final class LoopClock implements Runnable {
     private boolean tickerArmed;
     private long taskAt;
     private boolean running;
+    /** How many times an entry was put in (or moved within) the heap (a test's measure). */
+    private int schedules;
     /** With a ticker: when it should run this clock ({@link LoopTicker#NONE}: never); written on the loop, taken by the ticker. */
     volatile long wakeAt = LoopTicker.NONE;
 
@@ -94,6 +96,7 @@ final class LoopClock implements Runnable {
 
     /** {@code e} runs at {@code due} (and not at any time it was scheduled for before). */
     void schedule(Entry e, long due) {
+        schedules++;
         e.due = due;
         if (e.index < 0) {
             if (size == heap.length) {
@@ -134,6 +137,10 @@ final class LoopClock implements Runnable {
             tickerArmed = false;
             ticker.cancel(this);
         }
+    }
+
+    int schedules() {
+        return schedules;
     }
 
     /** How many entries wait (a test's measure). */

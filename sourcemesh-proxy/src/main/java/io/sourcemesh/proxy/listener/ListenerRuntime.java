@@ -29,8 +29,13 @@ public final class ListenerRuntime implements AutoCloseable {
     private final java.util.Optional<java.net.InetAddress> wildcardAddress;
     private volatile Version version;
     private Channel serverChannel;
-    /** The connections open now; each leaves in {@link ConnectionClosed} (no close-future listener per connection). */
-    private final java.util.Set<Channel> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The connections open now; each leaves in {@link Accepted} (no close-future listener per connection). */
+    private final OpenConnections connections = new OpenConnections();
+    /** The listener's counters, which its connections' {@link Accepted} reach through it (set by {@link #bind}). */
+    private io.sourcemesh.proxy.network.ChannelErrors.Counters errors;
+    private Stats.Gauge cxActive;
+    /** One local-address object for the connections accepted on one address (Netty makes one each). */
+    private final io.sourcemesh.l4.transport.SharedLocalAddress localAddresses = new io.sourcemesh.l4.transport.SharedLocalAddress();
 
     /**
      * One config version of this listener, with its filter chains built; {@code use} counts who still
@@ -96,25 +101,50 @@ public final class ListenerRuntime implements AutoCloseable {
     }
 
     /**
-     * The listener's tag on each accepted channel: its counters and the listener version serving the
-     * connection (after any use_original_dst hand-off), read by {@link #drain} from another thread.
+     * The listener's handler on each accepted channel, first in its pipeline: its counters and the
+     * listener version serving the connection (after any use_original_dst hand-off), read by
+     * {@link #drain} from another thread; and the connection's one close handler. On
+     * channelUnregistered, which Netty fires after every handler's channelInactive, it runs the HTTP
+     * handler's close hook, counts the connection out of downstream_cx_active and the listener's open
+     * set, and gives back its use of the version serving it (taken by {@link ConnectionSetup}) — so the
+     * connection's last access-log lines are written before its version may close its logs; in place of
+     * close-future listeners, which cost each connection a listener list.
      */
-    static final class Accepted extends io.sourcemesh.proxy.network.ChannelErrors.Tag {
+    static final class Accepted extends io.sourcemesh.proxy.network.ChannelErrors.Tag
+            implements io.sourcemesh.proxy.network.ByteTransparent {
         volatile Version servedBy;
         private final ListenerRuntime listener;
-        private final Stats.Gauge cxActive;
+        final Channel channel;
+        /** Its links in the listener's {@link OpenConnections} (guarded by that set). */
+        Accepted prev;
+        Accepted next;
 
-        Accepted(io.sourcemesh.proxy.network.ChannelErrors.Counters counters, ListenerRuntime listener, Stats.Gauge cxActive) {
-            super(counters);
+        Accepted(ListenerRuntime listener, Channel channel) {
             this.listener = listener;
-            this.cxActive = cxActive;
+            this.channel = channel;
+        }
+
+        @Override
+        public io.sourcemesh.proxy.network.ChannelErrors.Counters counters() {
+            return listener.errors;
+        }
+
+        @Override
+        public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
+            if (ctx.channel().isOpen()) {
+                // Taken out of Netty's epoll set while open (tcp_proxy's splice), not closing: the use stays.
+                ctx.fireChannelUnregistered();
+                return;
+            }
+            closed(ctx.channel());
+            ctx.fireChannelUnregistered();
         }
 
         /** The connection closed: the hook, the listener's count and set, then the version's use. */
-        void closed(Channel ch) {
+        private void closed(Channel ch) {
             runCloseHook(ch);
-            cxActive.dec();
-            listener.connections.remove(ch);
+            listener.cxActive.dec();
+            listener.connections.remove(this);
             Version served = servedBy;
             if (served != null) {
                 servedBy = null;
@@ -123,7 +153,7 @@ public final class ListenerRuntime implements AutoCloseable {
         }
 
         static Accepted of(Channel ch) {
-            return (Accepted) io.sourcemesh.proxy.network.ChannelErrors.tag(ch);
+            return ch.pipeline().get(Accepted.class);
         }
     }
 
@@ -133,40 +163,11 @@ public final class ListenerRuntime implements AutoCloseable {
      * request opens a connection that gets the new filter chains.
      */
     public void drain(java.util.Set<String> changedListeners) {
-        for (Channel ch : connections) {
-            Accepted accepted = Accepted.of(ch);
-            Version served = accepted == null ? null : accepted.servedBy;
+        for (Accepted accepted : connections.snapshot()) {
+            Version served = accepted.servedBy;
             if (served != null && changedListeners.contains(served.config().name())) {
-                ch.pipeline().fireUserEventTriggered(Drain.INSTANCE);
+                accepted.channel.pipeline().fireUserEventTriggered(Drain.INSTANCE);
             }
-        }
-    }
-
-    /**
-     * A connection's one close handler: runs its HTTP handler's close hook, counts it out of
-     * downstream_cx_active and the listener's open set, and gives back its use of the version serving
-     * it (taken by {@link ConnectionSetup}). On channelUnregistered, which Netty fires after every
-     * handler's channelInactive, so the connection's last access-log lines are written before its
-     * version may close its logs; in place of close-future listeners, which cost each connection a
-     * listener list.
-     */
-    @io.netty.channel.ChannelHandler.Sharable
-    static final class ConnectionClosed extends io.netty.channel.ChannelInboundHandlerAdapter
-            implements io.sourcemesh.proxy.network.ByteTransparent {
-        static final ConnectionClosed INSTANCE = new ConnectionClosed();
-
-        @Override
-        public void channelUnregistered(io.netty.channel.ChannelHandlerContext ctx) {
-            if (ctx.channel().isOpen()) {
-                // Taken out of Netty's epoll set while open (tcp_proxy's splice), not closing: the use stays.
-                ctx.fireChannelUnregistered();
-                return;
-            }
-            Accepted accepted = Accepted.of(ctx.channel());
-            if (accepted != null) {
-                accepted.closed(ctx.channel());
-            }
-            ctx.fireChannelUnregistered();
         }
     }
 
@@ -189,9 +190,9 @@ public final class ListenerRuntime implements AutoCloseable {
         ListenerConfig c = version.config();
         String statName = "listener." + statAddress(c.address()) + ".";
         Stats.Counter cxTotal = stats.counter(statName + "downstream_cx_total");
-        Stats.Gauge cxActive = stats.gauge(statName + "downstream_cx_active");
+        cxActive = stats.gauge(statName + "downstream_cx_active");
         Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
-        io.sourcemesh.proxy.network.ChannelErrors.Counters errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
+        errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
                 stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
         ServerBootstrap b = transport.connectionOptions(new ServerBootstrap())
                 .group(transport.group())
@@ -207,9 +208,10 @@ public final class ListenerRuntime implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         cxTotal.inc();
                         cxActive.inc();
-                        io.sourcemesh.proxy.network.ChannelErrors.tag(ch, new Accepted(errors, ListenerRuntime.this, cxActive));
-                        connections.add(ch);
-                        ch.pipeline().addFirst("connection-closed", ConnectionClosed.INSTANCE);
+                        localAddresses.share(ch); // before anything asks the channel for its address
+                        Accepted accepted = new Accepted(ListenerRuntime.this, ch);
+                        connections.add(accepted);
+                        ch.pipeline().addFirst("connection-closed", accepted);
                         ch.pipeline().addLast("listener-filters",
                                 new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
                     }
@@ -244,12 +246,12 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /** The downstream connections open now (what a test checks their transport on). */
     java.util.List<io.netty.channel.Channel> openConnections() {
-        return java.util.List.copyOf(connections);
+        return connections.channels();
     }
 
     /** Closes every connection this listener accepted (the proxy is going away). */
     public void closeConnections() {
-        java.util.List<Channel> open = java.util.List.copyOf(connections);
+        java.util.List<Channel> open = connections.channels();
         open.forEach(Channel::close);
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
         for (Channel ch : open) {

@@ -18,18 +18,14 @@ public final class ChannelErrors {
     public record Counters(Stats.Counter exceptions, Stats.Counter sslConnectionError) {}
 
     /**
-     * What a listener keeps on an accepted channel, as its one attribute ({@link ChannelExceptions#COUNT},
-     * which the L4 handlers count exceptions through): the listener's counters, and whatever else the
-     * listener adds in a subclass — one attribute per connection instead of one per fact.
+     * What a listener keeps on an accepted channel, as a handler of its pipeline (the
+     * {@link ChannelExceptions.Counter} the L4 handlers count exceptions through): the listener's
+     * counters, and whatever else the listener adds in a subclass — the handler the listener has on
+     * every connection anyway, so a connection holds no channel attribute (40 bytes) for its facts.
      */
-    public static class Tag implements Runnable {
-        private final Counters counters;
+    public abstract static class Tag extends io.netty.channel.ChannelInboundHandlerAdapter implements ChannelExceptions.Counter {
         /** What the connection's HTTP handler runs once it closed: one slot, not a close-future listener each. */
         private io.netty.channel.ChannelFutureListener closeHook;
-
-        public Tag(Counters counters) {
-            this.counters = counters;
-        }
 
         /** Runs the close hook, if any (the listener calls it once the connection closed). */
         protected final void runCloseHook(Channel ch) {
@@ -44,23 +40,17 @@ public final class ChannelErrors {
             }
         }
 
-        public Counters counters() {
-            return counters;
-        }
+        /** The listener's counters (reached through the listener: not a field of every connection's tag). */
+        public abstract Counters counters();
 
         /** Counts one exception: {@code listener.<addr>.downstream_cx_exception}. */
         @Override
-        public void run() {
-            counters.exceptions().inc();
+        public void countException() {
+            counters().exceptions().inc();
         }
     }
 
     private ChannelErrors() {}
-
-    /** Sets the listener's tag on an accepted channel. */
-    public static void tag(Channel ch, Tag tag) {
-        ch.attr(ChannelExceptions.COUNT).set(tag);
-    }
 
     /**
      * Has {@code hook} run once {@code ch} closed: through the listener's tag on an accepted channel (its
@@ -76,9 +66,9 @@ public final class ChannelErrors {
         }
     }
 
-    /** The listener's tag on an accepted channel, or null. */
+    /** The listener's tag on an accepted channel, or null (another channel, or its pipeline is gone). */
     public static Tag tag(Channel ch) {
-        return ch.attr(ChannelExceptions.COUNT).get() instanceof Tag t ? t : null;
+        return ch.pipeline().get(Tag.class);
     }
 
     public static void caught(ChannelHandlerContext ctx, Throwable cause) {

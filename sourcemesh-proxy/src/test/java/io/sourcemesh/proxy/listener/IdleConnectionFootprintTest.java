@@ -28,12 +28,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * each, left idle past the codec's park; then the live objects of Netty's and the proxy's classes
  * (class histogram after a full GC) against the same proxy with no connection, per connection.
  * No close listener piles up on a connection's close future (each connection had a listener list
- * for three of them), and the per-connection object count stays within what the connection needs.
+ * for three of them), no channel attribute holds the listener's facts (its first handler does), and
+ * the per-connection object count stays within what the connection needs.
  * The proxy's classes only: the test's own client sockets are the JDK's.
  */
 class IdleConnectionFootprintTest {
     private static final int N = 1000;
     private static final String GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    /** The one JDK class counted: a concurrent set's node (the test's client sockets make none). */
+    private static final String SET_NODE = "java.util.concurrent.ConcurrentHashMap$Node";
 
     @ParameterizedTest
     @ValueSource(strings = {"io_uring", "epoll"})
@@ -80,9 +83,18 @@ class IdleConnectionFootprintTest {
                 System.out.println(report);
                 double listeners = perConnection.getOrDefault("io.netty.util.concurrent.DefaultFutureListeners", new double[2])[0];
                 assertTrue(listeners < 0.1, "close-future listeners pile up: " + report);
+                double attributes = perConnection.getOrDefault("io.netty.util.DefaultAttributeMap$DefaultAttribute", new double[2])[0];
+                assertTrue(attributes < 0.1, "the listener's facts are its first handler, not a channel attribute (40 B): " + report);
+                double setNodes = perConnection.getOrDefault(SET_NODE, new double[2])[0];
+                assertTrue(setNodes < 0.1, "the listener's open set links its connections' handlers, no node each: " + report);
                 double context = perConnection.getOrDefault("io.sourcemesh.proxy.network.ConnectionContext", new double[2])[1];
                 assertTrue(context <= 32.5, "a plain connection's context, 56 B with every fact inline: " + report);
+                double timers = perConnection.getOrDefault("io.sourcemesh.proxy.http.ConnectionTimers", new double[2])[1];
+                assertTrue(timers <= 80.5, "the connection's clocks, 104 B with a deadline and a flag each: " + report);
                 assertTrue(objects < 30.5, report); // 35 with the close-future listeners, 32 with Netty's read-size handle
+                // Netty's and ours in this JVM's layout (12-byte headers; the proxy runs compact ones): with a channel attribute,
+                // 104-byte clocks and a set node per connection, io_uring 1,417 B and epoll 1,257 B before the node was counted.
+                assertTrue(bytes <= (kind.equals("io_uring") ? 1390 : 1230), report);
             } finally {
                 for (Socket s : clients) {
                     s.close();
@@ -133,7 +145,7 @@ class IdleConnectionFootprintTest {
         return sb.toString();
     }
 
-    /** Live instances and bytes of Netty's and the proxy's classes (a full GC first), by class name. */
+    /** Live instances and bytes of Netty's and the proxy's classes and {@link #SET_NODE} (a full GC first), by class name. */
     private static Map<String, long[]> histogram() throws Exception {
         String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
@@ -141,7 +153,7 @@ class IdleConnectionFootprintTest {
         Map<String, long[]> counts = new HashMap<>();
         for (String line : text.split("\n")) {
             String[] f = line.trim().split("\\s+");
-            if (f.length >= 4 && f[0].endsWith(":") && (f[3].startsWith("io.netty.")
+            if (f.length >= 4 && f[0].endsWith(":") && (f[3].startsWith("io.netty.") || f[3].equals(SET_NODE)
                     || f[3].startsWith("io.sourcemesh.") && !f[3].startsWith("io.sourcemesh.proxy.testing."))) {
                 counts.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
             }
