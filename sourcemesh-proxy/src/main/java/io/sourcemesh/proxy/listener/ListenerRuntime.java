@@ -11,6 +11,7 @@ import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.FilterChainSelector;
 import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.l4.transport.SharedLocalAddress;
 import io.sourcemesh.l4.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -35,7 +36,7 @@ public final class ListenerRuntime implements AutoCloseable {
     private io.sourcemesh.proxy.network.ChannelErrors.Counters errors;
     private Stats.Gauge cxActive;
     /** One local-address object for the connections accepted on one address (Netty makes one each). */
-    private final io.sourcemesh.l4.transport.SharedLocalAddress localAddresses = new io.sourcemesh.l4.transport.SharedLocalAddress();
+    private final SharedLocalAddress localAddresses = new SharedLocalAddress();
 
     /**
      * One config version of this listener, with its filter chains built; {@code use} counts who still
