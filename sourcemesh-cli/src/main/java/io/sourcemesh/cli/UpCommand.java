@@ -76,10 +76,11 @@ final class UpCommand implements Callable<Integer> {
      * AOT cache's training replay, which compiles the recorded hot methods at start) were a third of the
      * daemon's CPU before ready, on two cores shared with its main thread; the embedded pods' proxies then
      * run C1 code, which a local cluster's traffic does not notice (a benchmarked proxy is a JVM of its own).
-     * Nor does it replay the AOT cache's training data: the replay compiles, at start, every method the
-     * recording run found hot — its whole life, the warm-up and the demo after ready included — which was
-     * a quarter of the daemon's CPU before ready, spent on C1's thread beside the start it competes with;
-     * the cache's classes are still loaded and linked ahead, and hot methods compile when they get hot.
+     * Nor does it replay the AOT cache's training data: the replay queues, at start, every method the
+     * recording run compiled — its whole life, the warm-up and the demo after ready included — for C1,
+     * whose thread was about 30% of the daemon's CPU before ready, beside the start it competes with
+     * (10-15% fewer methods compiled by ready without it); the cache's classes are still loaded and linked
+     * ahead, and a method compiles once it is hot in this run.
      * {@code daemonOpts} (SOURCEMESH_DAEMON_JAVA_OPTS: the launcher's AOT cache, a user's flags) come after,
      * so they win.
      */
