@@ -66,6 +66,7 @@ final class DemoCommand implements Callable<Integer> {
     io.sourcemesh.cluster.kubeapi.RestClusterApi api;
     final List<Row> rows = new ArrayList<>();
     private DemoTraces traces;
+    private DemoCertificate certificate;
 
     /** One line of the closing table; {@code expected} is shown, {@code matches} judges. */
     record Row(String step, String expected, java.util.function.Predicate<String> matches, String observed, String fields) {
@@ -120,6 +121,8 @@ final class DemoCommand implements Callable<Integer> {
                 Files.write(dir.resolve(m), in.readAllBytes());
             }
         }
+        // made beside the steps before the HTTPS one, which uses it
+        certificate = DemoCertificate.start(dir.resolve("tls.key"), dir.resolve("tls.crt"));
         reset();
 
         heading("Deploy the sample applications");
@@ -188,13 +191,8 @@ final class DemoCommand implements Callable<Integer> {
         heading("HTTPS: TLS terminated at the gateway with credentialName");
         Path key = dir.resolve("tls.key");
         Path crt = dir.resolve("tls.crt");
-        show("openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=httpbin.example.com -keyout tls.key -out tls.crt");
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj",
-                "/CN=httpbin.example.com", "-keyout", key.toString(), "-out", crt.toString()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (p.waitFor() != 0) {
-            throw CliException.error("openssl could not make a test certificate");
-        }
+        show(DemoCertificate.SHOWN);
+        certificate.await();
         run("create", "secret", "tls", "myexample-credential", "--cert", crt.toString(), "--key", key.toString(), "-n", "istio-system");
         run("-n", "default", "apply", "-f", dir.resolve("https-demo.yaml").toString());
         // The 443 listener lands with the push that follows the Gateway: wait for it, not for a fixed time.

@@ -76,6 +76,11 @@ final class UpCommand implements Callable<Integer> {
      * AOT cache's training replay, which compiles the recorded hot methods at start) were a third of the
      * daemon's CPU before ready, on two cores shared with its main thread; the embedded pods' proxies then
      * run C1 code, which a local cluster's traffic does not notice (a benchmarked proxy is a JVM of its own).
+     * Nor does it replay the AOT cache's training data: the replay queues, at start, every method the
+     * recording run compiled — its whole life, the warm-up and the demo after ready included — for C1,
+     * whose thread was about 30% of the daemon's CPU before ready, beside the start it competes with
+     * (10-15% fewer methods compiled by ready without it); the cache's classes are still loaded and linked
+     * ahead, and a method compiles once it is hot in this run.
      * {@code daemonOpts} (SOURCEMESH_DAEMON_JAVA_OPTS: the launcher's AOT cache, a user's flags) come after,
      * so they win.
      */
@@ -83,6 +88,7 @@ final class UpCommand implements Callable<Integer> {
         List<String> cmd = new ArrayList<>(List.of(java));
         if (runtime.equals("embedded")) {
             cmd.add(C1_ONLY);
+            cmd.addAll(NO_TRAINING_REPLAY);
         }
         if (daemonOpts != null && !daemonOpts.isBlank()) {
             cmd.addAll(List.of(daemonOpts.strip().split("\\s+")));
@@ -95,6 +101,7 @@ final class UpCommand implements Callable<Integer> {
     }
 
     static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
+    static final List<String> NO_TRAINING_REPLAY = List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining");
 
     /** Starts the daemon process and waits until its API answers. */
     static ClusterApi.ClusterInfo start(Home h, int nodes, java.io.PrintWriter err) throws Exception {

@@ -22,13 +22,16 @@ class UpDaemonCommandTest {
         Home h = Home.resolve(dir);
         List<String> cmd = UpCommand.daemonCommand("/jdk/bin/java", "-XX:AOTCache=x.aot  -XX:TieredStopAtLevel=4 ", "a.jar:lib/*", h, 2,
                 "embedded");
-        assertEquals(List.of("/jdk/bin/java", "-XX:TieredStopAtLevel=1", "-XX:AOTCache=x.aot", "-XX:TieredStopAtLevel=4"), cmd.subList(0, 4),
-                "C1 only, then SOURCEMESH_DAEMON_JAVA_OPTS (the last flag wins): " + cmd);
+        assertEquals(List.of("/jdk/bin/java", "-XX:TieredStopAtLevel=1", "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
+                "-XX:AOTCache=x.aot", "-XX:TieredStopAtLevel=4"), cmd.subList(0, 6),
+                "C1 only, no replay of the AOT cache's training, then SOURCEMESH_DAEMON_JAVA_OPTS (the last flag wins): " + cmd);
         assertEquals(List.of("-cp", "a.jar:lib/*", DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", "2",
                 "--runtime", "embedded"), cmd.subList(cmd.size() - 10, cmd.size()));
         assertEquals("-XX:TieredStopAtLevel=1", UpCommand.daemonCommand("java", null, "a.jar", h, 1, "embedded").get(1));
         // the netns daemon hosts no proxy: its JIT is left as it was
-        assertFalse(UpCommand.daemonCommand("java", "", "a.jar", h, 2, "netns").contains(UpCommand.C1_ONLY));
+        List<String> netns = UpCommand.daemonCommand("java", "", "a.jar", h, 2, "netns");
+        assertFalse(netns.contains(UpCommand.C1_ONLY), netns.toString());
+        assertFalse(netns.contains("-XX:-AOTReplayTraining"), netns.toString());
     }
 
     @Test
