@@ -2,19 +2,22 @@ package io.sourcemesh.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
 /**
  * A checkout laid out as the build leaves it, made from this test's class path: the launcher script,
- * {@code .ci/java-env}, {@code sourcemesh-cli/target/sourcemesh-cli-test.jar} and {@code lib/} (the
- * sibling modules' classes jarred, the dependencies linked). Tests run the real launcher on it.
+ * {@code .ci/java-env}, {@code sourcemesh-cli/target/sourcemesh-cli-test.jar}, {@code lib/} (the
+ * sibling modules' classes jarred, the dependencies linked) and {@code native/} (Netty's transport
+ * libraries). Tests run the real launcher on it.
  */
 final class LauncherCheckout {
     final Path root;
@@ -51,7 +54,26 @@ final class LauncherCheckout {
         if (!Files.exists(target.resolve("sourcemesh-cli-test.jar"))) {
             throw new IllegalStateException("the CLI's classes are not on the class path");
         }
+        unpackNativeLibraries(target.resolve("native"));
         return new LauncherCheckout(root, target);
+    }
+
+    /** Netty's transport libraries out of their jars on this class path, as the build unpacks them (flat). */
+    private static void unpackNativeLibraries(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path p = Path.of(entry);
+            if (!p.getFileName().toString().startsWith("netty-transport-native-") || !entry.endsWith(".jar")) {
+                continue;
+            }
+            try (JarFile jar = new JarFile(p.toFile())) {
+                for (JarEntry e : jar.stream().filter(e -> e.getName().matches("META-INF/native/[^/]+\\.so")).toList()) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        Files.copy(in, dir.resolve(e.getName().substring("META-INF/native/".length())));
+                    }
+                }
+            }
+        }
     }
 
     /** The class path the launcher gives a verb's JVM, as it writes it. */

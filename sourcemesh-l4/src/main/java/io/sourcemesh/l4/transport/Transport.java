@@ -32,6 +32,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -125,10 +126,10 @@ public final class Transport implements AutoCloseable {
 
     /** The transport {@code requested} names (io_uring, epoll or nio; null: {@link #DEFAULT}), or the nearest one that loads. */
     public static Transport create(String requested, int workers) {
-        Optional<String> epollMissing = Epoll.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(Epoll.unavailabilityCause()));
-        Choice choice = choose(requested, Boolean.getBoolean(SPLICE_PROPERTY),
-                IoUring.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(IoUring.unavailabilityCause())),
-                epollMissing);
+        // Each probe loads its transport's native library (extracted from its jar, linked, initialised):
+        // asked only when the choice gets to it, so an io_uring start never loads epoll's.
+        Supplier<Optional<String>> epollMissing = Transport::epollMissing;
+        Choice choice = choose(requested, Boolean.getBoolean(SPLICE_PROPERTY), Transport::uringMissing, epollMissing);
         if (choice.kind() == Kind.IO_URING) {
             boolean ring = bufferRingWanted();
             if (ring) {
@@ -145,7 +146,7 @@ public final class Transport implements AutoCloseable {
                 // IoUring.isAvailable() tried a one-entry ring; the loops' rings are bigger, and their memory
                 // is locked memory: a user without CAP_IPC_LOCK under a small RLIMIT_MEMLOCK (64 KB, a
                 // container's usual) gets ENOMEM here. Such a process runs, on epoll, and says why.
-                choice = choose(Kind.EPOLL.label(), false, Optional.empty(), epollMissing);
+                choice = choose(Kind.EPOLL.label(), false, Optional::empty, epollMissing);
                 choice = new Choice(choice.kind(), Optional.of(ringsRefused(e) + choice.fallback().map(f -> "; " + f).orElse("")));
                 LOG.warning("transport " + choice.kind().label() + ": " + choice.fallback().orElseThrow());
                 return new Transport(choice, workers, false);
@@ -215,11 +216,21 @@ public final class Transport implements AutoCloseable {
         return Optional.empty();
     }
 
+    private static Optional<String> uringMissing() {
+        return IoUring.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(IoUring.unavailabilityCause()));
+    }
+
+    private static Optional<String> epollMissing() {
+        return Epoll.isAvailable() ? Optional.empty() : Optional.of(String.valueOf(Epoll.unavailabilityCause()));
+    }
+
     /**
      * The choice, from the request and what this machine offers ({@code uringMissing}/{@code epollMissing}:
-     * why that native transport does not load). Falls back io_uring → epoll → NIO, always with a reason.
+     * why that native transport does not load, asked only when the choice reaches it). Falls back io_uring →
+     * epoll → NIO, always with a reason.
      */
-    static Choice choose(String requested, boolean splice, Optional<String> uringMissing, Optional<String> epollMissing) {
+    static Choice choose(String requested, boolean splice, Supplier<Optional<String>> uringMissing,
+            Supplier<Optional<String>> epollMissing) {
         boolean byDefault = requested == null || requested.isBlank();
         Kind kind = byDefault ? DEFAULT : Kind.parse(requested.trim());
         String why = null;
@@ -227,13 +238,17 @@ public final class Transport implements AutoCloseable {
             kind = Kind.EPOLL;
             why = (byDefault ? "io_uring is the default" : "io_uring asked for") + ", but -D" + SPLICE_PROPERTY
                     + "=true needs epoll's splice";
-        } else if (kind == Kind.IO_URING && uringMissing.isPresent()) {
-            kind = Kind.EPOLL;
-            why = "io_uring unavailable (" + uringMissing.get() + ")";
+        } else if (kind == Kind.IO_URING) {
+            Optional<String> missing = uringMissing.get();
+            if (missing.isPresent()) {
+                kind = Kind.EPOLL;
+                why = "io_uring unavailable (" + missing.get() + ")";
+            }
         }
-        if (kind == Kind.EPOLL && epollMissing.isPresent()) {
+        Optional<String> epollGone = kind == Kind.EPOLL ? epollMissing.get() : Optional.empty();
+        if (epollGone.isPresent()) {
             kind = Kind.NIO;
-            why = (why == null ? "" : why + "; ") + "epoll unavailable (" + epollMissing.get()
+            why = (why == null ? "" : why + "; ") + "epoll unavailable (" + epollGone.get()
                     + "): no SO_ORIGINAL_DST, IP_TRANSPARENT or SO_MARK";
         }
         return new Choice(kind, Optional.ofNullable(why));

@@ -10,12 +10,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A child JVM for {@link LockedMemoryFallbackTest}: makes a {@link Transport} as a proxy does, echoes
- * one message through a server and a client on it over loopback, and prints what ran.
+ * one message through a server and a client on it over loopback, and prints what ran (and, with
+ * {@code -Dio.netty.native.workdir}, the native libraries Netty extracted there).
  */
 public final class TransportProbe {
     private TransportProbe() {
@@ -50,6 +54,12 @@ public final class TransportProbe {
             System.out.println("echo=" + echoed.get(10, TimeUnit.SECONDS));
             System.out.println("channel=" + client.getClass().getSimpleName());
             System.out.println("transport=" + t.description());
+            String natives = System.getProperty("io.netty.native.workdir");
+            if (natives != null) { // what Netty extracted there (deleted at exit: listed now)
+                try (Stream<Path> files = Files.list(Path.of(natives))) {
+                    System.out.println("natives=" + files.map(f -> f.getFileName().toString()).sorted().toList());
+                }
+            }
             client.close().sync();
             server.close().sync();
         } finally {

@@ -31,10 +31,11 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class TransportTest {
-    private static final Optional<String> LOADS = Optional.empty();
+    private static final Supplier<Optional<String>> LOADS = Optional::empty;
 
     @Test
     void eachKindIsChosenByName() {
@@ -63,10 +64,10 @@ class TransportTest {
 
     @Test
     void aMissingNativeTransportFallsBackWithItsCause() {
-        Transport.Choice toEpoll = Transport.choose("io_uring", false, Optional.of("io_uring_setup: EPERM"), LOADS);
+        Transport.Choice toEpoll = Transport.choose("io_uring", false, () -> Optional.of("io_uring_setup: EPERM"), LOADS);
         assertEquals(Transport.Kind.EPOLL, toEpoll.kind());
         assertEquals("io_uring unavailable (io_uring_setup: EPERM)", toEpoll.fallback().orElseThrow());
-        Transport.Choice toNio = Transport.choose("io_uring", false, Optional.of("no ring"), Optional.of("no epoll"));
+        Transport.Choice toNio = Transport.choose("io_uring", false, () -> Optional.of("no ring"), () -> Optional.of("no epoll"));
         assertEquals(Transport.Kind.NIO, toNio.kind());
         assertEquals("io_uring unavailable (no ring); epoll unavailable (no epoll): no SO_ORIGINAL_DST, IP_TRANSPARENT or SO_MARK",
                 toNio.fallback().orElseThrow());
