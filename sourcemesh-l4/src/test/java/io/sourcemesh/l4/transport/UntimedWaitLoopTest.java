@@ -9,19 +9,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.uring.IoUring;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Set;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,7 +59,7 @@ class UntimedWaitLoopTest {
     @Test
     void anEchoExchangeSubmitsItsRecvAndWriteOnly() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
-        Set<Path> before = rings();
+        Set<Path> before = RingSubmissions.rings();
         try (Transport transport = Transport.create("io_uring", 1)) {
             Channel server = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
                     .childHandler(new ChannelInboundHandlerAdapter() {
@@ -72,7 +69,7 @@ class UntimedWaitLoopTest {
                         }
                     })
                     .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            Set<Path> loopRings = rings();
+            Set<Path> loopRings = RingSubmissions.rings();
             loopRings.removeAll(before);
             assertFalse(loopRings.isEmpty(), "the loop has a ring");
             InetSocketAddress address = (InetSocketAddress) server.localAddress();
@@ -81,11 +78,11 @@ class UntimedWaitLoopTest {
                 for (int i = 0; i < 20; i++) {
                     exchange(client);
                 }
-                long sqes = submitted(loopRings);
+                long sqes = RingSubmissions.submitted(loopRings);
                 for (int i = 0; i < EXCHANGES; i++) {
                     exchange(client);
                 }
-                double perExchange = (double) (submitted(loopRings) - sqes) / EXCHANGES;
+                double perExchange = (double) (RingSubmissions.submitted(loopRings) - sqes) / EXCHANGES;
                 // A recv and a writev: the connection's multishot poll stays armed, and no wait adds a TIMEOUT.
                 assertTrue(perExchange < 2.05, "ring submissions per echoed exchange: " + perExchange);
             }
@@ -99,35 +96,5 @@ class UntimedWaitLoopTest {
         out.flush();
         InputStream in = client.getInputStream();
         assertEquals(4, in.readNBytes(4).length);
-    }
-
-    /** The io_uring instances this process has open. */
-    static Set<Path> rings() throws IOException {
-        Set<Path> rings = new HashSet<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    if (Files.readSymbolicLink(fd).toString().contains("io_uring")) {
-                        rings.add(fd.getFileName());
-                    }
-                } catch (IOException closedMeanwhile) {
-                    // the listing's own descriptor, or one closed since
-                }
-            }
-        }
-        return rings;
-    }
-
-    /** Submission-queue entries the kernel has taken from these rings so far (their SqHead, in fdinfo). */
-    static long submitted(Set<Path> rings) throws IOException {
-        long total = 0;
-        for (Path fd : rings) {
-            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo").resolve(fd))) {
-                if (line.startsWith("SqHead:")) {
-                    total += Long.parseLong(line.substring("SqHead:".length()).trim());
-                }
-            }
-        }
-        return total;
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.uring.IoUring;
+import io.sourcemesh.l4.transport.RingSubmissions;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.testing.Origin;
@@ -15,15 +16,12 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,12 +36,12 @@ class LoopTickerTest {
     @Test
     void aKeepAliveRequestSubmitsItsIoAndNoTimeout() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
-        Set<Path> before = rings();
+        Set<Path> before = RingSubmissions.rings();
         try (Origin origin = Origin.start();
                 Proxy proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("origin"), false, List.of())))),
                         List.of(staticCluster("origin", origin.address()))), 1)) {
             assertEquals(Transport.Kind.IO_URING, proxy.transport().kind());
-            Set<Path> proxyRings = rings();
+            Set<Path> proxyRings = RingSubmissions.rings();
             proxyRings.removeAll(before);
             assertFalse(proxyRings.isEmpty(), "the proxy's loop has a ring");
             InetSocketAddress listener = proxy.listenerAddress("http");
@@ -52,11 +50,11 @@ class LoopTickerTest {
                 for (int i = 0; i < 50; i++) {
                     assertEquals(200, get(client));
                 }
-                long sqes = submitted(proxyRings);
+                long sqes = RingSubmissions.submitted(proxyRings);
                 for (int i = 0; i < REQUESTS; i++) {
                     assertEquals(200, get(client));
                 }
-                double perRequest = (double) (submitted(proxyRings) - sqes) / REQUESTS;
+                double perRequest = (double) (RingSubmissions.submitted(proxyRings) - sqes) / REQUESTS;
                 // Per request: a recv and a writev each way (a poll that is still armed adds nothing). A TIMEOUT
                 // on each of the loop's two waits made it 6.
                 assertTrue(perRequest < 4.5, "ring submissions per proxied request: " + perRequest);
@@ -117,36 +115,6 @@ class LoopTickerTest {
             }
             assertEquals(0, (int) loop.submit(() -> LoopClock.of(loop).size()).get(10, TimeUnit.SECONDS));
         }
-    }
-
-    /** The io_uring instances this process has open. */
-    private static Set<Path> rings() throws IOException {
-        Set<Path> rings = new HashSet<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    if (Files.readSymbolicLink(fd).toString().contains("io_uring")) {
-                        rings.add(fd.getFileName());
-                    }
-                } catch (IOException closedMeanwhile) {
-                    // the listing's own descriptor, or one closed since
-                }
-            }
-        }
-        return rings;
-    }
-
-    /** Submission-queue entries the kernel has taken from these rings so far (their SqHead, in fdinfo). */
-    private static long submitted(Set<Path> rings) throws IOException {
-        long total = 0;
-        for (Path fd : rings) {
-            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo").resolve(fd))) {
-                if (line.startsWith("SqHead:")) {
-                    total += Long.parseLong(line.substring("SqHead:".length()).trim());
-                }
-            }
-        }
-        return total;
     }
 
     /** One GET on a kept-alive socket; the status. */
