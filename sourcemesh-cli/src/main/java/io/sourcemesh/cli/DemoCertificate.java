@@ -2,6 +2,7 @@ package io.sourcemesh.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -10,8 +11,11 @@ import java.util.List;
  * beside the steps before it, and the step only waits for what is left of it.
  */
 final class DemoCertificate {
-    /** What the demo prints at its step. */
-    static final String SHOWN = "openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=httpbin.example.com -keyout tls.key -out tls.crt";
+    /** openssl's arguments before the two files it writes. */
+    private static final List<String> REQ = List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
+            "-subj", "/CN=httpbin.example.com");
+    /** What the demo prints at its step: the same command, with the files as the document names them. */
+    static final String SHOWN = String.join(" ", command(Path.of("tls.key"), Path.of("tls.crt")));
 
     private final Process process;
     private final IOException notStarted;
@@ -23,8 +27,13 @@ final class DemoCertificate {
 
     /** openssl writing {@code key} and {@code crt}; a failure to start is reported by {@link #await}, at the step. */
     static DemoCertificate start(Path key, Path crt) {
-        return start(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj",
-                "/CN=httpbin.example.com", "-keyout", key.toString(), "-out", crt.toString()));
+        return start(command(key, crt));
+    }
+
+    private static List<String> command(Path key, Path crt) {
+        List<String> command = new ArrayList<>(REQ);
+        command.addAll(List.of("-keyout", key.toString(), "-out", crt.toString()));
+        return command;
     }
 
     static DemoCertificate start(List<String> command) {
