@@ -73,11 +73,11 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** No stream is active: only the connection's idle clock runs. */
     void connectionIdle() {
-        if ((flags & IDLE) == 0) {
+        if (!armed(IDLE)) {
             phaseStart = System.nanoTime();
         } // else idle already: idle_timeout keeps its start, and the park comes no later than it would have
         flags = (byte) (flags & ~(REQUEST | STREAM_IDLE) | PARK);
-        if ((flags & IDLE) == 0 && limits.idleTimeout() >= 0) {
+        if (!armed(IDLE) && limits.idleTimeout() >= 0) {
             flags |= IDLE;
             checkBy(phaseStart + limits.idleTimeout());
         }
@@ -88,7 +88,7 @@ final class ConnectionTimers extends LoopClock.Entry {
     void bytesArrived(boolean streamActive) {
         long now = System.nanoTime();
         lastActivityNanos = now;
-        if (!streamActive && (flags & HEADERS) == 0 && limits.headersTimeout() >= 0) {
+        if (!streamActive && !armed(HEADERS) && limits.headersTimeout() >= 0) {
             flags |= HEADERS;
             headersAt = now + limits.headersTimeout();
             checkBy(headersAt);
@@ -211,7 +211,7 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** Whether {@code clock} is armed and {@code at} has come; if so it is disarmed (it fires once). */
     private boolean due(byte clock, long at, long now) {
-        if ((flags & clock) != 0 && now - at >= 0) {
+        if (armed(clock) && now - at >= 0) {
             flags &= ~clock;
             return true;
         }
@@ -230,7 +230,7 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** Makes sure the check runs no later than {@code deadline}. */
     private void checkBy(long deadline) {
-        if ((flags & STOPPED) != 0 || index >= 0 && deadline - due >= 0) {
+        if (armed(STOPPED) || index >= 0 && deadline - due >= 0) {
             return; // closed, or the pending check comes first and will find this deadline
         }
         clock.schedule(this, deadline);
