@@ -205,7 +205,7 @@ public final class EmbeddedRuntime implements Runtime {
 
     @Override
     public String startFailureReason() {
-        return "ErrImagePull";
+        return "RunContainerError"; // the app's program failed as it started (e.g. its port was taken)
     }
 
     @Override
