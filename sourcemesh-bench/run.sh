@@ -453,6 +453,9 @@ if want memory; then
     python3 "$HERE/lib/bench.py" check "${HOST[$t]}" "$HTTP_PORT" >/dev/null || log "$t: first request failed"
     sleep 1
     read -r base _ < <(python3 "$HERE/lib/bench.py" stat "$pid")
+    # and once settled: past a JVM's start-up and the launcher's 5 s native-heap trim, as footprint.sh reads it
+    sleep 6
+    read -r settled _ < <(python3 "$HERE/lib/bench.py" stat "$pid")
     : >"$WORK/idle.out"
     python3 "$HERE/lib/bench.py" idle --host "${HOST[$t]}" --port "$HTTP_PORT" -n "$IDLE_N" \
       >"$WORK/idle.out" 2>>"$WORK/idle.err" </dev/null &
@@ -468,8 +471,8 @@ if want memory; then
       failed=$(sed -nE 's/^READY .*failed=([0-9]+).*/\1/p' "$WORK/idle.out")
       sleep 2
       read -r loaded _ < <(python3 "$HERE/lib/bench.py" stat "$pid")
-      printf 'mem\t-\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$IDLE_N" "$base" "$loaded" "$ok" "$failed" >>"$RAW"
-      log "memory $t: idle ${base} kB, with $ok connections ${loaded} kB ($failed failed)"
+      printf 'mem\t-\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$IDLE_N" "$base" "$loaded" "$ok" "$failed" "$settled" >>"$RAW"
+      log "memory $t: idle ${base} kB (${settled} kB at 7 s), with $ok connections ${loaded} kB ($failed failed)"
     else
       log "memory $t: the idle client did not finish: $(tail -n 3 "$WORK/idle.err" 2>/dev/null | tr '\n' ' ')"
     fi

@@ -466,8 +466,9 @@ def cmd_report(a):
     if mem:
         n = int(mem[0][3])
         out.append(f"#### Memory holding {n:,} idle keep-alive connections (RSS summed over the proxy's processes)\n")
-        out.append("| target | idle RSS MB | RSS with conns MB | KB / connection | connections held |")
-        out.append("|---|---|---|---|---|")
+        out.append("| target | idle RSS MB (1 s after the first request) | idle RSS MB (7 s after) | RSS with conns MB |"
+                   " KB / connection (from the 1 s figure) | connections held |")
+        out.append("|---|---|---|---|---|---|")
         for t in TARGETS:
             rs = [r for r in mem if r[2] == t]
             if not rs:
@@ -475,7 +476,9 @@ def cmd_report(a):
             r = rs[-1]
             base, loaded, ok = num(r[4]), num(r[5]), int(num(r[6]) or 0)
             per = (loaded - base) / ok if (base is not None and loaded is not None and ok) else None
+            settled = num(r[8]) if len(r) > 8 else None
             out.append(f"| {LABEL[t]} | {f_num(base / 1024 if base else None)} | "
+                       f"{f_num(settled / 1024 if settled else None)} | "
                        f"{f_num(loaded / 1024 if loaded else None)} | {f_num(per, 2)} | {ok:,} of {n:,} |")
         out.append("")
 

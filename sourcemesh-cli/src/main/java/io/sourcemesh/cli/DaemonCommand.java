@@ -5,6 +5,7 @@ import io.sourcemesh.cluster.daemon.ClusterApiServer;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubeapi.ClusterPki;
 import io.sourcemesh.cluster.kubeapi.KubeApiServer;
+import io.sourcemesh.cluster.network.AddressBlockClaim;
 import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.runtime.netns.NetnsRuntime;
 import java.net.InetSocketAddress;
@@ -47,7 +48,13 @@ final class DaemonCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         StartTimeline timeline = StartTimeline.sinceJvmStart();
         FutureTask<ClusterPki> credentials = credentials(h);
-        Cluster cluster = EmbeddedRuntime.cluster(h, nodes);
+        Cluster cluster;
+        try {
+            cluster = EmbeddedRuntime.cluster(h, nodes);
+        } catch (AddressBlockClaim.AddressBlockTakenException | IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage()); // `up` shows the daemon's output: a line, not a stack
+            return 1;
+        }
         timeline.mark("the cluster");
         ClusterApiServer api = ClusterApiServer.start(new InetSocketAddress("127.0.0.1", 0), cluster, stop::countDown);
         timeline.mark("its API");

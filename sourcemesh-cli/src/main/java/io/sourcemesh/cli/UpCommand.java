@@ -57,6 +57,11 @@ final class UpCommand implements Callable<Integer> {
             err.println("error: --nodes must be at least 1");
             return 1;
         }
+        if (runtime.equals("embedded") && nodes > io.sourcemesh.cluster.network.AddressPlan.MAX_NODES) {
+            err.println("error: --nodes " + nodes + ": the embedded runtime runs at most "
+                    + io.sourcemesh.cluster.network.AddressPlan.MAX_NODES + " nodes (each node's pods take one of its address block's 127.17.x.0/24)");
+            return 1;
+        }
         Home h = Home.resolve(home);
         var running = h.daemon();
         if (running.isPresent()) {
@@ -94,8 +99,10 @@ final class UpCommand implements Callable<Integer> {
             cmd.addAll(List.of(daemonOpts.strip().split("\\s+")));
         }
         cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Dsourcemesh.addressBlock=" + io.sourcemesh.cluster.network.AddressPlan.configuredBlock(),
-                "-cp", classPath,
+                "--sun-misc-unsafe-memory-access=allow"));
+        // Only a block the user asked for: otherwise the daemon takes its home's, or the first free one.
+        io.sourcemesh.cluster.network.AddressPlan.configuredBlock().ifPresent(b -> cmd.add("-Dsourcemesh.addressBlock=" + b));
+        cmd.addAll(List.of("-cp", classPath,
                 DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
         return cmd;
     }

@@ -35,6 +35,38 @@ class UpDaemonCommandTest {
     }
 
     @Test
+    void theDaemonIsToldAnAddressBlockOnlyWhenTheUserAskedForOne() {
+        Home h = Home.resolve(dir);
+        String before = System.getProperty("sourcemesh.addressBlock");
+        try {
+            System.clearProperty("sourcemesh.addressBlock");
+            List<String> free = UpCommand.daemonCommand("java", null, "a.jar", h, 2, "embedded");
+            assertTrue(free.stream().noneMatch(a -> a.startsWith("-Dsourcemesh.addressBlock")),
+                    "the daemon picks its home's block or the first free one: " + free);
+            System.setProperty("sourcemesh.addressBlock", "4");
+            assertTrue(UpCommand.daemonCommand("java", null, "a.jar", h, 2, "embedded").contains("-Dsourcemesh.addressBlock=4"));
+        } finally {
+            if (before == null) {
+                System.clearProperty("sourcemesh.addressBlock");
+            } else {
+                System.setProperty("sourcemesh.addressBlock", before);
+            }
+        }
+    }
+
+    @Test
+    void moreNodesThanTheEmbeddedRuntimeHasAddressesForAreRefusedBeforeADaemonStarts() {
+        var out = new java.io.StringWriter();
+        var err = new java.io.StringWriter();
+        int rc = Main.execute(java.time.Clock.systemUTC(), java.io.InputStream.nullInputStream(), new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(err, true), "--home", dir.toString(), "up", "--nodes", "9");
+        assertEquals(1, rc);
+        assertEquals("error: --nodes 9: the embedded runtime runs at most 8 nodes (each node's pods take one of its address"
+                + " block's 127.17.x.0/24)", err.toString().strip());
+        assertFalse(Files.exists(dir.resolve("daemon.log")), "no daemon was started");
+    }
+
+    @Test
     void aFreshHomesCredentialsAreMadeOnAThreadOfTheirOwnAndKept() throws Exception {
         Home h = Home.resolve(dir.resolve("home"));
         var task = DaemonCommand.credentials(h);

@@ -3,6 +3,7 @@ package io.sourcemesh.cluster.core;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.apps.UnsupportedImageException;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.store.ObjectStore;
@@ -134,11 +135,25 @@ final class Kubelets {
                 pods.put(e.getKey(), runtime.startPod(p, node));
             } catch (Exception ex) { // bind failures arrive as unchecked IOExceptions
                 failures.put(e.getKey(), String.valueOf(ex.getMessage()));
-                write(p, PodStatuses.failed(p, runtime.startFailureReason(), ex.getMessage()));
+                write(p, PodStatuses.failed(p, startFailureReason(ex), ex.getMessage()));
             }
             changed = true;
         }
         return changed;
+    }
+
+    /**
+     * The waiting reason for a pod whose start threw {@code ex}: {@code ErrImagePull} for an image nothing built in
+     * stands in for (the kubelet's word when an image cannot be had), else the runtime's for a container that failed
+     * as it was created or started (a port already taken is not an image pull failure).
+     */
+    String startFailureReason(Exception ex) {
+        for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof UnsupportedImageException) {
+                return "ErrImagePull";
+            }
+        }
+        return runtime.startFailureReason();
     }
 
     /** Every running pod's status as its kubelet reports it now; true when one was written. */

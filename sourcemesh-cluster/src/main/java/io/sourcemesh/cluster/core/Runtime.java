@@ -57,7 +57,10 @@ public interface Runtime extends AutoCloseable {
      */
     RunningPod startPod(KubeObject pod, String node);
 
-    /** The waiting reason a pod gets when {@link #startPod} failed (kubectl's STATUS column). */
+    /**
+     * The waiting reason a pod gets when {@link #startPod} failed for another reason than its image (kubectl's
+     * STATUS column; an image nothing stands in for is {@code ErrImagePull} in every runtime).
+     */
     String startFailureReason();
 
     /** Stops the pod's containers and frees what it held (its address, its namespace). */

@@ -2,15 +2,18 @@ package io.sourcemesh.cluster.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The state directory of a local cluster: {@code --home}, else {@code SOURCEMESH_HOME}, else
- * {@code ~/.sourcemesh}. It holds the applied objects, the pods' logs and {@code daemon.json}
- * (how to reach the running daemon).
+ * {@code ~/.sourcemesh}. It holds the applied objects, the pods' logs, {@code daemon.json}
+ * (how to reach the running daemon) and {@code address-block} (the embedded runtime's addresses it uses).
  */
 public record Home(Path path) {
 
@@ -61,6 +64,43 @@ public record Home(Path path) {
         Path tmp = path.resolve("daemon.json.tmp");
         new ObjectMapper().writeValue(tmp.toFile(), info);
         Files.move(tmp, daemonFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public Path addressBlockFile() {
+        return path.resolve("address-block");
+    }
+
+    /**
+     * The embedded runtime's address block this home's state was made on (its services' ClusterIPs are in it):
+     * the one its first {@code up} wrote, else 0 for state from before homes remembered it; none while the home
+     * holds no state.
+     */
+    public OptionalInt addressBlock() {
+        try {
+            try (var state = Files.list(stateDir())) {
+                if (state.findAny().isEmpty()) {
+                    return OptionalInt.empty();
+                }
+            }
+            if (!Files.exists(addressBlockFile())) {
+                return OptionalInt.of(0);
+            }
+            String text = Files.readString(addressBlockFile()).strip();
+            try {
+                return OptionalInt.of(Integer.parseInt(text));
+            } catch (NumberFormatException e) {
+                throw new IllegalStateException(addressBlockFile() + " must hold an address block number, not \"" + text + "\"");
+            }
+        } catch (NoSuchFileException e) {
+            return OptionalInt.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + addressBlockFile(), e);
+        }
+    }
+
+    public void writeAddressBlock(int block) throws IOException {
+        Files.createDirectories(path);
+        Files.writeString(addressBlockFile(), block + "\n");
     }
 
     public void clearDaemon() throws IOException {

@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Addresses of the embedded runtime, all on loopback (the whole 127.0.0.0/8 is local on Linux and
@@ -14,14 +15,18 @@ import java.util.Map;
  *
  * <p>A {@code block} other than 0 moves a whole cluster to other addresses (nodes 127.10.B.x,
  * pods 127.17.(8B+node).x, VIPs 127.96.B.x, load balancers 127.100.B.x), so several clusters can
- * share one machine — the test suite's next to a user's running one. Set it with
- * {@code SOURCEMESH_ADDRESS_BLOCK} or {@code -Dsourcemesh.addressBlock}.
+ * share one machine — the test suite's next to a user's running one. A cluster holds its block while it runs
+ * ({@link AddressBlockClaim}); its home remembers it. Set it with {@code SOURCEMESH_ADDRESS_BLOCK} or
+ * {@code -Dsourcemesh.addressBlock}, or let the first free one be taken.
  */
 public final class AddressPlan {
     public static final String NODE_PREFIX = "127.10.0.";
     public static final String SERVICE_PREFIX = "127.96.0.";
     public static final String LOAD_BALANCER_PREFIX = "127.100.0.";
     public static final String EXTERNAL_CLIENT = "127.120.0.10";
+    public static final int MAX_BLOCK = 30;
+    /** Node n of block B has pods 127.17.(8B+n).x: a ninth node would take the next block's first. */
+    public static final int MAX_NODES = 8;
 
     private final int block;
     /** Per node; addresses are not reused at once, as IPAM does. */
@@ -30,10 +35,7 @@ public final class AddressPlan {
     private final BitSet loadBalancers = new BitSet();
 
     public AddressPlan(int block) {
-        if (block < 0 || block > 30) {
-            throw new IllegalArgumentException("address block must be 0..30, not " + block);
-        }
-        this.block = block;
+        this.block = checkBlock(block);
         this.services = AddressPool.of("127.96." + block + ".", 2);
     }
 
@@ -41,10 +43,24 @@ public final class AddressPlan {
         this(0);
     }
 
-    /** The block from SOURCEMESH_ADDRESS_BLOCK or -Dsourcemesh.addressBlock, else 0. */
-    public static int configuredBlock() {
+    /** The block SOURCEMESH_ADDRESS_BLOCK or -Dsourcemesh.addressBlock asks for, if either does. */
+    public static OptionalInt configuredBlock() {
         String v = System.getProperty("sourcemesh.addressBlock", System.getenv("SOURCEMESH_ADDRESS_BLOCK"));
-        return v == null || v.isBlank() ? 0 : Integer.parseInt(v.trim());
+        if (v == null || v.isBlank()) {
+            return OptionalInt.empty();
+        }
+        try {
+            return OptionalInt.of(checkBlock(Integer.parseInt(v.trim())));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("SOURCEMESH_ADDRESS_BLOCK must be a number 0.." + MAX_BLOCK + ", not \"" + v + "\"");
+        }
+    }
+
+    static int checkBlock(int block) {
+        if (block < 0 || block > MAX_BLOCK) {
+            throw new IllegalArgumentException("address block must be 0.." + MAX_BLOCK + ", not " + block);
+        }
+        return block;
     }
 
     public int block() {

@@ -16,6 +16,7 @@ import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
+import io.sourcemesh.cluster.network.AddressBlockClaim;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.network.Conntrack;
 import io.sourcemesh.cluster.network.EmbeddedInterception;
@@ -24,6 +25,7 @@ import io.sourcemesh.control.xds.XdsServer;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.l4.UpstreamConnector;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -33,6 +35,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import java.util.stream.IntStream;
@@ -56,11 +59,13 @@ public final class EmbeddedRuntime implements Runtime {
     private final XdsServer xds;
     private final ServiceVips vips;
     private final NorthSouth northSouth;
+    private final AddressBlockClaim claim;
 
-    private EmbeddedRuntime(Host host, int nodeCount, int addressBlock) {
+    private EmbeddedRuntime(Host host, int nodeCount, AddressBlockClaim claim) {
         this.host = host;
         this.store = host.store();
-        this.addresses = new AddressPlan(addressBlock);
+        this.claim = claim;
+        this.addresses = new AddressPlan(claim.block());
         this.nodes = IntStream.range(0, nodeCount)
                 .mapToObj(i -> new Node("sourcemesh-node-" + (i + 1), addresses.nodeAddress(i).getHostAddress(), null)).toList();
         this.transport = Transport.create(Math.max(2, java.lang.Runtime.getRuntime().availableProcessors()));
@@ -76,22 +81,77 @@ public final class EmbeddedRuntime implements Runtime {
         }
     }
 
-    /** A runtime of {@code nodes} nodes on the addresses of {@code addressBlock} (see {@link AddressPlan}). */
+    /**
+     * A runtime of {@code nodes} nodes on the addresses of {@code addressBlock} (see {@link AddressPlan}), which it
+     * holds from its start to its close: a block another cluster holds fails the start.
+     */
     public static Runtime.Factory factory(int nodes, int addressBlock) {
-        if (nodes < 1) {
-            throw new IllegalArgumentException("nodes must be at least 1");
-        }
-        return host -> new EmbeddedRuntime(host, nodes, addressBlock);
+        checkNodes(nodes);
+        return host -> started(host, nodes, AddressBlockClaim.claim(addressBlock));
     }
 
-    /** Starts an embedded cluster of {@code nodes} nodes, bringing back what the state directory holds. */
+    private static EmbeddedRuntime started(Host host, int nodes, AddressBlockClaim claim) {
+        try {
+            return new EmbeddedRuntime(host, nodes, claim);
+        } catch (RuntimeException e) {
+            claim.close();
+            throw e;
+        }
+    }
+
+    private static void checkNodes(int nodes) {
+        if (nodes < 1 || nodes > AddressPlan.MAX_NODES) {
+            throw new IllegalArgumentException("the embedded runtime runs 1.." + AddressPlan.MAX_NODES + " nodes, not " + nodes);
+        }
+    }
+
+    /**
+     * Starts an embedded cluster of {@code nodes} nodes, bringing back what the state directory holds, on the
+     * address block SOURCEMESH_ADDRESS_BLOCK names, else the one the home's state was made on, else the first
+     * block no other cluster on this machine holds (the home remembers it).
+     */
     public static Cluster cluster(Home home, int nodes) {
-        return cluster(home, nodes, AddressPlan.configuredBlock());
+        checkNodes(nodes);
+        AddressBlockClaim claim = claimFor(home, AddressPlan.configuredBlock());
+        try {
+            home.writeAddressBlock(claim.block());
+        } catch (IOException e) {
+            claim.close();
+            throw new UncheckedIOException("writing " + home.addressBlockFile(), e);
+        }
+        try {
+            return Cluster.start(home, host -> started(host, nodes, claim));
+        } catch (RuntimeException e) {
+            claim.close();
+            throw e;
+        }
     }
 
     /** As {@link #cluster(Home, int)}, on the addresses of {@code addressBlock}, so several clusters share a machine. */
     public static Cluster cluster(Home home, int nodes, int addressBlock) {
         return Cluster.start(home, factory(nodes, addressBlock));
+    }
+
+    /** The block a cluster of {@code home} runs on: see {@link #cluster(Home, int)}; it is held when this returns. */
+    static AddressBlockClaim claimFor(Home home, OptionalInt asked) {
+        OptionalInt made = home.addressBlock();
+        if (asked.isPresent() && made.isPresent() && asked.getAsInt() != made.getAsInt()) {
+            throw new IllegalArgumentException("SOURCEMESH_ADDRESS_BLOCK is " + asked.getAsInt() + ", but the state in "
+                    + home.path() + " was made on address block " + made.getAsInt() + " (its services' ClusterIPs are 127.96."
+                    + made.getAsInt() + ".x): unset it, or use another home");
+        }
+        if (asked.isEmpty() && made.isEmpty()) {
+            return AddressBlockClaim.claimFirstFree();
+        }
+        int block = asked.isPresent() ? asked.getAsInt() : made.getAsInt();
+        try {
+            return AddressBlockClaim.claim(block);
+        } catch (AddressBlockClaim.AddressBlockTakenException e) {
+            throw new AddressBlockClaim.AddressBlockTakenException(e.getMessage() + (asked.isPresent()
+                    ? ": set SOURCEMESH_ADDRESS_BLOCK to another block, or stop that cluster"
+                    : ": the state in " + home.path() + " was made on it; stop that cluster (`sourcemesh down` with its"
+                            + " home), or start this one from another home"));
+        }
     }
 
     public AddressPlan addresses() {
@@ -145,7 +205,7 @@ public final class EmbeddedRuntime implements Runtime {
 
     @Override
     public String startFailureReason() {
-        return "ErrImagePull";
+        return "RunContainerError"; // the app's program failed as it started (e.g. its port was taken)
     }
 
     @Override
@@ -251,7 +311,11 @@ public final class EmbeddedRuntime implements Runtime {
             try {
                 xds.close();
             } finally {
-                transport.close();
+                try {
+                    transport.close();
+                } finally {
+                    claim.close();
+                }
             }
         }
     }
