@@ -448,8 +448,9 @@ final class DemoCommand implements Callable<Integer> {
             full.add(home.toString());
         }
         full.addAll(List.of(args));
-        Main.execute(Clock.systemUTC(), InputStream.nullInputStream(), new PrintWriter(captured, true),
-                new PrintWriter(errors, true), full.toArray(String[]::new));
+        // the demo's own API connection for every verb: a kubeconfig read and a TLS handshake per verb otherwise
+        ScopedValue.where(ClusterOptions.LENT, api).run(() -> Main.execute(Clock.systemUTC(), InputStream.nullInputStream(),
+                new PrintWriter(captured, true), new PrintWriter(errors, true), full.toArray(String[]::new)));
         out.print(captured);
         // The shown commands are as typed at a terminal, where -it draws no "Unable to use a TTY" warning.
         String shownErrors = errors.toString().replace(ExecCommand.NO_TTY + System.lineSeparator(), "");
