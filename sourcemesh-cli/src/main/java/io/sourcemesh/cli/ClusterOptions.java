@@ -17,11 +17,17 @@ final class ClusterOptions {
     @Option(names = {"-n", "--namespace"}, paramLabel = "NS", description = "The namespace (default: default).")
     String namespace;
 
+    /**
+     * The API a command running many verbs in one process lends them (the demo): one kubeconfig read,
+     * one TLS context and one kept-alive connection for all of them, not a handshake per verb.
+     */
+    static final ScopedValue<ClusterApi> LENT = ScopedValue.newInstance();
+
     private ClusterApi api;
 
     ClusterApi api() {
         if (api == null) {
-            api = RestClusterApi.forHome(Invocation.home(home));
+            api = LENT.isBound() ? LENT.get() : RestClusterApi.forHome(Invocation.home(home));
         }
         return api;
     }
