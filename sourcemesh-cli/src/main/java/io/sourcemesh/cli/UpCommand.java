@@ -65,10 +65,15 @@ final class UpCommand implements Callable<Integer> {
             return 0;
         }
         ClusterApi.ClusterInfo info = start(h, nodes, runtime, err);
+        printUp(out, info, h);
+        return 0;
+    }
+
+    /** What {@code up} prints once its cluster is up. */
+    static void printUp(java.io.PrintWriter out, ClusterApi.ClusterInfo info, Home h) {
         out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes()) + ")"
                 + (info.runtime().equals("netns") ? " on network namespaces" : "") + ", state in " + h.path());
         out.println("kubectl: export KUBECONFIG=" + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
-        return 0;
     }
 
     /**
@@ -116,6 +121,7 @@ final class UpCommand implements Callable<Integer> {
         File log = h.path().resolve("daemon.log").toFile();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        ReadyPathWarmUp.inBackground(log.toPath()); // this JVM waits seconds: the path after the wait, done meanwhile
         // The netns runtime starts a JVM per sidecar and per httpbin, and brings back what the home holds.
         Duration wait = Duration.ofSeconds(runtime.equals("netns") ? 180 : 90);
         long deadline = System.nanoTime() + wait.toNanos();
