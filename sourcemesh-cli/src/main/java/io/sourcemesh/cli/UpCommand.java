@@ -70,10 +70,15 @@ final class UpCommand implements Callable<Integer> {
             return 0;
         }
         ClusterApi.ClusterInfo info = start(h, nodes, runtime, err);
+        printUp(out, info, h);
+        return 0;
+    }
+
+    /** What {@code up} prints once its cluster is up. */
+    static void printUp(java.io.PrintWriter out, ClusterApi.ClusterInfo info, Home h) {
         out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes()) + ")"
                 + (info.runtime().equals("netns") ? " on network namespaces" : "") + ", state in " + h.path());
         out.println("kubectl: export KUBECONFIG=" + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
-        return 0;
     }
 
     /**
@@ -121,8 +126,8 @@ final class UpCommand implements Callable<Integer> {
         List<String> cmd = daemonCommand(ProcessHandle.current().info().command().orElse("java"), System.getenv("SOURCEMESH_DAEMON_JAVA_OPTS"),
                 System.getProperty("java.class.path"), h, nodes, runtime);
         File log = h.path().resolve("daemon.log").toFile();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        ProcessHandle p = detached(cmd, log);
+        ReadyPathWarmUp.inBackground(log.toPath()); // this JVM waits seconds: the path after the wait, done meanwhile
         // The netns runtime starts a JVM per sidecar and per httpbin, and brings back what the home holds.
         Duration wait = Duration.ofSeconds(runtime.equals("netns") ? 180 : 90);
         long deadline = System.nanoTime() + wait.toNanos();
@@ -156,7 +161,7 @@ final class UpCommand implements Callable<Integer> {
                         key.reset();
                     }
                 } catch (ClosedWatchServiceException exited) {
-                    if (!p.waitFor(5, TimeUnit.SECONDS) || h.daemon().isEmpty()) {
+                    if (!exited(p) || h.daemon().isEmpty()) {
                         throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
                     }
                 }
@@ -164,5 +169,38 @@ final class UpCommand implements Callable<Integer> {
         }
         p.destroy();
         throw CliException.error("the cluster did not answer within " + wait.toSeconds() + " s (see " + log + ")");
+    }
+
+    /**
+     * Starts {@code cmd} as a grandchild (through {@code sh}, which exits at once) with its output in {@code log}.
+     * A child of this JVM would keep the JDK's process reaper thread blocked in waitpid, in native code, and a
+     * JVM exiting waits up to 300 ms for such threads to block (HotSpot's VM_Exit): every {@code up} paid that
+     * after its last line.
+     */
+    static ProcessHandle detached(List<String> cmd, File log) throws IOException, InterruptedException {
+        List<String> sh = new ArrayList<>(List.of("/bin/sh", "-c", "log=$1; shift; \"$@\" </dev/null >\"$log\" 2>&1 & echo $!", "sh",
+                log.getPath()));
+        sh.addAll(cmd);
+        Process starter = new ProcessBuilder(sh).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        String pid = new String(starter.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        if (starter.waitFor() != 0 || !pid.matches("[0-9]+")) {
+            throw CliException.error("could not start the daemon (" + String.join(" ", cmd) + ")");
+        }
+        var daemon = ProcessHandle.of(Long.parseLong(pid));
+        if (daemon.isEmpty()) {
+            throw CliException.verbatim("error: the cluster did not start (see " + log + "):\n" + Files.readString(log.toPath()));
+        }
+        return daemon.get();
+    }
+
+    /** Whether {@code p} has exited, waiting up to 5 s. */
+    private static boolean exited(ProcessHandle p) throws InterruptedException {
+        try {
+            p.onExit().get(5, TimeUnit.SECONDS);
+            return true;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 }

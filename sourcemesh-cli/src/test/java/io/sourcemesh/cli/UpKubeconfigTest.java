@@ -45,6 +45,10 @@ class UpKubeconfigTest {
     void upWritesAKubeconfigThatKubectlAndCurlUse() throws Exception {
         String[] up = run("up", "--nodes", "1");
         assertEquals("0", up[0], up[2]);
+        // The daemon is no child of the JVM that ran up: a child keeps a thread waiting in native code, which a JVM's exit waits for.
+        long daemon = new io.sourcemesh.cluster.daemon.Home(home).daemon().orElseThrow().pid();
+        assertTrue(ProcessHandle.current().children().noneMatch(c -> c.pid() == daemon), "the daemon " + daemon + " is a child of up's JVM");
+        assertTrue(ProcessHandle.of(daemon).map(ProcessHandle::isAlive).orElse(false));
         Path kubeconfig = home.resolve("kubeconfig");
         assertTrue(up[1].contains("export KUBECONFIG=" + kubeconfig), up[1]);
         String kc = Files.readString(kubeconfig);

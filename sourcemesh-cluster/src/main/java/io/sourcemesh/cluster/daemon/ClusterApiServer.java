@@ -45,9 +45,9 @@ public final class ClusterApiServer implements AutoCloseable {
         try (ex) {
             String verb = ex.getRequestURI().getPath().substring("/v1/".length());
             JsonNode body = readBody(ex);
-            JsonNode result;
+            byte[] out;
             try {
-                result = dispatch(verb, body);
+                out = verb.equals("info") ? infoJson(api.info()) : JSON.writeValueAsBytes(dispatch(verb, body));
             } catch (ClusterApiException e) {
                 error(ex, e.status(), e.getMessage());
                 return;
@@ -61,7 +61,6 @@ public final class ClusterApiServer implements AutoCloseable {
                 error(ex, 500, String.valueOf(e.getMessage()));
                 return;
             }
-            byte[] out = JSON.writeValueAsBytes(result);
             ex.getResponseHeaders().set("content-type", "application/json");
             ex.sendResponseHeaders(200, out.length);
             ex.getResponseBody().write(out);
@@ -88,7 +87,6 @@ public final class ClusterApiServer implements AutoCloseable {
             case "proxy-admin" -> JSON.createObjectNode().put("body",
                     api.proxyAdmin(ns(b), b.path("pod").asText(), b.path("path").asText()));
             case "proxy-status" -> JSON.valueToTree(api.proxyStatus());
-            case "info" -> JSON.valueToTree(api.info());
             case "shutdown" -> {
                 Thread.ofVirtual().start(shutdown);
                 yield JSON.createObjectNode().put("stopping", true);
@@ -96,6 +94,37 @@ public final class ClusterApiServer implements AutoCloseable {
             default -> throw new ClusterApiException(404, "unknown verb " + verb
                     + " (the cluster's objects, exec and logs are served by the Kubernetes API: see the kubeconfig)");
         };
+    }
+
+    /**
+     * The info as Jackson's binding of the record writes it (its fields in order, nulls as null), by the
+     * streaming generator: {@code up} waits on this answer, the first a daemon gives, and binding the
+     * record (its serializer built, annotations read through proxies, a token buffer to a tree) was ~400
+     * classes and a cold path between the daemon's ready and {@code up}'s exit.
+     */
+    static byte[] infoJson(ClusterApi.ClusterInfo info) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(256);
+        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(bytes)) {
+            g.writeStartObject();
+            g.writeStringField("runtime", info.runtime());
+            g.writeStringField("home", info.home());
+            g.writeNumberField("apiPort", info.apiPort());
+            g.writeNumberField("pid", info.pid());
+            if (info.nodes() == null) {
+                g.writeNullField("nodes");
+            } else {
+                g.writeArrayFieldStart("nodes");
+                for (String n : info.nodes()) {
+                    g.writeString(n);
+                }
+                g.writeEndArray();
+            }
+            g.writeNumberField("pods", info.pods());
+            g.writeStringField("gatewayAddress", info.gatewayAddress());
+            g.writeStringField("meshSource", info.meshSource());
+            g.writeEndObject();
+        }
+        return bytes.toByteArray();
     }
 
     private static String ns(JsonNode b) {

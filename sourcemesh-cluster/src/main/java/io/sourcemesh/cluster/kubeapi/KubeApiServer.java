@@ -43,16 +43,32 @@ public final class KubeApiServer implements AutoCloseable {
     static final int MAX_BODY = 16 * 1024 * 1024;
     /** The changes a watch can resume across (kube-apiserver's watch cache keeps a similar window per resource). */
     static final int WATCH_CACHE = 10_000;
+    /**
+     * The session tickets the JDK's TLS 1.3 server sends after a full handshake (its default is 1, at most 10,
+     * read once per JVM when its TLS is first used). A JDK client resumes with each ticket once, and an
+     * informer's watch holds a connection: with ten, the informers' connections opened after the first
+     * resume its session instead of each paying a full handshake (MeshInformers.start). Unless the JVM was
+     * given a value.
+     */
+    static final String SESSION_TICKETS = "jdk.tls.server.newSessionTicketCount";
+
+    static {
+        if (System.getProperty(SESSION_TICKETS) == null) {
+            System.setProperty(SESSION_TICKETS, "10");
+        }
+    }
 
     private final Channel channel;
     private final MultiThreadIoEventLoopGroup group;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final WatchHub watches;
+    private final Handshakes handshakes;
 
-    private KubeApiServer(Channel channel, MultiThreadIoEventLoopGroup group, WatchHub watches) {
+    private KubeApiServer(Channel channel, MultiThreadIoEventLoopGroup group, WatchHub watches, Handshakes handshakes) {
         this.channel = channel;
         this.group = group;
         this.watches = watches;
+        this.handshakes = handshakes;
     }
 
     /** Serves {@code api} on {@code bind} with the credentials in {@code pki}. */
@@ -62,7 +78,8 @@ public final class KubeApiServer implements AutoCloseable {
 
     /** As {@link #start(InetSocketAddress, ClusterApi, ObjectStore, ClusterPki)} keeping the last {@code watchCache} changes for watches to resume from. */
     static KubeApiServer start(InetSocketAddress bind, ClusterApi api, ObjectStore store, ClusterPki pki, int watchCache) {
-        SslContext ssl = sslContext(pki);
+        Handshakes handshakes = new Handshakes();
+        SslContext ssl = sslContext(pki, handshakes);
         WatchHub watches = WatchHub.start(store, watchCache);
         Resources resources = new Resources(api, store, watches);
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kube-api", true),
@@ -72,13 +89,14 @@ public final class KubeApiServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
+                            handshakes.connections.increment();
                             c.pipeline().addLast("tls", ssl.newHandler(c.alloc()));
                             c.pipeline().addLast("http", new HttpServerCodec());
                             c.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_BODY));
                             c.pipeline().addLast("api", new KubeApiHandler(resources, pki));
                         }
                     }).bind(bind).syncUninterruptibly().channel();
-            return new KubeApiServer(ch, group, watches);
+            return new KubeApiServer(ch, group, watches, handshakes);
         } catch (RuntimeException e) {
             group.shutdownGracefully();
             watches.close();
@@ -111,11 +129,11 @@ public final class KubeApiServer implements AutoCloseable {
      * CPU before the cluster is up.
      */
     @SuppressWarnings("deprecation") // JdkSslContext's constructor: the supported way to wrap an SSLContext
-    private static SslContext sslContext(ClusterPki pki) {
+    private static SslContext sslContext(ClusterPki pki, Handshakes handshakes) {
         try {
             SSLContext tls = SSLContext.getInstance("TLS");
             tls.init(new KeyManager[] {new ServerKey(pki.serverKey(), new X509Certificate[] {pki.serverCertificate()})},
-                    new TrustManager[] {new DeferredClientTrust(pki.ca())}, null);
+                    new TrustManager[] {new DeferredClientTrust(pki.ca(), handshakes)}, null);
             return new JdkSslContext(tls, false, null, IdentityCipherSuiteFilter.INSTANCE, null, ClientAuth.OPTIONAL,
                     new String[] {"TLSv1.3", "TLSv1.2"}, false);
         } catch (GeneralSecurityException e) {
@@ -135,6 +153,16 @@ public final class KubeApiServer implements AutoCloseable {
     /** Compacts the watch cache to now (tests: a client that resumes from an older version gets 410 and lists again). */
     void compactWatchCache() {
         watches.compact();
+    }
+
+    /** How many connections were accepted. */
+    long connectionsAccepted() {
+        return handshakes.connections.sum();
+    }
+
+    /** How many handshakes received a client certificate: full ones (a resumed session carries the certificate it had). */
+    long clientCertificateHandshakes() {
+        return handshakes.clientCertificates.sum();
     }
 
     /** How many watches were started, and how many refused as expired (410). */
@@ -166,14 +194,18 @@ public final class KubeApiServer implements AutoCloseable {
      */
     private static final class DeferredClientTrust implements X509TrustManager {
         private final X509Certificate ca;
+        private final Handshakes handshakes;
 
-        DeferredClientTrust(X509Certificate ca) {
+        DeferredClientTrust(X509Certificate ca, Handshakes handshakes) {
             this.ca = ca;
+            this.handshakes = handshakes;
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            // verified per request (ClusterPki.authenticate)
+            // verified per request (ClusterPki.authenticate); called once per full handshake with a client
+            // certificate (a resumed session carries the one presented then)
+            handshakes.clientCertificates.increment();
         }
 
         @Override
@@ -185,6 +217,12 @@ public final class KubeApiServer implements AutoCloseable {
         public X509Certificate[] getAcceptedIssuers() {
             return new X509Certificate[] {ca};
         }
+    }
+
+    /** What the server counts of its connections (tests: how many a client opened, how many paid a full handshake). */
+    private static final class Handshakes {
+        final java.util.concurrent.atomic.LongAdder connections = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder clientCertificates = new java.util.concurrent.atomic.LongAdder();
     }
 
     /** The server's one key and certificate, offered for the handshakes its key type can sign. */
