@@ -32,6 +32,33 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int rc = serve();
+        if (rc == 0) {
+            trainingComplete(System.getProperty(TRAINING_DONE_PROPERTY));
+        }
+        return rc;
+    }
+
+    /**
+     * Set by the launcher on a daemon that records the daemon's AOT cache: the file to create once this daemon
+     * served and stopped cleanly. The JVM writes its recording at any exit, so a daemon that failed at start
+     * (a held address block, a bad home) would leave one of a few hundred classes, and a cache assembled from it
+     * slows every later {@code up}; the launcher assembles only a recording with this file beside it.
+     */
+    static final String TRAINING_DONE_PROPERTY = "sourcemesh.aotTrainingDone";
+
+    static void trainingComplete(String marker) {
+        if (marker == null || marker.isBlank()) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(Path.of(marker), "");
+        } catch (java.io.IOException e) {
+            System.err.println("[warning] the daemon's AOT training is not kept (" + marker + ": " + e.getMessage() + ")");
+        }
+    }
+
+    private int serve() throws Exception {
         BuildId build = BuildId.current(); // the jars as this JVM found them, before a rebuild can replace them
         Home h = Home.resolve(home);
         if (h.daemon().isPresent()) {

@@ -1,0 +1,102 @@
+package io.sourcemesh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.cluster.network.AddressBlockClaim;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon's AOT cache is assembled only from a daemon that served and stopped: the JVM writes its recording
+ * at any exit, and a daemon that failed at its start (here: its address block held) recorded a few hundred
+ * classes, from which the next verb assembled a cache that made every later {@code up} slower. Through the
+ * real launcher on a checkout laid out as the build leaves it.
+ */
+class DaemonAotTrainingTest {
+    @TempDir
+    Path checkout;
+
+    @Test
+    void aDaemonThatFailedAtItsStartLeavesNoRecordingToAssemble() throws Exception {
+        LauncherCheckout build = LauncherCheckout.layOut(checkout);
+        Path home = checkout.resolve("home");
+        try (AddressBlockClaim held = AddressBlockClaim.claimFirstFree()) {
+            Process up = launcher(List.of("up"), home, held.block());
+            assertTrue(up.waitFor(120, TimeUnit.SECONDS), "up ends");
+            assertEquals(1, up.exitValue(), () -> output());
+            assertTrue(output().contains("address block " + held.block()), this::output);
+        }
+        // The failed daemon's recording is on disk once its JVM has exited.
+        assertTrue(awaitRecording(build.target), () -> "the failed daemon's recording: " + files(build.target));
+        Thread.sleep(2_100); // the launcher leaves a recording younger than 2 s alone (it may still be written)
+
+        Process status = launcher(List.of("status"), home, -1);
+        assertTrue(status.waitFor(60, TimeUnit.SECONDS), "status ends");
+        Thread.sleep(1_000); // an assembly, had one started, runs in the background
+        assertEquals(List.of(), files(build.target).stream().filter(f -> f.startsWith("sourcemesh-daemon.aot")).toList(),
+                "no recording kept, none being assembled, no cache");
+    }
+
+    @Test
+    void aCleanStopMarksItsTrainingDone() throws Exception {
+        Path marker = checkout.resolve("daemon.aot.1.conf.done");
+        DaemonCommand.trainingComplete(marker.toString());
+        assertTrue(Files.exists(marker));
+        DaemonCommand.trainingComplete(null); // a daemon that records nothing
+        DaemonCommand.trainingComplete("");
+        assertEquals(1, files(checkout).stream().filter(f -> f.endsWith(".done")).count());
+    }
+
+    private boolean awaitRecording(Path target) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            if (files(target).stream().anyMatch(f -> f.matches("sourcemesh-daemon\\.aot\\.\\d+\\.conf"))) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
+    private Process launcher(List<String> args, Path home, int block) throws IOException {
+        List<String> command = new ArrayList<>(List.of(checkout.resolve("sourcemesh").toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(checkout.resolve("launcher.out").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("SOURCEMESH_HOME", home.toString());
+        pb.environment().put("SOURCEMESH_FAST_VERBS", "0");
+        pb.environment().remove("SOURCEMESH_NO_AOT_TRAINING");
+        pb.environment().remove("SOURCEMESH_DAEMON_JAVA_OPTS");
+        if (block >= 0) {
+            pb.environment().put("SOURCEMESH_ADDRESS_BLOCK", String.valueOf(block));
+        } else {
+            pb.environment().remove("SOURCEMESH_ADDRESS_BLOCK");
+        }
+        return pb.start();
+    }
+
+    private String output() {
+        try {
+            return Files.readString(checkout.resolve("launcher.out"));
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static List<String> files(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
