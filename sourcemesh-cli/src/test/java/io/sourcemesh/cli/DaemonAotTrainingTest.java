@@ -47,6 +47,41 @@ class DaemonAotTrainingTest {
     }
 
     @Test
+    void aDaemonThatServedAndStoppedIsTheCacheTheNextVerbAssembles() throws Exception {
+        LauncherCheckout build = LauncherCheckout.layOut(checkout);
+        Path home = checkout.resolve("home");
+        int block;
+        try (AddressBlockClaim free = AddressBlockClaim.claimFirstFree()) {
+            block = free.block();
+        }
+        Process up = launcher(List.of("up", "--nodes", "1"), home, block);
+        assertTrue(up.waitFor(120, TimeUnit.SECONDS), "up ends");
+        assertEquals(0, up.exitValue(), () -> output());
+        try {
+            Thread.sleep(2_100);
+            // A verb while the daemon runs: its recording (created empty at its start) is left alone.
+            Process status = launcher(List.of("status"), home, -1);
+            assertTrue(status.waitFor(60, TimeUnit.SECONDS), "status ends");
+            assertTrue(files(build.target).stream().anyMatch(f -> f.matches("sourcemesh-daemon\\.aot\\.\\d+\\.conf")),
+                    () -> "the running daemon's recording is kept: " + files(build.target));
+        } finally {
+            Process down = launcher(List.of("down"), home, -1);
+            assertTrue(down.waitFor(60, TimeUnit.SECONDS), "down ends");
+        }
+        assertTrue(awaitRecording(build.target), () -> "the stopped daemon's recording: " + files(build.target));
+        assertTrue(files(build.target).stream().anyMatch(f -> f.matches("sourcemesh-daemon\\.aot\\.\\d+\\.conf\\.done")),
+                () -> "marked done by the daemon: " + files(build.target));
+        Thread.sleep(2_100);
+        Process status = launcher(List.of("status"), home, -1);
+        assertTrue(status.waitFor(60, TimeUnit.SECONDS), "status ends");
+        Path cache = build.target.resolve("sourcemesh-daemon.aot");
+        for (int i = 0; i < 1_800 && !Files.exists(cache); i++) {
+            Thread.sleep(100); // assembled in the background
+        }
+        assertTrue(Files.exists(cache) && Files.size(cache) > 30_000_000, () -> "a cache of the daemon's classes: " + files(build.target));
+    }
+
+    @Test
     void aCleanStopMarksItsTrainingDone() throws Exception {
         Path marker = checkout.resolve("daemon.aot.1.conf.done");
         DaemonCommand.trainingComplete(marker.toString());
@@ -58,7 +93,8 @@ class DaemonAotTrainingTest {
 
     private boolean awaitRecording(Path target) throws InterruptedException {
         for (int i = 0; i < 200; i++) {
-            if (files(target).stream().anyMatch(f -> f.matches("sourcemesh-daemon\\.aot\\.\\d+\\.conf"))) {
+            if (files(target).stream().anyMatch(f -> f.matches("sourcemesh-daemon\\.aot\\.\\d+\\.conf")
+                    && target.resolve(f).toFile().length() > 0)) {
                 return true;
             }
             Thread.sleep(100);
