@@ -74,6 +74,19 @@ class DaemonAotTrainingTest {
         Thread.sleep(2_100);
         Process status = launcher(List.of("status"), home, -1);
         assertTrue(status.waitFor(60, TimeUnit.SECONDS), "status ends");
+        // An `up` while that recording is being assembled records nothing of its own.
+        Process again = launcher(List.of("up", "--nodes", "1"), home, block);
+        assertTrue(again.waitFor(120, TimeUnit.SECONDS), "up ends");
+        assertEquals(0, again.exitValue(), () -> output());
+        try {
+            long pid = new io.sourcemesh.cluster.daemon.Home(home).daemon().orElseThrow().pid();
+            String daemonLine = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+            assertFalse(daemonLine.contains("-XX:AOTMode=record"), () -> "no second recording while the first is assembled: "
+                    + daemonLine + " " + files(build.target));
+        } finally {
+            Process down = launcher(List.of("down"), home, -1);
+            assertTrue(down.waitFor(60, TimeUnit.SECONDS), "down ends");
+        }
         Path cache = build.target.resolve("sourcemesh-daemon.aot");
         for (int i = 0; i < 1_800 && !Files.exists(cache); i++) {
             Thread.sleep(100); // assembled in the background
