@@ -2,6 +2,7 @@ package io.sourcemesh.cli;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import io.sourcemesh.cluster.kubeapi.Http1Lines;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,13 +33,13 @@ final class LoopbackGet {
                     + "\r\nUser-Agent: sourcemesh-demo\r\nAccept: */*\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = new BufferedInputStream(s.getInputStream());
-            String status = line(in);
+            String status = Http1Lines.line(in);
             if (status == null || !status.startsWith("HTTP/1.")) {
                 return "";
             }
             boolean chunked = false;
             long length = -1;
-            for (String h; (h = line(in)) != null && !h.isEmpty(); ) {
+            for (String h; (h = Http1Lines.line(in)) != null && !h.isEmpty(); ) {
                 String lower = h.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
                     chunked = true;
@@ -55,27 +56,15 @@ final class LoopbackGet {
 
     private static byte[] chunks(InputStream in) throws IOException {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (String size; (size = line(in)) != null; ) {
+        for (String size; (size = Http1Lines.line(in)) != null; ) {
             int semi = size.indexOf(';');
             int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).strip(), 16);
             if (n == 0) {
                 break;
             }
             body.write(in.readNBytes(n));
-            line(in);
+            Http1Lines.line(in);
         }
         return body.toByteArray();
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder b = new StringBuilder(64);
-        for (int c; (c = in.read()) != -1; ) {
-            if (c == '\n') {
-                int end = b.length();
-                return b.substring(0, end > 0 && b.charAt(end - 1) == '\r' ? end - 1 : end);
-            }
-            b.append((char) c);
-        }
-        return b.isEmpty() ? null : b.toString();
     }
 }

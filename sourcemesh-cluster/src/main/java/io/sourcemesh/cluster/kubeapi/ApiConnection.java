@@ -186,15 +186,7 @@ final class ApiConnection implements AutoCloseable {
 
     /** A line up to CRLF (or LF), or null at the end of the stream. */
     private String line() throws IOException {
-        StringBuilder b = new StringBuilder(64);
-        for (int c; (c = in.read()) != -1; ) {
-            if (c == '\n') {
-                int end = b.length();
-                return b.substring(0, end > 0 && b.charAt(end - 1) == '\r' ? end - 1 : end);
-            }
-            b.append((char) c);
-        }
-        return b.isEmpty() ? null : b.toString();
+        return Http1Lines.line(in);
     }
 
     @Override
