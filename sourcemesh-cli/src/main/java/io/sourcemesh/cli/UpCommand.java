@@ -2,18 +2,19 @@ package io.sourcemesh.cli;
 
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.network.AddressPlan;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchService;
-import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -57,9 +58,9 @@ final class UpCommand implements Callable<Integer> {
             err.println("error: --nodes must be at least 1");
             return 1;
         }
-        if (runtime.equals("embedded") && nodes > io.sourcemesh.cluster.network.AddressPlan.MAX_NODES) {
+        if (runtime.equals("embedded") && nodes > AddressPlan.MAX_NODES) {
             err.println("error: --nodes " + nodes + ": the embedded runtime runs at most "
-                    + io.sourcemesh.cluster.network.AddressPlan.MAX_NODES + " nodes (each node's pods take one of its address block's 127.17.x.0/24)");
+                    + AddressPlan.MAX_NODES + " nodes (each node's pods take one of its address block's 127.17.x.0/24)");
             return 1;
         }
         Home h = Home.resolve(home);
@@ -106,7 +107,7 @@ final class UpCommand implements Callable<Integer> {
         cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow"));
         // Only a block the user asked for: otherwise the daemon takes its home's, or the first free one.
-        io.sourcemesh.cluster.network.AddressPlan.configuredBlock().ifPresent(b -> cmd.add("-Dsourcemesh.addressBlock=" + b));
+        AddressPlan.configuredBlock().ifPresent(b -> cmd.add("-Dsourcemesh.addressBlock=" + b));
         cmd.addAll(List.of("-cp", classPath,
                 DaemonMain.class.getName(), "daemon", "--home", h.path().toString(), "--nodes", String.valueOf(nodes), "--runtime", runtime));
         return cmd;

@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.regex.Matcher;
@@ -35,6 +36,25 @@ class StartTimelineTest {
         long cpuSettled = Long.parseLong(m.group(8));
         long cpuTotal = Long.parseLong(m.group(5));
         assertTrue(cpuMain > 0 && cpuMain <= cpuCluster && cpuCluster + 30 <= cpuSettled && cpuSettled <= cpuTotal, line);
+    }
+
+    /** The start from /proc's two files, to the tick; a process name with spaces and a parenthesis does not shift the fields. */
+    @Test
+    void processStartIsUptimeLessTheStartTicks() {
+        String stat = "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 19 0 812345 123456789 2000 18446744073709551615";
+        assertEquals(1_000_000L - (8_200_500L - 8_123_450L), StartTimeline.processStart(1_000_000L, stat, "8200.50 15000.10\n"));
+    }
+
+    /**
+     * This JVM's start by /proc is before the JVM's own record of its creation (the launcher and libjvm come first)
+     * and within a few seconds of it; ProcessHandle's start instant, from the boot time in whole seconds, is up to a
+     * second earlier still, which this bound alone cannot tell apart — the test above pins the arithmetic.
+     */
+    @Test
+    void processStartPrecedesTheJvmsOwnStartRecord() {
+        long jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        long start = StartTimeline.processStart(System.currentTimeMillis());
+        assertTrue(start <= jvm + 20 && start > jvm - 5_000, "process start " + start + ", the JVM's record " + jvm);
     }
 
     private static long cpuMillis() {

@@ -39,7 +39,12 @@ public final class AddressBlockClaim implements AutoCloseable {
 
     /** Holds {@code block}, or fails naming it and its addresses. */
     public static AddressBlockClaim claim(int block) {
-        return tryClaim(block).orElseThrow(() -> new AddressBlockTakenException(block));
+        return claim(block, "");
+    }
+
+    /** Holds {@code block}, or fails naming it, its addresses and then {@code whatToDo} (after a colon, if any). */
+    public static AddressBlockClaim claim(int block, String whatToDo) {
+        return tryClaim(block).orElseThrow(() -> new AddressBlockTakenException(block, whatToDo));
     }
 
     /** Holds the lowest block no other process holds. */
@@ -81,14 +86,14 @@ public final class AddressBlockClaim implements AutoCloseable {
 
     /** The block a cluster needs is held by another process. */
     public static final class AddressBlockTakenException extends RuntimeException {
-        AddressBlockTakenException(int block) {
+        AddressBlockTakenException(int block, String whatToDo) {
             this("address block " + block + " (nodes 127.10." + block + ".x, pods 127.17." + (block * 8) + "-"
                     + (block * 8 + AddressPlan.MAX_NODES - 1) + ".x, services 127.96." + block + ".x, load balancers 127.100."
                     + block + ".x) is held by another SourceMesh cluster on this machine (a process listens on "
-                    + holder(block).getAddress().getHostAddress() + ":" + PORT + ")");
+                    + holder(block).getAddress().getHostAddress() + ":" + PORT + ")" + (whatToDo.isEmpty() ? "" : ": " + whatToDo));
         }
 
-        public AddressBlockTakenException(String message) {
+        AddressBlockTakenException(String message) {
             super(message);
         }
     }

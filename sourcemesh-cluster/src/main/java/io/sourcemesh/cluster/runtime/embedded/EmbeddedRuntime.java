@@ -115,12 +115,10 @@ public final class EmbeddedRuntime implements Runtime {
         AddressBlockClaim claim = claimFor(home, AddressPlan.configuredBlock());
         try {
             home.writeAddressBlock(claim.block());
+            return Cluster.start(home, host -> started(host, nodes, claim));
         } catch (IOException e) {
             claim.close();
             throw new UncheckedIOException("writing " + home.addressBlockFile(), e);
-        }
-        try {
-            return Cluster.start(home, host -> started(host, nodes, claim));
         } catch (RuntimeException e) {
             claim.close();
             throw e;
@@ -144,14 +142,10 @@ public final class EmbeddedRuntime implements Runtime {
             return AddressBlockClaim.claimFirstFree();
         }
         int block = asked.isPresent() ? asked.getAsInt() : made.getAsInt();
-        try {
-            return AddressBlockClaim.claim(block);
-        } catch (AddressBlockClaim.AddressBlockTakenException e) {
-            throw new AddressBlockClaim.AddressBlockTakenException(e.getMessage() + (asked.isPresent()
-                    ? ": set SOURCEMESH_ADDRESS_BLOCK to another block, or stop that cluster"
-                    : ": the state in " + home.path() + " was made on it; stop that cluster (`sourcemesh down` with its"
-                            + " home), or start this one from another home"));
-        }
+        return AddressBlockClaim.claim(block, asked.isPresent()
+                ? "set SOURCEMESH_ADDRESS_BLOCK to another block, or stop that cluster"
+                : "the state in " + home.path() + " was made on it; stop that cluster (`sourcemesh down` with its home),"
+                        + " or start this one from another home");
     }
 
     public AddressPlan addresses() {
