@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -37,9 +38,23 @@ class KubeApiHttp2Test {
     @RegisterExtension
     final ApiServerExtension api = new ApiServerExtension();
 
+    /** The test's clients, stopped after it (close would wait for a watch a failed assertion left open). */
+    private final List<HttpClient> clients = new ArrayList<>();
+
+    @AfterEach
+    void stopClients() {
+        clients.forEach(HttpClient::shutdownNow);
+    }
+
     /** The admin's client offering HTTP/2 (the JDK client's default, as fabric8 builds it). */
     private HttpClient h2() throws Exception {
-        return HttpClient.newBuilder().sslContext(AdminTls.of(api.pki(), api.home().resolve("pki"))).connectTimeout(Duration.ofSeconds(10)).build();
+        return client(AdminTls.of(api.pki(), api.home().resolve("pki")));
+    }
+
+    private HttpClient client(javax.net.ssl.SSLContext tls) {
+        HttpClient c = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
+        clients.add(c);
+        return c;
     }
 
     private KubeObject configMap(String name) {
@@ -74,44 +89,42 @@ class KubeApiHttp2Test {
     void aWatchAndListsAreConcurrentStreamsOfOneConnection() throws Exception {
         api.start();
         configMap("first");
-        try (HttpClient client = h2()) {
-            HttpResponse<Stream<String>> watch = client.send(get("/api/v1/namespaces/default/configmaps?watch=true"),
-                    HttpResponse.BodyHandlers.ofLines());
-            assertEquals(200, watch.statusCode());
-            assertEquals(HttpClient.Version.HTTP_2, watch.version());
-            Iterator<String> events = watch.body().iterator();
-            assertEquals("ADDED first", describe(events.next()));
-            // while the watch's stream stays open, other requests go over the same connection
-            for (int i = 0; i < 3; i++) {
-                HttpResponse<String> list = client.send(get("/api/v1/namespaces/default/configmaps"), HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, list.statusCode(), list.body());
-                assertEquals(HttpClient.Version.HTTP_2, list.version());
-                assertEquals(i + 1, JSON.readTree(list.body()).path("items").size() , list.body());
-                configMap("more-" + i);
-                assertEquals("ADDED more-" + i, describe(events.next()), "the watch's event over its stream");
-            }
-            assertEquals(1, api.server().connectionsAccepted(), "one connection for the watch and the lists");
-            assertEquals(1, api.server().http2Connections());
-            assertEquals(4, api.server().http2Streams(), "a stream per request");
-            watch.body().close();
+        HttpClient client = h2();
+        HttpResponse<Stream<String>> watch = client.send(get("/api/v1/namespaces/default/configmaps?watch=true"),
+                HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, watch.statusCode());
+        assertEquals(HttpClient.Version.HTTP_2, watch.version());
+        Iterator<String> events = watch.body().iterator();
+        assertEquals("ADDED first", describe(events.next()));
+        // while the watch's stream stays open, other requests go over the same connection
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> list = client.send(get("/api/v1/namespaces/default/configmaps"), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, list.statusCode(), list.body());
+            assertEquals(HttpClient.Version.HTTP_2, list.version());
+            assertEquals(i + 1, JSON.readTree(list.body()).path("items").size(), list.body());
+            configMap("more-" + i);
+            assertEquals("ADDED more-" + i, describe(events.next()), "the watch's event over its stream");
         }
+        assertEquals(1, api.server().connectionsAccepted(), "one connection for the watch and the lists");
+        assertEquals(1, api.server().http2Connections());
+        assertEquals(4, api.server().http2Streams(), "a stream per request");
+        watch.body().close();
     }
 
     @Test
     void aCancelledWatchEndsOnTheServerAndTheConnectionsOtherWatchGoesOn() throws Exception {
         api.start();
-        try (HttpClient client = h2()) {
-            HttpResponse<Stream<String>> kept = client.send(get("/api/v1/namespaces/default/configmaps?watch=true"), HttpResponse.BodyHandlers.ofLines());
-            HttpResponse<Stream<String>> cancelled = client.send(get("/api/v1/namespaces/default/secrets?watch=true"), HttpResponse.BodyHandlers.ofLines());
-            assertEquals(HttpClient.Version.HTTP_2, cancelled.version());
-            await(() -> api.server().watchesOpen() == 2, "both watches open");
-            cancelled.body().close(); // the JDK client resets the stream
-            await(() -> api.server().watchesOpen() == 1, "the cancelled watch ended on the server");
-            configMap("after");
-            assertEquals("ADDED after", describe(kept.body().iterator().next()));
-            assertEquals(1, api.server().connectionsAccepted());
-            kept.body().close();
-        }
+        HttpClient client = h2();
+        HttpResponse<Stream<String>> kept = client.send(get("/api/v1/namespaces/default/configmaps?watch=true"), HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<Stream<String>> cancelled = client.send(get("/api/v1/namespaces/default/secrets?watch=true"), HttpResponse.BodyHandlers.ofLines());
+        assertEquals(HttpClient.Version.HTTP_2, cancelled.version());
+        await(() -> api.server().watchesOpen() == 2, "both watches open");
+        cancelled.body().close(); // the JDK client resets the stream
+        await(() -> api.server().watchesOpen() == 1, "the cancelled watch ended on the server");
+        configMap("after");
+        assertEquals("ADDED after", describe(kept.body().iterator().next()));
+        assertEquals(1, api.server().connectionsAccepted());
+        kept.body().close();
     }
 
     @Test
@@ -125,19 +138,18 @@ class KubeApiHttp2Test {
         ks.setCertificateEntry("ca", api.pki().ca());
         tmf.init(ks);
         trustOnly.init(null, tmf.getTrustManagers(), null);
-        try (HttpClient client = HttpClient.newBuilder().sslContext(trustOnly).build()) {
-            HttpResponse<String> none = client.send(get("/api/v1/namespaces"), HttpResponse.BodyHandlers.ofString());
-            HttpResponse<String> token = client.send(HttpRequest.newBuilder(URI.create(api.url("/api/v1/namespaces")))
-                    .header("Authorization", "Bearer " + api.pki().token()).build(), HttpResponse.BodyHandlers.ofString());
-            HttpResponse<String> wrong = client.send(HttpRequest.newBuilder(URI.create(api.url("/api/v1/namespaces")))
-                    .header("Authorization", "Bearer " + api.pki().token() + "x").build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(HttpClient.Version.HTTP_2, none.version());
-            assertEquals(401, none.statusCode(), none.body());
-            assertEquals("Unauthorized", JSON.readTree(none.body()).path("reason").asText());
-            assertEquals(200, token.statusCode(), token.body());
-            assertEquals(401, wrong.statusCode(), wrong.body());
-            assertEquals(1, api.server().connectionsAccepted());
-        }
+        HttpClient client = client(trustOnly);
+        HttpResponse<String> none = client.send(get("/api/v1/namespaces"), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> token = client.send(HttpRequest.newBuilder(URI.create(api.url("/api/v1/namespaces")))
+                .header("Authorization", "Bearer " + api.pki().token()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> wrong = client.send(HttpRequest.newBuilder(URI.create(api.url("/api/v1/namespaces")))
+                .header("Authorization", "Bearer " + api.pki().token() + "x").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, none.version());
+        assertEquals(401, none.statusCode(), none.body());
+        assertEquals("Unauthorized", JSON.readTree(none.body()).path("reason").asText());
+        assertEquals(200, token.statusCode(), token.body());
+        assertEquals(401, wrong.statusCode(), wrong.body());
+        assertEquals(1, api.server().connectionsAccepted());
     }
 
     /**
