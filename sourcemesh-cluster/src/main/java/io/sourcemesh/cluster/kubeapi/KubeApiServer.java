@@ -44,10 +44,10 @@ public final class KubeApiServer implements AutoCloseable {
     static final int WATCH_CACHE = 10_000;
     /**
      * The session tickets the JDK's TLS 1.3 server sends after a full handshake (its default is 1, at most 10,
-     * read once per JVM when its TLS is first used). A JDK client resumes with each ticket once, and an
-     * informer's watch holds a connection: with ten, the informers' connections opened after the first
-     * resume its session instead of each paying a full handshake (MeshInformers.start). Unless the JVM was
-     * given a value.
+     * read once per JVM when its TLS is first used). A JDK client resumes with each ticket once, and over
+     * HTTP/1.1 a watch holds a connection: with ten, a client's connections opened after its first resume
+     * its session instead of each paying a full handshake (an HTTP/2 client needs one connection). Unless
+     * the JVM was given a value.
      */
     static final String SESSION_TICKETS = "jdk.tls.server.newSessionTicketCount";
 
