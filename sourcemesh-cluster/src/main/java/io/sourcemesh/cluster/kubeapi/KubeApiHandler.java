@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
@@ -104,7 +105,9 @@ final class KubeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             boolean bearer = auth.regionMatches(true, 0, "Bearer ", 0, 7);
             return bearer && pki.tokenMatches(auth.substring(7).strip()) ? Optional.of("sourcemesh-token") : Optional.empty();
         }
-        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        // an HTTP/2 stream's channel is a child of the connection's, whose pipeline holds the TLS
+        var connection = ctx.channel() instanceof Http2StreamChannel stream ? stream.parent() : ctx.channel();
+        SslHandler tls = connection.pipeline().get(SslHandler.class);
         if (tls == null) {
             return Optional.empty();
         }

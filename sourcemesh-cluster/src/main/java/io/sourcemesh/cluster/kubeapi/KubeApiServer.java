@@ -7,8 +7,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
@@ -31,8 +29,9 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * The Kubernetes REST API of a local cluster, over HTTPS (HTTP/1.1) on a loopback port, for the
- * real kubectl and any Kubernetes client. Writes go through the cluster's {@link ClusterApi} (and
+ * The Kubernetes REST API of a local cluster, over HTTPS on a loopback port, for the real kubectl and
+ * any Kubernetes client: HTTP/2 to a client that offers it by ALPN (a connection's requests and watches
+ * as its streams), HTTP/1.1 otherwise and for WebSocket upgrades ({@link ApiProtocols}). Writes go through the cluster's {@link ClusterApi} (and
  * wait in its settle for the runtime and the proxies), reads and watches come from its {@link ObjectStore}. Every request must
  * authenticate — a client certificate the cluster CA issued, or the cluster's bearer token —
  * otherwise 401, as kube-apiserver (the TLS layer asks for a certificate but lets the request
@@ -45,10 +44,10 @@ public final class KubeApiServer implements AutoCloseable {
     static final int WATCH_CACHE = 10_000;
     /**
      * The session tickets the JDK's TLS 1.3 server sends after a full handshake (its default is 1, at most 10,
-     * read once per JVM when its TLS is first used). A JDK client resumes with each ticket once, and an
-     * informer's watch holds a connection: with ten, the informers' connections opened after the first
-     * resume its session instead of each paying a full handshake (MeshInformers.start). Unless the JVM was
-     * given a value.
+     * read once per JVM when its TLS is first used). A JDK client resumes with each ticket once, and over
+     * HTTP/1.1 a watch holds a connection: with ten, a client's connections opened after its first resume
+     * its session instead of each paying a full handshake (an HTTP/2 client needs one connection). Unless
+     * the JVM was given a value.
      */
     static final String SESSION_TICKETS = "jdk.tls.server.newSessionTicketCount";
 
@@ -91,9 +90,7 @@ public final class KubeApiServer implements AutoCloseable {
                         protected void initChannel(SocketChannel c) {
                             handshakes.connections.increment();
                             c.pipeline().addLast("tls", ssl.newHandler(c.alloc()));
-                            c.pipeline().addLast("http", new HttpServerCodec());
-                            c.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_BODY));
-                            c.pipeline().addLast("api", new KubeApiHandler(resources, pki));
+                            c.pipeline().addLast("protocol", new ApiProtocols(() -> new KubeApiHandler(resources, pki), handshakes.protocols));
                         }
                     }).bind(bind).syncUninterruptibly().channel();
             return new KubeApiServer(ch, group, watches, handshakes);
@@ -134,7 +131,7 @@ public final class KubeApiServer implements AutoCloseable {
             SSLContext tls = SSLContext.getInstance("TLS");
             tls.init(new KeyManager[] {new ServerKey(pki.serverKey(), new X509Certificate[] {pki.serverCertificate()})},
                     new TrustManager[] {new DeferredClientTrust(pki.ca(), handshakes)}, null);
-            return new JdkSslContext(tls, false, null, IdentityCipherSuiteFilter.INSTANCE, null, ClientAuth.OPTIONAL,
+            return new JdkSslContext(tls, false, null, IdentityCipherSuiteFilter.INSTANCE, ApiProtocols.ALPN, ClientAuth.OPTIONAL,
                     new String[] {"TLSv1.3", "TLSv1.2"}, false);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot set up the API server's TLS", e);
@@ -160,6 +157,15 @@ public final class KubeApiServer implements AutoCloseable {
         return handshakes.connections.sum();
     }
 
+    /** How many connections chose HTTP/2 by ALPN, and how many streams (requests) they carried. */
+    long http2Connections() {
+        return handshakes.protocols.http2Connections.sum();
+    }
+
+    long http2Streams() {
+        return handshakes.protocols.http2Streams.sum();
+    }
+
     /** How many handshakes received a client certificate: full ones (a resumed session carries the certificate it had). */
     long clientCertificateHandshakes() {
         return handshakes.clientCertificates.sum();
@@ -172,6 +178,10 @@ public final class KubeApiServer implements AutoCloseable {
 
     long watchesExpired() {
         return watches.expired();
+    }
+
+    int watchesOpen() {
+        return watches.open();
     }
 
     @Override
@@ -223,6 +233,7 @@ public final class KubeApiServer implements AutoCloseable {
     private static final class Handshakes {
         final java.util.concurrent.atomic.LongAdder connections = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder clientCertificates = new java.util.concurrent.atomic.LongAdder();
+        final ApiProtocols.Counts protocols = new ApiProtocols.Counts();
     }
 
     /** The server's one key and certificate, offered for the handshakes its key type can sign. */

@@ -61,10 +61,11 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
                         .runnableInformer(0);
                 m.informers.put(k, i);
             }
-            // The first kind alone, then all the others listing and watching at once: each watch holds an
-            // HTTP/1.1 connection of its own, and a connection opened once the first is done resumes its TLS
-            // session (no certificates sent, signed or checked) instead of a full handshake of its own.
-            // The start-up is the first kind's and then the slowest other's, not their sum.
+            // The first kind alone, then all the others listing and watching at once: the JDK client offers
+            // HTTP/2, so once the first kind's connection is up every other list and watch is a stream of it
+            // (started together, each would open a connection of its own before the first had chosen h2).
+            // Against an HTTP/1.1-only server each watch holds a connection, which resumes the first one's TLS
+            // session. The start-up is the first kind's and then the slowest other's, not their sum.
             List<java.util.concurrent.CompletableFuture<Void>> synced = new ArrayList<>();
             for (var i : m.informers.values()) {
                 synced.add(i.start().toCompletableFuture());

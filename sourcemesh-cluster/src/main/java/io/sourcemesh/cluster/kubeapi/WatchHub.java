@@ -188,6 +188,11 @@ final class WatchHub implements AutoCloseable {
         return expired;
     }
 
+    /** Watches open now (tests: a client's cancelled watch ends on the server too). */
+    synchronized int open() {
+        return subscriptions.size();
+    }
+
     /** Forgets every change so far, as etcd's compaction: a watch from an older version is expired (410, the client lists again). */
     synchronized void compact() {
         history.clear();

@@ -35,6 +35,9 @@ class KubectlCrudTest {
         assertEquals("namespace/default\n", byToken.out(), byToken.toString());
         Kubectl.Result all = kubectl.run("get", "configmaps", "-A");
         assertEquals(0, all.exit(), all.toString());
+        // kubectl offers h2 by ALPN: every connection it opened (one per process) chose HTTP/2
+        assertTrue(api.server().connectionsAccepted() >= 4, "connections: " + api.server().connectionsAccepted());
+        assertEquals(api.server().connectionsAccepted(), api.server().http2Connections(), "kubectl's connections over HTTP/2");
     }
 
     @Test

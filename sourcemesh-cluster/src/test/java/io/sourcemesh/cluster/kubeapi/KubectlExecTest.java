@@ -101,7 +101,11 @@ class KubectlExecTest {
     @EnumSource(ClusterRuntime.class)
     void streamedAndOnATerminal(ClusterRuntime on) throws Exception {
         up(on);
+        long http11 = api.server().connectionsAccepted() - api.server().http2Connections();
         stdinIsStreamed(kubectl);
+        // kubectl's other requests speak HTTP/2; its exec's WebSocket asks for HTTP/1.1 alone and gets it
+        assertTrue(api.server().http2Connections() > 0, "kubectl's apply and rollout over HTTP/2");
+        assertEquals(http11 + 1, api.server().connectionsAccepted() - api.server().http2Connections(), "the exec's connection, HTTP/1.1");
         shellLineByLine(kubectl);
         assumeTrue(Pty.available(), "no script/stty on this machine");
         seedsExecIt(kubectl);
