@@ -36,20 +36,26 @@ final class LiveTrace {
         this.home = home;
     }
 
-    /** The cluster's objects and every running pod's proxy config dump (pods without a proxy have none). */
+    /**
+     * The cluster's objects and every running pod's proxy config dump (pods without a proxy have none). A dump is
+     * read when first asked for ({@link ProxyDumps}): a trace asks only for its path's proxies, and each dump is the
+     * proxy's whole config printed as JSON by the daemon and parsed here.
+     */
     Snapshot snapshot(Map<String, List<String>> logs) {
         List<KubeObject> objects = new ArrayList<>();
         for (ResourceKind k : KINDS) {
             objects.addAll(api.list(k, null, ""));
         }
-        Map<String, ProxyFacts> dumps = new HashMap<>();
+        java.util.Set<String> proxies = new java.util.TreeSet<>();
         for (KubeObject p : objects) {
             if (p.kind().equals("Pod") && Snapshot.running(p) && hasProxy(p)) {
-                String key = p.namespace() + "/" + p.name();
-                dumps.put(key, ProxyFactsReader.read("/config_dump of " + key, api.proxyConfig(p.namespace(), p.name())));
+                proxies.add(p.namespace() + "/" + p.name());
             }
         }
-        return new Snapshot(List.copyOf(objects), Map.copyOf(dumps), logs);
+        return new Snapshot(List.copyOf(objects), new ProxyDumps(proxies, key -> {
+            int slash = key.indexOf('/');
+            return ProxyFactsReader.read("/config_dump of " + key, api.proxyConfig(key.substring(0, slash), key.substring(slash + 1)));
+        }), logs);
     }
 
     static boolean hasProxy(KubeObject pod) {

@@ -1,6 +1,7 @@
 package io.sourcemesh.control.translate;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -9,7 +10,9 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -120,16 +123,26 @@ public record ProxyResources(String version, List<Listener> listeners, List<Clus
         }
     }
 
-    private static String digest(List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
+    /**
+     * SHA-256 over each message's deterministic wire form (map entries in key order), not its JSON: every push
+     * digests every proxy's resources, and protobuf's JSON printer walks them by reflection (it was most of the
+     * control plane's printing CPU in the demo). Equal content, equal bytes; an Any carries its packed bytes as built.
+     */
+    static String digest(List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
+            CodedOutputStream out = CodedOutputStream.newInstance(new DigestOutputStream(OutputStream.nullOutputStream(), md), 4096);
+            out.useDeterministicSerialization();
             for (List<? extends Message> group : List.of(listeners, clusters, routes)) {
+                out.writeUInt32NoTag(group.size()); // counted and delimited: a listener never passes for a cluster
                 for (Message m : group) {
-                    md.update(EnvoyTypes.json(m).getBytes(StandardCharsets.UTF_8));
+                    out.writeUInt32NoTag(m.getSerializedSize());
+                    m.writeTo(out);
                 }
             }
+            out.flush();
             return HexFormat.of().formatHex(md.digest(), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException | IOException e) {
             throw new IllegalStateException(e);
         }
     }

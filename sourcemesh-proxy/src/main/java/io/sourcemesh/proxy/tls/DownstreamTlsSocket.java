@@ -3,8 +3,9 @@ package io.sourcemesh.proxy.tls;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
@@ -13,8 +14,17 @@ import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * {@code envoy.transport_sockets.tls} on a filter chain: the chain's server TLS context, built once
@@ -53,33 +63,59 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
         });
     }
 
+    /**
+     * The JDK's context made here and wrapped, not built by {@code SslContextBuilder.forServer}: Netty's server context
+     * class checks at its first use whether it can wrap a trust manager by reading a sample key, which loads Bouncy
+     * Castle's provider (~300 classes from a signed jar, which no AOT cache holds) and runs PKCS#12's PBKDF2 — a
+     * proxy's first TLS listener (the demo's HTTPS step on a fresh cluster) paid ~0.3 s for it.
+     */
+    @SuppressWarnings("deprecation") // JdkSslContext's constructor: the supported way to wrap an SSLContext
     static SslContext sslContext(TlsContextConfig tls, String path, boolean http) {
         ServerCertificates certificates = ServerCertificates.of(tls.certificates(), path);
         try {
-            SslContextBuilder b = SslContextBuilder.forServer(certificates);
             List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
-            b.protocols(protocols);
             List<String> alpn = http
                     ? tls.alpnProtocols().stream().filter(p -> p.equals("http/1.1") || p.equals("http/1.0")).toList()
                     : tls.alpnProtocols();
             if (http && alpn.isEmpty() && !tls.alpnProtocols().isEmpty()) {
                 alpn = List.of("http/1.1");
             }
-            if (!alpn.isEmpty()) {
-                b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
-            }
+            ApplicationProtocolConfig apn = alpn.isEmpty() ? null
+                    : new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn);
+            TrustManager[] trust = null;
+            ClientAuth clientAuth = ClientAuth.NONE;
             if (tls.trustedCaPem().isPresent()) {
-                b.trustManager(new ByteArrayInputStream(tls.trustedCaPem().get().getBytes(StandardCharsets.US_ASCII)));
+                trust = trustManagers(tls.trustedCaPem().get());
                 if (tls.requireClientCertificate()) {
-                    b.clientAuth(ClientAuth.REQUIRE);
+                    clientAuth = ClientAuth.REQUIRE;
                 }
             }
-            return b.build();
+            SSLContext jdk = SSLContext.getInstance("TLS");
+            jdk.init(new KeyManager[] {certificates}, trust, null);
+            return new JdkSslContext(jdk, false, null, IdentityCipherSuiteFilter.INSTANCE, apn, clientAuth,
+                    protocols.toArray(String[]::new), false);
         } catch (Exception e) {
             throw new ConfigException(path, "invalid TLS certificate or key: " + e.getMessage());
         }
+    }
+
+    /** The trusted CAs' PEM as the JDK's default trust manager over them (an in-memory store: no password, no key). */
+    private static TrustManager[] trustManagers(String pem) throws java.io.IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        int i = 0;
+        for (Certificate c : CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+            store.setCertificateEntry("ca-" + i++, c);
+        }
+        if (i == 0) {
+            throw new CertificateException("no certificate in the trusted CA");
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        return factory.getTrustManagers();
     }
 
     /**
