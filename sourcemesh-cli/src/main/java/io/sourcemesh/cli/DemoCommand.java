@@ -65,6 +65,8 @@ final class DemoCommand implements Callable<Integer> {
     private Path kubectlBinary;
     io.sourcemesh.cluster.kubeapi.RestClusterApi api;
     final List<Row> rows = new ArrayList<>();
+    /** The commands shown that failed (non-zero exit): a demo with one did not go as the document says, whatever it observed after. */
+    final List<String> failedCommands = new ArrayList<>();
     private DemoTraces traces;
     private DemoCertificate certificate;
 
@@ -165,10 +167,23 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.print(t.render());
         out.println();
+        List<String> problems = problems();
+        allGood &= problems.isEmpty();
         out.println(allGood ? "Every step matched the document." : "Some steps did not match the document.");
+        problems.forEach(p -> out.println("  " + p));
         traces.print(out);
         out.println("The cluster keeps running: try the commands above yourself, and `sourcemesh down` to stop it.");
         return allGood ? 0 : 1;
+    }
+
+    /** Beside the table's rows, what else went otherwise than the document: a failed command, a trace's mismatch. */
+    List<String> problems() {
+        List<String> out = new ArrayList<>();
+        failedCommands.forEach(c -> out.add("failed: " + c));
+        if (traces != null) {
+            out.addAll(traces.problems());
+        }
+        return out;
     }
 
     /** The document's north-south section: through the cloud load balancer and the ingress gateway. */
@@ -440,6 +455,9 @@ final class DemoCommand implements Callable<Integer> {
         if (kubectlBinary != null) {
             show("kubectl " + quote(args));
             KubectlRunner.Result r = KubectlRunner.run(kubectlBinary, h, args);
+            if (r.exit() != 0) {
+                failedCommands.add("kubectl " + quote(args) + "  (exit " + r.exit() + ")");
+            }
             out.print(r.stdout());
             // As for our own verbs: the commands are shown as typed at a terminal, where -it draws no TTY warning.
             String shownErrors = r.stderr().lines().filter(l -> !l.equals(ExecCommand.NO_TTY))
@@ -460,8 +478,11 @@ final class DemoCommand implements Callable<Integer> {
         }
         full.addAll(List.of(args));
         // the demo's own API connection for every verb: a kubeconfig read and a TLS handshake per verb otherwise
-        ScopedValue.where(ClusterOptions.LENT, api).run(() -> Main.execute(Clock.systemUTC(), InputStream.nullInputStream(),
+        int exit = ScopedValue.where(ClusterOptions.LENT, api).call(() -> Main.execute(Clock.systemUTC(), InputStream.nullInputStream(),
                 new PrintWriter(captured, true), new PrintWriter(errors, true), full.toArray(String[]::new)));
+        if (exit != 0) {
+            failedCommands.add("sourcemesh " + quote(args) + "  (exit " + exit + ")");
+        }
         out.print(captured);
         // The shown commands are as typed at a terminal, where -it draws no "Unable to use a TTY" warning.
         String shownErrors = errors.toString().replace(ExecCommand.NO_TTY + System.lineSeparator(), "");

@@ -24,8 +24,11 @@ final class DemoTraces {
 
     private final ClusterApi api;
     private final Home home;
-    private final List<CompletableFuture<String>> traces = new ArrayList<>();
-    private CompletableFuture<String> running;
+    /** A trace taken: its text as printed, and what it found otherwise than predicted (empty: every hop as predicted). */
+    private record Taken(String text, List<String> problems) {}
+
+    private final List<CompletableFuture<Taken>> traces = new ArrayList<>();
+    private CompletableFuture<Taken> running;
 
     DemoTraces(ClusterApi api, Home home) {
         this.api = api;
@@ -42,19 +45,25 @@ final class DemoTraces {
                 live -> live.northSouth(url, client, "istio-system", "istio-ingressgateway", true));
     }
 
-    private void add(String situation, String command, Call call) {
+    void add(String situation, String command, Call call) {
         awaitRunning();
-        CompletableFuture<String> trace = new CompletableFuture<>();
+        CompletableFuture<Taken> trace = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("demo-trace").start(() -> {
             String text;
+            List<String> problems;
             try {
-                text = TraceText.text(call.run(new LiveTrace(api, home)));
+                Trace t = call.run(new LiveTrace(api, home));
+                text = TraceText.text(t);
+                int n = t.mismatches().size();
+                problems = n == 0 ? List.of() : List.of("the trace of \"" + situation + "\" found " + n + (n == 1 ? " mismatch" : " mismatches") + " (below)");
             } catch (Exception e) {
                 text = "trace failed: " + e.getMessage() + "\n";
+                problems = List.of("the trace of \"" + situation + "\" failed: " + e.getMessage());
             } catch (Throwable t) { // the step waits on this trace: it must complete whatever happens
                 text = "trace failed: " + t + "\n";
+                problems = List.of("the trace of \"" + situation + "\" failed: " + t);
             }
-            trace.complete("# " + situation + "\n$ " + command + "\n" + text);
+            trace.complete(new Taken("# " + situation + "\n$ " + command + "\n" + text, problems));
         });
         traces.add(trace);
         running = trace;
@@ -68,11 +77,16 @@ final class DemoTraces {
         }
     }
 
+    /** What the traces taken found otherwise than predicted, one line per trace (waits for each). */
+    List<String> problems() {
+        return traces.stream().flatMap(t -> t.join().problems().stream()).toList();
+    }
+
     /** Every trace, then the dashboard's URL (the daemon serves it on 127.0.0.1 and writes it to the home). */
     void print(PrintWriter out) throws IOException {
         out.println();
         out.println("### Where the client's address was kept or lost, hop by hop (sourcemesh trace), in each situation");
-        traces.forEach(t -> out.print("\n" + t.join()));
+        traces.forEach(t -> out.print("\n" + t.join().text()));
         Path url = DashboardCommand.urlFile(home);
         out.println();
         out.println(Files.exists(url) ? "Dashboard: " + Files.readString(url).strip() + "   (served by the cluster, 127.0.0.1 only)"
