@@ -300,6 +300,7 @@ public final class ObjectStore implements AutoCloseable {
                         kind.qualifiedPlural() + " \"" + o.name() + "\" already exists");
             }
             requireNamespace(kind, o.namespace());
+            requireLiveOwner(kind, o);
             KubeObject stored = SupportStatus.withMessages(o).withUid(UUID.randomUUID().toString())
                     .withCreationTimestamp(Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString())
                     .withGeneration(1).withResourceVersion(Long.toString(++revision));
@@ -365,6 +366,27 @@ public final class ObjectStore implements AutoCloseable {
             KubeObject gone = object.withResourceVersion(Long.toString(++revision));
             events.add(new WatchEvent(WatchEvent.Type.DELETED, gone));
             return gone;
+        }
+
+        /**
+         * A dependent of owners that are all gone would be garbage at once (the collector deletes it), and here
+         * nothing would ever delete it: a controller that read its owner before a delete must not outlive it.
+         */
+        private void requireLiveOwner(ResourceKind kind, KubeObject o) {
+            JsonNode refs = o.node().path("metadata").path("ownerReferences");
+            if (refs.isEmpty()) {
+                return;
+            }
+            for (JsonNode ref : refs) {
+                String uid = ref.path("uid").asText();
+                if (objects.values().stream().anyMatch(live -> live.uid().equals(uid))) {
+                    return;
+                }
+            }
+            JsonNode first = refs.get(0);
+            throw new StoreException(StoreException.Reason.CONFLICT, "Operation cannot be fulfilled on " + kind.qualifiedPlural()
+                    + " \"" + o.name() + "\": its owner " + first.path("kind").asText() + " \"" + first.path("name").asText()
+                    + "\" (uid " + first.path("uid").asText() + ") no longer exists");
         }
 
         private void requireNamespace(ResourceKind kind, String namespace) {

@@ -447,6 +447,25 @@ class ObjectStoreTest {
     }
 
     @Test
+    void aDependentOfADeletedOwnerIsRefused(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        KubeObject deploy = store.get(ResourceKind.DEPLOYMENT, "default", "httpbin").orElseThrow();
+        var rsNode = KubeObject.of("apps/v1", "ReplicaSet", "default", "httpbin-x").node();
+        rsNode.withObjectProperty("metadata").putArray("ownerReferences").addObject().put("apiVersion", "apps/v1")
+                .put("kind", "Deployment").put("name", "httpbin").put("uid", deploy.uid()).put("controller", true);
+        rsNode.set("spec", deploy.spec());
+        store.delete(ResourceKind.DEPLOYMENT, "default", "httpbin");
+        store.apply(manifest("httpbin.yaml", HTTPBIN)); // the same name again, another uid
+
+        StoreException refused = assertThrows(StoreException.class, () -> store.create(KubeObject.of(rsNode)));
+        assertEquals(StoreException.Reason.CONFLICT, refused.reason());
+        assertEquals("Operation cannot be fulfilled on replicasets.apps \"httpbin-x\": its owner Deployment \"httpbin\" (uid "
+                + deploy.uid() + ") no longer exists", refused.getMessage());
+        assertTrue(store.list(ResourceKind.REPLICA_SET, null).isEmpty());
+    }
+
+    @Test
     void inMemoryStoreWorksWithoutADirectory() {
         ObjectStore store = ObjectStore.inMemory();
         stores.add(store);
