@@ -85,6 +85,7 @@ public final class ObjectStore implements AutoCloseable {
                 tx.create(KubeObject.of("v1", "Namespace", "", ns));
             }
         }
+        tx.collectOrphans();
         if (!tx.events.isEmpty()) {
             commit(tx);
         }
@@ -351,6 +352,27 @@ public final class ObjectStore implements AutoCloseable {
             return removeWithDependents(Key.of(kind, existing), existing);
         }
 
+        /** Deletes what a state saved before {@link #requireLiveOwner} may hold: dependents whose owners are all gone. */
+        void collectOrphans() {
+            for (Map.Entry<Key, KubeObject> e : List.copyOf(objects.entrySet())) {
+                if (objects.containsKey(e.getKey()) && !ownersLive(e.getValue())) {
+                    removeWithDependents(e.getKey(), e.getValue());
+                }
+            }
+        }
+
+        /** True when {@code o} has no owner or one of its owners is stored. */
+        private boolean ownersLive(KubeObject o) {
+            JsonNode refs = o.node().path("metadata").path("ownerReferences");
+            for (JsonNode ref : refs) {
+                String uid = ref.path("uid").asText();
+                if (objects.values().stream().anyMatch(live -> live.uid().equals(uid))) {
+                    return true;
+                }
+            }
+            return refs.isEmpty();
+        }
+
         private KubeObject removeWithDependents(Key key, KubeObject object) {
             KubeObject gone = removeOne(key, object);
             for (Map.Entry<Key, KubeObject> e : List.copyOf(objects.entrySet())) {
@@ -373,17 +395,10 @@ public final class ObjectStore implements AutoCloseable {
          * nothing would ever delete it: a controller that read its owner before a delete must not outlive it.
          */
         private void requireLiveOwner(ResourceKind kind, KubeObject o) {
-            JsonNode refs = o.node().path("metadata").path("ownerReferences");
-            if (refs.isEmpty()) {
+            if (ownersLive(o)) {
                 return;
             }
-            for (JsonNode ref : refs) {
-                String uid = ref.path("uid").asText();
-                if (objects.values().stream().anyMatch(live -> live.uid().equals(uid))) {
-                    return;
-                }
-            }
-            JsonNode first = refs.get(0);
+            JsonNode first = o.node().path("metadata").path("ownerReferences").get(0);
             throw new StoreException(StoreException.Reason.CONFLICT, "Operation cannot be fulfilled on " + kind.qualifiedPlural()
                     + " \"" + o.name() + "\": its owner " + first.path("kind").asText() + " \"" + first.path("name").asText()
                     + "\" (uid " + first.path("uid").asText() + ") no longer exists");
