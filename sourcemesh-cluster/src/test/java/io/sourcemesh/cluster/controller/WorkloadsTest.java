@@ -6,8 +6,13 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.StoreException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -88,6 +93,50 @@ class WorkloadsTest {
         workloads.reconcile();
         assertTrue(store.list(ResourceKind.POD, null).isEmpty(), () -> "orphans: " + owners(ResourceKind.POD));
         assertTrue(store.list(ResourceKind.REPLICA_SET, null).isEmpty());
+    }
+
+    @Test
+    void aRefusalThatRepeatsEveryPassIsLoggedOnce() {
+        Workloads workloads = new Workloads(store, pod -> pod);
+        store.apply(deployment());
+        workloads.reconcile();
+        KubeObject rs = store.list(ResourceKind.REPLICA_SET, null).getFirst();
+        KubeObject d = deployment("httpbin");
+        store.delete(ResourceKind.DEPLOYMENT, "default", "httpbin");
+        // a ReplicaSet of no one's holds the name the Deployment's template hashes to
+        var taken = rs.node();
+        taken.withObjectProperty("metadata").remove(List.of("ownerReferences", "uid", "resourceVersion", "creationTimestamp"));
+        store.create(KubeObject.of(taken));
+        store.create(d.withUid("").withResourceVersion("").withStatus(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()));
+
+        List<LogRecord> records = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger log = Logger.getLogger(Workloads.class.getName());
+        log.addHandler(handler);
+        try {
+            workloads.reconcile();
+            workloads.reconcile();
+        } finally {
+            log.removeHandler(handler);
+        }
+        List<String> warnings = records.stream().filter(r -> r.getLevel() == Level.WARNING).map(LogRecord::getMessage).toList();
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.getFirst().startsWith("Deployment default/httpbin "), warnings.getFirst());
+        assertTrue(warnings.getFirst().endsWith("cannot be reconciled: replicasets.apps \"" + rs.name() + "\" already exists"),
+                warnings.getFirst());
     }
 
     private static List<KubeObject> deployment() {
