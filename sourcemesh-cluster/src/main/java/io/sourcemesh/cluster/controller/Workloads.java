@@ -13,8 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.logging.Logger;
 
 /**
  * The deployment and replica-set controllers: a Deployment keeps one ReplicaSet per pod-template
@@ -29,8 +32,12 @@ public final class Workloads {
     private static final String ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private static final Logger LOG = Logger.getLogger(Workloads.class.getName());
+
     private final ObjectStore store;
     private final UnaryOperator<ObjectNode> admission;
+    /** The last refusal logged per object, so a refusal that repeats every pass is logged once (reconcile thread only). */
+    private final Map<String, String> refusals = new HashMap<>();
 
     public Workloads(ObjectStore store, UnaryOperator<ObjectNode> admission) {
         this.store = store;
@@ -41,20 +48,39 @@ public final class Workloads {
         for (KubeObject d : store.list(ResourceKind.DEPLOYMENT, null)) {
             try {
                 reconcileDeployment(d);
+                refusals.remove(key(d));
             } catch (StoreException e) {
-                // a concurrent change: the next pass sees it
+                refused(d, e);
             }
         }
         for (KubeObject rs : store.list(ResourceKind.REPLICA_SET, null)) {
             try {
                 reconcileReplicaSet(rs);
+                refusals.remove(key(rs));
             } catch (StoreException e) {
-                // as above
+                refused(rs, e);
             }
         }
     }
 
-    private void reconcileDeployment(KubeObject d) {
+    /**
+     * A conflict or a vanished object is a concurrent change the next pass sees; any other refusal repeats on
+     * every pass and the object never progresses, so it is logged, once while it stays the same.
+     */
+    private void refused(KubeObject o, StoreException e) {
+        if (e.reason() == StoreException.Reason.CONFLICT || e.reason() == StoreException.Reason.NOT_FOUND) {
+            LOG.fine(() -> key(o) + ": " + e.getMessage() + " (the next pass sees the change)");
+        } else if (!e.getMessage().equals(refusals.put(key(o), e.getMessage()))) {
+            LOG.warning(key(o) + " cannot be reconciled: " + e.getMessage());
+        }
+    }
+
+    private static String key(KubeObject o) {
+        return o.kind() + " " + o.namespace() + "/" + o.name() + " " + o.uid();
+    }
+
+    /** One Deployment as the pass listed it (package-private: tests hand it a view a delete has overtaken). */
+    void reconcileDeployment(KubeObject d) {
         JsonNode template = d.spec().path("template");
         String hash = templateHash(template);
         String rsName = d.name() + "-" + hash;

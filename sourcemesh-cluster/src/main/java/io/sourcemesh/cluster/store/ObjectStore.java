@@ -85,6 +85,7 @@ public final class ObjectStore implements AutoCloseable {
                 tx.create(KubeObject.of("v1", "Namespace", "", ns));
             }
         }
+        tx.collectOrphans();
         if (!tx.events.isEmpty()) {
             commit(tx);
         }
@@ -300,6 +301,7 @@ public final class ObjectStore implements AutoCloseable {
                         kind.qualifiedPlural() + " \"" + o.name() + "\" already exists");
             }
             requireNamespace(kind, o.namespace());
+            requireLiveOwner(kind, o);
             KubeObject stored = SupportStatus.withMessages(o).withUid(UUID.randomUUID().toString())
                     .withCreationTimestamp(Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString())
                     .withGeneration(1).withResourceVersion(Long.toString(++revision));
@@ -350,6 +352,27 @@ public final class ObjectStore implements AutoCloseable {
             return removeWithDependents(Key.of(kind, existing), existing);
         }
 
+        /** Deletes what a state saved before {@link #requireLiveOwner} may hold: dependents whose owners are all gone. */
+        void collectOrphans() {
+            for (Map.Entry<Key, KubeObject> e : List.copyOf(objects.entrySet())) {
+                if (objects.containsKey(e.getKey()) && !ownersLive(e.getValue())) {
+                    removeWithDependents(e.getKey(), e.getValue());
+                }
+            }
+        }
+
+        /** True when {@code o} has no owner or one of its owners is stored. */
+        private boolean ownersLive(KubeObject o) {
+            JsonNode refs = o.node().path("metadata").path("ownerReferences");
+            for (JsonNode ref : refs) {
+                String uid = ref.path("uid").asText();
+                if (objects.values().stream().anyMatch(live -> live.uid().equals(uid))) {
+                    return true;
+                }
+            }
+            return refs.isEmpty();
+        }
+
         private KubeObject removeWithDependents(Key key, KubeObject object) {
             KubeObject gone = removeOne(key, object);
             for (Map.Entry<Key, KubeObject> e : List.copyOf(objects.entrySet())) {
@@ -365,6 +388,20 @@ public final class ObjectStore implements AutoCloseable {
             KubeObject gone = object.withResourceVersion(Long.toString(++revision));
             events.add(new WatchEvent(WatchEvent.Type.DELETED, gone));
             return gone;
+        }
+
+        /**
+         * A dependent of owners that are all gone would be garbage at once (the collector deletes it), and here
+         * nothing would ever delete it: a controller that read its owner before a delete must not outlive it.
+         */
+        private void requireLiveOwner(ResourceKind kind, KubeObject o) {
+            if (ownersLive(o)) {
+                return;
+            }
+            JsonNode first = o.node().path("metadata").path("ownerReferences").get(0);
+            throw new StoreException(StoreException.Reason.CONFLICT, "Operation cannot be fulfilled on " + kind.qualifiedPlural()
+                    + " \"" + o.name() + "\": its owner " + first.path("kind").asText() + " \"" + first.path("name").asText()
+                    + "\" (uid " + first.path("uid").asText() + ") no longer exists");
         }
 
         private void requireNamespace(ResourceKind kind, String namespace) {

@@ -447,6 +447,59 @@ class ObjectStoreTest {
     }
 
     @Test
+    void aDependentOfADeletedOwnerIsRefused(@TempDir Path dir) {
+        ObjectStore store = open(dir);
+        store.apply(manifest("httpbin.yaml", HTTPBIN));
+        KubeObject deploy = store.get(ResourceKind.DEPLOYMENT, "default", "httpbin").orElseThrow();
+        var rsNode = KubeObject.of("apps/v1", "ReplicaSet", "default", "httpbin-x").node();
+        rsNode.withObjectProperty("metadata").putArray("ownerReferences").addObject().put("apiVersion", "apps/v1")
+                .put("kind", "Deployment").put("name", "httpbin").put("uid", deploy.uid()).put("controller", true);
+        rsNode.set("spec", deploy.spec());
+        store.delete(ResourceKind.DEPLOYMENT, "default", "httpbin");
+        store.apply(manifest("httpbin.yaml", HTTPBIN)); // the same name again, another uid
+
+        StoreException refused = assertThrows(StoreException.class, () -> store.create(KubeObject.of(rsNode)));
+        assertEquals(StoreException.Reason.CONFLICT, refused.reason());
+        assertEquals("Operation cannot be fulfilled on replicasets.apps \"httpbin-x\": its owner Deployment \"httpbin\" (uid "
+                + deploy.uid() + ") no longer exists", refused.getMessage());
+        assertTrue(store.list(ResourceKind.REPLICA_SET, null).isEmpty());
+    }
+
+    @Test
+    void dependentsAnOlderBuildLeftWithoutTheirOwnerAreCollectedOnLoad(@TempDir Path dir) throws Exception {
+        ObjectStore first = open(dir);
+        first.apply(manifest("httpbin.yaml", HTTPBIN));
+        KubeObject deploy = first.get(ResourceKind.DEPLOYMENT, "default", "httpbin").orElseThrow();
+        var rsNode = KubeObject.of("apps/v1", "ReplicaSet", "default", "httpbin-x").node();
+        rsNode.withObjectProperty("metadata").putArray("ownerReferences").addObject().put("apiVersion", "apps/v1")
+                .put("kind", "Deployment").put("name", "httpbin").put("uid", deploy.uid()).put("controller", true);
+        rsNode.set("spec", deploy.spec());
+        KubeObject rs = first.create(KubeObject.of(rsNode));
+        var podNode = KubeObject.of("v1", "Pod", "default", "httpbin-x-abcde").node();
+        podNode.withObjectProperty("metadata").putArray("ownerReferences").addObject().put("apiVersion", "apps/v1")
+                .put("kind", "ReplicaSet").put("name", rs.name()).put("uid", rs.uid()).put("controller", true);
+        podNode.withObjectProperty("spec").putArray("containers").addObject().put("name", "httpbin").put("image", "httpbin");
+        first.create(KubeObject.of(podNode));
+        first.close();
+        // the state as a build that let a pass outlive the delete saved it: the Deployment gone, its dependents not
+        Path state = dir.resolve("objects.json");
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(state.toFile());
+        var objects = (com.fasterxml.jackson.databind.node.ArrayNode) root.path("objects");
+        for (int i = objects.size() - 1; i >= 0; i--) {
+            if (objects.get(i).path("metadata").path("uid").asText().equals(deploy.uid())) {
+                objects.remove(i);
+            }
+        }
+        java.nio.file.Files.writeString(state, root.toString());
+
+        ObjectStore second = open(dir);
+        assertTrue(second.list(ResourceKind.REPLICA_SET, null).isEmpty());
+        assertTrue(second.list(ResourceKind.POD, null).isEmpty());
+        assertTrue(second.get(ResourceKind.SERVICE, "default", "httpbin").isPresent());
+        assertTrue(open(dir).list(ResourceKind.POD, null).isEmpty(), "the collection is saved");
+    }
+
+    @Test
     void inMemoryStoreWorksWithoutADirectory() {
         ObjectStore store = ObjectStore.inMemory();
         stores.add(store);
