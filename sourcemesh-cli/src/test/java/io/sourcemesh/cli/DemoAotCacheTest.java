@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,19 +40,12 @@ class DemoAotCacheTest {
         Path demoCache = build.target.resolve("sourcemesh-demo.aot");
         Path verbsCache = build.target.resolve("sourcemesh-cli.aot");
         assertEquals(0, run("").exitValue(), this::output);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (!Files.exists(demoCache) && System.nanoTime() < deadline) {
-            Thread.sleep(200); // assembled by a background JVM after the recording run
-        }
-        assertTrue(Files.exists(demoCache), "the first demo's recording was assembled into sourcemesh-demo.aot");
+        assertTrue(LauncherCheckout.awaitCache(demoCache), "the first demo's recording was assembled into sourcemesh-demo.aot");
         assertFalse(Files.exists(verbsCache), "the demo makes no cache for the short verbs");
 
         Path classes = checkout.resolve("classes.log");
         assertEquals(0, run("-Xlog:class+load=info:file=" + classes).exitValue(), this::output);
-        try (Stream<String> lines = Files.lines(classes)) {
-            assertEquals("shared objects file", lines.filter(l -> l.contains(" io.sourcemesh.cli.DemoCommand source: ")).findFirst()
-                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded"));
-        }
+        assertEquals("shared objects file", LauncherCheckout.classSource(classes, "io.sourcemesh.cli.DemoCommand"));
         assertFalse(Files.exists(verbsCache), "nor does it use one");
     }
 

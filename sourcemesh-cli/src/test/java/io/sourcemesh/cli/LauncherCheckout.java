@@ -99,6 +99,23 @@ final class LauncherCheckout {
     }
 
     /** The links to the build's jars go before JUnit removes the directory (it warns about each). */
+    /** Waits (at most 180 s) for the cache a background JVM assembles after a recording run; true once it is there. */
+    static boolean awaitCache(Path cache) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(180);
+        while (!Files.exists(cache) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        return Files.exists(cache);
+    }
+
+    /** Where {@code -Xlog:class+load} says {@code className} came from ("shared objects file": the AOT cache), or "not loaded". */
+    static String classSource(Path classLoadLog, String className) throws IOException {
+        try (java.util.stream.Stream<String> lines = Files.lines(classLoadLog)) {
+            return lines.filter(l -> l.contains(" " + className + " source: ")).findFirst()
+                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded");
+        }
+    }
+
     void unlinkJars() throws IOException {
         try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
             for (Path p : lib.filter(Files::isSymbolicLink).toList()) {

@@ -51,18 +51,11 @@ class UpAotCacheTest {
         Path upCache = build.target.resolve("sourcemesh-up.aot");
         assertEquals(0, run("", "up", "--help").exitValue(), this::output);
         assertTrue(output().contains("Usage: sourcemesh up"), this::output);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (!Files.exists(upCache) && System.nanoTime() < deadline) {
-            Thread.sleep(200); // assembled by a background JVM after the recording run
-        }
-        assertTrue(Files.exists(upCache), "the first up's recording was assembled into sourcemesh-up.aot");
+        assertTrue(LauncherCheckout.awaitCache(upCache), "the first up's recording was assembled into sourcemesh-up.aot");
 
         Path classes = checkout.resolve("classes.log");
         assertEquals(0, run("-Xlog:class+load=info:file=" + classes, "up", "--help").exitValue(), this::output);
-        try (Stream<String> lines = Files.lines(classes)) {
-            assertEquals("shared objects file", lines.filter(l -> l.contains(" io.sourcemesh.cli.UpCommand source: ")).findFirst()
-                    .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded"));
-        }
+        assertEquals("shared objects file", LauncherCheckout.classSource(classes, "io.sourcemesh.cli.UpCommand"));
         assertTrue(Files.notExists(build.target.resolve("sourcemesh-cli.aot")), "up makes no cache for the short verbs");
     }
 
