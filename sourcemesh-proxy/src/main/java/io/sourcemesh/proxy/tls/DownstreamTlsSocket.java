@@ -12,13 +12,9 @@ import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.network.ChannelErrors;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.KeyManager;
@@ -87,7 +83,7 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
             TrustManager[] trust = null;
             ClientAuth clientAuth = ClientAuth.NONE;
             if (tls.trustedCaPem().isPresent()) {
-                trust = trustManagers(tls.trustedCaPem().get());
+                trust = trustManagers(tls.trustedCaPem().get(), path + ".typed_config.common_tls_context.validation_context.trusted_ca");
                 if (tls.requireClientCertificate()) {
                     clientAuth = ClientAuth.REQUIRE;
                 }
@@ -102,16 +98,12 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
     }
 
     /** The trusted CAs' PEM as the JDK's default trust manager over them (an in-memory store: no password, no key). */
-    private static TrustManager[] trustManagers(String pem) throws java.io.IOException, GeneralSecurityException {
+    private static TrustManager[] trustManagers(String pem, String path) throws java.io.IOException, GeneralSecurityException {
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         int i = 0;
-        for (Certificate c : CertificateFactory.getInstance("X.509")
-                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+        for (X509Certificate c : ServerCertificates.certificates(pem, path)) {
             store.setCertificateEntry("ca-" + i++, c);
-        }
-        if (i == 0) {
-            throw new CertificateException("no certificate in the trusted CA");
         }
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(store);

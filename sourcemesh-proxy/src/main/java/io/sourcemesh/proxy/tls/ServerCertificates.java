@@ -63,7 +63,7 @@ final class ServerCertificates extends X509ExtendedKeyManager {
         for (int i = 0; i < certificates.size(); i++) {
             TlsContextConfig.CertificateConfig c = certificates.get(i);
             String at = path + ".typed_config.common_tls_context.tls_certificates[" + i + "]";
-            X509Certificate[] chain = chain(c.certificateChainPem(), at + ".certificate_chain");
+            X509Certificate[] chain = certificates(c.certificateChainPem(), at + ".certificate_chain");
             PrivateKey key = privateKey(c.privateKeyPem(), chain[0].getPublicKey().getAlgorithm(), at + ".private_key");
             requirePair(chain[0], key, at);
             entries.add(new Entry(chain, key, keyType(key), names(chain[0])));
@@ -187,7 +187,8 @@ final class ServerCertificates extends X509ExtendedKeyManager {
         return null;
     }
 
-    private static X509Certificate[] chain(String pem, String path) {
+    /** The certificates a PEM holds, in order; none, or a damaged one, fails naming {@code path}. */
+    static X509Certificate[] certificates(String pem, String path) {
         try {
             List<X509Certificate> certs = new ArrayList<>();
             for (var c : CertificateFactory.getInstance("X.509")
