@@ -55,13 +55,13 @@ final class DemoTraces {
                 Trace t = call.run(new LiveTrace(api, home));
                 text = TraceText.text(t);
                 int n = t.mismatches().size();
-                problems = n == 0 ? List.of() : List.of("the trace of \"" + situation + "\" found " + n + (n == 1 ? " mismatch" : " mismatches") + " (below)");
+                problems = n == 0 ? List.of() : List.of(problem(situation, "found " + n + (n == 1 ? " mismatch" : " mismatches") + " (below)"));
             } catch (Exception e) {
                 text = "trace failed: " + e.getMessage() + "\n";
-                problems = List.of("the trace of \"" + situation + "\" failed: " + e.getMessage());
+                problems = List.of(problem(situation, "failed: " + e.getMessage()));
             } catch (Throwable t) { // the step waits on this trace: it must complete whatever happens
                 text = "trace failed: " + t + "\n";
-                problems = List.of("the trace of \"" + situation + "\" failed: " + t);
+                problems = List.of(problem(situation, "failed: " + t));
             }
             trace.complete(new Taken("# " + situation + "\n$ " + command + "\n" + text, problems));
         });
@@ -75,6 +75,10 @@ final class DemoTraces {
             running.join();
             running = null;
         }
+    }
+
+    private static String problem(String situation, String what) {
+        return "the trace of \"" + situation + "\" " + what;
     }
 
     /** What the traces taken found otherwise than predicted, one line per trace (waits for each). */
