@@ -34,7 +34,7 @@ import java.util.function.Predicate;
  * {@link UpstreamHeaders}, the route a filter may ask for first {@link CachedRoute}.)
  */
 final class Router {
-    private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
+    static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
     private static final AsciiString[] MILLIS = new AsciiString[1000];
