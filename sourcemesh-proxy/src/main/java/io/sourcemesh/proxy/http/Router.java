@@ -201,7 +201,7 @@ final class Router {
         cluster.rqActive.inc();
         host.requestStarted();
         retries = new RetryState(forward.retryPolicy(), cluster);
-        upstreamStartNanos = System.nanoTime();
+        upstreamStartNanos = stream.connection().now();
         if (takeConnection()) {
             return;
         }
@@ -382,7 +382,7 @@ final class Router {
             return false;
         }
         upstreamReusable = HttpUtil.isKeepAlive(response);
-        long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+        long serviceMillis = (stream.connection().now() - upstreamStartNanos) / 1_000_000;
         response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, millisText(serviceMillis));
         info.upstreamServiceTimeMillis(serviceMillis);
         stream.encodeHeaders(response, code == 101 && upgrade);
