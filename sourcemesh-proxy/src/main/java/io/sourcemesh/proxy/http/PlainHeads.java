@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
 import java.util.List;
 
@@ -159,10 +160,8 @@ final class PlainHeads {
         int window = Math.min(readable, maxHeadBytes);
         int length = scanHead(in, start, window);
         // One copy of the head: the request line or status line is read from it, names and values are slices of it.
-        byte[] b = length >= 0 ? Arrays.copyOf(scratch, length) : null;
-        if (scratch.length > SCAN_STEP) {
-            scratch = NO_BYTES; // a long head's room is not kept for the connection's life
-        }
+        byte[] b = length >= 0 ? Arrays.copyOf(scanned, length) : null;
+        scanned = null;
         if (length == -2) {
             return -1;
         }
@@ -213,15 +212,25 @@ final class PlainHeads {
 
     /** Bytes copied from the buffer per step of the scan: a head is usually within the first one. */
     private static final int SCAN_STEP = 512;
-    /** The bytes of the head being scanned, copied from the buffer in steps (reused from message to message). */
-    private byte[] scratch = NO_BYTES;
-    private static final byte[] NO_BYTES = new byte[0];
+    /**
+     * Room for the head being scanned, one per thread (an event loop's connections take turns): a
+     * connection holds none, and a head is copied out of it before anything else runs. A longer head
+     * grows a copy of its own for that scan only.
+     */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[SCAN_STEP];
+        }
+    };
+    /** The array the last {@link #scanHead} copied the head into (until {@link #head} copies it out). */
+    private byte[] scanned;
     /** Of the last head {@link #scanHead} found: where its start line ends (its CR), and its lines less the blank one. */
     private int scannedFirstEol;
     private int scannedLines;
 
     /**
-     * The length of the head (up to and including its blank line), copied to {@link #scratch}; -1 when it
+     * The length of the head (up to and including its blank line), copied to {@link #scanned}; -1 when it
      * does not end within {@code window} bytes; -2 when a byte there makes the head not plain (a CR or LF
      * that is not part of a CRLF, a line starting with white space, a byte outside visible ASCII, space
      * and tab). The buffer is copied in steps and scanned as an array: one bounds check per step, not
@@ -232,14 +241,14 @@ final class PlainHeads {
         int lines = 0;
         int firstEol = -1;
         boolean lineStart = true;
-        byte[] s = scratch;
+        byte[] s = SCRATCH.get();
         int i = 0;
         while (true) {
             if (i + 1 >= copied) { // the byte and the one after it (a CR's LF) in the array, if the window has them
                 if (copied < window) {
                     int n = Math.min(window - copied, Math.max(SCAN_STEP, copied));
                     if (s.length < copied + n) {
-                        s = scratch = Arrays.copyOf(s, Math.max(copied + n, Math.min(SCAN_STEP, maxHeadBytes)));
+                        s = Arrays.copyOf(s, copied + n);
                     }
                     in.getBytes(from + copied, s, copied, n);
                     copied += n;
@@ -269,6 +278,7 @@ final class PlainHeads {
                         }
                         scannedFirstEol = firstEol;
                         scannedLines = lines;
+                        scanned = s;
                         return i + 2;
                     }
                     if (firstEol < 0) {
