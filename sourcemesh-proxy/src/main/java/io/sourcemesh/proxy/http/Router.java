@@ -377,8 +377,8 @@ final class Router {
     boolean onResponseHeaders(HttpResponse response) {
         int code = response.status().code();
         cluster.outlierResult(host, code);
-        String grpcStatus = response.headers().get(GRPC_STATUS);
-        if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
+        // grpc-status is looked up only for a policy the status code did not already decide (most routes have none)
+        if (retry(p -> p.onStatus(code) || p.onGrpcStatus(response.headers().get(GRPC_STATUS)))) {
             return false;
         }
         upstreamReusable = HttpUtil.isKeepAlive(response);
