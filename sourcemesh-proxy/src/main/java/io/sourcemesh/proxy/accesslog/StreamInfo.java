@@ -51,7 +51,12 @@ public final class StreamInfo {
     }
 
     public static StreamInfo start() {
-        return new StreamInfo(System.currentTimeMillis(), System.nanoTime());
+        return start(System.nanoTime());
+    }
+
+    /** A stream starting now, {@code nanos} being the monotonic clock's reading for now. */
+    public static StreamInfo start(long nanos) {
+        return new StreamInfo(System.currentTimeMillis(), nanos);
     }
 
     /** For tests: a stream that started at a fixed instant. */
@@ -74,8 +79,13 @@ public final class StreamInfo {
 
     /** Marks the stream complete; the first call wins. */
     public void end() {
+        end(System.nanoTime());
+    }
+
+    /** Marks the stream complete at {@code nanos} (a monotonic clock reading for now); the first call wins. */
+    public void end(long nanos) {
         if (endNanos < 0) {
-            endNanos = System.nanoTime();
+            endNanos = nanos;
         }
     }
 

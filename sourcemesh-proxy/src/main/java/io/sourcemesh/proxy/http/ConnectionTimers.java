@@ -71,10 +71,15 @@ final class ConnectionTimers extends LoopClock.Entry {
         }
     }
 
+    /** This loop's clock: {@link LoopClock#now} is the time of the event being handled. */
+    LoopClock clock() {
+        return clock;
+    }
+
     /** No stream is active: only the connection's idle clock runs. */
     void connectionIdle() {
         if (!armed(IDLE)) {
-            phaseStart = System.nanoTime();
+            phaseStart = clock.now();
         } // else idle already: idle_timeout keeps its start, and the park comes no later than it would have
         flags = (byte) (flags & ~(REQUEST | STREAM_IDLE) | PARK);
         if (!armed(IDLE) && limits.idleTimeout() >= 0) {
@@ -86,7 +91,7 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** Bytes arrived from the client; with no stream yet they are the start of a request's headers. */
     void bytesArrived(boolean streamActive) {
-        long now = System.nanoTime();
+        long now = clock.now();
         lastActivityNanos = now;
         if (!streamActive && !armed(HEADERS) && limits.headersTimeout() >= 0) {
             flags |= HEADERS;
@@ -97,11 +102,11 @@ final class ConnectionTimers extends LoopClock.Entry {
 
     /** Activity on the current stream in either direction. */
     void activity() {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = clock.now();
     }
 
     void streamStarted() {
-        long now = System.nanoTime();
+        long now = clock.now();
         flags &= ~(IDLE | PARK | HEADERS);
         phaseStart = now;
         lastActivityNanos = now;
@@ -123,7 +128,7 @@ final class ConnectionTimers extends LoopClock.Entry {
     /** {@code router}'s route timeout runs out {@code timeoutNanos} from now unless disarmed first. */
     void arm(Router router, long timeoutNanos) {
         route = router;
-        routeAt = System.nanoTime() + timeoutNanos;
+        routeAt = clock.now() + timeoutNanos;
         checkBy(routeAt);
     }
 

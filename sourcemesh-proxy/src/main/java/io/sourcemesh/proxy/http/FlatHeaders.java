@@ -5,9 +5,11 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.DefaultHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
+import io.sourcemesh.proxy.http.forwarded.RequestHeaderMutator;
 import java.util.AbstractList;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -456,8 +458,36 @@ class FlatHeaders extends HttpHeaders {
         if (name == null) {
             throw new NullPointerException("name");
         }
-        nameValidator.validateName(name);
+        if (!ownName(name)) {
+            nameValidator.validateName(name);
+        }
         return name;
+    }
+
+    /**
+     * The proxy's own constant names, which it sets on every message: valid tokens (checked once, here),
+     * so {@code set} skips the per-character validation for these very instances. An equal name from the
+     * wire or from config is another instance and is validated as before.
+     */
+    private static final AsciiString[] OWN_NAMES = ownNames(HttpHeaderNames.SERVER, HttpHeaderNames.CONNECTION,
+            RequestHeaderMutator.X_FORWARDED_FOR, RequestHeaderMutator.X_FORWARDED_PROTO, RequestHeaderMutator.X_REQUEST_ID,
+            RequestHeaderMutator.X_ENVOY_EXTERNAL_ADDRESS, RequestHeaderMutator.X_ENVOY_INTERNAL,
+            Router.X_ENVOY_UPSTREAM_SERVICE_TIME, HttpHeaderNames.HOST, HttpHeaderNames.LOCATION);
+
+    private static AsciiString[] ownNames(AsciiString... names) {
+        for (AsciiString name : names) {
+            NETTY.getNameValidator().validateName(name);
+        }
+        return names;
+    }
+
+    static boolean ownName(CharSequence name) {
+        for (AsciiString own : OWN_NAMES) {
+            if (own == name) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

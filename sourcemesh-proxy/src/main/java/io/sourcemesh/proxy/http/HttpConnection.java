@@ -127,6 +127,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         }
     }
 
+    /** The loop's clock (null before the connection is active). */
+    LoopClock clock() {
+        return timers == null ? null : timers.clock();
+    }
+
+    /** Now, as of the event being handled ({@link LoopClock#now}). */
+    long now() {
+        return timers.clock().now();
+    }
+
     /** Activity on the current stream seen by the stream itself (upstream reads, completed writes). */
     void streamActivity() {
         timers.activity();

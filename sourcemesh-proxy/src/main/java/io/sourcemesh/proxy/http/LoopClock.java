@@ -84,6 +84,57 @@ final class LoopClock implements Runnable {
         return task != null;
     }
 
+    /** Whether an I/O event is being handled ({@link #eventStarted}), and how deeply (a handler may run another's). */
+    private int eventDepth;
+    /** The time the current event began, read on its first {@link #now} (0: not read yet). */
+    private long eventNanos;
+    private boolean eventNanosRead;
+    /** How many times the monotonic clock was read for {@link #now} (a test's measure). */
+    private long reads;
+
+    /**
+     * Now, as the connections' clocks, the router's service time and the access log's durations take it:
+     * within an I/O event ({@link #eventStarted}) the time the event's first reader saw, so an event reads
+     * the clock once however many of them ask (Envoy's dispatcher keeps such an approximate time per
+     * loop iteration); outside one, the clock itself. An event is a read of a few microseconds' work:
+     * what it timestamps happened at its start as much as anywhere within it.
+     */
+    long now() {
+        if (eventDepth == 0) {
+            return read();
+        }
+        if (!eventNanosRead) {
+            eventNanos = read();
+            eventNanosRead = true;
+        }
+        return eventNanos;
+    }
+
+    /**
+     * An I/O event begins on this loop (a read from a client or an upstream, a response's last write done):
+     * {@link #now} is its time until it ends.
+     */
+    void eventStarted() {
+        if (eventDepth++ == 0) {
+            eventNanosRead = false;
+        }
+    }
+
+    /** The event begun by the matching {@link #eventStarted} ends (call it in a finally). */
+    void eventEnded() {
+        eventDepth--;
+    }
+
+    private long read() {
+        reads++;
+        return System.nanoTime();
+    }
+
+    /** How many times {@link #now} read the clock (a test's measure). */
+    long reads() {
+        return reads;
+    }
+
     /** The clock of {@code loop}, called on its thread. */
     static LoopClock of(EventLoop loop) {
         LoopClock c = CLOCKS.getIfExists();

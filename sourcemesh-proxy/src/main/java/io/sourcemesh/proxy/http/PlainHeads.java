@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -156,21 +158,21 @@ final class PlainHeads {
         int start = in.readerIndex();
         int readable = in.readableBytes();
         int window = Math.min(readable, maxHeadBytes);
-        int end = endOfHead(in, start, start + window);
-        if (end == -2) {
+        int length = scanHead(in, start, window);
+        // One copy of the head: the request line or status line is read from it, names and values are slices of it.
+        byte[] b = length >= 0 ? Arrays.copyOf(scanned, length) : null;
+        scanned = null;
+        if (length == -2) {
             return -1;
         }
-        if (end == -1) {
+        if (length == -1) {
             return readable >= maxHeadBytes ? -1 : 0;
         }
-        // One copy of the head: the request line or status line is read from it, names and values are slices of it.
-        byte[] b = new byte[end - start];
-        in.getBytes(start, b);
-        HttpMessage message = requests ? requestLine(b) : statusLine(b);
+        int lineEnd = scannedFirstEol;
+        HttpMessage message = requests ? requestLine(b, lineEnd, scannedLines - 1) : statusLine(b, lineEnd, scannedLines - 1);
         if (message == null) {
             return -1;
         }
-        int lineEnd = indexOfCrlf(b, 0);
         long contentLength = headers(b, lineEnd + 2, message);
         if (contentLength == Long.MIN_VALUE) {
             return -1;
@@ -178,7 +180,7 @@ final class PlainHeads {
         if (!requests && contentLength < 0) {
             return -1; // read until close: Netty's
         }
-        in.readerIndex(end);
+        in.readerIndex(start + length);
         // Asked of every message, as Netty does (upstream it also pairs the response with its request).
         boolean empty = owner.contentAlwaysEmpty(message) || contentLength <= 0;
         out.add(message);
@@ -191,38 +193,107 @@ final class PlainHeads {
         return 1;
     }
 
+    private static final byte VISIBLE = 0;
+    private static final byte BLANK = 1;
+    private static final byte CR_BYTE = 2;
+    private static final byte NOT_PLAIN = 3;
+    /** Each byte's kind in a plain head: visible ASCII, space or tab, CR, or anything else (LF alone, controls, DEL, non-ASCII). */
+    private static final byte[] KIND = new byte[256];
+
+    static {
+        Arrays.fill(KIND, NOT_PLAIN);
+        for (int c = 0x21; c < 0x7f; c++) {
+            KIND[c] = VISIBLE;
+        }
+        KIND[' '] = BLANK;
+        KIND['\t'] = BLANK;
+        KIND[CR] = CR_BYTE;
+    }
+
+    /** Bytes copied from the buffer per step of the scan: a head is usually within the first one. */
+    private static final int SCAN_STEP = 512;
     /**
-     * The index just past the head's blank line; -1 when it is not within {@code limit}; -2 when a
-     * byte there makes the head not plain (a CR or LF that is not part of a CRLF, a line starting
-     * with white space, a byte outside visible ASCII, space and tab).
+     * Room for the head being scanned, one per thread (an event loop's connections take turns): a
+     * connection holds none, and a head is copied out of it before anything else runs. A longer head
+     * grows a copy of its own for that scan only.
      */
-    private static int endOfHead(ByteBuf in, int from, int limit) {
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[SCAN_STEP];
+        }
+    };
+    /** The array the last {@link #scanHead} copied the head into (until {@link #head} copies it out). */
+    private byte[] scanned;
+    /** Of the last head {@link #scanHead} found: where its start line ends (its CR), and its lines less the blank one. */
+    private int scannedFirstEol;
+    private int scannedLines;
+
+    /**
+     * The length of the head (up to and including its blank line), copied to {@link #scanned}; -1 when it
+     * does not end within {@code window} bytes; -2 when a byte there makes the head not plain (a CR or LF
+     * that is not part of a CRLF, a line starting with white space, a byte outside visible ASCII, space
+     * and tab). The buffer is copied in steps and scanned as an array: one bounds check per step, not
+     * per byte.
+     */
+    private int scanHead(ByteBuf in, int from, int window) {
+        int copied = 0;
+        int lines = 0;
+        int firstEol = -1;
         boolean lineStart = true;
-        for (int i = from; i < limit; i++) {
-            byte c = in.getByte(i);
-            if (c == CR) {
-                if (i + 1 >= limit) {
+        byte[] s = SCRATCH.get();
+        int i = 0;
+        while (true) {
+            if (i + 1 >= copied) { // the byte and the one after it (a CR's LF) in the array, if the window has them
+                if (copied < window) {
+                    int n = Math.min(window - copied, Math.max(SCAN_STEP, copied));
+                    if (s.length < copied + n) {
+                        s = Arrays.copyOf(s, copied + n);
+                    }
+                    in.getBytes(from + copied, s, copied, n);
+                    copied += n;
+                    continue;
+                }
+                if (i >= copied) {
                     return -1;
                 }
-                if (in.getByte(i + 1) != LF) {
+            }
+            switch (KIND[s[i] & 0xff]) {
+                case VISIBLE -> lineStart = false;
+                case BLANK -> {
+                    if (lineStart) {
+                        return -2; // obs-fold, or white space before the start line
+                    }
+                }
+                case CR_BYTE -> {
+                    if (i + 1 >= copied) {
+                        return -1;
+                    }
+                    if (s[i + 1] != LF) {
+                        return -2;
+                    }
+                    if (lineStart) {
+                        if (i == 0) {
+                            return -2;
+                        }
+                        scannedFirstEol = firstEol;
+                        scannedLines = lines;
+                        scanned = s;
+                        return i + 2;
+                    }
+                    if (firstEol < 0) {
+                        firstEol = i;
+                    }
+                    lines++;
+                    lineStart = true;
+                    i++;
+                }
+                default -> {
                     return -2;
                 }
-                if (lineStart) {
-                    return i == from ? -2 : i + 2;
-                }
-                lineStart = true;
-                i++;
-                continue;
             }
-            if (c == LF || (c < 0x20 && c != '\t') || c == 0x7f || c < 0) {
-                return -2;
-            }
-            if (lineStart && (c == ' ' || c == '\t')) {
-                return -2; // obs-fold, or white space before the start line
-            }
-            lineStart = false;
+            i++;
         }
-        return -1;
     }
 
     private static int indexOfCrlf(byte[] b, int from) {
@@ -235,8 +306,7 @@ final class PlainHeads {
     }
 
     /** {@code METHOD SP request-target SP HTTP/1.x}, a known method and a target of visible ASCII; else null. */
-    private static HttpMessage requestLine(byte[] b) {
-        int eol = indexOfCrlf(b, 0);
+    private static HttpMessage requestLine(byte[] b, int eol, int headerLines) {
         HttpMethod method = null;
         for (HttpMethod m : METHODS) {
             AsciiString name = m.asciiName();
@@ -262,12 +332,11 @@ final class PlainHeads {
         }
         String uri = new String(b, 0, uriStart, uriEnd - uriStart);
         // room for what the proxy adds to a request (x-forwarded-for, x-forwarded-proto, x-request-id, x-envoy-external-address)
-        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(lines(b) + 4));
+        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(headerLines + 4));
     }
 
     /** {@code HTTP/1.x SP 3DIGIT SP reason}, a final status (200–599) and a reason of visible ASCII and spaces; else null. */
-    private static HttpMessage statusLine(byte[] b) {
-        int eol = indexOfCrlf(b, 0);
+    private static HttpMessage statusLine(byte[] b, int eol, int headerLines) {
         if (eol < 14 || b[8] != ' ' || b[12] != ' ') {
             return null;
         }
@@ -296,7 +365,7 @@ final class PlainHeads {
             status = new HttpResponseStatus(code, new String(b, 0, 13, eol - 13));
         }
         // room for what the proxy adds to a response (x-envoy-upstream-service-time, server)
-        return new DefaultHttpResponse(version, status, FlatHeaders.sized(lines(b) + 2));
+        return new DefaultHttpResponse(version, status, FlatHeaders.sized(headerLines + 2));
     }
 
     private static HttpVersion version(byte[] b, int at) {
@@ -318,17 +387,6 @@ final class PlainHeads {
             }
         }
         return true;
-    }
-
-    /** Header lines in the head (its line count less the start line and the blank line). */
-    private static int lines(byte[] b) {
-        int n = 0;
-        for (int i = 0; i < b.length; i++) {
-            if (b[i] == LF) {
-                n++;
-            }
-        }
-        return Math.max(0, n - 2);
     }
 
     /**
@@ -360,16 +418,23 @@ final class PlainHeads {
                 ve--;
             }
             AsciiString name = SharedHeaderNames.find(b, i, colon - i);
-            if (name == null) {
+            boolean isContentLength;
+            if (name != null) { // a shared name is told by identity
+                if (SharedHeaderNames.leftToNetty(name)) {
+                    return Long.MIN_VALUE;
+                }
+                isContentLength = SharedHeaderNames.isContentLength(name);
+            } else {
                 name = new AsciiString(b, i, colon - i, false);
-            }
-            if (name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING)
-                    || name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE)
-                    || name.regionMatches(true, 0, "sec-websocket-", 0, 14)) {
-                return Long.MIN_VALUE; // framing or protocol switches: Netty's
+                if (name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING)
+                        || name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE)
+                        || name.regionMatches(true, 0, "sec-websocket-", 0, 14)) {
+                    return Long.MIN_VALUE; // framing or protocol switches: Netty's
+                }
+                isContentLength = name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
             }
             AsciiString value = ve == vs ? AsciiString.EMPTY_STRING : new AsciiString(b, vs, ve - vs, false);
-            if (name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)) {
+            if (isContentLength) {
                 if (contentLength != -1 || value.isEmpty() || value.length() > 18) {
                     return Long.MIN_VALUE;
                 }

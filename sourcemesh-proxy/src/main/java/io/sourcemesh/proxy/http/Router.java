@@ -34,7 +34,7 @@ import java.util.function.Predicate;
  * {@link UpstreamHeaders}, the route a filter may ask for first {@link CachedRoute}.)
  */
 final class Router {
-    private static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
+    static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
     private static final AsciiString[] MILLIS = new AsciiString[1000];
@@ -201,7 +201,7 @@ final class Router {
         cluster.rqActive.inc();
         host.requestStarted();
         retries = new RetryState(forward.retryPolicy(), cluster);
-        upstreamStartNanos = System.nanoTime();
+        upstreamStartNanos = stream.connection().now();
         if (takeConnection()) {
             return;
         }
@@ -377,12 +377,12 @@ final class Router {
     boolean onResponseHeaders(HttpResponse response) {
         int code = response.status().code();
         cluster.outlierResult(host, code);
-        String grpcStatus = response.headers().get(GRPC_STATUS);
-        if (retry(p -> p.onStatus(code) || p.onGrpcStatus(grpcStatus))) {
+        // grpc-status is looked up only for a policy the status code did not already decide (most routes have none)
+        if (retry(p -> p.onStatus(code) || p.onGrpcStatus(response.headers().get(GRPC_STATUS)))) {
             return false;
         }
         upstreamReusable = HttpUtil.isKeepAlive(response);
-        long serviceMillis = (System.nanoTime() - upstreamStartNanos) / 1_000_000;
+        long serviceMillis = (stream.connection().now() - upstreamStartNanos) / 1_000_000;
         response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, millisText(serviceMillis));
         info.upstreamServiceTimeMillis(serviceMillis);
         stream.encodeHeaders(response, code == 101 && upgrade);

@@ -62,10 +62,19 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     /** Raw bytes from the client: noted here rather than by a handler (and pipeline context) of their own. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        if (http != null) {
-            http.bytesArrived();
+        LoopClock clock = http == null ? null : http.clock();
+        if (clock == null) {
+            super.channelRead(ctx, msg);
+            return;
         }
-        super.channelRead(ctx, msg);
+        // One clock reading for the read: the timers, the streams it starts and their logs take the same now.
+        clock.eventStarted();
+        try {
+            http.bytesArrived();
+            super.channelRead(ctx, msg);
+        } finally {
+            clock.eventEnded();
+        }
     }
 
     @Override

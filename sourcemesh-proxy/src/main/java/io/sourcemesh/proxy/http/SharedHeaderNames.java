@@ -28,17 +28,43 @@ final class SharedHeaderNames {
     /** By length, then by first byte: the few candidates to compare. */
     private static final AsciiString[][] BY_LENGTH = new AsciiString[MAX_LENGTH + 1][];
 
+    /** The shared instances of the framing names (both spellings): the parser tells them by identity. */
+    private static final AsciiString CONTENT_LENGTH;
+    private static final AsciiString CONTENT_LENGTH_LOWER;
+    private static final AsciiString TRANSFER_ENCODING;
+    private static final AsciiString TRANSFER_ENCODING_LOWER;
+
     static {
         List<List<AsciiString>> lists = new ArrayList<>();
         for (int i = 0; i <= MAX_LENGTH; i++) {
             lists.add(new ArrayList<>());
         }
+        java.util.Map<String, AsciiString> byName = new java.util.HashMap<>();
         for (String name : NAMES) {
-            lists.get(name.length()).add(AsciiString.cached(name));
+            AsciiString shared = AsciiString.cached(name);
+            lists.get(name.length()).add(shared);
+            byName.put(name, shared);
         }
         for (int i = 0; i <= MAX_LENGTH; i++) {
             BY_LENGTH[i] = lists.get(i).toArray(new AsciiString[0]);
         }
+        CONTENT_LENGTH = byName.get("Content-Length");
+        CONTENT_LENGTH_LOWER = byName.get("content-length");
+        TRANSFER_ENCODING = byName.get("Transfer-Encoding");
+        TRANSFER_ENCODING_LOWER = byName.get("transfer-encoding");
+    }
+
+    /** Whether {@code shared} (an instance {@link #find} returned) is Content-Length. */
+    static boolean isContentLength(AsciiString shared) {
+        return shared == CONTENT_LENGTH || shared == CONTENT_LENGTH_LOWER;
+    }
+
+    /**
+     * Whether {@code shared} (an instance {@link #find} returned) is a name the fast path leaves to Netty:
+     * Transfer-Encoding (no shared name is Upgrade or sec-websocket-*).
+     */
+    static boolean leftToNetty(AsciiString shared) {
+        return shared == TRANSFER_ENCODING || shared == TRANSFER_ENCODING_LOWER;
     }
 
     private SharedHeaderNames() {

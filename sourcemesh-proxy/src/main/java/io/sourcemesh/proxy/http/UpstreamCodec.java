@@ -20,8 +20,15 @@ import java.util.List;
  */
 final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Decoder, UpstreamCodec.Encoder> {
     private final ArrayDeque<HttpMethod> sent = new ArrayDeque<>();
+    /** The loop's clock: a read from the upstream is one event of it (null: none, a test's codec alone). */
+    private final LoopClock clock;
 
     UpstreamCodec(int maxHeaderBytes) {
+        this(maxHeaderBytes, null);
+    }
+
+    UpstreamCodec(int maxHeaderBytes, LoopClock clock) {
+        this.clock = clock;
         Decoder decoder = new Decoder(new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(maxHeaderBytes)
@@ -34,6 +41,24 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 .setHeadersFactory(FlatHeaders.FACTORY)
                 .setTrailersFactory(SmallTrailers.FACTORY), sent);
         init(decoder, new Encoder(sent));
+    }
+
+    /**
+     * Raw bytes from the upstream: one clock reading for all the read decodes to (the response's head and
+     * body parts), so the service time, the stream's end and the timers take the same now.
+     */
+    @Override
+    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (clock == null) {
+            super.channelRead(ctx, msg);
+            return;
+        }
+        clock.eventStarted();
+        try {
+            super.channelRead(ctx, msg);
+        } finally {
+            clock.eventEnded();
+        }
     }
 
     /** True when bytes wait in the decoder beyond the responses it has delivered. */

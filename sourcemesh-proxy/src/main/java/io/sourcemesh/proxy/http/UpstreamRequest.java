@@ -105,7 +105,8 @@ final class UpstreamRequest implements ChannelFutureListener {
                 cluster.config().connectTimeout(), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(CODEC, new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES));
+                        // Pooled connections serve only streams of this loop, so of its clock.
+                        ch.pipeline().addLast(CODEC, new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES, downstream.clock()));
                         ch.pipeline().addLast(HANDLER, new Handler());
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
@@ -285,7 +286,14 @@ final class UpstreamRequest implements ChannelFutureListener {
             return;
         }
         if (stream.responseComplete()) {
-            stream.finish();
+            // The write's completion is an event of its own: the stream's end and the idle clock take one reading.
+            LoopClock clock = stream.connection().clock();
+            clock.eventStarted();
+            try {
+                stream.finish();
+            } finally {
+                clock.eventEnded();
+            }
         } else if (!stream.done() && attached()) {
             channel.read();
         }
@@ -347,7 +355,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                 ctx.close();
                 return;
             }
-            owner.onMessage((HttpObject) msg);
+            owner.onMessage((HttpObject) msg); // within the codec's read event (UpstreamCodec.channelRead)
         }
 
         @Override

@@ -102,7 +102,12 @@ public final class ConnectionContext {
 
     /** A fresh stream (a request, or the whole connection for tcp_proxy) seeded with this connection's addresses. */
     public StreamInfo newStream() {
-        return StreamInfo.start()
+        return newStream(System.nanoTime());
+    }
+
+    /** {@link #newStream()} starting at {@code startNanos} (a {@code System.nanoTime} reading: the event loop's current one). */
+    public StreamInfo newStream(long startNanos) {
+        return StreamInfo.start(startNanos)
                 .downstreamLocalAddress(localAddress)
                 .downstreamRemoteAddress(remoteAddress())
                 .downstreamDirectRemoteAddress(directRemoteAddress)

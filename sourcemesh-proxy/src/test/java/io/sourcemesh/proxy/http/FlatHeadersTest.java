@@ -152,4 +152,18 @@ class FlatHeadersTest {
         assertEquals("b", h.get("A"));
         assertEquals(Unpooled.EMPTY_BUFFER.readableBytes(), 0);
     }
+
+    /** Only the proxy's own constant instances skip name validation; an equal or a bad name from elsewhere is checked. */
+    @Test
+    void onlyOwnConstantNamesSkipValidation() {
+        HttpHeaders h = FlatHeaders.FACTORY.newHeaders();
+        h.set(io.netty.handler.codec.http.HttpHeaderNames.SERVER, "envoy");
+        assertTrue(FlatHeaders.ownName(io.netty.handler.codec.http.HttpHeaderNames.SERVER));
+        assertFalse(FlatHeaders.ownName(AsciiString.of("server")), "an equal name made elsewhere is not ours");
+        assertFalse(FlatHeaders.ownName("server"));
+        assertThrows(IllegalArgumentException.class, () -> h.set("x-forwarded-for\r", "a"));
+        assertThrows(IllegalArgumentException.class, () -> h.set(AsciiString.of("bad name"), "a"));
+        assertThrows(IllegalArgumentException.class, () -> h.set(new AsciiString("server:"), "a"));
+        assertEquals(List.of("server: envoy"), lines(h));
+    }
 }

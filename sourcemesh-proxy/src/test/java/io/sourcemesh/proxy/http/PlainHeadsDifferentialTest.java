@@ -285,6 +285,54 @@ class PlainHeadsDifferentialTest {
         ch.finishAndReleaseAll();
     }
 
+    /** A plain head longer than one step of the scan, in one buffer or in pieces, takes the fast path whole. */
+    @Test
+    void longPlainHeadsTakeTheFastPath() {
+        String head = "POST /u HTTP/1.1\r\nHost: x\r\n" + "x-h: v\r\n".repeat(300) + "content-length: 2\r\n\r\n";
+        for (int piece : new int[] {head.length() + 2, 700, 1}) {
+            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, SmallTrailers.FACTORY, m -> false);
+            io.netty.buffer.ByteBuf in = Unpooled.buffer();
+            List<Object> out = new ArrayList<>();
+            byte[] bytes = head.getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < bytes.length; i += piece) {
+                in.writeBytes(bytes, i, Math.min(piece, bytes.length - i));
+                assertTrue(fast.decode(in, out), "plain so far, at " + i);
+            }
+            in.writeBytes("ok".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(fast.decode(in, out));
+            HttpRequest request = (HttpRequest) out.get(0);
+            assertEquals(302, request.headers().size(), "pieces of " + piece);
+            assertEquals("2", request.headers().get("Content-Length"));
+            assertEquals("ok", ((LastHttpContent) out.get(1)).content().toString(StandardCharsets.US_ASCII));
+            assertTrue(fast.tookLast());
+            out.forEach(ReferenceCountUtil::release);
+            in.release();
+        }
+    }
+
+    /** Shared spellings of the framing names are told apart by identity: Transfer-Encoding is Netty's, Content-Length frames. */
+    @Test
+    void sharedFramingNamesAreRecognised() {
+        for (String te : new String[] {"Transfer-Encoding", "transfer-encoding", "TRANSFER-ENCODING"}) {
+            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, SmallTrailers.FACTORY, m -> false);
+            io.netty.buffer.ByteBuf in = Unpooled.copiedBuffer("POST / HTTP/1.1\r\nHost: x\r\n" + te + ": chunked\r\n\r\n",
+                    StandardCharsets.US_ASCII);
+            assertFalse(fast.decode(in, new ArrayList<>()), te);
+            in.release();
+        }
+        for (String cl : new String[] {"Content-Length", "content-length", "CONTENT-LENGTH"}) {
+            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, SmallTrailers.FACTORY, m -> false);
+            io.netty.buffer.ByteBuf in = Unpooled.copiedBuffer("POST / HTTP/1.1\r\nHost: x\r\n" + cl + ": 3\r\n\r\n",
+                    StandardCharsets.US_ASCII);
+            List<Object> out = new ArrayList<>();
+            assertTrue(fast.decode(in, out), cl);
+            assertEquals(1, out.size(), cl + ": a body of 3 bytes is awaited");
+            assertFalse(fast.betweenMessages());
+            out.forEach(ReferenceCountUtil::release);
+            in.release();
+        }
+    }
+
     /** The upstream decoder as it was: Netty's, pairing each response with the method of its request. */
     private static final class NettyUpstream extends io.netty.channel.CombinedChannelDuplexHandler<HttpResponseDecoder,
             io.netty.handler.codec.http.HttpRequestEncoder> {

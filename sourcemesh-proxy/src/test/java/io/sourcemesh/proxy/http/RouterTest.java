@@ -47,6 +47,23 @@ class RouterTest {
                 EmbeddedProxy.cluster("origin", breakers, hosts));
     }
 
+    /** retry_on unavailable: a response whose grpc-status is 14 is retried, one with another grpc-status is not. */
+    @Test
+    void aGrpcUnavailableIsRetriedAndAnotherGrpcStatusIsNot() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("unavailable"), 1, Set.of()),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\ngrpc-status: 14\r\ncontent-length: 0\r\n\r\n");
+        assertEquals(2, proxy.upstreams.size(), "retried");
+        assertEquals("", written(client));
+        proxy.upstreams.get(1).respond("HTTP/1.1 200 OK\r\ngrpc-status: 2\r\ncontent-length: 2\r\n\r\nok");
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.contains("grpc-status: 2") && answer.endsWith("ok"), answer);
+        assertEquals(2, proxy.upstreams.size(), "grpc-status 2 is not retried");
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_retry"));
+    }
+
     @Test
     void a5xxIsRetriedOnAnotherAttemptAndOnlyTheLastAnswerReachesTheClient() throws Exception {
         proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("5xx"), 1, Set.of()),

@@ -20,11 +20,11 @@ import java.util.function.Supplier;
  */
 public final class RequestHeaderMutator {
 
-    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-    static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
-    static final AsciiString X_ENVOY_EXTERNAL_ADDRESS = AsciiString.cached("x-envoy-external-address");
-    static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    public static final AsciiString X_ENVOY_INTERNAL = AsciiString.cached("x-envoy-internal");
+    public static final AsciiString X_ENVOY_EXTERNAL_ADDRESS = AsciiString.cached("x-envoy-external-address");
+    public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
     static final AsciiString X_ENVOY_FORCE_TRACE = AsciiString.cached("x-envoy-force-trace");
 
     private static final AsciiString TRUE = AsciiString.cached("true");
