@@ -426,9 +426,7 @@ final class PlainHeads {
                 isContentLength = SharedHeaderNames.isContentLength(name);
             } else {
                 name = new AsciiString(b, i, colon - i, false);
-                if (name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING)
-                        || name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE)
-                        || name.regionMatches(true, 0, "sec-websocket-", 0, 14)) {
+                if (SharedHeaderNames.leftToNettyName(name)) {
                     return Long.MIN_VALUE; // framing or protocol switches: Netty's
                 }
                 isContentLength = name.contentEqualsIgnoreCase(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.http;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,43 +29,73 @@ final class SharedHeaderNames {
     /** By length, then by first byte: the few candidates to compare. */
     private static final AsciiString[][] BY_LENGTH = new AsciiString[MAX_LENGTH + 1][];
 
-    /** The shared instances of the framing names (both spellings): the parser tells them by identity. */
-    private static final AsciiString CONTENT_LENGTH;
-    private static final AsciiString CONTENT_LENGTH_LOWER;
-    private static final AsciiString TRANSFER_ENCODING;
-    private static final AsciiString TRANSFER_ENCODING_LOWER;
+    /**
+     * The shared names the parser must tell apart, classified once by the same tests it applies to any
+     * other name: it then tells them by identity.
+     */
+    private static final AsciiString[] LEFT_TO_NETTY;
+    private static final AsciiString[] CONTENT_LENGTH;
 
     static {
         List<List<AsciiString>> lists = new ArrayList<>();
         for (int i = 0; i <= MAX_LENGTH; i++) {
             lists.add(new ArrayList<>());
         }
-        java.util.Map<String, AsciiString> byName = new java.util.HashMap<>();
+        List<AsciiString> leftToNetty = new ArrayList<>();
+        List<AsciiString> contentLength = new ArrayList<>();
         for (String name : NAMES) {
             AsciiString shared = AsciiString.cached(name);
             lists.get(name.length()).add(shared);
-            byName.put(name, shared);
+            if (leftToNettyName(shared)) {
+                leftToNetty.add(shared);
+            }
+            if (shared.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH)) {
+                contentLength.add(shared);
+            }
         }
         for (int i = 0; i <= MAX_LENGTH; i++) {
             BY_LENGTH[i] = lists.get(i).toArray(new AsciiString[0]);
         }
-        CONTENT_LENGTH = byName.get("Content-Length");
-        CONTENT_LENGTH_LOWER = byName.get("content-length");
-        TRANSFER_ENCODING = byName.get("Transfer-Encoding");
-        TRANSFER_ENCODING_LOWER = byName.get("transfer-encoding");
-    }
-
-    /** Whether {@code shared} (an instance {@link #find} returned) is Content-Length. */
-    static boolean isContentLength(AsciiString shared) {
-        return shared == CONTENT_LENGTH || shared == CONTENT_LENGTH_LOWER;
+        LEFT_TO_NETTY = leftToNetty.toArray(new AsciiString[0]);
+        CONTENT_LENGTH = contentLength.toArray(new AsciiString[0]);
     }
 
     /**
-     * Whether {@code shared} (an instance {@link #find} returned) is a name the fast path leaves to Netty:
-     * Transfer-Encoding (no shared name is Upgrade or sec-websocket-*).
+     * Whether a header of this name sends its message to Netty's decoder rather than the fast path:
+     * framing (Transfer-Encoding) and protocol switches (Upgrade, WebSocket's handshake headers).
      */
+    static boolean leftToNettyName(AsciiString name) {
+        return name.contentEqualsIgnoreCase(HttpHeaderNames.TRANSFER_ENCODING)
+                || name.contentEqualsIgnoreCase(HttpHeaderNames.UPGRADE)
+                || name.regionMatches(true, 0, "sec-websocket-", 0, 14);
+    }
+
+    /** {@link #leftToNettyName} of {@code shared}, an instance {@link #find} returned, by identity. */
     static boolean leftToNetty(AsciiString shared) {
-        return shared == TRANSFER_ENCODING || shared == TRANSFER_ENCODING_LOWER;
+        return in(LEFT_TO_NETTY, shared);
+    }
+
+    /** Whether {@code shared}, an instance {@link #find} returned, is Content-Length in any case, by identity. */
+    static boolean isContentLength(AsciiString shared) {
+        return in(CONTENT_LENGTH, shared);
+    }
+
+    private static boolean in(AsciiString[] names, AsciiString shared) {
+        for (AsciiString name : names) {
+            if (name == shared) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every shared name (for tests). */
+    static List<AsciiString> all() {
+        List<AsciiString> all = new ArrayList<>();
+        for (AsciiString[] names : BY_LENGTH) {
+            all.addAll(List.of(names));
+        }
+        return all;
     }
 
     private SharedHeaderNames() {
