@@ -74,6 +74,11 @@ public final class Transport implements AutoCloseable {
      * accepts (the kernel copies the listener's delayed-ACK mode to each), so a reply sent at once carries it.
      */
     public static final IntegerUnixChannelOption TCP_QUICKACK = new IntegerUnixChannelOption("TCP_QUICKACK", 6, 12);
+    /**
+     * TCP_CORK (IPPROTO_TCP=6, optname 3): a partial segment waits for more (at most 200 ms) instead of leaving at
+     * once; a close sends what waits with the FIN in the same segment.
+     */
+    public static final IntegerUnixChannelOption TCP_CORK = new IntegerUnixChannelOption("TCP_CORK", 6, 3);
     /** SO_ORIGINAL_DST (SOL_IP=0, optname 80): the pre-REDIRECT destination as a sockaddr_in. */
     private static final RawUnixChannelOption SO_ORIGINAL_DST = new RawUnixChannelOption("SO_ORIGINAL_DST", 0, 80, 16);
 

@@ -12,6 +12,7 @@ import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.SocketSegments;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -21,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +32,6 @@ import org.junit.jupiter.api.Test;
  * TCP keeps quick ACKs; a client holding the rest of its first request back for an ACK (Nagle) gets it at once.
  */
 class FirstAckTest {
-    private static final Pattern SEGS_IN = Pattern.compile("\\bsegs_in:(\\d+)");
     private Proxy proxy;
     private Origin origin;
 
@@ -68,7 +66,7 @@ class FirstAckTest {
         for (int i = 0; i < 10; i++) {
             try (Socket s = new Socket(listener.getAddress(), listener.getPort())) {
                 assertEquals(200, get(s));
-                segmentsIn.add(segmentsIn(s)); // keep-alive: no FIN yet; the SYN-ACK, the response, and any bare ACK
+                segmentsIn.add(SocketSegments.received(s)); // keep-alive: no FIN yet; the SYN-ACK, the response, and any bare ACK
             }
         }
         // With quick ACKs every connection receives 3 (the kernel acknowledges the request on arrival); a reply
@@ -169,16 +167,6 @@ class FirstAckTest {
             }
             throw new AssertionError("the listener " + name + " shows no connection from port " + s.getLocalPort());
         }
-    }
-
-    /** The segments this client socket received so far, from {@code ss}'s TCP info. */
-    private static int segmentsIn(Socket s) throws Exception {
-        Process ss = new ProcessBuilder("ss", "-tinH", "sport = :" + s.getLocalPort()).redirectErrorStream(true).start();
-        String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, ss.waitFor(), out);
-        Matcher m = SEGS_IN.matcher(out);
-        assertTrue(m.find(), "ss shows no segs_in for port " + s.getLocalPort() + ": " + out);
-        return Integer.parseInt(m.group(1));
     }
 
     private static int get(Socket s) throws Exception {
