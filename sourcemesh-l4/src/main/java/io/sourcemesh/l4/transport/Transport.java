@@ -69,6 +69,16 @@ public final class Transport implements AutoCloseable {
 
     /** SO_MARK (SOL_SOCKET=1, optname 36): lets kernel rules recognise the proxy's own upstream packets. */
     public static final IntegerUnixChannelOption SO_MARK = new IntegerUnixChannelOption("SO_MARK", 1, 36);
+    /**
+     * TCP_QUICKACK (IPPROTO_TCP=6, optname 12): 0 on a listening socket delays the first ACK of every connection it
+     * accepts (the kernel copies the listener's delayed-ACK mode to each), so a reply sent at once carries it.
+     */
+    public static final IntegerUnixChannelOption TCP_QUICKACK = new IntegerUnixChannelOption("TCP_QUICKACK", 6, 12);
+    /**
+     * TCP_CORK (IPPROTO_TCP=6, optname 3): a partial segment waits for more (at most 200 ms) instead of leaving at
+     * once; a close sends what waits with the FIN in the same segment.
+     */
+    public static final IntegerUnixChannelOption TCP_CORK = new IntegerUnixChannelOption("TCP_CORK", 6, 3);
     /** SO_ORIGINAL_DST (SOL_IP=0, optname 80): the pre-REDIRECT destination as a sockaddr_in. */
     private static final RawUnixChannelOption SO_ORIGINAL_DST = new RawUnixChannelOption("SO_ORIGINAL_DST", 0, 80, 16);
 

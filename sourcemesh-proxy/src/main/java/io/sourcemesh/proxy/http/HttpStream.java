@@ -18,7 +18,9 @@ import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
+import io.netty.channel.unix.UnixChannel;
 import io.sourcemesh.l4.ByteRelay;
+import io.sourcemesh.l4.transport.Transport;
 import java.util.function.Consumer;
 
 /**
@@ -67,6 +69,8 @@ final class HttpStream {
     private HttpFilterChain filters = HttpFilterChain.empty();
     /** An HTTP/1.0 client got a body it can only read to the connection's end. */
     private boolean closeDownstreamAfterResponse;
+    /** The response told the client Connection: close: the connection closes once its last write completes. */
+    private boolean responseSaysClose;
     /** Response data written to the client since the last flush (the next upstream read waits for it). */
     private ChannelFuture unflushedWrite;
     private ChannelFuture lastWrite;
@@ -281,6 +285,7 @@ final class HttpStream {
             closeDownstreamAfterResponse = true;
         }
         if (!keepAlive || closeDownstreamAfterResponse || downstream.closing()) {
+            responseSaysClose = true;
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (downstreamVersion == HttpVersion.HTTP_1_0) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -321,7 +326,13 @@ final class HttpStream {
         ChannelFuture f = unflushedWrite;
         if (f != null) {
             unflushedWrite = null;
-            downstream.channel().flush();
+            Channel client = downstream.channel();
+            if (responseSaysClose && state == State.RESPONSE_COMPLETE && client instanceof UnixChannel) {
+                // The connection closes once this write completes; corked until then, the response's last bytes
+                // and the FIN leave in one segment, and the client's one ACK answers both.
+                client.config().setOption(Transport.TCP_CORK, 1);
+            }
+            client.flush();
         }
         return f;
     }

@@ -17,6 +17,8 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import io.sourcemesh.proxy.network.FirstAck;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -72,6 +74,15 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         try {
             http.bytesArrived();
             super.channelRead(ctx, msg);
+            ConnectionContext connection = http.connection();
+            if (connection.firstAckDelayed()) {
+                // HAProxy's rule: a first request not all here may be waiting for its ACK (FirstAck).
+                if (midMessage()) {
+                    FirstAck.sendNow(ctx.channel(), connection);
+                } else {
+                    connection.firstAckDelayed(false);
+                }
+            }
         } finally {
             clock.eventEnded();
         }
@@ -101,6 +112,11 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
             }
         }
+    }
+
+    /** Bytes of a request are held or still due: a head not complete, or a body not all read. */
+    private boolean midMessage() {
+        return internalBuffer().isReadable() || !plain.betweenMessages();
     }
 
     /**

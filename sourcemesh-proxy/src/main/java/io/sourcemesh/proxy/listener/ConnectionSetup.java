@@ -11,6 +11,7 @@ import io.netty.channel.ChannelPipeline;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.FilterChain;
+import io.sourcemesh.proxy.network.FirstAck;
 import io.sourcemesh.proxy.stats.Stats;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -65,6 +66,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         ListenerRuntime.Accepted.of(ctx.channel()).servedBy = version;
         ListenerConfig config = version.config();
         connection = new ConnectionContext(config.name(), local, remote);
+        connection.firstAckDelayed(listener.firstAckDelayed()); // the accepting socket's, whoever serves it below
 
         if (version.originalDst()) {
             Optional<InetSocketAddress> original = originalDestinations.lookup(ctx.channel());
@@ -135,6 +137,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         while (inspecting < inspectors.size()) {
             switch (inspectors.get(inspecting).onData(buffered, connection)) {
                 case NEED_MORE -> {
+                    FirstAck.sendNow(ctx.channel(), connection); // the client may be waiting for it to send the rest
                     ctx.read();
                     return;
                 }

@@ -10,6 +10,7 @@ import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.network.FilterChain;
 import io.sourcemesh.proxy.network.FilterChainSelector;
+import io.sourcemesh.proxy.network.FirstAck;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.l4.transport.SharedLocalAddress;
 import io.sourcemesh.l4.transport.Transport;
@@ -30,6 +31,8 @@ public final class ListenerRuntime implements AutoCloseable {
     private final java.util.Optional<java.net.InetAddress> wildcardAddress;
     private volatile Version version;
     private Channel serverChannel;
+    /** The listening socket's TCP_QUICKACK is off: what connections accepted now inherit ({@link FirstAck}). */
+    private volatile boolean firstAckDelayed;
     /** The connections open now; each leaves in {@link Accepted} (no close-future listener per connection). */
     private final OpenConnections connections = new OpenConnections();
     /** The listener's counters, which its connections' {@link Accepted} reach through it (set by {@link #bind}). */
@@ -98,7 +101,25 @@ public final class ListenerRuntime implements AutoCloseable {
     }
 
     public void update(Version next) {
+        delayFirstAck(next.config());
         this.version = next;
+    }
+
+    /**
+     * Sets the bound socket's TCP_QUICKACK to what {@code c} asks ({@link FirstAck}: off when it speaks only HTTP, on a
+     * native transport). Only once bound: listen() resets a socket's delayed-ACK state, so set before, it would not last.
+     */
+    private void delayFirstAck(ListenerConfig c) {
+        boolean delay = transport.isNative() && FirstAck.delayedBy(c);
+        if (serverChannel != null && delay != firstAckDelayed) { // not bound yet: bind() sets it
+            serverChannel.config().setOption(Transport.TCP_QUICKACK, delay ? 0 : 1);
+            firstAckDelayed = delay;
+        }
+    }
+
+    /** Whether a connection accepted now delays its first ACK (the listening socket's setting). */
+    boolean firstAckDelayed() {
+        return firstAckDelayed;
     }
 
     /**
@@ -222,6 +243,7 @@ public final class ListenerRuntime implements AutoCloseable {
             transport.ipTransparent().ifPresent(o -> b.option(o, true));
         }
         serverChannel = b.bind(bindAddress(c.address())).syncUninterruptibly().channel();
+        delayFirstAck(c);
     }
 
     /** A wildcard address means "this host"; in a pod emulated on loopback, the pod's own IP. */

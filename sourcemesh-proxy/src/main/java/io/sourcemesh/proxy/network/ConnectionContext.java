@@ -17,6 +17,8 @@ public final class ConnectionContext {
     private InetSocketAddress localAddress;
     private boolean tlsTerminated;
     private boolean localAddressRestored;
+    /** The accepted socket delays its first ACK until a reply carries it ({@link FirstAck}); cleared once decided. */
+    private boolean firstAckDelayed;
     /** Envoy's transport protocol of a connection no TLS inspector named otherwise. */
     private static final String RAW_BUFFER = "raw_buffer";
     /** What only some connections learn (PROXY protocol, TLS inspection, RBAC); made on the first such fact. */
@@ -72,6 +74,8 @@ public final class ConnectionContext {
     public void applicationProtocols(List<String> p) { refined().applicationProtocols = List.copyOf(p); }
     public String transportProtocol() { return refinements == null ? RAW_BUFFER : refinements.transportProtocol; }
     public void transportProtocol(String p) { refined().transportProtocol = p; }
+    public boolean firstAckDelayed() { return firstAckDelayed; }
+    public void firstAckDelayed(boolean delayed) { firstAckDelayed = delayed; }
     public boolean tlsTerminated() { return tlsTerminated; }
     public void tlsTerminated(boolean t) { tlsTerminated = t; }
     public Optional<ListenerFilterConfig.OriginalSrc> originalSrc() {
