@@ -8,5 +8,6 @@
 module sourcemesh.lookups {
     requires java.logging;
 
-    provides java.lang.System.LoggerFinder with io.sourcemesh.lookups.JulLoggerFinder;
+    // Two: the JDK uses the first, and asks whether there is a second (SecondLoggerFinder).
+    provides java.lang.System.LoggerFinder with io.sourcemesh.lookups.JulLoggerFinder, io.sourcemesh.lookups.SecondLoggerFinder;
 }
