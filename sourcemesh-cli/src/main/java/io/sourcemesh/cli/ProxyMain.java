@@ -22,6 +22,7 @@ public final class ProxyMain {
         }
         if (command != null) {
             NettyLogging.useJul(); // before Netty's first logger: no probes for SLF4J and Log4j
+            BuiltInSelectorProvider.use(); // before Netty's native transports open a selector
         }
         QuickEntry.run(command, args);
     }

@@ -40,6 +40,7 @@ final class ProxyTraining {
 
     public static void main(String[] args) throws Exception {
         NettyLogging.useJul(); // as ProxyMain does: the cache then holds the classes a start loads
+        BuiltInSelectorProvider.use();
         int admin = freePort();
         int front = freePort();
         int back = freePort();

@@ -20,6 +20,9 @@ import java.util.stream.Stream;
  * libraries). Tests run the real launcher on it.
  */
 final class LauncherCheckout {
+    /** The module the launcher puts on a proxy's module path, as {@code lib/} holds it. */
+    static final String LOOKUPS = "sourcemesh-lookups-test.jar";
+
     final Path root;
     final Path target;
 
@@ -45,6 +48,11 @@ final class LauncherCheckout {
             } else if (p.getParent() != null && p.getParent().endsWith(Path.of("sourcemesh-proxy", "target"))
                     && p.getFileName().toString().endsWith(".jar") && !p.getFileName().toString().endsWith("-tests.jar")) {
                 Files.createSymbolicLink(lib.resolve("sourcemesh-proxy-test.jar"), p); // the packaged module (a verify run)
+            } else if (p.endsWith(Path.of("sourcemesh-lookups", "target", "classes"))) {
+                jar(p, lib.resolve(LOOKUPS)); // named as the build names it: the launcher looks for it
+            } else if (p.getParent() != null && p.getParent().endsWith(Path.of("sourcemesh-lookups", "target"))
+                    && p.getFileName().toString().endsWith(".jar")) {
+                Files.createSymbolicLink(lib.resolve(LOOKUPS), p);
             } else if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
                 jar(p, lib.resolve("module-" + n++ + ".jar")); // a sibling module's classes in a reactor build
             } else if (p.toString().endsWith(".jar")) {
@@ -84,13 +92,14 @@ final class LauncherCheckout {
     /**
      * Writes the proxy module's runtime class path as its build does ({@code
      * sourcemesh-proxy/target/runtime-classpath}: {@code lib/} names joined by ':'): the jars in {@code lib/}
-     * whose names {@code proxyNeeds}, the proxy module's own jar left out (the launcher adds it).
+     * whose names {@code proxyNeeds}, the proxy module's own jar left out (the launcher adds it), as is
+     * {@link #LOOKUPS} (not the proxy's dependency: the launcher puts it on the module path).
      */
     List<String> writeProxyClassPath(Predicate<String> proxyNeeds) throws IOException {
         List<String> names;
         try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
             names = lib.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.equals("sourcemesh-proxy-test.jar") && proxyNeeds.test(n)).sorted().toList();
+                    .filter(n -> !n.equals("sourcemesh-proxy-test.jar") && !n.equals(LOOKUPS) && proxyNeeds.test(n)).sorted().toList();
         }
         Path file = root.resolve("sourcemesh-proxy/target/runtime-classpath");
         Files.createDirectories(file.getParent());

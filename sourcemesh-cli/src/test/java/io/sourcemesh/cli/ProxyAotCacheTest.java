@@ -21,6 +21,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -53,6 +55,11 @@ class ProxyAotCacheTest {
             + "|opentest4j|apiguardian|jackson-(core|databind|dataformat-yaml)-3\\.");
     /** The class path the last proxy's JVM ran with. */
     static String lastClassPath = "";
+    /** The jars the last proxy's JVM held open after its first 200 (real paths: lib/ links to the build's). */
+    static Set<Path> lastOpenJars = Set.of();
+    /** The jars the last proxy read: those its classes came from ({@code -Xlog:class+load}), its module path's, and the
+     * CLI's and the proxy module's (resources), as real paths. */
+    static Set<Path> lastJarsRead = Set.of();
 
     @BeforeAll
     static void layOutABuild() throws IOException {
@@ -79,6 +86,13 @@ class ProxyAotCacheTest {
 
         // The netns sidecars' extra flags are ones the cache allows.
         assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
+        // From the cache, a proxy opens only the jars it reads: a lookup that misses on the class path (the JDK
+        // logging's LoggerFinder service, NIO's SelectorProvider service, protobuf's Android probe) would open every
+        // jar, each index then kept on the heap (~7 MB of RSS): the launcher's sourcemesh-lookups module and
+        // BuiltInSelectorProvider answer them first.
+        Set<Path> unread = new TreeSet<>(lastOpenJars);
+        unread.removeAll(lastJarsRead);
+        assertEquals(Set.of(), unread, () -> "jars open that the proxy read nothing from (a lookup searched them); open: " + lastOpenJars);
         // On the proxy's jars: the list's, the proxy module's own and the CLI's, nothing else.
         List<String> path = List.of(lastClassPath.split(File.pathSeparator));
         assertEquals(proxyJars.size() + 2, path.size(), lastClassPath);
@@ -164,7 +178,9 @@ class ProxyAotCacheTest {
         try {
             assertEquals(200, awaitStatus(port, proxy, 120), () -> "the proxy answers: " + output(proxy));
             // the launcher execs the JVM: the same process (the wrapper's child, when wrapped)
-            lastClassPath = classPath(wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid());
+            long jvm = wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid();
+            lastClassPath = classPath(jvm);
+            lastOpenJars = openJars(jvm);
         } finally {
             proxy.children().forEach(ProcessHandle::destroy); // a tracer killed first would leave its child running
             proxy.destroy();
@@ -178,6 +194,7 @@ class ProxyAotCacheTest {
             assertEquals(List.of(), lines.filter(l -> l.contains(" com.fasterxml.jackson.") || l.contains(" com.google.gson.")
                     || l.contains(" picocli.") || l.contains(" org.slf4j.")).limit(10).toList(), "classes the proxy should not load");
         }
+        lastJarsRead = jarsRead(classes);
         try (Stream<String> lines = Files.lines(classes)) {
             return lines.filter(l -> l.contains(" io.sourcemesh.proxy.Proxy source: ")).findFirst()
                     .map(l -> l.substring(l.indexOf(" source: ") + 9).strip()).orElse("not loaded");
@@ -236,6 +253,43 @@ class ProxyAotCacheTest {
         pb.environment().put("SOURCEMESH_JAVA_OPTS", javaOpts);
         pb.environment().remove("SOURCEMESH_NO_AOT_TRAINING");
         return pb;
+    }
+
+    /** The jars among a process's open files, as real paths. */
+    private static Set<Path> openJars(long pid) throws IOException {
+        Set<Path> jars = new TreeSet<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    Path file = Files.readSymbolicLink(fd);
+                    if (file.toString().endsWith(".jar")) {
+                        jars.add(file);
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // closed between the listing and the read
+                }
+            }
+        }
+        return jars;
+    }
+
+    private static final Pattern JAR_SOURCE = Pattern.compile(" source: (?:jar:)?file:(/[^!\\s]+\\.jar)");
+
+    /** {@link #lastJarsRead}'s jars for a proxy that wrote {@code classLoadLog}. */
+    private static Set<Path> jarsRead(Path classLoadLog) throws IOException {
+        Set<Path> jars = new TreeSet<>();
+        jars.add(target.resolve("sourcemesh-cli-test.jar").toRealPath());
+        jars.add(target.resolve("lib/sourcemesh-proxy-test.jar").toRealPath());
+        jars.add(target.resolve("lib").resolve(LauncherCheckout.LOOKUPS).toRealPath());
+        try (Stream<String> lines = Files.lines(classLoadLog)) {
+            for (String line : lines.toList()) {
+                java.util.regex.Matcher m = JAR_SOURCE.matcher(line);
+                if (m.find()) {
+                    jars.add(Path.of(m.group(1)).toRealPath());
+                }
+            }
+        }
+        return jars;
     }
 
     /** The {@code -cp} of a running JVM's command line. */

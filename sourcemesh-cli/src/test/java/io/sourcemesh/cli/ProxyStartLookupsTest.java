@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The class lookups that fail while a proxy starts and serves its first 200, on the proxy's class path
  * (the launcher's: no SLF4J or Log4j jar), from the JVM's exception log: each one searched every jar.
  * Netty's logging is set to JUL up front ({@link NettyLogging}), so none is a probe for a logging
- * framework; what is left is protobuf's Android probe, a static check we cannot preempt.
+ * framework; what is left is protobuf's Android probe, a static check this JVM (the bare class path) cannot
+ * preempt; the launcher's module path can (sourcemesh-lookups: ProxyAotCacheTest counts a proxy's open jars).
  */
 class ProxyStartLookupsTest {
     @TempDir
