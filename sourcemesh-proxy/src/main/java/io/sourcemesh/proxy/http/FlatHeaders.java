@@ -94,7 +94,9 @@ class FlatHeaders extends HttpHeaders {
         if (n == 0) {
             return 1L;
         }
-        return 1L << (n * 31 + (name.charAt(0) | 0x20) * 7 + (name.charAt(n - 1) | 0x20)); // the shift takes the low 6 bits
+        // mixed by multiplying (golden-ratio and murmur constants) so that names common in one message rarely share a bit
+        int h = n * 0x9E3779B9 + (name.charAt(0) | 0x20) * 0x85EBCA6B + (name.charAt(n - 1) | 0x20) * 0xC2B2AE35;
+        return 1L << (h >>> 26);
     }
 
     private int find(CharSequence name, int from) {
