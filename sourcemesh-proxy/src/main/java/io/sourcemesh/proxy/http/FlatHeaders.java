@@ -56,8 +56,8 @@ class FlatHeaders extends HttpHeaders {
     private CharSequence[] kv = NONE;
     private int size;
     /**
-     * The {@link #presenceBit}s of the names held (or held before a removal that kept its bit): a look-up
-     * or removal of a name whose bit is clear scans nothing. Most are of names a message does not carry
+     * The {@link #presenceBit}s of the names held: a look-up or removal of a name whose bit is clear
+     * scans nothing. Most are of names a message does not carry
      * (hop-by-hop names, transfer-encoding, upgrade), several per proxied request.
      */
     private long present;

@@ -7,9 +7,7 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.internal.ThreadExecutorMap;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,9 +73,9 @@ public final class Stats {
 
     private synchronized LoopCells register() {
         LoopCells c = new LoopCells(nextId.get());
-        List<LoopCells> kept = new ArrayList<>(Arrays.asList(loops));
-        kept.add(c);
-        loops = kept.toArray(LoopCells[]::new);
+        LoopCells[] more = Arrays.copyOf(loops, loops.length + 1);
+        more[more.length - 1] = c;
+        loops = more;
         return c;
     }
 
