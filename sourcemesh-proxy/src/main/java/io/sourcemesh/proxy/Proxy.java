@@ -398,6 +398,8 @@ public final class Proxy implements AutoCloseable {
         clusters.connector().closeAll();
         if (ownsTransport) {
             transport.close();
+        } else {
+            stats.leave(clusters.connector().loops());
         }
     }
 }

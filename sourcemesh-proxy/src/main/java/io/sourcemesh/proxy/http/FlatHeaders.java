@@ -55,6 +55,12 @@ class FlatHeaders extends HttpHeaders {
     /** name, value, name, value, ...; made on the first add. */
     private CharSequence[] kv = NONE;
     private int size;
+    /**
+     * The {@link #presenceBit}s of the names held: a look-up or removal of a name whose bit is clear
+     * scans nothing. Most are of names a message does not carry
+     * (hop-by-hop names, transfer-encoding, upgrade), several per proxied request.
+     */
+    private long present;
 
     FlatHeaders(DefaultHeaders.NameValidator<CharSequence> nameValidator, DefaultHeaders.ValueValidator<CharSequence> valueValidator) {
         this.nameValidator = nameValidator;
@@ -79,9 +85,26 @@ class FlatHeaders extends HttpHeaders {
         return AsciiString.contentEqualsIgnoreCase(a, b);
     }
 
+    /**
+     * One of 64 bits for {@code name}, the same for every spelling of it that {@link #same} takes as equal
+     * (ASCII case folded by setting 0x20): from its length and first and last characters.
+     */
+    static long presenceBit(CharSequence name) {
+        int n = name.length();
+        if (n == 0) {
+            return 1L;
+        }
+        // mixed by multiplying (golden-ratio and murmur constants) so that names common in one message rarely share a bit
+        int h = n * 0x9E3779B9 + (name.charAt(0) | 0x20) * 0x85EBCA6B + (name.charAt(n - 1) | 0x20) * 0xC2B2AE35;
+        return 1L << (h >>> 26);
+    }
+
     private int find(CharSequence name, int from) {
         if (name == null) {
             throw new NullPointerException("name");
+        }
+        if ((present & presenceBit(name)) == 0) {
+            return -1;
         }
         for (int i = from; i < size; i++) {
             if (same(kv[2 * i], name)) {
@@ -452,6 +475,7 @@ class FlatHeaders extends HttpHeaders {
         kv[2 * size] = name;
         kv[2 * size + 1] = value;
         size++;
+        present |= presenceBit(name);
     }
 
     private CharSequence checkedName(CharSequence name) {
@@ -575,16 +599,22 @@ class FlatHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders remove(CharSequence name) {
+        if (name == null || (present & presenceBit(name)) == 0) {
+            return this; // as before the bits: a null name matched no line
+        }
         int w = 0;
+        long kept = 0;
         for (int r = 0; r < size; r++) {
             if (!same(kv[2 * r], name)) {
                 if (w != r) {
                     kv[2 * w] = kv[2 * r];
                     kv[2 * w + 1] = kv[2 * r + 1];
                 }
+                kept |= presenceBit(kv[2 * w]);
                 w++;
             }
         }
+        present = kept;
         for (int i = w; i < size; i++) {
             kv[2 * i] = null;
             kv[2 * i + 1] = null;
@@ -597,6 +627,7 @@ class FlatHeaders extends HttpHeaders {
     public HttpHeaders clear() {
         java.util.Arrays.fill(kv, 0, 2 * size, null);
         size = 0;
+        present = 0;
         return this;
     }
 
@@ -605,6 +636,7 @@ class FlatHeaders extends HttpHeaders {
         FlatHeaders copy = new FlatHeaders(nameValidator, valueValidator);
         copy.kv = size == 0 ? NONE : java.util.Arrays.copyOf(kv, 2 * size);
         copy.size = size;
+        copy.present = present;
         return copy;
     }
 

@@ -48,6 +48,8 @@ final class UpstreamRequest implements ChannelFutureListener {
     private final boolean pooled;
     private State state;
     private Channel channel;
+    /** Its connection's handler, found once when attached (not looked up by name per request). */
+    private Handler handler;
     /** Writes up were made inside a client read burst: flushed once at its end. */
     private boolean flushPending;
 
@@ -106,8 +108,9 @@ final class UpstreamRequest implements ChannelFutureListener {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.
-                        ch.pipeline().addLast(CODEC, new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES, downstream.clock()));
-                        ch.pipeline().addLast(HANDLER, new Handler());
+                        UpstreamCodec codec = new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES, downstream.clock());
+                        ch.pipeline().addLast(CODEC, codec);
+                        ch.pipeline().addLast(HANDLER, new Handler(codec));
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
                             h.connectionClosed();
@@ -142,7 +145,8 @@ final class UpstreamRequest implements ChannelFutureListener {
     private void attach(Channel ch) {
         channel = ch;
         state = State.SENDING;
-        ((Handler) ch.pipeline().get(HANDLER)).owner = this;
+        handler = handlerOf(ch);
+        handler.owner = this;
         stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress());
         ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
         ChannelFuture last = null;
@@ -306,10 +310,7 @@ final class UpstreamRequest implements ChannelFutureListener {
     void abandon() {
         state = State.DETACHED;
         if (channel != null) {
-            Handler handler = (Handler) channel.pipeline().get(HANDLER);
-            if (handler != null) {
-                handler.owner = null;
-            }
+            handler.owner = null;
             channel.close();
         }
     }
@@ -322,12 +323,9 @@ final class UpstreamRequest implements ChannelFutureListener {
     void release(boolean reusable) {
         boolean sent = state == State.SENT;
         state = State.DETACHED;
-        Handler handler = (Handler) channel.pipeline().get(HANDLER);
-        if (handler != null) {
-            handler.owner = null;
-        }
-        UpstreamCodec codec = (UpstreamCodec) channel.pipeline().get(CODEC);
-        boolean clean = codec != null && !codec.hasUnreadBytes() && !codec.awaitingResponse();
+        handler.owner = null;
+        UpstreamCodec codec = handler.codec; // still in the pipeline: a tunnel, which took it out, is never released
+        boolean clean = !codec.hasUnreadBytes() && !codec.awaitingResponse();
         if (flushPending) {
             flushPending = false;
             channel.flush();
@@ -344,9 +342,19 @@ final class UpstreamRequest implements ChannelFutureListener {
         }
     }
 
+    /** A connection's handler: the last in its pipeline (checked, else found by name). */
+    private static Handler handlerOf(Channel ch) {
+        return ch.pipeline().last() instanceof Handler h ? h : (Handler) ch.pipeline().get(HANDLER);
+    }
+
     /** The upstream connection's handler; {@code owner} is the attempt using it, null while pooled. */
     static final class Handler extends ChannelInboundHandlerAdapter {
+        final UpstreamCodec codec;
         UpstreamRequest owner;
+
+        Handler(UpstreamCodec codec) {
+            this.codec = codec;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -109,25 +109,19 @@ public final class CircuitBreaker {
     }
 
     /**
-     * The gauges follow the counts. Each is written only when its value changes: the open flags move
-     * only at a threshold, and a gauge's write is a full fence, four to eight of them per request.
+     * The gauges follow the counts. A set gauge is written only when its value changes: the open flags
+     * move only at a threshold, and a gauge's write is a full fence, four to eight of them per request.
      */
     private void publish() {
-        update(cxOpen, connections.get() >= limits.maxConnections() ? 1 : 0);
-        update(rqPendingOpen, pending.get() >= limits.maxPendingRequests() ? 1 : 0);
-        update(rqOpen, requests.get() >= limits.maxRequests() ? 1 : 0);
-        update(retryOpen, retries.get() >= limits.maxRetries() ? 1 : 0);
+        cxOpen.set(connections.get() >= limits.maxConnections() ? 1 : 0);
+        rqPendingOpen.set(pending.get() >= limits.maxPendingRequests() ? 1 : 0);
+        rqOpen.set(requests.get() >= limits.maxRequests() ? 1 : 0);
+        retryOpen.set(retries.get() >= limits.maxRetries() ? 1 : 0);
         if (remainingCx != null) {
-            update(remainingCx, Math.max(0, limits.maxConnections() - connections.get()));
-            update(remainingPending, Math.max(0, limits.maxPendingRequests() - pending.get()));
-            update(remainingRq, Math.max(0, limits.maxRequests() - requests.get()));
-            update(remainingRetries, Math.max(0, limits.maxRetries() - retries.get()));
-        }
-    }
-
-    private static void update(Stats.Gauge gauge, long value) {
-        if (gauge.value() != value) {
-            gauge.set(value);
+            remainingCx.set(Math.max(0, limits.maxConnections() - connections.get()));
+            remainingPending.set(Math.max(0, limits.maxPendingRequests() - pending.get()));
+            remainingRq.set(Math.max(0, limits.maxRequests() - requests.get()));
+            remainingRetries.set(Math.max(0, limits.maxRetries() - retries.get()));
         }
     }
 }

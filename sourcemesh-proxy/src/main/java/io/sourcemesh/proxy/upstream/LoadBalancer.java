@@ -18,6 +18,11 @@ public interface LoadBalancer {
         if (hosts.isEmpty()) {
             return key -> null;
         }
+        if (hosts.size() == 1) {
+            // Every policy picks it: no shared round-robin position to bump (a locked add per request).
+            UpstreamHost only = hosts.get(0);
+            return key -> only;
+        }
         return switch (policy) {
             case ROUND_ROBIN, CLUSTER_PROVIDED -> new RoundRobin(hosts);
             case LEAST_REQUEST -> new LeastRequest(hosts);

@@ -33,8 +33,9 @@ public final class OutlierDetector {
     private final Stats.Counter overflow;
 
     private static final class State {
-        int consecutive5xx;
-        int consecutiveGateway;
+        /** Written under the detector's lock; read without it by a success that has nothing to reset. */
+        volatile int consecutive5xx;
+        volatile int consecutiveGateway;
         boolean ejected;
         long ejectedAtNanos;
         int ejections;
@@ -62,6 +63,9 @@ public final class OutlierDetector {
         State s = states.get(host);
         if (s == null) {
             return;
+        }
+        if (code < 500 && s.consecutive5xx == 0 && s.consecutiveGateway == 0) {
+            return; // the usual answer: nothing to reset, so no lock taken (a monitor's CAS per response)
         }
         synchronized (this) {
             if (code < 500) {

@@ -1,19 +1,23 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.proxy.stats.LoopCounts;
 import java.net.InetSocketAddress;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
-/** One endpoint of a cluster with the live counts the load balancers and /clusters read. */
+/**
+ * One endpoint of a cluster with the live counts the load balancers and /clusters read: per event
+ * loop ({@link LoopCounts}), as requests start and end on the loops, summed when read.
+ */
 public final class UpstreamHost {
+    private static final int ACTIVE_REQUESTS = 0;
+    private static final int ACTIVE_CONNECTIONS = 1;
+    private static final int TOTAL_CONNECTIONS = 2;
+    private static final int TOTAL_REQUESTS = 3;
+    private static final int ERROR_REQUESTS = 4;
+    private static final int CONNECT_FAILURES = 5;
+
     private final InetSocketAddress address;
     private final int weight;
-    final AtomicInteger activeRequests = new AtomicInteger();
-    final AtomicInteger activeConnections = new AtomicInteger();
-    final LongAdder totalConnections = new LongAdder();
-    final LongAdder totalRequests = new LongAdder();
-    final LongAdder errorRequests = new LongAdder();
-    final LongAdder connectFailures = new LongAdder();
+    private final LoopCounts counts = new LoopCounts(6);
 
     UpstreamHost(InetSocketAddress address, int weight) {
         this.address = address;
@@ -22,35 +26,35 @@ public final class UpstreamHost {
 
     public InetSocketAddress address() { return address; }
     public int weight() { return weight; }
-    public int activeRequests() { return activeRequests.get(); }
-    public int activeConnections() { return activeConnections.get(); }
-    public long totalConnections() { return totalConnections.sum(); }
-    public long totalRequests() { return totalRequests.sum(); }
-    public long errorRequests() { return errorRequests.sum(); }
-    public long connectFailures() { return connectFailures.sum(); }
+    public int activeRequests() { return (int) counts.get(ACTIVE_REQUESTS); }
+    public int activeConnections() { return (int) counts.get(ACTIVE_CONNECTIONS); }
+    public long totalConnections() { return counts.get(TOTAL_CONNECTIONS); }
+    public long totalRequests() { return counts.get(TOTAL_REQUESTS); }
+    public long errorRequests() { return counts.get(ERROR_REQUESTS); }
+    public long connectFailures() { return counts.get(CONNECT_FAILURES); }
 
     public void connectionOpened() {
-        activeConnections.incrementAndGet();
-        totalConnections.increment();
+        counts.add(ACTIVE_CONNECTIONS, 1);
+        counts.add(TOTAL_CONNECTIONS, 1);
     }
 
     public void connectionClosed() {
-        activeConnections.decrementAndGet();
+        counts.add(ACTIVE_CONNECTIONS, -1);
     }
 
     public void connectFailed() {
-        connectFailures.increment();
+        counts.add(CONNECT_FAILURES, 1);
     }
 
     public void requestStarted() {
-        activeRequests.incrementAndGet();
-        totalRequests.increment();
+        counts.add(ACTIVE_REQUESTS, 1);
+        counts.add(TOTAL_REQUESTS, 1);
     }
 
     public void requestFinished(boolean error) {
-        activeRequests.decrementAndGet();
+        counts.add(ACTIVE_REQUESTS, -1);
         if (error) {
-            errorRequests.increment();
+            counts.add(ERROR_REQUESTS, 1);
         }
     }
 

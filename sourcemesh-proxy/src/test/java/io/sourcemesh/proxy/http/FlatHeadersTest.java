@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /** {@link FlatHeaders} against Netty's {@code DefaultHttpHeaders}: the same answers to the same operations. */
 class FlatHeadersTest {
     private static final String[] NAMES = {"Host", "host", "X-A", "x-a", "Connection", "content-length", "Transfer-Encoding",
-            "x-forwarded-for", "bad name", "", "x\u0001y", "Set-Cookie"};
+            "x-forwarded-for", "bad name", "", "x\u0001y", "Set-Cookie", "te", "TE", "Upgrade", "keep-alive",
+            "proxy-connection", "x-b", "X-c", "Date", "Age", "ETag", "Via"};
     private static final Object[] VALUES = {"1", "close", "Keep-Alive, Close", " chunked ", "a\r\nb", "a\u0000b", "", "v\tw",
             42, AsciiString.of("ascii"), new java.util.Date(0), "caf\u00e9", "close,", " , CLOSE ,", ",,chunked", "x-close"};
 
@@ -107,6 +108,34 @@ class FlatHeadersTest {
             copy.add("x-only-in-copy", "1");
             assertFalse(flat.contains("x-only-in-copy"), "a copy is independent");
         }
+    }
+
+    @Test
+    void namesSharingAPresenceBitAreAmongTheRandomOnes() {
+        // the random operations above remove one name of a pair while the other stays: both must still be found
+        java.util.Map<Long, java.util.Set<String>> byBit = new java.util.HashMap<>();
+        for (String n : NAMES) {
+            byBit.computeIfAbsent(FlatHeaders.presenceBit(n), b -> new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER)).add(n);
+        }
+        assertTrue(byBit.values().stream().anyMatch(names -> names.size() > 1), byBit.toString());
+        for (String n : NAMES) {
+            assertEquals(FlatHeaders.presenceBit(n), FlatHeaders.presenceBit(n.toUpperCase(java.util.Locale.ROOT)), n);
+            assertEquals(FlatHeaders.presenceBit(n), FlatHeaders.presenceBit(AsciiString.of(n.toLowerCase(java.util.Locale.ROOT))), n);
+        }
+    }
+
+    @Test
+    void clearedAndCopiedHeadersFindWhatTheyHold() {
+        FlatHeaders h = (FlatHeaders) FlatHeaders.FACTORY.newHeaders();
+        h.add("Connection", "close");
+        h.clear();
+        assertFalse(h.contains("connection"));
+        h.add("Upgrade", "websocket");
+        HttpHeaders copy = h.copy();
+        assertEquals("websocket", copy.get("UPGRADE"));
+        copy.remove("upgrade");
+        assertNull(copy.get("upgrade"));
+        assertEquals("websocket", h.get("upgrade"), "the original keeps its own");
     }
 
     @Test
