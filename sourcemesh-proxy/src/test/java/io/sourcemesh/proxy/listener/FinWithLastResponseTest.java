@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.netty.channel.Channel;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.testing.Http1Response;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.SocketSegments;
 import java.io.InputStream;
@@ -16,7 +16,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,26 +72,11 @@ class FinWithLastResponseTest {
             for (int i = 0; i < 3; i++) {
                 s.getOutputStream().write("GET /echo HTTP/1.1\r\nhost: example\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 assertEquals(200, response(s));
-                assertEquals(0, acceptedFrom(s).config().getOption(Transport.TCP_CORK), "after response " + (i + 1));
+                assertEquals(0, AcceptedSockets.of(proxy.listeners().get(0), s).config().getOption(Transport.TCP_CORK), "after response " + (i + 1));
             }
             assertEquals(200, closingGet(s));
             assertEquals(-1, s.getInputStream().read(), "the proxy closed the connection after the last");
         }
-    }
-
-    /** The accepted socket of this client. */
-    private Channel acceptedFrom(Socket s) throws Exception {
-        ListenerRuntime runtime = proxy.listeners().get(0);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            for (Channel ch : runtime.openConnections()) {
-                if (((InetSocketAddress) ch.remoteAddress()).getPort() == s.getLocalPort()) {
-                    return ch;
-                }
-            }
-            Thread.sleep(5);
-        }
-        throw new AssertionError("no accepted connection from port " + s.getLocalPort());
     }
 
     private static int closingGet(Socket s) throws Exception {
@@ -100,24 +84,8 @@ class FinWithLastResponseTest {
         return response(s);
     }
 
-    /** Reads one response with a Content-Length body; its status. */
     private static int response(Socket s) throws Exception {
         s.setSoTimeout(10_000);
-        InputStream in = s.getInputStream();
-        StringBuilder head = new StringBuilder();
-        for (int c; (c = in.read()) != -1; ) {
-            head.append((char) c);
-            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                int length = 0;
-                for (String line : head.toString().split("\r\n")) {
-                    if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
-                        length = Integer.parseInt(line.substring(15).trim());
-                    }
-                }
-                in.readNBytes(length);
-                return Integer.parseInt(head.substring(9, 12));
-            }
-        }
-        throw new java.io.EOFException("connection closed after " + head);
+        return Http1Response.status(s.getInputStream());
     }
 }

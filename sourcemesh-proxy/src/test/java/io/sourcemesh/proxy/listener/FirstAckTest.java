@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.netty.channel.Channel;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
+import io.sourcemesh.proxy.testing.Http1Response;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.SocketSegments;
 import java.io.InputStream;
@@ -109,7 +109,7 @@ class FirstAckTest {
                 long start = System.nanoTime();
                 out.write(first.getBytes(StandardCharsets.US_ASCII));
                 out.write(rest.getBytes(StandardCharsets.US_ASCII));
-                assertEquals(200, response(s.getInputStream()));
+                assertEquals(200, Http1Response.status(s.getInputStream()));
                 millis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             }
         }
@@ -155,42 +155,13 @@ class FirstAckTest {
         InetSocketAddress address = proxy.listenerAddress(name);
         ListenerRuntime listener = proxy.listeners().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
         try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < deadline) {
-                // this client's connection, not one an earlier check closed that the proxy has not seen close yet
-                for (Channel ch : listener.openConnections()) {
-                    if (((InetSocketAddress) ch.remoteAddress()).getPort() == s.getLocalPort()) {
-                        return ch.config().getOption(Transport.TCP_QUICKACK);
-                    }
-                }
-                Thread.sleep(5);
-            }
-            throw new AssertionError("the listener " + name + " shows no connection from port " + s.getLocalPort());
+            return AcceptedSockets.of(listener, s).config().getOption(Transport.TCP_QUICKACK);
         }
     }
 
     private static int get(Socket s) throws Exception {
         s.getOutputStream().write("GET /echo HTTP/1.1\r\nhost: example\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         s.setSoTimeout(10_000);
-        return response(s.getInputStream());
-    }
-
-    /** Reads one response with a Content-Length body; its status. */
-    private static int response(InputStream in) throws Exception {
-        StringBuilder head = new StringBuilder();
-        for (int c; (c = in.read()) != -1; ) {
-            head.append((char) c);
-            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                int length = 0;
-                for (String line : head.toString().split("\r\n")) {
-                    if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
-                        length = Integer.parseInt(line.substring(15).trim());
-                    }
-                }
-                in.readNBytes(length);
-                return Integer.parseInt(head.substring(9, 12));
-            }
-        }
-        throw new java.io.EOFException("connection closed after " + head);
+        return Http1Response.status(s.getInputStream());
     }
 }
