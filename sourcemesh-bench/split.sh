@@ -74,11 +74,11 @@ counters() {
   for p in $(tree "$1"); do
     read -r a b < <(awk '{ print $14, $15 }' /proc/"$p"/stat 2>/dev/null || echo "0 0")
     u=$((u + a)); s=$((s + b))
-    x=$((x + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { t += $2 } END { print t + 0 }')))
+    x=$((x + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { t += $2 } END { printf "%.0f\n", t }')))
   done
   echo "$u $s $x"
 }
-segs() { nstat -az TcpInSegs TcpOutSegs 2>/dev/null | awk '/^Tcp(In|Out)Segs/ { t += $2 } END { print t + 0 }'; }
+segs() { nstat -az TcpInSegs TcpOutSegs 2>/dev/null | awk '/^Tcp(In|Out)Segs/ { t += $2 } END { printf "%.0f\n", t }'; }
 HZ=$(getconf CLK_TCK)
 log "warm-up ${WARMUP}s per target, $CONNS connections${WRK_ARGS:+, Connection: close}"
 for t in direct nginx haproxy sourcemesh; do
