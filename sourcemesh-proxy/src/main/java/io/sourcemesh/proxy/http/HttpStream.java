@@ -327,7 +327,7 @@ final class HttpStream {
         if (f != null) {
             unflushedWrite = null;
             Channel client = downstream.channel();
-            if (responseSaysClose && state == State.RESPONSE_COMPLETE && client instanceof UnixChannel) {
+            if (responseSaysClose && state == State.RESPONSE_COMPLETE && client instanceof UnixChannel && client.isActive()) {
                 // The connection closes once this write completes; corked until then, the response's last bytes
                 // and the FIN leave in one segment, and the client's one ACK answers both.
                 client.config().setOption(Transport.TCP_CORK, 1);

@@ -43,7 +43,9 @@ public final class FirstAck {
     public static void sendNow(Channel channel, ConnectionContext connection) {
         if (connection.firstAckDelayed()) {
             connection.firstAckDelayed(false);
-            channel.config().setOption(Transport.TCP_QUICKACK, 1);
+            if (channel.isActive()) { // not on a socket a filter or a bad request closed meanwhile
+                channel.config().setOption(Transport.TCP_QUICKACK, 1);
+            }
         }
     }
 }

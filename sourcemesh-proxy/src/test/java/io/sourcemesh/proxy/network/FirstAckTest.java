@@ -3,6 +3,13 @@ package io.sourcemesh.proxy.network;
 import static io.sourcemesh.proxy.testing.Configs.*;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.sourcemesh.l4.transport.Transport;
 
 import io.sourcemesh.proxy.config.FilterChainConfig;
 import io.sourcemesh.proxy.config.FilterChainMatch;
@@ -38,6 +45,28 @@ class FirstAckTest {
         assertFalse(FirstAck.delayedBy(listener(List.of(HTTP, TCP), Optional.empty())));
         assertFalse(FirstAck.delayedBy(listener(List.of(HTTP), Optional.of(TCP))), "a tcp_proxy default chain");
         assertFalse(FirstAck.delayedBy(listener(List.of(), Optional.empty())), "no chain at all");
+    }
+
+    /** A connection closed before its first ACK was decided: nothing to set, and no exception on the closed socket. */
+    @Test
+    void aClosedConnectionIsLeftAlone() throws Exception {
+        try (Transport transport = Transport.create(1)) {
+            assumeTrue(transport.isNative(), transport.description());
+            Channel server = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelType())
+                    .childHandler(new ChannelInboundHandlerAdapter()).bind("127.0.0.1", 0).sync().channel();
+            try {
+                Channel client = new Bootstrap().group(transport.group()).channel(transport.channelType())
+                        .handler(new ChannelInboundHandlerAdapter()).connect(server.localAddress()).sync().channel();
+                client.close().sync();
+                ConnectionContext connection = new ConnectionContext("l", new InetSocketAddress("127.0.0.1", 1),
+                        new InetSocketAddress("127.0.0.1", 2));
+                connection.firstAckDelayed(true);
+                client.eventLoop().submit(() -> FirstAck.sendNow(client, connection)).sync(); // threw ChannelException unguarded
+                assertFalse(connection.firstAckDelayed());
+            } finally {
+                server.close().sync();
+            }
+        }
     }
 
     private static ListenerConfig listener(List<FilterChainConfig> chains, Optional<FilterChainConfig> defaultChain) {
