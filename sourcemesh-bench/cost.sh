@@ -33,17 +33,8 @@ done
 for c in wrk nginx strace python3; do command -v $c >/dev/null || { echo "cost.sh: needs $c" >&2; exit 1; }; done
 SOURCEMESH_BIN=${SOURCEMESH_BIN:-$ROOT/sourcemesh}
 ORIGIN=127.78.0.1; PROXY=127.78.0.4; PORT=8080
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sourcemesh-cost.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { printf '[cost %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-wait_port() { local i; for i in $(seq 1 600); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+. "$HERE/lib/prologue.sh"
+bench_prologue cost
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 mkdir -p "$WORK/origin-tmp"

@@ -31,18 +31,9 @@ NET=127.79.0; PORT=8080
 # -XX:TrimNativeHeapInterval (5 s), so memory glibc could return has been returned.
 SETTLE=${SETTLE:-7}
 declare -A HOST=([nginx]=$NET.2 [haproxy]=$NET.3 [sourcemesh]=$NET.4)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sourcemesh-footprint.XXXXXX")
+. "$HERE/lib/prologue.sh"
+bench_prologue footprint
 NOFILE=$(ulimit -Hn); ulimit -n "$NOFILE" 2>/dev/null || true
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { printf '[footprint %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-wait_port() { local i; for i in $(seq 1 600); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 render() { sed -e "s|@WORK@|$WORK|g" -e "s|@NOFILE@|$NOFILE|g" -e "s|127\.77\.0\.|$NET.|g" "$1" >"$WORK/$(basename "$1")"; echo "$WORK/$(basename "$1")"; }
 rss_kb() { python3 "$HERE/lib/bench.py" stat "$1" | cut -d' ' -f1; }
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }

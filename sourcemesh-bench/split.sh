@@ -30,18 +30,9 @@ done
 for c in wrk nginx haproxy nstat python3; do command -v $c >/dev/null || { echo "split.sh: needs $c" >&2; exit 1; }; done
 SOURCEMESH_BIN=${SOURCEMESH_BIN:-$ROOT/sourcemesh}
 NET=127.76.0; PORT=8080
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sourcemesh-split.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { printf '[split %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+. "$HERE/lib/prologue.sh"
+bench_prologue split
 port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
-wait_port() { local i; for i in $(seq 1 600); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 # every configuration from run.sh's, moved from 127.77.0.x to this script's range
 render() { sed -e "s|@WORK@|$WORK|g" -e "s|@NOFILE@|$(ulimit -n)|g" -e "s|127\.77\.0\.|$NET.|g" "$1" >"$2"; }
 

@@ -31,17 +31,8 @@ done
 for c in wrk nginx gcc python3 curl; do command -v $c >/dev/null || { echo "tail.sh: needs $c" >&2; exit 1; }; done
 SOURCEMESH_BIN=${SOURCEMESH_BIN:-$ROOT/sourcemesh}
 ORIGIN=127.80.0.1; PROXY=127.80.0.4; PORT=8080
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sourcemesh-tail.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-log() { printf '[tail %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-wait_port() { local i; for i in $(seq 1 600); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+. "$HERE/lib/prologue.sh"
+bench_prologue tail
 
 gcc -O2 -o "$WORK/pingpong" "$HERE/lib/pingpong.c"
 mkdir -p "$WORK/origin-tmp"
