@@ -9,9 +9,9 @@ import io.netty.channel.uring.IoUring;
 import io.sourcemesh.l4.transport.RingSubmissions;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.testing.Http1Response;
 import io.sourcemesh.proxy.testing.Origin;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -122,21 +122,6 @@ class LoopTickerTest {
         OutputStream out = s.getOutputStream();
         out.write("GET /echo HTTP/1.1\r\nhost: example\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        InputStream in = s.getInputStream();
-        StringBuilder head = new StringBuilder();
-        for (int c; (c = in.read()) != -1; ) {
-            head.append((char) c);
-            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                break;
-            }
-        }
-        int length = 0;
-        for (String line : head.toString().split("\r\n")) {
-            if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
-                length = Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        in.readNBytes(length);
-        return Integer.parseInt(head.substring(9, 12));
+        return Http1Response.status(s.getInputStream());
     }
 }
