@@ -149,12 +149,18 @@ final class Router {
         info.routeName(r.name().isEmpty() ? null : r.name());
         routeHeaders = r.headers();
         vhostHeaders = virtualHost != null ? virtualHost.headers() : HeaderMutations.NONE;
-        switch (r.action()) {
-            case RouteConfig.DirectResponse d -> stream.localReply(d.status(), d.body().orElse(""), null, "direct_response");
-            case RouteConfig.Redirect redirect -> stream.localReply(redirect.responseCode(), "", null, "via_route",
+        // Not a pattern switch: its dispatch class would be built at the first request of every start (an AOT
+        // cache does not hold it), a few ms on the first request's path.
+        RouteConfig.RouteAction action = r.action();
+        if (action instanceof RouteConfig.Forward f) {
+            forward(r, f);
+        } else if (action instanceof RouteConfig.DirectResponse d) {
+            stream.localReply(d.status(), d.body().orElse(""), null, "direct_response");
+        } else {
+            RouteConfig.Redirect redirect = (RouteConfig.Redirect) action;
+            stream.localReply(redirect.responseCode(), "", null, "via_route",
                     h -> h.set(HttpHeaderNames.LOCATION, Redirects.location(redirect, r.match(), request,
                             stream.connection().connection().tlsTerminated())));
-            case RouteConfig.Forward f -> forward(r, f);
         }
     }
 
