@@ -22,7 +22,6 @@ final class RetryState {
     private int attempts = 1;
     private List<UpstreamHost> attemptedHosts;
     private boolean slotHeld;
-    private boolean staleConnectionRetried;
 
     RetryState(Optional<RouteConfig.RetryPolicy> policy, ClusterRuntime cluster) {
         this.policy = policy;
@@ -33,15 +32,20 @@ final class RetryState {
         return attempts;
     }
 
+    /** Whether the route's policy retries what went wrong ({@code covers}: a status, a reset, a connect failure). */
+    boolean covers(Predicate<RouteConfig.RetryPolicy> covers) {
+        return policy.isPresent() && covers.test(policy.get());
+    }
+
     /**
-     * The host for another attempt after {@code failed}, or empty when the policy does not cover
-     * what went wrong, the attempts are used up, the request cannot be sent again (only body-less
+     * The host for another attempt after {@code failed} (once {@link #covers} said the policy retries what went
+     * wrong), or empty when the attempts are used up, the request cannot be sent again (only body-less
      * requests are retried: the body is streamed, not buffered) or max_retries overflows. When the
      * last attempt fails too, the log says URX beside the failure's own flag.
      */
-    Optional<UpstreamHost> next(Predicate<RouteConfig.RetryPolicy> covers, boolean requestReplayable, UpstreamHost failed,
-            Supplier<Optional<UpstreamHost>> choose, StreamInfo info) {
-        if (policy.isEmpty() || !covers.test(policy.get())) {
+    Optional<UpstreamHost> next(boolean requestReplayable, UpstreamHost failed, Supplier<Optional<UpstreamHost>> choose,
+            StreamInfo info) {
+        if (policy.isEmpty()) {
             return Optional.empty();
         }
         if (attempts > policy.get().numRetries() || !requestReplayable) {
@@ -80,15 +84,6 @@ final class RetryState {
             next = choose.get();
         }
         return next;
-    }
-
-    /** A pooled connection turned out closed by the upstream: one free try on a fresh one per stream (not counted as a retry). */
-    boolean takeStaleConnectionRetry() {
-        if (staleConnectionRetried) {
-            return false;
-        }
-        staleConnectionRetried = true;
-        return true;
     }
 
     /** The stream ended: the retry slot goes back to the circuit breaker. */
