@@ -17,13 +17,14 @@ import java.util.function.Supplier;
  * back once at the stream's end.
  */
 final class RetryState {
-    private final Optional<RouteConfig.RetryPolicy> policy;
+    private final RouteConfig.RetryPolicy policy;
     private final ClusterRuntime cluster;
     private int attempts = 1;
     private List<UpstreamHost> attemptedHosts;
     private boolean slotHeld;
 
-    RetryState(Optional<RouteConfig.RetryPolicy> policy, ClusterRuntime cluster) {
+    /** A stream on a route with a retry policy (a route without one has no RetryState). */
+    RetryState(RouteConfig.RetryPolicy policy, ClusterRuntime cluster) {
         this.policy = policy;
         this.cluster = cluster;
     }
@@ -34,7 +35,7 @@ final class RetryState {
 
     /** Whether the route's policy retries what went wrong ({@code covers}: a status, a reset, a connect failure). */
     boolean covers(Predicate<RouteConfig.RetryPolicy> covers) {
-        return policy.isPresent() && covers.test(policy.get());
+        return covers.test(policy);
     }
 
     /**
@@ -45,16 +46,13 @@ final class RetryState {
      */
     Optional<UpstreamHost> next(boolean requestReplayable, UpstreamHost failed, Supplier<Optional<UpstreamHost>> choose,
             StreamInfo info) {
-        if (policy.isEmpty()) {
-            return Optional.empty();
-        }
-        if (attempts > policy.get().numRetries() || !requestReplayable) {
+        if (attempts > policy.numRetries() || !requestReplayable) {
             if (attempts > 1) {
                 info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
             }
             return Optional.empty();
         }
-        Optional<UpstreamHost> next = nextHost(policy.get(), failed, choose);
+        Optional<UpstreamHost> next = nextHost(policy, failed, choose);
         if (next.isEmpty()) {
             return next;
         }

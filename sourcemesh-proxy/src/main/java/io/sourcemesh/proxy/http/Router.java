@@ -209,7 +209,7 @@ final class Router {
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
-        retries = forward.retryPolicy().isPresent() ? new RetryState(forward.retryPolicy(), cluster) : null;
+        retries = forward.retryPolicy().isPresent() ? new RetryState(forward.retryPolicy().get(), cluster) : null;
         upstreamStartNanos = stream.connection().now();
         if (takeConnection()) {
             return;
