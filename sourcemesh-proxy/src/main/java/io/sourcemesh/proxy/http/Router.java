@@ -172,7 +172,7 @@ final class Router {
         String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
                 : Upstreams.pickWeighted(forward.weightedClusters());
         info.upstreamClusterName(clusterName);
-        cluster = filter.clusters.get(clusterName);
+        cluster = cachedRoute.cluster(clusterName);
         if (cluster == null) {
             filter.noCluster.inc();
             stream.localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");

@@ -182,6 +182,11 @@ public final class ClusterRuntime {
         return config.name();
     }
 
+    /** Replaced or removed by a config update (or the proxy stopping): a new request looks its cluster up again. */
+    public boolean closed() {
+        return closed;
+    }
+
     /**
      * The host for this request: for ORIGINAL_DST the connection's original destination, else the
      * load balancer's pick. Empty when the cluster has no host (Envoy's "no healthy upstream").

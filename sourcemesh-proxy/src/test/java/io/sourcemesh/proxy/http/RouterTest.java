@@ -241,6 +241,26 @@ class RouterTest {
     }
 
     @Test
+    void aClusterReplacedWhileTheChainWasPausedIsLookedUpAgain() throws Exception {
+        Pausing pausing = new Pausing();
+        proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
+                List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        assertEquals("origin", s.info().upstreamClusterName(), "the cached route resolved the cluster");
+
+        // A config update replaces the cluster (new endpoint) while the stream waits: the router takes the new one,
+        // not the one the cached route resolved (closed with its config).
+        proxy.clusters.update(List.of(EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, B)));
+        pausing.callbacks.continueDecoding();
+        assertEquals(1, proxy.upstreams.size());
+        assertEquals(B, proxy.upstreams.get(0).destination());
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(client).startsWith("HTTP/1.1 200 OK"));
+    }
+
+    @Test
     void aStreamThatEndedWhilePausedIsNeverRouted() throws Exception {
         Pausing pausing = new Pausing();
         proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
