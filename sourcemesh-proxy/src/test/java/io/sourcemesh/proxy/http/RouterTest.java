@@ -212,11 +212,17 @@ class RouterTest {
         }
     }
 
-    @Test
-    void aPausedChainHoldsTheRequestAndItsBodyUntilContinueDecodingThenTheRouterForwardsIt() throws Exception {
+    /** A proxy whose one route "r" forwards to cluster "origin" (endpoint A) behind a filter that pauses every stream. */
+    private Pausing pausingProxy() {
         Pausing pausing = new Pausing();
         proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
                 List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        return pausing;
+    }
+
+    @Test
+    void aPausedChainHoldsTheRequestAndItsBodyUntilContinueDecodingThenTheRouterForwardsIt() throws Exception {
+        Pausing pausing = pausingProxy();
         EmbeddedChannel client = proxy.client();
         send(client, "POST /x HTTP/1.1\r\nHost: app\r\ncontent-length: 4\r\n\r\nbody");
         HttpStream s = stream(client);
@@ -242,9 +248,7 @@ class RouterTest {
 
     @Test
     void aClusterReplacedWhileTheChainWasPausedIsLookedUpAgain() throws Exception {
-        Pausing pausing = new Pausing();
-        proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
-                List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        Pausing pausing = pausingProxy();
         EmbeddedChannel client = proxy.client();
         send(client, GET);
         HttpStream s = stream(client);
@@ -262,9 +266,7 @@ class RouterTest {
 
     @Test
     void aStreamThatEndedWhilePausedIsNeverRouted() throws Exception {
-        Pausing pausing = new Pausing();
-        proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
-                List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        Pausing pausing = pausingProxy();
         EmbeddedChannel client = proxy.client();
         send(client, GET);
         HttpStream s = stream(client);
