@@ -80,11 +80,13 @@ class ProxyAotCacheTest {
         // The training's profiles hold keep-alive connections the client closes after a hot request path and
         // many one-request connections, so a proxy's first close does not deoptimize its request path.
         java.util.regex.Matcher served = Pattern.compile(Pattern.quote(ProxyTraining.SERVED)
-                + " (\\d+) keep-alive 200s on (\\d+) connections the client closed, (\\d+) Connection: close 200s").matcher(log());
+                + " (\\d+) keep-alive 200s on (\\d+) connections the client closed, (\\d+) Connection: close 200s, (\\d+) logged 200s")
+                .matcher(log());
         assertTrue(served.find(), () -> "the training's summary: " + log());
         assertTrue(Integer.parseInt(served.group(1)) >= 20_000, served.group());
         assertTrue(Integer.parseInt(served.group(2)) >= 4, served.group());
         assertTrue(Integer.parseInt(served.group(3)) >= 1_000, served.group());
+        assertTrue(Integer.parseInt(served.group(4)) >= 100, served.group()); // through the access-logging listener
 
         // The netns sidecars' extra flags are ones the cache allows.
         assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
@@ -150,7 +152,7 @@ class ProxyAotCacheTest {
         build.unlinkJars();
     }
 
-    /** Starts the launcher's proxy, gets a 200 through it, and tells where its {@code Proxy} class came from. */
+    /** Starts the launcher's proxy (access-logging its requests), gets a 200 through it, and tells where its {@code Proxy} class came from. */
     private static String proxyClassSource(String javaOpts, String noTraining) throws Exception {
         return proxyClassSource(javaOpts, noTraining, Map.of());
     }
@@ -240,6 +242,17 @@ class ProxyAotCacheTest {
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                           stat_prefix: l
+                          access_log: # a sidecar's (JSON) and Envoy's default (text), so a start's checks cover them
+                          - name: envoy.access_loggers.file
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                              path: /dev/null
+                              log_format:
+                                json_format: {code: "%%RESPONSE_CODE%%", path: "%%REQ(:PATH)%%", peer: "%%DOWNSTREAM_REMOTE_ADDRESS%%"}
+                          - name: envoy.access_loggers.file
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                              path: /dev/null
                           route_config:
                             virtual_hosts:
                             - name: all
