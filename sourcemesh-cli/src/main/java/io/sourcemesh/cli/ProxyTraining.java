@@ -32,6 +32,8 @@ final class ProxyTraining {
     static final int KEEP_ALIVE_CONNECTIONS = 4;
     /** {@code Connection: close} exchanges, a connection each: the accept and close paths' profiles. */
     static final int CLOSE_REQUESTS = 1_500;
+    /** Keep-alive requests through the listener that writes access logs (JSON and text, to /dev/null). */
+    static final int LOGGED_REQUESTS = 500;
     /** The summary line's start. */
     static final String SERVED = "proxy training served:";
 
@@ -44,13 +46,14 @@ final class ProxyTraining {
         int admin = freePort();
         int front = freePort();
         int back = freePort();
+        int logged = freePort();
         String template;
         try (InputStream in = Objects.requireNonNull(ProxyTraining.class.getResourceAsStream("proxy-training.yaml"))) {
             template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Path bootstrap = Files.createTempFile("sourcemesh-proxy-training", ".yaml");
         Files.writeString(bootstrap, template.replace("@ADMIN@", String.valueOf(admin))
-                .replace("@FRONT@", String.valueOf(front)).replace("@BACK@", String.valueOf(back)));
+                .replace("@FRONT@", String.valueOf(front)).replace("@BACK@", String.valueOf(back)).replace("@LOGGED@", String.valueOf(logged)));
         AtomicInteger status = new AtomicInteger(-1);
         Thread proxy = new Thread(() -> status.set(train("proxy", "-c", bootstrap.toString(), "--concurrency", "1")),
                 "proxy");
@@ -58,7 +61,7 @@ final class ProxyTraining {
         proxy.start();
         try {
             awaitReady(admin, proxy, status);
-            System.out.println(SERVED + " " + serve(front));
+            System.out.println(SERVED + " " + serve(front, logged));
         } catch (IOException | RuntimeException e) {
             System.err.println("proxy training failed: " + e);
             Runtime.getRuntime().halt(1); // no cache from a run that did not serve
@@ -72,7 +75,7 @@ final class ProxyTraining {
      * Keep-alive connections closed by the client after their requests, then one connection per request;
      * says how many 200s came back on each kind. (Not the admin's stats: their views would join the cache.)
      */
-    static String serve(int front) throws IOException {
+    static String serve(int front, int logged) throws IOException {
         for (int c = 0; c < KEEP_ALIVE_CONNECTIONS; c++) {
             try (Client s = connect(front)) {
                 for (int i = 0; i < KEEP_ALIVE_REQUESTS; i++) {
@@ -86,9 +89,16 @@ final class ProxyTraining {
                         + "Connection: close\r\n\r\nhello", true), "request on a new connection");
             }
         }
+        try (Client s = connect(logged)) {
+            for (int i = 0; i < LOGGED_REQUESTS; i++) {
+                expect200(exchange(s, "GET /logged/" + i + " HTTP/1.1\r\nHost: training\r\nUser-Agent: training\r\n\r\n", false),
+                        "logged request " + i);
+            }
+        }
         // Every exchange above answered 200 or threw: the counts are what came back.
         return KEEP_ALIVE_CONNECTIONS * KEEP_ALIVE_REQUESTS + " keep-alive 200s on " + KEEP_ALIVE_CONNECTIONS
-                + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s";
+                + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s, " + LOGGED_REQUESTS
+                + " logged 200s";
     }
 
     /** The proxy as the launcher starts it: through {@link ProxyMain}, so the cache holds what a proxy loads. */

@@ -147,6 +147,11 @@ public final class KubeApiServer implements AutoCloseable {
         watches.dropAll();
     }
 
+    /** Until the next {@link #compactWatchCache()}, watches that resume from a version wait for it (tests: no race with the client's reconnect). */
+    void holdResumedWatches() {
+        watches.holdResumes();
+    }
+
     /** Compacts the watch cache to now (tests: a client that resumes from an older version gets 410 and lists again). */
     void compactWatchCache() {
         watches.compact();

@@ -206,6 +206,11 @@ final class Resources {
             } catch (NumberFormatException e) {
                 throw ApiException.badRequest("invalid resourceVersion \"" + rvParam + "\"");
             }
+            try {
+                watches.awaitResume();
+            } catch (InterruptedException e) {
+                return; // the server's thread asked to stop while a resumption was held
+            }
             sub = watches.subscribe(rv, filter, List.of());
         }
         boolean table = wantsTable(req);

@@ -45,6 +45,8 @@ final class WatchHub implements AutoCloseable {
     /** Watches started and watches refused as expired (410), for tests of clients' resumption. */
     private long started;
     private long expired;
+    /** Watches that resume from a version wait for the next {@link #compact()} (tests; see {@link #holdResumes()}). */
+    private boolean resumesHeld;
 
     private WatchHub(ObjectStore store, int capacity) {
         this.capacity = capacity;
@@ -193,15 +195,36 @@ final class WatchHub implements AutoCloseable {
         return subscriptions.size();
     }
 
+    /**
+     * Until the next {@link #compact()}, a watch that resumes from a version waits for it (tests: a client's
+     * resumption then meets the compaction however fast the client reconnects and however slow the machine).
+     */
+    synchronized void holdResumes() {
+        resumesHeld = true;
+    }
+
+    /** Returns once resumed watches are not held ({@link #holdResumes()}); at once when none is. */
+    synchronized void awaitResume() throws InterruptedException {
+        while (resumesHeld) {
+            wait();
+        }
+    }
+
     /** Forgets every change so far, as etcd's compaction: a watch from an older version is expired (410, the client lists again). */
     synchronized void compact() {
         history.clear();
         compacted = latest;
+        resumesHeld = false;
+        notifyAll();
     }
 
     @Override
     public void close() {
         storeWatch.close();
+        synchronized (this) {
+            resumesHeld = false; // a held resumption is not left waiting on a closed server
+            notifyAll();
+        }
     }
 
     /** One client's watch: its pending events, in order. */

@@ -64,30 +64,34 @@ public final class JsonFormatter implements AccessLogFormatter {
             raw.append('}');
         }
 
+        /** One json_format value. An {@code instanceof} chain, not a pattern switch: see SubstitutionFormat.appendJson. */
         void value(Object v) {
-            switch (v) {
-                case null -> raw.append("null");
-                case String s when s.indexOf('%') >= 0 -> {
+            if (v == null) {
+                raw.append("null");
+            } else if (v instanceof String s) {
+                if (s.indexOf('%') >= 0) {
                     flush();
                     pieces.add(SubstitutionFormat.parse(s));
+                } else {
+                    Json.appendQuoted(raw, s);
                 }
-                case String s -> Json.appendQuoted(raw, s);
-                case Boolean bool -> raw.append(bool);
-                case Integer i -> raw.append(i);
-                case Long l -> raw.append(l);
-                case Number num -> number(num.doubleValue());
-                case Map<?, ?> m -> map(m);
-                case List<?> list -> {
-                    raw.append('[');
-                    for (int i = 0; i < list.size(); i++) {
-                        if (i > 0) {
-                            raw.append(',');
-                        }
-                        value(list.get(i));
+            } else if (v instanceof Boolean || v instanceof Integer || v instanceof Long) {
+                raw.append(v);
+            } else if (v instanceof Number num) {
+                number(num.doubleValue());
+            } else if (v instanceof Map<?, ?> m) {
+                map(m);
+            } else if (v instanceof List<?> list) {
+                raw.append('[');
+                for (int i = 0; i < list.size(); i++) {
+                    if (i > 0) {
+                        raw.append(',');
                     }
-                    raw.append(']');
+                    value(list.get(i));
                 }
-                default -> throw new IllegalArgumentException("unsupported json_format value: " + v.getClass().getSimpleName());
+                raw.append(']');
+            } else {
+                throw new IllegalArgumentException("unsupported json_format value: " + v.getClass().getSimpleName());
             }
         }
 

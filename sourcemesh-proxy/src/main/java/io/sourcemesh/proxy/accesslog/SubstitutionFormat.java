@@ -106,14 +106,13 @@ public final class SubstitutionFormat {
     }
 
     void appendText(StreamInfo info, StringBuilder out) {
-        for (Part p : parts) {
-            switch (p) {
-                case Literal l -> out.append(l.text);
-                case Command c -> {
-                    if (!c.append(info, out)) {
-                        out.append('-');
-                    }
+        for (Part p : parts) { // instanceof, not a pattern switch: see appendJson
+            if (p instanceof Command c) {
+                if (!c.append(info, out)) {
+                    out.append('-');
                 }
+            } else {
+                out.append(((Literal) p).text);
             }
         }
     }
@@ -145,17 +144,18 @@ public final class SubstitutionFormat {
             return;
         }
         out.append('"');
+        // instanceof, not a pattern switch: a type switch's dispatch class is built at its first run (outside
+        // the AOT cache), which would be a fresh proxy's first logged request.
         for (Part p : parts) {
-            switch (p) {
-                case Literal l -> out.append(l.jsonEscaped);
-                case Command c -> {
-                    int start = out.length();
-                    if (c.append(info, out)) {
-                        Json.escapeInPlace(out, start);
-                    } else {
-                        out.append('-');
-                    }
+            if (p instanceof Command c) {
+                int start = out.length();
+                if (c.append(info, out)) {
+                    Json.escapeInPlace(out, start);
+                } else {
+                    out.append('-');
                 }
+            } else {
+                out.append(((Literal) p).jsonEscaped);
             }
         }
         out.append('"');

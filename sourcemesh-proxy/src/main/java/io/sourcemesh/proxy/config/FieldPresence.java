@@ -11,7 +11,6 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -120,7 +119,7 @@ final class FieldPresence {
         } catch (ReflectiveOperationException | LinkageError e) {
             return null;
         }
-        accessors.sort(Comparator.comparingInt(a -> a.field().getNumber()));
+        accessors.sort((a, b) -> Integer.compare(a.field().getNumber(), b.field().getNumber())); // comparingInt's own lambda is not in an AOT cache
         return new FieldPresence(descriptor, List.copyOf(accessors));
     }
 

@@ -85,7 +85,19 @@ public final class ExtensionFactories {
     private static final ExtensionFactories STANDARD = standard();
 
     /** A config record is unique within a category (raw_buffer's is on both transport-socket sides). */
-    private record Key(Extensions.Category category, Object id) {}
+    private record Key(Extensions.Category category, Object id) {
+        // Written out: a record's generated equals and hashCode are bootstrapped at their first call, which an
+        // AOT cache does not hold (a start's map puts would bootstrap them each time).
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && category == k.category && id.equals(k.id);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * category.hashCode() + id.hashCode();
+        }
+    }
 
     private final Map<Key, Registration> byConfigType = new LinkedHashMap<>();
     private final Map<Key, Registration> byName = new LinkedHashMap<>();
@@ -162,16 +174,25 @@ public final class ExtensionFactories {
         }
     }
 
+    /**
+     * The factory's category. An {@code instanceof} chain, not a pattern {@code switch}: the JDK builds a type
+     * switch's dispatch class at its first run, which an AOT cache does not hold (a few ms of every start).
+     */
     private static Extensions.Category category(Object factory) {
-        return switch (factory) {
-            case ListenerFilters<?> l -> Extensions.Category.LISTENER_FILTER;
-            case HttpFilters<?> h -> Extensions.Category.HTTP_FILTER;
-            case NetworkFilters<?> n -> Extensions.Category.NETWORK_FILTER;
-            case AccessLoggers a -> Extensions.Category.ACCESS_LOGGER;
-            case DownstreamTransportSockets<?> d -> Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET;
-            case UpstreamTransportSockets<?> u -> Extensions.Category.UPSTREAM_TRANSPORT_SOCKET;
-            default -> throw new IllegalStateException("unknown factory kind " + factory.getClass().getName());
-        };
+        if (factory instanceof ListenerFilters<?>) {
+            return Extensions.Category.LISTENER_FILTER;
+        } else if (factory instanceof HttpFilters<?>) {
+            return Extensions.Category.HTTP_FILTER;
+        } else if (factory instanceof NetworkFilters<?>) {
+            return Extensions.Category.NETWORK_FILTER;
+        } else if (factory instanceof AccessLoggers) {
+            return Extensions.Category.ACCESS_LOGGER;
+        } else if (factory instanceof DownstreamTransportSockets<?>) {
+            return Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET;
+        } else if (factory instanceof UpstreamTransportSockets<?>) {
+            return Extensions.Category.UPSTREAM_TRANSPORT_SOCKET;
+        }
+        throw new IllegalStateException("unknown factory kind " + factory.getClass().getName());
     }
 
     /** Every registration, in order. */

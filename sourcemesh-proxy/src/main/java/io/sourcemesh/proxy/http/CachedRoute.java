@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.http;
 import io.netty.handler.codec.http.HttpRequest;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import java.util.Optional;
 
 /**
@@ -19,6 +20,8 @@ final class CachedRoute {
     private boolean routeResolved;
     private RouteConfig.VirtualHost virtualHost;
     private RouteConfig.Route route;
+    /** The route's one cluster as the route resolved it (null: none, a weighted route, or not in the cluster manager). */
+    private ClusterRuntime routeCluster;
 
     CachedRoute(HttpConnectionManagerFilter filter, HttpRequest request, StreamInfo info) {
         this.filter = filter;
@@ -42,12 +45,23 @@ final class CachedRoute {
             routeResolved = true;
             // Envoy's refreshCachedRoute: the route's cluster is the stream's upstream cluster from here on,
             // so a request a filter answers (a fault abort) still logs %UPSTREAM_CLUSTER%.
-            if (route != null && route.action() instanceof RouteConfig.Forward f && f.cluster().isPresent()
-                    && filter.clusters.get(f.cluster().get()) != null) {
-                info.upstreamClusterName(f.cluster().get());
+            if (route != null && route.action() instanceof RouteConfig.Forward f && f.cluster().isPresent()) {
+                routeCluster = filter.clusters.get(f.cluster().get());
+                if (routeCluster != null) {
+                    info.upstreamClusterName(f.cluster().get());
+                }
             }
         }
         return route;
+    }
+
+    /**
+     * The cluster named {@code name}: the one the route resolved when it is that one and no config update replaced
+     * it since (a filter may have paused the stream), so a request looks its cluster up once, not twice.
+     */
+    ClusterRuntime cluster(String name) {
+        ClusterRuntime c = routeCluster;
+        return c != null && !c.closed() && c.name().equals(name) ? c : filter.clusters.get(name);
     }
 
     Optional<RouteConfig.Route> route() {

@@ -17,14 +17,14 @@ import java.util.function.Supplier;
  * back once at the stream's end.
  */
 final class RetryState {
-    private final Optional<RouteConfig.RetryPolicy> policy;
+    private final RouteConfig.RetryPolicy policy;
     private final ClusterRuntime cluster;
     private int attempts = 1;
     private List<UpstreamHost> attemptedHosts;
     private boolean slotHeld;
-    private boolean staleConnectionRetried;
 
-    RetryState(Optional<RouteConfig.RetryPolicy> policy, ClusterRuntime cluster) {
+    /** A stream on a route with a retry policy (a route without one has no RetryState). */
+    RetryState(RouteConfig.RetryPolicy policy, ClusterRuntime cluster) {
         this.policy = policy;
         this.cluster = cluster;
     }
@@ -33,24 +33,26 @@ final class RetryState {
         return attempts;
     }
 
+    /** Whether the route's policy retries what went wrong ({@code covers}: a status, a reset, a connect failure). */
+    boolean covers(Predicate<RouteConfig.RetryPolicy> covers) {
+        return covers.test(policy);
+    }
+
     /**
-     * The host for another attempt after {@code failed}, or empty when the policy does not cover
-     * what went wrong, the attempts are used up, the request cannot be sent again (only body-less
+     * The host for another attempt after {@code failed} (once {@link #covers} said the policy retries what went
+     * wrong), or empty when the attempts are used up, the request cannot be sent again (only body-less
      * requests are retried: the body is streamed, not buffered) or max_retries overflows. When the
      * last attempt fails too, the log says URX beside the failure's own flag.
      */
-    Optional<UpstreamHost> next(Predicate<RouteConfig.RetryPolicy> covers, boolean requestReplayable, UpstreamHost failed,
-            Supplier<Optional<UpstreamHost>> choose, StreamInfo info) {
-        if (policy.isEmpty() || !covers.test(policy.get())) {
-            return Optional.empty();
-        }
-        if (attempts > policy.get().numRetries() || !requestReplayable) {
+    Optional<UpstreamHost> next(boolean requestReplayable, UpstreamHost failed, Supplier<Optional<UpstreamHost>> choose,
+            StreamInfo info) {
+        if (attempts > policy.numRetries() || !requestReplayable) {
             if (attempts > 1) {
                 info.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
             }
             return Optional.empty();
         }
-        Optional<UpstreamHost> next = nextHost(policy.get(), failed, choose);
+        Optional<UpstreamHost> next = nextHost(policy, failed, choose);
         if (next.isEmpty()) {
             return next;
         }
@@ -80,15 +82,6 @@ final class RetryState {
             next = choose.get();
         }
         return next;
-    }
-
-    /** A pooled connection turned out closed by the upstream: one free try on a fresh one per stream (not counted as a retry). */
-    boolean takeStaleConnectionRetry() {
-        if (staleConnectionRetried) {
-            return false;
-        }
-        staleConnectionRetried = true;
-        return true;
     }
 
     /** The stream ended: the retry slot goes back to the circuit breaker. */

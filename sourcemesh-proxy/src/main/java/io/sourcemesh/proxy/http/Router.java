@@ -80,7 +80,10 @@ final class Router {
     private ClusterRuntime.PendingRequest pending;
     /** Body parts that came before an attempt was on a connection; made on first use (most requests have none). */
     private ArrayDeque<HttpContent> queuedBody;
+    /** The route's retry policy's state; null when the route has none (no object and no lambdas per request). */
     private RetryState retries;
+    /** A pooled connection found closed was retried once on a fresh one (with or without a retry policy). */
+    private boolean staleConnectionRetried;
     private List<Shadow> shadows = List.of();
     /** The connection's route clock ({@link ConnectionTimers}) has this router armed. */
     private boolean timeoutArmed;
@@ -116,7 +119,7 @@ final class Router {
     }
 
     int attempts() {
-        return retries == null ? 0 : retries.attempts();
+        return retries != null ? retries.attempts() : state == State.IDLE ? 0 : 1;
     }
 
     /** The route (Envoy's cached route): a filter may ask before the router, which then uses the same. */
@@ -149,12 +152,18 @@ final class Router {
         info.routeName(r.name().isEmpty() ? null : r.name());
         routeHeaders = r.headers();
         vhostHeaders = virtualHost != null ? virtualHost.headers() : HeaderMutations.NONE;
-        switch (r.action()) {
-            case RouteConfig.DirectResponse d -> stream.localReply(d.status(), d.body().orElse(""), null, "direct_response");
-            case RouteConfig.Redirect redirect -> stream.localReply(redirect.responseCode(), "", null, "via_route",
+        // Not a pattern switch: its dispatch class would be built at the first request of every start (an AOT
+        // cache does not hold it), a few ms on the first request's path.
+        RouteConfig.RouteAction action = r.action();
+        if (action instanceof RouteConfig.Forward f) {
+            forward(r, f);
+        } else if (action instanceof RouteConfig.DirectResponse d) {
+            stream.localReply(d.status(), d.body().orElse(""), null, "direct_response");
+        } else {
+            RouteConfig.Redirect redirect = (RouteConfig.Redirect) action;
+            stream.localReply(redirect.responseCode(), "", null, "via_route",
                     h -> h.set(HttpHeaderNames.LOCATION, Redirects.location(redirect, r.match(), request,
                             stream.connection().connection().tlsTerminated())));
-            case RouteConfig.Forward f -> forward(r, f);
         }
     }
 
@@ -163,7 +172,7 @@ final class Router {
         String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
                 : Upstreams.pickWeighted(forward.weightedClusters());
         info.upstreamClusterName(clusterName);
-        cluster = filter.clusters.get(clusterName);
+        cluster = cachedRoute.cluster(clusterName);
         if (cluster == null) {
             filter.noCluster.inc();
             stream.localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
@@ -200,7 +209,7 @@ final class Router {
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
-        retries = new RetryState(forward.retryPolicy(), cluster);
+        retries = forward.retryPolicy().isPresent() ? new RetryState(forward.retryPolicy().get(), cluster) : null;
         upstreamStartNanos = stream.connection().now();
         if (takeConnection()) {
             return;
@@ -308,10 +317,10 @@ final class Router {
 
     /** Another attempt when the route's retry policy covers what went wrong ({@link RetryState}). */
     private boolean retry(Predicate<RouteConfig.RetryPolicy> covers) {
-        if (retries == null || stream.done() || stream.responseStarted()) {
-            return false;
+        if (retries == null || stream.done() || stream.responseStarted() || !retries.covers(covers)) {
+            return false; // before the host supplier below is made
         }
-        Optional<UpstreamHost> next = retries.next(covers, stream.requestComplete() && info.bytesReceived() == 0, host,
+        Optional<UpstreamHost> next = retries.next(stream.requestComplete() && info.bytesReceived() == 0, host,
                 () -> cluster.choose(hashKey(), stream.connection().connection().localAddress()), info);
         if (next.isEmpty()) {
             return false;
@@ -377,8 +386,9 @@ final class Router {
     boolean onResponseHeaders(HttpResponse response) {
         int code = response.status().code();
         cluster.outlierResult(host, code);
-        // grpc-status is looked up only for a policy the status code did not already decide (most routes have none)
-        if (retry(p -> p.onStatus(code) || p.onGrpcStatus(response.headers().get(GRPC_STATUS)))) {
+        // grpc-status is looked up only for a policy the status code did not already decide (most routes have none:
+        // then not even the predicate is made)
+        if (retries != null && retry(p -> p.onStatus(code) || p.onGrpcStatus(response.headers().get(GRPC_STATUS)))) {
             return false;
         }
         upstreamReusable = HttpUtil.isKeepAlive(response);
@@ -421,7 +431,8 @@ final class Router {
         }
         if (!stream.responseStarted()) {
             if (attempt.pooledConnection() && stream.requestComplete() && info.bytesReceived() == 0
-                    && retries.takeStaleConnectionRetry()) {
+                    && !staleConnectionRetried) {
+                staleConnectionRetried = true;
                 // A pooled connection the upstream had already closed: try once on a fresh one.
                 attempt.abandon();
                 current = UpstreamRequest.connect(this, stream, cluster, host, binding);

@@ -43,7 +43,8 @@ public final class ClusterManager {
         clusters = next;
         old.forEach((name, runtime) -> {
             if (next.get(name) != runtime) {
-                runtime.close(connector.loops()); // its idle pools drain now, busy connections after their request
+                // its idle pools drain now, busy connections after their request (no loops: a test's manager)
+                runtime.close(connector == null ? java.util.List.<io.netty.util.concurrent.EventExecutor>of() : connector.loops());
             }
         });
     }

@@ -182,6 +182,11 @@ public final class ClusterRuntime {
         return config.name();
     }
 
+    /** Replaced or removed by a config update (or the proxy stopping): a new request looks its cluster up again. */
+    public boolean closed() {
+        return closed;
+    }
+
     /**
      * The host for this request: for ORIGINAL_DST the connection's original destination, else the
      * load balancer's pick. Empty when the cluster has no host (Envoy's "no healthy upstream").
@@ -318,13 +323,23 @@ public final class ClusterRuntime {
     private static final class IdlePool {
         private final Map<UpstreamHost, ArrayDeque<Channel>> byHost = new HashMap<>();
         private final Map<PoolKey, ArrayDeque<Channel>> byKey = new HashMap<>();
+        /** The last host's queue: a request and its release ask for the same host's (one host: always), no map look-up. */
+        private UpstreamHost lastHost;
+        private ArrayDeque<Channel> lastQueue;
 
         ArrayDeque<Channel> queue(UpstreamHost host, SourceBinding binding, SourceBinding defaultBinding, boolean create) {
             if (binding == defaultBinding) {
+                if (host == lastHost) {
+                    return lastQueue;
+                }
                 ArrayDeque<Channel> q = byHost.get(host);
                 if (q == null && create) {
                     q = new ArrayDeque<>();
                     byHost.put(host, q);
+                }
+                if (q != null) { // a queue, once made, stays in byHost until closeAll
+                    lastHost = host;
+                    lastQueue = q;
                 }
                 return q;
             }
@@ -338,6 +353,8 @@ public final class ClusterRuntime {
             byKey.values().forEach(all::addAll);
             byHost.clear();
             byKey.clear();
+            lastHost = null;
+            lastQueue = null;
             all.forEach(Channel::close);
         }
 

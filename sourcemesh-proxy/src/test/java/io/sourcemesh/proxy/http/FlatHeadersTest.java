@@ -158,6 +158,22 @@ class FlatHeadersTest {
         assertEquals(encoded(netty, new HttpRequestEncoder()), encoded(flat, new HttpRequestEncoder()), "through the iterator too");
     }
 
+    @Test
+    void encodesSlicedBigAndWideValuesAsNettysEncoderDoes() {
+        // A slice of an AsciiString (its bytes at an offset), values past the loop's reused array (2 KB: grown;
+        // 20 KB: an array of its own), a char above 255 (Netty writes '?'), and the same again after the big one.
+        AsciiString whole = AsciiString.of("prefix-x-sliced-suffix");
+        for (int round = 0; round < 2; round++) {
+            HttpHeaders flat = FlatHeaders.FACTORY.newHeaders();
+            HttpHeaders netty = DefaultHttpHeadersFactory.headersFactory().newHeaders();
+            for (HttpHeaders h : List.of(flat, netty)) {
+                h.add(whole.subSequence(7, 15, false), whole.subSequence(16, 22, false)).add("x-2k", "a".repeat(2_000))
+                        .add("x-20k", "b".repeat(20_000)).add("x-wide", "\u20ac1").add("x-last", "z");
+            }
+            assertEquals(encoded(netty, new HttpRequestEncoder()), encoded(flat, new UpstreamCodec.Encoder(new java.util.ArrayDeque<>())));
+        }
+    }
+
     private static String encoded(HttpHeaders headers, io.netty.channel.ChannelHandler encoder) {
         EmbeddedChannel ch = new EmbeddedChannel(encoder);
         DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", headers);

@@ -212,11 +212,17 @@ class RouterTest {
         }
     }
 
-    @Test
-    void aPausedChainHoldsTheRequestAndItsBodyUntilContinueDecodingThenTheRouterForwardsIt() throws Exception {
+    /** A proxy whose one route "r" forwards to cluster "origin" (endpoint A) behind a filter that pauses every stream. */
+    private Pausing pausingProxy() {
         Pausing pausing = new Pausing();
         proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
                 List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        return pausing;
+    }
+
+    @Test
+    void aPausedChainHoldsTheRequestAndItsBodyUntilContinueDecodingThenTheRouterForwardsIt() throws Exception {
+        Pausing pausing = pausingProxy();
         EmbeddedChannel client = proxy.client();
         send(client, "POST /x HTTP/1.1\r\nHost: app\r\ncontent-length: 4\r\n\r\nbody");
         HttpStream s = stream(client);
@@ -241,10 +247,26 @@ class RouterTest {
     }
 
     @Test
+    void aClusterReplacedWhileTheChainWasPausedIsLookedUpAgain() throws Exception {
+        Pausing pausing = pausingProxy();
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        assertEquals("origin", s.info().upstreamClusterName(), "the cached route resolved the cluster");
+
+        // A config update replaces the cluster (new endpoint) while the stream waits: the router takes the new one,
+        // not the one the cached route resolved (closed with its config).
+        proxy.clusters.update(List.of(EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, B)));
+        pausing.callbacks.continueDecoding();
+        assertEquals(1, proxy.upstreams.size());
+        assertEquals(B, proxy.upstreams.get(0).destination());
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(client).startsWith("HTTP/1.1 200 OK"));
+    }
+
+    @Test
     void aStreamThatEndedWhilePausedIsNeverRouted() throws Exception {
-        Pausing pausing = new Pausing();
-        proxy = new EmbeddedProxy(routes(route("r", "/", EmbeddedProxy.forward("origin", Duration.ofSeconds(15), null))),
-                List.of(pausing), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        Pausing pausing = pausingProxy();
         EmbeddedChannel client = proxy.client();
         send(client, GET);
         HttpStream s = stream(client);
