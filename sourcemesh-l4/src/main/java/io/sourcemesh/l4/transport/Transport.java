@@ -299,6 +299,13 @@ public final class Transport implements AutoCloseable {
         return b;
     }
 
+    /** The same, set on a connection a listener accepted (before it is registered). */
+    public void acceptedOptions(io.netty.channel.ChannelConfig accepted) {
+        if (bufferRing) {
+            accepted.setOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
+        }
+    }
+
     public EventLoopGroup group() {
         return group;
     }
