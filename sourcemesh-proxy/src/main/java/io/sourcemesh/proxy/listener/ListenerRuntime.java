@@ -154,6 +154,19 @@ public final class ListenerRuntime implements AutoCloseable {
             return listener.errors;
         }
 
+        /**
+         * The connection became active: its listener filters and chain. Once: the filters that read fire it again for
+         * the chain when they are done, and by then a version serves the connection (no field of its own for "started").
+         */
+        @Override
+        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+            if (servedBy != null) {
+                ctx.fireChannelActive();
+                return;
+            }
+            new ConnectionSetup(listener, listener.originalDestinations, listener.noChainMatch).start(ctx, this);
+        }
+
         /** Registered: counted and in the open set (what {@link #closed} undoes). */
         @Override
         public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
@@ -183,10 +196,6 @@ public final class ListenerRuntime implements AutoCloseable {
                 servedBy = null;
                 served.use().release();
             }
-        }
-
-        static Accepted of(Channel ch) {
-            return ch.pipeline().get(Accepted.class);
         }
     }
 
@@ -249,13 +258,13 @@ public final class ListenerRuntime implements AutoCloseable {
     }
 
     /**
-     * A connection just accepted, not yet registered ({@link Acceptor}): its handlers, listener first. It is counted and
+     * A connection just accepted, not yet registered ({@link Acceptor}): the listener's handler, which starts its
+     * {@link ConnectionSetup} once it is active. It is counted and
      * joins the open set when registered ({@link Accepted#handlerAdded}), so one whose registration fails is never counted.
      */
     void accepted(Channel ch) {
         localAddresses.share(ch); // before anything asks the channel for its address
-        ch.pipeline().addLast("connection-closed", new Accepted(this, ch))
-                .addLast("listener-filters", new ConnectionSetup(this, originalDestinations, noChainMatch));
+        ch.pipeline().addLast("connection-closed", new Accepted(this, ch));
     }
 
     private static <T> void setOption(Channel ch, ChannelOption<T> option, T value) {
