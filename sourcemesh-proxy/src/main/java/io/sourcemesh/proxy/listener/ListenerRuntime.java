@@ -149,6 +149,12 @@ public final class ListenerRuntime implements AutoCloseable {
             this.channel = channel;
         }
 
+        /** Not {@code @Sharable}: answered here, not looked up in Netty's per-thread class map when added (once per connection). */
+        @Override
+        public boolean isSharable() {
+            return false;
+        }
+
         @Override
         public io.sourcemesh.proxy.network.ChannelErrors.Counters counters() {
             return listener.errors;
