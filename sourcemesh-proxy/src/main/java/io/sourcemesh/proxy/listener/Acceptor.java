@@ -11,11 +11,11 @@ import java.util.logging.Logger;
 
 /**
  * The listening channel's handler: what Netty's {@code ServerBootstrap} acceptor and a
- * {@code ChannelInitializer} did for each accepted connection, in one step. The connection's two
- * handlers ({@link ListenerRuntime.Accepted}, then {@link ConnectionSetup}) go into its pipeline before
- * it is registered, instead of an initializer that each connection's pipeline added, ran, and removed
- * again (with Netty's concurrent set of initializers in progress). The connection's settings are
- * written directly, not looked up option by option in the bootstrap's map.
+ * {@code ChannelInitializer} did for each accepted connection, in one step. The listener's handler
+ * ({@link ListenerRuntime.Accepted}) goes into the connection's pipeline before it is registered,
+ * instead of an initializer that each connection's pipeline added, ran, and removed again (with
+ * Netty's concurrent set of initializers in progress). The connection's settings are written
+ * directly, not looked up option by option in the bootstrap's map.
  */
 final class Acceptor extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(Acceptor.class.getName());

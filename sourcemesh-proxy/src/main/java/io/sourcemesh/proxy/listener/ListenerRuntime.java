@@ -265,8 +265,8 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /**
      * A connection just accepted, not yet registered ({@link Acceptor}): the listener's handler, which starts its
-     * {@link ConnectionSetup} once it is active. It is counted and
-     * joins the open set when registered ({@link Accepted#handlerAdded}), so one whose registration fails is never counted.
+     * {@link ConnectionSetup} once it is active. It is counted and joins the open set when registered
+     * ({@link Accepted#handlerAdded}), so one whose registration fails is never counted.
      */
     void accepted(Channel ch) {
         localAddresses.share(ch); // before anything asks the channel for its address
