@@ -1,7 +1,6 @@
 package io.sourcemesh.l4.transport;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -291,12 +290,11 @@ public final class Transport implements AutoCloseable {
         return b;
     }
 
-    /** The same for the connections a listener accepts. */
-    public ServerBootstrap connectionOptions(ServerBootstrap b) {
+    /** The same for a connection a listener accepted, set before it is registered (its first read). */
+    public void acceptedOptions(io.netty.channel.ChannelConfig accepted) {
         if (bufferRing) {
-            b.childOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
+            accepted.setOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
         }
-        return b;
     }
 
     public EventLoopGroup group() {

@@ -156,17 +156,23 @@ class TransportTest {
         try {
             assertTrue(t.bufferRing(), t.description());
             CompletableFuture<Channel> accepted = new CompletableFuture<>();
-            Channel server = t.connectionOptions(new ServerBootstrap()).group(t.group()).channel(t.serverChannelType())
-                    .childHandler(new ChannelInboundHandlerAdapter() {
+            Channel server = new ServerBootstrap().group(t.group()).channel(t.serverChannelType())
+                    .childHandler(new io.netty.channel.ChannelInitializer<Channel>() {
                         @Override
-                        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
-                            accepted.complete(ctx.channel());
-                            ctx.fireChannelActive();
-                        }
+                        protected void initChannel(Channel ch) {
+                            t.acceptedOptions(ch.config()); // as a listener's acceptor does, before the first read
+                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                                    accepted.complete(ctx.channel());
+                                    ctx.fireChannelActive();
+                                }
 
-                        @Override
-                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-                            ctx.writeAndFlush(msg); // echo
+                                @Override
+                                public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                                    ctx.writeAndFlush(msg); // echo
+                                }
+                            });
                         }
                     })
                     .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();

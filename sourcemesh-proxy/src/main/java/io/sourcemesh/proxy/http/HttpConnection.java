@@ -102,6 +102,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         this.ctx = ctx;
     }
 
+    /** Not {@code @Sharable}: answered here, not looked up in Netty's per-thread class map when added (once per connection). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         filter.cxTotal.inc();

@@ -56,6 +56,12 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 config.getMaxChunkSize(), config.getTrailersFactory(), this);
     }
 
+    /** Not {@code @Sharable}: answered here, not looked up in Netty's per-thread class map when made and when added. */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     @Override
     public boolean contentAlwaysEmpty(HttpMessage message) {
         return isContentAlwaysEmpty(message);

@@ -20,10 +20,12 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The listener filters of one connection, then filter-chain selection. Runs original_dst and
- * original_src at accept; when a filter needs to see the first bytes (proxy_protocol,
- * tls_inspector) it reads and keeps them without consuming. Once the chain is chosen it installs
- * the chain's handlers, replays what it read, and removes itself.
+ * The listener filters of one connection, then filter-chain selection. Started by the listener's
+ * handler when the connection becomes active ({@link #start}); runs original_dst and original_src
+ * there. Only when a filter needs to see the first bytes (proxy_protocol, tls_inspector) does it join
+ * the pipeline, right after the listener's handler, reading and keeping them without consuming; once
+ * the chain is chosen it installs the chain's handlers, replays what it read, and removes itself. A
+ * connection whose filters need no bytes gets its chain at once, with no handler added and removed.
  */
 final class ConnectionSetup extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(ConnectionSetup.class.getName());
@@ -47,8 +49,20 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         this.noChainMatch = noChainMatch;
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    /**
+     * The connection became active: {@code ctx} is the listener's handler's ({@code tag}), first in the pipeline.
+     * An exception is the connection's, as a handler's would be: counted, and the connection closed.
+     */
+    void start(ChannelHandlerContext ctx, ListenerRuntime.Accepted tag) {
+        try {
+            accept(ctx, tag);
+        } catch (Throwable t) {
+            release();
+            io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, t);
+        }
+    }
+
+    private void accept(ChannelHandlerContext ctx, ListenerRuntime.Accepted tag) {
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         if (local == null || remote == null) {
@@ -63,7 +77,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             ctx.close(); // the listener was removed as it accepted: no version serves it
             return;
         }
-        ListenerRuntime.Accepted.of(ctx.channel()).servedBy = version;
+        tag.servedBy = version;
         ListenerConfig config = version.config();
         connection = new ConnectionContext(config.name(), local, remote);
         connection.firstAckDelayed(listener.firstAckDelayed()); // the accepting socket's, whoever serves it below
@@ -91,7 +105,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
                 // with its own listener filters and chains.
                 ListenerRuntime.Version accepted = version;
                 version = target;
-                ListenerRuntime.Accepted.of(ctx.channel()).servedBy = version;
+                tag.servedBy = version;
                 accepted.use().release();
                 config = version.config();
             }
@@ -112,6 +126,7 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
             }
         }
         if (inspectors != null) {
+            ctx.pipeline().addAfter(ctx.name(), "listener-filters", this); // reads reach it from here on
             buffered = ctx.alloc().compositeBuffer();
             // Envoy's listener_filters_timeout (15 s) with continue_on_listener_filters_timeout
             // false: a client that never sends what the filters wait for is closed.
@@ -122,8 +137,8 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
                 }
             }, LISTENER_FILTERS_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
             ctx.read();
-        } else {
-            dispatch(ctx);
+        } else if (installChain(ctx)) {
+            ctx.fireChannelActive(); // from the listener's handler on: the chain's handlers
         }
     }
 
@@ -180,22 +195,12 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         return v;
     }
 
+    /** The filters that read have what they need: the chain, then what they read, replayed to it. */
     private void dispatch(ChannelHandlerContext ctx) {
-        Optional<FilterChain> chain = version.selector().select(connection);
-        if (chain.isEmpty()) {
-            chain = version.defaultChain();
-        }
-        if (chain.isEmpty()) {
-            noChainMatch.inc();
-            LOG.fine(() -> "no filter chain matched on " + version.config().name() + " for " + connection.localAddress());
-            release();
-            ctx.close();
+        if (!installChain(ctx)) {
             return;
         }
-        FilterChain c = chain.get();
         ChannelPipeline p = ctx.pipeline();
-        c.transportSocket().install(ctx, connection);
-        c.filter().install(p, connection);
         ByteBuf replay = buffered;
         buffered = null;
         cancelFiltersTimeout();
@@ -207,6 +212,28 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         } else if (replay != null) {
             replay.release();
         }
+    }
+
+    /**
+     * Selects the chain and installs its handlers after {@code ctx}'s; false, and the connection closed, when
+     * none matches.
+     */
+    private boolean installChain(ChannelHandlerContext ctx) {
+        Optional<FilterChain> chain = version.selector().select(connection);
+        if (chain.isEmpty()) {
+            chain = version.defaultChain();
+        }
+        if (chain.isEmpty()) {
+            noChainMatch.inc();
+            LOG.fine(() -> "no filter chain matched on " + version.config().name() + " for " + connection.localAddress());
+            release();
+            ctx.close();
+            return false;
+        }
+        FilterChain c = chain.get();
+        c.transportSocket().install(ctx, connection);
+        c.filter().install(ctx.pipeline(), connection);
+        return true;
     }
 
     private void release() {

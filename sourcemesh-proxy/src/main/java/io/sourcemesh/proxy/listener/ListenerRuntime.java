@@ -2,10 +2,10 @@ package io.sourcemesh.proxy.listener;
 
 import io.sourcemesh.l4.embedded.OriginalDestinations;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.network.FilterChain;
@@ -24,6 +24,7 @@ import java.util.Optional;
  * new ones get the new version.
  */
 public final class ListenerRuntime implements AutoCloseable {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ListenerRuntime.class.getName());
     private final Transport transport;
     private final Stats stats;
     private final OriginalDestinations originalDestinations;
@@ -37,7 +38,9 @@ public final class ListenerRuntime implements AutoCloseable {
     private final OpenConnections connections = new OpenConnections();
     /** The listener's counters, which its connections' {@link Accepted} reach through it (set by {@link #bind}). */
     private io.sourcemesh.proxy.network.ChannelErrors.Counters errors;
+    private Stats.Counter cxTotal;
     private Stats.Gauge cxActive;
+    private Stats.Counter noChainMatch;
     /** One local-address object for the connections accepted on one address (Netty makes one each). */
     private final SharedLocalAddress localAddresses = new SharedLocalAddress();
 
@@ -146,9 +149,36 @@ public final class ListenerRuntime implements AutoCloseable {
             this.channel = channel;
         }
 
+        /** Not {@code @Sharable}: answered here, not looked up in Netty's per-thread class map when added (once per connection). */
+        @Override
+        public boolean isSharable() {
+            return false;
+        }
+
         @Override
         public io.sourcemesh.proxy.network.ChannelErrors.Counters counters() {
             return listener.errors;
+        }
+
+        /**
+         * The connection became active: its listener filters and chain. Once: the filters that read fire it again for
+         * the chain when they are done, and by then a version serves the connection (no field of its own for "started").
+         */
+        @Override
+        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+            if (servedBy != null) {
+                ctx.fireChannelActive();
+                return;
+            }
+            new ConnectionSetup(listener, listener.originalDestinations, listener.noChainMatch).start(ctx, this);
+        }
+
+        /** Registered: counted and in the open set (what {@link #closed} undoes). */
+        @Override
+        public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+            listener.cxTotal.inc();
+            listener.cxActive.inc();
+            listener.connections.add(this);
         }
 
         @Override
@@ -172,10 +202,6 @@ public final class ListenerRuntime implements AutoCloseable {
                 servedBy = null;
                 served.use().release();
             }
-        }
-
-        static Accepted of(Channel ch) {
-            return ch.pipeline().get(Accepted.class);
         }
     }
 
@@ -211,39 +237,46 @@ public final class ListenerRuntime implements AutoCloseable {
     public void bind() {
         ListenerConfig c = version.config();
         String statName = "listener." + statAddress(c.address()) + ".";
-        Stats.Counter cxTotal = stats.counter(statName + "downstream_cx_total");
+        cxTotal = stats.counter(statName + "downstream_cx_total");
         cxActive = stats.gauge(statName + "downstream_cx_active");
-        Stats.Counter noChain = stats.counter(statName + "no_filter_chain_match");
+        noChainMatch = stats.counter(statName + "no_filter_chain_match");
         errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
                 stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
-        ServerBootstrap b = transport.connectionOptions(new ServerBootstrap())
-                .group(transport.group())
-                .channel(transport.serverChannelType())
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                // No TCP_NODELAY child option: io_uring's, epoll's and NIO's channel configs already set it on every
-                // accepted socket, and asking again is a second setsockopt per connection (TransportEndToEndTest checks it is on).
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        cxTotal.inc();
-                        cxActive.inc();
-                        localAddresses.share(ch); // before anything asks the channel for its address
-                        Accepted accepted = new Accepted(ListenerRuntime.this, ch);
-                        connections.add(accepted);
-                        ch.pipeline().addFirst("connection-closed", accepted);
-                        ch.pipeline().addLast("listener-filters",
-                                new ConnectionSetup(ListenerRuntime.this, originalDestinations, noChain));
-                    }
-                });
+        Channel server = new ReflectiveChannelFactory<>(transport.serverChannelType()).newChannel();
+        setOption(server, ChannelOption.SO_BACKLOG, 4096);
+        setOption(server, ChannelOption.SO_REUSEADDR, true);
         if (c.transparent()) {
             // A transparent listener accepts connections for addresses that are not local (TPROXY).
-            transport.ipTransparent().ifPresent(o -> b.option(o, true));
+            transport.ipTransparent().ifPresent(o -> setOption(server, o, true));
         }
-        serverChannel = b.bind(bindAddress(c.address())).syncUninterruptibly().channel();
+        // No TCP_NODELAY for accepted sockets: io_uring's, epoll's and NIO's channel configs already set it on every
+        // accepted socket, and asking again is a second setsockopt per connection (TransportEndToEndTest checks it is on).
+        server.pipeline().addLast("acceptor", new Acceptor(this, transport));
+        try {
+            transport.group().register(server).syncUninterruptibly();
+        } catch (RuntimeException e) {
+            server.unsafe().closeForcibly();
+            throw e;
+        }
+        server.bind(bindAddress(c.address())).addListener(ChannelFutureListener.CLOSE_ON_FAILURE).syncUninterruptibly();
+        serverChannel = server;
         delayFirstAck(c);
+    }
+
+    /**
+     * A connection just accepted, not yet registered ({@link Acceptor}): the listener's handler, which starts its
+     * {@link ConnectionSetup} once it is active. It is counted and joins the open set when registered
+     * ({@link Accepted#handlerAdded}), so one whose registration fails is never counted.
+     */
+    void accepted(Channel ch) {
+        localAddresses.share(ch); // before anything asks the channel for its address
+        ch.pipeline().addLast("connection-closed", new Accepted(this, ch));
+    }
+
+    private static <T> void setOption(Channel ch, ChannelOption<T> option, T value) {
+        if (!ch.config().setOption(option, value)) {
+            LOG.warning(() -> "unknown channel option " + option + " for " + ch);
+        }
     }
 
     /** A wildcard address means "this host"; in a pod emulated on loopback, the pod's own IP. */
