@@ -279,6 +279,12 @@ final class UpstreamRequest implements ChannelFutureListener {
             }
             return;
         }
+        if (stream.responseComplete()) {
+            // The read the pool keeps pending, asked for now, within the read event: io_uring's multishot
+            // recv (the buffer ring) stays armed instead of being cancelled here and armed again at the
+            // release. Bytes past the response end this connection's reuse (Router.onProtocolError).
+            channel.read();
+        }
         f.addListener(this); // operationComplete: this object as the listener, not a lambda per response
     }
 
