@@ -21,6 +21,17 @@ public record ProxyHeader(int version, InetSocketAddress source, InetSocketAddre
         }
     }
 
+    // equals and hashCode written out, as SourceBinding's: part of a pool key looked up per request.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ProxyHeader h && version == h.version && source.equals(h.source) && destination.equals(h.destination);
+    }
+
+    @Override
+    public int hashCode() {
+        return (version * 31 + source.hashCode()) * 31 + destination.hashCode();
+    }
+
     public ByteBuf encode() {
         boolean v4 = source.getAddress() instanceof Inet4Address;
         boolean sameFamily = v4 == destination.getAddress() instanceof Inet4Address;

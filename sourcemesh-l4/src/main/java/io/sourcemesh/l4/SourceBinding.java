@@ -14,6 +14,19 @@ import java.util.Optional;
 public record SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark, Optional<ProxyHeader> proxyHeader) {
     public static final SourceBinding NONE = new SourceBinding(Optional.empty(), false, 0);
 
+    // equals and hashCode written out: a record's generated ones are bootstrapped at their first call, outside a
+    // proxy's AOT cache, and a binding is part of a pool key looked up per request.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SourceBinding b && transparent == b.transparent && mark == b.mark && address.equals(b.address)
+                && proxyHeader.equals(b.proxyHeader);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((address.hashCode() * 31 + Boolean.hashCode(transparent)) * 31 + mark) * 31 + proxyHeader.hashCode();
+    }
+
     public SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark) {
         this(address, transparent, mark, Optional.empty());
     }

@@ -310,7 +310,19 @@ public final class ClusterRuntime {
         return idle.isSet() ? idle.get().size() : 0;
     }
 
-    private record PoolKey(UpstreamHost host, SourceBinding binding) {}
+    private record PoolKey(UpstreamHost host, SourceBinding binding) {
+        // Written out: a record's generated equals/hashCode are bootstrapped at their first call, outside the AOT
+        // cache (this key is made per request on an original_src or PROXY-header cluster). A host is itself.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PoolKey k && host == k.host && binding.equals(k.binding);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * System.identityHashCode(host) + binding.hashCode();
+        }
+    }
 
     /** Set on a connection once the pool watches its close: one listener for its whole life. */
     private static final AttributeKey<Boolean> WATCHED = AttributeKey.valueOf("sourcemesh.idle-pool-watched");
