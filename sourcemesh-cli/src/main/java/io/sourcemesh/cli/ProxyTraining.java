@@ -32,6 +32,8 @@ final class ProxyTraining {
     static final int KEEP_ALIVE_CONNECTIONS = 4;
     /** {@code Connection: close} exchanges, a connection each: the accept and close paths' profiles. */
     static final int CLOSE_REQUESTS = 1_500;
+    /** Connections that half-close after a request, send nothing, or send a malformed request: of each kind. */
+    static final int ODD_CONNECTIONS = 50;
     /** Keep-alive requests through the listener that writes access logs (JSON and text, to /dev/null). */
     static final int LOGGED_REQUESTS = 500;
     /** The summary line's start. */
@@ -93,6 +95,26 @@ final class ProxyTraining {
             for (int i = 0; i < LOGGED_REQUESTS; i++) {
                 expect200(exchange(s, "GET /logged/" + i + " HTTP/1.1\r\nHost: training\r\nUser-Agent: training\r\n\r\n", false),
                         "logged request " + i);
+            }
+        }
+        // What clients also do, so its classes are in the cache too (each loaded from a jar mid-traffic otherwise):
+        // a request and then a half-close (the proxy ends the connection, as Envoy), a connection that sends
+        // nothing, and a malformed request (400).
+        for (int i = 0; i < ODD_CONNECTIONS; i++) {
+            try (Client s = connect(front)) {
+                s.socket().getOutputStream().write("GET /half-closed HTTP/1.1\r\nHost: training\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.socket().shutdownOutput();
+                s.in().readAllBytes();
+            }
+            try (Client s = connect(front)) {
+                s.socket().shutdownOutput();
+                s.in().readAllBytes();
+            }
+            try (Client s = connect(front)) {
+                String answer = exchange(s, "GARBAGE\r\n\r\n", true);
+                if (!answer.startsWith("HTTP/1.1 400")) {
+                    throw new IOException("a malformed request: " + answer.lines().findFirst().orElse("no response"));
+                }
             }
         }
         // Every exchange above answered 200 or threw: the counts are what came back.

@@ -62,6 +62,8 @@ class ProxyAotCacheTest {
     static Set<Path> lastJarsRead = Set.of();
     /** SourceMesh's hidden classes the last proxy defined as it ran (a type switch's dispatch, a lambda), not from the cache. */
     static List<String> lastBuiltAtRuntime = List.of();
+    /** The classes the last proxy loaded from a jar, not its cache (after its first 200 and the odd connections). */
+    static List<String> lastFromJars = List.of();
 
     @BeforeAll
     static void layOutABuild() throws IOException {
@@ -98,6 +100,12 @@ class ProxyAotCacheTest {
         // dispatch class or a record's equals/hashCode is bootstrapped at its first call, outside the cache
         // (a few ms each on a start or on the first request).
         assertEquals(List.of(), lastBuiltAtRuntime, "SourceMesh classes defined at run time, not taken from the cache");
+        // Nor does it load a class from a jar as it serves — also not for a client that half-closes after its request,
+        // one that sends nothing, or a malformed request (the training has them): only the launcher's entry class, and
+        // the callback Netty's loop makes when another thread wakes it, which a training run meets only by timing.
+        assertEquals(List.of("io.sourcemesh.cli.QuickEntry"), lastFromJars.stream()
+                .filter(c -> !c.equals("io.netty.channel.uring.IoUringIoHandler$1DrainFdEventCallback")).toList(),
+                "classes loaded from jars, not the cache");
         Set<Path> unread = new TreeSet<>(lastOpenJars);
         unread.removeAll(lastJarsRead);
         assertEquals(Set.of(), unread, () -> "jars open that the proxy read nothing from (a lookup searched them); open: " + lastOpenJars);
@@ -185,6 +193,7 @@ class ProxyAotCacheTest {
         Process proxy = pb.start();
         try {
             assertEquals(200, awaitStatus(port, proxy, 120), () -> "the proxy answers: " + output(proxy));
+            oddConnections(port);
             // the launcher execs the JVM: the same process (the wrapper's child, when wrapped)
             long jvm = wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid();
             lastClassPath = classPath(jvm);
@@ -203,6 +212,10 @@ class ProxyAotCacheTest {
                     || l.contains(" picocli.") || l.contains(" org.slf4j.")).limit(10).toList(), "classes the proxy should not load");
         }
         lastJarsRead = jarsRead(classes);
+        try (Stream<String> lines = Files.lines(classes)) {
+            lastFromJars = lines.filter(l -> l.contains(" source: file:") || l.contains(" source: jar:"))
+                    .map(l -> l.substring(l.indexOf("] ") + 2, l.indexOf(" source: "))).toList();
+        }
         try (Stream<String> lines = Files.lines(classes)) {
             lastBuiltAtRuntime = lines.filter(l -> l.contains(" io.sourcemesh.") && l.contains("/0x") && !l.endsWith("source: shared objects file"))
                     .map(l -> l.substring(l.indexOf(" io.sourcemesh.") + 1)).toList();
@@ -230,6 +243,28 @@ class ProxyAotCacheTest {
     }
 
     /** A bootstrap of one listener on {@code port} that answers every request 200 itself. */
+    /** A request then a half-close, a connection that sends nothing, a malformed request: each answered or closed. */
+    private static void oddConnections(int port) throws IOException {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (java.net.Socket s = new java.net.Socket(loopback, port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            s.getInputStream().readAllBytes();
+        }
+        try (java.net.Socket s = new java.net.Socket(loopback, port)) {
+            s.setSoTimeout(10_000);
+            s.shutdownOutput();
+            s.getInputStream().readAllBytes();
+        }
+        try (java.net.Socket s = new java.net.Socket(loopback, port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GARBAGE\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
+        }
+    }
+
     static String answeringBootstrap(int port) {
         return """
                 static_resources:
