@@ -242,7 +242,6 @@ class ProxyAotCacheTest {
         return status;
     }
 
-    /** A bootstrap of one listener on {@code port} that answers every request 200 itself. */
     /** A request then a half-close, a connection that sends nothing, a malformed request: each answered or closed. */
     private static void oddConnections(int port) throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -265,6 +264,7 @@ class ProxyAotCacheTest {
         }
     }
 
+    /** A bootstrap of one listener on {@code port} that answers every request 200 itself. */
     static String answeringBootstrap(int port) {
         return """
                 static_resources:
