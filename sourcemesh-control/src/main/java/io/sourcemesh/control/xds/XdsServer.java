@@ -62,9 +62,8 @@ public final class XdsServer implements AutoCloseable {
     private final Path socket;
     private final Path socketDir;
     private final List<EventLoopGroup> loops;
-    private final Map<Key, XdsStatus.Ack> acks = new ConcurrentHashMap<>();
-    private final Map<Key, XdsStatus.Nack> nacks = new ConcurrentHashMap<>();
-    private final Map<Key, XdsStatus> current = new ConcurrentHashMap<>();
+    /** What each node answered per type: replaced whole, so a reader never sees a NACK without its verdict. */
+    private final Map<Key, Answers> answers = new ConcurrentHashMap<>();
     private final Map<Key, Sent> sent = new ConcurrentHashMap<>();
     private final Map<Long, String> streamNodes = new ConcurrentHashMap<>();
     private final List<XdsStatusListener> listeners = new CopyOnWriteArrayList<>();
@@ -217,17 +216,17 @@ public final class XdsServer implements AutoCloseable {
 
     /** The version the node last ACKed for a type, on any stream. */
     public Optional<XdsStatus.Ack> lastAck(String nodeId, String typeUrl) {
-        return Optional.ofNullable(acks.get(new Key(nodeId, typeUrl)));
+        return Optional.ofNullable(answers.getOrDefault(new Key(nodeId, typeUrl), Answers.NONE).lastAck());
     }
 
     /** The node's last NACK for a type: the version it kept, the one it rejected, and why. */
     public Optional<XdsStatus.Nack> lastNack(String nodeId, String typeUrl) {
-        return Optional.ofNullable(nacks.get(new Key(nodeId, typeUrl)));
+        return Optional.ofNullable(answers.getOrDefault(new Key(nodeId, typeUrl), Answers.NONE).lastNack());
     }
 
     /** The node's latest verdict for a type, ACK or NACK. */
     public Optional<XdsStatus> status(String nodeId, String typeUrl) {
-        return Optional.ofNullable(current.get(new Key(nodeId, typeUrl)));
+        return Optional.ofNullable(answers.getOrDefault(new Key(nodeId, typeUrl), Answers.NONE).current());
     }
 
     /** The version last sent to the node for a type, if any was. */
@@ -242,7 +241,7 @@ public final class XdsServer implements AutoCloseable {
         if (last == null) {
             return SyncStatus.NOT_SENT;
         }
-        return switch (current.get(key)) {
+        return switch (answers.getOrDefault(key, Answers.NONE).current()) {
             case XdsStatus.Nack n when n.rejectedVersion().equals(last.version()) -> SyncStatus.NACKED;
             case XdsStatus.Ack a when a.version().equals(last.version()) -> SyncStatus.SYNCED;
             case null, default -> SyncStatus.STALE;
@@ -254,9 +253,7 @@ public final class XdsServer implements AutoCloseable {
      * start under the id of one that stopped, whose answers must not count as the new one's.
      */
     public void forgetStatus(String nodeId) {
-        acks.keySet().removeIf(k -> k.nodeId().equals(nodeId));
-        nacks.keySet().removeIf(k -> k.nodeId().equals(nodeId));
-        current.keySet().removeIf(k -> k.nodeId().equals(nodeId));
+        answers.keySet().removeIf(k -> k.nodeId().equals(nodeId));
         sent.keySet().removeIf(k -> k.nodeId().equals(nodeId));
     }
 
@@ -300,12 +297,27 @@ public final class XdsServer implements AutoCloseable {
     }
 
     private void record(Key key, XdsStatus status) {
-        switch (status) {
-            case XdsStatus.Ack ack -> acks.put(key, ack);
-            case XdsStatus.Nack nack -> nacks.put(key, nack);
-        }
-        if (!status.equals(current.put(key, status))) {
+        XdsStatus[] before = new XdsStatus[1];
+        answers.compute(key, (k, a) -> {
+            Answers was = a == null ? Answers.NONE : a;
+            before[0] = was.current();
+            return was.with(status);
+        });
+        if (!status.equals(before[0])) {
             listeners.forEach(l -> l.onStatus(key.nodeId(), key.typeUrl(), status));
+        }
+    }
+
+    /**
+     * A node's answers for one type: its last ACK, its last NACK, and which of them came last. One object, so the three
+     * change together (as separate maps, a NACK could be seen before the verdict it set: proxy-status said STALE).
+     */
+    private record Answers(XdsStatus.Ack lastAck, XdsStatus.Nack lastNack, XdsStatus current) {
+        static final Answers NONE = new Answers(null, null, null);
+
+        Answers with(XdsStatus status) {
+            return status instanceof XdsStatus.Ack ack ? new Answers(ack, lastNack, ack)
+                    : new Answers(lastAck, (XdsStatus.Nack) status, status);
         }
     }
 
