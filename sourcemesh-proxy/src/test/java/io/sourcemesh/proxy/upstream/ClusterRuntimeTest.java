@@ -22,9 +22,12 @@ class ClusterRuntimeTest {
     private static final InetSocketAddress ORIGIN = new InetSocketAddress("127.0.0.1", 8080);
 
     private static ClusterRuntime cluster() {
+        return cluster(List.of(new ClusterConfig.Endpoint(ORIGIN, 1)));
+    }
+
+    private static ClusterRuntime cluster(List<ClusterConfig.Endpoint> endpoints) {
         ClusterConfig config = new ClusterConfig("origin", ClusterConfig.DiscoveryType.STATIC, ClusterConfig.LbPolicy.ROUND_ROBIN,
-                List.of(new ClusterConfig.Endpoint(ORIGIN, 1)), Duration.ofSeconds(1), Optional.empty(),
-                ClusterConfig.RingHash.defaults(), Optional.empty(), 0);
+                endpoints, Duration.ofSeconds(1), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0);
         return new ClusterRuntime(config, new Stats(), io.sourcemesh.proxy.upstream.UpstreamTransportSocket.RAW_BUFFER);
     }
 
@@ -87,6 +90,25 @@ class ClusterRuntimeTest {
         assertEquals(1, kept.closeListeners.get());
         assertEquals(1, closed.closeListeners.get());
         kept.close();
+    }
+
+    @Test
+    void aConnectionIsOnlyReusedForItsOwnHost() {
+        ClusterRuntime cluster = cluster(List.of(new ClusterConfig.Endpoint(ORIGIN, 1),
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.2", 8080), 1)));
+        UpstreamHost a = cluster.choose(null, null).orElseThrow();
+        UpstreamHost b = cluster.choose(null, null).orElseThrow();
+        assertNotSame(a, b);
+        CountingChannel toA = new CountingChannel();
+        CountingChannel toB = new CountingChannel();
+        cluster.release(toA, a, SourceBinding.NONE);
+        assertNull(cluster.pollIdle(b, SourceBinding.NONE), "host b has no idle connection of its own");
+        cluster.release(toB, b, SourceBinding.NONE);
+        assertSame(toA, cluster.pollIdle(a, SourceBinding.NONE)); // asked right after b's: the pool's last host changes
+        assertNull(cluster.pollIdle(a, SourceBinding.NONE));
+        assertSame(toB, cluster.pollIdle(b, SourceBinding.NONE));
+        toA.close();
+        toB.close();
     }
 
     @Test
