@@ -97,30 +97,36 @@ final class ProxyTraining {
                         "logged request " + i);
             }
         }
-        // What clients also do, so its classes are in the cache too (each loaded from a jar mid-traffic otherwise):
-        // a request and then a half-close (the proxy ends the connection, as Envoy), a connection that sends
-        // nothing, and a malformed request (400).
         for (int i = 0; i < ODD_CONNECTIONS; i++) {
-            try (Client s = connect(front)) {
-                s.socket().getOutputStream().write("GET /half-closed HTTP/1.1\r\nHost: training\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                s.socket().shutdownOutput();
-                s.in().readAllBytes();
-            }
-            try (Client s = connect(front)) {
-                s.socket().shutdownOutput();
-                s.in().readAllBytes();
-            }
-            try (Client s = connect(front)) {
-                String answer = exchange(s, "GARBAGE\r\n\r\n", true);
-                if (!answer.startsWith("HTTP/1.1 400")) {
-                    throw new IOException("a malformed request: " + answer.lines().findFirst().orElse("no response"));
-                }
-            }
+            oddClients(front);
         }
         // Every exchange above answered 200 or threw: the counts are what came back.
         return KEEP_ALIVE_CONNECTIONS * KEEP_ALIVE_REQUESTS + " keep-alive 200s on " + KEEP_ALIVE_CONNECTIONS
                 + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s, " + LOGGED_REQUESTS
                 + " logged 200s";
+    }
+
+    /**
+     * What clients also do, so its classes are in the cache too (each loaded from a jar mid-traffic otherwise): a
+     * request and then a half-close (the proxy ends the connection, as Envoy), a connection that sends nothing, and a
+     * malformed request, which must be answered 400. ({@code ProxyAotCacheTest} sends the same.)
+     */
+    static void oddClients(int port) throws IOException {
+        try (Client s = connect(port)) {
+            s.socket().getOutputStream().write("GET /half-closed HTTP/1.1\r\nHost: training\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.socket().shutdownOutput();
+            s.in().readAllBytes();
+        }
+        try (Client s = connect(port)) {
+            s.socket().shutdownOutput();
+            s.in().readAllBytes();
+        }
+        try (Client s = connect(port)) {
+            String answer = exchange(s, "GARBAGE\r\n\r\n", true);
+            if (!answer.startsWith("HTTP/1.1 400")) {
+                throw new IOException("a malformed request: " + answer.lines().findFirst().orElse("no response"));
+            }
+        }
     }
 
     /** The proxy as the launcher starts it: through {@link ProxyMain}, so the cache holds what a proxy loads. */

@@ -193,7 +193,7 @@ class ProxyAotCacheTest {
         Process proxy = pb.start();
         try {
             assertEquals(200, awaitStatus(port, proxy, 120), () -> "the proxy answers: " + output(proxy));
-            oddConnections(port);
+            ProxyTraining.oddClients(port); // a half-close, nothing sent, a malformed request (400, or it throws)
             // the launcher execs the JVM: the same process (the wrapper's child, when wrapped)
             long jvm = wrapper.isEmpty() ? proxy.pid() : proxy.children().findFirst().orElseThrow().pid();
             lastClassPath = classPath(jvm);
@@ -240,28 +240,6 @@ class ProxyAotCacheTest {
             }
         }
         return status;
-    }
-
-    /** A request then a half-close, a connection that sends nothing, a malformed request: each answered or closed. */
-    private static void oddConnections(int port) throws IOException {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        try (java.net.Socket s = new java.net.Socket(loopback, port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            s.shutdownOutput();
-            s.getInputStream().readAllBytes();
-        }
-        try (java.net.Socket s = new java.net.Socket(loopback, port)) {
-            s.setSoTimeout(10_000);
-            s.shutdownOutput();
-            s.getInputStream().readAllBytes();
-        }
-        try (java.net.Socket s = new java.net.Socket(loopback, port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write("GARBAGE\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
-            assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
-        }
     }
 
     /** A bootstrap of one listener on {@code port} that answers every request 200 itself. */
