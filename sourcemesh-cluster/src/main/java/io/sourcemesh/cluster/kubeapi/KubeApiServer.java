@@ -153,7 +153,7 @@ public final class KubeApiServer implements AutoCloseable {
     }
 
     /** Compacts the watch cache to now (tests: a client that resumes from an older version gets 410 and lists again). */
-    void compactWatchCache() {
+    void compactWatchCache() throws InterruptedException {
         watches.compact();
     }
 

@@ -210,8 +210,25 @@ final class WatchHub implements AutoCloseable {
         }
     }
 
-    /** Forgets every change so far, as etcd's compaction: a watch from an older version is expired (410, the client lists again). */
-    synchronized void compact() {
+    /**
+     * Forgets every change committed so far, as etcd's compaction: a watch from an older version is expired
+     * (410, the client lists again). The store's version is read first and the cache waits for it: store events
+     * reach the hub a moment after their commit, and a compaction that ran ahead of them would leave the last
+     * writes resumable.
+     */
+    void compact() throws InterruptedException {
+        compact(store.resourceVersion());
+    }
+
+    private synchronized void compact(long committed) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + CATCH_UP_MS;
+        while (latest < committed) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw new IllegalStateException("the watch cache did not reach version " + committed + " (at " + latest + ")");
+            }
+            wait(left);
+        }
         history.clear();
         compacted = latest;
         resumesHeld = false;
