@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -38,6 +39,13 @@ final class ProxyTraining {
     static final int CLOSING_CONNECTIONS = 60;
     /** Keep-alive requests through the listener that writes access logs (JSON and text, to /dev/null). */
     static final int LOGGED_REQUESTS = 500;
+    /**
+     * Netty's classes a proxy needs only when a race happens, which a training run meets by chance: a second close of a
+     * connection while a write on it is pending (an upstream that resets as a request goes out), and the callback the
+     * io_uring loop runs when another thread wakes it during its drain. Loaded here, so a proxy takes them from its cache.
+     */
+    static final List<String> RACE_CLASSES = List.of("io.netty.util.concurrent.PromiseNotifier",
+            "io.netty.channel.uring.IoUringIoHandler$1DrainFdEventCallback");
     /** The summary line's start. */
     static final String SERVED = "proxy training served:";
 
@@ -68,6 +76,7 @@ final class ProxyTraining {
         try {
             awaitReady(admin, proxy, status);
             System.out.println(SERVED + " " + serve(front, logged));
+            loadRaceClasses();
         } catch (IOException | RuntimeException e) {
             System.err.println("proxy training failed: " + e);
             Runtime.getRuntime().halt(1); // no cache from a run that did not serve
@@ -156,6 +165,17 @@ final class ProxyTraining {
             String answer = exchange(s, "GARBAGE\r\n\r\n", true);
             if (!answer.startsWith("HTTP/1.1 400")) {
                 throw new IOException("a malformed request: " + answer.lines().findFirst().orElse("no response"));
+            }
+        }
+    }
+
+    private static void loadRaceClasses() {
+        for (String name : RACE_CLASSES) {
+            try {
+                Class.forName(name, false, ProxyTraining.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                // A Netty that no longer has it: the cache is still good; ProxyAotCacheTest tells what a proxy loads instead.
+                System.err.println("proxy training: no class " + name);
             }
         }
     }
