@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,8 +35,17 @@ final class ProxyTraining {
     static final int CLOSE_REQUESTS = 1_500;
     /** Connections that half-close after a request, send nothing, or send a malformed request: of each kind. */
     static final int ODD_CONNECTIONS = 50;
+    /** Upstream connections the training's {@link ClosingOrigin} ends, {@link ClosingOrigin#RESPONSES_PER_CONNECTION} requests each. */
+    static final int CLOSING_CONNECTIONS = 60;
     /** Keep-alive requests through the listener that writes access logs (JSON and text, to /dev/null). */
     static final int LOGGED_REQUESTS = 500;
+    /**
+     * Netty's classes a proxy needs only when a race happens, which a training run meets by chance: a second close of a
+     * connection while a write on it is pending (an upstream that resets as a request goes out), and the callback the
+     * io_uring loop runs when another thread wakes it during its drain. Loaded here, so a proxy takes them from its cache.
+     */
+    static final List<String> RACE_CLASSES = List.of("io.netty.util.concurrent.PromiseNotifier",
+            "io.netty.channel.uring.IoUringIoHandler$1DrainFdEventCallback");
     /** The summary line's start. */
     static final String SERVED = "proxy training served:";
 
@@ -53,9 +63,11 @@ final class ProxyTraining {
         try (InputStream in = Objects.requireNonNull(ProxyTraining.class.getResourceAsStream("proxy-training.yaml"))) {
             template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
+        ClosingOrigin closing = ClosingOrigin.start(); // a daemon thread: nothing left running at the training's exit
         Path bootstrap = Files.createTempFile("sourcemesh-proxy-training", ".yaml");
         Files.writeString(bootstrap, template.replace("@ADMIN@", String.valueOf(admin))
-                .replace("@FRONT@", String.valueOf(front)).replace("@BACK@", String.valueOf(back)).replace("@LOGGED@", String.valueOf(logged)));
+                .replace("@FRONT@", String.valueOf(front)).replace("@BACK@", String.valueOf(back)).replace("@LOGGED@", String.valueOf(logged))
+                .replace("@CLOSING@", String.valueOf(closing.port())));
         AtomicInteger status = new AtomicInteger(-1);
         Thread proxy = new Thread(() -> status.set(train("proxy", "-c", bootstrap.toString(), "--concurrency", "1")),
                 "proxy");
@@ -64,11 +76,13 @@ final class ProxyTraining {
         try {
             awaitReady(admin, proxy, status);
             System.out.println(SERVED + " " + serve(front, logged));
+            loadRaceClasses();
         } catch (IOException | RuntimeException e) {
             System.err.println("proxy training failed: " + e);
             Runtime.getRuntime().halt(1); // no cache from a run that did not serve
         } finally {
             Files.deleteIfExists(bootstrap);
+            closing.close();
         }
         System.exit(0); // the proxy's shutdown hook closes it; then the JVM writes the cache
     }
@@ -100,10 +114,36 @@ final class ProxyTraining {
         for (int i = 0; i < ODD_CONNECTIONS; i++) {
             oddClients(front);
         }
-        // Every exchange above answered 200 or threw: the counts are what came back.
+        int closing = upstreamCloses(front, CLOSING_CONNECTIONS);
+        // Every exchange above but the last kind answered 200 or threw: the counts are what came back.
         return KEEP_ALIVE_CONNECTIONS * KEEP_ALIVE_REQUESTS + " keep-alive 200s on " + KEEP_ALIVE_CONNECTIONS
                 + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s, " + LOGGED_REQUESTS
-                + " logged 200s";
+                + " logged 200s, " + closing + " 200s from an upstream that ends its connections";
+    }
+
+    /**
+     * Requests to {@code /closing/} on one keep-alive connection, routed to a {@link ClosingOrigin}: every
+     * {@code connections}th pair ends its upstream connection (Connection: close, a FIN, a reset), and the client
+     * pauses so the proxy sees that while the connection idles in its pool. Returns the 200s (a request sent on a
+     * connection the origin is ending is the router's retry on a fresh one; not counted if that fails too).
+     */
+    static int upstreamCloses(int port, int connections) throws IOException {
+        int ok = 0;
+        try (Client s = connect(port)) {
+            for (int c = 0; c < connections; c++) {
+                for (int i = 0; i < ClosingOrigin.RESPONSES_PER_CONNECTION; i++) {
+                    String answer = exchange(s, "GET /closing/" + c + "/" + i + " HTTP/1.1\r\nHost: training\r\n\r\n", false);
+                    ok += answer.startsWith("HTTP/1.1 200") ? 1 : 0;
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
+        return ok;
     }
 
     /**
@@ -125,6 +165,17 @@ final class ProxyTraining {
             String answer = exchange(s, "GARBAGE\r\n\r\n", true);
             if (!answer.startsWith("HTTP/1.1 400")) {
                 throw new IOException("a malformed request: " + answer.lines().findFirst().orElse("no response"));
+            }
+        }
+    }
+
+    private static void loadRaceClasses() {
+        for (String name : RACE_CLASSES) {
+            try {
+                Class.forName(name, false, ProxyTraining.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                // A Netty that no longer has it: the cache is still good; ProxyAotCacheTest tells what a proxy loads instead.
+                System.err.println("proxy training: no class " + name);
             }
         }
     }
