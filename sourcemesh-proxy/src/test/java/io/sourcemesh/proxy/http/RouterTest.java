@@ -99,6 +99,35 @@ class RouterTest {
                 "the retry slot was given back");
     }
 
+    /**
+     * A response whose body came with its head goes to the client in one write (one buffer: head and body), one
+     * whose body comes later in two; either way the log counts the body's bytes.
+     */
+    @Test
+    void aWholeResponseIsWrittenOnceAndEitherShapeCountsItsBody() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), null, ClusterConfig.CircuitBreakers.DEFAULTS, A);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream whole = stream(client);
+        proxy.upstreams.get(0).respond(OK);
+        assertEquals(1, client.outboundMessages().size(), "head and body in one buffer");
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.endsWith("\r\n\r\nok"), answer);
+        assertEquals(HttpStream.State.DONE, whole.state());
+        assertEquals(2, whole.info().bytesSent());
+
+        send(client, GET);
+        HttpStream split = stream(client);
+        proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
+        assertEquals(HttpStream.State.RESPONDING, split.state(), "the head went down, its body is still to come");
+        proxy.upstreams.get(0).respond("ok");
+        answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.endsWith("\r\n\r\nok"), answer);
+        assertEquals(HttpStream.State.DONE, split.state());
+        assertEquals(2, split.info().bytesSent());
+        assertEquals(1, proxy.upstreams.size(), "one pooled connection served both");
+    }
+
     @Test
     void aResetBeforeTheResponseIsRetriedAndWhenRetriesRunOutTheLogSaysURX() throws Exception {
         proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("reset"), 1, Set.of()),
