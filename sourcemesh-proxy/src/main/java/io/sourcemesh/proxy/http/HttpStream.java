@@ -79,7 +79,7 @@ final class HttpStream {
         this.downstream = downstream;
         this.filter = downstream.filter();
         this.request = request;
-        this.info = downstream.connection().newStream(downstream.now());
+        this.info = downstream.newStreamInfo();
         this.keepAlive = HttpUtil.isKeepAlive(request);
         // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
         // (Netty labels a head it could not parse 1.0.)
