@@ -29,12 +29,12 @@ import java.util.List;
  * once and each name and value is an {@link AsciiString} slice of that copy (no String per value
  * until one is read), the headers are sized to the head, and a Content-Length body ends in a last
  * part whose trailers are one shared, read-only empty set (such a body has none). A response whose
- * body (if any) is all in the buffer is one message, head and body together. Anything else — the first byte of a message that is
- * not plain, a head not yet complete within the limits, chunked bodies, interim responses — goes
- * to Netty's decoder for the whole message, which keeps Netty's accept/reject decisions
- * ({@code PlainHeadsDifferentialTest} holds the two to the same results over a corpus of valid
- * and malformed messages). Once Netty refused a message or the connection switched protocols,
- * Netty keeps the connection.
+ * body (if any) is all in the buffer is one message, head and body together. Anything else — the
+ * first byte of a message that is not plain, a head not yet complete within the limits, chunked
+ * bodies, interim responses — goes to Netty's decoder for the whole message, which keeps Netty's
+ * accept/reject decisions ({@code PlainHeadsDifferentialTest} holds the two to the same results
+ * over a corpus of valid and malformed messages). Once Netty refused a message or the connection
+ * switched protocols, Netty keeps the connection.
  */
 final class PlainHeads {
     /** What the owning decoder gives the fast path: its own hooks, so both paths agree. */
