@@ -12,8 +12,8 @@ import java.util.Set;
  * thread-safe. Unset values stay null (Envoy prints "-" in text and null in JSON).
  */
 public final class StreamInfo {
-    private final long startEpochMillis;
-    private final long startNanos;
+    private long startEpochMillis;
+    private long startNanos;
     private long endNanos = -1;
 
     private InetSocketAddress downstreamLocalAddress;
@@ -57,6 +57,51 @@ public final class StreamInfo {
     /** A stream starting now, {@code nanos} being the monotonic clock's reading for now. */
     public static StreamInfo start(long nanos) {
         return new StreamInfo(System.currentTimeMillis(), nanos);
+    }
+
+    /**
+     * This object as a fresh stream starting now ({@code nanos}), every field as {@link #start(long)} leaves it: an
+     * HTTP connection's next request takes its last one's once that was logged and let go (no object per request).
+     */
+    public StreamInfo restart(long nanos) {
+        startEpochMillis = System.currentTimeMillis();
+        startNanos = nanos;
+        endNanos = -1;
+        downstreamLocalAddress = null;
+        downstreamRemoteAddress = null;
+        downstreamDirectRemoteAddress = null;
+        requestedServerName = null;
+        protocol = null;
+        requestMethod = null;
+        requestPath = null;
+        requestScheme = null;
+        requestHeaders = null;
+        responseHeaders = null;
+        responseTrailers = null;
+        responseCode = 0;
+        responseFlags = null;
+        responseCodeDetails = null;
+        connectionTerminationDetails = null;
+        accessLogHint = null;
+        upstreamTransportFailureReason = null;
+        bytesReceived = 0;
+        bytesSent = 0;
+        upstreamServiceTimeMillis = -1;
+        routeName = null;
+        upstreamClusterName = null;
+        upstreamHost = null;
+        upstreamLocalAddress = null;
+        return this;
+    }
+
+    /**
+     * A logged stream its connection keeps for the next request lets go of the request's and response's headers
+     * (their heads' bytes and values), which would otherwise outlive young collections while the connection waits.
+     */
+    public void dropHeaders() {
+        requestHeaders = null;
+        responseHeaders = null;
+        responseTrailers = null;
     }
 
     /** For tests: a stream that started at a fixed instant. */

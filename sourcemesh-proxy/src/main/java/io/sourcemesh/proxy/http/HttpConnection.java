@@ -48,6 +48,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     private ServerCodec codec;
     /** Inside a read burst from the client: what streams write upstream is flushed once at its end. */
     private boolean reading;
+    /**
+     * The last stream's {@link StreamInfo}, logged and let go by a stream that ended cleanly on a connection that
+     * goes on: the next stream's, reset (a keep-alive connection makes one, not one per request). Without its
+     * headers while kept, and dropped when the connection parks: an idle connection holds none.
+     */
+    private StreamInfo spareInfo;
 
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -66,6 +72,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
      * byte, if it holds nothing a fresh codec would not.
      */
     void onParkDue() {
+        if (stream == null) {
+            spareInfo = null; // nor a StreamInfo kept for the next request
+        }
         if (stream == null && pending == null && !closeAfterStream && codec != null && !ctx.isRemoved()
                 && ctx.channel().isActive() && codec.parkable()) {
             ctx.pipeline().remove(codec);
@@ -141,6 +150,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     /** Now, as of the event being handled ({@link LoopClock#now}). */
     long now() {
         return timers.clock().now();
+    }
+
+    /** A new stream's {@link StreamInfo}, starting now: the last stream's when it left one. */
+    StreamInfo newStreamInfo() {
+        StreamInfo spare = spareInfo;
+        if (spare == null) {
+            return connection.newStream(now());
+        }
+        spareInfo = null;
+        return connection.reuseStream(spare, now());
     }
 
     /** Activity on the current stream seen by the stream itself (upstream reads, completed writes). */
@@ -275,6 +294,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             releasePending();
             return;
         }
+        // Ended clean (logged, its upstream pooled or closed, its clocks disarmed): nothing of it writes there any more.
+        spareInfo = done.info();
+        spareInfo.dropHeaders();
         while (pending != null && !pending.isEmpty() && (stream == null || !stream.requestComplete())) {
             dispatch(pending.poll());
         }

@@ -79,7 +79,7 @@ final class HttpStream {
         this.downstream = downstream;
         this.filter = downstream.filter();
         this.request = request;
-        this.info = downstream.connection().newStream(downstream.now());
+        this.info = downstream.newStreamInfo();
         this.keepAlive = HttpUtil.isKeepAlive(request);
         // Only 1.0 and 1.1 are spoken here: anything else is refused, and answered as 1.1 (never "HTTP/2.0 400").
         // (Netty labels a head it could not parse 1.0.)
@@ -293,18 +293,21 @@ final class HttpStream {
         router.encodeRouteHeaders(h);
         filters.encodeHeaders(response);
         info.responseHeaders(h);
+        if (response instanceof LastHttpContent whole) {
+            // Head and body in one message: counted before the write, whose encoder may drain and release the body.
+            info.addBytesSent(whole.content().readableBytes());
+            state = State.RESPONSE_COMPLETE;
+        }
         write(response);
     }
 
-    /** A piece of the response body ({@code write} false when it came in one object with the head, already written). */
-    void encodeData(HttpContent content, boolean write) {
+    /** A piece of the response body that came after its head. */
+    void encodeData(HttpContent content) {
         info.addBytesSent(content.content().readableBytes());
         if (content instanceof LastHttpContent) {
             state = State.RESPONSE_COMPLETE;
         }
-        if (write) {
-            write(content);
-        }
+        write(content);
     }
 
     private void write(HttpObject msg) {

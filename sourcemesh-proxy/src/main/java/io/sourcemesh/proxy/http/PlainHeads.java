@@ -1,11 +1,14 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
@@ -25,12 +28,13 @@ import java.util.List;
  * all-digit Content-Length, no Upgrade — is parsed here in one pass: the header block is copied
  * once and each name and value is an {@link AsciiString} slice of that copy (no String per value
  * until one is read), the headers are sized to the head, and a Content-Length body ends in a last
- * part with empty trailers that hold no map. Anything else — the first byte of a message that is
- * not plain, a head not yet complete within the limits, chunked bodies, interim responses — goes
- * to Netty's decoder for the whole message, which keeps Netty's accept/reject decisions
- * ({@code PlainHeadsDifferentialTest} holds the two to the same results over a corpus of valid
- * and malformed messages). Once Netty refused a message or the connection switched protocols,
- * Netty keeps the connection.
+ * part whose trailers are one shared, read-only empty set (such a body has none). A response whose
+ * body (if any) is all in the buffer is one message, head and body together. Anything else — the
+ * first byte of a message that is not plain, a head not yet complete within the limits, chunked
+ * bodies, interim responses — goes to Netty's decoder for the whole message, which keeps Netty's
+ * accept/reject decisions ({@code PlainHeadsDifferentialTest} holds the two to the same results
+ * over a corpus of valid and malformed messages). Once Netty refused a message or the connection
+ * switched protocols, Netty keeps the connection.
  */
 final class PlainHeads {
     /** What the owning decoder gives the fast path: its own hooks, so both paths agree. */
@@ -40,6 +44,9 @@ final class PlainHeads {
     }
 
     private enum State { START, BODY, NETTY, NETTY_FOREVER }
+
+    /** A Content-Length body's trailers: it has none, so one shared read-only set, not an object per message. */
+    private static final HttpHeaders NO_TRAILERS = EmptyHttpHeaders.INSTANCE;
 
     private static final byte CR = '\r';
     private static final byte LF = '\n';
@@ -65,7 +72,6 @@ final class PlainHeads {
     private final int maxHeadBytes;
     private final int maxChunkSize;
     private final Owner owner;
-    private final HttpHeadersFactory trailers;
     private State state = State.START;
     private long remaining;
 
@@ -73,11 +79,10 @@ final class PlainHeads {
      * @param maxHeadBytes only heads this long at most take the fast path (longer ones, near the
      *                     limits, are Netty's to accept or refuse)
      */
-    PlainHeads(boolean requests, int maxHeadBytes, int maxChunkSize, HttpHeadersFactory trailers, Owner owner) {
+    PlainHeads(boolean requests, int maxHeadBytes, int maxChunkSize, Owner owner) {
         this.requests = requests;
         this.maxHeadBytes = maxHeadBytes;
         this.maxChunkSize = maxChunkSize;
-        this.trailers = trailers;
         this.owner = owner;
     }
 
@@ -147,7 +152,7 @@ final class PlainHeads {
         remaining -= n;
         if (remaining == 0) {
             state = State.START;
-            out.add(new DefaultLastHttpContent(part, trailers));
+            out.add(new DefaultLastHttpContent(part, NO_TRAILERS));
         } else {
             out.add(new DefaultHttpContent(part));
         }
@@ -183,6 +188,14 @@ final class PlainHeads {
         in.readerIndex(start + length);
         // Asked of every message, as Netty does (upstream it also pairs the response with its request).
         boolean empty = owner.contentAlwaysEmpty(message) || contentLength <= 0;
+        if (!requests && (empty || contentLength <= Math.min(in.readableBytes(), maxChunkSize))) {
+            // The whole response is here: one message (head, body, no trailers), so the proxy writes it to the
+            // client once — one promise, one pass through the encoder, the body copied into the head's buffer.
+            HttpResponse head = (HttpResponse) message;
+            ByteBuf body = empty ? Unpooled.EMPTY_BUFFER : wholeBody(in, (int) contentLength);
+            out.add(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), body, head.headers(), NO_TRAILERS));
+            return 1;
+        }
         out.add(message);
         if (empty) {
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -191,6 +204,23 @@ final class PlainHeads {
             state = State.BODY;
         }
         return 1;
+    }
+
+    /** Netty's response encoder copies a body up to this long into the head's buffer. */
+    private static final int SMALL_BODY = 128;
+
+    /**
+     * A whole response's body: a small one copied into a buffer of the read's own allocator, a larger one a slice of
+     * the read. The encoder copies a small body again, into the head's buffer: from a slice that copy makes two JDK
+     * ByteBuffer views (~120 bytes per response), from the allocator's own buffer none (and no slice object either).
+     */
+    private static ByteBuf wholeBody(ByteBuf in, int length) {
+        if (length > SMALL_BODY) {
+            return in.readRetainedSlice(length);
+        }
+        ByteBuf copy = in.alloc().buffer(length);
+        copy.writeBytes(in, length);
+        return copy;
     }
 
     private static final byte VISIBLE = 0;

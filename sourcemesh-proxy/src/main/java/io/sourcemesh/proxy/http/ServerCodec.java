@@ -53,7 +53,7 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         super(config);
         this.http = http;
         plain = new PlainHeads(true, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
-                config.getMaxChunkSize(), config.getTrailersFactory(), this);
+                config.getMaxChunkSize(), this);
     }
 
     /** Not {@code @Sharable}: answered here, not looked up in Netty's per-thread class map when made and when added. */

@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.HttpHeadersFactory;
  * map that is nearly always left empty; these are {@link FlatHeaders}, which hold no array until a
  * trailer is added (an object of 24 bytes per message instead of a map, its entry and buckets).
  * Trailer names and values are validated as Netty's own trailers factory does (no Content-Length,
- * Transfer-Encoding or Trailer among them).
+ * Transfer-Encoding or Trailer among them). (The fast path, {@link PlainHeads}, makes none: its
+ * Content-Length bodies share one read-only empty set.)
  */
 final class SmallTrailers implements HttpHeadersFactory {
     static final SmallTrailers FACTORY = new SmallTrailers();

@@ -79,7 +79,7 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             super(config);
             this.sent = sent;
             this.plain = new PlainHeads(false, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
-                    config.getMaxChunkSize(), config.getTrailersFactory(), this::isContentAlwaysEmpty);
+                    config.getMaxChunkSize(), this::isContentAlwaysEmpty);
         }
 
         /** Plain responses by {@link PlainHeads}, the rest by Netty's decoder. */

@@ -262,8 +262,8 @@ final class UpstreamRequest implements ChannelFutureListener {
                 return;
             }
         }
-        if (msg instanceof HttpContent content) {
-            stream.encodeData(content, !(msg instanceof HttpResponse));
+        if (msg instanceof HttpContent content && !(msg instanceof HttpResponse)) { // a whole response went with its head
+            stream.encodeData(content);
         }
     }
 

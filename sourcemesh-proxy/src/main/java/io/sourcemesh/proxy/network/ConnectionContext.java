@@ -111,8 +111,16 @@ public final class ConnectionContext {
 
     /** {@link #newStream()} starting at {@code startNanos} (a {@code System.nanoTime} reading: the event loop's current one). */
     public StreamInfo newStream(long startNanos) {
-        return StreamInfo.start(startNanos)
-                .downstreamLocalAddress(localAddress)
+        return seed(StreamInfo.start(startNanos));
+    }
+
+    /** {@link #newStream(long)} in {@code finished}, a stream of this connection that was logged and let go. */
+    public StreamInfo reuseStream(StreamInfo finished, long startNanos) {
+        return seed(finished.restart(startNanos));
+    }
+
+    private StreamInfo seed(StreamInfo s) {
+        return s.downstreamLocalAddress(localAddress)
                 .downstreamRemoteAddress(remoteAddress())
                 .downstreamDirectRemoteAddress(directRemoteAddress)
                 .requestedServerName(serverName());

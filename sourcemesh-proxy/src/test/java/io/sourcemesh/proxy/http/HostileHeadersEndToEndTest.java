@@ -51,6 +51,8 @@ class HostileHeadersEndToEndTest {
         String id = seen.header("x-request-id");
         assertNotNull(id);
         assertNotEquals("forged", id);
+        assertEquals(id, java.util.UUID.fromString(id).toString(), "the generated id went up as a canonical UUID");
+        assertEquals(4, java.util.UUID.fromString(id).version());
         String connection = seen.header("connection");
         assertTrue(connection == null || !connection.contains("x-forwarded"), connection);
     }

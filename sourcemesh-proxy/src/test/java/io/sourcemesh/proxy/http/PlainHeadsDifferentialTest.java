@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -168,6 +169,28 @@ class PlainHeadsDifferentialTest {
 
     // ---- decoding to a comparable transcript ------------------------------------------------------
 
+    /** A whole message (the fast path's response with its body) as Netty's decoder gives it: its head, then its last part. */
+    private static List<String> describeAll(Object o) {
+        if (o instanceof FullHttpMessage whole) {
+            return List.of(describeHead(whole), describeContent(whole));
+        }
+        return List.of(describe(o));
+    }
+
+    private static String describeHead(HttpMessage m) {
+        StringBuilder b = new StringBuilder();
+        if (m instanceof HttpResponse r) {
+            b.append("RES ").append(r.protocolVersion()).append(' ').append(r.status().code()).append(" [")
+                    .append(r.status().reasonPhrase()).append(']');
+        }
+        return b.append(' ').append(result(m)).append(headerLines(m.headers())).toString();
+    }
+
+    private static String describeContent(LastHttpContent last) {
+        return "LAST " + last.content().toString(StandardCharsets.ISO_8859_1) + ' ' + result(last) + " trailers"
+                + headerLines(last.trailingHeaders());
+    }
+
     private static String describe(Object o) {
         StringBuilder b = new StringBuilder();
         if (o instanceof HttpRequest r) {
@@ -224,7 +247,7 @@ class PlainHeadsDifferentialTest {
                         out.add("BODY " + body);
                         body.setLength(0);
                     }
-                    out.add(describe(o));
+                    out.addAll(describeAll(o));
                 }
                 ReferenceCountUtil.release(o);
             }
@@ -285,12 +308,43 @@ class PlainHeadsDifferentialTest {
         ch.finishAndReleaseAll();
     }
 
+    /**
+     * A plain response whose body is in the buffer with its head (or that has none) is one message; one whose
+     * body comes later is its head, then its body.
+     */
+    @Test
+    void aWholeResponseIsOneMessage() {
+        EmbeddedChannel ch = new EmbeddedChannel(new UpstreamCodec(MAX));
+        ch.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"), LastHttpContent.EMPTY_LAST_CONTENT);
+        ch.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.HEAD, "/"), LastHttpContent.EMPTY_LAST_CONTENT);
+        ch.writeOutbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"), LastHttpContent.EMPTY_LAST_CONTENT);
+        ch.releaseOutbound();
+        ch.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" // HEAD: no body
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", StandardCharsets.US_ASCII));
+        FullHttpMessage withBody = assertInstanceOf(FullHttpMessage.class, ch.readInbound());
+        assertEquals("ok", withBody.content().toString(StandardCharsets.US_ASCII));
+        assertTrue(withBody.trailingHeaders().isEmpty());
+        withBody.release();
+        FullHttpMessage head = assertInstanceOf(FullHttpMessage.class, ch.readInbound());
+        assertFalse(head.content().isReadable());
+        assertEquals("2", head.headers().get("Content-Length"));
+        HttpResponse bodyLater = ch.readInbound();
+        assertFalse(bodyLater instanceof LastHttpContent, "the body is not here yet");
+        assertNull(ch.readInbound());
+        ch.writeInbound(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII));
+        LastHttpContent last = ch.readInbound();
+        assertEquals("ok", last.content().toString(StandardCharsets.US_ASCII));
+        last.release();
+        assertFalse(ch.finish());
+    }
+
     /** A plain head longer than one step of the scan, in one buffer or in pieces, takes the fast path whole. */
     @Test
     void longPlainHeadsTakeTheFastPath() {
         String head = "POST /u HTTP/1.1\r\nHost: x\r\n" + "x-h: v\r\n".repeat(300) + "content-length: 2\r\n\r\n";
         for (int piece : new int[] {head.length() + 2, 700, 1}) {
-            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, SmallTrailers.FACTORY, m -> false);
+            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, m -> false);
             io.netty.buffer.ByteBuf in = Unpooled.buffer();
             List<Object> out = new ArrayList<>();
             byte[] bytes = head.getBytes(StandardCharsets.US_ASCII);
@@ -314,14 +368,14 @@ class PlainHeadsDifferentialTest {
     @Test
     void sharedFramingNamesAreRecognised() {
         for (String te : new String[] {"Transfer-Encoding", "transfer-encoding", "TRANSFER-ENCODING"}) {
-            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, SmallTrailers.FACTORY, m -> false);
+            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, m -> false);
             io.netty.buffer.ByteBuf in = Unpooled.copiedBuffer("POST / HTTP/1.1\r\nHost: x\r\n" + te + ": chunked\r\n\r\n",
                     StandardCharsets.US_ASCII);
             assertFalse(fast.decode(in, new ArrayList<>()), te);
             in.release();
         }
         for (String cl : new String[] {"Content-Length", "content-length", "CONTENT-LENGTH"}) {
-            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, SmallTrailers.FACTORY, m -> false);
+            PlainHeads fast = new PlainHeads(true, 64 * 1024, 8192, m -> false);
             io.netty.buffer.ByteBuf in = Unpooled.copiedBuffer("POST / HTTP/1.1\r\nHost: x\r\n" + cl + ": 3\r\n\r\n",
                     StandardCharsets.US_ASCII);
             List<Object> out = new ArrayList<>();

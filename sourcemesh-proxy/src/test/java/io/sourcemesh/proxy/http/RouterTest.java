@@ -99,6 +99,64 @@ class RouterTest {
                 "the retry slot was given back");
     }
 
+    /**
+     * A response whose body came with its head goes to the client in one write (one buffer: head and body), one
+     * whose body comes later in two; either way the log counts the body's bytes.
+     */
+    @Test
+    void aWholeResponseIsWrittenOnceAndEitherShapeCountsItsBody() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), null, ClusterConfig.CircuitBreakers.DEFAULTS, A);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream whole = stream(client);
+        proxy.upstreams.get(0).respond(OK);
+        assertEquals(1, client.outboundMessages().size(), "head and body in one buffer");
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.endsWith("\r\n\r\nok"), answer);
+        assertEquals(HttpStream.State.DONE, whole.state());
+        assertEquals(2, whole.info().bytesSent());
+
+        send(client, GET);
+        HttpStream split = stream(client);
+        proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
+        assertEquals(HttpStream.State.RESPONDING, split.state(), "the head went down, its body is still to come");
+        proxy.upstreams.get(0).respond("ok");
+        answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.endsWith("\r\n\r\nok"), answer);
+        assertEquals(HttpStream.State.DONE, split.state());
+        assertEquals(2, split.info().bytesSent());
+        assertEquals(1, proxy.upstreams.size(), "one pooled connection served both");
+    }
+
+    /** A keep-alive connection's next stream reuses the last one's StreamInfo, fresh: nothing of the last request in it. */
+    @Test
+    void theNextStreamOnAConnectionStartsFreshInTheLastOnesInfo() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), null, ClusterConfig.CircuitBreakers.DEFAULTS, A);
+        EmbeddedChannel client = proxy.client();
+        send(client, "GET /x?first HTTP/1.1\r\nHost: app\r\n\r\n");
+        HttpStream first = stream(client);
+        proxy.upstreams.get(0).respond(OK);
+        assertEquals(2, first.info().bytesSent());
+        assertEquals(200, first.info().responseCode());
+        written(client);
+
+        send(client, "HEAD /y HTTP/1.1\r\nHost: app\r\n\r\n");
+        HttpStream second = stream(client);
+        assertSame(first.info(), second.info(), "the connection's one StreamInfo");
+        assertEquals("/y", second.info().requestPath());
+        assertEquals("HEAD", second.info().requestMethod());
+        assertEquals(0, second.info().responseCode());
+        assertEquals(0, second.info().bytesSent());
+        assertEquals(-1, second.info().upstreamServiceTimeMillis());
+        assertEquals(-1, second.info().durationMillis(), "not ended");
+        assertNull(second.info().responseHeaders());
+        assertNull(second.info().responseCodeDetails());
+        assertEquals(EmbeddedProxy.CLIENT, second.info().downstreamDirectRemoteAddress());
+        proxy.upstreams.get(0).respond("HTTP/1.1 204 No Content\r\n\r\n");
+        assertEquals(204, second.info().responseCode());
+        assertEquals(HttpStream.State.DONE, second.state());
+    }
+
     @Test
     void aResetBeforeTheResponseIsRetriedAndWhenRetriesRunOutTheLogSaysURX() throws Exception {
         proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("reset"), 1, Set.of()),

@@ -23,7 +23,7 @@ class UpstreamCodecTest {
         channel.releaseOutbound();
         channel.writeInbound(Unpooled.copiedBuffer(response, StandardCharsets.US_ASCII));
         HttpResponse head = channel.readInbound();
-        LastHttpContent last = channel.readInbound();
+        LastHttpContent last = head instanceof LastHttpContent whole ? whole : channel.readInbound(); // a whole response is one message
         last.release();
         return head;
     }

@@ -8,7 +8,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
@@ -291,35 +290,8 @@ public final class RequestHeaderMutator {
         }
     }
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
-    /**
-     * A version 4 UUID in its canonical lower-case form (what UUID.toString gives), from the thread's
-     * own generator: no lock and no entropy wait on the event loop, and written straight into the
-     * header value's bytes (no UUID object and String on the way).
-     */
-    static AsciiString randomUuid() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        long most = (random.nextLong() & ~0xf000L) | 0x4000L;
-        long least = (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L;
-        byte[] b = new byte[36];
-        hex(most >>> 32, b, 0, 8);
-        b[8] = '-';
-        hex(most >>> 16, b, 9, 4);
-        b[13] = '-';
-        hex(most, b, 14, 4);
-        b[18] = '-';
-        hex(least >>> 48, b, 19, 4);
-        b[23] = '-';
-        hex(least, b, 24, 12);
-        return new AsciiString(b, false);
-    }
-
-    /** The low {@code digits} hex digits of {@code v}, most significant first, at {@code b[at]}. */
-    private static void hex(long v, byte[] b, int at, int digits) {
-        for (int i = at + digits - 1; i >= at; i--) {
-            b[i] = HEX[(int) (v & 0xf)];
-            v >>>= 4;
-        }
+    /** A version 4 UUID in its canonical lower-case form, as a {@link RequestId} (no array and String per request). */
+    static CharSequence randomUuid() {
+        return RequestId.random();
     }
 }

@@ -330,6 +330,22 @@ class RequestHeaderMutatorHeadersTest {
             }
         }
 
+        /** The header encoder reads a generated id char by char: each char, a slice and the length are its text's. */
+        @Test
+        void aGeneratedIdReadsAsItsTextCharByChar() {
+            for (int i = 0; i < 2_000; i++) {
+                CharSequence id = RequestHeaderMutator.randomUuid();
+                String text = UUID.fromString(id.toString()).toString();
+                assertEquals(text.length(), id.length());
+                for (int c = 0; c < text.length(); c++) {
+                    assertEquals(text.charAt(c), id.charAt(c), text + " at " + c);
+                }
+                assertEquals(text.substring(14, 23), id.subSequence(14, 23).toString());
+                assertTrue(io.netty.util.AsciiString.contentEquals(text, id));
+            }
+            assertThrows(IndexOutOfBoundsException.class, () -> RequestHeaderMutator.randomUuid().charAt(36));
+        }
+
         @Test
         void echoedInResponseWhenAlwaysSet() {
             HttpHeaders response = headers();
