@@ -122,10 +122,11 @@ final class ProxyTraining {
     }
 
     /**
-     * Requests to {@code /closing/} on one keep-alive connection, routed to a {@link ClosingOrigin}: every
-     * {@code connections}th pair ends its upstream connection (Connection: close, a FIN, a reset), and the client
-     * pauses so the proxy sees that while the connection idles in its pool. Returns the 200s (a request sent on a
-     * connection the origin is ending is the router's retry on a fresh one; not counted if that fails too).
+     * {@code connections} pairs of requests to {@code /closing/} on one keep-alive connection, routed to a
+     * {@link ClosingOrigin}, which ends its upstream connection after each pair (Connection: close, a FIN, a reset, in
+     * turn); the client pauses after a pair so the proxy mostly sees the end while the connection idles in its pool.
+     * Returns the 200s (a request sent on a connection the origin is ending is the router's retry on a fresh one; not
+     * counted if that fails too).
      */
     static int upstreamCloses(int port, int connections) throws IOException {
         int ok = 0;
