@@ -115,17 +115,9 @@ final class WatchHub implements AutoCloseable {
 
     private synchronized List<KubeObject> at(long resourceVersion, long committed, Predicate<KubeObject> filter)
             throws InterruptedException {
-        long deadline = System.currentTimeMillis() + CATCH_UP_MS;
-        while (latest < Math.max(resourceVersion, committed)) {
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                if (latest < resourceVersion) {
-                    throw ApiException.badRequest("resourceVersion " + resourceVersion + " is newer than the server's " + latest);
-                }
-                break; // as fresh as the token asks: served, if not quite as fresh as the store
-            }
-            wait(left);
-        }
+        if (!caughtUpTo(Math.max(resourceVersion, committed)) && latest < resourceVersion) {
+            throw ApiException.badRequest("resourceVersion " + resourceVersion + " is newer than the server's " + latest);
+        } // else as fresh as the token asks: served, if not quite as fresh as the store
         if (resourceVersion < compacted) {
             throw new ApiException(410, "Expired", "too old resource version: " + resourceVersion + " (" + compacted + ")");
         }
@@ -142,6 +134,19 @@ final class WatchHub implements AutoCloseable {
             }
         }
         return then.values().stream().filter(filter).toList();
+    }
+
+    /** Waits (the lock held, released while waiting) until the cache has seen {@code version}; false after {@link #CATCH_UP_MS}. */
+    private boolean caughtUpTo(long version) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + CATCH_UP_MS;
+        while (latest < version) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return false;
+            }
+            wait(left);
+        }
+        return true;
     }
 
     /**
@@ -221,13 +226,8 @@ final class WatchHub implements AutoCloseable {
     }
 
     private synchronized void compact(long committed) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + CATCH_UP_MS;
-        while (latest < committed) {
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                throw new IllegalStateException("the watch cache did not reach version " + committed + " (at " + latest + ")");
-            }
-            wait(left);
+        if (!caughtUpTo(committed)) {
+            throw new IllegalStateException("the watch cache did not reach version " + committed + " (at " + latest + ")");
         }
         history.clear();
         compacted = latest;

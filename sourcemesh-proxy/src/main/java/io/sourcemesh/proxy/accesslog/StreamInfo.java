@@ -75,9 +75,7 @@ public final class StreamInfo {
         requestMethod = null;
         requestPath = null;
         requestScheme = null;
-        requestHeaders = null;
-        responseHeaders = null;
-        responseTrailers = null;
+        dropHeaders();
         responseCode = 0;
         responseFlags = null;
         responseCodeDetails = null;
