@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -72,6 +73,11 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
     }
 
     private void forward(Object msg) {
+        if (msg instanceof HttpObject o && o.decoderResult().isFailure()) { // not HTTP/1.1: answered here, not passed on
+            ReferenceCountUtil.release(msg);
+            refuse(HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
         if (msg instanceof HttpRequest request) {
             keepAlive = HttpUtil.isKeepAlive(request);
             requestRead = false;
@@ -154,7 +160,18 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
+        refuse(HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    /** Answers {@code status} with an empty body and closes the connection. */
+    private void refuse(HttpResponseStatus status) {
+        closing = true;
+        releaseWaiting();
+        if (upstream != null) {
+            upstream.close();
+            upstream = null;
+        }
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }

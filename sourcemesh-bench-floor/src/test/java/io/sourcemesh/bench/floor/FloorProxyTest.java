@@ -200,6 +200,18 @@ class FloorProxyTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(FloorTransport.class)
+    void whatIsNotHttpIsA400AndReachesNoUpstream(FloorTransport t) throws Exception {
+        try (FloorProxy p = floor(t); Socket s = new Socket(LOOPBACK, p.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/9.Z\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String all = new String(readToEnd(s.getInputStream()), StandardCharsets.US_ASCII);
+            assertTrue(all.startsWith("HTTP/1.1 400 "), all);
+            assertEquals(0, p.idleUpstreams(), "no upstream connection was opened for it");
+        }
+    }
+
     @Test
     void badArgumentsAreNamed() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
