@@ -2,6 +2,7 @@
 # The benchmark's floor (issue 14): sourcemesh-bench-floor's FloorProxy, the plainest HTTP/1.1 reverse proxy
 # Netty 4.2 makes, run with the JVM flags ./sourcemesh gives a proxy (its collector, heap, young generation,
 # object headers; Netty's leak detector and JFR events off), so what SourceMesh costs above it is its own code.
+# They are repeated here, not read from ./sourcemesh (its proxy branch builds them inline): change both.
 # No AOT cache: its start-up is not what it is for. FLOOR_JAVA_OPTS: extra JVM flags (to compare settings).
 #
 #   sourcemesh-bench/lib/floor.sh --listen HOST:PORT --upstream HOST:PORT [--transport io_uring|epoll|nio] [--workers N]

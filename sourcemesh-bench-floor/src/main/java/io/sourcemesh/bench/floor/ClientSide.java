@@ -126,11 +126,16 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
         ctx.flush();
     }
 
-    /** The response's last part was written (not flushed): the upstream goes back to the pool or is closed. */
+    /**
+     * The response's last part arrived: the upstream goes back to the pool (reading again, should a slow client have
+     * stopped it) or is closed, and {@code last} is written — flushed at the read batch's end, or now if the client's
+     * connection ends with it.
+     */
     void responseDone(LastHttpContent last, boolean upstreamReusable) {
         UpstreamSide u = upstream;
         upstream = null;
         if (upstreamReusable) {
+            u.readWhile(true); // a pooled connection stopped by this client's backpressure would never read again
             upstreams.release(u);
         } else {
             u.close();

@@ -38,6 +38,9 @@ class FloorProxyTest {
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static HttpServer origin;
     private static final byte[] BIG = new byte[1 << 20];
+    private static final int HUGE = 32 << 20;
+    /** How much of /huge the origin has handed to its socket so far. */
+    private static final java.util.concurrent.atomic.AtomicLong HUGE_WRITTEN = new java.util.concurrent.atomic.AtomicLong();
 
     @TempDir
     Path tmp;
@@ -52,6 +55,17 @@ class FloorProxyTest {
             ex.sendResponseHeaders(200, BIG.length);
             try (OutputStream o = ex.getResponseBody()) {
                 o.write(BIG);
+            }
+        });
+        origin.createContext("/huge", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(200, HUGE);
+            try (OutputStream o = ex.getResponseBody()) {
+                HUGE_WRITTEN.set(0);
+                for (int sent = 0; sent < HUGE; sent += BIG.length) {
+                    o.write(BIG);
+                    HUGE_WRITTEN.addAndGet(BIG.length);
+                }
             }
         });
         origin.start();
@@ -182,6 +196,50 @@ class FloorProxyTest {
             assertEquals("GET", field(bodies.get(2), "method"));
             assertTrue(all.toLowerCase().contains("connection: close"), all);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(FloorTransport.class)
+    void aClientThatDoesNotReadStopsItsUpstreamAndItsConnectionServesOnAfter(FloorTransport t) throws Exception {
+        try (FloorProxy p = floor(t); Socket s = new Socket(LOOPBACK, p.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.setReceiveBufferSize(16 * 1024);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write("GET /huge HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(500); // not reading: the proxy's writes to this client back up, and it stops reading the upstream
+            // what the socket buffers on the way hold (loopback autotunes them to a few MB each), not the whole response
+            assertTrue(HUGE_WRITTEN.get() < HUGE * 3L / 4, "the origin sent " + HUGE_WRITTEN.get() + " bytes to a client not reading");
+            long body = 0;
+            byte[] buf = new byte[16 * 1024];
+            String head = readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            int reads = 0;
+            while (body < HUGE) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, HUGE - body));
+                assertTrue(n > 0, "the response broke off after " + body + " bytes");
+                body += n;
+                if (++reads % 4 == 0) {
+                    Thread.sleep(1); // slowly to the end: the proxy keeps meeting a full client socket, its last read too
+                }
+            }
+            // the same pooled upstream connection serves the next request: it must be reading again
+            out.write("GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String rest = new String(readToEnd(in), StandardCharsets.US_ASCII);
+            assertTrue(rest.startsWith("HTTP/1.1 200") && rest.contains("method=GET"), rest);
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        while (!b.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new AssertionError("the connection closed in the head: " + b);
+            }
+            b.append((char) c);
+        }
+        return b.toString();
     }
 
     @ParameterizedTest
