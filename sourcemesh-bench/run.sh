@@ -12,7 +12,11 @@
 #   SOURCEMESH_BIN_B a second SourceMesh launcher (another build), benchmarked in the same
 #                    interleaved run as the target "SourceMesh B 1w" (on 127.77.0.5)
 #   SOURCEMESH_ARGS_B extra arguments for the second build (default: SOURCEMESH_ARGS)
-#   SOURCEMESH_START_TIMEOUT  seconds to wait for SourceMesh to listen (default 60)
+#   SOURCEMESH_START_TIMEOUT  seconds to wait for SourceMesh (and the floor) to listen (default 60)
+#   FLOOR=0          leave out the floor: sourcemesh-bench-floor, a plain Netty 4.2 HTTP/1.1 proxy with the
+#                    proxy's JVM flags (lib/floor.sh, on 127.77.0.6), measured in the HTTP and memory phases
+#                    when built, so a run shows what SourceMesh costs above the JVM and Netty
+#   FLOOR_TRANSPORT  the floor's transport: io_uring (default, as SourceMesh's), epoll or nio
 #   KEEP_WORK=1      keep the temporary work directory (rendered configs, logs)
 set -Eeuo pipefail
 
@@ -64,7 +68,7 @@ die() { log "ERROR: $*"; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # addresses: every listener is on loopback; nothing leaves 127.0.0.0/8
 ORIGIN_HOST=127.77.0.1
-declare -A HOST=([direct]=127.77.0.1 [nginx]=127.77.0.2 [haproxy]=127.77.0.3 [sourcemesh]=127.77.0.4 [sourcemeshb]=127.77.0.5)
+declare -A HOST=([direct]=127.77.0.1 [nginx]=127.77.0.2 [haproxy]=127.77.0.3 [sourcemesh]=127.77.0.4 [sourcemeshb]=127.77.0.5 [floor]=127.77.0.6)
 HTTP_PORT=8080
 TCP_PORT=5201
 
@@ -185,6 +189,10 @@ smb_cmd() {
   echo env SOURCEMESH_WORKERS=1 "$SOURCEMESH_BIN_B" proxy -c "$WORK/sourcemeshb-$1.yaml" --concurrency 1 ${SOURCEMESH_ARGS_B:-${SOURCEMESH_ARGS:-}}
 }
 is_sm() { [ "$1" = sourcemesh ] || [ "$1" = sourcemeshb ]; }
+# the floor: a JVM too (its start timeout), and like SourceMesh left out of a run it fails in, not fatal
+floor_cmd() { echo "$HERE/lib/floor.sh" --listen "${HOST[floor]}:$HTTP_PORT" --upstream "$ORIGIN_HOST:$HTTP_PORT" \
+  --transport "${FLOOR_TRANSPORT:-io_uring}"; }
+is_jvm() { is_sm "$1" || [ "$1" = floor ]; }
 
 cmd_for() { # TARGET KIND(http|tcp)
   case "$1:$2" in
@@ -196,13 +204,14 @@ cmd_for() { # TARGET KIND(http|tcp)
     sourcemesh:tcp) sm_cmd tcp ;;
     sourcemeshb:http) smb_cmd http ;;
     sourcemeshb:tcp) smb_cmd tcp ;;
+    floor:http) floor_cmd ;;
   esac
 }
 
 start_target() { # TARGET KIND: start, wait for its port; returns 1 if it did not come up
   local t=$1 kind=$2 port timeout=15 cmd
   port=$([ "$kind" = http ] && echo $HTTP_PORT || echo $TCP_PORT)
-  is_sm "$t" && timeout=${SOURCEMESH_START_TIMEOUT:-60}
+  is_jvm "$t" && timeout=${SOURCEMESH_START_TIMEOUT:-60}
   port_free "${HOST[$t]}" "$port" || die "${HOST[$t]}:$port is already in use (another bench running?)"
   read -r -a cmd <<<"$(cmd_for "$t" "$kind")"
   start_bg "$t-$kind" "${cmd[@]}"
@@ -261,6 +270,15 @@ else
   log "SourceMesh proxy not found at ${SOURCEMESH_BIN#"$ROOT"/} (not built yet?): benchmarking the peers only"
   NOTES+=("SourceMesh: not found (launcher missing or not built); peers only.")
 fi
+if [ "${FLOOR:-1}" != 0 ]; then
+  if compgen -G "$ROOT/sourcemesh-bench-floor/target/sourcemesh-bench-floor-*.jar" >/dev/null; then
+    TARGETS+=(floor)
+    log "floor: a plain Netty 4.2 HTTP/1.1 proxy (${FLOOR_TRANSPORT:-io_uring}), HTTP and memory phases"
+    NOTES+=("Netty floor: sourcemesh-bench-floor (Netty's HTTP codecs, a pooled upstream per loop, X-Forwarded-For; nothing else) on ${FLOOR_TRANSPORT:-io_uring} with the proxy's JVM flags, no AOT cache; HTTP and memory phases only.")
+  else
+    log "floor: not built (sourcemesh-bench-floor/target); left out"
+  fi
+fi
 if [ -n "${SOURCEMESH_BIN_B:-}" ]; then
   if [ -x "$SOURCEMESH_BIN_B" ] && [ -f "$SOURCEMESH_BIN_B" ]; then
     TARGETS+=(sourcemeshb)
@@ -273,6 +291,7 @@ fi
 drop_target() { # TARGET REASON: leave it out of the rest of the run
   local t=$1 kept=() x label=SourceMesh
   [ "$t" = sourcemeshb ] && label="SourceMesh B"
+  [ "$t" = floor ] && label="Netty floor"
   for x in "${TARGETS[@]}"; do [ "$x" = "$t" ] || kept+=("$x"); done
   [ ${#kept[@]} -eq ${#TARGETS[@]} ] && return 0
   log "$label dropped from this run: $2"
@@ -358,10 +377,10 @@ if want http; then
   for t in "${TARGETS[@]}"; do
     if start_target "$t" http; then
       chk=$(python3 "$HERE/lib/bench.py" check "${HOST[$t]}" "$HTTP_PORT") || {
-        is_sm "$t" && { drop_target "$t" "no 200 through it ($chk)"; stop_named "$t-http"; continue; }
+        is_jvm "$t" && { drop_target "$t" "no 200 through it ($chk)"; stop_named "$t-http"; continue; }
         die "$t: no 200 through it ($chk)"; }
       log "$t: $chk"; ht+=("$t")
-    elif is_sm "$t"; then drop_target "$t" "did not start (HTTP)"
+    elif is_jvm "$t"; then drop_target "$t" "did not start (HTTP)"
     else die "$t did not start"; fi
   done
   declare -A HPID=([direct]=${PID_OF[origin]})
@@ -412,6 +431,7 @@ if want tcp; then
   sleep 0.3
   tt=()
   for t in "${TARGETS[@]}"; do
+    [ "$t" = floor ] && continue # HTTP only
     if start_target "$t" tcp; then tt+=("$t")
     elif is_sm "$t"; then drop_target "$t" "did not start (TCP)"
     else die "$t (tcp) did not start"; fi
@@ -448,7 +468,7 @@ fi
 if want memory; then
   log "== Memory, $IDLE_N idle keep-alive connections"
   for t in "${TARGETS[@]}"; do
-    start_target "$t" http || { is_sm "$t" && { drop_target "$t" "did not start (memory)"; continue; }; die "$t did not start"; }
+    start_target "$t" http || { is_jvm "$t" && { drop_target "$t" "did not start (memory)"; continue; }; die "$t did not start"; }
     pid=${PID_OF[$t-http]}
     python3 "$HERE/lib/bench.py" check "${HOST[$t]}" "$HTTP_PORT" >/dev/null || log "$t: first request failed"
     sleep 1
@@ -487,6 +507,7 @@ if want startup; then
   STARTUP_PIDFILE="$WORK/startup.pid"
   for round in $(seq 1 "$STARTUP_ROUNDS"); do
     for t in "${TARGETS[@]}"; do
+      [ "$t" = floor ] && continue # its start-up is not what it is for (no AOT cache)
       read -r -a cmd <<<"$(cmd_for "$t" http)"
       port_free "${HOST[$t]}" "$HTTP_PORT" || die "${HOST[$t]}:$HTTP_PORT still in use"
       to=15; is_sm "$t" && to=${SOURCEMESH_START_TIMEOUT:-60}

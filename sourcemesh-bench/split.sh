@@ -15,7 +15,8 @@
 # (direct), nginx, HAProxy, SourceMesh. Rounds are interleaved; each line is one target's round, then
 # the medians per target.
 #
-# Environment: SOURCEMESH_BIN (default <repo root>/sourcemesh), SOURCEMESH_ARGS as in run.sh.
+# Environment: SOURCEMESH_BIN (default <repo root>/sourcemesh), SOURCEMESH_ARGS, FLOOR and FLOOR_TRANSPORT as in
+# run.sh (the Netty floor, on 127.76.0.6, is a target when built).
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$HERE/.." && pwd))
@@ -40,8 +41,12 @@ port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 # every configuration from run.sh's, moved from 127.77.0.x to this script's range
 render() { sed -e "s|@WORK@|$WORK|g" -e "s|@NOFILE@|$(ulimit -n)|g" -e "s|127\.77\.0\.|$NET.|g" "$1" >"$2"; }
 
-declare -A HOST=([direct]=$NET.1 [nginx]=$NET.2 [haproxy]=$NET.3 [sourcemesh]=$NET.4)
-for t in direct nginx haproxy sourcemesh; do
+declare -A HOST=([direct]=$NET.1 [nginx]=$NET.2 [haproxy]=$NET.3 [sourcemesh]=$NET.4 [floor]=$NET.6)
+TARGETS=(direct nginx haproxy sourcemesh)
+if [ "${FLOOR:-1}" != 0 ] && compgen -G "$ROOT/sourcemesh-bench-floor/target/sourcemesh-bench-floor-*.jar" >/dev/null; then
+  TARGETS+=(floor)
+fi
+for t in "${TARGETS[@]}"; do
   port_free "${HOST[$t]}" $PORT || { echo "split.sh: ${HOST[$t]}:$PORT is already in use (another split.sh running?)" >&2; exit 1; }
 done
 mkdir -p "$WORK/origin-tmp" "$WORK/nginx-http-tmp"
@@ -57,7 +62,12 @@ PIDS+=($!); ROOTPID[haproxy]=$!
 render "$HERE/sourcemesh-http.yaml" "$WORK/sourcemesh.yaml"
 env SOURCEMESH_WORKERS=1 "$SOURCEMESH_BIN" proxy -c "$WORK/sourcemesh.yaml" --concurrency 1 ${SOURCEMESH_ARGS:-} >"$WORK/sourcemesh.log" 2>&1 &
 PIDS+=($!); ROOTPID[sourcemesh]=$!
-for t in direct nginx haproxy sourcemesh; do
+if [[ " ${TARGETS[*]} " == *" floor "* ]]; then
+  "$HERE/lib/floor.sh" --listen "${HOST[floor]}:$PORT" --upstream "${HOST[direct]}:$PORT" --transport "${FLOOR_TRANSPORT:-io_uring}" \
+    >"$WORK/floor.log" 2>&1 &
+  PIDS+=($!); ROOTPID[floor]=$!
+fi
+for t in "${TARGETS[@]}"; do
   wait_port "${HOST[$t]}" $PORT || { log "$t did not listen"; tail "$WORK"/*.log >&2; exit 1; }
 done
 
@@ -102,12 +112,12 @@ ORIGIN_WORKER=/proc/$(cat /proc/"${ROOTPID[direct]}"/task/*/children | awk '{ pr
 segs() { nstat -az TcpInSegs TcpOutSegs 2>/dev/null | awk '/^Tcp(In|Out)Segs/ { t += $2 } END { printf "%.0f\n", t }'; }
 HZ=$(getconf CLK_TCK)
 log "warm-up ${WARMUP}s per target, $CONNS connections${WRK_ARGS:+, Connection: close}"
-for t in direct nginx haproxy sourcemesh; do
+for t in "${TARGETS[@]}"; do
   wrk "${WRK_ARGS[@]}" -t1 -c"$CONNS" -d"${WARMUP}s" "http://${HOST[$t]}:$PORT/" >/dev/null
 done
 printf '%-10s %5s %9s %8s %8s %8s %9s %9s %7s %6s\n' target round req/s "cpu us" "user us" "sys us" "ctxsw" "segments" "one cpu" load
 for r in $(seq 1 "$ROUNDS"); do
-  for t in direct nginx haproxy sourcemesh; do
+  for t in "${TARGETS[@]}"; do
     read -r u0 s0 x0 < <(counters "${ROOTPID[$t]}"); g0=$(segs)
     wrk "${WRK_ARGS[@]}" -t1 -c"$CONNS" -d"${DURATION}s" -s "$HERE/lib/report.lua" "http://${HOST[$t]}:$PORT/" >"$WORK/wrk.out" &
     w=$!; thread=$(busiest "${ROOTPID[$t]}"); client=$(busiest $w); one=$(one_cpu $w "$thread" "$ORIGIN_WORKER" "$client"); wait $w

@@ -329,9 +329,9 @@ def cmd_idle(a):
 # ---------------------------------------------------------------------------------------------
 # report
 
-TARGETS = ["direct", "nginx", "haproxy", "sourcemesh", "sourcemeshb"]
+TARGETS = ["direct", "nginx", "haproxy", "floor", "sourcemesh", "sourcemeshb"]
 LABEL = {"direct": "direct (origin)", "nginx": "nginx 1w", "haproxy": "HAProxy 1t",
-         "sourcemesh": "SourceMesh 1w", "sourcemeshb": "SourceMesh B 1w"}
+         "floor": "Netty floor 1w", "sourcemesh": "SourceMesh 1w", "sourcemeshb": "SourceMesh B 1w"}
 SCEN = [("ka1", "1 keep-alive"), ("ka16", "16 keep-alive"), ("ka64", "64 keep-alive"),
         ("close16", "16 Connection: close")]
 
@@ -353,6 +353,10 @@ def f_ms(us):
 
 def f_num(v, nd=1):
     return "—" if v is None else f"{v:.{nd}f}"
+
+
+def ratio(x, y):
+    return f"{x / y:.2f}" if x and y else "—"
 
 
 def quiet_cell(xs):
@@ -386,6 +390,7 @@ def cmd_report(a):
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         ratios = []
         b_ratios = []
+        floor_ratios = []
         for key, label in SCEN:
             per = {}
             for t in TARGETS:
@@ -420,6 +425,12 @@ def cmd_report(a):
                     ab = (f"{sm['rps'] / b['rps']:.2f} | {sm['p99'] / b['p99']:.2f}"
                           if sm and sm["rps"] and b["p99"] else "— | —")
                     b_ratios.append(f"| {label} | {b['rps'] / best_rps:.2f} | {b['p99'] / best_p99:.2f} | {ab} |")
+                fl, sm = per.get("floor"), per.get("sourcemesh") or {}
+                if fl and fl["rps"]:
+                    floor_ratios.append(
+                        f"| {label} | {ratio(fl['rps'], best_rps)} | {ratio(fl['p99'], best_p99)} | "
+                        f"{ratio(sm.get('rps'), fl['rps'])} | {ratio(sm.get('p99'), fl['p99'])} | "
+                        f"{ratio(sm.get('cpu'), fl['cpu'])} |")
         out.append("")
         out.append("Ratio SourceMesh / best peer (req/s: higher is better; p99: lower is better):\n")
         out.append("| connections | req/s ratio | p99 ratio |")
@@ -431,6 +442,14 @@ def cmd_report(a):
             out.append("| connections | B req/s ratio | B p99 ratio | SourceMesh / B req/s | SourceMesh / B p99 |")
             out.append("|---|---|---|---|---|")
             out.extend(b_ratios)
+            out.append("")
+        if floor_ratios:
+            out.append("The floor (a plain Netty 4.2 HTTP/1.1 proxy, sourcemesh-bench-floor, with the proxy's JVM flags): "
+                       "floor / best peer, and SourceMesh / floor (same run):\n")
+            out.append("| connections | floor req/s ratio | floor p99 ratio | SourceMesh / floor req/s | "
+                       "SourceMesh / floor p99 | SourceMesh / floor CPU per request |")
+            out.append("|---|---|---|---|---|---|")
+            out.extend(floor_ratios)
             out.append("")
 
     tcp = [r for r in rows if r[0] == "tcp"]
