@@ -60,9 +60,14 @@ public final class FloorProxy implements AutoCloseable {
                     })
                     .bind(listen).sync().channel();
             return new FloorProxy(group, server, upstreams);
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (InterruptedException e) {
             group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
             throw e;
+        } catch (Exception e) { // the bind's failure, rethrown by sync() as it is (a BindException, undeclared)
+            group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+            String host = listen.getAddress() != null ? listen.getAddress().getHostAddress() : listen.getHostString();
+            throw new IllegalStateException("cannot listen on " + host + ":" + listen.getPort()
+                    + ": " + e.getMessage(), e);
         }
     }
 

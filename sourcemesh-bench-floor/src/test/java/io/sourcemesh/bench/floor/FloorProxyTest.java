@@ -271,6 +271,23 @@ class FloorProxyTest {
     }
 
     @Test
+    void anAddressInUseIsNamedAndLeavesNoLoopBehind() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, LOOPBACK)) {
+            InetSocketAddress at = new InetSocketAddress(LOOPBACK, taken.getLocalPort());
+            long loops = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count();
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> FloorProxy.start(at, origin.getAddress(), "nio", 1));
+            assertTrue(e.getMessage().startsWith("cannot listen on " + LOOPBACK.getHostAddress() + ":" + at.getPort() + ": "),
+                    e.getMessage());
+            for (int i = 0; i < 100 && Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count() > loops; i++) {
+                Thread.sleep(20);
+            }
+            assertTrue(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count() <= loops,
+                    "the event loop of a failed start was shut down");
+        }
+    }
+
+    @Test
     void badArgumentsAreNamed() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> FloorProxy.hostPort("--upstream", "127.0.0.1"));
