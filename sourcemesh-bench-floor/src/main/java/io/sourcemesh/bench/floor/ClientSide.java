@@ -135,15 +135,14 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
         UpstreamSide u = upstream;
         upstream = null;
         if (upstreamReusable) {
-            u.readWhile(true); // a pooled connection stopped by this client's backpressure would never read again
+            u.resume(); // a pooled connection stopped by this client's backpressure would never read again
             upstreams.release(u);
         } else {
             u.close();
         }
         if (!keepAlive) {
-            closing = true;
+            abandon();
             ctx.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
-            releaseWaiting();
             return;
         }
         ctx.write(last, ctx.voidPromise());
@@ -159,9 +158,8 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
     /** The upstream could not be reached, or broke off before the response began. */
     void upstreamFailed(boolean responseStarted) {
         upstream = null;
-        closing = true;
-        releaseWaiting();
         if (responseStarted) {
+            abandon();
             ctx.close();
             return;
         }
@@ -170,12 +168,7 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
 
     /** Answers {@code status} with an empty body and closes the connection. */
     private void refuse(HttpResponseStatus status) {
-        closing = true;
-        releaseWaiting();
-        if (upstream != null) {
-            upstream.close();
-            upstream = null;
-        }
+        abandon();
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
@@ -196,13 +189,21 @@ final class ClientSide extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        abandon();
+        ctx.fireChannelInactive();
+    }
+
+    /**
+     * This connection takes no more requests: what was read ahead is dropped, and an upstream connection mid-exchange
+     * is closed (its state is unknown).
+     */
+    private void abandon() {
         closing = true;
         releaseWaiting();
-        if (upstream != null) { // mid-exchange: that upstream connection's state is unknown
+        if (upstream != null) {
             upstream.close();
             upstream = null;
         }
-        ctx.fireChannelInactive();
     }
 
     @Override

@@ -35,6 +35,8 @@ final class UpstreamSide extends ChannelInboundHandlerAdapter {
     /** An informational (1xx) response: its end is not the exchange's. */
     private boolean informational;
     private boolean reusable;
+    /** Reads turned off by {@link #readWhile}: the per-request check is this field, not the config's atomic. */
+    private boolean stopped;
 
     private UpstreamSide(UpstreamPool pool) {
         this.pool = pool;
@@ -107,8 +109,17 @@ final class UpstreamSide extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Reads on or off: a slow client's backpressure. */
     void readWhile(boolean on) {
+        stopped = !on;
         channel.config().setAutoRead(on);
+    }
+
+    /** Reading again if a client's backpressure stopped it (a pooled connection must read); nothing otherwise. */
+    void resume() {
+        if (stopped) {
+            readWhile(true);
+        }
     }
 
     void close() {
