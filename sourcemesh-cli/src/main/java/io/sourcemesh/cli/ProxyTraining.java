@@ -42,10 +42,13 @@ final class ProxyTraining {
     /**
      * Netty's classes a proxy needs only when a race happens, which a training run meets by chance: a second close of a
      * connection while a write on it is pending (an upstream that resets as a request goes out), and the callback the
-     * io_uring loop runs when another thread wakes it during its drain. Loaded here, so a proxy takes them from its cache.
+     * io_uring loop runs when another thread wakes it during its drain, and the executor Netty notifies such a race's
+     * promises on (with the two thread-locals its static initialiser makes; a CI run saw a proxy load all three from the
+     * jar). Loaded here, so a proxy takes them from its cache.
      */
     static final List<String> RACE_CLASSES = List.of("io.netty.util.concurrent.PromiseNotifier",
-            "io.netty.channel.uring.IoUringIoHandler$1DrainFdEventCallback");
+            "io.netty.channel.uring.IoUringIoHandler$1DrainFdEventCallback", "io.netty.util.concurrent.ImmediateEventExecutor",
+            "io.netty.util.concurrent.ImmediateEventExecutor$1", "io.netty.util.concurrent.ImmediateEventExecutor$2");
     /** The summary line's start. */
     static final String SERVED = "proxy training served:";
 
