@@ -253,12 +253,16 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
                 && store.list(ResourceKind.DEPLOYMENT, null).stream().allMatch(Workloads::rolledOut);
     }
 
-    /** Waits until every pod is running and ready, every deployment rolled out and a pass changes nothing. */
+    /**
+     * Waits until every pod is running and ready, every deployment rolled out, a pass changes nothing
+     * and every proxy answered that pass's push: a request sent next meets the endpoints of the pods
+     * now ready, not those of a pod that just went away.
+     */
     public boolean awaitSettled(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (loop.submit(() -> !reconcileSafely() && workloadsSettled()).get()) {
+                if (loop.submit(() -> !reconcileSafely() && workloadsSettled() && mesh.answered()).get()) {
                     return true;
                 }
             } catch (ExecutionException e) {

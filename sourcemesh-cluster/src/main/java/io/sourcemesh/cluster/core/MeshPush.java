@@ -175,4 +175,9 @@ final class MeshPush {
     void awaitAnswered(Duration timeout) throws InterruptedException {
         pusher.awaitAnswered(timeout);
     }
+
+    /** True when every proxy answered the last push (ACK or NACK). */
+    boolean answered() {
+        return pusher.answered();
+    }
 }

@@ -62,13 +62,21 @@ public final class MeshPusher {
      */
     public boolean awaitAnswered(java.time.Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        while (!answered()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    /** True when every proxy answered its latest push for listeners and clusters (ACK or NACK). */
+    public boolean answered() {
         for (Map.Entry<String, String> e : Map.copyOf(published).entrySet()) {
             for (String type : List.of(io.sourcemesh.proxy.xds.TypeUrls.CLUSTER, io.sourcemesh.proxy.xds.TypeUrls.LISTENER)) {
-                while (!answered(e.getKey(), type, e.getValue())) {
-                    if (System.nanoTime() > deadline) {
-                        return false;
-                    }
-                    Thread.sleep(10);
+                if (!answered(e.getKey(), type, e.getValue())) {
+                    return false;
                 }
             }
         }
