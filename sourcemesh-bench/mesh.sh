@@ -135,6 +135,7 @@ BENCH_PY="$HERE/lib/bench.py"
 WORK=$(mktemp -d -t sourcemesh-mesh.XXXXXX)
 chmod 755 "$WORK"
 gcc -O2 -Wall -o "$WORK/rate" "$HERE/lib/rate.c" || die "lib/rate.c does not compile"
+mkdir "$WORK/requests"
 PIDS=()
 cleanup() {
   local rc=$?
@@ -355,7 +356,8 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 run_fixed() { # run_fixed ROUND MODE
   local before after t0 t1 out d
   before=$(proxy_snap); t0=$(date +%s.%N)
-  out=$(in_c "$WORK/rate" "$SERVER_IP" "$APP_PORT" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --warmup 1) \
+  out=$(in_c "$WORK/rate" "$SERVER_IP" "$APP_PORT" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --warmup 1 \
+    --dump "$WORK/requests/$2-round$1.tsv") \
     || log "$2 fixed: rate reported errors: $out"
   t1=$(date +%s.%N); after=$(proxy_snap)
   echo "$2 fixed round $1: $out" >>"$WORK/runs.log"
@@ -398,6 +400,7 @@ mkdir -p "$ROOT/bench-results"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 cp "$RAW" "$ROOT/bench-results/$STAMP-mesh.raw.tsv"
 cp "$WORK/runs.log" "$ROOT/bench-results/$STAMP-mesh.log"
+cp -r "$WORK/requests" "$ROOT/bench-results/$STAMP-mesh.requests"
 python3 "$HERE/lib/meshreport.py" "$RAW" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --rounds "$ROUNDS" \
   --access-log "$ACCESS_LOG" | tee "$ROOT/bench-results/$STAMP-mesh.md"
 log "written: bench-results/$STAMP-mesh.md (+ .raw.tsv, .log)"

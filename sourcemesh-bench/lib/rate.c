@@ -2,7 +2,7 @@
 // Python event loop's lateness (rate.py sends a request ~0.6 ms after it is due at the median, which
 // is most of what a mesh adds; this sends it within the kernel's timer latency).
 //
-//   rate HOST PORT --rate R --conns C --duration S [--warmup S] [--path /]
+//   rate HOST PORT --rate R --conns C --duration S [--warmup S] [--path /] [--dump FILE]
 //
 // Request i is due at t0 + i/R on keep-alive connection i mod C. A request whose connection is still
 // busy is sent as soon as the earlier response is in, and its latency is still counted from when it was
@@ -10,6 +10,7 @@
 // is how long after it was due each request went out (the generator's own lateness). One thread, one
 // epoll set, timeouts in nanoseconds (epoll_pwait2, timer slack 1 ns); responses need Content-Length.
 // Prints one JSON line; requests due during --warmup are sent but not counted. Exit 1 on any error.
+// --dump writes "due sent done" per counted request, CLOCK_MONOTONIC ns (the JVM's -Xlog timenanos clock).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,7 +100,7 @@ static int frame(Conn *c, int *status) {
 int main(int argc, char **argv) {
     double rate = 0, duration = 10, warmup = 1;
     int conns = 16;
-    const char *path = "/";
+    const char *path = "/", *dump = NULL;
     if (argc < 3) goto usage;
     for (int i = 3; i < argc; i++) {
         if (i + 1 >= argc) goto usage;
@@ -108,6 +109,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--duration")) duration = atof(argv[++i]);
         else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[++i]);
         else if (!strcmp(argv[i], "--path")) path = argv[++i];
+        else if (!strcmp(argv[i], "--dump")) dump = argv[++i];
         else goto usage;
     }
     if (rate <= 0 || conns <= 0 || duration <= 0 || warmup < 0) goto usage;
@@ -130,7 +132,7 @@ int main(int argc, char **argv) {
         if (open_conn(&cs[k], &cs[k])) return 1;
         cs[k].due = t0 + (long long) (k * 1e9 / rate);
     }
-    Series lat = {0}, svc = {0}, late = {0};
+    Series lat = {0}, svc = {0}, late = {0}, dumped = {0};
     long sent = 0, errors = 0;
     struct epoll_event evs[64];
     for (;;) {
@@ -184,12 +186,22 @@ int main(int argc, char **argv) {
             if (c->got > c->need) { fprintf(stderr, "rate: bytes after the response\n"); errors++; }
             if (c->sched >= warm_end) {
                 if (status != 200) errors++;
-                else { add(&lat, done - c->sched); add(&svc, done - c->sent); }
+                else {
+                    add(&lat, done - c->sched);
+                    add(&svc, done - c->sent);
+                    if (dump) { add(&dumped, c->sched); add(&dumped, c->sent); add(&dumped, done); }
+                }
             }
             c->sent = 0;
             c->got = 0;
             c->need = -1;
         }
+    }
+    if (dump) {
+        FILE *f = fopen(dump, "w");
+        if (!f) { perror(dump); return 1; }
+        for (size_t i = 0; i + 2 < dumped.n; i += 3) fprintf(f, "%lld %lld %lld\n", dumped.v[i], dumped.v[i + 1], dumped.v[i + 2]);
+        fclose(f);
     }
     qsort(lat.v, lat.n, sizeof *lat.v, cmp);
     qsort(svc.v, svc.n, sizeof *svc.v, cmp);
@@ -205,6 +217,6 @@ int main(int argc, char **argv) {
     printf("}\n");
     return lat.n && !errors ? 0 : 1;
 usage:
-    fprintf(stderr, "usage: rate HOST PORT --rate R --conns C --duration S [--warmup S] [--path /]\n");
+    fprintf(stderr, "usage: rate HOST PORT --rate R --conns C --duration S [--warmup S] [--path /] [--dump FILE]\n");
     return 2;
 }
