@@ -62,7 +62,8 @@ PROXY_UID=1337
 # --dry-run: the steps, in order, without doing any
 steps() {
   cat <<EOF
-1. check: root; ip, iptables-restore, setpriv, nginx, haproxy, wrk, python3, java 25; the SourceMesh CLI built
+1. check: root; ip, iptables-restore, setpriv, nginx, haproxy, wrk, gcc, python3, java 25; the SourceMesh CLI built;
+   compile lib/rate.c
 2. create namespaces $NS_C ($CLIENT_IP) and $NS_S ($SERVER_IP) joined by veth $VETH_C/$VETH_S; lo up in both
 3. start the app in $NS_S: nginx, 1 worker, 0.0.0.0:$APP_PORT, 200 with a 1 KB body and X-Remote-Addr: \$remote_addr
 4. for round in 1..$ROUNDS, for mode in: $MODES
@@ -75,7 +76,7 @@ steps() {
       (none: $CLIENT_IP, redirect: 127.0.0.6, tproxy: $CLIENT_IP, haproxy: 127.0.0.6)
    b. warm up ${WARMUP} s (wrk, $CONNS connections)
    c. max: wrk -t1 -c$CONNS for $DURATION s
-   d. fixed rate: lib/rate.py, $RATE req/s on $CONNS connections for $DURATION s (+1 s not counted; latency from each
+   d. fixed rate: lib/rate.c, $RATE req/s on $CONNS connections for $DURATION s (+1 s not counted; latency from each
       request's scheduled start)
    e. each proxy's CPU (utime+stime from /proc/PID/stat over the run) and RSS; the load average
    f. stop the proxies (by PID), flush the rules
@@ -117,8 +118,8 @@ fi
 # ---------------------------------------------------------------------------------------------
 # prerequisites
 [ "$(id -u)" = 0 ] || die "mesh.sh needs root (network namespaces and iptables)"
-for t in ip iptables-restore setpriv nginx haproxy wrk python3; do
-  command -v "$t" >/dev/null || die "missing $t (Debian: apt-get install iproute2 iptables util-linux nginx haproxy wrk python3)"
+for t in ip iptables-restore setpriv nginx haproxy wrk gcc python3; do
+  command -v "$t" >/dev/null || die "missing $t (Debian: apt-get install iproute2 iptables util-linux nginx haproxy wrk gcc python3)"
 done
 # shellcheck disable=SC1091
 . "$ROOT/.ci/java-env"
@@ -133,6 +134,8 @@ BENCH_PY="$HERE/lib/bench.py"
 # cleanup: only what this script made, by PID and by name
 WORK=$(mktemp -d -t sourcemesh-mesh.XXXXXX)
 chmod 755 "$WORK"
+gcc -O2 -Wall -o "$WORK/rate" "$HERE/lib/rate.c" || die "lib/rate.c does not compile"
+mkdir "$WORK/requests"
 PIDS=()
 cleanup() {
   local rc=$?
@@ -333,7 +336,7 @@ check_path() { # check_path MODE: one request; it went through the proxies and t
 # ---------------------------------------------------------------------------------------------
 # measurement
 RAW="$WORK/raw.tsv"
-printf 'round\tmode\tkind\trps\tp50_us\tp90_us\tp99_us\terrors\tproxy_cpu_s\tproxy_rss_kb\twall_s\tload1\tsent\tsvc_p50_us\tsvc_p90_us\tsvc_p99_us\n' >"$RAW"
+printf 'round\tmode\tkind\trps\tp50_us\tp90_us\tp99_us\terrors\tproxy_cpu_s\tproxy_rss_kb\twall_s\tload1\tsent\tsvc_p50_us\tsvc_p90_us\tsvc_p99_us\tlate_p99_us\n' >"$RAW"
 proxy_snap() { # cpu seconds and rss kb of each proxy, "cpu,rss cpu,rss"
   local p out=""
   for p in "${PROXY_PIDS[@]}"; do out+="$(python3 "$BENCH_PY" stat "$p" | awk '{print $2","$1}') "; done
@@ -353,13 +356,14 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 run_fixed() { # run_fixed ROUND MODE
   local before after t0 t1 out d
   before=$(proxy_snap); t0=$(date +%s.%N)
-  out=$(in_c python3 "$HERE/lib/rate.py" "$SERVER_IP" "$APP_PORT" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --warmup 1) \
-    || log "$2 fixed: rate.py reported errors: $out"
+  out=$(in_c "$WORK/rate" "$SERVER_IP" "$APP_PORT" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --warmup 1 \
+    --dump "$WORK/requests/$2-round$1.tsv") \
+    || log "$2 fixed: rate reported errors: $out"
   t1=$(date +%s.%N); after=$(proxy_snap)
   echo "$2 fixed round $1: $out" >>"$WORK/runs.log"
   read -r cpu rss < <(cpu_delta "$before" "$after")
   d=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(r['rate'], r['lat_p50_us'], r['lat_p90_us'], r['lat_p99_us'], r['errors'])" "$out")
-  s=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(r['sent'], r['svc_p50_us'], r['svc_p90_us'], r['svc_p99_us'])" "$out")
+  s=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(r['sent'], r['svc_p50_us'], r['svc_p90_us'], r['svc_p99_us'], r['late_p99_us'])" "$out")
   # shellcheck disable=SC2086
   row "$1" "$2" fixed $d "$cpu" "$rss" "$(python3 -c "print(f'{$t1-$t0:.2f}')")" "$(load1)" $s
 }
@@ -373,7 +377,7 @@ run_max() { # run_max ROUND MODE
   [ -n "$bench" ] || die "$2 max: no wrk result (see $WORK/runs.log)"
   read -r cpu rss < <(cpu_delta "$before" "$after")
   # shellcheck disable=SC2086
-  row "$1" "$2" max $bench "$cpu" "$rss" "$(python3 -c "print(f'{$t1-$t0:.2f}')")" "$(load1)" - - - -
+  row "$1" "$2" max $bench "$cpu" "$rss" "$(python3 -c "print(f'{$t1-$t0:.2f}')")" "$(load1)" - - - - -
 }
 
 log "rounds: $ROUNDS; modes: $MODES; $DURATION s per point; $RATE req/s fixed and max; $CONNS connections; load $(load1)"
@@ -396,6 +400,7 @@ mkdir -p "$ROOT/bench-results"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 cp "$RAW" "$ROOT/bench-results/$STAMP-mesh.raw.tsv"
 cp "$WORK/runs.log" "$ROOT/bench-results/$STAMP-mesh.log"
+cp -r "$WORK/requests" "$ROOT/bench-results/$STAMP-mesh.requests"
 python3 "$HERE/lib/meshreport.py" "$RAW" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --rounds "$ROUNDS" \
   --access-log "$ACCESS_LOG" | tee "$ROOT/bench-results/$STAMP-mesh.md"
 log "written: bench-results/$STAMP-mesh.md (+ .raw.tsv, .log)"

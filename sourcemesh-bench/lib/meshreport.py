@@ -66,9 +66,9 @@ def main():
                        "coordinated omission)")
             out.append("")
             out.append("| path | req/s offered | p50 ms | p90 ms | p99 ms | added p50 / p90 / p99 ms | p99 ms from the actual send "
-                       "| vCPU per proxy per 1,000 req/s (client / server) | RSS MB per proxy (client / server) | errors "
+                       "| generator late p99 ms | vCPU per proxy per 1,000 req/s (client / server) | RSS MB per proxy (client / server) | errors "
                        "| load avg |")
-            out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         else:
             out.append(f"**Maximum rate** (wrk, {a.conns} connections, closed loop)")
             out.append("")
@@ -99,7 +99,8 @@ def main():
             errors = sum(int(r["errors"]) for r in mr)
             loads = [float(r["load1"]) for r in mr]
             load = f"{min(loads):.2f}" if len(loads) == 1 else f"{min(loads):.2f}–{max(loads):.2f}"
-            svc = f" {ms(med([int(r['svc_p99_us']) for r in mr]))} |" if kind == "fixed" else ""
+            svc = (f" {ms(med([int(r['svc_p99_us']) for r in mr]))} | {ms(med([int(r['late_p99_us']) for r in mr]))} |"
+                   if kind == "fixed" else "")
             out.append(f"| {LABEL.get(m, m)} | {rps:,.0f} | {ms(pct['p50_us'])} | {ms(pct['p90_us'])} | {ms(pct['p99_us'])} "
                        f"| {add} |{svc} {cpu_cell} | {rss_cell} | {errors} | {load} |")
     print("\n".join(out))
