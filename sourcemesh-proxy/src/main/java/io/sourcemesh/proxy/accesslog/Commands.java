@@ -87,6 +87,8 @@ final class Commands {
             case "DOWNSTREAM_DIRECT_REMOTE_PORT" -> address(StreamInfo::downstreamDirectRemoteAddress, Part.PORT);
             case "REQUESTED_SERVER_NAME" -> string(StreamInfo::requestedServerName);
             case "ROUTE_NAME" -> string(StreamInfo::routeName);
+            // Envoy's value_or(0): a stream that never went upstream logs 0, not "-".
+            case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> number(StreamInfo::attemptCount);
             case "HOSTNAME" -> string(s -> Hostname.VALUE);
             default -> throw new IllegalArgumentException("unsupported access log command: %" + name + "%");
         };

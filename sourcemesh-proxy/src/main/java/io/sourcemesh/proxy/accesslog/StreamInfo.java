@@ -44,6 +44,8 @@ public final class StreamInfo {
     private String upstreamClusterName;
     private InetSocketAddress upstreamHost;
     private InetSocketAddress upstreamLocalAddress;
+    /** Upstream attempts begun (a try of the router, a connect of tcp_proxy); 0: none was. */
+    private int attemptCount;
 
     private StreamInfo(long startEpochMillis, long startNanos) {
         this.startEpochMillis = startEpochMillis;
@@ -89,6 +91,7 @@ public final class StreamInfo {
         upstreamClusterName = null;
         upstreamHost = null;
         upstreamLocalAddress = null;
+        attemptCount = 0;
         return this;
     }
 
@@ -209,4 +212,6 @@ public final class StreamInfo {
     public StreamInfo upstreamHost(InetSocketAddress a) { upstreamHost = a; return this; }
     public InetSocketAddress upstreamLocalAddress() { return upstreamLocalAddress; }
     public StreamInfo upstreamLocalAddress(InetSocketAddress a) { upstreamLocalAddress = a; return this; }
+    public int attemptCount() { return attemptCount; }
+    public StreamInfo attemptCount(int n) { attemptCount = n; return this; }
 }

@@ -118,10 +118,6 @@ final class Router {
         return current;
     }
 
-    int attempts() {
-        return retries != null ? retries.attempts() : state == State.IDLE ? 0 : 1;
-    }
-
     /** The route (Envoy's cached route): a filter may ask before the router, which then uses the same. */
     Optional<RouteConfig.Route> route() {
         return cachedRoute.route();
@@ -185,7 +181,7 @@ final class Router {
             return;
         }
         host = chosen.get();
-        info.upstreamHost(host.address());
+        info.upstreamHost(host.address()).attemptCount(1); // Envoy counts the try from here, before the pool
         routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
@@ -333,7 +329,7 @@ final class Router {
         host.requestFinished(true);
         host = next.get();
         host.requestStarted();
-        info.upstreamHost(host.address());
+        info.upstreamHost(host.address()).attemptCount(retries.attempts());
         if (request.headers().contains("x-envoy-attempt-count")) {
             request.headers().set("x-envoy-attempt-count", retries.attempts());
         }

@@ -105,7 +105,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                 return;
             }
             UpstreamHost host = chosen.get();
-            stream.upstreamHost(host.address());
+            stream.upstreamHost(host.address()).attemptCount(1); // one connect: max_connect_attempts is refused at load
             SourceBinding binding = Upstreams.binding(cluster, connection, connection.remoteAddress());
             cluster.cxTotal.inc();
             cluster.cxActive.inc();

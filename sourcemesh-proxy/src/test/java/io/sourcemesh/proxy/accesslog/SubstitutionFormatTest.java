@@ -24,7 +24,8 @@ class SubstitutionFormatTest {
                 .connectionTerminationDetails("rbac_access_denied")
                 .upstreamTransportFailureReason("TLS_error:_268435581")
                 .responseTrailers(new DefaultHttpHeaders().add("grpc-status", "0"))
-                .addResponseFlag(ResponseFlag.UPSTREAM_REMOTE_RESET);
+                .addResponseFlag(ResponseFlag.UPSTREAM_REMOTE_RESET)
+                .attemptCount(2);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -73,6 +74,7 @@ class SubstitutionFormatTest {
             %DOWNSTREAM_DIRECT_REMOTE_PORT%                 # 56160                                               # -
             %REQUESTED_SERVER_NAME%                         # outbound_.8000_._.httpbin.default.svc.cluster.local # -
             %ROUTE_NAME%                                    # default                                             # -
+            %UPSTREAM_REQUEST_ATTEMPT_COUNT%                # 2                                                   # 0
             """)
     void everyCommandSetAndUnset(String format, String whenSet, String whenUnset) {
         assertEquals(whenSet, text(format, full()));

@@ -306,18 +306,32 @@ class HttpProxyEndToEndTest {
         var deadOnly = new io.sourcemesh.proxy.config.RouteConfig.Forward(Optional.of("dead"), List.of(), Optional.empty(),
                 Optional.empty(), Optional.empty(), List.of(), retry);
         java.nio.file.Path log = dir.resolve("access.log");
-        var logs = List.of(fileLog(log, java.util.Map.of("path", "%REQ(:PATH)%", "flags", "%RESPONSE_FLAGS%", "code", "%RESPONSE_CODE%")));
+        var logs = List.of(fileLog(log, java.util.Map.of("path", "%REQ(:PATH)%", "flags", "%RESPONSE_FLAGS%", "code", "%RESPONSE_CODE%",
+                "attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%", "port", "%DOWNSTREAM_REMOTE_PORT%")));
         start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm(routes(route("dead", "/dead", deadOnly),
+                        route("local", "/local", new io.sourcemesh.proxy.config.RouteConfig.DirectResponse(204, Optional.empty())),
                         route("mixed", "/", withRetries)), false, logs)))),
                 List.of(staticCluster("mixed", new InetSocketAddress("127.0.0.1", closedPort), origin.address()),
                         staticCluster("dead", new InetSocketAddress("127.0.0.1", closedPort)))));
         for (int i = 0; i < 4; i++) {
             assertEquals(200, Curl.run(url("/ok")).status(), "a refused endpoint is retried on the other one");
         }
-        assertTrue(proxy.stats().counters().get("cluster.mixed.upstream_rq_retry") >= 1);
+        long retried = proxy.stats().counters().get("cluster.mixed.upstream_rq_retry");
+        assertTrue(retried >= 1);
         assertEquals(503, Curl.run(url("/dead")).status());
-        String last = io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 5).get(4);
-        assertTrue(last.contains("\"flags\":\"UF,URX\""), last);
-        assertEquals(3, proxy.stats().counters().get("cluster.dead.upstream_cx_connect_fail"), "one try and two retries");
+        // one connection: the direct response's stream starts in the info the exhausted one left
+        Curl.Result both = Curl.exec(List.of("curl", "-sS", "--max-time", "20", "--noproxy", "*", "-w", "%{http_code}\n",
+                url("/dead"), "-o", "/dev/null", url("/local"), "-o", "/dev/null"));
+        assertEquals("503\n204\n", both.out());
+        List<String> lines = io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 7);
+        assertTrue(lines.get(4).contains("\"flags\":\"UF,URX\""), lines.get(4));
+        assertEquals(6, proxy.stats().counters().get("cluster.dead.upstream_cx_connect_fail"), "one try and two retries, twice");
+        // %UPSTREAM_REQUEST_ATTEMPT_COUNT%: /ok's tries add up to its requests and retries, /dead's are 3, a direct response's 0
+        List<Integer> attempts = lines.stream().map(l -> Integer.valueOf(l.replaceAll(".*\"attempts\":(\\d+).*", "$1"))).toList();
+        assertEquals(4 + retried, attempts.subList(0, 4).stream().mapToInt(Integer::intValue).sum(), lines.toString());
+        assertEquals(List.of(3, 3, 0), attempts.subList(4, 7), lines.toString());
+        assertTrue(lines.get(6).contains("\"path\":\"/local\""), lines.get(6));
+        assertEquals(lines.get(5).replaceAll(".*\"port\":(\\d+).*", "$1"), lines.get(6).replaceAll(".*\"port\":(\\d+).*", "$1"),
+                "one connection: " + lines.subList(5, 7));
     }
 }

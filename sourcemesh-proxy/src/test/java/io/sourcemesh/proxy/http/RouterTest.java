@@ -83,7 +83,7 @@ class RouterTest {
         assertFalse(proxy.upstreams.get(0).channel().isOpen(), "and its connection closed");
         assertEquals(2, proxy.upstreams.size());
         assertNotEquals(proxy.upstreams.get(0).destination(), proxy.upstreams.get(1).destination());
-        assertEquals(2, router.attempts());
+        assertEquals(2, s.info().attemptCount(), "%UPSTREAM_REQUEST_ATTEMPT_COUNT%");
         assertEquals(HttpStream.State.OPEN, s.state(), "nothing went to the client yet");
         assertEquals("", written(client));
 

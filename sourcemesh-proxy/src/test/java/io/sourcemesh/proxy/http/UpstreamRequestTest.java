@@ -112,7 +112,7 @@ class UpstreamRequestTest {
         proxy.upstreams.get(1).respond(OK);
         assertTrue(written(client).startsWith("HTTP/1.1 200 OK"));
         assertEquals(0, proxy.counter("cluster.origin.upstream_rq_retry"));
-        assertEquals(1, s.router().attempts(), "one attempt on a route without a retry policy");
+        assertEquals(1, s.info().attemptCount(), "one attempt on a route without a retry policy");
     }
 
     @Test

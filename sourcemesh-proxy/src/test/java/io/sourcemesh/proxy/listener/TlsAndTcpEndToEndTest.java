@@ -248,7 +248,8 @@ class TlsAndTcpEndToEndTest {
         java.nio.file.Path log = dir.resolve("tcp.log");
         var idle = new io.sourcemesh.proxy.config.TcpProxyConfig("envoy.filters.network.tcp_proxy", "tcp", Optional.of("origin"),
                 List.of(), Optional.of(Duration.ofMillis(300)),
-                List.of(fileLog(log, java.util.Map.of("details", "%CONNECTION_TERMINATION_DETAILS%", "host", "%UPSTREAM_HOST%"))));
+                List.of(fileLog(log, java.util.Map.of("details", "%CONNECTION_TERMINATION_DETAILS%", "host", "%UPSTREAM_HOST%",
+                        "attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%"))));
         proxy = Proxy.start(proxy(List.of(listener("tcp", "127.0.0.1", List.of(), chain(idle))),
                 List.of(staticCluster("origin", origin.address()))), 1);
         try (Socket s = new Socket("127.0.0.1", proxy.listenerAddress("tcp").getPort())) {
@@ -260,5 +261,6 @@ class TlsAndTcpEndToEndTest {
         String line = io.sourcemesh.proxy.testing.LogFiles.awaitLine(log);
         assertTrue(line.contains("\"details\":\"idle_timeout\""), line);
         assertTrue(line.contains("127.0.0.1:" + origin.port()), line);
+        assertTrue(line.contains("\"attempts\":1"), "one connect attempt: " + line);
     }
 }
