@@ -134,8 +134,6 @@ BENCH_PY="$HERE/lib/bench.py"
 # cleanup: only what this script made, by PID and by name
 WORK=$(mktemp -d -t sourcemesh-mesh.XXXXXX)
 chmod 755 "$WORK"
-gcc -O2 -Wall -o "$WORK/rate" "$HERE/lib/rate.c" || die "lib/rate.c does not compile"
-mkdir "$WORK/requests"
 PIDS=()
 cleanup() {
   local rc=$?
@@ -148,6 +146,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+gcc -O2 -Wall -o "$WORK/rate" "$HERE/lib/rate.c" || die "lib/rate.c does not compile"
+mkdir "$WORK/requests"
 
 forget_pid() { local keep=() p; for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 stop_tree() { # stop_tree PID: SIGTERM to it and its descendants, SIGKILL to those left after 10 s
@@ -362,8 +362,9 @@ run_fixed() { # run_fixed ROUND MODE
   t1=$(date +%s.%N); after=$(proxy_snap)
   echo "$2 fixed round $1: $out" >>"$WORK/runs.log"
   read -r cpu rss < <(cpu_delta "$before" "$after")
-  d=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(r['rate'], r['lat_p50_us'], r['lat_p90_us'], r['lat_p99_us'], r['errors'])" "$out")
-  s=$(python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(r['sent'], r['svc_p50_us'], r['svc_p90_us'], r['svc_p99_us'], r['late_p99_us'])" "$out")
+  # the row's two parts from rate's JSON: before and after the run's own columns
+  IFS='|' read -r d s < <(python3 -c "import json,sys; r=json.loads(sys.argv[1]); k=lambda *n: ' '.join(str(r[x]) for x in n)
+print(k('rate', 'lat_p50_us', 'lat_p90_us', 'lat_p99_us', 'errors'), k('sent', 'svc_p50_us', 'svc_p90_us', 'svc_p99_us', 'late_p99_us'), sep='|')" "$out")
   # shellcheck disable=SC2086
   row "$1" "$2" fixed $d "$cpu" "$rss" "$(python3 -c "print(f'{$t1-$t0:.2f}')")" "$(load1)" $s
 }
@@ -403,4 +404,4 @@ cp "$WORK/runs.log" "$ROOT/bench-results/$STAMP-mesh.log"
 cp -r "$WORK/requests" "$ROOT/bench-results/$STAMP-mesh.requests"
 python3 "$HERE/lib/meshreport.py" "$RAW" --rate "$RATE" --conns "$CONNS" --duration "$DURATION" --rounds "$ROUNDS" \
   --access-log "$ACCESS_LOG" | tee "$ROOT/bench-results/$STAMP-mesh.md"
-log "written: bench-results/$STAMP-mesh.md (+ .raw.tsv, .log)"
+log "written: bench-results/$STAMP-mesh.md (+ .raw.tsv, .log, .requests/)"

@@ -67,7 +67,7 @@ static long long pct(Series *s, double p) {
 static struct sockaddr_in addr;
 static int ep;
 
-static int open_conn(Conn *c, void *tag) {
+static int open_conn(Conn *c) {
     int one = 1;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *) &addr, sizeof addr)) {
@@ -75,7 +75,7 @@ static int open_conn(Conn *c, void *tag) {
         return -1;
     }
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct epoll_event e = {.events = EPOLLIN, .data.ptr = tag};
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e)) { perror("rate: epoll_ctl"); return -1; }
     c->sent = 0;
     c->got = 0;
@@ -83,13 +83,12 @@ static int open_conn(Conn *c, void *tag) {
     return 0;
 }
 
-// The status and whole length once the head is in; 0 while it is not; -1 if it cannot be framed.
-static int frame(Conn *c, int *status) {
+// 1 once the head is in (c->need set to the whole response's length); 0 while it is not; -1 if it cannot be framed.
+static int frame(Conn *c) {
     char *h = memmem(c->buf, c->got, "\r\n\r\n", 4);
     if (!h) return c->got == (int) sizeof c->buf ? -1 : 0;
     *h = 0;
     if (strncmp(c->buf, "HTTP/1.", 7) || strlen(c->buf) < 12) return -1;
-    *status = atoi(c->buf + 9);
     char *cl = strcasestr(c->buf, "\r\ncontent-length:");
     *h = '\r';
     if (!cl) return -1;
@@ -129,10 +128,10 @@ int main(int argc, char **argv) {
     long long t0 = now() + 200000000LL; // every connection open before the first request is due
     long long warm_end = t0 + (long long) (warmup * 1e9), end = warm_end + (long long) (duration * 1e9);
     for (int k = 0; k < conns; k++) {
-        if (open_conn(&cs[k], &cs[k])) return 1;
+        if (open_conn(&cs[k])) return 1;
         cs[k].due = t0 + (long long) (k * 1e9 / rate);
     }
-    Series lat = {0}, svc = {0}, late = {0}, dumped = {0};
+    Series done = {0}, late = {0}; // done: due, sent, answered per counted request
     long sent = 0, errors = 0;
     struct epoll_event evs[64];
     for (;;) {
@@ -143,7 +142,7 @@ int main(int argc, char **argv) {
             if (c->sent) { busy++; continue; }
             if (c->due >= end) continue;
             if (c->due <= t) {
-                if (write(c->fd, req, rl) != rl) { perror("rate: write"); errors++; return 1; }
+                if (write(c->fd, req, rl) != rl) { perror("rate: write"); return 1; }
                 c->sched = c->due;
                 c->sent = now();
                 if (c->sched >= warm_end) add(&late, c->sent - c->sched);
@@ -168,41 +167,39 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             Conn *c = evs[i].data.ptr;
             int r = read(c->fd, c->buf + c->got, sizeof c->buf - c->got);
-            int status = 0, framed = 0;
+            int framed = 0;
             if (r > 0) {
                 c->got += r;
-                framed = c->need >= 0 ? 1 : frame(c, &status);
-                if (c->need >= 0 && !status) status = atoi(c->buf + 9);
+                framed = c->need >= 0 ? 1 : frame(c);
             }
             if (r <= 0 || framed < 0 || !c->sent) { // closed, reset, unframeable or unasked: count it, reconnect
                 fprintf(stderr, "rate: %s\n", r < 0 ? strerror(errno) : r == 0 ? "connection closed" : "response not framed");
                 errors++;
                 close(c->fd);
-                if (open_conn(c, c)) return 1;
+                if (open_conn(c)) return 1;
                 continue;
             }
             if (framed == 0 || c->got < c->need) continue;
-            long long done = now();
+            long long answered = now();
             if (c->got > c->need) { fprintf(stderr, "rate: bytes after the response\n"); errors++; }
             if (c->sched >= warm_end) {
-                if (status != 200) errors++;
-                else {
-                    add(&lat, done - c->sched);
-                    add(&svc, done - c->sent);
-                    if (dump) { add(&dumped, c->sched); add(&dumped, c->sent); add(&dumped, done); }
-                }
+                if (atoi(c->buf + 9) != 200) errors++;
+                else { add(&done, c->sched); add(&done, c->sent); add(&done, answered); }
             }
             c->sent = 0;
             c->got = 0;
             c->need = -1;
         }
     }
-    if (dump) {
-        FILE *f = fopen(dump, "w");
-        if (!f) { perror(dump); return 1; }
-        for (size_t i = 0; i + 2 < dumped.n; i += 3) fprintf(f, "%lld %lld %lld\n", dumped.v[i], dumped.v[i + 1], dumped.v[i + 2]);
-        fclose(f);
+    FILE *f = dump ? fopen(dump, "w") : NULL;
+    if (dump && !f) { perror(dump); return 1; }
+    Series lat = {0}, svc = {0};
+    for (size_t i = 0; i + 2 < done.n; i += 3) {
+        add(&lat, done.v[i + 2] - done.v[i]);
+        add(&svc, done.v[i + 2] - done.v[i + 1]);
+        if (f) fprintf(f, "%lld %lld %lld\n", done.v[i], done.v[i + 1], done.v[i + 2]);
     }
+    if (f) fclose(f);
     qsort(lat.v, lat.n, sizeof *lat.v, cmp);
     qsort(svc.v, svc.n, sizeof *svc.v, cmp);
     qsort(late.v, late.n, sizeof *late.v, cmp);

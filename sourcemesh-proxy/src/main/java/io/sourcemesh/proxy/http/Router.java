@@ -181,7 +181,7 @@ final class Router {
             return;
         }
         host = chosen.get();
-        info.upstreamHost(host.address()).attemptCount(1); // Envoy counts the try from here, before the pool
+        info.upstreamHost(host.address());
         routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
@@ -191,6 +191,7 @@ final class Router {
             stream.localReply(403, "", null, "upgrade_failed");
             return;
         }
+        info.attemptCount(1); // Envoy counts the try once the router will send it: before the pool's limits, after the upgrade check
         if (!upgrade) {
             shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),
                     routeTimeout);

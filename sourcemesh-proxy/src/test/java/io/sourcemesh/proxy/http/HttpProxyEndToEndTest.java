@@ -266,14 +266,18 @@ class HttpProxyEndToEndTest {
     }
 
     @Test
-    void unconfiguredUpgradeIsRefusedWith403() {
+    void unconfiguredUpgradeIsRefusedWith403(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
         var noUpgrades = new io.sourcemesh.proxy.config.HttpConnectionManagerConfig("envoy.filters.network.http_connection_manager",
                 "ingress_http", routeAll("origin"), List.of(new io.sourcemesh.proxy.config.HttpFilterConfig.Router("envoy.filters.http.router")),
                 false, 0, false, Optional.empty(), false, Optional.empty(), true, false, false, Optional.empty(), Optional.empty(),
-                Optional.empty(), List.of(), List.of(), "SANITIZE", false);
+                Optional.empty(), List.of(), List.of(fileLog(log, java.util.Map.of("attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%"))),
+                "SANITIZE", false);
         start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(noUpgrades))), List.of(staticCluster("origin", origin.address()))));
         assertEquals(403, Curl.run("-H", "Upgrade: websocket", "-H", "Connection: Upgrade", url("/")).status());
         assertEquals(200, Curl.run(url("/")).status());
+        assertEquals(List.of("{\"attempts\":0}", "{\"attempts\":1}"), io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 2),
+                "a refused upgrade never went upstream");
     }
 
     @Test
