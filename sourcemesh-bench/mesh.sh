@@ -6,6 +6,7 @@
 #
 #   sourcemesh-bench/mesh.sh [--quick] [--duration S] [--rounds N] [--rate R] [--conns C]
 #                            [--modes "none redirect tproxy haproxy"] [--only fixed|max]
+#                            (one hop at a time: redirect-client redirect-server haproxy-client haproxy-server)
 #                            [--access-log] [--dry-run]
 #
 # Environment:
@@ -44,7 +45,9 @@ for v in "$DURATION" "$ROUNDS" "$RATE" "$CONNS"; do
 done
 case "$ONLY" in all|fixed|max) ;; *) echo "mesh.sh: --only takes fixed or max, not $ONLY" >&2; exit 2 ;; esac
 for m in $MODES; do
-  case "$m" in none|redirect|tproxy|haproxy) ;; *) echo "mesh.sh: unknown mode $m (none redirect tproxy haproxy)" >&2; exit 2 ;; esac
+  case "$m" in none|redirect|tproxy|haproxy|redirect-client|redirect-server|haproxy-client|haproxy-server) ;;
+    *) echo "mesh.sh: unknown mode $m (none redirect tproxy haproxy redirect-client redirect-server haproxy-client haproxy-server)" >&2; exit 2 ;;
+  esac
 done
 want() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
 
@@ -72,8 +75,10 @@ steps() {
              a SourceMesh sidecar (uid $PROXY_UID, CAP_NET_ADMIN+CAP_NET_RAW, --concurrency 1) in each
    tproxy:   the runtime's TPROXY rules and route table in both namespaces; the sidecars in TPROXY mode
    haproxy:  the REDIRECT rules; HAProxy (uid $PROXY_UID, nbthread 1) on 15001 in $NS_C and 15006 in $NS_S
+   redirect-client, haproxy-client: one hop, the client's (rules and proxy in $NS_C only);
+   redirect-server, haproxy-server: one hop, the server's (rules and proxy in $NS_S only)
    a. check one request from $NS_C: 200, through the proxies, and the address the app saw
-      (none: $CLIENT_IP, redirect: 127.0.0.6, tproxy: $CLIENT_IP, haproxy: 127.0.0.6)
+      (none, tproxy and the client hops alone: $CLIENT_IP; redirect, haproxy and the server hops: 127.0.0.6)
    b. warm up ${WARMUP} s (wrk, $CONNS connections)
    c. max: wrk -t1 -c$CONNS for $DURATION s
    d. fixed rate: lib/rate.c, $RATE req/s on $CONNS connections for $DURATION s (+1 s not counted; latency from each
@@ -235,11 +240,13 @@ wait_200 20 >/dev/null || die "the app does not answer in $NS_S (see $WORK/app.e
 # ---------------------------------------------------------------------------------------------
 # modes
 PROXY_PIDS=()
-rules_on() { # rules_on redirect|tproxy
-  local ns
-  for ns in "$NS_C" "$NS_S"; do
-    ip netns exec "$ns" iptables-restore <"$WORK/rules-$1.txt"
-    if [ -s "$WORK/routes-$1.txt" ]; then ip -n "$ns" -batch - <"$WORK/routes-$1.txt"; fi
+pod_ns() { if [ "$1" = client ]; then echo "$NS_C"; else echo "$NS_S"; fi; }
+rules_on() { # rules_on redirect|tproxy POD...: the rules in those pods' namespaces
+  local pod ns m=$1; shift
+  for pod in "$@"; do
+    ns=$(pod_ns "$pod")
+    ip netns exec "$ns" iptables-restore <"$WORK/rules-$m.txt"
+    if [ -s "$WORK/routes-$m.txt" ]; then ip -n "$ns" -batch - <"$WORK/routes-$m.txt"; fi
   done
 }
 rules_off() {
@@ -256,27 +263,27 @@ as_proxy() { # as_proxy NS CMD... &: uid/gid 1337 with CAP_NET_ADMIN+CAP_NET_RAW
   exec ip netns exec "$ns" setpriv --reuid "$PROXY_UID" --regid "$PROXY_UID" --clear-groups \
     --inh-caps +net_admin,+net_raw --ambient-caps +net_admin,+net_raw "$@"
 }
-start_sidecars() { # start_sidecars REDIRECT|TPROXY
-  local pod ns ip p
-  for pod in client server; do
-    if [ $pod = client ]; then ns=$NS_C; ip=$CLIENT_IP; else ns=$NS_S; ip=$SERVER_IP; fi
-    sidecar_conf "$pod" "$ip" "$1" >"$WORK/sidecar-$pod.yaml"
+start_sidecars() { # start_sidecars REDIRECT|TPROXY POD...
+  local pod ns ip p mode=$1; shift
+  for pod in "$@"; do
+    ns=$(pod_ns "$pod"); if [ "$pod" = client ]; then ip=$CLIENT_IP; else ip=$SERVER_IP; fi
+    sidecar_conf "$pod" "$ip" "$mode" >"$WORK/sidecar-$pod.yaml"
     chmod 644 "$WORK/sidecar-$pod.yaml"
     # The JVM settings the runtime gives a sidecar (netns.ProxyProcess).
     SOURCEMESH_JAVA_OPTS="-XX:-UsePerfData -XX:+UseSerialGC -Xmx128m -XX:+UseCompactObjectHeaders -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:TrimNativeHeapInterval=5000 -Dio.netty.jfr.enabled=false ${SOURCEMESH_JAVA_OPTS:-}" \
-      as_proxy "$ns" "$SM_BIN" proxy -c "$WORK/sidecar-$pod.yaml" --concurrency 1 >"$WORK/sidecar-$pod-$1.log" 2>&1 &
+      as_proxy "$ns" "$SM_BIN" proxy -c "$WORK/sidecar-$pod.yaml" --concurrency 1 >"$WORK/sidecar-$pod-$mode.log" 2>&1 &
     p=$!; PIDS+=("$p"); PROXY_PIDS+=("$p")
   done
-  for pod in client server; do
-    if [ $pod = client ]; then ns=$NS_C; else ns=$NS_S; fi
+  for pod in "$@"; do
+    ns=$(pod_ns "$pod")
     local deadline=$((SECONDS + 90))
     until ip netns exec "$ns" curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:15000/ready 2>/dev/null | grep -q 200; do
-      [ $SECONDS -lt $deadline ] || die "the $pod sidecar is not ready after 90 s (see $WORK/sidecar-$pod-$1.log)"
+      [ $SECONDS -lt $deadline ] || die "the $pod sidecar is not ready after 90 s (see $WORK/sidecar-$pod-$mode.log)"
       sleep 0.2
     done
   done
 }
-start_haproxy() {
+start_haproxy() { # start_haproxy POD...: the outbound hop in the client's namespace, the inbound in the server's
   cat >"$WORK/haproxy-out.cfg" <<EOF
 global
     nbthread 1
@@ -299,18 +306,22 @@ EOF
     -e "s/server app $SERVER_IP:$APP_PORT/server app $SERVER_IP:$APP_PORT source 127.0.0.6/" \
     "$WORK/haproxy-out.cfg" >"$WORK/haproxy-in.cfg"
   chmod 644 "$WORK"/haproxy-*.cfg
-  as_proxy "$NS_C" haproxy -db -f "$WORK/haproxy-out.cfg" >"$WORK/haproxy-out.log" 2>&1 &
-  p=$!; PIDS+=("$p"); PROXY_PIDS+=("$p")
-  as_proxy "$NS_S" haproxy -db -f "$WORK/haproxy-in.cfg" >"$WORK/haproxy-in.log" 2>&1 &
-  p=$!; PIDS+=("$p"); PROXY_PIDS+=("$p")
+  local pod cfg p
+  for pod in "$@"; do
+    if [ "$pod" = client ]; then cfg=out; else cfg=in; fi
+    as_proxy "$(pod_ns "$pod")" haproxy -db -f "$WORK/haproxy-$cfg.cfg" >"$WORK/haproxy-$cfg.log" 2>&1 &
+    p=$!; PIDS+=("$p"); PROXY_PIDS+=("$p")
+  done
 }
 mode_up() {
   PROXY_PIDS=()
   case "$1" in
     none) ;;
-    redirect) rules_on redirect; start_sidecars REDIRECT ;;
-    tproxy) rules_on tproxy; start_sidecars TPROXY ;;
-    haproxy) rules_on redirect; start_haproxy ;;
+    redirect) rules_on redirect client server; start_sidecars REDIRECT client server ;;
+    tproxy) rules_on tproxy client server; start_sidecars TPROXY client server ;;
+    haproxy) rules_on redirect client server; start_haproxy client server ;;
+    redirect-*) rules_on redirect "${1#*-}"; start_sidecars REDIRECT "${1#*-}" ;;
+    haproxy-*) rules_on redirect "${1#*-}"; start_haproxy "${1#*-}" ;;
   esac
 }
 mode_down() {
@@ -321,14 +332,14 @@ mode_down() {
 }
 check_path() { # check_path MODE: one request; it went through the proxies and the app saw the expected peer
   local want through headers seen
-  case "$1" in none|tproxy) want=$CLIENT_IP ;; *) want=127.0.0.6 ;; esac
+  case "$1" in none|tproxy|*-client) want=$CLIENT_IP ;; *) want=127.0.0.6 ;; esac
   headers=$(wait_200 60) || die "$1: no 200 from the client namespace"
   seen=$(printf '%s\n' "$headers" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-remote-addr"{print $2}')
   [ "$seen" = "$want" ] || die "$1: the app saw $seen, expected $want"
   through=$(printf '%s\n' "$headers" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-envoy-upstream-service-time"{print "envoy"}')
   case "$1" in
-    redirect|tproxy) [ "$through" = envoy ] || die "$1: the response did not cross the sidecars (no x-envoy-upstream-service-time)" ;;
-    none|haproxy) [ -z "$through" ] || die "$1: unexpected x-envoy-upstream-service-time" ;;
+    redirect*|tproxy) [ "$through" = envoy ] || die "$1: the response did not cross the sidecars (no x-envoy-upstream-service-time)" ;;
+    none|haproxy*) [ -z "$through" ] || die "$1: unexpected x-envoy-upstream-service-time" ;;
   esac
   log "$1: path checked (app saw $seen)"
 }

@@ -15,6 +15,10 @@ LABEL = {
     "redirect": "2 SourceMesh sidecars, REDIRECT",
     "tproxy": "2 SourceMesh sidecars, TPROXY",
     "haproxy": "2 HAProxy hops (REDIRECT)",
+    "redirect-client": "the client's SourceMesh sidecar alone, REDIRECT",
+    "redirect-server": "the server's SourceMesh sidecar alone, REDIRECT",
+    "haproxy-client": "the client's HAProxy hop alone (REDIRECT)",
+    "haproxy-server": "the server's HAProxy hop alone (REDIRECT)",
 }
 
 

@@ -1,5 +1,7 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.l4.transport.CompilerThreads;
+import io.sourcemesh.l4.transport.LeakDetection;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.ProxyOptions;
@@ -7,7 +9,6 @@ import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
-import io.sourcemesh.l4.transport.LeakDetection;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -52,6 +53,7 @@ final class ProxyCommand implements Callable<Integer> {
         // main thread's start) are made on a thread of their own while this one reads the bootstrap.
         FutureTask<Transport> transport = null;
         if (mode.equals("serve")) {
+            CompilerThreads.processDefault(); // the JIT never keeps a woken thread off its CPU for a whole slice
             transport = new FutureTask<>(() -> Transport.create(workers));
             Thread.ofPlatform().name("sourcemesh-transport-start").daemon().start(transport);
         }

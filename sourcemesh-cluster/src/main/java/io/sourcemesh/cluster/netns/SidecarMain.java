@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.netns;
 
+import io.sourcemesh.l4.transport.CompilerThreads;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
@@ -34,6 +35,7 @@ public final class SidecarMain {
         if (config == null) {
             throw new IllegalArgumentException("usage: SidecarMain -c BOOTSTRAP [--concurrency N]");
         }
+        CompilerThreads.processDefault(); // as the CLI's proxy command
         Proxy proxy;
         try {
             ProxyConfig proxyConfig = BootstrapLoader.load(config);

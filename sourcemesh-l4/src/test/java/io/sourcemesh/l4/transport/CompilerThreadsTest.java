@@ -1,0 +1,195 @@
+package io.sourcemesh.l4.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The governor on real threads and the kernel's own account of them ({@code /proc/self/task/TID/sched}'s
+ * {@code policy}): a thread it watches goes {@code SCHED_IDLE} after quiet periods; starved by ordinary threads
+ * busy on every CPU it is made ordinary again when the process may do that, and stays idle-policy when it may not.
+ */
+class CompilerThreadsTest {
+
+    @Test
+    void aQuietThreadGoesIdlePolicyThenOrdinaryWhileStarvedThenIdlePolicyWhenQuietAgain() throws Exception {
+        assumeTrue(CompilerThreads.mayReturn(Path.of("/proc/self")), "needs CAP_SYS_NICE or RLIMIT_NICE 20 (CI runs as root)");
+        try (Victim v = new Victim()) {
+            CompilerThreads g = CompilerThreads.create(() -> List.of(v.tid), new CompilerThreads.Rules(100_000_000, 0, true));
+            assertNotNull(g, "sched_setscheduler through the FFM linker");
+            g.look();
+            assertEquals(CompilerThreads.SCHED_OTHER, policy(v.tid), "a new thread keeps its policy");
+            assertTrue(lookUntil(g, v.tid, CompilerThreads.SCHED_IDLE, 5), "a quiet thread goes idle-policy");
+
+            v.spinBesideHogs();
+            assertTrue(lookUntil(g, v.tid, CompilerThreads.SCHED_OTHER, 5), "a starved thread is made ordinary");
+
+            v.rest();
+            assertTrue(lookUntil(g, v.tid, CompilerThreads.SCHED_IDLE, 5), "quiet again: idle-policy again");
+        }
+    }
+
+    @Test
+    void withoutLeaveToReturnAStarvedThreadStaysIdlePolicy() throws Exception {
+        try (Victim v = new Victim()) {
+            CompilerThreads g = CompilerThreads.create(() -> List.of(v.tid), new CompilerThreads.Rules(100_000_000, 0, false));
+            assertNotNull(g);
+            g.look();
+            assertTrue(lookUntil(g, v.tid, CompilerThreads.SCHED_IDLE, 5), "a quiet thread goes idle-policy");
+            v.spinBesideHogs();
+            long[] before = CompilerThreads.schedstat(v.tid);
+            for (int i = 0; i < 8; i++) {
+                Thread.sleep(100);
+                g.look();
+            }
+            long[] after = CompilerThreads.schedstat(v.tid);
+            assertTrue(after[1] - before[1] > 200_000_000L, () -> "it was starved: waited " + (after[1] - before[1]) / 1_000_000 + " ms");
+            assertEquals(CompilerThreads.SCHED_IDLE, policy(v.tid));
+            assertEquals(CompilerThreads.SCHED_IDLE, g.policy(v.tid));
+        }
+    }
+
+    @Test
+    void thePolicyFollowsTheLastPeriods() {
+        long warm = CompilerThreads.WARM_NANOS;
+        CompilerThreads.Rules r = new CompilerThreads.Rules(1_000_000_000L, warm, true);
+        CompilerThreads.Rules stay = new CompilerThreads.Rules(1_000_000_000L, warm, false);
+        CompilerThreads.Watched w = new CompilerThreads.Watched();
+        for (int i = 0; i < 5; i++) { // quiet, but not warmed up: a start-up's compilations, no traffic yet
+            assertEquals(CompilerThreads.SCHED_OTHER, CompilerThreads.step(w, r, warm / 4, 0, 0));
+        }
+        assertEquals(CompilerThreads.SCHED_OTHER, CompilerThreads.step(w, r, warm, 5_000_000, 1_000_000)); // quiet 1
+        assertEquals(CompilerThreads.SCHED_OTHER, CompilerThreads.step(w, r, warm, 900_000_000, 0)); // busy: quiet 0
+        assertEquals(CompilerThreads.SCHED_OTHER, CompilerThreads.step(w, r, warm, 0, 0));
+        assertEquals(CompilerThreads.SCHED_OTHER, CompilerThreads.step(w, r, warm, 0, 0));
+        assertEquals(CompilerThreads.SCHED_IDLE, CompilerThreads.step(w, r, warm, 0, 0)); // the third quiet one in a row
+        w.policy = CompilerThreads.SCHED_IDLE;
+        assertEquals(CompilerThreads.SCHED_IDLE, CompilerThreads.step(w, r, warm, 900_000_000, 100_000_000)); // ran: fine
+        assertEquals(CompilerThreads.SCHED_OTHER, CompilerThreads.step(w, r, warm, 10_000_000, 300_000_000)); // starved
+        assertEquals(CompilerThreads.SCHED_IDLE, CompilerThreads.step(w, stay, warm, 10_000_000, 300_000_000)); // may not return
+    }
+
+    @Test
+    void returningFromIdlePolicyNeedsCapSysNiceOrANiceLimitOf20(@TempDir Path proc) throws IOException {
+        Files.writeString(proc.resolve("status"), "Name:\tjava\nCapEff:\t0000000000003000\n"); // NET_ADMIN, NET_RAW
+        Files.writeString(proc.resolve("limits"), "Limit                     Soft Limit           Hard Limit           Units\n"
+                + "Max nice priority         0                    0                    \n");
+        assertFalse(CompilerThreads.mayReturn(proc));
+        Files.writeString(proc.resolve("limits"), "Max nice priority         20                   20                   \n");
+        assertTrue(CompilerThreads.mayReturn(proc));
+        Files.writeString(proc.resolve("limits"), "Max nice priority         0                    0                    \n");
+        Files.writeString(proc.resolve("status"), "CapEff:\t0000000000803000\n"); // + SYS_NICE (23)
+        assertTrue(CompilerThreads.mayReturn(proc));
+    }
+
+    @Test
+    void thisJvmsC2ThreadsAreFound() throws IOException {
+        List<Integer> tids = CompilerThreads.compilerThreads();
+        assertFalse(tids.isEmpty());
+        for (int tid : tids) {
+            String comm = Files.readString(Path.of("/proc/self/task", Integer.toString(tid), "comm"));
+            assertTrue(comm.startsWith("C2 CompilerThre"), comm);
+        }
+    }
+
+    /** A thread that sleeps, or spins beside ordinary spinners on every CPU. */
+    private static final class Victim implements AutoCloseable {
+        final AtomicBoolean spin = new AtomicBoolean();
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicBoolean hogging = new AtomicBoolean();
+        final List<Thread> hogs = new ArrayList<>();
+        final Thread thread;
+        final int tid;
+
+        Victim() throws Exception {
+            CompletableFuture<Integer> id = new CompletableFuture<>();
+            thread = Thread.ofPlatform().name("governed").daemon().start(() -> {
+                id.complete(tid());
+                while (!stop.get()) {
+                    if (!spin.get()) {
+                        sleep(50);
+                    }
+                }
+            });
+            tid = id.get(5, TimeUnit.SECONDS);
+        }
+
+        /** Spins, with ordinary spinners on every CPU: an idle-policy thread gets ~0.3% of one. */
+        void spinBesideHogs() {
+            hogging.set(true);
+            for (int i = 0; i <= Runtime.getRuntime().availableProcessors(); i++) {
+                hogs.add(Thread.ofPlatform().name("hog-" + i).daemon().start(() -> {
+                    while (hogging.get()) {
+                        Thread.onSpinWait();
+                    }
+                }));
+            }
+            spin.set(true);
+        }
+
+        void rest() throws InterruptedException {
+            hogging.set(false);
+            spin.set(false);
+            for (Thread h : hogs) {
+                h.join(5000);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            rest();
+            stop.set(true);
+            thread.join(5000);
+        }
+    }
+
+    private static boolean lookUntil(CompilerThreads g, int tid, int policy, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            g.look();
+            if (policy(tid) == policy && g.policy(tid) == policy) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int tid() {
+        try {
+            return Integer.parseInt(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static int policy(int tid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/task", Integer.toString(tid), "sched"))) {
+            if (line.startsWith("policy")) {
+                return Integer.parseInt(line.substring(line.indexOf(':') + 1).strip());
+            }
+        }
+        throw new AssertionError("no policy in the sched file of " + tid);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
