@@ -125,6 +125,45 @@ final class LauncherCheckout {
         }
     }
 
+    /** What a test does with a proxy while it serves. */
+    interface WhileServing<T> {
+        T with(Process proxy) throws Exception;
+    }
+
+    /**
+     * Runs {@code sourcemesh proxy --concurrency 1} from this checkout on a bootstrap that answers 200 on a free loopback
+     * port ({@link ProxyAotCacheTest#answeringBootstrap}), with {@code SOURCEMESH_JAVA_OPTS} {@code javaOpts} and no AOT
+     * training (the cache is ProxyAotCacheTest's subject); once it answers, {@code whileServing} sees it (the launcher
+     * execs the JVM: the process is the proxy); then it is stopped. Its output goes to {@code launcher.out}.
+     */
+    <T> T whileProxyServes(String javaOpts, WhileServing<T> whileServing) throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path bootstrap = root.resolve("bootstrap.yaml");
+        Files.writeString(bootstrap, ProxyAotCacheTest.answeringBootstrap(port));
+        Path out = root.resolve("launcher.out");
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("sourcemesh").toString(), "proxy", "-c", bootstrap.toString(),
+                "--concurrency", "1").redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", "1");
+        pb.environment().put("SOURCEMESH_JAVA_OPTS", javaOpts);
+        Process proxy = pb.start();
+        try {
+            int status = ProxyAotCacheTest.awaitStatus(port, proxy, 120);
+            if (status != 200) {
+                throw new AssertionError("the proxy answers " + status + ": " + Files.readString(out));
+            }
+            return whileServing.with(proxy);
+        } finally {
+            proxy.destroy();
+            if (!proxy.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                proxy.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     void unlinkJars() throws IOException {
         try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
             for (Path p : lib.filter(Files::isSymbolicLink).toList()) {

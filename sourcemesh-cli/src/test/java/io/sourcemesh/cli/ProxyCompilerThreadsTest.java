@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -65,39 +63,20 @@ class ProxyCompilerThreadsTest {
         assertEquals(0, seen.values().stream().filter(p -> p != 0).count(), () -> "every thread ordinary: " + seen);
     }
 
-    /** Starts a proxy with {@code javaOpts}; once it answers, its threads' policies when {@code done} holds or after {@code seconds}. */
+    /** A proxy's threads' policies once {@code done} holds or after {@code seconds} of its serving. */
     private static Map<String, Integer> policiesOfAProxy(String javaOpts, int seconds, Predicate<Map<String, Integer>> done) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Path bootstrap = checkout.resolve("bootstrap.yaml");
-        Files.writeString(bootstrap, ProxyAotCacheTest.answeringBootstrap(port));
-        Path out = checkout.resolve("launcher.out");
-        ProcessBuilder pb = new ProcessBuilder(checkout.resolve("sourcemesh").toString(), "proxy", "-c", bootstrap.toString(),
-                "--concurrency", "1").redirectErrorStream(true).redirectOutput(out.toFile());
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().put("SOURCEMESH_NO_AOT_TRAINING", "1"); // the cache is ProxyAotCacheTest's subject
-        pb.environment().put("SOURCEMESH_JAVA_OPTS", javaOpts);
-        Process proxy = pb.start();
-        Map<String, Integer> policies;
-        try {
-            assertEquals(200, ProxyAotCacheTest.awaitStatus(port, proxy, 120), () -> "the proxy answers: " + read(out));
+        return build.whileProxyServes(javaOpts, proxy -> {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            Map<String, Integer> policies;
             do {
-                policies = policies(proxy.pid()); // the launcher execs the JVM: the same process
+                policies = policies(proxy.pid());
                 if (done.test(policies)) {
                     break;
                 }
                 Thread.sleep(50);
             } while (System.nanoTime() < deadline);
-        } finally {
-            proxy.destroy();
-            if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
-                proxy.destroyForcibly().waitFor();
-            }
-        }
-        return policies;
+            return policies;
+        });
     }
 
     private static Stream<Integer> compilers(Map<String, Integer> policies) {
@@ -124,13 +103,5 @@ class ProxyCompilerThreadsTest {
             }
         }
         return out;
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return e.toString();
-        }
     }
 }
