@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The daemon's AOT cache is assembled only from a daemon that served and stopped: the JVM writes its recording
@@ -22,12 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
  * real launcher on a checkout laid out as the build leaves it.
  */
 class DaemonAotTrainingTest {
-    @TempDir
-    Path checkout;
+    @RegisterExtension
+    final LauncherCheckout build = LauncherCheckout.laidOut(); // one for each test: a daemon's recordings and caches stay in it
+    final Path checkout = build.root;
 
     @Test
     void aDaemonThatFailedAtItsStartLeavesNoRecordingToAssemble() throws Exception {
-        LauncherCheckout build = LauncherCheckout.layOut(checkout);
         Path home = checkout.resolve("home");
         try (AddressBlockClaim held = AddressBlockClaim.claimFirstFree()) {
             Process up = launcher(List.of("up"), home, held.block());
@@ -48,7 +48,6 @@ class DaemonAotTrainingTest {
 
     @Test
     void aDaemonThatServedAndStoppedIsTheCacheTheNextVerbAssembles() throws Exception {
-        LauncherCheckout build = LauncherCheckout.layOut(checkout);
         Path home = checkout.resolve("home");
         int block;
         try (AddressBlockClaim free = AddressBlockClaim.claimFirstFree()) {

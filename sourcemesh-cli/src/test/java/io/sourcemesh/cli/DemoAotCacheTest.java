@@ -8,10 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code demo} gets an AOT cache of its own ({@code sourcemesh-demo.aot}), made by its first run — recorded
@@ -20,20 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * in for a demo (it loads the demo's command class, and needs no cluster).
  */
 class DemoAotCacheTest {
-    @TempDir
-    static Path checkout;
-
-    static LauncherCheckout build;
-
-    @BeforeAll
-    static void layOutABuild() throws Exception {
-        build = LauncherCheckout.layOut(checkout);
-    }
-
-    @AfterAll
-    static void unlinkJars() throws Exception {
-        build.unlinkJars();
-    }
+    @RegisterExtension
+    static final LauncherCheckout build = LauncherCheckout.laidOut();
+    static final Path checkout = build.root;
 
     @Test
     void theFirstDemoMakesItsOwnCacheAndTheNextUsesIt() throws Exception {

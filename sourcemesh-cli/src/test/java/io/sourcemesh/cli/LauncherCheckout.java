@@ -4,39 +4,104 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A checkout laid out as the build leaves it, made from this test's class path: the launcher script,
  * {@code .ci/java-env}, {@code sourcemesh-cli/target/sourcemesh-cli-test.jar}, {@code lib/} (the
  * sibling modules' classes jarred, the dependencies linked) and {@code native/} (Netty's transport
  * libraries). Tests run the real launcher on it.
+ *
+ * <p>An extension: registered in a static field ({@code @RegisterExtension static final LauncherCheckout build =
+ * LauncherCheckout.laidOut();}) it is laid out once for the class's tests, in an instance field once for each
+ * test; then removed, its links to the build's jars as links.
  */
-final class LauncherCheckout {
+final class LauncherCheckout implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback {
     /** The module the launcher puts on a proxy's module path, as {@code lib/} holds it. */
     static final String LOOKUPS = "sourcemesh-lookups-test.jar";
 
     final Path root;
     final Path target;
+    private final boolean proxyClassPath;
+    private List<String> proxyJars = List.of();
+    private boolean laidOut;
+    private boolean forEachTest;
 
-    private LauncherCheckout(Path root, Path target) {
+    private LauncherCheckout(Path root, boolean proxyClassPath) {
         this.root = root;
-        this.target = target;
+        this.target = root.resolve("sourcemesh-cli/target");
+        this.proxyClassPath = proxyClassPath;
     }
 
-    static LauncherCheckout layOut(Path root) throws IOException {
+    /** A checkout in a directory of its own, laid out before the tests. */
+    static LauncherCheckout laidOut() {
+        return new LauncherCheckout(tempDirectory(), false);
+    }
+
+    /**
+     * As {@link #laidOut()}, with the proxy module's runtime class path written as its build writes it ({@code
+     * sourcemesh-proxy/target/runtime-classpath}): the launcher then runs a proxy on those jars, as after a build.
+     */
+    static LauncherCheckout laidOutWithProxyClassPath() {
+        return new LauncherCheckout(tempDirectory(), true);
+    }
+
+    private static Path tempDirectory() {
+        try {
+            return Files.createTempDirectory("sourcemesh-checkout-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        layOut();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        if (!laidOut) { // registered in an instance field: no beforeAll
+            forEachTest = true;
+            layOut();
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        if (forEachTest) {
+            remove();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        remove();
+    }
+
+    /** The jars in {@code lib/} the proxy's runtime class path names (a checkout {@link #laidOutWithProxyClassPath()}). */
+    List<String> proxyJars() {
+        return proxyJars;
+    }
+
+    private void layOut() throws IOException {
         Path repo = Path.of("..").toAbsolutePath().normalize();
-        Files.copy(repo.resolve("sourcemesh"), root.resolve("sourcemesh"));
         Files.createDirectories(root.resolve(".ci"));
+        Files.copy(repo.resolve("sourcemesh"), root.resolve("sourcemesh"));
         Files.copy(repo.resolve(".ci/java-env"), root.resolve(".ci/java-env"));
-        Path target = Files.createDirectories(root.resolve("sourcemesh-cli/target"));
         Path lib = Files.createDirectories(target.resolve("lib"));
         int n = 0;
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
@@ -63,7 +128,23 @@ final class LauncherCheckout {
             throw new IllegalStateException("the CLI's classes are not on the class path");
         }
         unpackNativeLibraries(target.resolve("native"));
-        return new LauncherCheckout(root, target);
+        if (proxyClassPath) {
+            proxyJars = writeProxyClassPath();
+        }
+        laidOut = true;
+    }
+
+    /**
+     * Removes the checkout (also one laid out in part). Links are removed as links: JUnit's own temporary
+     * directories warn about each link that leads out of them.
+     */
+    private void remove() throws IOException {
+        laidOut = false;
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** Netty's transport libraries out of their jars on this class path, as the build unpacks them (flat). */
@@ -91,15 +172,16 @@ final class LauncherCheckout {
 
     /**
      * Writes the proxy module's runtime class path as its build does ({@code
-     * sourcemesh-proxy/target/runtime-classpath}: {@code lib/} names joined by ':'): the jars in {@code lib/}
-     * whose names {@code proxyNeeds}, the proxy module's own jar left out (the launcher adds it), as is
-     * {@link #LOOKUPS} (not the proxy's dependency: the launcher puts it on the module path).
+     * sourcemesh-proxy/target/runtime-classpath}: {@code lib/} names joined by ':'): the jars in {@code lib/} a
+     * proxy needs (not {@link ProxyAotCacheTest#NOT_THE_PROXYS}), the proxy module's own jar left out (the launcher
+     * adds it), as is {@link #LOOKUPS} (not the proxy's dependency: the launcher puts it on the module path).
      */
-    List<String> writeProxyClassPath(Predicate<String> proxyNeeds) throws IOException {
+    private List<String> writeProxyClassPath() throws IOException {
         List<String> names;
         try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
             names = lib.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.equals("sourcemesh-proxy-test.jar") && !n.equals(LOOKUPS) && proxyNeeds.test(n)).sorted().toList();
+                    .filter(n -> !n.equals("sourcemesh-proxy-test.jar") && !n.equals(LOOKUPS)
+                            && !ProxyAotCacheTest.NOT_THE_PROXYS.matcher(n).find()).sorted().toList();
         }
         Path file = root.resolve("sourcemesh-proxy/target/runtime-classpath");
         Files.createDirectories(file.getParent());
@@ -107,7 +189,6 @@ final class LauncherCheckout {
         return names;
     }
 
-    /** The links to the build's jars go before JUnit removes the directory (it warns about each). */
     /** Waits (at most 180 s) for the cache a background JVM assembles after a recording run; true once it is there. */
     static boolean awaitCache(Path cache) throws InterruptedException {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(180);
@@ -160,14 +241,6 @@ final class LauncherCheckout {
             proxy.destroy();
             if (!proxy.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
                 proxy.destroyForcibly().waitFor();
-            }
-        }
-    }
-
-    void unlinkJars() throws IOException {
-        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
-            for (Path p : lib.filter(Files::isSymbolicLink).toList()) {
-                Files.delete(p);
             }
         }
     }

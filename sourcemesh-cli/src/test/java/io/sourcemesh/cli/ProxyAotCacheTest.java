@@ -29,7 +29,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The launcher's proxy AOT cache, on a checkout laid out as the build leaves it (the launcher script,
@@ -43,12 +43,12 @@ import org.junit.jupiter.api.io.TempDir;
  * but the JVM (a PATH of bash alone) and forks nothing before it (traced, where strace is installed).
  */
 class ProxyAotCacheTest {
-    @TempDir
-    static Path checkout;
-
-    static LauncherCheckout build;
-    static Path target;
-    static Path cache;
+    @RegisterExtension
+    static final LauncherCheckout build = LauncherCheckout.laidOutWithProxyClassPath();
+    static final Path checkout = build.root;
+    static final Path target = build.target;
+    static final Path cache = target.resolve("sourcemesh-proxy.aot");
+    /** The jars the proxy's runtime class path names. */
     static List<String> proxyJars;
     /** The upstream behind the proxies' {@code /closing/} route: it ends its keep-alive connections itself. */
     static ClosingOrigin closingOrigin;
@@ -68,11 +68,8 @@ class ProxyAotCacheTest {
     static List<String> lastFromJars = List.of();
 
     @BeforeAll
-    static void layOutABuild() throws IOException {
-        build = LauncherCheckout.layOut(checkout);
-        target = build.target;
-        cache = target.resolve("sourcemesh-proxy.aot");
-        proxyJars = build.writeProxyClassPath(n -> !NOT_THE_PROXYS.matcher(n).find());
+    static void start() throws IOException {
+        proxyJars = build.proxyJars();
         closingOrigin = ClosingOrigin.start();
     }
 
@@ -163,8 +160,7 @@ class ProxyAotCacheTest {
     }
 
     @AfterAll
-    static void unlinkJars() throws IOException {
-        build.unlinkJars();
+    static void stop() throws IOException {
         closingOrigin.close();
     }
 

@@ -12,10 +12,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A proxy the launcher starts runs its C2 compiler threads under {@code SCHED_IDLE} once they have been quiet for a
@@ -25,21 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ProxyCompilerThreadsTest {
     static final int SCHED_IDLE = 5;
 
-    @TempDir
-    static Path checkout;
-
-    static LauncherCheckout build;
-
-    @BeforeAll
-    static void layOutABuild() throws IOException {
-        build = LauncherCheckout.layOut(checkout);
-        build.writeProxyClassPath(n -> !ProxyAotCacheTest.NOT_THE_PROXYS.matcher(n).find());
-    }
-
-    @AfterAll
-    static void unlinkJars() throws IOException {
-        build.unlinkJars();
-    }
+    @RegisterExtension
+    static final LauncherCheckout build = LauncherCheckout.laidOutWithProxyClassPath();
 
     @Test
     void aProxysC2ThreadsGoIdlePolicyOnceQuietAndItsEventLoopDoesNot() throws Exception {

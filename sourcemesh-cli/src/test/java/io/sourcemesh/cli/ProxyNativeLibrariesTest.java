@@ -3,15 +3,12 @@ package io.sourcemesh.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A proxy the launcher starts loads Netty's transport library from the build's {@code native/} directory
@@ -20,25 +17,12 @@ import org.junit.jupiter.api.io.TempDir;
  * must stay empty while the proxy serves, and the library mapped must be the build's.
  */
 class ProxyNativeLibrariesTest {
-    @TempDir
-    static Path checkout;
-
-    static LauncherCheckout build;
-
-    @BeforeAll
-    static void layOutABuild() throws IOException {
-        build = LauncherCheckout.layOut(checkout);
-        build.writeProxyClassPath(n -> !ProxyAotCacheTest.NOT_THE_PROXYS.matcher(n).find());
-    }
-
-    @AfterAll
-    static void unlinkJars() throws IOException {
-        build.unlinkJars();
-    }
+    @RegisterExtension
+    static final LauncherCheckout build = LauncherCheckout.laidOutWithProxyClassPath();
 
     @Test
     void aProxyLoadsTheBuildsTransportLibraryAndExtractsNone() throws Exception {
-        Path workdir = Files.createDirectories(checkout.resolve("netty-workdir"));
+        Path workdir = Files.createDirectories(build.root.resolve("netty-workdir"));
         record Seen(List<String> extracted, List<String> mapped) {}
         Seen seen = build.whileProxyServes(
                 "-Dio.netty.native.workdir=" + workdir + " -Dio.netty.native.deleteLibAfterLoading=false", proxy -> {

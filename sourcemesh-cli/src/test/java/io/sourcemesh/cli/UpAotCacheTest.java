@@ -9,10 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code up} gets an AOT cache of its own ({@code sourcemesh-up.aot}), made by its first successful run and used by
@@ -21,20 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the verb's command class and needs no cluster).
  */
 class UpAotCacheTest {
-    @TempDir
-    static Path checkout;
-
-    static LauncherCheckout build;
-
-    @BeforeAll
-    static void layOutABuild() throws Exception {
-        build = LauncherCheckout.layOut(checkout);
-    }
-
-    @AfterAll
-    static void unlinkJars() throws Exception {
-        build.unlinkJars();
-    }
+    @RegisterExtension
+    static final LauncherCheckout build = LauncherCheckout.laidOut();
+    static final Path checkout = build.root;
 
     @Test
     void aFailedVerbLeavesNoRecordingToAssemble() throws Exception {

@@ -23,11 +23,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,26 +37,14 @@ import org.junit.jupiter.api.io.TempDir;
  * the JVM, silently; and only the socket's owner gets an answer.
  */
 class VerbSocketTest {
-    @TempDir
-    static Path checkoutDir;
-
-    static LauncherCheckout checkout;
+    @RegisterExtension
+    static final LauncherCheckout checkout = LauncherCheckout.laidOut();
 
     @TempDir
     Path home;
 
     FakeCluster cluster;
     VerbSocket socket;
-
-    @BeforeAll
-    static void layOutABuild() throws IOException {
-        checkout = LauncherCheckout.layOut(checkoutDir);
-    }
-
-    @AfterAll
-    static void unlinkJars() throws IOException {
-        checkout.unlinkJars();
-    }
 
     @BeforeEach
     void start() throws IOException {

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.netns;
 
+import io.sourcemesh.l4.transport.Capabilities;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,8 +23,6 @@ public final class Preflight {
         }
     }
 
-    private static final int CAP_NET_ADMIN = 12;
-    private static final int CAP_SYS_ADMIN = 21;
     private static final String APT = "apt-get install -y iptables iproute2";
 
     private final List<Missing> missing;
@@ -35,12 +34,12 @@ public final class Preflight {
     /** Checks this machine; creates and deletes one probe namespace when everything else is present. */
     public static Preflight check() {
         List<Missing> missing = new ArrayList<>();
-        long caps = effectiveCapabilities();
-        if ((caps & (1L << CAP_NET_ADMIN)) == 0) {
+        Capabilities caps = effectiveCapabilities();
+        if (!caps.has(Capabilities.CAP_NET_ADMIN)) {
             missing.add(new Missing("CAP_NET_ADMIN (network namespaces, iptables, IP_TRANSPARENT)",
                     "run as root: sudo sourcemesh up --runtime netns"));
         }
-        if ((caps & (1L << CAP_SYS_ADMIN)) == 0) {
+        if (!caps.has(Capabilities.CAP_SYS_ADMIN)) {
             missing.add(new Missing("CAP_SYS_ADMIN (ip netns add mounts the namespace under /run/netns)",
                     "run as root: sudo sourcemesh up --runtime netns"));
         }
@@ -120,16 +119,11 @@ public final class Preflight {
         return Optional.of(new Missing(name, fix));
     }
 
-    private static long effectiveCapabilities() {
+    private static Capabilities effectiveCapabilities() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("CapEff:")) {
-                    return Long.parseUnsignedLong(line.substring(7).strip(), 16);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // Not Linux, or /proc is not mounted: no capabilities we can prove.
+            return Capabilities.ofThisProcess();
+        } catch (IOException e) {
+            return Capabilities.of(); // Not Linux, or /proc is not mounted: no capabilities we can prove.
         }
-        return 0;
     }
 }

@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.netns;
 
 import io.sourcemesh.l4.transport.CompilerThreads;
+import io.sourcemesh.l4.transport.LeakDetection;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
@@ -19,10 +20,7 @@ public final class SidecarMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        // One line per log record, as the CLI's proxy command prints them.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n");
-        }
+        processDefaults();
         Path config = null;
         int workers = 1;
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -57,5 +55,17 @@ public final class SidecarMain {
             stopped.countDown();
         }));
         stopped.await();
+    }
+
+    /**
+     * What the CLI's proxy command sets first, before a buffer is allocated: log records of one line, Netty's
+     * leak detector off unless asked for. (The compiler threads' governor starts once the arguments are read, as there.)
+     */
+    static void processDefaults() {
+        // One line per log record, as the CLI's proxy command prints them.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n");
+        }
+        LeakDetection.processDefault();
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sourcemesh.l4.transport.Capabilities;
 import io.sourcemesh.l4.transport.Transport;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -177,13 +178,13 @@ class InterceptionEndToEndTest {
 
     /** The sidecar is the JVM itself (every launcher step execs), as uid/gid 1337 with CAP_NET_ADMIN kept. */
     private static void assertSidecarIdentity(ProxyProcess proxy) throws IOException {
-        List<String> status = Files.readAllLines(Path.of("/proc", String.valueOf(proxy.pid()), "status"));
+        Path file = Path.of("/proc", String.valueOf(proxy.pid()), "status");
+        List<String> status = Files.readAllLines(file);
         assertTrue(status.contains("Name:\tjava"), String.join("\n", status));
         assertTrue(status.stream().anyMatch(l -> l.matches("Uid:\\s+1337\\s+1337\\s+1337\\s+1337")), String.join("\n", status));
         assertTrue(status.stream().anyMatch(l -> l.matches("Gid:\\s+1337\\s+1337\\s+1337\\s+1337")), String.join("\n", status));
-        long capEff = status.stream().filter(l -> l.startsWith("CapEff:")).map(l -> Long.parseUnsignedLong(l.substring(7).strip(), 16))
-                .findFirst().orElse(0L);
-        assertEquals(1L << 12 | 1L << 13, capEff, "CAP_NET_ADMIN and CAP_NET_RAW only");
+        assertEquals(Capabilities.of(Capabilities.CAP_NET_ADMIN, Capabilities.CAP_NET_RAW), Capabilities.read(file),
+                "CAP_NET_ADMIN and CAP_NET_RAW only");
     }
 
     @Test

@@ -43,7 +43,6 @@ import java.util.stream.Stream;
 public final class CompilerThreads {
     static final int SCHED_OTHER = 0;
     static final int SCHED_IDLE = 5;
-    private static final int CAP_SYS_NICE = 23;
     static final long PERIOD_MILLIS = 1000;
     /** Waiting for a CPU more than this share of a period: starved. */
     static final double STARVED = 0.2;
@@ -185,10 +184,8 @@ public final class CompilerThreads {
      */
     static boolean mayReturn(Path proc) {
         try {
-            for (String line : Files.readAllLines(proc.resolve("status"))) {
-                if (line.startsWith("CapEff:") && (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << CAP_SYS_NICE)) != 0) {
-                    return true;
-                }
+            if (Capabilities.read(proc.resolve("status")).has(Capabilities.CAP_SYS_NICE)) {
+                return true;
             }
             for (String line : Files.readAllLines(proc.resolve("limits"))) {
                 if (line.startsWith("Max nice priority")) {

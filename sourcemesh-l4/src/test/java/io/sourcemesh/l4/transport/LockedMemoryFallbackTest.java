@@ -24,8 +24,6 @@ import org.junit.jupiter.api.Test;
  * CAP_IPC_LOCK through setpriv (root's rings are not counted).
  */
 class LockedMemoryFallbackTest {
-    private static final long CAP_IPC_LOCK = 1L << 14;
-
     @Test
     void ringsOverTheLockedMemoryLimitFallBackToEpollAndSayWhy() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
@@ -46,7 +44,7 @@ class LockedMemoryFallbackTest {
     @Test
     void ringsThatFitRunIoUring() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
-        boolean ipcLock = (effectiveCapabilities() & CAP_IPC_LOCK) != 0;
+        boolean ipcLock = Capabilities.ofThisProcess().has(Capabilities.CAP_IPC_LOCK);
         Optional<Long> limit = Transport.memlockLimit();
         assumeTrue(ipcLock || limit.isEmpty() || limit.get() >= 1024,
                 () -> "no CAP_IPC_LOCK and RLIMIT_MEMLOCK " + limit.orElseThrow() + " KB: no room for io_uring's rings here");
@@ -63,7 +61,7 @@ class LockedMemoryFallbackTest {
     private static Probe probe(OptionalLong memlockBytes) throws Exception {
         List<String> command = new ArrayList<>();
         if (memlockBytes.isPresent()) {
-            if ((effectiveCapabilities() & CAP_IPC_LOCK) != 0) {
+            if (Capabilities.ofThisProcess().has(Capabilities.CAP_IPC_LOCK)) {
                 command.addAll(List.of("setpriv", "--inh-caps", "-ipc_lock", "--bounding-set", "-ipc_lock"));
             }
             long b = memlockBytes.getAsLong();
@@ -83,14 +81,5 @@ class LockedMemoryFallbackTest {
         } finally {
             Files.deleteIfExists(out);
         }
-    }
-
-    private static long effectiveCapabilities() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("CapEff:")) {
-                return Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
-            }
-        }
-        return 0;
     }
 }
