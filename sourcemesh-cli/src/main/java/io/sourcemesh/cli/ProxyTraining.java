@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +38,16 @@ final class ProxyTraining {
     static final int ODD_CONNECTIONS = 50;
     /** Upstream connections the training's {@link ClosingOrigin} ends, {@link ClosingOrigin#RESPONSES_PER_CONNECTION} requests each. */
     static final int CLOSING_CONNECTIONS = 60;
+    /**
+     * Keep-alive connections left idle while the others run, for longer than a connection waits before it parks its
+     * HTTP codec (1 s, {@code ConnectionTimers.PARK_AFTER_NANOS}), then woken by a request each: the profile holds a
+     * parked connection's wake. Without it the first wake in a proxy's life (a sidecar's pooled upstream connection,
+     * idle for a second at the server side) hits an uncommon trap in the compiled {@code HttpConnection.channelRead},
+     * and the JIT's C2 compiles it again under load (sourcemesh-bench/mesh.sh's tail).
+     */
+    static final int PARKED_CONNECTIONS = 16;
+    /** How long the parked connections idle at least: past the park, with room for the loop's clock to see it due. */
+    static final long PARKED_MILLIS = 1_500;
     /** Keep-alive requests through the listener that writes access logs (JSON and text, to /dev/null). */
     static final int LOGGED_REQUESTS = 500;
     /**
@@ -95,6 +106,12 @@ final class ProxyTraining {
      * says how many 200s came back on each kind. (Not the admin's stats: their views would join the cache.)
      */
     static String serve(int front, int logged) throws IOException {
+        List<Client> parked = new ArrayList<>();
+        for (int c = 0; c < PARKED_CONNECTIONS; c++) {
+            parked.add(connect(front));
+            expect200(exchange(parked.getLast(), "GET /parked/" + c + " HTTP/1.1\r\nHost: training\r\n\r\n", false), "parked " + c);
+        }
+        long parkedAt = System.nanoTime();
         for (int c = 0; c < KEEP_ALIVE_CONNECTIONS; c++) {
             try (Client s = connect(front)) {
                 for (int i = 0; i < KEEP_ALIVE_REQUESTS; i++) {
@@ -118,10 +135,30 @@ final class ProxyTraining {
             oddClients(front);
         }
         int closing = upstreamCloses(front, CLOSING_CONNECTIONS);
-        // Every exchange above but the last kind answered 200 or threw: the counts are what came back.
+        wake(parked, parkedAt);
+        // Every exchange above but the upstream's closes answered 200 or threw: the counts are what came back.
         return KEEP_ALIVE_CONNECTIONS * KEEP_ALIVE_REQUESTS + " keep-alive 200s on " + KEEP_ALIVE_CONNECTIONS
                 + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s, " + LOGGED_REQUESTS
-                + " logged 200s, " + closing + " 200s from an upstream that ends its connections";
+                + " logged 200s, " + closing + " 200s from an upstream that ends its connections, " + PARKED_CONNECTIONS
+                + " 200s on connections idle for " + PARKED_MILLIS + " ms";
+    }
+
+    /** A request on each of the {@code parked} connections once {@link #PARKED_MILLIS} have passed since {@code parkedAt}; closes them. */
+    static void wake(List<Client> parked, long parkedAt) throws IOException {
+        long left = PARKED_MILLIS - (System.nanoTime() - parkedAt) / 1_000_000;
+        try {
+            if (left > 0) {
+                Thread.sleep(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        for (int c = 0; c < parked.size(); c++) {
+            try (Client s = parked.get(c)) {
+                expect200(exchange(s, "GET /woken/" + c + " HTTP/1.1\r\nHost: training\r\n\r\n", false), "woken " + c);
+            }
+        }
     }
 
     /**
@@ -201,14 +238,14 @@ final class ProxyTraining {
     }
 
     /** A connection with a buffered reader: a byte at a time from the socket would be a system call each. */
-    private record Client(Socket socket, InputStream in) implements AutoCloseable {
+    record Client(Socket socket, InputStream in) implements AutoCloseable {
         @Override
         public void close() throws IOException {
             socket.close();
         }
     }
 
-    private static Client connect(int port) throws IOException {
+    static Client connect(int port) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setSoTimeout(10_000);
         return new Client(s, new BufferedInputStream(s.getInputStream()));
@@ -239,7 +276,7 @@ final class ProxyTraining {
     }
 
     /** Sends {@code request}; reads the answer to the end of its body (Content-Length) or, with {@code toEof}, of the stream. */
-    private static String exchange(Client s, String request, boolean toEof) throws IOException {
+    static String exchange(Client s, String request, boolean toEof) throws IOException {
         OutputStream out = s.socket().getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();

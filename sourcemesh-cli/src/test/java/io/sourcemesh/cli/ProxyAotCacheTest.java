@@ -83,7 +83,7 @@ class ProxyAotCacheTest {
         // many one-request connections, so a proxy's first close does not deoptimize its request path.
         java.util.regex.Matcher served = Pattern.compile(Pattern.quote(ProxyTraining.SERVED)
                 + " (\\d+) keep-alive 200s on (\\d+) connections the client closed, (\\d+) Connection: close 200s, (\\d+) logged 200s,"
-                + " (\\d+) 200s from an upstream that ends its connections")
+                + " (\\d+) 200s from an upstream that ends its connections, (\\d+) 200s on connections idle for (\\d+) ms")
                 .matcher(log());
         assertTrue(served.find(), () -> "the training's summary: " + log());
         assertTrue(Integer.parseInt(served.group(1)) >= 20_000, served.group());
@@ -93,6 +93,9 @@ class ProxyAotCacheTest {
         // An upstream's own close (Connection: close, FIN, reset), each kind 20 times: of 120 requests, a retry that
         // failed too would be a non-200 (the router retries a request sent on a connection that was ending).
         assertTrue(Integer.parseInt(served.group(5)) >= 100, served.group());
+        // Connections idle past their park (1 s), then woken: in the profile, so a proxy's first wake keeps its compiled code.
+        assertTrue(Integer.parseInt(served.group(6)) >= 16 && Integer.parseInt(served.group(7)) >= 1_200, served.group());
+        aParkedConnectionsWakeKeepsTheCompiledRequestPath();
 
         // The netns sidecars' extra flags are ones the cache allows.
         assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
@@ -157,6 +160,65 @@ class ProxyAotCacheTest {
         String source = proxyClassSource("", "1");
         assertTrue(source.startsWith("file:") || source.startsWith("jar:"), "loaded from the jar, not a stale cache: " + source);
         assertFalse(Files.exists(cache), "the stale cache is removed");
+    }
+
+    /**
+     * A connection idle past its park (1 s: its HTTP codec leaves the pipeline) and then woken, in a proxy from the cache
+     * whose request path C2 has compiled meanwhile: the training parks and wakes connections, so the branch is in the
+     * profile C2 compiled with, and the wake costs no uncommon trap (nor C2's recompilation under load, the mesh's tail).
+     * With a training that parked none, {@code HttpConnection.channelRead} was deoptimized here ({@code unstable_if}).
+     */
+    private static void aParkedConnectionsWakeKeepsTheCompiledRequestPath() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path bootstrap = checkout.resolve("bootstrap-parked.yaml");
+        Files.writeString(bootstrap, answeringBootstrap(port));
+        Path jit = checkout.resolve("jit.log");
+        Process proxy = launcher(List.of("proxy", "-c", bootstrap.toString(), "--concurrency", "1"),
+                "-Xlog:deoptimization=debug,jit+compilation=debug:file=" + jit).start();
+        try {
+            assertEquals(200, awaitStatus(port, proxy, 120), () -> "the proxy answers: " + output(proxy));
+            try (ProxyTraining.Client parked = ProxyTraining.connect(port)) {
+                assertTrue(ProxyTraining.exchange(parked, "GET /parked HTTP/1.1\r\nHost: t\r\n\r\n", false).startsWith("HTTP/1.1 200"));
+                long parkedAt = System.nanoTime();
+                Pattern compiledByC2 = Pattern.compile("\\s4\\s+io\\.sourcemesh\\.proxy\\.http\\.HttpConnection::channelRead \\(");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                try (ProxyTraining.Client busy = ProxyTraining.connect(port)) {
+                    long compiledAt = 0; // the log's line comes as C2 starts: requests go on a second, so its code is in use
+                    while (compiledAt == 0 || System.nanoTime() - compiledAt < 1_000_000_000L) {
+                        if (compiledAt == 0 && compiledByC2.matcher(Files.readString(jit)).find()) {
+                            compiledAt = System.nanoTime();
+                        }
+                        assertTrue(System.nanoTime() < deadline, "C2 compiles HttpConnection.channelRead within 90 s of requests");
+                        for (int i = 0; i < 1_000; i++) {
+                            assertTrue(ProxyTraining.exchange(busy, "GET /busy HTTP/1.1\r\nHost: t\r\n\r\n", false).startsWith("HTTP/1.1 200"));
+                        }
+                    }
+                }
+                Thread.sleep(Math.max(0, 1_500 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - parkedAt)));
+                long before = Files.size(jit);
+                for (int i = 0; i < 100; i++) {
+                    assertTrue(ProxyTraining.exchange(parked, "GET /woken HTTP/1.1\r\nHost: t\r\n\r\n", false).startsWith("HTTP/1.1 200"));
+                }
+                Thread.sleep(200);
+                String after;
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(jit.toFile(), "r")) {
+                    f.seek(before);
+                    byte[] rest = new byte[(int) (f.length() - before)];
+                    f.readFully(rest);
+                    after = new String(rest, java.nio.charset.StandardCharsets.UTF_8);
+                }
+                assertEquals(List.of(), after.lines().filter(l -> l.contains("[deoptimization") && l.contains("HttpConnection.channelRead"))
+                        .toList(), "the request path deoptimized at a parked connection's wake");
+            }
+        } finally {
+            proxy.destroy();
+            if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
+                proxy.destroyForcibly().waitFor();
+            }
+        }
     }
 
     @AfterAll
