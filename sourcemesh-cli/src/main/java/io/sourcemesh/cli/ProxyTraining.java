@@ -115,7 +115,7 @@ final class ProxyTraining {
         for (int c = 0; c < KEEP_ALIVE_CONNECTIONS; c++) {
             try (Client s = connect(front)) {
                 for (int i = 0; i < KEEP_ALIVE_REQUESTS; i++) {
-                    expect200(exchange(s, "GET /training/" + i + " HTTP/1.1\r\nHost: training\r\n\r\n", false), "request " + i);
+                    expect200(exchange(s, keepAliveRequest(c, i), false), "request " + i);
                 }
             }
         }
@@ -141,6 +141,18 @@ final class ProxyTraining {
                 + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s, " + LOGGED_REQUESTS
                 + " logged 200s, " + closing + " 200s from an upstream that ends its connections, " + PARKED_CONNECTIONS
                 + " 200s on connections idle for " + PARKED_MILLIS + " ms";
+    }
+
+    /**
+     * The {@code i}th request of keep-alive connection {@code c}: half of them to a service's name (the route a sidecar's
+     * outbound traffic takes: a virtual host by domain, a retry policy), and every other one answered with a 1 KB body,
+     * so the profiles hold both of each — a sidecar's requests otherwise met branches and types the training never saw
+     * (an uncommon trap each and a C2 recompilation, some of them only once traffic changed pace).
+     */
+    static String keepAliveRequest(int c, int i) {
+        String host = c % 2 == 0 ? "training" : "service.training.svc.cluster.local";
+        String path = i % 2 == 0 ? "/training/" : "/large/";
+        return "GET " + path + i + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
     }
 
     /** A request on each of the {@code parked} connections once {@link #PARKED_MILLIS} have passed since {@code parkedAt}; closes them. */

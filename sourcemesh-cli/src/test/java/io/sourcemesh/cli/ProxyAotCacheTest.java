@@ -95,7 +95,7 @@ class ProxyAotCacheTest {
         assertTrue(Integer.parseInt(served.group(5)) >= 100, served.group());
         // Connections idle past their park (1 s), then woken: in the profile, so a proxy's first wake keeps its compiled code.
         assertTrue(Integer.parseInt(served.group(6)) >= 16 && Integer.parseInt(served.group(7)) >= 1_200, served.group());
-        aParkedConnectionsWakeKeepsTheCompiledRequestPath();
+        aSidecarsTrafficKeepsTheCompiledRequestPath();
 
         // The netns sidecars' extra flags are ones the cache allows.
         assertEquals("shared objects file", proxyClassSource(String.join(" ", ProxyProcess.jvmOptions()) + " -XX:+PrintFlagsFinal", ""));
@@ -163,61 +163,145 @@ class ProxyAotCacheTest {
     }
 
     /**
-     * A connection idle past its park (1 s: its HTTP codec leaves the pipeline) and then woken, in a proxy from the cache
-     * whose request path C2 has compiled meanwhile: the training parks and wakes connections, so the branch is in the
-     * profile C2 compiled with, and the wake costs no uncommon trap (nor C2's recompilation under load, the mesh's tail).
-     * With a training that parked none, {@code HttpConnection.channelRead} was deoptimized here ({@code unstable_if}).
+     * A sidecar's traffic on a proxy started from the cache. The cache holds the training's profiles, from which C2
+     * compiles the request path early: a branch or a type the training never met is then an uncommon trap under traffic
+     * and a recompilation by C2 (sourcemesh-bench/mesh.sh's tail). Here requests take a service's route (a virtual host by
+     * domain, Istio's default retry policy) to an upstream answering short and 1 KB bodies, and a connection idle past its
+     * park (1 s: its HTTP codec leaves the pipeline) is woken once C2 has compiled the request path: none of SourceMesh's
+     * own methods is deoptimized for it. A training without parked connections deoptimized
+     * {@code HttpConnection.channelRead} here; one without the service's route and the 1 KB bodies
+     * {@code RouteTable.virtualHostOrNull}, {@code PlainHeads.wholeBody}, {@code FlatHeaders.remove} and
+     * {@code UpstreamRequest.operationComplete}.
      */
-    private static void aParkedConnectionsWakeKeepsTheCompiledRequestPath() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Path bootstrap = checkout.resolve("bootstrap-parked.yaml");
-        Files.writeString(bootstrap, answeringBootstrap(port));
+    private static void aSidecarsTrafficKeepsTheCompiledRequestPath() throws Exception {
+        int port = freePort();
+        int upstream = freePort();
+        Path bootstrap = checkout.resolve("bootstrap-sidecar.yaml");
+        Files.writeString(bootstrap, sidecarShapedBootstrap(port, upstream));
         Path jit = checkout.resolve("jit.log");
         Process proxy = launcher(List.of("proxy", "-c", bootstrap.toString(), "--concurrency", "1"),
                 "-Xlog:deoptimization=debug,jit+compilation=debug:file=" + jit).start();
         try {
             assertEquals(200, awaitStatus(port, proxy, 120), () -> "the proxy answers: " + output(proxy));
+            long servingFrom = Files.size(jit);
             try (ProxyTraining.Client parked = ProxyTraining.connect(port)) {
-                assertTrue(ProxyTraining.exchange(parked, "GET /parked HTTP/1.1\r\nHost: t\r\n\r\n", false).startsWith("HTTP/1.1 200"));
+                assertTrue(ProxyTraining.exchange(parked, "GET /parked HTTP/1.1\r\nHost: service.test\r\n\r\n", false)
+                        .startsWith("HTTP/1.1 200"));
                 long parkedAt = System.nanoTime();
                 Pattern compiledByC2 = Pattern.compile("\\s4\\s+io\\.sourcemesh\\.proxy\\.http\\.HttpConnection::channelRead \\(");
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
                 try (ProxyTraining.Client busy = ProxyTraining.connect(port)) {
                     long compiledAt = 0; // the log's line comes as C2 starts: requests go on a second, so its code is in use
-                    while (compiledAt == 0 || System.nanoTime() - compiledAt < 1_000_000_000L) {
-                        if (compiledAt == 0 && compiledByC2.matcher(Files.readString(jit)).find()) {
+                    for (int n = 0; compiledAt == 0 || System.nanoTime() - compiledAt < 1_000_000_000L; n++) {
+                        if (compiledAt == 0 && n % 1_000 == 0 && compiledByC2.matcher(Files.readString(jit)).find()) {
                             compiledAt = System.nanoTime();
                         }
                         assertTrue(System.nanoTime() < deadline, "C2 compiles HttpConnection.channelRead within 90 s of requests");
-                        for (int i = 0; i < 1_000; i++) {
-                            assertTrue(ProxyTraining.exchange(busy, "GET /busy HTTP/1.1\r\nHost: t\r\n\r\n", false).startsWith("HTTP/1.1 200"));
-                        }
+                        String path = n % 2 == 0 ? "/large/" : "/short/";
+                        String answer = ProxyTraining.exchange(busy, "GET " + path + n + " HTTP/1.1\r\nHost: service.test\r\n\r\n", false);
+                        assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
                     }
                 }
                 Thread.sleep(Math.max(0, 1_500 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - parkedAt)));
-                long before = Files.size(jit);
                 for (int i = 0; i < 100; i++) {
-                    assertTrue(ProxyTraining.exchange(parked, "GET /woken HTTP/1.1\r\nHost: t\r\n\r\n", false).startsWith("HTTP/1.1 200"));
+                    assertTrue(ProxyTraining.exchange(parked, "GET /woken HTTP/1.1\r\nHost: service.test\r\n\r\n", false)
+                            .startsWith("HTTP/1.1 200"));
                 }
                 Thread.sleep(200);
-                String after;
-                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(jit.toFile(), "r")) {
-                    f.seek(before);
-                    byte[] rest = new byte[(int) (f.length() - before)];
-                    f.readFully(rest);
-                    after = new String(rest, java.nio.charset.StandardCharsets.UTF_8);
-                }
-                assertEquals(List.of(), after.lines().filter(l -> l.contains("[deoptimization") && l.contains("HttpConnection.channelRead"))
-                        .toList(), "the request path deoptimized at a parked connection's wake");
             }
+            String serving;
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(jit.toFile(), "r")) {
+                f.seek(servingFrom);
+                byte[] rest = new byte[(int) (f.length() - servingFrom)];
+                f.readFully(rest);
+                serving = new String(rest, java.nio.charset.StandardCharsets.UTF_8);
+            }
+            assertEquals(List.of(), serving.lines().filter(l -> l.contains("[deoptimization") && l.contains(" io.sourcemesh."))
+                    .map(l -> l.substring(l.indexOf(" io.sourcemesh.") + 1)).toList(), "SourceMesh's methods deoptimized as it served");
         } finally {
             proxy.destroy();
             if (!proxy.waitFor(10, TimeUnit.SECONDS)) {
                 proxy.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    /**
+     * A listener on {@code port} shaped as a sidecar's outbound one (sourcemesh-bench/conf/mesh-sidecar.yaml): a service's
+     * virtual host by domain, its route with no timeout and Istio's default retry policy, to a cluster that is the proxy's
+     * own listener on {@code upstream}, which answers {@code /large/} with 1 KB and anything else with 3 bytes.
+     */
+    static String sidecarShapedBootstrap(int port, int upstream) {
+        return """
+                static_resources:
+                  listeners:
+                  - name: outbound
+                    address: {socket_address: {address: 127.0.0.1, port_value: %1$d}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.http_connection_manager
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                          stat_prefix: outbound
+                          route_config:
+                            virtual_hosts:
+                            - name: service.test:80
+                              domains: ["service.test", "service", "service.test:80"]
+                              routes:
+                              - name: default
+                                match: {prefix: "/"}
+                                route:
+                                  cluster: service
+                                  timeout: 0s
+                                  retry_policy:
+                                    retry_on: connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes
+                                    num_retries: 2
+                                    retriable_status_codes: [503]
+                            - name: allow_any
+                              domains: ["*"]
+                              routes:
+                              - match: {prefix: "/"}
+                                direct_response: {status: 200, body: {inline_string: "ok"}}
+                          http_filters:
+                          - name: envoy.filters.http.router
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+                  - name: app
+                    address: {socket_address: {address: 127.0.0.1, port_value: %2$d}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.http_connection_manager
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                          stat_prefix: app
+                          route_config:
+                            virtual_hosts:
+                            - name: all
+                              domains: ["*"]
+                              routes:
+                              - match: {prefix: "/large/"}
+                                direct_response: {status: 200, body: {inline_string: "%3$s"}}
+                              - match: {prefix: "/"}
+                                direct_response: {status: 200, body: {inline_string: "ok\\n"}}
+                          http_filters:
+                          - name: envoy.filters.http.router
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+                  clusters:
+                  - name: service
+                    type: STATIC
+                    connect_timeout: 1s
+                    load_assignment:
+                      cluster_name: service
+                      endpoints:
+                      - lb_endpoints:
+                        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %2$d}}}
+                """.formatted(port, upstream, "x".repeat(1024));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
         }
     }
 
