@@ -9,14 +9,20 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Runs the JIT's C2 compiler threads under Linux's {@code SCHED_IDLE} policy once the warm-up is over, so that a
@@ -52,15 +58,27 @@ public final class CompilerThreads {
     static final int QUIET_PERIODS = 3;
     /** CPU time a compiler thread must have had before it may go idle-policy: the warm-up has happened. */
     static final long WARM_NANOS = 1_000_000_000L;
+    /**
+     * Looks between two listings of the threads. HotSpot starts its C2 threads with the JVM (on larger machines it adds
+     * and ends some as its queue grows and shrinks); a look in between reads only the watched threads' schedstat,
+     * through descriptors kept open. Listing every thread and reading each one's files once a second, the governor
+     * itself ran ~0.9 ms each second in a sidecar (and C1 compiled its code meanwhile): a stall of its own, every
+     * second, that {@code perf sched} in the mesh found beside the slow requests.
+     */
+    static final int LISTING_PERIODS = 30;
     static final String PROPERTY = "sourcemesh.compilerThreads";
     static final String WARM_PROPERTY = "sourcemesh.compilerThreads.warmMillis";
 
-    /** A governed thread: the policy this governor gave it, its quiet periods in a row, its schedstat at the last look. */
+    /**
+     * A governed thread: the policy this governor gave it, its quiet periods in a row, its schedstat at the last look
+     * (none yet: -1), and that file, open.
+     */
     static final class Watched {
         int policy = SCHED_OTHER;
         int quiet;
-        long run;
+        long run = -1;
         long wait;
+        FileChannel schedstat;
     }
 
     /**
@@ -79,6 +97,13 @@ public final class CompilerThreads {
     private final Rules rules;
     private final MethodHandle setScheduler;
     private final Map<Integer, Watched> watched = new HashMap<>();
+    /** One schedstat's bytes ("RUN WAIT SLICES\n"). */
+    private final ByteBuffer read = ByteBuffer.allocate(80);
+    private final long[] stat = new long[2];
+    private int looks;
+    /** Threads listed, and schedstat files read, since this governor began (a test's measure of a look's cost). */
+    int listings;
+    int reads;
 
     private CompilerThreads(Supplier<List<Integer>> threads, Rules rules, MethodHandle setScheduler) {
         this.threads = threads;
@@ -95,14 +120,17 @@ public final class CompilerThreads {
             return;
         }
         Thread.ofPlatform().name("sourcemesh-compiler-policy").daemon().start(() -> {
-            CompilerThreads g = create(CompilerThreads::compilerThreads, Rules.process());
+            CompilerThreads g = create(new C2Threads(), Rules.process());
             if (g != null) { // else not Linux's libc, or native access refused: the compiler threads stay ordinary
                 g.run();
             }
         });
     }
 
-    /** A governor of the threads {@code threads} lists (at each look), or null when sched_setscheduler cannot be called. */
+    /**
+     * A governor of the threads {@code threads} lists (at its first look and every {@link #LISTING_PERIODS} looks), or
+     * null when sched_setscheduler cannot be called.
+     */
     static CompilerThreads create(Supplier<List<Integer>> threads, Rules rules) {
         try {
             Linker linker = Linker.nativeLinker();
@@ -126,28 +154,93 @@ public final class CompilerThreads {
         }
     }
 
-    /** One look: each thread's last period decides whether its policy changes. */
+    /**
+     * One look: each watched thread's last period decides whether its policy changes. An idle-policy thread is not
+     * read where it may not return: nothing it does can change its policy.
+     */
     void look() {
-        List<Integer> now = threads.get();
-        watched.keySet().retainAll(now);
-        for (int tid : now) {
-            long[] stat = schedstat(tid);
-            if (stat == null) {
-                continue; // ended
+        if (looks++ % LISTING_PERIODS == 0) {
+            list();
+        }
+        for (Iterator<Map.Entry<Integer, Watched>> it = watched.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<Integer, Watched> e = it.next();
+            Watched w = e.getValue();
+            if (w.policy == SCHED_IDLE && !rules.mayReturn()) {
+                continue;
             }
-            Watched w = watched.get(tid);
-            if (w == null) {
-                w = new Watched();
-                watched.put(tid, w);
-            } else {
+            if (!read(w.schedstat)) {
+                close(w);
+                it.remove(); // ended
+                continue;
+            }
+            if (w.run >= 0) {
                 int next = step(w, rules, stat[0], stat[0] - w.run, stat[1] - w.wait);
-                if (next != w.policy && set(tid, next)) {
+                if (next != w.policy && set(e.getKey(), next)) {
                     w.policy = next;
                     w.quiet = 0;
                 }
             }
             w.run = stat[0];
             w.wait = stat[1];
+        }
+    }
+
+    /** The threads to watch now: those gone are let go, new ones watched (their schedstat opened). */
+    private void list() {
+        listings++;
+        List<Integer> now = threads.get();
+        for (Iterator<Map.Entry<Integer, Watched>> it = watched.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<Integer, Watched> e = it.next();
+            if (!now.contains(e.getKey())) {
+                close(e.getValue());
+                it.remove();
+            }
+        }
+        for (int tid : now) {
+            if (!watched.containsKey(tid)) {
+                try {
+                    Watched w = new Watched();
+                    w.schedstat = FileChannel.open(schedstatPath(tid), StandardOpenOption.READ);
+                    watched.put(tid, w);
+                } catch (IOException | RuntimeException ended) {
+                    // gone since the listing
+                }
+            }
+        }
+    }
+
+    /** Reads a schedstat file from its start into {@link #stat} (run, wait ns); false when the thread is gone. */
+    private boolean read(FileChannel schedstat) {
+        reads++;
+        try {
+            read.clear();
+            if (schedstat.read(read, 0) <= 0) {
+                return false;
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        int at = 0;
+        for (int field = 0; field < 2; field++) {
+            long v = 0;
+            int digits = 0;
+            for (byte b; at < read.position() && (b = read.get(at)) >= '0' && b <= '9'; at++, digits++) {
+                v = v * 10 + (b - '0');
+            }
+            if (digits == 0) {
+                return false;
+            }
+            stat[field] = v;
+            at++; // the space
+        }
+        return true;
+    }
+
+    private static void close(Watched w) {
+        try {
+            w.schedstat.close();
+        } catch (IOException ignored) {
+            // a /proc file: nothing was written
         }
     }
 
@@ -161,6 +254,12 @@ public final class CompilerThreads {
             return w.quiet >= QUIET_PERIODS ? SCHED_IDLE : SCHED_OTHER;
         }
         return rules.mayReturn() && waited > STARVED * rules.periodNanos() ? SCHED_OTHER : SCHED_IDLE;
+    }
+
+    /** {@code tid}'s CPU time at this governor's last read of it, or -1 when it watches no such thread. */
+    long ran(int tid) {
+        Watched w = watched.get(tid);
+        return w == null ? -1 : w.run;
     }
 
     /** The policy this governor last gave {@code tid}, or -1 when it watches no such thread. */
@@ -202,31 +301,55 @@ public final class CompilerThreads {
     /** Run and runqueue-wait nanoseconds of {@code tid} ({@code /proc/self/task/TID/schedstat}), or null. */
     static long[] schedstat(int tid) {
         try {
-            String[] f = Files.readString(Path.of("/proc/self/task", Integer.toString(tid), "schedstat")).strip().split(" ");
+            String[] f = Files.readString(schedstatPath(tid)).strip().split(" ");
             return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
         } catch (IOException | RuntimeException e) {
             return null;
         }
     }
 
-    /** HotSpot's C2 compiler threads ("C2 CompilerThread0", cut to 15 characters). */
+    private static Path schedstatPath(int tid) {
+        return Path.of("/proc/self/task", Integer.toString(tid), "schedstat");
+    }
+
+    /** HotSpot's C2 compiler threads in this JVM now. */
     static List<Integer> compilerThreads() {
-        List<Integer> tids = new ArrayList<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                String comm;
-                try {
-                    comm = Files.readString(t.resolve("comm")).strip();
-                } catch (IOException gone) {
-                    continue; // the thread ended
+        return new C2Threads().get();
+    }
+
+    /**
+     * HotSpot's C2 compiler threads ("C2 CompilerThread0", cut to 15 characters), listed from {@code /proc/self/task}:
+     * a thread's name is read once, when it first appears in a listing.
+     */
+    static final class C2Threads implements Supplier<List<Integer>> {
+        private Set<Integer> others = new HashSet<>();
+        private Set<Integer> c2 = new HashSet<>();
+
+        @Override
+        public List<Integer> get() {
+            Set<Integer> nowOthers = new HashSet<>();
+            Set<Integer> nowC2 = new HashSet<>();
+            try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+                for (Path t : tasks) {
+                    int tid = Integer.parseInt(t.getFileName().toString());
+                    if (others.contains(tid) || c2.contains(tid)) {
+                        (c2.contains(tid) ? nowC2 : nowOthers).add(tid);
+                        continue;
+                    }
+                    String comm;
+                    try {
+                        comm = Files.readString(t.resolve("comm")).strip();
+                    } catch (IOException gone) {
+                        continue; // the thread ended
+                    }
+                    (comm.startsWith("C2 CompilerThre") ? nowC2 : nowOthers).add(tid);
                 }
-                if (comm.startsWith("C2 CompilerThre")) {
-                    tids.add(Integer.parseInt(t.getFileName().toString()));
-                }
+            } catch (IOException | RuntimeException e) {
+                return List.of(); // no /proc
             }
-        } catch (IOException e) {
-            return List.of(); // no /proc
+            others = nowOthers;
+            c2 = nowC2;
+            return new ArrayList<>(nowC2);
         }
-        return tids;
     }
 }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,6 +101,50 @@ class CompilerThreadsTest {
     }
 
     @Test
+    void betweenListingsALookReadsOnlyTheWatchedThreadsSchedstatThroughAnOpenDescriptor() throws Exception {
+        try (Victim v = new Victim()) {
+            AtomicInteger listings = new AtomicInteger();
+            CompilerThreads g = CompilerThreads.create(() -> {
+                listings.incrementAndGet();
+                return List.of(v.tid);
+            }, new CompilerThreads.Rules(100_000_000, Long.MAX_VALUE, true)); // never warm: stays ordinary
+            assertNotNull(g);
+            g.look();
+            long fds = openDescriptors();
+            int looks = 2 * CompilerThreads.LISTING_PERIODS;
+            for (int i = 1; i < looks; i++) {
+                g.look();
+            }
+            assertEquals(2, listings.get(), "listed at the first look and after " + CompilerThreads.LISTING_PERIODS);
+            assertEquals(looks, g.reads, "one read per look of the one thread");
+            assertEquals(fds, openDescriptors(), "no file opened by a look");
+            // The descriptor kept open reads the kernel's figures of now, not those of its opening.
+            long before = g.ran(v.tid);
+            v.spin.set(true);
+            Thread.sleep(300);
+            v.spin.set(false);
+            g.look();
+            assertTrue(g.ran(v.tid) - before > 100_000_000L, () -> "ran " + (g.ran(v.tid) - before) / 1_000_000 + " ms");
+        }
+    }
+
+    @Test
+    void anIdlePolicyThreadThatMayNotReturnIsNotReadAgain() throws Exception {
+        try (Victim v = new Victim()) {
+            CompilerThreads g = CompilerThreads.create(() -> List.of(v.tid), new CompilerThreads.Rules(100_000_000, 0, false));
+            assertNotNull(g);
+            g.look();
+            assertTrue(lookUntil(g, v.tid, CompilerThreads.SCHED_IDLE, 5), "a quiet thread goes idle-policy");
+            int reads = g.reads;
+            for (int i = 0; i < 5; i++) {
+                g.look();
+            }
+            assertEquals(reads, g.reads, "nothing it does can change its policy");
+            assertEquals(CompilerThreads.SCHED_IDLE, policy(v.tid));
+        }
+    }
+
+    @Test
     void thisJvmsC2ThreadsAreFound() throws IOException {
         List<Integer> tids = CompilerThreads.compilerThreads();
         assertFalse(tids.isEmpty());
@@ -170,6 +215,12 @@ class CompilerThreadsTest {
             }
         }
         return false;
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 
     private static int tid() {
