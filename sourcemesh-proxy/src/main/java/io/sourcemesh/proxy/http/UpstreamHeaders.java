@@ -59,8 +59,7 @@ final class UpstreamHeaders {
      */
     static boolean prepare(HttpRequest request, String forwardClientCertDetails) {
         HttpHeaders h = request.headers();
-        String connection = h.get(HttpHeaderNames.CONNECTION, "");
-        boolean upgrade = h.contains(HttpHeaderNames.UPGRADE) && connection.toLowerCase(Locale.ROOT).contains("upgrade");
+        boolean upgrade = asksUpgrade(h);
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
@@ -77,5 +76,10 @@ final class UpstreamHeaders {
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         return upgrade;
+    }
+
+    /** Whether a request asks for an upgrade: an {@code Upgrade} header and {@code upgrade} among its {@code Connection} tokens. */
+    static boolean asksUpgrade(HttpHeaders h) {
+        return h.contains(HttpHeaderNames.UPGRADE) && h.get(HttpHeaderNames.CONNECTION, "").toLowerCase(Locale.ROOT).contains("upgrade");
     }
 }

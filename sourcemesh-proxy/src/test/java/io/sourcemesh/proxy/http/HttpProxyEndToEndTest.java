@@ -268,15 +268,21 @@ class HttpProxyEndToEndTest {
     @Test
     void unconfiguredUpgradeIsRefusedWith403(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Path log = dir.resolve("access.log");
+        var fields = new java.util.LinkedHashMap<String, Object>(); // in this order in each line
+        fields.put("attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%");
+        fields.put("details", "%RESPONSE_CODE_DETAILS%");
+        fields.put("host", "%UPSTREAM_HOST%");
         var noUpgrades = new io.sourcemesh.proxy.config.HttpConnectionManagerConfig("envoy.filters.network.http_connection_manager",
                 "ingress_http", routeAll("origin"), List.of(new io.sourcemesh.proxy.config.HttpFilterConfig.Router("envoy.filters.http.router")),
                 false, 0, false, Optional.empty(), false, Optional.empty(), true, false, false, Optional.empty(), Optional.empty(),
-                Optional.empty(), List.of(), List.of(fileLog(log, java.util.Map.of("attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%"))),
-                "SANITIZE", false);
+                Optional.empty(), List.of(), List.of(fileLog(log, fields)), "SANITIZE", false);
         start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(noUpgrades))), List.of(staticCluster("origin", origin.address()))));
         assertEquals(403, Curl.run("-H", "Upgrade: websocket", "-H", "Connection: Upgrade", url("/")).status());
         assertEquals(200, Curl.run(url("/")).status());
-        assertEquals(List.of("{\"attempts\":0}", "{\"attempts\":1}"), io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 2),
+        // Refused by the connection manager, as Envoy's: no try and no upstream host (the next request has both).
+        assertEquals(List.of("{\"attempts\":0,\"details\":\"upgrade_failed\",\"host\":null}",
+                "{\"attempts\":1,\"details\":\"via_upstream\",\"host\":\"" + origin.address().getAddress().getHostAddress() + ":"
+                        + origin.port() + "\"}"), io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 2),
                 "a refused upgrade never went upstream");
     }
 
