@@ -298,23 +298,8 @@ public final class CompilerThreads {
         return false;
     }
 
-    /** Run and runqueue-wait nanoseconds of {@code tid} ({@code /proc/self/task/TID/schedstat}), or null. */
-    static long[] schedstat(int tid) {
-        try {
-            String[] f = Files.readString(schedstatPath(tid)).strip().split(" ");
-            return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     private static Path schedstatPath(int tid) {
         return Path.of("/proc/self/task", Integer.toString(tid), "schedstat");
-    }
-
-    /** HotSpot's C2 compiler threads in this JVM now. */
-    static List<Integer> compilerThreads() {
-        return new C2Threads().get();
     }
 
     /**
@@ -332,8 +317,12 @@ public final class CompilerThreads {
             try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
                 for (Path t : tasks) {
                     int tid = Integer.parseInt(t.getFileName().toString());
-                    if (others.contains(tid) || c2.contains(tid)) {
-                        (c2.contains(tid) ? nowC2 : nowOthers).add(tid);
+                    if (c2.contains(tid)) {
+                        nowC2.add(tid);
+                        continue;
+                    }
+                    if (others.contains(tid)) {
+                        nowOthers.add(tid);
                         continue;
                     }
                     String comm;

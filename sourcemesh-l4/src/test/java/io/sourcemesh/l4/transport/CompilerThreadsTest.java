@@ -51,14 +51,14 @@ class CompilerThreadsTest {
             g.look();
             assertTrue(lookUntil(g, v.tid, CompilerThreads.SCHED_IDLE, 5), "a quiet thread goes idle-policy");
             v.spinBesideHogs();
-            long[] before = CompilerThreads.schedstat(v.tid);
+            long[] before = schedstat(v.tid);
             // The kernel adds up a thread's wait when it next runs, and an idle-policy thread beside busy ones may not run
             // for a second: the governor looks until the wait shows (a fixed 0.8 s saw 192 ms once, on a loaded machine).
             long waited = 0;
             for (int i = 0; i < 50 && waited <= 200_000_000L; i++) {
                 Thread.sleep(100);
                 g.look();
-                waited = CompilerThreads.schedstat(v.tid)[1] - before[1];
+                waited = schedstat(v.tid)[1] - before[1];
             }
             long starved = waited;
             assertTrue(starved > 200_000_000L, () -> "it was starved: waited " + starved / 1_000_000 + " ms in 5 s");
@@ -146,7 +146,7 @@ class CompilerThreadsTest {
 
     @Test
     void thisJvmsC2ThreadsAreFound() throws IOException {
-        List<Integer> tids = CompilerThreads.compilerThreads();
+        List<Integer> tids = new CompilerThreads.C2Threads().get();
         assertFalse(tids.isEmpty());
         for (int tid : tids) {
             String comm = Files.readString(Path.of("/proc/self/task", Integer.toString(tid), "comm"));
@@ -215,6 +215,12 @@ class CompilerThreadsTest {
             }
         }
         return false;
+    }
+
+    /** Run and runqueue-wait nanoseconds of {@code tid}, as the kernel has them now. */
+    private static long[] schedstat(int tid) throws IOException {
+        String[] f = Files.readString(Path.of("/proc/self/task", Integer.toString(tid), "schedstat")).strip().split(" ");
+        return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
     }
 
     private static long openDescriptors() throws IOException {

@@ -168,10 +168,11 @@ final class Router {
         String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
                 : Upstreams.pickWeighted(forward.weightedClusters());
         info.upstreamClusterName(clusterName);
-        // An upgrade the connection manager does not allow is refused before a cluster or a host is looked at, as
-        // Envoy's connection manager refuses it before its router runs: no host picked, none logged, no try counted.
-        if (UpstreamHeaders.asksUpgrade(request.headers())
-                && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
+        // The upgrade is decided on the client's headers, once (a route's header mutations do not make one), and one the
+        // connection manager does not allow is refused before a cluster or a host is looked at, as Envoy's connection
+        // manager refuses it before its router runs: no host picked, none logged, no try counted.
+        upgrade = UpstreamHeaders.asksUpgrade(request.headers());
+        if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
             stream.localReply(403, "", null, "upgrade_failed");
             return;
         }
@@ -192,7 +193,7 @@ final class Router {
         routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
-        upgrade = UpstreamHeaders.prepare(request, filter.config.forwardClientCertDetails());
+        UpstreamHeaders.prepare(request, filter.config.forwardClientCertDetails(), upgrade);
         info.attemptCount(1); // Envoy counts the try once the router will send it: before the pool's limits, after the upgrade check
         if (!upgrade) {
             shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),

@@ -54,12 +54,11 @@ final class UpstreamHeaders {
     }
 
     /**
-     * Upstream requests are always HTTP/1.1 keep-alive; hop-by-hop headers stay on this hop.
-     * Returns whether the request asks for an upgrade (which keeps Connection: upgrade).
+     * Upstream requests are always HTTP/1.1 keep-alive; hop-by-hop headers stay on this hop, but for an
+     * {@code upgrade} ({@link #asksUpgrade} of the client's headers), which keeps Upgrade and Connection: upgrade.
      */
-    static boolean prepare(HttpRequest request, String forwardClientCertDetails) {
+    static void prepare(HttpRequest request, String forwardClientCertDetails, boolean upgrade) {
         HttpHeaders h = request.headers();
-        boolean upgrade = asksUpgrade(h);
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
@@ -75,7 +74,6 @@ final class UpstreamHeaders {
             h.remove(HttpHeaderNames.UPGRADE);
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return upgrade;
     }
 
     /** Whether a request asks for an upgrade: an {@code Upgrade} header and {@code upgrade} among its {@code Connection} tokens. */

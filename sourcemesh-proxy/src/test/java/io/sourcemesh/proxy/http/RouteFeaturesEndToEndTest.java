@@ -120,6 +120,29 @@ class RouteFeaturesEndToEndTest {
     }
 
     @Test
+    void aRoutesHeaderMutationsDoNotMakeARequestAnUpgrade() {
+        // The upgrade is the connection manager's decision, on the client's headers (none configured here): a route that
+        // adds Upgrade and Connection does not make a plain request an upgrade, and they stay on this hop.
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match: {prefix: /}
+                    route: {cluster: origin}
+                    request_headers_to_add:
+                    - header: {key: upgrade, value: websocket}
+                      append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                    - header: {key: connection, value: upgrade}
+                      append_action: OVERWRITE_IF_EXISTS_OR_ADD
+                """, "");
+        Curl.Result r = Curl.run(url("/echo"));
+        assertEquals(200, r.status(), r.err());
+        Origin.Seen seen = origin.last();
+        assertNull(seen.header("upgrade"), "the route's Upgrade stays on this hop");
+        assertNull(seen.header("connection"));
+    }
+
+    @Test
     void methodAuthorityAndQueryParameterMatchersChooseTheRoute() {
         start("""
                 - name: all
