@@ -277,5 +277,18 @@ class Http1FramingEndToEndTest {
         assertTrue(upgrade.closed());
         assertEquals(1, upgrade.responses(), upgrade.text());
         assertTrue(origin.seen().stream().noneMatch(s -> s.uri().equals("/smuggled")));
+        // Counted as the proxy's streams start (before the connection closes): had the tail been parsed, it would count.
+        assertEquals(2L, proxy.stats().counters().get("http.ingress_http.downstream_rq_total"));
+    }
+
+    /** A request that says Connection: close is the connection's last: a request pipelined behind it is never served. */
+    @Test
+    void noRequestIsServedAfterOneThatSaysConnectionClose() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port,
+                "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", r.statusLine(), r.text());
+        assertTrue(r.closed());
+        assertEquals(1, r.responses(), r.text());
+        assertEquals(1L, proxy.stats().counters().get("http.ingress_http.downstream_rq_total"));
     }
 }
