@@ -165,8 +165,11 @@ final class HttpStream {
         // route does (forward, direct response, redirect, none): one its upgrade_configs do not allow is answered 403 with
         // neither the filters nor the router run, so no host is picked or logged and no try counted. Decided once: a
         // route's header mutations do not make a request an upgrade.
-        if (UpstreamHeaders.asksUpgrade(request.headers())) {
-            if (!filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
+        // A CONNECT is an upgrade of type CONNECT to Envoy, which no config here allows (HttpTranslator refuses it).
+        boolean upgrade = UpstreamHeaders.asksUpgrade(request.headers());
+        if (upgrade || request.method() == HttpMethod.CONNECT) {
+            String type = upgrade ? request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT) : "connect";
+            if (!upgrade || !filter.upgradeTypes.contains(type)) {
                 filter.rqWsOnNonWsRoute.inc();
                 localReply(403, "", null, "upgrade_failed");
                 return;

@@ -8,6 +8,7 @@ import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RawSocket;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -124,6 +125,20 @@ class UpgradeDecisionEndToEndTest {
         assertEquals(List.of("403 upgrade_failed -", "403 upgrade_failed -", "403 upgrade_failed -", "403 upgrade_failed -"),
                 lines.subList(0, 4), "refused by the connection manager: no route's answer, no upstream host");
         assertEquals("404 route_not_found -", lines.get(6));
+    }
+
+    @Test
+    void aConnectIsAnUpgradeNoConfigAllows() throws Exception {
+        start("upgrade_configs: [{upgrade_type: websocket}, {upgrade_type: CONNECT, enabled: false}]", "");
+        // A proxy tunnel's request, refused before any route; what follows it is never parsed as a request.
+        String authority = "127.0.0.1:" + origin.port();
+        RawSocket.Reply r = RawSocket.exchange(proxy.listenerAddress("http").getPort(), "CONNECT " + authority + " HTTP/1.1\r\nHost: "
+                + authority + "\r\n\r\nGET /up HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 403 Forbidden", r.statusLine(), r.text());
+        assertEquals(1, r.responses(), r.text());
+        assertEquals(1, refusedUpgrades());
+        assertEquals(List.of("403 upgrade_failed -"), LogFiles.awaitLines(dir.resolve("access.log"), 1));
+        assertEquals(0, origin.seen().size(), "nothing reached the origin");
     }
 
     @Test
