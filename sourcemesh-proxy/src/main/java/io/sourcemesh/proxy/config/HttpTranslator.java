@@ -90,7 +90,13 @@ final class HttpTranslator {
                 throw new ConfigException(at(uPath, "upgrade_type"), "is required");
             }
             // enabled: false only matters to per-route overrides, which we do not support: drop it.
-            if (!upgrade.hasEnabled() || upgrade.getEnabled().getValue()) {
+            boolean enabled = !upgrade.hasEnabled() || upgrade.getEnabled().getValue();
+            if (enabled && upgrade.getUpgradeType().equalsIgnoreCase("CONNECT")) {
+                // Allowing it would let a CONNECT reach route matching and be forwarded as a plain request.
+                throw new ConfigException(at(uPath, "upgrade_type"), "CONNECT is not implemented: SourceMesh does not"
+                        + " terminate CONNECT tunnels, and answers a CONNECT request 403");
+            }
+            if (enabled) {
                 upgrades.add(upgrade.getUpgradeType());
             }
         }

@@ -210,6 +210,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             return;
         }
         reading = true;
+        if (stream == null && closeAfterStream) {
+            // The stream that ended this connection was answered at once (a refused CONNECT or upgrade, a local reply)
+            // while the decoder still had bytes of the same read: they are never a request (Envoy's codec stops there).
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (msg instanceof HttpRequest request && HttpUtil.is100ContinueExpected(request)) {
             ctx.writeAndFlush(CONTINUE.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             request.headers().remove(HttpHeaderNames.EXPECT);

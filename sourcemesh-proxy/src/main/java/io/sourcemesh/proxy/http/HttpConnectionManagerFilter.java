@@ -43,6 +43,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter[] rqByClass = new Stats.Counter[6];
     final Stats.Counter noRoute;
     final Stats.Counter noCluster;
+    /** Upgrades refused because upgrade_configs does not allow their type (Envoy's name, from its WebSocket days). */
+    final Stats.Counter rqWsOnNonWsRoute;
     final Stats.Counter rqTimeout;
     /** The HTTP filters before the router, in order. */
     final List<HttpFilterFactory> httpFilters;
@@ -102,6 +104,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         }
         noRoute = stats.counter(p + "no_route");
         noCluster = stats.counter(p + "no_cluster");
+        rqWsOnNonWsRoute = stats.counter(p + "downstream_rq_ws_on_non_ws_route");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
         this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");

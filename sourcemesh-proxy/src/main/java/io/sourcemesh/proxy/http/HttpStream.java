@@ -21,6 +21,7 @@ import io.sourcemesh.proxy.http.forwarded.Outcome;
 import io.netty.channel.unix.UnixChannel;
 import io.sourcemesh.l4.ByteRelay;
 import io.sourcemesh.l4.transport.Transport;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -159,6 +160,21 @@ final class HttpStream {
 
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
+        }
+        // Envoy's connection manager decides an upgrade on the client's headers before any HTTP filter runs, whatever the
+        // route does (forward, direct response, redirect, none): one its upgrade_configs do not allow is answered 403 with
+        // neither the filters nor the router run, so no host is picked or logged and no try counted. Decided once: a
+        // route's header mutations do not make a request an upgrade.
+        // A CONNECT is an upgrade of type CONNECT to Envoy, which no config here allows (HttpTranslator refuses it).
+        boolean upgrade = UpstreamHeaders.asksUpgrade(request.headers());
+        if (upgrade || request.method() == HttpMethod.CONNECT) {
+            String type = upgrade ? request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT) : "connect";
+            if (!upgrade || !filter.upgradeTypes.contains(type)) {
+                filter.rqWsOnNonWsRoute.inc();
+                localReply(403, "", null, "upgrade_failed");
+                return;
+            }
+            router.upgrading();
         }
         // -- HTTP filters (envoy.filters.http.*), in order, then the router --
         if (!filter.httpFilters.isEmpty()) {

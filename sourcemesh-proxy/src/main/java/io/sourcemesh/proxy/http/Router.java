@@ -19,7 +19,6 @@ import io.sourcemesh.proxy.upstream.Upstreams;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Predicate;
 
@@ -113,6 +112,11 @@ final class Router {
         return upgrade;
     }
 
+    /** The connection manager allowed the client's upgrade (decided once, on the client's headers, before any filter). */
+    void upgrading() {
+        upgrade = true;
+    }
+
     /** The attempt under way (or the last one); null before the first. */
     UpstreamRequest current() {
         return current;
@@ -168,14 +172,6 @@ final class Router {
         String clusterName = forward.cluster().isPresent() ? forward.cluster().get()
                 : Upstreams.pickWeighted(forward.weightedClusters());
         info.upstreamClusterName(clusterName);
-        // The upgrade is decided on the client's headers, once (a route's header mutations do not make one), and one the
-        // connection manager does not allow is refused before a cluster or a host is looked at, as Envoy's connection
-        // manager refuses it before its router runs: no host picked, none logged, no try counted.
-        upgrade = UpstreamHeaders.asksUpgrade(request.headers());
-        if (upgrade && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT))) {
-            stream.localReply(403, "", null, "upgrade_failed");
-            return;
-        }
         cluster = cachedRoute.cluster(clusterName);
         if (cluster == null) {
             filter.noCluster.inc();

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
-import java.util.Locale;
 
 /** What the router reads from and edits in a request head: require_tls, the hash key, the route's rewrites, hop-by-hop headers. */
 final class UpstreamHeaders {
@@ -76,8 +75,21 @@ final class UpstreamHeaders {
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
-    /** Whether a request asks for an upgrade: an {@code Upgrade} header and {@code upgrade} among its {@code Connection} tokens. */
+    /**
+     * Whether a request asks for an upgrade: an {@code Upgrade} header and {@code upgrade} among the tokens of its
+     * {@code Connection} headers (a token, as Envoy's {@code Utility::isUpgrade}: {@code x-upgrade-hint} is not one).
+     */
     static boolean asksUpgrade(HttpHeaders h) {
-        return h.contains(HttpHeaderNames.UPGRADE) && h.get(HttpHeaderNames.CONNECTION, "").toLowerCase(Locale.ROOT).contains("upgrade");
+        if (!h.contains(HttpHeaderNames.UPGRADE)) {
+            return false;
+        }
+        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                if (token.trim().equalsIgnoreCase("upgrade")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 }

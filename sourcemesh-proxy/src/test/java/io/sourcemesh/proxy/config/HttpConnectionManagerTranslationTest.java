@@ -69,6 +69,14 @@ class HttpConnectionManagerTranslationTest {
         assertEquals(List.of("websocket"), h.upgradeTypes());
     }
 
+    /** CONNECT termination is not implemented: allowing the upgrade is refused where it is written (disabled is fine). */
+    @Test
+    void connectUpgradeIsRefused() {
+        Bootstraps.rejects(hcm("upgrade_configs: [{upgrade_type: websocket}, {upgrade_type: connect}]\n"),
+                HCM + ".upgrade_configs[1].upgrade_type: CONNECT is not implemented: SourceMesh does not terminate CONNECT"
+                        + " tunnels, and answers a CONNECT request 403");
+    }
+
     /** Slow-client limits: Envoy's defaults when unset; unsupported protocol options are refused by path. */
     @Test
     void slowClientLimits() {

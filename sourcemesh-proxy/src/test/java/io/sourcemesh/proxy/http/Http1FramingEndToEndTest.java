@@ -268,7 +268,7 @@ class Http1FramingEndToEndTest {
     void bytesAfterARefusedConnectOrUpgradeAreNeverParsed() throws Exception {
         RawSocket.Reply connect = RawSocket.exchange(port,
                 "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertEquals("HTTP/1.1 404 Not Found", connect.statusLine(), connect.text());
+        assertEquals("HTTP/1.1 403 Forbidden", connect.statusLine(), connect.text()); // upgrade_failed: no config allows CONNECT
         assertTrue(connect.closed());
         assertEquals(1, connect.responses(), connect.text());
         RawSocket.Reply upgrade = RawSocket.exchange(port,
@@ -277,5 +277,18 @@ class Http1FramingEndToEndTest {
         assertTrue(upgrade.closed());
         assertEquals(1, upgrade.responses(), upgrade.text());
         assertTrue(origin.seen().stream().noneMatch(s -> s.uri().equals("/smuggled")));
+        // Counted as the proxy's streams start (before the connection closes): had the tail been parsed, it would count.
+        assertEquals(2L, proxy.stats().counters().get("http.ingress_http.downstream_rq_total"));
+    }
+
+    /** A request that says Connection: close is the connection's last: a request pipelined behind it is never served. */
+    @Test
+    void noRequestIsServedAfterOneThatSaysConnectionClose() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port,
+                "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", r.statusLine(), r.text());
+        assertTrue(r.closed());
+        assertEquals(1, r.responses(), r.text());
+        assertEquals(1L, proxy.stats().counters().get("http.ingress_http.downstream_rq_total"));
     }
 }
