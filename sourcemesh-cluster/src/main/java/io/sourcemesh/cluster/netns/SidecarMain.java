@@ -20,6 +20,24 @@ public final class SidecarMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        Proxy proxy = start(args);
+        if (proxy == null) {
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+    }
+
+    /**
+     * All {@link #main} does before it waits for SIGTERM: the process defaults, the compiler threads' governor, the
+     * proxy started and its listeners named. Null after a config error, which it printed.
+     */
+    static Proxy start(String... args) {
         processDefaults();
         Path config = null;
         int workers = 1;
@@ -34,27 +52,20 @@ public final class SidecarMain {
             throw new IllegalArgumentException("usage: SidecarMain -c BOOTSTRAP [--concurrency N]");
         }
         CompilerThreads.processDefault(); // as the CLI's proxy command
-        Proxy proxy;
         try {
             ProxyConfig proxyConfig = BootstrapLoader.load(config);
-            proxy = Proxy.start(proxyConfig, workers);
+            Proxy proxy = Proxy.start(proxyConfig, workers);
             for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
                 System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
                         + proxy.transport().description() + ", " + workers + " workers)");
             }
             proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "
                     + a.clusterName() + " (" + a.serverText() + ")"));
+            return proxy;
         } catch (ConfigException e) {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
-            System.exit(1);
-            return;
+            return null;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
-            stopped.countDown();
-        }));
-        stopped.await();
     }
 
     /**
