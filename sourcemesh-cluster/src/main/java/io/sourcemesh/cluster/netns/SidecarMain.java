@@ -1,7 +1,7 @@
 package io.sourcemesh.cluster.netns;
 
 import io.sourcemesh.l4.transport.CompilerThreads;
-import io.sourcemesh.l4.transport.LeakDetection;
+import io.sourcemesh.l4.transport.ProxyProcessDefaults;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
@@ -38,7 +38,7 @@ public final class SidecarMain {
      * proxy started and its listeners named. Null after a config error, which it printed.
      */
     static Proxy start(String... args) {
-        processDefaults();
+        ProxyProcessDefaults.apply(); // as the CLI's proxy command, first
         Path config = null;
         int workers = 1;
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -66,17 +66,5 @@ public final class SidecarMain {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
             return null;
         }
-    }
-
-    /**
-     * What the CLI's proxy command sets first, before a buffer is allocated: log records of one line, Netty's
-     * leak detector off unless asked for. (The compiler threads' governor starts once the arguments are read, as there.)
-     */
-    static void processDefaults() {
-        // One line per log record, as the CLI's proxy command prints them.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n");
-        }
-        LeakDetection.processDefault();
     }
 }
