@@ -1,7 +1,7 @@
 package io.sourcemesh.cli;
 
 import io.sourcemesh.l4.transport.CompilerThreads;
-import io.sourcemesh.l4.transport.LeakDetection;
+import io.sourcemesh.l4.transport.ProxyProcessDefaults;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.ProxyOptions;
@@ -33,15 +33,9 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "serve", description = "serve (default) or validate: check the config and exit.")
     String mode;
 
-    /** The proxy's own log lines (ADS updates, rejections) in one line each, as Envoy's, not JUL's two. */
-    static final String LOG_FORMAT = "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n";
-
     @Override
     public Integer call() throws Exception {
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
-        }
-        LeakDetection.processDefault();
+        ProxyProcessDefaults.apply(); // one-line log records, Netty's leak detector off unless asked for
         if (!mode.equals("serve") && !mode.equals("validate")) {
             System.err.println("error: --mode must be serve or validate, not " + mode);
             return 2;

@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -25,6 +26,9 @@ import java.util.Map;
  * <pre>FloorProxy --listen HOST:PORT --upstream HOST:PORT [--transport io_uring|epoll|nio] [--workers N]</pre>
  */
 public final class FloorProxy implements AutoCloseable {
+    /** Its event loops' threads are {@code floor-loop-POOL-N} (Netty's name otherwise, with the same settings). */
+    static final String LOOP_THREADS = "floor-loop";
+
     private final EventLoopGroup group;
     private final Channel server;
     private final Upstreams upstreams;
@@ -45,7 +49,7 @@ public final class FloorProxy implements AutoCloseable {
         if (workers < 1) {
             throw new IllegalArgumentException("--workers: at least 1, not " + workers);
         }
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(workers, t.ioHandlerFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory(LOOP_THREADS), t.ioHandlerFactory());
         try {
             Upstreams upstreams = new Upstreams(group, t, upstream);
             Channel server = new ServerBootstrap().group(group).channel(t.serverChannel())

@@ -1,6 +1,7 @@
 package io.sourcemesh.bench.floor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -18,9 +19,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -272,19 +276,39 @@ class FloorProxyTest {
 
     @Test
     void anAddressInUseIsNamedAndLeavesNoLoopBehind() throws Exception {
+        // What this case counts: a floor's loop, by its thread's name (an earlier case's may still be ending).
+        Set<Thread> earlier = floorLoops();
+        Thread loop;
+        try (FloorProxy p = floor(FloorTransport.NIO)) {
+            Set<Thread> running = floorLoops();
+            running.removeAll(earlier);
+            assertEquals(1, running.size(), () -> "the floor's one event loop among " + floorLoops());
+            loop = running.iterator().next();
+        }
+        loop.join(2_000);
+        assertFalse(loop.isAlive(), "a closed floor's loop ends");
         try (ServerSocket taken = new ServerSocket(0, 1, LOOPBACK)) {
             InetSocketAddress at = new InetSocketAddress(LOOPBACK, taken.getLocalPort());
-            long loops = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count();
+            Set<Thread> before = floorLoops();
             IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                     () -> FloorProxy.start(at, origin.getAddress(), "nio", 1));
             assertTrue(e.getMessage().startsWith("cannot listen on " + LOOPBACK.getHostAddress() + ":" + at.getPort() + ": "),
                     e.getMessage());
-            for (int i = 0; i < 100 && Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count() > loops; i++) {
+            Set<Thread> made = floorLoops();
+            made.removeAll(before);
+            for (int i = 0; i < 100 && !made.isEmpty(); i++) {
                 Thread.sleep(20);
+                made.removeIf(t -> !t.isAlive());
             }
-            assertTrue(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count() <= loops,
-                    "the event loop of a failed start was shut down");
+            assertEquals(Set.of(), made, "the event loop of a failed start was shut down");
         }
+    }
+
+    /** The live threads of floors' event loops ({@link FloorProxy#LOOP_THREADS}), whatever else this JVM runs. */
+    private static Set<Thread> floorLoops() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith(FloorProxy.LOOP_THREADS + "-"))
+                .collect(Collectors.toCollection(HashSet::new));
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.sourcemesh.cluster.netns;
 
 import io.sourcemesh.l4.transport.CompilerThreads;
-import io.sourcemesh.l4.transport.LeakDetection;
+import io.sourcemesh.l4.transport.ProxyProcessDefaults;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
@@ -20,7 +20,25 @@ public final class SidecarMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        processDefaults();
+        Proxy proxy = start(args);
+        if (proxy == null) {
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+    }
+
+    /**
+     * All {@link #main} does before it waits for SIGTERM: the process defaults, the compiler threads' governor, the
+     * proxy started and its listeners named. Null after a config error, which it printed.
+     */
+    static Proxy start(String... args) {
+        ProxyProcessDefaults.apply(); // as the CLI's proxy command, first
         Path config = null;
         int workers = 1;
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -34,38 +52,19 @@ public final class SidecarMain {
             throw new IllegalArgumentException("usage: SidecarMain -c BOOTSTRAP [--concurrency N]");
         }
         CompilerThreads.processDefault(); // as the CLI's proxy command
-        Proxy proxy;
         try {
             ProxyConfig proxyConfig = BootstrapLoader.load(config);
-            proxy = Proxy.start(proxyConfig, workers);
+            Proxy proxy = Proxy.start(proxyConfig, workers);
             for (ListenerConfig l : proxyConfig.listeners().stream().filter(ListenerConfig::bindToPort).toList()) {
                 System.err.println("[info] listener " + l.name() + " on " + proxy.listenerAddress(l.name()) + " ("
                         + proxy.transport().description() + ", " + workers + " workers)");
             }
             proxyConfig.ads().ifPresent(a -> System.err.println("[info] listeners and clusters over ADS from cluster "
                     + a.clusterName() + " (" + a.serverText() + ")"));
+            return proxy;
         } catch (ConfigException e) {
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
-            System.exit(1);
-            return;
+            return null;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
-            stopped.countDown();
-        }));
-        stopped.await();
-    }
-
-    /**
-     * What the CLI's proxy command sets first, before a buffer is allocated: log records of one line, Netty's
-     * leak detector off unless asked for. (The compiler threads' governor starts once the arguments are read, as there.)
-     */
-    static void processDefaults() {
-        // One line per log record, as the CLI's proxy command prints them.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n");
-        }
-        LeakDetection.processDefault();
     }
 }

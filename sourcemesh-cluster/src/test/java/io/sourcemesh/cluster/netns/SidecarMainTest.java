@@ -1,27 +1,47 @@
 package io.sourcemesh.cluster.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetector.Level;
+import io.sourcemesh.proxy.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sidecar started without the CLI sets its process up as the CLI's proxy command does. The settings are
- * process-wide: the test restores the leak detector's level and the properties it found.
+ * The sidecar started without the CLI sets its process up as the CLI's proxy command does: what {@link SidecarMain#main}
+ * runs before it waits for SIGTERM ({@link SidecarMain#start}) is run here. The settings are process-wide: the test
+ * restores the leak detector's level and the properties it found, and stops the proxy and the governor it started.
  */
 class SidecarMainTest {
     private static final String FORMAT = "java.util.logging.SimpleFormatter.format";
-    /** The format and the properties a user asks Netty for a leak detection level with. */
-    private static final List<String> PROPERTIES = List.of(FORMAT, "io.netty.leakDetection.level", "io.netty.leakDetectionLevel");
+    /** The name {@code l4.transport.CompilerThreads} gives its governor's thread. */
+    private static final String GOVERNOR = "sourcemesh-compiler-policy";
+    /**
+     * The format, the properties a user asks Netty for a leak detection level with, and the one that turns the
+     * compiler threads' governor off.
+     */
+    private static final List<String> PROPERTIES = List.of(FORMAT, "io.netty.leakDetection.level", "io.netty.leakDetectionLevel",
+            "sourcemesh.compilerThreads");
+
+    @TempDir
+    Path tmp;
 
     private Level level;
     private final Map<String, String> properties = new HashMap<>();
+    private Proxy proxy;
+    private final Set<Thread> governors = new HashSet<>();
 
     @BeforeEach
     void remember() {
@@ -35,7 +55,14 @@ class SidecarMainTest {
     }
 
     @AfterEach
-    void restore() {
+    void restore() throws InterruptedException {
+        if (proxy != null) {
+            proxy.close();
+        }
+        for (Thread g : governors) {
+            g.interrupt(); // its loop ends when interrupted
+            g.join(5_000);
+        }
         ResourceLeakDetector.setLevel(level);
         for (String name : PROPERTIES) {
             if (properties.containsKey(name)) {
@@ -47,10 +74,22 @@ class SidecarMainTest {
     }
 
     @Test
-    void nettysLeakDetectorIsOffAndALogRecordIsOneLine() {
+    void mainTurnsNettysLeakDetectorOffMakesALogRecordOneLineAndGovernsTheCompilerThreads() throws Exception {
+        Path bootstrap = Files.writeString(tmp.resolve("bootstrap.yaml"), "node: {id: sidecar-main-test}\n");
         ResourceLeakDetector.setLevel(Level.SIMPLE); // Netty's default
-        SidecarMain.processDefaults();
+        Set<Thread> before = governors();
+        proxy = SidecarMain.start("-c", bootstrap.toString(), "--concurrency", "1");
+        governors.addAll(governors());
+        governors.removeAll(before);
+        assertNotNull(proxy, "the bootstrap is valid");
         assertEquals(Level.DISABLED, ResourceLeakDetector.getLevel(), "the CLI's proxy samples no buffers, nor does this one");
         assertEquals("[%1$tF %1$tT.%1$tL][%4$s] %5$s%6$s%n", System.getProperty(FORMAT));
+        assertEquals(1, governors.size(), () -> "one governor started, beside " + before);
+    }
+
+    /** The live threads named as the compiler threads' governor. */
+    private static Set<Thread> governors() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().equals(GOVERNOR))
+                .collect(Collectors.toSet());
     }
 }
