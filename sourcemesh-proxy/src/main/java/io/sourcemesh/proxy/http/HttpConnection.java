@@ -43,6 +43,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     private ChannelHandlerContext ctx;
     private HttpStream stream;
     private boolean closeAfterStream;
+    /** The response is out and the connection closes soon: what the client still sends is read and dropped. */
+    private boolean lingering;
+    /** Envoy's default delayed_close_timeout (the field is not configurable here: HttpTranslator refuses it). */
+    static final long DELAYED_CLOSE_MILLIS = 1000;
     private ConnectionTimers timers;
     /** The HTTP codec in front of this handler; null while parked (idle) or after a 101. */
     private ServerCodec codec;
@@ -213,7 +217,11 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         if (stream == null && closeAfterStream) {
             // The stream that ended this connection was answered at once (a refused CONNECT or upgrade, a local reply)
             // while the decoder still had bytes of the same read: they are never a request (Envoy's codec stops there).
+            // While it lingers, the rest of an answered request's body is read and dropped.
             ReferenceCountUtil.release(msg);
+            if (lingering) {
+                ctx.read();
+            }
             return;
         }
         if (msg instanceof HttpRequest request && HttpUtil.is100ContinueExpected(request)) {
@@ -281,21 +289,27 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         timers.requestComplete();
     }
 
-    /** Called by the stream when it has been fully answered and logged. */
-    void streamDone(HttpStream done, boolean keepAlive) {
+    /**
+     * Called by the stream when it has been fully answered and logged; {@code bodyUnread}: the client may still be
+     * sending the body of a request that was answered before it ended.
+     */
+    void streamDone(HttpStream done, boolean keepAlive, boolean bodyUnread) {
         if (stream != done) {
             return;
         }
         stream = null;
         timers.connectionIdle();
         if (!keepAlive || closeAfterStream) {
+            closeAfterStream = true; // nothing the decoder still holds is dispatched
             // Closed once the response's last write completes: no empty write (a promise, a listener and an
             // outbound entry per closed connection) to wait on.
             ChannelFuture last = done.lastWriteFlushed();
-            if (last == null || last.isDone()) {
-                ctx.close();
+            if (last != null && !last.isDone()) {
+                last.addListener(bodyUnread ? (ChannelFutureListener) this::closeWhenClientStops : ChannelFutureListener.CLOSE);
+            } else if (bodyUnread && (last == null || last.isSuccess())) {
+                lingerThenClose();
             } else {
-                last.addListener(ChannelFutureListener.CLOSE);
+                ctx.close();
             }
             releasePending();
             return;
@@ -312,6 +326,29 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         if (stream == null && pending == null) {
             ctx.read();
         }
+    }
+
+    /**
+     * Closing on a client still sending a body would reset the connection (unread bytes make close() send RST), and a
+     * reset can reach the client before it has read the response: Envoy's delayed close. The response is out; what the
+     * client still sends is read and dropped until it closes, or for {@link #DELAYED_CLOSE_MILLIS} (Envoy's default
+     * delayed_close_timeout), then the connection closes.
+     */
+    private void closeWhenClientStops(ChannelFuture written) {
+        if (written.isSuccess()) {
+            lingerThenClose();
+        } else {
+            ctx.close();
+        }
+    }
+
+    private void lingerThenClose() {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        lingering = true;
+        ctx.executor().schedule(() -> ctx.close(), DELAYED_CLOSE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ctx.read();
     }
 
     private void releasePending() {

@@ -45,6 +45,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter noCluster;
     /** Upgrades refused because upgrade_configs does not allow their type (Envoy's name, from its WebSocket days). */
     final Stats.Counter rqWsOnNonWsRoute;
+    /** Responses that started before their request's body had all arrived (the connection then closes). */
+    final Stats.Counter rqResponseBeforeRqComplete;
     final Stats.Counter rqTimeout;
     /** The HTTP filters before the router, in order. */
     final List<HttpFilterFactory> httpFilters;
@@ -105,6 +107,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noRoute = stats.counter(p + "no_route");
         noCluster = stats.counter(p + "no_cluster");
         rqWsOnNonWsRoute = stats.counter(p + "downstream_rq_ws_on_non_ws_route");
+        rqResponseBeforeRqComplete = stats.counter(p + "downstream_rq_response_before_rq_complete");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
         this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");

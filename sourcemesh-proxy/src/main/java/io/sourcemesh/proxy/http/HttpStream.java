@@ -64,6 +64,8 @@ final class HttpStream {
     private final HttpVersion downstreamVersion;
     private final Router router;
     private RequestState requestState = RequestState.RECEIVING;
+    /** The request has a body (chunked, or a Content-Length over 0): it does not end with its head. */
+    private boolean bodyFollows;
     /** The client is internal (Envoy's internal_address_config): the router's require_tls reads it, also after a pause. */
     private boolean internal;
     private State state = State.OPEN;
@@ -161,6 +163,7 @@ final class HttpStream {
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
+        bodyFollows = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         // Envoy's connection manager decides an upgrade on the client's headers before any HTTP filter runs, whatever the
         // route does (forward, direct response, redirect, none): one its upgrade_configs do not allow is answered 403 with
         // neither the filters nor the router run, so no host is picked or logged and no try counted. Decided once: a
@@ -180,8 +183,7 @@ final class HttpStream {
         if (!filter.httpFilters.isEmpty()) {
             filters = HttpFilterChain.create(filter.httpFilters,
                     new StreamFilterCallbacks(this, downstream.channel(), downstream.connection(), info));
-            boolean endStream = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
-            if (!filters.decodeHeaders(request, endStream)) {
+            if (!filters.decodeHeaders(request, !bodyFollows)) {
                 return; // a filter answered (sendLocalReply), or paused the chain until continueDecoding
             }
         }
@@ -300,6 +302,9 @@ final class HttpStream {
             HttpUtil.setTransferEncodingChunked(response, false);
             closeDownstreamAfterResponse = true;
         }
+        if (!tunnel) {
+            closeIfAnsweredEarly();
+        }
         if (!keepAlive || closeDownstreamAfterResponse || downstream.closing()) {
             responseSaysClose = true;
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -377,19 +382,26 @@ final class HttpStream {
             return;
         }
         state = State.RESPONSE_COMPLETE;
+        closeIfAnsweredEarly();
         ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag,
                 details, headers);
         router.releaseQueuedBody();
         if (requestState == RequestState.RECEIVING) {
             requestState = RequestState.DRAINING;
         }
-        f.addListener((ChannelFutureListener) w -> {
-            if (requestComplete() || !w.isSuccess()) {
-                finish();
-            } else {
-                downstream.readMore(); // drain the rest of the request body, then finish
-            }
-        });
+        f.addListener((ChannelFutureListener) w -> finish());
+    }
+
+    /**
+     * A response that starts before the request's body has all arrived ends the connection: Envoy's connection manager
+     * then says Connection: close on HTTP/1 and closes once the response is out, rather than wait for the rest of a
+     * request it has answered (counted in downstream_rq_response_before_rq_complete). So does this stream.
+     */
+    private void closeIfAnsweredEarly() {
+        if (bodyFollows && requestState == RequestState.RECEIVING) {
+            filter.rqResponseBeforeRqComplete.inc();
+            downstream.closeAfterCurrentStream();
+        }
     }
 
     void finish() {
@@ -407,7 +419,7 @@ final class HttpStream {
         if (router.timeoutArmed() && !reuse) {
             downstream.routeTimer().disarmRoute();
         }
-        downstream.streamDone(this, reuse);
+        downstream.streamDone(this, reuse, !requestComplete() && bodyFollows);
     }
 
     /** After a 101 both sides carry raw bytes (WebSocket and other upgrades): relay them as tcp_proxy does. */
