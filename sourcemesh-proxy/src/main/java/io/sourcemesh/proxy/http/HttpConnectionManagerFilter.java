@@ -45,6 +45,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter noCluster;
     /** Upgrades refused because upgrade_configs does not allow their type (Envoy's name, from its WebSocket days). */
     final Stats.Counter rqWsOnNonWsRoute;
+    /** Requests whose target is not a path once the codec took it (OPTIONS *): 404, as Envoy. */
+    final Stats.Counter rqNonRelativePath;
     final Stats.Counter rqTimeout;
     /** The HTTP filters before the router, in order. */
     final List<HttpFilterFactory> httpFilters;
@@ -105,6 +107,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noRoute = stats.counter(p + "no_route");
         noCluster = stats.counter(p + "no_cluster");
         rqWsOnNonWsRoute = stats.counter(p + "downstream_rq_ws_on_non_ws_route");
+        rqNonRelativePath = stats.counter(p + "downstream_rq_non_relative_path");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
         this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");
