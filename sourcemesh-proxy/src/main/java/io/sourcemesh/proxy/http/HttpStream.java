@@ -160,6 +160,13 @@ final class HttpStream {
             localReply(404, "", null, "absolute_path");
             return;
         }
+        if (request.uri().indexOf('#') >= 0) {
+            // A fragment is no part of a request-target (RFC 9112 §3.2): a rule on the path and the upstream could read
+            // "/public#/../admin" differently. Envoy rejects it by default (http_reject_path_with_fragment).
+            filter.rqFailedPathNormalization.inc();
+            localReply(400, "", null, "path_normalization_failed");
+            return;
+        }
         if (request.method() == HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
             // Unless it becomes a tunnel, what follows on this connection is not HTTP: never parse it as a request.
             downstream.closeAfterCurrentStream();

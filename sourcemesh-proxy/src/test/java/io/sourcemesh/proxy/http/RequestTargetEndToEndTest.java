@@ -133,6 +133,15 @@ class RequestTargetEndToEndTest {
         assertEquals(0, origin.seen().size());
     }
 
+    @ParameterizedTest
+    @CsvSource({"/public#/../admin", "/admin#top", "/ok?q=1#x", "http://app.example/admin#top"})
+    void aTargetWithAFragmentIs400(String target) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port(), "GET " + target + " HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n");
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertEquals(1, counter("downstream_rq_failed_path_normalization"));
+        assertEquals(0, origin.seen().size());
+    }
+
     @Test
     void optionsAsteriskIsNotAPathToServe() throws Exception {
         RawSocket.Reply r = RawSocket.exchange(port(), "OPTIONS * HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n");
