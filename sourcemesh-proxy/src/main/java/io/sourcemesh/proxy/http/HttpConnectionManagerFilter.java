@@ -47,6 +47,10 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqWsOnNonWsRoute;
     /** Responses that started before their request's body had all arrived (the connection then closes). */
     final Stats.Counter rqResponseBeforeRqComplete;
+    /** Requests whose target is not a path once the codec took it (OPTIONS *): 404, as Envoy. */
+    final Stats.Counter rqNonRelativePath;
+    /** Requests refused for their path before any rule saw it (a #fragment), 400 as Envoy. */
+    final Stats.Counter rqFailedPathNormalization;
     final Stats.Counter rqTimeout;
     /** The HTTP filters before the router, in order. */
     final List<HttpFilterFactory> httpFilters;
@@ -108,6 +112,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         noCluster = stats.counter(p + "no_cluster");
         rqWsOnNonWsRoute = stats.counter(p + "downstream_rq_ws_on_non_ws_route");
         rqResponseBeforeRqComplete = stats.counter(p + "downstream_rq_response_before_rq_complete");
+        rqNonRelativePath = stats.counter(p + "downstream_rq_non_relative_path");
+        rqFailedPathNormalization = stats.counter(p + "downstream_rq_failed_path_normalization");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
         this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");

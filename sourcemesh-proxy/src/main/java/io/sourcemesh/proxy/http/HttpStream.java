@@ -143,11 +143,30 @@ final class HttpStream {
         RequestValidator.Rejection bad = request.decoderResult().isFailure()
                 ? RequestValidator.codecFailure(request.decoderResult().cause())
                 : RequestValidator.check(request, filter.config.limits().maxHeadersCount(), filter.config.limits().acceptHttp10());
+        boolean originForm = request.uri().startsWith("/");
+        if (bad == null && !originForm) {
+            bad = RequestTarget.toOriginForm(request); // an absolute-form target becomes a path and a Host, as in Envoy's codec
+            originForm = request.uri().startsWith("/");
+            info.requestPath(request.uri());
+        }
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
             requestState = RequestState.COMPLETE;
             downstream.closeAfterCurrentStream();
             localReply(bad.status(), bad.body(), null, bad.details());
+            return;
+        }
+        if (!originForm && request.method() != HttpMethod.CONNECT) {
+            // OPTIONS *: Envoy's connection manager serves only paths (its absolute_path 404).
+            filter.rqNonRelativePath.inc();
+            localReply(404, "", null, "absolute_path");
+            return;
+        }
+        if (request.uri().indexOf('#') >= 0) {
+            // A fragment is no part of a request-target (RFC 9112 §3.2): a rule on the path and the upstream could read
+            // "/public#/../admin" differently. Envoy rejects it by default (http_reject_path_with_fragment).
+            filter.rqFailedPathNormalization.inc();
+            localReply(400, "", null, "path_normalization_failed");
             return;
         }
         if (request.method() == HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
