@@ -156,6 +156,8 @@ final class HttpStream {
             localReply(bad.status(), bad.body(), null, bad.details());
             return;
         }
+        // Known before any answer: one given while a body is still to come ends the connection (closeIfAnsweredEarly).
+        bodyFollows = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         if (!originForm && request.method() != HttpMethod.CONNECT) {
             // OPTIONS *: Envoy's connection manager serves only paths (its absolute_path 404).
             filter.rqNonRelativePath.inc();
@@ -182,7 +184,6 @@ final class HttpStream {
         if (filter.config.normalizePath()) {
             request.setUri(PathNormalizer.normalize(request.uri()));
         }
-        bodyFollows = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         // Envoy's connection manager decides an upgrade on the client's headers before any HTTP filter runs, whatever the
         // route does (forward, direct response, redirect, none): one its upgrade_configs do not allow is answered 403 with
         // neither the filters nor the router run, so no host is picked or logged and no try counted. Decided once: a

@@ -165,6 +165,15 @@ class EarlyResponseEndToEndTest {
     }
 
     @Test
+    void aRefusedTargetWithABodyToComeAlsoCloses() throws Exception {
+        // Answered by the connection manager before routing (a #fragment): the same rule as any other early answer.
+        String head = answeredEarly("POST /local#part HTTP/1.1", "");
+        assertTrue(head.startsWith("http/1.1 400 bad request\r\n"), head);
+        assertTrue(head.contains("\r\nconnection: close\r\n"), head);
+        assertEquals(1, earlyResponses());
+    }
+
+    @Test
     void aRequestWithoutABodyAnsweredLocallyKeepsItsConnection() throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port())) {
             s.setSoTimeout(5_000);
