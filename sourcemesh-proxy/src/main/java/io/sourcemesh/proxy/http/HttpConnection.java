@@ -289,24 +289,25 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         timers.requestComplete();
     }
 
-    /**
-     * Called by the stream when it has been fully answered and logged; {@code bodyUnread}: the client may still be
-     * sending the body of a request that was answered before it ended.
-     */
-    void streamDone(HttpStream done, boolean keepAlive, boolean bodyUnread) {
+    /** Called by the stream when it has been fully answered and logged. */
+    void streamDone(HttpStream done, boolean keepAlive) {
         if (stream != done) {
             return;
         }
         stream = null;
         timers.connectionIdle();
         if (!keepAlive || closeAfterStream) {
+            // A close the client did not ask for (a malformed request, a refused upgrade, an answer before the request
+            // ended, a drain) may meet bytes it is still sending: it lingers, as Envoy's delayed close. One the client
+            // asked for (Connection: close, HTTP/1.0) closes as the response's last write completes.
+            boolean linger = closeAfterStream;
             closeAfterStream = true; // nothing the decoder still holds is dispatched
             // Closed once the response's last write completes: no empty write (a promise, a listener and an
             // outbound entry per closed connection) to wait on.
             ChannelFuture last = done.lastWriteFlushed();
             if (last != null && !last.isDone()) {
-                last.addListener(bodyUnread ? (ChannelFutureListener) this::closeWhenClientStops : ChannelFutureListener.CLOSE);
-            } else if (bodyUnread && (last == null || last.isSuccess())) {
+                last.addListener(linger ? (ChannelFutureListener) this::closeWhenClientStops : ChannelFutureListener.CLOSE);
+            } else if (linger && (last == null || last.isSuccess())) {
                 lingerThenClose();
             } else {
                 ctx.close();
@@ -329,10 +330,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     }
 
     /**
-     * Closing on a client still sending a body would reset the connection (unread bytes make close() send RST), and a
-     * reset can reach the client before it has read the response: Envoy's delayed close. The response is out; what the
-     * client still sends is read and dropped until it closes, or for {@link #DELAYED_CLOSE_MILLIS} (Envoy's default
-     * delayed_close_timeout), then the connection closes.
+     * Closing on a client still sending (the rest of a body, what followed a malformed request) would reset the
+     * connection (unread bytes make close() send RST), and a reset can discard the response in the client's socket
+     * before it is read: Envoy's delayed close. The response is out; what the client still sends is read and dropped
+     * until it closes, or for {@link #DELAYED_CLOSE_MILLIS} (Envoy's default delayed_close_timeout), then it closes.
      */
     private void closeWhenClientStops(ChannelFuture written) {
         if (written.isSuccess()) {

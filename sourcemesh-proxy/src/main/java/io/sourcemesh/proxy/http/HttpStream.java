@@ -439,7 +439,7 @@ final class HttpStream {
         if (router.timeoutArmed() && !reuse) {
             downstream.routeTimer().disarmRoute();
         }
-        downstream.streamDone(this, reuse, !requestComplete() && bodyFollows);
+        downstream.streamDone(this, reuse);
     }
 
     /** After a 101 both sides carry raw bytes (WebSocket and other upgrades): relay them as tcp_proxy does. */

@@ -281,6 +281,32 @@ class Http1FramingEndToEndTest {
         assertEquals(2L, proxy.stats().counters().get("http.ingress_http.downstream_rq_total"));
     }
 
+    /**
+     * A PROXY protocol header sent to a listener that does not expect one, with the request and more behind it (a load
+     * balancer's stream): the client reads the whole 400 and then a FIN. Closed with those bytes unread, the socket
+     * would send a reset, which can discard the 400 in the client's socket before it is read (Envoy's delayed close:
+     * the proxy reads and drops them first).
+     */
+    @Test
+    void theBytesAfterAMalformedRequestDoNotTurnItsAnswerIntoAReset() throws Exception {
+        byte[] tail = new byte[256 * 1024];
+        java.util.Arrays.fill(tail, (byte) 'x');
+        for (int i = 0; i < 3; i++) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                s.setSoTimeout(5_000);
+                var out = s.getOutputStream();
+                out.write(("PROXY TCP4 198.18.0.5 198.18.0.100 40000 80\r\nGET /ip HTTP/1.1\r\nHost: x\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                out.write(tail);
+                out.flush();
+                String reply = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertTrue(reply.startsWith("HTTP/1.1 400 Bad Request\r\n"), reply);
+                assertTrue(reply.endsWith("Bad Request"), reply);
+            }
+        }
+        assertTrue(origin.seen().isEmpty());
+    }
+
     /** A request that says Connection: close is the connection's last: a request pipelined behind it is never served. */
     @Test
     void noRequestIsServedAfterOneThatSaysConnectionClose() throws Exception {
