@@ -34,7 +34,7 @@ final class RequestTarget {
         }
         String authority = uri.substring(authorityStart, authorityEnd);
         // userinfo ("user@host") in a target is an error to a recipient (RFC 9110 §4.2.4).
-        if (authority.isEmpty() || !isAuthority(authority)) {
+        if (authority.isEmpty() || authority.indexOf('@') >= 0 || !RequestValidator.authorityIsValid(authority)) {
             return new RequestValidator.Rejection(400, "Bad Request", "http1.invalid_url");
         }
         if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
@@ -52,19 +52,6 @@ final class RequestTarget {
             char c = uri.charAt(i);
             boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
             if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** host[:port], a name, an IPv4 address or an [IPv6] literal: no userinfo, nothing a Host header could not carry. */
-    private static boolean isAuthority(String authority) {
-        for (int i = 0; i < authority.length(); i++) {
-            char c = authority.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "-._~!$&'()*+,;=:%[]".indexOf(c) >= 0;
-            if (!ok) {
                 return false;
             }
         }

@@ -73,6 +73,10 @@ final class RequestValidator {
         if (hosts == 0 && v.minorVersion() == 1) {
             return new Rejection(400, "Bad Request", "missing_host_header");
         }
+        if (hosts == 1 && !authorityIsValid(h.get(HttpHeaderNames.HOST))) {
+            // A Host a virtual host or an RBAC rule reads one way and the upstream another ("admin.example/x").
+            return new Rejection(400, "Bad Request", "http.invalid_authority");
+        }
         if (h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
             if (te.size() > 1 || !te.getFirst().trim().equalsIgnoreCase("chunked")) {
@@ -80,6 +84,21 @@ final class RequestValidator {
             }
         }
         return null;
+    }
+
+    /**
+     * Envoy's {@code HeaderUtility::authorityIsValid} (nghttp2's authority characters): letters, digits and
+     * {@code -._~!$&'()*+,;=:@%[]}; no space, slash, '?', '#' or other delimiter.
+     */
+    static boolean authorityIsValid(String authority) {
+        for (int i = 0; i < authority.length(); i++) {
+            char c = authority.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:@%[]".indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** How many lines carry {@code name}; the proxy's own headers count without a list per request. */

@@ -142,6 +142,16 @@ class RequestTargetEndToEndTest {
         assertEquals(0, origin.seen().size());
     }
 
+    @ParameterizedTest
+    @CsvSource({"named.example/admin", "named.example?x=1", "named example"})
+    void aHostThatIsNoAuthorityIs400(String host) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port(), "GET /ok HTTP/1.1\r\nHost: " + host + "\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(r.closed(), "refused as Envoy's codec refuses it: the connection closes");
+        assertEquals(1, r.responses(), r.text());
+        assertEquals(0, origin.seen().size());
+    }
+
     @Test
     void optionsAsteriskIsNotAPathToServe() throws Exception {
         RawSocket.Reply r = RawSocket.exchange(port(), "OPTIONS * HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n");

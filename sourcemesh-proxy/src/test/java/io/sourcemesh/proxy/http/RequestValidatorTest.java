@@ -23,4 +23,16 @@ class RequestValidatorTest {
         assertEquals(new RequestValidator.Rejection(400, "Bad Request", "http1.content_length_and_chunked_not_allowed"), r);
         ch.finishAndReleaseAll();
     }
+
+    /** Envoy's HeaderIsValidTest.AuthorityIsValid, and the delimiters a Host could smuggle a path or a second name with. */
+    @Test
+    void authorityCharactersAreEnvoys() {
+        org.junit.jupiter.api.Assertions.assertTrue(RequestValidator.authorityIsValid("strangebutlegal$-%&'"));
+        org.junit.jupiter.api.Assertions.assertTrue(RequestValidator.authorityIsValid("[::1]:8080"));
+        org.junit.jupiter.api.Assertions.assertTrue(RequestValidator.authorityIsValid("user@app.example"));
+        org.junit.jupiter.api.Assertions.assertFalse(RequestValidator.authorityIsValid("illegal{}"));
+        for (String bad : new String[] {"app.example/admin", "app.example?x", "app.example#x", "app example", "a\\b", "a\"b"}) {
+            org.junit.jupiter.api.Assertions.assertFalse(RequestValidator.authorityIsValid(bad), bad);
+        }
+    }
 }
