@@ -83,7 +83,8 @@ class ProxyAotCacheTest {
         // many one-request connections, so a proxy's first close does not deoptimize its request path.
         java.util.regex.Matcher served = Pattern.compile(Pattern.quote(ProxyTraining.SERVED)
                 + " (\\d+) keep-alive 200s on (\\d+) connections the client closed, (\\d+) Connection: close 200s, (\\d+) logged 200s,"
-                + " (\\d+) 200s from an upstream that ends its connections, (\\d+) 200s on connections idle for (\\d+) ms")
+                + " (\\d+) 200s from an upstream that ends its connections, (\\d+) 200s on connections idle for (\\d+) ms,"
+                + " (\\d+) 200s and 204s with chunked, split, large and empty bodies")
                 .matcher(log());
         assertTrue(served.find(), () -> "the training's summary: " + log());
         assertTrue(Integer.parseInt(served.group(1)) >= 20_000, served.group());
@@ -95,6 +96,8 @@ class ProxyAotCacheTest {
         assertTrue(Integer.parseInt(served.group(5)) >= 100, served.group());
         // Connections idle past their park (1 s), then woken: in the profile, so a proxy's first wake keeps its compiled code.
         assertTrue(Integer.parseInt(served.group(6)) >= 16 && Integer.parseInt(served.group(7)) >= 1_200, served.group());
+        // Chunked bodies both ways, bodies split over reads, larger than a read, none: each shape 20 times.
+        assertTrue(Integer.parseInt(served.group(8)) >= 200, served.group());
         aSidecarsTrafficKeepsTheCompiledRequestPath();
 
         // The netns sidecars' extra flags are ones the cache allows.
