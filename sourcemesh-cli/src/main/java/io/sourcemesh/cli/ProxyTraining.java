@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -48,6 +49,17 @@ final class ProxyTraining {
     static final int PARKED_CONNECTIONS = 16;
     /** How long the parked connections idle at least: past the park, with room for the loop's clock to see it due. */
     static final long PARKED_MILLIS = 1_500;
+    /**
+     * Rounds of {@link #bodyShapes} on one keep-alive connection, through a service's route to a {@link BodyOrigin}: chunked
+     * bodies both ways, bodies split over reads, longer than a read, none. Without them a sidecar's first such request or
+     * response met C2 code compiled from profiles that lacked them: an uncommon trap each (~40 methods: a class check on
+     * the body's type in {@code HttpStream.encodeHeaders}, branches in our codecs, Netty's HTTP encoder, buffers and
+     * outbound buffer). ~0.15 s of the training.
+     */
+    static final int BODY_ROUNDS = 20;
+    /** The service whose route is to the training's {@link BodyOrigin}. */
+    static final String BODIES_HOST = "bodies.training.svc.cluster.local";
+    private static final String LARGE_REQUEST_BODY = "y".repeat(BodyOrigin.LARGE);
     /** Keep-alive requests through the listener that writes access logs (JSON and text, to /dev/null). */
     static final int LOGGED_REQUESTS = 500;
     /**
@@ -78,10 +90,11 @@ final class ProxyTraining {
             template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         ClosingOrigin closing = ClosingOrigin.start(); // a daemon thread: nothing left running at the training's exit
+        BodyOrigin bodies = BodyOrigin.start();
         Path bootstrap = Files.createTempFile("sourcemesh-proxy-training", ".yaml");
         Files.writeString(bootstrap, template.replace("@ADMIN@", String.valueOf(admin))
                 .replace("@FRONT@", String.valueOf(front)).replace("@BACK@", String.valueOf(back)).replace("@LOGGED@", String.valueOf(logged))
-                .replace("@CLOSING@", String.valueOf(closing.port())));
+                .replace("@CLOSING@", String.valueOf(closing.port())).replace("@BODIES@", String.valueOf(bodies.port())));
         AtomicInteger status = new AtomicInteger(-1);
         Thread proxy = new Thread(() -> status.set(train("proxy", "-c", bootstrap.toString(), "--concurrency", "1")),
                 "proxy");
@@ -89,7 +102,7 @@ final class ProxyTraining {
         proxy.start();
         try {
             awaitReady(admin, proxy, status);
-            System.out.println(SERVED + " " + serve(front, logged));
+            System.out.println(SERVED + " " + serve(front, logged, bodies));
             loadRaceClasses();
         } catch (IOException | RuntimeException e) {
             System.err.println("proxy training failed: " + e);
@@ -97,6 +110,7 @@ final class ProxyTraining {
         } finally {
             Files.deleteIfExists(bootstrap);
             closing.close();
+            bodies.close();
         }
         System.exit(0); // the proxy's shutdown hook closes it; then the JVM writes the cache
     }
@@ -105,26 +119,42 @@ final class ProxyTraining {
      * Keep-alive connections closed by the client after their requests, then one connection per request;
      * says how many 200s came back on each kind. (Not the admin's stats: their views would join the cache.)
      */
-    static String serve(int front, int logged) throws IOException {
+    static String serve(int front, int logged, BodyOrigin origin) throws IOException {
         List<Client> parked = new ArrayList<>();
         for (int c = 0; c < PARKED_CONNECTIONS; c++) {
             parked.add(connect(front));
             expect200(exchange(parked.getLast(), "GET /parked/" + c + " HTTP/1.1\r\nHost: training\r\n\r\n", false), "parked " + c);
         }
         long parkedAt = System.nanoTime();
-        for (int c = 0; c < KEEP_ALIVE_CONNECTIONS; c++) {
-            try (Client s = connect(front)) {
-                for (int i = 0; i < KEEP_ALIVE_REQUESTS; i++) {
-                    expect200(exchange(s, keepAliveRequest(c, i), false), "request " + i);
+        int bodies = 0;
+        try (Client b = connect(front)) {
+            for (int c = 0; c < KEEP_ALIVE_CONNECTIONS; c++) {
+                if (c % 2 == 1) {
+                    // Half before the second connection, half before the fourth: the profiles meet them while the request
+                    // path is still profiled and again once C2 has compiled it (either alone left some of them out).
+                    for (int r = 0; r < BODY_ROUNDS / 2; r++) {
+                        bodies += bodyShapes(b, BODIES_HOST, origin);
+                    }
+                }
+                try (Client s = connect(front)) {
+                    for (int i = 0; i < KEEP_ALIVE_REQUESTS; i++) {
+                        expect200(exchange(s, keepAliveRequest(c, i), false), "request " + i);
+                    }
                 }
             }
         }
+        // The parked connections are woken in four groups between the phases below, not all at the end: with the body
+        // shapes, the end's wake met HttpConnection.channelRead re-profiling after a trap, not its C2 code, and the cache's
+        // profile then lacked it (a sidecar's first wake deoptimized channelRead, in each such run measured).
+        int group = PARKED_CONNECTIONS / 4;
+        wake(parked.subList(0, group), parkedAt);
         for (int i = 0; i < CLOSE_REQUESTS; i++) {
             try (Client s = connect(front)) {
                 expect200(exchange(s, "POST /training HTTP/1.1\r\nHost: training\r\nContent-Length: 5\r\n"
                         + "Connection: close\r\n\r\nhello", true), "request on a new connection");
             }
         }
+        wake(parked.subList(group, 2 * group), parkedAt);
         try (Client s = connect(logged)) {
             for (int i = 0; i < LOGGED_REQUESTS; i++) {
                 expect200(exchange(s, "GET /logged/" + i + " HTTP/1.1\r\nHost: training\r\nUser-Agent: training\r\n\r\n", false),
@@ -134,13 +164,15 @@ final class ProxyTraining {
         for (int i = 0; i < ODD_CONNECTIONS; i++) {
             oddClients(front);
         }
+        wake(parked.subList(2 * group, 3 * group), parkedAt);
         int closing = upstreamCloses(front, CLOSING_CONNECTIONS);
-        wake(parked, parkedAt);
-        // Every exchange above but the upstream's closes answered 200 or threw: the counts are what came back.
+        wake(parked.subList(3 * group, PARKED_CONNECTIONS), parkedAt);
+        // Every exchange above but the upstream's closes answered 200 (204 for a body shape) or threw: the counts are what came back.
         return KEEP_ALIVE_CONNECTIONS * KEEP_ALIVE_REQUESTS + " keep-alive 200s on " + KEEP_ALIVE_CONNECTIONS
                 + " connections the client closed, " + CLOSE_REQUESTS + " Connection: close 200s, " + LOGGED_REQUESTS
                 + " logged 200s, " + closing + " 200s from an upstream that ends its connections, " + PARKED_CONNECTIONS
-                + " 200s on connections idle for " + PARKED_MILLIS + " ms";
+                + " 200s on connections idle for " + PARKED_MILLIS + " ms, " + bodies
+                + " 200s and 204s with chunked, split, large and empty bodies";
     }
 
     /**
@@ -153,6 +185,49 @@ final class ProxyTraining {
         String host = c % 2 == 0 ? "training" : "service.training.svc.cluster.local";
         String path = i % 2 == 0 ? "/training/" : "/large/";
         return "GET " + path + i + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+    }
+
+    /**
+     * One request of each body shape on {@code s}, to {@code host}, whose route is to {@code origin}: request bodies
+     * chunked, chunked and split over reads, split from the head, larger than a read; responses chunked, chunked and
+     * split, split from the head, larger than a read, 204, Content-Length: 0. Returns the 2xx answers (a non-2xx throws).
+     */
+    static int bodyShapes(Client s, String host, BodyOrigin origin) throws IOException {
+        String post = " HTTP/1.1\r\nHost: " + host + "\r\n";
+        String chunked = "Transfer-Encoding: chunked\r\n\r\n";
+        int ok = expect2xx(exchange(s, "POST /bodies/chunked-request" + post + chunked + BodyOrigin.FIRST_CHUNK + BodyOrigin.LAST_CHUNKS,
+                false), "a chunked request");
+        ok += expect2xx(splitExchange(s, origin, "POST /bodies/split-request" + post + chunked, BodyOrigin.FIRST_CHUNK,
+                BodyOrigin.LAST_CHUNKS), "a chunked request over reads");
+        ok += expect2xx(splitExchange(s, origin, "POST /bodies/split-request" + post + "Content-Length: 11\r\n\r\n", "hello world"),
+                "a body after its head");
+        ok += expect2xx(exchange(s, "POST /bodies/large-request" + post + "Content-Length: " + BodyOrigin.LARGE + "\r\n\r\n"
+                + LARGE_REQUEST_BODY, false), "a large request body");
+        for (String shape : List.of("chunked", "split-chunked", "split", "large", "no-content", "empty")) {
+            send(s, "GET /bodies/" + shape + "/ HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            // A split response's next piece comes once its client has read the last (BodyOrigin).
+            ok += expect2xx(response(s, shape.startsWith("split") ? origin.responsePieceRead::release : null), "a " + shape + " response");
+        }
+        return ok;
+    }
+
+    /** Sends {@code pieces}, each once the origin has read the one before (so each comes in a read of its own); reads the answer. */
+    private static String splitExchange(Client s, BodyOrigin origin, String... pieces) throws IOException {
+        origin.requestPieceRead.drainPermits(); // the origin's releases for earlier requests, all made before their answers
+        for (int i = 0; i < pieces.length; i++) {
+            if (i > 0) {
+                try {
+                    if (!origin.requestPieceRead.tryAcquire(BodyOrigin.PIECE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                        throw new IOException("the origin did not read a split request's piece");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+            send(s, pieces[i]);
+        }
+        return response(s, null);
     }
 
     /** A request on each of the {@code parked} connections once {@link #PARKED_MILLIS} have passed since {@code parkedAt}; closes them. */
@@ -260,6 +335,7 @@ final class ProxyTraining {
     static Client connect(int port) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setSoTimeout(10_000);
+        s.setTcpNoDelay(true); // a request's pieces written apart go at once, not after the last one's ACK (Nagle)
         return new Client(s, new BufferedInputStream(s.getInputStream()));
     }
 
@@ -281,21 +357,40 @@ final class ProxyTraining {
         throw new IOException("the proxy was not ready in 60 s");
     }
 
+    private static int expect2xx(String response, String what) throws IOException {
+        if (!response.startsWith("HTTP/1.1 2")) {
+            throw new IOException(what + ": " + response.lines().findFirst().orElse("no response"));
+        }
+        return 1;
+    }
+
     private static void expect200(String response, String what) throws IOException {
         if (!response.startsWith("HTTP/1.1 200")) {
             throw new IOException(what + ": " + response.lines().findFirst().orElse("no response"));
         }
     }
 
-    /** Sends {@code request}; reads the answer to the end of its body (Content-Length) or, with {@code toEof}, of the stream. */
+    /** Sends {@code request}; reads the answer to the end of its body or, with {@code toEof}, of the stream. */
     static String exchange(Client s, String request, boolean toEof) throws IOException {
+        send(s, request);
+        if (toEof) {
+            return new String(s.in().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+        return response(s, null);
+    }
+
+    static void send(Client s, String request) throws IOException {
         OutputStream out = s.socket().getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();
+    }
+
+    /**
+     * Reads a response to the end of its body (Content-Length, chunks, or none: 1xx, 204, 304) and returns its head;
+     * {@code onPiece}, if any, runs once the head is read and after each chunk.
+     */
+    static String response(Client s, Runnable onPiece) throws IOException {
         InputStream in = s.in();
-        if (toEof) {
-            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0; // of "\r\n\r\n": the head ends there, and the proxy sends nothing after the body
         while (matched < 4) {
@@ -307,10 +402,28 @@ final class ProxyTraining {
             matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
         }
         String headers = head.toString(StandardCharsets.ISO_8859_1);
-        int length = headers.lines().filter(l -> l.regionMatches(true, 0, "content-length:", 0, 15))
-                .mapToInt(l -> Integer.parseInt(l.substring(15).strip())).findFirst()
-                .orElseThrow(() -> new IOException("no content-length in " + headers));
-        in.readNBytes(length);
+        if (onPiece != null) {
+            onPiece.run();
+        }
+        String chunked = BodyOrigin.header(headers, "transfer-encoding");
+        if (chunked != null && chunked.equalsIgnoreCase("chunked")) {
+            for (String size = BodyOrigin.line(in); !size.equals("0"); size = BodyOrigin.line(in)) {
+                in.skipNBytes(Integer.parseInt(size, 16));
+                BodyOrigin.line(in);
+                if (onPiece != null) {
+                    onPiece.run();
+                }
+            }
+            while (!BodyOrigin.line(in).isEmpty()) {
+                // trailers
+            }
+            return headers;
+        }
+        String length = BodyOrigin.header(headers, "content-length");
+        if (length == null && !headers.matches("HTTP/1\\.1 (1\\d\\d|204|304) (?s).*")) {
+            throw new IOException("no content-length in " + headers);
+        }
+        in.readNBytes(length == null ? 0 : Integer.parseInt(length));
         return headers;
     }
 }
