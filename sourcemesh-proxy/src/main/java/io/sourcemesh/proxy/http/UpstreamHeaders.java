@@ -77,19 +77,10 @@ final class UpstreamHeaders {
 
     /**
      * Whether a request asks for an upgrade: an {@code Upgrade} header and {@code upgrade} among the tokens of its
-     * {@code Connection} headers (a token, as Envoy's {@code Utility::isUpgrade}: {@code x-upgrade-hint} is not one).
+     * {@code Connection} headers (a token, as Envoy's {@code Utility::isUpgrade}: {@code x-upgrade-hint} is not one;
+     * {@code containsValue} matches comma-separated tokens over every line).
      */
     static boolean asksUpgrade(HttpHeaders h) {
-        if (!h.contains(HttpHeaderNames.UPGRADE)) {
-            return false;
-        }
-        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : connection.split(",")) {
-                if (token.trim().equalsIgnoreCase("upgrade")) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return h.contains(HttpHeaderNames.UPGRADE) && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 }
