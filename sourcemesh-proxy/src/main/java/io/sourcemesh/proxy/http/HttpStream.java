@@ -190,13 +190,13 @@ final class HttpStream {
         // route's header mutations do not make a request an upgrade.
         // A CONNECT is an upgrade of type CONNECT to Envoy, which no config here allows (HttpTranslator refuses it).
         boolean upgrade = UpstreamHeaders.asksUpgrade(request.headers());
-        if (upgrade || request.method() == HttpMethod.CONNECT) {
-            String type = upgrade ? request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT) : "connect";
-            if (!upgrade || !filter.upgradeTypes.contains(type)) {
-                filter.rqWsOnNonWsRoute.inc();
-                localReply(403, "", null, "upgrade_failed");
-                return;
-            }
+        if (request.method() == HttpMethod.CONNECT || (upgrade
+                && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT)))) {
+            filter.rqWsOnNonWsRoute.inc();
+            localReply(403, "", null, "upgrade_failed");
+            return;
+        }
+        if (upgrade) {
             router.upgrading();
         }
         // -- HTTP filters (envoy.filters.http.*), in order, then the router --
