@@ -305,12 +305,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             // Closed once the response's last write completes: no empty write (a promise, a listener and an
             // outbound entry per closed connection) to wait on.
             ChannelFuture last = done.lastWriteFlushed();
-            if (last != null && !last.isDone()) {
-                last.addListener(linger ? (ChannelFutureListener) this::closeWhenClientStops : ChannelFutureListener.CLOSE);
-            } else if (linger && (last == null || last.isSuccess())) {
-                lingerThenClose();
-            } else {
+            if (linger) {
+                if (last == null) {
+                    lingerThenClose();
+                } else {
+                    last.addListener((ChannelFutureListener) this::closeWhenClientStops); // at once when already written
+                }
+            } else if (last == null || last.isDone()) {
                 ctx.close();
+            } else {
+                last.addListener(ChannelFutureListener.CLOSE);
             }
             releasePending();
             return;
