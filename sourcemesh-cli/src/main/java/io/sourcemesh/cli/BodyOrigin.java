@@ -134,8 +134,13 @@ final class BodyOrigin implements AutoCloseable {
     }
 
     private boolean clientRead() throws IOException {
+        return await(responsePieceRead);
+    }
+
+    /** Waits up to {@link #PIECE_WAIT_SECONDS} for the other side's read of a piece; false when it did not come. */
+    static boolean await(Semaphore pieceRead) throws IOException {
         try {
-            return responsePieceRead.tryAcquire(PIECE_WAIT_SECONDS, TimeUnit.SECONDS);
+            return pieceRead.tryAcquire(PIECE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
@@ -164,27 +169,38 @@ final class BodyOrigin implements AutoCloseable {
 
     /** Reads the request's body (Content-Length or chunked), releasing {@code pieces}, if any, after each chunk. */
     private static void readBody(InputStream in, String head, Semaphore pieces) throws IOException {
-        String chunked = header(head, "transfer-encoding");
-        if (chunked != null && chunked.equalsIgnoreCase("chunked")) {
-            while (true) {
-                String size = line(in);
-                int semi = size.indexOf(';');
-                int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).strip(), 16);
-                if (n == 0) {
-                    while (!line(in).isEmpty()) {
-                        // trailers
-                    }
-                    return;
-                }
-                in.skipNBytes(n);
-                line(in);
-                if (pieces != null) {
-                    pieces.release();
-                }
-            }
+        if (chunked(head)) {
+            skipChunks(in, pieces == null ? null : pieces::release);
+            return;
         }
         String length = header(head, "content-length");
         in.skipNBytes(length == null ? 0 : Long.parseLong(length));
+    }
+
+    /** Whether a head says Transfer-Encoding: chunked. */
+    static boolean chunked(String head) {
+        String te = header(head, "transfer-encoding");
+        return te != null && te.equalsIgnoreCase("chunked");
+    }
+
+    /** Reads a chunked body to its end (trailers included); {@code afterChunk}, if any, runs after each chunk. */
+    static void skipChunks(InputStream in, Runnable afterChunk) throws IOException {
+        while (true) {
+            String size = line(in);
+            int semi = size.indexOf(';');
+            int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).strip(), 16);
+            if (n == 0) {
+                while (!line(in).isEmpty()) {
+                    // trailers
+                }
+                return;
+            }
+            in.skipNBytes(n);
+            line(in);
+            if (afterChunk != null) {
+                afterChunk.run();
+            }
+        }
     }
 
     /** A header's value in {@code head} (the first one, names matched ignoring case), or null. */
@@ -213,7 +229,7 @@ final class BodyOrigin implements AutoCloseable {
     }
 
     /** A message head up to its blank line, or null at the end of the stream before it. */
-    private static String readHead(InputStream in) throws IOException {
+    static String readHead(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         int matched = 0;
         while (matched < 4) {

@@ -1,7 +1,6 @@
 package io.sourcemesh.cli;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -215,15 +213,8 @@ final class ProxyTraining {
     private static String splitExchange(Client s, BodyOrigin origin, String... pieces) throws IOException {
         origin.requestPieceRead.drainPermits(); // the origin's releases for earlier requests, all made before their answers
         for (int i = 0; i < pieces.length; i++) {
-            if (i > 0) {
-                try {
-                    if (!origin.requestPieceRead.tryAcquire(BodyOrigin.PIECE_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                        throw new IOException("the origin did not read a split request's piece");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                }
+            if (i > 0 && !BodyOrigin.await(origin.requestPieceRead)) {
+                throw new IOException("the origin did not read a split request's piece");
             }
             send(s, pieces[i]);
         }
@@ -391,32 +382,13 @@ final class ProxyTraining {
      */
     static String response(Client s, Runnable onPiece) throws IOException {
         InputStream in = s.in();
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0; // of "\r\n\r\n": the head ends there, and the proxy sends nothing after the body
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            head.write(b);
-            matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
-        }
-        String headers = head.toString(StandardCharsets.ISO_8859_1);
+        String head = BodyOrigin.readHead(in); // the proxy sends nothing after the body
+        String headers = head == null ? "" : head;
         if (onPiece != null) {
             onPiece.run();
         }
-        String chunked = BodyOrigin.header(headers, "transfer-encoding");
-        if (chunked != null && chunked.equalsIgnoreCase("chunked")) {
-            for (String size = BodyOrigin.line(in); !size.equals("0"); size = BodyOrigin.line(in)) {
-                in.skipNBytes(Integer.parseInt(size, 16));
-                BodyOrigin.line(in);
-                if (onPiece != null) {
-                    onPiece.run();
-                }
-            }
-            while (!BodyOrigin.line(in).isEmpty()) {
-                // trailers
-            }
+        if (BodyOrigin.chunked(headers)) {
+            BodyOrigin.skipChunks(in, onPiece);
             return headers;
         }
         String length = BodyOrigin.header(headers, "content-length");
