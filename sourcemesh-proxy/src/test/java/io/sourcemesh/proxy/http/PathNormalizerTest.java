@@ -10,14 +10,21 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.sourcemesh.proxy.config.PathOptions;
 import io.sourcemesh.proxy.config.PathOptions.EscapedSlashes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The cases of Envoy's test/common/http/path_utility_test.cc (NormalizeValidPaths, NormalizeCasePath,
- * InvalidPaths, MergeSlashes, UnescapeSlashes) and of the Chromium canonicalization it relies on.
+ * InvalidPaths, MergeSlashes, UnescapeSlashes) and of the Chromium canonicalization it relies on; and the table of
+ * Istio's tests/integration/security/normalization_test.go, the paths an upstream gets under each of the mesh config's
+ * pathNormalization types.
  */
 class PathNormalizerTest {
 
@@ -145,6 +152,78 @@ class PathNormalizerTest {
         r = request("/a/%00");
         assertEquals(PathNormalizer.Verdict.REJECT, PathNormalizer.apply(PathOptions.of(true), r));
         assertEquals(PathNormalizer.Verdict.CONTINUE, PathNormalizer.apply(PathOptions.of(false), r));
+    }
+
+    /** Istio's four pathNormalization types, as its listener builder sets the three connection-manager fields. */
+    private static final PathOptions NONE = PathOptions.of(false);
+    private static final PathOptions BASE = PathOptions.of(true);
+    private static final PathOptions MERGE_SLASHES = new PathOptions(true, true, EscapedSlashes.KEEP_UNCHANGED);
+    private static final PathOptions DECODE_AND_MERGE_SLASHES = new PathOptions(true, true, EscapedSlashes.UNESCAPE_AND_FORWARD);
+
+    @TestFactory
+    Stream<DynamicTest> istiosNormalizationTable() {
+        // in, then the path under NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES
+        String[][] table = {
+                {"/", "/", "/", "/", "/"},
+                {"/app/", "/app/", "/app/", "/app/", "/app/"},
+                {"/app/../admin", "/app/../admin", "/admin", "/admin", "/admin"},
+                {"/app", "/app", "/app", "/app", "/app"},
+                {"/app//", "/app//", "/app//", "/app/", "/app/"},
+                {"/app/%2f", "/app/%2f", "/app/%2f", "/app/%2f", "/app/"},
+                {"/app%2f/", "/app%2f/", "/app%2f/", "/app%2f/", "/app/"},
+                {"/xyz%30..//abc", "/xyz%30..//abc", "/xyz0..//abc", "/xyz0../abc", "/xyz0../abc"},
+                {"/app/%2E./admin", "/app/%2E./admin", "/admin", "/admin", "/admin"},
+                {"/app\\admin", "/app\\admin", "/app/admin", "/app/admin", "/app/admin"},
+                {"/app/\\/\\/\\admin", "/app/\\/\\/\\admin", "/app//////admin", "/app/admin", "/app/admin"},
+                {"/%2Fapp%5cadmin%5Cabc", "/%2Fapp%5cadmin%5Cabc", "/%2Fapp%5cadmin%5Cabc", "/%2Fapp%5cadmin%5Cabc", "/app/admin/abc"},
+                {"/%5Capp%2f%5c%2F%2e%2e%2fadmin%5c\\abc", "/%5Capp%2f%5c%2F%2e%2e%2fadmin%5c\\abc",
+                        "/%5Capp%2f%5c%2F..%2fadmin%5c/abc", "/%5Capp%2f%5c%2F..%2fadmin%5c/abc", "/app/admin/abc"},
+                {"/app//../admin", "/app//../admin", "/app/admin", "/app/admin", "/app/admin"},
+                {"/app//../../admin", "/app//../../admin", "/admin", "/admin", "/admin"},
+        };
+        PathOptions[] types = {NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES};
+        String[] names = {"NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"};
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String[] row : table) {
+            for (int t = 0; t < types.length; t++) {
+                PathOptions type = types[t];
+                String expected = row[t + 1];
+                tests.add(DynamicTest.dynamicTest(names[t] + " " + row[0], () -> assertEquals(expected, normalized(type, row[0]))));
+            }
+        }
+        // DECODE_AND_MERGE_SLASHES only
+        String[][] decoded = {
+                {"/%c0%2e%c0%2e/admin", "/%c0.%c0./admin"}, {"/%c0%2fadmin", "/%c0/admin"},
+                {"/0x2e0x2e/admin", "/0x2e0x2e/admin"}, {"/0x2e0x2e0x2fadmin", "/0x2e0x2e0x2fadmin"},
+                {"/0x2f0x2fadmin", "/0x2f0x2fadmin"}, {"/%25c0%25ae%25c1%259cadmin", "/%25c0%25ae%25c1%259cadmin"},
+                {"/%25c0%25ae%25c0%25ae/admin", "/%25c0%25ae%25c0%25ae/admin"}, {"/%252e%252e/admin", "/%252e%252e/admin"},
+                {"/%252e%252e%252fadmin", "/%252e%252e%252fadmin"}, {"/%c1%9cadmin", "/%c1%9cadmin"},
+                {"/%c0%ae%c0%ae/admin", "/%c0%ae%c0%ae/admin"}, {"/%c0%afadmin", "/%c0%afadmin"},
+                {"/.../admin", "/.../admin"}, {"/..../admin", "/..../admin"}, {"/..;/admin", "/..;/admin"},
+                {"/;/admin", "/;/admin"}, {"/admin;a=b/xyz", "/admin;a=b/xyz"}, {"/admin,a=b/xyz", "/admin,a=b/xyz"},
+                {"/Admin", "/Admin"}, {"/ADMIN", "/ADMIN"},
+        };
+        for (String[] row : decoded) {
+            tests.add(DynamicTest.dynamicTest("DECODE_AND_MERGE_SLASHES " + row[0],
+                    () -> assertEquals(row[1], normalized(DECODE_AND_MERGE_SLASHES, row[0]))));
+        }
+        // Istio's PercentEncoded group: /admin%01../admin%ff, decoded only for unreserved characters, '.', '/' and '\'
+        for (int i = 1; i <= 0xff; i++) {
+            String in = String.format("/admin%%%02x", i);
+            boolean decodes = Character.isLetterOrDigit(i) && i < 0x80 || "-._~".indexOf(i) >= 0;
+            String expected = i == '/' || i == '\\' ? "/admin/" : decodes ? "/admin" + (char) i : in;
+            tests.add(DynamicTest.dynamicTest("DECODE_AND_MERGE_SLASHES " + in,
+                    () -> assertEquals(expected, normalized(DECODE_AND_MERGE_SLASHES, in))));
+        }
+        tests.add(DynamicTest.dynamicTest("DECODE_AND_MERGE_SLASHES /admin%00 is 400", () -> assertEquals(
+                PathNormalizer.Verdict.REJECT, PathNormalizer.apply(DECODE_AND_MERGE_SLASHES, request("/admin%00")))));
+        return tests.stream();
+    }
+
+    private static String normalized(PathOptions options, String path) {
+        HttpRequest r = request(path);
+        assertEquals(PathNormalizer.Verdict.CONTINUE, PathNormalizer.apply(options, r), path);
+        return r.uri();
     }
 
     private static HttpRequest request(String uri) {
