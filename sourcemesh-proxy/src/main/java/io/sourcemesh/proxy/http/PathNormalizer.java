@@ -142,6 +142,9 @@ final class PathNormalizer {
     /** Envoy's canonicalPath of the path, the query kept; {@code null} for a path Envoy rejects. */
     static String canonicalize(String uri) {
         int end = pathEnd(uri);
+        if (isCanonical(uri, end)) {
+            return uri; // most paths: no copy
+        }
         StringBuilder out = new StringBuilder(uri.length() + 8);
         if (end == 0 || !isSlash(uri.charAt(0))) {
             out.append('/');
@@ -183,6 +186,23 @@ final class PathNormalizer {
             }
         }
         return valid ? out.append(uri, end, uri.length()).toString() : null;
+    }
+
+    /**
+     * Whether canonicalization would copy the path unchanged: it starts with '/', and holds no character
+     * canonicalization treats specially but a dot inside a segment ("index.html"), which it writes as it is.
+     */
+    private static boolean isCanonical(String uri, int end) {
+        if (end == 0 || uri.charAt(0) != '/') {
+            return false;
+        }
+        for (int i = 1; i < end; i++) {
+            char c = uri.charAt(i);
+            if (c >= 0x100 || (CLASS[c] & SPECIAL) != 0 && (c != '.' || uri.charAt(i - 1) == '/')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -74,6 +74,12 @@ class PathNormalizerTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"/", "/ip", "/a/b/index.html", "/v1.2/x..y/z.", "/a/b?x=/../%2e#", "/a;b=c/d,e@f:g!$&'()*+="})
+    void aCanonicalPathIsReturnedAsItIs(String path) {
+        assertSame(path, PathNormalizer.canonicalize(path));
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"/xyz/.%00../abc", "/xyz/%00.%00./abc", "/xyz/AAAAA%%0000/abc", "/a\0b"})
     void aNulMakesThePathInvalidAsInEnvoy(String path) {
         assertNull(PathNormalizer.canonicalize(path));
