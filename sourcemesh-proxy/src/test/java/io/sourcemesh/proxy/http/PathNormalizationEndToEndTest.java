@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
-import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Assertions;
 
 /**
  * The connection manager's path transformations (normalize_path, merge_slashes, path_with_escaped_slashes_action) as
@@ -212,13 +210,6 @@ class PathNormalizationEndToEndTest {
         start("");
         assertEquals("HTTP/1.1 200 OK", get("/public/%2e%2e/admin").statusLine(), "Envoy's normalize_path default is false");
         assertEquals("/public/%2e%2e/admin", origin.last().uri());
-    }
-
-    @Test
-    void anUnknownActionIsRefusedByName() {
-        ConfigException e = Assertions.assertThrows(ConfigException.class,
-                () -> BootstrapLoader.loadText(yaml("path_with_escaped_slashes_action: 7")));
-        assertTrue(e.getMessage().contains("path_with_escaped_slashes_action"), e.getMessage());
     }
 
     @Test
