@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * Reads Istio's mesh config (the {@code mesh} key of ConfigMap {@code istio-system/istio}, YAML) and a
  * pod's {@code proxy.istio.io/config} annotation (a ProxyConfig, YAML or JSON) as Istio reads them,
- * keeping only what the gateways honour: {@code gatewayTopology.numTrustedProxies} and
- * {@code gatewayTopology.proxyProtocol}. Every other field is refused by its path — a typo or a
+ * keeping only what the proxies honour: {@code gatewayTopology.numTrustedProxies} and
+ * {@code gatewayTopology.proxyProtocol}, and the mesh's {@code pathNormalization}. Every other field is refused by its path — a typo or a
  * setting SourceMesh does not implement is never accepted and silently ignored. A few mesh-config
  * fields are accepted only with the value SourceMesh always uses (Istio's chart writes them).
  */
@@ -32,9 +32,13 @@ public final class ProxyConfigs {
             "rootNamespace", MESH_NAMESPACE, "trustDomain", "cluster.local");
 
     /** What was read, and every problem, each with its path; a config with problems is refused whole. */
-    public record Parsed(GatewayTopology topology, List<FieldError> errors) {
+    public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, List<FieldError> errors) {
         public Parsed {
             errors = List.copyOf(errors);
+        }
+
+        Parsed(GatewayTopology topology, List<FieldError> errors) {
+            this(topology, PathNormalization.DEFAULT, errors);
         }
 
         public boolean ok() {
@@ -57,6 +61,7 @@ public final class ProxyConfigs {
         List<FieldError> errors = new ArrayList<>();
         Optional<JsonNode> root = read(text, path, errors);
         GatewayTopology t = GatewayTopology.UNSET;
+        PathNormalization paths = PathNormalization.DEFAULT;
         if (root.isPresent()) {
             for (Map.Entry<String, JsonNode> e : root.get().properties()) {
                 String field = e.getKey();
@@ -66,17 +71,48 @@ public final class ProxyConfigs {
                 }
                 if (field.equals("defaultConfig")) {
                     t = proxyConfig(v, path, "defaultConfig.", errors);
+                } else if (field.equals("pathNormalization")) {
+                    paths = pathNormalization(v, path, errors);
                 } else if (FIXED_MESH_FIELDS.containsKey(field)) {
                     if (!v.isTextual() || !v.asText().equals(FIXED_MESH_FIELDS.get(field))) {
                         errors.add(error(path, field, "only \"" + FIXED_MESH_FIELDS.get(field)
                                 + "\" is supported (what SourceMesh always does), got " + v));
                     }
                 } else {
-                    errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED + " under defaultConfig)"));
+                    errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED
+                            + " under defaultConfig, and pathNormalization)"));
                 }
             }
         }
-        return new Parsed(t, errors);
+        return new Parsed(t, paths, errors);
+    }
+
+    /** {@code pathNormalization: {normalization: TYPE}}, Istio's ProxyPathNormalization. */
+    private static PathNormalization pathNormalization(JsonNode node, String path, List<FieldError> errors) {
+        if (!node.isObject()) {
+            errors.add(error(path, "pathNormalization", "expected an object, got " + node));
+            return PathNormalization.DEFAULT;
+        }
+        PathNormalization type = PathNormalization.DEFAULT;
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (e.getValue().isNull()) {
+                continue;
+            }
+            String field = "pathNormalization." + e.getKey();
+            if (!e.getKey().equals("normalization")) {
+                errors.add(error(path, field, "unknown field (ProxyPathNormalization has only normalization)"));
+                continue;
+            }
+            PathNormalization p = e.getValue().isTextual() || e.getValue().isIntegralNumber()
+                    ? PathNormalization.parse(e.getValue().asText()) : null;
+            if (p == null) {
+                errors.add(error(path, field, "must be one of " + java.util.Arrays.toString(PathNormalization.values())
+                        + ", got " + e.getValue()));
+            } else {
+                type = p;
+            }
+        }
+        return type;
     }
 
     /**

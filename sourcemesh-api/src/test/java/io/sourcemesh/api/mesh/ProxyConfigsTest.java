@@ -82,11 +82,28 @@ class ProxyConfigsTest {
         assertEquals(List.of("data.mesh: accessLogFile: only \"/dev/stdout\" is supported (what SourceMesh always does),"
                         + " got \"/tmp/x\"",
                 "data.mesh: enableTracing: not supported by SourceMesh (SourceMesh honours gatewayTopology.numTrustedProxies"
-                        + " and gatewayTopology.proxyProtocol under defaultConfig)",
+                        + " and gatewayTopology.proxyProtocol under defaultConfig, and pathNormalization)",
                 "data.mesh: defaultConfig.concurrency: not supported by SourceMesh (SourceMesh honours"
                         + " gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol)"),
                 messages(ProxyConfigs.meshConfig("accessLogFile: /tmp/x\nenableTracing: true\ndefaultConfig: {concurrency: 2}",
                         "data.mesh")));
+    }
+
+    @Test
+    void meshConfigReadsPathNormalizationAsIstio() {
+        assertEquals(PathNormalization.DEFAULT, ProxyConfigs.meshConfig("rootNamespace: istio-system", "data.mesh").pathNormalization());
+        assertEquals(PathNormalization.DECODE_AND_MERGE_SLASHES, ProxyConfigs.meshConfig(
+                "pathNormalization:\n  normalization: DECODE_AND_MERGE_SLASHES\n", "data.mesh").pathNormalization());
+        assertEquals(PathNormalization.NONE, ProxyConfigs.meshConfig("pathNormalization: {normalization: 1}", "data.mesh")
+                .pathNormalization(), "protojson's number for the enum");
+        assertEquals(List.of("data.mesh: pathNormalization.normalization: must be one of [DEFAULT, NONE, BASE, MERGE_SLASHES,"
+                        + " DECODE_AND_MERGE_SLASHES], got \"merge_slashes\""),
+                messages(ProxyConfigs.meshConfig("pathNormalization: {normalization: merge_slashes}", "data.mesh")));
+        assertEquals(List.of("data.mesh: pathNormalization.normalisation: unknown field (ProxyPathNormalization has only"
+                        + " normalization)"),
+                messages(ProxyConfigs.meshConfig("pathNormalization: {normalisation: NONE}", "data.mesh")));
+        assertEquals(List.of("data.mesh: pathNormalization: expected an object, got \"NONE\""),
+                messages(ProxyConfigs.meshConfig("pathNormalization: NONE", "data.mesh")));
     }
 
     @Test

@@ -2,19 +2,21 @@ package io.sourcemesh.control.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.mesh.GatewayTopology;
+import io.sourcemesh.api.mesh.PathNormalization;
 import io.sourcemesh.api.mesh.ProxyConfigs;
 import java.util.Collection;
 import java.util.Optional;
 
 /**
  * The parts of Istio's MeshConfig the translation reads. numTrustedProxies and proxyProtocol are
- * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters.
+ * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters; pathNormalization
+ * sets every connection manager's path transformations.
  */
 public record MeshConfig(String rootNamespace, String domain, int numTrustedProxies, boolean proxyProtocol,
-        String accessLogFile) {
+        String accessLogFile, PathNormalization pathNormalization) {
 
     public static MeshConfig defaults() {
-        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout");
+        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT);
     }
 
     /**
@@ -32,7 +34,8 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
                     throw new IllegalArgumentException("ConfigMap istio-system/istio: " + parsed.errors());
                 }
                 GatewayTopology t = parsed.topology();
-                mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol());
+                mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol())
+                        .withPathNormalization(parsed.pathNormalization());
             }
         }
         return mesh;
@@ -44,10 +47,14 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
     }
 
     public MeshConfig withNumTrustedProxies(int hops) {
-        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile);
+        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization);
     }
 
     public MeshConfig withProxyProtocol(boolean enabled) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization);
+    }
+
+    public MeshConfig withPathNormalization(PathNormalization paths) {
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths);
     }
 }

@@ -162,7 +162,8 @@ final class GatewayBuilder {
             String routeName = "http." + port;
             routes.add(routeConfig(routeName, serverPort, plain, false));
             l.addFilterChains(FilterChain.newBuilder()
-                    .addFilters(Hcm.gateway("outbound_" + name, routeName, log, hops, authz.httpFilters())));
+                    .addFilters(Hcm.gateway("outbound_" + name, routeName, log, model.meshConfig().pathNormalization(), hops,
+                            authz.httpFilters())));
         }
         if (sni) {
             l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
@@ -200,8 +201,8 @@ final class GatewayBuilder {
                 .setFilterChainMatch(match)
                 .setTransportSocket(TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET)
                         .setTypedConfig(Any.pack(ctx)))
-                .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log, hops,
-                        authz.httpFilters())));
+                .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log,
+                        model.meshConfig().pathNormalization(), hops, authz.httpFilters())));
     }
 
     /**

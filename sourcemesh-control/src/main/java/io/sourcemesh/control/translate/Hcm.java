@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.sourcemesh.api.mesh.PathNormalization;
 import java.util.List;
 
 /** The HTTP connection manager and tcp_proxy filters the way Istio's listener builders configure them. */
@@ -17,8 +18,8 @@ final class Hcm {
     private Hcm() {}
 
     /** Sidecar inbound: inline route config, XFF not trusted (use_remote_address false). */
-    static Filter inbound(String statPrefix, RouteConfiguration routes, AccessLog log, List<HttpFilter> authz) {
-        HttpConnectionManager.Builder hcm = base(statPrefix, log, authz)
+    static Filter inbound(String statPrefix, RouteConfiguration routes, AccessLog log, PathNormalization paths, List<HttpFilter> authz) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, authz)
                 .setRouteConfig(routes)
                 .setUseRemoteAddress(Protos.bool(false))
                 .setForwardClientCertDetails(ForwardClientCertDetails.APPEND_FORWARD)
@@ -29,16 +30,17 @@ final class Hcm {
     }
 
     /** Sidecar outbound: RDS by port number. */
-    static Filter outbound(String statPrefix, String routeName, AccessLog log) {
-        HttpConnectionManager.Builder hcm = base(statPrefix, log, List.of())
+    static Filter outbound(String statPrefix, String routeName, AccessLog log, PathNormalization paths) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, List.of())
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
                 .setUseRemoteAddress(Protos.bool(false));
         return Protos.networkFilter(Names.HCM, hcm.build());
     }
 
     /** Gateway: the edge, so the TCP peer is the client (use_remote_address true), plus trusted hops. */
-    static Filter gateway(String statPrefix, String routeName, AccessLog log, int trustedHops, List<HttpFilter> authz) {
-        HttpConnectionManager.Builder hcm = base(statPrefix, log, authz)
+    static Filter gateway(String statPrefix, String routeName, AccessLog log, PathNormalization paths, int trustedHops,
+            List<HttpFilter> authz) {
+        HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, authz)
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
                 .setUseRemoteAddress(Protos.bool(true))
                 .setForwardClientCertDetails(ForwardClientCertDetails.SANITIZE_SET)
@@ -49,11 +51,12 @@ final class Hcm {
         return Protos.networkFilter(Names.HCM, hcm.build());
     }
 
-    private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log, List<HttpFilter> authz) {
+    private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log, PathNormalization paths,
+            List<HttpFilter> authz) {
         // Istio also installs istio.metadata_exchange, istio.alpn, cors and istio.stats filters; those are
         // Istio-proxy extensions or no-ops without config. The fault filter (empty: no faults of its own)
         // goes after authz, as Istio's "TypedPerFilterConfig in route needs these filters".
-        return HttpConnectionManager.newBuilder()
+        HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix(statPrefix)
                 .addAllHttpFilters(authz)
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.FAULT)
@@ -63,9 +66,20 @@ final class Hcm {
                         .setTypedConfig(com.google.protobuf.Any.pack(Router.getDefaultInstance())))
                 .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
                 .setStreamIdleTimeout(Protos.seconds(0))
-                .setNormalizePath(Protos.bool(true))
-                .setPathWithEscapedSlashesAction(PathWithEscapedSlashesAction.KEEP_UNCHANGED)
                 .addAccessLog(log);
+        return normalization(hcm, paths);
+    }
+
+    /** meshConfig.pathNormalization as Istio's listener builder sets the three fields (DEFAULT is BASE). */
+    private static HttpConnectionManager.Builder normalization(HttpConnectionManager.Builder hcm, PathNormalization paths) {
+        hcm.setPathWithEscapedSlashesAction(PathWithEscapedSlashesAction.KEEP_UNCHANGED);
+        return switch (paths) {
+            case NONE -> hcm.setNormalizePath(Protos.bool(false));
+            case DEFAULT, BASE -> hcm.setNormalizePath(Protos.bool(true));
+            case MERGE_SLASHES -> hcm.setNormalizePath(Protos.bool(true)).setMergeSlashes(true);
+            case DECODE_AND_MERGE_SLASHES -> hcm.setNormalizePath(Protos.bool(true)).setMergeSlashes(true)
+                    .setPathWithEscapedSlashesAction(PathWithEscapedSlashesAction.UNESCAPE_AND_FORWARD);
+        };
     }
 
     static Filter tcpProxy(String statPrefix, String cluster, AccessLog log) {

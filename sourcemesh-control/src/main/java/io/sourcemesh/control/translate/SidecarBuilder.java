@@ -138,7 +138,8 @@ final class SidecarBuilder {
                         .addRoutes(HttpRoutes.defaultRoute(cluster, fqdn + ":" + p.servicePort().port() + "/*")))
                 .setValidateClusters(Protos.bool(false))
                 .build();
-        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.targetPort(), rc, log, authz.httpFilters())).build();
+        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.targetPort(), rc, log, model.meshConfig().pathNormalization(),
+                authz.httpFilters())).build();
     }
 
     private Listener virtualOutbound() {
@@ -195,7 +196,8 @@ final class SidecarBuilder {
                     .setBindToPort(Protos.bool(false))
                     .setTrafficDirection(TrafficDirection.OUTBOUND)
                     .addFilterChains(FilterChain.newBuilder()
-                            .addFilters(Hcm.outbound("outbound_" + name, String.valueOf(port), log)))
+                            .addFilters(Hcm.outbound("outbound_" + name, String.valueOf(port), log,
+                                    model.meshConfig().pathNormalization())))
                     .build());
             routes.add(outboundRoutes(port, services));
         });

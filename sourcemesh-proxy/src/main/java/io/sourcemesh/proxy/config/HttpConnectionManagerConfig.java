@@ -11,7 +11,7 @@ import java.util.Optional;
  * extension configures trusted CIDRs (then hop counting is not used). {@code forwardClientCertDetails}
  * is Envoy's enum name (SANITIZE by default): SANITIZE and SANITIZE_SET drop a client's
  * x-forwarded-client-cert; the others forward it (we add no certificate details: no mTLS yet).
- * {@code normalizePath} applies RFC 3986 path normalization before routing, as Envoy's normalize_path.
+ * {@code paths} is what is done to the path before routing (normalize_path, merge_slashes, escaped slashes).
  * {@code streamIdleTimeout} (default 5 min) and {@code requestTimeout} (default off) are answered with
  * 408 while no response has started, as Envoy; {@code limits} holds the rest of the slow-client limits.
  */
@@ -35,7 +35,7 @@ public record HttpConnectionManagerConfig(
         List<String> upgradeTypes,
         List<AccessLogConfig> accessLogs,
         String forwardClientCertDetails,
-        boolean normalizePath,
+        PathOptions paths,
         HttpProtocolLimits limits) implements NetworkFilterConfig {
 
     /** Envoy's default limits ({@link HttpProtocolLimits#defaults()}). */
@@ -47,8 +47,8 @@ public record HttpConnectionManagerConfig(
             List<AccessLogConfig> accessLogs, String forwardClientCertDetails, boolean normalizePath) {
         this(name, statPrefix, routeConfig, httpFilters, useRemoteAddress, xffNumTrustedHops, skipXffAppend, xffTrustedCidrs,
                 xffRecurse, internalAddressCidrs, generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse,
-                serverName, streamIdleTimeout, requestTimeout, upgradeTypes, accessLogs, forwardClientCertDetails, normalizePath,
-                HttpProtocolLimits.defaults());
+                serverName, streamIdleTimeout, requestTimeout, upgradeTypes, accessLogs, forwardClientCertDetails,
+                PathOptions.of(normalizePath), HttpProtocolLimits.defaults());
     }
 
     /** The same connection manager with other timeouts and limits (tests and the translator). */
@@ -56,11 +56,12 @@ public record HttpConnectionManagerConfig(
         return new HttpConnectionManagerConfig(name, statPrefix, routeConfig, httpFilters, useRemoteAddress, xffNumTrustedHops,
                 skipXffAppend, xffTrustedCidrs, xffRecurse, internalAddressCidrs, generateRequestId, preserveExternalRequestId,
                 alwaysSetRequestIdInResponse, serverName, streamIdle, request, upgradeTypes, accessLogs, forwardClientCertDetails,
-                normalizePath, l);
+                paths, l);
     }
 
     public HttpConnectionManagerConfig {
         java.util.Objects.requireNonNull(limits, "limits");
+        java.util.Objects.requireNonNull(paths, "paths");
         httpFilters = List.copyOf(httpFilters);
         xffTrustedCidrs = xffTrustedCidrs.map(List::copyOf);
         internalAddressCidrs = internalAddressCidrs.map(List::copyOf);

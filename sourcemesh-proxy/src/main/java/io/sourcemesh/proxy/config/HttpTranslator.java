@@ -29,13 +29,16 @@ final class HttpTranslator {
                 "skip_xff_append", "internal_address_config", "original_ip_detection_extensions", "generate_request_id",
                 "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
                 "request_timeout", "upgrade_configs", "access_log", "forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
-                "path_with_escaped_slashes_action", "request_headers_timeout", "common_http_protocol_options",
+                "path_with_escaped_slashes_action", "merge_slashes", "request_headers_timeout", "common_http_protocol_options",
                 "max_request_headers_kb", "http_protocol_options");
-        switch (h.getPathWithEscapedSlashesAction()) {
-            case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> { }
+        PathOptions.EscapedSlashes escapedSlashes = switch (h.getPathWithEscapedSlashesAction()) {
+            case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> PathOptions.EscapedSlashes.KEEP_UNCHANGED;
+            case REJECT_REQUEST -> PathOptions.EscapedSlashes.REJECT_REQUEST;
+            case UNESCAPE_AND_REDIRECT -> PathOptions.EscapedSlashes.UNESCAPE_AND_REDIRECT;
+            case UNESCAPE_AND_FORWARD -> PathOptions.EscapedSlashes.UNESCAPE_AND_FORWARD;
             default -> throw new ConfigException(at(path, "path_with_escaped_slashes_action"),
-                    h.getPathWithEscapedSlashesAction().name() + " is not supported");
-        }
+                    h.getPathWithEscapedSlashesActionValue() + " is not a PathWithEscapedSlashesAction");
+        };
         switch (h.getCodecType()) {
             case AUTO, HTTP1 -> { }
             default -> throw new ConfigException(at(path, "codec_type"), h.getCodecType() + " is not supported");
@@ -109,7 +112,7 @@ final class HttpTranslator {
                 Protos.timeout(h.hasStreamIdleTimeout(), h.getStreamIdleTimeout(), DEFAULT_STREAM_IDLE_TIMEOUT),
                 Protos.timeout(h.hasRequestTimeout(), h.getRequestTimeout(), null),
                 upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path), h.getForwardClientCertDetails().name(),
-                h.hasNormalizePath() && h.getNormalizePath().getValue(), limits);
+                new PathOptions(h.hasNormalizePath() && h.getNormalizePath().getValue(), h.getMergeSlashes(), escapedSlashes), limits);
     }
 
     /** Slow-client limits with Envoy's defaults; the protocol options we do not implement are refused by path. */

@@ -51,6 +51,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final Stats.Counter rqNonRelativePath;
     /** Requests refused for their path before any rule saw it (a #fragment), 400 as Envoy. */
     final Stats.Counter rqFailedPathNormalization;
+    final Stats.Counter rqRedirectedWithNormalizedPath;
     final Stats.Counter rqTimeout;
     /** The HTTP filters before the router, in order. */
     final List<HttpFilterFactory> httpFilters;
@@ -114,6 +115,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         rqResponseBeforeRqComplete = stats.counter(p + "downstream_rq_response_before_rq_complete");
         rqNonRelativePath = stats.counter(p + "downstream_rq_non_relative_path");
         rqFailedPathNormalization = stats.counter(p + "downstream_rq_failed_path_normalization");
+        rqRedirectedWithNormalizedPath = stats.counter(p + "downstream_rq_redirected_with_normalized_path");
         rqTimeout = stats.counter(p + "downstream_rq_timeout");
         this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");

@@ -171,6 +171,9 @@ final class HttpStream {
             localReply(400, "", null, "path_normalization_failed");
             return;
         }
+        if (filter.config.paths().active() && !normalizePath()) {
+            return;
+        }
         if (request.method() == HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
             // Unless it becomes a tunnel, what follows on this connection is not HTTP: never parse it as a request.
             downstream.closeAfterCurrentStream();
@@ -181,9 +184,6 @@ final class HttpStream {
         info.downstreamRemoteAddress(client.trustedClientAddress());
         internal = client.internal();
 
-        if (filter.config.normalizePath()) {
-            request.setUri(PathNormalizer.normalize(request.uri()));
-        }
         // Envoy's connection manager decides an upgrade on the client's headers before any HTTP filter runs, whatever the
         // route does (forward, direct response, redirect, none): one its upgrade_configs do not allow is answered 403 with
         // neither the filters nor the router run, so no host is picked or logged and no try counted. Decided once: a
@@ -208,6 +208,36 @@ final class HttpStream {
             }
         }
         router.decodeHeaders(internal);
+    }
+
+    /**
+     * Envoy's path transformations, before the client's address is decided, any route or filter: false when
+     * the request was answered (400 for a path that cannot be normalized or has an escaped slash to reject,
+     * 307 to the unescaped path for UNESCAPE_AND_REDIRECT; 400 for a gRPC request, which cannot follow one).
+     */
+    private boolean normalizePath() {
+        PathNormalizer.Verdict verdict = PathNormalizer.apply(filter.config.paths(), request);
+        info.requestPath(request.uri());
+        if (verdict == PathNormalizer.Verdict.CONTINUE) {
+            return true;
+        }
+        if (verdict == PathNormalizer.Verdict.REDIRECT && !isGrpc(request.headers())) {
+            filter.rqRedirectedWithNormalizedPath.inc();
+            String location = request.uri();
+            localReply(307, "", null, "path_normalization_failed", h -> h.set(HttpHeaderNames.LOCATION, location));
+        } else {
+            filter.rqFailedPathNormalization.inc();
+            localReply(400, "", null, "path_normalization_failed");
+        }
+        return false;
+    }
+
+    /** Envoy's hasGrpcContentType: application/grpc, alone or followed by '+' or ';'. */
+    private static boolean isGrpc(HttpHeaders headers) {
+        String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
+        String grpc = "application/grpc";
+        return type != null && type.regionMatches(true, 0, grpc, 0, grpc.length())
+                && (type.length() == grpc.length() || type.charAt(grpc.length()) == '+' || type.charAt(grpc.length()) == ';');
     }
 
     /**

@@ -12,7 +12,7 @@ import java.util.Set;
  * The HTTP/1.1 request checks Envoy's codec makes before a request reaches the filters, with its
  * replies: 400 for a malformed head, 431 for too many or too large headers, 501 for a transfer
  * coding other than chunked. Netty's decoder is more lenient than Envoy's (any token is a method,
- * any HTTP/x.y a version, control bytes pass in the path); this closes those gaps.
+ * any HTTP/x.y a version, control and non-ASCII bytes pass in the path); this closes those gaps.
  */
 final class RequestValidator {
     /** A refused request: the status and Envoy's response code details. */
@@ -58,7 +58,10 @@ final class RequestValidator {
         String uri = request.uri();
         for (int i = 0; i < uri.length(); i++) {
             char c = uri.charAt(i);
-            if (c <= 0x20 || c == 0x7f) {
+            // Envoy's codec takes '!'..'~' in a target (balsa's isUrlValid, http-parser's): not a control byte, DEL,
+            // or a byte above ASCII, which Netty's decoder passes as a Latin-1 char and its encoder would have sent
+            // upstream as two UTF-8 bytes.
+            if (c <= 0x20 || c >= 0x7f) {
                 return new Rejection(400, "Bad Request", "http1.codec_error");
             }
         }
