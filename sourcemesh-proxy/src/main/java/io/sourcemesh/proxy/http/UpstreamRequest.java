@@ -52,6 +52,8 @@ final class UpstreamRequest implements ChannelFutureListener {
     private Handler handler;
     /** Writes up were made inside a client read burst: flushed once at its end. */
     private boolean flushPending;
+    /** An interim (1xx) head was dropped: its end, which the decoder delivers apart, is dropped with it. */
+    private boolean interim;
 
     private UpstreamRequest(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding,
             boolean pooled) {
@@ -244,10 +246,19 @@ final class UpstreamRequest implements ChannelFutureListener {
             router.onProtocolError(this);
             return;
         }
+        if (interim) {
+            // The interim response's end (no body: the decoder knows a 1xx has none); the final response follows.
+            interim = !(msg instanceof LastHttpContent);
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (msg instanceof HttpResponse response) {
             int code = response.status().code();
             if (code == 100 || (code > 101 && code < 200)) {
-                ReferenceCountUtil.release(msg); // Envoy drops interim responses it did not ask for
+                // Envoy, without proxy_100_continue (Istio's default), swallows 100, 102 and 103, and its codec skips
+                // any other 1xx: the client gets the final response only. Its end goes too, or it would end the stream.
+                interim = !(msg instanceof LastHttpContent);
+                ReferenceCountUtil.release(msg);
                 return;
             }
             if (!router.onResponseHeaders(response)) {
