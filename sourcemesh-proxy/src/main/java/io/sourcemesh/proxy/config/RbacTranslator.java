@@ -192,7 +192,9 @@ final class RbacTranslator {
         boolean invert = h.getInvertMatch();
         boolean missingAsEmpty = h.getTreatMissingHeaderAsEmpty();
         Optional<StringMatch> match = switch (h.getHeaderMatchSpecifierCase()) {
-            case EXACT_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.EXACT, h.getExactMatch(), false));
+            // Envoy's exact header matcher: an empty expected value matches every value, not only "".
+            case EXACT_MATCH -> Optional.of(h.getExactMatch().isEmpty() ? StringMatch.of(StringMatch.Kind.PREFIX, "", false)
+                    : StringMatch.of(StringMatch.Kind.EXACT, h.getExactMatch(), false));
             case PREFIX_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false));
             case SUFFIX_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false));
             case CONTAINS_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false));

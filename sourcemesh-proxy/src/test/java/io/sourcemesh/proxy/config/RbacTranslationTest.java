@@ -104,6 +104,23 @@ class RbacTranslationTest {
                 HCM + ".http_filters[0]: envoy.filters.http.router is required as the last HTTP filter");
     }
 
+    /** Envoy's HeaderMatcher: an empty exact_match matches any value of a present header, as a presence check would. */
+    @Test
+    void emptyExactMatchIsAnyValue() {
+        RbacConfig c = load(rbac(policy("{header: {name: x, exact_match: \"\"}}", "{any: true}")));
+        var header = ((Permission.Header) c.rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(true, header.matches(java.util.Optional.of("1")));
+        assertEquals(true, header.matches(java.util.Optional.of("")));
+        assertEquals(false, header.matches(java.util.Optional.empty()), "an absent header is not a value");
+        var inverted = ((Permission.Header) load(rbac(policy("{header: {name: x, exact_match: \"\", invert_match: true}}",
+                "{any: true}"))).rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(false, inverted.matches(java.util.Optional.of("1")));
+        var missingAsEmpty = ((Permission.Header) load(rbac(policy(
+                "{header: {name: x, exact_match: \"\", treat_missing_header_as_empty: true}}", "{any: true}")))
+                .rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(true, missingAsEmpty.matches(java.util.Optional.empty()));
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {

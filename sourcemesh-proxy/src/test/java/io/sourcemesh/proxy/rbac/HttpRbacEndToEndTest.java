@@ -192,6 +192,28 @@ class HttpRbacEndToEndTest {
         assertEquals("rbac_access_denied_matched_policy[ns[demo]-policy[block-status]-rule[0]]", line.get("details").asText());
     }
 
+    /**
+     * Envoy's header matcher treats a deprecated {@code exact_match: ""} as "any value" (header_utility's
+     * exact matcher: an empty expected value matches whatever is present), so this DENY policy blocks
+     * every request that carries the header, empty or not.
+     */
+    @Test
+    void emptyExactMatchDeniesAnyValueOfThePresentHeader() throws Exception {
+        String rules = """
+                rules:
+                  action: DENY
+                  policies:
+                    no-debug:
+                      permissions: [{header: {name: x-debug, exact_match: ""}}]
+                      principals: [{any: true}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        assertEquals(403, Curl.run("-H", "X-Debug: 1", url("/get")).status(), "a value");
+        assertEquals(403, Curl.run("-H", "X-Debug;", url("/get")).status(), "an empty value");
+        assertEquals(200, Curl.run(url("/get")).status(), "no such header");
+        assertEquals(1, origin.seen().size());
+    }
+
     @Test
     void logActionNeverBlocks() throws Exception {
         String rules = """
