@@ -195,9 +195,12 @@ final class RbacTranslator {
             // Envoy's exact header matcher: an empty expected value matches every value, not only "".
             case EXACT_MATCH -> Optional.of(h.getExactMatch().isEmpty() ? StringMatch.of(StringMatch.Kind.PREFIX, "", false)
                     : StringMatch.of(StringMatch.Kind.EXACT, h.getExactMatch(), false));
-            case PREFIX_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false));
-            case SUFFIX_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false));
-            case CONTAINS_MATCH -> Optional.of(StringMatch.of(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false));
+            case PREFIX_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false),
+                    at(path, "prefix_match")));
+            case SUFFIX_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false),
+                    at(path, "suffix_match")));
+            case CONTAINS_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false),
+                    at(path, "contains_match")));
             case SAFE_REGEX_MATCH -> Optional.of(StringMatch.regex(RouteTranslator.regex(h.getSafeRegexMatch(),
                     at(path, "safe_regex_match"))));
             case STRING_MATCH -> Optional.of(string(h.getStringMatch(), at(path, "string_match")));
@@ -230,7 +233,7 @@ final class RbacTranslator {
         };
     }
 
-    /** Envoy's proto validation: prefix, suffix and contains need at least one character. */
+    /** Envoy's proto validation: prefix, suffix and contains need at least one character (header matchers' too). */
     private static StringMatch nonEmpty(StringMatch m, String path) {
         if (m.value().isEmpty()) {
             throw new ConfigException(path, "must not be empty");

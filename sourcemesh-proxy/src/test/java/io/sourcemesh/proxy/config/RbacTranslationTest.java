@@ -121,6 +121,15 @@ class RbacTranslationTest {
         assertEquals(true, missingAsEmpty.matches(java.util.Optional.empty()));
     }
 
+    /** Envoy's proto validation: the deprecated prefix, suffix and contains header matchers need a character (min_len 1). */
+    @Test
+    void emptyDeprecatedHeaderMatchersAreRefused() {
+        String p = F + ".rules.policies.p.permissions[0].header";
+        for (String kind : List.of("prefix_match", "suffix_match", "contains_match")) {
+            rejects(rbac(policy("{header: {name: x, " + kind + ": \"\"}}", "{any: true}")), p + "." + kind + ": must not be empty");
+        }
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {
