@@ -144,7 +144,8 @@ final class RbacTranslator {
                 only(p.getDestinationPortRange(), rPath, "start", "end");
                 int start = p.getDestinationPortRange().getStart();
                 int end = p.getDestinationPortRange().getEnd();
-                if (start < 0 || end > 65536 || start > end) {
+                // Envoy's PortRangeMatcher refuses start >= end: an empty range is a mistake, not a rule.
+                if (start < 0 || end > 65536 || start >= end) {
                     throw new ConfigException(rPath, "[" + start + ", " + end + ") is not a port range");
                 }
                 yield new io.sourcemesh.proxy.rbac.Permission.DestinationPortRange(start, end);

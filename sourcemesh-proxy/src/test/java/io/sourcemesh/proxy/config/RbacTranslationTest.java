@@ -130,6 +130,14 @@ class RbacTranslationTest {
         }
     }
 
+    /** Envoy's PortRangeMatcher: "range start cannot be greater or equal than range end" — an empty range is refused. */
+    @Test
+    void anEmptyPortRangeIsRefused() {
+        rejects(rbac(policy("{destination_port_range: {start: 80, end: 80}}", "{any: true}")),
+                F + ".rules.policies.p.permissions[0].destination_port_range: [80, 80) is not a port range");
+        load(rbac(policy("{destination_port_range: {start: 80, end: 81}}", "{any: true}")));
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {
