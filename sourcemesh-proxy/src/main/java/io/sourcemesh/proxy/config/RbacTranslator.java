@@ -101,7 +101,7 @@ final class RbacTranslator {
             case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(Protos.cidr(p.getRemoteIp(), at(path, "remote_ip")));
             case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(Protos.cidr(p.getSourceIp(), at(path, "source_ip")));
             case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
-            case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path"), http));
+            case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case AUTHENTICATED -> throw new ConfigException(at(path, "authenticated"),
                     "needs peer identity (mTLS), not implemented");
             default -> throw new ConfigException(path, "a principal identifier is required");
@@ -130,7 +130,7 @@ final class RbacTranslator {
             case ANY -> anyTrue(p.getAny(), at(path, "any"), new io.sourcemesh.proxy.rbac.Permission.Any());
             case NOT_RULE -> new io.sourcemesh.proxy.rbac.Permission.Not(permission(p.getNotRule(), at(path, "not_rule"), http));
             case HEADER -> new io.sourcemesh.proxy.rbac.Permission.Header(header(p.getHeader(), at(path, "header"), http));
-            case URL_PATH -> new io.sourcemesh.proxy.rbac.Permission.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path"), http));
+            case URL_PATH -> new io.sourcemesh.proxy.rbac.Permission.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case DESTINATION_IP -> new io.sourcemesh.proxy.rbac.Permission.DestinationIp(
                     Protos.cidr(p.getDestinationIp(), at(path, "destination_ip")));
             case DESTINATION_PORT -> {
@@ -175,7 +175,10 @@ final class RbacTranslator {
         return value;
     }
 
-    /** The network filter has no headers: Envoy refuses such rules there rather than never matching them. */
+    /**
+     * The network filter has no headers: Envoy refuses header rules there rather than never matching
+     * them (its network RBAC config.cc); only those.
+     */
     private static void httpOnly(boolean http, String path) {
         if (!http) {
             throw new ConfigException(path, "is not supported by the RBAC network filter (HTTP only)");
@@ -212,8 +215,8 @@ final class RbacTranslator {
         return new HeaderMatch(name, match, present, invert, missingAsEmpty);
     }
 
-    private static StringMatch urlPath(PathMatcher m, String path, boolean http) {
-        httpOnly(http, path);
+    /** Allowed in the network filter too, as in Envoy: a connection has no path, so it never matches there. */
+    private static StringMatch urlPath(PathMatcher m, String path) {
         only(m, path, "path");
         if (!m.hasPath()) {
             throw new ConfigException(at(path, "path"), "is required");
