@@ -214,6 +214,42 @@ class HttpRbacEndToEndTest {
         assertEquals(1, origin.seen().size());
     }
 
+    /**
+     * Envoy compares a matcher's UTF-8 bytes with the header's bytes (and RE2 reads them as UTF-8), so
+     * a non-ASCII value in a policy matches the same text sent by a client; {@code ignore_case} folds
+     * ASCII letters only (absl's EqualsIgnoreCase).
+     */
+    @Test
+    void nonAsciiValuesMatchAsUtf8BytesAndIgnoreCaseFoldsOnlyAscii() throws Exception {
+        String rules = """
+                rules:
+                  action: DENY
+                  policies:
+                    a-exact:
+                      permissions: [{header: {name: x-user, string_match: {exact: "JOSÉ", ignore_case: true}}}]
+                      principals: [{any: true}]
+                    b-regex:
+                      permissions: [{header: {name: x-team, safe_regex_match: {regex: "caf."}}}]
+                      principals: [{any: true}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        int port = proxy.listenerAddress("http").getPort();
+        assertEquals(403, rawStatus(port, "X-User: josÉ"), "the same UTF-8 bytes, ASCII letters in another case");
+        assertEquals(200, rawStatus(port, "X-User: josé"), "É and é differ in a non-ASCII byte: no folding there");
+        assertEquals(403, rawStatus(port, "X-Team: café"), "RE2's '.' is one UTF-8 character");
+        assertEquals(200, rawStatus(port, "X-Team: cafe!!"));
+    }
+
+    /** A request with one extra header line written as UTF-8 bytes, as a client would send it; the status code. */
+    private static int rawStatus(int port, String headerLine) throws Exception {
+        byte[] head = ("GET /get HTTP/1.1\r\nHost: x\r\n" + headerLine + "\r\nConnection: close\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var s = io.sourcemesh.proxy.testing.RawSocket.connect(port)) {
+            String line = s.send(head).readUntilClose(10_000).statusLine();
+            return Integer.parseInt(line.substring(9, 12));
+        }
+    }
+
     @Test
     void logActionNeverBlocks() throws Exception {
         String rules = """

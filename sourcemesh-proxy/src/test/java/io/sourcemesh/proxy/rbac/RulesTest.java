@@ -150,6 +150,29 @@ class RulesTest {
         assertFalse(StringMatch.regex(Pattern.compile("/v[0-9]+")).matches("/v2/x"), "regex matches the whole value");
     }
 
+    /** A request's text as the codec gives it: one char per byte, here the UTF-8 bytes of {@code s}. */
+    private static String wire(String s) {
+        return new String(s.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void stringMatchComparesUtf8BytesAndFoldsOnlyAscii() {
+        // Envoy compares the configured string's UTF-8 bytes with the request's bytes
+        assertTrue(exact("josé").matches(wire("josé")));
+        assertTrue(StringMatch.of(StringMatch.Kind.PREFIX, "/café", false).matches(wire("/café/menu")));
+        assertTrue(StringMatch.of(StringMatch.Kind.SUFFIX, "ün", false).matches(wire("grün")));
+        assertTrue(StringMatch.of(StringMatch.Kind.CONTAINS, "€", false).matches(wire("5€ each")));
+        assertTrue(StringMatch.of(StringMatch.Kind.EXACT, "JOSÉ", true).matches(wire("josÉ")), "ASCII letters fold");
+        assertFalse(StringMatch.of(StringMatch.Kind.EXACT, "JOSÉ", true).matches(wire("josé")), "É/é differ in a non-ASCII byte");
+        // a raw byte 0xE0 is not the UTF-8 of "À", whatever Latin-1 case rules say
+        assertFalse(StringMatch.of(StringMatch.Kind.EXACT, "À", true).matches("\u00e0"));
+        assertFalse(StringMatch.of(StringMatch.Kind.CONTAINS, "À", true).matches("x\u00e0"));
+        // RE2 reads the bytes as UTF-8: '.' is one character, a class holds characters
+        assertTrue(StringMatch.regex(Pattern.compile("caf.")).matches(wire("café")));
+        assertTrue(StringMatch.regex(Pattern.compile("gr[üu]n")).matches(wire("grün")));
+        assertFalse(StringMatch.regex(Pattern.compile("caf..")).matches(wire("café")));
+    }
+
     @Test
     void urlPathIgnoresTheQueryButHeaderPathDoesNot() {
         RbacRequest r = TestRequest.http("/status/200?secret=1", Map.of());
