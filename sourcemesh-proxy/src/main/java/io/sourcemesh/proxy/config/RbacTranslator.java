@@ -10,10 +10,15 @@ import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.sourcemesh.proxy.address.CidrRange;
 import io.sourcemesh.proxy.rbac.HeaderMatch;
 import io.sourcemesh.proxy.rbac.RbacConfig;
 import io.sourcemesh.proxy.rbac.Rules;
 import io.sourcemesh.proxy.rbac.StringMatch;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -97,9 +102,9 @@ final class RbacTranslator {
             case ANY -> anyTrue(p.getAny(), at(path, "any"), new io.sourcemesh.proxy.rbac.Principal.Any());
             case NOT_ID -> new io.sourcemesh.proxy.rbac.Principal.Not(principal(p.getNotId(), at(path, "not_id"), http));
             case DIRECT_REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.DirectRemoteIp(
-                    Protos.cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
-            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(Protos.cidr(p.getRemoteIp(), at(path, "remote_ip")));
-            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(Protos.cidr(p.getSourceIp(), at(path, "source_ip")));
+                    cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
+            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(cidr(p.getRemoteIp(), at(path, "remote_ip")));
+            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(cidr(p.getSourceIp(), at(path, "source_ip")));
             case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case AUTHENTICATED -> throw new ConfigException(at(path, "authenticated"),
@@ -132,7 +137,7 @@ final class RbacTranslator {
             case HEADER -> new io.sourcemesh.proxy.rbac.Permission.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Permission.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case DESTINATION_IP -> new io.sourcemesh.proxy.rbac.Permission.DestinationIp(
-                    Protos.cidr(p.getDestinationIp(), at(path, "destination_ip")));
+                    cidr(p.getDestinationIp(), at(path, "destination_ip")));
             case DESTINATION_PORT -> {
                 if (p.getDestinationPort() > 65535) {
                     throw new ConfigException(at(path, "destination_port"), p.getDestinationPort() + " is not a port");
@@ -165,6 +170,33 @@ final class RbacTranslator {
             out.add(permission(rules.get(i), at(path, "rules", i), http));
         }
         return out;
+    }
+
+    /**
+     * Envoy's CidrRange keeps the family the address is written in: an IPv4-mapped prefix
+     * ({@code ::ffff:6.6.6.0/120}) is an IPv6 range, which holds the mapped XFF entries the connection
+     * manager keeps IPv6 and never an IPv4 peer. Java's parser folds it to IPv4, which refused /120
+     * and read a prefix_len of 32 or less as an IPv4 range.
+     */
+    private static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
+        only(range, path, "address_prefix", "prefix_len");
+        InetAddress address = Protos.ip(range.getAddressPrefix(), at(path, "address_prefix"));
+        if (address instanceof Inet4Address v4 && range.getAddressPrefix().contains(":")) {
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xff;
+            mapped[11] = (byte) 0xff;
+            System.arraycopy(v4.getAddress(), 0, mapped, 12, 4);
+            try {
+                address = Inet6Address.getByAddress(null, mapped, -1);
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException(e); // 16 bytes are always an IPv6 address
+            }
+        }
+        try {
+            return new CidrRange(address, range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(at(path, "prefix_len"), e.getMessage());
+        }
     }
 
     /** Envoy's validation: {@code any} must be {@code true}. */

@@ -138,6 +138,16 @@ class RbacTranslationTest {
         load(rbac(policy("{destination_port_range: {start: 80, end: 81}}", "{any: true}")));
     }
 
+    /** Envoy keeps an IPv4-mapped prefix IPv6, so a short prefix_len is an IPv6 prefix, not an IPv4 range. */
+    @Test
+    void anIpv4MappedPrefixStaysIpv6() {
+        var range = ((Principal.RemoteIp) load(rbac(policy("{any: true}", "{remote_ip: {address_prefix: \"::ffff:6.6.6.6\", prefix_len: 32}}")))
+                .rules().orElseThrow().policies().get("p").principals().get(0)).range();
+        assertInstanceOf(java.net.Inet6Address.class, range.address());
+        assertEquals(32, range.prefixLength());
+        assertEquals(false, range.contains(io.sourcemesh.proxy.address.CidrRange.literal("6.6.6.6")));
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {

@@ -250,6 +250,28 @@ class HttpRbacEndToEndTest {
         }
     }
 
+    /**
+     * A CIDR written as an IPv4-mapped IPv6 prefix is an IPv6 range in Envoy (its address parser keeps
+     * the family as written): it admits the client an XFF entry "::ffff:6.6.6.6" names (kept IPv6 by
+     * the connection manager) and not the IPv4 client 6.6.6.6.
+     */
+    @Test
+    void anIpv4MappedRangeIsAnIpv6Range() throws Exception {
+        String rules = """
+                rules:
+                  action: ALLOW
+                  policies:
+                    mapped-clients:
+                      permissions: [{any: true}]
+                      principals: [{remote_ip: {address_prefix: "::ffff:6.6.6.0", prefix_len: 120}}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules,
+                "use_remote_address: true\nxff_num_trusted_hops: 1\n")), 1);
+        assertEquals(200, Curl.run("-H", "X-Forwarded-For: ::ffff:6.6.6.6", url("/get")).status());
+        assertEquals(403, Curl.run("-H", "X-Forwarded-For: 6.6.6.6", url("/get")).status());
+        assertEquals(403, Curl.run("-H", "X-Forwarded-For: ::ffff:6.6.7.6", url("/get")).status());
+    }
+
     @Test
     void logActionNeverBlocks() throws Exception {
         String rules = """

@@ -120,6 +120,30 @@ class RulesTest {
         assertFalse(new Principal.RemoteIp(CidrRange.of("10.0.0.0", 8)).matches(r));
     }
 
+    /**
+     * Envoy's CidrRange compares an address only with a range of its own family, and an IPv4-mapped
+     * IPv6 address (an XFF entry "::ffff:6.6.6.6" stays IPv6 there) is IPv6: it is in ::ffff:6.6.6.0/120,
+     * not in 6.6.6.0/24; the IPv4 peer 6.6.6.6 is the other way round.
+     */
+    @Test
+    void ipv4MappedAddressesAreIpv6InRanges() throws Exception {
+        byte[] bytes = new byte[16];
+        bytes[10] = (byte) 0xff;
+        bytes[11] = (byte) 0xff;
+        bytes[12] = bytes[13] = bytes[14] = 6;
+        java.net.InetAddress mappedRange = java.net.Inet6Address.getByAddress(null, bytes, -1);
+        bytes[15] = 6;
+        java.net.InetAddress mapped = java.net.Inet6Address.getByAddress(null, bytes, -1);
+        java.net.InetAddress v4 = CidrRange.literal("6.6.6.6");
+        CidrRange v6Range = new CidrRange(mappedRange, 120);
+        assertTrue(v6Range.contains(mapped));
+        assertFalse(v6Range.contains(v4));
+        assertFalse(CidrRange.of("6.6.6.0", 24).contains(mapped));
+        assertTrue(CidrRange.of("6.6.6.0", 24).contains(v4));
+        assertTrue(new CidrRange(mapped, 128).contains(mapped));
+        assertFalse(new CidrRange(mapped, 128).contains(v4));
+    }
+
     @Test
     void destinationIpPortRangeAndServerName() {
         RbacRequest r = TestRequest.tcp("10.0.0.1", "10.0.0.1", "10.0.0.9", 8443, "api.example.com");
