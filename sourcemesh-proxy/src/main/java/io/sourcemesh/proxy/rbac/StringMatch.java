@@ -38,8 +38,13 @@ public final class StringMatch {
         return new StringMatch(kind, value, ignoreCase, Optional.empty());
     }
 
+    /**
+     * Compiled again with RE2's meaning of '.' (any character but '\n'; Java's also stops at '\r',
+     * U+0085, U+2028 and U+2029) and of (?i) (Unicode letters fold; Java's only ASCII ones).
+     */
     public static StringMatch regex(Pattern pattern) {
-        return new StringMatch(Kind.REGEX, pattern.pattern(), false, Optional.of(pattern));
+        Pattern re2 = Pattern.compile(pattern.pattern(), pattern.flags() | Pattern.UNIX_LINES | Pattern.UNICODE_CASE);
+        return new StringMatch(Kind.REGEX, pattern.pattern(), false, Optional.of(re2));
     }
 
     public Kind kind() {

@@ -238,6 +238,7 @@ class HttpRbacEndToEndTest {
         assertEquals(200, rawStatus(port, "X-User: josé"), "É and é differ in a non-ASCII byte: no folding there");
         assertEquals(403, rawStatus(port, "X-Team: café"), "RE2's '.' is one UTF-8 character");
         assertEquals(200, rawStatus(port, "X-Team: cafe!!"));
+        assertEquals(403, rawStatus(port, "X-Team: caf\u0085"), "RE2's '.' is any character but a newline");
     }
 
     /** A request with one extra header line written as UTF-8 bytes, as a client would send it; the status code. */

@@ -197,6 +197,19 @@ class RulesTest {
         assertFalse(StringMatch.regex(Pattern.compile("caf..")).matches(wire("café")));
     }
 
+    /**
+     * RE2's '.' stops only at '\n' (Java's also at '\r', U+0085, U+2028, U+2029) and its (?i) folds
+     * Unicode letters (Java's only ASCII ones unless asked).
+     */
+    @Test
+    void regexDotAndCaseFoldingAsRe2() {
+        assertTrue(StringMatch.regex(Pattern.compile("a.b")).matches(wire("a\u0085b")));
+        assertTrue(StringMatch.regex(Pattern.compile("/api/.*")).matches(wire("/api/x\u2028y")));
+        assertTrue(StringMatch.regex(Pattern.compile("a.b")).matches("a\rb"));
+        assertFalse(StringMatch.regex(Pattern.compile("a.b")).matches("a\nb"), "'\\n' is RE2's one line end");
+        assertTrue(StringMatch.regex(Pattern.compile("(?i)josé")).matches(wire("JOSÉ")));
+    }
+
     @Test
     void urlPathIgnoresTheQueryButHeaderPathDoesNot() {
         RbacRequest r = TestRequest.http("/status/200?secret=1", Map.of());
