@@ -224,6 +224,10 @@ final class RbacTranslator {
         if (h.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
+        // Envoy's HTTP_HEADER_NAME validation (strict: false): no name a request line could be split on.
+        if (h.getName().chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+            throw new ConfigException(at(path, "name"), "must not contain CR, LF or NUL");
+        }
         String name = h.getName().toLowerCase(java.util.Locale.ROOT);
         boolean invert = h.getInvertMatch();
         boolean missingAsEmpty = h.getTreatMissingHeaderAsEmpty();

@@ -148,6 +148,16 @@ class RbacTranslationTest {
         assertEquals(false, range.contains(io.sourcemesh.proxy.address.CidrRange.literal("6.6.6.6")));
     }
 
+    /** Envoy's HeaderMatcher name validation (HTTP_HEADER_NAME, strict: false) refuses \r, \n and NUL. */
+    @Test
+    void aHeaderNameWithALineBreakOrNulIsRefused() {
+        for (String bad : List.of("x\\ny", "x\\ry", "x\\0y")) {
+            rejects(rbac(policy("{header: {name: \"" + bad + "\", present_match: true}}", "{any: true}")),
+                    F + ".rules.policies.p.permissions[0].header.name: must not contain CR, LF or NUL");
+        }
+        load(rbac(policy("{header: {name: \"x y\", present_match: true}}", "{any: true}")));
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {
