@@ -273,6 +273,40 @@ class HttpRbacEndToEndTest {
         assertEquals(403, Curl.run("-H", "X-Forwarded-For: ::ffff:6.6.7.6", url("/get")).status());
     }
 
+    /**
+     * The matchers Istio writes for {@code methods} and {@code hosts} (":method" exact; ":authority"
+     * exact and "host:" prefix, ignore_case), Envoy's "host" alias of ":authority", and a repeated
+     * header seen as its values joined with "," (getAllOfHeaderAsString).
+     */
+    @Test
+    void methodAuthorityAndRepeatedHeadersAsEnvoySeesThem() throws Exception {
+        String rules = """
+                rules:
+                  action: ALLOW
+                  policies:
+                    get-example:
+                      permissions:
+                      - and_rules:
+                          rules:
+                          - header: {name: ":method", string_match: {exact: GET}}
+                          - or_rules:
+                              rules:
+                              - header: {name: ":authority", string_match: {exact: example.com, ignore_case: true}}
+                              - header: {name: ":authority", string_match: {prefix: "example.com:", ignore_case: true}}
+                              - header: {name: Host, string_match: {exact: alias.example}}
+                      principals: [{not_id: {header: {name: x-group, string_match: {exact: "a,b"}}}}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        assertEquals(200, Curl.run("-H", "Host: Example.COM", url("/get")).status());
+        assertEquals(200, Curl.run("-H", "Host: example.com:8080", url("/get")).status(), "the port stays in :authority");
+        assertEquals(200, Curl.run("-H", "Host: alias.example", url("/get")).status(), "host is :authority");
+        assertEquals(403, Curl.run("-H", "Host: example.org", url("/get")).status());
+        assertEquals(403, Curl.run("-X", "POST", "-H", "Host: example.com", url("/get")).status());
+        assertEquals(200, Curl.run("-H", "Host: example.com", "-H", "X-Group: a", url("/get")).status());
+        assertEquals(403, Curl.run("-H", "Host: example.com", "-H", "X-Group: a", "-H", "X-Group: b", url("/get")).status(),
+                "two lines are one value \"a,b\"");
+    }
+
     @Test
     void logActionNeverBlocks() throws Exception {
         String rules = """
