@@ -176,7 +176,8 @@ final class RbacTranslator {
      * Envoy's CidrRange keeps the family the address is written in: an IPv4-mapped prefix
      * ({@code ::ffff:6.6.6.0/120}) is an IPv6 range, which holds the mapped XFF entries the connection
      * manager keeps IPv6 and never an IPv4 peer. Java's parser folds it to IPv4, which refused /120
-     * and read a prefix_len of 32 or less as an IPv4 range.
+     * and read a prefix_len of 32 or less as an IPv4 range. A prefix_len longer than the address
+     * (the proto allows 128) is clamped to it, as Envoy's truncateIpAddressAndLength does.
      */
     private static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
         only(range, path, "address_prefix", "prefix_len");
@@ -192,11 +193,12 @@ final class RbacTranslator {
                 throw new IllegalStateException(e); // 16 bytes are always an IPv6 address
             }
         }
-        try {
-            return new CidrRange(address, range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(at(path, "prefix_len"), e.getMessage());
+        int length = range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0;
+        if (length < 0 || length > 128) { // uint32 in the proto: above 2^31 it reads negative here
+            throw new ConfigException(at(path, "prefix_len"), Integer.toUnsignedString(length) + " is out of range (at most 128)");
         }
+        // Envoy clamps a longer prefix to the address's length: 10.0.0.1/64 is 10.0.0.1/32.
+        return new CidrRange(address, Math.min(length, address.getAddress().length * 8));
     }
 
     /** Envoy's validation: {@code any} must be {@code true}. */

@@ -158,6 +158,16 @@ class RbacTranslationTest {
         load(rbac(policy("{header: {name: \"x y\", present_match: true}}", "{any: true}")));
     }
 
+    /** Envoy's CidrRange clamps an IPv4 prefix_len above 32 to 32 (truncateIpAddressAndLength); the proto allows up to 128. */
+    @Test
+    void anIpv4PrefixLongerThan32IsAHostRange() {
+        var range = ((Principal.RemoteIp) load(rbac(policy("{any: true}", "{remote_ip: {address_prefix: 10.0.0.1, prefix_len: 64}}")))
+                .rules().orElseThrow().policies().get("p").principals().get(0)).range();
+        assertEquals(io.sourcemesh.proxy.address.CidrRange.parse("10.0.0.1/32"), range);
+        rejects(rbac(policy("{any: true}", "{remote_ip: {address_prefix: 10.0.0.1, prefix_len: 129}}")),
+                F + ".rules.policies.p.principals[0].remote_ip.prefix_len: 129 is out of range (at most 128)");
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {
