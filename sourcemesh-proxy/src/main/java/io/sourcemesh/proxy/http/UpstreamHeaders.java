@@ -57,20 +57,36 @@ final class UpstreamHeaders {
 
     /**
      * What Envoy's connection manager takes from a client's request before any HTTP filter runs
-     * (ConnectionManagerUtility::mutateRequestHeaders), so no filter, RBAC above all, reads it: Connection
-     * and Upgrade unless this is an upgrade, Keep-Alive, Proxy-Connection, and an x-forwarded-client-cert
-     * the proxy does not vouch for. {@link #prepare} strips hop-by-hop headers again after the route's own.
+     * (ConnectionManagerUtility::mutateRequestHeaders), so no filter, RBAC above all, reads it: Connection,
+     * Upgrade and TE but "trailers" unless this is an upgrade, Keep-Alive, Proxy-Connection, and an
+     * x-forwarded-client-cert the proxy does not vouch for. {@link #prepare} strips hop-by-hop headers again after the route's own.
      */
     static void beforeFilters(HttpHeaders h, String forwardClientCertDetails, boolean upgrade, Channel downstream) {
         if (!upgrade) {
             h.remove(HttpHeaderNames.CONNECTION);
             h.remove(HttpHeaderNames.UPGRADE);
+            sanitizeTe(h);
         }
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
         if (h.contains("x-forwarded-client-cert") && dropsClientCert(forwardClientCertDetails, downstream)) {
             h.remove("x-forwarded-client-cert");
         }
+    }
+
+    /** Envoy's sanitizeTEHeader: "trailers" when that token is among TE's values, else no TE. */
+    private static void sanitizeTe(HttpHeaders h) {
+        String te = h.get(HttpHeaderNames.TE);
+        if (te == null) {
+            return;
+        }
+        for (String token : te.split(",")) {
+            if (token.strip().equals("trailers")) {
+                h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+                return;
+            }
+        }
+        h.remove(HttpHeaderNames.TE);
     }
 
     /**

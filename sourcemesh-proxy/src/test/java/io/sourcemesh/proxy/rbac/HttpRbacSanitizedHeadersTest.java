@@ -121,6 +121,29 @@ class HttpRbacSanitizedHeadersTest {
         assertEquals(FORGED.substring(FORGED.indexOf(": ") + 2), origin.last().header("x-forwarded-client-cert"));
     }
 
+    /** Envoy's sanitizeTEHeader: TE is "trailers" when that token is among its values, else gone, before the filters. */
+    @Test
+    void teIsTrailersOrNothingBeforeRbac() {
+        start("""
+                rules:
+                  action: DENY
+                  policies:
+                    te-trailers:
+                      permissions: [{header: {name: te, string_match: {exact: trailers}}}]
+                      principals: [{any: true}]
+                    te-present:
+                      permissions:
+                      - and_rules:
+                          rules:
+                          - header: {name: te, present_match: true}
+                          - header: {name: x-case, string_match: {exact: gone}}
+                      principals: [{any: true}]
+                """, "");
+        assertEquals(403, Curl.run("-H", "TE: gzip, trailers", url()).status(), "seen as \"trailers\"");
+        assertEquals(200, Curl.run("-H", "TE: gzip", "-H", "X-Case: gone", url()).status(), "gone");
+        assertEquals(1, origin.seen().size());
+    }
+
     /** Keep-Alive, Proxy-Connection, and Connection and Upgrade of a request that is no upgrade: gone before the filters. */
     @Test
     void hopByHopHeadersAreGoneBeforeRbac() {
