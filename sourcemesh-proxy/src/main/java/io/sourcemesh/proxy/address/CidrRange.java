@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.address;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
@@ -46,6 +47,7 @@ public record CidrRange(InetAddress address, int prefixLength) {
         return address.getHostAddress() + "/" + prefixLength;
     }
 
+    /** Keeps the family: InetAddress.getByAddress would fold an IPv4-mapped IPv6 address to IPv4, Envoy does not. */
     private static InetAddress masked(InetAddress address, int prefixLength) {
         byte[] bytes = address.getAddress();
         for (int i = 0; i < bytes.length; i++) {
@@ -53,7 +55,7 @@ public record CidrRange(InetAddress address, int prefixLength) {
             bytes[i] &= (byte) (0xff << (8 - bits));
         }
         try {
-            return InetAddress.getByAddress(bytes);
+            return bytes.length == 16 ? Inet6Address.getByAddress(null, bytes, -1) : InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

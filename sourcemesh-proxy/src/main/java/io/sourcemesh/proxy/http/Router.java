@@ -189,7 +189,7 @@ final class Router {
         routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
-        UpstreamHeaders.prepare(request, filter.config.forwardClientCertDetails(), upgrade);
+        UpstreamHeaders.prepare(request, upgrade);
         info.attemptCount(1); // Envoy counts the try once the router will send it: before the pool's limits, after the upgrade check
         if (!upgrade) {
             shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),

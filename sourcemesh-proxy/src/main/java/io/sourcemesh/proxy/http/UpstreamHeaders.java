@@ -1,12 +1,15 @@
 package io.sourcemesh.proxy.http;
 
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /** What the router reads from and edits in a request head: require_tls, the hash key, the route's rewrites, hop-by-hop headers. */
 final class UpstreamHeaders {
@@ -53,17 +56,73 @@ final class UpstreamHeaders {
     }
 
     /**
+     * What Envoy's connection manager takes from a client's request before any HTTP filter runs
+     * (ConnectionManagerUtility::mutateRequestHeaders), so no filter, RBAC above all, reads it: Connection,
+     * Upgrade and TE but "trailers" unless this is an upgrade, Keep-Alive, Proxy-Connection, and an
+     * x-forwarded-client-cert the proxy does not vouch for. {@link #prepare} strips hop-by-hop headers again after the route's own.
+     */
+    static void beforeFilters(HttpHeaders h, String forwardClientCertDetails, boolean upgrade, Channel downstream) {
+        if (!upgrade) {
+            h.remove(HttpHeaderNames.CONNECTION);
+            h.remove(HttpHeaderNames.UPGRADE);
+            sanitizeTe(h);
+        }
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove("proxy-connection");
+        if (h.contains("x-forwarded-client-cert") && dropsClientCert(forwardClientCertDetails, downstream)) {
+            h.remove("x-forwarded-client-cert");
+        }
+    }
+
+    /** Envoy's sanitizeTEHeader: "trailers" when that token is among TE's values, else no TE. */
+    private static void sanitizeTe(HttpHeaders h) {
+        String te = h.get(HttpHeaderNames.TE);
+        if (te == null) {
+            return;
+        }
+        for (String token : te.split(",")) {
+            if (token.strip().equals("trailers")) {
+                h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+                return;
+            }
+        }
+        h.remove(HttpHeaderNames.TE);
+    }
+
+    /**
+     * Envoy's mutateXfccRequestHeader: a client's XFCC stays only under ALWAYS_FORWARD_ONLY, or under
+     * FORWARD_ONLY and APPEND_FORWARD from a client that presented a certificate. SANITIZE_SET replaces
+     * it with the proxy's own details, which this proxy does not write: removed.
+     */
+    private static boolean dropsClientCert(String mode, Channel downstream) {
+        return switch (mode) {
+            case "ALWAYS_FORWARD_ONLY" -> false;
+            case "FORWARD_ONLY", "APPEND_FORWARD" -> !clientCertificate(downstream);
+            default -> true;
+        };
+    }
+
+    private static boolean clientCertificate(Channel downstream) {
+        SslHandler tls = downstream.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return false;
+        }
+        try {
+            return tls.engine().getSession().getPeerCertificates().length > 0;
+        } catch (SSLPeerUnverifiedException none) {
+            return false;
+        }
+    }
+
+    /**
      * Upstream requests are always HTTP/1.1 keep-alive; hop-by-hop headers stay on this hop, but for an
      * {@code upgrade} ({@link #asksUpgrade} of the client's headers), which keeps Upgrade and Connection: upgrade.
      */
-    static void prepare(HttpRequest request, String forwardClientCertDetails, boolean upgrade) {
+    static void prepare(HttpRequest request, boolean upgrade) {
         HttpHeaders h = request.headers();
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
-        if (forwardClientCertDetails.equals("SANITIZE") || forwardClientCertDetails.equals("SANITIZE_SET")) {
-            h.remove("x-forwarded-client-cert");
-        }
         if (!"trailers".equalsIgnoreCase(h.get(HttpHeaderNames.TE))) {
             h.remove(HttpHeaderNames.TE);
         }

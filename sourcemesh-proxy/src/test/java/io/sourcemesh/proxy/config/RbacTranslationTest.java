@@ -104,6 +104,70 @@ class RbacTranslationTest {
                 HCM + ".http_filters[0]: envoy.filters.http.router is required as the last HTTP filter");
     }
 
+    /** Envoy's HeaderMatcher: an empty exact_match matches any value of a present header, as a presence check would. */
+    @Test
+    void emptyExactMatchIsAnyValue() {
+        RbacConfig c = load(rbac(policy("{header: {name: x, exact_match: \"\"}}", "{any: true}")));
+        var header = ((Permission.Header) c.rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(true, header.matches(java.util.Optional.of("1")));
+        assertEquals(true, header.matches(java.util.Optional.of("")));
+        assertEquals(false, header.matches(java.util.Optional.empty()), "an absent header is not a value");
+        var inverted = ((Permission.Header) load(rbac(policy("{header: {name: x, exact_match: \"\", invert_match: true}}",
+                "{any: true}"))).rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(false, inverted.matches(java.util.Optional.of("1")));
+        var missingAsEmpty = ((Permission.Header) load(rbac(policy(
+                "{header: {name: x, exact_match: \"\", treat_missing_header_as_empty: true}}", "{any: true}")))
+                .rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(true, missingAsEmpty.matches(java.util.Optional.empty()));
+    }
+
+    /** Envoy's proto validation: the deprecated prefix, suffix and contains header matchers need a character (min_len 1). */
+    @Test
+    void emptyDeprecatedHeaderMatchersAreRefused() {
+        String p = F + ".rules.policies.p.permissions[0].header";
+        for (String kind : List.of("prefix_match", "suffix_match", "contains_match")) {
+            rejects(rbac(policy("{header: {name: x, " + kind + ": \"\"}}", "{any: true}")), p + "." + kind + ": must not be empty");
+        }
+    }
+
+    /** Envoy's PortRangeMatcher: "range start cannot be greater or equal than range end" — an empty range is refused. */
+    @Test
+    void anEmptyPortRangeIsRefused() {
+        rejects(rbac(policy("{destination_port_range: {start: 80, end: 80}}", "{any: true}")),
+                F + ".rules.policies.p.permissions[0].destination_port_range: [80, 80) is not a port range");
+        load(rbac(policy("{destination_port_range: {start: 80, end: 81}}", "{any: true}")));
+    }
+
+    /** Envoy keeps an IPv4-mapped prefix IPv6, so a short prefix_len is an IPv6 prefix, not an IPv4 range. */
+    @Test
+    void anIpv4MappedPrefixStaysIpv6() {
+        var range = ((Principal.RemoteIp) load(rbac(policy("{any: true}", "{remote_ip: {address_prefix: \"::ffff:6.6.6.6\", prefix_len: 32}}")))
+                .rules().orElseThrow().policies().get("p").principals().get(0)).range();
+        assertInstanceOf(java.net.Inet6Address.class, range.address());
+        assertEquals(32, range.prefixLength());
+        assertEquals(false, range.contains(io.sourcemesh.proxy.address.CidrRange.literal("6.6.6.6")));
+    }
+
+    /** Envoy's HeaderMatcher name validation (HTTP_HEADER_NAME, strict: false) refuses \r, \n and NUL. */
+    @Test
+    void aHeaderNameWithALineBreakOrNulIsRefused() {
+        for (String bad : List.of("x\\ny", "x\\ry", "x\\0y")) {
+            rejects(rbac(policy("{header: {name: \"" + bad + "\", present_match: true}}", "{any: true}")),
+                    F + ".rules.policies.p.permissions[0].header.name: must not contain CR, LF or NUL");
+        }
+        load(rbac(policy("{header: {name: \"x y\", present_match: true}}", "{any: true}")));
+    }
+
+    /** Envoy's CidrRange clamps an IPv4 prefix_len above 32 to 32 (truncateIpAddressAndLength); the proto allows up to 128. */
+    @Test
+    void anIpv4PrefixLongerThan32IsAHostRange() {
+        var range = ((Principal.RemoteIp) load(rbac(policy("{any: true}", "{remote_ip: {address_prefix: 10.0.0.1, prefix_len: 64}}")))
+                .rules().orElseThrow().policies().get("p").principals().get(0)).range();
+        assertEquals(io.sourcemesh.proxy.address.CidrRange.parse("10.0.0.1/32"), range);
+        rejects(rbac(policy("{any: true}", "{remote_ip: {address_prefix: 10.0.0.1, prefix_len: 129}}")),
+                F + ".rules.policies.p.principals[0].remote_ip.prefix_len: 129 is out of range (at most 128)");
+    }
+
     /** Per-route RBAC (RBACPerRoute) is not implemented: refused where it is written, never ignored. */
     @Test
     void perRouteConfigIsRefused() {

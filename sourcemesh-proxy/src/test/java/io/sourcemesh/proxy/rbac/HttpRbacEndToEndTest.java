@@ -192,6 +192,121 @@ class HttpRbacEndToEndTest {
         assertEquals("rbac_access_denied_matched_policy[ns[demo]-policy[block-status]-rule[0]]", line.get("details").asText());
     }
 
+    /**
+     * Envoy's header matcher treats a deprecated {@code exact_match: ""} as "any value" (header_utility's
+     * exact matcher: an empty expected value matches whatever is present), so this DENY policy blocks
+     * every request that carries the header, empty or not.
+     */
+    @Test
+    void emptyExactMatchDeniesAnyValueOfThePresentHeader() throws Exception {
+        String rules = """
+                rules:
+                  action: DENY
+                  policies:
+                    no-debug:
+                      permissions: [{header: {name: x-debug, exact_match: ""}}]
+                      principals: [{any: true}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        assertEquals(403, Curl.run("-H", "X-Debug: 1", url("/get")).status(), "a value");
+        assertEquals(403, Curl.run("-H", "X-Debug;", url("/get")).status(), "an empty value");
+        assertEquals(200, Curl.run(url("/get")).status(), "no such header");
+        assertEquals(1, origin.seen().size());
+    }
+
+    /**
+     * Envoy compares a matcher's UTF-8 bytes with the header's bytes (and RE2 reads them as UTF-8), so
+     * a non-ASCII value in a policy matches the same text sent by a client; {@code ignore_case} folds
+     * ASCII letters only (absl's EqualsIgnoreCase).
+     */
+    @Test
+    void nonAsciiValuesMatchAsUtf8BytesAndIgnoreCaseFoldsOnlyAscii() throws Exception {
+        String rules = """
+                rules:
+                  action: DENY
+                  policies:
+                    a-exact:
+                      permissions: [{header: {name: x-user, string_match: {exact: "JOSÉ", ignore_case: true}}}]
+                      principals: [{any: true}]
+                    b-regex:
+                      permissions: [{header: {name: x-team, safe_regex_match: {regex: "caf."}}}]
+                      principals: [{any: true}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        int port = proxy.listenerAddress("http").getPort();
+        assertEquals(403, rawStatus(port, "X-User: josÉ"), "the same UTF-8 bytes, ASCII letters in another case");
+        assertEquals(200, rawStatus(port, "X-User: josé"), "É and é differ in a non-ASCII byte: no folding there");
+        assertEquals(403, rawStatus(port, "X-Team: café"), "RE2's '.' is one UTF-8 character");
+        assertEquals(200, rawStatus(port, "X-Team: cafe!!"));
+        assertEquals(403, rawStatus(port, "X-Team: caf\u0085"), "RE2's '.' is any character but a newline");
+    }
+
+    /** A request with one extra header line written as UTF-8 bytes, as a client would send it; the status code. */
+    private static int rawStatus(int port, String headerLine) throws Exception {
+        byte[] head = ("GET /get HTTP/1.1\r\nHost: x\r\n" + headerLine + "\r\nConnection: close\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var s = io.sourcemesh.proxy.testing.RawSocket.connect(port)) {
+            String line = s.send(head).readUntilClose(10_000).statusLine();
+            return Integer.parseInt(line.substring(9, 12));
+        }
+    }
+
+    /**
+     * A CIDR written as an IPv4-mapped IPv6 prefix is an IPv6 range in Envoy (its address parser keeps
+     * the family as written): it admits the client an XFF entry "::ffff:6.6.6.6" names (kept IPv6 by
+     * the connection manager) and not the IPv4 client 6.6.6.6.
+     */
+    @Test
+    void anIpv4MappedRangeIsAnIpv6Range() throws Exception {
+        String rules = """
+                rules:
+                  action: ALLOW
+                  policies:
+                    mapped-clients:
+                      permissions: [{any: true}]
+                      principals: [{remote_ip: {address_prefix: "::ffff:6.6.6.0", prefix_len: 120}}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules,
+                "use_remote_address: true\nxff_num_trusted_hops: 1\n")), 1);
+        assertEquals(200, Curl.run("-H", "X-Forwarded-For: ::ffff:6.6.6.6", url("/get")).status());
+        assertEquals(403, Curl.run("-H", "X-Forwarded-For: 6.6.6.6", url("/get")).status());
+        assertEquals(403, Curl.run("-H", "X-Forwarded-For: ::ffff:6.6.7.6", url("/get")).status());
+    }
+
+    /**
+     * The matchers Istio writes for {@code methods} and {@code hosts} (":method" exact; ":authority"
+     * exact and "host:" prefix, ignore_case), Envoy's "host" alias of ":authority", and a repeated
+     * header seen as its values joined with "," (getAllOfHeaderAsString).
+     */
+    @Test
+    void methodAuthorityAndRepeatedHeadersAsEnvoySeesThem() throws Exception {
+        String rules = """
+                rules:
+                  action: ALLOW
+                  policies:
+                    get-example:
+                      permissions:
+                      - and_rules:
+                          rules:
+                          - header: {name: ":method", string_match: {exact: GET}}
+                          - or_rules:
+                              rules:
+                              - header: {name: ":authority", string_match: {exact: example.com, ignore_case: true}}
+                              - header: {name: ":authority", string_match: {prefix: "example.com:", ignore_case: true}}
+                              - header: {name: Host, string_match: {exact: alias.example}}
+                      principals: [{not_id: {header: {name: x-group, string_match: {exact: "a,b"}}}}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(origin.port(), dir.resolve("a.log"), rules)), 1);
+        assertEquals(200, Curl.run("-H", "Host: Example.COM", url("/get")).status());
+        assertEquals(200, Curl.run("-H", "Host: example.com:8080", url("/get")).status(), "the port stays in :authority");
+        assertEquals(200, Curl.run("-H", "Host: alias.example", url("/get")).status(), "host is :authority");
+        assertEquals(403, Curl.run("-H", "Host: example.org", url("/get")).status());
+        assertEquals(403, Curl.run("-X", "POST", "-H", "Host: example.com", url("/get")).status());
+        assertEquals(200, Curl.run("-H", "Host: example.com", "-H", "X-Group: a", url("/get")).status());
+        assertEquals(403, Curl.run("-H", "Host: example.com", "-H", "X-Group: a", "-H", "X-Group: b", url("/get")).status(),
+                "two lines are one value \"a,b\"");
+    }
+
     @Test
     void logActionNeverBlocks() throws Exception {
         String rules = """

@@ -217,6 +217,34 @@ class NetworkRbacEndToEndTest {
         }
     }
 
+    /**
+     * Envoy's network filter refuses only header rules (its config.cc validatePermission/validatePrincipal);
+     * a url_path rule loads and never matches, as a connection has no :path, so its negation matches
+     * every connection.
+     */
+    @Test
+    void urlPathLoadsAndNeverMatchesAConnection() {
+        String rbac = """
+                - name: envoy.filters.network.rbac
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                    stat_prefix: t.
+                    rules:
+                      action: DENY
+                      policies:
+                        no-path:
+                          permissions: [{not_rule: {url_path: {path: {prefix: /}}}}]
+                          principals: [{direct_remote_ip: {address_prefix: 127.0.0.43, prefix_len: 32}}]
+                        path:
+                          permissions: [{url_path: {path: {prefix: /}}}]
+                          principals: [{any: true}]
+                """;
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap("[]", rbac + tcpProxy(dir.resolve("t.log")), origin.port())), 1);
+        assertEquals(200, Curl.run("--interface", "127.0.0.42", url()).status(), "url_path never matches: policy path is not hit");
+        assertEquals(52, Curl.run("--interface", "127.0.0.43", url()).exitCode(), "not_rule of url_path matches every connection");
+        assertEquals(1L, proxy.stats().counters().get("t.rbac.denied"));
+    }
+
     @Test
     void refusals() {
         String rbac = """

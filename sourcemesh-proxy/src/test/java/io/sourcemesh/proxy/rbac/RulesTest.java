@@ -120,6 +120,30 @@ class RulesTest {
         assertFalse(new Principal.RemoteIp(CidrRange.of("10.0.0.0", 8)).matches(r));
     }
 
+    /**
+     * Envoy's CidrRange compares an address only with a range of its own family, and an IPv4-mapped
+     * IPv6 address (an XFF entry "::ffff:6.6.6.6" stays IPv6 there) is IPv6: it is in ::ffff:6.6.6.0/120,
+     * not in 6.6.6.0/24; the IPv4 peer 6.6.6.6 is the other way round.
+     */
+    @Test
+    void ipv4MappedAddressesAreIpv6InRanges() throws Exception {
+        byte[] bytes = new byte[16];
+        bytes[10] = (byte) 0xff;
+        bytes[11] = (byte) 0xff;
+        bytes[12] = bytes[13] = bytes[14] = 6;
+        java.net.InetAddress mappedRange = java.net.Inet6Address.getByAddress(null, bytes, -1);
+        bytes[15] = 6;
+        java.net.InetAddress mapped = java.net.Inet6Address.getByAddress(null, bytes, -1);
+        java.net.InetAddress v4 = CidrRange.literal("6.6.6.6");
+        CidrRange v6Range = new CidrRange(mappedRange, 120);
+        assertTrue(v6Range.contains(mapped));
+        assertFalse(v6Range.contains(v4));
+        assertFalse(CidrRange.of("6.6.6.0", 24).contains(mapped));
+        assertTrue(CidrRange.of("6.6.6.0", 24).contains(v4));
+        assertTrue(new CidrRange(mapped, 128).contains(mapped));
+        assertFalse(new CidrRange(mapped, 128).contains(v4));
+    }
+
     @Test
     void destinationIpPortRangeAndServerName() {
         RbacRequest r = TestRequest.tcp("10.0.0.1", "10.0.0.1", "10.0.0.9", 8443, "api.example.com");
@@ -148,6 +172,42 @@ class RulesTest {
         assertFalse(StringMatch.of(StringMatch.Kind.CONTAINS, "ADM", false).matches("/x/admin"));
         assertTrue(StringMatch.regex(Pattern.compile("/v[0-9]+/.*")).matches("/v2/x"));
         assertFalse(StringMatch.regex(Pattern.compile("/v[0-9]+")).matches("/v2/x"), "regex matches the whole value");
+    }
+
+    /** A request's text as the codec gives it: one char per byte, here the UTF-8 bytes of {@code s}. */
+    private static String wire(String s) {
+        return new String(s.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void stringMatchComparesUtf8BytesAndFoldsOnlyAscii() {
+        // Envoy compares the configured string's UTF-8 bytes with the request's bytes
+        assertTrue(exact("josé").matches(wire("josé")));
+        assertTrue(StringMatch.of(StringMatch.Kind.PREFIX, "/café", false).matches(wire("/café/menu")));
+        assertTrue(StringMatch.of(StringMatch.Kind.SUFFIX, "ün", false).matches(wire("grün")));
+        assertTrue(StringMatch.of(StringMatch.Kind.CONTAINS, "€", false).matches(wire("5€ each")));
+        assertTrue(StringMatch.of(StringMatch.Kind.EXACT, "JOSÉ", true).matches(wire("josÉ")), "ASCII letters fold");
+        assertFalse(StringMatch.of(StringMatch.Kind.EXACT, "JOSÉ", true).matches(wire("josé")), "É/é differ in a non-ASCII byte");
+        // a raw byte 0xE0 is not the UTF-8 of "À", whatever Latin-1 case rules say
+        assertFalse(StringMatch.of(StringMatch.Kind.EXACT, "À", true).matches("\u00e0"));
+        assertFalse(StringMatch.of(StringMatch.Kind.CONTAINS, "À", true).matches("x\u00e0"));
+        // RE2 reads the bytes as UTF-8: '.' is one character, a class holds characters
+        assertTrue(StringMatch.regex(Pattern.compile("caf.")).matches(wire("café")));
+        assertTrue(StringMatch.regex(Pattern.compile("gr[üu]n")).matches(wire("grün")));
+        assertFalse(StringMatch.regex(Pattern.compile("caf..")).matches(wire("café")));
+    }
+
+    /**
+     * RE2's '.' stops only at '\n' (Java's also at '\r', U+0085, U+2028, U+2029) and its (?i) folds
+     * Unicode letters (Java's only ASCII ones unless asked).
+     */
+    @Test
+    void regexDotAndCaseFoldingAsRe2() {
+        assertTrue(StringMatch.regex(Pattern.compile("a.b")).matches(wire("a\u0085b")));
+        assertTrue(StringMatch.regex(Pattern.compile("/api/.*")).matches(wire("/api/x\u2028y")));
+        assertTrue(StringMatch.regex(Pattern.compile("a.b")).matches("a\rb"));
+        assertFalse(StringMatch.regex(Pattern.compile("a.b")).matches("a\nb"), "'\\n' is RE2's one line end");
+        assertTrue(StringMatch.regex(Pattern.compile("(?i)josé")).matches(wire("JOSÉ")));
     }
 
     @Test
