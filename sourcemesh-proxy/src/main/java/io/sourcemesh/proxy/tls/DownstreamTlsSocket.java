@@ -84,9 +84,8 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
             ClientAuth clientAuth = ClientAuth.NONE;
             if (tls.trustedCaPem().isPresent()) {
                 trust = trustManagers(tls.trustedCaPem().get(), path + ".typed_config.common_tls_context.validation_context.trusted_ca");
-                if (tls.requireClientCertificate()) {
-                    clientAuth = ClientAuth.REQUIRE;
-                }
+                // Envoy asks for a client certificate whenever it can verify one; require_client_certificate makes it a must.
+                clientAuth = tls.requireClientCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
             }
             SSLContext jdk = SSLContext.getInstance("TLS");
             jdk.init(new KeyManager[] {certificates}, trust, null);
