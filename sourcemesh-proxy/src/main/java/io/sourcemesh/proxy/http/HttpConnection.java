@@ -45,8 +45,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     private boolean closeAfterStream;
     /** The response is out and the connection closes soon: what the client still sends is read and dropped. */
     private boolean lingering;
-    private boolean peerLooked;
-    private PeerCertificate peer;
     /** Envoy's default delayed_close_timeout (the field is not configurable here: HttpTranslator refuses it). */
     static final long DELAYED_CLOSE_MILLIS = 1000;
     private ConnectionTimers timers;
@@ -105,15 +103,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
 
     Channel channel() {
         return ctx.channel();
-    }
-
-    /** The client's certificate on this TLS connection, looked up once; null without TLS or without one. */
-    PeerCertificate peerCertificate() {
-        if (!peerLooked) {
-            peerLooked = true;
-            peer = connection.tlsTerminated() ? PeerCertificate.of(ctx.channel()) : null;
-        }
-        return peer;
     }
 
     /** The stream being answered, or null between requests. */

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.ForwardClientCert;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.network.PeerCertificate;
 
 /** What the router reads from and edits in a request head: require_tls, the hash key, the route's rewrites, hop-by-hop headers. */
 final class UpstreamHeaders {
@@ -97,7 +98,7 @@ final class UpstreamHeaders {
         if (mode == ForwardClientCert.Mode.ALWAYS_FORWARD_ONLY) {
             return;
         }
-        PeerCertificate peer = mode == ForwardClientCert.Mode.SANITIZE ? null : downstream.peerCertificate();
+        PeerCertificate peer = mode == ForwardClientCert.Mode.SANITIZE ? null : downstream.connection().peerCertificate();
         if (peer == null) {
             h.remove(XFCC);
             return;

@@ -1,6 +1,5 @@
-package io.sourcemesh.proxy.http;
+package io.sourcemesh.proxy.network;
 
-import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.config.ForwardClientCert;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +19,16 @@ import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
 
 /**
- * The client certificate of a mutual-TLS downstream connection as Envoy's Ssl::ConnectionInfo shows it, and the
+ * The client certificate of a mutual-TLS downstream connection as Envoy's Ssl::ConnectionInfo shows it (read once,
+ * when the handshake completes: {@code ConnectionContext.peerCertificate}) — what RBAC's {@code authenticated}
+ * principal matches — and the
  * x-forwarded-client-cert element the proxy writes about it (mutateXfccRequestHeader): By= for each URI SAN of the
  * proxy's own certificate, Hash= (SHA-256 of the client certificate's DER, lower-case hex), then the configured
  * details in Envoy's order — Cert="…" and Chain="…" (PEM, URL-encoded as Envoy encodes it), Subject="…" (RFC 2253),
  * URI= for each URI SAN (URI= alone when there is none), DNS= for each DNS SAN — joined by ';'. One per connection:
  * the element is made once per configuration.
  */
-final class PeerCertificate {
+public final class PeerCertificate {
     private static final int SAN_DNS = 2;
     private static final int SAN_URI = 6;
 
@@ -41,12 +42,8 @@ final class PeerCertificate {
         this.localUris = localUris;
     }
 
-    /** The certificate the client presented on this connection's TLS session; null without TLS or without one. */
-    static PeerCertificate of(Channel downstream) {
-        SslHandler tls = downstream.pipeline().get(SslHandler.class);
-        if (tls == null) {
-            return null;
-        }
+    /** The certificate the client presented in this handshake; null when it presented none. */
+    public static PeerCertificate of(SslHandler tls) {
         SSLSession session = tls.engine().getSession();
         Certificate[] peer;
         try {
@@ -67,8 +64,23 @@ final class PeerCertificate {
         return new PeerCertificate(chain, localUris);
     }
 
-    /** The proxy's element for {@code config}: made at the first request that needs it. */
-    String element(ForwardClientCert config) {
+    /** The certificate's URI SANs (a SPIFFE identity), in order. */
+    public List<String> uriSans() {
+        return sans(chain[0], SAN_URI);
+    }
+
+    /** The certificate's DNS SANs, in order. */
+    public List<String> dnsSans() {
+        return sans(chain[0], SAN_DNS);
+    }
+
+    /** The subject in RFC 2253 form, as Envoy's subjectPeerCertificate. */
+    public String subject() {
+        return chain[0].getSubjectX500Principal().getName(X500Principal.RFC2253);
+    }
+
+    /** The proxy's x-forwarded-client-cert element for {@code config}: made at the first request that needs it. */
+    public String element(ForwardClientCert config) {
         if (!config.equals(madeFor)) {
             element = make(config);
             madeFor = config;
@@ -93,10 +105,10 @@ final class PeerCertificate {
             parts.add("Chain=\"" + pems + "\"");
         }
         if (config.subject()) {
-            parts.add("Subject=\"" + chain[0].getSubjectX500Principal().getName(X500Principal.RFC2253) + "\"");
+            parts.add("Subject=\"" + subject() + "\"");
         }
         if (config.uri()) {
-            List<String> uris = sans(chain[0], SAN_URI);
+            List<String> uris = uriSans();
             if (uris.isEmpty()) {
                 parts.add("URI=");
             }
@@ -105,7 +117,7 @@ final class PeerCertificate {
             }
         }
         if (config.dns()) {
-            for (String dns : sans(chain[0], SAN_DNS)) {
+            for (String dns : dnsSans()) {
                 parts.add("DNS=" + dns);
             }
         }
