@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the proxy writes in x-forwarded-client-cert about a mutual-TLS client (Envoy's mutateXfccRequestHeader under
- * APPEND_FORWARD and SANITIZE_SET with set_current_client_cert_details: Istio's sidecar inbound uses APPEND_FORWARD
- * with subject, dns and uri). The hash and subject are checked against openssl's reading of the same certificate, and
- * the element is what an RBAC rule on XFCC sees.
+ * A mutual-TLS client's certificate where Envoy uses it: what the proxy writes in x-forwarded-client-cert (Envoy's
+ * mutateXfccRequestHeader under APPEND_FORWARD and SANITIZE_SET with set_current_client_cert_details — Istio's sidecar
+ * inbound uses APPEND_FORWARD with subject, dns and uri), checked against openssl's reading of the same certificate;
+ * what an RBAC rule on XFCC sees; and RBAC's {@code authenticated} principal.
  */
-class ClientCertHeaderEndToEndTest {
+class ClientCertificateEndToEndTest {
     private static final String SLEEP = "spiffe://cluster.local/ns/default/sa/sleep";
     private static final String HTTPBIN = "spiffe://cluster.local/ns/default/sa/httpbin";
 
@@ -33,6 +33,8 @@ class ClientCertHeaderEndToEndTest {
     private Proxy proxy;
     private Path clientCrt;
     private Path clientKey;
+    private Path otherCrt;
+    private Path otherKey;
     private String tls;
 
     @BeforeEach
@@ -44,6 +46,10 @@ class ClientCertHeaderEndToEndTest {
         Path serverKey = Files.writeString(dir.resolve("server.key"), server.privateKey());
         clientCrt = Files.writeString(dir.resolve("client.crt"), client.certificate());
         clientKey = Files.writeString(dir.resolve("client.key"), client.privateKey());
+        TestCertificates.Pem other = TestCertificates.selfSigned("other", "spiffe://cluster.local/ns/default/sa/other");
+        otherCrt = Files.writeString(dir.resolve("other.crt"), other.certificate());
+        otherKey = Files.writeString(dir.resolve("other.key"), other.privateKey());
+        Path trusted = Files.writeString(dir.resolve("trusted.crt"), client.certificate() + other.certificate());
         tls = """
                 transport_socket:
                   name: envoy.transport_sockets.tls
@@ -54,7 +60,7 @@ class ClientCertHeaderEndToEndTest {
                       tls_certificates: [{certificate_chain: {filename: "S_CRT"}, private_key: {filename: "S_KEY"}}]
                       validation_context: {trusted_ca: {filename: "C_CRT"}}
                 """.replace("S_CRT", serverCrt.toString()).replace("S_KEY", serverKey.toString())
-                .replace("C_CRT", clientCrt.toString());
+                .replace("C_CRT", trusted.toString());
     }
 
     @AfterEach
@@ -113,9 +119,13 @@ class ClientCertHeaderEndToEndTest {
     }
 
     private Curl.Result get(boolean withCertificate, String... headers) {
+        return get(withCertificate ? clientCrt : null, withCertificate ? clientKey : null, headers);
+    }
+
+    private Curl.Result get(Path crt, Path key, String... headers) {
         List<String> args = new java.util.ArrayList<>(List.of("-k"));
-        if (withCertificate) {
-            args.addAll(List.of("--cert", clientCrt.toString(), "--key", clientKey.toString()));
+        if (crt != null) {
+            args.addAll(List.of("--cert", crt.toString(), "--key", key.toString()));
         }
         for (String h : headers) {
             args.addAll(List.of("-H", h));
@@ -186,5 +196,36 @@ class ClientCertHeaderEndToEndTest {
         proxy("set_current_client_cert_details: {uri: true}\n", "", true);
         assertEquals(200, get(true, "x-forwarded-client-cert: URI=spiffe://forged").status());
         assertNull(origin.last().header("x-forwarded-client-cert"), origin.last().headers().toString());
+    }
+
+    @Test
+    void rbacsAuthenticatedPrincipalIsTheClientCertificatesUriSan() {
+        proxy("", """
+                rules:
+                  action: ALLOW
+                  policies:
+                    sleep:
+                      permissions: [{any: true}]
+                      principals: [{authenticated: {principal_name: {exact: "%s"}}}]
+                """.formatted(SLEEP), false);
+        assertEquals(200, get(clientCrt, clientKey).status());
+        Curl.Result other = get(otherCrt, otherKey);
+        assertEquals(403, other.status(), "another trusted client: " + other.err());
+        assertEquals(403, get(null, null).status(), "no certificate: its names are no one's");
+        assertEquals(1, origin.seen().size());
+    }
+
+    @Test
+    void anyAuthenticatedClientIsOneThatCameOverTls() {
+        proxy("", """
+                rules:
+                  action: DENY
+                  policies:
+                    tls-only:
+                      permissions: [{any: true}]
+                      principals: [{not_id: {authenticated: {}}}]
+                """, false);
+        assertEquals(200, get(null, null).status(), "TLS without a certificate is authenticated to Envoy");
+        assertEquals(200, get(otherCrt, otherKey).status());
     }
 }
