@@ -111,8 +111,24 @@ final class HttpTranslator {
                 h.getServerName().isEmpty() ? Optional.empty() : Optional.of(h.getServerName()),
                 Protos.timeout(h.hasStreamIdleTimeout(), h.getStreamIdleTimeout(), DEFAULT_STREAM_IDLE_TIMEOUT),
                 Protos.timeout(h.hasRequestTimeout(), h.getRequestTimeout(), null),
-                upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path), h.getForwardClientCertDetails().name(),
+                upgrades, AccessLogs.accessLogs(h.getAccessLogList(), path), forwardClientCert(h, path),
                 new PathOptions(h.hasNormalizePath() && h.getNormalizePath().getValue(), h.getMergeSlashes(), escapedSlashes), limits);
+    }
+
+    /** forward_client_cert_details with the set_current_client_cert_details it writes (APPEND_FORWARD, SANITIZE_SET). */
+    private static ForwardClientCert forwardClientCert(HttpConnectionManager h, String path) {
+        ForwardClientCert.Mode mode = switch (h.getForwardClientCertDetails()) {
+            case SANITIZE -> ForwardClientCert.Mode.SANITIZE;
+            case FORWARD_ONLY -> ForwardClientCert.Mode.FORWARD_ONLY;
+            case APPEND_FORWARD -> ForwardClientCert.Mode.APPEND_FORWARD;
+            case SANITIZE_SET -> ForwardClientCert.Mode.SANITIZE_SET;
+            case ALWAYS_FORWARD_ONLY -> ForwardClientCert.Mode.ALWAYS_FORWARD_ONLY;
+            default -> throw new ConfigException(at(path, "forward_client_cert_details"),
+                    h.getForwardClientCertDetailsValue() + " is not a ForwardClientCertDetails");
+        };
+        var d = h.getSetCurrentClientCertDetails();
+        return new ForwardClientCert(mode, d.getCert(), d.getChain(), d.hasSubject() && d.getSubject().getValue(), d.getUri(),
+                d.getDns());
     }
 
     /** Slow-client limits with Envoy's defaults; the protocol options we do not implement are refused by path. */

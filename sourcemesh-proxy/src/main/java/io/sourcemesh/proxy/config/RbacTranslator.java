@@ -107,8 +107,13 @@ final class RbacTranslator {
             case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(cidr(p.getSourceIp(), at(path, "source_ip")));
             case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
-            case AUTHENTICATED -> throw new ConfigException(at(path, "authenticated"),
-                    "needs peer identity (mTLS), not implemented");
+            case AUTHENTICATED -> {
+                String aPath = at(path, "authenticated");
+                only(p.getAuthenticated(), aPath, "principal_name");
+                yield new io.sourcemesh.proxy.rbac.Principal.Authenticated(p.getAuthenticated().hasPrincipalName()
+                        ? Optional.of(string(p.getAuthenticated().getPrincipalName(), at(aPath, "principal_name")))
+                        : Optional.empty());
+            }
             default -> throw new ConfigException(path, "a principal identifier is required");
         };
     }

@@ -199,7 +199,7 @@ final class HttpStream {
         if (upgrade) {
             router.upgrading();
         }
-        UpstreamHeaders.beforeFilters(request.headers(), filter.config.forwardClientCertDetails(), upgrade, downstream.channel());
+        UpstreamHeaders.beforeFilters(request.headers(), filter.config.forwardClientCert(), upgrade, downstream);
         // -- HTTP filters (envoy.filters.http.*), in order, then the router --
         if (!filter.httpFilters.isEmpty()) {
             filters = HttpFilterChain.create(filter.httpFilters,

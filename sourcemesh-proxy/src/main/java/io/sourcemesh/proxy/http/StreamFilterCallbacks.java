@@ -61,6 +61,16 @@ final class StreamFilterCallbacks implements HttpFilterCallbacks {
     }
 
     @Override
+    public boolean tlsTerminated() {
+        return connection.tlsTerminated();
+    }
+
+    @Override
+    public io.sourcemesh.proxy.network.PeerCertificate peerCertificate() {
+        return connection.peerCertificate();
+    }
+
+    @Override
     public void sendLocalReply(int status, String body, String details) {
         sendLocalReply(status, body, details, h -> { });
     }

@@ -1,18 +1,18 @@
 package io.sourcemesh.proxy.http;
 
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.ForwardClientCert;
 import io.sourcemesh.proxy.config.RouteConfig;
-import javax.net.ssl.SSLPeerUnverifiedException;
+import io.sourcemesh.proxy.network.PeerCertificate;
 
 /** What the router reads from and edits in a request head: require_tls, the hash key, the route's rewrites, hop-by-hop headers. */
 final class UpstreamHeaders {
+    private static final io.netty.util.AsciiString XFCC = io.netty.util.AsciiString.cached("x-forwarded-client-cert");
     private UpstreamHeaders() {}
 
     /** Envoy's require_tls: whether this plain-text request must be redirected to https. */
@@ -58,10 +58,11 @@ final class UpstreamHeaders {
     /**
      * What Envoy's connection manager takes from a client's request before any HTTP filter runs
      * (ConnectionManagerUtility::mutateRequestHeaders), so no filter, RBAC above all, reads it: Connection,
-     * Upgrade and TE but "trailers" unless this is an upgrade, Keep-Alive, Proxy-Connection, and an
-     * x-forwarded-client-cert the proxy does not vouch for. {@link #prepare} strips hop-by-hop headers again after the route's own.
+     * Upgrade and TE but "trailers" unless this is an upgrade, Keep-Alive, Proxy-Connection; and the
+     * x-forwarded-client-cert as {@code forwardClientCert} makes it ({@link #forwardClientCert}).
+     * {@link #prepare} strips hop-by-hop headers again after the route's own.
      */
-    static void beforeFilters(HttpHeaders h, String forwardClientCertDetails, boolean upgrade, Channel downstream) {
+    static void beforeFilters(HttpHeaders h, ForwardClientCert forwardClientCert, boolean upgrade, HttpConnection downstream) {
         if (!upgrade) {
             h.remove(HttpHeaderNames.CONNECTION);
             h.remove(HttpHeaderNames.UPGRADE);
@@ -69,9 +70,7 @@ final class UpstreamHeaders {
         }
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove("proxy-connection");
-        if (h.contains("x-forwarded-client-cert") && dropsClientCert(forwardClientCertDetails, downstream)) {
-            h.remove("x-forwarded-client-cert");
-        }
+        forwardClientCert(h, forwardClientCert, downstream);
     }
 
     /** Envoy's sanitizeTEHeader: "trailers" when that token is among TE's values, else no TE. */
@@ -90,28 +89,27 @@ final class UpstreamHeaders {
     }
 
     /**
-     * Envoy's mutateXfccRequestHeader: a client's XFCC stays only under ALWAYS_FORWARD_ONLY, or under
-     * FORWARD_ONLY and APPEND_FORWARD from a client that presented a certificate. SANITIZE_SET replaces
-     * it with the proxy's own details, which this proxy does not write: removed.
+     * Envoy's mutateXfccRequestHeader: ALWAYS_FORWARD_ONLY leaves the client's XFCC as it came; SANITIZE, and every
+     * other mode on a connection whose client showed no certificate, removes it; FORWARD_ONLY keeps it; APPEND_FORWARD
+     * appends the proxy's element about the client certificate (after a ','), SANITIZE_SET replaces it with that element.
      */
-    private static boolean dropsClientCert(String mode, Channel downstream) {
-        return switch (mode) {
-            case "ALWAYS_FORWARD_ONLY" -> false;
-            case "FORWARD_ONLY", "APPEND_FORWARD" -> !clientCertificate(downstream);
-            default -> true;
-        };
-    }
-
-    private static boolean clientCertificate(Channel downstream) {
-        SslHandler tls = downstream.pipeline().get(SslHandler.class);
-        if (tls == null) {
-            return false;
+    static void forwardClientCert(HttpHeaders h, ForwardClientCert config, HttpConnection downstream) {
+        ForwardClientCert.Mode mode = config.mode();
+        if (mode == ForwardClientCert.Mode.ALWAYS_FORWARD_ONLY) {
+            return;
         }
-        try {
-            return tls.engine().getSession().getPeerCertificates().length > 0;
-        } catch (SSLPeerUnverifiedException none) {
-            return false;
+        PeerCertificate peer = mode == ForwardClientCert.Mode.SANITIZE ? null : downstream.connection().peerCertificate();
+        if (peer == null) {
+            h.remove(XFCC);
+            return;
         }
+        if (!config.writes()) {
+            return; // FORWARD_ONLY from a client with a certificate
+        }
+        String element = peer.element(config);
+        java.util.List<String> lines = mode == ForwardClientCert.Mode.APPEND_FORWARD ? h.getAll(XFCC) : java.util.List.of();
+        String before = String.join(",", lines);
+        h.set(XFCC, before.isEmpty() ? element : before + "," + element);
     }
 
     /**

@@ -36,6 +36,7 @@ public final class ConnectionContext {
         Optional<ListenerFilterConfig.OriginalSrc> originalSrc = Optional.empty();
         String terminationDetails;
         Boolean accessLogHint;
+        PeerCertificate peerCertificate;
     }
 
     public ConnectionContext(String listenerName, InetSocketAddress localAddress, InetSocketAddress directRemoteAddress) {
@@ -78,6 +79,9 @@ public final class ConnectionContext {
     public void firstAckDelayed(boolean delayed) { firstAckDelayed = delayed; }
     public boolean tlsTerminated() { return tlsTerminated; }
     public void tlsTerminated(boolean t) { tlsTerminated = t; }
+    /** The certificate the client presented in the TLS handshake this proxy completed; null: none, or no TLS. */
+    public PeerCertificate peerCertificate() { return refinements == null ? null : refinements.peerCertificate; }
+    public void peerCertificate(PeerCertificate c) { refined().peerCertificate = c; }
     public Optional<ListenerFilterConfig.OriginalSrc> originalSrc() {
         return refinements == null ? Optional.empty() : refinements.originalSrc;
     }

@@ -81,4 +81,26 @@ public sealed interface Principal {
             return Paths.matches(path, r);
         }
     }
+
+    /**
+     * Envoy's {@code authenticated}: a TLS connection the proxy terminated; with {@code principal_name}, a match on the
+     * client certificate's URI SANs, then DNS SANs, then subject (an empty subject when it presented none).
+     */
+    record Authenticated(java.util.Optional<StringMatch> principalName) implements Principal {
+        @Override
+        public boolean matches(RbacRequest r) {
+            if (!r.tls()) {
+                return false;
+            }
+            if (principalName.isEmpty()) {
+                return true;
+            }
+            for (String name : r.peerPrincipals()) {
+                if (principalName.get().matches(name)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 }

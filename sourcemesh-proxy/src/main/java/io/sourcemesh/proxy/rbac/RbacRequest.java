@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.rbac;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -32,4 +33,22 @@ public interface RbacRequest {
 
     /** {@code :path}, when this is an HTTP request. */
     Optional<String> path();
+
+    /** Whether the proxy terminated TLS on the connection: {@code authenticated} needs it. */
+    boolean tls();
+
+    /**
+     * The names {@code authenticated.principal_name} is tried against, in Envoy's order: the client certificate's URI
+     * SANs, its DNS SANs, then its subject (RFC 2253) — just "" when the client presented no certificate.
+     */
+    List<String> peerPrincipals();
+
+    /** {@link #peerPrincipals} from a certificate's parts (null: none presented). */
+    static List<String> principals(List<String> uriSans, List<String> dnsSans, String subject) {
+        List<String> all = new java.util.ArrayList<>(uriSans.size() + dnsSans.size() + 1);
+        all.addAll(uriSans);
+        all.addAll(dnsSans);
+        all.add(subject == null ? "" : subject);
+        return all;
+    }
 }

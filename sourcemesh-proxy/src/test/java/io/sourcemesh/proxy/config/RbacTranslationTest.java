@@ -74,12 +74,21 @@ class RbacTranslationTest {
     }
 
     @Test
+    void authenticatedIsTheClientCertificatesPrincipal() {
+        io.sourcemesh.proxy.rbac.Policy p = load(rbac(policy("{any: true}", "{authenticated: {principal_name: {exact: spiffe://x}}}"))).rules().orElseThrow()
+                .policies().get("p");
+        assertEquals(new Principal.Authenticated(java.util.Optional.of(
+                io.sourcemesh.proxy.rbac.StringMatch.of(io.sourcemesh.proxy.rbac.StringMatch.Kind.EXACT, "spiffe://x", false))),
+                p.principals().get(0));
+        io.sourcemesh.proxy.rbac.Policy any = load(rbac(policy("{any: true}", "{and_ids: {ids: [{any: true}, {authenticated: {}}]}}"))).rules().orElseThrow()
+                .policies().get("p");
+        Principal.And and = (Principal.And) any.principals().get(0);
+        assertEquals(new Principal.Authenticated(java.util.Optional.empty()), and.ids().get(1));
+    }
+
+    @Test
     void refusesWhatItCannotEvaluateByPath() {
         String p = F + ".rules.policies.p";
-        rejects(rbac(policy("{any: true}", "{authenticated: {principal_name: {exact: spiffe://x}}}")),
-                p + ".principals[0].authenticated: needs peer identity (mTLS), not implemented");
-        rejects(rbac(policy("{any: true}", "{and_ids: {ids: [{any: true}, {authenticated: {}}]}}")),
-                p + ".principals[0].and_ids.ids[1].authenticated: needs peer identity (mTLS), not implemented");
         rejects(rbac(policy("{metadata: {filter: f, path: [{key: k}], value: {present_match: true}}}", "{any: true}")),
                 p + ".permissions[0].metadata: field is not supported");
         rejects(rbac(policy("{any: true}", "{metadata: {filter: f, path: [{key: k}], value: {present_match: true}}}")),

@@ -280,4 +280,22 @@ class RulesTest {
         assertTrue(both.counters().containsKey("http.in.rbac.rules.denied"), both.counters().toString());
         assertTrue(both.counters().containsKey("http.in.rbac.rules.shadow.shadow_denied"), both.counters().toString());
     }
+
+    /** Envoy's AuthenticatedMatcher: TLS the proxy terminated; a principal_name tried on URI SANs, DNS SANs, then the subject. */
+    @Test
+    void authenticatedNeedsTlsAndMatchesTheCertificatesNamesInEnvoysOrder() {
+        TestRequest plain = TestRequest.http("/", Map.of());
+        Principal anyTls = new Principal.Authenticated(java.util.Optional.empty());
+        assertFalse(anyTls.matches(plain), "no TLS, no authenticated principal");
+        assertTrue(anyTls.matches(plain.overTls()), "TLS without a client certificate is still authenticated to Envoy");
+        Principal sleep = new Principal.Authenticated(java.util.Optional.of(
+                StringMatch.of(StringMatch.Kind.EXACT, "spiffe://cluster.local/ns/default/sa/sleep", false)));
+        assertTrue(sleep.matches(plain.overTls("spiffe://cluster.local/ns/default/sa/sleep", "sleep.default.svc", "CN=sleep")));
+        assertFalse(sleep.matches(plain.overTls("spiffe://cluster.local/ns/default/sa/other", "CN=sleep")));
+        assertFalse(sleep.matches(plain), "the name without TLS");
+        Principal subject = new Principal.Authenticated(java.util.Optional.of(StringMatch.of(StringMatch.Kind.EXACT, "CN=sleep", false)));
+        assertTrue(subject.matches(plain.overTls("spiffe://x", "CN=sleep")), "the subject is the last name tried");
+        Principal empty = new Principal.Authenticated(java.util.Optional.of(StringMatch.of(StringMatch.Kind.EXACT, "", false)));
+        assertTrue(empty.matches(plain.overTls()), "no certificate: the subject Envoy matches is empty");
+    }
 }

@@ -27,7 +27,8 @@ public final class TestCertificates {
     }
 
     /**
-     * An {@code EC} (P-256, ECDSA) or {@code RSA} (2048) certificate; the key as PKCS#8 ("PRIVATE KEY")
+     * An {@code EC} (P-256, ECDSA) or {@code RSA} (2048) certificate, with {@code dnsNames} as its subject alternative
+     * names (a name with "://" is a URI SAN); the key as PKCS#8 ("PRIVATE KEY")
      * or, with {@code pkcs8} false, in the key type's own form as openssl writes it ("RSA PRIVATE KEY",
      * "EC PRIVATE KEY").
      */
@@ -42,7 +43,9 @@ public final class TestCertificates {
                     new Date(now + 86_400_000L), name, kp.getPublic());
             GeneralName[] sans = new GeneralName[dnsNames.length];
             for (int i = 0; i < dnsNames.length; i++) {
-                sans[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+                // "spiffe://…" and other names with a scheme are URI SANs (a mesh workload's identity); the rest DNS names
+                sans[i] = new GeneralName(dnsNames[i].contains("://") ? GeneralName.uniformResourceIdentifier : GeneralName.dNSName,
+                        dnsNames[i]);
             }
             if (sans.length > 0) {
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));

@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.http.filter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.network.PeerCertificate;
 import io.sourcemesh.proxy.config.RouteConfig;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -36,6 +37,12 @@ public interface HttpFilterCallbacks {
 
     /** The scheme the request came in with ({@code http} or {@code https}). */
     String scheme();
+
+    /** Whether the proxy terminated TLS on this connection (Envoy's {@code connection().ssl()} is set). */
+    boolean tlsTerminated();
+
+    /** The certificate the client presented on that TLS connection, or null. */
+    PeerCertificate peerCertificate();
 
     /**
      * Answers the request from the proxy itself and ends the stream; {@code details} becomes

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.rbac.filter;
 
+import io.sourcemesh.proxy.network.PeerCertificate;
 import io.sourcemesh.proxy.rbac.RbacRequest;
 import io.sourcemesh.proxy.rbac.RbacEngine;
 import io.sourcemesh.proxy.rbac.RbacConfig;
@@ -107,6 +108,18 @@ public final class RbacHttpFilterFactory implements HttpFilterFactory {
         @Override
         public Optional<String> path() {
             return Optional.of(request.uri());
+        }
+
+        @Override
+        public boolean tls() {
+            return callbacks.tlsTerminated();
+        }
+
+        @Override
+        public List<String> peerPrincipals() {
+            PeerCertificate c = callbacks.peerCertificate();
+            return c == null ? RbacRequest.principals(List.of(), List.of(), null)
+                    : RbacRequest.principals(c.uriSans(), c.dnsSans(), c.subject());
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.rbac.filter;
 
+import io.sourcemesh.proxy.network.PeerCertificate;
 import io.sourcemesh.proxy.rbac.RbacRequest;
 import io.sourcemesh.proxy.rbac.RbacEngine;
 import io.sourcemesh.proxy.rbac.Decision;
@@ -12,6 +13,7 @@ import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -112,6 +114,18 @@ public final class RbacNetworkFilterFactory implements NetworkFilterFactory {
         @Override
         public Optional<String> path() {
             return Optional.empty();
+        }
+
+        @Override
+        public boolean tls() {
+            return connection.tlsTerminated();
+        }
+
+        @Override
+        public List<String> peerPrincipals() {
+            PeerCertificate c = connection.peerCertificate();
+            return c == null ? RbacRequest.principals(List.of(), List.of(), null)
+                    : RbacRequest.principals(c.uriSans(), c.dnsSans(), c.subject());
         }
     }
 }
