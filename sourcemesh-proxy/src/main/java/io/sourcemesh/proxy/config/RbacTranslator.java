@@ -9,12 +9,11 @@ import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
-import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.sourcemesh.proxy.address.CidrRange;
-import io.sourcemesh.proxy.rbac.HeaderMatch;
+import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.StringMatch;
 import io.sourcemesh.proxy.rbac.RbacConfig;
 import io.sourcemesh.proxy.rbac.Rules;
-import io.sourcemesh.proxy.rbac.StringMatch;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -156,7 +155,7 @@ final class RbacTranslator {
                 yield new io.sourcemesh.proxy.rbac.Permission.DestinationPortRange(start, end);
             }
             case REQUESTED_SERVER_NAME -> new io.sourcemesh.proxy.rbac.Permission.RequestedServerName(
-                    string(p.getRequestedServerName(), at(path, "requested_server_name")));
+                    Matchers.string(p.getRequestedServerName(), at(path, "requested_server_name")));
             default -> throw new ConfigException(path, "a permission rule is required");
         };
     }
@@ -221,36 +220,7 @@ final class RbacTranslator {
 
     private static HeaderMatch header(HeaderMatcher h, String path, boolean http) {
         httpOnly(http, path);
-        only(h, path, "name", "exact_match", "safe_regex_match", "present_match", "prefix_match", "suffix_match",
-                "contains_match", "string_match", "invert_match", "treat_missing_header_as_empty");
-        if (h.getName().isEmpty()) {
-            throw new ConfigException(at(path, "name"), "is required");
-        }
-        // Envoy's HTTP_HEADER_NAME validation (strict: false): no name a request line could be split on.
-        if (h.getName().chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
-            throw new ConfigException(at(path, "name"), "must not contain CR, LF or NUL");
-        }
-        String name = h.getName().toLowerCase(java.util.Locale.ROOT);
-        boolean invert = h.getInvertMatch();
-        boolean missingAsEmpty = h.getTreatMissingHeaderAsEmpty();
-        Optional<StringMatch> match = switch (h.getHeaderMatchSpecifierCase()) {
-            // Envoy's exact header matcher: an empty expected value matches every value, not only "".
-            case EXACT_MATCH -> Optional.of(h.getExactMatch().isEmpty() ? StringMatch.of(StringMatch.Kind.PREFIX, "", false)
-                    : StringMatch.of(StringMatch.Kind.EXACT, h.getExactMatch(), false));
-            case PREFIX_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false),
-                    at(path, "prefix_match")));
-            case SUFFIX_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false),
-                    at(path, "suffix_match")));
-            case CONTAINS_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false),
-                    at(path, "contains_match")));
-            case SAFE_REGEX_MATCH -> Optional.of(StringMatch.regex(RouteTranslator.regex(h.getSafeRegexMatch(),
-                    at(path, "safe_regex_match"))));
-            case STRING_MATCH -> Optional.of(string(h.getStringMatch(), at(path, "string_match")));
-            default -> Optional.empty(); // present_match, or no specifier: a presence check
-        };
-        boolean present = h.getHeaderMatchSpecifierCase() != HeaderMatcher.HeaderMatchSpecifierCase.PRESENT_MATCH
-                || h.getPresentMatch();
-        return new HeaderMatch(name, match, present, invert, missingAsEmpty);
+        return Matchers.header(h, path);
     }
 
     /** Allowed in the network filter too, as in Envoy: a connection has no path, so it never matches there. */
@@ -259,27 +229,6 @@ final class RbacTranslator {
         if (!m.hasPath()) {
             throw new ConfigException(at(path, "path"), "is required");
         }
-        return string(m.getPath(), at(path, "path"));
-    }
-
-    static StringMatch string(StringMatcher s, String path) {
-        only(s, path, "exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case");
-        boolean ic = s.getIgnoreCase();
-        return switch (s.getMatchPatternCase()) {
-            case EXACT -> StringMatch.of(StringMatch.Kind.EXACT, s.getExact(), ic);
-            case PREFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, s.getPrefix(), ic), at(path, "prefix"));
-            case SUFFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.SUFFIX, s.getSuffix(), ic), at(path, "suffix"));
-            case CONTAINS -> nonEmpty(StringMatch.of(StringMatch.Kind.CONTAINS, s.getContains(), ic), at(path, "contains"));
-            case SAFE_REGEX -> StringMatch.regex(RouteTranslator.regex(s.getSafeRegex(), at(path, "safe_regex")));
-            default -> throw new ConfigException(path, "one of exact, prefix, suffix, contains, safe_regex is required");
-        };
-    }
-
-    /** Envoy's proto validation: prefix, suffix and contains need at least one character (header matchers' too). */
-    private static StringMatch nonEmpty(StringMatch m, String path) {
-        if (m.value().isEmpty()) {
-            throw new ConfigException(path, "must not be empty");
-        }
-        return m;
+        return Matchers.string(m.getPath(), at(path, "path"));
     }
 }

@@ -1,9 +1,9 @@
-package io.sourcemesh.proxy.rbac;
+package io.sourcemesh.proxy.matcher;
 
 import java.util.Optional;
 
 /**
- * Envoy's {@code config.route.v3.HeaderMatcher} as RBAC uses it. {@code match} empty means a
+ * Envoy's {@code config.route.v3.HeaderMatcher}, as routes and RBAC use it. {@code match} empty means a
  * presence check ({@code present_match}, or no specifier at all). Envoy's rules for an absent header
  * ({@code HeaderUtility::matchHeaders}): a value matcher fails whatever {@code invert_match} says,
  * unless {@code treat_missing_header_as_empty}; a presence check is inverted as usual.
