@@ -13,13 +13,18 @@ public record HeaderMatch(String name, Optional<StringMatch> match, boolean pres
 
     /** {@code value}: every value of the header joined with ",", empty when absent. */
     public boolean matches(Optional<String> value) {
+        return matches(value.orElse(null));
+    }
+
+    /** {@code value}: as above, null when absent (the route table's lookup allocates no Optional). */
+    public boolean matches(String value) {
         if (match.isEmpty()) {
-            return (value.isPresent() == presentMatch) != invert;
+            return ((value != null) == presentMatch) != invert;
         }
-        if (value.isEmpty() && !treatMissingAsEmpty) {
+        if (value == null && !treatMissingAsEmpty) {
             return false;
         }
-        return match.get().matches(value.orElse("")) != invert;
+        return match.get().matches(value == null ? "" : value) != invert;
     }
 
     @Override
