@@ -14,10 +14,6 @@ import io.sourcemesh.proxy.matcher.HeaderMatch;
 import io.sourcemesh.proxy.matcher.StringMatch;
 import io.sourcemesh.proxy.rbac.RbacConfig;
 import io.sourcemesh.proxy.rbac.Rules;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -171,33 +167,9 @@ final class RbacTranslator {
         return out;
     }
 
-    /**
-     * Envoy's CidrRange keeps the family the address is written in: an IPv4-mapped prefix
-     * ({@code ::ffff:6.6.6.0/120}) is an IPv6 range, which holds the mapped XFF entries the connection
-     * manager keeps IPv6 and never an IPv4 peer. Java's parser folds it to IPv4, which refused /120
-     * and read a prefix_len of 32 or less as an IPv4 range. A prefix_len longer than the address
-     * (the proto allows 128) is clamped to it, as Envoy's truncateIpAddressAndLength does.
-     */
+    /** An IPv4-mapped prefix stays an IPv6 range and a long prefix_len is clamped, as everywhere Envoy reads one. */
     private static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
-        only(range, path, "address_prefix", "prefix_len");
-        InetAddress address = Protos.ip(range.getAddressPrefix(), at(path, "address_prefix"));
-        if (address instanceof Inet4Address v4 && range.getAddressPrefix().contains(":")) {
-            byte[] mapped = new byte[16];
-            mapped[10] = (byte) 0xff;
-            mapped[11] = (byte) 0xff;
-            System.arraycopy(v4.getAddress(), 0, mapped, 12, 4);
-            try {
-                address = Inet6Address.getByAddress(null, mapped, -1);
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException(e); // 16 bytes are always an IPv6 address
-            }
-        }
-        int length = range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0;
-        if (length < 0 || length > 128) { // uint32 in the proto: above 2^31 it reads negative here
-            throw new ConfigException(at(path, "prefix_len"), Integer.toUnsignedString(length) + " is out of range (at most 128)");
-        }
-        // Envoy clamps a longer prefix to the address's length: 10.0.0.1/64 is 10.0.0.1/32.
-        return new CidrRange(address, Math.min(length, address.getAddress().length * 8));
+        return Protos.cidr(range, path);
     }
 
     /** Envoy's validation: {@code any} must be {@code true}. */
