@@ -6,6 +6,7 @@ import static io.sourcemesh.proxy.config.Protos.only;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.RangeMatch;
 import io.sourcemesh.proxy.matcher.StringMatch;
 import java.util.Optional;
 
@@ -18,7 +19,7 @@ final class Matchers {
 
     static HeaderMatch header(HeaderMatcher h, String path) {
         only(h, path, "name", "exact_match", "safe_regex_match", "present_match", "prefix_match", "suffix_match",
-                "contains_match", "string_match", "invert_match", "treat_missing_header_as_empty");
+                "contains_match", "string_match", "range_match", "invert_match", "treat_missing_header_as_empty");
         if (h.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
@@ -40,11 +41,16 @@ final class Matchers {
             case SAFE_REGEX_MATCH -> Optional.of(StringMatch.regex(RouteTranslator.regex(h.getSafeRegexMatch(),
                     at(path, "safe_regex_match"))));
             case STRING_MATCH -> Optional.of(string(h.getStringMatch(), at(path, "string_match")));
-            default -> Optional.empty(); // present_match, or no specifier: a presence check
+            default -> Optional.empty(); // range_match below; present_match, or no specifier: a presence check
         };
+        Optional<RangeMatch> range = Optional.empty();
+        if (h.getHeaderMatchSpecifierCase() == HeaderMatcher.HeaderMatchSpecifierCase.RANGE_MATCH) {
+            only(h.getRangeMatch(), at(path, "range_match"), "start", "end");
+            range = Optional.of(new RangeMatch(h.getRangeMatch().getStart(), h.getRangeMatch().getEnd()));
+        }
         boolean present = h.getHeaderMatchSpecifierCase() != HeaderMatcher.HeaderMatchSpecifierCase.PRESENT_MATCH
                 || h.getPresentMatch();
-        return new HeaderMatch(name, match, present, h.getInvertMatch(), h.getTreatMissingHeaderAsEmpty());
+        return new HeaderMatch(name, match, present, h.getInvertMatch(), h.getTreatMissingHeaderAsEmpty(), range);
     }
 
     static StringMatch string(StringMatcher s, String path) {

@@ -3,13 +3,18 @@ package io.sourcemesh.proxy.matcher;
 import java.util.Optional;
 
 /**
- * Envoy's {@code config.route.v3.HeaderMatcher}, as routes and RBAC use it. {@code match} empty means a
- * presence check ({@code present_match}, or no specifier at all). Envoy's rules for an absent header
+ * Envoy's {@code config.route.v3.HeaderMatcher}, as routes and RBAC use it: the value by {@code match}
+ * or by {@code range} ({@code range_match}); neither means a presence check ({@code present_match}, or
+ * no specifier at all). Envoy's rules for an absent header
  * ({@code HeaderUtility::matchHeaders}): a value matcher fails whatever {@code invert_match} says,
  * unless {@code treat_missing_header_as_empty}; a presence check is inverted as usual.
  */
 public record HeaderMatch(String name, Optional<StringMatch> match, boolean presentMatch, boolean invert,
-        boolean treatMissingAsEmpty) {
+        boolean treatMissingAsEmpty, Optional<RangeMatch> range) {
+
+    public HeaderMatch(String name, Optional<StringMatch> match, boolean presentMatch, boolean invert, boolean treatMissingAsEmpty) {
+        this(name, match, presentMatch, invert, treatMissingAsEmpty, Optional.empty());
+    }
 
     /** {@code value}: every value of the header joined with ",", empty when absent. */
     public boolean matches(Optional<String> value) {
@@ -18,17 +23,19 @@ public record HeaderMatch(String name, Optional<StringMatch> match, boolean pres
 
     /** {@code value}: as above, null when absent (the route table's lookup allocates no Optional). */
     public boolean matches(String value) {
-        if (match.isEmpty()) {
+        if (match.isEmpty() && range.isEmpty()) {
             return ((value != null) == presentMatch) != invert;
         }
         if (value == null && !treatMissingAsEmpty) {
             return false;
         }
-        return match.get().matches(value == null ? "" : value) != invert;
+        String v = value == null ? "" : value;
+        return (range.isPresent() ? range.get().matches(v) : match.get().matches(v)) != invert;
     }
 
     @Override
     public String toString() {
-        return name + (invert ? " !" : " ") + match.map(StringMatch::toString).orElse(presentMatch ? "present" : "absent");
+        return name + (invert ? " !" : " ") + match.map(StringMatch::toString).or(() -> range.map(RangeMatch::toString))
+                .orElse(presentMatch ? "present" : "absent");
     }
 }

@@ -265,8 +265,6 @@ class RouteTranslationTest {
                 ROUTE0 + ".match.safe_regex.regex: (a)\\1 is not RE2 syntax (no lookaround or backreferences)");
         rejects(route("- match: {safe_regex: {regex: \"a(?=b)\"}}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.safe_regex.regex: a(?=b) is not RE2 syntax (no lookaround or backreferences)");
-        rejects(route("- match: {prefix: /, headers: [{name: a, range_match: {start: 1, end: 2}}]}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.headers[0].range_match: field is not supported");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 99}\n"), ROUTE0 + ".direct_response.status: 99 is not in [200, 600)");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 200, body: {inline_string: " + "x".repeat(4097) + "}}\n"),
                 ROUTE0 + ".direct_response.body: response body size is 4097 bytes; maximum is 4096");

@@ -108,6 +108,24 @@ class RouteMatchEndToEndTest {
         assertEquals("fallback", routeOf("/", "X-Team: cafe!"));
     }
 
+    /** range_match: the value read as absl's SimpleAtoi reads an int64 (a sign, decimal digits), in [start, end). */
+    @Test
+    void aRangeMatchReadsTheValueAsAnInt64() throws Exception {
+        start(route("range", "{prefix: /, headers: [{name: x-n, range_match: {start: -10, end: 10}}]}")
+                + route("inverted", "{prefix: /, headers: [{name: x-m, range_match: {start: 0, end: 1}, invert_match: true}]}"));
+        assertEquals("range", routeOf("/", "X-N: 9"));
+        assertEquals("range", routeOf("/", "X-N: -10"));
+        assertEquals("range", routeOf("/", "X-N: +3"));
+        assertEquals("fallback", routeOf("/", "X-N: 10"), "the end is excluded");
+        assertEquals("fallback", routeOf("/", "X-N: 3.0"));
+        assertEquals("fallback", routeOf("/", "X-N: 0x3"));
+        assertEquals("fallback", routeOf("/", "X-N: 99999999999999999999"), "an int64 overflow is no number");
+        assertEquals("fallback", routeOf("/", "X-N: 1", "X-N: 2"), "\"1,2\" is no number");
+        assertEquals("inverted", routeOf("/", "X-M: 1"));
+        assertEquals("fallback", routeOf("/", "X-M: 0"));
+        assertEquals("fallback", routeOf("/"), "absent: an inverted range fails too");
+    }
+
     /** Multiple values of a header are matched joined with ",". */
     @Test
     void repeatedHeadersAreJoinedWithACommaBeforeMatching() throws Exception {
