@@ -94,10 +94,23 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
 
     /**
      * Envoy's QueryParameterMatcher: the first value of parameter {@code name} (undecoded, as Envoy's
-     * parseQueryString keeps it) matched by {@code value}, or mere presence when {@code value} is empty.
-     * A parameter named without {@code =} has the value "".
+     * parseQueryString keeps it) matched by {@code value}; without one, whether the parameter is there
+     * is {@code present} (present_match: false asks for its absence). A parameter named without
+     * {@code =} has the value "".
      */
-    public record QueryParameterMatcher(String name, Optional<StringMatch> value) {}
+    public record QueryParameterMatcher(String name, Optional<StringMatch> value, boolean present) {
+        public QueryParameterMatcher(String name, Optional<StringMatch> value) {
+            this(name, value, true);
+        }
+
+        /** {@code firstValue}: null when the request has no such parameter. */
+        public boolean matches(String firstValue) {
+            if (value.isEmpty()) {
+                return (firstValue != null) == present;
+            }
+            return firstValue != null && value.get().matches(firstValue);
+        }
+    }
 
     /** What a matched route does. */
     public sealed interface RouteAction {}

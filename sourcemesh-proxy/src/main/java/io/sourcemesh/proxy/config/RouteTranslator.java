@@ -159,9 +159,11 @@ final class RouteTranslator {
         if (q.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
-        // present_match (true or false) or nothing: Envoy's ConfigUtility matches on presence alone.
+        // No specifier is a presence check; present_match: false asks for absence, as Envoy since 1.34
+        // (enable_new_query_param_present_match_behavior, on by default).
+        boolean present = !q.hasPresentMatch() || q.getPresentMatch();
         return new RouteConfig.QueryParameterMatcher(q.getName(), q.hasStringMatch()
-                ? Optional.of(Matchers.string(q.getStringMatch(), at(path, "string_match"))) : Optional.empty());
+                ? Optional.of(Matchers.string(q.getStringMatch(), at(path, "string_match"))) : Optional.empty(), present);
     }
 
     /**

@@ -147,8 +147,7 @@ public final class RouteTable {
         }
         for (int i = 0, n = m.queryParameters().size(); i < n; i++) {
             RouteConfig.QueryParameterMatcher q = m.queryParameters().get(i);
-            String value = firstQueryValue(request.uri(), q.name());
-            if (value == null || (q.value().isPresent() && !q.value().get().matches(value))) {
+            if (!q.matches(firstQueryValue(request.uri(), q.name()))) {
                 return false;
             }
         }

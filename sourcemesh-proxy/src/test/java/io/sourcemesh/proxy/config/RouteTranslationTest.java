@@ -114,12 +114,14 @@ class RouteTranslationTest {
                     - {name: b, string_match: {safe_regex: {regex: "[0-9]+"}}}
                     - {name: c, present_match: true}
                     - {name: d}
+                    - {name: e, present_match: false}
                   route: {cluster: backend}
                 """)).match().queryParameters();
         assertEquals(new RouteConfig.QueryParameterMatcher("a", Optional.of(StringMatch.of(StringMatch.Kind.EXACT, "x", true))), q.get(0));
         assertEquals(StringMatch.Kind.REGEX, q.get(1).value().orElseThrow().kind());
         assertEquals(new RouteConfig.QueryParameterMatcher("c", Optional.empty()), q.get(2));
         assertEquals(new RouteConfig.QueryParameterMatcher("d", Optional.empty()), q.get(3), "no specifier: presence, as in Envoy");
+        assertEquals(new RouteConfig.QueryParameterMatcher("e", Optional.empty(), false), q.get(4), "present_match: false is absence");
         rejects(route("- match: {prefix: /, query_parameters: [{string_match: {exact: x}}]}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.query_parameters[0].name: is required");
     }

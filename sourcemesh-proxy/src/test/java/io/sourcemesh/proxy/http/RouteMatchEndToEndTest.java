@@ -145,6 +145,19 @@ class RouteMatchEndToEndTest {
     }
 
     /**
+     * present_match: false matches a request without the parameter, as Envoy has since 1.34
+     * (enable_new_query_param_present_match_behavior, on by default); it used to be a presence check too.
+     */
+    @Test
+    void queryParameterPresentMatchFalseIsAbsence() throws Exception {
+        start(route("no-debug", "{prefix: /, query_parameters: [{name: debug, present_match: false}]}"));
+        assertEquals("no-debug", routeOf("/p"));
+        assertEquals("no-debug", routeOf("/p?x=1&debugger"));
+        assertEquals("fallback", routeOf("/p?debug"));
+        assertEquals("fallback", routeOf("/p?x=1&debug=0"));
+    }
+
+    /**
      * case_sensitive: false folds ASCII letters only (absl's StartsWithIgnoreCase, EqualsIgnoreCase): a
      * configured 'ſ' (U+017F) or Kelvin sign is not 's' or 'k', though Java's case-insensitive compare says so.
      */
