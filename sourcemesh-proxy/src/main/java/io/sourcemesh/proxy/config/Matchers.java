@@ -56,6 +56,10 @@ final class Matchers {
     static StringMatch string(StringMatcher s, String path) {
         only(s, path, "exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case");
         boolean ic = s.getIgnoreCase();
+        // Envoy's StringMatcherImpl refuses it rather than leave a reader thinking the regex folds case.
+        if (ic && s.getMatchPatternCase() == StringMatcher.MatchPatternCase.SAFE_REGEX) {
+            throw new ConfigException(at(path, "ignore_case"), "has no effect for safe_regex");
+        }
         return switch (s.getMatchPatternCase()) {
             case EXACT -> StringMatch.of(StringMatch.Kind.EXACT, s.getExact(), ic);
             case PREFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, s.getPrefix(), ic), at(path, "prefix"));

@@ -87,6 +87,8 @@ class RbacTranslationTest {
         rejects(rbac(policy("{any: true}", "{filter_state: {key: k, string_match: {exact: v}}}")),
                 p + ".principals[0].filter_state: field is not supported");
         rejects(rbac(policy("{any: false}", "{any: true}")), p + ".permissions[0].any: must be true");
+        rejects(rbac(policy("{url_path: {path: {safe_regex: {regex: \"/a\"}, ignore_case: true}}}", "{any: true}")),
+                p + ".permissions[0].url_path.path.ignore_case: has no effect for safe_regex");
         rejects(rbac(policy("{url_path: {path: {prefix: \"\"}}}", "{any: true}")),
                 p + ".permissions[0].url_path.path.prefix: must not be empty");
         rejects(rbac(policy("{url_path: {path: {safe_regex: {regex: \"(a)\\\\1\"}}}}", "{any: true}")),

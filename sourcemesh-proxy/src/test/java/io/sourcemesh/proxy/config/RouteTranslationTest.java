@@ -102,6 +102,9 @@ class RouteTranslationTest {
                 + "  route: {cluster: backend}\n"), ROUTE0 + ".match.query_parameters[0].string_match.contains: must not be empty");
         rejects(route("- match: {prefix: /, headers: [{name: \"a\\nb\"}]}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.headers[0].name: must not contain CR, LF or NUL");
+        // Envoy's StringMatcherImpl: "ignore_case has no effect for safe_regex" refuses the config.
+        rejects(route("- match: {prefix: /, headers: [{name: a, string_match: {safe_regex: {regex: x}, ignore_case: true}}]}\n"
+                + "  route: {cluster: backend}\n"), ROUTE0 + ".match.headers[0].string_match.ignore_case: has no effect for safe_regex");
     }
 
     @Test
