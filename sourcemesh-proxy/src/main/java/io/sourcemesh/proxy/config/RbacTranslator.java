@@ -9,7 +9,6 @@ import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
-import io.sourcemesh.proxy.address.CidrRange;
 import io.sourcemesh.proxy.matcher.HeaderMatch;
 import io.sourcemesh.proxy.matcher.StringMatch;
 import io.sourcemesh.proxy.rbac.RbacConfig;
@@ -97,9 +96,9 @@ final class RbacTranslator {
             case ANY -> anyTrue(p.getAny(), at(path, "any"), new io.sourcemesh.proxy.rbac.Principal.Any());
             case NOT_ID -> new io.sourcemesh.proxy.rbac.Principal.Not(principal(p.getNotId(), at(path, "not_id"), http));
             case DIRECT_REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.DirectRemoteIp(
-                    cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
-            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(cidr(p.getRemoteIp(), at(path, "remote_ip")));
-            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(cidr(p.getSourceIp(), at(path, "source_ip")));
+                    Protos.cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
+            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(Protos.cidr(p.getRemoteIp(), at(path, "remote_ip")));
+            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(Protos.cidr(p.getSourceIp(), at(path, "source_ip")));
             case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case AUTHENTICATED -> throw new ConfigException(at(path, "authenticated"),
@@ -132,7 +131,7 @@ final class RbacTranslator {
             case HEADER -> new io.sourcemesh.proxy.rbac.Permission.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Permission.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case DESTINATION_IP -> new io.sourcemesh.proxy.rbac.Permission.DestinationIp(
-                    cidr(p.getDestinationIp(), at(path, "destination_ip")));
+                    Protos.cidr(p.getDestinationIp(), at(path, "destination_ip")));
             case DESTINATION_PORT -> {
                 if (p.getDestinationPort() > 65535) {
                     throw new ConfigException(at(path, "destination_port"), p.getDestinationPort() + " is not a port");
@@ -165,11 +164,6 @@ final class RbacTranslator {
             out.add(permission(rules.get(i), at(path, "rules", i), http));
         }
         return out;
-    }
-
-    /** An IPv4-mapped prefix stays an IPv6 range and a long prefix_len is clamped, as everywhere Envoy reads one. */
-    private static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
-        return Protos.cidr(range, path);
     }
 
     /** Envoy's validation: {@code any} must be {@code true}. */
