@@ -19,17 +19,46 @@ public record CidrRange(InetAddress address, int prefixLength) {
         address = masked(address, prefixLength);
     }
 
-    /** Parses {@code "10.0.0.0/8"}, or a bare address as a host range ({@code /32} or {@code /128}). */
+    /** Parses {@code "10.0.0.0/8"}, or a bare address as a host range ({@code /32} or {@code /128}); see {@link #asWritten}. */
     public static CidrRange parse(String text) {
         int slash = text.indexOf('/');
         String host = slash < 0 ? text : text.substring(0, slash);
-        InetAddress address = literal(host);
+        InetAddress address = asWritten(host);
         int length = slash < 0 ? address.getAddress().length * 8 : Integer.parseInt(text.substring(slash + 1));
         return new CidrRange(address, length);
     }
 
     public static CidrRange of(String address, int prefixLength) {
-        return new CidrRange(literal(address), prefixLength);
+        return new CidrRange(asWritten(address), prefixLength);
+    }
+
+    /**
+     * Envoy's {@code CidrRange::create}: a prefix length longer than the address is clamped to it
+     * (10.0.0.1/64 is 10.0.0.1/32; the proto allows up to 128 for either family).
+     */
+    public static CidrRange clamped(InetAddress address, int prefixLength) {
+        return new CidrRange(address, Math.min(prefixLength, address.getAddress().length * 8));
+    }
+
+    /**
+     * An IP literal in the family it is written in, as Envoy's address parser keeps it: an IPv4-mapped
+     * {@code ::ffff:a.b.c.d} is IPv6 (so a range of it holds mapped XFF entries, never an IPv4 peer),
+     * where Java's parser would fold it to IPv4.
+     */
+    public static InetAddress asWritten(String host) {
+        InetAddress address = literal(host);
+        if (address instanceof java.net.Inet4Address v4 && host.contains(":")) {
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xff;
+            mapped[11] = (byte) 0xff;
+            System.arraycopy(v4.getAddress(), 0, mapped, 12, 4);
+            try {
+                return Inet6Address.getByAddress(null, mapped, -1);
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException(e); // 16 bytes are always an IPv6 address
+            }
+        }
+        return address;
     }
 
     /** True when {@code candidate} lies in this range; an IPv4 address never matches an IPv6 range and vice versa. */

@@ -231,15 +231,20 @@ final class Protos {
         }
     }
 
+    /**
+     * Envoy's CidrRange, wherever one is configured (filter chain matches, trusted XFF hops, internal
+     * addresses, RBAC): the address keeps the family it is written in and a prefix_len longer than it is
+     * clamped ({@link CidrRange#asWritten}, {@link CidrRange#clamped}); above 128 the proto refuses it.
+     */
     static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
         only(range, path, "address_prefix", "prefix_len");
-        InetAddress address = ip(range.getAddressPrefix(), at(path, "address_prefix"));
+        ip(range.getAddressPrefix(), at(path, "address_prefix")); // refuses what is no IP literal
+        InetAddress address = CidrRange.asWritten(range.getAddressPrefix());
         int length = range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0;
-        try {
-            return new CidrRange(address, length);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(at(path, "prefix_len"), e.getMessage());
+        if (length < 0 || length > 128) { // uint32 in the proto: above 2^31 it reads negative here
+            throw new ConfigException(at(path, "prefix_len"), Integer.toUnsignedString(length) + " is out of range (at most 128)");
         }
+        return CidrRange.clamped(address, length);
     }
 
     static List<CidrRange> cidrs(List<io.envoyproxy.envoy.config.core.v3.CidrRange> ranges, String path, String field) {

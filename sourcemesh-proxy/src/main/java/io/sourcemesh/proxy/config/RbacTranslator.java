@@ -9,16 +9,10 @@ import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
-import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
-import io.sourcemesh.proxy.address.CidrRange;
-import io.sourcemesh.proxy.rbac.HeaderMatch;
+import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.StringMatch;
 import io.sourcemesh.proxy.rbac.RbacConfig;
 import io.sourcemesh.proxy.rbac.Rules;
-import io.sourcemesh.proxy.rbac.StringMatch;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -102,16 +96,16 @@ final class RbacTranslator {
             case ANY -> anyTrue(p.getAny(), at(path, "any"), new io.sourcemesh.proxy.rbac.Principal.Any());
             case NOT_ID -> new io.sourcemesh.proxy.rbac.Principal.Not(principal(p.getNotId(), at(path, "not_id"), http));
             case DIRECT_REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.DirectRemoteIp(
-                    cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
-            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(cidr(p.getRemoteIp(), at(path, "remote_ip")));
-            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(cidr(p.getSourceIp(), at(path, "source_ip")));
+                    Protos.cidr(p.getDirectRemoteIp(), at(path, "direct_remote_ip")));
+            case REMOTE_IP -> new io.sourcemesh.proxy.rbac.Principal.RemoteIp(Protos.cidr(p.getRemoteIp(), at(path, "remote_ip")));
+            case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(Protos.cidr(p.getSourceIp(), at(path, "source_ip")));
             case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case AUTHENTICATED -> {
                 String aPath = at(path, "authenticated");
                 only(p.getAuthenticated(), aPath, "principal_name");
                 yield new io.sourcemesh.proxy.rbac.Principal.Authenticated(p.getAuthenticated().hasPrincipalName()
-                        ? Optional.of(string(p.getAuthenticated().getPrincipalName(), at(aPath, "principal_name")))
+                        ? Optional.of(Matchers.string(p.getAuthenticated().getPrincipalName(), at(aPath, "principal_name")))
                         : Optional.empty());
             }
             default -> throw new ConfigException(path, "a principal identifier is required");
@@ -142,7 +136,7 @@ final class RbacTranslator {
             case HEADER -> new io.sourcemesh.proxy.rbac.Permission.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Permission.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
             case DESTINATION_IP -> new io.sourcemesh.proxy.rbac.Permission.DestinationIp(
-                    cidr(p.getDestinationIp(), at(path, "destination_ip")));
+                    Protos.cidr(p.getDestinationIp(), at(path, "destination_ip")));
             case DESTINATION_PORT -> {
                 if (p.getDestinationPort() > 65535) {
                     throw new ConfigException(at(path, "destination_port"), p.getDestinationPort() + " is not a port");
@@ -161,7 +155,7 @@ final class RbacTranslator {
                 yield new io.sourcemesh.proxy.rbac.Permission.DestinationPortRange(start, end);
             }
             case REQUESTED_SERVER_NAME -> new io.sourcemesh.proxy.rbac.Permission.RequestedServerName(
-                    string(p.getRequestedServerName(), at(path, "requested_server_name")));
+                    Matchers.string(p.getRequestedServerName(), at(path, "requested_server_name")));
             default -> throw new ConfigException(path, "a permission rule is required");
         };
     }
@@ -175,35 +169,6 @@ final class RbacTranslator {
             out.add(permission(rules.get(i), at(path, "rules", i), http));
         }
         return out;
-    }
-
-    /**
-     * Envoy's CidrRange keeps the family the address is written in: an IPv4-mapped prefix
-     * ({@code ::ffff:6.6.6.0/120}) is an IPv6 range, which holds the mapped XFF entries the connection
-     * manager keeps IPv6 and never an IPv4 peer. Java's parser folds it to IPv4, which refused /120
-     * and read a prefix_len of 32 or less as an IPv4 range. A prefix_len longer than the address
-     * (the proto allows 128) is clamped to it, as Envoy's truncateIpAddressAndLength does.
-     */
-    private static CidrRange cidr(io.envoyproxy.envoy.config.core.v3.CidrRange range, String path) {
-        only(range, path, "address_prefix", "prefix_len");
-        InetAddress address = Protos.ip(range.getAddressPrefix(), at(path, "address_prefix"));
-        if (address instanceof Inet4Address v4 && range.getAddressPrefix().contains(":")) {
-            byte[] mapped = new byte[16];
-            mapped[10] = (byte) 0xff;
-            mapped[11] = (byte) 0xff;
-            System.arraycopy(v4.getAddress(), 0, mapped, 12, 4);
-            try {
-                address = Inet6Address.getByAddress(null, mapped, -1);
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException(e); // 16 bytes are always an IPv6 address
-            }
-        }
-        int length = range.hasPrefixLen() ? range.getPrefixLen().getValue() : 0;
-        if (length < 0 || length > 128) { // uint32 in the proto: above 2^31 it reads negative here
-            throw new ConfigException(at(path, "prefix_len"), Integer.toUnsignedString(length) + " is out of range (at most 128)");
-        }
-        // Envoy clamps a longer prefix to the address's length: 10.0.0.1/64 is 10.0.0.1/32.
-        return new CidrRange(address, Math.min(length, address.getAddress().length * 8));
     }
 
     /** Envoy's validation: {@code any} must be {@code true}. */
@@ -226,36 +191,7 @@ final class RbacTranslator {
 
     private static HeaderMatch header(HeaderMatcher h, String path, boolean http) {
         httpOnly(http, path);
-        only(h, path, "name", "exact_match", "safe_regex_match", "present_match", "prefix_match", "suffix_match",
-                "contains_match", "string_match", "invert_match", "treat_missing_header_as_empty");
-        if (h.getName().isEmpty()) {
-            throw new ConfigException(at(path, "name"), "is required");
-        }
-        // Envoy's HTTP_HEADER_NAME validation (strict: false): no name a request line could be split on.
-        if (h.getName().chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
-            throw new ConfigException(at(path, "name"), "must not contain CR, LF or NUL");
-        }
-        String name = h.getName().toLowerCase(java.util.Locale.ROOT);
-        boolean invert = h.getInvertMatch();
-        boolean missingAsEmpty = h.getTreatMissingHeaderAsEmpty();
-        Optional<StringMatch> match = switch (h.getHeaderMatchSpecifierCase()) {
-            // Envoy's exact header matcher: an empty expected value matches every value, not only "".
-            case EXACT_MATCH -> Optional.of(h.getExactMatch().isEmpty() ? StringMatch.of(StringMatch.Kind.PREFIX, "", false)
-                    : StringMatch.of(StringMatch.Kind.EXACT, h.getExactMatch(), false));
-            case PREFIX_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, h.getPrefixMatch(), false),
-                    at(path, "prefix_match")));
-            case SUFFIX_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.SUFFIX, h.getSuffixMatch(), false),
-                    at(path, "suffix_match")));
-            case CONTAINS_MATCH -> Optional.of(nonEmpty(StringMatch.of(StringMatch.Kind.CONTAINS, h.getContainsMatch(), false),
-                    at(path, "contains_match")));
-            case SAFE_REGEX_MATCH -> Optional.of(StringMatch.regex(RouteTranslator.regex(h.getSafeRegexMatch(),
-                    at(path, "safe_regex_match"))));
-            case STRING_MATCH -> Optional.of(string(h.getStringMatch(), at(path, "string_match")));
-            default -> Optional.empty(); // present_match, or no specifier: a presence check
-        };
-        boolean present = h.getHeaderMatchSpecifierCase() != HeaderMatcher.HeaderMatchSpecifierCase.PRESENT_MATCH
-                || h.getPresentMatch();
-        return new HeaderMatch(name, match, present, invert, missingAsEmpty);
+        return Matchers.header(h, path);
     }
 
     /** Allowed in the network filter too, as in Envoy: a connection has no path, so it never matches there. */
@@ -264,27 +200,6 @@ final class RbacTranslator {
         if (!m.hasPath()) {
             throw new ConfigException(at(path, "path"), "is required");
         }
-        return string(m.getPath(), at(path, "path"));
-    }
-
-    static StringMatch string(StringMatcher s, String path) {
-        only(s, path, "exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case");
-        boolean ic = s.getIgnoreCase();
-        return switch (s.getMatchPatternCase()) {
-            case EXACT -> StringMatch.of(StringMatch.Kind.EXACT, s.getExact(), ic);
-            case PREFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.PREFIX, s.getPrefix(), ic), at(path, "prefix"));
-            case SUFFIX -> nonEmpty(StringMatch.of(StringMatch.Kind.SUFFIX, s.getSuffix(), ic), at(path, "suffix"));
-            case CONTAINS -> nonEmpty(StringMatch.of(StringMatch.Kind.CONTAINS, s.getContains(), ic), at(path, "contains"));
-            case SAFE_REGEX -> StringMatch.regex(RouteTranslator.regex(s.getSafeRegex(), at(path, "safe_regex")));
-            default -> throw new ConfigException(path, "one of exact, prefix, suffix, contains, safe_regex is required");
-        };
-    }
-
-    /** Envoy's proto validation: prefix, suffix and contains need at least one character (header matchers' too). */
-    private static StringMatch nonEmpty(StringMatch m, String path) {
-        if (m.value().isEmpty()) {
-            throw new ConfigException(path, "must not be empty");
-        }
-        return m;
+        return Matchers.string(m.getPath(), at(path, "path"));
     }
 }

@@ -1,9 +1,10 @@
 package io.sourcemesh.proxy.config;
 
+import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.StringMatch;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * An inline route configuration: virtual hosts selected by Host, routes tried in order.
@@ -69,38 +70,46 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
         }
     }
 
-    /** Exactly one of prefix, path, regex is set; header and query parameter matchers all must match. */
-    public record RouteMatch(
-            Optional<String> prefix,
-            Optional<String> path,
-            Optional<Pattern> regex,
-            boolean caseSensitive,
-            List<HeaderMatcher> headers,
-            List<QueryParameterMatcher> queryParameters) {
+    /**
+     * {@code path}: Envoy's prefix, path or safe_regex as the StringMatcher it becomes (prefix and path
+     * fold ASCII case when case_sensitive is false), matched against the path without its query; the
+     * header and query parameter matchers all must match too.
+     */
+    public record RouteMatch(StringMatch path, List<HeaderMatch> headers, List<QueryParameterMatcher> queryParameters) {
         public RouteMatch {
             headers = List.copyOf(headers);
             queryParameters = List.copyOf(queryParameters);
         }
 
-        public RouteMatch(Optional<String> prefix, Optional<String> path, Optional<Pattern> regex, boolean caseSensitive,
-                List<HeaderMatcher> headers) {
-            this(prefix, path, regex, caseSensitive, headers, List.of());
+        /** A case-sensitive prefix and nothing else. */
+        public static RouteMatch ofPrefix(String prefix) {
+            return new RouteMatch(StringMatch.of(StringMatch.Kind.PREFIX, prefix, false), List.of(), List.of());
+        }
+
+        /** The prefix a prefix_rewrite replaces, when the route matches by prefix. */
+        public Optional<String> prefix() {
+            return path.kind() == StringMatch.Kind.PREFIX ? Optional.of(path.value()) : Optional.empty();
         }
     }
 
     /**
      * Envoy's QueryParameterMatcher: the first value of parameter {@code name} (undecoded, as Envoy's
-     * parseQueryString keeps it) matched by {@code value} (a string matcher, never inverted), or mere
-     * presence when {@code value} is empty. A parameter named without {@code =} has the value "".
+     * parseQueryString keeps it) matched by {@code value}; without one, whether the parameter is there
+     * is {@code present} (present_match: false asks for its absence). A parameter named without
+     * {@code =} has the value "".
      */
-    public record QueryParameterMatcher(String name, Optional<HeaderMatcher> value) {}
+    public record QueryParameterMatcher(String name, Optional<StringMatch> value, boolean present) {
+        public QueryParameterMatcher(String name, Optional<StringMatch> value) {
+            this(name, value, true);
+        }
 
-    /**
-     * Envoy's HeaderMatcher: one of exact/prefix/suffix/contains/regex/present, optionally inverted.
-     * {@code kind} names which, {@code value} is its operand (unused for PRESENT).
-     */
-    public record HeaderMatcher(String name, Kind kind, String value, Optional<Pattern> regex, boolean invert) {
-        public enum Kind { EXACT, PREFIX, SUFFIX, CONTAINS, REGEX, PRESENT }
+        /** {@code firstValue}: null when the request has no such parameter. */
+        public boolean matches(String firstValue) {
+            if (value.isEmpty()) {
+                return (firstValue != null) == present;
+            }
+            return firstValue != null && value.get().matches(firstValue);
+        }
     }
 
     /** What a matched route does. */

@@ -4,7 +4,6 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
-import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RedirectAction;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
@@ -12,7 +11,8 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
-import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.StringMatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,25 +134,23 @@ final class RouteTranslator {
 
     private static RouteConfig.RouteMatch match(RouteMatch m, String path) {
         only(m, path, "prefix", "path", "safe_regex", "headers", "case_sensitive", "query_parameters");
-        Optional<String> prefix = Optional.empty();
-        Optional<String> exact = Optional.empty();
-        Optional<Pattern> regex = Optional.empty();
-        switch (m.getPathSpecifierCase()) {
-            case PREFIX -> prefix = Optional.of(m.getPrefix());
-            case PATH -> exact = Optional.of(m.getPath());
-            case SAFE_REGEX -> regex = Optional.of(regex(m.getSafeRegex(), at(path, "safe_regex")));
+        // case_sensitive applies to prefix and path only, as in Envoy; a regex says (?i) itself.
+        boolean ignoreCase = m.hasCaseSensitive() && !m.getCaseSensitive().getValue();
+        StringMatch pathMatch = switch (m.getPathSpecifierCase()) {
+            case PREFIX -> StringMatch.of(StringMatch.Kind.PREFIX, m.getPrefix(), ignoreCase);
+            case PATH -> StringMatch.of(StringMatch.Kind.EXACT, m.getPath(), ignoreCase);
+            case SAFE_REGEX -> StringMatch.regex(regex(m.getSafeRegex(), at(path, "safe_regex")));
             default -> throw new ConfigException(path, "one of prefix, path, safe_regex is required");
-        }
-        List<RouteConfig.HeaderMatcher> headers = new ArrayList<>();
+        };
+        List<HeaderMatch> headers = new ArrayList<>();
         for (int i = 0; i < m.getHeadersCount(); i++) {
-            headers.add(header(m.getHeaders(i), at(path, "headers", i)));
+            headers.add(Matchers.header(m.getHeaders(i), at(path, "headers", i)));
         }
         List<RouteConfig.QueryParameterMatcher> query = new ArrayList<>();
         for (int i = 0; i < m.getQueryParametersCount(); i++) {
             query.add(queryParameter(m.getQueryParameters(i), at(path, "query_parameters", i)));
         }
-        boolean caseSensitive = !m.hasCaseSensitive() || m.getCaseSensitive().getValue();
-        return new RouteConfig.RouteMatch(prefix, exact, regex, caseSensitive, headers, query);
+        return new RouteConfig.RouteMatch(pathMatch, headers, query);
     }
 
     private static RouteConfig.QueryParameterMatcher queryParameter(io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher q,
@@ -161,56 +159,11 @@ final class RouteTranslator {
         if (q.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
-        if (q.hasStringMatch()) {
-            return new RouteConfig.QueryParameterMatcher(q.getName(),
-                    Optional.of(stringMatch(q.getName(), q.getStringMatch(), at(path, "string_match"), false)));
-        }
-        // present_match (true or false) or nothing: Envoy's ConfigUtility matches on presence alone.
-        return new RouteConfig.QueryParameterMatcher(q.getName(), Optional.empty());
-    }
-
-    private static RouteConfig.HeaderMatcher header(HeaderMatcher h, String path) {
-        only(h, path, "name", "exact_match", "safe_regex_match", "present_match", "prefix_match", "suffix_match",
-                "contains_match", "string_match", "invert_match");
-        if (h.getName().isEmpty()) {
-            throw new ConfigException(at(path, "name"), "is required");
-        }
-        String name = h.getName();
-        boolean invert = h.getInvertMatch();
-        return switch (h.getHeaderMatchSpecifierCase()) {
-            case EXACT_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.EXACT, h.getExactMatch(), invert);
-            case PREFIX_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.PREFIX, h.getPrefixMatch(), invert);
-            case SUFFIX_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.SUFFIX, h.getSuffixMatch(), invert);
-            case CONTAINS_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.CONTAINS, h.getContainsMatch(), invert);
-            case SAFE_REGEX_MATCH -> {
-                Pattern p = regex(h.getSafeRegexMatch(), at(path, "safe_regex_match"));
-                yield new RouteConfig.HeaderMatcher(name, RouteConfig.HeaderMatcher.Kind.REGEX, p.pattern(), Optional.of(p), invert);
-            }
-            // present_match: false means "absent", i.e. an inverted presence check.
-            case PRESENT_MATCH -> header(name, RouteConfig.HeaderMatcher.Kind.PRESENT, "", invert ^ !h.getPresentMatch());
-            case STRING_MATCH -> stringMatch(name, h.getStringMatch(), at(path, "string_match"), invert);
-            // No specifier at all: Envoy matches on presence.
-            default -> header(name, RouteConfig.HeaderMatcher.Kind.PRESENT, "", invert);
-        };
-    }
-
-    private static RouteConfig.HeaderMatcher header(String name, RouteConfig.HeaderMatcher.Kind kind, String value, boolean invert) {
-        return new RouteConfig.HeaderMatcher(name, kind, value, Optional.empty(), invert);
-    }
-
-    private static RouteConfig.HeaderMatcher stringMatch(String name, StringMatcher s, String path, boolean invert) {
-        only(s, path, "exact", "prefix", "suffix", "contains", "safe_regex");
-        return switch (s.getMatchPatternCase()) {
-            case EXACT -> header(name, RouteConfig.HeaderMatcher.Kind.EXACT, s.getExact(), invert);
-            case PREFIX -> header(name, RouteConfig.HeaderMatcher.Kind.PREFIX, s.getPrefix(), invert);
-            case SUFFIX -> header(name, RouteConfig.HeaderMatcher.Kind.SUFFIX, s.getSuffix(), invert);
-            case CONTAINS -> header(name, RouteConfig.HeaderMatcher.Kind.CONTAINS, s.getContains(), invert);
-            case SAFE_REGEX -> {
-                Pattern p = regex(s.getSafeRegex(), at(path, "safe_regex"));
-                yield new RouteConfig.HeaderMatcher(name, RouteConfig.HeaderMatcher.Kind.REGEX, p.pattern(), Optional.of(p), invert);
-            }
-            default -> throw new ConfigException(path, "one of exact, prefix, suffix, contains, safe_regex is required");
-        };
+        // No specifier is a presence check; present_match: false asks for absence, as Envoy since 1.34
+        // (enable_new_query_param_present_match_behavior, on by default).
+        boolean present = !q.hasPresentMatch() || q.getPresentMatch();
+        return new RouteConfig.QueryParameterMatcher(q.getName(), q.hasStringMatch()
+                ? Optional.of(Matchers.string(q.getStringMatch(), at(path, "string_match"))) : Optional.empty(), present);
     }
 
     /**

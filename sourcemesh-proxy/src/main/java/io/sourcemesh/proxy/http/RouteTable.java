@@ -3,10 +3,10 @@ package io.sourcemesh.proxy.http;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.sourcemesh.proxy.config.RouteConfig;
-import io.sourcemesh.proxy.config.RouteConfig.HeaderMatcher;
 import io.sourcemesh.proxy.config.RouteConfig.Route;
 import io.sourcemesh.proxy.config.RouteConfig.RouteMatch;
 import io.sourcemesh.proxy.config.RouteConfig.VirtualHost;
+import io.sourcemesh.proxy.matcher.HeaderMatch;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -136,29 +136,18 @@ public final class RouteTable {
     }
 
     static boolean matches(RouteMatch m, String path, HttpRequest request) {
-        boolean pathOk;
-        if (m.prefix().isPresent()) {
-            String p = m.prefix().get();
-            pathOk = m.caseSensitive() ? path.startsWith(p) : path.regionMatches(true, 0, p, 0, p.length());
-        } else if (m.path().isPresent()) {
-            pathOk = m.caseSensitive() ? path.equals(m.path().get()) : path.equalsIgnoreCase(m.path().get());
-        } else if (m.regex().isPresent()) {
-            pathOk = m.regex().get().matcher(path).matches();
-        } else {
-            pathOk = true;
-        }
-        if (!pathOk) {
+        if (!m.path().matches(path)) {
             return false;
         }
         for (int i = 0, n = m.headers().size(); i < n; i++) {
-            if (!matches(m.headers().get(i), request)) {
+            HeaderMatch h = m.headers().get(i);
+            if (!h.matches(headerValue(h.name(), request))) {
                 return false;
             }
         }
         for (int i = 0, n = m.queryParameters().size(); i < n; i++) {
             RouteConfig.QueryParameterMatcher q = m.queryParameters().get(i);
-            String value = firstQueryValue(request.uri(), q.name());
-            if (value == null || (q.value().isPresent() && !matches(q.value().get(), value))) {
+            if (!q.matches(firstQueryValue(request.uri(), q.name()))) {
                 return false;
             }
         }
@@ -191,23 +180,7 @@ public final class RouteTable {
         return null;
     }
 
-    static boolean matches(HeaderMatcher h, HttpRequest request) {
-        return matches(h, headerValue(h.name(), request));
-    }
-
-    private static boolean matches(HeaderMatcher h, String value) {
-        boolean result = switch (h.kind()) {
-            case PRESENT -> value != null;
-            case EXACT -> value != null && value.equals(h.value());
-            case PREFIX -> value != null && value.startsWith(h.value());
-            case SUFFIX -> value != null && value.endsWith(h.value());
-            case CONTAINS -> value != null && value.contains(h.value());
-            case REGEX -> value != null && h.regex().orElseThrow().matcher(value).matches();
-        };
-        return result != h.invert();
-    }
-
-    /** Header lookup with Envoy's pseudo-headers mapped onto HTTP/1.1. */
+    /** Header lookup with Envoy's pseudo-headers mapped onto HTTP/1.1; every value joined with ",", null when absent. */
     static String headerValue(String name, HttpRequest request) {
         HttpHeaders headers = request.headers();
         return switch (name.toLowerCase(Locale.ROOT)) {

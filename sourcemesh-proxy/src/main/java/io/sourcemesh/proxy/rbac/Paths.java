@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.rbac;
 
+import io.sourcemesh.proxy.matcher.StringMatch;
+
 /** Envoy's {@code PathMatcher}: the path without its query and fragment; no path (TCP) never matches. */
 final class Paths {
     private Paths() {}

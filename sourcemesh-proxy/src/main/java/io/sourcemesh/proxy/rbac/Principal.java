@@ -1,6 +1,8 @@
 package io.sourcemesh.proxy.rbac;
 
 import io.sourcemesh.proxy.address.CidrRange;
+import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.StringMatch;
 import java.util.List;
 
 /** Envoy's {@code config.rbac.v3.Principal}: who is asking. */

@@ -148,6 +148,30 @@ class HttpConnectionManagerTranslationTest {
                 """), HCM + ".original_ip_detection_extensions[0].name: envoy.http.original_ip_detection.custom_header is not supported");
     }
 
+    /** The xff extension's trusted CIDRs and internal_address_config's ranges read as Envoy's CidrRange. */
+    @Test
+    void trustedAndInternalCidrsAreReadAsEnvoysCidrRange() throws Exception {
+        HttpConnectionManagerConfig h = loadHcm(hcm("""
+                original_ip_detection_extensions:
+                - name: envoy.extensions.http.original_ip_detection.xff
+                  typed_config:
+                    "@type": %s
+                    xff_trusted_cidrs: {cidrs: [{address_prefix: 192.0.2.1, prefix_len: 64}, {address_prefix: "::ffff:10.0.0.0", prefix_len: 104}]}
+                internal_address_config: {cidr_ranges: [{address_prefix: "::ffff:10.0.0.0", prefix_len: 8}, {address_prefix: 10.1.1.1, prefix_len: 128}]}
+                """.formatted(XFF_TYPE)));
+        List<CidrRange> trusted = h.xffTrustedCidrs().orElseThrow();
+        assertEquals(CidrRange.parse("192.0.2.1/32"), trusted.get(0), "an IPv4 prefix_len above 32 is clamped");
+        assertEquals(CidrRange.parse("::ffff:10.0.0.0/104"), trusted.get(1));
+        assertTrue(trusted.get(1).contains(java.net.Inet6Address.getByAddress(null, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                (byte) 0xff, (byte) 0xff, 10, 0, 0, 5}, -1)));
+        assertFalse(trusted.get(1).contains(CidrRange.literal("10.0.0.5")));
+        List<CidrRange> internal = h.internalAddressCidrs().orElseThrow();
+        assertEquals(CidrRange.parse("::/8"), internal.get(0), "a mapped prefix of 8 bits is the IPv6 ::/8, not 10.0.0.0/8");
+        assertEquals(CidrRange.parse("10.1.1.1/32"), internal.get(1));
+        rejects(hcm("internal_address_config: {cidr_ranges: [{address_prefix: 10.0.0.0, prefix_len: 129}]}\n"),
+                HCM + ".internal_address_config.cidr_ranges[0].prefix_len: 129 is out of range (at most 128)");
+    }
+
     @Test
     void rejections() {
         rejects(hcm("codec_type: HTTP3\n"), HCM + ".codec_type: HTTP3 is not supported");

@@ -135,12 +135,29 @@ class ListenerTranslationTest {
         assertEquals(List.of(CidrRange.parse("0.0.0.0/0")), m.prefixRanges());
     }
 
+    /**
+     * Envoy's CidrRange: a prefix_len longer than an IPv4 address is clamped to 32 (the proto allows up to
+     * 128), and an IPv4-mapped prefix is an IPv6 range, which an IPv4 peer or destination is never in.
+     */
+    @Test
+    void prefixRangesAreReadAsEnvoysCidrRange() {
+        FilterChainMatch m = load(listener(chains("{prefix_ranges: [{address_prefix: 10.0.0.1, prefix_len: 33}], "
+                + "source_prefix_ranges: [{address_prefix: \"::ffff:10.0.0.0\", prefix_len: 104}, "
+                + "{address_prefix: \"::ffff:192.168.0.0\", prefix_len: 16}]}"))).listeners().get(0).filterChains().get(0).match();
+        assertEquals(List.of(CidrRange.parse("10.0.0.1/32")), m.prefixRanges());
+        CidrRange mapped = m.sourcePrefixRanges().get(0);
+        assertInstanceOf(java.net.Inet6Address.class, mapped.address());
+        assertEquals(104, mapped.prefixLength());
+        assertFalse(mapped.contains(CidrRange.literal("10.0.0.5")), "an IPv4 address is not in an IPv6 range");
+        assertEquals(CidrRange.parse("::/16"), m.sourcePrefixRanges().get(1), "an IPv6 /16 of a mapped address is ::/16");
+    }
+
     @Test
     void filterChainMatchRejections() {
         rejects(listener(chains("{prefix_ranges: [{address_prefix: 10.0.0.300, prefix_len: 8}]}")),
                 "listeners[0].filter_chains[0].filter_chain_match.prefix_ranges[0].address_prefix: malformed IP address: 10.0.0.300");
-        rejects(listener(chains("{source_prefix_ranges: [{address_prefix: 10.0.0.0, prefix_len: 33}]}")),
-                "listeners[0].filter_chains[0].filter_chain_match.source_prefix_ranges[0].prefix_len: prefix length 33 is out of range for 10.0.0.0");
+        rejects(listener(chains("{source_prefix_ranges: [{address_prefix: 10.0.0.0, prefix_len: 129}]}")),
+                "listeners[0].filter_chains[0].filter_chain_match.source_prefix_ranges[0].prefix_len: 129 is out of range (at most 128)");
         rejects(listener(chains("{destination_port: 70000}")),
                 "listeners[0].filter_chains[0].filter_chain_match.destination_port: 70000 is not a port");
         rejects(listener(chains("{server_names: [\"api.*.com\"]}")),

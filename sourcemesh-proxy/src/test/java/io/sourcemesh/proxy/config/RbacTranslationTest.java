@@ -78,7 +78,7 @@ class RbacTranslationTest {
         io.sourcemesh.proxy.rbac.Policy p = load(rbac(policy("{any: true}", "{authenticated: {principal_name: {exact: spiffe://x}}}"))).rules().orElseThrow()
                 .policies().get("p");
         assertEquals(new Principal.Authenticated(java.util.Optional.of(
-                io.sourcemesh.proxy.rbac.StringMatch.of(io.sourcemesh.proxy.rbac.StringMatch.Kind.EXACT, "spiffe://x", false))),
+                io.sourcemesh.proxy.matcher.StringMatch.of(io.sourcemesh.proxy.matcher.StringMatch.Kind.EXACT, "spiffe://x", false))),
                 p.principals().get(0));
         io.sourcemesh.proxy.rbac.Policy any = load(rbac(policy("{any: true}", "{and_ids: {ids: [{any: true}, {authenticated: {}}]}}"))).rules().orElseThrow()
                 .policies().get("p");
@@ -95,9 +95,9 @@ class RbacTranslationTest {
                 p + ".principals[0].metadata: field is not supported");
         rejects(rbac(policy("{any: true}", "{filter_state: {key: k, string_match: {exact: v}}}")),
                 p + ".principals[0].filter_state: field is not supported");
-        rejects(rbac(policy("{header: {name: x, range_match: {start: 1, end: 2}}}", "{any: true}")),
-                p + ".permissions[0].header.range_match: field is not supported");
         rejects(rbac(policy("{any: false}", "{any: true}")), p + ".permissions[0].any: must be true");
+        rejects(rbac(policy("{url_path: {path: {safe_regex: {regex: \"/a\"}, ignore_case: true}}}", "{any: true}")),
+                p + ".permissions[0].url_path.path.ignore_case: has no effect for safe_regex");
         rejects(rbac(policy("{url_path: {path: {prefix: \"\"}}}", "{any: true}")),
                 p + ".permissions[0].url_path.path.prefix: must not be empty");
         rejects(rbac(policy("{url_path: {path: {safe_regex: {regex: \"(a)\\\\1\"}}}}", "{any: true}")),
@@ -128,6 +128,16 @@ class RbacTranslationTest {
                 "{header: {name: x, exact_match: \"\", treat_missing_header_as_empty: true}}", "{any: true}")))
                 .rules().orElseThrow().policies().get("p").permissions().get(0)).header();
         assertEquals(true, missingAsEmpty.matches(java.util.Optional.empty()));
+    }
+
+    /** range_match is Envoy's HeaderUtility's, as in routes: the value as an int64 in [start, end). */
+    @Test
+    void rangeMatchIsTaken() {
+        RbacConfig c = load(rbac(policy("{header: {name: x, range_match: {start: 1, end: 3}}}", "{any: true}")));
+        var header = ((Permission.Header) c.rules().orElseThrow().policies().get("p").permissions().get(0)).header();
+        assertEquals(true, header.matches(java.util.Optional.of("2")));
+        assertEquals(false, header.matches(java.util.Optional.of("3")));
+        assertEquals(false, header.matches(java.util.Optional.of("two")));
     }
 
     /** Envoy's proto validation: the deprecated prefix, suffix and contains header matchers need a character (min_len 1). */

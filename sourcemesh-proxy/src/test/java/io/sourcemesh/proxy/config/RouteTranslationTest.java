@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.StringMatch;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +42,7 @@ class RouteTranslationTest {
         assertEquals(List.of("a.example.com", "*.b.example.com"), rc.virtualHosts().get(0).domains());
         RouteConfig.Route r = rc.virtualHosts().get(0).routes().get(0);
         assertEquals("r", r.name());
-        assertEquals(new RouteConfig.RouteMatch(Optional.of("/api"), Optional.empty(), Optional.empty(), true, List.of()), r.match());
+        assertEquals(RouteConfig.RouteMatch.ofPrefix("/api"), r.match());
         assertEquals(new RouteConfig.Forward(Optional.of("backend"), List.of(), Optional.of(Duration.ofSeconds(15)), Optional.empty(),
                 Optional.empty(), List.of()), r.action());
     }
@@ -48,17 +50,17 @@ class RouteTranslationTest {
     @Test
     void pathAndRegexMatches() {
         RouteConfig.RouteMatch path = loadRoute(route("- match: {path: /ip, case_sensitive: false}\n  route: {cluster: backend}\n")).match();
-        assertEquals(Optional.of("/ip"), path.path());
-        assertFalse(path.caseSensitive());
+        assertEquals(StringMatch.of(StringMatch.Kind.EXACT, "/ip", true), path.path());
+        assertEquals(Optional.empty(), path.prefix());
         RouteConfig.RouteMatch regex = loadRoute(route(
                 "- match: {safe_regex: {google_re2: {}, regex: \"/status/(?P<code>[0-9]+)\"}}\n  route: {cluster: backend}\n")).match();
-        assertTrue(regex.regex().orElseThrow().matcher("/status/418").matches());
-        assertEquals("418", regex.regex().orElseThrow().matcher("/status/418").replaceAll("${code}"));
+        assertTrue(regex.path().matches("/status/418"));
+        assertFalse(regex.path().matches("/status/x"));
     }
 
     @Test
     void headerMatchers() {
-        List<RouteConfig.HeaderMatcher> h = loadRoute(route("""
+        List<HeaderMatch> h = loadRoute(route("""
                 - match:
                     prefix: /
                     headers:
@@ -69,24 +71,40 @@ class RouteTranslationTest {
                     - {name: e, safe_regex_match: {regex: "v[0-9]"}}
                     - {name: f, present_match: true}
                     - {name: g, present_match: false}
-                    - {name: h, string_match: {exact: y}}
+                    - {name: h, string_match: {exact: y, ignore_case: true}}
                     - {name: i, string_match: {safe_regex: {regex: "^z$"}}}
-                    - {name: j}
+                    - {name: J}
+                    - {name: k, exact_match: "", treat_missing_header_as_empty: true}
                   route: {cluster: backend}
                 """)).match().headers();
-        assertEquals(10, h.size());
-        assertEquals(new RouteConfig.HeaderMatcher("a", RouteConfig.HeaderMatcher.Kind.EXACT, "x", Optional.empty(), false), h.get(0));
-        assertEquals(RouteConfig.HeaderMatcher.Kind.PREFIX, h.get(1).kind());
-        assertEquals(new RouteConfig.HeaderMatcher("c", RouteConfig.HeaderMatcher.Kind.SUFFIX, "s", Optional.empty(), true), h.get(2));
-        assertEquals(RouteConfig.HeaderMatcher.Kind.CONTAINS, h.get(3).kind());
-        assertEquals(RouteConfig.HeaderMatcher.Kind.REGEX, h.get(4).kind());
-        assertTrue(h.get(4).regex().orElseThrow().matcher("v1").matches());
-        assertEquals(new RouteConfig.HeaderMatcher("f", RouteConfig.HeaderMatcher.Kind.PRESENT, "", Optional.empty(), false), h.get(5));
-        assertEquals(new RouteConfig.HeaderMatcher("g", RouteConfig.HeaderMatcher.Kind.PRESENT, "", Optional.empty(), true), h.get(6),
-                "present_match: false means absent");
-        assertEquals(new RouteConfig.HeaderMatcher("h", RouteConfig.HeaderMatcher.Kind.EXACT, "y", Optional.empty(), false), h.get(7));
-        assertEquals(RouteConfig.HeaderMatcher.Kind.REGEX, h.get(8).kind());
-        assertEquals(RouteConfig.HeaderMatcher.Kind.PRESENT, h.get(9).kind(), "no specifier: presence, as in Envoy");
+        assertEquals(11, h.size());
+        assertEquals(new HeaderMatch("a", Optional.of(StringMatch.of(StringMatch.Kind.EXACT, "x", false)), true, false, false), h.get(0));
+        assertEquals(StringMatch.Kind.PREFIX, h.get(1).match().orElseThrow().kind());
+        assertEquals(new HeaderMatch("c", Optional.of(StringMatch.of(StringMatch.Kind.SUFFIX, "s", false)), true, true, false), h.get(2));
+        assertEquals(StringMatch.Kind.CONTAINS, h.get(3).match().orElseThrow().kind());
+        assertTrue(h.get(4).matches("v1"));
+        assertEquals(new HeaderMatch("f", Optional.empty(), true, false, false), h.get(5));
+        assertEquals(new HeaderMatch("g", Optional.empty(), false, false, false), h.get(6), "present_match: false means absent");
+        assertEquals(StringMatch.of(StringMatch.Kind.EXACT, "y", true), h.get(7).match().orElseThrow());
+        assertEquals(StringMatch.Kind.REGEX, h.get(8).match().orElseThrow().kind());
+        assertEquals(new HeaderMatch("j", Optional.empty(), true, false, false), h.get(9), "no specifier: presence, as in Envoy");
+        assertTrue(h.get(10).matches(Optional.empty()), "a missing header read as empty");
+    }
+
+    /** Envoy's proto validation: the deprecated and the StringMatcher prefix/suffix/contains need a character. */
+    @Test
+    void emptyRouteStringMatchersAreRefused() {
+        rejects(route("- match: {prefix: /, headers: [{name: a, prefix_match: \"\"}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.headers[0].prefix_match: must not be empty");
+        rejects(route("- match: {prefix: /, headers: [{name: a, string_match: {suffix: \"\"}}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.headers[0].string_match.suffix: must not be empty");
+        rejects(route("- match: {prefix: /, query_parameters: [{name: a, string_match: {contains: \"\"}}]}\n"
+                + "  route: {cluster: backend}\n"), ROUTE0 + ".match.query_parameters[0].string_match.contains: must not be empty");
+        rejects(route("- match: {prefix: /, headers: [{name: \"a\\nb\"}]}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.headers[0].name: must not contain CR, LF or NUL");
+        // Envoy's StringMatcherImpl: "ignore_case has no effect for safe_regex" refuses the config.
+        rejects(route("- match: {prefix: /, headers: [{name: a, string_match: {safe_regex: {regex: x}, ignore_case: true}}]}\n"
+                + "  route: {cluster: backend}\n"), ROUTE0 + ".match.headers[0].string_match.ignore_case: has no effect for safe_regex");
     }
 
     @Test
@@ -95,17 +113,18 @@ class RouteTranslationTest {
                 - match:
                     prefix: /
                     query_parameters:
-                    - {name: a, string_match: {exact: x}}
+                    - {name: a, string_match: {exact: x, ignore_case: true}}
                     - {name: b, string_match: {safe_regex: {regex: "[0-9]+"}}}
                     - {name: c, present_match: true}
                     - {name: d}
+                    - {name: e, present_match: false}
                   route: {cluster: backend}
                 """)).match().queryParameters();
-        assertEquals(new RouteConfig.QueryParameterMatcher("a", Optional.of(new RouteConfig.HeaderMatcher("a",
-                RouteConfig.HeaderMatcher.Kind.EXACT, "x", Optional.empty(), false))), q.get(0));
-        assertEquals(RouteConfig.HeaderMatcher.Kind.REGEX, q.get(1).value().orElseThrow().kind());
+        assertEquals(new RouteConfig.QueryParameterMatcher("a", Optional.of(StringMatch.of(StringMatch.Kind.EXACT, "x", true))), q.get(0));
+        assertEquals(StringMatch.Kind.REGEX, q.get(1).value().orElseThrow().kind());
         assertEquals(new RouteConfig.QueryParameterMatcher("c", Optional.empty()), q.get(2));
         assertEquals(new RouteConfig.QueryParameterMatcher("d", Optional.empty()), q.get(3), "no specifier: presence, as in Envoy");
+        assertEquals(new RouteConfig.QueryParameterMatcher("e", Optional.empty(), false), q.get(4), "present_match: false is absence");
         rejects(route("- match: {prefix: /, query_parameters: [{string_match: {exact: x}}]}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.query_parameters[0].name: is required");
     }
@@ -251,10 +270,6 @@ class RouteTranslationTest {
                 ROUTE0 + ".match.safe_regex.regex: (a)\\1 is not RE2 syntax (no lookaround or backreferences)");
         rejects(route("- match: {safe_regex: {regex: \"a(?=b)\"}}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.safe_regex.regex: a(?=b) is not RE2 syntax (no lookaround or backreferences)");
-        rejects(route("- match: {prefix: /, headers: [{name: a, range_match: {start: 1, end: 2}}]}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.headers[0].range_match: field is not supported");
-        rejects(route("- match: {prefix: /, headers: [{name: a, string_match: {exact: x, ignore_case: true}}]}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.headers[0].string_match.ignore_case: field is not supported");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 99}\n"), ROUTE0 + ".direct_response.status: 99 is not in [200, 600)");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 200, body: {inline_string: " + "x".repeat(4097) + "}}\n"),
                 ROUTE0 + ".direct_response.body: response body size is 4097 bytes; maximum is 4096");

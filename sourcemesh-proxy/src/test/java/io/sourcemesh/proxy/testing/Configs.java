@@ -58,8 +58,7 @@ public final class Configs {
     }
 
     public static RouteConfig.Route route(String name, String prefix, RouteConfig.RouteAction action) {
-        return new RouteConfig.Route(name, new RouteConfig.RouteMatch(Optional.of(prefix), Optional.empty(), Optional.empty(),
-                true, List.of()), action);
+        return new RouteConfig.Route(name, RouteConfig.RouteMatch.ofPrefix(prefix), action);
     }
 
     public static RouteConfig.Forward forward(String cluster) {

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.rbac;
+package io.sourcemesh.proxy.matcher;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
