@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.TestCertificates;
 import java.nio.file.Files;
@@ -51,14 +52,13 @@ class ClientCertificateEndToEndTest {
         otherKey = Files.writeString(dir.resolve("other.key"), other.privateKey());
         Path trusted = Files.writeString(dir.resolve("trusted.crt"), client.certificate() + other.certificate());
         tls = """
-                transport_socket:
-                  name: envoy.transport_sockets.tls
-                  typed_config:
-                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
-                    REQUIRE
-                    common_tls_context:
-                      tls_certificates: [{certificate_chain: {filename: "S_CRT"}, private_key: {filename: "S_KEY"}}]
-                      validation_context: {trusted_ca: {filename: "C_CRT"}}
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                  REQUIRE
+                  common_tls_context:
+                    tls_certificates: [{certificate_chain: {filename: "S_CRT"}, private_key: {filename: "S_KEY"}}]
+                    validation_context: {trusted_ca: {filename: "C_CRT"}}
                 """.replace("S_CRT", serverCrt.toString()).replace("S_KEY", serverKey.toString())
                 .replace("C_CRT", trusted.toString());
     }
@@ -72,50 +72,16 @@ class ClientCertificateEndToEndTest {
     }
 
     private void proxy(String hcmFields, String rbacRules, boolean requireClientCertificate) {
-        String filters = rbacRules.isEmpty() ? "" : """
-                - name: envoy.filters.http.rbac
-                  typed_config:
-                    "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
-                """ + rbacRules.indent(4);
-        String yaml = """
-                static_resources:
-                  listeners:
-                  - name: https
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - TLS
-                      filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: inbound
-                HCM
-                          http_filters:
-                FILTERS
-                          - name: envoy.filters.http.router
-                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: /}
-                                route: {cluster: origin}
-                  clusters:
-                  - name: origin
-                    connect_timeout: 1s
-                    load_assignment:
-                      cluster_name: origin
-                      endpoints:
-                      - lb_endpoints:
-                        - endpoint:
-                            address: {socket_address: {address: 127.0.0.1, port_value: ORIGIN}}
-                """.replace("- TLS\n", ("- " + tls.replace("REQUIRE", requireClientCertificate ? "require_client_certificate: true" : "")
-                        .indent(6).substring(6)))
-                .replace("HCM\n", hcmFields.indent(10))
-                .replace("FILTERS\n", filters.indent(10))
-                .replace("ORIGIN", String.valueOf(origin.port()));
-        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+        HttpBootstrap b = HttpBootstrap.toOrigin(origin.port()).listener("https").statPrefix("inbound").hcmFields(hcmFields)
+                .transportSocket(tls.replace("REQUIRE", requireClientCertificate ? "require_client_certificate: true" : ""));
+        if (!rbacRules.isEmpty()) {
+            b.httpFilter("""
+                    name: envoy.filters.http.rbac
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                    """ + rbacRules.indent(2));
+        }
+        proxy = Proxy.start(BootstrapLoader.loadText(b.yaml()), 1);
     }
 
     private Curl.Result get(boolean withCertificate, String... headers) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.RawSocket;
@@ -47,53 +48,20 @@ class PathNormalizationEndToEndTest {
     }
 
     private String yaml(String hcmFields) {
-        return """
-                static_resources:
-                  listeners:
-                  - name: http
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
+        return HttpBootstrap.toOrigin(origin.port()).statPrefix("paths").hcmFields(hcmFields)
+                .accessLog(dir.resolve("access.log"),
+                        "%RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %REQ(:PATH)% %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%")
+                .httpFilter("""
+                        name: envoy.filters.http.rbac
                         typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: paths
-                """ + hcmFields.indent(10) + """
-                          access_log:
-                          - name: envoy.access_loggers.file
-                            typed_config:
-                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                              path: %s
-                              log_format: {text_format_source: {inline_string: "%%RESPONSE_CODE%% %%RESPONSE_CODE_DETAILS%% %%REQ(:PATH)%% %%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%%\\n"}}
-                          http_filters:
-                          - name: envoy.filters.http.rbac
-                            typed_config:
-                              "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
-                              rules:
-                                action: DENY
-                                policies:
-                                  admin:
-                                    permissions: [{url_path: {path: {prefix: /admin}}}]
-                                    principals: [{any: true}]
-                          - name: envoy.filters.http.router
-                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: /}
-                                route: {cluster: origin}
-                  clusters:
-                  - name: origin
-                    connect_timeout: 1s
-                    load_assignment:
-                      cluster_name: origin
-                      endpoints:
-                      - lb_endpoints:
-                        - endpoint:
-                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(dir.resolve("access.log"), origin.port());
+                          "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                          rules:
+                            action: DENY
+                            policies:
+                              admin:
+                                permissions: [{url_path: {path: {prefix: /admin}}}]
+                                principals: [{any: true}]
+                        """).yaml();
     }
 
     private RawSocket.Reply get(String target, String... headers) throws Exception {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.RawSocket;
@@ -40,49 +41,15 @@ class XffTrustedCidrsEndToEndTest {
     }
 
     private void start(String trustedCidrs, String internalCidrs) {
-        proxy = Proxy.start(BootstrapLoader.loadText("""
-                static_resources:
-                  listeners:
-                  - name: http
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: xff
-                          original_ip_detection_extensions:
-                          - name: envoy.extensions.http.original_ip_detection.xff
-                            typed_config:
-                              "@type": type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig
-                              xff_trusted_cidrs: {cidrs: %s}
-                          internal_address_config: {cidr_ranges: %s}
-                          access_log:
-                          - name: envoy.access_loggers.file
-                            typed_config:
-                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                              path: %s
-                              log_format: {text_format_source: {inline_string: "%%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%%\\n"}}
-                          http_filters:
-                          - name: envoy.filters.http.router
-                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: /}
-                                route: {cluster: origin}
-                  clusters:
-                  - name: origin
-                    connect_timeout: 1s
-                    load_assignment:
-                      cluster_name: origin
-                      endpoints:
-                      - lb_endpoints:
-                        - endpoint:
-                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(trustedCidrs, internalCidrs, dir.resolve("access.log"), origin.port())), 1);
+        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port()).statPrefix("xff").hcmFields("""
+                original_ip_detection_extensions:
+                - name: envoy.extensions.http.original_ip_detection.xff
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig
+                    xff_trusted_cidrs: {cidrs: %s}
+                internal_address_config: {cidr_ranges: %s}
+                """.formatted(trustedCidrs, internalCidrs))
+                .accessLog(dir.resolve("access.log"), "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%").yaml()), 1);
     }
 
     /** Sends one request from 127.0.0.1 with this X-Forwarded-For; the client address the access log wrote. */

@@ -1,0 +1,124 @@
+package io.sourcemesh.proxy.testing;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The bootstrap an end-to-end HTTP test boots: one listener on 127.0.0.1 (port 0) whose one filter chain holds an
+ * HTTP connection manager routing to cluster {@code origin} on a loopback port; a test sets only what it is about —
+ * connection-manager fields, HTTP filters before the router, routes, an access log, a transport socket — instead of
+ * writing the whole skeleton again.
+ */
+public final class HttpBootstrap {
+    private static final String CATCH_ALL = "- match: {prefix: /}\n  route: {cluster: origin}\n";
+
+    private final int originPort;
+    private String listener = "http";
+    private String statPrefix = "http";
+    private String hcmFields = "";
+    private String accessLog = "";
+    private final List<String> filters = new ArrayList<>();
+    private String routes = CATCH_ALL;
+    private String transportSocket = "";
+
+    private HttpBootstrap(int originPort) {
+        this.originPort = originPort;
+    }
+
+    /** Everything routed to an origin listening on 127.0.0.1:{@code port}. */
+    public static HttpBootstrap toOrigin(int port) {
+        return new HttpBootstrap(port);
+    }
+
+    public HttpBootstrap listener(String name) {
+        listener = name;
+        return this;
+    }
+
+    public HttpBootstrap statPrefix(String prefix) {
+        statPrefix = prefix;
+        return this;
+    }
+
+    /** Connection-manager fields beside stat_prefix (YAML, unindented). */
+    public HttpBootstrap hcmFields(String yaml) {
+        hcmFields = yaml;
+        return this;
+    }
+
+    /** A file access log of one line per request in Envoy's text {@code format} (a newline is added). */
+    public HttpBootstrap accessLog(Path file, String format) {
+        accessLog = """
+                access_log:
+                - name: envoy.access_loggers.file
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                    path: %s
+                    log_format: {text_format_source: {inline_string: "%s\\n"}}
+                """.formatted(file, format);
+        return this;
+    }
+
+    /** One HTTP filter (the list item's fields, unindented): the filters run in the order added, then the router. */
+    public HttpBootstrap httpFilter(String yaml) {
+        filters.add(yaml);
+        return this;
+    }
+
+    /** The routes of the one virtual host (list items, unindented) in place of the catch-all to {@code origin}. */
+    public HttpBootstrap routes(String yaml) {
+        routes = yaml;
+        return this;
+    }
+
+    /** The filter chain's {@code transport_socket} (its name and typed_config, unindented). */
+    public HttpBootstrap transportSocket(String yaml) {
+        transportSocket = "transport_socket:\n" + yaml.indent(2);
+        return this;
+    }
+
+    public String yaml() {
+        StringBuilder httpFilters = new StringBuilder();
+        for (String f : filters) {
+            httpFilters.append("- ").append(f.indent(2).substring(2));
+        }
+        httpFilters.append("""
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                """);
+        String hcm = """
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: %s
+                """.formatted(statPrefix) + (hcmFields.isBlank() ? "" : hcmFields.stripTrailing() + "\n") + accessLog
+                + "http_filters:\n" + httpFilters + """
+                route_config:
+                  virtual_hosts:
+                  - name: all
+                    domains: ["*"]
+                    routes:
+                """ + routes.indent(4);
+        String chain = transportSocket + """
+                filters:
+                - name: envoy.filters.network.http_connection_manager
+                  typed_config:
+                """ + hcm.indent(4);
+        return """
+                static_resources:
+                  listeners:
+                  - name: %s
+                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                    filter_chains:
+                """.formatted(listener) + ("- " + chain.indent(2).substring(2)).indent(4) + """
+                  clusters:
+                  - name: origin
+                    connect_timeout: 1s
+                    load_assignment:
+                      cluster_name: origin
+                      endpoints:
+                      - lb_endpoints:
+                        - endpoint:
+                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                """.formatted(originPort);
+    }
+}
