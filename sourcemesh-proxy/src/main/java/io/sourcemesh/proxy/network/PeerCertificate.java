@@ -33,13 +33,18 @@ public final class PeerCertificate {
     private static final int SAN_URI = 6;
 
     private final X509Certificate[] chain;
-    private final List<String> localUris;
+    /** The proxy's own certificate in this handshake (its URI SANs are XFCC's By=), or null. */
+    private final X509Certificate local;
+    // Read from the certificate at their first use, then kept: a connection's requests ask for them again.
+    private List<String> uriSans;
+    private List<String> dnsSans;
+    private String subject;
     private ForwardClientCert madeFor;
     private String element;
 
-    private PeerCertificate(X509Certificate[] chain, List<String> localUris) {
+    private PeerCertificate(X509Certificate[] chain, X509Certificate local) {
         this.chain = chain;
-        this.localUris = localUris;
+        this.local = local;
     }
 
     /** The certificate the client presented in this handshake; null when it presented none. */
@@ -59,24 +64,31 @@ public final class PeerCertificate {
             chain[i] = (X509Certificate) peer[i];
         }
         Certificate[] local = session.getLocalCertificates();
-        List<String> localUris = local != null && local.length > 0 && local[0] instanceof X509Certificate own
-                ? sans(own, SAN_URI) : List.of();
-        return new PeerCertificate(chain, localUris);
+        return new PeerCertificate(chain, local != null && local.length > 0 && local[0] instanceof X509Certificate own ? own : null);
     }
 
     /** The certificate's URI SANs (a SPIFFE identity), in order. */
     public List<String> uriSans() {
-        return sans(chain[0], SAN_URI);
+        if (uriSans == null) {
+            uriSans = sans(chain[0], SAN_URI);
+        }
+        return uriSans;
     }
 
     /** The certificate's DNS SANs, in order. */
     public List<String> dnsSans() {
-        return sans(chain[0], SAN_DNS);
+        if (dnsSans == null) {
+            dnsSans = sans(chain[0], SAN_DNS);
+        }
+        return dnsSans;
     }
 
     /** The subject in RFC 2253 form, as Envoy's subjectPeerCertificate. */
     public String subject() {
-        return chain[0].getSubjectX500Principal().getName(X500Principal.RFC2253);
+        if (subject == null) {
+            subject = chain[0].getSubjectX500Principal().getName(X500Principal.RFC2253);
+        }
+        return subject;
     }
 
     /** The proxy's x-forwarded-client-cert element for {@code config}: made at the first request that needs it. */
@@ -90,7 +102,7 @@ public final class PeerCertificate {
 
     private String make(ForwardClientCert config) {
         List<String> parts = new ArrayList<>();
-        for (String uri : localUris) {
+        for (String uri : local == null ? List.<String>of() : sans(local, SAN_URI)) {
             parts.add("By=" + uri);
         }
         parts.add("Hash=" + sha256(chain[0]));
@@ -172,6 +184,6 @@ public final class PeerCertificate {
                 out.add(value);
             }
         }
-        return out;
+        return List.copyOf(out);
     }
 }
