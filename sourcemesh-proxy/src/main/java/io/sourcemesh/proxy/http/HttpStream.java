@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.http.filter.Grpc;
 import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.http.forwarded.Outcome;
 import io.netty.channel.unix.UnixChannel;
@@ -222,7 +223,7 @@ final class HttpStream {
         if (verdict == PathNormalizer.Verdict.CONTINUE) {
             return true;
         }
-        if (verdict == PathNormalizer.Verdict.REDIRECT && !isGrpc(request.headers())) {
+        if (verdict == PathNormalizer.Verdict.REDIRECT && !Grpc.isRequest(request.headers())) {
             filter.rqRedirectedWithNormalizedPath.inc();
             String location = request.uri();
             localReply(307, "", null, "path_normalization_failed", h -> h.set(HttpHeaderNames.LOCATION, location));
@@ -231,14 +232,6 @@ final class HttpStream {
             localReply(400, "", null, "path_normalization_failed");
         }
         return false;
-    }
-
-    /** Envoy's hasGrpcContentType: application/grpc, alone or followed by '+' or ';'. */
-    private static boolean isGrpc(HttpHeaders headers) {
-        String type = headers.get(HttpHeaderNames.CONTENT_TYPE);
-        String grpc = "application/grpc";
-        return type != null && type.regionMatches(true, 0, grpc, 0, grpc.length())
-                && (type.length() == grpc.length() || type.charAt(grpc.length()) == '+' || type.charAt(grpc.length()) == ';');
     }
 
     /**

@@ -137,8 +137,7 @@ public final class FaultFilterFactory implements HttpFilterFactory {
                 return;
             }
             int grpcStatus = a.grpcStatus().getAsInt();
-            String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-            if (contentType.startsWith("application/grpc")) {
+            if (Grpc.isRequest(request.headers())) {
                 // Envoy's local reply to a gRPC request: trailers-only, the status in grpc-status.
                 callbacks.sendLocalReply(200, "", ABORT_DETAILS, h -> h
                         .set(HttpHeaderNames.CONTENT_TYPE, "application/grpc")
