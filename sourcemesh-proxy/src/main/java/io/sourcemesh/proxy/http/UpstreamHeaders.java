@@ -73,19 +73,19 @@ final class UpstreamHeaders {
         forwardClientCert(h, forwardClientCert, downstream);
     }
 
-    /** Envoy's sanitizeTEHeader: "trailers" when that token is among TE's values, else no TE. */
+    /**
+     * Envoy's sanitizeTEHeader: "trailers" when that token (case as written) is among TE's values — over every TE
+     * line, as Envoy's header map joins them — else no TE.
+     */
     private static void sanitizeTe(HttpHeaders h) {
-        String te = h.get(HttpHeaderNames.TE);
-        if (te == null) {
+        if (!h.contains(HttpHeaderNames.TE)) {
             return;
         }
-        for (String token : te.split(",")) {
-            if (token.strip().equals("trailers")) {
-                h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
-                return;
-            }
+        if (h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, false)) {
+            h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        } else {
+            h.remove(HttpHeaderNames.TE);
         }
-        h.remove(HttpHeaderNames.TE);
     }
 
     /**

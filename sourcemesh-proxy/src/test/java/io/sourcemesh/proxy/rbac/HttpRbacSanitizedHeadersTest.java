@@ -141,6 +141,7 @@ class HttpRbacSanitizedHeadersTest {
                 """, "");
         assertEquals(403, Curl.run("-H", "TE: gzip, trailers", url()).status(), "seen as \"trailers\"");
         assertEquals(200, Curl.run("-H", "TE: gzip", "-H", "X-Case: gone", url()).status(), "gone");
+        assertEquals(403, Curl.run("-H", "TE: gzip", "-H", "TE: trailers", url()).status(), "a second TE line counts too");
         assertEquals(1, origin.seen().size());
     }
 
