@@ -138,6 +138,20 @@ class ClientCertificateEndToEndTest {
     }
 
     @Test
+    void theChainDetailIsEveryCertificateTheClientSent() throws Exception {
+        proxy("""
+                forward_client_cert_details: SANITIZE_SET
+                set_current_client_cert_details: {chain: true}
+                """, "", true);
+        assertEquals(200, get(true).status());
+        String pem = Files.readString(clientCrt).replace("\n", "%0A").replace(" ", "%20").replace("+", "%2B")
+                .replace("/", "%2F").replace("=", "%3D");
+        String hash = openssl("-fingerprint", "-sha256").replace(":", "").toLowerCase(Locale.ROOT);
+        assertEquals("By=" + HTTPBIN + ";Hash=" + hash + ";Chain=\"" + pem + "\"", origin.last().header("x-forwarded-client-cert"),
+                "the client sent its one certificate: the chain is that certificate");
+    }
+
+    @Test
     void anRbacRuleOnTheClientsIdentitySeesWhatTheProxyVouchesFor() {
         proxy("""
                 forward_client_cert_details: APPEND_FORWARD

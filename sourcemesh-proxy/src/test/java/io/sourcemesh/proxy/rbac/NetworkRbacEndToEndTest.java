@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.rbac;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sourcemesh.proxy.Proxy;
@@ -9,11 +10,13 @@ import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.TestCertificates;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -222,6 +225,53 @@ class NetworkRbacEndToEndTest {
      * a url_path rule loads and never matches, as a connection has no :path, so its negation matches
      * every connection.
      */
+    /** authenticated in the network filter: the client certificate of the TLS the proxy terminated, read at the handshake. */
+    @Test
+    void authenticatedIsTheTlsClientsCertificate() throws Exception {
+        String sleep = "spiffe://cluster.local/ns/default/sa/sleep";
+        TestCertificates.Pem server = TestCertificates.selfSigned("proxy", "localhost");
+        TestCertificates.Pem client = TestCertificates.selfSigned("sleep", sleep);
+        TestCertificates.Pem other = TestCertificates.selfSigned("other", "spiffe://cluster.local/ns/default/sa/other");
+        Path serverCrt = Files.writeString(dir.resolve("server.crt"), server.certificate());
+        Path serverKey = Files.writeString(dir.resolve("server.key"), server.privateKey());
+        Path clientCrt = Files.writeString(dir.resolve("client.crt"), client.certificate());
+        Path clientKey = Files.writeString(dir.resolve("client.key"), client.privateKey());
+        Path otherCrt = Files.writeString(dir.resolve("other.crt"), other.certificate());
+        Path otherKey = Files.writeString(dir.resolve("other.key"), other.privateKey());
+        Path trusted = Files.writeString(dir.resolve("trusted.crt"), client.certificate() + other.certificate());
+        String rbac = """
+                - name: envoy.filters.network.rbac
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                    stat_prefix: tls.
+                    rules:
+                      action: ALLOW
+                      policies:
+                        sleep:
+                          permissions: [{any: true}]
+                          principals: [{authenticated: {principal_name: {exact: "%s"}}}]
+                """.formatted(sleep);
+        String tls = """
+                    - transport_socket:
+                        name: envoy.transport_sockets.tls
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                          common_tls_context:
+                            tls_certificates: [{certificate_chain: {filename: "%s"}, private_key: {filename: "%s"}}]
+                            validation_context: {trusted_ca: {filename: "%s"}}
+                      filters:
+                """.formatted(serverCrt, serverKey, trusted);
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap("[]", rbac + tcpProxy(dir.resolve("tcp.log")), origin.port())
+                .replace("    - filters:\n", tls)), 1);
+        String url = "https://127.0.0.1:" + proxy.listenerAddress("l").getPort() + "/get";
+        assertEquals(200, Curl.run("-k", "--cert", clientCrt.toString(), "--key", clientKey.toString(), url).status());
+        assertNotEquals(200, Curl.run("-k", "--cert", otherCrt.toString(), "--key", otherKey.toString(), url).status(),
+                "another trusted client's connection is closed");
+        assertNotEquals(200, Curl.run("-k", url).status(), "a client without a certificate names no one");
+        assertEquals(1, origin.seen().size());
+        assertEquals(2L, proxy.stats().counters().get("tls.rbac.denied"));
+    }
+
     @Test
     void urlPathLoadsAndNeverMatchesAConnection() {
         String rbac = """
