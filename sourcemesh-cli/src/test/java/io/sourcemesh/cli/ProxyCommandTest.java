@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetector.Level;
+import io.sourcemesh.l4.transport.ProcessDefaultsGuard;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,36 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProxyCommandTest {
     private static final String FORMAT = "java.util.logging.SimpleFormatter.format";
-    private static final List<String> PROPERTIES = List.of(FORMAT, "io.netty.leakDetection.level", "io.netty.leakDetectionLevel");
 
     @TempDir
     Path tmp;
 
-    private Level level;
-    private final Map<String, String> properties = new HashMap<>();
-
-    @BeforeEach
-    void remember() {
-        level = ResourceLeakDetector.getLevel();
-        for (String name : PROPERTIES) {
-            String value = System.clearProperty(name);
-            if (value != null) {
-                properties.put(name, value);
-            }
-        }
-    }
-
-    @AfterEach
-    void restore() {
-        ResourceLeakDetector.setLevel(level);
-        for (String name : PROPERTIES) {
-            if (properties.containsKey(name)) {
-                System.setProperty(name, properties.get(name));
-            } else {
-                System.clearProperty(name);
-            }
-        }
-    }
+    @RegisterExtension
+    final ProcessDefaultsGuard guard = new ProcessDefaultsGuard();
 
     @Test
     void turnsNettysLeakDetectorOffAndMakesALogRecordOneLine() throws Exception {

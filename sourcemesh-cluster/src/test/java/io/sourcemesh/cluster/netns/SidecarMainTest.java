@@ -5,18 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetector.Level;
+import io.sourcemesh.l4.transport.ProcessDefaultsGuard;
 import io.sourcemesh.proxy.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,48 +26,24 @@ class SidecarMainTest {
     private static final String FORMAT = "java.util.logging.SimpleFormatter.format";
     /** The name {@code l4.transport.CompilerThreads} gives its governor's thread. */
     private static final String GOVERNOR = "sourcemesh-compiler-policy";
-    /**
-     * The format, the properties a user asks Netty for a leak detection level with, and the one that turns the
-     * compiler threads' governor off.
-     */
-    private static final List<String> PROPERTIES = List.of(FORMAT, "io.netty.leakDetection.level", "io.netty.leakDetectionLevel",
-            "sourcemesh.compilerThreads");
+    /** The process defaults, and the property that turns the compiler threads' governor off. */
+    @RegisterExtension
+    final ProcessDefaultsGuard guard = new ProcessDefaultsGuard("sourcemesh.compilerThreads");
 
     @TempDir
     Path tmp;
 
-    private Level level;
-    private final Map<String, String> properties = new HashMap<>();
     private Proxy proxy;
     private final Set<Thread> governors = new HashSet<>();
 
-    @BeforeEach
-    void remember() {
-        level = ResourceLeakDetector.getLevel();
-        for (String name : PROPERTIES) {
-            String value = System.clearProperty(name);
-            if (value != null) {
-                properties.put(name, value);
-            }
-        }
-    }
-
     @AfterEach
-    void restore() throws InterruptedException {
+    void stopWhatItStarted() throws InterruptedException {
         if (proxy != null) {
             proxy.close();
         }
         for (Thread g : governors) {
             g.interrupt(); // its loop ends when interrupted
             g.join(5_000);
-        }
-        ResourceLeakDetector.setLevel(level);
-        for (String name : PROPERTIES) {
-            if (properties.containsKey(name)) {
-                System.setProperty(name, properties.get(name));
-            } else {
-                System.clearProperty(name);
-            }
         }
     }
 

@@ -4,43 +4,13 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetector.Level;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Netty's leak detector and the system properties are process-wide: each case restores the level and properties it found. */
+/** Netty's leak detector and the system properties are process-wide: each case restores the level and properties it found ({@link ProcessDefaultsGuard}). */
 class ProxyProcessDefaultsTest {
-    private static final List<String> PROPERTIES = List.of(ProxyProcessDefaults.LOG_FORMAT_PROPERTY,
-            ProxyProcessDefaults.LEAK_PROPERTY, ProxyProcessDefaults.LEGACY_LEAK_PROPERTY);
-
-    private Level before;
-    private final Map<String, String> properties = new HashMap<>();
-
-    @BeforeEach
-    void remember() {
-        before = ResourceLeakDetector.getLevel();
-        for (String name : PROPERTIES) {
-            String value = System.clearProperty(name);
-            if (value != null) {
-                properties.put(name, value);
-            }
-        }
-    }
-
-    @AfterEach
-    void restore() {
-        ResourceLeakDetector.setLevel(before);
-        for (String name : PROPERTIES) {
-            if (properties.containsKey(name)) {
-                System.setProperty(name, properties.get(name));
-            } else {
-                System.clearProperty(name);
-            }
-        }
-    }
+    @RegisterExtension
+    final ProcessDefaultsGuard guard = new ProcessDefaultsGuard();
 
     @Test
     void leakDetectorOffUnlessTheUserAskedForALevel() {
