@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.Curl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -52,39 +53,12 @@ class EarlyResponseEndToEndTest {
                 }
             }
         });
-        String yaml = """
-                static_resources:
-                  listeners:
-                  - name: http
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: early
-                          http_filters:
-                          - name: envoy.filters.http.router
-                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: /local}
-                                direct_response: {status: 200, body: {inline_string: local}}
-                              - match: {prefix: /up}
-                                route: {cluster: early}
-                  clusters:
-                  - name: early
-                    connect_timeout: 1s
-                    load_assignment:
-                      cluster_name: early
-                      endpoints:
-                      - lb_endpoints:
-                        - endpoint:
-                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(earlyOrigin.getLocalPort());
+        String yaml = HttpBootstrap.toOrigin(earlyOrigin.getLocalPort()).statPrefix("early").routes("""
+                - match: {prefix: /local}
+                  direct_response: {status: 200, body: {inline_string: local}}
+                - match: {prefix: /up}
+                  route: {cluster: origin}
+                """).yaml();
         proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.RawSocket;
@@ -43,54 +44,25 @@ class UpgradeDecisionEndToEndTest {
     }
 
     /**
-     * One listener "http": {@code hcmFields} beside stat_prefix, {@code filters} before the router, a virtual host for
+     * One listener "http": {@code hcmFields} beside stat_prefix, {@code filter} (if any) before the router, a virtual host for
      * "*" with a direct response on /local, a redirect on /moved, the origin on /up (nothing else matches), and an
      * access log of each request's code and details.
      */
-    private void start(String hcmFields, String filters) {
-        String yaml = """
-                static_resources:
-                  listeners:
-                  - name: http
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: up
-                """ + hcmFields.indent(10) + """
-                          access_log:
-                          - name: envoy.access_loggers.file
-                            typed_config:
-                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                              path: %s
-                              log_format: {text_format_source: {inline_string: "%%RESPONSE_CODE%% %%RESPONSE_CODE_DETAILS%% %%UPSTREAM_HOST%%\\n"}}
-                          http_filters:
-                """.formatted(dir.resolve("access.log")) + filters.indent(10) + """
-                          - name: envoy.filters.http.router
-                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: /local}
-                                direct_response: {status: 200, body: {inline_string: local}}
-                              - match: {prefix: /moved}
-                                redirect: {path_redirect: /elsewhere}
-                              - match: {prefix: /up}
-                                route: {cluster: origin}
-                  clusters:
-                  - name: origin
-                    connect_timeout: 1s
-                    load_assignment:
-                      cluster_name: origin
-                      endpoints:
-                      - lb_endpoints:
-                        - endpoint:
-                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(origin.port());
+    private void start(String hcmFields, String filter) {
+        HttpBootstrap b = HttpBootstrap.toOrigin(origin.port()).statPrefix("up").hcmFields(hcmFields)
+                .accessLog(dir.resolve("access.log"), "%RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %UPSTREAM_HOST%")
+                .routes("""
+                        - match: {prefix: /local}
+                          direct_response: {status: 200, body: {inline_string: local}}
+                        - match: {prefix: /moved}
+                          redirect: {path_redirect: /elsewhere}
+                        - match: {prefix: /up}
+                          route: {cluster: origin}
+                        """);
+        if (!filter.isEmpty()) {
+            b.httpFilter(filter);
+        }
+        String yaml = b.yaml();
         proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
     }
 
@@ -156,10 +128,10 @@ class UpgradeDecisionEndToEndTest {
     void theFiltersDoNotRunForARefusedUpgrade() throws Exception {
         // RBAC that allows nothing: a request it sees is denied with its own details.
         start("", """
-                - name: envoy.filters.http.rbac
-                  typed_config:
-                    "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
-                    rules: {action: ALLOW, policies: {}}
+                name: envoy.filters.http.rbac
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                  rules: {action: ALLOW, policies: {}}
                 """);
         assertEquals(403, Curl.run(upgrade(url("/up"))).status());
         assertEquals(403, Curl.run(url("/up")).status());
