@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.accesslog;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -12,7 +13,9 @@ import java.util.regex.Pattern;
  * Compiles one command operator (name and optional argument) into a {@link Field}. Semantics follow
  * Envoy's configuration/observability/access_log/usage docs and source/common/formatter: strings
  * that are null or empty are unset; RESPONSE_CODE is 0 when no response was sent; BYTES_* are
- * always set; RESPONSE_FLAGS prints "-" (a string, also in JSON) when there are none. Sources:
+ * always set; RESPONSE_FLAGS prints "-" (a string, also in JSON) when there are none; the DOWNSTREAM_TLS_*,
+ * DOWNSTREAM_PEER_* and DOWNSTREAM_LOCAL_* commands read the connection's {@link TlsConnectionInfo} (unset on
+ * plaintext), the UPSTREAM_ TLS ones are always unset (no upstream TLS). Sources:
  * source/common/formatter/stream_info_formatter.cc and http_specific_formatter.cc.
  */
 final class Commands {
@@ -43,11 +46,12 @@ final class Commands {
         if (name.endsWith("_ADDRESS_WITHOUT_PORT") && arg != null && !arg.isEmpty() && !hasLength) {
             return masked(name, arg);
         }
-        f = name.equals("START_TIME") ? startTime(arg) : simple(name);
+        boolean time = isTime(name);
+        f = time ? systemTime(name, arg) : simple(name);
         if (hasLength) {
             throw new IllegalArgumentException("access log command %" + name + "% does not allow a length");
         }
-        if (!name.equals("START_TIME") && arg != null && !arg.isEmpty()) {
+        if (!time && arg != null && !arg.isEmpty()) {
             throw new IllegalArgumentException("access log command %" + name + "% does not take parameters");
         }
         return f;
@@ -90,6 +94,36 @@ final class Commands {
             // Envoy's value_or(0): a stream that never went upstream logs 0, not "-".
             case "UPSTREAM_REQUEST_ATTEMPT_COUNT" -> number(StreamInfo::attemptCount);
             case "HOSTNAME" -> string(s -> Hostname.VALUE);
+            // The downstream connection's TLS (Envoy's StreamInfoSslConnectionInfoFormatterProvider): unset on a
+            // plaintext connection, and when the value is empty (no client certificate, no such SAN).
+            case "DOWNSTREAM_TLS_VERSION" -> tls(TlsConnectionInfo::tlsVersion);
+            case "DOWNSTREAM_TLS_CIPHER" -> tls(TlsConnectionInfo::cipherSuite);
+            case "DOWNSTREAM_TLS_SESSION_ID" -> tls(TlsConnectionInfo::sessionId);
+            case "DOWNSTREAM_PEER_URI_SAN" -> peer(c -> join(c.uriSans()));
+            case "DOWNSTREAM_PEER_DNS_SAN" -> peer(c -> join(c.dnsSans()));
+            case "DOWNSTREAM_PEER_IP_SAN" -> peer(c -> join(c.ipSans()));
+            case "DOWNSTREAM_PEER_EMAIL_SAN" -> peer(c -> join(c.emailSans()));
+            case "DOWNSTREAM_PEER_SUBJECT" -> peer(TlsCertificate::subject);
+            case "DOWNSTREAM_PEER_ISSUER" -> peer(TlsCertificate::issuer);
+            case "DOWNSTREAM_PEER_SERIAL" -> peer(TlsCertificate::serialNumber);
+            case "DOWNSTREAM_PEER_FINGERPRINT_256" -> peer(TlsCertificate::sha256Digest);
+            case "DOWNSTREAM_PEER_FINGERPRINT_1" -> peer(TlsCertificate::sha1Digest);
+            case "DOWNSTREAM_PEER_CERT" -> peer(TlsCertificate::urlEncodedPem);
+            case "DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256" -> tls(t -> joinEach(t.peerChain(), TlsCertificate::sha256Digest));
+            case "DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_1" -> tls(t -> joinEach(t.peerChain(), TlsCertificate::sha1Digest));
+            case "DOWNSTREAM_PEER_CHAIN_SERIALS" -> tls(t -> joinEach(t.peerChain(), TlsCertificate::serialNumber));
+            case "DOWNSTREAM_LOCAL_URI_SAN" -> local(c -> join(c.uriSans()));
+            case "DOWNSTREAM_LOCAL_DNS_SAN" -> local(c -> join(c.dnsSans()));
+            case "DOWNSTREAM_LOCAL_IP_SAN" -> local(c -> join(c.ipSans()));
+            case "DOWNSTREAM_LOCAL_EMAIL_SAN" -> local(c -> join(c.emailSans()));
+            case "DOWNSTREAM_LOCAL_SUBJECT" -> local(TlsCertificate::subject);
+            // The upstream connection's TLS: this proxy originates none (a cluster's UpstreamTlsContext is refused at
+            // load, config.TransportSockets), so every upstream is plaintext, for which Envoy's
+            // StreamInfoUpstreamSslConnectionInfoFormatterProvider renders unset — as these always do.
+            case "UPSTREAM_TLS_VERSION", "UPSTREAM_TLS_CIPHER", "UPSTREAM_TLS_SESSION_ID", "UPSTREAM_PEER_SUBJECT",
+                    "UPSTREAM_PEER_ISSUER", "UPSTREAM_PEER_CERT", "UPSTREAM_PEER_URI_SAN", "UPSTREAM_PEER_DNS_SAN",
+                    "UPSTREAM_PEER_IP_SAN", "UPSTREAM_LOCAL_URI_SAN", "UPSTREAM_LOCAL_DNS_SAN", "UPSTREAM_LOCAL_IP_SAN" ->
+                    Commands::unset;
             default -> throw new IllegalArgumentException("unsupported access log command: %" + name + "%");
         };
     }
@@ -97,15 +131,95 @@ final class Commands {
     // Envoy's SystemTimeFormatter refuses newline conversions: the value may end up in a header.
     private static final Pattern NEWLINE_CONVERSION = Pattern.compile("%[-_0^#]*[1-9]*(E|O)?n");
 
-    private static Field startTime(String arg) {
+    /** The commands that print a time through an optional strftime-like format (Envoy's SystemTimeFormatter). */
+    private static boolean isTime(String name) {
+        return switch (name) {
+            case "START_TIME", "DOWNSTREAM_PEER_CERT_V_START", "DOWNSTREAM_PEER_CERT_V_END", "UPSTREAM_PEER_CERT_V_START",
+                    "UPSTREAM_PEER_CERT_V_END" -> true;
+            default -> false;
+        };
+    }
+
+    /** A time getter's "no such time": the field renders unset. */
+    private static final long NO_TIME = Long.MIN_VALUE;
+
+    /**
+     * %START_TIME(FORMAT)%, and the client certificate's validity as %DOWNSTREAM_PEER_CERT_V_START(FORMAT)% and
+     * %DOWNSTREAM_PEER_CERT_V_END(FORMAT)% (unset without a client certificate), each with Envoy's default format when
+     * none is given; the upstream's are always unset (no upstream TLS, see {@link #simple}).
+     */
+    private static Field systemTime(String name, String arg) {
         if (arg != null && NEWLINE_CONVERSION.matcher(arg).find()) {
-            throw new IllegalArgumentException("access log command %START_TIME(" + arg + ")% must not contain a newline");
+            throw new IllegalArgumentException("access log command %" + name + "(" + arg + ")% must not contain a newline");
         }
         StartTimeFormat f = arg == null || arg.isEmpty() ? StartTimeFormat.defaultFormat() : StartTimeFormat.compile(arg);
+        ToLongFunction<StreamInfo> time = switch (name) {
+            case "START_TIME" -> StreamInfo::startEpochMillis;
+            case "DOWNSTREAM_PEER_CERT_V_START" -> s -> peerTime(s, true);
+            case "DOWNSTREAM_PEER_CERT_V_END" -> s -> peerTime(s, false);
+            default -> s -> NO_TIME;
+        };
         return (s, out) -> {
-            f.append(out, s.startEpochMillis());
+            long millis = time.applyAsLong(s);
+            if (millis == NO_TIME) {
+                return false;
+            }
+            f.append(out, millis);
             return true;
         };
+    }
+
+    private static long peerTime(StreamInfo s, boolean start) {
+        TlsConnectionInfo tls = s.downstreamTls();
+        TlsCertificate c = tls == null ? null : tls.peerCertificate();
+        if (c == null) {
+            return NO_TIME;
+        }
+        return start ? c.notBeforeMillis() : c.notAfterMillis();
+    }
+
+    private static boolean unset(StreamInfo s, StringBuilder out) {
+        return false;
+    }
+
+    /** A fact of the downstream connection's TLS; unset on a plaintext connection or when null or empty. */
+    private static Field tls(Function<TlsConnectionInfo, String> getter) {
+        return string(s -> {
+            TlsConnectionInfo tls = s.downstreamTls();
+            return tls == null ? null : getter.apply(tls);
+        });
+    }
+
+    /** A fact of the client's certificate; unset without one. */
+    private static Field peer(Function<TlsCertificate, String> getter) {
+        return tls(t -> {
+            TlsCertificate c = t.peerCertificate();
+            return c == null ? null : getter.apply(c);
+        });
+    }
+
+    /** A fact of the proxy's own certificate in the handshake. */
+    private static Field local(Function<TlsCertificate, String> getter) {
+        return tls(t -> {
+            TlsCertificate c = t.localCertificate();
+            return c == null ? null : getter.apply(c);
+        });
+    }
+
+    /** Envoy's absl::StrJoin(values, ","): an empty list is "" (unset). */
+    private static String join(List<String> values) {
+        return values.size() == 1 ? values.get(0) : String.join(",", values);
+    }
+
+    private static String joinEach(List<? extends TlsCertificate> chain, Function<TlsCertificate, String> getter) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < chain.size(); i++) {
+            if (i > 0) {
+                out.append(',');
+            }
+            out.append(getter.apply(chain.get(i)));
+        }
+        return out.toString();
     }
 
     /**

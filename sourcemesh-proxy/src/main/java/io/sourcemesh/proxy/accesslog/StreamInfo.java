@@ -20,6 +20,8 @@ public final class StreamInfo {
     private InetSocketAddress downstreamRemoteAddress;
     private InetSocketAddress downstreamDirectRemoteAddress;
     private String requestedServerName;
+    /** The downstream connection's TLS (Envoy's sslConnection()); null: plaintext. Read only by the TLS commands. */
+    private TlsConnectionInfo downstreamTls;
     private String protocol;
 
     private String requestMethod;
@@ -73,6 +75,7 @@ public final class StreamInfo {
         downstreamRemoteAddress = null;
         downstreamDirectRemoteAddress = null;
         requestedServerName = null;
+        downstreamTls = null;
         protocol = null;
         requestMethod = null;
         requestPath = null;
@@ -117,6 +120,7 @@ public final class StreamInfo {
         s.downstreamRemoteAddress = connection.downstreamRemoteAddress;
         s.downstreamDirectRemoteAddress = connection.downstreamDirectRemoteAddress;
         s.requestedServerName = connection.requestedServerName;
+        s.downstreamTls = connection.downstreamTls;
         return s;
     }
 
@@ -150,6 +154,9 @@ public final class StreamInfo {
     public StreamInfo downstreamDirectRemoteAddress(InetSocketAddress a) { downstreamDirectRemoteAddress = a; return this; }
     public String requestedServerName() { return requestedServerName; }
     public StreamInfo requestedServerName(String s) { requestedServerName = s; return this; }
+    /** The downstream connection's TLS; null when it is plaintext (every TLS command then renders unset). */
+    public TlsConnectionInfo downstreamTls() { return downstreamTls; }
+    public StreamInfo downstreamTls(TlsConnectionInfo t) { downstreamTls = t; return this; }
     public String protocol() { return protocol; }
     public StreamInfo protocol(String p) { protocol = p; return this; }
 

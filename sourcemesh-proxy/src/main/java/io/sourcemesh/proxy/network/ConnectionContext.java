@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.network;
 
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -21,7 +22,7 @@ public final class ConnectionContext {
     private boolean firstAckDelayed;
     /** Envoy's transport protocol of a connection no TLS inspector named otherwise. */
     private static final String RAW_BUFFER = "raw_buffer";
-    /** What only some connections learn (PROXY protocol, TLS inspection, RBAC); made on the first such fact. */
+    /** What only some connections learn (PROXY protocol, TLS inspection or termination, RBAC); made on the first such fact. */
     private Refinements refinements;
 
     /**
@@ -37,6 +38,7 @@ public final class ConnectionContext {
         String terminationDetails;
         Boolean accessLogHint;
         PeerCertificate peerCertificate;
+        TlsConnectionInfo tls;
     }
 
     public ConnectionContext(String listenerName, InetSocketAddress localAddress, InetSocketAddress directRemoteAddress) {
@@ -82,6 +84,13 @@ public final class ConnectionContext {
     /** The certificate the client presented in the TLS handshake this proxy completed; null: none, or no TLS. */
     public PeerCertificate peerCertificate() { return refinements == null ? null : refinements.peerCertificate; }
     public void peerCertificate(PeerCertificate c) { refined().peerCertificate = c; }
+    /**
+     * The TLS this proxy terminates on the connection as the access log reads it (%DOWNSTREAM_TLS_*% and the
+     * certificates' commands); null on a plaintext connection. Set by the transport socket before any stream starts,
+     * so every stream of the connection carries it; it reads the handshake only when a format asks.
+     */
+    public TlsConnectionInfo tls() { return refinements == null ? null : refinements.tls; }
+    public void tls(TlsConnectionInfo t) { refined().tls = t; }
     public Optional<ListenerFilterConfig.OriginalSrc> originalSrc() {
         return refinements == null ? Optional.empty() : refinements.originalSrc;
     }
@@ -124,9 +133,11 @@ public final class ConnectionContext {
     }
 
     private StreamInfo seed(StreamInfo s) {
+        Refinements r = refinements;
         return s.downstreamLocalAddress(localAddress)
-                .downstreamRemoteAddress(remoteAddress())
+                .downstreamRemoteAddress(r == null || r.remoteAddress == null ? directRemoteAddress : r.remoteAddress)
                 .downstreamDirectRemoteAddress(directRemoteAddress)
-                .requestedServerName(serverName());
+                .requestedServerName(r == null ? null : r.serverName)
+                .downstreamTls(r == null ? null : r.tls);
     }
 }

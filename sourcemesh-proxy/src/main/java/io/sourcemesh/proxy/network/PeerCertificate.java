@@ -2,21 +2,12 @@ package io.sourcemesh.proxy.network;
 
 import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.config.ForwardClientCert;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateEncodingException;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
-import java.util.HexFormat;
 import java.util.List;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
-import javax.security.auth.x500.X500Principal;
 
 /**
  * The client certificate of a mutual-TLS downstream connection as Envoy's Ssl::ConnectionInfo shows it (read once,
@@ -26,25 +17,24 @@ import javax.security.auth.x500.X500Principal;
  * proxy's own certificate, Hash= (SHA-256 of the client certificate's DER, lower-case hex), then the configured
  * details in Envoy's order — Cert="…" and Chain="…" (PEM, URL-encoded as Envoy encodes it), Subject="…" (RFC 2253),
  * URI= for each URI SAN (URI= alone when there is none), DNS= for each DNS SAN — joined by ';'. One per connection:
- * the element is made once per configuration.
+ * the element is made once per configuration. The certificates' facts ({@link CertificateFacts}, each read at its first
+ * use) are also what the access log's %DOWNSTREAM_PEER_*% commands print.
  */
 public final class PeerCertificate {
-    private static final int SAN_DNS = 2;
-    private static final int SAN_URI = 6;
-
     private final X509Certificate[] chain;
     /** The proxy's own certificate in this handshake (its URI SANs are XFCC's By=), or null. */
     private final X509Certificate local;
-    // Read from the certificate at their first use, then kept: a connection's requests ask for them again.
-    private List<String> uriSans;
-    private List<String> dnsSans;
-    private String subject;
+    /** The client's own certificate's facts, each read at its first use: a connection's requests ask for them again. */
+    private final CertificateFacts leaf;
+    /** Every certificate the client sent, its own first: made at the first ask (the access log's chain commands). */
+    private List<CertificateFacts> sent;
     private ForwardClientCert madeFor;
     private String element;
 
     private PeerCertificate(X509Certificate[] chain, X509Certificate local) {
         this.chain = chain;
         this.local = local;
+        this.leaf = new CertificateFacts(chain[0]);
     }
 
     /** The certificate the client presented in this handshake; null when it presented none. */
@@ -59,36 +49,48 @@ public final class PeerCertificate {
         if (peer.length == 0 || !(peer[0] instanceof X509Certificate)) {
             return null;
         }
-        X509Certificate[] chain = new X509Certificate[peer.length];
-        for (int i = 0; i < peer.length; i++) {
-            chain[i] = (X509Certificate) peer[i];
+        List<X509Certificate> chain = new ArrayList<>(peer.length);
+        for (Certificate c : peer) {
+            if (c instanceof X509Certificate x) {
+                chain.add(x);
+            }
         }
         Certificate[] local = session.getLocalCertificates();
-        return new PeerCertificate(chain, local != null && local.length > 0 && local[0] instanceof X509Certificate own ? own : null);
+        return new PeerCertificate(chain.toArray(X509Certificate[]::new),
+                local != null && local.length > 0 && local[0] instanceof X509Certificate own ? own : null);
+    }
+
+    /** The client's own certificate as the access log reads it (%DOWNSTREAM_PEER_*%). */
+    public CertificateFacts leaf() {
+        return leaf;
+    }
+
+    /** Every certificate the client sent, its own first (%DOWNSTREAM_PEER_CHAIN_*%). */
+    public List<CertificateFacts> chain() {
+        if (sent == null) {
+            List<CertificateFacts> out = new ArrayList<>(chain.length);
+            out.add(leaf);
+            for (int i = 1; i < chain.length; i++) {
+                out.add(new CertificateFacts(chain[i]));
+            }
+            sent = List.copyOf(out);
+        }
+        return sent;
     }
 
     /** The certificate's URI SANs (a SPIFFE identity), in order. */
     public List<String> uriSans() {
-        if (uriSans == null) {
-            uriSans = sans(chain[0], SAN_URI);
-        }
-        return uriSans;
+        return leaf.uriSans();
     }
 
     /** The certificate's DNS SANs, in order. */
     public List<String> dnsSans() {
-        if (dnsSans == null) {
-            dnsSans = sans(chain[0], SAN_DNS);
-        }
-        return dnsSans;
+        return leaf.dnsSans();
     }
 
-    /** The subject in RFC 2253 form, as Envoy's subjectPeerCertificate. */
+    /** The subject in RFC 2253 form, as Envoy's subjectPeerCertificate (OpenSSL's printing). */
     public String subject() {
-        if (subject == null) {
-            subject = chain[0].getSubjectX500Principal().getName(X500Principal.RFC2253);
-        }
-        return subject;
+        return leaf.subject();
     }
 
     /** The proxy's x-forwarded-client-cert element for {@code config}: made at the first request that needs it. */
@@ -102,17 +104,17 @@ public final class PeerCertificate {
 
     private String make(ForwardClientCert config) {
         List<String> parts = new ArrayList<>();
-        for (String uri : local == null ? List.<String>of() : sans(local, SAN_URI)) {
+        for (String uri : local == null ? List.<String>of() : CertificateFacts.uriSans(local)) {
             parts.add("By=" + uri);
         }
-        parts.add("Hash=" + sha256(chain[0]));
+        parts.add("Hash=" + leaf.sha256Digest());
         if (config.cert()) {
-            parts.add("Cert=\"" + urlEncodedPem(chain[0]) + "\"");
+            parts.add("Cert=\"" + leaf.urlEncodedPem() + "\"");
         }
         if (config.chain()) {
             StringBuilder pems = new StringBuilder();
-            for (X509Certificate c : chain) {
-                pems.append(urlEncodedPem(c));
+            for (CertificateFacts c : chain()) {
+                pems.append(c.urlEncodedPem());
             }
             parts.add("Chain=\"" + pems + "\"");
         }
@@ -134,56 +136,5 @@ public final class PeerCertificate {
             }
         }
         return String.join(";", parts);
-    }
-
-    private static String sha256(X509Certificate c) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
-        } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** PEM as OpenSSL writes it (64-column base64, a newline after each line), with Envoy's five characters escaped. */
-    private static String urlEncodedPem(X509Certificate c) {
-        String base64;
-        try {
-            base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(c.getEncoded());
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
-        String pem = "-----BEGIN CERTIFICATE-----\n" + base64 + "\n-----END CERTIFICATE-----\n";
-        StringBuilder out = new StringBuilder(pem.length() + pem.length() / 8);
-        for (int i = 0; i < pem.length(); i++) {
-            char ch = pem.charAt(i);
-            switch (ch) {
-                case '\n' -> out.append("%0A");
-                case ' ' -> out.append("%20");
-                case '+' -> out.append("%2B");
-                case '/' -> out.append("%2F");
-                case '=' -> out.append("%3D");
-                default -> out.append(ch);
-            }
-        }
-        return out.toString();
-    }
-
-    private static List<String> sans(X509Certificate c, int type) {
-        Collection<List<?>> all;
-        try {
-            all = c.getSubjectAlternativeNames();
-        } catch (CertificateParsingException e) {
-            return List.of();
-        }
-        if (all == null) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        for (List<?> san : all) {
-            if (san.size() >= 2 && san.get(0) instanceof Integer t && t == type && san.get(1) instanceof String value) {
-                out.add(value);
-            }
-        }
-        return List.copyOf(out);
     }
 }

@@ -9,9 +9,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
-import io.sourcemesh.proxy.network.ChannelErrors;
 import io.sourcemesh.proxy.network.ConnectionContext;
-import io.sourcemesh.proxy.network.PeerCertificate;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -56,14 +54,10 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
         connection.tlsTerminated(true);
         SslHandler tls = context.newHandler(ctx.alloc());
         ctx.pipeline().addAfter(ctx.name(), "tls", tls);
-        tls.handshakeFuture().addListener(f -> {
-            if (!f.isSuccess()) {
-                ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause());
-            } else if (asksClientCertificate) {
-                // Before the first decrypted byte reaches a filter: RBAC's authenticated and XFCC read it.
-                connection.peerCertificate(PeerCertificate.of(tls));
-            }
-        });
+        // One object is both the handshake's listener and the access log's view of the TLS (read only if a format asks).
+        DownstreamTlsInfo info = new DownstreamTlsInfo(ctx.channel(), tls, connection, asksClientCertificate);
+        connection.tls(info);
+        tls.handshakeFuture().addListener(info);
     }
 
     /**

@@ -20,7 +20,7 @@ class StreamInfoTest {
     private static final Map<Class<?>, Object> SET = Map.of(
             long.class, 7L, int.class, 7, String.class, "x", Boolean.class, Boolean.TRUE,
             InetSocketAddress.class, new InetSocketAddress("10.0.0.1", 7), HttpHeaders.class, new DefaultHttpHeaders(),
-            EnumSet.class, EnumSet.of(ResponseFlag.UPSTREAM_OVERFLOW));
+            EnumSet.class, EnumSet.of(ResponseFlag.UPSTREAM_OVERFLOW), TlsConnectionInfo.class, TlsCommandsTest.MUTUAL);
 
     @Test
     void aRestartedStreamHasEveryFieldOfAFreshOne() throws Exception {

@@ -49,14 +49,23 @@ public final class HttpBootstrap {
 
     /** A file access log of one line per request in Envoy's text {@code format} (a newline is added). */
     public HttpBootstrap accessLog(Path file, String format) {
-        accessLog = """
-                access_log:
+        return addAccessLog(file, "{text_format_source: {inline_string: \"" + format + "\\n\"}}");
+    }
+
+    /** A file access log of one JSON object per request: {@code jsonFormat} is the json_format's value (YAML, one line). */
+    public HttpBootstrap jsonAccessLog(Path file, String jsonFormat) {
+        return addAccessLog(file, "{json_format: " + jsonFormat + "}");
+    }
+
+    /** Another file access log (a connection manager may have several), {@code logFormat} its log_format (YAML, one line). */
+    private HttpBootstrap addAccessLog(Path file, String logFormat) {
+        accessLog = (accessLog.isEmpty() ? "access_log:\n" : accessLog) + """
                 - name: envoy.access_loggers.file
                   typed_config:
                     "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                     path: %s
-                    log_format: {text_format_source: {inline_string: "%s\\n"}}
-                """.formatted(file, format);
+                    log_format: %s
+                """.formatted(file, logFormat);
         return this;
     }
 

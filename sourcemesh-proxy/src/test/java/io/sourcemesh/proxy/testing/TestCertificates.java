@@ -59,6 +59,40 @@ public final class TestCertificates {
         }
     }
 
+    /**
+     * A self-signed {@code EC} or {@code RSA} certificate with the whole {@code subject} and {@code serial} given, and
+     * {@code names} as its subject alternative names: a name with "://" is a URI SAN, one with '@' an email (rfc822Name),
+     * an IP literal an IP address, any other a DNS name. The key as PKCS#8.
+     */
+    public static Pem selfSigned(String algorithm, X500Name subject, BigInteger serial, String... names) {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance(algorithm);
+            g.initialize(algorithm.equals("RSA") ? 2048 : 256);
+            KeyPair kp = g.generateKeyPair();
+            long now = System.currentTimeMillis() / 1000 * 1000; // X.509 times are whole seconds
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial, new Date(now - 60_000),
+                    new Date(now + 86_400_000L), subject, kp.getPublic());
+            GeneralName[] sans = new GeneralName[names.length];
+            for (int i = 0; i < names.length; i++) {
+                String n = names[i];
+                int kind = n.contains("://") ? GeneralName.uniformResourceIdentifier
+                        : n.contains("@") ? GeneralName.rfc822Name
+                        : n.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*") ? GeneralName.iPAddress
+                        : GeneralName.dNSName;
+                sans[i] = new GeneralName(kind, n);
+            }
+            if (sans.length > 0) {
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
+            }
+            X509Certificate cert = new JcaX509CertificateConverter()
+                    .getCertificate(b.build(new JcaContentSignerBuilder(algorithm.equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA")
+                            .build(kp.getPrivate())));
+            return new Pem(pem(cert), pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(kp.getPrivate(), null)));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** RSA: PKCS#1, as JcaPEMWriter writes a key pair; EC: SEC1 with its curve and public key, as openssl writes it. */
     private static String ownForm(KeyPair kp) throws java.io.IOException {
         if (!kp.getPrivate().getAlgorithm().equals("EC")) {
