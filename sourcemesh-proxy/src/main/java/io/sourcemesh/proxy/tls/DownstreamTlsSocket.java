@@ -7,21 +7,18 @@ import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.sourcemesh.proxy.config.CertificateValidation;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.network.ChannelErrors;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.PeerCertificate;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * {@code envoy.transport_sockets.tls} on a filter chain: the chain's server TLS context, built once
@@ -44,7 +41,7 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
      * get HTTP/1.1 answers to HTTP/2 frames.
      */
     public static DownstreamTlsSocket of(TlsContextConfig tls, boolean http, String path) {
-        return new DownstreamTlsSocket(sslContext(tls, path, http), tls.trustedCaPem().isPresent());
+        return new DownstreamTlsSocket(sslContext(tls, path, http), tls.validation().isPresent());
     }
 
     public SslContext context() {
@@ -58,7 +55,7 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
         ctx.pipeline().addAfter(ctx.name(), "tls", tls);
         tls.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
-                ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause());
+                ChannelErrors.sslHandshakeFailed(ctx.channel(), f.cause(), verifyFailure(f.cause()));
             } else if (asksClientCertificate) {
                 // Before the first decrypted byte reaches a filter: RBAC's authenticated and XFCC read it.
                 connection.peerCertificate(PeerCertificate.of(tls));
@@ -89,10 +86,12 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn);
             TrustManager[] trust = null;
             ClientAuth clientAuth = ClientAuth.NONE;
-            if (tls.trustedCaPem().isPresent()) {
-                trust = trustManagers(tls.trustedCaPem().get(), path + ".typed_config.common_tls_context.validation_context.trusted_ca");
-                // Envoy asks for a client certificate whenever it can verify one; require_client_certificate makes it a must.
-                clientAuth = tls.requireClientCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
+            if (tls.validation().isPresent()) {
+                CertificateValidation validation = tls.validation().get();
+                trust = new TrustManager[] {ClientCertificateVerifier.of(validation, path)};
+                // Envoy asks for a client certificate whenever it can verify one; require_client_certificate, a SAN
+                // matcher or a pin makes it a must (its SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+                clientAuth = tls.requireClientCertificate() || validation.demandsCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
             }
             SSLContext jdk = SSLContext.getInstance("TLS");
             jdk.init(new KeyManager[] {certificates}, trust, null);
@@ -103,17 +102,21 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
         }
     }
 
-    /** The trusted CAs' PEM as the JDK's default trust manager over them (an in-memory store: no password, no key). */
-    private static TrustManager[] trustManagers(String pem, String path) throws java.io.IOException, GeneralSecurityException {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        int i = 0;
-        for (X509Certificate c : ServerCertificates.certificates(pem, path)) {
-            store.setCertificateEntry("ca-" + i++, c);
+    /**
+     * Why a handshake failed verifying the client certificate, from the exception the JDK wrapped: our verifier's
+     * {@link ClientCertificateVerifier.Failure}, or the JDK's own refusal of an empty certificate message (a required
+     * certificate the client did not send); null for any other failure.
+     */
+    static ChannelErrors.VerifyFailure verifyFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof ClientCertificateVerifier.Failure f) {
+                return f.kind();
+            }
+            if (t instanceof javax.net.ssl.SSLHandshakeException && String.valueOf(t.getMessage()).contains("Empty client certificate chain")) {
+                return ChannelErrors.VerifyFailure.NO_CERT;
+            }
         }
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(store);
-        return factory.getTrustManagers();
+        return null;
     }
 
     /**
