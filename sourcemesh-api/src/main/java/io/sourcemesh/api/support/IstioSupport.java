@@ -28,17 +28,25 @@ final class IstioSupport {
                 supported("spec.servers[].hosts", null),
                 supported("spec.servers[].name", "a name only"),
                 warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
-                supported("spec.servers[].tls.mode", "SIMPLE; other modes leave the server out, named on the Gateway's status"),
+                supported("spec.servers[].tls.mode", "SIMPLE, MUTUAL (a client certificate required) and OPTIONAL_MUTUAL "
+                        + "(verified when sent): the clients' CA from Secret <credentialName>-cacert, else the credential's own "
+                        + "(cacert or ca.crt, with crl or ca.crl); other modes leave the server out, named on the Gateway's status"),
                 supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's namespace"),
                 supported("spec.servers[].tls.httpsRedirect", "Envoy require_tls: ALL, a 301 to https"),
                 warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
                 warned("spec.servers[].tls.privateKey", "certificates come from credentialName"),
-                warned("spec.servers[].tls.caCertificates", null), warned("spec.servers[].tls.caCrl", null),
+                warned("spec.servers[].tls.caCertificates", "a file path in the gateway pod; the clients' CA comes from "
+                        + "credentialName's Secret"),
+                warned("spec.servers[].tls.caCrl", "a file path in the gateway pod; the CRL comes from credentialName's Secret"),
                 supported("spec.servers[].tls.credentialNames", "every key pair served (e.g. RSA and ECDSA), chosen per "
                         + "handshake by SNI and the key types the client accepts; not together with credentialName"),
                 warned("spec.servers[].tls.tlsCertificates", null),
-                warned("spec.servers[].tls.subjectAltNames", null),
-                warned("spec.servers[].tls.verifyCertificateSpki", null), warned("spec.servers[].tls.verifyCertificateHash", null),
+                supported("spec.servers[].tls.subjectAltNames", "a client certificate must carry one of them (Envoy's "
+                        + "match_subject_alt_names, exact)"),
+                supported("spec.servers[].tls.verifyCertificateSpki", "MUTUAL and OPTIONAL_MUTUAL: the client's key pinned "
+                        + "(with SIMPLE, named on the Gateway's status as unused, as Istio ignores it)"),
+                supported("spec.servers[].tls.verifyCertificateHash", "MUTUAL and OPTIONAL_MUTUAL: the client's certificate "
+                        + "pinned (with SIMPLE, named on the Gateway's status as unused, as Istio ignores it)"),
                 supported("spec.servers[].tls.minProtocolVersion", "Envoy tls_params; the proxy speaks TLS 1.2 and 1.3 only, "
                         + "so TLSV1_0 and TLSV1_1 serve from TLS 1.2").warning("TLSV1_0", "TLSV1_1"),
                 supported("spec.servers[].tls.maxProtocolVersion", "Envoy tls_params; TLSV1_0 and TLSV1_1 would serve no "

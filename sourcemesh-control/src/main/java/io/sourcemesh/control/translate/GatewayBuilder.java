@@ -16,10 +16,12 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.sourcemesh.api.mesh.GatewayTopology;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
@@ -174,7 +176,7 @@ final class GatewayBuilder {
     private Optional<FilterChain.Builder> httpsChain(Server s, int port, List<RouteConfiguration> routes, int hops) {
         JsonNode tls = s.spec().path("tls");
         String mode = tls.path("mode").asText("SIMPLE");
-        if (!mode.equals("SIMPLE")) {
+        if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL") && !mode.equals("OPTIONAL_MUTUAL")) {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
             return Optional.empty();
         }
@@ -182,6 +184,24 @@ final class GatewayBuilder {
         Optional<Optional<TlsParameters>> params = tlsParams(s, tls);
         if (certificates.isEmpty() || params.isEmpty()) {
             return Optional.empty();
+        }
+        Optional<CertificateValidationContext> clients = Optional.empty();
+        if (!mode.equals("SIMPLE")) {
+            clients = clientValidation(s, tls);
+            if (clients.isEmpty()) {
+                return Optional.empty(); // clientValidation named the problem
+            }
+        } else {
+            if (tls.path("verifyCertificateSpki").size() + tls.path("verifyCertificateHash").size() > 0) {
+                warnings.add(new TranslationWarning(serverName(s), "tls.verifyCertificateSpki/verifyCertificateHash are not "
+                        + "used with tls.mode SIMPLE (Istio applies them to MUTUAL and OPTIONAL_MUTUAL)"));
+            }
+            if (!tls.path("subjectAltNames").isEmpty()) {
+                // As Istio: SIMPLE with subjectAltNames still validates a client's SANs (no CA: Envoy checks the names alone).
+                CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
+                tls.path("subjectAltNames").forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san.asText())));
+                clients = Optional.of(v.build());
+            }
         }
         // Istio names HTTPS route configs https.<port>.<portName>.<gateway>.<namespace>.
         String routeName = "https." + s.port() + "." + s.portName() + "." + s.gateway().name() + "."
@@ -193,9 +213,11 @@ final class GatewayBuilder {
                 .addAlpnProtocols("h2").addAlpnProtocols("http/1.1")
                 .addAllTlsCertificates(certificates);
         params.get().ifPresent(common::setTlsParams);
+        clients.ifPresent(common::setValidationContext);
         DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
                 .setCommonTlsContext(common)
-                .setRequireClientCertificate(Protos.bool(false))
+                // Istio: MUTUAL requires a client certificate; OPTIONAL_MUTUAL verifies one when sent.
+                .setRequireClientCertificate(Protos.bool(mode.equals("MUTUAL")))
                 .build();
         return Optional.of(FilterChain.newBuilder()
                 .setFilterChainMatch(match)
@@ -229,6 +251,52 @@ final class GatewayBuilder {
             out.add(cert.get());
         }
         return out;
+    }
+
+    /**
+     * MUTUAL / OPTIONAL_MUTUAL: the clients' CA as Istio's SDS finds it — Secret {@code <credential>-cacert} in the
+     * gateway workload's namespace, else the credential's own Secret (the first of credentialNames) — its {@code cacert}
+     * key, else {@code ca.crt}, with the CRL beside it ({@code crl}, {@code ca.crl}); subjectAltNames as exact SAN
+     * matchers, verifyCertificateSpki/Hash as pins (Istio's ApplyCredentialSDSToServerCommonTLSContext). Istio sends
+     * it by SDS; it is inlined here. Empty (with a warning) when no CA is found: the server is left out.
+     */
+    private Optional<CertificateValidationContext> clientValidation(Server s, JsonNode tls) {
+        JsonNode names = tls.path("credentialNames");
+        String credential = names.isArray() && !names.isEmpty() ? names.get(0).asText("") : tls.path("credentialName").asText("");
+        String caName = credential + "-cacert";
+        Optional<Secret> secret = model.secret(proxy.namespace(), caName).or(() -> model.secret(proxy.namespace(), credential));
+        String mode = tls.path("mode").asText();
+        if (secret.isEmpty()) {
+            warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " needs the clients' CA: secret "
+                    + proxy.namespace() + "/" + caName + " not found; server left out"));
+            return Optional.empty();
+        }
+        Map<String, byte[]> data = secret.get().data();
+        boolean generic = nonEmpty(data.get("cacert"));
+        byte[] ca = generic ? data.get("cacert") : data.get("ca.crt");
+        String where = "secret " + proxy.namespace() + "/" + secret.get().name();
+        if (!nonEmpty(ca)) {
+            warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " needs the clients' CA: " + where
+                    + " has no cacert or ca.crt; server left out"));
+            return Optional.empty();
+        }
+        if (!parsesAsCertificate(ca)) {
+            warnings.add(new TranslationWarning(serverName(s), where + " " + (generic ? "cacert" : "ca.crt")
+                    + " is not a PEM certificate; server left out"));
+            return Optional.empty();
+        }
+        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder()
+                .setTrustedCa(DataSource.newBuilder().setInlineString(new String(ca, StandardCharsets.UTF_8)));
+        byte[] crl = data.get(generic ? "crl" : "ca.crl");
+        if (nonEmpty(crl)) {
+            v.setCrl(DataSource.newBuilder().setInlineString(new String(crl, StandardCharsets.UTF_8)));
+        }
+        for (JsonNode san : tls.path("subjectAltNames")) {
+            v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san.asText()));
+        }
+        tls.path("verifyCertificateSpki").forEach(h -> v.addVerifyCertificateSpki(h.asText()));
+        tls.path("verifyCertificateHash").forEach(h -> v.addVerifyCertificateHash(h.asText()));
+        return Optional.of(v.build());
     }
 
     /**
@@ -285,9 +353,11 @@ final class GatewayBuilder {
             return Optional.empty();
         }
         Map<String, byte[]> data = secret.get().data();
-        byte[] crt = data.getOrDefault("tls.crt", data.get("cert"));
-        byte[] key = data.getOrDefault("tls.key", data.get("key"));
-        String problem = crt == null || key == null ? "has no tls.crt/tls.key"
+        // Istio's ExtractCertInfo: the generic pair (cert, key) when both are non-empty, else the kubernetes.io/tls pair.
+        boolean generic = nonEmpty(data.get("cert")) && nonEmpty(data.get("key"));
+        byte[] crt = data.get(generic ? "cert" : "tls.crt");
+        byte[] key = data.get(generic ? "key" : "tls.key");
+        String problem = !nonEmpty(crt) || !nonEmpty(key) ? "has no tls.crt/tls.key (or cert/key)"
                 : !parsesAsCertificate(crt) ? "tls.crt is not a PEM certificate"
                 : !new String(key, StandardCharsets.US_ASCII).contains("PRIVATE KEY-----") ? "tls.key is not a PEM private key"
                 : null;
@@ -301,6 +371,10 @@ final class GatewayBuilder {
                 .setCertificateChain(DataSource.newBuilder().setInlineString(new String(crt, StandardCharsets.UTF_8)))
                 .setPrivateKey(DataSource.newBuilder().setInlineString(new String(key, StandardCharsets.UTF_8)))
                 .build());
+    }
+
+    private static boolean nonEmpty(byte[] value) {
+        return value != null && value.length > 0;
     }
 
     private static boolean parsesAsCertificate(byte[] pem) {

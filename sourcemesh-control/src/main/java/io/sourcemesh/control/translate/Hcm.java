@@ -43,7 +43,11 @@ final class Hcm {
         HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, authz)
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
                 .setUseRemoteAddress(Protos.bool(true))
+                // Istio's gateway: SANITIZE_SET with the subject, certificate, DNS and URI SANs of a client's certificate
+                // (a MUTUAL server's clients; over one-way TLS or plaintext the header is only removed).
                 .setForwardClientCertDetails(ForwardClientCertDetails.SANITIZE_SET)
+                .setSetCurrentClientCertDetails(HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
+                        .setSubject(Protos.bool(true)).setCert(true).setDns(true).setUri(true))
                 .setServerName("istio-envoy");
         if (trustedHops > 0) {
             hcm.setXffNumTrustedHops(trustedHops);

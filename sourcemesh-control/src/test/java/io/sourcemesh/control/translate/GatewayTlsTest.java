@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.sourcemesh.control.Fixtures;
@@ -63,13 +65,107 @@ class GatewayTlsTest {
         assertTrue(r.warnings().get(0).message().contains("secret istio-system/missing not found"), r.warnings().toString());
     }
 
+    @Test
+    void mutualVerifiesClientsAgainstTheCacertSecretAsIstiosSds() {
+        ProxyResources r = translate("mode: MUTUAL\n      subjectAltNames: [spiffe://cluster.local/ns/default/sa/sleep]\n"
+                + "      verifyCertificateHash: [\"" + "ab".repeat(32) + "\"]\n      verifyCertificateSpki: [\"c3BraQ==\"]",
+                false, cacert("myexample-credential-cacert", "cacert", "crl"));
+        DownstreamTlsContext ctx = tls(r).orElseThrow();
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+        assertTrue(ctx.getRequireClientCertificate().getValue(), "MUTUAL requires a client certificate");
+        CertificateValidationContext v = ctx.getCommonTlsContext().getValidationContext();
+        assertEquals(caPem(), v.getTrustedCa().getInlineString(), "the -cacert Secret's cacert");
+        assertEquals("CRL", v.getCrl().getInlineString(), "its crl beside it");
+        assertEquals("spiffe://cluster.local/ns/default/sa/sleep", v.getMatchSubjectAltNames(0).getExact());
+        assertEquals(List.of("ab".repeat(32)), v.getVerifyCertificateHashList());
+        assertEquals(List.of("c3BraQ=="), v.getVerifyCertificateSpkiList());
+    }
+
+    @Test
+    void optionalMutualVerifiesWithoutRequiringAndTakesTheCredentialsOwnCaCrt() {
+        ProxyResources r = translate("mode: OPTIONAL_MUTUAL", false, cacert("myexample-credential", "ca.crt", "ca.crl"));
+        DownstreamTlsContext ctx = tls(r).orElseThrow();
+        assertFalse(ctx.getRequireClientCertificate().getValue(), "OPTIONAL_MUTUAL: a certificate is verified when sent");
+        assertEquals(caPem(), ctx.getCommonTlsContext().getValidationContext().getTrustedCa().getInlineString(),
+                "no -cacert Secret: the credential's own ca.crt");
+        assertEquals(1, ctx.getCommonTlsContext().getTlsCertificatesCount(), "its key pair still served");
+    }
+
+    @Test
+    void mutualWithoutACaLeavesTheServerOutNamed() {
+        ProxyResources r = translate("mode: MUTUAL");
+        assertTrue(tls(r).isEmpty(), "no HTTPS chain: a MUTUAL server that cannot verify would let anyone in");
+        assertTrue(r.warnings().get(0).message().contains("tls mode MUTUAL needs the clients' CA: secret istio-system/"
+                + "myexample-credential has no cacert or ca.crt; server left out"), r.warnings().toString());
+        r = translate("mode: ISTIO_MUTUAL");
+        assertTrue(tls(r).isEmpty());
+        assertTrue(r.warnings().get(0).message().contains("tls mode ISTIO_MUTUAL is not supported"), r.warnings().toString());
+    }
+
+    @Test
+    void simpleWithSubjectAltNamesChecksThemAsIstioAndNamesUnusedPins() {
+        ProxyResources r = translate("subjectAltNames: [client.example.com]\n      verifyCertificateHash: [\"" + "ab".repeat(32) + "\"]");
+        DownstreamTlsContext ctx = tls(r).orElseThrow();
+        assertFalse(ctx.getRequireClientCertificate().getValue());
+        CertificateValidationContext v = ctx.getCommonTlsContext().getValidationContext();
+        assertFalse(v.hasTrustedCa());
+        assertEquals("client.example.com", v.getMatchSubjectAltNames(0).getExact());
+        assertEquals(0, v.getVerifyCertificateHashCount());
+        assertTrue(r.warnings().get(0).message().contains("are not used with tls.mode SIMPLE"), r.warnings().toString());
+    }
+
+    @Test
+    void theGatewaysConnectionManagerSetsTheClientCertificateDetailsAsIstio() {
+        var chain = translate("").listener("0.0.0.0_443").orElseThrow().getFilterChainsList().stream()
+                .filter(c -> c.hasTransportSocket()).findFirst().orElseThrow();
+        var hcm = ProxyResources.unpack(chain.getFilters(0).getTypedConfig(), HttpConnectionManager.class);
+        assertEquals(HttpConnectionManager.ForwardClientCertDetails.SANITIZE_SET, hcm.getForwardClientCertDetails());
+        var details = hcm.getSetCurrentClientCertDetails();
+        assertTrue(details.getSubject().getValue() && details.getCert() && details.getDns() && details.getUri(), details.toString());
+    }
+
+    private static ObjectNode credential() {
+        return Fixtures.seed("topology/gateway-secret.yaml").stream().filter(o -> o.path("kind").asText().equals("Secret"))
+                .findFirst().orElseThrow();
+    }
+
+    /** The seed's credential certificate, standing in as the clients' CA. */
+    private static String caPem() {
+        ObjectNode secret = credential();
+        return new String(java.util.Base64.getDecoder().decode(secret.path("data").path("tls.crt").asText()),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** A Secret {@code name} holding the CA under {@code caKey} and "CRL" under {@code crlKey}. */
+    private static ObjectNode cacert(String name, String caKey, String crlKey) {
+        ObjectNode secret = credential().deepCopy();
+        ((ObjectNode) secret.path("metadata")).put("name", name);
+        ObjectNode data = (ObjectNode) secret.path("data");
+        data.put(caKey, data.path("tls.crt").asText());
+        data.put(crlKey, java.util.Base64.getEncoder().encodeToString("CRL".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return secret;
+    }
+
     private ProxyResources translate(String tlsLines) {
         return translate(tlsLines, false);
     }
 
-    /** The seed's HTTPS Gateway with {@code tlsLines} in its server's tls (replacing credentialName when {@code ownCredentials}). */
+    private ProxyResources translate(String tlsLines, boolean ownCredentials, ObjectNode... extra) {
+        List<ObjectNode> objects = new java.util.ArrayList<>(List.of(extra));
+        return translate(tlsLines, ownCredentials, objects);
+    }
+
     private ProxyResources translate(String tlsLines, boolean ownCredentials) {
+        return translate(tlsLines, ownCredentials, List.of());
+    }
+
+    /** The seed's HTTPS Gateway with {@code tlsLines} in its server's tls (replacing credentialName when {@code ownCredentials}). */
+    private ProxyResources translate(String tlsLines, boolean ownCredentials, List<ObjectNode> extra) {
         List<ObjectNode> objects = Fixtures.seed("seed/http-demo.yaml", "seed/https-demo.yaml", "topology/gateway-secret.yaml");
+        // A Secret of the same name replaces the seed's (the credential with a ca.crt beside its key pair).
+        extra.forEach(e -> objects.removeIf(o -> o.path("kind").asText().equals("Secret")
+                && o.path("metadata").path("name").asText().equals(e.path("metadata").path("name").asText())));
+        objects.addAll(extra);
         ObjectNode secret = objects.stream().filter(o -> o.path("kind").asText().equals("Secret")).findFirst().orElseThrow().deepCopy();
         ((ObjectNode) secret.path("metadata")).put("name", "second-credential");
         objects.add(secret);

@@ -3,9 +3,11 @@ package io.sourcemesh.proxy.config;
 import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -70,24 +72,129 @@ final class TlsTranslator {
                         + " is above tls_maximum_protocol_version " + params.getTlsMaximumProtocolVersion());
             }
         }
-        Optional<String> trustedCa = Optional.empty();
-        if (common.hasValidationContext()) {
-            String vPath = at(cPath, "validation_context");
-            only(common.getValidationContext(), vPath, "trusted_ca");
-            if (!common.getValidationContext().hasTrustedCa()) {
-                throw new ConfigException(at(vPath, "trusted_ca"), "is required");
-            }
-            String ca = Protos.text(common.getValidationContext().getTrustedCa(), at(vPath, "trusted_ca"));
-            requireCertificates(ca, at(vPath, "trusted_ca"));
-            trustedCa = Optional.of(ca);
-        }
+        Optional<CertificateValidation> validation = common.hasValidationContext()
+                ? Optional.of(validation(common.getValidationContext(), at(cPath, "validation_context")))
+                : Optional.empty();
         boolean requireClient = tls.getRequireClientCertificate().getValue();
-        if (requireClient && trustedCa.isEmpty()) {
-            // Envoy's rule: client certificates cannot be verified without a CA.
+        if (requireClient && validation.isEmpty()) {
+            // Envoy's rule: client certificates cannot be verified without a validation context.
             throw new ConfigException(at(path, "require_client_certificate"),
-                    "TLS context has require_client_certificate set but no validation_context.trusted_ca to verify it");
+                    "TLS context has require_client_certificate set but no validation_context to verify it");
         }
-        return new TlsContextConfig(certificates, min, max, List.copyOf(common.getAlpnProtocolsList()), trustedCa, requireClient);
+        return new TlsContextConfig(certificates, min, max, List.copyOf(common.getAlpnProtocolsList()), validation, requireClient);
+    }
+
+    /**
+     * A CertificateValidationContext, read as Envoy's DefaultCertValidator reads it. Refused: a context that
+     * verifies nothing (no trusted_ca, SAN matcher or pin — Envoy would not even ask for a certificate, and a
+     * reader would take it for verification), a crl without trusted_ca (no chain is built to check it against),
+     * both SAN matcher fields (Envoy ≥ 1.31 ignores the deprecated one; older Envoys refuse), OTHER_NAME SANs.
+     */
+    static CertificateValidation validation(CertificateValidationContext v, String vPath) {
+        only(v, vPath, "trusted_ca", "match_typed_subject_alt_names", "match_subject_alt_names", "verify_certificate_hash",
+                "verify_certificate_spki", "crl", "only_verify_leaf_cert_crl", "trust_chain_verification");
+        Optional<String> ca = Optional.empty();
+        if (v.hasTrustedCa()) {
+            String pem = Protos.text(v.getTrustedCa(), at(vPath, "trusted_ca"));
+            if (pem.contains("-----BEGIN X509 CRL-----")) {
+                // Envoy would check revocation from CRLs in the CA bundle; say so rather than read past them.
+                throw new ConfigException(at(vPath, "trusted_ca"), "holds CRLs: give them in validation_context.crl");
+            }
+            requireCertificates(pem, at(vPath, "trusted_ca"));
+            ca = Optional.of(pem);
+        }
+        if (v.getMatchTypedSubjectAltNamesCount() > 0 && v.getMatchSubjectAltNamesCount() > 0) {
+            throw new ConfigException(at(vPath, "match_subject_alt_names"),
+                    "is deprecated and cannot be set together with match_typed_subject_alt_names");
+        }
+        List<CertificateValidation.SanMatcher> sans = new ArrayList<>();
+        for (int i = 0; i < v.getMatchTypedSubjectAltNamesCount(); i++) {
+            String mPath = at(vPath, "match_typed_subject_alt_names", i);
+            SubjectAltNameMatcher m = v.getMatchTypedSubjectAltNames(i);
+            only(m, mPath, "san_type", "matcher");
+            CertificateValidation.SanType type = switch (m.getSanType()) {
+                case DNS -> CertificateValidation.SanType.DNS;
+                case URI -> CertificateValidation.SanType.URI;
+                case EMAIL -> CertificateValidation.SanType.EMAIL;
+                case IP_ADDRESS -> CertificateValidation.SanType.IP_ADDRESS;
+                case OTHER_NAME -> throw new ConfigException(at(mPath, "san_type"), "OTHER_NAME is not supported");
+                default -> throw new ConfigException(at(mPath, "san_type"), "is required (DNS, URI, EMAIL or IP_ADDRESS)");
+            };
+            if (!m.hasMatcher()) {
+                throw new ConfigException(at(mPath, "matcher"), "is required");
+            }
+            sans.add(new CertificateValidation.SanMatcher(type, Matchers.string(m.getMatcher(), at(mPath, "matcher"))));
+        }
+        // The deprecated field matches a DNS, URI, EMAIL or IP_ADDRESS SAN (Envoy makes one typed matcher for each).
+        for (int i = 0; i < v.getMatchSubjectAltNamesCount(); i++) {
+            var match = Matchers.string(v.getMatchSubjectAltNames(i), at(vPath, "match_subject_alt_names", i));
+            for (CertificateValidation.SanType type : CertificateValidation.SanType.values()) {
+                sans.add(new CertificateValidation.SanMatcher(type, match));
+            }
+        }
+        List<String> hashes = new ArrayList<>();
+        for (int i = 0; i < v.getVerifyCertificateHashCount(); i++) {
+            hashes.add(certificateHash(v.getVerifyCertificateHash(i), at(vPath, "verify_certificate_hash", i)));
+        }
+        List<String> spkis = new ArrayList<>();
+        for (int i = 0; i < v.getVerifyCertificateSpkiCount(); i++) {
+            spkis.add(spkiHash(v.getVerifyCertificateSpki(i), at(vPath, "verify_certificate_spki", i)));
+        }
+        Optional<String> crl = Optional.empty();
+        if (v.hasCrl()) {
+            if (ca.isEmpty()) {
+                throw new ConfigException(at(vPath, "crl"), "needs trusted_ca: revocation is checked on the chain built to it");
+            }
+            String pem = Protos.text(v.getCrl(), at(vPath, "crl"));
+            requireCrls(pem, at(vPath, "crl"));
+            crl = Optional.of(pem);
+        }
+        boolean acceptUntrusted = switch (v.getTrustChainVerification()) {
+            case VERIFY_TRUST_CHAIN -> false;
+            case ACCEPT_UNTRUSTED -> true;
+            default -> throw new ConfigException(at(vPath, "trust_chain_verification"), v.getTrustChainVerification()
+                    + " is not supported");
+        };
+        if (ca.isEmpty() && sans.isEmpty() && hashes.isEmpty() && spkis.isEmpty() && !acceptUntrusted) {
+            throw new ConfigException(vPath, "verifies nothing: set trusted_ca, a subject-alt-name matcher, "
+                    + "verify_certificate_hash or verify_certificate_spki");
+        }
+        return new CertificateValidation(ca, sans, hashes, spkis, crl, v.getOnlyVerifyLeafCertCrl(), acceptUntrusted);
+    }
+
+    /** Envoy's verify_certificate_hash: 64 hex digits, or the 95-character colon-separated fingerprint form. */
+    private static String certificateHash(String hash, String path) {
+        String hex = hash.length() == 95 ? hash.replace(":", "") : hash;
+        if (hex.length() != 64 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            throw new ConfigException(path, "invalid hex-encoded SHA-256 " + hash);
+        }
+        return hex.toLowerCase(Locale.ROOT);
+    }
+
+    /** Envoy's verify_certificate_spki: the base64 of a 32-byte SHA-256, kept as lower-case hex. */
+    private static String spkiHash(String hash, String path) {
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(hash);
+        } catch (IllegalArgumentException e) {
+            decoded = new byte[0];
+        }
+        if (decoded.length != 32) {
+            throw new ConfigException(path, "invalid base64-encoded SHA-256 " + hash);
+        }
+        return java.util.HexFormat.of().formatHex(decoded);
+    }
+
+    private static void requireCrls(String pem, String path) {
+        requirePem(pem, "X509 CRL", path);
+        try {
+            if (CertificateFactory.getInstance("X.509")
+                    .generateCRLs(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII))).isEmpty()) {
+                throw new ConfigException(path, "holds no CRL");
+            }
+        } catch (java.security.cert.CRLException | CertificateException e) {
+            throw new ConfigException(path, "is not a valid CRL: " + e.getMessage());
+        }
     }
 
     /** Envoy's enum names → JSSE protocol names; TLS_AUTO leaves the choice to the runtime. */

@@ -240,8 +240,7 @@ public final class ListenerRuntime implements AutoCloseable {
         cxTotal = stats.counter(statName + "downstream_cx_total");
         cxActive = stats.gauge(statName + "downstream_cx_active");
         noChainMatch = stats.counter(statName + "no_filter_chain_match");
-        errors = new io.sourcemesh.proxy.network.ChannelErrors.Counters(
-                stats.counter(statName + "downstream_cx_exception"), stats.counter(statName + "ssl.connection_error"));
+        errors = io.sourcemesh.proxy.network.ChannelErrors.Counters.of(stats, statName);
         Channel server = new ReflectiveChannelFactory<>(transport.serverChannelType()).newChannel();
         setOption(server, ChannelOption.SO_BACKLOG, 4096);
         setOption(server, ChannelOption.SO_REUSEADDR, true);

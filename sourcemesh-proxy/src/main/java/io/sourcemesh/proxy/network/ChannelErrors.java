@@ -14,8 +14,37 @@ import java.util.logging.Logger;
 public final class ChannelErrors {
     private static final Logger LOG = Logger.getLogger(ChannelErrors.class.getName());
 
-    /** The listener's counters, set on each accepted channel. */
-    public record Counters(Stats.Counter exceptions, Stats.Counter sslConnectionError) {}
+    /**
+     * The listener's counters, set on each accepted channel; {@code failVerify} holds Envoy's
+     * {@code ssl.fail_verify_no_cert}, {@code ssl.fail_verify_error}, {@code ssl.fail_verify_san} and
+     * {@code ssl.fail_verify_cert_hash}, by {@link VerifyFailure} ordinal.
+     */
+    public record Counters(Stats.Counter exceptions, Stats.Counter sslConnectionError, Stats.Counter[] failVerify) {
+        /** The listener's counters under {@code prefix} ({@code listener.<addr>.}). */
+        public static Counters of(Stats stats, String prefix) {
+            VerifyFailure[] kinds = VerifyFailure.values();
+            Stats.Counter[] failVerify = new Stats.Counter[kinds.length];
+            for (VerifyFailure kind : kinds) {
+                failVerify[kind.ordinal()] = stats.counter(prefix + kind.stat);
+            }
+            return new Counters(stats.counter(prefix + "downstream_cx_exception"), stats.counter(prefix + "ssl.connection_error"),
+                    failVerify);
+        }
+    }
+
+    /** Why a client certificate was refused, as Envoy's SSL stats tell it. */
+    public enum VerifyFailure {
+        NO_CERT("ssl.fail_verify_no_cert"),
+        ERROR("ssl.fail_verify_error"),
+        SAN("ssl.fail_verify_san"),
+        CERT_HASH("ssl.fail_verify_cert_hash");
+
+        private final String stat;
+
+        VerifyFailure(String stat) {
+            this.stat = stat;
+        }
+    }
 
     /**
      * What a listener keeps on an accepted channel, as a handler of its pipeline (the
@@ -77,9 +106,17 @@ public final class ChannelErrors {
 
     /** A failed downstream TLS handshake: Envoy's {@code listener.<addr>.ssl.connection_error}. */
     public static void sslHandshakeFailed(Channel ch, Throwable cause) {
+        sslHandshakeFailed(ch, cause, null);
+    }
+
+    /** A downstream TLS handshake that failed verifying the client certificate ({@code why}; null: for another reason). */
+    public static void sslHandshakeFailed(Channel ch, Throwable cause, VerifyFailure why) {
         Tag t = tag(ch);
         if (t != null) {
             t.counters().sslConnectionError().inc();
+            if (why != null) {
+                t.counters().failVerify()[why.ordinal()].inc();
+            }
         }
         LOG.fine(() -> "TLS handshake failed on " + ch + ": " + cause);
     }

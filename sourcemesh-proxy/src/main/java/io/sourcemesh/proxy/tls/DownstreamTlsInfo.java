@@ -49,10 +49,27 @@ final class DownstreamTlsInfo implements TlsConnectionInfo, GenericFutureListene
     @Override
     public void operationComplete(Future<Channel> f) {
         if (!f.isSuccess()) {
-            ChannelErrors.sslHandshakeFailed(channel, f.cause());
+            ChannelErrors.sslHandshakeFailed(channel, f.cause(), verifyFailure(f.cause()));
         } else if (asksClientCertificate) {
             connection.peerCertificate(PeerCertificate.of(tls));
         }
+    }
+
+    /**
+     * Why a handshake failed verifying the client certificate, from the exception the JDK wrapped: our verifier's
+     * {@link ClientCertificateVerifier.Failure}, or the JDK's own refusal of an empty certificate message (a required
+     * certificate the client did not send); null for any other failure.
+     */
+    static ChannelErrors.VerifyFailure verifyFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof ClientCertificateVerifier.Failure f) {
+                return f.kind();
+            }
+            if (t instanceof javax.net.ssl.SSLHandshakeException && String.valueOf(t.getMessage()).contains("Empty client certificate chain")) {
+                return ChannelErrors.VerifyFailure.NO_CERT;
+            }
+        }
+        return null;
     }
 
     /** The session of a handshake that completed; null before, or when it failed (every value is then unset). */

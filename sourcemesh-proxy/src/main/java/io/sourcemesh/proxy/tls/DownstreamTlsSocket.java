@@ -7,19 +7,16 @@ import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.sourcemesh.proxy.config.CertificateValidation;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * {@code envoy.transport_sockets.tls} on a filter chain: the chain's server TLS context, built once
@@ -42,7 +39,7 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
      * get HTTP/1.1 answers to HTTP/2 frames.
      */
     public static DownstreamTlsSocket of(TlsContextConfig tls, boolean http, String path) {
-        return new DownstreamTlsSocket(sslContext(tls, path, http), tls.trustedCaPem().isPresent());
+        return new DownstreamTlsSocket(sslContext(tls, path, http), tls.validation().isPresent());
     }
 
     public SslContext context() {
@@ -83,10 +80,12 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn);
             TrustManager[] trust = null;
             ClientAuth clientAuth = ClientAuth.NONE;
-            if (tls.trustedCaPem().isPresent()) {
-                trust = trustManagers(tls.trustedCaPem().get(), path + ".typed_config.common_tls_context.validation_context.trusted_ca");
-                // Envoy asks for a client certificate whenever it can verify one; require_client_certificate makes it a must.
-                clientAuth = tls.requireClientCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
+            if (tls.validation().isPresent()) {
+                CertificateValidation validation = tls.validation().get();
+                trust = new TrustManager[] {ClientCertificateVerifier.of(validation, path)};
+                // Envoy asks for a client certificate whenever it can verify one; require_client_certificate, a SAN
+                // matcher or a pin makes it a must (its SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+                clientAuth = tls.requireClientCertificate() || validation.demandsCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;
             }
             SSLContext jdk = SSLContext.getInstance("TLS");
             jdk.init(new KeyManager[] {certificates}, trust, null);
@@ -95,19 +94,6 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
         } catch (Exception e) {
             throw new ConfigException(path, "invalid TLS certificate or key: " + e.getMessage());
         }
-    }
-
-    /** The trusted CAs' PEM as the JDK's default trust manager over them (an in-memory store: no password, no key). */
-    private static TrustManager[] trustManagers(String pem, String path) throws java.io.IOException, GeneralSecurityException {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        int i = 0;
-        for (X509Certificate c : ServerCertificates.certificates(pem, path)) {
-            store.setCertificateEntry("ca-" + i++, c);
-        }
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(store);
-        return factory.getTrustManagers();
     }
 
     /**

@@ -182,9 +182,57 @@ class TlsTranslationTest {
                   tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
                 """.formatted(certFile, keyFile)), TS + ".common_tls_context.tls_params.cipher_suites: field is not supported");
         rejects(tls("require_client_certificate: true\n" + certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")),
-                TS + ".require_client_certificate: TLS context has require_client_certificate set but no validation_context.trusted_ca to verify it");
+                TS + ".require_client_certificate: TLS context has require_client_certificate set but no validation_context to verify it");
         rejects(tls(certificates("{environment_variable: CERT}", "{filename: " + keyFile + "}")),
                 TS + ".common_tls_context.tls_certificates[0].certificate_chain.environment_variable: field is not supported");
+    }
+
+    private String validation(String fields) {
+        return tls("""
+                common_tls_context:
+                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
+                  validation_context:
+                %s""".formatted(certFile, keyFile, fields.indent(4)));
+    }
+
+    /** What a validation context may not say: each refused naming the field and value, as Envoy refuses or where we would verify less. */
+    @Test
+    void validationContextRefusals() {
+        String v = TS + ".common_tls_context.validation_context";
+        rejects(validation("verify_certificate_hash: [\"abcd\"]"), v + ".verify_certificate_hash[0]: invalid hex-encoded SHA-256 abcd");
+        rejects(validation("verify_certificate_hash: [\"" + "zz".repeat(32) + "\"]"),
+                v + ".verify_certificate_hash[0]: invalid hex-encoded SHA-256 " + "zz".repeat(32));
+        rejects(validation("verify_certificate_spki: [\"AAAA\"]"), v + ".verify_certificate_spki[0]: invalid base64-encoded SHA-256 AAAA");
+        rejects(validation("match_subject_alt_names: [{exact: a}]\nmatch_typed_subject_alt_names: [{san_type: DNS, matcher: {exact: a}}]"),
+                v + ".match_subject_alt_names: is deprecated and cannot be set together with match_typed_subject_alt_names");
+        rejects(validation("match_typed_subject_alt_names: [{san_type: OTHER_NAME, matcher: {exact: a}}]"),
+                v + ".match_typed_subject_alt_names[0].san_type: OTHER_NAME is not supported");
+        rejects(validation("match_typed_subject_alt_names: [{matcher: {exact: a}}]"),
+                v + ".match_typed_subject_alt_names[0].san_type: is required (DNS, URI, EMAIL or IP_ADDRESS)");
+        rejects(validation("verify_certificate_hash: [\"" + "ab".repeat(32) + "\"]\ncrl: {filename: " + certFile + "}"),
+                v + ".crl: needs trusted_ca: revocation is checked on the chain built to it");
+        rejects(validation("allow_expired_certificate: true\ntrusted_ca: {filename: " + certFile + "}"),
+                v + ".allow_expired_certificate: field is not supported");
+        rejects(validation("match_typed_subject_alt_names: []"), v + ": verifies nothing: set trusted_ca, a subject-alt-name matcher, "
+                + "verify_certificate_hash or verify_certificate_spki");
+        rejects(validation("trusted_ca: {inline_string: " + quoted(certPem + "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n") + "}"),
+                v + ".trusted_ca: holds CRLs: give them in validation_context.crl");
+        rejects(validation("trusted_ca: {filename: " + certFile + "}\ncrl: {filename: " + certFile + "}"),
+                v + ".crl: is not a PEM x509 crl");
+    }
+
+    @Test
+    void validationContextFields() {
+        String hash = "AB:".repeat(31) + "AB";
+        TlsContextConfig tls = loadTls(validation("trusted_ca: {filename: " + certFile + "}\nverify_certificate_hash: [\"" + hash + "\"]\n"
+                + "verify_certificate_spki: [\"" + java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\"]\n"
+                + "match_subject_alt_names: [{prefix: spiffe://}]\ntrust_chain_verification: ACCEPT_UNTRUSTED"));
+        CertificateValidation v = tls.validation().orElseThrow();
+        assertEquals(List.of("ab".repeat(32)), v.certificateHashes(), "the colon form, lower-cased");
+        assertEquals(List.of("00".repeat(32)), v.spkiHashes());
+        assertEquals(4, v.sanMatchers().size(), "the deprecated matcher over DNS, URI, EMAIL and IP_ADDRESS");
+        assertTrue(v.acceptUntrusted());
+        assertEquals(false, v.demandsCertificate(), "ACCEPT_UNTRUSTED demands nothing");
     }
 
     @Test

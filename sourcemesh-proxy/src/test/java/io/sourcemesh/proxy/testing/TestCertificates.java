@@ -74,12 +74,7 @@ public final class TestCertificates {
                     new Date(now + 86_400_000L), subject, kp.getPublic());
             GeneralName[] sans = new GeneralName[names.length];
             for (int i = 0; i < names.length; i++) {
-                String n = names[i];
-                int kind = n.contains("://") ? GeneralName.uniformResourceIdentifier
-                        : n.contains("@") ? GeneralName.rfc822Name
-                        : n.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*") ? GeneralName.iPAddress
-                        : GeneralName.dNSName;
-                sans[i] = new GeneralName(kind, n);
+                sans[i] = generalName(names[i]);
             }
             if (sans.length > 0) {
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
@@ -88,6 +83,121 @@ public final class TestCertificates {
                     .getCertificate(b.build(new JcaContentSignerBuilder(algorithm.equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA")
                             .build(kp.getPrivate())));
             return new Pem(pem(cert), pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(kp.getPrivate(), null)));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A certificate authority made in the test: it issues certificates (CA or leaf, with SANs as
+     * {@link #selfSigned}) and CRLs revoking some of their serials.
+     */
+    public static final class Authority {
+        private final KeyPair keys;
+        private final X509Certificate certificate;
+
+        private Authority(KeyPair keys, X509Certificate certificate) {
+            this.keys = keys;
+            this.certificate = certificate;
+        }
+
+        /** A self-signed root CA. */
+        public static Authority root(String commonName) {
+            KeyPair kp = ecKeys();
+            return new Authority(kp, sign(kp, new X500Name("CN=" + commonName), kp, new X500Name("CN=" + commonName), true, new String[0]));
+        }
+
+        /** An intermediate CA this one signs. */
+        public Authority intermediate(String commonName) {
+            KeyPair kp = ecKeys();
+            return new Authority(kp, sign(kp, new X500Name("CN=" + commonName), keys, subject(), true, new String[0]));
+        }
+
+        /** A leaf certificate this CA signs (its PEM, then this CA's certificate is not appended). */
+        public Pem issue(String commonName, String... sans) {
+            KeyPair kp = ecKeys();
+            try {
+                return new Pem(pem(sign(kp, new X500Name("CN=" + commonName), keys, subject(), false, sans)),
+                        pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(kp.getPrivate(), null)));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** This CA's certificate in PEM. */
+        public String certificate() {
+            try {
+                return pem(certificate);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** A CRL this CA signs, revoking the certificates given (PEM). */
+        public String crl(String... revoked) {
+            try {
+                long now = System.currentTimeMillis();
+                var b = new org.bouncycastle.cert.X509v2CRLBuilder(subject(), new Date(now - 60_000));
+                b.setNextUpdate(new Date(now + 86_400_000L));
+                var factory = java.security.cert.CertificateFactory.getInstance("X.509");
+                for (String pem : revoked) {
+                    X509Certificate c = (X509Certificate) factory.generateCertificate(
+                            new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                    b.addCRLEntry(c.getSerialNumber(), new Date(now - 30_000), org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+                }
+                var holder = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate()));
+                return pem(new org.bouncycastle.cert.jcajce.JcaX509CRLConverter().getCRL(holder));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        private X500Name subject() {
+            return X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong SERIAL = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis());
+
+    /** A name with "://" is a URI SAN, one with '@' an email (rfc822Name), an IP literal an IP address, any other a DNS name. */
+    private static GeneralName generalName(String n) {
+        int kind = n.contains("://") ? GeneralName.uniformResourceIdentifier
+                : n.contains("@") ? GeneralName.rfc822Name
+                : n.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*") ? GeneralName.iPAddress
+                : GeneralName.dNSName;
+        return new GeneralName(kind, n);
+    }
+
+    private static KeyPair ecKeys() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(256);
+            return g.generateKeyPair();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static X509Certificate sign(KeyPair subjectKeys, X500Name subject, KeyPair issuerKeys, X500Name issuer, boolean ca,
+            String[] names) {
+        try {
+            long now = System.currentTimeMillis();
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(SERIAL.incrementAndGet()),
+                    new Date(now - 60_000), new Date(now + 86_400_000L), subject, subjectKeys.getPublic());
+            if (ca) {
+                b.addExtension(Extension.basicConstraints, true, new org.bouncycastle.asn1.x509.BasicConstraints(true));
+                b.addExtension(Extension.keyUsage, true, new org.bouncycastle.asn1.x509.KeyUsage(
+                        org.bouncycastle.asn1.x509.KeyUsage.keyCertSign | org.bouncycastle.asn1.x509.KeyUsage.cRLSign));
+            }
+            if (names.length > 0) {
+                GeneralName[] sans = new GeneralName[names.length];
+                for (int i = 0; i < names.length; i++) {
+                    sans[i] = generalName(names[i]);
+                }
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
+            }
+            return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA")
+                    .build(issuerKeys.getPrivate())));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

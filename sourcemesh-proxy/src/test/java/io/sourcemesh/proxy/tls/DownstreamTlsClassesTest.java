@@ -71,7 +71,7 @@ class DownstreamTlsClassesTest {
             TlsContextConfig oneWay = new TlsContextConfig(certificate, Optional.empty(), Optional.empty(), List.of("h2", "http/1.1"),
                     Optional.empty(), false);
             TlsContextConfig mutual = new TlsContextConfig(certificate, Optional.empty(), Optional.empty(), List.of("http/1.1"),
-                    Optional.of(Files.readString(dir.resolve("client.crt"))), true);
+                    Optional.of(io.sourcemesh.proxy.config.CertificateValidation.trustedCa(Files.readString(dir.resolve("client.crt")))), true);
             try (Origin origin = Origin.start()) {
                 Proxy proxy = Proxy.start(proxy(List.of(listener("one-way", "127.0.0.1", List.of(), tlsChain(oneWay)),
                         listener("mutual", "127.0.0.1", List.of(), tlsChain(mutual))), List.of(staticCluster("origin", origin.address()))), 1);
