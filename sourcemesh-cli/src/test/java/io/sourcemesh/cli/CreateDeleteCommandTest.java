@@ -58,6 +58,53 @@ class CreateDeleteCommandTest {
     }
 
     @Test
+    void createsAGenericSecretFromFilesDirectoriesAndLiteralsAsKubectl() throws IOException {
+        Path ca = Files.writeString(files.resolve("client-ca.pem"), CERT);
+        Path dir = Files.createDirectory(files.resolve("bundle"));
+        Files.writeString(dir.resolve("tls.crt"), CERT);
+        Files.writeString(dir.resolve("tls.key"), KEY);
+        FakeCluster.Run r = cluster.run("create", "-n", "istio-system", "secret", "generic", "myexample-credential",
+                "--from-file=" + dir, "--from-file=ca.crt=" + ca, "--from-literal=note=a=b");
+        assertEquals(new FakeCluster.Run(0, "secret/myexample-credential created\n", ""), r);
+        KubeObject secret = cluster.store.get(ResourceKind.SECRET, "istio-system", "myexample-credential").orElseThrow();
+        assertEquals("Opaque", secret.field("type").asText());
+        var data = secret.field("data");
+        assertEquals(java.util.List.of("tls.crt", "tls.key", "ca.crt", "note"), iterable(data.fieldNames()));
+        assertEquals(CERT, decode(data.path("ca.crt").asText()));
+        assertEquals(KEY, decode(data.path("tls.key").asText()));
+        assertEquals("a=b", decode(data.path("note").asText()), "a literal's value is everything after the first '='");
+        // A file source without a key is named after the file.
+        cluster.run("create", "secret", "generic", "byname", "--from-file", ca.toString(), "--type", "kubernetes.io/generic");
+        KubeObject byName = cluster.store.get(ResourceKind.SECRET, "default", "byname").orElseThrow();
+        assertEquals(CERT, decode(byName.field("data").path("client-ca.pem").asText()));
+        assertEquals("kubernetes.io/generic", byName.field("type").asText());
+    }
+
+    @Test
+    void aGenericSecretsKeysAreValidAndEachOnce() throws IOException {
+        Path ca = Files.writeString(files.resolve("ca.crt"), CERT);
+        assertEquals(new FakeCluster.Run(1, "", "error: cannot add key ca.crt, another key by that name already exists in Data for "
+                + "Secret \"x\"\n"), cluster.run("create", "secret", "generic", "x", "--from-file=" + ca, "--from-literal=ca.crt=y"));
+        assertEquals(new FakeCluster.Run(1, "", "error: \"a/b\" is not a valid key name for a Secret: a valid config key must consist "
+                + "of alphanumeric characters, '-', '_' or '.'\n"), cluster.run("create", "secret", "generic", "x", "--from-literal=a/b=c"));
+        assertEquals(new FakeCluster.Run(1, "", "error: invalid literal source novalue, expected key=value\n"),
+                cluster.run("create", "secret", "generic", "x", "--from-literal=novalue"));
+        assertEquals(new FakeCluster.Run(1, "", "error: open " + files.resolve("missing") + ": no such file or directory\n"),
+                cluster.run("create", "secret", "generic", "x", "--from-file=k=" + files.resolve("missing")));
+        assertTrue(cluster.store.list(ResourceKind.SECRET, "default").isEmpty(), "nothing created by a refused command");
+    }
+
+    private static java.util.List<String> iterable(java.util.Iterator<String> names) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out;
+    }
+
+    private static String decode(String base64) {
+        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+    }
+
+    @Test
     void secretFilesMustBeReadablePem() throws IOException {
         Path cert = Files.writeString(files.resolve("a.crt"), CERT);
         Path notPem = Files.writeString(files.resolve("a.key"), "hello");

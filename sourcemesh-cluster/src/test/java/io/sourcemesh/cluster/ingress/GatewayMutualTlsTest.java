@@ -120,8 +120,11 @@ class GatewayMutualTlsTest {
         return withOptOut;
     }
 
+    /** The README's sample (the seed's HTTPS Gateway in MUTUAL mode), in {@code mode}. */
     private static String gateway(String mode) throws Exception {
-        return Files.readString(Path.of("src/test/resources/seed/https-demo.yaml")).replace("mode: SIMPLE", "mode: " + mode);
+        String sample = Files.readString(Path.of("../samples/gateway/https-mutual.yaml"));
+        assertTrue(sample.contains("mode: MUTUAL\n"), sample);
+        return sample.replace("mode: MUTUAL\n", "mode: " + mode + "\n");
     }
 
     private static KubeObject caSecret(String namespace, String name, String caPem) {
