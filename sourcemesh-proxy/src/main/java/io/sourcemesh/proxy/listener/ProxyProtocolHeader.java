@@ -16,8 +16,6 @@ final class ProxyProtocolHeader {
     private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final int V1_MAX = 107;
     /** UNSPEC, TCP/UDP over IPv4 and IPv6, unix stream/datagram: the only family/protocol bytes the spec defines. */
-    private static final java.util.Set<Integer> KNOWN_FAMILIES = java.util.Set.of(0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32);
-
     enum Result { NEED_MORE, OK, INVALID }
 
     /** {@code source}/{@code destination} are empty for LOCAL and UNKNOWN headers (use the socket's). */
@@ -89,8 +87,30 @@ final class ProxyProtocolHeader {
         if (sport < 0 || dport < 0) {
             return Parse.invalid(true, "v1 header port is not a number in 0..65535: " + printable(line));
         }
+        if (!unicast(src) || !unicast(dst)) {
+            return Parse.invalid(true, "v1 header address is not unicast: " + printable(line));
+        }
         return new Parse(Result.OK, length, Optional.of(new InetSocketAddress(address(src), sport)),
                 Optional.of(new InetSocketAddress(address(dst), dport)), true, null);
+    }
+
+    /**
+     * Envoy's isUnicastAddress, which its filter requires of both addresses: not the any address, not multicast
+     * (224.0.0.0/4, ff00::/8), not the IPv4 broadcast address. An IPv4-mapped address is judged as IPv6, as Envoy does.
+     */
+    private static boolean unicast(byte[] a) {
+        boolean any = true;
+        for (byte b : a) {
+            any &= b == 0;
+        }
+        if (any) {
+            return false;
+        }
+        if (a.length == 4) {
+            boolean broadcast = (a[0] & a[1] & a[2] & a[3]) == (byte) 0xff;
+            return !broadcast && (a[0] & 0xf0) != 0xe0;
+        }
+        return a[0] != (byte) 0xff;
     }
 
     /** Decimal digits only (no sign, no leading zero), 0..65535; -1 otherwise. */
@@ -109,9 +129,14 @@ final class ProxyProtocolHeader {
         return p > 65535 ? -1 : p;
     }
 
+    /**
+     * The address as the header gave its family: an IPv4-mapped TCP6 source stays IPv6 ({@code ::ffff:a.b.c.d}), as
+     * Envoy's Ipv6Instance keeps it — InetAddress.getByAddress would fold it to IPv4, and an IPv4 CIDR in a filter
+     * chain or an RBAC rule would then match a source Envoy's would not.
+     */
     private static InetAddress address(byte[] raw) {
         try {
-            return InetAddress.getByAddress(raw); // raw bytes: no lookup
+            return raw.length == 16 ? java.net.Inet6Address.getByAddress(null, raw, -1) : InetAddress.getByAddress(raw);
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
@@ -152,43 +177,27 @@ final class ProxyProtocolHeader {
         if (command != 1) {
             return Parse.invalid(true, "unknown v2 command " + command);
         }
-        if (!KNOWN_FAMILIES.contains(famProto)) {
-            // The spec: other values are unspecified and must not be emitted; a receiver rejects them.
-            return Parse.invalid(true, String.format("unknown v2 address family/protocol 0x%02x", famProto));
+        // Envoy takes the addresses of AF_INET and AF_INET6 over STREAM or DGRAM (0x11, 0x12, 0x21, 0x22) and refuses
+        // every other family and transport under PROXY (AF_UNSPEC, AF_UNIX, undefined values): its lenV2Address and
+        // parseV2Header (test V2AF_UNIX, V2UnsupportedAF).
+        int family = famProto >> 4;
+        int transport = famProto & 0x0f;
+        if ((family != 1 && family != 2) || (transport != 1 && transport != 2)) {
+            return Parse.invalid(true, String.format("unsupported v2 address family/transport 0x%02x", famProto));
         }
-        try {
-            switch (famProto) {
-                case 0x11 -> {
-                    if (rest < 12) {
-                        return Parse.invalid(true, "v2 TCP4 address block too short");
-                    }
-                    byte[] s = new byte[4];
-                    byte[] d = new byte[4];
-                    in.getBytes(start + 16, s);
-                    in.getBytes(start + 20, d);
-                    return new Parse(Result.OK, length,
-                            Optional.of(new InetSocketAddress(InetAddress.getByAddress(s), in.getUnsignedShort(start + 24))),
-                            Optional.of(new InetSocketAddress(InetAddress.getByAddress(d), in.getUnsignedShort(start + 26))), true, null);
-                }
-                case 0x21 -> {
-                    if (rest < 36) {
-                        return Parse.invalid(true, "v2 TCP6 address block too short");
-                    }
-                    byte[] s = new byte[16];
-                    byte[] d = new byte[16];
-                    in.getBytes(start + 16, s);
-                    in.getBytes(start + 32, d);
-                    return new Parse(Result.OK, length,
-                            Optional.of(new InetSocketAddress(InetAddress.getByAddress(s), in.getUnsignedShort(start + 48))),
-                            Optional.of(new InetSocketAddress(InetAddress.getByAddress(d), in.getUnsignedShort(start + 50))), true, null);
-                }
-                default -> {
-                    // UNSPEC, UDP and unix sockets carry no TCP client address: keep the socket's (as Envoy).
-                    return new Parse(Result.OK, length, Optional.empty(), Optional.empty(), true, null);
-                }
-            }
-        } catch (java.net.UnknownHostException e) {
-            return Parse.invalid(true, e.getMessage());
+        int size = family == 1 ? 4 : 16;
+        if (rest < 2 * size + 4) {
+            return Parse.invalid(true, "v2 " + (family == 1 ? "IPv4" : "IPv6") + " address block too short");
         }
+        byte[] s = new byte[size];
+        byte[] d = new byte[size];
+        in.getBytes(start + 16, s);
+        in.getBytes(start + 16 + size, d);
+        if (!unicast(s) || !unicast(d)) {
+            return Parse.invalid(true, "v2 header address is not unicast");
+        }
+        return new Parse(Result.OK, length,
+                Optional.of(new InetSocketAddress(address(s), in.getUnsignedShort(start + 16 + 2 * size))),
+                Optional.of(new InetSocketAddress(address(d), in.getUnsignedShort(start + 18 + 2 * size))), true, null);
     }
 }

@@ -57,4 +57,17 @@ class ProxyProtocolEndToEndTest {
         }
         assertEquals("127.0.0.1", origin.last().header("x-forwarded-for"));
     }
+
+    /** The client address a TCP6 header names keeps its family, as Envoy's: XFF carries {@code ::ffff:6.6.6.6}, not 6.6.6.6. */
+    @Test
+    void anIpv4MappedSourceStaysIpv6AndANonUnicastOneIsRefused() throws Exception {
+        RawSocket.Reply mapped = RawSocket.exchange(port,
+                "PROXY TCP6 ::ffff:6.6.6.6 ::1 1234 80\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", mapped.statusLine());
+        assertEquals("::ffff:6.6.6.6", origin.last().header("x-forwarded-for"));
+        RawSocket.Reply broadcast = RawSocket.exchange(port,
+                "PROXY TCP4 255.255.255.255 127.0.0.1 1234 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(broadcast.closed());
+        assertEquals("", broadcast.text());
+    }
 }

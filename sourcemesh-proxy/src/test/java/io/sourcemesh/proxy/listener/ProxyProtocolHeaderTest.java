@@ -45,8 +45,9 @@ class ProxyProtocolHeaderTest {
         assertEquals(40, p.length());
         Parse v6 = v1("PROXY TCP6 ::ffff:6.6.6.6 ::1 1 2\r\n");
         assertEquals(Result.OK, v6.result(), v6.error());
-        // Java folds an IPv4-mapped literal into an Inet4Address; the header is still TCP6 and accepted.
-        assertEquals("6.6.6.6", v6.source().orElseThrow().getAddress().getHostAddress());
+        // An IPv4-mapped source stays IPv6, as Envoy's Ipv6Instance (InetAddress.getByAddress would fold it to 6.6.6.6).
+        assertTrue(v6.source().orElseThrow().getAddress() instanceof java.net.Inet6Address, v6.source().toString());
+        assertEquals("0:0:0:0:0:ffff:606:606", v6.source().orElseThrow().getAddress().getHostAddress());
         assertEquals(Result.OK, v1("PROXY UNKNOWN whatever follows\r\n").result());
         assertTrue(v1("PROXY UNKNOWN\r\n").source().isEmpty());
     }
@@ -119,9 +120,62 @@ class ProxyProtocolHeaderTest {
         assertEquals(28, p.length());
     }
 
-    /** Envoy ProxyProtocolTest.V2LocalConnection / V2ProxyUnspec: the socket's addresses are kept. */
+    /** Envoy's filter requires both addresses to be unicast (its isUnicastAddress), in either version. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "PROXY TCP4 0.0.0.0 10.0.0.1 1 2\r\n",
+            "PROXY TCP4 1.2.3.4 255.255.255.255 1 2\r\n",
+            "PROXY TCP4 224.0.0.1 10.0.0.1 1 2\r\n",
+            "PROXY TCP4 1.2.3.4 239.255.255.250 1 2\r\n",
+            "PROXY TCP6 :: ::1 1 2\r\n",
+            "PROXY TCP6 ff02::1 ::1 1 2\r\n"})
+    void anAddressThatIsNotUnicastIsRefused(String line) {
+        Parse p = v1(line);
+        assertEquals(Result.INVALID, p.result(), line);
+        assertTrue(p.error().contains("not unicast"), p.error());
+    }
+
     @Test
-    void v2LocalAndUnspecKeepTheSocketsAddresses() {
+    void unicastEdgesAreAccepted() {
+        // Envoy's own Fragmented test: 254.254.254.254 is unicast; an IPv4-mapped any address is judged as IPv6, as Envoy.
+        assertEquals(Result.OK, v1("PROXY TCP4 254.254.254.254 1.2.3.4 65535 1234\r\n").result());
+        assertEquals(Result.OK, v1("PROXY TCP6 ::ffff:0.0.0.0 ::1 1 2\r\n").result());
+        byte[] multicast = tcp4Block();
+        multicast[0] = (byte) 224;
+        assertEquals(Result.INVALID, bytes(v2(0x21, 0x11, multicast)).result(), "v2 checks the same");
+    }
+
+    /** Envoy ProxyProtocolTest.V2BasicV6: a TCP6 source, here IPv4-mapped, keeps its family. */
+    @Test
+    void v2Tcp6KeepsAnIpv4MappedSourceIpv6() {
+        byte[] block = new byte[36];
+        block[10] = (byte) 0xff;
+        block[11] = (byte) 0xff;
+        block[12] = 6;
+        block[13] = 6;
+        block[14] = 6;
+        block[15] = 6;
+        block[31] = 1; // ::1
+        block[33] = 80;
+        block[35] = 81;
+        Parse p = bytes(v2(0x21, 0x21, block));
+        assertEquals(Result.OK, p.result(), p.error());
+        assertTrue(p.source().orElseThrow().getAddress() instanceof java.net.Inet6Address);
+        assertEquals(80, p.source().orElseThrow().getPort());
+        assertEquals(81, p.destination().orElseThrow().getPort());
+    }
+
+    /** Envoy uses the addresses of a DGRAM header too (parseV2Header takes STREAM and DGRAM alike). */
+    @Test
+    void v2UdpGivesTheSourceAsEnvoy() {
+        Parse p = bytes(v2(0x21, 0x12, tcp4Block()));
+        assertEquals(Result.OK, p.result());
+        assertEquals("6.6.6.6", p.source().orElseThrow().getAddress().getHostAddress());
+    }
+
+    /** Envoy ProxyProtocolTest.V2LocalConnection: LOCAL keeps the socket's addresses; V2AF_UNIX: PROXY over AF_UNIX and AF_UNSPEC is refused. */
+    @Test
+    void v2LocalKeepsTheSocketsAddressesAndUnspecOrUnixIsRefused() {
         Parse local = bytes(v2(0x20, 0x00, new byte[0]));
         assertEquals(Result.OK, local.result());
         assertTrue(local.source().isEmpty());
@@ -129,9 +183,10 @@ class ProxyProtocolHeaderTest {
         assertEquals(Result.OK, localWithBlock.result());
         assertTrue(localWithBlock.source().isEmpty(), "LOCAL ignores the address block");
         assertEquals(28, localWithBlock.length());
-        Parse unspec = bytes(v2(0x21, 0x00, new byte[0]));
-        assertEquals(Result.OK, unspec.result());
-        assertTrue(unspec.source().isEmpty());
+        assertEquals(Result.INVALID, bytes(v2(0x21, 0x00, new byte[0])).result(), "PROXY with AF_UNSPEC: Envoy's lenV2Address refuses");
+        assertEquals(Result.INVALID, bytes(v2(0x21, 0x31, new byte[216])).result(), "AF_UNIX stream");
+        assertEquals(Result.INVALID, bytes(v2(0x21, 0x32, new byte[216])).result(), "AF_UNIX dgram (Envoy's V2AF_UNIX)");
+        assertEquals(Result.INVALID, bytes(v2(0x21, 0x10, tcp4Block())).result(), "AF_INET with an unspecified transport");
     }
 
     /** Envoy ProxyProtocolTest.V2WrongVersion / V2ShortV4 / V2ShortV6 / V2NotLocalOrOnBehalf / V2ShortAddrV4. */
