@@ -139,7 +139,9 @@ final class HttpStream {
         info.protocol(downstreamVersion.text());
         info.requestHeaders(request.headers());
         info.requestMethod(request.method().name());
-        info.requestPath(request.uri());
+        boolean connect = request.method() == HttpMethod.CONNECT;
+        // A CONNECT's target is an authority: Envoy's codec gives it no :path (%REQ(:PATH)% is unset).
+        info.requestPath(connect ? null : request.uri());
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         RequestValidator.Rejection bad = request.decoderResult().isFailure()
                 ? RequestValidator.codecFailure(request.decoderResult().cause())
@@ -148,7 +150,7 @@ final class HttpStream {
         if (bad == null && !originForm) {
             bad = RequestTarget.toOriginForm(request); // an absolute-form target becomes a path and a Host, as in Envoy's codec
             originForm = request.uri().startsWith("/");
-            info.requestPath(request.uri());
+            info.requestPath(connect ? null : request.uri());
         }
         if (bad != null) {
             info.addResponseFlag(ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR);
@@ -159,7 +161,7 @@ final class HttpStream {
         }
         // Known before any answer: one given while a body is still to come ends the connection (closeIfAnsweredEarly).
         bodyFollows = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-        if (!originForm && request.method() != HttpMethod.CONNECT) {
+        if (!originForm && !connect) {
             // OPTIONS *: Envoy's connection manager serves only paths (its absolute_path 404).
             filter.rqNonRelativePath.inc();
             localReply(404, "", null, "absolute_path");
@@ -172,10 +174,11 @@ final class HttpStream {
             localReply(400, "", null, "path_normalization_failed");
             return;
         }
-        if (filter.config.paths().active() && !normalizePath()) {
+        // Envoy transforms only a request with a :path, which a CONNECT has not.
+        if (filter.config.paths().active() && !connect && !normalizePath()) {
             return;
         }
-        if (request.method() == HttpMethod.CONNECT || request.headers().contains(HttpHeaderNames.UPGRADE)) {
+        if (connect || request.headers().contains(HttpHeaderNames.UPGRADE)) {
             // Unless it becomes a tunnel, what follows on this connection is not HTTP: never parse it as a request.
             downstream.closeAfterCurrentStream();
         }
@@ -191,7 +194,7 @@ final class HttpStream {
         // route's header mutations do not make a request an upgrade.
         // A CONNECT is an upgrade of type CONNECT to Envoy, which no config here allows (HttpTranslator refuses it).
         boolean upgrade = UpstreamHeaders.asksUpgrade(request.headers());
-        if (request.method() == HttpMethod.CONNECT || (upgrade
+        if (connect || (upgrade
                 && !filter.upgradeTypes.contains(request.headers().get(HttpHeaderNames.UPGRADE, "").toLowerCase(Locale.ROOT)))) {
             filter.rqWsOnNonWsRoute.inc();
             localReply(403, "", null, "upgrade_failed");

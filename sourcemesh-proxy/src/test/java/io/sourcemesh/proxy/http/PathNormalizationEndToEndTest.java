@@ -93,6 +93,17 @@ class PathNormalizationEndToEndTest {
                 "the log shows the path the rule saw");
     }
 
+    /** A CONNECT has no :path to Envoy: no transformation runs on its authority, and the log's path is unset. */
+    @Test
+    void aConnectsAuthorityIsNoPath() throws Exception {
+        start("normalize_path: true\nmerge_slashes: true\npath_with_escaped_slashes_action: REJECT_REQUEST");
+        RawSocket.Reply r = RawSocket.exchange(proxy.listenerAddress("http").getPort(),
+                "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        assertEquals("HTTP/1.1 403 Forbidden", r.statusLine(), r.text());
+        assertEquals(List.of("403 upgrade_failed - 127.0.0.1"), log(1));
+        assertEquals(0, counter("downstream_rq_failed_path_normalization"));
+    }
+
     @Test
     void aPathWithANulIsRefusedBeforeTheClientAddressIsDecided() throws Exception {
         start("normalize_path: true");
