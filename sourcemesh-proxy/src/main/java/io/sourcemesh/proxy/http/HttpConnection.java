@@ -45,6 +45,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     private boolean closeAfterStream;
     /** The response is out and the connection closes soon: what the client still sends is read and dropped. */
     private boolean lingering;
+    /** The delayed close's timer while lingering: cancelled when the client closes first, so it holds nothing. */
+    private io.netty.util.concurrent.ScheduledFuture<?> delayedClose;
     /** Envoy's default delayed_close_timeout (the field is not configurable here: HttpTranslator refuses it). */
     static final long DELAYED_CLOSE_MILLIS = 1000;
     private ConnectionTimers timers;
@@ -137,6 +139,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     public void operationComplete(ChannelFuture closed) {
         filter.cxActive.dec();
         timers.stop();
+        if (delayedClose != null) {
+            delayedClose.cancel(false);
+            delayedClose = null;
+        }
     }
 
     /** Raw bytes from the client (before decoding): starts request_headers_timeout, feeds stream_idle_timeout. */
@@ -352,7 +358,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             return;
         }
         lingering = true;
-        ctx.executor().schedule(() -> ctx.close(), DELAYED_CLOSE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        delayedClose = ctx.executor().schedule(() -> ctx.close(), DELAYED_CLOSE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         ctx.read();
     }
 

@@ -87,6 +87,24 @@ class CloseAfterResponseTest {
         }
     }
 
+    /** The client closing first ends the linger: its timer goes with the connection, not a second later. */
+    @Test
+    void aClientThatClosesDuringTheLingerTakesTheDelayedCloseWithIt() throws Exception {
+        try (EmbeddedProxy proxy = embedded()) {
+            EmbeddedChannel client = proxy.client();
+            send(client, "GET /x HTTP/1.0\r\nHost: app\r\n\r\n");
+            client.runPendingTasks();
+            writes(client, new StringBuilder());
+            assertTrue(client.isOpen(), "lingering");
+            assertTrue(client.runScheduledPendingTasks() > 0, "the delayed close is scheduled");
+            // The channel's own close (EmbeddedChannel.close() would also cancel every scheduled task itself).
+            client.unsafe().close(client.voidPromise());
+            client.runPendingTasks();
+            assertFalse(client.isOpen());
+            assertEquals(-1, client.runScheduledPendingTasks(), "no timer left to hold the closed connection");
+        }
+    }
+
     @Test
     void aKeepAliveConnectionStaysOpen() throws Exception {
         try (EmbeddedProxy proxy = embedded()) {
