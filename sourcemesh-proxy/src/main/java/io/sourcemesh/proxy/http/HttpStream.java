@@ -148,7 +148,9 @@ final class HttpStream {
                 : RequestValidator.check(request, filter.config.limits().maxHeadersCount(), filter.config.limits().acceptHttp10());
         boolean originForm = request.uri().startsWith("/");
         if (bad == null && !originForm) {
-            bad = RequestTarget.toOriginForm(request); // an absolute-form target becomes a path and a Host, as in Envoy's codec
+            // An absolute-form target becomes a path and a Host, as in Envoy's codec.
+            bad = RequestTarget.toOriginForm(request, filter.config.useRemoteAddress() && filter.config.xffNumTrustedHops() == 0
+                    && !downstream.connection().tlsTerminated());
             originForm = request.uri().startsWith("/");
             info.requestPath(connect ? null : request.uri());
         }

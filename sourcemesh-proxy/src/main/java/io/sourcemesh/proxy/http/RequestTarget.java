@@ -15,8 +15,13 @@ import io.netty.handler.codec.http.HttpRequest;
 final class RequestTarget {
     private RequestTarget() {}
 
-    /** Rewrites an absolute-form target in place; null when the target is fine, else Envoy's 400. */
-    static RequestValidator.Rejection toOriginForm(HttpRequest request) {
+    /**
+     * Rewrites an absolute-form target in place; null when the target is fine, else Envoy's codec error. With
+     * {@code edgeOverPlaintext} (Envoy's validate_scheme: use_remote_address with no trusted hops, the connection not
+     * TLS) an {@code https://} target is 403 {@code http1.https_url_on_plaintext_connection}: a client must not believe
+     * it reached an https origin over a clear-text hop.
+     */
+    static RequestValidator.Rejection toOriginForm(HttpRequest request, boolean edgeOverPlaintext) {
         String uri = request.uri();
         if (uri.startsWith("/") || request.method() == HttpMethod.CONNECT
                 || (request.method() == HttpMethod.OPTIONS && uri.startsWith("*"))) {
@@ -39,6 +44,9 @@ final class RequestTarget {
         }
         if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
             return new RequestValidator.Rejection(400, "Bad Request", "http1.invalid_scheme");
+        }
+        if (edgeOverPlaintext && scheme.equalsIgnoreCase("https")) {
+            return new RequestValidator.Rejection(403, "Forbidden", "http1.https_url_on_plaintext_connection");
         }
         String rest = uri.substring(authorityEnd);
         request.setUri(rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest);

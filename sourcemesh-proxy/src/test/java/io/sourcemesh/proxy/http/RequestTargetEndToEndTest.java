@@ -133,6 +133,32 @@ class RequestTargetEndToEndTest {
         assertEquals(0, origin.seen().size());
     }
 
+    /**
+     * Envoy's validate_scheme (on where use_remote_address has no trusted hops): an https:// target over a plaintext
+     * connection is the codec's 403 http1.https_url_on_plaintext_connection; behind trusted hops, or without
+     * use_remote_address, it is served as a path like an http:// one.
+     */
+    @Test
+    void anHttpsTargetOverPlaintextAtTheEdgeIs403() throws Exception {
+        String request = "GET https://app.example/ok HTTP/1.1\r\nHost: app.example\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("target", ".log");
+        try (Proxy edge = Proxy.start(BootstrapLoader.loadText(io.sourcemesh.proxy.testing.HttpBootstrap.toOrigin(origin.port())
+                .hcmFields("use_remote_address: true").accessLog(log, "%RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %RESPONSE_FLAGS%")
+                .yaml()), 1)) {
+            RawSocket.Reply r = RawSocket.exchange(edge.listenerAddress("http").getPort(), request);
+            assertEquals("HTTP/1.1 403 Forbidden", r.statusLine(), r.text());
+            assertTrue(r.closed(), "a codec error closes the connection");
+            assertEquals(List.of("403 http1.https_url_on_plaintext_connection DPE"),
+                    io.sourcemesh.proxy.testing.LogFiles.awaitLines(log, 1));
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+        assertEquals(0, origin.seen().size());
+        RawSocket.Reply inner = RawSocket.exchange(port(), "GET https://app.example/ok HTTP/1.1\r\nHost: app.example\r\nConnection: close\r\n\r\n");
+        assertEquals("HTTP/1.1 200 OK", inner.statusLine(), "not the edge: served");
+        assertEquals("/ok", origin.last().uri());
+    }
+
     @ParameterizedTest
     @CsvSource({"/public#/../admin", "/admin#top", "/ok?q=1#x", "http://app.example/admin#top"})
     void aTargetWithAFragmentIs400(String target) throws Exception {
