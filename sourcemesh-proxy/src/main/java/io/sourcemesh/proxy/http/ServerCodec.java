@@ -50,9 +50,14 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     }
 
     ServerCodec(HttpDecoderConfig config, HttpConnection http) {
+        this(config, http, true);
+    }
+
+    /** {@code fastPath} false: every request by Netty's decoder (the reference {@code PlainHeadsDifferentialTest} holds the fast path to). */
+    ServerCodec(HttpDecoderConfig config, HttpConnection http, boolean fastPath) {
         super(config);
         this.http = http;
-        plain = new PlainHeads(true, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
+        plain = new PlainHeads(true, fastPath ? Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2 : 0,
                 config.getMaxChunkSize(), this);
     }
 
@@ -60,6 +65,27 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     @Override
     public boolean isSharable() {
         return false;
+    }
+
+    /**
+     * The request line's version as Envoy's codec reads it (BalsaParser::isVersionValid): {@code HTTP/} then digit, '.',
+     * digit, as written — {@code http/1.1}, which Netty's decoder upper-cases, is refused (400 http1.codec_error). A
+     * version other than HTTP/1.1 is HTTP/1.0 to Envoy's codec (isHttp11): 426 low_version without accept_http_10,
+     * served as 1.0 with it. (A plain head, with HTTP/1.1 or HTTP/1.0 as written, is {@link PlainHeads}'.)
+     */
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) throws Exception {
+        String v = initialLine[2];
+        if (v.length() != 8 || !v.startsWith("HTTP/") || !isDigit(v.charAt(5)) || v.charAt(6) != '.' || !isDigit(v.charAt(7))) {
+            throw new IllegalArgumentException("invalid HTTP version: " + v);
+        }
+        return new io.netty.handler.codec.http.DefaultHttpRequest(
+                v.equals("HTTP/1.1") ? io.netty.handler.codec.http.HttpVersion.HTTP_1_1 : io.netty.handler.codec.http.HttpVersion.HTTP_1_0,
+                HttpMethod.valueOf(initialLine[0]), initialLine[1], headersFactory);
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     @Override
