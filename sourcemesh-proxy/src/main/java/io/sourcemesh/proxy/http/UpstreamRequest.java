@@ -348,7 +348,13 @@ final class UpstreamRequest implements ChannelFutureListener {
         state = State.DETACHED;
         handler.owner = null;
         UpstreamCodec codec = handler.codec; // still in the pipeline: a tunnel, which took it out, is never released
-        boolean clean = !codec.hasUnreadBytes() && !codec.awaitingResponse();
+        boolean spokePast = codec.hasUnreadBytes();
+        if (spokePast) {
+            // Bytes past the response not yet a message of their own (a head still incomplete): Envoy's codec client
+            // calls that "extraneous data after response complete", a protocol error
+            cluster.upstreamProtocolError.inc();
+        }
+        boolean clean = !spokePast && !codec.awaitingResponse();
         if (flushPending) {
             flushPending = false;
             channel.flush();

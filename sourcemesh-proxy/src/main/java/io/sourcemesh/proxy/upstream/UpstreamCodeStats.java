@@ -8,40 +8,50 @@ import io.sourcemesh.proxy.stats.Stats;
  * {@code upstream_rq_<class>xx} (1xx–5xx only) and {@code upstream_rq_<code>} ({@code upstream_rq_unknown} outside
  * 100–599), then the same three under {@code external.} or {@code internal.} (x-envoy-internal). A response the
  * router retried away is charged under {@code retry.} instead ({@code chargeBasicResponseStat} with the retry prefix).
- * A code's counter is looked up the first time that code is seen, then kept: no name is built per response.
+ * Each counter is looked up the first time it is charged, then kept (no name is built per response, and a cluster
+ * that never saw a code lists none, as Envoy's stats appear at first use).
  */
 public final class UpstreamCodeStats {
-    /** One prefix's completed, class and code counters. */
+    /**
+     * One prefix's completed, class and code counters, each made on first use (two loops racing make the same
+     * counter: the stats' map hands out one).
+     */
     private static final class Names {
         private final Stats stats;
         private final String prefix;
-        private final Stats.Counter completed;
+        private Stats.Counter completed;
         private final Stats.Counter[] classes = new Stats.Counter[6];
-        private final Stats.Counter unknown;
-        /** 100–599, made on first use (two loops racing make the same counter: the map hands out one). */
+        private Stats.Counter unknown;
+        /** 100–599. */
         private final Stats.Counter[] codes = new Stats.Counter[500];
 
         Names(Stats stats, String prefix) {
             this.stats = stats;
             this.prefix = prefix;
-            completed = stats.counter(prefix + "upstream_rq_completed");
-            for (int i = 1; i <= 5; i++) {
-                classes[i] = stats.counter(prefix + "upstream_rq_" + i + "xx");
-            }
-            unknown = stats.counter(prefix + "upstream_rq_unknown");
         }
 
         void charge(int code) {
-            completed.inc();
+            Stats.Counter done = completed;
+            if (done == null) {
+                completed = done = stats.counter(prefix + "upstream_rq_completed");
+            }
+            done.inc();
             if (code < 100 || code >= 600) {
-                unknown.inc(); // Envoy: "covers invalid http response codes e.g. 600", and no class
+                Stats.Counter u = unknown; // Envoy: "covers invalid http response codes e.g. 600", and no class
+                if (u == null) {
+                    unknown = u = stats.counter(prefix + "upstream_rq_unknown");
+                }
+                u.inc();
                 return;
             }
-            classes[code / 100].inc();
+            Stats.Counter cls = classes[code / 100];
+            if (cls == null) {
+                classes[code / 100] = cls = stats.counter(prefix + "upstream_rq_" + code / 100 + "xx");
+            }
+            cls.inc();
             Stats.Counter c = codes[code - 100];
             if (c == null) {
-                c = stats.counter(prefix + "upstream_rq_" + code);
-                codes[code - 100] = c;
+                codes[code - 100] = c = stats.counter(prefix + "upstream_rq_" + code);
             }
             c.inc();
         }
