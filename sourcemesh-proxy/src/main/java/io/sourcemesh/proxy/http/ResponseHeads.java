@@ -39,6 +39,23 @@ final class ResponseHeads {
     /** A head taken: its plain rewrite, and whether its version was HTTP/1.1 (else the message is HTTP/1.0's). */
     record Head(ByteBuf plain, boolean http11) {}
 
+    /**
+     * How far a head still arriving was searched for its end, so a head that comes a few bytes at a time is scanned
+     * once, not again from its start at every read. One per connection, made when a head first waits.
+     */
+    static final class Progress {
+        /** Bytes from the head's start already searched; where the line being searched starts; line ends seen. */
+        int scanned;
+        int lineStart;
+        int lines;
+
+        void reset() {
+            scanned = 0;
+            lineStart = 0;
+            lines = 0;
+        }
+    }
+
     private static final boolean[] TCHAR = new boolean[256];
     /** Balsa's invalid header characters (kInvalidHeaderCharList): controls but HT, LF, CR; and DEL. */
     private static final boolean[] INVALID = new boolean[256];
@@ -67,7 +84,7 @@ final class ResponseHeads {
      * not all arrived (nothing consumed). Throws {@link Refused} for what Envoy refuses, also a head longer than
      * {@code maxHeadBytes}.
      */
-    static Head read(ByteBuf in, int maxHeadBytes, boolean upgradeAsked) {
+    static Head read(ByteBuf in, int maxHeadBytes, boolean upgradeAsked, Progress progress) {
         int readable = in.readableBytes();
         if (readable == 0) {
             return null;
@@ -76,34 +93,41 @@ final class ResponseHeads {
         if (in.getByte(start) != 'H') {
             throw new Refused("HPE_INVALID_CONSTANT"); // BalsaParser: a response must start with "HTTP"
         }
+        // The head ends at a line (not the first) that is empty or a lone CR: searched from where the last read left off.
         int window = Math.min(readable, maxHeadBytes);
-        byte[] b = new byte[window];
-        in.getBytes(start, b);
-        // Line ends (the index of each LF); the head ends at a line that is empty, or a lone CR.
-        int[] lf = new int[16];
-        int lines = 0;
         int headEnd = -1;
-        int lineStart = 0;
-        for (int i = 0; i < window; i++) {
-            if (b[i] != '\n') {
+        for (int i = progress.scanned; i < window; i++) {
+            if (in.getByte(start + i) != '\n') {
                 continue;
             }
-            if (lines == lf.length) {
-                lf = Arrays.copyOf(lf, lines * 2);
-            }
-            lf[lines++] = i;
-            int length = i - lineStart;
-            if (lines > 1 && (length == 0 || (length == 1 && b[lineStart] == '\r'))) {
+            progress.lines++;
+            int length = i - progress.lineStart;
+            if (progress.lines > 1 && (length == 0 || (length == 1 && in.getByte(start + progress.lineStart) == '\r'))) {
                 headEnd = i + 1;
                 break;
             }
-            lineStart = i + 1;
+            progress.lineStart = i + 1;
         }
         if (headEnd < 0) {
             if (readable >= maxHeadBytes) {
                 throw new Refused("headers size exceeds limit");
             }
+            progress.scanned = window;
             return null;
+        }
+        progress.reset();
+        byte[] b = new byte[headEnd];
+        in.getBytes(start, b);
+        // Line ends (the index of each LF) in the head.
+        int[] lf = new int[16];
+        int lines = 0;
+        for (int i = 0; i < headEnd; i++) {
+            if (b[i] == '\n') {
+                if (lines == lf.length) {
+                    lf = Arrays.copyOf(lf, lines * 2);
+                }
+                lf[lines++] = i;
+            }
         }
         for (int i = 0; i < headEnd; i++) {
             if (INVALID[b[i] & 0xff]) {

@@ -225,11 +225,13 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
 
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
-            if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            int code = msg.status().code();
+            if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL && code != 101) {
                 return super.isContentAlwaysEmpty(msg); // an interim response answers no request of its own
             }
+            // A 101 answers its request (an upgrade's, or, unasked, as the final response an upstream gave): no body
             method = poll();
-            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+            return code == 101 || HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
         }
 
         @Override

@@ -95,6 +95,8 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
         private boolean headPending;
         /** A head was refused, or cut short: nothing more on this connection is decoded. */
         private boolean refused;
+        /** How far the head still arriving was searched; made when a head first has to wait for more bytes. */
+        private ResponseHeads.Progress progress;
 
         Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> sent, boolean fastPath) {
             super(config);
@@ -124,15 +126,17 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             }
             if (headPending) {
                 ResponseHeads.Head head;
+                ResponseHeads.Progress searched = progress != null ? progress : new ResponseHeads.Progress();
                 try {
-                    head = ResponseHeads.read(buffer, maxHeadBytes, upgradeAsked);
+                    head = ResponseHeads.read(buffer, maxHeadBytes, upgradeAsked, searched);
                 } catch (ResponseHeads.Refused e) {
                     refuse(buffer, out, e);
                     plain.afterNetty(out, from);
                     return;
                 }
                 if (head == null) {
-                    return; // the rest of the head is still to come
+                    progress = searched; // the rest of the head is still to come
+                    return;
                 }
                 headPending = false;
                 try {

@@ -197,6 +197,27 @@ class UpstreamResponseAsEnvoyTest {
     }
 
     /**
+     * The unasked 101 answered its request: the client connection's next response is framed by its own request (a
+     * HEAD's has no body), not by the request before it.
+     */
+    @Test
+    void theResponseAfterAnUnasked101IsFramedByItsOwnRequest() throws Exception {
+        int port = start("HTTP/1.1 101 Switching Protocols\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n", OK);
+        try (RawSocket s = RawSocket.connect(port)) {
+            s.send(GET_A);
+            String first = s.readUntil(t -> t.endsWith("\r\n\r\n"), 200).text();
+            assertTrue(first.startsWith("HTTP/1.1 101 "), first);
+            s.send("HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n");
+            String head = s.readUntil(t -> t.endsWith("\r\n\r\n"), 300).text();
+            assertTrue(head.startsWith("HTTP/1.1 200 OK\r\n") && head.endsWith("\r\n\r\n"), head);
+            assertEquals(head.length(), head.indexOf("\r\n\r\n") + 4, "nothing after the HEAD response's head: " + head);
+            s.send(GET_B);
+            String last = s.readUntil(t -> t.endsWith("ok"), 200).text();
+            assertTrue(last.startsWith("HTTP/1.1 200 OK\r\n") && last.endsWith("\r\n\r\nok"), last);
+        }
+    }
+
+    /**
      * Envoy's router charges the interim responses it takes (100, 102, 103, 104: onUpstream1xxHeaders) as upstream codes,
      * though the connection manager swallows them (no proxy_100_continue); any other 1xx is dropped uncharged.
      */
