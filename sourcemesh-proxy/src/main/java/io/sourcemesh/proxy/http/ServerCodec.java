@@ -44,6 +44,12 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     private HttpMethod oldest;
     private boolean discard;
     private boolean mustCloseAfterResponse;
+    /** The longest head Netty's decoder takes (its request-line and header limits together). */
+    private final int maxHeadBytes;
+    /** Netty decodes the request that begins next, and has not seen its head yet (it may hold obs-fold to unfold). */
+    private boolean headPending;
+    /** How much of that head was searched for its end already (a head that trickles in is searched once). */
+    private int headScanned;
 
     ServerCodec(HttpDecoderConfig config) {
         this(config, null);
@@ -57,6 +63,7 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     ServerCodec(HttpDecoderConfig config, HttpConnection http, boolean fastPath) {
         super(config);
         this.http = http;
+        maxHeadBytes = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
         plain = new PlainHeads(true, fastPath ? Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2 : 0,
                 config.getMaxChunkSize(), this);
     }
@@ -127,8 +134,29 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
             return;
         }
         int oldSize = out.size();
+        boolean between = plain.betweenMessages();
         if (!plain.decode(buffer, out)) {
-            super.decode(ctx, buffer, out);
+            if (between) {
+                headPending = true;
+            }
+            ByteBuf unfolded = null;
+            if (headPending) {
+                int end = headEnd(buffer);
+                if (end == 0) {
+                    return; // the rest of the head is still to come
+                }
+                headPending = false;
+                unfolded = end > 0 ? unfold(buffer, end) : null;
+            }
+            if (unfolded != null) {
+                try {
+                    super.decode(ctx, unfolded, out);
+                } finally {
+                    unfolded.release();
+                }
+            } else {
+                super.decode(ctx, buffer, out);
+            }
             plain.afterNetty(out, oldSize);
         }
         int size = out.size();
@@ -144,6 +172,69 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
             }
         }
+    }
+
+    /**
+     * Where the head at the reader index ends (after its CRLF CRLF); 0 while it may still come; -1 when Netty's
+     * decoder is to judge it as it is (a bare LF, which strict parsing refuses, or more than its limits take).
+     */
+    private int headEnd(ByteBuf buffer) {
+        int start = buffer.readerIndex();
+        int n = Math.min(buffer.readableBytes(), maxHeadBytes);
+        for (int i = headScanned; i < n; i++) {
+            if (buffer.getByte(start + i) == '\n') {
+                if (i == 0 || buffer.getByte(start + i - 1) != '\r') {
+                    headScanned = 0;
+                    return -1;
+                }
+                if (i >= 3 && buffer.getByte(start + i - 2) == '\n') {
+                    headScanned = 0;
+                    return i + 1;
+                }
+            }
+        }
+        if (buffer.readableBytes() >= maxHeadBytes) {
+            headScanned = 0;
+            return -1;
+        }
+        headScanned = n;
+        return 0;
+    }
+
+    /**
+     * The head with its obs-fold unfolded as Envoy's codec unfolds it (balsa keeps a continuation line in the value,
+     * the codec removes CR and LF: {@code "a\r\n  b"} is {@code "a  b"}, where Netty's decoder would make {@code "a b"}),
+     * the buffer advanced past it; null (nothing consumed) when it has no continuation line. A continuation of the
+     * request line is left for Netty's decoder to refuse, as balsa refuses it.
+     */
+    private static ByteBuf unfold(ByteBuf buffer, int end) {
+        int start = buffer.readerIndex();
+        int firstEol = buffer.indexOf(start, start + end, (byte) '\n');
+        boolean folded = false;
+        for (int i = firstEol + 1; i < start + end - 2; i++) {
+            byte c = buffer.getByte(i + 1);
+            if (buffer.getByte(i) == '\n' && (c == ' ' || c == '\t')) {
+                folded = true;
+                break;
+            }
+        }
+        if (!folded) {
+            return null;
+        }
+        ByteBuf head = buffer.alloc().heapBuffer(end);
+        for (int i = start; i < start + end; i++) {
+            byte c = buffer.getByte(i);
+            if (c == '\r' && i > firstEol && i + 2 < start + end && buffer.getByte(i + 1) == '\n') {
+                byte next = buffer.getByte(i + 2);
+                if (next == ' ' || next == '\t') {
+                    i++; // the line break goes, the continuation's white space stays
+                    continue;
+                }
+            }
+            head.writeByte(c);
+        }
+        buffer.skipBytes(end);
+        return head;
     }
 
     /** Bytes of a request are held or still due: a head not complete, or a body not all read. */
@@ -164,6 +255,8 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         plain.closing(in);
+        headPending = false; // a head cut short is Netty's to judge
+        headScanned = 0;
         super.decodeLast(ctx, in, out);
     }
 
