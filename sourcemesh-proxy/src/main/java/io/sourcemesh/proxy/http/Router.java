@@ -27,7 +27,7 @@ import java.util.function.Predicate;
  * host and route, the router's own local replies (404 NR, 503 NC/UH/UO/UF/UC, 504 UT, redirects,
  * direct responses), cluster and host choice, circuit-breaker admission and the pending queue,
  * shadows, the route timeout and retries. Each try is an {@link UpstreamRequest}; the response it
- * brings is encoded by the {@link HttpStream}. (About 490 lines: every decision here reads and
+ * brings is encoded by the {@link HttpStream}. (About 560 lines: every decision here reads and
  * changes the same few fields — host, attempt, timer, slots — and splitting it further would
  * scatter one state machine; retries are already {@link RetryState}, header edits
  * {@link UpstreamHeaders}, the route a filter may ask for first {@link CachedRoute}.)
