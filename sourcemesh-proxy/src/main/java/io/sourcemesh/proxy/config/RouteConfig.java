@@ -168,8 +168,9 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
             return retryOn.contains("connect-failure") || retryOn.contains("5xx") || retryOn.contains("gateway-error");
         }
 
+        /** An upstream reset (termination, protocol error): Envoy's wouldRetryFromReset takes 5xx, gateway-error and reset. */
         public boolean onReset() {
-            return retryOn.contains("reset") || retryOn.contains("5xx");
+            return retryOn.contains("reset") || retryOn.contains("5xx") || retryOn.contains("gateway-error");
         }
 
         public boolean onStatus(int code) {

@@ -178,7 +178,8 @@ final class PlainHeads {
         if (message == null) {
             return -1;
         }
-        long contentLength = headers(b, lineEnd + 2, message);
+        // Envoy's client codec refuses a Content-Length but "0" on a 204, and drops a "0" (onHeadersCompleteBase)
+        long contentLength = headers(b, lineEnd + 2, message, !requests && ((HttpResponse) message).status().code() == 204);
         if (contentLength == Long.MIN_VALUE) {
             return -1;
         }
@@ -423,7 +424,7 @@ final class PlainHeads {
      * Adds the header lines from {@code from} to the message; returns the Content-Length (-1 when
      * there is none), or {@link Long#MIN_VALUE} when a line is not plain.
      */
-    private long headers(byte[] b, int from, HttpMessage message) {
+    private long headers(byte[] b, int from, HttpMessage message, boolean onlyZeroLength) {
         FlatHeaders h = (FlatHeaders) message.headers();
         long contentLength = -1;
         int i = from;
@@ -463,6 +464,13 @@ final class PlainHeads {
             }
             AsciiString value = ve == vs ? AsciiString.EMPTY_STRING : new AsciiString(b, vs, ve - vs, false);
             if (isContentLength) {
+                if (onlyZeroLength) {
+                    if (value.length() != 1 || value.byteAt(0) != '0') {
+                        return Long.MIN_VALUE; // ResponseHeads refuses it
+                    }
+                    i = eol + 2;
+                    continue; // dropped, as Envoy drops it
+                }
                 if (contentLength != -1 || value.isEmpty() || value.length() > 18) {
                     return Long.MIN_VALUE;
                 }

@@ -27,7 +27,7 @@ import java.util.function.Predicate;
  * host and route, the router's own local replies (404 NR, 503 NC/UH/UO/UF/UC, 504 UT, redirects,
  * direct responses), cluster and host choice, circuit-breaker admission and the pending queue,
  * shadows, the route timeout and retries. Each try is an {@link UpstreamRequest}; the response it
- * brings is encoded by the {@link HttpStream}. (About 490 lines: every decision here reads and
+ * brings is encoded by the {@link HttpStream}. (About 560 lines: every decision here reads and
  * changes the same few fields — host, attempt, timer, slots — and splitting it further would
  * scatter one state machine; retries are already {@link RetryState}, header edits
  * {@link UpstreamHeaders}, the route a filter may ask for first {@link CachedRoute}.)
@@ -86,6 +86,14 @@ final class Router {
     private List<Shadow> shadows = List.of();
     /** The connection's route clock ({@link ConnectionTimers}) has this router armed. */
     private boolean timeoutArmed;
+    /** The client is internal (x-envoy-internal): the upstream code stats go under internal., else external. */
+    private boolean internalRequest;
+    /**
+     * The upstream sent an interim response Envoy's router takes (100, 102, 103, 104: onUpstream1xxHeaders): for the
+     * router the response has started, though the connection manager swallowed it (no proxy_100_continue) — no retry
+     * after it, and an upstream reset after it is "after response started", not charged as an upstream code.
+     */
+    private boolean interimSeen;
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
     private long upstreamStartNanos;
@@ -132,6 +140,7 @@ final class Router {
      * resumed): route, then answer locally or forward. {@code internal}: the client is internal.
      */
     void decodeHeaders(boolean internal) {
+        internalRequest = internal;
         RouteConfig.VirtualHost virtualHost = cachedRoute.virtualHostOrNull();
         if (virtualHost != null && virtualHost.includeRequestAttemptCount()) {
             request.headers().set("x-envoy-attempt-count", "1");
@@ -181,6 +190,7 @@ final class Router {
         Optional<UpstreamHost> chosen = cluster.choose(hashKey(), stream.connection().connection().localAddress());
         if (chosen.isEmpty()) {
             cluster.noHealthyHost.inc();
+            cluster.codes.charge(503, internalRequest); // Envoy's sendNoHealthyUpstreamResponse charges the 503
             stream.localReply(503, "no healthy upstream", ResponseFlag.NO_HEALTHY_UPSTREAM, "no_healthy_upstream");
             return;
         }
@@ -255,7 +265,7 @@ final class Router {
 
     /** Envoy's pool overflow: 503 UO (upstream_rq_pending_overflow counted by the breaker). */
     private void overflow() {
-        upstreamFailed(ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "upstream_reset_before_response_started{overflow}", null);
+        upstreamFailed(503, ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "overflow", null);
     }
 
     private String hashKey() {
@@ -307,13 +317,13 @@ final class Router {
         if (retry(RouteConfig.RetryPolicy::onConnectFailure)) {
             return;
         }
-        upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure",
-                "upstream_reset_before_response_started{connection_failure}", failureReason(cause));
+        upstreamFailed(503, ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure", "connection_failure",
+                failureReason(cause));
     }
 
     /** Another attempt when the route's retry policy covers what went wrong ({@link RetryState}). */
     private boolean retry(Predicate<RouteConfig.RetryPolicy> covers) {
-        if (retries == null || stream.done() || stream.responseStarted() || !retries.covers(covers)) {
+        if (retries == null || stream.done() || stream.responseStarted() || interimSeen || !retries.covers(covers)) {
             return false; // before the host supplier below is made
         }
         Optional<UpstreamHost> next = retries.next(stream.requestComplete() && info.bytesReceived() == 0, host,
@@ -369,6 +379,9 @@ final class Router {
         cluster.outlierResult(host, 504);
         upstreamReusable = false;
         closeUpstream();
+        if (!stream.responseStarted() && !interimSeen) {
+            cluster.codes.charge(504, internalRequest); // Envoy's onResponseTimeout: chargeUpstreamAbort
+        }
         if (!stream.responseStarted()) {
             stream.localReply(504, "upstream request timeout", ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_response_timeout");
         } else {
@@ -385,8 +398,10 @@ final class Router {
         // grpc-status is looked up only for a policy the status code did not already decide (most routes have none:
         // then not even the predicate is made)
         if (retries != null && retry(p -> p.onStatus(code) || p.onGrpcStatus(response.headers().get(GRPC_STATUS)))) {
+            cluster.codes.chargeRetried(code);
             return false;
         }
+        cluster.codes.charge(code, internalRequest);
         upstreamReusable = HttpUtil.isKeepAlive(response);
         long serviceMillis = (stream.connection().now() - upstreamStartNanos) / 1_000_000;
         response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, millisText(serviceMillis));
@@ -400,6 +415,18 @@ final class Router {
         RouteHeaders.response(headers, routeHeaders, vhostHeaders);
     }
 
+    /** An upstream's interim response Envoy's router takes (100, 102, 103, 104): charged, and no retry after it. */
+    void onInterimHeaders(int code) {
+        cluster.codes.charge(code, internalRequest);
+        interimSeen = true;
+    }
+
+    /**
+     * The upstream's response was malformed, or more than was asked for: Envoy's codec client counts
+     * upstream_cx_protocol_error and closes the connection, and the stream is reset with ProtocolError — a 502 (Envoy's
+     * onUpstreamReset since 1.18) with UPE before the response started, a reset after; retried as a reset when the
+     * route's policy says so; reported to outlier detection as a local-origin failure (a 503 there).
+     */
     void onProtocolError(UpstreamRequest attempt) {
         if (upstreamReusable || !stream.responseComplete()) {
             cluster.upstreamProtocolError.inc();
@@ -408,9 +435,12 @@ final class Router {
         if (stream.responseComplete()) {
             return; // the response already went out whole: the end closes this connection instead of pooling it
         }
+        cluster.outlierResult(host, 503);
         if (!stream.responseStarted()) {
-            upstreamFailed(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "protocol error",
-                    "upstream_reset_before_response_started{protocol_error}", null);
+            if (retry(RouteConfig.RetryPolicy::onReset)) {
+                return;
+            }
+            upstreamFailed(502, ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "protocol error", "protocol_error", null);
         } else {
             stream.reset(ResponseFlag.UPSTREAM_PROTOCOL_ERROR, "upstream_reset_after_response_started{protocol_error}", true);
         }
@@ -427,35 +457,51 @@ final class Router {
         }
         if (!stream.responseStarted()) {
             if (attempt.pooledConnection() && stream.requestComplete() && info.bytesReceived() == 0
-                    && !staleConnectionRetried) {
+                    && !staleConnectionRetried && !interimSeen) {
                 staleConnectionRetried = true;
                 // A pooled connection the upstream had already closed: try once on a fresh one.
                 attempt.abandon();
                 current = UpstreamRequest.connect(this, stream, cluster, host, binding);
                 return;
             }
-            cluster.outlierResult(host, 500);
+            cluster.outlierResult(host, 503); // Envoy's onUpstreamReset: LocalOriginConnectFailed, a 503 there
             if (retry(RouteConfig.RetryPolicy::onReset)) {
                 return;
             }
-            upstreamFailed(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION, "connection termination",
-                    "upstream_reset_before_response_started{connection_termination}", null);
+            upstreamFailed(503, ResponseFlag.UPSTREAM_CONNECTION_TERMINATION, "connection termination",
+                    "connection_termination", null);
         } else {
-            stream.reset(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION,
-                    "upstream_reset_after_response_started{connection_termination}", true);
+            // Envoy's codec client hands an HTTP/1 connection's close to the codec as the end of input
+            // (CodecClient::onEvent): a body whose length or chunking is not done is HPE_INVALID_EOF_STATE, a protocol
+            // error (a body read until the close has ended by then: this stream would be complete).
+            cluster.upstreamProtocolError.inc();
+            cluster.outlierResult(host, 503);
+            stream.reset(ResponseFlag.UPSTREAM_PROTOCOL_ERROR,
+                    "upstream_reset_after_response_started{protocol_error}", true);
         }
     }
 
-    private void upstreamFailed(ResponseFlag flag, String reason, String details, String transportFailure) {
+    /**
+     * Envoy's onUpstreamReset for a reset before the response started: the code charged to the cluster
+     * (chargeUpstreamAbort) and the local reply; {@code resetReason} is the details' reason, as
+     * {@code upstream_reset_before_response_started{resetReason}} ("after" once an interim response started it for the
+     * router, which then charges no code).
+     */
+    private void upstreamFailed(int code, ResponseFlag flag, String reason, String resetReason, String transportFailure) {
         if (stream.done()) {
             return;
         }
         if (transportFailure != null) {
             info.upstreamTransportFailureReason(transportFailure);
         }
+        if (!interimSeen) {
+            cluster.codes.charge(code, internalRequest);
+        }
+        String details = (interimSeen ? "upstream_reset_after_response_started{" : "upstream_reset_before_response_started{")
+                + resetReason + "}";
         String body = "upstream connect error or disconnect/reset before headers. reset reason: " + reason
                 + (transportFailure != null ? ", transport failure reason: " + transportFailure : "");
-        stream.localReply(503, body, flag, details);
+        stream.localReply(code, body, flag, details);
     }
 
     // ---- the stream's end ------------------------------------------------------------------------

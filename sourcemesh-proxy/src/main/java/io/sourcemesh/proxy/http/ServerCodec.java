@@ -44,15 +44,27 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     private HttpMethod oldest;
     private boolean discard;
     private boolean mustCloseAfterResponse;
+    /** The longest head Netty's decoder takes (its request-line and header limits together). */
+    private final int maxHeadBytes;
+    /** Netty decodes the request that begins next, and has not seen its head yet (it may hold obs-fold to unfold). */
+    private boolean headPending;
+    /** How much of that head was searched for its end already (a head that trickles in is searched once). */
+    private int headScanned;
 
     ServerCodec(HttpDecoderConfig config) {
         this(config, null);
     }
 
     ServerCodec(HttpDecoderConfig config, HttpConnection http) {
+        this(config, http, true);
+    }
+
+    /** {@code fastPath} false: every request by Netty's decoder (the reference {@code PlainHeadsDifferentialTest} holds the fast path to). */
+    ServerCodec(HttpDecoderConfig config, HttpConnection http, boolean fastPath) {
         super(config);
         this.http = http;
-        plain = new PlainHeads(true, Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2,
+        maxHeadBytes = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
+        plain = new PlainHeads(true, fastPath ? Math.min(config.getMaxInitialLineLength(), config.getMaxHeaderSize()) / 2 : 0,
                 config.getMaxChunkSize(), this);
     }
 
@@ -60,6 +72,27 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     @Override
     public boolean isSharable() {
         return false;
+    }
+
+    /**
+     * The request line's version as Envoy's codec reads it (BalsaParser::isVersionValid): {@code HTTP/} then digit, '.',
+     * digit, as written — {@code http/1.1}, which Netty's decoder upper-cases, is refused (400 http1.codec_error). A
+     * version other than HTTP/1.1 is HTTP/1.0 to Envoy's codec (isHttp11): 426 low_version without accept_http_10,
+     * served as 1.0 with it. (A plain head, with HTTP/1.1 or HTTP/1.0 as written, is {@link PlainHeads}'.)
+     */
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) throws Exception {
+        String v = initialLine[2];
+        if (v.length() != 8 || !v.startsWith("HTTP/") || !isDigit(v.charAt(5)) || v.charAt(6) != '.' || !isDigit(v.charAt(7))) {
+            throw new IllegalArgumentException("invalid HTTP version: " + v);
+        }
+        return new io.netty.handler.codec.http.DefaultHttpRequest(
+                v.equals("HTTP/1.1") ? io.netty.handler.codec.http.HttpVersion.HTTP_1_1 : io.netty.handler.codec.http.HttpVersion.HTTP_1_0,
+                HttpMethod.valueOf(initialLine[0]), initialLine[1], headersFactory);
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     @Override
@@ -101,8 +134,29 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
             return;
         }
         int oldSize = out.size();
+        boolean between = plain.betweenMessages();
         if (!plain.decode(buffer, out)) {
-            super.decode(ctx, buffer, out);
+            if (between) {
+                headPending = true;
+            }
+            ByteBuf unfolded = null;
+            if (headPending) {
+                int end = headEnd(buffer);
+                if (end == 0) {
+                    return; // the rest of the head is still to come
+                }
+                headPending = false;
+                unfolded = end > 0 ? unfold(buffer, end) : null;
+            }
+            if (unfolded != null) {
+                try {
+                    super.decode(ctx, unfolded, out);
+                } finally {
+                    unfolded.release();
+                }
+            } else {
+                super.decode(ctx, buffer, out);
+            }
             plain.afterNetty(out, oldSize);
         }
         int size = out.size();
@@ -118,6 +172,69 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
             }
         }
+    }
+
+    /**
+     * Where the head at the reader index ends (after its CRLF CRLF); 0 while it may still come; -1 when Netty's
+     * decoder is to judge it as it is (a bare LF, which strict parsing refuses, or more than its limits take).
+     */
+    private int headEnd(ByteBuf buffer) {
+        int start = buffer.readerIndex();
+        int n = Math.min(buffer.readableBytes(), maxHeadBytes);
+        for (int i = headScanned; i < n; i++) {
+            if (buffer.getByte(start + i) == '\n') {
+                if (i == 0 || buffer.getByte(start + i - 1) != '\r') {
+                    headScanned = 0;
+                    return -1;
+                }
+                if (i >= 3 && buffer.getByte(start + i - 2) == '\n') {
+                    headScanned = 0;
+                    return i + 1;
+                }
+            }
+        }
+        if (buffer.readableBytes() >= maxHeadBytes) {
+            headScanned = 0;
+            return -1;
+        }
+        headScanned = n;
+        return 0;
+    }
+
+    /**
+     * The head with its obs-fold unfolded as Envoy's codec unfolds it (balsa keeps a continuation line in the value,
+     * the codec removes CR and LF: {@code "a\r\n  b"} is {@code "a  b"}, where Netty's decoder would make {@code "a b"}),
+     * the buffer advanced past it; null (nothing consumed) when it has no continuation line. A continuation of the
+     * request line is left for Netty's decoder to refuse, as balsa refuses it.
+     */
+    private static ByteBuf unfold(ByteBuf buffer, int end) {
+        int start = buffer.readerIndex();
+        int firstEol = buffer.indexOf(start, start + end, (byte) '\n');
+        boolean folded = false;
+        for (int i = firstEol + 1; i < start + end - 2; i++) {
+            byte c = buffer.getByte(i + 1);
+            if (buffer.getByte(i) == '\n' && (c == ' ' || c == '\t')) {
+                folded = true;
+                break;
+            }
+        }
+        if (!folded) {
+            return null;
+        }
+        ByteBuf head = buffer.alloc().heapBuffer(end);
+        for (int i = start; i < start + end; i++) {
+            byte c = buffer.getByte(i);
+            if (c == '\r' && i > firstEol && i + 2 < start + end && buffer.getByte(i + 1) == '\n') {
+                byte next = buffer.getByte(i + 2);
+                if (next == ' ' || next == '\t') {
+                    i++; // the line break goes, the continuation's white space stays
+                    continue;
+                }
+            }
+            head.writeByte(c);
+        }
+        buffer.skipBytes(end);
+        return head;
     }
 
     /** Bytes of a request are held or still due: a head not complete, or a body not all read. */
@@ -138,6 +255,8 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         plain.closing(in);
+        headPending = false; // a head cut short is Netty's to judge
+        headScanned = 0;
         super.decodeLast(ctx, in, out);
     }
 
@@ -199,11 +318,13 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
 
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {
-            if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            int code = msg.status().code();
+            if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL && code != 101) {
                 return super.isContentAlwaysEmpty(msg); // an interim response answers no request of its own
             }
+            // A 101 answers its request (an upgrade's, or, unasked, as the final response an upstream gave): no body
             method = poll();
-            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+            return code == 101 || HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
         }
 
         @Override

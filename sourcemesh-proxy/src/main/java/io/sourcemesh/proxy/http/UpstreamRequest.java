@@ -112,7 +112,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                         // Pooled connections serve only streams of this loop, so of its clock.
                         UpstreamCodec codec = new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES, downstream.clock());
                         ch.pipeline().addLast(CODEC, codec);
-                        ch.pipeline().addLast(HANDLER, new Handler(codec));
+                        ch.pipeline().addLast(HANDLER, new Handler(codec, c));
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();
                             h.connectionClosed();
@@ -149,6 +149,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         state = State.SENDING;
         handler = handlerOf(ch);
         handler.owner = this;
+        handler.codec.upgradeAsked(router.upgrade());
         stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress());
         ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
         ChannelFuture last = null;
@@ -255,8 +256,13 @@ final class UpstreamRequest implements ChannelFutureListener {
         if (msg instanceof HttpResponse response) {
             int code = response.status().code();
             if (code == 100 || (code > 101 && code < 200)) {
-                // Envoy, without proxy_100_continue (Istio's default), swallows 100, 102 and 103, and its codec skips
-                // any other 1xx: the client gets the final response only. Its end goes too, or it would end the stream.
+                // Envoy, without proxy_100_continue (Istio's default), swallows 100, 102, 103 and 104 — its router takes
+                // them (onUpstream1xxHeaders: charged as an upstream code, no retry after) — and its upstream request
+                // drops any other 1xx unseen: the client gets the final response only. Its end goes too, or it would end
+                // the stream.
+                if (code <= 104) {
+                    router.onInterimHeaders(code);
+                }
                 interim = !(msg instanceof LastHttpContent);
                 ReferenceCountUtil.release(msg);
                 return;
@@ -342,7 +348,13 @@ final class UpstreamRequest implements ChannelFutureListener {
         state = State.DETACHED;
         handler.owner = null;
         UpstreamCodec codec = handler.codec; // still in the pipeline: a tunnel, which took it out, is never released
-        boolean clean = !codec.hasUnreadBytes() && !codec.awaitingResponse();
+        boolean spokePast = codec.hasUnreadBytes();
+        if (spokePast) {
+            // Bytes past the response not yet a message of their own (a head still incomplete): Envoy's codec client
+            // calls that "extraneous data after response complete", a protocol error
+            cluster.upstreamProtocolError.inc();
+        }
+        boolean clean = !spokePast && !codec.awaitingResponse();
         if (flushPending) {
             flushPending = false;
             channel.flush();
@@ -367,16 +379,26 @@ final class UpstreamRequest implements ChannelFutureListener {
     /** The upstream connection's handler; {@code owner} is the attempt using it, null while pooled. */
     static final class Handler extends ChannelInboundHandlerAdapter {
         final UpstreamCodec codec;
+        /** Its cluster: an idle connection that talks is counted there. */
+        private final ClusterRuntime cluster;
         UpstreamRequest owner;
 
-        Handler(UpstreamCodec codec) {
+        Handler(UpstreamCodec codec, ClusterRuntime cluster) {
             this.codec = codec;
+            this.cluster = cluster;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (owner == null) {
-                ReferenceCountUtil.release(msg); // an idle pooled connection must not talk: drop it
+                // An idle connection must not talk: dropped and closed. Envoy's codec client counts it as a protocol
+                // error (a response no request asked for), unless it is the 408 a server sends before it closes an idle
+                // connection (CodecClient::onData's premature-response exception).
+                if (ctx.channel().isActive() && cluster != null
+                        && !(msg instanceof HttpResponse r && r.decoderResult().isSuccess() && r.status().code() == 408)) {
+                    cluster.upstreamProtocolError.inc();
+                }
+                ReferenceCountUtil.release(msg);
                 ctx.close();
                 return;
             }

@@ -75,6 +75,8 @@ public final class ClusterRuntime {
     public final Stats.Counter noHealthyHost;
     /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
     public final Stats.Counter upstreamProtocolError;
+    /** The router's upstream_rq_<code> family (Envoy's chargeUpstreamCode). */
+    public final UpstreamCodeStats codes;
 
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
@@ -97,6 +99,7 @@ public final class ClusterRuntime {
         rqRetry = stats.counter(p + "upstream_rq_retry");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
+        codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
         breaker = new CircuitBreaker(config.circuitBreakers(), stats, p);

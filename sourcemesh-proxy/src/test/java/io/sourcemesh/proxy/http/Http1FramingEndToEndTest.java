@@ -227,8 +227,8 @@ class Http1FramingEndToEndTest {
     @ValueSource(strings = {
             "get / HTTP/1.1\r\nHost: x\r\n\r\n",                 // methods are case-sensitive
             "FOO / HTTP/1.1\r\nHost: x\r\n\r\n",                 // unknown method
-            "GET / HTTP/2.0\r\nHost: x\r\n\r\n",                 // only 1.0 and 1.1 on this codec
-            "GET / HTTP/1.2\r\nHost: x\r\n\r\n",
+            "GET / http/1.1\r\nHost: x\r\n\r\n",                 // balsa's isVersionValid: "HTTP/" as written
+            "GET / HTTP/1.10\r\nHost: x\r\n\r\n",                // ... then one digit, '.', one digit
             "GET / HTTP/1.1\r\n\r\n",                            // HTTP/1.1 without Host
             "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",      // two Hosts
             "GET /a\u0001b HTTP/1.1\r\nHost: x\r\n\r\n",         // control byte in the path
@@ -237,6 +237,19 @@ class Http1FramingEndToEndTest {
     void malformedRequestHeadsAre400AndClose(String request) throws Exception {
         RawSocket.Reply r = RawSocket.exchange(port, request);
         assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(r.closed(), r.text());
+        assertTrue(origin.seen().isEmpty());
+    }
+
+    /**
+     * A well-formed version other than HTTP/1.1 is HTTP/1.0 to Envoy's codec (isHttp11), so without accept_http_10 it
+     * is the 426 checkProtocolVersion gives a 1.0 request (details low_version), not a 400.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/2.0", "HTTP/1.2", "HTTP/0.9"})
+    void otherVersionsAreHttp10To426(String version) throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, "GET / " + version + "\r\nHost: x\r\n\r\n");
+        assertEquals("HTTP/1.1 426 Upgrade Required", r.statusLine(), r.text());
         assertTrue(r.closed(), r.text());
         assertTrue(origin.seen().isEmpty());
     }

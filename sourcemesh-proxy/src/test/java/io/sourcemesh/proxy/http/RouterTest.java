@@ -244,10 +244,71 @@ class RouterTest {
         proxy.upstreams.get(0).channel().close();
         assertEquals(1, proxy.upstreams.size(), "never retried once the response started");
         assertFalse(client.isOpen(), "the client's connection is reset: its response cannot be completed");
-        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION));
-        assertEquals("upstream_reset_after_response_started{connection_termination}", s.info().responseCodeDetails());
+        // Envoy hands the close to its HTTP/1 codec as the end of input: a body its Content-Length says is not done is
+        // HPE_INVALID_EOF_STATE, a protocol error (CodecClient::onEvent, BalsaParser::execute)
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_PROTOCOL_ERROR));
+        assertEquals("upstream_reset_after_response_started{protocol_error}", s.info().responseCodeDetails());
+        assertEquals(1, proxy.counter("cluster.origin.upstream_cx_protocol_error"));
         assertEquals(HttpStream.State.DONE, s.state());
         assertEquals(Router.State.DONE, s.router().state());
+    }
+
+    /**
+     * A malformed response is a reset of reason ProtocolError to Envoy's router: retried as resets are (retry_on reset,
+     * 5xx or gateway-error: RetryStateImpl::wouldRetryFromReset); the retried-away answer charges no code.
+     */
+    @Test
+    void aMalformedResponseIsRetriedAsAReset() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("gateway-error"), 1, Set.of()),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz");
+        assertEquals(2, proxy.upstreams.size(), "retried");
+        assertFalse(proxy.upstreams.get(0).channel().isOpen());
+        proxy.upstreams.get(1).respond(OK);
+        assertTrue(written(client).startsWith("HTTP/1.1 200 OK"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_cx_protocol_error"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_retry"));
+        assertEquals(0, proxy.counter("cluster.origin.upstream_rq_502"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_completed"));
+    }
+
+    /**
+     * After an interim response Envoy's router takes (100, 102, 103, 104) it retries nothing (retry_state_ reset), and
+     * a reset is "after response started" for it and charges no code — though the client, whose connection manager
+     * swallowed the 100, still gets a local reply.
+     */
+    @Test
+    void anInterimResponseEndsRetriesAndAResetAfterItIsAfterTheResponseStarted() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("reset", "5xx"), 3, Set.of()),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        proxy.upstreams.get(0).respond("HTTP/1.1 100 Continue\r\n\r\n");
+        proxy.upstreams.get(0).channel().close();
+        assertEquals(1, proxy.upstreams.size(), "not retried after the 100");
+        assertTrue(written(client).startsWith("HTTP/1.1 503 Service Unavailable"));
+        assertEquals("upstream_reset_after_response_started{connection_termination}", s.info().responseCodeDetails());
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_100"));
+        assertEquals(0, proxy.counter("cluster.origin.upstream_rq_503"));
+    }
+
+    /** The router's own answers for an upstream that failed charge their code to the cluster (Envoy's chargeUpstreamAbort). */
+    @Test
+    void anUpstreamFailureChargesTheCodeOfTheLocalReply() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), null, ClusterConfig.CircuitBreakers.DEFAULTS, A);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        proxy.upstreams.get(0).request();
+        proxy.upstreams.get(0).channel().close();
+        assertTrue(written(client).startsWith("HTTP/1.1 503 Service Unavailable"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_503"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_5xx"));
+        assertEquals(1, proxy.counter("cluster.origin.external.upstream_rq_503"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_completed"));
     }
 
     /** A filter that pauses every request (as a fault delay does) and keeps its callbacks for the test. */

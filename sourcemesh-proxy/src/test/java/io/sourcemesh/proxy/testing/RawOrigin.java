@@ -14,23 +14,30 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A misbehaving origin on loopback: for every request head it reads, it writes the canned bytes
- * as they are (extra responses, bytes past Content-Length, a body on HEAD) and keeps the socket open.
+ * as they are (extra responses, bytes past Content-Length, a body on HEAD) and keeps the socket open;
+ * or, {@link #replyingInTurn}, the n-th request head it reads (on any connection) gets the n-th reply.
  */
 public final class RawOrigin implements AutoCloseable {
     private final ServerSocket server;
-    private final byte[] reply;
+    private final List<byte[]> replies;
+    private final AtomicInteger answered = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
-    private RawOrigin(String reply) throws IOException {
-        this.reply = reply.getBytes(StandardCharsets.ISO_8859_1);
+    private RawOrigin(String... replies) throws IOException {
+        this.replies = java.util.Arrays.stream(replies).map(r -> r.getBytes(StandardCharsets.ISO_8859_1)).toList();
         server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
         Thread.ofVirtual().start(this::accept);
     }
 
     public static RawOrigin replying(String reply) throws IOException {
         return new RawOrigin(reply);
+    }
+
+    /** The first request head read gets the first reply, the second the second...; the last one every request after. */
+    public static RawOrigin replyingInTurn(String... replies) throws IOException {
+        return new RawOrigin(replies);
     }
 
     public InetSocketAddress address() {
@@ -69,7 +76,8 @@ public final class RawOrigin implements AutoCloseable {
                 if (text.endsWith("\r\n\r\n")) {
                     requests.add(text);
                     head.reset();
-                    s.getOutputStream().write(reply);
+                    int n = answered.getAndIncrement();
+                    s.getOutputStream().write(replies.get(Math.min(n, replies.size() - 1)));
                     s.getOutputStream().flush();
                 }
             }
