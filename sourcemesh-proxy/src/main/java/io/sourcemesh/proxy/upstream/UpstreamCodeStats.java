@@ -22,8 +22,8 @@ public final class UpstreamCodeStats {
         private Stats.Counter completed;
         private final Stats.Counter[] classes = new Stats.Counter[6];
         private Stats.Counter unknown;
-        /** 100–599. */
-        private final Stats.Counter[] codes = new Stats.Counter[500];
+        /** 100–599; made at the first charge (4 KB a prefix: a sidecar has a cluster per service, most never used). */
+        private Stats.Counter[] codes;
 
         Names(Stats stats, String prefix) {
             this.stats = stats;
@@ -49,9 +49,13 @@ public final class UpstreamCodeStats {
                 classes[code / 100] = cls = stats.counter(prefix + "upstream_rq_" + code / 100 + "xx");
             }
             cls.inc();
-            Stats.Counter c = codes[code - 100];
+            Stats.Counter[] byCode = codes;
+            if (byCode == null) {
+                codes = byCode = new Stats.Counter[500];
+            }
+            Stats.Counter c = byCode[code - 100];
             if (c == null) {
-                codes[code - 100] = c = stats.counter(prefix + "upstream_rq_" + code);
+                byCode[code - 100] = c = stats.counter(prefix + "upstream_rq_" + code);
             }
             c.inc();
         }
