@@ -424,9 +424,41 @@ final class GatewayBuilder {
             }
             tp.setStatPrefix(vs.name() + "." + vs.namespace()).setWeightedClusters(wc);
         }
+        destinationPolicy(routes.get(0).path("destination"), vs, s, tp);
         List<Filter> filters = new ArrayList<>(authz.networkFilters());
         filters.add(Protos.networkFilter(Names.TCP_PROXY, tp.build()));
         return Optional.of(filters);
+    }
+
+    /**
+     * Istio's buildOutboundNetworkFilters reads the first destination's DestinationRule: its trafficPolicy's
+     * connectionPool.tcp.idleTimeout is tcp_proxy's idle_timeout; a consistentHash useSourceIp (the subset's policy
+     * first, as maybeSetHashPolicy) would be tcp_proxy's hash_policy, which the proxy's tcp_proxy has not: named.
+     */
+    private void destinationPolicy(JsonNode destination, IstioConfig vs, Server s, TcpProxy.Builder tp) {
+        String fqdn = model.fqdn(destination.path("host").asText(), vs.namespace());
+        Optional<IstioConfig> rule = model.serviceByFqdn(fqdn).flatMap(svc -> Clusters.destinationRule(model, svc));
+        if (rule.isEmpty()) {
+            return;
+        }
+        JsonNode policy = rule.get().spec().path("trafficPolicy");
+        JsonNode idle = policy.path("connectionPool").path("tcp").path("idleTimeout");
+        if (idle.isTextual()) {
+            IstioDurations.parse(idle.asText()).ifPresent(tp::setIdleTimeout); // a bad one is named on the cluster
+        }
+        boolean sourceIp = policy.path("loadBalancer").path("consistentHash").path("useSourceIp").asBoolean(false);
+        String subset = destination.path("subset").asText("");
+        for (JsonNode sub : Clusters.list(rule.get().spec().path("subsets"))) {
+            if (sub.path("name").asText().equals(subset) && sub.path("trafficPolicy").has("loadBalancer")) {
+                sourceIp = sub.path("trafficPolicy").path("loadBalancer").path("consistentHash").path("useSourceIp")
+                        .asBoolean(false);
+            }
+        }
+        if (sourceIp) {
+            warnings.add(new TranslationWarning(serverName(s), "DestinationRule " + rule.get().key() + " consistentHash."
+                    + "useSourceIp is not applied to the gateway's tcp_proxy (the proxy's tcp_proxy has no hash_policy); its "
+                    + "connections are spread by the cluster's load balancer"));
+        }
     }
 
     /**

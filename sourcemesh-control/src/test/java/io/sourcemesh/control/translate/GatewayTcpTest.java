@@ -147,6 +147,27 @@ class GatewayTcpTest {
     }
 
     @Test
+    void theDestinationRulesTcpIdleTimeoutIsTcpProxysAndASourceIpHashIsNamed() {
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/gateway-tcp-tls.yaml"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    connectionPool: {tcp: {idleTimeout: 30s}}
+                    loadBalancer: {consistentHash: {useSourceIp: true}}
+                """));
+        ProxyResources r = translate(objects);
+        TcpProxy tp = tcpProxy(r.listener("0.0.0.0_31400").orElseThrow().getFilterChains(0));
+        assertEquals(30, tp.getIdleTimeout().getSeconds(), "Istio: connectionPool.tcp.idleTimeout on tcp_proxy");
+        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("Gateway default/tcp-gw server[0] port 31400")
+                && w.message().contains("DestinationRule default/httpbin consistentHash.useSourceIp is not applied")),
+                r.warnings().toString());
+    }
+
+    @Test
     void authorizationPoliciesGuardTheTcpChainBeforeTcpProxy() {
         List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml", "authz/ingress-allow-client.yaml");
         FilterChain fc = translate(objects).listener("0.0.0.0_31400").orElseThrow().getFilterChains(0);
