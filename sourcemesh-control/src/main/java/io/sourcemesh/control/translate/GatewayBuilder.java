@@ -153,12 +153,13 @@ final class GatewayBuilder {
         // Istio's tlsHostsByPort: an SNI host already matched by a passthrough chain of this listener port.
         java.util.Set<String> sniTaken = new java.util.HashSet<>();
         boolean opaque = !plain.isEmpty(); // a chain matching every connection: plain HTTP or opaque TCP
+        boolean sniRouted = false; // a passthrough chain: matched on its sniHosts, * among them too
         for (Server s : servers) {
             switch (s.protocol()) {
                 case "HTTP", "HTTP2", "GRPC" -> { } // one connection manager for them all, below
                 case "HTTPS" -> {
                     if (passthrough(s)) {
-                        tlsRouteChains(s, port, sniTaken).forEach(l::addFilterChains);
+                        sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
                     } else {
                         httpsChain(s, port, routes, hops).ifPresent(l::addFilterChains);
                     }
@@ -169,7 +170,7 @@ final class GatewayBuilder {
                         break; // tcpServerMode named the problem
                     }
                     if (mode.get().equals("PASSTHROUGH")) {
-                        tlsRouteChains(s, port, sniTaken).forEach(l::addFilterChains);
+                        sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
                     } else if (mode.get().equals("NONE")) {
                         if (opaque) {
                             // Istio's mergeGateways keeps one plaintext protocol per port.
@@ -197,8 +198,9 @@ final class GatewayBuilder {
                     .addFilters(Hcm.gateway("outbound_" + name, routeName, log, model.meshConfig().pathNormalization(), hops,
                             authz.httpFilters())));
         }
-        // Istio's buildGatewayListener: a TLS inspector when a chain matches SNI or terminates TLS (its ALPN).
-        if (l.getFilterChainsList().stream().anyMatch(fc -> fc.getFilterChainMatch().getServerNamesCount() > 0
+        // Istio's buildGatewayListener: a TLS inspector when a chain matches SNI hosts (a passthrough chain's * too)
+        // or terminates TLS (its ALPN).
+        if (sniRouted || l.getFilterChainsList().stream().anyMatch(fc -> fc.getFilterChainMatch().getServerNamesCount() > 0
                 || fc.hasTransportSocket())) {
             l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
         }
@@ -385,6 +387,13 @@ final class GatewayBuilder {
                     + "port and gateways, with sniHosts); no filter chain, as in Istio"));
         }
         return out;
+    }
+
+    /** The server's passthrough chains added to {@code l}; whether there was any. */
+    private boolean addTlsRouteChains(Listener.Builder l, Server s, int port, java.util.Set<String> sniTaken) {
+        List<FilterChain.Builder> chains = tlsRouteChains(s, port, sniTaken);
+        chains.forEach(l::addFilterChains);
+        return !chains.isEmpty();
     }
 
     /** Istio's l4SingleMatch at a gateway: the match's port and gateways (a sidecar's sourceLabels do not apply here). */

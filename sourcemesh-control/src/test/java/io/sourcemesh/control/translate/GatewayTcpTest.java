@@ -69,6 +69,23 @@ class GatewayTcpTest {
     }
 
     @Test
+    void aWildcardSniHostMatchesAnyNameAndStillInspects() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml");
+        ObjectNode vs = named(objects, "by-sni");
+        ((ObjectNode) vs.path("spec").path("tls").get(0).path("match").get(0)).putArray("sniHosts").add("*");
+        Listener l = translate(objects).listener("0.0.0.0_15443").orElseThrow();
+        assertFalse(l.getFilterChains(0).getFilterChainMatch().getServerNamesCount() > 0, "Istio's toFilterChainMatch: * is any");
+        assertEquals(List.of("b.example.com"), l.getFilterChains(1).getFilterChainMatch().getServerNamesList());
+        assertEquals("envoy.filters.listener.tls_inspector", l.getListenerFilters(0).getName());
+        vs.with("spec").remove("tls");
+        vs.with("spec").putArray("tls").addObject().putArray("match").addObject().put("port", 15443).putArray("sniHosts").add("*");
+        ((ObjectNode) vs.path("spec").path("tls").get(0)).putArray("route").addObject().putObject("destination").put("host", "httpbin");
+        l = translate(objects).listener("0.0.0.0_15443").orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        assertEquals(1, l.getListenerFiltersCount(), "only a * chain: Istio still adds the TLS inspector (its sniHosts)");
+    }
+
+    @Test
     void anHttpsPassthroughServerIsTheSameAsTls() {
         List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml");
         server(objects, 1).with("port").put("protocol", "HTTPS");
