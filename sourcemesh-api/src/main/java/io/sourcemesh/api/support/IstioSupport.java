@@ -21,8 +21,10 @@ final class IstioSupport {
         k.put("Gateway", fields(
                 supported("spec.selector", null),
                 supported("spec.servers[].port.number", null),
-                supported("spec.servers[].port.protocol", "HTTP, HTTP2, GRPC and HTTPS; other protocols leave the server "
-                        + "out, named on the Gateway's status"),
+                supported("spec.servers[].port.protocol", "HTTP, HTTP2, GRPC and HTTPS through a connection manager; TCP and "
+                        + "TLS through tcp_proxy to the VirtualServices' tcp routes (TLS PASSTHROUGH: their tls routes, by SNI); "
+                        + "other protocols leave the server out, named on the Gateway's status")
+                        .warning("MONGO", "REDIS", "MYSQL", "UDP"),
                 supported("spec.servers[].port.name", null),
                 warned("spec.servers[].port.targetPort", null),
                 supported("spec.servers[].hosts", null),
@@ -30,7 +32,10 @@ final class IstioSupport {
                 warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
                 supported("spec.servers[].tls.mode", "SIMPLE, MUTUAL (a client certificate required) and OPTIONAL_MUTUAL "
                         + "(verified when sent): the clients' CA from Secret <credentialName>-cacert, else the credential's own "
-                        + "(cacert or ca.crt, with crl or ca.crl); other modes leave the server out, named on the Gateway's status"),
+                        + "(cacert or ca.crt, with crl or ca.crl); on a TCP or TLS server TLS is terminated, then tcp_proxy; "
+                        + "PASSTHROUGH (HTTPS or TLS; a TLS server's default): no TLS context, a filter chain per VirtualService "
+                        + "tls route match on its sniHosts; AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
+                        + "Gateway's status").warning("AUTO_PASSTHROUGH", "ISTIO_MUTUAL"),
                 supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's namespace"),
                 supported("spec.servers[].tls.httpsRedirect", "Envoy require_tls: ALL, a 301 to https"),
                 warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
@@ -79,7 +84,7 @@ final class IstioSupport {
     private static List<FieldSupport> virtualService() {
         String h = "spec.http[]";
         String m = h + ".match[]";
-        return List.of(
+        List<FieldSupport> rows = new ArrayList<>(List.of(
                 supported("spec.hosts", null), supported("spec.gateways", null),
                 supported(h + ".name", null),
                 supported(m + ".name", null), supported(m + ".uri", null), supported(m + ".ignoreUriCase", null),
@@ -109,7 +114,37 @@ final class IstioSupport {
                 supported(h + ".mirrorPercentage", null), supported(h + ".mirrorPercent", null), supported(h + ".mirrors", null),
                 warned(h + ".corsPolicy", null),
                 supported(h + ".headers", "values with %-format specifiers are refused by the proxy"),
-                warned("spec.tcp", null), warned("spec.tls", null), warned("spec.exportTo", null));
+                warned("spec.exportTo", null)));
+        rows.addAll(l4Routes("spec.tcp[]", false));
+        rows.addAll(l4Routes("spec.tls[]", true));
+        return rows;
+    }
+
+    private static final String GATEWAY_ONLY = "at a Gateway's servers; bound to the sidecars (no gateways, or mesh) "
+            + "apply warns that it has no effect there";
+    private static final String SIDECAR_ONLY = "Istio applies it to sidecars' routes only: a gateway ignores it";
+
+    /** VirtualService tcp and tls routes: Istio's gateway match (port, gateways) and tcp_proxy to the destinations. */
+    private static List<FieldSupport> l4Routes(String at, boolean tls) {
+        String m = at + ".match[]";
+        List<FieldSupport> rows = new ArrayList<>(List.of(
+                supported(at.substring(0, at.length() - 2), GATEWAY_ONLY + (tls
+                        ? "; each fitting match is an SNI filter chain of a PASSTHROUGH server (TLS or HTTPS), tcp_proxy to "
+                                + "the route's destinations"
+                        : "; the first tcp route that fits a TCP server (or a TLS server that terminates) is its tcp_proxy; "
+                                + "none: no filter chain, as Istio")),
+                supported(m + ".port", "the route serves only the server of that port"),
+                supported(m + ".gateways", "the route serves only those gateways' servers"),
+                warned(m + ".sourceLabels", SIDECAR_ONLY), warned(m + ".sourceNamespace", SIDECAR_ONLY),
+                warned(m + ".destinationSubnets", SIDECAR_ONLY),
+                supported(at + ".route[].destination", "Istio's cluster: the destination's port, else the service's only "
+                        + "port, else the server's port"),
+                supported(at + ".route[].weight", "several destinations: tcp_proxy weighted_clusters (zero weights left out)")));
+        if (tls) {
+            rows.add(supported(m + ".sniHosts", "the filter chain's server_names (* matches any); a host an earlier "
+                    + "chain of the port has is left out, named on the Gateway's status"));
+        }
+        return rows;
     }
 
     private static List<FieldSupport> destinationRule() {

@@ -83,6 +83,47 @@ class SupportCheckTest {
         assertEquals(List.of(), f.warned());
     }
 
+    // Istio's tasks "TCP traffic shifting" and "Ingress gateway without TLS termination": tcp and tls routes at a Gateway.
+    @Test
+    void tcpAndTlsRoutesAtAGatewayPassQuietlyAndTheirSidecarOnlyMatchesAreWarned() throws Exception {
+        SupportCheck.Findings f = check("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  hosts: ["*"]
+                  gateways: [tcp-echo-gateway]
+                  tcp:
+                  - match: [{port: 31400, gateways: [tcp-echo-gateway]}]
+                    route:
+                    - {destination: {host: tcp-echo, port: {number: 9000}, subset: v1}, weight: 80}
+                    - {destination: {host: tcp-echo, port: {number: 9000}, subset: v2}, weight: 20}
+                  tls:
+                  - match: [{port: 443, sniHosts: [nginx.example.com], sourceLabels: {app: sleep}}]
+                    route: [{destination: {host: my-nginx, port: {number: 443}}}]
+                """);
+        assertEquals(List.of("spec.tls[0].match[0].sourceLabels is not implemented by SourceMesh and has no effect"), f.warned());
+    }
+
+    @Test
+    void tcpAndTlsRoutesBoundToTheSidecarsAreNamedAsHavingNoEffectThere() throws Exception {
+        String vs = """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  hosts: [tcp-echo]
+                  %s
+                  tcp:
+                  - route: [{destination: {host: tcp-echo}}]
+                """;
+        String warning = "spec.tcp is not implemented by SourceMesh for the sidecars (gateways: mesh) and has no effect there; "
+                + "a Gateway's servers use it";
+        assertEquals(List.of(warning), check(vs.formatted("")).warned(), "no gateways: the sidecars");
+        assertEquals(List.of(warning), check(vs.formatted("gateways: [mesh, tcp-gw]")).warned());
+        assertEquals(List.of(), check(vs.formatted("gateways: [tcp-gw]")).warned());
+    }
+
     @Test
     void theIssuesFieldsAreImplementedOrWarned() throws Exception {
         // Implemented (timeout, headers, fault): silent; the retry fields Envoy's router has no use for: warned.

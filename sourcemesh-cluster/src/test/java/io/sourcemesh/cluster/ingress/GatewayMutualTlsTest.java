@@ -112,7 +112,8 @@ class GatewayMutualTlsTest {
                 + "has no cacert or ca.crt; server left out"), status.toString());
     }
 
-    private static String httpbinWithoutSidecar() throws Exception {
+    /** The seed's httpbin with sidecar.istio.io/inject "false". */
+    static String httpbinWithoutSidecar() throws Exception {
         String yaml = Files.readString(Path.of("src/test/resources/seed/httpbin.yaml"));
         String withOptOut = yaml.replace("  template:\n    metadata:\n", "  template:\n    metadata:\n      annotations:\n"
                 + "        sidecar.istio.io/inject: \"false\"\n");

@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -16,6 +17,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
@@ -42,7 +44,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** A gateway ("router") proxy's listeners, routes and clusters (Istio's gateway.go, the common subset). */
+/**
+ * A gateway ("router") proxy's listeners, routes and clusters (Istio's gateway.go, the common subset): HTTP and HTTPS
+ * servers through connection managers, TCP and TLS servers (and HTTPS PASSTHROUGH) through tcp_proxy.
+ */
 final class GatewayBuilder {
     private final MeshModel model;
     private final ProxyIdentity proxy;
@@ -144,16 +149,42 @@ final class GatewayBuilder {
             l.addListenerFilters(Protos.listenerFilter(Names.PROXY_PROTOCOL, ProxyProtocol.getDefaultInstance()));
         }
         int hops = topology.trustedHops();
-        List<Server> plain = new ArrayList<>();
-        boolean sni = false;
+        List<Server> plain = servers.stream().filter(s -> isPlainHttp(s.protocol())).toList();
+        // Istio's tlsHostsByPort: an SNI host already matched by a passthrough chain of this listener port.
+        java.util.Set<String> sniTaken = new java.util.HashSet<>();
+        boolean opaque = !plain.isEmpty(); // a chain matching every connection: plain HTTP or opaque TCP
+        boolean sniRouted = false; // a passthrough chain: matched on its sniHosts, * among them too
         for (Server s : servers) {
             switch (s.protocol()) {
-                case "HTTP", "HTTP2", "GRPC" -> plain.add(s);
+                case "HTTP", "HTTP2", "GRPC" -> { } // one connection manager for them all, below
                 case "HTTPS" -> {
-                    Optional<FilterChain.Builder> fc = httpsChain(s, port, routes, hops);
-                    if (fc.isPresent()) {
-                        sni |= fc.get().getFilterChainMatch().getServerNamesCount() > 0;
-                        l.addFilterChains(fc.get());
+                    if (passthrough(s)) {
+                        sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
+                    } else {
+                        httpsChain(s, port, routes, hops).ifPresent(l::addFilterChains);
+                    }
+                }
+                case "TCP", "TLS" -> {
+                    Optional<String> mode = tcpServerMode(s);
+                    if (mode.isEmpty()) {
+                        break; // tcpServerMode named the problem
+                    }
+                    if (mode.get().equals("PASSTHROUGH")) {
+                        sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
+                    } else if (mode.get().equals("NONE")) {
+                        if (opaque) {
+                            // Istio's mergeGateways keeps one plaintext protocol per port.
+                            warnings.add(new TranslationWarning(serverName(s), "port " + s.port() + " already has a "
+                                    + "plaintext server (HTTP or TCP); server left out"));
+                            break;
+                        }
+                        Optional<List<Filter>> filters = tcpRouteFilters(s);
+                        if (filters.isPresent()) {
+                            opaque = true;
+                            l.addFilterChains(FilterChain.newBuilder().addAllFilters(filters.get()));
+                        }
+                    } else {
+                        terminatedTcpChain(s, mode.get()).ifPresent(l::addFilterChains);
                     }
                 }
                 default -> warnings.add(new TranslationWarning(serverName(s),
@@ -167,7 +198,10 @@ final class GatewayBuilder {
                     .addFilters(Hcm.gateway("outbound_" + name, routeName, log, model.meshConfig().pathNormalization(), hops,
                             authz.httpFilters())));
         }
-        if (sni) {
+        // Istio's buildGatewayListener: a TLS inspector when a chain matches SNI hosts (a passthrough chain's * too)
+        // or terminates TLS (its ALPN).
+        if (sniRouted || l.getFilterChainsList().stream().anyMatch(fc -> fc.getFilterChainMatch().getServerNamesCount() > 0
+                || fc.hasTransportSocket())) {
             l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
         }
         return l.getFilterChainsCount() == 0 ? Optional.empty() : Optional.of(l.build());
@@ -175,7 +209,24 @@ final class GatewayBuilder {
 
     private Optional<FilterChain.Builder> httpsChain(Server s, int port, List<RouteConfiguration> routes, int hops) {
         JsonNode tls = s.spec().path("tls");
-        String mode = tls.path("mode").asText("SIMPLE");
+        Optional<FilterChain.Builder> fc = terminatingChain(s, tls.path("mode").asText("SIMPLE"));
+        if (fc.isEmpty()) {
+            return Optional.empty();
+        }
+        // Istio names HTTPS route configs https.<port>.<portName>.<gateway>.<namespace>.
+        String routeName = "https." + s.port() + "." + s.portName() + "." + s.gateway().name() + "."
+                + s.gateway().namespace();
+        routes.add(routeConfig(routeName, s.port(), List.of(s), true));
+        return Optional.of(fc.get().addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log,
+                model.meshConfig().pathNormalization(), hops, authz.httpFilters())));
+    }
+
+    /**
+     * A filter chain that terminates the server's TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL), matched on the server's
+     * hosts as SNI ({@code *} matches any), without its filters; empty (with a warning) when it cannot be built.
+     */
+    private Optional<FilterChain.Builder> terminatingChain(Server s, String mode) {
+        JsonNode tls = s.spec().path("tls");
         if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL") && !mode.equals("OPTIONAL_MUTUAL")) {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
             return Optional.empty();
@@ -203,12 +254,9 @@ final class GatewayBuilder {
                 clients = Optional.of(v.build());
             }
         }
-        // Istio names HTTPS route configs https.<port>.<portName>.<gateway>.<namespace>.
-        String routeName = "https." + s.port() + "." + s.portName() + "." + s.gateway().name() + "."
-                + s.gateway().namespace();
-        routes.add(routeConfig(routeName, s.port(), List.of(s), true));
         FilterChainMatch.Builder match = FilterChainMatch.newBuilder();
         s.hosts().stream().filter(h -> !h.equals("*")).forEach(match::addServerNames);
+        // Istio's BuildListenerTLSContext offers h2 and http/1.1 by ALPN on every terminating gateway server, TCP ones too.
         CommonTlsContext.Builder common = CommonTlsContext.newBuilder()
                 .addAlpnProtocols("h2").addAlpnProtocols("http/1.1")
                 .addAllTlsCertificates(certificates);
@@ -222,9 +270,218 @@ final class GatewayBuilder {
         return Optional.of(FilterChain.newBuilder()
                 .setFilterChainMatch(match)
                 .setTransportSocket(TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET)
-                        .setTypedConfig(Any.pack(ctx)))
-                .addFilters(Hcm.gateway("outbound_" + Names.listener(Names.WILDCARD, port), routeName, log,
-                        model.meshConfig().pathNormalization(), hops, authz.httpFilters())));
+                        .setTypedConfig(Any.pack(ctx))));
+    }
+
+    private static boolean isPlainHttp(String protocol) {
+        return protocol.equals("HTTP") || protocol.equals("HTTP2") || protocol.equals("GRPC");
+    }
+
+    /** Istio's IsPassThroughServer for an HTTPS server (AUTO_PASSTHROUGH is left out by {@link #terminatingChain}). */
+    private static boolean passthrough(Server s) {
+        return s.spec().path("tls").path("mode").asText("").equals("PASSTHROUGH");
+    }
+
+    /**
+     * What a TCP or TLS server does, as Istio's createGatewayTCPFilterChainOpts: NONE (no tls: opaque TCP),
+     * PASSTHROUGH (SNI routing on the VirtualServices' tls routes; Istio's default mode when tls is given without
+     * one), or a terminating mode (then the tcp routes); empty, named, for a mode left out (AUTO_PASSTHROUGH,
+     * ISTIO_MUTUAL) or a TLS server without tls.
+     */
+    private Optional<String> tcpServerMode(Server s) {
+        JsonNode tls = s.spec().path("tls");
+        if (!tls.isObject() || tls.isEmpty()) {
+            if (s.protocol().equals("TLS")) {
+                warnings.add(new TranslationWarning(serverName(s), "protocol TLS without tls settings (Istio requires "
+                        + "them); server left out"));
+                return Optional.empty();
+            }
+            return Optional.of("NONE");
+        }
+        String mode = tls.path("mode").asText("PASSTHROUGH");
+        if (mode.equals("AUTO_PASSTHROUGH") || mode.equals("ISTIO_MUTUAL")) {
+            warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
+            return Optional.empty();
+        }
+        return Optional.of(mode);
+    }
+
+    /** TLS terminated at the gateway, then the bytes to the tcp route's destination (Istio's TCP-with-TLS server). */
+    private Optional<FilterChain.Builder> terminatedTcpChain(Server s, String mode) {
+        Optional<FilterChain.Builder> fc = terminatingChain(s, mode);
+        if (fc.isEmpty()) {
+            return Optional.empty();
+        }
+        return tcpRouteFilters(s).map(filters -> fc.get().addAllFilters(filters));
+    }
+
+    /**
+     * Istio's buildGatewayNetworkFiltersFromTCPRoutes: the first {@code tcp} route, of the VirtualServices bound to the
+     * server's Gateway whose hosts the server accepts, whose matches fit this server (port, gateways) and that has a
+     * destination. None (named): Istio builds no filter chain, so the port refuses connections.
+     */
+    private Optional<List<Filter>> tcpRouteFilters(Server s) {
+        for (IstioConfig vs : boundVirtualServices(s.gateway())) {
+            if (vsHostsFor(vs, s).isEmpty()) {
+                continue;
+            }
+            for (JsonNode tcp : Clusters.list(vs.spec().path("tcp"))) {
+                List<JsonNode> matches = Clusters.list(tcp.path("match"));
+                boolean fits = matches.isEmpty() || matches.stream().anyMatch(m -> l4Match(m, s, vs));
+                if (fits && !Clusters.list(tcp.path("route")).isEmpty()) {
+                    return networkFilters(Clusters.list(tcp.path("route")), s, vs);
+                }
+            }
+        }
+        warnings.add(new TranslationWarning(serverName(s), "no VirtualService tcp route bound to this server (its hosts, "
+                + "port and gateways); no filter chain, as in Istio"));
+        return Optional.empty();
+    }
+
+    /**
+     * Istio's buildGatewayNetworkFiltersFromTLSRoutes: a filter chain per {@code tls} route match (port, gateways) of
+     * the VirtualServices bound to the server's Gateway whose hosts the server accepts, matched on the match's
+     * sniHosts ({@code *}: any) with no TLS context: the bytes pass through to the destination. A match naming an
+     * SNI host an earlier chain of this listener port has is skipped, named (Envoy refuses duplicate matches).
+     */
+    private List<FilterChain.Builder> tlsRouteChains(Server s, int port, java.util.Set<String> sniTaken) {
+        List<FilterChain.Builder> out = new ArrayList<>();
+        for (IstioConfig vs : boundVirtualServices(s.gateway())) {
+            if (vsHostsFor(vs, s).isEmpty()) {
+                continue;
+            }
+            List<JsonNode> tlsRoutes = Clusters.list(vs.spec().path("tls"));
+            for (int r = 0; r < tlsRoutes.size(); r++) {
+                List<JsonNode> routes = Clusters.list(tlsRoutes.get(r).path("route"));
+                if (routes.isEmpty()) {
+                    continue;
+                }
+                List<JsonNode> matches = Clusters.list(tlsRoutes.get(r).path("match"));
+                for (int i = 0; i < matches.size(); i++) {
+                    JsonNode match = matches.get(i);
+                    if (!l4Match(match, s, vs)) {
+                        continue;
+                    }
+                    List<String> sni = Clusters.list(match.path("sniHosts")).stream().map(JsonNode::asText).sorted().toList();
+                    List<String> duplicates = sni.stream().filter(sniTaken::contains).toList();
+                    if (!duplicates.isEmpty()) {
+                        warnings.add(new TranslationWarning(serverName(s), "VirtualService " + vs.key() + " tls[" + r
+                                + "].match[" + i + "] left out: duplicate SNI host names " + duplicates + " on port " + port));
+                        continue;
+                    }
+                    sniTaken.addAll(sni);
+                    Optional<List<Filter>> filters = networkFilters(routes, s, vs);
+                    if (filters.isEmpty()) {
+                        continue;
+                    }
+                    FilterChainMatch.Builder fcm = FilterChainMatch.newBuilder();
+                    if (!sni.contains("*")) {
+                        fcm.addAllServerNames(sni); // Istio's toFilterChainMatch: sorted; * matches any name
+                    }
+                    out.add(FilterChain.newBuilder().setFilterChainMatch(fcm).addAllFilters(filters.get()));
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            warnings.add(new TranslationWarning(serverName(s), "no VirtualService tls route bound to this server (its hosts, "
+                    + "port and gateways, with sniHosts); no filter chain, as in Istio"));
+        }
+        return out;
+    }
+
+    /** The server's passthrough chains added to {@code l}; whether there was any. */
+    private boolean addTlsRouteChains(Listener.Builder l, Server s, int port, java.util.Set<String> sniTaken) {
+        List<FilterChain.Builder> chains = tlsRouteChains(s, port, sniTaken);
+        chains.forEach(l::addFilterChains);
+        return !chains.isEmpty();
+    }
+
+    /** Istio's l4SingleMatch at a gateway: the match's port and gateways (a sidecar's sourceLabels do not apply here). */
+    private static boolean l4Match(JsonNode match, Server s, IstioConfig vs) {
+        int port = match.path("port").asInt(0);
+        if (port != 0 && port != s.port()) {
+            return false;
+        }
+        List<JsonNode> gateways = Clusters.list(match.path("gateways"));
+        return gateways.isEmpty() || gateways.stream()
+                .anyMatch(g -> RouteSource.resolveGateway(g.asText(), vs.namespace()).equals(s.gateway().key()));
+    }
+
+    /**
+     * Istio's buildOutboundNetworkFilters for a gateway: the RBAC network filters, then tcp_proxy to the one
+     * destination (stat prefix the cluster name) or to the destinations of non-zero weight (weighted_clusters, stat
+     * prefix {@code <vs name>.<vs namespace>}), with Istio's access log on it.
+     */
+    private Optional<List<Filter>> networkFilters(List<JsonNode> routes, Server s, IstioConfig vs) {
+        TcpProxy.Builder tp = TcpProxy.newBuilder().addAccessLog(log);
+        if (routes.size() == 1) {
+            String cluster = destinationCluster(routes.get(0).path("destination"), vs, s.port());
+            tp.setStatPrefix(cluster).setCluster(cluster);
+        } else {
+            TcpProxy.WeightedCluster.Builder wc = TcpProxy.WeightedCluster.newBuilder();
+            for (JsonNode route : routes) {
+                int weight = route.path("weight").asInt(0);
+                if (weight > 0) {
+                    wc.addClusters(TcpProxy.WeightedCluster.ClusterWeight.newBuilder()
+                            .setName(destinationCluster(route.path("destination"), vs, s.port())).setWeight(weight));
+                }
+            }
+            if (wc.getClustersCount() == 0) {
+                warnings.add(new TranslationWarning(serverName(s), "VirtualService " + vs.key() + " has several destinations "
+                        + "and none with a weight; left out"));
+                return Optional.empty();
+            }
+            tp.setStatPrefix(vs.name() + "." + vs.namespace()).setWeightedClusters(wc);
+        }
+        destinationPolicy(routes.get(0).path("destination"), vs, s, tp);
+        List<Filter> filters = new ArrayList<>(authz.networkFilters());
+        filters.add(Protos.networkFilter(Names.TCP_PROXY, tp.build()));
+        return Optional.of(filters);
+    }
+
+    /**
+     * Istio's buildOutboundNetworkFilters reads the first destination's DestinationRule: its trafficPolicy's
+     * connectionPool.tcp.idleTimeout is tcp_proxy's idle_timeout; a consistentHash useSourceIp (the subset's policy
+     * first, as maybeSetHashPolicy) would be tcp_proxy's hash_policy, which the proxy's tcp_proxy has not: named.
+     */
+    private void destinationPolicy(JsonNode destination, IstioConfig vs, Server s, TcpProxy.Builder tp) {
+        String fqdn = model.fqdn(destination.path("host").asText(), vs.namespace());
+        Optional<IstioConfig> rule = model.serviceByFqdn(fqdn).flatMap(svc -> Clusters.destinationRule(model, svc));
+        if (rule.isEmpty()) {
+            return;
+        }
+        JsonNode policy = rule.get().spec().path("trafficPolicy");
+        JsonNode idle = policy.path("connectionPool").path("tcp").path("idleTimeout");
+        if (idle.isTextual()) {
+            IstioDurations.parse(idle.asText()).ifPresent(tp::setIdleTimeout); // a bad one is named on the cluster
+        }
+        boolean sourceIp = policy.path("loadBalancer").path("consistentHash").path("useSourceIp").asBoolean(false);
+        String subset = destination.path("subset").asText("");
+        for (JsonNode sub : Clusters.list(rule.get().spec().path("subsets"))) {
+            if (sub.path("name").asText().equals(subset) && sub.path("trafficPolicy").has("loadBalancer")) {
+                sourceIp = sub.path("trafficPolicy").path("loadBalancer").path("consistentHash").path("useSourceIp")
+                        .asBoolean(false);
+            }
+        }
+        if (sourceIp) {
+            warnings.add(new TranslationWarning(serverName(s), "DestinationRule " + rule.get().key() + " consistentHash."
+                    + "useSourceIp is not applied to the gateway's tcp_proxy (the proxy's tcp_proxy has no hash_policy); its "
+                    + "connections are spread by the cluster's load balancer"));
+        }
+    }
+
+    /**
+     * Istio's GetDestinationCluster: the destination's port, else the service's only port, else the listener's
+     * (the server's) port.
+     */
+    private String destinationCluster(JsonNode destination, IstioConfig vs, int serverPort) {
+        String fqdn = model.fqdn(destination.path("host").asText(), vs.namespace());
+        int port = destination.path("port").path("number").asInt(0);
+        if (port == 0) {
+            port = model.serviceByFqdn(fqdn).map(Service::ports).filter(p -> p.size() == 1)
+                    .map(p -> p.get(0).port()).orElse(serverPort);
+        }
+        return Names.outboundCluster(port, destination.path("subset").asText(""), fqdn);
     }
 
     /**
