@@ -56,6 +56,16 @@ final class ResponseHeads {
         }
     }
 
+    /**
+     * Initializes this class and the ones its read makes (the decoder's static initializer calls it): C2 compiles the
+     * decoder's decode() while only plain heads have come, and a class first initialized by the head the fast path
+     * declines later is an uncommon trap there that throws the compiled code away (ProxyAotCacheTest).
+     */
+    static void initialize() {
+        new Progress().reset();
+        new Head(null, true).http11();
+    }
+
     private static final boolean[] TCHAR = new boolean[256];
     /** Balsa's invalid header characters (kInvalidHeaderCharList): controls but HT, LF, CR; and DEL. */
     private static final boolean[] INVALID = new boolean[256];

@@ -85,6 +85,10 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
     }
 
     static final class Decoder extends HttpResponseDecoder {
+        static {
+            ResponseHeads.initialize(); // before decode() is compiled: see ResponseHeads.initialize
+        }
+
         private final ArrayDeque<HttpMethod> sent;
         private final PlainHeads plain;
         /** The longest head {@link ResponseHeads} takes: Netty's status-line and header limits together. */
