@@ -1,8 +1,8 @@
 package io.sourcemesh.proxy.tls;
 
-import io.sourcemesh.proxy.address.IpLiteral;
 import io.sourcemesh.proxy.config.CertificateValidation;
 import io.sourcemesh.proxy.matcher.StringMatch;
+import io.sourcemesh.proxy.network.CertificateFacts;
 import io.sourcemesh.proxy.network.ChannelErrors;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -15,14 +15,12 @@ import java.security.cert.CertPathBuilder;
 import java.security.cert.CertStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
 import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -42,10 +40,6 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * {@code ssl.fail_verify_error}) and Envoy's debug message.
  */
 final class ClientCertificateVerifier extends X509ExtendedTrustManager {
-    private static final int SAN_EMAIL = 1;
-    private static final int SAN_DNS = 2;
-    private static final int SAN_URI = 6;
-    private static final int SAN_IP = 7;
 
     /** The chain check over the trusted CAs; null when the context names none (then only SANs and pins decide). */
     private final X509ExtendedTrustManager chain;
@@ -208,28 +202,14 @@ final class ClientCertificateVerifier extends X509ExtendedTrustManager {
                 && label.endsWith(patLabel.substring(star + 1));
     }
 
-    /** The leaf's SANs of the types Envoy matches, as Envoy prints them (an IP as inet_ntop does). */
-    private static List<San> sans(X509Certificate leaf) throws CertificateParsingException {
-        Collection<List<?>> all = leaf.getSubjectAlternativeNames();
+    /** The leaf's SANs of the types Envoy matches, as Envoy prints them (read by the access log's CertificateFacts). */
+    private static List<San> sans(X509Certificate leaf) {
+        CertificateFacts facts = new CertificateFacts(leaf);
         List<San> out = new ArrayList<>();
-        if (all == null) {
-            return out;
-        }
-        for (List<?> entry : all) {
-            if (!(entry.get(0) instanceof Integer type) || !(entry.get(1) instanceof String value)) {
-                continue;
-            }
-            switch (type) {
-                case SAN_DNS -> out.add(new San(CertificateValidation.SanType.DNS, value));
-                case SAN_URI -> out.add(new San(CertificateValidation.SanType.URI, value));
-                case SAN_EMAIL -> out.add(new San(CertificateValidation.SanType.EMAIL, value));
-                case SAN_IP -> {
-                    byte[] ip = IpLiteral.parse(value);
-                    out.add(new San(CertificateValidation.SanType.IP_ADDRESS, ip == null ? value : IpLiteral.format(ip)));
-                }
-                default -> { }
-            }
-        }
+        facts.dnsSans().forEach(v -> out.add(new San(CertificateValidation.SanType.DNS, v)));
+        facts.uriSans().forEach(v -> out.add(new San(CertificateValidation.SanType.URI, v)));
+        facts.emailSans().forEach(v -> out.add(new San(CertificateValidation.SanType.EMAIL, v)));
+        facts.ipSans().forEach(v -> out.add(new San(CertificateValidation.SanType.IP_ADDRESS, v)));
         return out;
     }
 
