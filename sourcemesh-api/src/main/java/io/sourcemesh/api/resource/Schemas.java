@@ -14,6 +14,7 @@ import static io.sourcemesh.api.resource.Schema.number;
 import static io.sourcemesh.api.resource.Schema.object;
 import static io.sourcemesh.api.resource.Schema.oneOf;
 import static io.sourcemesh.api.resource.Schema.quantity;
+import static io.sourcemesh.api.resource.Schema.re2;
 import static io.sourcemesh.api.resource.Schema.req;
 import static io.sourcemesh.api.resource.Schema.string;
 import static io.sourcemesh.api.resource.Schema.stringMap;
@@ -118,7 +119,7 @@ public final class Schemas {
 
     // --- Istio ---------------------------------------------------------------------------------------------
 
-    private static final Schema.Obj STRING_MATCH = object(f("exact", string()), f("prefix", string()), f("regex", string()));
+    private static final Schema.Obj STRING_MATCH = object(f("exact", string()), f("prefix", string()), f("regex", re2()));
     private static final Schema.Obj PORT_SELECTOR = object(f("number", PORT));
     private static final Schema.Obj DESTINATION = object(req("host", string()), f("subset", string()), f("port", PORT_SELECTOR));
     private static final Schema.Obj HEADER_OPS = object(f("set", stringMap()), f("add", stringMap()), f("remove", strings()));
