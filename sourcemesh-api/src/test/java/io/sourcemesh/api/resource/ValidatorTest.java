@@ -49,7 +49,8 @@ class ValidatorTest {
 
     /**
      * Istio's validateStringMatchRegexp (pkg/config/validation): a match regex must compile as Go's regexp (RE2 syntax)
-     * and be at most 1,024 characters (java.util.regex would take {@code \Z} and the possessive {@code *+}).
+     * and be at most 1,024 characters (java.util.regex would take {@code \Z} and the possessive {@code *+}); it leaves
+     * withoutHeaders' regexes to the proxies (where its translation reads "*" as a presence check).
      */
     @Test
     void virtualServiceRegexesAreRe2() throws Exception {
@@ -63,6 +64,7 @@ class ValidatorTest {
                   - match:
                     - uri: {regex: '/v[[:digit:]]+/(?P<rest>.*)'}
                       headers: {x-team: {regex: '(?i)blue|green'}}
+                      withoutHeaders: {x-debug: {regex: '*'}}
                     route:
                     - destination: {host: httpbin}
                 """));
