@@ -47,7 +47,7 @@ public sealed interface Schema {
     record Any() implements Schema {
     }
 
-    enum Type { STRING, INTEGER, NUMBER, BOOLEAN, INT_OR_STRING, QUANTITY, BASE64 }
+    enum Type { STRING, INTEGER, NUMBER, BOOLEAN, INT_OR_STRING, QUANTITY, BASE64, RE2 }
 
     record Field(String name, Schema schema, boolean required) {
     }
@@ -106,6 +106,11 @@ public sealed interface Schema {
 
     static Scalar base64() {
         return scalar(Type.BASE64);
+    }
+
+    /** A regex Istio validates as Go's regexp compiles it (RE2 syntax). */
+    static Scalar re2() {
+        return scalar(Type.RE2);
     }
 
     static Scalar oneOf(String... values) {

@@ -14,6 +14,7 @@ import static io.sourcemesh.api.resource.Schema.number;
 import static io.sourcemesh.api.resource.Schema.object;
 import static io.sourcemesh.api.resource.Schema.oneOf;
 import static io.sourcemesh.api.resource.Schema.quantity;
+import static io.sourcemesh.api.resource.Schema.re2;
 import static io.sourcemesh.api.resource.Schema.req;
 import static io.sourcemesh.api.resource.Schema.string;
 import static io.sourcemesh.api.resource.Schema.stringMap;
@@ -118,7 +119,10 @@ public final class Schemas {
 
     // --- Istio ---------------------------------------------------------------------------------------------
 
-    private static final Schema.Obj STRING_MATCH = object(f("exact", string()), f("prefix", string()), f("regex", string()));
+    /** A StringMatch whose regex Istio validates (validateStringMatchRegexp: uri, scheme, method, authority, headers, queryParams, corsPolicy). */
+    private static final Schema.Obj STRING_MATCH = object(f("exact", string()), f("prefix", string()), f("regex", re2()));
+    /** withoutHeaders', which Istio does not validate: such a regex reaches the proxies, whose RE2 refuses what it cannot compile (a NACK). */
+    private static final Schema.Obj UNCHECKED_STRING_MATCH = object(f("exact", string()), f("prefix", string()), f("regex", string()));
     private static final Schema.Obj PORT_SELECTOR = object(f("number", PORT));
     private static final Schema.Obj DESTINATION = object(req("host", string()), f("subset", string()), f("port", PORT_SELECTOR));
     private static final Schema.Obj HEADER_OPS = object(f("set", stringMap()), f("add", stringMap()), f("remove", strings()));
@@ -148,7 +152,7 @@ public final class Schemas {
             f("scheme", STRING_MATCH), f("method", STRING_MATCH), f("authority", STRING_MATCH),
             f("headers", mapOf(STRING_MATCH)), f("port", PORT), f("sourceLabels", stringMap()),
             f("gateways", strings()), f("queryParams", mapOf(STRING_MATCH)), f("ignoreUriCase", bool()),
-            f("withoutHeaders", mapOf(STRING_MATCH)), f("sourceNamespace", string()), f("statPrefix", string()));
+            f("withoutHeaders", mapOf(UNCHECKED_STRING_MATCH)), f("sourceNamespace", string()), f("statPrefix", string()));
 
     private static final Schema.Obj HTTP_ROUTE = object(f("name", string()), f("match", listOf(HTTP_MATCH)),
             f("route", listOf(object(req("destination", DESTINATION), f("weight", integer(0, 100)), f("headers", HEADERS)))),

@@ -129,7 +129,7 @@ public final class Validator {
 
     private static void checkScalar(Schema.Scalar s, JsonNode value, String path, List<FieldError> errors) {
         boolean ok = switch (s.type()) {
-            case STRING, BASE64 -> value.isTextual();
+            case STRING, BASE64, RE2 -> value.isTextual();
             case INTEGER -> value.isIntegralNumber();
             case NUMBER -> value.isNumber();
             case BOOLEAN -> value.isBoolean();
@@ -157,9 +157,31 @@ public final class Validator {
                 errors.add(new FieldError(path, path + ": Invalid value: " + quote(value) + ": illegal base64 data"));
             }
         }
+        if (s.type() == Schema.Type.RE2) {
+            String problem = re2Problem(value.asText());
+            if (problem != null) {
+                errors.add(new FieldError(path, path + ": Invalid value: " + quote(value) + ": " + problem));
+            }
+        }
         if (s.type() == Schema.Type.QUANTITY && value.isTextual() && !QUANTITY.matcher(value.asText()).matches()) {
             errors.add(new FieldError(path, path + ": Invalid value: " + quote(value)
                     + ": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+        }
+    }
+
+    /**
+     * Istio's validateStringMatchRegexp: at most 1,024 characters (its stand-in for Envoy's RE2 program size), and
+     * what Go's regexp compiles (RE2 syntax; RE2/J is a port of it), else null.
+     */
+    private static String re2Problem(String regex) {
+        if (regex.length() > 1024) {
+            return "regex is too large, max length allowed is 1024";
+        }
+        try {
+            com.google.re2j.Pattern.compile(regex);
+            return null;
+        } catch (com.google.re2j.PatternSyntaxException e) {
+            return e.getMessage() + "; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)";
         }
     }
 
@@ -298,7 +320,7 @@ public final class Validator {
 
     private static String typeName(Schema.Type type) {
         return switch (type) {
-            case STRING, BASE64 -> "string";
+            case STRING, BASE64, RE2 -> "string";
             case INTEGER -> "integer";
             case NUMBER -> "number";
             case BOOLEAN -> "boolean";

@@ -47,6 +47,49 @@ class ValidatorTest {
                 """));
     }
 
+    /**
+     * Istio's validateStringMatchRegexp (pkg/config/validation): a match regex must compile as Go's regexp (RE2 syntax)
+     * and be at most 1,024 characters (java.util.regex would take {@code \Z} and the possessive {@code *+}); it leaves
+     * withoutHeaders' regexes to the proxies (where its translation reads "*" as a presence check).
+     */
+    @Test
+    void virtualServiceRegexesAreRe2() throws Exception {
+        assertEquals(List.of(), errors("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: v}
+                spec:
+                  hosts: ['*']
+                  http:
+                  - match:
+                    - uri: {regex: '/v[[:digit:]]+/(?P<rest>.*)'}
+                      headers: {x-team: {regex: '(?i)blue|green'}}
+                      withoutHeaders: {x-debug: {regex: '*'}}
+                    route:
+                    - destination: {host: httpbin}
+                """));
+        String re2 = "; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)";
+        assertEquals(List.of(
+                "spec.http[0].match[0].uri.regex: Invalid value: \"/a\\Z\": error parsing regexp: invalid escape sequence: `\\Z`" + re2,
+                "spec.http[0].match[0].headers.x-team.regex: Invalid value: \"a*+\": error parsing regexp: invalid nested repetition "
+                        + "operator: `*+`" + re2,
+                "spec.http[0].match[0].queryParams.q.regex: Invalid value: \"" + "a".repeat(1025)
+                        + "\": regex is too large, max length allowed is 1024"), errors("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: v}
+                spec:
+                  hosts: ['*']
+                  http:
+                  - match:
+                    - uri: {regex: '/a\\Z'}
+                      headers: {x-team: {regex: 'a*+'}}
+                      queryParams: {q: {regex: '%s'}}
+                    route:
+                    - destination: {host: httpbin}
+                """.formatted("a".repeat(1025))));
+    }
+
     @Test
     void istioKindsAreStrictButEnvoyFilterValuesAreFreeForm() throws Exception {
         assertEquals(List.of("unknown field \"spec.http[0].route[0].destination.prot\""), errors("""

@@ -139,7 +139,7 @@ final class OpenApiSchemas {
 
         private static void scalar(ObjectNode out, Schema.Scalar s) {
             switch (s.type()) {
-                case STRING -> out.put("type", "string");
+                case STRING, RE2 -> out.put("type", "string");
                 case INTEGER -> {
                     out.put("type", "integer");
                     boolean small = s.max() <= Integer.MAX_VALUE && s.min() >= Integer.MIN_VALUE;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -15,8 +17,6 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.sourcemesh.control.translate.EnvoyTypes;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /** One entry of EnvoyFilter.spec.configPatches, validated and with its value parsed to the Envoy type. */
 record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context context, Pattern proxyVersion,
@@ -73,7 +73,8 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
             try {
                 version = Pattern.compile(pv);
             } catch (PatternSyntaxException e) {
-                throw new PatchException(index, "bad proxyVersion regex '" + pv + "': " + e.getDescription());
+                // Istio compiles it with Go's regexp (RE2 syntax), as RE2/J does
+                throw new PatchException(index, "bad proxyVersion regex '" + pv + "': " + e.getMessage());
             }
         }
         Message value = null;

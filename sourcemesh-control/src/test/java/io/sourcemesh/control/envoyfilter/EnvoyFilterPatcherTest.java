@@ -100,7 +100,7 @@ class EnvoyFilterPatcherTest {
         "failure-unknown-type, bad-type, 1, Wasm",
         "failure-unknown-field, unknown-field, 0, use_remote_adress",
         "failure-bad-operation, bad-operation, 0, INSERT_BEFORE is not supported for CLUSTER",
-        "failure-bad-regex, bad-regex, 0, bad proxyVersion regex",
+        "failure-bad-regex, bad-regex, 0, invalid escape sequence: `\\Z`",
     })
     void failuresNameFilterIndexAndReason(String file, String filter, int index, String reason) {
         PatchResult r = run("envoyfilter/" + file + ".yaml", "httpbin", List.of());

@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.sourcemesh.proxy.matcher.HeaderMatch;
+import io.sourcemesh.proxy.matcher.Re2;
 import io.sourcemesh.proxy.matcher.StringMatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -22,8 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * An inline {@code route_config}: virtual hosts, matches and actions.
@@ -167,11 +166,10 @@ final class RouteTranslator {
     }
 
     /**
-     * RE2 syntax compiled with java.util.regex. RE2 has no backreferences or lookaround, so Envoy
-     * would refuse them; we refuse them too rather than accept a regex Envoy would not.
-     * {@code (?P<name>...)} is RE2's spelling of Java's {@code (?<name>...)}.
+     * A {@code safe_regex} as Envoy's RE2 compiles it ({@link Re2}); one RE2 refuses is refused with
+     * RE2's reason, as Envoy's NACK gives it.
      */
-    static Pattern regex(RegexMatcher matcher, String path) {
+    static Re2 regex(RegexMatcher matcher, String path) {
         only(matcher, path, "google_re2", "regex");
         if (matcher.hasGoogleRe2()) {
             only(matcher.getGoogleRe2(), at(path, "google_re2"));
@@ -181,13 +179,10 @@ final class RouteTranslator {
         if (re2.isEmpty()) {
             throw new ConfigException(regexPath, "is required");
         }
-        if (Pattern.compile("\\(\\?<?[=!]|\\\\[1-9]|\\\\k<").matcher(re2).find()) {
-            throw new ConfigException(regexPath, re2 + " is not RE2 syntax (no lookaround or backreferences)");
-        }
         try {
-            return Pattern.compile(re2.replace("(?P<", "(?<"));
-        } catch (PatternSyntaxException e) {
-            throw new ConfigException(regexPath, re2 + " does not compile: " + e.getDescription());
+            return Re2.compile(re2);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(regexPath, re2 + " is not a valid RE2 regex: " + e.getMessage());
         }
     }
 

@@ -3,7 +3,6 @@ package io.sourcemesh.proxy.matcher;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Envoy's {@code type.matcher.v3.StringMatcher}: exact, prefix, suffix, contains or a whole-value
@@ -12,7 +11,7 @@ import java.util.regex.Pattern;
  * <p>Inputs are request text as the HTTP codec decodes it, one char per byte. Envoy compares bytes:
  * the configured string's UTF-8 bytes with the request's, folding ASCII letters only for
  * {@code ignore_case} (absl's EqualsIgnoreCase), and RE2 reads the bytes as UTF-8. So the literal is
- * kept as its UTF-8 bytes one char each, and a regex sees the input decoded as UTF-8.
+ * kept as its UTF-8 bytes one char each, and a regex ({@link Re2}) reads the input's bytes as UTF-8.
  */
 public final class StringMatch {
 
@@ -21,11 +20,11 @@ public final class StringMatch {
     private final Kind kind;
     private final String value;
     private final boolean ignoreCase;
-    private final Optional<Pattern> regex;
+    private final Optional<Re2> regex;
     /** {@code value}'s UTF-8 bytes as chars, ASCII-lowered when {@code ignoreCase}. */
     private final String bytes;
 
-    private StringMatch(Kind kind, String value, boolean ignoreCase, Optional<Pattern> regex) {
+    private StringMatch(Kind kind, String value, boolean ignoreCase, Optional<Re2> regex) {
         this.kind = kind;
         this.value = value;
         this.ignoreCase = ignoreCase;
@@ -38,13 +37,8 @@ public final class StringMatch {
         return new StringMatch(kind, value, ignoreCase, Optional.empty());
     }
 
-    /**
-     * Compiled again with RE2's meaning of '.' (any character but '\n'; Java's also stops at '\r',
-     * U+0085, U+2028 and U+2029) and of (?i) (Unicode letters fold; Java's only ASCII ones).
-     */
-    public static StringMatch regex(Pattern pattern) {
-        Pattern re2 = Pattern.compile(pattern.pattern(), pattern.flags() | Pattern.UNIX_LINES | Pattern.UNICODE_CASE);
-        return new StringMatch(Kind.REGEX, pattern.pattern(), false, Optional.of(re2));
+    public static StringMatch regex(Re2 regex) {
+        return new StringMatch(Kind.REGEX, regex.pattern(), false, Optional.of(regex));
     }
 
     public Kind kind() {
@@ -63,7 +57,7 @@ public final class StringMatch {
     /** {@code input}: one char per byte, as the codec decoded it. */
     public boolean matches(String input) {
         if (kind == Kind.REGEX) {
-            return regex.orElseThrow().matcher(utf8(input)).matches();
+            return regex.orElseThrow().fullMatch(input);
         }
         String in = ignoreCase ? asciiLower(input) : input;
         return switch (kind) {
@@ -88,16 +82,6 @@ public final class StringMatch {
             }
         }
         return out == null ? s : new String(out);
-    }
-
-    /** The input's bytes read as UTF-8, as RE2 reads them; plain ASCII needs no copy. */
-    private static String utf8(String input) {
-        for (int i = 0; i < input.length(); i++) {
-            if (input.charAt(i) >= 0x80) {
-                return new String(input.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
-            }
-        }
-        return input;
     }
 
     @Override

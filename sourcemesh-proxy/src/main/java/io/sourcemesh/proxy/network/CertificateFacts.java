@@ -184,9 +184,18 @@ public final class CertificateFacts implements TlsCertificate {
 
     private String digest(String algorithm) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance(algorithm).digest(certificate.getEncoded()));
-        } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
+            return hexDigest(algorithm, certificate.getEncoded());
+        } catch (CertificateEncodingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code bytes}' digest in lower-case hex, as Envoy prints and pins certificate hashes. */
+    public static String hexDigest(String algorithm, byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance(algorithm).digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is part of every JDK", e);
         }
     }
 

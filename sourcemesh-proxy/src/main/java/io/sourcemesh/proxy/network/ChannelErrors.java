@@ -104,12 +104,10 @@ public final class ChannelErrors {
         ChannelExceptions.caught(ctx, cause);
     }
 
-    /** A failed downstream TLS handshake: Envoy's {@code listener.<addr>.ssl.connection_error}. */
-    public static void sslHandshakeFailed(Channel ch, Throwable cause) {
-        sslHandshakeFailed(ch, cause, null);
-    }
-
-    /** A downstream TLS handshake that failed verifying the client certificate ({@code why}; null: for another reason). */
+    /**
+     * A failed downstream TLS handshake: Envoy's {@code listener.<addr>.ssl.connection_error}, and
+     * {@code ssl.fail_verify_*} when it failed verifying the client certificate ({@code why}; null: for another reason).
+     */
     public static void sslHandshakeFailed(Channel ch, Throwable cause, VerifyFailure why) {
         Tag t = tag(ch);
         if (t != null) {

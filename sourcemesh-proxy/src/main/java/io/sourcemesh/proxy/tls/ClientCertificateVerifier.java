@@ -10,7 +10,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.cert.CertPathBuilder;
 import java.security.cert.CertStore;
 import java.security.cert.CertificateException;
@@ -22,7 +21,6 @@ import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.CertPathTrustManagerParameters;
@@ -132,8 +130,10 @@ final class ClientCertificateVerifier extends X509ExtendedTrustManager {
             }
         }
         if (!config.certificateHashes().isEmpty() || !config.spkiHashes().isEmpty()) {
-            boolean hash = !config.certificateHashes().isEmpty() && config.certificateHashes().contains(sha256(leaf.getEncoded()));
-            boolean spki = !config.spkiHashes().isEmpty() && config.spkiHashes().contains(sha256(leaf.getPublicKey().getEncoded()));
+            boolean hash = !config.certificateHashes().isEmpty()
+                    && config.certificateHashes().contains(new CertificateFacts(leaf).sha256Digest());
+            boolean spki = !config.spkiHashes().isEmpty()
+                    && config.spkiHashes().contains(CertificateFacts.hexDigest("SHA-256", leaf.getPublicKey().getEncoded()));
             if (!hash && !spki) {
                 fail(ChannelErrors.VerifyFailure.CERT_HASH, "verify cert failed: cert hash and spki", null);
             }
@@ -211,14 +211,6 @@ final class ClientCertificateVerifier extends X509ExtendedTrustManager {
         facts.emailSans().forEach(v -> out.add(new San(CertificateValidation.SanType.EMAIL, v)));
         facts.ipSans().forEach(v -> out.add(new San(CertificateValidation.SanType.IP_ADDRESS, v)));
         return out;
-    }
-
-    private static String sha256(byte[] der) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
     }
 
     /**

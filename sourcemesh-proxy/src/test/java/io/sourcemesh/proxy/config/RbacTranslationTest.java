@@ -101,7 +101,7 @@ class RbacTranslationTest {
         rejects(rbac(policy("{url_path: {path: {prefix: \"\"}}}", "{any: true}")),
                 p + ".permissions[0].url_path.path.prefix: must not be empty");
         rejects(rbac(policy("{url_path: {path: {safe_regex: {regex: \"(a)\\\\1\"}}}}", "{any: true}")),
-                p + ".permissions[0].url_path.path.safe_regex.regex: (a)\\1 is not RE2 syntax (no lookaround or backreferences)");
+                p + ".permissions[0].url_path.path.safe_regex.regex: (a)\\1 is not a valid RE2 regex: invalid escape sequence: `\\1`");
         rejects(rbac("rules:\n  action: ALLOW\n  policies:\n    p:\n      permissions: [{any: true}]\n"),
                 p + ".principals: at least one principal is required");
         rejects(rbac(policy("{any: true}", "{any: true}") + "  audit_logging_options: {audit_condition: ON_DENY}\n"),

@@ -265,11 +265,23 @@ class RouteTranslationTest {
         rejects(route("- match: {path_separated_prefix: /a}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.path_separated_prefix: field is not supported");
         rejects(route("- match: {safe_regex: {regex: \"(a\"}}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.safe_regex.regex: (a does not compile: Unclosed group");
+                ROUTE0 + ".match.safe_regex.regex: (a is not a valid RE2 regex: missing closing ): `(a`");
         rejects(route("- match: {safe_regex: {regex: \"(a)\\\\1\"}}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.safe_regex.regex: (a)\\1 is not RE2 syntax (no lookaround or backreferences)");
+                ROUTE0 + ".match.safe_regex.regex: (a)\\1 is not a valid RE2 regex: invalid escape sequence: `\\1`");
         rejects(route("- match: {safe_regex: {regex: \"a(?=b)\"}}\n  route: {cluster: backend}\n"),
-                ROUTE0 + ".match.safe_regex.regex: a(?=b) is not RE2 syntax (no lookaround or backreferences)");
+                ROUTE0 + ".match.safe_regex.regex: a(?=b) is not a valid RE2 regex: invalid or unsupported Perl syntax: `(?=`");
+        // java.util.regex compiles each of these (\Z, a possessive *+, a comment-mode flag), with a meaning RE2 has not
+        rejects(route("- match: {safe_regex: {regex: \"/a\\\\Z\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: /a\\Z is not a valid RE2 regex: invalid escape sequence: `\\Z`");
+        rejects(route("- match: {safe_regex: {regex: \"/a*+\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: /a*+ is not a valid RE2 regex: invalid nested repetition operator: `*+`");
+        rejects(route("- match: {safe_regex: {regex: \"(?x)/a\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: (?x)/a is not a valid RE2 regex: invalid or unsupported Perl syntax: `(?x`");
+        // RE2 refuses 10,000 nested copies (RE2/J alone would take it), and \C, which RE2 has and SourceMesh not
+        rejects(route("- match: {safe_regex: {regex: \"(a{100}){100}\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: (a{100}){100} is not a valid RE2 regex: bad repetition operator: `{100}`");
+        rejects(route("- match: {safe_regex: {regex: \"/\\\\C\"}}\n  route: {cluster: backend}\n"),
+                ROUTE0 + ".match.safe_regex.regex: /\\C is not a valid RE2 regex: \\C (any one byte) is RE2 syntax that SourceMesh does not implement");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 99}\n"), ROUTE0 + ".direct_response.status: 99 is not in [200, 600)");
         rejects(route("- match: {prefix: /}\n  direct_response: {status: 200, body: {inline_string: " + "x".repeat(4097) + "}}\n"),
                 ROUTE0 + ".direct_response.body: response body size is 4097 bytes; maximum is 4096");

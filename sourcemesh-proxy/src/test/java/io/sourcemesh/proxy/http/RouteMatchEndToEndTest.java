@@ -180,4 +180,26 @@ class RouteMatchEndToEndTest {
         assertEquals("regex", routeOf("/SECRET/12?x=1"), "the query is not part of the matched path");
         assertEquals("fallback", routeOf("/secret/12x"));
     }
+
+    /**
+     * A path regex runs in time linear in the path, as RE2 runs it in Envoy: with a backtracking engine this one takes
+     * about 2^n steps for n a's that end without the b (an hour's event loop for 40), and every connection on that loop
+     * would wait. Here the request is answered at once, and so is the next one.
+     */
+    @Test
+    void aPathRegexCannotHoldTheEventLoop() throws Exception {
+        start(route("nested", "{safe_regex: {regex: \"/(a+)+b\"}}"));
+        assertEquals("fallback", routeOf("/" + "a".repeat(64) + "c"));
+        assertEquals("nested", routeOf("/aaab"));
+    }
+
+    /** The class syntax is RE2's: [[:digit:]] is a POSIX class and && a literal pair, not java.util.regex's union and intersection. */
+    @Test
+    void aRegexClassIsReadAsRe2ReadsIt() throws Exception {
+        start(route("digits", "{safe_regex: {regex: \"/v[[:digit:]]+\"}}")
+                + route("amp", "{prefix: /, headers: [{name: x-q, safe_regex_match: {regex: \"[a-c&&]+\"}}]}"));
+        assertEquals("digits", routeOf("/v12"));
+        assertEquals("fallback", routeOf("/v:dig"), "java.util.regex would read [[:digit:]] as the set of ':digt'");
+        assertEquals("amp", routeOf("/", "X-Q: a&&b"), "'&' is a member of the class, not an intersection");
+    }
 }
