@@ -38,8 +38,8 @@ final class IstioSupport {
                         + "(verified when sent): the clients' CA from Secret <credentialName>-cacert, else the credential's own "
                         + "(cacert or ca.crt, with crl or ca.crl); on a TCP or TLS server TLS is terminated, then tcp_proxy; "
                         + "PASSTHROUGH (HTTPS or TLS; Istio's default when tls is set without a mode): no TLS context, a filter "
-                        + "chain per VirtualService tls route match on its sniHosts, certificates ignored (apply and the "
-                        + "Gateway's status warn, as Istio's validation); AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
+                        + "chain per VirtualService tls route match on its sniHosts, certificates ignored (apply warns, as "
+                        + "Istio's validation); AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
                         + "Gateway's status").warning("AUTO_PASSTHROUGH", "ISTIO_MUTUAL"),
                 supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's "
                         + "namespace, for SIMPLE, MUTUAL and OPTIONAL_MUTUAL (set the mode: unset is PASSTHROUGH)"),

@@ -218,7 +218,6 @@ final class GatewayBuilder {
                 case "HTTP", "HTTP2", "GRPC", "GRPC-WEB" -> { } // one connection manager for them all, below
                 case "HTTPS" -> {
                     if (passthrough(s)) {
-                        certificatesUnused(s);
                         sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
                     } else {
                         if (!sniClash(s, sniTaken)) {
@@ -232,7 +231,6 @@ final class GatewayBuilder {
                         break; // tcpServerMode named the problem
                     }
                     if (mode.get().equals("PASSTHROUGH")) {
-                        certificatesUnused(s);
                         sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
                     } else if (mode.get().equals("NONE")) {
                         if (opaque) {
@@ -354,22 +352,6 @@ final class GatewayBuilder {
      */
     private static boolean passthrough(Server s) {
         return s.hasTls() && s.spec().path("tls").path("mode").asText("PASSTHROUGH").equals("PASSTHROUGH");
-    }
-
-    /**
-     * A passthrough server's certificates are ignored, as Istio's validateTLSOptions warns ("PASSTHROUGH mode does not
-     * use certificates, they will be ignored"); named, since an unset mode reads as PASSTHROUGH.
-     */
-    private void certificatesUnused(Server s) {
-        JsonNode tls = s.spec().path("tls");
-        List<String> set = java.util.stream.Stream.of("credentialName", "credentialNames", "serverCertificate", "privateKey",
-                "caCertificates", "caCrl", "tlsCertificates").filter(f -> tls.path(f).isTextual() ? !tls.path(f).asText().isEmpty()
-                        : tls.path(f).isArray() && !tls.path(f).isEmpty()).map(f -> "tls." + f).toList();
-        if (!set.isEmpty()) {
-            warnings.add(new TranslationWarning(serverName(s), "tls.mode " + (tls.has("mode") ? "PASSTHROUGH" : "unset (Istio's "
-                    + "default: PASSTHROUGH)") + " does not use certificates: " + String.join(", ", set) + " ignored; the "
-                    + "client's TLS passes through to the VirtualServices' tls routes (set tls.mode SIMPLE to terminate)"));
-        }
     }
 
     /**

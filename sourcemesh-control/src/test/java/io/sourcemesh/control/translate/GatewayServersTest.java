@@ -42,9 +42,9 @@ class GatewayServersTest {
         }
         assertEquals(List.of("a.example.com"), l.getFilterChains(0).getFilterChainMatch().getServerNamesList());
         assertTrue(r.routes().isEmpty(), "no connection manager, no https route configuration");
-        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("Gateway default/tcp-gw server[1] port 15443")
-                && w.message().startsWith("tls.mode unset (Istio's default: PASSTHROUGH) does not use certificates: "
-                        + "tls.credentialName ignored")), r.warnings().toString());
+        // The ignored credentialName is named at apply, as Istio's validation warns; the server serves, so its status
+        // does not call it left out.
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
     }
 
     @Test
