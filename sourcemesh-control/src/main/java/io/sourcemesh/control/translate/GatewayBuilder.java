@@ -150,7 +150,8 @@ final class GatewayBuilder {
                     List<String> duplicates = s.qualifiedHosts().stream().filter(known::containsKey).toList();
                     if (!duplicates.isEmpty()) {
                         warnings.add(new TranslationWarning(serverName(s), "duplicate host names " + duplicates + " on port "
-                                + s.port() + ", already served by " + serverName(known.get(duplicates.get(0))) + " (Istio keeps the first server with tls for a host); server left out"));
+                                + s.port() + ", already served by " + serverName(known.get(duplicates.get(0)))
+                                + " (Istio keeps the first server with tls for a host); server left out"));
                         continue;
                     }
                     s.qualifiedHosts().forEach(h -> known.put(h, s));
@@ -219,10 +220,8 @@ final class GatewayBuilder {
                 case "HTTPS" -> {
                     if (passthrough(s)) {
                         sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
-                    } else {
-                        if (!sniClash(s, sniTaken)) {
-                            httpsChain(s, port, routes, hops).ifPresent(fc -> terminated(l, fc, s, sniTaken));
-                        }
+                    } else if (!sniClash(s, sniTaken)) {
+                        httpsChain(s, port, routes, hops).ifPresent(fc -> terminated(l, fc, s, sniTaken));
                     }
                 }
                 case "TCP", "TLS" -> {
@@ -244,10 +243,8 @@ final class GatewayBuilder {
                             opaque = true;
                             l.addFilterChains(FilterChain.newBuilder().addAllFilters(filters.get()));
                         }
-                    } else {
-                        if (!sniClash(s, sniTaken)) {
-                            terminatedTcpChain(s, mode.get()).ifPresent(fc -> terminated(l, fc, s, sniTaken));
-                        }
+                    } else if (!sniClash(s, sniTaken)) {
+                        terminatedTcpChain(s, mode.get()).ifPresent(fc -> terminated(l, fc, s, sniTaken));
                     }
                 }
                 default -> warnings.add(new TranslationWarning(serverName(s),
