@@ -71,6 +71,7 @@ public final class Validator {
                 errors.addAll(ProxyProtocolAnnotations.validate(object));
             }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
+            case "VirtualService" -> VirtualServiceRules.check(object, errors);
             default -> {
             }
         }

@@ -7,11 +7,12 @@ import java.util.List;
  * {@code path} is written with {@code []} for any list index and {@code *} for any map key
  * ({@code spec.http[].fault}, {@code spec.portLevelMtls.*.mode}); a row covers everything below its
  * path unless a longer row says otherwise. {@code warnedValues} and {@code refusedValues} single out
- * values of an otherwise supported scalar ({@code STRICT} of {@code spec.mtls.mode}); {@code refusal} says why
- * a refused field or value is refused.
+ * values of an otherwise supported scalar ({@code STRICT} of {@code spec.mtls.mode}), compared ignoring case when
+ * {@code anyCase} (a value Istio itself reads so, as a port protocol); {@code refusal} says why a refused field or value
+ * is refused.
  */
 public record FieldSupport(String path, Level level, List<String> warnedValues, List<String> refusedValues, String note,
-        String refusal) {
+        String refusal, boolean anyCase) {
 
     /** What happens to a field at apply time. */
     public enum Level {
@@ -29,24 +30,39 @@ public record FieldSupport(String path, Level level, List<String> warnedValues, 
     }
 
     static FieldSupport supported(String path, String note) {
-        return new FieldSupport(path, Level.SUPPORTED, List.of(), List.of(), note, null);
+        return new FieldSupport(path, Level.SUPPORTED, List.of(), List.of(), note, null, false);
     }
 
     static FieldSupport warned(String path, String note) {
-        return new FieldSupport(path, Level.WARNED, List.of(), List.of(), note, null);
+        return new FieldSupport(path, Level.WARNED, List.of(), List.of(), note, null, false);
     }
 
     static FieldSupport refused(String path, String why) {
-        return new FieldSupport(path, Level.REFUSED, List.of(), List.of(), null, why);
+        return new FieldSupport(path, Level.REFUSED, List.of(), List.of(), null, why, false);
     }
 
     /** This supported field with some values warned. */
     FieldSupport warning(String... values) {
-        return new FieldSupport(path, level, List.of(values), refusedValues, note, refusal);
+        return new FieldSupport(path, level, List.of(values), refusedValues, note, refusal, anyCase);
     }
 
     /** This supported field with some values refused. */
     FieldSupport refusing(String why, String... values) {
-        return new FieldSupport(path, level, warnedValues, List.of(values), note, why);
+        return new FieldSupport(path, level, warnedValues, List.of(values), note, why, anyCase);
+    }
+
+    /** This row with its warned and refused values matched whatever the case (Istio's protocol.Parse lowercases). */
+    FieldSupport ignoringCase() {
+        return new FieldSupport(path, level, warnedValues, refusedValues, note, refusal, true);
+    }
+
+    /** Whether {@code value} is one of the warned values. */
+    public boolean warns(String value) {
+        return anyCase ? warnedValues.stream().anyMatch(value::equalsIgnoreCase) : warnedValues.contains(value);
+    }
+
+    /** Whether {@code value} is one of the refused values. */
+    public boolean refuses(String value) {
+        return anyCase ? refusedValues.stream().anyMatch(value::equalsIgnoreCase) : refusedValues.contains(value);
     }
 }

@@ -21,22 +21,28 @@ final class IstioSupport {
         k.put("Gateway", fields(
                 supported("spec.selector", null),
                 supported("spec.servers[].port.number", null),
-                supported("spec.servers[].port.protocol", "HTTP, HTTP2, GRPC and HTTPS through a connection manager; TCP and "
-                        + "TLS through tcp_proxy to the VirtualServices' tcp routes (TLS PASSTHROUGH: their tls routes, by SNI); "
-                        + "other protocols leave the server out, named on the Gateway's status")
-                        .warning("MONGO", "REDIS", "MYSQL", "UDP"),
+                supported("spec.servers[].port.protocol", "read whatever its case, as Istio: HTTP, HTTP2, GRPC, GRPC-WEB and "
+                        + "HTTPS through a connection manager; TCP and TLS through tcp_proxy to the VirtualServices' tcp routes "
+                        + "(PASSTHROUGH: their tls routes, by SNI); other protocols leave the server out, named on the "
+                        + "Gateway's status")
+                        .warning("MONGO", "REDIS", "MYSQL", "UDP").ignoringCase(),
                 supported("spec.servers[].port.name", null),
                 warned("spec.servers[].port.targetPort", null),
-                supported("spec.servers[].hosts", null),
+                supported("spec.servers[].hosts", "as Istio: ns/host binds only VirtualServices of namespace ns, ./host the "
+                        + "Gateway's, */host (or host) any; a server with tls naming a host an earlier server with tls of the "
+                        + "port names (or an SNI name an earlier filter chain of the port matches) is left out, named on the "
+                        + "Gateway's status"),
                 supported("spec.servers[].name", "a name only"),
                 warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
                 supported("spec.servers[].tls.mode", "SIMPLE, MUTUAL (a client certificate required) and OPTIONAL_MUTUAL "
                         + "(verified when sent): the clients' CA from Secret <credentialName>-cacert, else the credential's own "
                         + "(cacert or ca.crt, with crl or ca.crl); on a TCP or TLS server TLS is terminated, then tcp_proxy; "
-                        + "PASSTHROUGH (HTTPS or TLS; a TLS server's default): no TLS context, a filter chain per VirtualService "
-                        + "tls route match on its sniHosts; AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
+                        + "PASSTHROUGH (HTTPS or TLS; Istio's default when tls is set without a mode): no TLS context, a filter "
+                        + "chain per VirtualService tls route match on its sniHosts, certificates ignored (apply warns, as "
+                        + "Istio's validation); AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
                         + "Gateway's status").warning("AUTO_PASSTHROUGH", "ISTIO_MUTUAL"),
-                supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's namespace"),
+                supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's "
+                        + "namespace, for SIMPLE, MUTUAL and OPTIONAL_MUTUAL (set the mode: unset is PASSTHROUGH)"),
                 supported("spec.servers[].tls.httpsRedirect", "Envoy require_tls: ALL, a 301 to https"),
                 warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
                 warned("spec.servers[].tls.privateKey", "certificates come from credentialName"),
@@ -141,8 +147,9 @@ final class IstioSupport {
                         + "port, else the server's port"),
                 supported(at + ".route[].weight", "several destinations: tcp_proxy weighted_clusters (zero weights left out)")));
         if (tls) {
-            rows.add(supported(m + ".sniHosts", "the filter chain's server_names (* matches any); a host an earlier "
-                    + "chain of the port has is left out, named on the Gateway's status"));
+            rows.add(supported(m + ".sniHosts", "the filter chain's server_names (* matches any); each must be covered by "
+                    + "the VirtualService's hosts, else apply refuses it with Istio's message; a host an earlier chain of the "
+                    + "port has is left out, named on the Gateway's status"));
         }
         return rows;
     }

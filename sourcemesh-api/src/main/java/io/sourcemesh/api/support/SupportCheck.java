@@ -46,6 +46,9 @@ public final class SupportCheck {
         if (kind.get().kind().equals("VirtualService")) {
             sidecarL4Routes(object, warned);
         }
+        if (kind.get().kind().equals("Gateway")) {
+            passthroughCertificates(object, warned);
+        }
         return new Findings(warned, refused);
     }
 
@@ -66,6 +69,33 @@ public final class SupportCheck {
             if (vs.path("spec").path(routes).isArray() && !vs.path("spec").path(routes).isEmpty()) {
                 warned.add("spec." + routes + " is not implemented by SourceMesh for the sidecars (gateways: mesh) and has "
                         + "no effect there; a Gateway's servers use it");
+            }
+        }
+    }
+
+    /**
+     * Istio's validateTLSOptions warning for a server whose tls passes through (PASSTHROUGH, the mode's default when
+     * unset, or AUTO_PASSTHROUGH) yet names certificates, in Istio's words; an unset mode is called out, since the
+     * certificates suggest TLS was meant to be terminated.
+     */
+    private static void passthroughCertificates(JsonNode gateway, List<String> warned) {
+        JsonNode servers = gateway.path("spec").path("servers");
+        for (int i = 0; i < servers.size(); i++) {
+            JsonNode tls = servers.get(i).path("tls");
+            if (!tls.isObject()) {
+                continue;
+            }
+            String mode = tls.path("mode").asText("PASSTHROUGH");
+            boolean certificates = false;
+            for (String f : List.of("credentialName", "credentialNames", "serverCertificate", "privateKey", "caCertificates",
+                    "caCrl", "tlsCertificates")) {
+                JsonNode v = tls.path(f);
+                certificates |= v.isTextual() ? !v.asText().isEmpty() : v.isArray() && !v.isEmpty();
+            }
+            if (certificates && (mode.equals("PASSTHROUGH") || mode.equals("AUTO_PASSTHROUGH"))) {
+                warned.add("spec.servers[" + i + "].tls: " + mode + " mode does not use certificates, they will be ignored"
+                        + (tls.has("mode") ? "" : " (tls.mode is unset, and Istio's default is PASSTHROUGH: set SIMPLE to "
+                                + "terminate TLS at the gateway)"));
             }
         }
     }
@@ -118,11 +148,11 @@ public final class SupportCheck {
                     refused.add(new FieldError(at, at + ": Forbidden: " + row.refusal()));
                     return;
                 }
-                if (node.isValueNode() && row.refusedValues().contains(node.asText())) {
+                if (node.isValueNode() && row.refuses(node.asText())) {
                     refused.add(new FieldError(at, at + ": Unsupported value: \"" + node.asText() + "\": " + row.refusal()));
                     return;
                 }
-                if (node.isValueNode() && !warnedAbove && row.warnedValues().contains(node.asText())) {
+                if (node.isValueNode() && !warnedAbove && row.warns(node.asText())) {
                     warned.add(at + ": \"" + node.asText() + "\" is not implemented by SourceMesh and has no effect");
                     return;
                 }

@@ -40,7 +40,7 @@ public final class SupportDoc {
     private static String notes(FieldSupport r) {
         StringBuilder n = new StringBuilder(r.note() == null ? "" : r.note());
         if (!r.warnedValues().isEmpty()) {
-            n.append(n.isEmpty() ? "" : "; ").append("warned: ").append(values(r.warnedValues()));
+            n.append(n.isEmpty() ? "" : "; ").append(r.anyCase() ? "warned (any case): " : "warned: ").append(values(r.warnedValues()));
         }
         if (!r.refusedValues().isEmpty() || r.level() == FieldSupport.Level.REFUSED) {
             n.append(n.isEmpty() ? "" : "; ").append("refused");

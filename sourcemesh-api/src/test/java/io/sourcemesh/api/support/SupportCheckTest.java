@@ -259,6 +259,47 @@ class SupportCheckTest {
     }
 
     @Test
+    void aGatewayPortsProtocolIsReadWhateverItsCaseAsIstiosProtocolParse() throws Exception {
+        String gw = """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: db, namespace: default}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers: [{port: {number: 27017, name: mongo, protocol: %s}, hosts: ["*"]}]
+                """;
+        for (String protocol : List.of("MONGO", "mongo", "Mongo")) {
+            assertEquals(List.of("spec.servers[0].port.protocol: \"" + protocol + "\" is not implemented by SourceMesh and "
+                    + "has no effect"), check(gw.formatted(protocol)).warned(), protocol);
+        }
+        assertEquals(List.of(), check(gw.formatted("tcp")).warned());
+    }
+
+    // Istio's validateTLSOptions (pkg/config/validation/validation.go): "%v mode does not use certificates, they will be
+    // ignored" for PASSTHROUGH, the mode's default (enum 0, networking/v1alpha3/gateway.proto), and AUTO_PASSTHROUGH.
+    @Test
+    void certificatesOnAPassthroughServerAreNamedAsIgnored() throws Exception {
+        String gw = """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: web, namespace: default}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 443, name: https, protocol: HTTPS}
+                    hosts: [a.example.com]
+                    tls: {credentialName: a-credential%s}
+                """;
+        assertEquals(List.of("spec.servers[0].tls: PASSTHROUGH mode does not use certificates, they will be ignored (tls.mode "
+                + "is unset, and Istio's default is PASSTHROUGH: set SIMPLE to terminate TLS at the gateway)"),
+                check(gw.formatted("")).warned());
+        assertEquals(List.of("spec.servers[0].tls: PASSTHROUGH mode does not use certificates, they will be ignored"),
+                check(gw.formatted(", mode: PASSTHROUGH")).warned());
+        assertEquals(List.of(), check(gw.formatted(", mode: SIMPLE")).warned());
+        assertEquals(List.of(), check(gw.formatted("").replace("credentialName: a-credential", "mode: PASSTHROUGH")).warned());
+    }
+
+    @Test
     void aKindWithItsOwnValidatorIsLeftToIt() throws Exception {
         assertEquals(new SupportCheck.Findings(List.of(), List.of()), check("""
                 apiVersion: security.istio.io/v1

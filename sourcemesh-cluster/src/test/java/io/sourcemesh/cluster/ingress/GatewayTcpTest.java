@@ -105,6 +105,47 @@ class GatewayTcpTest {
         awaitReconciled(cluster, "passthrough-gateway");
     }
 
+    /**
+     * An HTTPS server with tls but no mode passes through, as Istio's ServerTLSSettings.mode default (PASSTHROUGH, enum 0
+     * in networking/v1alpha3/gateway.proto): its credentialName is ignored, and the client's TLS ends at the tls route's
+     * destination. Terminated there instead (as SIMPLE), the request would meet no http route: a 404.
+     */
+    @Test
+    void anHttpsServerWithTlsButNoModePassesTheClientsTlsThrough() throws Exception {
+        Cluster cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+        ExternalClient client = ClusterRuntime.EMBEDDED.client(cluster);
+        KubeObject credential = TlsSecrets.selfSigned(NS, "myexample-credential", "httpbin.example.com");
+        Path crt = Files.writeString(dir.resolve("tls.crt"), new String(Base64.getDecoder().decode(
+                credential.node().path("data").path("tls.crt").asText()), StandardCharsets.US_ASCII));
+        cluster.create(credential);
+        apply(cluster, GatewayMutualTlsTest.httpbinWithoutSidecar());
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, PORTS_AND_LOCAL)));
+        apply(cluster, Files.readString(Path.of("src/test/resources/seed/https-demo.yaml")));
+        String sample = Files.readString(Path.of("../samples/gateway/tls-passthrough.yaml"));
+        String noMode = sample.replace("""
+                      protocol: TLS
+                    tls:
+                      mode: PASSTHROUGH
+                """, """
+                      protocol: HTTPS
+                    tls:
+                      credentialName: myexample-credential
+                """);
+        assertNotEquals(sample, noMode, "the sample's server rewritten");
+        apply(cluster, noMode);
+        String lb = loadBalancerIp(cluster);
+
+        String origin = client.origin("--cacert", crt.toString(), "--resolve", "httpbin.example.com:15443:" + lb,
+                "https://httpbin.example.com:15443/ip");
+        String gatewayPod = podIp(cluster, NS, "app=" + GW);
+        assertEquals(gatewayPod, origin, "TLS ended at the HTTPS server on 443, whose TCP peer was the passthrough hop");
+        JsonNode log = ProxyLogs.await(cluster, NS, pod(cluster, NS, "app=" + GW).name(),
+                json -> json.path("downstream_local_address").asText().equals(gatewayPod + ":15443"),
+                json -> json.path("downstream_remote_address").asText().startsWith(client.address() + ":"));
+        assertEquals(gatewayPod + ":8443", log.path("upstream_host").asText(), "tcp_proxy to the tls route's destination: " + log);
+        awaitReconciled(cluster, "passthrough-gateway");
+    }
+
     private static void apply(Cluster cluster, String yaml) {
         cluster.apply(ManifestReader.read("manifest.yaml", yaml));
     }

@@ -70,12 +70,56 @@ final class GatewayBuilder {
             return spec.path("port").path("name").asText("");
         }
 
+        /** The hosts as SNI names them: the namespace part stripped (Istio's GetSNIHostsForServer). */
         List<String> hosts() {
-            return Clusters.list(spec.path("hosts")).stream().map(h -> {
-                String s = h.asText();
-                int slash = s.indexOf('/');
-                return slash < 0 ? s : s.substring(slash + 1);
-            }).toList();
+            return qualifiedHosts().stream().map(h -> h.substring(h.indexOf('/') + 1)).distinct().toList();
+        }
+
+        /**
+         * Istio's sanitizeServerHostNamespace: {@code ./host} is the Gateway's namespace, {@code *}/host any (the
+         * namespace dropped; {@code *}/{@code *} alone is {@code *}), {@code ns/host} and {@code host} as written.
+         */
+        List<String> qualifiedHosts() {
+            List<String> out = new ArrayList<>();
+            for (JsonNode h : Clusters.list(spec.path("hosts"))) {
+                String host = h.asText();
+                int slash = host.indexOf('/');
+                String ns = slash < 0 ? null : host.substring(0, slash);
+                String name = host.substring(slash + 1);
+                if (".".equals(ns)) {
+                    out.add(gateway.namespace() + "/" + name);
+                } else if ("*".equals(ns)) {
+                    if (name.equals("*")) {
+                        return List.of("*");
+                    }
+                    out.add(name);
+                } else {
+                    out.add(host);
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The hosts a VirtualService of {@code namespace} may bind to (Istio's host.NamesForNamespace and
+         * pickMatchingGatewayHosts): a {@code ns/host} only when ns is the VirtualService's, the namespace stripped.
+         */
+        List<String> hostsFor(String namespace) {
+            List<String> out = new ArrayList<>();
+            for (String host : qualifiedHosts()) {
+                int slash = host.indexOf('/');
+                if (slash < 0) {
+                    out.add(host);
+                } else if (host.substring(0, slash).equals(namespace)) {
+                    out.add(host.substring(slash + 1));
+                }
+            }
+            return out;
+        }
+
+        /** Istio: tls set at all (an HTTPS server's {@code tls: {}} too). */
+        boolean hasTls() {
+            return spec.path("tls").isObject();
         }
     }
 
@@ -93,10 +137,25 @@ final class GatewayBuilder {
 
     ProxyResources build() {
         Map<Integer, List<Server>> byPort = new TreeMap<>();
+        // Istio's mergeGateways (tlsHostsByPort, CheckDuplicates): a server with tls naming a host an earlier server
+        // with tls of the port named is left out whole, since their SNI filter chains would match alike and Envoy
+        // refuses the listener (and with it the gateway's whole LDS push).
+        Map<Integer, Map<String, Server>> tlsHosts = new java.util.HashMap<>();
         for (IstioConfig gw : selectedGateways()) {
             List<JsonNode> servers = Clusters.list(gw.spec().path("servers"));
             for (int i = 0; i < servers.size(); i++) {
                 Server s = new Server(gw, i, servers.get(i));
+                if (s.hasTls()) {
+                    Map<String, Server> known = tlsHosts.computeIfAbsent(s.port(), k -> new java.util.HashMap<>());
+                    List<String> duplicates = s.qualifiedHosts().stream().filter(known::containsKey).toList();
+                    if (!duplicates.isEmpty()) {
+                        warnings.add(new TranslationWarning(serverName(s), "duplicate host names " + duplicates + " on port "
+                                + s.port() + ", already served by " + serverName(known.get(duplicates.get(0)))
+                                + " (Istio keeps the first server with tls for a host); server left out"));
+                        continue;
+                    }
+                    s.qualifiedHosts().forEach(h -> known.put(h, s));
+                }
                 byPort.computeIfAbsent(s.port(), k -> new ArrayList<>()).add(s);
             }
         }
@@ -150,18 +209,19 @@ final class GatewayBuilder {
         }
         int hops = topology.trustedHops();
         List<Server> plain = servers.stream().filter(s -> isPlainHttp(s.protocol())).toList();
-        // Istio's tlsHostsByPort: an SNI host already matched by a passthrough chain of this listener port.
+        // Istio's tlsHostsByPort: an SNI host already matched by a passthrough chain of this listener port (* for a chain
+        // matching any name); here also a terminating chain's, so a passthrough match cannot duplicate one either.
         java.util.Set<String> sniTaken = new java.util.HashSet<>();
         boolean opaque = !plain.isEmpty(); // a chain matching every connection: plain HTTP or opaque TCP
         boolean sniRouted = false; // a passthrough chain: matched on its sniHosts, * among them too
         for (Server s : servers) {
             switch (s.protocol()) {
-                case "HTTP", "HTTP2", "GRPC" -> { } // one connection manager for them all, below
+                case "HTTP", "HTTP2", "GRPC", "GRPC-WEB" -> { } // one connection manager for them all, below
                 case "HTTPS" -> {
                     if (passthrough(s)) {
                         sniRouted |= addTlsRouteChains(l, s, port, sniTaken);
-                    } else {
-                        httpsChain(s, port, routes, hops).ifPresent(l::addFilterChains);
+                    } else if (!sniClash(s, sniTaken)) {
+                        httpsChain(s, port, routes, hops).ifPresent(fc -> terminated(l, fc, s, sniTaken));
                     }
                 }
                 case "TCP", "TLS" -> {
@@ -183,8 +243,8 @@ final class GatewayBuilder {
                             opaque = true;
                             l.addFilterChains(FilterChain.newBuilder().addAllFilters(filters.get()));
                         }
-                    } else {
-                        terminatedTcpChain(s, mode.get()).ifPresent(l::addFilterChains);
+                    } else if (!sniClash(s, sniTaken)) {
+                        terminatedTcpChain(s, mode.get()).ifPresent(fc -> terminated(l, fc, s, sniTaken));
                     }
                 }
                 default -> warnings.add(new TranslationWarning(serverName(s),
@@ -208,8 +268,12 @@ final class GatewayBuilder {
     }
 
     private Optional<FilterChain.Builder> httpsChain(Server s, int port, List<RouteConfiguration> routes, int hops) {
-        JsonNode tls = s.spec().path("tls");
-        Optional<FilterChain.Builder> fc = terminatingChain(s, tls.path("mode").asText("SIMPLE"));
+        if (!s.hasTls()) {
+            warnings.add(new TranslationWarning(serverName(s), "protocol HTTPS without tls settings (Istio requires them); "
+                    + "server left out"));
+            return Optional.empty();
+        }
+        Optional<FilterChain.Builder> fc = terminatingChain(s, s.spec().path("tls").path("mode").asText());
         if (fc.isEmpty()) {
             return Optional.empty();
         }
@@ -273,13 +337,18 @@ final class GatewayBuilder {
                         .setTypedConfig(Any.pack(ctx))));
     }
 
+    /** Istio's protocol.IsHTTP (the protocol upper-cased here, as Istio's protocol.Parse ignores case). */
     private static boolean isPlainHttp(String protocol) {
-        return protocol.equals("HTTP") || protocol.equals("HTTP2") || protocol.equals("GRPC");
+        return protocol.equals("HTTP") || protocol.equals("HTTP2") || protocol.equals("GRPC") || protocol.equals("GRPC-WEB");
     }
 
-    /** Istio's IsPassThroughServer for an HTTPS server (AUTO_PASSTHROUGH is left out by {@link #terminatingChain}). */
+    /**
+     * Istio's IsPassThroughServer for an HTTPS server: tls set and its mode PASSTHROUGH, the mode's default (enum 0 of
+     * ServerTLSSettings.TLSmode), so tls without a mode passes through too. AUTO_PASSTHROUGH is left out by
+     * {@link #terminatingChain}.
+     */
     private static boolean passthrough(Server s) {
-        return s.spec().path("tls").path("mode").asText("").equals("PASSTHROUGH");
+        return s.hasTls() && s.spec().path("tls").path("mode").asText("PASSTHROUGH").equals("PASSTHROUGH");
     }
 
     /**
@@ -387,6 +456,28 @@ final class GatewayBuilder {
                     + "port and gateways, with sniHosts); no filter chain, as in Istio"));
         }
         return out;
+    }
+
+    /**
+     * Whether a terminating server's SNI names (its hosts, namespaces stripped; {@code *} any) are matched by an earlier
+     * chain of the listener, named: its chain would match alike and Envoy would refuse the listener. Istio's own check
+     * compares servers' hosts as written (mergeGateways) and passthrough sniHosts among themselves, so it lets through
+     * e.g. {@code ns1/a.com} beside {@code ns2/a.com}, or a {@code *} passthrough server whose tls route names a
+     * terminating server's host, and the gateway NACKs its whole push; here the later server is left out instead.
+     */
+    private boolean sniClash(Server s, java.util.Set<String> sniTaken) {
+        List<String> taken = s.hosts().stream().filter(sniTaken::contains).toList();
+        if (taken.isEmpty()) {
+            return false;
+        }
+        warnings.add(new TranslationWarning(serverName(s), "SNI host names " + taken + " are already matched by an earlier "
+                + "filter chain of port " + s.port() + " (Envoy refuses two chains that match alike); server left out"));
+        return true;
+    }
+
+    private static void terminated(Listener.Builder l, FilterChain.Builder fc, Server s, java.util.Set<String> sniTaken) {
+        l.addFilterChains(fc);
+        sniTaken.addAll(s.hosts());
     }
 
     /** The server's passthrough chains added to {@code l}; whether there was any. */
@@ -721,7 +812,7 @@ final class GatewayBuilder {
         List<String> out = new ArrayList<>();
         for (JsonNode h : Clusters.list(vs.spec().path("hosts"))) {
             String host = h.asText();
-            for (String serverHost : s.hosts()) {
+            for (String serverHost : s.hostsFor(vs.namespace())) {
                 if (covers(serverHost, host)) {
                     out.add(host);
                     break;

@@ -1,0 +1,54 @@
+package io.sourcemesh.api.resource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A VirtualService's rules beyond its schema that Istio's ValidateVirtualService (pkg/config/validation/validation.go)
+ * refuses and our translation relies on: each tls route's sniHosts must be covered by the VirtualService's hosts
+ * (validateSniHost), else the route could serve names the VirtualService does not claim.
+ */
+final class VirtualServiceRules {
+    private VirtualServiceRules() {
+    }
+
+    static void check(JsonNode object, List<FieldError> errors) {
+        JsonNode spec = object.path("spec");
+        List<String> hosts = new ArrayList<>();
+        spec.path("hosts").forEach(h -> hosts.add(h.asText()));
+        JsonNode tls = spec.path("tls");
+        for (int r = 0; r < tls.size(); r++) {
+            JsonNode matches = tls.get(r).path("match");
+            for (int m = 0; m < matches.size(); m++) {
+                JsonNode sniHosts = matches.get(m).path("sniHosts");
+                for (int i = 0; i < sniHosts.size(); i++) {
+                    String sni = sniHosts.get(i).asText();
+                    // Istio only warns about an IP address (against the SNI spec) and checks it no further.
+                    if (isIpLiteral(sni) || hosts.stream().anyMatch(h -> subsetOf(sni, h))) {
+                        continue;
+                    }
+                    String path = "spec.tls[" + r + "].match[" + m + "].sniHosts[" + i + "]";
+                    errors.add(new FieldError(path, path + ": Invalid value: \"" + sni + "\": SNI host \"" + sni
+                            + "\" is not a compatible subset of any of the virtual service hosts: [" + String.join(", ", hosts)
+                            + "]"));
+                }
+            }
+        }
+    }
+
+    /** Istio's host.Name.SubsetOf: {@code name} is covered by {@code other} ({@code *.a.com} by {@code *.com}, any by *). */
+    static boolean subsetOf(String name, String other) {
+        boolean wild = name.startsWith("*");
+        boolean otherWild = other.startsWith("*");
+        if (wild) {
+            return otherWild && name.length() >= other.length() && name.substring(1).endsWith(other.substring(1));
+        }
+        return otherWild ? name.endsWith(other.substring(1)) : name.equals(other);
+    }
+
+    private static boolean isIpLiteral(String host) {
+        return host.contains(":") ? host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')
+                : host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    }
+}
