@@ -327,12 +327,18 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
             return code == 101 || HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
         }
 
+        /** The status with Envoy's reason phrase for its code, not the upstream's (StatusLines). */
+        @Override
+        protected void encodeInitialLine(ByteBuf buf, HttpResponse response) {
+            StatusLines.write(response.protocolVersion(), response.status().code(), buf);
+        }
+
         @Override
         protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
             if (headers instanceof FlatHeaders flat) {
                 flat.encode(buf);
             } else {
-                super.encodeHeaders(headers, buf);
+                FlatHeaders.encode(headers, buf); // names in lower case, as Envoy's encoder writes them
             }
         }
     }

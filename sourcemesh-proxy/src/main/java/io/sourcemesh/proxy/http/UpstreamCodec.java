@@ -249,7 +249,7 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             if (headers instanceof FlatHeaders flat) {
                 flat.encode(buf);
             } else {
-                super.encodeHeaders(headers, buf);
+                FlatHeaders.encode(headers, buf); // names in lower case, as Envoy's encoder writes them
             }
         }
     }

@@ -127,11 +127,11 @@ class UpstreamResponseAsEnvoyTest {
         try (RawSocket s = RawSocket.connect(port)) {
             s.send(GET_A);
             String a = s.readUntil(t -> t.endsWith("hi"), 100).text();
-            assertTrue(a.startsWith("HTTP/1.1 200 OK\r\n") && a.contains("\r\nX-Lf: a\r\n"), a);
+            assertTrue(a.startsWith("HTTP/1.1 200 OK\r\n") && a.contains("\r\nx-lf: a\r\n"), a);
             s.send(GET_B);
             String b = s.readUntil(t -> t.endsWith("hi"), 100).text();
-            assertTrue(b.contains("\r\nX-Cr: ab\r\n"), b);
-            assertTrue(b.contains("\r\nX-Fold: a  b\tc\r\n"), b);
+            assertTrue(b.contains("\r\nx-cr: ab\r\n"), b);
+            assertTrue(b.contains("\r\nx-fold: a  b\tc\r\n"), b);
             s.send(GET_A);
             String c = s.readUntil(t -> t.endsWith("ok"), 100).text();
             assertTrue(c.startsWith("HTTP/1.1 200 ") && c.endsWith("\r\n\r\nok"), c);
