@@ -661,7 +661,7 @@ class FlatHeaders extends HttpHeaders {
         }
         int at = 0;
         for (int i = 0; i < size; i++) {
-            at = ascii(kv[2 * i], out, at);
+            at = lowerCase(out, at, ascii(kv[2 * i], out, at));
             out[at++] = ':';
             out[at++] = ' ';
             at = ascii(kv[2 * i + 1], out, at);
@@ -679,6 +679,40 @@ class FlatHeaders extends HttpHeaders {
             return new byte[1024];
         }
     };
+
+    /**
+     * Lower-cases the name just written to {@code out[from, to)}; returns {@code to}. Envoy's header map keeps names in
+     * lower case and its HTTP/1 encoder writes them so, both ways (header_key_format, which would change that, is
+     * refused): a name arrives in any case, leaves in lower case. In place, as the name is copied: no name object.
+     */
+    private static int lowerCase(byte[] out, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte c = out[i];
+            if (c >= 'A' && c <= 'Z') {
+                out[i] = (byte) (c + 32);
+            }
+        }
+        return to;
+    }
+
+    /**
+     * Headers of another kind written as {@link #encode} writes its own (names in lower case, as Envoy's encoder);
+     * a message a filter or local reply made with Netty's headers.
+     */
+    static void encode(HttpHeaders headers, ByteBuf buf) {
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence name = e.getKey();
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                buf.writeByte(c >= 'A' && c <= 'Z' ? c + 32 : AsciiString.c2b(c));
+            }
+            buf.writeByte(':').writeByte(' ');
+            buf.writeCharSequence(e.getValue(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            buf.writeByte('\r').writeByte('\n');
+        }
+    }
 
     /** {@code s} as ASCII into {@code out} at {@code at} (a char above 255 as '?', as Netty's writeAscii); returns the end. */
     private static int ascii(CharSequence s, byte[] out, int at) {

@@ -390,11 +390,8 @@ final class PlainHeads {
                 return null;
             }
         }
+        // The upstream's reason phrase is not kept: the client gets Envoy's phrase for the code (StatusLines).
         HttpResponseStatus status = HttpResponseStatus.valueOf(code);
-        String standard = status.reasonPhrase();
-        if (standard.length() != eol - 13 || !regionEquals(b, 13, standard)) {
-            status = new HttpResponseStatus(code, new String(b, 0, 13, eol - 13));
-        }
         // room for what the proxy adds to a response (x-envoy-upstream-service-time, server)
         return new DefaultHttpResponse(version, status, FlatHeaders.sized(headerLines + 2));
     }

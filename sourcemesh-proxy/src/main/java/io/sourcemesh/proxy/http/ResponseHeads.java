@@ -20,7 +20,8 @@ import java.util.Arrays;
  * non-token byte in a name ({@code X-A : b}), a line without a colon, a control byte anywhere in the head, more than one
  * Content-Length, Transfer-Encoding other than exactly {@code chunked} (gzip, "gzip, chunked", identity, two lines),
  * Transfer-Encoding with Content-Length (allow_chunked_length is off), and on a 1xx (101 too, and anything below 100)
- * or a 204 any Transfer-Encoding or a Content-Length but "0" (a "0" is dropped). An Upgrade header is dropped when the
+ * or a 204 any Transfer-Encoding or a Content-Length but "0" (a "0" is dropped). A 304's Content-Length is never read
+ * (balsa reads no body there), so one that is not a number is forwarded as it came. An Upgrade header is dropped when the
  * request asked for no upgrade (Envoy's mutateResponseHeaders removes it from a response that is not an upgrade's).
  */
 final class ResponseHeads {
@@ -36,8 +37,12 @@ final class ResponseHeads {
         }
     }
 
-    /** A head taken: its plain rewrite, and whether its version was HTTP/1.1 (else the message is HTTP/1.0's). */
-    record Head(ByteBuf plain, boolean http11) {}
+    /**
+     * A head taken: its plain rewrite, whether its version was HTTP/1.1 (else the message is HTTP/1.0's), and a 304's
+     * Content-Length that is not a number (null when none): left out of the rewrite, which Netty's decoder would refuse
+     * for it, and added to the decoded response's headers as it came.
+     */
+    record Head(ByteBuf plain, boolean http11, String unparsedContentLength) {}
 
     /**
      * How far a head still arriving was searched for its end, so a head that comes a few bytes at a time is scanned
@@ -63,7 +68,7 @@ final class ResponseHeads {
      */
     static void initialize() {
         new Progress().reset();
-        new Head(null, true).http11();
+        new Head(null, true, null).http11();
     }
 
     private static final boolean[] TCHAR = new boolean[256];
@@ -252,33 +257,37 @@ final class ResponseHeads {
                 throw new Refused("http1.invalid_transfer_encoding");
             }
         }
+        String unparsed = null;
         if (contentLength != null) {
             if (bodiless) {
                 if (!contentLength.equals("0")) {
                     throw new Refused("http1.content_length_not_allowed");
                 }
-            } else {
-                if (contentLength.isEmpty() || contentLength.length() > 18) {
-                    throw new Refused("UNPARSABLE_CONTENT_LENGTH");
+            } else if (code == 304) {
+                // balsa reads no body of a 304 (ResponseCanHaveBody), so its Content-Length is never parsed
+                // (AssignParseStateAfterHeadersHaveBeenParsed) and the codec forwards it as it came. A HEAD's answer
+                // is not spared: Envoy never tells balsa the request was a HEAD (set_request_was_head), so an
+                // unparsable Content-Length there is UNPARSABLE_CONTENT_LENGTH, as below.
+                if (!isNumber(contentLength)) {
+                    unparsed = contentLength;
                 }
-                for (int i = 0; i < contentLength.length(); i++) {
-                    char c = contentLength.charAt(i);
-                    if (c < '0' || c > '9') {
-                        throw new Refused("UNPARSABLE_CONTENT_LENGTH");
-                    }
+            } else {
+                if (!isNumber(contentLength)) {
+                    throw new Refused("UNPARSABLE_CONTENT_LENGTH");
                 }
             }
         }
         for (int i = 0; i < fields.size(); i += 2) {
             String name = fields.get(i);
-            if ((bodiless && name.equalsIgnoreCase("content-length")) || (!upgradeAsked && name.equalsIgnoreCase("upgrade"))) {
+            if (((bodiless || unparsed != null) && name.equalsIgnoreCase("content-length"))
+                    || (!upgradeAsked && name.equalsIgnoreCase("upgrade"))) {
                 continue; // a 1xx's or 204's "0" is dropped; an Upgrade no request asked for is not forwarded
             }
             out.append(name).append(": ").append(fields.get(i + 1)).append("\r\n");
         }
         out.append("\r\n");
         in.skipBytes(headEnd);
-        return new Head(Unpooled.wrappedBuffer(out.toString().getBytes(StandardCharsets.ISO_8859_1)), http11);
+        return new Head(Unpooled.wrappedBuffer(out.toString().getBytes(StandardCharsets.ISO_8859_1)), http11, unparsed);
     }
 
     /** The value as Envoy's codec keeps it: CR and LF removed, then white space trimmed both ends. */
@@ -298,6 +307,18 @@ final class ResponseHeads {
             w--;
         }
         return raw.substring(s, w);
+    }
+
+    private static boolean isNumber(String s) {
+        if (s.isEmpty() || s.length() > 18) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** BalsaParser's isVersionValid: {@code HTTP/} then digit, '.', digit. */

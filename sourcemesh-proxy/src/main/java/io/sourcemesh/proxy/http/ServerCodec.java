@@ -146,7 +146,7 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                     return; // the rest of the head is still to come
                 }
                 headPending = false;
-                unfolded = end > 0 ? unfold(buffer, end) : null;
+                unfolded = end > 0 ? rewrite(buffer, end) : null;
             }
             if (unfolded != null) {
                 try {
@@ -175,19 +175,18 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     }
 
     /**
-     * Where the head at the reader index ends (after its CRLF CRLF); 0 while it may still come; -1 when Netty's
-     * decoder is to judge it as it is (a bare LF, which strict parsing refuses, or more than its limits take).
+     * Where the head at the reader index ends, as balsa finds it: after a line (not the first) that is empty or a lone
+     * CR, so lines may end in a bare LF ({@code quiche/balsa/balsa_frame.cc} ProcessHeaders); 0 while it may still
+     * come; -1 when Netty's decoder is to judge it as it is (more than its limits take).
      */
     private int headEnd(ByteBuf buffer) {
         int start = buffer.readerIndex();
         int n = Math.min(buffer.readableBytes(), maxHeadBytes);
         for (int i = headScanned; i < n; i++) {
-            if (buffer.getByte(start + i) == '\n') {
-                if (i == 0 || buffer.getByte(start + i - 1) != '\r') {
-                    headScanned = 0;
-                    return -1;
-                }
-                if (i >= 3 && buffer.getByte(start + i - 2) == '\n') {
+            if (buffer.getByte(start + i) == '\n' && i > 0) {
+                byte before = buffer.getByte(start + i - 1);
+                // the line this LF ends is empty, or a lone CR, and follows another line
+                if (before == '\n' || (before == '\r' && i >= 2 && buffer.getByte(start + i - 2) == '\n')) {
                     headScanned = 0;
                     return i + 1;
                 }
@@ -202,37 +201,66 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     }
 
     /**
-     * The head with its obs-fold unfolded as Envoy's codec unfolds it (balsa keeps a continuation line in the value,
-     * the codec removes CR and LF: {@code "a\r\n  b"} is {@code "a  b"}, where Netty's decoder would make {@code "a b"}),
-     * the buffer advanced past it; null (nothing consumed) when it has no continuation line. A continuation of the
-     * request line is left for Netty's decoder to refuse, as balsa refuses it.
+     * The head as Envoy's codec reads it, rewritten as the CRLF head Netty's strict decoder reads the same way, the
+     * buffer advanced past it; null (nothing consumed) when it is that already. Balsa ends a line at a bare LF as at
+     * CRLF; a line starting with SP or HT continues the header before it (obs-fold); and Envoy's BalsaParser removes
+     * CR and LF from a value ({@code source/common/http/http1/balsa_parser.cc}, validateAndProcessHeadersOrTrailersImpl),
+     * so {@code "a\r\n  b"} is {@code "a  b"} (where Netty's decoder would make {@code "a b"}) and a lone CR in a value
+     * goes (disallow_lone_cr_in_request_headers is off in Envoy's policy). A continuation of the request line and a CR
+     * before a name's colon are left for Netty's decoder to refuse, as Envoy refuses them; so is a lone CR in the request
+     * line.
      */
-    private static ByteBuf unfold(ByteBuf buffer, int end) {
+    private static ByteBuf rewrite(ByteBuf buffer, int end) {
         int start = buffer.readerIndex();
-        int firstEol = buffer.indexOf(start, start + end, (byte) '\n');
-        boolean folded = false;
-        for (int i = firstEol + 1; i < start + end - 2; i++) {
-            byte c = buffer.getByte(i + 1);
-            if (buffer.getByte(i) == '\n' && (c == ' ' || c == '\t')) {
-                folded = true;
-                break;
+        int limit = start + end;
+        int firstEol = buffer.indexOf(start, limit, (byte) '\n');
+        boolean plain = true;
+        for (int i = start; i < limit && plain; i++) {
+            byte c = buffer.getByte(i);
+            if (c == '\n') {
+                byte next = i + 1 < limit ? buffer.getByte(i + 1) : 0;
+                plain = i > start && buffer.getByte(i - 1) == '\r' && (i == firstEol || (next != ' ' && next != '\t'));
+            } else if (c == '\r') {
+                plain = i > firstEol ? i + 1 < limit && buffer.getByte(i + 1) == '\n' : true;
             }
         }
-        if (!folded) {
+        if (plain) {
             return null;
         }
-        ByteBuf head = buffer.alloc().heapBuffer(end);
-        for (int i = start; i < start + end; i++) {
-            byte c = buffer.getByte(i);
-            if (c == '\r' && i > firstEol && i + 2 < start + end && buffer.getByte(i + 1) == '\n') {
-                byte next = buffer.getByte(i + 2);
-                if (next == ' ' || next == '\t') {
-                    i++; // the line break goes, the continuation's white space stays
-                    continue;
+        // An unpooled array: off the hot path, and a head that is gone leaves no pooled heap chunk behind it.
+        ByteBuf head = io.netty.buffer.Unpooled.buffer(end + 16);
+        int lineStart = start;
+        boolean first = true;
+        boolean header = false; // a header line is open (continuations join it)
+        while (lineStart < limit) {
+            int lf = buffer.indexOf(lineStart, limit, (byte) '\n');
+            int lineEnd = lf > lineStart && buffer.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            if (first) {
+                head.writeBytes(buffer, lineStart, lineEnd - lineStart); // a lone CR in it stays, for Netty to refuse
+                first = false;
+            } else if (lineEnd == lineStart) {
+                break; // the blank line
+            } else {
+                byte c = buffer.getByte(lineStart);
+                boolean continuation = (c == ' ' || c == '\t') && header;
+                if (!continuation) {
+                    head.writeByte('\r').writeByte('\n'); // ends the line before
+                    header = c != ' ' && c != '\t';
+                }
+                boolean value = continuation;
+                for (int i = lineStart; i < lineEnd; i++) {
+                    byte b = buffer.getByte(i);
+                    if (b == ':') {
+                        value = true;
+                    }
+                    if (b != '\r' || !value) {
+                        head.writeByte(b);
+                    }
                 }
             }
-            head.writeByte(c);
+            lineStart = lf + 1;
         }
+        head.writeByte('\r').writeByte('\n').writeByte('\r').writeByte('\n');
         buffer.skipBytes(end);
         return head;
     }
@@ -327,12 +355,18 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
             return code == 101 || HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
         }
 
+        /** The status with Envoy's reason phrase for its code, not the upstream's (StatusLines). */
+        @Override
+        protected void encodeInitialLine(ByteBuf buf, HttpResponse response) {
+            StatusLines.write(response.protocolVersion(), response.status().code(), buf);
+        }
+
         @Override
         protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
             if (headers instanceof FlatHeaders flat) {
                 flat.encode(buf);
             } else {
-                super.encodeHeaders(headers, buf);
+                FlatHeaders.encode(headers, buf); // names in lower case, as Envoy's encoder writes them
             }
         }
     }

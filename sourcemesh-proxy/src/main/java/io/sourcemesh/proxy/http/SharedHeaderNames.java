@@ -9,7 +9,8 @@ import java.util.List;
  * Header names that responses and requests carry on nearly every message, as shared instances: the
  * decoders hand out one of these when the bytes on the wire are exactly its spelling, instead of a
  * new name (object and byte array) per header line per response. Only an exact, case-sensitive match
- * is shared, so what is forwarded is byte for byte what arrived. Immutable.
+ * is shared, so a name read is byte for byte what arrived (the encoders write every name in lower case,
+ * as Envoy's, see {@link FlatHeaders#encode(io.netty.buffer.ByteBuf)}). Immutable.
  */
 final class SharedHeaderNames {
     /** As nginx, Apache, Envoy (lower case) and most application servers spell them. */

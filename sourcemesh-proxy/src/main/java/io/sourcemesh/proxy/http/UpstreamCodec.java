@@ -151,6 +151,9 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 if (!head.http11()) {
                     http10(out, from);
                 }
+                if (head.unparsedContentLength() != null) {
+                    unparsedContentLength(out, from, head.unparsedContentLength());
+                }
                 plain.afterNetty(out, from); // the body (if any) is decoded from the buffer at the next call
                 return;
             }
@@ -163,6 +166,16 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             for (int i = from; i < out.size(); i++) {
                 if (out.get(i) instanceof HttpResponse r) {
                     r.setProtocolVersion(io.netty.handler.codec.http.HttpVersion.HTTP_1_0);
+                    return;
+                }
+            }
+        }
+
+        /** A 304's Content-Length that is not a number, forwarded as it came (ResponseHeads.Head). */
+        private static void unparsedContentLength(List<Object> out, int from, String value) {
+            for (int i = from; i < out.size(); i++) {
+                if (out.get(i) instanceof HttpResponse r) {
+                    r.headers().add(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH, value);
                     return;
                 }
             }
@@ -249,7 +262,7 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             if (headers instanceof FlatHeaders flat) {
                 flat.encode(buf);
             } else {
-                super.encodeHeaders(headers, buf);
+                FlatHeaders.encode(headers, buf); // names in lower case, as Envoy's encoder writes them
             }
         }
     }

@@ -172,8 +172,8 @@ class PlainHeadsDifferentialTest {
     private static String describeHead(HttpMessage m) {
         StringBuilder b = new StringBuilder();
         if (m instanceof HttpResponse r) {
-            b.append("RES ").append(r.protocolVersion()).append(' ').append(r.status().code()).append(" [")
-                    .append(r.status().reasonPhrase()).append(']');
+            // no reason phrase: the encoder writes Envoy's for the code, whatever the decoder kept (StatusLines)
+            b.append("RES ").append(r.protocolVersion()).append(' ').append(r.status().code());
         }
         return b.append(' ').append(result(m)).append(headerLines(m.headers())).toString();
     }
@@ -188,8 +188,8 @@ class PlainHeadsDifferentialTest {
         if (o instanceof HttpRequest r) {
             b.append("REQ ").append(r.method()).append(' ').append(r.uri()).append(' ').append(r.protocolVersion());
         } else if (o instanceof HttpResponse r) {
-            b.append("RES ").append(r.protocolVersion()).append(' ').append(r.status().code()).append(" [")
-                    .append(r.status().reasonPhrase()).append(']');
+            // no reason phrase: the encoder writes Envoy's for the code, whatever the decoder kept (StatusLines)
+            b.append("RES ").append(r.protocolVersion()).append(' ').append(r.status().code());
         }
         if (o instanceof HttpMessage m) {
             b.append(' ').append(result(m)).append(headerLines(m.headers()));

@@ -47,9 +47,9 @@ class RequestObsFoldEndToEndTest {
             assertTrue(s.readUntil(t -> t.endsWith("ok"), 100).text().startsWith("HTTP/1.1 200 OK"));
         }
         String first = origin.requests().get(0);
-        assertTrue(first.contains("\r\nX-Fold: a  b\tc\r\n"), first);
-        assertTrue(first.contains("\r\nX-Empty: d\r\n"), first);
-        assertTrue(origin.requests().get(1).contains("\r\nX-Fold: a  b\r\n"), origin.requests().get(1));
+        assertTrue(first.contains("\r\nx-fold: a  b\tc\r\n"), first);
+        assertTrue(first.contains("\r\nx-empty: d\r\n"), first);
+        assertTrue(origin.requests().get(1).contains("\r\nx-fold: a  b\r\n"), origin.requests().get(1));
     }
 
     /** A continuation of the request line is no header's: balsa refuses it, and so does Netty's decoder. */

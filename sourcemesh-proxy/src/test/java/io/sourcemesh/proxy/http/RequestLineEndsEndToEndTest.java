@@ -1,0 +1,88 @@
+package io.sourcemesh.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
+import io.sourcemesh.proxy.testing.RawOrigin;
+import io.sourcemesh.proxy.testing.RawSocket;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A request head whose lines end in a bare LF, or with a lone CR in a value, over a real socket: Envoy's server codec
+ * takes it. Balsa ends a line at LF with or without a CR before it and the head at an empty line or a lone CR
+ * ({@code quiche/balsa/balsa_frame.cc} ProcessHeaders); Envoy's policy leaves disallow_lone_cr_in_request_headers off
+ * and its BalsaParser removes CR and LF from values ({@code source/common/http/http1/balsa_parser.cc}). The request goes
+ * upstream as a CRLF head, the next one on the connection is served. A CR before a name's colon is still refused
+ * (not a token byte: HPE_INVALID_HEADER_TOKEN).
+ */
+class RequestLineEndsEndToEndTest {
+    private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    private RawOrigin origin;
+    private Proxy proxy;
+    private int port;
+
+    @BeforeEach
+    void start() throws Exception {
+        origin = RawOrigin.replyingInTurn(OK);
+        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.address().getPort()).yaml()), 1);
+        port = proxy.listenerAddress("http").getPort();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        proxy.close();
+        origin.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "GET /a HTTP/1.1\nHost: x\nX-A: b\n\n",
+            "GET /a HTTP/1.1\r\nHost: x\nX-A: b\r\n\n",
+            "GET /a HTTP/1.1\nHost: x\r\nX-A: b\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: x\r\nX-A: \rb\r\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: x\r\nX-A: b\r\r\n\r\n",
+    })
+    void aHeadWithBareLineFeedsOrALoneCarriageReturnIsServed(String head) throws Exception {
+        try (RawSocket s = RawSocket.connect(port)) {
+            s.send(head);
+            String first = s.readUntil(t -> t.endsWith("ok"), 50).text();
+            assertTrue(first.startsWith("HTTP/1.1 200 OK\r\n"), first);
+            s.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+            String second = s.readUntil(t -> t.endsWith("ok"), 50).text();
+            assertTrue(second.startsWith("HTTP/1.1 200 OK\r\n"), second);
+        }
+        List<String> seen = origin.requests();
+        assertEquals(2, seen.size(), seen.toString());
+        assertTrue(seen.get(0).startsWith("GET /a HTTP/1.1\r\n"), seen.get(0));
+        assertTrue(seen.get(0).contains("\r\nx-a: b\r\n"), "the value without its CR: " + seen.get(0));
+        assertTrue(seen.get(0).contains("\r\nhost: x\r\n"), seen.get(0));
+        assertFalse(seen.get(0).replace("\r\n", "").contains("\r") || seen.get(0).replace("\r\n", "").contains("\n"),
+                "CRLF lines only: " + seen.get(0));
+        assertTrue(seen.get(1).startsWith("GET /b HTTP/1.1\r\n"), seen.get(1));
+    }
+
+    /** A body after a bare-LF head is read as its Content-Length says. */
+    @Test
+    void aBodyAfterABareLineFeedHeadIsForwarded() throws Exception {
+        try (RawSocket s = RawSocket.connect(port)) {
+            s.send("POST /p HTTP/1.1\nHost: x\nContent-Length: 5\n\nhello");
+            String reply = s.readUntil(t -> t.endsWith("ok"), 50).text();
+            assertTrue(reply.startsWith("HTTP/1.1 200 OK\r\n"), reply);
+        }
+        assertTrue(origin.requests().get(0).contains("\r\ncontent-length: 5\r\n"), origin.requests().get(0));
+    }
+
+    @Test
+    void aCarriageReturnInANameIsRefused() throws Exception {
+        RawSocket.Reply r = RawSocket.exchange(port, "GET /a HTTP/1.1\nHost: x\nX-\rA: b\n\n");
+        assertEquals("HTTP/1.1 400 Bad Request", r.statusLine(), r.text());
+        assertTrue(origin.requests().isEmpty(), origin.requests().toString());
+    }
+}
