@@ -69,6 +69,25 @@ class SidecarTcpRoutesTest {
             seen.add(chosen);
         }
         assertEquals(Set.of(V1, V2), seen, "both weighted destinations within 40 connections (1 in 2^39 to miss)");
+
+        // What the sidecars cannot build is named by apply: several destinations and no weight leave the route out.
+        List<String> warnings = cluster.apply(ManifestReader.read("tcp-echo.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  hosts: [tcp-echo]
+                  tcp:
+                  - route:
+                    - destination: {host: tcp-echo, subset: v1}
+                    - destination: {host: tcp-echo, subset: v2}
+                """)).warnings();
+        assertEquals(List.of("VirtualService default/tcp-echo tcp[0]: VirtualService default/tcp-echo has several destinations "
+                + "and none with a weight; left out"), warnings);
+        assertEquals(200, curl(sleep), "the service itself, as with no route");
+        JsonNode out = ProxyLogs.await(cluster, "default", sleep, j -> j.path("upstream_cluster").asText().startsWith("outbound|9000|"),
+                j -> j.path("upstream_cluster").asText().equals("outbound|9000||tcp-echo.default.svc.cluster.local"));
+        assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", out.path("upstream_cluster").asText(), out.toString());
     }
 
     /** The newest outbound tcp_proxy line of {@code pod}'s sidecar for tcp-echo's VIP port. */
