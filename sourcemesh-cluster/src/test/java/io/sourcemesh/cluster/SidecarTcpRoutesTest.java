@@ -13,6 +13,7 @@ import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ProxyLogs;
+import io.sourcemesh.cluster.testing.TlsSecrets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -88,6 +89,52 @@ class SidecarTcpRoutesTest {
         JsonNode out = ProxyLogs.await(cluster, "default", sleep, j -> j.path("upstream_cluster").asText().startsWith("outbound|9000|"),
                 j -> j.path("upstream_cluster").asText().equals("outbound|9000||tcp-echo.default.svc.cluster.local"));
         assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", out.path("upstream_cluster").asText(), out.toString());
+    }
+
+    /**
+     * A tls route on the gateway's https port (a TLS port to the sidecars): the client's sidecar reads the SNI with
+     * tls_inspector on the VIP's listener (the listener use_original_dst hands the connection to) and relays the
+     * encrypted bytes by it; TLS ends at the gateway's HTTPS server.
+     */
+    @Test
+    void aTlsRouteAtTheClientsSidecarChoosesByServerName() throws Exception {
+        cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+        cluster.create(TlsSecrets.selfSigned("istio-system", "myexample-credential", "httpbin.example.com"));
+        for (String f : List.of("seed/sleep.yaml", "seed/httpbin.yaml", "seed/https-demo.yaml")) {
+            cluster.apply(ManifestReader.read(Path.of("src/test/resources/" + f)));
+        }
+        cluster.apply(ManifestReader.read("by-sni.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: gateway-by-sni, namespace: default}
+                spec:
+                  hosts: [istio-ingressgateway.istio-system.svc.cluster.local]
+                  tls:
+                  - match:
+                    - port: 443
+                      sniHosts: [httpbin.example.com]
+                    route:
+                    - destination: {host: istio-ingressgateway.istio-system.svc.cluster.local, port: {number: 443}, subset: sni}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: gateway-sni, namespace: default}
+                spec:
+                  host: istio-ingressgateway.istio-system.svc.cluster.local
+                  subsets:
+                  - {name: sni, labels: {istio: ingressgateway}}
+                """));
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
+        String sleep = runningPod("app=sleep");
+        String vip = cluster.get(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway").orElseThrow().node().path("spec")
+                .path("clusterIP").asText();
+        ExecResult r = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "-k", "--max-time", "10", "-o", "/dev/null",
+                "-w", "%{http_code}", "--resolve", "httpbin.example.com:443:" + vip, "https://httpbin.example.com/ip"));
+        assertEquals("200", r.stdout().trim(), r.stderr());
+        JsonNode out = ProxyLogs.await(cluster, "default", sleep, j -> j.path("downstream_local_address").asText().equals(vip + ":443"),
+                j -> j.path("requested_server_name").asText().equals("httpbin.example.com"));
+        assertEquals("outbound|443|sni|istio-ingressgateway.istio-system.svc.cluster.local", out.path("upstream_cluster").asText(),
+                "the tls route's destination (a subset, so it is told from the service's own cluster): " + out);
     }
 
     /** The newest outbound tcp_proxy line of {@code pod}'s sidecar for tcp-echo's VIP port. */
