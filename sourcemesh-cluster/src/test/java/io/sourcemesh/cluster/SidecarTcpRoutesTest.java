@@ -94,7 +94,7 @@ class SidecarTcpRoutesTest {
     /**
      * A tls route on the gateway's https port (a TLS port to the sidecars): the client's sidecar reads the SNI with
      * tls_inspector on the VIP's listener (the listener use_original_dst hands the connection to) and relays the
-     * encrypted bytes by it; TLS ends at the gateway's HTTPS server.
+     * encrypted bytes by it; another name passes through to the VIP. TLS ends at the gateway's HTTPS server.
      */
     @Test
     void aTlsRouteAtTheClientsSidecarChoosesByServerName() throws Exception {
@@ -135,6 +135,16 @@ class SidecarTcpRoutesTest {
                 j -> j.path("requested_server_name").asText().equals("httpbin.example.com"));
         assertEquals("outbound|443|sni|istio-ingressgateway.istio-system.svc.cluster.local", out.path("upstream_cluster").asText(),
                 "the tls route's destination (a subset, so it is told from the service's own cluster): " + out);
+
+        // Another name takes PassthroughFilterChain to where the client sent it: the VIP, which serves the sidecar's own
+        // connection as kube-proxy (istio-iptables exempts the proxy's uid), not capturing it back into the sidecar.
+        r = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "-k", "--max-time", "10", "-o", "/dev/null",
+                "-w", "%{http_code}", "--resolve", "other.example.com:443:" + vip, "https://other.example.com/ip"));
+        assertEquals("200", r.stdout().trim(), r.stderr());
+        out = ProxyLogs.await(cluster, "default", sleep, j -> j.path("downstream_local_address").asText().equals(vip + ":443")
+                && j.path("requested_server_name").asText().equals("other.example.com"), j -> true);
+        assertEquals("PassthroughCluster", out.path("upstream_cluster").asText(), out.toString());
+        assertEquals("-", out.path("response_flags").asText(), out.toString());
     }
 
     /** The newest outbound tcp_proxy line of {@code pod}'s sidecar for tcp-echo's VIP port. */
