@@ -81,4 +81,25 @@ public final class Fixes {
                 + "\"{\\\"gatewayTopology\\\":{\\\"proxyProtocol\\\":{}}}\"}}}}}'"
                 + "   # and turn PROXY protocol on at the load balancer (its Service annotation)";
     }
+
+    /**
+     * Istio's DestinationRule proxyProtocol: the proxy in front writes a PROXY header with the client's address before the
+     * bytes (upstream_proxy_protocol), the one place a TCP connection can carry it; the app must read PROXY protocol.
+     */
+    public static String destinationRuleProxyProtocol(String namespace, String service) {
+        return """
+                kubectl apply -f - <<'EOF'
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: %s
+                  namespace: %s
+                spec:
+                  host: %s
+                  trafficPolicy:
+                    proxyProtocol: {version: V1}
+                EOF
+                # (merge proxyProtocol into the host's DestinationRule if it has one; the app must read the PROXY header)\
+                """.formatted(service, namespace, service).stripTrailing();
+    }
 }

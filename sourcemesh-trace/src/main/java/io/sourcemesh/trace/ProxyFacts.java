@@ -18,10 +18,15 @@ public record ProxyFacts(String source, String nodeId, String role, String nodeI
         }
     }
 
-    /** One filter chain: its match's destination port (0 = any), its HCM if any and the cluster it sends to. */
-    public record ChainFacts(String name, int destinationPort, Hcm hcm, String cluster) {}
+    /**
+     * One filter chain: its match's destination port (0 = any), its HCM if any, whether its terminal filter is tcp_proxy
+     * (bytes relayed: no HTTP, so no X-Forwarded-For) and the cluster it sends to (a weighted tcp_proxy's first), with the
+     * JSON path of its terminal filter.
+     */
+    public record ChainFacts(String name, int destinationPort, Hcm hcm, boolean tcpProxy, String cluster, String where) {}
 
-    public record ClusterFacts(String name, String bindAddress, List<String> endpoints, String path) {}
+    /** A cluster's upstream bind address, endpoints, and whether its transport socket writes a PROXY protocol header. */
+    public record ClusterFacts(String name, String bindAddress, List<String> endpoints, boolean proxyProtocol, String path) {}
 
     /** How the sidecar reached the app, from this dump: TPROXY when virtualInbound is transparent or has original_src. */
     public record Inbound(ListenerFacts listener, ChainFacts chain, String mode, String modeEvidence, String appSource,
@@ -39,6 +44,10 @@ public record ProxyFacts(String source, String nodeId, String role, String nodeI
                 continue;
             }
             Optional<ChainFacts> chain = l.chains().stream().filter(c -> c.hcm() != null && c.destinationPort() == port).findFirst();
+            if (chain.isEmpty()) {
+                // a TCP service port's own chain: tcp_proxy, no HTTP connection manager
+                chain = l.chains().stream().filter(c -> c.tcpProxy() && c.destinationPort() == port).findFirst();
+            }
             if (chain.isEmpty()) {
                 chain = l.chains().stream().filter(c -> c.hcm() != null && (legacy || c.destinationPort() == 0)).findFirst();
             }
@@ -93,6 +102,26 @@ public record ProxyFacts(String source, String nodeId, String role, String nodeI
     /** The listener a gateway serves {@code port} on (its HCM chain), as Istio names it: {@code 0.0.0.0_<port>}. */
     public Optional<ListenerFacts> listenerOnPort(int port) {
         return listeners.stream().filter(l -> l.port() == port && l.chains().stream().anyMatch(c -> c.hcm() != null)).findFirst();
+    }
+
+    /**
+     * The listener a gateway serves {@code port} with tcp_proxy alone (a TCP or TLS server, or HTTPS PASSTHROUGH): no HTTP
+     * connection manager on any of its chains.
+     */
+    public Optional<ListenerFacts> tcpListenerOnPort(int port) {
+        return listeners.stream().filter(l -> l.port() == port && !l.chains().isEmpty()
+                && l.chains().stream().allMatch(c -> c.hcm() == null && c.tcpProxy())).findFirst();
+    }
+
+    /** A sidecar's outbound tcp_proxy chain for a service's {@code vip}:{@code port} (Istio's {@code <vip>_<port>} listener). */
+    public Optional<ChainFacts> outboundTcp(String vip, int port) {
+        return listeners.stream().filter(l -> l.address().equals(vip) && l.port() == port)
+                .flatMap(l -> l.chains().stream()).filter(ChainFacts::tcpProxy).findFirst();
+    }
+
+    /** The cluster named {@code name}, if the dump has it. */
+    public Optional<ClusterFacts> cluster(String name) {
+        return clusters.stream().filter(c -> c.name().equals(name)).findFirst();
     }
 
     /** The HCM a sidecar's outbound traffic to {@code port} goes through ({@code 0.0.0.0_<port>}). */

@@ -72,7 +72,9 @@ public final class ProxyFactsReader {
     private static ProxyFacts.ChainFacts chain(JsonNode fc, String path) {
         int port = fc.path("filter_chain_match").path("destination_port").asInt(0);
         Hcm hcm = null;
+        boolean tcpProxy = false;
         String cluster = null;
+        String terminal = null;
         JsonNode filters = fc.path("filters");
         for (int i = 0; i < filters.size(); i++) {
             JsonNode f = filters.get(i);
@@ -84,11 +86,18 @@ public final class ProxyFactsReader {
                 hcm = new Hcm(cfg.path("use_remote_address").asBoolean(false), cfg.path("xff_num_trusted_hops").asInt(0),
                         cfg.path("skip_xff_append").asBoolean(false), where);
                 cluster = firstRouteCluster(cfg.path("route_config"));
-            } else if (name.endsWith("tcp_proxy") && cluster == null) {
-                cluster = cfg.path("cluster").asText(null);
+                terminal = where;
+            } else if (name.endsWith("tcp_proxy") || cfg.path("@type").asText().endsWith(".TcpProxy")) {
+                tcpProxy = true;
+                terminal = where;
+                if (cluster == null) {
+                    // a weighted tcp_proxy (a VirtualService's several destinations): its first cluster
+                    cluster = cfg.has("cluster") ? cfg.path("cluster").asText()
+                            : cfg.path("weighted_clusters").path("clusters").path(0).path("name").asText(null);
+                }
             }
         }
-        return new ProxyFacts.ChainFacts(fc.path("name").asText(""), port, hcm, cluster);
+        return new ProxyFacts.ChainFacts(fc.path("name").asText(""), port, hcm, tcpProxy, cluster, terminal);
     }
 
     private static String firstRouteCluster(JsonNode routeConfig) {
@@ -114,6 +123,10 @@ public final class ProxyFactsReader {
                 }
             }
         }
-        return new ProxyFacts.ClusterFacts(c.path("name").asText(""), bind, List.copyOf(endpoints), path);
+        // Istio's DestinationRule proxyProtocol: the upstream_proxy_protocol transport socket writes the client's address first
+        JsonNode socket = c.path("transport_socket");
+        boolean proxyProtocol = socket.path("name").asText().endsWith("upstream_proxy_protocol")
+                || socket.path("typed_config").path("@type").asText().endsWith(".ProxyProtocolUpstreamTransport");
+        return new ProxyFacts.ClusterFacts(c.path("name").asText(""), bind, List.copyOf(endpoints), proxyProtocol, path);
     }
 }

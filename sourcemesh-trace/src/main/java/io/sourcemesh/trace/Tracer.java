@@ -5,6 +5,7 @@ import io.sourcemesh.api.resource.KubeObject;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,7 +35,21 @@ public final class Tracer {
         String c = Snapshot.ip(client);
         t.add(new Hop("client", "pod " + client.namespace() + "/" + client.name(), key(client), "-", "", c, true, c, "", false, null, List.of(),
                 List.of("status.podIP " + c), null), null);
-        if (Snapshot.hasSidecar(client)) {
+        Optional<ProxyFacts.ChainFacts> tcpOut = snap.dump(client).flatMap(d -> d.outbound(target.port()).isPresent() ? Optional.empty()
+                : d.outboundTcp(target.service().spec().path("clusterIP").asText(), target.port()));
+        if (Snapshot.hasSidecar(client) && (tcpOut.isPresent() || snap.dump(client).isEmpty() && tcpPort(target))) {
+            // Istio's vip_port listener: tcp_proxy relays the bytes from the pod's own address; a PROXY header only if the
+            // destination's cluster writes one (DestinationRule proxyProtocol).
+            ProxyFacts.ClusterFacts cluster = tcpOut.flatMap(ch -> snap.dump(client).flatMap(d -> d.cluster(ch.cluster()))).orElse(null);
+            boolean header = cluster != null && cluster.proxyProtocol();
+            List<String> ev = new ArrayList<>();
+            ev.add(tcpOut.map(ch -> ch.where() + ": tcp_proxy to " + ch.cluster()).orElse("no config dump of " + client.name()
+                    + ": Istio's sidecar outbound for a TCP service port, tcp_proxy") + ": the bytes are relayed, no HTTP, so no X-Forwarded-For");
+            ev.add(header ? cluster.path() + " (" + cluster.name() + ").transport_socket upstream_proxy_protocol: a PROXY header carries " + c
+                    : "connects from the pod's own address " + c);
+            t.add(new Hop("client sidecar", "istio-proxy of " + client.name() + " (outbound, tcp_proxy)", key(client), c, "", c, true,
+                    c, header ? "PROXY " + c : "", false, null, List.of(), ev, null), null);
+        } else if (Snapshot.hasSidecar(client)) {
             Hcm hcm = snap.dump(client).flatMap(d -> d.outbound(target.port()))
                     .orElse(Hcm.istioSidecarDefault("no config dump of " + client.name() + ": Istio's sidecar outbound default"));
             List<String> xffOut = Xff.forwarded(hcm, c, List.of());
@@ -98,6 +113,11 @@ public final class Tracer {
                             List.of(Fixes.externalTrafficPolicyLocal(gatewayNamespace, gatewayService),
                                     Fixes.proxyProtocol(gatewayNamespace, deployment))));
         }
+        ProxyFacts.ListenerFacts gwTcp = gwDump == null || gwListener != null ? null : gwDump.tcpListenerOnPort(targetPort).orElse(null);
+        if (gwTcp != null || gwDump == null && t.gatewayServesTcp(gw, port)) {
+            t.tcpGateway(gw, gwTcp, proxyHeader, peer, proxyHeader ? c : peer, uri);
+            return t.finish("north-south: " + c + " → " + url + " (via " + gatewayNamespace + "/" + gatewayService + ")", c);
+        }
         // the gateway
         Hcm hcm = gwListener == null ? Hcm.istioGatewayDefault("no config dump of " + gw.name() + ": Istio's gateway default")
                 : gwListener.chains().stream().map(ProxyFacts.ChainFacts::hcm).filter(h -> h != null).findFirst().orElseThrow();
@@ -126,6 +146,61 @@ public final class Tracer {
         return t.finish("north-south: " + c + " → " + url + " (via " + gatewayNamespace + "/" + gatewayService + ")", c);
     }
 
+    /**
+     * A gateway port served by tcp_proxy (Istio's TCP or TLS server, or HTTPS PASSTHROUGH): an L4 hop. It knows its peer,
+     * but over TCP there is no X-Forwarded-For to carry it, and it connects upstream from its own address; only a PROXY
+     * header its destination's cluster writes (DestinationRule proxyProtocol) carries the client on.
+     */
+    private void tcpGateway(KubeObject gw, ProxyFacts.ListenerFacts listener, boolean proxyHeader, String peer, String gwPeer, URI uri) {
+        Target target = gatewayTarget(gw, uri);
+        String gwIp = Snapshot.ip(gw);
+        List<String> ev = new ArrayList<>();
+        ProxyFacts.ClusterFacts cluster = null;
+        if (listener != null) {
+            ProxyFacts.ChainFacts chain = listener.chains().getFirst();
+            ev.add(chain.where() + ": tcp_proxy to " + chain.cluster() + ": the bytes are relayed, no HTTP, so no X-Forwarded-For");
+            ev.add(listener.path() + " " + listener.name() + ": listener_filters " + listener.listenerFilters());
+            cluster = snap.dump(gw).flatMap(d -> d.cluster(chain.cluster())).orElse(null);
+        } else {
+            ev.add("no config dump of " + gw.name() + ": the Gateway's server on " + uri.getPort() + " is TCP or TLS, so tcp_proxy");
+        }
+        boolean header = cluster != null && cluster.proxyProtocol();
+        ev.add(header ? cluster.path() + " (" + cluster.name() + ").transport_socket upstream_proxy_protocol: a PROXY header carries "
+                + gwPeer : "connects upstream from its own address " + gwIp);
+        String host = target.service().name();
+        add(new Hop("gateway", "ingress gateway " + gw.namespace() + "/" + gw.name() + " (tcp_proxy)", key(gw), peer,
+                proxyHeader ? "PROXY " + gwPeer : "", gwPeer, true, gwIp, header ? "PROXY " + gwPeer : "", false, null, List.of(), ev, null),
+                new Loss("the gateway serves this port with tcp_proxy (a TCP or TLS passthrough server"
+                        + (listener == null ? "" : ", " + listener.path()) + "): over TCP there is no X-Forwarded-For to carry the client, "
+                        + "and it connects upstream from its own " + gwIp,
+                        List.of(Fixes.destinationRuleProxyProtocol(target.service().namespace(), host))));
+        server(target, gwPeer);
+    }
+
+    /** Without the gateway's dump: whether the Gateway selecting it serves {@code port} as TCP or TLS (passthrough). */
+    private boolean gatewayServesTcp(KubeObject gwPod, int port) {
+        for (KubeObject gateway : snap.ofKind("Gateway")) {
+            if (!selects(gateway.spec().path("selector"), gwPod)) {
+                continue;
+            }
+            for (JsonNode server : gateway.spec().path("servers")) {
+                String protocol = server.path("port").path("protocol").asText("");
+                if (server.path("port").path("number").asInt() == port && (protocol.equals("TCP") || protocol.equals("TLS")
+                        || protocol.equals("HTTPS") && server.path("tls").path("mode").asText("").equals("PASSTHROUGH"))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A Service port Istio treats as opaque TCP: neither its appProtocol nor its name says HTTP. */
+    private static boolean tcpPort(Target target) {
+        JsonNode sp = servicePort(target.service(), target.port());
+        String p = sp.path("appProtocol").asText(sp.path("name").asText("")).toLowerCase(java.util.Locale.ROOT).split("-", 2)[0];
+        return !Set.of("http", "http2", "grpc", "grpc-web", "h2c").contains(p);
+    }
+
     /** The inbound half: the server pod's sidecar and the app. */
     private void server(Target target, String c) {
         Hop prev = hops.getLast();
@@ -140,6 +215,14 @@ public final class Tracer {
             ProxyFacts dump = snap.dump(pod).orElse(null);
             ProxyFacts.Inbound in = dump == null ? null : dump.inbound(target.targetPort(), podIp).orElse(null);
             String annotated = pod.annotations().getOrDefault("sidecar.istio.io/interceptionMode", "REDIRECT");
+            if (in != null ? in.chain().hcm() == null : dump == null && tcpPort(target)) {
+                tcpInbound(target, in, annotated, prev, deployment);
+                return;
+            }
+            if (prev.xffOut().startsWith("PROXY ")) {
+                warnings.add("a PROXY header reaches " + pod.name() + "'s sidecar, whose chain for port " + target.targetPort()
+                        + " is an HTTP connection manager: it reads the header as a malformed request");
+            }
             Hcm hcm;
             String mode;
             String appSource;
@@ -177,6 +260,47 @@ public final class Tracer {
         String origin = xff.isEmpty() ? socket : Xff.render(xff);
         add(new Hop("app", "app of " + pod.namespace() + "/" + pod.name() + " (:" + target.targetPort() + ")", key(pod), socket, Xff.render(xff), origin, false,
                 "-", "", false, null, List.of(), List.of("what httpbin's /ip reports: X-Forwarded-For if present, else the socket's peer"),
+                null), null);
+    }
+
+    /**
+     * The inbound half over TCP: the sidecar's chain for the port is tcp_proxy, so the app sees the hop's own address
+     * (127.0.0.6 under REDIRECT, the peer under TPROXY) and no X-Forwarded-For; a PROXY header written in front passes
+     * through the relay to the app, which knows the client only if it reads PROXY protocol.
+     */
+    private void tcpInbound(Target target, ProxyFacts.Inbound in, String annotated, Hop prev, String deployment) {
+        KubeObject pod = target.pod();
+        String peer = prev.passesSocket();
+        String header = prev.xffOut().startsWith("PROXY ") ? prev.xffOut() : "";
+        String mode = in == null ? annotated : in.mode();
+        String appSource = in == null ? (mode.equals("TPROXY") ? null : "127.0.0.6") : in.appSource();
+        List<String> ev = new ArrayList<>();
+        if (in != null) {
+            ev.add(in.chain().where() + ": tcp_proxy to " + in.chain().cluster() + ": the bytes are relayed, no HTTP, so no X-Forwarded-For");
+            ev.add(in.modeEvidence());
+            ev.add(in.appSourceEvidence());
+            if (!annotated.equals(mode)) {
+                warnings.add("pod " + pod.name() + " is annotated interceptionMode " + annotated + " but its proxy runs " + mode
+                        + ": the pod predates the change — kubectl rollout restart deployment/" + deployment + " -n " + pod.namespace());
+            }
+        } else {
+            ev.add("no config dump of " + pod.name() + ": Istio's sidecar inbound for a TCP service port, tcp_proxy");
+            ev.add("sidecar.istio.io/interceptionMode: " + annotated + " (pod annotation; no config dump)");
+        }
+        String passes = appSource == null ? peer : appSource;
+        add(new Hop("server sidecar", "istio-proxy of " + pod.name() + " (inbound " + mode + ", tcp_proxy)", key(pod), peer, header, peer, false,
+                passes, header, false, null, List.of(), ev, null),
+                new Loss("pod " + pod.namespace() + "/" + pod.name() + "'s sidecar relays port " + target.targetPort() + " with tcp_proxy"
+                        + (in == null ? "" : " (" + in.chain().where() + ")") + " and reaches the app from " + passes + " (" + mode
+                        + "): over TCP there is no X-Forwarded-For to carry the client",
+                        mode.equals("TPROXY") ? List.of(Fixes.destinationRuleProxyProtocol(target.service().namespace(), target.service().name()))
+                                : List.of(Fixes.tproxy(pod.namespace(), deployment),
+                                        Fixes.destinationRuleProxyProtocol(target.service().namespace(), target.service().name()))));
+        String origin = header.isEmpty() ? passes : header.substring("PROXY ".length());
+        add(new Hop("app", "app of " + pod.namespace() + "/" + pod.name() + " (:" + target.targetPort() + ")", key(pod), passes, header, origin, false,
+                "-", "", false, null, List.of(), List.of(header.isEmpty()
+                        ? "over TCP the app sees the socket's peer: no X-Forwarded-For reaches it"
+                        : "the PROXY header's source, for an app that reads PROXY protocol (one that does not fails to parse it)"),
                 null), null);
     }
 
@@ -265,6 +389,11 @@ public final class Tracer {
                     continue;
                 }
                 JsonNode dest = vs.spec().path("http").path(0).path("route").path(0).path("destination");
+                for (String l4 : List.of("tcp", "tls")) { // a TCP or TLS server's VirtualService (Istio's tcp / tls routes)
+                    if (dest.isMissingNode()) {
+                        dest = vs.spec().path(l4).path(0).path("route").path(0).path("destination");
+                    }
+                }
                 if (dest.isMissingNode()) {
                     continue;
                 }

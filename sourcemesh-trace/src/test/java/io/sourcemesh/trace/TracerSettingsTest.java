@@ -34,7 +34,7 @@ class TracerSettingsTest {
             filters.addAll(extraListenerFilters);
             ls.add(new ProxyFacts.ListenerFacts(l.name(), l.address(), l.port(), l.transparent(), List.copyOf(filters),
                     l.chains().stream().map(c -> new ProxyFacts.ChainFacts(c.name(), c.destinationPort(), c.hcm() == null ? null : hcm.apply(c.hcm()),
-                            c.cluster())).toList(), l.path()));
+                            c.tcpProxy(), c.cluster(), c.where())).toList(), l.path()));
         }
         dumps.put(key, new ProxyFacts(f.source(), f.nodeId(), f.role(), f.nodeIp(), f.interceptionMetadata(), ls, f.clusters()));
         return new Snapshot(s.objects(), dumps, s.logs());

@@ -126,30 +126,37 @@ final class IstioSupport {
         return rows;
     }
 
-    private static final String GATEWAY_ONLY = "at a Gateway's servers; bound to the sidecars (no gateways, or mesh) "
-            + "apply warns that it has no effect there";
-    private static final String SIDECAR_ONLY = "Istio applies it to sidecars' routes only: a gateway ignores it";
+    private static final String SIDECAR_ONLY = "the sidecars' outbound listeners only (the client's workload); a "
+            + "gateway ignores it, as Istio";
 
-    /** VirtualService tcp and tls routes: Istio's gateway match (port, gateways) and tcp_proxy to the destinations. */
+    /**
+     * VirtualService tcp and tls routes: at a Gateway's servers (Istio's gateway match: port, gateways) and, bound to
+     * the mesh (no gateways, or mesh), on the sidecars' outbound listener of the host's TCP or TLS ports (matchTCP,
+     * matchTLS: port, gateways, sourceLabels, sourceNamespace all fit), tcp_proxy to the destinations.
+     */
     private static List<FieldSupport> l4Routes(String at, boolean tls) {
         String m = at + ".match[]";
         List<FieldSupport> rows = new ArrayList<>(List.of(
-                supported(at.substring(0, at.length() - 2), GATEWAY_ONLY + (tls
-                        ? "; each fitting match is an SNI filter chain of a PASSTHROUGH server (TLS or HTTPS), tcp_proxy to "
-                                + "the route's destinations"
-                        : "; the first tcp route that fits a TCP server (or a TLS server that terminates) is its tcp_proxy; "
-                                + "none: no filter chain, as Istio")),
-                supported(m + ".port", "the route serves only the server of that port"),
-                supported(m + ".gateways", "the route serves only those gateways' servers"),
-                warned(m + ".sourceLabels", SIDECAR_ONLY), warned(m + ".sourceNamespace", SIDECAR_ONLY),
-                warned(m + ".destinationSubnets", SIDECAR_ONLY),
+                supported(at.substring(0, at.length() - 2), tls
+                        ? "at a Gateway, each fitting match is an SNI filter chain of a PASSTHROUGH server (TLS or HTTPS); "
+                                + "on the sidecars, of the host's tls- or https- service ports (what no chain matches "
+                                + "passes through, or is black-holed under REGISTRY_ONLY); tcp_proxy to the route's "
+                                + "destinations"
+                        : "the first tcp route that fits a Gateway's TCP server (or a TLS server that terminates), or a "
+                                + "sidecar's outbound listener of the host's other non-HTTP ports, is its tcp_proxy; at a "
+                                + "Gateway, none: no filter chain, as Istio; on a sidecar, none: the service itself"),
+                supported(m + ".port", "the route serves only the server or service port of that number"),
+                supported(m + ".gateways", "the route serves only those gateways' servers (mesh: the sidecars)"),
+                supported(m + ".sourceLabels", SIDECAR_ONLY), supported(m + ".sourceNamespace", SIDECAR_ONLY),
+                supported(m + ".destinationSubnets", SIDECAR_ONLY + "; the filter chain's prefix_ranges (an address is its "
+                        + "/32)"),
                 supported(at + ".route[].destination", "Istio's cluster: the destination's port, else the service's only "
-                        + "port, else the server's port"),
+                        + "port, else the listener's port"),
                 supported(at + ".route[].weight", "several destinations: tcp_proxy weighted_clusters (zero weights left out)")));
         if (tls) {
             rows.add(supported(m + ".sniHosts", "the filter chain's server_names (* matches any); each must be covered by "
                     + "the VirtualService's hosts, else apply refuses it with Istio's message; a host an earlier chain of the "
-                    + "port has is left out, named on the Gateway's status"));
+                    + "port has is left out, named on the Gateway's status or in apply's warnings"));
         }
         return rows;
     }

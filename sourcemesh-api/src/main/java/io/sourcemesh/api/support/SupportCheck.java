@@ -43,34 +43,10 @@ public final class SupportCheck {
         List<String> warned = new ArrayList<>();
         List<FieldError> refused = new ArrayList<>();
         rows.walk(object, "", "", null, false, warned, refused);
-        if (kind.get().kind().equals("VirtualService")) {
-            sidecarL4Routes(object, warned);
-        }
         if (kind.get().kind().equals("Gateway")) {
             passthroughCertificates(object, warned);
         }
         return new Findings(warned, refused);
-    }
-
-    /**
-     * A VirtualService's tcp and tls routes are built at gateways only: bound to the sidecars too (no gateways, or
-     * {@code mesh} among them, as Istio reads it), each is named as having no effect there.
-     */
-    private static void sidecarL4Routes(JsonNode vs, List<String> warned) {
-        JsonNode gateways = vs.path("spec").path("gateways");
-        boolean mesh = !gateways.isArray() || gateways.isEmpty();
-        for (JsonNode g : gateways) {
-            mesh |= g.asText().equals("mesh");
-        }
-        if (!mesh) {
-            return;
-        }
-        for (String routes : List.of("tcp", "tls")) {
-            if (vs.path("spec").path(routes).isArray() && !vs.path("spec").path(routes).isEmpty()) {
-                warned.add("spec." + routes + " is not implemented by SourceMesh for the sidecars (gateways: mesh) and has "
-                        + "no effect there; a Gateway's servers use it");
-            }
-        }
     }
 
     /**

@@ -83,9 +83,10 @@ class SupportCheckTest {
         assertEquals(List.of(), f.warned());
     }
 
-    // Istio's tasks "TCP traffic shifting" and "Ingress gateway without TLS termination": tcp and tls routes at a Gateway.
+    // Istio's tasks "TCP traffic shifting" and "Ingress gateway without TLS termination": tcp and tls routes at a Gateway,
+    // with a sidecar-only match field (a gateway ignores sourceLabels, as Istio's gateway match does).
     @Test
-    void tcpAndTlsRoutesAtAGatewayPassQuietlyAndTheirSidecarOnlyMatchesAreWarned() throws Exception {
+    void tcpAndTlsRoutesAtAGatewayPassQuietly() throws Exception {
         SupportCheck.Findings f = check("""
                 apiVersion: networking.istio.io/v1
                 kind: VirtualService
@@ -102,11 +103,12 @@ class SupportCheckTest {
                   - match: [{port: 443, sniHosts: [nginx.example.com], sourceLabels: {app: sleep}}]
                     route: [{destination: {host: my-nginx, port: {number: 443}}}]
                 """);
-        assertEquals(List.of("spec.tls[0].match[0].sourceLabels is not implemented by SourceMesh and has no effect"), f.warned());
+        assertEquals(List.of(), f.warned());
     }
 
+    // The sidecars build them too (SidecarTcpListener): bound to the mesh, they are no longer named as having no effect.
     @Test
-    void tcpAndTlsRoutesBoundToTheSidecarsAreNamedAsHavingNoEffectThere() throws Exception {
+    void tcpAndTlsRoutesBoundToTheSidecarsPassQuietly() throws Exception {
         String vs = """
                 apiVersion: networking.istio.io/v1
                 kind: VirtualService
@@ -115,12 +117,14 @@ class SupportCheckTest {
                   hosts: [tcp-echo]
                   %s
                   tcp:
-                  - route: [{destination: {host: tcp-echo}}]
+                  - match: [{sourceLabels: {app: sleep}, sourceNamespace: default, destinationSubnets: [10.0.0.0/8]}]
+                    route: [{destination: {host: tcp-echo}}]
+                  tls:
+                  - match: [{sniHosts: [a.example.com], sourceLabels: {app: sleep}}]
+                    route: [{destination: {host: tcp-echo}}]
                 """;
-        String warning = "spec.tcp is not implemented by SourceMesh for the sidecars (gateways: mesh) and has no effect there; "
-                + "a Gateway's servers use it";
-        assertEquals(List.of(warning), check(vs.formatted("")).warned(), "no gateways: the sidecars");
-        assertEquals(List.of(warning), check(vs.formatted("gateways: [mesh, tcp-gw]")).warned());
+        assertEquals(List.of(), check(vs.formatted("")).warned(), "no gateways: the sidecars");
+        assertEquals(List.of(), check(vs.formatted("gateways: [mesh, tcp-gw]")).warned());
         assertEquals(List.of(), check(vs.formatted("gateways: [tcp-gw]")).warned());
     }
 

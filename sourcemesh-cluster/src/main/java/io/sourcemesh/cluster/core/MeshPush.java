@@ -12,6 +12,7 @@ import io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.mesh.StatusTarget;
+import io.sourcemesh.cluster.mesh.VirtualServiceWarnings;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
@@ -160,10 +161,15 @@ final class MeshPush {
         return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher));
     }
 
-    /** The EnvoyFilters among {@code applied} the proxies refused in the last push. */
+    /** The EnvoyFilters among {@code applied} the proxies refused in the last push, and what it left out of its VirtualServices. */
     List<String> applyWarnings(List<KubeObject> applied) {
         MeshPusher.Outcome o = lastOutcome;
-        return o == null ? List.of() : EnvoyFilterReports.applyWarnings(applied, EnvoyFilterReports.Push.of(o, pusher));
+        if (o == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(EnvoyFilterReports.applyWarnings(applied, EnvoyFilterReports.Push.of(o, pusher)));
+        out.addAll(VirtualServiceWarnings.applyWarnings(applied, o.warnings()));
+        return out;
     }
 
     /** istioctl proxy-status: every proxy of the last push and where it stands per xDS type. */

@@ -9,7 +9,7 @@ import java.util.function.Predicate;
 
 /**
  * What every pod on the embedded runtime shares: the event loops, the conntrack stand-in, which
- * addresses have a capturing sidecar, the control plane's ADS address and where logs go.
+ * addresses have a capturing sidecar, which are service VIPs, the control plane's ADS address and where logs go.
  */
 public record KubeletEnv(Transport transport, Conntrack conntrack, Predicate<InetAddress> injected,
-        InetSocketAddress xdsServer, Path logsDir) {}
+        Predicate<InetAddress> serviceVip, InetSocketAddress xdsServer, Path logsDir) {}

@@ -61,7 +61,7 @@ public final class Sidecar implements AutoCloseable {
         ProxyOptions options = ProxyOptions.defaults(1)
                 .withTransport(env.transport())
                 .withPodAddress(podIp)
-                .withInterception(env.conntrack(), new EmbeddedInterception(env.conntrack(), env.injected(), podIp))
+                .withInterception(env.conntrack(), new EmbeddedInterception(env.conntrack(), env.injected(), podIp, env.serviceVip()))
                 .withAccessLogs(c -> toContainerLog(c, log));
         Proxy proxy = Proxy.start(initial, options);
         log.line(envoyLine("info", "starting main dispatch loop; admin address: " + podIp.getHostAddress() + ":" + ADMIN_PORT));

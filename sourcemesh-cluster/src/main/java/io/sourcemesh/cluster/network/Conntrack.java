@@ -29,6 +29,14 @@ public final class Conntrack implements OriginalDestinations {
         entries.remove(new Key(normalize(source), normalize(redirectedTo)));
     }
 
+    /**
+     * Whether {@code source} → {@code vip} is a sidecar's own connection, put on record before it connected (the
+     * proxy's uid-1337 exemption from outbound capture); taken off the record, as a lookup does.
+     */
+    public boolean takeProxyOwn(InetSocketAddress source, InetSocketAddress vip) {
+        return entries.remove(new Key(normalize(source), normalize(vip))) != null;
+    }
+
     @Override
     public Optional<InetSocketAddress> lookup(Channel accepted) {
         Key key = new Key(normalize((InetSocketAddress) accepted.remoteAddress()), normalize((InetSocketAddress) accepted.localAddress()));

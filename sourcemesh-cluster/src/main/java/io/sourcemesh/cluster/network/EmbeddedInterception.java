@@ -24,20 +24,36 @@ public final class EmbeddedInterception implements Interception {
     private final Conntrack conntrack;
     private final Predicate<InetAddress> injected;
     private final InetAddress self;
+    private final Predicate<InetAddress> serviceVip;
 
     /**
      * @param injected whether an address is a pod whose sidecar captures inbound traffic
      * @param self     the pod the connecting party lives in (its own traffic is not captured), or null
      */
     public EmbeddedInterception(Conntrack conntrack, Predicate<InetAddress> injected, InetAddress self) {
+        this(conntrack, injected, self, ip -> false);
+    }
+
+    /**
+     * A sidecar's own: {@code serviceVip} says which addresses the runtime's VIPs capture. istio-iptables exempts the
+     * proxy's own traffic (uid 1337) from its OUTPUT REDIRECT; here a sidecar's connection to a VIP (PassthroughCluster
+     * to a name no SNI chain matched) is put on record first, so the VIP serves it as kube-proxy would instead of
+     * capturing it back into the same sidecar.
+     */
+    public EmbeddedInterception(Conntrack conntrack, Predicate<InetAddress> injected, InetAddress self,
+            Predicate<InetAddress> serviceVip) {
         this.conntrack = conntrack;
         this.injected = injected;
         this.self = self;
+        this.serviceVip = serviceVip;
     }
 
     @Override
     public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {
         InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
+        if (self != null && serviceVip.test(ip)) {
+            return Optional.of(destination); // the same address, through connected(): the VIP sees it is the sidecar's
+        }
         if (EXCLUDED_PORTS.contains(destination.getPort()) || ip.equals(self) || !injected.test(ip)) {
             return Optional.empty();
         }

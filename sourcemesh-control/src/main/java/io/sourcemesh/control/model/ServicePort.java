@@ -15,6 +15,13 @@ public record ServicePort(String name, int port, String targetPort, String appPr
         };
     }
 
+    /** Istio's Protocol.IsTLS by the same name prefix or appProtocol: https and tls ports carry TLS the proxy routes by SNI. */
+    public boolean isTls() {
+        String p = appProtocol.isEmpty() ? name : appProtocol;
+        String prefix = p.toLowerCase(Locale.ROOT).split("-", 2)[0];
+        return prefix.equals("https") || prefix.equals("tls");
+    }
+
     /** The port the pod listens on: a numeric targetPort, a named container port, or the port itself. */
     public int targetPortFor(Pod pod) {
         if (targetPort.isEmpty()) {

@@ -17,7 +17,6 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
-import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
@@ -499,80 +498,15 @@ final class GatewayBuilder {
     }
 
     /**
-     * Istio's buildOutboundNetworkFilters for a gateway: the RBAC network filters, then tcp_proxy to the one
-     * destination (stat prefix the cluster name) or to the destinations of non-zero weight (weighted_clusters, stat
-     * prefix {@code <vs name>.<vs namespace>}), with Istio's access log on it.
+     * Istio's buildOutboundNetworkFilters for a gateway: the RBAC network filters, then the routes' tcp_proxy
+     * ({@link TcpRoutes}).
      */
     private Optional<List<Filter>> networkFilters(List<JsonNode> routes, Server s, IstioConfig vs) {
-        TcpProxy.Builder tp = TcpProxy.newBuilder().addAccessLog(log);
-        if (routes.size() == 1) {
-            String cluster = destinationCluster(routes.get(0).path("destination"), vs, s.port());
-            tp.setStatPrefix(cluster).setCluster(cluster);
-        } else {
-            TcpProxy.WeightedCluster.Builder wc = TcpProxy.WeightedCluster.newBuilder();
-            for (JsonNode route : routes) {
-                int weight = route.path("weight").asInt(0);
-                if (weight > 0) {
-                    wc.addClusters(TcpProxy.WeightedCluster.ClusterWeight.newBuilder()
-                            .setName(destinationCluster(route.path("destination"), vs, s.port())).setWeight(weight));
-                }
-            }
-            if (wc.getClustersCount() == 0) {
-                warnings.add(new TranslationWarning(serverName(s), "VirtualService " + vs.key() + " has several destinations "
-                        + "and none with a weight; left out"));
-                return Optional.empty();
-            }
-            tp.setStatPrefix(vs.name() + "." + vs.namespace()).setWeightedClusters(wc);
-        }
-        destinationPolicy(routes.get(0).path("destination"), vs, s, tp);
-        List<Filter> filters = new ArrayList<>(authz.networkFilters());
-        filters.add(Protos.networkFilter(Names.TCP_PROXY, tp.build()));
-        return Optional.of(filters);
-    }
-
-    /**
-     * Istio's buildOutboundNetworkFilters reads the first destination's DestinationRule: its trafficPolicy's
-     * connectionPool.tcp.idleTimeout is tcp_proxy's idle_timeout; a consistentHash useSourceIp (the subset's policy
-     * first, as maybeSetHashPolicy) would be tcp_proxy's hash_policy, which the proxy's tcp_proxy has not: named.
-     */
-    private void destinationPolicy(JsonNode destination, IstioConfig vs, Server s, TcpProxy.Builder tp) {
-        String fqdn = model.fqdn(destination.path("host").asText(), vs.namespace());
-        Optional<IstioConfig> rule = model.serviceByFqdn(fqdn).flatMap(svc -> Clusters.destinationRule(model, svc));
-        if (rule.isEmpty()) {
-            return;
-        }
-        JsonNode policy = rule.get().spec().path("trafficPolicy");
-        JsonNode idle = policy.path("connectionPool").path("tcp").path("idleTimeout");
-        if (idle.isTextual()) {
-            IstioDurations.parse(idle.asText()).ifPresent(tp::setIdleTimeout); // a bad one is named on the cluster
-        }
-        boolean sourceIp = policy.path("loadBalancer").path("consistentHash").path("useSourceIp").asBoolean(false);
-        String subset = destination.path("subset").asText("");
-        for (JsonNode sub : Clusters.list(rule.get().spec().path("subsets"))) {
-            if (sub.path("name").asText().equals(subset) && sub.path("trafficPolicy").has("loadBalancer")) {
-                sourceIp = sub.path("trafficPolicy").path("loadBalancer").path("consistentHash").path("useSourceIp")
-                        .asBoolean(false);
-            }
-        }
-        if (sourceIp) {
-            warnings.add(new TranslationWarning(serverName(s), "DestinationRule " + rule.get().key() + " consistentHash."
-                    + "useSourceIp is not applied to the gateway's tcp_proxy (the proxy's tcp_proxy has no hash_policy); its "
-                    + "connections are spread by the cluster's load balancer"));
-        }
-    }
-
-    /**
-     * Istio's GetDestinationCluster: the destination's port, else the service's only port, else the listener's
-     * (the server's) port.
-     */
-    private String destinationCluster(JsonNode destination, IstioConfig vs, int serverPort) {
-        String fqdn = model.fqdn(destination.path("host").asText(), vs.namespace());
-        int port = destination.path("port").path("number").asInt(0);
-        if (port == 0) {
-            port = model.serviceByFqdn(fqdn).map(Service::ports).filter(p -> p.size() == 1)
-                    .map(p -> p.get(0).port()).orElse(serverPort);
-        }
-        return Names.outboundCluster(port, destination.path("subset").asText(""), fqdn);
+        return TcpRoutes.tcpProxy(model, log, warnings, serverName(s), routes, vs, s.port()).map(tp -> {
+            List<Filter> filters = new ArrayList<>(authz.networkFilters());
+            filters.add(Protos.networkFilter(Names.TCP_PROXY, tp));
+            return filters;
+        });
     }
 
     /**

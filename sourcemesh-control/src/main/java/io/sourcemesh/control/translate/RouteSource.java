@@ -42,6 +42,30 @@ record RouteSource(Map<String, String> labels, String namespace, Set<String> gat
     }
 
     /**
+     * Istio's matchTCP / matchTLS (tls.go) for a {@code tcp} or {@code tls} route's match: port, gateways, sourceLabels
+     * (a subset of the proxy's labels) and sourceNamespace must all fit; unlike an HTTP match, gateways do not stand
+     * in for the source checks.
+     */
+    boolean matchesL4(JsonNode match, IstioConfig vs) {
+        int matchPort = match.path("port").asInt(0);
+        if (matchPort != 0 && matchPort != port) {
+            return false;
+        }
+        java.util.List<JsonNode> gateways = Clusters.list(match.path("gateways"));
+        if (!gateways.isEmpty()
+                && gateways.stream().noneMatch(g -> gatewayNames.contains(resolveGateway(g.asText(), vs.namespace())))) {
+            return false;
+        }
+        for (Map.Entry<String, JsonNode> e : match.path("sourceLabels").properties()) {
+            if (!e.getValue().asText().equals(labels.get(e.getKey()))) {
+                return false;
+            }
+        }
+        String sourceNamespace = match.path("sourceNamespace").asText("");
+        return sourceNamespace.isEmpty() || sourceNamespace.equals(namespace);
+    }
+
+    /**
      * Istio's ResolveGatewayName: {@code mesh} stays; {@code ns/name} stays; a host name
      * {@code name.ns.svc...} is {@code ns/name}; a short name is in the VirtualService's namespace.
      */

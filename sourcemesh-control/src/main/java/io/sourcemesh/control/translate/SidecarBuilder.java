@@ -165,10 +165,10 @@ final class SidecarBuilder {
         return l.build();
     }
 
-    /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port tcp_proxy listeners for TCP ports. */
+    /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
     private void outbound(List<Listener> listeners, List<RouteConfiguration> routes) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
-        String domain = model.meshConfig().domain();
+        List<IstioConfig> meshVirtualServices = meshVirtualServices();
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
                 continue;
@@ -178,14 +178,8 @@ final class SidecarBuilder {
                     httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
                     continue;
                 }
-                String cluster = Names.outboundCluster(sp.port(), "", svc.fqdn(domain));
-                listeners.add(Listener.newBuilder()
-                        .setName(Names.listener(svc.clusterIp(), sp.port()))
-                        .setAddress(Protos.address(svc.clusterIp(), sp.port()))
-                        .setBindToPort(Protos.bool(false))
-                        .setTrafficDirection(TrafficDirection.OUTBOUND)
-                        .addFilterChains(FilterChain.newBuilder().addFilters(Hcm.tcpProxy(cluster, cluster, log)))
-                        .build());
+                listeners.add(SidecarTcpListener.of(model, log, warnings, svc, sp, RouteSource.sidecar(proxy, sp.port()),
+                        meshVirtualServices, scope.registryOnly()));
             }
         }
         httpPorts.forEach((port, services) -> {
@@ -261,14 +255,24 @@ final class SidecarBuilder {
     /** A VirtualService for the mesh (no gateways, or "mesh") naming this host; oldest first, as Istio merges. */
     private java.util.Optional<IstioConfig> meshVirtualService(String fqdn) {
         return model.virtualServices().stream()
-                .filter(vs -> {
-                    List<String> gws = Clusters.list(vs.spec().path("gateways")).stream()
-                            .map(com.fasterxml.jackson.databind.JsonNode::asText).toList();
-                    return gws.isEmpty() || gws.contains("mesh");
-                })
+                .filter(SidecarBuilder::boundToMesh)
                 .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
                         .anyMatch(h -> model.fqdn(h.asText(), vs.namespace()).equals(fqdn)))
                 .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp))
                 .findFirst();
+    }
+
+    /** The VirtualServices bound to the mesh, oldest first (Istio's push context sorts them by creation time). */
+    private List<IstioConfig> meshVirtualServices() {
+        return model.virtualServices().stream()
+                .filter(SidecarBuilder::boundToMesh)
+                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp).thenComparing(IstioConfig::key))
+                .toList();
+    }
+
+    private static boolean boundToMesh(IstioConfig vs) {
+        List<String> gws = Clusters.list(vs.spec().path("gateways")).stream()
+                .map(com.fasterxml.jackson.databind.JsonNode::asText).toList();
+        return gws.isEmpty() || gws.contains("mesh");
     }
 }

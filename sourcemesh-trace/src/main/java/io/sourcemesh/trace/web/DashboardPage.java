@@ -60,7 +60,10 @@ final class DashboardPage {
             }
             b.append("<div class='hop ").append(kept ? "kept" : "lost").append("' data-component='").append(esc(h.component())).append("'><b>")
                     .append(esc(h.name())).append("</b><br>socket: <code class=socket>").append(esc(h.seesOnSocket())).append("</code>");
-            if (!h.xffIn().isEmpty()) {
+            if (h.xffIn().startsWith("PROXY ")) {
+                // a PROXY protocol header in front of the bytes (the only carrier over TCP), not an HTTP header
+                b.append("<br>PROXY header: <code class=proxy>").append(esc(h.xffIn().substring("PROXY ".length()))).append("</code>");
+            } else if (!h.xffIn().isEmpty()) {
                 b.append("<br>X-Forwarded-For: <code>").append(esc(h.xffIn())).append("</code>");
             }
             b.append("<br>believes: <code class=believes>").append(esc(h.believes())).append("</code><br>")

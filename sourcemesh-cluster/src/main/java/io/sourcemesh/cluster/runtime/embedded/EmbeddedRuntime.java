@@ -211,7 +211,7 @@ public final class EmbeddedRuntime implements Runtime {
     }
 
     private KubeletEnv kubeletEnv() {
-        return new KubeletEnv(transport, conntrack, this::intercepted, xds.address(), host.home().logsDir());
+        return new KubeletEnv(transport, conntrack, this::intercepted, vips::serves, xds.address(), host.home().logsDir());
     }
 
     /** Whether an address belongs to a pod whose sidecar captures its inbound traffic. */

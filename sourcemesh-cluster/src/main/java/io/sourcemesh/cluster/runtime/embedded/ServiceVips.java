@@ -41,6 +41,8 @@ final class ServiceVips implements AutoCloseable {
     private final Function<InetAddress, Optional<EmbeddedPod>> podAt;
     private final Supplier<List<EmbeddedPod>> pods;
     private final Map<String, L4Forwarder> vips = new HashMap<>();
+    /** The VIPs served, read by the sidecars' interception on their event loops. */
+    private volatile java.util.Set<InetAddress> served = java.util.Set.of();
 
     ServiceVips(ObjectStore store, Transport transport, Conntrack conntrack, Predicate<InetAddress> intercepted,
             Function<InetAddress, Optional<EmbeddedPod>> podAt, Supplier<List<EmbeddedPod>> pods) {
@@ -50,6 +52,11 @@ final class ServiceVips implements AutoCloseable {
         this.intercepted = intercepted;
         this.podAt = podAt;
         this.pods = pods;
+    }
+
+    /** Whether {@code ip} is the VIP of a service this runtime serves. */
+    boolean serves(InetAddress ip) {
+        return served.contains(ip);
     }
 
     /** A listener for every TCP port of every service with a ClusterIP, none for what is gone. */
@@ -68,6 +75,7 @@ final class ServiceVips implements AutoCloseable {
                 wanted.put(svc.namespace() + "/" + svc.name() + "/" + vip, vip);
             }
         }
+        served = wanted.values().stream().map(InetSocketAddress::getAddress).collect(java.util.stream.Collectors.toUnmodifiableSet());
         for (String k : List.copyOf(vips.keySet())) {
             if (!wanted.containsKey(k)) {
                 vips.remove(k).close();
@@ -95,7 +103,7 @@ final class ServiceVips implements AutoCloseable {
         InetAddress clientIp = Addresses.unmapped(client.getAddress());
         SourceBinding fromClient = SourceBinding.fixed(new InetSocketAddress(clientIp, 0));
         EmbeddedPod source = podAt.apply(clientIp).orElse(null);
-        if (source != null && source.intercepted()) {
+        if (source != null && source.intercepted() && !conntrack.takeProxyOwn(client, vip)) {
             InetSocketAddress outbound = new InetSocketAddress(source.address(), 15001);
             Interception capture = new Interception() {
                 @Override

@@ -1,0 +1,245 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Service;
+import io.sourcemesh.control.model.ServicePort;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A sidecar's outbound listener for a non-HTTP service port, on the service's VIP ({@code vip_port}), as Istio's
+ * listener.go buildSidecarOutboundTCPListenerOpts and tls.go build it from the mesh's VirtualServices for the host:
+ * on a TLS or HTTPS port a chain per fitting {@code tls} route match, on its sniHosts (tls_inspector reads them); on
+ * any other port the first fitting {@code tcp} route, with chains on destinationSubnets before it; without a route,
+ * tcp_proxy to the service's own cluster. A match-all chain beside others is the default chain (Istio's
+ * buildListenerFromEntry); with none, PassthroughFilterChain (PassthroughCluster, or BlackHoleCluster under
+ * REGISTRY_ONLY) takes what no chain matches. The sidecar's outbound chains carry no RBAC filters, as in Istio.
+ */
+final class SidecarTcpListener {
+    private final MeshModel model;
+    private final AccessLog log;
+    private final List<TranslationWarning> warnings;
+    private final Service service;
+    private final ServicePort port;
+    private final RouteSource source;
+
+    /** One filter chain's runtime match (Istio's filterChainOpts): SNI names and destination CIDRs. */
+    private record Chain(String where, List<String> sniHosts, List<String> cidrs, TcpProxy tcpProxy) {
+        boolean matchesAll() {
+            return (sniHosts.isEmpty() || sniHosts.contains("*")) && cidrs.isEmpty();
+        }
+    }
+
+    private SidecarTcpListener(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service,
+            ServicePort port, RouteSource source) {
+        this.model = model;
+        this.log = log;
+        this.warnings = warnings;
+        this.service = service;
+        this.port = port;
+        this.source = source;
+    }
+
+    /** The vip_port listener of {@code service}'s {@code port} for a sidecar seen as {@code source}. */
+    static Listener of(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service, ServicePort port,
+            RouteSource source, List<IstioConfig> meshVirtualServices, boolean registryOnly) {
+        SidecarTcpListener b = new SidecarTcpListener(model, log, warnings, service, port, source);
+        List<IstioConfig> configs = b.forHost(meshVirtualServices);
+        List<Chain> chains = port.isTls() ? b.tlsChains(configs) : b.tcpChains(configs);
+        return b.listener(chains, registryOnly);
+    }
+
+    /** Istio's getConfigsForHost: the VirtualServices one of whose hosts (wildcards too) is this service. */
+    private List<IstioConfig> forHost(List<IstioConfig> virtualServices) {
+        String fqdn = service.fqdn(model.meshConfig().domain());
+        return virtualServices.stream()
+                .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
+                        .anyMatch(h -> hostMatches(model.fqdn(h.asText(), vs.namespace()), fqdn)))
+                .toList();
+    }
+
+    private static boolean hostMatches(String vsHost, String fqdn) {
+        return vsHost.equals(fqdn) || vsHost.equals("*") || vsHost.startsWith("*.") && fqdn.endsWith(vsHost.substring(1));
+    }
+
+    /**
+     * Istio's buildSidecarOutboundTLSFilterChainOpts: a chain per fitting tls match whose SNI hosts and destination
+     * subnets no earlier one had (an identical later match could never be reached); none, the service's cluster.
+     */
+    private List<Chain> tlsChains(List<IstioConfig> configs) {
+        List<Chain> out = new ArrayList<>();
+        Set<String> handled = new HashSet<>();
+        Set<String> sniTaken = new HashSet<>();
+        List<String> cidrs = List.of(); // a VIP listener's own: none
+        for (IstioConfig vs : configs) {
+            List<JsonNode> tlsRoutes = Clusters.list(vs.spec().path("tls"));
+            for (int r = 0; r < tlsRoutes.size(); r++) {
+                List<JsonNode> routes = Clusters.list(tlsRoutes.get(r).path("route"));
+                if (routes.isEmpty()) {
+                    continue;
+                }
+                List<JsonNode> matches = Clusters.list(tlsRoutes.get(r).path("match"));
+                for (int i = 0; i < matches.size(); i++) {
+                    JsonNode match = matches.get(i);
+                    if (!source.matchesL4(match, vs)) {
+                        continue;
+                    }
+                    List<String> subnets = strings(match.path("destinationSubnets"));
+                    if (!subnets.isEmpty()) {
+                        cidrs = subnets; // as Istio: it stays for the matches after this one
+                    }
+                    List<String> sni = strings(match.path("sniHosts")).stream().sorted().toList();
+                    String key = String.join(",", strings(match.path("sniHosts"))) + "|" + String.join(",", subnets);
+                    if (!handled.add(key)) {
+                        continue;
+                    }
+                    String where = "VirtualService " + vs.key() + " tls[" + r + "].match[" + i + "]";
+                    String cidrKey = String.join(",", cidrs.stream().sorted().toList());
+                    List<String> taken = sni.stream().filter(h -> !h.equals("*") && sniTaken.contains(h + "|" + cidrKey)).toList();
+                    if (!taken.isEmpty()) {
+                        // Envoy refuses a listener whose chains share a match; Istio would send it and be NACKed.
+                        warnings.add(new TranslationWarning(where, "left out of the sidecars' listener " + listenerName()
+                                + ": SNI host names " + taken + " are matched there already"));
+                        continue;
+                    }
+                    sni.forEach(h -> sniTaken.add(h + "|" + cidrKey));
+                    List<String> chainCidrs = cidrs;
+                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port())
+                            .ifPresent(tp -> out.add(new Chain(where, sni, chainCidrs, tp)));
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            out.add(serviceChain());
+        }
+        return out;
+    }
+
+    /**
+     * Istio's buildSidecarOutboundTCPFilterChainOpts: the first tcp route with no match, or with a fitting match
+     * without destinationSubnets, ends the list; fitting matches with destinationSubnets make a chain on those
+     * subnets before it; without such an end, the service's own cluster is the default.
+     */
+    private List<Chain> tcpChains(List<IstioConfig> configs) {
+        List<Chain> out = new ArrayList<>();
+        for (IstioConfig vs : configs) {
+            List<JsonNode> tcpRoutes = Clusters.list(vs.spec().path("tcp"));
+            for (int r = 0; r < tcpRoutes.size(); r++) {
+                List<JsonNode> routes = Clusters.list(tcpRoutes.get(r).path("route"));
+                if (routes.isEmpty()) {
+                    continue;
+                }
+                List<JsonNode> matches = Clusters.list(tcpRoutes.get(r).path("match"));
+                boolean terminal = matches.isEmpty();
+                List<String> subnets = new ArrayList<>();
+                for (JsonNode match : matches) {
+                    if (source.matchesL4(match, vs)) {
+                        List<String> s = strings(match.path("destinationSubnets"));
+                        if (s.isEmpty()) {
+                            terminal = true;
+                            break;
+                        }
+                        subnets.addAll(s);
+                    }
+                }
+                String where = "VirtualService " + vs.key() + " tcp[" + r + "]";
+                if (terminal) {
+                    Optional<TcpProxy> tp = TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port());
+                    if (tp.isPresent()) {
+                        out.add(new Chain(where, List.of(), List.of(), tp.get()));
+                        return out;
+                    }
+                } else if (!subnets.isEmpty()) {
+                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port())
+                            .ifPresent(tp -> out.add(new Chain(where, List.of(), List.copyOf(subnets), tp)));
+                }
+            }
+        }
+        out.add(serviceChain());
+        return out;
+    }
+
+    /** No route: tcp_proxy to the service's own cluster (Istio's buildOutboundNetworkFiltersWithSingleDestination). */
+    private Chain serviceChain() {
+        String cluster = Names.outboundCluster(port.port(), "", service.fqdn(model.meshConfig().domain()));
+        return new Chain("", List.of(), List.of(), TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster)
+                .addAccessLog(log).build());
+    }
+
+    /** Istio's buildListenerFromEntry: chains in order, the match-all one as the default, tls_inspector for SNI. */
+    private Listener listener(List<Chain> chains, boolean registryOnly) {
+        Listener.Builder l = Listener.newBuilder()
+                .setName(listenerName())
+                .setAddress(Protos.address(service.clusterIp(), port.port()))
+                .setBindToPort(Protos.bool(false))
+                .setTrafficDirection(TrafficDirection.OUTBOUND);
+        if (chains.stream().anyMatch(c -> !c.sniHosts().isEmpty())) {
+            l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
+        }
+        FilterChain defaultChain = null;
+        for (Chain c : chains) {
+            FilterChain.Builder fc = FilterChain.newBuilder().addFilters(Protos.networkFilter(Names.TCP_PROXY, c.tcpProxy()));
+            if (c.matchesAll()) {
+                defaultChain = fc.build(); // as Istio: a later match-all chain replaces an earlier one
+                continue;
+            }
+            FilterChainMatch.Builder m = FilterChainMatch.newBuilder();
+            if (!c.sniHosts().contains("*")) {
+                m.addAllServerNames(c.sniHosts());
+            }
+            for (String cidr : c.cidrs().stream().sorted().toList()) {
+                cidr(c.where(), cidr).ifPresent(m::addPrefixRanges);
+            }
+            l.addFilterChains(fc.setFilterChainMatch(m));
+        }
+        if (defaultChain != null && l.getFilterChainsCount() == 0) {
+            l.addFilterChains(defaultChain); // one chain only: no default chain, as Istio
+        } else if (defaultChain != null) {
+            l.setDefaultFilterChain(defaultChain);
+        } else {
+            String fallthrough = registryOnly ? Names.BLACKHOLE_CLUSTER : Names.PASSTHROUGH_CLUSTER;
+            l.setDefaultFilterChain(FilterChain.newBuilder().setName("PassthroughFilterChain")
+                    .addFilters(Hcm.tcpProxy(fallthrough, fallthrough, log)));
+        }
+        return l.build();
+    }
+
+    /** Istio's ConvertAddressToCidr: an address is its /32 (/128); the unspecified address is left out, as Istio. */
+    private Optional<CidrRange> cidr(String where, String text) {
+        int slash = text.indexOf('/');
+        String address = slash < 0 ? text : text.substring(0, slash);
+        int len;
+        try {
+            len = slash < 0 ? (address.contains(":") ? 128 : 32) : Integer.parseInt(text.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            warnings.add(new TranslationWarning(where, "destinationSubnets entry " + text + " is not a CIDR; left out of "
+                    + listenerName()));
+            return Optional.empty();
+        }
+        if (address.equals("0.0.0.0")) {
+            return Optional.empty();
+        }
+        return Optional.of(CidrRange.newBuilder().setAddressPrefix(address).setPrefixLen(Protos.uint(len)).build());
+    }
+
+    private String listenerName() {
+        return Names.listener(service.clusterIp(), port.port());
+    }
+
+    private static List<String> strings(JsonNode array) {
+        return Clusters.list(array).stream().map(JsonNode::asText).toList();
+    }
+}

@@ -1,0 +1,185 @@
+package io.sourcemesh.control.translate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.Golden;
+import io.sourcemesh.control.model.MeshConfig;
+import io.sourcemesh.control.model.MeshModel;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A VirtualService's tcp and tls routes on the sidecars' outbound vip_port listeners, as Istio's listener.go
+ * (buildSidecarOutboundTCPListenerOpts, buildListenerFromEntry) and tls.go (buildSidecarOutboundTCPFilterChainOpts,
+ * buildSidecarOutboundTLSFilterChainOpts, matchTCP/matchTLS) build them.
+ */
+class SidecarTcpListenerTest {
+    private static final String HTTPBIN = "outbound|8000||httpbin.default.svc.cluster.local";
+    private static final String SLEEP = "outbound|80||sleep.default.svc.cluster.local";
+    private static final String ECHO_TCP = "127.96.0.20_9000";
+    private static final String ECHO_TLS = "127.96.0.20_9443";
+    private final Translator translator = Translator.create();
+
+    @Test
+    void theSleepSidecarsListenersAsIstioBuildsThem() {
+        ProxyResources r = translate(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"), "sleep");
+        Golden.assertMatches("sidecar-tcp-tls", r.toJson());
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+    }
+
+    @Test
+    void aTcpRouteWhoseSourceLabelsFitTheClientIsItsOnlyChain() {
+        Listener l = translate(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"), "sleep").listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        assertFalse(l.hasDefaultFilterChain(), "one match-all chain: Istio sends it as the only chain");
+        assertEquals(0, l.getListenerFiltersCount(), "no SNI to read");
+        TcpProxy tp = tcpProxy(l.getFilterChains(0));
+        assertEquals(HTTPBIN, tp.getCluster(), "sourceLabels app=sleep fits the sleep pod: the first tcp route");
+        assertEquals(HTTPBIN, tp.getStatPrefix());
+    }
+
+    @Test
+    void anotherClientGetsTheNextTcpRouteWithWeightedClusters() {
+        Listener l = translate(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"), "httpbin").listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        TcpProxy tp = tcpProxy(l.getFilterChains(0));
+        assertEquals("tcp-echo.default", tp.getStatPrefix(), "Istio's weighted stat prefix: <vs>.<namespace>");
+        assertEquals(HTTPBIN, tp.getWeightedClusters().getClusters(0).getName());
+        assertEquals(80, tp.getWeightedClusters().getClusters(0).getWeight());
+        assertEquals(SLEEP, tp.getWeightedClusters().getClusters(1).getName());
+        assertEquals(20, tp.getWeightedClusters().getClusters(1).getWeight());
+    }
+
+    @Test
+    void sourceNamespacePortAndGatewaysMustAllFit() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        ObjectNode first = tcpMatch(objects, 0);
+        first.put("sourceNamespace", "other");
+        assertEquals("tcp-echo.default", tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow()
+                .getFilterChains(0)).getStatPrefix(), "another namespace's clients only");
+        first.put("sourceNamespace", "default").putArray("gateways").add("istio-system/ingress");
+        assertEquals("tcp-echo.default", tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow()
+                .getFilterChains(0)).getStatPrefix(), "matchTCP: a gateway's name does not fit the sidecars, labels or not");
+        first.withArray("gateways").add("mesh");
+        assertEquals(HTTPBIN, tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0))
+                .getCluster(), "mesh among the gateways fits");
+        first.put("port", 9001);
+        assertEquals("tcp-echo.default", tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow()
+                .getFilterChains(0)).getStatPrefix(), "another port's route");
+    }
+
+    @Test
+    void destinationSubnetsMakeAChainBeforeTheDefault() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        tcpMatch(objects, 0).putArray("destinationSubnets").add("127.96.0.20").add("127.96.0.0/16");
+        Listener l = translate(objects, "sleep").listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        FilterChain subnets = l.getFilterChains(0);
+        assertEquals("127.96.0.0", subnets.getFilterChainMatch().getPrefixRanges(0).getAddressPrefix(), "sorted, as Istio");
+        assertEquals(16, subnets.getFilterChainMatch().getPrefixRanges(0).getPrefixLen().getValue());
+        assertEquals("127.96.0.20", subnets.getFilterChainMatch().getPrefixRanges(1).getAddressPrefix());
+        assertEquals(32, subnets.getFilterChainMatch().getPrefixRanges(1).getPrefixLen().getValue(), "an address is its /32");
+        assertEquals(HTTPBIN, tcpProxy(subnets).getCluster());
+        assertEquals("tcp-echo.default", tcpProxy(l.getDefaultFilterChain()).getStatPrefix(),
+                "the next route, match-all, is the default chain (Istio's buildListenerFromEntry)");
+    }
+
+    @Test
+    void withoutAFittingRouteTheServicesOwnClusterAsBefore() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        named(objects, "VirtualService", "tcp-echo").with("spec").putArray("gateways").add("istio-system/ingress");
+        Listener l = translate(objects, "sleep").listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", tcpProxy(l.getFilterChains(0)).getCluster(),
+                "a VirtualService bound to a gateway only does not reach the sidecars");
+    }
+
+    @Test
+    void aTlsPortRoutesBySniAndPassesTheRestThrough() {
+        ProxyResources r = translate(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"), "sleep");
+        Listener l = r.listener(ECHO_TLS).orElseThrow();
+        assertEquals(Names.TLS_INSPECTOR, l.getListenerFilters(0).getName());
+        assertEquals(1, l.getFilterChainsCount());
+        assertEquals(List.of("a.example.com"), l.getFilterChains(0).getFilterChainMatch().getServerNamesList());
+        assertEquals(HTTPBIN, tcpProxy(l.getFilterChains(0)).getCluster(), "no port: the service's only port");
+        assertEquals("PassthroughFilterChain", l.getDefaultFilterChain().getName());
+        assertEquals(Names.PASSTHROUGH_CLUSTER, tcpProxy(l.getDefaultFilterChain()).getCluster(),
+                "another name goes where the client sent it, as Istio's fallthrough");
+    }
+
+    @Test
+    void aTlsPortTakesNoTcpRouteAndAnHttpsPortIsTls() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        tcpMatch(objects, 1).put("port", 9443);
+        named(objects, "VirtualService", "tcp-echo").with("spec").remove("tls");
+        Listener l = translate(objects, "httpbin").listener(ECHO_TLS).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        assertEquals("outbound|9443||tcp-echo.default.svc.cluster.local", tcpProxy(l.getFilterChains(0)).getCluster(),
+                "Istio builds tcp routes for non-TLS ports only");
+        objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        ObjectNode svc = named(objects, "Service", "tcp-echo");
+        ((ObjectNode) svc.path("spec").path("ports").get(1)).put("name", "https-echo");
+        l = translate(objects, "sleep").listener(ECHO_TLS).orElseThrow();
+        assertEquals(List.of("a.example.com"), l.getFilterChains(0).getFilterChainMatch().getServerNamesList());
+    }
+
+    @Test
+    void aRepeatedSniMatchIsUnreachableAndAnOverlapIsNamed() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        ObjectNode vs = named(objects, "VirtualService", "tcp-echo");
+        ObjectNode again = vs.withArray("/spec/tls").addObject();
+        again.putArray("match").addObject().put("port", 9443).putArray("sniHosts").add("a.example.com");
+        again.putArray("route").addObject().putObject("destination").put("host", "sleep");
+        ObjectNode overlap = vs.withArray("/spec/tls").addObject();
+        overlap.putArray("match").addObject().putArray("sniHosts").add("b.example.com").add("a.example.com");
+        overlap.putArray("route").addObject().putObject("destination").put("host", "sleep");
+        ProxyResources r = translate(objects, "sleep");
+        Listener l = r.listener(ECHO_TLS).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount(), "Istio skips the same SNI again; Envoy would refuse the overlap");
+        assertEquals(HTTPBIN, tcpProxy(l.getFilterChains(0)).getCluster());
+        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("VirtualService default/tcp-echo tls[2].match[0]")
+                && w.message().contains("SNI host names [a.example.com] are matched there already")), r.warnings().toString());
+    }
+
+    @Test
+    void registryOnlyBlackHolesWhatNoSniChainMatches() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+                """));
+        Listener l = translate(objects, "sleep").listener(ECHO_TLS).orElseThrow();
+        assertEquals(Names.BLACKHOLE_CLUSTER, tcpProxy(l.getDefaultFilterChain()).getCluster());
+    }
+
+    private static ObjectNode tcpMatch(List<ObjectNode> objects, int route) {
+        return (ObjectNode) named(objects, "VirtualService", "tcp-echo").path("spec").path("tcp").get(route).path("match").get(0);
+    }
+
+    private static ObjectNode named(List<ObjectNode> objects, String kind, String name) {
+        return objects.stream().filter(o -> o.path("kind").asText().equals(kind)
+                && o.path("metadata").path("name").asText().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static TcpProxy tcpProxy(FilterChain fc) {
+        return ProxyResources.unpack(fc.getFilters(fc.getFiltersCount() - 1).getTypedConfig(), TcpProxy.class);
+    }
+
+    private ProxyResources translate(List<ObjectNode> extra, String client) {
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.seed());
+        objects.addAll(extra);
+        MeshModel model = MeshModel.of(objects, MeshConfig.from(objects));
+        return translator.translate(model, Fixtures.sidecar(model, client));
+    }
+}
