@@ -17,7 +17,9 @@ import java.util.List;
  * analysis messages are): a server left out — an HTTPS server whose credentialName has no Secret,
  * say — makes the Gateway's Reconciled condition False with one message per server, while the rest
  * keeps serving. Otherwise Reconciled is True only when every gateway proxy it selects ACKed the
- * push carrying it; a proxy that NACKed it is named with its error ({@link ProxyVerdicts}).
+ * push carrying it; a proxy that NACKed it is named with its error ({@link ProxyVerdicts}). A
+ * setting not applied to a server that still serves (a pin with tls.mode SIMPLE, say) is listed
+ * too, without making the Gateway unreconciled.
  */
 public final class GatewayStatus {
     private static final String PREFIX = "Gateway ";
@@ -44,14 +46,17 @@ public final class GatewayStatus {
     static ObjectNode status(List<TranslationWarning> warnings, ProxyVerdicts verdicts) {
         ObjectNode status = JsonNodeFactory.instance.objectNode();
         ObjectNode condition = status.putArray("conditions").addObject();
-        if (warnings.isEmpty()) {
-            verdicts.condition(condition);
-        } else {
+        if (warnings.stream().anyMatch(TranslationWarning::leftOut)) {
             condition.put("type", "Reconciled").put("status", "False").put("reason", "ServerLeftOut")
                     .put("message", "some servers are left out; the others keep serving");
+        } else {
+            // Only notes (a setting not applied to a server that serves): reconciled as the proxies answered.
+            verdicts.condition(condition);
+        }
+        if (!warnings.isEmpty()) {
             ArrayNode messages = status.putArray("validationMessages");
             for (TranslationWarning w : warnings) {
-                messages.addObject().put("level", "WARNING").put("type", "GatewayServerLeftOut")
+                messages.addObject().put("level", "WARNING").put("type", w.leftOut() ? "GatewayServerLeftOut" : "GatewaySettingNotApplied")
                         .put("description", w.toString());
             }
         }

@@ -55,6 +55,22 @@ class GatewayInstallTest {
         assertEquals("True", GatewayStatus.status(List.of(), new ProxyVerdicts(List.of())).path("conditions").path(0).path("status").asText());
     }
 
+    /** A setting not applied to a server that serves is listed, but the Gateway is reconciled as its proxies answered. */
+    @Test
+    void aNoteDoesNotMakeTheGatewayUnreconciled() {
+        TranslationWarning note = TranslationWarning.note("Gateway default/gw server[0] port 443",
+                "tls.verifyCertificateSpki/verifyCertificateHash are not used with tls.mode SIMPLE");
+        ProxyAnswer acked = new ProxyAnswer("gw-a.istio-system", ProxyAnswer.State.ACKED, "");
+        var status = GatewayStatus.status(List.of(note), new ProxyVerdicts(List.of(acked)));
+        assertEquals("True", status.path("conditions").path(0).path("status").asText());
+        assertEquals("GatewaySettingNotApplied", status.path("validationMessages").path(0).path("type").asText());
+        assertEquals(note.toString(), status.path("validationMessages").path(0).path("description").asText());
+        TranslationWarning leftOut = new TranslationWarning("Gateway default/gw server[1] port 443", "server left out");
+        var both = GatewayStatus.status(List.of(note, leftOut), new ProxyVerdicts(List.of(acked)));
+        assertEquals("ServerLeftOut", both.path("conditions").path(0).path("reason").asText());
+        assertEquals("GatewayServerLeftOut", both.path("validationMessages").path(1).path("type").asText());
+    }
+
     @Test
     void reconciledIsTrueOnlyWhenEveryGatewayProxyAcked() {
         ProxyAnswer acked = new ProxyAnswer("gw-a.istio-system", ProxyAnswer.State.ACKED, "");

@@ -307,7 +307,7 @@ final class GatewayBuilder {
             }
         } else {
             if (tls.path("verifyCertificateSpki").size() + tls.path("verifyCertificateHash").size() > 0) {
-                warnings.add(new TranslationWarning(serverName(s), "tls.verifyCertificateSpki/verifyCertificateHash are not "
+                warnings.add(TranslationWarning.note(serverName(s), "tls.verifyCertificateSpki/verifyCertificateHash are not "
                         + "used with tls.mode SIMPLE (Istio applies them to MUTUAL and OPTIONAL_MUTUAL)"));
             }
             if (!tls.path("subjectAltNames").isEmpty()) {

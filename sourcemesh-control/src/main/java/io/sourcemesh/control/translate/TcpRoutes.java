@@ -74,7 +74,7 @@ final class TcpRoutes {
             }
         }
         if (sourceIp) {
-            warnings.add(new TranslationWarning(where, "DestinationRule " + rule.get().key() + " consistentHash."
+            warnings.add(TranslationWarning.note(where, "DestinationRule " + rule.get().key() + " consistentHash."
                     + "useSourceIp is not applied to the tcp_proxy (the proxy's tcp_proxy has no hash_policy); its "
                     + "connections are spread by the cluster's load balancer"));
         }

@@ -111,7 +111,8 @@ class GatewayTlsTest {
         assertFalse(v.hasTrustedCa());
         assertEquals("client.example.com", v.getMatchSubjectAltNames(0).getExact());
         assertEquals(0, v.getVerifyCertificateHashCount());
-        assertTrue(r.warnings().get(0).message().contains("are not used with tls.mode SIMPLE"), r.warnings().toString());
+        assertTrue(r.warnings().get(0).message().contains("are not used with tls.mode SIMPLE") && !r.warnings().get(0).leftOut(),
+                r.warnings().toString());
     }
 
     @Test
