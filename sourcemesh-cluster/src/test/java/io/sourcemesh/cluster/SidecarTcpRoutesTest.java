@@ -108,7 +108,8 @@ class SidecarTcpRoutesTest {
                 kind: VirtualService
                 metadata: {name: gateway-by-sni, namespace: default}
                 spec:
-                  hosts: [istio-ingressgateway.istio-system.svc.cluster.local]
+                  # the sniHosts must be among the hosts (Istio's validateSniHost); the service's host binds the sidecars
+                  hosts: [istio-ingressgateway.istio-system.svc.cluster.local, httpbin.example.com]
                   tls:
                   - match:
                     - port: 443
