@@ -22,23 +22,13 @@ record RouteSource(Map<String, String> labels, String namespace, Set<String> gat
         return new RouteSource(proxy.labels(), proxy.namespace(), Set.of(gateway.namespace() + "/" + gateway.name()), port);
     }
 
-    /** Istio's sourceMatchHTTP plus translateRoute's port check, for one match of {@code vs}. */
+    /** Istio's sourceMatchHTTP plus translateRoute's port check, for one match of {@code vs}: gateways, when named, stand in for the source checks. */
     boolean matches(JsonNode match, IstioConfig vs) {
-        int matchPort = match.path("port").asInt(0);
-        if (matchPort != 0 && matchPort != port) {
+        if (!portFits(match)) {
             return false;
         }
         java.util.List<JsonNode> gateways = Clusters.list(match.path("gateways"));
-        if (!gateways.isEmpty()) {
-            return gateways.stream().anyMatch(g -> gatewayNames.contains(resolveGateway(g.asText(), vs.namespace())));
-        }
-        for (Map.Entry<String, JsonNode> e : match.path("sourceLabels").properties()) {
-            if (!e.getValue().asText().equals(labels.get(e.getKey()))) {
-                return false;
-            }
-        }
-        String sourceNamespace = match.path("sourceNamespace").asText("");
-        return sourceNamespace.isEmpty() || sourceNamespace.equals(namespace);
+        return gateways.isEmpty() ? sourceFits(match) : gatewaysFit(gateways, vs);
     }
 
     /**
@@ -47,15 +37,21 @@ record RouteSource(Map<String, String> labels, String namespace, Set<String> gat
      * in for the source checks.
      */
     boolean matchesL4(JsonNode match, IstioConfig vs) {
-        int matchPort = match.path("port").asInt(0);
-        if (matchPort != 0 && matchPort != port) {
-            return false;
-        }
         java.util.List<JsonNode> gateways = Clusters.list(match.path("gateways"));
-        if (!gateways.isEmpty()
-                && gateways.stream().noneMatch(g -> gatewayNames.contains(resolveGateway(g.asText(), vs.namespace())))) {
-            return false;
-        }
+        return portFits(match) && (gateways.isEmpty() || gatewaysFit(gateways, vs)) && sourceFits(match);
+    }
+
+    private boolean portFits(JsonNode match) {
+        int matchPort = match.path("port").asInt(0);
+        return matchPort == 0 || matchPort == port;
+    }
+
+    private boolean gatewaysFit(java.util.List<JsonNode> gateways, IstioConfig vs) {
+        return gateways.stream().anyMatch(g -> gatewayNames.contains(resolveGateway(g.asText(), vs.namespace())));
+    }
+
+    /** sourceLabels a subset of the proxy's labels, and sourceNamespace the proxy's. */
+    private boolean sourceFits(JsonNode match) {
         for (Map.Entry<String, JsonNode> e : match.path("sourceLabels").properties()) {
             if (!e.getValue().asText().equals(labels.get(e.getKey()))) {
                 return false;
