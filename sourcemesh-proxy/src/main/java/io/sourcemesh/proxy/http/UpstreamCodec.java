@@ -148,11 +148,14 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
                 } finally {
                     head.plain().release();
                 }
-                if (!head.http11()) {
-                    http10(out, from);
+                HttpResponse response = responseIn(out, from);
+                if (response != null && !head.http11()) {
+                    // Any version but HTTP/1.1 is HTTP/1.0 to Envoy's codec (isHttp11): keep-alive only when asked for.
+                    response.setProtocolVersion(io.netty.handler.codec.http.HttpVersion.HTTP_1_0);
                 }
-                if (head.unparsedContentLength() != null) {
-                    unparsedContentLength(out, from, head.unparsedContentLength());
+                if (response != null && head.unparsedContentLength() != null) {
+                    // A 304's Content-Length that is not a number, forwarded as it came (ResponseHeads.Head).
+                    response.headers().add(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH, head.unparsedContentLength());
                 }
                 plain.afterNetty(out, from); // the body (if any) is decoded from the buffer at the next call
                 return;
@@ -161,24 +164,14 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
             plain.afterNetty(out, from);
         }
 
-        /** Any version but HTTP/1.1 is HTTP/1.0 to Envoy's codec (isHttp11): keep-alive only when asked for. */
-        private static void http10(List<Object> out, int from) {
+        /** The response Netty's decoder made of the head it was given, among what it decoded from {@code from}. */
+        private static HttpResponse responseIn(List<Object> out, int from) {
             for (int i = from; i < out.size(); i++) {
                 if (out.get(i) instanceof HttpResponse r) {
-                    r.setProtocolVersion(io.netty.handler.codec.http.HttpVersion.HTTP_1_0);
-                    return;
+                    return r;
                 }
             }
-        }
-
-        /** A 304's Content-Length that is not a number, forwarded as it came (ResponseHeads.Head). */
-        private static void unparsedContentLength(List<Object> out, int from, String value) {
-            for (int i = from; i < out.size(); i++) {
-                if (out.get(i) instanceof HttpResponse r) {
-                    r.headers().add(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH, value);
-                    return;
-                }
-            }
+            return null;
         }
 
         /** A failed message in place of what Envoy's codec refused; the rest of the connection is dropped. */

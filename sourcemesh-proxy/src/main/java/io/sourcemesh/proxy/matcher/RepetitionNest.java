@@ -139,7 +139,7 @@ final class RepetitionNest {
     private static int countEnd(String re, int i) {
         int j = i + 1;
         int digits = j;
-        while (j < re.length() && Character.isDigit(re.charAt(j)) && re.charAt(j) < 0x80) {
+        while (j < re.length() && re.charAt(j) >= '0' && re.charAt(j) <= '9') {
             j++;
         }
         if (j == digits || j >= re.length()) {
