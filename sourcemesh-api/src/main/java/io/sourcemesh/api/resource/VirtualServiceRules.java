@@ -47,8 +47,8 @@ final class VirtualServiceRules {
         return otherWild ? name.endsWith(other.substring(1)) : name.equals(other);
     }
 
+    /** An IP address as Istio's net.ParseIP reads one (the project's reader of them, Cidr's: no prefix length). */
     private static boolean isIpLiteral(String host) {
-        return host.contains(":") ? host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')
-                : host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        return !host.contains("/") && Cidr.problem(host) == null;
     }
 }
