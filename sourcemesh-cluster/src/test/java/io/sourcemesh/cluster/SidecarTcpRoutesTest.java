@@ -54,6 +54,15 @@ class SidecarTcpRoutesTest {
             assertEquals(V2, out.path("upstream_cluster").asText(), out.toString());
             assertEquals(v2Ip + ":8000", out.path("upstream_host").asText(), out.toString());
         }
+        // The client sidecar's peer is curl's own socket, address and port, as REDIRECT keeps it on a node (here the VIP
+        // relays the connection for curl and tells the sidecar whom it stands in for, as conntrack would).
+        ExecResult own = cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w",
+                "%{local_port}", "http://tcp-echo:9000/ip"));
+        String curlSocket = sleepIp + ":" + own.stdout().trim();
+        String vip = cluster.get(ResourceKind.SERVICE, "default", "tcp-echo").orElseThrow().node().path("spec").path("clusterIP").asText();
+        JsonNode relayed = ProxyLogs.await(cluster, "default", sleep, j -> j.path("downstream_local_address").asText().equals(vip + ":9000"),
+                j -> j.path("downstream_remote_address").asText().equals(curlSocket));
+        assertEquals(curlSocket, relayed.path("downstream_remote_address").asText(), relayed.toString());
         JsonNode in = ProxyLogs.await(cluster, "default", runningPod("app=tcp-echo,version=v2"),
                 j -> j.path("upstream_cluster").asText().equals("inbound|8000||"),
                 j -> j.path("downstream_remote_address").asText().startsWith(sleepIp + ":"));

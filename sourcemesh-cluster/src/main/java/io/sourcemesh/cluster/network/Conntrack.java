@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Conntrack implements OriginalDestinations {
     private final Map<Key, InetSocketAddress> entries = new ConcurrentHashMap<>();
+    /** The clients of relayed connections (a service VIP's capture), by the same key: what the sidecar's peer would be. */
+    private final Map<Key, InetSocketAddress> relayedFor = new ConcurrentHashMap<>();
 
     private record Key(InetSocketAddress source, InetSocketAddress redirectedTo) {}
 
@@ -24,9 +26,19 @@ public final class Conntrack implements OriginalDestinations {
         entries.put(key, original);
     }
 
+    /** As {@link #record}, for a connection a relay opened for {@code client}: the sidecar takes the client as its peer. */
+    public void recordRelayed(InetSocketAddress source, InetSocketAddress redirectedTo, InetSocketAddress original,
+            InetSocketAddress client) {
+        Key key = new Key(normalize(source), normalize(redirectedTo));
+        relayedFor.put(key, normalize(client));
+        entries.put(key, original);
+    }
+
     /** A recorded connection that never connected: nobody will look it up. */
     public void forget(InetSocketAddress source, InetSocketAddress redirectedTo) {
-        entries.remove(new Key(normalize(source), normalize(redirectedTo)));
+        Key key = new Key(normalize(source), normalize(redirectedTo));
+        entries.remove(key);
+        relayedFor.remove(key);
     }
 
     /**
@@ -44,8 +56,17 @@ public final class Conntrack implements OriginalDestinations {
         return Optional.ofNullable(entries.remove(key));
     }
 
+    @Override
+    public Optional<InetSocketAddress> relayedPeer(Channel accepted) {
+        if (relayedFor.isEmpty()) {
+            return Optional.empty();
+        }
+        Key key = new Key(normalize((InetSocketAddress) accepted.remoteAddress()), normalize((InetSocketAddress) accepted.localAddress()));
+        return Optional.ofNullable(relayedFor.remove(key));
+    }
+
     public int size() {
-        return entries.size();
+        return entries.size() + relayedFor.size();
     }
 
     private static InetSocketAddress normalize(InetSocketAddress a) {

@@ -14,5 +14,14 @@ import java.util.Optional;
 public interface OriginalDestinations {
     Optional<InetSocketAddress> lookup(Channel accepted);
 
+    /**
+     * The client's own address where a relay connected in its place (the embedded runtime's service VIPs open a new
+     * connection to the sidecar): on a node, REDIRECT keeps the client's socket, so the sidecar's peer is the client's
+     * address and port. Asked once, after {@link #lookup} found the connection.
+     */
+    default Optional<InetSocketAddress> relayedPeer(Channel accepted) {
+        return Optional.empty();
+    }
+
     OriginalDestinations KERNEL = Transport::originalDestination;
 }

@@ -84,7 +84,10 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
 
         if (version.originalDst()) {
             Optional<InetSocketAddress> original = originalDestinations.lookup(ctx.channel());
-            original.ifPresent(connection::restoreLocalAddress);
+            if (original.isPresent()) {
+                connection.restoreLocalAddress(original.get());
+                originalDestinations.relayedPeer(ctx.channel()).ifPresent(connection::remoteAddress);
+            }
             // A connection made straight to the capture port (not redirected) names the listener
             // itself as its destination; forwarding it would connect the proxy to itself forever.
             if (!config.transparent() && connection.localAddress().getPort() == listener.localAddress().getPort()

@@ -113,7 +113,7 @@ final class ServiceVips implements AutoCloseable {
 
                 @Override
                 public void connected(InetSocketAddress local, InetSocketAddress redirectedTo, InetSocketAddress original) {
-                    conntrack.record(local, redirectedTo, original);
+                    conntrack.recordRelayed(local, redirectedTo, original, client);
                 }
 
                 @Override
