@@ -77,8 +77,28 @@ final class LiveTrace {
         KubeObject client = snap.pod(namespace, from);
         String container = client.spec().path("containers").path(0).path("name").asText();
         ExecResult r = api.exec(client.namespace(), client.name(), container,
-                List.of("curl", "-sS", "--max-time", "10", "-A", Observations.userAgent(id), "-H", "x-request-id: " + id, url));
-        return observe(predicted, id, r.exitCode() == 0 ? origin(r.stdout()) : "curl failed: " + r.stderr().strip());
+                List.of("curl", "-sS", "--max-time", "10", "-A", Observations.userAgent(id), "-H", "x-request-id: " + id, "-w", PROBE_FROM, url));
+        Probe answer = Probe.of(r.stdout());
+        return observe(predicted, id, r.exitCode() == 0 ? origin(answer.body()) : "curl failed: " + r.stderr().strip(), answer.from());
+    }
+
+    /** curl's {@code -w}: after the body, the address the probe connected from, which a tcp_proxy hop logs as its peer. */
+    static final String PROBE_FROM = "\nsourcemesh-probe-from %{local_ip} %{local_port}\n";
+
+    /** A probe's output: the app's answer, and the probe's own address as Envoy prints it ({@code [v6]:port}), or null. */
+    record Probe(String body, String from) {
+        static Probe of(String out) {
+            int at = out.lastIndexOf("\nsourcemesh-probe-from ");
+            if (at < 0) {
+                return new Probe(out, null);
+            }
+            String[] ipPort = out.substring(at + "\nsourcemesh-probe-from ".length()).strip().split(" ");
+            if (ipPort.length != 2 || ipPort[0].isEmpty() || ipPort[1].equals("0")) {
+                return new Probe(out.substring(0, at), null); // no connection was made
+            }
+            String ip = ipPort[0].contains(":") ? "[" + ipPort[0] + "]" : ipPort[0];
+            return new Probe(out.substring(0, at), ip + ":" + ipPort[1]);
+        }
     }
 
     Trace northSouth(String url, String client, String gatewayNamespace, String gatewayService, boolean probe) throws Exception {
@@ -94,10 +114,11 @@ final class LiveTrace {
         }
         String id = UUID.randomUUID().toString();
         List<String> cmd = new ArrayList<>(curlPrefix(client));
-        cmd.addAll(List.of("-sS", "-k", "--max-time", "10", "--noproxy", "*", "-A", Observations.userAgent(id), "-H", "x-request-id: " + id, url));
+        cmd.addAll(List.of("-sS", "-k", "--max-time", "10", "--noproxy", "*", "-A", Observations.userAgent(id), "-H", "x-request-id: " + id,
+                "-w", PROBE_FROM, url));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String body = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return observe(predicted, id, p.waitFor() == 0 ? origin(body) : "curl failed: " + body.strip());
+        Probe answer = Probe.of(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        return observe(predicted, id, p.waitFor() == 0 ? origin(answer.body()) : "curl failed: " + answer.body().strip(), answer.from());
     }
 
     /** The internet client: this machine's curl bound to an address (embedded), or curl inside the netns runtime's client namespace. */
@@ -118,7 +139,7 @@ final class LiveTrace {
     }
 
     /** Reads each proxy's log (the line is written a moment after the response) until every hop has its line, at most 3 s. */
-    private Trace observe(Trace predicted, String id, String origin) throws Exception {
+    private Trace observe(Trace predicted, String id, String origin, String probeFrom) throws Exception {
         long deadline = System.currentTimeMillis() + 3000;
         Trace observed;
         do {
@@ -131,8 +152,8 @@ final class LiveTrace {
                     logs.put(h.pod(), lines);
                 }
             }
-            observed = Observations.apply(predicted, new Snapshot(List.of(), Map.of(), logs), id, origin);
-            if (observed.mismatches().stream().noneMatch(m -> m.contains("no access-log line"))) {
+            observed = Observations.apply(predicted, new Snapshot(List.of(), Map.of(), logs), id, origin, probeFrom);
+            if (observed.mismatches().stream().noneMatch(m -> m.contains("access-log line"))) {
                 break;
             }
             Thread.sleep(50);

@@ -174,6 +174,32 @@ class TraceCommandLiveTest {
         collect("local", t);
     }
 
+    /**
+     * httpbin's port named tcp (Istio: opaque TCP): both sidecars relay with tcp_proxy, whose access-log lines carry no
+     * request id; the probe's hops are found by its connection (curl's own address, then each hop's upstream_local_address)
+     * and observed with no mismatch.
+     */
+    @Test
+    void aTcpServicesHopsAreObservedByTheProbesConnection() throws Exception {
+        apply("sleep.yaml");
+        apply("httpbin.yaml");
+        String sleepIp = podIp("default", "app=sleep");
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, "default", "httpbin", io.sourcemesh.api.patch.PatchType.STRATEGIC,
+                "{\"spec\":{\"ports\":[{\"port\":8000,\"name\":\"tcp\"}]}}")));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        JsonNode t = traceJson("trace", "--from", "deploy/sleep", "http://httpbin:8000/ip");
+        assertEquals(List.of("client", "client sidecar", "server sidecar", "app"), components(t));
+        assertEquals(2, t.path("lostAt").asInt(), t.toString());
+        JsonNode out = t.path("hops").path(1);
+        JsonNode in = t.path("hops").path(2);
+        assertTrue(out.path("name").asText().endsWith("tcp_proxy)") && in.path("name").asText().endsWith("tcp_proxy)"), t.toString());
+        assertTrue(out.path("observed").path("note").asText().contains("the probe's connection from " + sleepIp + ":"), out.toString());
+        assertEquals(out.path("observed").path("upstreamLocal").asText(), in.path("observed").path("downstreamRemote").asText(),
+                "the server sidecar's line is the one of the client sidecar's connection");
+        assertTrue(in.path("observed").path("upstreamLocal").asText().startsWith("127.0.0.6:"), in.toString());
+        assertEquals("origin 127.0.0.6", t.path("hops").path(3).path("observed").path("note").asText());
+    }
+
     /** The load balancer follows its health checks (every second): traces until one matches {@code lostAt} with no mismatch. */
     private JsonNode awaitExternal(String lb, int lostAt) throws Exception {
         Run last = null;

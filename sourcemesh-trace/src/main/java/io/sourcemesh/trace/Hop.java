@@ -15,6 +15,11 @@ public record Hop(String component, String name, String pod, String seesOnSocket
     /** What a probe saw at this hop: the proxy's access-log fields (or the app's answer) for the probe's request id. */
     public record Observed(String downstreamRemote, String upstreamLocal, String xff, String note, List<String> mismatches) {}
 
+    /** A tcp_proxy hop (the Tracer names every one so): it relays bytes, reads no HTTP, logs no request id. */
+    boolean relaysBytes() {
+        return name.endsWith("tcp_proxy)");
+    }
+
     Hop withObserved(Observed o) {
         return new Hop(component, name, pod, seesOnSocket, xffIn, believes, known, passesSocket, xffOut, lostHere, reason, fixes, evidence, o);
     }

@@ -7,6 +7,8 @@ import java.util.Optional;
 /**
  * Puts what a probe saw beside what was predicted: each proxy hop's access-log line for the probe's
  * {@code x-request-id} (from the snapshot's logs) and the app's answer, and names every difference.
+ * A tcp_proxy hop's line carries no request id (no HTTP is read there), so it is found by the probe's
+ * connection instead: the line whose downstream_remote_address is the address the hop before it sent from.
  */
 public final class Observations {
     private Observations() {
@@ -14,23 +16,52 @@ public final class Observations {
 
     /** {@code appOrigin}: what the app reported as the client (httpbin's /ip "origin"), or null. */
     public static Trace apply(Trace t, Snapshot snap, String requestId, String appOrigin) {
+        return apply(t, snap, requestId, appOrigin, null);
+    }
+
+    /**
+     * {@code probeSource}: the probe's own socket address ({@code ip:port}, as Envoy prints it), or null when not known;
+     * the first tcp_proxy hop is found by it, each later one by the upstream_local_address of the hop before it.
+     */
+    public static Trace apply(Trace t, Snapshot snap, String requestId, String appOrigin, String probeSource) {
         List<Hop> out = new ArrayList<>();
+        String sentFrom = probeSource;
         for (Hop h : t.hops()) {
-            out.add(switch (h.component()) {
-                case "client sidecar", "gateway", "server sidecar" -> proxy(h, snap, requestId);
+            Hop o = switch (h.component()) {
+                case "client sidecar", "gateway", "server sidecar" -> proxy(h, snap, requestId, sentFrom);
                 case "app" -> app(h, appOrigin);
                 default -> h;
-            });
+            };
+            if (o != h && !h.component().equals("app")) {
+                sentFrom = o.observed().upstreamLocal();
+            }
+            out.add(o);
         }
         return t.observed(List.copyOf(out), requestId);
     }
 
-    private static Hop proxy(Hop h, Snapshot snap, String requestId) {
+    private static Hop proxy(Hop h, Snapshot snap, String requestId, String sentFrom) {
         String direction = h.component().equals("server sidecar") ? "inbound" : h.component().equals("client sidecar") ? "outbound" : "";
-        Optional<AccessLogLine> line = snap.logs().getOrDefault(h.pod(), List.of()).stream().map(AccessLogLine::parse).flatMap(Optional::stream)
-                .filter(l -> requestId.equals(l.requestId()) || userAgent(requestId).equals(l.userAgent()))
+        List<AccessLogLine> lines = snap.logs().getOrDefault(h.pod(), List.of()).stream().map(AccessLogLine::parse).flatMap(Optional::stream)
                 .filter(l -> direction.isEmpty() || (l.upstreamCluster() != null && l.upstreamCluster().startsWith(direction)))
+                .toList();
+        Optional<AccessLogLine> line = lines.stream()
+                .filter(l -> requestId.equals(l.requestId()) || userAgent(requestId).equals(l.userAgent()))
                 .reduce((a, b) -> b);
+        String note = null;
+        if (line.isEmpty() && h.relaysBytes()) {
+            if (sentFrom == null) {
+                String why = "no access-log line for the probe's connection: a tcp_proxy line carries no request id, and the address "
+                        + "the probe reached " + h.pod() + " from is not known";
+                return h.withObserved(new Hop.Observed(null, null, null, why, List.of(why)));
+            }
+            line = lines.stream().filter(l -> sentFrom.equals(l.downstreamRemote())).reduce((a, b) -> b);
+            if (line.isEmpty()) {
+                String why = "no tcp_proxy access-log line for the probe's connection from " + sentFrom + " in " + h.pod();
+                return h.withObserved(new Hop.Observed(null, null, null, why, List.of(why)));
+            }
+            note = "the probe's connection from " + sentFrom + " (tcp_proxy lines carry no request id)";
+        }
         if (line.isEmpty()) {
             return h.withObserved(new Hop.Observed(null, null, null, "no access-log line for x-request-id " + requestId,
                     List.of("no access-log line for x-request-id " + requestId + " in " + h.pod())));
@@ -48,7 +79,7 @@ public final class Observations {
         if (!sameXff(Xff.parse(h.xffOut().startsWith("PROXY ") ? "" : h.xffOut()), Xff.parse(l.xff()))) {
             mismatches.add("predicted X-Forwarded-For \"" + h.xffOut() + "\", logged \"" + (l.xff() == null ? "" : l.xff()) + "\"");
         }
-        return h.withObserved(new Hop.Observed(l.downstreamRemote(), l.upstreamLocal(), l.xff(), null, List.copyOf(mismatches)));
+        return h.withObserved(new Hop.Observed(l.downstreamRemote(), l.upstreamLocal(), l.xff(), note, List.copyOf(mismatches)));
     }
 
     /**

@@ -117,6 +117,45 @@ class TracerTcpTest {
                 t.hops().get(3).evidence().toString());
     }
 
+    /**
+     * A live probe through tcp_proxy hops: their access-log lines carry no request id, so each is found by the probe's
+     * connection — the client sidecar's by the probe's own address, the server sidecar's by the client sidecar's
+     * upstream_local_address — and a line of another connection beside it is not taken.
+     */
+    @Test
+    void aProbesTcpHopsAreObservedByItsConnection() {
+        Snapshot s = tcpHttpbin(load("redirect"), false);
+        Trace t = Tracer.eastWest(s, "default", "deploy/sleep", "http://httpbin:8000/ip");
+        String sleep = t.client();
+        String out = t.hops().get(1).pod();
+        String in = t.hops().get(2).pod();
+        Map<String, List<String>> logs = Map.of(
+                out, List.of(tcpLine(HTTPBIN, sleep + ":40000", sleep + ":40001"), tcpLine(HTTPBIN, sleep + ":39000", sleep + ":39001")),
+                in, List.of(tcpLine("inbound|8000||", sleep + ":40001", "127.0.0.6:50000"),
+                        tcpLine("inbound|8000||", sleep + ":39001", "127.0.0.6:1")));
+        Snapshot withLogs = new Snapshot(s.objects(), s.dumps(), logs);
+
+        Trace o = Observations.apply(t, withLogs, "probe-1", null, sleep + ":40000");
+        assertEquals(List.of(), o.mismatches(), TraceText.text(o));
+        assertEquals(sleep + ":40001", o.hops().get(1).observed().upstreamLocal());
+        assertEquals("127.0.0.6:50000", o.hops().get(2).observed().upstreamLocal(), "the line of the probe's connection, not the later one");
+        assertTrue(o.hops().get(2).observed().note().contains("the probe's connection from " + sleep + ":40001"),
+                o.hops().get(2).observed().note());
+
+        Trace unknown = Observations.apply(t, withLogs, "probe-1", null, null);
+        assertTrue(unknown.mismatches().getFirst().contains("the address the probe reached " + out + " from is not known"),
+                unknown.mismatches().toString());
+        Trace otherConnection = Observations.apply(t, withLogs, "probe-1", null, sleep + ":41000");
+        assertTrue(otherConnection.mismatches().getFirst().contains("no tcp_proxy access-log line for the probe's connection from "
+                + sleep + ":41000 in " + out), otherConnection.mismatches().toString());
+    }
+
+    /** Istio's JSON access-log line of a tcp_proxy connection: no request id, no user agent, no X-Forwarded-For. */
+    private static String tcpLine(String cluster, String downstreamRemote, String upstreamLocal) {
+        return "{\"upstream_cluster\":\"" + cluster + "\",\"downstream_remote_address\":\"" + downstreamRemote
+                + "\",\"upstream_local_address\":\"" + upstreamLocal + "\",\"request_id\":null,\"x_forwarded_for\":null}";
+    }
+
     @Test
     void theReaderKnowsTcpProxyChainsAndProxyProtocolClusters() {
         ProxyFacts f = ProxyFactsReader.read("dump", """
