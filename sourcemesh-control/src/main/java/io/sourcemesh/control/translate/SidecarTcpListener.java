@@ -172,11 +172,12 @@ final class SidecarTcpListener {
         return out;
     }
 
-    /** No route: tcp_proxy to the service's own cluster (Istio's buildOutboundNetworkFiltersWithSingleDestination). */
+    /**
+     * No route: tcp_proxy to the service's own cluster with its DestinationRule's tcp_proxy settings (Istio's
+     * buildOutboundNetworkFiltersWithSingleDestination).
+     */
     private Chain serviceChain() {
-        String cluster = Names.outboundCluster(port.port(), "", service.fqdn(model.meshConfig().domain()));
-        return new Chain("", List.of(), List.of(), TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster)
-                .addAccessLog(log).build());
+        return new Chain("", List.of(), List.of(), TcpRoutes.serviceTcpProxy(model, log, warnings, service, port.port()));
     }
 
     /** Istio's buildListenerFromEntry: chains in order, the match-all one as the default, tls_inspector for SNI. */
