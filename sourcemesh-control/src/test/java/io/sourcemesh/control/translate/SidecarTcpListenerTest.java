@@ -93,6 +93,36 @@ class SidecarTcpListenerTest {
     }
 
     @Test
+    void aDestinationRangeAnEarlierRouteMatchesIsLeftOutNamedAndThePushLoads() {
+        // Two tcp routes on one range would be two chains matching alike: Envoy refuses the listener (Istio sends it);
+        // the first route keeps the range, the later one is named. 127.96.0.20 is 127.96.0.20/32 to Envoy.
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        tcpMatch(objects, 0).putArray("destinationSubnets").add("127.96.0.0/16").add("127.96.0.20");
+        tcpMatch(objects, 1).putArray("destinationSubnets").add("127.96.1.0/16").add("10.0.0.0/8");
+        tcpMatch(objects, 1).remove("port");
+        tcpMatch(objects, 0).remove("sourceLabels");
+        ObjectNode third = ((com.fasterxml.jackson.databind.node.ArrayNode) named(objects, "VirtualService", "tcp-echo")
+                .path("spec").path("tcp")).addObject();
+        third.putArray("match").addObject().putArray("destinationSubnets").add("127.96.0.20/32");
+        third.putArray("route").addObject().putObject("destination").put("host", "sleep");
+        ProxyResources r = translate(objects, "sleep");
+        Listener l = r.listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount(), "only the first route's chain on its ranges: " + l.getFilterChainsList());
+        assertEquals(HTTPBIN, tcpProxy(l.getFilterChains(0)).getCluster());
+        assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", tcpProxy(l.getDefaultFilterChain()).getCluster());
+        assertEquals(List.of(
+                "VirtualService default/tcp-echo tcp[1]: left out of the sidecars' listener 127.96.0.20_9000: "
+                        + "destinationSubnets [127.96.1.0/16] are matched there already",
+                "VirtualService default/tcp-echo tcp[2]: left out of the sidecars' listener 127.96.0.20_9000: "
+                        + "destinationSubnets [127.96.0.20/32] are matched there already"),
+                r.warnings().stream().map(Object::toString).toList());
+        ProxyResources inline = r.withInlineRoutes();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> io.sourcemesh.proxy.config.ConfigTranslator.fromResources(
+                inline.listeners(), inline.clusters(), "v1", io.sourcemesh.proxy.config.NodeInfo.unnamed()),
+                "our proxy, as Envoy, takes the listener");
+    }
+
+    @Test
     void withoutAFittingRouteTheServicesOwnClusterAsBefore() {
         List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
         named(objects, "VirtualService", "tcp-echo").with("spec").putArray("gateways").add("istio-system/ingress");
