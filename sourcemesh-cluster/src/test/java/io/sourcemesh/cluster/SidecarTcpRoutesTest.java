@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * end to end in the embedded runtime: curl in a pod connects to tcp-echo's VIP on its TCP port, the runtime hands the
  * connection to the pod's sidecar, whose vip_port listener's tcp_proxy picks the destination: by the client's labels
  * (sleep → v2), else by weight (v1 and v2 half and half). Each connection is seen at the chosen pod's sidecar, from the
- * client's pod.
+ * client's pod. Without a route, a DestinationRule's source-IP hash keeps the client on one pod.
  */
 class SidecarTcpRoutesTest {
     private static final String V1 = "outbound|9000|v1|tcp-echo.default.svc.cluster.local";
@@ -155,6 +155,55 @@ class SidecarTcpRoutesTest {
                 && j.path("requested_server_name").asText().equals("other.example.com"), j -> true);
         assertEquals("PassthroughCluster", out.path("upstream_cluster").asText(), out.toString());
         assertEquals("-", out.path("response_flags").asText(), out.toString());
+    }
+
+    /**
+     * A DestinationRule's consistentHash useSourceIp on the sidecar's own chain for tcp-echo's TCP port (no
+     * VirtualService: Istio's buildOutboundNetworkFiltersWithSingleDestination with maybeSetHashPolicy): the tcp_proxy
+     * hashes the client's address, so every connection from sleep's pod reaches the same tcp-echo pod. A ring hash on
+     * an HTTP header gives a TCP connection no key, as Envoy: its connections spread over both pods.
+     */
+    @Test
+    void aSourceIpHashKeepsTheClientsTcpConnectionsOnOnePod() throws Exception {
+        cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+        for (String f : List.of("seed/sleep.yaml", "seed/httpbin.yaml")) {
+            cluster.apply(ManifestReader.read(Path.of("src/test/resources/" + f)));
+        }
+        cluster.apply(ManifestReader.read(Path.of("src/test/resources/sidecar-tcp/tcp-echo.yaml")).stream()
+                .filter(o -> !o.kind().equals("VirtualService")).toList());
+        cluster.apply(ManifestReader.read("dr.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  host: tcp-echo
+                  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+                """));
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
+        String sleep = runningPod("app=sleep");
+        Set<String> hosts = new HashSet<>();
+        for (int i = 0; i < 40 && hosts.size() < 2; i++) {
+            assertEquals(200, curl(sleep));
+            hosts.add(outboundLog(sleep).path("upstream_host").asText());
+        }
+        assertEquals(2, hosts.size(), "no key for TCP: both pods within 40 connections (1 in 2^39 to miss): " + hosts);
+
+        cluster.apply(ManifestReader.read("dr.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  host: tcp-echo
+                  trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true}}}
+                """));
+        hosts.clear();
+        for (int i = 0; i < 12; i++) {
+            assertEquals(200, curl(sleep));
+            JsonNode out = outboundLog(sleep);
+            assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", out.path("upstream_cluster").asText(), out.toString());
+            hosts.add(out.path("upstream_host").asText());
+        }
+        assertEquals(1, hosts.size(), "one client pod, one source address: one tcp-echo pod: " + hosts);
     }
 
     /** The newest outbound tcp_proxy line of {@code pod}'s sidecar for tcp-echo's VIP port. */

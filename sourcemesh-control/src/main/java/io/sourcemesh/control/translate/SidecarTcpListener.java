@@ -9,12 +9,16 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.sourcemesh.api.resource.Cidr;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -131,10 +135,12 @@ final class SidecarTcpListener {
     /**
      * Istio's buildSidecarOutboundTCPFilterChainOpts: the first tcp route with no match, or with a fitting match
      * without destinationSubnets, ends the list; fitting matches with destinationSubnets make a chain on those
-     * subnets before it; without such an end, the service's own cluster is the default.
+     * subnets before it; without such an end, the service's own cluster is the default. A route naming a range an
+     * earlier chain matches is left out, named (Envoy would refuse the listener).
      */
     private List<Chain> tcpChains(List<IstioConfig> configs) {
         List<Chain> out = new ArrayList<>();
+        Set<String> cidrsTaken = new HashSet<>();
         for (IstioConfig vs : configs) {
             List<JsonNode> tcpRoutes = Clusters.list(vs.spec().path("tcp"));
             for (int r = 0; r < tcpRoutes.size(); r++) {
@@ -163,8 +169,18 @@ final class SidecarTcpListener {
                         return out;
                     }
                 } else if (!subnets.isEmpty()) {
-                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port())
-                            .ifPresent(tp -> out.add(new Chain(where, List.of(), List.copyOf(subnets), tp)));
+                    List<String> taken = subnets.stream().filter(c -> cidrsTaken.contains(cidrKey(c))).distinct().toList();
+                    if (!taken.isEmpty()) {
+                        // Envoy refuses a listener two of whose chains match one destination range (the whole push,
+                        // at our proxy); Istio would send both and be NACKed. The earlier route keeps the range.
+                        warnings.add(new TranslationWarning(where, "left out of the sidecars' listener " + listenerName()
+                                + ": destinationSubnets " + taken + " are matched there already"));
+                        continue;
+                    }
+                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port()).ifPresent(tp -> {
+                        subnets.forEach(c -> cidrsTaken.add(cidrKey(c)));
+                        out.add(new Chain(where, List.of(), List.copyOf(subnets), tp));
+                    });
                 }
             }
         }
@@ -172,11 +188,12 @@ final class SidecarTcpListener {
         return out;
     }
 
-    /** No route: tcp_proxy to the service's own cluster (Istio's buildOutboundNetworkFiltersWithSingleDestination). */
+    /**
+     * No route: tcp_proxy to the service's own cluster with its DestinationRule's tcp_proxy settings (Istio's
+     * buildOutboundNetworkFiltersWithSingleDestination).
+     */
     private Chain serviceChain() {
-        String cluster = Names.outboundCluster(port.port(), "", service.fqdn(model.meshConfig().domain()));
-        return new Chain("", List.of(), List.of(), TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster)
-                .addAccessLog(log).build());
+        return new Chain("", List.of(), List.of(), TcpRoutes.serviceTcpProxy(model, log, warnings, service, port.port()));
     }
 
     /** Istio's buildListenerFromEntry: chains in order, the match-all one as the default, tls_inspector for SNI. */
@@ -215,6 +232,24 @@ final class SidecarTcpListener {
                     .addFilters(Hcm.tcpProxy(fallthrough, fallthrough, log)));
         }
         return l.build();
+    }
+
+    /**
+     * The destination range {@code text} matches as the proxy compares ranges (Envoy's CidrRange: the address masked to
+     * its prefix, an address its /32 or /128); the text itself when it is no range (named where the chain is built).
+     */
+    private static String cidrKey(String text) {
+        try {
+            Cidr c = Cidr.parse(text);
+            byte[] b = InetAddress.getByName(c.address()).getAddress(); // a literal, checked by parse: no lookup
+            for (int bit = c.prefixLen(); bit < b.length * 8; bit++) {
+                b[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+            }
+            // An IPv4-mapped IPv6 range is IPv6 to Envoy, though Java reads its address as IPv4.
+            return (text.contains(":") ? "6:" : "4:") + HexFormat.of().formatHex(b) + "/" + c.prefixLen();
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            return text;
+        }
     }
 
     /** Istio's ConvertAddressToCidr: an address is its /32 (/128); the unspecified address is left out, as Istio. */

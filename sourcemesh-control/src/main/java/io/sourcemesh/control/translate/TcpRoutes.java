@@ -1,8 +1,10 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Duration;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.type.v3.HashPolicy;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
@@ -12,7 +14,8 @@ import java.util.Optional;
 /**
  * The tcp_proxy a VirtualService {@code tcp} or {@code tls} route becomes, at a gateway and at a sidecar alike (Istio's
  * networkfilter.go buildOutboundNetworkFilters): one destination, or the destinations of non-zero weight as
- * weighted_clusters, with the first destination's DestinationRule read for tcp_proxy's settings.
+ * weighted_clusters, with the first destination's DestinationRule read for tcp_proxy's settings; and the tcp_proxy to a
+ * service's own cluster where no route took its port.
  */
 final class TcpRoutes {
     private TcpRoutes() {}
@@ -25,9 +28,11 @@ final class TcpRoutes {
     static Optional<TcpProxy> tcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String where,
             List<JsonNode> routes, IstioConfig vs, int port) {
         TcpProxy.Builder tp = TcpProxy.newBuilder().addAccessLog(log);
+        String subset = "";
         if (routes.size() == 1) {
             String cluster = destinationCluster(model, routes.get(0).path("destination"), vs, port);
             tp.setStatPrefix(cluster).setCluster(cluster);
+            subset = routes.get(0).path("destination").path("subset").asText("");
         } else {
             TcpProxy.WeightedCluster.Builder wc = TcpProxy.WeightedCluster.newBuilder();
             for (JsonNode route : routes) {
@@ -44,39 +49,67 @@ final class TcpRoutes {
             }
             tp.setStatPrefix(vs.name() + "." + vs.namespace()).setWeightedClusters(wc);
         }
-        destinationPolicy(model, warnings, where, routes.get(0).path("destination"), vs, tp);
+        String fqdn = model.fqdn(routes.get(0).path("destination").path("host").asText(), vs.namespace());
+        Optional<IstioConfig> rule = model.serviceByFqdn(fqdn).flatMap(svc -> Clusters.destinationRule(model, svc));
+        if (rule.isPresent()) {
+            // Istio's weighted_clusters read no subset's policy (maybeSetHashPolicy(dr, tcpProxy, "")).
+            destinationPolicy(warnings, rule.get(), subset, tp);
+        }
         return Optional.of(tp.build());
     }
 
     /**
-     * Istio's buildOutboundNetworkFilters reads the first destination's DestinationRule: its trafficPolicy's
-     * connectionPool.tcp.idleTimeout is tcp_proxy's idle_timeout; a consistentHash useSourceIp (the subset's policy
-     * first, as maybeSetHashPolicy) would be tcp_proxy's hash_policy, which the proxy's tcp_proxy has not: named.
+     * tcp_proxy to {@code service}'s own cluster of {@code port}, where no route took the port: Istio's
+     * buildOutboundNetworkFiltersWithSingleDestination from tls.go's default chain, with the service's DestinationRule.
      */
-    private static void destinationPolicy(MeshModel model, List<TranslationWarning> warnings, String where,
-            JsonNode destination, IstioConfig vs, TcpProxy.Builder tp) {
-        String fqdn = model.fqdn(destination.path("host").asText(), vs.namespace());
-        Optional<IstioConfig> rule = model.serviceByFqdn(fqdn).flatMap(svc -> Clusters.destinationRule(model, svc));
-        if (rule.isEmpty()) {
-            return;
-        }
-        JsonNode policy = rule.get().spec().path("trafficPolicy");
-        JsonNode idle = policy.path("connectionPool").path("tcp").path("idleTimeout");
+    static TcpProxy serviceTcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service,
+            int port) {
+        String cluster = Names.outboundCluster(port, "", service.fqdn(model.meshConfig().domain()));
+        TcpProxy.Builder tp = TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster).addAccessLog(log);
+        Clusters.destinationRule(model, service).ifPresent(rule -> destinationPolicy(warnings, rule, "", tp));
+        return tp.build();
+    }
+
+    /**
+     * Istio's buildOutboundNetworkFiltersWithSingleDestination and ...WithWeightedClusters read the destination's
+     * DestinationRule (networkfilter.go): its trafficPolicy's connectionPool.tcp.idleTimeout is tcp_proxy's
+     * idle_timeout and maxConnectionDuration its max_downstream_connection_duration; a consistentHash useSourceIp
+     * (a {@code subset}'s loadBalancer first, as maybeSetHashPolicy) its hash_policy source_ip.
+     */
+    private static void destinationPolicy(List<TranslationWarning> warnings, IstioConfig rule, String subset,
+            TcpProxy.Builder tp) {
+        JsonNode policy = rule.spec().path("trafficPolicy");
+        JsonNode tcp = policy.path("connectionPool").path("tcp");
+        JsonNode idle = tcp.path("idleTimeout");
         if (idle.isTextual()) {
             IstioDurations.parse(idle.asText()).ifPresent(tp::setIdleTimeout); // a bad one is named on the cluster
         }
+        JsonNode max = tcp.path("maxConnectionDuration");
+        if (!max.isMissingNode() && !max.isNull()) {
+            Optional<Duration> d = IstioDurations.parse(max.asText())
+                    .filter(v -> v.getSeconds() > 0 || v.getNanos() >= 1_000_000);
+            if (d.isPresent()) {
+                tp.setMaxDownstreamConnectionDuration(d.get());
+            } else {
+                // Istio's validation refuses it (ValidateDuration: at least 1ms); Envoy would refuse the listener.
+                warnings.add(TranslationWarning.note("DestinationRule " + rule.key(), "connectionPool.tcp."
+                        + "maxConnectionDuration " + max.asText() + " is not a duration of at least 1ms; TCP connections "
+                        + "get no maximum duration"));
+            }
+        }
         boolean sourceIp = policy.path("loadBalancer").path("consistentHash").path("useSourceIp").asBoolean(false);
-        String subset = destination.path("subset").asText("");
-        for (JsonNode sub : Clusters.list(rule.get().spec().path("subsets"))) {
-            if (sub.path("name").asText().equals(subset) && sub.path("trafficPolicy").has("loadBalancer")) {
-                sourceIp = sub.path("trafficPolicy").path("loadBalancer").path("consistentHash").path("useSourceIp")
-                        .asBoolean(false);
+        for (JsonNode sub : Clusters.list(rule.spec().path("subsets"))) {
+            if (sub.path("name").asText().equals(subset)) {
+                if (sub.path("trafficPolicy").has("loadBalancer")) {
+                    // A subset's own loadBalancer decides, a simple one or another hash meaning no source IP.
+                    sourceIp = sub.path("trafficPolicy").path("loadBalancer").path("consistentHash").path("useSourceIp")
+                            .asBoolean(false);
+                }
+                break;
             }
         }
         if (sourceIp) {
-            warnings.add(TranslationWarning.note(where, "DestinationRule " + rule.get().key() + " consistentHash."
-                    + "useSourceIp is not applied to the tcp_proxy (the proxy's tcp_proxy has no hash_policy); its "
-                    + "connections are spread by the cluster's load balancer"));
+            tp.addHashPolicy(HashPolicy.newBuilder().setSourceIp(HashPolicy.SourceIp.getDefaultInstance()));
         }
     }
 

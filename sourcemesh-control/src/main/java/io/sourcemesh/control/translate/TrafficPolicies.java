@@ -48,10 +48,14 @@ final class TrafficPolicies {
             if (!options.hasIdleTimeout()) {
                 duration(tcp, "idleTimeout", where, warnings).ifPresent(options::setIdleTimeout);
             }
-            for (String f : List.of("tcpKeepalive", "maxConnectionDuration")) {
-                if (tcp.has(f)) {
-                    warnings.add(new TranslationWarning(where, "connectionPool.tcp." + f + " is not supported; ignored"));
-                }
+            if (tcp.has("tcpKeepalive")) {
+                warnings.add(new TranslationWarning(where, "connectionPool.tcp.tcpKeepalive is not supported; ignored"));
+            }
+            if (tcp.has("maxConnectionDuration")) {
+                // Istio sets it on tcp_proxy (TcpRoutes) and as the cluster's HTTP max_connection_duration.
+                warnings.add(new TranslationWarning(where, "connectionPool.tcp.maxConnectionDuration: the top-level "
+                        + "trafficPolicy's applies to TCP connections (tcp_proxy), as Istio; the cluster's HTTP connections "
+                        + "get no maximum duration"));
             }
         }
         c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(t));

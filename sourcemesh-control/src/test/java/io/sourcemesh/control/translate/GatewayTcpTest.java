@@ -164,7 +164,7 @@ class GatewayTcpTest {
     }
 
     @Test
-    void theDestinationRulesTcpIdleTimeoutIsTcpProxysAndASourceIpHashIsNamed() {
+    void theDestinationRulesTcpSettingsAndSourceIpHashAreTcpProxys() {
         List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/gateway-tcp-tls.yaml"));
         objects.add(Fixtures.parseYaml("""
                 apiVersion: networking.istio.io/v1
@@ -173,16 +173,17 @@ class GatewayTcpTest {
                 spec:
                   host: httpbin
                   trafficPolicy:
-                    connectionPool: {tcp: {idleTimeout: 30s}}
+                    connectionPool: {tcp: {idleTimeout: 30s, maxConnectionDuration: 1h}}
                     loadBalancer: {consistentHash: {useSourceIp: true}}
                 """));
         ProxyResources r = translate(objects);
         TcpProxy tp = tcpProxy(r.listener("0.0.0.0_31400").orElseThrow().getFilterChains(0));
         assertEquals(30, tp.getIdleTimeout().getSeconds(), "Istio: connectionPool.tcp.idleTimeout on tcp_proxy");
-        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("Gateway default/tcp-gw server[0] port 31400")
-                && w.message().contains("DestinationRule default/httpbin consistentHash.useSourceIp is not applied")
-                && !w.leftOut()), // a note: the server serves, so the Gateway stays reconciled
-                r.warnings().toString());
+        assertEquals(3600, tp.getMaxDownstreamConnectionDuration().getSeconds(),
+                "Istio: connectionPool.tcp.maxConnectionDuration is max_downstream_connection_duration");
+        assertEquals(1, tp.getHashPolicyCount(), "Istio's maybeSetHashPolicy (networkfilter.go)");
+        assertTrue(tp.getHashPolicy(0).hasSourceIp());
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("useSourceIp")), r.warnings().toString());
     }
 
     @Test

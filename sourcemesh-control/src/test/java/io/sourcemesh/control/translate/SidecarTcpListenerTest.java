@@ -93,6 +93,36 @@ class SidecarTcpListenerTest {
     }
 
     @Test
+    void aDestinationRangeAnEarlierRouteMatchesIsLeftOutNamedAndThePushLoads() {
+        // Two tcp routes on one range would be two chains matching alike: Envoy refuses the listener (Istio sends it);
+        // the first route keeps the range, the later one is named. 127.96.0.20 is 127.96.0.20/32 to Envoy.
+        List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
+        tcpMatch(objects, 0).putArray("destinationSubnets").add("127.96.0.0/16").add("127.96.0.20");
+        tcpMatch(objects, 1).putArray("destinationSubnets").add("127.96.1.0/16").add("10.0.0.0/8");
+        tcpMatch(objects, 1).remove("port");
+        tcpMatch(objects, 0).remove("sourceLabels");
+        ObjectNode third = ((com.fasterxml.jackson.databind.node.ArrayNode) named(objects, "VirtualService", "tcp-echo")
+                .path("spec").path("tcp")).addObject();
+        third.putArray("match").addObject().putArray("destinationSubnets").add("127.96.0.20/32");
+        third.putArray("route").addObject().putObject("destination").put("host", "sleep");
+        ProxyResources r = translate(objects, "sleep");
+        Listener l = r.listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount(), "only the first route's chain on its ranges: " + l.getFilterChainsList());
+        assertEquals(HTTPBIN, tcpProxy(l.getFilterChains(0)).getCluster());
+        assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", tcpProxy(l.getDefaultFilterChain()).getCluster());
+        assertEquals(List.of(
+                "VirtualService default/tcp-echo tcp[1]: left out of the sidecars' listener 127.96.0.20_9000: "
+                        + "destinationSubnets [127.96.1.0/16] are matched there already",
+                "VirtualService default/tcp-echo tcp[2]: left out of the sidecars' listener 127.96.0.20_9000: "
+                        + "destinationSubnets [127.96.0.20/32] are matched there already"),
+                r.warnings().stream().map(Object::toString).toList());
+        ProxyResources inline = r.withInlineRoutes();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> io.sourcemesh.proxy.config.ConfigTranslator.fromResources(
+                inline.listeners(), inline.clusters(), "v1", io.sourcemesh.proxy.config.NodeInfo.unnamed()),
+                "our proxy, as Envoy, takes the listener");
+    }
+
+    @Test
     void withoutAFittingRouteTheServicesOwnClusterAsBefore() {
         List<ObjectNode> objects = Fixtures.yaml("topology/sidecar-tcp-tls.yaml");
         named(objects, "VirtualService", "tcp-echo").with("spec").putArray("gateways").add("istio-system/ingress");
@@ -161,6 +191,91 @@ class SidecarTcpListenerTest {
                 """));
         Listener l = translate(objects, "sleep").listener(ECHO_TLS).orElseThrow();
         assertEquals(Names.BLACKHOLE_CLUSTER, tcpProxy(l.getDefaultFilterChain()).getCluster());
+    }
+
+    @Test
+    void theServicesOwnChainCarriesItsDestinationRulesTcpSettings() {
+        // Istio's buildOutboundNetworkFiltersWithSingleDestination (networkfilter.go), called by tls.go's default chain:
+        // idle_timeout, max_downstream_connection_duration and maybeSetHashPolicy's source_ip from the DestinationRule.
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
+        named(objects, "VirtualService", "tcp-echo").with("spec").putArray("gateways").add("istio-system/ingress");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  host: tcp-echo
+                  trafficPolicy:
+                    connectionPool: {tcp: {idleTimeout: 30s, maxConnectionDuration: 1.5s}}
+                    loadBalancer: {consistentHash: {useSourceIp: true}}
+                """));
+        ProxyResources r = translate(objects, "sleep");
+        for (String listener : List.of(ECHO_TCP, ECHO_TLS)) {
+            TcpProxy tp = tcpProxy(r.listener(listener).orElseThrow().getFilterChains(0));
+            assertEquals(listener.equals(ECHO_TCP) ? "outbound|9000||tcp-echo.default.svc.cluster.local"
+                    : "outbound|9443||tcp-echo.default.svc.cluster.local", tp.getCluster(), listener);
+            assertEquals(30, tp.getIdleTimeout().getSeconds(), listener);
+            assertEquals(1, tp.getMaxDownstreamConnectionDuration().getSeconds(), listener);
+            assertEquals(500_000_000, tp.getMaxDownstreamConnectionDuration().getNanos(), listener);
+            assertEquals(1, tp.getHashPolicyCount(), listener);
+            assertTrue(tp.getHashPolicy(0).hasSourceIp(), listener);
+        }
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("useSourceIp")), r.warnings().toString());
+    }
+
+    @Test
+    void aSubsetsLoadBalancerDecidesTheHashAndWeightedRoutesReadNoSubset() {
+        // maybeSetHashPolicy: the route's subset's loadBalancer first; weighted_clusters pass no subset.
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    loadBalancer: {consistentHash: {useSourceIp: true}}
+                  subsets:
+                  - name: v1
+                    labels: {app: httpbin}
+                    trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+                  - name: v2
+                    labels: {app: httpbin}
+                """));
+        ObjectNode sleepsRoute = (ObjectNode) named(objects, "VirtualService", "tcp-echo").path("spec").path("tcp").get(0)
+                .path("route").get(0).path("destination");
+        assertEquals(1, tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0))
+                .getHashPolicyCount(), "no subset: the top-level consistentHash");
+        sleepsRoute.put("subset", "v1");
+        assertEquals(0, tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0))
+                .getHashPolicyCount(), "subset v1's simple load balancer: no source IP hash");
+        sleepsRoute.put("subset", "v2");
+        assertEquals(1, tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0))
+                .getHashPolicyCount(), "subset v2 has no loadBalancer of its own: the top-level one");
+        ObjectNode weighted = (ObjectNode) named(objects, "VirtualService", "tcp-echo").path("spec").path("tcp").get(1)
+                .path("route").get(0).path("destination");
+        weighted.put("subset", "v1");
+        TcpProxy tp = tcpProxy(translate(objects, "httpbin").listener(ECHO_TCP).orElseThrow().getFilterChains(0));
+        assertTrue(tp.hasWeightedClusters());
+        assertEquals(1, tp.getHashPolicyCount(), "weighted_clusters: the top-level policy, whatever the subset");
+    }
+
+    @Test
+    void aMaxConnectionDurationUnderAMillisecondIsNotSentAndIsNamed() {
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy: {connectionPool: {tcp: {maxConnectionDuration: 0s}}}
+                """));
+        ProxyResources r = translate(objects, "sleep");
+        assertFalse(tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).hasMaxDownstreamConnectionDuration(),
+                "the proxy, as Envoy, refuses under 1ms: the whole listener would be refused");
+        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/httpbin")
+                && w.message().contains("maxConnectionDuration 0s is not a duration of at least 1ms")), r.warnings().toString());
     }
 
     private static ObjectNode tcpMatch(List<ObjectNode> objects, int route) {

@@ -4,6 +4,7 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.type.v3.HashPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,8 @@ final class TcpProxyTranslator {
      * clusters pushed separately over ADS behave as in Envoy.
      */
     static TcpProxyConfig tcpProxy(String name, TcpProxy tp, String path) {
-        only(tp, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log");
+        only(tp, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log", "hash_policy",
+                "max_downstream_connection_duration");
         if (tp.getStatPrefix().isEmpty()) {
             throw new ConfigException(at(path, "stat_prefix"), "is required");
         }
@@ -57,6 +59,39 @@ final class TcpProxyTranslator {
         }
         Optional<Duration> idle = Protos.timeout(tp.hasIdleTimeout(), tp.getIdleTimeout(), DEFAULT_IDLE_TIMEOUT);
         return new TcpProxyConfig(name, tp.getStatPrefix(), cluster, weighted, idle,
-                AccessLogs.accessLogs(tp.getAccessLogList(), path));
+                AccessLogs.accessLogs(tp.getAccessLogList(), path), hashSourceIp(tp, path), maxDuration(tp, path));
+    }
+
+    /**
+     * Envoy's tcp_proxy.proto allows at most one hash_policy (type.v3.HashPolicy, its policy_specifier
+     * required); of its methods only source_ip is ours (source/common/network/hash_policy.cc).
+     */
+    private static boolean hashSourceIp(TcpProxy tp, String path) {
+        if (tp.getHashPolicyCount() > 1) {
+            throw new ConfigException(at(path, "hash_policy"), "at most one hash policy is allowed");
+        }
+        if (tp.getHashPolicyCount() == 0) {
+            return false;
+        }
+        String hPath = at(path, "hash_policy", 0);
+        HashPolicy h = tp.getHashPolicy(0);
+        only(h, hPath, "source_ip");
+        if (!h.hasSourceIp()) {
+            throw new ConfigException(hPath, "one of source_ip is required");
+        }
+        only(h.getSourceIp(), at(hPath, "source_ip"));
+        return true;
+    }
+
+    /** Envoy: unset, no maximum; else at least 1ms (tcp_proxy.proto's validation rule). */
+    private static Optional<Duration> maxDuration(TcpProxy tp, String path) {
+        if (!tp.hasMaxDownstreamConnectionDuration()) {
+            return Optional.empty();
+        }
+        Duration d = Protos.duration(tp.getMaxDownstreamConnectionDuration());
+        if (d.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new ConfigException(at(path, "max_downstream_connection_duration"), "must be at least 1ms");
+        }
+        return Optional.of(d);
     }
 }

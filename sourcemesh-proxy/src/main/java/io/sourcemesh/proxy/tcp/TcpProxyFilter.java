@@ -19,8 +19,11 @@ import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 
 /**
@@ -37,6 +40,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
     private final Stats.Counter noRoute;
     private final Stats.Counter rxBytes;
     private final Stats.Counter txBytes;
+    private final Stats.Counter maxDurationReached;
+    private final long maxDurationNanos;
     private final Splice.SpliceStats spliceStats;
     private final boolean splice;
 
@@ -49,6 +54,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         this.noRoute = stats.counter(p + "downstream_cx_no_route");
         this.rxBytes = stats.counter(p + "downstream_cx_rx_bytes_total");
         this.txBytes = stats.counter(p + "downstream_cx_tx_bytes_total");
+        this.maxDurationReached = stats.counter(p + "max_downstream_connection_duration");
+        this.maxDurationNanos = config.maxDownstreamConnectionDuration().map(Duration::toNanos).orElse(0L);
         this.spliceStats = new Splice.SpliceStats(stats.counter(p + "splice_started_total"),
                 stats.counter(p + "splice_bytes_total"), stats.counter(p + "splice_fallback_total"));
         this.splice = Splice.enabled();
@@ -69,6 +76,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         private final ConnectionContext connection;
         private final StreamInfo stream;
         private final Runnable activity;
+        private ScheduledFuture<?> maxDuration;
         private boolean logged;
 
         Downstream(ConnectionContext connection, StreamInfo stream, Optional<IdleTimer> idle) {
@@ -87,6 +95,11 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             cxTotal.inc();
             Channel downstream = ctx.channel();
             downstream.closeFuture().addListener(f -> finish());
+            if (maxDurationNanos > 0) {
+                // Envoy's onNewConnection arms it, whatever the upstream does (source/common/tcp_proxy/tcp_proxy.cc).
+                maxDuration = downstream.eventLoop().schedule(() -> maxDurationReached(downstream), maxDurationNanos,
+                        TimeUnit.NANOSECONDS);
+            }
             String clusterName = config.cluster().orElseGet(() -> Upstreams.pickWeighted(config.weightedClusters()));
             ClusterRuntime cluster = clusters.get(clusterName);
             if (cluster == null) {
@@ -96,8 +109,11 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                 return;
             }
             stream.upstreamClusterName(clusterName);
-            Optional<UpstreamHost> chosen = cluster.choose(connection.remoteAddress().getAddress().getHostAddress(),
-                    connection.localAddress());
+            // hash_policy source_ip: the remote address after the listener filters (PROXY protocol), as Envoy's
+            // SourceIpHashMethod (source/common/network/hash_policy.cc); without one, no key: a hash-based
+            // balancer picks at random, as Envoy's tcp_proxy without hash_policy.
+            String hashKey = config.hashSourceIp() ? connection.remoteAddress().getAddress().getHostAddress() : null;
+            Optional<UpstreamHost> chosen = cluster.choose(hashKey, connection.localAddress());
             if (chosen.isEmpty()) {
                 cluster.noHealthyHost.inc();
                 stream.addResponseFlag(ResponseFlag.NO_HEALTHY_UPSTREAM);
@@ -154,7 +170,20 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     });
         }
 
+        /** Envoy's onMaxDownstreamConnectionDuration: DT, the counter, the downstream closed (and so the upstream). */
+        private void maxDurationReached(Channel downstream) {
+            if (downstream.isOpen()) {
+                maxDurationReached.inc();
+                stream.addResponseFlag(ResponseFlag.DURATION_TIMEOUT);
+                stream.connectionTerminationDetails("max_connection_duration_reached");
+                downstream.close();
+            }
+        }
+
         private void finish() {
+            if (maxDuration != null) {
+                maxDuration.cancel(false);
+            }
             if (!logged) {
                 logged = true;
                 if (stream.connectionTerminationDetails() == null) {

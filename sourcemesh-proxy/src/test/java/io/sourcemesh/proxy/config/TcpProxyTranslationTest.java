@@ -35,6 +35,25 @@ class TcpProxyTranslationTest {
     }
 
     @Test
+    void hashPolicySourceIpAndMaxDownstreamConnectionDuration() {
+        TcpProxyConfig t = loadTcp(tcp("hash_policy: [{source_ip: {}}]\nmax_downstream_connection_duration: 2.5s\n"));
+        assertEquals(true, t.hashSourceIp());
+        assertEquals(Optional.of(Duration.ofMillis(2500)), t.maxDownstreamConnectionDuration());
+        TcpProxyConfig none = loadTcp(tcp(""));
+        assertEquals(false, none.hashSourceIp(), "no hash_policy: no key, a random host, as Envoy");
+        assertEquals(Optional.empty(), none.maxDownstreamConnectionDuration(), "unset: no maximum");
+    }
+
+    @Test
+    void hashPolicyRefusalsNameTheField() {
+        // tcp_proxy.proto: hash_policy max_items 1; type.v3.HashPolicy's policy_specifier is required; filter_state not ours.
+        rejects(tcp("hash_policy: [{filter_state: {key: k}}]\n"), HCM + ".hash_policy[0].filter_state: field is not supported");
+        rejects(tcp("hash_policy: [{source_ip: {}}, {source_ip: {}}]\n"), HCM + ".hash_policy: at most one hash policy is allowed");
+        rejects(tcp("hash_policy: [{}]\n"), HCM + ".hash_policy[0]: one of source_ip is required");
+        rejects(tcp("max_downstream_connection_duration: 0s\n"), HCM + ".max_downstream_connection_duration: must be at least 1ms");
+    }
+
+    @Test
     void rejections() {
         rejects(tcp("max_connect_attempts: 3\n"), HCM + ".max_connect_attempts: field is not supported");
         rejects(tcp("cluster: backend\ntunneling_config: {hostname: h}\n"), HCM + ".tunneling_config: field is not supported");
