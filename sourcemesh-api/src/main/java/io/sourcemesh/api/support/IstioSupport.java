@@ -27,7 +27,8 @@ final class IstioSupport {
                         + "Gateway's status")
                         .warning("MONGO", "REDIS", "MYSQL", "UDP").ignoringCase(),
                 supported("spec.servers[].port.name", null),
-                warned("spec.servers[].port.targetPort", null),
+                refused("spec.servers[].port.targetPort", "targetPort has no impact on Gateways (Istio's validation "
+                        + "refuses it)"),
                 supported("spec.servers[].hosts", "as Istio: ns/host binds only VirtualServices of namespace ns, ./host the "
                         + "Gateway's, */host (or host) any; a server with tls naming a host an earlier server with tls of the "
                         + "port names (or an SNI name an earlier filter chain of the port matches) is left out, named on the "
