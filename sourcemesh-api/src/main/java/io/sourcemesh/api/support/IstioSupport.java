@@ -22,10 +22,10 @@ final class IstioSupport {
                 supported("spec.selector", null),
                 supported("spec.servers[].port.number", null),
                 supported("spec.servers[].port.protocol", "read whatever its case, as Istio: HTTP, HTTP2, GRPC, GRPC-WEB and "
-                        + "HTTPS through a connection manager; TCP and TLS through tcp_proxy to the VirtualServices' tcp routes "
-                        + "(PASSTHROUGH: their tls routes, by SNI); other protocols leave the server out, named on the "
-                        + "Gateway's status")
-                        .warning("MONGO", "REDIS", "MYSQL", "UDP").ignoringCase(),
+                        + "HTTPS through a connection manager; TCP, MONGO, REDIS, MYSQL (plain TCP servers, as Istio) and TLS "
+                        + "through tcp_proxy to the VirtualServices' tcp routes (PASSTHROUGH: their tls routes, by SNI); UDP "
+                        + "and HTTP_PROXY leave the server out, named on the Gateway's status")
+                        .warning("UDP", "HTTP_PROXY").ignoringCase(),
                 supported("spec.servers[].port.name", null),
                 refused("spec.servers[].port.targetPort", "targetPort has no impact on Gateways (Istio's validation "
                         + "refuses it)"),

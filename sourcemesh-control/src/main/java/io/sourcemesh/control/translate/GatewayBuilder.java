@@ -226,7 +226,9 @@ final class GatewayBuilder {
                         httpsChain(s, port, routes, hops).ifPresent(fc -> terminated(l, fc, s, sniTaken));
                     }
                 }
-                case "TCP", "TLS" -> {
+                // Istio's gateway listener builds every non-HTTP server alike (createGatewayTCPFilterChainOpts): MONGO, REDIS
+                // and MYSQL (protocol.IsTCP) are TCP servers, their bytes to the tcp routes.
+                case "TCP", "TLS", "MONGO", "REDIS", "MYSQL" -> {
                     Optional<String> mode = tcpServerMode(s);
                     if (mode.isEmpty()) {
                         break; // tcpServerMode named the problem

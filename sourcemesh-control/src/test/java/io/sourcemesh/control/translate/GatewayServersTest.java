@@ -187,6 +187,24 @@ class GatewayServersTest {
         assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("duplicate")), r.warnings().toString());
     }
 
+    /**
+     * Istio builds MONGO, REDIS and MYSQL servers as TCP ones (pkg/config/protocol IsTCP; the gateway listener's
+     * createGatewayTCPFilterChainOpts in pilot/pkg/networking/core/gateway.go): tcp_proxy to the bound tcp route.
+     */
+    @Test
+    void mongoRedisAndMysqlServersAreTcpServers() {
+        for (String protocol : List.of("MONGO", "redis", "MySQL")) {
+            List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml");
+            server(objects, 0).with("port").put("protocol", protocol);
+            ProxyResources r = translate(objects);
+            Listener l = r.listener("0.0.0.0_31400").orElseThrow(() -> new AssertionError(protocol + ": " + r.warnings()));
+            assertEquals(1, l.getFilterChainsCount(), protocol);
+            assertEquals("envoy.filters.network.tcp_proxy",
+                    l.getFilterChains(0).getFilters(l.getFilterChains(0).getFiltersCount() - 1).getName(), protocol);
+            assertTrue(r.warnings().isEmpty(), protocol + ": " + r.warnings());
+        }
+    }
+
     /** Our proxy's config loader takes the push whole (it refuses two chains that match alike, as Envoy). */
     private static void accepted(ProxyResources r) {
         ProxyResources inline = r.withInlineRoutes();
