@@ -37,7 +37,8 @@ final class IstioSupport {
                 warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
                 supported("spec.servers[].tls.mode", "SIMPLE, MUTUAL (a client certificate required) and OPTIONAL_MUTUAL "
                         + "(verified when sent): the clients' CA from Secret <credentialName>-cacert, else the credential's own "
-                        + "(cacert or ca.crt, with crl or ca.crl); on a TCP or TLS server TLS is terminated, then tcp_proxy; "
+                        + "(cacert or ca.crt, with crl or ca.crl); on a TLS server TLS is terminated, then tcp_proxy (tls on a TCP "
+                        + "server is refused, as Istio: only HTTPS and TLS servers take tls settings); "
                         + "PASSTHROUGH (HTTPS or TLS; Istio's default when tls is set without a mode): no TLS context, a filter "
                         + "chain per VirtualService tls route match on its sniHosts, certificates ignored (apply warns, as "
                         + "Istio's validation); AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
