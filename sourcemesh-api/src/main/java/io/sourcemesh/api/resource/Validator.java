@@ -72,6 +72,7 @@ public final class Validator {
             }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             case "VirtualService" -> VirtualServiceRules.check(object, errors);
+            case "Gateway" -> GatewayRules.check(object, errors);
             default -> {
             }
         }

@@ -9,7 +9,7 @@ import java.util.List;
  * refuses and our translation relies on: each tls route's sniHosts must be covered by the VirtualService's hosts
  * (validateSniHost), else the route could serve names the VirtualService does not claim.
  */
-final class VirtualServiceRules {
+public final class VirtualServiceRules {
     private VirtualServiceRules() {
     }
 
@@ -35,6 +35,29 @@ final class VirtualServiceRules {
                 }
             }
         }
+    }
+
+    /**
+     * Istio's warnings about a VirtualService, which apply prints: a tls route's sniHost that is an IP address
+     * (validateSniHost), as clients send no IP address in SNI.
+     */
+    public static List<String> warnings(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        JsonNode tls = object.path("spec").path("tls");
+        for (int r = 0; r < tls.size(); r++) {
+            JsonNode matches = tls.get(r).path("match");
+            for (int m = 0; m < matches.size(); m++) {
+                JsonNode sniHosts = matches.get(m).path("sniHosts");
+                for (int i = 0; i < sniHosts.size(); i++) {
+                    String sni = sniHosts.get(i).asText();
+                    if (isIpLiteral(sni)) {
+                        out.add("spec.tls[" + r + "].match[" + m + "].sniHosts[" + i + "]: using an IP address (\"" + sni
+                                + "\") goes against SNI spec and most clients do not support this");
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Istio's host.Name.SubsetOf: {@code name} is covered by {@code other} ({@code *.a.com} by {@code *.com}, any by *). */

@@ -22,12 +22,13 @@ final class IstioSupport {
                 supported("spec.selector", null),
                 supported("spec.servers[].port.number", null),
                 supported("spec.servers[].port.protocol", "read whatever its case, as Istio: HTTP, HTTP2, GRPC, GRPC-WEB and "
-                        + "HTTPS through a connection manager; TCP and TLS through tcp_proxy to the VirtualServices' tcp routes "
-                        + "(PASSTHROUGH: their tls routes, by SNI); other protocols leave the server out, named on the "
-                        + "Gateway's status")
-                        .warning("MONGO", "REDIS", "MYSQL", "UDP").ignoringCase(),
+                        + "HTTPS through a connection manager; TCP, MONGO, REDIS, MYSQL (plain TCP servers, as Istio) and TLS "
+                        + "through tcp_proxy to the VirtualServices' tcp routes (PASSTHROUGH: their tls routes, by SNI); UDP "
+                        + "and HTTP_PROXY leave the server out, named on the Gateway's status")
+                        .warning("UDP", "HTTP_PROXY").ignoringCase(),
                 supported("spec.servers[].port.name", null),
-                warned("spec.servers[].port.targetPort", null),
+                refused("spec.servers[].port.targetPort", "targetPort has no impact on Gateways (Istio's validation "
+                        + "refuses it)"),
                 supported("spec.servers[].hosts", "as Istio: ns/host binds only VirtualServices of namespace ns, ./host the "
                         + "Gateway's, */host (or host) any; a server with tls naming a host an earlier server with tls of the "
                         + "port names (or an SNI name an earlier filter chain of the port matches) is left out, named on the "
@@ -36,7 +37,8 @@ final class IstioSupport {
                 warned("spec.servers[].bind", null), warned("spec.servers[].defaultEndpoint", null),
                 supported("spec.servers[].tls.mode", "SIMPLE, MUTUAL (a client certificate required) and OPTIONAL_MUTUAL "
                         + "(verified when sent): the clients' CA from Secret <credentialName>-cacert, else the credential's own "
-                        + "(cacert or ca.crt, with crl or ca.crl); on a TCP or TLS server TLS is terminated, then tcp_proxy; "
+                        + "(cacert or ca.crt, with crl or ca.crl); on a TLS server TLS is terminated, then tcp_proxy (tls on a TCP "
+                        + "server is refused, as Istio: only HTTPS and TLS servers take tls settings); "
                         + "PASSTHROUGH (HTTPS or TLS; Istio's default when tls is set without a mode): no TLS context, a filter "
                         + "chain per VirtualService tls route match on its sniHosts, certificates ignored (apply warns, as "
                         + "Istio's validation); AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "

@@ -45,6 +45,10 @@ public final class SupportCheck {
         rows.walk(object, "", "", null, false, warned, refused);
         if (kind.get().kind().equals("Gateway")) {
             passthroughCertificates(object, warned);
+            warned.addAll(io.sourcemesh.api.resource.GatewayRules.warnings(object));
+        }
+        if (kind.get().kind().equals("VirtualService")) {
+            warned.addAll(io.sourcemesh.api.resource.VirtualServiceRules.warnings(object));
         }
         return new Findings(warned, refused);
     }

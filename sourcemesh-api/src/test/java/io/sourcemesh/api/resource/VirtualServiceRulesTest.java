@@ -2,6 +2,7 @@ package io.sourcemesh.api.resource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.util.List;
@@ -44,5 +45,26 @@ class VirtualServiceRulesTest {
                 errors("[a.example.com]", "['*.example.com']"), "a wildcard is wider than the one host");
         assertEquals(1, errors("['*.a.example.com']", "['*.example.com']").size());
         assertEquals(1, errors("[a.example.com]", "['*']").size());
+    }
+
+    @Test
+    void anIpSniHostIsWarnedAboutAtApplyInIstiosWords() throws Exception {
+        JsonNode vs = YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: by-sni, namespace: default}
+                spec:
+                  hosts: [a.example.com]
+                  gateways: [tls-gw]
+                  tls:
+                  - match: [{port: 443, sniHosts: [a.example.com, 10.0.0.1, '2001:db8::1']}]
+                    route: [{destination: {host: httpbin}}]
+                """);
+        assertEquals(List.of(
+                "spec.tls[0].match[0].sniHosts[1]: using an IP address (\"10.0.0.1\") goes against SNI spec and most clients "
+                        + "do not support this",
+                "spec.tls[0].match[0].sniHosts[2]: using an IP address (\"2001:db8::1\") goes against SNI spec and most clients "
+                        + "do not support this"),
+                io.sourcemesh.api.support.SupportCheck.check(vs).warned());
     }
 }

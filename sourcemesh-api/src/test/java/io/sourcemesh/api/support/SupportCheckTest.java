@@ -272,11 +272,14 @@ class SupportCheckTest {
                   selector: {istio: ingressgateway}
                   servers: [{port: {number: 27017, name: mongo, protocol: %s}, hosts: ["*"]}]
                 """;
-        for (String protocol : List.of("MONGO", "mongo", "Mongo")) {
+        for (String protocol : List.of("UDP", "udp", "Http_Proxy")) {
             assertEquals(List.of("spec.servers[0].port.protocol: \"" + protocol + "\" is not implemented by SourceMesh and "
                     + "has no effect"), check(gw.formatted(protocol)).warned(), protocol);
         }
-        assertEquals(List.of(), check(gw.formatted("tcp")).warned());
+        // MONGO, REDIS and MYSQL are TCP servers, as Istio builds them.
+        for (String protocol : List.of("tcp", "MONGO", "mongo", "Redis", "MYSQL")) {
+            assertEquals(List.of(), check(gw.formatted(protocol)).warned(), protocol);
+        }
     }
 
     // Istio's validateTLSOptions (pkg/config/validation/validation.go): "%v mode does not use certificates, they will be

@@ -70,6 +70,39 @@ class GatewayTcpTest {
         awaitReconciled(cluster, "tcp-gateway"); // every proxy ACKed the tcp_proxy chain
     }
 
+    /**
+     * A MONGO server is a TCP server, as Istio builds it (pkg/config/protocol IsTCP; pilot/pkg/networking/core/gateway.go
+     * createGatewayTCPFilterChainOpts for every non-HTTP server): the client's bytes, whatever they are, go through
+     * tcp_proxy to the tcp route's destination.
+     */
+    @Test
+    void aMongoServerIsATcpServerCarryingTheClientsBytes() throws Exception {
+        Cluster cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+        ExternalClient client = ClusterRuntime.EMBEDDED.client(cluster);
+        apply(cluster, GatewayMutualTlsTest.httpbinWithoutSidecar());
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, NS, GW, PatchType.STRATEGIC, PORTS_AND_LOCAL)));
+        String sample = Files.readString(Path.of("../samples/gateway/tcp.yaml"));
+        String mongo = sample.replace("""
+                      name: tcp
+                      protocol: TCP
+                """, """
+                      name: mongo
+                      protocol: MONGO
+                """);
+        assertNotEquals(sample, mongo, "the sample's server rewritten");
+        apply(cluster, mongo);
+        String lb = loadBalancerIp(cluster);
+
+        String origin = client.origin("http://" + lb + ":31400/ip");
+        String gatewayPod = podIp(cluster, NS, "app=" + GW);
+        assertEquals(gatewayPod, origin, "the bytes went through the gateway's tcp_proxy, so the app sees the gateway");
+        JsonNode log = ProxyLogs.await(cluster, NS, pod(cluster, NS, "app=" + GW).name(),
+                json -> json.path("downstream_local_address").asText().equals(gatewayPod + ":31400"),
+                json -> json.path("downstream_remote_address").asText().startsWith(client.address() + ":"));
+        assertEquals("outbound|8000||httpbin.default.svc.cluster.local", log.path("upstream_cluster").asText(), log.toString());
+        awaitReconciled(cluster, "tcp-gateway");
+    }
+
     @Test
     void aPassthroughServerRoutesTheEncryptedBytesBySniToWhereTlsEnds() throws Exception {
         Cluster cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);

@@ -138,24 +138,27 @@ final class GatewayBuilder {
         Map<Integer, List<Server>> byPort = new TreeMap<>();
         // Istio's mergeGateways (tlsHostsByPort, CheckDuplicates): a server with tls naming a host an earlier server
         // with tls of the port named is left out whole, since their SNI filter chains would match alike and Envoy
-        // refuses the listener (and with it the gateway's whole LDS push).
+        // refuses the listener (and with it the gateway's whole LDS push). Servers are merged by the port the proxy
+        // listens on (resolvePorts: the target port of the gateway Service's port), so 443 and 8443 both mapped to 8443
+        // share one listener and one set of SNI hosts.
         Map<Integer, Map<String, Server>> tlsHosts = new java.util.HashMap<>();
         for (IstioConfig gw : selectedGateways()) {
             List<JsonNode> servers = Clusters.list(gw.spec().path("servers"));
             for (int i = 0; i < servers.size(); i++) {
                 Server s = new Server(gw, i, servers.get(i));
+                int port = listenerPort(s.port());
                 if (s.hasTls()) {
-                    Map<String, Server> known = tlsHosts.computeIfAbsent(s.port(), k -> new java.util.HashMap<>());
+                    Map<String, Server> known = tlsHosts.computeIfAbsent(port, k -> new java.util.HashMap<>());
                     List<String> duplicates = s.qualifiedHosts().stream().filter(known::containsKey).toList();
                     if (!duplicates.isEmpty()) {
                         warnings.add(new TranslationWarning(serverName(s), "duplicate host names " + duplicates + " on port "
-                                + s.port() + ", already served by " + serverName(known.get(duplicates.get(0)))
+                                + port + ", already served by " + serverName(known.get(duplicates.get(0)))
                                 + " (Istio keeps the first server with tls for a host); server left out"));
                         continue;
                     }
                     s.qualifiedHosts().forEach(h -> known.put(h, s));
                 }
-                byPort.computeIfAbsent(s.port(), k -> new ArrayList<>()).add(s);
+                byPort.computeIfAbsent(port, k -> new ArrayList<>()).add(s);
             }
         }
         List<Listener> listeners = new ArrayList<>();
@@ -199,8 +202,8 @@ final class GatewayBuilder {
         return serverPort;
     }
 
-    private Optional<Listener> listener(int serverPort, List<Server> servers, List<RouteConfiguration> routes) {
-        int port = listenerPort(serverPort);
+    /** The listener of one port the proxy binds, for the servers merged onto it (their numbers may differ). */
+    private Optional<Listener> listener(int port, List<Server> servers, List<RouteConfiguration> routes) {
         String name = Names.listener(Names.WILDCARD, port);
         Listener.Builder l = Listener.newBuilder().setName(name).setAddress(Protos.address(Names.WILDCARD, port));
         if (topology.proxyProtocol()) {
@@ -223,7 +226,9 @@ final class GatewayBuilder {
                         httpsChain(s, port, routes, hops).ifPresent(fc -> terminated(l, fc, s, sniTaken));
                     }
                 }
-                case "TCP", "TLS" -> {
+                // Istio's gateway listener builds every non-HTTP server alike (createGatewayTCPFilterChainOpts): MONGO, REDIS
+                // and MYSQL (protocol.IsTCP) are TCP servers, their bytes to the tcp routes.
+                case "TCP", "TLS", "MONGO", "REDIS", "MYSQL" -> {
                     Optional<String> mode = tcpServerMode(s);
                     if (mode.isEmpty()) {
                         break; // tcpServerMode named the problem
@@ -252,7 +257,7 @@ final class GatewayBuilder {
         }
         if (!plain.isEmpty()) {
             String routeName = "http." + port;
-            routes.add(routeConfig(routeName, serverPort, plain, false));
+            routes.add(routeConfig(routeName, plain.get(0).port(), plain, false));
             l.addFilterChains(FilterChain.newBuilder()
                     .addFilters(Hcm.gateway("outbound_" + name, routeName, log, model.meshConfig().pathNormalization(), hops,
                             authz.httpFilters())));
@@ -693,7 +698,7 @@ final class GatewayBuilder {
                         continue; // the same VirtualService through a second server of this port
                     }
                     if (vsRoutes == null) {
-                        vsRoutes = HttpRoutes.of(vs, model, warnings, RouteSource.gateway(proxy, s.gateway(), serverPort), tls);
+                        vsRoutes = HttpRoutes.of(vs, model, warnings, RouteSource.gateway(proxy, s.gateway(), s.port()), tls);
                     }
                     vh.addAllRoutes(vsRoutes);
                 }

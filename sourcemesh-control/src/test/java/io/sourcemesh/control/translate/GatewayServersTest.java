@@ -17,6 +17,7 @@ import io.sourcemesh.proxy.config.ConfigTranslator;
 import io.sourcemesh.proxy.config.NodeInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -159,6 +160,51 @@ class GatewayServersTest {
         }
     }
 
+    /**
+     * mergeGateways (pilot/pkg/model/gateway.go) merges servers by the port the proxy listens on (resolvePorts: the gateway
+     * Service port's target port), so a server on 443 and one on 8443, both listened on at 8443, are one listener, and
+     * the later naming the earlier's tls host is the duplicate left out.
+     */
+    @Test
+    void serversAreMergedByTheTargetPortTheProxyListensOn() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml", "topology/gateway-secret.yaml");
+        addTerminatingServer(objects, "a.example.com", 443, "https-443");
+        addTerminatingServer(objects, "a.example.com", 8443, "https-8443");
+        ProxyResources r = translate(Translator.withGatewayTargetPorts(Map.of(443, 8443)), objects);
+        assertEquals(1, r.listeners().stream().filter(l -> l.getName().equals("0.0.0.0_8443")).count(), "one listener");
+        assertTrue(r.listener("0.0.0.0_443").isEmpty());
+        assertEquals(1, r.listener("0.0.0.0_8443").orElseThrow().getFilterChainsCount(), "the first server's chain only");
+        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("Gateway default/tcp-gw server[3] port 8443")
+                && w.message().equals("duplicate host names [a.example.com] on port 8443, already served by Gateway "
+                        + "default/tcp-gw server[2] port 443 (Istio keeps the first server with tls for a host); server "
+                        + "left out")), r.warnings().toString());
+        accepted(r);
+
+        // Numbers that stay apart keep their own listeners, each with its server.
+        r = translate(Translator.create(), objects);
+        assertEquals(1, r.listener("0.0.0.0_443").orElseThrow().getFilterChainsCount());
+        assertEquals(1, r.listener("0.0.0.0_8443").orElseThrow().getFilterChainsCount());
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("duplicate")), r.warnings().toString());
+    }
+
+    /**
+     * Istio builds MONGO, REDIS and MYSQL servers as TCP ones (pkg/config/protocol IsTCP; the gateway listener's
+     * createGatewayTCPFilterChainOpts in pilot/pkg/networking/core/gateway.go): tcp_proxy to the bound tcp route.
+     */
+    @Test
+    void mongoRedisAndMysqlServersAreTcpServers() {
+        for (String protocol : List.of("MONGO", "redis", "MySQL")) {
+            List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml");
+            server(objects, 0).with("port").put("protocol", protocol);
+            ProxyResources r = translate(objects);
+            Listener l = r.listener("0.0.0.0_31400").orElseThrow(() -> new AssertionError(protocol + ": " + r.warnings()));
+            assertEquals(1, l.getFilterChainsCount(), protocol);
+            assertEquals("envoy.filters.network.tcp_proxy",
+                    l.getFilterChains(0).getFilters(l.getFilterChains(0).getFiltersCount() - 1).getName(), protocol);
+            assertTrue(r.warnings().isEmpty(), protocol + ": " + r.warnings());
+        }
+    }
+
     /** Our proxy's config loader takes the push whole (it refuses two chains that match alike, as Envoy). */
     private static void accepted(ProxyResources r) {
         ProxyResources inline = r.withInlineRoutes();
@@ -167,8 +213,12 @@ class GatewayServersTest {
 
     /** An HTTPS SIMPLE server on tcp-gw's passthrough port 15443, after the others. */
     private static void addTerminatingServer(List<ObjectNode> objects, String host) {
+        addTerminatingServer(objects, host, 15443, "https");
+    }
+
+    private static void addTerminatingServer(List<ObjectNode> objects, String host, int port, String portName) {
         ObjectNode terminating = ((ArrayNode) gateway(objects, "tcp-gw").path("spec").path("servers")).addObject();
-        terminating.putObject("port").put("number", 15443).put("name", "https").put("protocol", "HTTPS");
+        terminating.putObject("port").put("number", port).put("name", portName).put("protocol", "HTTPS");
         terminating.putArray("hosts").add(host);
         terminating.putObject("tls").put("mode", "SIMPLE").put("credentialName", "myexample-credential");
     }
@@ -184,6 +234,10 @@ class GatewayServersTest {
     }
 
     private ProxyResources translate(List<ObjectNode> extra) {
+        return translate(translator, extra);
+    }
+
+    private static ProxyResources translate(Translator translator, List<ObjectNode> extra) {
         List<ObjectNode> objects = new ArrayList<>(Fixtures.seed());
         objects.addAll(extra);
         MeshModel model = MeshModel.of(objects, MeshConfig.from(objects));
