@@ -95,6 +95,11 @@ final class SidecarVirtualServices {
         return gws.isEmpty() || gws.contains("mesh");
     }
 
+    /** Whether a proxy in {@code proxyNamespace} sees {@code vs} by its exportTo (gateways too: push_context.go VirtualServicesForGateway). */
+    static boolean visibleIn(IstioConfig vs, String proxyNamespace) {
+        return visibility(vs, proxyNamespace) != Visibility.HIDDEN;
+    }
+
     private enum Visibility { PRIVATE, EXPORTED, PUBLIC, HIDDEN }
 
     /**

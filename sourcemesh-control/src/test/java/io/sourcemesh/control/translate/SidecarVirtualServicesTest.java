@@ -98,6 +98,24 @@ class SidecarVirtualServicesTest {
     }
 
     @Test
+    void aGatewaySeesAVirtualServiceOnlyFromTheNamespacesItIsExportedTo() {
+        // Istio's gateways take their VirtualServices from the same index, by the gateway pod's namespace
+        // (push_context.go VirtualServicesForGateway): istio-system here, the VirtualService in default.
+        List<ObjectNode> objects = Fixtures.seed("seed/http-demo.yaml");
+        ObjectNode vs = objects.stream().filter(o -> o.path("kind").asText().equals("VirtualService")).findFirst().orElseThrow();
+        ((ObjectNode) vs.path("spec")).putArray("exportTo").add(".");
+        assertEquals(List.of("blackhole:80"), gatewayHosts(objects), "not exported to istio-system: nothing bound, 404");
+        ((ObjectNode) vs.path("spec")).putArray("exportTo").add("istio-system");
+        assertEquals(List.of("*:80"), gatewayHosts(objects));
+    }
+
+    private List<String> gatewayHosts(List<ObjectNode> objects) {
+        MeshModel model = MeshModel.of(objects);
+        return translator.translate(model, Fixtures.gateway(model)).route("http.80").orElseThrow().getVirtualHostsList()
+                .stream().map(VirtualHost::getName).toList();
+    }
+
+    @Test
     void aVirtualServiceOfTheClientsOwnNamespaceComesBeforeAnOlderPublicOne() {
         List<ObjectNode> objects = withClientIn("other");
         objects.add(abort("public", "default", "2026-01-01T00:00:00Z", 401, "httpbin.default.svc.cluster.local"));
