@@ -169,6 +169,7 @@ final class SidecarBuilder {
     private void outbound(List<Listener> listeners, List<RouteConfiguration> routes) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
         SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace());
+        virtualServices.warnHostsWithoutService(warnings);
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
                 continue;

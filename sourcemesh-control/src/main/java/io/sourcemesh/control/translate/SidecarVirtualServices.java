@@ -60,11 +60,37 @@ final class SidecarVirtualServices {
                         h -> h.startsWith("*") && hostMatches(h, fqdn))).toList();
     }
 
+    /**
+     * Names the hosts of http VirtualServices that match no service the sidecars route to (one with a cluster IP). Istio's sidecar serves such a
+     * host on its port-80 route config only (route.go separateVSHostsAndServices, nonServiceRegistryHosts); SourceMesh
+     * builds no virtual host for it, and says so.
+     */
+    void warnHostsWithoutService(List<TranslationWarning> warnings) {
+        String domain = model.meshConfig().domain();
+        List<String> routed = model.services().stream()
+                .filter(svc -> !svc.clusterIp().isEmpty() && !svc.clusterIp().equals("None"))
+                .map(svc -> svc.fqdn(domain)).toList();
+        for (IstioConfig vs : ordered) {
+            if (Clusters.list(vs.spec().path("http")).isEmpty()) {
+                continue; // tcp and tls routes match by the service's port and SNI, not by a virtual host
+            }
+            for (String h : hosts(vs)) {
+                if (routed.stream().noneMatch(fqdn -> hostMatches(h, fqdn))) {
+                    warnings.add(new TranslationWarning("VirtualService " + vs.key(), "host " + h + " names no service in "
+                            + "the registry; the sidecars build no route for it (Istio's serve it on port 80 only)"));
+                }
+            }
+        }
+    }
+
     /** Istio's MostSpecificHostMatch over the index of the first VirtualService per host. */
     private Optional<IstioConfig> mostSpecific(String fqdn) {
         IstioConfig best = null;
         String bestHost = null;
         for (IstioConfig vs : ordered) {
+            if (Clusters.list(vs.spec().path("http")).isEmpty()) {
+                continue; // tcp and tls routes match by the service's port and SNI, not by a virtual host
+            }
             for (String h : hosts(vs)) {
                 if (!h.startsWith("*")) {
                     if (h.equals(fqdn)) {

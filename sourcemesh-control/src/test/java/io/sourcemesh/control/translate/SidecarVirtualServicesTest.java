@@ -135,6 +135,21 @@ class SidecarVirtualServicesTest {
     }
 
     @Test
+    void aHostNamingNoServiceIsNamedAsNotBuilt() {
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(abort("outside", "default", "2026-01-01T00:00:00Z", 418, "httpbin", "bookinfo.example.com", "*.example.org"));
+        ProxyResources r = sleep(objects);
+        assertEquals(418, abortStatus(vhost(r, "8000", HTTPBIN)), "the host that is a service is shaped");
+        assertEquals(List.of("VirtualService default/outside: host bookinfo.example.com names no service in the registry; "
+                        + "the sidecars build no route for it (Istio's serve it on port 80 only)",
+                "VirtualService default/outside: host *.example.org names no service in the registry; the sidecars build "
+                        + "no route for it (Istio's serve it on port 80 only)"),
+                r.warnings().stream().map(Object::toString).toList());
+        assertTrue(r.route("80").orElseThrow().getVirtualHostsList().stream()
+                .noneMatch(v -> v.getDomainsList().contains("bookinfo.example.com")), "no virtual host for it");
+    }
+
+    @Test
     void theRouteConfigIgnoresTheHostsPortAsIstiosSidecarsDo() {
         ProxyResources r = sleep(Fixtures.seed());
         assertTrue(r.route("8000").orElseThrow().getIgnorePortInHostMatching(), "Host httpbin:8000 is httpbin's");
