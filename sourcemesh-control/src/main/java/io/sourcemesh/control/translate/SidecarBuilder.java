@@ -212,17 +212,20 @@ final class SidecarBuilder {
             }
             List<Route> vsRoutes = List.of();
             IstioConfig shaping = null;
-            for (IstioConfig vs : virtualServices.claiming(fqdn)) {
+            List<IstioConfig> shadowed = virtualServices.shadowedByWildcard(fqdn); // only ever named as left out
+            List<IstioConfig> candidates = new ArrayList<>(virtualServices.claiming(fqdn));
+            candidates.addAll(shadowed);
+            for (IstioConfig vs : candidates) {
                 // Istio builds a VirtualService's routes once per listener port (route.go buildSidecarVirtualHostsForVirtualService)
                 List<Route> routes = routesOf.computeIfAbsent(vs,
                         v -> HttpRoutes.of(v, model, warnings, RouteSource.sidecar(proxy, port), false));
                 if (routes.isEmpty()) {
                     continue; // no route for this proxy: the host is not taken (Istio returns no wrapper)
                 }
-                if (shaping == null) {
+                if (shaping == null && !shadowed.contains(vs)) {
                     shaping = vs;
                     vsRoutes = routes;
-                } else {
+                } else if (shaping != null) {
                     // httproute.go BuildSidecarOutboundVirtualHosts keeps the first virtual host of a name and drops the
                     // rest (no merge for sidecars; istioctl analyze reports IST0109)
                     warnings.add(new TranslationWarning("VirtualService " + vs.key(), "left out of the sidecars' routes for "

@@ -61,6 +61,21 @@ final class SidecarVirtualServices {
     }
 
     /**
+     * The later VirtualServices with the same wildcard host as the one claiming {@code fqdn} by a wildcard: Istio's index
+     * keeps the first per host, so they never shape it.
+     */
+    List<IstioConfig> shadowedByWildcard(String fqdn) {
+        Optional<IstioConfig> first = mostSpecific(fqdn);
+        if (first.isEmpty() || hosts(first.get()).contains(fqdn)) {
+            return List.of();
+        }
+        String host = hosts(first.get()).stream().filter(h -> h.startsWith("*") && hostMatches(h, fqdn))
+                .max(Comparator.comparingInt(String::length)).orElseThrow();
+        return ordered.stream().filter(vs -> !vs.equals(first.get()) && hosts(vs).contains(host)
+                && hosts(vs).stream().noneMatch(fqdn::equals)).toList();
+    }
+
+    /**
      * Names the hosts of http VirtualServices that match no service the sidecars route to (one with a cluster IP). Istio's sidecar serves such a
      * host on its port-80 route config only (route.go separateVSHostsAndServices, nonServiceRegistryHosts); SourceMesh
      * builds no virtual host for it, and says so.

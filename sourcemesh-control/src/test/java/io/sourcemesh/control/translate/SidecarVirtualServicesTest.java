@@ -65,6 +65,18 @@ class SidecarVirtualServicesTest {
     }
 
     @Test
+    void ofTwoWithTheSameWildcardHostTheFirstShapesItsServicesAndTheOtherIsNamed() {
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(abort("newer", "default", "2026-01-02T00:00:00Z", 402, "*.default.svc.cluster.local"));
+        objects.add(abort("older", "default", "2026-01-01T00:00:00Z", 401, "*.default.svc.cluster.local"));
+        ProxyResources r = sleep(objects);
+        assertEquals(401, abortStatus(vhost(r, "8000", HTTPBIN)), "Istio's wildcard index keeps the first per host");
+        assertEquals(401, abortStatus(vhost(r, "80", SLEEP)));
+        assertEquals(List.of(HTTPBIN, SLEEP), r.warnings().stream().filter(w -> w.resource().equals("VirtualService default/newer"))
+                .map(w -> w.message().replaceAll("left out of the sidecars' routes for (\\S+): .*", "$1")).sorted().toList());
+    }
+
+    @Test
     void anOlderVirtualServiceWithNoRouteForThisProxyLeavesTheHostToTheNext() {
         List<ObjectNode> objects = Fixtures.seed();
         ObjectNode older = abort("older", "default", "2026-01-01T00:00:00Z", 401, "httpbin");
