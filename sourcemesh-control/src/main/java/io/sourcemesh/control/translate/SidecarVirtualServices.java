@@ -76,9 +76,9 @@ final class SidecarVirtualServices {
     }
 
     /**
-     * Names the hosts of http VirtualServices that match no service the sidecars route to (one with a cluster IP). Istio's sidecar serves such a
-     * host on its port-80 route config only (route.go separateVSHostsAndServices, nonServiceRegistryHosts); SourceMesh
-     * builds no virtual host for it, and says so.
+     * Names the hosts of http VirtualServices that match no service the sidecars route to (one with a cluster IP).
+     * Istio's sidecar serves such a host on its port-80 route config only (route.go separateVSHostsAndServices,
+     * nonServiceRegistryHosts); SourceMesh builds no virtual host for it, and says so.
      */
     void warnHostsWithoutService(List<TranslationWarning> warnings) {
         String domain = model.meshConfig().domain();
@@ -102,10 +102,7 @@ final class SidecarVirtualServices {
     private Optional<IstioConfig> mostSpecific(String fqdn) {
         IstioConfig best = null;
         String bestHost = null;
-        for (IstioConfig vs : ordered) {
-            if (Clusters.list(vs.spec().path("http")).isEmpty()) {
-                continue; // tcp and tls routes match by the service's port and SNI, not by a virtual host
-            }
+        for (IstioConfig vs : ordered) { // every one, http routes or not, as Istio's index
             for (String h : hosts(vs)) {
                 if (!h.startsWith("*")) {
                     if (h.equals(fqdn)) {

@@ -52,6 +52,28 @@ class SidecarVirtualServicesTest {
     }
 
     @Test
+    void anExactHostWithoutHttpRoutesStillKeepsAWildcardFromTheService() {
+        // Istio's wildcard index counts every VirtualService, http routes or not (sidecar.go
+        // computeWildcardHostVirtualServiceIndex), so the wildcard one does not claim httpbin and the tcp-only one builds
+        // no virtual host: httpbin keeps its default route.
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(abort("all-default", "default", "2026-01-01T00:00:00Z", 418, "*.default.svc.cluster.local"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: httpbin-tcp, namespace: default, creationTimestamp: "2026-01-02T00:00:00Z"}
+                spec:
+                  hosts: [httpbin]
+                  tcp:
+                  - route:
+                    - destination: {host: httpbin}
+                """));
+        ProxyResources r = sleep(objects);
+        assertTrue(defaultRoute(vhost(r, "8000", HTTPBIN)));
+        assertEquals(418, abortStatus(vhost(r, "80", SLEEP)), "sleep is still the wildcard's");
+    }
+
+    @Test
     void ofTwoNamingOneHostTheOldestShapesItAndTheOtherIsNamed() {
         List<ObjectNode> objects = Fixtures.seed();
         objects.add(abort("newer", "default", "2026-01-02T00:00:00Z", 402, "httpbin"));
