@@ -122,7 +122,9 @@ final class IstioSupport {
                 supported(h + ".mirrorPercentage", null), supported(h + ".mirrorPercent", null), supported(h + ".mirrors", null),
                 warned(h + ".corsPolicy", null),
                 supported(h + ".headers", "values with %-format specifiers are refused by the proxy"),
-                warned("spec.exportTo", null)));
+                supported("spec.exportTo", "as Istio: only the sidecars and gateways of the namespaces named see it (. its "
+                        + "own, * all, ~ none); a sidecar takes one in its own namespace before one exported to it by name, "
+                        + "before a public one")));
         rows.addAll(l4Routes("spec.tcp[]", false));
         rows.addAll(l4Routes("spec.tls[]", true));
         return rows;

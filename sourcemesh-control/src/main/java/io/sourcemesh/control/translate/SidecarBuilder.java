@@ -168,7 +168,8 @@ final class SidecarBuilder {
     /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
     private void outbound(List<Listener> listeners, List<RouteConfiguration> routes) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
-        List<IstioConfig> meshVirtualServices = meshVirtualServices();
+        SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace());
+        virtualServices.warnHostsWithoutService(warnings);
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
                 continue;
@@ -179,7 +180,7 @@ final class SidecarBuilder {
                     continue;
                 }
                 listeners.add(SidecarTcpListener.of(model, log, warnings, svc, sp, RouteSource.sidecar(proxy, sp.port()),
-                        meshVirtualServices, scope.registryOnly()));
+                        virtualServices.all(), scope.registryOnly()));
             }
         }
         httpPorts.forEach((port, services) -> {
@@ -193,21 +194,45 @@ final class SidecarBuilder {
                             .addFilters(Hcm.outbound("outbound_" + name, String.valueOf(port), log,
                                     model.meshConfig().pathNormalization())))
                     .build());
-            routes.add(outboundRoutes(port, services));
+            routes.add(outboundRoutes(port, services, virtualServices));
         });
     }
 
-    private RouteConfiguration outboundRoutes(int port, List<Service> services) {
+    private RouteConfiguration outboundRoutes(int port, List<Service> services, SidecarVirtualServices virtualServices) {
         String domain = model.meshConfig().domain();
-        RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(String.valueOf(port));
+        // Istio's sidecar route configs ignore the Host's port (httproute.go SidecarIgnorePort): reviews:9080 is reviews.
+        RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(String.valueOf(port))
+                .setIgnorePortInHostMatching(true);
+        Map<IstioConfig, List<Route>> routesOf = new java.util.HashMap<>();
         for (Service svc : services) {
             String fqdn = svc.fqdn(domain);
             VirtualHost.Builder vh = VirtualHost.newBuilder().setName(fqdn + ":" + port);
             for (String d : domains(svc)) {
                 vh.addDomains(d);
             }
-            List<Route> vsRoutes = meshVirtualService(fqdn)
-                    .map(vs -> HttpRoutes.of(vs, model, warnings, RouteSource.sidecar(proxy, port), false)).orElse(List.of());
+            List<Route> vsRoutes = List.of();
+            IstioConfig shaping = null;
+            List<IstioConfig> shadowed = virtualServices.shadowedByWildcard(fqdn); // only ever named as left out
+            List<IstioConfig> candidates = new ArrayList<>(virtualServices.claiming(fqdn));
+            candidates.addAll(shadowed);
+            for (IstioConfig vs : candidates) {
+                // Istio builds a VirtualService's routes once per listener port (route.go buildSidecarVirtualHostsForVirtualService)
+                List<Route> routes = routesOf.computeIfAbsent(vs,
+                        v -> HttpRoutes.of(v, model, warnings, RouteSource.sidecar(proxy, port), false));
+                if (routes.isEmpty()) {
+                    continue; // no route for this proxy: the host is not taken (Istio returns no wrapper)
+                }
+                if (shaping == null && !shadowed.contains(vs)) {
+                    shaping = vs;
+                    vsRoutes = routes;
+                } else if (shaping != null) {
+                    // httproute.go BuildSidecarOutboundVirtualHosts keeps the first virtual host of a name and drops the
+                    // rest (no merge for sidecars; istioctl analyze reports IST0109)
+                    warnings.add(new TranslationWarning("VirtualService " + vs.key(), "left out of the sidecars' routes for "
+                            + fqdn + ":" + port + ": VirtualService " + shaping.key() + " shapes that host (Istio takes the "
+                            + "first for a sidecar, the oldest of the same visibility, and merges none; IST0109)"));
+                }
+            }
             if (vsRoutes.isEmpty()) {
                 vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*",
                         Clusters.hashPolicy(model, fqdn, "")));
@@ -250,29 +275,5 @@ final class SidecarBuilder {
         d.put(svc.name() + "." + svc.namespace(), true);
         d.put(svc.clusterIp(), true);
         return List.copyOf(d.keySet());
-    }
-
-    /** A VirtualService for the mesh (no gateways, or "mesh") naming this host; oldest first, as Istio merges. */
-    private java.util.Optional<IstioConfig> meshVirtualService(String fqdn) {
-        return model.virtualServices().stream()
-                .filter(SidecarBuilder::boundToMesh)
-                .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
-                        .anyMatch(h -> model.fqdn(h.asText(), vs.namespace()).equals(fqdn)))
-                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp))
-                .findFirst();
-    }
-
-    /** The VirtualServices bound to the mesh, oldest first (Istio's push context sorts them by creation time). */
-    private List<IstioConfig> meshVirtualServices() {
-        return model.virtualServices().stream()
-                .filter(SidecarBuilder::boundToMesh)
-                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp).thenComparing(IstioConfig::key))
-                .toList();
-    }
-
-    private static boolean boundToMesh(IstioConfig vs) {
-        List<String> gws = Clusters.list(vs.spec().path("gateways")).stream()
-                .map(com.fasterxml.jackson.databind.JsonNode::asText).toList();
-        return gws.isEmpty() || gws.contains("mesh");
     }
 }

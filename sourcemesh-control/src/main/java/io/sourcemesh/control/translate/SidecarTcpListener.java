@@ -71,12 +71,8 @@ final class SidecarTcpListener {
         String fqdn = service.fqdn(model.meshConfig().domain());
         return virtualServices.stream()
                 .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
-                        .anyMatch(h -> hostMatches(model.fqdn(h.asText(), vs.namespace()), fqdn)))
+                        .anyMatch(h -> SidecarVirtualServices.hostMatches(model.fqdn(h.asText(), vs.namespace()), fqdn)))
                 .toList();
-    }
-
-    private static boolean hostMatches(String vsHost, String fqdn) {
-        return vsHost.equals(fqdn) || vsHost.equals("*") || vsHost.startsWith("*.") && fqdn.endsWith(vsHost.substring(1));
     }
 
     /**

@@ -1,0 +1,158 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The mesh-bound VirtualServices one sidecar sees, in the order Istio gives them to its listeners, and which of them may
+ * shape a service. Visibility and order are Istio's virtual-service index (pilot/pkg/model/push_context.go
+ * initVirtualServices, pilot/pkg/model/virtualservice.go SelectVirtualServices): those whose exportTo names only their
+ * own namespace and the proxy is in it first, then those exported to the proxy's namespace by name, then the public
+ * ones ({@code *}, or no exportTo); each group oldest first, then by name and namespace (configCompareByCreationTime).
+ * A service is claimed by every VirtualService naming it exactly, and by a wildcard one only when that is the most
+ * specific host naming it (pilot/pkg/model/sidecar.go computeWildcardHostVirtualServiceIndex; route.go
+ * separateVSHostsAndServices): an exact host beats a wildcard, a longer wildcard a shorter one, the first in order a
+ * later one with the same host.
+ */
+final class SidecarVirtualServices {
+    private final MeshModel model;
+    private final List<IstioConfig> ordered;
+
+    private SidecarVirtualServices(MeshModel model, List<IstioConfig> ordered) {
+        this.model = model;
+        this.ordered = ordered;
+    }
+
+    /** The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order. */
+    static SidecarVirtualServices of(MeshModel model, String proxyNamespace) {
+        Comparator<IstioConfig> byAge = Comparator.comparing(IstioConfig::creationTimestamp)
+                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace);
+        List<IstioConfig> mesh = model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).sorted(byAge)
+                .toList();
+        List<IstioConfig> ordered = new ArrayList<>();
+        for (Visibility group : List.of(Visibility.PRIVATE, Visibility.EXPORTED, Visibility.PUBLIC)) {
+            mesh.stream().filter(vs -> visibility(vs, proxyNamespace) == group).forEach(ordered::add);
+        }
+        return new SidecarVirtualServices(model, List.copyOf(ordered));
+    }
+
+    /** All of them, in order. */
+    List<IstioConfig> all() {
+        return ordered;
+    }
+
+    /**
+     * The VirtualServices that may shape the service {@code fqdn}, in order: those naming it exactly, and the one whose
+     * wildcard host is the most specific match for it when no host names it exactly.
+     */
+    List<IstioConfig> claiming(String fqdn) {
+        Optional<IstioConfig> mostSpecific = mostSpecific(fqdn);
+        return ordered.stream().filter(vs -> hosts(vs).stream().anyMatch(h -> !h.startsWith("*") && h.equals(fqdn))
+                || mostSpecific.filter(vs::equals).isPresent() && hosts(vs).stream().anyMatch(
+                        h -> h.startsWith("*") && hostMatches(h, fqdn))).toList();
+    }
+
+    /**
+     * The later VirtualServices with the same wildcard host as the one claiming {@code fqdn} by a wildcard: Istio's index
+     * keeps the first per host, so they never shape it.
+     */
+    List<IstioConfig> shadowedByWildcard(String fqdn) {
+        Optional<IstioConfig> first = mostSpecific(fqdn);
+        if (first.isEmpty() || hosts(first.get()).contains(fqdn)) {
+            return List.of();
+        }
+        String host = hosts(first.get()).stream().filter(h -> h.startsWith("*") && hostMatches(h, fqdn))
+                .max(Comparator.comparingInt(String::length)).orElseThrow();
+        return ordered.stream().filter(vs -> !vs.equals(first.get()) && hosts(vs).contains(host)
+                && hosts(vs).stream().noneMatch(fqdn::equals)).toList();
+    }
+
+    /**
+     * Names the hosts of http VirtualServices that match no service the sidecars route to (one with a cluster IP).
+     * Istio's sidecar serves such a host on its port-80 route config only (route.go separateVSHostsAndServices,
+     * nonServiceRegistryHosts); SourceMesh builds no virtual host for it, and says so.
+     */
+    void warnHostsWithoutService(List<TranslationWarning> warnings) {
+        String domain = model.meshConfig().domain();
+        List<String> routed = model.services().stream()
+                .filter(svc -> !svc.clusterIp().isEmpty() && !svc.clusterIp().equals("None"))
+                .map(svc -> svc.fqdn(domain)).toList();
+        for (IstioConfig vs : ordered) {
+            if (Clusters.list(vs.spec().path("http")).isEmpty()) {
+                continue; // tcp and tls routes match by the service's port and SNI, not by a virtual host
+            }
+            for (String h : hosts(vs)) {
+                if (routed.stream().noneMatch(fqdn -> hostMatches(h, fqdn))) {
+                    warnings.add(new TranslationWarning("VirtualService " + vs.key(), "host " + h + " names no service in "
+                            + "the registry; the sidecars build no route for it (Istio's serve it on port 80 only)"));
+                }
+            }
+        }
+    }
+
+    /** Istio's MostSpecificHostMatch over the index of the first VirtualService per host. */
+    private Optional<IstioConfig> mostSpecific(String fqdn) {
+        IstioConfig best = null;
+        String bestHost = null;
+        for (IstioConfig vs : ordered) { // every one, http routes or not, as Istio's index
+            for (String h : hosts(vs)) {
+                if (!h.startsWith("*")) {
+                    if (h.equals(fqdn)) {
+                        return Optional.of(vs); // the first VirtualService naming it exactly
+                    }
+                } else if (hostMatches(h, fqdn) && (bestHost == null || h.length() > bestHost.length())) {
+                    best = vs;
+                    bestHost = h;
+                }
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The VirtualService's hosts as FQDNs (short names in its namespace, as Istio's ResolveShortnameToFQDN), lower case. */
+    List<String> hosts(IstioConfig vs) {
+        return Clusters.list(vs.spec().path("hosts")).stream()
+                .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList();
+    }
+
+    /** Istio's host.Name.Matches for a VirtualService host against a service's FQDN: equal, {@code *}, or {@code *.suffix}. */
+    static boolean hostMatches(String vsHost, String fqdn) {
+        return vsHost.equals(fqdn) || vsHost.equals("*") || vsHost.startsWith("*.") && fqdn.endsWith(vsHost.substring(1));
+    }
+
+    static boolean boundToMesh(IstioConfig vs) {
+        List<String> gws = Clusters.list(vs.spec().path("gateways")).stream().map(JsonNode::asText).toList();
+        return gws.isEmpty() || gws.contains("mesh");
+    }
+
+    /** Whether a proxy in {@code proxyNamespace} sees {@code vs} by its exportTo (gateways too: push_context.go VirtualServicesForGateway). */
+    static boolean visibleIn(IstioConfig vs, String proxyNamespace) {
+        return visibility(vs, proxyNamespace) != Visibility.HIDDEN;
+    }
+
+    private enum Visibility { PRIVATE, EXPORTED, PUBLIC, HIDDEN }
+
+    /**
+     * Istio's initVirtualServices: {@code *} (or no exportTo, meshConfig's default) is public; {@code ~} hides it;
+     * else each entry is a namespace ({@code .} the VirtualService's own), its own one making it private there.
+     */
+    private static Visibility visibility(IstioConfig vs, String proxyNamespace) {
+        Set<String> exportTo = Clusters.list(vs.spec().path("exportTo")).stream()
+                .map(e -> e.asText().equals(".") ? vs.namespace() : e.asText()).collect(Collectors.toSet());
+        if (exportTo.isEmpty() || exportTo.contains("*")) {
+            return Visibility.PUBLIC;
+        }
+        if (exportTo.contains("~") || !exportTo.contains(proxyNamespace)) {
+            return Visibility.HIDDEN;
+        }
+        return proxyNamespace.equals(vs.namespace()) ? Visibility.PRIVATE : Visibility.EXPORTED;
+    }
+}
