@@ -162,7 +162,9 @@ class ProxyProtocolWalkthroughTest {
         ExternalClient.Curl seen = null;
         for (int i = 0; i < 100; i++) {
             seen = client.curl("-v", url);
-            if (seen.exit() != 0 || !seen.out().contains("\"origin\"")) {
+            // An answer that is not httpbin's: the header reaches the gateway now. A connection reset while the load
+            // balancer's new setting and the gateway's listener settle is not the answer yet (seen on a loaded machine).
+            if (seen.exit() == 0 && !seen.out().contains("\"origin\"")) {
                 break;
             }
             Thread.sleep(100);
