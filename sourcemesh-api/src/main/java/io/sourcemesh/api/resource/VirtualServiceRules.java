@@ -14,27 +14,15 @@ public final class VirtualServiceRules {
     }
 
     static void check(JsonNode object, List<FieldError> errors) {
-        JsonNode spec = object.path("spec");
         List<String> hosts = new ArrayList<>();
-        spec.path("hosts").forEach(h -> hosts.add(h.asText()));
-        JsonNode tls = spec.path("tls");
-        for (int r = 0; r < tls.size(); r++) {
-            JsonNode matches = tls.get(r).path("match");
-            for (int m = 0; m < matches.size(); m++) {
-                JsonNode sniHosts = matches.get(m).path("sniHosts");
-                for (int i = 0; i < sniHosts.size(); i++) {
-                    String sni = sniHosts.get(i).asText();
-                    // Istio only warns about an IP address (against the SNI spec) and checks it no further.
-                    if (isIpLiteral(sni) || hosts.stream().anyMatch(h -> subsetOf(sni, h))) {
-                        continue;
-                    }
-                    String path = "spec.tls[" + r + "].match[" + m + "].sniHosts[" + i + "]";
-                    errors.add(new FieldError(path, path + ": Invalid value: \"" + sni + "\": SNI host \"" + sni
-                            + "\" is not a compatible subset of any of the virtual service hosts: [" + String.join(", ", hosts)
-                            + "]"));
-                }
+        object.path("spec").path("hosts").forEach(h -> hosts.add(h.asText()));
+        forEachSniHost(object, (path, sni) -> {
+            // Istio only warns about an IP address (against the SNI spec) and checks it no further.
+            if (!isIpLiteral(sni) && hosts.stream().noneMatch(h -> subsetOf(sni, h))) {
+                errors.add(new FieldError(path, path + ": Invalid value: \"" + sni + "\": SNI host \"" + sni
+                        + "\" is not a compatible subset of any of the virtual service hosts: [" + String.join(", ", hosts) + "]"));
             }
-        }
+        });
     }
 
     /**
@@ -43,21 +31,26 @@ public final class VirtualServiceRules {
      */
     public static List<String> warnings(JsonNode object) {
         List<String> out = new ArrayList<>();
+        forEachSniHost(object, (path, sni) -> {
+            if (isIpLiteral(sni)) {
+                out.add(path + ": using an IP address (\"" + sni + "\") goes against SNI spec and most clients do not support this");
+            }
+        });
+        return out;
+    }
+
+    /** Every tls route's sniHosts entry with its field path. */
+    private static void forEachSniHost(JsonNode object, java.util.function.BiConsumer<String, String> each) {
         JsonNode tls = object.path("spec").path("tls");
         for (int r = 0; r < tls.size(); r++) {
             JsonNode matches = tls.get(r).path("match");
             for (int m = 0; m < matches.size(); m++) {
                 JsonNode sniHosts = matches.get(m).path("sniHosts");
                 for (int i = 0; i < sniHosts.size(); i++) {
-                    String sni = sniHosts.get(i).asText();
-                    if (isIpLiteral(sni)) {
-                        out.add("spec.tls[" + r + "].match[" + m + "].sniHosts[" + i + "]: using an IP address (\"" + sni
-                                + "\") goes against SNI spec and most clients do not support this");
-                    }
+                    each.accept("spec.tls[" + r + "].match[" + m + "].sniHosts[" + i + "]", sniHosts.get(i).asText());
                 }
             }
         }
-        return out;
     }
 
     /** Istio's host.Name.SubsetOf: {@code name} is covered by {@code other} ({@code *.a.com} by {@code *.com}, any by *). */
