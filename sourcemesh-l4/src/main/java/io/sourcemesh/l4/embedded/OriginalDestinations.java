@@ -23,5 +23,19 @@ public interface OriginalDestinations {
         return Optional.empty();
     }
 
-    OriginalDestinations KERNEL = Transport::originalDestination;
+    /**
+     * The kernel's SO_ORIGINAL_DST. A class, not a method reference: with a default method beside {@link #lookup}, the
+     * JVM made the method reference's class at run time, outside the proxy's AOT cache (ProxyAotCacheTest).
+     */
+    OriginalDestinations KERNEL = new Kernel();
+
+    /** {@link #KERNEL}'s class. */
+    final class Kernel implements OriginalDestinations {
+        private Kernel() {}
+
+        @Override
+        public Optional<InetSocketAddress> lookup(Channel accepted) {
+            return Transport.originalDestination(accepted);
+        }
+    }
 }
