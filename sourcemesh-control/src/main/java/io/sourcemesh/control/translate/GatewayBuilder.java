@@ -753,24 +753,17 @@ final class GatewayBuilder {
         for (JsonNode h : Clusters.list(vs.spec().path("hosts"))) {
             String host = h.asText();
             for (String serverHost : s.hostsFor(vs.namespace())) {
-                if (covers(serverHost, host)) {
+                if (HostNames.covers(serverHost, host)) {
                     out.add(host);
                     break;
                 }
-                if (covers(host, serverHost)) {
+                if (HostNames.covers(host, serverHost)) {
                     out.add(serverHost);
                     break;
                 }
             }
         }
         return out.stream().distinct().toList();
-    }
-
-    private static boolean covers(String wildcard, String host) {
-        if (wildcard.equals("*") || wildcard.equals(host)) {
-            return true;
-        }
-        return wildcard.startsWith("*.") && host.endsWith(wildcard.substring(1));
     }
 
     private static String serverName(Server s) {

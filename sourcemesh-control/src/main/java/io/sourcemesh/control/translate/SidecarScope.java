@@ -112,9 +112,7 @@ final class SidecarScope {
                 case "~" -> false;
                 default -> svc.namespace().equals(h.namespace());
             };
-            boolean host = h.host().equals("*") || h.host().equals(fqdn)
-                    || (h.host().startsWith("*.") && fqdn.endsWith(h.host().substring(1)));
-            if (ns && host) {
+            if (ns && HostNames.covers(h.host(), fqdn)) {
                 return true;
             }
         }
