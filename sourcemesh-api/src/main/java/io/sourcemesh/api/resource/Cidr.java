@@ -40,6 +40,23 @@ public record Cidr(String address, int prefixLen) {
         }
     }
 
+    /** An IP address as Go's netip.ParseAddr reads one: no prefix length. */
+    public static boolean isAddress(String value) {
+        return !value.contains("/") && problem(value) == null;
+    }
+
+    /**
+     * The range as Envoy's CidrRange compares ranges: the address masked to its prefix, tagged with its family (an
+     * IPv4-mapped IPv6 address is IPv6 to Envoy, though Java reads it as IPv4). Equal for ranges that match alike.
+     */
+    public String network() {
+        byte[] b = bytes(address);
+        for (int bit = prefixLen; bit < b.length * 8; bit++) {
+            b[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        return (address.contains(":") ? "6:" : "4:") + java.util.HexFormat.of().formatHex(b) + "/" + prefixLen;
+    }
+
     private static byte[] bytes(String ip) {
         if (ip.contains(":")) {
             if (!ip.matches("[0-9a-fA-F:.]+")) {

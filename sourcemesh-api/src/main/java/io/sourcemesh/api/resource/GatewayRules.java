@@ -99,7 +99,7 @@ public final class GatewayRules {
                 errors.add(invalid(at + ".bind", "port number must be 0 for unix domain socket"));
             }
         }
-        if (!bind.isEmpty() && !bind.startsWith(UNIX) && !isIp(bind)) {
+        if (!bind.isEmpty() && !bind.startsWith(UNIX) && !Cidr.isAddress(bind)) {
             errors.add(invalid(at + ".bind", bind + " is not a valid IP"));
         }
         JsonNode tls = server.path("tls");
@@ -208,7 +208,7 @@ public final class GatewayRules {
             out.add("short names (non FQDN) are not allowed");
         }
         String domainProblem = wildcardDomainProblem(name);
-        if (domainProblem != null && !isIp(name)) {
+        if (domainProblem != null && !Cidr.isAddress(name)) {
             out.add(domainProblem); // a Gateway's host may be an IP address
         }
         if (name.contains("*") && name.length() != 1 && !name.startsWith("*.")) {
@@ -252,11 +252,6 @@ public final class GatewayRules {
 
     private static boolean isLabel(String s) {
         return s.length() <= 63 && DNS1123_LABEL.matcher(s).matches();
-    }
-
-    /** An IP address as Go's netip.ParseAddr reads one (the project's reader of them, Cidr's: no prefix length). */
-    private static boolean isIp(String s) {
-        return !s.contains("/") && Cidr.problem(s) == null;
     }
 
     private static String protocol(JsonNode server) {

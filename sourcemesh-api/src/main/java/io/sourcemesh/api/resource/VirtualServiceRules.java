@@ -18,7 +18,7 @@ public final class VirtualServiceRules {
         object.path("spec").path("hosts").forEach(h -> hosts.add(h.asText()));
         forEachSniHost(object, (path, sni) -> {
             // Istio only warns about an IP address (against the SNI spec) and checks it no further.
-            if (!isIpLiteral(sni) && hosts.stream().noneMatch(h -> subsetOf(sni, h))) {
+            if (!Cidr.isAddress(sni) && hosts.stream().noneMatch(h -> subsetOf(sni, h))) {
                 errors.add(new FieldError(path, path + ": Invalid value: \"" + sni + "\": SNI host \"" + sni
                         + "\" is not a compatible subset of any of the virtual service hosts: [" + String.join(", ", hosts) + "]"));
             }
@@ -32,7 +32,7 @@ public final class VirtualServiceRules {
     public static List<String> warnings(JsonNode object) {
         List<String> out = new ArrayList<>();
         forEachSniHost(object, (path, sni) -> {
-            if (isIpLiteral(sni)) {
+            if (Cidr.isAddress(sni)) {
                 out.add(path + ": using an IP address (\"" + sni + "\") goes against SNI spec and most clients do not support this");
             }
         });
@@ -61,10 +61,5 @@ public final class VirtualServiceRules {
             return otherWild && name.length() >= other.length() && name.substring(1).endsWith(other.substring(1));
         }
         return otherWild ? name.endsWith(other.substring(1)) : name.equals(other);
-    }
-
-    /** An IP address as Istio's net.ParseIP reads one (the project's reader of them, Cidr's: no prefix length). */
-    private static boolean isIpLiteral(String host) {
-        return !host.contains("/") && Cidr.problem(host) == null;
     }
 }

@@ -14,11 +14,8 @@ import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -71,7 +68,7 @@ final class SidecarTcpListener {
         String fqdn = service.fqdn(model.meshConfig().domain());
         return virtualServices.stream()
                 .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
-                        .anyMatch(h -> SidecarVirtualServices.hostMatches(model.fqdn(h.asText(), vs.namespace()), fqdn)))
+                        .anyMatch(h -> HostNames.covers(model.fqdn(h.asText(), vs.namespace()), fqdn)))
                 .toList();
     }
 
@@ -236,14 +233,8 @@ final class SidecarTcpListener {
      */
     private static String cidrKey(String text) {
         try {
-            Cidr c = Cidr.parse(text);
-            byte[] b = InetAddress.getByName(c.address()).getAddress(); // a literal, checked by parse: no lookup
-            for (int bit = c.prefixLen(); bit < b.length * 8; bit++) {
-                b[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
-            }
-            // An IPv4-mapped IPv6 range is IPv6 to Envoy, though Java reads its address as IPv4.
-            return (text.contains(":") ? "6:" : "4:") + HexFormat.of().formatHex(b) + "/" + c.prefixLen();
-        } catch (IllegalArgumentException | UnknownHostException e) {
+            return Cidr.parse(text).network();
+        } catch (IllegalArgumentException e) {
             return text;
         }
     }
