@@ -5,8 +5,10 @@ import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -25,10 +27,18 @@ import java.util.stream.Collectors;
 final class SidecarVirtualServices {
     private final MeshModel model;
     private final List<IstioConfig> ordered;
+    /** Each one's hosts as FQDNs, read once: every service of every port asks for them. */
+    private final Map<IstioConfig, List<String>> hosts;
 
     private SidecarVirtualServices(MeshModel model, List<IstioConfig> ordered) {
         this.model = model;
         this.ordered = ordered;
+        this.hosts = new HashMap<>();
+        for (IstioConfig vs : ordered) {
+            // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
+            hosts.put(vs, Clusters.list(vs.spec().path("hosts")).stream()
+                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList());
+        }
     }
 
     /** The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order. */
@@ -55,9 +65,9 @@ final class SidecarVirtualServices {
      */
     List<IstioConfig> claiming(String fqdn) {
         Optional<IstioConfig> mostSpecific = mostSpecific(fqdn);
-        return ordered.stream().filter(vs -> hosts(vs).stream().anyMatch(h -> !h.startsWith("*") && h.equals(fqdn))
+        return ordered.stream().filter(vs -> hosts(vs).contains(fqdn)
                 || mostSpecific.filter(vs::equals).isPresent() && hosts(vs).stream().anyMatch(
-                        h -> h.startsWith("*") && hostMatches(h, fqdn))).toList();
+                        h -> h.startsWith("*") && HostNames.covers(h, fqdn))).toList();
     }
 
     /**
@@ -69,7 +79,7 @@ final class SidecarVirtualServices {
         if (first.isEmpty() || hosts(first.get()).contains(fqdn)) {
             return List.of();
         }
-        String host = hosts(first.get()).stream().filter(h -> h.startsWith("*") && hostMatches(h, fqdn))
+        String host = hosts(first.get()).stream().filter(h -> h.startsWith("*") && HostNames.covers(h, fqdn))
                 .max(Comparator.comparingInt(String::length)).orElseThrow();
         return ordered.stream().filter(vs -> !vs.equals(first.get()) && hosts(vs).contains(host)
                 && hosts(vs).stream().noneMatch(fqdn::equals)).toList();
@@ -90,7 +100,7 @@ final class SidecarVirtualServices {
                 continue; // tcp and tls routes match by the service's port and SNI, not by a virtual host
             }
             for (String h : hosts(vs)) {
-                if (routed.stream().noneMatch(fqdn -> hostMatches(h, fqdn))) {
+                if (routed.stream().noneMatch(fqdn -> HostNames.covers(h, fqdn))) {
                     warnings.add(new TranslationWarning("VirtualService " + vs.key(), "host " + h + " names no service in "
                             + "the registry; the sidecars build no route for it (Istio's serve it on port 80 only)"));
                 }
@@ -108,7 +118,7 @@ final class SidecarVirtualServices {
                     if (h.equals(fqdn)) {
                         return Optional.of(vs); // the first VirtualService naming it exactly
                     }
-                } else if (hostMatches(h, fqdn) && (bestHost == null || h.length() > bestHost.length())) {
+                } else if (HostNames.covers(h, fqdn) && (bestHost == null || h.length() > bestHost.length())) {
                     best = vs;
                     bestHost = h;
                 }
@@ -117,15 +127,9 @@ final class SidecarVirtualServices {
         return Optional.ofNullable(best);
     }
 
-    /** The VirtualService's hosts as FQDNs (short names in its namespace, as Istio's ResolveShortnameToFQDN), lower case. */
+    /** The VirtualService's hosts as FQDNs, lower case. */
     List<String> hosts(IstioConfig vs) {
-        return Clusters.list(vs.spec().path("hosts")).stream()
-                .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList();
-    }
-
-    /** Istio's host.Name.Matches for a VirtualService host against a service's FQDN: equal, {@code *}, or {@code *.suffix}. */
-    static boolean hostMatches(String vsHost, String fqdn) {
-        return vsHost.equals(fqdn) || vsHost.equals("*") || vsHost.startsWith("*.") && fqdn.endsWith(vsHost.substring(1));
+        return hosts.get(vs);
     }
 
     static boolean boundToMesh(IstioConfig vs) {
