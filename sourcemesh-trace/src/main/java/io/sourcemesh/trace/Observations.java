@@ -27,15 +27,15 @@ public final class Observations {
         List<Hop> out = new ArrayList<>();
         String sentFrom = probeSource;
         for (Hop h : t.hops()) {
-            Hop o = switch (h.component()) {
-                case "client sidecar", "gateway", "server sidecar" -> proxy(h, snap, requestId, sentFrom);
-                case "app" -> app(h, appOrigin);
-                default -> h;
-            };
-            if (o != h && !h.component().equals("app")) {
-                sentFrom = o.observed().upstreamLocal();
+            switch (h.component()) {
+                case "client sidecar", "gateway", "server sidecar" -> {
+                    Hop o = proxy(h, snap, requestId, sentFrom);
+                    sentFrom = o.observed().upstreamLocal(); // the next hop's peer, when the connection is kept
+                    out.add(o);
+                }
+                case "app" -> out.add(app(h, appOrigin));
+                default -> out.add(h);
             }
-            out.add(o);
         }
         return t.observed(List.copyOf(out), requestId);
     }
