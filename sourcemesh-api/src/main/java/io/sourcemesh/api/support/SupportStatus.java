@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -15,7 +17,9 @@ import java.util.Set;
  * <li>field path SourceMesh does not implement ({@value #TYPE}, WARNING);</li>
  * <li>warning of Istio's own validation, the ones istiod's webhook returns ({@value #ISTIO_WARNING_TYPE},
  * WARNING: the name istioctl analyze reports them under, IST0133, pkg/config/analysis/msg/messages.yaml), so a
- * reader tells "SourceMesh ignores this" from "Istio warns about this".</li>
+ * reader tells "SourceMesh ignores this" from "Istio warns about this";</li>
+ * <li>error of the validation, which only an object stored before a rule tightened can have
+ * ({@value #INVALID_TYPE}, ERROR: IST0106; {@link InvalidObjects}).</li>
  * </ul>
  * Kept in step with the spec on every write, so a status writer never has to know about it.
  */
@@ -24,17 +28,21 @@ public final class SupportStatus {
     public static final String TYPE = "FieldNotImplemented";
     /** The validation message type of an Istio validation warning. */
     public static final String ISTIO_WARNING_TYPE = "SchemaWarning";
+    /** The validation message type of a validation error. */
+    public static final String INVALID_TYPE = "SchemaValidationError";
 
-    private static final Set<String> OURS = Set.of(TYPE, ISTIO_WARNING_TYPE);
+    private static final Set<String> OURS = Set.of(TYPE, ISTIO_WARNING_TYPE, INVALID_TYPE);
 
     private SupportStatus() {}
 
     /** The object with its spec's messages brought up to date; the same object when nothing changes. */
     public static KubeObject withMessages(KubeObject object) {
-        if (!object.resourceKind().map(SupportStatus::istio).orElse(false)) {
+        ResourceKind kind = object.resourceKind().orElse(null);
+        if (kind == null || !InvalidObjects.istio(kind)) {
             return object; // Kubernetes' own kinds have no validationMessages: apply's warnings say it
         }
         SupportCheck.Findings findings = SupportCheck.check(object.node());
+        List<FieldError> errors = InvalidObjects.errors(object);
         JsonNode old = object.status();
         ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
         ArrayNode messages = JsonNodeFactory.instance.arrayNode();
@@ -43,6 +51,10 @@ public final class SupportStatus {
                 messages.add(m);
             }
         });
+        for (FieldError e : errors) {
+            messages.addObject().put("level", "ERROR").put("type", INVALID_TYPE)
+                    .put("description", e.message() + "; " + InvalidObjects.consequence(kind));
+        }
         for (String w : findings.notImplemented()) {
             messages.addObject().put("level", "WARNING").put("type", TYPE).put("description", w);
         }
@@ -58,9 +70,5 @@ public final class SupportStatus {
             return object;
         }
         return object.withStatus(status);
-    }
-
-    private static boolean istio(ResourceKind kind) {
-        return kind.group().endsWith("istio.io");
     }
 }

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * An Istio object's {@code status.validationMessages}, kept in step with its spec: what SourceMesh does not implement
- * (FieldNotImplemented) and what Istio's validation warns about (SchemaWarning, istioctl analyze's IST0133 in
- * pkg/config/analysis/msg/messages.yaml), each under its own type, other writers' entries untouched.
+ * (FieldNotImplemented), what Istio's validation warns about (SchemaWarning, istioctl analyze's IST0133 in
+ * pkg/config/analysis/msg/messages.yaml) and what it now refuses in an object stored before the rule
+ * (SchemaValidationError, IST0106), each under its own type, other writers' entries untouched.
  */
 class SupportStatusTest {
     private static final YAMLMapper YAML = new YAMLMapper();
@@ -89,5 +90,28 @@ class SupportStatusTest {
         assertEquals(List.of("ProxyRejected ERROR: a proxy said no"), messages(fixed));
         KubeObject clean = SupportStatus.withMessages(gateway("tls: {mode: SIMPLE, credentialName: c}"));
         assertTrue(clean.status() == null || clean.status().isMissingNode() || clean.status().isNull(), clean::toString);
+    }
+
+    @Test
+    void anObjectTheValidationNowRefusesSaysWhyAndWhatBecomesOfIt() throws Exception {
+        // An HTTPS server without tls: Istio's validateServer refuses it; only a state stored before the rule holds one.
+        KubeObject gw = SupportStatus.withMessages(gateway(""));
+        assertEquals(List.of("SchemaValidationError ERROR: spec.servers[0].tls: Required value: server must have TLS settings "
+                + "for HTTPS/TLS protocols; stored before this rule refused it, it is kept but left out of the proxies' config "
+                + "until it is fixed"), messages(gw));
+        assertEquals(gateway("").spec(), gw.spec(), "the spec is kept as it is");
+        assertEquals(List.of(), messages(SupportStatus.withMessages(gateway("tls: {mode: SIMPLE, credentialName: c}")
+                .withStatus(gw.status()))), "fixed: the error goes");
+
+        KubeObject policy = SupportStatus.withMessages(KubeObject.of((ObjectNode) YAML.readTree("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: deny, namespace: default}
+                spec: {action: DENY, rules: [{from: [{}]}]}
+                """)));
+        assertEquals(1, messages(policy).size(), messages(policy)::toString);
+        assertTrue(messages(policy).get(0).startsWith("SchemaValidationError ERROR: "), messages(policy)::toString);
+        assertTrue(messages(policy).get(0).endsWith("it is kept and still enforced as stored (leaving a security policy out "
+                + "could open access) until it is fixed"), messages(policy)::toString);
     }
 }
