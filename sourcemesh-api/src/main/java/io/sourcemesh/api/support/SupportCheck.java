@@ -13,23 +13,38 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Holds one object against {@link SupportTable}: the fields it sets that SourceMesh does not
  * implement (warned, one per outermost such field) and the ones it refuses. A field no row covers
- * counts as not implemented.
+ * counts as not implemented. Istio's own validation warnings (the ones istiod's webhook returns) are
+ * found beside them and kept apart, since they say something else: Istio warns, not "SourceMesh ignores".
  */
 public final class SupportCheck {
     private static final Map<ResourceKind, Rows> ROWS = new ConcurrentHashMap<>();
 
     private SupportCheck() {}
 
-    /** What the check found: field paths warned about, and refusals in the API server's wording. */
-    public record Findings(List<String> warned, List<FieldError> refused) {
+    /**
+     * What the check found: field paths SourceMesh does not implement, Istio's validation warnings, and refusals
+     * in the API server's wording.
+     */
+    public record Findings(List<String> notImplemented, List<String> validationWarnings, List<FieldError> refused) {
         public Findings {
-            warned = List.copyOf(warned);
+            notImplemented = List.copyOf(notImplemented);
+            validationWarnings = List.copyOf(validationWarnings);
             refused = List.copyOf(refused);
+        }
+
+        /** Every warning apply prints: the unimplemented fields, then Istio's validation warnings. */
+        public List<String> warned() {
+            if (validationWarnings.isEmpty()) {
+                return notImplemented;
+            }
+            List<String> all = new ArrayList<>(notImplemented);
+            all.addAll(validationWarnings);
+            return List.copyOf(all);
         }
 
         /** kubectl-style warnings: {@code VirtualService/reviews: spec.http[0].fault is not implemented …}. */
         public List<String> warnings(String kind, String name) {
-            return warned.stream().map(w -> kind + "/" + name + ": " + w).toList();
+            return warned().stream().map(w -> kind + "/" + name + ": " + w).toList();
         }
     }
 
@@ -37,20 +52,21 @@ public final class SupportCheck {
     public static Findings check(JsonNode object) {
         Optional<ResourceKind> kind = ResourceKind.of(object.path("apiVersion").asText(""), object.path("kind").asText(""));
         if (kind.isEmpty() || !(SupportTable.of(kind.get()) instanceof KindSupport.Fields fields)) {
-            return new Findings(List.of(), List.of());
+            return new Findings(List.of(), List.of(), List.of());
         }
         Rows rows = ROWS.computeIfAbsent(kind.get(), k -> new Rows(fields.rows()));
         List<String> warned = new ArrayList<>();
         List<FieldError> refused = new ArrayList<>();
         rows.walk(object, "", "", null, false, warned, refused);
+        List<String> istio = new ArrayList<>();
         if (kind.get().kind().equals("Gateway")) {
-            passthroughCertificates(object, warned);
-            warned.addAll(io.sourcemesh.api.resource.GatewayRules.warnings(object));
+            passthroughCertificates(object, istio);
+            istio.addAll(io.sourcemesh.api.resource.GatewayRules.warnings(object));
         }
         if (kind.get().kind().equals("VirtualService")) {
-            warned.addAll(io.sourcemesh.api.resource.VirtualServiceRules.warnings(object));
+            istio.addAll(io.sourcemesh.api.resource.VirtualServiceRules.warnings(object));
         }
-        return new Findings(warned, refused);
+        return new Findings(warned, istio, refused);
     }
 
     /**

@@ -16,8 +16,13 @@ public final class SupportDoc {
                 .append("- **supported**: implemented; a row covers every field below its path unless a longer row says otherwise.\n")
                 .append("- **warned**: accepted but not implemented: `apply` prints ")
                 .append("`Warning: <Kind>/<name>: <path> is not implemented by SourceMesh and has no effect` and an Istio ")
-                .append("object's `status.validationMessages` names the field (type `FieldNotImplemented`).\n")
-                .append("- **refused**: ignoring it would weaken security, so the object is rejected with the field's path.\n")
+                .append("object's `status.validationMessages` names the field (type `FieldNotImplemented`; a warning of ")
+                .append("Istio's own validation is printed too and listed as type `SchemaWarning`, the name istioctl analyze ")
+                .append("gives it, IST0133).\n")
+                .append("- **refused**: ignoring it would weaken security, so the object is rejected with the field's path. ")
+                .append("An Istio object stored before a rule refused it is kept as stored, with a `SchemaValidationError` ")
+                .append("(ERROR, istioctl analyze's IST0106) in its status naming the field, and left out of the proxies' ")
+                .append("config until fixed (an AuthorizationPolicy stays in force: leaving it out could open access).\n")
                 .append("- A field under no row is warned, never silently dropped. Paths write `[]` for any list index and `*` ")
                 .append("for any other key.\n");
         for (Map.Entry<ResourceKind, KindSupport> e : SupportTable.all().entrySet()) {

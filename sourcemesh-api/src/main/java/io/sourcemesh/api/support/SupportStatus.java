@@ -4,38 +4,62 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import java.util.List;
+import java.util.Set;
 
 /**
- * The status an Istio object carries for its warned fields, in Istio's shape: one
- * {@code status.validationMessages} entry per field path SourceMesh does not implement, beside
- * whatever else its controllers write there. Kept in step with the spec on every write, so a status
- * writer never has to know about it.
+ * The status an Istio object carries for what its spec says about itself, in Istio's shape: beside whatever
+ * else its controllers write there, one {@code status.validationMessages} entry per
+ * <ul>
+ * <li>field path SourceMesh does not implement ({@value #TYPE}, WARNING);</li>
+ * <li>warning of Istio's own validation, the ones istiod's webhook returns ({@value #ISTIO_WARNING_TYPE},
+ * WARNING: the name istioctl analyze reports them under, IST0133, pkg/config/analysis/msg/messages.yaml), so a
+ * reader tells "SourceMesh ignores this" from "Istio warns about this";</li>
+ * <li>error of the validation, which only an object stored before a rule tightened can have
+ * ({@value #INVALID_TYPE}, ERROR: IST0106; {@link InvalidObjects}).</li>
+ * </ul>
+ * Kept in step with the spec on every write, so a status writer never has to know about it.
  */
 public final class SupportStatus {
     /** The validation message type of a warned field. */
     public static final String TYPE = "FieldNotImplemented";
+    /** The validation message type of an Istio validation warning. */
+    public static final String ISTIO_WARNING_TYPE = "SchemaWarning";
+    /** The validation message type of a validation error. */
+    public static final String INVALID_TYPE = "SchemaValidationError";
+
+    private static final Set<String> OURS = Set.of(TYPE, ISTIO_WARNING_TYPE, INVALID_TYPE);
 
     private SupportStatus() {}
 
-    /** The object with its warned-field messages brought up to date; the same object when nothing changes. */
+    /** The object with its spec's messages brought up to date; the same object when nothing changes. */
     public static KubeObject withMessages(KubeObject object) {
-        if (!object.resourceKind().map(SupportStatus::istio).orElse(false)) {
+        ResourceKind kind = object.resourceKind().orElse(null);
+        if (kind == null || !InvalidObjects.istio(kind)) {
             return object; // Kubernetes' own kinds have no validationMessages: apply's warnings say it
         }
-        List<String> warned = SupportCheck.check(object.node()).warned();
+        SupportCheck.Findings findings = SupportCheck.check(object.node());
+        List<FieldError> errors = InvalidObjects.errors(object);
         JsonNode old = object.status();
         ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
         ArrayNode messages = JsonNodeFactory.instance.arrayNode();
         status.path("validationMessages").forEach(m -> {
-            if (!TYPE.equals(m.path("type").asText())) {
+            if (!OURS.contains(m.path("type").asText())) {
                 messages.add(m);
             }
         });
-        for (String w : warned) {
+        for (FieldError e : errors) {
+            messages.addObject().put("level", "ERROR").put("type", INVALID_TYPE)
+                    .put("description", e.message() + "; " + InvalidObjects.consequence(kind));
+        }
+        for (String w : findings.notImplemented()) {
             messages.addObject().put("level", "WARNING").put("type", TYPE).put("description", w);
+        }
+        for (String w : findings.validationWarnings()) {
+            messages.addObject().put("level", "WARNING").put("type", ISTIO_WARNING_TYPE).put("description", w);
         }
         if (messages.isEmpty()) {
             status.remove("validationMessages");
@@ -46,9 +70,5 @@ public final class SupportStatus {
             return object;
         }
         return object.withStatus(status);
-    }
-
-    private static boolean istio(ResourceKind kind) {
-        return kind.group().endsWith("istio.io");
     }
 }

@@ -308,7 +308,7 @@ class SupportCheckTest {
 
     @Test
     void aKindWithItsOwnValidatorIsLeftToIt() throws Exception {
-        assertEquals(new SupportCheck.Findings(List.of(), List.of()), check("""
+        assertEquals(new SupportCheck.Findings(List.of(), List.of(), List.of()), check("""
                 apiVersion: security.istio.io/v1
                 kind: AuthorizationPolicy
                 metadata: {name: deny}

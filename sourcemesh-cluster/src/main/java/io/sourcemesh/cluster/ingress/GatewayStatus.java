@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.InvalidObjects;
 import io.sourcemesh.api.support.SupportStatus;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.mesh.ProxyVerdicts;
@@ -36,11 +37,23 @@ public final class GatewayStatus {
             String key = gw.namespace() + "/" + gw.name();
             List<TranslationWarning> mine = outcome.warnings().stream().filter(w -> gatewayOf(w).equals(key)).toList();
             ProxyVerdicts verdicts = ProxyVerdicts.of(outcome.gatewayProxies().getOrDefault(key, List.of()), pusher::answer);
-            KubeObject next = SupportStatus.withMessages(gw.withStatus(status(mine, verdicts)));
+            ObjectNode status = InvalidObjects.errors(gw).isEmpty() ? status(mine, verdicts) : invalid();
+            KubeObject next = SupportStatus.withMessages(gw.withStatus(status));
             if (!next.status().equals(gw.status())) {
                 target.writeStatus(next); // lost a race: changed meanwhile, the next pass writes it
             }
         }
+    }
+
+    /**
+     * The status of a Gateway the validation refuses (stored before a rule tightened): the push left it out, so no
+     * proxy serves it; its SchemaValidationError messages, added by {@link SupportStatus}, say why.
+     */
+    static ObjectNode invalid() {
+        ObjectNode status = JsonNodeFactory.instance.objectNode();
+        status.putArray("conditions").addObject().put("type", "Reconciled").put("status", "False").put("reason", "Invalid")
+                .put("message", "the Gateway is invalid and left out of the proxies' config until it is fixed (see validationMessages)");
+        return status;
     }
 
     static ObjectNode status(List<TranslationWarning> warnings, ProxyVerdicts verdicts) {

@@ -2,6 +2,7 @@ package io.sourcemesh.cluster.mesh;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.support.InvalidObjects;
 import io.sourcemesh.control.envoyfilter.EnvoyFilterPatcher;
 import io.sourcemesh.control.envoyfilter.PatchFailure;
 import io.sourcemesh.control.envoyfilter.PatchResult;
@@ -39,6 +40,11 @@ public final class MeshPusher {
     private final Map<String, String> published = new ConcurrentHashMap<>();
     private volatile MeshConfig lastMeshConfig = MeshConfig.defaults();
     private final Map<String, String> names = new ConcurrentHashMap<>();
+    /**
+     * Whether each Istio object's spec ("kind/namespace/name@uid@generation": a status write changes no generation) is
+     * valid: each is validated, and an invalid one logged, once.
+     */
+    private final Map<String, Boolean> validity = new ConcurrentHashMap<>();
 
     /** A proxy to configure: its ADS node id and who it is. */
     public record Target(String nodeId, ProxyIdentity identity) {}
@@ -117,7 +123,13 @@ public final class MeshPusher {
 
     public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {
         List<ObjectNode> nodes = new ArrayList<>();
-        objects.forEach(o -> nodes.add(o.node()));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (KubeObject o : objects) {
+            if (valid(o, seen)) {
+                nodes.add(o.node());
+            }
+        }
+        validity.keySet().retainAll(seen);
         MeshModel model = MeshModel.of(nodes, meshConfig);
         Map<String, List<PatchFailure>> failures = new TreeMap<>();
         Map<String, TranslationWarning> warnings = new LinkedHashMap<>();
@@ -161,6 +173,35 @@ public final class MeshPusher {
         published.keySet().retainAll(resources.keySet());
         names.keySet().retainAll(resources.keySet());
         return new Outcome(failures, List.copyOf(warnings.values()), resources, authzTargets, envoyFilterProxies, gatewayProxies);
+    }
+
+    /**
+     * False for an Istio object the validation refuses now (stored before a rule tightened), which the push leaves
+     * out as istiod leaves such config out of what it serves; its status says so ({@code SupportStatus}), and the
+     * log once per version. An AuthorizationPolicy stays in force ({@link InvalidObjects#leftOut}).
+     */
+    private boolean valid(KubeObject o, java.util.Set<String> seen) {
+        io.sourcemesh.api.resource.ResourceKind kind = o.resourceKind().orElse(null);
+        if (kind == null || !kind.group().endsWith("istio.io") || !InvalidObjects.leftOut(kind)) {
+            return true;
+        }
+        if (o.generation() == 0) {
+            return InvalidObjects.errors(o).isEmpty(); // not from a store: no generation to remember it by
+        }
+        String version = o.kind() + "/" + o.namespace() + "/" + o.name() + "@" + o.uid() + "@" + o.generation();
+        seen.add(version);
+        Boolean known = validity.get(version);
+        if (known != null) {
+            return known;
+        }
+        List<io.sourcemesh.api.resource.FieldError> errors = InvalidObjects.errors(o);
+        if (!errors.isEmpty()) {
+            System.getLogger(MeshPusher.class.getName()).log(System.Logger.Level.WARNING, o.kind() + " " + o.namespace()
+                    + "/" + o.name() + " is invalid and left out of the proxies' config: " + errors.get(0).message()
+                    + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : ""));
+        }
+        validity.put(version, errors.isEmpty());
+        return errors.isEmpty();
     }
 
     /** The proxy's display name, as istioctl shows it: {@code pod.namespace}. */

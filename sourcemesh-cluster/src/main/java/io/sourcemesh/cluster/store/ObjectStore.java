@@ -14,6 +14,7 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.Validator;
+import io.sourcemesh.api.support.InvalidObjects;
 import io.sourcemesh.api.support.SupportStatus;
 
 import java.io.IOException;
@@ -86,6 +87,7 @@ public final class ObjectStore implements AutoCloseable {
             }
         }
         tx.collectOrphans();
+        tx.revalidate();
         if (!tx.events.isEmpty()) {
             commit(tx);
         }
@@ -357,6 +359,23 @@ public final class ObjectStore implements AutoCloseable {
             for (Map.Entry<Key, KubeObject> e : List.copyOf(objects.entrySet())) {
                 if (objects.containsKey(e.getKey()) && !ownersLive(e.getValue())) {
                     removeWithDependents(e.getKey(), e.getValue());
+                }
+            }
+        }
+
+        /**
+         * Brings every stored object's spec messages up to date with the rules of this version: an Istio object a
+         * rule now refuses is kept as stored (Kubernetes deletes nothing when a webhook tightens), its status says
+         * why it is not applied and the log names it; any other object is left as it is, unless its messages changed.
+         */
+        void revalidate() {
+            for (KubeObject o : List.copyOf(objects.values())) {
+                change(o, o);
+                List<FieldError> errors = InvalidObjects.errors(o);
+                if (!errors.isEmpty()) {
+                    LOG.log(System.Logger.Level.WARNING, o.kind() + " " + o.namespace() + "/" + o.name() + " is invalid: "
+                            + errors.stream().map(FieldError::message).collect(Collectors.joining(", ")) + "; "
+                            + InvalidObjects.consequence(kindOf(o)));
                 }
             }
         }

@@ -321,6 +321,85 @@ class ObjectStoreTest {
         assertEquals(Long.toString(rv + 1), cm.resourceVersion());
     }
 
+    /**
+     * An Istio object stored before a validation rule refused it (an older version's state): Kubernetes keeps it as
+     * stored, and istioctl analyze reports it as IST0106 SchemaValidationError (pkg/config/analysis/analyzers/schema/
+     * validation.go). Opening the store keeps its spec and metadata as they are, says why in its status, and leaves a
+     * valid object, and a second opening, without a write.
+     */
+    @Test
+    void anObjectStoredBeforeARuleRefusedItIsKeptAndItsStatusSaysWhy(@TempDir Path dir) throws Exception {
+        ObjectStore first = open(dir);
+        first.apply(manifest("gw.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw, namespace: default}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ['*']
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: ratings, namespace: default}
+                spec:
+                  hosts: [ratings]
+                  http:
+                  - route: [{destination: {host: ratings}}]
+                """));
+        KubeObject vs = first.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow();
+        first.close();
+        // A second server repeating the port name: Istio's validateServer refuses it; an older SourceMesh stored it.
+        Path file = dir.resolve("objects.json");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        JsonNode state = json.readTree(file.toFile());
+        com.fasterxml.jackson.databind.node.ObjectNode stale = null;
+        for (JsonNode o : state.path("objects")) {
+            if (o.path("kind").asText().equals("Gateway")) {
+                stale = (com.fasterxml.jackson.databind.node.ObjectNode) o;
+            }
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode server = ((com.fasterxml.jackson.databind.node.ObjectNode) stale.path("spec")).withArray("servers").addObject();
+        server.putObject("port").put("number", 81).put("name", "http").put("protocol", "HTTP");
+        server.putArray("hosts").add("*");
+        json.writeValue(file.toFile(), state);
+        long rv = state.path("resourceVersion").asLong();
+
+        ObjectStore second = open(dir);
+        KubeObject gw = second.get(ResourceKind.GATEWAY, "default", "gw").orElseThrow();
+        assertEquals(stale.path("spec"), gw.spec(), "the spec is kept as stored");
+        assertEquals(((com.fasterxml.jackson.databind.node.ObjectNode) stale.path("metadata").deepCopy()).put("resourceVersion", gw.resourceVersion()), gw.node().path("metadata"),
+                "and its metadata, but for the status write's resourceVersion");
+        assertEquals(1, gw.generation());
+        JsonNode message = gw.status().path("validationMessages").path(0);
+        assertEquals("ERROR", message.path("level").asText(), gw.status().toString());
+        assertEquals("SchemaValidationError", message.path("type").asText());
+        assertEquals("spec.servers[1].port.name: Invalid value: port names in servers must be unique: duplicate name http; "
+                + "stored before this rule refused it, it is kept but left out of the proxies' config until it is fixed",
+                message.path("description").asText());
+        assertEquals(rv + 1, second.resourceVersion(), "one write: the Gateway's status");
+        assertEquals(vs, second.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow(), "a valid object is untouched");
+        second.close();
+
+        ObjectStore third = open(dir);
+        assertEquals(rv + 1, third.resourceVersion(), "nothing new to say: no write");
+        assertEquals(gw, third.get(ResourceKind.GATEWAY, "default", "gw").orElseThrow());
+        // Still refused at every write that keeps it invalid, and fixed by one that makes it valid.
+        assertThrows(StoreException.class, () -> third.update(gw.withLabels(java.util.Map.of("a", "b"))));
+        third.apply(manifest("gw.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata: {name: gw, namespace: default}
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP}
+                    hosts: ['*']
+                """));
+        assertTrue(third.get(ResourceKind.GATEWAY, "default", "gw").orElseThrow().status().path("validationMessages").isMissingNode());
+    }
+
     @Test
     void watchReplaysThenDeliversInCommitOrder(@TempDir Path dir) throws Exception {
         ObjectStore store = open(dir);

@@ -97,7 +97,13 @@ public final class ClusterExtension implements AfterEachCallback {
      * daemon does after {@code down} and {@code up}: what the store kept comes back.
      */
     public Cluster restart() {
+        return restart(() -> { });
+    }
+
+    /** {@link #restart()}, doing {@code whileDown} (an older version's state written, say) while the cluster is down. */
+    public Cluster restart(Runnable whileDown) {
         stop();
+        whileDown.run();
         return boot();
     }
 

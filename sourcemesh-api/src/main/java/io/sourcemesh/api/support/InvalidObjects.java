@@ -1,0 +1,46 @@
+package io.sourcemesh.api.support;
+
+import io.sourcemesh.api.resource.FieldError;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.resource.Validator;
+import java.util.List;
+
+/**
+ * Istio objects the validation refuses. Every write is validated, so such an object was stored before a rule
+ * tightened. Kubernetes keeps it as stored (a stricter webhook deletes nothing); istiod leaves config that fails
+ * its validation out of what it serves (pilot/pkg/config/kube/file reads through crd.ParseInputs, which drops it),
+ * and {@code istioctl analyze} reports it as IST0106 SchemaValidationError
+ * (pkg/config/analysis/analyzers/schema/validation.go). SourceMesh does the same: the object stays, its status
+ * says why it is not applied ({@link SupportStatus}), and the push leaves it out. An AuthorizationPolicy is the
+ * exception: leaving a DENY policy out, or the only ALLOW one, would open access, so it stays in force as stored
+ * (Istio's authz builder too skips what it cannot translate without dropping the policy).
+ */
+public final class InvalidObjects {
+    private InvalidObjects() {}
+
+    /** Why the validation refuses {@code object} now; empty when it is valid or not an Istio object. */
+    public static List<FieldError> errors(KubeObject object) {
+        if (!object.resourceKind().map(InvalidObjects::istio).orElse(false)) {
+            return List.of();
+        }
+        return Validator.validate(object);
+    }
+
+    /** True when an invalid object of {@code kind} is left out of the proxies' config. */
+    public static boolean leftOut(ResourceKind kind) {
+        return kind != ResourceKind.AUTHORIZATION_POLICY;
+    }
+
+    /** What becomes of an invalid object of {@code kind}, as its status and the log say it. */
+    public static String consequence(ResourceKind kind) {
+        return leftOut(kind)
+                ? "stored before this rule refused it, it is kept but left out of the proxies' config until it is fixed"
+                : "stored before this rule refused it, it is kept and still enforced as stored (leaving a security policy "
+                        + "out could open access) until it is fixed";
+    }
+
+    static boolean istio(ResourceKind kind) {
+        return kind.group().endsWith("istio.io");
+    }
+}
