@@ -175,12 +175,14 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     });
         }
 
-        /** Envoy's onMaxDownstreamConnectionDuration: DT, the counter, the downstream closed (and so the upstream). */
+        /**
+         * Envoy's onMaxDownstreamConnectionDuration: DT, the counter, the downstream closed (and so the upstream) with
+         * the local close reason max_connection_duration_reached — not termination details, which stay unset.
+         */
         private void maxDurationReached(Channel downstream) {
             if (downstream.isOpen()) {
                 maxDurationReached.inc();
                 stream.addResponseFlag(ResponseFlag.DURATION_TIMEOUT);
-                stream.connectionTerminationDetails("max_connection_duration_reached");
                 downstream.close();
             }
         }
