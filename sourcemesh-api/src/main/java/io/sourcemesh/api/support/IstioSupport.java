@@ -201,9 +201,10 @@ final class IstioSupport {
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO"),
                 warned(at + ".connectionPool.http.h2UpgradePolicy", null), warned(at + ".connectionPool.http.useClientProtocol", null),
                 warned(at + ".connectionPool.http.maxConcurrentStreams", null),
-                warned(at + ".connectionPool.tcp.tcpKeepalive", null), warned(at + ".connectionPool.tcp.maxConnectionDuration",
-                        "the top-level trafficPolicy's ends TCP connections (tcp_proxy's "
-                        + "max_downstream_connection_duration), as Istio; HTTP upstream connections get no maximum"),
+                warned(at + ".connectionPool.tcp.tcpKeepalive", null), supported(at + ".connectionPool.tcp.maxConnectionDuration",
+                        "HTTP upstream connections are drained at that age (the cluster's max_connection_duration); the "
+                        + "top-level trafficPolicy's also ends TCP connections (tcp_proxy's max_downstream_connection_duration),"
+                        + " as Istio"),
                 supported(at + ".outlierDetection", "consecutive 5xx and gateway-error ejection"),
                 warned(at + ".outlierDetection.splitExternalLocalOriginErrors", null),
                 warned(at + ".outlierDetection.consecutiveLocalOriginFailures", null),

@@ -17,8 +17,8 @@ final class TrafficPolicies {
     /**
      * Istio's applyConnectionPool: every outbound cluster gets circuit breakers, its defaults "unlimited"
      * (max uint32, track_remaining), overridden by tcp.maxConnections, http.http1MaxPendingRequests,
-     * http.http2MaxRequests and http.maxRetries; tcp.connectTimeout; http.maxRequestsPerConnection and
-     * idleTimeout as HTTP protocol options.
+     * http.http2MaxRequests and http.maxRetries; tcp.connectTimeout; http.maxRequestsPerConnection,
+     * idleTimeout and tcp.maxConnectionDuration as HTTP protocol options.
      */
     static void connectionPool(Cluster.Builder c, JsonNode pool, String where, List<TranslationWarning> warnings) {
         CircuitBreakers.Thresholds.Builder t = CircuitBreakers.Thresholds.newBuilder()
@@ -52,14 +52,21 @@ final class TrafficPolicies {
                 warnings.add(new TranslationWarning(where, "connectionPool.tcp.tcpKeepalive is not supported; ignored"));
             }
             if (tcp.has("maxConnectionDuration")) {
-                // Istio sets it on tcp_proxy (TcpRoutes) and as the cluster's HTTP max_connection_duration.
-                warnings.add(new TranslationWarning(where, "connectionPool.tcp.maxConnectionDuration: the top-level "
-                        + "trafficPolicy's applies to TCP connections (tcp_proxy), as Istio; the cluster's HTTP connections "
-                        + "get no maximum duration"));
+                // Istio's applyConnectionPool: the cluster's HTTP max_connection_duration (the top-level trafficPolicy's
+                // also goes on tcp_proxy, TcpRoutes). Its validation (ValidateDuration) refuses less than 1ms.
+                duration(tcp, "maxConnectionDuration", where, warnings).ifPresent(d -> {
+                    if (d.getSeconds() > 0 || d.getNanos() >= 1_000_000) {
+                        options.setMaxConnectionDuration(d);
+                    } else {
+                        warnings.add(new TranslationWarning(where, "connectionPool.tcp.maxConnectionDuration "
+                                + tcp.path("maxConnectionDuration").asText() + " is not a duration of at least 1ms; HTTP "
+                                + "upstream connections get no maximum duration"));
+                    }
+                });
             }
         }
         c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(t));
-        if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection()) {
+        if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()) {
             // Istio writes these as typed_extension_protocol_options; the deprecated field means the same to Envoy.
             c.setCommonHttpProtocolOptions(options);
         }

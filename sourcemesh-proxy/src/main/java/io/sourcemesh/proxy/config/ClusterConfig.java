@@ -19,7 +19,8 @@ public record ClusterConfig(
         TransportSocketConfig transportSocket,
         CircuitBreakers circuitBreakers,
         Optional<OutlierDetection> outlierDetection,
-        double healthyPanicThreshold) {
+        double healthyPanicThreshold,
+        Optional<Duration> maxConnectionDuration) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -42,6 +43,15 @@ public record ClusterConfig(
             int maxRequestsPerConnection) {
         this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
                 TransportSocketConfig.RAW_BUFFER, CircuitBreakers.DEFAULTS, Optional.empty(), 50);
+    }
+
+    /** Without common_http_protocol_options.max_connection_duration: upstream connections live as long as they are used. */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, Optional.empty());
     }
 
     public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }

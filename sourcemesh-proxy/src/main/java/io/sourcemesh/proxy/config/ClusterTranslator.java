@@ -87,13 +87,23 @@ final class ClusterTranslator {
         }
         Optional<Duration> idleTimeout = Optional.of(DEFAULT_IDLE_TIMEOUT);
         int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
+        Optional<Duration> maxDuration = Optional.empty();
         if (c.hasCommonHttpProtocolOptions()) {
             String optionsPath = at(path, "common_http_protocol_options");
             HttpProtocolOptions options = c.getCommonHttpProtocolOptions();
-            only(options, optionsPath, "idle_timeout", "max_requests_per_connection");
+            only(options, optionsPath, "idle_timeout", "max_requests_per_connection", "max_connection_duration");
             idleTimeout = Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), DEFAULT_IDLE_TIMEOUT);
             if (options.hasMaxRequestsPerConnection()) {
                 maxRequests = options.getMaxRequestsPerConnection().getValue();
+            }
+            if (options.hasMaxConnectionDuration()) {
+                // Set is on, 0 included (Envoy's PROTOBUF_GET_OPTIONAL_MS in ClusterInfoImpl): a connection drains at once;
+                // a negative one Envoy's DurationUtil refuses as out of range.
+                Duration d = Protos.duration(options.getMaxConnectionDuration());
+                if (d.isNegative()) {
+                    throw new ConfigException(at(optionsPath, "max_connection_duration"), "must not be negative");
+                }
+                maxDuration = Optional.of(d);
             }
         }
         TransportSocketConfig transportSocket = c.hasTransportSocket()
@@ -111,7 +121,7 @@ final class ClusterTranslator {
             }
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests,
-                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic);
+                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, maxDuration);
     }
 
     private static ClusterConfig.RingHash ringHash(Cluster c, String path) {

@@ -8,6 +8,7 @@ import io.sourcemesh.proxy.config.RouteConfig.RouteMatch;
 import io.sourcemesh.proxy.config.RouteConfig.VirtualHost;
 import io.sourcemesh.proxy.matcher.HeaderMatch;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -15,26 +16,37 @@ import java.util.Optional;
 
 /**
  * A route configuration compiled for lookup: virtual host by Host (exact, then the longest
- * {@code *.suffix}, then the longest {@code prefix*}, then {@code *}; retried without the port),
- * then the first route whose path and header matchers all match.
+ * {@code *suffix}, then the longest {@code prefix*}, then {@code *}), then the first route whose path
+ * and header matchers all match. As Envoy's RouteMatcher::findVirtualHost
+ * ({@code source/common/router/config_impl.cc}) the Host is matched whole, port included, unless
+ * {@code ignore_port_in_host_matching} cuts the port first: {@code foo:8080} is not {@code foo}, though
+ * {@code foo:*} or {@code *} takes it. Host and domains are compared with ASCII case folded (Envoy's
+ * AsciiStrToLower / LowerCaseString) by index, so a lookup copies nothing.
  */
 public final class RouteTable {
     private final RouteConfig config;
-    private final Map<String, VirtualHost> exact = new HashMap<>();
-    private final List<Map.Entry<String, VirtualHost>> suffixes;
-    private final List<Map.Entry<String, VirtualHost>> prefixes;
+    /** Exact domains, open addressing by {@link #hash}: keys lower-cased, a null key is an empty slot. */
+    private final String[] exactKeys;
+    private final VirtualHost[] exactHosts;
+    private final int exactMask;
+    /** {@code *suffix} and {@code prefix*} without the star, longest first (Envoy tries the most specific first). */
+    private final String[] suffixKeys;
+    private final VirtualHost[] suffixHosts;
+    private final String[] prefixKeys;
+    private final VirtualHost[] prefixHosts;
     private final VirtualHost wildcard;
     /** Only "*" is configured: the host is never looked at. */
     private final boolean onlyWildcard;
 
     public RouteTable(RouteConfig config) {
         this.config = config;
+        Map<String, VirtualHost> exact = new LinkedHashMap<>();
         Map<String, VirtualHost> suffix = new HashMap<>();
         Map<String, VirtualHost> prefix = new HashMap<>();
         VirtualHost any = null;
         for (VirtualHost vh : config.virtualHosts()) {
             for (String d : vh.domains()) {
-                String domain = d.toLowerCase(Locale.ROOT);
+                String domain = asciiLower(d);
                 if (domain.equals("*")) {
                     any = any == null ? vh : any;
                 } else if (domain.startsWith("*")) {
@@ -46,10 +58,26 @@ public final class RouteTable {
                 }
             }
         }
-        this.suffixes = longestFirst(suffix);
-        this.prefixes = longestFirst(prefix);
+        int capacity = Integer.highestOneBit(Math.max(2, exact.size() * 2 + 1)) << 1;
+        this.exactKeys = new String[capacity];
+        this.exactHosts = new VirtualHost[capacity];
+        this.exactMask = capacity - 1;
+        exact.forEach((domain, vh) -> {
+            int i = hash(domain, domain.length()) & exactMask;
+            while (exactKeys[i] != null) {
+                i = (i + 1) & exactMask;
+            }
+            exactKeys[i] = domain;
+            exactHosts[i] = vh;
+        });
+        List<Map.Entry<String, VirtualHost>> suffixes = longestFirst(suffix);
+        this.suffixKeys = suffixes.stream().map(Map.Entry::getKey).toArray(String[]::new);
+        this.suffixHosts = suffixes.stream().map(Map.Entry::getValue).toArray(VirtualHost[]::new);
+        List<Map.Entry<String, VirtualHost>> prefixes = longestFirst(prefix);
+        this.prefixKeys = prefixes.stream().map(Map.Entry::getKey).toArray(String[]::new);
+        this.prefixHosts = prefixes.stream().map(Map.Entry::getValue).toArray(VirtualHost[]::new);
         this.wildcard = any;
-        this.onlyWildcard = exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty();
+        this.onlyWildcard = exact.isEmpty() && suffix.isEmpty() && prefix.isEmpty();
     }
 
     private static List<Map.Entry<String, VirtualHost>> longestFirst(Map<String, VirtualHost> m) {
@@ -74,41 +102,82 @@ public final class RouteTable {
     }
 
     private VirtualHost lookupHost(String host) {
-        String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
+        String h = host == null ? "" : host;
+        int end = h.length();
         if (config.ignorePortInHostMatching()) {
-            h = withoutPort(h);
+            int port = portStart(h);
+            end = port < 0 ? end : port;
         }
-        VirtualHost vh = lookup(h);
-        if (vh == null) {
-            int colon = h.lastIndexOf(':');
-            if (colon > 0 && h.indexOf(']') < colon) {
-                vh = lookup(h.substring(0, colon));
-            }
-        }
-        return vh != null ? vh : wildcard;
-    }
-
-    private static String withoutPort(String h) {
-        int colon = h.lastIndexOf(':');
-        return colon > 0 && h.indexOf(']') < colon ? h.substring(0, colon) : h;
-    }
-
-    private VirtualHost lookup(String h) {
-        VirtualHost vh = exact.get(h);
+        VirtualHost vh = exact(h, end);
         if (vh != null) {
             return vh;
         }
-        for (Map.Entry<String, VirtualHost> e : suffixes) {
-            if (h.endsWith(e.getKey()) && h.length() > e.getKey().length()) {
-                return e.getValue();
+        // A wildcard covers at least one character of the Host (config_impl.cc findWildcardVirtualHost).
+        for (int i = 0; i < suffixKeys.length; i++) {
+            String k = suffixKeys[i];
+            if (k.length() < end && regionEquals(h, end - k.length(), k)) {
+                return suffixHosts[i];
             }
         }
-        for (Map.Entry<String, VirtualHost> e : prefixes) {
-            if (h.startsWith(e.getKey()) && h.length() > e.getKey().length()) {
-                return e.getValue();
+        for (int i = 0; i < prefixKeys.length; i++) {
+            String k = prefixKeys[i];
+            if (k.length() < end && regionEquals(h, 0, k)) {
+                return prefixHosts[i];
             }
         }
-        return null;
+        return wildcard;
+    }
+
+    /**
+     * Where the port's colon is, or -1: Envoy's HeaderUtility::getPortStart — the last ':' unless a
+     * ']' (an IPv6 literal's end) comes after it.
+     */
+    static int portStart(String host) {
+        int colon = host.lastIndexOf(':');
+        return colon >= 0 && host.lastIndexOf(']') < colon ? colon : -1;
+    }
+
+    private VirtualHost exact(String h, int end) {
+        for (int i = hash(h, end) & exactMask; ; i = (i + 1) & exactMask) {
+            String k = exactKeys[i];
+            if (k == null) {
+                return null;
+            }
+            if (k.length() == end && regionEquals(h, 0, k)) {
+                return exactHosts[i];
+            }
+        }
+    }
+
+    /** The hash of {@code s[0, end)} with ASCII upper case folded, spread over the low bits. */
+    private static int hash(String s, int end) {
+        int h = 0;
+        for (int i = 0; i < end; i++) {
+            h = 31 * h + asciiLower(s.charAt(i));
+        }
+        return h ^ (h >>> 16);
+    }
+
+    /** Whether {@code s} holds the lower-case {@code key} at {@code offset}, ASCII case folded. */
+    private static boolean regionEquals(String s, int offset, String key) {
+        for (int i = 0, n = key.length(); i < n; i++) {
+            if (asciiLower(s.charAt(offset + i)) != key.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static char asciiLower(char c) {
+        return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+    }
+
+    private static String asciiLower(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            b.append(asciiLower(s.charAt(i)));
+        }
+        return b.toString();
     }
 
     /** The first matching route of the matching virtual host. */

@@ -136,12 +136,30 @@ final class UpstreamRequest implements ChannelFutureListener {
                 router.onConnectFailed(this, result.cause());
                 return;
             }
+            armMaxDuration(result.channel(), c);
             if (stream.done() || state == State.DETACHED) {
                 result.channel().close();
                 return;
             }
             attach(result.channel());
         });
+    }
+
+    /**
+     * Envoy's connection duration timer (ActiveClient::onConnectionDurationTimeout,
+     * source/common/conn_pool/conn_pool_base.cc), armed once connected: at the cluster's
+     * max_connection_duration the connection drains — closed at once when idle, else after the
+     * response in flight, and never given a new request. Per connection, not per request.
+     */
+    private static void armMaxDuration(Channel ch, ClusterRuntime c) {
+        long nanos = c.maxConnectionDurationNanos();
+        if (nanos < 0) {
+            return;
+        }
+        Handler h = handlerOf(ch);
+        java.util.concurrent.ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> h.maxDurationReached(ch), nanos,
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+        ch.closeFuture().addListener(x -> timer.cancel(false));
     }
 
     private void attach(Channel ch) {
@@ -359,7 +377,7 @@ final class UpstreamRequest implements ChannelFutureListener {
             flushPending = false;
             channel.flush();
         }
-        if (reusable && sent && clean && channel.isActive()) {
+        if (reusable && sent && clean && channel.isActive() && !handler.draining) {
             // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
             // clear it now and set it again for the next request), and an idle connection that
             // speaks or closes is seen at once (Handler closes it) instead of answering the next
@@ -382,10 +400,24 @@ final class UpstreamRequest implements ChannelFutureListener {
         /** Its cluster: an idle connection that talks is counted there. */
         private final ClusterRuntime cluster;
         UpstreamRequest owner;
+        /** Past max_connection_duration: closed when its stream ends, not pooled. */
+        boolean draining;
 
         Handler(UpstreamCodec codec, ClusterRuntime cluster) {
             this.codec = codec;
             this.cluster = cluster;
+        }
+
+        /** The duration timer fired: counted once, drained (an idle, pooled connection is closed now). */
+        void maxDurationReached(Channel ch) {
+            if (draining || !ch.isActive()) {
+                return;
+            }
+            draining = true;
+            cluster.cxMaxDurationReached.inc();
+            if (owner == null) {
+                ch.close(); // its close takes it out of the idle pool
+            }
         }
 
         @Override

@@ -41,6 +41,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
     private final Stats.Counter rxBytes;
     private final Stats.Counter txBytes;
     private final Stats.Counter maxDurationReached;
+    private final Stats.Counter idleTimeout;
     private final long maxDurationNanos;
     private final Splice.SpliceStats spliceStats;
     private final boolean splice;
@@ -55,6 +56,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         this.rxBytes = stats.counter(p + "downstream_cx_rx_bytes_total");
         this.txBytes = stats.counter(p + "downstream_cx_tx_bytes_total");
         this.maxDurationReached = stats.counter(p + "max_downstream_connection_duration");
+        this.idleTimeout = stats.counter(p + "idle_timeout");
         this.maxDurationNanos = config.maxDownstreamConnectionDuration().map(Duration::toNanos).orElse(0L);
         this.spliceStats = new Splice.SpliceStats(stats.counter(p + "splice_started_total"),
                 stats.counter(p + "splice_bytes_total"), stats.counter(p + "splice_fallback_total"));
@@ -64,8 +66,11 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
     @Override
     public void install(ChannelPipeline pipeline, ConnectionContext connection) {
         StreamInfo stream = connection.newStream();
+        // Envoy's onIdleTimeout (source/common/tcp_proxy/tcp_proxy.cc) counts tcp.<prefix>.idle_timeout and closes
+        // with the connection's local close reason tcp_session_idle_timeout (%DOWNSTREAM_LOCAL_CLOSE_REASON%): no
+        // response flag, and %CONNECTION_TERMINATION_DETAILS% stays unset.
         Optional<IdleTimer> idle = config.idleTimeout().filter(d -> !d.isZero())
-                .map(d -> new IdleTimer(d, () -> stream.connectionTerminationDetails("idle_timeout")));
+                .map(d -> new IdleTimer(d, idleTimeout::inc));
         idle.ifPresent(t -> pipeline.addLast("idle", t));
         ByteRelay.tune(pipeline.channel()); // bulk-sized reads from the first one on
         pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle));
@@ -170,12 +175,14 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     });
         }
 
-        /** Envoy's onMaxDownstreamConnectionDuration: DT, the counter, the downstream closed (and so the upstream). */
+        /**
+         * Envoy's onMaxDownstreamConnectionDuration: DT, the counter, the downstream closed (and so the upstream) with
+         * the local close reason max_connection_duration_reached — not termination details, which stay unset.
+         */
         private void maxDurationReached(Channel downstream) {
             if (downstream.isOpen()) {
                 maxDurationReached.inc();
                 stream.addResponseFlag(ResponseFlag.DURATION_TIMEOUT);
-                stream.connectionTerminationDetails("max_connection_duration_reached");
                 downstream.close();
             }
         }

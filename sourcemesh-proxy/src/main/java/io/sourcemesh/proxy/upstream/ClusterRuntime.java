@@ -75,8 +75,13 @@ public final class ClusterRuntime {
     public final Stats.Counter noHealthyHost;
     /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
     public final Stats.Counter upstreamProtocolError;
+    /** Envoy's upstream_cx_max_duration_reached: an HTTP connection reached max_connection_duration and was drained. */
+    public final Stats.Counter cxMaxDurationReached;
     /** The router's upstream_rq_<code> family (Envoy's chargeUpstreamCode). */
     public final UpstreamCodeStats codes;
+
+    /** common_http_protocol_options.max_connection_duration in nanoseconds, -1 without one. */
+    private final long maxConnectionDurationNanos;
 
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
@@ -99,11 +104,18 @@ public final class ClusterRuntime {
         rqRetry = stats.counter(p + "upstream_rq_retry");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
+        cxMaxDurationReached = stats.counter(p + "upstream_cx_max_duration_reached");
+        maxConnectionDurationNanos = config.maxConnectionDuration().map(java.time.Duration::toNanos).orElse(-1L);
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
         breaker = new CircuitBreaker(config.circuitBreakers(), stats, p);
         outlier = config.outlierDetection().map(o -> new OutlierDetector(o, hosts, stats, p, System::nanoTime)).orElse(null);
+    }
+
+    /** HTTP connections of this cluster are drained this long after they connect; -1: never. */
+    public long maxConnectionDurationNanos() {
+        return maxConnectionDurationNanos;
     }
 
     public CircuitBreaker circuitBreaker() {

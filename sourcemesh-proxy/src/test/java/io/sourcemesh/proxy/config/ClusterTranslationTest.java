@@ -68,6 +68,18 @@ class ClusterTranslationTest {
         assertEquals(Optional.empty(), cluster("- {name: c, common_http_protocol_options: {idle_timeout: 0s}}\n").idleTimeout());
     }
 
+    /** Envoy's ClusterInfoImpl reads it as an optional duration: unset is none, 0 is a duration too. */
+    @Test
+    void maxConnectionDuration() {
+        assertEquals(Optional.empty(), cluster("- {name: c}\n").maxConnectionDuration());
+        assertEquals(Optional.of(Duration.ofMillis(1500)),
+                cluster("- {name: c, common_http_protocol_options: {max_connection_duration: 1.5s}}\n").maxConnectionDuration());
+        assertEquals(Optional.of(Duration.ZERO),
+                cluster("- {name: c, common_http_protocol_options: {max_connection_duration: 0s}}\n").maxConnectionDuration());
+        rejects(clusters("- {name: c, common_http_protocol_options: {max_connection_duration: -1s}}\n"),
+                "clusters[0].common_http_protocol_options.max_connection_duration: must not be negative");
+    }
+
     @Test
     void strictDnsTakesIpLiteralsAndLocalhostOnly() {
         String item = """
@@ -130,8 +142,8 @@ class ClusterTranslationTest {
                 "clusters[0].common_lb_config.zone_aware_lb_config: field is not supported");
         rejects(clusters("- {name: c, upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}, freebind: true}}\n"),
                 "clusters[0].upstream_bind_config.freebind: field is not supported");
-        rejects(clusters("- {name: c, common_http_protocol_options: {max_connection_duration: 1s}}\n"),
-                "clusters[0].common_http_protocol_options.max_connection_duration: field is not supported");
+        rejects(clusters("- {name: c, common_http_protocol_options: {max_stream_duration: 1s}}\n"),
+                "clusters[0].common_http_protocol_options.max_stream_duration: field is not supported");
         rejects(clusters("- {name: c, connect_timeout: 0s}\n"), "clusters[0].connect_timeout: must be greater than 0s");
         rejects(clusters("- {connect_timeout: 1s}\n"), "clusters[0].name: is required");
         rejects(clusters("- {name: c}\n- {name: c}\n"), "clusters[1].name: duplicate cluster 'c' (also clusters[0])");

@@ -177,6 +177,9 @@ class HttpConnectionManagerTranslationTest {
         rejects(hcm("codec_type: HTTP3\n"), HCM + ".codec_type: HTTP3 is not supported");
         rejects(hcm("codec_type: HTTP2\n"), HCM + ".codec_type: HTTP2 is not supported");
         rejects(hcm("via: sourcemesh\n"), HCM + ".via: field is not supported");
+        // Envoy rewrites Host before routing with these (conn_manager_utility.cc maybeNormalizeHost); refused, not dropped.
+        rejects(hcm("strip_any_host_port: true\n"), HCM + ".strip_any_host_port: field is not supported");
+        rejects(hcm("strip_matching_host_port: true\n"), HCM + ".strip_matching_host_port: field is not supported");
         rejects(hcm("path_with_escaped_slashes_action: 9\n"), HCM + ".path_with_escaped_slashes_action: 9 is not a valid value (one of"
                 + " IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED, REJECT_REQUEST, UNESCAPE_AND_REDIRECT, UNESCAPE_AND_FORWARD)");
         rejects(hcm("tracing: {}\n"), HCM + ".tracing: field is not supported");

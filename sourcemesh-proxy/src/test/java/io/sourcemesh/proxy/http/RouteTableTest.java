@@ -41,14 +41,17 @@ class RouteTableTest {
 
         RouteConfig.VirtualHost exact = new RouteConfig.VirtualHost("exact", List.of("example.com"), List.of());
         RouteTable mixed = new RouteTable(new RouteConfig("r", List.of(exact, all)));
-        assertEquals("exact", mixed.virtualHost("Example.COM:8080").orElseThrow().name(), "lower-cased, port dropped");
+        assertEquals("exact", mixed.virtualHost("Example.COM").orElseThrow().name(), "ASCII case folded");
+        assertEquals("all", mixed.virtualHost("Example.COM:8080").orElseThrow().name(), "the port is part of the Host");
+        RouteTable portless = new RouteTable(new RouteConfig("r", List.of(exact, all), true));
+        assertEquals("exact", portless.virtualHost("Example.COM:8080").orElseThrow().name(), "ignore_port_in_host_matching");
         assertEquals("all", mixed.virtualHost("other.com").orElseThrow().name());
         RouteTable exactOnly = new RouteTable(new RouteConfig("r", List.of(exact)));
         assertTrue(exactOnly.virtualHost("other.com").isEmpty());
         assertEquals("exact", exactOnly.virtualHost("example.com").orElseThrow().name());
 
         // The router's lookup by request (no Optional; a "*"-only table never reads Host) answers the same.
-        for (RouteTable table : List.of(wildcardOnly, mixed, exactOnly, new RouteTable(new RouteConfig("r", List.of())))) {
+        for (RouteTable table : List.of(wildcardOnly, mixed, portless, exactOnly, new RouteTable(new RouteConfig("r", List.of())))) {
             for (String host : new String[] {null, "", "Example.COM:8080", "example.com", "other.com", "[::1]:80"}) {
                 HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/p?q=1");
                 if (host != null) {

@@ -369,7 +369,8 @@ class TcpProxySpliceTest {
             assertTrue(System.nanoTime() - start < 3_000_000_000L);
         }
         String line = LogFiles.awaitLine(log);
-        assertTrue(line.contains("\"details\":\"idle_timeout\"") && line.contains("\"rx\":13") && line.contains("\"tx\":13"), line);
+        assertEquals(1L, proxy.stats().counters().get("tcp.tcp.idle_timeout"), "closed by the idle timer");
+        assertTrue(line.contains("\"details\":null") && line.contains("\"flags\":\"-\"") && line.contains("\"rx\":13") && line.contains("\"tx\":13"), line);
     }
 
     @Test

@@ -21,6 +21,7 @@ public final class HttpBootstrap {
     private final List<String> filters = new ArrayList<>();
     private String routes = CATCH_ALL;
     private String transportSocket = "";
+    private String clusterFields = "";
 
     private HttpBootstrap(int originPort) {
         this.originPort = originPort;
@@ -87,6 +88,12 @@ public final class HttpBootstrap {
         return this;
     }
 
+    /** Fields of the cluster {@code origin} beside its name, connect_timeout and load_assignment (YAML, unindented). */
+    public HttpBootstrap clusterFields(String yaml) {
+        clusterFields = yaml.stripTrailing() + "\n";
+        return this;
+    }
+
     public String yaml() {
         StringBuilder httpFilters = new StringBuilder();
         for (String f : filters) {
@@ -128,6 +135,6 @@ public final class HttpBootstrap {
                       - lb_endpoints:
                         - endpoint:
                             address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(originPort);
+                """.formatted(originPort) + clusterFields.indent(4);
     }
 }
