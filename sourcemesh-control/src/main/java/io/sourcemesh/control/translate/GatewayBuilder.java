@@ -742,7 +742,7 @@ final class GatewayBuilder {
         return model.virtualServices().stream()
                 .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream()
                         .anyMatch(g -> RouteSource.resolveGateway(g.asText(), vs.namespace()).equals(gw.key())))
-                .filter(vs -> SidecarVirtualServices.visibleIn(vs, proxy.namespace())) // exportTo, by the gateway pod's namespace
+                .filter(vs -> ExportTo.visibleIn(vs, proxy.namespace())) // exportTo, by the gateway pod's namespace
                 .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp).thenComparing(IstioConfig::key))
                 .toList();
     }

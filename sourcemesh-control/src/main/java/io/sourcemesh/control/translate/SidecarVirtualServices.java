@@ -10,15 +10,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * The mesh-bound VirtualServices one sidecar sees, in the order Istio gives them to its listeners, and which of them may
  * shape a service. Visibility and order are Istio's virtual-service index (pilot/pkg/model/push_context.go
- * initVirtualServices, pilot/pkg/model/virtualservice.go SelectVirtualServices): those whose exportTo names only their
- * own namespace and the proxy is in it first, then those exported to the proxy's namespace by name, then the public
- * ones ({@code *}, or no exportTo); each group oldest first, then by name and namespace (configCompareByCreationTime).
+ * initVirtualServices, pilot/pkg/model/virtualservice.go SelectVirtualServices): by {@link ExportTo}, the private ones
+ * first, then those exported to the proxy's namespace by name, then the public ones; each group oldest first, then by
+ * name and namespace (configCompareByCreationTime).
  * A service is claimed by every VirtualService naming it exactly, and by a wildcard one only when that is the most
  * specific host naming it (pilot/pkg/model/sidecar.go computeWildcardHostVirtualServiceIndex; route.go
  * separateVSHostsAndServices): an exact host beats a wildcard, a longer wildcard a shorter one, the first in order a
@@ -48,8 +46,9 @@ final class SidecarVirtualServices {
         List<IstioConfig> mesh = model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).sorted(byAge)
                 .toList();
         List<IstioConfig> ordered = new ArrayList<>();
-        for (Visibility group : List.of(Visibility.PRIVATE, Visibility.EXPORTED, Visibility.PUBLIC)) {
-            mesh.stream().filter(vs -> visibility(vs, proxyNamespace) == group).forEach(ordered::add);
+        for (ExportTo.Visibility group : List.of(ExportTo.Visibility.PRIVATE, ExportTo.Visibility.EXPORTED,
+                ExportTo.Visibility.PUBLIC)) {
+            mesh.stream().filter(vs -> ExportTo.of(vs, proxyNamespace) == group).forEach(ordered::add);
         }
         return new SidecarVirtualServices(model, List.copyOf(ordered));
     }
@@ -135,28 +134,5 @@ final class SidecarVirtualServices {
     static boolean boundToMesh(IstioConfig vs) {
         List<String> gws = Clusters.list(vs.spec().path("gateways")).stream().map(JsonNode::asText).toList();
         return gws.isEmpty() || gws.contains("mesh");
-    }
-
-    /** Whether a proxy in {@code proxyNamespace} sees {@code vs} by its exportTo (gateways too: push_context.go VirtualServicesForGateway). */
-    static boolean visibleIn(IstioConfig vs, String proxyNamespace) {
-        return visibility(vs, proxyNamespace) != Visibility.HIDDEN;
-    }
-
-    private enum Visibility { PRIVATE, EXPORTED, PUBLIC, HIDDEN }
-
-    /**
-     * Istio's initVirtualServices: {@code *} (or no exportTo, meshConfig's default) is public; {@code ~} hides it;
-     * else each entry is a namespace ({@code .} the VirtualService's own), its own one making it private there.
-     */
-    private static Visibility visibility(IstioConfig vs, String proxyNamespace) {
-        Set<String> exportTo = Clusters.list(vs.spec().path("exportTo")).stream()
-                .map(e -> e.asText().equals(".") ? vs.namespace() : e.asText()).collect(Collectors.toSet());
-        if (exportTo.isEmpty() || exportTo.contains("*")) {
-            return Visibility.PUBLIC;
-        }
-        if (exportTo.contains("~") || !exportTo.contains(proxyNamespace)) {
-            return Visibility.HIDDEN;
-        }
-        return proxyNamespace.equals(vs.namespace()) ? Visibility.PRIVATE : Visibility.EXPORTED;
     }
 }
