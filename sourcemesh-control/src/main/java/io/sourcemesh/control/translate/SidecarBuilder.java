@@ -168,7 +168,7 @@ final class SidecarBuilder {
     /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
     private void outbound(List<Listener> listeners, List<RouteConfiguration> routes) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
-        SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace());
+        SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace(), scope);
         virtualServices.warnHostsWithoutService(warnings);
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {

@@ -16,7 +16,8 @@ import java.util.Optional;
  * workloadSelector matches the pod in its namespace, else its namespace's selector-less one, else the
  * root namespace's. Its egress hosts ("namespace/host", namespace "*", "." or "~", host "*" or
  * "*.suffix") decide which services the proxy sees; outboundTrafficPolicy REGISTRY_ONLY blocks the
- * rest (502 for HTTP, BlackHoleCluster for TCP). Without a Sidecar every service is visible and
+ * rest (502 for HTTP, BlackHoleCluster for TCP). They also decide which VirtualServices the proxy imports
+ * ({@link #imports}), for its http and tcp routes alike. Without a Sidecar every service is visible and
  * unknown destinations pass through (ALLOW_ANY, Istio's default).
  */
 final class SidecarScope {
@@ -106,16 +107,38 @@ final class SidecarScope {
         }
         String fqdn = svc.fqdn(domain);
         for (EgressHost h : hosts) {
-            boolean ns = switch (h.namespace()) {
-                case "*" -> true;
-                case "." -> svc.namespace().equals(proxyNamespace);
-                case "~" -> false;
-                default -> svc.namespace().equals(h.namespace());
-            };
-            if (ns && HostNames.covers(h.host(), fqdn)) {
+            if (inNamespace(h, svc.namespace()) && HostNames.covers(h.host(), fqdn)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Whether the egress hosts import the VirtualService {@code vs} whose hosts, as FQDNs, are {@code vsHosts}: Istio's
+     * SelectVirtualServices (pilot/pkg/model/virtualservice.go, with sidecar.go hostClassification.VSMatches) takes one
+     * when an egress host of its namespace, or of {@code *}, matches one of its hosts either way (host.Name.Matches), so
+     * {@code ./*} imports every VirtualService of the proxy's namespace, and a wildcard egress host one for {@code *}.
+     */
+    boolean imports(IstioConfig vs, List<String> vsHosts) {
+        if (hosts == null) {
+            return true;
+        }
+        for (EgressHost h : hosts) {
+            if (inNamespace(h, vs.namespace()) && vsHosts.stream().anyMatch(v -> HostNames.matches(v, h.host()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An egress host's namespace: {@code *} any, {@code .} the proxy's, {@code ~} none, else that one. */
+    private boolean inNamespace(EgressHost h, String namespace) {
+        return switch (h.namespace()) {
+            case "*" -> true;
+            case "." -> namespace.equals(proxyNamespace);
+            case "~" -> false;
+            default -> namespace.equals(h.namespace());
+        };
     }
 }

@@ -28,29 +28,35 @@ final class SidecarVirtualServices {
     /** Each one's hosts as FQDNs, read once: every service of every port asks for them. */
     private final Map<IstioConfig, List<String>> hosts;
 
-    private SidecarVirtualServices(MeshModel model, List<IstioConfig> ordered) {
+    private SidecarVirtualServices(MeshModel model, List<IstioConfig> ordered, Map<IstioConfig, List<String>> hosts) {
         this.model = model;
         this.ordered = ordered;
-        this.hosts = new HashMap<>();
-        for (IstioConfig vs : ordered) {
-            // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
-            hosts.put(vs, Clusters.list(vs.spec().path("hosts")).stream()
-                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList());
-        }
+        this.hosts = hosts;
     }
 
-    /** The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order. */
-    static SidecarVirtualServices of(MeshModel model, String proxyNamespace) {
+    /**
+     * The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order: those its exportTo shows
+     * the namespace and the Sidecar resource's egress hosts import ({@link SidecarScope#imports}).
+     */
+    static SidecarVirtualServices of(MeshModel model, String proxyNamespace, SidecarScope scope) {
         Comparator<IstioConfig> byAge = Comparator.comparing(IstioConfig::creationTimestamp)
                 .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace);
         List<IstioConfig> mesh = model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).sorted(byAge)
                 .toList();
+        Map<IstioConfig, List<String>> hosts = new HashMap<>();
+        for (IstioConfig vs : mesh) {
+            // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
+            hosts.put(vs, Clusters.list(vs.spec().path("hosts")).stream()
+                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList());
+        }
         List<IstioConfig> ordered = new ArrayList<>();
         for (ExportTo.Visibility group : List.of(ExportTo.Visibility.PRIVATE, ExportTo.Visibility.EXPORTED,
                 ExportTo.Visibility.PUBLIC)) {
-            mesh.stream().filter(vs -> ExportTo.of(vs, proxyNamespace) == group).forEach(ordered::add);
+            mesh.stream().filter(vs -> ExportTo.of(vs, proxyNamespace) == group && scope.imports(vs, hosts.get(vs)))
+                    .forEach(ordered::add);
         }
-        return new SidecarVirtualServices(model, List.copyOf(ordered));
+        hosts.keySet().retainAll(ordered);
+        return new SidecarVirtualServices(model, List.copyOf(ordered), hosts);
     }
 
     /** All of them, in order. */

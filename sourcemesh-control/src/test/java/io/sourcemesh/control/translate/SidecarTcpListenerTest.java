@@ -351,6 +351,28 @@ class SidecarTcpListenerTest {
                 .map(TranslationWarning::resource).toList(), "httpbin's sidecar would have taken other-client's route");
     }
 
+    @Test
+    void theSidecarResourcesEgressHostsLimitWhichVirtualServicesShapeTheTcpPort() {
+        // sidecar.go SelectVirtualServices: with egress hosts ./* the older istio-system VirtualService is not imported,
+        // so default's own tcp route takes the port (listener.go takes the egress listener's VirtualServices).
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        objects.add(tcpVs("elsewhere", "istio-system", "2026-01-01T00:00:00Z", "tcp-echo.default.svc.cluster.local",
+                "httpbin.default.svc.cluster.local"));
+        objects.add(tcpVs("here", "default", "2026-01-02T00:00:00Z", "tcp-echo", "sleep"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  egress:
+                  - hosts: ["./*"]
+                """));
+        ProxyResources r = translate(objects, "sleep");
+        assertEquals("outbound|80||sleep.default.svc.cluster.local",
+                tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster());
+        assertTrue(r.warnings().isEmpty(), "istio-system's is not imported, so not left out either: " + r.warnings());
+    }
+
     /** The fixture without its own tcp-echo VirtualService. */
     private static List<ObjectNode> withoutFixtureVirtualService() {
         List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));

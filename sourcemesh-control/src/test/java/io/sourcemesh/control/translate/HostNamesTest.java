@@ -1,0 +1,32 @@
+package io.sourcemesh.control.translate;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Host names compared as Istio's pkg/config/host/name.go (Matches, and the one-way match of a pattern). */
+class HostNamesTest {
+
+    @Test
+    void coversIsOneWay() {
+        assertTrue(HostNames.covers("*.default.svc.cluster.local", "a.default.svc.cluster.local"));
+        assertTrue(HostNames.covers("*", "a.default.svc.cluster.local"));
+        assertFalse(HostNames.covers("a.default.svc.cluster.local", "*.default.svc.cluster.local"));
+    }
+
+    @Test
+    void matchesEitherWayAsIstiosNameMatches() {
+        assertTrue(HostNames.matches("a.example.com", "a.example.com"));
+        assertFalse(HostNames.matches("a.example.com", "b.example.com"));
+        assertTrue(HostNames.matches("*.example.com", "a.example.com"), "the wildcard first");
+        assertTrue(HostNames.matches("a.example.com", "*.example.com"), "the wildcard second");
+        assertFalse(HostNames.matches("a.example.org", "*.example.com"));
+        assertTrue(HostNames.matches("*", "*.example.com"), "two wildcards: the longer ends with the shorter's suffix");
+        assertTrue(HostNames.matches("*.a.example.com", "*.example.com"));
+        assertTrue(HostNames.matches("*.example.com", "*.a.example.com"));
+        assertFalse(HostNames.matches("*.example.com", "*.example.org"));
+        assertTrue(HostNames.matches("*", "a.example.com"));
+        assertFalse(HostNames.matches("*.example.com", "example.com"), "the suffix keeps its dot");
+    }
+}
