@@ -6,10 +6,12 @@ import io.sourcemesh.control.model.MeshModel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The mesh-bound VirtualServices one sidecar sees, in the order Istio gives them to its listeners, and which of them may
@@ -110,6 +112,61 @@ final class SidecarVirtualServices {
                             + "the registry; the sidecars build no route for it (Istio's serve it on port 80 only)"));
                 }
             }
+        }
+    }
+
+    /**
+     * The services the VirtualServices send to, as FQDNs, each with the destination ports named (0: a destination
+     * without a port, so every port): Istio's virtualServiceDestinationsFilteredBySourceNamespace (push_context.go), the
+     * http routes' destinations, mirror and mirrors, the tcp and tls routes' destinations, leaving out an http route
+     * whose matches name only other source namespaces than {@code proxyNamespace}.
+     */
+    Map<String, Set<Integer>> destinations(String proxyNamespace) {
+        Map<String, Set<Integer>> out = new HashMap<>();
+        for (IstioConfig vs : ordered) {
+            for (JsonNode http : Clusters.list(vs.spec().path("http"))) {
+                if (!forSourceNamespace(http, proxyNamespace)) {
+                    continue;
+                }
+                for (JsonNode r : Clusters.list(http.path("route"))) {
+                    addDestination(out, vs, r.path("destination"));
+                }
+                if (http.has("mirror")) {
+                    addDestination(out, vs, http.path("mirror"));
+                }
+                for (JsonNode m : Clusters.list(http.path("mirrors"))) {
+                    addDestination(out, vs, m.path("destination"));
+                }
+            }
+            for (String l4 : List.of("tcp", "tls")) {
+                for (JsonNode route : Clusters.list(vs.spec().path(l4))) {
+                    for (JsonNode r : Clusters.list(route.path("route"))) {
+                        addDestination(out, vs, r.path("destination"));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Istio's namespaceMatched: no match names a sourceNamespace, or one names the proxy's. */
+    private static boolean forSourceNamespace(JsonNode http, String proxyNamespace) {
+        boolean named = false;
+        for (JsonNode m : Clusters.list(http.path("match"))) {
+            String ns = m.path("sourceNamespace").asText("");
+            if (ns.equals(proxyNamespace)) {
+                return true;
+            }
+            named |= !ns.isEmpty();
+        }
+        return !named;
+    }
+
+    private void addDestination(Map<String, Set<Integer>> out, IstioConfig vs, JsonNode destination) {
+        String host = destination.path("host").asText("");
+        if (!host.isEmpty()) {
+            out.computeIfAbsent(model.fqdn(host, vs.namespace()), h -> new HashSet<>())
+                    .add(destination.path("port").path("number").asInt(0));
         }
     }
 

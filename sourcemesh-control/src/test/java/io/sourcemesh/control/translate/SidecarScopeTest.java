@@ -73,4 +73,52 @@ class SidecarScopeTest {
         assertTrue(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
         assertEquals("allow_any", r.route("8000").orElseThrow().getVirtualHostsList().getLast().getName());
     }
+
+    @Test
+    void theServicesAnImportedVirtualServiceSendsToGetTheirClusters() {
+        // Istio's SidecarScope adds the destinations of the VirtualServices it imports to the sidecar's services (clusters
+        // only, no listener): sidecar.go collectImportedServices, serviceMatchingVirtualServicePorts;
+        // push_context.go virtualServiceDestinationsFilteredBySourceNamespace. Without it the route's cluster is missing.
+        String gateway = "istio-ingressgateway.istio-system.svc.cluster.local";
+        ProxyResources r = translate(EGRESS_HERE, vs("default", "httpbin", gateway, "port: {number: 80}", ""));
+        assertEquals("outbound|80||" + gateway, r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute()
+                .getCluster());
+        assertTrue(r.cluster("outbound|80||" + gateway).isPresent(), "the route's cluster, though istio-system is hidden");
+        assertFalse(r.cluster("outbound|443||" + gateway).isPresent(), "only the port the route names");
+        assertFalse(r.listener("127.96.0.2_443").isPresent(), "no listener: the egress hosts do not show the service");
+        assertFalse(r.route("80").orElseThrow().getVirtualHostsList().stream().anyMatch(v -> v.getName().startsWith(gateway)));
+
+        r = translate(EGRESS_HERE, vs("default", "httpbin", gateway, "", ""));
+        assertTrue(r.cluster("outbound|443||" + gateway).isPresent(), "no port: every port of the service");
+
+        r = translate(EGRESS_HERE, vs("default", "httpbin", gateway, "", "match: [{sourceNamespace: other}]"));
+        assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "a route for another namespace's clients only");
+
+        r = translate(EGRESS_HERE, vs("istio-system", "httpbin.default.svc.cluster.local", gateway, "", ""));
+        assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "a VirtualService the egress hosts do not import");
+    }
+
+    private static final String EGRESS_HERE = """
+            apiVersion: networking.istio.io/v1
+            kind: Sidecar
+            metadata: {name: default, namespace: default}
+            spec:
+              egress:
+              - hosts: ["./*"]
+            """;
+
+    /** A VirtualService in {@code namespace} for {@code host} with one http route to {@code destination}. */
+    private static String vs(String namespace, String host, String destination, String port, String match) {
+        return """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: elsewhere, namespace: %s}
+                spec:
+                  hosts: [%s]
+                  http:
+                  - %s
+                    route:
+                    - destination: {host: %s, %s}
+                """.formatted(namespace, host, match.isEmpty() ? "name: to-gateway" : match, destination, port);
+    }
 }
