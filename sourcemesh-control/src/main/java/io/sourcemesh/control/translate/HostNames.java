@@ -33,4 +33,17 @@ final class HostNames {
         }
         return a.equals(b);
     }
+
+    /**
+     * Istio's host.Name.SubsetOf: every name {@code name} stands for is one {@code of} stands for (equal, or {@code of}
+     * a wildcard whose suffix ends {@code name}; a wildcard is a subset only of a wildcard no longer than itself). A
+     * Sidecar's {@code ~} egress host excludes the services and VirtualService hosts that are its subsets.
+     */
+    static boolean subsetOf(String name, String of) {
+        boolean ofWild = of.startsWith("*");
+        if (name.startsWith("*")) {
+            return ofWild && name.length() >= of.length() && name.endsWith(of.substring(1));
+        }
+        return ofWild ? name.endsWith(of.substring(1)) : name.equals(of);
+    }
 }

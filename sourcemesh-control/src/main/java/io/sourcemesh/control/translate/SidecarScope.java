@@ -14,8 +14,10 @@ import java.util.Optional;
 /**
  * The Sidecar resource that applies to one proxy (Istio's SidecarScope): the one whose
  * workloadSelector matches the pod in its namespace, else its namespace's selector-less one, else the
- * root namespace's. Its egress hosts ("namespace/host", namespace "*", "." or "~", host "*" or
- * "*.suffix") decide which services the proxy sees; outboundTrafficPolicy REGISTRY_ONLY blocks the
+ * root namespace's. Its egress hosts ("namespace/host", namespace "*", "." or a name, host "*" or
+ * "*.suffix") decide which services the proxy sees, less those a "~"-prefixed one excludes ("~ns/host";
+ * "~/host" in every namespace; Istio's exclusions, which also make "~/*" the "no namespace" it was before them);
+ * outboundTrafficPolicy REGISTRY_ONLY blocks the
  * rest (502 for HTTP, BlackHoleCluster for TCP). They also decide which VirtualServices the proxy imports
  * ({@link #imports}), for its http and tcp routes alike. Without a Sidecar every service is visible and
  * unknown destinations pass through (ALLOW_ANY, Istio's default).
@@ -24,12 +26,15 @@ final class SidecarScope {
     private record EgressHost(String namespace, String host) {}
 
     private final List<EgressHost> hosts;
+    private final List<EgressHost> excluded;
     private final boolean registryOnly;
     private final String proxyNamespace;
     private final String domain;
 
-    private SidecarScope(List<EgressHost> hosts, boolean registryOnly, String proxyNamespace, String domain) {
+    private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
+            String domain) {
         this.hosts = hosts;
+        this.excluded = excluded;
         this.registryOnly = registryOnly;
         this.proxyNamespace = proxyNamespace;
         this.domain = domain;
@@ -39,11 +44,12 @@ final class SidecarScope {
         Optional<IstioConfig> sidecar = select(model, proxy);
         String domain = model.meshConfig().domain();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, false, proxy.namespace(), domain);
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain);
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
         List<EgressHost> hosts = null;
+        List<EgressHost> excluded = new ArrayList<>();
         List<JsonNode> egress = Clusters.list(spec.path("egress"));
         if (!egress.isEmpty()) {
             hosts = new ArrayList<>();
@@ -56,8 +62,14 @@ final class SidecarScope {
                 for (JsonNode h : Clusters.list(e.path("hosts"))) {
                     String text = h.asText();
                     int slash = text.indexOf('/');
-                    hosts.add(slash < 0 ? new EgressHost("*", text)
-                            : new EgressHost(text.substring(0, slash), text.substring(slash + 1)));
+                    String ns = slash < 0 ? "*" : text.substring(0, slash);
+                    String host = text.substring(slash + 1);
+                    if (ns.startsWith("~")) {
+                        // Istio's excludePrefix (sidecar.go convertIstioListenerToWrapper): "~" alone is every namespace
+                        excluded.add(new EgressHost(ns.length() == 1 ? "*" : ns.substring(1), host));
+                    } else {
+                        hosts.add(new EgressHost(ns, host));
+                    }
                 }
             }
         }
@@ -71,7 +83,7 @@ final class SidecarScope {
             warnings.add(new TranslationWarning(where, "outboundTrafficPolicy.egressProxy is not supported; ignored"));
         }
         boolean registryOnly = policy.path("mode").asText("ALLOW_ANY").equals("REGISTRY_ONLY");
-        return new SidecarScope(hosts, registryOnly, proxy.namespace(), domain);
+        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain);
     }
 
     private static Optional<IstioConfig> select(MeshModel model, ProxyIdentity proxy) {
@@ -106,6 +118,9 @@ final class SidecarScope {
             return true;
         }
         String fqdn = svc.fqdn(domain);
+        if (excluded(svc.namespace(), fqdn)) {
+            return false; // hostClassification.Excluded, checked before any import (selectServices)
+        }
         for (EgressHost h : hosts) {
             if (inNamespace(h, svc.namespace()) && HostNames.covers(h.host(), fqdn)) {
                 return true;
@@ -125,19 +140,29 @@ final class SidecarScope {
             return true;
         }
         for (EgressHost h : hosts) {
-            if (inNamespace(h, vs.namespace()) && vsHosts.stream().anyMatch(v -> HostNames.matches(v, h.host()))) {
+            if (inNamespace(h, vs.namespace()) && vsHosts.stream()
+                    .anyMatch(v -> HostNames.matches(v, h.host()) && !excluded(vs.namespace(), v))) {
+                return true; // an excluded host does not import it, another of its hosts may (SelectVirtualServices)
+            }
+        }
+        return false;
+    }
+
+    /** Whether a {@code ~} entry of {@code namespace}, or of every namespace, covers {@code host} (host.Name.SubsetOf). */
+    private boolean excluded(String namespace, String host) {
+        for (EgressHost h : excluded) {
+            if (inNamespace(h, namespace) && HostNames.subsetOf(host, h.host())) {
                 return true;
             }
         }
         return false;
     }
 
-    /** An egress host's namespace: {@code *} any, {@code .} the proxy's, {@code ~} none, else that one. */
+    /** An egress host's namespace: {@code *} any, {@code .} the proxy's, else that one. */
     private boolean inNamespace(EgressHost h, String namespace) {
         return switch (h.namespace()) {
             case "*" -> true;
             case "." -> namespace.equals(proxyNamespace);
-            case "~" -> false;
             default -> namespace.equals(h.namespace());
         };
     }

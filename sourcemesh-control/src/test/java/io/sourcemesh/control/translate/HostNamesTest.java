@@ -29,4 +29,16 @@ class HostNamesTest {
         assertTrue(HostNames.matches("*", "a.example.com"));
         assertFalse(HostNames.matches("*.example.com", "example.com"), "the suffix keeps its dot");
     }
+
+    @Test
+    void subsetOfAsIstiosNameSubsetOf() {
+        assertTrue(HostNames.subsetOf("a.example.com", "a.example.com"));
+        assertTrue(HostNames.subsetOf("a.example.com", "*.example.com"));
+        assertFalse(HostNames.subsetOf("*.example.com", "a.example.com"), "a wildcard is no subset of a name");
+        assertTrue(HostNames.subsetOf("*.a.example.com", "*.example.com"));
+        assertFalse(HostNames.subsetOf("*.example.com", "*.a.example.com"), "the shorter wildcard is the larger set");
+        assertTrue(HostNames.subsetOf("*", "*"));
+        assertTrue(HostNames.subsetOf("*.example.com", "*"));
+        assertFalse(HostNames.subsetOf("*", "*.example.com"));
+    }
 }

@@ -98,6 +98,35 @@ class SidecarScopeTest {
         assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "a VirtualService the egress hosts do not import");
     }
 
+    @Test
+    void aTildeEgressHostExcludesItsNamespaceOrHostFromTheImport() {
+        // Istio's ~-prefixed egress hosts (pilot/pkg/model/sidecar.go convertIstioListenerToWrapper, selectServices;
+        // virtualservice.go SelectVirtualServices): */* less ~istio-system/* is everything but istio-system.
+        String gateway = "istio-ingressgateway.istio-system.svc.cluster.local";
+        String sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"*/*\", \"~istio-system/*\"]");
+        ProxyResources r = translate(sidecar, vs("istio-system", "httpbin.default.svc.cluster.local", gateway, "", ""));
+        assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "istio-system's service is excluded");
+        assertTrue(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
+        assertEquals("default", r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getName(),
+                "istio-system's VirtualService is not imported either");
+
+        sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"*/*\", \"~/httpbin.default.svc.cluster.local\"]");
+        r = translate(sidecar);
+        assertFalse(r.route("8000").isPresent(), "~/host: that host in every namespace");
+        assertTrue(r.route("80").isPresent());
+
+        sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"./*\", \"~./sleep.default.svc.cluster.local\"]");
+        r = translate(sidecar, vs("default", "sleep", "httpbin", "", ""));
+        assertFalse(r.route("80").isPresent(), "~. is the proxy's namespace");
+        assertTrue(r.route("8000").isPresent());
+        assertFalse(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
+
+        sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"./*\", \"~./httpbin.default.svc.cluster.local\"]");
+        r = translate(sidecar, vs("default", "httpbin, sleep", "httpbin", "", "match: [{uri: {prefix: /vs}}]"));
+        assertEquals("/vs", r.route("80").orElseThrow().getVirtualHosts(0).getRoutes(0).getMatch().getPrefix(),
+                "excluded by one host, imported by another");
+    }
+
     private static final String EGRESS_HERE = """
             apiVersion: networking.istio.io/v1
             kind: Sidecar
