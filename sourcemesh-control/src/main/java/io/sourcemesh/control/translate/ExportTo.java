@@ -2,7 +2,11 @@ package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.control.model.IstioConfig;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -34,6 +38,22 @@ final class ExportTo {
             return Visibility.HIDDEN;
         }
         return proxyNamespace.equals(config.namespace()) ? Visibility.PRIVATE : Visibility.EXPORTED;
+    }
+
+    /**
+     * The ones among {@code configs} a proxy in {@code proxyNamespace} sees, in the order Istio's index gives them
+     * (VirtualServicesForGateway, SelectVirtualServices): private, then exported, then public; each oldest first, then
+     * by name, then namespace (pilot/pkg/model/config.go configCompareByCreationTime).
+     */
+    static List<IstioConfig> ordered(Collection<IstioConfig> configs, String proxyNamespace) {
+        Comparator<IstioConfig> byAge = Comparator.comparing(IstioConfig::creationTimestamp)
+                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace);
+        List<IstioConfig> sorted = configs.stream().sorted(byAge).toList();
+        List<IstioConfig> out = new ArrayList<>();
+        for (Visibility group : List.of(Visibility.PRIVATE, Visibility.EXPORTED, Visibility.PUBLIC)) {
+            sorted.stream().filter(c -> of(c, proxyNamespace) == group).forEach(out::add);
+        }
+        return out;
     }
 
     /** Whether a proxy in {@code proxyNamespace} sees {@code config} at all. */

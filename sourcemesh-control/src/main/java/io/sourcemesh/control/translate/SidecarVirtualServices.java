@@ -41,23 +41,19 @@ final class SidecarVirtualServices {
      * the namespace and the Sidecar resource's egress hosts import ({@link SidecarScope#imports}).
      */
     static SidecarVirtualServices of(MeshModel model, String proxyNamespace, SidecarScope scope) {
-        Comparator<IstioConfig> byAge = Comparator.comparing(IstioConfig::creationTimestamp)
-                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace);
-        List<IstioConfig> mesh = model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).sorted(byAge)
-                .toList();
+        List<IstioConfig> mesh = ExportTo.ordered(
+                model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).toList(), proxyNamespace);
         Map<IstioConfig, List<String>> hosts = new HashMap<>();
+        List<IstioConfig> ordered = new ArrayList<>();
         for (IstioConfig vs : mesh) {
             // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
-            hosts.put(vs, Clusters.list(vs.spec().path("hosts")).stream()
-                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList());
+            List<String> fqdns = Clusters.list(vs.spec().path("hosts")).stream()
+                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList();
+            if (scope.imports(vs, fqdns)) {
+                ordered.add(vs);
+                hosts.put(vs, fqdns);
+            }
         }
-        List<IstioConfig> ordered = new ArrayList<>();
-        for (ExportTo.Visibility group : List.of(ExportTo.Visibility.PRIVATE, ExportTo.Visibility.EXPORTED,
-                ExportTo.Visibility.PUBLIC)) {
-            mesh.stream().filter(vs -> ExportTo.of(vs, proxyNamespace) == group && scope.imports(vs, hosts.get(vs)))
-                    .forEach(ordered::add);
-        }
-        hosts.keySet().retainAll(ordered);
         return new SidecarVirtualServices(model, List.copyOf(ordered), hosts);
     }
 

@@ -65,6 +65,29 @@ class ExportToTest {
         assertTrue(ExportTo.visibleIn(vs("[\"*\"]"), "third"));
     }
 
+    @Test
+    void orderedIsPrivateThenExportedThenPublicEachOldestFirstThenByNameThenNamespace() {
+        IstioConfig publicOld = config("a", "shop", "2026-01-01T00:00:00Z", null);
+        IstioConfig publicSameAgeB = config("b", "alpha", "2026-01-02T00:00:00Z", null);
+        IstioConfig publicSameAgeA = config("a", "zulu", "2026-01-02T00:00:00Z", null);
+        IstioConfig exported = config("x", "other", "2026-01-03T00:00:00Z", "[shop]");
+        IstioConfig mine = config("y", "shop", "2026-01-04T00:00:00Z", "[.]");
+        IstioConfig hidden = config("z", "other", "2025-01-01T00:00:00Z", "[.]");
+        assertEquals(java.util.List.of(mine, exported, publicOld, publicSameAgeA, publicSameAgeB),
+                ExportTo.ordered(java.util.List.of(publicSameAgeB, hidden, publicOld, mine, publicSameAgeA, exported), "shop"),
+                "configCompareByCreationTime: the name before the namespace");
+    }
+
+    private static IstioConfig config(String name, String namespace, String created, String exportTo) {
+        return IstioConfig.of(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: %s, namespace: %s, creationTimestamp: "%s"}
+                spec:
+                  hosts: [cart]
+                """.formatted(name, namespace, created) + (exportTo == null ? "" : "  exportTo: " + exportTo + "\n")));
+    }
+
     private static IstioConfig vs(String exportTo) {
         return IstioConfig.of(Fixtures.parseYaml("""
                 apiVersion: networking.istio.io/v1

@@ -143,6 +143,36 @@ class SidecarVirtualServicesTest {
         assertEquals(List.of("*:80"), gatewayHosts(objects));
     }
 
+    @Test
+    void aGatewayTakesAVirtualServiceOfItsOwnNamespaceBeforeAnOlderPublicOne() {
+        // push_context.go VirtualServicesForGateway: private to the gateway pod's namespace, exported, then public; each
+        // VirtualService's routes are appended to the host's virtual host in that order (gateway.go).
+        List<ObjectNode> objects = Fixtures.seed("seed/http-demo.yaml");
+        ObjectNode pub = objects.stream().filter(o -> o.path("kind").asText().equals("VirtualService")).findFirst()
+                .orElseThrow();
+        ((ObjectNode) pub.path("metadata")).put("creationTimestamp", "2026-01-01T00:00:00Z");
+        ((ObjectNode) pub.path("spec").path("http").get(0)).putArray("match").addObject().putObject("uri")
+                .put("prefix", "/public");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: mine, namespace: istio-system, creationTimestamp: "2026-01-02T00:00:00Z"}
+                spec:
+                  hosts: ["*"]
+                  gateways: [default/httpbin-gw-httpprotocol]
+                  exportTo: ["."]
+                  http:
+                  - match: [{uri: {prefix: /private}}]
+                    route:
+                    - destination: {host: httpbin.default.svc.cluster.local, port: {number: 8000}}
+                """));
+        MeshModel model = MeshModel.of(objects);
+        VirtualHost vh = translator.translate(model, Fixtures.gateway(model)).route("http.80").orElseThrow()
+                .getVirtualHosts(0);
+        assertEquals(List.of("/private", "/public"), vh.getRoutesList().stream().map(r -> r.getMatch().getPrefix())
+                .toList());
+    }
+
     private List<String> gatewayHosts(List<ObjectNode> objects) {
         MeshModel model = MeshModel.of(objects);
         return translator.translate(model, Fixtures.gateway(model)).route("http.80").orElseThrow().getVirtualHostsList()
