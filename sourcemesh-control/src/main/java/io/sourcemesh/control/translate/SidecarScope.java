@@ -7,6 +7,7 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Service;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,27 +87,36 @@ final class SidecarScope {
         return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain);
     }
 
+    /**
+     * Istio's getSidecarScope over initSidecarScopes' order: oldest first (configCompareByCreationTime), those with a
+     * workloadSelector (empty labels select every workload) before those without; the root namespace's last.
+     */
     private static Optional<IstioConfig> select(MeshModel model, ProxyIdentity proxy) {
         Optional<Pod> pod = model.pod(proxy.namespace(), proxy.podName());
         Map<String, String> labels = pod.map(Pod::labels).orElse(proxy.labels());
-        Optional<IstioConfig> bySelector = model.sidecars().stream()
-                .filter(s -> s.namespace().equals(proxy.namespace()))
-                .filter(s -> {
-                    Map<String, String> sel = Clusters.strings(s.spec().path("workloadSelector").path("labels"));
-                    return !sel.isEmpty() && labels.entrySet().containsAll(sel.entrySet());
-                })
+        List<IstioConfig> byAge = model.sidecars().stream().sorted(Comparator.comparing(IstioConfig::creationTimestamp)
+                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace)).toList();
+        Optional<IstioConfig> bySelector = byAge.stream()
+                .filter(s -> s.namespace().equals(proxy.namespace()) && hasSelector(s))
+                .filter(s -> labels.entrySet().containsAll(
+                        Clusters.strings(s.spec().path("workloadSelector").path("labels")).entrySet()))
                 .findFirst();
         if (bySelector.isPresent()) {
             return bySelector;
         }
-        Optional<IstioConfig> namespaceWide = model.sidecars().stream()
-                .filter(s -> s.namespace().equals(proxy.namespace()) && !s.spec().has("workloadSelector")).findFirst();
+        Optional<IstioConfig> namespaceWide = byAge.stream()
+                .filter(s -> s.namespace().equals(proxy.namespace()) && !hasSelector(s)).findFirst();
         if (namespaceWide.isPresent()) {
             return namespaceWide;
         }
-        return model.sidecars().stream()
-                .filter(s -> s.namespace().equals(model.meshConfig().rootNamespace()) && !s.spec().has("workloadSelector"))
+        return byAge.stream()
+                .filter(s -> s.namespace().equals(model.meshConfig().rootNamespace()) && !hasSelector(s))
                 .findFirst();
+    }
+
+    /** A workloadSelector set, as Go's proto decoding has it: an object, even one without labels. */
+    private static boolean hasSelector(IstioConfig sidecar) {
+        return sidecar.spec().path("workloadSelector").isObject();
     }
 
     boolean registryOnly() {

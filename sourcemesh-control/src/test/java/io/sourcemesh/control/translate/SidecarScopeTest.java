@@ -127,6 +127,20 @@ class SidecarScopeTest {
                 "excluded by one host, imported by another");
     }
 
+    @Test
+    void ofTwoSidecarsForOneWorkloadTheOldestAppliesAndAnEmptySelectorSelectsEveryWorkload() {
+        // Istio's initSidecarScopes sorts them by creation time (selectors first) and getSidecarScope takes the first
+        // that fits; a workloadSelector without labels fits every workload (ValidateSidecar only warns about it).
+        String older = SIDECAR.replace("name: default,", "name: zz-older, creationTimestamp: \"2026-01-01T00:00:00Z\",");
+        String newer = SIDECAR.replace("name: default,", "name: aa-newer, creationTimestamp: \"2026-01-02T00:00:00Z\",")
+                .replace("REGISTRY_ONLY", "ALLOW_ANY");
+        assertEquals("block_all", translate(newer, older).route("8000").orElseThrow().getVirtualHostsList().getLast()
+                .getName(), "the older one, whatever the names");
+        String emptySelector = newer.replace("spec:\n", "spec:\n  workloadSelector: {labels: {}}\n");
+        assertEquals("allow_any", translate(older, emptySelector).route("8000").orElseThrow().getVirtualHostsList()
+                .getLast().getName(), "a selector, though empty, comes before a namespace-wide one");
+    }
+
     private static final String EGRESS_HERE = """
             apiVersion: networking.istio.io/v1
             kind: Sidecar
