@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A mesh VirtualService chosen for a sidecar's HTTP routes as Istio chooses it, end to end in the embedded runtime with
  * curl: a wildcard host shapes a service it does not name (route.go separateVSHostsAndServices), exportTo "." keeps it
  * from another namespace's sidecars (push_context.go initVirtualServices), and a later VirtualService with the same host
- * is named by apply as left out (httproute.go BuildSidecarOutboundVirtualHosts keeps the first; IST0109).
+ * is named by apply as left out (httproute.go BuildSidecarOutboundVirtualHosts keeps the first; IST0109); a Sidecar's
+ * egress hosts leave out a VirtualService of a namespace they do not name (sidecar.go SelectVirtualServices).
  */
 class SidecarHttpVirtualServicesTest {
     @RegisterExtension
@@ -96,6 +97,35 @@ class SidecarHttpVirtualServicesTest {
         assertEquals("200", curl("default", sleep, "sleep", "http://httpbin:8000/ip", "no"), "a-faults still shapes it");
         // b-faults is public: other's sidecar sees it and nothing comes before it there
         assertEquals("503", curl("other", client, "client", "http://httpbin.default:8000/ip", "no"));
+
+        // other's own VirtualService for httpbin comes before the public one there (private first)...
+        assertEquals(List.of(), cluster.apply(ManifestReader.read("c-faults.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: c-faults, namespace: other}
+                spec:
+                  hosts: [httpbin.default.svc.cluster.local]
+                  exportTo: ["."]
+                  http:
+                  - fault: {abort: {httpStatus: 451, percentage: {value: 100}}}
+                    route:
+                    - destination: {host: httpbin.default.svc.cluster.local}
+                """)).warnings());
+        assertEquals("451", curl("other", client, "client", "http://httpbin.default:8000/ip", "no"));
+        // ...until a Sidecar whose egress hosts name only default's leaves it out of other's import (sidecar.go
+        // SelectVirtualServices): the public one shapes httpbin again.
+        cluster.apply(ManifestReader.read("other-sidecar.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: other}
+                spec:
+                  egress:
+                  - hosts: ["default/*"]
+                """));
+        assertEquals("503", curl("other", client, "client", "http://httpbin.default:8000/ip", "no"),
+                "c-faults is not imported: b-faults shapes httpbin");
+        assertEquals("fault filter abort", cluster.exec("other", client, "client", List.of("curl", "-sS", "--max-time", "10",
+                "http://httpbin.default:8000/ip")).stdout().trim(), "b-faults' abort, not an upstream failure");
     }
 
     /** curl in {@code pod} with header x-fault; the status code. */

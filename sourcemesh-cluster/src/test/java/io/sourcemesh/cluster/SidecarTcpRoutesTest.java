@@ -98,6 +98,36 @@ class SidecarTcpRoutesTest {
         JsonNode out = ProxyLogs.await(cluster, "default", sleep, j -> j.path("upstream_cluster").asText().startsWith("outbound|9000|"),
                 j -> j.path("upstream_cluster").asText().equals("outbound|9000||tcp-echo.default.svc.cluster.local"));
         assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local", out.path("upstream_cluster").asText(), out.toString());
+
+        // A newer VirtualService for the same host comes after the older one's match-all route, which takes every
+        // connection (Istio's sidecar reads the host's VirtualServices oldest first and stops at the first fitting
+        // route: tls.go buildSidecarOutboundTCPFilterChainOpts); apply names the newer one's route as left out.
+        warnings = cluster.apply(ManifestReader.read("tcp-echo.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: tcp-echo, namespace: default}
+                spec:
+                  hosts: [tcp-echo]
+                  tcp:
+                  - route:
+                    - destination: {host: tcp-echo, subset: v2}
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: tcp-echo-later, namespace: default}
+                spec:
+                  hosts: [tcp-echo.default.svc.cluster.local]
+                  tcp:
+                  - route:
+                    - destination: {host: tcp-echo, subset: v1}
+                """)).warnings();
+        assertEquals(List.of("VirtualService default/tcp-echo-later tcp[0]: left out of the sidecars' listener " + vip
+                + "_9000: VirtualService default/tcp-echo tcp[0] takes its connections first (Istio's first fitting tcp route "
+                + "of the host's VirtualServices, oldest first, merging none)"), warnings.stream().distinct().toList());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, curl(sleep));
+            assertEquals(V2, outboundLog(sleep).path("upstream_cluster").asText(), "the older VirtualService's route");
+        }
     }
 
     /**

@@ -191,16 +191,31 @@ public final class GatewayRules {
      * {@code .} or a DNS label; the host an FQDN (a wildcard first label only) or an IP, or {@code *}.
      */
     static List<String> hostProblems(String host) {
+        return hostProblems(host, false);
+    }
+
+    /**
+     * The same for a Sidecar's egress host ({@code sidecar}): {@code ns/host} only, ns {@code *}, {@code .} or a DNS
+     * label, any of them after Istio's {@code ~} exclude prefix ({@code ~} alone too); no IP address.
+     */
+    static List<String> hostProblems(String host, boolean sidecar) {
         List<String> out = new ArrayList<>();
         int slash = host.indexOf('/');
         String name = host;
+        if (slash < 0 && sidecar) {
+            out.add("host must be of form namespace/dnsName");
+            return out;
+        }
         if (slash >= 0) {
             String ns = host.substring(0, slash);
             name = host.substring(slash + 1);
             if (ns.isEmpty() || name.isEmpty()) {
                 out.add("config namespace and dnsName in host entry cannot be empty");
             }
-            if (!ns.equals("*") && !ns.equals(".") && !isLabel(ns)) {
+            String bare = sidecar && ns.startsWith("~") ? ns.substring(1) : ns;
+            if (sidecar && !bare.isEmpty() && !bare.equals("*") && !bare.equals(".") && !isLabel(bare)) {
+                out.add("invalid namespace value \"" + ns + "\" in sidecar");
+            } else if (!sidecar && !ns.equals("*") && !ns.equals(".") && !isLabel(ns)) {
                 out.add("invalid namespace value \"" + ns + "\" in gateway");
             }
         }
@@ -208,8 +223,8 @@ public final class GatewayRules {
             out.add("short names (non FQDN) are not allowed");
         }
         String domainProblem = wildcardDomainProblem(name);
-        if (domainProblem != null && !Cidr.isAddress(name)) {
-            out.add(domainProblem); // a Gateway's host may be an IP address
+        if (domainProblem != null && (sidecar || !Cidr.isAddress(name))) {
+            out.add(domainProblem); // a Gateway's host may be an IP address, a Sidecar's not
         }
         if (name.contains("*") && name.length() != 1 && !name.startsWith("*.")) {
             out.add("partial wildcard \"" + name + "\" not allowed");

@@ -73,6 +73,7 @@ public final class Validator {
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             case "VirtualService" -> VirtualServiceRules.check(object, errors);
             case "Gateway" -> GatewayRules.check(object, errors);
+            case "Sidecar" -> SidecarRules.check(object, errors);
             default -> {
             }
         }

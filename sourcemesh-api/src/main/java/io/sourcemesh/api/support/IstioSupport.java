@@ -71,7 +71,10 @@ final class IstioSupport {
         k.put("EnvoyFilter", fields(envoyFilter()));
         k.put("Sidecar", fields(
                 supported("spec.workloadSelector", null), warned("spec.ingress", null),
-                supported("spec.egress[].hosts", "services outside them get no listener, route or cluster"),
+                supported("spec.egress[].hosts", "as Istio: namespace/host (namespace *, . or a name; ~ns/host and ~/host "
+                        + "exclude); services outside them get no listener or route, nor a cluster unless an imported "
+                        + "VirtualService sends to its port; a VirtualService is imported when an egress host of its "
+                        + "namespace, or of *, matches one of its hosts"),
                 warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
                 supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY answers 502 from BlackHoleCluster; ALLOW_ANY "
                         + "passes through"),
@@ -148,7 +151,9 @@ final class IstioSupport {
                                 + "destinations"
                         : "the first tcp route that fits a Gateway's TCP server (or a TLS server that terminates), or a "
                                 + "sidecar's outbound listener of the host's other non-HTTP ports, is its tcp_proxy; at a "
-                                + "Gateway, none: no filter chain, as Istio; on a sidecar, none: the service itself"),
+                                + "Gateway, none: no filter chain, as Istio; on a sidecar, none: the service itself; a sidecar "
+                                + "reads every VirtualService matching the host, wildcards too, in its order (no most "
+                                + "specific host, as Istio), and names a later one's fitting route in apply's warnings"),
                 supported(m + ".port", "the route serves only the server or service port of that number"),
                 supported(m + ".gateways", "the route serves only those gateways' servers (mesh: the sidecars)"),
                 supported(m + ".sourceLabels", SIDECAR_ONLY), supported(m + ".sourceNamespace", SIDECAR_ONLY),

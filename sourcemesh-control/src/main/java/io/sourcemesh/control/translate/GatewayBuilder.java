@@ -737,14 +737,16 @@ final class GatewayBuilder {
         return rc.build();
     }
 
-    /** VirtualServices naming this Gateway, by Istio's gateway-name resolution ({@link RouteSource#resolveGateway}). */
+    /**
+     * VirtualServices naming this Gateway, by Istio's gateway-name resolution ({@link RouteSource#resolveGateway}), that
+     * exportTo shows the gateway pod's namespace, in Istio's order (push_context.go VirtualServicesForGateway): private
+     * before exported before public, so a VirtualService of the gateway's own namespace has its routes first.
+     */
     private List<IstioConfig> boundVirtualServices(IstioConfig gw) {
-        return model.virtualServices().stream()
+        return ExportTo.ordered(model.virtualServices().stream()
                 .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream()
                         .anyMatch(g -> RouteSource.resolveGateway(g.asText(), vs.namespace()).equals(gw.key())))
-                .filter(vs -> SidecarVirtualServices.visibleIn(vs, proxy.namespace())) // exportTo, by the gateway pod's namespace
-                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp).thenComparing(IstioConfig::key))
-                .toList();
+                .toList(), proxy.namespace());
     }
 
     /** The VirtualService hosts this server accepts: equal, or covered by a server wildcard. */

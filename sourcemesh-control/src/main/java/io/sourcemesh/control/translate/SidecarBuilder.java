@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /** A sidecar's listeners, clusters and routes (Istio's listener_builder / sidecar inbound and outbound). */
@@ -52,19 +53,29 @@ final class SidecarBuilder {
         Map<Integer, InboundPort> inbound = inboundPorts();
         listeners.add(virtualOutbound());
         listeners.add(virtualInbound(inbound));
-        outbound(listeners, routes);
+        SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace(), scope);
+        outbound(listeners, routes, virtualServices);
         clusters.add(Clusters.blackhole());
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
         inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
-        clusters.addAll(Clusters.outbound(model, warnings).stream().filter(this::visibleCluster).toList());
+        Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
+        clusters.addAll(Clusters.outbound(model, warnings).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
-    /** Outbound clusters of services the Sidecar's egress hosts hide are left out, as in Istio. */
-    private boolean visibleCluster(Cluster c) {
+    /**
+     * Outbound clusters of services the Sidecar's egress hosts hide are left out, as in Istio, except a port an imported
+     * VirtualService sends to ({@code routedTo}: 0 for every port), which Istio's SidecarScope adds to the sidecar's
+     * services (sidecar.go collectImportedServices, serviceMatchingVirtualServicePorts), so its routes find their cluster.
+     */
+    private boolean visibleCluster(Cluster c, Map<String, Set<Integer>> routedTo) {
         String[] parts = c.getName().split("\\|", -1);
         if (parts.length != 4 || !parts[0].equals("outbound")) {
+            return true;
+        }
+        Set<Integer> ports = routedTo.getOrDefault(parts[3], Set.of());
+        if (ports.contains(0) || ports.contains(Integer.parseInt(parts[1]))) {
             return true;
         }
         return model.serviceByFqdn(parts[3]).map(scope::visible).orElse(true);
@@ -166,9 +177,8 @@ final class SidecarBuilder {
     }
 
     /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
-    private void outbound(List<Listener> listeners, List<RouteConfiguration> routes) {
+    private void outbound(List<Listener> listeners, List<RouteConfiguration> routes, SidecarVirtualServices virtualServices) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
-        SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace());
         virtualServices.warnHostsWithoutService(warnings);
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {

@@ -7,6 +7,7 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Service;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,21 +15,27 @@ import java.util.Optional;
 /**
  * The Sidecar resource that applies to one proxy (Istio's SidecarScope): the one whose
  * workloadSelector matches the pod in its namespace, else its namespace's selector-less one, else the
- * root namespace's. Its egress hosts ("namespace/host", namespace "*", "." or "~", host "*" or
- * "*.suffix") decide which services the proxy sees; outboundTrafficPolicy REGISTRY_ONLY blocks the
- * rest (502 for HTTP, BlackHoleCluster for TCP). Without a Sidecar every service is visible and
+ * root namespace's. Its egress hosts ("namespace/host", namespace "*", "." or a name, host "*" or
+ * "*.suffix") decide which services the proxy sees, less those a "~"-prefixed one excludes ("~ns/host";
+ * "~/host" in every namespace; Istio's exclusions, which also make "~/*" the "no namespace" it was before them);
+ * outboundTrafficPolicy REGISTRY_ONLY blocks the
+ * rest (502 for HTTP, BlackHoleCluster for TCP). They also decide which VirtualServices the proxy imports
+ * ({@link #imports}), for its http and tcp routes alike. Without a Sidecar every service is visible and
  * unknown destinations pass through (ALLOW_ANY, Istio's default).
  */
 final class SidecarScope {
     private record EgressHost(String namespace, String host) {}
 
     private final List<EgressHost> hosts;
+    private final List<EgressHost> excluded;
     private final boolean registryOnly;
     private final String proxyNamespace;
     private final String domain;
 
-    private SidecarScope(List<EgressHost> hosts, boolean registryOnly, String proxyNamespace, String domain) {
+    private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
+            String domain) {
         this.hosts = hosts;
+        this.excluded = excluded;
         this.registryOnly = registryOnly;
         this.proxyNamespace = proxyNamespace;
         this.domain = domain;
@@ -38,11 +45,12 @@ final class SidecarScope {
         Optional<IstioConfig> sidecar = select(model, proxy);
         String domain = model.meshConfig().domain();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, false, proxy.namespace(), domain);
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain);
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
         List<EgressHost> hosts = null;
+        List<EgressHost> excluded = new ArrayList<>();
         List<JsonNode> egress = Clusters.list(spec.path("egress"));
         if (!egress.isEmpty()) {
             hosts = new ArrayList<>();
@@ -55,8 +63,14 @@ final class SidecarScope {
                 for (JsonNode h : Clusters.list(e.path("hosts"))) {
                     String text = h.asText();
                     int slash = text.indexOf('/');
-                    hosts.add(slash < 0 ? new EgressHost("*", text)
-                            : new EgressHost(text.substring(0, slash), text.substring(slash + 1)));
+                    String ns = slash < 0 ? "*" : text.substring(0, slash);
+                    String host = text.substring(slash + 1);
+                    if (ns.startsWith("~")) {
+                        // Istio's excludePrefix (sidecar.go convertIstioListenerToWrapper): "~" alone is every namespace
+                        excluded.add(new EgressHost(ns.length() == 1 ? "*" : ns.substring(1), host));
+                    } else {
+                        hosts.add(new EgressHost(ns, host));
+                    }
                 }
             }
         }
@@ -70,30 +84,39 @@ final class SidecarScope {
             warnings.add(new TranslationWarning(where, "outboundTrafficPolicy.egressProxy is not supported; ignored"));
         }
         boolean registryOnly = policy.path("mode").asText("ALLOW_ANY").equals("REGISTRY_ONLY");
-        return new SidecarScope(hosts, registryOnly, proxy.namespace(), domain);
+        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain);
     }
 
+    /**
+     * Istio's getSidecarScope over initSidecarScopes' order: oldest first (configCompareByCreationTime), those with a
+     * workloadSelector (empty labels select every workload) before those without; the root namespace's last.
+     */
     private static Optional<IstioConfig> select(MeshModel model, ProxyIdentity proxy) {
         Optional<Pod> pod = model.pod(proxy.namespace(), proxy.podName());
         Map<String, String> labels = pod.map(Pod::labels).orElse(proxy.labels());
-        Optional<IstioConfig> bySelector = model.sidecars().stream()
-                .filter(s -> s.namespace().equals(proxy.namespace()))
-                .filter(s -> {
-                    Map<String, String> sel = Clusters.strings(s.spec().path("workloadSelector").path("labels"));
-                    return !sel.isEmpty() && labels.entrySet().containsAll(sel.entrySet());
-                })
+        List<IstioConfig> byAge = model.sidecars().stream().sorted(Comparator.comparing(IstioConfig::creationTimestamp)
+                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace)).toList();
+        Optional<IstioConfig> bySelector = byAge.stream()
+                .filter(s -> s.namespace().equals(proxy.namespace()) && hasSelector(s))
+                .filter(s -> labels.entrySet().containsAll(
+                        Clusters.strings(s.spec().path("workloadSelector").path("labels")).entrySet()))
                 .findFirst();
         if (bySelector.isPresent()) {
             return bySelector;
         }
-        Optional<IstioConfig> namespaceWide = model.sidecars().stream()
-                .filter(s -> s.namespace().equals(proxy.namespace()) && !s.spec().has("workloadSelector")).findFirst();
+        Optional<IstioConfig> namespaceWide = byAge.stream()
+                .filter(s -> s.namespace().equals(proxy.namespace()) && !hasSelector(s)).findFirst();
         if (namespaceWide.isPresent()) {
             return namespaceWide;
         }
-        return model.sidecars().stream()
-                .filter(s -> s.namespace().equals(model.meshConfig().rootNamespace()) && !s.spec().has("workloadSelector"))
+        return byAge.stream()
+                .filter(s -> s.namespace().equals(model.meshConfig().rootNamespace()) && !hasSelector(s))
                 .findFirst();
+    }
+
+    /** A workloadSelector set, as Go's proto decoding has it: an object, even one without labels. */
+    private static boolean hasSelector(IstioConfig sidecar) {
+        return sidecar.spec().path("workloadSelector").isObject();
     }
 
     boolean registryOnly() {
@@ -105,17 +128,52 @@ final class SidecarScope {
             return true;
         }
         String fqdn = svc.fqdn(domain);
+        if (excluded(svc.namespace(), fqdn)) {
+            return false; // hostClassification.Excluded, checked before any import (selectServices)
+        }
         for (EgressHost h : hosts) {
-            boolean ns = switch (h.namespace()) {
-                case "*" -> true;
-                case "." -> svc.namespace().equals(proxyNamespace);
-                case "~" -> false;
-                default -> svc.namespace().equals(h.namespace());
-            };
-            if (ns && HostNames.covers(h.host(), fqdn)) {
+            if (inNamespace(h, svc.namespace()) && HostNames.covers(h.host(), fqdn)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Whether the egress hosts import the VirtualService {@code vs} whose hosts, as FQDNs, are {@code vsHosts}: Istio's
+     * SelectVirtualServices (pilot/pkg/model/virtualservice.go, with sidecar.go hostClassification.VSMatches) takes one
+     * when an egress host of its namespace, or of {@code *}, matches one of its hosts either way (host.Name.Matches), so
+     * {@code ./*} imports every VirtualService of the proxy's namespace, and a wildcard egress host one for {@code *}.
+     */
+    boolean imports(IstioConfig vs, List<String> vsHosts) {
+        if (hosts == null) {
+            return true;
+        }
+        for (EgressHost h : hosts) {
+            if (inNamespace(h, vs.namespace()) && vsHosts.stream()
+                    .anyMatch(v -> HostNames.matches(v, h.host()) && !excluded(vs.namespace(), v))) {
+                return true; // an excluded host does not import it, another of its hosts may (SelectVirtualServices)
+            }
+        }
+        return false;
+    }
+
+    /** Whether a {@code ~} entry of {@code namespace}, or of every namespace, covers {@code host} (host.Name.SubsetOf). */
+    private boolean excluded(String namespace, String host) {
+        for (EgressHost h : excluded) {
+            if (inNamespace(h, namespace) && HostNames.subsetOf(host, h.host())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An egress host's namespace: {@code *} any, {@code .} the proxy's, else that one. */
+    private boolean inNamespace(EgressHost h, String namespace) {
+        return switch (h.namespace()) {
+            case "*" -> true;
+            case "." -> namespace.equals(proxyNamespace);
+            default -> namespace.equals(h.namespace());
+        };
     }
 }

@@ -63,7 +63,11 @@ final class SidecarTcpListener {
         return b.listener(chains, registryOnly);
     }
 
-    /** Istio's getConfigsForHost: the VirtualServices one of whose hosts (wildcards too) is this service. */
+    /**
+     * Istio's getConfigsForHost (tls.go, called by listener.go buildSidecarOutboundTCPListenerOpts): every VirtualService
+     * one of whose hosts matches this service, wildcards too, in the sidecar's order. Unlike http routes there is no most
+     * specific host: an older {@code *.ns} VirtualService's tcp route comes before a newer exact one's.
+     */
     private List<IstioConfig> forHost(List<IstioConfig> virtualServices) {
         String fqdn = service.fqdn(model.meshConfig().domain());
         return virtualServices.stream()
@@ -134,7 +138,8 @@ final class SidecarTcpListener {
     private List<Chain> tcpChains(List<IstioConfig> configs) {
         List<Chain> out = new ArrayList<>();
         Set<String> cidrsTaken = new HashSet<>();
-        for (IstioConfig vs : configs) {
+        for (int v = 0; v < configs.size(); v++) {
+            IstioConfig vs = configs.get(v);
             List<JsonNode> tcpRoutes = Clusters.list(vs.spec().path("tcp"));
             for (int r = 0; r < tcpRoutes.size(); r++) {
                 List<JsonNode> routes = Clusters.list(tcpRoutes.get(r).path("route"));
@@ -159,6 +164,7 @@ final class SidecarTcpListener {
                     Optional<TcpProxy> tp = TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port());
                     if (tp.isPresent()) {
                         out.add(new Chain(where, List.of(), List.of(), tp.get()));
+                        warnUnreached(configs.subList(v + 1, configs.size()), where);
                         return out;
                     }
                 } else if (!subnets.isEmpty()) {
@@ -179,6 +185,27 @@ final class SidecarTcpListener {
         }
         out.add(serviceChain());
         return out;
+    }
+
+    /**
+     * Names the tcp routes of the later VirtualServices that would fit this client and port: Istio stops at the first
+     * fitting route without destinationSubnets (tls.go buildSidecarOutboundTCPFilterChainOpts, break TcpLoop) and merges
+     * no VirtualServices for a sidecar, so they never serve it, and says nothing; SourceMesh says so, as it does for http.
+     */
+    private void warnUnreached(List<IstioConfig> later, String winner) {
+        for (IstioConfig vs : later) {
+            List<JsonNode> tcpRoutes = Clusters.list(vs.spec().path("tcp"));
+            for (int r = 0; r < tcpRoutes.size(); r++) {
+                List<JsonNode> matches = Clusters.list(tcpRoutes.get(r).path("match"));
+                if (Clusters.list(tcpRoutes.get(r).path("route")).isEmpty()
+                        || !matches.isEmpty() && matches.stream().noneMatch(m -> source.matchesL4(m, vs))) {
+                    continue;
+                }
+                warnings.add(new TranslationWarning("VirtualService " + vs.key() + " tcp[" + r + "]", "left out of the "
+                        + "sidecars' listener " + listenerName() + ": " + winner + " takes its connections first (Istio's "
+                        + "first fitting tcp route of the host's VirtualServices, oldest first, merging none)"));
+            }
+        }
     }
 
     /**

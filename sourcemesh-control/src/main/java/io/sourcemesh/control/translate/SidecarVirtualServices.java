@@ -6,19 +6,19 @@ import io.sourcemesh.control.model.MeshModel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * The mesh-bound VirtualServices one sidecar sees, in the order Istio gives them to its listeners, and which of them may
  * shape a service. Visibility and order are Istio's virtual-service index (pilot/pkg/model/push_context.go
- * initVirtualServices, pilot/pkg/model/virtualservice.go SelectVirtualServices): those whose exportTo names only their
- * own namespace and the proxy is in it first, then those exported to the proxy's namespace by name, then the public
- * ones ({@code *}, or no exportTo); each group oldest first, then by name and namespace (configCompareByCreationTime).
+ * initVirtualServices, pilot/pkg/model/virtualservice.go SelectVirtualServices): by {@link ExportTo}, the private ones
+ * first, then those exported to the proxy's namespace by name, then the public ones; each group oldest first, then by
+ * name and namespace (configCompareByCreationTime).
  * A service is claimed by every VirtualService naming it exactly, and by a wildcard one only when that is the most
  * specific host naming it (pilot/pkg/model/sidecar.go computeWildcardHostVirtualServiceIndex; route.go
  * separateVSHostsAndServices): an exact host beats a wildcard, a longer wildcard a shorter one, the first in order a
@@ -30,28 +30,31 @@ final class SidecarVirtualServices {
     /** Each one's hosts as FQDNs, read once: every service of every port asks for them. */
     private final Map<IstioConfig, List<String>> hosts;
 
-    private SidecarVirtualServices(MeshModel model, List<IstioConfig> ordered) {
+    private SidecarVirtualServices(MeshModel model, List<IstioConfig> ordered, Map<IstioConfig, List<String>> hosts) {
         this.model = model;
         this.ordered = ordered;
-        this.hosts = new HashMap<>();
-        for (IstioConfig vs : ordered) {
-            // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
-            hosts.put(vs, Clusters.list(vs.spec().path("hosts")).stream()
-                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList());
-        }
+        this.hosts = hosts;
     }
 
-    /** The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order. */
-    static SidecarVirtualServices of(MeshModel model, String proxyNamespace) {
-        Comparator<IstioConfig> byAge = Comparator.comparing(IstioConfig::creationTimestamp)
-                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace);
-        List<IstioConfig> mesh = model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).sorted(byAge)
-                .toList();
+    /**
+     * The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order: those its exportTo shows
+     * the namespace and the Sidecar resource's egress hosts import ({@link SidecarScope#imports}).
+     */
+    static SidecarVirtualServices of(MeshModel model, String proxyNamespace, SidecarScope scope) {
+        List<IstioConfig> mesh = ExportTo.ordered(
+                model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).toList(), proxyNamespace);
+        Map<IstioConfig, List<String>> hosts = new HashMap<>();
         List<IstioConfig> ordered = new ArrayList<>();
-        for (Visibility group : List.of(Visibility.PRIVATE, Visibility.EXPORTED, Visibility.PUBLIC)) {
-            mesh.stream().filter(vs -> visibility(vs, proxyNamespace) == group).forEach(ordered::add);
+        for (IstioConfig vs : mesh) {
+            // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
+            List<String> fqdns = Clusters.list(vs.spec().path("hosts")).stream()
+                    .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList();
+            if (scope.imports(vs, fqdns)) {
+                ordered.add(vs);
+                hosts.put(vs, fqdns);
+            }
         }
-        return new SidecarVirtualServices(model, List.copyOf(ordered));
+        return new SidecarVirtualServices(model, List.copyOf(ordered), hosts);
     }
 
     /** All of them, in order. */
@@ -108,6 +111,61 @@ final class SidecarVirtualServices {
         }
     }
 
+    /**
+     * The services the VirtualServices send to, as FQDNs, each with the destination ports named (0: a destination
+     * without a port, so every port): Istio's virtualServiceDestinationsFilteredBySourceNamespace (push_context.go), the
+     * http routes' destinations, mirror and mirrors, the tcp and tls routes' destinations, leaving out an http route
+     * whose matches name only other source namespaces than {@code proxyNamespace}.
+     */
+    Map<String, Set<Integer>> destinations(String proxyNamespace) {
+        Map<String, Set<Integer>> out = new HashMap<>();
+        for (IstioConfig vs : ordered) {
+            for (JsonNode http : Clusters.list(vs.spec().path("http"))) {
+                if (!forSourceNamespace(http, proxyNamespace)) {
+                    continue;
+                }
+                for (JsonNode r : Clusters.list(http.path("route"))) {
+                    addDestination(out, vs, r.path("destination"));
+                }
+                if (http.has("mirror")) {
+                    addDestination(out, vs, http.path("mirror"));
+                }
+                for (JsonNode m : Clusters.list(http.path("mirrors"))) {
+                    addDestination(out, vs, m.path("destination"));
+                }
+            }
+            for (String l4 : List.of("tcp", "tls")) {
+                for (JsonNode route : Clusters.list(vs.spec().path(l4))) {
+                    for (JsonNode r : Clusters.list(route.path("route"))) {
+                        addDestination(out, vs, r.path("destination"));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Istio's namespaceMatched: no match names a sourceNamespace, or one names the proxy's. */
+    private static boolean forSourceNamespace(JsonNode http, String proxyNamespace) {
+        boolean named = false;
+        for (JsonNode m : Clusters.list(http.path("match"))) {
+            String ns = m.path("sourceNamespace").asText("");
+            if (ns.equals(proxyNamespace)) {
+                return true;
+            }
+            named |= !ns.isEmpty();
+        }
+        return !named;
+    }
+
+    private void addDestination(Map<String, Set<Integer>> out, IstioConfig vs, JsonNode destination) {
+        String host = destination.path("host").asText("");
+        if (!host.isEmpty()) {
+            out.computeIfAbsent(model.fqdn(host, vs.namespace()), h -> new HashSet<>())
+                    .add(destination.path("port").path("number").asInt(0));
+        }
+    }
+
     /** Istio's MostSpecificHostMatch over the index of the first VirtualService per host. */
     private Optional<IstioConfig> mostSpecific(String fqdn) {
         IstioConfig best = null;
@@ -135,28 +193,5 @@ final class SidecarVirtualServices {
     static boolean boundToMesh(IstioConfig vs) {
         List<String> gws = Clusters.list(vs.spec().path("gateways")).stream().map(JsonNode::asText).toList();
         return gws.isEmpty() || gws.contains("mesh");
-    }
-
-    /** Whether a proxy in {@code proxyNamespace} sees {@code vs} by its exportTo (gateways too: push_context.go VirtualServicesForGateway). */
-    static boolean visibleIn(IstioConfig vs, String proxyNamespace) {
-        return visibility(vs, proxyNamespace) != Visibility.HIDDEN;
-    }
-
-    private enum Visibility { PRIVATE, EXPORTED, PUBLIC, HIDDEN }
-
-    /**
-     * Istio's initVirtualServices: {@code *} (or no exportTo, meshConfig's default) is public; {@code ~} hides it;
-     * else each entry is a namespace ({@code .} the VirtualService's own), its own one making it private there.
-     */
-    private static Visibility visibility(IstioConfig vs, String proxyNamespace) {
-        Set<String> exportTo = Clusters.list(vs.spec().path("exportTo")).stream()
-                .map(e -> e.asText().equals(".") ? vs.namespace() : e.asText()).collect(Collectors.toSet());
-        if (exportTo.isEmpty() || exportTo.contains("*")) {
-            return Visibility.PUBLIC;
-        }
-        if (exportTo.contains("~") || !exportTo.contains(proxyNamespace)) {
-            return Visibility.HIDDEN;
-        }
-        return proxyNamespace.equals(vs.namespace()) ? Visibility.PRIVATE : Visibility.EXPORTED;
     }
 }

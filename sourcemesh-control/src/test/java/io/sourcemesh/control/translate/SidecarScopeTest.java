@@ -73,4 +73,95 @@ class SidecarScopeTest {
         assertTrue(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
         assertEquals("allow_any", r.route("8000").orElseThrow().getVirtualHostsList().getLast().getName());
     }
+
+    @Test
+    void theServicesAnImportedVirtualServiceSendsToGetTheirClusters() {
+        // Istio's SidecarScope adds the destinations of the VirtualServices it imports to the sidecar's services (clusters
+        // only, no listener): sidecar.go collectImportedServices, serviceMatchingVirtualServicePorts;
+        // push_context.go virtualServiceDestinationsFilteredBySourceNamespace. Without it the route's cluster is missing.
+        String gateway = "istio-ingressgateway.istio-system.svc.cluster.local";
+        ProxyResources r = translate(EGRESS_HERE, vs("default", "httpbin", gateway, "port: {number: 80}", ""));
+        assertEquals("outbound|80||" + gateway, r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute()
+                .getCluster());
+        assertTrue(r.cluster("outbound|80||" + gateway).isPresent(), "the route's cluster, though istio-system is hidden");
+        assertFalse(r.cluster("outbound|443||" + gateway).isPresent(), "only the port the route names");
+        assertFalse(r.listener("127.96.0.2_443").isPresent(), "no listener: the egress hosts do not show the service");
+        assertFalse(r.route("80").orElseThrow().getVirtualHostsList().stream().anyMatch(v -> v.getName().startsWith(gateway)));
+
+        r = translate(EGRESS_HERE, vs("default", "httpbin", gateway, "", ""));
+        assertTrue(r.cluster("outbound|443||" + gateway).isPresent(), "no port: every port of the service");
+
+        r = translate(EGRESS_HERE, vs("default", "httpbin", gateway, "", "match: [{sourceNamespace: other}]"));
+        assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "a route for another namespace's clients only");
+
+        r = translate(EGRESS_HERE, vs("istio-system", "httpbin.default.svc.cluster.local", gateway, "", ""));
+        assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "a VirtualService the egress hosts do not import");
+    }
+
+    @Test
+    void aTildeEgressHostExcludesItsNamespaceOrHostFromTheImport() {
+        // Istio's ~-prefixed egress hosts (pilot/pkg/model/sidecar.go convertIstioListenerToWrapper, selectServices;
+        // virtualservice.go SelectVirtualServices): */* less ~istio-system/* is everything but istio-system.
+        String gateway = "istio-ingressgateway.istio-system.svc.cluster.local";
+        String sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"*/*\", \"~istio-system/*\"]");
+        ProxyResources r = translate(sidecar, vs("istio-system", "httpbin.default.svc.cluster.local", gateway, "", ""));
+        assertFalse(r.cluster("outbound|80||" + gateway).isPresent(), "istio-system's service is excluded");
+        assertTrue(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
+        assertEquals("default", r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getName(),
+                "istio-system's VirtualService is not imported either");
+
+        sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"*/*\", \"~/httpbin.default.svc.cluster.local\"]");
+        r = translate(sidecar);
+        assertFalse(r.route("8000").isPresent(), "~/host: that host in every namespace");
+        assertTrue(r.route("80").isPresent());
+
+        sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"./*\", \"~./sleep.default.svc.cluster.local\"]");
+        r = translate(sidecar, vs("default", "sleep", "httpbin", "", ""));
+        assertFalse(r.route("80").isPresent(), "~. is the proxy's namespace");
+        assertTrue(r.route("8000").isPresent());
+        assertFalse(r.cluster("outbound|80||sleep.default.svc.cluster.local").isPresent());
+
+        sidecar = EGRESS_HERE.replace("[\"./*\"]", "[\"./*\", \"~./httpbin.default.svc.cluster.local\"]");
+        r = translate(sidecar, vs("default", "httpbin, sleep", "httpbin", "", "match: [{uri: {prefix: /vs}}]"));
+        assertEquals("/vs", r.route("80").orElseThrow().getVirtualHosts(0).getRoutes(0).getMatch().getPrefix(),
+                "excluded by one host, imported by another");
+    }
+
+    @Test
+    void ofTwoSidecarsForOneWorkloadTheOldestAppliesAndAnEmptySelectorSelectsEveryWorkload() {
+        // Istio's initSidecarScopes sorts them by creation time (selectors first) and getSidecarScope takes the first
+        // that fits; a workloadSelector without labels fits every workload (ValidateSidecar only warns about it).
+        String older = SIDECAR.replace("name: default,", "name: zz-older, creationTimestamp: \"2026-01-01T00:00:00Z\",");
+        String newer = SIDECAR.replace("name: default,", "name: aa-newer, creationTimestamp: \"2026-01-02T00:00:00Z\",")
+                .replace("REGISTRY_ONLY", "ALLOW_ANY");
+        assertEquals("block_all", translate(newer, older).route("8000").orElseThrow().getVirtualHostsList().getLast()
+                .getName(), "the older one, whatever the names");
+        String emptySelector = newer.replace("spec:\n", "spec:\n  workloadSelector: {labels: {}}\n");
+        assertEquals("allow_any", translate(older, emptySelector).route("8000").orElseThrow().getVirtualHostsList()
+                .getLast().getName(), "a selector, though empty, comes before a namespace-wide one");
+    }
+
+    private static final String EGRESS_HERE = """
+            apiVersion: networking.istio.io/v1
+            kind: Sidecar
+            metadata: {name: default, namespace: default}
+            spec:
+              egress:
+              - hosts: ["./*"]
+            """;
+
+    /** A VirtualService in {@code namespace} for {@code host} with one http route to {@code destination}. */
+    private static String vs(String namespace, String host, String destination, String port, String match) {
+        return """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: elsewhere, namespace: %s}
+                spec:
+                  hosts: [%s]
+                  http:
+                  - %s
+                    route:
+                    - destination: {host: %s, %s}
+                """.formatted(namespace, host, match.isEmpty() ? "name: to-gateway" : match, destination, port);
+    }
 }

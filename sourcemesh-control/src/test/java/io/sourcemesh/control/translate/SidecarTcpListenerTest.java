@@ -278,6 +278,122 @@ class SidecarTcpListenerTest {
                 && w.message().contains("maxConnectionDuration 0s is not a duration of at least 1ms")), r.warnings().toString());
     }
 
+    @Test
+    void ofTwoVirtualServicesForOneHostTheOlderTcpRouteTakesThePortAndTheLaterIsNamed() {
+        // Istio's buildSidecarOutboundTCPFilterChainOpts walks the host's VirtualServices in the sidecar's order and stops
+        // at the first fitting route without destinationSubnets: a later VirtualService's route never serves this client.
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        objects.add(tcpVs("newer", "default", "2026-01-02T00:00:00Z", "tcp-echo", "sleep"));
+        objects.add(tcpVs("older", "default", "2026-01-01T00:00:00Z", "tcp-echo.default.svc.cluster.local", "httpbin"));
+        ProxyResources r = translate(objects, "sleep");
+        Listener l = r.listener(ECHO_TCP).orElseThrow();
+        assertEquals(1, l.getFilterChainsCount());
+        assertEquals("outbound|8000||httpbin.default.svc.cluster.local", tcpProxy(l.getFilterChains(0)).getCluster());
+        assertEquals(List.of("VirtualService default/newer tcp[0]: left out of the sidecars' listener 127.96.0.20_9000: "
+                + "VirtualService default/older tcp[0] takes its connections first (Istio's first fitting tcp route of "
+                + "the host's VirtualServices, oldest first, merging none)"),
+                r.warnings().stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void anOlderWildcardVirtualServiceTakesTheTcpPortBeforeANewerExactOne() {
+        // Unlike http, Istio's tcp routes have no most specific host: getConfigsForHost (tls.go) takes every
+        // VirtualService one of whose hosts matches the service, wildcards too, in the sidecar's order.
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        objects.add(tcpVs("exact", "default", "2026-01-02T00:00:00Z", "tcp-echo", "sleep"));
+        objects.add(tcpVs("everything", "default", "2026-01-01T00:00:00Z", "*.default.svc.cluster.local", "httpbin"));
+        ProxyResources r = translate(objects, "sleep");
+        assertEquals("outbound|8000||httpbin.default.svc.cluster.local",
+                tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster());
+        assertEquals(List.of("VirtualService default/exact tcp[0]"), r.warnings().stream().map(TranslationWarning::resource)
+                .toList());
+    }
+
+    @Test
+    void aPrivateVirtualServiceComesBeforeAnOlderPublicOneAndExportToHidesOne() {
+        // sidecar.go SelectVirtualServices: private to the client's namespace, then exported to it, then public.
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        ObjectNode mine = tcpVs("mine", "default", "2026-01-03T00:00:00Z", "tcp-echo", "sleep");
+        ((ObjectNode) mine.path("spec")).putArray("exportTo").add(".");
+        objects.add(mine);
+        objects.add(tcpVs("public", "istio-system", "2026-01-01T00:00:00Z", "tcp-echo.default.svc.cluster.local",
+                "httpbin.default.svc.cluster.local"));
+        ObjectNode elsewhere = tcpVs("elsewhere", "default", "2026-01-02T00:00:00Z", "tcp-echo", "httpbin");
+        ((ObjectNode) elsewhere.path("spec")).putArray("exportTo").add("istio-system");
+        objects.add(elsewhere);
+        ProxyResources r = translate(objects, "sleep");
+        assertEquals("outbound|80||sleep.default.svc.cluster.local",
+                tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster());
+        assertEquals(List.of("VirtualService istio-system/public tcp[0]"), r.warnings().stream()
+                .map(TranslationWarning::resource).toList(), "the one exported to istio-system only is not the sidecar's");
+        ((ObjectNode) mine.path("spec")).putArray("exportTo").add("istio-system");
+        assertEquals("outbound|8000||httpbin.default.svc.cluster.local",
+                tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster(),
+                "exported away from default, the public one is first");
+    }
+
+    @Test
+    void aLaterVirtualServiceWhoseRoutesDoNotFitThisClientOrPortIsNotNamed() {
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        objects.add(tcpVs("older", "default", "2026-01-01T00:00:00Z", "tcp-echo", "httpbin"));
+        ObjectNode otherClient = tcpVs("other-client", "default", "2026-01-02T00:00:00Z", "tcp-echo", "sleep");
+        ((ObjectNode) otherClient.path("spec").path("tcp").get(0)).putArray("match").addObject().putObject("sourceLabels")
+                .put("app", "httpbin");
+        objects.add(otherClient);
+        ObjectNode otherPort = tcpVs("other-port", "default", "2026-01-03T00:00:00Z", "tcp-echo", "sleep");
+        ((ObjectNode) otherPort.path("spec").path("tcp").get(0)).putArray("match").addObject().put("port", 9443);
+        objects.add(otherPort);
+        ProxyResources r = translate(objects, "sleep");
+        assertEquals("outbound|8000||httpbin.default.svc.cluster.local",
+                tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster());
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+        assertEquals(List.of("VirtualService default/other-client tcp[0]"), translate(objects, "httpbin").warnings().stream()
+                .map(TranslationWarning::resource).toList(), "httpbin's sidecar would have taken other-client's route");
+    }
+
+    @Test
+    void theSidecarResourcesEgressHostsLimitWhichVirtualServicesShapeTheTcpPort() {
+        // sidecar.go SelectVirtualServices: with egress hosts ./* the older istio-system VirtualService is not imported,
+        // so default's own tcp route takes the port (listener.go takes the egress listener's VirtualServices).
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        objects.add(tcpVs("elsewhere", "istio-system", "2026-01-01T00:00:00Z", "tcp-echo.default.svc.cluster.local",
+                "httpbin.default.svc.cluster.local"));
+        objects.add(tcpVs("here", "default", "2026-01-02T00:00:00Z", "tcp-echo", "sleep"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  egress:
+                  - hosts: ["./*"]
+                """));
+        ProxyResources r = translate(objects, "sleep");
+        assertEquals("outbound|80||sleep.default.svc.cluster.local",
+                tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster());
+        assertTrue(r.warnings().isEmpty(), "istio-system's is not imported, so not left out either: " + r.warnings());
+    }
+
+    /** The fixture without its own tcp-echo VirtualService. */
+    private static List<ObjectNode> withoutFixtureVirtualService() {
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
+        objects.remove(named(objects, "VirtualService", "tcp-echo"));
+        return objects;
+    }
+
+    /** A VirtualService for {@code host} with one match-all tcp route to {@code destination}. */
+    private static ObjectNode tcpVs(String name, String namespace, String created, String host, String destination) {
+        return Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: %s, namespace: %s, creationTimestamp: "%s"}
+                spec:
+                  hosts: ["%s"]
+                  tcp:
+                  - route:
+                    - destination: {host: %s}
+                """.formatted(name, namespace, created, host, destination));
+    }
+
     private static ObjectNode tcpMatch(List<ObjectNode> objects, int route) {
         return (ObjectNode) named(objects, "VirtualService", "tcp-echo").path("spec").path("tcp").get(route).path("match").get(0);
     }

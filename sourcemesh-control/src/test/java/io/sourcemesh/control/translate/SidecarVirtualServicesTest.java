@@ -143,6 +143,36 @@ class SidecarVirtualServicesTest {
         assertEquals(List.of("*:80"), gatewayHosts(objects));
     }
 
+    @Test
+    void aGatewayTakesAVirtualServiceOfItsOwnNamespaceBeforeAnOlderPublicOne() {
+        // push_context.go VirtualServicesForGateway: private to the gateway pod's namespace, exported, then public; each
+        // VirtualService's routes are appended to the host's virtual host in that order (gateway.go).
+        List<ObjectNode> objects = Fixtures.seed("seed/http-demo.yaml");
+        ObjectNode pub = objects.stream().filter(o -> o.path("kind").asText().equals("VirtualService")).findFirst()
+                .orElseThrow();
+        ((ObjectNode) pub.path("metadata")).put("creationTimestamp", "2026-01-01T00:00:00Z");
+        ((ObjectNode) pub.path("spec").path("http").get(0)).putArray("match").addObject().putObject("uri")
+                .put("prefix", "/public");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: mine, namespace: istio-system, creationTimestamp: "2026-01-02T00:00:00Z"}
+                spec:
+                  hosts: ["*"]
+                  gateways: [default/httpbin-gw-httpprotocol]
+                  exportTo: ["."]
+                  http:
+                  - match: [{uri: {prefix: /private}}]
+                    route:
+                    - destination: {host: httpbin.default.svc.cluster.local, port: {number: 8000}}
+                """));
+        MeshModel model = MeshModel.of(objects);
+        VirtualHost vh = translator.translate(model, Fixtures.gateway(model)).route("http.80").orElseThrow()
+                .getVirtualHosts(0);
+        assertEquals(List.of("/private", "/public"), vh.getRoutesList().stream().map(r -> r.getMatch().getPrefix())
+                .toList());
+    }
+
     private List<String> gatewayHosts(List<ObjectNode> objects) {
         MeshModel model = MeshModel.of(objects);
         return translator.translate(model, Fixtures.gateway(model)).route("http.80").orElseThrow().getVirtualHostsList()
@@ -188,6 +218,68 @@ class SidecarVirtualServicesTest {
         ProxyResources r = sleep(Fixtures.seed());
         assertTrue(r.route("8000").orElseThrow().getIgnorePortInHostMatching(), "Host httpbin:8000 is httpbin's");
         assertTrue(r.route("80").orElseThrow().getIgnorePortInHostMatching());
+    }
+
+    @Test
+    void theSidecarResourcesEgressHostsLimitWhichVirtualServicesItImports() {
+        // Istio's SidecarScope imports a VirtualService only when an egress host of its namespace (or of */) matches one
+        // of its hosts (pilot/pkg/model/sidecar.go convertIstioListenerToWrapper, virtualservice.go SelectVirtualServices):
+        // ./* imports default's, not istio-system's, even for a service the egress hosts show.
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(egress("./*"));
+        objects.add(abort("from-istio-system", "istio-system", "2026-01-01T00:00:00Z", 418,
+                "httpbin.default.svc.cluster.local"));
+        assertTrue(defaultRoute(vhost(sleep(objects), "8000", HTTPBIN)), "istio-system's VirtualService is not imported");
+        objects = Fixtures.seed();
+        objects.add(egress("./*", "istio-system/*"));
+        objects.add(abort("from-istio-system", "istio-system", "2026-01-01T00:00:00Z", 418,
+                "httpbin.default.svc.cluster.local"));
+        assertEquals(418, abortStatus(vhost(sleep(objects), "8000", HTTPBIN)), "imported by istio-system/*");
+    }
+
+    @Test
+    void aVirtualServiceLeftOutByTheEgressHostsIsNotTheMostSpecific() {
+        // The most specific host is chosen among the imported VirtualServices only (sidecar.go
+        // computeWildcardHostVirtualServiceIndex over the egress listener's virtualServices).
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(egress("./*"));
+        objects.add(abort("exact-elsewhere", "istio-system", "2026-01-01T00:00:00Z", 403,
+                "httpbin.default.svc.cluster.local"));
+        objects.add(abort("wildcard-here", "default", "2026-01-02T00:00:00Z", 402, "*.default.svc.cluster.local"));
+        ProxyResources r = sleep(objects);
+        assertEquals(402, abortStatus(vhost(r, "8000", HTTPBIN)), "the exact host is not imported: the wildcard shapes it");
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+    }
+
+    @Test
+    void anEgressHostImportsAVirtualServiceWhoseHostMatchesItEitherWay() {
+        // hostClassification.VSMatches: host.Name.Matches, so an exact egress host imports a wildcard VirtualService
+        // covering it, and a wildcard egress host a VirtualService for * ; a host of another namespace imports nothing.
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(egress("./httpbin.default.svc.cluster.local"));
+        objects.add(abort("wildcard", "default", "2026-01-01T00:00:00Z", 402, "*.default.svc.cluster.local"));
+        assertEquals(402, abortStatus(vhost(sleep(objects), "8000", HTTPBIN)));
+        objects = Fixtures.seed();
+        objects.add(egress("*/*.svc.cluster.local"));
+        objects.add(abort("everything", "istio-system", "2026-01-01T00:00:00Z", 401, "*"));
+        assertEquals(401, abortStatus(vhost(sleep(objects), "8000", HTTPBIN)));
+        objects = Fixtures.seed();
+        objects.add(egress("./httpbin.default.svc.cluster.local", "istio-system/sleep.default.svc.cluster.local"));
+        objects.add(abort("both", "default", "2026-01-01T00:00:00Z", 418, "sleep"));
+        assertTrue(defaultRoute(vhost(sleep(objects), "8000", HTTPBIN)));
+        assertTrue(sleep(objects).route("80").isEmpty(), "sleep is not visible: default/sleep is not an egress host");
+    }
+
+    /** The default namespace's Sidecar with one egress listener of {@code hosts}. */
+    private static ObjectNode egress(String... hosts) {
+        return Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  egress:
+                  - hosts: [%s]
+                """.formatted(String.join(", ", List.of(hosts).stream().map(h -> "\"" + h + "\"").toList())));
     }
 
     private ProxyResources sleep(List<ObjectNode> objects) {

@@ -1,0 +1,57 @@
+package io.sourcemesh.api.resource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Istio's ValidateSidecar egress hosts (pkg/config/validation/validation.go; agent/validation.go
+ * ValidateNamespaceSlashWildcardHostname and validateSidecarOrGatewayHostnamePart, the messages as its
+ * validation_test.go expects them) refusing a Sidecar at apply, each under the host's path.
+ */
+class SidecarRulesTest {
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private static List<String> errors(String egress) throws Exception {
+        return Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  egress: %s
+                """.formatted(egress))).stream().map(FieldError::message).toList();
+    }
+
+    @Test
+    void namespaceSlashHostsPass() throws Exception {
+        assertEquals(List.of(), errors("[{hosts: ['./*', 'istio-system/*', '*/*.example.com', 'ns1/a.example.com', "
+                + "'~ns2/*', '~/b.example.com', '~./c.example.com', '~/*']}]"));
+    }
+
+    @Test
+    void aHostWithoutItsNamespaceIsRefused() throws Exception {
+        assertEquals(List.of("spec.egress[0].hosts[1]: Invalid value: host must be of form namespace/dnsName"),
+                errors("[{hosts: ['./*', httpbin.default.svc.cluster.local]}]"));
+    }
+
+    @Test
+    void badNamespacesAndHostsAreRefusedInIstiosWords() throws Exception {
+        assertEquals(List.of(
+                "spec.egress[0].hosts[0]: Invalid value: invalid namespace value \"Bad_ns\" in sidecar",
+                "spec.egress[0].hosts[1]: Invalid value: invalid namespace value \"~~x\" in sidecar",
+                "spec.egress[0].hosts[2]: Invalid value: config namespace and dnsName in host entry cannot be empty",
+                "spec.egress[0].hosts[2]: Invalid value: short names (non FQDN) are not allowed",
+                "spec.egress[0].hosts[3]: Invalid value: short names (non FQDN) are not allowed",
+                "spec.egress[0].hosts[4]: Invalid value: partial wildcard \"a*.example.com\" not allowed"),
+                errors("[{hosts: ['Bad_ns/*', '~~x/*', 'ns1/', './httpbin', './a*.example.com']}]").stream()
+                        .filter(e -> !e.contains("domain name")).toList());
+    }
+
+    @Test
+    void anEgressListenerWithAnEmptyHostListIsRefused() throws Exception {
+        assertEquals(List.of("spec.egress[0].hosts: Required value: sidecar: egress listener must contain at least one host"),
+                errors("[{port: {number: 80, protocol: HTTP, name: http}, hosts: []}]"));
+    }
+}
