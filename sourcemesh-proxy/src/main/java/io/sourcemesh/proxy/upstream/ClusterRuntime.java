@@ -30,7 +30,7 @@ public final class ClusterRuntime {
     private final FastThreadLocal<IdlePool> idle = new FastThreadLocal<>() {
         @Override
         protected IdlePool initialValue() {
-            return new IdlePool();
+            return new IdlePool(idleTimeoutNanos, cxIdleTimeout);
         }
     };
     private final SourceBinding defaultBinding;
@@ -77,11 +77,15 @@ public final class ClusterRuntime {
     public final Stats.Counter upstreamProtocolError;
     /** Envoy's upstream_cx_max_duration_reached: an HTTP connection reached max_connection_duration and was drained. */
     public final Stats.Counter cxMaxDurationReached;
+    /** Envoy's upstream_cx_idle_timeout: a pooled HTTP connection sat unused for the idle timeout and was closed. */
+    public final Stats.Counter cxIdleTimeout;
     /** The router's upstream_rq_<code> family (Envoy's chargeUpstreamCode). */
     public final UpstreamCodeStats codes;
 
     /** common_http_protocol_options.max_connection_duration in nanoseconds, -1 without one. */
     private final long maxConnectionDurationNanos;
+    /** common_http_protocol_options.idle_timeout in nanoseconds (Envoy's 1h when unset), -1 when 0 turned it off. */
+    private final long idleTimeoutNanos;
 
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
@@ -106,6 +110,8 @@ public final class ClusterRuntime {
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
         cxMaxDurationReached = stats.counter(p + "upstream_cx_max_duration_reached");
         maxConnectionDurationNanos = config.maxConnectionDuration().map(java.time.Duration::toNanos).orElse(-1L);
+        cxIdleTimeout = stats.counter(p + "upstream_cx_idle_timeout");
+        idleTimeoutNanos = config.idleTimeout().map(java.time.Duration::toNanos).orElse(-1L);
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
@@ -271,7 +277,8 @@ public final class ClusterRuntime {
             channel.close();
             return;
         }
-        IdlePool.offer(idle.get().queue(host, binding, defaultBinding, true), channel);
+        IdlePool pool = idle.get();
+        pool.offer(pool.queue(host, binding, defaultBinding, true), channel);
         wakePending();
     }
 
@@ -339,20 +346,45 @@ public final class ClusterRuntime {
         }
     }
 
-    /** Set on a connection once the pool watches its close: one listener for its whole life. */
-    private static final AttributeKey<Boolean> WATCHED = AttributeKey.valueOf("sourcemesh.idle-pool-watched");
+    /** Set on a connection once the pool watches its close (one listener for its whole life); when it was last pooled. */
+    private static final AttributeKey<Pooled> POOLED = AttributeKey.valueOf("sourcemesh.idle-pool-entry");
+
+    /** One per pooled connection, made at its first release: System.nanoTime() of its latest release. */
+    private static final class Pooled {
+        long since;
+    }
 
     /**
      * Per-loop, so no locks: only the owning event loop touches it. Connections bound as the
      * cluster's default (nearly all) are found by host alone, with no key object per request;
      * original_src ones by host and client binding.
+     *
+     * <p>The idle timeout is Envoy's codec client idle timer (CodecClient::onIdleTimeout,
+     * source/common/http/codec_client.cc): armed while a connection has no stream, disarmed when
+     * one starts; when it fires the connection is counted in upstream_cx_idle_timeout and closed.
+     * Here a release only stamps the connection (no timer per request: the keep-alive path takes
+     * and returns a connection on every request). One sweep per pool is scheduled when the pool
+     * has none pending, for the oldest connection's deadline; a queue is ordered by release time
+     * (released at the tail, taken from the tail), so the sweep closes from each head and stops at
+     * the first connection still young, then is scheduled again for the earliest head's deadline.
      */
     private static final class IdlePool {
+        private final long idleTimeoutNanos;
+        private final Stats.Counter timedOut;
+        /** Made once per pool, not per schedule. */
+        private final Runnable sweeper = this::sweep;
+        private io.netty.util.concurrent.ScheduledFuture<?> sweep;
+        private io.netty.channel.EventLoop loop;
         private final Map<UpstreamHost, ArrayDeque<Channel>> byHost = new HashMap<>();
         private final Map<PoolKey, ArrayDeque<Channel>> byKey = new HashMap<>();
         /** The last host's queue: a request and its release ask for the same host's (one host: always), no map look-up. */
         private UpstreamHost lastHost;
         private ArrayDeque<Channel> lastQueue;
+
+        IdlePool(long idleTimeoutNanos, Stats.Counter timedOut) {
+            this.idleTimeoutNanos = idleTimeoutNanos;
+            this.timedOut = timedOut;
+        }
 
         ArrayDeque<Channel> queue(UpstreamHost host, SourceBinding binding, SourceBinding defaultBinding, boolean create) {
             if (binding == defaultBinding) {
@@ -382,6 +414,10 @@ public final class ClusterRuntime {
             byKey.clear();
             lastHost = null;
             lastQueue = null;
+            if (sweep != null) {
+                sweep.cancel(false);
+                sweep = null;
+            }
             all.forEach(Channel::close);
         }
 
@@ -406,14 +442,57 @@ public final class ClusterRuntime {
             return null;
         }
 
-        static void offer(ArrayDeque<Channel> q, Channel channel) {
+        void offer(ArrayDeque<Channel> q, Channel channel) {
             q.addLast(channel);
             // An idle connection closed by the upstream leaves the pool by itself. The listener is
             // added the first time only: one per release would pile up (one per request) until the
             // connection closes. A connection always comes back under the same key, so to the same q.
-            if (channel.attr(WATCHED).setIfAbsent(Boolean.TRUE) == null) {
+            Pooled pooled = channel.attr(POOLED).get();
+            if (pooled == null) {
+                pooled = new Pooled();
+                channel.attr(POOLED).set(pooled);
                 channel.closeFuture().addListener(f -> q.remove(channel));
             }
+            if (idleTimeoutNanos >= 0) {
+                pooled.since = System.nanoTime();
+                if (sweep == null) {
+                    loop = channel.eventLoop();
+                    sweep = loop.schedule(sweeper, idleTimeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+
+        /** Closes the connections pooled for the idle timeout or longer; scheduled again while any remain. */
+        private void sweep() {
+            sweep = null;
+            long now = System.nanoTime();
+            long next = Long.MAX_VALUE;
+            for (ArrayDeque<Channel> q : byHost.values()) {
+                next = Math.min(next, expire(q, now));
+            }
+            for (ArrayDeque<Channel> q : byKey.values()) {
+                next = Math.min(next, expire(q, now));
+            }
+            if (next != Long.MAX_VALUE) {
+                sweep = loop.schedule(sweeper, next, java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** Closes the queue's timed-out head connections; how long until the next one is due, or Long.MAX_VALUE. */
+        private long expire(ArrayDeque<Channel> q, long now) {
+            Channel c;
+            while ((c = q.peekFirst()) != null) {
+                long left = c.attr(POOLED).get().since + idleTimeoutNanos - now;
+                if (left > 0) {
+                    return left;
+                }
+                q.pollFirst();
+                if (c.isActive()) {
+                    timedOut.inc();
+                    c.close();
+                }
+            }
+            return Long.MAX_VALUE;
         }
     }
 }

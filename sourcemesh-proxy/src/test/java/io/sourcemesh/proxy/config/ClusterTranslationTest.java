@@ -68,6 +68,13 @@ class ClusterTranslationTest {
         assertEquals(Optional.empty(), cluster("- {name: c, common_http_protocol_options: {idle_timeout: 0s}}\n").idleTimeout());
     }
 
+    /** Envoy's codec client idle timeout: 1h unless set (CodecClient, source/common/http/codec_client.cc), 0 turns it off. */
+    @Test
+    void idleTimeoutDefaultsToAnHour() {
+        assertEquals(Optional.of(Duration.ofHours(1)), cluster("- {name: c}\n").idleTimeout());
+        assertEquals(Optional.of(Duration.ofHours(1)), cluster("- {name: c, common_http_protocol_options: {}}\n").idleTimeout());
+    }
+
     /** Envoy's ClusterInfoImpl reads it as an optional duration: unset is none, 0 is a duration too. */
     @Test
     void maxConnectionDuration() {
