@@ -15,6 +15,8 @@ import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One attempt of a request on one upstream connection (Envoy's {@code UpstreamRequest}): a pooled
@@ -157,8 +159,8 @@ final class UpstreamRequest implements ChannelFutureListener {
             return;
         }
         Handler h = handlerOf(ch);
-        java.util.concurrent.ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> h.maxDurationReached(ch), nanos,
-                java.util.concurrent.TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> h.maxDurationReached(ch), nanos,
+                TimeUnit.NANOSECONDS);
         ch.closeFuture().addListener(x -> timer.cancel(false));
     }
 

@@ -3,11 +3,15 @@ package io.sourcemesh.proxy.upstream;
 import io.sourcemesh.l4.SourceBinding;
 
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.stats.Stats;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster as it runs: its hosts, its load balancer and, per event loop, its idle upstream
@@ -109,9 +115,9 @@ public final class ClusterRuntime {
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
         cxMaxDurationReached = stats.counter(p + "upstream_cx_max_duration_reached");
-        maxConnectionDurationNanos = config.maxConnectionDuration().map(java.time.Duration::toNanos).orElse(-1L);
+        maxConnectionDurationNanos = config.maxConnectionDuration().map(Duration::toNanos).orElse(-1L);
         cxIdleTimeout = stats.counter(p + "upstream_cx_idle_timeout");
-        idleTimeoutNanos = config.idleTimeout().map(java.time.Duration::toNanos).orElse(-1L);
+        idleTimeoutNanos = config.idleTimeout().map(Duration::toNanos).orElse(-1L);
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
@@ -301,15 +307,15 @@ public final class ClusterRuntime {
      * per-loop state is dropped, so nothing of a retired cluster stays reachable from the loop
      * threads; connections in use finish their request and are closed when released.
      */
-    public void close(Iterable<? extends io.netty.util.concurrent.EventExecutor> loops) {
+    public void close(Iterable<? extends EventExecutor> loops) {
         closed = true;
-        for (io.netty.util.concurrent.EventExecutor loop : loops) {
+        for (EventExecutor loop : loops) {
             if (loop.isShuttingDown()) {
                 continue; // the proxy is stopping: the loop and its thread locals go with it
             }
             try {
                 loop.execute(this::drainLoop);
-            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            } catch (RejectedExecutionException stopping) {
                 // as above
             }
         }
@@ -373,8 +379,8 @@ public final class ClusterRuntime {
         private final Stats.Counter timedOut;
         /** Made once per pool, not per schedule. */
         private final Runnable sweeper = this::sweep;
-        private io.netty.util.concurrent.ScheduledFuture<?> sweep;
-        private io.netty.channel.EventLoop loop;
+        private ScheduledFuture<?> sweep;
+        private EventLoop loop;
         private final Map<UpstreamHost, ArrayDeque<Channel>> byHost = new HashMap<>();
         private final Map<PoolKey, ArrayDeque<Channel>> byKey = new HashMap<>();
         /** The last host's queue: a request and its release ask for the same host's (one host: always), no map look-up. */
@@ -457,7 +463,7 @@ public final class ClusterRuntime {
                 pooled.since = System.nanoTime();
                 if (sweep == null) {
                     loop = channel.eventLoop();
-                    sweep = loop.schedule(sweeper, idleTimeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    sweep = loop.schedule(sweeper, idleTimeoutNanos, TimeUnit.NANOSECONDS);
                 }
             }
         }
@@ -474,7 +480,7 @@ public final class ClusterRuntime {
                 next = Math.min(next, expire(q, now));
             }
             if (next != Long.MAX_VALUE) {
-                sweep = loop.schedule(sweeper, next, java.util.concurrent.TimeUnit.NANOSECONDS);
+                sweep = loop.schedule(sweeper, next, TimeUnit.NANOSECONDS);
             }
         }
 
