@@ -39,6 +39,18 @@ final class StatusCommand implements Callable<Integer> {
             out.println("  mesh read: " + info.meshSource());
         }
         out.println("  state:     " + info.home());
+        if (!info.invalid().isEmpty()) {
+            out.println("  invalid:   " + invalidCount(info.invalid().size()) + " (status.validationMessages says why; fix and apply them):");
+            info.invalid().forEach(line -> out.println("             " + line));
+        }
         return 0;
+    }
+
+    /**
+     * How {@code up} and {@code status} count the stored objects a newer validation rule refuses: kept as stored, as
+     * Kubernetes keeps them, and left out of the push as istiod leaves invalid config out (InvalidObjects).
+     */
+    static String invalidCount(int n) {
+        return n + (n == 1 ? " stored object" : " stored objects") + " this version's validation refuses";
     }
 }

@@ -80,6 +80,12 @@ final class UpCommand implements Callable<Integer> {
         out.println("SourceMesh cluster is up: " + info.nodes().size() + " nodes (" + String.join(", ", info.nodes()) + ")"
                 + (info.runtime().equals("netns") ? " on network namespaces" : "") + ", state in " + h.path());
         out.println("kubectl: export KUBECONFIG=" + io.sourcemesh.cluster.kubeapi.Kubeconfig.in(h.path()));
+        // Only a state an older version stored can hold them: the daemon's log is otherwise their only trace.
+        if (!info.invalid().isEmpty()) {
+            out.println("Warning: " + StatusCommand.invalidCount(info.invalid().size())
+                    + ", kept as stored (status.validationMessages says why; fix and apply them):");
+            info.invalid().forEach(line -> out.println("  " + line));
+        }
     }
 
     /**

@@ -54,6 +54,8 @@ final class FakeCluster implements StoreVerbs, AutoCloseable {
             new ProxyAnswer("sleep-6d68f4b9c9-q8v7w.default", ProxyAnswer.State.NACKED,
                     "LDS 3a1f: listener_filters[0].name: envoy.listener.proxy_protocol is not supported")));
     final List<ProxyStatus> proxyStatuses = new CopyOnWriteArrayList<>();
+    /** What info says of stored objects the validation refuses (an in-memory store holds none: its writes are validated). */
+    final List<String> invalidObjects = new CopyOnWriteArrayList<>();
     private final ClusterApiServer server;
     final KubeApiServer kubeApi;
     private final Path home;
@@ -238,7 +240,8 @@ final class FakeCluster implements StoreVerbs, AutoCloseable {
 
     @Override
     public ClusterInfo info() {
-        return new ClusterInfo("fake", home.toString(), server.port(), ProcessHandle.current().pid(), List.of(), 0, "");
+        return new ClusterInfo("fake", home.toString(), server.port(), ProcessHandle.current().pid(), List.of(), 0, "", "",
+                List.copyOf(invalidObjects));
     }
 
     @Override

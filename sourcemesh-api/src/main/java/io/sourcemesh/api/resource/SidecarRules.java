@@ -1,7 +1,12 @@
 package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A Sidecar's egress hosts as Istio's ValidateSidecar refuses them at istiod's webhook (pkg/config/validation/
@@ -9,7 +14,7 @@ import java.util.List;
  * Istio's words under the field's path: a listener needs a host, and a host is {@code namespace/dnsName}. Without this
  * a bare host would be read as some namespace's, a meaning Istio never gives it.
  */
-final class SidecarRules {
+public final class SidecarRules {
     private SidecarRules() {
     }
 
@@ -29,5 +34,40 @@ final class SidecarRules {
                 }
             }
         }
+    }
+
+    /**
+     * Istio's warnings about a Sidecar's egress hosts (ValidateSidecar, its TODO to refuse them some day), which apply
+     * prints: a {@code namespace/host} an earlier host of the listener names already, exactly or by {@code namespace/*}
+     * ({@code .} being the Sidecar's namespace; {@code ~} hosts are not counted), and {@code *}{@code /*} beside hosts of
+     * other namespaces.
+     */
+    public static List<String> warnings(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        String namespace = object.path("metadata").path("namespace").asText(".");
+        JsonNode egress = object.path("spec").path("egress");
+        for (int i = 0; i < egress.size(); i++) {
+            String at = "spec.egress[" + i + "].hosts";
+            JsonNode hosts = egress.get(i).path("hosts");
+            Map<String, Set<String>> byNamespace = new HashMap<>();
+            for (int h = 0; h < hosts.size(); h++) {
+                String host = hosts.get(h).asText();
+                String[] parts = host.split("/", 2);
+                if (parts.length != 2 || parts[0].startsWith("~")) {
+                    continue;
+                }
+                String ns = parts[0].equals(".") ? namespace : parts[0];
+                Set<String> names = byNamespace.computeIfAbsent(ns, k -> new HashSet<>());
+                boolean duplicated = parts[1].equals("*") ? !names.isEmpty() : names.contains(parts[1]) || names.contains("*");
+                if (duplicated) {
+                    out.add(at + "[" + h + "]: duplicated egress host: " + host);
+                }
+                names.add(parts[1]);
+            }
+            if (byNamespace.getOrDefault("*", Set.of()).contains("*") && byNamespace.size() != 1) {
+                out.add(at + ": `*/*` host select all resources, no other hosts can be added");
+            }
+        }
+        return out;
     }
 }

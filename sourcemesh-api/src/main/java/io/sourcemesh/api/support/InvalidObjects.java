@@ -5,6 +5,7 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.Validator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Istio objects the validation refuses. Every write is validated, so such an object was stored before a rule
@@ -25,6 +26,22 @@ public final class InvalidObjects {
             return List.of();
         }
         return Validator.validate(object);
+    }
+
+    /**
+     * One line naming an invalid object, as {@code up} and {@code status} list them: {@code Kind namespace/name}, its
+     * first error and what becomes of it; empty when it is valid.
+     */
+    public static Optional<String> summary(KubeObject object) {
+        List<FieldError> errors = errors(object);
+        if (errors.isEmpty()) {
+            return Optional.empty();
+        }
+        String name = object.namespace().isEmpty() ? object.name() : object.namespace() + "/" + object.name();
+        boolean leftOut = object.resourceKind().map(InvalidObjects::leftOut).orElse(true);
+        return Optional.of(object.kind() + " " + name + ": " + errors.get(0).message()
+                + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : "")
+                + (leftOut ? "; left out of the proxies' config" : "; still enforced as stored"));
     }
 
     /** True when an invalid object of {@code kind} is left out of the proxies' config. */

@@ -66,6 +66,9 @@ public final class SupportCheck {
         if (kind.get().kind().equals("VirtualService")) {
             istio.addAll(io.sourcemesh.api.resource.VirtualServiceRules.warnings(object));
         }
+        if (kind.get().kind().equals("Sidecar")) {
+            istio.addAll(io.sourcemesh.api.resource.SidecarRules.warnings(object));
+        }
         return new Findings(warned, istio, refused);
     }
 

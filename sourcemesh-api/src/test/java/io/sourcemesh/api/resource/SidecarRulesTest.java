@@ -2,7 +2,11 @@ package io.sourcemesh.api.resource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.sourcemesh.api.support.SupportCheck;
+import io.sourcemesh.api.support.SupportStatus;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -53,5 +57,40 @@ class SidecarRulesTest {
     void anEgressListenerWithAnEmptyHostListIsRefused() throws Exception {
         assertEquals(List.of("spec.egress[0].hosts: Required value: sidecar: egress listener must contain at least one host"),
                 errors("[{port: {number: 80, protocol: HTTP, name: http}, hosts: []}]"));
+    }
+
+    private static JsonNode sidecar(String egress) throws Exception {
+        return YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  egress: %s
+                """.formatted(egress));
+    }
+
+    @Test
+    void aDuplicatedEgressHostIsWarnedAboutAtApplyInIstiosWords() throws Exception {
+        // ValidateSidecar: the same namespace/host twice ("." being the Sidecar's namespace), a host after its
+        // namespace's "*", or a namespace's "*" after one of its hosts; "~" hosts are not counted. Accepted all the same.
+        JsonNode sc = sidecar("[{hosts: ['./a.example.com', 'default/a.example.com', 'ns1/*', 'ns1/b.example.com', "
+                + "'ns2/c.example.com', 'ns2/*', '~ns3/*', 'ns3/*', 'ns4/d.example.com']}, {hosts: ['ns4/d.example.com']}]");
+        assertEquals(List.of(), Validator.validate(sc));
+        assertEquals(List.of(
+                "spec.egress[0].hosts[1]: duplicated egress host: default/a.example.com",
+                "spec.egress[0].hosts[3]: duplicated egress host: ns1/b.example.com",
+                "spec.egress[0].hosts[5]: duplicated egress host: ns2/*"), SupportCheck.check(sc).validationWarnings());
+    }
+
+    @Test
+    void allNamespacesBesideOthersIsWarnedAboutAndTheStatusCarriesIt() throws Exception {
+        JsonNode sc = sidecar("[{hosts: ['*/*', './*']}, {hosts: ['*/*']}]");
+        assertEquals(List.of("spec.egress[0].hosts: `*/*` host select all resources, no other hosts can be added"),
+                SupportCheck.check(sc).validationWarnings());
+        JsonNode messages = SupportStatus.withMessages(KubeObject.of((ObjectNode) sc)).status().path("validationMessages");
+        assertEquals(1, messages.size());
+        assertEquals(SupportStatus.ISTIO_WARNING_TYPE, messages.get(0).path("type").asText());
+        assertEquals("Sidecar/default: spec.egress[0].hosts: `*/*` host select all resources, no other hosts can be added",
+                SupportCheck.applyWarnings(List.of(KubeObject.of((ObjectNode) sc))).get(0));
     }
 }

@@ -357,7 +357,8 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
     public ClusterInfo info() {
         MeshInformers informers = mesh.informers();
         return new ClusterInfo(runtime.name(), home.path().toString(), apiPort, ProcessHandle.current().pid(), kubelets.nodeNames(),
-                kubelets.running().size(), runtime.gatewayAddress().orElse(""), informers == null ? "store" : "informers on " + informers.server());
+                kubelets.running().size(), runtime.gatewayAddress().orElse(""), informers == null ? "store" : "informers on " + informers.server(),
+                store.invalid());
     }
 
     /**

@@ -106,13 +106,25 @@ public interface ClusterApi {
 
     /**
      * What `sourcemesh status` shows; {@code meshSource} is where the control plane reads the mesh
-     * from ("informers on" the Kubernetes API's URL, or "store").
+     * from ("informers on" the Kubernetes API's URL, or "store"); {@code invalidObjects} the stored objects this
+     * version's validation refuses, a line each ({@code ObjectStore#invalid}); null from a daemon that does not say.
      */
     record ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress,
-            String meshSource) {
+            String meshSource, List<String> invalidObjects) {
         /** A cluster that does not say where its control plane reads (a test double's). */
         public ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress) {
             this(runtime, home, apiPort, pid, nodes, pods, gatewayAddress, "");
+        }
+
+        /** A cluster with no invalid stored object. */
+        public ClusterInfo(String runtime, String home, int apiPort, long pid, List<String> nodes, int pods, String gatewayAddress,
+                String meshSource) {
+            this(runtime, home, apiPort, pid, nodes, pods, gatewayAddress, meshSource, List.of());
+        }
+
+        /** The invalid stored objects' lines; none when the daemon did not say. */
+        public List<String> invalid() {
+            return invalidObjects == null ? List.of() : invalidObjects;
         }
     }
 }

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.sourcemesh.cluster.store.StoreException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.Executors;
 
 /**
@@ -110,21 +111,26 @@ public final class ClusterApiServer implements AutoCloseable {
             g.writeStringField("home", info.home());
             g.writeNumberField("apiPort", info.apiPort());
             g.writeNumberField("pid", info.pid());
-            if (info.nodes() == null) {
-                g.writeNullField("nodes");
-            } else {
-                g.writeArrayFieldStart("nodes");
-                for (String n : info.nodes()) {
-                    g.writeString(n);
-                }
-                g.writeEndArray();
-            }
+            strings(g, "nodes", info.nodes());
             g.writeNumberField("pods", info.pods());
             g.writeStringField("gatewayAddress", info.gatewayAddress());
             g.writeStringField("meshSource", info.meshSource());
+            strings(g, "invalidObjects", info.invalidObjects());
             g.writeEndObject();
         }
         return bytes.toByteArray();
+    }
+
+    private static void strings(com.fasterxml.jackson.core.JsonGenerator g, String field, List<String> values) throws IOException {
+        if (values == null) {
+            g.writeNullField(field);
+            return;
+        }
+        g.writeArrayFieldStart(field);
+        for (String v : values) {
+            g.writeString(v);
+        }
+        g.writeEndArray();
     }
 
     private static String ns(JsonNode b) {

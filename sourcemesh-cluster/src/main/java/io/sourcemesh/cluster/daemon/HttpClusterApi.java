@@ -88,7 +88,19 @@ public final class HttpClusterApi {
         List<String> nodes = new java.util.ArrayList<>();
         j.path("nodes").forEach(n -> nodes.add(n.asText()));
         return new ClusterApi.ClusterInfo(text(j, "runtime"), text(j, "home"), j.path("apiPort").asInt(), j.path("pid").asLong(),
-                nodes, j.path("pods").asInt(), text(j, "gatewayAddress"), text(j, "meshSource"));
+                nodes, j.path("pods").asInt(), text(j, "gatewayAddress"), text(j, "meshSource"),
+                texts(j, "invalidObjects"));
+    }
+
+    /** A list of strings as Jackson's binding reads it: null when absent or null. */
+    private static List<String> texts(JsonNode j, String field) {
+        JsonNode v = j.path(field);
+        if (v.isMissingNode() || v.isNull()) {
+            return null;
+        }
+        List<String> out = new java.util.ArrayList<>();
+        v.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     /** A string field as Jackson's binding reads it: null when absent or null. */

@@ -226,6 +226,14 @@ public final class ObjectStore implements AutoCloseable {
                 .toList();
     }
 
+    /**
+     * The stored objects this version's validation refuses ({@link InvalidObjects}), one line each as
+     * {@link InvalidObjects#summary} words it, in the store's order: what {@code up} and {@code status} list.
+     */
+    public synchronized List<String> invalid() {
+        return objects.values().stream().map(InvalidObjects::summary).flatMap(Optional::stream).toList();
+    }
+
     public List<KubeObject> list(ResourceKind kind, String namespace) {
         return list(kind, namespace, LabelSelector.everything());
     }

@@ -34,12 +34,17 @@ class HttpClusterApiTest {
         try {
             HttpClusterApi client = new HttpClusterApi(server.port());
             var full = new ClusterApi.ClusterInfo("embedded", "/home/a b", 4242, 77, List.of("sourcemesh-node-1", "sourcemesh-node-2"), 3,
-                    "127.100.0.2", "informers on https://127.0.0.1:1/");
+                    "127.100.0.2", "informers on https://127.0.0.1:1/",
+                    List.of("Gateway default/gw: spec.servers[1].port.name: Invalid value: \"http\"; left out"));
             info.set(full);
             assertEquals(full, client.info());
             var sparse = new ClusterApi.ClusterInfo("netns", "/h", 1, 2, List.of(), 0, null, null);
             info.set(sparse);
             assertEquals(sparse, client.info(), "null fields stay null, as Jackson's binding reads them");
+            var older = new ClusterApi.ClusterInfo("netns", "/h", 1, 2, List.of(), 0, null, null, null);
+            info.set(older);
+            assertEquals(older, client.info(), "a daemon that does not say which objects are invalid");
+            assertEquals(List.of(), client.info().invalid());
             info.set(new ClusterApiException(409, "busy: \"quoted\""));
             ClusterApiException refused = assertThrows(ClusterApiException.class, client::info);
             assertEquals(409, refused.status());

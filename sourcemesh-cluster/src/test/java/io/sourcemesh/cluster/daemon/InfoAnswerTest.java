@@ -23,6 +23,9 @@ class InfoAnswerTest {
                 new ClusterApi.ClusterInfo("embedded", "/home/a \"b\"", 4242, 77, List.of("sourcemesh-node-1", "sourcemesh-node-2"), 3,
                         "127.100.0.2", "informers on https://127.0.0.1:1/"),
                 new ClusterApi.ClusterInfo("netns", "/h", 1, 2, List.of(), 0, null, null),
+                new ClusterApi.ClusterInfo("embedded", "/h", 1, 2, List.of(), 0, "", "store",
+                        List.of("Gateway default/gw: spec.servers[1].port.name: Invalid value: \"http\"; left out")),
+                new ClusterApi.ClusterInfo("netns", "/h", 1, 2, List.of(), 0, null, null, null),
                 new ClusterApi.ClusterInfo("netns", null, 1, 2, null, 0, null, null))) {
             assertEquals(json.writeValueAsString(info), new String(ClusterApiServer.infoJson(info), StandardCharsets.UTF_8));
         }

@@ -62,6 +62,9 @@ class InvalidStoredConfigTest {
         assertEquals("spec.servers[1].port.name: Invalid value: port names in servers must be unique: duplicate name http; "
                 + "stored before this rule refused it, it is kept but left out of the proxies' config until it is fixed",
                 message.path("description").asText());
+        assertEquals(List.of("Gateway default/" + GATEWAY + ": spec.servers[1].port.name: Invalid value: port names in "
+                + "servers must be unique: duplicate name http; left out of the proxies' config"), cluster.info().invalid(),
+                "what up and status list");
         assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)), "pods settle after the restart");
         awaitTrue(() -> "Invalid".equals(condition(gateway()).path("reason").asText()), () -> "Reconciled False, Invalid: "
                 + gateway().status());
@@ -75,6 +78,7 @@ class InvalidStoredConfigTest {
         awaitTrue(() -> gatewayConfig().contains(HTTPBIN_ROUTE), () -> "served once fixed");
         awaitTrue(() -> "True".equals(condition(gateway()).path("status").asText()), () -> "reconciled: " + gateway().status());
         assertTrue(gateway().status().path("validationMessages").isMissingNode(), gateway().status().toString());
+        assertEquals(List.of(), cluster.info().invalid());
     }
 
     private static void addServer(Path state) {

@@ -379,6 +379,8 @@ class ObjectStoreTest {
                 + "stored before this rule refused it, it is kept but left out of the proxies' config until it is fixed",
                 message.path("description").asText());
         assertEquals(rv + 1, second.resourceVersion(), "one write: the Gateway's status");
+        assertEquals(List.of("Gateway default/gw: spec.servers[1].port.name: Invalid value: port names in servers must be "
+                + "unique: duplicate name http; left out of the proxies' config"), second.invalid(), "what up and status list");
         assertEquals(vs, second.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow(), "a valid object is untouched");
         second.close();
 
@@ -398,6 +400,7 @@ class ObjectStoreTest {
                     hosts: ['*']
                 """));
         assertTrue(third.get(ResourceKind.GATEWAY, "default", "gw").orElseThrow().status().path("validationMessages").isMissingNode());
+        assertEquals(List.of(), third.invalid(), "fixed: none left");
     }
 
     @Test

@@ -17,6 +17,7 @@ import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -70,10 +71,34 @@ final class SidecarTcpListener {
      */
     private List<IstioConfig> forHost(List<IstioConfig> virtualServices) {
         String fqdn = service.fqdn(model.meshConfig().domain());
-        return virtualServices.stream()
-                .filter(vs -> Clusters.list(vs.spec().path("hosts")).stream()
-                        .anyMatch(h -> HostNames.covers(model.fqdn(h.asText(), vs.namespace()), fqdn)))
-                .toList();
+        List<IstioConfig> out = new ArrayList<>();
+        for (IstioConfig vs : virtualServices) {
+            List<String> hosts = Clusters.list(vs.spec().path("hosts")).stream()
+                    .map(h -> model.fqdn(h.asText(), vs.namespace())).toList();
+            if (hosts.stream().anyMatch(h -> HostNames.covers(h, fqdn))) {
+                out.add(vs);
+            } else {
+                warnCaseOnly(vs, hosts, fqdn);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Istio matches a VirtualService's hosts to services in lower case for http routes (httproute.go) but as written for
+     * tcp and tls routes (tls.go getConfigsForHost, host.Name.Matches), and its validation allows upper case: a host that
+     * names this service only in another case shapes its http ports, never this one. Istio says nothing; we name it.
+     */
+    private void warnCaseOnly(IstioConfig vs, List<String> hosts, String fqdn) {
+        String kind = port.isTls() ? "tls" : "tcp";
+        if (Clusters.list(vs.spec().path(kind)).isEmpty()) {
+            return;
+        }
+        hosts.stream().filter(h -> HostNames.covers(h.toLowerCase(Locale.ROOT), fqdn)).findFirst().ifPresent(h ->
+                warnings.add(new TranslationWarning("VirtualService " + vs.key() + " " + kind,
+                        "left out of the sidecars' listener " + listenerName() + ": host " + h + " names " + fqdn
+                                + " only in another case, and Istio matches " + kind
+                                + " routes' hosts as written (lower case for http); write it in lower case")));
     }
 
     /**

@@ -374,6 +374,21 @@ class SidecarTcpListenerTest {
     }
 
     /** The fixture without its own tcp-echo VirtualService. */
+    @Test
+    void aHostNamingTheServiceOnlyInUpperCaseTakesNoTcpRouteAndIsNamed() {
+        // Istio lower-cases a VirtualService's hosts to pick http routes (httproute.go) but matches them as written for
+        // tcp (tls.go getConfigsForHost), and its validation allows upper case (pkg/config/labels dns1123LabelFmt).
+        List<ObjectNode> objects = withoutFixtureVirtualService();
+        objects.add(tcpVs("shouting", "default", "2026-01-01T00:00:00Z", "Tcp-Echo", "httpbin"));
+        ProxyResources r = translate(objects, "sleep");
+        assertEquals("outbound|9000||tcp-echo.default.svc.cluster.local",
+                tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0)).getCluster());
+        assertEquals(List.of("VirtualService default/shouting tcp: left out of the sidecars' listener 127.96.0.20_9000: "
+                + "host Tcp-Echo.default.svc.cluster.local names tcp-echo.default.svc.cluster.local only in another "
+                + "case, and Istio matches tcp routes' hosts as written (lower case for http); write it in lower case"),
+                r.warnings().stream().map(Object::toString).toList());
+    }
+
     private static List<ObjectNode> withoutFixtureVirtualService() {
         List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
         objects.remove(named(objects, "VirtualService", "tcp-echo"));
