@@ -65,6 +65,7 @@ final class Commands {
             case "RESPONSE_FLAGS" -> Commands::responseFlags;
             case "RESPONSE_CODE_DETAILS" -> string(StreamInfo::responseCodeDetails);
             case "CONNECTION_TERMINATION_DETAILS" -> string(StreamInfo::connectionTerminationDetails);
+            case "DOWNSTREAM_LOCAL_CLOSE_REASON" -> string(StreamInfo::downstreamLocalCloseReason);
             case "UPSTREAM_TRANSPORT_FAILURE_REASON" -> string(StreamInfo::upstreamTransportFailureReason);
             case "BYTES_RECEIVED" -> number(StreamInfo::bytesReceived);
             case "BYTES_SENT" -> number(StreamInfo::bytesSent);

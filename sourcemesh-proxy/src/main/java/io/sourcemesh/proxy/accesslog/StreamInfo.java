@@ -35,6 +35,8 @@ public final class StreamInfo {
     private EnumSet<ResponseFlag> responseFlags;
     private String responseCodeDetails;
     private String connectionTerminationDetails;
+    /** Why the proxy closed the downstream connection itself (Envoy's LocalCloseReasons); null: it did not. */
+    private String downstreamLocalCloseReason;
     private Boolean accessLogHint;
     private String upstreamTransportFailureReason;
 
@@ -85,6 +87,7 @@ public final class StreamInfo {
         responseFlags = null;
         responseCodeDetails = null;
         connectionTerminationDetails = null;
+        downstreamLocalCloseReason = null;
         accessLogHint = null;
         upstreamTransportFailureReason = null;
         bytesReceived = 0;
@@ -193,6 +196,9 @@ public final class StreamInfo {
     public StreamInfo responseCodeDetails(String d) { responseCodeDetails = d; return this; }
     public String connectionTerminationDetails() { return connectionTerminationDetails; }
     public StreamInfo connectionTerminationDetails(String d) { connectionTerminationDetails = d; return this; }
+    /** %DOWNSTREAM_LOCAL_CLOSE_REASON%: one of {@link LocalCloseReasons}, set as the proxy closes. */
+    public String downstreamLocalCloseReason() { return downstreamLocalCloseReason; }
+    public StreamInfo downstreamLocalCloseReason(String r) { downstreamLocalCloseReason = r; return this; }
 
     /**
      * The one dynamic metadata value SourceMesh keeps: {@code envoy.common} / {@code access_log_hint},

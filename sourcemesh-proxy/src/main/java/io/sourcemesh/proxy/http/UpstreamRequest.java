@@ -169,6 +169,12 @@ final class UpstreamRequest implements ChannelFutureListener {
         state = State.SENDING;
         handler = handlerOf(ch);
         handler.owner = this;
+        if (handler.remainingStreams > 0 && --handler.remainingStreams == 0) {
+            // Envoy's attachStreamToClient (source/common/conn_pool/conn_pool_base.cc): the stream that takes a
+            // connection's last one of max_requests_per_connection counts upstream_cx_max_requests and drains it —
+            // closed when this stream ends, never pooled again.
+            cluster.cxMaxRequests.inc();
+        }
         handler.codec.upgradeAsked(router.upgrade());
         stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress());
         ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
@@ -379,7 +385,7 @@ final class UpstreamRequest implements ChannelFutureListener {
             flushPending = false;
             channel.flush();
         }
-        if (reusable && sent && clean && channel.isActive() && !handler.draining) {
+        if (reusable && sent && clean && channel.isActive() && !handler.draining && handler.remainingStreams != 0) {
             // Pooled with a read pending: the socket's read interest stays on (no epoll_ctl to
             // clear it now and set it again for the next request), and an idle connection that
             // speaks or closes is seen at once (Handler closes it) instead of answering the next
@@ -404,10 +410,14 @@ final class UpstreamRequest implements ChannelFutureListener {
         UpstreamRequest owner;
         /** Past max_connection_duration: closed when its stream ends, not pooled. */
         boolean draining;
+        /** Streams this connection may still carry (max_requests_per_connection); 0: spent, -1: no limit. */
+        int remainingStreams;
 
         Handler(UpstreamCodec codec, ClusterRuntime cluster) {
             this.codec = codec;
             this.cluster = cluster;
+            int max = cluster.config().maxRequestsPerConnection();
+            this.remainingStreams = max > 0 ? max : -1;
         }
 
         /** The duration timer fired: counted once, drained (an idle, pooled connection is closed now). */

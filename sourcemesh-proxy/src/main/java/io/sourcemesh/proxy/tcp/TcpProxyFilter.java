@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.sourcemesh.proxy.accesslog.AccessLog;
+import io.sourcemesh.proxy.accesslog.LocalCloseReasons;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
@@ -70,7 +71,10 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         // with the connection's local close reason tcp_session_idle_timeout (%DOWNSTREAM_LOCAL_CLOSE_REASON%): no
         // response flag, and %CONNECTION_TERMINATION_DETAILS% stays unset.
         Optional<IdleTimer> idle = config.idleTimeout().filter(d -> !d.isZero())
-                .map(d -> new IdleTimer(d, idleTimeout::inc));
+                .map(d -> new IdleTimer(d, () -> {
+                    idleTimeout.inc();
+                    stream.downstreamLocalCloseReason(LocalCloseReasons.TCP_SESSION_IDLE_TIMEOUT);
+                }));
         idle.ifPresent(t -> pipeline.addLast("idle", t));
         ByteRelay.tune(pipeline.channel()); // bulk-sized reads from the first one on
         pipeline.addLast("tcp_proxy", new Downstream(connection, stream, idle));
@@ -182,7 +186,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
         private void maxDurationReached(Channel downstream) {
             if (downstream.isOpen()) {
                 maxDurationReached.inc();
-                stream.addResponseFlag(ResponseFlag.DURATION_TIMEOUT);
+                stream.addResponseFlag(ResponseFlag.DURATION_TIMEOUT)
+                        .downstreamLocalCloseReason(LocalCloseReasons.MAX_CONNECTION_DURATION_REACHED);
                 downstream.close();
             }
         }

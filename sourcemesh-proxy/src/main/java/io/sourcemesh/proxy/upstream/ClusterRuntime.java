@@ -85,6 +85,8 @@ public final class ClusterRuntime {
     public final Stats.Counter cxMaxDurationReached;
     /** Envoy's upstream_cx_idle_timeout: a pooled HTTP connection sat unused for the idle timeout and was closed. */
     public final Stats.Counter cxIdleTimeout;
+    /** Envoy's upstream_cx_max_requests: an HTTP connection took its last stream of max_requests_per_connection and drained. */
+    public final Stats.Counter cxMaxRequests;
     /** The router's upstream_rq_<code> family (Envoy's chargeUpstreamCode). */
     public final UpstreamCodeStats codes;
 
@@ -118,6 +120,7 @@ public final class ClusterRuntime {
         maxConnectionDurationNanos = config.maxConnectionDuration().map(Duration::toNanos).orElse(-1L);
         cxIdleTimeout = stats.counter(p + "upstream_cx_idle_timeout");
         idleTimeoutNanos = config.idleTimeout().map(Duration::toNanos).orElse(-1L);
+        cxMaxRequests = stats.counter(p + "upstream_cx_max_requests");
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());
@@ -279,27 +282,13 @@ public final class ClusterRuntime {
 
     /** Returns a connection for reuse by later requests on this loop; it is closed if the cluster is gone. */
     public void release(Channel channel, UpstreamHost host, SourceBinding binding) {
-        if (closed || !channel.isActive() || spent(channel)) {
+        if (closed || !channel.isActive()) {
             channel.close();
             return;
         }
         IdlePool pool = idle.get();
         pool.offer(pool.queue(host, binding, defaultBinding, true), channel);
         wakePending();
-    }
-
-    private static final io.netty.util.AttributeKey<int[]> SERVED = io.netty.util.AttributeKey.valueOf("sourcemesh.served");
-
-    /** max_requests_per_connection: a connection that has served that many requests is closed, not pooled. */
-    private boolean spent(Channel channel) {
-        if (config.maxRequestsPerConnection() <= 0) {
-            return false;
-        }
-        int[] served = channel.attr(SERVED).setIfAbsent(new int[1]);
-        if (served == null) {
-            served = channel.attr(SERVED).get();
-        }
-        return ++served[0] >= config.maxRequestsPerConnection();
     }
 
     /**

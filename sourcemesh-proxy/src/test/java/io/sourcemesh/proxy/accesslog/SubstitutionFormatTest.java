@@ -22,6 +22,7 @@ class SubstitutionFormatTest {
     private static StreamInfo full() {
         return Streams.httpbinInbound()
                 .connectionTerminationDetails("rbac_access_denied")
+                .downstreamLocalCloseReason(LocalCloseReasons.TCP_SESSION_IDLE_TIMEOUT)
                 .upstreamTransportFailureReason("TLS_error:_268435581")
                 .responseTrailers(new DefaultHttpHeaders().add("grpc-status", "0"))
                 .addResponseFlag(ResponseFlag.UPSTREAM_REMOTE_RESET)
@@ -48,6 +49,7 @@ class SubstitutionFormatTest {
             %RESPONSE_FLAGS%                                # UR                                                  # -
             %RESPONSE_CODE_DETAILS%                         # via_upstream                                        # -
             %CONNECTION_TERMINATION_DETAILS%                # rbac_access_denied                                  # -
+            %DOWNSTREAM_LOCAL_CLOSE_REASON%                 # tcp_session_idle_timeout                            # -
             %UPSTREAM_TRANSPORT_FAILURE_REASON%             # TLS_error:_268435581                                # -
             %BYTES_RECEIVED%                                # 0                                                   # 0
             %BYTES_SENT%                                    # 33                                                  # 0

@@ -44,6 +44,8 @@ class RouteFeaturesEndToEndTest {
 
     private void start(String vhost, String clusterFields, String extraClusters) {
         String yaml = """
+                admin:
+                  address: {socket_address: {address: 127.0.0.1, port_value: 0}}
                 static_resources:
                   listeners:
                   - name: http
@@ -237,6 +239,34 @@ class RouteFeaturesEndToEndTest {
         assertEquals(3, seen.size());
         assertNotEquals(seen.get(0).peer().getPort(), seen.get(1).peer().getPort(), "a new connection per request");
         assertNotEquals(seen.get(1).peer().getPort(), seen.get(2).peer().getPort());
+        // Each connection took its one allowed stream: upstream_cx_max_requests, as Envoy's attachStreamToClient
+        // (source/common/conn_pool/conn_pool_base.cc) counts it.
+        assertTrue(adminStats().contains("cluster.origin.upstream_cx_max_requests: 3\n"), adminStats());
+    }
+
+    @Test
+    void aConnectionIsCountedInUpstreamCxMaxRequestsOnceItTakesItsLastStream() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match: {prefix: /}
+                    route: {cluster: origin}
+                """, "max_requests_per_connection: 2");
+        assertEquals(0, Curl.run(url("/echo")).exitCode());
+        assertTrue(adminStats().contains("cluster.origin.upstream_cx_max_requests: 0\n"), "one stream of two: pooled");
+        assertEquals(0, Curl.run(url("/echo")).exitCode());
+        assertTrue(adminStats().contains("cluster.origin.upstream_cx_max_requests: 1\n"), adminStats());
+        assertEquals(0, Curl.run(url("/echo")).exitCode());
+        List<Origin.Seen> seen = origin.seen();
+        assertEquals(seen.get(0).peer().getPort(), seen.get(1).peer().getPort(), "two streams on the first connection");
+        assertNotEquals(seen.get(1).peer().getPort(), seen.get(2).peer().getPort(), "then a new one");
+        assertTrue(adminStats().contains("cluster.origin.upstream_cx_max_requests: 1\n"), adminStats());
+    }
+
+    private String adminStats() {
+        return Curl.run("http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort() + "/stats?filter=upstream_cx_max_requests")
+                .body();
     }
 
     @Test

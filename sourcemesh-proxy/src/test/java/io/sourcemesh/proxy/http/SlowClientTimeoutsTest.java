@@ -92,6 +92,29 @@ class SlowClientTimeoutsTest {
         assertEquals(1, stat("downstream_cx_idle_timeout"));
     }
 
+    /**
+     * %DOWNSTREAM_LOCAL_CLOSE_REASON% is the logged stream's: Envoy's connection manager writes a request's line when
+     * the request ends (source/common/http/conn_manager_impl.cc), before an idle_timeout can close the connection, so
+     * the line of a request answered in full has none ("-", null in JSON) although the proxy closes its connection afterwards.
+     */
+    @Test
+    void aRequestAnsweredBeforeTheIdleCloseLogsNoLocalCloseReason(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        HttpConnectionManagerConfig hcm = hcm(routeAll("origin"), false, List.of(fileLog(log,
+                java.util.Map.of("code", "%RESPONSE_CODE%", "reason", "%DOWNSTREAM_LOCAL_CLOSE_REASON%"))))
+                .withTimeouts(Optional.empty(), Optional.empty(), new HttpProtocolLimits(SHORT, Optional.empty(), 100, 60));
+        proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        try (RawSocket s = RawSocket.connect(proxy.listenerAddress("http").getPort())) {
+            RawSocket.Reply r = s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntilClose(10_000);
+            assertTrue(r.closed(), "closed once idle");
+        }
+        assertEquals(1, stat("downstream_cx_idle_timeout"));
+        String line = io.sourcemesh.proxy.testing.LogFiles.awaitLine(log);
+        assertTrue(line.contains("\"code\":200") && line.contains("\"reason\":null"), line);
+    }
+
     @Test
     void envoysDefaultsAreOnWithoutConfig() {
         HttpConnectionManagerConfig hcm = hcm(routeAll("origin"), false, List.of());

@@ -249,7 +249,8 @@ class TlsAndTcpEndToEndTest {
         var idle = new io.sourcemesh.proxy.config.TcpProxyConfig("envoy.filters.network.tcp_proxy", "tcp", Optional.of("origin"),
                 List.of(), Optional.of(Duration.ofMillis(300)),
                 List.of(fileLog(log, java.util.Map.of("details", "%CONNECTION_TERMINATION_DETAILS%", "host", "%UPSTREAM_HOST%",
-                        "attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%", "flags", "%RESPONSE_FLAGS%"))));
+                        "attempts", "%UPSTREAM_REQUEST_ATTEMPT_COUNT%", "flags", "%RESPONSE_FLAGS%",
+                        "reason", "%DOWNSTREAM_LOCAL_CLOSE_REASON%"))));
         proxy = Proxy.start(proxy(List.of(listener("tcp", "127.0.0.1", List.of(), chain(idle))),
                 List.of(staticCluster("origin", origin.address()))), 1);
         try (Socket s = new Socket("127.0.0.1", proxy.listenerAddress("tcp").getPort())) {
@@ -260,9 +261,11 @@ class TlsAndTcpEndToEndTest {
         }
         String line = io.sourcemesh.proxy.testing.LogFiles.awaitLine(log);
         // Envoy's onIdleTimeout (source/common/tcp_proxy/tcp_proxy.cc): the counter, no response flag, no termination
-        // details (the reason, tcp_session_idle_timeout, is the connection's local close reason).
+        // details: the reason is the connection's local close reason, LocalCloseReasons' TcpSessionIdleTimeout
+        // (envoy/stream_info/stream_info.h).
         assertEquals(1L, proxy.stats().counters().get("tcp.tcp.idle_timeout"), "closed by the idle timer");
         assertTrue(line.contains("\"details\":null"), line);
+        assertTrue(line.contains("\"reason\":\"tcp_session_idle_timeout\""), line);
         assertTrue(line.contains("\"flags\":\"-\""), line);
         assertTrue(line.contains("127.0.0.1:" + origin.port()), line);
         assertTrue(line.contains("\"attempts\":1"), "one connect attempt: " + line);

@@ -152,7 +152,22 @@ class TcpProxyHashPolicyTest {
         String line = LogFiles.awaitLine(log);
         assertTrue(line.contains("\"flags\":\"DT\""), line);
         assertTrue(line.contains("\"details\":null"), "the close reason is no termination details: " + line);
+        // Envoy's onMaxDownstreamConnectionDuration (source/common/tcp_proxy/tcp_proxy.cc) closes with LocalCloseReasons'
+        // MaxConnectionDurationReached (envoy/stream_info/stream_info.h): %DOWNSTREAM_LOCAL_CLOSE_REASON%.
+        assertTrue(line.contains("\"reason\":\"max_connection_duration_reached\""), line);
         assertEquals(1L, proxy.stats().counters().get("tcp.tcp.max_downstream_connection_duration"));
+    }
+
+    @Test
+    void aConnectionTheClientClosesHasNoLocalCloseReason() throws Exception {
+        Path log = dir.resolve("tcp.log");
+        start(tcpProxy(false, false, Optional.of(Duration.ofSeconds(30)), Optional.of(log)), List.of());
+        try (Socket c = client("127.0.0.11")) {
+            assertTrue(line(c.getInputStream()).startsWith("endpoint-"));
+        }
+        String line = LogFiles.awaitLine(log);
+        assertTrue(line.contains("\"flags\":\"-\""), line);
+        assertTrue(line.contains("\"reason\":null"), "the proxy did not close it: " + line);
     }
 
     @Test
@@ -173,7 +188,8 @@ class TcpProxyHashPolicyTest {
     private TcpProxyConfig tcpProxy(boolean weighted, boolean hashSourceIp, Optional<Duration> maxDuration,
             Optional<Path> log) {
         List<io.sourcemesh.proxy.config.AccessLogConfig> logs = log.map(p -> List.of(fileLog(p,
-                Map.<String, Object>of("flags", "%RESPONSE_FLAGS%", "details", "%CONNECTION_TERMINATION_DETAILS%"))))
+                Map.<String, Object>of("flags", "%RESPONSE_FLAGS%", "details", "%CONNECTION_TERMINATION_DETAILS%",
+                        "reason", "%DOWNSTREAM_LOCAL_CLOSE_REASON%"))))
                 .orElse(List.of());
         return new TcpProxyConfig("envoy.filters.network.tcp_proxy", "tcp",
                 weighted ? Optional.empty() : Optional.of("ring"),
