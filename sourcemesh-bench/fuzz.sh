@@ -25,7 +25,7 @@ cd "$ROOT"
 . .ci/java-env
 # The test JVM runs with the launcher's proxy heap settings (sourcemesh script), so the committed
 # heap and RSS it reports are the proxy's as deployed, not G1's sizing towards a quarter of the
-# machine's memory. The JVM also holds the fuzzer's 8 clients and the test origin. Override with
+# machine's memory. The JVM also holds the fuzzer's 8 clients (the test origin runs in a child JVM). Override with
 # FUZZ_JAVA_OPTS; the forked test JVM (and Maven) read them from JAVA_TOOL_OPTIONS.
 export JAVA_TOOL_OPTIONS="${FUZZ_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx512m -XX:+UseCompactObjectHeaders -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ShrinkHeapInSteps -XX:TrimNativeHeapInterval=5000}"
 REPORT="$ROOT/sourcemesh-proxy/target/fuzz-report.txt"

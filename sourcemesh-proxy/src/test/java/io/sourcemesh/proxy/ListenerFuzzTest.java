@@ -4,8 +4,9 @@ import static io.sourcemesh.proxy.testing.Configs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.sourcemesh.proxy.config.ListenerFilterConfig;
+import io.sourcemesh.proxy.testing.FileDescriptors;
 import io.sourcemesh.proxy.testing.MemorySample;
-import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.OriginProcess;
 import io.sourcemesh.proxy.testing.RawSocket;
 import java.io.IOException;
 import java.net.Socket;
@@ -18,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Random and malformed HTTP/1.1 and PROXY protocol bytes at two real listeners for a bounded time
  * (3 s by default; {@code -Dsourcemesh.fuzz.seconds=N} for the long run of sourcemesh-bench/fuzz.sh),
- * then: a good request is still served on both; open file descriptors and threads are back where
+ * then: a good request is still served on both; the listeners hold no connection; the JVM's
+ * sockets (all the proxy's: the origin runs in a child JVM), open file descriptors and threads are back where
  * they were; the live heap after a full GC and Netty's pooled memory are back within a small margin
  * of the baseline (the run goes on past its time until MIN_CASES cases ran, so a loaded machine
  * cannot make the margin too wide to see a leak). The long run samples memory every
@@ -38,12 +39,13 @@ class ListenerFuzzTest {
     private static final long MIN_CASES = 2000;
     private static final long LIVE_SLACK_KB = 512;
     private static final long DIRECT_SLACK_KB = 2048;
-    private Origin origin;
+    /** In a child JVM: every socket in this one is then the proxy's or a fuzz client's (closed before its case ends). */
+    private OriginProcess origin;
     private Proxy proxy;
 
     @BeforeEach
     void start() throws Exception {
-        origin = Origin.start();
+        origin = OriginProcess.start();
         var pp = new ListenerFilterConfig.ProxyProtocol("envoy.filters.listener.proxy_protocol", false, List.of());
         proxy = Proxy.start(proxy(List.of(
                         listener("http", "127.0.0.1", List.of(), chain(hcm(routeAll("origin"), true, List.of()))),
@@ -103,10 +105,19 @@ class ListenerFuzzTest {
         return b.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    private static long openFds() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
+    private static long openFds() {
+        return FileDescriptors.count();
+    }
+
+    private static long sockets(List<FileDescriptors.Fd> fds) {
+        return fds.stream().filter(FileDescriptors.Fd::socket).count();
+    }
+
+    /** The connections the proxy's listeners hold open (downstream_cx_active). */
+    private long listenerConnections() {
+        return proxy.stats().gauges().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("listener.") && e.getKey().endsWith("downstream_cx_active"))
+                .mapToLong(java.util.Map.Entry::getValue).sum();
     }
 
     /** The proxy's open upstream connections, over every cluster (the pool keeps idle ones for reuse). */
@@ -115,7 +126,7 @@ class ListenerFuzzTest {
                 .mapToLong(java.util.Map.Entry::getValue).sum();
     }
 
-    /** Live threads, less the test origin's lazily grown pool ("pool-*"): the proxy's own must stay flat. */
+    /** Live threads, less the fuzz clients' pools ("pool-*", ended but maybe not yet gone): the proxy's own must stay flat. */
     private static long threads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> !t.getName().startsWith("pool-")).count();
     }
@@ -138,8 +149,9 @@ class ListenerFuzzTest {
         fuzz(ports, ~seed, 1, 0, new AtomicLong(), new AtomicLong());
         awaitFds(fdsWarm + 8);
         Thread.sleep(300);
-        origin.forget();
-        long fdsBefore = openFds();
+        List<FileDescriptors.Fd> listBefore = FileDescriptors.list();
+        long fdsBefore = listBefore.size();
+        long socketsBefore = sockets(listBefore);
         long upstreamBefore = upstreamConnections();
         long threadsBefore = threads();
         MemorySample before = MemorySample.take();
@@ -153,7 +165,6 @@ class ListenerFuzzTest {
             try {
                 for (long next = sampleSeconds; next < seconds; next += sampleSeconds) {
                     Thread.sleep(Math.max(0, started / 1_000_000 + next * 1000 - System.nanoTime() / 1_000_000));
-                    origin.forget();
                     series.add((sampleGc ? MemorySample.take() : MemorySample.peek()).line("t=" + next + "s cases=" + cases.get()));
                 }
             } catch (InterruptedException e) {
@@ -167,19 +178,46 @@ class ListenerFuzzTest {
         assertTrue(cases.get() > 50, "the fuzzer ran: " + cases.get());
 
         assertGoodRequestsServed(ports);
-        // Every fuzz connection is gone: connections drain, descriptors and threads return to the baseline. The
-        // upstream connections the proxy keeps pooled for reuse are not a leak: each is two descriptors in this
-        // JVM (the proxy's socket and the test origin's), counted out by the clusters' upstream_cx_active.
-        long fdsAfter = awaitFds(() -> fdsBefore + 8 + 2 * Math.max(0, upstreamConnections() - upstreamBefore));
-        long pooled = upstreamConnections() - upstreamBefore;
+        // Every fuzz connection is gone: the listeners hold none (downstream_cx_active), and descriptors and threads
+        // are back at the baseline. Every socket in this JVM is the proxy's (the origin runs in a process of its own;
+        // each fuzz client's socket is closed before its case ends), so a connection the proxy fails to close stays
+        // here as a socket: sockets are checked with a slack of 2, all descriptors with one of 8 for what the JVM
+        // itself opens now and then (a jar, a class file). (With the origin in this JVM, the extra descriptors of the
+        // runs that failed were blocking sockets in TCP's CLOSE state; getsockname showed the proxy's listener ports on
+        // them, not the origin's: connections whose client had reset them, held by Netty's multishot POLLIN, see
+        // Transport.POLL_ADD_MULTISHOT_PROPERTY. Accepted sockets on io_uring are blocking, as the origin's are.)
+        // The upstream connections the proxy keeps pooled for reuse are not a leak: each is one socket here, counted
+        // out by the clusters' upstream_cx_active. That gauge is raised before a connection's socket is made and
+        // lowered after it is closed (UpstreamRequest.connect), so at rest it is never fewer than the proxy's upstream
+        // sockets: listed from /proc/net/tcp (remote port the origin's) at the baseline and at the end of 42 runs of
+        // this test under a load of 10 to 20 on 2 CPUs, the two were equal every time. An upstream connection more
+        // than the gauge's growth was not seen; the socket slack of 2 would take one.
+        long deadline = System.currentTimeMillis() + 20_000;
+        long fdsAfter;
+        long socketsAfter;
+        long pooled;
+        long listenersActive;
+        List<FileDescriptors.Fd> listAfter;
+        while (true) {
+            pooled = Math.max(0, upstreamConnections() - upstreamBefore);
+            listAfter = FileDescriptors.list();
+            fdsAfter = listAfter.size();
+            socketsAfter = sockets(listAfter);
+            listenersActive = listenerConnections();
+            boolean flat = listenersActive == 0 && fdsAfter <= fdsBefore + 8 + pooled && socketsAfter <= socketsBefore + 2 + pooled;
+            if (flat || System.currentTimeMillis() > deadline) {
+                break;
+            }
+            Thread.sleep(200);
+        }
         long threadsAfter = threads();
-        origin.forget();
         MemorySample after = MemorySample.take();
         series.add(after.line("t=" + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) + "s end cases=" + cases.get()));
         long liveGrowthKb = after.liveKb() - before.liveKb();
         long directGrowthKb = after.nettyDirectKb() - before.nettyDirectKb();
         String figures = "seed=" + seed + " seconds=" + seconds + " cases=" + cases.get() + " answered=" + responses.get()
-                + " fds_before=" + fdsBefore + " fds_after=" + fdsAfter + " upstream_pooled_growth=" + pooled
+                + " fds_before=" + fdsBefore + " fds_after=" + fdsAfter + " sockets_before=" + socketsBefore
+                + " sockets_after=" + socketsAfter + " upstream_pooled_growth=" + pooled
                 + " threads_before=" + threadsBefore
                 + " threads_after=" + threadsAfter + " rss_kb_before=" + before.rssKb() + " rss_kb_after=" + after.rssKb()
                 + " heap_live_kb_before=" + before.liveKb() + " heap_live_kb_after=" + after.liveKb()
@@ -189,6 +227,7 @@ class ListenerFuzzTest {
                 + " listener_cx_total=" + proxy.stats().counters().entrySet().stream()
                         .filter(e -> e.getKey().startsWith("listener.") && e.getKey().endsWith("downstream_cx_total"))
                         .mapToLong(java.util.Map.Entry::getValue).sum()
+                + " listener_cx_active=" + listenersActive
                 + " governor_collections=" + HeapGovernor.collections()
                 + " governor_pause_ms=" + TimeUnit.NANOSECONDS.toMillis(HeapGovernor.pauseNanos());
         System.out.println("ListenerFuzzTest " + figures);
@@ -197,7 +236,10 @@ class ListenerFuzzTest {
         if (report != null) {
             Files.writeString(Path.of(report), figures + "\n" + String.join("\n", series) + "\n");
         }
-        assertTrue(fdsAfter <= fdsBefore + 8 + 2 * Math.max(0, pooled), "file descriptors flat: " + figures);
+        String opened = "; opened since the baseline and still open: " + FileDescriptors.added(listBefore, listAfter);
+        assertEquals(0, listenersActive, "every fuzz connection closed by the proxy: " + figures + opened);
+        assertTrue(socketsAfter <= socketsBefore + 2 + pooled, "sockets flat: " + figures + opened);
+        assertTrue(fdsAfter <= fdsBefore + 8 + pooled, "file descriptors flat: " + figures + opened);
         assertTrue(threadsAfter <= threadsBefore + 4, "threads flat: " + figures);
         // Memory: what is live after a full GC, and the chunks Netty's allocator holds, are back near
         // the baseline. Fuzz runs here grow the live heap by 0.1-0.2 MB (a full GC's noise: recycler
@@ -251,13 +293,9 @@ class ListenerFuzzTest {
 
     /** Waits up to 20 s for the open descriptors to fall to {@code atMost}; returns the last count. */
     private static long awaitFds(long atMost) throws Exception {
-        return awaitFds(() -> atMost);
-    }
-
-    private static long awaitFds(java.util.function.LongSupplier atMost) throws Exception {
         long deadline = System.currentTimeMillis() + 20_000;
         long fds = openFds();
-        while (fds > atMost.getAsLong() && System.currentTimeMillis() < deadline) {
+        while (fds > atMost && System.currentTimeMillis() < deadline) {
             Thread.sleep(200);
             fds = openFds();
         }
@@ -270,6 +308,6 @@ class ListenerFuzzTest {
         RawSocket.Reply pp = RawSocket.exchange(ports[1],
                 "PROXY TCP4 6.6.6.6 127.0.0.1 1 2\r\nGET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertEquals("HTTP/1.1 200 OK", pp.statusLine(), pp.text());
-        assertEquals("6.6.6.6", origin.last().header("x-forwarded-for"));
+        assertTrue(pp.text().contains("\nx-forwarded-for: 6.6.6.6\n"), "the origin saw the PROXY header's address: " + pp.text());
     }
 }

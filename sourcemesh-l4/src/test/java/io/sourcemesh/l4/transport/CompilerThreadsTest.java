@@ -229,9 +229,20 @@ class CompilerThreadsTest {
         return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
     }
 
+    /**
+     * This process's open descriptors on /proc files, the only kind a look opens (a task listing, a schedstat): not
+     * every descriptor, which a socket or jar of another test's closing or opening in this JVM would change meanwhile.
+     */
     private static long openDescriptors() throws IOException {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
+            return fds.filter(fd -> {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    return target.startsWith("/proc/") && !target.equals("/proc/" + ProcessHandle.current().pid() + "/fd");
+                } catch (IOException closed) {
+                    return false; // closed while listed
+                }
+            }).count();
         }
     }
 

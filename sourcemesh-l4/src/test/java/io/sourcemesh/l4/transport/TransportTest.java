@@ -91,6 +91,34 @@ class TransportTest {
         }
     }
 
+    /**
+     * A proxy process loads this class before Netty's IoUring (Transport.create is what asks io_uring), so its loops
+     * arm one-shot POLLINs: with Netty's multishot POLLIN, connections reading on demand now and then never saw their
+     * client's close (ListenerFuzzTest: 2 to 8 of 2,000 fuzz connections held open per run). Checked in a JVM of its
+     * own, without the property the build sets for test JVMs (the pom), as a proxy process starts.
+     */
+    @Test
+    void aProcessOnIoUringArmsNoMultishotPollIn() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        ProcessBuilder pb = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), PollInMode.class.getName());
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM ended");
+        assertEquals("io_uring multishot POLLIN=false", out);
+    }
+
+    /** The child of {@link #aProcessOnIoUringArmsNoMultishotPollIn}: starts a transport as a proxy does, says what Netty arms. */
+    static final class PollInMode {
+        public static void main(String[] args) {
+            Transport t = Transport.create("io_uring", 1);
+            System.out.println(t.kind().label() + " multishot POLLIN=" + IoUring.isPollAddMultishotEnabled());
+            t.close();
+        }
+    }
+
     @Test
     void epollRunsEpollChannels() throws Exception {
         assumeTrue(Epoll.isAvailable());

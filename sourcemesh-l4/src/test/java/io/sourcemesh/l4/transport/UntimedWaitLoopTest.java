@@ -83,8 +83,9 @@ class UntimedWaitLoopTest {
                     exchange(client);
                 }
                 double perExchange = (double) (RingSubmissions.submitted(loopRings) - sqes) / EXCHANGES;
-                // A recv and a writev: the connection's multishot poll stays armed, and no wait adds a TIMEOUT.
-                assertTrue(perExchange < 2.05, "ring submissions per echoed exchange: " + perExchange);
+                // A POLLIN, a recv and a writev (the POLLIN is one-shot: Transport.POLL_ADD_MULTISHOT_PROPERTY; 2 with
+                // Netty's multishot one, which stays armed), and no wait adds a TIMEOUT.
+                assertTrue(perExchange < 3.05, "ring submissions per echoed exchange: " + perExchange);
             }
             server.close().sync();
         }

@@ -20,6 +20,8 @@ import java.util.concurrent.Executors;
 public final class Origin implements AutoCloseable {
     private final HttpServer server;
     private final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
+    /** Whether requests are recorded ({@link #seen()}); not in a child process, where nothing would read them. */
+    private final boolean record;
 
     /** One request as the origin saw it. */
     public record Seen(InetSocketAddress peer, InetSocketAddress local, String method, String uri, Map<String, List<String>> headers) {
@@ -33,7 +35,8 @@ public final class Origin implements AutoCloseable {
         }
     }
 
-    private Origin(String host) throws IOException {
+    private Origin(String host, boolean record) throws IOException {
+        this.record = record;
         server = HttpServer.create(new InetSocketAddress(host, 0), 512);
         server.setExecutor(Executors.newFixedThreadPool(8));
         server.createContext("/", this::handle);
@@ -41,11 +44,26 @@ public final class Origin implements AutoCloseable {
     }
 
     public static Origin start() throws IOException {
-        return new Origin("127.0.0.1");
+        return new Origin("127.0.0.1", true);
     }
 
     public static Origin start(String host) throws IOException {
-        return new Origin(host);
+        return new Origin(host, true);
+    }
+
+    /**
+     * The origin of {@link OriginProcess}: serves on 127.0.0.1 (or {@code args[0]}), says its port
+     * on a line of standard output, and stops when its standard input ends (the parent closed it,
+     * or died). Records nothing: a long run would fill the child's heap with what no one reads.
+     */
+    public static void main(String[] args) throws IOException {
+        Origin origin = new Origin(args.length > 0 ? args[0] : "127.0.0.1", false);
+        System.out.println("port " + origin.port());
+        System.out.flush();
+        while (System.in.read() >= 0) {
+            // nothing is sent: only the end matters
+        }
+        origin.close();
     }
 
     public InetSocketAddress address() {
@@ -71,8 +89,10 @@ public final class Origin implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        seen.add(new Seen(ex.getRemoteAddress(), ex.getLocalAddress(), ex.getRequestMethod(), ex.getRequestURI().toString(),
-                Map.copyOf(ex.getRequestHeaders())));
+        if (record) {
+            seen.add(new Seen(ex.getRemoteAddress(), ex.getLocalAddress(), ex.getRequestMethod(), ex.getRequestURI().toString(),
+                    Map.copyOf(ex.getRequestHeaders())));
+        }
         String path = ex.getRequestURI().getPath();
         try (ex) {
             if (path.startsWith("/bytes/")) {
