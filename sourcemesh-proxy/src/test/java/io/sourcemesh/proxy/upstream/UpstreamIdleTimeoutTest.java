@@ -8,18 +8,9 @@ import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.HttpBootstrap;
+import io.sourcemesh.proxy.testing.NumberedOrigin;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -31,11 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class UpstreamIdleTimeoutTest {
     private Proxy proxy;
-    private ServerSocket origin;
-    private final AtomicInteger connections = new AtomicInteger();
-    /** Per connection number: when the origin last answered on it, and a latch opened when the proxy closed it. */
-    private final Map<Integer, Long> answeredAt = new ConcurrentHashMap<>();
-    private final Map<Integer, CountDownLatch> closed = new ConcurrentHashMap<>();
+    private NumberedOrigin origin;
 
     @AfterEach
     void stop() throws IOException {
@@ -48,59 +35,12 @@ class UpstreamIdleTimeoutTest {
     }
 
     private String start(String idleTimeout) throws IOException {
-        origin = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-        Thread.ofVirtual().start(() -> {
-            try {
-                while (true) {
-                    Socket s = origin.accept();
-                    int n = connections.incrementAndGet();
-                    closed.put(n, new CountDownLatch(1));
-                    Thread.ofVirtual().start(() -> serve(s, n));
-                }
-            } catch (IOException over) {
-                // the test is over
-            }
-        });
-        String yaml = HttpBootstrap.toOrigin(origin.getLocalPort())
+        origin = NumberedOrigin.start(Duration.ofMillis(1500));
+        String yaml = HttpBootstrap.toOrigin(origin.port())
                 .clusterFields("common_http_protocol_options: {idle_timeout: " + idleTimeout + "}")
                 .yaml();
         proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
         return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort();
-    }
-
-    /** Keep-alive answers "conn-N"; a request for /slow is answered after 1.5 seconds. */
-    private void serve(Socket s, int n) {
-        try (s) {
-            InputStream in = s.getInputStream();
-            OutputStream out = s.getOutputStream();
-            String target;
-            while ((target = readHead(in)) != null) {
-                if (target.startsWith("/slow")) {
-                    Thread.sleep(1500);
-                }
-                String body = "conn-" + n;
-                answeredAt.put(n, System.nanoTime());
-                out.write(("HTTP/1.1 200 OK\r\ncontent-length: " + body.length() + "\r\n\r\n" + body)
-                        .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-            }
-        } catch (IOException | InterruptedException e) {
-            // a reset is a close too
-        } finally {
-            closed.get(n).countDown();
-        }
-    }
-
-    /** The request target of the next request head, or null at the end of the stream. */
-    private static String readHead(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        for (int b; (b = in.read()) != -1; ) {
-            head.append((char) b);
-            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                return head.toString().split(" ")[1];
-            }
-        }
-        return null;
     }
 
     private long idleTimeouts() {
@@ -112,8 +52,8 @@ class UpstreamIdleTimeoutTest {
         String url = start("1s");
         assertEquals("conn-1", Curl.run(url + "/").body());
         assertEquals("conn-1", Curl.run(url + "/").body(), "pooled while idle for less than the timeout");
-        assertTrue(closed.get(1).await(10, TimeUnit.SECONDS), "the idle connection is closed by the proxy, unasked");
-        long idleFor = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answeredAt.get(1));
+        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(10)), "the idle connection is closed by the proxy, unasked");
+        long idleFor = origin.millisSinceAnswered(1);
         assertTrue(idleFor >= 900, "closed after " + idleFor + " ms idle");
         assertEquals(1, idleTimeouts());
         assertEquals("conn-2", Curl.run(url + "/").body(), "the next request on a new connection");
@@ -128,7 +68,7 @@ class UpstreamIdleTimeoutTest {
         assertEquals("conn-1", slow.body(), "a response slower than the idle timeout is answered whole");
         assertEquals(0, idleTimeouts(), "a connection with a stream is not idle");
         assertEquals("conn-1", Curl.run(url + "/").body(), "and goes back to the pool");
-        assertTrue(closed.get(1).await(10, TimeUnit.SECONDS), "then idles out");
+        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(10)), "then idles out");
         assertEquals(1, idleTimeouts());
     }
 
@@ -136,7 +76,7 @@ class UpstreamIdleTimeoutTest {
     void zeroTurnsTheIdleTimeoutOff() throws Exception {
         String url = start("0s");
         assertEquals("conn-1", Curl.run(url + "/").body());
-        assertFalse(closed.get(1).await(1500, TimeUnit.MILLISECONDS), "no idle timeout: the pooled connection stays");
+        assertFalse(origin.awaitClosed(1, Duration.ofMillis(1500)), "no idle timeout: the pooled connection stays");
         assertEquals("conn-1", Curl.run(url + "/").body());
         assertEquals(0, idleTimeouts());
     }
