@@ -2,6 +2,7 @@ package io.sourcemesh.cluster.mesh;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.support.InvalidObjects;
 import io.sourcemesh.control.envoyfilter.EnvoyFilterPatcher;
 import io.sourcemesh.control.envoyfilter.PatchFailure;
@@ -15,9 +16,13 @@ import io.sourcemesh.control.translate.Translator;
 import io.sourcemesh.control.xds.XdsServer;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -28,12 +33,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class MeshPusher {
     /** The kinds the translation reads; a change to any of them is pushed. */
-    public static final List<io.sourcemesh.api.resource.ResourceKind> MESH_KINDS = List.of(
-            io.sourcemesh.api.resource.ResourceKind.SERVICE, io.sourcemesh.api.resource.ResourceKind.POD,
-            io.sourcemesh.api.resource.ResourceKind.SECRET, io.sourcemesh.api.resource.ResourceKind.GATEWAY,
-            io.sourcemesh.api.resource.ResourceKind.VIRTUAL_SERVICE, io.sourcemesh.api.resource.ResourceKind.DESTINATION_RULE,
-            io.sourcemesh.api.resource.ResourceKind.ENVOY_FILTER, io.sourcemesh.api.resource.ResourceKind.AUTHORIZATION_POLICY,
-            io.sourcemesh.api.resource.ResourceKind.SIDECAR);
+    public static final List<ResourceKind> MESH_KINDS = List.of(
+            ResourceKind.SERVICE, ResourceKind.POD,
+            ResourceKind.SECRET, ResourceKind.GATEWAY,
+            ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE,
+            ResourceKind.ENVOY_FILTER, ResourceKind.AUTHORIZATION_POLICY,
+            ResourceKind.SIDECAR);
 
     private final XdsServer xds;
     private final Translator translator;
@@ -123,7 +128,7 @@ public final class MeshPusher {
 
     public Outcome push(Collection<KubeObject> objects, Collection<Target> proxies, MeshConfig meshConfig) {
         List<ObjectNode> nodes = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (KubeObject o : objects) {
             if (valid(o, seen)) {
                 nodes.add(o.node());
@@ -180,9 +185,9 @@ public final class MeshPusher {
      * out as istiod leaves such config out of what it serves; its status says so ({@code SupportStatus}), and the
      * log once per version. An AuthorizationPolicy stays in force ({@link InvalidObjects#leftOut}).
      */
-    private boolean valid(KubeObject o, java.util.Set<String> seen) {
-        io.sourcemesh.api.resource.ResourceKind kind = o.resourceKind().orElse(null);
-        if (kind == null || !kind.group().endsWith("istio.io") || !InvalidObjects.leftOut(kind)) {
+    private boolean valid(KubeObject o, Set<String> seen) {
+        ResourceKind kind = o.resourceKind().orElse(null);
+        if (kind == null || !InvalidObjects.istio(kind) || !InvalidObjects.leftOut(kind)) {
             return true;
         }
         if (o.generation() == 0) {
@@ -194,14 +199,10 @@ public final class MeshPusher {
         if (known != null) {
             return known;
         }
-        List<io.sourcemesh.api.resource.FieldError> errors = InvalidObjects.errors(o);
-        if (!errors.isEmpty()) {
-            System.getLogger(MeshPusher.class.getName()).log(System.Logger.Level.WARNING, o.kind() + " " + o.namespace()
-                    + "/" + o.name() + " is invalid and left out of the proxies' config: " + errors.get(0).message()
-                    + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : ""));
-        }
-        validity.put(version, errors.isEmpty());
-        return errors.isEmpty();
+        Optional<String> invalid = InvalidObjects.summary(o);
+        invalid.ifPresent(line -> System.getLogger(MeshPusher.class.getName()).log(System.Logger.Level.WARNING, line));
+        validity.put(version, invalid.isEmpty());
+        return invalid.isEmpty();
     }
 
     /** The proxy's display name, as istioctl shows it: {@code pod.namespace}. */
@@ -211,12 +212,12 @@ public final class MeshPusher {
 
     /** The proxies configured by the last push, by node id. */
     public List<String> proxies() {
-        return published.keySet().stream().sorted(java.util.Comparator.comparing(this::name)).toList();
+        return published.keySet().stream().sorted(Comparator.comparing(this::name)).toList();
     }
 
     /** The version last published to the proxy, if any. */
-    public java.util.Optional<String> publishedVersion(String nodeId) {
-        return java.util.Optional.ofNullable(published.get(nodeId));
+    public Optional<String> publishedVersion(String nodeId) {
+        return Optional.ofNullable(published.get(nodeId));
     }
 
     /** What the proxy said about its latest push: ACKed by listeners and clusters, NACKed by either, or pending. */
