@@ -73,7 +73,9 @@ final class RequestValidator {
         if (hosts > 1) {
             return new Rejection(400, "Bad Request", "http1.codec_error");
         }
-        if (hosts == 0 && v.minorVersion() == 1) {
+        if (hosts == 0) {
+            // HTTP/1.0 too: Envoy's connection manager requires a Host once default_host_for_http_10 (refused here) had
+            // its chance (conn_manager_impl.cc decodeHeaders, MissingHost), so no request reaches the route table without one.
             return new Rejection(400, "Bad Request", "missing_host_header");
         }
         if (hosts == 1 && !authorityIsValid(h.get(HttpHeaderNames.HOST))) {

@@ -153,7 +153,7 @@ class Http1FramingEndToEndTest {
     /**
      * Envoy's default (http_protocol_options.accept_http_10 false): an HTTP/1.0 request is answered
      * "HTTP/1.1 426 Upgrade Required" (details low_version) and the connection closed; with
-     * accept_http_10 true it is served, answered as HTTP/1.0.
+     * accept_http_10 true it is served, answered as HTTP/1.0 — when it has a Host.
      */
     @Test
     void http10IsUpgradeRequiredUnlessAccepted() throws Exception {
@@ -173,6 +173,12 @@ class Http1FramingEndToEndTest {
         RawSocket.Reply accepted = RawSocket.exchange(proxy.listenerAddress("http").getPort(), "GET /get HTTP/1.0\r\nHost: x\r\n\r\n");
         assertEquals("HTTP/1.0 200 OK", accepted.statusLine(), accepted.text());
         assertEquals(1, origin.seen().size());
+
+        // Accepted HTTP/1.0 still needs a Host: without default_host_for_http_10 Envoy's connection manager answers 400
+        // missing_host_header (conn_manager_impl.cc decodeHeaders); it never reaches the route table's "*".
+        RawSocket.Reply hostless = RawSocket.exchange(proxy.listenerAddress("http").getPort(), "GET /get HTTP/1.0\r\n\r\n");
+        assertTrue(hostless.statusLine().endsWith(" 400 Bad Request"), hostless.text());
+        assertEquals(1, origin.seen().size(), "the origin never saw the request without a Host");
     }
 
     /**
