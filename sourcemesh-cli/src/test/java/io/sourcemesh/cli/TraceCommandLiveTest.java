@@ -200,6 +200,39 @@ class TraceCommandLiveTest {
         assertEquals("origin 127.0.0.6", t.path("hops").path(3).path("observed").path("note").asText());
     }
 
+    /**
+     * A TCP server at the gateway under externalTrafficPolicy Local (the README's samples/gateway/tcp.yaml): the gateway's
+     * tcp_proxy line carries no request id, so the probe's hop is found by curl's own socket, which the load balancer and
+     * kube-proxy leave as the gateway's peer (they translate destinations only).
+     */
+    @Test
+    void aGatewayTcpHopIsObservedByTheProbesConnection() throws Exception {
+        apply("httpbin.yaml");
+        cluster.settle(List.of(cluster.patch(ResourceKind.SERVICE, "istio-system", "istio-ingressgateway",
+                io.sourcemesh.api.patch.PatchType.STRATEGIC, "{\"spec\":{\"externalTrafficPolicy\":\"Local\",\"ports\":["
+                        + "{\"name\":\"tcp\",\"port\":31400,\"targetPort\":31400,\"protocol\":\"TCP\"}]}}")));
+        cluster.apply(ManifestReader.read("tcp.yaml", Files.readString(Path.of("../samples/gateway/tcp.yaml"))));
+        assertTrue(cluster.awaitSettled(Duration.ofSeconds(30)));
+        String lb = awaitLoadBalancer();
+        JsonNode t = null;
+        for (int i = 0; i < 40; i++) {
+            Run r = run("trace", "--external", "http://" + lb + ":31400/ip", "-o", "json");
+            t = r.out().isBlank() ? null : new ObjectMapper().readTree(r.out());
+            if (r.code() == 0) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertTrue(t != null, "a trace");
+        JsonNode trace = t;
+        JsonNode gateway = trace.path("hops").valueStream().filter(h -> h.path("component").asText().equals("gateway")).findFirst()
+                .orElseThrow(() -> new AssertionError(trace.toString()));
+        assertTrue(gateway.path("name").asText().endsWith("tcp_proxy)"), gateway.toString());
+        assertTrue(gateway.path("observed").path("note").asText().startsWith("the probe's connection from " + AddressPlan.EXTERNAL_CLIENT + ":"),
+                gateway.toString());
+        assertEquals(0, gateway.path("observed").path("mismatches").size(), gateway.toString());
+    }
+
     /** The load balancer follows its health checks (every second): traces until one matches {@code lostAt} with no mismatch. */
     private JsonNode awaitExternal(String lb, int lostAt) throws Exception {
         Run last = null;

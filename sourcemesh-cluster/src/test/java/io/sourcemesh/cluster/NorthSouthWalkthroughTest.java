@@ -106,6 +106,15 @@ class NorthSouthWalkthroughTest {
         }
         JsonNode log = accessLogFrom(client.address());
         assertEquals(client.address(), log.path("x_forwarded_for").asText(), log.toString());
+        // Not only the address: the load balancer and kube-proxy translate destinations only, so the gateway's peer is the
+        // client's own socket, port included — what a live trace matches a gateway's tcp_proxy line by.
+        ExternalClient.Curl own = client.curl("-o", "/dev/null", "-w", "%{local_port}", "--local-port", "42000-42999",
+                "http://" + lb + ":80/ip?port");
+        assertEquals(0, own.exit(), own.out());
+        String clientSocket = client.address() + ":" + own.out().trim();
+        JsonNode byPort = ProxyLogs.await(cluster, NS, runningPod(NS, "app=" + GW).name(),
+                json -> "/ip?port".equals(json.path("path").asText()), json -> !json.isMissingNode());
+        assertEquals(clientSocket, byPort.path("downstream_remote_address").asText(), byPort.toString());
 
         // HTTPS, TLS terminated at the gateway with credentialName. The document's plain `curl -k`: the
         // gateway's TLS lists h2 first (as Istio's), so the proxy must offer only the HTTP/1.1 it speaks.

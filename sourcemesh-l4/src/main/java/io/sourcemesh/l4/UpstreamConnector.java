@@ -25,8 +25,7 @@ public final class UpstreamConnector {
     private final Interception interception;
     private final Optional<InetAddress> defaultSource;
     /** Every upstream socket still open, so a proxy that stops can close them all. */
-    private final io.netty.channel.group.ChannelGroup open =
-            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    private final io.netty.channel.group.ChannelGroup open;
 
     public UpstreamConnector(Transport transport) {
         this(transport, Interception.NONE, Optional.empty());
@@ -37,9 +36,27 @@ public final class UpstreamConnector {
      *                      own IP in the embedded runtime, where the kernel cannot choose it
      */
     public UpstreamConnector(Transport transport, Interception interception, Optional<InetAddress> defaultSource) {
+        this(transport, interception, defaultSource, new io.netty.channel.group.DefaultChannelGroup(
+                io.netty.util.concurrent.GlobalEventExecutor.INSTANCE));
+    }
+
+    private UpstreamConnector(Transport transport, Interception interception, Optional<InetAddress> defaultSource,
+            io.netty.channel.group.ChannelGroup open) {
         this.transport = transport;
         this.interception = interception;
         this.defaultSource = defaultSource;
+        this.open = open;
+    }
+
+    /** This connector for one connection relayed on behalf of {@code peer} ({@link Interception#relayingFor}); same sockets. */
+    public UpstreamConnector relayingFor(InetSocketAddress peer) {
+        Interception relaying = interception.relayingFor(peer);
+        return relaying == interception ? this : new UpstreamConnector(transport, relaying, defaultSource, open);
+    }
+
+    /** The peer a relay put on record for the connection {@code source} → {@code destination} ({@link Interception#relayedPeer}). */
+    public Optional<InetSocketAddress> relayedPeer(InetSocketAddress source, InetSocketAddress destination) {
+        return interception.relayedPeer(source, destination);
     }
 
     public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding requested, Duration timeout,
@@ -98,6 +115,7 @@ public final class UpstreamConnector {
                 interception.connected(boundTo, redirect.get(), destination);
                 ch.connect(redirect.get()).addListener((ChannelFutureListener) c -> {
                     if (c.isSuccess()) {
+                        ch.closeFuture().addListener(closed -> interception.closed(boundTo, redirect.get()));
                         result.setSuccess();
                     } else {
                         interception.abandoned(boundTo, redirect.get());

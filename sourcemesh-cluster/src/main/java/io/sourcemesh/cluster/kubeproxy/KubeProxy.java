@@ -106,7 +106,7 @@ public final class KubeProxy implements AutoCloseable {
             AtomicReference<Rule> rule = new AtomicReference<>(e.getValue());
             InetSocketAddress bind = new InetSocketAddress(node.ip(), e.getKey().port());
             try {
-                forwarders.put(e.getKey(), new Forwarding(L4Forwarder.start(transport, bind, client -> route(node, rule.get(), client)), rule));
+                forwarders.put(e.getKey(), new Forwarding(L4Forwarder.start(transport, bind, client -> route(node, rule.get(), bind, client)), rule));
             } catch (Exception ex) { // bind failures are (sneaky) IOExceptions
                 LOG.warning("kube-proxy cannot serve " + bind + ": " + ex.getMessage());
             }
@@ -138,8 +138,13 @@ public final class KubeProxy implements AutoCloseable {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 
-    /** One connection to nodeIP:nodePort, decided as kube-proxy's KUBE-EXT chain would. */
-    Optional<L4Forwarder.Decision> route(ClusterNode node, Rule rule, InetSocketAddress client) {
+    /**
+     * One connection to {@code nodePort} (nodeIP:nodePort), decided as kube-proxy's KUBE-EXT chain would. The rules
+     * DNAT, so under Local the pod's peer is the client's socket, port included (the load balancer's client where it
+     * relayed one); under Cluster they masquerade to the node.
+     */
+    Optional<L4Forwarder.Decision> route(ClusterNode node, Rule rule, InetSocketAddress nodePort, InetSocketAddress client) {
+        InetSocketAddress peer = connector.relayedPeer(client, nodePort).orElse(client);
         boolean local = ServiceSpecs.local(rule.service());
         List<Endpoint> candidates = local ? localEndpoints(rule.service(), node.name()) : endpoints(rule.service());
         if (candidates.isEmpty()) {
@@ -150,7 +155,7 @@ public final class KubeProxy implements AutoCloseable {
         InetAddress source = local ? clientIp : node.ip();
         return Optional.of(new L4Forwarder.Decision(
                 new InetSocketAddress(target.ip(), ServiceSpecs.targetPort(rule.port(), target.pod())),
-                SourceBinding.fixed(new InetSocketAddress(source, 0)), connector));
+                SourceBinding.fixed(new InetSocketAddress(source, 0)), local ? connector.relayingFor(peer) : connector));
     }
 
     /** Ready endpoints of a service, on any node. */

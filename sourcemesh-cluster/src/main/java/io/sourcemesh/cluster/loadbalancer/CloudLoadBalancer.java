@@ -127,8 +127,10 @@ public final class CloudLoadBalancer implements AutoCloseable {
         // As SLB with proxy-protocol "on": the client as the header's source, this listener as its destination.
         byte[] header = backends.proxyProtocol().map(v -> ProxyProtocolHeader.of(v, new InetSocketAddress(clientIp, client.getPort()),
                 new InetSocketAddress(ip, port))).orElse(new byte[0]);
+        // A passthrough load balancer translates the destination only: the node sees the client's socket (the relay's
+        // own socket put on record with the client as its peer).
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(node, nodePort),
-                SourceBinding.fixed(new InetSocketAddress(clientIp, 0)), connector, header));
+                SourceBinding.fixed(new InetSocketAddress(clientIp, 0)), connector.relayingFor(client), header));
     }
 
     @Override

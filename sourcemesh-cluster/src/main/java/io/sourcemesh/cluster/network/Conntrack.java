@@ -16,7 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Conntrack implements OriginalDestinations {
     private final Map<Key, InetSocketAddress> entries = new ConcurrentHashMap<>();
-    /** The clients of relayed connections (a service VIP's capture), by the same key: what the sidecar's peer would be. */
+    /**
+     * The clients of relayed connections (a service VIP's capture, the load balancer's and kube-proxy's relays), by the
+     * same key: what the receiver's peer would be where the kernel only translates destinations.
+     */
     private final Map<Key, InetSocketAddress> relayedFor = new ConcurrentHashMap<>();
 
     private record Key(InetSocketAddress source, InetSocketAddress redirectedTo) {}
@@ -32,6 +35,27 @@ public final class Conntrack implements OriginalDestinations {
         Key key = new Key(normalize(source), normalize(redirectedTo));
         relayedFor.put(key, normalize(client));
         entries.put(key, original);
+    }
+
+    /**
+     * A relay's own connection to {@code destination} for {@code client}, not redirected: only the peer is on record, for
+     * the receiver (a gateway, another relay) to take.
+     */
+    public void recordPeer(InetSocketAddress source, InetSocketAddress destination, InetSocketAddress client) {
+        relayedFor.put(new Key(normalize(source), normalize(destination)), normalize(client));
+    }
+
+    /** The peer on record for {@code source} → {@code destination}, taken off the record (ports are reused). */
+    public Optional<InetSocketAddress> takePeer(InetSocketAddress source, InetSocketAddress destination) {
+        if (relayedFor.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(relayedFor.remove(new Key(normalize(source), normalize(destination))));
+    }
+
+    /** A relayed connection closed: its peer goes if the receiver never took it (an app without a sidecar). */
+    public void forgetPeer(InetSocketAddress source, InetSocketAddress destination, InetSocketAddress client) {
+        relayedFor.remove(new Key(normalize(source), normalize(destination)), normalize(client));
     }
 
     /** A recorded connection that never connected: nobody will look it up. */
@@ -58,11 +82,7 @@ public final class Conntrack implements OriginalDestinations {
 
     @Override
     public Optional<InetSocketAddress> relayedPeer(Channel accepted) {
-        if (relayedFor.isEmpty()) {
-            return Optional.empty();
-        }
-        Key key = new Key(normalize((InetSocketAddress) accepted.remoteAddress()), normalize((InetSocketAddress) accepted.localAddress()));
-        return Optional.ofNullable(relayedFor.remove(key));
+        return takePeer((InetSocketAddress) accepted.remoteAddress(), (InetSocketAddress) accepted.localAddress());
     }
 
     public int size() {

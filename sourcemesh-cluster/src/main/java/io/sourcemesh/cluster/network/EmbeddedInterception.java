@@ -25,6 +25,8 @@ public final class EmbeddedInterception implements Interception {
     private final Predicate<InetAddress> injected;
     private final InetAddress self;
     private final Predicate<InetAddress> serviceVip;
+    /** The client a relay connects for ({@link #relayingFor}), or null. */
+    private final InetSocketAddress peer;
 
     /**
      * @param injected whether an address is a pod whose sidecar captures inbound traffic
@@ -42,14 +44,36 @@ public final class EmbeddedInterception implements Interception {
      */
     public EmbeddedInterception(Conntrack conntrack, Predicate<InetAddress> injected, InetAddress self,
             Predicate<InetAddress> serviceVip) {
+        this(conntrack, injected, self, serviceVip, null);
+    }
+
+    private EmbeddedInterception(Conntrack conntrack, Predicate<InetAddress> injected, InetAddress self,
+            Predicate<InetAddress> serviceVip, InetSocketAddress peer) {
         this.conntrack = conntrack;
         this.injected = injected;
         this.self = self;
         this.serviceVip = serviceVip;
+        this.peer = peer;
+    }
+
+    @Override
+    public Interception relayingFor(InetSocketAddress peer) {
+        return new EmbeddedInterception(conntrack, injected, self, serviceVip, peer);
+    }
+
+    @Override
+    public Optional<InetSocketAddress> relayedPeer(InetSocketAddress source, InetSocketAddress destination) {
+        return conntrack.takePeer(source, destination);
     }
 
     @Override
     public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {
+        Optional<InetSocketAddress> to = capture(destination, source);
+        // A relayed connection binds before it connects even where nothing captures it, so its peer is on record first.
+        return to.isEmpty() && peer != null ? Optional.of(destination) : to;
+    }
+
+    private Optional<InetSocketAddress> capture(InetSocketAddress destination, Optional<InetSocketAddress> source) {
         InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
         if (self != null && serviceVip.test(ip)) {
             return Optional.of(destination); // the same address, through connected(): the VIP sees it is the sidecar's
@@ -65,11 +89,24 @@ public final class EmbeddedInterception implements Interception {
 
     @Override
     public void connected(InetSocketAddress localAddress, InetSocketAddress redirectedTo, InetSocketAddress originalDestination) {
-        conntrack.record(localAddress, redirectedTo, originalDestination);
+        if (peer == null) {
+            conntrack.record(localAddress, redirectedTo, originalDestination);
+        } else if (redirectedTo.equals(originalDestination)) {
+            conntrack.recordPeer(localAddress, redirectedTo, peer);
+        } else {
+            conntrack.recordRelayed(localAddress, redirectedTo, originalDestination, peer);
+        }
     }
 
     @Override
     public void abandoned(InetSocketAddress localAddress, InetSocketAddress redirectedTo) {
         conntrack.forget(localAddress, redirectedTo);
+    }
+
+    @Override
+    public void closed(InetSocketAddress localAddress, InetSocketAddress redirectedTo) {
+        if (peer != null) {
+            conntrack.forgetPeer(localAddress, redirectedTo, peer);
+        }
     }
 }

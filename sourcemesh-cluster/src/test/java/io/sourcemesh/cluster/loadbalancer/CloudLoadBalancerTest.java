@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.network.AddressPlan;
+import io.sourcemesh.cluster.network.Conntrack;
+import io.sourcemesh.cluster.network.EmbeddedInterception;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.l4.embedded.Interception;
 import io.sourcemesh.l4.UpstreamConnector;
@@ -79,6 +81,53 @@ class CloudLoadBalancerTest {
             serve(nodes.get(1).ip(), nodePort, null);
             lb.check();
             assertEquals(Set.of(nodes.get(0).ip(), nodes.get(1).ip()), lb.healthyNodes());
+        }
+    }
+
+    /**
+     * The embedded relay opens a socket of its own, so it puts the client's socket on record for the node (what a
+     * passthrough load balancer's DNAT leaves as the peer); one the receiver never takes goes when the relay closes.
+     */
+    @Test
+    void theClientsSocketIsOnRecordForTheNodeUntilTheRelayCloses() throws Exception {
+        Conntrack conntrack = new Conntrack();
+        UpstreamConnector relaying = new UpstreamConnector(transport, new EmbeddedInterception(conntrack, ip -> false, null),
+                Optional.empty());
+        ServerSocket node = new ServerSocket();
+        node.bind(new InetSocketAddress(nodes.get(0).ip(), nodePort));
+        servers.add(node);
+        Thread.ofVirtual().start(() -> {
+            int relayed = 0;
+            while (!node.isClosed()) {
+                try (Socket s = node.accept()) {
+                    InetSocketAddress remote = (InetSocketAddress) s.getRemoteSocketAddress();
+                    if (!remote.getAddress().equals(CLIENT)) {
+                        continue; // the health check's
+                    }
+                    // The first relayed connection takes its peer, as a gateway does; the next leaves it (an app without a proxy).
+                    String peer = relayed++ == 0 ? conntrack.takePeer(remote, (InetSocketAddress) s.getLocalSocketAddress())
+                            .map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()).orElse("none") : "left";
+                    s.getOutputStream().write(peer.getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        });
+        try (CloudLoadBalancer lb = CloudLoadBalancer.start(transport, relaying, LB,
+                new CloudLoadBalancer.Backends(nodes.subList(0, 1), Map.of(lbPort, nodePort), new HealthCheck.Tcp(nodePort)))) {
+            try (Socket s = new Socket()) {
+                s.bind(new InetSocketAddress(CLIENT, 0));
+                s.connect(new InetSocketAddress(LB, lbPort), 2000);
+                s.setSoTimeout(2000);
+                assertEquals(CLIENT.getHostAddress() + ":" + s.getLocalPort(),
+                        new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+            }
+            assertEquals("left", call());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (conntrack.size() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, conntrack.size(), "the peer no one took went with its connection");
         }
     }
 

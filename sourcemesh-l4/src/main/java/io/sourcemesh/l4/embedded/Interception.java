@@ -23,6 +23,23 @@ public interface Interception {
      */
     default void abandoned(InetSocketAddress localAddress, InetSocketAddress redirectedTo) {}
 
+    /** Told when a connection announced by {@link #connected} has closed: what is still on record for it can go. */
+    default void closed(InetSocketAddress localAddress, InetSocketAddress redirectedTo) {}
+
+    /**
+     * This interception for one connection a relay opens on behalf of {@code peer}. On a node a load balancer in
+     * passthrough and kube-proxy translate only the destination, so the receiver's peer is the client's own socket; the
+     * embedded runtime's relays open new sockets, and put {@code peer} on record for the receiver to take as its peer.
+     */
+    default Interception relayingFor(InetSocketAddress peer) {
+        return this;
+    }
+
+    /** The peer a relay put on record for its connection {@code source} → {@code destination}, taken off the record. */
+    default Optional<InetSocketAddress> relayedPeer(InetSocketAddress source, InetSocketAddress destination) {
+        return Optional.empty();
+    }
+
     Interception NONE = new Interception() {
         @Override
         public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {

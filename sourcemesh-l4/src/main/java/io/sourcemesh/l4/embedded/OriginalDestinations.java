@@ -15,9 +15,10 @@ public interface OriginalDestinations {
     Optional<InetSocketAddress> lookup(Channel accepted);
 
     /**
-     * The client's own address where a relay connected in its place (the embedded runtime's service VIPs open a new
-     * connection to the sidecar): on a node, REDIRECT keeps the client's socket, so the sidecar's peer is the client's
-     * address and port. Asked once, after {@link #lookup} found the connection.
+     * The client's own address where a relay connected in its place (the embedded runtime's service VIPs, load balancer
+     * and kube-proxy open new connections): on a node, REDIRECT and DNAT keep the client's socket, so the receiver's
+     * peer is the client's address and port. Asked once per connection: after {@link #lookup} found it on a listener
+     * that uses original destinations, at accept on any other.
      */
     default Optional<InetSocketAddress> relayedPeer(Channel accepted) {
         return Optional.empty();

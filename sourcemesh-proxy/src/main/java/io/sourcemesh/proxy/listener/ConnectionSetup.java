@@ -82,7 +82,10 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         connection = new ConnectionContext(config.name(), local, remote);
         connection.firstAckDelayed(listener.firstAckDelayed()); // the accepting socket's, whoever serves it below
 
-        if (version.originalDst()) {
+        if (!version.originalDst()) {
+            // A gateway behind the embedded runtime's load balancer and kube-proxy: their relays' client is the peer.
+            originalDestinations.relayedPeer(ctx.channel()).ifPresent(connection::remoteAddress);
+        } else {
             Optional<InetSocketAddress> original = originalDestinations.lookup(ctx.channel());
             if (original.isPresent()) {
                 connection.restoreLocalAddress(original.get());
