@@ -17,8 +17,7 @@ public interface OriginalDestinations {
     /**
      * The client's own address where a relay connected in its place (the embedded runtime's service VIPs, load balancer
      * and kube-proxy open new connections): on a node, REDIRECT and DNAT keep the client's socket, so the receiver's
-     * peer is the client's address and port. Asked once per connection: after {@link #lookup} found it on a listener
-     * that uses original destinations, at accept on any other.
+     * peer is the client's address and port, its direct peer too. Asked once per connection, at accept.
      */
     default Optional<InetSocketAddress> relayedPeer(Channel accepted) {
         return Optional.empty();

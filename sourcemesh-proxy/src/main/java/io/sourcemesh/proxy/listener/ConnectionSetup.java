@@ -79,17 +79,15 @@ final class ConnectionSetup extends ChannelInboundHandlerAdapter {
         }
         tag.servedBy = version;
         ListenerConfig config = version.config();
-        connection = new ConnectionContext(config.name(), local, remote);
+        // Where the embedded runtime relayed the connection (a service VIP, its load balancer, kube-proxy), the peer a
+        // node's REDIRECT or DNAT would have left: the client's own socket, as the direct peer too.
+        connection = new ConnectionContext(config.name(), local, originalDestinations.relayedPeer(ctx.channel()).orElse(remote));
         connection.firstAckDelayed(listener.firstAckDelayed()); // the accepting socket's, whoever serves it below
 
-        if (!version.originalDst()) {
-            // A gateway behind the embedded runtime's load balancer and kube-proxy: their relays' client is the peer.
-            originalDestinations.relayedPeer(ctx.channel()).ifPresent(connection::remoteAddress);
-        } else {
+        if (version.originalDst()) {
             Optional<InetSocketAddress> original = originalDestinations.lookup(ctx.channel());
             if (original.isPresent()) {
                 connection.restoreLocalAddress(original.get());
-                originalDestinations.relayedPeer(ctx.channel()).ifPresent(connection::remoteAddress);
             }
             // A connection made straight to the capture port (not redirected) names the listener
             // itself as its destination; forwarding it would connect the proxy to itself forever.
