@@ -368,10 +368,13 @@ final class NetnsPod implements RunningPod {
         return admin("GET", "/config_dump");
     }
 
-    /** One request to the sidecar's admin listener, from inside the pod (it listens on the pod's 127.0.0.1). */
+    /**
+     * One request to the sidecar's admin listener, from inside the pod (it listens on the pod's 127.0.0.1). A sidecar
+     * JVM's first /config_dump on a busy 2-core machine took over 5 s (a CI run failed on it), so it gets 30.
+     */
     @Override
     public String admin(String method, String pathAndQuery) {
-        Shell.Result r = Shell.run(Shell.in(netns.netns(), "curl", "-sS", "--max-time", "5", "-X", method,
+        Shell.Result r = Shell.run(Shell.in(netns.netns(), "curl", "-sS", "--max-time", "30", "-X", method,
                 "http://127.0.0.1:" + ADMIN_PORT + pathAndQuery));
         return r.orThrow().out();
     }
