@@ -113,7 +113,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             ClusterRuntime cluster = clusters.get(clusterName);
             if (cluster == null) {
                 noRoute.inc();
-                stream.addResponseFlag(ResponseFlag.NO_CLUSTER_FOUND);
+                stream.addResponseFlag(ResponseFlag.NO_CLUSTER_FOUND)
+                        .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_NO_ROUTE);
                 downstream.close();
                 return;
             }
@@ -125,7 +126,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             Optional<UpstreamHost> chosen = cluster.choose(hashKey, connection.localAddress());
             if (chosen.isEmpty()) {
                 cluster.noHealthyHost.inc();
-                stream.addResponseFlag(ResponseFlag.NO_HEALTHY_UPSTREAM);
+                stream.addResponseFlag(ResponseFlag.NO_HEALTHY_UPSTREAM)
+                        .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_NO_HEALTHY_UPSTREAM);
                 downstream.close();
                 return;
             }
@@ -158,7 +160,12 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             host.connectionClosed();
                             cluster.cxConnectFail.inc();
                             host.connectFailed();
-                            stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_FAILURE);
+                            // Envoy tries again (onUpstreamEvent while connecting), finds its one attempt spent and
+                            // closes: UF then URX, the attempts counter, the init failure as the close reason.
+                            cluster.cxConnectAttemptsExceeded.inc();
+                            stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_FAILURE)
+                                    .addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED)
+                                    .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_CONNECT_FAILED);
                             stream.upstreamTransportFailureReason(String.valueOf(f.cause().getMessage()));
                             fromClient.abandon();
                             downstream.close();

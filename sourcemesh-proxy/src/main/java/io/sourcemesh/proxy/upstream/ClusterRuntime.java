@@ -74,6 +74,8 @@ public final class ClusterRuntime {
     public final Stats.Gauge cxActive;
     public final Stats.Counter cxConnectFail;
     public final Stats.Counter cxConnectTimeout;
+    /** Envoy's upstream_cx_connect_attempts_exceeded: tcp_proxy's connect attempts ran out. */
+    public final Stats.Counter cxConnectAttemptsExceeded;
     public final Stats.Counter rqTotal;
     public final Stats.Gauge rqActive;
     public final Stats.Counter rqTimeout;
@@ -110,6 +112,7 @@ public final class ClusterRuntime {
         cxActive = stats.gauge(p + "upstream_cx_active");
         cxConnectFail = stats.counter(p + "upstream_cx_connect_fail");
         cxConnectTimeout = stats.counter(p + "upstream_cx_connect_timeout");
+        cxConnectAttemptsExceeded = stats.counter(p + "upstream_cx_connect_attempts_exceeded");
         rqTotal = stats.counter(p + "upstream_rq_total");
         rqActive = stats.gauge(p + "upstream_rq_active");
         rqTimeout = stats.counter(p + "upstream_rq_timeout");

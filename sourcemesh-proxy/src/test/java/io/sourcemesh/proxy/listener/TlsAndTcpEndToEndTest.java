@@ -270,4 +270,44 @@ class TlsAndTcpEndToEndTest {
         assertTrue(line.contains("127.0.0.1:" + origin.port()), line);
         assertTrue(line.contains("\"attempts\":1"), "one connect attempt: " + line);
     }
+
+    /**
+     * tcp_proxy's upstream that never starts (source/common/tcp_proxy/tcp_proxy.cc onInitFailure): the downstream is
+     * closed with Envoy's "tcp_initializion_failure:" and the UpstreamFailureReason's number as its local close reason
+     * — 3 for a cluster that does not exist (NR), 1 for one without hosts (UH), 0 for a refused connect, which Envoy
+     * tries again, finds its one attempt spent (onConnectMaxAttempts) and logs as UF,URX.
+     */
+    @Test
+    void tcpProxyInitializationFailuresAreTheLocalCloseReason(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        List<ListenerConfig> listeners = new java.util.ArrayList<>();
+        for (String target : List.of("missing", "empty", "refused")) {
+            java.nio.file.Path log = dir.resolve(target + ".log");
+            var tcp = new io.sourcemesh.proxy.config.TcpProxyConfig("envoy.filters.network.tcp_proxy", target, Optional.of(target),
+                    List.of(), Optional.empty(), List.of(fileLog(log, java.util.Map.of("flags", "%RESPONSE_FLAGS%",
+                            "reason", "%DOWNSTREAM_LOCAL_CLOSE_REASON%"))));
+            listeners.add(listener(target, "127.0.0.1", List.of(), chain(tcp)));
+        }
+        proxy = Proxy.start(proxy(listeners, List.of(staticCluster("empty"),
+                staticCluster("refused", new InetSocketAddress("127.0.0.1", closedPort)))), 1);
+        java.util.Map<String, String> lines = new java.util.LinkedHashMap<>();
+        for (String target : List.of("missing", "empty", "refused")) {
+            try (Socket s = new Socket("127.0.0.1", proxy.listenerAddress(target).getPort())) {
+                s.setSoTimeout(5000);
+                assertEquals(-1, s.getInputStream().read(), "closed by the proxy");
+            }
+            lines.put(target, io.sourcemesh.proxy.testing.LogFiles.awaitLine(dir.resolve(target + ".log")));
+        }
+        assertTrue(lines.get("missing").contains("\"reason\":\"tcp_initializion_failure:3\""), lines.toString());
+        assertTrue(lines.get("missing").contains("\"flags\":\"NC\""), lines.toString());
+        assertTrue(lines.get("empty").contains("\"reason\":\"tcp_initializion_failure:1\""), lines.toString());
+        assertTrue(lines.get("empty").contains("\"flags\":\"UH\""), lines.toString());
+        assertTrue(lines.get("refused").contains("\"reason\":\"tcp_initializion_failure:0\""), lines.toString());
+        assertTrue(lines.get("refused").contains("\"flags\":\"UF,URX\""), lines.toString());
+        assertEquals(1L, proxy.stats().counters().get("cluster.refused.upstream_cx_connect_attempts_exceeded"));
+    }
 }
