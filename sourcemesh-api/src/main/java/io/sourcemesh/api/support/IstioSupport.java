@@ -203,8 +203,11 @@ final class IstioSupport {
                 supported(lb + ".consistentHash.httpHeaderName", null),
                 warned(lb + ".consistentHash.*", "only useSourceIp and httpHeaderName"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
-                supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO"),
-                warned(at + ".connectionPool.http.h2UpgradePolicy", null), warned(at + ".connectionPool.http.useClientProtocol", null),
+                supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; the HTTP settings in the "
+                        + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio"),
+                warned(at + ".connectionPool.http.h2UpgradePolicy", null),
+                supported(at + ".connectionPool.http.useClientProtocol", "the cluster's use_downstream_protocol_config, as Istio: "
+                        + "the client's protocol upstream, HTTP/1.x (the only one the proxy takes)"),
                 warned(at + ".connectionPool.http.maxConcurrentStreams", null),
                 warned(at + ".connectionPool.tcp.tcpKeepalive", null), supported(at + ".connectionPool.tcp.maxConnectionDuration",
                         "HTTP upstream connections are drained at that age (the cluster's max_connection_duration); the "

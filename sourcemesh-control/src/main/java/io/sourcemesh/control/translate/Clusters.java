@@ -112,7 +112,9 @@ final class Clusters {
     }
 
     static Cluster inboundPassthrough() {
-        return originalDst(Names.INBOUND_PASSTHROUGH_CLUSTER);
+        Cluster.Builder c = originalDst(Names.INBOUND_PASSTHROUGH_CLUSTER).toBuilder();
+        HttpOptions.passthrough(c);
+        return c.build();
     }
 
     private static Cluster originalDst(String name) {
@@ -127,12 +129,13 @@ final class Clusters {
     }
 
     static Cluster passthrough() {
-        return Cluster.newBuilder()
+        Cluster.Builder c = Cluster.newBuilder()
                 .setName(Names.PASSTHROUGH_CLUSTER)
                 .setType(Cluster.DiscoveryType.ORIGINAL_DST)
                 .setConnectTimeout(CONNECT_TIMEOUT)
-                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-                .build();
+                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED);
+        HttpOptions.passthrough(c);
+        return c.build();
     }
 
     static Cluster blackhole() {

@@ -18,7 +18,8 @@ final class TrafficPolicies {
      * Istio's applyConnectionPool: every outbound cluster gets circuit breakers, its defaults "unlimited"
      * (max uint32, track_remaining), overridden by tcp.maxConnections, http.http1MaxPendingRequests,
      * http.http2MaxRequests and http.maxRetries; tcp.connectTimeout; http.maxRequestsPerConnection,
-     * idleTimeout and tcp.maxConnectionDuration as HTTP protocol options.
+     * idleTimeout and tcp.maxConnectionDuration as the cluster's typed HTTP protocol options, and
+     * http.useClientProtocol as their use_downstream_protocol_config.
      */
     static void connectionPool(Cluster.Builder c, JsonNode pool, String where, List<TranslationWarning> warnings) {
         CircuitBreakers.Thresholds.Builder t = CircuitBreakers.Thresholds.newBuilder()
@@ -36,7 +37,7 @@ final class TrafficPolicies {
             positive(http, "maxRetries").ifPresent(v -> t.setMaxRetries(Protos.uint(v)));
             positive(http, "maxRequestsPerConnection").ifPresent(v -> options.setMaxRequestsPerConnection(Protos.uint(v)));
             duration(http, "idleTimeout", where, warnings).ifPresent(options::setIdleTimeout);
-            for (String f : List.of("h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams")) {
+            for (String f : List.of("h2UpgradePolicy", "maxConcurrentStreams")) {
                 if (http.has(f)) {
                     warnings.add(new TranslationWarning(where, "connectionPool.http." + f + " is not supported; ignored"));
                 }
@@ -66,9 +67,22 @@ final class TrafficPolicies {
             }
         }
         c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(t));
-        if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()) {
-            // Istio writes these as typed_extension_protocol_options; the deprecated field means the same to Envoy.
-            c.setCommonHttpProtocolOptions(options);
+        boolean useClientProtocol = http != null && http.path("useClientProtocol").asBoolean(false);
+        boolean maxConcurrentStreams = http != null && positive(http, "maxConcurrentStreams").isPresent();
+        // Istio's condition for the common options (an empty one too, when only maxConcurrentStreams is set);
+        // maxConcurrentStreams itself goes on HTTP/2 options, which these clusters never have (warned above).
+        if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()
+                || maxConcurrentStreams || useClientProtocol) {
+            io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.Builder typed = HttpOptions.of(c);
+            if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()
+                    || maxConcurrentStreams) {
+                typed.setCommonHttpProtocolOptions(options);
+            }
+            if (useClientProtocol) {
+                // Istio's setUseDownstreamProtocol: the client's protocol upstream (HTTP/1.x, all the proxy takes).
+                HttpOptions.useDownstreamProtocol(typed);
+            }
+            HttpOptions.put(c, typed);
         }
     }
 

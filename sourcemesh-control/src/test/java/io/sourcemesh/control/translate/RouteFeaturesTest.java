@@ -65,7 +65,7 @@ class RouteFeaturesTest {
     }
 
     @Test
-    void connectionPoolBecomesCircuitBreakersAndOutlierDetectionEjection() {
+    void connectionPoolBecomesCircuitBreakersAndOutlierDetectionEjection() throws Exception {
         ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
         var c = r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow();
         var t = c.getCircuitBreakers().getThresholds(0);
@@ -74,7 +74,7 @@ class RouteFeaturesTest {
         assertEquals(-1, t.getMaxRequests().getValue(), "Istio's default: max uint32");
         assertTrue(t.getTrackRemaining());
         assertEquals(2, c.getConnectTimeout().getSeconds());
-        assertEquals(1, c.getCommonHttpProtocolOptions().getMaxRequestsPerConnection().getValue());
+        assertEquals(1, TrafficPoliciesTest.typed(c).getCommonHttpProtocolOptions().getMaxRequestsPerConnection().getValue());
         assertEquals(3, c.getOutlierDetection().getConsecutive5Xx().getValue());
         assertEquals(100, c.getOutlierDetection().getEnforcingConsecutive5Xx().getValue());
         assertEquals(0, c.getOutlierDetection().getEnforcingSuccessRate().getValue());

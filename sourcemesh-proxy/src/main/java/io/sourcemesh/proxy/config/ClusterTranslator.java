@@ -5,7 +5,6 @@ import static io.sourcemesh.proxy.config.Protos.only;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -29,7 +28,7 @@ final class ClusterTranslator {
 
     static ClusterConfig cluster(Cluster c, String path) {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "connect_timeout", "load_assignment",
-                "upstream_bind_config", "common_http_protocol_options", "max_requests_per_connection", "dns_lookup_family",
+                "upstream_bind_config", "common_http_protocol_options", "typed_extension_protocol_options", "max_requests_per_connection", "dns_lookup_family",
                 "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
@@ -85,27 +84,7 @@ final class ClusterTranslator {
             }
             bind = Optional.of(Protos.socketAddress(c.getUpstreamBindConfig().getSourceAddress(), at(bindPath, "source_address")));
         }
-        Optional<Duration> idleTimeout = Optional.of(DEFAULT_IDLE_TIMEOUT);
-        int maxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
-        Optional<Duration> maxDuration = Optional.empty();
-        if (c.hasCommonHttpProtocolOptions()) {
-            String optionsPath = at(path, "common_http_protocol_options");
-            HttpProtocolOptions options = c.getCommonHttpProtocolOptions();
-            only(options, optionsPath, "idle_timeout", "max_requests_per_connection", "max_connection_duration");
-            idleTimeout = Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), DEFAULT_IDLE_TIMEOUT);
-            if (options.hasMaxRequestsPerConnection()) {
-                maxRequests = options.getMaxRequestsPerConnection().getValue();
-            }
-            if (options.hasMaxConnectionDuration()) {
-                // Set is on, 0 included (Envoy's PROTOBUF_GET_OPTIONAL_MS in ClusterInfoImpl): a connection drains at once;
-                // a negative one Envoy's DurationUtil refuses as out of range.
-                Duration d = Protos.duration(options.getMaxConnectionDuration());
-                if (d.isNegative()) {
-                    throw new ConfigException(at(optionsPath, "max_connection_duration"), "must not be negative");
-                }
-                maxDuration = Optional.of(d);
-            }
-        }
+        ClusterHttpOptions.Limits http = ClusterHttpOptions.of(c, path);
         TransportSocketConfig transportSocket = c.hasTransportSocket()
                 ? TransportSockets.upstream(c.getTransportSocket(), at(path, "transport_socket"))
                 : TransportSocketConfig.RAW_BUFFER;
@@ -120,8 +99,8 @@ final class ClusterTranslator {
                 }
             }
         }
-        return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), idleTimeout, maxRequests,
-                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, maxDuration);
+        return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
+                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration());
     }
 
     private static ClusterConfig.RingHash ringHash(Cluster c, String path) {

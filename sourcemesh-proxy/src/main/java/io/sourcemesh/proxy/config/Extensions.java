@@ -40,7 +40,9 @@ public final class Extensions {
         UPSTREAM_TRANSPORT_SOCKET("an upstream transport socket"),
         ACCESS_LOGGER("an access logger"),
         ORIGINAL_IP_DETECTION("an original IP detection extension"),
-        RETRY_HOST_PREDICATE("a retry host predicate");
+        RETRY_HOST_PREDICATE("a retry host predicate"),
+        /** Envoy's envoy.upstream_options: a cluster's typed_extension_protocol_options, keyed by the extension's name. */
+        PROTOCOL_OPTIONS("a cluster's protocol options");
 
         private final String description;
 
@@ -157,7 +159,12 @@ public final class Extensions {
                     Category.ORIGINAL_IP_DETECTION),
             new Extension("envoy.retry_host_predicates.previous_hosts", List.of(),
                     type("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.class),
-                    Category.RETRY_HOST_PREDICATE));
+                    Category.RETRY_HOST_PREDICATE),
+            // Its LEGACY_REGISTER_FACTORY name (envoy.upstreams.http.http_protocol_options) is not one: Envoy's
+            // ClusterInfoImpl reads the options only under the canonical key (ClusterHttpOptions refuses another).
+            new Extension(ClusterHttpOptions.HTTP_PROTOCOL_OPTIONS, List.of(),
+                    type("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                            io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.class), Category.PROTOCOL_OPTIONS));
 
     private static final Map<String, Extension> BY_NAME = index();
 

@@ -175,7 +175,7 @@ class BootstrapLoaderTest {
             assertEquals(type, EnvoyTypes.byTypeUrl(EnvoyTypes.typeUrl(type)).orElseThrow());
         }
         // Distinct canonical names: tls and raw_buffer are registered once per side under the same name.
-        assertEquals(18, EnvoyTypes.supportedNames().size());
+        assertEquals(19, EnvoyTypes.supportedNames().size());
         assertEquals("envoy.filters.listener.original_src",
                 EnvoyTypes.nameOf(EnvoyTypes.byName("envoy.filters.listener.original_src").orElseThrow()));
     }

@@ -1,0 +1,164 @@
+package io.sourcemesh.proxy.config;
+
+import static io.sourcemesh.proxy.config.Bootstraps.rejects;
+import static io.sourcemesh.proxy.config.ClusterTranslationTest.cluster;
+import static io.sourcemesh.proxy.config.ClusterTranslationTest.clusters;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cluster's typed_extension_protocol_options, as Envoy reads them: the HttpProtocolOptions under
+ * envoy.extensions.upstreams.http.v3.HttpProtocolOptions (source/extensions/upstreams/http/config.cc,
+ * api/envoy/extensions/upstreams/http/v3/http_protocol_options.proto) replace the deprecated cluster
+ * fields (ClusterInfoImpl's createOptions, source/common/upstream/upstream_impl.cc).
+ */
+class ClusterHttpOptionsTest {
+
+    static final String KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+    static final String TYPE = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+    static final String AT = "clusters[0].typed_extension_protocol_options[" + KEY + "]";
+
+    /** A cluster item whose typed HttpProtocolOptions hold {@code fields}. */
+    static String typed(String fields) {
+        return "- name: c\n  typed_extension_protocol_options:\n    " + KEY + ":\n      \"@type\": " + TYPE + "\n"
+                + fields.indent(6);
+    }
+
+    static String explicitHttp1(String common) {
+        return typed("explicit_http_config: {http_protocol_options: {}}\ncommon_http_protocol_options: " + common + "\n");
+    }
+
+    @Test
+    void commonOptionsApplyAsTheDeprecatedFieldsDo() {
+        ClusterConfig c = cluster(explicitHttp1("{idle_timeout: 30s, max_requests_per_connection: 7, max_connection_duration: 1.5s}"));
+        assertEquals(Optional.of(Duration.ofSeconds(30)), c.idleTimeout());
+        assertEquals(7, c.maxRequestsPerConnection());
+        assertEquals(Optional.of(Duration.ofMillis(1500)), c.maxConnectionDuration());
+        assertEquals(Optional.empty(), cluster(explicitHttp1("{idle_timeout: 0s}")).idleTimeout());
+        // Without common options: Envoy's defaults (an hour's idle timeout, no limit, no maximum duration).
+        ClusterConfig bare = cluster(typed("explicit_http_config: {http_protocol_options: {}}\n"));
+        assertEquals(Optional.of(Duration.ofHours(1)), bare.idleTimeout());
+        assertEquals(0, bare.maxRequestsPerConnection());
+        assertEquals(Optional.empty(), bare.maxConnectionDuration());
+    }
+
+    /** Istio's passthrough clusters (cluster_builder.go, passthroughHttpProtocolOptions): the downstream protocol, HTTP/1 here. */
+    @Test
+    void istiosUseDownstreamProtocolShapeIsTaken() {
+        ClusterConfig c = cluster(typed("""
+                common_http_protocol_options: {idle_timeout: 300s}
+                use_downstream_protocol_config: {http_protocol_options: {}, http2_protocol_options: {}}
+                upstream_http_protocol_options: {}
+                """));
+        assertEquals(Optional.of(Duration.ofMinutes(5)), c.idleTimeout());
+        assertEquals(Optional.of(Duration.ofMinutes(5)), cluster(typed("""
+                common_http_protocol_options: {idle_timeout: 300s}
+                use_downstream_protocol_config: {http3_protocol_options: {}}
+                """)).idleTimeout());
+    }
+
+    @Test
+    void commonOptionsRefuseWhatTheDeprecatedPathRefusesByTheSameWords() {
+        rejects(clusters(explicitHttp1("{max_stream_duration: 1s}")), AT + ".common_http_protocol_options.max_stream_duration: field is not supported");
+        rejects(clusters("- {name: c, common_http_protocol_options: {max_stream_duration: 1s}}\n"),
+                "clusters[0].common_http_protocol_options.max_stream_duration: field is not supported");
+        rejects(clusters(explicitHttp1("{headers_with_underscores_action: REJECT_REQUEST}")),
+                AT + ".common_http_protocol_options.headers_with_underscores_action: field is not supported");
+        rejects(clusters(explicitHttp1("{max_connection_duration: -1s}")),
+                AT + ".common_http_protocol_options.max_connection_duration: must not be negative");
+    }
+
+    @Test
+    void theUpstreamProtocolIsRequiredAndOnlyHttp1IsSpoken() {
+        rejects(clusters(typed("common_http_protocol_options: {idle_timeout: 1s}\n")),
+                AT + ": one of explicit_http_config, use_downstream_protocol_config, auto_config is required");
+        rejects(clusters(typed("explicit_http_config: {}\n")),
+                AT + ".explicit_http_config: one of http_protocol_options, http2_protocol_options, http3_protocol_options is required");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {}}\n")), AT + ".explicit_http_config.http2_protocol_options: "
+                + "HTTP/2 upstream is not supported: the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec upstream)");
+        rejects(clusters(typed("explicit_http_config: {http3_protocol_options: {}}\n")), AT + ".explicit_http_config.http3_protocol_options: "
+                + "HTTP/3 upstream is not supported: the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec upstream)");
+        rejects(clusters(typed("auto_config: {http_protocol_options: {}}\n")), AT + ".auto_config: is not supported: it negotiates "
+                + "HTTP/2 by ALPN over an upstream TLS socket, and the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec "
+                + "upstream) over plain TCP");
+    }
+
+    @Test
+    void settingsTheProxyDoesNotImplementAreRefusedByName() {
+        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {accept_http_10: true}}\n")),
+                AT + ".explicit_http_config.http_protocol_options.accept_http_10: field is not supported");
+        rejects(clusters(typed("use_downstream_protocol_config: {http_protocol_options: {enable_trailers: true}}\n")),
+                AT + ".use_downstream_protocol_config.http_protocol_options.enable_trailers: field is not supported");
+        rejects(clusters(typed("use_downstream_protocol_config: {http2_protocol_options: {max_concurrent_streams: 10}}\n")),
+                AT + ".use_downstream_protocol_config.http2_protocol_options.max_concurrent_streams: is not supported: it applies to "
+                        + "HTTP/2 upstream connections, which the proxy never opens (it takes HTTP/1.x downstream only)");
+        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: {auto_sni: true}\n")),
+                AT + ".upstream_http_protocol_options.auto_sni: field is not supported");
+        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nhttp_filters: [{name: envoy.filters.http.router}]\n")),
+                AT + ".http_filters: field is not supported");
+    }
+
+    /** Envoy stores options under any key a factory answers to, but reads the HTTP ones only under the canonical key. */
+    @Test
+    void anotherKeyOrAnotherTypeIsRefused() {
+        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\n").replace(KEY + ":", "envoy.upstreams.http.http_protocol_options:")),
+                "clusters[0].typed_extension_protocol_options[envoy.upstreams.http.http_protocol_options]: "
+                        + "envoy.upstreams.http.http_protocol_options is not supported (supported: " + KEY + ")");
+        rejects(clusters("- name: c\n  typed_extension_protocol_options:\n    " + KEY + ": {\"@type\": " + Bootstraps.ROUTER_TYPE + "}\n"),
+                AT + ": " + Bootstraps.ROUTER_TYPE + " is not " + TYPE);
+        rejects(clusters("- name: c\n  typed_extension_protocol_options:\n    " + KEY + ": {}\n"), AT + ": (no @type) is not " + TYPE);
+    }
+
+    /** ClusterInfoImpl uses the typed options alone when present; the deprecated field would be dropped unseen. */
+    @Test
+    void theDeprecatedFieldBesideTheTypedOptionsIsRefused() {
+        rejects(clusters(explicitHttp1("{idle_timeout: 30s}") + "  common_http_protocol_options: {idle_timeout: 5s}\n"),
+                "clusters[0].common_http_protocol_options: is ignored by Envoy when clusters[0].typed_extension_protocol_options holds "
+                        + KEY + "; set these options there");
+    }
+
+    /** ClusterInfoImpl: "Only one of max_requests_per_connection from Cluster or HttpProtocolOptions can be specified". */
+    @Test
+    void maxRequestsPerConnectionFromTheClusterAndTheOptionsIsRefused() {
+        rejects(clusters(explicitHttp1("{max_requests_per_connection: 5}") + "  max_requests_per_connection: 9\n"),
+                "clusters[0].max_requests_per_connection: Only one of max_requests_per_connection from Cluster or HttpProtocolOptions "
+                        + "can be specified (" + AT + ".common_http_protocol_options.max_requests_per_connection is set too)");
+        rejects(clusters("- {name: c, max_requests_per_connection: 9, common_http_protocol_options: {max_requests_per_connection: 5}}\n"),
+                "clusters[0].max_requests_per_connection: Only one of max_requests_per_connection from Cluster or HttpProtocolOptions "
+                        + "can be specified (clusters[0].common_http_protocol_options.max_requests_per_connection is set too)");
+        // The cluster's field alone still counts, beside options that do not set it (PROTOBUF_GET_WRAPPED_OR_DEFAULT).
+        assertEquals(9, cluster(explicitHttp1("{idle_timeout: 30s}") + "  max_requests_per_connection: 9\n").maxRequestsPerConnection());
+        assertEquals(9, cluster("- {name: c, max_requests_per_connection: 9, common_http_protocol_options: {idle_timeout: 1s}}\n")
+                .maxRequestsPerConnection());
+    }
+
+    /** The ADS path: the options arrive packed in an Any, as Istio's pilot sends them. */
+    @Test
+    void packedOptionsFromAnXdsPush() {
+        HttpProtocolOptions options = HttpProtocolOptions.newBuilder()
+                .setCommonHttpProtocolOptions(io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions.newBuilder()
+                        .setIdleTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(12))
+                        .setMaxRequestsPerConnection(UInt32Value.of(3)))
+                .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder().setHttpProtocolOptions(Http1ProtocolOptions.getDefaultInstance()))
+                .build();
+        Cluster c = FromResourcesTest.PASSTHROUGH.toBuilder().putTypedExtensionProtocolOptions(KEY, Any.pack(options)).build();
+        ClusterConfig config = ConfigTranslator.fromResources(List.of(), List.of(c), "1", NodeInfo.unnamed()).clusters().get(0);
+        assertEquals(Optional.of(Duration.ofSeconds(12)), config.idleTimeout());
+        assertEquals(3, config.maxRequestsPerConnection());
+        Cluster h2 = FromResourcesTest.PASSTHROUGH.toBuilder().putTypedExtensionProtocolOptions(KEY, Any.pack(options.toBuilder()
+                .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                        .setHttp2ProtocolOptions(io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions.getDefaultInstance())).build())).build();
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> ConfigTranslator.fromResources(List.of(), List.of(h2), "1", NodeInfo.unnamed()));
+        assertEquals(AT + ".explicit_http_config.http2_protocol_options", e.fieldPath());
+    }
+}
