@@ -3,15 +3,12 @@ package io.sourcemesh.proxy.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sourcemesh.proxy.Proxy;
-import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
-import io.sourcemesh.proxy.testing.HttpBootstrap;
-import io.sourcemesh.proxy.testing.NumberedOrigin;
+import io.sourcemesh.proxy.testing.ProxiedOrigin;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A cluster's common_http_protocol_options.max_connection_duration, as Envoy's connection pool
@@ -21,30 +18,15 @@ import org.junit.jupiter.api.Test;
  * answers each request with the number of the connection it came on.
  */
 class MaxConnectionDurationTest {
-    private Proxy proxy;
-    private NumberedOrigin origin;
-
-    @AfterEach
-    void stop() throws IOException {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-    }
+    @RegisterExtension
+    final ProxiedOrigin proxied = new ProxiedOrigin();
 
     private String start(String maxConnectionDuration) throws IOException {
-        origin = NumberedOrigin.start(Duration.ofMillis(1000));
-        String yaml = HttpBootstrap.toOrigin(origin.port())
-                .clusterFields("common_http_protocol_options: {max_connection_duration: " + maxConnectionDuration + "}")
-                .yaml();
-        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
-        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort();
+        return proxied.start(Duration.ofMillis(1000), "common_http_protocol_options: {max_connection_duration: " + maxConnectionDuration + "}");
     }
 
     private long maxDurationReached() {
-        return proxy.stats().counters().getOrDefault("cluster.origin.upstream_cx_max_duration_reached", 0L);
+        return proxied.clusterCounter("upstream_cx_max_duration_reached");
     }
 
     @Test
@@ -52,12 +34,12 @@ class MaxConnectionDurationTest {
         String url = start("2s"); // room for two curls on a loaded machine before it
         assertEquals("conn-1", Curl.run(url + "/").body());
         assertEquals("conn-1", Curl.run(url + "/").body(), "pooled while younger than the duration");
-        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(10)), "the idle connection is closed by the proxy, unasked");
-        long lived = origin.millisSinceAccepted(1);
+        assertTrue(proxied.origin().awaitClosed(1, Duration.ofSeconds(10)), "the idle connection is closed by the proxy, unasked");
+        long lived = proxied.origin().millisSinceAccepted(1);
         assertTrue(lived >= 1900, "closed after " + lived + " ms");
         assertEquals(1, maxDurationReached());
         assertEquals("conn-2", Curl.run(url + "/").body(), "the next request on a new connection");
-        assertEquals(2, proxy.stats().counters().get("cluster.origin.upstream_cx_total"));
+        assertEquals(2, proxied.clusterCounter("upstream_cx_total"));
     }
 
     @Test
@@ -67,7 +49,7 @@ class MaxConnectionDurationTest {
         assertEquals(200, slow.status(), slow.err());
         assertEquals("conn-1", slow.body(), "answered whole on the connection that outlived its duration");
         assertEquals(1, maxDurationReached());
-        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(10)), "closed once its response was done");
+        assertTrue(proxied.origin().awaitClosed(1, Duration.ofSeconds(10)), "closed once its response was done");
         assertEquals("conn-2", Curl.run(url + "/").body(), "a drained connection takes no new request");
         assertEquals(1, maxDurationReached(), "the new connection is younger than its duration");
     }

@@ -3,15 +3,12 @@ package io.sourcemesh.proxy.upstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sourcemesh.proxy.Proxy;
-import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
-import io.sourcemesh.proxy.testing.HttpBootstrap;
-import io.sourcemesh.proxy.testing.NumberedOrigin;
+import io.sourcemesh.proxy.testing.ProxiedOrigin;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A cluster whose HTTP options are given only as Istio writes them (pilot/pkg/networking/core/cluster_builder.go,
@@ -22,32 +19,13 @@ import org.junit.jupiter.api.Test;
  * The origin answers each request with the number of the connection it came on.
  */
 class TypedProtocolOptionsEndToEndTest {
-    private Proxy proxy;
-    private NumberedOrigin origin;
-
-    @AfterEach
-    void stop() throws IOException {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-    }
+    @RegisterExtension
+    final ProxiedOrigin proxied = new ProxiedOrigin();
 
     private String start(String upstreamProtocol, String common) throws IOException {
-        origin = NumberedOrigin.start(Duration.ofMillis(1500));
-        String yaml = HttpBootstrap.toOrigin(origin.port())
-                .clusterFields("typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {"
-                        + "\"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, "
-                        + upstreamProtocol + ", common_http_protocol_options: " + common + "}}")
-                .yaml();
-        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
-        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort();
-    }
-
-    private long counter(String name) {
-        return proxy.stats().counters().getOrDefault("cluster.origin." + name, 0L);
+        return proxied.start(Duration.ofMillis(1500), "typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {"
+                + "\"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, "
+                + upstreamProtocol + ", common_http_protocol_options: " + common + "}}");
     }
 
     @Test
@@ -55,15 +33,15 @@ class TypedProtocolOptionsEndToEndTest {
         String url = start("explicit_http_config: {http_protocol_options: {}}", "{idle_timeout: 1s, max_requests_per_connection: 2}");
         assertEquals("conn-1", Curl.run(url + "/").body());
         assertEquals("conn-1", Curl.run(url + "/").body(), "the second request reuses the pooled connection");
-        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(5)), "its second request was its last: the proxy closes it");
-        assertEquals(1, counter("upstream_cx_max_requests"));
-        assertEquals(0, counter("upstream_cx_idle_timeout"), "closed for its requests, not for idling");
+        assertTrue(proxied.origin().awaitClosed(1, Duration.ofSeconds(5)), "its second request was its last: the proxy closes it");
+        assertEquals(1, proxied.clusterCounter("upstream_cx_max_requests"));
+        assertEquals(0, proxied.clusterCounter("upstream_cx_idle_timeout"), "closed for its requests, not for idling");
         assertEquals("conn-2", Curl.run(url + "/").body(), "the third request on a new connection");
-        assertTrue(origin.awaitClosed(2, Duration.ofSeconds(10)), "left idle, the new connection is closed by the proxy, unasked");
-        long idleFor = origin.millisSinceAnswered(2);
+        assertTrue(proxied.origin().awaitClosed(2, Duration.ofSeconds(10)), "left idle, the new connection is closed by the proxy, unasked");
+        long idleFor = proxied.origin().millisSinceAnswered(2);
         assertTrue(idleFor >= 900, "closed after " + idleFor + " ms idle");
-        assertEquals(1, counter("upstream_cx_idle_timeout"));
-        assertEquals(2, counter("upstream_cx_total"));
+        assertEquals(1, proxied.clusterCounter("upstream_cx_idle_timeout"));
+        assertEquals(2, proxied.clusterCounter("upstream_cx_total"));
     }
 
     /** Istio's passthrough clusters' shape (passthroughHttpProtocolOptions): the downstream's protocol, HTTP/1.x here. */
@@ -75,7 +53,7 @@ class TypedProtocolOptionsEndToEndTest {
         assertEquals(200, first.status(), first.err());
         assertEquals("conn-1", first.body());
         assertEquals("conn-2", Curl.run(url + "/").body(), "one request per connection");
-        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(5)));
-        assertEquals(2, counter("upstream_cx_max_requests"));
+        assertTrue(proxied.origin().awaitClosed(1, Duration.ofSeconds(5)));
+        assertEquals(2, proxied.clusterCounter("upstream_cx_max_requests"));
     }
 }

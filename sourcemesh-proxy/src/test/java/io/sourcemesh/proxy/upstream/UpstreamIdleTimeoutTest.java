@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sourcemesh.proxy.Proxy;
-import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
-import io.sourcemesh.proxy.testing.HttpBootstrap;
-import io.sourcemesh.proxy.testing.NumberedOrigin;
+import io.sourcemesh.proxy.testing.ProxiedOrigin;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A cluster's common_http_protocol_options.idle_timeout, as Envoy's codec client idle timer
@@ -21,30 +18,15 @@ import org.junit.jupiter.api.Test;
  * turns it off. The origin answers each request with the number of the connection it came on.
  */
 class UpstreamIdleTimeoutTest {
-    private Proxy proxy;
-    private NumberedOrigin origin;
-
-    @AfterEach
-    void stop() throws IOException {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-    }
+    @RegisterExtension
+    final ProxiedOrigin proxied = new ProxiedOrigin();
 
     private String start(String idleTimeout) throws IOException {
-        origin = NumberedOrigin.start(Duration.ofMillis(1500));
-        String yaml = HttpBootstrap.toOrigin(origin.port())
-                .clusterFields("common_http_protocol_options: {idle_timeout: " + idleTimeout + "}")
-                .yaml();
-        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
-        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort();
+        return proxied.start(Duration.ofMillis(1500), "common_http_protocol_options: {idle_timeout: " + idleTimeout + "}");
     }
 
     private long idleTimeouts() {
-        return proxy.stats().counters().getOrDefault("cluster.origin.upstream_cx_idle_timeout", 0L);
+        return proxied.clusterCounter("upstream_cx_idle_timeout");
     }
 
     @Test
@@ -52,12 +34,12 @@ class UpstreamIdleTimeoutTest {
         String url = start("1s");
         assertEquals("conn-1", Curl.run(url + "/").body());
         assertEquals("conn-1", Curl.run(url + "/").body(), "pooled while idle for less than the timeout");
-        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(10)), "the idle connection is closed by the proxy, unasked");
-        long idleFor = origin.millisSinceAnswered(1);
+        assertTrue(proxied.origin().awaitClosed(1, Duration.ofSeconds(10)), "the idle connection is closed by the proxy, unasked");
+        long idleFor = proxied.origin().millisSinceAnswered(1);
         assertTrue(idleFor >= 900, "closed after " + idleFor + " ms idle");
         assertEquals(1, idleTimeouts());
         assertEquals("conn-2", Curl.run(url + "/").body(), "the next request on a new connection");
-        assertEquals(2, proxy.stats().counters().get("cluster.origin.upstream_cx_total"));
+        assertEquals(2, proxied.clusterCounter("upstream_cx_total"));
     }
 
     @Test
@@ -68,7 +50,7 @@ class UpstreamIdleTimeoutTest {
         assertEquals("conn-1", slow.body(), "a response slower than the idle timeout is answered whole");
         assertEquals(0, idleTimeouts(), "a connection with a stream is not idle");
         assertEquals("conn-1", Curl.run(url + "/").body(), "and goes back to the pool");
-        assertTrue(origin.awaitClosed(1, Duration.ofSeconds(10)), "then idles out");
+        assertTrue(proxied.origin().awaitClosed(1, Duration.ofSeconds(10)), "then idles out");
         assertEquals(1, idleTimeouts());
     }
 
@@ -76,7 +58,7 @@ class UpstreamIdleTimeoutTest {
     void zeroTurnsTheIdleTimeoutOff() throws Exception {
         String url = start("0s");
         assertEquals("conn-1", Curl.run(url + "/").body());
-        assertFalse(origin.awaitClosed(1, Duration.ofMillis(1500)), "no idle timeout: the pooled connection stays");
+        assertFalse(proxied.origin().awaitClosed(1, Duration.ofMillis(1500)), "no idle timeout: the pooled connection stays");
         assertEquals("conn-1", Curl.run(url + "/").body());
         assertEquals(0, idleTimeouts());
     }
