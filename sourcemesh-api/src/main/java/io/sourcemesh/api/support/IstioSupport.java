@@ -201,7 +201,12 @@ final class IstioSupport {
                 supported(lb + ".simple", "LEAST_CONN and UNSPECIFIED are LEAST_REQUEST, as in Istio").warning("PASSTHROUGH"),
                 supported(lb + ".consistentHash.useSourceIp", null),
                 supported(lb + ".consistentHash.httpHeaderName", null),
-                warned(lb + ".consistentHash.*", "only useSourceIp and httpHeaderName"),
+                supported(lb + ".consistentHash.httpCookie", "route hash_policy cookie: with a ttl, a request without the "
+                        + "cookie gets one made up, sent back as Envoy's Set-Cookie (name=\"value\"; Max-Age unless the ttl "
+                        + "is 0s; Path; the attributes; HttpOnly); without a ttl such a request goes to a random endpoint"),
+                supported(lb + ".consistentHash.httpQueryParameterName", "the first value of that query parameter, not "
+                        + "decoded"),
+                warned(lb + ".consistentHash.*", "only useSourceIp, httpHeaderName, httpCookie and httpQueryParameterName"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO"),
                 warned(at + ".connectionPool.http.h2UpgradePolicy", null), warned(at + ".connectionPool.http.useClientProtocol", null),

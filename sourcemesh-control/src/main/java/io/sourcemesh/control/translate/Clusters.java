@@ -145,7 +145,10 @@ final class Clusters {
 
     /**
      * The route hash policy a consistentHash DestinationRule asks for (Istio puts it on the route, the
-     * ring hash on the cluster): useSourceIp → connection source IP, httpHeaderName → that header.
+     * ring hash on the cluster), as Istio's ConsistentHashToHashPolicy (pilot/pkg/networking/core/route/route.go):
+     * useSourceIp → connection source IP, httpHeaderName → that header, httpCookie → that cookie (name, path, ttl and
+     * attributes as written: with a ttl Envoy makes the cookie up when the request lacks it), httpQueryParameterName →
+     * that query parameter.
      */
     static Optional<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> hashPolicy(MeshModel model,
             String fqdn, String subset) {
@@ -168,10 +171,29 @@ final class Clusters {
         } else if (ch.has("httpHeaderName")) {
             hp.setHeader(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Header.newBuilder()
                     .setHeaderName(ch.path("httpHeaderName").asText()));
+        } else if (ch.has("httpCookie")) {
+            hp.setCookie(cookie(ch.path("httpCookie")));
+        } else if (ch.has("httpQueryParameterName")) {
+            hp.setQueryParameter(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter.newBuilder()
+                    .setName(ch.path("httpQueryParameterName").asText()));
         } else {
             return Optional.empty();
         }
         return Optional.of(hp.build());
+    }
+
+    /** httpCookie; a ttl that is not a duration never gets here: the API refuses it (DestinationRuleRules). */
+    private static io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie cookie(JsonNode c) {
+        var out = io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie.newBuilder()
+                .setName(c.path("name").asText()).setPath(c.path("path").asText(""));
+        if (c.hasNonNull("ttl")) {
+            IstioDurations.parse(c.path("ttl").asText()).ifPresent(out::setTtl);
+        }
+        for (JsonNode a : list(c.path("attributes"))) {
+            out.addAttributes(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.CookieAttribute.newBuilder()
+                    .setName(a.path("name").asText()).setValue(a.path("value").asText("")));
+        }
+        return out.build();
     }
 
     /** The DestinationRule for a service: its own namespace first, then the root namespace (Istio's lookup). */

@@ -1,10 +1,12 @@
 package io.sourcemesh.control.translate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
@@ -60,6 +62,48 @@ class RoutingTest {
                 r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
         assertTrue(r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute().getHashPolicy(0)
                 .getConnectionProperties().getSourceIp());
+    }
+
+    private static RouteAction routeWith(String consistentHash) {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: %s
+                """.formatted(consistentHash)));
+        MeshModel sticky = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+        assertEquals(Cluster.LbPolicy.RING_HASH,
+                r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
+        return r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute();
+    }
+
+    /** Istio's ConsistentHashToHashPolicy (pilot/pkg/networking/core/route/route.go): name, path, ttl and attributes as written. */
+    @Test
+    void httpCookieIsTheRoutesCookieHashPolicy() {
+        RouteAction a = routeWith("{httpCookie: {name: user, path: /app, ttl: 3600s, attributes: [{name: SameSite, value: Lax},"
+                + " {name: Secure}]}}");
+        assertEquals(1, a.getHashPolicyCount());
+        assertEquals(RouteAction.HashPolicy.Cookie.newBuilder().setName("user").setPath("/app")
+                .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
+                .addAttributes(RouteAction.HashPolicy.CookieAttribute.newBuilder().setName("SameSite").setValue("Lax"))
+                .addAttributes(RouteAction.HashPolicy.CookieAttribute.newBuilder().setName("Secure"))
+                .build(), a.getHashPolicy(0).getCookie());
+        RouteAction.HashPolicy.Cookie noTtl = routeWith("{httpCookie: {name: user}}").getHashPolicy(0).getCookie();
+        assertEquals("user", noTtl.getName());
+        assertFalse(noTtl.hasTtl(), "no ttl stays none: Envoy then makes no cookie up");
+        assertTrue(routeWith("{httpCookie: {name: user, ttl: 0s}}").getHashPolicy(0).getCookie().hasTtl(),
+                "0s is a ttl: a session cookie");
+    }
+
+    @Test
+    void httpQueryParameterNameIsTheRoutesQueryParameterHashPolicy() {
+        assertEquals("user", routeWith("{httpQueryParameterName: user}").getHashPolicy(0).getQueryParameter().getName());
     }
 
     @Test
