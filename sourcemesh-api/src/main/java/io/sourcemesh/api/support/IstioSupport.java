@@ -206,7 +206,11 @@ final class IstioSupport {
                         + "is 0s; Path; the attributes; HttpOnly); without a ttl such a request goes to a random endpoint"),
                 supported(lb + ".consistentHash.httpQueryParameterName", "the first value of that query parameter, not "
                         + "decoded"),
-                warned(lb + ".consistentHash.*", "only useSourceIp, httpHeaderName, httpCookie and httpQueryParameterName"),
+                supported(lb + ".consistentHash.ringHash.minimumRingSize", "the cluster's ring_hash_lb_config "
+                        + "minimum_ring_size (0: Envoy's default); above Envoy's limit 8388608, the limit and a warning"),
+                supported(lb + ".consistentHash.minimumRingSize", "as ringHash.minimumRingSize; without either, 1024 "
+                        + "is written, as Istio"),
+                warned(lb + ".consistentHash.*", "maglev is not implemented: the cluster keeps a ring hash"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO"),
                 warned(at + ".connectionPool.http.h2UpgradePolicy", null), warned(at + ".connectionPool.http.useClientProtocol", null),

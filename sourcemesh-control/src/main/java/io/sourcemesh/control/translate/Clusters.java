@@ -79,6 +79,7 @@ final class Clusters {
                 .setConnectTimeout(CONNECT_TIMEOUT)
                 .setLbPolicy(lbPolicy(trafficPolicy))
                 .setLoadAssignment(cla);
+        ringHash(c, trafficPolicy, where, warnings);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         UpstreamProxyProtocol.apply(c, proxyProtocol);
@@ -99,6 +100,39 @@ final class Clusters {
             case "RANDOM" -> Cluster.LbPolicy.RANDOM;
             default -> Cluster.LbPolicy.LEAST_REQUEST;
         };
+    }
+
+    /** Envoy's bound on minimum_ring_size (cluster.proto: lte 8388608, also maximum_ring_size's default). */
+    static final long MAX_RING_SIZE = 8 * 1024 * 1024;
+
+    /**
+     * A consistentHash cluster's ring size, as Istio's ApplyRingHashLoadBalancer (pilot/pkg/networking/core/
+     * cluster_traffic_policy.go): ringHash.minimumRingSize when it is not 0 (0: no ring_hash_lb_config, Envoy's
+     * defaults); without ringHash, the deprecated minimumRingSize, else Envoy's default 1024, always written. maglev is
+     * not implemented (warned at apply): the ring keeps Envoy's defaults. Above Envoy's bound the proxy would refuse the
+     * cluster: a warning, and the bound.
+     */
+    private static void ringHash(Cluster.Builder c, JsonNode trafficPolicy, String where, List<TranslationWarning> warnings) {
+        JsonNode ch = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer").path("consistentHash");
+        if (ch == null || !ch.isObject() || ch.has("maglev")) {
+            return;
+        }
+        String field = ch.has("ringHash") ? "ringHash.minimumRingSize" : "minimumRingSize";
+        long min = ch.has("ringHash") ? ch.path("ringHash").path("minimumRingSize").asLong(0)
+                : ch.path("minimumRingSize").asLong(0);
+        if (min == 0) {
+            if (ch.has("ringHash")) {
+                return;
+            }
+            min = 1024;
+        }
+        if (min > MAX_RING_SIZE || min < 0) {
+            warnings.add(new TranslationWarning(where, "consistentHash." + field + " " + Long.toUnsignedString(min)
+                    + " is above Envoy's limit " + MAX_RING_SIZE + "; " + MAX_RING_SIZE + " used"));
+            min = MAX_RING_SIZE;
+        }
+        c.setRingHashLbConfig(Cluster.RingHashLbConfig.newBuilder().setMinimumRingSize(
+                com.google.protobuf.UInt64Value.of(min)));
     }
 
     /**

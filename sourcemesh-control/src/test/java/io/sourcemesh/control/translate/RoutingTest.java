@@ -64,6 +64,48 @@ class RoutingTest {
                 .getConnectionProperties().getSourceIp());
     }
 
+    private static ProxyResources translateWith(String consistentHash) {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: %s
+                """.formatted(consistentHash)));
+        MeshModel sticky = MeshModel.of(objects);
+        return Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+    }
+
+    private static Cluster clusterWith(String consistentHash) {
+        return translateWith(consistentHash).cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow();
+    }
+
+    /**
+     * Istio's ApplyRingHashLoadBalancer (pilot/pkg/networking/core/cluster_traffic_policy.go): ringHash.minimumRingSize
+     * when set (0: no ring config), else the deprecated minimumRingSize, else 1024, always written.
+     */
+    @Test
+    void ringSizesAsIstioWritesThem() {
+        Cluster ring = clusterWith("{httpHeaderName: x-user, ringHash: {minimumRingSize: 4096}}");
+        assertEquals(Cluster.LbPolicy.RING_HASH, ring.getLbPolicy());
+        assertEquals(4096, ring.getRingHashLbConfig().getMinimumRingSize().getValue());
+        assertFalse(clusterWith("{httpHeaderName: x-user, ringHash: {minimumRingSize: 0}}").hasRingHashLbConfig());
+        assertFalse(clusterWith("{httpHeaderName: x-user, ringHash: {}}").hasRingHashLbConfig());
+        assertEquals(2048, clusterWith("{httpHeaderName: x-user, minimumRingSize: 2048}").getRingHashLbConfig()
+                .getMinimumRingSize().getValue());
+        assertEquals(1024, clusterWith("{httpHeaderName: x-user}").getRingHashLbConfig().getMinimumRingSize().getValue());
+        ProxyResources big = translateWith("{httpHeaderName: x-user, ringHash: {minimumRingSize: 9000000}}");
+        assertEquals(8388608, big.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow()
+                .getRingHashLbConfig().getMinimumRingSize().getValue(), "Envoy's bound: above it the proxy refuses the cluster");
+        assertTrue(big.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/sticky")
+                && w.message().equals("consistentHash.ringHash.minimumRingSize 9000000 is above Envoy's limit 8388608; "
+                        + "8388608 used")), big.warnings().toString());
+    }
+
     private static RouteAction routeWith(String consistentHash) {
         var objects = Fixtures.seed();
         objects.add(Fixtures.parseYaml("""
