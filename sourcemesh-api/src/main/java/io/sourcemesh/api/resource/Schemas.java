@@ -197,10 +197,19 @@ public final class Schemas {
             f("privateKey", string()), f("caCertificates", string()), f("credentialName", string()),
             f("subjectAltNames", strings()), f("sni", string()), f("insecureSkipVerify", bool()), f("caCrl", string()));
 
+    /** Istio's ConsistentHashLB as its CRD types it; the oneOf groups and Istio's own checks are DestinationRuleRules'. */
+    private static final Schema.Obj CONSISTENT_HASH = object(f("httpHeaderName", string()),
+            f("httpCookie", object(req("name", string()), f("path", string()), f("ttl", string()),
+                    f("attributes", listOf(object(req("name", string()), f("value", string())))))),
+            f("useSourceIp", bool()), f("httpQueryParameterName", string()),
+            f("ringHash", object(f("minimumRingSize", integer(0, Long.MAX_VALUE)))),
+            f("maglev", object(f("tableSize", integer(0, Long.MAX_VALUE)))),
+            f("minimumRingSize", integer(0, Long.MAX_VALUE)));
+
     private static final Schema.Obj PORT_POLICY = object(f("port", PORT_SELECTOR),
             f("loadBalancer", object(
                     f("simple", oneOf("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")),
-                    f("consistentHash", any()), f("localityLbSetting", any()), f("warmupDurationSecs", string()),
+                    f("consistentHash", CONSISTENT_HASH), f("localityLbSetting", any()), f("warmupDurationSecs", string()),
                     f("warmup", any()))),
             f("connectionPool", object(
                     f("tcp", object(f("maxConnections", integer()), f("connectTimeout", string()),

@@ -74,6 +74,7 @@ public final class Validator {
             case "VirtualService" -> VirtualServiceRules.check(object, errors);
             case "Gateway" -> GatewayRules.check(object, errors);
             case "Sidecar" -> SidecarRules.check(object, errors);
+            case "DestinationRule" -> DestinationRuleRules.check(object, errors);
             default -> {
             }
         }

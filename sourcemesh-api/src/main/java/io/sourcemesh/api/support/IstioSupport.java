@@ -201,7 +201,16 @@ final class IstioSupport {
                 supported(lb + ".simple", "LEAST_CONN and UNSPECIFIED are LEAST_REQUEST, as in Istio").warning("PASSTHROUGH"),
                 supported(lb + ".consistentHash.useSourceIp", null),
                 supported(lb + ".consistentHash.httpHeaderName", null),
-                warned(lb + ".consistentHash.*", "only useSourceIp and httpHeaderName"),
+                supported(lb + ".consistentHash.httpCookie", "route hash_policy cookie: with a ttl, a request without the "
+                        + "cookie gets one made up, sent back as Envoy's Set-Cookie (name=\"value\"; Max-Age unless the ttl "
+                        + "is 0s; Path; the attributes; HttpOnly); without a ttl such a request goes to a random endpoint"),
+                supported(lb + ".consistentHash.httpQueryParameterName", "the first value of that query parameter, not "
+                        + "decoded"),
+                supported(lb + ".consistentHash.ringHash.minimumRingSize", "the cluster's ring_hash_lb_config "
+                        + "minimum_ring_size (0: Envoy's default); above Envoy's limit 8388608, the limit and a warning"),
+                supported(lb + ".consistentHash.minimumRingSize", "as ringHash.minimumRingSize; without either, 1024 "
+                        + "is written, as Istio"),
+                warned(lb + ".consistentHash.*", "maglev is not implemented: the cluster keeps a ring hash"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; the HTTP settings in the "
                         + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio"),

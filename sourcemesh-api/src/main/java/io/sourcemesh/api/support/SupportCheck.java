@@ -69,6 +69,9 @@ public final class SupportCheck {
         if (kind.get().kind().equals("Sidecar")) {
             istio.addAll(io.sourcemesh.api.resource.SidecarRules.warnings(object));
         }
+        if (kind.get().kind().equals("DestinationRule")) {
+            istio.addAll(io.sourcemesh.api.resource.DestinationRuleRules.warnings(object));
+        }
         return new Findings(warned, istio, refused);
     }
 

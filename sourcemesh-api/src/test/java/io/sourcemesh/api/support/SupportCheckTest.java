@@ -22,6 +22,34 @@ class SupportCheckTest {
         return Validator.validate(n).stream().map(FieldError::message).toList();
     }
 
+    /** consistentHash's cookie and query parameter keys and ring sizes are implemented; maglev is not, and says so. */
+    @Test
+    void consistentHashKeysAreImplementedAndMaglevIsWarned() throws Exception {
+        assertEquals(List.of(), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky}
+                spec:
+                  host: app
+                  trafficPolicy:
+                    loadBalancer: {consistentHash: {httpCookie: {name: user, path: /, ttl: 60s, attributes: [{name: Secure}]}}}
+                  subsets:
+                  - name: v1
+                    trafficPolicy: {loadBalancer: {consistentHash: {httpQueryParameterName: user, ringHash: {minimumRingSize: 64}}}}
+                  - name: v2
+                    trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 64}}}
+                """).notImplemented());
+        assertEquals(List.of("spec.trafficPolicy.loadBalancer.consistentHash.maglev is not implemented by SourceMesh and has no "
+                + "effect"), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky}
+                spec:
+                  host: app
+                  trafficPolicy: {loadBalancer: {consistentHash: {httpQueryParameterName: user, maglev: {tableSize: 65537}}}}
+                """).warned());
+    }
+
     // Istio's samples/bookinfo/networking/virtual-service-ratings-test-delay.yaml, verbatim.
     @Test
     void aFaultInjectionRoutePassesQuietlyAndItsUnimplementedDelayIsWarned() throws Exception {

@@ -79,6 +79,7 @@ final class Clusters {
                 .setConnectTimeout(CONNECT_TIMEOUT)
                 .setLbPolicy(lbPolicy(trafficPolicy))
                 .setLoadAssignment(cla);
+        ringHash(c, trafficPolicy, where, warnings);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         UpstreamProxyProtocol.apply(c, proxyProtocol);
@@ -99,6 +100,39 @@ final class Clusters {
             case "RANDOM" -> Cluster.LbPolicy.RANDOM;
             default -> Cluster.LbPolicy.LEAST_REQUEST;
         };
+    }
+
+    /** Envoy's bound on minimum_ring_size (cluster.proto: lte 8388608, also maximum_ring_size's default). */
+    static final long MAX_RING_SIZE = 8 * 1024 * 1024;
+
+    /**
+     * A consistentHash cluster's ring size, as Istio's ApplyRingHashLoadBalancer (pilot/pkg/networking/core/
+     * cluster_traffic_policy.go): ringHash.minimumRingSize when it is not 0 (0: no ring_hash_lb_config, Envoy's
+     * defaults); without ringHash, the deprecated minimumRingSize, else Envoy's default 1024, always written. maglev is
+     * not implemented (warned at apply): the ring keeps Envoy's defaults. Above Envoy's bound the proxy would refuse the
+     * cluster: a warning, and the bound.
+     */
+    private static void ringHash(Cluster.Builder c, JsonNode trafficPolicy, String where, List<TranslationWarning> warnings) {
+        JsonNode ch = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer").path("consistentHash");
+        if (ch == null || !ch.isObject() || ch.has("maglev")) {
+            return;
+        }
+        String field = ch.has("ringHash") ? "ringHash.minimumRingSize" : "minimumRingSize";
+        long min = ch.has("ringHash") ? ch.path("ringHash").path("minimumRingSize").asLong(0)
+                : ch.path("minimumRingSize").asLong(0);
+        if (min == 0) {
+            if (ch.has("ringHash")) {
+                return;
+            }
+            min = 1024;
+        }
+        if (min > MAX_RING_SIZE || min < 0) {
+            warnings.add(new TranslationWarning(where, "consistentHash." + field + " " + Long.toUnsignedString(min)
+                    + " is above Envoy's limit " + MAX_RING_SIZE + "; " + MAX_RING_SIZE + " used"));
+            min = MAX_RING_SIZE;
+        }
+        c.setRingHashLbConfig(Cluster.RingHashLbConfig.newBuilder().setMinimumRingSize(
+                com.google.protobuf.UInt64Value.of(min)));
     }
 
     /**
@@ -148,7 +182,10 @@ final class Clusters {
 
     /**
      * The route hash policy a consistentHash DestinationRule asks for (Istio puts it on the route, the
-     * ring hash on the cluster): useSourceIp → connection source IP, httpHeaderName → that header.
+     * ring hash on the cluster), as Istio's ConsistentHashToHashPolicy (pilot/pkg/networking/core/route/route.go):
+     * useSourceIp → connection source IP, httpHeaderName → that header, httpCookie → that cookie (name, path, ttl and
+     * attributes as written: with a ttl Envoy makes the cookie up when the request lacks it), httpQueryParameterName →
+     * that query parameter.
      */
     static Optional<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> hashPolicy(MeshModel model,
             String fqdn, String subset) {
@@ -171,10 +208,29 @@ final class Clusters {
         } else if (ch.has("httpHeaderName")) {
             hp.setHeader(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Header.newBuilder()
                     .setHeaderName(ch.path("httpHeaderName").asText()));
+        } else if (ch.has("httpCookie")) {
+            hp.setCookie(cookie(ch.path("httpCookie")));
+        } else if (ch.has("httpQueryParameterName")) {
+            hp.setQueryParameter(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter.newBuilder()
+                    .setName(ch.path("httpQueryParameterName").asText()));
         } else {
             return Optional.empty();
         }
         return Optional.of(hp.build());
+    }
+
+    /** httpCookie; a ttl that is not a duration never gets here: the API refuses it (DestinationRuleRules). */
+    private static io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie cookie(JsonNode c) {
+        var out = io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie.newBuilder()
+                .setName(c.path("name").asText()).setPath(c.path("path").asText(""));
+        if (c.hasNonNull("ttl")) {
+            IstioDurations.parse(c.path("ttl").asText()).ifPresent(out::setTtl);
+        }
+        for (JsonNode a : list(c.path("attributes"))) {
+            out.addAttributes(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.CookieAttribute.newBuilder()
+                    .setName(a.path("name").asText()).setValue(a.path("value").asText("")));
+        }
+        return out.build();
     }
 
     /** The DestinationRule for a service: its own namespace first, then the root namespace (Istio's lookup). */

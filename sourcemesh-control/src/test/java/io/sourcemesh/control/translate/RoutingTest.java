@@ -1,10 +1,12 @@
 package io.sourcemesh.control.translate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
@@ -60,6 +62,90 @@ class RoutingTest {
                 r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
         assertTrue(r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute().getHashPolicy(0)
                 .getConnectionProperties().getSourceIp());
+    }
+
+    private static ProxyResources translateWith(String consistentHash) {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: %s
+                """.formatted(consistentHash)));
+        MeshModel sticky = MeshModel.of(objects);
+        return Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+    }
+
+    private static Cluster clusterWith(String consistentHash) {
+        return translateWith(consistentHash).cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow();
+    }
+
+    /**
+     * Istio's ApplyRingHashLoadBalancer (pilot/pkg/networking/core/cluster_traffic_policy.go): ringHash.minimumRingSize
+     * when set (0: no ring config), else the deprecated minimumRingSize, else 1024, always written.
+     */
+    @Test
+    void ringSizesAsIstioWritesThem() {
+        Cluster ring = clusterWith("{httpHeaderName: x-user, ringHash: {minimumRingSize: 4096}}");
+        assertEquals(Cluster.LbPolicy.RING_HASH, ring.getLbPolicy());
+        assertEquals(4096, ring.getRingHashLbConfig().getMinimumRingSize().getValue());
+        assertFalse(clusterWith("{httpHeaderName: x-user, ringHash: {minimumRingSize: 0}}").hasRingHashLbConfig());
+        assertFalse(clusterWith("{httpHeaderName: x-user, ringHash: {}}").hasRingHashLbConfig());
+        assertEquals(2048, clusterWith("{httpHeaderName: x-user, minimumRingSize: 2048}").getRingHashLbConfig()
+                .getMinimumRingSize().getValue());
+        assertEquals(1024, clusterWith("{httpHeaderName: x-user}").getRingHashLbConfig().getMinimumRingSize().getValue());
+        ProxyResources big = translateWith("{httpHeaderName: x-user, ringHash: {minimumRingSize: 9000000}}");
+        assertEquals(8388608, big.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow()
+                .getRingHashLbConfig().getMinimumRingSize().getValue(), "Envoy's bound: above it the proxy refuses the cluster");
+        assertTrue(big.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/sticky")
+                && w.message().equals("consistentHash.ringHash.minimumRingSize 9000000 is above Envoy's limit 8388608; "
+                        + "8388608 used")), big.warnings().toString());
+    }
+
+    private static RouteAction routeWith(String consistentHash) {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: %s
+                """.formatted(consistentHash)));
+        MeshModel sticky = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+        assertEquals(Cluster.LbPolicy.RING_HASH,
+                r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
+        return r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute();
+    }
+
+    /** Istio's ConsistentHashToHashPolicy (pilot/pkg/networking/core/route/route.go): name, path, ttl and attributes as written. */
+    @Test
+    void httpCookieIsTheRoutesCookieHashPolicy() {
+        RouteAction a = routeWith("{httpCookie: {name: user, path: /app, ttl: 3600s, attributes: [{name: SameSite, value: Lax},"
+                + " {name: Secure}]}}");
+        assertEquals(1, a.getHashPolicyCount());
+        assertEquals(RouteAction.HashPolicy.Cookie.newBuilder().setName("user").setPath("/app")
+                .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
+                .addAttributes(RouteAction.HashPolicy.CookieAttribute.newBuilder().setName("SameSite").setValue("Lax"))
+                .addAttributes(RouteAction.HashPolicy.CookieAttribute.newBuilder().setName("Secure"))
+                .build(), a.getHashPolicy(0).getCookie());
+        RouteAction.HashPolicy.Cookie noTtl = routeWith("{httpCookie: {name: user}}").getHashPolicy(0).getCookie();
+        assertEquals("user", noTtl.getName());
+        assertFalse(noTtl.hasTtl(), "no ttl stays none: Envoy then makes no cookie up");
+        assertTrue(routeWith("{httpCookie: {name: user, ttl: 0s}}").getHashPolicy(0).getCookie().hasTtl(),
+                "0s is a ttl: a session cookie");
+    }
+
+    @Test
+    void httpQueryParameterNameIsTheRoutesQueryParameterHashPolicy() {
+        assertEquals("user", routeWith("{httpQueryParameterName: user}").getHashPolicy(0).getQueryParameter().getName());
     }
 
     @Test

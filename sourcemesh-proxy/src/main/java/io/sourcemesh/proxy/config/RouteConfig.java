@@ -203,6 +203,36 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
         }
     }
 
-    /** Ring-hash input: the source IP ({@code connection_properties.source_ip}) or a header. */
-    public record HashPolicy(Optional<String> header, boolean sourceIp, boolean terminal) {}
+    /**
+     * Ring-hash input, one of: the source IP ({@code connection_properties.source_ip}), a header, a cookie
+     * ({@link HashCookie}) or the first value of a query parameter ({@code query_parameter}).
+     */
+    public record HashPolicy(Optional<String> header, boolean sourceIp, boolean terminal, Optional<HashCookie> cookie,
+            Optional<String> queryParameter) {
+        public HashPolicy(Optional<String> header, boolean sourceIp, boolean terminal) {
+            this(header, sourceIp, terminal, Optional.empty(), Optional.empty());
+        }
+
+        public static HashPolicy ofCookie(HashCookie cookie, boolean terminal) {
+            return new HashPolicy(Optional.empty(), false, terminal, Optional.of(cookie), Optional.empty());
+        }
+
+        public static HashPolicy ofQueryParameter(String name, boolean terminal) {
+            return new HashPolicy(Optional.empty(), false, terminal, Optional.empty(), Optional.of(name));
+        }
+    }
+
+    /**
+     * hash_policy.cookie, as Envoy's CookieHashMethod (source/common/http/hash_policy.cc): the cookie's value is the key;
+     * when the request has none and a ttl is set ({@code ttlSeconds} present), the router makes one up and sends it
+     * back in a Set-Cookie with this path and these attributes (a ttl of 0: a session cookie, no Max-Age).
+     */
+    public record HashCookie(String name, String path, java.util.OptionalLong ttlSeconds, List<CookieAttribute> attributes) {
+        public HashCookie {
+            attributes = List.copyOf(attributes);
+        }
+    }
+
+    /** A Set-Cookie attribute of a generated hash cookie: {@code name=value}, or {@code name} alone when value is empty. */
+    public record CookieAttribute(String name, String value) {}
 }

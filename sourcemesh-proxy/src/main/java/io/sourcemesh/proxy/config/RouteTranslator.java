@@ -225,7 +225,7 @@ final class RouteTranslator {
         for (int i = 0; i < a.getHashPolicyCount(); i++) {
             String hPath = at(path, "hash_policy", i);
             RouteAction.HashPolicy h = a.getHashPolicy(i);
-            only(h, hPath, "header", "connection_properties", "terminal");
+            only(h, hPath, "header", "connection_properties", "cookie", "query_parameter", "terminal");
             hashPolicies.add(switch (h.getPolicySpecifierCase()) {
                 case HEADER -> {
                     only(h.getHeader(), at(hPath, "header"), "header_name");
@@ -238,7 +238,16 @@ final class RouteTranslator {
                     only(h.getConnectionProperties(), at(hPath, "connection_properties"), "source_ip");
                     yield new RouteConfig.HashPolicy(Optional.empty(), h.getConnectionProperties().getSourceIp(), h.getTerminal());
                 }
-                default -> throw new ConfigException(hPath, "one of header, connection_properties is required");
+                case COOKIE -> RouteConfig.HashPolicy.ofCookie(cookie(h.getCookie(), at(hPath, "cookie")), h.getTerminal());
+                case QUERY_PARAMETER -> {
+                    only(h.getQueryParameter(), at(hPath, "query_parameter"), "name");
+                    if (h.getQueryParameter().getName().isEmpty()) {
+                        throw new ConfigException(at(hPath, "query_parameter.name"), "is required");
+                    }
+                    yield RouteConfig.HashPolicy.ofQueryParameter(h.getQueryParameter().getName(), h.getTerminal());
+                }
+                default -> throw new ConfigException(hPath,
+                        "one of header, connection_properties, cookie, query_parameter is required");
             });
         }
         return new RouteConfig.Forward(cluster, weighted,
@@ -247,6 +256,28 @@ final class RouteTranslator {
                 a.getHostRewriteLiteral().isEmpty() ? Optional.empty() : Optional.of(a.getHostRewriteLiteral()),
                 hashPolicies, a.hasRetryPolicy() ? Optional.of(retryPolicy(a.getRetryPolicy(), at(path, "retry_policy"))) : Optional.empty(),
                 mirrors(a, path, clusters));
+    }
+
+    /**
+     * hash_policy.cookie: a name is required (route_components.proto), as is each attribute's; the ttl counts in whole
+     * seconds, as Envoy's HashPolicyImpl reads it (a ttl under a second is 0: a session cookie).
+     */
+    private static RouteConfig.HashCookie cookie(RouteAction.HashPolicy.Cookie c, String path) {
+        only(c, path, "name", "ttl", "path", "attributes");
+        if (c.getName().isEmpty()) {
+            throw new ConfigException(at(path, "name"), "is required");
+        }
+        List<RouteConfig.CookieAttribute> attributes = new ArrayList<>();
+        for (int i = 0; i < c.getAttributesCount(); i++) {
+            String aPath = at(path, "attributes", i);
+            only(c.getAttributes(i), aPath, "name", "value");
+            if (c.getAttributes(i).getName().isEmpty()) {
+                throw new ConfigException(at(aPath, "name"), "is required");
+            }
+            attributes.add(new RouteConfig.CookieAttribute(c.getAttributes(i).getName(), c.getAttributes(i).getValue()));
+        }
+        return new RouteConfig.HashCookie(c.getName(), c.getPath(),
+                c.hasTtl() ? java.util.OptionalLong.of(c.getTtl().getSeconds()) : java.util.OptionalLong.empty(), attributes);
     }
 
     private static List<RouteConfig.MirrorPolicy> mirrors(RouteAction a, String path, Set<String> clusters) {

@@ -97,6 +97,9 @@ final class Router {
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
     private long upstreamStartNanos;
+    /** A hash cookie this request lacked, made up for it: its value, and the Set-Cookie the response gets. */
+    private String generatedCookieValue;
+    private String setCookie;
     /** Resolved once: by a filter asking for the route, or by {@link #decodeHeaders}. */
     private final CachedRoute cachedRoute;
 
@@ -268,8 +271,33 @@ final class Router {
         upstreamFailed(503, ResponseFlag.UPSTREAM_OVERFLOW, "overflow", "overflow", null);
     }
 
+    /**
+     * The key of the route's first hash policy the request has one for (none: null, a random host). A cookie policy
+     * with a ttl whose cookie is missing makes one up, as Envoy's CookieHashMethod: that value is the key, and the
+     * response carries its Set-Cookie ({@link #onResponseHeaders}); made once per request, so a retry keeps it.
+     */
     private String hashKey() {
-        return UpstreamHeaders.hashKey(forward.hashPolicies(), request, info);
+        List<RouteConfig.HashPolicy> policies = forward.hashPolicies();
+        for (int i = 0, n = policies.size(); i < n; i++) { // indexed: no iterator per request
+            RouteConfig.HashPolicy p = policies.get(i);
+            String key = HashKeys.key(p, request, info);
+            if (key == null && p.cookie().isPresent() && p.cookie().get().ttlSeconds().isPresent()) {
+                key = generatedCookie(p.cookie().get());
+            }
+            if (key != null) {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    private String generatedCookie(RouteConfig.HashCookie cookie) {
+        if (generatedCookieValue == null) {
+            generatedCookieValue = HashKeys.generatedValue(stream.connection().connection().remoteAddress(),
+                    stream.connection().connection().localAddress());
+            setCookie = HashKeys.setCookie(cookie, generatedCookieValue);
+        }
+        return generatedCookieValue;
     }
 
     // ---- the request body ------------------------------------------------------------------------
@@ -405,6 +433,10 @@ final class Router {
         upstreamReusable = HttpUtil.isKeepAlive(response);
         long serviceMillis = (stream.connection().now() - upstreamStartNanos) / 1_000_000;
         response.headers().set(X_ENVOY_UPSTREAM_SERVICE_TIME, millisText(serviceMillis));
+        if (setCookie != null) {
+            // Envoy's onUpstreamHeaders appends the routing cookies to the upstream's response, whatever its status.
+            response.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
+        }
         info.upstreamServiceTimeMillis(serviceMillis);
         stream.encodeHeaders(response, code == 101 && upgrade);
         return true;

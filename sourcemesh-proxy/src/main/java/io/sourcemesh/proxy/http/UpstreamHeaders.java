@@ -10,7 +10,7 @@ import io.sourcemesh.proxy.config.ForwardClientCert;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.network.PeerCertificate;
 
-/** What the router reads from and edits in a request head: require_tls, the hash key, the route's rewrites, hop-by-hop headers. */
+/** What the router reads from and edits in a request head: require_tls, the route's rewrites, hop-by-hop headers. */
 final class UpstreamHeaders {
     private static final io.netty.util.AsciiString XFCC = io.netty.util.AsciiString.cached("x-forwarded-client-cert");
     private UpstreamHeaders() {}
@@ -22,22 +22,6 @@ final class UpstreamHeaders {
             return false;
         }
         return requireTls == RouteConfig.RequireTls.ALL || !internal;
-    }
-
-    /** The load balancer's hash key from the route's hash_policy: the client's address or a header's value. */
-    static String hashKey(java.util.List<RouteConfig.HashPolicy> policies, HttpRequest request, StreamInfo info) {
-        for (RouteConfig.HashPolicy p : policies) {
-            if (p.sourceIp()) {
-                return info.downstreamRemoteAddress().getAddress().getHostAddress();
-            }
-            if (p.header().isPresent()) {
-                String v = request.headers().get(p.header().get());
-                if (v != null) {
-                    return v;
-                }
-            }
-        }
-        return null;
     }
 
     /** prefix_rewrite (keeping the original path in x-envoy-original-path) and a literal host_rewrite. */

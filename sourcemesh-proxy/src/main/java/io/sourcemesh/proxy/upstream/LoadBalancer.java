@@ -139,6 +139,11 @@ public interface LoadBalancer {
             return owners[lo == points.length ? 0 : lo];
         }
 
+        /** The ring's entries: about minimum_ring_size (at least one per host), never above maximum_ring_size. */
+        int size() {
+            return points.length;
+        }
+
         /** 64-bit FNV-1a followed by a murmur finaliser: stable across runs and well spread. */
         static long hash(String key) {
             long h = 0xcbf29ce484222325L;

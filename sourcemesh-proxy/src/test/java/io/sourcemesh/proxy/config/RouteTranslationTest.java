@@ -151,6 +151,42 @@ class RouteTranslationTest {
                 new RouteConfig.HashPolicy(Optional.empty(), true, true)), f.hashPolicies());
     }
 
+    /** hash_policy cookie and query_parameter (route_components.proto; Envoy's HashPolicyImpl reads the ttl in seconds). */
+    @Test
+    void cookieAndQueryParameterHashPolicies() {
+        RouteConfig.Forward f = assertInstanceOf(RouteConfig.Forward.class, loadRoute(route("""
+                - match: {prefix: /}
+                  route:
+                    cluster: backend
+                    hash_policy:
+                    - cookie: {name: session, ttl: 3600.5s, path: /app, attributes: [{name: SameSite, value: Lax}, {name: Secure}]}
+                    - {cookie: {name: plain}, terminal: true}
+                    - cookie: {name: brief, ttl: 0.2s}
+                    - query_parameter: {name: user}
+                """)).action());
+        assertEquals(List.of(
+                RouteConfig.HashPolicy.ofCookie(new RouteConfig.HashCookie("session", "/app", java.util.OptionalLong.of(3600),
+                        List.of(new RouteConfig.CookieAttribute("SameSite", "Lax"), new RouteConfig.CookieAttribute("Secure", ""))),
+                        false),
+                RouteConfig.HashPolicy.ofCookie(new RouteConfig.HashCookie("plain", "", java.util.OptionalLong.empty(), List.of()),
+                        true),
+                RouteConfig.HashPolicy.ofCookie(new RouteConfig.HashCookie("brief", "", java.util.OptionalLong.of(0), List.of()),
+                        false),
+                RouteConfig.HashPolicy.ofQueryParameter("user", false)), f.hashPolicies());
+    }
+
+    @Test
+    void hashPoliciesWithoutANameOrWeDoNotImplementAreRefused() {
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, hash_policy: [{cookie: {ttl: 1s}}]}\n"),
+                ROUTE0 + ".route.hash_policy[0].cookie.name: is required");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, hash_policy: [{cookie: {name: a, attributes: [{value: v}]}}]}\n"),
+                ROUTE0 + ".route.hash_policy[0].cookie.attributes[0].name: is required");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, hash_policy: [{query_parameter: {}}]}\n"),
+                ROUTE0 + ".route.hash_policy[0].query_parameter.name: is required");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, hash_policy: [{filter_state: {key: k}}]}\n"),
+                ROUTE0 + ".route.hash_policy[0].filter_state: field is not supported");
+    }
+
     @Test
     void directResponseAndRedirect() {
         assertEquals(new RouteConfig.DirectResponse(403, Optional.of("denied\n")), loadRoute(route(
@@ -289,8 +325,6 @@ class RouteTranslationTest {
         rejects(route("- match: {prefix: /}\n  redirect: {strip_query: true}\n"), ROUTE0 + ".redirect.strip_query: field is not supported");
         rejects(route("- match: {prefix: /}\n"), ROUTE0 + ": one of route, redirect, direct_response is required");
         rejects(route("- route: {cluster: backend}\n"), ROUTE0 + ".match: is required");
-        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, hash_policy: [{cookie: {name: c}}]}\n"),
-                ROUTE0 + ".route.hash_policy[0].cookie: field is not supported");
         rejects(route("- match: {prefix: /}\n  route: {weighted_clusters: {clusters: [{name: backend, weight: 0}]}}\n"),
                 ROUTE0 + ".route.weighted_clusters: the sum of the weights must be greater than 0");
         rejects(hcm("""

@@ -1,0 +1,141 @@
+package io.sourcemesh.api.resource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
+
+/**
+ * A DestinationRule's consistentHash load balancers as the API server and istiod refuse them: the CRD's oneOf groups
+ * (manifests/charts/base/files/crd-all.gen.yaml: at most one hash key, at most one of ringHash and maglev) and Istio's
+ * validateLoadBalancer (pkg/config/validation/validation.go), in Istio's words under the field's path, for the rule's
+ * trafficPolicy, its portLevelSettings and each subset's. Istio's warning about the deprecated minimumRingSize is
+ * {@link #warnings}.
+ */
+public final class DestinationRuleRules {
+    private static final List<String> HASH_KEYS = List.of("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName");
+    private static final List<String> HASH_ALGORITHMS = List.of("ringHash", "maglev");
+    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
+    private static final Pattern DURATION = Pattern.compile("[0-9]+(\\.[0-9]+)?(h|m|s|ms|us|ns)");
+    private static final long MAGLEV_TABLE_LIMIT = 5000011;
+
+    private DestinationRuleRules() {
+    }
+
+    static void check(JsonNode object, List<FieldError> errors) {
+        forEachConsistentHash(object.path("spec"), (at, ch) -> checkConsistentHash(at, ch, errors));
+    }
+
+    /** Istio's validation warnings (validateLoadBalancer's WrapWarning), which apply prints. */
+    public static List<String> warnings(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        forEachConsistentHash(object.path("spec"), (at, ch) -> {
+            if (ch.path("minimumRingSize").asLong(0) != 0) {
+                out.add(at + ".minimumRingSize: consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's "
+                        + "RingHash configuration instead");
+            }
+        });
+        return out;
+    }
+
+    private static void forEachConsistentHash(JsonNode spec, BiConsumer<String, JsonNode> each) {
+        trafficPolicy("spec.trafficPolicy", spec.path("trafficPolicy"), each);
+        JsonNode subsets = spec.path("subsets");
+        for (int i = 0; i < subsets.size(); i++) {
+            trafficPolicy("spec.subsets[" + i + "].trafficPolicy", subsets.get(i).path("trafficPolicy"), each);
+        }
+    }
+
+    private static void trafficPolicy(String at, JsonNode policy, BiConsumer<String, JsonNode> each) {
+        consistentHash(at, policy, each);
+        JsonNode ports = policy.path("portLevelSettings");
+        for (int i = 0; i < ports.size(); i++) {
+            consistentHash(at + ".portLevelSettings[" + i + "]", ports.get(i), each);
+        }
+    }
+
+    private static void consistentHash(String at, JsonNode policy, BiConsumer<String, JsonNode> each) {
+        JsonNode ch = policy.path("loadBalancer").path("consistentHash");
+        if (ch.isObject()) {
+            each.accept(at + ".loadBalancer.consistentHash", ch);
+        }
+    }
+
+    private static void checkConsistentHash(String at, JsonNode ch, List<FieldError> errors) {
+        oneOf(at, ch, HASH_KEYS, errors);
+        oneOf(at, ch, HASH_ALGORITHMS, errors);
+        JsonNode cookie = ch.path("httpCookie");
+        if (cookie.isObject()) {
+            String c = at + ".httpCookie";
+            if (cookie.path("name").asText("").isEmpty() && cookie.hasNonNull("name")) {
+                errors.add(invalid(c + ".name", "name required for HttpCookie"));
+            }
+            if (cookie.hasNonNull("ttl") && !DURATION.matcher(cookie.path("ttl").asText()).matches()) {
+                errors.add(invalid(c + ".ttl", "\"" + cookie.path("ttl").asText() + "\": not a duration (such as 3600s, "
+                        + "30m or 0s)"));
+            }
+            Set<String> names = new HashSet<>();
+            JsonNode attributes = cookie.path("attributes");
+            for (int i = 0; i < attributes.size(); i++) {
+                String name = attributes.get(i).path("name").asText("");
+                if (name.isEmpty()) {
+                    errors.add(invalid(c + ".attributes[" + i + "].name", "cookie attribute name cannot be empty"));
+                } else if (!names.add(name)) {
+                    errors.add(invalid(c + ".attributes[" + i + "].name", "duplicate cookie attribute name: " + name));
+                }
+            }
+        }
+        if (ch.path("minimumRingSize").asLong(0) != 0 && (ch.hasNonNull("ringHash") || ch.hasNonNull("maglev"))) {
+            errors.add(invalid(at + ".minimumRingSize", "only one of MinimumRingSize or Maglev/Ringhash can be specified"));
+        }
+        JsonNode maglev = ch.path("maglev");
+        if (maglev.isObject()) {
+            long size = maglev.path("tableSize").asLong(0);
+            String t = at + ".maglev.tableSize";
+            if (size == 0) {
+                errors.add(invalid(t, "tableSize must be set for maglev"));
+            }
+            if (size >= MAGLEV_TABLE_LIMIT) {
+                errors.add(invalid(t, "tableSize must be less than 5000011 for maglev"));
+            }
+            if (!prime(size)) {
+                errors.add(invalid(t, "tableSize must be a prime number for maglev"));
+            }
+        }
+    }
+
+    /**
+     * The CRD's oneOf over these fields: at most one set. The API server's words, then which were set and why it
+     * matters: the fields are one protobuf oneof, so only one could ever take effect.
+     */
+    private static void oneOf(String at, JsonNode ch, List<String> group, List<FieldError> errors) {
+        List<String> set = group.stream().filter(ch::hasNonNull).toList();
+        if (set.size() > 1) {
+            errors.add(new FieldError(at, at + ": Invalid value: \"object\": must validate one and only one schema (oneOf): "
+                    + String.join(", ", set) + " are set; only one of " + String.join(", ", group) + " may be"));
+        }
+    }
+
+    /** Istio's isPrime, which counts 1 as prime (its tableSize is refused only by Envoy's own rules then). */
+    private static boolean prime(long n) {
+        if (n == 0) {
+            return false;
+        }
+        if (n < 4) {
+            return true;
+        }
+        for (long d = 2; d * d <= n; d++) {
+            if (n % d == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static FieldError invalid(String path, String message) {
+        return new FieldError(path, path + ": Invalid value: " + message);
+    }
+}

@@ -1,0 +1,101 @@
+package io.sourcemesh.api.resource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.sourcemesh.api.support.SupportCheck;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A DestinationRule's consistentHash refused at apply as the API server (the CRD's oneOf groups,
+ * manifests/charts/base/files/crd-all.gen.yaml) and istiod's validateLoadBalancer (pkg/config/validation/validation.go,
+ * its messages) refuse it, at the top level, per port and per subset; and Istio's warning about minimumRingSize.
+ */
+class DestinationRuleRulesTest {
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private static String rule(String trafficPolicy) {
+        return """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: app
+                  trafficPolicy: %s
+                """.formatted(trafficPolicy);
+    }
+
+    private static List<String> errors(String trafficPolicy) throws Exception {
+        return Validator.validate(YAML.readTree(rule(trafficPolicy))).stream().map(FieldError::message).toList();
+    }
+
+    private static final String CH = "spec.trafficPolicy.loadBalancer.consistentHash";
+
+    @Test
+    void eachHashKeyAloneWithARingPasses() throws Exception {
+        for (String key : List.of("httpHeaderName: x-user", "useSourceIp: true", "httpQueryParameterName: user",
+                "httpCookie: {name: user, ttl: 3600s, path: /, attributes: [{name: Secure}, {name: SameSite, value: Lax}]}")) {
+            assertEquals(List.of(), errors("{loadBalancer: {consistentHash: {" + key + ", ringHash: {minimumRingSize: 64}}}}"), key);
+        }
+        assertEquals(List.of(), errors("{loadBalancer: {consistentHash: {useSourceIp: true, maglev: {tableSize: 65537}}}}"));
+    }
+
+    @Test
+    void twoHashKeysOrTwoAlgorithmsAreRefused() throws Exception {
+        assertEquals(List.of(CH + ": Invalid value: \"object\": must validate one and only one schema (oneOf): httpHeaderName, "
+                + "httpCookie are set; only one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName may be"),
+                errors("{loadBalancer: {consistentHash: {httpHeaderName: x-user, httpCookie: {name: user}}}}"));
+        assertEquals(List.of("spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer.consistentHash: Invalid value: "
+                + "\"object\": must validate one and only one schema (oneOf): ringHash, maglev are set; only one of ringHash, "
+                + "maglev may be"), Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: app
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      portLevelSettings:
+                      - port: {number: 80}
+                        loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {}, maglev: {tableSize: 7}}}
+                """)).stream().map(FieldError::message).toList());
+    }
+
+    @Test
+    void istiosLoadBalancerChecks() throws Exception {
+        assertEquals(List.of(CH + ".httpCookie.name: Invalid value: name required for HttpCookie"),
+                errors("{loadBalancer: {consistentHash: {httpCookie: {name: \"\"}}}}"));
+        assertEquals(List.of(CH + ".httpCookie.name: Required value"), errors("{loadBalancer: {consistentHash: {httpCookie: {}}}}"),
+                "the CRD requires a name");
+        assertEquals(List.of(CH + ".httpCookie.attributes[0].name: Invalid value: cookie attribute name cannot be empty",
+                CH + ".httpCookie.attributes[2].name: Invalid value: duplicate cookie attribute name: Secure"),
+                errors("{loadBalancer: {consistentHash: {httpCookie: {name: u, attributes: [{name: \"\"}, {name: Secure}, "
+                        + "{name: Secure}]}}}}"));
+        assertEquals(List.of(CH + ".httpCookie.ttl: Invalid value: \"soon\": not a duration (such as 3600s, 30m or 0s)"),
+                errors("{loadBalancer: {consistentHash: {httpCookie: {name: u, ttl: soon}}}}"));
+        assertEquals(List.of(CH + ".minimumRingSize: Invalid value: only one of MinimumRingSize or Maglev/Ringhash can be specified"),
+                errors("{loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 64, ringHash: {minimumRingSize: 64}}}}"));
+        assertEquals(List.of(CH + ".maglev.tableSize: Invalid value: tableSize must be set for maglev",
+                CH + ".maglev.tableSize: Invalid value: tableSize must be a prime number for maglev"),
+                errors("{loadBalancer: {consistentHash: {useSourceIp: true, maglev: {}}}}"));
+        assertEquals(List.of(CH + ".maglev.tableSize: Invalid value: tableSize must be less than 5000011 for maglev"),
+                errors("{loadBalancer: {consistentHash: {useSourceIp: true, maglev: {tableSize: 5000077}}}}"));
+        assertEquals(List.of(CH + ".maglev.tableSize: Invalid value: tableSize must be a prime number for maglev"),
+                errors("{loadBalancer: {consistentHash: {useSourceIp: true, maglev: {tableSize: 65536}}}}"));
+        assertEquals(List.of(CH + ".ringHash.minimumRingSize: Invalid value: -1: must be greater than or equal to 0"),
+                errors("{loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {minimumRingSize: -1}}}}"));
+    }
+
+    @Test
+    void theDeprecatedMinimumRingSizeIsIstiosWarning() throws Exception {
+        SupportCheck.Findings f = SupportCheck.check(YAML.readTree(rule(
+                "{loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 64}}}")));
+        assertEquals(List.of(CH + ".minimumRingSize: consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's "
+                + "RingHash configuration instead"), f.validationWarnings());
+        assertEquals(List.of(), f.notImplemented());
+        assertEquals(List.of(), SupportCheck.check(YAML.readTree(rule(
+                "{loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {minimumRingSize: 64}}}}"))).validationWarnings());
+    }
+}
