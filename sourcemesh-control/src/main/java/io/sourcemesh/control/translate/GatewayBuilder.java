@@ -170,15 +170,17 @@ final class GatewayBuilder {
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
-    /** Gateways whose selector matches this proxy's labels, from every namespace (Istio's default scope). */
+    /**
+     * Gateways whose selector matches this proxy's labels, from every namespace (Istio's default scope), in the order
+     * initGateways sorts them before they are merged (pilot/pkg/model/push_context.go).
+     */
     private List<IstioConfig> selectedGateways() {
         return model.gateways().stream()
                 .filter(g -> {
                     Map<String, String> sel = Clusters.strings(g.spec().path("selector"));
                     return !sel.isEmpty() && proxy.labels().entrySet().containsAll(sel.entrySet());
                 })
-                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp)
-                        .thenComparing(IstioConfig::key))
+                .sorted(IstioConfig.OLDEST_FIRST)
                 .toList();
     }
 
