@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.sourcemesh.api.patch.JsonMergePatch;
+import io.sourcemesh.api.patch.JsonPatch;
 import io.sourcemesh.api.patch.PatchException;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.patch.Patches;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.Schemas;
 import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
@@ -242,8 +245,8 @@ final class Writes {
         KubeObject written = retrying(() -> {
             KubeObject live = live(t);
             JsonNode scale = patchType == null ? request : switch (patchType) {
-                case JSON -> io.sourcemesh.api.patch.JsonPatch.apply(Scale.of(live), request);
-                default -> io.sourcemesh.api.patch.JsonMergePatch.apply(Scale.of(live), request);
+                case JSON -> JsonPatch.apply(Scale.of(live), request);
+                default -> JsonMergePatch.apply(Scale.of(live), request);
             };
             KubeObject o = fieldManager.update(live, Scale.apply(live, scale), t.apiVersion(), manager, FieldPaths.Scope.MAIN);
             return dryRun ? store.update(o, true) : api.update(o);
@@ -252,7 +255,7 @@ final class Writes {
     }
 
     /** Whether the kind has a status subresource: it has a status in its schema. */
-    static boolean hasStatus(io.sourcemesh.api.resource.ResourceKind kind) {
+    static boolean hasStatus(ResourceKind kind) {
         return Schemas.of(kind).fields().containsKey("status");
     }
 

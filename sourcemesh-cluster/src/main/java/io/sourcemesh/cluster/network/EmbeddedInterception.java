@@ -50,7 +50,7 @@ public final class EmbeddedInterception implements Interception {
 
     @Override
     public Optional<InetSocketAddress> redirect(InetSocketAddress destination, Optional<InetSocketAddress> source) {
-        InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
+        InetAddress ip = Addresses.unmapped(destination.getAddress());
         if (self != null && serviceVip.test(ip)) {
             return Optional.of(destination); // the same address, through connected(): the VIP sees it is the sidecar's
         }
