@@ -7,6 +7,7 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.ProxyResources;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -93,7 +94,7 @@ public final class EnvoyFilterPatcher {
     }
 
     private static Map<String, String> strings(JsonNode node) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, String> out = new LinkedHashMap<>();
         node.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
