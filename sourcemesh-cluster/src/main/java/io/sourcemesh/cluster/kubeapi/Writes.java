@@ -62,8 +62,7 @@ final class Writes {
         List<String> warnings = new ArrayList<>(FieldValidation.of(q).check(n, t.kind(), bytes(req), cannotHandle(t)));
         KubeObject o = fieldManager.update(null, KubeObject.of(n), t.apiVersion(), manager(req, q), FieldPaths.Scope.MAIN);
         KubeObject created = dryRun ? store.create(o, true) : api.create(o);
-        warnings.addAll(SupportCheck.applyWarnings(List.of(o)));
-        warnings.addAll(settled(created, dryRun));
+        warnings.addAll(afterWrite(o, created, dryRun));
         ex.json(201, Resources.present(created, t), warnings);
     }
 
@@ -85,8 +84,7 @@ final class Writes {
         }
         KubeObject o = fieldManager.update(live, KubeObject.of(n), t.apiVersion(), manager, FieldPaths.Scope.MAIN);
         KubeObject updated = dryRun ? store.update(o, true) : api.update(o);
-        warnings.addAll(SupportCheck.applyWarnings(List.of(o)));
-        warnings.addAll(settled(updated, dryRun));
+        warnings.addAll(afterWrite(o, updated, dryRun));
         ex.json(200, Resources.present(updated, t), warnings);
     }
 
@@ -132,8 +130,7 @@ final class Writes {
             return dryRun ? store.update(o, true) : api.update(o);
         });
         if (scope == FieldPaths.Scope.MAIN) {
-            warnings.addAll(SupportCheck.applyWarnings(List.of(written)));
-            warnings.addAll(settled(written, dryRun));
+            warnings.addAll(afterWrite(written, written, dryRun));
         }
         ex.json(200, Resources.present(written, t), warnings);
     }
@@ -183,8 +180,7 @@ final class Writes {
             return dryRun ? store.update(o, true) : api.update(o);
         });
         if (scope == FieldPaths.Scope.MAIN) {
-            warnings.addAll(SupportCheck.applyWarnings(List.of(written)));
-            warnings.addAll(settled(written, dryRun));
+            warnings.addAll(afterWrite(written, written, dryRun));
         }
         ex.json(created[0] ? 201 : 200, Resources.present(written, t), warnings);
     }
@@ -260,6 +256,16 @@ final class Writes {
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------
+
+    /**
+     * What kubectl is told after a write of an object's main resource: the fields of {@code sent} SourceMesh does not
+     * implement and Istio's validation warnings, then what the proxies refused of {@code written}'s push.
+     */
+    private List<String> afterWrite(KubeObject sent, KubeObject written, boolean dryRun) {
+        List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(List.of(sent)));
+        warnings.addAll(settled(written, dryRun));
+        return warnings;
+    }
 
     /**
      * After a write that is stored (not a rehearsal): waits until the proxies answered its push and
