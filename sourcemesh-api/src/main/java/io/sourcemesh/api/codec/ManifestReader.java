@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.Validator;
 
 import java.io.IOException;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads manifests as {@code kubectl apply -f} does: multi-document YAML or JSON, {@code List} objects
@@ -117,7 +119,7 @@ public final class ManifestReader {
     public static List<KubeObject> inNamespace(List<KubeObject> objects, String namespace, boolean explicit) {
         List<KubeObject> out = new ArrayList<>();
         for (KubeObject o : objects) {
-            boolean namespaced = o.resourceKind().map(io.sourcemesh.api.resource.ResourceKind::namespaced).orElse(true);
+            boolean namespaced = o.resourceKind().map(ResourceKind::namespaced).orElse(true);
             if (!namespaced) {
                 out.add(o.namespace().isEmpty() ? o : o.withNamespace(""));
             } else if (o.namespace().isEmpty()) {
@@ -192,7 +194,7 @@ public final class ManifestReader {
     private static ManifestProblem syntaxError(String source, JsonProcessingException e, boolean json) {
         Throwable cause = e;
         while (cause != null) {
-            if (cause instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+            if (cause instanceof MarkedYAMLException m && m.getProblemMark() != null) {
                 var mark = m.getProblemMark();
                 return new ManifestProblem(source, mark.getLine() + 1, mark.getColumn() + 1,
                         "error converting YAML to JSON: yaml: " + m.getProblem());

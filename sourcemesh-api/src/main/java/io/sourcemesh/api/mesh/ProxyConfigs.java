@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sourcemesh.api.resource.FieldError;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -106,7 +107,7 @@ public final class ProxyConfigs {
             PathNormalization p = e.getValue().isTextual() || e.getValue().isIntegralNumber()
                     ? PathNormalization.parse(e.getValue().asText()) : null;
             if (p == null) {
-                errors.add(error(path, field, "must be one of " + java.util.Arrays.toString(PathNormalization.values())
+                errors.add(error(path, field, "must be one of " + Arrays.toString(PathNormalization.values())
                         + ", got " + e.getValue()));
             } else {
                 type = p;

@@ -2,6 +2,7 @@ package io.sourcemesh.api.patch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
@@ -148,7 +149,7 @@ public final class JsonPatch {
     private static JsonNode remove(JsonNode doc, String pointer) {
         List<String> t = tokens(pointer);
         if (t.isEmpty()) {
-            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            return MissingNode.getInstance();
         }
         JsonNode parent = get(doc, parentOf(pointer), "remove");
         if (parent instanceof ObjectNode o) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.resource.UpdateStrategy;
 import io.sourcemesh.api.resource.Validator;
 
 import java.util.List;
@@ -69,7 +70,7 @@ public final class Patches {
         if (!(result instanceof ObjectNode o)) {
             throw new PatchException("the patched " + kind.kind() + " \"" + object.name() + "\" is not an object");
         }
-        KubeObject patched = io.sourcemesh.api.resource.UpdateStrategy.prepare(KubeObject.of(o));
+        KubeObject patched = UpdateStrategy.prepare(KubeObject.of(o));
         if (!patched.kind().equals(object.kind()) || !patched.name().equals(object.name())
                 || !patched.namespace().equals(object.namespace())) {
             throw new PatchException("The " + kind.kind() + " \"" + object.name() + "\" is invalid: "

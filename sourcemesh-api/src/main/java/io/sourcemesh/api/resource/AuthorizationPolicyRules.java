@@ -78,53 +78,58 @@ final class AuthorizationPolicyRules {
     }
 
     private static void checkRule(JsonNode rule, String at, int index, List<FieldError> errors) {
-        JsonNode from = rule.path("from");
-        if (from.isArray() && from.isEmpty()) {
-            errors.add(new FieldError(at + ".from", at + ".from: Invalid value: `from` must not be empty, found at rule " + index));
-        }
-        for (int f = 0; f < from.size(); f++) {
-            String fat = at + ".from[" + f + "].source";
-            JsonNode source = from.get(f).path("source");
-            if (!source.isObject() || source.isEmpty()) {
-                errors.add(new FieldError(fat, fat + ": Required value: `from.source` must not be empty, found at rule " + index));
-                continue;
+        checkClauses(rule, "from", "source", at, index, errors, (name, value, field) -> {
+            String identity = IDENTITY_SOURCES.get(name);
+            if (identity != null) {
+                errors.add(new FieldError(field, field + ": Unsupported value: " + name + " " + identity));
+            } else if (IP_SOURCES.contains(name)) {
+                checkIps(value, field, errors);
             }
-            source.properties().forEach(e -> {
-                String field = fat + "." + e.getKey();
-                checkNotEmpty(e.getValue(), field, errors);
-                String identity = IDENTITY_SOURCES.get(e.getKey());
-                if (identity != null) {
-                    errors.add(new FieldError(field, field + ": Unsupported value: " + e.getKey() + " " + identity));
-                } else if (IP_SOURCES.contains(e.getKey())) {
-                    checkIps(e.getValue(), field, errors);
+        });
+        checkClauses(rule, "to", "operation", at, index, errors, (name, value, field) -> {
+            switch (name) {
+                case "ports", "notPorts" -> checkPorts(value, field, errors);
+                case "paths", "notPaths" -> checkPaths(value, field, errors);
+                default -> {
                 }
-            });
-        }
-        JsonNode to = rule.path("to");
-        if (to.isArray() && to.isEmpty()) {
-            errors.add(new FieldError(at + ".to", at + ".to: Invalid value: `to` must not be empty, found at rule " + index));
-        }
-        for (int t = 0; t < to.size(); t++) {
-            String oat = at + ".to[" + t + "].operation";
-            JsonNode op = to.get(t).path("operation");
-            if (!op.isObject() || op.isEmpty()) {
-                errors.add(new FieldError(oat, oat + ": Required value: `to.operation` must not be empty, found at rule " + index));
-                continue;
             }
-            op.properties().forEach(e -> {
-                String field = oat + "." + e.getKey();
-                checkNotEmpty(e.getValue(), field, errors);
-                switch (e.getKey()) {
-                    case "ports", "notPorts" -> checkPorts(e.getValue(), field, errors);
-                    case "paths", "notPaths" -> checkPaths(e.getValue(), field, errors);
-                    default -> {
-                    }
-                }
-            });
-        }
+        });
         JsonNode when = rule.path("when");
         for (int w = 0; w < when.size(); w++) {
             checkCondition(when.get(w), at + ".when[" + w + "]", errors);
+        }
+    }
+
+    /** Checks one field of a {@code from.source} or {@code to.operation}, given its name, value and path. */
+    private interface FieldCheck {
+        void check(String name, JsonNode value, String field);
+    }
+
+    /**
+     * A rule's {@code from} (each a {@code source}) or {@code to} (each an {@code operation}), as Istio's
+     * ValidateAuthorizationPolicy checks both: the list not empty when set, each entry's object not empty, each of its
+     * fields not empty, then {@code check} on each field.
+     */
+    private static void checkClauses(JsonNode rule, String list, String entry, String at, int index, List<FieldError> errors,
+            FieldCheck check) {
+        JsonNode clauses = rule.path(list);
+        if (clauses.isArray() && clauses.isEmpty()) {
+            errors.add(new FieldError(at + "." + list, at + "." + list + ": Invalid value: `" + list + "` must not be empty, "
+                    + "found at rule " + index));
+        }
+        for (int c = 0; c < clauses.size(); c++) {
+            String cat = at + "." + list + "[" + c + "]." + entry;
+            JsonNode fields = clauses.get(c).path(entry);
+            if (!fields.isObject() || fields.isEmpty()) {
+                errors.add(new FieldError(cat, cat + ": Required value: `" + list + "." + entry + "` must not be empty, found at rule "
+                        + index));
+                continue;
+            }
+            fields.properties().forEach(e -> {
+                String field = cat + "." + e.getKey();
+                checkNotEmpty(e.getValue(), field, errors);
+                check.check(e.getKey(), e.getValue(), field);
+            });
         }
     }
 

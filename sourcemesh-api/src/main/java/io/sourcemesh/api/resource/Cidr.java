@@ -2,6 +2,7 @@ package io.sourcemesh.api.resource;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.HexFormat;
 
 /**
  * An IP address or CIDR range as Istio's AuthorizationPolicy accepts it ({@code 1.2.3.4}, {@code 10.0.0.0/8},
@@ -54,7 +55,7 @@ public record Cidr(String address, int prefixLen) {
         for (int bit = prefixLen; bit < b.length * 8; bit++) {
             b[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
         }
-        return (address.contains(":") ? "6:" : "4:") + java.util.HexFormat.of().formatHex(b) + "/" + prefixLen;
+        return (address.contains(":") ? "6:" : "4:") + HexFormat.of().formatHex(b) + "/" + prefixLen;
     }
 
     private static byte[] bytes(String ip) {

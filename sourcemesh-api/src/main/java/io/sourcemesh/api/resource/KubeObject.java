@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -20,7 +22,7 @@ public final class KubeObject {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     // 1 and 1L are the same value, whichever parser or setter produced them (and hash alike for small values).
-    private static final java.util.Comparator<JsonNode> NUMERIC_VALUE = (a, b) -> {
+    private static final Comparator<JsonNode> NUMERIC_VALUE = (a, b) -> {
         if (a.isIntegralNumber() && b.isIntegralNumber()) {
             return a.bigIntegerValue().compareTo(b.bigIntegerValue());
         }
@@ -209,7 +211,7 @@ public final class KubeObject {
     /** kubectl's reference form, e.g. {@code deployment.apps/sleep}. */
     @Override
     public String toString() {
-        String kind = resourceKind().map(ResourceKind::qualifiedSingular).orElse(kind().toLowerCase(java.util.Locale.ROOT));
+        String kind = resourceKind().map(ResourceKind::qualifiedSingular).orElse(kind().toLowerCase(Locale.ROOT));
         return kind + "/" + name();
     }
 

@@ -1,13 +1,19 @@
 package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.re2j.PatternSyntaxException;
+import io.sourcemesh.api.mesh.ProxyConfigs;
+import io.sourcemesh.api.support.SupportCheck;
 
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -79,9 +85,9 @@ public final class Validator {
             }
         }
         // Istio's proxy settings, refused here as the injection webhook (annotation) or istiod (mesh) would.
-        errors.addAll(io.sourcemesh.api.mesh.ProxyConfigs.validate(kind.get().kind(), object));
+        errors.addAll(ProxyConfigs.validate(kind.get().kind(), object));
         // Fields whose being ignored would weaken security are refused (SupportTable).
-        errors.addAll(io.sourcemesh.api.support.SupportCheck.check(object).refused());
+        errors.addAll(SupportCheck.check(object).refused());
         return errors;
     }
 
@@ -108,7 +114,7 @@ public final class Validator {
                 });
                 obj.fields().values().stream().filter(Schema.Field::required)
                         .filter(f -> value.path(f.name()).isMissingNode() || value.path(f.name()).isNull())
-                        .sorted(java.util.Comparator.comparing(Schema.Field::name))
+                        .sorted(Comparator.comparing(Schema.Field::name))
                         .forEach(f -> errors.add(new FieldError(join(path, f.name()), join(path, f.name()) + ": Required value")));
             }
             case Schema.MapOf map -> {
@@ -184,7 +190,7 @@ public final class Validator {
         try {
             com.google.re2j.Pattern.compile(regex);
             return null;
-        } catch (com.google.re2j.PatternSyntaxException e) {
+        } catch (PatternSyntaxException e) {
             return e.getMessage() + "; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)";
         }
     }
@@ -218,7 +224,7 @@ public final class Validator {
     }
 
     private static void checkPodSpec(JsonNode pod, String path, List<FieldError> errors) {
-        java.util.Set<String> volumes = new java.util.HashSet<>();
+        Set<String> volumes = new HashSet<>();
         JsonNode vs = pod.path("volumes");
         for (int i = 0; i < vs.size(); i++) {
             String name = vs.get(i).path("name").asText();
@@ -227,7 +233,7 @@ public final class Validator {
                         path + ".volumes[" + i + "].name: Duplicate value: \"" + name + "\""));
             }
         }
-        java.util.Set<String> containers = new java.util.HashSet<>();
+        Set<String> containers = new HashSet<>();
         for (String list : List.of("initContainers", "containers")) {
             JsonNode cs = pod.path(list);
             for (int i = 0; i < cs.size(); i++) {
@@ -253,8 +259,8 @@ public final class Validator {
         String type = spec.path("type").asText("ClusterIP");
         boolean external = type.equals("NodePort") || type.equals("LoadBalancer");
         JsonNode ports = spec.path("ports");
-        java.util.Set<String> names = new java.util.HashSet<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int i = 0; i < ports.size(); i++) {
             JsonNode p = ports.get(i);
             String at = "spec.ports[" + i + "]";

@@ -3,6 +3,7 @@ package io.sourcemesh.api.resource;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * A VirtualService's rules beyond its schema that Istio's ValidateVirtualService (pkg/config/validation/validation.go)
@@ -40,7 +41,7 @@ public final class VirtualServiceRules {
     }
 
     /** Every tls route's sniHosts entry with its field path. */
-    private static void forEachSniHost(JsonNode object, java.util.function.BiConsumer<String, String> each) {
+    private static void forEachSniHost(JsonNode object, BiConsumer<String, String> each) {
         JsonNode tls = object.path("spec").path("tls");
         for (int r = 0; r < tls.size(); r++) {
             JsonNode matches = tls.get(r).path("match");

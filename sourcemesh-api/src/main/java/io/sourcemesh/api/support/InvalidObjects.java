@@ -33,7 +33,11 @@ public final class InvalidObjects {
      * first error and what becomes of it; empty when it is valid.
      */
     public static Optional<String> summary(KubeObject object) {
-        List<FieldError> errors = errors(object);
+        return summary(object, errors(object));
+    }
+
+    /** As {@link #summary(KubeObject)}, given {@code errors}: {@link #errors} of this object, computed once by the caller. */
+    public static Optional<String> summary(KubeObject object, List<FieldError> errors) {
         if (errors.isEmpty()) {
             return Optional.empty();
         }

@@ -2,12 +2,18 @@ package io.sourcemesh.api.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.FieldError;
+import io.sourcemesh.api.resource.GatewayRules;
+import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.resource.SidecarRules;
+import io.sourcemesh.api.resource.VirtualServiceRules;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -61,13 +67,13 @@ public final class SupportCheck {
         List<String> istio = new ArrayList<>();
         if (kind.get().kind().equals("Gateway")) {
             passthroughCertificates(object, istio);
-            istio.addAll(io.sourcemesh.api.resource.GatewayRules.warnings(object));
+            istio.addAll(GatewayRules.warnings(object));
         }
         if (kind.get().kind().equals("VirtualService")) {
-            istio.addAll(io.sourcemesh.api.resource.VirtualServiceRules.warnings(object));
+            istio.addAll(VirtualServiceRules.warnings(object));
         }
         if (kind.get().kind().equals("Sidecar")) {
-            istio.addAll(io.sourcemesh.api.resource.SidecarRules.warnings(object));
+            istio.addAll(SidecarRules.warnings(object));
         }
         if (kind.get().kind().equals("DestinationRule")) {
             istio.addAll(io.sourcemesh.api.resource.DestinationRuleRules.warnings(object));
@@ -103,9 +109,9 @@ public final class SupportCheck {
     }
 
     /** The server warnings {@code apply} prints for a batch: one per unimplemented field of each object. */
-    public static List<String> applyWarnings(List<io.sourcemesh.api.resource.KubeObject> objects) {
+    public static List<String> applyWarnings(List<KubeObject> objects) {
         List<String> out = new ArrayList<>();
-        for (io.sourcemesh.api.resource.KubeObject o : objects) {
+        for (KubeObject o : objects) {
             out.addAll(check(o.node()).warnings(o.kind(), o.name()));
         }
         return out;
@@ -118,7 +124,7 @@ public final class SupportCheck {
 
     private static final class Rows {
         final Map<String, FieldSupport> byPath = new HashMap<>();
-        final java.util.Set<String> prefixes = new java.util.HashSet<>();
+        final Set<String> prefixes = new HashSet<>();
 
         Rows(List<FieldSupport> rows) {
             prefixes.add(""); // the object itself

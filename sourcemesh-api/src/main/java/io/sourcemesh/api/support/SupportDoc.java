@@ -1,6 +1,8 @@
 package io.sourcemesh.api.support;
 
 import io.sourcemesh.api.resource.ResourceKind;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -33,7 +35,7 @@ public final class SupportDoc {
                 case KindSupport.Fields fields -> {
                     b.append("| field | | notes |\n|---|---|---|\n");
                     for (FieldSupport r : fields.rows()) {
-                        b.append("| `").append(r.path()).append("` | ").append(r.level().name().toLowerCase(java.util.Locale.ROOT))
+                        b.append("| `").append(r.path()).append("` | ").append(r.level().name().toLowerCase(Locale.ROOT))
                                 .append(" | ").append(notes(r)).append(" |\n");
                     }
                 }
@@ -57,7 +59,7 @@ public final class SupportDoc {
         return n.toString().replace("|", "\\|");
     }
 
-    private static String values(java.util.List<String> values) {
+    private static String values(List<String> values) {
         return values.stream().map(v -> "`" + v + "`").collect(Collectors.joining(", "));
     }
 }

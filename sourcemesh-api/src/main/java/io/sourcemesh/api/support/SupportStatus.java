@@ -37,12 +37,19 @@ public final class SupportStatus {
 
     /** The object with its spec's messages brought up to date; the same object when nothing changes. */
     public static KubeObject withMessages(KubeObject object) {
+        return withMessages(object, InvalidObjects.errors(object));
+    }
+
+    /**
+     * As {@link #withMessages(KubeObject)}, given {@code errors}: {@link InvalidObjects#errors} of this object, which
+     * a caller that has validated it already hands over rather than have it validated a second time.
+     */
+    public static KubeObject withMessages(KubeObject object, List<FieldError> errors) {
         ResourceKind kind = object.resourceKind().orElse(null);
         if (kind == null || !InvalidObjects.istio(kind)) {
             return object; // Kubernetes' own kinds have no validationMessages: apply's warnings say it
         }
         SupportCheck.Findings findings = SupportCheck.check(object.node());
-        List<FieldError> errors = InvalidObjects.errors(object);
         JsonNode old = object.status();
         ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
         ArrayNode messages = JsonNodeFactory.instance.arrayNode();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * THE support contract: for every kind the API serves, each field path SourceMesh implements
@@ -24,7 +25,7 @@ public final class SupportTable {
     private static final String NO_POD_FILES = "the kubelet mounts no files into a pod";
 
     /** Core kinds without a status subresource. */
-    private static final java.util.Set<String> NO_STATUS = java.util.Set.of("Endpoints", "ServiceAccount", "Secret", "ConfigMap");
+    private static final Set<String> NO_STATUS = Set.of("Endpoints", "ServiceAccount", "Secret", "ConfigMap");
 
     private static final Map<String, KindSupport> KINDS = new LinkedHashMap<>();
 

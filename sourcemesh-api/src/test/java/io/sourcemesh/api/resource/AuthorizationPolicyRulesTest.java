@@ -170,6 +170,20 @@ class AuthorizationPolicyRulesTest {
                   - to: [{operation: {}}]
                   - from: [{source: {ipBlocks: [""]}}]
                 """));
+        // from and to are checked alike, each with its own words.
+        List<String> mirrored = errors("""
+                spec:
+                  rules:
+                  - to: []
+                  - from: [{source: {}}]
+                  - from: [{source: {principals: [a]}}]
+                """);
+        assertEquals(List.of("spec.rules[0].to: Invalid value: `to` must not be empty, found at rule 0",
+                "spec.rules[1].from[0].source: Required value: `from.source` must not be empty, found at rule 1"),
+                mirrored.subList(0, 2));
+        assertTrue(mirrored.get(2).startsWith("spec.rules[2].from[0].source.principals: Unsupported value: principals "),
+                mirrored.toString());
+        assertEquals(3, mirrored.size(), mirrored.toString());
         assertEquals(List.of("metadata.annotations[istio.io/dry-run]: Invalid value: \"true\": dry-run (shadow) policies are "
                 + "not implemented; refused so it is not enforced by mistake"),
                 errors(", annotations: {istio.io/dry-run: 'true'}", "spec: {rules: [{}]}\n"));

@@ -5,6 +5,7 @@ import io.netty.channel.nio.NioIoHandler;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * httpbin as a process of its own: {@code HttpbinMain [PORT]} serves on 0.0.0.0:PORT (8000) and
@@ -22,7 +23,7 @@ public final class HttpbinMain {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             stopped.countDown();
         }));
         stopped.await();

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.controller;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -228,7 +229,7 @@ public final class Workloads {
                 h ^= b & 0xff;
                 h *= 0x100000001b3L;
             }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
         StringBuilder out = new StringBuilder();

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -382,8 +383,8 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
      * Once the cluster is ready, on a thread of its own at the lowest priority, the work the first write
      * after {@code up} would otherwise pay cold (see {@link MeshInformers#warmUp}); done when the future is.
      */
-    public java.util.concurrent.CompletableFuture<Void> warmUpInBackground() {
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    public CompletableFuture<Void> warmUpInBackground() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         Thread t = Thread.ofPlatform().name("sourcemesh-warm-up").daemon().unstarted(() -> {
             try {
                 MeshInformers informers = mesh.informers();

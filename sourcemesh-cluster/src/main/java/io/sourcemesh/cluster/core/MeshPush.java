@@ -21,9 +21,11 @@ import io.sourcemesh.control.xds.XdsServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The control plane's half of a cluster: translate the mesh objects, push them to every proxy
@@ -33,8 +35,8 @@ import java.util.Map;
  */
 final class MeshPush {
     /** The kinds the control plane reads: the mesh kinds and ConfigMaps (meshConfig). */
-    static final List<ResourceKind> INFORMED = java.util.stream.Stream.concat(MeshPusher.MESH_KINDS.stream(),
-            java.util.stream.Stream.of(ResourceKind.CONFIG_MAP)).toList();
+    static final List<ResourceKind> INFORMED = Stream.concat(MeshPusher.MESH_KINDS.stream(),
+            Stream.of(ResourceKind.CONFIG_MAP)).toList();
     private static final Duration INFORMER_CATCH_UP = Duration.ofSeconds(20);
 
     private final ObjectStore store;
@@ -120,7 +122,7 @@ final class MeshPush {
         synchronized (store) {
             asOf = store.resourceVersion();
             for (ResourceKind kind : INFORMED) {
-                Map<String, Long> versions = new java.util.HashMap<>();
+                Map<String, Long> versions = new HashMap<>();
                 store.list(kind, null).forEach(o -> versions.put(MeshInformers.key(o.namespace(), o.name()), Long.parseLong(o.resourceVersion())));
                 expected.put(kind, versions);
             }

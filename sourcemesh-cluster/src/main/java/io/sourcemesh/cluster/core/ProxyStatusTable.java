@@ -2,6 +2,7 @@ package io.sourcemesh.cluster.core;
 
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.mesh.MeshPusher;
+import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.xds.SyncStatus;
 import io.sourcemesh.control.xds.XdsServer;
 import io.sourcemesh.control.xds.XdsStatus;
@@ -18,7 +19,7 @@ final class ProxyStatusTable {
     /** The control plane's name in the ISTIOD column (one in-process control plane). */
     public static final String CONTROL_PLANE = "sourcemesh-control";
     /** The Istio version our translation speaks, shown in the VERSION column. */
-    public static final String VERSION = io.sourcemesh.control.model.ProxyIdentity.DEFAULT_ISTIO_VERSION;
+    public static final String VERSION = ProxyIdentity.DEFAULT_ISTIO_VERSION;
     private static final String ECDS = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig";
     private static final List<String> TYPES = List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER, TypeUrls.ENDPOINT, TypeUrls.ROUTE, ECDS);
 

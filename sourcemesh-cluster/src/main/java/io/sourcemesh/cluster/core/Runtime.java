@@ -5,6 +5,7 @@ import io.sourcemesh.cluster.network.AddressPool;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.xds.XdsServer;
 import java.time.Duration;
@@ -82,7 +83,7 @@ public interface Runtime extends AutoCloseable {
     ExecResult exec(RunningPod pod, List<String> command, byte[] stdin);
 
     /** Starts a command in a pod with its streams live ({@link ClusterApi#start}); {@code container} is already checked. */
-    io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command, io.sourcemesh.cluster.exec.ExecProcess.Mode mode);
+    ExecProcess start(RunningPod pod, List<String> command, ExecProcess.Mode mode);
 
     /** The ingress gateway's external address, once its load balancer has one. */
     Optional<String> gatewayAddress();

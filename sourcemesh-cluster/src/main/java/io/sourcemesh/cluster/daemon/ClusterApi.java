@@ -4,6 +4,7 @@ import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.store.ApplyResult;
 import java.util.List;
 import java.util.Optional;
@@ -70,8 +71,8 @@ public interface ClusterApi {
      * output streamed while it runs, and on a terminal when {@code mode} asks ({@code kubectl exec -it}).
      * Not every client of this interface offers it.
      */
-    default io.sourcemesh.cluster.exec.ExecProcess start(String namespace, String pod, String container, List<String> command,
-            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+    default ExecProcess start(String namespace, String pod, String container, List<String> command,
+            ExecProcess.Mode mode) {
         throw new ClusterApiException(405, "error: streaming exec is not supported by this client");
     }
 

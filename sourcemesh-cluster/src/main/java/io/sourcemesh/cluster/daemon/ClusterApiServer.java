@@ -1,10 +1,12 @@
 package io.sourcemesh.cluster.daemon;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.sourcemesh.cluster.store.StoreException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -104,8 +106,8 @@ public final class ClusterApiServer implements AutoCloseable {
      * classes and a cold path between the daemon's ready and {@code up}'s exit.
      */
     static byte[] infoJson(ClusterApi.ClusterInfo info) throws IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(256);
-        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(bytes)) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = JSON.getFactory().createGenerator(bytes)) {
             g.writeStartObject();
             g.writeStringField("runtime", info.runtime());
             g.writeStringField("home", info.home());
@@ -121,7 +123,7 @@ public final class ClusterApiServer implements AutoCloseable {
         return bytes.toByteArray();
     }
 
-    private static void strings(com.fasterxml.jackson.core.JsonGenerator g, String field, List<String> values) throws IOException {
+    private static void strings(JsonGenerator g, String field, List<String> values) throws IOException {
         if (values == null) {
             g.writeNullField(field);
             return;

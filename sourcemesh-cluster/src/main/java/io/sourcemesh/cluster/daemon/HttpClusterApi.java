@@ -3,11 +3,17 @@ package io.sourcemesh.cluster.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -66,26 +72,26 @@ public final class HttpClusterApi {
     public ClusterApi.ClusterInfo info() {
         JsonNode j;
         int status;
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), base.getPort()), 5000);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), base.getPort()), 5000);
             s.setSoTimeout(300_000);
             s.getOutputStream().write(("POST /v1/info HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort()
-                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             byte[] answer = s.getInputStream().readAllBytes();
-            String text = new String(answer, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String text = new String(answer, StandardCharsets.ISO_8859_1);
             int bodyAt = text.indexOf("\r\n\r\n");
             if (!text.startsWith("HTTP/1.1 ") || bodyAt < 0) {
                 throw new IOException("not an HTTP answer");
             }
             status = Integer.parseInt(text.substring(9, 12));
-            j = JsonTrees.read(java.util.Arrays.copyOfRange(answer, bodyAt + 4, answer.length));
+            j = JsonTrees.read(Arrays.copyOfRange(answer, bodyAt + 4, answer.length));
         } catch (IOException | NumberFormatException e) {
             throw new ClusterApiException(503, "the cluster is not reachable (" + e.getMessage() + "): is it up? try `sourcemesh up`");
         }
         if (status != 200) {
             throw new ClusterApiException(status, j.path("message").asText("error " + status));
         }
-        List<String> nodes = new java.util.ArrayList<>();
+        List<String> nodes = new ArrayList<>();
         j.path("nodes").forEach(n -> nodes.add(n.asText()));
         return new ClusterApi.ClusterInfo(text(j, "runtime"), text(j, "home"), j.path("apiPort").asInt(), j.path("pid").asLong(),
                 nodes, j.path("pods").asInt(), text(j, "gatewayAddress"), text(j, "meshSource"),
@@ -98,7 +104,7 @@ public final class HttpClusterApi {
         if (v.isMissingNode() || v.isNull()) {
             return null;
         }
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         v.forEach(n -> out.add(n.asText()));
         return out;
     }

@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.exec;
 
 import io.sourcemesh.cluster.exec.ExecResult;
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ public final class PodExec {
                 Pty.environment(pb.environment());
             }
             if (!mode.stdin()) {
-                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             }
             return ExecProcess.of(pb.start(), mode, pty, curlHome);
         } catch (IOException e) {

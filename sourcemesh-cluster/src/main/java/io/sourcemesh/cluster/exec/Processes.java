@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import io.sourcemesh.cluster.exec.ExecResult;
+import java.nio.file.InvalidPathException;
 
 /** Small helpers for running a program on behalf of a pod, shared by both runtimes' exec. */
 public final class Processes {
@@ -98,7 +99,7 @@ public final class Processes {
                 }
             }
             return false;
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return false;
         }
     }

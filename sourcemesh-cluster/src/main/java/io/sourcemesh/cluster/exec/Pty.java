@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A terminal for an exec'd command, as kubelet gives one for {@code kubectl exec -t}: the command
@@ -19,7 +21,7 @@ public final class Pty {
     private static final long FIND_TIMEOUT_MS = 3_000;
 
     /** The last resize asked for: an older one still looking for the terminal must not win over it. */
-    private final java.util.concurrent.atomic.AtomicLong resizes = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong resizes = new AtomicLong();
 
     private Pty() {}
 
@@ -40,7 +42,7 @@ public final class Pty {
     }
 
     /** script runs the command with $SHELL -c: a POSIX shell, whatever the daemon's user has. */
-    public static void environment(java.util.Map<String, String> env) {
+    public static void environment(Map<String, String> env) {
         env.put("SHELL", "/bin/sh");
         env.putIfAbsent("TERM", "xterm");
     }

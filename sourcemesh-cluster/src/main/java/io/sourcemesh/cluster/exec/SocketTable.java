@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.exec;
 
+import io.sourcemesh.cluster.network.AddressPlan;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -128,7 +129,7 @@ public final class SocketTable {
 
     /** Sockets of a pod: those on its own address, and the sidecar's 127.0.0.6 connections to it. */
     public static Predicate<Socket> ofPod(InetAddress pod) {
-        InetAddress passthrough = io.sourcemesh.cluster.network.AddressPlan.ip("127.0.0.6");
+        InetAddress passthrough = AddressPlan.ip("127.0.0.6");
         return s -> s.localIp().equals(pod) || (s.localIp().equals(passthrough) && s.remoteIp().equals(pod));
     }
 }

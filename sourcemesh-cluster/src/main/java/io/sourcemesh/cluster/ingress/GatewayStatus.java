@@ -3,6 +3,7 @@ package io.sourcemesh.cluster.ingress;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.support.InvalidObjects;
@@ -37,8 +38,9 @@ public final class GatewayStatus {
             String key = gw.namespace() + "/" + gw.name();
             List<TranslationWarning> mine = outcome.warnings().stream().filter(w -> gatewayOf(w).equals(key)).toList();
             ProxyVerdicts verdicts = ProxyVerdicts.of(outcome.gatewayProxies().getOrDefault(key, List.of()), pusher::answer);
-            ObjectNode status = InvalidObjects.errors(gw).isEmpty() ? status(mine, verdicts) : invalid();
-            KubeObject next = SupportStatus.withMessages(gw.withStatus(status));
+            List<FieldError> errors = InvalidObjects.errors(gw);
+            ObjectNode status = errors.isEmpty() ? status(mine, verdicts) : invalid();
+            KubeObject next = SupportStatus.withMessages(gw.withStatus(status), errors);
             if (!next.status().equals(gw.status())) {
                 target.writeStatus(next); // lost a race: changed meanwhile, the next pass writes it
             }

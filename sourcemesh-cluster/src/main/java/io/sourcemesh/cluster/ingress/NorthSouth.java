@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * Everything between an external client and the ingress gateway pod, reconciled in one step after
@@ -43,7 +44,7 @@ public final class NorthSouth implements AutoCloseable {
 
     /** The nodes of the runtime, as the address plan numbers them. */
     public static List<ClusterNode> nodes(List<String> names, AddressPlan addresses) {
-        return java.util.stream.IntStream.range(0, names.size())
+        return IntStream.range(0, names.size())
                 .mapToObj(i -> new ClusterNode(names.get(i), addresses.nodeAddress(i))).toList();
     }
 

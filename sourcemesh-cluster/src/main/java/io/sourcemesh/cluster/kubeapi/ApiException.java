@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.sourcemesh.api.resource.FieldError;
 import java.util.List;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.patch.PatchException;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.store.StoreException;
 
@@ -75,7 +76,7 @@ final class ApiException extends RuntimeException {
         if (e instanceof ClusterApiException c) {
             return new ApiException(c.status(), reasonFor(c.status()), withoutKubectlPrefix(c.getMessage()));
         }
-        if (e instanceof io.sourcemesh.api.patch.PatchException p) {
+        if (e instanceof PatchException p) {
             return new ApiException(422, "Invalid", p.getMessage());
         }
         if (e instanceof IllegalArgumentException) {

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -44,6 +45,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
@@ -120,13 +122,13 @@ public final class ClusterPki {
             byte[] secret = new byte[24];
             new SecureRandom().nextBytes(secret);
             write(dir, "token", HexFormat.of().formatHex(secret) + "\n", true);
-        } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
+        } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IllegalStateException("cannot make the cluster's certificates", e);
         }
     }
 
     private static X509Certificate leaf(X509Certificate ca, PrivateKey caKey, String subject, PublicKey key, KeyPurposeId usage,
-            GeneralNames sans) throws GeneralSecurityException, IOException, org.bouncycastle.operator.OperatorCreationException {
+            GeneralNames sans) throws GeneralSecurityException, IOException, OperatorCreationException {
         long now = System.currentTimeMillis();
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(), new Date(now - 3_600_000L),
                 new Date(now + 825 * DAY), new X500Principal(subject), key);
@@ -141,7 +143,7 @@ public final class ClusterPki {
     }
 
     private static X509Certificate sign(JcaX509v3CertificateBuilder b, PrivateKey key)
-            throws GeneralSecurityException, org.bouncycastle.operator.OperatorCreationException {
+            throws GeneralSecurityException, OperatorCreationException {
         return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
     }
 
@@ -249,7 +251,7 @@ public final class ClusterPki {
     static X509Certificate certificate(String pem) {
         try {
             return (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+                    .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("not a PEM certificate", e);
         }

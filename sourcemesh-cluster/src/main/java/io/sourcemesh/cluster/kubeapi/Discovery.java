@@ -5,11 +5,17 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.ResourceKind;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The API's self-description, as kubectl reads it: {@code /version}, {@code /api}, {@code /apis},
@@ -46,7 +52,7 @@ final class Discovery {
             List<String> versions = out.getOrDefault(k.group(), List.of());
             for (String v : k.versions()) {
                 if (!versions.contains(v)) {
-                    versions = new java.util.ArrayList<>(versions);
+                    versions = new ArrayList<>(versions);
                     versions.add(v);
                 }
             }
@@ -237,16 +243,16 @@ final class Discovery {
         return n;
     }
 
-    private static final Map<String, String> HASHES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, String> HASHES = new ConcurrentHashMap<>();
 
     /** The document's content hash, as kube-apiserver puts it in the URL: kubectl caches a document by it. */
     private static String hash(String group, String version) {
         return HASHES.computeIfAbsent(group + "/" + version, gv -> {
             try {
                 byte[] doc = KubeApiHandler.JSON.writeValueAsBytes(openApi(group, version).orElseThrow());
-                byte[] digest = java.security.MessageDigest.getInstance("SHA-512").digest(doc);
-                return java.util.HexFormat.of().withUpperCase().formatHex(digest);
-            } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+                byte[] digest = MessageDigest.getInstance("SHA-512").digest(doc);
+                return HexFormat.of().withUpperCase().formatHex(digest);
+            } catch (IOException | NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }
         });

@@ -25,9 +25,11 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.exec.ExecProcess;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -194,7 +196,7 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
         }
         if (m[0] == STDIN && stdinOpen) {
             if (m.length > 1) {
-                byte[] data = java.util.Arrays.copyOfRange(m, 1, m.length);
+                byte[] data = Arrays.copyOfRange(m, 1, m.length);
                 if (pendingStdin.addAndGet(data.length) > STDIN_HIGH_WATER) {
                     ctx.channel().config().setAutoRead(false); // the command reads slower than kubectl sends
                 }
@@ -218,7 +220,7 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
             if (p != null) {
                 p.resize(wh[0], wh[1]);
             }
-        } catch (java.io.IOException malformed) {
+        } catch (IOException malformed) {
             // not a size: ignored, as kubelet ignores a resize it cannot decode
         }
     }
@@ -274,7 +276,7 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
                     ch.config().setAutoRead(true);
                 }
             }
-        } catch (java.io.IOException | InterruptedException stopped) {
+        } catch (IOException | InterruptedException stopped) {
             // the command stopped reading (or exited): what is left of the input has no reader
             ch.config().setAutoRead(true);
         }
@@ -288,13 +290,13 @@ final class ExecSession extends SimpleChannelInboundHandler<WebSocketFrame> {
                 int n;
                 while ((n = from.read(buf)) >= 0) {
                     if (channel >= 0 && n > 0 && ch.isActive()) {
-                        ChannelFuture f = send(ch, (byte) channel, java.util.Arrays.copyOf(buf, n));
+                        ChannelFuture f = send(ch, (byte) channel, Arrays.copyOf(buf, n));
                         if (!ch.isWritable()) {
                             f.awaitUninterruptibly(); // the client reads slower than the command writes
                         }
                     }
                 }
-            } catch (java.io.IOException closed) {
+            } catch (IOException closed) {
                 // the command was ended
             }
         });

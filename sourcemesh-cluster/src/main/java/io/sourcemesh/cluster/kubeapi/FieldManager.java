@@ -7,6 +7,7 @@ import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.store.ObjectStore;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -205,7 +206,7 @@ final class FieldManager {
                 return false;
             }
             return conflicting.difference(paths.toFieldSet(FieldPaths.managedPart(o, FieldPaths.Scope.MAIN))).isEmpty();
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return false; // a hand-edited annotation: no upgrade
         }
     }

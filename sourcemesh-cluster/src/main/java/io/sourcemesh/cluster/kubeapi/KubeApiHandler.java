@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -206,7 +207,7 @@ final class KubeApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             byte[] bytes;
             try {
                 bytes = JSON.writeValueAsBytes(body);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
             full(status, contentType, bytes, warnings);

@@ -20,7 +20,11 @@ import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.Principal;
 import java.security.PrivateKey;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -59,7 +63,7 @@ public final class KubeApiServer implements AutoCloseable {
 
     private final Channel channel;
     private final MultiThreadIoEventLoopGroup group;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final WatchHub watches;
     private final Handshakes handshakes;
 
@@ -199,7 +203,7 @@ public final class KubeApiServer implements AutoCloseable {
     private void closeNow() {
         channel.close().syncUninterruptibly();
         watches.close();
-        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     /**
@@ -224,8 +228,8 @@ public final class KubeApiServer implements AutoCloseable {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-            throw new java.security.cert.CertificateException("the API server trusts no servers");
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("the API server trusts no servers");
         }
 
         @Override
@@ -236,8 +240,8 @@ public final class KubeApiServer implements AutoCloseable {
 
     /** What the server counts of its connections (tests: how many a client opened, how many paid a full handshake). */
     private static final class Handshakes {
-        final java.util.concurrent.atomic.LongAdder connections = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder clientCertificates = new java.util.concurrent.atomic.LongAdder();
+        final LongAdder connections = new LongAdder();
+        final LongAdder clientCertificates = new LongAdder();
         final ApiProtocols.Counts protocols = new ApiProtocols.Counts();
     }
 

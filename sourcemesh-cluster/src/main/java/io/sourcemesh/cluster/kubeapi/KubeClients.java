@@ -18,6 +18,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
+import io.sourcemesh.cluster.daemon.JsonTrees;
 
 /**
  * fabric8 Kubernetes clients (over the JDK's HTTP client) for a kubeconfig: ours, or a real
@@ -61,7 +62,7 @@ public final class KubeClients {
     static Optional<Config> inline(Path kubeconfig) {
         JsonNode root;
         try {
-            root = io.sourcemesh.cluster.daemon.JsonTrees.read(new YAMLFactory(), Files.readAllBytes(kubeconfig));
+            root = JsonTrees.read(new YAMLFactory(), Files.readAllBytes(kubeconfig));
         } catch (IOException e) {
             return Optional.empty(); // fabric8's reader says what is wrong with it
         }

@@ -3,6 +3,7 @@ package io.sourcemesh.cluster.kubeapi;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
+import io.sourcemesh.cluster.daemon.JsonTrees;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -75,7 +76,7 @@ public record KubeconfigCredentials(URI server, SSLContext tls, String token) {
     private static KubeconfigCredentials read(Path file, boolean[] inline) {
         JsonNode config;
         try {
-            config = io.sourcemesh.cluster.daemon.JsonTrees.read(new YAMLFactory(), Files.readAllBytes(file));
+            config = JsonTrees.read(new YAMLFactory(), Files.readAllBytes(file));
         } catch (IOException e) {
             throw new ClusterApiException(503, "error: cannot read the kubeconfig " + file + ": " + e.getMessage());
         }

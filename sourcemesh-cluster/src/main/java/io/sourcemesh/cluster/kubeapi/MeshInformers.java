@@ -3,6 +3,7 @@ package io.sourcemesh.cluster.kubeapi;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.WatchEvent;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -16,10 +17,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -39,7 +43,7 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
     private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> informers = new LinkedHashMap<>();
     private final Map<ResourceKind, ResourceDefinitionContext> contexts = new LinkedHashMap<>();
     /** Each kind's cached objects as KubeObjects, by namespace/name@resourceVersion: a push converts only what changed. */
-    private final Map<ResourceKind, Map<String, KubeObject>> converted = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<ResourceKind, Map<String, KubeObject>> converted = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private MeshInformers(KubernetesClient client) {
@@ -66,14 +70,14 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
             // (started together, each would open a connection of its own before the first had chosen h2).
             // Against an HTTP/1.1-only server each watch holds a connection, which resumes the first one's TLS
             // session. The start-up is the first kind's and then the slowest other's, not their sum.
-            List<java.util.concurrent.CompletableFuture<Void>> synced = new ArrayList<>();
+            List<CompletableFuture<Void>> synced = new ArrayList<>();
             for (var i : m.informers.values()) {
                 synced.add(i.start().toCompletableFuture());
                 if (synced.size() == 1) {
                     synced.getFirst().get(30, TimeUnit.SECONDS);
                 }
             }
-            java.util.concurrent.CompletableFuture.allOf(synced.toArray(java.util.concurrent.CompletableFuture[]::new))
+            CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new))
                     .get(30, TimeUnit.SECONDS);
             return m;
         } catch (Exception e) {
@@ -90,7 +94,7 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
     public void warmUp() {
         client.getKubernetesSerialization().unmarshal(
                 "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"warm-up\"}}}",
-                io.fabric8.kubernetes.api.model.WatchEvent.class);
+                WatchEvent.class);
     }
 
     /** The API server these informers watch. */
@@ -110,7 +114,7 @@ public final class MeshInformers implements StatusTarget, AutoCloseable {
         }
         converted.put(kind, now);
         List<KubeObject> out = new ArrayList<>(now.values());
-        out.sort(java.util.Comparator.comparing(KubeObject::namespace).thenComparing(KubeObject::name));
+        out.sort(Comparator.comparing(KubeObject::namespace).thenComparing(KubeObject::name));
         return out;
     }
 

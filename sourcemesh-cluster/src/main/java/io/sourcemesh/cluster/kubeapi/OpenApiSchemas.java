@@ -11,6 +11,8 @@ import io.sourcemesh.api.support.FieldSupport;
 import io.sourcemesh.api.support.KindSupport;
 import io.sourcemesh.api.support.SupportTable;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +43,7 @@ final class OpenApiSchemas {
             return "io.k8s.api." + kind.group() + "." + version + "." + kind.kind();
         }
         List<String> parts = new ArrayList<>(List.of(kind.group().split("\\.")));
-        java.util.Collections.reverse(parts);
+        Collections.reverse(parts);
         return String.join(".", parts) + "." + version + "." + kind.kind();
     }
 
@@ -80,7 +82,7 @@ final class OpenApiSchemas {
                     out.put("type", "object");
                     ObjectNode props = out.putObject("properties");
                     ArrayNode required = F.arrayNode();
-                    obj.fields().values().stream().sorted(java.util.Comparator.comparing(Schema.Field::name)).forEach(f -> {
+                    obj.fields().values().stream().sorted(Comparator.comparing(Schema.Field::name)).forEach(f -> {
                         String child = pattern.isEmpty() ? f.name() : pattern + "." + f.name();
                         List<String> path = new ArrayList<>(fields);
                         path.add(f.name());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 
@@ -328,7 +329,7 @@ final class ProtobufBody {
 
         byte[] bytes() {
             int n = length();
-            byte[] out = java.util.Arrays.copyOfRange(b, pos, pos + n);
+            byte[] out = Arrays.copyOfRange(b, pos, pos + n);
             pos += n;
             return out;
         }

@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.sourcemesh.cluster.exec.ExecResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,7 @@ import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.daemon.HttpClusterApi;
+import io.sourcemesh.cluster.daemon.JsonTrees;
 import io.sourcemesh.cluster.store.ApplyResult;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,11 +26,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * The CLI's cluster verbs over the Kubernetes REST API, with the kubeconfig's CA and client
@@ -45,7 +51,7 @@ public final class RestClusterApi implements ClusterApi {
 
     private final URI server;
     private final String token;
-    private final javax.net.ssl.SSLContext tls;
+    private final SSLContext tls;
     private final ApiConnection connection;
     private final HttpClusterApi daemon;
     private HttpClient http; // made on first use: only the streams (logs, exec) need it
@@ -69,7 +75,7 @@ public final class RestClusterApi implements ClusterApi {
     /** The API of the cluster running in {@code home}, or an error saying how to start one. */
     public static RestClusterApi forHome(Home home) {
         HttpClusterApi daemon = home.client();
-        java.nio.file.Path kubeconfig = Kubeconfig.in(home.path());
+        Path kubeconfig = Kubeconfig.in(home.path());
         if (!Files.exists(kubeconfig)) {
             throw new ClusterApiException(503, "error: the cluster in " + home.path() + " has no kubeconfig (" + kubeconfig
                     + "): restart it with `sourcemesh down` and `sourcemesh up`");
@@ -215,7 +221,7 @@ public final class RestClusterApi implements ClusterApi {
      * object as it is now (empty when there is none), then every change to it, as kubectl's waits do.
      * Answers whether {@code done} accepted it before {@code timeout} passed.
      */
-    public boolean await(ResourceKind kind, String namespace, String name, java.util.function.Predicate<Optional<KubeObject>> done,
+    public boolean await(ResourceKind kind, String namespace, String name, Predicate<Optional<KubeObject>> done,
             Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         String version = kind.versions().getFirst();
@@ -248,7 +254,7 @@ public final class RestClusterApi implements ClusterApi {
                 }
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
                     for (String line; (line = r.readLine()) != null; ) {
-                        JsonNode event = io.sourcemesh.cluster.daemon.JsonTrees.read(line.getBytes(StandardCharsets.UTF_8));
+                        JsonNode event = JsonTrees.read(line.getBytes(StandardCharsets.UTF_8));
                         String type = event.path("type").asText();
                         if (type.equals("ERROR")) {
                             break; // a Status: read anew and watch again
@@ -316,7 +322,7 @@ public final class RestClusterApi implements ClusterApi {
 
         JsonNode json() {
             try {
-                return io.sourcemesh.cluster.daemon.JsonTrees.read(body);
+                return JsonTrees.read(body);
             } catch (IOException e) {
                 throw new ClusterApiException(500, "error: the API server answered something that is not JSON: " + e.getMessage());
             }
@@ -334,7 +340,7 @@ public final class RestClusterApi implements ClusterApi {
     private Reply send(String method, String url, String contentType, JsonNode body) {
         try {
             return call(method, url, contentType, Json.MAPPER.writeValueAsBytes(body)).ok();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -372,7 +378,7 @@ public final class RestClusterApi implements ClusterApi {
     }
 
     private ClusterApiException unreachable(IOException e) {
-        String why = e instanceof javax.net.ssl.SSLException ? "TLS: " + e.getMessage() : String.valueOf(e.getMessage());
+        String why = e instanceof SSLException ? "TLS: " + e.getMessage() : String.valueOf(e.getMessage());
         return new ClusterApiException(503, "error: the Kubernetes API at " + server + " is not reachable (" + why
                 + "): is the cluster up? try `sourcemesh up`");
     }
@@ -384,7 +390,7 @@ public final class RestClusterApi implements ClusterApi {
         }
         String message;
         try {
-            JsonNode s = io.sourcemesh.cluster.daemon.JsonTrees.read(body);
+            JsonNode s = JsonTrees.read(body);
             message = s.path("message").asText("");
         } catch (IOException | RuntimeException e) {
             message = "";

@@ -7,7 +7,9 @@ import io.sourcemesh.cluster.store.Watch;
 import io.sourcemesh.cluster.store.WatchEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -36,7 +38,7 @@ final class WatchHub implements AutoCloseable {
     private final List<Subscription> subscriptions = new ArrayList<>();
     private final long startRevision;
     /** Every object as of {@link #latest}, by kind, namespace and name. */
-    private final java.util.Map<String, KubeObject> current = new java.util.HashMap<>();
+    private final Map<String, KubeObject> current = new HashMap<>();
     private final Watch storeWatch;
     private final ObjectStore store;
     /** The oldest version a watch may start after: events after it are all in {@link #history}. */
@@ -121,7 +123,7 @@ final class WatchHub implements AutoCloseable {
         if (resourceVersion < compacted) {
             throw new ApiException(410, "Expired", "too old resource version: " + resourceVersion + " (" + compacted + ")");
         }
-        java.util.Map<String, KubeObject> then = new java.util.HashMap<>(current);
+        Map<String, KubeObject> then = new HashMap<>(current);
         for (var it = history.descendingIterator(); it.hasNext();) {
             Event e = it.next();
             if (e.resourceVersion() <= resourceVersion) {

@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.sourcemesh.api.patch.JsonMergePatch;
+import io.sourcemesh.api.patch.JsonPatch;
 import io.sourcemesh.api.patch.PatchException;
 import io.sourcemesh.api.patch.PatchType;
 import io.sourcemesh.api.patch.Patches;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.Schemas;
 import io.sourcemesh.api.support.SupportCheck;
 import io.sourcemesh.cluster.daemon.ClusterApi;
@@ -59,8 +62,7 @@ final class Writes {
         List<String> warnings = new ArrayList<>(FieldValidation.of(q).check(n, t.kind(), bytes(req), cannotHandle(t)));
         KubeObject o = fieldManager.update(null, KubeObject.of(n), t.apiVersion(), manager(req, q), FieldPaths.Scope.MAIN);
         KubeObject created = dryRun ? store.create(o, true) : api.create(o);
-        warnings.addAll(SupportCheck.applyWarnings(List.of(o)));
-        warnings.addAll(settled(created, dryRun));
+        warnings.addAll(afterWrite(o, created, dryRun));
         ex.json(201, Resources.present(created, t), warnings);
     }
 
@@ -82,8 +84,7 @@ final class Writes {
         }
         KubeObject o = fieldManager.update(live, KubeObject.of(n), t.apiVersion(), manager, FieldPaths.Scope.MAIN);
         KubeObject updated = dryRun ? store.update(o, true) : api.update(o);
-        warnings.addAll(SupportCheck.applyWarnings(List.of(o)));
-        warnings.addAll(settled(updated, dryRun));
+        warnings.addAll(afterWrite(o, updated, dryRun));
         ex.json(200, Resources.present(updated, t), warnings);
     }
 
@@ -129,8 +130,7 @@ final class Writes {
             return dryRun ? store.update(o, true) : api.update(o);
         });
         if (scope == FieldPaths.Scope.MAIN) {
-            warnings.addAll(SupportCheck.applyWarnings(List.of(written)));
-            warnings.addAll(settled(written, dryRun));
+            warnings.addAll(afterWrite(written, written, dryRun));
         }
         ex.json(200, Resources.present(written, t), warnings);
     }
@@ -180,8 +180,7 @@ final class Writes {
             return dryRun ? store.update(o, true) : api.update(o);
         });
         if (scope == FieldPaths.Scope.MAIN) {
-            warnings.addAll(SupportCheck.applyWarnings(List.of(written)));
-            warnings.addAll(settled(written, dryRun));
+            warnings.addAll(afterWrite(written, written, dryRun));
         }
         ex.json(created[0] ? 201 : 200, Resources.present(written, t), warnings);
     }
@@ -242,8 +241,8 @@ final class Writes {
         KubeObject written = retrying(() -> {
             KubeObject live = live(t);
             JsonNode scale = patchType == null ? request : switch (patchType) {
-                case JSON -> io.sourcemesh.api.patch.JsonPatch.apply(Scale.of(live), request);
-                default -> io.sourcemesh.api.patch.JsonMergePatch.apply(Scale.of(live), request);
+                case JSON -> JsonPatch.apply(Scale.of(live), request);
+                default -> JsonMergePatch.apply(Scale.of(live), request);
             };
             KubeObject o = fieldManager.update(live, Scale.apply(live, scale), t.apiVersion(), manager, FieldPaths.Scope.MAIN);
             return dryRun ? store.update(o, true) : api.update(o);
@@ -252,11 +251,21 @@ final class Writes {
     }
 
     /** Whether the kind has a status subresource: it has a status in its schema. */
-    static boolean hasStatus(io.sourcemesh.api.resource.ResourceKind kind) {
+    static boolean hasStatus(ResourceKind kind) {
         return Schemas.of(kind).fields().containsKey("status");
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------
+
+    /**
+     * What kubectl is told after a write of an object's main resource: the fields of {@code sent} SourceMesh does not
+     * implement and Istio's validation warnings, then what the proxies refused of {@code written}'s push.
+     */
+    private List<String> afterWrite(KubeObject sent, KubeObject written, boolean dryRun) {
+        List<String> warnings = new ArrayList<>(SupportCheck.applyWarnings(List.of(sent)));
+        warnings.addAll(settled(written, dryRun));
+        return warnings;
+    }
 
     /**
      * After a write that is stored (not a rehearsal): waits until the proxies answered its push and

@@ -3,11 +3,13 @@ package io.sourcemesh.cluster.kubelet;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -49,7 +51,7 @@ public final class ContainerLog implements AutoCloseable {
     }
 
     /** Calls {@code lines} with the last {@code tail} lines (all when negative), then new ones while following. */
-    public static void read(Path file, int tail, boolean follow, java.util.function.BooleanSupplier alive, Consumer<String> lines) {
+    public static void read(Path file, int tail, boolean follow, BooleanSupplier alive, Consumer<String> lines) {
         try {
             List<String> all = Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.of();
             int from = tail < 0 ? 0 : Math.max(0, all.size() - tail);
@@ -64,7 +66,7 @@ public final class ContainerLog implements AutoCloseable {
                 if (size > position) {
                     try (var ch = Files.newByteChannel(file)) {
                         ch.position(position);
-                        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(size - position, 1 << 20));
+                        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size - position, 1 << 20));
                         position += ch.read(buf);
                         partial.append(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
                     }

@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,7 +143,7 @@ public final class PodRuntime implements AutoCloseable {
     @Override
     public void close() {
         List<String> names = new ArrayList<>(containers.keySet());
-        java.util.Collections.reverse(names);
+        Collections.reverse(names);
         for (String name : names) {
             try {
                 containers.get(name).close();

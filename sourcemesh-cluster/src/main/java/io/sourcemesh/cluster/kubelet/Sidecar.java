@@ -17,9 +17,17 @@ import io.sourcemesh.proxy.config.NodeInfo;
 import io.sourcemesh.proxy.config.ProxyConfig;
 import io.sourcemesh.proxy.xds.AdsClient;
 import io.sourcemesh.proxy.xds.XdsConfigApplier;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +52,7 @@ public final class Sidecar implements AutoCloseable {
 
     public static Sidecar start(ProxyIdentity identity, String nodeId, InetAddress podIp, KubeletEnv env, ContainerLog log) {
         InetSocketAddress admin = new InetSocketAddress(podIp, ADMIN_PORT);
-        Map<String, String> metadata = new java.util.LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("ISTIO_VERSION", identity.istioVersion());
         metadata.put("NAMESPACE", identity.namespace());
         metadata.put("INTERCEPTION_MODE", identity.interceptionMode().name());
@@ -102,7 +110,7 @@ public final class Sidecar implements AutoCloseable {
         return nodeId;
     }
 
-    public boolean awaitConfig(java.time.Duration timeout) throws InterruptedException {
+    public boolean awaitConfig(Duration timeout) throws InterruptedException {
         return ads.awaitFirstApply(timeout);
     }
 
@@ -118,16 +126,16 @@ public final class Sidecar implements AutoCloseable {
 
     /** One request to the proxy's admin listener, as istioctl makes them. */
     public String admin(String method, String pathAndQuery) {
-        java.net.InetSocketAddress admin = proxy.adminAddress().orElseThrow();
+        InetSocketAddress admin = proxy.adminAddress().orElseThrow();
         try {
-            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(
                     "http://" + admin.getAddress().getHostAddress() + ":" + admin.getPort() + pathAndQuery))
-                    .method(method, java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+                    .method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
             return r.body();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

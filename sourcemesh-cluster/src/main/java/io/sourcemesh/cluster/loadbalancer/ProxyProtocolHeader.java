@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.loadbalancer;
 
+import io.netty.util.NetUtil;
 import io.sourcemesh.l4.Addresses;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import java.io.ByteArrayOutputStream;
@@ -59,7 +60,7 @@ public final class ProxyProtocolHeader {
     }
 
     private static InetAddress unmapped(InetAddress a) {
-        return io.sourcemesh.l4.Addresses.unmapped(a);
+        return Addresses.unmapped(a);
     }
 
     private static byte[] bytes(InetAddress a, boolean v4) {
@@ -76,6 +77,6 @@ public final class ProxyProtocolHeader {
 
     private static String literal(InetAddress a, boolean v4) {
         // Netty's text form: dotted quad, or compressed IPv6 (a mapped IPv4 address in hex groups).
-        return io.netty.util.NetUtil.bytesToIpAddress(bytes(a, v4));
+        return NetUtil.bytesToIpAddress(bytes(a, v4));
     }
 }

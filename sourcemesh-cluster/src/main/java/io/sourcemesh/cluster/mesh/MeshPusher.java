@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.mesh;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
@@ -10,10 +11,15 @@ import io.sourcemesh.control.envoyfilter.PatchResult;
 import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.model.ProxyType;
+import io.sourcemesh.control.translate.AuthorizationPolicies;
 import io.sourcemesh.control.translate.ProxyResources;
 import io.sourcemesh.control.translate.TranslationWarning;
 import io.sourcemesh.control.translate.Translator;
 import io.sourcemesh.control.xds.XdsServer;
+import io.sourcemesh.control.xds.XdsStatus;
+import io.sourcemesh.proxy.xds.TypeUrls;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -71,7 +77,7 @@ public final class MeshPusher {
      * Waits until every proxy answered its latest push for listeners and clusters (ACK or NACK),
      * so a CLI change has reached the data plane when the command returns. False on timeout.
      */
-    public boolean awaitAnswered(java.time.Duration timeout) throws InterruptedException {
+    public boolean awaitAnswered(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!answered()) {
             if (System.nanoTime() > deadline) {
@@ -85,7 +91,7 @@ public final class MeshPusher {
     /** True when every proxy answered its latest push for listeners and clusters (ACK or NACK). */
     public boolean answered() {
         for (Map.Entry<String, String> e : Map.copyOf(published).entrySet()) {
-            for (String type : List.of(io.sourcemesh.proxy.xds.TypeUrls.CLUSTER, io.sourcemesh.proxy.xds.TypeUrls.LISTENER)) {
+            for (String type : List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER)) {
                 if (!answered(e.getKey(), type, e.getValue())) {
                     return false;
                 }
@@ -96,8 +102,8 @@ public final class MeshPusher {
 
     private boolean answered(String nodeId, String type, String version) {
         return xds.status(nodeId, type).map(s -> switch (s) {
-            case io.sourcemesh.control.xds.XdsStatus.Ack a -> a.version().equals(version);
-            case io.sourcemesh.control.xds.XdsStatus.Nack n -> n.rejectedVersion().equals(version);
+            case XdsStatus.Ack a -> a.version().equals(version);
+            case XdsStatus.Nack n -> n.rejectedVersion().equals(version);
         }).orElse(false) || !version.equals(published.get(nodeId));
     }
 
@@ -144,7 +150,7 @@ public final class MeshPusher {
         Map<String, List<String>> gatewayProxies = new TreeMap<>();
         for (Target t : proxies) {
             names.put(t.nodeId(), t.identity().podName() + "." + t.identity().namespace());
-            for (var policy : io.sourcemesh.control.translate.AuthorizationPolicies.forWorkload(model, t.identity()).all()) {
+            for (var policy : AuthorizationPolicies.forWorkload(model, t.identity()).all()) {
                 authzTargets.computeIfAbsent(policy.key(), k -> new ArrayList<>())
                         .add(t.identity().namespace() + "/" + t.identity().podName());
             }
@@ -152,7 +158,7 @@ public final class MeshPusher {
             translated.warnings().forEach(w -> warnings.putIfAbsent(w.toString(), w));
             PatchResult patched = EnvoyFilterPatcher.apply(model, t.identity(), translated);
             patched.applied().forEach(ef -> envoyFilterProxies.computeIfAbsent(ef, k -> new ArrayList<>()).add(t.nodeId()));
-            if (t.identity().type() == io.sourcemesh.control.model.ProxyType.ROUTER) {
+            if (t.identity().type() == ProxyType.ROUTER) {
                 for (var gw : model.gateways()) { // Istio's default scope: a selector matches in every namespace
                     Map<String, String> sel = labels(gw.spec().path("selector"));
                     if (!sel.isEmpty() && t.identity().labels().entrySet().containsAll(sel.entrySet())) {
@@ -228,20 +234,20 @@ public final class MeshPusher {
             return ProxyAnswer.pending(name);
         }
         boolean acked = true;
-        for (String type : List.of(io.sourcemesh.proxy.xds.TypeUrls.CLUSTER, io.sourcemesh.proxy.xds.TypeUrls.LISTENER)) {
+        for (String type : List.of(TypeUrls.CLUSTER, TypeUrls.LISTENER)) {
             var status = xds.status(nodeId, type);
-            if (status.isPresent() && status.get() instanceof io.sourcemesh.control.xds.XdsStatus.Nack n
+            if (status.isPresent() && status.get() instanceof XdsStatus.Nack n
                     && n.rejectedVersion().equals(version)) {
                 return new ProxyAnswer(name, ProxyAnswer.State.NACKED,
-                        io.sourcemesh.proxy.xds.TypeUrls.shortName(type) + " " + version + ": " + n.message());
+                        TypeUrls.shortName(type) + " " + version + ": " + n.message());
             }
-            acked &= status.isPresent() && status.get() instanceof io.sourcemesh.control.xds.XdsStatus.Ack a
+            acked &= status.isPresent() && status.get() instanceof XdsStatus.Ack a
                     && a.version().equals(version);
         }
         return acked ? ProxyAnswer.acked(name) : ProxyAnswer.pending(name);
     }
 
-    private static Map<String, String> labels(com.fasterxml.jackson.databind.JsonNode node) {
+    private static Map<String, String> labels(JsonNode node) {
         Map<String, String> m = new LinkedHashMap<>();
         node.properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
         return m;

@@ -1,7 +1,9 @@
 package io.sourcemesh.cluster.mesh;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
 
@@ -18,7 +20,7 @@ public record ProxyVerdicts(List<ProxyAnswer> answers) {
     }
 
     public static ProxyVerdicts of(List<String> nodeIds, Function<String, ProxyAnswer> answer) {
-        return new ProxyVerdicts(nodeIds.stream().map(answer).sorted(java.util.Comparator.comparing(ProxyAnswer::proxy)).toList());
+        return new ProxyVerdicts(nodeIds.stream().map(answer).sorted(Comparator.comparing(ProxyAnswer::proxy)).toList());
     }
 
     public long count(ProxyAnswer.State state) {
@@ -67,7 +69,7 @@ public record ProxyVerdicts(List<ProxyAnswer> answers) {
     }
 
     /** {@code 1/2 ACKED, 1 NACKED}: the get column. */
-    public static String summary(com.fasterxml.jackson.databind.JsonNode proxies) {
+    public static String summary(JsonNode proxies) {
         long acked = 0, nacked = 0, pending = 0;
         for (var p : proxies) {
             switch (p.path("state").asText()) {

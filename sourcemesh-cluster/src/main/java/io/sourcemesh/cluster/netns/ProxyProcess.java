@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -146,7 +148,7 @@ public final class ProxyProcess implements AutoCloseable {
     }
 
     /** Completes when the proxy process ends, however it ends. */
-    public java.util.concurrent.CompletableFuture<Process> onExit() {
+    public CompletableFuture<Process> onExit() {
         return process.onExit();
     }
 
@@ -237,7 +239,7 @@ public final class ProxyProcess implements AutoCloseable {
      * jars may be an older build than the code running here, so the sidecar runs this classpath.
      */
     static Optional<Path> launcher() {
-        boolean fromCliJar = java.util.Arrays.stream(System.getProperty("java.class.path", "").split(java.io.File.pathSeparator))
+        boolean fromCliJar = Arrays.stream(System.getProperty("java.class.path", "").split(File.pathSeparator))
                 .anyMatch(e -> Path.of(e).getFileName() != null && Path.of(e).getFileName().toString().matches("sourcemesh-cli-.*\\.jar"));
         if (!fromCliJar) {
             return Optional.empty();

@@ -90,6 +90,6 @@ public final class Conntrack implements OriginalDestinations {
     }
 
     private static InetSocketAddress normalize(InetSocketAddress a) {
-        return new InetSocketAddress(io.sourcemesh.l4.Addresses.unmapped(a.getAddress()), a.getPort());
+        return new InetSocketAddress(Addresses.unmapped(a.getAddress()), a.getPort());
     }
 }

@@ -2,7 +2,6 @@ package io.sourcemesh.cluster.network;
 
 import io.sourcemesh.l4.Addresses;
 import io.sourcemesh.l4.embedded.Interception;
-import io.sourcemesh.l4.SourceBinding;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -74,7 +73,7 @@ public final class EmbeddedInterception implements Interception {
     }
 
     private Optional<InetSocketAddress> capture(InetSocketAddress destination, Optional<InetSocketAddress> source) {
-        InetAddress ip = io.sourcemesh.l4.Addresses.unmapped(destination.getAddress());
+        InetAddress ip = Addresses.unmapped(destination.getAddress());
         if (self != null && serviceVip.test(ip)) {
             return Optional.of(destination); // the same address, through connected(): the VIP sees it is the sidecar's
         }

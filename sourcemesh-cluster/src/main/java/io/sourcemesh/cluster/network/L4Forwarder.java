@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.network;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -93,7 +94,7 @@ public final class L4Forwarder implements AutoCloseable {
                         byte[] preamble = d.get().preamble();
                         if (preamble.length > 0) {
                             // Before any client byte: the client is not read until the relay is set.
-                            f.channel().write(io.netty.buffer.Unpooled.wrappedBuffer(preamble));
+                            f.channel().write(Unpooled.wrappedBuffer(preamble));
                         }
                         downRelay.peer(down.pipeline().context("relay"), f.channel());
                         f.channel().read();

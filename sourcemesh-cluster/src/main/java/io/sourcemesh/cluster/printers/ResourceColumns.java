@@ -3,6 +3,7 @@ package io.sourcemesh.cluster.printers;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.mesh.ProxyVerdicts;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +63,7 @@ public final class ResourceColumns {
 
     /** {@code 1/2 ACKED, 1 NACKED}, from the status's per-proxy list. */
     private static String proxies(JsonNode status) {
-        return status.path("proxies").isArray() ? io.sourcemesh.cluster.mesh.ProxyVerdicts.summary(status.path("proxies")) : "<none>";
+        return status.path("proxies").isArray() ? ProxyVerdicts.summary(status.path("proxies")) : "<none>";
     }
 
     /** The cells after NAME. */

@@ -67,6 +67,11 @@ public final class ObjectStore implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
     private TreeMap<Key, KubeObject> objects = new TreeMap<>();
+    /**
+     * Why this version's validation refuses a stored object, for each one it refuses ({@link InvalidObjects}):
+     * worked out once per stored version, as it is written or loaded, and kept in step with {@link #objects}.
+     */
+    private TreeMap<Key, List<FieldError>> refused = new TreeMap<>();
     private long revision;
 
     /** A store persisted in {@code stateDirectory} (created if needed), reloading what is there. */
@@ -88,9 +93,7 @@ public final class ObjectStore implements AutoCloseable {
         }
         tx.collectOrphans();
         tx.revalidate();
-        if (!tx.events.isEmpty()) {
-            commit(tx);
-        }
+        commit(tx);
     }
 
     /** A store that keeps nothing on disk. */
@@ -170,7 +173,8 @@ public final class ObjectStore implements AutoCloseable {
             n.withObjectProperty("metadata").set("managedFields", managed);
             candidate = KubeObject.of(n);
         }
-        KubeObject updated = tx.change(existing, candidate);
+        // Only the status changes, which validation does not read: the stored version's errors still hold.
+        KubeObject updated = tx.change(existing, candidate, tx.refused.getOrDefault(Key.of(kind, existing), List.of()));
         commit(tx, dryRun);
         return updated;
     }
@@ -185,8 +189,9 @@ public final class ObjectStore implements AutoCloseable {
         } catch (PatchException e) {
             throw new StoreException(StoreException.Reason.INVALID, e.getMessage());
         }
+        // Patches.apply validated the patched object; uid, creationTimestamp and status are not what validation reads.
         KubeObject updated = tx.change(existing, patched.withUid(existing.uid())
-                .withCreationTimestamp(existing.creationTimestamp()).withStatus(existing.status()));
+                .withCreationTimestamp(existing.creationTimestamp()).withStatus(existing.status()), List.of());
         commit(tx);
         return updated;
     }
@@ -231,7 +236,8 @@ public final class ObjectStore implements AutoCloseable {
      * {@link InvalidObjects#summary} words it, in the store's order: what {@code up} and {@code status} list.
      */
     public synchronized List<String> invalid() {
-        return objects.values().stream().map(InvalidObjects::summary).flatMap(Optional::stream).toList();
+        return refused.entrySet().stream().map(e -> InvalidObjects.summary(objects.get(e.getKey()), e.getValue()))
+                .flatMap(Optional::stream).toList();
     }
 
     public List<KubeObject> list(ResourceKind kind, String namespace) {
@@ -272,6 +278,7 @@ public final class ObjectStore implements AutoCloseable {
 
     private final class Tx {
         final TreeMap<Key, KubeObject> objects = new TreeMap<>(ObjectStore.this.objects);
+        final TreeMap<Key, List<FieldError>> refused = new TreeMap<>(ObjectStore.this.refused);
         final List<WatchEvent> events = new ArrayList<>();
         long revision = ObjectStore.this.revision;
 
@@ -295,15 +302,21 @@ public final class ObjectStore implements AutoCloseable {
             if (!errors.isEmpty()) {
                 throw invalid(kind, candidate.name(), errors);
             }
-            KubeObject stored = change(live, candidate);
+            KubeObject stored = change(live, candidate, errors);
             return new ApplyResult(stored, stored == live ? ApplyResult.Outcome.UNCHANGED : ApplyResult.Outcome.CONFIGURED);
         }
 
-        KubeObject create(KubeObject object) {
-            ResourceKind kind = kindOf(object);
-            KubeObject o = scoped(kind, object);
+        /**
+         * Creates {@code admitted}, an object {@link #validateAll} accepted (or one of the store's own Namespaces); a
+         * generated name, which validation reads, is the one thing it was not validated with.
+         */
+        KubeObject create(KubeObject admitted) {
+            ResourceKind kind = kindOf(admitted);
+            KubeObject o = scoped(kind, admitted);
+            List<FieldError> errors = List.of();
             if (o.name().isEmpty()) {
                 o = o.withName(generatedName(o));
+                errors = InvalidObjects.errors(o);
             }
             Key key = Key.of(kind, o);
             if (objects.containsKey(key)) {
@@ -312,10 +325,11 @@ public final class ObjectStore implements AutoCloseable {
             }
             requireNamespace(kind, o.namespace());
             requireLiveOwner(kind, o);
-            KubeObject stored = SupportStatus.withMessages(o).withUid(UUID.randomUUID().toString())
+            KubeObject stored = SupportStatus.withMessages(o, errors).withUid(UUID.randomUUID().toString())
                     .withCreationTimestamp(Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString())
                     .withGeneration(1).withResourceVersion(Long.toString(++revision));
             objects.put(key, stored);
+            keep(key, errors);
             events.add(new WatchEvent(WatchEvent.Type.ADDED, stored));
             return stored;
         }
@@ -327,21 +341,27 @@ public final class ObjectStore implements AutoCloseable {
             if (!o.resourceVersion().isEmpty() && !o.resourceVersion().equals(existing.resourceVersion())) {
                 throw conflict(kind, o.name());
             }
+            // validateAll accepted o; uid, creationTimestamp and status are not what validation reads.
             return change(existing, o.withUid(existing.uid()).withCreationTimestamp(existing.creationTimestamp())
-                    .withStatus(existing.status()));
+                    .withStatus(existing.status()), List.of());
         }
 
-        /** Stores {@code candidate} in place of {@code existing} unless nothing changed; returns what is stored. */
-        KubeObject change(KubeObject existing, KubeObject candidate) {
+        /**
+         * Stores {@code candidate} in place of {@code existing} unless nothing changed; returns what is stored.
+         * {@code errors} are {@link InvalidObjects#errors} of {@code candidate}, which its caller has worked out.
+         */
+        KubeObject change(KubeObject existing, KubeObject candidate, List<FieldError> errors) {
+            Key key = Key.of(kindOf(existing), existing);
+            keep(key, errors);
             // An Istio object's status names its unimplemented fields, whoever writes it (SupportStatus).
-            KubeObject comparable = SupportStatus.withMessages(candidate).withResourceVersion(existing.resourceVersion())
+            KubeObject comparable = SupportStatus.withMessages(candidate, errors).withResourceVersion(existing.resourceVersion())
                     .withGeneration(existing.generation());
             if (comparable.equals(existing)) {
                 return existing;
             }
             long generation = existing.generation() + (existing.spec().equals(candidate.spec()) ? 0 : 1);
             KubeObject stored = comparable.withGeneration(generation).withResourceVersion(Long.toString(++revision));
-            objects.put(Key.of(kindOf(stored), stored), stored);
+            objects.put(key, stored);
             events.add(new WatchEvent(WatchEvent.Type.MODIFIED, stored));
             return stored;
         }
@@ -378,8 +398,8 @@ public final class ObjectStore implements AutoCloseable {
          */
         void revalidate() {
             for (KubeObject o : List.copyOf(objects.values())) {
-                change(o, o);
                 List<FieldError> errors = InvalidObjects.errors(o);
+                change(o, o, errors);
                 if (!errors.isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, o.kind() + " " + o.namespace() + "/" + o.name() + " is invalid: "
                             + errors.stream().map(FieldError::message).collect(Collectors.joining(", ")) + "; "
@@ -410,8 +430,18 @@ public final class ObjectStore implements AutoCloseable {
             return gone;
         }
 
+        /** Keeps why validation refuses the object stored under {@code key}, or that it does not. */
+        private void keep(Key key, List<FieldError> errors) {
+            if (errors.isEmpty()) {
+                refused.remove(key);
+            } else {
+                refused.put(key, List.copyOf(errors));
+            }
+        }
+
         private KubeObject removeOne(Key key, KubeObject object) {
             objects.remove(key);
+            refused.remove(key);
             KubeObject gone = object.withResourceVersion(Long.toString(++revision));
             events.add(new WatchEvent(WatchEvent.Type.DELETED, gone));
             return gone;
@@ -459,12 +489,14 @@ public final class ObjectStore implements AutoCloseable {
 
     private void commit(Tx tx) {
         if (tx.events.isEmpty()) {
+            refused = tx.refused; // opening a store works them out for objects it need not write
             return;
         }
         if (stateDirectory != null) {
             persist(tx.objects, tx.revision);
         }
         objects = tx.objects;
+        refused = tx.refused;
         revision = tx.revision;
         for (Watcher w : watchers) {
             tx.events.forEach(w::offer);

@@ -6,7 +6,9 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
 import io.sourcemesh.api.resource.ResourceKind;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -402,6 +404,70 @@ class ObjectStoreTest {
         assertTrue(third.get(ResourceKind.GATEWAY, "default", "gw").orElseThrow().status().path("validationMessages").isMissingNode());
         assertEquals(List.of(), third.invalid(), "fixed: none left");
     }
+
+    /**
+     * The list {@code up} and {@code status} print is kept as objects are written, not worked out again on every read:
+     * it must follow each write. Two Gateways stored before the rule refusing a repeated server port name: both listed
+     * at every opening (the second one writes nothing), after a status write and a dry-run fix; a real fix and a
+     * delete each take one off; a namespace's delete takes what it held.
+     */
+    @Test
+    void theInvalidListFollowsFixesAndDeletes(@TempDir Path dir) throws Exception {
+        ObjectStore first = open(dir);
+        first.apply(manifest("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n"));
+        first.apply(manifest("gw.yaml", GATEWAY.formatted("a", "default") + "---\n" + GATEWAY.formatted("b", "default")
+                + "---\n" + GATEWAY.formatted("c", "other")));
+        first.close();
+        Path file = dir.resolve("objects.json");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode state = json.readTree(file.toFile());
+        for (JsonNode o : state.path("objects")) {
+            if (o.path("kind").asText().equals("Gateway")) {
+                ObjectNode server = ((ObjectNode) o.path("spec")).withArray("servers").addObject();
+                server.putObject("port").put("number", 81).put("name", "http").put("protocol", "HTTP");
+                server.putArray("hosts").add("*");
+            }
+        }
+        json.writeValue(file.toFile(), state);
+        String why = ": spec.servers[1].port.name: Invalid value: port names in servers must be unique: duplicate name http; "
+                + "left out of the proxies' config";
+        List<String> all = List.of("Gateway default/a" + why, "Gateway default/b" + why, "Gateway other/c" + why);
+
+        assertEquals(all, open(dir).invalid(), "opened: the statuses written");
+        ObjectStore store = open(dir);
+        long rv = store.resourceVersion();
+        assertEquals(all, store.invalid(), "opened again: nothing written, still known");
+        assertEquals(rv, store.resourceVersion());
+
+        KubeObject a = store.get(ResourceKind.GATEWAY, "default", "a").orElseThrow();
+        ObjectNode status = a.status().deepCopy();
+        status.putArray("conditions").addObject().put("type", "Reconciled").put("status", "False");
+        store.updateStatus(a.withStatus(status));
+        assertEquals(all, store.invalid(), "a status write leaves the spec as invalid as it was");
+        store.apply(manifest("fix.yaml", GATEWAY.formatted("a", "default")));
+        assertEquals(all.subList(1, 3), store.invalid(), "fixed by a later apply");
+        store.update(store.get(ResourceKind.GATEWAY, "default", "b").orElseThrow().withSpec(
+                store.get(ResourceKind.GATEWAY, "default", "a").orElseThrow().spec()), true);
+        assertEquals(all.subList(1, 3), store.invalid(), "a dry-run fix changes nothing");
+        store.delete(ResourceKind.GATEWAY, "default", "b", true);
+        assertEquals(all.subList(1, 3), store.invalid(), "nor a dry-run delete");
+        store.delete(ResourceKind.GATEWAY, "default", "b");
+        assertEquals(all.subList(2, 3), store.invalid(), "deleted");
+        store.delete(ResourceKind.NAMESPACE, "", "other");
+        assertEquals(List.of(), store.invalid(), "its namespace deleted");
+        assertEquals(List.of(), open(dir).invalid(), "and so it stays");
+    }
+
+    private static final String GATEWAY = """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: %s, namespace: %s}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 80, name: http, protocol: HTTP}
+                hosts: ['*']
+            """;
 
     @Test
     void watchReplaysThenDeliversInCommitOrder(@TempDir Path dir) throws Exception {

@@ -1,5 +1,6 @@
 package io.sourcemesh.control.envoyfilter;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -16,6 +17,7 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.sourcemesh.control.translate.EnvoyTypes;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /** One entry of EnvoyFilter.spec.configPatches, validated and with its value parsed to the Envoy type. */
@@ -44,7 +46,7 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
     enum Context { ANY, SIDECAR_INBOUND, SIDECAR_OUTBOUND, GATEWAY }
 
     /** Operations Istio accepts per applyTo (pilot/pkg/networking/core/envoyfilter and its validation). */
-    private static final java.util.Map<ApplyTo, Set<Operation>> SUPPORTED = java.util.Map.of(
+    private static final Map<ApplyTo, Set<Operation>> SUPPORTED = Map.of(
             ApplyTo.LISTENER, Set.of(Operation.MERGE, Operation.ADD, Operation.REMOVE),
             ApplyTo.FILTER_CHAIN, Set.of(Operation.MERGE, Operation.ADD, Operation.REMOVE),
             ApplyTo.NETWORK_FILTER, Set.of(Operation.values()),
@@ -94,7 +96,7 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
         try {
             EnvoyTypes.parser().merge(JSON.writeValueAsString(value), b);
             return b.build();
-        } catch (InvalidProtocolBufferException | com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (InvalidProtocolBufferException | JsonProcessingException e) {
             throw new PatchException(index, "patch.value is not a valid " + b.getDescriptorForType().getFullName()
                     + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.ProxyResources;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +15,7 @@ import java.util.Map;
  * Applies the EnvoyFilters that select a proxy to its translated resources, as Istio's
  * pilot/pkg/networking/core/envoyfilter does. EnvoyFilters in the root namespace apply mesh-wide, others
  * only to proxies in their namespace; workloadSelector labels must all be on the proxy. They apply in
- * order of priority, then creation time, then namespace/name. Each EnvoyFilter is all or nothing: if any
+ * Istio's order ({@link #selected}). Each EnvoyFilter is all or nothing: if any
  * of its patches is invalid or fails, none of them is applied and a PatchFailure says why.
  */
 public final class EnvoyFilterPatcher {
@@ -51,7 +52,11 @@ public final class EnvoyFilterPatcher {
         return new PatchResult(current, applied, failures);
     }
 
-    /** The EnvoyFilters for this proxy, in Istio's application order. */
+    /**
+     * The EnvoyFilters for this proxy, in Istio's application order (PushContext.EnvoyFilters, pilot/pkg/model/
+     * push_context.go): by priority; at one priority the root namespace's first; then oldest first; then by
+     * {@code name.namespace} as one string. Not {@link IstioConfig#OLDEST_FIRST}: Istio writes this order out apart.
+     */
     static List<IstioConfig> selected(MeshModel model, ProxyIdentity proxy) {
         String root = model.meshConfig().rootNamespace();
         return model.envoyFilters().stream()
@@ -61,8 +66,9 @@ public final class EnvoyFilterPatcher {
                     return proxy.labels().entrySet().containsAll(sel.entrySet());
                 })
                 .sorted(Comparator.comparingInt((IstioConfig ef) -> ef.spec().path("priority").asInt(0))
+                        .thenComparing((IstioConfig ef) -> !ef.namespace().equals(root))
                         .thenComparing(IstioConfig::creationTimestamp)
-                        .thenComparing(IstioConfig::key))
+                        .thenComparing((IstioConfig ef) -> ef.name() + "." + ef.namespace()))
                 .toList();
     }
 
@@ -88,7 +94,7 @@ public final class EnvoyFilterPatcher {
     }
 
     private static Map<String, String> strings(JsonNode node) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, String> out = new LinkedHashMap<>();
         node.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }

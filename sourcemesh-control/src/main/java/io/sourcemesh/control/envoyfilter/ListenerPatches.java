@@ -10,8 +10,10 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.sourcemesh.control.envoyfilter.ConfigPatch.Operation;
 import io.sourcemesh.control.translate.Names;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** LISTENER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER patches (Istio's listener_patch.go). */
 final class ListenerPatches {
@@ -98,7 +100,7 @@ final class ListenerPatches {
         return Filters.canonical(lm.path("filterChain").path("filter").path("subFilter").path("name").asText(""));
     }
 
-    private static void forChains(ConfigPatch p, Listener.Builder l, java.util.function.Consumer<FilterChain.Builder> op) {
+    private static void forChains(ConfigPatch p, Listener.Builder l, Consumer<FilterChain.Builder> op) {
         for (FilterChain.Builder fc : l.getFilterChainsBuilderList()) {
             if (chainMatches(p.listenerMatch(), l, fc)) {
                 op.accept(fc);
@@ -129,7 +131,7 @@ final class ListenerPatches {
     private static void networkFilters(ConfigPatch p, FilterChain.Builder fc) {
         String name = filterName(p.listenerMatch());
         Filter value = (Filter) p.value();
-        List<Filter> filters = new java.util.ArrayList<>(fc.getFiltersList());
+        List<Filter> filters = new ArrayList<>(fc.getFiltersList());
         List<Filter> out = Positional.apply(p.operation(), filters, value, f -> name.isEmpty() || f.getName().equals(name),
                 !name.isEmpty(), f -> {
                     Filters.Merged m = Filters.merge(f.getName(), f.getTypedConfig(), value.getName(),

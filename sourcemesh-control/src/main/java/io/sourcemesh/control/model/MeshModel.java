@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * An immutable snapshot of the cluster's mesh-relevant objects, built from the JSON trees a Kubernetes
@@ -111,7 +112,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
      * meshConfig.defaultConfig, field by field (Istio's ApplyProxyConfig). An annotation that does not
      * parse (the API server refuses those) counts as unset, and {@code problems} gets why.
      */
-    public GatewayTopology gatewayTopology(ProxyIdentity proxy, java.util.function.Consumer<String> problems) {
+    public GatewayTopology gatewayTopology(ProxyIdentity proxy, Consumer<String> problems) {
         GatewayTopology mesh = meshConfig.gatewayTopology();
         Optional<Pod> pod = pod(proxy.namespace(), proxy.podName());
         String annotation = pod.map(p -> p.annotations().get(ProxyConfigs.ANNOTATION)).orElse(null);

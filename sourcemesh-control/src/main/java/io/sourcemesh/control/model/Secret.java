@@ -1,6 +1,7 @@
 package io.sourcemesh.control.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,7 +21,7 @@ public record Secret(String name, String namespace, String type, Map<String, byt
             }
         });
         node.path("stringData").properties().forEach(e -> data.put(e.getKey(), e.getValue().asText().getBytes(
-                java.nio.charset.StandardCharsets.UTF_8)));
+                StandardCharsets.UTF_8)));
         String type = Nodes.text(node, "type");
         return new Secret(Nodes.text(node, "metadata", "name"), MeshModel.namespaceOf(node),
                 type.isEmpty() ? "Opaque" : type, Map.copyOf(data));

@@ -6,6 +6,8 @@ import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
+import io.sourcemesh.proxy.accesslog.IstioFormats;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,8 +23,8 @@ public final class AccessLogs {
     /** The proxy's copy of Istio's format is the one source: both sides print the same keys. */
     private static Map<String, String> istioFormat() {
         Map<String, String> f = new LinkedHashMap<>();
-        io.sourcemesh.proxy.accesslog.IstioFormats.DEFAULT_JSON.forEach((k, v) -> f.put(k, String.valueOf(v)));
-        return java.util.Collections.unmodifiableMap(f);
+        IstioFormats.DEFAULT_JSON.forEach((k, v) -> f.put(k, String.valueOf(v)));
+        return Collections.unmodifiableMap(f);
     }
 
     public static AccessLog istioJson(String path) {

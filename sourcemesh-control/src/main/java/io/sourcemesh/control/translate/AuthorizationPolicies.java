@@ -5,7 +5,6 @@ import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -30,13 +29,11 @@ public record AuthorizationPolicies(List<IstioConfig> audit, List<IstioConfig> d
         List<IstioConfig> allow = new ArrayList<>();
         List<String> namespaces = proxy.namespace().equals(ROOT_NAMESPACE)
                 ? List.of(ROOT_NAMESPACE) : List.of(ROOT_NAMESPACE, proxy.namespace());
-        Comparator<IstioConfig> oldestFirst = Comparator.comparing(IstioConfig::creationTimestamp)
-                .thenComparing(IstioConfig::name);
         for (String ns : namespaces) {
             model.authorizationPolicies().stream()
                     .filter(p -> p.namespace().equals(ns))
                     .filter(p -> selects(p.spec().path("selector"), proxy.labels()))
-                    .sorted(oldestFirst)
+                    .sorted(IstioConfig.OLDEST_FIRST) // one namespace: name alone breaks a tie
                     .forEach(p -> {
                         switch (p.spec().path("action").asText("ALLOW")) {
                             case "DENY" -> deny.add(p);

@@ -2,6 +2,7 @@ package io.sourcemesh.control.translate;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -60,7 +61,7 @@ public final class EnvoyTypes {
     public static String json(Message message) {
         try {
             return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames().print(message);
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("cannot print " + message.getDescriptorForType().getFullName(), e);
         }
     }

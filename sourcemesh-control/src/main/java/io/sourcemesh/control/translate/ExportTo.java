@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.control.model.IstioConfig;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -46,9 +45,7 @@ final class ExportTo {
      * by name, then namespace (pilot/pkg/model/config.go configCompareByCreationTime).
      */
     static List<IstioConfig> ordered(Collection<IstioConfig> configs, String proxyNamespace) {
-        Comparator<IstioConfig> byAge = Comparator.comparing(IstioConfig::creationTimestamp)
-                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace);
-        List<IstioConfig> sorted = configs.stream().sorted(byAge).toList();
+        List<IstioConfig> sorted = configs.stream().sorted(IstioConfig.OLDEST_FIRST).toList();
         List<IstioConfig> out = new ArrayList<>();
         for (Visibility group : List.of(Visibility.PRIVATE, Visibility.EXPORTED, Visibility.PUBLIC)) {
             sorted.stream().filter(c -> of(c, proxyNamespace) == group).forEach(out::add);

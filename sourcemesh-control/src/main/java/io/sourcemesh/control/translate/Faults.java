@@ -1,6 +1,7 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Duration;
 import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultDelay;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
@@ -39,7 +40,7 @@ final class Faults {
                         .setDenominator(FractionalPercent.DenominatorType.HUNDRED));
             }
             if (delay.has("fixedDelay")) {
-                Optional<com.google.protobuf.Duration> fixed = IstioDurations.parse(delay.path("fixedDelay").asText());
+                Optional<Duration> fixed = IstioDurations.parse(delay.path("fixedDelay").asText());
                 if (fixed.isEmpty()) {
                     warnings.add(new TranslationWarning(where, "fault.delay.fixedDelay " + delay.path("fixedDelay").asText()
                             + " is not a duration; delay left out"));

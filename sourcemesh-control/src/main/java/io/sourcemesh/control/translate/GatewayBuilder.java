@@ -36,11 +36,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -141,14 +144,14 @@ final class GatewayBuilder {
         // refuses the listener (and with it the gateway's whole LDS push). Servers are merged by the port the proxy
         // listens on (resolvePorts: the target port of the gateway Service's port), so 443 and 8443 both mapped to 8443
         // share one listener and one set of SNI hosts.
-        Map<Integer, Map<String, Server>> tlsHosts = new java.util.HashMap<>();
+        Map<Integer, Map<String, Server>> tlsHosts = new HashMap<>();
         for (IstioConfig gw : selectedGateways()) {
             List<JsonNode> servers = Clusters.list(gw.spec().path("servers"));
             for (int i = 0; i < servers.size(); i++) {
                 Server s = new Server(gw, i, servers.get(i));
                 int port = listenerPort(s.port());
                 if (s.hasTls()) {
-                    Map<String, Server> known = tlsHosts.computeIfAbsent(port, k -> new java.util.HashMap<>());
+                    Map<String, Server> known = tlsHosts.computeIfAbsent(port, k -> new HashMap<>());
                     List<String> duplicates = s.qualifiedHosts().stream().filter(known::containsKey).toList();
                     if (!duplicates.isEmpty()) {
                         warnings.add(new TranslationWarning(serverName(s), "duplicate host names " + duplicates + " on port "
@@ -170,15 +173,17 @@ final class GatewayBuilder {
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
-    /** Gateways whose selector matches this proxy's labels, from every namespace (Istio's default scope). */
+    /**
+     * Gateways whose selector matches this proxy's labels, from every namespace (Istio's default scope), in the order
+     * initGateways sorts them before they are merged (pilot/pkg/model/push_context.go).
+     */
     private List<IstioConfig> selectedGateways() {
         return model.gateways().stream()
                 .filter(g -> {
                     Map<String, String> sel = Clusters.strings(g.spec().path("selector"));
                     return !sel.isEmpty() && proxy.labels().entrySet().containsAll(sel.entrySet());
                 })
-                .sorted(java.util.Comparator.comparing(IstioConfig::creationTimestamp)
-                        .thenComparing(IstioConfig::key))
+                .sorted(IstioConfig.OLDEST_FIRST)
                 .toList();
     }
 
@@ -213,7 +218,7 @@ final class GatewayBuilder {
         List<Server> plain = servers.stream().filter(s -> isPlainHttp(s.protocol())).toList();
         // Istio's tlsHostsByPort: an SNI host already matched by a passthrough chain of this listener port (* for a chain
         // matching any name); here also a terminating chain's, so a passthrough match cannot duplicate one either.
-        java.util.Set<String> sniTaken = new java.util.HashSet<>();
+        Set<String> sniTaken = new HashSet<>();
         boolean opaque = !plain.isEmpty(); // a chain matching every connection: plain HTTP or opaque TCP
         boolean sniRouted = false; // a passthrough chain: matched on its sniHosts, * among them too
         for (Server s : servers) {
@@ -417,7 +422,7 @@ final class GatewayBuilder {
      * sniHosts ({@code *}: any) with no TLS context: the bytes pass through to the destination. A match naming an
      * SNI host an earlier chain of this listener port has is skipped, named (Envoy refuses duplicate matches).
      */
-    private List<FilterChain.Builder> tlsRouteChains(Server s, int port, java.util.Set<String> sniTaken) {
+    private List<FilterChain.Builder> tlsRouteChains(Server s, int port, Set<String> sniTaken) {
         List<FilterChain.Builder> out = new ArrayList<>();
         for (IstioConfig vs : boundVirtualServices(s.gateway())) {
             if (vsHostsFor(vs, s).isEmpty()) {
@@ -469,7 +474,7 @@ final class GatewayBuilder {
      * e.g. {@code ns1/a.com} beside {@code ns2/a.com}, or a {@code *} passthrough server whose tls route names a
      * terminating server's host, and the gateway NACKs its whole push; here the later server is left out instead.
      */
-    private boolean sniClash(Server s, java.util.Set<String> sniTaken) {
+    private boolean sniClash(Server s, Set<String> sniTaken) {
         List<String> taken = s.hosts().stream().filter(sniTaken::contains).toList();
         if (taken.isEmpty()) {
             return false;
@@ -479,13 +484,13 @@ final class GatewayBuilder {
         return true;
     }
 
-    private static void terminated(Listener.Builder l, FilterChain.Builder fc, Server s, java.util.Set<String> sniTaken) {
+    private static void terminated(Listener.Builder l, FilterChain.Builder fc, Server s, Set<String> sniTaken) {
         l.addFilterChains(fc);
         sniTaken.addAll(s.hosts());
     }
 
     /** The server's passthrough chains added to {@code l}; whether there was any. */
-    private boolean addTlsRouteChains(Listener.Builder l, Server s, int port, java.util.Set<String> sniTaken) {
+    private boolean addTlsRouteChains(Listener.Builder l, Server s, int port, Set<String> sniTaken) {
         List<FilterChain.Builder> chains = tlsRouteChains(s, port, sniTaken);
         chains.forEach(l::addFilterChains);
         return !chains.isEmpty();
@@ -679,7 +684,7 @@ final class GatewayBuilder {
      */
     private RouteConfiguration routeConfig(String name, int serverPort, List<Server> servers, boolean tls) {
         Map<String, VirtualHost.Builder> vhosts = new LinkedHashMap<>();
-        Map<String, java.util.Set<String>> merged = new java.util.HashMap<>();
+        Map<String, Set<String>> merged = new HashMap<>();
         for (Server s : servers) {
             for (IstioConfig vs : boundVirtualServices(s.gateway())) {
                 List<Route> vsRoutes = null;
@@ -694,7 +699,7 @@ final class GatewayBuilder {
                     if (s.spec().path("tls").path("httpsRedirect").asBoolean(false)) {
                         vh.setRequireTls(VirtualHost.TlsRequirementType.ALL);
                     }
-                    if (!merged.computeIfAbsent(host, h -> new java.util.HashSet<>()).add(vs.key())) {
+                    if (!merged.computeIfAbsent(host, h -> new HashSet<>()).add(vs.key())) {
                         continue; // the same VirtualService through a second server of this port
                     }
                     if (vsRoutes == null) {

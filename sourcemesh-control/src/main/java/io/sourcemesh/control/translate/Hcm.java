@@ -1,8 +1,10 @@
 package io.sourcemesh.control.translate;
 
+import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.ForwardClientCertDetails;
@@ -64,10 +66,10 @@ final class Hcm {
                 .setStatPrefix(statPrefix)
                 .addAllHttpFilters(authz)
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.FAULT)
-                        .setTypedConfig(com.google.protobuf.Any.pack(
-                                io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance())))
+                        .setTypedConfig(Any.pack(
+                                HTTPFault.getDefaultInstance())))
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.ROUTER)
-                        .setTypedConfig(com.google.protobuf.Any.pack(Router.getDefaultInstance())))
+                        .setTypedConfig(Any.pack(Router.getDefaultInstance())))
                 .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
                 .setStreamIdleTimeout(Protos.seconds(0))
                 .addAccessLog(log);

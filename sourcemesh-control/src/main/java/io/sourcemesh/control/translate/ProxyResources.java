@@ -1,5 +1,8 @@
 package io.sourcemesh.control.translate;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Any;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -19,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -46,15 +50,15 @@ public record ProxyResources(String version, List<Listener> listeners, List<Clus
         return of(listeners, clusters, routes, warnings);
     }
 
-    public java.util.Optional<Listener> listener(String name) {
+    public Optional<Listener> listener(String name) {
         return listeners.stream().filter(l -> l.getName().equals(name)).findFirst();
     }
 
-    public java.util.Optional<Cluster> cluster(String name) {
+    public Optional<Cluster> cluster(String name) {
         return clusters.stream().filter(c -> c.getName().equals(name)).findFirst();
     }
 
-    public java.util.Optional<RouteConfiguration> route(String name) {
+    public Optional<RouteConfiguration> route(String name) {
         return routes.stream().filter(r -> r.getName().equals(name)).findFirst();
     }
 
@@ -91,8 +95,8 @@ public record ProxyResources(String version, List<Listener> listeners, List<Clus
      * and warnings. Stable for equal input, so it serves as a golden file and for `proxy-config` output.
      */
     public String toJson() {
-        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        com.fasterxml.jackson.databind.node.ObjectNode root = mapper.createObjectNode();
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
         root.put("version_info", version);
         try {
             var ls = root.putArray("listeners");
@@ -110,7 +114,7 @@ public record ProxyResources(String version, List<Listener> listeners, List<Clus
             var w = root.putArray("warnings");
             warnings.forEach(x -> w.add(x.toString()));
             return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

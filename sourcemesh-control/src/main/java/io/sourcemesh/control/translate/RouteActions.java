@@ -1,6 +1,7 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
 import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
@@ -10,6 +11,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
+import java.util.Base64;
 import java.util.List;
 
 /** The parts of Istio's route.go that shape one action: redirect, direct response, rewrite, mirrors. */
@@ -63,8 +65,8 @@ final class RouteActions {
         if (body.has("string")) {
             b.setBody(DataSource.newBuilder().setInlineString(body.path("string").asText()));
         } else if (body.has("bytes")) {
-            b.setBody(DataSource.newBuilder().setInlineBytes(com.google.protobuf.ByteString.copyFrom(
-                    java.util.Base64.getDecoder().decode(body.path("bytes").asText()))));
+            b.setBody(DataSource.newBuilder().setInlineBytes(ByteString.copyFrom(
+                    Base64.getDecoder().decode(body.path("bytes").asText()))));
         }
         r.setDirectResponse(b);
     }

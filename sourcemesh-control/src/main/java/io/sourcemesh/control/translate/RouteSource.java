@@ -3,6 +3,7 @@ package io.sourcemesh.control.translate;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.ProxyIdentity;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -27,7 +28,7 @@ record RouteSource(Map<String, String> labels, String namespace, Set<String> gat
         if (!portFits(match)) {
             return false;
         }
-        java.util.List<JsonNode> gateways = Clusters.list(match.path("gateways"));
+        List<JsonNode> gateways = Clusters.list(match.path("gateways"));
         return gateways.isEmpty() ? sourceFits(match) : gatewaysFit(gateways, vs);
     }
 
@@ -37,7 +38,7 @@ record RouteSource(Map<String, String> labels, String namespace, Set<String> gat
      * in for the source checks.
      */
     boolean matchesL4(JsonNode match, IstioConfig vs) {
-        java.util.List<JsonNode> gateways = Clusters.list(match.path("gateways"));
+        List<JsonNode> gateways = Clusters.list(match.path("gateways"));
         return portFits(match) && (gateways.isEmpty() || gatewaysFit(gateways, vs)) && sourceFits(match);
     }
 
@@ -46,7 +47,7 @@ record RouteSource(Map<String, String> labels, String namespace, Set<String> gat
         return matchPort == 0 || matchPort == port;
     }
 
-    private boolean gatewaysFit(java.util.List<JsonNode> gateways, IstioConfig vs) {
+    private boolean gatewaysFit(List<JsonNode> gateways, IstioConfig vs) {
         return gateways.stream().anyMatch(g -> gatewayNames.contains(resolveGateway(g.asText(), vs.namespace())));
     }
 

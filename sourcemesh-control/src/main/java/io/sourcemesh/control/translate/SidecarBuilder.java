@@ -7,8 +7,11 @@ import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
 import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
@@ -20,6 +23,7 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -213,7 +217,7 @@ final class SidecarBuilder {
         // Istio's sidecar route configs ignore the Host's port (httproute.go SidecarIgnorePort): reviews:9080 is reviews.
         RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(String.valueOf(port))
                 .setIgnorePortInHostMatching(true);
-        Map<IstioConfig, List<Route>> routesOf = new java.util.HashMap<>();
+        Map<IstioConfig, List<Route>> routesOf = new HashMap<>();
         for (Service svc : services) {
             String fqdn = svc.fqdn(domain);
             VirtualHost.Builder vh = VirtualHost.newBuilder().setName(fqdn + ":" + port);
@@ -258,8 +262,8 @@ final class SidecarBuilder {
                     .addDomains("*")
                     .addRoutes(Route.newBuilder()
                             .setName("block_all")
-                            .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/"))
-                            .setDirectResponse(io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder()
+                            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                            .setDirectResponse(DirectResponseAction.newBuilder()
                                     .setStatus(502))));
             return rc.setValidateClusters(Protos.bool(false)).build();
         }
@@ -268,8 +272,8 @@ final class SidecarBuilder {
                 .addDomains("*")
                 .addRoutes(Route.newBuilder()
                         .setName("allow_any")
-                        .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/"))
-                        .setRoute(io.envoyproxy.envoy.config.route.v3.RouteAction.newBuilder()
+                        .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                        .setRoute(RouteAction.newBuilder()
                                 .setCluster(Names.PASSTHROUGH_CLUSTER).setTimeout(Protos.seconds(0)))));
         return rc.setValidateClusters(Protos.bool(false)).build();
     }

@@ -7,7 +7,6 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Service;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,8 +93,7 @@ final class SidecarScope {
     private static Optional<IstioConfig> select(MeshModel model, ProxyIdentity proxy) {
         Optional<Pod> pod = model.pod(proxy.namespace(), proxy.podName());
         Map<String, String> labels = pod.map(Pod::labels).orElse(proxy.labels());
-        List<IstioConfig> byAge = model.sidecars().stream().sorted(Comparator.comparing(IstioConfig::creationTimestamp)
-                .thenComparing(IstioConfig::name).thenComparing(IstioConfig::namespace)).toList();
+        List<IstioConfig> byAge = model.sidecars().stream().sorted(IstioConfig.OLDEST_FIRST).toList();
         Optional<IstioConfig> bySelector = byAge.stream()
                 .filter(s -> s.namespace().equals(proxy.namespace()) && hasSelector(s))
                 .filter(s -> labels.entrySet().containsAll(

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -206,7 +207,7 @@ public final class XdsServer implements AutoCloseable {
     }
 
     private static void missing(String what, Set<String> referenced, List<String> present, String nodeId, String version) {
-        var absent = new java.util.TreeSet<>(referenced);
+        var absent = new TreeSet<>(referenced);
         present.forEach(absent::remove);
         if (!absent.isEmpty()) {
             throw new IllegalArgumentException("inconsistent snapshot " + version + " for " + nodeId + ": "

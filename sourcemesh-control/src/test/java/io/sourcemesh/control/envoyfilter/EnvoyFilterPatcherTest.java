@@ -11,11 +11,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
 import io.sourcemesh.control.JsonDiff;
+import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.ProxyResources;
 import io.sourcemesh.control.translate.Translator;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -110,6 +112,34 @@ class EnvoyFilterPatcherTest {
         assertEquals(index, f.patchIndex());
         assertTrue(f.reason().contains(reason), f.reason());
         assertTrue(r.resources().cluster("BlackHoleCluster").isPresent());
+    }
+
+    /**
+     * Istio's application order (PushContext.EnvoyFilters, pilot/pkg/model/push_context.go): priority; at one priority
+     * the root namespace's before the proxy namespace's, however old; then oldest first; then name.namespace as one
+     * string, so "a-b" comes before "a" ('-' sorts before '.').
+     */
+    @Test
+    void envoyFiltersApplyByPriorityThenRootNamespaceThenAgeThenNameDotNamespace() {
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(envoyFilter("local-oldest", "default", "2024-01-01T00:00:00Z", 0));
+        objects.add(envoyFilter("root-newest", "istio-system", "2024-01-01T00:00:09Z", 0));
+        objects.add(envoyFilter("root-older", "istio-system", "2024-01-01T00:00:05Z", 0));
+        objects.add(envoyFilter("a", "default", "2024-01-01T00:00:07Z", 0));
+        objects.add(envoyFilter("a-b", "default", "2024-01-01T00:00:07Z", 0));
+        objects.add(envoyFilter("root-first", "istio-system", "2024-01-01T00:00:09Z", -1));
+        objects.add(envoyFilter("root-last", "istio-system", "2024-01-01T00:00:00Z", 1));
+        MeshModel model = MeshModel.of(objects);
+        assertEquals(List.of("istio-system/root-first", "istio-system/root-older", "istio-system/root-newest",
+                "default/local-oldest", "default/a-b", "default/a", "istio-system/root-last"),
+                EnvoyFilterPatcher.selected(model, Fixtures.sidecar(model, "httpbin")).stream().map(IstioConfig::key).toList());
+    }
+
+    private static ObjectNode envoyFilter(String name, String namespace, String created, int priority) {
+        ObjectNode ef = MAPPER.createObjectNode().put("apiVersion", "networking.istio.io/v1alpha3").put("kind", "EnvoyFilter");
+        ef.putObject("metadata").put("name", name).put("namespace", namespace).put("creationTimestamp", created);
+        ef.putObject("spec").put("priority", priority);
+        return ef;
     }
 
     @ParameterizedTest(name = "version changes only when applied: {0}")

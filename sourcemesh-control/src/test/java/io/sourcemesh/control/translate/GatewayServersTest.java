@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -203,6 +204,40 @@ class GatewayServersTest {
                     l.getFilterChains(0).getFilters(l.getFilterChains(0).getFiltersCount() - 1).getName(), protocol);
             assertTrue(r.warnings().isEmpty(), protocol + ": " + r.warnings());
         }
+    }
+
+    /**
+     * Which of two Gateways with tls servers for one host keeps it: the older, and at the same second (creationTimestamp
+     * has whole seconds) the one first by name, then namespace, as initGateways sorts them before mergeGateways
+     * (pilot/pkg/model/push_context.go, config.go configCompareByCreationTime) — not the first by namespace.
+     */
+    @Test
+    void ofTwoGatewaysServingOneTlsHostTheOldestThenFirstByNameKeepsIt() {
+        String created = "2024-01-01T00:00:00Z";
+        ObjectNode b = terminatingGateway("b-gw", "default", created);
+        ObjectNode a = terminatingGateway("a-gw", "istio-system", created);
+        ProxyResources r = translate(List.of(b, a, Fixtures.yaml("topology/gateway-secret.yaml").get(0)));
+        assertEquals(List.of("Gateway default/b-gw server[0] port 8443"), r.warnings().stream()
+                .filter(w -> w.message().startsWith("duplicate host names")).map(w -> w.resource()).toList(),
+                "the same second: a-gw before b-gw, whatever their namespaces");
+
+        a.with("metadata").put("creationTimestamp", "2024-01-01T00:00:01Z");
+        r = translate(List.of(b, a, Fixtures.yaml("topology/gateway-secret.yaml").get(0)));
+        assertEquals(List.of("Gateway istio-system/a-gw server[0] port 8443"), r.warnings().stream()
+                .filter(w -> w.message().startsWith("duplicate host names")).map(w -> w.resource()).toList(),
+                "a second older: b-gw first");
+    }
+
+    private static ObjectNode terminatingGateway(String name, String namespace, String created) {
+        ObjectNode gw = JsonNodeFactory.instance.objectNode().put("apiVersion", "networking.istio.io/v1").put("kind", "Gateway");
+        gw.putObject("metadata").put("name", name).put("namespace", namespace).put("creationTimestamp", created);
+        ObjectNode spec = gw.putObject("spec");
+        spec.putObject("selector").put("istio", "ingressgateway");
+        ObjectNode server = spec.putArray("servers").addObject();
+        server.putObject("port").put("number", 8443).put("name", "https").put("protocol", "HTTPS");
+        server.putArray("hosts").add("a.example.com");
+        server.putObject("tls").put("mode", "SIMPLE").put("credentialName", "myexample-credential");
+        return gw;
     }
 
     /** Our proxy's config loader takes the push whole (it refuses two chains that match alike, as Envoy). */

@@ -8,9 +8,9 @@ import io.sourcemesh.cluster.network.AddressPool;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.core.RunningPod;
 import io.sourcemesh.cluster.core.Runtime;
-import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
@@ -32,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -256,8 +257,8 @@ public final class EmbeddedRuntime implements Runtime {
     }
 
     @Override
-    public io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command,
-            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+    public ExecProcess start(RunningPod pod, List<String> command,
+            ExecProcess.Mode mode) {
         try {
             Path work = host.home().path().resolve("exec");
             Files.createDirectories(work);
@@ -269,7 +270,7 @@ public final class EmbeddedRuntime implements Runtime {
 
     /** Every service name a pod in {@code namespace} can resolve, with every port, to its VIP. */
     private PodExec.NameTable names(String namespace) {
-        Map<String, InetAddress> out = new java.util.LinkedHashMap<>();
+        Map<String, InetAddress> out = new LinkedHashMap<>();
         for (KubeObject svc : store.list(ResourceKind.SERVICE, null)) {
             String ip = svc.spec().path("clusterIP").asText("");
             if (ip.isEmpty() || ip.equals("None")) {

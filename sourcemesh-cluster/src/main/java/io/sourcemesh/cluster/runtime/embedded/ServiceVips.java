@@ -21,11 +21,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * The embedded runtime's service VIPs: a listener per ClusterIP and TCP port doing kube-proxy's
@@ -42,7 +44,7 @@ final class ServiceVips implements AutoCloseable {
     private final Supplier<List<EmbeddedPod>> pods;
     private final Map<String, L4Forwarder> vips = new HashMap<>();
     /** The VIPs served, read by the sidecars' interception on their event loops. */
-    private volatile java.util.Set<InetAddress> served = java.util.Set.of();
+    private volatile Set<InetAddress> served = Set.of();
 
     ServiceVips(ObjectStore store, Transport transport, Conntrack conntrack, Predicate<InetAddress> intercepted,
             Function<InetAddress, Optional<EmbeddedPod>> podAt, Supplier<List<EmbeddedPod>> pods) {
@@ -75,7 +77,7 @@ final class ServiceVips implements AutoCloseable {
                 wanted.put(svc.namespace() + "/" + svc.name() + "/" + vip, vip);
             }
         }
-        served = wanted.values().stream().map(InetSocketAddress::getAddress).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        served = wanted.values().stream().map(InetSocketAddress::getAddress).collect(Collectors.toUnmodifiableSet());
         for (String k : List.copyOf(vips.keySet())) {
             if (!wanted.containsKey(k)) {
                 vips.remove(k).close();

@@ -6,6 +6,7 @@ import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.exec.Processes;
 import io.sourcemesh.cluster.exec.Pty;
 import io.sourcemesh.cluster.netns.Shell;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ final class NetnsExec {
                 Pty.environment(pb.environment());
             }
             if (!mode.stdin()) {
-                pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             }
             return ExecProcess.of(pb.start(), mode, mode.tty() ? Pty.create() : null, scratch);
         } catch (IOException e) {

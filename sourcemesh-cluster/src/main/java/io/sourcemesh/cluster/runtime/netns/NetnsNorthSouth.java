@@ -10,6 +10,7 @@ import io.sourcemesh.cluster.netns.LoadBalancerRules;
 import io.sourcemesh.cluster.netns.NetnsThreads;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
+import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.l4.transport.Transport;
 import java.net.InetAddress;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -194,7 +196,7 @@ final class NetnsNorthSouth implements AutoCloseable {
     }
 
     private static InetAddress ip(String literal) {
-        return io.sourcemesh.cluster.network.AddressPlan.ip(literal);
+        return AddressPlan.ip(literal);
     }
 
     private String freeVip(Set<String> taken) {
@@ -272,7 +274,7 @@ final class NetnsNorthSouth implements AutoCloseable {
     }
 
     private Set<String> healthyNodes(String service) {
-        Set<String> out = new java.util.TreeSet<>();
+        Set<String> out = new TreeSet<>();
         health.getOrDefault(service, Map.of()).forEach((ip, ok) -> {
             if (ok) {
                 out.add(ip);

@@ -15,6 +15,7 @@ import io.sourcemesh.cluster.netns.ProxyProcess;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.control.model.InterceptionMode;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -149,7 +152,7 @@ final class NetnsPod implements RunningPod {
             ProcessBuilder pb = new ProcessBuilder(Shell.in(netns.netns(), etc.wrap(exec).toArray(String[]::new)));
             PodEtc.dropHostProxy(pb.environment());
             p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         } catch (IOException e) {
             throw new NetnsException("cannot start " + container.path("name").asText() + " in " + netns.netns() + ": " + e.getMessage(), e);
         }
@@ -249,8 +252,8 @@ final class NetnsPod implements RunningPod {
     }
 
     /** The sidecar process's PID, while it runs. */
-    java.util.OptionalLong sidecarPid() {
-        return sidecarRunning() ? java.util.OptionalLong.of(sidecar.pid()) : java.util.OptionalLong.empty();
+    OptionalLong sidecarPid() {
+        return sidecarRunning() ? OptionalLong.of(sidecar.pid()) : OptionalLong.empty();
     }
 
     @Override
@@ -384,7 +387,7 @@ final class NetnsPod implements RunningPod {
         if (sidecar != null) {
             sidecar.close();
         }
-        List<Process> processes = apps.values().stream().map(a -> a.process).filter(java.util.Objects::nonNull).toList();
+        List<Process> processes = apps.values().stream().map(a -> a.process).filter(Objects::nonNull).toList();
         for (Process p : processes) {
             p.destroy();
         }

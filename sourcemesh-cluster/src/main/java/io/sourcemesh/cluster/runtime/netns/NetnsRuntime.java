@@ -8,8 +8,8 @@ import io.sourcemesh.cluster.network.AddressPool;
 import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.core.RunningPod;
 import io.sourcemesh.cluster.core.Runtime;
-import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.Home;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.netns.KubeProxyRules;
@@ -318,13 +318,13 @@ public final class NetnsRuntime implements Runtime {
     }
 
     @Override
-    public io.sourcemesh.cluster.exec.ExecProcess start(RunningPod pod, List<String> command,
-            io.sourcemesh.cluster.exec.ExecProcess.Mode mode) {
+    public ExecProcess start(RunningPod pod, List<String> command,
+            ExecProcess.Mode mode) {
         NetnsPod p = (NetnsPod) pod;
         try {
             p.etc().write(podServices());
         } catch (UncheckedIOException e) {
-            return io.sourcemesh.cluster.exec.ExecProcess.completed(1, "", "error: " + e.getMessage() + "\n", mode.tty());
+            return ExecProcess.completed(1, "", "error: " + e.getMessage() + "\n", mode.tty());
         }
         return NetnsExec.start(p.netns().netns(), p.pod().name(), p.etc(), home.path().resolve("exec"), command, mode);
     }

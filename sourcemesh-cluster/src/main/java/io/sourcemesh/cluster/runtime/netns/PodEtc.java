@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -134,7 +135,7 @@ final class PodEtc {
      * outside the cluster (kubelet gives a container only the environment of its spec).
      */
     static void dropHostProxy(Map<String, String> environment) {
-        environment.keySet().removeIf(k -> PROXY_VARIABLES.contains(k.toLowerCase(java.util.Locale.ROOT)));
+        environment.keySet().removeIf(k -> PROXY_VARIABLES.contains(k.toLowerCase(Locale.ROOT)));
     }
 
     /**
