@@ -94,6 +94,8 @@ class SidecarTcpRoutesTest {
                 """)).warnings();
         assertEquals(List.of("VirtualService default/tcp-echo tcp[0]: VirtualService default/tcp-echo has several destinations "
                 + "and none with a weight; left out"), warnings);
+        // apply waits up to 10 s for the proxies' answers; a loaded machine can take longer.
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "the proxies answered");
         assertEquals(200, curl(sleep), "the service itself, as with no route");
         JsonNode out = ProxyLogs.await(cluster, "default", sleep, j -> j.path("upstream_cluster").asText().startsWith("outbound|9000|"),
                 j -> j.path("upstream_cluster").asText().equals("outbound|9000||tcp-echo.default.svc.cluster.local"));
@@ -124,6 +126,7 @@ class SidecarTcpRoutesTest {
         assertEquals(List.of("VirtualService default/tcp-echo-later tcp[0]: left out of the sidecars' listener " + vip
                 + "_9000: VirtualService default/tcp-echo tcp[0] takes its connections first (Istio's first fitting tcp route "
                 + "of the host's VirtualServices, oldest first, merging none)"), warnings.stream().distinct().toList());
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "the proxies answered");
         for (int i = 0; i < 3; i++) {
             assertEquals(200, curl(sleep));
             assertEquals(V2, outboundLog(sleep).path("upstream_cluster").asText(), "the older VirtualService's route");
