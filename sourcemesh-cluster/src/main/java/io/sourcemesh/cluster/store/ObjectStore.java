@@ -179,7 +179,7 @@ public final class ObjectStore implements AutoCloseable {
         return updated;
     }
 
-    /** {@code kubectl patch}: the patched object is validated and stored, or INVALID. */
+    /** {@code kubectl patch}: the patched object, validated by {@link Patches#apply}, is stored, or INVALID. */
     public synchronized KubeObject patch(ResourceKind kind, String namespace, String name, PatchType type, String patch) {
         Tx tx = new Tx();
         KubeObject existing = tx.existing(kind, namespaceFor(kind, namespace), name);

@@ -1,6 +1,8 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Duration;
+import com.google.protobuf.UInt64Value;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.BindConfig;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
@@ -8,19 +10,22 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /** Istio's clusters: outbound per service port (and DestinationRule subset), inbound per pod port, specials. */
 final class Clusters {
-    private static final com.google.protobuf.Duration CONNECT_TIMEOUT = Protos.seconds(10);
+    private static final Duration CONNECT_TIMEOUT = Protos.seconds(10);
 
     private Clusters() {}
 
@@ -132,7 +137,7 @@ final class Clusters {
             min = MAX_RING_SIZE;
         }
         c.setRingHashLbConfig(Cluster.RingHashLbConfig.newBuilder().setMinimumRingSize(
-                com.google.protobuf.UInt64Value.of(min)));
+                UInt64Value.of(min)));
     }
 
     /**
@@ -187,7 +192,7 @@ final class Clusters {
      * attributes as written: with a ttl Envoy makes the cookie up when the request lacks it), httpQueryParameterName →
      * that query parameter.
      */
-    static Optional<io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy> hashPolicy(MeshModel model,
+    static Optional<HashPolicy> hashPolicy(MeshModel model,
             String fqdn, String subset) {
         Optional<Service> svc = model.serviceByFqdn(fqdn);
         Optional<IstioConfig> dr = svc.flatMap(s -> destinationRule(model, s));
@@ -201,17 +206,17 @@ final class Clusters {
             }
         }
         JsonNode ch = policy.path("loadBalancer").path("consistentHash");
-        var hp = io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.newBuilder();
+        var hp = HashPolicy.newBuilder();
         if (ch.path("useSourceIp").asBoolean(false)) {
-            hp.setConnectionProperties(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties
+            hp.setConnectionProperties(HashPolicy.ConnectionProperties
                     .newBuilder().setSourceIp(true));
         } else if (ch.has("httpHeaderName")) {
-            hp.setHeader(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Header.newBuilder()
+            hp.setHeader(HashPolicy.Header.newBuilder()
                     .setHeaderName(ch.path("httpHeaderName").asText()));
         } else if (ch.has("httpCookie")) {
             hp.setCookie(cookie(ch.path("httpCookie")));
         } else if (ch.has("httpQueryParameterName")) {
-            hp.setQueryParameter(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter.newBuilder()
+            hp.setQueryParameter(HashPolicy.QueryParameter.newBuilder()
                     .setName(ch.path("httpQueryParameterName").asText()));
         } else {
             return Optional.empty();
@@ -220,14 +225,14 @@ final class Clusters {
     }
 
     /** httpCookie; a ttl that is not a duration never gets here: the API refuses it (DestinationRuleRules). */
-    private static io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie cookie(JsonNode c) {
-        var out = io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.Cookie.newBuilder()
+    private static HashPolicy.Cookie cookie(JsonNode c) {
+        var out = HashPolicy.Cookie.newBuilder()
                 .setName(c.path("name").asText()).setPath(c.path("path").asText(""));
         if (c.hasNonNull("ttl")) {
             IstioDurations.parse(c.path("ttl").asText()).ifPresent(out::setTtl);
         }
         for (JsonNode a : list(c.path("attributes"))) {
-            out.addAttributes(io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy.CookieAttribute.newBuilder()
+            out.addAttributes(HashPolicy.CookieAttribute.newBuilder()
                     .setName(a.path("name").asText()).setValue(a.path("value").asText("")));
         }
         return out.build();
@@ -238,7 +243,7 @@ final class Clusters {
         String fqdn = svc.fqdn(model.meshConfig().domain());
         return model.destinationRules().stream()
                 .filter(d -> model.fqdn(d.spec().path("host").asText(), d.namespace()).equals(fqdn))
-                .sorted(java.util.Comparator.comparing((IstioConfig d) -> !d.namespace().equals(svc.namespace())))
+                .sorted(Comparator.comparing((IstioConfig d) -> !d.namespace().equals(svc.namespace())))
                 .findFirst();
     }
 
@@ -251,7 +256,7 @@ final class Clusters {
     }
 
     static Map<String, String> strings(JsonNode node) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, String> out = new LinkedHashMap<>();
         if (node != null && node.isObject()) {
             node.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         }

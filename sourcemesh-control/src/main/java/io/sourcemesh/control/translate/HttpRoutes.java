@@ -1,12 +1,16 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.route.v3.Decorator;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
@@ -17,6 +21,7 @@ import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -70,7 +75,7 @@ final class HttpRoutes {
             List<JsonNode> matches = Clusters.list(http.path("match"));
             boolean noMatch = matches.isEmpty();
             if (noMatch) {
-                matches = List.of(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+                matches = List.of(JsonNodeFactory.instance.objectNode());
             }
             for (JsonNode m : matches) {
                 if (!source.matches(m, vs)) {
@@ -108,7 +113,7 @@ final class HttpRoutes {
                 r.setDecorator(Decorator.newBuilder().setOperation(operation));
                 if (http.has("fault")) {
                     Faults.translate(http.path("fault"), where, warnings).ifPresent(f ->
-                            r.putTypedPerFilterConfig(Names.FAULT, com.google.protobuf.Any.pack(f)));
+                            r.putTypedPerFilterConfig(Names.FAULT, Any.pack(f)));
                 }
                 Route built = r.build();
                 out.add(built);
@@ -150,7 +155,7 @@ final class HttpRoutes {
         List<HeaderMatcher> headers = new ArrayList<>();
         m.path("headers").properties().forEach(e -> headers.add(header(e.getKey(), e.getValue()).build()));
         m.path("withoutHeaders").properties().forEach(e -> headers.add(header(e.getKey(), e.getValue()).setInvertMatch(true).build()));
-        headers.sort(java.util.Comparator.comparing(HeaderMatcher::getName));
+        headers.sort(Comparator.comparing(HeaderMatcher::getName));
         b.addAllHeaders(headers);
         JsonNode uri = m.path("uri");
         if (uri.has("exact")) {
@@ -178,7 +183,7 @@ final class HttpRoutes {
             stringMatch(e.getValue()).ifPresent(q::setStringMatch);
             query.add(q.build());
         });
-        query.sort(java.util.Comparator.comparing(QueryParameterMatcher::getName));
+        query.sort(Comparator.comparing(QueryParameterMatcher::getName));
         b.addAllQueryParameters(query);
         return b.build();
     }
@@ -219,7 +224,7 @@ final class HttpRoutes {
         }
         RouteAction.Builder a = RouteAction.newBuilder().setTimeout(Protos.seconds(0));
         if (http.has("timeout")) {
-            Optional<com.google.protobuf.Duration> t = IstioDurations.parse(http.path("timeout").asText());
+            Optional<Duration> t = IstioDurations.parse(http.path("timeout").asText());
             if (t.isEmpty()) {
                 warnings.add(new TranslationWarning(where, "timeout " + http.path("timeout").asText()
                         + " is not a duration; route left out"));
@@ -266,7 +271,7 @@ final class HttpRoutes {
             }
             a.setWeightedClusters(wc);
         }
-        io.envoyproxy.envoy.config.route.v3.RetryPolicy retry = Retries.convert(http.path("retries"), consistentHash,
+        RetryPolicy retry = Retries.convert(http.path("retries"), consistentHash,
                 where, warnings);
         if (retry != null) {
             a.setRetryPolicy(retry);
@@ -275,7 +280,7 @@ final class HttpRoutes {
     }
 
     static String clusterFor(JsonNode destination, IstioConfig vs, MeshModel model) {
-        return cluster(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+        return cluster(JsonNodeFactory.instance.objectNode()
                 .set("destination", destination), vs, model);
     }
 

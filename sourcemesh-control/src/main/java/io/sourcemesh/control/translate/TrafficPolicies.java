@@ -1,12 +1,14 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Duration;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.type.v3.Percent;
 import java.util.List;
+import java.util.Optional;
 
 /** DestinationRule connectionPool and outlierDetection → Envoy cluster fields (Istio's cluster_traffic_policy.go). */
 final class TrafficPolicies {
@@ -115,15 +117,15 @@ final class TrafficPolicies {
                 Percent.newBuilder().setValue(outlier.path("minHealthPercent").asDouble(0))));
     }
 
-    private static java.util.Optional<Integer> positive(JsonNode n, String field) {
+    private static Optional<Integer> positive(JsonNode n, String field) {
         int v = n.path(field).asInt(0);
-        return v > 0 ? java.util.Optional.of(v) : java.util.Optional.empty();
+        return v > 0 ? Optional.of(v) : Optional.empty();
     }
 
-    private static java.util.Optional<com.google.protobuf.Duration> duration(JsonNode n, String field, String where,
+    private static Optional<Duration> duration(JsonNode n, String field, String where,
             List<TranslationWarning> warnings) {
         if (!n.has(field)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         var d = IstioDurations.parse(n.path(field).asText());
         if (d.isEmpty()) {
