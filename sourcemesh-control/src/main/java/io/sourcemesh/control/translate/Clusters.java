@@ -1,6 +1,7 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Duration;
 import com.google.protobuf.UInt64Value;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -54,8 +55,7 @@ final class Clusters {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Pod> pods = model.endpointsOf(svc).stream()
                             .filter(p -> p.labels().entrySet().containsAll(labels.entrySet())).toList();
-                    JsonNode policy = subset.has("trafficPolicy") ? subset.path("trafficPolicy")
-                            : dr.get().spec().path("trafficPolicy");
+                    JsonNode policy = subsetPolicy(dr.get().spec().path("trafficPolicy"), subset);
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
                             svc.fqdn(domain)), pods, port, policy,
                             UpstreamProxyProtocol.effective(rulePolicy, subset.get("trafficPolicy")), where, warnings));
@@ -201,8 +201,9 @@ final class Clusters {
         }
         JsonNode policy = dr.get().spec().path("trafficPolicy");
         for (JsonNode s : list(dr.get().spec().path("subsets"))) {
-            if (s.path("name").asText().equals(subset) && s.has("trafficPolicy")) {
-                policy = s.path("trafficPolicy");
+            if (s.path("name").asText().equals(subset)) {
+                policy = subsetPolicy(policy, s);
+                break;
             }
         }
         JsonNode ch = policy.path("loadBalancer").path("consistentHash");
@@ -236,6 +237,24 @@ final class Clusters {
                     .setName(a.path("name").asText()).setValue(a.path("value").asText("")));
         }
         return out.build();
+    }
+
+    /**
+     * A subset's traffic policy as Istio merges it (MergeTrafficPolicy, pilot/pkg/model/destination_rule.go): the rule's
+     * policy with each field the subset sets (connectionPool, loadBalancer, outlierDetection, tls, proxyProtocol, ...)
+     * in place of the rule's; the rule's where the subset sets none.
+     */
+    static JsonNode subsetPolicy(JsonNode rulePolicy, JsonNode subset) {
+        JsonNode own = subset.path("trafficPolicy");
+        if (!own.isObject()) {
+            return rulePolicy;
+        }
+        if (rulePolicy == null || !rulePolicy.isObject()) {
+            return own;
+        }
+        ObjectNode merged = ((ObjectNode) rulePolicy).deepCopy();
+        own.properties().forEach(e -> merged.set(e.getKey(), e.getValue()));
+        return merged;
     }
 
     /** The DestinationRule for a service: its own namespace first, then the root namespace (Istio's lookup). */

@@ -64,6 +64,52 @@ class RoutingTest {
                 .getConnectionProperties().getSourceIp());
     }
 
+    /**
+     * A subset's trafficPolicy overrides the rule's field by field (Istio's MergeTrafficPolicy,
+     * pilot/pkg/model/destination_rule.go): a subset that sets only a connection pool keeps the rule's consistentHash
+     * (its cluster a ring, its routes the hash policy), one that sets a loadBalancer has its own.
+     */
+    @Test
+    void aSubsetsTrafficPolicyOverridesTheRulesFieldByField() throws Exception {
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1beta1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: httpbin.default.svc.cluster.local
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash: {useSourceIp: true}
+                    connectionPool:
+                      http: {maxRequestsPerConnection: 7}
+                  subsets:
+                  - name: v1
+                    labels: {version: v1}
+                    trafficPolicy:
+                      connectionPool:
+                        http: {maxRequestsPerConnection: 3}
+                  - name: v2
+                    labels: {version: v2}
+                    trafficPolicy:
+                      loadBalancer: {simple: ROUND_ROBIN}
+                """));
+        MeshModel sticky = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+        Cluster v1 = r.cluster("outbound|8000|v1|httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.RING_HASH, v1.getLbPolicy(), "the rule's consistentHash, kept");
+        assertEquals(3, TrafficPoliciesTest.typed(v1).getCommonHttpProtocolOptions().getMaxRequestsPerConnection().getValue(),
+                "the subset's own connection pool");
+        Cluster v2 = r.cluster("outbound|8000|v2|httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.ROUND_ROBIN, v2.getLbPolicy(), "the subset's own loadBalancer");
+        assertEquals(7, TrafficPoliciesTest.typed(v2).getCommonHttpProtocolOptions().getMaxRequestsPerConnection().getValue(),
+                "the rule's connection pool, kept");
+        String fqdn = "httpbin.default.svc.cluster.local";
+        assertTrue(Clusters.hashPolicy(sticky, fqdn, "v1").orElseThrow().getConnectionProperties().getSourceIp());
+        assertTrue(Clusters.hashPolicy(sticky, fqdn, "v2").isEmpty(), "a ROUND_ROBIN subset hashes nothing");
+        assertTrue(Clusters.hashPolicy(sticky, fqdn, "").orElseThrow().getConnectionProperties().getSourceIp());
+    }
+
     private static ProxyResources translateWith(String consistentHash) {
         var objects = Fixtures.seed();
         objects.add(Fixtures.parseYaml("""
