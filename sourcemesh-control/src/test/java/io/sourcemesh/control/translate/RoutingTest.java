@@ -45,23 +45,7 @@ class RoutingTest {
 
     @Test
     void useSourceIpHashesOnTheConnectionSource() {
-        var objects = Fixtures.seed();
-        objects.add(Fixtures.parseYaml("""
-                apiVersion: networking.istio.io/v1beta1
-                kind: DestinationRule
-                metadata: {name: sticky, namespace: default}
-                spec:
-                  host: httpbin.default.svc.cluster.local
-                  trafficPolicy:
-                    loadBalancer:
-                      consistentHash: {useSourceIp: true}
-                """));
-        MeshModel sticky = MeshModel.of(objects);
-        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
-        assertEquals(Cluster.LbPolicy.RING_HASH,
-                r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
-        assertTrue(r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute().getHashPolicy(0)
-                .getConnectionProperties().getSourceIp());
+        assertTrue(routeWith("{useSourceIp: true}").getHashPolicy(0).getConnectionProperties().getSourceIp());
     }
 
     /**
@@ -71,31 +55,24 @@ class RoutingTest {
      */
     @Test
     void aSubsetsTrafficPolicyOverridesTheRulesFieldByField() throws Exception {
-        var objects = Fixtures.seed();
-        objects.add(Fixtures.parseYaml("""
-                apiVersion: networking.istio.io/v1beta1
-                kind: DestinationRule
-                metadata: {name: sticky, namespace: default}
-                spec:
-                  host: httpbin.default.svc.cluster.local
+        MeshModel sticky = withRule("""
+                trafficPolicy:
+                  loadBalancer:
+                    consistentHash: {useSourceIp: true}
+                  connectionPool:
+                    http: {maxRequestsPerConnection: 7}
+                subsets:
+                - name: v1
+                  labels: {version: v1}
                   trafficPolicy:
-                    loadBalancer:
-                      consistentHash: {useSourceIp: true}
                     connectionPool:
-                      http: {maxRequestsPerConnection: 7}
-                  subsets:
-                  - name: v1
-                    labels: {version: v1}
-                    trafficPolicy:
-                      connectionPool:
-                        http: {maxRequestsPerConnection: 3}
-                  - name: v2
-                    labels: {version: v2}
-                    trafficPolicy:
-                      loadBalancer: {simple: ROUND_ROBIN}
-                """));
-        MeshModel sticky = MeshModel.of(objects);
-        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+                      http: {maxRequestsPerConnection: 3}
+                - name: v2
+                  labels: {version: v2}
+                  trafficPolicy:
+                    loadBalancer: {simple: ROUND_ROBIN}
+                """);
+        ProxyResources r = sleepsSidecar(sticky);
         Cluster v1 = r.cluster("outbound|8000|v1|httpbin.default.svc.cluster.local").orElseThrow();
         assertEquals(Cluster.LbPolicy.RING_HASH, v1.getLbPolicy(), "the rule's consistentHash, kept");
         assertEquals(3, TrafficPoliciesTest.typed(v1).getCommonHttpProtocolOptions().getMaxRequestsPerConnection().getValue(),
@@ -110,7 +87,8 @@ class RoutingTest {
         assertTrue(Clusters.hashPolicy(sticky, fqdn, "").orElseThrow().getConnectionProperties().getSourceIp());
     }
 
-    private static ProxyResources translateWith(String consistentHash) {
+    /** The seed with one DestinationRule for httpbin, {@code spec} its spec's fields below {@code host}. */
+    private static MeshModel withRule(String spec) {
         var objects = Fixtures.seed();
         objects.add(Fixtures.parseYaml("""
                 apiVersion: networking.istio.io/v1beta1
@@ -118,12 +96,17 @@ class RoutingTest {
                 metadata: {name: sticky, namespace: default}
                 spec:
                   host: httpbin.default.svc.cluster.local
-                  trafficPolicy:
-                    loadBalancer:
-                      consistentHash: %s
-                """.formatted(consistentHash)));
-        MeshModel sticky = MeshModel.of(objects);
-        return Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+                """ + spec.indent(2)));
+        return MeshModel.of(objects);
+    }
+
+    /** What sleep's sidecar gets. */
+    private static ProxyResources sleepsSidecar(MeshModel model) {
+        return Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+    }
+
+    private static ProxyResources translateWith(String consistentHash) {
+        return sleepsSidecar(withRule("trafficPolicy:\n  loadBalancer:\n    consistentHash: " + consistentHash + "\n"));
     }
 
     private static Cluster clusterWith(String consistentHash) {
@@ -153,19 +136,7 @@ class RoutingTest {
     }
 
     private static RouteAction routeWith(String consistentHash) {
-        var objects = Fixtures.seed();
-        objects.add(Fixtures.parseYaml("""
-                apiVersion: networking.istio.io/v1beta1
-                kind: DestinationRule
-                metadata: {name: sticky, namespace: default}
-                spec:
-                  host: httpbin.default.svc.cluster.local
-                  trafficPolicy:
-                    loadBalancer:
-                      consistentHash: %s
-                """.formatted(consistentHash)));
-        MeshModel sticky = MeshModel.of(objects);
-        ProxyResources r = Translator.create().translate(sticky, Fixtures.sidecar(sticky, "sleep"));
+        ProxyResources r = translateWith(consistentHash);
         assertEquals(Cluster.LbPolicy.RING_HASH,
                 r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow().getLbPolicy());
         return r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.Origin;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -37,48 +38,22 @@ class HashPolicyEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        StringBuilder endpoints = new StringBuilder();
         for (int i = 0; i < 3; i++) {
             origins.add(Origin.start());
-            endpoints.append("          - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}\n"
-                    .formatted(origins.get(i).port()));
         }
-        proxy = Proxy.start(BootstrapLoader.loadText("""
-                static_resources:
-                  listeners:
-                  - name: http
-                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
-                    filter_chains:
-                    - filters:
-                      - name: envoy.filters.network.http_connection_manager
-                        typed_config:
-                          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                          stat_prefix: http
-                          http_filters:
-                          - name: envoy.filters.http.router
-                            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                          route_config:
-                            virtual_hosts:
-                            - name: all
-                              domains: ["*"]
-                              routes:
-                              - match: {prefix: /cookie}
-                                route: {cluster: origins, hash_policy: [{cookie: {name: affinity, ttl: 60s, path: /}}]}
-                              - match: {prefix: /session}
-                                route: {cluster: origins, hash_policy: [{cookie: {name: affinity, ttl: 0s}}]}
-                              - match: {prefix: /nottl}
-                                route: {cluster: origins, hash_policy: [{cookie: {name: affinity}}]}
-                              - match: {prefix: /query}
-                                route: {cluster: origins, hash_policy: [{query_parameter: {name: user}}]}
-                  clusters:
-                  - name: origins
-                    connect_timeout: 1s
-                    lb_policy: RING_HASH
-                    load_assignment:
-                      cluster_name: origins
-                      endpoints:
-                      - lb_endpoints:
-                """ + endpoints), 1);
+        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigins(origins.stream().mapToInt(Origin::port).toArray())
+                .routes("""
+                        - match: {prefix: /cookie}
+                          route: {cluster: origin, hash_policy: [{cookie: {name: affinity, ttl: 60s, path: /}}]}
+                        - match: {prefix: /session}
+                          route: {cluster: origin, hash_policy: [{cookie: {name: affinity, ttl: 0s}}]}
+                        - match: {prefix: /nottl}
+                          route: {cluster: origin, hash_policy: [{cookie: {name: affinity}}]}
+                        - match: {prefix: /query}
+                          route: {cluster: origin, hash_policy: [{query_parameter: {name: user}}]}
+                        """)
+                .clusterFields("lb_policy: RING_HASH")
+                .yaml()), 1);
     }
 
     @AfterEach

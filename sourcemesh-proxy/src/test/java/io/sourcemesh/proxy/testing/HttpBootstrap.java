@@ -13,7 +13,7 @@ import java.util.List;
 public final class HttpBootstrap {
     private static final String CATCH_ALL = "- match: {prefix: /}\n  route: {cluster: origin}\n";
 
-    private final int originPort;
+    private final int[] originPorts;
     private String listener = "http";
     private String statPrefix = "http";
     private String hcmFields = "";
@@ -23,13 +23,18 @@ public final class HttpBootstrap {
     private String transportSocket = "";
     private String clusterFields = "";
 
-    private HttpBootstrap(int originPort) {
-        this.originPort = originPort;
+    private HttpBootstrap(int... originPorts) {
+        this.originPorts = originPorts.clone();
     }
 
     /** Everything routed to an origin listening on 127.0.0.1:{@code port}. */
     public static HttpBootstrap toOrigin(int port) {
         return new HttpBootstrap(port);
+    }
+
+    /** As {@link #toOrigin}, the cluster {@code origin} with one endpoint per port (its lb_policy a cluster field). */
+    public static HttpBootstrap toOrigins(int... ports) {
+        return new HttpBootstrap(ports);
     }
 
     public HttpBootstrap listener(String name) {
@@ -133,8 +138,15 @@ public final class HttpBootstrap {
                       cluster_name: origin
                       endpoints:
                       - lb_endpoints:
-                        - endpoint:
-                            address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                """.formatted(originPort) + clusterFields.indent(4);
+                """ + endpoints() + clusterFields.indent(4);
+    }
+
+    private String endpoints() {
+        StringBuilder out = new StringBuilder();
+        for (int port : originPorts) {
+            out.append("          - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ")
+                    .append(port).append("}}}\n");
+        }
+        return out.toString();
     }
 }
