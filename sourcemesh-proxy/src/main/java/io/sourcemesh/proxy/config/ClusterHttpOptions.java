@@ -159,11 +159,11 @@ final class ClusterHttpOptions {
     }
 
     private static void vacuous(MessageOrBuilder options, String path, String protocol) {
-        if (!Protos.setFields(options).isEmpty()) {
-            throw new ConfigException(at(path, Protos.setFields(options).get(0).getName()), "is not supported: it applies to "
+        var set = Protos.setFields(options);
+        if (!set.isEmpty()) {
+            throw new ConfigException(at(path, set.get(0).getName()), "is not supported: it applies to "
                     + protocol + " upstream connections, which the proxy never opens (it takes HTTP/1.x downstream only)");
         }
-        only(options, path);
     }
 
     private static io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions unpack(Any any,
