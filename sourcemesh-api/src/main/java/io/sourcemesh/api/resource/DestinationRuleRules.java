@@ -9,7 +9,8 @@ import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
- * A DestinationRule's consistentHash load balancers as the API server and istiod refuse them: the CRD's oneOf groups
+ * A DestinationRule's portLevelSettings entries and consistentHash load balancers as the API server and istiod refuse
+ * them: the entries as validatePortTrafficPolicies; for consistentHash the CRD's oneOf groups
  * (manifests/charts/base/files/crd-all.gen.yaml: at most one hash key, at most one of ringHash and maglev) and Istio's
  * validateLoadBalancer (pkg/config/validation/validation.go), in Istio's words under the field's path, for the rule's
  * trafficPolicy, its portLevelSettings and each subset's. Istio's warning about the deprecated minimumRingSize is
@@ -21,12 +22,49 @@ public final class DestinationRuleRules {
     /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
     private static final Pattern DURATION = Pattern.compile("[0-9]+(\\.[0-9]+)?(h|m|s|ms|us|ns)");
     private static final long MAGLEV_TABLE_LIMIT = 5000011;
+    private static final int MAX_PORT_LEVEL_SETTINGS = 4096;
+    private static final List<String> PORT_POLICY_FIELDS = List.of("outlierDetection", "connectionPool", "loadBalancer", "tls");
 
     private DestinationRuleRules() {
     }
 
     static void check(JsonNode object, List<FieldError> errors) {
-        forEachConsistentHash(object.path("spec"), (at, ch) -> checkConsistentHash(at, ch, errors));
+        JsonNode spec = object.path("spec");
+        portLevelSettings("spec.trafficPolicy", spec.path("trafficPolicy"), errors);
+        JsonNode subsets = spec.path("subsets");
+        for (int i = 0; i < subsets.size(); i++) {
+            portLevelSettings("spec.subsets[" + i + "].trafficPolicy", subsets.get(i).path("trafficPolicy"), errors);
+        }
+        forEachConsistentHash(spec, (at, ch) -> checkConsistentHash(at, ch, errors));
+    }
+
+    /**
+     * A policy's portLevelSettings as the CRD (maxItems 4096) and Istio's validatePortTrafficPolicies refuse them: a
+     * null entry, an entry without a port, an entry setting none of its policy fields. Istio refuses neither a repeated
+     * port (the first entry for a port is the one used) nor a number no service port has (the CRD's uint32 range is
+     * the schema's).
+     */
+    private static void portLevelSettings(String at, JsonNode policy, List<FieldError> errors) {
+        JsonNode ports = policy.path("portLevelSettings");
+        String p = at + ".portLevelSettings";
+        if (ports.size() > MAX_PORT_LEVEL_SETTINGS) {
+            errors.add(new FieldError(p, p + ": Too many: " + ports.size() + ": must have at most " + MAX_PORT_LEVEL_SETTINGS
+                    + " items"));
+        }
+        for (int i = 0; i < ports.size(); i++) {
+            JsonNode entry = ports.get(i);
+            String e = p + "[" + i + "]";
+            if (entry.isNull()) {
+                errors.add(invalid(e, "traffic policy may not be null"));
+                continue;
+            }
+            if (!entry.hasNonNull("port")) {
+                errors.add(new FieldError(e + ".port", e + ".port: Required value: portTrafficPolicy must have valid port"));
+            }
+            if (PORT_POLICY_FIELDS.stream().noneMatch(entry::hasNonNull)) {
+                errors.add(invalid(e, "port traffic policy must have at least one field"));
+            }
+        }
     }
 
     /** Istio's validation warnings (validateLoadBalancer's WrapWarning), which apply prints. */

@@ -206,7 +206,8 @@ public final class Schemas {
             f("maglev", object(f("tableSize", integer(0, Long.MAX_VALUE)))),
             f("minimumRingSize", integer(0, Long.MAX_VALUE)));
 
-    private static final Schema.Obj PORT_POLICY = object(f("port", PORT_SELECTOR),
+    /** What a trafficPolicy and each of its portLevelSettings entries share. */
+    private static final Schema.Obj POLICY = object(
             f("loadBalancer", object(
                     f("simple", oneOf("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")),
                     f("consistentHash", CONSISTENT_HASH), f("localityLbSetting", any()), f("warmupDurationSecs", string()),
@@ -225,7 +226,10 @@ public final class Schemas {
                     f("baseEjectionTime", string()), f("maxEjectionPercent", integer()), f("minHealthPercent", integer()))),
             f("tls", CLIENT_TLS));
 
-    private static final Schema.Obj TRAFFIC_POLICY = PORT_POLICY.with(
+    /** A portLevelSettings entry's port: Istio's CRD types number as a uint32 (0 to 4294967295), not as a port. */
+    private static final Schema.Obj PORT_POLICY = POLICY.with(f("port", object(f("number", integer(0, 4294967295L)))));
+
+    private static final Schema.Obj TRAFFIC_POLICY = POLICY.with(
             f("portLevelSettings", listOf(PORT_POLICY)), f("tunnel", any()),
             f("proxyProtocol", object(f("version", oneOf("V1", "V2")))));
 

@@ -173,15 +173,13 @@ final class IstioSupport {
     private static List<FieldSupport> destinationRule() {
         List<FieldSupport> rows = new ArrayList<>(List.of(supported("spec.host", null)));
         rows.addAll(trafficPolicy("spec.trafficPolicy"));
-        rows.add(warned("spec.trafficPolicy.portLevelSettings", null));
-        rows.add(supported("spec.trafficPolicy.portLevelSettings[].tls.mode", "plaintext upstream").refusing(NO_TLS_ORIGINATION, CLIENT_TLS));
+        rows.addAll(portLevelSettings("spec.trafficPolicy"));
         rows.add(warned("spec.trafficPolicy.tunnel", null));
         rows.add(supported("spec.trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
         rows.add(supported("spec.subsets[].name", null));
         rows.add(supported("spec.subsets[].labels", null));
         rows.addAll(trafficPolicy("spec.subsets[].trafficPolicy"));
-        rows.add(warned("spec.subsets[].trafficPolicy.portLevelSettings", null));
-        rows.add(supported("spec.subsets[].trafficPolicy.portLevelSettings[].tls.mode", "plaintext upstream").refusing(NO_TLS_ORIGINATION, CLIENT_TLS));
+        rows.addAll(portLevelSettings("spec.subsets[].trafficPolicy"));
         rows.add(warned("spec.subsets[].trafficPolicy.tunnel", null));
         rows.add(supported("spec.subsets[].trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
         rows.add(warned("spec.exportTo", null));
@@ -194,6 +192,23 @@ final class IstioSupport {
     private static final String NO_TLS_ORIGINATION = "SourceMesh does not originate TLS yet: the proxies would "
             + "send plaintext upstream";
     private static final String[] CLIENT_TLS = {"SIMPLE", "MUTUAL", "ISTIO_MUTUAL"};
+
+    /**
+     * A policy's portLevelSettings, as Istio's GetPortLevelTrafficPolicy and MergeSubsetTrafficPolicy (pilot/pkg/networking/
+     * util/util.go): each entry holds the fields a policy has, supported and warned alike.
+     */
+    private static List<FieldSupport> portLevelSettings(String at) {
+        String p = at + ".portLevelSettings";
+        List<FieldSupport> rows = new ArrayList<>(List.of(
+                supported(p, "on the clusters of the port the entry names (the first entry for it), its loadBalancer, "
+                        + "connectionPool, outlierDetection and tls replace the policy's whole: what it omits is the "
+                        + "default, not inherited, and the policy's proxyProtocol does not apply there; a subset's entry "
+                        + "replaces those four over the rule's; a route's hash policy is the port's consistentHash when it "
+                        + "has one (a VirtualService destination with a port.number), as Istio"),
+                supported(p + "[].port.number", null)));
+        rows.addAll(trafficPolicy(p + "[]"));
+        return rows;
+    }
 
     private static List<FieldSupport> trafficPolicy(String at) {
         String lb = at + ".loadBalancer";

@@ -98,4 +98,44 @@ class DestinationRuleRulesTest {
         assertEquals(List.of(), SupportCheck.check(YAML.readTree(rule(
                 "{loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {minimumRingSize: 64}}}}"))).validationWarnings());
     }
+
+    /**
+     * Istio's validatePortTrafficPolicies (pkg/config/validation/validation.go): an entry needs a port and one of its
+     * policy fields; a repeated port and a number beyond any port pass (the CRD types it as a uint32); the CRD's
+     * maxItems 4096.
+     */
+    @Test
+    void portLevelSettingsAsIstioValidatesThem() throws Exception {
+        String p = "spec.trafficPolicy.portLevelSettings";
+        assertEquals(List.of(), errors("{portLevelSettings: [{port: {number: 8080}, loadBalancer: {simple: RANDOM}},"
+                + " {port: {number: 8080}, tls: {mode: DISABLE}}, {port: {number: 4294967295}, outlierDetection: {}}]}"));
+        assertEquals(List.of(p + "[0].port: Required value: portTrafficPolicy must have valid port"),
+                errors("{portLevelSettings: [{loadBalancer: {simple: RANDOM}}]}"));
+        assertEquals(List.of(p + "[0]: Invalid value: port traffic policy must have at least one field"),
+                errors("{portLevelSettings: [{port: {number: 8080}}]}"));
+        assertEquals(List.of(p + "[0].port: Required value: portTrafficPolicy must have valid port",
+                p + "[0]: Invalid value: port traffic policy must have at least one field"), errors("{portLevelSettings: [{}]}"));
+        assertEquals(1, errors("{portLevelSettings: [{port: {number: 4294967296}, loadBalancer: {simple: RANDOM}}]}").size(),
+                "above the CRD's uint32");
+        assertEquals(List.of(), errors("{portLevelSettings: [{port: {number: 0}, loadBalancer: {simple: RANDOM}}]}"),
+                "0 is in the CRD's range");
+        StringBuilder many = new StringBuilder("{portLevelSettings: [");
+        for (int i = 0; i < 4097; i++) {
+            many.append(i == 0 ? "" : ", ").append("{port: {number: ").append(i + 1).append("}, loadBalancer: {simple: RANDOM}}");
+        }
+        assertEquals(List.of(p + ": Too many: 4097: must have at most 4096 items"), errors(many.append("]}").toString()));
+        assertEquals(List.of("spec.subsets[0].trafficPolicy.portLevelSettings[0].port: Required value: portTrafficPolicy must "
+                + "have valid port"), Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: app
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      portLevelSettings:
+                      - connectionPool: {tcp: {maxConnections: 1}}
+                """)).stream().map(FieldError::message).toList());
+    }
 }

@@ -257,8 +257,12 @@ class SupportCheckTest {
         }
     }
 
+    /**
+     * A portLevelSettings entry is implemented (Istio's GetPortLevelTrafficPolicy), its fields held to the same rows as
+     * the policy's: its client TLS refused, its localityLbSetting warned, at the rule's and a subset's.
+     */
     @Test
-    void aRefusalUnderAWarnedFieldIsStillARefusal() throws Exception {
+    void aPortLevelEntrysFieldsAreCheckedAsThePolicys() throws Exception {
         SupportCheck.Findings f = check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
@@ -269,14 +273,26 @@ class SupportCheckTest {
                     portLevelSettings:
                     - port: {number: 9080}
                       tls: {mode: ISTIO_MUTUAL}
+                    - port: {number: 9090}
+                      loadBalancer: {simple: ROUND_ROBIN, localityLbSetting: {enabled: true}}
+                      connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}
+                      outlierDetection: {consecutive5xxErrors: 1}
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      portLevelSettings:
+                      - port: {number: 9080}
+                        connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
                 """);
-        assertEquals(List.of("spec.trafficPolicy.portLevelSettings is not implemented by SourceMesh and has no effect"), f.warned());
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[1].loadBalancer.localityLbSetting is not implemented by "
+                + "SourceMesh and has no effect", "spec.subsets[0].trafficPolicy.portLevelSettings[0].connectionPool.http."
+                + "h2UpgradePolicy is not implemented by SourceMesh and has no effect"), f.warned());
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.mode"), f.refused().stream().map(FieldError::path).toList());
         assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
                 metadata: {name: r}
-                spec: {host: r, trafficPolicy: {tls: {mode: DISABLE}}}
+                spec: {host: r, trafficPolicy: {tls: {mode: DISABLE}, portLevelSettings: [{port: {number: 80}, tls: {mode: DISABLE}}]}}
                 """).warned());
     }
 

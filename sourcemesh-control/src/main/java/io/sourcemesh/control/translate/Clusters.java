@@ -1,6 +1,7 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Duration;
 import com.google.protobuf.UInt64Value;
@@ -49,16 +50,19 @@ final class Clusters {
             for (ServicePort port : svc.ports()) {
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
+                // Istio's applyDestinationRule: the rule's policy for this port (GetPortLevelTrafficPolicy).
+                if (rulePolicy != null && rulePolicy.hasNonNull("proxyProtocol") && portEntry(rulePolicy, port.port()) != null) {
+                    warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
+                            + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
+                }
                 out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), model.endpointsOf(svc), port,
-                        rulePolicy, UpstreamProxyProtocol.effective(rulePolicy, null), where, warnings));
+                        portPolicy(rulePolicy, port.port()), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Pod> pods = model.endpointsOf(svc).stream()
                             .filter(p -> p.labels().entrySet().containsAll(labels.entrySet())).toList();
-                    JsonNode policy = subsetPolicy(dr.get().spec().path("trafficPolicy"), subset);
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), pods, port, policy,
-                            UpstreamProxyProtocol.effective(rulePolicy, subset.get("trafficPolicy")), where, warnings));
+                            svc.fqdn(domain)), pods, port, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
                 }
             }
         }
@@ -66,7 +70,7 @@ final class Clusters {
     }
 
     private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy,
-            JsonNode proxyProtocol, String where, List<TranslationWarning> warnings) {
+            String where, List<TranslationWarning> warnings) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Pod pod : pods) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
@@ -87,7 +91,7 @@ final class Clusters {
         ringHash(c, trafficPolicy, where, warnings);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
-        UpstreamProxyProtocol.apply(c, proxyProtocol);
+        UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));
         return c.build();
     }
 
@@ -191,22 +195,39 @@ final class Clusters {
      * useSourceIp → connection source IP, httpHeaderName → that header, httpCookie → that cookie (name, path, ttl and
      * attributes as written: with a ttl Envoy makes the cookie up when the request lacks it), httpQueryParameterName →
      * that query parameter.
+     * <p>Which consistentHash, as Istio's HashForHTTPDestination (and hashForService for a route without a
+     * VirtualService): the subset's portLevelSettings entry for the port, else the subset's own, else the rule's entry
+     * for the port, else the rule's — each only when it has a consistentHash, so unlike the cluster's policy an entry
+     * without one does not hide the rule's. {@code port} is the destination's port.number as written (0: none; Istio
+     * reads no entry then).
      */
-    static Optional<HashPolicy> hashPolicy(MeshModel model,
-            String fqdn, String subset) {
+    static Optional<HashPolicy> hashPolicy(MeshModel model, String fqdn, String subset, int port) {
         Optional<Service> svc = model.serviceByFqdn(fqdn);
         Optional<IstioConfig> dr = svc.flatMap(s -> destinationRule(model, s));
         if (dr.isEmpty()) {
             return Optional.empty();
         }
         JsonNode policy = dr.get().spec().path("trafficPolicy");
+        JsonNode ch = consistentHash(portEntry(policy, port));
+        if (ch == null) {
+            ch = consistentHash(policy);
+        }
         for (JsonNode s : list(dr.get().spec().path("subsets"))) {
             if (s.path("name").asText().equals(subset)) {
-                policy = subsetPolicy(policy, s);
+                JsonNode own = s.path("trafficPolicy");
+                JsonNode subsetHash = consistentHash(portEntry(own, port));
+                if (subsetHash == null) {
+                    subsetHash = consistentHash(own);
+                }
+                if (subsetHash != null) {
+                    ch = subsetHash;
+                }
                 break;
             }
         }
-        JsonNode ch = policy.path("loadBalancer").path("consistentHash");
+        if (ch == null) {
+            return Optional.empty();
+        }
         var hp = HashPolicy.newBuilder();
         if (ch.path("useSourceIp").asBoolean(false)) {
             hp.setConnectionProperties(HashPolicy.ConnectionProperties
@@ -225,6 +246,11 @@ final class Clusters {
         return Optional.of(hp.build());
     }
 
+    private static JsonNode consistentHash(JsonNode policy) {
+        JsonNode ch = policy == null ? null : policy.path("loadBalancer").path("consistentHash");
+        return ch != null && ch.isObject() ? ch : null;
+    }
+
     /** httpCookie; a ttl that is not a duration never gets here: the API refuses it (DestinationRuleRules). */
     private static HashPolicy.Cookie cookie(JsonNode c) {
         var out = HashPolicy.Cookie.newBuilder()
@@ -239,21 +265,67 @@ final class Clusters {
         return out.build();
     }
 
+    /** The fields of a policy a portLevelSettings entry holds (Istio's PortTrafficPolicy, shadowCopyPortTrafficPolicy). */
+    private static final List<String> PORT_FIELDS = List.of("connectionPool", "loadBalancer", "outlierDetection", "tls");
+
     /**
-     * A subset's traffic policy as Istio merges it (MergeTrafficPolicy, pilot/pkg/model/destination_rule.go): the rule's
-     * policy with each field the subset sets (connectionPool, loadBalancer, outlierDetection, tls, proxyProtocol, ...)
-     * in place of the rule's; the rule's where the subset sets none.
+     * The policy for the clusters of {@code port}, as Istio's GetPortLevelTrafficPolicy (pilot/pkg/networking/util/
+     * util.go): the first portLevelSettings entry whose port.number is the port replaces the policy whole — its
+     * connectionPool, loadBalancer, outlierDetection and tls, nothing inherited (what it omits is the default, and the
+     * policy's proxyProtocol is not carried over); without such an entry, the policy itself.
      */
-    static JsonNode subsetPolicy(JsonNode rulePolicy, JsonNode subset) {
+    static JsonNode portPolicy(JsonNode policy, int port) {
+        JsonNode entry = portEntry(policy, port);
+        return entry != null ? entry : policy;
+    }
+
+    /** The portLevelSettings entry for the port as a policy of its four fields, or null when none names the port. */
+    private static JsonNode portEntry(JsonNode policy, int port) {
+        if (policy == null || port <= 0) {
+            return null;
+        }
+        for (JsonNode p : list(policy.path("portLevelSettings"))) {
+            if (p.path("port").path("number").asLong(-1) == port) {
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                for (String f : PORT_FIELDS) {
+                    if (p.hasNonNull(f)) {
+                        out.set(f, p.get(f));
+                    }
+                }
+                return out;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A subset's traffic policy on the clusters of {@code port}, as Istio's MergeSubsetTrafficPolicy (pilot/pkg/networking/
+     * util/util.go) and MergeTrafficPolicy (pilot/pkg/model/destination_rule.go): the rule's policy for the port
+     * ({@link #portPolicy}), then the subset's own for the port over it — each of connectionPool, loadBalancer,
+     * outlierDetection, tls, tunnel, proxyProtocol and retryBudget the subset sets in place of the rule's; when the
+     * subset has an entry for the port, its four fields replace the rule's whether set or not.
+     */
+    static JsonNode subsetPolicy(JsonNode rulePolicy, JsonNode subset, int port) {
+        JsonNode original = portPolicy(rulePolicy, port);
         JsonNode own = subset.path("trafficPolicy");
         if (!own.isObject()) {
-            return rulePolicy;
+            return original;
         }
-        if (rulePolicy == null || !rulePolicy.isObject()) {
-            return own;
+        JsonNode ownPort = portEntry(own, port);
+        JsonNode subsetPolicy = ownPort != null ? ownPort : own;
+        if (original == null || !original.isObject()) {
+            return subsetPolicy;
         }
-        ObjectNode merged = ((ObjectNode) rulePolicy).deepCopy();
-        own.properties().forEach(e -> merged.set(e.getKey(), e.getValue()));
+        ObjectNode merged = ((ObjectNode) original).deepCopy();
+        merged.remove("portLevelSettings"); // ShallowCopyTrafficPolicy leaves them out: the port is resolved
+        for (String f : List.of("connectionPool", "loadBalancer", "outlierDetection", "tls", "tunnel", "proxyProtocol",
+                "retryBudget")) {
+            if (subsetPolicy.hasNonNull(f)) {
+                merged.set(f, subsetPolicy.get(f));
+            } else if (ownPort != null && PORT_FIELDS.contains(f)) {
+                merged.remove(f);
+            }
+        }
         return merged;
     }
 

@@ -244,7 +244,7 @@ final class HttpRoutes {
         if (dests.size() == 1) {
             JsonNode d = dests.get(0).path("destination");
             Optional<RouteAction.HashPolicy> hash = Clusters.hashPolicy(model, model.fqdn(d.path("host").asText(), vs.namespace()),
-                    d.path("subset").asText(""));
+                    d.path("subset").asText(""), d.path("port").path("number").asInt(0));
             hash.ifPresent(a::addHashPolicy);
             consistentHash = hash.isPresent();
             a.setCluster(cluster(dests.get(0), vs, model));

@@ -249,7 +249,7 @@ final class SidecarBuilder {
             }
             if (vsRoutes.isEmpty()) {
                 vh.addRoutes(HttpRoutes.defaultRoute(Names.outboundCluster(port, "", fqdn), fqdn + ":" + port + "/*",
-                        Clusters.hashPolicy(model, fqdn, "")));
+                        Clusters.hashPolicy(model, fqdn, "", port)));
             } else {
                 vh.addAllRoutes(vsRoutes);
             }

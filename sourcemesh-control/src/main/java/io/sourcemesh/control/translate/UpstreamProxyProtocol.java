@@ -19,17 +19,6 @@ final class UpstreamProxyProtocol {
 
     private UpstreamProxyProtocol() {}
 
-    /**
-     * The proxyProtocol a cluster uses: a subset's own wins, else the rule's (Istio's MergeTrafficPolicy
-     * copies the subset's proxyProtocol only when it is set). Null when neither sets one.
-     */
-    static JsonNode effective(JsonNode rulePolicy, JsonNode subsetPolicy) {
-        if (subsetPolicy != null && subsetPolicy.has("proxyProtocol")) {
-            return subsetPolicy.get("proxyProtocol");
-        }
-        return rulePolicy != null && rulePolicy.has("proxyProtocol") ? rulePolicy.get("proxyProtocol") : null;
-    }
-
     /** Sets the transport socket when {@code proxyProtocol} is present; a missing version is V1 (Istio's enum default). */
     static void apply(Cluster.Builder cluster, JsonNode proxyProtocol) {
         if (proxyProtocol == null || proxyProtocol.isNull() || proxyProtocol.isMissingNode()) {
