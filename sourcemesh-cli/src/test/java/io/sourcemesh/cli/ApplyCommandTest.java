@@ -144,18 +144,17 @@ class ApplyCommandTest {
                   hosts:
                   - ratings
                   http:
-                  - corsPolicy:
-                      allowOrigins:
-                      - exact: https://example.com
+                  - match:
+                    - statPrefix: ratings
                     route:
                     - destination:
                         host: ratings
                         subset: v1
                 """);
         assertEquals(new FakeCluster.Run(0, "virtualservice.networking.istio.io/ratings created\n",
-                "Warning: VirtualService/ratings: spec.http[0].corsPolicy is not implemented by SourceMesh and has no effect\n"),
+                "Warning: VirtualService/ratings: spec.http[0].match[0].statPrefix is not implemented by SourceMesh and has no effect\n"),
                 cluster.run("-n", "default", "apply", "-f", vs.toString()));
-        assertEquals("spec.http[0].corsPolicy is not implemented by SourceMesh and has no effect", cluster.store
+        assertEquals("spec.http[0].match[0].statPrefix is not implemented by SourceMesh and has no effect", cluster.store
                 .get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow().status().path("validationMessages").path(0)
                 .path("description").asText());
 

@@ -2,19 +2,40 @@ package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.math.BigDecimal;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A VirtualService's rules beyond its schema that Istio's ValidateVirtualService (pkg/config/validation/validation.go)
  * refuses and our translation relies on: each tls route's sniHosts must be covered by the VirtualService's hosts
- * (validateSniHost), else the route could serve names the VirtualService does not claim.
+ * (validateSniHost), else the route could serve names the VirtualService does not claim; and each http route's
+ * corsPolicy as validateCORSPolicy checks it (an origin match with a value, HTTP methods Go's net/http names or *,
+ * header names of token characters or *, a maxAge of at least 1ms in whole seconds), in Istio's words.
  */
 public final class VirtualServiceRules {
     private VirtualServiceRules() {
     }
 
+    /** Istio's supportedCORSMethods. */
+    private static final Set<String> CORS_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS",
+            "TRACE", "*");
+    /** Istio's validHeaderNameRegex: RFC 7230's tchar. */
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~A-Za-z0-9]+");
+    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
+    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(h|m|s|ms|us|ns)");
+
     static void check(JsonNode object, List<FieldError> errors) {
+        JsonNode http = object.path("spec").path("http");
+        for (int i = 0; i < http.size(); i++) {
+            JsonNode cors = http.get(i).path("corsPolicy");
+            if (cors.isObject()) {
+                checkCors("spec.http[" + i + "].corsPolicy", cors, errors);
+            }
+        }
         List<String> hosts = new ArrayList<>();
         object.path("spec").path("hosts").forEach(h -> hosts.add(h.asText()));
         forEachSniHost(object, (path, sni) -> {
@@ -38,6 +59,65 @@ public final class VirtualServiceRules {
             }
         });
         return out;
+    }
+
+    private static void checkCors(String at, JsonNode cors, List<FieldError> errors) {
+        JsonNode origins = cors.path("allowOrigins");
+        for (int i = 0; i < origins.size(); i++) {
+            JsonNode o = origins.get(i);
+            String value = o.has("exact") ? o.path("exact").asText() : o.has("prefix") ? o.path("prefix").asText()
+                    : o.path("regex").asText("");
+            if (value.isEmpty()) {
+                errors.add(invalid(at + ".allowOrigins[" + i + "]", value, "'' is not a valid match type for CORS allow origins"));
+            }
+        }
+        JsonNode methods = cors.path("allowMethods");
+        for (int i = 0; i < methods.size(); i++) {
+            String m = methods.get(i).asText();
+            if (!CORS_METHODS.contains(m)) {
+                errors.add(invalid(at + ".allowMethods[" + i + "]", m, "\"" + m + "\" is not a supported HTTP method"));
+            }
+        }
+        for (String field : List.of("allowHeaders", "exposeHeaders")) {
+            JsonNode names = cors.path(field);
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i).asText();
+                if (name.isEmpty()) {
+                    errors.add(invalid(at + "." + field + "[" + i + "]", name, "header name cannot be empty"));
+                } else if (!name.equals("*") && !HEADER_NAME.matcher(name).matches()) {
+                    errors.add(invalid(at + "." + field + "[" + i + "]", name, "header name " + name + " is not a valid header name"));
+                }
+            }
+        }
+        if (cors.has("maxAge")) {
+            String maxAge = cors.path("maxAge").asText();
+            Matcher m = DURATION.matcher(maxAge);
+            if (!m.matches()) {
+                errors.add(invalid(at + ".maxAge", maxAge, "is not a duration (a number and one of h, m, s, ms, us, ns)"));
+                return;
+            }
+            BigDecimal nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(switch (m.group(2)) {
+                case "h" -> 3_600_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "ms" -> 1_000_000L;
+                case "us" -> 1_000L;
+                default -> 1L;
+            }));
+            // agent.ValidateDuration, then validateCORSPolicy's own seconds rule: Envoy's max_age is whole seconds.
+            if (nanos.compareTo(BigDecimal.valueOf(1_000_000L)) < 0) {
+                errors.add(invalid(at + ".maxAge", maxAge, "duration must be greater than 1ms"));
+            } else if (nanos.remainder(BigDecimal.valueOf(1_000_000L)).signum() != 0) {
+                errors.add(invalid(at + ".maxAge", maxAge, "only durations to ms precision are supported"));
+            }
+            if (nanos.remainder(BigDecimal.valueOf(1_000_000_000L)).signum() != 0) {
+                errors.add(invalid(at + ".maxAge", maxAge, "max_age duration is accurate only to seconds precision"));
+            }
+        }
+    }
+
+    private static FieldError invalid(String path, String value, String message) {
+        return new FieldError(path, path + ": Invalid value: \"" + value + "\": " + message);
     }
 
     /** Every tls route's sniHosts entry with its field path. */

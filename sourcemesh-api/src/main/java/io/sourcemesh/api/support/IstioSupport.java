@@ -123,7 +123,9 @@ final class IstioSupport {
                 warned(h + ".fault.abort.http2Error", "left out with a warning, as in Istio"),
                 supported(h + ".mirror", "the shadow's host gets -shadow, its answer is dropped"),
                 supported(h + ".mirrorPercentage", null), supported(h + ".mirrorPercent", null), supported(h + ".mirrors", null),
-                warned(h + ".corsPolicy", null),
+                supported(h + ".corsPolicy", "envoy.filters.http.cors in every connection manager: a preflight from an "
+                        + "allowed origin is answered by the proxy, other responses to one get its Access-Control-Allow-Origin; "
+                        + "unmatchedPreflights IGNORE answers other origins' preflights too"),
                 supported(h + ".headers", "values with %-format specifiers are refused by the proxy"),
                 supported("spec.exportTo", "as Istio: only the sidecars and gateways of the namespaces named see it (. its "
                         + "own, * all, ~ none); a sidecar takes one in its own namespace before one exported to it by name, "

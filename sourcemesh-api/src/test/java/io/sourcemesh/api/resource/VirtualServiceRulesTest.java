@@ -8,7 +8,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Istio's validateSniHost (pkg/config/validation/validation.go): a tls route's sniHosts within the VirtualService's hosts. */
+/**
+ * Istio's validateSniHost (pkg/config/validation/validation.go): a tls route's sniHosts within the VirtualService's hosts;
+ * and its validateCORSPolicy: origins, methods, header names, maxAge.
+ */
 class VirtualServiceRulesTest {
     private static final ObjectMapper YAML = new YAMLMapper();
 
@@ -66,5 +69,48 @@ class VirtualServiceRulesTest {
                 "spec.tls[0].match[0].sniHosts[2]: using an IP address (\"2001:db8::1\") goes against SNI spec and most clients "
                         + "do not support this"),
                 io.sourcemesh.api.support.SupportCheck.check(vs).warned());
+    }
+
+    private static List<String> corsErrors(String corsPolicy) throws Exception {
+        String doc = """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: web, namespace: default}
+                spec:
+                  hosts: [web]
+                  http:
+                  - route: [{destination: {host: web}}]
+                    corsPolicy: %s
+                """.formatted(corsPolicy);
+        return Validator.validate(YAML.readTree(doc)).stream().map(FieldError::message).toList();
+    }
+
+    @Test
+    void aCorsPolicyIstioAcceptsIsAccepted() throws Exception {
+        assertEquals(List.of(), corsErrors("{allowOrigins: [{exact: 'https://a.example'}, {prefix: 'https://b.'}, {regex: '.*'}], "
+                + "allowMethods: [GET, POST, '*'], allowHeaders: [content-type, '*'], exposeHeaders: [x-trace], maxAge: 24h, "
+                + "allowCredentials: true, unmatchedPreflights: IGNORE}"));
+        assertEquals(List.of(), corsErrors("{maxAge: 1s}"));
+    }
+
+    @Test
+    void aCorsPolicyIstioRefusesIsRefusedInItsWords() throws Exception {
+        String at = "spec.http[0].corsPolicy";
+        assertEquals(List.of(at + ".allowOrigins[1]: Invalid value: \"\": '' is not a valid match type for CORS allow origins"),
+                corsErrors("{allowOrigins: [{exact: 'https://a.example'}, {prefix: ''}]}"));
+        assertEquals(List.of(at + ".allowMethods[1]: Invalid value: \"get\": \"get\" is not a supported HTTP method",
+                at + ".allowMethods[2]: Invalid value: \"PURGE\": \"PURGE\" is not a supported HTTP method"),
+                corsErrors("{allowMethods: [GET, get, PURGE]}"), "Go's method names, case and all");
+        assertEquals(List.of(at + ".allowHeaders[0]: Invalid value: \"x a\": header name x a is not a valid header name",
+                at + ".exposeHeaders[0]: Invalid value: \"\": header name cannot be empty"),
+                corsErrors("{allowHeaders: ['x a'], exposeHeaders: ['']}"));
+        assertEquals(List.of(at + ".maxAge: Invalid value: \"1.5s\": max_age duration is accurate only to seconds precision"),
+                corsErrors("{maxAge: 1.5s}"));
+        assertEquals(List.of(at + ".maxAge: Invalid value: \"0s\": duration must be greater than 1ms"), corsErrors("{maxAge: 0s}"));
+        assertEquals(List.of(at + ".maxAge: Invalid value: \"500us\": duration must be greater than 1ms",
+                at + ".maxAge: Invalid value: \"500us\": max_age duration is accurate only to seconds precision"),
+                corsErrors("{maxAge: 500us}"));
+        assertEquals(List.of(at + ".maxAge: Invalid value: \"soon\": is not a duration (a number and one of h, m, s, ms, us, ns)"),
+                corsErrors("{maxAge: soon}"));
     }
 }

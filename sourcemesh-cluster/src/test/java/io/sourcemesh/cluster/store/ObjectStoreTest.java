@@ -149,14 +149,14 @@ class ObjectStoreTest {
                   hosts: [ratings]
                   http:
                   - route: [{destination: {host: ratings}}]
-                    corsPolicy: {allowOrigins: [{exact: "https://example.com"}]}
+                    match: [{statPrefix: ratings}]
                 """;
         store.apply(manifest("vs.yaml", vs));
         KubeObject stored = store.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow();
         JsonNode message = stored.status().path("validationMessages").path(0);
         assertEquals("WARNING", message.path("level").asText());
         assertEquals("FieldNotImplemented", message.path("type").asText());
-        assertEquals("spec.http[0].corsPolicy is not implemented by SourceMesh and has no effect", message.path("description").asText());
+        assertEquals("spec.http[0].match[0].statPrefix is not implemented by SourceMesh and has no effect", message.path("description").asText());
 
         // A controller writing its own status keeps them; an unchanged write is no change at all.
         com.fasterxml.jackson.databind.node.ObjectNode other = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
@@ -166,7 +166,7 @@ class ObjectStoreTest {
         assertEquals("Reconciled", written.status().path("conditions").path(0).path("type").asText());
         assertEquals(written.resourceVersion(), store.updateStatus(written.withStatus(other)).resourceVersion());
 
-        store.apply(manifest("vs.yaml", vs.replace("    corsPolicy: {allowOrigins: [{exact: \"https://example.com\"}]}\n", "")));
+        store.apply(manifest("vs.yaml", vs.replace("    match: [{statPrefix: ratings}]\n", "")));
         KubeObject fixed = store.get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow();
         assertTrue(fixed.status().path("validationMessages").isMissingNode(), fixed.status().toString());
         assertEquals("Reconciled", fixed.status().path("conditions").path(0).path("type").asText());

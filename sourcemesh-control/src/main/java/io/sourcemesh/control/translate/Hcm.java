@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -59,15 +60,17 @@ final class Hcm {
 
     private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log, PathNormalization paths,
             List<HttpFilter> authz) {
-        // Istio also installs istio.metadata_exchange, istio.alpn, cors and istio.stats filters; those are
-        // Istio-proxy extensions or no-ops without config. The fault filter (empty: no faults of its own)
-        // goes after authz, as Istio's "TypedPerFilterConfig in route needs these filters".
+        // Istio also installs istio.metadata_exchange, istio.alpn and istio.stats filters; those are
+        // Istio-proxy extensions. The fault and CORS filters (empty: nothing of their own) go after authz, in
+        // every connection manager, as Istio's listener_builder.go: "TypedPerFilterConfig in route needs these filters".
         HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix(statPrefix)
                 .addAllHttpFilters(authz)
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.FAULT)
                         .setTypedConfig(Any.pack(
                                 HTTPFault.getDefaultInstance())))
+                .addHttpFilters(HttpFilter.newBuilder().setName(Names.CORS)
+                        .setTypedConfig(Any.pack(Cors.getDefaultInstance())))
                 .addHttpFilters(HttpFilter.newBuilder().setName(Names.ROUTER)
                         .setTypedConfig(Any.pack(Router.getDefaultInstance())))
                 .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))

@@ -115,6 +115,9 @@ final class HttpRoutes {
                     Faults.translate(http.path("fault"), where, warnings).ifPresent(f ->
                             r.putTypedPerFilterConfig(Names.FAULT, Any.pack(f)));
                 }
+                if (http.has("corsPolicy")) {
+                    r.putTypedPerFilterConfig(Names.CORS, Any.pack(CorsPolicies.translate(http.path("corsPolicy"))));
+                }
                 Route built = r.build();
                 out.add(built);
                 if (isCatchAll(built)) {

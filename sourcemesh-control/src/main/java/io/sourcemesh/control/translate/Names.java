@@ -17,6 +17,7 @@ public final class Names {
     public static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";
     public static final String ROUTER = "envoy.filters.http.router";
     public static final String FAULT = "envoy.filters.http.fault";
+    public static final String CORS = "envoy.filters.http.cors";
     public static final String ORIGINAL_DST = "envoy.filters.listener.original_dst";
     public static final String ORIGINAL_SRC = "envoy.filters.listener.original_src";
     public static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";

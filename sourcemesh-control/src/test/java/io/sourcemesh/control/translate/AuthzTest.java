@@ -31,7 +31,8 @@ class AuthzTest {
         ProxyResources r = translator.translate(model, Fixtures.gateway(model));
         Golden.assertMatches("authz/gateway-allow-client", r.toJson());
         List<HttpFilter> filters = hcm(r.listener("0.0.0.0_80").orElseThrow().getFilterChains(0)).getHttpFiltersList();
-        assertEquals(List.of("envoy.filters.http.rbac", "envoy.filters.http.fault", "envoy.filters.http.router"),
+        assertEquals(List.of("envoy.filters.http.rbac", "envoy.filters.http.fault", "envoy.filters.http.cors",
+                "envoy.filters.http.router"),
                 filters.stream().map(HttpFilter::getName).toList());
         RBAC rules = httpRbac(filters.get(0));
         assertEquals(RBAC.Action.ALLOW, rules.getAction());
@@ -43,7 +44,8 @@ class AuthzTest {
         assertTrue(p.getPermissions(0).getAndRules().getRules(0).getAny());
         // the sidecars are not selected by a policy for the gateway's labels
         ProxyResources httpbin = translator.translate(model, Fixtures.sidecar(model, "httpbin"));
-        assertEquals(List.of("envoy.filters.http.fault", "envoy.filters.http.router"), hcm(inboundChain(httpbin, "0.0.0.0_8000"))
+        assertEquals(List.of("envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"),
+                hcm(inboundChain(httpbin, "0.0.0.0_8000"))
                 .getHttpFiltersList().stream().map(HttpFilter::getName).toList());
     }
 
@@ -78,7 +80,7 @@ class AuthzTest {
         Golden.assertMatches("authz/sidecar-httpbin-deny-allow", r.toJson());
 
         List<HttpFilter> http = hcm(inboundChain(r, "0.0.0.0_8000")).getHttpFiltersList();
-        assertEquals(4, http.size(), "deny, allow, fault, router");
+        assertEquals(5, http.size(), "deny, allow, fault, cors, router");
         RBAC deny = httpRbac(http.get(0));
         RBAC allow = httpRbac(http.get(1));
         assertEquals(RBAC.Action.DENY, deny.getAction());

@@ -65,7 +65,7 @@ class FaultMatchTest {
     }
 
     @Test
-    void everyConnectionManagerHasAnEmptyFaultFilterJustBeforeTheRouter() throws Exception {
+    void everyConnectionManagerHasAnEmptyFaultFilterBeforeTheCorsFilterAndTheRouter() throws Exception {
         for (ProxyResources r : List.of(Translator.create().translate(model, Fixtures.sidecar(model, "httpbin")),
                 Translator.create().translate(model, Fixtures.gateway(model)))) {
             int seen = 0;
@@ -77,8 +77,8 @@ class FaultMatchTest {
                         }
                         var filters = f.getTypedConfig().unpack(HttpConnectionManager.class).getHttpFiltersList();
                         int n = filters.size();
-                        assertEquals("envoy.filters.http.fault", filters.get(n - 2).getName(), l.getName());
-                        assertEquals(HTTPFault.getDefaultInstance(), filters.get(n - 2).getTypedConfig().unpack(HTTPFault.class),
+                        assertEquals("envoy.filters.http.fault", filters.get(n - 3).getName(), l.getName());
+                        assertEquals(HTTPFault.getDefaultInstance(), filters.get(n - 3).getTypedConfig().unpack(HTTPFault.class),
                                 "Istio's filter carries no faults of its own");
                         seen++;
                     }

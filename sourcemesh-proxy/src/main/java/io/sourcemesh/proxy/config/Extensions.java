@@ -41,6 +41,8 @@ public final class Extensions {
         ACCESS_LOGGER("an access logger"),
         ORIGINAL_IP_DETECTION("an original IP detection extension"),
         RETRY_HOST_PREDICATE("a retry host predicate"),
+        /** An HTTP filter's route or virtual host config (typed_per_filter_config) where it is not the filter's own type. */
+        HTTP_PER_ROUTE_CONFIG("an HTTP filter's per-route config"),
         /** Envoy's envoy.upstream_options: a cluster's typed_extension_protocol_options, keyed by the extension's name. */
         PROTOCOL_OPTIONS("a cluster's protocol options");
 
@@ -136,6 +138,12 @@ public final class Extensions {
                     type("envoy.extensions.filters.http.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.fault", List.of("envoy.fault"),
                     type("envoy.extensions.filters.http.fault.v3.HTTPFault", io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class), Category.HTTP_FILTER),
+            new Extension("envoy.filters.http.cors", List.of("envoy.cors"),
+                    type("envoy.extensions.filters.http.cors.v3.Cors", io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.class), Category.HTTP_FILTER),
+            // The CORS filter's per-route config is a type of its own (the fault filter's is its filter config).
+            new Extension("envoy.filters.http.cors", List.of(),
+                    type("envoy.extensions.filters.http.cors.v3.CorsPolicy", io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.class),
+                    Category.HTTP_PER_ROUTE_CONFIG),
             new Extension("envoy.filters.http.router", List.of("envoy.router"), type("envoy.extensions.filters.http.router.v3.Router", Router.class), Category.HTTP_FILTER),
             // Transport sockets: Envoy registers tls and raw_buffer once per side (the deprecated names
             // are its LEGACY_REGISTER_FACTORY names), so a name resolves within the side that asks.

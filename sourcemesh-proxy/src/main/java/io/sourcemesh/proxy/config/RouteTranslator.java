@@ -60,7 +60,8 @@ final class RouteTranslator {
             String vPath = at(path, "virtual_hosts", i);
             VirtualHost vh = rc.getVirtualHosts(i);
             only(vh, vPath, "name", "domains", "routes", "include_request_attempt_count", "request_headers_to_add",
-                    "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "require_tls");
+                    "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "require_tls",
+                    "typed_per_filter_config");
             if (vh.getName().isEmpty()) {
                 throw new ConfigException(at(vPath, "name"), "is required");
             }
@@ -75,9 +76,11 @@ final class RouteTranslator {
                             + domain);
                 }
             }
+            Map<String, Object> hostFilterConfig = perFilterConfig(Protos.isSet(vh, "typed_per_filter_config")
+                    ? vh.getTypedPerFilterConfigMap() : Map.of(), at(vPath, "typed_per_filter_config"));
             List<RouteConfig.Route> routes = new ArrayList<>();
             for (int r = 0; r < vh.getRoutesCount(); r++) {
-                routes.add(route(vh.getRoutes(r), at(vPath, "routes", r), validate ? clusters : null));
+                routes.add(route(vh.getRoutes(r), at(vPath, "routes", r), validate ? clusters : null, hostFilterConfig));
             }
             RouteConfig.RequireTls requireTls = switch (vh.getRequireTls()) {
                 case NONE -> RouteConfig.RequireTls.NONE;
@@ -92,7 +95,7 @@ final class RouteTranslator {
         return new RouteConfig(rc.getName(), hosts, rc.getIgnorePortInHostMatching(), internalOnly);
     }
 
-    private static RouteConfig.Route route(Route route, String path, Set<String> clusters) {
+    private static RouteConfig.Route route(Route route, String path, Set<String> clusters, Map<String, Object> hostFilterConfig) {
         // decorator (tracing) and metadata (read by other filters) change nothing we do with traffic.
         only(route, path, "name", "match", "route", "redirect", "direct_response", "decorator", "metadata",
                 "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
@@ -109,24 +112,48 @@ final class RouteTranslator {
         };
         return new RouteConfig.Route(route.getName(), match, action, HeaderOptions.of(route.getRequestHeadersToAddList(),
                 route.getRequestHeadersToRemoveList(), route.getResponseHeadersToAddList(),
-                route.getResponseHeadersToRemoveList(), path), perFilterConfig(Protos.isSet(route, "typed_per_filter_config")
-                        ? route.getTypedPerFilterConfigMap() : Map.of(), at(path, "typed_per_filter_config")));
+                route.getResponseHeadersToRemoveList(), path), withHost(perFilterConfig(Protos.isSet(route, "typed_per_filter_config")
+                        ? route.getTypedPerFilterConfigMap() : Map.of(), at(path, "typed_per_filter_config")), hostFilterConfig));
     }
 
     /**
-     * typed_per_filter_config: by filter name, each an extension that takes per-route config. Only the
-     * fault filter's HTTPFault is one here; anything else is refused rather than silently unused.
+     * The route's per-filter config with its virtual host's under it, worked out once here rather than per request:
+     * a filter reads the most specific config (Envoy's mostSpecificPerFilterConfig: the route's, else the virtual
+     * host's), except the CORS filter, which reads its policies field by field, the route's first
+     * ({@code source/extensions/filters/http/cors/cors_filter.cc}, getAllPerFilterConfig).
+     */
+    private static Map<String, Object> withHost(Map<String, Object> route, Map<String, Object> host) {
+        if (host.isEmpty()) {
+            return route;
+        }
+        Map<String, Object> out = new HashMap<>(host);
+        route.forEach((name, config) -> out.merge(name, config, (outer, inner) ->
+                inner instanceof CorsPolicyConfig c && outer instanceof CorsPolicyConfig o ? c.over(o) : inner));
+        return out;
+    }
+
+    /**
+     * typed_per_filter_config: by filter name, each an extension that takes per-route config. The fault
+     * filter's HTTPFault and the CORS filter's CorsPolicy are those here; anything else is refused rather than
+     * silently unused.
      */
     private static Map<String, Object> perFilterConfig(Map<String, com.google.protobuf.Any> configs, String path) {
         Map<String, Object> out = new HashMap<>();
+        var fault = io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance();
+        var cors = io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDefaultInstance();
+        String faultUrl = EnvoyTypes.typeUrl(Protos.descriptor(fault));
+        String corsUrl = EnvoyTypes.typeUrl(Protos.descriptor(cors));
         for (Map.Entry<String, com.google.protobuf.Any> e : new java.util.TreeMap<>(configs).entrySet()) {
             String p = path + "." + e.getKey();
-            var fault = io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance();
-            if (!e.getValue().getTypeUrl().equals(EnvoyTypes.typeUrl(Protos.descriptor(fault)))) {
-                throw new ConfigException(p, e.getValue().getTypeUrl() + " is not supported as per-route config (supported: "
-                        + EnvoyTypes.typeUrl(Protos.descriptor(fault)) + ")");
+            String url = e.getValue().getTypeUrl();
+            if (url.equals(faultUrl)) {
+                out.put(e.getKey(), FaultTranslator.fault(Protos.unpack(true, e.getValue(), fault, p), p));
+            } else if (url.equals(corsUrl)) {
+                out.put(e.getKey(), CorsTranslator.policy(Protos.unpack(true, e.getValue(), cors, p), p));
+            } else {
+                throw new ConfigException(p, url + " is not supported as per-route config (supported: " + faultUrl + ", "
+                        + corsUrl + ")");
             }
-            out.put(e.getKey(), FaultTranslator.fault(Protos.unpack(true, e.getValue(), fault, p), p));
         }
         return out;
     }

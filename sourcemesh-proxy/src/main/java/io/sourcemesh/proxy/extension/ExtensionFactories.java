@@ -13,6 +13,7 @@ import io.sourcemesh.proxy.config.NetworkRbacConfig;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.http.HttpConnectionManagerFilter;
+import io.sourcemesh.proxy.http.filter.CorsFilterFactory;
 import io.sourcemesh.proxy.http.filter.FaultFilterFactory;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
 import io.sourcemesh.proxy.listener.ListenerFilter;
@@ -128,6 +129,8 @@ public final class ExtensionFactories {
                 (HttpFilters<HttpFilterConfig.Rbac>) (c, s, p) -> RbacHttpFilterFactory.of(c.name(), c.rbac(), s, p));
         r.register("envoy.filters.http.fault", HttpFilterConfig.Fault.class,
                 (HttpFilters<HttpFilterConfig.Fault>) (c, s, p) -> FaultFilterFactory.of(c.name(), c.fault(), s, p));
+        r.register("envoy.filters.http.cors", HttpFilterConfig.Cors.class,
+                (HttpFilters<HttpFilterConfig.Cors>) (c, s, p) -> CorsFilterFactory.of(c.name(), s, p));
         // Network filters.
         r.register("envoy.filters.network.tcp_proxy", TcpProxyConfig.class, (NetworkFilters<TcpProxyConfig>) (c, chain) ->
                 new TcpProxyFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()), chain.stats()));

@@ -138,6 +138,11 @@ final class Router {
         return cachedRoute.route();
     }
 
+    /** As {@link #route()}, null when none matches (no Optional: a filter's per-stream check on the common path). */
+    RouteConfig.Route routeOrNull() {
+        return cachedRoute.routeOrNull();
+    }
+
     /**
      * The request headers, after the filters let them through (at once, or when a paused chain
      * resumed): route, then answer locally or forward. {@code internal}: the client is internal.

@@ -87,6 +87,11 @@ final class StreamFilterCallbacks implements HttpFilterCallbacks {
     }
 
     @Override
+    public RouteConfig.Route routeOrNull() {
+        return stream.router().routeOrNull();
+    }
+
+    @Override
     public EventLoop eventLoop() {
         return channel.eventLoop();
     }

@@ -66,7 +66,8 @@ class FaultTranslationTest {
         rejects(route("- match: {prefix: /}\n  route: {cluster: backend}\n  typed_per_filter_config:\n    envoy.filters.http.router:\n"
                         + "      \"@type\": " + Bootstraps.ROUTER_TYPE + "\n"),
                 ROUTE0 + ".typed_per_filter_config.envoy.filters.http.router: " + Bootstraps.ROUTER_TYPE
-                        + " is not supported as per-route config (supported: " + FAULT_TYPE + ")");
+                        + " is not supported as per-route config (supported: " + FAULT_TYPE + ", "
+                        + CorsTranslationTest.POLICY_TYPE + ")");
         rejects(filter("response_rate_limit: {fixed_limit: {limit_kbps: 1}}\n"),
                 HCM + ".http_filters[0].typed_config.response_rate_limit: field is not supported");
     }

@@ -20,6 +20,7 @@ public final class HttpBootstrap {
     private String accessLog = "";
     private final List<String> filters = new ArrayList<>();
     private String routes = CATCH_ALL;
+    private String virtualHostFields = "";
     private String transportSocket = "";
     private String clusterFields = "";
 
@@ -87,6 +88,12 @@ public final class HttpBootstrap {
         return this;
     }
 
+    /** Fields of the one virtual host beside its name, domains and routes (YAML, unindented): its typed_per_filter_config. */
+    public HttpBootstrap virtualHostFields(String yaml) {
+        virtualHostFields = yaml.stripTrailing() + "\n";
+        return this;
+    }
+
     /** The filter chain's {@code transport_socket} (its name and typed_config, unindented). */
     public HttpBootstrap transportSocket(String yaml) {
         transportSocket = "transport_socket:\n" + yaml.indent(2);
@@ -117,8 +124,7 @@ public final class HttpBootstrap {
                   virtual_hosts:
                   - name: all
                     domains: ["*"]
-                    routes:
-                """ + routes.indent(4);
+                """ + virtualHostFields.indent(4) + "    routes:\n" + routes.indent(4);
         String chain = transportSocket + """
                 filters:
                 - name: envoy.filters.network.http_connection_manager

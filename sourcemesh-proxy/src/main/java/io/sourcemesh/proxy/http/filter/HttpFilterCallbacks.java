@@ -59,6 +59,11 @@ public interface HttpFilterCallbacks {
      */
     Optional<RouteConfig.Route> route();
 
+    /** As {@link #route()}, null when none matches: what a filter asks per stream without an {@code Optional}. */
+    default RouteConfig.Route routeOrNull() {
+        return route().orElse(null);
+    }
+
     /** The stream's event loop (Envoy's dispatcher): a filter's timers run here, never blocking it. */
     EventLoop eventLoop();
 

@@ -34,10 +34,13 @@ public final class HttpFilterChain {
             return EMPTY;
         }
         List<HttpFilter> filters = new ArrayList<>(factories.size());
-        for (HttpFilterFactory f : factories) {
-            filters.add(f.create(callbacks));
+        for (int i = 0, n = factories.size(); i < n; i++) {
+            HttpFilter filter = factories.get(i).create(callbacks);
+            if (filter != null) { // a filter with nothing to do on this stream
+                filters.add(filter);
+            }
         }
-        return new HttpFilterChain(filters);
+        return filters.isEmpty() ? EMPTY : new HttpFilterChain(filters);
     }
 
     /** True when every filter let the request through to the router; false when one answered or paused. */

@@ -9,5 +9,9 @@ public interface HttpFilterFactory {
     /** The filter's {@code name:} in the connection manager's {@code http_filters}. */
     String name();
 
+    /**
+     * This stream's filter, or null when the stream has nothing for it to do (a CORS filter on a route without a
+     * policy): the chain then leaves it out, so it costs the stream nothing.
+     */
     HttpFilter create(HttpFilterCallbacks callbacks);
 }

@@ -96,4 +96,27 @@ class HttpFilterChainTest {
         assertEquals(List.of("first.create", "pause.create", "last.create", "first.decodeHeaders(true)", "pause.decodeHeaders(true)",
                 "last.decodeHeaders(true)"), calls);
     }
+
+    @Test
+    void aFilterWithNothingToDoOnAStreamIsLeftOut() {
+        List<String> calls = new ArrayList<>();
+        HttpFilterFactory absent = new HttpFilterFactory() {
+            @Override
+            public String name() {
+                return "absent";
+            }
+
+            @Override
+            public HttpFilter create(HttpFilterCallbacks callbacks) {
+                calls.add("absent.create");
+                return null; // e.g. the CORS filter on a route without a policy
+            }
+        };
+        HttpFilterChain chain = HttpFilterChain.create(List.of(recording("a", calls, false), absent), null);
+        assertTrue(chain.decodeHeaders(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"), true));
+        chain.encodeHeaders(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        chain.onStreamComplete();
+        assertEquals(List.of("a.create", "absent.create", "a.decodeHeaders(true)", "a.encodeHeaders", "a.complete"), calls);
+        assertTrue(HttpFilterChain.create(List.of(absent), null) == HttpFilterChain.empty(), "none left: the shared empty chain");
+    }
 }
