@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.address.IpLiteral;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.upstream.XxHash64;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
