@@ -24,7 +24,9 @@ final class HashKeys {
     /** This policy's key for the request, or null when the request has none (a cookie may then be generated). */
     static String key(RouteConfig.HashPolicy p, HttpRequest request, StreamInfo info) {
         if (p.sourceIp()) {
-            return info.downstreamRemoteAddress().getAddress().getHostAddress();
+            // Envoy's ConnectionSourceIpHashMethod hashes addressAsString: inet_ntop's "::1", not Java's "0:0:0:0:0:0:0:1",
+            // so a Maglev cluster picks the endpoint Envoy would for an IPv6 client too.
+            return IpLiteral.format(info.downstreamRemoteAddress().getAddress().getAddress());
         }
         if (p.header().isPresent()) {
             return request.headers().get(p.header().get());
