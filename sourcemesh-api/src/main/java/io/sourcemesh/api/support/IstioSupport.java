@@ -227,7 +227,9 @@ final class IstioSupport {
                         + "minimum_ring_size (0: Envoy's default); above Envoy's limit 8388608, the limit and a warning"),
                 supported(lb + ".consistentHash.minimumRingSize", "as ringHash.minimumRingSize; without either, 1024 "
                         + "is written, as Istio"),
-                warned(lb + ".consistentHash.*", "maglev is not implemented: the cluster keeps a ring hash"),
+                supported(lb + ".consistentHash.maglev", "the cluster's lb_policy MAGLEV: Envoy's Maglev table, so a key "
+                        + "reaches the endpoint Envoy's would; tableSize its maglev_lb_config table_size (0: Envoy's default "
+                        + "65537; 1, which Istio's validation takes and no table can use, is warned and left out)"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; the HTTP settings in the "
                         + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio"),

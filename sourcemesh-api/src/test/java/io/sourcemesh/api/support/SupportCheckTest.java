@@ -22,10 +22,10 @@ class SupportCheckTest {
         return Validator.validate(n).stream().map(FieldError::message).toList();
     }
 
-    /** consistentHash's cookie and query parameter keys and ring sizes are implemented; maglev is not, and says so. */
+    /** consistentHash's cookie and query parameter keys, ring sizes and maglev are implemented: nothing to say. */
     @Test
-    void consistentHashKeysAreImplementedAndMaglevIsWarned() throws Exception {
-        assertEquals(List.of(), check("""
+    void consistentHashKeysAndAlgorithmsAreImplemented() throws Exception {
+        SupportCheck.Findings f = check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
                 metadata: {name: sticky}
@@ -38,9 +38,11 @@ class SupportCheckTest {
                     trafficPolicy: {loadBalancer: {consistentHash: {httpQueryParameterName: user, ringHash: {minimumRingSize: 64}}}}
                   - name: v2
                     trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true, minimumRingSize: 64}}}
-                """).notImplemented());
-        assertEquals(List.of("spec.trafficPolicy.loadBalancer.consistentHash.maglev is not implemented by SourceMesh and has no "
-                + "effect"), check("""
+                  - name: v3
+                    trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 65537}}}}
+                """);
+        assertEquals(List.of(), f.notImplemented());
+        assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
                 metadata: {name: sticky}

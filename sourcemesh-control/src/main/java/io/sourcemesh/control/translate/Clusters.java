@@ -88,21 +88,21 @@ final class Clusters {
                 .setConnectTimeout(CONNECT_TIMEOUT)
                 .setLbPolicy(lbPolicy(trafficPolicy))
                 .setLoadAssignment(cla);
-        ringHash(c, trafficPolicy, where, warnings);
+        consistentHash(c, trafficPolicy, where, warnings);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));
         return c.build();
     }
 
-    /** Istio's default is LEAST_REQUEST; consistentHash maps to RING_HASH. */
+    /** Istio's default is LEAST_REQUEST; consistentHash maps to MAGLEV with maglev set, else RING_HASH. */
     private static Cluster.LbPolicy lbPolicy(JsonNode trafficPolicy) {
         JsonNode lb = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer");
         if (lb == null || lb.isMissingNode()) {
             return Cluster.LbPolicy.LEAST_REQUEST;
         }
         if (lb.has("consistentHash")) {
-            return Cluster.LbPolicy.RING_HASH;
+            return lb.path("consistentHash").path("maglev").isObject() ? Cluster.LbPolicy.MAGLEV : Cluster.LbPolicy.RING_HASH;
         }
         return switch (lb.path("simple").asText()) {
             case "ROUND_ROBIN" -> Cluster.LbPolicy.ROUND_ROBIN;
@@ -117,13 +117,16 @@ final class Clusters {
     /**
      * A consistentHash cluster's ring size, as Istio's ApplyRingHashLoadBalancer (pilot/pkg/networking/core/
      * cluster_traffic_policy.go): ringHash.minimumRingSize when it is not 0 (0: no ring_hash_lb_config, Envoy's
-     * defaults); without ringHash, the deprecated minimumRingSize, else Envoy's default 1024, always written. maglev is
-     * not implemented (warned at apply): the ring keeps Envoy's defaults. Above Envoy's bound the proxy would refuse the
-     * cluster: a warning, and the bound.
+     * defaults); without ringHash, the deprecated minimumRingSize, else Envoy's default 1024, always written. Above
+     * Envoy's bound the proxy would refuse the cluster: a warning, and the bound. With maglev, its table size instead.
      */
-    private static void ringHash(Cluster.Builder c, JsonNode trafficPolicy, String where, List<TranslationWarning> warnings) {
+    private static void consistentHash(Cluster.Builder c, JsonNode trafficPolicy, String where, List<TranslationWarning> warnings) {
         JsonNode ch = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer").path("consistentHash");
-        if (ch == null || !ch.isObject() || ch.has("maglev")) {
+        if (ch == null || !ch.isObject()) {
+            return;
+        }
+        if (ch.path("maglev").isObject()) {
+            maglev(c, ch.path("maglev").path("tableSize").asLong(0), where, warnings);
             return;
         }
         String field = ch.has("ringHash") ? "ringHash.minimumRingSize" : "minimumRingSize";
@@ -142,6 +145,39 @@ final class Clusters {
         }
         c.setRingHashLbConfig(Cluster.RingHashLbConfig.newBuilder().setMinimumRingSize(
                 UInt64Value.of(min)));
+    }
+
+    /** Envoy's bound on maglev_lb_config.table_size (cluster.proto: lte 5000011). */
+    static final long MAX_MAGLEV_TABLE_SIZE = 5000011;
+
+    /**
+     * maglev.tableSize as Istio's ApplyRingHashLoadBalancer writes it: maglev_lb_config.table_size when it is not 0 (0:
+     * none, Envoy's default 65537). The API refuses a size above Envoy's bound or not prime at apply, but takes 1 (Istio's
+     * isPrime, as Envoy's, counts it), with which Envoy's build would take a remainder of 0 for the skip: a warning, and
+     * no table size, so Envoy's default.
+     */
+    private static void maglev(Cluster.Builder c, long tableSize, String where, List<TranslationWarning> warnings) {
+        if (tableSize == 0) {
+            return;
+        }
+        if (tableSize < 2 || tableSize > MAX_MAGLEV_TABLE_SIZE || !prime(tableSize)) {
+            warnings.add(new TranslationWarning(where, "consistentHash.maglev.tableSize " + Long.toUnsignedString(tableSize)
+                    + " is no table Envoy can build (a prime from 2 to " + MAX_MAGLEV_TABLE_SIZE + "); Envoy's default 65537 used"));
+            return;
+        }
+        c.setMaglevLbConfig(Cluster.MaglevLbConfig.newBuilder().setTableSize(UInt64Value.of(tableSize)));
+    }
+
+    private static boolean prime(long n) {
+        if (n % 2 == 0) {
+            return n == 2;
+        }
+        for (long f = 3; f * f <= n; f += 2) {
+            if (n % f == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -137,6 +137,36 @@ class RoutingTest {
                         + "8388608 used")), big.warnings().toString());
     }
 
+    /**
+     * Istio's ApplyRingHashLoadBalancer (pilot/pkg/networking/core/cluster_traffic_policy.go): maglev is lb_policy
+     * MAGLEV, with maglev_lb_config.table_size when tableSize is not 0; the route hashes as for a ring. 1, which Istio's
+     * validation takes and Envoy's table cannot use, is warned and left out.
+     */
+    @Test
+    void maglevAsIstioWritesIt() {
+        ProxyResources r = translateWith("{httpHeaderName: x-user, maglev: {tableSize: 1009}}");
+        Cluster maglev = r.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.MAGLEV, maglev.getLbPolicy());
+        assertEquals(1009, maglev.getMaglevLbConfig().getTableSize().getValue());
+        assertFalse(maglev.hasRingHashLbConfig());
+        assertEquals("x-user", r.route("8000").orElseThrow().getVirtualHosts(0).getRoutes(0).getRoute().getHashPolicy(0)
+                .getHeader().getHeaderName());
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("maglev")), r.warnings().toString());
+        Golden.assertMatches("sidecar-sleep-maglev", r.toJson());
+
+        Cluster defaults = clusterWith("{httpHeaderName: x-user, maglev: {}}");
+        assertEquals(Cluster.LbPolicy.MAGLEV, defaults.getLbPolicy());
+        assertFalse(defaults.hasMaglevLbConfig(), "0: Envoy's default size");
+
+        ProxyResources one = translateWith("{httpHeaderName: x-user, maglev: {tableSize: 1}}");
+        Cluster refused = one.cluster("outbound|8000||httpbin.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.MAGLEV, refused.getLbPolicy());
+        assertFalse(refused.hasMaglevLbConfig());
+        assertTrue(one.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/sticky")
+                && w.message().equals("consistentHash.maglev.tableSize 1 is no table Envoy can build (a prime from 2 to "
+                        + "5000011); Envoy's default 65537 used")), one.warnings().toString());
+    }
+
     private static RouteAction routeWith(String consistentHash) {
         ProxyResources r = translateWith(consistentHash);
         assertEquals(Cluster.LbPolicy.RING_HASH,

@@ -20,7 +20,8 @@ public record ClusterConfig(
         CircuitBreakers circuitBreakers,
         Optional<OutlierDetection> outlierDetection,
         double healthyPanicThreshold,
-        Optional<Duration> maxConnectionDuration) {
+        Optional<Duration> maxConnectionDuration,
+        long maglevTableSize) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -54,9 +55,21 @@ public record ClusterConfig(
                 transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, Optional.empty());
     }
 
+    /** Without maglev_lb_config: Envoy's default table size (MaglevTable::DefaultTableSize). */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, DEFAULT_MAGLEV_TABLE_SIZE);
+    }
+
+    /** MaglevTable::DefaultTableSize (source/extensions/load_balancing_policies/maglev/maglev_lb.h). */
+    public static final long DEFAULT_MAGLEV_TABLE_SIZE = 65537;
+
     public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }
 
-    public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, CLUSTER_PROVIDED }
+    public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV, CLUSTER_PROVIDED }
 
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);

@@ -24,10 +24,13 @@ final class ClusterTranslator {
     /** Envoy's upper bound for both ring sizes (8M). */
     static final long MAX_RING_SIZE = 8 * 1024 * 1024;
 
+    /** cluster.proto's bound on maglev_lb_config.table_size (uint64 lte 5000011). */
+    static final long MAX_MAGLEV_TABLE_SIZE = 5000011;
+
     private ClusterTranslator() {}
 
     static ClusterConfig cluster(Cluster c, String path) {
-        only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "connect_timeout", "load_assignment",
+        only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "maglev_lb_config", "connect_timeout", "load_assignment",
                 "upstream_bind_config", "common_http_protocol_options", "typed_extension_protocol_options", "max_requests_per_connection", "dns_lookup_family",
                 "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config");
         if (c.getName().isEmpty()) {
@@ -44,6 +47,7 @@ final class ClusterTranslator {
             case LEAST_REQUEST -> ClusterConfig.LbPolicy.LEAST_REQUEST;
             case RANDOM -> ClusterConfig.LbPolicy.RANDOM;
             case RING_HASH -> ClusterConfig.LbPolicy.RING_HASH;
+            case MAGLEV -> ClusterConfig.LbPolicy.MAGLEV;
             case CLUSTER_PROVIDED -> ClusterConfig.LbPolicy.CLUSTER_PROVIDED;
             default -> throw new ConfigException(at(path, "lb_policy"), c.getLbPolicy() + " is not supported");
         };
@@ -64,6 +68,9 @@ final class ClusterTranslator {
         }
         if (c.hasRingHashLbConfig() && lb != ClusterConfig.LbPolicy.RING_HASH) {
             throw new ConfigException(at(path, "ring_hash_lb_config"), "is only valid with lb_policy RING_HASH");
+        }
+        if (c.hasMaglevLbConfig() && lb != ClusterConfig.LbPolicy.MAGLEV) {
+            throw new ConfigException(at(path, "maglev_lb_config"), "is only valid with lb_policy MAGLEV");
         }
         List<ClusterConfig.Endpoint> endpoints = c.hasLoadAssignment()
                 ? endpoints(c.getLoadAssignment(), at(path, "load_assignment"), c)
@@ -100,7 +107,50 @@ final class ClusterTranslator {
             }
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
-                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration());
+                transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration(),
+                maglevTableSize(c, path));
+    }
+
+    /**
+     * maglev_lb_config.table_size, Envoy's default 65537 without it: at most 5000011 (cluster.proto's validation) and a
+     * prime (MaglevLoadBalancer's constructor, with its message; source/extensions/load_balancing_policies/maglev/
+     * maglev_lb.cc). 1, which Envoy's prime check takes, is refused too: the table's skip, in [1, size - 1], would have no
+     * value (Envoy's build divides by zero).
+     */
+    private static long maglevTableSize(Cluster c, String path) {
+        if (!c.hasMaglevLbConfig()) {
+            return ClusterConfig.DEFAULT_MAGLEV_TABLE_SIZE;
+        }
+        String mPath = at(path, "maglev_lb_config");
+        only(c.getMaglevLbConfig(), mPath, "table_size");
+        if (!c.getMaglevLbConfig().hasTableSize()) {
+            return ClusterConfig.DEFAULT_MAGLEV_TABLE_SIZE;
+        }
+        long size = c.getMaglevLbConfig().getTableSize().getValue();
+        String sizePath = at(mPath, "table_size");
+        if (size < 0 || size > MAX_MAGLEV_TABLE_SIZE) {
+            throw new ConfigException(sizePath, Long.toUnsignedString(size) + ": value must be less than or equal to " + MAX_MAGLEV_TABLE_SIZE);
+        }
+        if (size == 1) {
+            // Envoy's Primes::isPrime counts 1, then takes the skip as a remainder of table_size - 1 = 0.
+            throw new ConfigException(sizePath, "1: a table of one slot leaves Maglev's skip no value (table_size - 1 is 0)");
+        }
+        if (!prime(size)) {
+            throw new ConfigException(sizePath, size + ": The table size of maglev must be prime number");
+        }
+        return size;
+    }
+
+    private static boolean prime(long n) {
+        if (n < 2 || n % 2 == 0) {
+            return n == 2;
+        }
+        for (long f = 3; f * f <= n; f += 2) {
+            if (n % f == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ClusterConfig.RingHash ringHash(Cluster c, String path) {

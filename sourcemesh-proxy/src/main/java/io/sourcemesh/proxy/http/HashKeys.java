@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.address.IpLiteral;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.upstream.XxHash64;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,9 @@ final class HashKeys {
     /** This policy's key for the request, or null when the request has none (a cookie may then be generated). */
     static String key(RouteConfig.HashPolicy p, HttpRequest request, StreamInfo info) {
         if (p.sourceIp()) {
-            return info.downstreamRemoteAddress().getAddress().getHostAddress();
+            // Envoy's ConnectionSourceIpHashMethod hashes addressAsString: inet_ntop's "::1", not Java's "0:0:0:0:0:0:0:1",
+            // so a Maglev cluster picks the endpoint Envoy would for an IPv6 client too.
+            return IpLiteral.format(info.downstreamRemoteAddress().getAddress().getAddress());
         }
         if (p.header().isPresent()) {
             return request.headers().get(p.header().get());

@@ -105,7 +105,7 @@ public final class ClusterRuntime {
             list.add(new UpstreamHost(e.address(), e.weight()));
         }
         this.hosts = List.copyOf(list);
-        this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash());
+        this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize());
         this.defaultBinding = config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
         String p = "cluster." + config.name() + ".";
         cxTotal = stats.counter(p + "upstream_cx_total");
@@ -251,7 +251,7 @@ public final class ClusterRuntime {
         List<UpstreamHost> ok = hosts.stream().filter(h -> !outlier.ejected(h)).toList();
         boolean panic = !hosts.isEmpty() && 100.0 * ok.size() / hosts.size() < config.healthyPanicThreshold();
         LoadBalancer lb = panic ? loadBalancer : ok.size() == hosts.size() ? loadBalancer
-                : LoadBalancer.create(config.lbPolicy(), ok, config.ringHash());
+                : LoadBalancer.create(config.lbPolicy(), ok, config.ringHash(), config.maglevTableSize());
         view = new HealthyView(generation, lb, !panic && ok.isEmpty());
         healthy = view;
         return view;

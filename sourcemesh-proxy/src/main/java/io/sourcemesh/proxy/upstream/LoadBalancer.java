@@ -11,10 +11,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Picks a host for a request or connection; one instance per cluster version, shared by all loops. */
 public interface LoadBalancer {
 
-    /** {@code hashKey} is the ring-hash input (source IP, header value); null when the request has none. */
+    /** {@code hashKey} is the consistent hash's input (source IP, header value); null when the request has none. */
     UpstreamHost choose(String hashKey);
 
+    /** A balancer of Envoy's default Maglev table size. */
     static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring) {
+        return create(policy, hosts, ring, ClusterConfig.DEFAULT_MAGLEV_TABLE_SIZE);
+    }
+
+    static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
+            long maglevTableSize) {
         if (hosts.isEmpty()) {
             return key -> null;
         }
@@ -28,6 +34,7 @@ public interface LoadBalancer {
             case LEAST_REQUEST -> new LeastRequest(hosts);
             case RANDOM -> new Random(hosts);
             case RING_HASH -> new RingHash(hosts, ring);
+            case MAGLEV -> MaglevTable.of(hosts, maglevTableSize);
         };
     }
 

@@ -27,6 +27,30 @@ class ClusterTranslationTest {
                 Duration.ofSeconds(5), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.of(Duration.ofHours(1)), 0), c);
     }
 
+    /**
+     * lb_policy MAGLEV with maglev_lb_config.table_size, Envoy's default 65537 without it; Envoy refuses a size above
+     * cluster.proto's bound or not prime (source/extensions/load_balancing_policies/maglev/maglev_lb.cc).
+     */
+    @Test
+    void maglev() {
+        ClusterConfig c = cluster("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {table_size: 5000011}}\n");
+        assertEquals(ClusterConfig.LbPolicy.MAGLEV, c.lbPolicy());
+        assertEquals(5000011, c.maglevTableSize());
+        assertEquals(65537, cluster("- {name: c, lb_policy: MAGLEV}\n").maglevTableSize());
+        assertEquals(65537, cluster("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {}}\n").maglevTableSize());
+        assertEquals(2, cluster("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {table_size: 2}}\n").maglevTableSize());
+        rejects(clusters("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {table_size: 65536}}\n"),
+                "clusters[0].maglev_lb_config.table_size: 65536: The table size of maglev must be prime number");
+        rejects(clusters("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {table_size: 1}}\n"),
+                "clusters[0].maglev_lb_config.table_size: 1: a table of one slot leaves Maglev's skip no value (table_size - 1 is 0)");
+        rejects(clusters("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {table_size: 0}}\n"),
+                "clusters[0].maglev_lb_config.table_size: 0: The table size of maglev must be prime number");
+        rejects(clusters("- {name: c, lb_policy: MAGLEV, maglev_lb_config: {table_size: 5000077}}\n"),
+                "clusters[0].maglev_lb_config.table_size: 5000077: value must be less than or equal to 5000011");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, maglev_lb_config: {table_size: 7}}\n"),
+                "clusters[0].maglev_lb_config: is only valid with lb_policy MAGLEV");
+    }
+
     @Test
     void everySupportedField() {
         ClusterConfig c = cluster("""
@@ -116,7 +140,8 @@ class ClusterTranslationTest {
     void rejections() {
         rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");
         rejects(clusters("- {name: c, type: EDS}\n"), "clusters[0].type: EDS is not supported");
-        rejects(clusters("- {name: c, lb_policy: MAGLEV}\n"), "clusters[0].lb_policy: MAGLEV is not supported");
+        rejects(clusters("- {name: c, lb_policy: LOAD_BALANCING_POLICY_CONFIG}\n"),
+                "clusters[0].lb_policy: LOAD_BALANCING_POLICY_CONFIG is not supported");
         rejects(clusters("- {name: c, type: ORIGINAL_DST}\n"), "clusters[0].lb_policy: LB policy ROUND_ROBIN is not valid for Cluster type "
                 + "ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'");
         rejects(clusters("- {name: c, lb_policy: CLUSTER_PROVIDED}\n"),

@@ -4,10 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -67,5 +73,18 @@ class HashKeysTest {
                 "v"));
         assertEquals("s=\"v\"; HttpOnly", HashKeys.setCookie(new RouteConfig.HashCookie("s", "", OptionalLong.of(0), List.of()), "v"),
                 "a ttl of 0 is a session cookie: no Max-Age");
+    }
+
+    /** source_ip is Envoy's Ip::addressAsString of the client: inet_ntop's forms (source/common/http/hash_policy.cc). */
+    @Test
+    void sourceIpKeyIsTheAddressAsEnvoyPrintsIt() {
+        RouteConfig.HashPolicy sourceIp = new RouteConfig.HashPolicy(Optional.empty(), true, false);
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        assertEquals("::1", HashKeys.key(sourceIp, request,
+                StreamInfo.start().downstreamRemoteAddress(new InetSocketAddress("::1", 40000))));
+        assertEquals("fd00::a:1", HashKeys.key(sourceIp, request, StreamInfo.start()
+                .downstreamRemoteAddress(new InetSocketAddress("fd00:0:0:0:0:0:a:1", 40000))));
+        assertEquals("10.0.0.7", HashKeys.key(sourceIp, request,
+                StreamInfo.start().downstreamRemoteAddress(new InetSocketAddress("10.0.0.7", 40000))));
     }
 }

@@ -122,4 +122,42 @@ class ClusterRuntimeTest {
         assertSame(ch, cluster.pollIdle(host, bound));
         ch.close();
     }
+
+    /**
+     * A MAGLEV cluster balances over the hosts outlier detection has not ejected with a table of those hosts, as Envoy's
+     * ThreadAwareLoadBalancerBase::refresh builds it from the healthy hosts (source/common/upstream/thread_aware_lb_impl.cc):
+     * the ejected host's keys go elsewhere, the table is the one Envoy builds over the rest, and most keys stay.
+     */
+    @Test
+    void maglevBalancesOverTheHostsNotEjected() {
+        List<ClusterConfig.Endpoint> endpoints = java.util.stream.IntStream.rangeClosed(9001, 9005)
+                .mapToObj(p -> new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.1", p), 1)).toList();
+        ClusterConfig config = new ClusterConfig("origin", ClusterConfig.DiscoveryType.STATIC, ClusterConfig.LbPolicy.MAGLEV,
+                endpoints, Duration.ofSeconds(1), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0,
+                io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER, ClusterConfig.CircuitBreakers.DEFAULTS,
+                Optional.of(new ClusterConfig.OutlierDetection(1, 100, 5, 0, Duration.ofSeconds(10), Duration.ofSeconds(30),
+                        Duration.ofSeconds(300), 100)), 0, Optional.empty(), 101);
+        ClusterRuntime cluster = new ClusterRuntime(config, new Stats(), UpstreamTransportSocket.RAW_BUFFER);
+        List<UpstreamHost> hosts = List.copyOf(cluster.hosts());
+        MaglevTable all = MaglevTable.of(hosts, 101);
+        for (int k = 0; k < 200; k++) {
+            assertSame(all.choose("user-" + k), cluster.choose("user-" + k, null).orElseThrow(), "the table of size 101");
+        }
+        UpstreamHost ejected = hosts.get(2);
+        cluster.outlierResult(ejected, 503);
+        assertTrue(cluster.ejected(ejected));
+        MaglevTable rest = MaglevTable.of(hosts.stream().filter(h -> h != ejected).toList(), 101);
+        int stayed = 0;
+        int others = 0;
+        for (int k = 0; k < 200; k++) {
+            UpstreamHost now = cluster.choose("user-" + k, null).orElseThrow();
+            assertSame(rest.choose("user-" + k), now);
+            assertNotSame(ejected, now);
+            if (all.choose("user-" + k) != ejected) {
+                others++;
+                stayed += all.choose("user-" + k) == now ? 1 : 0;
+            }
+        }
+        assertTrue(stayed >= others * 0.8, stayed + " of " + others + " keys kept their host");
+    }
 }

@@ -1,10 +1,11 @@
-package io.sourcemesh.proxy.http;
+package io.sourcemesh.proxy.upstream;
 
 /**
- * XXH64 with seed 0, Envoy's HashUtil::xxHash64 (source/common/common/hash.h): the hash a generated hash-policy
- * cookie's value is made of, so the value a client gets is the one Envoy would give it for the same connection.
+ * XXH64, Envoy's HashUtil::xxHash64 (source/common/common/hash.h): the hash a generated hash-policy cookie's value is
+ * made of, so the value a client gets is the one Envoy would give it for the same connection, and Maglev's (a host's
+ * offset and skip, seeds 0 and 1, and the request's key), so a key picks the endpoint Envoy's table would.
  */
-final class XxHash64 {
+public final class XxHash64 {
     private static final long P1 = 0x9E3779B185EBCA87L;
     private static final long P2 = 0xC2B2AE3D27D4EB4FL;
     private static final long P3 = 0x165667B19E3779F9L;
@@ -13,15 +14,20 @@ final class XxHash64 {
 
     private XxHash64() {}
 
-    static long hash(byte[] in) {
+    /** Seed 0, HashUtil::xxHash64's default. */
+    public static long hash(byte[] in) {
+        return hash(in, 0);
+    }
+
+    public static long hash(byte[] in, long seed) {
         int n = in.length;
         int i = 0;
         long h;
         if (n >= 32) {
-            long v1 = P1 + P2;
-            long v2 = P2;
-            long v3 = 0;
-            long v4 = -P1;
+            long v1 = seed + P1 + P2;
+            long v2 = seed + P2;
+            long v3 = seed;
+            long v4 = seed - P1;
             for (; i <= n - 32; i += 32) {
                 v1 = round(v1, long64(in, i));
                 v2 = round(v2, long64(in, i + 8));
@@ -34,7 +40,7 @@ final class XxHash64 {
             h = merge(h, v3);
             h = merge(h, v4);
         } else {
-            h = P5;
+            h = seed + P5;
         }
         h += n;
         for (; i <= n - 8; i += 8) {

@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.http;
+package io.sourcemesh.proxy.upstream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
