@@ -1,20 +1,35 @@
 package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A VirtualService's rules beyond its schema that Istio's ValidateVirtualService (pkg/config/validation/validation.go)
  * refuses and our translation relies on: each tls route's sniHosts must be covered by the VirtualService's hosts
- * (validateSniHost), else the route could serve names the VirtualService does not claim.
+ * (validateSniHost), else the route could serve names the VirtualService does not claim; an http route's retries as
+ * validateHTTPRetry checks them (attempts, and perTryTimeout a duration of whole milliseconds, at least 1ms, as
+ * pkg/config/validation/agent's ValidateDuration), else a perTryTimeout could be dropped with retries turned off.
  */
 public final class VirtualServiceRules {
+    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
+    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(h|m|s|ms|us|ns)");
+
     private VirtualServiceRules() {
     }
 
     static void check(JsonNode object, List<FieldError> errors) {
+        JsonNode http = object.path("spec").path("http");
+        for (int i = 0; i < http.size(); i++) {
+            JsonNode retries = http.get(i).path("retries");
+            if (retries.isObject()) {
+                checkRetries("spec.http[" + i + "].retries", retries, errors);
+            }
+        }
         List<String> hosts = new ArrayList<>();
         object.path("spec").path("hosts").forEach(h -> hosts.add(h.asText()));
         forEachSniHost(object, (path, sni) -> {
@@ -38,6 +53,52 @@ public final class VirtualServiceRules {
             }
         });
         return out;
+    }
+
+    /** Istio's validateHTTPRetry, in its words under the field's path. */
+    private static void checkRetries(String at, JsonNode retries, List<FieldError> errors) {
+        long attempts = retries.path("attempts").asLong(0);
+        if (attempts < 0) {
+            errors.add(invalid(at + ".attempts", "attempts cannot be negative"));
+        }
+        if (attempts == 0 && (retries.hasNonNull("perTryTimeout") || !retries.path("retryOn").asText("").isEmpty()
+                || retries.hasNonNull("retryRemoteLocalities"))) {
+            errors.add(invalid(at, "http retry policy configured when attempts are set to 0 (disabled)"));
+        }
+        if (retries.hasNonNull("perTryTimeout")) {
+            String text = retries.path("perTryTimeout").asText();
+            String problem = durationProblem(text);
+            if (problem != null) {
+                errors.add(invalid(at + ".perTryTimeout", "\"" + text + "\": " + problem));
+            }
+        }
+    }
+
+    /** ValidateDuration's complaint about {@code text} (not a duration: ours), or null when it is fine. */
+    private static String durationProblem(String text) {
+        Matcher m = DURATION.matcher(text);
+        if (!m.matches()) {
+            return "not a duration (such as 2s, 0.5s or 250ms)";
+        }
+        BigDecimal nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(switch (m.group(2)) {
+            case "h" -> 3_600_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "ms" -> 1_000_000L;
+            case "us" -> 1_000L;
+            default -> 1L;
+        }));
+        if (nanos.compareTo(BigDecimal.valueOf(1_000_000L)) < 0) {
+            return "duration must be greater than 1ms";
+        }
+        if (nanos.remainder(BigDecimal.valueOf(1_000_000L)).signum() != 0) {
+            return "only durations to ms precision are supported";
+        }
+        return null;
+    }
+
+    private static FieldError invalid(String path, String message) {
+        return new FieldError(path, path + ": Invalid value: " + message);
     }
 
     /** Every tls route's sniHosts entry with its field path. */

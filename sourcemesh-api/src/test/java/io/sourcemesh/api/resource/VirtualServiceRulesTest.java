@@ -8,7 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Istio's validateSniHost (pkg/config/validation/validation.go): a tls route's sniHosts within the VirtualService's hosts. */
+/** Istio's validateSniHost and validateHTTPRetry (pkg/config/validation/validation.go): sniHosts within the hosts, retries. */
 class VirtualServiceRulesTest {
     private static final ObjectMapper YAML = new YAMLMapper();
 
@@ -66,5 +66,48 @@ class VirtualServiceRulesTest {
                 "spec.tls[0].match[0].sniHosts[2]: using an IP address (\"2001:db8::1\") goes against SNI spec and most clients "
                         + "do not support this"),
                 io.sourcemesh.api.support.SupportCheck.check(vs).warned());
+    }
+
+    private static List<String> retryErrors(String retries) throws Exception {
+        String doc = """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: r, namespace: default}
+                spec:
+                  hosts: [httpbin]
+                  http:
+                  - route: [{destination: {host: httpbin}}]
+                    retries: %s
+                """.formatted(retries);
+        return Validator.validate(YAML.readTree(doc)).stream().map(FieldError::message).toList();
+    }
+
+    /** Istio's validateHTTPRetry, perTryTimeout by pkg/config/validation/agent's ValidateDuration. */
+    @Test
+    void perTryTimeoutsOfWholeMillisecondsFromOneAreAccepted() throws Exception {
+        for (String ok : List.of("2s", "0.5s", "1ms", "250ms", "1m", "0.001s")) {
+            assertEquals(List.of(), retryErrors("{attempts: 2, perTryTimeout: " + ok + "}"), ok);
+        }
+        assertEquals(List.of(), retryErrors("{attempts: 0}"), "attempts 0 alone turns retries off");
+    }
+
+    @Test
+    void aPerTryTimeoutUnderOneMillisecondOrFinerIsRefusedWithIstiosMessage() throws Exception {
+        String at = "spec.http[0].retries.perTryTimeout: Invalid value: ";
+        assertEquals(List.of(at + "\"0.5ms\": duration must be greater than 1ms"), retryErrors("{attempts: 2, perTryTimeout: 0.5ms}"));
+        assertEquals(List.of(at + "\"0s\": duration must be greater than 1ms"), retryErrors("{attempts: 2, perTryTimeout: 0s}"));
+        assertEquals(List.of(at + "\"1500us\": only durations to ms precision are supported"),
+                retryErrors("{attempts: 2, perTryTimeout: 1500us}"));
+        assertEquals(List.of(at + "\"soon\": not a duration (such as 2s, 0.5s or 250ms)"), retryErrors("{attempts: 2, perTryTimeout: soon}"));
+    }
+
+    @Test
+    void retriesConfiguredWithAttemptsZeroOrNegativeAreRefused() throws Exception {
+        assertEquals(List.of("spec.http[0].retries: Invalid value: http retry policy configured when attempts are set to 0 (disabled)"),
+                retryErrors("{perTryTimeout: 2s}"), "no attempts: 0, so the perTryTimeout would go unused");
+        assertEquals(List.of("spec.http[0].retries: Invalid value: http retry policy configured when attempts are set to 0 (disabled)"),
+                retryErrors("{attempts: 0, retryOn: 5xx}"));
+        assertEquals(List.of("spec.http[0].retries.attempts: Invalid value: attempts cannot be negative"),
+                retryErrors("{attempts: -1}"));
     }
 }
