@@ -206,7 +206,7 @@ final class Router {
         }
         host = chosen.get();
         info.upstreamHost(host.address());
-        routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
+        routeTimeout = forward.timeout().orElse(Duration.ZERO); // empty is the route's 0s: none (unset got 15 s in translation)
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         UpstreamHeaders.prepare(request, upgrade);

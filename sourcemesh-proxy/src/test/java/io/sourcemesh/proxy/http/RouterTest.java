@@ -201,6 +201,24 @@ class RouterTest {
     }
 
     /**
+     * A route's timeout of 0s (Istio writes it on every route) is none, as Envoy's: the translation gives an unset one
+     * Envoy's 15 s and a 0s one no value, which is not the default again here.
+     */
+    @Test
+    void aRouteTimeoutOfZeroArmsNoTimer() throws Exception {
+        RouteConfig.Forward none = new RouteConfig.Forward(Optional.of("origin"), List.of(), Optional.empty(), Optional.empty(),
+                Optional.empty(), List.of());
+        proxy = new EmbeddedProxy(routes(route("r", "/", none)), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        assertEquals(UpstreamRequest.State.SENT, s.router().current().state());
+        assertFalse(s.router().timeoutArmed(), "no route timeout");
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(client).endsWith("ok"));
+    }
+
+    /**
      * Envoy's UpstreamRequest::onPerTryTimeout: once the response has started downstream the per-try timeout is ignored
      * (the route timeout bounds the rest); the body still comes from the same attempt.
      */
