@@ -35,6 +35,8 @@ import java.util.function.Predicate;
 final class Router {
     static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+    private static final AsciiString X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-timeout-ms");
+    private static final AsciiString X_ENVOY_UPSTREAM_RQ_PER_TRY_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-per-try-timeout-ms");
     /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
     private static final AsciiString[] MILLIS = new AsciiString[1000];
 
@@ -87,8 +89,9 @@ final class Router {
     /** The connection's route clock ({@link ConnectionTimers}) has this router's route timeout armed. */
     private boolean timeoutArmed;
     /**
-     * Each attempt's per_try_timeout in nanoseconds, 0 for none: the retry policy's, none when it is not below the route
-     * timeout (Envoy's FilterUtility::finalTimeout). A field, not a timer object: the route clock holds the deadline.
+     * Each attempt's per_try_timeout in nanoseconds, 0 for none: the retry policy's, or an internal request's
+     * x-envoy-upstream-rq-per-try-timeout-ms; none when it is not below the route timeout (Envoy's
+     * FilterUtility::finalTimeout). A field, not a timer object: the route clock holds the deadline.
      */
     private long perTryNanos;
     /** The route clock has the current attempt's per-try timeout armed. */
@@ -207,6 +210,20 @@ final class Router {
         host = chosen.get();
         info.upstreamHost(host.address());
         routeTimeout = forward.timeout().orElse(Duration.ZERO); // empty is the route's 0s: none (unset got 15 s in translation)
+        long perTry = forward.retryPolicy().isPresent() ? forward.retryPolicy().get().perTryTimeout().toNanos() : 0;
+        if (internalRequest) {
+            // Only an internal request still carries Envoy's timeout headers (RequestHeaderMutator removes them from any
+            // other): the router takes them over the route's and removes them (FilterUtility::finalTimeout).
+            long ms = millisHeader(X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS);
+            if (ms >= 0) {
+                routeTimeout = Duration.ofMillis(ms);
+            }
+            ms = millisHeader(X_ENVOY_UPSTREAM_RQ_PER_TRY_TIMEOUT_MS);
+            if (ms >= 0) {
+                perTry = ms * 1_000_000;
+            }
+        }
+        perTryNanos = perTryNanos(perTry, routeTimeout);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         UpstreamHeaders.prepare(request, upgrade);
@@ -225,11 +242,7 @@ final class Router {
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         host.requestStarted();
-        if (forward.retryPolicy().isPresent()) {
-            RouteConfig.RetryPolicy policy = forward.retryPolicy().get();
-            retries = new RetryState(policy, cluster);
-            perTryNanos = perTryNanos(policy.perTryTimeout(), routeTimeout);
-        }
+        retries = forward.retryPolicy().isPresent() ? new RetryState(forward.retryPolicy().get(), cluster) : null;
         upstreamStartNanos = stream.connection().now();
         if (takeConnection()) {
             return;
@@ -413,10 +426,31 @@ final class Router {
         }
     }
 
-    /** The per-try timeout: the retry policy's when it is below the route timeout (or there is none), else none. */
-    private static long perTryNanos(Duration perTry, Duration route) {
-        long nanos = perTry.toNanos();
+    /** The per-try timeout when it is below the route timeout (or there is none), else none. */
+    private static long perTryNanos(long nanos, Duration route) {
         return !route.isZero() && nanos >= route.toNanos() ? 0 : nanos;
+    }
+
+    /**
+     * The request header's milliseconds, removed; -1 when it is absent or not a number (Envoy's SimpleAtoi fails: the
+     * route's value stays, the header goes all the same).
+     */
+    private long millisHeader(AsciiString name) {
+        HttpHeaders headers = request.headers();
+        if (!headers.contains(name)) {
+            return -1;
+        }
+        String value = headers.get(name).trim();
+        headers.remove(name);
+        if (value.isEmpty() || value.length() > 18) {
+            return -1;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) < '0' || value.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(value);
     }
 
     private void disarmAttemptTimer() {

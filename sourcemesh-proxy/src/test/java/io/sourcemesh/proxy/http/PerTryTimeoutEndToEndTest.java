@@ -36,9 +36,13 @@ class PerTryTimeoutEndToEndTest {
 
     /** A proxy whose one route to the origin has these route fields (YAML flow, e.g. "timeout: 5s, retry_policy: {...}"). */
     private String start(String routeFields, String... replies) throws Exception {
+        return startWith("", routeFields, replies);
+    }
+
+    private String startWith(String hcmFields, String routeFields, String... replies) throws Exception {
         origin = RawOrigin.replyingInTurn(replies);
         log = dir.resolve("access.log");
-        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.address().getPort())
+        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.address().getPort()).hcmFields(hcmFields)
                 .routes("- match: {prefix: /}\n  route: {cluster: origin, " + routeFields + "}\n")
                 .accessLog(log, FORMAT).yaml()), 1);
         return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + "/";
@@ -128,5 +132,38 @@ class PerTryTimeoutEndToEndTest {
         int attempts = Integer.parseInt(line.substring(line.lastIndexOf(' ') + 1));
         assertEquals(attempts - 1, counter("cluster.origin.upstream_rq_per_try_timeout"), "all but the last ran out of their own");
         assertEquals(1, counter("cluster.origin.upstream_rq_timeout"), "the route timeout ended it, not the sixth per-try one");
+    }
+
+    /** The client (curl on 127.0.0.1, no x-forwarded-for) is internal when 127.0.0.1/32 is an internal address. */
+    private static String internalIf(String cidr) {
+        return "use_remote_address: true\ninternal_address_config: {cidr_ranges: [{address_prefix: " + cidr + ", prefix_len: 32}]}";
+    }
+
+    /**
+     * FilterUtility::finalTimeout: an internal request's x-envoy-upstream-rq-per-try-timeout-ms is each attempt's timeout
+     * (with or without a retry policy), its x-envoy-upstream-rq-timeout-ms the route's; both removed before the upstream.
+     */
+    @Test
+    void anInternalRequestsTimeoutHeadersAreTakenAndRemoved() throws Exception {
+        String url = startWith(internalIf("127.0.0.1"), "timeout: 10s", STALL);
+        Curl.Result r = Curl.run("--max-time", "10", "-H", "x-envoy-upstream-rq-per-try-timeout-ms: 200", url);
+        assertEquals(504, r.status(), r.out() + r.err());
+        assertEquals("504 UT upstream_per_try_timeout 1", LogFiles.awaitLine(log), "no retry policy: no retry");
+        assertTrue(origin.requests().get(0).toLowerCase().indexOf("x-envoy-upstream-rq") < 0, origin.requests().get(0));
+        Curl.Result r2 = Curl.run("--max-time", "10", "-H", "x-envoy-upstream-rq-timeout-ms: 300", "-H",
+                "x-envoy-upstream-rq-per-try-timeout-ms: 300", url);
+        assertEquals(504, r2.status(), r2.out() + r2.err());
+        assertEquals("504 UT upstream_response_timeout 1", LogFiles.awaitLines(log, 2).get(1),
+                "the header's route timeout, the per-try one not below it is none");
+        assertTrue(origin.requests().get(1).toLowerCase().indexOf("x-envoy-upstream-rq") < 0, origin.requests().get(1));
+    }
+
+    /** An external request's timeout headers are removed by the connection manager before the router could take them. */
+    @Test
+    void anExternalRequestsTimeoutHeadersAreNotTaken() throws Exception {
+        String url = startWith(internalIf("10.0.0.1"), "timeout: 0.5s", STALL);
+        Curl.Result r = Curl.run("--max-time", "10", "-H", "x-envoy-upstream-rq-per-try-timeout-ms: 100", url);
+        assertEquals(504, r.status(), r.out() + r.err());
+        assertEquals("504 UT upstream_response_timeout 1", LogFiles.awaitLine(log));
     }
 }
