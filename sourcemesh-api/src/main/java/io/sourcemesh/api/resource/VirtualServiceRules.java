@@ -1,8 +1,8 @@
 package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiConsumer;
@@ -12,11 +12,17 @@ import java.util.regex.Pattern;
 /**
  * A VirtualService's rules beyond its schema that Istio's ValidateVirtualService (pkg/config/validation/validation.go)
  * refuses and our translation relies on: each tls route's sniHosts must be covered by the VirtualService's hosts
- * (validateSniHost), else the route could serve names the VirtualService does not claim; and each http route's
+ * (validateSniHost), else the route could serve names the VirtualService does not claim; each http route's
  * corsPolicy as validateCORSPolicy checks it (an origin match with a value, HTTP methods Go's net/http names or *,
- * header names of token characters or *, a maxAge of at least 1ms in whole seconds), in Istio's words.
+ * header names of token characters or *, a maxAge of at least 1ms in whole seconds); and its retries as
+ * validateHTTPRetry checks them (attempts, and perTryTimeout a duration of whole milliseconds, at least 1ms, as
+ * pkg/config/validation/agent's ValidateDuration), else a perTryTimeout could be dropped with retries turned off.
+ * In Istio's words.
  */
 public final class VirtualServiceRules {
+    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
+    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(h|m|s|ms|us|ns)");
+
     private VirtualServiceRules() {
     }
 
@@ -25,8 +31,6 @@ public final class VirtualServiceRules {
             "TRACE", "*");
     /** Istio's validHeaderNameRegex: RFC 7230's tchar. */
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~A-Za-z0-9]+");
-    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
-    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(h|m|s|ms|us|ns)");
 
     static void check(JsonNode object, List<FieldError> errors) {
         JsonNode http = object.path("spec").path("http");
@@ -34,6 +38,10 @@ public final class VirtualServiceRules {
             JsonNode cors = http.get(i).path("corsPolicy");
             if (cors.isObject()) {
                 checkCors("spec.http[" + i + "].corsPolicy", cors, errors);
+            }
+            JsonNode retries = http.get(i).path("retries");
+            if (retries.isObject()) {
+                checkRetries("spec.http[" + i + "].retries", retries, errors);
             }
         }
         List<String> hosts = new ArrayList<>();
@@ -93,31 +101,77 @@ public final class VirtualServiceRules {
             String maxAge = cors.path("maxAge").asText();
             Matcher m = DURATION.matcher(maxAge);
             if (!m.matches()) {
-                errors.add(invalid(at + ".maxAge", maxAge, "is not a duration (a number and one of h, m, s, ms, us, ns)"));
+                errors.add(invalid(at + ".maxAge", maxAge, durationProblem(maxAge)));
                 return;
             }
-            BigDecimal nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(switch (m.group(2)) {
-                case "h" -> 3_600_000_000_000L;
-                case "m" -> 60_000_000_000L;
-                case "s" -> 1_000_000_000L;
-                case "ms" -> 1_000_000L;
-                case "us" -> 1_000L;
-                default -> 1L;
-            }));
-            // agent.ValidateDuration, then validateCORSPolicy's own seconds rule: Envoy's max_age is whole seconds.
-            if (nanos.compareTo(BigDecimal.valueOf(1_000_000L)) < 0) {
-                errors.add(invalid(at + ".maxAge", maxAge, "duration must be greater than 1ms"));
-            } else if (nanos.remainder(BigDecimal.valueOf(1_000_000L)).signum() != 0) {
-                errors.add(invalid(at + ".maxAge", maxAge, "only durations to ms precision are supported"));
+            // agent.ValidateDuration, then validateCORSPolicy's own seconds rule (Envoy's max_age is whole seconds):
+            // Istio reports both.
+            String problem = durationProblem(maxAge);
+            if (problem != null) {
+                errors.add(invalid(at + ".maxAge", maxAge, problem));
             }
-            if (nanos.remainder(BigDecimal.valueOf(1_000_000_000L)).signum() != 0) {
+            if (nanos(m).remainder(BigDecimal.valueOf(1_000_000_000L)).signum() != 0) {
                 errors.add(invalid(at + ".maxAge", maxAge, "max_age duration is accurate only to seconds precision"));
             }
         }
     }
 
+    /** Istio's validateHTTPRetry, in its words under the field's path. */
+    private static void checkRetries(String at, JsonNode retries, List<FieldError> errors) {
+        long attempts = retries.path("attempts").asLong(0);
+        if (attempts < 0) {
+            errors.add(invalid(at + ".attempts", "attempts cannot be negative"));
+        }
+        if (attempts == 0 && (retries.hasNonNull("perTryTimeout") || !retries.path("retryOn").asText("").isEmpty()
+                || retries.hasNonNull("retryRemoteLocalities"))) {
+            errors.add(invalid(at, "http retry policy configured when attempts are set to 0 (disabled)"));
+        }
+        if (retries.hasNonNull("perTryTimeout")) {
+            String text = retries.path("perTryTimeout").asText();
+            String problem = durationProblem(text);
+            if (problem != null) {
+                errors.add(invalid(at + ".perTryTimeout", text, problem));
+            }
+        }
+    }
+
+    /** ValidateDuration's complaint about {@code text} (not a duration: ours), or null when it is fine. */
+    private static String durationProblem(String text) {
+        Matcher m = DURATION.matcher(text);
+        if (!m.matches()) {
+            return "not a duration (such as 2s, 0.5s or 250ms)";
+        }
+        BigDecimal nanos = nanos(m);
+        if (nanos.compareTo(BigDecimal.valueOf(1_000_000L)) < 0) {
+            return "duration must be greater than 1ms";
+        }
+        if (nanos.remainder(BigDecimal.valueOf(1_000_000L)).signum() != 0) {
+            return "only durations to ms precision are supported";
+        }
+        return null;
+    }
+
+    /** A duration {@link #DURATION} matched, in nanoseconds. */
+    private static BigDecimal nanos(Matcher m) {
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a duration");
+        }
+        return new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(switch (m.group(2)) {
+            case "h" -> 3_600_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "ms" -> 1_000_000L;
+            case "us" -> 1_000L;
+            default -> 1L;
+        }));
+    }
+
     private static FieldError invalid(String path, String value, String message) {
         return new FieldError(path, path + ": Invalid value: \"" + value + "\": " + message);
+    }
+
+    private static FieldError invalid(String path, String message) {
+        return new FieldError(path, path + ": Invalid value: " + message);
     }
 
     /** Every tls route's sniHosts entry with its field path. */

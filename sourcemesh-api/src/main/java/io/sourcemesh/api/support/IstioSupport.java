@@ -115,7 +115,9 @@ final class IstioSupport {
                 supported(h + ".rewrite", null), warned(h + ".rewrite.uriRegexRewrite", null),
                 supported(h + ".timeout", "0s disables the route timeout"),
                 supported(h + ".retries", "Istio's default policy when unset; attempts: 0 disables retries"),
-                warned(h + ".retries.perTryTimeout", null),
+                supported(h + ".retries.perTryTimeout", "each attempt's timeout once the request went up (Envoy's "
+                        + "per_try_timeout); a timed-out attempt is retried when retryOn has reset, 5xx or gateway-error, else "
+                        + "504 UT; none when not below the route timeout"),
                 warned(h + ".retries.retryRemoteLocalities", null),
                 supported(h + ".fault", "envoy.filters.http.fault: delay (fixedDelay) and abort (httpStatus, grpcStatus), "
                         + "each for its percentage (unset: none)"),

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Istio's validateSniHost (pkg/config/validation/validation.go): a tls route's sniHosts within the VirtualService's hosts;
- * and its validateCORSPolicy: origins, methods, header names, maxAge.
+ * its validateCORSPolicy: origins, methods, header names, maxAge; and its validateHTTPRetry.
  */
 class VirtualServiceRulesTest {
     private static final ObjectMapper YAML = new YAMLMapper();
@@ -110,7 +110,50 @@ class VirtualServiceRulesTest {
         assertEquals(List.of(at + ".maxAge: Invalid value: \"500us\": duration must be greater than 1ms",
                 at + ".maxAge: Invalid value: \"500us\": max_age duration is accurate only to seconds precision"),
                 corsErrors("{maxAge: 500us}"));
-        assertEquals(List.of(at + ".maxAge: Invalid value: \"soon\": is not a duration (a number and one of h, m, s, ms, us, ns)"),
+        assertEquals(List.of(at + ".maxAge: Invalid value: \"soon\": not a duration (such as 2s, 0.5s or 250ms)"),
                 corsErrors("{maxAge: soon}"));
+    }
+
+    private static List<String> retryErrors(String retries) throws Exception {
+        String doc = """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: r, namespace: default}
+                spec:
+                  hosts: [httpbin]
+                  http:
+                  - route: [{destination: {host: httpbin}}]
+                    retries: %s
+                """.formatted(retries);
+        return Validator.validate(YAML.readTree(doc)).stream().map(FieldError::message).toList();
+    }
+
+    /** Istio's validateHTTPRetry, perTryTimeout by pkg/config/validation/agent's ValidateDuration. */
+    @Test
+    void perTryTimeoutsOfWholeMillisecondsFromOneAreAccepted() throws Exception {
+        for (String ok : List.of("2s", "0.5s", "1ms", "250ms", "1m", "0.001s")) {
+            assertEquals(List.of(), retryErrors("{attempts: 2, perTryTimeout: " + ok + "}"), ok);
+        }
+        assertEquals(List.of(), retryErrors("{attempts: 0}"), "attempts 0 alone turns retries off");
+    }
+
+    @Test
+    void aPerTryTimeoutUnderOneMillisecondOrFinerIsRefusedWithIstiosMessage() throws Exception {
+        String at = "spec.http[0].retries.perTryTimeout: Invalid value: ";
+        assertEquals(List.of(at + "\"0.5ms\": duration must be greater than 1ms"), retryErrors("{attempts: 2, perTryTimeout: 0.5ms}"));
+        assertEquals(List.of(at + "\"0s\": duration must be greater than 1ms"), retryErrors("{attempts: 2, perTryTimeout: 0s}"));
+        assertEquals(List.of(at + "\"1500us\": only durations to ms precision are supported"),
+                retryErrors("{attempts: 2, perTryTimeout: 1500us}"));
+        assertEquals(List.of(at + "\"soon\": not a duration (such as 2s, 0.5s or 250ms)"), retryErrors("{attempts: 2, perTryTimeout: soon}"));
+    }
+
+    @Test
+    void retriesConfiguredWithAttemptsZeroOrNegativeAreRefused() throws Exception {
+        assertEquals(List.of("spec.http[0].retries: Invalid value: http retry policy configured when attempts are set to 0 (disabled)"),
+                retryErrors("{perTryTimeout: 2s}"), "no attempts: 0, so the perTryTimeout would go unused");
+        assertEquals(List.of("spec.http[0].retries: Invalid value: http retry policy configured when attempts are set to 0 (disabled)"),
+                retryErrors("{attempts: 0, retryOn: 5xx}"));
+        assertEquals(List.of("spec.http[0].retries.attempts: Invalid value: attempts cannot be negative"),
+                retryErrors("{attempts: -1}"));
     }
 }

@@ -160,8 +160,8 @@ class SupportCheckTest {
 
     @Test
     void theIssuesFieldsAreImplementedOrWarned() throws Exception {
-        // Implemented (timeout, headers, fault): silent; the retry fields Envoy's router has no use for: warned.
-        assertEquals(List.of("spec.http[0].retries.perTryTimeout is not implemented by SourceMesh and has no effect"), check("""
+        // Implemented (timeout, retries with perTryTimeout, headers, fault): silent; retryRemoteLocalities: warned.
+        assertEquals(List.of("spec.http[0].retries.retryRemoteLocalities is not implemented by SourceMesh and has no effect"), check("""
                 apiVersion: networking.istio.io/v1
                 kind: VirtualService
                 metadata: {name: r}
@@ -170,7 +170,7 @@ class SupportCheckTest {
                   http:
                   - route: [{destination: {host: r}}]
                     timeout: 0.5s
-                    retries: {attempts: 3, perTryTimeout: 1s}
+                    retries: {attempts: 3, perTryTimeout: 1s, retryRemoteLocalities: true}
                     headers: {request: {set: {x: y}}}
                     fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
                 """).warned());

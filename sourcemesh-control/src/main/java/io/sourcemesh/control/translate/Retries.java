@@ -7,7 +7,7 @@ import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHosts
 import java.util.ArrayList;
 import java.util.List;
 
-/** VirtualService retries → Envoy retry_policy (Istio's route/retry ConvertPolicy). */
+/** VirtualService retries → Envoy retry_policy (Istio's pilot/pkg/networking/core/route/retry/retry.go ConvertPolicy). */
 final class Retries {
     static final String DEFAULT_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
 
@@ -69,7 +69,13 @@ final class Retries {
                 out.addRetryHostPredicate(defaults(false).getRetryHostPredicate(0));
             }
         }
-        for (String unsupported : List.of("perTryTimeout", "retryRemoteLocalities", "backoff")) {
+        if (retries.has("perTryTimeout")) {
+            // ConvertPolicy copies it as it is; the proxy gives each attempt that long once the request went up.
+            String text = retries.path("perTryTimeout").asText();
+            IstioDurations.parse(text).ifPresentOrElse(out::setPerTryTimeout, () -> warnings.add(
+                    new TranslationWarning(where, "retries.perTryTimeout " + text + " is not a duration; ignored")));
+        }
+        for (String unsupported : List.of("retryRemoteLocalities", "backoff")) {
             if (retries.has(unsupported)) {
                 warnings.add(new TranslationWarning(where, "retries." + unsupported + " is not supported; ignored"));
             }

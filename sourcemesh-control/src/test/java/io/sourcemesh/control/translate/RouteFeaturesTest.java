@@ -37,6 +37,7 @@ class RouteFeaturesTest {
         assertEquals("gateway-error,connect-failure,retriable-status-codes", slow.getRoute().getRetryPolicy().getRetryOn());
         assertEquals(3, slow.getRoute().getRetryPolicy().getNumRetries().getValue());
         assertEquals(List.of(404), slow.getRoute().getRetryPolicy().getRetriableStatusCodesList());
+        assertEquals(250_000_000, slow.getRoute().getRetryPolicy().getPerTryTimeout().getNanos(), "ConvertPolicy copies perTryTimeout");
         assertEquals(List.of("x-set", "x-add"), slow.getRequestHeadersToAddList().stream().map(h -> h.getHeader().getKey()).toList());
         assertEquals(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD, slow.getRequestHeadersToAdd(0).getAppendAction());
         assertEquals(HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD, slow.getRequestHeadersToAdd(1).getAppendAction());

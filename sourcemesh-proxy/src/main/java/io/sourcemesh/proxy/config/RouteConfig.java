@@ -144,14 +144,21 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
 
     /**
      * Envoy's route retry_policy: which failures are retried ({@code retry_on}: connect-failure,
-     * reset, 5xx, gateway-error, retriable-status-codes) and how many more attempts are made.
+     * reset, 5xx, gateway-error, retriable-status-codes), how many more attempts are made, and each
+     * attempt's per_try_timeout ({@link Duration#ZERO}: none, as Envoy's 0).
      * Requests whose body has started to flow upstream are not retried (it is not buffered).
      */
     public record RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
-            boolean previousHosts, int hostSelectionMaxAttempts) {
+            boolean previousHosts, int hostSelectionMaxAttempts, Duration perTryTimeout) {
         public RetryPolicy {
             retryOn = java.util.Set.copyOf(retryOn);
             retriableStatusCodes = java.util.Set.copyOf(retriableStatusCodes);
+            java.util.Objects.requireNonNull(perTryTimeout);
+        }
+
+        public RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
+                boolean previousHosts, int hostSelectionMaxAttempts) {
+            this(retryOn, numRetries, retriableStatusCodes, previousHosts, hostSelectionMaxAttempts, Duration.ZERO);
         }
 
         public RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes) {

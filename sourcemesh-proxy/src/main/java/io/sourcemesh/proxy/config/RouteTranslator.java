@@ -346,8 +346,9 @@ final class RouteTranslator {
     static final String PREVIOUS_HOSTS = "envoy.retry_host_predicates.previous_hosts";
 
     private static RouteConfig.RetryPolicy retryPolicy(io.envoyproxy.envoy.config.route.v3.RetryPolicy r, String path) {
+        // per_try_idle_timeout, retry_back_off and the rest stay refused by name (only)
         only(r, path, "retry_on", "num_retries", "retriable_status_codes", "retry_host_predicate",
-                "host_selection_retry_max_attempts");
+                "host_selection_retry_max_attempts", "per_try_timeout");
         boolean previousHosts = false;
         for (int i = 0; i < r.getRetryHostPredicateCount(); i++) {
             String pPath = at(path, "retry_host_predicate", i);
@@ -378,7 +379,23 @@ final class RouteTranslator {
             on.add(t);
         }
         int retries = r.hasNumRetries() ? r.getNumRetries().getValue() : 1;
-        return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()), previousHosts, selectionAttempts);
+        return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()), previousHosts, selectionAttempts,
+                perTryTimeout(r, at(path, "per_try_timeout")));
+    }
+
+    /**
+     * per_try_timeout in whole milliseconds, as Envoy's RetryPolicyImpl reads it (PROTOBUF_GET_MS_OR_DEFAULT: unset or
+     * under a millisecond is 0, no per-try timeout); a negative one Envoy's duration check refuses.
+     */
+    private static Duration perTryTimeout(io.envoyproxy.envoy.config.route.v3.RetryPolicy r, String path) {
+        if (!r.hasPerTryTimeout()) {
+            return Duration.ZERO;
+        }
+        Duration d = Protos.duration(r.getPerTryTimeout());
+        if (d.isNegative()) {
+            throw new ConfigException(path, "must not be negative");
+        }
+        return Duration.ofMillis(d.toMillis());
     }
 
     private static void requireCluster(String name, Set<String> clusters, String path, String problem) {

@@ -26,8 +26,8 @@ import java.util.function.Predicate;
  * The terminal HTTP filter (Envoy's {@code envoy.filters.http.router}) for one stream: virtual
  * host and route, the router's own local replies (404 NR, 503 NC/UH/UO/UF/UC, 504 UT, redirects,
  * direct responses), cluster and host choice, circuit-breaker admission and the pending queue,
- * shadows, the route timeout and retries. Each try is an {@link UpstreamRequest}; the response it
- * brings is encoded by the {@link HttpStream}. (About 560 lines: every decision here reads and
+ * shadows, the route and per-try timeouts and retries. Each try is an {@link UpstreamRequest}; the response it
+ * brings is encoded by the {@link HttpStream}. (About 650 lines: every decision here reads and
  * changes the same few fields — host, attempt, timer, slots — and splitting it further would
  * scatter one state machine; retries are already {@link RetryState}, header edits
  * {@link UpstreamHeaders}, the route a filter may ask for first {@link CachedRoute}.)
@@ -35,6 +35,8 @@ import java.util.function.Predicate;
 final class Router {
     static final AsciiString X_ENVOY_UPSTREAM_SERVICE_TIME = AsciiString.cached("x-envoy-upstream-service-time");
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+    private static final AsciiString X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-timeout-ms");
+    private static final AsciiString X_ENVOY_UPSTREAM_RQ_PER_TRY_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-per-try-timeout-ms");
     /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
     private static final AsciiString[] MILLIS = new AsciiString[1000];
 
@@ -84,8 +86,16 @@ final class Router {
     /** A pooled connection found closed was retried once on a fresh one (with or without a retry policy). */
     private boolean staleConnectionRetried;
     private List<Shadow> shadows = List.of();
-    /** The connection's route clock ({@link ConnectionTimers}) has this router armed. */
+    /** The connection's route clock ({@link ConnectionTimers}) has this router's route timeout armed. */
     private boolean timeoutArmed;
+    /**
+     * Each attempt's per_try_timeout in nanoseconds, 0 for none: the retry policy's, or an internal request's
+     * x-envoy-upstream-rq-per-try-timeout-ms; none when it is not below the route timeout (Envoy's
+     * FilterUtility::finalTimeout). A field, not a timer object: the route clock holds the deadline.
+     */
+    private long perTryNanos;
+    /** The route clock has the current attempt's per-try timeout armed. */
+    private boolean attemptTimerArmed;
     /** The client is internal (x-envoy-internal): the upstream code stats go under internal., else external. */
     private boolean internalRequest;
     /**
@@ -204,7 +214,21 @@ final class Router {
         }
         host = chosen.get();
         info.upstreamHost(host.address());
-        routeTimeout = forward.timeout().orElse(HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT);
+        routeTimeout = forward.timeout().orElse(Duration.ZERO); // empty is the route's 0s: none (unset got 15 s in translation)
+        long perTry = forward.retryPolicy().isPresent() ? forward.retryPolicy().get().perTryTimeout().toNanos() : 0;
+        if (internalRequest) {
+            // Only an internal request still carries Envoy's timeout headers (RequestHeaderMutator removes them from any
+            // other): the router takes them over the route's and removes them (FilterUtility::finalTimeout).
+            long ms = millisHeader(X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS);
+            if (ms >= 0) {
+                routeTimeout = Duration.ofMillis(ms);
+            }
+            ms = millisHeader(X_ENVOY_UPSTREAM_RQ_PER_TRY_TIMEOUT_MS);
+            if (ms >= 0) {
+                perTry = ms * 1_000_000;
+            }
+        }
+        perTryNanos = perTryNanos(perTry, routeTimeout);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         UpstreamHeaders.prepare(request, upgrade);
@@ -365,10 +389,9 @@ final class Router {
             return false;
         }
         current.abandon();
-        if (timeoutArmed) {
-            stream.connection().routeTimer().disarm(this);
-            timeoutArmed = false;
-        }
+        // The route timeout bounds every attempt together (Envoy's global timeout, armed once); the per-try one is the
+        // attempt's and starts again when the next one has sent the request.
+        disarmAttemptTimer();
         host.requestFinished(true);
         host = next.get();
         host.requestStarted();
@@ -389,17 +412,86 @@ final class Router {
         return "delayed connect error: " + m;
     }
 
-    /** The whole request went up: the route timeout starts (once per attempt). */
+    /**
+     * The whole request went up on the current attempt: the route timeout starts (once for all attempts), and the
+     * attempt's per-try timeout (Envoy's UpstreamRequest::setupPerTryTimeout, called once the pool is ready and the
+     * downstream request has ended).
+     */
     void startTimeout() {
-        if (timeoutArmed || routeTimeout.isZero() || stream.done()) {
+        if (stream.done()) {
             return;
         }
-        timeoutArmed = true;
-        stream.connection().routeTimer().arm(this, routeTimeout.toNanos());
+        if (!timeoutArmed && !routeTimeout.isZero()) {
+            timeoutArmed = true;
+            stream.connection().routeTimer().arm(this, routeTimeout.toNanos());
+        }
+        if (perTryNanos > 0 && !attemptTimerArmed) {
+            attemptTimerArmed = true;
+            stream.connection().routeTimer().armAttempt(this, perTryNanos);
+        }
     }
 
+    /** The per-try timeout when it is below the route timeout (or there is none), else none. */
+    private static long perTryNanos(long nanos, Duration route) {
+        return !route.isZero() && nanos >= route.toNanos() ? 0 : nanos;
+    }
+
+    /**
+     * The request header's milliseconds, removed; -1 when it is absent or not a number (Envoy's SimpleAtoi fails: the
+     * route's value stays, the header goes all the same).
+     */
+    private long millisHeader(AsciiString name) {
+        HttpHeaders headers = request.headers();
+        if (!headers.contains(name)) {
+            return -1;
+        }
+        String value = headers.get(name).trim();
+        headers.remove(name);
+        if (value.isEmpty() || value.length() > 18) {
+            return -1;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) < '0' || value.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(value);
+    }
+
+    private void disarmAttemptTimer() {
+        if (attemptTimerArmed) {
+            attemptTimerArmed = false;
+            stream.connection().routeTimer().disarmAttempt(this);
+        }
+    }
+
+    /** The route clock has this router armed (its route timeout or its attempt's per-try timeout). */
     boolean timeoutArmed() {
-        return timeoutArmed;
+        return timeoutArmed || attemptTimerArmed;
+    }
+
+    /**
+     * The current attempt's per_try_timeout ran out (called by the connection's {@link ConnectionTimers}), as Envoy's
+     * onPerTryTimeout (source/common/router/router.cc, upstream_request.cc): ignored once the response has started
+     * downstream (an interim one counts: the route timeout bounds the rest); else counted
+     * (upstream_rq_per_try_timeout), reported to outlier detection as a timeout (a 504 there), the attempt reset, and
+     * retried as a local reset (retry_on reset, 5xx or gateway-error: RetryStateImpl::wouldRetryFromReset) while
+     * attempts remain; otherwise a 504 UT "upstream request timeout", details upstream_per_try_timeout.
+     */
+    void onPerTryTimeout() {
+        attemptTimerArmed = false;
+        if (stream.done() || stream.responseStarted() || interimSeen) {
+            return;
+        }
+        cluster.rqPerTryTimeout.inc();
+        cluster.outlierResult(host, 504);
+        if (retry(RouteConfig.RetryPolicy::onReset)) {
+            return;
+        }
+        upstreamReusable = false;
+        closeUpstream();
+        cluster.codes.charge(504, internalRequest); // chargeUpstreamAbort
+        stream.localReply(504, "upstream request timeout", ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_per_try_timeout");
     }
 
     /** The route timeout ran out (called by the connection's {@link ConnectionTimers}). */
@@ -568,6 +660,7 @@ final class Router {
         if (timeoutArmed) {
             stream.connection().routeTimer().disarm(this);
         }
+        disarmAttemptTimer();
         releasePending(true);
         releaseCounts(failed);
         if (current != null && current.attached() && !tunnelled) {

@@ -79,6 +79,8 @@ public final class ClusterRuntime {
     public final Stats.Counter rqTotal;
     public final Stats.Gauge rqActive;
     public final Stats.Counter rqTimeout;
+    /** Envoy's upstream_rq_per_try_timeout: an attempt ran out of its retry policy's per_try_timeout. */
+    public final Stats.Counter rqPerTryTimeout;
     public final Stats.Counter rqRetry;
     public final Stats.Counter noHealthyHost;
     /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
@@ -116,6 +118,7 @@ public final class ClusterRuntime {
         rqTotal = stats.counter(p + "upstream_rq_total");
         rqActive = stats.gauge(p + "upstream_rq_active");
         rqTimeout = stats.counter(p + "upstream_rq_timeout");
+        rqPerTryTimeout = stats.counter(p + "upstream_rq_per_try_timeout");
         rqRetry = stats.counter(p + "upstream_rq_retry");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");

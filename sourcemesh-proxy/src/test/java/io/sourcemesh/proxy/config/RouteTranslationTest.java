@@ -223,6 +223,24 @@ class RouteTranslationTest {
         assertTrue(p.onStatus(503));
         assertFalse(p.onStatus(500));
         assertFalse(p.onReset());
+        assertEquals(Duration.ZERO, p.perTryTimeout(), "unset: no per-try timeout");
+    }
+
+    /** per_try_timeout as Envoy's RetryPolicyImpl reads it (PROTOBUF_GET_MS_OR_DEFAULT): whole milliseconds, 0 none. */
+    @Test
+    void perTryTimeoutIsTakenInWholeMilliseconds() {
+        assertEquals(Duration.ofMillis(250), perTryTimeout("0.25s"));
+        assertEquals(Duration.ofMillis(1), perTryTimeout("0.0019s"), "truncated to the millisecond");
+        assertEquals(Duration.ZERO, perTryTimeout("0.0005s"), "under a millisecond: none, as Envoy's 0");
+        assertEquals(Duration.ZERO, perTryTimeout("0s"));
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_timeout: -1s}}\n"),
+                ROUTE0 + ".route.retry_policy.per_try_timeout: must not be negative");
+    }
+
+    private Duration perTryTimeout(String value) {
+        RouteConfig.Forward f = (RouteConfig.Forward) loadRoute(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: "
+                + "{retry_on: reset, per_try_timeout: " + value + "}}\n")).action();
+        return f.retryPolicy().orElseThrow().perTryTimeout();
     }
 
     @Test
@@ -294,8 +312,10 @@ class RouteTranslationTest {
         rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: \"connect-failure,deadline-exceeded\"}}\n"),
                 ROUTE0 + ".route.retry_policy.retry_on: deadline-exceeded is not supported (supported: 5xx, cancelled, connect-failure,"
                         + " gateway-error, refused-stream, reset, retriable-status-codes, unavailable)");
-        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_timeout: 1s}}\n"),
-                ROUTE0 + ".route.retry_policy.per_try_timeout: field is not supported");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_idle_timeout: 1s}}\n"),
+                ROUTE0 + ".route.retry_policy.per_try_idle_timeout: field is not supported");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, retry_back_off: {base_interval: 1s}}}\n"),
+                ROUTE0 + ".route.retry_policy.retry_back_off: field is not supported");
         rejects(route("- match: {prefix: /, grpc: {}}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.grpc: field is not supported");
         rejects(route("- match: {path_separated_prefix: /a}\n  route: {cluster: backend}\n"),

@@ -200,6 +200,48 @@ class RouterTest {
         assertTrue(client.isOpen(), "a local reply keeps the client's connection");
     }
 
+    /**
+     * A route's timeout of 0s (Istio writes it on every route) is none, as Envoy's: the translation gives an unset one
+     * Envoy's 15 s and a 0s one no value, which is not the default again here.
+     */
+    @Test
+    void aRouteTimeoutOfZeroArmsNoTimer() throws Exception {
+        RouteConfig.Forward none = new RouteConfig.Forward(Optional.of("origin"), List.of(), Optional.empty(), Optional.empty(),
+                Optional.empty(), List.of());
+        proxy = new EmbeddedProxy(routes(route("r", "/", none)), EmbeddedProxy.cluster("origin", ClusterConfig.CircuitBreakers.DEFAULTS, A));
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        assertEquals(UpstreamRequest.State.SENT, s.router().current().state());
+        assertFalse(s.router().timeoutArmed(), "no route timeout");
+        proxy.upstreams.get(0).respond(OK);
+        assertTrue(written(client).endsWith("ok"));
+    }
+
+    /**
+     * Envoy's UpstreamRequest::onPerTryTimeout: once the response has started downstream the per-try timeout is ignored
+     * (the route timeout bounds the rest); the body still comes from the same attempt.
+     */
+    @Test
+    void aPerTryTimeoutAfterTheResponseStartedIsIgnored() throws Exception {
+        proxy = proxy(Duration.ofSeconds(15), new RouteConfig.RetryPolicy(Set.of("5xx"), 1, Set.of(), false, 1, Duration.ofMillis(100)),
+                ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        assertTrue(s.router().timeoutArmed(), "armed once the whole request went up");
+        proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nok");
+        Thread.sleep(200);
+        client.runScheduledPendingTasks();
+        proxy.upstreams.get(0).respond("ok");
+
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.endsWith("okok"), answer);
+        assertEquals(1, proxy.upstreams.size(), "no retry");
+        assertEquals(0, proxy.counter("cluster.origin.upstream_rq_per_try_timeout"));
+        assertEquals(HttpStream.State.DONE, s.state());
+    }
+
     @Test
     void atMaxConnectionsARequestWaitsAsPendingAndBeyondMaxPendingItOverflowsWith503UO() throws Exception {
         proxy = proxy(Duration.ofSeconds(15), null, new ClusterConfig.CircuitBreakers(1, 1, 1024, 3, false), A);
