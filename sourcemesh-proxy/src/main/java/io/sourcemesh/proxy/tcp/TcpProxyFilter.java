@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.LocalCloseReasons;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
+import io.sourcemesh.proxy.address.IpLiteral;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.l4.ByteRelay;
@@ -122,7 +123,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             // hash_policy source_ip: the remote address after the listener filters (PROXY protocol), as Envoy's
             // SourceIpHashMethod (source/common/network/hash_policy.cc); without one, no key: a hash-based
             // balancer picks at random, as Envoy's tcp_proxy without hash_policy.
-            String hashKey = config.hashSourceIp() ? connection.remoteAddress().getAddress().getHostAddress() : null;
+            String hashKey = config.hashSourceIp() ? IpLiteral.format(connection.remoteAddress().getAddress().getAddress()) : null;
             Optional<UpstreamHost> chosen = cluster.choose(hashKey, connection.localAddress());
             if (chosen.isEmpty()) {
                 cluster.noHealthyHost.inc();

@@ -1,7 +1,6 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.proxy.config.ClusterConfig;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +32,7 @@ public interface LoadBalancer {
             case ROUND_ROBIN, CLUSTER_PROVIDED -> new RoundRobin(hosts);
             case LEAST_REQUEST -> new LeastRequest(hosts);
             case RANDOM -> new Random(hosts);
-            case RING_HASH -> new RingHash(hosts, ring);
+            case RING_HASH -> RingHashTable.of(hosts, ring);
             case MAGLEV -> MaglevTable.of(hosts, maglevTableSize);
         };
     }
@@ -99,71 +98,6 @@ public interface LoadBalancer {
             int pick = ThreadLocalRandom.current().nextInt(cumulative[cumulative.length - 1]);
             int i = Arrays.binarySearch(cumulative, pick + 1);
             return hosts[i >= 0 ? i : -i - 1];
-        }
-    }
-
-    /**
-     * A consistent-hash ring (Ketama-style: each host placed {@code weight × ringSize / totalWeight}
-     * times by hashing "address_index"). A request without a hash key gets a random point, as Envoy.
-     */
-    final class RingHash implements LoadBalancer {
-        private final long[] points;
-        private final UpstreamHost[] owners;
-
-        RingHash(List<UpstreamHost> hosts, ClusterConfig.RingHash config) {
-            long totalWeight = hosts.stream().mapToLong(UpstreamHost::weight).sum();
-            long size = Math.min(Math.max(config.minimumRingSize(), hosts.size()), config.maximumRingSize());
-            List<long[]> entries = new ArrayList<>();
-            for (int h = 0; h < hosts.size(); h++) {
-                UpstreamHost host = hosts.get(h);
-                long copies = Math.max(1, size * host.weight() / totalWeight);
-                for (long i = 0; i < copies; i++) {
-                    entries.add(new long[] {hash(host + "_" + i), h});
-                }
-            }
-            entries.sort((x, y) -> Long.compareUnsigned(x[0], y[0]));
-            points = new long[entries.size()];
-            owners = new UpstreamHost[entries.size()];
-            for (int i = 0; i < points.length; i++) {
-                points[i] = entries.get(i)[0];
-                owners[i] = hosts.get((int) entries.get(i)[1]);
-            }
-        }
-
-        @Override
-        public UpstreamHost choose(String hashKey) {
-            long h = hashKey == null ? ThreadLocalRandom.current().nextLong() : hash(hashKey);
-            int lo = 0;
-            int hi = points.length;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (Long.compareUnsigned(points[mid], h) < 0) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return owners[lo == points.length ? 0 : lo];
-        }
-
-        /** The ring's entries: about minimum_ring_size (at least one per host), never above maximum_ring_size. */
-        int size() {
-            return points.length;
-        }
-
-        /** 64-bit FNV-1a followed by a murmur finaliser: stable across runs and well spread. */
-        static long hash(String key) {
-            long h = 0xcbf29ce484222325L;
-            for (byte b : key.getBytes(StandardCharsets.UTF_8)) {
-                h ^= b & 0xff;
-                h *= 0x100000001b3L;
-            }
-            h ^= h >>> 33;
-            h *= 0xff51afd7ed558ccdL;
-            h ^= h >>> 33;
-            h *= 0xc4ceb9fe1a85ec53L;
-            h ^= h >>> 33;
-            return h;
         }
     }
 }

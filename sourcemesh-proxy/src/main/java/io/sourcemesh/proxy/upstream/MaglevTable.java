@@ -1,8 +1,5 @@
 package io.sourcemesh.proxy.upstream;
 
-import io.sourcemesh.proxy.address.IpLiteral;
-import java.net.Inet6Address;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +28,7 @@ public final class MaglevTable implements LoadBalancer {
     static MaglevTable of(List<UpstreamHost> hosts, long size) {
         List<String> keys = new ArrayList<>(hosts.size());
         for (UpstreamHost h : hosts) {
-            keys.add(hostKey(h.address()));
+            keys.add(UpstreamHost.hashKey(h.address()));
         }
         return of(hosts, keys, size);
     }
@@ -86,12 +83,6 @@ public final class MaglevTable implements LoadBalancer {
             }
         }
         return new MaglevTable(table, counts);
-    }
-
-    /** Envoy's Address::asString of an IP address: "a.b.c.d:port", or "[inet_ntop form]:port". */
-    static String hostKey(InetSocketAddress address) {
-        String ip = IpLiteral.format(address.getAddress().getAddress());
-        return address.getAddress() instanceof Inet6Address ? "[" + ip + "]:" + address.getPort() : ip + ":" + address.getPort();
     }
 
     /** A request without a key gets a random slot, as ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost. */

@@ -1,6 +1,8 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.sourcemesh.proxy.address.IpLiteral;
 import io.sourcemesh.proxy.stats.LoopCounts;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
 /**
@@ -25,6 +27,15 @@ public final class UpstreamHost {
     }
 
     public InetSocketAddress address() { return address; }
+
+    /**
+     * A host's key in a consistent-hash table (ring hash, Maglev): its address as Envoy's Address::asString prints it,
+     * "a.b.c.d:port" or "[inet_ntop form]:port", so a table built here places the hosts where Envoy's does.
+     */
+    static String hashKey(InetSocketAddress address) {
+        String ip = IpLiteral.format(address.getAddress().getAddress());
+        return address.getAddress() instanceof Inet6Address ? "[" + ip + "]:" + address.getPort() : ip + ":" + address.getPort();
+    }
     public int weight() { return weight; }
     public int activeRequests() { return (int) counts.get(ACTIVE_REQUESTS); }
     public int activeConnections() { return (int) counts.get(ACTIVE_CONNECTIONS); }

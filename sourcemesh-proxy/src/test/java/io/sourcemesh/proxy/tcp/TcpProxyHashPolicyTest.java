@@ -13,6 +13,7 @@ import io.sourcemesh.proxy.config.ListenerFilterConfig;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.proxy.config.WeightedCluster;
 import io.sourcemesh.proxy.testing.LogFiles;
+import io.sourcemesh.proxy.upstream.RingPicks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -134,6 +135,29 @@ class TcpProxyHashPolicyTest {
             all.addAll(one);
         }
         assertTrue(all.size() >= 2, "sixteen PROXY sources all on one endpoint: " + all);
+    }
+
+    /**
+     * The key is the address as Envoy prints it (SourceIpHashMethod hashes Address::Ip::addressAsString, inet_ntop's
+     * form): "2001:db8::7", not Java's "2001:db8:0:0:0:0:0:7", so an IPv6 client reaches the endpoint Envoy's ring gives.
+     */
+    @Test
+    void anIpv6SourceIsKeyedAsEnvoyPrintsIt() throws IOException {
+        start(tcpProxy(false, true, Optional.empty(), Optional.empty()),
+                List.of(new ListenerFilterConfig.ProxyProtocol("envoy.filters.listener.proxy_protocol", false, List.of())));
+        List<InetSocketAddress> endpoints = backends.stream().map(b -> (InetSocketAddress) b.getLocalSocketAddress()).toList();
+        int differs = 0;
+        for (int source = 1; source <= SOURCES; source++) {
+            String claimed = "2001:db8::" + Integer.toHexString(source);
+            int expected = endpoints.indexOf(RingPicks.pick(endpoints, claimed));
+            if (expected != endpoints.indexOf(RingPicks.pick(endpoints, new java.net.InetSocketAddress(claimed, 0)
+                    .getAddress().getHostAddress()))) {
+                differs++;
+            }
+            assertEquals("endpoint-" + expected,
+                    endpointVia("127.0.0.11", "PROXY TCP6 " + claimed + " ::1 40000 80\r\n"), claimed);
+        }
+        assertTrue(differs > 0, "Java's form and Envoy's put at least one of these sources on another endpoint");
     }
 
     @Test

@@ -39,22 +39,6 @@ class LoadBalancerTest {
         assertEquals(10, picks.get(b));
     }
 
-    /**
-     * ring_hash_lb_config's minimum_ring_size decides the ring's entries (split by weight), capped by maximum_ring_size,
-     * as Envoy's RingHashLoadBalancer (source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc).
-     */
-    @Test
-    void theRingHasMinimumRingSizeEntries() {
-        List<UpstreamHost> hosts = List.of(host(1, 1), host(2, 1), host(3, 2));
-        assertEquals(4096, new LoadBalancer.RingHash(hosts, new ClusterConfig.RingHash(4096, 8 * 1024 * 1024)).size());
-        assertEquals(1024, new LoadBalancer.RingHash(hosts, ClusterConfig.RingHash.defaults()).size());
-        assertEquals(8, new LoadBalancer.RingHash(hosts, new ClusterConfig.RingHash(4096, 8)).size(), "maximum_ring_size caps it");
-        LoadBalancer.RingHash ring = new LoadBalancer.RingHash(hosts, new ClusterConfig.RingHash(4096, 8 * 1024 * 1024));
-        for (int k = 0; k < 50; k++) {
-            assertSame(ring.choose("user-" + k), ring.choose("user-" + k), "one key, one host");
-        }
-    }
-
     @Test
     void noHostNoPick() {
         assertNull(LoadBalancer.create(ClusterConfig.LbPolicy.ROUND_ROBIN, List.of(), ClusterConfig.RingHash.defaults()).choose(null));

@@ -78,9 +78,9 @@ class MaglevTableTest {
     /** The host key is Envoy's Address::asString: IPv6 in brackets, inet_ntop's compressed form. */
     @Test
     void hostKeysAreEnvoysAddressStrings() {
-        assertEquals("127.0.0.1:90", MaglevTable.hostKey(new InetSocketAddress("127.0.0.1", 90)));
-        assertEquals("[::1]:8080", MaglevTable.hostKey(new InetSocketAddress("::1", 8080)));
-        assertEquals("[fd00::a:1]:80", MaglevTable.hostKey(new InetSocketAddress("fd00:0:0:0:0:0:a:1", 80)));
+        assertEquals("127.0.0.1:90", UpstreamHost.hashKey(new InetSocketAddress("127.0.0.1", 90)));
+        assertEquals("[::1]:8080", UpstreamHost.hashKey(new InetSocketAddress("::1", 8080)));
+        assertEquals("[fd00::a:1]:80", UpstreamHost.hashKey(new InetSocketAddress("fd00:0:0:0:0:0:a:1", 80)));
     }
 
     /** A request's key is hashed as Envoy's hash policies hash a header or cookie value: xxHash64, seed 0. */

@@ -1,0 +1,114 @@
+package io.sourcemesh.proxy.upstream;
+
+import io.sourcemesh.proxy.config.ClusterConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Envoy's ring hash load balancer (source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc,
+ * RingHashLoadBalancer::Ring, with its default hash function XX_HASH), built once per host set as
+ * {@link MaglevTable} is. Each host's weight is normalised over the hosts; the scale is the smallest that gives
+ * the lightest host a whole number of entries at minimum_ring_size, capped at maximum_ring_size; walking the
+ * hosts in order, a host takes entries while the running count is below the running target (its share of the
+ * scale added), its i-th keyed "&lt;address&gt;_&lt;i&gt;" (the address as {@link UpstreamHost#hashKey}) and placed
+ * at xxHash64 of that key; the ring is sorted by position, read unsigned. A request's key, hashed with xxHash64
+ * as Envoy's hash policies hash it, goes to the first entry at or after its hash, past the last to the first
+ * (Ketama's search, as Envoy's chooseHost). So a key reaches the endpoint an Envoy with these hosts would pick.
+ */
+public final class RingHashTable implements LoadBalancer {
+    /** Entry positions, ascending as unsigned numbers. */
+    private final long[] positions;
+    private final UpstreamHost[] owners;
+
+    private RingHashTable(long[] positions, UpstreamHost[] owners) {
+        this.positions = positions;
+        this.owners = owners;
+    }
+
+    static RingHashTable of(List<UpstreamHost> hosts, ClusterConfig.RingHash config) {
+        long sum = 0;
+        for (UpstreamHost h : hosts) {
+            sum += h.weight();
+        }
+        double[] weights = new double[hosts.size()];
+        double min = 1.0; // ThreadAwareLoadBalancerBase::refresh starts the minimum there
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = hosts.get(i).weight() * 1.0 / sum; // normalizeHostWeights, in the same order of operations
+            min = Math.min(min, weights[i]);
+        }
+        double scale = Math.min(Math.ceil(min * config.minimumRingSize()) / min, (double) config.maximumRingSize());
+        int capacity = (int) Math.min(Math.ceil(scale), Integer.MAX_VALUE - 8);
+        long[] keyed = new long[capacity];
+        int[] ownerOf = new int[capacity];
+        int n = 0;
+        double current = 0;
+        double target = 0;
+        for (int h = 0; h < weights.length; h++) {
+            byte[] prefix = (UpstreamHost.hashKey(hosts.get(h).address()) + "_").getBytes(StandardCharsets.UTF_8);
+            target += scale * weights[h];
+            for (long i = 0; current < target; i++, current++) {
+                if (n == keyed.length) { // the running sums can pass ceil(scale) by a rounding; Envoy's vector grows
+                    keyed = Arrays.copyOf(keyed, n + 16);
+                    ownerOf = Arrays.copyOf(ownerOf, n + 16);
+                }
+                keyed[n] = XxHash64.hash(entryKey(prefix, i));
+                ownerOf[n] = h;
+                n++;
+            }
+        }
+        // Sort by position as unsigned: flip the sign bit, sort signed, flip back; owners follow by index.
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        long[] flipped = new long[n];
+        for (int i = 0; i < n; i++) {
+            flipped[i] = keyed[i] ^ Long.MIN_VALUE;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(flipped[a], flipped[b]));
+        long[] positions = new long[n];
+        UpstreamHost[] owners = new UpstreamHost[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = keyed[order[i]];
+            owners[i] = hosts.get(ownerOf[order[i]]);
+        }
+        return new RingHashTable(positions, owners);
+    }
+
+    /** "&lt;address&gt;_&lt;i&gt;" as bytes: the prefix, then i in decimal. */
+    private static byte[] entryKey(byte[] prefix, long i) {
+        byte[] digits = Long.toString(i).getBytes(StandardCharsets.US_ASCII);
+        byte[] key = Arrays.copyOf(prefix, prefix.length + digits.length);
+        System.arraycopy(digits, 0, key, prefix.length, digits.length);
+        return key;
+    }
+
+    /** A request without a key gets a random point, as ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost. */
+    @Override
+    public UpstreamHost choose(String hashKey) {
+        return choose(hashKey == null ? ThreadLocalRandom.current().nextLong()
+                : XxHash64.hash(hashKey.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The owner of the first entry at or after {@code hash} (unsigned), the first past the last. */
+    UpstreamHost choose(long hash) {
+        int lo = 0;
+        int hi = positions.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (Long.compareUnsigned(positions[mid], hash) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return owners[lo == positions.length ? 0 : lo];
+    }
+
+    /** The ring's entries: about minimum_ring_size (as the weights split it), never above maximum_ring_size. */
+    int size() {
+        return positions.length;
+    }
+}
