@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
  * have to enforce, acts on whatever is due and sleeps until the next. A deadline that moves later
  * (a new request, activity) reschedules nothing: the check fires early, finds nothing due and waits
  * for the rest. So a keep-alive connection answering many requests moves its check about once per
- * stream_idle_timeout period, not two timers per request. A route's per_try_timeout is one more deadline
- * in the same check (the attempt's; a retry's moves it), not a timer per attempt. The check is an entry in the event loop's
+ * stream_idle_timeout period, not two timers per request. A stream's route and per-try timeouts share one slot:
+ * the {@link Router} keeps both deadlines and arms the earlier (an idle connection holds no room for a second). The
+ * check is an entry in the event loop's
  * {@link LoopClock}, not a task of its own in the loop's timer queue: an idle connection holds no
  * timer object. Event-loop confined.
  */
@@ -46,12 +47,9 @@ final class ConnectionTimers extends LoopClock.Entry {
     private long phaseStart;
     private long headersAt;
     private long lastActivityNanos;
-    /** The stream's router while its route timeout runs. */
+    /** The stream's router while its route or per-try timeout runs, and the earlier of the two. */
     private Router route;
     private long routeAt;
-    /** The stream's router while its current attempt's per-try timeout runs (Envoy's UpstreamRequest per_try_timeout_). */
-    private Router attempt;
-    private long attemptAt;
 
     ConnectionTimers(HttpConnection connection, EventLoop loop, Optional<Duration> idleTimeout, Optional<Duration> headersTimeout,
             Optional<Duration> requestTimeout, Optional<Duration> streamIdleTimeout) {
@@ -129,11 +127,11 @@ final class ConnectionTimers extends LoopClock.Entry {
         flags &= ~REQUEST;
     }
 
-    /** {@code router}'s route timeout runs out {@code timeoutNanos} from now unless disarmed first. */
-    void arm(Router router, long timeoutNanos) {
+    /** {@code router} is told at {@code deadline} (this clock's time) unless disarmed or armed again first. */
+    void armAt(Router router, long deadline) {
         route = router;
-        routeAt = clock.now() + timeoutNanos;
-        checkBy(routeAt);
+        routeAt = deadline;
+        checkBy(deadline);
     }
 
     void disarm(Router router) {
@@ -142,23 +140,9 @@ final class ConnectionTimers extends LoopClock.Entry {
         }
     }
 
-    /** {@code router}'s current attempt times out {@code timeoutNanos} from now unless disarmed first. */
-    void armAttempt(Router router, long timeoutNanos) {
-        attempt = router;
-        attemptAt = clock.now() + timeoutNanos;
-        checkBy(attemptAt);
-    }
-
-    void disarmAttempt(Router router) {
-        if (attempt == router) {
-            attempt = null;
-        }
-    }
-
     /** No stream of this connection will be routed again (it is closing). */
     void disarmRoute() {
         route = null;
-        attempt = null;
     }
 
     /**
@@ -170,7 +154,6 @@ final class ConnectionTimers extends LoopClock.Entry {
     void stop() {
         flags |= STOPPED;
         route = null;
-        attempt = null;
         cancelAll();
         clock.cancel(this);
     }
@@ -190,12 +173,7 @@ final class ConnectionTimers extends LoopClock.Entry {
         if (route != null && now - routeAt >= 0) {
             Router due = route;
             route = null;
-            due.onTimeout();
-        }
-        if (attempt != null && now - attemptAt >= 0) {
-            Router due = attempt;
-            attempt = null;
-            due.onPerTryTimeout();
+            due.onClock(now);
         }
         if (due(REQUEST, phaseStart + limits.requestTimeout(), now)) {
             connection.onRequestTimeout();
@@ -218,7 +196,6 @@ final class ConnectionTimers extends LoopClock.Entry {
         long none = now + NO_DEADLINE;
         long next = none;
         next = earlier(route != null, routeAt, next);
-        next = earlier(attempt != null, attemptAt, next);
         next = earlier(armed(REQUEST), phaseStart + limits.requestTimeout(), next);
         next = earlier(armed(STREAM_IDLE), lastActivityNanos + limits.streamIdleTimeout(), next);
         next = earlier(armed(HEADERS), headersAt, next);

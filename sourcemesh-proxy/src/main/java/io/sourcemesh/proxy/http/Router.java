@@ -96,6 +96,9 @@ final class Router {
     private long perTryNanos;
     /** The route clock has the current attempt's per-try timeout armed. */
     private boolean attemptTimerArmed;
+    /** The route timeout's and the current attempt's deadlines (the route clock's time) while armed; it holds the earlier. */
+    private long routeDeadline;
+    private long attemptDeadline;
     /** The client is internal (x-envoy-internal): the upstream code stats go under internal., else external. */
     private boolean internalRequest;
     /**
@@ -421,13 +424,43 @@ final class Router {
         if (stream.done()) {
             return;
         }
+        boolean arm = false;
         if (!timeoutArmed && !routeTimeout.isZero()) {
             timeoutArmed = true;
-            stream.connection().routeTimer().arm(this, routeTimeout.toNanos());
+            routeDeadline = stream.connection().routeTimer().clock().now() + routeTimeout.toNanos();
+            arm = true;
         }
         if (perTryNanos > 0 && !attemptTimerArmed) {
             attemptTimerArmed = true;
-            stream.connection().routeTimer().armAttempt(this, perTryNanos);
+            attemptDeadline = stream.connection().routeTimer().clock().now() + perTryNanos;
+            arm = true;
+        }
+        if (arm) {
+            armClock();
+        }
+    }
+
+    /** The route clock set to the earlier of the armed deadlines. */
+    private void armClock() {
+        long at = !attemptTimerArmed ? routeDeadline
+                : !timeoutArmed || attemptDeadline - routeDeadline < 0 ? attemptDeadline : routeDeadline;
+        stream.connection().routeTimer().armAt(this, at);
+    }
+
+    /**
+     * The route clock's deadline came (called by the connection's {@link ConnectionTimers}, which cleared it): the
+     * route timeout when it is due, else the attempt's per-try timeout; whichever is left is armed again.
+     */
+    void onClock(long now) {
+        if (timeoutArmed && now - routeDeadline >= 0) {
+            onTimeout();
+            return;
+        }
+        if (attemptTimerArmed && now - attemptDeadline >= 0) {
+            onPerTryTimeout();
+        }
+        if ((timeoutArmed || attemptTimerArmed) && !stream.done()) {
+            armClock();
         }
     }
 
@@ -458,10 +491,15 @@ final class Router {
         return Long.parseLong(value);
     }
 
+    /** The attempt's per-try timeout off; the route clock back to the route timeout, or off. */
     private void disarmAttemptTimer() {
         if (attemptTimerArmed) {
             attemptTimerArmed = false;
-            stream.connection().routeTimer().disarmAttempt(this);
+            if (timeoutArmed) {
+                armClock();
+            } else {
+                stream.connection().routeTimer().disarm(this);
+            }
         }
     }
 
@@ -471,7 +509,7 @@ final class Router {
     }
 
     /**
-     * The current attempt's per_try_timeout ran out (called by the connection's {@link ConnectionTimers}), as Envoy's
+     * The current attempt's per_try_timeout ran out ({@link #onClock}), as Envoy's
      * onPerTryTimeout (source/common/router/router.cc, upstream_request.cc): ignored once the response has started
      * downstream (an interim one counts: the route timeout bounds the rest); else counted
      * (upstream_rq_per_try_timeout), reported to outlier detection as a timeout (a 504 there), the attempt reset, and
@@ -494,7 +532,7 @@ final class Router {
         stream.localReply(504, "upstream request timeout", ResponseFlag.UPSTREAM_REQUEST_TIMEOUT, "upstream_per_try_timeout");
     }
 
-    /** The route timeout ran out (called by the connection's {@link ConnectionTimers}). */
+    /** The route timeout ran out ({@link #onClock}). */
     void onTimeout() {
         if (stream.done()) {
             return;
@@ -657,10 +695,10 @@ final class Router {
      * the connection pooled when the whole response came and both sides allow keep-alive.
      */
     void streamDone(boolean failed, boolean responseComplete, boolean tunnelled) {
-        if (timeoutArmed) {
+        if (timeoutArmed || attemptTimerArmed) {
+            attemptTimerArmed = false;
             stream.connection().routeTimer().disarm(this);
         }
-        disarmAttemptTimer();
         releasePending(true);
         releaseCounts(failed);
         if (current != null && current.attached() && !tunnelled) {
