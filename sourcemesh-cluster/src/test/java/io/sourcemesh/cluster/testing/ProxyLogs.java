@@ -1,5 +1,6 @@
 package io.sourcemesh.cluster.testing;
 
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -33,13 +34,25 @@ public final class ProxyLogs {
         throw new AssertionError("no matching access-log line of " + pod + "; the newest is " + last);
     }
 
-    /** The newest line {@code selects} picks, or a missing node. */
+    /**
+     * The newest line {@code selects} picks, or a missing node. The last line may be one the proxy is still writing
+     * (the file read mid-write ends inside it): cut short, it is not there yet; any other line must parse.
+     */
     public static JsonNode newest(ClusterApi cluster, String namespace, String pod, Predicate<JsonNode> selects) throws Exception {
         List<String> lines = new ArrayList<>();
         cluster.logs(namespace, pod, "istio-proxy", false, -1, lines::add);
-        for (String line : lines.reversed()) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String line = lines.get(i);
             if (line.startsWith("{")) {
-                JsonNode json = JSON.readTree(line);
+                JsonNode json;
+                try {
+                    json = JSON.readTree(line);
+                } catch (JsonEOFException partial) {
+                    if (i == lines.size() - 1) {
+                        continue;
+                    }
+                    throw partial;
+                }
                 if (selects.test(json)) {
                     return json;
                 }
