@@ -6,7 +6,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiConsumer;
-import java.util.regex.Pattern;
 
 /**
  * A DestinationRule's portLevelSettings entries and consistentHash load balancers as the API server and istiod refuse
@@ -19,8 +18,6 @@ import java.util.regex.Pattern;
 public final class DestinationRuleRules {
     private static final List<String> HASH_KEYS = List.of("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName");
     private static final List<String> HASH_ALGORITHMS = List.of("ringHash", "maglev");
-    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
-    private static final Pattern DURATION = Pattern.compile("[0-9]+(\\.[0-9]+)?(h|m|s|ms|us|ns)");
     private static final long MAGLEV_TABLE_LIMIT = 5000011;
     private static final int MAX_PORT_LEVEL_SETTINGS = 4096;
     private static final List<String> PORT_POLICY_FIELDS = List.of("outlierDetection", "connectionPool", "loadBalancer", "tls");
@@ -111,7 +108,7 @@ public final class DestinationRuleRules {
             if (cookie.path("name").asText("").isEmpty() && cookie.hasNonNull("name")) {
                 errors.add(invalid(c + ".name", "name required for HttpCookie"));
             }
-            if (cookie.hasNonNull("ttl") && !DURATION.matcher(cookie.path("ttl").asText()).matches()) {
+            if (cookie.hasNonNull("ttl") && IstioDuration.nanos(cookie.path("ttl").asText()) == null) {
                 errors.add(invalid(c + ".ttl", "\"" + cookie.path("ttl").asText() + "\": not a duration (such as 3600s, "
                         + "30m or 0s)"));
             }

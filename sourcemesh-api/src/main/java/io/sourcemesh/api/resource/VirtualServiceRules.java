@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiConsumer;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -20,8 +19,7 @@ import java.util.regex.Pattern;
  * In Istio's words.
  */
 public final class VirtualServiceRules {
-    /** The durations the control plane reads (its IstioDurations): a decimal number and a unit. */
-    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(h|m|s|ms|us|ns)");
+    private static final String NOT_A_DURATION = "not a duration (such as 2s, 0.5s or 250ms)";
 
     private VirtualServiceRules() {
     }
@@ -99,18 +97,18 @@ public final class VirtualServiceRules {
         }
         if (cors.has("maxAge")) {
             String maxAge = cors.path("maxAge").asText();
-            Matcher m = DURATION.matcher(maxAge);
-            if (!m.matches()) {
-                errors.add(invalid(at + ".maxAge", maxAge, durationProblem(maxAge)));
+            BigDecimal nanos = IstioDuration.nanos(maxAge);
+            if (nanos == null) {
+                errors.add(invalid(at + ".maxAge", maxAge, NOT_A_DURATION));
                 return;
             }
             // agent.ValidateDuration, then validateCORSPolicy's own seconds rule (Envoy's max_age is whole seconds):
             // Istio reports both.
-            String problem = durationProblem(maxAge);
+            String problem = IstioDuration.validationProblem(nanos);
             if (problem != null) {
                 errors.add(invalid(at + ".maxAge", maxAge, problem));
             }
-            if (nanos(m).remainder(BigDecimal.valueOf(1_000_000_000L)).signum() != 0) {
+            if (nanos.remainder(BigDecimal.valueOf(1_000_000_000L)).signum() != 0) {
                 errors.add(invalid(at + ".maxAge", maxAge, "max_age duration is accurate only to seconds precision"));
             }
         }
@@ -137,33 +135,8 @@ public final class VirtualServiceRules {
 
     /** ValidateDuration's complaint about {@code text} (not a duration: ours), or null when it is fine. */
     private static String durationProblem(String text) {
-        Matcher m = DURATION.matcher(text);
-        if (!m.matches()) {
-            return "not a duration (such as 2s, 0.5s or 250ms)";
-        }
-        BigDecimal nanos = nanos(m);
-        if (nanos.compareTo(BigDecimal.valueOf(1_000_000L)) < 0) {
-            return "duration must be greater than 1ms";
-        }
-        if (nanos.remainder(BigDecimal.valueOf(1_000_000L)).signum() != 0) {
-            return "only durations to ms precision are supported";
-        }
-        return null;
-    }
-
-    /** A duration {@link #DURATION} matched, in nanoseconds. */
-    private static BigDecimal nanos(Matcher m) {
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a duration");
-        }
-        return new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(switch (m.group(2)) {
-            case "h" -> 3_600_000_000_000L;
-            case "m" -> 60_000_000_000L;
-            case "s" -> 1_000_000_000L;
-            case "ms" -> 1_000_000L;
-            case "us" -> 1_000L;
-            default -> 1L;
-        }));
+        BigDecimal nanos = IstioDuration.nanos(text);
+        return nanos == null ? NOT_A_DURATION : IstioDuration.validationProblem(nanos);
     }
 
     private static FieldError invalid(String path, String value, String message) {
