@@ -475,10 +475,11 @@ final class Router {
      */
     private long millisHeader(AsciiString name) {
         HttpHeaders headers = request.headers();
-        if (!headers.contains(name)) {
+        String raw = headers.get(name);
+        if (raw == null) {
             return -1;
         }
-        String value = headers.get(name).trim();
+        String value = raw.trim();
         headers.remove(name);
         if (value.isEmpty() || value.length() > 18) {
             return -1;

@@ -2,6 +2,7 @@ package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.proxy.config.ClusterConfig;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,6 +28,8 @@ public final class RingHashTable implements LoadBalancer {
         this.owners = owners;
     }
 
+    private record Entry(long position, UpstreamHost host) {}
+
     static RingHashTable of(List<UpstreamHost> hosts, ClusterConfig.RingHash config) {
         long sum = 0;
         for (UpstreamHost h : hosts) {
@@ -39,40 +42,23 @@ public final class RingHashTable implements LoadBalancer {
             min = Math.min(min, weights[i]);
         }
         double scale = Math.min(Math.ceil(min * config.minimumRingSize()) / min, (double) config.maximumRingSize());
-        int capacity = (int) Math.min(Math.ceil(scale), Integer.MAX_VALUE - 8);
-        long[] keyed = new long[capacity];
-        int[] ownerOf = new int[capacity];
-        int n = 0;
+        List<Entry> entries = new ArrayList<>((int) Math.min(Math.ceil(scale), Integer.MAX_VALUE - 8));
         double current = 0;
         double target = 0;
         for (int h = 0; h < weights.length; h++) {
-            byte[] prefix = (UpstreamHost.hashKey(hosts.get(h).address()) + "_").getBytes(StandardCharsets.UTF_8);
+            UpstreamHost host = hosts.get(h);
+            byte[] prefix = (UpstreamHost.hashKey(host.address()) + "_").getBytes(StandardCharsets.UTF_8);
             target += scale * weights[h];
             for (long i = 0; current < target; i++, current++) {
-                if (n == keyed.length) { // the running sums can pass ceil(scale) by a rounding; Envoy's vector grows
-                    keyed = Arrays.copyOf(keyed, n + 16);
-                    ownerOf = Arrays.copyOf(ownerOf, n + 16);
-                }
-                keyed[n] = XxHash64.hash(entryKey(prefix, i));
-                ownerOf[n] = h;
-                n++;
+                entries.add(new Entry(XxHash64.hash(entryKey(prefix, i)), host));
             }
         }
-        // Sort by position as unsigned: flip the sign bit, sort signed, flip back; owners follow by index.
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        long[] flipped = new long[n];
-        for (int i = 0; i < n; i++) {
-            flipped[i] = keyed[i] ^ Long.MIN_VALUE;
-        }
-        Arrays.sort(order, (a, b) -> Long.compare(flipped[a], flipped[b]));
-        long[] positions = new long[n];
-        UpstreamHost[] owners = new UpstreamHost[n];
-        for (int i = 0; i < n; i++) {
-            positions[i] = keyed[order[i]];
-            owners[i] = hosts.get(ownerOf[order[i]]);
+        entries.sort((x, y) -> Long.compareUnsigned(x.position, y.position));
+        long[] positions = new long[entries.size()];
+        UpstreamHost[] owners = new UpstreamHost[entries.size()];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = entries.get(i).position;
+            owners[i] = entries.get(i).host;
         }
         return new RingHashTable(positions, owners);
     }
