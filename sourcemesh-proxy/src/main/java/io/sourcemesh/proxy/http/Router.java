@@ -99,6 +99,9 @@ final class Router {
     /** The route timeout's and the current attempt's deadlines (the route clock's time) while armed; it holds the earlier. */
     private long routeDeadline;
     private long attemptDeadline;
+    /** A retry waits out its back-off on the route clock until this deadline. */
+    private boolean backOffArmed;
+    private long backOffDeadline;
     /** The client is internal (x-envoy-internal): the upstream code stats go under internal., else external. */
     private boolean internalRequest;
     /**
@@ -403,8 +406,22 @@ final class Router {
             request.headers().set("x-envoy-attempt-count", retries.attempts());
         }
         binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
-        current = UpstreamRequest.connect(this, stream, cluster, host, binding);
+        // Envoy's router waits out the retry state's back-off before the next attempt (RetryStateImpl::enableBackoffTimer):
+        // the route clock's slot holds it, so a retry allocates no timer; the route timeout still runs meanwhile.
+        backOffArmed = true;
+        cluster.rqRetryBackoffExponential.inc();
+        backOffDeadline = stream.connection().routeTimer().clock().now() + retries.backOffMillis() * 1_000_000;
+        armClock();
         return true;
+    }
+
+    /** The back-off before a retry is over: the next attempt goes up, on a new connection (Envoy's doRetry). */
+    private void onBackOffDone() {
+        backOffArmed = false;
+        if (stream.done()) {
+            return;
+        }
+        current = UpstreamRequest.connect(this, stream, cluster, host, binding);
     }
 
     private static String failureReason(Throwable cause) {
@@ -440,10 +457,13 @@ final class Router {
         }
     }
 
-    /** The route clock set to the earlier of the armed deadlines. */
+    /** The route clock set to the earliest of the armed deadlines. */
     private void armClock() {
         long at = !attemptTimerArmed ? routeDeadline
                 : !timeoutArmed || attemptDeadline - routeDeadline < 0 ? attemptDeadline : routeDeadline;
+        if (backOffArmed && (!timeoutArmed && !attemptTimerArmed || backOffDeadline - at < 0)) {
+            at = backOffDeadline;
+        }
         stream.connection().routeTimer().armAt(this, at);
     }
 
@@ -459,7 +479,10 @@ final class Router {
         if (attemptTimerArmed && now - attemptDeadline >= 0) {
             onPerTryTimeout();
         }
-        if ((timeoutArmed || attemptTimerArmed) && !stream.done()) {
+        if (backOffArmed && now - backOffDeadline >= 0) {
+            onBackOffDone();
+        }
+        if (timeoutArmed() && !stream.done()) {
             armClock();
         }
     }
@@ -496,7 +519,7 @@ final class Router {
     private void disarmAttemptTimer() {
         if (attemptTimerArmed) {
             attemptTimerArmed = false;
-            if (timeoutArmed) {
+            if (timeoutArmed || backOffArmed) {
                 armClock();
             } else {
                 stream.connection().routeTimer().disarm(this);
@@ -504,9 +527,9 @@ final class Router {
         }
     }
 
-    /** The route clock has this router armed (its route timeout or its attempt's per-try timeout). */
+    /** The route clock has this router armed (its route timeout, its attempt's per-try timeout or a retry's back-off). */
     boolean timeoutArmed() {
-        return timeoutArmed || attemptTimerArmed;
+        return timeoutArmed || attemptTimerArmed || backOffArmed;
     }
 
     /**
@@ -540,7 +563,9 @@ final class Router {
         }
         cluster.rqTimeout.inc();
         filter.rqTimeout.inc();
-        cluster.outlierResult(host, 504);
+        if (!backOffArmed) { // during a retry's back-off no attempt is out: Envoy tells outlier detection of none
+            cluster.outlierResult(host, 504);
+        }
         upstreamReusable = false;
         closeUpstream();
         if (!stream.responseStarted() && !interimSeen) {
@@ -696,8 +721,9 @@ final class Router {
      * the connection pooled when the whole response came and both sides allow keep-alive.
      */
     void streamDone(boolean failed, boolean responseComplete, boolean tunnelled) {
-        if (timeoutArmed || attemptTimerArmed) {
+        if (timeoutArmed()) {
             attemptTimerArmed = false;
+            backOffArmed = false;
             stream.connection().routeTimer().disarm(this);
         }
         releasePending(true);

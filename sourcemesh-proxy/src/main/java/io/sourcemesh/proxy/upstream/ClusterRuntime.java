@@ -82,6 +82,7 @@ public final class ClusterRuntime {
     /** Envoy's upstream_rq_per_try_timeout: an attempt ran out of its retry policy's per_try_timeout. */
     public final Stats.Counter rqPerTryTimeout;
     public final Stats.Counter rqRetry;
+    public final Stats.Counter rqRetryBackoffExponential;
     public final Stats.Counter noHealthyHost;
     /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
     public final Stats.Counter upstreamProtocolError;
@@ -120,6 +121,7 @@ public final class ClusterRuntime {
         rqTimeout = stats.counter(p + "upstream_rq_timeout");
         rqPerTryTimeout = stats.counter(p + "upstream_rq_per_try_timeout");
         rqRetry = stats.counter(p + "upstream_rq_retry");
+        rqRetryBackoffExponential = stats.counter(p + "upstream_rq_retry_backoff_exponential");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
         cxMaxDurationReached = stats.counter(p + "upstream_cx_max_duration_reached");
