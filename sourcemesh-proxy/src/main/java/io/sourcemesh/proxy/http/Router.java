@@ -37,13 +37,33 @@ final class Router {
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     private static final AsciiString X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-timeout-ms");
     private static final AsciiString X_ENVOY_UPSTREAM_RQ_PER_TRY_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-per-try-timeout-ms");
+    private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-expected-rq-timeout-ms");
     /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
     private static final AsciiString[] MILLIS = new AsciiString[1000];
+    /**
+     * x-envoy-expected-rq-timeout-ms values of whole seconds up to an hour (route timeouts are; 15 s is the default),
+     * made on first use: the text is the same for every request of a route. Racy writes of an immutable value are benign.
+     */
+    private static final AsciiString[] WHOLE_SECONDS = new AsciiString[3601];
 
     static {
         for (int i = 0; i < MILLIS.length; i++) {
             MILLIS[i] = AsciiString.cached(Integer.toString(i));
         }
+    }
+
+    /** A timeout's milliseconds as header text; shared for whole seconds up to an hour. */
+    static AsciiString timeoutText(long millis) {
+        if (millis % 1000 != 0 || millis / 1000 >= WHOLE_SECONDS.length) {
+            return millisText(millis);
+        }
+        int seconds = (int) (millis / 1000);
+        AsciiString text = WHOLE_SECONDS[seconds];
+        if (text == null) {
+            text = new AsciiString(Long.toString(millis));
+            WHOLE_SECONDS[seconds] = text;
+        }
+        return text;
     }
 
     /** {@code millis} as header text; shared below a second. */
@@ -235,6 +255,7 @@ final class Router {
             }
         }
         perTryNanos = perTryNanos(perTry, routeTimeout);
+        expectedTimeout(0);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         UpstreamHeaders.prepare(request, upgrade);
@@ -421,6 +442,10 @@ final class Router {
         if (stream.done()) {
             return;
         }
+        // Envoy's doRetry sets the timeout headers again, less the time since the request ended (the route timeout's
+        // start here; before it, none has passed).
+        expectedTimeout(timeoutArmed
+                ? (stream.connection().routeTimer().clock().now() - (routeDeadline - routeTimeout.toNanos())) / 1_000_000 : 0);
         current = UpstreamRequest.connect(this, stream, cluster, host, binding);
     }
 
@@ -485,6 +510,25 @@ final class Router {
         if (timeoutArmed() && !stream.done()) {
             armClock();
         }
+    }
+
+    /**
+     * Tells the upstream how long it has, as Envoy's FilterUtility::setTimeoutHeaders (source/common/router/router.cc),
+     * which every router without suppress_envoy_headers runs on each attempt: x-envoy-expected-rq-timeout-ms is the
+     * per-try timeout, else the route timeout, at most what is left of the route timeout {@code elapsedMillis} after
+     * the request ended (1 when nothing is); with neither timeout no header is set (a client's stays: only an internal
+     * request still has one).
+     */
+    private void expectedTimeout(long elapsedMillis) {
+        long global = routeTimeout.toMillis();
+        long expected = perTryNanos > 0 ? perTryNanos / 1_000_000 : global;
+        if (expected <= 0) {
+            return;
+        }
+        if (global > 0) {
+            expected = elapsedMillis >= global ? 1 : Math.min(expected, global - elapsedMillis);
+        }
+        request.headers().set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, timeoutText(expected));
     }
 
     /** The per-try timeout when it is below the route timeout (or there is none), else none. */
