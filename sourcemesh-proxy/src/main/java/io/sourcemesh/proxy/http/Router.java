@@ -14,6 +14,7 @@ import io.sourcemesh.proxy.config.HeaderMutations;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.proxy.upstream.LoadBalancer;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.time.Duration;
@@ -133,9 +134,13 @@ final class Router {
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
     private long upstreamStartNanos;
-    /** A hash cookie this request lacked, made up for it: its value, and the Set-Cookie the response gets. */
+    /** A hash cookie this request lacked, made up for it: its value, and the Set-Cookie the response gets (one per policy). */
     private String generatedCookieValue;
     private String setCookie;
+    private List<String> moreSetCookies;
+    /** The request's consistent hash (when {@link #hashed}), made once: a retry picks with the same. */
+    private boolean hashed;
+    private long hash;
     /** Resolved once: by a filter asking for the route, or by {@link #decodeHeaders}. */
     private final CachedRoute cachedRoute;
 
@@ -231,7 +236,8 @@ final class Router {
             stream.localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
             return;
         }
-        Optional<UpstreamHost> chosen = cluster.choose(hashKey(), stream.connection().connection().localAddress());
+        hashRequest();
+        Optional<UpstreamHost> chosen = cluster.choose(hashed, hash, stream.connection().connection().localAddress());
         if (chosen.isEmpty()) {
             cluster.noHealthyHost.inc();
             cluster.codes.charge(503, internalRequest); // Envoy's sendNoHealthyUpstreamResponse charges the 503
@@ -328,23 +334,46 @@ final class Router {
     }
 
     /**
-     * The key of the route's first hash policy the request has one for (none: null, a random host). A cookie policy
-     * with a ttl whose cookie is missing makes one up, as Envoy's CookieHashMethod: that value is the key, and the
-     * response carries its Set-Cookie ({@link #onResponseHeaders}); made once per request, so a retry keeps it.
+     * The request's hash from the route's hash policies, as Envoy's HashPolicyImpl::generateHash
+     * (source/common/http/hash_policy.cc): each policy that yields a hash is folded in (the hash so far rotated left
+     * by one, then xor'ed: duplicate policies do not cancel out), up to the first terminal policy once there is a
+     * hash; none yields one: no hash (a random host). A cookie policy with a ttl whose cookie is missing makes one up,
+     * as Envoy's CookieHashMethod: that value is hashed and the response carries its Set-Cookie
+     * ({@link #onResponseHeaders}).
      */
-    private String hashKey() {
+    private void hashRequest() {
         List<RouteConfig.HashPolicy> policies = forward.hashPolicies();
         for (int i = 0, n = policies.size(); i < n; i++) { // indexed: no iterator per request
             RouteConfig.HashPolicy p = policies.get(i);
-            String key = HashKeys.key(p, request, info);
-            if (key == null && p.cookie().isPresent() && p.cookie().get().ttlSeconds().isPresent()) {
-                key = generatedCookie(p.cookie().get());
+            boolean found;
+            long next = 0;
+            if (!p.sourceIp() && p.header().isEmpty() && p.cookie().isEmpty() && p.queryParameter().isEmpty()) {
+                continue; // connection_properties without source_ip: Envoy makes no method of it, its terminal flag unread
             }
-            if (key != null) {
-                return key;
+            if (p.header().isPresent()) {
+                List<String> values = request.headers().getAll(p.header().get());
+                found = !values.isEmpty();
+                if (found) {
+                    next = HashKeys.headerHash(values);
+                }
+            } else {
+                String key = HashKeys.key(p, request, info);
+                if (key == null && p.cookie().isPresent() && p.cookie().get().ttlSeconds().isPresent()) {
+                    key = generatedCookie(p.cookie().get());
+                }
+                found = key != null;
+                if (found) {
+                    next = LoadBalancer.hash(key);
+                }
+            }
+            if (found) {
+                hash = hashed ? Long.rotateLeft(hash, 1) ^ next : next;
+                hashed = true;
+            }
+            if (p.terminal() && hashed) {
+                return;
             }
         }
-        return null;
     }
 
     private String generatedCookie(RouteConfig.HashCookie cookie) {
@@ -352,6 +381,12 @@ final class Router {
             generatedCookieValue = HashKeys.generatedValue(stream.connection().connection().remoteAddress(),
                     stream.connection().connection().localAddress());
             setCookie = HashKeys.setCookie(cookie, generatedCookieValue);
+        } else {
+            // another cookie policy lacking its cookie: Envoy's router adds a Set-Cookie for each (the same value)
+            if (moreSetCookies == null) {
+                moreSetCookies = new java.util.ArrayList<>(1);
+            }
+            moreSetCookies.add(HashKeys.setCookie(cookie, generatedCookieValue));
         }
         return generatedCookieValue;
     }
@@ -411,7 +446,7 @@ final class Router {
             return false; // before the host supplier below is made
         }
         Optional<UpstreamHost> next = retries.next(stream.requestComplete() && info.bytesReceived() == 0, host,
-                () -> cluster.choose(hashKey(), stream.connection().connection().localAddress()), info);
+                () -> cluster.choose(hashed, hash, stream.connection().connection().localAddress()), info);
         if (next.isEmpty()) {
             return false;
         }
@@ -641,6 +676,9 @@ final class Router {
         if (setCookie != null) {
             // Envoy's onUpstreamHeaders appends the routing cookies to the upstream's response, whatever its status.
             response.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
+            if (moreSetCookies != null) {
+                response.headers().add(HttpHeaderNames.SET_COOKIE, moreSetCookies);
+            }
         }
         info.upstreamServiceTimeMillis(serviceMillis);
         stream.encodeHeaders(response, code == 101 && upgrade);
