@@ -433,7 +433,7 @@ final class HttpStream {
         state = State.RESPONSE_COMPLETE;
         closeIfAnsweredEarly();
         ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag,
-                details, headers);
+                details, headers, filters);
         router.releaseQueuedBody();
         if (requestState == RequestState.RECEIVING) {
             requestState = RequestState.DRAINING;
