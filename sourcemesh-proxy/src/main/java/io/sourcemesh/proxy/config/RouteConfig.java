@@ -148,12 +148,31 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
      * attempt's per_try_timeout ({@link Duration#ZERO}: none, as Envoy's 0).
      * Requests whose body has started to flow upstream are not retried (it is not buffered).
      */
+    /**
+     * A route's retry_policy. {@code backOffBaseMillis}/{@code backOffMaxMillis} bound the jittered exponential wait
+     * before each retry: retry_back_off's, else Envoy's 25 ms base (runtime upstream.base_retry_backoff_ms) and ten
+     * times the base as the most (RetryStateImpl).
+     */
     public record RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
-            boolean previousHosts, int hostSelectionMaxAttempts, Duration perTryTimeout) {
+            boolean previousHosts, int hostSelectionMaxAttempts, Duration perTryTimeout, long backOffBaseMillis,
+            long backOffMaxMillis) {
+        /** Envoy's default retry back-off base interval (upstream.base_retry_backoff_ms). */
+        public static final long DEFAULT_BACK_OFF_BASE_MILLIS = 25;
+
         public RetryPolicy {
             retryOn = java.util.Set.copyOf(retryOn);
             retriableStatusCodes = java.util.Set.copyOf(retriableStatusCodes);
             java.util.Objects.requireNonNull(perTryTimeout);
+            if (backOffBaseMillis < 1 || backOffMaxMillis < backOffBaseMillis) {
+                throw new IllegalArgumentException("back-off " + backOffBaseMillis + ".." + backOffMaxMillis + " ms");
+            }
+        }
+
+        /** With Envoy's default back-off (25 ms base, 250 ms the most). */
+        public RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
+                boolean previousHosts, int hostSelectionMaxAttempts, Duration perTryTimeout) {
+            this(retryOn, numRetries, retriableStatusCodes, previousHosts, hostSelectionMaxAttempts, perTryTimeout,
+                    DEFAULT_BACK_OFF_BASE_MILLIS, 10 * DEFAULT_BACK_OFF_BASE_MILLIS);
         }
 
         public RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,

@@ -346,9 +346,9 @@ final class RouteTranslator {
     static final String PREVIOUS_HOSTS = "envoy.retry_host_predicates.previous_hosts";
 
     private static RouteConfig.RetryPolicy retryPolicy(io.envoyproxy.envoy.config.route.v3.RetryPolicy r, String path) {
-        // per_try_idle_timeout, retry_back_off and the rest stay refused by name (only)
+        // per_try_idle_timeout, rate_limited_retry_back_off and the rest stay refused by name (only)
         only(r, path, "retry_on", "num_retries", "retriable_status_codes", "retry_host_predicate",
-                "host_selection_retry_max_attempts", "per_try_timeout");
+                "host_selection_retry_max_attempts", "per_try_timeout", "retry_back_off");
         boolean previousHosts = false;
         for (int i = 0; i < r.getRetryHostPredicateCount(); i++) {
             String pPath = at(path, "retry_host_predicate", i);
@@ -379,8 +379,40 @@ final class RouteTranslator {
             on.add(t);
         }
         int retries = r.hasNumRetries() ? r.getNumRetries().getValue() : 1;
+        long base = RouteConfig.RetryPolicy.DEFAULT_BACK_OFF_BASE_MILLIS;
+        long max = 10 * base;
+        if (r.hasRetryBackOff()) {
+            String bPath = at(path, "retry_back_off");
+            var b = r.getRetryBackOff();
+            only(b, bPath, "base_interval", "max_interval");
+            if (!b.hasBaseInterval()) {
+                throw new ConfigException(at(bPath, "base_interval"), "is required");
+            }
+            base = backOffMillis(b.getBaseInterval(), at(bPath, "base_interval"));
+            max = 10 * base;
+            if (b.hasMaxInterval()) {
+                max = backOffMillis(b.getMaxInterval(), at(bPath, "max_interval"));
+                if (max < base) {
+                    // RetryPolicyImpl's words
+                    throw new ConfigException(at(bPath, "max_interval"),
+                            "retry_policy.max_interval must greater than or equal to the base_interval");
+                }
+            }
+        }
         return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()), previousHosts, selectionAttempts,
-                perTryTimeout(r, at(path, "per_try_timeout")));
+                perTryTimeout(r, at(path, "per_try_timeout")), base, max);
+    }
+
+    /**
+     * A retry back-off interval in whole milliseconds, as Envoy's RetryPolicyImpl reads it: it must be above zero (the
+     * proto's duration rule gt {}), and under a millisecond is one.
+     */
+    private static long backOffMillis(com.google.protobuf.Duration d, String path) {
+        Duration value = Protos.duration(d);
+        if (value.isNegative() || value.isZero()) {
+            throw new ConfigException(path, "must be greater than 0s");
+        }
+        return Math.max(1, value.toMillis());
     }
 
     /**

@@ -21,15 +21,15 @@ import java.util.List;
 final class HashKeys {
     private HashKeys() {}
 
-    /** This policy's key for the request, or null when the request has none (a cookie may then be generated). */
+    /**
+     * This source IP, cookie or query parameter policy's key for the request, or null when the request has none (a
+     * cookie may then be generated); a header policy's hash is {@link #headerHash}.
+     */
     static String key(RouteConfig.HashPolicy p, HttpRequest request, StreamInfo info) {
         if (p.sourceIp()) {
             // Envoy's ConnectionSourceIpHashMethod hashes addressAsString: inet_ntop's "::1", not Java's "0:0:0:0:0:0:0:1",
             // so a Maglev cluster picks the endpoint Envoy would for an IPv6 client too.
             return IpLiteral.format(info.downstreamRemoteAddress().getAddress().getAddress());
-        }
-        if (p.header().isPresent()) {
-            return request.headers().get(p.header().get());
         }
         if (p.cookie().isPresent()) {
             String v = cookie(request.headers(), p.cookie().get().name());
@@ -39,6 +39,24 @@ final class HashKeys {
             return queryParameter(request.uri(), p.queryParameter().get());
         }
         return null;
+    }
+
+    /**
+     * A header hash policy's hash, as Envoy's HeaderHashMethod: every value of the header (each line, not split at
+     * commas), sorted so their order does not matter, hashed in a chain (HashUtil::xxHash64 over a span: each value's
+     * xxHash64 seeded with the one before, the first with 0), so one value hashes as itself.
+     */
+    static long headerHash(List<String> values) {
+        if (values.size() == 1) {
+            return XxHash64.hash(values.get(0).getBytes(StandardCharsets.UTF_8));
+        }
+        String[] sorted = values.toArray(String[]::new);
+        java.util.Arrays.sort(sorted);
+        long seed = 0;
+        for (String v : sorted) {
+            seed = XxHash64.hash(v.getBytes(StandardCharsets.UTF_8), seed);
+        }
+        return seed;
     }
 
     /**

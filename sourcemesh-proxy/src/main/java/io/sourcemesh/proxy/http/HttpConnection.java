@@ -20,6 +20,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
@@ -389,12 +390,17 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
      */
     ChannelFuture sendLocalReply(StreamInfo info, boolean keepAlive, HttpVersion version, int status, String body,
             ResponseFlag flag, String details) {
-        return sendLocalReply(info, keepAlive, version, status, body, flag, details, h -> { });
+        return sendLocalReply(info, keepAlive, version, status, body, flag, details, h -> { }, HttpFilterChain.empty());
     }
 
-    /** {@code headers} adds to the reply before it is written (a redirect's location). */
+    /**
+     * {@code headers} adds to the reply before it is written (a redirect's location); then the stream's HTTP filters
+     * encode it, as Envoy's sendLocalReplyViaFilterChain runs every encoder filter on a local reply (a CORS filter that
+     * saw an allowed origin adds Access-Control-Allow-Origin to a 503 as to an upstream's answer).
+     */
     ChannelFuture sendLocalReply(StreamInfo info, boolean keepAlive, HttpVersion version, int status, String body,
-            ResponseFlag flag, String details, java.util.function.Consumer<io.netty.handler.codec.http.HttpHeaders> headers) {
+            ResponseFlag flag, String details, java.util.function.Consumer<io.netty.handler.codec.http.HttpHeaders> headers,
+            HttpFilterChain encoders) {
         if (flag != null) {
             info.addResponseFlag(flag);
         }
@@ -413,6 +419,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         headers.accept(response.headers());
+        encoders.encodeHeaders(response);
         info.responseCode(status);
         info.responseHeaders(response.headers());
         info.addBytesSent(content.readableBytes());

@@ -208,6 +208,9 @@ final class HttpStream {
         UpstreamHeaders.beforeFilters(request.headers(), filter.config.forwardClientCert(), upgrade, downstream);
         // -- HTTP filters (envoy.filters.http.*), in order, then the router --
         if (!filter.httpFilters.isEmpty()) {
+            // Envoy's connection manager resolves the route before the filters (refreshCachedRoute), and with it the
+            // stream's upstream cluster: a request a filter answers (an RBAC denial) still logs %UPSTREAM_CLUSTER%.
+            router.routeOrNull();
             filters = HttpFilterChain.create(filter.httpFilters,
                     new StreamFilterCallbacks(this, downstream.channel(), downstream.connection(), info));
             if (!filters.decodeHeaders(request, !bodyFollows)) {
@@ -433,7 +436,7 @@ final class HttpStream {
         state = State.RESPONSE_COMPLETE;
         closeIfAnsweredEarly();
         ChannelFuture f = downstream.sendLocalReply(info, keepAlive && !downstream.closing(), downstreamVersion, status, body, flag,
-                details, headers);
+                details, headers, filters);
         router.releaseQueuedBody();
         if (requestState == RequestState.RECEIVING) {
             requestState = RequestState.DRAINING;

@@ -8,6 +8,7 @@ import io.sourcemesh.proxy.upstream.UpstreamHost;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -22,11 +23,26 @@ final class RetryState {
     private int attempts = 1;
     private List<UpstreamHost> attemptedHosts;
     private boolean slotHeld;
+    /** The bound of the next retry's jittered wait (Envoy's JitteredExponentialBackOffStrategy next_interval_). */
+    private long nextInterval;
 
     /** A stream on a route with a retry policy (a route without one has no RetryState). */
     RetryState(RouteConfig.RetryPolicy policy, ClusterRuntime cluster) {
         this.policy = policy;
         this.cluster = cluster;
+        this.nextInterval = policy.backOffBaseMillis();
+    }
+
+    /**
+     * How long to wait before the retry {@link #next} granted, in milliseconds: fully jittered and exponential, as
+     * Envoy's JitteredExponentialBackOffStrategy (source/common/common/backoff_strategy.cc) — uniform in [0, bound),
+     * the bound starting at the base interval and doubling per retry up to the most (so 0–24 ms, then 0–49, 0–99,
+     * 0–199, then 0–249 with the 25 ms default).
+     */
+    long backOffMillis() {
+        long bound = nextInterval;
+        nextInterval = Math.min(nextInterval * 2, policy.backOffMaxMillis());
+        return ThreadLocalRandom.current().nextLong(bound);
     }
 
     int attempts() {

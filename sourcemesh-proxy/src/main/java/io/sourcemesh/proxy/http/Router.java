@@ -14,6 +14,7 @@ import io.sourcemesh.proxy.config.HeaderMutations;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.proxy.upstream.LoadBalancer;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.time.Duration;
@@ -37,13 +38,33 @@ final class Router {
     private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
     private static final AsciiString X_ENVOY_UPSTREAM_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-timeout-ms");
     private static final AsciiString X_ENVOY_UPSTREAM_RQ_PER_TRY_TIMEOUT_MS = AsciiString.cached("x-envoy-upstream-rq-per-try-timeout-ms");
+    private static final AsciiString X_ENVOY_EXPECTED_RQ_TIMEOUT_MS = AsciiString.cached("x-envoy-expected-rq-timeout-ms");
     /** x-envoy-upstream-service-time values below a second, made once: most answers take less. */
     private static final AsciiString[] MILLIS = new AsciiString[1000];
+    /**
+     * x-envoy-expected-rq-timeout-ms values of whole seconds up to an hour (route timeouts are; 15 s is the default),
+     * made on first use: the text is the same for every request of a route. Racy writes of an immutable value are benign.
+     */
+    private static final AsciiString[] WHOLE_SECONDS = new AsciiString[3601];
 
     static {
         for (int i = 0; i < MILLIS.length; i++) {
             MILLIS[i] = AsciiString.cached(Integer.toString(i));
         }
+    }
+
+    /** A timeout's milliseconds as header text; shared for whole seconds up to an hour. */
+    static AsciiString timeoutText(long millis) {
+        if (millis % 1000 != 0 || millis / 1000 >= WHOLE_SECONDS.length) {
+            return millisText(millis);
+        }
+        int seconds = (int) (millis / 1000);
+        AsciiString text = WHOLE_SECONDS[seconds];
+        if (text == null) {
+            text = new AsciiString(Long.toString(millis));
+            WHOLE_SECONDS[seconds] = text;
+        }
+        return text;
     }
 
     /** {@code millis} as header text; shared below a second. */
@@ -99,6 +120,9 @@ final class Router {
     /** The route timeout's and the current attempt's deadlines (the route clock's time) while armed; it holds the earlier. */
     private long routeDeadline;
     private long attemptDeadline;
+    /** A retry waits out its back-off on the route clock until this deadline. */
+    private boolean backOffArmed;
+    private long backOffDeadline;
     /** The client is internal (x-envoy-internal): the upstream code stats go under internal., else external. */
     private boolean internalRequest;
     /**
@@ -110,9 +134,13 @@ final class Router {
     /** The upstream connection may be pooled afterwards, as far as the stream knows (keep-alive, no reset). */
     private boolean upstreamReusable = true;
     private long upstreamStartNanos;
-    /** A hash cookie this request lacked, made up for it: its value, and the Set-Cookie the response gets. */
+    /** A hash cookie this request lacked, made up for it: its value, and the Set-Cookie the response gets (one per policy). */
     private String generatedCookieValue;
     private String setCookie;
+    private List<String> moreSetCookies;
+    /** The request's consistent hash (when {@link #hashed}), made once: a retry picks with the same. */
+    private boolean hashed;
+    private long hash;
     /** Resolved once: by a filter asking for the route, or by {@link #decodeHeaders}. */
     private final CachedRoute cachedRoute;
 
@@ -208,7 +236,8 @@ final class Router {
             stream.localReply(503, "", ResponseFlag.NO_CLUSTER_FOUND, "cluster_not_found");
             return;
         }
-        Optional<UpstreamHost> chosen = cluster.choose(hashKey(), stream.connection().connection().localAddress());
+        hashRequest();
+        Optional<UpstreamHost> chosen = cluster.choose(hashed, hash, stream.connection().connection().localAddress());
         if (chosen.isEmpty()) {
             cluster.noHealthyHost.inc();
             cluster.codes.charge(503, internalRequest); // Envoy's sendNoHealthyUpstreamResponse charges the 503
@@ -232,6 +261,7 @@ final class Router {
             }
         }
         perTryNanos = perTryNanos(perTry, routeTimeout);
+        expectedTimeout(0);
         UpstreamHeaders.rewrite(request, route, forward, info);
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         UpstreamHeaders.prepare(request, upgrade);
@@ -304,23 +334,46 @@ final class Router {
     }
 
     /**
-     * The key of the route's first hash policy the request has one for (none: null, a random host). A cookie policy
-     * with a ttl whose cookie is missing makes one up, as Envoy's CookieHashMethod: that value is the key, and the
-     * response carries its Set-Cookie ({@link #onResponseHeaders}); made once per request, so a retry keeps it.
+     * The request's hash from the route's hash policies, as Envoy's HashPolicyImpl::generateHash
+     * (source/common/http/hash_policy.cc): each policy that yields a hash is folded in (the hash so far rotated left
+     * by one, then xor'ed: duplicate policies do not cancel out), up to the first terminal policy once there is a
+     * hash; none yields one: no hash (a random host). A cookie policy with a ttl whose cookie is missing makes one up,
+     * as Envoy's CookieHashMethod: that value is hashed and the response carries its Set-Cookie
+     * ({@link #onResponseHeaders}).
      */
-    private String hashKey() {
+    private void hashRequest() {
         List<RouteConfig.HashPolicy> policies = forward.hashPolicies();
         for (int i = 0, n = policies.size(); i < n; i++) { // indexed: no iterator per request
             RouteConfig.HashPolicy p = policies.get(i);
-            String key = HashKeys.key(p, request, info);
-            if (key == null && p.cookie().isPresent() && p.cookie().get().ttlSeconds().isPresent()) {
-                key = generatedCookie(p.cookie().get());
+            boolean found;
+            long next = 0;
+            if (!p.sourceIp() && p.header().isEmpty() && p.cookie().isEmpty() && p.queryParameter().isEmpty()) {
+                continue; // connection_properties without source_ip: Envoy makes no method of it, its terminal flag unread
             }
-            if (key != null) {
-                return key;
+            if (p.header().isPresent()) {
+                List<String> values = request.headers().getAll(p.header().get());
+                found = !values.isEmpty();
+                if (found) {
+                    next = HashKeys.headerHash(values);
+                }
+            } else {
+                String key = HashKeys.key(p, request, info);
+                if (key == null && p.cookie().isPresent() && p.cookie().get().ttlSeconds().isPresent()) {
+                    key = generatedCookie(p.cookie().get());
+                }
+                found = key != null;
+                if (found) {
+                    next = LoadBalancer.hash(key);
+                }
+            }
+            if (found) {
+                hash = hashed ? Long.rotateLeft(hash, 1) ^ next : next;
+                hashed = true;
+            }
+            if (p.terminal() && hashed) {
+                return;
             }
         }
-        return null;
     }
 
     private String generatedCookie(RouteConfig.HashCookie cookie) {
@@ -328,6 +381,12 @@ final class Router {
             generatedCookieValue = HashKeys.generatedValue(stream.connection().connection().remoteAddress(),
                     stream.connection().connection().localAddress());
             setCookie = HashKeys.setCookie(cookie, generatedCookieValue);
+        } else {
+            // another cookie policy lacking its cookie: Envoy's router adds a Set-Cookie for each (the same value)
+            if (moreSetCookies == null) {
+                moreSetCookies = new java.util.ArrayList<>(1);
+            }
+            moreSetCookies.add(HashKeys.setCookie(cookie, generatedCookieValue));
         }
         return generatedCookieValue;
     }
@@ -387,7 +446,7 @@ final class Router {
             return false; // before the host supplier below is made
         }
         Optional<UpstreamHost> next = retries.next(stream.requestComplete() && info.bytesReceived() == 0, host,
-                () -> cluster.choose(hashKey(), stream.connection().connection().localAddress()), info);
+                () -> cluster.choose(hashed, hash, stream.connection().connection().localAddress()), info);
         if (next.isEmpty()) {
             return false;
         }
@@ -403,8 +462,26 @@ final class Router {
             request.headers().set("x-envoy-attempt-count", retries.attempts());
         }
         binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
-        current = UpstreamRequest.connect(this, stream, cluster, host, binding);
+        // Envoy's router waits out the retry state's back-off before the next attempt (RetryStateImpl::enableBackoffTimer):
+        // the route clock's slot holds it, so a retry allocates no timer; the route timeout still runs meanwhile.
+        backOffArmed = true;
+        cluster.rqRetryBackoffExponential.inc();
+        backOffDeadline = stream.connection().routeTimer().clock().now() + retries.backOffMillis() * 1_000_000;
+        armClock();
         return true;
+    }
+
+    /** The back-off before a retry is over: the next attempt goes up, on a new connection (Envoy's doRetry). */
+    private void onBackOffDone() {
+        backOffArmed = false;
+        if (stream.done()) {
+            return;
+        }
+        // Envoy's doRetry sets the timeout headers again, less the time since the request ended (the route timeout's
+        // start here; before it, none has passed).
+        expectedTimeout(timeoutArmed
+                ? (stream.connection().routeTimer().clock().now() - (routeDeadline - routeTimeout.toNanos())) / 1_000_000 : 0);
+        current = UpstreamRequest.connect(this, stream, cluster, host, binding);
     }
 
     private static String failureReason(Throwable cause) {
@@ -440,10 +517,13 @@ final class Router {
         }
     }
 
-    /** The route clock set to the earlier of the armed deadlines. */
+    /** The route clock set to the earliest of the armed deadlines. */
     private void armClock() {
         long at = !attemptTimerArmed ? routeDeadline
                 : !timeoutArmed || attemptDeadline - routeDeadline < 0 ? attemptDeadline : routeDeadline;
+        if (backOffArmed && (!timeoutArmed && !attemptTimerArmed || backOffDeadline - at < 0)) {
+            at = backOffDeadline;
+        }
         stream.connection().routeTimer().armAt(this, at);
     }
 
@@ -459,9 +539,31 @@ final class Router {
         if (attemptTimerArmed && now - attemptDeadline >= 0) {
             onPerTryTimeout();
         }
-        if ((timeoutArmed || attemptTimerArmed) && !stream.done()) {
+        if (backOffArmed && now - backOffDeadline >= 0) {
+            onBackOffDone();
+        }
+        if (timeoutArmed() && !stream.done()) {
             armClock();
         }
+    }
+
+    /**
+     * Tells the upstream how long it has, as Envoy's FilterUtility::setTimeoutHeaders (source/common/router/router.cc),
+     * which every router without suppress_envoy_headers runs on each attempt: x-envoy-expected-rq-timeout-ms is the
+     * per-try timeout, else the route timeout, at most what is left of the route timeout {@code elapsedMillis} after
+     * the request ended (1 when nothing is); with neither timeout no header is set (a client's stays: only an internal
+     * request still has one).
+     */
+    private void expectedTimeout(long elapsedMillis) {
+        long global = routeTimeout.toMillis();
+        long expected = perTryNanos > 0 ? perTryNanos / 1_000_000 : global;
+        if (expected <= 0) {
+            return;
+        }
+        if (global > 0) {
+            expected = elapsedMillis >= global ? 1 : Math.min(expected, global - elapsedMillis);
+        }
+        request.headers().set(X_ENVOY_EXPECTED_RQ_TIMEOUT_MS, timeoutText(expected));
     }
 
     /** The per-try timeout when it is below the route timeout (or there is none), else none. */
@@ -496,7 +598,7 @@ final class Router {
     private void disarmAttemptTimer() {
         if (attemptTimerArmed) {
             attemptTimerArmed = false;
-            if (timeoutArmed) {
+            if (timeoutArmed || backOffArmed) {
                 armClock();
             } else {
                 stream.connection().routeTimer().disarm(this);
@@ -504,9 +606,9 @@ final class Router {
         }
     }
 
-    /** The route clock has this router armed (its route timeout or its attempt's per-try timeout). */
+    /** The route clock has this router armed (its route timeout, its attempt's per-try timeout or a retry's back-off). */
     boolean timeoutArmed() {
-        return timeoutArmed || attemptTimerArmed;
+        return timeoutArmed || attemptTimerArmed || backOffArmed;
     }
 
     /**
@@ -540,7 +642,9 @@ final class Router {
         }
         cluster.rqTimeout.inc();
         filter.rqTimeout.inc();
-        cluster.outlierResult(host, 504);
+        if (!backOffArmed) { // during a retry's back-off no attempt is out: Envoy tells outlier detection of none
+            cluster.outlierResult(host, 504);
+        }
         upstreamReusable = false;
         closeUpstream();
         if (!stream.responseStarted() && !interimSeen) {
@@ -572,6 +676,9 @@ final class Router {
         if (setCookie != null) {
             // Envoy's onUpstreamHeaders appends the routing cookies to the upstream's response, whatever its status.
             response.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
+            if (moreSetCookies != null) {
+                response.headers().add(HttpHeaderNames.SET_COOKIE, moreSetCookies);
+            }
         }
         info.upstreamServiceTimeMillis(serviceMillis);
         stream.encodeHeaders(response, code == 101 && upgrade);
@@ -696,8 +803,9 @@ final class Router {
      * the connection pooled when the whole response came and both sides allow keep-alive.
      */
     void streamDone(boolean failed, boolean responseComplete, boolean tunnelled) {
-        if (timeoutArmed || attemptTimerArmed) {
+        if (timeoutArmed()) {
             attemptTimerArmed = false;
+            backOffArmed = false;
             stream.connection().routeTimer().disarm(this);
         }
         releasePending(true);

@@ -82,6 +82,7 @@ public final class ClusterRuntime {
     /** Envoy's upstream_rq_per_try_timeout: an attempt ran out of its retry policy's per_try_timeout. */
     public final Stats.Counter rqPerTryTimeout;
     public final Stats.Counter rqRetry;
+    public final Stats.Counter rqRetryBackoffExponential;
     public final Stats.Counter noHealthyHost;
     /** Envoy's upstream_cx_protocol_error: a malformed or unsolicited response closed the connection. */
     public final Stats.Counter upstreamProtocolError;
@@ -120,6 +121,7 @@ public final class ClusterRuntime {
         rqTimeout = stats.counter(p + "upstream_rq_timeout");
         rqPerTryTimeout = stats.counter(p + "upstream_rq_per_try_timeout");
         rqRetry = stats.counter(p + "upstream_rq_retry");
+        rqRetryBackoffExponential = stats.counter(p + "upstream_rq_retry_backoff_exponential");
         noHealthyHost = stats.counter(p + "upstream_cx_none_healthy");
         upstreamProtocolError = stats.counter(p + "upstream_cx_protocol_error");
         cxMaxDurationReached = stats.counter(p + "upstream_cx_max_duration_reached");
@@ -227,7 +229,7 @@ public final class ClusterRuntime {
      * The host for this request: for ORIGINAL_DST the connection's original destination, else the
      * load balancer's pick. Empty when the cluster has no host (Envoy's "no healthy upstream").
      */
-    public Optional<UpstreamHost> choose(String hashKey, InetSocketAddress originalDestination) {
+    public Optional<UpstreamHost> choose(boolean hashed, long hash, InetSocketAddress originalDestination) {
         if (config.type() == ClusterConfig.DiscoveryType.ORIGINAL_DST) {
             if (originalDestination == null) {
                 return Optional.empty();
@@ -235,10 +237,16 @@ public final class ClusterRuntime {
             return Optional.of(originalDstHosts.computeIfAbsent(originalDestination, a -> new UpstreamHost(a, 1)));
         }
         if (outlier == null) {
-            return Optional.ofNullable(loadBalancer.choose(hashKey));
+            return Optional.ofNullable(loadBalancer.choose(hashed, hash));
         }
         HealthyView view = healthyView();
-        return view.empty() ? Optional.empty() : Optional.ofNullable(view.loadBalancer().choose(hashKey));
+        return view.empty() ? Optional.empty() : Optional.ofNullable(view.loadBalancer().choose(hashed, hash));
+    }
+
+    /** As {@link #choose(boolean, long, InetSocketAddress)} with one key's hash ({@link LoadBalancer#hash}); null: none. */
+    public Optional<UpstreamHost> choose(String hashKey, InetSocketAddress originalDestination) {
+        return hashKey == null ? choose(false, 0, originalDestination)
+                : choose(true, LoadBalancer.hash(hashKey), originalDestination);
     }
 
     /**

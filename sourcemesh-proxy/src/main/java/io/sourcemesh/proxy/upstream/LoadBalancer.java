@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.proxy.config.ClusterConfig;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -10,8 +11,21 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Picks a host for a request or connection; one instance per cluster version, shared by all loops. */
 public interface LoadBalancer {
 
-    /** {@code hashKey} is the consistent hash's input (source IP, header value); null when the request has none. */
-    UpstreamHost choose(String hashKey);
+    /**
+     * The host for a request whose consistent hash (Envoy's HashPolicy::generateHash) is {@code hash} when
+     * {@code hashed}; a balancer that does not hash ignores both, a hashing one picks at random without one.
+     */
+    UpstreamHost choose(boolean hashed, long hash);
+
+    /** As {@link #choose(boolean, long)} with one key's hash ({@link #hash}); null: no hash. */
+    default UpstreamHost choose(String hashKey) {
+        return hashKey == null ? choose(false, 0) : choose(true, hash(hashKey));
+    }
+
+    /** A key's hash as Envoy's hash methods make it: xxHash64 of its bytes, seed 0 (HashUtil::xxHash64). */
+    static long hash(String key) {
+        return XxHash64.hash(key.getBytes(StandardCharsets.UTF_8));
+    }
 
     /** A balancer of Envoy's default Maglev table size. */
     static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring) {
@@ -21,12 +35,12 @@ public interface LoadBalancer {
     static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
             long maglevTableSize) {
         if (hosts.isEmpty()) {
-            return key -> null;
+            return (hashed, hash) -> null;
         }
         if (hosts.size() == 1) {
             // Every policy picks it: no shared round-robin position to bump (a locked add per request).
             UpstreamHost only = hosts.get(0);
-            return key -> only;
+            return (hashed, hash) -> only;
         }
         return switch (policy) {
             case ROUND_ROBIN, CLUSTER_PROVIDED -> new RoundRobin(hosts);
@@ -57,7 +71,7 @@ public interface LoadBalancer {
         }
 
         @Override
-        public UpstreamHost choose(String hashKey) {
+        public UpstreamHost choose(boolean hashed, long hash) {
             return order[(int) Math.floorMod(next.getAndIncrement(), (long) order.length)];
         }
     }
@@ -71,7 +85,7 @@ public interface LoadBalancer {
         }
 
         @Override
-        public UpstreamHost choose(String hashKey) {
+        public UpstreamHost choose(boolean hashed, long hash) {
             ThreadLocalRandom r = ThreadLocalRandom.current();
             UpstreamHost a = hosts[r.nextInt(hosts.length)];
             UpstreamHost b = hosts[r.nextInt(hosts.length)];
@@ -94,7 +108,7 @@ public interface LoadBalancer {
         }
 
         @Override
-        public UpstreamHost choose(String hashKey) {
+        public UpstreamHost choose(boolean hashed, long hash) {
             int pick = ThreadLocalRandom.current().nextInt(cumulative[cumulative.length - 1]);
             int i = Arrays.binarySearch(cumulative, pick + 1);
             return hosts[i >= 0 ? i : -i - 1];

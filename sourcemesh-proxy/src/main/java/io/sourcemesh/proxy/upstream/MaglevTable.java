@@ -87,10 +87,8 @@ public final class MaglevTable implements LoadBalancer {
 
     /** A request without a key gets a random slot, as ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost. */
     @Override
-    public UpstreamHost choose(String hashKey) {
-        long hash = hashKey == null ? ThreadLocalRandom.current().nextLong()
-                : XxHash64.hash(hashKey.getBytes(StandardCharsets.UTF_8));
-        return choose(hash);
+    public UpstreamHost choose(boolean hashed, long hash) {
+        return choose(hashed ? hash : ThreadLocalRandom.current().nextLong());
     }
 
     /** The host of slot {@code hash % size}, the hash read unsigned (OriginalMaglevTable::chooseHost). */

@@ -73,9 +73,8 @@ public final class RingHashTable implements LoadBalancer {
 
     /** A request without a key gets a random point, as ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost. */
     @Override
-    public UpstreamHost choose(String hashKey) {
-        return choose(hashKey == null ? ThreadLocalRandom.current().nextLong()
-                : XxHash64.hash(hashKey.getBytes(StandardCharsets.UTF_8)));
+    public UpstreamHost choose(boolean hashed, long hash) {
+        return choose(hashed ? hash : ThreadLocalRandom.current().nextLong());
     }
 
     /** The owner of the first entry at or after {@code hash} (unsigned), the first past the last. */

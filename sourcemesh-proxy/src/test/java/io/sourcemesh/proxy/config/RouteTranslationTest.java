@@ -237,6 +237,42 @@ class RouteTranslationTest {
                 ROUTE0 + ".route.retry_policy.per_try_timeout: must not be negative");
     }
 
+    /**
+     * retry_back_off as Envoy's RetryPolicyImpl reads it: whole milliseconds, under one is one; max_interval 10 times
+     * the base when unset and never under it; without the field, the router's 25 ms default. rate_limited_retry_back_off
+     * stays refused by name.
+     */
+    @Test
+    void retryBackOffIsReadAsEnvoyReadsIt() {
+        RouteConfig.RetryPolicy unset = retryPolicy("retry_on: reset");
+        assertEquals(25, unset.backOffBaseMillis(), "Envoy's default base interval");
+        assertEquals(250, unset.backOffMaxMillis(), "ten times it");
+        RouteConfig.RetryPolicy base = retryPolicy("retry_on: reset, retry_back_off: {base_interval: 0.1s}");
+        assertEquals(100, base.backOffBaseMillis());
+        assertEquals(1000, base.backOffMaxMillis(), "unset max: ten times the base");
+        RouteConfig.RetryPolicy both = retryPolicy("retry_on: reset, retry_back_off: {base_interval: 0.0004s, max_interval: 0.0002s}");
+        assertEquals(1, both.backOffBaseMillis(), "under a millisecond is one");
+        assertEquals(1, both.backOffMaxMillis(), "so is the max, and equal is allowed");
+        assertEquals(2000, retryPolicy("retry_on: reset, retry_back_off: {base_interval: 1s, max_interval: 2s}").backOffMaxMillis());
+        String at = ROUTE0 + ".route.retry_policy.retry_back_off";
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, retry_back_off: "
+                + "{base_interval: 1s, max_interval: 0.5s}}}\n"),
+                at + ".max_interval: retry_policy.max_interval must greater than or equal to the base_interval");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, retry_back_off: "
+                + "{max_interval: 1s}}}\n"), at + ".base_interval: is required");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, retry_back_off: "
+                + "{base_interval: 0s}}}\n"), at + ".base_interval: must be greater than 0s");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, "
+                + "rate_limited_retry_back_off: {reset_headers: [{name: Retry-After}]}}}\n"),
+                ROUTE0 + ".route.retry_policy.rate_limited_retry_back_off: field is not supported");
+    }
+
+    private RouteConfig.RetryPolicy retryPolicy(String policy) {
+        RouteConfig.Forward f = (RouteConfig.Forward) loadRoute(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: "
+                + "{" + policy + "}}\n")).action();
+        return f.retryPolicy().orElseThrow();
+    }
+
     private Duration perTryTimeout(String value) {
         RouteConfig.Forward f = (RouteConfig.Forward) loadRoute(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: "
                 + "{retry_on: reset, per_try_timeout: " + value + "}}\n")).action();
@@ -314,8 +350,6 @@ class RouteTranslationTest {
                         + " gateway-error, refused-stream, reset, retriable-status-codes, unavailable)");
         rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, per_try_idle_timeout: 1s}}\n"),
                 ROUTE0 + ".route.retry_policy.per_try_idle_timeout: field is not supported");
-        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_on: reset, retry_back_off: {base_interval: 1s}}}\n"),
-                ROUTE0 + ".route.retry_policy.retry_back_off: field is not supported");
         rejects(route("- match: {prefix: /, grpc: {}}\n  route: {cluster: backend}\n"),
                 ROUTE0 + ".match.grpc: field is not supported");
         rejects(route("- match: {path_separated_prefix: /a}\n  route: {cluster: backend}\n"),

@@ -31,6 +31,16 @@ class HashKeysTest {
         return h;
     }
 
+    /** Envoy's test/common/common/hash_test.cc: xxHash64("foo"), and a header's values chained in sorted order. */
+    @Test
+    void headerHashChainsTheSortedValues() {
+        assertEquals(3728699739546630719L, HashKeys.headerHash(List.of("foo")));
+        long chained = io.sourcemesh.proxy.upstream.XxHash64.hash("foo".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                Long.parseUnsignedLong("5234164152756840025")); // "bar" first: it sorts first
+        assertEquals(chained, HashKeys.headerHash(List.of("foo", "bar")));
+        assertEquals(chained, HashKeys.headerHash(List.of("bar", "foo")));
+    }
+
     @Test
     void cookieValueAsEnvoyParsesIt() {
         assertEquals("abc", HashKeys.cookie(cookies("session=abc"), "session"));

@@ -9,6 +9,9 @@ import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.upstream.RingPicks;
+import io.sourcemesh.proxy.upstream.XxHash64;
+import java.nio.charset.StandardCharsets;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,6 +54,17 @@ class HashPolicyEndToEndTest {
                           route: {cluster: origin, hash_policy: [{cookie: {name: affinity}}]}
                         - match: {prefix: /query}
                           route: {cluster: origin, hash_policy: [{query_parameter: {name: user}}]}
+                        - match: {prefix: /header}
+                          route: {cluster: origin, hash_policy: [{header: {header_name: x-user}}]}
+                        - match: {prefix: /both}
+                          route: {cluster: origin, hash_policy: [{header: {header_name: x-a}}, {header: {header_name: x-b}}]}
+                        - match: {prefix: /terminal}
+                          route:
+                            cluster: origin
+                            hash_policy:
+                            - {connection_properties: {source_ip: false}, terminal: true}
+                            - {header: {header_name: x-a}, terminal: true}
+                            - {header: {header_name: x-b}}
                         """)
                 .clusterFields("lb_policy: RING_HASH")
                 .yaml()), 1);
@@ -142,6 +156,63 @@ class HashPolicyEndToEndTest {
             reached.add(originOf("-o", "/dev/null", url("/nottl")));
         }
         assertTrue(reached.size() >= 2, "no key, one origin: " + reached);
+    }
+
+    private static long xx(String v) {
+        return XxHash64.hash(v.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The origin the ring (built as the proxy's, over the same ports) gives a hash. */
+    private int originFor(long hash) {
+        List<InetSocketAddress> endpoints = origins.stream().map(o -> new InetSocketAddress("127.0.0.1", o.port())).toList();
+        return endpoints.indexOf(RingPicks.pick(endpoints, hash));
+    }
+
+    /**
+     * A header policy hashes every value of the header, sorted (Envoy's HeaderHashMethod, since envoyproxy/envoy#15486:
+     * HashUtil::xxHash64 over the values, each seeded with the one before), so their order does not matter. The values
+     * are chosen so that neither one alone leads where both do: hashing only the first would reach another origin.
+     */
+    @Test
+    void aHeaderPolicyHashesAllItsValuesInAnyOrder() {
+        for (int i = 0; i < 1000; i++) {
+            String a = "a" + i;
+            String b = "b" + i;
+            int both = originFor(XxHash64.hash(b.getBytes(StandardCharsets.US_ASCII), xx(a)));
+            if (both == originFor(xx(a)) || both == originFor(xx(b))) {
+                continue;
+            }
+            assertEquals(both, originOf("-H", "x-user: " + a, "-H", "x-user: " + b, url("/header")));
+            assertEquals(both, originOf("-H", "x-user: " + b, "-H", "x-user: " + a, url("/header")), "the order does not matter");
+            assertEquals(originFor(xx(a)), originOf("-H", "x-user: " + a, url("/header")), "one value hashes as itself");
+            return;
+        }
+        throw new AssertionError("no pair of values whose hashes lead apart");
+    }
+
+    /**
+     * Several policies fold their hashes (Envoy's HashPolicyImpl::generateHash: the hash so far rotated left by one,
+     * xor the next); a terminal policy that yields one ends the fold, one that yields none does not, and a
+     * connection_properties policy without source_ip is no policy at all.
+     */
+    @Test
+    void policiesFoldTheirHashesUntilATerminalOneHasAHash() {
+        for (int i = 0; i < 1000; i++) {
+            String a = "a" + i;
+            String b = "b" + i;
+            int folded = originFor(Long.rotateLeft(xx(a), 1) ^ xx(b));
+            if (folded == originFor(xx(a)) || folded == originFor(xx(b))) {
+                continue;
+            }
+            assertEquals(folded, originOf("-H", "x-a: " + a, "-H", "x-b: " + b, url("/both")));
+            assertEquals(originFor(xx(b)), originOf("-H", "x-b: " + b, url("/both")), "the policy without a value adds nothing");
+            assertEquals(originFor(xx(a)), originOf("-H", "x-a: " + a, "-H", "x-b: " + b, url("/terminal")),
+                    "the terminal policy with a hash ends the fold");
+            assertEquals(originFor(xx(b)), originOf("-H", "x-b: " + b, url("/terminal")),
+                    "a terminal policy without one does not");
+            return;
+        }
+        throw new AssertionError("no pair of values whose hashes lead apart");
     }
 
     @Test

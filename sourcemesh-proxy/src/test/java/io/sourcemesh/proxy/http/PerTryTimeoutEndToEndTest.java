@@ -165,5 +165,51 @@ class PerTryTimeoutEndToEndTest {
         Curl.Result r = Curl.run("--max-time", "10", "-H", "x-envoy-upstream-rq-per-try-timeout-ms: 100", url);
         assertEquals(504, r.status(), r.out() + r.err());
         assertEquals("504 UT upstream_response_timeout 1", LogFiles.awaitLine(log));
+        assertEquals(500, expectedTimeout(origin.requests().get(0)), "the route's time, not the header's 100");
+    }
+
+    /**
+     * Envoy's FilterUtility::setTimeoutHeaders, run by every router without suppress_envoy_headers: the upstream is told
+     * x-envoy-expected-rq-timeout-ms, the route timeout (none with 0s), or the per-try timeout below it.
+     */
+    @Test
+    void theUpstreamIsToldItsTimeout() throws Exception {
+        String url = start("timeout: 3s", OK);
+        assertEquals(200, Curl.run("--max-time", "10", url).status());
+        assertEquals(3000, expectedTimeout(origin.requests().get(0)));
+        stop();
+        url = start("timeout: 2.5s, retry_policy: {retry_on: 5xx, per_try_timeout: 0.25s}", OK);
+        assertEquals(200, Curl.run("--max-time", "10", url).status());
+        assertEquals(250, expectedTimeout(origin.requests().get(0)));
+        stop();
+        url = start("timeout: 0s", OK);
+        assertEquals(200, Curl.run("--max-time", "10", url).status());
+        assertEquals(-1, expectedTimeout(origin.requests().get(0)), "no timeout: no header");
+    }
+
+    /**
+     * A retry tells the upstream what is left (Envoy's doRetry runs setTimeoutHeaders with the time since the request
+     * ended): a 0.4 s per-try timeout under a 0.6 s route timeout is 400 ms for the first attempt, at most the 200 ms
+     * left for the second.
+     */
+    @Test
+    void aRetryIsToldTheTimeLeft() throws Exception {
+        String url = start("timeout: 0.6s, retry_policy: {retry_on: reset, num_retries: 1, per_try_timeout: 0.4s}", STALL);
+        Curl.Result r = Curl.run("--max-time", "10", url);
+        assertEquals(504, r.status(), r.out() + r.err());
+        assertEquals("504 UT upstream_response_timeout 2", LogFiles.awaitLine(log));
+        assertEquals(400, expectedTimeout(origin.requests().get(0)));
+        long second = expectedTimeout(origin.requests().get(1));
+        assertTrue(second >= 50 && second <= 200, "what is left of the route's 600 ms after the first 400: " + second);
+    }
+
+    /** The request's x-envoy-expected-rq-timeout-ms, -1 when it has none. */
+    private static long expectedTimeout(String request) {
+        for (String line : request.split("\r\n")) {
+            if (line.toLowerCase().startsWith("x-envoy-expected-rq-timeout-ms:")) {
+                return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        return -1;
     }
 }

@@ -47,6 +47,71 @@ class RouterTest {
                 EmbeddedProxy.cluster("origin", breakers, hosts));
     }
 
+    /**
+     * Waits out a retry's back-off (Envoy's default: under 25 ms for the first retry) on the route clock: the next
+     * attempt is not made at once, but once the clock fires, making upstream {@code attempts}.
+     */
+    private void afterBackOff(EmbeddedChannel client, int attempts) throws InterruptedException {
+        assertEquals(attempts - 1, proxy.upstreams.size(), "no attempt before the back-off is over");
+        for (int i = 0; i < 200 && proxy.upstreams.size() < attempts; i++) {
+            Thread.sleep(5);
+            client.runScheduledPendingTasks();
+        }
+        assertEquals(attempts, proxy.upstreams.size(), "the next attempt once the back-off is over");
+    }
+
+    /** A back-off whose bound is 10^10 ms: the chance it is under a 1 s route timeout is 1 in 10^7. */
+    private static RouteConfig.RetryPolicy longBackOff() {
+        return new RouteConfig.RetryPolicy(Set.of("5xx"), 1, Set.of(), false, 1, Duration.ZERO, 10_000_000_000L, 10_000_000_000L);
+    }
+
+    /**
+     * The route timeout keeps running while a retry waits out its back-off (Envoy's global timeout, armed once): a
+     * back-off longer than the route's time left ends in 504 UT with no further attempt, and outlier detection hears
+     * of no attempt for it.
+     */
+    @Test
+    void theRouteTimeoutEndsARetrysBackOff() throws Exception {
+        proxy = proxy(Duration.ofSeconds(1), longBackOff(), ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        proxy.upstreams.get(0).respond("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
+        assertEquals("", written(client), "the 503 is retried away");
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_retry"));
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_retry_backoff_exponential"));
+        assertTrue(s.router().timeoutArmed());
+        Thread.sleep(1200);
+        client.runScheduledPendingTasks();
+
+        String answer = written(client);
+        assertTrue(answer.startsWith("HTTP/1.1 504 Gateway Timeout"), answer);
+        assertTrue(s.info().hasResponseFlag(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT));
+        assertEquals("upstream_response_timeout", s.info().responseCodeDetails());
+        assertEquals(1, proxy.upstreams.size(), "no attempt after the route timeout");
+        assertEquals(1, proxy.counter("cluster.origin.upstream_rq_timeout"));
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.upstream_rq_active"));
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.circuit_breakers.default.rq_retry_open"));
+    }
+
+    /** A client that leaves during a retry's back-off gets no further attempt made for it; what the stream held goes back. */
+    @Test
+    void aClientLeavingDuringTheBackOffEndsTheRetry() throws Exception {
+        proxy = proxy(Duration.ZERO, longBackOff(), ClusterConfig.CircuitBreakers.DEFAULTS, A, B);
+        EmbeddedChannel client = proxy.client();
+        send(client, GET);
+        HttpStream s = stream(client);
+        proxy.upstreams.get(0).respond("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
+        assertTrue(s.router().timeoutArmed(), "the back-off is on the route clock, with no route timeout");
+        client.close();
+        client.runScheduledPendingTasks();
+        assertEquals(HttpStream.State.DONE, s.state());
+        assertEquals(1, proxy.upstreams.size());
+        assertFalse(s.router().timeoutArmed());
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.upstream_rq_active"));
+        assertEquals(0, proxy.stats.gauges().get("cluster.origin.circuit_breakers.default.rq_retry_open"));
+    }
+
     /** retry_on unavailable: a response whose grpc-status is 14 is retried, one with another grpc-status is not. */
     @Test
     void aGrpcUnavailableIsRetriedAndAnotherGrpcStatusIsNot() throws Exception {
@@ -55,7 +120,7 @@ class RouterTest {
         EmbeddedChannel client = proxy.client();
         send(client, GET);
         proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\ngrpc-status: 14\r\ncontent-length: 0\r\n\r\n");
-        assertEquals(2, proxy.upstreams.size(), "retried");
+        afterBackOff(client, 2);
         assertEquals("", written(client));
         proxy.upstreams.get(1).respond("HTTP/1.1 200 OK\r\ngrpc-status: 2\r\ncontent-length: 2\r\n\r\nok");
         String answer = written(client);
@@ -81,7 +146,7 @@ class RouterTest {
 
         assertEquals(UpstreamRequest.State.DETACHED, first.state(), "the failed attempt is let go");
         assertFalse(proxy.upstreams.get(0).channel().isOpen(), "and its connection closed");
-        assertEquals(2, proxy.upstreams.size());
+        afterBackOff(client, 2);
         assertNotEquals(proxy.upstreams.get(0).destination(), proxy.upstreams.get(1).destination());
         assertEquals(2, s.info().attemptCount(), "%UPSTREAM_REQUEST_ATTEMPT_COUNT%");
         assertEquals(HttpStream.State.OPEN, s.state(), "nothing went to the client yet");
@@ -165,7 +230,7 @@ class RouterTest {
         send(client, GET);
         HttpStream s = stream(client);
         proxy.upstreams.get(0).channel().close();
-        assertEquals(2, proxy.upstreams.size(), "a reset is retried on a new connection");
+        afterBackOff(client, 2); // a reset is retried on a new connection
         assertEquals(UpstreamRequest.State.SENT, s.router().current().state());
         proxy.upstreams.get(1).channel().close();
 
@@ -306,7 +371,7 @@ class RouterTest {
         EmbeddedChannel client = proxy.client();
         send(client, GET);
         proxy.upstreams.get(0).respond("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz");
-        assertEquals(2, proxy.upstreams.size(), "retried");
+        afterBackOff(client, 2);
         assertFalse(proxy.upstreams.get(0).channel().isOpen());
         proxy.upstreams.get(1).respond(OK);
         assertTrue(written(client).startsWith("HTTP/1.1 200 OK"));

@@ -74,6 +74,8 @@ class HttpRbacEndToEndTest {
                                   details: "%RESPONSE_CODE_DETAILS%"
                                   body_bytes: "%BYTES_SENT%"
                                   client: "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
+                                  cluster: "%UPSTREAM_CLUSTER%"
+                                  host: "%UPSTREAM_HOST%"
                           route_config:
                             virtual_hosts:
                             - name: all
@@ -166,6 +168,10 @@ class HttpRbacEndToEndTest {
         assertEquals("-", deniedLine.get("flags").asText(), "Envoy sets no response flag for an RBAC denial");
         assertEquals(19, deniedLine.get("body_bytes").asInt());
         assertEquals("127.0.0.43", deniedLine.get("client").asText());
+        // The connection manager resolves the route before any filter runs (Envoy's refreshCachedRoute), so a denied
+        // request logs its route's cluster, as Istio's inbound logs show for RBAC denials; no host was picked.
+        assertEquals("backend", deniedLine.get("cluster").asText());
+        assertTrue(deniedLine.get("host").isNull() || deniedLine.get("host").asText().equals("-"), deniedLine.toString());
         assertEquals("via_upstream", json.readTree(lines.get(0)).get("details").asText());
 
         assertEquals(3, counter("http.ingress_http.rbac.allowed"));

@@ -12,4 +12,10 @@ public final class RingPicks {
         List<UpstreamHost> hosts = endpoints.stream().map(a -> new UpstreamHost(a, 1)).toList();
         return RingHashTable.of(hosts, ClusterConfig.RingHash.defaults()).choose(key).address();
     }
+
+    /** The endpoint for a request's hash (what the route's hash policies made of it). */
+    public static InetSocketAddress pick(List<InetSocketAddress> endpoints, long hash) {
+        List<UpstreamHost> hosts = endpoints.stream().map(a -> new UpstreamHost(a, 1)).toList();
+        return RingHashTable.of(hosts, ClusterConfig.RingHash.defaults()).choose(true, hash).address();
+    }
 }

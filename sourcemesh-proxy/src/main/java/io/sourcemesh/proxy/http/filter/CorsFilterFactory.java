@@ -138,9 +138,8 @@ public final class CorsFilterFactory implements HttpFilterFactory {
             if (policy.allowPrivateNetworkAccess().orElse(false) && "true".equals(preflight.get(REQUEST_PRIVATE_NETWORK))) {
                 out.set(ALLOW_PRIVATE_NETWORK, "true");
             }
-            // Envoy encodes the preflight's answer through every encoder filter, this one too
-            // (source/common/http/filter_manager.cc, commonEncodePrefix from the first): so Expose-Headers too.
-            encode(out);
+            // The stream then encodes the answer through every filter, this one too (Envoy's local replies go through
+            // the encoder filters: source/common/http/filter_manager.cc), which adds Expose-Headers.
         }
 
         private void echoOrSet(HttpHeaders out, CharSequence header, String configured, String requestHeader) {

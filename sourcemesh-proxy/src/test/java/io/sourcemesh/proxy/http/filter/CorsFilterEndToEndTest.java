@@ -53,6 +53,9 @@ class CorsFilterEndToEndTest {
     }
 
     private static final String ROUTES = """
+            - match: {prefix: /api/down}
+              direct_response: {status: 503, body: {inline_string: down}}
+            @API@
             - match: {prefix: /api}
               route: {cluster: origin}
             @API@
@@ -64,7 +67,7 @@ class CorsFilterEndToEndTest {
             @HOST@
             - match: {prefix: /}
               route: {cluster: origin}
-            """.replace("@API@\n", policy("""
+            """.replaceAll("@API@\n", policy("""
                     allow_origin_string_match: [{exact: "https://app.example"}, {suffix: ".trusted.example"}]
                     allow_methods: GET,POST,PUT
                     allow_headers: content-type,x-token
@@ -174,6 +177,21 @@ class CorsFilterEndToEndTest {
                 "access-control-expose-headers", "x-request-id,x-trace"), r.cors());
         assertEquals("/api/items", origin.last().uri(), "forwarded");
         assertEquals(APP, origin.last().header("origin"), "the Origin goes up unchanged");
+    }
+
+    /**
+     * A reply the proxy makes itself goes through the encoder filters too (Envoy's sendLocalReplyViaFilterChain), so a
+     * browser reads a 503 from an allowed origin instead of a CORS error.
+     */
+    @Test
+    void aLocalReplyToAnAllowedOriginCarriesTheCorsHeaders() {
+        start();
+        Response r = curl("GET", "/api/down", "Origin: " + APP);
+        assertEquals(503, r.status());
+        assertEquals(Map.of("access-control-allow-origin", APP, "access-control-allow-credentials", "true",
+                "access-control-expose-headers", "x-request-id,x-trace"), r.cors());
+        assertEquals(Map.of(), curl("GET", "/api/down", "Origin: https://evil.example").cors(), "not for another origin");
+        assertTrue(origin.seen().isEmpty());
     }
 
     @Test
