@@ -80,9 +80,30 @@ final class IstioSupport {
                         + "passes through"),
                 warned("spec.outboundTrafficPolicy.egressProxy", null), warned("spec.inboundConnectionPool", null)));
         k.put("ServiceEntry", fields(
-                warned("spec.hosts", "ServiceEntry is not translated"), warned("spec.addresses", null),
-                warned("spec.ports", null), warned("spec.location", null), warned("spec.resolution", null),
-                warned("spec.endpoints", null), warned("spec.workloadSelector", null), warned("spec.exportTo", null),
+                supported("spec.hosts", "resolution STATIC: each host is a service of every proxy's registry, as Istio's "
+                        + "convertServices: on each HTTP port a virtual host <host>:<port> in the port's route config (so "
+                        + "REGISTRY_ONLY lets it through) and a cluster outbound|<port>||<host> of the entry's endpoints, which "
+                        + "VirtualServices and DestinationRules naming the host shape; other resolutions are not translated "
+                        + "(apply and the status say so)"),
+                supported("spec.addresses", "further domains of the host's virtual hosts (Istio's generateVirtualHostDomains); "
+                        + "no listener on an address: TCP ports are not translated"),
+                supported("spec.ports[].number", null), supported("spec.ports[].name", "endpoints name their ports by it"),
+                supported("spec.ports[].protocol", "HTTP, HTTP2, GRPC and GRPC-WEB ports are translated; any other (or "
+                        + "unset) port has no listener or cluster (apply and the status say so)"),
+                supported("spec.ports[].targetPort", "an endpoint's port when it names none of its own"),
+                supported("spec.location", "SourceMesh has no mutual TLS and no per-location telemetry, the two things "
+                        + "Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; MESH_EXTERNAL: none, "
+                        + "and the destination reported as outside the mesh), so both locations send plaintext"),
+                supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); NONE (the "
+                        + "default), DNS and DNS_ROUND_ROBIN are not translated (apply and the status say so)"),
+                supported("spec.endpoints[].address", "an IP address (a unix socket is left out, named on the status)"),
+                supported("spec.endpoints[].ports", "the endpoint's port for the entry's port of that name"),
+                supported("spec.endpoints[].labels", "DestinationRule subsets select endpoints by them"),
+                supported("spec.endpoints[].weight", "Envoy's load_balancing_weight (0: 1)"),
+                warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
+                warned("spec.endpoints[].serviceAccount", null),
+                warned("spec.workloadSelector", "the entry's hosts get no endpoints from pods"),
+                warned("spec.exportTo", "every namespace's proxies see the entry's hosts"),
                 warned("spec.subjectAltNames", null)));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(

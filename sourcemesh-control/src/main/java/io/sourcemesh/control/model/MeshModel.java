@@ -73,6 +73,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                     }
                 }
                 case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
+                case "ServiceEntry" -> { if (istio) services.addAll(ServiceEntries.of(o)); }
                 default -> { }
             }
         }

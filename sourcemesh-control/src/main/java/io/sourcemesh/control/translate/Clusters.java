@@ -15,7 +15,6 @@ import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
-import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
@@ -55,31 +54,48 @@ final class Clusters {
                     warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
-                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), model.endpointsOf(svc), port,
+                List<Host> hosts = hosts(model, svc, port);
+                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts,
                         portPolicy(rulePolicy, port.port()), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
-                    List<Pod> pods = model.endpointsOf(svc).stream()
-                            .filter(p -> p.labels().entrySet().containsAll(labels.entrySet())).toList();
+                    List<Host> selected = hosts.stream()
+                            .filter(h -> h.labels().entrySet().containsAll(labels.entrySet())).toList();
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), pods, port, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
+                            svc.fqdn(domain)), selected, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
                 }
             }
         }
         return out;
     }
 
-    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy,
+    /** One endpoint of a service port: an address, its port, the labels subsets select by and its weight. */
+    private record Host(String ip, int port, Map<String, String> labels, int weight) {}
+
+    /**
+     * A service port's endpoints: the ready pods a Kubernetes Service selects, or a ServiceEntry's own endpoints (Istio's
+     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods).
+     */
+    private static List<Host> hosts(MeshModel model, Service svc, ServicePort port) {
+        if (svc.fromEntry()) {
+            return svc.entry().endpoints().stream()
+                    .map(e -> new Host(e.address(), e.portFor(port), e.labels(), e.lbWeight())).toList();
+        }
+        return model.endpointsOf(svc).stream()
+                .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1)).toList();
+    }
+
+    private static Cluster cluster(String name, List<Host> hosts, JsonNode trafficPolicy,
             String where, List<TranslationWarning> warnings) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
-        for (Pod pod : pods) {
+        for (Host host : hosts) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
-                    .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(pod.ip(), port.targetPortFor(pod))))
+                    .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(host.ip(), host.port())))
                     .setHealthStatus(HealthStatus.HEALTHY)
-                    .setLoadBalancingWeight(Protos.uint(1)));
+                    .setLoadBalancingWeight(Protos.uint(host.weight())));
         }
         ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
-        if (!pods.isEmpty()) {
+        if (!hosts.isEmpty()) {
             cla.addEndpoints(locality);
         }
         Cluster.Builder c = Cluster.newBuilder()

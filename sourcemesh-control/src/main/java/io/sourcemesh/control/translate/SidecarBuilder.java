@@ -278,8 +278,18 @@ final class SidecarBuilder {
         return rc.setValidateClusters(Protos.bool(false)).build();
     }
 
-    /** FQDN, the short forms Kubernetes DNS resolves from this proxy's namespace, and the ClusterIP. */
+    /**
+     * FQDN, the short forms Kubernetes DNS resolves from this proxy's namespace, and the ClusterIP; a ServiceEntry's
+     * host, its addresses after it (Istio's generateVirtualHostDomains: no short forms for a host outside the cluster
+     * domain, and no 0.0.0.0).
+     */
     private List<String> domains(Service svc) {
+        if (svc.fromEntry()) {
+            List<String> d = new ArrayList<>();
+            d.add(svc.entry().host());
+            d.addAll(svc.entry().addresses());
+            return d;
+        }
         Map<String, Boolean> d = new LinkedHashMap<>();
         d.put(svc.fqdn(model.meshConfig().domain()), true);
         if (svc.namespace().equals(proxy.namespace())) {
