@@ -28,7 +28,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A ServiceEntry end to end in the embedded runtime, Istio's main use of one: under {@code outboundTrafficPolicy:
  * REGISTRY_ONLY} a host outside the cluster is answered 502 by the client's sidecar (block_all) until a STATIC entry adds
  * it to the registry (pilot/pkg/serviceregistry/serviceentry/conversion.go), and then its virtual host
- * {@code api.external.test:8000} sends the request to the entry's endpoint — an origin this test runs on 127.0.0.1.
+ * {@code api.external.test:8000} sends the request to the entry's endpoint — an origin this test runs on 127.0.0.1, named
+ * by its address (STATIC), then by localhost (DNS).
  * The pod's DNS would give the host's own address; the embedded runtime captures only service VIPs, so curl connects to
  * httpbin's VIP on the entry's port (--connect-to) and the sidecar routes by the Host header, as its 0.0.0.0_8000
  * listener does for any destination on that port.
@@ -52,7 +53,7 @@ class ServiceEntryEndToEndTest {
 
     @Test
     void aStaticEntryMakesItsHostReachableUnderRegistryOnly() throws Exception {
-        origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        origin = HttpServer.create(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0), 16);
         origin.createContext("/", exchange -> {
             byte[] body = ("origin saw " + exchange.getRequestHeaders().getFirst("Host")).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
@@ -103,11 +104,30 @@ class ServiceEntryEndToEndTest {
 
         cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api");
         assertTrue(until(() -> curl().stdout().equals("502")), "without the entry the host is blocked again: " + curl());
+
+        // resolution DNS: a STRICT_DNS cluster (cluster.go convertResolution), its endpoint localhost, V4_ONLY: 127.0.0.1.
+        warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: external-api, namespace: default}
+                spec:
+                  hosts: [%s]
+                  resolution: DNS
+                  ports:
+                  - {number: 8000, name: http, protocol: HTTP}
+                  endpoints:
+                  - {address: localhost, ports: {http: %d}}
+                """.formatted(HOST, originPort))).warnings();
+        assertEquals(List.of(), warnings, "a DNS entry of localhost is translated whole");
+        assertTrue(until(() -> curl("/via-dns").stdout().equals("200")), "the DNS entry's host is in the registry: " + curl());
+        JsonNode dns = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-dns"), j -> true);
+        assertEquals("outbound|8000||" + HOST, dns.path("upstream_cluster").asText(), dns.toString());
+        assertEquals("127.0.0.1:" + originPort, dns.path("upstream_host").asText(), dns.toString());
     }
 
-    /** A DNS entry is not translated yet: apply says so, and the host stays blocked. */
+    /** A DNS entry whose host the proxy would have to resolve is not translated: apply and the status say so. */
     @Test
-    void aDnsEntryIsNamedAsNotTranslated() throws Exception {
+    void aDnsEntryOfANameIsNamedAsNotTranslated() throws Exception {
         cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
         List<String> warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
                 apiVersion: networking.istio.io/v1
@@ -118,18 +138,21 @@ class ServiceEntryEndToEndTest {
                   resolution: DNS
                   ports:
                   - {number: 8000, name: http, protocol: HTTP}
-                  endpoints:
-                  - {address: 127.0.0.1}
                 """.formatted(HOST))).warnings();
-        assertEquals(List.of("ServiceEntry/by-dns: spec.resolution: DNS is not translated by SourceMesh: only STATIC entries "
-                + "add their hosts to the proxies, so this entry has no effect"), warnings);
+        assertEquals(List.of("ServiceEntry/by-dns: spec.resolution: DNS is not translated by SourceMesh for names its proxy "
+                + "would look up (" + HOST + "): the proxy resolves only IP literals and localhost, so this entry has no "
+                + "effect"), warnings);
         JsonNode status = cluster.get(ResourceKind.SERVICE_ENTRY, "default", "by-dns").orElseThrow().node().path("status");
         assertEquals("FieldNotImplemented", status.path("validationMessages").get(0).path("type").asText(), status.toString());
     }
 
     private ExecResult curl() {
+        return curl("/");
+    }
+
+    private ExecResult curl(String path) {
         return cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w",
-                "%{http_code}", "--connect-to", HOST + ":8000:" + vip + ":8000", "http://" + HOST + ":8000/"));
+                "%{http_code}", "--connect-to", HOST + ":8000:" + vip + ":8000", "http://" + HOST + ":8000" + path));
     }
 
     private static boolean until(BooleanSupplier condition) throws InterruptedException {

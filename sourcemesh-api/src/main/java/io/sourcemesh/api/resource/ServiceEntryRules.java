@@ -10,9 +10,10 @@ import java.util.Set;
 /**
  * A ServiceEntry as Istio's ValidateServiceEntry refuses and warns about it (pkg/config/validation/validation.go, with
  * validateWorkloadEntry for its endpoints), in Istio's words under the field's path; and what of a valid entry
- * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution: STATIC} and its HTTP ports become
- * services of the proxies' registry (control.model.ServiceEntries), so every other resolution, port protocol or
- * endpoint is named where the user sees it (apply's warnings, the entry's status), never dropped unseen.
+ * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution: STATIC} and {@code DNS} (whose names
+ * the proxy can resolve) and their HTTP ports become services of the proxies' registry (control.model.ServiceEntries),
+ * so every other resolution, port protocol or endpoint is named where the user sees it (apply's warnings, the entry's
+ * status), never dropped unseen.
  */
 public final class ServiceEntryRules {
     /** Istio's protocol.Parse, upper-cased: the protocols a port may name. */
@@ -173,17 +174,23 @@ public final class ServiceEntryRules {
     }
 
     /**
-     * What of a valid entry SourceMesh does not translate, each naming its field: a resolution other than STATIC (the
-     * entry adds nothing to the proxies), a port whose protocol is not HTTP, HTTP2, GRPC or GRPC-WEB (no listener or
-     * cluster for it), and a unix socket endpoint (left out of the clusters).
+     * What of a valid entry SourceMesh does not translate, each naming its field: a resolution other than STATIC or DNS,
+     * or DNS naming hosts the proxy cannot resolve (the entry adds nothing to the proxies), a port whose protocol is not
+     * HTTP, HTTP2, GRPC or GRPC-WEB (no listener or cluster for it), and a unix socket endpoint (left out of the clusters).
      */
     public static List<String> notTranslated(JsonNode object) {
         List<String> out = new ArrayList<>();
         JsonNode spec = object.path("spec");
         String resolution = resolution(spec);
-        if (!resolution.equals("STATIC")) {
+        if (resolution.equals("DNS") && !unresolvable(spec).isEmpty()) {
+            out.add("spec.resolution: DNS is not translated by SourceMesh for names its proxy would look up (" + String.join(
+                    ", ", unresolvable(spec)) + "): the proxy resolves only IP literals and localhost, so this entry has no "
+                    + "effect");
+            return out;
+        }
+        if (!translated(spec)) {
             out.add("spec.resolution: " + resolution + (spec.hasNonNull("resolution") ? "" : " (unset)") + " is not translated "
-                    + "by SourceMesh: only STATIC entries add their hosts to the proxies, so this entry has no effect");
+                    + "by SourceMesh: only STATIC and DNS entries add their hosts to the proxies, so this entry has no effect");
             return out;
         }
         JsonNode ports = spec.path("ports");
@@ -204,6 +211,31 @@ public final class ServiceEntryRules {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether SourceMesh translates the entry's hosts at all: STATIC, or DNS when its proxy can resolve every name the
+     * STRICT_DNS clusters would hold ({@link #unresolvable}); control.model.ServiceEntries reads the same answer.
+     */
+    public static boolean translated(JsonNode spec) {
+        String resolution = resolution(spec);
+        return resolution.equals("STATIC") || resolution.equals("DNS") && unresolvable(spec).isEmpty();
+    }
+
+    /**
+     * The names a DNS entry's clusters would have the proxy resolve that it cannot: its endpoints' addresses, else its
+     * hosts (Istio's convertEndpoints makes each host its own endpoint), other than IP literals and localhost, which the
+     * proxy's STRICT_DNS takes without a resolver.
+     */
+    public static List<String> unresolvable(JsonNode spec) {
+        List<String> names = new ArrayList<>();
+        JsonNode endpoints = spec.path("endpoints");
+        if (endpoints.isEmpty()) {
+            spec.path("hosts").forEach(h -> names.add(h.asText()));
+        } else {
+            endpoints.forEach(e -> names.add(e.path("address").asText("")));
+        }
+        return names.stream().filter(n -> !n.equalsIgnoreCase("localhost") && !Cidr.isAddress(n)).toList();
     }
 
     /** The entry's resolution; unset is NONE, the proto's default. */

@@ -80,7 +80,7 @@ final class IstioSupport {
                         + "passes through"),
                 warned("spec.outboundTrafficPolicy.egressProxy", null), warned("spec.inboundConnectionPool", null)));
         k.put("ServiceEntry", fields(
-                supported("spec.hosts", "resolution STATIC: each host is a service of every proxy's registry, as Istio's "
+                supported("spec.hosts", "resolution STATIC or DNS: each host is a service of every proxy's registry, as Istio's "
                         + "convertServices: on each HTTP port a virtual host <host>:<port> in the port's route config (so "
                         + "REGISTRY_ONLY lets it through) and a cluster outbound|<port>||<host> of the entry's endpoints, which "
                         + "VirtualServices and DestinationRules naming the host shape; other resolutions are not translated "
@@ -94,9 +94,12 @@ final class IstioSupport {
                 supported("spec.location", "SourceMesh has no mutual TLS and no per-location telemetry, the two things "
                         + "Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; MESH_EXTERNAL: none, "
                         + "and the destination reported as outside the mesh), so both locations send plaintext"),
-                supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); NONE (the "
-                        + "default), DNS and DNS_ROUND_ROBIN are not translated (apply and the status say so)"),
-                supported("spec.endpoints[].address", "an IP address (a unix socket is left out, named on the status)"),
+                supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
+                        + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
+                        + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default) and "
+                        + "DNS_ROUND_ROBIN are not translated (apply and the status say so)"),
+                supported("spec.endpoints[].address", "an IP address (a unix socket is left out, named on the status); with "
+                        + "DNS, localhost too"),
                 supported("spec.endpoints[].ports", "the endpoint's port for the entry's port of that name"),
                 supported("spec.endpoints[].labels", "DestinationRule subsets select endpoints by them"),
                 supported("spec.endpoints[].weight", "Envoy's load_balancing_weight (0: 1)"),

@@ -98,16 +98,28 @@ class ServiceEntryRulesTest {
     void whatIsNotTranslatedIsNamedOnApplyAndOnTheStatus() throws Exception {
         JsonNode dns = entry("{hosts: [a.example.test], resolution: DNS, ports: [{number: 80, name: http, protocol: HTTP}]}");
         assertEquals(List.of(), Validator.validate(dns));
-        assertEquals(List.of("spec.resolution: DNS is not translated by SourceMesh: only STATIC entries add their hosts to "
-                + "the proxies, so this entry has no effect"), SupportCheck.check(dns).notImplemented());
+        assertEquals(List.of("spec.resolution: DNS is not translated by SourceMesh for names its proxy would look up "
+                + "(a.example.test): the proxy resolves only IP literals and localhost, so this entry has no effect"),
+                SupportCheck.check(dns).notImplemented(), "without endpoints the host itself would be resolved");
         JsonNode messages = SupportStatus.withMessages(KubeObject.of((ObjectNode) dns)).status().path("validationMessages");
         assertEquals(SupportStatus.TYPE, messages.get(0).path("type").asText());
         assertTrue(messages.get(0).path("description").asText().startsWith("spec.resolution: DNS is not translated"));
+        assertEquals(List.of("spec.resolution: DNS is not translated by SourceMesh for names its proxy would look up "
+                + "(origin.example.test): the proxy resolves only IP literals and localhost, so this entry has no effect"),
+                SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS, ports: [{number: 80, name: http, "
+                        + "protocol: HTTP}], endpoints: [{address: localhost}, {address: origin.example.test}]}")).notImplemented());
+        assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS, ports: [{number: 80, "
+                + "name: http, protocol: HTTP}], endpoints: [{address: localhost}, {address: 127.0.0.1}]}")).notImplemented(),
+                "localhost and IP literals: translated");
+        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh: only STATIC and DNS entries "
+                + "add their hosts to the proxies, so this entry has no effect"), SupportCheck.check(entry("{hosts: "
+                + "[a.example.test], resolution: DNS_ROUND_ROBIN, ports: [{number: 80, name: http, protocol: HTTP}], "
+                + "endpoints: [{address: 127.0.0.1}]}")).notImplemented());
 
         JsonNode unset = entry("{hosts: [a.example.test], addresses: [127.0.0.9], ports: [{number: 80, name: http, "
                 + "protocol: HTTP}]}");
-        assertEquals(List.of("spec.resolution: NONE (unset) is not translated by SourceMesh: only STATIC entries add their "
-                + "hosts to the proxies, so this entry has no effect"), SupportCheck.check(unset).notImplemented());
+        assertEquals(List.of("spec.resolution: NONE (unset) is not translated by SourceMesh: only STATIC and DNS entries add "
+                + "their hosts to the proxies, so this entry has no effect"), SupportCheck.check(unset).notImplemented());
 
         JsonNode mixed = entry("{hosts: [a.example.test], resolution: STATIC, ports: [{number: 80, name: http, protocol: "
                 + "HTTP}, {number: 5432, name: db}, {number: 443, name: https, protocol: HTTPS}], endpoints: [{address: "

@@ -13,8 +13,11 @@ import java.util.Optional;
 public record Service(String name, String namespace, String clusterIp, String type,
         String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry) {
 
-    /** What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses and static endpoints. */
-    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints) {
+    /**
+     * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses, endpoints and resolution
+     * (STATIC or DNS: the names of a DNS entry's endpoints are the proxy's to resolve).
+     */
+    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution) {
         public Entry {
             addresses = List.copyOf(addresses);
             endpoints = List.copyOf(endpoints);
@@ -28,9 +31,9 @@ public record Service(String name, String namespace, String clusterIp, String ty
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
     static Service entry(String host, String namespace, String address, List<String> addresses, List<ServicePort> ports,
-            List<WorkloadEndpoint> endpoints) {
+            List<WorkloadEndpoint> endpoints, String resolution) {
         return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports),
-                new Entry(host, addresses, endpoints));
+                new Entry(host, addresses, endpoints, resolution));
     }
 
     /** Whether this is a ServiceEntry's host rather than a Kubernetes Service. */

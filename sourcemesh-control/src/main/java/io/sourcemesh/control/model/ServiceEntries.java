@@ -2,6 +2,7 @@ package io.sourcemesh.control.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.ServiceEntryRules;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,8 +12,8 @@ import java.util.Map;
 /**
  * A ServiceEntry as the services it adds to the mesh's registry, as Istio's convertServices and convertEndpoints
  * (pilot/pkg/serviceregistry/serviceentry/conversion.go): one service per host, with the entry's ports and its
- * {@code endpoints}. Only what SourceMesh translates is read — {@code resolution: STATIC} and the ports whose protocol
- * is HTTP (HTTP, HTTP2, GRPC, GRPC-WEB); the rest gets nothing here, and apply and the entry's status say so
+ * {@code endpoints}. Only what SourceMesh translates is read — {@code resolution: STATIC}, {@code DNS} whose names the
+ * proxy can resolve, and the ports whose protocol is HTTP (HTTP, HTTP2, GRPC, GRPC-WEB); the rest gets nothing here, and apply and the entry's status say so
  * ({@code api.resource.ServiceEntryRules}), so no part is half applied unseen.
  */
 public final class ServiceEntries {
@@ -23,9 +24,10 @@ public final class ServiceEntries {
 
     static List<Service> of(ObjectNode entry) {
         JsonNode spec = entry.path("spec");
-        if (!Nodes.text(spec, "resolution").equals("STATIC")) {
+        if (!ServiceEntryRules.translated(spec)) {
             return List.of();
         }
+        String resolution = Nodes.text(spec, "resolution");
         List<ServicePort> ports = new ArrayList<>();
         for (JsonNode p : Nodes.list(spec.path("ports"))) {
             // The entry's protocol is the port's (protocol.Parse); as appProtocol it decides isHttp like a Service's.
@@ -53,8 +55,11 @@ public final class ServiceEntries {
         String namespace = MeshModel.namespaceOf(entry);
         List<Service> out = new ArrayList<>();
         for (String host : Nodes.textList(spec.path("hosts"))) {
+            // A DNS entry without endpoints resolves the host itself (convertEndpoints' hostnameToServiceInstance).
+            List<WorkloadEndpoint> own = endpoints.isEmpty() && resolution.equals("DNS")
+                    ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), addresses,
-                    ports, endpoints));
+                    ports, own, resolution));
         }
         return out;
     }

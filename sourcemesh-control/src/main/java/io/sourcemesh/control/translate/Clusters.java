@@ -55,14 +55,21 @@ final class Clusters {
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
                 List<Host> hosts = hosts(model, svc, port);
-                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts,
+                boolean dns = svc.fromEntry() && svc.entry().resolution().equals("DNS");
+                if (dns && hosts.isEmpty()) {
+                    continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
+                }
+                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, dns,
                         portPolicy(rulePolicy, port.port()), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Host> selected = hosts.stream()
                             .filter(h -> h.labels().entrySet().containsAll(labels.entrySet())).toList();
+                    if (dns && selected.isEmpty()) {
+                        continue;
+                    }
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), selected, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
+                            svc.fqdn(domain)), selected, dns, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
                 }
             }
         }
@@ -85,7 +92,13 @@ final class Clusters {
                 .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1)).toList();
     }
 
-    private static Cluster cluster(String name, List<Host> hosts, JsonNode trafficPolicy,
+    /**
+     * A STATIC cluster of the hosts, or (a DNS ServiceEntry's) STRICT_DNS with dns_lookup_family V4_ONLY, Istio's
+     * SelectDNSLookupFamily for a proxy of IPv4 addresses (cluster_builder.go buildCluster). Istio also sets
+     * respect_dns_ttl, dns_refresh_rate and a c-ares resolver; the proxy resolves no names (only IP literals and
+     * localhost, which api.resource.ServiceEntryRules lets through), so they would configure nothing and are left out.
+     */
+    private static Cluster cluster(String name, List<Host> hosts, boolean dns, JsonNode trafficPolicy,
             String where, List<TranslationWarning> warnings) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Host host : hosts) {
@@ -100,10 +113,13 @@ final class Clusters {
         }
         Cluster.Builder c = Cluster.newBuilder()
                 .setName(name)
-                .setType(Cluster.DiscoveryType.STATIC)
+                .setType(dns ? Cluster.DiscoveryType.STRICT_DNS : Cluster.DiscoveryType.STATIC)
                 .setConnectTimeout(CONNECT_TIMEOUT)
                 .setLbPolicy(lbPolicy(trafficPolicy))
                 .setLoadAssignment(cla);
+        if (dns) {
+            c.setDnsLookupFamily(Cluster.DnsLookupFamily.V4_ONLY);
+        }
         consistentHash(c, trafficPolicy, where, warnings);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);

@@ -43,12 +43,13 @@ class ServiceEntryTest {
         Golden.assertMatches("sidecar-service-entry", r.toJson());
 
         List<VirtualHost> vhosts = r.route("8000").orElseThrow().getVirtualHostsList();
-        assertEquals(List.of(API + ":8000", "httpbin.default.svc.cluster.local:8000", "block_all"),
+        assertEquals(List.of(API + ":8000", "dns.external.test:8000", "httpbin.default.svc.cluster.local:8000", "block_all"),
                 vhosts.stream().map(VirtualHost::getName).toList(), "the entry's host beside httpbin's, before block_all");
         assertEquals(List.of(API), vhosts.get(0).getDomainsList(), "no short names for a host outside the cluster domain");
 
         Cluster all = r.cluster(Names.outboundCluster(8000, "", API)).orElseThrow();
         assertEquals(Cluster.DiscoveryType.STATIC, all.getType());
+        assertEquals(Cluster.DnsLookupFamily.AUTO, all.getDnsLookupFamily(), "the proxy refuses a family on a STATIC cluster");
         assertEquals(List.of("127.0.0.1:18080*3", "127.0.0.2:8000*1"), endpoints(all),
                 "an endpoint's own port for the port's name, else the port's number; weight 0 is Envoy's 1");
     }
@@ -80,9 +81,25 @@ class ServiceEntryTest {
         ProxyResources r = sleepsSidecar();
         assertFalse(r.cluster(Names.outboundCluster(5432, "", API)).isPresent(), "a TCP port of the entry: not translated");
         assertFalse(r.listener("0.0.0.0_5432").isPresent());
-        assertFalse(r.cluster(Names.outboundCluster(8000, "", "dns.external.test")).isPresent(), "resolution DNS: not translated");
+        assertFalse(r.cluster(Names.outboundCluster(8000, "", "named.external.test")).isPresent(),
+                "DNS of a name the proxy would resolve: not translated");
         assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
-                .noneMatch(v -> v.getName().startsWith("dns.external.test")));
+                .noneMatch(v -> v.getName().startsWith("named.external.test")));
+    }
+
+    /**
+     * resolution DNS is a STRICT_DNS cluster of the entry's endpoints (cluster.go convertResolution), V4_ONLY for a proxy of
+     * IPv4 addresses (util.go SelectDNSLookupFamily); the proxy takes IP literals and localhost without a resolver.
+     */
+    @Test
+    void aDnsEntryIsAStrictDnsClusterOfItsEndpoints() {
+        ProxyResources r = sleepsSidecar();
+        Cluster dns = r.cluster(Names.outboundCluster(8000, "", "dns.external.test")).orElseThrow();
+        assertEquals(Cluster.DiscoveryType.STRICT_DNS, dns.getType());
+        assertEquals(Cluster.DnsLookupFamily.V4_ONLY, dns.getDnsLookupFamily());
+        assertEquals(List.of("localhost:18081*1", "127.0.0.4:8000*1"), endpoints(dns));
+        assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
+                .anyMatch(v -> v.getName().equals("dns.external.test:8000")));
     }
 
     @Test
