@@ -10,10 +10,10 @@ import java.util.Set;
 /**
  * A ServiceEntry as Istio's ValidateServiceEntry refuses and warns about it (pkg/config/validation/validation.go, with
  * validateWorkloadEntry for its endpoints), in Istio's words under the field's path; and what of a valid entry
- * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution: STATIC} and {@code DNS} (whose names
- * the proxy can resolve) and their HTTP ports become services of the proxies' registry (control.model.ServiceEntries),
- * so every other resolution, port protocol or endpoint is named where the user sees it (apply's warnings, the entry's
- * status), never dropped unseen.
+ * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution} STATIC, NONE and DNS (whose names
+ * the proxy can resolve), and their HTTP ports (other ports where the entry has addresses), become services of the
+ * proxies' registry (control.model.ServiceEntries), so every other resolution, port or endpoint is named where the user
+ * sees it (apply's warnings, the entry's status), never dropped unseen.
  */
 public final class ServiceEntryRules {
     /** Istio's protocol.Parse, upper-cased: the protocols a port may name. */
@@ -174,9 +174,9 @@ public final class ServiceEntryRules {
     }
 
     /**
-     * What of a valid entry SourceMesh does not translate, each naming its field: a resolution other than STATIC or DNS,
-     * or DNS naming hosts the proxy cannot resolve (the entry adds nothing to the proxies), a port whose protocol is not
-     * HTTP, HTTP2, GRPC or GRPC-WEB (no listener or cluster for it), and a unix socket endpoint (left out of the clusters).
+     * What of a valid entry SourceMesh does not translate, each naming its field: DNS_ROUND_ROBIN, or DNS naming hosts
+     * the proxy cannot resolve (the entry adds nothing to the proxies), a port {@link #portTranslated} refuses (no
+     * listener or cluster for it), and a unix socket endpoint (left out of the clusters).
      */
     public static List<String> notTranslated(JsonNode object) {
         List<String> out = new ArrayList<>();
@@ -189,17 +189,29 @@ public final class ServiceEntryRules {
             return out;
         }
         if (!translated(spec)) {
-            out.add("spec.resolution: " + resolution + (spec.hasNonNull("resolution") ? "" : " (unset)") + " is not translated "
-                    + "by SourceMesh: only STATIC and DNS entries add their hosts to the proxies, so this entry has no effect");
+            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh: only STATIC, DNS and NONE entries "
+                    + "add their hosts to the proxies, so this entry has no effect");
             return out;
         }
         JsonNode ports = spec.path("ports");
         for (int i = 0; i < ports.size(); i++) {
-            String p = protocol(ports.get(i));
-            if (!TRANSLATED_PROTOCOLS.contains(p)) {
-                out.add("spec.ports[" + i + "].protocol: " + (p.isEmpty() ? "unset (sniffed by Istio)" : p) + " is not "
-                        + "translated by SourceMesh: only HTTP, HTTP2, GRPC and GRPC-WEB ports get a route and a cluster, so "
-                        + "port " + ports.get(i).path("number").asInt() + " has no effect");
+            JsonNode port = ports.get(i);
+            if (portTranslated(spec, port)) {
+                continue;
+            }
+            String p = protocol(port);
+            String at = "spec.ports[" + i + "]";
+            String consequence = ", so port " + port.path("number").asInt() + " has no effect";
+            if (resolution.equals("NONE") && port.path("targetPort").asInt(0) > 0) {
+                out.add(at + ".targetPort: with resolution NONE is not translated by SourceMesh: the proxy cannot override "
+                        + "the original destination's port" + consequence);
+            } else if (p.isEmpty() || p.equals("UDP") || p.equals("HTTP_PROXY")) {
+                out.add(at + ".protocol: " + (p.isEmpty() ? "unset (sniffed by Istio)" : p) + " is not translated by "
+                        + "SourceMesh" + consequence);
+            } else {
+                out.add(at + ".protocol: " + p + " is translated by SourceMesh only for an entry of one host with IP "
+                        + "addresses (a listener on each address and port), and this one has " + (addresses(spec).isEmpty()
+                        ? "no IP address" : "several hosts") + consequence);
             }
         }
         JsonNode endpoints = spec.path("endpoints");
@@ -219,7 +231,37 @@ public final class ServiceEntryRules {
      */
     public static boolean translated(JsonNode spec) {
         String resolution = resolution(spec);
-        return resolution.equals("STATIC") || resolution.equals("DNS") && unresolvable(spec).isEmpty();
+        return resolution.equals("STATIC") || resolution.equals("NONE") || resolution.equals("DNS") && unresolvable(spec).isEmpty();
+    }
+
+    /**
+     * Whether SourceMesh translates one port of a translated entry: an HTTP, HTTP2, GRPC or GRPC-WEB port (a virtual host
+     * on the port's route config); a port of another known protocol when the entry has IP addresses and a single host (a
+     * listener on each address and port, Istio's buildSidecarOutboundTCPListenerOpts). Not: an unset protocol (Istio
+     * sniffs it), a TCP port without addresses or only CIDR ones (Istio's 0.0.0.0 and prefix-range listeners), and with
+     * resolution NONE a targetPort (Envoy's upstream_port_override, which the proxy lacks).
+     */
+    public static boolean portTranslated(JsonNode spec, JsonNode port) {
+        String p = protocol(port);
+        if (resolution(spec).equals("NONE") && port.path("targetPort").asInt(0) > 0) {
+            return false;
+        }
+        if (TRANSLATED_PROTOCOLS.contains(p)) {
+            return true;
+        }
+        return PROTOCOLS.contains(p) && !p.equals("UDP") && !p.equals("HTTP_PROXY") && !addresses(spec).isEmpty()
+                && spec.path("hosts").size() == 1;
+    }
+
+    /** The entry's addresses that are IP addresses, not CIDR ranges: each one a listener's for its TCP ports. */
+    public static List<String> addresses(JsonNode spec) {
+        List<String> out = new ArrayList<>();
+        spec.path("addresses").forEach(a -> {
+            if (Cidr.isAddress(a.asText())) {
+                out.add(a.asText());
+            }
+        });
+        return out;
     }
 
     /**

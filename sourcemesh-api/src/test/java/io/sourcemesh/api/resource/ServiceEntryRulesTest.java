@@ -111,28 +111,32 @@ class ServiceEntryRulesTest {
         assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS, ports: [{number: 80, "
                 + "name: http, protocol: HTTP}], endpoints: [{address: localhost}, {address: 127.0.0.1}]}")).notImplemented(),
                 "localhost and IP literals: translated");
-        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh: only STATIC and DNS entries "
-                + "add their hosts to the proxies, so this entry has no effect"), SupportCheck.check(entry("{hosts: "
+        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh: only STATIC, DNS and NONE "
+                + "entries add their hosts to the proxies, so this entry has no effect"), SupportCheck.check(entry("{hosts: "
                 + "[a.example.test], resolution: DNS_ROUND_ROBIN, ports: [{number: 80, name: http, protocol: HTTP}], "
                 + "endpoints: [{address: 127.0.0.1}]}")).notImplemented());
 
         JsonNode unset = entry("{hosts: [a.example.test], addresses: [127.0.0.9], ports: [{number: 80, name: http, "
-                + "protocol: HTTP}]}");
-        assertEquals(List.of("spec.resolution: NONE (unset) is not translated by SourceMesh: only STATIC and DNS entries add "
-                + "their hosts to the proxies, so this entry has no effect"), SupportCheck.check(unset).notImplemented());
+                + "protocol: HTTP}, {number: 5432, name: tcp, protocol: TCP}, {number: 81, name: http-alt, protocol: HTTP, "
+                + "targetPort: 8081}]}");
+        assertEquals(List.of("spec.ports[2].targetPort: with resolution NONE is not translated by SourceMesh: the proxy "
+                + "cannot override the original destination's port, so port 81 has no effect"),
+                SupportCheck.check(unset).notImplemented(), "NONE (unset): ORIGINAL_DST, the TCP port on the address");
 
         JsonNode mixed = entry("{hosts: [a.example.test], resolution: STATIC, ports: [{number: 80, name: http, protocol: "
                 + "HTTP}, {number: 5432, name: db}, {number: 443, name: https, protocol: HTTPS}], endpoints: [{address: "
                 + "127.0.0.1}, {address: 'unix:///var/run/a.sock'}], exportTo: ['.']}");
         assertEquals(List.of(
                 "spec.exportTo is not implemented by SourceMesh and has no effect",
-                "spec.ports[1].protocol: unset (sniffed by Istio) is not translated by SourceMesh: only HTTP, HTTP2, GRPC and "
-                        + "GRPC-WEB ports get a route and a cluster, so port 5432 has no effect",
-                "spec.ports[2].protocol: HTTPS is not translated by SourceMesh: only HTTP, HTTP2, GRPC and GRPC-WEB ports get "
-                        + "a route and a cluster, so port 443 has no effect",
+                "spec.ports[1].protocol: unset (sniffed by Istio) is not translated by SourceMesh, so port 5432 has no effect",
+                "spec.ports[2].protocol: HTTPS is translated by SourceMesh only for an entry of one host with IP addresses (a "
+                        + "listener on each address and port), and this one has no IP address, so port 443 has no effect",
                 "spec.endpoints[1].address: unix:///var/run/a.sock is not translated by SourceMesh: the proxy connects to no "
                         + "unix socket, so the endpoint is left out"), SupportCheck.check(mixed).notImplemented());
         assertEquals(List.of("spec.ports[1]: addresses are required for ports serving TCP (or unset) protocol when IP "
                 + "Autoallocation is not enabled"), SupportCheck.check(mixed).validationWarnings());
+        assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], addresses: [127.0.0.9], resolution: "
+                + "STATIC, ports: [{number: 443, name: https, protocol: HTTPS}, {number: 5432, name: tcp, protocol: TCP}], "
+                + "endpoints: [{address: 127.0.0.1}]}")).notImplemented(), "one host with an address: a listener per port");
     }
 }

@@ -36,6 +36,11 @@ public record Service(String name, String namespace, String clusterIp, String ty
                 new Entry(host, addresses, endpoints, resolution));
     }
 
+    /** This service at another of its addresses (a ServiceEntry's: Istio's convertServices makes one per address). */
+    public Service at(String address) {
+        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry);
+    }
+
     /** Whether this is a ServiceEntry's host rather than a Kubernetes Service. */
     public boolean fromEntry() {
         return entry != null;

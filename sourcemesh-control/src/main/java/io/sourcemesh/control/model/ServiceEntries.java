@@ -12,8 +12,9 @@ import java.util.Map;
 /**
  * A ServiceEntry as the services it adds to the mesh's registry, as Istio's convertServices and convertEndpoints
  * (pilot/pkg/serviceregistry/serviceentry/conversion.go): one service per host, with the entry's ports and its
- * {@code endpoints}. Only what SourceMesh translates is read — {@code resolution: STATIC}, {@code DNS} whose names the
- * proxy can resolve, and the ports whose protocol is HTTP (HTTP, HTTP2, GRPC, GRPC-WEB); the rest gets nothing here, and apply and the entry's status say so
+ * {@code endpoints}. Only what SourceMesh translates is read ({@code api.resource.ServiceEntryRules.translated} and
+ * {@code portTranslated}: resolution STATIC, NONE, and DNS whose names the proxy can resolve; HTTP ports, and other
+ * ports of a one-host entry with IP addresses); the rest gets nothing here, and apply and the entry's status say so
  * ({@code api.resource.ServiceEntryRules}), so no part is half applied unseen.
  */
 public final class ServiceEntries {
@@ -34,7 +35,7 @@ public final class ServiceEntries {
             ServicePort port = new ServicePort(Nodes.text(p, "name"), p.path("number").asInt(),
                     p.path("targetPort").asInt(0) > 0 ? String.valueOf(p.path("targetPort").asInt()) : "",
                     Nodes.text(p, "protocol").isEmpty() ? "tcp" : Nodes.text(p, "protocol").toLowerCase(Locale.ROOT), "TCP");
-            if (port.isHttp()) {
+            if (ServiceEntryRules.portTranslated(spec, p)) {
                 ports.add(port);
             }
         }
@@ -51,7 +52,7 @@ public final class ServiceEntries {
             e.path("ports").properties().forEach(p -> own.put(p.getKey(), p.getValue().asInt()));
             endpoints.add(new WorkloadEndpoint(address, own, Nodes.strings(e.path("labels")), e.path("weight").asInt(0)));
         }
-        List<String> addresses = Nodes.textList(spec.path("addresses")).stream().filter(a -> !a.contains("/")).toList();
+        List<String> addresses = ServiceEntryRules.addresses(spec);
         String namespace = MeshModel.namespaceOf(entry);
         List<Service> out = new ArrayList<>();
         for (String host : Nodes.textList(spec.path("hosts"))) {

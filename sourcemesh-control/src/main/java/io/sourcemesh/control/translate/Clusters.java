@@ -55,11 +55,12 @@ final class Clusters {
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
                 List<Host> hosts = hosts(model, svc, port);
-                boolean dns = svc.fromEntry() && svc.entry().resolution().equals("DNS");
+                Cluster.DiscoveryType type = discoveryType(svc);
+                boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
                 if (dns && hosts.isEmpty()) {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
-                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, dns,
+                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type,
                         portPolicy(rulePolicy, port.port()), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
@@ -69,7 +70,7 @@ final class Clusters {
                         continue;
                     }
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), selected, dns, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
+                            svc.fqdn(domain)), selected, type, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
                 }
             }
         }
@@ -93,13 +94,33 @@ final class Clusters {
     }
 
     /**
-     * A STATIC cluster of the hosts, or (a DNS ServiceEntry's) STRICT_DNS with dns_lookup_family V4_ONLY, Istio's
-     * SelectDNSLookupFamily for a proxy of IPv4 addresses (cluster_builder.go buildCluster). Istio also sets
-     * respect_dns_ttl, dns_refresh_rate and a c-ares resolver; the proxy resolves no names (only IP literals and
-     * localhost, which api.resource.ServiceEntryRules lets through), so they would configure nothing and are left out.
+     * A service's cluster type, as Istio's convertResolution (pilot/pkg/networking/core/cluster.go): a Service's and a
+     * STATIC entry's endpoints are inline (Istio's EDS), a DNS entry's are STRICT_DNS, and a NONE entry's cluster is
+     * ORIGINAL_DST: the connection goes where the client sent it.
      */
-    private static Cluster cluster(String name, List<Host> hosts, boolean dns, JsonNode trafficPolicy,
+    private static Cluster.DiscoveryType discoveryType(Service svc) {
+        if (!svc.fromEntry()) {
+            return Cluster.DiscoveryType.STATIC;
+        }
+        return switch (svc.entry().resolution()) {
+            case "DNS" -> Cluster.DiscoveryType.STRICT_DNS;
+            case "STATIC" -> Cluster.DiscoveryType.STATIC;
+            default -> Cluster.DiscoveryType.ORIGINAL_DST;
+        };
+    }
+
+    /**
+     * A STATIC cluster of the hosts; STRICT_DNS (a DNS entry's) with dns_lookup_family V4_ONLY, Istio's
+     * SelectDNSLookupFamily for a proxy of IPv4 addresses (cluster_builder.go buildCluster) — Istio also sets
+     * respect_dns_ttl, dns_refresh_rate and a c-ares resolver, but the proxy resolves no names (only IP literals and
+     * localhost, which api.resource.ServiceEntryRules lets through), so they would configure nothing and are left out;
+     * ORIGINAL_DST (a NONE entry's) without endpoints and with CLUSTER_PROVIDED whatever the rule's load balancer, as
+     * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
+     */
+    private static Cluster cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, JsonNode trafficPolicy,
             String where, List<TranslationWarning> warnings) {
+        boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
+        boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Host host : hosts) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
@@ -113,14 +134,18 @@ final class Clusters {
         }
         Cluster.Builder c = Cluster.newBuilder()
                 .setName(name)
-                .setType(dns ? Cluster.DiscoveryType.STRICT_DNS : Cluster.DiscoveryType.STATIC)
+                .setType(type)
                 .setConnectTimeout(CONNECT_TIMEOUT)
-                .setLbPolicy(lbPolicy(trafficPolicy))
-                .setLoadAssignment(cla);
+                .setLbPolicy(originalDst ? Cluster.LbPolicy.CLUSTER_PROVIDED : lbPolicy(trafficPolicy));
+        if (!originalDst) {
+            c.setLoadAssignment(cla);
+        }
         if (dns) {
             c.setDnsLookupFamily(Cluster.DnsLookupFamily.V4_ONLY);
         }
-        consistentHash(c, trafficPolicy, where, warnings);
+        if (!originalDst) {
+            consistentHash(c, trafficPolicy, where, warnings);
+        }
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
 import io.sourcemesh.control.model.MeshModel;
@@ -80,7 +82,8 @@ class ServiceEntryTest {
     void whatIsNotTranslatedGetsNoListenerRouteOrCluster() {
         ProxyResources r = sleepsSidecar();
         assertFalse(r.cluster(Names.outboundCluster(5432, "", API)).isPresent(), "a TCP port of the entry: not translated");
-        assertFalse(r.listener("0.0.0.0_5432").isPresent());
+        assertTrue(r.listeners().stream().noneMatch(l -> l.getName().endsWith("_5432") && !l.getName().startsWith("127.240.0.20")),
+                "no listener for a TCP port of an entry without addresses");
         assertFalse(r.cluster(Names.outboundCluster(8000, "", "named.external.test")).isPresent(),
                 "DNS of a name the proxy would resolve: not translated");
         assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
@@ -100,6 +103,33 @@ class ServiceEntryTest {
         assertEquals(List.of("localhost:18081*1", "127.0.0.4:8000*1"), endpoints(dns));
         assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
                 .anyMatch(v -> v.getName().equals("dns.external.test:8000")));
+    }
+
+    /** A TCP port of an entry with an address: a listener on it (listener.go buildSidecarOutboundTCPListenerOpts). */
+    @Test
+    void aTcpPortListensOnTheEntrysAddress() throws Exception {
+        ProxyResources r = sleepsSidecar();
+        Listener db = r.listener("127.240.0.20_5432").orElseThrow();
+        assertEquals(Names.outboundCluster(5432, "", "db.external.test"), db.getFilterChains(0).getFilters(0).getTypedConfig()
+                .unpack(TcpProxy.class).getCluster());
+        assertEquals(List.of("127.0.0.5:5432*1"),
+                endpoints(r.cluster(Names.outboundCluster(5432, "", "db.external.test")).orElseThrow()));
+    }
+
+    /** resolution NONE: ORIGINAL_DST clusters, CLUSTER_PROVIDED (cluster.go convertResolution, applyLoadBalancer). */
+    @Test
+    void aNoneEntrysClustersSendWhereTheClientDid() throws Exception {
+        ProxyResources r = sleepsSidecar();
+        for (int port : List.of(7070, 7071)) {
+            Cluster c = r.cluster(Names.outboundCluster(port, "", "passthrough.external.test")).orElseThrow();
+            assertEquals(Cluster.DiscoveryType.ORIGINAL_DST, c.getType());
+            assertEquals(Cluster.LbPolicy.CLUSTER_PROVIDED, c.getLbPolicy());
+            assertFalse(c.hasLoadAssignment());
+        }
+        assertEquals(Names.outboundCluster(7070, "", "passthrough.external.test"), r.route("7070").orElseThrow()
+                .getVirtualHosts(0).getRoutes(0).getRoute().getCluster());
+        assertEquals(Names.outboundCluster(7071, "", "passthrough.external.test"), r.listener("127.240.0.30_7071")
+                .orElseThrow().getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
     }
 
     @Test
