@@ -132,6 +132,23 @@ class ServiceEntryTest {
                 .orElseThrow().getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
     }
 
+    /** One service per host: a newer entry's host, or a Service's, would be a second cluster of one name. */
+    @Test
+    void aHostAnotherServiceHasFirstIsLeftOutAndNamed() {
+        ProxyResources r = sleepsSidecar();
+        assertEquals(List.of("127.0.0.1:18080*3", "127.0.0.2:8000*1"),
+                endpoints(r.cluster(Names.outboundCluster(8000, "", API)).orElseThrow()), "the older entry's endpoints");
+        assertEquals(1, r.clusters().stream().filter(c -> c.getName().equals(Names.outboundCluster(8000, "", API))).count());
+        assertEquals(1, r.clusters().stream().filter(c -> c.getName().equals(
+                Names.outboundCluster(8000, "", "httpbin.default.svc.cluster.local"))).count());
+        assertEquals(List.of(
+                "ServiceEntry default/external-api-again: host api.external.test left out of the proxies' registry: "
+                        + "ServiceEntry default/external-api has it first (one service per host, the oldest entry's)",
+                "ServiceEntry default/external-api-again: host httpbin.default.svc.cluster.local left out of the proxies' "
+                        + "registry: Service default/httpbin has it first (one service per host, the oldest entry's)"),
+                r.warnings().stream().map(w -> w.resource() + ": " + w.message()).toList());
+    }
+
     @Test
     void withoutTheEntryTheHostIsBlockedUnderRegistryOnly() {
         MeshModel without = MeshModel.of(Fixtures.seed("topology/service-entry.yaml").stream()
