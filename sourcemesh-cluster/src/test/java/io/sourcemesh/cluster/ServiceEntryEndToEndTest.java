@@ -102,6 +102,24 @@ class ServiceEntryEndToEndTest {
                 j -> j.path("upstream_cluster").asText().equals("outbound|8000||" + HOST), j -> true);
         assertEquals("127.0.0.1:" + originPort, log.path("upstream_host").asText(), log.toString());
 
+        // A second entry of the same host would be a second cluster of one name: left out, and apply says so.
+        warnings = cluster.apply(ManifestReader.read("service-entry-again.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: external-api-again, namespace: default}
+                spec:
+                  hosts: [%s]
+                  resolution: STATIC
+                  ports:
+                  - {number: 8000, name: http, protocol: HTTP}
+                  endpoints:
+                  - {address: 127.0.0.1, ports: {http: 9}}
+                """.formatted(HOST))).warnings();
+        assertEquals(List.of("ServiceEntry default/external-api-again: host " + HOST + " left out of the proxies' registry: "
+                + "ServiceEntry default/external-api has it first (one service per host, the oldest entry's)"), warnings);
+        assertEquals("200", curl().stdout(), "the older entry still serves");
+        cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api-again");
+
         cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api");
         assertTrue(until(() -> curl().stdout().equals("502")), "without the entry the host is blocked again: " + curl());
 

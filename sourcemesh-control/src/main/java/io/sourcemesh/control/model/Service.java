@@ -15,7 +15,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
 
     /**
      * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses, endpoints and resolution
-     * (STATIC or DNS: the names of a DNS entry's endpoints are the proxy's to resolve).
+     * (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the client's destination).
      */
     public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution) {
         public Entry {

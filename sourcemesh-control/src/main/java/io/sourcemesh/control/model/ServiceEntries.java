@@ -28,7 +28,7 @@ public final class ServiceEntries {
         if (!ServiceEntryRules.translated(spec)) {
             return List.of();
         }
-        String resolution = Nodes.text(spec, "resolution");
+        String resolution = Nodes.text(spec, "resolution").isEmpty() ? "NONE" : Nodes.text(spec, "resolution"); // the proto's default
         List<ServicePort> ports = new ArrayList<>();
         for (JsonNode p : Nodes.list(spec.path("ports"))) {
             // The entry's protocol is the port's (protocol.Parse); as appProtocol it decides isHttp like a Service's.
