@@ -233,7 +233,7 @@ public final class GatewayRules {
     }
 
     /** Istio's ValidateWildcardDomain: a wildcard only as the first label, the rest DNS labels, no all-numeric TLD. */
-    private static String wildcardDomainProblem(String domain) {
+    static String wildcardDomainProblem(String domain) {
         if (domain.length() > 255) {
             return "domain name \"" + domain + "\" too long (max 255)";
         }
@@ -265,7 +265,7 @@ public final class GatewayRules {
         return null;
     }
 
-    private static boolean isLabel(String s) {
+    static boolean isLabel(String s) {
         return s.length() <= 63 && DNS1123_LABEL.matcher(s).matches();
     }
 

@@ -81,6 +81,7 @@ public final class Validator {
             case "Gateway" -> GatewayRules.check(object, errors);
             case "Sidecar" -> SidecarRules.check(object, errors);
             case "DestinationRule" -> DestinationRuleRules.check(object, errors);
+            case "ServiceEntry" -> ServiceEntryRules.check(object, errors);
             default -> {
             }
         }

@@ -80,9 +80,37 @@ final class IstioSupport {
                         + "passes through"),
                 warned("spec.outboundTrafficPolicy.egressProxy", null), warned("spec.inboundConnectionPool", null)));
         k.put("ServiceEntry", fields(
-                warned("spec.hosts", "ServiceEntry is not translated"), warned("spec.addresses", null),
-                warned("spec.ports", null), warned("spec.location", null), warned("spec.resolution", null),
-                warned("spec.endpoints", null), warned("spec.workloadSelector", null), warned("spec.exportTo", null),
+                supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
+                        + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "
+                        + "through), on another port of a one-host entry a listener on each address, and a cluster "
+                        + "outbound|<port>||<host>, which VirtualServices and DestinationRules naming the host shape"),
+                supported("spec.addresses", "IP addresses: further domains of the host's virtual hosts (Istio's "
+                        + "generateVirtualHostDomains) and a listener <address>_<port> for each non-HTTP port; CIDR ranges "
+                        + "are not translated for such ports (apply and the status say so)"),
+                supported("spec.ports[].number", null), supported("spec.ports[].name", "endpoints name their ports by it"),
+                supported("spec.ports[].protocol", "HTTP, HTTP2, GRPC and GRPC-WEB ports are translated; TCP, HTTPS, TLS, "
+                        + "MONGO, REDIS and MYSQL where the entry has one host and IP addresses (tcp_proxy, or SNI chains for "
+                        + "HTTPS and TLS, as a Service's port); otherwise, and unset, UDP or HTTP_PROXY, the port has no "
+                        + "listener or cluster (apply and the status say so)"),
+                supported("spec.ports[].targetPort", "an endpoint's port when it names none of its own; with resolution "
+                        + "NONE the port is not translated (apply and the status say so)"),
+                supported("spec.location", "SourceMesh has no mutual TLS and no per-location telemetry, the two things "
+                        + "Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; MESH_EXTERNAL: none, "
+                        + "and the destination reported as outside the mesh), so both locations send plaintext"),
+                supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
+                        + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
+                        + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default): "
+                        + "ORIGINAL_DST clusters, the connection goes where the client sent it; DNS_ROUND_ROBIN (LOGICAL_DNS) "
+                        + "is not translated (apply and the status say so)"),
+                supported("spec.endpoints[].address", "an IP address (a unix socket is left out, named on the status); with "
+                        + "DNS, localhost too"),
+                supported("spec.endpoints[].ports", "the endpoint's port for the entry's port of that name"),
+                supported("spec.endpoints[].labels", "DestinationRule subsets select endpoints by them"),
+                supported("spec.endpoints[].weight", "Envoy's load_balancing_weight (0: 1)"),
+                warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
+                warned("spec.endpoints[].serviceAccount", null),
+                warned("spec.workloadSelector", "the entry's hosts get no endpoints from pods"),
+                warned("spec.exportTo", "every namespace's proxies see the entry's hosts"),
                 warned("spec.subjectAltNames", null)));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(

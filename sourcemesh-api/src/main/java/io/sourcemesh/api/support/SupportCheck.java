@@ -5,6 +5,7 @@ import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.GatewayRules;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.resource.ServiceEntryRules;
 import io.sourcemesh.api.resource.SidecarRules;
 import io.sourcemesh.api.resource.VirtualServiceRules;
 import java.util.ArrayList;
@@ -77,6 +78,10 @@ public final class SupportCheck {
         }
         if (kind.get().kind().equals("DestinationRule")) {
             istio.addAll(io.sourcemesh.api.resource.DestinationRuleRules.warnings(object));
+        }
+        if (kind.get().kind().equals("ServiceEntry")) {
+            warned.addAll(ServiceEntryRules.notTranslated(object));
+            istio.addAll(ServiceEntryRules.warnings(object));
         }
         return new Findings(warned, istio, refused);
     }

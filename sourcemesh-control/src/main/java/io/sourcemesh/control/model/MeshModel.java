@@ -6,7 +6,9 @@ import io.sourcemesh.api.mesh.ProxyConfigs;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -16,7 +18,18 @@ import java.util.function.Consumer;
  */
 public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
-        List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars) {
+        List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars,
+        List<RegistryConflict> registryConflicts) {
+
+    /** A ServiceEntry host left out of the registry because another service has that host first. */
+    public record RegistryConflict(String entry, String host, String keptBy) {}
+
+    public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
+            List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
+            List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars) {
+        this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, authorizationPolicies, meshConfig,
+                sidecars, List.of());
+    }
 
     public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
             List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets, MeshConfig meshConfig) {
@@ -31,6 +44,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
     }
 
     public MeshModel {
+        registryConflicts = List.copyOf(registryConflicts);
         sidecars = List.copyOf(sidecars);
         services = List.copyOf(services);
         pods = List.copyOf(pods);
@@ -56,6 +70,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<Secret> secrets = new ArrayList<>();
         List<IstioConfig> authorizationPolicies = new ArrayList<>();
         List<IstioConfig> sidecars = new ArrayList<>();
+        List<ObjectNode> serviceEntries = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -73,9 +88,12 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                     }
                 }
                 case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
+                case "ServiceEntry" -> { if (istio) serviceEntries.add(o); }
                 default -> { }
             }
         }
+        List<RegistryConflict> conflicts = new ArrayList<>();
+        addEntries(services, serviceEntries, meshConfig.domain(), conflicts);
         Comparator<IstioConfig> byKey = Comparator.comparing(IstioConfig::key);
         services.sort(Comparator.comparing(Service::namespace).thenComparing(Service::name));
         pods.sort(Comparator.comparing(Pod::namespace).thenComparing(Pod::name));
@@ -87,7 +105,33 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
         sidecars.sort(byKey);
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                authorizationPolicies, meshConfig, sidecars);
+                authorizationPolicies, meshConfig, sidecars, conflicts);
+    }
+
+    /**
+     * The ServiceEntries' hosts, oldest entry first, each host once: a host a Kubernetes Service or an older entry has
+     * is left out as a conflict, since two clusters or virtual hosts of one name would have the proxy refuse the whole
+     * push. (Istio's SidecarScope keeps one service per host too, preferring the proxy's namespace and merging the ports
+     * of entries in one namespace; SourceMesh keeps the oldest and says so.)
+     */
+    private static void addEntries(List<Service> services, List<ObjectNode> entries, String domain,
+            List<RegistryConflict> conflicts) {
+        Map<String, String> owners = new HashMap<>();
+        services.forEach(s -> owners.put(s.fqdn(domain), "Service " + s.namespace() + "/" + s.name()));
+        // IstioConfig.OLDEST_FIRST's order: creation time, then name, then namespace
+        entries.sort(Comparator.comparing((ObjectNode e) -> Nodes.instant(e))
+                .thenComparing(e -> Nodes.text(e, "metadata", "name")).thenComparing(MeshModel::namespaceOf));
+        for (ObjectNode entry : entries) {
+            String key = "ServiceEntry " + namespaceOf(entry) + "/" + Nodes.text(entry, "metadata", "name");
+            for (Service s : ServiceEntries.of(entry)) {
+                String owner = owners.putIfAbsent(s.fqdn(domain), key);
+                if (owner == null) {
+                    services.add(s);
+                } else {
+                    conflicts.add(new RegistryConflict(key, s.fqdn(domain), owner));
+                }
+            }
+        }
     }
 
     static String namespaceOf(ObjectNode node) {

@@ -6,9 +6,45 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** A Kubernetes Service as far as the mesh needs it. */
+/**
+ * A service of the mesh's registry as far as the mesh needs it: a Kubernetes Service, or one host of a ServiceEntry
+ * ({@code entry} set; {@link ServiceEntries}), which Istio's registry holds as the same model.Service.
+ */
 public record Service(String name, String namespace, String clusterIp, String type,
-        String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports) {
+        String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry) {
+
+    /**
+     * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses, endpoints and resolution
+     * (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the client's destination).
+     */
+    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution) {
+        public Entry {
+            addresses = List.copyOf(addresses);
+            endpoints = List.copyOf(endpoints);
+        }
+    }
+
+    public Service(String name, String namespace, String clusterIp, String type, String externalTrafficPolicy,
+            Map<String, String> selector, List<ServicePort> ports) {
+        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null);
+    }
+
+    /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
+    static Service entry(String host, String namespace, String address, List<String> addresses, List<ServicePort> ports,
+            List<WorkloadEndpoint> endpoints, String resolution) {
+        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports),
+                new Entry(host, addresses, endpoints, resolution));
+    }
+
+    /** This service at another of its addresses (a ServiceEntry's: Istio's convertServices makes one per address). */
+    public Service at(String address) {
+        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry);
+    }
+
+    /** Whether this is a ServiceEntry's host rather than a Kubernetes Service. */
+    public boolean fromEntry() {
+        return entry != null;
+    }
 
     public static Service of(ObjectNode node) {
         JsonNode spec = node.path("spec");
@@ -24,7 +60,11 @@ public record Service(String name, String namespace, String clusterIp, String ty
                 etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports);
     }
 
+    /** The Kubernetes Service's cluster-local name; a ServiceEntry's host as written (Istio's Hostname). */
     public String fqdn(String domain) {
+        if (entry != null) {
+            return entry.host();
+        }
         return name + "." + namespace + ".svc." + domain;
     }
 

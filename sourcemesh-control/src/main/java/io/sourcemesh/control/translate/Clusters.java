@@ -15,7 +15,6 @@ import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
-import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
@@ -55,40 +54,98 @@ final class Clusters {
                     warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
-                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), model.endpointsOf(svc), port,
+                List<Host> hosts = hosts(model, svc, port);
+                Cluster.DiscoveryType type = discoveryType(svc);
+                boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
+                if (dns && hosts.isEmpty()) {
+                    continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
+                }
+                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type,
                         portPolicy(rulePolicy, port.port()), where, warnings));
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
-                    List<Pod> pods = model.endpointsOf(svc).stream()
-                            .filter(p -> p.labels().entrySet().containsAll(labels.entrySet())).toList();
+                    List<Host> selected = hosts.stream()
+                            .filter(h -> h.labels().entrySet().containsAll(labels.entrySet())).toList();
+                    if (dns && selected.isEmpty()) {
+                        continue;
+                    }
                     out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), pods, port, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
+                            svc.fqdn(domain)), selected, type, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
                 }
             }
         }
         return out;
     }
 
-    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy,
+    /** One endpoint of a service port: an address, its port, the labels subsets select by and its weight. */
+    private record Host(String ip, int port, Map<String, String> labels, int weight) {}
+
+    /**
+     * A service port's endpoints: the ready pods a Kubernetes Service selects, or a ServiceEntry's own endpoints (Istio's
+     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods).
+     */
+    private static List<Host> hosts(MeshModel model, Service svc, ServicePort port) {
+        if (svc.fromEntry()) {
+            return svc.entry().endpoints().stream()
+                    .map(e -> new Host(e.address(), e.portFor(port), e.labels(), e.lbWeight())).toList();
+        }
+        return model.endpointsOf(svc).stream()
+                .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1)).toList();
+    }
+
+    /**
+     * A service's cluster type, as Istio's convertResolution (pilot/pkg/networking/core/cluster.go): a Service's and a
+     * STATIC entry's endpoints are inline (Istio's EDS), a DNS entry's are STRICT_DNS, and a NONE entry's cluster is
+     * ORIGINAL_DST: the connection goes where the client sent it.
+     */
+    private static Cluster.DiscoveryType discoveryType(Service svc) {
+        if (!svc.fromEntry()) {
+            return Cluster.DiscoveryType.STATIC;
+        }
+        return switch (svc.entry().resolution()) {
+            case "DNS" -> Cluster.DiscoveryType.STRICT_DNS;
+            case "STATIC" -> Cluster.DiscoveryType.STATIC;
+            default -> Cluster.DiscoveryType.ORIGINAL_DST;
+        };
+    }
+
+    /**
+     * A STATIC cluster of the hosts; STRICT_DNS (a DNS entry's) with dns_lookup_family V4_ONLY, Istio's
+     * SelectDNSLookupFamily for a proxy of IPv4 addresses (cluster_builder.go buildCluster) — Istio also sets
+     * respect_dns_ttl, dns_refresh_rate and a c-ares resolver, but the proxy resolves no names (only IP literals and
+     * localhost, which api.resource.ServiceEntryRules lets through), so they would configure nothing and are left out;
+     * ORIGINAL_DST (a NONE entry's) without endpoints and with CLUSTER_PROVIDED whatever the rule's load balancer, as
+     * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
+     */
+    private static Cluster cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, JsonNode trafficPolicy,
             String where, List<TranslationWarning> warnings) {
+        boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
+        boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
-        for (Pod pod : pods) {
+        for (Host host : hosts) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
-                    .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(pod.ip(), port.targetPortFor(pod))))
+                    .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(host.ip(), host.port())))
                     .setHealthStatus(HealthStatus.HEALTHY)
-                    .setLoadBalancingWeight(Protos.uint(1)));
+                    .setLoadBalancingWeight(Protos.uint(host.weight())));
         }
         ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
-        if (!pods.isEmpty()) {
+        if (!hosts.isEmpty()) {
             cla.addEndpoints(locality);
         }
         Cluster.Builder c = Cluster.newBuilder()
                 .setName(name)
-                .setType(Cluster.DiscoveryType.STATIC)
+                .setType(type)
                 .setConnectTimeout(CONNECT_TIMEOUT)
-                .setLbPolicy(lbPolicy(trafficPolicy))
-                .setLoadAssignment(cla);
-        consistentHash(c, trafficPolicy, where, warnings);
+                .setLbPolicy(originalDst ? Cluster.LbPolicy.CLUSTER_PROVIDED : lbPolicy(trafficPolicy));
+        if (!originalDst) {
+            c.setLoadAssignment(cla);
+        }
+        if (dns) {
+            c.setDnsLookupFamily(Cluster.DnsLookupFamily.V4_ONLY);
+        }
+        if (!originalDst) {
+            consistentHash(c, trafficPolicy, where, warnings);
+        }
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));

@@ -24,6 +24,7 @@ import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -183,6 +184,7 @@ final class SidecarBuilder {
     /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
     private void outbound(List<Listener> listeners, List<RouteConfiguration> routes, SidecarVirtualServices virtualServices) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
+        Set<String> tcpListeners = new HashSet<>();
         virtualServices.warnHostsWithoutService(warnings);
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
@@ -193,8 +195,19 @@ final class SidecarBuilder {
                     httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
                     continue;
                 }
-                listeners.add(SidecarTcpListener.of(model, log, warnings, svc, sp, RouteSource.sidecar(proxy, sp.port()),
-                        virtualServices.all(), scope.registryOnly()));
+                // A ServiceEntry's other ports listen on each of its addresses (Istio makes a service per address).
+                for (Service at : svc.fromEntry() ? svc.entry().addresses().stream().map(svc::at).toList() : List.of(svc)) {
+                    Listener l = SidecarTcpListener.of(model, log, warnings, at, sp, RouteSource.sidecar(proxy, sp.port()),
+                            virtualServices.all(), scope.registryOnly());
+                    if (tcpListeners.add(l.getName())) {
+                        listeners.add(l);
+                    } else {
+                        // Envoy refuses two listeners of one address; Istio keeps the first (listener conflict).
+                        warnings.add(new TranslationWarning("service " + svc.fqdn(model.meshConfig().domain()),
+                                "port " + sp.port() + " left out of the sidecars' listeners: " + l.getName()
+                                        + " is another service's"));
+                    }
+                }
             }
         }
         httpPorts.forEach((port, services) -> {
@@ -278,8 +291,18 @@ final class SidecarBuilder {
         return rc.setValidateClusters(Protos.bool(false)).build();
     }
 
-    /** FQDN, the short forms Kubernetes DNS resolves from this proxy's namespace, and the ClusterIP. */
+    /**
+     * FQDN, the short forms Kubernetes DNS resolves from this proxy's namespace, and the ClusterIP; a ServiceEntry's
+     * host, its addresses after it (Istio's generateVirtualHostDomains: no short forms for a host outside the cluster
+     * domain, and no 0.0.0.0).
+     */
     private List<String> domains(Service svc) {
+        if (svc.fromEntry()) {
+            List<String> d = new ArrayList<>();
+            d.add(svc.entry().host());
+            d.addAll(svc.entry().addresses());
+            return d;
+        }
         Map<String, Boolean> d = new LinkedHashMap<>();
         d.put(svc.fqdn(model.meshConfig().domain()), true);
         if (svc.namespace().equals(proxy.namespace())) {

@@ -31,6 +31,9 @@ public final class Translator {
 
     public ProxyResources translate(MeshModel model, ProxyIdentity proxy) {
         List<TranslationWarning> warnings = new ArrayList<>();
+        model.registryConflicts().forEach(c -> warnings.add(new TranslationWarning(c.entry(), "host " + c.host()
+                + " left out of the proxies' registry: " + c.keptBy() + " has it first (one service per host, the oldest "
+                + "entry's)")));
         return proxy.type() == ProxyType.ROUTER
                 ? new GatewayBuilder(model, proxy, gatewayTargetPorts, warnings).build()
                 : new SidecarBuilder(model, proxy, warnings).build();

@@ -1,0 +1,67 @@
+package io.sourcemesh.control.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.ServiceEntryRules;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A ServiceEntry as the services it adds to the mesh's registry, as Istio's convertServices and convertEndpoints
+ * (pilot/pkg/serviceregistry/serviceentry/conversion.go): one service per host, with the entry's ports and its
+ * {@code endpoints}. Only what SourceMesh translates is read ({@code api.resource.ServiceEntryRules.translated} and
+ * {@code portTranslated}: resolution STATIC, NONE, and DNS whose names the proxy can resolve; HTTP ports, and other
+ * ports of a one-host entry with IP addresses); the rest gets nothing here, and apply and the entry's status say so
+ * ({@code api.resource.ServiceEntryRules}), so no part is half applied unseen.
+ */
+public final class ServiceEntries {
+    /** Istio's constants.UnspecifiedIP: the address of a host whose entry names none. */
+    public static final String UNSPECIFIED_IP = "0.0.0.0";
+
+    private ServiceEntries() {}
+
+    static List<Service> of(ObjectNode entry) {
+        JsonNode spec = entry.path("spec");
+        if (!ServiceEntryRules.translated(spec)) {
+            return List.of();
+        }
+        String resolution = Nodes.text(spec, "resolution").isEmpty() ? "NONE" : Nodes.text(spec, "resolution"); // the proto's default
+        List<ServicePort> ports = new ArrayList<>();
+        for (JsonNode p : Nodes.list(spec.path("ports"))) {
+            // The entry's protocol is the port's (protocol.Parse); as appProtocol it decides isHttp like a Service's.
+            ServicePort port = new ServicePort(Nodes.text(p, "name"), p.path("number").asInt(),
+                    p.path("targetPort").asInt(0) > 0 ? String.valueOf(p.path("targetPort").asInt()) : "",
+                    Nodes.text(p, "protocol").isEmpty() ? "tcp" : Nodes.text(p, "protocol").toLowerCase(Locale.ROOT), "TCP");
+            if (ServiceEntryRules.portTranslated(spec, p)) {
+                ports.add(port);
+            }
+        }
+        if (ports.isEmpty()) {
+            return List.of();
+        }
+        List<WorkloadEndpoint> endpoints = new ArrayList<>();
+        for (JsonNode e : Nodes.list(spec.path("endpoints"))) {
+            String address = Nodes.text(e, "address");
+            if (address.isEmpty() || address.startsWith("unix://")) {
+                continue; // no unix sockets in the proxy; the entry's status names them
+            }
+            Map<String, Integer> own = new LinkedHashMap<>();
+            e.path("ports").properties().forEach(p -> own.put(p.getKey(), p.getValue().asInt()));
+            endpoints.add(new WorkloadEndpoint(address, own, Nodes.strings(e.path("labels")), e.path("weight").asInt(0)));
+        }
+        List<String> addresses = ServiceEntryRules.addresses(spec);
+        String namespace = MeshModel.namespaceOf(entry);
+        List<Service> out = new ArrayList<>();
+        for (String host : Nodes.textList(spec.path("hosts"))) {
+            // A DNS entry without endpoints resolves the host itself (convertEndpoints' hostnameToServiceInstance).
+            List<WorkloadEndpoint> own = endpoints.isEmpty() && resolution.equals("DNS")
+                    ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
+            out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), addresses,
+                    ports, own, resolution));
+        }
+        return out;
+    }
+}

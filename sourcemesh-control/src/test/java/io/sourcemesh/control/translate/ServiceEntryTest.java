@@ -1,0 +1,162 @@
+package io.sourcemesh.control.translate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.Golden;
+import io.sourcemesh.control.model.MeshModel;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ServiceEntries in the sleep sidecar's registry (topology/service-entry.yaml), as Istio's convertServices and
+ * convertEndpoints (pilot/pkg/serviceregistry/serviceentry/conversion.go) make services of them: a STATIC entry's HTTP
+ * ports become virtual hosts named {@code <host>:<port>} on the port's route config (pilot/pkg/networking/core/
+ * httproute.go) and clusters {@code outbound|<port>||<host>} of its endpoints (cluster_builder.go; Istio serves them by
+ * EDS, inline here like a Service's pods), which VirtualServices and DestinationRules naming the host shape; under
+ * REGISTRY_ONLY only such hosts pass block_all.
+ */
+class ServiceEntryTest {
+    private static final String API = "api.external.test";
+
+    private final MeshModel model = MeshModel.of(Fixtures.seed("topology/service-entry.yaml"));
+
+    private ProxyResources sleepsSidecar() {
+        return Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+    }
+
+    private static List<String> endpoints(Cluster c) {
+        return c.getLoadAssignment().getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
+                .map(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress() + ":"
+                        + e.getEndpoint().getAddress().getSocketAddress().getPortValue() + "*"
+                        + e.getLoadBalancingWeight().getValue())
+                .toList();
+    }
+
+    @Test
+    void aStaticEntrysHttpPortIsAVirtualHostAndAClusterOfItsEndpoints() throws Exception {
+        ProxyResources r = sleepsSidecar();
+        Golden.assertMatches("sidecar-service-entry", r.toJson());
+
+        List<VirtualHost> vhosts = r.route("8000").orElseThrow().getVirtualHostsList();
+        assertEquals(List.of(API + ":8000", "dns.external.test:8000", "httpbin.default.svc.cluster.local:8000", "block_all"),
+                vhosts.stream().map(VirtualHost::getName).toList(), "the entry's host beside httpbin's, before block_all");
+        assertEquals(List.of(API), vhosts.get(0).getDomainsList(), "no short names for a host outside the cluster domain");
+
+        Cluster all = r.cluster(Names.outboundCluster(8000, "", API)).orElseThrow();
+        assertEquals(Cluster.DiscoveryType.STATIC, all.getType());
+        assertEquals(Cluster.DnsLookupFamily.AUTO, all.getDnsLookupFamily(), "the proxy refuses a family on a STATIC cluster");
+        assertEquals(List.of("127.0.0.1:18080*3", "127.0.0.2:8000*1"), endpoints(all),
+                "an endpoint's own port for the port's name, else the port's number; weight 0 is Envoy's 1");
+    }
+
+    @Test
+    void destinationRuleSubsetsSelectTheEntrysEndpointsByLabel() {
+        ProxyResources r = sleepsSidecar();
+        assertEquals(List.of("127.0.0.1:18080*3"), endpoints(r.cluster(Names.outboundCluster(8000, "v1", API)).orElseThrow()));
+        assertEquals(List.of("127.0.0.2:8000*1"), endpoints(r.cluster(Names.outboundCluster(8000, "v2", API)).orElseThrow()));
+
+        VirtualHost api = r.route("8000").orElseThrow().getVirtualHosts(0);
+        assertEquals(Names.outboundCluster(8000, "v2", API), api.getRoutes(0).getRoute().getCluster(),
+                "the VirtualService naming the host shapes its virtual host");
+        assertEquals(Names.outboundCluster(8000, "v1", API), api.getRoutes(1).getRoute().getCluster());
+    }
+
+    @Test
+    void addressesAreDomainsAndTargetPortIsTheEndpointsPortByDefault() {
+        ProxyResources r = sleepsSidecar();
+        VirtualHost pinned = r.route("9080").orElseThrow().getVirtualHosts(0);
+        assertEquals("pinned.external.test:9080", pinned.getName());
+        assertEquals(List.of("pinned.external.test", "127.240.0.10"), pinned.getDomainsList());
+        assertEquals(List.of("127.0.0.3:19080*1"),
+                endpoints(r.cluster(Names.outboundCluster(9080, "", "pinned.external.test")).orElseThrow()));
+    }
+
+    @Test
+    void whatIsNotTranslatedGetsNoListenerRouteOrCluster() {
+        ProxyResources r = sleepsSidecar();
+        assertFalse(r.cluster(Names.outboundCluster(5432, "", API)).isPresent(), "a TCP port of the entry: not translated");
+        assertTrue(r.listeners().stream().noneMatch(l -> l.getName().endsWith("_5432") && !l.getName().startsWith("127.240.0.20")),
+                "no listener for a TCP port of an entry without addresses");
+        assertFalse(r.cluster(Names.outboundCluster(8000, "", "named.external.test")).isPresent(),
+                "DNS of a name the proxy would resolve: not translated");
+        assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
+                .noneMatch(v -> v.getName().startsWith("named.external.test")));
+    }
+
+    /**
+     * resolution DNS is a STRICT_DNS cluster of the entry's endpoints (cluster.go convertResolution), V4_ONLY for a proxy of
+     * IPv4 addresses (util.go SelectDNSLookupFamily); the proxy takes IP literals and localhost without a resolver.
+     */
+    @Test
+    void aDnsEntryIsAStrictDnsClusterOfItsEndpoints() {
+        ProxyResources r = sleepsSidecar();
+        Cluster dns = r.cluster(Names.outboundCluster(8000, "", "dns.external.test")).orElseThrow();
+        assertEquals(Cluster.DiscoveryType.STRICT_DNS, dns.getType());
+        assertEquals(Cluster.DnsLookupFamily.V4_ONLY, dns.getDnsLookupFamily());
+        assertEquals(List.of("localhost:18081*1", "127.0.0.4:8000*1"), endpoints(dns));
+        assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
+                .anyMatch(v -> v.getName().equals("dns.external.test:8000")));
+    }
+
+    /** A TCP port of an entry with an address: a listener on it (listener.go buildSidecarOutboundTCPListenerOpts). */
+    @Test
+    void aTcpPortListensOnTheEntrysAddress() throws Exception {
+        ProxyResources r = sleepsSidecar();
+        Listener db = r.listener("127.240.0.20_5432").orElseThrow();
+        assertEquals(Names.outboundCluster(5432, "", "db.external.test"), db.getFilterChains(0).getFilters(0).getTypedConfig()
+                .unpack(TcpProxy.class).getCluster());
+        assertEquals(List.of("127.0.0.5:5432*1"),
+                endpoints(r.cluster(Names.outboundCluster(5432, "", "db.external.test")).orElseThrow()));
+    }
+
+    /** resolution NONE: ORIGINAL_DST clusters, CLUSTER_PROVIDED (cluster.go convertResolution, applyLoadBalancer). */
+    @Test
+    void aNoneEntrysClustersSendWhereTheClientDid() throws Exception {
+        ProxyResources r = sleepsSidecar();
+        for (int port : List.of(7070, 7071)) {
+            Cluster c = r.cluster(Names.outboundCluster(port, "", "passthrough.external.test")).orElseThrow();
+            assertEquals(Cluster.DiscoveryType.ORIGINAL_DST, c.getType());
+            assertEquals(Cluster.LbPolicy.CLUSTER_PROVIDED, c.getLbPolicy());
+            assertFalse(c.hasLoadAssignment());
+        }
+        assertEquals(Names.outboundCluster(7070, "", "passthrough.external.test"), r.route("7070").orElseThrow()
+                .getVirtualHosts(0).getRoutes(0).getRoute().getCluster());
+        assertEquals(Names.outboundCluster(7071, "", "passthrough.external.test"), r.listener("127.240.0.30_7071")
+                .orElseThrow().getFilterChains(0).getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
+    }
+
+    /** One service per host: a newer entry's host, or a Service's, would be a second cluster of one name. */
+    @Test
+    void aHostAnotherServiceHasFirstIsLeftOutAndNamed() {
+        ProxyResources r = sleepsSidecar();
+        assertEquals(List.of("127.0.0.1:18080*3", "127.0.0.2:8000*1"),
+                endpoints(r.cluster(Names.outboundCluster(8000, "", API)).orElseThrow()), "the older entry's endpoints");
+        assertEquals(1, r.clusters().stream().filter(c -> c.getName().equals(Names.outboundCluster(8000, "", API))).count());
+        assertEquals(1, r.clusters().stream().filter(c -> c.getName().equals(
+                Names.outboundCluster(8000, "", "httpbin.default.svc.cluster.local"))).count());
+        assertEquals(List.of(
+                "ServiceEntry default/external-api-again: host api.external.test left out of the proxies' registry: "
+                        + "ServiceEntry default/external-api has it first (one service per host, the oldest entry's)",
+                "ServiceEntry default/external-api-again: host httpbin.default.svc.cluster.local left out of the proxies' "
+                        + "registry: Service default/httpbin has it first (one service per host, the oldest entry's)"),
+                r.warnings().stream().map(w -> w.resource() + ": " + w.message()).toList());
+    }
+
+    @Test
+    void withoutTheEntryTheHostIsBlockedUnderRegistryOnly() {
+        MeshModel without = MeshModel.of(Fixtures.seed("topology/service-entry.yaml").stream()
+                .filter(o -> !o.path("kind").asText().equals("ServiceEntry")).toList());
+        ProxyResources r = Translator.create().translate(without, Fixtures.sidecar(without, "sleep"));
+        List<VirtualHost> vhosts = r.route("8000").orElseThrow().getVirtualHostsList();
+        assertEquals(List.of("httpbin.default.svc.cluster.local:8000", "block_all"),
+                vhosts.stream().map(VirtualHost::getName).toList());
+        assertFalse(r.cluster(Names.outboundCluster(8000, "", API)).isPresent());
+    }
+}
