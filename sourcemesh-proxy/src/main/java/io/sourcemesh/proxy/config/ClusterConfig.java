@@ -85,13 +85,24 @@ public record ClusterConfig(
     }
 
     /**
-     * Envoy's outlier detection, the consecutive-error detectors: {@code consecutive5xx} (local-origin
-     * failures count as 5xx, split_external_local_origin_errors being off) and consecutive gateway
-     * failures (502/503/504), each enforced with its percentage.
+     * Envoy's outlier detection, the consecutive-error detectors: {@code consecutive5xx} and consecutive gateway
+     * failures (502/503/504), each enforced with its percentage. With {@code splitExternalLocalOriginErrors} off, a
+     * local-origin failure (connect failure, reset, timeout) counts as a 503 or 504 response; on, it counts only toward
+     * {@code consecutiveLocalOriginFailure} (outlier_detection_impl.cc putResultWithLocalExternalSplit).
      */
     public record OutlierDetection(int consecutive5xx, int enforcingConsecutive5xx, int consecutiveGatewayFailure,
             int enforcingConsecutiveGatewayFailure, Duration interval, Duration baseEjectionTime, Duration maxEjectionTime,
-            int maxEjectionPercent) {}
+            int maxEjectionPercent, boolean splitExternalLocalOriginErrors, int consecutiveLocalOriginFailure,
+            int enforcingConsecutiveLocalOriginFailure) {
+
+        /** Without the split: local-origin failures are 5xx (Envoy's default). */
+        public OutlierDetection(int consecutive5xx, int enforcingConsecutive5xx, int consecutiveGatewayFailure,
+                int enforcingConsecutiveGatewayFailure, Duration interval, Duration baseEjectionTime, Duration maxEjectionTime,
+                int maxEjectionPercent) {
+            this(consecutive5xx, enforcingConsecutive5xx, consecutiveGatewayFailure, enforcingConsecutiveGatewayFailure, interval,
+                    baseEjectionTime, maxEjectionTime, maxEjectionPercent, false, 5, 100);
+        }
+    }
 
     public record Endpoint(InetSocketAddress address, int weight) {}
 

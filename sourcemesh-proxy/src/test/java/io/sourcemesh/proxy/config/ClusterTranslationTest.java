@@ -136,6 +136,31 @@ class ClusterTranslationTest {
         rejects(clusters("- {name: c, dns_lookup_family: V4_ONLY}\n"), "clusters[0].dns_lookup_family: is only valid with type STRICT_DNS");
     }
 
+    /**
+     * split_external_local_origin_errors with consecutive_local_origin_failure and its enforcement, Envoy's defaults 5
+     * and 100 (outlier_detection.proto); enforcing_local_origin_success_rate only 0, as Istio writes it.
+     */
+    @Test
+    void localOriginSplit() {
+        ClusterConfig.OutlierDetection o = cluster("""
+                - name: c
+                  outlier_detection: {split_external_local_origin_errors: true, consecutive_local_origin_failure: 7,
+                    enforcing_consecutive_local_origin_failure: 40, enforcing_local_origin_success_rate: 0}
+                """).outlierDetection().orElseThrow();
+        assertEquals(true, o.splitExternalLocalOriginErrors());
+        assertEquals(7, o.consecutiveLocalOriginFailure());
+        assertEquals(40, o.enforcingConsecutiveLocalOriginFailure());
+        ClusterConfig.OutlierDetection d = cluster("- {name: c, outlier_detection: {}}\n").outlierDetection().orElseThrow();
+        assertEquals(false, d.splitExternalLocalOriginErrors());
+        assertEquals(5, d.consecutiveLocalOriginFailure());
+        assertEquals(100, d.enforcingConsecutiveLocalOriginFailure());
+        rejects(clusters("- {name: c, outlier_detection: {split_external_local_origin_errors: true, enforcing_local_origin_success_rate: 100}}\n"),
+                "clusters[0].outlier_detection.enforcing_local_origin_success_rate: only 0 is supported "
+                        + "(local-origin success-rate ejection is not implemented)");
+        rejects(clusters("- {name: c, outlier_detection: {enforcing_consecutive_local_origin_failure: 101}}\n"),
+                "clusters[0].outlier_detection.enforcing_consecutive_local_origin_failure: 101 is greater than 100");
+    }
+
     @Test
     void rejections() {
         rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");

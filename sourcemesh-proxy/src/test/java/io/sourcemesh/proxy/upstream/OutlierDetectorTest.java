@@ -42,4 +42,56 @@ class OutlierDetectorTest {
         assertFalse(detector.ejected(b));
         assertEquals(0, stats.gauges().get("c.outlier_detection.ejections_active"));
     }
+
+    private static ClusterConfig.OutlierDetection split(int consecutive5xx, int consecutiveLocalOrigin) {
+        return new ClusterConfig.OutlierDetection(consecutive5xx, 100, 5, 0, Duration.ofSeconds(10), Duration.ofSeconds(30),
+                Duration.ofSeconds(300), 100, true, consecutiveLocalOrigin, 100);
+    }
+
+    /** Without the split a local-origin failure is a 503 response (resultToHttpCode), and a connect success is nothing. */
+    @Test
+    void withoutTheSplitLocalOriginFailuresCountAs5xx() {
+        detector.localOriginFailure(a, 503);
+        detector.connectSuccess(a);
+        detector.result(a, 500);
+        detector.localOriginFailure(a, 504);
+        assertTrue(detector.ejected(a), "two local-origin failures and a 500 are three 5xx in a row");
+        assertEquals(1, stats.counters().get("c.outlier_detection.ejections_enforced_consecutive_5xx"));
+        assertEquals(0, stats.counters().get("c.outlier_detection.ejections_detected_consecutive_local_origin_failure"));
+    }
+
+    /**
+     * With split_external_local_origin_errors (putResultWithLocalExternalSplit): local-origin failures count only toward
+     * consecutive_local_origin_failure, responses only toward consecutive_5xx; a connect success resets the first, a 2xx
+     * response the second.
+     */
+    @Test
+    void withTheSplitLocalOriginFailuresCountApart() {
+        Stats s = new Stats();
+        OutlierDetector d = new OutlierDetector(split(3, 3), List.of(a, b), s, "c.", () -> 0L);
+        d.localOriginFailure(a, 503);
+        d.result(a, 500);
+        d.localOriginFailure(a, 504);
+        d.result(a, 500);
+        d.result(a, 200); // a response is no connect success: the local-origin count stays at two
+        assertFalse(d.ejected(a), "two of each");
+        d.localOriginFailure(a, 503);
+        assertTrue(d.ejected(a), "the third local-origin failure");
+        assertEquals(1, s.counters().get("c.outlier_detection.ejections_detected_consecutive_local_origin_failure"));
+        assertEquals(1, s.counters().get("c.outlier_detection.ejections_enforced_consecutive_local_origin_failure"));
+        assertEquals(0, s.counters().get("c.outlier_detection.ejections_detected_consecutive_5xx"));
+
+        d.localOriginFailure(b, 503);
+        d.localOriginFailure(b, 503);
+        d.connectSuccess(b);
+        d.localOriginFailure(b, 503);
+        d.localOriginFailure(b, 503);
+        assertFalse(d.ejected(b), "a connect success started the count afresh");
+        d.result(b, 503);
+        d.result(b, 502);
+        d.result(b, 500);
+        assertTrue(d.ejected(b), "three 5xx responses: consecutive_5xx, whatever the local-origin count");
+        assertEquals(1, s.counters().get("c.outlier_detection.ejections_enforced_consecutive_5xx"));
+        assertEquals(1, s.counters().get("c.outlier_detection.ejections_enforced_consecutive_local_origin_failure"));
+    }
 }
