@@ -244,8 +244,13 @@ final class IstioSupport {
                         + "top-level trafficPolicy's also ends TCP connections (tcp_proxy's max_downstream_connection_duration),"
                         + " as Istio"),
                 supported(at + ".outlierDetection", "consecutive 5xx and gateway-error ejection"),
-                warned(at + ".outlierDetection.splitExternalLocalOriginErrors", null),
-                warned(at + ".outlierDetection.consecutiveLocalOriginFailures", null),
+                supported(at + ".outlierDetection.splitExternalLocalOriginErrors", "the cluster's "
+                        + "split_external_local_origin_errors, as Istio: a failed connect, reset or timeout then counts only "
+                        + "toward consecutive local-origin failures (each request's getting a connection resets them), the "
+                        + "upstream's responses only toward the 5xx and gateway counts"),
+                supported(at + ".outlierDetection.consecutiveLocalOriginFailures", "the cluster's "
+                        + "consecutive_local_origin_failure, enforced at 100%, as Istio (Envoy's default 5 when unset); "
+                        + "refused without splitExternalLocalOriginErrors, as Istio's validation"),
                 supported(at + ".tls.mode", "plaintext upstream: only DISABLE").refusing(NO_TLS_ORIGINATION, CLIENT_TLS),
                 warned(at + ".tls.*", "client TLS settings need a TLS mode, which is refused"));
     }

@@ -259,6 +259,27 @@ class SupportCheckTest {
         }
     }
 
+    /** The local-origin split of outlier detection is implemented (Istio's applyOutlierDetection): no warning, wherever it is. */
+    @Test
+    void theLocalOriginSplitPassesQuietly() throws Exception {
+        assertEquals(List.of(), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec:
+                  host: r
+                  trafficPolicy:
+                    outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 3}
+                    portLevelSettings:
+                    - port: {number: 9090}
+                      outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2}
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      outlierDetection: {splitExternalLocalOriginErrors: true}
+                """).warned());
+    }
+
     /**
      * A portLevelSettings entry is implemented (Istio's GetPortLevelTrafficPolicy), its fields held to the same rows as
      * the policy's: its client TLS refused, its localityLbSetting warned, at the rule's and a subset's.

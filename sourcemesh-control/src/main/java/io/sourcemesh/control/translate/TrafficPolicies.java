@@ -88,7 +88,10 @@ final class TrafficPolicies {
         }
     }
 
-    /** Istio's applyOutlierDetection: consecutive errors enforced at 100%, success rate off, panic threshold minHealthPercent. */
+    /**
+     * Istio's applyOutlierDetection: consecutive errors enforced at 100%, success rate off, panic threshold
+     * minHealthPercent; splitExternalLocalOriginErrors with consecutiveLocalOriginFailures.
+     */
     static void outlierDetection(Cluster.Builder c, JsonNode outlier, String where, List<TranslationWarning> warnings) {
         if (outlier == null || !outlier.isObject()) {
             return;
@@ -106,10 +109,16 @@ final class TrafficPolicies {
         duration(outlier, "interval", where, warnings).ifPresent(o::setInterval);
         duration(outlier, "baseEjectionTime", where, warnings).ifPresent(o::setBaseEjectionTime);
         positive(outlier, "maxEjectionPercent").ifPresent(v -> o.setMaxEjectionPercent(Protos.uint(v)));
-        for (String f : List.of("splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures")) {
-            if (outlier.has(f)) {
-                warnings.add(new TranslationWarning(where, "outlierDetection." + f + " is not supported; ignored"));
+        if (outlier.path("splitExternalLocalOriginErrors").asBoolean(false)) {
+            // Istio's applyOutlierDetection: the split, consecutiveLocalOriginFailures enforced at 100% when above 0 (else
+            // Envoy's defaults, 5 and 100), and the local-origin success rate's enforcement off.
+            o.setSplitExternalLocalOriginErrors(true);
+            long failures = outlier.path("consecutiveLocalOriginFailures").asLong(0);
+            if (failures > 0) {
+                o.setConsecutiveLocalOriginFailure(Protos.uint((int) failures))
+                        .setEnforcingConsecutiveLocalOriginFailure(Protos.uint(100));
             }
+            o.setEnforcingLocalOriginSuccessRate(Protos.uint(0));
         }
         c.setOutlierDetection(o);
         // Istio disables the panic threshold by default (minHealthPercent 0).

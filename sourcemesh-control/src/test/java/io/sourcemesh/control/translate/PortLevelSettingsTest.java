@@ -82,6 +82,18 @@ class PortLevelSettingsTest {
         assertEquals(Cluster.LbPolicy.ROUND_ROBIN, v1Other.getLbPolicy());
         assertEquals(100, limits(v1Other).getMaxConnections().getValue());
         assertEquals(3, v1Other.getOutlierDetection().getConsecutive5Xx().getValue());
+        // Istio's applyOutlierDetection: the split, consecutiveLocalOriginFailures enforced at 100, the local-origin
+        // success rate's enforcement 0.
+        for (Cluster v1 : List.of(v1Port, v1Other)) {
+            var o = v1.getOutlierDetection();
+            assertTrue(o.getSplitExternalLocalOriginErrors());
+            assertEquals(4, o.getConsecutiveLocalOriginFailure().getValue());
+            assertEquals(100, o.getEnforcingConsecutiveLocalOriginFailure().getValue());
+            assertTrue(o.hasEnforcingLocalOriginSuccessRate());
+            assertEquals(0, o.getEnforcingLocalOriginSuccessRate().getValue());
+        }
+        assertFalse(cluster(r, 9090, "", WEB).getOutlierDetection().getSplitExternalLocalOriginErrors(), "the rule's policy has no split");
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("LocalOrigin")), r.warnings().toString());
         assertTrue(v1Other.hasTransportSocket());
 
         // v2's own loadBalancer over 8080's policy (no v2 entry for 8080).
