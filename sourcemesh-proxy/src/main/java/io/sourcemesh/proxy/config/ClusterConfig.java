@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.config;
 
+import io.sourcemesh.l4.TcpKeepalive;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +22,8 @@ public record ClusterConfig(
         Optional<OutlierDetection> outlierDetection,
         double healthyPanicThreshold,
         Optional<Duration> maxConnectionDuration,
-        long maglevTableSize) {
+        long maglevTableSize,
+        Optional<TcpKeepalive> tcpKeepalive) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -62,6 +64,17 @@ public record ClusterConfig(
             Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration) {
         this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
                 transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, DEFAULT_MAGLEV_TABLE_SIZE);
+    }
+
+    /** Without upstream_connection_options.tcp_keepalive: upstream sockets keep the kernel's default (no SO_KEEPALIVE). */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration,
+            long maglevTableSize) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
+                Optional.empty());
     }
 
     /** MaglevTable::DefaultTableSize (source/extensions/load_balancing_policies/maglev/maglev_lb.h). */

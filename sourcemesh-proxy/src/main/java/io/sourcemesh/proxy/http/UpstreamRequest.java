@@ -108,7 +108,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         ClusterRuntime c = cluster;
         c.connectionOpened(h);
         ChannelFuture f = downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), new ChannelInitializer<>() {
+                cluster.config().connectTimeout(), cluster.config().tcpKeepalive().orElse(null), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.

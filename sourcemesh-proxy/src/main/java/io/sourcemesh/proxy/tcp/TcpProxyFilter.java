@@ -155,7 +155,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                 }
             });
             clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    fromUpstream).addListener((ChannelFutureListener) f -> {
+                    cluster.config().tcpKeepalive().orElse(null), fromUpstream).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();
                             host.connectionClosed();

@@ -161,6 +161,37 @@ class ClusterTranslationTest {
                 "clusters[0].outlier_detection.enforcing_consecutive_local_origin_failure: 101 is greater than 100");
     }
 
+    /**
+     * upstream_connection_options.tcp_keepalive: the fields set, 0 for each left to the kernel (Envoy's
+     * buildTcpKeepaliveOptions sets only those present); a value the kernel refuses, and the options' fields not
+     * implemented, are refused by name.
+     */
+    @Test
+    void tcpKeepalive() {
+        assertEquals(Optional.of(new io.sourcemesh.l4.TcpKeepalive(4, 7200, 75)), cluster("""
+                - {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_probes: 4, keepalive_time: 7200, keepalive_interval: 75}}}
+                """).tcpKeepalive());
+        assertEquals(Optional.of(new io.sourcemesh.l4.TcpKeepalive(0, 0, 0)),
+                cluster("- {name: c, upstream_connection_options: {tcp_keepalive: {}}}\n").tcpKeepalive(), "SO_KEEPALIVE alone");
+        assertEquals(Optional.of(new io.sourcemesh.l4.TcpKeepalive(0, 30, 0)),
+                cluster("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_time: 30}}}\n").tcpKeepalive());
+        assertEquals(Optional.empty(), cluster("- {name: c, upstream_connection_options: {}}\n").tcpKeepalive());
+        assertEquals(Optional.empty(), cluster("- name: c\n").tcpKeepalive());
+        rejects(clusters("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_time: 0}}}\n"),
+                "clusters[0].upstream_connection_options.tcp_keepalive.keepalive_time: 0 is not in [1, 32767]: the kernel "
+                        + "refuses it, so every upstream connection would fail");
+        rejects(clusters("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_probes: 128}}}\n"),
+                "clusters[0].upstream_connection_options.tcp_keepalive.keepalive_probes: 128 is not in [1, 127]: the kernel "
+                        + "refuses it, so every upstream connection would fail");
+        rejects(clusters("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_interval: 4294967295}}}\n"),
+                "clusters[0].upstream_connection_options.tcp_keepalive.keepalive_interval: 4294967295 is not in [1, 32767]: "
+                        + "the kernel refuses it, so every upstream connection would fail");
+        rejects(clusters("- {name: c, upstream_connection_options: {set_local_interface_name_on_upstream_connections: true}}\n"),
+                "clusters[0].upstream_connection_options.set_local_interface_name_on_upstream_connections: field is not supported");
+        rejects(clusters("- {name: c, upstream_connection_options: {happy_eyeballs_config: {first_address_family_version: V4}}}\n"),
+                "clusters[0].upstream_connection_options.happy_eyeballs_config: field is not supported");
+    }
+
     @Test
     void rejections() {
         rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");
