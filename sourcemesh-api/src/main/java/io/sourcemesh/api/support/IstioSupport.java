@@ -239,7 +239,11 @@ final class IstioSupport {
                 supported(at + ".connectionPool.http.useClientProtocol", "the cluster's use_downstream_protocol_config, as Istio: "
                         + "the client's protocol upstream, HTTP/1.x (the only one the proxy takes)"),
                 warned(at + ".connectionPool.http.maxConcurrentStreams", null),
-                warned(at + ".connectionPool.tcp.tcpKeepalive", null), supported(at + ".connectionPool.tcp.maxConnectionDuration",
+                supported(at + ".connectionPool.tcp.tcpKeepalive", "the cluster's upstream_connection_options.tcp_keepalive, "
+                        + "as Istio: SO_KEEPALIVE on every upstream connection, probes, time and interval (whole seconds) as "
+                        + "TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL, each unset one the kernel's default; a time or interval "
+                        + "under a second, or beyond the kernel's bounds, is warned and left to the kernel"),
+                supported(at + ".connectionPool.tcp.maxConnectionDuration",
                         "HTTP upstream connections are drained at that age (the cluster's max_connection_duration); the "
                         + "top-level trafficPolicy's also ends TCP connections (tcp_proxy's max_downstream_connection_duration),"
                         + " as Istio"),

@@ -107,6 +107,18 @@ class PortLevelSettingsTest {
         assertEquals(2, limits(v2Other).getMaxConnections().getValue());
         assertFalse(v2Other.hasOutlierDetection());
         assertTrue(v2Other.hasTransportSocket());
+
+        // Istio's setKeepAliveSettings: the rule's tcpKeepalive on its clusters, and v1's (whose policy has no pool);
+        // 8080's entry replaces the pool without one; v2's 9090 entry has its own, time alone, 90.5s as 90 (whole seconds).
+        io.envoyproxy.envoy.config.core.v3.TcpKeepalive rules = io.envoyproxy.envoy.config.core.v3.TcpKeepalive.newBuilder()
+                .setKeepaliveProbes(Protos.uint(9)).setKeepaliveTime(Protos.uint(7200)).setKeepaliveInterval(Protos.uint(75)).build();
+        assertEquals(rules, cluster(r, 9090, "", WEB).getUpstreamConnectionOptions().getTcpKeepalive());
+        assertEquals(rules, v1Other.getUpstreamConnectionOptions().getTcpKeepalive());
+        assertFalse(cluster(r, 8080, "", WEB).hasUpstreamConnectionOptions(), "8080's entry replaces the pool");
+        assertFalse(v2Port.hasUpstreamConnectionOptions());
+        assertEquals(io.envoyproxy.envoy.config.core.v3.TcpKeepalive.newBuilder().setKeepaliveTime(Protos.uint(90)).build(),
+                v2Other.getUpstreamConnectionOptions().getTcpKeepalive());
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("tcpKeepalive")), r.warnings().toString());
     }
 
     @Test
