@@ -127,7 +127,9 @@ public final class OutlierDetector {
                 return;
             }
             boolean gateway = code == 502 || code == 503 || code == 504;
-            if (gateway && ++s.consecutiveGateway == config.consecutiveGatewayFailure()) {
+            if (!gateway) {
+                s.consecutiveGateway = 0; // putHttpResponseCode: another 5xx breaks a run of gateway failures
+            } else if (++s.consecutiveGateway == config.consecutiveGatewayFailure()) {
                 s.consecutiveGateway = 0;
                 if (!s.ejected) {
                     detectedGateway.inc();
@@ -197,6 +199,10 @@ public final class OutlierDetector {
             for (State s : states.values()) {
                 if (s.ejected && lastTick >= s.ejectedAtNanos + Math.min(base * s.ejections, max)) {
                     s.ejected = false;
+                    // unejectHost: the counts start afresh, so a few errors do not eject it again at once
+                    s.consecutive5xx = 0;
+                    s.consecutiveGateway = 0;
+                    s.consecutiveLocalOrigin = 0;
                     ejectionsActive.dec();
                     generation.incrementAndGet();
                 }

@@ -94,4 +94,38 @@ class OutlierDetectorTest {
         assertEquals(1, s.counters().get("c.outlier_detection.ejections_enforced_consecutive_5xx"));
         assertEquals(1, s.counters().get("c.outlier_detection.ejections_enforced_consecutive_local_origin_failure"));
     }
+
+    /** putHttpResponseCode: a 5xx that is no gateway error (500) ends a run of gateway errors (502/503/504). */
+    @Test
+    void anotherFiveHundredBreaksARunOfGatewayErrors() {
+        Stats s = new Stats();
+        OutlierDetector d = new OutlierDetector(new ClusterConfig.OutlierDetection(100, 100, 2, 100, Duration.ofSeconds(10),
+                Duration.ofSeconds(30), Duration.ofSeconds(300), 100), List.of(a, b), s, "c.", () -> 0L);
+        d.result(a, 502);
+        d.result(a, 500);
+        d.result(a, 503);
+        assertFalse(d.ejected(a), "a 500 between the gateway errors");
+        d.result(a, 504);
+        assertTrue(d.ejected(a), "two gateway errors in a row");
+        assertEquals(1, s.counters().get("c.outlier_detection.ejections_enforced_consecutive_gateway_failure"));
+    }
+
+    /** unejectHost: a host that returns starts its counts afresh, so errors counted while it was out do not eject it at once. */
+    @Test
+    void aReturningHostStartsItsCountsAfresh() {
+        long[] now = {0};
+        OutlierDetector d = new OutlierDetector(new ClusterConfig.OutlierDetection(3, 100, 5, 0, Duration.ofSeconds(1),
+                Duration.ofSeconds(2), Duration.ofSeconds(300), 100), List.of(a, b), new Stats(), "c.", () -> now[0]);
+        for (int i = 0; i < 3; i++) {
+            d.result(a, 500);
+        }
+        assertTrue(d.ejected(a));
+        d.result(a, 500); // answers to requests already in flight
+        d.result(a, 500);
+        now[0] = Duration.ofSeconds(3).toNanos();
+        d.generation(); // the interval timer
+        assertFalse(d.ejected(a), "back after its ejection time");
+        d.result(a, 500);
+        assertFalse(d.ejected(a), "one 5xx since it returned");
+    }
 }
