@@ -167,6 +167,13 @@ public final class ClusterRuntime {
         }
     }
 
+    /** Reports tcp_proxy's connection to {@code host} made (Envoy's LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL). */
+    public void outlierConnectSuccessFinal(UpstreamHost host) {
+        if (outlier != null && host != null) {
+            outlier.connectSuccessFinal(host);
+        }
+    }
+
     /** Ejected by outlier detection (/clusters shows it as /failed_outlier_check). */
     public boolean ejected(UpstreamHost host) {
         return outlier != null && outlier.ejected(host);

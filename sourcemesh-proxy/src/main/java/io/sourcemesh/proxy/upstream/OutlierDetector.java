@@ -111,6 +111,19 @@ public final class OutlierDetector {
         }
     }
 
+    /**
+     * A TCP connection to {@code host} made for tcp_proxy, whose success is the whole transaction
+     * (LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL): without the split, a 200 (resultToHttpCode), which ends a run of 5xx; with
+     * it, a reset of the local-origin count.
+     */
+    public void connectSuccessFinal(UpstreamHost host) {
+        if (split) {
+            connectSuccess(host);
+        } else {
+            result(host, 200);
+        }
+    }
+
     /** One response status from {@code host} (Envoy's putHttpResponseCode); with the split off also a local-origin failure's. */
     public void result(UpstreamHost host, int code) {
         State s = states.get(host);

@@ -128,4 +128,27 @@ class OutlierDetectorTest {
         d.result(a, 500);
         assertFalse(d.ejected(a), "one 5xx since it returned");
     }
+
+    /** tcp_proxy's connection made (LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL): a 200 without the split, a local-origin reset with it. */
+    @Test
+    void aTcpConnectionMadeEndsARunOfFailures() {
+        detector.result(a, 503);
+        detector.result(a, 503);
+        detector.connectSuccessFinal(a);
+        detector.result(a, 503);
+        detector.result(a, 503);
+        assertFalse(detector.ejected(a), "the connection made ended the run");
+        OutlierDetector d = new OutlierDetector(split(3, 3), List.of(a, b), new Stats(), "c.", () -> 0L);
+        d.localOriginFailure(a, 503);
+        d.localOriginFailure(a, 503);
+        d.connectSuccessFinal(a);
+        d.localOriginFailure(a, 503);
+        d.localOriginFailure(a, 503);
+        assertFalse(d.ejected(a));
+        d.result(a, 500);
+        d.result(a, 500);
+        d.connectSuccessFinal(a); // not a response: the 5xx run goes on
+        d.result(a, 500);
+        assertTrue(d.ejected(a), "three 5xx responses in a row");
+    }
 }
