@@ -61,6 +61,12 @@ public final class UpstreamConnector {
 
     public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding requested, Duration timeout,
             ChannelHandler handler) {
+        return connect(loop, destination, requested, timeout, null, handler);
+    }
+
+    /** As above, with TCP keepalive on the socket when {@code keepalive} is not null (a cluster's tcp_keepalive). */
+    public ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding requested, Duration timeout,
+            TcpKeepalive keepalive, ChannelHandler handler) {
         // The pod's own address stands in for "the kernel picks"; everything else the binding says
         // (a PROXY header to start with) is kept.
         SourceBinding binding = requested.address().isEmpty() && defaultSource.isPresent()
@@ -79,6 +85,9 @@ public final class UpstreamConnector {
                         ch.pipeline().addFirst("upstream-proxy-protocol", new ProxyHeaderWriter(binding.proxyHeader().get()));
                     }
                 });
+        if (keepalive != null) {
+            transport.keepalive(b, keepalive.probes(), keepalive.time(), keepalive.interval());
+        }
         if (binding.transparent()) {
             // Binding a non-local client address (original_src off loopback) needs IP_TRANSPARENT
             // and CAP_NET_ADMIN; the mark routes the reply back to us through the TPROXY rules.

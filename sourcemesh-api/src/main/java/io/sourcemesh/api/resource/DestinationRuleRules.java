@@ -1,6 +1,7 @@
 package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.function.BiConsumer;
  * them: the entries as validatePortTrafficPolicies; for consistentHash the CRD's oneOf groups
  * (manifests/charts/base/files/crd-all.gen.yaml: at most one hash key, at most one of ringHash and maglev) and Istio's
  * validateLoadBalancer (pkg/config/validation/validation.go), in Istio's words under the field's path, for the rule's
- * trafficPolicy, its portLevelSettings and each subset's. Istio's warning about the deprecated minimumRingSize is
+ * trafficPolicy, its portLevelSettings and each subset's; so are tcpKeepalive's durations (validateConnectionPool) and
+ * consecutiveLocalOriginFailures without the split (validateOutlierDetection). Istio's warning about the deprecated minimumRingSize is
  * {@link #warnings}.
  */
 public final class DestinationRuleRules {
@@ -33,6 +35,53 @@ public final class DestinationRuleRules {
             portLevelSettings("spec.subsets[" + i + "].trafficPolicy", subsets.get(i).path("trafficPolicy"), errors);
         }
         forEachConsistentHash(spec, (at, ch) -> checkConsistentHash(at, ch, errors));
+        forEachPolicy(spec, (at, policy) -> {
+            tcpKeepalive(at + ".connectionPool.tcp.tcpKeepalive", policy.path("connectionPool").path("tcp").path("tcpKeepalive"),
+                    errors);
+            localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
+        });
+    }
+
+    /** Istio's validateConnectionPool on tcpKeepalive: time and interval each through agent.ValidateDuration. */
+    private static void tcpKeepalive(String at, JsonNode keepalive, List<FieldError> errors) {
+        for (String f : List.of("time", "interval")) {
+            if (keepalive.hasNonNull(f)) {
+                String text = keepalive.path(f).asText();
+                BigDecimal nanos = IstioDuration.nanos(text);
+                String problem = nanos == null ? "not a duration (such as 2s, 0.5s or 250ms)" : IstioDuration.validationProblem(nanos);
+                if (problem != null) {
+                    errors.add(new FieldError(at + "." + f, at + "." + f + ": Invalid value: \"" + text + "\": " + problem));
+                }
+            }
+        }
+    }
+
+    /** Istio's validateOutlierDetection: consecutiveLocalOriginFailures only with splitExternalLocalOriginErrors. */
+    private static void localOriginFailures(String at, JsonNode outlier, List<FieldError> errors) {
+        if (!outlier.path("splitExternalLocalOriginErrors").asBoolean(false) && outlier.path("consecutiveLocalOriginFailures").asLong(0) > 0) {
+            errors.add(invalid(at + ".consecutiveLocalOriginFailures", "outlier detection consecutive local origin failures is "
+                    + "specified, but split external local origin errors is set to false"));
+        }
+    }
+
+    /** The rule's trafficPolicy, each subset's, and each of their portLevelSettings entries, with their paths. */
+    private static void forEachPolicy(JsonNode spec, BiConsumer<String, JsonNode> each) {
+        List<String> ats = new ArrayList<>();
+        List<JsonNode> policies = new ArrayList<>();
+        ats.add("spec.trafficPolicy");
+        policies.add(spec.path("trafficPolicy"));
+        JsonNode subsets = spec.path("subsets");
+        for (int i = 0; i < subsets.size(); i++) {
+            ats.add("spec.subsets[" + i + "].trafficPolicy");
+            policies.add(subsets.get(i).path("trafficPolicy"));
+        }
+        for (int k = 0; k < ats.size(); k++) {
+            each.accept(ats.get(k), policies.get(k));
+            JsonNode ports = policies.get(k).path("portLevelSettings");
+            for (int i = 0; i < ports.size(); i++) {
+                each.accept(ats.get(k) + ".portLevelSettings[" + i + "]", ports.get(i));
+            }
+        }
     }
 
     /**

@@ -267,13 +267,22 @@ final class IstioSupport {
                 supported(at + ".connectionPool.http.useClientProtocol", "the cluster's use_downstream_protocol_config, as Istio: "
                         + "the client's protocol upstream, HTTP/1.x (the only one the proxy takes)"),
                 warned(at + ".connectionPool.http.maxConcurrentStreams", null),
-                warned(at + ".connectionPool.tcp.tcpKeepalive", null), supported(at + ".connectionPool.tcp.maxConnectionDuration",
+                supported(at + ".connectionPool.tcp.tcpKeepalive", "the cluster's upstream_connection_options.tcp_keepalive, "
+                        + "as Istio: SO_KEEPALIVE on every upstream connection, probes, time and interval (whole seconds) as "
+                        + "TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL, each unset one the kernel's default; a time or interval "
+                        + "under a second, or beyond the kernel's bounds, is warned and left to the kernel"),
+                supported(at + ".connectionPool.tcp.maxConnectionDuration",
                         "HTTP upstream connections are drained at that age (the cluster's max_connection_duration); the "
                         + "top-level trafficPolicy's also ends TCP connections (tcp_proxy's max_downstream_connection_duration),"
                         + " as Istio"),
                 supported(at + ".outlierDetection", "consecutive 5xx and gateway-error ejection"),
-                warned(at + ".outlierDetection.splitExternalLocalOriginErrors", null),
-                warned(at + ".outlierDetection.consecutiveLocalOriginFailures", null),
+                supported(at + ".outlierDetection.splitExternalLocalOriginErrors", "the cluster's "
+                        + "split_external_local_origin_errors, as Istio: a failed connect, reset or timeout then counts only "
+                        + "toward consecutive local-origin failures (each request's getting a connection resets them), the "
+                        + "upstream's responses only toward the 5xx and gateway counts"),
+                supported(at + ".outlierDetection.consecutiveLocalOriginFailures", "the cluster's "
+                        + "consecutive_local_origin_failure, enforced at 100%, as Istio (Envoy's default 5 when unset); "
+                        + "refused without splitExternalLocalOriginErrors, as Istio's validation"),
                 supported(at + ".tls.mode", "plaintext upstream: only DISABLE").refusing(NO_TLS_ORIGINATION, CLIENT_TLS),
                 warned(at + ".tls.*", "client TLS settings need a TLS mode, which is refused"));
     }

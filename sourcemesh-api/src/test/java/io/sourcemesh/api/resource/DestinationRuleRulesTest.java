@@ -138,4 +138,27 @@ class DestinationRuleRulesTest {
                       - connectionPool: {tcp: {maxConnections: 1}}
                 """)).stream().map(FieldError::message).toList());
     }
+
+    /** Istio's validateConnectionPool: tcpKeepalive's time and interval through agent.ValidateDuration (at least 1ms, whole ms). */
+    @Test
+    void tcpKeepaliveDurationsAreValidated() throws Exception {
+        assertEquals(List.of(), errors("{connectionPool: {tcp: {tcpKeepalive: {probes: 3, time: 7200s, interval: 75s}}}}"));
+        String ka = "spec.trafficPolicy.connectionPool.tcp.tcpKeepalive";
+        assertEquals(List.of(ka + ".time: Invalid value: \"0.5ms\": duration must be greater than 1ms",
+                ka + ".interval: Invalid value: \"1.5ms\": only durations to ms precision are supported"),
+                errors("{connectionPool: {tcp: {tcpKeepalive: {time: 0.5ms, interval: 1.5ms}}}}"));
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].connectionPool.tcp.tcpKeepalive.time: Invalid value: "
+                + "\"0s\": duration must be greater than 1ms"),
+                errors("{portLevelSettings: [{port: {number: 80}, connectionPool: {tcp: {tcpKeepalive: {time: 0s}}}}]}"));
+    }
+
+    /** Istio's validateOutlierDetection: consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors. */
+    @Test
+    void localOriginFailuresWithoutTheSplitAreRefused() throws Exception {
+        assertEquals(List.of(), errors("{outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 3}}"));
+        assertEquals(List.of(), errors("{outlierDetection: {consecutiveLocalOriginFailures: 0}}"));
+        assertEquals(List.of("spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures: Invalid value: outlier detection "
+                + "consecutive local origin failures is specified, but split external local origin errors is set to false"),
+                errors("{outlierDetection: {consecutiveLocalOriginFailures: 3}}"));
+    }
 }

@@ -174,7 +174,9 @@ class SupportCheckTest {
                     headers: {request: {set: {x: y}}}
                     fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
                 """).warned());
-        assertEquals(List.of("spec.trafficPolicy.connectionPool.tcp.tcpKeepalive is not implemented by SourceMesh and has no effect"),
+        // tcpKeepalive is implemented (the cluster's upstream_connection_options.tcp_keepalive): only the other is warned.
+        assertEquals(List.of("spec.trafficPolicy.connectionPool.http.maxConcurrentStreams is not implemented by SourceMesh and has "
+                + "no effect"),
                 check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
@@ -182,7 +184,7 @@ class SupportCheckTest {
                 spec:
                   host: httpbin
                   trafficPolicy:
-                    connectionPool: {tcp: {maxConnections: 1, tcpKeepalive: {time: 7200s}}}
+                    connectionPool: {tcp: {maxConnections: 1, tcpKeepalive: {time: 7200s}}, http: {maxConcurrentStreams: 10}}
                     outlierDetection: {consecutive5xxErrors: 1, interval: 1s}
                 """).warned());
         assertEquals(List.of("spec.egress[0].port is not implemented by SourceMesh and has no effect"), check("""
@@ -257,6 +259,27 @@ class SupportCheckTest {
                     spec: {mtls: {mode: %s}}
                     """.formatted(mode)));
         }
+    }
+
+    /** The local-origin split of outlier detection is implemented (Istio's applyOutlierDetection): no warning, wherever it is. */
+    @Test
+    void theLocalOriginSplitPassesQuietly() throws Exception {
+        assertEquals(List.of(), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec:
+                  host: r
+                  trafficPolicy:
+                    outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 3}
+                    portLevelSettings:
+                    - port: {number: 9090}
+                      outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2}
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      outlierDetection: {splitExternalLocalOriginErrors: true}
+                """).warned());
     }
 
     /**

@@ -5,7 +5,9 @@ import com.google.protobuf.Duration;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
+import io.envoyproxy.envoy.config.cluster.v3.UpstreamConnectionOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.TcpKeepalive;
 import io.envoyproxy.envoy.type.v3.Percent;
 import java.util.List;
 import java.util.Optional;
@@ -13,6 +15,9 @@ import java.util.Optional;
 /** DestinationRule connectionPool and outlierDetection → Envoy cluster fields (Istio's cluster_traffic_policy.go). */
 final class TrafficPolicies {
     private static final int MAX = -1; // uint32 max, as Istio's math.MaxUint32 defaults
+    /** Linux's bounds on TCP_KEEPCNT and on TCP_KEEPIDLE/TCP_KEEPINTVL: beyond them setsockopt fails (EINVAL). */
+    private static final int MAX_KEEPALIVE_PROBES = 127;
+    private static final int MAX_KEEPALIVE_SECONDS = 32767;
 
     private TrafficPolicies() {}
 
@@ -21,7 +26,8 @@ final class TrafficPolicies {
      * (max uint32, track_remaining), overridden by tcp.maxConnections, http.http1MaxPendingRequests,
      * http.http2MaxRequests and http.maxRetries; tcp.connectTimeout; http.maxRequestsPerConnection,
      * idleTimeout and tcp.maxConnectionDuration as the cluster's typed HTTP protocol options, and
-     * http.useClientProtocol as their use_downstream_protocol_config.
+     * http.useClientProtocol as their use_downstream_protocol_config; tcp.tcpKeepalive as the cluster's
+     * upstream_connection_options.tcp_keepalive.
      */
     static void connectionPool(Cluster.Builder c, JsonNode pool, String where, List<TranslationWarning> warnings) {
         CircuitBreakers.Thresholds.Builder t = CircuitBreakers.Thresholds.newBuilder()
@@ -51,9 +57,7 @@ final class TrafficPolicies {
             if (!options.hasIdleTimeout()) {
                 duration(tcp, "idleTimeout", where, warnings).ifPresent(options::setIdleTimeout);
             }
-            if (tcp.has("tcpKeepalive")) {
-                warnings.add(new TranslationWarning(where, "connectionPool.tcp.tcpKeepalive is not supported; ignored"));
-            }
+            tcpKeepalive(c, tcp.path("tcpKeepalive"), where, warnings);
             if (tcp.has("maxConnectionDuration")) {
                 // Istio's applyConnectionPool: the cluster's HTTP max_connection_duration (the top-level trafficPolicy's
                 // also goes on tcp_proxy, TcpRoutes). Its validation (ValidateDuration) refuses less than 1ms.
@@ -88,7 +92,53 @@ final class TrafficPolicies {
         }
     }
 
-    /** Istio's applyOutlierDetection: consecutive errors enforced at 100%, success rate off, panic threshold minHealthPercent. */
+    /**
+     * Istio's setKeepAliveSettings (pilot/pkg/networking/core/cluster.go): a tcpKeepalive, even empty, is the cluster's
+     * upstream_connection_options.tcp_keepalive (SO_KEEPALIVE with the kernel's defaults), probes when above 0, time and
+     * interval in whole seconds (truncated). A time or interval under a second, which Istio writes as 0 and the kernel
+     * refuses (every upstream connection would fail), is warned and left to the kernel's default.
+     */
+    private static void tcpKeepalive(Cluster.Builder c, JsonNode keepalive, String where, List<TranslationWarning> warnings) {
+        if (!keepalive.isObject()) {
+            return;
+        }
+        TcpKeepalive.Builder k = TcpKeepalive.newBuilder();
+        positive(keepalive, "probes").ifPresent(v -> {
+            if (v > MAX_KEEPALIVE_PROBES) {
+                warnings.add(new TranslationWarning(where, "connectionPool.tcp.tcpKeepalive.probes " + v + " is above the kernel's "
+                        + "bound " + MAX_KEEPALIVE_PROBES + ", which would fail every upstream connection; the kernel's default is left"));
+            } else {
+                k.setKeepaliveProbes(Protos.uint(v));
+            }
+        });
+        keepaliveSeconds(keepalive, "time", where, warnings).ifPresent(v -> k.setKeepaliveTime(Protos.uint(v)));
+        keepaliveSeconds(keepalive, "interval", where, warnings).ifPresent(v -> k.setKeepaliveInterval(Protos.uint(v)));
+        c.setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(k));
+    }
+
+    private static Optional<Integer> keepaliveSeconds(JsonNode keepalive, String field, String where,
+            List<TranslationWarning> warnings) {
+        return duration(keepalive, field, where, warnings).flatMap(d -> {
+            if (d.getSeconds() == 0) {
+                warnings.add(new TranslationWarning(where, "connectionPool.tcp.tcpKeepalive." + field + " "
+                        + keepalive.path(field).asText() + " is under a second: Istio writes 0 seconds, which the kernel "
+                        + "refuses; the kernel's default is left"));
+                return Optional.empty();
+            }
+            if (d.getSeconds() > MAX_KEEPALIVE_SECONDS) {
+                warnings.add(new TranslationWarning(where, "connectionPool.tcp.tcpKeepalive." + field + " "
+                        + keepalive.path(field).asText() + " is above the kernel's bound " + MAX_KEEPALIVE_SECONDS + "s, which "
+                        + "would fail every upstream connection; the kernel's default is left"));
+                return Optional.empty();
+            }
+            return Optional.of((int) d.getSeconds());
+        });
+    }
+
+    /**
+     * Istio's applyOutlierDetection: consecutive errors enforced at 100%, success rate off, panic threshold
+     * minHealthPercent; splitExternalLocalOriginErrors with consecutiveLocalOriginFailures.
+     */
     static void outlierDetection(Cluster.Builder c, JsonNode outlier, String where, List<TranslationWarning> warnings) {
         if (outlier == null || !outlier.isObject()) {
             return;
@@ -106,10 +156,16 @@ final class TrafficPolicies {
         duration(outlier, "interval", where, warnings).ifPresent(o::setInterval);
         duration(outlier, "baseEjectionTime", where, warnings).ifPresent(o::setBaseEjectionTime);
         positive(outlier, "maxEjectionPercent").ifPresent(v -> o.setMaxEjectionPercent(Protos.uint(v)));
-        for (String f : List.of("splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures")) {
-            if (outlier.has(f)) {
-                warnings.add(new TranslationWarning(where, "outlierDetection." + f + " is not supported; ignored"));
+        if (outlier.path("splitExternalLocalOriginErrors").asBoolean(false)) {
+            // Istio's applyOutlierDetection: the split, consecutiveLocalOriginFailures enforced at 100% when above 0 (else
+            // Envoy's defaults, 5 and 100), and the local-origin success rate's enforcement off.
+            o.setSplitExternalLocalOriginErrors(true);
+            long failures = outlier.path("consecutiveLocalOriginFailures").asLong(0);
+            if (failures > 0) {
+                o.setConsecutiveLocalOriginFailure(Protos.uint((int) failures))
+                        .setEnforcingConsecutiveLocalOriginFailure(Protos.uint(100));
             }
+            o.setEnforcingLocalOriginSuccessRate(Protos.uint(0));
         }
         c.setOutlierDetection(o);
         // Istio disables the panic threshold by default (minHealthPercent 0).

@@ -82,6 +82,18 @@ class PortLevelSettingsTest {
         assertEquals(Cluster.LbPolicy.ROUND_ROBIN, v1Other.getLbPolicy());
         assertEquals(100, limits(v1Other).getMaxConnections().getValue());
         assertEquals(3, v1Other.getOutlierDetection().getConsecutive5Xx().getValue());
+        // Istio's applyOutlierDetection: the split, consecutiveLocalOriginFailures enforced at 100, the local-origin
+        // success rate's enforcement 0.
+        for (Cluster v1 : List.of(v1Port, v1Other)) {
+            var o = v1.getOutlierDetection();
+            assertTrue(o.getSplitExternalLocalOriginErrors());
+            assertEquals(4, o.getConsecutiveLocalOriginFailure().getValue());
+            assertEquals(100, o.getEnforcingConsecutiveLocalOriginFailure().getValue());
+            assertTrue(o.hasEnforcingLocalOriginSuccessRate());
+            assertEquals(0, o.getEnforcingLocalOriginSuccessRate().getValue());
+        }
+        assertFalse(cluster(r, 9090, "", WEB).getOutlierDetection().getSplitExternalLocalOriginErrors(), "the rule's policy has no split");
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("LocalOrigin")), r.warnings().toString());
         assertTrue(v1Other.hasTransportSocket());
 
         // v2's own loadBalancer over 8080's policy (no v2 entry for 8080).
@@ -95,6 +107,18 @@ class PortLevelSettingsTest {
         assertEquals(2, limits(v2Other).getMaxConnections().getValue());
         assertFalse(v2Other.hasOutlierDetection());
         assertTrue(v2Other.hasTransportSocket());
+
+        // Istio's setKeepAliveSettings: the rule's tcpKeepalive on its clusters, and v1's (whose policy has no pool);
+        // 8080's entry replaces the pool without one; v2's 9090 entry has its own, time alone, 90.5s as 90 (whole seconds).
+        io.envoyproxy.envoy.config.core.v3.TcpKeepalive rules = io.envoyproxy.envoy.config.core.v3.TcpKeepalive.newBuilder()
+                .setKeepaliveProbes(Protos.uint(9)).setKeepaliveTime(Protos.uint(7200)).setKeepaliveInterval(Protos.uint(75)).build();
+        assertEquals(rules, cluster(r, 9090, "", WEB).getUpstreamConnectionOptions().getTcpKeepalive());
+        assertEquals(rules, v1Other.getUpstreamConnectionOptions().getTcpKeepalive());
+        assertFalse(cluster(r, 8080, "", WEB).hasUpstreamConnectionOptions(), "8080's entry replaces the pool");
+        assertFalse(v2Port.hasUpstreamConnectionOptions());
+        assertEquals(io.envoyproxy.envoy.config.core.v3.TcpKeepalive.newBuilder().setKeepaliveTime(Protos.uint(90)).build(),
+                v2Other.getUpstreamConnectionOptions().getTcpKeepalive());
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("tcpKeepalive")), r.warnings().toString());
     }
 
     @Test

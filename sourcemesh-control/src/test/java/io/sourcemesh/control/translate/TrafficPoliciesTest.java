@@ -116,4 +116,32 @@ class TrafficPoliciesTest {
             assertTrue(options.getUseDownstreamProtocolConfig().hasHttp2ProtocolOptions(), name);
         }
     }
+
+    /**
+     * tcp.tcpKeepalive as Istio's setKeepAliveSettings (pilot/pkg/networking/core/cluster.go) writes it: an empty one is
+     * SO_KEEPALIVE alone; a time or interval Istio would write as 0 seconds (under a second), or one or a probe count
+     * beyond the kernel's bound, would fail every upstream connection: left out, and named.
+     */
+    @Test
+    void tcpKeepalive() {
+        ProxyResources empty = translatePool("{tcp: {tcpKeepalive: {}}}");
+        for (String name : List.of(HTTPBIN, HTTPBIN_V1)) {
+            Cluster c = empty.cluster(name).orElseThrow();
+            assertTrue(c.getUpstreamConnectionOptions().hasTcpKeepalive(), name);
+            assertEquals(io.envoyproxy.envoy.config.core.v3.TcpKeepalive.getDefaultInstance(),
+                    c.getUpstreamConnectionOptions().getTcpKeepalive());
+        }
+        assertTrue(empty.warnings().isEmpty(), empty.warnings().toString());
+        ProxyResources odd = translatePool("{tcp: {tcpKeepalive: {probes: 200, time: 500ms, interval: 10h}}}");
+        Cluster c = odd.cluster(HTTPBIN).orElseThrow();
+        assertEquals(io.envoyproxy.envoy.config.core.v3.TcpKeepalive.getDefaultInstance(), c.getUpstreamConnectionOptions().getTcpKeepalive());
+        List<String> warnings = odd.warnings().stream().map(TranslationWarning::message).distinct().toList();
+        assertEquals(List.of("connectionPool.tcp.tcpKeepalive.probes 200 is above the kernel's bound 127, which would fail every "
+                        + "upstream connection; the kernel's default is left",
+                "connectionPool.tcp.tcpKeepalive.time 500ms is under a second: Istio writes 0 seconds, which the kernel refuses; "
+                        + "the kernel's default is left",
+                "connectionPool.tcp.tcpKeepalive.interval 10h is above the kernel's bound 32767s, which would fail every upstream "
+                        + "connection; the kernel's default is left"), warnings);
+        assertFalse(translatePool("{tcp: {maxConnections: 3}}").cluster(HTTPBIN).orElseThrow().hasUpstreamConnectionOptions());
+    }
 }

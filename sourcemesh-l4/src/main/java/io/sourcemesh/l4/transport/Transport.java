@@ -96,6 +96,10 @@ public final class Transport implements AutoCloseable {
      * once; a close sends what waits with the FIN in the same segment.
      */
     public static final IntegerUnixChannelOption TCP_CORK = new IntegerUnixChannelOption("TCP_CORK", 6, 3);
+    /** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (IPPROTO_TCP=6, optnames 4, 5, 6): both native transports set them alike. */
+    private static final IntegerUnixChannelOption TCP_KEEPIDLE = new IntegerUnixChannelOption("TCP_KEEPIDLE", 6, 4);
+    private static final IntegerUnixChannelOption TCP_KEEPINTVL = new IntegerUnixChannelOption("TCP_KEEPINTVL", 6, 5);
+    private static final IntegerUnixChannelOption TCP_KEEPCNT = new IntegerUnixChannelOption("TCP_KEEPCNT", 6, 6);
     /** SO_ORIGINAL_DST (SOL_IP=0, optname 80): the pre-REDIRECT destination as a sockaddr_in. */
     private static final RawUnixChannelOption SO_ORIGINAL_DST = new RawUnixChannelOption("SO_ORIGINAL_DST", 0, 80, 16);
 
@@ -313,6 +317,37 @@ public final class Transport implements AutoCloseable {
             b.option(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
         }
         return b;
+    }
+
+    /**
+     * TCP keepalive on every connection {@code b} opens (Envoy's upstream_connection_options.tcp_keepalive): SO_KEEPALIVE,
+     * and the idle time (s), interval (s) and probe count that are above 0 (the others the kernel's); on NIO through the
+     * JDK's {@code jdk.net} options.
+     */
+    public Bootstrap keepalive(Bootstrap b, int probes, int time, int interval) {
+        b.option(ChannelOption.SO_KEEPALIVE, true);
+        if (kind == Kind.NIO) {
+            setNio(b, jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, time);
+            setNio(b, jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL, interval);
+            setNio(b, jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, probes);
+            return b;
+        }
+        if (time > 0) {
+            b.option(TCP_KEEPIDLE, time);
+        }
+        if (interval > 0) {
+            b.option(TCP_KEEPINTVL, interval);
+        }
+        if (probes > 0) {
+            b.option(TCP_KEEPCNT, probes);
+        }
+        return b;
+    }
+
+    private static void setNio(Bootstrap b, java.net.SocketOption<Integer> option, int value) {
+        if (value > 0) {
+            b.option(io.netty.channel.socket.nio.NioChannelOption.of(option), value);
+        }
     }
 
     /** The same for a connection a listener accepted, set before it is registered (its first read). */

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.config;
 
+import io.sourcemesh.l4.TcpKeepalive;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +22,8 @@ public record ClusterConfig(
         Optional<OutlierDetection> outlierDetection,
         double healthyPanicThreshold,
         Optional<Duration> maxConnectionDuration,
-        long maglevTableSize) {
+        long maglevTableSize,
+        Optional<TcpKeepalive> tcpKeepalive) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -64,6 +66,17 @@ public record ClusterConfig(
                 transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, DEFAULT_MAGLEV_TABLE_SIZE);
     }
 
+    /** Without upstream_connection_options.tcp_keepalive: upstream sockets keep the kernel's default (no SO_KEEPALIVE). */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration,
+            long maglevTableSize) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
+                Optional.empty());
+    }
+
     /** MaglevTable::DefaultTableSize (source/extensions/load_balancing_policies/maglev/maglev_lb.h). */
     public static final long DEFAULT_MAGLEV_TABLE_SIZE = 65537;
 
@@ -85,13 +98,24 @@ public record ClusterConfig(
     }
 
     /**
-     * Envoy's outlier detection, the consecutive-error detectors: {@code consecutive5xx} (local-origin
-     * failures count as 5xx, split_external_local_origin_errors being off) and consecutive gateway
-     * failures (502/503/504), each enforced with its percentage.
+     * Envoy's outlier detection, the consecutive-error detectors: {@code consecutive5xx} and consecutive gateway
+     * failures (502/503/504), each enforced with its percentage. With {@code splitExternalLocalOriginErrors} off, a
+     * local-origin failure (connect failure, reset, timeout) counts as a 503 or 504 response; on, it counts only toward
+     * {@code consecutiveLocalOriginFailure} (outlier_detection_impl.cc putResultWithLocalExternalSplit).
      */
     public record OutlierDetection(int consecutive5xx, int enforcingConsecutive5xx, int consecutiveGatewayFailure,
             int enforcingConsecutiveGatewayFailure, Duration interval, Duration baseEjectionTime, Duration maxEjectionTime,
-            int maxEjectionPercent) {}
+            int maxEjectionPercent, boolean splitExternalLocalOriginErrors, int consecutiveLocalOriginFailure,
+            int enforcingConsecutiveLocalOriginFailure) {
+
+        /** Without the split: local-origin failures are 5xx (Envoy's default). */
+        public OutlierDetection(int consecutive5xx, int enforcingConsecutive5xx, int consecutiveGatewayFailure,
+                int enforcingConsecutiveGatewayFailure, Duration interval, Duration baseEjectionTime, Duration maxEjectionTime,
+                int maxEjectionPercent) {
+            this(consecutive5xx, enforcingConsecutive5xx, consecutiveGatewayFailure, enforcingConsecutiveGatewayFailure, interval,
+                    baseEjectionTime, maxEjectionTime, maxEjectionPercent, false, 5, 100);
+        }
+    }
 
     public record Endpoint(InetSocketAddress address, int weight) {}
 

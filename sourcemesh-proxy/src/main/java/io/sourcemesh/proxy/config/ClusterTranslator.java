@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.sourcemesh.l4.TcpKeepalive;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +33,8 @@ final class ClusterTranslator {
     static ClusterConfig cluster(Cluster c, String path) {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "maglev_lb_config", "connect_timeout", "load_assignment",
                 "upstream_bind_config", "common_http_protocol_options", "typed_extension_protocol_options", "max_requests_per_connection", "dns_lookup_family",
-                "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config");
+                "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config",
+                "upstream_connection_options");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
@@ -108,7 +110,45 @@ final class ClusterTranslator {
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
                 transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration(),
-                maglevTableSize(c, path));
+                maglevTableSize(c, path), tcpKeepalive(c, path));
+    }
+
+    /**
+     * upstream_connection_options.tcp_keepalive (Envoy's buildTcpKeepaliveOptions, source/common/network/
+     * socket_option_factory.cc): SO_KEEPALIVE on every upstream socket, and each of keepalive_probes, _time, _interval
+     * that is set; the others keep the kernel's defaults. A value the kernel refuses (0, or beyond its bound) is refused
+     * here: Envoy would fail every connection's setsockopt. The options' other fields are not implemented.
+     */
+    private static Optional<TcpKeepalive> tcpKeepalive(Cluster c, String path) {
+        if (!c.hasUpstreamConnectionOptions()) {
+            return Optional.empty();
+        }
+        String oPath = at(path, "upstream_connection_options");
+        only(c.getUpstreamConnectionOptions(), oPath, "tcp_keepalive");
+        if (!c.getUpstreamConnectionOptions().hasTcpKeepalive()) {
+            return Optional.empty();
+        }
+        io.envoyproxy.envoy.config.core.v3.TcpKeepalive k = c.getUpstreamConnectionOptions().getTcpKeepalive();
+        String kPath = at(oPath, "tcp_keepalive");
+        return Optional.of(new TcpKeepalive(
+                keepaliveValue(k.hasKeepaliveProbes(), k.getKeepaliveProbes().getValue(), TcpKeepalive.MAX_PROBES,
+                        at(kPath, "keepalive_probes")),
+                keepaliveValue(k.hasKeepaliveTime(), k.getKeepaliveTime().getValue(), TcpKeepalive.MAX_SECONDS,
+                        at(kPath, "keepalive_time")),
+                keepaliveValue(k.hasKeepaliveInterval(), k.getKeepaliveInterval().getValue(), TcpKeepalive.MAX_SECONDS,
+                        at(kPath, "keepalive_interval"))));
+    }
+
+    /** A keepalive field's value, 0 when unset (the kernel's default); Linux takes 1 to {@code max}. */
+    private static int keepaliveValue(boolean has, int value, int max, String path) {
+        if (!has) {
+            return 0;
+        }
+        if (value == 0 || Integer.compareUnsigned(value, max) > 0) {
+            throw new ConfigException(path, Integer.toUnsignedString(value) + " is not in [1, " + max
+                    + "]: the kernel refuses it, so every upstream connection would fail");
+        }
+        return value;
     }
 
     /**

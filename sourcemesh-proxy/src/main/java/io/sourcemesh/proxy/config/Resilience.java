@@ -49,10 +49,17 @@ final class Resilience {
         OutlierDetection o = c.getOutlierDetection();
         only(o, oPath, "consecutive_5xx", "enforcing_consecutive_5xx", "consecutive_gateway_failure",
                 "enforcing_consecutive_gateway_failure", "interval", "base_ejection_time", "max_ejection_time",
-                "max_ejection_percent", "enforcing_success_rate");
+                "max_ejection_percent", "enforcing_success_rate", "split_external_local_origin_errors",
+                "consecutive_local_origin_failure", "enforcing_consecutive_local_origin_failure",
+                "enforcing_local_origin_success_rate");
         if (o.hasEnforcingSuccessRate() && o.getEnforcingSuccessRate().getValue() != 0) {
             // Success-rate detection is not implemented; Istio always turns its enforcement off.
             throw new ConfigException(at(oPath, "enforcing_success_rate"), "only 0 is supported (success-rate ejection is not implemented)");
+        }
+        if (o.hasEnforcingLocalOriginSuccessRate() && o.getEnforcingLocalOriginSuccessRate().getValue() != 0) {
+            // As enforcing_success_rate: Istio writes 0 with the split on (applyOutlierDetection).
+            throw new ConfigException(at(oPath, "enforcing_local_origin_success_rate"),
+                    "only 0 is supported (local-origin success-rate ejection is not implemented)");
         }
         Duration interval = positive(o.hasInterval(), o.getInterval(), Duration.ofSeconds(10), at(oPath, "interval"));
         Duration base = positive(o.hasBaseEjectionTime(), o.getBaseEjectionTime(), Duration.ofSeconds(30), at(oPath, "base_ejection_time"));
@@ -64,7 +71,11 @@ final class Resilience {
                 percent(o.hasEnforcingConsecutiveGatewayFailure(), o.getEnforcingConsecutiveGatewayFailure().getValue(), 0,
                         at(oPath, "enforcing_consecutive_gateway_failure")),
                 interval, base, max,
-                percent(o.hasMaxEjectionPercent(), o.getMaxEjectionPercent().getValue(), 10, at(oPath, "max_ejection_percent"))));
+                percent(o.hasMaxEjectionPercent(), o.getMaxEjectionPercent().getValue(), 10, at(oPath, "max_ejection_percent")),
+                o.getSplitExternalLocalOriginErrors(),
+                o.hasConsecutiveLocalOriginFailure() ? o.getConsecutiveLocalOriginFailure().getValue() : 5,
+                percent(o.hasEnforcingConsecutiveLocalOriginFailure(), o.getEnforcingConsecutiveLocalOriginFailure().getValue(), 100,
+                        at(oPath, "enforcing_consecutive_local_origin_failure"))));
     }
 
     private static int percent(boolean has, int value, int defaultValue, String path) {

@@ -68,7 +68,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     /** Makes one upstream connection on {@code loop}, {@code initializer} installing its pipeline. */
     interface Connector {
         io.netty.channel.ChannelFuture connect(io.netty.channel.EventLoop loop, java.net.InetSocketAddress destination,
-                io.sourcemesh.l4.SourceBinding binding, Duration timeout, io.netty.channel.ChannelHandler initializer);
+                io.sourcemesh.l4.SourceBinding binding, Duration timeout, io.sourcemesh.l4.TcpKeepalive keepalive,
+                io.netty.channel.ChannelHandler initializer);
     }
 
     /**
@@ -78,8 +79,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
             List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress) {
         this(config, clusters, accessLogs, httpFilters, stats, localAddress,
-                (loop, destination, binding, timeout, initializer) -> clusters.connector().connect(loop, destination, binding, timeout,
-                        initializer));
+                (loop, destination, binding, timeout, keepalive, initializer) -> clusters.connector().connect(loop, destination,
+                        binding, timeout, keepalive, initializer));
     }
 
     HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,

@@ -625,7 +625,7 @@ final class Router {
             return;
         }
         cluster.rqPerTryTimeout.inc();
-        cluster.outlierResult(host, 504);
+        cluster.outlierLocalOriginFailure(host, 504); // LOCAL_ORIGIN_TIMEOUT
         if (retry(RouteConfig.RetryPolicy::onReset)) {
             return;
         }
@@ -643,7 +643,7 @@ final class Router {
         cluster.rqTimeout.inc();
         filter.rqTimeout.inc();
         if (!backOffArmed) { // during a retry's back-off no attempt is out: Envoy tells outlier detection of none
-            cluster.outlierResult(host, 504);
+            cluster.outlierLocalOriginFailure(host, 504); // LOCAL_ORIGIN_TIMEOUT
         }
         upstreamReusable = false;
         closeUpstream();
@@ -710,7 +710,7 @@ final class Router {
         if (stream.responseComplete()) {
             return; // the response already went out whole: the end closes this connection instead of pooling it
         }
-        cluster.outlierResult(host, 503);
+        cluster.outlierLocalOriginFailure(host, 503);
         if (!stream.responseStarted()) {
             if (retry(RouteConfig.RetryPolicy::onReset)) {
                 return;
@@ -739,7 +739,7 @@ final class Router {
                 current = UpstreamRequest.connect(this, stream, cluster, host, binding);
                 return;
             }
-            cluster.outlierResult(host, 503); // Envoy's onUpstreamReset: LocalOriginConnectFailed, a 503 there
+            cluster.outlierLocalOriginFailure(host, 503); // Envoy's onUpstreamReset: LOCAL_ORIGIN_CONNECT_FAILED
             if (retry(RouteConfig.RetryPolicy::onReset)) {
                 return;
             }
@@ -750,7 +750,7 @@ final class Router {
             // (CodecClient::onEvent): a body whose length or chunking is not done is HPE_INVALID_EOF_STATE, a protocol
             // error (a body read until the close has ended by then: this stream would be complete).
             cluster.upstreamProtocolError.inc();
-            cluster.outlierResult(host, 503);
+            cluster.outlierLocalOriginFailure(host, 503);
             stream.reset(ResponseFlag.UPSTREAM_PROTOCOL_ERROR,
                     "upstream_reset_after_response_started{protocol_error}", true);
         }

@@ -78,7 +78,8 @@ final class Shadow {
         cluster.cxActive.inc();
         s.host.requestStarted();
         s.host.connectionOpened();
-        connector.connect(loop, s.host.address(), SourceBinding.NONE, cluster.config().connectTimeout(), new ChannelInitializer<>() {
+        connector.connect(loop, s.host.address(), SourceBinding.NONE, cluster.config().connectTimeout(),
+                cluster.config().tcpKeepalive().orElse(null), new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(new HttpClientCodec());

@@ -108,7 +108,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         ClusterRuntime c = cluster;
         c.connectionOpened(h);
         ChannelFuture f = downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), new ChannelInitializer<>() {
+                cluster.config().connectTimeout(), cluster.config().tcpKeepalive().orElse(null), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.
@@ -129,7 +129,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                     h.connectionClosed();
                     c.connectionClosed(h);
                 }
-                c.outlierResult(h, 503); // a local connect failure counts as a 503
+                c.outlierLocalOriginFailure(h, 503); // LOCAL_ORIGIN_CONNECT_FAILED
                 c.cxConnectFail.inc();
                 if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
                     c.cxConnectTimeout.inc();
@@ -169,6 +169,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         state = State.SENDING;
         handler = handlerOf(ch);
         handler.owner = this;
+        cluster.outlierConnectSuccess(host); // Envoy's onPoolReady: LOCAL_ORIGIN_CONNECT_SUCCESS, a pooled connection too
         if (handler.remainingStreams > 0 && --handler.remainingStreams == 0) {
             // Envoy's attachStreamToClient (source/common/conn_pool/conn_pool_base.cc): the stream that takes a
             // connection's last one of max_requests_per_connection counts upstream_cx_max_requests and drains it —

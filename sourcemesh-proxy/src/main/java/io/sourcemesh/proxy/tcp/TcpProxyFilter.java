@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ConnectTimeoutException;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.LocalCloseReasons;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
@@ -155,10 +156,13 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                 }
             });
             clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    fromUpstream).addListener((ChannelFutureListener) f -> {
+                    cluster.config().tcpKeepalive().orElse(null), fromUpstream).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();
                             host.connectionClosed();
+                            // tcp_proxy.cc: a connect timeout is LOCAL_ORIGIN_TIMEOUT, a refused or reset connect
+                            // LOCAL_ORIGIN_CONNECT_FAILED (a 504 or a 503 without the split)
+                            cluster.outlierLocalOriginFailure(host, f.cause() instanceof ConnectTimeoutException ? 504 : 503);
                             cluster.cxConnectFail.inc();
                             host.connectFailed();
                             // Envoy tries again (onUpstreamEvent while connecting), finds its one attempt spent and
@@ -172,6 +176,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             downstream.close();
                             return;
                         }
+                        cluster.outlierConnectSuccessFinal(host); // onUpstreamEvent Connected: LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL
                         Channel upstream = f.channel();
                         upstream.closeFuture().addListener(c -> {
                             cluster.cxActive.dec();

@@ -145,10 +145,34 @@ public final class ClusterRuntime {
         return breaker;
     }
 
-    /** Reports one result of {@code host} to outlier detection (an HTTP status; 503 connect failure, 504 timeout). */
+    /** Reports an upstream response's status from {@code host} to outlier detection (Envoy's putHttpResponseCode). */
     public void outlierResult(UpstreamHost host, int code) {
         if (outlier != null && host != null) {
             outlier.result(host, code);
+        }
+    }
+
+    /**
+     * Reports a local-origin failure of {@code host}: a failed connect or a reset (Envoy's LOCAL_ORIGIN_CONNECT_FAILED,
+     * {@code codeWithoutSplit} 503) or a timeout (LOCAL_ORIGIN_TIMEOUT, 504).
+     */
+    public void outlierLocalOriginFailure(UpstreamHost host, int codeWithoutSplit) {
+        if (outlier != null && host != null) {
+            outlier.localOriginFailure(host, codeWithoutSplit);
+        }
+    }
+
+    /** Reports that a request got a connection to {@code host} (Envoy's LOCAL_ORIGIN_CONNECT_SUCCESS, from onPoolReady). */
+    public void outlierConnectSuccess(UpstreamHost host) {
+        if (outlier != null && host != null) {
+            outlier.connectSuccess(host);
+        }
+    }
+
+    /** Reports tcp_proxy's connection to {@code host} made (Envoy's LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL). */
+    public void outlierConnectSuccessFinal(UpstreamHost host) {
+        if (outlier != null && host != null) {
+            outlier.connectSuccessFinal(host);
         }
     }
 

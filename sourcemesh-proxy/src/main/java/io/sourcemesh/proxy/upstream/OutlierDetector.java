@@ -11,9 +11,11 @@ import java.util.function.LongSupplier;
 
 /**
  * Envoy's outlier detection, consecutive-error detectors (outlier_detection_impl.cc): every
- * response code an upstream host gives is counted (a failed connect as 503, a timeout as 504); N
- * consecutive 5xx (or gateway errors) eject the host if enforced and if ejecting keeps at most
- * max_ejection_percent of hosts ejected. An ejected host returns at the first interval tick after
+ * response code an upstream host gives is counted; N consecutive 5xx (or gateway errors) eject the
+ * host if enforced and if ejecting keeps at most max_ejection_percent of hosts ejected. A local-origin
+ * failure (failed connect, reset, timeout) counts as a 503 or 504 response, unless
+ * split_external_local_origin_errors is on: then it counts only toward consecutive_local_origin_failure,
+ * which a request's getting a connection resets (putResultWithLocalExternalSplit). An ejected host returns at the first interval tick after
  * base_ejection_time × its ejection count (capped by max_ejection_time).
  */
 public final class OutlierDetector {
@@ -30,12 +32,16 @@ public final class OutlierDetector {
     private final Stats.Counter detected5xx;
     private final Stats.Counter enforcedGateway;
     private final Stats.Counter detectedGateway;
+    private final Stats.Counter enforcedLocalOrigin;
+    private final Stats.Counter detectedLocalOrigin;
     private final Stats.Counter overflow;
+    private final boolean split;
 
     private static final class State {
         /** Written under the detector's lock; read without it by a success that has nothing to reset. */
         volatile int consecutive5xx;
         volatile int consecutiveGateway;
+        volatile int consecutiveLocalOrigin;
         boolean ejected;
         long ejectedAtNanos;
         int ejections;
@@ -55,10 +61,70 @@ public final class OutlierDetector {
         detected5xx = stats.counter(p + "ejections_detected_consecutive_5xx");
         enforcedGateway = stats.counter(p + "ejections_enforced_consecutive_gateway_failure");
         detectedGateway = stats.counter(p + "ejections_detected_consecutive_gateway_failure");
+        enforcedLocalOrigin = stats.counter(p + "ejections_enforced_consecutive_local_origin_failure");
+        detectedLocalOrigin = stats.counter(p + "ejections_detected_consecutive_local_origin_failure");
         overflow = stats.counter(p + "ejections_overflow");
+        split = config.splitExternalLocalOriginErrors();
     }
 
-    /** One result from {@code host}: its HTTP status, or 503/504 for a local connect failure/timeout. */
+    /**
+     * A local-origin failure of {@code host}: without the split, Envoy's resultToHttpCode makes it the response
+     * {@code codeWithoutSplit} (503 for a failed connect or reset, 504 for a timeout); with it, it counts only toward
+     * consecutive_local_origin_failure (localOriginFailure), never toward consecutive_5xx or gateway failures.
+     */
+    public void localOriginFailure(UpstreamHost host, int codeWithoutSplit) {
+        if (!split) {
+            result(host, codeWithoutSplit);
+            return;
+        }
+        State s = states.get(host);
+        if (s == null) {
+            return;
+        }
+        synchronized (this) {
+            if (++s.consecutiveLocalOrigin == config.consecutiveLocalOriginFailure()) {
+                s.consecutiveLocalOrigin = 0; // as the other detectors: a bout is counted afresh after detection
+                if (!s.ejected) {
+                    detectedLocalOrigin.inc();
+                    if (enforced(config.enforcingConsecutiveLocalOriginFailure()) && eject(s)) {
+                        enforcedLocalOrigin.inc();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A request got a connection to {@code host} (LOCAL_ORIGIN_CONNECT_SUCCESS): with the split it resets the
+     * local-origin count (localOriginNoFailure); without it, Envoy maps it to no response code, so nothing.
+     */
+    public void connectSuccess(UpstreamHost host) {
+        if (!split) {
+            return;
+        }
+        State s = states.get(host);
+        if (s == null || s.consecutiveLocalOrigin == 0) {
+            return; // nothing to reset: no lock taken
+        }
+        synchronized (this) {
+            s.consecutiveLocalOrigin = 0;
+        }
+    }
+
+    /**
+     * A TCP connection to {@code host} made for tcp_proxy, whose success is the whole transaction
+     * (LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL): without the split, a 200 (resultToHttpCode), which ends a run of 5xx; with
+     * it, a reset of the local-origin count.
+     */
+    public void connectSuccessFinal(UpstreamHost host) {
+        if (split) {
+            connectSuccess(host);
+        } else {
+            result(host, 200);
+        }
+    }
+
+    /** One response status from {@code host} (Envoy's putHttpResponseCode); with the split off also a local-origin failure's. */
     public void result(UpstreamHost host, int code) {
         State s = states.get(host);
         if (s == null) {
@@ -74,7 +140,9 @@ public final class OutlierDetector {
                 return;
             }
             boolean gateway = code == 502 || code == 503 || code == 504;
-            if (gateway && ++s.consecutiveGateway == config.consecutiveGatewayFailure()) {
+            if (!gateway) {
+                s.consecutiveGateway = 0; // putHttpResponseCode: another 5xx breaks a run of gateway failures
+            } else if (++s.consecutiveGateway == config.consecutiveGatewayFailure()) {
                 s.consecutiveGateway = 0;
                 if (!s.ejected) {
                     detectedGateway.inc();
@@ -144,6 +212,10 @@ public final class OutlierDetector {
             for (State s : states.values()) {
                 if (s.ejected && lastTick >= s.ejectedAtNanos + Math.min(base * s.ejections, max)) {
                     s.ejected = false;
+                    // unejectHost: the counts start afresh, so a few errors do not eject it again at once
+                    s.consecutive5xx = 0;
+                    s.consecutiveGateway = 0;
+                    s.consecutiveLocalOrigin = 0;
                     ejectionsActive.dec();
                     generation.incrementAndGet();
                 }

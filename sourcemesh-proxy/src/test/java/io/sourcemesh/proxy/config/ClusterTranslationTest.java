@@ -136,6 +136,62 @@ class ClusterTranslationTest {
         rejects(clusters("- {name: c, dns_lookup_family: V4_ONLY}\n"), "clusters[0].dns_lookup_family: is only valid with type STRICT_DNS");
     }
 
+    /**
+     * split_external_local_origin_errors with consecutive_local_origin_failure and its enforcement, Envoy's defaults 5
+     * and 100 (outlier_detection.proto); enforcing_local_origin_success_rate only 0, as Istio writes it.
+     */
+    @Test
+    void localOriginSplit() {
+        ClusterConfig.OutlierDetection o = cluster("""
+                - name: c
+                  outlier_detection: {split_external_local_origin_errors: true, consecutive_local_origin_failure: 7,
+                    enforcing_consecutive_local_origin_failure: 40, enforcing_local_origin_success_rate: 0}
+                """).outlierDetection().orElseThrow();
+        assertEquals(true, o.splitExternalLocalOriginErrors());
+        assertEquals(7, o.consecutiveLocalOriginFailure());
+        assertEquals(40, o.enforcingConsecutiveLocalOriginFailure());
+        ClusterConfig.OutlierDetection d = cluster("- {name: c, outlier_detection: {}}\n").outlierDetection().orElseThrow();
+        assertEquals(false, d.splitExternalLocalOriginErrors());
+        assertEquals(5, d.consecutiveLocalOriginFailure());
+        assertEquals(100, d.enforcingConsecutiveLocalOriginFailure());
+        rejects(clusters("- {name: c, outlier_detection: {split_external_local_origin_errors: true, enforcing_local_origin_success_rate: 100}}\n"),
+                "clusters[0].outlier_detection.enforcing_local_origin_success_rate: only 0 is supported "
+                        + "(local-origin success-rate ejection is not implemented)");
+        rejects(clusters("- {name: c, outlier_detection: {enforcing_consecutive_local_origin_failure: 101}}\n"),
+                "clusters[0].outlier_detection.enforcing_consecutive_local_origin_failure: 101 is greater than 100");
+    }
+
+    /**
+     * upstream_connection_options.tcp_keepalive: the fields set, 0 for each left to the kernel (Envoy's
+     * buildTcpKeepaliveOptions sets only those present); a value the kernel refuses, and the options' fields not
+     * implemented, are refused by name.
+     */
+    @Test
+    void tcpKeepalive() {
+        assertEquals(Optional.of(new io.sourcemesh.l4.TcpKeepalive(4, 7200, 75)), cluster("""
+                - {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_probes: 4, keepalive_time: 7200, keepalive_interval: 75}}}
+                """).tcpKeepalive());
+        assertEquals(Optional.of(new io.sourcemesh.l4.TcpKeepalive(0, 0, 0)),
+                cluster("- {name: c, upstream_connection_options: {tcp_keepalive: {}}}\n").tcpKeepalive(), "SO_KEEPALIVE alone");
+        assertEquals(Optional.of(new io.sourcemesh.l4.TcpKeepalive(0, 30, 0)),
+                cluster("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_time: 30}}}\n").tcpKeepalive());
+        assertEquals(Optional.empty(), cluster("- {name: c, upstream_connection_options: {}}\n").tcpKeepalive());
+        assertEquals(Optional.empty(), cluster("- name: c\n").tcpKeepalive());
+        rejects(clusters("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_time: 0}}}\n"),
+                "clusters[0].upstream_connection_options.tcp_keepalive.keepalive_time: 0 is not in [1, 32767]: the kernel "
+                        + "refuses it, so every upstream connection would fail");
+        rejects(clusters("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_probes: 128}}}\n"),
+                "clusters[0].upstream_connection_options.tcp_keepalive.keepalive_probes: 128 is not in [1, 127]: the kernel "
+                        + "refuses it, so every upstream connection would fail");
+        rejects(clusters("- {name: c, upstream_connection_options: {tcp_keepalive: {keepalive_interval: 4294967295}}}\n"),
+                "clusters[0].upstream_connection_options.tcp_keepalive.keepalive_interval: 4294967295 is not in [1, 32767]: "
+                        + "the kernel refuses it, so every upstream connection would fail");
+        rejects(clusters("- {name: c, upstream_connection_options: {set_local_interface_name_on_upstream_connections: true}}\n"),
+                "clusters[0].upstream_connection_options.set_local_interface_name_on_upstream_connections: field is not supported");
+        rejects(clusters("- {name: c, upstream_connection_options: {happy_eyeballs_config: {first_address_family_version: V4}}}\n"),
+                "clusters[0].upstream_connection_options.happy_eyeballs_config: field is not supported");
+    }
+
     @Test
     void rejections() {
         rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");

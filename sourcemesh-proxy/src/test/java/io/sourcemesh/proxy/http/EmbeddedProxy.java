@@ -105,7 +105,7 @@ final class EmbeddedProxy implements AutoCloseable {
     }
 
     private ChannelFuture connect(EventLoop loop, InetSocketAddress destination, SourceBinding binding, Duration timeout,
-            ChannelHandler initializer) {
+            io.sourcemesh.l4.TcpKeepalive keepalive, ChannelHandler initializer) {
         InetChannel ch = new InetChannel(new InetSocketAddress("127.0.0.1", 50000 + upstreams.size()), destination);
         DefaultChannelPromise promise = new DefaultChannelPromise(ch, ImmediateEventExecutor.INSTANCE);
         Upstream up = new Upstream(destination, ch, promise, initializer);

@@ -117,6 +117,11 @@ public final class Origin implements AutoCloseable {
                 respond(ex, 200, "{\"received\":" + total + "}");
                 return;
             }
+            if (path.startsWith("/code/")) { // answers with that status
+                ex.getRequestBody().readAllBytes();
+                respond(ex, Integer.parseInt(path.substring(6)), "status");
+                return;
+            }
             if (path.startsWith("/sleep/")) {
                 try {
                     Thread.sleep(Long.parseLong(path.substring(7)));

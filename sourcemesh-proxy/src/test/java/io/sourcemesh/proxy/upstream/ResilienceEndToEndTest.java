@@ -8,6 +8,10 @@ import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.RefusingPort;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -16,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Circuit breakers and outlier detection from an Envoy bootstrap, with real curl and a real origin:
- * pending overflow is a 503 UO, consecutive 5xx eject a host (and /clusters says so).
+ * pending overflow is a 503 UO, consecutive 5xx eject a host (and /clusters says so), and with
+ * split_external_local_origin_errors local-origin failures eject it apart from the 5xx.
  */
 class ResilienceEndToEndTest {
     private static final String OVERFLOW = "upstream connect error or disconnect/reset before headers. reset reason: overflow";
@@ -186,5 +191,101 @@ class ResilienceEndToEndTest {
         assertEquals(0L, proxy.stats().gauges().get("cluster.origin.outlier_detection.ejections_active"),
                 "ejecting one of two hosts would be 50% > 10%");
         assertTrue(counter("cluster.origin.outlier_detection.ejections_overflow") >= 1);
+    }
+
+    /**
+     * split_external_local_origin_errors (outlier_detection_impl.cc putResultWithLocalExternalSplit): connect failures
+     * to a refusing port count toward consecutive_local_origin_failure (4), not consecutive_5xx (2), so the host is
+     * ejected at the fourth, not the second.
+     */
+    @Test
+    void withTheSplitConnectFailuresEjectAtConsecutiveLocalOriginFailure() throws Exception {
+        int dead = closedPort();
+        start("""
+                common_lb_config: {healthy_panic_threshold: {value: 0}}
+                outlier_detection:
+                  consecutive_5xx: 2
+                  split_external_local_origin_errors: true
+                  consecutive_local_origin_failure: 4
+                  enforcing_consecutive_local_origin_failure: 100
+                  enforcing_local_origin_success_rate: 0
+                  enforcing_success_rate: 0
+                  base_ejection_time: 60s
+                  max_ejection_percent: 100
+                """, dead, origin.port());
+        List<Integer> codes = new ArrayList<>();
+        for (int i = 0; i < 14; i++) {
+            codes.add(Curl.run("-o", "/dev/null", url("/echo")).status());
+        }
+        assertEquals(4, codes.stream().filter(c -> c == 503).count(), "four connect failures, then ejected: " + codes);
+        assertTrue(codes.subList(8, 14).stream().allMatch(c -> c == 200), codes.toString());
+        assertEquals(1, counter("cluster.origin.outlier_detection.ejections_detected_consecutive_local_origin_failure"));
+        assertEquals(1, counter("cluster.origin.outlier_detection.ejections_enforced_consecutive_local_origin_failure"));
+        assertEquals(0, counter("cluster.origin.outlier_detection.ejections_detected_consecutive_5xx"));
+        assertEquals(1L, proxy.stats().gauges().get("cluster.origin.outlier_detection.ejections_active"));
+        String admin = "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort();
+        String clusters = Curl.run(admin + "/clusters").body();
+        assertTrue(clusters.contains("origin::127.0.0.1:" + dead + "::health_flags::/failed_outlier_check"), clusters);
+    }
+
+    /** With the split, the origin's own 5xx responses still count toward consecutive_5xx, and not toward the local-origin count. */
+    @Test
+    void withTheSplitResponsesCountTowardConsecutive5xxOnly() throws Exception {
+        start("""
+                common_lb_config: {healthy_panic_threshold: {value: 0}}
+                outlier_detection:
+                  consecutive_5xx: 3
+                  split_external_local_origin_errors: true
+                  consecutive_local_origin_failure: 2
+                  enforcing_local_origin_success_rate: 0
+                  base_ejection_time: 60s
+                  max_ejection_percent: 100
+                """, origin.port());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(503, Curl.run("-o", "/dev/null", url("/code/503")).status());
+        }
+        Curl.Result r = Curl.run(url("/echo"));
+        assertEquals(503, r.status());
+        assertEquals("no healthy upstream", r.body());
+        assertEquals(1, counter("cluster.origin.outlier_detection.ejections_enforced_consecutive_5xx"));
+        assertEquals(0, counter("cluster.origin.outlier_detection.ejections_detected_consecutive_local_origin_failure"));
+        assertEquals(3, origin.seen().size(), "the ejected host was not asked again");
+    }
+
+    /**
+     * With the split, every request that gets a connection resets the local-origin count (the router's onPoolReady:
+     * LOCAL_ORIGIN_CONNECT_SUCCESS), so an origin that accepts and then hangs up on every request is never ejected
+     * by consecutive_local_origin_failure: its resets never come two in a row.
+     */
+    @Test
+    void withTheSplitEachConnectSuccessResetsTheLocalOriginCount() throws Exception {
+        try (ServerSocket hangsUp = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!hangsUp.isClosed()) {
+                    try (Socket s = hangsUp.accept()) {
+                        s.getInputStream().read(); // the request has arrived: close without an answer
+                    } catch (IOException e) {
+                        // closed at the test's end
+                    }
+                }
+            });
+            start("""
+                    common_lb_config: {healthy_panic_threshold: {value: 0}}
+                    outlier_detection:
+                      split_external_local_origin_errors: true
+                      consecutive_local_origin_failure: 2
+                      enforcing_local_origin_success_rate: 0
+                      base_ejection_time: 60s
+                      max_ejection_percent: 100
+                    """, hangsUp.getLocalPort());
+            for (int i = 0; i < 4; i++) {
+                Curl.Result r = Curl.run(url("/echo"));
+                assertEquals(503, r.status());
+                assertEquals("upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+                        r.body(), "request " + i);
+            }
+            assertEquals(0, counter("cluster.origin.outlier_detection.ejections_detected_consecutive_local_origin_failure"));
+            assertEquals(0L, proxy.stats().gauges().get("cluster.origin.outlier_detection.ejections_active"));
+        }
     }
 }
