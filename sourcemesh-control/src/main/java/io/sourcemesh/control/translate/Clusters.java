@@ -36,10 +36,14 @@ final class Clusters {
      * (STATIC + load_assignment) so the same cluster works from a static bootstrap.
      */
     static List<Cluster> outbound(MeshModel model) {
-        return outbound(model, new ArrayList<>());
+        return outbound(model, "", new ArrayList<>());
     }
 
-    static List<Cluster> outbound(MeshModel model, List<TranslationWarning> warnings) {
+    /**
+     * {@code credentialNamespace}: the proxy's namespace, where a DestinationRule's tls.credentialName is read (Istio's SDS
+     * server reads a proxy's credentials from its own namespace). A cluster whose TLS cannot be written is left out.
+     */
+    static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
@@ -55,22 +59,23 @@ final class Clusters {
                     warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
-                out.add(cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), model.endpointsOf(svc), port,
-                        portPolicy(rulePolicy, port.port()), where, warnings));
+                cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), model.endpointsOf(svc), port,
+                        portPolicy(rulePolicy, port.port()), model, credentialNamespace, where, warnings).ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Pod> pods = model.endpointsOf(svc).stream()
                             .filter(p -> p.labels().entrySet().containsAll(labels.entrySet())).toList();
-                    out.add(cluster(Names.outboundCluster(port.port(), subset.path("name").asText(),
-                            svc.fqdn(domain)), pods, port, subsetPolicy(rulePolicy, subset, port.port()), where, warnings));
+                    cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), pods, port,
+                            subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, where, warnings)
+                            .ifPresent(out::add);
                 }
             }
         }
         return out;
     }
 
-    private static Cluster cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy,
-            String where, List<TranslationWarning> warnings) {
+    private static Optional<Cluster> cluster(String name, List<Pod> pods, ServicePort port, JsonNode trafficPolicy,
+            MeshModel model, String credentialNamespace, String where, List<TranslationWarning> warnings) {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Pod pod : pods) {
             locality.addLbEndpoints(LbEndpoint.newBuilder()
@@ -91,8 +96,13 @@ final class Clusters {
         consistentHash(c, trafficPolicy, where, warnings);
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
+        // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
+        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, where,
+                warnings)) {
+            return Optional.empty();
+        }
         UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));
-        return c.build();
+        return Optional.of(c.build());
     }
 
     /** Istio's default is LEAST_REQUEST; consistentHash maps to MAGLEV with maglev set, else RING_HASH. */
