@@ -77,6 +77,7 @@ public final class SupportCheck {
         }
         if (kind.get().kind().equals("DestinationRule")) {
             istio.addAll(io.sourcemesh.api.resource.DestinationRuleRules.warnings(object));
+            io.sourcemesh.api.resource.DestinationRuleRules.forEachTls(object.path("spec"), (at, tls) -> clientTls(at, tls, refused));
         }
         return new Findings(warned, istio, refused);
     }
@@ -105,6 +106,36 @@ public final class SupportCheck {
                         + (tls.has("mode") ? "" : " (tls.mode is unset, and Istio's default is PASSTHROUGH: set SIMPLE to "
                                 + "terminate TLS at the gateway)"));
             }
+        }
+    }
+
+    /**
+     * What SourceMesh cannot do of a DestinationRule's SIMPLE or MUTUAL tls that Istio takes: no sni (Istio's auto_sni and
+     * auto_san_validation, pilot/pkg/networking/core/cluster_tls.go setAutoSniAndAutoSanValidation, take the SNI and the
+     * name to verify from each request), SIMPLE verified against the pod's system CA bundle (Istio's default without
+     * caCertificates or credentialName), a ConfigMap credential. Refused rather than sent with less verification.
+     */
+    private static void clientTls(String at, JsonNode tls, List<FieldError> refused) {
+        String mode = tls.path("mode").asText("");
+        if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL")) {
+            return;
+        }
+        String credential = tls.path("credentialName").asText("");
+        if (tls.path("sni").asText("").isEmpty()) {
+            refused.add(new FieldError(at + ".sni", at + ".sni: Required value: without sni Istio sends each request's host "
+                    + "as the SNI and verifies the server's certificate against it (Envoy's auto_sni and auto_san_validation), "
+                    + "which SourceMesh's proxy does not do yet: set sni (and subjectAltNames for the name to verify)"));
+        }
+        if (mode.equals("SIMPLE") && credential.isEmpty() && tls.path("caCertificates").asText("").isEmpty()
+                && !tls.path("insecureSkipVerify").asBoolean(false)) {
+            refused.add(new FieldError(at + ".credentialName", at + ".credentialName: Required value: SIMPLE without "
+                    + "credentialName verifies the server against the system CA bundle of the proxy's pod (Istio's "
+                    + "default), which SourceMesh's pods do not have: name a Secret holding the CA (cacert or ca.crt) in "
+                    + "credentialName, or set insecureSkipVerify: true"));
+        }
+        if (credential.startsWith("configmap://")) {
+            refused.add(new FieldError(at + ".credentialName", at + ".credentialName: Forbidden: a ConfigMap credential "
+                    + "(configmap://) is not read by SourceMesh: put the CA in a Secret (cacert or ca.crt) and name it"));
         }
     }
 
