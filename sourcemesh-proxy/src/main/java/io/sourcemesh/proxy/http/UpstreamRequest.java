@@ -107,8 +107,9 @@ final class UpstreamRequest implements ChannelFutureListener {
         UpstreamHost h = host;
         ClusterRuntime c = cluster;
         c.connectionOpened(h);
-        ChannelFuture f = downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), new ChannelInitializer<>() {
+        var socket = c.transportSocket();
+        ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
+                cluster.config().connectTimeout(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.
@@ -121,7 +122,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                             c.connectionClosed(h);
                         });
                     }
-                });
+                }, cluster.config().connectTimeout())));
         f.addListener((ChannelFutureListener) result -> {
             if (!result.isSuccess()) {
                 if (!result.channel().isRegistered()) {

@@ -44,6 +44,11 @@ public final class ChannelErrors {
         VerifyFailure(String stat) {
             this.stat = stat;
         }
+
+        /** Envoy's counter name, under the listener's or the cluster's prefix. */
+        public String stat() {
+            return stat;
+        }
     }
 
     /**

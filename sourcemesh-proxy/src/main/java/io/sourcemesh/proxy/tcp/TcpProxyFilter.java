@@ -19,6 +19,7 @@ import io.sourcemesh.proxy.upstream.ClusterManager;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
+import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -154,8 +155,9 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
                 }
             });
-            clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    fromUpstream).addListener((ChannelFutureListener) f -> {
+            var socket = cluster.transportSocket();
+            socket.ready(clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
+                    socket.pipeline(fromUpstream, cluster.config().connectTimeout()))).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();
                             host.connectionClosed();
@@ -167,7 +169,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_FAILURE)
                                     .addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED)
                                     .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_CONNECT_FAILED);
-                            stream.upstreamTransportFailureReason(String.valueOf(f.cause().getMessage()));
+                            stream.upstreamTransportFailureReason(f.cause() instanceof UpstreamTransportSocket.HandshakeFailure tls
+                                    ? tls.reason() : String.valueOf(f.cause().getMessage()));
                             fromClient.abandon();
                             downstream.close();
                             return;

@@ -1,0 +1,190 @@
+package io.sourcemesh.proxy.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
+import io.sourcemesh.proxy.testing.LogFiles;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import io.sourcemesh.proxy.testing.TlsOrigin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A cluster's UpstreamTlsContext over real TLS to a JDK TLS origin on loopback, requests by curl: the handshake before
+ * the request, SNI as configured, the server verified by the validation context (Envoy's DefaultCertValidator:
+ * source/common/tls/cert_validator/default_validator.cc), a client certificate for an origin that requires one,
+ * protocol bounds; a failed handshake is a connect failure as Envoy reports it — 503 UF, the details
+ * {@code upstream_reset_before_response_started{connection_failure,TLS_error:...}} and the transport failure reason
+ * of source/common/tls/ssl_socket.cc (drainErrorQueue), the cluster's {@code upstream_cx_connect_fail} and
+ * {@code ssl.*} counters.
+ */
+class UpstreamTlsEndToEndTest {
+    private static final String HTTPBIN = "spiffe://cluster.local/ns/default/sa/httpbin";
+
+    @TempDir
+    Path dir;
+    private TestCertificates.Authority serverCa;
+    private TlsOrigin origin;
+    private Proxy proxy;
+    private Path log;
+
+    @BeforeEach
+    void certificates() {
+        serverCa = TestCertificates.Authority.root("mesh-ca");
+        log = dir.resolve("access.log");
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (origin != null) {
+            origin.close();
+        }
+    }
+
+    private TlsOrigin origin(String clientCa, String... protocols) {
+        origin = TlsOrigin.start(serverCa.issue("httpbin", "httpbin.default.svc", HTTPBIN), clientCa, false, protocols);
+        return origin;
+    }
+
+    private Path write(String name, String pem) throws Exception {
+        return Files.writeString(dir.resolve(name), pem);
+    }
+
+    /** The proxy routing to the origin through a cluster with this UpstreamTlsContext (its fields, unindented). */
+    private void proxy(String context) {
+        String socket = """
+                transport_socket:
+                  name: envoy.transport_sockets.tls
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                """ + context.indent(4);
+        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port())
+                .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_TRANSPORT_FAILURE_REASON%")
+                .clusterFields(socket).yaml()), 1);
+    }
+
+    private String trustedCa() throws Exception {
+        return "trusted_ca: {filename: \"" + write("ca.crt", serverCa.certificate()) + "\"}";
+    }
+
+    private Curl.Result get() {
+        return Curl.run("http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + "/get");
+    }
+
+    private long counter(String name) {
+        return proxy.stats().counters().getOrDefault("cluster.origin." + name, 0L);
+    }
+
+    @Test
+    void aVerifiedOriginAnswersThroughTlsWithTheConfiguredSni() throws Exception {
+        origin(null);
+        proxy("sni: httpbin.default.svc\ncommon_tls_context:\n  validation_context: {" + trustedCa()
+                + ", match_typed_subject_alt_names: [{san_type: URI, matcher: {exact: \"" + HTTPBIN + "\"}}]}");
+        Curl.Result r = get();
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("tls-origin", r.body());
+        Curl.Result again = get();
+        assertEquals(200, again.status(), again.toString());
+        assertEquals(List.of("httpbin.default.svc"), origin.serverNames, "one handshake, the pooled connection reused, SNI as configured");
+        assertEquals(1, counter("ssl.handshake"));
+        assertEquals(0, counter("upstream_cx_connect_fail"));
+    }
+
+    @Test
+    void withoutSniNoneIsSentAndWithoutValidationContextNothingIsVerified() throws Exception {
+        origin = TlsOrigin.start(TestCertificates.selfSigned("anyone", "elsewhere.example"), null, false);
+        proxy("");
+        Curl.Result r = get();
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(List.of(""), origin.serverNames);
+    }
+
+    @Test
+    void aServerOfAnotherCaIsAConnectFailure() throws Exception {
+        origin(null);
+        String otherCa = TestCertificates.Authority.root("other-ca").certificate();
+        proxy("common_tls_context:\n  validation_context: {trusted_ca: {filename: \"" + write("other.crt", otherCa) + "\"}}");
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().startsWith("upstream connect error or disconnect/reset before headers. reset reason: connection failure, "
+                + "transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify cert failed:"),
+                r.body());
+        assertTrue(r.body().endsWith(":TLS_error_end"), r.body());
+        String line = LogFiles.awaitLine(log);
+        assertTrue(line.startsWith("503 UF upstream_reset_before_response_started{connection_failure,TLS_error:|268435581:SSL_routines:"
+                + "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify_cert_failed:"), line);
+        assertTrue(line.contains("} TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:"), line);
+        assertEquals(1, counter("upstream_cx_connect_fail"));
+        assertEquals(1, counter("ssl.fail_verify_error"));
+        assertEquals(0, counter("ssl.connection_error"), "a verification failure is counted as that only, as Envoy's drainErrorQueue");
+        assertEquals(0, counter("ssl.handshake"));
+    }
+
+    @Test
+    void aServerWithoutTheExpectedSanIsRefused() throws Exception {
+        origin(null);
+        proxy("common_tls_context:\n  validation_context: {" + trustedCa()
+                + ", match_typed_subject_alt_names: [{san_type: URI, matcher: {exact: \"spiffe://cluster.local/ns/default/sa/reviews\"}}]}");
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().contains("CERTIFICATE_VERIFY_FAILED:verify cert failed: SAN matcher"), r.body());
+        assertEquals(1, counter("ssl.fail_verify_san"));
+        assertEquals(1, counter("upstream_cx_connect_fail"));
+        assertTrue(LogFiles.awaitLine(log).startsWith("503 UF "), "UF");
+    }
+
+    @Test
+    void mutualTlsPresentsTheClientCertificate() throws Exception {
+        TestCertificates.Authority clientCa = TestCertificates.Authority.root("client-ca");
+        origin(clientCa.certificate());
+        TestCertificates.Pem client = clientCa.issue("sleep", "spiffe://cluster.local/ns/default/sa/sleep");
+        proxy("common_tls_context:\n  tls_certificates: [{certificate_chain: {filename: \"" + write("client.crt", client.certificate())
+                + "\"}, private_key: {filename: \"" + write("client.key", client.privateKey()) + "\"}}]\n  validation_context: {"
+                + trustedCa() + "}");
+        Curl.Result r = get();
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(List.of("CN=sleep"), origin.clientSubjects);
+    }
+
+    @Test
+    void withoutAClientCertificateATls12OriginRequiringOneRefusesTheHandshake() throws Exception {
+        // Under TLS 1.2 the server refuses within the handshake (under TLS 1.3 only after it, on the first read: a
+        // connection termination, for Envoy too).
+        origin(TestCertificates.Authority.root("client-ca").certificate(), "TLSv1.2");
+        proxy("common_tls_context:\n  validation_context: {" + trustedCa() + "}");
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().endsWith("transport failure reason: TLS_error:|268436496:SSL routines:OPENSSL_internal:"
+                + "SSLV3_ALERT_HANDSHAKE_FAILURE:TLS_error_end"), r.body());
+        assertEquals(1, counter("ssl.connection_error"));
+        assertEquals(1, counter("upstream_cx_connect_fail"));
+    }
+
+    @Test
+    void aMinimumOfTls13FailsAgainstATls12OnlyOrigin() throws Exception {
+        origin(null, "TLSv1.2");
+        proxy("common_tls_context:\n  tls_params: {tls_minimum_protocol_version: TLSv1_3}");
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().endsWith("transport failure reason: TLS_error:|268436526:SSL routines:OPENSSL_internal:"
+                + "TLSV1_ALERT_PROTOCOL_VERSION:TLS_error_end"), r.body());
+        assertEquals(1, counter("ssl.connection_error"));
+        origin.close();
+        proxy.close();
+        origin(null, "TLSv1.2");
+        proxy("common_tls_context:\n  tls_params: {tls_maximum_protocol_version: TLSv1_2}");
+        assertEquals(200, get().status(), "a maximum of TLS 1.2 speaks to it");
+    }
+}
