@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * DestinationRule tls SIMPLE and MUTUAL → the outbound clusters' UpstreamTlsContext, as Istio's constructUpstreamTLS,
  * setAutoSniAndAutoSanValidation and ApplyCustomSDSToClientCommonTLSContext (pilot/pkg/networking/core/cluster_tls.go,
- * pilot/pkg/security/model/authentication.go) write it, the Secrets inlined. The golden lives under golden/tls/, which
- * the proxy's loader check does not read until the proxy takes upstream TLS.
+ * pilot/pkg/security/model/authentication.go) write it, the Secrets inlined; TranslatedConfigLoadsInProxyTest
+ * feeds the golden to the proxy.
  */
 class UpstreamTlsTest {
     private static final String HTTPBIN = "httpbin.default.svc.cluster.local";
@@ -34,7 +34,7 @@ class UpstreamTlsTest {
     @Test
     void simpleVerifiesTheOriginAgainstTheCredentialsCacertSecret() {
         ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
-        Golden.assertMatches("tls/sidecar-dr-tls", r.toJson());
+        Golden.assertMatches("sidecar-dr-tls", r.toJson());
         assertTrue(r.warnings().isEmpty(), r.warnings().toString());
         Cluster c = cluster(r, "outbound|8000||" + HTTPBIN);
         UpstreamTlsContext tls = tls(c);
@@ -65,20 +65,34 @@ class UpstreamTlsTest {
     }
 
     @Test
-    void withoutSniTheHostIsTheSniAndVerifiedUnlessTold() {
+    void subsetsAndPortsHaveTheirOwnTls() {
         ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
         Cluster insecure = cluster(r, "outbound|8000|v2|" + HTTPBIN);
         assertFalse(tls(insecure).getCommonTlsContext().hasValidationContext(), "insecureSkipVerify: nothing verified");
+        assertEquals("v2.httpbin.example.com", tls(insecure).getSni());
+        Cluster portLevel = cluster(r, "outbound|80||sleep.default.svc.cluster.local");
+        assertEquals("sleep.example.com", tls(portLevel).getSni(), "the portLevelSettings entry's tls");
+        assertTrue(tls(portLevel).getCommonTlsContext().hasValidationContext());
+        assertFalse(cluster(r, "outbound|8000|v3|" + HTTPBIN).hasTransportSocket(), "DISABLE: plaintext");
+    }
+
+    /** Without sni (which the API refuses until the proxy has auto_sni), Istio's auto_sni and auto_san_validation. */
+    @Test
+    void withoutSniTheHostIsTheSniAndVerifiedUnlessTold() {
+        Cluster insecure = cluster(translate("{mode: SIMPLE, insecureSkipVerify: true}"), "outbound|8000||" + HTTPBIN);
         assertEquals("", tls(insecure).getSni());
         assertTrue(upstreamOptions(insecure).getAutoSni());
         assertFalse(upstreamOptions(insecure).getAutoSanValidation(), "insecureSkipVerify: no auto_san_validation");
 
-        Cluster portLevel = cluster(r, "outbound|80||sleep.default.svc.cluster.local");
-        assertTrue(tls(portLevel).getCommonTlsContext().hasValidationContext(), "the portLevelSettings entry's tls");
-        assertTrue(upstreamOptions(portLevel).getAutoSni());
-        assertTrue(upstreamOptions(portLevel).getAutoSanValidation(), "no sni and no subjectAltNames: the host is verified");
+        Cluster named = cluster(translate("{mode: SIMPLE, credentialName: own, subjectAltNames: [a]}",
+                secret("own", "ca.crt", "ca.crl")), "outbound|8000||" + HTTPBIN);
+        assertTrue(upstreamOptions(named).getAutoSni());
+        assertFalse(upstreamOptions(named).getAutoSanValidation(), "subjectAltNames name the peer");
 
-        assertFalse(cluster(r, "outbound|8000|v3|" + HTTPBIN).hasTransportSocket(), "DISABLE: plaintext");
+        Cluster verified = cluster(translate("{mode: SIMPLE, credentialName: own}", secret("own", "ca.crt", "ca.crl")),
+                "outbound|8000||" + HTTPBIN);
+        assertTrue(upstreamOptions(verified).getAutoSni());
+        assertTrue(upstreamOptions(verified).getAutoSanValidation(), "nothing else names the peer: the host is verified");
     }
 
     @Test
