@@ -191,8 +191,9 @@ final class IstioSupport {
         return rows;
     }
 
-    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket over raw_buffer, or over the "
-            + "tls socket of SIMPLE or MUTUAL (as Istio); no version is V1";
+    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket over raw_buffer; no version is V1; "
+            + "refused together with tls SIMPLE or MUTUAL (Istio sends the header before the TLS handshake, which the proxy "
+            + "does not do yet)";
 
     private static final String NO_MESH_CA = "SourceMesh has no mesh CA yet: ISTIO_MUTUAL needs the workload "
             + "certificates Istio's CA issues to every proxy; use SIMPLE or MUTUAL with credentialName";

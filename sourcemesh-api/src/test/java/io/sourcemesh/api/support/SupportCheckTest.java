@@ -420,4 +420,31 @@ class SupportCheckTest {
                 + "SourceMesh: put the CA in a Secret (cacert or ca.crt) and name it"),
                 refusedTls("{mode: SIMPLE, sni: r, credentialName: configmap://ca}"));
     }
+
+    /** A PROXY header before an originated TLS handshake (Istio's applyUpstreamProxyProtocol) is refused, merged or not. */
+    @Test
+    void aProxyHeaderOverOriginatedTlsIsRefused() throws Exception {
+        String why = ": Forbidden: proxyProtocol with tls mode SIMPLE or MUTUAL: Istio sends the PROXY header before the TLS "
+                + "handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy does not do yet";
+        assertEquals(List.of("spec.trafficPolicy.proxyProtocol" + why, "spec.subsets[1].trafficPolicy.proxyProtocol" + why,
+                "spec.subsets[2].trafficPolicy.tls" + why), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec:
+                  host: r
+                  trafficPolicy: {proxyProtocol: {}, tls: {mode: SIMPLE, credentialName: ca, sni: r}}
+                  subsets:
+                  - {name: inherits, trafficPolicy: {loadBalancer: {simple: RANDOM}}}
+                  - {name: own-header, trafficPolicy: {proxyProtocol: {version: V2}}}
+                  - {name: own-tls, trafficPolicy: {tls: {mode: MUTUAL, credentialName: pair, sni: r}}}
+                  - {name: plaintext, trafficPolicy: {tls: {mode: DISABLE}}}
+                """).refused().stream().map(FieldError::message).toList());
+        assertEquals(List.of(), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec: {host: r, trafficPolicy: {proxyProtocol: {}, tls: {mode: DISABLE}}}
+                """).refused());
+    }
 }

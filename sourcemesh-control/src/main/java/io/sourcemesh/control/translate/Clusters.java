@@ -101,7 +101,16 @@ final class Clusters {
                 warnings)) {
             return Optional.empty();
         }
-        UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));
+        JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");
+        if (c.hasTransportSocket() && proxyProtocol != null && !proxyProtocol.isNull()) {
+            // The proxy takes upstream_proxy_protocol over raw_buffer only: refused whole, Istio's shape would NACK every
+            // cluster of the push. The API refuses the pair where it sees it; a merge can still make it.
+            warnings.add(new TranslationWarning(where, "cluster " + name + ": proxyProtocol with tls mode "
+                    + trafficPolicy.path("tls").path("mode").asText() + " would send the PROXY header before the TLS "
+                    + "handshake, which the proxy does not do yet; cluster left out"));
+            return Optional.empty();
+        }
+        UpstreamProxyProtocol.apply(c, proxyProtocol);
         return Optional.of(c.build());
     }
 

@@ -10,8 +10,8 @@ import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 /**
  * DestinationRule {@code trafficPolicy.proxyProtocol} → the cluster's transport socket, as Istio's
  * applyUpstreamProxyProtocol (cluster_traffic_policy.go) builds it: the upstream_proxy_protocol socket wrapping
- * the cluster's TLS socket when it has one ({@link UpstreamTls}, applied first), else Istio's raw_buffer socket
- * (named "raw_buffer").
+ * the cluster's TLS socket when it has one ({@link UpstreamTls}, applied first; {@link Clusters} leaves such a
+ * cluster out while the proxy takes raw_buffer only), else Istio's raw_buffer socket (named "raw_buffer").
  */
 final class UpstreamProxyProtocol {
     static final String SOCKET_NAME = "envoy.transport_sockets.upstream_proxy_protocol";
