@@ -115,6 +115,23 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void aGatewayWithTheSecretInItsNamespaceOriginatesTls() {
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n  trafficPolicy:\n"
+                + "    tls: {mode: SIMPLE, credentialName: own, sni: a}\n"));
+        ObjectNode secret = secret("own", "cacert", "crl");
+        ((ObjectNode) secret.path("metadata")).put("namespace", "istio-system");
+        objects.add(secret);
+        MeshModel m = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(m, Fixtures.gateway(m));
+        assertEquals(pem("tls.crt"), tls(cluster(r, "outbound|8000||" + HTTPBIN)).getCommonTlsContext().getValidationContext()
+                .getTrustedCa().getInlineString(), "the gateway's own namespace's Secret");
+        assertTrue(translate("{mode: SIMPLE, credentialName: own, sni: a}", secret).cluster("outbound|8000||" + HTTPBIN).isEmpty(),
+                "a sidecar in default does not read istio-system's");
+    }
+
+    @Test
     void theCaSecretsCrlAndTheCredentialsOwnCa() {
         ProxyResources r = translate("{mode: SIMPLE, credentialName: own, sni: a}", secret("own", "ca.crt", "ca.crl"));
         CertificateValidationContext v = tls(cluster(r, "outbound|8000||" + HTTPBIN)).getCommonTlsContext().getValidationContext();
