@@ -187,4 +187,71 @@ class UpstreamTlsEndToEndTest {
         proxy("common_tls_context:\n  tls_params: {tls_maximum_protocol_version: TLSv1_2}");
         assertEquals(200, get().status(), "a maximum of TLS 1.2 speaks to it");
     }
+
+    /** tcp_proxy to a TLS echo origin: the handshake before the first byte is relayed, then the bytes both ways. */
+    @Test
+    void tcpProxyOriginatesTlsToo() throws Exception {
+        origin = TlsOrigin.start(serverCa.issue("echo", "echo.default.svc"), null, true);
+        proxy = Proxy.start(BootstrapLoader.loadText(tcpBootstrap(origin.port(), "sni: echo.default.svc\ncommon_tls_context:\n"
+                + "  validation_context: {" + trustedCa() + ", match_typed_subject_alt_names: [{san_type: DNS, matcher: {exact: echo.default.svc}}]}")), 1);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("tcp").getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("ping over tls\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            byte[] back = s.getInputStream().readNBytes(14);
+            assertEquals("ping over tls\n", new String(back, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        assertEquals(List.of("echo.default.svc"), origin.serverNames);
+        assertEquals(1, counter("ssl.handshake"));
+    }
+
+    /** tcp_proxy's connect failure: the client's connection is closed, UF and the transport failure reason logged. */
+    @Test
+    void tcpProxyCountsAFailedHandshakeAsAConnectFailure() throws Exception {
+        origin = TlsOrigin.start(serverCa.issue("echo", "echo.default.svc"), null, true);
+        String otherCa = TestCertificates.Authority.root("other-ca").certificate();
+        proxy = Proxy.start(BootstrapLoader.loadText(tcpBootstrap(origin.port(), "common_tls_context:\n"
+                + "  validation_context: {trusted_ca: {filename: \"" + write("other.crt", otherCa) + "\"}}")), 1);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("tcp").getPort())) {
+            s.setSoTimeout(10_000);
+            assertEquals(-1, s.getInputStream().read(), "closed, nothing relayed");
+        }
+        String line = LogFiles.awaitLine(log);
+        assertTrue(line.startsWith("UF,URX TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:"), line);
+        assertEquals(1, counter("upstream_cx_connect_fail"));
+        assertEquals(1, counter("ssl.fail_verify_error"));
+    }
+
+    private String tcpBootstrap(int port, String context) {
+        return """
+                static_resources:
+                  listeners:
+                  - name: tcp
+                    address: {socket_address: {address: 127.0.0.1, port_value: 0}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.tcp_proxy
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                          stat_prefix: tcp
+                          cluster: origin
+                          access_log:
+                          - name: envoy.access_loggers.file
+                            typed_config:
+                              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                              path: @LOG@
+                              log_format: {text_format_source: {inline_string: "%RESPONSE_FLAGS% %UPSTREAM_TRANSPORT_FAILURE_REASON%\\n"}}
+                  clusters:
+                  - name: origin
+                    connect_timeout: 1s
+                    load_assignment:
+                      cluster_name: origin
+                      endpoints:
+                      - lb_endpoints:
+                        - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: @PORT@}}}
+                    transport_socket:
+                      name: envoy.transport_sockets.tls
+                      typed_config:
+                        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                """.replace("@LOG@", log.toString()).replace("@PORT@", Integer.toString(port)) + context.indent(8);
+    }
 }
