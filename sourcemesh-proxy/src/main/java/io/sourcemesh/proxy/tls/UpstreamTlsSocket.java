@@ -12,9 +12,11 @@ import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.config.UpstreamTlsConfig;
@@ -111,11 +113,20 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
         return ready;
     }
 
+    /** The access log's view of a ready connection's TLS, made once per connection when its handshake succeeded. */
+    private static final AttributeKey<UpstreamTlsInfo> INFO = AttributeKey.valueOf(UpstreamTlsInfo.class, "info");
+
+    @Override
+    public TlsConnectionInfo tlsInfo(Channel ready) {
+        return ready.attr(INFO).get();
+    }
+
     private void handshaken(Channel ch, Future<Channel> handshake, ChannelPromise ready) {
         if (handshake.isSuccess()) {
             if (counters != null) {
                 counters.handshake().inc();
             }
+            ch.attr(INFO).set(new UpstreamTlsInfo(ch.pipeline().get(SslHandler.class)));
             ready.setSuccess();
             return;
         }

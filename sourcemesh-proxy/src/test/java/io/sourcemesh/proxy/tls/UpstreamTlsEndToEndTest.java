@@ -71,7 +71,8 @@ class UpstreamTlsEndToEndTest {
                     "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
                 """ + context.indent(4);
         proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port())
-                .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_TRANSPORT_FAILURE_REASON%")
+                .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_TLS_VERSION% %UPSTREAM_PEER_URI_SAN% %UPSTREAM_LOCAL_URI_SAN% "
+                        + "%RESPONSE_CODE_DETAILS% %UPSTREAM_TRANSPORT_FAILURE_REASON%")
                 .clusterFields(socket).yaml()), 1);
     }
 
@@ -123,7 +124,7 @@ class UpstreamTlsEndToEndTest {
                 r.body());
         assertTrue(r.body().endsWith(":TLS_error_end"), r.body());
         String line = LogFiles.awaitLine(log);
-        assertTrue(line.startsWith("503 UF upstream_reset_before_response_started{connection_failure,TLS_error:|268435581:SSL_routines:"
+        assertTrue(line.startsWith("503 UF - - - upstream_reset_before_response_started{connection_failure,TLS_error:|268435581:SSL_routines:"
                 + "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify_cert_failed:"), line);
         assertTrue(line.contains("} TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:"), line);
         assertEquals(1, counter("upstream_cx_connect_fail"));
@@ -142,7 +143,7 @@ class UpstreamTlsEndToEndTest {
         assertTrue(r.body().contains("CERTIFICATE_VERIFY_FAILED:verify cert failed: SAN matcher"), r.body());
         assertEquals(1, counter("ssl.fail_verify_san"));
         assertEquals(1, counter("upstream_cx_connect_fail"));
-        assertTrue(LogFiles.awaitLine(log).startsWith("503 UF "), "UF");
+        assertTrue(LogFiles.awaitLine(log).startsWith("503 UF - - - "), "UF, no upstream TLS to log");
     }
 
     @Test
@@ -156,6 +157,7 @@ class UpstreamTlsEndToEndTest {
         Curl.Result r = get();
         assertEquals(200, r.status(), r.toString());
         assertEquals(List.of("CN=sleep"), origin.clientSubjects);
+        assertEquals("200 - TLSv1.3 " + HTTPBIN + " spiffe://cluster.local/ns/default/sa/sleep via_upstream -", LogFiles.awaitLine(log));
     }
 
     @Test
@@ -202,6 +204,7 @@ class UpstreamTlsEndToEndTest {
         }
         assertEquals(List.of("echo.default.svc"), origin.serverNames);
         assertEquals(1, counter("ssl.handshake"));
+        assertEquals("- echo.default.svc -", LogFiles.awaitLine(log));
     }
 
     /** tcp_proxy's connect failure: the client's connection is closed, UF and the transport failure reason logged. */
@@ -216,7 +219,7 @@ class UpstreamTlsEndToEndTest {
             assertEquals(-1, s.getInputStream().read(), "closed, nothing relayed");
         }
         String line = LogFiles.awaitLine(log);
-        assertTrue(line.startsWith("UF,URX TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:"), line);
+        assertTrue(line.startsWith("UF,URX - TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:"), line);
         assertEquals(1, counter("upstream_cx_connect_fail"));
         assertEquals(1, counter("ssl.fail_verify_error"));
     }
@@ -239,7 +242,7 @@ class UpstreamTlsEndToEndTest {
                             typed_config:
                               "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                               path: @LOG@
-                              log_format: {text_format_source: {inline_string: "%RESPONSE_FLAGS% %UPSTREAM_TRANSPORT_FAILURE_REASON%\\n"}}
+                              log_format: {text_format_source: {inline_string: "%RESPONSE_FLAGS% %UPSTREAM_PEER_DNS_SAN% %UPSTREAM_TRANSPORT_FAILURE_REASON%\\n"}}
                   clusters:
                   - name: origin
                     connect_timeout: 1s
