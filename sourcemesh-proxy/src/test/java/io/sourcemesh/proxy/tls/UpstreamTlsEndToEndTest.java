@@ -104,6 +104,15 @@ class UpstreamTlsEndToEndTest {
     }
 
     @Test
+    void aSingleLabelSniIsSentToo() throws Exception {
+        // The JDK's TLS would leave out a name without a dot; Envoy sends whatever sni says.
+        origin(null);
+        proxy("sni: httpbin");
+        assertEquals(200, get().status());
+        assertEquals(List.of("httpbin"), origin.serverNames);
+    }
+
+    @Test
     void withoutSniNoneIsSentAndWithoutValidationContextNothingIsVerified() throws Exception {
         origin = TlsOrigin.start(TestCertificates.selfSigned("anyone", "elsewhere.example"), null, false);
         proxy("");
