@@ -199,6 +199,18 @@ class UpstreamTlsEndToEndTest {
         assertEquals(200, get().status(), "a maximum of TLS 1.2 speaks to it");
     }
 
+    @Test
+    void aClientKeyThatIsNotTheCertificatesFailsTheConfigNamingTheCluster() throws Exception {
+        origin(null);
+        TestCertificates.Pem a = serverCa.issue("a");
+        TestCertificates.Pem b = serverCa.issue("b");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.sourcemesh.proxy.config.ConfigException.class, () -> proxy(
+                "common_tls_context:\n  tls_certificates: [{certificate_chain: {filename: \"" + write("a.crt", a.certificate())
+                        + "\"}, private_key: {filename: \"" + write("b.key", b.privateKey()) + "\"}}]"));
+        assertTrue(e.getMessage().startsWith("clusters.origin.transport_socket.typed_config.common_tls_context.tls_certificates[0]"),
+                e.getMessage());
+    }
+
     /** tcp_proxy to a TLS echo origin: the handshake before the first byte is relayed, then the bytes both ways. */
     @Test
     void tcpProxyOriginatesTlsToo() throws Exception {
