@@ -211,6 +211,32 @@ class UpstreamTlsEndToEndTest {
                 e.getMessage());
     }
 
+    /** Outlier detection sees a failed handshake as the local connect failure it is (a 5xx of its consecutive_5xx). */
+    @Test
+    void aHostFailingVerificationIsEjected() throws Exception {
+        origin(null);
+        try (TlsOrigin impostor = TlsOrigin.start(TestCertificates.Authority.root("other-ca").issue("httpbin", HTTPBIN), null, false)) {
+            String socket = """
+                    common_lb_config: {healthy_panic_threshold: {value: 0}}
+                    outlier_detection: {consecutive_5xx: 1, enforcing_consecutive_5xx: 100, base_ejection_time: 60s, max_ejection_percent: 100}
+                    transport_socket:
+                      name: envoy.transport_sockets.tls
+                      typed_config:
+                        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                        common_tls_context: {validation_context: {@CA@}}
+                    """.replace("@CA@", trustedCa());
+            proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigins(impostor.port(), origin.port()).clusterFields(socket)
+                    .yaml()), 1);
+            List<Integer> codes = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                codes.add(get().status());
+            }
+            assertEquals(1, codes.stream().filter(c -> c == 503).count(), "one failed handshake, then ejected: " + codes);
+            assertEquals(1, proxy.stats().counters().get("cluster.origin.outlier_detection.ejections_enforced_consecutive_5xx"));
+            assertEquals(1, counter("ssl.fail_verify_error"));
+        }
+    }
+
     /** tcp_proxy to a TLS echo origin: the handshake before the first byte is relayed, then the bytes both ways. */
     @Test
     void tcpProxyOriginatesTlsToo() throws Exception {
