@@ -61,6 +61,14 @@ final class TlsTranslator {
         if (tls.getSni().length() > 255) {
             throw new ConfigException(at(path, "sni"), "is longer than 255 characters");
         }
+        if (!tls.getSni().isEmpty()) {
+            try {
+                new javax.net.ssl.SNIHostName(tls.getSni());
+            } catch (IllegalArgumentException e) {
+                // Envoy would send any string; the JDK's TLS sends only a host name.
+                throw new ConfigException(at(path, "sni"), tls.getSni() + " is not a host name the TLS client can send: " + e.getMessage());
+            }
+        }
         TlsContextConfig context = new TlsContextConfig(common.certificates(), common.min(), common.max(), common.alpn(),
                 common.validation(), false);
         return new UpstreamTlsConfig(tls.getSni().isEmpty() ? Optional.empty() : Optional.of(tls.getSni()), context);

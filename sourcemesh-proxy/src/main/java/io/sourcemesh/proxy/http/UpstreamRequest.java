@@ -177,7 +177,7 @@ final class UpstreamRequest implements ChannelFutureListener {
             cluster.cxMaxRequests.inc();
         }
         handler.codec.upgradeAsked(router.upgrade());
-        stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress());
+        stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch));
         ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
         ChannelFuture last = null;
         HttpContent queued;

@@ -180,7 +180,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             cluster.cxActive.dec();
                             host.connectionClosed();
                         });
-                        stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress());
+                        stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress()).upstreamTls(socket.tlsInfo(upstream));
                         fromClient.peer(downstream.pipeline().context("relay"), upstream);
                         upstream.read();
                         if (splice && downstream.isOpen()) {

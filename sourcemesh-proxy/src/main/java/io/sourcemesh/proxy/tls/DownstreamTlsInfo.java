@@ -105,10 +105,15 @@ final class DownstreamTlsInfo implements TlsConnectionInfo, GenericFutureListene
     public String sessionId() {
         if (sessionId == null) {
             SSLSession s = session();
-            byte[] id = s == null || "TLSv1.3".equals(s.getProtocol()) ? null : s.getId();
-            sessionId = id == null ? null : HexFormat.of().formatHex(id);
+            sessionId = s == null ? null : sessionId(s);
         }
         return sessionId;
+    }
+
+    /** A completed session's id as Envoy prints it (see {@link #sessionId()}); null under TLS 1.3. */
+    static String sessionId(SSLSession s) {
+        byte[] id = "TLSv1.3".equals(s.getProtocol()) ? null : s.getId();
+        return id == null ? null : HexFormat.of().formatHex(id);
     }
 
     @Override

@@ -12,9 +12,11 @@ import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.config.UpstreamTlsConfig;
@@ -22,12 +24,15 @@ import io.sourcemesh.proxy.network.ChannelErrors;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManager;
 
@@ -43,6 +48,8 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
     private final SslContext context;
     /** The SNI sent; null: none (Envoy sends none without {@code sni}). */
     private final String sni;
+    /** {@link #sni} as the engine's server names, set on each engine: the JDK would send none for a name without a dot. */
+    private final List<SNIServerName> serverNames;
     private final Counters counters;
 
     private record Counters(Stats.Counter handshake, Stats.Counter connectionError, Stats.Counter[] failVerify) {}
@@ -50,6 +57,7 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
     private UpstreamTlsSocket(SslContext context, String sni, Counters counters) {
         this.context = context;
         this.sni = sni;
+        this.serverNames = sni == null ? null : List.of(new SNIHostName(sni));
         this.counters = counters;
     }
 
@@ -83,10 +91,17 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                InetSocketAddress peer = ch.remoteAddress() instanceof InetSocketAddress a ? a : null;
-                SslHandler tls = sni != null
-                        ? context.newHandler(ch.alloc(), sni, peer == null ? -1 : peer.getPort())
-                        : context.newHandler(ch.alloc());
+                SslHandler tls;
+                if (sni != null) {
+                    // The peer host keys the JDK's session cache (resumption, as Envoy's max_session_keys default of 1).
+                    tls = context.newHandler(ch.alloc(), sni, -1);
+                    SSLEngine engine = tls.engine();
+                    SSLParameters params = engine.getSSLParameters();
+                    params.setServerNames(serverNames);
+                    engine.setSSLParameters(params);
+                } else {
+                    tls = context.newHandler(ch.alloc());
+                }
                 // Envoy's connect_timeout covers the handshake: the connection is not connected before it ends.
                 tls.setHandshakeTimeoutMillis(Math.max(1, connectTimeout.toMillis()));
                 ch.pipeline().addLast("upstream-tls", tls);
@@ -111,11 +126,20 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
         return ready;
     }
 
+    /** The access log's view of a ready connection's TLS, made once per connection when its handshake succeeded. */
+    private static final AttributeKey<UpstreamTlsInfo> INFO = AttributeKey.valueOf(UpstreamTlsInfo.class, "info");
+
+    @Override
+    public TlsConnectionInfo tlsInfo(Channel ready) {
+        return ready.attr(INFO).get();
+    }
+
     private void handshaken(Channel ch, Future<Channel> handshake, ChannelPromise ready) {
         if (handshake.isSuccess()) {
             if (counters != null) {
                 counters.handshake().inc();
             }
+            ch.attr(INFO).set(new UpstreamTlsInfo(ch.pipeline().get(SslHandler.class)));
             ready.setSuccess();
             return;
         }

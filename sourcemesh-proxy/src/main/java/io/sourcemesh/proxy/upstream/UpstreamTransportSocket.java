@@ -1,9 +1,11 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.sourcemesh.l4.ProxyHeader;
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import java.io.IOException;
@@ -42,6 +44,11 @@ public interface UpstreamTransportSocket {
      */
     default ChannelFuture ready(ChannelFuture connected) {
         return connected;
+    }
+
+    /** The TLS of a ready connection of this socket, for the access log; null for a plaintext one (no allocation). */
+    default TlsConnectionInfo tlsInfo(Channel ready) {
+        return null;
     }
 
     /**

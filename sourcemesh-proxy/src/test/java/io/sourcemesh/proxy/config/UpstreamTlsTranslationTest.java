@@ -72,6 +72,8 @@ class UpstreamTlsTranslationTest {
 
     @Test
     void fieldsNotImplementedAreRefusedByPath() {
+        rejects(cluster("sni: \"a..b\""), SOCKET + ".sni: a..b is not a host name the TLS client can send: "
+                + "Empty label is not a legal name");
         rejects(cluster("allow_renegotiation: true"), SOCKET + ".allow_renegotiation: field is not supported");
         rejects(cluster("max_session_keys: 4"), SOCKET + ".max_session_keys: field is not supported");
         rejects(cluster("auto_host_sni: true"), SOCKET + ".auto_host_sni: field is not supported");
