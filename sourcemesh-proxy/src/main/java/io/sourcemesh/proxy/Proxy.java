@@ -176,7 +176,12 @@ public final class Proxy implements AutoCloseable {
             retireBuilt(versions);
             throw ex;
         }
-        clusters.update(next.clusters());
+        try {
+            clusters.update(next.clusters());
+        } catch (RuntimeException ex) { // a cluster's transport socket could not be built: nothing changed
+            retireBuilt(versions);
+            throw ex;
+        }
         List<ListenerRuntime> bound = new ArrayList<>();
         try {
             for (Map.Entry<String, ListenerRuntime.Version> e : versions.entrySet()) {

@@ -13,9 +13,9 @@ import java.util.function.BiConsumer;
  * them: the entries as validatePortTrafficPolicies; for consistentHash the CRD's oneOf groups
  * (manifests/charts/base/files/crd-all.gen.yaml: at most one hash key, at most one of ringHash and maglev) and Istio's
  * validateLoadBalancer (pkg/config/validation/validation.go), in Istio's words under the field's path, for the rule's
- * trafficPolicy, its portLevelSettings and each subset's; so are tcpKeepalive's durations (validateConnectionPool) and
- * consecutiveLocalOriginFailures without the split (validateOutlierDetection). Istio's warning about the deprecated minimumRingSize is
- * {@link #warnings}.
+ * trafficPolicy, its portLevelSettings and each subset's; so are tcpKeepalive's durations (validateConnectionPool),
+ * consecutiveLocalOriginFailures without the split (validateOutlierDetection) and the client TLS settings (Istio's
+ * ValidateTLS). Istio's warning about the deprecated minimumRingSize is {@link #warnings}.
  */
 public final class DestinationRuleRules {
     private static final List<String> HASH_KEYS = List.of("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName");
@@ -35,6 +35,7 @@ public final class DestinationRuleRules {
             portLevelSettings("spec.subsets[" + i + "].trafficPolicy", subsets.get(i).path("trafficPolicy"), errors);
         }
         forEachConsistentHash(spec, (at, ch) -> checkConsistentHash(at, ch, errors));
+        forEachTls(spec, (at, tls) -> checkTls(at, tls, errors));
         forEachPolicy(spec, (at, policy) -> {
             tcpKeepalive(at + ".connectionPool.tcp.tcpKeepalive", policy.path("connectionPool").path("tcp").path("tcpKeepalive"),
                     errors);
@@ -82,6 +83,60 @@ public final class DestinationRuleRules {
                 each.accept(ats.get(k) + ".portLevelSettings[" + i + "]", ports.get(i));
             }
         }
+    }
+
+    /**
+     * Every client TLS setting of the rule, with its path: the trafficPolicy's, its portLevelSettings entries', and each
+     * subset's likewise.
+     */
+    public static void forEachTls(JsonNode spec, BiConsumer<String, JsonNode> each) {
+        forEachPolicy(spec, (at, policy) -> tls(at, policy, each));
+    }
+
+    private static void tls(String at, JsonNode policy, BiConsumer<String, JsonNode> each) {
+        JsonNode tls = policy.path("tls");
+        if (tls.isObject()) {
+            each.accept(at + ".tls", tls);
+        }
+    }
+
+    /**
+     * Istio's ValidateTLS for ClientTLSSettings (pkg/config/validation/agent/validation.go), its messages: with
+     * insecureSkipVerify no CA or SAN may be named (SIMPLE: nor credentialName, which would only give a CA); with
+     * credentialName no file; MUTUAL without credentialName needs the client certificate and key.
+     */
+    private static void checkTls(String at, JsonNode tls, List<FieldError> errors) {
+        String mode = tls.path("mode").asText("");
+        boolean simple = mode.equals("SIMPLE");
+        boolean mutual = mode.equals("MUTUAL");
+        boolean sans = tls.path("subjectAltNames").size() > 0;
+        if (tls.path("insecureSkipVerify").asBoolean(false)) {
+            if (simple && (set(tls, "caCertificates") || set(tls, "credentialName") || sans)) {
+                errors.add(invalid(at, "cannot specify CaCertificates or CredentialName or SubjectAltNames when "
+                        + "InsecureSkipVerify is set true"));
+            }
+            if (mutual && (set(tls, "caCertificates") || sans)) {
+                errors.add(invalid(at, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true"));
+            }
+        }
+        if ((simple || mutual) && set(tls, "credentialName")) {
+            if (set(tls, "clientCertificate") || set(tls, "caCertificates") || set(tls, "privateKey") || set(tls, "caCrl")) {
+                errors.add(invalid(at, "cannot specify client certificates or CA certificate or CA CRL If credentialName is set"));
+            }
+            return;
+        }
+        if (mutual) {
+            if (!set(tls, "clientCertificate")) {
+                errors.add(invalid(at, "client certificate required for mutual tls"));
+            }
+            if (!set(tls, "privateKey")) {
+                errors.add(invalid(at, "private key required for mutual tls"));
+            }
+        }
+    }
+
+    private static boolean set(JsonNode tls, String field) {
+        return !tls.path(field).asText("").isEmpty();
     }
 
     /**

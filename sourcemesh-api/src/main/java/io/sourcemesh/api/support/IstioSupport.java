@@ -219,11 +219,17 @@ final class IstioSupport {
         return rows;
     }
 
-    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket over raw_buffer; no version is V1";
+    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket over raw_buffer; no version is V1; "
+            + "refused together with tls SIMPLE or MUTUAL (Istio sends the header before the TLS handshake, which the proxy "
+            + "does not do yet)";
 
-    private static final String NO_TLS_ORIGINATION = "SourceMesh does not originate TLS yet: the proxies would "
-            + "send plaintext upstream";
-    private static final String[] CLIENT_TLS = {"SIMPLE", "MUTUAL", "ISTIO_MUTUAL"};
+    private static final String NO_MESH_CA = "SourceMesh has no mesh CA yet: ISTIO_MUTUAL needs the workload "
+            + "certificates Istio's CA issues to every proxy; use SIMPLE or MUTUAL with credentialName";
+
+    /** Istio reads these files in the proxy's pod (through its agent's SDS); SourceMesh's pods mount no volumes. */
+    private static String podFile(String what, String instead) {
+        return "a file path in the proxy's pod, and SourceMesh's pods have no volumes to read " + what + " from; " + instead;
+    }
 
     /**
      * A policy's portLevelSettings, as Istio's GetPortLevelTrafficPolicy and MergeSubsetTrafficPolicy (pilot/pkg/networking/
@@ -283,8 +289,31 @@ final class IstioSupport {
                 supported(at + ".outlierDetection.consecutiveLocalOriginFailures", "the cluster's "
                         + "consecutive_local_origin_failure, enforced at 100%, as Istio (Envoy's default 5 when unset); "
                         + "refused without splitExternalLocalOriginErrors, as Istio's validation"),
-                supported(at + ".tls.mode", "plaintext upstream: only DISABLE").refusing(NO_TLS_ORIGINATION, CLIENT_TLS),
-                warned(at + ".tls.*", "client TLS settings need a TLS mode, which is refused"));
+                supported(at + ".tls.mode", "DISABLE: plaintext; SIMPLE and MUTUAL: the cluster's UpstreamTlsContext (TLS "
+                        + "1.2 to 1.3), as Istio's constructUpstreamTLS; a cluster whose TLS cannot be built (its Secret "
+                        + "missing in the proxy's namespace) is left out, named in the warnings, so its requests fail rather "
+                        + "than go out unverified").refusing(NO_MESH_CA, "ISTIO_MUTUAL"),
+                supported(at + ".tls.credentialName", "Secrets in each client proxy's namespace, where Istio's SDS reads "
+                        + "them, inlined: MUTUAL's key pair from <credentialName> (tls.crt/tls.key or cert/key), the server's "
+                        + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "
+                        + "Istio takes it on a sidecar only from a DestinationRule with a workloadSelector (from another it "
+                        + "sends no TLS); SourceMesh, which ignores workloadSelector, takes it on every proxy; without it, "
+                        + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
+                        + "SourceMesh's pods do not have); a configmap:// name is refused"),
+                supported(at + ".tls.sni", "the SNI sent; required for SIMPLE and MUTUAL: without it Istio sends each "
+                        + "request's host as the SNI and verifies the certificate against it (Envoy's auto_sni and "
+                        + "auto_san_validation), which the proxy does not do yet"),
+                supported(at + ".tls.subjectAltNames", "the server's certificate must carry one of them (exact, Envoy's "
+                        + "match_subject_alt_names)"),
+                supported(at + ".tls.insecureSkipVerify", "the server's certificate is not verified"),
+                refused(at + ".tls.caCertificates", podFile("the CA", "name a Secret holding it (cacert or ca.crt) in "
+                        + "credentialName")),
+                refused(at + ".tls.clientCertificate", podFile("the client certificate", "name a kubernetes.io/tls "
+                        + "Secret in credentialName")),
+                refused(at + ".tls.privateKey", podFile("the client key", "name a kubernetes.io/tls Secret in "
+                        + "credentialName")),
+                refused(at + ".tls.caCrl", podFile("the CRL", "put it beside the CA in credentialName's Secret (crl or "
+                        + "ca.crl)")));
     }
 
     private static List<FieldSupport> envoyFilter() {

@@ -78,6 +78,8 @@ public final class SupportCheck {
         }
         if (kind.get().kind().equals("DestinationRule")) {
             istio.addAll(io.sourcemesh.api.resource.DestinationRuleRules.warnings(object));
+            io.sourcemesh.api.resource.DestinationRuleRules.forEachTls(object.path("spec"), (at, tls) -> clientTls(at, tls, refused));
+            proxyProtocolOverTls(object.path("spec"), refused);
         }
         if (kind.get().kind().equals("ServiceEntry")) {
             warned.addAll(ServiceEntryRules.notTranslated(object));
@@ -111,6 +113,69 @@ public final class SupportCheck {
                                 + "terminate TLS at the gateway)"));
             }
         }
+    }
+
+    /**
+     * What SourceMesh cannot do of a DestinationRule's SIMPLE or MUTUAL tls that Istio takes: no sni (Istio's auto_sni and
+     * auto_san_validation, pilot/pkg/networking/core/cluster_tls.go setAutoSniAndAutoSanValidation, take the SNI and the
+     * name to verify from each request), SIMPLE verified against the pod's system CA bundle (Istio's default without
+     * caCertificates or credentialName), a ConfigMap credential. Refused rather than sent with less verification.
+     */
+    private static void clientTls(String at, JsonNode tls, List<FieldError> refused) {
+        String mode = tls.path("mode").asText("");
+        if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL")) {
+            return;
+        }
+        String credential = tls.path("credentialName").asText("");
+        if (tls.path("sni").asText("").isEmpty()) {
+            refused.add(new FieldError(at + ".sni", at + ".sni: Required value: without sni Istio sends each request's host "
+                    + "as the SNI and verifies the server's certificate against it (Envoy's auto_sni and auto_san_validation), "
+                    + "which SourceMesh's proxy does not do yet: set sni (and subjectAltNames for the name to verify)"));
+        }
+        if (mode.equals("SIMPLE") && credential.isEmpty() && tls.path("caCertificates").asText("").isEmpty()
+                && !tls.path("insecureSkipVerify").asBoolean(false)) {
+            refused.add(new FieldError(at + ".credentialName", at + ".credentialName: Required value: SIMPLE without "
+                    + "credentialName verifies the server against the system CA bundle of the proxy's pod (Istio's "
+                    + "default), which SourceMesh's pods do not have: name a Secret holding the CA (cacert or ca.crt) in "
+                    + "credentialName, or set insecureSkipVerify: true"));
+        }
+        if (credential.startsWith("configmap://")) {
+            refused.add(new FieldError(at + ".credentialName", at + ".credentialName: Forbidden: a ConfigMap credential "
+                    + "(configmap://) is not read by SourceMesh: put the CA in a Secret (cacert or ca.crt) and name it"));
+        }
+    }
+
+    private static final String PROXY_HEADER_OVER_TLS = "proxyProtocol with tls mode SIMPLE or MUTUAL: Istio sends the PROXY "
+            + "header before the TLS handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy "
+            + "does not do yet";
+
+    /**
+     * proxyProtocol and an originating tls on one cluster: the rule's policy, or a subset's merged over it (Istio's
+     * MergeTrafficPolicy: each field the subset sets replaces the rule's).
+     */
+    private static void proxyProtocolOverTls(JsonNode spec, List<FieldError> refused) {
+        JsonNode rule = spec.path("trafficPolicy");
+        boolean ruleHeader = rule.hasNonNull("proxyProtocol");
+        boolean ruleTls = originates(rule.path("tls"));
+        if (ruleHeader && ruleTls) {
+            refused.add(new FieldError("spec.trafficPolicy.proxyProtocol", "spec.trafficPolicy.proxyProtocol: Forbidden: "
+                    + PROXY_HEADER_OVER_TLS));
+        }
+        JsonNode subsets = spec.path("subsets");
+        for (int i = 0; i < subsets.size(); i++) {
+            JsonNode own = subsets.get(i).path("trafficPolicy");
+            boolean header = own.hasNonNull("proxyProtocol") || ruleHeader;
+            boolean tls = own.hasNonNull("tls") ? originates(own.path("tls")) : ruleTls;
+            if (header && tls && (own.hasNonNull("proxyProtocol") || own.hasNonNull("tls"))) {
+                String at = "spec.subsets[" + i + "].trafficPolicy." + (own.hasNonNull("proxyProtocol") ? "proxyProtocol" : "tls");
+                refused.add(new FieldError(at, at + ": Forbidden: " + PROXY_HEADER_OVER_TLS));
+            }
+        }
+    }
+
+    private static boolean originates(JsonNode tls) {
+        String mode = tls.path("mode").asText("");
+        return mode.equals("SIMPLE") || mode.equals("MUTUAL");
     }
 
     /** The server warnings {@code apply} prints for a batch: one per unimplemented field of each object. */

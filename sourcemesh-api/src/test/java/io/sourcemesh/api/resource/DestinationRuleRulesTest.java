@@ -161,4 +161,42 @@ class DestinationRuleRulesTest {
                 + "consecutive local origin failures is specified, but split external local origin errors is set to false"),
                 errors("{outlierDetection: {consecutiveLocalOriginFailures: 3}}"));
     }
+
+    /** Istio's ValidateTLS (pkg/config/validation/agent/validation.go), its messages, wherever a policy has tls. */
+    @Test
+    void clientTlsIsRefusedAsIstiosValidateTls() throws Exception {
+        assertEquals(List.of(), errors("{tls: {mode: SIMPLE, credentialName: ca, sni: a, subjectAltNames: [a]}}"));
+        assertEquals(List.of(), errors("{tls: {mode: MUTUAL, credentialName: pair, sni: a, insecureSkipVerify: true}}"),
+                "MUTUAL's credentialName also holds the key pair");
+        assertEquals(List.of(), errors("{tls: {mode: DISABLE, insecureSkipVerify: true, subjectAltNames: [a]}}"),
+                "only SIMPLE and MUTUAL are checked");
+        assertEquals(List.of("spec.trafficPolicy.tls: Invalid value: cannot specify CaCertificates or CredentialName or "
+                + "SubjectAltNames when InsecureSkipVerify is set true"),
+                errors("{tls: {mode: SIMPLE, credentialName: ca, sni: a, insecureSkipVerify: true}}"));
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls: Invalid value: cannot specify CaCertificates or "
+                + "SubjectAltNames when InsecureSkipVerify is set true"), errors("{portLevelSettings: [{port: {number: 80}, "
+                + "tls: {mode: MUTUAL, credentialName: pair, sni: a, subjectAltNames: [a], insecureSkipVerify: true}}]}"));
+        assertEquals(List.of("spec.trafficPolicy.tls: Invalid value: cannot specify client certificates or CA certificate or "
+                + "CA CRL If credentialName is set", "spec.trafficPolicy.tls.caCrl: Forbidden: a file path in the proxy's pod, "
+                + "and SourceMesh's pods have no volumes to read the CRL from; put it beside the CA in credentialName's Secret "
+                + "(crl or ca.crl)"), errors("{tls: {mode: SIMPLE, credentialName: ca, sni: a, caCrl: /crl.pem}}"),
+                "Istio's refusal, then SourceMesh's of the file");
+        assertEquals(List.of("spec.trafficPolicy.tls: Invalid value: client certificate required for mutual tls",
+                "spec.trafficPolicy.tls: Invalid value: private key required for mutual tls"),
+                errors("{tls: {mode: MUTUAL, sni: a}}"));
+        assertEquals(List.of("spec.subsets[0].trafficPolicy.tls: Invalid value: private key required for mutual tls",
+                "spec.subsets[0].trafficPolicy.tls.clientCertificate: Forbidden: a file path in the proxy's pod, and "
+                + "SourceMesh's pods have no volumes to read the client certificate from; name a kubernetes.io/tls Secret "
+                + "in credentialName"),
+                Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: app
+                  subsets:
+                  - name: v1
+                    trafficPolicy: {tls: {mode: MUTUAL, sni: a, clientCertificate: /c.pem}}
+                """)).stream().map(FieldError::message).toList());
+    }
 }

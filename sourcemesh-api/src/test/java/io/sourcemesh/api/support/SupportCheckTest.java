@@ -384,4 +384,90 @@ class SupportCheckTest {
                 spec: {action: DENY, rules: [{from: [{source: {namespaces: [foo]}}]}]}
                 """));
     }
+
+    private static List<String> refusedTls(String tls) throws Exception {
+        return check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec: {host: r, subsets: [{name: v1, trafficPolicy: {tls: %s}}]}
+                """.formatted(tls)).refused().stream().map(FieldError::message).toList();
+    }
+
+    /**
+     * DestinationRule tls SIMPLE and MUTUAL are taken with credentialName and sni; what SourceMesh cannot do is refused,
+     * never taken with less verification: ISTIO_MUTUAL (no mesh CA), files in the pod, no sni (Istio's auto_sni and
+     * auto_san_validation), SIMPLE against the pod's system CA bundle, a ConfigMap credential.
+     */
+    @Test
+    void clientTlsIsTakenWithASecretAndAnSni() throws Exception {
+        String at = "spec.subsets[0].trafficPolicy.tls";
+        SupportCheck.Findings ok = check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec:
+                  host: r
+                  trafficPolicy: {tls: {mode: SIMPLE, credentialName: ca, sni: r.example.com, subjectAltNames: [r.example.com]}}
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      portLevelSettings: [{port: {number: 80}, tls: {mode: MUTUAL, credentialName: pair, sni: r}}]
+                  - name: v2
+                    trafficPolicy: {tls: {mode: SIMPLE, sni: r, insecureSkipVerify: true}}
+                """);
+        assertEquals(List.of(), ok.warned());
+        assertEquals(List.of(), ok.refused());
+        assertEquals(List.of(at + ".mode: Unsupported value: \"ISTIO_MUTUAL\": SourceMesh has no mesh CA yet: ISTIO_MUTUAL "
+                + "needs the workload certificates Istio's CA issues to every proxy; use SIMPLE or MUTUAL with credentialName"),
+                refusedTls("{mode: ISTIO_MUTUAL}"));
+        assertEquals(List.of(at + ".sni: Required value: without sni Istio sends each request's host as the SNI and verifies "
+                + "the server's certificate against it (Envoy's auto_sni and auto_san_validation), which SourceMesh's proxy "
+                + "does not do yet: set sni (and subjectAltNames for the name to verify)"),
+                refusedTls("{mode: SIMPLE, credentialName: ca}"));
+        assertEquals(List.of(at + ".credentialName: Required value: SIMPLE without credentialName verifies the server "
+                + "against the system CA bundle of the proxy's pod (Istio's default), which SourceMesh's pods do not have: "
+                + "name a Secret holding the CA (cacert or ca.crt) in credentialName, or set insecureSkipVerify: true"),
+                refusedTls("{mode: SIMPLE, sni: r}"));
+        assertEquals(List.of(at + ".caCertificates: Forbidden: a file path in the proxy's pod, and SourceMesh's pods have no "
+                + "volumes to read the CA from; name a Secret holding it (cacert or ca.crt) in credentialName"),
+                refusedTls("{mode: SIMPLE, sni: r, caCertificates: /etc/ca.pem}"));
+        assertEquals(List.of(at + ".clientCertificate", at + ".privateKey"), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec: {host: r, subsets: [{name: v1, trafficPolicy: {tls: {mode: MUTUAL, sni: r, insecureSkipVerify: true,
+                  clientCertificate: /c.pem, privateKey: /k.pem}}}]}
+                """).refused().stream().map(FieldError::path).toList());
+        assertEquals(List.of(at + ".credentialName: Forbidden: a ConfigMap credential (configmap://) is not read by "
+                + "SourceMesh: put the CA in a Secret (cacert or ca.crt) and name it"),
+                refusedTls("{mode: SIMPLE, sni: r, credentialName: configmap://ca}"));
+    }
+
+    /** A PROXY header before an originated TLS handshake (Istio's applyUpstreamProxyProtocol) is refused, merged or not. */
+    @Test
+    void aProxyHeaderOverOriginatedTlsIsRefused() throws Exception {
+        String why = ": Forbidden: proxyProtocol with tls mode SIMPLE or MUTUAL: Istio sends the PROXY header before the TLS "
+                + "handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy does not do yet";
+        assertEquals(List.of("spec.trafficPolicy.proxyProtocol" + why, "spec.subsets[1].trafficPolicy.proxyProtocol" + why,
+                "spec.subsets[2].trafficPolicy.tls" + why), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec:
+                  host: r
+                  trafficPolicy: {proxyProtocol: {}, tls: {mode: SIMPLE, credentialName: ca, sni: r}}
+                  subsets:
+                  - {name: inherits, trafficPolicy: {loadBalancer: {simple: RANDOM}}}
+                  - {name: own-header, trafficPolicy: {proxyProtocol: {version: V2}}}
+                  - {name: own-tls, trafficPolicy: {tls: {mode: MUTUAL, credentialName: pair, sni: r}}}
+                  - {name: plaintext, trafficPolicy: {tls: {mode: DISABLE}}}
+                """).refused().stream().map(FieldError::message).toList());
+        assertEquals(List.of(), check("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: r}
+                spec: {host: r, trafficPolicy: {proxyProtocol: {}, tls: {mode: DISABLE}}}
+                """).refused());
+    }
 }

@@ -12,7 +12,7 @@ import io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.mesh.StatusTarget;
-import io.sourcemesh.cluster.mesh.VirtualServiceWarnings;
+import io.sourcemesh.cluster.mesh.PushWarnings;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
@@ -163,14 +163,17 @@ final class MeshPush {
         return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher));
     }
 
-    /** The EnvoyFilters among {@code applied} the proxies refused in the last push, and what it left out of its VirtualServices. */
+    /**
+     * The EnvoyFilters among {@code applied} the proxies refused in the last push, and what it left out of its
+     * VirtualServices and DestinationRules.
+     */
     List<String> applyWarnings(List<KubeObject> applied) {
         MeshPusher.Outcome o = lastOutcome;
         if (o == null) {
             return List.of();
         }
         List<String> out = new ArrayList<>(EnvoyFilterReports.applyWarnings(applied, EnvoyFilterReports.Push.of(o, pusher)));
-        out.addAll(VirtualServiceWarnings.applyWarnings(applied, o.warnings()));
+        out.addAll(PushWarnings.applyWarnings(applied, o.warnings()));
         return out;
     }
 

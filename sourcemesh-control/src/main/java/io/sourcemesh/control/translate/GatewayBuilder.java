@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -31,10 +30,6 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Secret;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -169,7 +164,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model, warnings));
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -555,7 +550,7 @@ final class GatewayBuilder {
     private Optional<CertificateValidationContext> clientValidation(Server s, JsonNode tls) {
         JsonNode names = tls.path("credentialNames");
         String credential = names.isArray() && !names.isEmpty() ? names.get(0).asText("") : tls.path("credentialName").asText("");
-        String caName = credential + "-cacert";
+        String caName = credential + Credentials.CA_SUFFIX;
         Optional<Secret> secret = model.secret(proxy.namespace(), caName).or(() -> model.secret(proxy.namespace(), credential));
         String mode = tls.path("mode").asText();
         if (secret.isEmpty()) {
@@ -563,25 +558,20 @@ final class GatewayBuilder {
                     + proxy.namespace() + "/" + caName + " not found; server left out"));
             return Optional.empty();
         }
-        Map<String, byte[]> data = secret.get().data();
-        boolean generic = nonEmpty(data.get("cacert"));
-        byte[] ca = generic ? data.get("cacert") : data.get("ca.crt");
+        Credentials.Root root = Credentials.root(secret.get());
         String where = "secret " + proxy.namespace() + "/" + secret.get().name();
-        if (!nonEmpty(ca)) {
+        if (root == null) {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " needs the clients' CA: " + where
                     + " has no cacert or ca.crt; server left out"));
             return Optional.empty();
         }
-        if (!parsesAsCertificate(ca)) {
-            warnings.add(new TranslationWarning(serverName(s), where + " " + (generic ? "cacert" : "ca.crt")
-                    + " is not a PEM certificate; server left out"));
+        if (!Credentials.parsesAsCertificate(root.ca())) {
+            warnings.add(new TranslationWarning(serverName(s), where + " " + root.keyName() + " is not a PEM certificate; server left out"));
             return Optional.empty();
         }
-        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder()
-                .setTrustedCa(DataSource.newBuilder().setInlineString(new String(ca, StandardCharsets.UTF_8)));
-        byte[] crl = data.get(generic ? "crl" : "ca.crl");
-        if (nonEmpty(crl)) {
-            v.setCrl(DataSource.newBuilder().setInlineString(new String(crl, StandardCharsets.UTF_8)));
+        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(Credentials.inline(root.ca()));
+        if (Credentials.nonEmpty(root.crl())) {
+            v.setCrl(Credentials.inline(root.crl()));
         }
         for (JsonNode san : tls.path("subjectAltNames")) {
             v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san.asText()));
@@ -644,37 +634,14 @@ final class GatewayBuilder {
                     + " not found" + hint + "; server left out"));
             return Optional.empty();
         }
-        Map<String, byte[]> data = secret.get().data();
-        // Istio's ExtractCertInfo: the generic pair (cert, key) when both are non-empty, else the kubernetes.io/tls pair.
-        boolean generic = nonEmpty(data.get("cert")) && nonEmpty(data.get("key"));
-        byte[] crt = data.get(generic ? "cert" : "tls.crt");
-        byte[] key = data.get(generic ? "key" : "tls.key");
-        String problem = !nonEmpty(crt) || !nonEmpty(key) ? "has no tls.crt/tls.key (or cert/key)"
-                : !parsesAsCertificate(crt) ? "tls.crt is not a PEM certificate"
-                : !new String(key, StandardCharsets.US_ASCII).contains("PRIVATE KEY-----") ? "tls.key is not a PEM private key"
-                : null;
+        String problem = Credentials.keyPairProblem(secret.get());
         if (problem != null) {
             warnings.add(new TranslationWarning(serverName(s), "secret " + proxy.namespace() + "/" + credential
                     + " " + problem + "; server left out"));
             return Optional.empty();
         }
         // Istio sends the key pair by SDS (kubernetes://<credentialName>); we inline it.
-        return Optional.of(TlsCertificate.newBuilder()
-                .setCertificateChain(DataSource.newBuilder().setInlineString(new String(crt, StandardCharsets.UTF_8)))
-                .setPrivateKey(DataSource.newBuilder().setInlineString(new String(key, StandardCharsets.UTF_8)))
-                .build());
-    }
-
-    private static boolean nonEmpty(byte[] value) {
-        return value != null && value.length > 0;
-    }
-
-    private static boolean parsesAsCertificate(byte[] pem) {
-        try {
-            return !CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem)).isEmpty();
-        } catch (CertificateException | RuntimeException e) {
-            return false;
-        }
+        return Optional.of(Credentials.keyPair(secret.get()));
     }
 
     /**

@@ -65,7 +65,7 @@ final class SidecarBuilder {
         clusters.add(Clusters.passthrough());
         inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, warnings).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

@@ -9,9 +9,9 @@ import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 
 /**
  * DestinationRule {@code trafficPolicy.proxyProtocol} → the cluster's transport socket, as Istio's
- * applyUpstreamProxyProtocol (cluster_builder.go) builds it for a cluster without TLS: the
- * upstream_proxy_protocol socket wrapping Istio's raw_buffer socket (named "raw_buffer"). Our outbound
- * clusters never originate TLS (refused in the DestinationRule), so there is nothing else to wrap.
+ * applyUpstreamProxyProtocol (cluster_traffic_policy.go) builds it: the upstream_proxy_protocol socket wrapping
+ * the cluster's TLS socket when it has one ({@link UpstreamTls}, applied first; {@link Clusters} leaves such a
+ * cluster out while the proxy takes raw_buffer only), else Istio's raw_buffer socket (named "raw_buffer").
  */
 final class UpstreamProxyProtocol {
     static final String SOCKET_NAME = "envoy.transport_sockets.upstream_proxy_protocol";
@@ -30,11 +30,11 @@ final class UpstreamProxyProtocol {
             // the DestinationRule schema admits only V1 and V2; anything else reaching here is a bug
             default -> throw new IllegalArgumentException("proxyProtocol.version: " + proxyProtocol.path("version").asText());
         };
-        TransportSocket raw = TransportSocket.newBuilder().setName(RAW_BUFFER)
-                .setTypedConfig(EnvoyTypes.pack(RawBuffer.getDefaultInstance())).build();
+        TransportSocket inner = cluster.hasTransportSocket() ? cluster.getTransportSocket()
+                : TransportSocket.newBuilder().setName(RAW_BUFFER).setTypedConfig(EnvoyTypes.pack(RawBuffer.getDefaultInstance())).build();
         cluster.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
                 .setTypedConfig(EnvoyTypes.pack(ProxyProtocolUpstreamTransport.newBuilder()
                         .setConfig(ProxyProtocolConfig.newBuilder().setVersion(version))
-                        .setTransportSocket(raw).build())));
+                        .setTransportSocket(inner).build())));
     }
 }

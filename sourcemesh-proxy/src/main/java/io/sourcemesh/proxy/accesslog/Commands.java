@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * that are null or empty are unset; RESPONSE_CODE is 0 when no response was sent; BYTES_* are
  * always set; RESPONSE_FLAGS prints "-" (a string, also in JSON) when there are none; the DOWNSTREAM_TLS_*,
  * DOWNSTREAM_PEER_* and DOWNSTREAM_LOCAL_* commands read the connection's {@link TlsConnectionInfo} (unset on
- * plaintext), the UPSTREAM_ TLS ones are always unset (no upstream TLS). Sources:
+ * plaintext), the UPSTREAM_ TLS ones the upstream connection's (unset for a plaintext upstream). Sources:
  * source/common/formatter/stream_info_formatter.cc and http_specific_formatter.cc.
  */
 final class Commands {
@@ -118,13 +118,20 @@ final class Commands {
             case "DOWNSTREAM_LOCAL_IP_SAN" -> local(c -> join(c.ipSans()));
             case "DOWNSTREAM_LOCAL_EMAIL_SAN" -> local(c -> join(c.emailSans()));
             case "DOWNSTREAM_LOCAL_SUBJECT" -> local(TlsCertificate::subject);
-            // The upstream connection's TLS: this proxy originates none (a cluster's UpstreamTlsContext is refused at
-            // load, config.TransportSockets), so every upstream is plaintext, for which Envoy's
-            // StreamInfoUpstreamSslConnectionInfoFormatterProvider renders unset — as these always do.
-            case "UPSTREAM_TLS_VERSION", "UPSTREAM_TLS_CIPHER", "UPSTREAM_TLS_SESSION_ID", "UPSTREAM_PEER_SUBJECT",
-                    "UPSTREAM_PEER_ISSUER", "UPSTREAM_PEER_CERT", "UPSTREAM_PEER_URI_SAN", "UPSTREAM_PEER_DNS_SAN",
-                    "UPSTREAM_PEER_IP_SAN", "UPSTREAM_LOCAL_URI_SAN", "UPSTREAM_LOCAL_DNS_SAN", "UPSTREAM_LOCAL_IP_SAN" ->
-                    Commands::unset;
+            // The upstream connection's TLS (Envoy's StreamInfoUpstreamSslConnectionInfoFormatterProvider): unset for a
+            // plaintext upstream (a cluster without an UpstreamTlsContext), a failed handshake, or an empty value.
+            case "UPSTREAM_TLS_VERSION" -> upstreamTls(TlsConnectionInfo::tlsVersion);
+            case "UPSTREAM_TLS_CIPHER" -> upstreamTls(TlsConnectionInfo::cipherSuite);
+            case "UPSTREAM_TLS_SESSION_ID" -> upstreamTls(TlsConnectionInfo::sessionId);
+            case "UPSTREAM_PEER_SUBJECT" -> upstreamPeer(TlsCertificate::subject);
+            case "UPSTREAM_PEER_ISSUER" -> upstreamPeer(TlsCertificate::issuer);
+            case "UPSTREAM_PEER_CERT" -> upstreamPeer(TlsCertificate::urlEncodedPem);
+            case "UPSTREAM_PEER_URI_SAN" -> upstreamPeer(c -> join(c.uriSans()));
+            case "UPSTREAM_PEER_DNS_SAN" -> upstreamPeer(c -> join(c.dnsSans()));
+            case "UPSTREAM_PEER_IP_SAN" -> upstreamPeer(c -> join(c.ipSans()));
+            case "UPSTREAM_LOCAL_URI_SAN" -> upstreamLocal(c -> join(c.uriSans()));
+            case "UPSTREAM_LOCAL_DNS_SAN" -> upstreamLocal(c -> join(c.dnsSans()));
+            case "UPSTREAM_LOCAL_IP_SAN" -> upstreamLocal(c -> join(c.ipSans()));
             default -> throw new IllegalArgumentException("unsupported access log command: %" + name + "%");
         };
     }
@@ -147,7 +154,8 @@ final class Commands {
     /**
      * %START_TIME(FORMAT)%, and the client certificate's validity as %DOWNSTREAM_PEER_CERT_V_START(FORMAT)% and
      * %DOWNSTREAM_PEER_CERT_V_END(FORMAT)% (unset without a client certificate), each with Envoy's default format when
-     * none is given; the upstream's are always unset (no upstream TLS, see {@link #simple}).
+     * none is given, and the upstream server certificate's as %UPSTREAM_PEER_CERT_V_START(FORMAT)% and
+     * %UPSTREAM_PEER_CERT_V_END(FORMAT)% (unset for a plaintext upstream).
      */
     private static Field systemTime(String name, String arg) {
         if (arg != null && NEWLINE_CONVERSION.matcher(arg).find()) {
@@ -156,8 +164,10 @@ final class Commands {
         StartTimeFormat f = arg == null || arg.isEmpty() ? StartTimeFormat.defaultFormat() : StartTimeFormat.compile(arg);
         ToLongFunction<StreamInfo> time = switch (name) {
             case "START_TIME" -> StreamInfo::startEpochMillis;
-            case "DOWNSTREAM_PEER_CERT_V_START" -> s -> peerTime(s, true);
-            case "DOWNSTREAM_PEER_CERT_V_END" -> s -> peerTime(s, false);
+            case "DOWNSTREAM_PEER_CERT_V_START" -> s -> peerTime(s.downstreamTls(), true);
+            case "DOWNSTREAM_PEER_CERT_V_END" -> s -> peerTime(s.downstreamTls(), false);
+            case "UPSTREAM_PEER_CERT_V_START" -> s -> peerTime(s.upstreamTls(), true);
+            case "UPSTREAM_PEER_CERT_V_END" -> s -> peerTime(s.upstreamTls(), false);
             default -> s -> NO_TIME;
         };
         return (s, out) -> {
@@ -170,8 +180,7 @@ final class Commands {
         };
     }
 
-    private static long peerTime(StreamInfo s, boolean start) {
-        TlsConnectionInfo tls = s.downstreamTls();
+    private static long peerTime(TlsConnectionInfo tls, boolean start) {
         TlsCertificate c = tls == null ? null : tls.peerCertificate();
         if (c == null) {
             return NO_TIME;
@@ -179,15 +188,35 @@ final class Commands {
         return start ? c.notBeforeMillis() : c.notAfterMillis();
     }
 
-    private static boolean unset(StreamInfo s, StringBuilder out) {
-        return false;
-    }
-
     /** A fact of the downstream connection's TLS; unset on a plaintext connection or when null or empty. */
     private static Field tls(Function<TlsConnectionInfo, String> getter) {
         return string(s -> {
             TlsConnectionInfo tls = s.downstreamTls();
             return tls == null ? null : getter.apply(tls);
+        });
+    }
+
+    /** A fact of the upstream connection's TLS; unset for a plaintext upstream or when null or empty. */
+    private static Field upstreamTls(Function<TlsConnectionInfo, String> getter) {
+        return string(s -> {
+            TlsConnectionInfo tls = s.upstreamTls();
+            return tls == null ? null : getter.apply(tls);
+        });
+    }
+
+    /** A fact of the upstream server's certificate. */
+    private static Field upstreamPeer(Function<TlsCertificate, String> getter) {
+        return upstreamTls(t -> {
+            TlsCertificate c = t.peerCertificate();
+            return c == null ? null : getter.apply(c);
+        });
+    }
+
+    /** A fact of the client certificate the proxy presented upstream; unset when it presented none. */
+    private static Field upstreamLocal(Function<TlsCertificate, String> getter) {
+        return upstreamTls(t -> {
+            TlsCertificate c = t.localCertificate();
+            return c == null ? null : getter.apply(c);
         });
     }
 

@@ -48,6 +48,8 @@ public final class StreamInfo {
     private String upstreamClusterName;
     private InetSocketAddress upstreamHost;
     private InetSocketAddress upstreamLocalAddress;
+    /** The upstream connection's TLS (Envoy's upstreamSslConnection()); null for a plaintext upstream or none. */
+    private TlsConnectionInfo upstreamTls;
     /** Upstream attempts begun (a try of the router, a connect of tcp_proxy); 0: none was. */
     private int attemptCount;
 
@@ -97,6 +99,7 @@ public final class StreamInfo {
         upstreamClusterName = null;
         upstreamHost = null;
         upstreamLocalAddress = null;
+        upstreamTls = null;
         attemptCount = 0;
         return this;
     }
@@ -225,6 +228,8 @@ public final class StreamInfo {
     public StreamInfo upstreamHost(InetSocketAddress a) { upstreamHost = a; return this; }
     public InetSocketAddress upstreamLocalAddress() { return upstreamLocalAddress; }
     public StreamInfo upstreamLocalAddress(InetSocketAddress a) { upstreamLocalAddress = a; return this; }
+    public TlsConnectionInfo upstreamTls() { return upstreamTls; }
+    public StreamInfo upstreamTls(TlsConnectionInfo t) { upstreamTls = t; return this; }
     public int attemptCount() { return attemptCount; }
     public StreamInfo attemptCount(int n) { attemptCount = n; return this; }
 }

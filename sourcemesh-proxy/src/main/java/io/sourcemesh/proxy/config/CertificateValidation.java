@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A downstream TLS context's {@code validation_context}: what a client certificate must satisfy (Envoy's
- * DefaultCertValidator). The chain is verified against {@code trustedCaPem} (with {@code crlPem}'s revocations),
+ * A TLS context's {@code validation_context}: what the peer's certificate must satisfy — a client's on a filter chain,
+ * the server's on a cluster (Envoy's DefaultCertValidator for both). The chain is verified against {@code trustedCaPem} (with {@code crlPem}'s revocations),
  * then the leaf must match one of the SAN matchers, then its SHA-256 must be one of {@code certificateHashes} or
  * its SubjectPublicKeyInfo's SHA-256 one of {@code spkiHashes} (either list passing is enough). Hashes are
  * lower-case hex.

@@ -151,8 +151,6 @@ public final class Extensions {
                     Category.DOWNSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer.class),
                     Category.DOWNSTREAM_TRANSPORT_SOCKET),
-            // Upstream TLS is registered so it parses and is then refused by path (no factory builds it),
-            // rather than failing as an unknown type: a cluster asking for TLS must not speak plain text.
             new Extension("envoy.transport_sockets.tls", List.of("tls"), type("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", UpstreamTlsContext.class),
                     Category.UPSTREAM_TRANSPORT_SOCKET),
             new Extension("envoy.transport_sockets.raw_buffer", List.of("raw_buffer"), type("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", RawBuffer.class),

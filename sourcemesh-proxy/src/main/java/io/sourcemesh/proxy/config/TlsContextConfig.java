@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A downstream TLS context: certificate chains with their keys (PEM text, read from files or
- * inline at load time), protocol bounds and ALPN to offer, and how a client certificate is verified
- * (none: no client certificate is asked for).
+ * A TLS context of either side: certificate chains with their keys (PEM text, read from files or
+ * inline at load time; a cluster's has at most one, its client certificate), protocol bounds and ALPN to
+ * offer, and how the peer's certificate is verified (downstream, none: no client certificate is asked for;
+ * upstream, none: the server is not verified, as Envoy's).
  */
 public record TlsContextConfig(
         List<CertificateConfig> certificates,

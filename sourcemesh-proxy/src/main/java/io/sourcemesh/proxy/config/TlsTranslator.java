@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsCont
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
@@ -19,7 +20,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * DownstreamTlsContext → {@link TlsContextConfig}. Certificates and keys are read here, at load
+ * DownstreamTlsContext → {@link TlsContextConfig}, UpstreamTlsContext → {@link UpstreamTlsConfig}. Certificates and keys are read here, at load
  * time, so an unreadable file fails the config rather than the first handshake.
  */
 final class TlsTranslator {
@@ -29,11 +30,56 @@ final class TlsTranslator {
     static TlsContextConfig downstream(DownstreamTlsContext tls, String path) {
         only(tls, path, "common_tls_context", "require_client_certificate");
         String cPath = at(path, "common_tls_context");
-        CommonTlsContext common = tls.getCommonTlsContext();
-        only(common, cPath, "tls_params", "tls_certificates", "validation_context", "alpn_protocols");
-        if (common.getTlsCertificatesCount() == 0) {
+        Common common = common(tls.getCommonTlsContext(), cPath);
+        if (common.certificates().isEmpty()) {
             throw new ConfigException(at(cPath, "tls_certificates"), "a server needs at least one certificate");
         }
+        boolean requireClient = tls.getRequireClientCertificate().getValue();
+        if (requireClient && common.validation().isEmpty()) {
+            // Envoy's rule: client certificates cannot be verified without a validation context.
+            throw new ConfigException(at(path, "require_client_certificate"),
+                    "TLS context has require_client_certificate set but no validation_context to verify it");
+        }
+        return new TlsContextConfig(common.certificates(), common.min(), common.max(), common.alpn(), common.validation(),
+                requireClient);
+    }
+
+    /**
+     * A cluster's UpstreamTlsContext (Envoy's ClientContextConfigImpl): {@code sni} is sent as given and not checked
+     * against the certificate (only auto_sni_san_validation would, and it is refused); at most one client certificate,
+     * as Envoy's client contexts; no validation context verifies nothing, as Envoy's.
+     */
+    static UpstreamTlsConfig upstream(UpstreamTlsContext tls, String path) {
+        // allow_renegotiation, max_session_keys, enforce_rsa_key_usage, auto_host_sni, auto_sni_san_validation: refused.
+        only(tls, path, "sni", "common_tls_context");
+        String cPath = at(path, "common_tls_context");
+        Common common = common(tls.getCommonTlsContext(), cPath);
+        if (common.certificates().size() > 1) {
+            throw new ConfigException(at(cPath, "tls_certificates"), "multiple TLS certificates are not supported for client contexts");
+        }
+        // Envoy's proto validation: sni is at most 255 bytes.
+        if (tls.getSni().length() > 255) {
+            throw new ConfigException(at(path, "sni"), "is longer than 255 characters");
+        }
+        if (!tls.getSni().isEmpty()) {
+            try {
+                new javax.net.ssl.SNIHostName(tls.getSni());
+            } catch (IllegalArgumentException e) {
+                // Envoy would send any string; the JDK's TLS sends only a host name.
+                throw new ConfigException(at(path, "sni"), tls.getSni() + " is not a host name the TLS client can send: " + e.getMessage());
+            }
+        }
+        TlsContextConfig context = new TlsContextConfig(common.certificates(), common.min(), common.max(), common.alpn(),
+                common.validation(), false);
+        return new UpstreamTlsConfig(tls.getSni().isEmpty() ? Optional.empty() : Optional.of(tls.getSni()), context);
+    }
+
+    /** What both sides read from a CommonTlsContext; anything else in it is refused by path. */
+    private record Common(List<TlsContextConfig.CertificateConfig> certificates, Optional<String> min, Optional<String> max,
+            List<String> alpn, Optional<CertificateValidation> validation) {}
+
+    private static Common common(CommonTlsContext common, String cPath) {
+        only(common, cPath, "tls_params", "tls_certificates", "validation_context", "alpn_protocols");
         List<TlsContextConfig.CertificateConfig> certificates = new ArrayList<>();
         for (int i = 0; i < common.getTlsCertificatesCount(); i++) {
             String certPath = at(cPath, "tls_certificates", i);
@@ -60,7 +106,7 @@ final class TlsTranslator {
             min = version(params.getTlsMinimumProtocolVersion(), at(pPath, "tls_minimum_protocol_version"));
             max = version(params.getTlsMaximumProtocolVersion(), at(pPath, "tls_maximum_protocol_version"));
             // Below TLS 1.2 the JDK has no cipher suite left (as Envoy since 1.28 without cipher_suites): a
-            // minimum of 1.0 or 1.1 serves from 1.2, a maximum of 1.0 or 1.1 would serve no client at all.
+            // minimum of 1.0 or 1.1 speaks from 1.2, a maximum of 1.0 or 1.1 would speak to no peer at all.
             if (params.getTlsMaximumProtocolVersion() == TlsParameters.TlsProtocol.TLSv1_0
                     || params.getTlsMaximumProtocolVersion() == TlsParameters.TlsProtocol.TLSv1_1) {
                 throw new ConfigException(at(pPath, "tls_maximum_protocol_version"), params.getTlsMaximumProtocolVersion()
@@ -75,13 +121,7 @@ final class TlsTranslator {
         Optional<CertificateValidation> validation = common.hasValidationContext()
                 ? Optional.of(validation(common.getValidationContext(), at(cPath, "validation_context")))
                 : Optional.empty();
-        boolean requireClient = tls.getRequireClientCertificate().getValue();
-        if (requireClient && validation.isEmpty()) {
-            // Envoy's rule: client certificates cannot be verified without a validation context.
-            throw new ConfigException(at(path, "require_client_certificate"),
-                    "TLS context has require_client_certificate set but no validation_context to verify it");
-        }
-        return new TlsContextConfig(certificates, min, max, List.copyOf(common.getAlpnProtocolsList()), validation, requireClient);
+        return new Common(certificates, min, max, List.copyOf(common.getAlpnProtocolsList()), validation);
     }
 
     /**

@@ -16,6 +16,9 @@ public sealed interface TransportSocketConfig {
     /** {@code envoy.transport_sockets.tls} with a DownstreamTlsContext: the filter chain terminates TLS. */
     record DownstreamTls(TlsContextConfig context) implements TransportSocketConfig {}
 
+    /** {@code envoy.transport_sockets.tls} with an UpstreamTlsContext: the cluster's connections originate TLS. */
+    record UpstreamTls(UpstreamTlsConfig tls) implements TransportSocketConfig {}
+
     /**
      * {@code envoy.transport_sockets.upstream_proxy_protocol} over raw_buffer: each upstream
      * connection starts with a PROXY header of {@code version}.

@@ -8,12 +8,13 @@ import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport;
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 
 /**
  * A {@code transport_socket} → {@link TransportSocketConfig}, resolved through {@link Extensions}
  * within its side (a filter chain's is downstream, a cluster's upstream), so {@code tls} and
  * {@code raw_buffer} (Envoy's deprecated names) mean the right socket on each. A socket that is
- * unknown, of the other side, or registered but not implemented (upstream TLS) is refused by path.
+ * unknown or of the other side is refused by path.
  */
 final class TransportSockets {
     private TransportSockets() {}
@@ -36,7 +37,7 @@ final class TransportSockets {
         throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not supported as a downstream transport socket");
     }
 
-    /** A cluster's {@code transport_socket}: raw_buffer, or upstream_proxy_protocol over raw_buffer. */
+    /** A cluster's {@code transport_socket}: raw_buffer, TLS, or upstream_proxy_protocol over raw_buffer. */
     static TransportSocketConfig upstream(TransportSocket socket, String path) {
         Descriptor type = resolve(socket, Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, path);
         String config = at(path, "typed_config");
@@ -44,9 +45,15 @@ final class TransportSockets {
             only(Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(), RawBuffer.getDefaultInstance(), path), config);
             return TransportSocketConfig.RAW_BUFFER;
         }
+        if (type.equals(Protos.type(UpstreamTlsContext.class))) {
+            // An empty UpstreamTlsContext is valid in Envoy: TLS with no SNI, no client certificate, no verification.
+            UpstreamTlsContext tls = Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(),
+                    UpstreamTlsContext.getDefaultInstance(), path);
+            return new TransportSocketConfig.UpstreamTls(TlsTranslator.upstream(tls, config));
+        }
         if (!type.equals(Protos.type(ProxyProtocolUpstreamTransport.class))) {
             throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not supported as an upstream transport socket"
-                    + " (raw_buffer and upstream_proxy_protocol are)");
+                    + " (raw_buffer, tls and upstream_proxy_protocol are)");
         }
         ProxyProtocolUpstreamTransport pp = Protos.unpack(socket.hasTypedConfig(), socket.getTypedConfig(),
                 ProxyProtocolUpstreamTransport.getDefaultInstance(), path);
@@ -55,7 +62,11 @@ final class TransportSockets {
         if (!pp.hasTransportSocket()) {
             throw new ConfigException(at(config, "transport_socket"), "is required (raw_buffer)");
         }
-        if (!(upstream(pp.getTransportSocket(), at(config, "transport_socket")) instanceof TransportSocketConfig.RawBuffer)) {
+        TransportSocketConfig inner = upstream(pp.getTransportSocket(), at(config, "transport_socket"));
+        if (inner instanceof TransportSocketConfig.UpstreamTls) {
+            throw new ConfigException(at(config, "transport_socket"), "TLS under upstream_proxy_protocol is not supported (raw_buffer is)");
+        }
+        if (!(inner instanceof TransportSocketConfig.RawBuffer)) {
             throw new ConfigException(at(config, "transport_socket"), "cannot wrap another upstream_proxy_protocol");
         }
         only(pp.getConfig(), at(config, "config"), "version");

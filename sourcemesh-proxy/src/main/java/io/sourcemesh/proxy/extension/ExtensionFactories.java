@@ -28,6 +28,7 @@ import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.tcp.TcpProxyFilter;
 import io.sourcemesh.proxy.tls.DownstreamTlsSocket;
 import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
+import io.sourcemesh.proxy.tls.UpstreamTlsSocket;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,6 +154,8 @@ public final class ExtensionFactories {
                         DownstreamTlsSocket.of(c.context(), http, path));
         r.register("envoy.transport_sockets.raw_buffer", TransportSocketConfig.RawBuffer.class,
                 (UpstreamTransportSockets<TransportSocketConfig.RawBuffer>) c -> UpstreamTransportSocket.RAW_BUFFER);
+        r.register("envoy.transport_sockets.tls", TransportSocketConfig.UpstreamTls.class,
+                (UpstreamTransportSockets<TransportSocketConfig.UpstreamTls>) c -> UpstreamTlsSocket.of(c.tls(), "transport_socket"));
         r.register("envoy.transport_sockets.upstream_proxy_protocol", TransportSocketConfig.UpstreamProxyProtocol.class,
                 (UpstreamTransportSockets<TransportSocketConfig.UpstreamProxyProtocol>) c ->
                         UpstreamTransportSocket.proxyProtocol(c.version().number()));

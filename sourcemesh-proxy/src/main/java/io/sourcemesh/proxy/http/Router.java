@@ -16,6 +16,7 @@ import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.LoadBalancer;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
+import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -434,6 +435,13 @@ final class Router {
 
     void onConnectFailed(UpstreamRequest attempt, Throwable cause) {
         if (retry(RouteConfig.RetryPolicy::onConnectFailure)) {
+            return;
+        }
+        if (cause instanceof UpstreamTransportSocket.HandshakeFailure tls) {
+            // Envoy's details carry the transport failure reason, blanks made '_' (Filter::onUpstreamReset).
+            String reason = tls.reason();
+            upstreamFailed(503, ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure",
+                    reason == null ? "connection_failure" : "connection_failure," + reason.replace(' ', '_'), reason);
             return;
         }
         upstreamFailed(503, ResponseFlag.UPSTREAM_CONNECTION_FAILURE, "connection failure", "connection_failure",

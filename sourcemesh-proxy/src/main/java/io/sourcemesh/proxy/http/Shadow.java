@@ -78,15 +78,16 @@ final class Shadow {
         cluster.cxActive.inc();
         s.host.requestStarted();
         s.host.connectionOpened();
-        connector.connect(loop, s.host.address(), SourceBinding.NONE, cluster.config().connectTimeout(),
-                cluster.config().tcpKeepalive().orElse(null), new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new HttpClientCodec());
-                ch.pipeline().addLast(s.new Reader());
-                ch.closeFuture().addListener(f -> s.closed());
-            }
-        }).addListener((ChannelFutureListener) f -> {
+        var socket = cluster.transportSocket();
+        socket.ready(connector.connect(loop, s.host.address(), SourceBinding.NONE, cluster.config().connectTimeout(),
+                cluster.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec());
+                        ch.pipeline().addLast(s.new Reader());
+                        ch.closeFuture().addListener(f -> s.closed());
+                    }
+                }, cluster.config().connectTimeout()))).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 cluster.cxConnectFail.inc();
                 s.host.connectFailed();

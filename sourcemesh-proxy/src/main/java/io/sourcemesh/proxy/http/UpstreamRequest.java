@@ -107,8 +107,9 @@ final class UpstreamRequest implements ChannelFutureListener {
         UpstreamHost h = host;
         ClusterRuntime c = cluster;
         c.connectionOpened(h);
-        ChannelFuture f = downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), cluster.config().tcpKeepalive().orElse(null), new ChannelInitializer<>() {
+        var socket = c.transportSocket();
+        ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
+                cluster.config().connectTimeout(), cluster.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.
@@ -121,7 +122,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                             c.connectionClosed(h);
                         });
                     }
-                });
+                }, cluster.config().connectTimeout())));
         f.addListener((ChannelFutureListener) result -> {
             if (!result.isSuccess()) {
                 if (!result.channel().isRegistered()) {
@@ -177,7 +178,7 @@ final class UpstreamRequest implements ChannelFutureListener {
             cluster.cxMaxRequests.inc();
         }
         handler.codec.upgradeAsked(router.upgrade());
-        stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress());
+        stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch));
         ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
         ChannelFuture last = null;
         HttpContent queued;

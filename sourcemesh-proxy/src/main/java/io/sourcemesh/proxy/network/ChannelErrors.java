@@ -32,7 +32,7 @@ public final class ChannelErrors {
         }
     }
 
-    /** Why a client certificate was refused, as Envoy's SSL stats tell it. */
+    /** Why a peer's certificate was refused (a client's, or a cluster's server), as Envoy's SSL stats tell it. */
     public enum VerifyFailure {
         NO_CERT("ssl.fail_verify_no_cert"),
         ERROR("ssl.fail_verify_error"),
@@ -43,6 +43,11 @@ public final class ChannelErrors {
 
         VerifyFailure(String stat) {
             this.stat = stat;
+        }
+
+        /** Envoy's counter name, under the listener's or the cluster's prefix. */
+        public String stat() {
+            return stat;
         }
     }
 

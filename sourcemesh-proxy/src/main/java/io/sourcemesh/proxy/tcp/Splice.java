@@ -106,7 +106,8 @@ final class Splice {
     static Optional<Splice> of(Channel downstream, Channel upstream, LongConsumer received, LongConsumer sent,
             Runnable activity, SpliceStats stats) {
         if (!(downstream instanceof EpollSocketChannel) || !(upstream instanceof EpollSocketChannel)
-                || downstream.eventLoop() != upstream.eventLoop()) {
+                || downstream.eventLoop() != upstream.eventLoop()
+                || upstream.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) { // a TLS cluster's bytes are not the client's
             return Optional.empty();
         }
         Optional<String> unavailable = SpliceCalls.unavailable();

@@ -20,6 +20,7 @@ import io.sourcemesh.proxy.upstream.ClusterManager;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
+import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
 import io.sourcemesh.proxy.upstream.Upstreams;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -155,8 +156,10 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
                 }
             });
-            clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    cluster.config().tcpKeepalive().orElse(null), fromUpstream).addListener((ChannelFutureListener) f -> {
+            var socket = cluster.transportSocket();
+            socket.ready(clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
+                    cluster.config().tcpKeepalive().orElse(null), socket.pipeline(fromUpstream, cluster.config().connectTimeout())))
+                    .addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();
                             host.connectionClosed();
@@ -171,7 +174,8 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_FAILURE)
                                     .addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED)
                                     .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_CONNECT_FAILED);
-                            stream.upstreamTransportFailureReason(String.valueOf(f.cause().getMessage()));
+                            stream.upstreamTransportFailureReason(f.cause() instanceof UpstreamTransportSocket.HandshakeFailure tls
+                                    ? tls.reason() : String.valueOf(f.cause().getMessage()));
                             fromClient.abandon();
                             downstream.close();
                             return;
@@ -182,7 +186,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                             cluster.cxActive.dec();
                             host.connectionClosed();
                         });
-                        stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress());
+                        stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress()).upstreamTls(socket.tlsInfo(upstream));
                         fromClient.peer(downstream.pipeline().context("relay"), upstream);
                         upstream.read();
                         if (splice && downstream.isOpen()) {

@@ -57,12 +57,12 @@ final class DownstreamTlsInfo implements TlsConnectionInfo, GenericFutureListene
 
     /**
      * Why a handshake failed verifying the client certificate, from the exception the JDK wrapped: our verifier's
-     * {@link ClientCertificateVerifier.Failure}, or the JDK's own refusal of an empty certificate message (a required
+     * {@link PeerCertificateVerifier.Failure}, or the JDK's own refusal of an empty certificate message (a required
      * certificate the client did not send); null for any other failure.
      */
     static ChannelErrors.VerifyFailure verifyFailure(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof ClientCertificateVerifier.Failure f) {
+            if (t instanceof PeerCertificateVerifier.Failure f) {
                 return f.kind();
             }
             if (t instanceof javax.net.ssl.SSLHandshakeException && String.valueOf(t.getMessage()).contains("Empty client certificate chain")) {
@@ -105,10 +105,15 @@ final class DownstreamTlsInfo implements TlsConnectionInfo, GenericFutureListene
     public String sessionId() {
         if (sessionId == null) {
             SSLSession s = session();
-            byte[] id = s == null || "TLSv1.3".equals(s.getProtocol()) ? null : s.getId();
-            sessionId = id == null ? null : HexFormat.of().formatHex(id);
+            sessionId = s == null ? null : sessionId(s);
         }
         return sessionId;
+    }
+
+    /** A completed session's id as Envoy prints it (see {@link #sessionId()}); null under TLS 1.3. */
+    static String sessionId(SSLSession s) {
+        byte[] id = "TLSv1.3".equals(s.getProtocol()) ? null : s.getId();
+        return id == null ? null : HexFormat.of().formatHex(id);
     }
 
     @Override

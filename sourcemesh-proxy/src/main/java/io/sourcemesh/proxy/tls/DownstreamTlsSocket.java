@@ -82,7 +82,7 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
             ClientAuth clientAuth = ClientAuth.NONE;
             if (tls.validation().isPresent()) {
                 CertificateValidation validation = tls.validation().get();
-                trust = new TrustManager[] {ClientCertificateVerifier.of(validation, path)};
+                trust = new TrustManager[] {PeerCertificateVerifier.of(validation, path)};
                 // Envoy asks for a client certificate whenever it can verify one; require_client_certificate, a SAN
                 // matcher or a pin makes it a must (its SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
                 clientAuth = tls.requireClientCertificate() || validation.demandsCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL;

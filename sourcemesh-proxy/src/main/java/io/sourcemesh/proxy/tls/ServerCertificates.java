@@ -49,9 +49,12 @@ final class ServerCertificates extends X509ExtendedKeyManager {
     private record Entry(X509Certificate[] chain, PrivateKey key, String keyType, List<String> names) {}
 
     private final List<Entry> entries;
+    /** An upstream context's: its one certificate is the client's, and it serves none. */
+    private final boolean client;
 
-    private ServerCertificates(List<Entry> entries) {
+    private ServerCertificates(List<Entry> entries, boolean client) {
         this.entries = List.copyOf(entries);
+        this.client = client;
     }
 
     /** Reads every certificate and key; a bad one fails the context, naming its index under {@code path}. */
@@ -59,6 +62,18 @@ final class ServerCertificates extends X509ExtendedKeyManager {
         if (certificates.isEmpty()) {
             throw new ConfigException(path, "a downstream TLS context needs a certificate");
         }
+        return new ServerCertificates(read(certificates, path), false);
+    }
+
+    /**
+     * An UpstreamTlsContext's client certificate (none or one): sent whenever the server asks for one, whatever CA names
+     * its request lists, as BoringSSL sends the one certificate of Envoy's client context.
+     */
+    static ServerCertificates client(List<TlsContextConfig.CertificateConfig> certificates, String path) {
+        return new ServerCertificates(read(certificates, path), true);
+    }
+
+    private static List<Entry> read(List<TlsContextConfig.CertificateConfig> certificates, String path) {
         List<Entry> entries = new ArrayList<>();
         for (int i = 0; i < certificates.size(); i++) {
             TlsContextConfig.CertificateConfig c = certificates.get(i);
@@ -68,16 +83,22 @@ final class ServerCertificates extends X509ExtendedKeyManager {
             requirePair(chain[0], key, at);
             entries.add(new Entry(chain, key, keyType(key), names(chain[0])));
         }
-        return new ServerCertificates(entries);
+        return entries;
     }
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+        if (client) {
+            return null;
+        }
         return choose(keyType, serverName(engine == null ? null : engine.getHandshakeSession()));
     }
 
     @Override
     public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+        if (client) {
+            return null;
+        }
         return choose(keyType, null);
     }
 
@@ -162,6 +183,9 @@ final class ServerCertificates extends X509ExtendedKeyManager {
 
     @Override
     public String[] getServerAliases(String keyType, Principal[] issuers) {
+        if (client) {
+            return null;
+        }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < entries.size(); i++) {
             if (entries.get(i).keyType().equals(keyType)) {
@@ -171,20 +195,31 @@ final class ServerCertificates extends X509ExtendedKeyManager {
         return out.isEmpty() ? null : out.toArray(String[]::new);
     }
 
-    // A server context presents no client certificate.
+    // A server context presents no client certificate; a client context its one, of a key type the server accepts.
     @Override
     public String[] getClientAliases(String keyType, Principal[] issuers) {
-        return null;
+        String alias = chooseClientAlias(new String[] {keyType}, issuers, null);
+        return alias == null ? null : new String[] {alias};
     }
 
     @Override
     public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+        if (!client) {
+            return null;
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            for (String type : keyType) {
+                if (entries.get(i).keyType().equals(type)) {
+                    return alias(i);
+                }
+            }
+        }
         return null;
     }
 
     @Override
     public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-        return null;
+        return chooseClientAlias(keyType, issuers, null);
     }
 
     /** The certificates a PEM holds, in order; none, or a damaged one, fails naming {@code path}. */

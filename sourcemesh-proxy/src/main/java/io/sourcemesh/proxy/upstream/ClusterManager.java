@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.upstream;
 import io.sourcemesh.l4.UpstreamConnector;
 
 import io.sourcemesh.proxy.config.ClusterConfig;
+import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.stats.Stats;
 import java.util.Collection;
@@ -38,7 +39,7 @@ public final class ClusterManager {
         Map<String, ClusterRuntime> next = new LinkedHashMap<>();
         for (ClusterConfig c : configs) {
             ClusterRuntime existing = old.get(c.name());
-            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats, transportSockets.apply(c.transportSocket())));
+            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats, transportSocket(c)));
         }
         clusters = next;
         old.forEach((name, runtime) -> {
@@ -47,6 +48,19 @@ public final class ClusterManager {
                 runtime.close(connector == null ? java.util.List.<io.netty.util.concurrent.EventExecutor>of() : connector.loops());
             }
         });
+    }
+
+    /**
+     * The cluster's transport socket; one that cannot be built (a client key that is not its certificate's) fails the
+     * whole update before anything changed, naming the cluster as {@code clusters.<name>.transport_socket…}.
+     */
+    private UpstreamTransportSocket transportSocket(ClusterConfig c) {
+        try {
+            return transportSockets.apply(c.transportSocket());
+        } catch (ConfigException e) {
+            String problem = e.fieldPath().isEmpty() ? e.getMessage() : e.getMessage().substring(e.fieldPath().length() + 2);
+            throw new ConfigException("clusters." + c.name() + (e.fieldPath().isEmpty() ? "" : "." + e.fieldPath()), problem);
+        }
     }
 
     /** Closes every cluster's pools (the proxy is stopping; on a shared transport the loops live on). */

@@ -102,7 +102,7 @@ public final class ClusterRuntime {
 
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
-        this.transportSocket = transportSocket;
+        this.transportSocket = transportSocket.forCluster(stats, "cluster." + config.name() + ".");
         List<UpstreamHost> list = new ArrayList<>();
         for (ClusterConfig.Endpoint e : config.endpoints()) {
             list.add(new UpstreamHost(e.address(), e.weight()));

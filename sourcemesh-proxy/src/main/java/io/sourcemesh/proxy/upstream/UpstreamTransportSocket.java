@@ -1,15 +1,23 @@
 package io.sourcemesh.proxy.upstream;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.sourcemesh.l4.ProxyHeader;
 import io.sourcemesh.l4.SourceBinding;
-
+import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.network.ConnectionContext;
+import io.sourcemesh.proxy.stats.Stats;
+import java.io.IOException;
+import java.time.Duration;
 
 /**
  * A cluster's transport socket at run time (Envoy's upstream transport socket), built once per
  * cluster through {@code extension.ExtensionFactories}. What it adds to an upstream connection is
  * carried by the connection's {@link SourceBinding}, so it is part of the pool key: a connection
- * that began with one client's PROXY header is never reused for another client.
+ * that began with one client's PROXY header is never reused for another client. A socket that
+ * speaks through the connection (TLS) adds its handler with {@link #pipeline} and says when the
+ * connection is ready for bytes with {@link #ready}; raw sockets return what they are given.
  */
 @FunctionalInterface
 public interface UpstreamTransportSocket {
@@ -19,6 +27,46 @@ public interface UpstreamTransportSocket {
 
     /** The binding for a stream of {@code connection} (the downstream connection). */
     SourceBinding bind(SourceBinding binding, ConnectionContext connection);
+
+    /** This socket counting into a cluster's stats under {@code prefix} ({@code cluster.<name>.}). */
+    default UpstreamTransportSocket forCluster(Stats stats, String prefix) {
+        return this;
+    }
+
+    /** The handler a new connection starts with: {@code handler} itself, or one that adds this socket's in front of it. */
+    default ChannelHandler pipeline(ChannelHandler handler, Duration connectTimeout) {
+        return handler;
+    }
+
+    /**
+     * The future of a connection ready for bytes: {@code connected} itself, or one that completes once this socket's
+     * handshake did and fails with a {@link HandshakeFailure} when it failed (a connect failure, as Envoy counts it).
+     */
+    default ChannelFuture ready(ChannelFuture connected) {
+        return connected;
+    }
+
+    /** The TLS of a ready connection of this socket, for the access log; null for a plaintext one (no allocation). */
+    default TlsConnectionInfo tlsInfo(Channel ready) {
+        return null;
+    }
+
+    /**
+     * The socket's handshake failed: the connection is closed. {@code reason} is Envoy's transport failure reason
+     * ({@code %UPSTREAM_TRANSPORT_FAILURE_REASON%}), null when there is none (the server closed mid-handshake).
+     */
+    final class HandshakeFailure extends IOException {
+        private final String reason;
+
+        public HandshakeFailure(String reason, Throwable cause) {
+            super(reason == null ? "the connection closed during the TLS handshake" : reason, cause);
+            this.reason = reason;
+        }
+
+        public String reason() {
+            return reason;
+        }
+    }
 
     /**
      * {@code envoy.transport_sockets.upstream_proxy_protocol} over raw_buffer: the header carries the

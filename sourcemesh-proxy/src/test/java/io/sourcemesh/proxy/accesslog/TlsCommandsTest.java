@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The TLS commands over a stream whose connection's TLS is given here (the real one, read from a handshake, is
  * {@code tls.DownstreamTlsInfo}; the end-to-end tests run it under curl): Envoy's StreamInfoSslConnectionInfoFormatterProvider
  * — unset on a plaintext connection and for an empty value, SANs joined by ',' — and SystemTimeFormatter for the
- * certificate's validity.
+ * certificate's validity; the UPSTREAM_ ones over the stream's upstream connection's TLS
+ * (StreamInfoUpstreamSslConnectionInfoFormatterProvider).
  */
 class TlsCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -126,14 +127,36 @@ class TlsCommandsTest {
         assertTrue(n.get("uri").isNull() && n.get("subject").isNull() && n.get("start").isNull(), n.toString());
     }
 
-    /** This proxy originates no TLS upstream (UpstreamTlsContext is refused at load): Envoy's plaintext-upstream output. */
+    /** A plaintext upstream (a cluster without an UpstreamTlsContext), whatever the downstream: Envoy's output is unset. */
     @ParameterizedTest
     @ValueSource(strings = {"UPSTREAM_TLS_VERSION", "UPSTREAM_TLS_CIPHER", "UPSTREAM_TLS_SESSION_ID", "UPSTREAM_PEER_SUBJECT",
             "UPSTREAM_PEER_ISSUER", "UPSTREAM_PEER_CERT", "UPSTREAM_PEER_URI_SAN", "UPSTREAM_PEER_DNS_SAN",
             "UPSTREAM_PEER_IP_SAN", "UPSTREAM_LOCAL_URI_SAN", "UPSTREAM_LOCAL_DNS_SAN", "UPSTREAM_LOCAL_IP_SAN",
             "UPSTREAM_PEER_CERT_V_START", "UPSTREAM_PEER_CERT_V_END", "UPSTREAM_PEER_CERT_V_START(%s)"})
-    void upstreamTlsIsAlwaysUnset(String command) {
+    void aPlaintextUpstreamLeavesTheUpstreamCommandsUnset(String command) {
         assertEquals("[-]", text("[%" + command + "%]", MUTUAL));
+    }
+
+    /** The upstream connection's TLS: the server's certificate is the peer, the proxy's client certificate the local one. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '#', textBlock = """
+            %UPSTREAM_TLS_VERSION%                   # TLSv1.3
+            %UPSTREAM_TLS_CIPHER%                    # TLS_AES_128_GCM_SHA256
+            %UPSTREAM_TLS_SESSION_ID%                # -
+            %UPSTREAM_PEER_SUBJECT%                  # CN=httpbin
+            %UPSTREAM_PEER_ISSUER%                   # CN=httpbin
+            %UPSTREAM_PEER_CERT%                     # spem
+            %UPSTREAM_PEER_URI_SAN%                  # spiffe://cluster.local/ns/default/sa/httpbin
+            %UPSTREAM_PEER_DNS_SAN%                  # httpbin
+            %UPSTREAM_PEER_IP_SAN%                   # -
+            %UPSTREAM_LOCAL_URI_SAN%                 # spiffe://cluster.local/ns/default/sa/sleep
+            %UPSTREAM_LOCAL_DNS_SAN%                 # sleep.default.svc,sleep
+            %UPSTREAM_LOCAL_IP_SAN%                  # 10.0.0.1,::1
+            %UPSTREAM_PEER_CERT_V_START(%Y-%m-%d)%   # 1970-01-01
+            """)
+    void theUpstreamConnectionsTls(String command, String expected) {
+        Tls upstream = new Tls("TLSv1.3", "TLS_AES_128_GCM_SHA256", null, SERVER, List.of(SERVER), CLIENT);
+        assertEquals(expected, SubstitutionFormat.parse(command).format(Streams.httpbinInbound().upstreamTls(upstream)));
     }
 
     @Test

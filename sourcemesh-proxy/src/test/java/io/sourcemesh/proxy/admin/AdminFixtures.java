@@ -29,6 +29,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.sourcemesh.proxy.config.TransportSocketConfig;
 import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.FilterChainConfig;
@@ -60,6 +61,7 @@ final class AdminFixtures {
     static final String ROUTE = "inbound|80||";
     static final String STAT_PREFIX = "inbound_0.0.0.0_15006";
     static final String PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----secret";
+    static final String UPSTREAM_SNI = "outbound_.80_._.httpbin.default.svc.cluster.local";
     static final InetSocketAddress HOST = new InetSocketAddress("127.17.0.5", 80);
 
     private AdminFixtures() {}
@@ -98,6 +100,12 @@ final class AdminFixtures {
                 .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName(CLUSTER)
                         .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
                                 .setEndpoint(Endpoint.newBuilder().setAddress(address("127.17.0.5", 80))))))
+                // Istio's ISTIO_MUTUAL cluster: the client certificate's key is redacted in the dump as the listener's.
+                .setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
+                        .setTypedConfig(Any.pack(UpstreamTlsContext.newBuilder().setSni(UPSTREAM_SNI)
+                                .setCommonTlsContext(CommonTlsContext.newBuilder().addTlsCertificates(TlsCertificate.newBuilder()
+                                        .setCertificateChain(DataSource.newBuilder().setFilename("/etc/certs/cert-chain.pem"))
+                                        .setPrivateKey(DataSource.newBuilder().setInlineString(PRIVATE_KEY)))).build())))
                 .build();
         return Bootstrap.newBuilder()
                 .setNode(Node.newBuilder().setId("sidecar~127.17.0.5~httpbin-1.default~default.svc.cluster.local")

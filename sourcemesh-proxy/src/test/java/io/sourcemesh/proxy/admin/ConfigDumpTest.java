@@ -65,6 +65,16 @@ class ConfigDumpTest {
     }
 
     @Test
+    void aClustersUpstreamTlsContextIsDumpedAsGivenItsKeyRedacted() throws Exception {
+        String body = get(server, "/config_dump").body();
+        JsonNode socket = JSON.readTree(body).at("/configs/1/static_clusters/0/cluster/transport_socket");
+        assertEquals("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+                socket.at("/typed_config/@type").asText());
+        assertEquals(AdminFixtures.UPSTREAM_SNI, socket.at("/typed_config/sni").asText());
+        assertEquals("[redacted]", socket.at("/typed_config/common_tls_context/tls_certificates/0/private_key/inline_string").asText());
+    }
+
+    @Test
     void bootstrapClustersAndInlineRoutes() throws Exception {
         JsonNode configs = dump("/config_dump").get("configs");
         assertEquals("httpbin.default", configs.at("/0/bootstrap/node/cluster").asText());

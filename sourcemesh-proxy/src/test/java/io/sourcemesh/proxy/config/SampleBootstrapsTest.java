@@ -38,7 +38,7 @@ class SampleBootstrapsTest {
     void everySampleLoads() throws IOException {
         try (Stream<Path> files = Files.list(samples())) {
             List<Path> yamls = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-            assertEquals(7, yamls.size(), yamls.toString());
+            assertEquals(8, yamls.size(), yamls.toString());
             for (Path yaml : yamls) {
                 ProxyConfig config = load(yaml.getFileName().toString());
                 assertTrue(!config.listeners().isEmpty() || config.ads().isPresent(), yaml + ": listeners, or ADS to get them");
@@ -56,6 +56,16 @@ class SampleBootstrapsTest {
         assertEquals(List.of(), config.listeners());
         assertEquals(List.of(), config.clusters(), "xds-grpc carries the xDS stream only");
         assertEquals("REDIRECT", config.node().metadata().get("INTERCEPTION_MODE"));
+    }
+
+    @Test
+    void upstreamTlsOriginatesTlsToTheSniSample() throws IOException {
+        ClusterConfig cluster = load("upstream-tls.yaml").cluster("app_tls").orElseThrow();
+        UpstreamTlsConfig tls = assertInstanceOf(TransportSocketConfig.UpstreamTls.class, cluster.transportSocket()).tls();
+        assertEquals(Optional.of("app.example.com"), tls.sni());
+        assertEquals(Files.readString(samples().resolve("certs/app.example.com.crt")),
+                tls.context().validation().orElseThrow().trustedCaPem().orElseThrow());
+        assertEquals(new InetSocketAddress("127.0.0.1", 10443), cluster.endpoints().get(0).address());
     }
 
     @Test

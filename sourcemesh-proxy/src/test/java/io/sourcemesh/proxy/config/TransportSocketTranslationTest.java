@@ -61,13 +61,13 @@ class TransportSocketTranslationTest {
     }
 
     @Test
-    void tlsOnAClusterResolvesToUpstreamTlsWhichIsRefused() {
-        // By name alone, tls on a cluster is Envoy's upstream factory (UpstreamTlsContext), never the downstream one.
+    void tlsOnAClusterResolvesToUpstreamTls() {
+        // By name alone, tls on a cluster is Envoy's upstream factory (UpstreamTlsContext), never the downstream one; an
+        // empty context is TLS without SNI, client certificate or verification, as Envoy's.
         for (String name : new String[] {"tls", "envoy.transport_sockets.tls"}) {
-            ConfigException e = assertThrows(ConfigException.class, () -> upstream("{name: " + name + "}"));
-            assertEquals("clusters[0].transport_socket.typed_config: type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
-                    + "UpstreamTlsContext is not supported as an upstream transport socket (raw_buffer and upstream_proxy_protocol are)",
-                    e.getMessage());
+            var tls = assertInstanceOf(TransportSocketConfig.UpstreamTls.class, upstream("{name: " + name + "}"), name);
+            assertTrue(tls.tls().sni().isEmpty() && tls.tls().context().certificates().isEmpty()
+                    && tls.tls().context().validation().isEmpty(), tls.toString());
         }
     }
 

@@ -214,9 +214,8 @@ class UpstreamProxyProtocolTest {
         assertRefused(ok.replace("name: envoy.transport_sockets.raw_buffer", "name: envoy.transport_sockets.tls")
                         .replace("{\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}",
                                 "{\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext}"),
-                "clusters[0].transport_socket.typed_config.transport_socket.typed_config: "
-                        + "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext is not supported as an "
-                        + "upstream transport socket (raw_buffer and upstream_proxy_protocol are)");
+                "clusters[0].transport_socket.typed_config.transport_socket: TLS under upstream_proxy_protocol is not supported "
+                        + "(raw_buffer is)");
     }
 
     private static void assertRefused(String yaml, String message) {

@@ -160,6 +160,17 @@ class ProxyAdsTest {
         assertEquals("clusters[0].name: 'backend' is a static cluster of the bootstrap; ADS cannot replace it",
                 nack.getErrorDetail().getMessage());
 
+        // An UpstreamTlsContext field the proxy does not honour: refused by its path, never ignored.
+        server.respond(TypeUrls.CLUSTER, "v4", "c4", staticCluster("pushed-tls", "127.0.0.1", 9).toBuilder()
+                .setTransportSocket(io.envoyproxy.envoy.config.core.v3.TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
+                        .setTypedConfig(com.google.protobuf.Any.pack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                                .newBuilder().setSni("pushed-tls").setAllowRenegotiation(true).build())))
+                .build());
+        nack = server.next();
+        assertEquals(TypeUrls.CLUSTER, nack.getTypeUrl());
+        assertEquals("clusters[0].transport_socket.typed_config.allow_renegotiation: field is not supported",
+                nack.getErrorDetail().getMessage());
+
         assertEquals("v1/v1", proxy.config().version());
         assertEquals(pushed, proxy.listenerAddress("pushed-http"));
         assertEquals(200, get(pushed).status(), "v1 still serves");

@@ -4,20 +4,20 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.control.translate.TranslationWarning;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
- * What the last push left out of a VirtualService the sidecars build (e.g. a tls match whose SNI names a chain of the
- * same listener has, a tcp route whose destinations have no weight), or of a ServiceEntry (a host another service has
- * first), as {@code apply} prints it: the translation names the object in the warning's resource
- * ({@code VirtualService ns/name tls[2].match[0]}, {@code ServiceEntry ns/name}).
+ * What the last push left out of the VirtualServices, DestinationRules and ServiceEntries of an {@code apply} (e.g. a
+ * tls match whose SNI names a chain of the same listener has, a tcp route whose destinations have no weight, a cluster
+ * whose tls credentialName has no Secret in a proxy's namespace, a host another service has first), as {@code apply}
+ * prints it: the translation names the resource in the warning's resource ({@code VirtualService ns/name
+ * tls[2].match[0]}, {@code DestinationRule ns/name}, {@code ServiceEntry ns/name}).
  */
-public final class VirtualServiceWarnings {
-    private static final Set<String> KINDS = Set.of("VirtualService", "ServiceEntry");
+public final class PushWarnings {
+    private static final List<String> KINDS = List.of("VirtualService", "DestinationRule", "ServiceEntry");
 
-    private VirtualServiceWarnings() {}
+    private PushWarnings() {}
 
-    /** One line per warning of the push naming a VirtualService or ServiceEntry of {@code applied}. */
+    /** One line per warning of the push naming a VirtualService, DestinationRule or ServiceEntry of {@code applied}. */
     public static List<String> applyWarnings(List<KubeObject> applied, List<TranslationWarning> pushed) {
         List<String> out = new ArrayList<>();
         for (KubeObject o : applied) {

@@ -30,30 +30,43 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * A validation context's check of a client certificate, in Envoy's DefaultCertValidator order: the chain against
+ * A validation context's check of a peer's certificate — a client's on a filter chain, a server's on a cluster (Envoy's
+ * one DefaultCertValidator for both sides) — in Envoy's DefaultCertValidator order: the chain against
  * the trusted CAs (and the CRLs: every certificate of the chain, or the leaf only), then the SAN matchers (one
  * matching SAN is enough), then the pins (the certificate's SHA-256 or its SubjectPublicKeyInfo's; either list
  * passing is enough). ACCEPT_UNTRUSTED lets every failure through, as Envoy's. A failure is a
  * {@link Failure} naming Envoy's counter ({@code ssl.fail_verify_san}, {@code ssl.fail_verify_cert_hash},
  * {@code ssl.fail_verify_error}) and Envoy's debug message.
  */
-final class ClientCertificateVerifier extends X509ExtendedTrustManager {
+final class PeerCertificateVerifier extends X509ExtendedTrustManager {
 
     /** The chain check over the trusted CAs; null when the context names none (then only SANs and pins decide). */
     private final X509ExtendedTrustManager chain;
     private final CertificateValidation config;
+    /** An upstream context's: it verifies servers, and refuses to verify a client. */
+    private final boolean verifiesServers;
 
-    private ClientCertificateVerifier(X509ExtendedTrustManager chain, CertificateValidation config) {
+    private PeerCertificateVerifier(X509ExtendedTrustManager chain, CertificateValidation config, boolean verifiesServers) {
         this.chain = chain;
         this.config = config;
+        this.verifiesServers = verifiesServers;
     }
 
-    static ClientCertificateVerifier of(CertificateValidation config, String path) throws GeneralSecurityException, IOException {
-        X509ExtendedTrustManager chain = null;
-        if (config.trustedCaPem().isPresent()) {
-            chain = chainCheck(config, path + ".typed_config.common_tls_context.validation_context.trusted_ca");
-        }
-        return new ClientCertificateVerifier(chain, config);
+    /** A filter chain's verifier of client certificates. */
+    static PeerCertificateVerifier of(CertificateValidation config, String path) throws GeneralSecurityException, IOException {
+        return new PeerCertificateVerifier(chain(config, path), config, false);
+    }
+
+    /** A cluster's verifier of the upstream server's certificate. */
+    static PeerCertificateVerifier ofServers(CertificateValidation config, String path) throws GeneralSecurityException, IOException {
+        return new PeerCertificateVerifier(chain(config, path), config, true);
+    }
+
+    private static X509ExtendedTrustManager chain(CertificateValidation config, String path)
+            throws GeneralSecurityException, IOException {
+        return config.trustedCaPem().isPresent()
+                ? chainCheck(config, path + ".typed_config.common_tls_context.validation_context.trusted_ca")
+                : null;
     }
 
     /** A verification failure, with the stats counter Envoy bumps for it. */
@@ -72,32 +85,32 @@ final class ClientCertificateVerifier extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] certs, String authType, SSLEngine engine) throws CertificateException {
-        verify(certs, authType, engine);
+        verify(certs, authType, engine, false);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] certs, String authType, Socket socket) throws CertificateException {
-        verify(certs, authType, null);
+        verify(certs, authType, null, false);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] certs, String authType) throws CertificateException {
-        verify(certs, authType, null);
+        verify(certs, authType, null, false);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] certs, String authType, SSLEngine engine) throws CertificateException {
-        throw new CertificateException("a downstream context verifies clients only");
+        verify(certs, authType, engine, true);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] certs, String authType, Socket socket) throws CertificateException {
-        throw new CertificateException("a downstream context verifies clients only");
+        verify(certs, authType, null, true);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] certs, String authType) throws CertificateException {
-        throw new CertificateException("a downstream context verifies clients only");
+        verify(certs, authType, null, true);
     }
 
     /** The CA names the CertificateRequest lists (Envoy sends its trusted CAs' subjects too). */
@@ -106,13 +119,20 @@ final class ClientCertificateVerifier extends X509ExtendedTrustManager {
         return chain == null ? new X509Certificate[0] : chain.getAcceptedIssuers();
     }
 
-    private void verify(X509Certificate[] certs, String authType, SSLEngine engine) throws CertificateException {
+    private void verify(X509Certificate[] certs, String authType, SSLEngine engine, boolean server) throws CertificateException {
+        if (server != verifiesServers) {
+            throw new CertificateException(verifiesServers ? "an upstream context verifies servers only"
+                    : "a downstream context verifies clients only");
+        }
         if (certs == null || certs.length == 0) {
             throw new Failure(ChannelErrors.VerifyFailure.NO_CERT, "verify cert failed: empty cert chain", null);
         }
         if (chain != null) {
             try {
-                if (engine != null) {
+                if (server) {
+                    // No endpoint identification is set on the engine: the host name is not checked, as Envoy's.
+                    chain.checkServerTrusted(certs, authType, engine);
+                } else if (engine != null) {
                     chain.checkClientTrusted(certs, authType, engine);
                 } else {
                     chain.checkClientTrusted(certs, authType);

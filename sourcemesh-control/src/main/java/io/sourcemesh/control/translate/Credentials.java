@@ -1,0 +1,81 @@
+package io.sourcemesh.control.translate;
+
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.sourcemesh.control.model.Secret;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.util.Map;
+
+/**
+ * What a credentialName's Secret holds, read as Istio's SDS server reads it (pilot/pkg/credentials/kube/secrets.go):
+ * a key pair (ExtractCertInfo) and a CA with its CRL (ExtractRoot). Istio sends them by SDS
+ * ({@code kubernetes://<name>}, {@code kubernetes://<name>-cacert}); our proxies have no SDS, so they are inlined.
+ */
+final class Credentials {
+    /** Istio's SdsCaSuffix: the Secret holding the CA of credential {@code x} is {@code x-cacert}, else {@code x} itself. */
+    static final String CA_SUFFIX = "-cacert";
+
+    private Credentials() {}
+
+    /** A CA bundle and the CRL beside it (empty when none). */
+    record Root(String keyName, byte[] ca, byte[] crl) {}
+
+    /**
+     * ExtractRoot: key {@code cacert} (with {@code crl}) when non-empty, else {@code ca.crt} (with {@code ca.crl}); null
+     * when neither has a value.
+     */
+    static Root root(Secret secret) {
+        Map<String, byte[]> data = secret.data();
+        if (nonEmpty(data.get("cacert"))) {
+            return new Root("cacert", data.get("cacert"), data.get("crl"));
+        }
+        if (nonEmpty(data.get("ca.crt"))) {
+            return new Root("ca.crt", data.get("ca.crt"), data.get("ca.crl"));
+        }
+        return null;
+    }
+
+    /**
+     * ExtractCertInfo: the generic pair (cert, key) when both are non-empty, else the kubernetes.io/tls pair (tls.crt,
+     * tls.key); the problem with it, or null when it is a PEM certificate and a PEM private key.
+     */
+    static String keyPairProblem(Secret secret) {
+        Map<String, byte[]> data = secret.data();
+        boolean generic = nonEmpty(data.get("cert")) && nonEmpty(data.get("key"));
+        byte[] crt = data.get(generic ? "cert" : "tls.crt");
+        byte[] key = data.get(generic ? "key" : "tls.key");
+        return !nonEmpty(crt) || !nonEmpty(key) ? "has no tls.crt/tls.key (or cert/key)"
+                : !parsesAsCertificate(crt) ? "tls.crt is not a PEM certificate"
+                : !new String(key, StandardCharsets.US_ASCII).contains("PRIVATE KEY-----") ? "tls.key is not a PEM private key"
+                : null;
+    }
+
+    /** The key pair inline; call only when {@link #keyPairProblem} found none. */
+    static TlsCertificate keyPair(Secret secret) {
+        Map<String, byte[]> data = secret.data();
+        boolean generic = nonEmpty(data.get("cert")) && nonEmpty(data.get("key"));
+        return TlsCertificate.newBuilder()
+                .setCertificateChain(inline(data.get(generic ? "cert" : "tls.crt")))
+                .setPrivateKey(inline(data.get(generic ? "key" : "tls.key")))
+                .build();
+    }
+
+    static DataSource inline(byte[] pem) {
+        return DataSource.newBuilder().setInlineString(new String(pem, StandardCharsets.UTF_8)).build();
+    }
+
+    static boolean nonEmpty(byte[] value) {
+        return value != null && value.length > 0;
+    }
+
+    static boolean parsesAsCertificate(byte[] pem) {
+        try {
+            return !CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem)).isEmpty();
+        } catch (CertificateException | RuntimeException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.core.v3.UpstreamHttpProtocolOptions;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Secret;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A DestinationRule's {@code tls} (its ClientTLSSettings, after the port and subset merge) → the outbound cluster's
+ * {@code envoy.transport_sockets.tls} socket, as Istio's applyUpstreamTLSSettings and constructUpstreamTLS
+ * (pilot/pkg/networking/core/cluster_tls.go) write it for SIMPLE and MUTUAL: TLS 1.2 to 1.3 (defaultUpstreamCommonTLSContext),
+ * {@code sni} as given, else Envoy's auto_sni (and auto_san_validation when nothing else names the peer) in the
+ * cluster's HttpProtocolOptions (setAutoSniAndAutoSanValidation); credentialName's key pair (MUTUAL) and CA with its
+ * CRL, subjectAltNames as exact SAN matchers (ApplyCustomSDSToClientCommonTLSContext), nothing verified under
+ * insecureSkipVerify. No ALPN: Istio sets h2 only on an HTTP/2 cluster, and these clusters speak HTTP/1.1.
+ * <p>Istio serves credentialName by SDS from the proxy's own namespace (pilot/pkg/xds/sds.go); our proxies have no
+ * SDS, so the Secrets are inlined, read from the proxy's namespace as Istio's SDS server would. A cluster whose TLS
+ * cannot be written as asked (a Secret missing, a file path, ISTIO_MUTUAL) is left out with a warning rather than
+ * written with less verification: its requests fail (503) instead of going out unverified or in plaintext.
+ */
+final class UpstreamTls {
+    static final String SOCKET_NAME = "envoy.transport_sockets.tls";
+
+    private UpstreamTls() {}
+
+    /**
+     * Sets the cluster's TLS socket for {@code tls} (null, missing or DISABLE: none); false, with a warning, when the
+     * cluster must be left out.
+     */
+    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, String where,
+            List<TranslationWarning> warnings) {
+        String mode = tls == null ? "" : tls.path("mode").asText("");
+        switch (mode) {
+            case "", "DISABLE" -> {
+                return true;
+            }
+            case "SIMPLE", "MUTUAL" -> {
+                Optional<UpstreamTlsContext> context = context(c, tls, mode.equals("MUTUAL"), model, credentialNamespace,
+                        where, warnings);
+                context.ifPresent(ctx -> c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
+                        .setTypedConfig(EnvoyTypes.pack(ctx))));
+                return context.isPresent();
+            }
+            default -> {
+                warnings.add(new TranslationWarning(where, "cluster " + c.getName() + ": tls mode " + mode + " needs the "
+                        + "workload certificates of a mesh CA, which SourceMesh does not have yet; cluster left out"));
+                return false;
+            }
+        }
+    }
+
+    private static Optional<UpstreamTlsContext> context(Cluster.Builder c, JsonNode tls, boolean mutual, MeshModel model,
+            String namespace, String where, List<TranslationWarning> warnings) {
+        String sni = tls.path("sni").asText("");
+        boolean insecure = tls.path("insecureSkipVerify").asBoolean(false);
+        List<String> sans = Clusters.list(tls.path("subjectAltNames")).stream().map(JsonNode::asText).toList();
+        String credential = tls.path("credentialName").asText("");
+        String cluster = "cluster " + c.getName() + ": tls mode " + tls.path("mode").asText();
+        CommonTlsContext.Builder common = CommonTlsContext.newBuilder().setTlsParams(TlsParameters.newBuilder()
+                .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2)
+                .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3));
+        if (credential.isEmpty()) {
+            // Istio's file case: the key pair and the CA ("system", the pod's trust store, when caCertificates is
+            // unset) are files in the proxy's pod, which SourceMesh's pods do not have. The API refuses these.
+            if (mutual) {
+                warnings.add(new TranslationWarning(where, cluster + " without credentialName reads its client certificate "
+                        + "from files in the proxy's pod, which SourceMesh's pods do not have; cluster left out"));
+                return Optional.empty();
+            }
+            if (!insecure) {
+                String ca = tls.path("caCertificates").asText("");
+                warnings.add(new TranslationWarning(where, cluster + " without credentialName verifies the server against "
+                        + (ca.isEmpty() ? "the proxy's system CA bundle" : "the file " + ca) + " in the proxy's pod, which "
+                        + "SourceMesh's pods do not have; cluster left out"));
+                return Optional.empty();
+            }
+            // SIMPLE with insecureSkipVerify: Istio writes an empty validation_context, which Envoy reads as none.
+        } else {
+            if (credential.startsWith("configmap://")) {
+                warnings.add(new TranslationWarning(where, cluster + ": credentialName " + credential + " (a ConfigMap) is not "
+                        + "read by SourceMesh; cluster left out"));
+                return Optional.empty();
+            }
+            if (mutual) {
+                Optional<Secret> secret = model.secret(namespace, credential);
+                String problem = secret.isEmpty() ? "not found" : Credentials.keyPairProblem(secret.get());
+                if (problem != null) {
+                    warnings.add(new TranslationWarning(where, cluster + " needs the client certificate: secret " + namespace
+                            + "/" + credential + " " + problem + "; cluster left out"));
+                    return Optional.empty();
+                }
+                common.addTlsCertificates(Credentials.keyPair(secret.get()));
+            }
+            if (!insecure) {
+                Optional<CertificateValidationContext> validation = validation(credential, sans, model, namespace);
+                if (validation.isEmpty()) {
+                    warnings.add(new TranslationWarning(where, cluster + " needs the server's CA: secret " + namespace + "/"
+                            + credential + Credentials.CA_SUFFIX + " (or " + namespace + "/" + credential + ") with a PEM "
+                            + "cacert or ca.crt not found; cluster left out"));
+                    return Optional.empty();
+                }
+                common.setValidationContext(validation.get());
+            }
+        }
+        if (sni.isEmpty()) {
+            autoSni(c, sans.isEmpty() && !insecure);
+        }
+        return Optional.of(UpstreamTlsContext.newBuilder().setCommonTlsContext(common).setSni(sni).build());
+    }
+
+    /**
+     * Istio's GetCaCert: Secret {@code <credential>-cacert}, else {@code <credential>}, its CA (ExtractRoot) and CRL;
+     * subjectAltNames as exact matchers of the deprecated field, as Istio's StringToExactMatch.
+     */
+    private static Optional<CertificateValidationContext> validation(String credential, List<String> sans, MeshModel model,
+            String namespace) {
+        Optional<Secret> secret = model.secret(namespace, credential + Credentials.CA_SUFFIX)
+                .or(() -> model.secret(namespace, credential));
+        Credentials.Root root = secret.map(Credentials::root).orElse(null);
+        if (root == null || !Credentials.parsesAsCertificate(root.ca())) {
+            return Optional.empty();
+        }
+        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(Credentials.inline(root.ca()));
+        if (Credentials.nonEmpty(root.crl())) {
+            v.setCrl(Credentials.inline(root.crl()));
+        }
+        sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
+        return Optional.of(v.build());
+    }
+
+    /**
+     * Istio's setAutoSniAndAutoSanValidation for a cluster without sni: the request's host is the SNI (auto_sni), and
+     * the certificate must name it (auto_san_validation) unless subjectAltNames or insecureSkipVerify say otherwise.
+     */
+    private static void autoSni(Cluster.Builder c, boolean sanValidation) {
+        HttpProtocolOptions.Builder options = HttpOptions.of(c);
+        UpstreamHttpProtocolOptions.Builder upstream = options.getUpstreamHttpProtocolOptions().toBuilder().setAutoSni(true);
+        if (sanValidation) {
+            upstream.setAutoSanValidation(true);
+        }
+        options.setUpstreamHttpProtocolOptions(upstream);
+        HttpOptions.put(c, options);
+    }
+}

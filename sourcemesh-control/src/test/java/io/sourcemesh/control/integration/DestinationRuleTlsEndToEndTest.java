@@ -1,0 +1,128 @@
+package io.sourcemesh.control.integration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.translate.EnvoyTypes;
+import io.sourcemesh.control.translate.ProxyResources;
+import io.sourcemesh.control.translate.Translator;
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import io.sourcemesh.proxy.testing.TlsOrigin;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A DestinationRule's tls as the control plane translates it for sleep's sidecar, the cluster's transport socket put
+ * into a proxy in front of a real TLS origin on loopback, requests by curl: SIMPLE with the CA of credentialName's
+ * -cacert Secret, sni and subjectAltNames reaches the origin (Istio's constructUpstreamTLS,
+ * pilot/pkg/networking/core/cluster_tls.go); a CA or a SAN that does not fit is a 503, never an unverified
+ * connection; MUTUAL presents the credential's key pair.
+ */
+class DestinationRuleTlsEndToEndTest {
+    private static final String CLUSTER = "outbound|8000||httpbin.default.svc.cluster.local";
+
+    private TestCertificates.Authority originCa;
+    private TlsOrigin origin;
+    private Proxy proxy;
+
+    @BeforeEach
+    void authority() {
+        originCa = TestCertificates.Authority.root("origin-ca");
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (origin != null) {
+            origin.close();
+        }
+    }
+
+    @Test
+    void simpleVerifiesTheOriginWithTheCredentialsCa() throws Exception {
+        origin = TlsOrigin.start(originCa.issue("httpbin", "httpbin.example.com"), null, false);
+        proxy("{mode: SIMPLE, credentialName: origin, sni: httpbin.example.com, subjectAltNames: [httpbin.example.com]}",
+                secret("origin-cacert", "Opaque", Map.of("cacert", originCa.certificate())));
+        Curl.Result r = get();
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("tls-origin", r.body());
+        assertEquals(List.of("httpbin.example.com"), origin.serverNames, "the rule's sni");
+    }
+
+    @Test
+    void anOriginOfAnotherCaIsRefused() throws Exception {
+        origin = TlsOrigin.start(originCa.issue("httpbin", "httpbin.example.com"), null, false);
+        proxy("{mode: SIMPLE, credentialName: origin, sni: httpbin.example.com}", secret("origin", "Opaque",
+                Map.of("ca.crt", TestCertificates.Authority.root("other-ca").certificate())));
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().contains("CERTIFICATE_VERIFY_FAILED"), r.body());
+    }
+
+    @Test
+    void anOriginWithoutTheSubjectAltNameIsRefused() throws Exception {
+        origin = TlsOrigin.start(originCa.issue("httpbin", "httpbin.example.com"), null, false);
+        proxy("{mode: SIMPLE, credentialName: origin, sni: httpbin.example.com, subjectAltNames: [reviews.example.com]}",
+                secret("origin-cacert", "Opaque", Map.of("cacert", originCa.certificate())));
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().contains("SAN matcher"), r.body());
+    }
+
+    @Test
+    void mutualPresentsTheCredentialsKeyPair() throws Exception {
+        TestCertificates.Authority clientCa = TestCertificates.Authority.root("client-ca");
+        origin = TlsOrigin.start(originCa.issue("httpbin", "httpbin.example.com"), clientCa.certificate(), false);
+        TestCertificates.Pem client = clientCa.issue("sleep", "spiffe://cluster.local/ns/default/sa/sleep");
+        proxy("{mode: MUTUAL, credentialName: client, sni: httpbin.example.com}",
+                secret("client", "kubernetes.io/tls", Map.of("tls.crt", client.certificate(), "tls.key", client.privateKey())),
+                secret("client-cacert", "Opaque", Map.of("cacert", originCa.certificate())));
+        Curl.Result r = get();
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(List.of("CN=sleep"), origin.clientSubjects);
+    }
+
+    /**
+     * The seed with a DestinationRule for httpbin of this tls and the Secrets, translated for sleep's sidecar; a proxy
+     * whose cluster to the origin has the translated cluster's transport socket.
+     */
+    private void proxy(String tls, ObjectNode... secrets) throws Exception {
+        List<ObjectNode> objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n  trafficPolicy:\n    tls: " + tls + "\n"));
+        objects.addAll(List.of(secrets));
+        MeshModel model = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        Cluster c = r.cluster(CLUSTER).orElseThrow(() -> new AssertionError(CLUSTER + " left out: " + r.warnings()));
+        String socket = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames()
+                .omittingInsignificantWhitespace().print(c.getTransportSocket());
+        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port())
+                .clusterFields("transport_socket: " + socket).yaml()), 1);
+    }
+
+    private static ObjectNode secret(String name, String type, Map<String, String> stringData) {
+        ObjectNode s = Fixtures.parseYaml("apiVersion: v1\nkind: Secret\nmetadata: {name: " + name + ", namespace: default}\n"
+                + "type: " + type + "\n");
+        ObjectNode data = s.putObject("stringData");
+        stringData.forEach(data::put);
+        return s;
+    }
+
+    private Curl.Result get() {
+        return Curl.run("http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + "/get");
+    }
+}
