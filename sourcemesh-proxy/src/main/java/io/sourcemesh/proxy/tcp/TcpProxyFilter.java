@@ -157,7 +157,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             });
             var socket = cluster.transportSocket();
             socket.ready(clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    socket.pipeline(fromUpstream, cluster.config().connectTimeout()))).addListener((ChannelFutureListener) f -> {
+                    socket.pipeline(fromUpstream))).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();
                             host.connectionClosed();

@@ -211,6 +211,32 @@ class UpstreamTlsEndToEndTest {
                 e.getMessage());
     }
 
+    /** connect_timeout covers the handshake, as Envoy's (Connected only after it): a server that never answers times out. */
+    @Test
+    void aHandshakeThatNeverEndsIsAConnectTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket held = silent.accept()) {
+                    held.getInputStream().readAllBytes(); // reads the ClientHello, answers nothing
+                } catch (java.io.IOException closed) {
+                    // the proxy gave up
+                }
+            });
+            proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(silent.getLocalPort())
+                    .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%")
+                    .clusterFields("transport_socket: {name: envoy.transport_sockets.tls}").yaml()), 1);
+            Curl.Result r = get();
+            assertEquals(503, r.status(), r.toString());
+            String[] line = LogFiles.awaitLine(log).split(" ");
+            assertEquals("UF", line[1]);
+            long millis = Long.parseLong(line[2]);
+            assertTrue(millis >= 900 && millis < 5000, "the cluster's connect_timeout of 1s: " + millis);
+            assertEquals(1, counter("upstream_cx_connect_timeout"));
+            assertEquals(1, counter("upstream_cx_connect_fail"));
+            assertEquals(0, counter("ssl.connection_error"));
+        }
+    }
+
     /** Outlier detection sees a failed handshake as the local connect failure it is (a 5xx of its consecutive_5xx). */
     @Test
     void aHostFailingVerificationIsEjected() throws Exception {
