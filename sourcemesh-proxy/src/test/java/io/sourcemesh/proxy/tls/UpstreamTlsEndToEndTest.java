@@ -156,6 +156,21 @@ class UpstreamTlsEndToEndTest {
     }
 
     @Test
+    void aRevokedServerCertificateIsRefusedAndTheDeprecatedMatcherTriesEverySanType() throws Exception {
+        TestCertificates.Pem revoked = serverCa.issue("httpbin", "httpbin.default.svc");
+        origin = TlsOrigin.start(revoked, null, false);
+        String validation = "common_tls_context:\n  validation_context: {" + trustedCa() + ", match_subject_alt_names: [{suffix: .default.svc}]";
+        proxy(validation + "}");
+        assertEquals(200, get().status(), "the DNS SAN matches the deprecated matcher");
+        proxy.close();
+        proxy(validation + ", crl: {filename: \"" + write("revoked.crl", serverCa.crl(revoked.certificate())) + "\"}}");
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().contains("CERTIFICATE_VERIFY_FAILED"), r.body());
+        assertEquals(1, counter("ssl.fail_verify_error"));
+    }
+
+    @Test
     void mutualTlsPresentsTheClientCertificate() throws Exception {
         TestCertificates.Authority clientCa = TestCertificates.Authority.root("client-ca");
         origin(clientCa.certificate());
