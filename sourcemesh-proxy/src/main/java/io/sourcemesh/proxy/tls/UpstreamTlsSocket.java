@@ -104,6 +104,8 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
                 } else {
                     tls = context.newHandler(ch.alloc());
                 }
+                // At most the connect timeout (the connector set it before this runs); ready() narrows it to what is left.
+                tls.setHandshakeTimeoutMillis(Math.max(1, ch.config().getConnectTimeoutMillis()));
                 ch.pipeline().addLast("upstream-tls", tls);
                 ch.pipeline().addLast(handler);
             }
@@ -159,14 +161,16 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
             return;
         }
         ChannelErrors.VerifyFailure why = DownstreamTlsInfo.verifyFailure(cause);
+        String reason = failureReason(cause);
         if (counters != null) {
             if (why != null) {
                 counters.failVerify()[why.ordinal()].inc();
-            } else {
+            } else if (reason != null) {
+                // A server that closed mid-handshake leaves Envoy's error queue empty: nothing counted.
                 counters.connectionError().inc();
             }
         }
-        ready.setFailure(new HandshakeFailure(failureReason(cause), cause));
+        ready.setFailure(new HandshakeFailure(reason, cause));
         ch.close();
     }
 

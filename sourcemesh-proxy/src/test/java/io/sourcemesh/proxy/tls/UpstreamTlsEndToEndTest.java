@@ -252,6 +252,27 @@ class UpstreamTlsEndToEndTest {
         }
     }
 
+    /** A server that closes mid-handshake: a connect failure with no TLS error to report, as Envoy's empty error queue. */
+    @Test
+    void aServerClosingDuringTheHandshakeIsAConnectFailureWithoutReason() throws Exception {
+        try (java.net.ServerSocket closing = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket s = closing.accept()) {
+                    s.getInputStream().read(); // the ClientHello's first byte, then close
+                } catch (java.io.IOException ignored) {
+                    // closing anyway
+                }
+            });
+            proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(closing.getLocalPort())
+                    .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_TRANSPORT_FAILURE_REASON%")
+                    .clusterFields("transport_socket: {name: envoy.transport_sockets.tls}").yaml()), 1);
+            assertEquals(503, get().status());
+            assertEquals("503 UF upstream_reset_before_response_started{connection_failure} -", LogFiles.awaitLine(log));
+            assertEquals(1, counter("upstream_cx_connect_fail"));
+            assertEquals(0, counter("ssl.connection_error"));
+        }
+    }
+
     /** Outlier detection sees a failed handshake as the local connect failure it is (a 5xx of its consecutive_5xx). */
     @Test
     void aHostFailingVerificationIsEjected() throws Exception {
