@@ -298,6 +298,45 @@ class UpstreamTlsEndToEndTest {
         }
     }
 
+    /** Request mirroring to a TLS cluster handshakes too (the shadow's connection is the cluster's). */
+    @Test
+    void aMirrorClusterOriginatesTls() throws Exception {
+        origin(null);
+        try (io.sourcemesh.proxy.testing.Origin primary = io.sourcemesh.proxy.testing.Origin.start()) {
+            String yaml = HttpBootstrap.toOrigin(primary.port()).routes("""
+                    - match: {prefix: /}
+                      route:
+                        cluster: origin
+                        request_mirror_policies: [{cluster: mirror}]
+                    """).yaml() + """
+                      - name: mirror
+                        connect_timeout: 1s
+                        load_assignment:
+                          cluster_name: mirror
+                          endpoints:
+                          - lb_endpoints:
+                            - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
+                        transport_socket:
+                          name: envoy.transport_sockets.tls
+                          typed_config:
+                            "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                            sni: mirror.example
+                            common_tls_context: {validation_context: {%s}}
+                    """.formatted(origin.port(), trustedCa());
+            proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+            assertEquals(200, get().status());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (proxy.stats().counters().getOrDefault("cluster.mirror.ssl.handshake", 0L) < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1L, proxy.stats().counters().get("cluster.mirror.ssl.handshake"));
+            while (origin.serverNames.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(List.of("mirror.example"), origin.serverNames);
+        }
+    }
+
     /** tcp_proxy to a TLS echo origin: the handshake before the first byte is relayed, then the bytes both ways. */
     @Test
     void tcpProxyOriginatesTlsToo() throws Exception {
