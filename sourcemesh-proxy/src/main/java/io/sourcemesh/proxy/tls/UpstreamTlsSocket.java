@@ -128,7 +128,9 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
             long left = ch.config().getConnectTimeoutMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             tls.setHandshakeTimeoutMillis(Math.max(1, left));
             tls.handshakeFuture().addListener((GenericFutureListener<Future<Channel>>) h -> handshaken(ch, h, ready));
-            ch.read(); // auto-read is off: the handshake's replies are read on demand (SslHandler reads on until done)
+            // Auto-read is off: the handshake's replies are read on demand (SslHandler reads on until done). Asked for
+            // after this task, whose channelActive starts the handshake: a read asked before it may not be armed.
+            ch.eventLoop().execute(ch::read);
         });
         return ready;
     }

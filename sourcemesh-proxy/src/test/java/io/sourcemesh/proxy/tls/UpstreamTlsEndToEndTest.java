@@ -325,11 +325,13 @@ class UpstreamTlsEndToEndTest {
                     """.formatted(origin.port(), trustedCa());
             proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
             assertEquals(200, get().status());
-            long deadline = System.nanoTime() + 5_000_000_000L;
+            long deadline = System.nanoTime() + 10_000_000_000L;
             while (proxy.stats().counters().getOrDefault("cluster.mirror.ssl.handshake", 0L) < 1 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertEquals(1L, proxy.stats().counters().get("cluster.mirror.ssl.handshake"));
+            assertEquals(1L, proxy.stats().counters().get("cluster.mirror.ssl.handshake"), () -> "mirror cluster stats "
+                    + proxy.stats().counters().entrySet().stream().filter(e -> e.getKey().startsWith("cluster.mirror.") && e.getValue() > 0)
+                    .toList() + ", connections the origin accepted: " + origin.accepted);
             while (origin.serverNames.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
