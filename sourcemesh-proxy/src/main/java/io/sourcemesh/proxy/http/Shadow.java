@@ -87,7 +87,7 @@ final class Shadow {
                         ch.pipeline().addLast(s.new Reader());
                         ch.closeFuture().addListener(f -> s.closed());
                     }
-                }, cluster.config().connectTimeout()))).addListener((ChannelFutureListener) f -> {
+                }))).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 cluster.cxConnectFail.inc();
                 s.host.connectFailed();

@@ -122,7 +122,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                             c.connectionClosed(h);
                         });
                     }
-                }, cluster.config().connectTimeout())));
+                })));
         f.addListener((ChannelFutureListener) result -> {
             if (!result.isSuccess()) {
                 if (!result.channel().isRegistered()) {

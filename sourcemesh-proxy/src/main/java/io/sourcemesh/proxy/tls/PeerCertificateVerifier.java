@@ -138,7 +138,7 @@ final class PeerCertificateVerifier extends X509ExtendedTrustManager {
                     chain.checkClientTrusted(certs, authType);
                 }
             } catch (CertificateException e) {
-                fail(ChannelErrors.VerifyFailure.ERROR, "verify cert failed: " + e.getMessage(), e);
+                fail(ChannelErrors.VerifyFailure.ERROR, "verify cert failed: " + chainError(e), e);
             }
         }
         X509Certificate leaf = certs[0];
@@ -158,6 +158,33 @@ final class PeerCertificateVerifier extends X509ExtendedTrustManager {
                 fail(ChannelErrors.VerifyFailure.CERT_HASH, "verify cert failed: cert hash and spki", null);
             }
         }
+    }
+
+    /**
+     * The chain check's failure as Envoy's default validator words it (Utility::getX509VerificationErrorInfo:
+     * {@code X509_verify_cert: certificate verification error at depth N: <OpenSSL's X509_verify_cert_error_string>})
+     * for what the JDK's PKIX check tells apart — no path to a trusted CA, a revoked, expired or not yet valid
+     * certificate, no CRL of its issuer; the JDK's own message otherwise.
+     */
+    static String chainError(CertificateException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertPathValidatorException v) {
+                String reason = v.getReason() instanceof java.security.cert.CertPathValidatorException.BasicReason b ? switch (b) {
+                    case REVOKED -> "certificate revoked";
+                    case EXPIRED -> "certificate has expired";
+                    case NOT_YET_VALID -> "certificate is not yet valid";
+                    case UNDETERMINED_REVOCATION_STATUS -> "unable to get certificate CRL";
+                    default -> null;
+                } : null;
+                if (reason != null) {
+                    return "X509_verify_cert: certificate verification error at depth " + Math.max(0, v.getIndex()) + ": " + reason;
+                }
+            }
+            if (t instanceof java.security.cert.CertPathBuilderException) {
+                return "X509_verify_cert: certificate verification error at depth 0: unable to get local issuer certificate";
+            }
+        }
+        return e.getMessage();
     }
 
     private void fail(ChannelErrors.VerifyFailure kind, String message, Throwable cause) throws Failure {

@@ -6,11 +6,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
@@ -24,9 +26,9 @@ import io.sourcemesh.proxy.network.ChannelErrors;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
@@ -87,7 +89,7 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
     }
 
     @Override
-    public ChannelHandler pipeline(ChannelHandler handler, Duration connectTimeout) {
+    public ChannelHandler pipeline(ChannelHandler handler) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -102,8 +104,8 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
                 } else {
                     tls = context.newHandler(ch.alloc());
                 }
-                // Envoy's connect_timeout covers the handshake: the connection is not connected before it ends.
-                tls.setHandshakeTimeoutMillis(Math.max(1, connectTimeout.toMillis()));
+                // At most the connect timeout (the connector set it before this runs); ready() narrows it to what is left.
+                tls.setHandshakeTimeoutMillis(Math.max(1, ch.config().getConnectTimeoutMillis()));
                 ch.pipeline().addLast("upstream-tls", tls);
                 ch.pipeline().addLast(handler);
             }
@@ -114,14 +116,21 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
     public ChannelFuture ready(ChannelFuture connected) {
         Channel ch = connected.channel();
         ChannelPromise ready = ch.newPromise();
+        long started = System.nanoTime(); // the connect was just asked for
         connected.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 ready.setFailure(f.cause());
                 return;
             }
             SslHandler tls = ch.pipeline().get(SslHandler.class);
+            // Envoy's connect_timeout covers the handshake (the connection is Connected only after it): what is left of
+            // it bounds the handshake, armed when the channel goes active, which is after this listener ran.
+            long left = ch.config().getConnectTimeoutMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            tls.setHandshakeTimeoutMillis(Math.max(1, left));
             tls.handshakeFuture().addListener((GenericFutureListener<Future<Channel>>) h -> handshaken(ch, h, ready));
-            ch.read(); // auto-read is off: the handshake's replies are read on demand (SslHandler reads on until done)
+            // Auto-read is off: the handshake's replies are read on demand (SslHandler reads on until done). Asked for
+            // after this task, whose channelActive starts the handshake: a read asked before it may not be armed.
+            ch.eventLoop().execute(ch::read);
         });
         return ready;
     }
@@ -144,15 +153,26 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
             return;
         }
         Throwable cause = handshake.cause();
+        if (cause instanceof SslHandshakeTimeoutException) {
+            // The connect timeout ran out during the handshake: upstream_cx_connect_timeout, no TLS error (Envoy's
+            // connect timer closes the connection; its error queue is empty).
+            ConnectTimeoutException timeout = new ConnectTimeoutException("connection timed out during the TLS handshake");
+            timeout.initCause(cause);
+            ready.setFailure(timeout);
+            ch.close();
+            return;
+        }
         ChannelErrors.VerifyFailure why = DownstreamTlsInfo.verifyFailure(cause);
+        String reason = failureReason(cause);
         if (counters != null) {
             if (why != null) {
                 counters.failVerify()[why.ordinal()].inc();
-            } else {
+            } else if (reason != null) {
+                // A server that closed mid-handshake leaves Envoy's error queue empty: nothing counted.
                 counters.connectionError().inc();
             }
         }
-        ready.setFailure(new HandshakeFailure(failureReason(cause), cause));
+        ready.setFailure(new HandshakeFailure(reason, cause));
         ch.close();
     }
 

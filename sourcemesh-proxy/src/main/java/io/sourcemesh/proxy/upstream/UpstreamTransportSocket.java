@@ -9,7 +9,6 @@ import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.stats.Stats;
 import java.io.IOException;
-import java.time.Duration;
 
 /**
  * A cluster's transport socket at run time (Envoy's upstream transport socket), built once per
@@ -34,7 +33,7 @@ public interface UpstreamTransportSocket {
     }
 
     /** The handler a new connection starts with: {@code handler} itself, or one that adds this socket's in front of it. */
-    default ChannelHandler pipeline(ChannelHandler handler, Duration connectTimeout) {
+    default ChannelHandler pipeline(ChannelHandler handler) {
         return handler;
     }
 

@@ -128,14 +128,12 @@ class UpstreamTlsEndToEndTest {
         proxy("common_tls_context:\n  validation_context: {trusted_ca: {filename: \"" + write("other.crt", otherCa) + "\"}}");
         Curl.Result r = get();
         assertEquals(503, r.status(), r.toString());
-        assertTrue(r.body().startsWith("upstream connect error or disconnect/reset before headers. reset reason: connection failure, "
-                + "transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify cert failed:"),
-                r.body());
-        assertTrue(r.body().endsWith(":TLS_error_end"), r.body());
-        String line = LogFiles.awaitLine(log);
-        assertTrue(line.startsWith("503 UF - - - upstream_reset_before_response_started{connection_failure,TLS_error:|268435581:SSL_routines:"
-                + "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify_cert_failed:"), line);
-        assertTrue(line.contains("} TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:"), line);
+        String reason = "TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:verify cert failed: "
+                + "X509_verify_cert: certificate verification error at depth 0: unable to get local issuer certificate:TLS_error_end";
+        assertEquals("upstream connect error or disconnect/reset before headers. reset reason: connection failure, "
+                + "transport failure reason: " + reason, r.body());
+        assertEquals("503 UF - - - upstream_reset_before_response_started{connection_failure," + reason.replace(' ', '_') + "} " + reason,
+                LogFiles.awaitLine(log));
         assertEquals(1, counter("upstream_cx_connect_fail"));
         assertEquals(1, counter("ssl.fail_verify_error"));
         assertEquals(0, counter("ssl.connection_error"), "a verification failure is counted as that only, as Envoy's drainErrorQueue");
@@ -153,6 +151,22 @@ class UpstreamTlsEndToEndTest {
         assertEquals(1, counter("ssl.fail_verify_san"));
         assertEquals(1, counter("upstream_cx_connect_fail"));
         assertTrue(LogFiles.awaitLine(log).startsWith("503 UF - - - "), "UF, no upstream TLS to log");
+    }
+
+    @Test
+    void aRevokedServerCertificateIsRefusedAndTheDeprecatedMatcherTriesEverySanType() throws Exception {
+        TestCertificates.Pem revoked = serverCa.issue("httpbin", "httpbin.default.svc");
+        origin = TlsOrigin.start(revoked, null, false);
+        String validation = "common_tls_context:\n  validation_context: {" + trustedCa() + ", match_subject_alt_names: [{suffix: .default.svc}]";
+        proxy(validation + "}");
+        assertEquals(200, get().status(), "the DNS SAN matches the deprecated matcher");
+        proxy.close();
+        proxy(validation + ", crl: {filename: \"" + write("revoked.crl", serverCa.crl(revoked.certificate())) + "\"}}");
+        Curl.Result r = get();
+        assertEquals(503, r.status(), r.toString());
+        assertTrue(r.body().endsWith("CERTIFICATE_VERIFY_FAILED:verify cert failed: X509_verify_cert: certificate verification error "
+                + "at depth 0: certificate revoked:TLS_error_end"), r.body());
+        assertEquals(1, counter("ssl.fail_verify_error"));
     }
 
     @Test
@@ -211,6 +225,53 @@ class UpstreamTlsEndToEndTest {
                 e.getMessage());
     }
 
+    /** connect_timeout covers the handshake, as Envoy's (Connected only after it): a server that never answers times out. */
+    @Test
+    void aHandshakeThatNeverEndsIsAConnectTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket held = silent.accept()) {
+                    held.getInputStream().readAllBytes(); // reads the ClientHello, answers nothing
+                } catch (java.io.IOException closed) {
+                    // the proxy gave up
+                }
+            });
+            proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(silent.getLocalPort())
+                    .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%")
+                    .clusterFields("transport_socket: {name: envoy.transport_sockets.tls}").yaml()), 1);
+            Curl.Result r = get();
+            assertEquals(503, r.status(), r.toString());
+            String[] line = LogFiles.awaitLine(log).split(" ");
+            assertEquals("UF", line[1]);
+            long millis = Long.parseLong(line[2]);
+            assertTrue(millis >= 900 && millis < 5000, "the cluster's connect_timeout of 1s: " + millis);
+            assertEquals(1, counter("upstream_cx_connect_timeout"));
+            assertEquals(1, counter("upstream_cx_connect_fail"));
+            assertEquals(0, counter("ssl.connection_error"));
+        }
+    }
+
+    /** A server that closes mid-handshake: a connect failure with no TLS error to report, as Envoy's empty error queue. */
+    @Test
+    void aServerClosingDuringTheHandshakeIsAConnectFailureWithoutReason() throws Exception {
+        try (java.net.ServerSocket closing = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket s = closing.accept()) {
+                    s.getInputStream().read(); // the ClientHello's first byte, then close
+                } catch (java.io.IOException ignored) {
+                    // closing anyway
+                }
+            });
+            proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(closing.getLocalPort())
+                    .accessLog(log, "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_TRANSPORT_FAILURE_REASON%")
+                    .clusterFields("transport_socket: {name: envoy.transport_sockets.tls}").yaml()), 1);
+            assertEquals(503, get().status());
+            assertEquals("503 UF upstream_reset_before_response_started{connection_failure} -", LogFiles.awaitLine(log));
+            assertEquals(1, counter("upstream_cx_connect_fail"));
+            assertEquals(0, counter("ssl.connection_error"));
+        }
+    }
+
     /** Outlier detection sees a failed handshake as the local connect failure it is (a 5xx of its consecutive_5xx). */
     @Test
     void aHostFailingVerificationIsEjected() throws Exception {
@@ -234,6 +295,47 @@ class UpstreamTlsEndToEndTest {
             assertEquals(1, codes.stream().filter(c -> c == 503).count(), "one failed handshake, then ejected: " + codes);
             assertEquals(1, proxy.stats().counters().get("cluster.origin.outlier_detection.ejections_enforced_consecutive_5xx"));
             assertEquals(1, counter("ssl.fail_verify_error"));
+        }
+    }
+
+    /** Request mirroring to a TLS cluster handshakes too (the shadow's connection is the cluster's). */
+    @Test
+    void aMirrorClusterOriginatesTls() throws Exception {
+        origin(null);
+        try (io.sourcemesh.proxy.testing.Origin primary = io.sourcemesh.proxy.testing.Origin.start()) {
+            String yaml = HttpBootstrap.toOrigin(primary.port()).routes("""
+                    - match: {prefix: /}
+                      route:
+                        cluster: origin
+                        request_mirror_policies: [{cluster: mirror}]
+                    """).yaml() + """
+                      - name: mirror
+                        connect_timeout: 1s
+                        load_assignment:
+                          cluster_name: mirror
+                          endpoints:
+                          - lb_endpoints:
+                            - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
+                        transport_socket:
+                          name: envoy.transport_sockets.tls
+                          typed_config:
+                            "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                            sni: mirror.example
+                            common_tls_context: {validation_context: {%s}}
+                    """.formatted(origin.port(), trustedCa());
+            proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+            assertEquals(200, get().status());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (proxy.stats().counters().getOrDefault("cluster.mirror.ssl.handshake", 0L) < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1L, proxy.stats().counters().get("cluster.mirror.ssl.handshake"), () -> "mirror cluster stats "
+                    + proxy.stats().counters().entrySet().stream().filter(e -> e.getKey().startsWith("cluster.mirror.") && e.getValue() > 0)
+                    .toList() + ", connections the origin accepted: " + origin.accepted);
+            while (origin.serverNames.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(List.of("mirror.example"), origin.serverNames);
         }
     }
 
