@@ -35,12 +35,11 @@ public interface LoadBalancer {
     static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
             long maglevTableSize) {
         if (hosts.isEmpty()) {
-            return (hashed, hash) -> null;
+            return new Only(null);
         }
         if (hosts.size() == 1) {
             // Every policy picks it: no shared round-robin position to bump (a locked add per request).
-            UpstreamHost only = hosts.get(0);
-            return (hashed, hash) -> only;
+            return new Only(hosts.get(0));
         }
         return switch (policy) {
             case ROUND_ROBIN, CLUSTER_PROVIDED -> new RoundRobin(hosts);
@@ -49,6 +48,23 @@ public interface LoadBalancer {
             case RING_HASH -> RingHashTable.of(hosts, ring);
             case MAGLEV -> MaglevTable.of(hosts, maglevTableSize);
         };
+    }
+
+    /**
+     * A cluster of one host (or none: null). A class, not a lambda: a lambda of an interface with default methods is
+     * not taken into the proxy's AOT cache.
+     */
+    final class Only implements LoadBalancer {
+        private final UpstreamHost host;
+
+        Only(UpstreamHost host) {
+            this.host = host;
+        }
+
+        @Override
+        public UpstreamHost choose(boolean hashed, long hash) {
+            return host;
+        }
     }
 
     /** Weighted round robin over the hosts expanded by weight (weights are small in practice). */

@@ -21,8 +21,11 @@ import java.io.IOException;
 @FunctionalInterface
 public interface UpstreamTransportSocket {
 
-    /** raw_buffer: plain TCP, the binding as it is. */
-    UpstreamTransportSocket RAW_BUFFER = (binding, connection) -> binding;
+    /**
+     * raw_buffer: plain TCP, the binding as it is. A class, not a lambda: a lambda of an interface with default
+     * methods is not taken into the proxy's AOT cache, so it would be defined as the proxy starts.
+     */
+    UpstreamTransportSocket RAW_BUFFER = new RawBuffer();
 
     /** The binding for a stream of {@code connection} (the downstream connection). */
     SourceBinding bind(SourceBinding binding, ConnectionContext connection);
@@ -72,7 +75,30 @@ public interface UpstreamTransportSocket {
      * downstream connection's addresses (after a PROXY protocol listener filter, before any XFF), as Envoy's.
      */
     static UpstreamTransportSocket proxyProtocol(int version) {
-        return (binding, connection) -> binding.withProxyHeader(
-                new ProxyHeader(version, connection.remoteAddress(), connection.localAddress()));
+        return new ProxyProtocol(version);
+    }
+
+    /** {@link #RAW_BUFFER}'s class. */
+    final class RawBuffer implements UpstreamTransportSocket {
+        private RawBuffer() {}
+
+        @Override
+        public SourceBinding bind(SourceBinding binding, ConnectionContext connection) {
+            return binding;
+        }
+    }
+
+    /** {@link #proxyProtocol}'s class (as {@link RawBuffer}, not a lambda). */
+    final class ProxyProtocol implements UpstreamTransportSocket {
+        private final int version;
+
+        private ProxyProtocol(int version) {
+            this.version = version;
+        }
+
+        @Override
+        public SourceBinding bind(SourceBinding binding, ConnectionContext connection) {
+            return binding.withProxyHeader(new ProxyHeader(version, connection.remoteAddress(), connection.localAddress()));
+        }
     }
 }
