@@ -1,13 +1,16 @@
 package io.sourcemesh.control.translate;
 
 import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Secret;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a credentialName's Secret holds, read as Istio's SDS server reads it (pilot/pkg/credentials/kube/secrets.go):
@@ -36,6 +39,20 @@ final class Credentials {
             return new Root("ca.crt", data.get("ca.crt"), data.get("ca.crl"));
         }
         return null;
+    }
+
+    /** The Secret holding credential {@code name}'s CA in {@code namespace}: {@code <name>-cacert}, else {@code <name>}. */
+    static Optional<Secret> caSecret(MeshModel model, String namespace, String name) {
+        return model.secret(namespace, name + CA_SUFFIX).or(() -> model.secret(namespace, name));
+    }
+
+    /** A validation context trusting {@code root}'s CA, with its CRL when it has one (SANs and pins are the caller's). */
+    static CertificateValidationContext.Builder trusting(Root root) {
+        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(inline(root.ca()));
+        if (nonEmpty(root.crl())) {
+            v.setCrl(inline(root.crl()));
+        }
+        return v;
     }
 
     /**

@@ -551,7 +551,7 @@ final class GatewayBuilder {
         JsonNode names = tls.path("credentialNames");
         String credential = names.isArray() && !names.isEmpty() ? names.get(0).asText("") : tls.path("credentialName").asText("");
         String caName = credential + Credentials.CA_SUFFIX;
-        Optional<Secret> secret = model.secret(proxy.namespace(), caName).or(() -> model.secret(proxy.namespace(), credential));
+        Optional<Secret> secret = Credentials.caSecret(model, proxy.namespace(), credential);
         String mode = tls.path("mode").asText();
         if (secret.isEmpty()) {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " needs the clients' CA: secret "
@@ -569,10 +569,7 @@ final class GatewayBuilder {
             warnings.add(new TranslationWarning(serverName(s), where + " " + root.keyName() + " is not a PEM certificate; server left out"));
             return Optional.empty();
         }
-        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(Credentials.inline(root.ca()));
-        if (Credentials.nonEmpty(root.crl())) {
-            v.setCrl(Credentials.inline(root.crl()));
-        }
+        CertificateValidationContext.Builder v = Credentials.trusting(root);
         for (JsonNode san : tls.path("subjectAltNames")) {
             v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san.asText()));
         }

@@ -124,16 +124,11 @@ final class UpstreamTls {
      */
     private static Optional<CertificateValidationContext> validation(String credential, List<String> sans, MeshModel model,
             String namespace) {
-        Optional<Secret> secret = model.secret(namespace, credential + Credentials.CA_SUFFIX)
-                .or(() -> model.secret(namespace, credential));
-        Credentials.Root root = secret.map(Credentials::root).orElse(null);
+        Credentials.Root root = Credentials.caSecret(model, namespace, credential).map(Credentials::root).orElse(null);
         if (root == null || !Credentials.parsesAsCertificate(root.ca())) {
             return Optional.empty();
         }
-        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(Credentials.inline(root.ca()));
-        if (Credentials.nonEmpty(root.crl())) {
-            v.setCrl(Credentials.inline(root.crl()));
-        }
+        CertificateValidationContext.Builder v = Credentials.trusting(root);
         sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
         return Optional.of(v.build());
     }

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.address.IpLiteral;
 import io.sourcemesh.proxy.config.RouteConfig;
+import io.sourcemesh.proxy.upstream.LoadBalancer;
 import io.sourcemesh.proxy.upstream.XxHash64;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -48,7 +49,7 @@ final class HashKeys {
      */
     static long headerHash(List<String> values) {
         if (values.size() == 1) {
-            return XxHash64.hash(values.get(0).getBytes(StandardCharsets.UTF_8));
+            return LoadBalancer.hash(values.get(0));
         }
         String[] sorted = values.toArray(String[]::new);
         java.util.Arrays.sort(sorted);
