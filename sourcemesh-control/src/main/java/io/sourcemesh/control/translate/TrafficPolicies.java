@@ -15,9 +15,9 @@ import java.util.Optional;
 /** DestinationRule connectionPool and outlierDetection → Envoy cluster fields (Istio's cluster_traffic_policy.go). */
 final class TrafficPolicies {
     private static final int MAX = -1; // uint32 max, as Istio's math.MaxUint32 defaults
-    /** Linux's bounds on TCP_KEEPCNT and on TCP_KEEPIDLE/TCP_KEEPINTVL: beyond them setsockopt fails (EINVAL). */
-    private static final int MAX_KEEPALIVE_PROBES = 127;
-    private static final int MAX_KEEPALIVE_SECONDS = 32767;
+    /** Linux's bounds on TCP_KEEPCNT and on TCP_KEEPIDLE/TCP_KEEPINTVL, the proxy's: beyond them setsockopt fails (EINVAL). */
+    private static final int MAX_KEEPALIVE_PROBES = io.sourcemesh.l4.TcpKeepalive.MAX_PROBES;
+    private static final int MAX_KEEPALIVE_SECONDS = io.sourcemesh.l4.TcpKeepalive.MAX_SECONDS;
 
     private TrafficPolicies() {}
 
