@@ -2,6 +2,7 @@ package io.sourcemesh.control.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,10 +15,13 @@ public record Service(String name, String namespace, String clusterIp, String ty
         String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry) {
 
     /**
-     * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses, endpoints and resolution
-     * (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the client's destination).
+     * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses (IPs and CIDR ranges),
+     * endpoints and resolution (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the
+     * client's destination); and the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's
+     * listener conflicts are resolved by (oldest first) and the translation's warnings name.
      */
-    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution) {
+    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution,
+            String config, Instant created) {
         public Entry {
             addresses = List.copyOf(addresses);
             endpoints = List.copyOf(endpoints);
@@ -30,13 +34,14 @@ public record Service(String name, String namespace, String clusterIp, String ty
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
-    static Service entry(String host, String namespace, String address, List<String> addresses, List<ServicePort> ports,
-            List<WorkloadEndpoint> endpoints, String resolution) {
-        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports),
-                new Entry(host, addresses, endpoints, resolution));
+    static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry) {
+        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry);
     }
 
-    /** This service at another of its addresses (a ServiceEntry's: Istio's convertServices makes one per address). */
+    /**
+     * This service at another of its addresses (a ServiceEntry's: Istio's convertServices makes one per address; a CIDR
+     * range listens on 0.0.0.0 with a chain matching the range).
+     */
     public Service at(String address) {
         return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry);
     }
