@@ -13,6 +13,8 @@ import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ProxyLogs;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import io.sourcemesh.proxy.testing.TlsOrigin;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ServiceEntryEndToEndTest {
     private static final String HOST = "api.external.test";
+    private static final String EGRESS = "egress.external.test";
 
     @RegisterExtension
     final ClusterExtension clusters = new ClusterExtension();
@@ -162,6 +165,84 @@ class ServiceEntryEndToEndTest {
                 + "effect"), warnings);
         JsonNode status = cluster.get(ResourceKind.SERVICE_ENTRY, "default", "by-dns").orElseThrow().node().path("status");
         assertEquals("FieldNotImplemented", status.path("validationMessages").get(0).path("type").asText(), status.toString());
+    }
+
+    /**
+     * Istio's egress entry, no addresses: a TLS port is a chain of the sidecar's 0.0.0.0_443 listener matching the host by
+     * SNI (tls.go buildSidecarOutboundTLSFilterChainOpts), tcp_proxy to outbound|443||host, whose endpoint is a TLS origin
+     * this test runs on 127.0.0.1 (resolution DNS, localhost). curl connects to a VIP on 443 (the embedded runtime
+     * captures only VIPs: a Service of another namespace, outside the Sidecar's egress hosts, so its own vip_443 listener
+     * is not the sleep sidecar's) with the entry's host as SNI; another name matches no chain and REGISTRY_ONLY
+     * black-holes it.
+     */
+    @Test
+    void aTlsEntryWithoutAddressesIsReachedBySni() throws Exception {
+        TestCertificates.Pem pem = TestCertificates.selfSigned(EGRESS, EGRESS);
+        try (TlsOrigin tls = TlsOrigin.start(pem, null, false)) {
+            cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+            cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
+            cluster.apply(ManifestReader.read("egress.yaml", """
+                    apiVersion: v1
+                    kind: Namespace
+                    metadata: {name: elsewhere}
+                    ---
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: vip, namespace: elsewhere}
+                    spec:
+                      ports:
+                      - {port: 443, name: tls}
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: Sidecar
+                    metadata: {name: default, namespace: default}
+                    spec:
+                      outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+                      egress:
+                      - hosts: ["./*"]
+                    """));
+            List<String> warnings = cluster.apply(ManifestReader.read("egress-entry.yaml", """
+                    apiVersion: networking.istio.io/v1
+                    kind: ServiceEntry
+                    metadata: {name: egress, namespace: default}
+                    spec:
+                      hosts: [%s]
+                      location: MESH_EXTERNAL
+                      resolution: DNS
+                      ports:
+                      - {number: 443, name: tls, protocol: TLS}
+                      endpoints:
+                      - {address: localhost, ports: {tls: %d}}
+                    """.formatted(EGRESS, tls.port()))).warnings();
+            assertEquals(List.of(), warnings, "a TLS entry without addresses is translated whole");
+            assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
+            sleep = cluster.list(ResourceKind.POD, "default", "app=sleep").stream()
+                    .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().map(KubeObject::name)
+                    .orElseThrow();
+            vip = cluster.get(ResourceKind.SERVICE, "elsewhere", "vip").orElseThrow().node().path("spec").path("clusterIP")
+                    .asText();
+
+            assertTrue(until(() -> https(EGRESS).stdout().equals("200")), "the entry's host by SNI: " + https(EGRESS));
+            assertTrue(tls.serverNames.contains(EGRESS), "the origin saw the client's SNI: " + tls.serverNames);
+            JsonNode log = ProxyLogs.await(cluster, "default", sleep,
+                    j -> j.path("requested_server_name").asText().equals(EGRESS), j -> true);
+            assertEquals("outbound|443||" + EGRESS, log.path("upstream_cluster").asText(), log.toString());
+            assertEquals("127.0.0.1:" + tls.port(), log.path("upstream_host").asText(), log.toString());
+            assertEquals(vip + ":443", log.path("downstream_local_address").asText(), log.toString());
+
+            int seen = tls.accepted.get();
+            assertEquals("000", https("other.external.test").stdout(), "no chain for another name");
+            JsonNode other = ProxyLogs.await(cluster, "default", sleep,
+                    j -> j.path("requested_server_name").asText().equals("other.external.test"), j -> true);
+            assertEquals("BlackHoleCluster", other.path("upstream_cluster").asText(), other.toString());
+            assertEquals(seen, tls.accepted.get(), "the origin saw no connection for it");
+        }
+    }
+
+    /** curl in the sleep pod to {@code host}:443 by way of the VIP, SNI {@code host}; the status code. */
+    private ExecResult https(String host) {
+        return cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "-k", "--max-time", "10", "-o", "/dev/null", "-w",
+                "%{http_code}", "--connect-to", host + ":443:" + vip + ":443", "https://" + host + "/"));
     }
 
     private ExecResult curl() {
