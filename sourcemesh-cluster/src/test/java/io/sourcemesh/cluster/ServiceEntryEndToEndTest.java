@@ -120,6 +120,10 @@ class ServiceEntryEndToEndTest {
                 """.formatted(HOST))).warnings();
         assertEquals(List.of("ServiceEntry default/external-api-again: host " + HOST + " left out of the proxies' registry: "
                 + "ServiceEntry default/external-api has it first (one service per host, the oldest entry's)"), warnings);
+        JsonNode again = cluster.get(ResourceKind.SERVICE_ENTRY, "default", "external-api-again").orElseThrow().status()
+                .path("validationMessages");
+        assertEquals("PushLeftOut", again.get(0).path("type").asText(), "and the entry's status: " + again);
+        assertEquals(warnings.get(0), again.get(0).path("description").asText());
         assertEquals("200", curl().stdout(), "the older entry still serves");
         cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api-again");
 
