@@ -148,6 +148,28 @@ class ServiceEntryEndToEndTest {
         JsonNode dns = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-dns"), j -> true);
         assertEquals("outbound|8000||" + HOST, dns.path("upstream_cluster").asText(), dns.toString());
         assertEquals("127.0.0.1:" + originPort, dns.path("upstream_host").asText(), dns.toString());
+
+        // resolution DNS_ROUND_ROBIN: a LOGICAL_DNS cluster of the one name, which the proxy now takes (the entry gone
+        // first, so a push the proxy refused, keeping its last good config, could not answer 200).
+        cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api");
+        assertTrue(until(() -> curl().stdout().equals("502")), "without the entry the host is blocked again: " + curl());
+        warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: external-api, namespace: default}
+                spec:
+                  hosts: [%s]
+                  resolution: DNS_ROUND_ROBIN
+                  ports:
+                  - {number: 8000, name: http, protocol: HTTP}
+                  endpoints:
+                  - {address: localhost, ports: {http: %d}}
+                """.formatted(HOST, originPort))).warnings();
+        assertEquals(List.of(), warnings, "a DNS_ROUND_ROBIN entry of localhost is translated whole");
+        assertTrue(until(() -> curl("/via-rr").stdout().equals("200")), "the LOGICAL_DNS cluster serves: " + curl());
+        JsonNode rr = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-rr"), j -> true);
+        assertEquals("outbound|8000||" + HOST, rr.path("upstream_cluster").asText(), rr.toString());
+        assertEquals("127.0.0.1:" + originPort, rr.path("upstream_host").asText(), rr.toString());
     }
 
     /** A DNS entry whose host the proxy would have to resolve is not translated: apply and the status say so. */

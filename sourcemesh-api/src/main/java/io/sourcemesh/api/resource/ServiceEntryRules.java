@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * A ServiceEntry as Istio's ValidateServiceEntry refuses and warns about it (pkg/config/validation/validation.go, with
  * validateWorkloadEntry for its endpoints), in Istio's words under the field's path; and what of a valid entry
- * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution} STATIC, NONE and DNS (whose names
+ * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution} STATIC, NONE, DNS and DNS_ROUND_ROBIN (whose names
  * the proxy can resolve), and their ports of a known protocol but UDP and HTTP_PROXY, become services of the
  * proxies' registry (control.model.ServiceEntries), so every other resolution, port or endpoint is named where the user
  * sees it (apply's warnings, the entry's status), never dropped unseen.
@@ -172,7 +172,7 @@ public final class ServiceEntryRules {
     }
 
     /**
-     * What of a valid entry SourceMesh does not translate, each naming its field: DNS_ROUND_ROBIN, or DNS naming hosts
+     * What of a valid entry SourceMesh does not translate, each naming its field: DNS or DNS_ROUND_ROBIN naming hosts
      * the proxy cannot resolve (the entry adds nothing to the proxies), a port {@link #portTranslated} refuses (no
      * listener or cluster for it), and a unix socket endpoint (left out of the clusters).
      */
@@ -180,15 +180,15 @@ public final class ServiceEntryRules {
         List<String> out = new ArrayList<>();
         JsonNode spec = object.path("spec");
         String resolution = resolution(spec);
-        if (resolution.equals("DNS") && !unresolvable(spec).isEmpty()) {
-            out.add("spec.resolution: DNS is not translated by SourceMesh for names its proxy would look up (" + String.join(
+        if (dns(resolution) && !unresolvable(spec).isEmpty()) {
+            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh for names its proxy would look up (" + String.join(
                     ", ", unresolvable(spec)) + "): the proxy resolves only IP literals and localhost, so this entry has no "
                     + "effect");
             return out;
         }
         if (!translated(spec)) {
-            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh: only STATIC, DNS and NONE entries "
-                    + "add their hosts to the proxies, so this entry has no effect");
+            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh: only STATIC, DNS, DNS_ROUND_ROBIN "
+                    + "and NONE entries add their hosts to the proxies, so this entry has no effect");
             return out;
         }
         JsonNode ports = spec.path("ports");
@@ -220,12 +220,17 @@ public final class ServiceEntryRules {
     }
 
     /**
-     * Whether SourceMesh translates the entry's hosts at all: STATIC, or DNS when its proxy can resolve every name the
-     * STRICT_DNS clusters would hold ({@link #unresolvable}); control.model.ServiceEntries reads the same answer.
+     * Whether SourceMesh translates the entry's hosts at all: STATIC, NONE, or DNS and DNS_ROUND_ROBIN when its proxy can
+     * resolve every name the STRICT_DNS (LOGICAL_DNS) clusters would hold ({@link #unresolvable}); control.model.ServiceEntries reads the same answer.
      */
     public static boolean translated(JsonNode spec) {
         String resolution = resolution(spec);
-        return resolution.equals("STATIC") || resolution.equals("NONE") || resolution.equals("DNS") && unresolvable(spec).isEmpty();
+        return resolution.equals("STATIC") || resolution.equals("NONE") || dns(resolution) && unresolvable(spec).isEmpty();
+    }
+
+    /** DNS (Envoy's STRICT_DNS) or DNS_ROUND_ROBIN (LOGICAL_DNS): the proxy resolves the endpoints' names. */
+    private static boolean dns(String resolution) {
+        return resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN");
     }
 
     /**

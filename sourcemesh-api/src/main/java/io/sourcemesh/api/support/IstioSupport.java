@@ -106,8 +106,8 @@ final class IstioSupport {
                 supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
                         + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
                         + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default): "
-                        + "ORIGINAL_DST clusters, the connection goes where the client sent it; DNS_ROUND_ROBIN (LOGICAL_DNS) "
-                        + "is not translated (apply and the status say so)"),
+                        + "ORIGINAL_DST clusters, the connection goes where the client sent it; DNS_ROUND_ROBIN: a LOGICAL_DNS "
+                        + "cluster of its one name (the same names only)"),
                 supported("spec.endpoints[].address", "an IP address (a unix socket is left out, named on the status); with "
                         + "DNS, localhost too"),
                 supported("spec.endpoints[].ports", "the endpoint's port for the entry's port of that name"),

@@ -111,10 +111,13 @@ class ServiceEntryRulesTest {
         assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS, ports: [{number: 80, "
                 + "name: http, protocol: HTTP}], endpoints: [{address: localhost}, {address: 127.0.0.1}]}")).notImplemented(),
                 "localhost and IP literals: translated");
-        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh: only STATIC, DNS and NONE "
-                + "entries add their hosts to the proxies, so this entry has no effect"), SupportCheck.check(entry("{hosts: "
-                + "[a.example.test], resolution: DNS_ROUND_ROBIN, ports: [{number: 80, name: http, protocol: HTTP}], "
-                + "endpoints: [{address: 127.0.0.1}]}")).notImplemented());
+        assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS_ROUND_ROBIN, ports: "
+                + "[{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.1}]}")).notImplemented(),
+                "DNS_ROUND_ROBIN of an IP literal: a LOGICAL_DNS cluster");
+        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh for names its proxy would "
+                + "look up (a.example.test): the proxy resolves only IP literals and localhost, so this entry has no effect"),
+                SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS_ROUND_ROBIN, ports: [{number: 80, name: "
+                        + "http, protocol: HTTP}]}")).notImplemented());
 
         JsonNode unset = entry("{hosts: [a.example.test], addresses: [127.0.0.9], ports: [{number: 80, name: http, "
                 + "protocol: HTTP}, {number: 5432, name: tcp, protocol: TCP}, {number: 81, name: http-alt, protocol: HTTP, "

@@ -13,7 +13,7 @@ import java.util.Map;
  * A ServiceEntry as the services it adds to the mesh's registry, as Istio's convertServices and convertEndpoints
  * (pilot/pkg/serviceregistry/serviceentry/conversion.go): one service per host, with the entry's ports and its
  * {@code endpoints}. Only what SourceMesh translates is read ({@code api.resource.ServiceEntryRules.translated} and
- * {@code portTranslated}: resolution STATIC, NONE, and DNS whose names the proxy can resolve; ports of a known protocol
+ * {@code portTranslated}: resolution STATIC, NONE, and DNS or DNS_ROUND_ROBIN whose names the proxy can resolve; ports of a known protocol
  * but UDP and HTTP_PROXY); the rest gets nothing here, and apply and the entry's status say so
  * ({@code api.resource.ServiceEntryRules}), so no part is half applied unseen.
  */
@@ -58,7 +58,7 @@ public final class ServiceEntries {
         List<Service> out = new ArrayList<>();
         for (String host : Nodes.textList(spec.path("hosts"))) {
             // A DNS entry without endpoints resolves the host itself (convertEndpoints' hostnameToServiceInstance).
-            List<WorkloadEndpoint> own = endpoints.isEmpty() && resolution.equals("DNS")
+            List<WorkloadEndpoint> own = endpoints.isEmpty() && (resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN"))
                     ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
                     new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry))));

@@ -181,6 +181,16 @@ class ServiceEntryTest {
                 .anyMatch(v -> v.getName().equals("dns.external.test:8000")));
     }
 
+    /** DNS_ROUND_ROBIN: a LOGICAL_DNS cluster of its one name (cluster.go convertResolution), V4_ONLY as DNS. */
+    @Test
+    void aDnsRoundRobinEntryIsALogicalDnsCluster() {
+        ProxyResources r = sleepsSidecar();
+        Cluster rr = r.cluster(Names.outboundCluster(9090, "", "rr.external.test")).orElseThrow();
+        assertEquals(Cluster.DiscoveryType.LOGICAL_DNS, rr.getType());
+        assertEquals(Cluster.DnsLookupFamily.V4_ONLY, rr.getDnsLookupFamily());
+        assertEquals(List.of("localhost:19090*1"), endpoints(rr));
+    }
+
     /** A TCP port of an entry with an address: a listener on it (listener.go buildSidecarOutboundTCPListenerOpts). */
     @Test
     void aTcpPortListensOnTheEntrysAddress() throws Exception {
