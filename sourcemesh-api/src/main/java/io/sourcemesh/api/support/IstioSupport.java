@@ -116,7 +116,9 @@ final class IstioSupport {
                 warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
                 warned("spec.endpoints[].serviceAccount", null),
                 warned("spec.workloadSelector", "the entry's hosts get no endpoints from pods"),
-                warned("spec.exportTo", "every namespace's proxies see the entry's hosts"),
+                supported("spec.exportTo", "as Istio's service index: unset or * every namespace's proxies, ~ none, else "
+                        + "those of the namespaces named (. the entry's own) see the hosts (routes, listeners, clusters); "
+                        + "still one service per host mesh-wide, the oldest entry's (Istio keeps one per namespace)"),
                 warned("spec.subjectAltNames", null)));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(

@@ -130,7 +130,6 @@ class ServiceEntryRulesTest {
                 + "HTTP}, {number: 5432, name: db}, {number: 443, name: https, protocol: HTTPS}], endpoints: [{address: "
                 + "127.0.0.1}, {address: 'unix:///var/run/a.sock'}], exportTo: ['.']}");
         assertEquals(List.of(
-                "spec.exportTo is not implemented by SourceMesh and has no effect",
                 "spec.ports[1].protocol: unset (sniffed by Istio) is not translated by SourceMesh, so port 5432 has no effect",
                 "spec.endpoints[1].address: unix:///var/run/a.sock is not translated by SourceMesh: the proxy connects to no "
                         + "unix socket, so the endpoint is left out"), SupportCheck.check(mixed).notImplemented());

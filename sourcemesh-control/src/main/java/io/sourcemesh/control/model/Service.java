@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A service of the mesh's registry as far as the mesh needs it: a Kubernetes Service, or one host of a ServiceEntry
@@ -17,14 +18,16 @@ public record Service(String name, String namespace, String clusterIp, String ty
     /**
      * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses (IPs and CIDR ranges),
      * endpoints and resolution (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the
-     * client's destination); and the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's
+     * client's destination); the namespaces it is exported to ({@code .} resolved to the entry's own; empty: every one);
+     * and the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's
      * listener conflicts are resolved by (oldest first) and the translation's warnings name.
      */
     public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution,
-            String config, Instant created) {
+            String config, Instant created, Set<String> exportTo) {
         public Entry {
             addresses = List.copyOf(addresses);
             endpoints = List.copyOf(endpoints);
+            exportTo = Set.copyOf(exportTo);
         }
     }
 
@@ -44,6 +47,19 @@ public record Service(String name, String namespace, String clusterIp, String ty
      */
     public Service at(String address) {
         return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry);
+    }
+
+    /**
+     * Whether proxies of {@code namespace} see this service, as Istio's service index reads a ServiceEntry's
+     * {@code exportTo} (push_context.go initServiceRegistry): none or {@code *} every namespace, {@code ~} none, else the
+     * namespaces named ({@code .}: the entry's own). A Kubernetes Service is seen everywhere (its exportTo annotation is
+     * not read).
+     */
+    public boolean exportedTo(String namespace) {
+        if (entry == null || entry.exportTo().isEmpty() || entry.exportTo().contains("*")) {
+            return true;
+        }
+        return !entry.exportTo().contains("~") && entry.exportTo().contains(namespace);
     }
 
     /** Whether this is a ServiceEntry's host rather than a Kubernetes Service. */

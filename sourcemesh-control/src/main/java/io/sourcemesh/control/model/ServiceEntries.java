@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.ServiceEntryRules;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A ServiceEntry as the services it adds to the mesh's registry, as Istio's convertServices and convertEndpoints
@@ -55,13 +57,15 @@ public final class ServiceEntries {
         List<String> addresses = ServiceEntryRules.addresses(spec);
         String namespace = MeshModel.namespaceOf(entry);
         String config = "ServiceEntry " + namespace + "/" + Nodes.text(entry, "metadata", "name");
+        Set<String> exportTo = new HashSet<>();
+        Nodes.textList(spec.path("exportTo")).forEach(e -> exportTo.add(e.equals(".") ? namespace : e));
         List<Service> out = new ArrayList<>();
         for (String host : Nodes.textList(spec.path("hosts"))) {
             // A DNS entry without endpoints resolves the host itself (convertEndpoints' hostnameToServiceInstance).
             List<WorkloadEndpoint> own = endpoints.isEmpty() && (resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN"))
                     ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
-                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry))));
+                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), exportTo)));
         }
         return out;
     }

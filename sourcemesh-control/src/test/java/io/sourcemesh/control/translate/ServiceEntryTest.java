@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -12,6 +13,7 @@ import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
 import io.sourcemesh.control.model.MeshModel;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -234,6 +236,52 @@ class ServiceEntryTest {
                         + "registry: Service default/httpbin has it first (one service per host, the oldest entry's)"),
                 r.warnings().stream().filter(w -> w.resource().contains("external-api-again"))
                         .map(w -> w.resource() + ": " + w.message()).toList());
+    }
+
+    /**
+     * A host another entry has in another case is the same host to the proxy (it matches domains ignoring case and
+     * refuses a route config two of whose virtual hosts share one), so the newer entry is left out and named, where
+     * Istio would send both and have the push refused.
+     */
+    @Test
+    void aHostInAnotherCaseIsTheSameHost() {
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.seed("topology/service-entry.yaml"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: shouting, namespace: default, creationTimestamp: "2031-01-01T00:00:00Z"}
+                spec:
+                  hosts: [API.External.Test]
+                  resolution: STATIC
+                  ports:
+                  - {number: 8000, name: http, protocol: HTTP}
+                  endpoints:
+                  - {address: 127.0.0.8}
+                """));
+        MeshModel shouting = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(shouting, Fixtures.sidecar(shouting, "sleep"));
+        assertTrue(r.route("8000").orElseThrow().getVirtualHostsList().stream()
+                .noneMatch(v -> v.getName().startsWith("API.External.Test")));
+        assertTrue(r.warnings().stream().anyMatch(w -> w.toString().equals("ServiceEntry default/shouting: host "
+                + "API.External.Test left out of the proxies' registry: ServiceEntry default/external-api has it first (one "
+                + "service per host, the oldest entry's)")), r.warnings().toString());
+    }
+
+    /** exportTo as Istio's service index: the namespaces named see the hosts, the others not at all. */
+    @Test
+    void exportToChoosesTheNamespacesWhoseProxiesSeeTheHosts() {
+        ProxyResources sleep = sleepsSidecar();
+        List<String> vhosts = sleep.route("8100").orElseThrow().getVirtualHostsList().stream().map(VirtualHost::getName).toList();
+        assertTrue(vhosts.contains("own.external.test:8100"), ". is the entry's own namespace: " + vhosts);
+        assertFalse(vhosts.contains("gateway-only.external.test:8100"), "exported to istio-system only: " + vhosts);
+        assertTrue(sleep.cluster(Names.outboundCluster(8100, "", "own.external.test")).isPresent());
+        assertFalse(sleep.cluster(Names.outboundCluster(8100, "", "gateway-only.external.test")).isPresent());
+
+        ProxyResources gateway = Translator.create().translate(model, Fixtures.gateway(model));
+        assertTrue(gateway.cluster(Names.outboundCluster(8100, "", "gateway-only.external.test")).isPresent(),
+                "the gateway's namespace sees it");
+        assertFalse(gateway.cluster(Names.outboundCluster(8100, "", "own.external.test")).isPresent(),
+                "exported to default only");
     }
 
     @Test
