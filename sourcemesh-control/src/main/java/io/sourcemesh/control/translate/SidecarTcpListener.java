@@ -22,11 +22,12 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A sidecar's outbound listener for a non-HTTP service port, on the service's VIP ({@code vip_port}), as Istio's
+ * A sidecar's outbound listener for a non-HTTP service port, on the service's VIP ({@code vip_port}; a ServiceEntry's
+ * CIDR address, or none, {@code 0.0.0.0_port}, shared with other services: {@link SidecarTcpListeners}), as Istio's
  * listener.go buildSidecarOutboundTCPListenerOpts and tls.go build it from the mesh's VirtualServices for the host:
  * on a TLS or HTTPS port a chain per fitting {@code tls} route match, on its sniHosts (tls_inspector reads them); on
  * any other port the first fitting {@code tcp} route, with chains on destinationSubnets before it; without a route,
- * tcp_proxy to the service's own cluster. A match-all chain beside others is the default chain (Istio's
+ * tcp_proxy to the service's own cluster (on 0.0.0.0 a TLS port's matching the host by SNI). A match-all chain beside others is the default chain (Istio's
  * buildListenerFromEntry); with none, PassthroughFilterChain (PassthroughCluster, or BlackHoleCluster under
  * REGISTRY_ONLY) takes what no chain matches. The sidecar's outbound chains carry no RBAC filters, as in Istio.
  */
@@ -74,13 +75,6 @@ final class SidecarTcpListener {
         this.service = service;
         this.port = port;
         this.source = source;
-    }
-
-    /** The vip_port listener of {@code service}'s {@code port} for a sidecar seen as {@code source}. */
-    static Listener of(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service, ServicePort port,
-            RouteSource source, List<IstioConfig> meshVirtualServices, boolean registryOnly) {
-        return listener(bind(service), port.port(), chains(model, log, warnings, service, port, source, meshVirtualServices),
-                registryOnly, log, warnings);
     }
 
     /**
@@ -150,7 +144,7 @@ final class SidecarTcpListener {
         List<Chain> out = new ArrayList<>();
         Set<String> handled = new HashSet<>();
         Set<String> sniTaken = new HashSet<>();
-        List<String> cidrs = listenCidrs(); // a VIP listener's own: none
+        List<String> cidrs = listenCidrs(); // the listener's own range: a CIDR address's, a VIP's none
         for (IstioConfig vs : configs) {
             List<JsonNode> tlsRoutes = Clusters.list(vs.spec().path("tls"));
             for (int r = 0; r < tlsRoutes.size(); r++) {
