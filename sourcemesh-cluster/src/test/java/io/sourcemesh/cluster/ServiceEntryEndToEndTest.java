@@ -13,6 +13,8 @@ import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ProxyLogs;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import io.sourcemesh.proxy.testing.TlsOrigin;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ServiceEntryEndToEndTest {
     private static final String HOST = "api.external.test";
+    private static final String EGRESS = "egress.external.test";
 
     @RegisterExtension
     final ClusterExtension clusters = new ClusterExtension();
@@ -117,6 +120,10 @@ class ServiceEntryEndToEndTest {
                 """.formatted(HOST))).warnings();
         assertEquals(List.of("ServiceEntry default/external-api-again: host " + HOST + " left out of the proxies' registry: "
                 + "ServiceEntry default/external-api has it first (one service per host, the oldest entry's)"), warnings);
+        JsonNode again = cluster.get(ResourceKind.SERVICE_ENTRY, "default", "external-api-again").orElseThrow().status()
+                .path("validationMessages");
+        assertEquals("PushLeftOut", again.get(0).path("type").asText(), "and the entry's status: " + again);
+        assertEquals(warnings.get(0), again.get(0).path("description").asText());
         assertEquals("200", curl().stdout(), "the older entry still serves");
         cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api-again");
 
@@ -141,6 +148,28 @@ class ServiceEntryEndToEndTest {
         JsonNode dns = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-dns"), j -> true);
         assertEquals("outbound|8000||" + HOST, dns.path("upstream_cluster").asText(), dns.toString());
         assertEquals("127.0.0.1:" + originPort, dns.path("upstream_host").asText(), dns.toString());
+
+        // resolution DNS_ROUND_ROBIN: a LOGICAL_DNS cluster of the one name, which the proxy now takes (the entry gone
+        // first, so a push the proxy refused, keeping its last good config, could not answer 200).
+        cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api");
+        assertTrue(until(() -> curl().stdout().equals("502")), "without the entry the host is blocked again: " + curl());
+        warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: external-api, namespace: default}
+                spec:
+                  hosts: [%s]
+                  resolution: DNS_ROUND_ROBIN
+                  ports:
+                  - {number: 8000, name: http, protocol: HTTP}
+                  endpoints:
+                  - {address: localhost, ports: {http: %d}}
+                """.formatted(HOST, originPort))).warnings();
+        assertEquals(List.of(), warnings, "a DNS_ROUND_ROBIN entry of localhost is translated whole");
+        assertTrue(until(() -> curl("/via-rr").stdout().equals("200")), "the LOGICAL_DNS cluster serves: " + curl());
+        JsonNode rr = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-rr"), j -> true);
+        assertEquals("outbound|8000||" + HOST, rr.path("upstream_cluster").asText(), rr.toString());
+        assertEquals("127.0.0.1:" + originPort, rr.path("upstream_host").asText(), rr.toString());
     }
 
     /** A DNS entry whose host the proxy would have to resolve is not translated: apply and the status say so. */
@@ -162,6 +191,84 @@ class ServiceEntryEndToEndTest {
                 + "effect"), warnings);
         JsonNode status = cluster.get(ResourceKind.SERVICE_ENTRY, "default", "by-dns").orElseThrow().node().path("status");
         assertEquals("FieldNotImplemented", status.path("validationMessages").get(0).path("type").asText(), status.toString());
+    }
+
+    /**
+     * Istio's egress entry, no addresses: a TLS port is a chain of the sidecar's 0.0.0.0_443 listener matching the host by
+     * SNI (tls.go buildSidecarOutboundTLSFilterChainOpts), tcp_proxy to outbound|443||host, whose endpoint is a TLS origin
+     * this test runs on 127.0.0.1 (resolution DNS, localhost). curl connects to a VIP on 443 (the embedded runtime
+     * captures only VIPs: a Service of another namespace, outside the Sidecar's egress hosts, so its own vip_443 listener
+     * is not the sleep sidecar's) with the entry's host as SNI; another name matches no chain and REGISTRY_ONLY
+     * black-holes it.
+     */
+    @Test
+    void aTlsEntryWithoutAddressesIsReachedBySni() throws Exception {
+        TestCertificates.Pem pem = TestCertificates.selfSigned(EGRESS, EGRESS);
+        try (TlsOrigin tls = TlsOrigin.start(pem, null, false)) {
+            cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+            cluster.apply(ManifestReader.read(Path.of("src/test/resources/seed/sleep.yaml")));
+            cluster.apply(ManifestReader.read("egress.yaml", """
+                    apiVersion: v1
+                    kind: Namespace
+                    metadata: {name: elsewhere}
+                    ---
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: vip, namespace: elsewhere}
+                    spec:
+                      ports:
+                      - {port: 443, name: tls}
+                    ---
+                    apiVersion: networking.istio.io/v1
+                    kind: Sidecar
+                    metadata: {name: default, namespace: default}
+                    spec:
+                      outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+                      egress:
+                      - hosts: ["./*"]
+                    """));
+            List<String> warnings = cluster.apply(ManifestReader.read("egress-entry.yaml", """
+                    apiVersion: networking.istio.io/v1
+                    kind: ServiceEntry
+                    metadata: {name: egress, namespace: default}
+                    spec:
+                      hosts: [%s]
+                      location: MESH_EXTERNAL
+                      resolution: DNS
+                      ports:
+                      - {number: 443, name: tls, protocol: TLS}
+                      endpoints:
+                      - {address: localhost, ports: {tls: %d}}
+                    """.formatted(EGRESS, tls.port()))).warnings();
+            assertEquals(List.of(), warnings, "a TLS entry without addresses is translated whole");
+            assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
+            sleep = cluster.list(ResourceKind.POD, "default", "app=sleep").stream()
+                    .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().map(KubeObject::name)
+                    .orElseThrow();
+            vip = cluster.get(ResourceKind.SERVICE, "elsewhere", "vip").orElseThrow().node().path("spec").path("clusterIP")
+                    .asText();
+
+            assertTrue(until(() -> https(EGRESS).stdout().equals("200")), "the entry's host by SNI: " + https(EGRESS));
+            assertTrue(tls.serverNames.contains(EGRESS), "the origin saw the client's SNI: " + tls.serverNames);
+            JsonNode log = ProxyLogs.await(cluster, "default", sleep,
+                    j -> j.path("requested_server_name").asText().equals(EGRESS), j -> true);
+            assertEquals("outbound|443||" + EGRESS, log.path("upstream_cluster").asText(), log.toString());
+            assertEquals("127.0.0.1:" + tls.port(), log.path("upstream_host").asText(), log.toString());
+            assertEquals(vip + ":443", log.path("downstream_local_address").asText(), log.toString());
+
+            int seen = tls.accepted.get();
+            assertEquals("000", https("other.external.test").stdout(), "no chain for another name");
+            JsonNode other = ProxyLogs.await(cluster, "default", sleep,
+                    j -> j.path("requested_server_name").asText().equals("other.external.test"), j -> true);
+            assertEquals("BlackHoleCluster", other.path("upstream_cluster").asText(), other.toString());
+            assertEquals(seen, tls.accepted.get(), "the origin saw no connection for it");
+        }
+    }
+
+    /** curl in the sleep pod to {@code host}:443 by way of the VIP, SNI {@code host}; the status code. */
+    private ExecResult https(String host) {
+        return cluster.exec("default", sleep, "sleep", List.of("curl", "-sS", "-k", "--max-time", "10", "-o", "/dev/null", "-w",
+                "%{http_code}", "--connect-to", host + ":443:" + vip + ":443", "https://" + host + "/"));
     }
 
     private ExecResult curl() {

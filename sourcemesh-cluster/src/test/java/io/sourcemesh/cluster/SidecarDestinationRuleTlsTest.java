@@ -70,6 +70,10 @@ class SidecarDestinationRuleTlsTest {
         assertEquals(List.of("DestinationRule default/gateway-tls: cluster outbound|9443||" + GATEWAY + ": tls mode SIMPLE needs "
                 + "the server's CA: secret istio-system/gateway-ca-cacert (or istio-system/gateway-ca) with a PEM cacert or ca.crt "
                 + "not found; cluster left out"), applied.warnings());
+        JsonNode drMessages = cluster.get(ResourceKind.DESTINATION_RULE, "default", "gateway-tls").orElseThrow().status()
+                .path("validationMessages");
+        assertEquals("PushLeftOut", drMessages.get(0).path("type").asText(), "the rule's own status says so too: " + drMessages);
+        assertEquals(applied.warnings().get(0), drMessages.get(0).path("description").asText());
         assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
         sleep = cluster.list(ResourceKind.POD, "default", "app=sleep").stream()
                 .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().map(KubeObject::name)

@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * A ServiceEntry as Istio's ValidateServiceEntry refuses and warns about it (pkg/config/validation/validation.go, with
  * validateWorkloadEntry for its endpoints), in Istio's words under the field's path; and what of a valid entry
- * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution} STATIC, NONE and DNS (whose names
- * the proxy can resolve), and their HTTP ports (other ports where the entry has addresses), become services of the
+ * SourceMesh does not translate ({@link #notTranslated}): only {@code resolution} STATIC, NONE, DNS and DNS_ROUND_ROBIN (whose names
+ * the proxy can resolve), and their ports of a known protocol but UDP and HTTP_PROXY, become services of the
  * proxies' registry (control.model.ServiceEntries), so every other resolution, port or endpoint is named where the user
  * sees it (apply's warnings, the entry's status), never dropped unseen.
  */
@@ -19,8 +19,6 @@ public final class ServiceEntryRules {
     /** Istio's protocol.Parse, upper-cased: the protocols a port may name. */
     private static final Set<String> PROTOCOLS = Set.of("TCP", "UDP", "GRPC", "GRPC-WEB", "HTTP", "HTTP_PROXY", "HTTP2", "HTTPS",
             "TLS", "MONGO", "REDIS", "MYSQL");
-    /** The protocols SourceMesh routes as HTTP (Istio's protocol.IsHTTP, less HTTP_PROXY's forward proxy). */
-    private static final Set<String> TRANSLATED_PROTOCOLS = Set.of("HTTP", "HTTP2", "GRPC", "GRPC-WEB");
     private static final String UNIX = "unix://";
 
     private ServiceEntryRules() {
@@ -174,7 +172,7 @@ public final class ServiceEntryRules {
     }
 
     /**
-     * What of a valid entry SourceMesh does not translate, each naming its field: DNS_ROUND_ROBIN, or DNS naming hosts
+     * What of a valid entry SourceMesh does not translate, each naming its field: DNS or DNS_ROUND_ROBIN naming hosts
      * the proxy cannot resolve (the entry adds nothing to the proxies), a port {@link #portTranslated} refuses (no
      * listener or cluster for it), and a unix socket endpoint (left out of the clusters).
      */
@@ -182,15 +180,15 @@ public final class ServiceEntryRules {
         List<String> out = new ArrayList<>();
         JsonNode spec = object.path("spec");
         String resolution = resolution(spec);
-        if (resolution.equals("DNS") && !unresolvable(spec).isEmpty()) {
-            out.add("spec.resolution: DNS is not translated by SourceMesh for names its proxy would look up (" + String.join(
+        if (dns(resolution) && !unresolvable(spec).isEmpty()) {
+            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh for names its proxy would look up (" + String.join(
                     ", ", unresolvable(spec)) + "): the proxy resolves only IP literals and localhost, so this entry has no "
                     + "effect");
             return out;
         }
         if (!translated(spec)) {
-            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh: only STATIC, DNS and NONE entries "
-                    + "add their hosts to the proxies, so this entry has no effect");
+            out.add("spec.resolution: " + resolution + " is not translated by SourceMesh: only STATIC, DNS, DNS_ROUND_ROBIN "
+                    + "and NONE entries add their hosts to the proxies, so this entry has no effect");
             return out;
         }
         JsonNode ports = spec.path("ports");
@@ -208,10 +206,6 @@ public final class ServiceEntryRules {
             } else if (p.isEmpty() || p.equals("UDP") || p.equals("HTTP_PROXY")) {
                 out.add(at + ".protocol: " + (p.isEmpty() ? "unset (sniffed by Istio)" : p) + " is not translated by "
                         + "SourceMesh" + consequence);
-            } else {
-                out.add(at + ".protocol: " + p + " is translated by SourceMesh only for an entry of one host with IP "
-                        + "addresses (a listener on each address and port), and this one has " + (addresses(spec).isEmpty()
-                        ? "no IP address" : "several hosts") + consequence);
             }
         }
         JsonNode endpoints = spec.path("endpoints");
@@ -226,19 +220,24 @@ public final class ServiceEntryRules {
     }
 
     /**
-     * Whether SourceMesh translates the entry's hosts at all: STATIC, or DNS when its proxy can resolve every name the
-     * STRICT_DNS clusters would hold ({@link #unresolvable}); control.model.ServiceEntries reads the same answer.
+     * Whether SourceMesh translates the entry's hosts at all: STATIC, NONE, or DNS and DNS_ROUND_ROBIN when its proxy can
+     * resolve every name the STRICT_DNS (LOGICAL_DNS) clusters would hold ({@link #unresolvable}); control.model.ServiceEntries reads the same answer.
      */
     public static boolean translated(JsonNode spec) {
         String resolution = resolution(spec);
-        return resolution.equals("STATIC") || resolution.equals("NONE") || resolution.equals("DNS") && unresolvable(spec).isEmpty();
+        return resolution.equals("STATIC") || resolution.equals("NONE") || dns(resolution) && unresolvable(spec).isEmpty();
+    }
+
+    /** DNS (Envoy's STRICT_DNS) or DNS_ROUND_ROBIN (LOGICAL_DNS): the proxy resolves the endpoints' names. */
+    private static boolean dns(String resolution) {
+        return resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN");
     }
 
     /**
      * Whether SourceMesh translates one port of a translated entry: an HTTP, HTTP2, GRPC or GRPC-WEB port (a virtual host
-     * on the port's route config); a port of another known protocol when the entry has IP addresses and a single host (a
-     * listener on each address and port, Istio's buildSidecarOutboundTCPListenerOpts). Not: an unset protocol (Istio
-     * sniffs it), a TCP port without addresses or only CIDR ones (Istio's 0.0.0.0 and prefix-range listeners), and with
+     * on the port's route config); a TCP, TLS, HTTPS, MONGO, REDIS or MYSQL port (Istio's buildSidecarOutboundTCPListenerOpts:
+     * a listener on each IP address; for a CIDR address, or none, the 0.0.0.0 listener of the port, a chain matching the
+     * range, or for TLS and HTTPS the host by SNI). Not: an unset protocol (Istio sniffs it), UDP, HTTP_PROXY, and with
      * resolution NONE a targetPort (Envoy's upstream_port_override, which the proxy lacks).
      */
     public static boolean portTranslated(JsonNode spec, JsonNode port) {
@@ -246,20 +245,23 @@ public final class ServiceEntryRules {
         if (resolution(spec).equals("NONE") && port.path("targetPort").asInt(0) > 0) {
             return false;
         }
-        if (TRANSLATED_PROTOCOLS.contains(p)) {
-            return true;
-        }
-        return PROTOCOLS.contains(p) && !p.equals("UDP") && !p.equals("HTTP_PROXY") && !addresses(spec).isEmpty()
-                && spec.path("hosts").size() == 1;
+        return PROTOCOLS.contains(p) && !p.equals("UDP") && !p.equals("HTTP_PROXY");
     }
 
-    /** The entry's addresses that are IP addresses, not CIDR ranges: each one a listener's for its TCP ports. */
+    /**
+     * The entry's addresses as Istio's convertServices reads them (serviceentry/conversion.go): IP addresses, and CIDR
+     * ranges, a full-length one (/32, /128) as its address; each one a listener's (or a chain's range) for its TCP ports.
+     */
     public static List<String> addresses(JsonNode spec) {
         List<String> out = new ArrayList<>();
         spec.path("addresses").forEach(a -> {
-            if (Cidr.isAddress(a.asText())) {
-                out.add(a.asText());
+            String text = a.asText();
+            if (Cidr.problem(text) != null) {
+                return;
             }
+            Cidr cidr = Cidr.parse(text);
+            boolean full = cidr.prefixLen() == (cidr.address().contains(":") ? 128 : 32);
+            out.add(text.contains("/") && full ? cidr.address() : text);
         });
         return out;
     }

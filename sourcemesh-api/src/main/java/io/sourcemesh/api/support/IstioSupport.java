@@ -82,16 +82,22 @@ final class IstioSupport {
         k.put("ServiceEntry", fields(
                 supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
                         + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "
-                        + "through), on another port of a one-host entry a listener on each address, and a cluster "
-                        + "outbound|<port>||<host>, which VirtualServices and DestinationRules naming the host shape"),
+                        + "through), on another port a listener on each address (without addresses Istio's 0.0.0.0_<port>: "
+                        + "for TLS and HTTPS a chain per host by SNI, wildcards as Envoy's server names; for TCP one chain "
+                        + "taking the port, the oldest entry's, a newer one's left out and named), and a cluster "
+                        + "outbound|<port>||<host>, which VirtualServices and DestinationRules naming the host shape; a host "
+                        + "a Service or an older entry has, or a chain an older service's matches alike, is left out and "
+                        + "named at apply"),
                 supported("spec.addresses", "IP addresses: further domains of the host's virtual hosts (Istio's "
-                        + "generateVirtualHostDomains) and a listener <address>_<port> for each non-HTTP port; CIDR ranges "
-                        + "are not translated for such ports (apply and the status say so)"),
+                        + "generateVirtualHostDomains) and a listener <address>_<port> for each non-HTTP port; a CIDR range "
+                        + "(a /32 or /128 is its address) a chain of 0.0.0.0_<port> matching it (prefix_ranges), TLS ports "
+                        + "also by SNI"),
                 supported("spec.ports[].number", null), supported("spec.ports[].name", "endpoints name their ports by it"),
-                supported("spec.ports[].protocol", "HTTP, HTTP2, GRPC and GRPC-WEB ports are translated; TCP, HTTPS, TLS, "
-                        + "MONGO, REDIS and MYSQL where the entry has one host and IP addresses (tcp_proxy, or SNI chains for "
-                        + "HTTPS and TLS, as a Service's port); otherwise, and unset, UDP or HTTP_PROXY, the port has no "
-                        + "listener or cluster (apply and the status say so)"),
+                supported("spec.ports[].protocol", "HTTP, HTTP2, GRPC and GRPC-WEB ports are translated as routes; TCP, "
+                        + "HTTPS, TLS, MONGO, REDIS and MYSQL as listeners (tcp_proxy, or SNI chains for HTTPS and TLS, as a "
+                        + "Service's port); such a port without addresses where HTTP services listen on the same number is "
+                        + "left out, named (Istio sniffs the protocol there, the proxy cannot); unset, UDP or HTTP_PROXY: the "
+                        + "port has no listener or cluster (apply and the status say so)"),
                 supported("spec.ports[].targetPort", "an endpoint's port when it names none of its own; with resolution "
                         + "NONE the port is not translated (apply and the status say so)"),
                 supported("spec.location", "SourceMesh has no mutual TLS and no per-location telemetry, the two things "
@@ -100,8 +106,8 @@ final class IstioSupport {
                 supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
                         + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
                         + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default): "
-                        + "ORIGINAL_DST clusters, the connection goes where the client sent it; DNS_ROUND_ROBIN (LOGICAL_DNS) "
-                        + "is not translated (apply and the status say so)"),
+                        + "ORIGINAL_DST clusters, the connection goes where the client sent it; DNS_ROUND_ROBIN: a LOGICAL_DNS "
+                        + "cluster of its one name (the same names only)"),
                 supported("spec.endpoints[].address", "an IP address (a unix socket is left out, named on the status); with "
                         + "DNS, localhost too"),
                 supported("spec.endpoints[].ports", "the endpoint's port for the entry's port of that name"),
@@ -110,7 +116,9 @@ final class IstioSupport {
                 warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
                 warned("spec.endpoints[].serviceAccount", null),
                 warned("spec.workloadSelector", "the entry's hosts get no endpoints from pods"),
-                warned("spec.exportTo", "every namespace's proxies see the entry's hosts"),
+                supported("spec.exportTo", "as Istio's service index: unset or * every namespace's proxies, ~ none, else "
+                        + "those of the namespaces named (. the entry's own) see the hosts (routes, listeners, clusters); "
+                        + "still one service per host mesh-wide, the oldest entry's (Istio keeps one per namespace)"),
                 warned("spec.subjectAltNames", null)));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(

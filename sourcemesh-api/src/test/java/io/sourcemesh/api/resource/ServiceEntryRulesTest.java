@@ -111,10 +111,13 @@ class ServiceEntryRulesTest {
         assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS, ports: [{number: 80, "
                 + "name: http, protocol: HTTP}], endpoints: [{address: localhost}, {address: 127.0.0.1}]}")).notImplemented(),
                 "localhost and IP literals: translated");
-        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh: only STATIC, DNS and NONE "
-                + "entries add their hosts to the proxies, so this entry has no effect"), SupportCheck.check(entry("{hosts: "
-                + "[a.example.test], resolution: DNS_ROUND_ROBIN, ports: [{number: 80, name: http, protocol: HTTP}], "
-                + "endpoints: [{address: 127.0.0.1}]}")).notImplemented());
+        assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS_ROUND_ROBIN, ports: "
+                + "[{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.1}]}")).notImplemented(),
+                "DNS_ROUND_ROBIN of an IP literal: a LOGICAL_DNS cluster");
+        assertEquals(List.of("spec.resolution: DNS_ROUND_ROBIN is not translated by SourceMesh for names its proxy would "
+                + "look up (a.example.test): the proxy resolves only IP literals and localhost, so this entry has no effect"),
+                SupportCheck.check(entry("{hosts: [a.example.test], resolution: DNS_ROUND_ROBIN, ports: [{number: 80, name: "
+                        + "http, protocol: HTTP}]}")).notImplemented());
 
         JsonNode unset = entry("{hosts: [a.example.test], addresses: [127.0.0.9], ports: [{number: 80, name: http, "
                 + "protocol: HTTP}, {number: 5432, name: tcp, protocol: TCP}, {number: 81, name: http-alt, protocol: HTTP, "
@@ -127,10 +130,7 @@ class ServiceEntryRulesTest {
                 + "HTTP}, {number: 5432, name: db}, {number: 443, name: https, protocol: HTTPS}], endpoints: [{address: "
                 + "127.0.0.1}, {address: 'unix:///var/run/a.sock'}], exportTo: ['.']}");
         assertEquals(List.of(
-                "spec.exportTo is not implemented by SourceMesh and has no effect",
                 "spec.ports[1].protocol: unset (sniffed by Istio) is not translated by SourceMesh, so port 5432 has no effect",
-                "spec.ports[2].protocol: HTTPS is translated by SourceMesh only for an entry of one host with IP addresses (a "
-                        + "listener on each address and port), and this one has no IP address, so port 443 has no effect",
                 "spec.endpoints[1].address: unix:///var/run/a.sock is not translated by SourceMesh: the proxy connects to no "
                         + "unix socket, so the endpoint is left out"), SupportCheck.check(mixed).notImplemented());
         assertEquals(List.of("spec.ports[1]: addresses are required for ports serving TCP (or unset) protocol when IP "
@@ -138,5 +138,19 @@ class ServiceEntryRulesTest {
         assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], addresses: [127.0.0.9], resolution: "
                 + "STATIC, ports: [{number: 443, name: https, protocol: HTTPS}, {number: 5432, name: tcp, protocol: TCP}], "
                 + "endpoints: [{address: 127.0.0.1}]}")).notImplemented(), "one host with an address: a listener per port");
+        assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test, b.example.test], resolution: DNS, ports: "
+                + "[{number: 443, name: tls, protocol: TLS}], endpoints: [{address: localhost}]}")).notImplemented(),
+                "TLS without addresses, several hosts: 0.0.0.0_443, a chain per host by SNI");
+        assertEquals(List.of(), SupportCheck.check(entry("{hosts: [a.example.test], addresses: [10.0.0.0/16], resolution: "
+                + "STATIC, ports: [{number: 6379, name: redis, protocol: REDIS}], endpoints: [{address: 127.0.0.1}]}"))
+                .notImplemented(), "a CIDR address: a chain of 0.0.0.0_6379 matching it");
+    }
+
+    /** Istio's convertServices: IP addresses and CIDR ranges, a full-length range as its address. */
+    @Test
+    void addressesAreIpsAndRangesAFullLengthRangeItsAddress() throws Exception {
+        assertEquals(List.of("127.0.0.9", "10.0.0.0/16", "10.1.0.1", "fd00::/8", "fd00::1"), ServiceEntryRules.addresses(
+                entry("{hosts: [a.example.test], addresses: [127.0.0.9, 10.0.0.0/16, 10.1.0.1/32, 'fd00::/8', 'fd00::1/128']}")
+                        .path("spec")));
     }
 }

@@ -12,6 +12,7 @@ import io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.mesh.StatusTarget;
+import io.sourcemesh.cluster.mesh.PushWarningStatus;
 import io.sourcemesh.cluster.mesh.PushWarnings;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.model.Pod;
@@ -140,7 +141,8 @@ final class MeshPush {
     }
 
     /**
-     * Writes the last push's EnvoyFilter and Gateway status with the answers known now; false when a
+     * Writes the last push's EnvoyFilter and Gateway status with the answers known now, and what it left out of
+     * VirtualServices, DestinationRules and ServiceEntries on theirs ({@link PushWarningStatus}); false when a
      * write lost a race. Through informers, from caches caught up first, so a status this control
      * plane wrote a moment ago is not taken for one still to write.
      */
@@ -160,7 +162,8 @@ final class MeshPush {
             }
         }
         GatewayStatus.write(target, o, pusher);
-        return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher));
+        boolean pushWarnings = PushWarningStatus.write(target, o.warnings());
+        return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher)) && pushWarnings;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -117,14 +118,16 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
     private static void addEntries(List<Service> services, List<ObjectNode> entries, String domain,
             List<RegistryConflict> conflicts) {
         Map<String, String> owners = new HashMap<>();
-        services.forEach(s -> owners.put(s.fqdn(domain), "Service " + s.namespace() + "/" + s.name()));
+        // Keyed in lower case: the proxy matches hosts ignoring case, and refuses a route config two of whose virtual
+        // hosts share a domain so (Envoy's "Only unique values for domains"); Istio would send both and be NACKed.
+        services.forEach(s -> owners.put(s.fqdn(domain).toLowerCase(Locale.ROOT), "Service " + s.namespace() + "/" + s.name()));
         // IstioConfig.OLDEST_FIRST's order: creation time, then name, then namespace
         entries.sort(Comparator.comparing((ObjectNode e) -> Nodes.instant(e))
                 .thenComparing(e -> Nodes.text(e, "metadata", "name")).thenComparing(MeshModel::namespaceOf));
         for (ObjectNode entry : entries) {
             String key = "ServiceEntry " + namespaceOf(entry) + "/" + Nodes.text(entry, "metadata", "name");
             for (Service s : ServiceEntries.of(entry)) {
-                String owner = owners.putIfAbsent(s.fqdn(domain), key);
+                String owner = owners.putIfAbsent(s.fqdn(domain).toLowerCase(Locale.ROOT), key);
                 if (owner == null) {
                     services.add(s);
                 } else {

@@ -2,9 +2,11 @@ package io.sourcemesh.control.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A service of the mesh's registry as far as the mesh needs it: a Kubernetes Service, or one host of a ServiceEntry
@@ -14,13 +16,18 @@ public record Service(String name, String namespace, String clusterIp, String ty
         String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry) {
 
     /**
-     * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses, endpoints and resolution
-     * (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the client's destination).
+     * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses (IPs and CIDR ranges),
+     * endpoints and resolution (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the
+     * client's destination); the namespaces it is exported to ({@code .} resolved to the entry's own; empty: every one);
+     * and the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's
+     * listener conflicts are resolved by (oldest first) and the translation's warnings name.
      */
-    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution) {
+    public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution,
+            String config, Instant created, Set<String> exportTo) {
         public Entry {
             addresses = List.copyOf(addresses);
             endpoints = List.copyOf(endpoints);
+            exportTo = Set.copyOf(exportTo);
         }
     }
 
@@ -30,15 +37,29 @@ public record Service(String name, String namespace, String clusterIp, String ty
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
-    static Service entry(String host, String namespace, String address, List<String> addresses, List<ServicePort> ports,
-            List<WorkloadEndpoint> endpoints, String resolution) {
-        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports),
-                new Entry(host, addresses, endpoints, resolution));
+    static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry) {
+        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry);
     }
 
-    /** This service at another of its addresses (a ServiceEntry's: Istio's convertServices makes one per address). */
+    /**
+     * This service at another of its addresses (a ServiceEntry's: Istio's convertServices makes one per address; a CIDR
+     * range listens on 0.0.0.0 with a chain matching the range).
+     */
     public Service at(String address) {
         return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry);
+    }
+
+    /**
+     * Whether proxies of {@code namespace} see this service, as Istio's service index reads a ServiceEntry's
+     * {@code exportTo} (push_context.go initServiceRegistry): none or {@code *} every namespace, {@code ~} none, else the
+     * namespaces named ({@code .}: the entry's own). A Kubernetes Service is seen everywhere (its exportTo annotation is
+     * not read).
+     */
+    public boolean exportedTo(String namespace) {
+        if (entry == null || entry.exportTo().isEmpty() || entry.exportTo().contains("*")) {
+            return true;
+        }
+        return !entry.exportTo().contains("~") && entry.exportTo().contains(namespace);
     }
 
     /** Whether this is a ServiceEntry's host rather than a Kubernetes Service. */

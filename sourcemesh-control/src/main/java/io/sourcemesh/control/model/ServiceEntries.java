@@ -4,17 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.ServiceEntryRules;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A ServiceEntry as the services it adds to the mesh's registry, as Istio's convertServices and convertEndpoints
  * (pilot/pkg/serviceregistry/serviceentry/conversion.go): one service per host, with the entry's ports and its
  * {@code endpoints}. Only what SourceMesh translates is read ({@code api.resource.ServiceEntryRules.translated} and
- * {@code portTranslated}: resolution STATIC, NONE, and DNS whose names the proxy can resolve; HTTP ports, and other
- * ports of a one-host entry with IP addresses); the rest gets nothing here, and apply and the entry's status say so
+ * {@code portTranslated}: resolution STATIC, NONE, and DNS or DNS_ROUND_ROBIN whose names the proxy can resolve; ports of a known protocol
+ * but UDP and HTTP_PROXY); the rest gets nothing here, and apply and the entry's status say so
  * ({@code api.resource.ServiceEntryRules}), so no part is half applied unseen.
  */
 public final class ServiceEntries {
@@ -54,13 +56,16 @@ public final class ServiceEntries {
         }
         List<String> addresses = ServiceEntryRules.addresses(spec);
         String namespace = MeshModel.namespaceOf(entry);
+        String config = "ServiceEntry " + namespace + "/" + Nodes.text(entry, "metadata", "name");
+        Set<String> exportTo = new HashSet<>();
+        Nodes.textList(spec.path("exportTo")).forEach(e -> exportTo.add(e.equals(".") ? namespace : e));
         List<Service> out = new ArrayList<>();
         for (String host : Nodes.textList(spec.path("hosts"))) {
             // A DNS entry without endpoints resolves the host itself (convertEndpoints' hostnameToServiceInstance).
-            List<WorkloadEndpoint> own = endpoints.isEmpty() && resolution.equals("DNS")
+            List<WorkloadEndpoint> own = endpoints.isEmpty() && (resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN"))
                     ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
-            out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), addresses,
-                    ports, own, resolution));
+            out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
+                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), exportTo)));
         }
         return out;
     }

@@ -60,7 +60,7 @@ final class Clusters {
                 }
                 List<Host> hosts = hosts(model, svc, port);
                 Cluster.DiscoveryType type = discoveryType(svc);
-                boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
+                boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
                 if (dns && hosts.isEmpty()) {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
@@ -100,7 +100,8 @@ final class Clusters {
 
     /**
      * A service's cluster type, as Istio's convertResolution (pilot/pkg/networking/core/cluster.go): a Service's and a
-     * STATIC entry's endpoints are inline (Istio's EDS), a DNS entry's are STRICT_DNS, and a NONE entry's cluster is
+     * STATIC entry's endpoints are inline (Istio's EDS), a DNS entry's are STRICT_DNS, a DNS_ROUND_ROBIN entry's
+     * LOGICAL_DNS, and a NONE entry's cluster is
      * ORIGINAL_DST: the connection goes where the client sent it.
      */
     private static Cluster.DiscoveryType discoveryType(Service svc) {
@@ -109,6 +110,7 @@ final class Clusters {
         }
         return switch (svc.entry().resolution()) {
             case "DNS" -> Cluster.DiscoveryType.STRICT_DNS;
+            case "DNS_ROUND_ROBIN" -> Cluster.DiscoveryType.LOGICAL_DNS; // one name, its first address (validation: 0 or 1 endpoint)
             case "STATIC" -> Cluster.DiscoveryType.STATIC;
             default -> Cluster.DiscoveryType.ORIGINAL_DST;
         };
@@ -124,7 +126,7 @@ final class Clusters {
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, JsonNode trafficPolicy,
             MeshModel model, String credentialNamespace, String where, List<TranslationWarning> warnings) {
-        boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
+        boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Host host : hosts) {

@@ -103,7 +103,7 @@ final class HttpRoutes {
                     RouteActions.directResponse(r, http.path("directResponse"));
                     operation = vs.name() + ":" + port + "/*";
                 } else {
-                    RouteAction.Builder action = action(http, vs, model, warnings, r, authority);
+                    RouteAction.Builder action = action(http, vs, model, warnings, r, authority, port);
                     if (action == null) {
                         continue;
                     }
@@ -218,7 +218,7 @@ final class HttpRoutes {
     }
 
     private static RouteAction.Builder action(JsonNode http, IstioConfig vs, MeshModel model,
-            List<TranslationWarning> warnings, Route.Builder route, String authority) {
+            List<TranslationWarning> warnings, Route.Builder route, String authority, int listenerPort) {
         String where = "VirtualService " + vs.key();
         List<JsonNode> dests = Clusters.list(http.path("route"));
         if (dests.isEmpty()) {
@@ -250,7 +250,7 @@ final class HttpRoutes {
                     d.path("subset").asText(""), d.path("port").path("number").asInt(0));
             hash.ifPresent(a::addHashPolicy);
             consistentHash = hash.isPresent();
-            a.setCluster(cluster(dests.get(0), vs, model));
+            a.setCluster(cluster(dests.get(0), vs, model, listenerPort));
             if (dests.get(0).has("headers")) {
                 HeaderOperations ops = HeaderOperations.of(dests.get(0).path("headers"), where, warnings);
                 addHeaders(route, ops);
@@ -269,7 +269,7 @@ final class HttpRoutes {
                             + " supported; left out"));
                 }
                 wc.addClusters(WeightedCluster.ClusterWeight.newBuilder()
-                        .setName(cluster(d, vs, model))
+                        .setName(cluster(d, vs, model, listenerPort))
                         .setWeight(Protos.uint(d.path("weight").asInt(0))));
             }
             a.setWeightedClusters(wc);
@@ -284,17 +284,18 @@ final class HttpRoutes {
 
     static String clusterFor(JsonNode destination, IstioConfig vs, MeshModel model) {
         return cluster(JsonNodeFactory.instance.objectNode()
-                .set("destination", destination), vs, model);
+                .set("destination", destination), vs, model, 0);
     }
 
-    private static String cluster(JsonNode route, IstioConfig vs, MeshModel model) {
+    /** Istio's GetDestinationCluster: the destination's port, else the service's only port, else the listener's. */
+    private static String cluster(JsonNode route, IstioConfig vs, MeshModel model, int listenerPort) {
         JsonNode dest = route.path("destination");
         String fqdn = model.fqdn(dest.path("host").asText(), vs.namespace());
         int port = dest.path("port").path("number").asInt(0);
         if (port == 0) {
             // Istio allows omitting the port when the service has exactly one.
             port = model.serviceByFqdn(fqdn).map(Service::ports).filter(p -> p.size() == 1)
-                    .map(p -> p.get(0).port()).orElse(0);
+                    .map(p -> p.get(0).port()).orElse(listenerPort);
         }
         return Names.outboundCluster(port, dest.path("subset").asText(""), fqdn);
     }

@@ -24,7 +24,7 @@ import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.stream.Collectors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +78,9 @@ final class SidecarBuilder {
         String[] parts = c.getName().split("\\|", -1);
         if (parts.length != 4 || !parts[0].equals("outbound")) {
             return true;
+        }
+        if (model.serviceByFqdn(parts[3]).filter(s -> !s.exportedTo(proxy.namespace())).isPresent()) {
+            return false; // not exported here: no VirtualService imports it either (Istio's SidecarScope)
         }
         Set<Integer> ports = routedTo.getOrDefault(parts[3], Set.of());
         if (ports.contains(0) || ports.contains(Integer.parseInt(parts[1]))) {
@@ -184,7 +187,7 @@ final class SidecarBuilder {
     /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
     private void outbound(List<Listener> listeners, List<RouteConfiguration> routes, SidecarVirtualServices virtualServices) {
         Map<Integer, List<Service>> httpPorts = new TreeMap<>();
-        Set<String> tcpListeners = new HashSet<>();
+        SidecarTcpListeners tcpListeners = new SidecarTcpListeners();
         virtualServices.warnHostsWithoutService(warnings);
         for (Service svc : model.services()) {
             if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
@@ -195,21 +198,17 @@ final class SidecarBuilder {
                     httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
                     continue;
                 }
-                // A ServiceEntry's other ports listen on each of its addresses (Istio makes a service per address).
-                for (Service at : svc.fromEntry() ? svc.entry().addresses().stream().map(svc::at).toList() : List.of(svc)) {
-                    Listener l = SidecarTcpListener.of(model, log, warnings, at, sp, RouteSource.sidecar(proxy, sp.port()),
-                            virtualServices.all(), scope.registryOnly());
-                    if (tcpListeners.add(l.getName())) {
-                        listeners.add(l);
-                    } else {
-                        // Envoy refuses two listeners of one address; Istio keeps the first (listener conflict).
-                        warnings.add(new TranslationWarning("service " + svc.fqdn(model.meshConfig().domain()),
-                                "port " + sp.port() + " left out of the sidecars' listeners: " + l.getName()
-                                        + " is another service's"));
-                    }
+                // A ServiceEntry's other ports listen on each of its addresses (Istio makes a service per address), or
+                // on 0.0.0.0 without one.
+                for (Service at : svc.fromEntry() && !svc.entry().addresses().isEmpty()
+                        ? svc.entry().addresses().stream().map(svc::at).toList() : List.of(svc)) {
+                    tcpListeners.add(at, sp, RouteSource.sidecar(proxy, sp.port()));
                 }
             }
         }
+        listeners.addAll(tcpListeners.build(new SidecarTcpListeners.TranslationContext(model, log, warnings,
+                virtualServices.all(), scope.registryOnly()), httpPorts.keySet().stream()
+                .map(p -> Names.listener(Names.WILDCARD, p)).collect(Collectors.toSet())));
         httpPorts.forEach((port, services) -> {
             String name = Names.listener(Names.WILDCARD, port);
             listeners.add(Listener.newBuilder()
@@ -300,7 +299,8 @@ final class SidecarBuilder {
         if (svc.fromEntry()) {
             List<String> d = new ArrayList<>();
             d.add(svc.entry().host());
-            d.addAll(svc.entry().addresses());
+            // Istio lists a CIDR address too, which no Host header matches: left out
+            svc.entry().addresses().stream().filter(a -> !a.contains("/")).forEach(d::add);
             return d;
         }
         Map<String, Boolean> d = new LinkedHashMap<>();

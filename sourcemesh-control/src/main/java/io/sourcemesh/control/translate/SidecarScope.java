@@ -122,6 +122,9 @@ final class SidecarScope {
     }
 
     boolean visible(Service svc) {
+        if (!svc.exportedTo(proxyNamespace)) {
+            return false; // a ServiceEntry's exportTo: not in this namespace's registry at all
+        }
         if (hosts == null) {
             return true;
         }

@@ -22,11 +22,12 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A sidecar's outbound listener for a non-HTTP service port, on the service's VIP ({@code vip_port}), as Istio's
+ * A sidecar's outbound listener for a non-HTTP service port, on the service's VIP ({@code vip_port}; a ServiceEntry's
+ * CIDR address, or none, {@code 0.0.0.0_port}, shared with other services: {@link SidecarTcpListeners}), as Istio's
  * listener.go buildSidecarOutboundTCPListenerOpts and tls.go build it from the mesh's VirtualServices for the host:
  * on a TLS or HTTPS port a chain per fitting {@code tls} route match, on its sniHosts (tls_inspector reads them); on
  * any other port the first fitting {@code tcp} route, with chains on destinationSubnets before it; without a route,
- * tcp_proxy to the service's own cluster. A match-all chain beside others is the default chain (Istio's
+ * tcp_proxy to the service's own cluster (on 0.0.0.0 a TLS port's matching the host by SNI). A match-all chain beside others is the default chain (Istio's
  * buildListenerFromEntry); with none, PassthroughFilterChain (PassthroughCluster, or BlackHoleCluster under
  * REGISTRY_ONLY) takes what no chain matches. The sidecar's outbound chains carry no RBAC filters, as in Istio.
  */
@@ -39,9 +40,30 @@ final class SidecarTcpListener {
     private final RouteSource source;
 
     /** One filter chain's runtime match (Istio's filterChainOpts): SNI names and destination CIDRs. */
-    private record Chain(String where, List<String> sniHosts, List<String> cidrs, TcpProxy tcpProxy) {
+    record Chain(String where, List<String> sniHosts, List<String> cidrs, TcpProxy tcpProxy) {
         boolean matchesAll() {
             return (sniHosts.isEmpty() || sniHosts.contains("*")) && cidrs.isEmpty();
+        }
+
+        /**
+         * Istio's filterChainOpts.conflictsWith: the same SNI names (order and {@code *} aside) and the same ranges as
+         * the proxy compares them (masked; 0.0.0.0 aside), so the proxy could never tell the two chains apart.
+         */
+        boolean conflictsWith(Chain other) {
+            return sniSet(sniHosts).equals(sniSet(other.sniHosts)) && cidrSet(cidrs).equals(cidrSet(other.cidrs));
+        }
+
+        private static Set<String> sniSet(List<String> names) {
+            Set<String> out = new HashSet<>(names);
+            out.remove("*");
+            return out;
+        }
+
+        private static Set<String> cidrSet(List<String> ranges) {
+            Set<String> out = new HashSet<>();
+            ranges.stream().filter(r -> !r.startsWith(Names.WILDCARD + "/") && !r.equals(Names.WILDCARD))
+                    .forEach(r -> out.add(cidrKey(r)));
+            return out;
         }
     }
 
@@ -55,13 +77,26 @@ final class SidecarTcpListener {
         this.source = source;
     }
 
-    /** The vip_port listener of {@code service}'s {@code port} for a sidecar seen as {@code source}. */
-    static Listener of(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service, ServicePort port,
-            RouteSource source, List<IstioConfig> meshVirtualServices, boolean registryOnly) {
+    /**
+     * The chains of {@code service}'s {@code port}, before those of one listener are merged (SidecarTcpListeners); the
+     * service's address a CIDR range (a ServiceEntry's) is the range every chain without its own matches (Istio's
+     * destinationCIDRs).
+     */
+    static List<Chain> chains(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service,
+            ServicePort port, RouteSource source, List<IstioConfig> meshVirtualServices) {
         SidecarTcpListener b = new SidecarTcpListener(model, log, warnings, service, port, source);
         List<IstioConfig> configs = b.forHost(meshVirtualServices);
-        List<Chain> chains = port.isTls() ? b.tlsChains(configs) : b.tcpChains(configs);
-        return b.listener(chains, registryOnly);
+        return port.isTls() ? b.tlsChains(configs) : b.tcpChains(configs);
+    }
+
+    /** The address a service's listener binds: its own, or 0.0.0.0 for a CIDR range or none (Istio's buildSidecarOutboundListener). */
+    static String bind(Service service) {
+        return service.clusterIp().contains("/") ? Names.WILDCARD : service.clusterIp();
+    }
+
+    /** The range the service's chains match: a CIDR address's (Istio's opts.cidr), else none. */
+    private List<String> listenCidrs() {
+        return service.clusterIp().contains("/") ? List.of(service.clusterIp()) : List.of();
     }
 
     /**
@@ -109,7 +144,7 @@ final class SidecarTcpListener {
         List<Chain> out = new ArrayList<>();
         Set<String> handled = new HashSet<>();
         Set<String> sniTaken = new HashSet<>();
-        List<String> cidrs = List.of(); // a VIP listener's own: none
+        List<String> cidrs = listenCidrs(); // the listener's own range: a CIDR address's, a VIP's none
         for (IstioConfig vs : configs) {
             List<JsonNode> tlsRoutes = Clusters.list(vs.spec().path("tls"));
             for (int r = 0; r < tlsRoutes.size(); r++) {
@@ -188,7 +223,7 @@ final class SidecarTcpListener {
                 if (terminal) {
                     Optional<TcpProxy> tp = TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port());
                     if (tp.isPresent()) {
-                        out.add(new Chain(where, List.of(), List.of(), tp.get()));
+                        out.add(new Chain(where, List.of(), listenCidrs(), tp.get()));
                         warnUnreached(configs.subList(v + 1, configs.size()), where);
                         return out;
                     }
@@ -238,14 +273,19 @@ final class SidecarTcpListener {
      * buildOutboundNetworkFiltersWithSingleDestination).
      */
     private Chain serviceChain() {
-        return new Chain("", List.of(), List.of(), TcpRoutes.serviceTcpProxy(model, log, warnings, service, port.port()));
+        // tls.go: a TLS port's chain matches the host by SNI where the address cannot tell the services apart — a CIDR
+        // range, or the 0.0.0.0 of an entry without addresses (Istio's wildcard listener).
+        List<String> sni = port.isTls() && (!listenCidrs().isEmpty() || service.clusterIp().equals(Names.WILDCARD))
+                ? List.of(service.fqdn(model.meshConfig().domain())) : List.of();
+        return new Chain("", sni, listenCidrs(), TcpRoutes.serviceTcpProxy(model, log, warnings, service, port.port()));
     }
 
     /** Istio's buildListenerFromEntry: chains in order, the match-all one as the default, tls_inspector for SNI. */
-    private Listener listener(List<Chain> chains, boolean registryOnly) {
+    static Listener listener(String bind, int port, List<Chain> chains, boolean registryOnly, AccessLog log,
+            List<TranslationWarning> warnings) {
         Listener.Builder l = Listener.newBuilder()
-                .setName(listenerName())
-                .setAddress(Protos.address(service.clusterIp(), port.port()))
+                .setName(Names.listener(bind, port))
+                .setAddress(Protos.address(bind, port))
                 .setBindToPort(Protos.bool(false))
                 .setTrafficDirection(TrafficDirection.OUTBOUND);
         if (chains.stream().anyMatch(c -> !c.sniHosts().isEmpty())) {
@@ -263,7 +303,7 @@ final class SidecarTcpListener {
                 m.addAllServerNames(c.sniHosts());
             }
             for (String cidr : c.cidrs().stream().sorted().toList()) {
-                cidr(c.where(), cidr).ifPresent(m::addPrefixRanges);
+                cidr(c.where(), cidr, Names.listener(bind, port), warnings).ifPresent(m::addPrefixRanges);
             }
             l.addFilterChains(fc.setFilterChainMatch(m));
         }
@@ -292,7 +332,8 @@ final class SidecarTcpListener {
     }
 
     /** Istio's ConvertAddressToCidr: an address is its /32 (/128); the unspecified address is left out, as Istio. */
-    private Optional<CidrRange> cidr(String where, String text) {
+    private static Optional<CidrRange> cidr(String where, String text, String listenerName,
+            List<TranslationWarning> warnings) {
         int slash = text.indexOf('/');
         String address = slash < 0 ? text : text.substring(0, slash);
         int len;
@@ -300,7 +341,7 @@ final class SidecarTcpListener {
             len = slash < 0 ? (address.contains(":") ? 128 : 32) : Integer.parseInt(text.substring(slash + 1));
         } catch (NumberFormatException e) {
             warnings.add(new TranslationWarning(where, "destinationSubnets entry " + text + " is not a CIDR; left out of "
-                    + listenerName()));
+                    + listenerName));
             return Optional.empty();
         }
         if (address.equals("0.0.0.0")) {
@@ -310,7 +351,7 @@ final class SidecarTcpListener {
     }
 
     private String listenerName() {
-        return Names.listener(service.clusterIp(), port.port());
+        return Names.listener(bind(service), port.port());
     }
 
     private static List<String> strings(JsonNode array) {

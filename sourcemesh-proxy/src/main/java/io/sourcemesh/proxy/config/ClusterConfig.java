@@ -80,7 +80,7 @@ public record ClusterConfig(
     /** MaglevTable::DefaultTableSize (source/extensions/load_balancing_policies/maglev/maglev_lb.h). */
     public static final long DEFAULT_MAGLEV_TABLE_SIZE = 65537;
 
-    public enum DiscoveryType { STATIC, STRICT_DNS, ORIGINAL_DST, EDS }
+    public enum DiscoveryType { STATIC, STRICT_DNS, LOGICAL_DNS, ORIGINAL_DST, EDS }
 
     public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV, CLUSTER_PROVIDED }
 

@@ -41,6 +41,7 @@ final class ClusterTranslator {
         ClusterConfig.DiscoveryType type = switch (c.getType()) {
             case STATIC -> ClusterConfig.DiscoveryType.STATIC;
             case STRICT_DNS -> ClusterConfig.DiscoveryType.STRICT_DNS;
+            case LOGICAL_DNS -> ClusterConfig.DiscoveryType.LOGICAL_DNS;
             case ORIGINAL_DST -> ClusterConfig.DiscoveryType.ORIGINAL_DST;
             default -> throw new ConfigException(at(path, "type"), c.getType() + " is not supported");
         };
@@ -61,8 +62,15 @@ final class ClusterTranslator {
         if (type != ClusterConfig.DiscoveryType.ORIGINAL_DST && lb == ClusterConfig.LbPolicy.CLUSTER_PROVIDED) {
             throw new ConfigException(at(path, "lb_policy"), "CLUSTER_PROVIDED is only valid for cluster type ORIGINAL_DST");
         }
-        if (c.getDnsLookupFamily() != Cluster.DnsLookupFamily.AUTO && type != ClusterConfig.DiscoveryType.STRICT_DNS) {
-            throw new ConfigException(at(path, "dns_lookup_family"), "is only valid with type STRICT_DNS");
+        boolean dns = type == ClusterConfig.DiscoveryType.STRICT_DNS || type == ClusterConfig.DiscoveryType.LOGICAL_DNS;
+        if (c.getDnsLookupFamily() != Cluster.DnsLookupFamily.AUTO && !dns) {
+            throw new ConfigException(at(path, "dns_lookup_family"), "is only valid with type STRICT_DNS or LOGICAL_DNS");
+        }
+        // Envoy's LogicalDnsCluster: one name, whose first address is the one host (logical_dns_cluster.cc).
+        if (type == ClusterConfig.DiscoveryType.LOGICAL_DNS && (c.getLoadAssignment().getEndpointsCount() != 1
+                || c.getLoadAssignment().getEndpoints(0).getLbEndpointsCount() != 1)) {
+            throw new ConfigException(at(path, "load_assignment"),
+                    "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
         }
         switch (c.getDnsLookupFamily()) {
             case AUTO, V4_ONLY, V4_PREFERRED, V6_ONLY -> { }
@@ -234,6 +242,7 @@ final class ClusterTranslator {
                     throw new ConfigException(at(endpointPath, "endpoint.address"), "is required");
                 }
                 InetSocketAddress address = c.getType() == Cluster.DiscoveryType.STRICT_DNS
+                        || c.getType() == Cluster.DiscoveryType.LOGICAL_DNS
                         ? dnsAddress(lb.getEndpoint().getAddress(), at(endpointPath, "endpoint.address"), c.getDnsLookupFamily())
                         : Protos.address(lb.getEndpoint().getAddress(), at(endpointPath, "endpoint.address"));
                 int weight = lb.hasLoadBalancingWeight() ? lb.getLoadBalancingWeight().getValue() : 1;
@@ -252,8 +261,8 @@ final class ClusterTranslator {
     }
 
     /**
-     * STRICT_DNS without a resolver: IP literals, and {@code localhost} resolved as Envoy would
-     * against a standard /etc/hosts (AUTO prefers IPv6, so {@code ::1}). Fixed at load time;
+     * STRICT_DNS and LOGICAL_DNS without a resolver: IP literals, and {@code localhost} resolved as Envoy would
+     * against a standard /etc/hosts (AUTO prefers IPv6, so {@code ::1}; LOGICAL_DNS's first address is the same one). Fixed at load time;
      * any other name is refused rather than resolved once and never refreshed.
      */
     private static InetSocketAddress dnsAddress(Address address, String path, Cluster.DnsLookupFamily family) {

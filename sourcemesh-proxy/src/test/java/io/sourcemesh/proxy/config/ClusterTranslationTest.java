@@ -133,7 +133,29 @@ class ClusterTranslationTest {
         rejects(clusters(item.formatted("").replace("address: localhost", "address: db.internal")),
                 "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: "
                         + "malformed IP address: db.internal");
-        rejects(clusters("- {name: c, dns_lookup_family: V4_ONLY}\n"), "clusters[0].dns_lookup_family: is only valid with type STRICT_DNS");
+        rejects(clusters("- {name: c, dns_lookup_family: V4_ONLY}\n"),
+                "clusters[0].dns_lookup_family: is only valid with type STRICT_DNS or LOGICAL_DNS");
+    }
+
+    /** LOGICAL_DNS: Envoy's one name per cluster (logical_dns_cluster.cc), its address taken as STRICT_DNS takes it. */
+    @Test
+    void logicalDnsIsOneNameResolvedAsStrictDns() {
+        String one = """
+                - name: c
+                  type: LOGICAL_DNS
+                  dns_lookup_family: V4_ONLY
+                  load_assignment:
+                    endpoints:
+                    - lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: localhost, port_value: 8080}}}
+                """;
+        ClusterConfig c = cluster(one);
+        assertEquals(ClusterConfig.DiscoveryType.LOGICAL_DNS, c.type());
+        assertEquals(List.of(new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.1", 8080), 1)), c.endpoints());
+        rejects(clusters(one + "      - endpoint: {address: {socket_address: {address: 127.0.0.9, port_value: 8081}}}\n"),
+                "clusters[0].load_assignment: LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
+        rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"),
+                "clusters[0].load_assignment: LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
     }
 
     /**
@@ -194,7 +216,6 @@ class ClusterTranslationTest {
 
     @Test
     void rejections() {
-        rejects(clusters("- {name: c, type: LOGICAL_DNS}\n"), "clusters[0].type: LOGICAL_DNS is not supported");
         rejects(clusters("- {name: c, type: EDS}\n"), "clusters[0].type: EDS is not supported");
         rejects(clusters("- {name: c, lb_policy: LOAD_BALANCING_POLICY_CONFIG}\n"),
                 "clusters[0].lb_policy: LOAD_BALANCING_POLICY_CONFIG is not supported");

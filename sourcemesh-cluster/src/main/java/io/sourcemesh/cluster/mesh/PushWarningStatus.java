@@ -1,0 +1,73 @@
+package io.sourcemesh.cluster.mesh;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.control.translate.TranslationWarning;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the last push left out of a VirtualService, DestinationRule or ServiceEntry (the warnings {@link PushWarnings}
+ * prints at apply: a tls match another chain has, a cluster whose credentialName has no Secret, a host or listener
+ * chain another service has first), kept on the object's own {@code status.validationMessages} as well, so
+ * {@code kubectl get dr X -o yaml} and {@code describe} show it after apply has scrolled away: {@value #LEFT_OUT}
+ * (WARNING) for a part left out, {@value #NOT_APPLIED} (INFO) for a setting not applied; rewritten on every push, the
+ * other messages (SupportStatus', a controller's) kept.
+ */
+public final class PushWarningStatus {
+    /** The message type of a part of the object the push left out. */
+    public static final String LEFT_OUT = "PushLeftOut";
+    /** The message type of a setting the push did not apply. */
+    public static final String NOT_APPLIED = "PushSettingNotApplied";
+
+    private static final List<ResourceKind> KINDS = List.of(ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE,
+            ResourceKind.SERVICE_ENTRY);
+    private static final Set<String> OURS = Set.of(LEFT_OUT, NOT_APPLIED);
+
+    private PushWarningStatus() {}
+
+    /** Writes each object's messages from {@code warnings}, where they changed; false when a write lost a race. */
+    public static boolean write(StatusTarget target, List<TranslationWarning> warnings) {
+        boolean all = true;
+        for (ResourceKind kind : KINDS) {
+            for (KubeObject o : target.list(kind)) {
+                KubeObject next = withMessages(o, warnings);
+                if (next != o) {
+                    all &= target.writeStatus(next);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** {@code object} with its push messages brought up to date; the same object when nothing changes. */
+    static KubeObject withMessages(KubeObject object, List<TranslationWarning> warnings) {
+        String name = object.kind() + " " + (object.namespace().isEmpty() ? "default" : object.namespace()) + "/"
+                + object.name();
+        JsonNode old = object.status();
+        ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
+        ArrayNode messages = JsonNodeFactory.instance.arrayNode();
+        status.path("validationMessages").forEach(m -> {
+            if (!OURS.contains(m.path("type").asText())) {
+                messages.add(m);
+            }
+        });
+        for (TranslationWarning w : warnings) {
+            if (w.resource().equals(name) || w.resource().startsWith(name + " ")) {
+                messages.addObject().put("level", w.leftOut() ? "WARNING" : "INFO")
+                        .put("type", w.leftOut() ? LEFT_OUT : NOT_APPLIED).put("description", w.toString());
+            }
+        }
+        if (messages.isEmpty()) {
+            status.remove("validationMessages");
+        } else {
+            status.set("validationMessages", messages);
+        }
+        boolean unchanged = status.equals(old) || status.isEmpty() && (old == null || old.isMissingNode() || old.isNull());
+        return unchanged ? object : object.withStatus(status);
+    }
+}
