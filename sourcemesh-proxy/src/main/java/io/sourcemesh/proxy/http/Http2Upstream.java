@@ -42,6 +42,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Http2Upstream extends ChannelInboundHandlerAdapter implements MultiplexedConnection {
     static final String CODEC = "h2-frame-codec";
+    /** The multiplexer's handler of streams the peer opens: none is taken (a push is refused). */
+    static final io.netty.channel.ChannelHandler REFUSE_PUSHES = new RefusePushes();
 
     private final ClusterRuntime cluster;
     private final UpstreamHost host;
@@ -107,7 +109,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
                         connection.channel = ch;
                         ch.pipeline().addLast(new ClockedReads(connection.clock));
                         ch.pipeline().addLast(CODEC, connection.frameCodec());
-                        ch.pipeline().addLast(new Http2MultiplexHandler(new RefusePushes()));
+                        ch.pipeline().addLast(new Http2MultiplexHandler(REFUSE_PUSHES));
                         ch.pipeline().addLast(connection);
                         ch.closeFuture().addListener(x -> {
                             c.cxActive.dec();

@@ -322,6 +322,24 @@ class Http2UpstreamEndToEndTest {
     }
 
     @Test
+    void aShadowToAnHttp2ClusterGoesAsAStream() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(HttpBootstrap.toOrigin(origin.port()).clusterFields(h2("{}", "")).routes("""
+                - match: {prefix: /}
+                  route: {cluster: origin, request_mirror_policies: [{cluster: origin}]}
+                """));
+        Curl.Result r = Curl.run("-H", "Host: app.local", base + "/echo");
+        assertEquals(200, r.status(), r.err());
+        long deadline = System.currentTimeMillis() + 5000;
+        while (origin.seen().size() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of("app.local", "app.local-shadow"),
+                origin.seen().stream().map(s -> s.headers().authority().toString()).sorted().toList());
+        assertEquals(2, counter("upstream_cx_http2_total"), "the shadow's connection of its own");
+    }
+
+    @Test
     void tlsOffersAlpnH2() throws Exception {
         origin = H2Origin.startTls(TestCertificates.selfSigned("origin", "origin.local"));
         String base = start(h2("{}", "") + """
