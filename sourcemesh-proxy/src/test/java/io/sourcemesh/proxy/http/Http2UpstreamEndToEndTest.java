@@ -269,6 +269,30 @@ class Http2UpstreamEndToEndTest {
     }
 
     @Test
+    void aResetAfterTheResponseStartedCutsTheClientsResponse() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(h2("{}", ""));
+        Curl.Result r = Curl.run(base + "/reset-mid");
+        assertEquals(18, r.exitCode(), "curl: partial file, the body cut short: " + r.err());
+        assertEquals("200 UR HTTP/1.1 HTTP/2 upstream_reset_after_response_started{remote_reset}", LogFiles.awaitLine(log));
+    }
+
+    @Test
+    void maxConnectionDurationDrainsAnHttp2Connection() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(h2("{}", "{max_connection_duration: 0.3s}"));
+        assertEquals(200, Curl.run(base + "/echo").status());
+        long deadline = System.currentTimeMillis() + 5000;
+        while (origin.openConnections() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, origin.openConnections(), "idle at its maximum duration: closed");
+        assertEquals(1, counter("upstream_cx_max_duration_reached"));
+        Curl.Result again = Curl.run("-D", "-", base + "/echo");
+        assertTrue(again.out().contains("x-connection: 2"), again.out());
+    }
+
+    @Test
     void resetsAreRetriedUnderTheRoutesPolicy() throws Exception {
         origin = H2Origin.start(Integer.MAX_VALUE);
         String base = start(HttpBootstrap.toOrigin(origin.port()).clusterFields(h2("{}", "")).routes("""

@@ -64,6 +64,7 @@ import javax.net.ssl.SSLContext;
  * <li>{@code /goaway-before}: GOAWAY naming the stream before this one the last (this one is not processed), once;
  *     then 200 "after goaway";</li>
  * <li>{@code /trailers}: 200, "body", then trailers {@code x-checksum: abc};</li>
+ * <li>{@code /reset-mid}: 200 with content-length 100, 10 bytes of it, then RST_STREAM INTERNAL_ERROR;</li>
  * <li>{@code /grpc}: as a gRPC server, once the request ended: content-type application/grpc, the request's message
  *     back, trailers {@code grpc-status: 0}, {@code grpc-message: ok}.</li>
  * </ul>
@@ -266,6 +267,11 @@ public final class H2Origin implements AutoCloseable {
                 } else {
                     answer(ctx, "after goaway", 0);
                 }
+            } else if (path.equals("/reset-mid")) {
+                ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200").setInt("content-length", 100), false));
+                ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("0123456789", StandardCharsets.US_ASCII), false));
+                ctx.executor().schedule(() -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR)), 100,
+                        TimeUnit.MILLISECONDS);
             } else if (path.equals("/trailers")) {
                 ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200"), false));
                 ctx.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("body", StandardCharsets.US_ASCII), false));
