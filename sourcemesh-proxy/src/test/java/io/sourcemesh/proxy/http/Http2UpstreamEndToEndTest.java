@@ -211,6 +211,24 @@ class Http2UpstreamEndToEndTest {
     }
 
     @Test
+    void aReplacedClusterClosesItsIdleHttp2Connections() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(h2("{}", ""));
+        assertEquals(200, Curl.run(base + "/echo").status());
+        assertEquals(1, origin.openConnections());
+        proxy.apply(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port()).clusterFields(h2("{max_concurrent_streams: 5}", ""))
+                .accessLog(log, LOG_FORMAT).yaml()));
+        long deadline = System.currentTimeMillis() + 5000;
+        while (origin.openConnections() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, origin.openConnections(), "the retired cluster's idle connection was closed");
+        Curl.Result again = Curl.run("-D", "-", base + "/echo");
+        assertEquals(200, again.status());
+        assertTrue(again.out().contains("x-connection: 2"), again.out());
+    }
+
+    @Test
     void goAwayDrainsTheConnection() throws Exception {
         origin = H2Origin.start(Integer.MAX_VALUE);
         String base = start(h2("{}", ""));
