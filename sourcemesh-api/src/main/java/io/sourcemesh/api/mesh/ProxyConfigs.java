@@ -15,7 +15,7 @@ import java.util.Optional;
  * Reads Istio's mesh config (the {@code mesh} key of ConfigMap {@code istio-system/istio}, YAML) and a
  * pod's {@code proxy.istio.io/config} annotation (a ProxyConfig, YAML or JSON) as Istio reads them,
  * keeping only what the proxies honour: {@code gatewayTopology.numTrustedProxies} and
- * {@code gatewayTopology.proxyProtocol}, and the mesh's {@code pathNormalization}. Every other field is refused by its path — a typo or a
+ * {@code gatewayTopology.proxyProtocol}, the mesh's {@code pathNormalization} and {@code h2UpgradePolicy}. Every other field is refused by its path — a typo or a
  * setting SourceMesh does not implement is never accepted and silently ignored. A few mesh-config
  * fields are accepted only with the value SourceMesh always uses (Istio's chart writes them).
  */
@@ -33,13 +33,13 @@ public final class ProxyConfigs {
             "rootNamespace", MESH_NAMESPACE, "trustDomain", "cluster.local");
 
     /** What was read, and every problem, each with its path; a config with problems is refused whole. */
-    public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, List<FieldError> errors) {
+    public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, boolean h2Upgrade, List<FieldError> errors) {
         public Parsed {
             errors = List.copyOf(errors);
         }
 
         Parsed(GatewayTopology topology, List<FieldError> errors) {
-            this(topology, PathNormalization.DEFAULT, errors);
+            this(topology, PathNormalization.DEFAULT, false, errors);
         }
 
         public boolean ok() {
@@ -63,6 +63,7 @@ public final class ProxyConfigs {
         Optional<JsonNode> root = read(text, path, errors);
         GatewayTopology t = GatewayTopology.UNSET;
         PathNormalization paths = PathNormalization.DEFAULT;
+        boolean h2Upgrade = false;
         if (root.isPresent()) {
             for (Map.Entry<String, JsonNode> e : root.get().properties()) {
                 String field = e.getKey();
@@ -74,6 +75,15 @@ public final class ProxyConfigs {
                     t = proxyConfig(v, path, "defaultConfig.", errors);
                 } else if (field.equals("pathNormalization")) {
                     paths = pathNormalization(v, path, errors);
+                } else if (field.equals("h2UpgradePolicy")) {
+                    // MeshConfig.H2UpgradePolicy: whether HTTP/1.1 service ports' outbound clusters speak HTTP/2 (Istio's
+                    // shouldH2Upgrade); a DestinationRule's connectionPool.http.h2UpgradePolicy overrides it per cluster.
+                    String policy = v.isTextual() || v.isIntegralNumber() ? v.asText() : "";
+                    switch (policy) {
+                        case "DO_NOT_UPGRADE", "0" -> h2Upgrade = false;
+                        case "UPGRADE", "1" -> h2Upgrade = true;
+                        default -> errors.add(error(path, field, "must be one of [DO_NOT_UPGRADE, UPGRADE], got " + v));
+                    }
                 } else if (FIXED_MESH_FIELDS.containsKey(field)) {
                     if (!v.isTextual() || !v.asText().equals(FIXED_MESH_FIELDS.get(field))) {
                         errors.add(error(path, field, "only \"" + FIXED_MESH_FIELDS.get(field)
@@ -81,11 +91,11 @@ public final class ProxyConfigs {
                     }
                 } else {
                     errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED
-                            + " under defaultConfig, and pathNormalization)"));
+                            + " under defaultConfig, pathNormalization and h2UpgradePolicy)"));
                 }
             }
         }
-        return new Parsed(t, paths, errors);
+        return new Parsed(t, paths, h2Upgrade, errors);
     }
 
     /** {@code pathNormalization: {normalization: TYPE}}, Istio's ProxyPathNormalization. */

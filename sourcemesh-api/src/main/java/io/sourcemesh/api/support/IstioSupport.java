@@ -277,10 +277,15 @@ final class IstioSupport {
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; the HTTP settings in the "
                         + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio"),
-                warned(at + ".connectionPool.http.h2UpgradePolicy", null),
+                supported(at + ".connectionPool.http.h2UpgradePolicy", "as Istio's applyH2Upgrade: UPGRADE makes the "
+                        + "outbound cluster HTTP/2 (explicit http2_protocol_options; ALPN h2 under tls SIMPLE or MUTUAL), "
+                        + "DO_NOT_UPGRADE keeps the port's protocol, DEFAULT follows the mesh config's h2UpgradePolicy for "
+                        + "HTTP ports; http2, grpc and grpc-web ports are HTTP/2 clusters anyway, inbound too"),
                 supported(at + ".connectionPool.http.useClientProtocol", "the cluster's use_downstream_protocol_config, as Istio: "
-                        + "the client's protocol upstream, HTTP/1.x (the only one the proxy takes)"),
-                warned(at + ".connectionPool.http.maxConcurrentStreams", null),
+                        + "the client's protocol upstream (HTTP/2 for an HTTP/2 request, else HTTP/1.1)"),
+                supported(at + ".connectionPool.http.maxConcurrentStreams", "the http2_protocol_options max_concurrent_streams "
+                        + "of an http2 or grpc port's cluster, as Istio (not of one h2UpgradePolicy upgrades, which Istio "
+                        + "upgrades after the connection pool): streams one upstream connection carries at once"),
                 supported(at + ".connectionPool.tcp.tcpKeepalive", "the cluster's upstream_connection_options.tcp_keepalive, "
                         + "as Istio: SO_KEEPALIVE on every upstream connection, probes, time and interval (whole seconds) as "
                         + "TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL, each unset one the kernel's default; a time or interval "

@@ -82,11 +82,21 @@ class ProxyConfigsTest {
         assertEquals(List.of("data.mesh: accessLogFile: only \"/dev/stdout\" is supported (what SourceMesh always does),"
                         + " got \"/tmp/x\"",
                 "data.mesh: enableTracing: not supported by SourceMesh (SourceMesh honours gatewayTopology.numTrustedProxies"
-                        + " and gatewayTopology.proxyProtocol under defaultConfig, and pathNormalization)",
+                        + " and gatewayTopology.proxyProtocol under defaultConfig, pathNormalization and h2UpgradePolicy)",
                 "data.mesh: defaultConfig.concurrency: not supported by SourceMesh (SourceMesh honours"
                         + " gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol)"),
                 messages(ProxyConfigs.meshConfig("accessLogFile: /tmp/x\nenableTracing: true\ndefaultConfig: {concurrency: 2}",
                         "data.mesh")));
+    }
+
+    @Test
+    void meshConfigReadsH2UpgradePolicyAsIstio() {
+        assertEquals(false, ProxyConfigs.meshConfig("rootNamespace: istio-system", "data.mesh").h2Upgrade(), "DO_NOT_UPGRADE by default");
+        assertEquals(true, ProxyConfigs.meshConfig("h2UpgradePolicy: UPGRADE", "data.mesh").h2Upgrade());
+        assertEquals(false, ProxyConfigs.meshConfig("h2UpgradePolicy: DO_NOT_UPGRADE", "data.mesh").h2Upgrade());
+        assertEquals(true, ProxyConfigs.meshConfig("h2UpgradePolicy: 1", "data.mesh").h2Upgrade(), "protojson's number for the enum");
+        assertEquals(List.of("data.mesh: h2UpgradePolicy: must be one of [DO_NOT_UPGRADE, UPGRADE], got \"upgrade\""),
+                messages(ProxyConfigs.meshConfig("h2UpgradePolicy: upgrade", "data.mesh")));
     }
 
     @Test

@@ -175,7 +175,7 @@ class SupportCheckTest {
                     fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
                 """).warned());
         // tcpKeepalive is implemented (the cluster's upstream_connection_options.tcp_keepalive): only the other is warned.
-        assertEquals(List.of("spec.trafficPolicy.connectionPool.http.maxConcurrentStreams is not implemented by SourceMesh and has "
+        assertEquals(List.of("spec.trafficPolicy.loadBalancer.warmupDurationSecs is not implemented by SourceMesh and has "
                 + "no effect"),
                 check("""
                 apiVersion: networking.istio.io/v1
@@ -185,6 +185,7 @@ class SupportCheckTest {
                   host: httpbin
                   trafficPolicy:
                     connectionPool: {tcp: {maxConnections: 1, tcpKeepalive: {time: 7200s}}, http: {maxConcurrentStreams: 10}}
+                    loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 10s}
                     outlierDetection: {consecutive5xxErrors: 1, interval: 1s}
                 """).warned());
         assertEquals(List.of("spec.egress[0].port is not implemented by SourceMesh and has no effect"), check("""
@@ -308,10 +309,11 @@ class SupportCheckTest {
                       portLevelSettings:
                       - port: {number: 9080}
                         connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
+                        loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 10s}
                 """);
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[1].loadBalancer.localityLbSetting is not implemented by "
-                + "SourceMesh and has no effect", "spec.subsets[0].trafficPolicy.portLevelSettings[0].connectionPool.http."
-                + "h2UpgradePolicy is not implemented by SourceMesh and has no effect"), f.warned());
+                + "SourceMesh and has no effect", "spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer."
+                + "warmupDurationSecs is not implemented by SourceMesh and has no effect"), f.warned());
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.mode"), f.refused().stream().map(FieldError::path).toList());
         assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1

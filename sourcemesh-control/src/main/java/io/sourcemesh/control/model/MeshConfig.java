@@ -10,13 +10,14 @@ import java.util.Optional;
 /**
  * The parts of Istio's MeshConfig the translation reads. numTrustedProxies and proxyProtocol are
  * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters; pathNormalization
- * sets every connection manager's path transformations.
+ * sets every connection manager's path transformations; h2Upgrade is h2UpgradePolicy UPGRADE (HTTP ports' outbound
+ * clusters speak HTTP/2).
  */
 public record MeshConfig(String rootNamespace, String domain, int numTrustedProxies, boolean proxyProtocol,
-        String accessLogFile, PathNormalization pathNormalization) {
+        String accessLogFile, PathNormalization pathNormalization, boolean h2Upgrade) {
 
     public static MeshConfig defaults() {
-        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT);
+        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT, false);
     }
 
     /**
@@ -35,7 +36,7 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
                 }
                 GatewayTopology t = parsed.topology();
                 mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol())
-                        .withPathNormalization(parsed.pathNormalization());
+                        .withPathNormalization(parsed.pathNormalization()).withH2Upgrade(parsed.h2Upgrade());
             }
         }
         return mesh;
@@ -47,14 +48,18 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
     }
 
     public MeshConfig withNumTrustedProxies(int hops) {
-        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization);
+        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade);
     }
 
     public MeshConfig withProxyProtocol(boolean enabled) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization, h2Upgrade);
     }
 
     public MeshConfig withPathNormalization(PathNormalization paths) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths, h2Upgrade);
+    }
+
+    public MeshConfig withH2Upgrade(boolean upgrade) {
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, upgrade);
     }
 }

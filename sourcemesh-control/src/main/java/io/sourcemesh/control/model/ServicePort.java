@@ -15,6 +15,13 @@ public record ServicePort(String name, int port, String targetPort, String appPr
         };
     }
 
+    /** Istio's Protocol.IsHTTP2 by the same name prefix or appProtocol: http2, grpc and grpc-web ports speak HTTP/2. */
+    public boolean isHttp2() {
+        String p = (appProtocol.isEmpty() ? name : appProtocol).toLowerCase(Locale.ROOT);
+        String prefix = p.split("-", 2)[0];
+        return prefix.equals("http2") || prefix.equals("grpc") || p.equals("grpc-web");
+    }
+
     /** Istio's Protocol.IsTLS by the same name prefix or appProtocol: https and tls ports carry TLS the proxy routes by SNI. */
     public boolean isTls() {
         String p = appProtocol.isEmpty() ? name : appProtocol;

@@ -64,7 +64,7 @@ final class Clusters {
                 if (dns && hosts.isEmpty()) {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
-                cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type,
+                cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
                         portPolicy(rulePolicy, port.port()), model, credentialNamespace, where, warnings).ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
@@ -74,7 +74,7 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, where, warnings)
+                            port, subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, where, warnings)
                             .ifPresent(out::add);
                 }
             }
@@ -124,8 +124,8 @@ final class Clusters {
      * ORIGINAL_DST (a NONE entry's) without endpoints and with CLUSTER_PROVIDED whatever the rule's load balancer, as
      * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
      */
-    private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, JsonNode trafficPolicy,
-            MeshModel model, String credentialNamespace, String where, List<TranslationWarning> warnings) {
+    private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, ServicePort port,
+            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, String where, List<TranslationWarning> warnings) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
@@ -153,7 +153,12 @@ final class Clusters {
         if (!originalDst) {
             consistentHash(c, trafficPolicy, where, warnings);
         }
-        TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
+        if (port.isHttp2()) {
+            HttpOptions.http2(c); // Istio's setUpstreamProtocol: an HTTP2 or GRPC port's cluster speaks HTTP/2
+        }
+        JsonNode pool = trafficPolicy == null ? null : trafficPolicy.path("connectionPool");
+        TrafficPolicies.connectionPool(c, pool, where, warnings);
+        TrafficPolicies.h2Upgrade(c, pool, port.isHttp(), model.meshConfig().h2Upgrade());
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
         if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, where,
@@ -265,7 +270,18 @@ final class Clusters {
      * the client's address.
      */
     static Cluster inbound(int port) {
-        return originalDst(Names.inboundCluster(port));
+        return inbound(port, false);
+    }
+
+    /** As {@link #inbound(int)}; {@code http2}: the port is HTTP2 or GRPC, so the app is spoken to in HTTP/2 (Istio's setUpstreamProtocol). */
+    static Cluster inbound(int port, boolean http2) {
+        Cluster c = originalDst(Names.inboundCluster(port));
+        if (!http2) {
+            return c;
+        }
+        Cluster.Builder b = c.toBuilder();
+        HttpOptions.http2(b);
+        return b.build();
     }
 
     static Cluster inboundPassthrough() {

@@ -52,6 +52,24 @@ final class HttpOptions {
                 .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()));
     }
 
+    /**
+     * Istio's setH2Options (cluster_builder.go): the cluster speaks HTTP/2 (explicit, empty http2_protocol_options) —
+     * replacing the upstream protocol chosen so far unless upstream_http_protocol_options is set, Istio's own test.
+     */
+    static void http2(Cluster.Builder c) {
+        HttpProtocolOptions.Builder options = of(c);
+        if (!options.hasUpstreamHttpProtocolOptions()) {
+            options.setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                    .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()));
+        }
+        put(c, options);
+    }
+
+    /** Istio's isHttp2Cluster: the cluster's options say explicit HTTP/2. */
+    static boolean isHttp2(Cluster.Builder c) {
+        return c.getTypedExtensionProtocolOptionsMap().containsKey(KEY) && of(c).getExplicitHttpConfig().hasHttp2ProtocolOptions();
+    }
+
     /** Istio's passthroughHttpProtocolOptions (PassthroughCluster, InboundPassthroughCluster): 5 minutes idle, the downstream's protocol. */
     static void passthrough(Cluster.Builder c) {
         HttpProtocolOptions.Builder options = HttpProtocolOptions.newBuilder().setCommonHttpProtocolOptions(

@@ -63,7 +63,7 @@ final class SidecarBuilder {
         clusters.add(Clusters.blackhole());
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
-        inbound.keySet().forEach(port -> clusters.add(Clusters.inbound(port)));
+        inbound.values().forEach(port -> clusters.add(Clusters.inbound(port.targetPort(), port.servicePort().isHttp2())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
         clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);

@@ -45,11 +45,6 @@ final class TrafficPolicies {
             positive(http, "maxRetries").ifPresent(v -> t.setMaxRetries(Protos.uint(v)));
             positive(http, "maxRequestsPerConnection").ifPresent(v -> options.setMaxRequestsPerConnection(Protos.uint(v)));
             duration(http, "idleTimeout", where, warnings).ifPresent(options::setIdleTimeout);
-            for (String f : List.of("h2UpgradePolicy", "maxConcurrentStreams")) {
-                if (http.has(f)) {
-                    warnings.add(new TranslationWarning(where, "connectionPool.http." + f + " is not supported; ignored"));
-                }
-            }
         }
         if (tcp != null && tcp.isObject()) {
             positive(tcp, "maxConnections").ifPresent(v -> t.setMaxConnections(Protos.uint(v)));
@@ -74,21 +69,43 @@ final class TrafficPolicies {
         }
         c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(t));
         boolean useClientProtocol = http != null && http.path("useClientProtocol").asBoolean(false);
-        boolean maxConcurrentStreams = http != null && positive(http, "maxConcurrentStreams").isPresent();
+        Optional<Integer> maxConcurrentStreams = http == null ? Optional.empty() : positive(http, "maxConcurrentStreams");
         // Istio's condition for the common options (an empty one too, when only maxConcurrentStreams is set);
-        // maxConcurrentStreams itself goes on HTTP/2 options, which these clusters never have (warned above).
+        // maxConcurrentStreams itself goes on the HTTP/2 options of a cluster that has them by now (an HTTP2 or GRPC
+        // port's: setUpstreamProtocol runs first; h2UpgradePolicy's come after, without it), as Istio's applyConnectionPool.
         if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()
-                || maxConcurrentStreams || useClientProtocol) {
+                || maxConcurrentStreams.isPresent() || useClientProtocol) {
             io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.Builder typed = HttpOptions.of(c);
             if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()
-                    || maxConcurrentStreams) {
+                    || maxConcurrentStreams.isPresent()) {
                 typed.setCommonHttpProtocolOptions(options);
+                if (typed.getExplicitHttpConfig().hasHttp2ProtocolOptions() && maxConcurrentStreams.isPresent()) {
+                    typed.getExplicitHttpConfigBuilder().getHttp2ProtocolOptionsBuilder()
+                            .setMaxConcurrentStreams(Protos.uint(maxConcurrentStreams.get()));
+                }
             }
             if (useClientProtocol) {
-                // Istio's setUseDownstreamProtocol: the client's protocol upstream (HTTP/1.x, all the proxy takes).
+                // Istio's setUseDownstreamProtocol: the client's protocol upstream (HTTP/2 for an HTTP/2 request).
                 HttpOptions.useDownstreamProtocol(typed);
             }
             HttpOptions.put(c, typed);
+        }
+    }
+
+    /**
+     * Istio's applyH2Upgrade (outbound clusters only, after the connection pool): connectionPool.http.h2UpgradePolicy
+     * UPGRADE makes the cluster HTTP/2 whatever the port, DO_NOT_UPGRADE keeps it as it is; otherwise (DEFAULT, unset)
+     * a port Istio reads as HTTP (http, http2, grpc, ...) is upgraded when the mesh's h2UpgradePolicy is UPGRADE.
+     */
+    static void h2Upgrade(Cluster.Builder c, JsonNode pool, boolean httpPort, boolean meshUpgrade) {
+        String override = pool == null ? "" : pool.path("http").path("h2UpgradePolicy").asText("");
+        boolean upgrade = switch (override) {
+            case "UPGRADE" -> true;
+            case "DO_NOT_UPGRADE" -> false;
+            default -> httpPort && meshUpgrade;
+        };
+        if (upgrade) {
+            HttpOptions.http2(c);
         }
     }
 

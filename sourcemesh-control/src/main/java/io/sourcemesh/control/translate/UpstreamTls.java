@@ -22,7 +22,7 @@ import java.util.Optional;
  * {@code sni} as given, else Envoy's auto_sni (and auto_san_validation when nothing else names the peer) in the
  * cluster's HttpProtocolOptions (setAutoSniAndAutoSanValidation); credentialName's key pair (MUTUAL) and CA with its
  * CRL, subjectAltNames as exact SAN matchers (ApplyCustomSDSToClientCommonTLSContext), nothing verified under
- * insecureSkipVerify. No ALPN: Istio sets h2 only on an HTTP/2 cluster, and these clusters speak HTTP/1.1.
+ * insecureSkipVerify; ALPN "h2" on an HTTP/2 cluster (constructUpstreamTLS's isHttp2Cluster), none otherwise.
  * <p>Istio serves credentialName by SDS from the proxy's own namespace (pilot/pkg/xds/sds.go); our proxies have no
  * SDS, so the Secrets are inlined, read from the proxy's namespace as Istio's SDS server would. A cluster whose TLS
  * cannot be written as asked (a Secret missing, a file path, ISTIO_MUTUAL) is left out with a warning rather than
@@ -111,6 +111,9 @@ final class UpstreamTls {
                 }
                 common.setValidationContext(validation.get());
             }
+        }
+        if (HttpOptions.isHttp2(c)) {
+            common.addAlpnProtocols("h2"); // Istio's util.ALPNH2Only: this is an HTTP/2 cluster, advertised by ALPN
         }
         if (sni.isEmpty()) {
             autoSni(c, sans.isEmpty() && !insecure);

@@ -61,6 +61,7 @@ final class Commands {
         return switch (name) {
             // Current Envoy returns unset (text "-", JSON null); docs of older releases said a "-" string.
             case "PROTOCOL" -> string(StreamInfo::protocol);
+            case "UPSTREAM_PROTOCOL" -> string(StreamInfo::upstreamProtocol);
             case "RESPONSE_CODE" -> number(s -> s.responseCode());
             case "RESPONSE_FLAGS" -> Commands::responseFlags;
             case "RESPONSE_CODE_DETAILS" -> string(StreamInfo::responseCodeDetails);

@@ -23,6 +23,8 @@ public final class StreamInfo {
     /** The downstream connection's TLS (Envoy's sslConnection()); null: plaintext. Read only by the TLS commands. */
     private TlsConnectionInfo downstreamTls;
     private String protocol;
+    /** The protocol of the upstream attempt's connection ("HTTP/1.1", "HTTP/2"); null: none was made. */
+    private String upstreamProtocol;
 
     private String requestMethod;
     private String requestPath;
@@ -81,6 +83,7 @@ public final class StreamInfo {
         requestedServerName = null;
         downstreamTls = null;
         protocol = null;
+        upstreamProtocol = null;
         requestMethod = null;
         requestPath = null;
         requestScheme = null;
@@ -165,6 +168,8 @@ public final class StreamInfo {
     public StreamInfo downstreamTls(TlsConnectionInfo t) { downstreamTls = t; return this; }
     public String protocol() { return protocol; }
     public StreamInfo protocol(String p) { protocol = p; return this; }
+    public String upstreamProtocol() { return upstreamProtocol; }
+    public StreamInfo upstreamProtocol(String p) { upstreamProtocol = p; return this; }
 
     // Netty keeps the request line outside HttpHeaders; the access log reads these for
     // %REQ(:METHOD)%, %REQ(:PATH)% and %REQ(:SCHEME)%.

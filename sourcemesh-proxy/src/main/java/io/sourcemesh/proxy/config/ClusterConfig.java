@@ -23,7 +23,8 @@ public record ClusterConfig(
         double healthyPanicThreshold,
         Optional<Duration> maxConnectionDuration,
         long maglevTableSize,
-        Optional<TcpKeepalive> tcpKeepalive) {
+        Optional<TcpKeepalive> tcpKeepalive,
+        UpstreamHttp upstreamHttp) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -75,6 +76,42 @@ public record ClusterConfig(
         this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
                 transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
                 Optional.empty());
+    }
+
+    /** Speaking HTTP/1.1 upstream (no HttpProtocolOptions choosing otherwise). */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration,
+            long maglevTableSize, Optional<TcpKeepalive> tcpKeepalive) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
+                tcpKeepalive, UpstreamHttp.HTTP1);
+    }
+
+    /**
+     * The HTTP protocol spoken upstream: HTTP/1.1, HTTP/2 (explicit http2_protocol_options), or the downstream request's
+     * (use_downstream_protocol_config: HTTP/2 for an HTTP/2 request, else HTTP/1.1); {@code http2} are the HTTP/2 settings
+     * the proxy applies when it speaks HTTP/2 (Envoy's defaults when unset).
+     */
+    public record UpstreamHttp(Protocol protocol, Http2Settings http2) {
+        public static final UpstreamHttp HTTP1 = new UpstreamHttp(Protocol.HTTP1, Http2Settings.DEFAULTS);
+
+        public enum Protocol { HTTP1, HTTP2, DOWNSTREAM }
+
+        /** Whether a request that came over HTTP/2 ({@code downstreamHttp2}) goes upstream as an HTTP/2 stream. */
+        public boolean http2For(boolean downstreamHttp2) {
+            return protocol == Protocol.HTTP2 || (protocol == Protocol.DOWNSTREAM && downstreamHttp2);
+        }
+    }
+
+    /**
+     * Http2ProtocolOptions' implemented fields: the streams one connection carries at once (the pool's limit, and the
+     * SETTINGS_MAX_CONCURRENT_STREAMS the proxy advertises), the stream and connection receive windows. Envoy's
+     * defaults (envoy/http/codec.h OptionsLimits): 1024 streams, 256 MiB windows.
+     */
+    public record Http2Settings(int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
+        public static final Http2Settings DEFAULTS = new Http2Settings(1024, 256 * 1024 * 1024, 256 * 1024 * 1024);
     }
 
     /** MaglevTable::DefaultTableSize (source/extensions/load_balancing_policies/maglev/maglev_lb.h). */

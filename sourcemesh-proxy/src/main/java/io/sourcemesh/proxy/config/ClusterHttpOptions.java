@@ -24,10 +24,18 @@ final class ClusterHttpOptions {
     /** The one key Envoy's ClusterInfoImpl looks the HTTP options up by (ProtocolOptionsConfigFactory's name). */
     static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
-    private static final String WHY_HTTP1 = "the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec upstream)";
+    private static final String WHY_HTTP3 = "the proxy speaks HTTP/1.1 and HTTP/2 to upstreams (no HTTP/3 codec upstream)";
 
-    /** What the proxy applies: the idle timeout (empty = off), requests per connection (0 = no limit), the maximum duration. */
-    record Limits(Optional<Duration> idleTimeout, int maxRequestsPerConnection, Optional<Duration> maxConnectionDuration) {}
+    /**
+     * What the proxy applies: the idle timeout (empty = off), requests per connection (0 = no limit; streams on HTTP/2),
+     * the maximum duration, the upstream protocol.
+     */
+    record Limits(Optional<Duration> idleTimeout, int maxRequestsPerConnection, Optional<Duration> maxConnectionDuration,
+            ClusterConfig.UpstreamHttp upstreamHttp) {
+        Limits with(ClusterConfig.UpstreamHttp http) {
+            return new Limits(idleTimeout, maxRequestsPerConnection, maxConnectionDuration, http);
+        }
+    }
 
     private ClusterHttpOptions() {}
 
@@ -56,8 +64,19 @@ final class ClusterHttpOptions {
         }
         HttpProtocolOptions common = null;
         String commonPath = null;
+        ClusterConfig.UpstreamHttp upstream = ClusterConfig.UpstreamHttp.HTTP1;
+        if (c.hasHttp2ProtocolOptions()) {
+            // The deprecated cluster field: Envoy's createOptions builds the HTTP options from the deprecated fields only
+            // when the typed ones are absent, so both at once would leave this one unread.
+            if (options != null) {
+                throw new ConfigException(at(path, "http2_protocol_options"), "is ignored by Envoy when " + typedPath
+                        + " holds " + HTTP_PROTOCOL_OPTIONS + "; set explicit_http_config.http2_protocol_options there");
+            }
+            upstream = new ClusterConfig.UpstreamHttp(ClusterConfig.UpstreamHttp.Protocol.HTTP2,
+                    http2(c.getHttp2ProtocolOptions(), at(path, "http2_protocol_options")));
+        }
         if (options != null) {
-            upstreamProtocol(options, optionsPath);
+            upstream = upstreamProtocol(options, optionsPath);
             if (c.hasCommonHttpProtocolOptions()) {
                 // Envoy accepts both and silently uses the typed options alone; refused here so no setting is dropped unseen.
                 throw new ConfigException(at(path, "common_http_protocol_options"), "is ignored by Envoy when "
@@ -78,9 +97,9 @@ final class ClusterHttpOptions {
                             + at(commonPath, "max_requests_per_connection") + " is set too)");
         }
         int clusterMaxRequests = c.hasMaxRequestsPerConnection() ? c.getMaxRequestsPerConnection().getValue() : 0;
-        return common == null
-                ? new Limits(Optional.of(ClusterTranslator.DEFAULT_IDLE_TIMEOUT), clusterMaxRequests, Optional.empty())
-                : common(common, commonPath, clusterMaxRequests);
+        return (common == null
+                ? new Limits(Optional.of(ClusterTranslator.DEFAULT_IDLE_TIMEOUT), clusterMaxRequests, Optional.empty(), null)
+                : common(common, commonPath, clusterMaxRequests)).with(upstream);
     }
 
     /** common_http_protocol_options, typed or deprecated: the same fields, the same refusals. */
@@ -98,21 +117,21 @@ final class ClusterHttpOptions {
             }
             maxDuration = Optional.of(d);
         }
-        return new Limits(idleTimeout, maxRequests, maxDuration);
+        return new Limits(idleTimeout, maxRequests, maxDuration, null);
     }
 
     /**
-     * The upstream protocol, a required oneof (Envoy's validation): HTTP/1.1 is what the proxy speaks, so
-     * explicit HTTP/1 is taken, and so is use_downstream_protocol_config, whose upstream protocol is the
-     * downstream one's — always HTTP/1.x here, which Envoy sends upstream as HTTP/1.1 (the connection
-     * manager takes no HTTP/2 or HTTP/3). auto_config negotiates HTTP/2 by ALPN, which needs an upstream
-     * TLS socket (Envoy refuses a cluster without one) and an HTTP/2 codec: neither is here.
+     * The upstream protocol, a required oneof (Envoy's validation): explicit HTTP/1.1 or HTTP/2, or
+     * use_downstream_protocol_config, whose upstream protocol is the downstream request's (HTTP/2 with its
+     * http2_protocol_options for an HTTP/2 request, else HTTP/1.1). auto_config negotiates the protocol by ALPN
+     * per connection (Envoy's mixed pool), which is not implemented; HTTP/3 has no codec here.
      */
-    private static void upstreamProtocol(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions o, String path) {
+    private static ClusterConfig.UpstreamHttp upstreamProtocol(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions o,
+            String path) {
         only(o, path, "common_http_protocol_options", "upstream_http_protocol_options", "explicit_http_config",
                 "use_downstream_protocol_config", "auto_config");
         if (o.hasUpstreamHttpProtocolOptions()) {
-            // auto_sni, auto_san_validation, override_auto_sni_header: all about upstream TLS, which the proxy has not.
+            // auto_sni, auto_san_validation, override_auto_sni_header: per-request SNI and SAN checks, not implemented.
             only(o.getUpstreamHttpProtocolOptions(), at(path, "upstream_http_protocol_options"));
         }
         switch (o.getUpstreamProtocolOptionsCase()) {
@@ -120,15 +139,18 @@ final class ClusterHttpOptions {
                 String p = at(path, "explicit_http_config");
                 var explicit = o.getExplicitHttpConfig();
                 only(explicit, p, "http_protocol_options", "http2_protocol_options", "http3_protocol_options");
-                switch (explicit.getProtocolConfigCase()) {
-                    case HTTP_PROTOCOL_OPTIONS -> http1(explicit.getHttpProtocolOptions(), at(p, "http_protocol_options"));
-                    case HTTP2_PROTOCOL_OPTIONS -> throw new ConfigException(at(p, "http2_protocol_options"),
-                            "HTTP/2 upstream is not supported: " + WHY_HTTP1);
+                return switch (explicit.getProtocolConfigCase()) {
+                    case HTTP_PROTOCOL_OPTIONS -> {
+                        http1(explicit.getHttpProtocolOptions(), at(p, "http_protocol_options"));
+                        yield ClusterConfig.UpstreamHttp.HTTP1;
+                    }
+                    case HTTP2_PROTOCOL_OPTIONS -> new ClusterConfig.UpstreamHttp(ClusterConfig.UpstreamHttp.Protocol.HTTP2,
+                            http2(explicit.getHttp2ProtocolOptions(), at(p, "http2_protocol_options")));
                     case HTTP3_PROTOCOL_OPTIONS -> throw new ConfigException(at(p, "http3_protocol_options"),
-                            "HTTP/3 upstream is not supported: " + WHY_HTTP1);
+                            "HTTP/3 upstream is not supported: " + WHY_HTTP3);
                     default -> throw new ConfigException(p, "one of http_protocol_options, http2_protocol_options, "
                             + "http3_protocol_options is required");
-                }
+                };
             }
             case USE_DOWNSTREAM_PROTOCOL_CONFIG -> {
                 String p = at(path, "use_downstream_protocol_config");
@@ -137,17 +159,22 @@ final class ClusterHttpOptions {
                 if (downstream.hasHttpProtocolOptions()) {
                     http1(downstream.getHttpProtocolOptions(), at(p, "http_protocol_options"));
                 }
-                // Used only for an HTTP/2 or HTTP/3 downstream request, which the proxy never takes: present (as
-                // Istio writes http2_protocol_options: {}) they change nothing, so a setting in them is refused.
-                if (downstream.hasHttp2ProtocolOptions()) {
-                    vacuous(downstream.getHttp2ProtocolOptions(), at(p, "http2_protocol_options"), "HTTP/2");
-                }
+                ClusterConfig.Http2Settings h2 = downstream.hasHttp2ProtocolOptions()
+                        ? http2(downstream.getHttp2ProtocolOptions(), at(p, "http2_protocol_options"))
+                        : ClusterConfig.Http2Settings.DEFAULTS;
                 if (downstream.hasHttp3ProtocolOptions()) {
-                    vacuous(downstream.getHttp3ProtocolOptions(), at(p, "http3_protocol_options"), "HTTP/3");
+                    // Used only for an HTTP/3 downstream request, which the proxy never takes: present, it changes nothing,
+                    // so a setting in it is refused.
+                    var set = Protos.setFields(downstream.getHttp3ProtocolOptions());
+                    if (!set.isEmpty()) {
+                        throw new ConfigException(at(at(p, "http3_protocol_options"), set.get(0).getName()), "is not supported: it "
+                                + "applies to HTTP/3 upstream connections, which the proxy never opens (it takes no HTTP/3 downstream)");
+                    }
                 }
+                return new ClusterConfig.UpstreamHttp(ClusterConfig.UpstreamHttp.Protocol.DOWNSTREAM, h2);
             }
-            case AUTO_CONFIG -> throw new ConfigException(at(path, "auto_config"), "is not supported: it negotiates HTTP/2 by "
-                    + "ALPN over an upstream TLS socket, and " + WHY_HTTP1 + " over plain TCP");
+            case AUTO_CONFIG -> throw new ConfigException(at(path, "auto_config"), "is not supported: it negotiates HTTP/1.1 or "
+                    + "HTTP/2 by ALPN per connection, and the proxy's pools are per protocol (use explicit_http_config)");
             default -> throw new ConfigException(path, "one of explicit_http_config, use_downstream_protocol_config, "
                     + "auto_config is required");
         }
@@ -158,12 +185,28 @@ final class ClusterHttpOptions {
         only(options, path);
     }
 
-    private static void vacuous(MessageOrBuilder options, String path, String protocol) {
-        var set = Protos.setFields(options);
-        if (!set.isEmpty()) {
-            throw new ConfigException(at(path, set.get(0).getName()), "is not supported: it applies to "
-                    + protocol + " upstream connections, which the proxy never opens (it takes HTTP/1.x downstream only)");
+    /**
+     * Http2ProtocolOptions: max_concurrent_streams and the two initial windows, in Envoy's bounds (its proto
+     * validation: 1..2^31-1 streams, 65535..2^31-1 bytes); any other setting is refused by its path.
+     */
+    static ClusterConfig.Http2Settings http2(io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions o, String path) {
+        only(o, path, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size");
+        var d = ClusterConfig.Http2Settings.DEFAULTS;
+        int streams = o.hasMaxConcurrentStreams() ? bounded(o.getMaxConcurrentStreams().getValue(), 1,
+                at(path, "max_concurrent_streams")) : d.maxConcurrentStreams();
+        int stream = o.hasInitialStreamWindowSize() ? bounded(o.getInitialStreamWindowSize().getValue(), 65535,
+                at(path, "initial_stream_window_size")) : d.initialStreamWindowSize();
+        int connection = o.hasInitialConnectionWindowSize() ? bounded(o.getInitialConnectionWindowSize().getValue(), 65535,
+                at(path, "initial_connection_window_size")) : d.initialConnectionWindowSize();
+        return new ClusterConfig.Http2Settings(streams, stream, connection);
+    }
+
+    private static int bounded(int unsigned, long min, String path) {
+        long v = Integer.toUnsignedLong(unsigned);
+        if (v < min || v > Integer.MAX_VALUE) {
+            throw new ConfigException(path, v + " is not in [" + min + ", 2147483647]");
         }
+        return (int) v;
     }
 
     private static io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions unpack(Any any,

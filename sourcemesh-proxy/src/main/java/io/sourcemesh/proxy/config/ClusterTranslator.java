@@ -34,7 +34,7 @@ final class ClusterTranslator {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "maglev_lb_config", "connect_timeout", "load_assignment",
                 "upstream_bind_config", "common_http_protocol_options", "typed_extension_protocol_options", "max_requests_per_connection", "dns_lookup_family",
                 "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config",
-                "upstream_connection_options");
+                "upstream_connection_options", "http2_protocol_options");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
@@ -105,6 +105,7 @@ final class ClusterTranslator {
         TransportSocketConfig transportSocket = c.hasTransportSocket()
                 ? TransportSockets.upstream(c.getTransportSocket(), at(path, "transport_socket"))
                 : TransportSocketConfig.RAW_BUFFER;
+        transportSocket = alpnFallback(transportSocket, http.upstreamHttp());
         double panic = 50;
         if (c.hasCommonLbConfig()) {
             String lbPath = at(path, "common_lb_config");
@@ -118,7 +119,22 @@ final class ClusterTranslator {
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
                 transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration(),
-                maglevTableSize(c, path), tcpKeepalive(c, path));
+                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp());
+    }
+
+    /**
+     * Envoy's ALPN fallback for an HTTP/2 cluster (the connection pool's transport socket options): a TLS context without
+     * alpn_protocols offers "h2", so an origin that speaks both picks HTTP/2; alpn_protocols, when set, are offered as written.
+     */
+    private static TransportSocketConfig alpnFallback(TransportSocketConfig socket, ClusterConfig.UpstreamHttp http) {
+        if (http.protocol() != ClusterConfig.UpstreamHttp.Protocol.HTTP2
+                || !(socket instanceof TransportSocketConfig.UpstreamTls(UpstreamTlsConfig tls))
+                || !tls.context().alpnProtocols().isEmpty()) {
+            return socket;
+        }
+        TlsContextConfig c = tls.context();
+        return new TransportSocketConfig.UpstreamTls(new UpstreamTlsConfig(tls.sni(), new TlsContextConfig(c.certificates(),
+                c.minVersion(), c.maxVersion(), List.of("h2"), c.validation(), c.requireClientCertificate())));
     }
 
     /**

@@ -8,19 +8,25 @@ import java.util.Optional;
  * {@code common_http_protocol_options.idle_timeout} (1 h; empty = disabled),
  * {@code request_headers_timeout} (disabled), {@code common_http_protocol_options.max_headers_count}
  * (100) and {@code max_request_headers_kb} (60); {@code http_protocol_options.accept_http_10} (false:
- * an HTTP/1.0 request is answered 426 Upgrade Required, as Envoy).
+ * an HTTP/1.0 request is answered 426 Upgrade Required, as Envoy) and {@code http_protocol_options.enable_trailers}
+ * (false: response trailers are not written to an HTTP/1 client, as Envoy's HTTP/1 codec drops them).
  */
 public record HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout,
-        int maxHeadersCount, int maxRequestHeadersKb, boolean acceptHttp10) {
+        int maxHeadersCount, int maxRequestHeadersKb, boolean acceptHttp10, boolean enableTrailers) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
 
     private static final HttpProtocolLimits DEFAULTS =
-            new HttpProtocolLimits(Optional.of(DEFAULT_IDLE_TIMEOUT), Optional.empty(), 100, 60, false);
+            new HttpProtocolLimits(Optional.of(DEFAULT_IDLE_TIMEOUT), Optional.empty(), 100, 60, false, false);
 
     public HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout, int maxHeadersCount,
             int maxRequestHeadersKb) {
         this(idleTimeout, requestHeadersTimeout, maxHeadersCount, maxRequestHeadersKb, false);
+    }
+
+    public HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout, int maxHeadersCount,
+            int maxRequestHeadersKb, boolean acceptHttp10) {
+        this(idleTimeout, requestHeadersTimeout, maxHeadersCount, maxRequestHeadersKb, acceptHttp10, false);
     }
 
     public HttpProtocolLimits {

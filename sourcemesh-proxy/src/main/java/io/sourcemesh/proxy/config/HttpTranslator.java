@@ -145,11 +145,11 @@ final class HttpTranslator {
         if (kb < 1 || kb > 8192) {
             throw new ConfigException(at(path, "max_request_headers_kb"), kb + " is not in 1..8192");
         }
-        only(h.getHttpProtocolOptions(), at(path, "http_protocol_options"), "accept_http_10");
+        only(h.getHttpProtocolOptions(), at(path, "http_protocol_options"), "accept_http_10", "enable_trailers");
         return new HttpProtocolLimits(
                 Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), HttpProtocolLimits.DEFAULT_IDLE_TIMEOUT),
                 Protos.timeout(h.hasRequestHeadersTimeout(), h.getRequestHeadersTimeout(), null), maxHeadersCount, kb,
-                h.getHttpProtocolOptions().getAcceptHttp10());
+                h.getHttpProtocolOptions().getAcceptHttp10(), h.getHttpProtocolOptions().getEnableTrailers());
     }
 
     private static XffConfig xff(TypedExtensionConfig extension, String path) {

@@ -199,6 +199,11 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
             return retryOn.contains("reset") || retryOn.contains("5xx") || retryOn.contains("gateway-error");
         }
 
+        /** A stream the upstream refused unprocessed: refused-stream, or any reset policy (Envoy's wouldRetryFromReset). */
+        public boolean onRefusedStream() {
+            return retryOn.contains("refused-stream") || onReset();
+        }
+
         public boolean onStatus(int code) {
             return (retryOn.contains("5xx") && code >= 500)
                     || (retryOn.contains("gateway-error") && (code == 502 || code == 503 || code == 504))

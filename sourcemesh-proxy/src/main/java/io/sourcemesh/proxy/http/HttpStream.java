@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
@@ -377,8 +378,13 @@ final class HttpStream {
     /** A piece of the response body that came after its head. */
     void encodeData(HttpContent content) {
         info.addBytesSent(content.content().readableBytes());
-        if (content instanceof LastHttpContent) {
+        if (content instanceof LastHttpContent last) {
             state = State.RESPONSE_COMPLETE;
+            if (!filter.config.limits().enableTrailers() && !last.trailingHeaders().isEmpty() && !"HTTP/2".equals(info.protocol())) {
+                // Envoy's HTTP/1 encoder writes trailers only with http_protocol_options.enable_trailers; else the
+                // chunked body just ends. The same bytes, without the trailers.
+                content = new DefaultLastHttpContent(last.content());
+            }
         }
         write(content);
     }

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -298,6 +299,14 @@ final class Router {
 
     /** An attempt on an idle pooled connection, or on a new one when the circuit breakers allow it. */
     private boolean takeConnection() {
+        if (http2Upstream()) {
+            UpstreamRequest onStream = Http2Upstream.stream(this, stream, cluster, host, binding, true);
+            if (onStream == null) {
+                return false;
+            }
+            current = onStream;
+            return true;
+        }
         UpstreamRequest pooled = UpstreamRequest.pooled(this, stream, cluster, host, binding);
         if (pooled != null) {
             current = pooled;
@@ -308,6 +317,21 @@ final class Router {
             return true;
         }
         return false;
+    }
+
+    /**
+     * This request goes upstream as an HTTP/2 stream: the cluster says HTTP/2, or the downstream's protocol and the
+     * request came over HTTP/2 (use_downstream_protocol_config). An upgrade goes over HTTP/1.1 (HTTP/2 would need
+     * extended CONNECT, allow_connect, which is not implemented).
+     */
+    private boolean http2Upstream() {
+        return !upgrade && cluster.config().upstreamHttp().http2For("HTTP/2".equals(info.protocol()));
+    }
+
+    /** A retry's attempt, or one again on a fresh connection: on a new connection (HTTP/1.1), or a stream (HTTP/2). */
+    private UpstreamRequest nextAttempt() {
+        return http2Upstream() ? Http2Upstream.stream(this, stream, cluster, host, binding, false)
+                : UpstreamRequest.connect(this, stream, cluster, host, binding);
     }
 
     private boolean resumePending() {
@@ -414,6 +438,21 @@ final class Router {
         current.sendData(content);
     }
 
+    /** The whole request came and what is held of its body has no byte and no trailer: an HTTP/2 stream ends with its head. */
+    boolean bodyless() {
+        if (!stream.requestComplete()) {
+            return false;
+        }
+        if (queuedBody != null) {
+            for (HttpContent c : queuedBody) {
+                if (c.content().isReadable() || (c instanceof LastHttpContent l && !l.trailingHeaders().isEmpty())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     HttpContent pollQueuedBody() {
         return queuedBody == null ? null : queuedBody.poll();
     }
@@ -489,7 +528,7 @@ final class Router {
         // start here; before it, none has passed).
         expectedTimeout(timeoutArmed
                 ? (stream.connection().routeTimer().clock().now() - (routeDeadline - routeTimeout.toNanos())) / 1_000_000 : 0);
-        current = UpstreamRequest.connect(this, stream, cluster, host, binding);
+        current = nextAttempt();
     }
 
     private static String failureReason(Throwable cause) {
@@ -738,6 +777,10 @@ final class Router {
         if (stream.responseComplete()) {
             return; // the stream finishes when the last write completes
         }
+        if (attempt.http2()) {
+            onStreamReset(attempt);
+            return;
+        }
         if (!stream.responseStarted()) {
             if (attempt.pooledConnection() && stream.requestComplete() && info.bytesReceived() == 0
                     && !staleConnectionRetried && !interimSeen) {
@@ -761,6 +804,28 @@ final class Router {
             cluster.outlierLocalOriginFailure(host, 503);
             stream.reset(ResponseFlag.UPSTREAM_PROTOCOL_ERROR,
                     "upstream_reset_after_response_started{protocol_error}", true);
+        }
+    }
+
+    /**
+     * An HTTP/2 attempt's stream ended before its response did. Envoy's codec tells why (codec_impl onStreamClose): the
+     * peer's RST_STREAM is remote_reset (REFUSED_STREAM, or a stream past a GOAWAY's last stream id, is
+     * remote_refused_stream_reset: unprocessed, retried under retry_on refused-stream), else the connection went:
+     * connection_termination. Before the response started it is Envoy's onUpstreamReset — 503 UR or UC, retried when the
+     * route's policy covers it; after, the client's response is cut short with the same reason.
+     */
+    private void onStreamReset(UpstreamRequest attempt) {
+        boolean remote = attempt.remoteReset();
+        String reason = !remote ? "connection_termination" : attempt.refused() ? "remote_refused_stream_reset" : "remote_reset";
+        ResponseFlag flag = remote ? ResponseFlag.UPSTREAM_REMOTE_RESET : ResponseFlag.UPSTREAM_CONNECTION_TERMINATION;
+        cluster.outlierLocalOriginFailure(host, 503); // Envoy's onUpstreamReset: LOCAL_ORIGIN_CONNECT_FAILED
+        if (!stream.responseStarted()) {
+            if (retry(attempt.refused() ? RouteConfig.RetryPolicy::onRefusedStream : RouteConfig.RetryPolicy::onReset)) {
+                return;
+            }
+            upstreamFailed(503, flag, reason.replace('_', ' '), reason, null);
+        } else {
+            stream.reset(flag, "upstream_reset_after_response_started{" + reason + "}", true);
         }
     }
 

@@ -8,6 +8,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -70,11 +75,14 @@ final class Shadow {
             return Optional.empty();
         }
         Shadow s = new Shadow(cluster, chosen.get());
+        // The mirror's upstream protocol; the shadow's downstream is the original request's, HTTP/1 here.
+        boolean http2 = cluster.config().upstreamHttp().http2For(false);
         HttpRequest copy = new DefaultHttpRequest(HttpVersion.HTTP_1_1, original.method(), original.uri(), original.headers().copy());
         copy.headers().set(HttpHeaderNames.HOST, shadowHost(original.headers().get(HttpHeaderNames.HOST, "")));
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
         cluster.cxTotal.inc();
+        (http2 ? cluster.cxHttp2Total : cluster.cxHttp1Total).inc();
         cluster.cxActive.inc();
         s.host.requestStarted();
         s.host.connectionOpened();
@@ -83,8 +91,15 @@ final class Shadow {
                 cluster.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpClientCodec());
-                        ch.pipeline().addLast(s.new Reader());
+                        if (http2) {
+                            // The mirror cluster speaks HTTP/2: the shadow is the one stream of its own connection.
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+                                    .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)).build());
+                            ch.pipeline().addLast(new Http2MultiplexHandler(Http2Upstream.REFUSE_PUSHES));
+                        } else {
+                            ch.pipeline().addLast(new HttpClientCodec());
+                            ch.pipeline().addLast(s.new Reader());
+                        }
                         ch.closeFuture().addListener(f -> s.closed());
                     }
                 }))).addListener((ChannelFutureListener) f -> {
@@ -99,20 +114,45 @@ final class Shadow {
                 }
                 return;
             }
-            s.channel = f.channel();
-            s.channel.write(copy);
-            while (!s.pending.isEmpty()) {
-                s.channel.write(s.pending.poll());
+            if (http2) {
+                Channel connection = f.channel();
+                connection.config().setAutoRead(true);
+                new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel stream) {
+                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, false));
+                        stream.pipeline().addLast(s.new Reader());
+                        stream.closeFuture().addListener(x -> connection.close());
+                    }
+                }).open().addListener(o -> {
+                    if (!o.isSuccess()) {
+                        connection.close();
+                        return;
+                    }
+                    s.send((Channel) o.getNow(), copy, loop, timeout);
+                });
+                return;
             }
-            s.channel.flush();
-            s.channel.read();
-            if (!timeout.isZero()) {
-                loop.schedule(() -> {
-                    s.channel.close();
-                }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-            }
+            s.send(f.channel(), copy, loop, timeout);
         });
         return Optional.of(s);
+    }
+
+    /** The shadow's connection (or HTTP/2 stream) is ready: the request and what came of its body go up. */
+    private void send(Channel ready, HttpRequest copy, EventLoop loop, Duration timeout) {
+        channel = ready;
+        channel.write(copy);
+        while (!pending.isEmpty()) {
+            channel.write(pending.poll());
+        }
+        channel.flush();
+        channel.read();
+        if (!timeout.isZero()) {
+            Channel c = channel;
+            loop.schedule(() -> {
+                c.close();
+            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Envoy's shadowAppendedHost: "-shadow" goes before any port. */

@@ -6,10 +6,18 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
 import io.sourcemesh.l4.SourceBinding;
@@ -56,9 +64,21 @@ final class UpstreamRequest implements ChannelFutureListener {
     private boolean flushPending;
     /** An interim (1xx) head was dropped: its end, which the decoder delivers apart, is dropped with it. */
     private boolean interim;
+    /** Its HTTP/2 connection when this attempt is a stream (its channel then is the stream's); null on HTTP/1.1. */
+    private Http2Upstream h2;
+    /** The peer reset the stream (RST_STREAM): its error code; -1 when it did not. */
+    private long resetCode = -1;
+    /** The peer refused the stream unprocessed: RST_STREAM REFUSED_STREAM, or past a GOAWAY's last stream id. */
+    private boolean refused;
 
     private UpstreamRequest(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding,
             boolean pooled) {
+        this(router, stream, cluster, host, binding, pooled, null);
+    }
+
+    private UpstreamRequest(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding,
+            boolean pooled, Http2Upstream h2) {
+        this.h2 = h2;
         this.router = router;
         this.stream = stream;
         this.cluster = cluster;
@@ -86,8 +106,76 @@ final class UpstreamRequest implements ChannelFutureListener {
         return r;
     }
 
+    /** An attempt as a stream of {@code connection}, attached once its stream opens ({@link #attachStream}). */
+    static UpstreamRequest onStream(Router router, HttpStream stream, ClusterRuntime cluster, UpstreamHost host,
+            SourceBinding binding, Http2Upstream connection) {
+        return new UpstreamRequest(router, stream, cluster, host, binding, false, connection);
+    }
+
     State state() {
         return state;
+    }
+
+    /** Queued on another HTTP/2 connection before its stream opened. */
+    void movedTo(Http2Upstream connection) {
+        h2 = connection;
+    }
+
+    SourceBinding binding() {
+        return binding;
+    }
+
+    /** The downstream connection this attempt serves (its loop and connector make a new upstream connection). */
+    HttpConnection downstream() {
+        return stream.connection();
+    }
+
+    /** Whether this attempt is an HTTP/2 stream. */
+    boolean http2() {
+        return h2 != null;
+    }
+
+    /** The peer reset this attempt's stream (RST_STREAM, or refused past a GOAWAY). */
+    boolean remoteReset() {
+        return resetCode >= 0 || refused;
+    }
+
+    /** The peer refused the stream without processing it (REFUSED_STREAM, GOAWAY): Envoy's remote_refused_stream_reset. */
+    boolean refused() {
+        return refused;
+    }
+
+    /** Its stream opened: attached as a connection is. */
+    void attachStream(Channel streamChannel) {
+        if (stream.done() || state == State.DETACHED) {
+            streamChannel.close();
+            return;
+        }
+        attach(streamChannel);
+    }
+
+    /** Its HTTP/2 connection failed to connect: as a connect failure of its own (the connection counted it once). */
+    void connectFailed(Throwable cause) {
+        if (stream.done() || state == State.DETACHED) {
+            return;
+        }
+        state = State.DETACHED;
+        router.onConnectFailed(this, cause);
+    }
+
+    /** Its stream could not open (the connection closed first): the connection's termination, as Envoy's pool reports it. */
+    void streamFailed() {
+        if (stream.done() || state == State.DETACHED) {
+            return;
+        }
+        state = State.DETACHED;
+        router.onUpstreamClosed(this);
+    }
+
+    /** The connection's GOAWAY came before this attempt's stream opened: refused unprocessed. */
+    void refusedBeforeStream() {
+        refused = true;
+        streamFailed();
     }
 
     boolean pooledConnection() {
@@ -102,6 +190,7 @@ final class UpstreamRequest implements ChannelFutureListener {
     private void connect() {
         HttpConnection downstream = stream.connection();
         cluster.cxTotal.inc();
+        cluster.cxHttp1Total.inc();
         cluster.cxActive.inc();
         host.connectionOpened();
         UpstreamHost h = host;
@@ -171,15 +260,39 @@ final class UpstreamRequest implements ChannelFutureListener {
         handler = handlerOf(ch);
         handler.owner = this;
         cluster.outlierConnectSuccess(host); // Envoy's onPoolReady: LOCAL_ORIGIN_CONNECT_SUCCESS, a pooled connection too
-        if (handler.remainingStreams > 0 && --handler.remainingStreams == 0) {
+        if (h2 != null) {
+            stream.info().upstreamProtocol("HTTP/2");
+            stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch.parent()));
+        } else if (handler.remainingStreams > 0 && --handler.remainingStreams == 0) {
             // Envoy's attachStreamToClient (source/common/conn_pool/conn_pool_base.cc): the stream that takes a
             // connection's last one of max_requests_per_connection counts upstream_cx_max_requests and drains it —
             // closed when this stream ends, never pooled again.
             cluster.cxMaxRequests.inc();
         }
-        handler.codec.upgradeAsked(router.upgrade());
-        stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch));
+        if (h2 == null) {
+            stream.info().upstreamProtocol("HTTP/1.1");
+            handler.codec.upgradeAsked(router.upgrade());
+            stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch));
+        }
+        if (h2 != null && router.bodyless()) {
+            // A request without a body is one HEADERS frame that ends the stream, as Envoy's codec sends it.
+            router.releaseQueuedBody();
+            HttpRequest r = router.request();
+            ch.write(new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(), Unpooled.EMPTY_BUFFER, r.headers(),
+                    EmptyHttpHeaders.INSTANCE), ch.voidPromise());
+            r.headers().remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text());
+            state = State.SENT;
+            flush();
+            router.startTimeout();
+            ch.read();
+            return;
+        }
         ch.write(router.request(), ch.voidPromise()); // failures reach Handler.exceptionCaught, which closes
+        if (h2 != null) {
+            // The stream codec took the scheme from this header (the connection's: TLS or not) and wrote :scheme; a retry
+            // on HTTP/1.1 or the access log must not see it.
+            router.request().headers().remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text());
+        }
         ChannelFuture last = null;
         HttpContent queued;
         while ((queued = router.pollQueuedBody()) != null) {
@@ -360,6 +473,9 @@ final class UpstreamRequest implements ChannelFutureListener {
      */
     void abandon() {
         state = State.DETACHED;
+        if (channel == null && h2 != null) {
+            h2.cancel(this);
+        }
         if (channel != null) {
             handler.owner = null;
             channel.close();
@@ -375,6 +491,15 @@ final class UpstreamRequest implements ChannelFutureListener {
         boolean sent = state == State.SENT;
         state = State.DETACHED;
         handler.owner = null;
+        if (h2 != null) {
+            // A stream is never reused: closed, which resets it (RST_STREAM CANCEL) unless both sides already ended it.
+            if (flushPending) {
+                flushPending = false;
+                channel.flush();
+            }
+            channel.close();
+            return;
+        }
         UpstreamCodec codec = handler.codec; // still in the pipeline: a tunnel, which took it out, is never released
         boolean spokePast = codec.hasUnreadBytes();
         if (spokePast) {
@@ -436,6 +561,17 @@ final class UpstreamRequest implements ChannelFutureListener {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (codec == null) { // an HTTP/2 stream
+                if (owner == null) {
+                    ReferenceCountUtil.release(msg); // a stream given up: what still comes goes nowhere
+                    return;
+                }
+                if (msg instanceof HttpResponse r) {
+                    Http2Responses.asHttp1(r, owner.router.request().method());
+                }
+                owner.onMessage((HttpObject) msg);
+                return;
+            }
             if (owner == null) {
                 // An idle connection must not talk: dropped and closed. Envoy's codec client counts it as a protocol
                 // error (a response no request asked for), unless it is the 408 a server sends before it closes an idle
@@ -456,6 +592,30 @@ final class UpstreamRequest implements ChannelFutureListener {
             if (owner != null) {
                 owner.onReadComplete();
             }
+        }
+
+        /** An HTTP/2 stream's RST_STREAM, or a GOAWAY past it: noted before the stream's close reports it. */
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Http2ResetFrame reset) {
+                if (owner != null) {
+                    owner.resetCode = reset.errorCode();
+                    owner.refused = reset.errorCode() == Http2Error.REFUSED_STREAM.code();
+                }
+            } else if (evt instanceof Http2GoAwayFrame) {
+                // The peer will not process this stream (past the GOAWAY's last stream id): nothing closes it for us, so
+                // it is given up here (RST_STREAM CANCEL) and its close reports it refused, as nghttp2 does for Envoy.
+                if (owner != null) {
+                    owner.refused = true;
+                }
+                ReferenceCountUtil.release(evt);
+                ctx.close();
+                return;
+            } else {
+                ctx.fireUserEventTriggered(evt);
+                return;
+            }
+            ReferenceCountUtil.release(evt);
         }
 
         @Override

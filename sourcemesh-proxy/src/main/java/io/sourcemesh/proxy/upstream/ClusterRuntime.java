@@ -39,6 +39,13 @@ public final class ClusterRuntime {
             return new IdlePool(idleTimeoutNanos, cxIdleTimeout);
         }
     };
+    /** Per loop, this cluster's multiplexed (HTTP/2) connections: by host for the default binding, else by PoolKey. */
+    private final FastThreadLocal<Map<Object, ArrayList<MultiplexedConnection>>> multiplexed = new FastThreadLocal<>() {
+        @Override
+        protected Map<Object, ArrayList<MultiplexedConnection>> initialValue() {
+            return new HashMap<>();
+        }
+    };
     private final SourceBinding defaultBinding;
     private final UpstreamTransportSocket transportSocket;
     private volatile boolean closed;
@@ -71,6 +78,9 @@ public final class ClusterRuntime {
     }
 
     public final Stats.Counter cxTotal;
+    /** Connections made per protocol (Envoy's upstream_cx_http1_total, upstream_cx_http2_total). */
+    public final Stats.Counter cxHttp1Total;
+    public final Stats.Counter cxHttp2Total;
     public final Stats.Gauge cxActive;
     public final Stats.Counter cxConnectFail;
     public final Stats.Counter cxConnectTimeout;
@@ -112,6 +122,8 @@ public final class ClusterRuntime {
         this.defaultBinding = config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
         String p = "cluster." + config.name() + ".";
         cxTotal = stats.counter(p + "upstream_cx_total");
+        cxHttp1Total = stats.counter(p + "upstream_cx_http1_total");
+        cxHttp2Total = stats.counter(p + "upstream_cx_http2_total");
         cxActive = stats.gauge(p + "upstream_cx_active");
         cxConnectFail = stats.counter(p + "upstream_cx_connect_fail");
         cxConnectTimeout = stats.counter(p + "upstream_cx_connect_timeout");
@@ -330,6 +342,64 @@ public final class ClusterRuntime {
     }
 
     /**
+     * A multiplexed connection of this loop to {@code host} bound as {@code binding} that takes one more stream now (the
+     * oldest first, so newer ones empty out and reach their idle timeout); null when none does.
+     */
+    public MultiplexedConnection multiplexed(UpstreamHost host, SourceBinding binding) {
+        if (closed) {
+            return null;
+        }
+        ArrayList<MultiplexedConnection> list = multiplexed.get().get(binding == defaultBinding ? host : new PoolKey(host, binding));
+        if (list != null) {
+            for (int i = 0; i < list.size(); i++) {
+                MultiplexedConnection c = list.get(i);
+                if (c.acceptsStream()) {
+                    return c;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A new multiplexed connection of this loop, offered to later streams until it closes. */
+    public void addMultiplexed(UpstreamHost host, SourceBinding binding, MultiplexedConnection c) {
+        if (closed) {
+            c.drain();
+            return;
+        }
+        Map<Object, ArrayList<MultiplexedConnection>> map = multiplexed.get();
+        Object key = binding == defaultBinding ? host : new PoolKey(host, binding);
+        ArrayList<MultiplexedConnection> list = map.computeIfAbsent(key, k -> new ArrayList<>());
+        list.add(c);
+        c.channel().closeFuture().addListener(f -> {
+            list.remove(c);
+            if (list.isEmpty() && map.get(key) == list) {
+                map.remove(key);
+            }
+        });
+    }
+
+    /** A stream of a multiplexed connection ended (or one became usable): a pending request may now take it. */
+    public void streamCapacityFreed() {
+        if (closed && !loopState.isSet()) {
+            return;
+        }
+        wakePending();
+    }
+
+    /** Multiplexed connections of this cluster on the calling loop (tests). */
+    public int multiplexedOnThisLoop() {
+        if (!multiplexed.isSet()) {
+            return 0;
+        }
+        int n = 0;
+        for (ArrayList<MultiplexedConnection> l : multiplexed.get().values()) {
+            n += l.size();
+        }
+        return n;
+    }
+
+    /**
      * Stops pooling and drains: on every event loop its idle connections are closed and its
      * per-loop state is dropped, so nothing of a retired cluster stays reachable from the loop
      * threads; connections in use finish their request and are closed when released.
@@ -350,6 +420,12 @@ public final class ClusterRuntime {
 
     /** On one loop: closes the idle connections, forgets the per-loop state unless in-flight work still needs it. */
     private void drainLoop() {
+        if (multiplexed.isSet()) {
+            List<MultiplexedConnection> all = new ArrayList<>();
+            multiplexed.get().values().forEach(all::addAll);
+            multiplexed.remove();
+            all.forEach(MultiplexedConnection::drain);
+        }
         if (idle.isSet()) {
             IdlePool pool = idle.get();
             idle.remove();

@@ -78,18 +78,78 @@ class ClusterHttpOptionsTest {
     }
 
     @Test
-    void theUpstreamProtocolIsRequiredAndOnlyHttp1IsSpoken() {
+    void theUpstreamProtocolIsRequiredAndHttp3AndAlpnAreRefused() {
         rejects(clusters(typed("common_http_protocol_options: {idle_timeout: 1s}\n")),
                 AT + ": one of explicit_http_config, use_downstream_protocol_config, auto_config is required");
         rejects(clusters(typed("explicit_http_config: {}\n")),
                 AT + ".explicit_http_config: one of http_protocol_options, http2_protocol_options, http3_protocol_options is required");
-        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {}}\n")), AT + ".explicit_http_config.http2_protocol_options: "
-                + "HTTP/2 upstream is not supported: the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec upstream)");
         rejects(clusters(typed("explicit_http_config: {http3_protocol_options: {}}\n")), AT + ".explicit_http_config.http3_protocol_options: "
-                + "HTTP/3 upstream is not supported: the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec upstream)");
+                + "HTTP/3 upstream is not supported: the proxy speaks HTTP/1.1 and HTTP/2 to upstreams (no HTTP/3 codec upstream)");
         rejects(clusters(typed("auto_config: {http_protocol_options: {}}\n")), AT + ".auto_config: is not supported: it negotiates "
-                + "HTTP/2 by ALPN over an upstream TLS socket, and the proxy speaks HTTP/1.1 to upstreams (no HTTP/2 or HTTP/3 codec "
-                + "upstream) over plain TCP");
+                + "HTTP/1.1 or HTTP/2 by ALPN per connection, and the proxy's pools are per protocol (use explicit_http_config)");
+    }
+
+    /** explicit http2_protocol_options: HTTP/2 upstream, with Envoy's defaults (envoy/http/codec.h OptionsLimits) or as set. */
+    @Test
+    void explicitHttp2IsSpokenWithItsSettings() {
+        ClusterConfig h2 = cluster(typed("explicit_http_config: {http2_protocol_options: {}}\n"));
+        assertEquals(ClusterConfig.UpstreamHttp.Protocol.HTTP2, h2.upstreamHttp().protocol());
+        assertEquals(new ClusterConfig.Http2Settings(1024, 256 << 20, 256 << 20), h2.upstreamHttp().http2());
+        ClusterConfig set = cluster(typed("explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 7, "
+                + "initial_stream_window_size: 65535, initial_connection_window_size: 1048576}}\n"));
+        assertEquals(new ClusterConfig.Http2Settings(7, 65535, 1 << 20), set.upstreamHttp().http2());
+        assertEquals(ClusterConfig.UpstreamHttp.HTTP1, cluster(typed("explicit_http_config: {http_protocol_options: {}}\n")).upstreamHttp());
+        assertEquals(ClusterConfig.UpstreamHttp.HTTP1, cluster("- {name: c}\n").upstreamHttp());
+        ClusterConfig downstream = cluster(typed("use_downstream_protocol_config: {http2_protocol_options: {max_concurrent_streams: 3}}\n"));
+        assertEquals(ClusterConfig.UpstreamHttp.Protocol.DOWNSTREAM, downstream.upstreamHttp().protocol());
+        assertEquals(3, downstream.upstreamHttp().http2().maxConcurrentStreams());
+        assertEquals(false, downstream.upstreamHttp().http2For(false));
+        assertEquals(true, downstream.upstreamHttp().http2For(true));
+        // The deprecated cluster field, as Envoy's createOptions reads it without typed options.
+        assertEquals(ClusterConfig.UpstreamHttp.Protocol.HTTP2,
+                cluster("- {name: c, http2_protocol_options: {max_concurrent_streams: 5}}\n").upstreamHttp().protocol());
+        assertEquals(5, cluster("- {name: c, http2_protocol_options: {max_concurrent_streams: 5}}\n").upstreamHttp().http2().maxConcurrentStreams());
+    }
+
+    @Test
+    void http2SettingsOutOfEnvoysBoundsOrNotImplementedAreRefusedByPath() {
+        String p = AT + ".explicit_http_config.http2_protocol_options.";
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 0}}\n")),
+                p + "max_concurrent_streams: 0 is not in [1, 2147483647]");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {initial_stream_window_size: 100}}\n")),
+                p + "initial_stream_window_size: 100 is not in [65535, 2147483647]");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {initial_connection_window_size: 4294967295}}\n")),
+                p + "initial_connection_window_size: 4294967295 is not in [65535, 2147483647]");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {hpack_table_size: 0}}\n")),
+                p + "hpack_table_size: field is not supported");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {allow_connect: true}}\n")),
+                p + "allow_connect: field is not supported");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {connection_keepalive: {interval: 1s}}}\n")),
+                p + "connection_keepalive: field is not supported");
+        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\n") + "  http2_protocol_options: {}\n"),
+                "clusters[0].http2_protocol_options: is ignored by Envoy when clusters[0].typed_extension_protocol_options holds "
+                        + KEY + "; set explicit_http_config.http2_protocol_options there");
+        rejects(clusters("- {name: c, http2_protocol_options: {hpack_table_size: 0}}\n"),
+                "clusters[0].http2_protocol_options.hpack_table_size: field is not supported");
+    }
+
+    /** Envoy's ALPN fallback: an HTTP/2 cluster's TLS context without alpn_protocols offers h2; set ones are kept. */
+    @Test
+    void anHttp2ClustersTlsOffersH2() {
+        String tls = """
+                  transport_socket:
+                    name: envoy.transport_sockets.tls
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                """;
+        ClusterConfig h2 = cluster(typed("explicit_http_config: {http2_protocol_options: {}}\n") + tls);
+        assertEquals(List.of("h2"), ((TransportSocketConfig.UpstreamTls) h2.transportSocket()).tls().context().alpnProtocols());
+        ClusterConfig h1 = cluster(typed("explicit_http_config: {http_protocol_options: {}}\n") + tls);
+        assertEquals(List.of(), ((TransportSocketConfig.UpstreamTls) h1.transportSocket()).tls().context().alpnProtocols());
+        ClusterConfig set = cluster(typed("explicit_http_config: {http2_protocol_options: {}}\n") + tls
+                + "      common_tls_context: {alpn_protocols: [istio-peer-exchange, h2]}\n");
+        assertEquals(List.of("istio-peer-exchange", "h2"),
+                ((TransportSocketConfig.UpstreamTls) set.transportSocket()).tls().context().alpnProtocols());
     }
 
     @Test
@@ -98,9 +158,8 @@ class ClusterHttpOptionsTest {
                 AT + ".explicit_http_config.http_protocol_options.accept_http_10: field is not supported");
         rejects(clusters(typed("use_downstream_protocol_config: {http_protocol_options: {enable_trailers: true}}\n")),
                 AT + ".use_downstream_protocol_config.http_protocol_options.enable_trailers: field is not supported");
-        rejects(clusters(typed("use_downstream_protocol_config: {http2_protocol_options: {max_concurrent_streams: 10}}\n")),
-                AT + ".use_downstream_protocol_config.http2_protocol_options.max_concurrent_streams: is not supported: it applies to "
-                        + "HTTP/2 upstream connections, which the proxy never opens (it takes HTTP/1.x downstream only)");
+        rejects(clusters(typed("use_downstream_protocol_config: {http2_protocol_options: {hpack_table_size: 10}}\n")),
+                AT + ".use_downstream_protocol_config.http2_protocol_options.hpack_table_size: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: {auto_sni: true}\n")),
                 AT + ".upstream_http_protocol_options.auto_sni: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nhttp_filters: [{name: envoy.filters.http.router}]\n")),
@@ -157,8 +216,7 @@ class ClusterHttpOptionsTest {
         Cluster h2 = FromResourcesTest.PASSTHROUGH.toBuilder().putTypedExtensionProtocolOptions(KEY, Any.pack(options.toBuilder()
                 .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
                         .setHttp2ProtocolOptions(io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions.getDefaultInstance())).build())).build();
-        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-                () -> ConfigTranslator.fromResources(List.of(), List.of(h2), "1", NodeInfo.unnamed()));
-        assertEquals(AT + ".explicit_http_config.http2_protocol_options", e.fieldPath());
+        assertEquals(ClusterConfig.UpstreamHttp.Protocol.HTTP2, ConfigTranslator.fromResources(List.of(), List.of(h2), "1",
+                NodeInfo.unnamed()).clusters().get(0).upstreamHttp().protocol());
     }
 }
