@@ -8,19 +8,25 @@ import java.util.Optional;
  * {@code common_http_protocol_options.idle_timeout} (1 h; empty = disabled),
  * {@code request_headers_timeout} (disabled), {@code common_http_protocol_options.max_headers_count}
  * (100) and {@code max_request_headers_kb} (60); {@code http_protocol_options.accept_http_10} (false:
- * an HTTP/1.0 request is answered 426 Upgrade Required, as Envoy).
+ * an HTTP/1.0 request is answered 426 Upgrade Required, as Envoy); {@code http2}: the codec type and
+ * {@code http2_protocol_options}.
  */
 public record HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout,
-        int maxHeadersCount, int maxRequestHeadersKb, boolean acceptHttp10) {
+        int maxHeadersCount, int maxRequestHeadersKb, boolean acceptHttp10, Http2Options http2) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
 
     private static final HttpProtocolLimits DEFAULTS =
-            new HttpProtocolLimits(Optional.of(DEFAULT_IDLE_TIMEOUT), Optional.empty(), 100, 60, false);
+            new HttpProtocolLimits(Optional.of(DEFAULT_IDLE_TIMEOUT), Optional.empty(), 100, 60, false, Http2Options.defaults());
 
     public HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout, int maxHeadersCount,
             int maxRequestHeadersKb) {
         this(idleTimeout, requestHeadersTimeout, maxHeadersCount, maxRequestHeadersKb, false);
+    }
+
+    public HttpProtocolLimits(Optional<Duration> idleTimeout, Optional<Duration> requestHeadersTimeout, int maxHeadersCount,
+            int maxRequestHeadersKb, boolean acceptHttp10) {
+        this(idleTimeout, requestHeadersTimeout, maxHeadersCount, maxRequestHeadersKb, acceptHttp10, Http2Options.defaults());
     }
 
     public HttpProtocolLimits {
