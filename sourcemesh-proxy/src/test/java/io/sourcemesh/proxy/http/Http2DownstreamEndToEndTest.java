@@ -273,4 +273,43 @@ class Http2DownstreamEndToEndTest {
         Curl.Result next = Curl.run("--http2-prior-knowledge", url("/echo"));
         assertEquals(200, next.status(), next.err());
     }
+
+    /** Request trailers go up on the HTTP/1.1 hop (chunked); an HTTP/1.1 upstream's chunked trailers come down as trailers. */
+    @Test
+    void trailersCrossBothWays() throws Exception {
+        try (io.sourcemesh.proxy.testing.RawOrigin raw = io.sourcemesh.proxy.testing.RawOrigin.replying(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ntransfer-encoding: chunked\r\n\r\n"
+                        + "2\r\nok\r\n0\r\ngrpc-status: 0\r\ngrpc-message: fine\r\n\r\n")) {
+            start(HttpBootstrap.toOrigin(raw.address().getPort()));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                    H2Frames.Reader reader = new H2Frames.Reader()) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(new H2Frames().preface()
+                        .headers(1, false, ":method", "POST", ":scheme", "http", ":path", "/svc/Call", ":authority", "app",
+                                "content-type", "application/grpc", "te", "trailers")
+                        .data(1, false, "hello")
+                        .headers(1, true, "x-request-trailer", "1").bytes());
+                List<H2Frames.Frame> frames = new ArrayList<>();
+                io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer();
+                byte[] buf = new byte[16384];
+                while (frames.stream().noneMatch(f -> f.stream() == 1 && f.endStream())) {
+                    int n = s.getInputStream().read(buf);
+                    assertTrue(n > 0, frames.toString());
+                    in.writeBytes(buf, 0, n);
+                    frames.addAll(reader.read(in));
+                }
+                List<H2Frames.Frame> stream = frames.stream().filter(f -> f.stream() == 1).toList();
+                assertEquals("200", stream.get(0).headers().status().toString(), stream.toString());
+                assertEquals("ok", stream.get(1).data(), stream.toString());
+                H2Frames.Frame trailers = stream.getLast();
+                assertEquals(1, trailers.type(), "trailers are a HEADERS frame that ends the stream: " + stream);
+                assertEquals("0", trailers.headers().get("grpc-status").toString());
+                assertEquals("fine", trailers.headers().get("grpc-message").toString());
+            }
+            String up = String.join("", raw.requests());
+            assertTrue(up.startsWith("POST /svc/Call HTTP/1.1\r\n"), up);
+            assertTrue(up.toLowerCase().contains("transfer-encoding: chunked\r\n"), up);
+            assertTrue(up.contains("5\r\nhello\r\n0\r\nx-request-trailer: 1\r\n\r\n"), up);
+        }
+    }
 }
