@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** {@code envoy.filters.network.http_connection_manager}: HTTP/1.1, client-address handling, routes. */
+/** {@code envoy.filters.network.http_connection_manager}: codec (HTTP/1.1, HTTP/2), client-address handling, routes. */
 final class HttpTranslator {
 
     /** Envoy's default stream idle timeout. */
