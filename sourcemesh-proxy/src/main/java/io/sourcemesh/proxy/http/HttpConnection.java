@@ -78,7 +78,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         this.filter = filter;
         this.connection = connection;
         this.h2Stream = h2Stream;
-        this.choosingCodec = !h2Stream && filter.config.limits().http2().codec() != io.sourcemesh.proxy.config.Http2Options.Codec.HTTP1;
+        // (a timers test makes one without a connection manager)
+        this.choosingCodec = !h2Stream && filter != null
+                && filter.config.limits().http2().codec() != io.sourcemesh.proxy.config.Http2Options.Codec.HTTP1;
     }
 
     /** The connection manager of one HTTP/2 stream, on its child channel behind an {@link H2StreamCodec}. */

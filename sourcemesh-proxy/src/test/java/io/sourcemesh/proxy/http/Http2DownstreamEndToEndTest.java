@@ -312,4 +312,60 @@ class Http2DownstreamEndToEndTest {
             assertTrue(up.contains("5\r\nhello\r\n0\r\nx-request-trailer: 1\r\n\r\n"), up);
         }
     }
+
+    /** Reads frames from {@code s} until {@code done} holds or the proxy closes; the frames read. */
+    private static List<H2Frames.Frame> readUntil(java.net.Socket s, H2Frames.Reader reader,
+            java.util.function.Predicate<List<H2Frames.Frame>> done) throws Exception {
+        List<H2Frames.Frame> frames = new ArrayList<>();
+        io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer();
+        byte[] buf = new byte[16384];
+        while (!done.test(frames)) {
+            int n = s.getInputStream().read(buf);
+            if (n < 0) {
+                break;
+            }
+            in.writeBytes(buf, 0, n);
+            frames.addAll(reader.read(in));
+        }
+        return frames;
+    }
+
+    /** max_concurrent_streams is the SETTINGS the client gets, and a stream over it is refused (REFUSED_STREAM). */
+    @Test
+    void maxConcurrentStreamsRefusesTheStreamOverIt() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("http2_protocol_options: {max_concurrent_streams: 1}"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/500").get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream()));
+            assertTrue(frames.getFirst().data().contains("MAX_CONCURRENT_STREAMS=1"), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 3 && f.stream() == 3 && f.errorCode() == 7), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1 && f.headers().status().toString().equals("200")));
+        }
+        assertEquals(List.of("/sleep/500"), origin.seen().stream().map(Origin.Seen::uri).toList());
+    }
+
+    /** No stream open for idle_timeout: GOAWAY and close (downstream_cx_idle_timeout), the http2 gauge back to 0. */
+    @Test
+    void anIdleConnectionIsClosedWithGoaway() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/echo").bytes());
+            long start = System.nanoTime();
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            assertTrue(System.nanoTime() - start >= 300_000_000L, "not before the idle timeout");
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 7 && f.stream() == 1 && f.errorCode() == 0), frames.toString());
+        }
+        assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (proxy.stats().gauges().get("http.http.downstream_cx_http2_active") != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_http2_active"));
+        assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_active"));
+    }
 }
