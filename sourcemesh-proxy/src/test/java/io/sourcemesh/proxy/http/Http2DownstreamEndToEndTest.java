@@ -368,4 +368,35 @@ class Http2DownstreamEndToEndTest {
         assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_http2_active"));
         assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_active"));
     }
+
+    /** A drain (the listener's config changed) is a GOAWAY: the stream in flight is answered, then the connection closes. */
+    @Test
+    void aDrainSaysGoawayAndLetsTheStreamInFlightFinish() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/800").bytes());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (origin.seen().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            proxy.apply(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port()).statPrefix("changed").yaml()));
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            int goaway = -1;
+            int answer = -1;
+            for (int i = 0; i < frames.size(); i++) {
+                H2Frames.Frame f = frames.get(i);
+                if (f.type() == 7 && goaway < 0) {
+                    goaway = i;
+                    assertEquals(0, f.errorCode(), frames.toString());
+                }
+                if (f.type() == 0 && f.stream() == 1 && f.endStream()) {
+                    answer = i;
+                }
+            }
+            assertTrue(goaway >= 0 && answer > goaway, "GOAWAY, then the stream's end, then the close: " + frames);
+        }
+        assertEquals(1, LogFiles.awaitLines(dir.resolve("access.log"), 1).stream().filter(l -> l.contains("/sleep/800 200")).count());
+    }
 }
