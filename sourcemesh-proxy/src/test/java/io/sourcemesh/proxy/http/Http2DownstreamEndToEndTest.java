@@ -362,7 +362,8 @@ class Http2DownstreamEndToEndTest {
         }
         assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (proxy.stats().gauges().get("http.http.downstream_cx_http2_active") != 0 && System.nanoTime() < deadline) {
+        while ((proxy.stats().gauges().get("http.http.downstream_cx_http2_active") != 0
+                || proxy.stats().gauges().get("http.http.downstream_cx_active") != 0) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_http2_active"));
@@ -398,5 +399,29 @@ class Http2DownstreamEndToEndTest {
             assertTrue(goaway >= 0 && answer > goaway, "GOAWAY, then the stream's end, then the close: " + frames);
         }
         assertEquals(1, LogFiles.awaitLines(dir.resolve("access.log"), 1).stream().filter(l -> l.contains("/sleep/800 200")).count());
+    }
+
+    /**
+     * stream_idle_timeout is per stream: one idle stream gets its 408, its neighbour and the connection go on. (1 s: the
+     * neighbour's fresh upstream connection must answer within it on a loaded machine.)
+     */
+    @Test
+    void streamIdleTimeoutEndsOnlyItsStream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("stream_idle_timeout: 1s"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/3000").bytes());
+            Thread.sleep(100);
+            s.getOutputStream().write(new H2Frames().get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream())
+                    && f.stream().anyMatch(x -> x.stream() == 3 && x.endStream()));
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1 && f.headers().status().toString().equals("408")),
+                    frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 3 && f.headers().status().toString().equals("200")),
+                    frames.toString());
+            assertFalse(frames.stream().anyMatch(f -> f.type() == 7), "the connection goes on: " + frames);
+        }
+        assertEquals(1, counter("http.http.downstream_rq_idle_timeout"));
     }
 }
