@@ -424,4 +424,27 @@ class Http2DownstreamEndToEndTest {
         }
         assertEquals(1, counter("http.http.downstream_rq_idle_timeout"));
     }
+
+    /** A client's RST_STREAM ends its stream at once: the upstream request is abandoned and the log says DC. */
+    @Test
+    void aClientResetEndsItsStream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/3000").bytes());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (origin.seen().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            long sent = System.nanoTime();
+            s.getOutputStream().write(new H2Frames().rst(1, 8).get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 3 && x.endStream()));
+            assertTrue(frames.stream().noneMatch(f -> f.stream() == 1 && f.type() == 1), "nothing answered on stream 1: " + frames);
+            List<String> lines = LogFiles.awaitLines(dir.resolve("access.log"), 2);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("/sleep/3000 0 DC")), lines.toString());
+            assertTrue(System.nanoTime() - sent < 2_500_000_000L, "logged at the reset, not when the upstream answered");
+        }
+        assertEquals(1, counter("http2.rx_reset"));
+    }
 }

@@ -70,6 +70,13 @@ public final class H2Frames {
         return this;
     }
 
+    /** RST_STREAM with this error code (8: CANCEL). */
+    public H2Frames rst(int stream, int errorCode) {
+        header(4, 0x3, 0, stream);
+        out.writeInt(errorCode);
+        return this;
+    }
+
     /** Arbitrary bytes (a corrupt frame). */
     public H2Frames raw(byte[] bytes) {
         out.writeBytes(bytes);
