@@ -289,8 +289,8 @@ public final class Proxy implements AutoCloseable {
             throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
         }
         NetworkFilterConfig terminal = c.filters().get(c.filters().size() - 1);
-        boolean http = terminal instanceof HttpConnectionManagerConfig;
-        DownstreamTransportSocket transportSocket = ExtensionFactories.get().downstreamTransportSocket(c.transportSocket(), http,
+        List<String> httpAlpn = terminal instanceof HttpConnectionManagerConfig h ? h.limits().http2().codec().alpn() : List.of();
+        DownstreamTransportSocket transportSocket = ExtensionFactories.get().downstreamTransportSocket(c.transportSocket(), httpAlpn,
                 path + ".transport_socket");
         // Each filter from the extension registry (extension.ExtensionFactories), by its config record.
         ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path);

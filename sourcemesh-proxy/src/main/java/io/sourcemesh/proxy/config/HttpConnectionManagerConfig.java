@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code envoy.filters.network.http_connection_manager}, HTTP/1.1. The client-address fields
+ * {@code envoy.filters.network.http_connection_manager} (HTTP/1.1, and HTTP/2 per {@code limits.http2()}). The client-address fields
  * mirror Envoy's: {@code xffTrustedCidrs} is set only when the xff original-IP-detection
  * extension configures trusted CIDRs (then hop counting is not used). {@code forwardClientCert} is what
  * becomes of a client's x-forwarded-client-cert and what the proxy adds to it (SANITIZE by default).

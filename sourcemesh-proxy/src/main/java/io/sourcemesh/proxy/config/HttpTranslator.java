@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** {@code envoy.filters.network.http_connection_manager}: HTTP/1.1, client-address handling, routes. */
+/** {@code envoy.filters.network.http_connection_manager}: codec (HTTP/1.1, HTTP/2), client-address handling, routes. */
 final class HttpTranslator {
 
     /** Envoy's default stream idle timeout. */
@@ -30,7 +30,7 @@ final class HttpTranslator {
                 "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
                 "request_timeout", "upgrade_configs", "access_log", "forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
                 "path_with_escaped_slashes_action", "merge_slashes", "request_headers_timeout", "common_http_protocol_options",
-                "max_request_headers_kb", "http_protocol_options");
+                "max_request_headers_kb", "http_protocol_options", "http2_protocol_options");
         PathOptions.EscapedSlashes escapedSlashes = switch (h.getPathWithEscapedSlashesAction()) {
             case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> PathOptions.EscapedSlashes.KEEP_UNCHANGED;
             case REJECT_REQUEST -> PathOptions.EscapedSlashes.REJECT_REQUEST;
@@ -39,10 +39,6 @@ final class HttpTranslator {
             default -> throw new ConfigException(at(path, "path_with_escaped_slashes_action"),
                     h.getPathWithEscapedSlashesActionValue() + " is not a PathWithEscapedSlashesAction");
         };
-        switch (h.getCodecType()) {
-            case AUTO, HTTP1 -> { }
-            default -> throw new ConfigException(at(path, "codec_type"), h.getCodecType() + " is not supported");
-        }
         if (h.getStatPrefix().isEmpty()) {
             throw new ConfigException(at(path, "stat_prefix"), "is required");
         }
@@ -149,7 +145,44 @@ final class HttpTranslator {
         return new HttpProtocolLimits(
                 Protos.timeout(options.hasIdleTimeout(), options.getIdleTimeout(), HttpProtocolLimits.DEFAULT_IDLE_TIMEOUT),
                 Protos.timeout(h.hasRequestHeadersTimeout(), h.getRequestHeadersTimeout(), null), maxHeadersCount, kb,
-                h.getHttpProtocolOptions().getAcceptHttp10(), h.getHttpProtocolOptions().getEnableTrailers());
+                h.getHttpProtocolOptions().getAcceptHttp10(), h.getHttpProtocolOptions().getEnableTrailers(), http2(h, path));
+    }
+
+    /**
+     * codec_type (HTTP3 refused: no QUIC listener here) and http2_protocol_options with the bounds of Envoy's
+     * validation rules (max_concurrent_streams 1..2^31-1, the windows 65535..2^31-1); other fields refused by path.
+     */
+    private static Http2Options http2(HttpConnectionManager h, String path) {
+        Http2Options.Codec codec = switch (h.getCodecType()) {
+            case AUTO -> Http2Options.Codec.AUTO;
+            case HTTP1 -> Http2Options.Codec.HTTP1;
+            case HTTP2 -> Http2Options.Codec.HTTP2;
+            default -> throw new ConfigException(at(path, "codec_type"), h.getCodecType() + " is not supported");
+        };
+        var o = h.getHttp2ProtocolOptions();
+        String oPath = at(path, "http2_protocol_options");
+        only(o, oPath, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size");
+        Http2Options d = Http2Options.defaults();
+        long streams = o.hasMaxConcurrentStreams() ? Integer.toUnsignedLong(o.getMaxConcurrentStreams().getValue())
+                : d.maxConcurrentStreams();
+        if (streams < 1 || streams > Integer.MAX_VALUE) {
+            throw new ConfigException(at(oPath, "max_concurrent_streams"), streams + " is not in 1..2147483647");
+        }
+        return new Http2Options(codec, (int) streams,
+                window(o.hasInitialStreamWindowSize(), o.getInitialStreamWindowSize().getValue(), at(oPath, "initial_stream_window_size")),
+                window(o.hasInitialConnectionWindowSize(), o.getInitialConnectionWindowSize().getValue(),
+                        at(oPath, "initial_connection_window_size")));
+    }
+
+    private static int window(boolean set, int value, String path) {
+        if (!set) {
+            return Http2Options.DEFAULT_WINDOW;
+        }
+        long v = Integer.toUnsignedLong(value);
+        if (v < Http2Options.MIN_WINDOW || v > Integer.MAX_VALUE) {
+            throw new ConfigException(path, v + " is not in 65535..2147483647");
+        }
+        return (int) v;
     }
 
     private static XffConfig xff(TypedExtensionConfig extension, String path) {

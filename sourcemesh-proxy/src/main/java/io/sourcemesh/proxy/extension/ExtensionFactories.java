@@ -72,7 +72,8 @@ public final class ExtensionFactories {
     /** Builds a filter chain's transport socket for one config version ({@code path} names it in errors). */
     @FunctionalInterface
     public interface DownstreamTransportSockets<C extends TransportSocketConfig> {
-        DownstreamTransportSocket create(C config, boolean http, String path);
+        /** {@code httpAlpn}: the ALPN protocols the chain's HTTP connection manager speaks; empty when the chain is not HTTP. */
+        DownstreamTransportSocket create(C config, java.util.List<String> httpAlpn, String path);
     }
 
     /** Builds a cluster's transport socket. */
@@ -148,10 +149,10 @@ public final class ExtensionFactories {
                 (NetworkFilters<NetworkRbacConfig>) (c, chain) -> RbacNetworkFilterFactory.of(c, chain.stats()));
         // Transport sockets, each side with its own factory (Envoy's tls and raw_buffer are registered on both).
         r.register("envoy.transport_sockets.raw_buffer", TransportSocketConfig.RawBuffer.class,
-                (DownstreamTransportSockets<TransportSocketConfig.RawBuffer>) (c, http, path) -> DownstreamTransportSocket.RAW_BUFFER);
+                (DownstreamTransportSockets<TransportSocketConfig.RawBuffer>) (c, alpn, path) -> DownstreamTransportSocket.RAW_BUFFER);
         r.register("envoy.transport_sockets.tls", TransportSocketConfig.DownstreamTls.class,
-                (DownstreamTransportSockets<TransportSocketConfig.DownstreamTls>) (c, http, path) ->
-                        DownstreamTlsSocket.of(c.context(), http, path));
+                (DownstreamTransportSockets<TransportSocketConfig.DownstreamTls>) (c, alpn, path) ->
+                        DownstreamTlsSocket.of(c.context(), alpn, path));
         r.register("envoy.transport_sockets.raw_buffer", TransportSocketConfig.RawBuffer.class,
                 (UpstreamTransportSockets<TransportSocketConfig.RawBuffer>) c -> UpstreamTransportSocket.RAW_BUFFER);
         r.register("envoy.transport_sockets.tls", TransportSocketConfig.UpstreamTls.class,
@@ -269,9 +270,9 @@ public final class ExtensionFactories {
 
     /** A filter chain's transport socket, built once per config version. */
     @SuppressWarnings("unchecked")
-    public DownstreamTransportSocket downstreamTransportSocket(TransportSocketConfig config, boolean http, String path) {
+    public DownstreamTransportSocket downstreamTransportSocket(TransportSocketConfig config, java.util.List<String> httpAlpn, String path) {
         return ((DownstreamTransportSockets<TransportSocketConfig>) of(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, config)
-                .factory()).create(config, http, path);
+                .factory()).create(config, httpAlpn, path);
     }
 
     /** A cluster's transport socket, built once per cluster. */

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -31,7 +32,9 @@ import java.util.ArrayDeque;
 /**
  * One downstream HTTP/1.1 connection: decodes requests one at a time, hands each to an
  * {@link HttpStream} that routes and forwards it, and sends Envoy's local replies. Reads from the
- * client only when the current stream can take more (auto-read is off).
+ * client only when the current stream can take more (auto-read is off). Under codec_type AUTO or HTTP2
+ * its first bytes (or ALPN) may make it an {@link H2Connection}, whose streams each get an instance of
+ * their own on their child channel ({@link #forH2Stream}): one request, then the stream ends.
  */
 final class HttpConnection extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
     private final HttpConnectionManagerFilter filter;
@@ -62,9 +65,82 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
      */
     private StreamInfo spareInfo;
 
+    /** One HTTP/2 stream's (its child channel's), not a connection's: no connection stats, one request, then closed. */
+    private final boolean h2Stream;
+    /** codec_type AUTO or HTTP2 and the first bytes not decoded yet: they (or ALPN) choose HTTP/1 or HTTP/2. */
+    private boolean choosingCodec;
+
     HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
+        this(filter, connection, false);
+    }
+
+    private HttpConnection(HttpConnectionManagerFilter filter, ConnectionContext connection, boolean h2Stream) {
         this.filter = filter;
         this.connection = connection;
+        this.h2Stream = h2Stream;
+        // (a timers test makes one without a connection manager)
+        this.choosingCodec = !h2Stream && filter != null
+                && filter.config.limits().http2().codec() != io.sourcemesh.proxy.config.Http2Options.Codec.HTTP1;
+    }
+
+    /** The connection manager of one HTTP/2 stream, on its child channel behind an {@link H2StreamCodec}. */
+    static HttpConnection forH2Stream(HttpConnectionManagerFilter filter, ConnectionContext connection) {
+        return new HttpConnection(filter, connection, true);
+    }
+
+    /** True for an HTTP/2 stream's connection manager: the access log's %PROTOCOL% is HTTP/2. */
+    boolean h2Stream() {
+        return h2Stream;
+    }
+
+    /** Asked by the codec before it decodes the connection's first bytes, while true. */
+    boolean choosingCodec() {
+        return choosingCodec;
+    }
+
+    /** Envoy's prior-knowledge check (ConnectionManagerUtility::determineNextProtocol): the bytes start with this. */
+    private static final byte[] H2_PREFIX = "PRI * HTTP/2".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Envoy's codec choice (ConnectionManagerUtility::determineNextProtocol, then createCodec): HTTP2 always; AUTO by the
+     * protocol ALPN negotiated, else HTTP/2 when the client's bytes start with the HTTP/2 connection preface. True when
+     * the codec must not decode {@code in}: more bytes are needed to tell, or the connection became HTTP/2 (then the
+     * codec's removal hands its bytes to the HTTP/2 frame codec).
+     */
+    boolean chooseCodec(ChannelHandlerContext codecCtx, ByteBuf in) {
+        boolean h2;
+        if (filter.config.limits().http2().codec() == io.sourcemesh.proxy.config.Http2Options.Codec.HTTP2) {
+            h2 = true;
+        } else {
+            io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            String alpn = tls == null ? null : tls.applicationProtocol();
+            if (alpn != null) {
+                h2 = alpn.equals("h2");
+            } else {
+                int n = Math.min(in.readableBytes(), H2_PREFIX.length);
+                for (int i = 0; i < n; i++) {
+                    if (in.getByte(in.readerIndex() + i) != H2_PREFIX[i]) {
+                        n = -1;
+                        break;
+                    }
+                }
+                if (n >= 0 && n < H2_PREFIX.length) {
+                    return true; // so far a prefix of the preface: wait for more (the codec asks for it)
+                }
+                h2 = n == H2_PREFIX.length;
+            }
+        }
+        choosingCodec = false;
+        if (h2) {
+            timers.stop(); // an HTTP/2 connection keeps its own idle clock (H2Connection); its streams have theirs
+            ChannelPipeline p = ctx.pipeline();
+            ((ServerCodec) codecCtx.handler()).leave();
+            H2Connection.install(p, codecCtx.name(), filter, connection);
+            p.remove(this);
+            p.remove(codecCtx.handler()); // done once it returns from decoding: its bytes go on to the frame codec
+            codec = null;
+        }
+        return h2;
     }
 
     /** A codec for this connection: at install, and when a parked connection wakes. */
@@ -126,8 +202,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        filter.cxTotal.inc();
-        filter.cxActive.inc();
+        if (!h2Stream) {
+            filter.cxTotal.inc();
+            filter.cxActive.inc();
+        }
         timers = new ConnectionTimers(this, ctx.channel().eventLoop(), filter.timeouts);
         // Not channelInactive: a 101 takes this handler out of the pipeline.
         io.sourcemesh.proxy.network.ChannelErrors.whenClosed(ctx.channel(), this);
@@ -138,7 +216,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     /** The connection closed: its clocks stop (a pending check would hold the closed connection until it fires). */
     @Override
     public void operationComplete(ChannelFuture closed) {
-        filter.cxActive.dec();
+        if (!h2Stream) {
+            filter.cxActive.dec();
+        }
         timers.stop();
         if (delayedClose != null) {
             delayedClose.cancel(false);
@@ -294,6 +374,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     /** The current stream's request has fully arrived. */
     void requestComplete() {
         timers.requestComplete();
+        if (h2Stream) {
+            // A read kept pending: a RST_STREAM from the client is seen at once (the child channel then closes).
+            ctx.read();
+        }
     }
 
     /** Called by the stream when it has been fully answered and logged. */
@@ -302,6 +386,17 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             return;
         }
         stream = null;
+        if (h2Stream) {
+            // The stream's one request is answered: its channel closes once the response's last frame is written
+            // (a stream not ended both ways by then is reset).
+            ChannelFuture last = done.lastWriteFlushed();
+            if (last == null || last.isDone()) {
+                ctx.close();
+            } else {
+                last.addListener(ChannelFutureListener.CLOSE);
+            }
+            return;
+        }
         timers.connectionIdle();
         if (!keepAlive || closeAfterStream) {
             // A close the client did not ask for (a malformed request, a refused upgrade, an answer before the request
@@ -443,7 +538,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releasePending();
-        if (stream != null) {
+        // An HTTP/2 stream whose response's last frame was written closes with it: the write's listener ends the stream.
+        if (stream != null && !(h2Stream && stream.responseComplete())) {
             stream.onDownstreamClosed();
         }
         ctx.fireChannelInactive();

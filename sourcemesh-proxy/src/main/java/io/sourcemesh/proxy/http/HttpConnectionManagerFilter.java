@@ -19,9 +19,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * {@code envoy.filters.network.http_connection_manager} for HTTP/1.1: everything a connection's
+ * {@code envoy.filters.network.http_connection_manager} for HTTP/1.1 and HTTP/2: everything a connection's
  * streams share, built once per config version — the compiled route table, the client-address
- * policy, access logs and stats. Each connection gets an {@link HttpConnection}.
+ * policy, access logs and stats. Each connection gets an {@link HttpConnection}; one that turns out to speak
+ * HTTP/2 (codec_type, ALPN or its preface) becomes an {@link H2Connection} with an {@link HttpConnection} per stream.
  */
 public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     /** Envoy's default route timeout. */
@@ -62,6 +63,12 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     /** The connection manager's four clocks, shared by every connection of this config version. */
     final ConnectionTimers.Limits timeouts;
     final HttpDecoderConfig decoderConfig;
+    /** Envoy's downstream_cx_http2_total / _active and downstream_rq_http2_total. */
+    final Stats.Counter cxHttp2Total;
+    final Stats.Gauge cxHttp2Active;
+    final Stats.Counter rqHttp2Total;
+    /** The http2.* codec stats, counted from the frames (one frame logger for all this version's connections). */
+    final H2Stats h2Stats;
     /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
     final Connector connector;
 
@@ -123,6 +130,10 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         rqHeaderTimeout = stats.counter(p + "downstream_rq_header_timeout");
         rqIdleTimeout = stats.counter(p + "downstream_rq_idle_timeout");
         rqOverallTimeout = rqTimeout;
+        cxHttp2Total = stats.counter(p + "downstream_cx_http2_total");
+        cxHttp2Active = stats.gauge(p + "downstream_cx_http2_active");
+        rqHttp2Total = stats.counter(p + "downstream_rq_http2_total");
+        h2Stats = new H2Stats(stats, p);
     }
 
     /** The downstream codec's settings: one for the config version, read by each connection's codec. */

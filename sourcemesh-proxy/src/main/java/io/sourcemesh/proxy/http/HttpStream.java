@@ -137,7 +137,7 @@ final class HttpStream {
     void start() {
         filter.rqTotal.inc();
         filter.rqActive.inc();
-        info.protocol(downstreamVersion.text());
+        info.protocol(downstream.h2Stream() ? "HTTP/2" : downstreamVersion.text());
         info.requestHeaders(request.headers());
         info.requestMethod(request.method().name());
         boolean connect = request.method() == HttpMethod.CONNECT;

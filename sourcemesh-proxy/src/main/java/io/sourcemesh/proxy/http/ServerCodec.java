@@ -43,6 +43,8 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     /** The method of the oldest request not answered yet, when it is the only one. */
     private HttpMethod oldest;
     private boolean discard;
+    /** Leaving the pipeline for HTTP/2's frame codec, which already writes behind it. */
+    private boolean leaving;
     private boolean mustCloseAfterResponse;
     /** The longest head Netty's decoder takes (its request-line and header limits together). */
     private final int maxHeadBytes;
@@ -132,6 +134,9 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         if (discard) {
             buffer.skipBytes(buffer.readableBytes());
             return;
+        }
+        if (http != null && http.choosingCodec() && http.chooseCodec(ctx, buffer)) {
+            return; // HTTP/2 (or not enough bytes yet to tell)
         }
         int oldSize = out.size();
         boolean between = plain.betweenMessages();
@@ -375,7 +380,16 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (leaving) {
+            ctx.write(msg, promise); // HTTP/2's frames, written while this codec is still leaving the pipeline
+            return;
+        }
         encoder.write(ctx, msg, promise);
+    }
+
+    /** The connection became HTTP/2 ({@link HttpConnection#chooseCodec}): from now on nothing is encoded here. */
+    void leave() {
+        leaving = true;
     }
 
     @Override

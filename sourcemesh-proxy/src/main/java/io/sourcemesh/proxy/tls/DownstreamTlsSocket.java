@@ -34,12 +34,13 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
     }
 
     /**
-     * The chain's TLS socket. An HTTP chain offers in ALPN only the protocols our connection
-     * manager speaks (HTTP/1.1): Istio's gateways list h2 first, and a client that took it would
-     * get HTTP/1.1 answers to HTTP/2 frames.
+     * The chain's TLS socket. An HTTP chain offers in ALPN only those of alpn_protocols its connection manager's
+     * codec speaks ({@code httpAlpn}: h2 and HTTP/1.x for codec_type AUTO, HTTP/1.x for HTTP1, h2 for HTTP2), in the
+     * configured order: a client that took h2 from an HTTP1 manager would get HTTP/1.1 answers to HTTP/2 frames.
+     * Empty {@code httpAlpn}: not an HTTP chain, alpn_protocols offered as configured.
      */
-    public static DownstreamTlsSocket of(TlsContextConfig tls, boolean http, String path) {
-        return new DownstreamTlsSocket(sslContext(tls, path, http), tls.validation().isPresent());
+    public static DownstreamTlsSocket of(TlsContextConfig tls, List<String> httpAlpn, String path) {
+        return new DownstreamTlsSocket(sslContext(tls, path, httpAlpn), tls.validation().isPresent());
     }
 
     public SslContext context() {
@@ -64,15 +65,15 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
      * proxy's first TLS listener (the demo's HTTPS step on a fresh cluster) paid ~0.3 s for it.
      */
     @SuppressWarnings("deprecation") // JdkSslContext's constructor: the supported way to wrap an SSLContext
-    static SslContext sslContext(TlsContextConfig tls, String path, boolean http) {
+    static SslContext sslContext(TlsContextConfig tls, String path, List<String> httpAlpn) {
         ServerCertificates certificates = ServerCertificates.of(tls.certificates(), path);
         try {
             List<String> protocols = protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
-            List<String> alpn = http
-                    ? tls.alpnProtocols().stream().filter(p -> p.equals("http/1.1") || p.equals("http/1.0")).toList()
-                    : tls.alpnProtocols();
+            boolean http = !httpAlpn.isEmpty();
+            List<String> alpn = http ? tls.alpnProtocols().stream().filter(httpAlpn::contains).toList() : tls.alpnProtocols();
             if (http && alpn.isEmpty() && !tls.alpnProtocols().isEmpty()) {
-                alpn = List.of("http/1.1");
+                // None it speaks is listed: the codec's own first choice that is HTTP/1.1 if it speaks it, else h2.
+                alpn = List.of(httpAlpn.contains("http/1.1") ? "http/1.1" : "h2");
             }
             ApplicationProtocolConfig apn = alpn.isEmpty() ? null
                     : new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,

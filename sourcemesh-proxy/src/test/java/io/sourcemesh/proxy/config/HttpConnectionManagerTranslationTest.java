@@ -172,10 +172,35 @@ class HttpConnectionManagerTranslationTest {
                 HCM + ".internal_address_config.cidr_ranges[0].prefix_len: 129 is out of range (at most 128)");
     }
 
+    /** codec_type and http2_protocol_options: Envoy's defaults, its validation bounds, the fields not implemented refused. */
+    @Test
+    void http2Options() {
+        Http2Options d = loadHcm(hcm("")).limits().http2();
+        assertEquals(new Http2Options(Http2Options.Codec.AUTO, Integer.MAX_VALUE, 256 * 1024 * 1024, 256 * 1024 * 1024), d);
+        assertEquals(Http2Options.Codec.HTTP2, loadHcm(hcm("codec_type: HTTP2\n")).limits().http2().codec());
+        assertEquals(Http2Options.Codec.HTTP1, loadHcm(hcm("codec_type: HTTP1\n")).limits().http2().codec());
+        Http2Options o = loadHcm(hcm("""
+                http2_protocol_options: {max_concurrent_streams: 7, initial_stream_window_size: 65535,
+                  initial_connection_window_size: 2147483647}
+                """)).limits().http2();
+        assertEquals(new Http2Options(Http2Options.Codec.AUTO, 7, 65535, Integer.MAX_VALUE), o);
+        String p = HCM + ".http2_protocol_options";
+        rejects(hcm("http2_protocol_options: {max_concurrent_streams: 0}\n"), p + ".max_concurrent_streams: 0 is not in 1..2147483647");
+        rejects(hcm("http2_protocol_options: {max_concurrent_streams: 2147483648}\n"),
+                p + ".max_concurrent_streams: 2147483648 is not in 1..2147483647");
+        rejects(hcm("http2_protocol_options: {initial_stream_window_size: 65534}\n"),
+                p + ".initial_stream_window_size: 65534 is not in 65535..2147483647");
+        rejects(hcm("http2_protocol_options: {initial_connection_window_size: 4294967295}\n"),
+                p + ".initial_connection_window_size: 4294967295 is not in 65535..2147483647");
+        rejects(hcm("http2_protocol_options: {allow_connect: true}\n"), p + ".allow_connect: field is not supported");
+        rejects(hcm("http2_protocol_options: {hpack_table_size: 0}\n"), p + ".hpack_table_size: field is not supported");
+        rejects(hcm("http2_protocol_options: {override_stream_error_on_invalid_http_message: true}\n"),
+                p + ".override_stream_error_on_invalid_http_message: field is not supported");
+    }
+
     @Test
     void rejections() {
         rejects(hcm("codec_type: HTTP3\n"), HCM + ".codec_type: HTTP3 is not supported");
-        rejects(hcm("codec_type: HTTP2\n"), HCM + ".codec_type: HTTP2 is not supported");
         rejects(hcm("via: sourcemesh\n"), HCM + ".via: field is not supported");
         // Envoy rewrites Host before routing with these (conn_manager_utility.cc maybeNormalizeHost); refused, not dropped.
         rejects(hcm("strip_any_host_port: true\n"), HCM + ".strip_any_host_port: field is not supported");

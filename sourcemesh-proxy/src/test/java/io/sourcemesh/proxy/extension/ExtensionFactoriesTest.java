@@ -91,7 +91,7 @@ class ExtensionFactoriesTest {
 
     @Test
     void transportSocketsAreBuiltThroughTheRegistry() throws Exception {
-        assertSame(DownstreamTransportSocket.RAW_BUFFER, registry.downstreamTransportSocket(TransportSocketConfig.RAW_BUFFER, true, "p"));
+        assertSame(DownstreamTransportSocket.RAW_BUFFER, registry.downstreamTransportSocket(TransportSocketConfig.RAW_BUFFER, List.of("http/1.1"), "p"));
         assertSame(UpstreamTransportSocket.RAW_BUFFER, registry.upstreamTransportSocket(TransportSocketConfig.RAW_BUFFER));
         assertEquals(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET,
                 registry.of(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, TransportSocketConfig.RAW_BUFFER).extension().category());
@@ -99,7 +99,7 @@ class ExtensionFactoriesTest {
         var config = new TransportSocketConfig.DownstreamTls(new TlsContextConfig(
                 List.of(new TlsContextConfig.CertificateConfig(tls.certificate(), tls.privateKey())),
                 Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false));
-        assertInstanceOf(DownstreamTlsSocket.class, registry.downstreamTransportSocket(config, false, "p"));
+        assertInstanceOf(DownstreamTlsSocket.class, registry.downstreamTransportSocket(config, List.of(), "p"));
         var pp = registry.upstreamTransportSocket(new TransportSocketConfig.UpstreamProxyProtocol(ClusterConfig.UpstreamProxyProtocol.V2));
         var connection = new ConnectionContext("l", new InetSocketAddress("127.0.0.1", 80), new InetSocketAddress("127.0.0.9", 4000));
         assertEquals(Optional.of(new ProxyHeader(2, connection.remoteAddress(), connection.localAddress())),

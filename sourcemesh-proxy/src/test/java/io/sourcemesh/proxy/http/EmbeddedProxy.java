@@ -2,6 +2,7 @@ package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.DefaultChannelPromise;
@@ -73,6 +74,18 @@ final class EmbeddedProxy implements AutoCloseable {
     /** A new client connection, active. */
     EmbeddedChannel client() throws Exception {
         EmbeddedChannel ch = new InetChannel(LISTENER, CLIENT);
+        filter.install(ch.pipeline(), new ConnectionContext("test", LISTENER, CLIENT));
+        ch.register();
+        clients.add(ch);
+        return ch;
+    }
+
+    /**
+     * A new client connection, active, whose parent is a listening channel as an accepted socket's (Netty's HTTP/2
+     * multiplexer tells a server's connection by it).
+     */
+    EmbeddedChannel acceptedClient() throws Exception {
+        EmbeddedChannel ch = new InetChannel(new io.netty.channel.local.LocalServerChannel(), LISTENER, CLIENT);
         filter.install(ch.pipeline(), new ConnectionContext("test", LISTENER, CLIENT));
         ch.register();
         clients.add(ch);
@@ -156,6 +169,12 @@ final class EmbeddedProxy implements AutoCloseable {
 
         InetChannel(InetSocketAddress local, InetSocketAddress remote) {
             super(false, true);
+            this.local = local;
+            this.remote = remote;
+        }
+
+        InetChannel(Channel parent, InetSocketAddress local, InetSocketAddress remote) {
+            super(parent, io.netty.channel.DefaultChannelId.newInstance(), false, true);
             this.local = local;
             this.remote = remote;
         }

@@ -153,7 +153,7 @@ class TlsAndTcpEndToEndTest {
         var tls = new TlsContextConfig(List.of(cert(a), new TlsContextConfig.CertificateConfig(b.certificate(), a.privateKey())),
                 Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false);
         var e = assertThrows(io.sourcemesh.proxy.config.ConfigException.class,
-                () -> io.sourcemesh.proxy.tls.DownstreamTlsSocket.of(tls, true, "listeners[0].filter_chains[0].transport_socket"));
+                () -> io.sourcemesh.proxy.tls.DownstreamTlsSocket.of(tls, java.util.List.of("http/1.1"), "listeners[0].filter_chains[0].transport_socket"));
         assertEquals("listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificates[1]"
                 + ".private_key", e.fieldPath(), e.getMessage());
         assertTrue(e.getMessage().contains("does not belong to the certificate"), e.getMessage());

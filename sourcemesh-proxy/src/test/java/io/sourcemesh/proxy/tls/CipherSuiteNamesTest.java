@@ -23,7 +23,7 @@ class CipherSuiteNamesTest {
         TestCertificates.Pem pem = TestCertificates.selfSigned("httpbin", "localhost");
         TlsContextConfig tls = new TlsContextConfig(List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey())),
                 Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false);
-        return DownstreamTlsSocket.sslContext(tls, "listener", true).newEngine(ByteBufAllocator.DEFAULT);
+        return DownstreamTlsSocket.sslContext(tls, "listener", java.util.List.of("http/1.1")).newEngine(ByteBufAllocator.DEFAULT);
     }
 
     @Test

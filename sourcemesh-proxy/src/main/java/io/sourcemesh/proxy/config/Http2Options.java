@@ -1,0 +1,49 @@
+package io.sourcemesh.proxy.config;
+
+import java.util.List;
+
+/**
+ * The connection manager's downstream codec ({@code codec_type}) and its {@code http2_protocol_options}, with Envoy's
+ * defaults and bounds: {@code max_concurrent_streams} 1..2^31-1 (default 2^31-1), {@code initial_stream_window_size}
+ * and {@code initial_connection_window_size} 65535..2^31-1 (default 256 MiB).
+ */
+public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
+
+    /** Envoy's codec_type: AUTO picks HTTP/2 by ALPN "h2" or the client's connection preface, else HTTP/1. */
+    public enum Codec {
+        AUTO, HTTP1, HTTP2;
+
+        /** The ALPN protocols a connection manager of this codec speaks, in the server's order of preference. */
+        public List<String> alpn() {
+            return switch (this) {
+                case AUTO -> List.of("h2", "http/1.1", "http/1.0");
+                case HTTP1 -> List.of("http/1.1", "http/1.0");
+                case HTTP2 -> List.of("h2");
+            };
+        }
+    }
+
+    public static final int MAX_CONCURRENT_STREAMS = Integer.MAX_VALUE;
+    public static final int MIN_WINDOW = 65535;
+    public static final int DEFAULT_WINDOW = 256 * 1024 * 1024;
+
+    private static final Http2Options DEFAULTS = new Http2Options(Codec.AUTO, MAX_CONCURRENT_STREAMS, DEFAULT_WINDOW, DEFAULT_WINDOW);
+
+    public Http2Options {
+        java.util.Objects.requireNonNull(codec, "codec");
+        if (maxConcurrentStreams < 1) {
+            throw new IllegalArgumentException("max_concurrent_streams must be 1..2147483647: " + maxConcurrentStreams);
+        }
+        if (initialStreamWindowSize < MIN_WINDOW || initialConnectionWindowSize < MIN_WINDOW) {
+            throw new IllegalArgumentException("HTTP/2 window sizes must be 65535..2147483647");
+        }
+    }
+
+    public static Http2Options defaults() {
+        return DEFAULTS;
+    }
+
+    public Http2Options withCodec(Codec c) {
+        return new Http2Options(c, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize);
+    }
+}

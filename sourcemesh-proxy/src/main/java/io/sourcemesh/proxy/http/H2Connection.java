@@ -1,0 +1,164 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2LocalFlowController;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelOption;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.sourcemesh.proxy.config.Http2Options;
+import io.sourcemesh.proxy.network.ConnectionContext;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One downstream HTTP/2 connection (Envoy's connection manager over its HTTP/2 codec): Netty's frame codec, then its
+ * multiplexer giving each stream a child channel whose pipeline is an {@link H2StreamCodec} and an
+ * {@link HttpConnection} of that one stream — so every stream takes the HTTP/1 request's path (normalisation, client
+ * address headers, filters, router, local replies, access log). This handler holds what belongs to the connection:
+ * its http2 stats, the idle timeout (no stream open for idle_timeout: GOAWAY and close) and a drain (GOAWAY, closed
+ * when its streams end). The connection's settings are http2_protocol_options'.
+ */
+final class H2Connection extends ChannelInboundHandlerAdapter {
+    private final HttpConnectionManagerFilter filter;
+    private final ConnectionContext connection;
+    private int openStreams;
+    private ScheduledFuture<?> idle;
+
+    private H2Connection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
+        this.filter = filter;
+        this.connection = connection;
+    }
+
+    /**
+     * Puts HTTP/2 after {@code after} in {@code pipeline} (an active connection whose next bytes are the client's
+     * connection preface): the frame codec sends the server's SETTINGS, then the connection window is opened to
+     * initial_connection_window_size.
+     */
+    static void install(ChannelPipeline pipeline, String after, HttpConnectionManagerFilter filter, ConnectionContext connection) {
+        Http2Options o = filter.config.limits().http2();
+        Http2Settings settings = new Http2Settings()
+                .maxConcurrentStreams(o.maxConcurrentStreams())
+                .initialWindowSize(o.initialStreamWindowSize())
+                .maxHeaderListSize(filter.config.limits().maxRequestHeadersKb() * 1024L);
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(settings)
+                .frameLogger(filter.h2Stats)
+                .validateHeaders(true)
+                .validateRequiredPseudoHeaders(true)
+                // a drain's GOAWAY waits for the streams in flight, bounded by their own timeouts (as an HTTP/1 drain)
+                .gracefulShutdownTimeoutMillis(-1)
+                .build();
+        H2Connection h2 = new H2Connection(filter, connection);
+        pipeline.addAfter(after, "h2-codec", codec);
+        pipeline.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(h2.new StreamInitializer()));
+        pipeline.addAfter("h2-multiplex", "h2-connection", h2);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        filter.cxHttp2Total.inc();
+        filter.cxHttp2Active.inc();
+        ctx.channel().closeFuture().addListener((ChannelFutureListener) f -> closed());
+        connectionWindow(ctx);
+        // Frames are read as they come: HTTP/2 flow control, per stream, is what holds a client back.
+        ctx.channel().config().setAutoRead(true);
+        idleFrom(ctx.channel());
+    }
+
+    /**
+     * The connection window becomes initial_connection_window_size (Netty's frame codec opened it to twice the stream
+     * window already): a WINDOW_UPDATE for the difference, or, when smaller, fewer bytes given back until it is.
+     */
+    private void connectionWindow(ChannelHandlerContext ctx) {
+        Http2Connection c = ctx.pipeline().get(Http2FrameCodec.class).connection();
+        Http2LocalFlowController flow = c.local().flowController();
+        int delta = filter.config.limits().http2().initialConnectionWindowSize() - flow.initialWindowSize(c.connectionStream());
+        if (delta != 0) {
+            try {
+                flow.incrementWindowSize(c.connectionStream(), delta);
+            } catch (Http2Exception e) {
+                ctx.fireExceptionCaught(e);
+            }
+        }
+        ctx.flush();
+    }
+
+    private void closed() {
+        filter.cxHttp2Active.dec();
+        if (idle != null) {
+            idle.cancel(false);
+            idle = null;
+        }
+    }
+
+    /** No stream is open: the connection's idle_timeout starts (Envoy's connection idle timer for HTTP/2). */
+    private void idleFrom(Channel parent) {
+        long nanos = filter.timeouts.idleTimeout();
+        if (nanos > 0 && parent.isActive()) {
+            idle = parent.eventLoop().schedule(() -> {
+                idle = null;
+                if (openStreams == 0 && parent.isActive()) {
+                    filter.cxIdleTimeout.inc();
+                    parent.close(); // the frame codec says GOAWAY first
+                }
+            }, nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void streamOpened() {
+        openStreams++;
+        if (idle != null) {
+            idle.cancel(false);
+            idle = null;
+        }
+    }
+
+    private void streamClosed(Channel parent) {
+        if (--openStreams == 0) {
+            idleFrom(parent);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == io.sourcemesh.proxy.listener.ListenerRuntime.Drain.INSTANCE) {
+            // Envoy's drain on HTTP/2: GOAWAY, no new streams; the connection closes once those in flight end.
+            ctx.channel().close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (io.netty.handler.codec.http2.Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            return; // a protocol error the frame codec answered itself (GOAWAY with its code, then close)
+        }
+        io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause);
+    }
+
+    /** Each stream's child channel: read on demand (its backpressure), window updates given back by its codec. */
+    private final class StreamInitializer extends ChannelInitializer<Http2StreamChannel> {
+        @Override
+        protected void initChannel(Http2StreamChannel ch) {
+            ch.config().setAutoRead(false);
+            ch.config().setOption(Http2StreamChannelOption.AUTO_STREAM_FLOW_CONTROL, false);
+            Channel parent = ch.parent();
+            streamOpened();
+            ch.closeFuture().addListener((ChannelFutureListener) f -> streamClosed(parent));
+            HttpConnection stream = HttpConnection.forH2Stream(filter, connection);
+            ch.pipeline().addLast("h2-stream", new H2StreamCodec(filter, stream));
+            ch.pipeline().addLast("http-connection-manager", stream);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.util.Map;
+
+/**
+ * One HTTP/2 stream as the HTTP/1 messages {@link HttpConnection} and {@link HttpStream} speak: the request's HEADERS
+ * become an {@link HttpRequest} (pseudo-headers checked as Envoy's codec does, {@code :authority} its Host, cookie
+ * crumbs joined), DATA its {@link HttpContent}s, trailing HEADERS its {@link LastHttpContent}'s trailers; the response
+ * the other way, its connection-specific headers dropped. A malformed request head resets the stream with
+ * PROTOCOL_ERROR and never reaches the connection manager, as Envoy's codec.
+ *
+ * <p>Flow control is the stream's backpressure: the bytes of DATA read are given back to the client (WINDOW_UPDATE)
+ * only when the stream asks for more, which it does once what it read was written upstream.
+ */
+final class H2StreamCodec extends ChannelDuplexHandler {
+    private static final AsciiString COOKIE = AsciiString.cached("cookie");
+
+    private final HttpConnectionManagerFilter filter;
+    private final HttpConnection http;
+    private boolean headersRead;
+    /** DATA bytes handed on and not yet given back to the client's flow-control windows. */
+    private int unacknowledged;
+
+    H2StreamCodec(HttpConnectionManagerFilter filter, HttpConnection http) {
+        this.filter = filter;
+        this.http = http;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        http.bytesArrived();
+        if (msg instanceof Http2HeadersFrame headers) {
+            if (!headersRead) {
+                headersRead = true;
+                HttpRequest request = request(headers.headers(), headers.isEndStream(), filter);
+                if (request == null) {
+                    reset(ctx, Http2Error.PROTOCOL_ERROR);
+                    return;
+                }
+                filter.rqHttp2Total.inc();
+                ctx.fireChannelRead(request);
+                if (headers.isEndStream()) {
+                    ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+                }
+            } else if (headers.isEndStream()) {
+                LastHttpContent last = new DefaultLastHttpContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, SmallTrailers.FACTORY);
+                if (!trailers(headers.headers(), last.trailingHeaders())) {
+                    reset(ctx, Http2Error.PROTOCOL_ERROR);
+                    return;
+                }
+                ctx.fireChannelRead(last);
+            } else {
+                reset(ctx, Http2Error.PROTOCOL_ERROR); // a second HEADERS that does not end the stream: RFC 9113 §8.1
+            }
+        } else if (msg instanceof Http2DataFrame data) {
+            unacknowledged += data.initialFlowControlledBytes();
+            ByteBuf content = data.content();
+            ctx.fireChannelRead(data.isEndStream() ? new DefaultLastHttpContent(content) : new DefaultHttpContent(content));
+        } else if (msg instanceof Http2ResetFrame) {
+            // The client cancelled the stream: Netty closes this channel once it is read (HttpConnection's channelInactive).
+            ReferenceCountUtil.release(msg);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** The stream asks for more: what it read so far was handled, so the client may send as much again. */
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (unacknowledged > 0 && ctx.channel().isActive()) {
+            int bytes = unacknowledged;
+            unacknowledged = 0;
+            ctx.write(new DefaultHttp2WindowUpdateFrame(bytes)).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            ctx.flush();
+        }
+        ctx.read();
+    }
+
+    private void reset(ChannelHandlerContext ctx, Http2Error error) {
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse response) {
+            Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            boolean informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+            if (informational) {
+                ReferenceCountUtil.release(msg);
+                ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
+                return;
+            }
+            if (response instanceof LastHttpContent last && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+                last.release();
+                ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
+                return;
+            }
+            if (!(response instanceof HttpContent)) {
+                ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
+                return;
+            }
+            ctx.write(new DefaultHttp2HeadersFrame(headers, false));
+        }
+        if (msg instanceof HttpContent content) {
+            writeContent(ctx, content, promise);
+            return;
+        }
+        ctx.write(msg, promise);
+    }
+
+    private static void writeContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
+        ByteBuf body = content.content();
+        if (!(content instanceof LastHttpContent last)) {
+            ctx.write(new DefaultHttp2DataFrame(body, false), promise);
+            return;
+        }
+        HttpHeaders trailing = last.trailingHeaders();
+        if (trailing.isEmpty()) {
+            ctx.write(new DefaultHttp2DataFrame(body, true), promise);
+            return;
+        }
+        if (body.isReadable()) {
+            ctx.write(new DefaultHttp2DataFrame(body, false));
+        } else {
+            body.release();
+        }
+        Http2Headers trailers = new DefaultHttp2Headers(false);
+        HttpConversionUtil.toHttp2Headers(trailing, trailers);
+        ctx.write(new DefaultHttp2HeadersFrame(trailers, true), promise);
+    }
+
+    /**
+     * The request head, or null when it is malformed as Envoy's codec (nghttp2) reads HTTP/2 (RFC 9113 §8.3): no or an
+     * unknown :method, a CONNECT with a :path or without :authority, another request without :scheme or with a :path that
+     * is empty, not origin-form ("*" only for OPTIONS) or holds a control character or space. (Netty's decoder already
+     * refused uppercase names, connection-specific headers, a TE other than trailers and misplaced pseudo-headers.)
+     */
+    static HttpRequest request(Http2Headers in, boolean endStream, HttpConnectionManagerFilter filter) {
+        CharSequence method = in.method();
+        CharSequence path = in.path();
+        CharSequence authority = in.authority();
+        if (method == null) {
+            return null;
+        }
+        HttpMethod m;
+        try {
+            m = HttpMethod.valueOf(method.toString());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        String uri;
+        if (m == HttpMethod.CONNECT) {
+            if (path != null || authority == null || authority.length() == 0) {
+                return null;
+            }
+            uri = authority.toString();
+        } else {
+            if (in.scheme() == null || !validPath(path, m)) {
+                return null;
+            }
+            uri = path.toString();
+        }
+        HttpHeaders out = FlatHeaders.FACTORY.newHeaders();
+        StringBuilder cookies = null;
+        for (Map.Entry<CharSequence, CharSequence> e : in) {
+            CharSequence name = e.getKey();
+            if (name.length() > 0 && name.charAt(0) == ':') {
+                continue;
+            }
+            if (COOKIE.contentEqualsIgnoreCase(name)) {
+                // RFC 9113 §8.2.3: crumbs are one header again for an HTTP/1.1 hop, joined by "; " (as Envoy does).
+                cookies = cookies == null ? new StringBuilder() : cookies.append("; ");
+                cookies.append(e.getValue());
+                continue;
+            }
+            try {
+                out.add(name, e.getValue());
+            } catch (IllegalArgumentException bad) {
+                return null; // a value HTTP/1.1 cannot carry (a CR, LF or NUL): malformed as nghttp2 reads it
+            }
+        }
+        if (cookies != null) {
+            out.set(HttpHeaderNames.COOKIE, cookies.toString());
+        }
+        if (authority != null) {
+            out.set(HttpHeaderNames.HOST, authority); // Envoy's codec: :authority is the Host
+        }
+        if (!endStream && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            // A body of unknown length: chunked on the HTTP/1.1 hop (and its trailers with it).
+            out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, uri, out);
+    }
+
+    private static boolean validPath(CharSequence path, HttpMethod method) {
+        if (path == null || path.length() == 0) {
+            return false;
+        }
+        char first = path.charAt(0);
+        if (first != '/' && !(method == HttpMethod.OPTIONS && path.length() == 1 && first == '*')) {
+            return false;
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The request's trailers: no pseudo-header among them (RFC 9113 §8.1). */
+    private static boolean trailers(Http2Headers in, HttpHeaders out) {
+        for (Map.Entry<CharSequence, CharSequence> e : in) {
+            CharSequence name = e.getKey();
+            if (name.length() > 0 && name.charAt(0) == ':') {
+                return false;
+            }
+            try {
+                out.add(name, e.getValue());
+            } catch (IllegalArgumentException bad) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,450 @@
+package io.sourcemesh.proxy.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.Proxy;
+import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.H2Frames;
+import io.sourcemesh.proxy.testing.HttpBootstrap;
+import io.sourcemesh.proxy.testing.LogFiles;
+import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/2 from clients (codec_type AUTO): real curl with prior knowledge (h2c), several streams on one connection, each
+ * stream through the connection manager's whole path to an HTTP/1.1 upstream and logged with %PROTOCOL% HTTP/2.
+ */
+class Http2DownstreamEndToEndTest {
+    private static final String LOG = "%PROTOCOL% %REQ(:METHOD)% %REQ(:AUTHORITY)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%"
+            + " %RESPONSE_CODE_DETAILS% %BYTES_RECEIVED%";
+
+    @TempDir
+    Path dir;
+    private Origin origin;
+    private Proxy proxy;
+
+    @BeforeEach
+    void startOrigin() throws Exception {
+        origin = Origin.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        origin.close();
+    }
+
+    private void start(HttpBootstrap b) {
+        proxy = Proxy.start(BootstrapLoader.loadText(b.accessLog(dir.resolve("access.log"), LOG).yaml()), 1);
+    }
+
+    private String url(String path) {
+        return "http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + path;
+    }
+
+    private String tlsUrl(String path) {
+        return "https://127.0.0.1:" + proxy.listenerAddress("http").getPort() + path;
+    }
+
+    /** TLS terminated with these ALPN protocols offered (alpn_protocols, as Istio's gateways list them). */
+    private HttpBootstrap tls(HttpBootstrap b, String alpn) throws Exception {
+        TestCertificates.Pem server = TestCertificates.selfSigned("proxy", "localhost");
+        Path crt = Files.writeString(dir.resolve("server.crt"), server.certificate());
+        Path key = Files.writeString(dir.resolve("server.key"), server.privateKey());
+        return b.transportSocket("""
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                  common_tls_context:
+                    alpn_protocols: %s
+                    tls_certificates: [{certificate_chain: {filename: "%s"}, private_key: {filename: "%s"}}]
+                """.formatted(alpn, crt, key));
+    }
+
+    /**
+     * curl over TLS with ALPN (several URLs share one connection). curl 7.88's prior-knowledge h2c cannot reuse its
+     * connection for a second request (curl/curl#10634), so streams on one connection are tested over TLS.
+     */
+    private Curl.Result curlTls(String format, String... urlsAndArgs) {
+        List<String> args = new ArrayList<>(List.of("curl", "-sS", "-k", "--max-time", "20", "--noproxy", "*", "--http2",
+                "-w", format));
+        args.addAll(List.of(urlsAndArgs));
+        return Curl.exec(args);
+    }
+
+    private long counter(String name) {
+        return proxy.stats().counters().getOrDefault(name, 0L);
+    }
+
+    @Test
+    void priorKnowledgeIsServedAsHttp2ThroughTheWholePath() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        Curl.Result r = Curl.run("-v", "--http2-prior-knowledge", "-H", "x-forwarded-for: 203.0.113.9", "-H", "cookie: a=1",
+                "-H", "cookie: b=2", url("/echo/./x?q=1"));
+        assertEquals(200, r.status(), r.err());
+        assertTrue(r.err().contains("< HTTP/2 200"), r.err());
+        Origin.Seen seen = origin.last();
+        assertEquals("/echo/x?q=1", seen.uri(), "the path normalised as an HTTP/1 request's");
+        assertEquals("127.0.0.1:" + proxy.listenerAddress("http").getPort(), seen.header("host"), ":authority is the Host");
+        assertEquals("a=1; b=2", seen.header("cookie"), "cookie crumbs joined for the HTTP/1.1 hop");
+        assertEquals("http", seen.header("x-forwarded-proto"));
+        assertTrue(seen.header("x-request-id") != null);
+        assertEquals(null, seen.header("transfer-encoding"), "a request that ended with its HEADERS has no body");
+        assertEquals(null, seen.header("x-http2-stream-id"));
+        String line = LogFiles.awaitLine(dir.resolve("access.log"));
+        assertEquals("HTTP/2 GET 127.0.0.1:" + proxy.listenerAddress("http").getPort() + " /echo/x?q=1 200 - via_upstream 0", line);
+        assertEquals(1, counter("http.http.downstream_cx_http2_total"));
+        assertEquals(1, counter("http.http.downstream_rq_http2_total"));
+        assertEquals(1, counter("http.http.downstream_rq_2xx"));
+    }
+
+    @Test
+    void http1StaysHttp1UnderAuto() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        Curl.Result r = Curl.run("-v", "--http1.1", url("/echo"));
+        assertEquals(200, r.status(), r.err());
+        assertTrue(r.err().contains("< HTTP/1.1 200"), r.err());
+        assertTrue(LogFiles.awaitLine(dir.resolve("access.log")).startsWith("HTTP/1.1 GET "));
+        assertEquals(0, counter("http.http.downstream_cx_http2_total"));
+    }
+
+    @Test
+    void aPostBodyGoesUpToAnHttp1Upstream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        byte[] body = new byte[3 * 1024 * 1024 + 17];
+        new java.util.Random(7).nextBytes(body);
+        Path file = Files.write(dir.resolve("body.bin"), body);
+        Curl.Result r = Curl.run("--http2-prior-knowledge", "--data-binary", "@" + file, url("/upload"));
+        assertEquals(200, r.status(), r.err());
+        assertEquals("{\"received\":" + body.length + "}", r.body());
+        assertEquals("HTTP/2 POST 127.0.0.1:" + proxy.listenerAddress("http").getPort() + " /upload 200 - via_upstream " + body.length,
+                LogFiles.awaitLine(dir.resolve("access.log")));
+        // and a body of unknown length (chunked on the HTTP/1.1 hop)
+        Curl.Result chunked = Curl.run("--http2-prior-knowledge", "-H", "content-length:", "-T", file.toString(), url("/upload"));
+        assertEquals(200, chunked.status(), chunked.err());
+        assertEquals("{\"received\":" + body.length + "}", chunked.body());
+    }
+
+    @Test
+    void parallelStreamsShareOneConnection() throws Exception {
+        start(tls(HttpBootstrap.toOrigin(origin.port()), "[h2, http/1.1]"));
+        List<String> args = new ArrayList<>(List.of("--parallel", "--parallel-max", "8"));
+        for (int i = 0; i < 8; i++) {
+            args.addAll(List.of("-o", "/dev/null", tlsUrl("/sleep/200?n=" + i)));
+        }
+        Curl.Result r = curlTls("%{http_version} %{http_code}\\n", args.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(8, r.out().lines().filter(l -> l.equals("2 200")).count(), r.out());
+        assertEquals(8, LogFiles.awaitLines(dir.resolve("access.log"), 8).stream().filter(l -> l.startsWith("HTTP/2 GET")).count());
+        assertEquals(1, counter("http.http.downstream_cx_total"), "one connection");
+        assertEquals(8, counter("http.http.downstream_rq_http2_total"));
+    }
+
+    @Test
+    void aRouteTimeoutOnOneStreamLeavesTheOthers() throws Exception {
+        start(tls(HttpBootstrap.toOrigin(origin.port()), "[h2]").routes("""
+                - match: {prefix: /sleep/}
+                  route: {cluster: origin, timeout: 0.3s}
+                - match: {prefix: /}
+                  route: {cluster: origin}
+                """));
+        Curl.Result r = curlTls("%{url_effective} %{http_code}\\n", "--parallel", "--parallel-max", "4",
+                "-o", "/dev/null", tlsUrl("/sleep/3000"), "-o", "/dev/null", tlsUrl("/sleep/10"), "-o", "/dev/null", tlsUrl("/echo"));
+        assertTrue(r.out().contains(tlsUrl("/sleep/3000") + " 504"), r.out());
+        assertTrue(r.out().contains(tlsUrl("/sleep/10") + " 200"), r.out());
+        assertTrue(r.out().contains(tlsUrl("/echo") + " 200"), r.out());
+        List<String> lines = LogFiles.awaitLines(dir.resolve("access.log"), 3);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("/sleep/3000 504 UT upstream_response_timeout")), lines.toString());
+        assertEquals(1, counter("http.http.downstream_cx_total"));
+    }
+
+    @Test
+    void rbacDeniesOneStreamAndServesTheNext() throws Exception {
+        start(tls(HttpBootstrap.toOrigin(origin.port()), "[h2, http/1.1]").httpFilter("""
+                name: envoy.filters.http.rbac
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                  rules:
+                    action: DENY
+                    policies:
+                      no-admin:
+                        permissions: [{url_path: {path: {prefix: /admin}}}]
+                        principals: [{any: true}]
+                """));
+        Curl.Result r = curlTls("%{url_effective} %{http_version} %{http_code}\\n",
+                "-o", "/dev/null", tlsUrl("/admin/x"), "-o", "/dev/null", tlsUrl("/public"));
+        assertTrue(r.out().contains(tlsUrl("/admin/x") + " 2 403"), r.out());
+        assertTrue(r.out().contains(tlsUrl("/public") + " 2 200"), r.out());
+        assertEquals(1, counter("http.http.downstream_cx_total"), "both streams on one connection");
+        List<String> lines = LogFiles.awaitLines(dir.resolve("access.log"), 2);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("HTTP/2 GET") && l.contains("/admin/x 403 - rbac_access_denied_matched_policy[no-admin]")),
+                lines.toString());
+        assertFalse(origin.seen().stream().anyMatch(s -> s.uri().startsWith("/admin")), "the denied stream never went up");
+    }
+
+    @Test
+    void alpnH2OverTlsIsHttp2AndHttp11StaysHttp1() throws Exception {
+        start(tls(HttpBootstrap.toOrigin(origin.port()), "[h2, http/1.1]"));
+        Curl.Result h2 = curlTls("%{http_version} %{http_code}", tlsUrl("/echo"));
+        assertEquals("2 200", h2.out().substring(h2.out().length() - 5), h2.err());
+        Curl.Result h1 = curlTls("%{http_version} %{http_code}", "--http1.1", tlsUrl("/echo"));
+        assertEquals("1.1 200", h1.out().substring(h1.out().length() - 7), h1.err());
+        List<String> lines = LogFiles.awaitLines(dir.resolve("access.log"), 2);
+        assertTrue(lines.get(0).startsWith("HTTP/2 GET"), lines.toString());
+        assertTrue(lines.get(1).startsWith("HTTP/1.1 GET"), lines.toString());
+        assertEquals("https", origin.seen().getFirst().header("x-forwarded-proto"));
+    }
+
+    /** codec_type HTTP1 never offers h2 in ALPN, whatever alpn_protocols lists: the client's h2 is never selected. */
+    @Test
+    void anHttp1ManagerDoesNotOfferH2() throws Exception {
+        start(tls(HttpBootstrap.toOrigin(origin.port()).hcmFields("codec_type: HTTP1"), "[h2, http/1.1]"));
+        Curl.Result r = curlTls("%{http_version} %{http_code}", tlsUrl("/echo"));
+        assertEquals("1.1 200", r.out().substring(r.out().length() - 7), r.err());
+        assertEquals(0, counter("http.http.downstream_cx_http2_total"));
+    }
+
+    /** codec_type HTTP2 speaks HTTP/2 only: prior knowledge is served, an HTTP/1.1 request ends the connection. */
+    @Test
+    void anHttp2ManagerServesOnlyHttp2() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("codec_type: HTTP2"));
+        Curl.Result h2 = Curl.run("--http2-prior-knowledge", url("/echo"));
+        assertEquals(200, h2.status(), h2.err());
+        Curl.Result h1 = Curl.run("--http1.1", url("/echo"));
+        assertTrue(h1.exitCode() != 0 || h1.status() != 200, h1.out());
+        assertEquals(1, origin.seen().size(), "the HTTP/1.1 request never went up");
+        assertEquals(1, counter("http.http.downstream_cx_protocol_error"));
+    }
+
+    @Test
+    void malformedStreamsAreResetAndTheConnectionGoesOn() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface()
+                    .headers(1, true, ":method", "GET", ":scheme", "http", ":path", "/a", ":authority", "app", "X-Upper", "1")
+                    .headers(3, true, ":method", "GET", ":scheme", "http", ":path", "no-slash", ":authority", "app")
+                    .headers(5, true, ":method", "GET", ":scheme", "http", ":path", "/c", ":authority", "app", "connection", "close")
+                    .get(7, "/echo").bytes());
+            List<H2Frames.Frame> frames = new ArrayList<>();
+            io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer();
+            byte[] buf = new byte[16384];
+            while (frames.stream().noneMatch(f -> f.type() == 0 && f.stream() == 7 && f.endStream())) {
+                int n = s.getInputStream().read(buf);
+                assertTrue(n > 0, "the connection stayed open: " + frames);
+                in.writeBytes(buf, 0, n);
+                frames.addAll(reader.read(in));
+            }
+            for (int stream : new int[] {1, 3, 5}) {
+                assertTrue(frames.stream().anyMatch(f -> f.type() == 3 && f.stream() == stream && f.errorCode() == 1),
+                        "stream " + stream + " reset with PROTOCOL_ERROR: " + frames);
+            }
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 7 && f.headers().status().toString().equals("200")));
+            assertFalse(frames.stream().anyMatch(f -> f.type() == 7), "no GOAWAY: " + frames);
+        }
+        assertEquals(List.of("/echo"), origin.seen().stream().map(Origin.Seen::uri).toList());
+        assertEquals(3, counter("http2.rx_messaging_error"));
+    }
+
+    @Test
+    void aCorruptPrefaceEndsOnlyItsConnection() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            byte[] all = s.getInputStream().readAllBytes(); // until the proxy closes
+            List<H2Frames.Frame> frames = H2Frames.read(io.netty.buffer.Unpooled.wrappedBuffer(all));
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 7 && f.errorCode() == 1), "GOAWAY PROTOCOL_ERROR: " + frames);
+        }
+        Curl.Result next = Curl.run("--http2-prior-knowledge", url("/echo"));
+        assertEquals(200, next.status(), next.err());
+    }
+
+    /** Request trailers go up on the HTTP/1.1 hop (chunked); an HTTP/1.1 upstream's chunked trailers come down as trailers. */
+    @Test
+    void trailersCrossBothWays() throws Exception {
+        try (io.sourcemesh.proxy.testing.RawOrigin raw = io.sourcemesh.proxy.testing.RawOrigin.replying(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ntransfer-encoding: chunked\r\n\r\n"
+                        + "2\r\nok\r\n0\r\ngrpc-status: 0\r\ngrpc-message: fine\r\n\r\n")) {
+            start(HttpBootstrap.toOrigin(raw.address().getPort()));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                    H2Frames.Reader reader = new H2Frames.Reader()) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(new H2Frames().preface()
+                        .headers(1, false, ":method", "POST", ":scheme", "http", ":path", "/svc/Call", ":authority", "app",
+                                "content-type", "application/grpc", "te", "trailers")
+                        .data(1, false, "hello")
+                        .headers(1, true, "x-request-trailer", "1").bytes());
+                List<H2Frames.Frame> frames = new ArrayList<>();
+                io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer();
+                byte[] buf = new byte[16384];
+                while (frames.stream().noneMatch(f -> f.stream() == 1 && f.endStream())) {
+                    int n = s.getInputStream().read(buf);
+                    assertTrue(n > 0, frames.toString());
+                    in.writeBytes(buf, 0, n);
+                    frames.addAll(reader.read(in));
+                }
+                List<H2Frames.Frame> stream = frames.stream().filter(f -> f.stream() == 1).toList();
+                assertEquals("200", stream.get(0).headers().status().toString(), stream.toString());
+                assertEquals("ok", stream.get(1).data(), stream.toString());
+                H2Frames.Frame trailers = stream.getLast();
+                assertEquals(1, trailers.type(), "trailers are a HEADERS frame that ends the stream: " + stream);
+                assertEquals("0", trailers.headers().get("grpc-status").toString());
+                assertEquals("fine", trailers.headers().get("grpc-message").toString());
+            }
+            String up = String.join("", raw.requests());
+            assertTrue(up.startsWith("POST /svc/Call HTTP/1.1\r\n"), up);
+            assertTrue(up.toLowerCase().contains("transfer-encoding: chunked\r\n"), up);
+            assertTrue(up.contains("5\r\nhello\r\n0\r\nx-request-trailer: 1\r\n\r\n"), up);
+        }
+    }
+
+    /** Reads frames from {@code s} until {@code done} holds or the proxy closes; the frames read. */
+    private static List<H2Frames.Frame> readUntil(java.net.Socket s, H2Frames.Reader reader,
+            java.util.function.Predicate<List<H2Frames.Frame>> done) throws Exception {
+        List<H2Frames.Frame> frames = new ArrayList<>();
+        io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer();
+        byte[] buf = new byte[16384];
+        while (!done.test(frames)) {
+            int n = s.getInputStream().read(buf);
+            if (n < 0) {
+                break;
+            }
+            in.writeBytes(buf, 0, n);
+            frames.addAll(reader.read(in));
+        }
+        return frames;
+    }
+
+    /** max_concurrent_streams is the SETTINGS the client gets, and a stream over it is refused (REFUSED_STREAM). */
+    @Test
+    void maxConcurrentStreamsRefusesTheStreamOverIt() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("http2_protocol_options: {max_concurrent_streams: 1}"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/500").get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream()));
+            assertTrue(frames.getFirst().data().contains("MAX_CONCURRENT_STREAMS=1"), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 3 && f.stream() == 3 && f.errorCode() == 7), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1 && f.headers().status().toString().equals("200")));
+        }
+        assertEquals(List.of("/sleep/500"), origin.seen().stream().map(Origin.Seen::uri).toList());
+    }
+
+    /** No stream open for idle_timeout: GOAWAY and close (downstream_cx_idle_timeout), the http2 gauge back to 0. */
+    @Test
+    void anIdleConnectionIsClosedWithGoaway() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/echo").bytes());
+            long start = System.nanoTime();
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            assertTrue(System.nanoTime() - start >= 300_000_000L, "not before the idle timeout");
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 7 && f.stream() == 1 && f.errorCode() == 0), frames.toString());
+        }
+        assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while ((proxy.stats().gauges().get("http.http.downstream_cx_http2_active") != 0
+                || proxy.stats().gauges().get("http.http.downstream_cx_active") != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_http2_active"));
+        assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_active"));
+    }
+
+    /** A drain (the listener's config changed) is a GOAWAY: the stream in flight is answered, then the connection closes. */
+    @Test
+    void aDrainSaysGoawayAndLetsTheStreamInFlightFinish() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/800").bytes());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (origin.seen().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            proxy.apply(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port()).statPrefix("changed").yaml()));
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            int goaway = -1;
+            int answer = -1;
+            for (int i = 0; i < frames.size(); i++) {
+                H2Frames.Frame f = frames.get(i);
+                if (f.type() == 7 && goaway < 0) {
+                    goaway = i;
+                    assertEquals(0, f.errorCode(), frames.toString());
+                }
+                if (f.type() == 0 && f.stream() == 1 && f.endStream()) {
+                    answer = i;
+                }
+            }
+            assertTrue(goaway >= 0 && answer > goaway, "GOAWAY, then the stream's end, then the close: " + frames);
+        }
+        assertEquals(1, LogFiles.awaitLines(dir.resolve("access.log"), 1).stream().filter(l -> l.contains("/sleep/800 200")).count());
+    }
+
+    /**
+     * stream_idle_timeout is per stream: one idle stream gets its 408, its neighbour and the connection go on. (1 s: the
+     * neighbour's fresh upstream connection must answer within it on a loaded machine.)
+     */
+    @Test
+    void streamIdleTimeoutEndsOnlyItsStream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("stream_idle_timeout: 1s"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/3000").bytes());
+            Thread.sleep(100);
+            s.getOutputStream().write(new H2Frames().get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream())
+                    && f.stream().anyMatch(x -> x.stream() == 3 && x.endStream()));
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1 && f.headers().status().toString().equals("408")),
+                    frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 3 && f.headers().status().toString().equals("200")),
+                    frames.toString());
+            assertFalse(frames.stream().anyMatch(f -> f.type() == 7), "the connection goes on: " + frames);
+        }
+        assertEquals(1, counter("http.http.downstream_rq_idle_timeout"));
+    }
+
+    /** A client's RST_STREAM ends its stream at once: the upstream request is abandoned and the log says DC. */
+    @Test
+    void aClientResetEndsItsStream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/3000").bytes());
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (origin.seen().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            long sent = System.nanoTime();
+            s.getOutputStream().write(new H2Frames().rst(1, 8).get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 3 && x.endStream()));
+            assertTrue(frames.stream().noneMatch(f -> f.stream() == 1 && f.type() == 1), "nothing answered on stream 1: " + frames);
+            List<String> lines = LogFiles.awaitLines(dir.resolve("access.log"), 2);
+            assertTrue(lines.stream().anyMatch(l -> l.contains("/sleep/3000 0 DC")), lines.toString());
+            assertTrue(System.nanoTime() - sent < 2_500_000_000L, "logged at the reset, not when the upstream answered");
+        }
+        assertEquals(1, counter("http2.rx_reset"));
+    }
+}
