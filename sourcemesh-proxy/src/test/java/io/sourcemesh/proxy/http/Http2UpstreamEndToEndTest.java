@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link H2Origin}) on loopback, the cluster's explicit http2_protocol_options — streams sharing a connection up to
  * max_concurrent_streams (the cluster's and the peer's SETTINGS), GOAWAY draining, RST_STREAM as Envoy's upstream reset
  * (503 UR, retried under the route's policy), trailers as Envoy's HTTP/1 encoder writes them, h2 over TLS with ALPN, a
- * gRPC-shaped exchange, and use_downstream_protocol_config's HTTP/1 half.
+ * gRPC-shaped exchange (HTTP/1.1 and HTTP/2 clients), and use_downstream_protocol_config both ways.
  */
 class Http2UpstreamEndToEndTest {
     private static final String LOG_FORMAT = "%RESPONSE_CODE% %RESPONSE_FLAGS% %PROTOCOL% %UPSTREAM_PROTOCOL% %RESPONSE_CODE_DETAILS%";
@@ -416,6 +416,40 @@ class Http2UpstreamEndToEndTest {
             assertEquals(1, counter("upstream_cx_http1_total"));
             assertEquals(0, counter("upstream_cx_http2_total"));
         }
+    }
+
+    @Test
+    void useDownstreamProtocolSendsAnHttp2RequestAsHttp2() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start("""
+                typed_extension_protocol_options:
+                  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                    use_downstream_protocol_config:
+                      http_protocol_options: {}
+                      http2_protocol_options: {}
+                """);
+        Curl.Result r = Curl.run("--http2-prior-knowledge", "-D", "-", base + "/echo");
+        assertEquals(200, r.status(), r.err());
+        assertTrue(r.out().startsWith("HTTP/2 200"), r.out());
+        assertEquals("200 - HTTP/2 HTTP/2 via_upstream", LogFiles.awaitLine(log));
+        assertEquals(1, counter("upstream_cx_http2_total"));
+        assertEquals(0, counter("upstream_cx_http1_total"));
+    }
+
+    @Test
+    void aGrpcShapedExchangeOverHttp2BothWaysKeepsItsTrailers() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(h2("{}", ""));
+        Path message = Files.write(dir.resolve("message.bin"), new byte[] {0, 0, 0, 0, 3, 'a', 'b', 'c'});
+        // No enable_trailers: it is the HTTP/1 encoder's switch; an h2 client gets its trailers as a HEADERS frame.
+        Curl.Result r = Curl.run("--http2-prior-knowledge", "-D", "-", "-H", "content-type: application/grpc",
+                "-H", "te: trailers", "--data-binary", "@" + message, base + "/grpc");
+        assertEquals(200, r.status(), r.err());
+        assertTrue(r.out().contains("grpc-status: 0"), "the upstream's trailers reach the h2 client: " + r.out());
+        assertTrue(r.out().contains("grpc-message: ok"), r.out());
+        assertEquals(8, origin.seen().get(0).bodyBytes());
+        assertEquals("200 - HTTP/2 HTTP/2 via_upstream", LogFiles.awaitLine(log));
     }
 
     private String rawGet(String path) throws Exception {
