@@ -43,6 +43,11 @@ final class Clusters {
      * server reads a proxy's credentials from its own namespace). A cluster whose TLS cannot be written is left out.
      */
     static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings) {
+        return outbound(model, credentialNamespace, warnings, null);
+    }
+
+    /** With the proxy's mesh TLS ({@code mesh}, null without a mesh CA) for DestinationRules' ISTIO_MUTUAL. */
+    static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings, MeshTls mesh) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
@@ -50,6 +55,7 @@ final class Clusters {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
+            UpstreamTls.Mesh peer = mesh == null ? null : new UpstreamTls.Mesh(mesh, mesh.identities(model, svc));
             for (ServicePort port : svc.ports()) {
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
@@ -65,7 +71,7 @@ final class Clusters {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
                 cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type,
-                        portPolicy(rulePolicy, port.port()), model, credentialNamespace, where, warnings).ifPresent(out::add);
+                        portPolicy(rulePolicy, port.port()), model, credentialNamespace, peer, where, warnings).ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Host> selected = hosts.stream()
@@ -74,7 +80,7 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, where, warnings)
+                            subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, peer, where, warnings)
                             .ifPresent(out::add);
                 }
             }
@@ -123,7 +129,7 @@ final class Clusters {
      * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, JsonNode trafficPolicy,
-            MeshModel model, String credentialNamespace, String where, List<TranslationWarning> warnings) {
+            MeshModel model, String credentialNamespace, UpstreamTls.Mesh mesh, String where, List<TranslationWarning> warnings) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
@@ -154,8 +160,8 @@ final class Clusters {
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
-        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, where,
-                warnings)) {
+        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, mesh,
+                where, warnings)) {
             return Optional.empty();
         }
         JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");

@@ -120,6 +120,14 @@ final class GatewayBuilder {
         }
     }
 
+    /** The gateway's own mesh TLS toward its backends (DestinationRule ISTIO_MUTUAL); null without a mesh CA. */
+    private MeshTls mesh;
+
+    GatewayBuilder withMesh(java.util.Optional<MeshTls> tls) {
+        this.mesh = tls.orElse(null);
+        return this;
+    }
+
     GatewayBuilder(MeshModel model, ProxyIdentity proxy, Map<Integer, Integer> targetPorts,
             List<TranslationWarning> warnings) {
         this.model = model;
@@ -164,7 +172,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings));
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
