@@ -55,8 +55,10 @@ final class Clusters {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
-            UpstreamTls.Mesh peer = mesh == null ? null : new UpstreamTls.Mesh(mesh, mesh.identities(model, svc));
+            List<String> identities = mesh == null ? List.of() : mesh.identities(model, svc);
             for (ServicePort port : svc.ports()) {
+                UpstreamTls.Mesh peer = mesh == null ? null
+                        : new UpstreamTls.Mesh(mesh, identities, MeshTls.autoMtls(model, svc, port));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
                 // Istio's applyDestinationRule: the rule's policy for this port (GetPortLevelTrafficPolicy).
@@ -160,11 +162,14 @@ final class Clusters {
         TrafficPolicies.connectionPool(c, trafficPolicy == null ? null : trafficPolicy.path("connectionPool"), where, warnings);
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
-        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, mesh,
+        JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");
+        boolean header = proxyProtocol != null && !proxyProtocol.isNull();
+        // Istio would wrap auto mTLS in the PROXY header; the proxy cannot, so a cluster with one stays plaintext.
+        UpstreamTls.Mesh peer = mesh != null && header ? new UpstreamTls.Mesh(mesh.tls(), mesh.identities(), false) : mesh;
+        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, peer,
                 where, warnings)) {
             return Optional.empty();
         }
-        JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");
         if (c.hasTransportSocket() && proxyProtocol != null && !proxyProtocol.isNull()) {
             // The proxy takes upstream_proxy_protocol over raw_buffer only: refused whole, Istio's shape would NACK every
             // cluster of the push. The API refuses the pair where it sees it; a merge can still make it.

@@ -117,6 +117,27 @@ final class MeshTls {
         return List.copyOf(ids);
     }
 
+    /**
+     * Auto mTLS (meshConfig enableAutoMtls, Istio's default) for a service port: every ready endpoint is a pod with a
+     * sidecar (the injector's status annotation: Istio's tlsMode=istio endpoint label) whose PeerAuthentication on the
+     * port does not DISABLE mTLS. Istio chooses per endpoint through transport_socket_matches, which the proxy does not
+     * implement; SourceMesh chooses per cluster, so a service with one endpoint outside the mesh (or one that disables
+     * mTLS) gets plaintext to all of them, which PERMISSIVE endpoints accept and a STRICT one refuses (Istio's
+     * transport_socket_matches would still send that one mTLS).
+     */
+    static boolean autoMtls(MeshModel model, Service service, io.sourcemesh.control.model.ServicePort port) {
+        if (service.fromEntry()) {
+            return false; // Istio: a mesh-external service gets no auto mTLS
+        }
+        List<Pod> endpoints = model.endpointsOf(service);
+        return !endpoints.isEmpty() && endpoints.stream().allMatch(p -> p.annotations().containsKey(SIDECAR_STATUS)
+                && PeerAuthentications.forWorkload(model, p.namespace(), p.labels()).at(port.targetPortFor(p))
+                        != PeerAuthentications.Mode.DISABLE);
+    }
+
+    /** The injector's mark on a pod with a sidecar (a gateway's own proxy has none). */
+    private static final String SIDECAR_STATUS = "sidecar.istio.io/status";
+
     /** Istio's SNI for an in-mesh cluster (BuildDNSSrvSubsetKey): {@code outbound_.<port>_.<subset>_.<host>}. */
     static String sni(String clusterName) {
         String[] parts = clusterName.split("\\|", -1);

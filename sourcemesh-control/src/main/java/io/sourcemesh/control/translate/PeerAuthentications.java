@@ -30,10 +30,14 @@ record PeerAuthentications(Mode mode, Map<Integer, Mode> ports) {
     }
 
     static PeerAuthentications forWorkload(MeshModel model, ProxyIdentity proxy) {
+        return forWorkload(model, proxy.namespace(), proxy.labels());
+    }
+
+    static PeerAuthentications forWorkload(MeshModel model, String workloadNamespace, Map<String, String> labels) {
         String root = model.meshConfig().rootNamespace();
         Comparator<IstioConfig> oldest = IstioConfig.OLDEST_FIRST;
         List<IstioConfig> policies = model.peerAuthentications().stream()
-                .filter(p -> p.namespace().equals(root) || p.namespace().equals(proxy.namespace()))
+                .filter(p -> p.namespace().equals(root) || p.namespace().equals(workloadNamespace))
                 .sorted(oldest).toList();
         IstioConfig mesh = null;
         IstioConfig namespace = null;
@@ -46,7 +50,7 @@ record PeerAuthentications(Mode mode, Map<Integer, Mode> ports) {
                 } else {
                     namespace = namespace == null ? p : namespace;
                 }
-            } else if (!p.namespace().equals(root) && proxy.labels().entrySet().containsAll(selector.entrySet())) {
+            } else if (!p.namespace().equals(root) && labels.entrySet().containsAll(selector.entrySet())) {
                 workload = workload == null ? p : workload;
             }
         }

@@ -33,8 +33,11 @@ final class UpstreamTls {
 
     private UpstreamTls() {}
 
-    /** The client proxy's mesh TLS and the destination service's identities, for ISTIO_MUTUAL. */
-    record Mesh(MeshTls tls, List<String> identities) {}
+    /**
+     * The client proxy's mesh TLS and the destination service's identities, for ISTIO_MUTUAL; {@code auto}: the
+     * destination takes mTLS without being told (auto mTLS, {@link MeshTls#autoMtls}).
+     */
+    record Mesh(MeshTls tls, List<String> identities, boolean auto) {}
 
     static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, String where,
             List<TranslationWarning> warnings) {
@@ -48,6 +51,12 @@ final class UpstreamTls {
     static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, Mesh mesh,
             String where, List<TranslationWarning> warnings) {
         String mode = tls == null ? "" : tls.path("mode").asText("");
+        if (tls == null && mesh != null && mesh.auto()) {
+            // Istio's auto mTLS (cluster_builder.go buildAutoMtlsSettings): no tls in the rule, a sidecar at the other end
+            c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
+                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), MeshTls.sni(c.getName())))));
+            return true;
+        }
         switch (mode) {
             case "", "DISABLE" -> {
                 return true;

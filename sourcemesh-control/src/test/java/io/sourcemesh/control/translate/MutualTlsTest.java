@@ -137,6 +137,33 @@ class MutualTlsTest {
     }
 
     @Test
+    void autoMtlsGoesToSidecarsUnlessARuleOrTheirPolicySaysOtherwise() {
+        MeshModel model = model();
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        UpstreamTlsContext auto = upstream(r.cluster("outbound|8000||" + HTTPBIN).orElseThrow());
+        assertEquals("outbound_.8000_._." + HTTPBIN, auto.getSni());
+        assertEquals("spiffe://cluster.local/ns/default/sa/httpbin", auto.getCommonTlsContext().getValidationContext()
+                .getMatchSubjectAltNames(0).getExact());
+        assertFalse(r.cluster("outbound|80||istio-ingressgateway.istio-system.svc.cluster.local").orElseThrow()
+                .hasTransportSocket(), "the gateway's pod has no sidecar: plaintext");
+        ProxyResources gateway = Translator.create().translate(model, Fixtures.gateway(model));
+        assertTrue(gateway.cluster("outbound|8000||" + HTTPBIN).orElseThrow().hasTransportSocket(),
+                "a gateway's client side is the same");
+
+        model = model(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec: {host: httpbin, trafficPolicy: {tls: {mode: DISABLE}}}
+                """));
+        assertFalse(Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow().hasTransportSocket(), "the rule's tls wins");
+        model = model(peer("default", "httpbin", "httpbin", "DISABLE", ""));
+        assertFalse(Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow().hasTransportSocket(), "the destination disables mTLS");
+    }
+
+    @Test
     void aPluggedInCaWinsAndWithoutACaNothingChanges() throws Exception {
         Map<String, String> plugin = MeshCa.selfSigned("cluster.local");
         List<ObjectNode> objects = objects();
