@@ -138,7 +138,10 @@ final class MeshTls {
     /** The injector's mark on a pod with a sidecar (a gateway's own proxy has none). */
     private static final String SIDECAR_STATUS = "sidecar.istio.io/status";
 
-    /** Istio's SNI for an in-mesh cluster (BuildDNSSrvSubsetKey): {@code outbound_.<port>_.<subset>_.<host>}. */
+    /**
+     * Istio's SNI for an in-mesh cluster (BuildDNSSrvSubsetKey): {@code outbound_.<port>_.<subset>_.<host>}; not sent
+     * (the JDK's TLS refuses underscores in a server name), kept to say what Istio would send.
+     */
     static String sni(String clusterName) {
         String[] parts = clusterName.split("\\|", -1);
         return parts.length != 4 ? clusterName : parts[0] + "_." + parts[1] + "_." + parts[2] + "_." + parts[3];

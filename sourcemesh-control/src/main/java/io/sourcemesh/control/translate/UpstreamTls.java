@@ -54,7 +54,7 @@ final class UpstreamTls {
         if (tls == null && mesh != null && mesh.auto()) {
             // Istio's auto mTLS (cluster_builder.go buildAutoMtlsSettings): no tls in the rule, a sidecar at the other end
             c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
-                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), MeshTls.sni(c.getName())))));
+                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), ""))));
             return true;
         }
         switch (mode) {
@@ -89,13 +89,15 @@ final class UpstreamTls {
 
     /**
      * Istio's buildIstioMutualTLS: the workload certificate and the root, the SANs the rule names else the
-     * destination's service-account identities, the rule's sni else {@code outbound_.<port>_.<subset>_.<host>}, and the
-     * in-mesh ALPN.
+     * destination's service-account identities, the rule's sni, and the in-mesh ALPN. Without the rule's sni Istio sends
+     * {@code outbound_.<port>_.<subset>_.<host>} ({@link MeshTls#sni}), which the JDK's TLS can neither send nor accept
+     * (a host name with underscores), so none is sent: a sidecar's inbound chains choose by port and ALPN, not SNI; only
+     * an AUTO_PASSTHROUGH gateway server would read it, and those are not translated.
      */
     private static UpstreamTlsContext istioMutual(String cluster, JsonNode tls, Mesh mesh) {
         List<String> sans = Clusters.list(tls.path("subjectAltNames")).stream().map(JsonNode::asText).toList();
         String sni = tls.path("sni").asText("");
-        return mesh.tls().upstream(sans.isEmpty() ? mesh.identities() : sans, sni.isEmpty() ? MeshTls.sni(cluster) : sni);
+        return mesh.tls().upstream(sans.isEmpty() ? mesh.identities() : sans, sni);
     }
 
     private static Optional<UpstreamTlsContext> context(Cluster.Builder c, JsonNode tls, boolean mutual, MeshModel model,
