@@ -133,7 +133,7 @@ class ApplyCommandTest {
     }
 
     @Test
-    void anUnimplementedFieldIsAServerWarningAndStrictMtlsIsRefused() throws IOException {
+    void anUnimplementedFieldIsAServerWarningAndARefusedOneIsRefusedAtItsLine() throws IOException {
         Path vs = files.resolve("ratings.yaml");
         Files.writeString(vs, """
                 apiVersion: networking.istio.io/v1
@@ -173,7 +173,7 @@ class ApplyCommandTest {
         FakeCluster.Run refused = cluster.run("apply", "-f", gw.toString());
         assertEquals(1, refused.code());
         // refused before it leaves the CLI, at its line, as every invalid field is
-        assertTrue(refused.err().startsWith("error: error parsing " + gw + ":8:5: spec.servers[0].port.targetPort: Forbidden: "
+        assertTrue(refused.err().startsWith("error: error parsing " + gw + ":8:52: spec.servers[0].port.targetPort: Forbidden: "
                 + "targetPort has no impact on Gateways"), refused.err());
         assertTrue(cluster.store.list(ResourceKind.GATEWAY, null).isEmpty());
     }

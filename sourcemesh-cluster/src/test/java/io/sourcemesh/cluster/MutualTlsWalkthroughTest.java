@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The mesh's own mutual TLS, with real curl on both runtimes: the cluster's self-signed root in istio-ca-secret, published
  * as istio-ca-root-cert in every namespace; sleep (service account sleep) calls httpbin through both sidecars over mTLS by
  * auto mTLS, so httpbin sees X-Forwarded-Client-Cert with sleep's SPIFFE URI; a pod without a sidecar (legacy) is served
- * under PERMISSIVE and DISABLE and refused under STRICT; a DestinationRule's ISTIO_MUTUAL toward a DISABLEd httpbin
+ * under PERMISSIVE and DISABLE and refused under STRICT; AuthorizationPolicy principals and namespaces match sleep's
+ * identity; a DestinationRule's ISTIO_MUTUAL toward a DISABLEd httpbin
  * fails rather than falling back to plaintext; the app's source address stays 127.0.0.6 (REDIRECT) or sleep's own (TPROXY).
  */
 class MutualTlsWalkthroughTest {
@@ -71,6 +72,32 @@ class MutualTlsWalkthroughTest {
         Answer plain = call("legacy", "/headers");
         assertEquals(200, plain.code(), plain.body());
         assertFalse(plain.body().contains("X-Forwarded-Client-Cert"), plain.body());
+
+        // AuthorizationPolicy on the peer's identity: ALLOW sleep's principal lets sleep in and not legacy (no mTLS, no
+        // identity); a DENY of the default namespace then refuses sleep too.
+        applyText("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: sleep-only, namespace: default}
+                spec:
+                  selector: {matchLabels: {app: httpbin}}
+                  rules: [{from: [{source: {principals: ["cluster.local/ns/default/sa/sleep"]}}]}]
+                """);
+        awaitAnswer("legacy", "/headers", a -> a.code() == 403);
+        assertEquals(200, call("sleep", "/headers").code());
+        applyText("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: no-default, namespace: default}
+                spec:
+                  selector: {matchLabels: {app: httpbin}}
+                  action: DENY
+                  rules: [{from: [{source: {namespaces: ["default"]}}]}]
+                """);
+        awaitAnswer("sleep", "/headers", a -> a.code() == 403);
+        cluster.delete(ResourceKind.AUTHORIZATION_POLICY, "default", "sleep-only");
+        cluster.delete(ResourceKind.AUTHORIZATION_POLICY, "default", "no-default");
+        awaitAnswer("legacy", "/headers", a -> a.code() == 200);
 
         // STRICT for the namespace: plaintext refused at httpbin's sidecar, sleep's mTLS served.
         applyText(peer("default", null, "STRICT"));

@@ -1,5 +1,6 @@
 package io.sourcemesh.control.translate;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,8 +13,11 @@ import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.Golden;
 import io.sourcemesh.control.ca.MeshCa;
 import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.proxy.config.ConfigTranslator;
+import io.sourcemesh.proxy.config.NodeInfo;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateFactory;
@@ -180,6 +184,34 @@ class MutualTlsTest {
         ProxyResources plain = Translator.create().translate(none, Fixtures.sidecar(none, "httpbin"));
         assertEquals(1, chains(plain, 8000).size());
         assertFalse(chains(plain, 8000).get(0).hasTransportSocket(), "no mesh CA: plaintext, as before");
+    }
+
+    /**
+     * The shapes pinned: httpbin's sidecar under STRICT with its port 8000 PERMISSIVE, sleep's with auto mTLS and an
+     * ISTIO_MUTUAL subset (golden/mtls, certificates and keys written as placeholders since each run issues new ones); the
+     * real translation, certificates and all, is accepted whole by the proxy's config loader.
+     */
+    @Test
+    void theShapesArePinnedAndTheProxyTakesThem() {
+        MeshModel model = model(peer("default", "ns-wide", null, "STRICT", ""),
+                peer("default", "httpbin", "httpbin", "UNSET", "portLevelMtls: {8000: {mode: PERMISSIVE}}"),
+                Fixtures.parseYaml("""
+                        apiVersion: networking.istio.io/v1
+                        kind: DestinationRule
+                        metadata: {name: httpbin, namespace: default}
+                        spec:
+                          host: httpbin
+                          subsets: [{name: v1, labels: {version: v1}, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}]
+                        """));
+        Translator translator = Translator.create();
+        for (String app : List.of("httpbin", "sleep")) {
+            ProxyResources r = translator.translate(model, Fixtures.sidecar(model, app));
+            Golden.assertMatches("mtls/sidecar-" + app, r.toJson().replaceAll(
+                    "-----BEGIN ([A-Z ]+)-----[^\"]*?-----END \\1-----\\\\n", "<$1>"));
+            ProxyResources inline = r.withInlineRoutes();
+            assertDoesNotThrow(() -> ConfigTranslator.fromResources(inline.listeners(), inline.clusters(), "v1",
+                    NodeInfo.unnamed()));
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------
