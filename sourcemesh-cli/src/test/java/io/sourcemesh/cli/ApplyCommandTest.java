@@ -133,7 +133,7 @@ class ApplyCommandTest {
     }
 
     @Test
-    void anUnimplementedFieldIsAServerWarningAndStrictMtlsIsRefused() throws IOException {
+    void anUnimplementedFieldIsAServerWarningAndARefusedOneIsRefusedAtItsLine() throws IOException {
         Path vs = files.resolve("ratings.yaml");
         Files.writeString(vs, """
                 apiVersion: networking.istio.io/v1
@@ -158,23 +158,24 @@ class ApplyCommandTest {
                 .get(ResourceKind.VIRTUAL_SERVICE, "default", "ratings").orElseThrow().status().path("validationMessages").path(0)
                 .path("description").asText());
 
-        Path pa = files.resolve("strict.yaml");
-        Files.writeString(pa, """
-                apiVersion: security.istio.io/v1
-                kind: PeerAuthentication
+        Path gw = files.resolve("gateway.yaml");
+        Files.writeString(gw, """
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
                 metadata:
-                  name: default
-                  namespace: istio-system
+                  name: gw
                 spec:
-                  mtls:
-                    mode: STRICT
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}
+                    hosts: ["*"]
                 """);
-        FakeCluster.Run strict = cluster.run("apply", "-f", pa.toString());
-        assertEquals(1, strict.code());
+        FakeCluster.Run refused = cluster.run("apply", "-f", gw.toString());
+        assertEquals(1, refused.code());
         // refused before it leaves the CLI, at its line, as every invalid field is
-        assertTrue(strict.err().startsWith("error: error parsing " + pa + ":8:5: spec.mtls.mode: Unsupported value: \"STRICT\": "
-                + "SourceMesh has no mutual TLS yet"), strict.err());
-        assertTrue(cluster.store.list(ResourceKind.PEER_AUTHENTICATION, null).isEmpty());
+        assertTrue(refused.err().startsWith("error: error parsing " + gw + ":8:52: spec.servers[0].port.targetPort: Forbidden: "
+                + "targetPort has no impact on Gateways"), refused.err());
+        assertTrue(cluster.store.list(ResourceKind.GATEWAY, null).isEmpty());
     }
 
     @Test

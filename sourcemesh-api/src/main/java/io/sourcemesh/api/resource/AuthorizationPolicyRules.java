@@ -9,17 +9,14 @@ import java.util.regex.Pattern;
 /**
  * An AuthorizationPolicy's own rules, beyond its schema: Istio's ValidateAuthorizationPolicy
  * (pkg/config/validation) with its messages, plus what SourceMesh does not enforce. A security policy is
- * never accepted and then not enforced: every field that needs something we lack (peer identity from mTLS,
- * request authentication, an ext-authz provider, Gateway API targets) is refused by its path.
+ * never accepted and then not enforced: every field that needs something we lack (request authentication, an ext-authz provider, Gateway API targets) is refused by its path.
  */
 final class AuthorizationPolicyRules {
-    private static final String NEEDS_IDENTITY = "needs the peer's identity from mutual TLS, which SourceMesh does "
-            + "not implement; a policy on it could never match as written, so it is refused rather than ignored";
+    private static final String NO_SERVICE_ACCOUNT = "is not implemented (source.principal and source.namespace are); "
+            + "refused rather than ignored";
     private static final String NEEDS_REQUEST_AUTH = "needs request authentication (RequestAuthentication, JWT), which "
             + "SourceMesh does not implement; refused rather than ignored";
     private static final Map<String, String> IDENTITY_SOURCES = Map.of(
-            "principals", NEEDS_IDENTITY, "notPrincipals", NEEDS_IDENTITY,
-            "namespaces", NEEDS_IDENTITY, "notNamespaces", NEEDS_IDENTITY,
             "requestPrincipals", NEEDS_REQUEST_AUTH, "notRequestPrincipals", NEEDS_REQUEST_AUTH);
     private static final List<String> IP_SOURCES = List.of("ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks");
     private static final Pattern HEADER_KEY = Pattern.compile("request\\.headers\\[[^\\[\\]]+]");
@@ -154,8 +151,8 @@ final class AuthorizationPolicyRules {
                 checkPorts(values, at + ".values", errors);
                 checkPorts(notValues, at + ".notValues", errors);
             }
-            case "source.namespace", "source.principal", "source.serviceAccount" ->
-                    add(errors, keyAt, key, key + " " + NEEDS_IDENTITY);
+            case "source.namespace", "source.principal" -> { } // the peer's mTLS identity (RbacRule)
+            case "source.serviceAccount" -> add(errors, keyAt, key, key + " " + NO_SERVICE_ACCOUNT);
             case "connection.sni" -> add(errors, keyAt, key, "connection.sni (the TLS server name at the workload) "
                     + "is not implemented; refused rather than ignored");
             default -> {

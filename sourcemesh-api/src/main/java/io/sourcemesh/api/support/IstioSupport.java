@@ -13,9 +13,6 @@ import java.util.Map;
 final class IstioSupport {
     private IstioSupport() {}
 
-    private static final String NO_MTLS = "SourceMesh has no mutual TLS yet: the proxies would keep sending and "
-            + "accepting plaintext; use PERMISSIVE or DISABLE until mTLS exists";
-
     static Map<String, KindSupport> rows() {
         Map<String, KindSupport> k = new LinkedHashMap<>();
         k.put("Gateway", fields(
@@ -123,8 +120,14 @@ final class IstioSupport {
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(
                 supported("spec.selector", null),
-                supported("spec.mtls.mode", "plaintext is what the proxies speak").refusing(NO_MTLS, "STRICT"),
-                supported("spec.portLevelMtls.*.mode", "plaintext is what the proxies speak").refusing(NO_MTLS, "STRICT")));
+                supported("spec.mtls.mode", "as Istio, on each sidecar's inbound chains (precedence: the workload's "
+                        + "policy, its namespace's, the root namespace's; UNSET inherits; PERMISSIVE by default): STRICT mTLS "
+                        + "only, a client certificate from the mesh CA required; PERMISSIVE mTLS for Istio's ALPNs and "
+                        + "plaintext; DISABLE plaintext only. Clients send mTLS by auto mTLS (a destination whose endpoints "
+                        + "all have sidecars and whose policy does not DISABLE it; chosen per cluster, not per endpoint) or "
+                        + "DestinationRule ISTIO_MUTUAL"),
+                supported("spec.portLevelMtls.*.mode", "a workload port's mode over the policy's (UNSET: the policy's), on "
+                        + "a policy with a selector, as Istio")));
         return k;
     }
 
@@ -231,9 +234,6 @@ final class IstioSupport {
             + "refused together with tls SIMPLE or MUTUAL (Istio sends the header before the TLS handshake, which the proxy "
             + "does not do yet)";
 
-    private static final String NO_MESH_CA = "SourceMesh has no mesh CA yet: ISTIO_MUTUAL needs the workload "
-            + "certificates Istio's CA issues to every proxy; use SIMPLE or MUTUAL with credentialName";
-
     /** Istio reads these files in the proxy's pod (through its agent's SDS); SourceMesh's pods mount no volumes. */
     private static String podFile(String what, String instead) {
         return "a file path in the proxy's pod, and SourceMesh's pods have no volumes to read " + what + " from; " + instead;
@@ -305,7 +305,10 @@ final class IstioSupport {
                 supported(at + ".tls.mode", "DISABLE: plaintext; SIMPLE and MUTUAL: the cluster's UpstreamTlsContext (TLS "
                         + "1.2 to 1.3), as Istio's constructUpstreamTLS; a cluster whose TLS cannot be built (its Secret "
                         + "missing in the proxy's namespace) is left out, named in the warnings, so its requests fail rather "
-                        + "than go out unverified").refusing(NO_MESH_CA, "ISTIO_MUTUAL"),
+                        + "than go out unverified; ISTIO_MUTUAL: the proxy's workload certificate from the mesh CA, the "
+                        + "root, the subjectAltNames else the destination pods' service-account identities, sni "
+                        + "outbound_.<port>_.<subset>_.<host> unless set, as Istio's buildIstioMutualTLS; without tls, auto "
+                        + "mTLS to a destination whose endpoints all have sidecars (per cluster)"),
                 supported(at + ".tls.credentialName", "Secrets in each client proxy's namespace, where Istio's SDS reads "
                         + "them, inlined: MUTUAL's key pair from <credentialName> (tls.crt/tls.key or cert/key), the server's "
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "

@@ -145,7 +145,7 @@ public final class SupportCheck {
         }
     }
 
-    private static final String PROXY_HEADER_OVER_TLS = "proxyProtocol with tls mode SIMPLE or MUTUAL: Istio sends the PROXY "
+    private static final String PROXY_HEADER_OVER_TLS = "proxyProtocol with tls mode SIMPLE, MUTUAL or ISTIO_MUTUAL: Istio sends the PROXY "
             + "header before the TLS handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy "
             + "does not do yet";
 
@@ -175,7 +175,7 @@ public final class SupportCheck {
 
     private static boolean originates(JsonNode tls) {
         String mode = tls.path("mode").asText("");
-        return mode.equals("SIMPLE") || mode.equals("MUTUAL");
+        return mode.equals("SIMPLE") || mode.equals("MUTUAL") || mode.equals("ISTIO_MUTUAL");
     }
 
     /** The server warnings {@code apply} prints for a batch: one per unimplemented field of each object. */

@@ -85,14 +85,14 @@ class AuthorizationPolicyRulesTest {
         assertEquals(List.of(), errors("spec: {action: AUDIT, selector: {matchLabels: {app: httpbin}}}\n"));
         assertEquals(List.of("spec.provider: Invalid value: `provider` must not be with non CUSTOM action, found AUDIT"),
                 errors("spec: {action: AUDIT, provider: {name: ext}, rules: [{}]}\n"));
-        assertEquals(1, errors("spec: {action: AUDIT, rules: [{from: [{source: {principals: [x]}}]}]}\n").size(),
+        assertEquals(1, errors("spec: {action: AUDIT, rules: [{from: [{source: {requestPrincipals: [x]}}]}]}\n").size(),
                 "AUDIT keeps every other refusal");
         assertEquals(List.of("spec.provider: Invalid value: `provider` must not be with non CUSTOM action, found ALLOW"),
                 errors("spec: {provider: {name: ext}, rules: [{}]}\n"));
     }
 
     @Test
-    void identitiesNeedMtlsAndAreNeverIgnored() throws Exception {
+    void peerIdentitiesAreTakenAndRequestIdentitiesRefused() throws Exception {
         List<String> e = errors("""
                 spec:
                   rules:
@@ -102,19 +102,15 @@ class AuthorizationPolicyRulesTest {
                     when:
                     - {key: source.principal, values: [a]}
                     - {key: source.namespace, values: [default]}
+                    - {key: source.serviceAccount, values: [default/sleep]}
                     - {key: "request.auth.claims[iss]", values: [b]}
                 """);
-        assertEquals(9, e.size(), e.toString());
-        for (String field : List.of("principals", "notPrincipals", "namespaces", "notNamespaces")) {
-            assertTrue(e.contains("spec.rules[0].from[0].source." + field + ": Unsupported value: " + field
-                    + " needs the peer's identity from mutual TLS, which SourceMesh does not implement; a policy on it "
-                    + "could never match as written, so it is refused rather than ignored"), field + " in " + e);
-        }
+        assertEquals(4, e.size(), e.toString());
         assertTrue(e.stream().anyMatch(m -> m.startsWith("spec.rules[0].from[0].source.requestPrincipals: Unsupported "
                 + "value: requestPrincipals needs request authentication")), e.toString());
-        assertTrue(e.stream().anyMatch(m -> m.startsWith("spec.rules[0].when[0].key: Invalid value: \"source.principal\": "
-                + "source.principal needs the peer's identity from mutual TLS")), e.toString());
-        assertTrue(e.stream().anyMatch(m -> m.startsWith("spec.rules[0].when[2].key: Invalid value: "
+        assertTrue(e.stream().anyMatch(m -> m.startsWith("spec.rules[0].when[2].key: Invalid value: \"source.serviceAccount\": "
+                + "source.serviceAccount is not implemented")), e.toString());
+        assertTrue(e.stream().anyMatch(m -> m.startsWith("spec.rules[0].when[3].key: Invalid value: "
                 + "\"request.auth.claims[iss]\": request.auth.claims[iss] needs request authentication")), e.toString());
     }
 
@@ -176,12 +172,12 @@ class AuthorizationPolicyRulesTest {
                   rules:
                   - to: []
                   - from: [{source: {}}]
-                  - from: [{source: {principals: [a]}}]
+                  - from: [{source: {requestPrincipals: [a]}}]
                 """);
         assertEquals(List.of("spec.rules[0].to: Invalid value: `to` must not be empty, found at rule 0",
                 "spec.rules[1].from[0].source: Required value: `from.source` must not be empty, found at rule 1"),
                 mirrored.subList(0, 2));
-        assertTrue(mirrored.get(2).startsWith("spec.rules[2].from[0].source.principals: Unsupported value: principals "),
+        assertTrue(mirrored.get(2).startsWith("spec.rules[2].from[0].source.requestPrincipals: Unsupported value: "),
                 mirrored.toString());
         assertEquals(3, mirrored.size(), mirrored.toString());
         assertEquals(List.of("metadata.annotations[istio.io/dry-run]: Invalid value: \"true\": dry-run (shadow) policies are "

@@ -140,7 +140,7 @@ class ValidatorTest {
                   host: httpbin
                   trafficPolicy:
                     loadBalancer: {simple: ROUND_ROBIN}
-                    tls: {mode: DISABLE}  # ISTIO_MUTUAL is refused: SupportCheckTest
+                    tls: {mode: DISABLE}
                     portLevelSettings:
                     - port: {number: 8000}
                       connectionPool: {tcp: {maxConnections: 10}}

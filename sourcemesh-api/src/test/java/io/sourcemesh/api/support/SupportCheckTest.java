@@ -224,7 +224,7 @@ class SupportCheckTest {
     }
 
     @Test
-    void strictMtlsIsRefusedByTheValidatorWithItsPath() throws Exception {
+    void everyMtlsModeIsTaken() throws Exception {
         // Istio's mTLS migration task: the mesh-wide STRICT policy, verbatim.
         List<String> errors = validate("""
                 apiVersion: security.istio.io/v1
@@ -236,9 +236,7 @@ class SupportCheckTest {
                   mtls:
                     mode: STRICT
                 """);
-        assertEquals(1, errors.size(), errors.toString());
-        assertTrue(errors.getFirst().startsWith("spec.mtls.mode: Unsupported value: \"STRICT\": SourceMesh has no mutual TLS yet"),
-                errors.getFirst());
+        assertEquals(List.of(), errors, "the mesh CA's workload certificates serve it");
         List<String> portLevel = validate("""
                 apiVersion: security.istio.io/v1
                 kind: PeerAuthentication
@@ -250,8 +248,7 @@ class SupportCheckTest {
                     8080: {mode: STRICT}
                     9090: {mode: DISABLE}
                 """);
-        assertEquals(1, portLevel.size(), portLevel.toString());
-        assertTrue(portLevel.getFirst().startsWith("spec.portLevelMtls.8080.mode: Unsupported value: \"STRICT\""), portLevel.getFirst());
+        assertEquals(List.of(), portLevel);
         for (String mode : List.of("PERMISSIVE", "DISABLE", "UNSET")) {
             assertEquals(List.of(), validate("""
                     apiVersion: security.istio.io/v1beta1
@@ -298,7 +295,7 @@ class SupportCheckTest {
                   trafficPolicy:
                     portLevelSettings:
                     - port: {number: 9080}
-                      tls: {mode: ISTIO_MUTUAL}
+                      tls: {mode: SIMPLE, credentialName: "configmap://ca", sni: r}
                     - port: {number: 9090}
                       loadBalancer: {simple: ROUND_ROBIN, localityLbSetting: {enabled: true}}
                       connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}
@@ -314,7 +311,7 @@ class SupportCheckTest {
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[1].loadBalancer.localityLbSetting is not implemented by "
                 + "SourceMesh and has no effect", "spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer."
                 + "warmupDurationSecs is not implemented by SourceMesh and has no effect"), f.warned());
-        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.mode"), f.refused().stream().map(FieldError::path).toList());
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.credentialName"), f.refused().stream().map(FieldError::path).toList());
         assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
@@ -398,7 +395,7 @@ class SupportCheckTest {
 
     /**
      * DestinationRule tls SIMPLE and MUTUAL are taken with credentialName and sni; what SourceMesh cannot do is refused,
-     * never taken with less verification: ISTIO_MUTUAL (no mesh CA), files in the pod, no sni (Istio's auto_sni and
+     * never taken with less verification: files in the pod, no sni (Istio's auto_sni and
      * auto_san_validation), SIMPLE against the pod's system CA bundle, a ConfigMap credential.
      */
     @Test
@@ -420,9 +417,7 @@ class SupportCheckTest {
                 """);
         assertEquals(List.of(), ok.warned());
         assertEquals(List.of(), ok.refused());
-        assertEquals(List.of(at + ".mode: Unsupported value: \"ISTIO_MUTUAL\": SourceMesh has no mesh CA yet: ISTIO_MUTUAL "
-                + "needs the workload certificates Istio's CA issues to every proxy; use SIMPLE or MUTUAL with credentialName"),
-                refusedTls("{mode: ISTIO_MUTUAL}"));
+        assertEquals(List.of(), refusedTls("{mode: ISTIO_MUTUAL}"), "the mesh CA's workload certificates");
         assertEquals(List.of(at + ".sni: Required value: without sni Istio sends each request's host as the SNI and verifies "
                 + "the server's certificate against it (Envoy's auto_sni and auto_san_validation), which SourceMesh's proxy "
                 + "does not do yet: set sni (and subjectAltNames for the name to verify)"),
@@ -449,7 +444,7 @@ class SupportCheckTest {
     /** A PROXY header before an originated TLS handshake (Istio's applyUpstreamProxyProtocol) is refused, merged or not. */
     @Test
     void aProxyHeaderOverOriginatedTlsIsRefused() throws Exception {
-        String why = ": Forbidden: proxyProtocol with tls mode SIMPLE or MUTUAL: Istio sends the PROXY header before the TLS "
+        String why = ": Forbidden: proxyProtocol with tls mode SIMPLE, MUTUAL or ISTIO_MUTUAL: Istio sends the PROXY header before the TLS "
                 + "handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy does not do yet";
         assertEquals(List.of("spec.trafficPolicy.proxyProtocol" + why, "spec.subsets[1].trafficPolicy.proxyProtocol" + why,
                 "spec.subsets[2].trafficPolicy.tls" + why), check("""

@@ -11,6 +11,7 @@ import io.sourcemesh.cluster.daemon.ClusterApiException;
 import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.daemon.StoreVerbs;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
+import io.sourcemesh.cluster.mesh.MeshCaInstall;
 import io.sourcemesh.cluster.kubeapi.MeshInformers;
 import io.sourcemesh.cluster.kubelet.ContainerLog;
 import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
@@ -119,6 +120,7 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
                 c.nodes.forEach(n -> PodStatuses.registerNode(c.store, n, c.runtime.name()));
                 PodStatuses.resetAll(c.store);
                 GatewayInstall.ensure(c.store); // north-south
+                MeshCaInstall.ensure(c.store); // istiod's self-signed root, unless cacerts is plugged in
             }).get();
             c.requestReconcile();
             return c;
@@ -232,6 +234,7 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
         changed |= kubelets.writeStatuses();
         runtime.syncServices(services, List.copyOf(kubelets.running()));
         runtime.syncNorthSouth(services, kubelets.running().stream().filter(RunningPod::ready).toList());
+        changed |= MeshCaInstall.publishRoot(store);
         changed |= pushMesh();
         changed |= kubelets.writeStatuses();
         return changed;

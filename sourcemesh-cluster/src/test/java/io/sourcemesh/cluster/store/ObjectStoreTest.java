@@ -173,19 +173,21 @@ class ObjectStoreTest {
     }
 
     @Test
-    void strictMtlsIsRefusedWholeAndNothingChanges(@TempDir Path dir) throws Exception {
+    void aRefusedFieldIsRefusedWholeAndNothingChanges(@TempDir Path dir) throws Exception {
         ObjectStore store = open(dir);
         // as the daemon receives it from any client, not through the CLI's manifest reader (which refuses it too)
-        KubeObject strict = KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+        KubeObject targetPort = KubeObject.of((com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree("""
-                        {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
-                         "metadata": {"name": "default", "namespace": "istio-system"}, "spec": {"mtls": {"mode": "STRICT"}}}
+                        {"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+                         "metadata": {"name": "gw", "namespace": "default"}, "spec": {"selector": {"istio": "ingressgateway"},
+                         "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP", "targetPort": 8080},
+                                      "hosts": ["*"]}]}}
                         """));
-        StoreException e = assertThrows(StoreException.class, () -> store.apply(List.of(strict)));
+        StoreException e = assertThrows(StoreException.class, () -> store.apply(List.of(targetPort)));
         assertEquals(StoreException.Reason.INVALID, e.reason());
-        assertTrue(e.getMessage().startsWith("The PeerAuthentication \"default\" is invalid: spec.mtls.mode: Unsupported value: "
-                + "\"STRICT\": SourceMesh has no mutual TLS yet"), e.getMessage());
-        assertTrue(store.list(ResourceKind.PEER_AUTHENTICATION, null).isEmpty());
+        assertTrue(e.getMessage().startsWith("The Gateway \"gw\" is invalid: spec.servers[0].port.targetPort: Forbidden: "
+                + "targetPort has no impact on Gateways"), e.getMessage());
+        assertTrue(store.list(ResourceKind.GATEWAY, null).isEmpty());
     }
 
     @Test

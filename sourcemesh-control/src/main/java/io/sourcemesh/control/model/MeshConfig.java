@@ -42,6 +42,14 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
         return mesh;
     }
 
+    /**
+     * meshConfig.trustDomain, the SPIFFE identities' authority: Istio's default, the only value the API server takes
+     * ({@link ProxyConfigs}).
+     */
+    public String trustDomain() {
+        return "cluster.local";
+    }
+
     /** meshConfig.defaultConfig.gatewayTopology, the layer a pod's proxy.istio.io/config goes over. */
     public GatewayTopology gatewayTopology() {
         return new GatewayTopology(numTrustedProxies == 0 ? Optional.empty() : Optional.of(numTrustedProxies), proxyProtocol);

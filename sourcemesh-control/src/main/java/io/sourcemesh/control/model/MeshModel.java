@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
         List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars,
-        List<RegistryConflict> registryConflicts) {
+        List<RegistryConflict> registryConflicts, List<IstioConfig> peerAuthentications) {
 
     /** A ServiceEntry host left out of the registry because another service has that host first. */
     public record RegistryConflict(String entry, String host, String keptBy) {}
@@ -29,7 +29,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
             List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
             List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars) {
         this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, authorizationPolicies, meshConfig,
-                sidecars, List.of());
+                sidecars, List.of(), List.of());
     }
 
     public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
@@ -45,6 +45,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
     }
 
     public MeshModel {
+        peerAuthentications = List.copyOf(peerAuthentications);
         registryConflicts = List.copyOf(registryConflicts);
         sidecars = List.copyOf(sidecars);
         services = List.copyOf(services);
@@ -72,6 +73,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> authorizationPolicies = new ArrayList<>();
         List<IstioConfig> sidecars = new ArrayList<>();
         List<ObjectNode> serviceEntries = new ArrayList<>();
+        List<IstioConfig> peerAuthentications = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -86,6 +88,11 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                 case "AuthorizationPolicy" -> {
                     if (Nodes.text(o, "apiVersion").startsWith("security.istio.io/")) {
                         authorizationPolicies.add(IstioConfig.of(o));
+                    }
+                }
+                case "PeerAuthentication" -> {
+                    if (Nodes.text(o, "apiVersion").startsWith("security.istio.io/")) {
+                        peerAuthentications.add(IstioConfig.of(o));
                     }
                 }
                 case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
@@ -105,8 +112,9 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         authorizationPolicies.sort(byKey);
         secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
         sidecars.sort(byKey);
+        peerAuthentications.sort(byKey);
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                authorizationPolicies, meshConfig, sidecars, conflicts);
+                authorizationPolicies, meshConfig, sidecars, conflicts, peerAuthentications);
     }
 
     /**

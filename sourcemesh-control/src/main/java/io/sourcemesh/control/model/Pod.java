@@ -8,7 +8,7 @@ import java.util.Map;
 /** A Kubernetes Pod as far as the mesh needs it. */
 public record Pod(String name, String namespace, String ip, String nodeName, Map<String, String> labels,
         Map<String, String> annotations, String phase, boolean ready, List<ContainerPort> containerPorts,
-        boolean injected) {
+        boolean injected, String serviceAccount) {
 
     public static final String INTERCEPTION_MODE = "sidecar.istio.io/interceptionMode";
 
@@ -35,7 +35,17 @@ public record Pod(String name, String namespace, String ip, String nodeName, Map
                         && "True".equals(Nodes.text(c, "status")));
         return new Pod(Nodes.text(node, "metadata", "name"), MeshModel.namespaceOf(node),
                 Nodes.text(status, "podIP"), Nodes.text(spec, "nodeName"),
-                Nodes.strings(node.path("metadata").path("labels")), annotations, phase, ready, ports, injected);
+                Nodes.strings(node.path("metadata").path("labels")), annotations, phase, ready, ports, injected,
+                serviceAccount(spec));
+    }
+
+    /** spec.serviceAccountName, else the deprecated serviceAccount, else {@code default} (the API server's default). */
+    private static String serviceAccount(JsonNode spec) {
+        String sa = Nodes.text(spec, "serviceAccountName");
+        if (sa.isEmpty()) {
+            sa = Nodes.text(spec, "serviceAccount");
+        }
+        return sa.isEmpty() ? "default" : sa;
     }
 
     public InterceptionMode interceptionMode() {

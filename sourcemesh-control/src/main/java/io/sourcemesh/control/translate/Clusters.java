@@ -43,6 +43,11 @@ final class Clusters {
      * server reads a proxy's credentials from its own namespace). A cluster whose TLS cannot be written is left out.
      */
     static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings) {
+        return outbound(model, credentialNamespace, warnings, null);
+    }
+
+    /** With the proxy's mesh TLS ({@code mesh}, null without a mesh CA) for DestinationRules' ISTIO_MUTUAL. */
+    static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings, MeshTls mesh) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
@@ -50,7 +55,10 @@ final class Clusters {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
+            List<String> identities = mesh == null ? List.of() : mesh.identities(model, svc);
             for (ServicePort port : svc.ports()) {
+                UpstreamTls.Mesh peer = mesh == null ? null
+                        : new UpstreamTls.Mesh(mesh, identities, MeshTls.autoMtls(model, svc, port));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
                 // Istio's applyDestinationRule: the rule's policy for this port (GetPortLevelTrafficPolicy).
@@ -65,7 +73,7 @@ final class Clusters {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
                 cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
-                        portPolicy(rulePolicy, port.port()), model, credentialNamespace, where, warnings).ifPresent(out::add);
+                        portPolicy(rulePolicy, port.port()), model, credentialNamespace, peer, where, warnings).ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Host> selected = hosts.stream()
@@ -74,7 +82,7 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            port, subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, where, warnings)
+                            port, subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, peer, where, warnings)
                             .ifPresent(out::add);
                 }
             }
@@ -125,7 +133,8 @@ final class Clusters {
      * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, ServicePort port,
-            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, String where, List<TranslationWarning> warnings) {
+            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, UpstreamTls.Mesh mesh, String where,
+            List<TranslationWarning> warnings) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
@@ -161,11 +170,14 @@ final class Clusters {
         TrafficPolicies.h2Upgrade(c, pool, port.isHttp(), model.meshConfig().h2Upgrade());
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
-        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, where,
-                warnings)) {
+        JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");
+        boolean header = proxyProtocol != null && !proxyProtocol.isNull();
+        // Istio would wrap auto mTLS in the PROXY header; the proxy cannot, so a cluster with one stays plaintext.
+        UpstreamTls.Mesh peer = mesh != null && header ? new UpstreamTls.Mesh(mesh.tls(), mesh.identities(), false) : mesh;
+        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, peer,
+                where, warnings)) {
             return Optional.empty();
         }
-        JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");
         if (c.hasTransportSocket() && proxyProtocol != null && !proxyProtocol.isNull()) {
             // The proxy takes upstream_proxy_protocol over raw_buffer only: refused whole, Istio's shape would NACK every
             // cluster of the push. The API refuses the pair where it sees it; a merge can still make it.

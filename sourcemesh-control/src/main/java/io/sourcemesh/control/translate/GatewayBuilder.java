@@ -120,6 +120,14 @@ final class GatewayBuilder {
         }
     }
 
+    /** The gateway's own mesh TLS toward its backends (DestinationRule ISTIO_MUTUAL); null without a mesh CA. */
+    private MeshTls mesh;
+
+    GatewayBuilder withMesh(java.util.Optional<MeshTls> tls) {
+        this.mesh = tls.orElse(null);
+        return this;
+    }
+
     GatewayBuilder(MeshModel model, ProxyIdentity proxy, Map<Integer, Integer> targetPorts,
             List<TranslationWarning> warnings) {
         this.model = model;
@@ -165,7 +173,7 @@ final class GatewayBuilder {
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
         // A ServiceEntry not exported to the gateway's namespace is not in its registry (Istio's exportTo).
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings).stream().filter(c -> model.serviceByFqdn(
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh).stream().filter(c -> model.serviceByFqdn(
                 c.getName().substring(c.getName().lastIndexOf('|') + 1)).map(s -> s.exportedTo(proxy.namespace()))
                 .orElse(true)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);

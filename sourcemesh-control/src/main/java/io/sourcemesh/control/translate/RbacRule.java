@@ -104,6 +104,9 @@ final class RbacRule {
     private Principal principal(JsonNode source, List<JsonNode> when) throws HttpOnly {
         List<Principal> and = new ArrayList<>();
         if (source != null) {
+            // Istio's model.New inserts each source key in front: principals, namespaces, remoteIpBlocks, ipBlocks.
+            principals(and, source.path("principals"), source.path("notPrincipals"), false, RbacRule::peerPrincipal);
+            principals(and, source.path("namespaces"), source.path("notNamespaces"), false, RbacRule::peerNamespace);
             principals(and, source.path("remoteIpBlocks"), source.path("notRemoteIpBlocks"), false,
                     v -> Principal.newBuilder().setRemoteIp(cidr(v)).build());
             principals(and, source.path("ipBlocks"), source.path("notIpBlocks"), false,
@@ -116,6 +119,10 @@ final class RbacRule {
                         v -> Principal.newBuilder().setDirectRemoteIp(cidr(v)).build());
                 case "remote.ip" -> principals(and, w.path("values"), w.path("notValues"), false,
                         v -> Principal.newBuilder().setRemoteIp(cidr(v)).build());
+                case "source.principal" -> principals(and, w.path("values"), w.path("notValues"), false,
+                        RbacRule::peerPrincipal);
+                case "source.namespace" -> principals(and, w.path("values"), w.path("notValues"), false,
+                        RbacRule::peerNamespace);
                 default -> {
                     if (key.startsWith("request.headers[")) {
                         String name = key.substring("request.headers[".length(), key.length() - 1);
@@ -129,6 +136,49 @@ final class RbacRule {
             and.add(Principal.newBuilder().setAny(true).build());
         }
         return Principal.newBuilder().setAndIds(Principal.Set.newBuilder().addAllIds(and)).build();
+    }
+
+    /**
+     * Istio's srcPrincipalGenerator: the peer's mTLS identity (its certificate's URI SAN) against the value with
+     * {@code spiffe://} before it (matcher.StringMatcherWithPrefix: "*" any, "*x" a regex, "x*" a prefix, else exact).
+     */
+    static Principal peerPrincipal(String v) {
+        StringMatcher m;
+        if (v.equals("*")) {
+            m = StringMatcher.newBuilder().setSafeRegex(RegexMatcher.newBuilder().setRegex(".+")).build();
+        } else if (v.startsWith("*")) {
+            m = StringMatcher.newBuilder().setSafeRegex(RegexMatcher.newBuilder()
+                    .setRegex(quote(SPIFFE) + ".*" + quote(v.substring(1)))).build();
+        } else if (v.endsWith("*")) {
+            m = StringMatcher.newBuilder().setPrefix(SPIFFE + v.substring(0, v.length() - 1)).build();
+        } else {
+            m = StringMatcher.newBuilder().setExact(SPIFFE + v).build();
+        }
+        return authenticated(m);
+    }
+
+    /** Istio's srcNamespaceGenerator: the regex {@code .*}{@code /ns/<value, * as .*>/.*} over the peer's identity. */
+    static Principal peerNamespace(String v) {
+        return authenticated(StringMatcher.newBuilder().setSafeRegex(RegexMatcher.newBuilder()
+                .setRegex(".*/ns/" + v.replace("*", ".*") + "/.*")).build());
+    }
+
+    private static final String SPIFFE = "spiffe://";
+
+    private static Principal authenticated(StringMatcher name) {
+        return Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder().setPrincipalName(name)).build();
+    }
+
+    /** Go's regexp.QuoteMeta, which Istio uses: a backslash before each of \.+*?()|[]{}^$. */
+    private static String quote(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            if ("\\.+*?()|[]{}^$".indexOf(c) >= 0) {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.toString();
     }
 
     private interface Gen<T> {

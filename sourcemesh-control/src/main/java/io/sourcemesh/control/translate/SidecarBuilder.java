@@ -15,6 +15,8 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
 import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.sourcemesh.control.ca.WorkloadCertificates;
 import io.sourcemesh.control.model.InterceptionMode;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
@@ -28,6 +30,7 @@ import java.util.stream.Collectors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -40,8 +43,18 @@ final class SidecarBuilder {
     private final List<TranslationWarning> warnings;
     private final Authz authz;
     private final SidecarScope scope;
+    private final Optional<MeshTls> mtls;
+    private final PeerAuthentications peers;
 
     SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
+        this(model, proxy, warnings, Optional.empty());
+    }
+
+    SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings, WorkloadCertificates certificates) {
+        this(model, proxy, warnings, MeshTls.of(model, proxy, certificates, warnings));
+    }
+
+    private SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings, Optional<MeshTls> mtls) {
         this.model = model;
         this.proxy = proxy;
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
@@ -49,6 +62,8 @@ final class SidecarBuilder {
         this.warnings = warnings;
         this.authz = Authz.forWorkload(model, proxy);
         this.scope = SidecarScope.of(model, proxy, warnings);
+        this.mtls = mtls;
+        this.peers = PeerAuthentications.forWorkload(model, proxy);
     }
 
     ProxyResources build() {
@@ -65,7 +80,7 @@ final class SidecarBuilder {
         clusters.add(Clusters.passthrough());
         inbound.values().forEach(port -> clusters.add(Clusters.inbound(port.targetPort(), port.servicePort().isHttp2())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null)).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -121,6 +136,10 @@ final class SidecarBuilder {
             l.addListenerFilters(Protos.listenerFilter(Names.ORIGINAL_SRC,
                     OriginalSrc.newBuilder().setMark(Names.TPROXY_MARK).build()));
         }
+        if (mtls.isPresent()) {
+            // Istio's virtualInbound always has it; here only where chains match on TLS (the mesh has a CA).
+            l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
+        }
         // Traffic addressed to 15006 itself would loop; Istio black-holes it.
         l.addFilterChains(FilterChain.newBuilder()
                 .setName("virtualInbound-blackhole")
@@ -128,16 +147,48 @@ final class SidecarBuilder {
                         Names.VIRTUAL_INBOUND_PORT)))
                 .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)));
         for (InboundPort p : ports.values()) {
-            l.addFilterChains(inboundChain(p));
+            l.addAllFilterChains(inboundChains(p));
         }
-        l.addFilterChains(FilterChain.newBuilder()
+        // Istio's passthrough chains follow the workload's mode too (no port-level setting names them).
+        FilterChain.Builder passthrough = FilterChain.newBuilder()
                 .setName(Names.VIRTUAL_INBOUND) // Istio names the TCP passthrough chain after the listener
                 .setFilterChainMatch(FilterChainMatch.newBuilder()
                         .addPrefixRanges(CidrRange.newBuilder().setAddressPrefix(Names.WILDCARD)
                                 .setPrefixLen(Protos.uint(0))))
                 .addAllFilters(authz.networkFilters())
-                .addFilters(Hcm.tcpProxy(Names.INBOUND_PASSTHROUGH_CLUSTER, Names.INBOUND_PASSTHROUGH_CLUSTER, log)));
+                .addFilters(Hcm.tcpProxy(Names.INBOUND_PASSTHROUGH_CLUSTER, Names.INBOUND_PASSTHROUGH_CLUSTER, log));
+        l.addAllFilterChains(byMode(passthrough.build(), peers.mode(), false));
         return l.build();
+    }
+
+    /** A port's chains, as its PeerAuthentication mode shapes them ({@link #byMode}). */
+    private List<FilterChain> inboundChains(InboundPort p) {
+        return byMode(inboundChain(p), peers.at(p.targetPort()), p.servicePort().isHttp());
+    }
+
+    /**
+     * Istio's inbound filter chain match options (pilot/pkg/networking/core/filterchain_options.go) for a plaintext
+     * chain: without a mesh CA, or DISABLE, the chain as it is; STRICT, that chain over mTLS only (the port's TLS chain,
+     * a client certificate required); PERMISSIVE, an mTLS chain for Istio's ALPNs, then (TCP) the client's own TLS
+     * passed through, then plaintext.
+     */
+    private List<FilterChain> byMode(FilterChain plain, PeerAuthentications.Mode mode, boolean http) {
+        if (mtls.isEmpty() || mode == PeerAuthentications.Mode.DISABLE) {
+            return List.of(plain);
+        }
+        FilterChainMatch match = plain.getFilterChainMatch();
+        FilterChain.Builder mutual = plain.toBuilder().setTransportSocket(mtls.get().downstream(http));
+        if (mode == PeerAuthentications.Mode.STRICT) {
+            return List.of(mutual.setFilterChainMatch(match.toBuilder().setTransportProtocol("tls")).build());
+        }
+        List<FilterChain> chains = new ArrayList<>();
+        chains.add(mutual.setFilterChainMatch(match.toBuilder().setTransportProtocol("tls")
+                .addAllApplicationProtocols(MeshTls.MESH_ALPN)).build());
+        if (!http) {
+            chains.add(plain.toBuilder().setFilterChainMatch(match.toBuilder().setTransportProtocol("tls")).build());
+        }
+        chains.add(plain.toBuilder().setFilterChainMatch(match.toBuilder().setTransportProtocol("raw_buffer")).build());
+        return chains;
     }
 
     private FilterChain inboundChain(InboundPort p) {

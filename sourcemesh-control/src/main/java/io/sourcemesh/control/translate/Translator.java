@@ -1,5 +1,6 @@
 package io.sourcemesh.control.translate;
 
+import io.sourcemesh.control.ca.WorkloadCertificates;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.ProxyType;
@@ -16,6 +17,8 @@ import java.util.Map;
  */
 public final class Translator {
     private final Map<Integer, Integer> gatewayTargetPorts;
+    /** The workload certificates issued so far, so an unchanged proxy is re-sent the same one. */
+    private final WorkloadCertificates certificates = WorkloadCertificates.create();
 
     private Translator(Map<Integer, Integer> gatewayTargetPorts) {
         this.gatewayTargetPorts = Map.copyOf(gatewayTargetPorts);
@@ -35,7 +38,8 @@ public final class Translator {
                 + " left out of the proxies' registry: " + c.keptBy() + " has it first (one service per host, the oldest "
                 + "entry's)")));
         return proxy.type() == ProxyType.ROUTER
-                ? new GatewayBuilder(model, proxy, gatewayTargetPorts, warnings).build()
-                : new SidecarBuilder(model, proxy, warnings).build();
+                ? new GatewayBuilder(model, proxy, gatewayTargetPorts, warnings)
+                        .withMesh(MeshTls.of(model, proxy, certificates, warnings)).build()
+                : new SidecarBuilder(model, proxy, warnings, certificates).build();
     }
 }

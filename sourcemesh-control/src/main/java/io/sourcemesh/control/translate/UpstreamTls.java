@@ -34,12 +34,29 @@ final class UpstreamTls {
     private UpstreamTls() {}
 
     /**
+     * The client proxy's mesh TLS and the destination service's identities, for ISTIO_MUTUAL; {@code auto}: the
+     * destination takes mTLS without being told (auto mTLS, {@link MeshTls#autoMtls}).
+     */
+    record Mesh(MeshTls tls, List<String> identities, boolean auto) {}
+
+    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, String where,
+            List<TranslationWarning> warnings) {
+        return apply(c, tls, model, credentialNamespace, null, where, warnings);
+    }
+
+    /**
      * Sets the cluster's TLS socket for {@code tls} (null, missing or DISABLE: none); false, with a warning, when the
      * cluster must be left out.
      */
-    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, String where,
-            List<TranslationWarning> warnings) {
+    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, Mesh mesh,
+            String where, List<TranslationWarning> warnings) {
         String mode = tls == null ? "" : tls.path("mode").asText("");
+        if (tls == null && mesh != null && mesh.auto()) {
+            // Istio's auto mTLS (cluster_builder.go buildAutoMtlsSettings): no tls in the rule, a sidecar at the other end
+            c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
+                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), ""))));
+            return true;
+        }
         switch (mode) {
             case "", "DISABLE" -> {
                 return true;
@@ -51,12 +68,36 @@ final class UpstreamTls {
                         .setTypedConfig(EnvoyTypes.pack(ctx))));
                 return context.isPresent();
             }
+            case "ISTIO_MUTUAL" -> {
+                if (mesh == null) {
+                    warnings.add(new TranslationWarning(where, "cluster " + c.getName() + ": tls mode ISTIO_MUTUAL needs the "
+                            + "workload certificates of the mesh CA, and the mesh has none (Secret istio-ca-secret or "
+                            + "cacerts in " + model.meshConfig().rootNamespace() + "); cluster left out"));
+                    return false;
+                }
+                c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
+                        .setTypedConfig(EnvoyTypes.pack(istioMutual(c.getName(), tls, mesh))));
+                return true;
+            }
             default -> {
-                warnings.add(new TranslationWarning(where, "cluster " + c.getName() + ": tls mode " + mode + " needs the "
-                        + "workload certificates of a mesh CA, which SourceMesh does not have yet; cluster left out"));
+                warnings.add(new TranslationWarning(where, "cluster " + c.getName() + ": tls mode " + mode
+                        + " is not one SourceMesh knows; cluster left out"));
                 return false;
             }
         }
+    }
+
+    /**
+     * Istio's buildIstioMutualTLS: the workload certificate and the root, the SANs the rule names else the
+     * destination's service-account identities, the rule's sni, and the in-mesh ALPN. Without the rule's sni Istio sends
+     * {@code outbound_.<port>_.<subset>_.<host>} ({@link MeshTls#sni}), which the JDK's TLS can neither send nor accept
+     * (a host name with underscores), so none is sent: a sidecar's inbound chains choose by port and ALPN, not SNI; only
+     * an AUTO_PASSTHROUGH gateway server would read it, and those are not translated.
+     */
+    private static UpstreamTlsContext istioMutual(String cluster, JsonNode tls, Mesh mesh) {
+        List<String> sans = Clusters.list(tls.path("subjectAltNames")).stream().map(JsonNode::asText).toList();
+        String sni = tls.path("sni").asText("");
+        return mesh.tls().upstream(sans.isEmpty() ? mesh.identities() : sans, sni);
     }
 
     private static Optional<UpstreamTlsContext> context(Cluster.Builder c, JsonNode tls, boolean mutual, MeshModel model,

@@ -129,6 +129,45 @@ class AuthzTest {
                 List.copyOf(httpRbac(sleepHttp.get(1)).getPoliciesMap().keySet()));
     }
 
+    /**
+     * Istio's srcPrincipalGenerator and srcNamespaceGenerator (pilot/pkg/security/authz/model/generator.go, the builder's
+     * testdata allow-full-rule): principals the peer's mTLS identity with spiffe:// before it, namespaces a regex over it,
+     * first in the rule's principal (model.New inserts them in front of the IP keys), on HTTP and TCP chains alike.
+     */
+    @Test
+    void principalsAndNamespacesMatchThePeersMtlsIdentity() {
+        var objects = Fixtures.seed("seed/http-demo.yaml");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: peers, namespace: default}
+                spec:
+                  selector: {matchLabels: {app: httpbin}}
+                  rules:
+                  - from:
+                    - source: {principals: ["cluster.local/ns/default/sa/sleep", "*", "*/sa/a.b", "cluster.local/ns/x/*"],
+                               notNamespaces: ["test*"], ipBlocks: [127.0.0.1]}
+                    when: [{key: source.namespace, values: [default]}]
+                """));
+        MeshModel model = MeshModel.of(objects);
+        ProxyResources httpbin = translator.translate(model, Fixtures.sidecar(model, "httpbin"));
+        Policy p = httpRbac(hcm(inboundChain(httpbin, "0.0.0.0_8000")).getHttpFilters(0))
+                .getPoliciesOrThrow("ns[default]-policy[peers]-rule[0]");
+        var ids = p.getPrincipals(0).getAndIds();
+        var principals = ids.getIds(0).getOrIds();
+        assertEquals("spiffe://cluster.local/ns/default/sa/sleep", principals.getIds(0).getAuthenticated().getPrincipalName()
+                .getExact());
+        assertEquals(".+", principals.getIds(1).getAuthenticated().getPrincipalName().getSafeRegex().getRegex());
+        assertEquals("spiffe://.*/sa/a\\.b", principals.getIds(2).getAuthenticated().getPrincipalName().getSafeRegex()
+                .getRegex());
+        assertEquals("spiffe://cluster.local/ns/x/", principals.getIds(3).getAuthenticated().getPrincipalName().getPrefix());
+        assertEquals(".*/ns/test.*/.*", ids.getIds(1).getNotId().getOrIds().getIds(0).getAuthenticated().getPrincipalName()
+                .getSafeRegex().getRegex());
+        assertTrue(ids.getIds(2).getOrIds().getIds(0).hasDirectRemoteIp(), "then the IP keys");
+        assertEquals(".*/ns/default/.*", ids.getIds(3).getOrIds().getIds(0).getAuthenticated().getPrincipalName()
+                .getSafeRegex().getRegex(), "then the when conditions");
+    }
+
     @Test
     void headerConditionsAreHttpOnlyAndHostsMatchThePortLiterally() {
         var objects = Fixtures.seed("seed/http-demo.yaml");

@@ -141,8 +141,8 @@ class UpstreamTlsTest {
 
     @Test
     void whatCannotBeWrittenLeavesTheClusterOut() {
-        assertLeftOut(translate("{mode: ISTIO_MUTUAL}"), "tls mode ISTIO_MUTUAL needs the workload certificates of a mesh CA, "
-                + "which SourceMesh does not have yet; cluster left out");
+        assertLeftOut(translate("{mode: ISTIO_MUTUAL}"), "tls mode ISTIO_MUTUAL needs the workload certificates of the mesh "
+                + "CA, and the mesh has none (Secret istio-ca-secret or cacerts in istio-system); cluster left out");
         assertLeftOut(translate("{mode: SIMPLE, sni: a}"), "tls mode SIMPLE without credentialName verifies the server against "
                 + "the proxy's system CA bundle in the proxy's pod, which SourceMesh's pods do not have; cluster left out");
         assertLeftOut(translate("{mode: SIMPLE, sni: a, caCertificates: /etc/ca.pem}"), "tls mode SIMPLE without credentialName "

@@ -1,0 +1,167 @@
+package io.sourcemesh.control.translate;
+
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.sourcemesh.control.ca.MeshCa;
+import io.sourcemesh.control.ca.WorkloadCertificate;
+import io.sourcemesh.control.ca.WorkloadCertificates;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.Pod;
+import io.sourcemesh.control.model.ProxyIdentity;
+import io.sourcemesh.control.model.Secret;
+import io.sourcemesh.control.model.Service;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * One proxy's side of the mesh's mutual TLS: its workload certificate (issued by the mesh CA for its pod's
+ * {@code spiffe://<trustDomain>/ns/<ns>/sa/<serviceAccount>}) and the root, written into the TLS contexts Istio writes
+ * (pilot/pkg/networking/core: the inbound mTLS context of mtls.go/authn's policy applier, the ISTIO_MUTUAL client
+ * context of cluster_tls.go buildIstioMutualTLS). Istio's proxies get both by SDS ("default", "ROOTCA"); ours inline,
+ * and the proxy's admin redacts the key from /config_dump as Envoy does. Absent when the mesh has no CA Secret.
+ */
+final class MeshTls {
+    /** Istio's ALPNs of in-mesh mTLS (util.ALPNInMeshWithMxc and the istio.alpn filter's istio-http/*, istio-h2). */
+    static final List<String> CLIENT_ALPN = List.of("istio-peer-exchange", "istio");
+    static final List<String> MESH_ALPN = List.of("istio-peer-exchange", "istio", "istio-http/1.0", "istio-http/1.1",
+            "istio-h2");
+    /** Istio's inbound server ALPN (util.ALPNHttp; ALPNDownstreamWithMxc on a TCP chain). */
+    private static final List<String> SERVER_HTTP_ALPN = List.of("h2", "http/1.1");
+    private static final List<String> SERVER_TCP_ALPN = List.of("istio-peer-exchange", "h2", "http/1.1");
+
+    private final WorkloadCertificate certificate;
+    private final String rootPem;
+    private final String trustDomain;
+
+    private MeshTls(WorkloadCertificate certificate, String rootPem, String trustDomain) {
+        this.certificate = certificate;
+        this.rootPem = rootPem;
+        this.trustDomain = trustDomain;
+    }
+
+    /**
+     * The mesh CA of {@code model} (the root namespace's {@code cacerts}, else {@code istio-ca-secret}, as istiod picks
+     * them); empty when neither is there, and a warning when one is there but cannot sign.
+     */
+    static Optional<MeshCa> ca(MeshModel model, List<TranslationWarning> warnings) {
+        String ns = model.meshConfig().rootNamespace();
+        for (boolean plugin : new boolean[] {true, false}) {
+            Optional<Secret> secret = model.secret(ns, plugin ? MeshCa.PLUGIN_SECRET : MeshCa.SELF_SIGNED_SECRET);
+            if (secret.isEmpty()) {
+                continue;
+            }
+            MeshCa.Result r = MeshCa.of(secret.get().data(), plugin);
+            if (r.ca().isPresent()) {
+                return r.ca();
+            }
+            warnings.add(new TranslationWarning("Secret " + ns + "/" + secret.get().name(), r.problem()
+                    + "; no mesh CA from it"));
+        }
+        return Optional.empty();
+    }
+
+    /** The proxy's mesh TLS, when the mesh has a CA. */
+    static Optional<MeshTls> of(MeshModel model, ProxyIdentity proxy, WorkloadCertificates certificates,
+            List<TranslationWarning> warnings) {
+        Optional<MeshCa> ca = ca(model, warnings);
+        if (ca.isEmpty()) {
+            return Optional.empty();
+        }
+        String account = model.pod(proxy.namespace(), proxy.podName()).map(Pod::serviceAccount).orElse("default");
+        String td = model.meshConfig().trustDomain();
+        WorkloadCertificate cert = certificates.of(ca.get(), MeshCa.spiffeId(td, proxy.namespace(), account));
+        return Optional.of(new MeshTls(cert, ca.get().rootPem(), td));
+    }
+
+    /** The inbound mTLS socket: the workload certificate, a client certificate required and verified against the root. */
+    TransportSocket downstream(boolean http) {
+        DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
+                .setCommonTlsContext(common()
+                        .setValidationContext(CertificateValidationContext.newBuilder().setTrustedCa(inline(rootPem)))
+                        .addAllAlpnProtocols(http ? SERVER_HTTP_ALPN : SERVER_TCP_ALPN))
+                .setRequireClientCertificate(Protos.bool(true))
+                .build();
+        return TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET).setTypedConfig(EnvoyTypes.pack(ctx)).build();
+    }
+
+    /**
+     * ISTIO_MUTUAL toward a destination: the workload certificate, the root, the SANs (the DestinationRule's
+     * subjectAltNames, else the destination's service-account identities; none: the root alone, as Istio) and
+     * Istio's sni and ALPN.
+     */
+    UpstreamTlsContext upstream(List<String> sans, String sni) {
+        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(inline(rootPem));
+        sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
+        return UpstreamTlsContext.newBuilder()
+                .setCommonTlsContext(common().setValidationContext(v).addAllAlpnProtocols(CLIENT_ALPN))
+                .setSni(sni)
+                .build();
+    }
+
+    /** The identities of the pods behind a service (Istio's service accounts of its endpoints), sorted. */
+    List<String> identities(MeshModel model, Service service) {
+        if (service.fromEntry()) {
+            return List.of();
+        }
+        TreeSet<String> ids = new TreeSet<>();
+        model.pods().stream().filter(service::selects)
+                .forEach(p -> ids.add(MeshCa.spiffeId(trustDomain, p.namespace(), p.serviceAccount())));
+        return List.copyOf(ids);
+    }
+
+    /**
+     * Auto mTLS (meshConfig enableAutoMtls, Istio's default) for a service port: every ready endpoint is a pod with a
+     * sidecar (the injector's status annotation: Istio's tlsMode=istio endpoint label) whose PeerAuthentication on the
+     * port does not DISABLE mTLS. Istio chooses per endpoint through transport_socket_matches, which the proxy does not
+     * implement; SourceMesh chooses per cluster, so a service with one endpoint outside the mesh (or one that disables
+     * mTLS) gets plaintext to all of them, which PERMISSIVE endpoints accept and a STRICT one refuses (Istio's
+     * transport_socket_matches would still send that one mTLS).
+     */
+    static boolean autoMtls(MeshModel model, Service service, io.sourcemesh.control.model.ServicePort port) {
+        if (service.fromEntry()) {
+            return false; // Istio: a mesh-external service gets no auto mTLS
+        }
+        List<Pod> endpoints = model.endpointsOf(service);
+        return !endpoints.isEmpty() && endpoints.stream().allMatch(p -> p.annotations().containsKey(SIDECAR_STATUS)
+                && PeerAuthentications.forWorkload(model, p.namespace(), p.labels()).at(port.targetPortFor(p))
+                        != PeerAuthentications.Mode.DISABLE);
+    }
+
+    /** The injector's mark on a pod with a sidecar (a gateway's own proxy has none). */
+    private static final String SIDECAR_STATUS = "sidecar.istio.io/status";
+
+    /**
+     * Istio's SNI for an in-mesh cluster (BuildDNSSrvSubsetKey): {@code outbound_.<port>_.<subset>_.<host>}; not sent
+     * (the JDK's TLS refuses underscores in a server name), kept to say what Istio would send.
+     */
+    static String sni(String clusterName) {
+        String[] parts = clusterName.split("\\|", -1);
+        return parts.length != 4 ? clusterName : parts[0] + "_." + parts[1] + "_." + parts[2] + "_." + parts[3];
+    }
+
+    String spiffeId() {
+        return certificate.spiffeId();
+    }
+
+    private CommonTlsContext.Builder common() {
+        return CommonTlsContext.newBuilder()
+                .setTlsParams(TlsParameters.newBuilder()
+                        .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2)
+                        .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3))
+                .addTlsCertificates(TlsCertificate.newBuilder()
+                        .setCertificateChain(inline(certificate.chainPem()))
+                        .setPrivateKey(inline(certificate.keyPem())));
+    }
+
+    private static DataSource inline(String pem) {
+        return DataSource.newBuilder().setInlineString(pem).build();
+    }
+}

@@ -1,0 +1,89 @@
+package io.sourcemesh.control.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.MeshModel;
+import io.sourcemesh.control.model.ProxyIdentity;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The mutual TLS mode of one workload, as Istio's ComposePeerAuthentication (pilot/pkg/security/authn/
+ * policy_applier.go): the oldest mesh-wide policy (root namespace, no selector), then the oldest of the workload's
+ * namespace without selector, then the oldest with a selector matching the workload (outside the root namespace), each
+ * over the one before unless UNSET; PERMISSIVE when none says otherwise. The workload policy's portLevelMtls entries
+ * (workload ports) override per port, an UNSET one taking the workload's mode.
+ */
+record PeerAuthentications(Mode mode, Map<Integer, Mode> ports) {
+
+    enum Mode { DISABLE, PERMISSIVE, STRICT }
+
+    PeerAuthentications {
+        ports = Map.copyOf(ports);
+    }
+
+    /** The mode on a workload port. */
+    Mode at(int port) {
+        return ports.getOrDefault(port, mode);
+    }
+
+    static PeerAuthentications forWorkload(MeshModel model, ProxyIdentity proxy) {
+        return forWorkload(model, proxy.namespace(), proxy.labels());
+    }
+
+    static PeerAuthentications forWorkload(MeshModel model, String workloadNamespace, Map<String, String> labels) {
+        String root = model.meshConfig().rootNamespace();
+        Comparator<IstioConfig> oldest = IstioConfig.OLDEST_FIRST;
+        List<IstioConfig> policies = model.peerAuthentications().stream()
+                .filter(p -> p.namespace().equals(root) || p.namespace().equals(workloadNamespace))
+                .sorted(oldest).toList();
+        IstioConfig mesh = null;
+        IstioConfig namespace = null;
+        IstioConfig workload = null;
+        for (IstioConfig p : policies) {
+            Map<String, String> selector = matchLabels(p.spec());
+            if (selector.isEmpty()) {
+                if (p.namespace().equals(root)) {
+                    mesh = mesh == null ? p : mesh;
+                } else {
+                    namespace = namespace == null ? p : namespace;
+                }
+            } else if (!p.namespace().equals(root) && labels.entrySet().containsAll(selector.entrySet())) {
+                workload = workload == null ? p : workload;
+            }
+        }
+        Mode mode = Mode.PERMISSIVE;
+        mode = over(mode, mesh == null ? null : mesh.spec().path("mtls"));
+        mode = over(mode, namespace == null ? null : namespace.spec().path("mtls"));
+        Map<Integer, Mode> ports = new TreeMap<>();
+        if (workload != null) {
+            mode = over(mode, workload.spec().path("mtls"));
+            for (Map.Entry<String, JsonNode> e : workload.spec().path("portLevelMtls").properties()) {
+                try {
+                    ports.put(Integer.parseInt(e.getKey()), over(mode, e.getValue()));
+                } catch (NumberFormatException notAPort) {
+                    // the API's schema refuses these
+                }
+            }
+        }
+        return new PeerAuthentications(mode, ports);
+    }
+
+    private static Mode over(Mode inherited, JsonNode mtls) {
+        String mode = mtls == null ? "" : mtls.path("mode").asText("");
+        return switch (mode) {
+            case "DISABLE" -> Mode.DISABLE;
+            case "PERMISSIVE" -> Mode.PERMISSIVE;
+            case "STRICT" -> Mode.STRICT;
+            default -> inherited; // UNSET or no mtls: the parent's
+        };
+    }
+
+    private static Map<String, String> matchLabels(JsonNode spec) {
+        Map<String, String> m = new TreeMap<>();
+        spec.path("selector").path("matchLabels").properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
+        return m;
+    }
+}
