@@ -31,6 +31,11 @@ import java.util.TreeSet;
 final class MeshTls {
     /** Istio's ALPNs of in-mesh mTLS (util.ALPNInMeshWithMxc and the istio.alpn filter's istio-http/*, istio-h2). */
     static final List<String> CLIENT_ALPN = List.of("istio-peer-exchange", "istio");
+    /**
+     * An HTTP/2 cluster's (util.ALPNInMeshH2WithMxc): with "h2" the server's [h2, http/1.1] negotiates h2, so its
+     * codec AUTO speaks HTTP/2 — without it no protocol is agreed and the server reads the stream as HTTP/1.
+     */
+    static final List<String> CLIENT_H2_ALPN = List.of("istio-peer-exchange", "istio", "h2");
     static final List<String> MESH_ALPN = List.of("istio-peer-exchange", "istio", "istio-http/1.0", "istio-http/1.1",
             "istio-h2");
     /** Istio's inbound server ALPN (util.ALPNHttp; ALPNDownstreamWithMxc on a TCP chain). */
@@ -95,13 +100,13 @@ final class MeshTls {
     /**
      * ISTIO_MUTUAL toward a destination: the workload certificate, the root, the SANs (the DestinationRule's
      * subjectAltNames, else the destination's service-account identities; none: the root alone, as Istio) and
-     * Istio's sni and ALPN.
+     * Istio's sni and ALPN (with h2 on an HTTP/2 cluster).
      */
-    UpstreamTlsContext upstream(List<String> sans, String sni) {
+    UpstreamTlsContext upstream(List<String> sans, String sni, boolean http2) {
         CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(inline(rootPem));
         sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
         return UpstreamTlsContext.newBuilder()
-                .setCommonTlsContext(common().setValidationContext(v).addAllAlpnProtocols(CLIENT_ALPN))
+                .setCommonTlsContext(common().setValidationContext(v).addAllAlpnProtocols(http2 ? CLIENT_H2_ALPN : CLIENT_ALPN))
                 .setSni(sni)
                 .build();
     }

@@ -54,7 +54,7 @@ final class UpstreamTls {
         if (tls == null && mesh != null && mesh.auto()) {
             // Istio's auto mTLS (cluster_builder.go buildAutoMtlsSettings): no tls in the rule, a sidecar at the other end
             c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
-                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), ""))));
+                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), "", HttpOptions.isHttp2(c)))));
             return true;
         }
         switch (mode) {
@@ -76,7 +76,7 @@ final class UpstreamTls {
                     return false;
                 }
                 c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
-                        .setTypedConfig(EnvoyTypes.pack(istioMutual(c.getName(), tls, mesh))));
+                        .setTypedConfig(EnvoyTypes.pack(istioMutual(tls, mesh, HttpOptions.isHttp2(c)))));
                 return true;
             }
             default -> {
@@ -94,10 +94,10 @@ final class UpstreamTls {
      * (a host name with underscores), so none is sent: a sidecar's inbound chains choose by port and ALPN, not SNI; only
      * an AUTO_PASSTHROUGH gateway server would read it, and those are not translated.
      */
-    private static UpstreamTlsContext istioMutual(String cluster, JsonNode tls, Mesh mesh) {
+    private static UpstreamTlsContext istioMutual(JsonNode tls, Mesh mesh, boolean http2) {
         List<String> sans = Clusters.list(tls.path("subjectAltNames")).stream().map(JsonNode::asText).toList();
         String sni = tls.path("sni").asText("");
-        return mesh.tls().upstream(sans.isEmpty() ? mesh.identities() : sans, sni);
+        return mesh.tls().upstream(sans.isEmpty() ? mesh.identities() : sans, sni, http2);
     }
 
     private static Optional<UpstreamTlsContext> context(Cluster.Builder c, JsonNode tls, boolean mutual, MeshModel model,

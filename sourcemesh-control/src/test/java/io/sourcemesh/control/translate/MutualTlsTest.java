@@ -141,6 +141,31 @@ class MutualTlsTest {
         assertTrue(r.warnings().isEmpty(), r.warnings().toString());
     }
 
+    /** An HTTP/2 cluster offers h2 too (Istio's util.ALPNInMeshH2WithMxc), so the server's [h2, http/1.1] agrees on it. */
+    @Test
+    void anHttp2ClusterOffersH2AmongTheMeshAlpns() {
+        MeshModel model = model(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}
+                """));
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        assertEquals(List.of("istio-peer-exchange", "istio", "h2"), upstream(r.cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow()).getCommonTlsContext().getAlpnProtocolsList());
+        model = model(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec: {host: httpbin, trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}}
+                """));
+        r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        assertEquals(List.of("istio-peer-exchange", "istio", "h2"), upstream(r.cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow()).getCommonTlsContext().getAlpnProtocolsList(), "auto mTLS the same");
+    }
+
     @Test
     void autoMtlsGoesToSidecarsUnlessARuleOrTheirPolicySaysOtherwise() {
         MeshModel model = model();

@@ -114,7 +114,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         } else {
             io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
             String alpn = tls == null ? null : tls.applicationProtocol();
-            if (alpn != null) {
+            if (alpn != null) { // null when none was agreed: then the bytes tell, as Envoy's empty nextProtocol
                 h2 = alpn.equals("h2");
             } else {
                 int n = Math.min(in.readableBytes(), H2_PREFIX.length);
