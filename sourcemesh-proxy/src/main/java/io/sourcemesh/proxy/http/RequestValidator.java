@@ -23,8 +23,23 @@ final class RequestValidator {
             "TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "BIND",
             "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE",
             "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY");
+    /** The first letters of {@link #METHODS}, by byte. */
+    private static final boolean[] METHOD_START = new boolean[128];
+
+    static {
+        METHODS.forEach(m -> METHOD_START[m.charAt(0)] = true);
+    }
 
     private RequestValidator() {}
+
+    /**
+     * Whether a request may begin with this byte: as Envoy's BalsaParser::execute, which refuses a request at its first
+     * byte when no method starts with it (HPE_INVALID_METHOD), so a TLS ClientHello sent to a plaintext port is answered
+     * at once rather than read as a head that never ends.
+     */
+    static boolean mayStartRequest(byte b) {
+        return b > 0 && METHOD_START[b];
+    }
 
     /** The codec's own failure (too long, bad framing) as Envoy answers it. */
     static Rejection codecFailure(Throwable cause) {

@@ -1,10 +1,13 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -15,6 +18,7 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.network.ConnectionContext;
@@ -140,7 +144,15 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         }
         int oldSize = out.size();
         boolean between = plain.betweenMessages();
-        if (!plain.decode(buffer, out)) {
+        if (between && buffer.isReadable() && !startsRequest(buffer.getByte(buffer.readerIndex()))) {
+            // Envoy's parser refuses it at this byte (HPE_INVALID_METHOD): one failed request (400 http1.codec_error,
+            // then the connection closes) and nothing more is read, as after any message Netty's decoder refuses.
+            buffer.skipBytes(buffer.readableBytes());
+            discard = true;
+            HttpRequest bad = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER);
+            bad.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("HPE_INVALID_METHOD")));
+            out.add(bad);
+        } else if (!plain.decode(buffer, out)) {
             if (between) {
                 headPending = true;
             }
@@ -177,6 +189,11 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
             }
         }
+    }
+
+    /** A byte a request may start with: a method's first letter, or the empty lines a client may send before one. */
+    private static boolean startsRequest(byte b) {
+        return b == '\r' || b == '\n' || RequestValidator.mayStartRequest(b);
     }
 
     /**

@@ -68,6 +68,32 @@ class RequestLineEndsEndToEndTest {
         assertTrue(seen.get(1).startsWith("GET /b HTTP/1.1\r\n"), seen.get(1));
     }
 
+    /**
+     * A byte no method starts with, first in a request, is refused there, as Envoy's BalsaParser (HPE_INVALID_METHOD):
+     * a TLS ClientHello sent to this plaintext port (no line end in sight) gets its 400 and the close at once, not after
+     * the client gives up; so does a request after a served one on the same connection. Others are still served.
+     */
+    @Test
+    void aRequestThatNoMethodStartsIsRefusedAtItsFirstByte() throws Exception {
+        byte[] clientHello = {0x16, 0x03, 0x01, 0x00, (byte) 0xa5, 0x01, 0x00, 0x00, (byte) 0xa1, 0x03, 0x03, 0x11, 0x22};
+        try (RawSocket s = RawSocket.connect(port)) {
+            long start = System.nanoTime();
+            RawSocket.Reply reply = s.send(clientHello).readUntilClose(5_000);
+            assertTrue(reply.closed(), "closed: " + reply.text());
+            assertTrue(reply.text().startsWith("HTTP/1.1 400 Bad Request\r\n"), reply.text());
+            assertTrue(System.nanoTime() - start < 4_000_000_000L, "answered at once");
+        }
+        try (RawSocket s = RawSocket.connect(port)) {
+            s.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(s.readUntil(t -> t.endsWith("ok"), 50).text().startsWith("HTTP/1.1 200 OK\r\n"));
+            RawSocket.Reply second = s.send("\u0001GET /b HTTP/1.1\r\nHost: x\r\n\r\n").readUntilClose(5_000);
+            assertTrue(second.closed() && second.text().startsWith("HTTP/1.1 400 Bad Request\r\n"), second.text());
+        }
+        assertEquals(List.of("GET /a"), origin.requests().stream().map(r -> r.substring(0, 6)).toList());
+        assertTrue(RawSocket.exchange(port, "GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text()
+                .startsWith("HTTP/1.1 200 OK\r\n"));
+    }
+
     /** A body after a bare-LF head is read as its Content-Length says. */
     @Test
     void aBodyAfterABareLineFeedHeadIsForwarded() throws Exception {
