@@ -242,7 +242,7 @@ final class HttpRoutes {
         if (!authority.isEmpty()) {
             a.setHostRewriteLiteral(authority);
         }
-        RouteActions.mirrors(a, http, vs, model, warnings);
+        RouteActions.mirrors(a, http, vs, model, warnings, listenerPort);
         boolean consistentHash = false;
         if (dests.size() == 1) {
             JsonNode d = dests.get(0).path("destination");
@@ -282,9 +282,9 @@ final class HttpRoutes {
         return a;
     }
 
-    static String clusterFor(JsonNode destination, IstioConfig vs, MeshModel model) {
+    static String clusterFor(JsonNode destination, IstioConfig vs, MeshModel model, int listenerPort) {
         return cluster(JsonNodeFactory.instance.objectNode()
-                .set("destination", destination), vs, model, 0);
+                .set("destination", destination), vs, model, listenerPort);
     }
 
     /** Istio's GetDestinationCluster: the destination's port, else the service's only port, else the listener's. */

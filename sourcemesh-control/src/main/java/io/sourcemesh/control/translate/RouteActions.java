@@ -83,9 +83,12 @@ final class RouteActions {
         }
     }
 
-    /** mirror (+ mirrorPercentage / mirror_percent) and mirrors[] → request_mirror_policies (Istio's MirrorPercent). */
+    /**
+     * mirror (+ mirrorPercentage / mirror_percent) and mirrors[] → request_mirror_policies (Istio's MirrorPercent); a
+     * mirror without a port on a service with several takes the listener's, as Istio's GetDestinationCluster.
+     */
     static void mirrors(RouteAction.Builder a, JsonNode http, IstioConfig vs, MeshModel model,
-            List<TranslationWarning> warnings) {
+            List<TranslationWarning> warnings, int listenerPort) {
         if (http.has("mirror")) {
             FractionalPercent p;
             if (http.has("mirrorPercentage")) {
@@ -97,14 +100,14 @@ final class RouteActions {
                 p = FractionalPercent.newBuilder().setNumerator(100).setDenominator(FractionalPercent.DenominatorType.HUNDRED).build();
             }
             if (p.getNumerator() > 0) {
-                a.addRequestMirrorPolicies(mirror(HttpRoutes.clusterFor(http.path("mirror"), vs, model), p));
+                a.addRequestMirrorPolicies(mirror(HttpRoutes.clusterFor(http.path("mirror"), vs, model, listenerPort), p));
             }
         }
         for (JsonNode m : Clusters.list(http.path("mirrors"))) {
             FractionalPercent p = m.has("percentage") ? percent(m.path("percentage").path("value").asDouble(0))
                     : FractionalPercent.newBuilder().setNumerator(100).setDenominator(FractionalPercent.DenominatorType.HUNDRED).build();
             if (p.getNumerator() > 0 && m.has("destination")) {
-                a.addRequestMirrorPolicies(mirror(HttpRoutes.clusterFor(m.path("destination"), vs, model), p));
+                a.addRequestMirrorPolicies(mirror(HttpRoutes.clusterFor(m.path("destination"), vs, model, listenerPort), p));
             }
         }
     }

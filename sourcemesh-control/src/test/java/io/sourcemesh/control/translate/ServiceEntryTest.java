@@ -69,6 +69,8 @@ class ServiceEntryTest {
         assertEquals(Names.outboundCluster(8000, "v2", API), api.getRoutes(0).getRoute().getCluster(),
                 "the VirtualService naming the host shapes its virtual host");
         assertEquals(Names.outboundCluster(8000, "v1", API), api.getRoutes(1).getRoute().getCluster());
+        assertEquals(Names.outboundCluster(8000, "v1", API), api.getRoutes(0).getRoute().getRequestMirrorPolicies(0).getCluster(),
+                "a mirror without a port on a host with two takes the listener's (Istio's GetDestinationCluster), not 0");
     }
 
     @Test
