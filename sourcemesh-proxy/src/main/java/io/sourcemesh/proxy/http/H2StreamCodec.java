@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -74,7 +75,7 @@ final class H2StreamCodec extends ChannelDuplexHandler {
                     ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
                 }
             } else if (headers.isEndStream()) {
-                LastHttpContent last = new DefaultLastHttpContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, SmallTrailers.FACTORY);
+                LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, SmallTrailers.FACTORY);
                 if (!trailers(headers.headers(), last.trailingHeaders())) {
                     reset(ctx, Http2Error.PROTOCOL_ERROR);
                     return;
