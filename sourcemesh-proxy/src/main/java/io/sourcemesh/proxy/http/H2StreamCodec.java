@@ -113,8 +113,8 @@ final class H2StreamCodec extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse response) {
+            // (the conversion leaves out the connection-specific headers, transfer-encoding among them)
             Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
-            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
             boolean informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
             if (informational) {
                 ReferenceCountUtil.release(msg);
