@@ -404,6 +404,31 @@ class Http2DownstreamEndToEndTest {
         assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_active"));
     }
 
+    /**
+     * The http2.* codec stats count what was sent: a RST_STREAM for each malformed stream (Netty's header validation's and
+     * the stream codec's own), a GOAWAY NO_ERROR at the idle close, which is no protocol error of the client's.
+     */
+    @Test
+    void theCodecStatsCountTheResetsAndTheGoawaySent() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface()
+                    .headers(1, true, ":method", "GET", ":scheme", "http", ":path", "/a", ":authority", "app", "X-Upper", "1")
+                    .headers(3, true, ":method", "GET", ":scheme", "http", ":path", "no-slash", ":authority", "app").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            assertEquals(2, frames.stream().filter(f -> f.type() == 3).count(), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 7 && f.errorCode() == 0), frames.toString());
+        }
+        assertEquals(2, counter("http2.tx_reset"));
+        assertEquals(2, counter("http2.rx_messaging_error"));
+        assertEquals(1, counter("http2.goaway_sent"));
+        assertEquals(0, counter("http2.rx_reset"));
+        assertEquals(0, counter("http.http.downstream_cx_protocol_error"));
+        assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
+    }
+
     /** A drain (the listener's config changed) is a GOAWAY: the stream in flight is answered, then the connection closes. */
     @Test
     void aDrainSaysGoawayAndLetsTheStreamInFlightFinish() throws Exception {
