@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.config;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The connection manager's downstream codec ({@code codec_type}) and its {@code http2_protocol_options}, with Envoy's
@@ -30,7 +31,7 @@ public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStr
     private static final Http2Options DEFAULTS = new Http2Options(Codec.AUTO, MAX_CONCURRENT_STREAMS, DEFAULT_WINDOW, DEFAULT_WINDOW);
 
     public Http2Options {
-        java.util.Objects.requireNonNull(codec, "codec");
+        Objects.requireNonNull(codec, "codec");
         if (maxConcurrentStreams < 1) {
             throw new IllegalArgumentException("max_concurrent_streams must be 1..2147483647: " + maxConcurrentStreams);
         }

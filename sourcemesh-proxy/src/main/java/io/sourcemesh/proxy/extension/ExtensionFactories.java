@@ -73,7 +73,7 @@ public final class ExtensionFactories {
     @FunctionalInterface
     public interface DownstreamTransportSockets<C extends TransportSocketConfig> {
         /** {@code httpAlpn}: the ALPN protocols the chain's HTTP connection manager speaks; empty when the chain is not HTTP. */
-        DownstreamTransportSocket create(C config, java.util.List<String> httpAlpn, String path);
+        DownstreamTransportSocket create(C config, List<String> httpAlpn, String path);
     }
 
     /** Builds a cluster's transport socket. */
@@ -270,7 +270,7 @@ public final class ExtensionFactories {
 
     /** A filter chain's transport socket, built once per config version. */
     @SuppressWarnings("unchecked")
-    public DownstreamTransportSocket downstreamTransportSocket(TransportSocketConfig config, java.util.List<String> httpAlpn, String path) {
+    public DownstreamTransportSocket downstreamTransportSocket(TransportSocketConfig config, List<String> httpAlpn, String path) {
         return ((DownstreamTransportSockets<TransportSocketConfig>) of(Extensions.Category.DOWNSTREAM_TRANSPORT_SOCKET, config)
                 .factory()).create(config, httpAlpn, path);
     }

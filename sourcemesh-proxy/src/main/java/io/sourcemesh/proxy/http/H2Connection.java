@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2LocalFlowController;
@@ -17,6 +18,8 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sourcemesh.proxy.config.Http2Options;
+import io.sourcemesh.proxy.listener.ListenerRuntime;
+import io.sourcemesh.proxy.network.ChannelErrors;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import java.util.concurrent.TimeUnit;
 
@@ -131,7 +134,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == io.sourcemesh.proxy.listener.ListenerRuntime.Drain.INSTANCE) {
+        if (evt == ListenerRuntime.Drain.INSTANCE) {
             // Envoy's drain on HTTP/2: GOAWAY, no new streams; the connection closes once those in flight end.
             ctx.channel().close();
             return;
@@ -141,10 +144,10 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (io.netty.handler.codec.http2.Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
             return; // a protocol error the frame codec answered itself (GOAWAY with its code, then close)
         }
-        io.sourcemesh.proxy.network.ChannelErrors.caught(ctx, cause);
+        ChannelErrors.caught(ctx, cause);
     }
 
     /** Each stream's child channel: read on demand (its backpressure), window updates given back by its codec. */

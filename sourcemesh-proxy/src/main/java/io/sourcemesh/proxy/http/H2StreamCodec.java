@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,7 +28,6 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -63,7 +63,7 @@ final class H2StreamCodec extends ChannelDuplexHandler {
         if (msg instanceof Http2HeadersFrame headers) {
             if (!headersRead) {
                 headersRead = true;
-                HttpRequest request = request(headers.headers(), headers.isEndStream(), filter);
+                HttpRequest request = request(headers.headers(), headers.isEndStream());
                 if (request == null) {
                     reset(ctx, Http2Error.PROTOCOL_ERROR);
                     return;
@@ -74,7 +74,7 @@ final class H2StreamCodec extends ChannelDuplexHandler {
                     ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
                 }
             } else if (headers.isEndStream()) {
-                LastHttpContent last = new DefaultLastHttpContent(io.netty.buffer.Unpooled.EMPTY_BUFFER, SmallTrailers.FACTORY);
+                LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, SmallTrailers.FACTORY);
                 if (!trailers(headers.headers(), last.trailingHeaders())) {
                     reset(ctx, Http2Error.PROTOCOL_ERROR);
                     return;
@@ -87,10 +87,9 @@ final class H2StreamCodec extends ChannelDuplexHandler {
             unacknowledged += data.initialFlowControlledBytes();
             ByteBuf content = data.content();
             ctx.fireChannelRead(data.isEndStream() ? new DefaultLastHttpContent(content) : new DefaultHttpContent(content));
-        } else if (msg instanceof Http2ResetFrame) {
-            // The client cancelled the stream: Netty closes this channel once it is read (HttpConnection's channelInactive).
-            ReferenceCountUtil.release(msg);
         } else {
+            // Nothing else is passed on: a client's RST_STREAM, for one, Netty follows by closing this channel once it
+            // is read (HttpConnection's channelInactive).
             ReferenceCountUtil.release(msg);
         }
     }
@@ -114,8 +113,8 @@ final class H2StreamCodec extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse response) {
+            // (the conversion leaves out the connection-specific headers, transfer-encoding among them)
             Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
-            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
             boolean informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
             if (informational) {
                 ReferenceCountUtil.release(msg);
@@ -167,7 +166,7 @@ final class H2StreamCodec extends ChannelDuplexHandler {
      * is empty, not origin-form ("*" only for OPTIONS) or holds a control character or space. (Netty's decoder already
      * refused uppercase names, connection-specific headers, a TE other than trailers and misplaced pseudo-headers.)
      */
-    static HttpRequest request(Http2Headers in, boolean endStream, HttpConnectionManagerFilter filter) {
+    private static HttpRequest request(Http2Headers in, boolean endStream) {
         CharSequence method = in.method();
         CharSequence path = in.path();
         CharSequence authority = in.authority();

@@ -17,10 +17,12 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
+import io.sourcemesh.proxy.config.Http2Options;
 import io.sourcemesh.proxy.http.filter.HttpFilterChain;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import java.nio.charset.StandardCharsets;
@@ -80,7 +82,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         this.h2Stream = h2Stream;
         // (a timers test makes one without a connection manager)
         this.choosingCodec = !h2Stream && filter != null
-                && filter.config.limits().http2().codec() != io.sourcemesh.proxy.config.Http2Options.Codec.HTTP1;
+                && filter.config.limits().http2().codec() != Http2Options.Codec.HTTP1;
     }
 
     /** The connection manager of one HTTP/2 stream, on its child channel behind an {@link H2StreamCodec}. */
@@ -109,10 +111,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
      */
     boolean chooseCodec(ChannelHandlerContext codecCtx, ByteBuf in) {
         boolean h2;
-        if (filter.config.limits().http2().codec() == io.sourcemesh.proxy.config.Http2Options.Codec.HTTP2) {
+        if (filter.config.limits().http2().codec() == Http2Options.Codec.HTTP2) {
             h2 = true;
         } else {
-            io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            SslHandler tls = ctx.pipeline().get(SslHandler.class);
             String alpn = tls == null ? null : tls.applicationProtocol();
             if (alpn != null) { // null when none was agreed: then the bytes tell, as Envoy's empty nextProtocol
                 h2 = alpn.equals("h2");

@@ -380,7 +380,7 @@ final class HttpStream {
         info.addBytesSent(content.content().readableBytes());
         if (content instanceof LastHttpContent last) {
             state = State.RESPONSE_COMPLETE;
-            if (!filter.config.limits().enableTrailers() && !last.trailingHeaders().isEmpty() && !"HTTP/2".equals(info.protocol())) {
+            if (!filter.config.limits().enableTrailers() && !last.trailingHeaders().isEmpty() && !downstream.h2Stream()) {
                 // Envoy's HTTP/1 encoder writes trailers only with http_protocol_options.enable_trailers; else the
                 // chunked body just ends. The same bytes, without the trailers.
                 content = new DefaultLastHttpContent(last.content());

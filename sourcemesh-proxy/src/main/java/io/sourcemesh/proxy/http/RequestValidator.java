@@ -23,22 +23,25 @@ final class RequestValidator {
             "TRACE", "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "BIND",
             "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE",
             "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY");
-    /** The first letters of {@link #METHODS}, by byte. */
-    private static final boolean[] METHOD_START = new boolean[128];
+    /** The bytes a request may start with, by byte: the first letters of {@link #METHODS}, CR and LF. */
+    private static final boolean[] REQUEST_START = new boolean[128];
 
     static {
-        METHODS.forEach(m -> METHOD_START[m.charAt(0)] = true);
+        METHODS.forEach(m -> REQUEST_START[m.charAt(0)] = true);
+        REQUEST_START['\r'] = true;
+        REQUEST_START['\n'] = true;
     }
 
     private RequestValidator() {}
 
     /**
-     * Whether a request may begin with this byte: as Envoy's BalsaParser::execute, which refuses a request at its first
-     * byte when no method starts with it (HPE_INVALID_METHOD), so a TLS ClientHello sent to a plaintext port is answered
-     * at once rather than read as a head that never ends.
+     * Whether a request may begin with this byte: a method's first letter, or the CR or LF of the empty lines a client
+     * may send before one. As Envoy's BalsaParser::execute, which refuses a request at its first byte when no method
+     * starts with it (HPE_INVALID_METHOD), so a TLS ClientHello sent to a plaintext port is answered at once rather than
+     * read as a head that never ends. One table lookup: it is asked of every request's first byte.
      */
     static boolean mayStartRequest(byte b) {
-        return b > 0 && METHOD_START[b];
+        return b > 0 && REQUEST_START[b];
     }
 
     /** The codec's own failure (too long, bad framing) as Envoy answers it. */

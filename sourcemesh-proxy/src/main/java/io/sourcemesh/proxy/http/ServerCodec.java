@@ -144,7 +144,7 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         }
         int oldSize = out.size();
         boolean between = plain.betweenMessages();
-        if (between && buffer.isReadable() && !startsRequest(buffer.getByte(buffer.readerIndex()))) {
+        if (between && buffer.isReadable() && !RequestValidator.mayStartRequest(buffer.getByte(buffer.readerIndex()))) {
             // Envoy's parser refuses it at this byte (HPE_INVALID_METHOD): one failed request (400 http1.codec_error,
             // then the connection closes) and nothing more is read, as after any message Netty's decoder refuses.
             buffer.skipBytes(buffer.readableBytes());
@@ -189,11 +189,6 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
                 throw new IllegalStateException("maxPipelineDepth exceeded: " + MAX_PIPELINE_DEPTH);
             }
         }
-    }
-
-    /** A byte a request may start with: a method's first letter, or the empty lines a client may send before one. */
-    private static boolean startsRequest(byte b) {
-        return b == '\r' || b == '\n' || RequestValidator.mayStartRequest(b);
     }
 
     /**

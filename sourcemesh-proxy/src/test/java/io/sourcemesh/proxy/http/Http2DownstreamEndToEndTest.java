@@ -319,6 +319,34 @@ class Http2DownstreamEndToEndTest {
         }
     }
 
+    /**
+     * An HTTP/1.1 upstream's hop-by-hop headers do not come down on HTTP/2 (RFC 9113 §8.2.2): a chunked response's
+     * HEADERS have no transfer-encoding nor connection, its body the chunks' bytes.
+     */
+    @Test
+    void aChunkedResponseComesDownWithoutItsConnectionHeaders() throws Exception {
+        try (io.sourcemesh.proxy.testing.RawOrigin raw = io.sourcemesh.proxy.testing.RawOrigin.replying(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\nx-kept: 1\r\n\r\n"
+                        + "2\r\nok\r\n0\r\n\r\n")) {
+            start(HttpBootstrap.toOrigin(raw.address().getPort()));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                    H2Frames.Reader reader = new H2Frames.Reader()) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(new H2Frames().preface().get(1, "/chunked").bytes());
+                List<H2Frames.Frame> stream = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream()))
+                        .stream().filter(f -> f.stream() == 1).toList();
+                H2Frames.Frame head = stream.getFirst();
+                assertEquals(1, head.type(), stream.toString());
+                assertEquals("200", head.headers().status().toString(), stream.toString());
+                assertEquals("1", String.valueOf(head.headers().get("x-kept")), stream.toString());
+                assertFalse(head.headers().contains("transfer-encoding"), stream.toString());
+                assertFalse(head.headers().contains("connection"), stream.toString());
+                assertEquals("ok", stream.stream().filter(f -> f.type() == 0).map(H2Frames.Frame::data)
+                        .reduce("", String::concat), stream.toString());
+            }
+        }
+    }
+
     /** Reads frames from {@code s} until {@code done} holds or the proxy closes; the frames read. */
     private static List<H2Frames.Frame> readUntil(java.net.Socket s, H2Frames.Reader reader,
             java.util.function.Predicate<List<H2Frames.Frame>> done) throws Exception {
@@ -374,6 +402,31 @@ class Http2DownstreamEndToEndTest {
         }
         assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_http2_active"));
         assertEquals(0L, proxy.stats().gauges().get("http.http.downstream_cx_active"));
+    }
+
+    /**
+     * The http2.* codec stats count what was sent: a RST_STREAM for each malformed stream (Netty's header validation's and
+     * the stream codec's own), a GOAWAY NO_ERROR at the idle close, which is no protocol error of the client's.
+     */
+    @Test
+    void theCodecStatsCountTheResetsAndTheGoawaySent() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface()
+                    .headers(1, true, ":method", "GET", ":scheme", "http", ":path", "/a", ":authority", "app", "X-Upper", "1")
+                    .headers(3, true, ":method", "GET", ":scheme", "http", ":path", "no-slash", ":authority", "app").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            assertEquals(2, frames.stream().filter(f -> f.type() == 3).count(), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 7 && f.errorCode() == 0), frames.toString());
+        }
+        assertEquals(2, counter("http2.tx_reset"));
+        assertEquals(2, counter("http2.rx_messaging_error"));
+        assertEquals(1, counter("http2.goaway_sent"));
+        assertEquals(0, counter("http2.rx_reset"));
+        assertEquals(0, counter("http.http.downstream_cx_protocol_error"));
+        assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
     }
 
     /** A drain (the listener's config changed) is a GOAWAY: the stream in flight is answered, then the connection closes. */
