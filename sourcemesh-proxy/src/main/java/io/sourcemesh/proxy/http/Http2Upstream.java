@@ -103,7 +103,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
         c.connectionOpened(h);
         var socket = c.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), h.address(), binding,
-                c.config().connectTimeout(), c.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
+                c.config().connectTimeout(), c.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         connection.channel = ch;

@@ -198,7 +198,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         c.connectionOpened(h);
         var socket = c.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), cluster.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
+                cluster.config().connectTimeout(), cluster.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.TcpKeepalive;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
@@ -109,6 +110,8 @@ public final class ClusterRuntime {
     private final long maxConnectionDurationNanos;
     /** common_http_protocol_options.idle_timeout in nanoseconds (Envoy's 1h when unset), -1 when 0 turned it off. */
     private final long idleTimeoutNanos;
+    /** upstream_connection_options.tcp_keepalive, as the connector takes it: null without one. */
+    private final TcpKeepalive tcpKeepalive;
 
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
@@ -140,6 +143,7 @@ public final class ClusterRuntime {
         maxConnectionDurationNanos = config.maxConnectionDuration().map(Duration::toNanos).orElse(-1L);
         cxIdleTimeout = stats.counter(p + "upstream_cx_idle_timeout");
         idleTimeoutNanos = config.idleTimeout().map(Duration::toNanos).orElse(-1L);
+        tcpKeepalive = config.tcpKeepalive().orElse(null);
         cxMaxRequests = stats.counter(p + "upstream_cx_max_requests");
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
@@ -151,6 +155,14 @@ public final class ClusterRuntime {
     /** HTTP connections of this cluster are drained this long after they connect; -1: never. */
     public long maxConnectionDurationNanos() {
         return maxConnectionDurationNanos;
+    }
+
+    /**
+     * The keepalive of this cluster's upstream sockets, null without one: unwrapped once per config, so a connect reads a
+     * typed field (no cast of Optional's erased value on the connect path, which C2 compiled as a trap on null).
+     */
+    public TcpKeepalive tcpKeepalive() {
+        return tcpKeepalive;
     }
 
     public CircuitBreaker circuitBreaker() {
