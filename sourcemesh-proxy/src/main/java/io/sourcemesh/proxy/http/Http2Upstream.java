@@ -96,11 +96,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
 
     private static Http2Upstream connect(HttpConnection downstream, ClusterRuntime c, UpstreamHost h, SourceBinding binding) {
         Http2Upstream connection = new Http2Upstream(c, h, downstream.clock());
-        c.cxTotal.inc();
-        c.cxHttp2Total.inc();
-        c.cxActive.inc();
-        h.connectionOpened();
-        c.connectionOpened(h);
+        c.connectionOpened(h, true);
         var socket = c.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), h.address(), binding,
                 c.config().connectTimeout(), c.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
@@ -112,8 +108,6 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
                         ch.pipeline().addLast(new Http2MultiplexHandler(REFUSE_PUSHES));
                         ch.pipeline().addLast(connection);
                         ch.closeFuture().addListener(x -> {
-                            c.cxActive.dec();
-                            h.connectionClosed();
                             c.connectionClosed(h);
                             connection.closed();
                         });
@@ -139,16 +133,9 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
             connectFailed = true;
             if (!result.channel().isRegistered()) {
                 closed(); // never registered: its close future's listener was never added
-                cluster.cxActive.dec();
-                host.connectionClosed();
                 cluster.connectionClosed(host);
             }
-            cluster.outlierLocalOriginFailure(host, 503); // LOCAL_ORIGIN_CONNECT_FAILED, once for the connection
-            cluster.cxConnectFail.inc();
-            if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
-                cluster.cxConnectTimeout.inc();
-            }
-            host.connectFailed();
+            cluster.connectFailed(host, result.cause()); // once for the connection, not per waiting request
             UpstreamRequest r;
             while ((r = waiting.pollFirst()) != null) {
                 r.connectFailed(result.cause());

@@ -221,14 +221,37 @@ public final class ClusterRuntime {
         return false;
     }
 
-    /** Call on the connection's event loop when it is opened. */
-    public void connectionOpened(UpstreamHost host) {
+    /**
+     * Call on the connection's event loop when an HTTP connection to {@code host} is opened: counted in upstream_cx_total,
+     * its protocol's total ({@code http2}: upstream_cx_http2_total, else _http1_), upstream_cx_active, the host's, and the
+     * circuit breaker's connections of this loop.
+     */
+    public void connectionOpened(UpstreamHost host, boolean http2) {
+        cxTotal.inc();
+        (http2 ? cxHttp2Total : cxHttp1Total).inc();
+        cxActive.inc();
+        host.connectionOpened();
         breaker.connectionOpened();
         loopState.get().connections.computeIfAbsent(host, h -> new int[1])[0]++;
     }
 
-    /** Call on the connection's event loop when it closed: a pending request may now connect. */
+    /**
+     * A connect to {@code host} failed: Envoy's LOCAL_ORIGIN_CONNECT_FAILED, upstream_cx_connect_fail (and _timeout for a
+     * connect timeout), the host's connect failures. The connection's close is counted apart ({@link #connectionClosed}).
+     */
+    public void connectFailed(UpstreamHost host, Throwable cause) {
+        outlierLocalOriginFailure(host, 503);
+        cxConnectFail.inc();
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            cxConnectTimeout.inc();
+        }
+        host.connectFailed();
+    }
+
+    /** Call on the connection's event loop when an HTTP connection opened by {@link #connectionOpened} closed: a pending request may now connect. */
     public void connectionClosed(UpstreamHost host) {
+        cxActive.dec();
+        host.connectionClosed();
         breaker.connectionClosed();
         if (closed && !loopState.isSet()) {
             return;
