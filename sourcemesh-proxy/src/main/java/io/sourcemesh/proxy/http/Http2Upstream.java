@@ -335,7 +335,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
      * the stamp when it fires, so a connection that carries one request after another allocates no timer per request.
      */
     private void idle() {
-        long timeout = idleTimeoutNanos();
+        long timeout = cluster.idleTimeoutNanos();
         if (timeout < 0 || !channel.isActive()) {
             return;
         }
@@ -354,17 +354,13 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
         if (streams > 0 || !waiting.isEmpty() || idleSince == 0 || !channel.isActive()) {
             return; // busy again: the next idle moment arms it anew
         }
-        long left = idleSince + idleTimeoutNanos() - System.nanoTime();
+        long left = idleSince + cluster.idleTimeoutNanos() - System.nanoTime();
         if (left > 0) {
             idleTimer = channel.eventLoop().schedule(idleCheck, left, TimeUnit.NANOSECONDS);
             return;
         }
         cluster.cxIdleTimeout.inc();
         channel.close();
-    }
-
-    private long idleTimeoutNanos() {
-        return cluster.config().idleTimeout().map(java.time.Duration::toNanos).orElse(-1L);
     }
 
     /** A read from the upstream is one event of the loop's clock, as {@link UpstreamCodec}'s: its streams' parts take one now. */

@@ -157,6 +157,11 @@ public final class ClusterRuntime {
         return maxConnectionDurationNanos;
     }
 
+    /** HTTP connections of this cluster are closed after this long without a request (a stream on HTTP/2); -1: never. */
+    public long idleTimeoutNanos() {
+        return idleTimeoutNanos;
+    }
+
     /**
      * The keepalive of this cluster's upstream sockets, null without one: unwrapped once per config, so a connect reads a
      * typed field (no cast of Optional's erased value on the connect path, which C2 compiled as a trap on null).
