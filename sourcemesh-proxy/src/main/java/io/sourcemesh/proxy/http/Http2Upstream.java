@@ -53,6 +53,8 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
     /** Connected (and handshaken) and the peer's first SETTINGS came: streams may open. */
     private boolean ready;
     private boolean connectFailed;
+    /** The connect (and handshake) succeeded: a close from now on ends the waiting requests as a termination. */
+    private boolean connected;
     private boolean draining;
     /** Streams open on the connection. */
     private int streams;
@@ -143,6 +145,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
             result.channel().close();
             return;
         }
+        connected = true;
         long nanos = cluster.maxConnectionDurationNanos();
         if (nanos >= 0) {
             ScheduledFuture<?> timer = channel.eventLoop().schedule(this::maxDurationReached, nanos, TimeUnit.NANOSECONDS);
@@ -317,7 +320,10 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
         }
     }
 
-    /** The connection closed: requests still waiting for a stream end as a connection termination. */
+    /**
+     * The connection closed: requests still waiting for a stream end as a connection termination — once it connected; a
+     * connect that failed closes the channel too, possibly before its future says so, and {@link #connected} fails them.
+     */
     private void closed() {
         draining = true;
         if (idleTimer != null) {
@@ -325,7 +331,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
             idleTimer = null;
         }
         UpstreamRequest r;
-        while (!connectFailed && (r = waiting.pollFirst()) != null) {
+        while (connected && (r = waiting.pollFirst()) != null) {
             r.streamFailed();
         }
     }
