@@ -53,6 +53,8 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
     /** Connected (and handshaken) and the peer's first SETTINGS came: streams may open. */
     private boolean ready;
     private boolean connectFailed;
+    /** The connect (and handshake) succeeded: a close from now on ends the waiting requests as a termination. */
+    private boolean connected;
     private boolean draining;
     /** Streams open on the connection. */
     private int streams;
@@ -96,14 +98,10 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
 
     private static Http2Upstream connect(HttpConnection downstream, ClusterRuntime c, UpstreamHost h, SourceBinding binding) {
         Http2Upstream connection = new Http2Upstream(c, h, downstream.clock());
-        c.cxTotal.inc();
-        c.cxHttp2Total.inc();
-        c.cxActive.inc();
-        h.connectionOpened();
-        c.connectionOpened(h);
+        c.connectionOpened(h, true);
         var socket = c.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), h.address(), binding,
-                c.config().connectTimeout(), c.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
+                c.config().connectTimeout(), c.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         connection.channel = ch;
@@ -112,8 +110,6 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
                         ch.pipeline().addLast(new Http2MultiplexHandler(REFUSE_PUSHES));
                         ch.pipeline().addLast(connection);
                         ch.closeFuture().addListener(x -> {
-                            c.cxActive.dec();
-                            h.connectionClosed();
                             c.connectionClosed(h);
                             connection.closed();
                         });
@@ -139,16 +135,9 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
             connectFailed = true;
             if (!result.channel().isRegistered()) {
                 closed(); // never registered: its close future's listener was never added
-                cluster.cxActive.dec();
-                host.connectionClosed();
                 cluster.connectionClosed(host);
             }
-            cluster.outlierLocalOriginFailure(host, 503); // LOCAL_ORIGIN_CONNECT_FAILED, once for the connection
-            cluster.cxConnectFail.inc();
-            if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
-                cluster.cxConnectTimeout.inc();
-            }
-            host.connectFailed();
+            cluster.connectFailed(host, result.cause()); // once for the connection, not per waiting request
             UpstreamRequest r;
             while ((r = waiting.pollFirst()) != null) {
                 r.connectFailed(result.cause());
@@ -156,6 +145,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
             result.channel().close();
             return;
         }
+        connected = true;
         long nanos = cluster.maxConnectionDurationNanos();
         if (nanos >= 0) {
             ScheduledFuture<?> timer = channel.eventLoop().schedule(this::maxDurationReached, nanos, TimeUnit.NANOSECONDS);
@@ -330,7 +320,10 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
         }
     }
 
-    /** The connection closed: requests still waiting for a stream end as a connection termination. */
+    /**
+     * The connection closed: requests still waiting for a stream end as a connection termination — once it connected; a
+     * connect that failed closes the channel too, possibly before its future says so, and {@link #connected} fails them.
+     */
     private void closed() {
         draining = true;
         if (idleTimer != null) {
@@ -338,7 +331,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
             idleTimer = null;
         }
         UpstreamRequest r;
-        while (!connectFailed && (r = waiting.pollFirst()) != null) {
+        while (connected && (r = waiting.pollFirst()) != null) {
             r.streamFailed();
         }
     }
@@ -348,7 +341,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
      * the stamp when it fires, so a connection that carries one request after another allocates no timer per request.
      */
     private void idle() {
-        long timeout = idleTimeoutNanos();
+        long timeout = cluster.idleTimeoutNanos();
         if (timeout < 0 || !channel.isActive()) {
             return;
         }
@@ -367,17 +360,13 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
         if (streams > 0 || !waiting.isEmpty() || idleSince == 0 || !channel.isActive()) {
             return; // busy again: the next idle moment arms it anew
         }
-        long left = idleSince + idleTimeoutNanos() - System.nanoTime();
+        long left = idleSince + cluster.idleTimeoutNanos() - System.nanoTime();
         if (left > 0) {
             idleTimer = channel.eventLoop().schedule(idleCheck, left, TimeUnit.NANOSECONDS);
             return;
         }
         cluster.cxIdleTimeout.inc();
         channel.close();
-    }
-
-    private long idleTimeoutNanos() {
-        return cluster.config().idleTimeout().map(java.time.Duration::toNanos).orElse(-1L);
     }
 
     /** A read from the upstream is one event of the loop's clock, as {@link UpstreamCodec}'s: its streams' parts take one now. */

@@ -325,7 +325,7 @@ final class Router {
      * extended CONNECT, allow_connect, which is not implemented).
      */
     private boolean http2Upstream() {
-        return !upgrade && cluster.config().upstreamHttp().http2For("HTTP/2".equals(info.protocol()));
+        return !upgrade && cluster.config().upstreamHttp().http2For(stream.connection().h2Stream());
     }
 
     /** A retry's attempt, or one again on a fresh connection: on a new connection (HTTP/1.1), or a stream (HTTP/2). */

@@ -88,7 +88,7 @@ final class Shadow {
         s.host.connectionOpened();
         var socket = cluster.transportSocket();
         socket.ready(connector.connect(loop, s.host.address(), SourceBinding.NONE, cluster.config().connectTimeout(),
-                cluster.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
+                cluster.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (http2) {

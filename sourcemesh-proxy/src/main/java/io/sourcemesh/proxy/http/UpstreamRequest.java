@@ -189,42 +189,27 @@ final class UpstreamRequest implements ChannelFutureListener {
 
     private void connect() {
         HttpConnection downstream = stream.connection();
-        cluster.cxTotal.inc();
-        cluster.cxHttp1Total.inc();
-        cluster.cxActive.inc();
-        host.connectionOpened();
         UpstreamHost h = host;
         ClusterRuntime c = cluster;
-        c.connectionOpened(h);
+        c.connectionOpened(h, false);
         var socket = c.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
-                cluster.config().connectTimeout(), cluster.config().tcpKeepalive().orElse(null), socket.pipeline(new ChannelInitializer<>() {
+                cluster.config().connectTimeout(), cluster.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         // Pooled connections serve only streams of this loop, so of its clock.
                         UpstreamCodec codec = new UpstreamCodec(HttpConnectionManagerFilter.MAX_HEADER_BYTES, downstream.clock());
                         ch.pipeline().addLast(CODEC, codec);
                         ch.pipeline().addLast(HANDLER, new Handler(codec, c));
-                        ch.closeFuture().addListener(x -> {
-                            c.cxActive.dec();
-                            h.connectionClosed();
-                            c.connectionClosed(h);
-                        });
+                        ch.closeFuture().addListener(x -> c.connectionClosed(h));
                     }
                 })));
         f.addListener((ChannelFutureListener) result -> {
             if (!result.isSuccess()) {
                 if (!result.channel().isRegistered()) {
-                    c.cxActive.dec();
-                    h.connectionClosed();
                     c.connectionClosed(h);
                 }
-                c.outlierLocalOriginFailure(h, 503); // LOCAL_ORIGIN_CONNECT_FAILED
-                c.cxConnectFail.inc();
-                if (result.cause() instanceof io.netty.channel.ConnectTimeoutException) {
-                    c.cxConnectTimeout.inc();
-                }
-                h.connectFailed();
+                c.connectFailed(h, result.cause());
                 router.onConnectFailed(this, result.cause());
                 return;
             }

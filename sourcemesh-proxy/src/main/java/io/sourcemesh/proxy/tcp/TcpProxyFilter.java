@@ -158,7 +158,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             });
             var socket = cluster.transportSocket();
             socket.ready(clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
-                    cluster.config().tcpKeepalive().orElse(null), socket.pipeline(fromUpstream)))
+                    cluster.tcpKeepalive(), socket.pipeline(fromUpstream)))
                     .addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             cluster.cxActive.dec();

@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.TcpKeepalive;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
@@ -109,6 +110,8 @@ public final class ClusterRuntime {
     private final long maxConnectionDurationNanos;
     /** common_http_protocol_options.idle_timeout in nanoseconds (Envoy's 1h when unset), -1 when 0 turned it off. */
     private final long idleTimeoutNanos;
+    /** upstream_connection_options.tcp_keepalive, as the connector takes it: null without one. */
+    private final TcpKeepalive tcpKeepalive;
 
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
         this.config = config;
@@ -140,6 +143,7 @@ public final class ClusterRuntime {
         maxConnectionDurationNanos = config.maxConnectionDuration().map(Duration::toNanos).orElse(-1L);
         cxIdleTimeout = stats.counter(p + "upstream_cx_idle_timeout");
         idleTimeoutNanos = config.idleTimeout().map(Duration::toNanos).orElse(-1L);
+        tcpKeepalive = config.tcpKeepalive().orElse(null);
         cxMaxRequests = stats.counter(p + "upstream_cx_max_requests");
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
@@ -151,6 +155,19 @@ public final class ClusterRuntime {
     /** HTTP connections of this cluster are drained this long after they connect; -1: never. */
     public long maxConnectionDurationNanos() {
         return maxConnectionDurationNanos;
+    }
+
+    /** HTTP connections of this cluster are closed after this long without a request (a stream on HTTP/2); -1: never. */
+    public long idleTimeoutNanos() {
+        return idleTimeoutNanos;
+    }
+
+    /**
+     * The keepalive of this cluster's upstream sockets, null without one: unwrapped once per config, so a connect reads a
+     * typed field (no cast of Optional's erased value on the connect path, which C2 compiled as a trap on null).
+     */
+    public TcpKeepalive tcpKeepalive() {
+        return tcpKeepalive;
     }
 
     public CircuitBreaker circuitBreaker() {
@@ -209,14 +226,37 @@ public final class ClusterRuntime {
         return false;
     }
 
-    /** Call on the connection's event loop when it is opened. */
-    public void connectionOpened(UpstreamHost host) {
+    /**
+     * Call on the connection's event loop when an HTTP connection to {@code host} is opened: counted in upstream_cx_total,
+     * its protocol's total ({@code http2}: upstream_cx_http2_total, else _http1_), upstream_cx_active, the host's, and the
+     * circuit breaker's connections of this loop.
+     */
+    public void connectionOpened(UpstreamHost host, boolean http2) {
+        cxTotal.inc();
+        (http2 ? cxHttp2Total : cxHttp1Total).inc();
+        cxActive.inc();
+        host.connectionOpened();
         breaker.connectionOpened();
         loopState.get().connections.computeIfAbsent(host, h -> new int[1])[0]++;
     }
 
-    /** Call on the connection's event loop when it closed: a pending request may now connect. */
+    /**
+     * A connect to {@code host} failed: Envoy's LOCAL_ORIGIN_CONNECT_FAILED, upstream_cx_connect_fail (and _timeout for a
+     * connect timeout), the host's connect failures. The connection's close is counted apart ({@link #connectionClosed}).
+     */
+    public void connectFailed(UpstreamHost host, Throwable cause) {
+        outlierLocalOriginFailure(host, 503);
+        cxConnectFail.inc();
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            cxConnectTimeout.inc();
+        }
+        host.connectFailed();
+    }
+
+    /** Call on the connection's event loop when an HTTP connection opened by {@link #connectionOpened} closed: a pending request may now connect. */
     public void connectionClosed(UpstreamHost host) {
+        cxActive.dec();
+        host.connectionClosed();
         breaker.connectionClosed();
         if (closed && !loopState.isSet()) {
             return;

@@ -13,6 +13,7 @@ import io.sourcemesh.proxy.testing.H2Origin;
 import io.sourcemesh.proxy.testing.HttpBootstrap;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
+import io.sourcemesh.proxy.testing.RefusingPort;
 import io.sourcemesh.proxy.testing.TestCertificates;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -134,6 +135,33 @@ class Http2UpstreamEndToEndTest {
         List<String> lines = LogFiles.awaitLines(log, 2);
         assertEquals("200 - HTTP/1.1 HTTP/2 via_upstream", lines.get(0));
         assertEquals("200 - HTTP/1.1 HTTP/2 via_upstream", lines.get(1));
+    }
+
+    /**
+     * A refused connect to an HTTP/2 cluster is the request's connection failure (503 UF), counted once for the connection
+     * and its close undone from the active connections and the circuit breaker's; the failed connection is never offered
+     * again, so the next request makes its own.
+     */
+    @Test
+    void aConnectFailureToAnHttp2ClusterIsCountedAndNotReused() throws Exception {
+        try (RefusingPort dead = RefusingPort.open()) {
+            // One connection at most: a failed one not given back would leave the second request waiting for it.
+            String base = start(HttpBootstrap.toOrigin(dead.port()).clusterFields(h2("{}", "")
+                    + "circuit_breakers: {thresholds: [{max_connections: 1, track_remaining: true}]}\n"));
+            for (int i = 1; i <= 2; i++) {
+                Curl.Result r = Curl.run(base + "/down");
+                assertEquals(503, r.status(), r.err());
+                assertTrue(r.body().startsWith("upstream connect error or disconnect/reset before headers. reset reason: "
+                        + "connection failure"), r.body());
+                assertEquals(i, counter("upstream_cx_connect_fail"));
+                assertEquals(i, counter("upstream_cx_http2_total"), "a connection of its own each time");
+            }
+            assertEquals(0, counter("upstream_cx_http1_total"));
+            assertEquals(0L, proxy.stats().gauges().get("cluster.origin.upstream_cx_active"));
+            assertEquals(1L, proxy.stats().gauges().get("cluster.origin.circuit_breakers.default.remaining_cx"),
+                    "the failed connections were given back to the breaker");
+            assertEquals("503 UF HTTP/1.1 - upstream_reset_before_response_started{connection_failure}", LogFiles.awaitLine(log));
+        }
     }
 
     @Test
