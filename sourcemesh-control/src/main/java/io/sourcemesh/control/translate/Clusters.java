@@ -279,13 +279,9 @@ final class Clusters {
      * inbound|port||: ORIGINAL_DST back to the app, bound to 127.0.0.6 so iptables does not capture it again.
      * Istio sets the bind in every interception mode; in TPROXY the listener's original_src filter
      * overrides it per connection (Envoy applies OriginalSrcSocketOption before bind), so the app sees
-     * the client's address.
+     * the client's address. {@code http2}: the port is HTTP2 or GRPC, so the app is spoken to in HTTP/2 (Istio's
+     * setUpstreamProtocol).
      */
-    static Cluster inbound(int port) {
-        return inbound(port, false);
-    }
-
-    /** As {@link #inbound(int)}; {@code http2}: the port is HTTP2 or GRPC, so the app is spoken to in HTTP/2 (Istio's setUpstreamProtocol). */
     static Cluster inbound(int port, boolean http2) {
         Cluster c = originalDst(Names.inboundCluster(port));
         if (!http2) {
