@@ -55,10 +55,10 @@ final class Clusters {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
-            List<String> identities = mesh == null ? List.of() : mesh.identities(model, svc);
+            List<String> identities = mesh == null ? List.of() : mesh.identities(svc);
             for (ServicePort port : svc.ports()) {
                 UpstreamTls.Mesh peer = mesh == null ? null
-                        : new UpstreamTls.Mesh(mesh, identities, MeshTls.autoMtls(model, svc, port));
+                        : new UpstreamTls.Mesh(mesh, identities, mesh.autoMtls(svc, port));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
                 // Istio's applyDestinationRule: the rule's policy for this port (GetPortLevelTrafficPolicy).
