@@ -200,10 +200,6 @@ final class MeshTls {
         return parts.length != 4 ? clusterName : parts[0] + "_." + parts[1] + "_." + parts[2] + "_." + parts[3];
     }
 
-    String spiffeId() {
-        return certificate.spiffeId();
-    }
-
     private CommonTlsContext.Builder common() {
         return CommonTlsContext.newBuilder()
                 .setTlsParams(TlsParameters.newBuilder()
