@@ -97,9 +97,10 @@ final class IstioSupport {
                         + "port has no listener or cluster (apply and the status say so)"),
                 supported("spec.ports[].targetPort", "an endpoint's port when it names none of its own; with resolution "
                         + "NONE the port is not translated (apply and the status say so)"),
-                supported("spec.location", "SourceMesh has no mutual TLS and no per-location telemetry, the two things "
-                        + "Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; MESH_EXTERNAL: none, "
-                        + "and the destination reported as outside the mesh), so both locations send plaintext"),
+                supported("spec.location", "SourceMesh gives no ServiceEntry host auto mTLS and has no per-location "
+                        + "telemetry, the two things Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; "
+                        + "MESH_EXTERNAL: none, and the destination reported as outside the mesh), so both locations send "
+                        + "plaintext unless a DestinationRule says ISTIO_MUTUAL"),
                 supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
                         + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
                         + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default): "

@@ -1,9 +1,8 @@
 package io.sourcemesh.cluster.kubeapi;
 
+import io.sourcemesh.control.ca.Pem;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +38,7 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -113,12 +107,12 @@ public final class ClusterPki {
             X509Certificate admin = leaf(ca, caKeys.getPrivate(), "O=system:masters,CN=" + ADMIN, adminKeys.getPublic(),
                     KeyPurposeId.id_kp_clientAuth, null);
 
-            write(dir, "ca.crt", pem(ca), false);
-            write(dir, "ca.key", pem(new JcaPKCS8Generator(caKeys.getPrivate(), null)), true);
-            write(dir, "apiserver.crt", pem(server), false);
-            write(dir, "apiserver.key", pem(new JcaPKCS8Generator(serverKeys.getPrivate(), null)), true);
-            write(dir, "admin.crt", pem(admin), false);
-            write(dir, "admin.key", pem(new JcaPKCS8Generator(adminKeys.getPrivate(), null)), true);
+            write(dir, "ca.crt", Pem.write(ca), false);
+            write(dir, "ca.key", Pem.write(new JcaPKCS8Generator(caKeys.getPrivate(), null)), true);
+            write(dir, "apiserver.crt", Pem.write(server), false);
+            write(dir, "apiserver.key", Pem.write(new JcaPKCS8Generator(serverKeys.getPrivate(), null)), true);
+            write(dir, "admin.crt", Pem.write(admin), false);
+            write(dir, "admin.key", Pem.write(new JcaPKCS8Generator(adminKeys.getPrivate(), null)), true);
             byte[] secret = new byte[24];
             new SecureRandom().nextBytes(secret);
             write(dir, "token", HexFormat.of().formatHex(secret) + "\n", true);
@@ -171,7 +165,7 @@ public final class ClusterPki {
 
     public String caPem() {
         try {
-            return pem(ca);
+            return Pem.write(ca);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -240,14 +234,6 @@ public final class ClusterPki {
         Files.writeString(file, content, StandardCharsets.US_ASCII);
     }
 
-    private static String pem(Object o) throws IOException {
-        StringWriter w = new StringWriter();
-        try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-            p.writeObject(o);
-        }
-        return w.toString();
-    }
-
     static X509Certificate certificate(String pem) {
         try {
             return (X509Certificate) CertificateFactory.getInstance("X.509")
@@ -258,16 +244,6 @@ public final class ClusterPki {
     }
 
     static PrivateKey privateKey(String pem) throws IOException {
-        try (PEMParser p = new PEMParser(new StringReader(pem))) {
-            Object o = p.readObject();
-            JcaPEMKeyConverter c = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair kp) {
-                return c.getKeyPair(kp).getPrivate();
-            }
-            if (o instanceof PrivateKeyInfo info) {
-                return c.getPrivateKey(info);
-            }
-            throw new IOException("not a PEM private key");
-        }
+        return Pem.privateKey(pem).orElseThrow(() -> new IOException("not a PEM private key"));
     }
 }

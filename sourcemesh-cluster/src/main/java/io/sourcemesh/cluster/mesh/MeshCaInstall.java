@@ -7,6 +7,7 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.ca.MeshCa;
 import io.sourcemesh.control.model.MeshConfig;
+import io.sourcemesh.control.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -78,15 +79,9 @@ public final class MeshCaInstall {
         return store.get(ResourceKind.SECRET, NAMESPACE, MeshCa.SELF_SIGNED_SECRET).flatMap(s -> data(s, MeshCa.CA_CERT));
     }
 
+    /** A key of a Secret as the translation reads it ({@code model.Secret}: data decoded, stringData over it), if not empty. */
     private static Optional<String> data(KubeObject secret, String key) {
-        String b64 = secret.node().path("data").path(key).asText("");
-        if (b64.isEmpty()) {
-            return Optional.ofNullable(secret.node().path("stringData").path(key).asText(null));
-        }
-        try {
-            return Optional.of(new String(Base64.getMimeDecoder().decode(b64), StandardCharsets.US_ASCII));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
+        return Optional.ofNullable(Secret.of(secret.node()).data().get(key)).filter(b -> b.length > 0)
+                .map(b -> new String(b, StandardCharsets.US_ASCII));
     }
 }

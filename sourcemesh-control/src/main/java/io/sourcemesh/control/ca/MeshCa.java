@@ -2,8 +2,6 @@ package io.sourcemesh.control.ca;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -36,10 +33,6 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -130,8 +123,8 @@ public final class MeshCa {
             X509Certificate root = new JcaX509CertificateConverter().getCertificate(
                     b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
             Map<String, String> data = new LinkedHashMap<>();
-            data.put(CA_CERT, pem(root));
-            data.put(CA_KEY, pem(new JcaPKCS8Generator(keys.getPrivate(), null)));
+            data.put(CA_CERT, Pem.write(root));
+            data.put(CA_KEY, Pem.write(new JcaPKCS8Generator(keys.getPrivate(), null)));
             return data;
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot make the mesh CA's root", e);
@@ -157,12 +150,12 @@ public final class MeshCa {
                     new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)));
             X509Certificate leaf = new JcaX509CertificateConverter().getCertificate(
                     b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signerKey)));
-            StringBuilder chain = new StringBuilder(pem(leaf));
+            StringBuilder chain = new StringBuilder(Pem.write(leaf));
             if (!isRoot(signer)) {
-                chain.append(pem(signer));
+                chain.append(Pem.write(signer));
             }
             chain.append(chainPem);
-            return new WorkloadCertificate(spiffeId, chain.toString(), pem(new JcaPKCS8Generator(keys.getPrivate(), null)),
+            return new WorkloadCertificate(spiffeId, chain.toString(), Pem.write(new JcaPKCS8Generator(keys.getPrivate(), null)),
                     notAfter, now);
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot issue a certificate for " + spiffeId, e);
@@ -200,17 +193,7 @@ public final class MeshCa {
     }
 
     private static PrivateKey privateKey(String pem) throws IOException {
-        try (PEMParser p = new PEMParser(new StringReader(pem))) {
-            Object o = p.readObject();
-            JcaPEMKeyConverter c = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair kp) {
-                return c.getKeyPair(kp).getPrivate();
-            }
-            if (o instanceof PrivateKeyInfo info) {
-                return c.getPrivateKey(info);
-            }
-            throw new IOException(CA_KEY + " is not a PEM private key");
-        }
+        return Pem.privateKey(pem).orElseThrow(() -> new IOException(CA_KEY + " is not a PEM private key"));
     }
 
     private static KeyPair keyPair() throws GeneralSecurityException {
@@ -223,17 +206,9 @@ public final class MeshCa {
         return new BigInteger(127, new SecureRandom());
     }
 
-    private static String pem(Object o) throws IOException {
-        StringWriter w = new StringWriter();
-        try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-            p.writeObject(o);
-        }
-        return w.toString();
-    }
-
     private static String pemBody(X509Certificate cert) {
         try {
-            String pem = pem(cert);
+            String pem = Pem.write(cert);
             return pem.substring(pem.indexOf('\n') + 1, pem.lastIndexOf("-----END"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

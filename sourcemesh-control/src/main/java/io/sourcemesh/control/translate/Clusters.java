@@ -55,10 +55,10 @@ final class Clusters {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
-            List<String> identities = mesh == null ? List.of() : mesh.identities(model, svc);
+            List<String> identities = mesh == null ? List.of() : mesh.identities(svc);
             for (ServicePort port : svc.ports()) {
                 UpstreamTls.Mesh peer = mesh == null ? null
-                        : new UpstreamTls.Mesh(mesh, identities, MeshTls.autoMtls(model, svc, port));
+                        : new UpstreamTls.Mesh(mesh, identities, mesh.autoMtls(svc, port));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
                 // Istio's applyDestinationRule: the rule's policy for this port (GetPortLevelTrafficPolicy).
@@ -279,13 +279,9 @@ final class Clusters {
      * inbound|port||: ORIGINAL_DST back to the app, bound to 127.0.0.6 so iptables does not capture it again.
      * Istio sets the bind in every interception mode; in TPROXY the listener's original_src filter
      * overrides it per connection (Envoy applies OriginalSrcSocketOption before bind), so the app sees
-     * the client's address.
+     * the client's address. {@code http2}: the port is HTTP2 or GRPC, so the app is spoken to in HTTP/2 (Istio's
+     * setUpstreamProtocol).
      */
-    static Cluster inbound(int port) {
-        return inbound(port, false);
-    }
-
-    /** As {@link #inbound(int)}; {@code http2}: the port is HTTP2 or GRPC, so the app is spoken to in HTTP/2 (Istio's setUpstreamProtocol). */
     static Cluster inbound(int port, boolean http2) {
         Cluster c = originalDst(Names.inboundCluster(port));
         if (!http2) {

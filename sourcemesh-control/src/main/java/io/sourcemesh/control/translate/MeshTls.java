@@ -17,9 +17,13 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Secret;
 import io.sourcemesh.control.model.Service;
+import io.sourcemesh.control.model.ServicePort;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One proxy's side of the mesh's mutual TLS: its workload certificate (issued by the mesh CA for its pod's
@@ -44,19 +48,52 @@ final class MeshTls {
 
     private final WorkloadCertificate certificate;
     private final String rootPem;
-    private final String trustDomain;
+    private final OfModel mesh;
 
-    private MeshTls(WorkloadCertificate certificate, String rootPem, String trustDomain) {
+    private MeshTls(WorkloadCertificate certificate, String rootPem, OfModel mesh) {
         this.certificate = certificate;
         this.rootPem = rootPem;
-        this.trustDomain = trustDomain;
+        this.mesh = mesh;
+    }
+
+    /**
+     * What the translations keep between proxies: the workload certificates issued so far, and the last model's
+     * {@link OfModel} (a push translates every proxy from one model, so its CA is read and each destination's
+     * identities and auto mTLS worked out once a push, not once a proxy).
+     */
+    static final class Issuer {
+        private final WorkloadCertificates certificates = WorkloadCertificates.create();
+        private volatile OfModel last;
+
+        private OfModel of(MeshModel model) {
+            OfModel m = last;
+            if (m == null || m.model != model) {
+                m = new OfModel(model);
+                last = m;
+            }
+            return m;
+        }
+    }
+
+    /** The mesh TLS of one model that is the same for every proxy: its CA and what each destination takes. */
+    private static final class OfModel {
+        private final MeshModel model;
+        private final List<TranslationWarning> problems = new ArrayList<>();
+        private final Optional<MeshCa> ca;
+        private final Map<Service, List<String>> identities = new ConcurrentHashMap<>();
+        private final Map<Map.Entry<Service, ServicePort>, Boolean> autoMtls = new ConcurrentHashMap<>();
+
+        private OfModel(MeshModel model) {
+            this.model = model;
+            this.ca = ca(model, problems);
+        }
     }
 
     /**
      * The mesh CA of {@code model} (the root namespace's {@code cacerts}, else {@code istio-ca-secret}, as istiod picks
      * them); empty when neither is there, and a warning when one is there but cannot sign.
      */
-    static Optional<MeshCa> ca(MeshModel model, List<TranslationWarning> warnings) {
+    private static Optional<MeshCa> ca(MeshModel model, List<TranslationWarning> warnings) {
         String ns = model.meshConfig().rootNamespace();
         for (boolean plugin : new boolean[] {true, false}) {
             Optional<Secret> secret = model.secret(ns, plugin ? MeshCa.PLUGIN_SECRET : MeshCa.SELF_SIGNED_SECRET);
@@ -74,16 +111,17 @@ final class MeshTls {
     }
 
     /** The proxy's mesh TLS, when the mesh has a CA. */
-    static Optional<MeshTls> of(MeshModel model, ProxyIdentity proxy, WorkloadCertificates certificates,
-            List<TranslationWarning> warnings) {
-        Optional<MeshCa> ca = ca(model, warnings);
+    static Optional<MeshTls> of(MeshModel model, ProxyIdentity proxy, Issuer issuer, List<TranslationWarning> warnings) {
+        OfModel mesh = issuer.of(model);
+        warnings.addAll(mesh.problems);
+        Optional<MeshCa> ca = mesh.ca;
         if (ca.isEmpty()) {
             return Optional.empty();
         }
         String account = model.pod(proxy.namespace(), proxy.podName()).map(Pod::serviceAccount).orElse("default");
         String td = model.meshConfig().trustDomain();
-        WorkloadCertificate cert = certificates.of(ca.get(), MeshCa.spiffeId(td, proxy.namespace(), account));
-        return Optional.of(new MeshTls(cert, ca.get().rootPem(), td));
+        WorkloadCertificate cert = issuer.certificates.of(ca.get(), MeshCa.spiffeId(td, proxy.namespace(), account));
+        return Optional.of(new MeshTls(cert, ca.get().rootPem(), mesh));
     }
 
     /** The inbound mTLS socket: the workload certificate, a client certificate required and verified against the root. */
@@ -112,14 +150,24 @@ final class MeshTls {
     }
 
     /** The identities of the pods behind a service (Istio's service accounts of its endpoints), sorted. */
-    List<String> identities(MeshModel model, Service service) {
+    List<String> identities(Service service) {
+        return mesh.identities.computeIfAbsent(service, s -> identities(mesh.model, s));
+    }
+
+    private static List<String> identities(MeshModel model, Service service) {
         if (service.fromEntry()) {
             return List.of();
         }
+        String trustDomain = model.meshConfig().trustDomain();
         TreeSet<String> ids = new TreeSet<>();
         model.pods().stream().filter(service::selects)
                 .forEach(p -> ids.add(MeshCa.spiffeId(trustDomain, p.namespace(), p.serviceAccount())));
         return List.copyOf(ids);
+    }
+
+    /** {@link #autoMtls(MeshModel, Service, ServicePort)} of this proxy's model. */
+    boolean autoMtls(Service service, ServicePort port) {
+        return mesh.autoMtls.computeIfAbsent(Map.entry(service, port), k -> autoMtls(mesh.model, service, port));
     }
 
     /**
@@ -130,7 +178,7 @@ final class MeshTls {
      * mTLS) gets plaintext to all of them, which PERMISSIVE endpoints accept and a STRICT one refuses (Istio's
      * transport_socket_matches would still send that one mTLS).
      */
-    static boolean autoMtls(MeshModel model, Service service, io.sourcemesh.control.model.ServicePort port) {
+    private static boolean autoMtls(MeshModel model, Service service, ServicePort port) {
         if (service.fromEntry()) {
             return false; // Istio: a mesh-external service gets no auto mTLS
         }
@@ -150,10 +198,6 @@ final class MeshTls {
     static String sni(String clusterName) {
         String[] parts = clusterName.split("\\|", -1);
         return parts.length != 4 ? clusterName : parts[0] + "_." + parts[1] + "_." + parts[2] + "_." + parts[3];
-    }
-
-    String spiffeId() {
-        return certificate.spiffeId();
     }
 
     private CommonTlsContext.Builder common() {

@@ -16,7 +16,6 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
 import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
-import io.sourcemesh.control.ca.WorkloadCertificates;
 import io.sourcemesh.control.model.InterceptionMode;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
@@ -46,15 +45,8 @@ final class SidecarBuilder {
     private final Optional<MeshTls> mtls;
     private final PeerAuthentications peers;
 
-    SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
-        this(model, proxy, warnings, Optional.empty());
-    }
-
-    SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings, WorkloadCertificates certificates) {
-        this(model, proxy, warnings, MeshTls.of(model, proxy, certificates, warnings));
-    }
-
-    private SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings, Optional<MeshTls> mtls) {
+    SidecarBuilder(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings, MeshTls.Issuer issuer) {
+        this.mtls = MeshTls.of(model, proxy, issuer, warnings); // first: its warnings before the scope's
         this.model = model;
         this.proxy = proxy;
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
@@ -62,7 +54,6 @@ final class SidecarBuilder {
         this.warnings = warnings;
         this.authz = Authz.forWorkload(model, proxy);
         this.scope = SidecarScope.of(model, proxy, warnings);
-        this.mtls = mtls;
         this.peers = PeerAuthentications.forWorkload(model, proxy);
     }
 

@@ -1,6 +1,5 @@
 package io.sourcemesh.control.translate;
 
-import io.sourcemesh.control.ca.WorkloadCertificates;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.ProxyType;
@@ -17,8 +16,8 @@ import java.util.Map;
  */
 public final class Translator {
     private final Map<Integer, Integer> gatewayTargetPorts;
-    /** The workload certificates issued so far, so an unchanged proxy is re-sent the same one. */
-    private final WorkloadCertificates certificates = WorkloadCertificates.create();
+    /** The workload certificates issued so far, so an unchanged proxy is re-sent the same one, and the last model's CA. */
+    private final MeshTls.Issuer issuer = new MeshTls.Issuer();
 
     private Translator(Map<Integer, Integer> gatewayTargetPorts) {
         this.gatewayTargetPorts = Map.copyOf(gatewayTargetPorts);
@@ -39,7 +38,7 @@ public final class Translator {
                 + "entry's)")));
         return proxy.type() == ProxyType.ROUTER
                 ? new GatewayBuilder(model, proxy, gatewayTargetPorts, warnings)
-                        .withMesh(MeshTls.of(model, proxy, certificates, warnings)).build()
-                : new SidecarBuilder(model, proxy, warnings, certificates).build();
+                        .withMesh(MeshTls.of(model, proxy, issuer, warnings)).build()
+                : new SidecarBuilder(model, proxy, warnings, issuer).build();
     }
 }

@@ -39,11 +39,6 @@ final class UpstreamTls {
      */
     record Mesh(MeshTls tls, List<String> identities, boolean auto) {}
 
-    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, String where,
-            List<TranslationWarning> warnings) {
-        return apply(c, tls, model, credentialNamespace, null, where, warnings);
-    }
-
     /**
      * Sets the cluster's TLS socket for {@code tls} (null, missing or DISABLE: none); false, with a warning, when the
      * cluster must be left out.

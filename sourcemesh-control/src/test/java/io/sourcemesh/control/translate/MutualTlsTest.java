@@ -66,6 +66,30 @@ class MutualTlsTest {
     }
 
     @Test
+    void aLaterPushOfTheSameObjectsSignsNothingNew() {
+        Translator one = Translator.create();
+        MeshModel first = model();
+        MeshModel second = model(); // each push builds its model afresh
+        assertEquals(one.translate(first, Fixtures.sidecar(first, "httpbin")).version(),
+                one.translate(second, Fixtures.sidecar(second, "httpbin")).version(),
+                "an unchanged proxy keeps its certificate, and so its config version, from push to push");
+    }
+
+    @Test
+    void aPluginCaThatCannotSignIsNamedToEveryProxyAndIstioCaSecretSigns() {
+        MeshModel model = model(secret(MeshCa.PLUGIN_SECRET, Map.of(MeshCa.CA_CERT, CA.get(MeshCa.CA_CERT))));
+        Translator one = Translator.create();
+        for (String app : List.of("httpbin", "sleep")) {
+            ProxyResources r = one.translate(model, Fixtures.sidecar(model, app));
+            assertTrue(r.warnings().stream().map(TranslationWarning::toString).anyMatch(w -> w.contains(
+                    "Secret istio-system/cacerts") && w.contains("no ca-cert.pem and ca-key.pem; no mesh CA from it")),
+                    app + ": " + r.warnings());
+            assertTrue(listener(r, "virtualInbound").getListenerFiltersList().stream().map(ListenerFilter::getName)
+                    .toList().contains("envoy.filters.listener.tls_inspector"), app + ": istio-ca-secret signs instead");
+        }
+    }
+
+    @Test
     void permissiveAcceptsIstiosAlpnsOverMtlsAndPlaintext() {
         MeshModel model = model();
         List<FilterChain> chains = chains(Translator.create().translate(model, Fixtures.sidecar(model, "httpbin")), 8000);
