@@ -50,14 +50,7 @@ public final class SupportStatus {
             return object; // Kubernetes' own kinds have no validationMessages: apply's warnings say it
         }
         SupportCheck.Findings findings = SupportCheck.check(object.node());
-        JsonNode old = object.status();
-        ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
         ArrayNode messages = JsonNodeFactory.instance.arrayNode();
-        status.path("validationMessages").forEach(m -> {
-            if (!OURS.contains(m.path("type").asText())) {
-                messages.add(m);
-            }
-        });
         for (FieldError e : errors) {
             messages.addObject().put("level", "ERROR").put("type", INVALID_TYPE)
                     .put("description", e.message() + "; " + InvalidObjects.consequence(kind));
@@ -68,10 +61,27 @@ public final class SupportStatus {
         for (String w : findings.validationWarnings()) {
             messages.addObject().put("level", "WARNING").put("type", ISTIO_WARNING_TYPE).put("description", w);
         }
-        if (messages.isEmpty()) {
+        return withMessages(object, OURS, messages);
+    }
+
+    /**
+     * {@code object} with its {@code status.validationMessages} of {@code types} (one writer's) replaced by
+     * {@code messages}, the other writers' kept before them; the same object when nothing changes.
+     */
+    public static KubeObject withMessages(KubeObject object, Set<String> types, ArrayNode messages) {
+        JsonNode old = object.status();
+        ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
+        ArrayNode all = JsonNodeFactory.instance.arrayNode();
+        status.path("validationMessages").forEach(m -> {
+            if (!types.contains(m.path("type").asText())) {
+                all.add(m);
+            }
+        });
+        all.addAll(messages);
+        if (all.isEmpty()) {
             status.remove("validationMessages");
         } else {
-            status.set("validationMessages", messages);
+            status.set("validationMessages", all);
         }
         if (status.equals(old) || (status.isEmpty() && (old == null || old.isMissingNode() || old.isNull()))) {
             return object;
