@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
@@ -66,7 +68,8 @@ public final class SupportStatus {
 
     /**
      * {@code object} with its {@code status.validationMessages} of {@code types} (one writer's) replaced by
-     * {@code messages}, the other writers' kept before them; the same object when nothing changes.
+     * {@code messages}, the other writers' kept before them; the same object when nothing changes, in content or only
+     * in order (two writers that each put theirs last would otherwise rewrite the same messages in turn).
      */
     public static KubeObject withMessages(KubeObject object, Set<String> types, ArrayNode messages) {
         JsonNode old = object.status();
@@ -83,9 +86,20 @@ public final class SupportStatus {
         } else {
             status.set("validationMessages", all);
         }
-        if (status.equals(old) || (status.isEmpty() && (old == null || old.isMissingNode() || old.isNull()))) {
+        if (status.equals(old) || (status.isEmpty() && (old == null || old.isMissingNode() || old.isNull()))
+                || old instanceof ObjectNode o && sorted(o).equals(sorted(status))) {
             return object;
         }
         return object.withStatus(status);
+    }
+
+    /** {@code status} with its validationMessages in one order (a copy). */
+    private static ObjectNode sorted(ObjectNode status) {
+        List<JsonNode> messages = new ArrayList<>();
+        status.path("validationMessages").forEach(messages::add);
+        messages.sort(Comparator.comparing(JsonNode::toString));
+        ObjectNode copy = status.deepCopy();
+        copy.putArray("validationMessages").addAll(messages);
+        return copy;
     }
 }
