@@ -77,9 +77,7 @@ class ServiceEntryEndToEndTest {
                   outboundTrafficPolicy: {mode: REGISTRY_ONLY}
                 """));
         assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
-        sleep = cluster.list(ResourceKind.POD, "default", "app=sleep").stream()
-                .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().map(KubeObject::name)
-                .orElseThrow();
+        sleep = runningSleep();
         vip = cluster.get(ResourceKind.SERVICE, "default", "httpbin").orElseThrow().node().path("spec").path("clusterIP").asText();
         assertTrue(until(() -> curl().stdout().equals("502")), "no entry: block_all answers 502, " + curl());
 
@@ -127,49 +125,38 @@ class ServiceEntryEndToEndTest {
         assertEquals("200", curl().stdout(), "the older entry still serves");
         cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api-again");
 
+        // resolution DNS: a STRICT_DNS cluster (cluster.go convertResolution); DNS_ROUND_ROBIN: a LOGICAL_DNS cluster of
+        // the one name, which the proxy now takes.
+        localhostEntryServes("DNS", "/via-dns", originPort);
+        localhostEntryServes("DNS_ROUND_ROBIN", "/via-rr", originPort);
+    }
+
+    /**
+     * The entry replaced by one of {@code resolution} whose endpoint is localhost (V4_ONLY: 127.0.0.1), the old one gone
+     * first so a push the proxy refused, keeping its last good config, could not answer 200: a request on {@code path}
+     * reaches the origin through outbound|8000||host.
+     */
+    private void localhostEntryServes(String resolution, String path, int originPort) throws Exception {
         cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api");
         assertTrue(until(() -> curl().stdout().equals("502")), "without the entry the host is blocked again: " + curl());
-
-        // resolution DNS: a STRICT_DNS cluster (cluster.go convertResolution), its endpoint localhost, V4_ONLY: 127.0.0.1.
-        warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
+        List<String> warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
                 apiVersion: networking.istio.io/v1
                 kind: ServiceEntry
                 metadata: {name: external-api, namespace: default}
                 spec:
                   hosts: [%s]
-                  resolution: DNS
+                  resolution: %s
                   ports:
                   - {number: 8000, name: http, protocol: HTTP}
                   endpoints:
                   - {address: localhost, ports: {http: %d}}
-                """.formatted(HOST, originPort))).warnings();
-        assertEquals(List.of(), warnings, "a DNS entry of localhost is translated whole");
-        assertTrue(until(() -> curl("/via-dns").stdout().equals("200")), "the DNS entry's host is in the registry: " + curl());
-        JsonNode dns = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-dns"), j -> true);
-        assertEquals("outbound|8000||" + HOST, dns.path("upstream_cluster").asText(), dns.toString());
-        assertEquals("127.0.0.1:" + originPort, dns.path("upstream_host").asText(), dns.toString());
-
-        // resolution DNS_ROUND_ROBIN: a LOGICAL_DNS cluster of the one name, which the proxy now takes (the entry gone
-        // first, so a push the proxy refused, keeping its last good config, could not answer 200).
-        cluster.delete(ResourceKind.SERVICE_ENTRY, "default", "external-api");
-        assertTrue(until(() -> curl().stdout().equals("502")), "without the entry the host is blocked again: " + curl());
-        warnings = cluster.apply(ManifestReader.read("service-entry.yaml", """
-                apiVersion: networking.istio.io/v1
-                kind: ServiceEntry
-                metadata: {name: external-api, namespace: default}
-                spec:
-                  hosts: [%s]
-                  resolution: DNS_ROUND_ROBIN
-                  ports:
-                  - {number: 8000, name: http, protocol: HTTP}
-                  endpoints:
-                  - {address: localhost, ports: {http: %d}}
-                """.formatted(HOST, originPort))).warnings();
-        assertEquals(List.of(), warnings, "a DNS_ROUND_ROBIN entry of localhost is translated whole");
-        assertTrue(until(() -> curl("/via-rr").stdout().equals("200")), "the LOGICAL_DNS cluster serves: " + curl());
-        JsonNode rr = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals("/via-rr"), j -> true);
-        assertEquals("outbound|8000||" + HOST, rr.path("upstream_cluster").asText(), rr.toString());
-        assertEquals("127.0.0.1:" + originPort, rr.path("upstream_host").asText(), rr.toString());
+                """.formatted(HOST, resolution, originPort))).warnings();
+        assertEquals(List.of(), warnings, "a " + resolution + " entry of localhost is translated whole");
+        assertTrue(until(() -> curl(path).stdout().equals("200")), "the " + resolution + " entry's host is in the registry: "
+                + curl());
+        JsonNode log = ProxyLogs.await(cluster, "default", sleep, j -> j.path("path").asText().equals(path), j -> true);
+        assertEquals("outbound|8000||" + HOST, log.path("upstream_cluster").asText(), log.toString());
+        assertEquals("127.0.0.1:" + originPort, log.path("upstream_host").asText(), log.toString());
     }
 
     /** A DNS entry whose host the proxy would have to resolve is not translated: apply and the status say so. */
@@ -242,9 +229,7 @@ class ServiceEntryEndToEndTest {
                     """.formatted(EGRESS, tls.port()))).warnings();
             assertEquals(List.of(), warnings, "a TLS entry without addresses is translated whole");
             assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
-            sleep = cluster.list(ResourceKind.POD, "default", "app=sleep").stream()
-                    .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().map(KubeObject::name)
-                    .orElseThrow();
+            sleep = runningSleep();
             vip = cluster.get(ResourceKind.SERVICE, "elsewhere", "vip").orElseThrow().node().path("spec").path("clusterIP")
                     .asText();
 
@@ -263,6 +248,12 @@ class ServiceEntryEndToEndTest {
             assertEquals("BlackHoleCluster", other.path("upstream_cluster").asText(), other.toString());
             assertEquals(seen, tls.accepted.get(), "the origin saw no connection for it");
         }
+    }
+
+    private String runningSleep() {
+        return cluster.list(ResourceKind.POD, "default", "app=sleep").stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).findFirst().map(KubeObject::name)
+                .orElseThrow();
     }
 
     /** curl in the sleep pod to {@code host}:443 by way of the VIP, SNI {@code host}; the status code. */

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.FieldError;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
@@ -50,14 +52,7 @@ public final class SupportStatus {
             return object; // Kubernetes' own kinds have no validationMessages: apply's warnings say it
         }
         SupportCheck.Findings findings = SupportCheck.check(object.node());
-        JsonNode old = object.status();
-        ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
         ArrayNode messages = JsonNodeFactory.instance.arrayNode();
-        status.path("validationMessages").forEach(m -> {
-            if (!OURS.contains(m.path("type").asText())) {
-                messages.add(m);
-            }
-        });
         for (FieldError e : errors) {
             messages.addObject().put("level", "ERROR").put("type", INVALID_TYPE)
                     .put("description", e.message() + "; " + InvalidObjects.consequence(kind));
@@ -68,14 +63,43 @@ public final class SupportStatus {
         for (String w : findings.validationWarnings()) {
             messages.addObject().put("level", "WARNING").put("type", ISTIO_WARNING_TYPE).put("description", w);
         }
-        if (messages.isEmpty()) {
+        return withMessages(object, OURS, messages);
+    }
+
+    /**
+     * {@code object} with its {@code status.validationMessages} of {@code types} (one writer's) replaced by
+     * {@code messages}, the other writers' kept before them; the same object when nothing changes, in content or only
+     * in order (two writers that each put theirs last would otherwise rewrite the same messages in turn).
+     */
+    public static KubeObject withMessages(KubeObject object, Set<String> types, ArrayNode messages) {
+        JsonNode old = object.status();
+        ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
+        ArrayNode all = JsonNodeFactory.instance.arrayNode();
+        status.path("validationMessages").forEach(m -> {
+            if (!types.contains(m.path("type").asText())) {
+                all.add(m);
+            }
+        });
+        all.addAll(messages);
+        if (all.isEmpty()) {
             status.remove("validationMessages");
         } else {
-            status.set("validationMessages", messages);
+            status.set("validationMessages", all);
         }
-        if (status.equals(old) || (status.isEmpty() && (old == null || old.isMissingNode() || old.isNull()))) {
+        if (status.equals(old) || (status.isEmpty() && (old == null || old.isMissingNode() || old.isNull()))
+                || old instanceof ObjectNode o && sorted(o).equals(sorted(status))) {
             return object;
         }
         return object.withStatus(status);
+    }
+
+    /** {@code status} with its validationMessages in one order (a copy). */
+    private static ObjectNode sorted(ObjectNode status) {
+        List<JsonNode> messages = new ArrayList<>();
+        status.path("validationMessages").forEach(messages::add);
+        messages.sort(Comparator.comparing(JsonNode::toString));
+        ObjectNode copy = status.deepCopy();
+        copy.putArray("validationMessages").addAll(messages);
+        return copy;
     }
 }

@@ -1,11 +1,10 @@
 package io.sourcemesh.cluster.mesh;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.api.support.SupportStatus;
 import io.sourcemesh.control.translate.TranslationWarning;
 import java.util.List;
 import java.util.Set;
@@ -48,26 +47,13 @@ public final class PushWarningStatus {
     static KubeObject withMessages(KubeObject object, List<TranslationWarning> warnings) {
         String name = object.kind() + " " + (object.namespace().isEmpty() ? "default" : object.namespace()) + "/"
                 + object.name();
-        JsonNode old = object.status();
-        ObjectNode status = old != null && old.isObject() ? ((ObjectNode) old).deepCopy() : JsonNodeFactory.instance.objectNode();
         ArrayNode messages = JsonNodeFactory.instance.arrayNode();
-        status.path("validationMessages").forEach(m -> {
-            if (!OURS.contains(m.path("type").asText())) {
-                messages.add(m);
-            }
-        });
         for (TranslationWarning w : warnings) {
             if (w.resource().equals(name) || w.resource().startsWith(name + " ")) {
                 messages.addObject().put("level", w.leftOut() ? "WARNING" : "INFO")
                         .put("type", w.leftOut() ? LEFT_OUT : NOT_APPLIED).put("description", w.toString());
             }
         }
-        if (messages.isEmpty()) {
-            status.remove("validationMessages");
-        } else {
-            status.set("validationMessages", messages);
-        }
-        boolean unchanged = status.equals(old) || status.isEmpty() && (old == null || old.isMissingNode() || old.isNull());
-        return unchanged ? object : object.withStatus(status);
+        return SupportStatus.withMessages(object, OURS, messages);
     }
 }

@@ -31,27 +31,18 @@ final class Clusters {
     private Clusters() {}
 
     /**
-     * outbound|port|subset|fqdn. Istio serves these as EDS; we put the ready endpoints inline
-     * (STATIC + load_assignment) so the same cluster works from a static bootstrap.
+     * outbound|port|subset|fqdn, of the services exported to {@code proxyNamespace} (a ServiceEntry's exportTo: one not
+     * exported there is not in the proxy's registry, Istio's service index). Istio serves these as EDS; we put the ready
+     * endpoints inline (STATIC + load_assignment). {@code proxyNamespace} is also where a DestinationRule's
+     * tls.credentialName is read (Istio's SDS server reads a proxy's credentials from its own namespace). A cluster whose
+     * TLS cannot be written is left out. {@code mesh}: the proxy's mesh TLS, null without a mesh CA, for DestinationRules'
+     * ISTIO_MUTUAL.
      */
-    static List<Cluster> outbound(MeshModel model) {
-        return outbound(model, "", new ArrayList<>());
-    }
-
-    /**
-     * {@code credentialNamespace}: the proxy's namespace, where a DestinationRule's tls.credentialName is read (Istio's SDS
-     * server reads a proxy's credentials from its own namespace). A cluster whose TLS cannot be written is left out.
-     */
-    static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings) {
-        return outbound(model, credentialNamespace, warnings, null);
-    }
-
-    /** With the proxy's mesh TLS ({@code mesh}, null without a mesh CA) for DestinationRules' ISTIO_MUTUAL. */
-    static List<Cluster> outbound(MeshModel model, String credentialNamespace, List<TranslationWarning> warnings, MeshTls mesh) {
+    static List<Cluster> outbound(MeshModel model, String proxyNamespace, List<TranslationWarning> warnings, MeshTls mesh) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
-            if (svc.clusterIp().equals("None")) {
+            if (svc.clusterIp().equals("None") || !svc.exportedTo(proxyNamespace)) {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
@@ -73,7 +64,7 @@ final class Clusters {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
                 cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
-                        portPolicy(rulePolicy, port.port()), model, credentialNamespace, peer, where, warnings).ifPresent(out::add);
+                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, peer, where, warnings).ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Host> selected = hosts.stream()
@@ -82,7 +73,7 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            port, subsetPolicy(rulePolicy, subset, port.port()), model, credentialNamespace, peer, where, warnings)
+                            port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, peer, where, warnings)
                             .ifPresent(out::add);
                 }
             }

@@ -172,10 +172,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        // A ServiceEntry not exported to the gateway's namespace is not in its registry (Istio's exportTo).
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh).stream().filter(c -> model.serviceByFqdn(
-                c.getName().substring(c.getName().lastIndexOf('|') + 1)).map(s -> s.exportedTo(proxy.namespace()))
-                .orElse(true)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

@@ -85,9 +85,6 @@ final class SidecarBuilder {
         if (parts.length != 4 || !parts[0].equals("outbound")) {
             return true;
         }
-        if (model.serviceByFqdn(parts[3]).filter(s -> !s.exportedTo(proxy.namespace())).isPresent()) {
-            return false; // not exported here: no VirtualService imports it either (Istio's SidecarScope)
-        }
         Set<Integer> ports = routedTo.getOrDefault(parts[3], Set.of());
         if (ports.contains(0) || ports.contains(Integer.parseInt(parts[1]))) {
             return true;

@@ -286,6 +286,30 @@ class ServiceEntryTest {
                 "exported to default only");
     }
 
+    /**
+     * A host not exported to the proxy's namespace gets no cluster there, so a DestinationRule for it is not read there
+     * either: no warning about a credentialName looked up in a namespace whose proxies never connect to the host.
+     */
+    @Test
+    void aHostNotExportedHereHasNoClusterWarningsHere() {
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.seed("topology/service-entry.yaml"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: gateway-only-tls, namespace: default}
+                spec:
+                  host: gateway-only.external.test
+                  trafficPolicy: {tls: {mode: SIMPLE, credentialName: no-such-secret}}
+                """));
+        MeshModel withRule = MeshModel.of(objects);
+        List<TranslationWarning> gateway = Translator.create().translate(withRule, Fixtures.gateway(withRule)).warnings().stream()
+                .filter(w -> w.resource().equals("DestinationRule default/gateway-only-tls")).toList();
+        assertFalse(gateway.isEmpty(), "the gateway's namespace sees the host and reads the rule");
+        List<TranslationWarning> sleep = Translator.create().translate(withRule, Fixtures.sidecar(withRule, "sleep")).warnings()
+                .stream().filter(w -> w.resource().equals("DestinationRule default/gateway-only-tls")).toList();
+        assertEquals(List.of(), sleep, "sleep's namespace does not see the host");
+    }
+
     @Test
     void withoutTheEntryTheHostIsBlockedUnderRegistryOnly() {
         MeshModel without = MeshModel.of(Fixtures.seed("topology/service-entry.yaml").stream()
