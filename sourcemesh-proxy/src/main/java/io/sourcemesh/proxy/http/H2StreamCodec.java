@@ -49,6 +49,14 @@ final class H2StreamCodec extends ChannelDuplexHandler {
     private final HttpConnectionManagerFilter filter;
     private final HttpConnection http;
     private boolean headersRead;
+    /** The request is a HEAD: its response is headers only, whatever body or length the upstream gave. */
+    private boolean headRequest;
+    /**
+     * A response head that cannot be followed by a body (204, 304, content-length 0, a HEAD's), held until its last part
+     * comes so that one HEADERS frame ends the stream, as Envoy's codecs do (the HTTP/1 client codec defers such a head
+     * to decode it with end_stream); null when none is held.
+     */
+    private Http2Headers heldHead;
     /** DATA bytes handed on and not yet given back to the client's flow-control windows. */
     private int unacknowledged;
 
@@ -69,6 +77,7 @@ final class H2StreamCodec extends ChannelDuplexHandler {
                     return;
                 }
                 filter.rqHttp2Total.inc();
+                headRequest = request.method() == HttpMethod.HEAD;
                 ctx.fireChannelRead(request);
                 if (headers.isEndStream()) {
                     ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -121,22 +130,49 @@ final class H2StreamCodec extends ChannelDuplexHandler {
                 ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
                 return;
             }
-            if (response instanceof LastHttpContent last && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+            if (response instanceof LastHttpContent last && (headRequest || !last.content().isReadable() && last.trailingHeaders().isEmpty())) {
                 last.release();
                 ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
                 return;
             }
             if (!(response instanceof HttpContent)) {
+                if (headRequest || bodyless(response)) {
+                    heldHead = headers;
+                    promise.trySuccess(); // the head is taken: what follows it at once ends the stream
+                    return;
+                }
                 ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
                 return;
             }
             ctx.write(new DefaultHttp2HeadersFrame(headers, false));
         }
         if (msg instanceof HttpContent content) {
+            if (heldHead != null) {
+                Http2Headers head = heldHead;
+                if (content instanceof LastHttpContent last && (headRequest || !last.content().isReadable() && last.trailingHeaders().isEmpty())) {
+                    heldHead = null;
+                    last.release();
+                    ctx.write(new DefaultHttp2HeadersFrame(head, true), promise);
+                    return;
+                }
+                if (headRequest) {
+                    content.release(); // a HEAD's response never has DATA (RFC 9113 §8.1.1)
+                    promise.trySuccess();
+                    return;
+                }
+                heldHead = null; // an upstream that sent a body after all: the head goes, then the body
+                ctx.write(new DefaultHttp2HeadersFrame(head, false));
+            }
             writeContent(ctx, content, promise);
             return;
         }
         ctx.write(msg, promise);
+    }
+
+    /** A response head that says no body follows: 204, 304 or content-length 0. */
+    private static boolean bodyless(HttpResponse response) {
+        int code = response.status().code();
+        return code == 204 || code == 304 || "0".equals(response.headers().get(HttpHeaderNames.CONTENT_LENGTH));
     }
 
     private static void writeContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
