@@ -9,11 +9,12 @@ import java.util.Optional;
  * The connection manager's downstream codec ({@code codec_type}), its {@code http2_protocol_options} and its
  * {@code drain_timeout}, with Envoy's defaults and bounds: {@code max_concurrent_streams} 1..2^31-1 (default 2^31-1),
  * {@code initial_stream_window_size} and {@code initial_connection_window_size} 65535..2^31-1 (default 256 MiB),
- * {@code hpack_table_size} (SETTINGS_HEADER_TABLE_SIZE, default 4096), {@code connection_keepalive} (none unless set);
+ * {@code hpack_table_size} (SETTINGS_HEADER_TABLE_SIZE, default 4096), {@code connection_keepalive} (none unless set),
+ * {@code allow_connect} (RFC 8441's extended CONNECT: a WebSocket over an HTTP/2 stream, off unless set);
  * {@code drain_timeout} (5 s) is the time between an HTTP/2 drain's first GOAWAY and its last.
  */
 public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize,
-        long hpackTableSize, Optional<Http2Keepalive> keepalive, Duration drainTimeout) {
+        long hpackTableSize, Optional<Http2Keepalive> keepalive, boolean allowConnect, Duration drainTimeout) {
 
     /** Envoy's codec_type: AUTO picks HTTP/2 by ALPN "h2" or the client's connection preface, else HTTP/1. */
     public enum Codec {
@@ -61,7 +62,7 @@ public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStr
     /** The streams and windows given, the rest Envoy's defaults. */
     public Http2Options(Codec codec, int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
         this(codec, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize, DEFAULT_HPACK_TABLE_SIZE,
-                Optional.empty(), DEFAULT_DRAIN_TIMEOUT);
+                Optional.empty(), false, DEFAULT_DRAIN_TIMEOUT);
     }
 
     public static Http2Options defaults() {
@@ -70,6 +71,6 @@ public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStr
 
     public Http2Options withCodec(Codec c) {
         return new Http2Options(c, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize, hpackTableSize,
-                keepalive, drainTimeout);
+                keepalive, allowConnect, drainTimeout);
     }
 }

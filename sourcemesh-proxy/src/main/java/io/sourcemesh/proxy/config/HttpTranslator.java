@@ -150,8 +150,9 @@ final class HttpTranslator {
 
     /**
      * codec_type (HTTP3 refused: no QUIC listener here), http2_protocol_options with the bounds of Envoy's validation
-     * rules (max_concurrent_streams 1..2^31-1, the windows 65535..2^31-1, hpack_table_size, connection_keepalive; other
-     * fields refused by path) and drain_timeout (Envoy's 5 s unless set; 0 sends the last GOAWAY at once).
+     * rules (max_concurrent_streams 1..2^31-1, the windows 65535..2^31-1, hpack_table_size, connection_keepalive,
+     * allow_connect: extended CONNECT for the upgrade types upgrade_configs allows; other fields refused by path) and
+     * drain_timeout (Envoy's 5 s unless set; 0 sends the last GOAWAY at once).
      */
     private static Http2Options http2(HttpConnectionManager h, String path) {
         Http2Options.Codec codec = switch (h.getCodecType()) {
@@ -163,7 +164,7 @@ final class HttpTranslator {
         var o = h.getHttp2ProtocolOptions();
         String oPath = at(path, "http2_protocol_options");
         only(o, oPath, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size",
-                "hpack_table_size", "connection_keepalive");
+                "hpack_table_size", "connection_keepalive", "allow_connect");
         Http2Options d = Http2Options.defaults();
         long streams = o.hasMaxConcurrentStreams() ? Integer.toUnsignedLong(o.getMaxConcurrentStreams().getValue())
                 : d.maxConcurrentStreams();
@@ -182,7 +183,8 @@ final class HttpTranslator {
                 window(o.hasInitialConnectionWindowSize(), o.getInitialConnectionWindowSize().getValue(),
                         at(oPath, "initial_connection_window_size")),
                 o.hasHpackTableSize() ? Integer.toUnsignedLong(o.getHpackTableSize().getValue()) : Http2Options.DEFAULT_HPACK_TABLE_SIZE,
-                Http2Keepalive.of(o.hasConnectionKeepalive(), o.getConnectionKeepalive(), at(oPath, "connection_keepalive")), drain);
+                Http2Keepalive.of(o.hasConnectionKeepalive(), o.getConnectionKeepalive(), at(oPath, "connection_keepalive")),
+                o.getAllowConnect(), drain);
     }
 
     private static int window(boolean set, int value, String path) {

@@ -64,6 +64,9 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                 .initialWindowSize(o.initialStreamWindowSize())
                 .headerTableSize(o.hpackTableSize())
                 .maxHeaderListSize(filter.config.limits().maxRequestHeadersKb() * 1024L);
+        if (o.allowConnect()) {
+            settings.connectProtocolEnabled(true); // RFC 8441: extended CONNECT (a WebSocket on a stream)
+        }
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .frameLogger(filter.h2Stats)

@@ -192,7 +192,9 @@ class HttpConnectionManagerTranslationTest {
                 p + ".initial_stream_window_size: 65534 is not in 65535..2147483647");
         rejects(hcm("http2_protocol_options: {initial_connection_window_size: 4294967295}\n"),
                 p + ".initial_connection_window_size: 4294967295 is not in 65535..2147483647");
-        rejects(hcm("http2_protocol_options: {allow_connect: true}\n"), p + ".allow_connect: field is not supported");
+        rejects(hcm("http2_protocol_options: {allow_metadata: true}\n"), p + ".allow_metadata: field is not supported");
+        assertTrue(loadHcm(hcm("http2_protocol_options: {allow_connect: true}\n")).limits().http2().allowConnect());
+        assertFalse(d.allowConnect());
         rejects(hcm("http2_protocol_options: {max_outbound_frames: 10}\n"), p + ".max_outbound_frames: field is not supported");
         rejects(hcm("http2_protocol_options: {override_stream_error_on_invalid_http_message: true}\n"),
                 p + ".override_stream_error_on_invalid_http_message: field is not supported");

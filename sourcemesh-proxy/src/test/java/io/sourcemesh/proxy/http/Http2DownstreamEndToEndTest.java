@@ -536,7 +536,8 @@ class Http2DownstreamEndToEndTest {
     @Test
     void keepalivePingsAndClosesASilentClient() throws Exception {
         start(HttpBootstrap.toOrigin(origin.port()).hcmFields("""
-                http2_protocol_options: {connection_keepalive: {interval: 0.2s, timeout: 0.3s, interval_jitter: {value: 0}}}
+                http2_protocol_options: {hpack_table_size: 8192,
+                  connection_keepalive: {interval: 0.2s, timeout: 0.3s, interval_jitter: {value: 0}}}
                 """));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
                 H2Frames.Reader reader = new H2Frames.Reader()) {
@@ -545,6 +546,9 @@ class Http2DownstreamEndToEndTest {
             long start = System.nanoTime();
             for (int i = 0; i < 4; i++) { // answered, four times over: 0.8 s, beyond the interval and timeout together
                 List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.type() == 6 && x.errorCode() == 0));
+                if (i == 0) {
+                    assertTrue(frames.getFirst().data().contains("HEADER_TABLE_SIZE=8192"), "hpack_table_size: " + frames);
+                }
                 H2Frames.Frame ping = frames.stream().filter(x -> x.type() == 6 && x.errorCode() == 0).findFirst().orElseThrow();
                 s.getOutputStream().write(new H2Frames().ping(true, Long.parseLong(ping.data())).bytes());
             }
@@ -590,6 +594,85 @@ class Http2DownstreamEndToEndTest {
             assertTrue(rest.stream().anyMatch(f -> f.type() == 7 && f.errorCode() == 0), rest.toString());
         }
         assertEquals(1, counter("http.http.downstream_rq_header_timeout"));
+    }
+
+    /**
+     * allow_connect: an RFC 8441 extended CONNECT (:protocol websocket) goes upstream as an HTTP/1.1 Upgrade (GET,
+     * upgrade: websocket, connection: upgrade: Envoy's transformUpgradeRequestFromH2toH1), the 101 comes back as 200 and
+     * the stream's DATA are the WebSocket's bytes both ways. Without allow_connect, :protocol resets the stream.
+     */
+    @Test
+    void aWebSocketOverHttp2IsAnHttp1UpgradeUpstream() throws Exception {
+        try (java.net.ServerSocket ws = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.concurrent.CompletableFuture<String> head = new java.util.concurrent.CompletableFuture<>();
+            Thread upstream = Thread.ofVirtual().start(() -> {
+                try (java.net.Socket up = ws.accept()) {
+                    java.io.InputStream in = up.getInputStream();
+                    StringBuilder h = new StringBuilder();
+                    for (int c; !h.toString().endsWith("\r\n\r\n") && (c = in.read()) >= 0; ) {
+                        h.append((char) c);
+                    }
+                    head.complete(h.toString());
+                    up.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    up.getOutputStream().flush();
+                    byte[] hello = in.readNBytes(5);
+                    up.getOutputStream().write(("echo:" + new String(hello, java.nio.charset.StandardCharsets.US_ASCII))
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    up.getOutputStream().flush();
+                    in.read(); // until the proxy closes
+                } catch (java.io.IOException e) {
+                    head.completeExceptionally(e);
+                }
+            });
+            start(HttpBootstrap.toOrigin(ws.getLocalPort()).hcmFields("""
+                    upgrade_configs: [{upgrade_type: websocket}]
+                    http2_protocol_options: {allow_connect: true}
+                    """));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                    H2Frames.Reader reader = new H2Frames.Reader()) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(new H2Frames().preface().headers(1, false, ":method", "CONNECT", ":protocol", "websocket",
+                        ":scheme", "http", ":path", "/chat", ":authority", "app", "sec-websocket-version", "13").bytes());
+                List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.type() == 1 && x.stream() == 1));
+                assertTrue(frames.getFirst().data().contains("ENABLE_CONNECT_PROTOCOL=1"), frames.toString());
+                H2Frames.Frame ok = frames.stream().filter(f -> f.type() == 1).findFirst().orElseThrow();
+                assertEquals("200", ok.headers().status().toString(), frames.toString());
+                assertFalse(ok.endStream());
+                assertEquals("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", String.valueOf(ok.headers().get("sec-websocket-accept")));
+                assertNullOrAbsent(ok, "upgrade");
+                assertNullOrAbsent(ok, "connection");
+                s.getOutputStream().write(new H2Frames().data(1, false, "hello").bytes());
+                List<H2Frames.Frame> echoed = readUntil(s, reader, f -> f.stream().filter(x -> x.type() == 0 && x.stream() == 1)
+                        .map(H2Frames.Frame::data).reduce("", String::concat).equals("echo:hello"));
+                assertTrue(echoed.stream().noneMatch(f -> f.type() == 3), echoed.toString());
+            }
+            String h = head.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(h.startsWith("GET /chat HTTP/1.1\r\n"), h);
+            assertTrue(h.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket\r\n"), h);
+            assertTrue(h.toLowerCase(java.util.Locale.ROOT).contains("connection: upgrade\r\n"), h);
+            assertTrue(h.toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-version: 13\r\n"), h);
+            upstream.join(5000);
+        }
+    }
+
+    @Test
+    void theProtocolPseudoHeaderWithoutAllowConnectResetsTheStream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("upgrade_configs: [{upgrade_type: websocket}]"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().headers(1, false, ":method", "CONNECT", ":protocol", "websocket",
+                    ":scheme", "http", ":path", "/chat", ":authority", "app").get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 3 && x.endStream()));
+            assertFalse(frames.getFirst().data().contains("ENABLE_CONNECT_PROTOCOL"), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 3 && f.stream() == 1 && f.errorCode() == 1), frames.toString());
+        }
+        assertTrue(origin.seen().stream().noneMatch(x -> x.uri().equals("/chat")));
+    }
+
+    private static void assertNullOrAbsent(H2Frames.Frame f, String header) {
+        assertEquals(null, f.headers().get(header), header + " in " + f.headers());
     }
 
     /** A CONTINUATION frame for {@code stream} with the rest of a GET's pseudo-headers (:scheme http, :path /echo, :authority app). */
