@@ -225,7 +225,9 @@ public final class Proxy implements AutoCloseable {
         for (String name : List.copyOf(listeners.keySet())) {
             ListenerRuntime.Version v = versions.get(name);
             if (v == null) {
-                listeners.remove(name).close();
+                ListenerRuntime removed = listeners.remove(name);
+                removed.close();
+                removed.drainAll(); // its connections drain as a removed Envoy listener's (HTTP/2: the GOAWAY sequence)
             } else {
                 listeners.get(name).update(v);
             }

@@ -107,11 +107,23 @@ public record ClusterConfig(
 
     /**
      * Http2ProtocolOptions' implemented fields: the streams one connection carries at once (the pool's limit, and the
-     * SETTINGS_MAX_CONCURRENT_STREAMS the proxy advertises), the stream and connection receive windows. Envoy's
-     * defaults (envoy/http/codec.h OptionsLimits): 1024 streams, 256 MiB windows.
+     * SETTINGS_MAX_CONCURRENT_STREAMS the proxy advertises), the stream and connection receive windows, the HPACK table
+     * size the proxy's decoder offers (SETTINGS_HEADER_TABLE_SIZE) and the PING keepalive. Envoy's defaults
+     * (envoy/http/codec.h OptionsLimits): 1024 streams, 256 MiB windows, 4096 bytes of table, no keepalive.
      */
-    public record Http2Settings(int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
+    public record Http2Settings(int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize,
+            long hpackTableSize, java.util.Optional<Http2Keepalive> keepalive) {
         public static final Http2Settings DEFAULTS = new Http2Settings(1024, 256 * 1024 * 1024, 256 * 1024 * 1024);
+
+        public Http2Settings {
+            java.util.Objects.requireNonNull(keepalive, "keepalive");
+        }
+
+        /** The streams and windows given, no keepalive, the default table. */
+        public Http2Settings(int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
+            this(maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize, Http2Options.DEFAULT_HPACK_TABLE_SIZE,
+                    java.util.Optional.empty());
+        }
     }
 
     /** MaglevTable::DefaultTableSize (source/extensions/load_balancing_policies/maglev/maglev_lb.h). */

@@ -187,10 +187,12 @@ final class ClusterHttpOptions {
 
     /**
      * Http2ProtocolOptions: max_concurrent_streams and the two initial windows, in Envoy's bounds (its proto
-     * validation: 1..2^31-1 streams, 65535..2^31-1 bytes); any other setting is refused by its path.
+     * validation: 1..2^31-1 streams, 65535..2^31-1 bytes), hpack_table_size and connection_keepalive (what Istio writes
+     * for a DestinationRule's http2KeepAlive); any other setting is refused by its path.
      */
     static ClusterConfig.Http2Settings http2(io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions o, String path) {
-        only(o, path, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size");
+        only(o, path, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size",
+                "hpack_table_size", "connection_keepalive");
         var d = ClusterConfig.Http2Settings.DEFAULTS;
         int streams = o.hasMaxConcurrentStreams() ? bounded(o.getMaxConcurrentStreams().getValue(), 1,
                 at(path, "max_concurrent_streams")) : d.maxConcurrentStreams();
@@ -198,7 +200,9 @@ final class ClusterHttpOptions {
                 at(path, "initial_stream_window_size")) : d.initialStreamWindowSize();
         int connection = o.hasInitialConnectionWindowSize() ? bounded(o.getInitialConnectionWindowSize().getValue(), 65535,
                 at(path, "initial_connection_window_size")) : d.initialConnectionWindowSize();
-        return new ClusterConfig.Http2Settings(streams, stream, connection);
+        long table = o.hasHpackTableSize() ? Integer.toUnsignedLong(o.getHpackTableSize().getValue()) : d.hpackTableSize();
+        return new ClusterConfig.Http2Settings(streams, stream, connection, table,
+                Http2Keepalive.of(o.hasConnectionKeepalive(), o.getConnectionKeepalive(), at(path, "connection_keepalive")));
     }
 
     private static int bounded(int unsigned, long min, String path) {

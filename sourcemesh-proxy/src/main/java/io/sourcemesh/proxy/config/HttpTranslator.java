@@ -30,7 +30,7 @@ final class HttpTranslator {
                 "preserve_external_request_id", "always_set_request_id_in_response", "server_name", "stream_idle_timeout",
                 "request_timeout", "upgrade_configs", "access_log", "forward_client_cert_details", "set_current_client_cert_details", "normalize_path",
                 "path_with_escaped_slashes_action", "merge_slashes", "request_headers_timeout", "common_http_protocol_options",
-                "max_request_headers_kb", "http_protocol_options", "http2_protocol_options");
+                "max_request_headers_kb", "http_protocol_options", "http2_protocol_options", "drain_timeout");
         PathOptions.EscapedSlashes escapedSlashes = switch (h.getPathWithEscapedSlashesAction()) {
             case IMPLEMENTATION_SPECIFIC_DEFAULT, KEEP_UNCHANGED -> PathOptions.EscapedSlashes.KEEP_UNCHANGED;
             case REJECT_REQUEST -> PathOptions.EscapedSlashes.REJECT_REQUEST;
@@ -149,8 +149,10 @@ final class HttpTranslator {
     }
 
     /**
-     * codec_type (HTTP3 refused: no QUIC listener here) and http2_protocol_options with the bounds of Envoy's
-     * validation rules (max_concurrent_streams 1..2^31-1, the windows 65535..2^31-1); other fields refused by path.
+     * codec_type (HTTP3 refused: no QUIC listener here), http2_protocol_options with the bounds of Envoy's validation
+     * rules (max_concurrent_streams 1..2^31-1, the windows 65535..2^31-1, hpack_table_size, connection_keepalive,
+     * allow_connect: extended CONNECT for the upgrade types upgrade_configs allows; other fields refused by path) and
+     * drain_timeout (Envoy's 5 s unless set; 0 sends the last GOAWAY at once).
      */
     private static Http2Options http2(HttpConnectionManager h, String path) {
         Http2Options.Codec codec = switch (h.getCodecType()) {
@@ -161,17 +163,28 @@ final class HttpTranslator {
         };
         var o = h.getHttp2ProtocolOptions();
         String oPath = at(path, "http2_protocol_options");
-        only(o, oPath, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size");
+        only(o, oPath, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size",
+                "hpack_table_size", "connection_keepalive", "allow_connect");
         Http2Options d = Http2Options.defaults();
         long streams = o.hasMaxConcurrentStreams() ? Integer.toUnsignedLong(o.getMaxConcurrentStreams().getValue())
                 : d.maxConcurrentStreams();
         if (streams < 1 || streams > Integer.MAX_VALUE) {
             throw new ConfigException(at(oPath, "max_concurrent_streams"), streams + " is not in 1..2147483647");
         }
+        java.time.Duration drain = Http2Options.DEFAULT_DRAIN_TIMEOUT;
+        if (h.hasDrainTimeout()) {
+            drain = Protos.duration(h.getDrainTimeout());
+            if (drain.isNegative()) {
+                throw new ConfigException(at(path, "drain_timeout"), "must not be negative");
+            }
+        }
         return new Http2Options(codec, (int) streams,
                 window(o.hasInitialStreamWindowSize(), o.getInitialStreamWindowSize().getValue(), at(oPath, "initial_stream_window_size")),
                 window(o.hasInitialConnectionWindowSize(), o.getInitialConnectionWindowSize().getValue(),
-                        at(oPath, "initial_connection_window_size")));
+                        at(oPath, "initial_connection_window_size")),
+                o.hasHpackTableSize() ? Integer.toUnsignedLong(o.getHpackTableSize().getValue()) : Http2Options.DEFAULT_HPACK_TABLE_SIZE,
+                Http2Keepalive.of(o.hasConnectionKeepalive(), o.getConnectionKeepalive(), at(oPath, "connection_keepalive")),
+                o.getAllowConnect(), drain);
     }
 
     private static int window(boolean set, int value, String path) {

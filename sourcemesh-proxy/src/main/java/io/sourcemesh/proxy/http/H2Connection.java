@@ -6,13 +6,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelOption;
@@ -28,14 +31,21 @@ import java.util.concurrent.TimeUnit;
  * multiplexer giving each stream a child channel whose pipeline is an {@link H2StreamCodec} and an
  * {@link HttpConnection} of that one stream — so every stream takes the HTTP/1 request's path (normalisation, client
  * address headers, filters, router, local replies, access log). This handler holds what belongs to the connection:
- * its http2 stats, the idle timeout (no stream open for idle_timeout: GOAWAY and close) and a drain (GOAWAY, closed
- * when its streams end). The connection's settings are http2_protocol_options'.
+ * its http2 stats, the PING keepalive ({@link H2Keepalive}), and Envoy's drain sequence (conn_manager_impl.cc
+ * startDrainSequence, onDrainTimeout): on a drain, or no stream open for idle_timeout, a GOAWAY with last-stream-id
+ * 2^31-1 (the shutdown notice: streams still come), then after drain_timeout the GOAWAY naming the last stream taken
+ * (counted in http2.goaway_sent), and the close once the streams in flight end. The connection's settings are
+ * http2_protocol_options'.
  */
 final class H2Connection extends ChannelInboundHandlerAdapter {
     private final HttpConnectionManagerFilter filter;
     private final ConnectionContext connection;
     private int openStreams;
     private ScheduledFuture<?> idle;
+    /** The drain sequence's timer, from the shutdown notice to the last GOAWAY; null when not draining (or done). */
+    private ScheduledFuture<?> drainTimer;
+    private boolean draining;
+    private H2Keepalive keepalive;
 
     private H2Connection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -52,7 +62,11 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         Http2Settings settings = new Http2Settings()
                 .maxConcurrentStreams(o.maxConcurrentStreams())
                 .initialWindowSize(o.initialStreamWindowSize())
+                .headerTableSize(o.hpackTableSize())
                 .maxHeaderListSize(filter.config.limits().maxRequestHeadersKb() * 1024L);
+        if (o.allowConnect()) {
+            settings.connectProtocolEnabled(true); // RFC 8441: extended CONNECT (a WebSocket on a stream)
+        }
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .frameLogger(filter.h2Stats)
@@ -62,7 +76,18 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                 .gracefulShutdownTimeoutMillis(-1)
                 .build();
         H2Connection h2 = new H2Connection(filter, connection);
-        pipeline.addAfter(after, "h2-codec", codec);
+        String beforeCodec = after;
+        long headersTimeout = filter.timeouts.headersTimeout();
+        if (headersTimeout >= 0) {
+            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(filter, headersTimeout));
+            beforeCodec = H2HeaderBlockTimer.NAME;
+        }
+        if (o.keepalive().isPresent()) {
+            h2.keepalive = new H2Keepalive(o.keepalive().get(), filter.h2Stats.keepaliveTimeout);
+            pipeline.addAfter(beforeCodec, H2Keepalive.NAME, h2.keepalive);
+            beforeCodec = H2Keepalive.NAME;
+        }
+        pipeline.addAfter(beforeCodec, "h2-codec", codec);
         pipeline.addAfter("h2-codec", "h2-multiplex", new Http2MultiplexHandler(h2.new StreamInitializer()));
         pipeline.addAfter("h2-multiplex", "h2-connection", h2);
     }
@@ -102,20 +127,54 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
             idle.cancel(false);
             idle = null;
         }
+        if (drainTimer != null) {
+            drainTimer.cancel(false);
+            drainTimer = null;
+        }
     }
 
     /** No stream is open: the connection's idle_timeout starts (Envoy's connection idle timer for HTTP/2). */
     private void idleFrom(Channel parent) {
         long nanos = filter.timeouts.idleTimeout();
-        if (nanos > 0 && parent.isActive()) {
+        if (nanos > 0 && parent.isActive() && !draining) {
             idle = parent.eventLoop().schedule(() -> {
                 idle = null;
                 if (openStreams == 0 && parent.isActive()) {
                     filter.cxIdleTimeout.inc();
-                    parent.close(); // the frame codec says GOAWAY first
+                    startDrain(parent); // Envoy's onIdleTimeout on HTTP/2: the drain sequence
                 }
             }, nanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** Envoy's startDrainSequence: the shutdown notice now, the last GOAWAY after drain_timeout. */
+    private void startDrain(Channel parent) {
+        if (draining || !parent.isActive()) {
+            return;
+        }
+        draining = true;
+        if (idle != null) {
+            idle.cancel(false);
+            idle = null;
+        }
+        // extraStreamIds past the last stream taken: the frame codec caps the id at 2^31-1 (nghttp2's shutdown notice).
+        parent.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE))
+                .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        drainTimer = parent.eventLoop().schedule(() -> drainTimeout(parent), filter.config.limits().http2().drainTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Envoy's onDrainTimeout: the GOAWAY naming the last stream taken, then the close — at once with no stream open, else
+     * when the last one ends (the frame codec's close waits for them, as Envoy's checkForDeferredClose).
+     */
+    private void drainTimeout(Channel parent) {
+        drainTimer = null;
+        if (!parent.isActive()) {
+            return;
+        }
+        parent.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        parent.close();
     }
 
     private void streamOpened() {
@@ -135,11 +194,19 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ListenerRuntime.Drain.INSTANCE) {
-            // Envoy's drain on HTTP/2: GOAWAY, no new streams; the connection closes once those in flight end.
-            ctx.channel().close();
+            startDrain(ctx.channel());
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** The connection's own frames the multiplexer passes on: a PING's ACK ends the keepalive's wait. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2PingFrame ping && ping.ack() && keepalive != null) {
+            keepalive.acked();
+        }
+        ctx.fireChannelRead(msg);
     }
 
     @Override

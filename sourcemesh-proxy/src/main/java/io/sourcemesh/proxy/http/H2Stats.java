@@ -23,8 +23,13 @@ final class H2Stats extends Http2FrameLogger {
     final Stats.Counter txReset;
     /** A stream reset for a message that broke HTTP/2's rules (RFC 9113 §8: a bad header block, :path, content-length). */
     final Stats.Counter rxMessagingError;
-    /** GOAWAY sent (idle timeout, drain, a connection error). */
+    /**
+     * The GOAWAY that ends a drain sent (Envoy's codec goAway(): after drain_timeout, or a close), not the shutdown
+     * notice before it (last-stream-id 2^31-1) nor a connection error's.
+     */
     final Stats.Counter goawaySent;
+    /** Connections closed for a PING not answered in connection_keepalive's timeout. */
+    final Stats.Counter keepaliveTimeout;
     /** The connection ended by a protocol error of the client's (GOAWAY other than NO_ERROR): Envoy's HCM stat. */
     final Stats.Counter cxProtocolError;
 
@@ -34,6 +39,7 @@ final class H2Stats extends Http2FrameLogger {
         txReset = stats.counter("http2.tx_reset");
         rxMessagingError = stats.counter("http2.rx_messaging_error");
         goawaySent = stats.counter("http2.goaway_sent");
+        keepaliveTimeout = stats.counter("http2.keepalive_timeout");
         cxProtocolError = stats.counter(hcmPrefix + "downstream_cx_protocol_error");
     }
 
@@ -52,9 +58,10 @@ final class H2Stats extends Http2FrameLogger {
     @Override
     public void logGoAway(Direction direction, ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {
         if (direction == Direction.OUTBOUND) {
-            goawaySent.inc();
             if (errorCode != Http2Error.NO_ERROR.code()) {
                 cxProtocolError.inc();
+            } else if (lastStreamId != Integer.MAX_VALUE) {
+                goawaySent.inc();
             }
         }
     }

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -45,10 +46,26 @@ import java.util.Map;
  */
 final class H2StreamCodec extends ChannelDuplexHandler {
     private static final AsciiString COOKIE = AsciiString.cached("cookie");
+    private static final AsciiString PROTOCOL = Http2Headers.PseudoHeaderName.PROTOCOL.value();
 
     private final HttpConnectionManagerFilter filter;
     private final HttpConnection http;
     private boolean headersRead;
+    /** The request is a HEAD: its response is headers only, whatever body or length the upstream gave. */
+    private boolean headRequest;
+    /**
+     * A response head that cannot be followed by a body (204, 304, content-length 0, a HEAD's), held until its last part
+     * comes so that one HEADERS frame ends the stream, as Envoy's codecs do (the HTTP/1 client codec defers such a head
+     * to decode it with end_stream); null when none is held.
+     */
+    private Http2Headers heldHead;
+    /**
+     * The request is an RFC 8441 extended CONNECT (allow_connect): to the connection manager an HTTP/1.1 Upgrade of its
+     * :protocol, as Envoy's transformUpgradeRequestFromH2toH1; an upstream 101 goes back as 200 (transformUpgradeResponse
+     * FromH1toH2), and from then on the stream's DATA are the tunnel's bytes both ways.
+     */
+    private boolean extendedConnect;
+    private boolean tunnel;
     /** DATA bytes handed on and not yet given back to the client's flow-control windows. */
     private int unacknowledged;
 
@@ -59,18 +76,34 @@ final class H2StreamCodec extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (tunnel) {
+            if (msg instanceof Http2DataFrame data) {
+                unacknowledged += data.initialFlowControlledBytes();
+                ctx.fireChannelRead(data.content()); // (END_STREAM only half-closes; the tunnel ends when either side closes)
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
         http.bytesArrived();
         if (msg instanceof Http2HeadersFrame headers) {
             if (!headersRead) {
                 headersRead = true;
-                HttpRequest request = request(headers.headers(), headers.isEndStream());
+                extendedConnect = headers.headers().contains(PROTOCOL);
+                if (extendedConnect && !filter.config.limits().http2().allowConnect()) {
+                    reset(ctx, Http2Error.PROTOCOL_ERROR); // :protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3)
+                    return;
+                }
+                HttpRequest request = extendedConnect ? upgrade(headers.headers()) : request(headers.headers(), headers.isEndStream());
                 if (request == null) {
                     reset(ctx, Http2Error.PROTOCOL_ERROR);
                     return;
                 }
                 filter.rqHttp2Total.inc();
+                headRequest = request.method() == HttpMethod.HEAD;
                 ctx.fireChannelRead(request);
-                if (headers.isEndStream()) {
+                if (headers.isEndStream() || extendedConnect) {
+                    // (an Upgrade request has no body: what the client sends after it is the tunnel's)
                     ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
                 }
             } else if (headers.isEndStream()) {
@@ -115,28 +148,66 @@ final class H2StreamCodec extends ChannelDuplexHandler {
         if (msg instanceof HttpResponse response) {
             // (the conversion leaves out the connection-specific headers, transfer-encoding among them)
             Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
+            if (extendedConnect && response.status().code() == 101) {
+                // Envoy's transformUpgradeResponseFromH1toH2: the upgrade accepted is a 200 that leaves the stream open.
+                ReferenceCountUtil.release(msg);
+                headers.status(HttpResponseStatus.OK.codeAsText());
+                ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
+                return;
+            }
             boolean informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
             if (informational) {
                 ReferenceCountUtil.release(msg);
                 ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
                 return;
             }
-            if (response instanceof LastHttpContent last && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+            if (response instanceof LastHttpContent last && (headRequest || !last.content().isReadable() && last.trailingHeaders().isEmpty())) {
                 last.release();
                 ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
                 return;
             }
             if (!(response instanceof HttpContent)) {
+                if (headRequest || bodyless(response)) {
+                    heldHead = headers;
+                    promise.trySuccess(); // the head is taken: what follows it at once ends the stream
+                    return;
+                }
                 ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
                 return;
             }
             ctx.write(new DefaultHttp2HeadersFrame(headers, false));
         }
+        if (msg instanceof ByteBuf bytes && tunnel) {
+            ctx.write(new DefaultHttp2DataFrame(bytes, false), promise);
+            return;
+        }
         if (msg instanceof HttpContent content) {
+            if (heldHead != null) {
+                Http2Headers head = heldHead;
+                if (content instanceof LastHttpContent last && (headRequest || !last.content().isReadable() && last.trailingHeaders().isEmpty())) {
+                    heldHead = null;
+                    last.release();
+                    ctx.write(new DefaultHttp2HeadersFrame(head, true), promise);
+                    return;
+                }
+                if (headRequest) {
+                    content.release(); // a HEAD's response never has DATA (RFC 9113 §8.1.1)
+                    promise.trySuccess();
+                    return;
+                }
+                heldHead = null; // an upstream that sent a body after all: the head goes, then the body
+                ctx.write(new DefaultHttp2HeadersFrame(head, false));
+            }
             writeContent(ctx, content, promise);
             return;
         }
         ctx.write(msg, promise);
+    }
+
+    /** A response head that says no body follows: 204, 304 or content-length 0. */
+    private static boolean bodyless(HttpResponse response) {
+        int code = response.status().code();
+        return code == 204 || code == 304 || "0".equals(response.headers().get(HttpHeaderNames.CONTENT_LENGTH));
     }
 
     private static void writeContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
@@ -158,6 +229,43 @@ final class H2StreamCodec extends ChannelDuplexHandler {
         Http2Headers trailers = new DefaultHttp2Headers(false);
         HttpConversionUtil.toHttp2Headers(trailing, trailers);
         ctx.write(new DefaultHttp2HeadersFrame(trailers, true), promise);
+    }
+
+    /** A tunnel ending from the upstream's side ends the stream with END_STREAM (Envoy's encodeData end_stream) first. */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (tunnel && ctx.channel().isActive()) {
+            tunnel = false;
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(true));
+        }
+        ctx.close(promise);
+    }
+
+    /** The upgrade was accepted (a 101 upstream): the stream's DATA carry the tunnel's bytes from now on. */
+    void tunnel() {
+        tunnel = true;
+    }
+
+    /**
+     * An extended CONNECT as the HTTP/1.1 Upgrade it stands for (Envoy's transformUpgradeRequestFromH2toH1): GET of its
+     * :path with {@code upgrade: <:protocol>} and {@code connection: upgrade}; null when malformed (RFC 8441 §4: :scheme
+     * and :path required).
+     */
+    private static HttpRequest upgrade(Http2Headers in) {
+        CharSequence path = in.path();
+        if (!HttpMethod.CONNECT.asciiName().contentEquals(String.valueOf(in.method())) || in.scheme() == null
+                || !validPath(path, HttpMethod.GET) || in.authority() == null) {
+            return null;
+        }
+        Http2Headers h = new DefaultHttp2Headers(false);
+        h.set(in);
+        h.method(HttpMethod.GET.asciiName());
+        CharSequence protocol = h.getAndRemove(PROTOCOL);
+        HttpRequest request = request(h, true);
+        if (request != null) {
+            request.headers().set(HttpHeaderNames.UPGRADE, protocol).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        }
+        return request;
     }
 
     /**

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -38,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * the peer's SETTINGS_MAX_CONCURRENT_STREAMS once its SETTINGS came (streams wait for that first SETTINGS, so none is
  * refused for a limit not yet known). max_requests_per_connection counts streams; at the last one, at
  * max_connection_duration or on the peer's GOAWAY the connection drains: no new stream, closed when the last one ended.
- * Idle (no stream) for the cluster's idle_timeout, it is closed.
+ * Idle (no stream) for the cluster's idle_timeout, it is closed. connection_keepalive PINGs it ({@link H2Keepalive}).
  */
 final class Http2Upstream extends ChannelInboundHandlerAdapter implements MultiplexedConnection {
     static final String CODEC = "h2-frame-codec";
@@ -67,6 +68,8 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
     private long idleSince;
     private ScheduledFuture<?> idleTimer;
     private final Runnable idleCheck = this::idleCheck;
+    /** connection_keepalive's PINGs, when set. */
+    private H2Keepalive keepalive;
 
     private Http2Upstream(ClusterRuntime cluster, UpstreamHost host, LoopClock clock) {
         this.cluster = cluster;
@@ -106,6 +109,10 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
                     protected void initChannel(Channel ch) {
                         connection.channel = ch;
                         ch.pipeline().addLast(new ClockedReads(connection.clock));
+                        connection.settings.keepalive().ifPresent(k -> {
+                            connection.keepalive = new H2Keepalive(k, c.h2KeepaliveTimeout);
+                            ch.pipeline().addLast(H2Keepalive.NAME, connection.keepalive);
+                        });
                         ch.pipeline().addLast(CODEC, connection.frameCodec());
                         ch.pipeline().addLast(new Http2MultiplexHandler(REFUSE_PUSHES));
                         ch.pipeline().addLast(connection);
@@ -126,6 +133,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
                 .pushEnabled(false)
                 .maxConcurrentStreams(settings.maxConcurrentStreams())
                 .initialWindowSize(settings.initialStreamWindowSize())
+                .headerTableSize(settings.hpackTableSize())
                 .maxHeaderListSize(HttpConnectionManagerFilter.MAX_HEADER_BYTES);
         return Http2FrameCodecBuilder.forClient().initialSettings(initial).validateHeaders(true).build();
     }
@@ -262,11 +270,13 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
         return channel;
     }
 
-    /** The connection's frames the multiplexer did not take for a stream: the peer's SETTINGS and GOAWAY. */
+    /** The connection's frames the multiplexer did not take for a stream: the peer's SETTINGS, GOAWAY and PING ACKs. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (msg instanceof Http2SettingsFrame s) {
+            if (msg instanceof Http2PingFrame ping && ping.ack() && keepalive != null) {
+                keepalive.acked();
+            } else if (msg instanceof Http2SettingsFrame s) {
                 Long peerMax = s.settings().maxConcurrentStreams();
                 if (peerMax != null) {
                     limit = (int) Math.min(settings.maxConcurrentStreams(), Math.max(0, peerMax));

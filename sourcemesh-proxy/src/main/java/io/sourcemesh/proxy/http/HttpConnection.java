@@ -568,7 +568,11 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     /** Leaves the HTTP codec behind after a 101: from now on this connection carries raw bytes. */
     void removeHttpHandlers() {
         timers.cancelAll();
-        ctx.pipeline().remove("http-codec");
+        if (h2Stream) {
+            ctx.pipeline().get(H2StreamCodec.class).tunnel(); // an extended CONNECT: the stream's DATA are the bytes now
+        } else {
+            ctx.pipeline().remove("http-codec");
+        }
         codec = null;
     }
 }

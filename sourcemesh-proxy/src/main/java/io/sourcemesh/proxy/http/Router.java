@@ -438,9 +438,14 @@ final class Router {
         current.sendData(content);
     }
 
-    /** The whole request came and what is held of its body has no byte and no trailer: an HTTP/2 stream ends with its head. */
+    /**
+     * The request has no body: its head says none follows (no transfer-encoding, no content-length or 0: Envoy's codecs
+     * decode such a head with end_stream, a GET on a pooled HTTP/2 connection included, whose stream opens before the
+     * request's end is read) or the whole request came, and what is held of its body has no byte and no trailer. An
+     * HTTP/2 stream then ends with its HEADERS.
+     */
     boolean bodyless() {
-        if (!stream.requestComplete()) {
+        if (!stream.requestComplete() && !declaresNoBody(request.headers())) {
             return false;
         }
         if (queuedBody != null) {
@@ -451,6 +456,11 @@ final class Router {
             }
         }
         return true;
+    }
+
+    private static boolean declaresNoBody(HttpHeaders h) {
+        String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+        return !h.contains(HttpHeaderNames.TRANSFER_ENCODING) && (length == null || length.equals("0"));
     }
 
     HttpContent pollQueuedBody() {

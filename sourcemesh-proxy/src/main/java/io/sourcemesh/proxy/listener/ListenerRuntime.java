@@ -220,6 +220,16 @@ public final class ListenerRuntime implements AutoCloseable {
     }
 
     /**
+     * Drains every connection this listener accepted, as Envoy drains a removed listener's: HTTP/1 closes idle
+     * connections and busy ones after their request, HTTP/2 starts its GOAWAY sequence; other filters take no part.
+     */
+    public void drainAll() {
+        for (Accepted accepted : connections.snapshot()) {
+            accepted.channel.pipeline().fireUserEventTriggered(Drain.INSTANCE);
+        }
+    }
+
+    /**
      * The accepted connections' receive-size predictor settings, one instance for all: each channel
      * would otherwise get its own (32 bytes per connection). The same guesses as epoll's, io_uring's
      * and NIO's own default (Netty's adaptive sizes, 16 reads per read()); each channel keeps its own

@@ -103,6 +103,8 @@ public final class ClusterRuntime {
     public final Stats.Counter cxIdleTimeout;
     /** Envoy's upstream_cx_max_requests: an HTTP connection took its last stream of max_requests_per_connection and drained. */
     public final Stats.Counter cxMaxRequests;
+    /** HTTP/2 connections closed for a keepalive PING not answered in time (Envoy's cluster http2.keepalive_timeout). */
+    public final Stats.Counter h2KeepaliveTimeout;
     /** The router's upstream_rq_<code> family (Envoy's chargeUpstreamCode). */
     public final UpstreamCodeStats codes;
 
@@ -145,6 +147,7 @@ public final class ClusterRuntime {
         idleTimeoutNanos = config.idleTimeout().map(Duration::toNanos).orElse(-1L);
         tcpKeepalive = config.tcpKeepalive().orElse(null);
         cxMaxRequests = stats.counter(p + "upstream_cx_max_requests");
+        h2KeepaliveTimeout = stats.counter(p + "http2.keepalive_timeout");
         codes = new UpstreamCodeStats(stats, p);
         stats.gauge(p + "membership_total").set(hosts.size());
         stats.gauge(p + "membership_healthy").set(hosts.size());

@@ -98,6 +98,11 @@ class ClusterHttpOptionsTest {
         ClusterConfig set = cluster(typed("explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 7, "
                 + "initial_stream_window_size: 65535, initial_connection_window_size: 1048576}}\n"));
         assertEquals(new ClusterConfig.Http2Settings(7, 65535, 1 << 20), set.upstreamHttp().http2());
+        // What Istio writes for a DestinationRule's http2KeepAlive, and the HPACK table.
+        ClusterConfig kept = cluster(typed("explicit_http_config: {http2_protocol_options: {hpack_table_size: 65536, "
+                + "connection_keepalive: {interval: 30s, timeout: 5s}}}\n"));
+        assertEquals(new ClusterConfig.Http2Settings(1024, 256 << 20, 256 << 20, 65536, java.util.Optional.of(
+                new Http2Keepalive(java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), 15.0))), kept.upstreamHttp().http2());
         assertEquals(ClusterConfig.UpstreamHttp.HTTP1, cluster(typed("explicit_http_config: {http_protocol_options: {}}\n")).upstreamHttp());
         assertEquals(ClusterConfig.UpstreamHttp.HTTP1, cluster("- {name: c}\n").upstreamHttp());
         ClusterConfig downstream = cluster(typed("use_downstream_protocol_config: {http2_protocol_options: {max_concurrent_streams: 3}}\n"));
@@ -120,17 +125,19 @@ class ClusterHttpOptionsTest {
                 p + "initial_stream_window_size: 100 is not in [65535, 2147483647]");
         rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {initial_connection_window_size: 4294967295}}\n")),
                 p + "initial_connection_window_size: 4294967295 is not in [65535, 2147483647]");
-        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {hpack_table_size: 0}}\n")),
-                p + "hpack_table_size: field is not supported");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {max_outbound_frames: 10}}\n")),
+                p + "max_outbound_frames: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {allow_connect: true}}\n")),
                 p + "allow_connect: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {connection_keepalive: {interval: 1s}}}\n")),
-                p + "connection_keepalive: field is not supported");
+                p + "connection_keepalive.timeout: is required");
+        rejects(clusters(typed("explicit_http_config: {http2_protocol_options: {connection_keepalive: {timeout: 1s, "
+                + "connection_idle_interval: 1s}}}\n")), p + "connection_keepalive.connection_idle_interval: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\n") + "  http2_protocol_options: {}\n"),
                 "clusters[0].http2_protocol_options: is ignored by Envoy when clusters[0].typed_extension_protocol_options holds "
                         + KEY + "; set explicit_http_config.http2_protocol_options there");
-        rejects(clusters("- {name: c, http2_protocol_options: {hpack_table_size: 0}}\n"),
-                "clusters[0].http2_protocol_options.hpack_table_size: field is not supported");
+        rejects(clusters("- {name: c, http2_protocol_options: {max_outbound_frames: 10}}\n"),
+                "clusters[0].http2_protocol_options.max_outbound_frames: field is not supported");
     }
 
     /** Envoy's ALPN fallback: an HTTP/2 cluster's TLS context without alpn_protocols offers h2; set ones are kept. */
@@ -158,8 +165,8 @@ class ClusterHttpOptionsTest {
                 AT + ".explicit_http_config.http_protocol_options.accept_http_10: field is not supported");
         rejects(clusters(typed("use_downstream_protocol_config: {http_protocol_options: {enable_trailers: true}}\n")),
                 AT + ".use_downstream_protocol_config.http_protocol_options.enable_trailers: field is not supported");
-        rejects(clusters(typed("use_downstream_protocol_config: {http2_protocol_options: {hpack_table_size: 10}}\n")),
-                AT + ".use_downstream_protocol_config.http2_protocol_options.hpack_table_size: field is not supported");
+        rejects(clusters(typed("use_downstream_protocol_config: {http2_protocol_options: {max_outbound_frames: 10}}\n")),
+                AT + ".use_downstream_protocol_config.http2_protocol_options.max_outbound_frames: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: {auto_sni: true}\n")),
                 AT + ".upstream_http_protocol_options.auto_sni: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nhttp_filters: [{name: envoy.filters.http.router}]\n")),

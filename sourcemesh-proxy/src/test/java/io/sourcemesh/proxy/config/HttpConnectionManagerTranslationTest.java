@@ -192,10 +192,46 @@ class HttpConnectionManagerTranslationTest {
                 p + ".initial_stream_window_size: 65534 is not in 65535..2147483647");
         rejects(hcm("http2_protocol_options: {initial_connection_window_size: 4294967295}\n"),
                 p + ".initial_connection_window_size: 4294967295 is not in 65535..2147483647");
-        rejects(hcm("http2_protocol_options: {allow_connect: true}\n"), p + ".allow_connect: field is not supported");
-        rejects(hcm("http2_protocol_options: {hpack_table_size: 0}\n"), p + ".hpack_table_size: field is not supported");
+        rejects(hcm("http2_protocol_options: {allow_metadata: true}\n"), p + ".allow_metadata: field is not supported");
+        assertTrue(loadHcm(hcm("http2_protocol_options: {allow_connect: true}\n")).limits().http2().allowConnect());
+        assertFalse(d.allowConnect());
+        rejects(hcm("http2_protocol_options: {max_outbound_frames: 10}\n"), p + ".max_outbound_frames: field is not supported");
         rejects(hcm("http2_protocol_options: {override_stream_error_on_invalid_http_message: true}\n"),
                 p + ".override_stream_error_on_invalid_http_message: field is not supported");
+    }
+
+    /**
+     * hpack_table_size, connection_keepalive (Envoy's KeepaliveSettings: timeout required, both at least 1 ms, 15% jitter
+     * unless set, no periodic PING without an interval) and the manager's drain_timeout (Envoy's 5 s).
+     */
+    @Test
+    void http2TableKeepaliveAndDrainTimeout() {
+        Http2Options d = loadHcm(hcm("")).limits().http2();
+        assertEquals(4096, d.hpackTableSize());
+        assertEquals(Optional.empty(), d.keepalive());
+        assertEquals(Duration.ofSeconds(5), d.drainTimeout());
+        Http2Options o = loadHcm(hcm("""
+                drain_timeout: 0.25s
+                http2_protocol_options: {hpack_table_size: 0, connection_keepalive: {interval: 2s, timeout: 0.5s}}
+                """)).limits().http2();
+        assertEquals(0, o.hpackTableSize());
+        assertEquals(Duration.ofMillis(250), o.drainTimeout());
+        assertEquals(new Http2Keepalive(Duration.ofSeconds(2), Duration.ofMillis(500), 15.0), o.keepalive().orElseThrow());
+        assertEquals(4294967295L, loadHcm(hcm("http2_protocol_options: {hpack_table_size: 4294967295}\n")).limits().http2().hpackTableSize());
+        assertEquals(Duration.ZERO, loadHcm(hcm("drain_timeout: 0s\n")).limits().http2().drainTimeout());
+        assertEquals(0.0, loadHcm(hcm("http2_protocol_options: {connection_keepalive: {interval: 1s, timeout: 1s, "
+                + "interval_jitter: {value: 0}}}\n")).limits().http2().keepalive().orElseThrow().jitterPercent());
+        assertEquals(Optional.empty(), loadHcm(hcm("http2_protocol_options: {connection_keepalive: {timeout: 1s}}\n"))
+                .limits().http2().keepalive(), "no interval: no periodic PING");
+        String p = HCM + ".http2_protocol_options.connection_keepalive";
+        rejects(hcm("http2_protocol_options: {connection_keepalive: {interval: 1s}}\n"), p + ".timeout: is required");
+        rejects(hcm("http2_protocol_options: {connection_keepalive: {interval: 0.0001s, timeout: 1s}}\n"),
+                p + ".interval: PT0.0001S is less than 1ms");
+        rejects(hcm("http2_protocol_options: {connection_keepalive: {interval: 1s, timeout: 1s, interval_jitter: {value: 101}}}\n"),
+                p + ".interval_jitter.value: 101.0 is not in [0, 100]");
+        rejects(hcm("http2_protocol_options: {connection_keepalive: {timeout: 1s, connection_idle_interval: 1s}}\n"),
+                p + ".connection_idle_interval: field is not supported");
+        rejects(hcm("drain_timeout: -1s\n"), HCM + ".drain_timeout: must not be negative");
     }
 
     @Test

@@ -347,6 +347,44 @@ class Http2DownstreamEndToEndTest {
         }
     }
 
+    /**
+     * A response without a body ends its stream on its HEADERS frame, never with an empty DATA after it (Envoy's codec
+     * sends headers with end_stream): an HTTP/1 upstream's 204, 304 and content-length 0, an answer to HEAD (a direct
+     * response's, whose body is left out, and an upstream's).
+     */
+    @Test
+    void aResponseWithoutABodyEndsTheStreamOnItsHeaders() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).routes("""
+                - match: {prefix: /direct}
+                  direct_response: {status: 200, body: {inline_string: hello}}
+                - match: {prefix: /}
+                  route: {cluster: origin}
+                """));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/empty/204").get(3, "/empty/304").get(5, "/empty/200")
+                    .headers(7, true, ":method", "HEAD", ":scheme", "http", ":path", "/direct", ":authority", "app")
+                    .headers(9, true, ":method", "HEAD", ":scheme", "http", ":path", "/empty/200", ":authority", "app")
+                    .get(11, "/direct").bytes());
+            List<Integer> streams = List.of(1, 3, 5, 7, 9, 11);
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> streams.stream().allMatch(
+                    id -> f.stream().anyMatch(x -> x.stream() == id && x.endStream())));
+            for (int id : List.of(1, 3, 5, 7, 9)) {
+                List<H2Frames.Frame> stream = frames.stream().filter(f -> f.stream() == id && f.type() != 8).toList();
+                assertEquals(1, stream.size(), "stream " + id + " is one HEADERS frame: " + frames);
+                assertTrue(stream.getFirst().type() == 1 && stream.getFirst().endStream(), "stream " + id + ": " + frames);
+            }
+            assertEquals("204", frames.stream().filter(f -> f.stream() == 1).findFirst().orElseThrow().headers().status().toString());
+            assertEquals("304", frames.stream().filter(f -> f.stream() == 3).findFirst().orElseThrow().headers().status().toString());
+            H2Frames.Frame head = frames.stream().filter(f -> f.stream() == 7).findFirst().orElseThrow();
+            assertEquals("5", String.valueOf(head.headers().get("content-length")), "HEAD keeps the length of what GET would get");
+            // The same direct response to a GET has its body.
+            assertEquals("hello", frames.stream().filter(f -> f.stream() == 11 && f.type() == 0).map(H2Frames.Frame::data)
+                    .reduce("", String::concat));
+        }
+    }
+
     /** Reads frames from {@code s} until {@code done} holds or the proxy closes; the frames read. */
     private static List<H2Frames.Frame> readUntil(java.net.Socket s, H2Frames.Reader reader,
             java.util.function.Predicate<List<H2Frames.Frame>> done) throws Exception {
@@ -380,21 +418,29 @@ class Http2DownstreamEndToEndTest {
         assertEquals(List.of("/sleep/500"), origin.seen().stream().map(Origin.Seen::uri).toList());
     }
 
-    /** No stream open for idle_timeout: GOAWAY and close (downstream_cx_idle_timeout), the http2 gauge back to 0. */
+    /**
+     * No stream open for idle_timeout: Envoy's drain sequence — the shutdown notice (last-stream-id 2^31-1), after
+     * drain_timeout the GOAWAY naming stream 1, then the close (downstream_cx_idle_timeout), the http2 gauge back to 0.
+     */
     @Test
     void anIdleConnectionIsClosedWithGoaway() throws Exception {
-        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}"));
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}\ndrain_timeout: 0.3s"));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
                 H2Frames.Reader reader = new H2Frames.Reader()) {
             s.setSoTimeout(5000);
             s.getOutputStream().write(new H2Frames().preface().get(1, "/echo").bytes());
             long start = System.nanoTime();
             List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
-            assertTrue(System.nanoTime() - start >= 300_000_000L, "not before the idle timeout");
+            assertTrue(System.nanoTime() - start >= 600_000_000L, "not before the idle and drain timeouts");
             assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1), frames.toString());
-            assertTrue(frames.stream().anyMatch(f -> f.type() == 7 && f.stream() == 1 && f.errorCode() == 0), frames.toString());
+            List<H2Frames.Frame> goaways = frames.stream().filter(f -> f.type() == 7).toList();
+            assertEquals(2, goaways.size(), frames.toString());
+            assertEquals(Integer.MAX_VALUE, goaways.get(0).stream(), "the shutdown notice first: " + frames);
+            assertEquals(1, goaways.get(1).stream(), frames.toString());
+            assertTrue(goaways.stream().allMatch(f -> f.errorCode() == 0), frames.toString());
         }
         assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
+        assertEquals(1, counter("http2.goaway_sent"), "the last GOAWAY, not the notice");
         long deadline = System.nanoTime() + 5_000_000_000L;
         while ((proxy.stats().gauges().get("http.http.downstream_cx_http2_active") != 0
                 || proxy.stats().gauges().get("http.http.downstream_cx_active") != 0) && System.nanoTime() < deadline) {
@@ -410,7 +456,7 @@ class Http2DownstreamEndToEndTest {
      */
     @Test
     void theCodecStatsCountTheResetsAndTheGoawaySent() throws Exception {
-        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}"));
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("common_http_protocol_options: {idle_timeout: 0.4s}\ndrain_timeout: 0.1s"));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
                 H2Frames.Reader reader = new H2Frames.Reader()) {
             s.setSoTimeout(5000);
@@ -429,35 +475,233 @@ class Http2DownstreamEndToEndTest {
         assertEquals(1, counter("http.http.downstream_cx_idle_timeout"));
     }
 
-    /** A drain (the listener's config changed) is a GOAWAY: the stream in flight is answered, then the connection closes. */
+    /**
+     * A drain (the listener's config changed) is Envoy's sequence: the shutdown notice (GOAWAY, last-stream-id 2^31-1)
+     * under which a new stream is still served, after drain_timeout the GOAWAY naming the last stream taken, and the
+     * close once the stream in flight was answered; http2.goaway_sent counts the last GOAWAY only.
+     */
     @Test
-    void aDrainSaysGoawayAndLetsTheStreamInFlightFinish() throws Exception {
-        start(HttpBootstrap.toOrigin(origin.port()));
+    void aDrainSaysGoawayTwiceAndLetsTheStreamsInFlightFinish() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("drain_timeout: 0.6s"));
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
                 H2Frames.Reader reader = new H2Frames.Reader()) {
             s.setSoTimeout(5000);
-            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/800").bytes());
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/sleep/1500").bytes());
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (origin.seen().isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
+            long drained = System.nanoTime();
             proxy.apply(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port()).statPrefix("changed").yaml()));
-            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
-            int goaway = -1;
-            int answer = -1;
-            for (int i = 0; i < frames.size(); i++) {
-                H2Frames.Frame f = frames.get(i);
-                if (f.type() == 7 && goaway < 0) {
-                    goaway = i;
-                    assertEquals(0, f.errorCode(), frames.toString());
-                }
-                if (f.type() == 0 && f.stream() == 1 && f.endStream()) {
-                    answer = i;
-                }
-            }
-            assertTrue(goaway >= 0 && answer > goaway, "GOAWAY, then the stream's end, then the close: " + frames);
+            List<H2Frames.Frame> notice = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.type() == 7));
+            H2Frames.Frame first = notice.stream().filter(f -> f.type() == 7).findFirst().orElseThrow();
+            assertEquals(Integer.MAX_VALUE, first.stream(), notice.toString());
+            assertEquals(0, first.errorCode());
+            s.getOutputStream().write(new H2Frames().get(3, "/echo").bytes());
+            List<H2Frames.Frame> last = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.type() == 7));
+            assertTrue(System.nanoTime() - drained >= 500_000_000L, "the last GOAWAY waits drain_timeout");
+            assertTrue(last.stream().anyMatch(f -> f.type() == 1 && f.stream() == 3 && f.headers().status().toString().equals("200")),
+                    "a stream under the notice is served: " + last);
+            H2Frames.Frame second = last.stream().filter(f -> f.type() == 7).findFirst().orElseThrow();
+            assertEquals(3, second.stream(), "the last GOAWAY names the last stream taken: " + last);
+            assertEquals(0, second.errorCode());
+            assertTrue(last.stream().noneMatch(f -> f.stream() == 1 && f.endStream()), "stream 1 still in flight: " + last);
+            List<H2Frames.Frame> rest = readUntil(s, reader, f -> false); // until the proxy closes
+            assertTrue(rest.stream().anyMatch(f -> f.type() == 0 && f.stream() == 1 && f.endStream()), "then answered: " + rest);
         }
-        assertEquals(1, LogFiles.awaitLines(dir.resolve("access.log"), 1).stream().filter(l -> l.contains("/sleep/800 200")).count());
+        assertEquals(1, LogFiles.awaitLines(dir.resolve("access.log"), 2).stream().filter(l -> l.contains("/sleep/1500 200")).count());
+        assertEquals(1, counter("http2.goaway_sent"));
+    }
+
+    /** A removed listener's HTTP/2 connections drain the same way (its connections are not left to run on). */
+    @Test
+    void aRemovedListenersConnectionDrains() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("drain_timeout: 0.2s"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/echo").bytes());
+            readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream()));
+            proxy.apply(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port()).listener("other").yaml()));
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            List<Integer> goaways = frames.stream().filter(f -> f.type() == 7).map(H2Frames.Frame::stream).toList();
+            assertEquals(List.of(Integer.MAX_VALUE, 1), goaways, frames.toString());
+        }
+    }
+
+    /**
+     * connection_keepalive: PINGs every interval (here no jitter); a client that answers keeps its connection, one that
+     * goes silent is closed after the timeout (http2.keepalive_timeout), with no GOAWAY waiting on it.
+     */
+    @Test
+    void keepalivePingsAndClosesASilentClient() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("""
+                http2_protocol_options: {hpack_table_size: 8192,
+                  connection_keepalive: {interval: 0.2s, timeout: 0.3s, interval_jitter: {value: 0}}}
+                """));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().bytes());
+            long start = System.nanoTime();
+            for (int i = 0; i < 4; i++) { // answered, four times over: 0.8 s, beyond the interval and timeout together
+                List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.type() == 6 && x.errorCode() == 0));
+                if (i == 0) {
+                    assertTrue(frames.getFirst().data().contains("HEADER_TABLE_SIZE=8192"), "hpack_table_size: " + frames);
+                }
+                H2Frames.Frame ping = frames.stream().filter(x -> x.type() == 6 && x.errorCode() == 0).findFirst().orElseThrow();
+                s.getOutputStream().write(new H2Frames().ping(true, Long.parseLong(ping.data())).bytes());
+            }
+            long lastAck = System.nanoTime();
+            assertTrue(lastAck - start >= 700_000_000L, "one PING per interval");
+            s.getOutputStream().write(new H2Frames().get(1, "/echo").bytes());
+            List<H2Frames.Frame> answered = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream()));
+            assertTrue(answered.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1), "the connection still serves: " + answered);
+            List<H2Frames.Frame> rest = new ArrayList<>(answered);
+            rest.addAll(readUntil(s, reader, f -> false)); // silent until the proxy closes
+            long took = System.nanoTime() - lastAck;
+            // The next PING an interval after the last ACK, the close a timeout after it.
+            assertTrue(took >= 450_000_000L && took < 4_000_000_000L, "closed a timeout after the unanswered PING: " + took);
+            assertTrue(rest.stream().anyMatch(f -> f.type() == 6 && f.errorCode() == 0), rest.toString());
+            assertTrue(rest.stream().noneMatch(f -> f.type() == 7), "closed without GOAWAY, as Envoy's NoFlush close: " + rest);
+        }
+        assertEquals(1, counter("http2.keepalive_timeout"));
+    }
+
+    /**
+     * request_headers_timeout on HTTP/2: a header block left open (a HEADERS frame without END_HEADERS, no CONTINUATION)
+     * that long counts downstream_rq_header_timeout and closes the connection; a block ended in time is served.
+     */
+    @Test
+    void aHeaderBlockLeftOpenPastRequestHeadersTimeoutClosesTheConnection() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("request_headers_timeout: 0.3s"));
+        int port = proxy.listenerAddress("http").getPort();
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port); H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            // HEADERS (END_STREAM, not END_HEADERS) with ":method: GET" (static index 2), then a CONTINUATION that ends
+            // the block only after 0.1 s: in time.
+            s.getOutputStream().write(new H2Frames().preface().raw(new byte[] {0, 0, 1, 0x1, 0x1, 0, 0, 0, 1, (byte) 0x82}).bytes());
+            Thread.sleep(100);
+            s.getOutputStream().write(new H2Frames().raw(continuation(1, true)).bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 1 && x.endStream()));
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1 && f.headers().status().toString().equals("200")),
+                    frames.toString());
+            // Now one that stalls.
+            s.getOutputStream().write(new H2Frames().raw(new byte[] {0, 0, 1, 0x1, 0x1, 0, 0, 0, 3, (byte) 0x82}).bytes());
+            long stalled = System.nanoTime();
+            List<H2Frames.Frame> rest = readUntil(s, reader, f -> false); // until the proxy closes
+            assertTrue(System.nanoTime() - stalled >= 250_000_000L, "not before the timeout");
+            assertTrue(rest.stream().anyMatch(f -> f.type() == 7 && f.errorCode() == 0), rest.toString());
+        }
+        assertEquals(1, counter("http.http.downstream_rq_header_timeout"));
+    }
+
+    /**
+     * allow_connect: an RFC 8441 extended CONNECT (:protocol websocket) goes upstream as an HTTP/1.1 Upgrade (GET,
+     * upgrade: websocket, connection: upgrade: Envoy's transformUpgradeRequestFromH2toH1), the 101 comes back as 200 and
+     * the stream's DATA are the WebSocket's bytes both ways. Without allow_connect, :protocol resets the stream.
+     */
+    @Test
+    void aWebSocketOverHttp2IsAnHttp1UpgradeUpstream() throws Exception {
+        try (java.net.ServerSocket ws = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.concurrent.CompletableFuture<String> head = new java.util.concurrent.CompletableFuture<>();
+            Thread upstream = Thread.ofVirtual().start(() -> {
+                try (java.net.Socket up = ws.accept()) {
+                    java.io.InputStream in = up.getInputStream();
+                    StringBuilder h = new StringBuilder();
+                    for (int c; !h.toString().endsWith("\r\n\r\n") && (c = in.read()) >= 0; ) {
+                        h.append((char) c);
+                    }
+                    head.complete(h.toString());
+                    up.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    up.getOutputStream().flush();
+                    byte[] hello = in.readNBytes(5);
+                    up.getOutputStream().write(("echo:" + new String(hello, java.nio.charset.StandardCharsets.US_ASCII))
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    up.getOutputStream().flush();
+                    in.read(); // until the proxy closes
+                } catch (java.io.IOException e) {
+                    head.completeExceptionally(e);
+                }
+            });
+            start(HttpBootstrap.toOrigin(ws.getLocalPort()).hcmFields("""
+                    upgrade_configs: [{upgrade_type: websocket}]
+                    http2_protocol_options: {allow_connect: true}
+                    """));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                    H2Frames.Reader reader = new H2Frames.Reader()) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(new H2Frames().preface().headers(1, false, ":method", "CONNECT", ":protocol", "websocket",
+                        ":scheme", "http", ":path", "/chat", ":authority", "app", "sec-websocket-version", "13").bytes());
+                List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.type() == 1 && x.stream() == 1));
+                assertTrue(frames.getFirst().data().contains("ENABLE_CONNECT_PROTOCOL=1"), frames.toString());
+                H2Frames.Frame ok = frames.stream().filter(f -> f.type() == 1).findFirst().orElseThrow();
+                assertEquals("200", ok.headers().status().toString(), frames.toString());
+                assertFalse(ok.endStream());
+                assertEquals("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", String.valueOf(ok.headers().get("sec-websocket-accept")));
+                assertNullOrAbsent(ok, "upgrade");
+                assertNullOrAbsent(ok, "connection");
+                s.getOutputStream().write(new H2Frames().data(1, false, "hello").bytes());
+                List<H2Frames.Frame> echoed = readUntil(s, reader, f -> f.stream().filter(x -> x.type() == 0 && x.stream() == 1)
+                        .map(H2Frames.Frame::data).reduce("", String::concat).equals("echo:hello"));
+                assertTrue(echoed.stream().noneMatch(f -> f.type() == 3), echoed.toString());
+            }
+            String h = head.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(h.startsWith("GET /chat HTTP/1.1\r\n"), h);
+            assertTrue(h.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket\r\n"), h);
+            assertTrue(h.toLowerCase(java.util.Locale.ROOT).contains("connection: upgrade\r\n"), h);
+            assertTrue(h.toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-version: 13\r\n"), h);
+            upstream.join(5000);
+        }
+    }
+
+    @Test
+    void theProtocolPseudoHeaderWithoutAllowConnectResetsTheStream() throws Exception {
+        start(HttpBootstrap.toOrigin(origin.port()).hcmFields("upgrade_configs: [{upgrade_type: websocket}]"));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().headers(1, false, ":method", "CONNECT", ":protocol", "websocket",
+                    ":scheme", "http", ":path", "/chat", ":authority", "app").get(3, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 3 && x.endStream()));
+            assertFalse(frames.getFirst().data().contains("ENABLE_CONNECT_PROTOCOL"), frames.toString());
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 3 && f.stream() == 1 && f.errorCode() == 1), frames.toString());
+        }
+        assertTrue(origin.seen().stream().noneMatch(x -> x.uri().equals("/chat")));
+    }
+
+    private static void assertNullOrAbsent(H2Frames.Frame f, String header) {
+        assertEquals(null, f.headers().get(header), header + " in " + f.headers());
+    }
+
+    /** A CONTINUATION frame for {@code stream} with the rest of a GET's pseudo-headers (:scheme http, :path /echo, :authority app). */
+    private static byte[] continuation(int stream, boolean endHeaders) {
+        io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
+        // Literal header fields without indexing, names by static index: :scheme (6) "http", :path (4) "/echo", :authority (1) "app".
+        literal(block, 6, "http");
+        literal(block, 4, "/echo");
+        literal(block, 1, "app");
+        byte[] out = new byte[9 + block.readableBytes()];
+        int n = block.readableBytes();
+        out[0] = (byte) (n >>> 16);
+        out[1] = (byte) (n >>> 8);
+        out[2] = (byte) n;
+        out[3] = 0x9;
+        out[4] = (byte) (endHeaders ? 0x4 : 0);
+        out[5] = (byte) (stream >>> 24);
+        out[6] = (byte) (stream >>> 16);
+        out[7] = (byte) (stream >>> 8);
+        out[8] = (byte) stream;
+        block.readBytes(out, 9, n);
+        block.release();
+        return out;
+    }
+
+    private static void literal(io.netty.buffer.ByteBuf block, int nameIndex, String value) {
+        block.writeByte(nameIndex); // 0000xxxx: literal without indexing, indexed name (index < 15)
+        block.writeByte(value.length());
+        block.writeBytes(value.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     /**

@@ -138,6 +138,59 @@ class Http2UpstreamEndToEndTest {
     }
 
     /**
+     * Every request without a body goes up as one HEADERS frame with END_STREAM (Envoy's codec), on a new connection and
+     * on a pooled one: HEAD, DELETE, a POST of content-length 0, and a body-less request's retry.
+     */
+    @Test
+    void bodylessRequestsEndTheStreamOnTheirHeaders() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(HttpBootstrap.toOrigin(origin.port()).clusterFields(h2("{}", "")).routes("""
+                - match: {prefix: /}
+                  route: {cluster: origin, retry_policy: {retry_on: refused-stream, num_retries: 1}}
+                """));
+        assertEquals(200, Curl.run("-I", base + "/echo").status());
+        assertEquals(200, Curl.run("-X", "DELETE", base + "/echo").status());
+        assertEquals(200, Curl.run("-X", "POST", "-H", "Content-Length: 0", base + "/echo").status());
+        assertEquals(200, Curl.run(base + "/refuse-once").status());
+        List<H2Origin.Seen> seen = origin.seen();
+        assertEquals(List.of("HEAD", "DELETE", "POST", "GET", "GET"), seen.stream().map(x -> x.headers().method().toString()).toList());
+        for (H2Origin.Seen x : seen) {
+            assertTrue(x.headOnly(), x.headers().method() + " " + x.headers().path() + " went with a DATA frame");
+        }
+        assertEquals(1, origin.connections());
+    }
+
+    /**
+     * connection_keepalive toward an upstream (what Istio writes for a DestinationRule's http2KeepAlive): a peer that
+     * answers no PING has its connection closed at the timeout (cluster http2.keepalive_timeout), and the request on it
+     * ends then, not at the route's timeout.
+     */
+    @Test
+    void anUpstreamThatAnswersNoPingIsClosedAtTheKeepaliveTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Future<byte[]> received = pool.submit(() -> {
+                try (Socket s = silent.accept()) {
+                    s.getOutputStream().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // its SETTINGS, then silence
+                    s.getOutputStream().flush();
+                    return s.getInputStream().readAllBytes(); // until the proxy closes
+                }
+            });
+            String base = start(HttpBootstrap.toOrigin(silent.getLocalPort()).clusterFields(
+                    h2("{connection_keepalive: {interval: 0.2s, timeout: 0.3s}}", "")));
+            long start = System.nanoTime();
+            Curl.Result r = Curl.run(base + "/never");
+            long took = System.nanoTime() - start;
+            assertEquals(503, r.status(), r.err());
+            assertTrue(took >= 400_000_000L && took < 5_000_000_000L, "ended at the keepalive timeout: " + took);
+            byte[] bytes = received.get();
+            List<io.sourcemesh.proxy.testing.H2Frames.Frame> frames = io.sourcemesh.proxy.testing.H2Frames.read(
+                    io.netty.buffer.Unpooled.wrappedBuffer(bytes, 24, bytes.length - 24));
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 6 && f.errorCode() == 0), "a PING went: " + frames);
+            assertEquals(1, counter("http2.keepalive_timeout"));
+        }
+    }
+
+    /**
      * A refused connect to an HTTP/2 cluster is the request's connection failure (503 UF), counted once for the connection
      * and its close undone from the active connections and the circuit breaker's; the failed connection is never offered
      * again, so the next request makes its own.
@@ -221,6 +274,23 @@ class Http2UpstreamEndToEndTest {
         }
         assertEquals(2, origin.connections());
         assertEquals(1, counter("upstream_cx_max_requests"));
+    }
+
+    /**
+     * max_requests (Istio's http2MaxRequests) bounds the requests in flight on an HTTP/2 cluster as on any (Envoy checks
+     * it at its pools' newStream, HTTP/2's included): of two at once with room for one, one overflows (503 UO).
+     */
+    @Test
+    void maxRequestsBoundsTheStreamsInFlight() throws Exception {
+        origin = H2Origin.start(Integer.MAX_VALUE);
+        String base = start(h2("{}", "") + """
+                circuit_breakers:
+                  thresholds: [{max_requests: 1}]
+                """);
+        List<Integer> codes = parallel(2, base + "/slow/800").stream().map(Curl.Result::status).sorted().toList();
+        assertEquals(List.of(200, 503), codes);
+        assertEquals(1, counter("upstream_rq_pending_overflow"));
+        assertEquals(1, origin.seen().size());
     }
 
     @Test

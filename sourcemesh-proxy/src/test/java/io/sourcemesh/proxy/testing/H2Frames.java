@@ -23,7 +23,10 @@ import java.util.List;
 public final class H2Frames {
     public static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    /** One frame read back: its type (Http2FrameTypes), stream, and what it said. */
+    /**
+     * One frame read back: its type (Http2FrameTypes), stream, and what it said (GOAWAY: stream is its last-stream-id;
+     * PING: data its payload as a number, errorCode 1 for an ACK).
+     */
     public record Frame(byte type, int stream, Http2Headers headers, String data, long errorCode, boolean endStream) {}
 
     private final ByteBuf out = Unpooled.buffer();
@@ -74,6 +77,13 @@ public final class H2Frames {
     public H2Frames rst(int stream, int errorCode) {
         header(4, 0x3, 0, stream);
         out.writeInt(errorCode);
+        return this;
+    }
+
+    /** A PING (or its ACK) with this payload. */
+    public H2Frames ping(boolean ack, long payload) {
+        header(8, 0x6, ack ? 0x1 : 0, 0);
+        out.writeLong(payload);
         return this;
     }
 
@@ -166,6 +176,16 @@ public final class H2Frames {
         @Override
         public void onGoAwayRead(ChannelHandlerContext c, int lastStreamId, long errorCode, ByteBuf debugData) {
             frames.add(new Frame((byte) 7, lastStreamId, null, debugData.toString(StandardCharsets.UTF_8), errorCode, false));
+        }
+
+        @Override
+        public void onPingRead(ChannelHandlerContext c, long data) {
+            frames.add(new Frame((byte) 6, 0, null, Long.toString(data), 0, false));
+        }
+
+        @Override
+        public void onPingAckRead(ChannelHandlerContext c, long data) {
+            frames.add(new Frame((byte) 6, 0, null, Long.toString(data), 1, false));
         }
 
         @Override

@@ -15,7 +15,8 @@ import java.util.concurrent.Executors;
 /**
  * A real HTTP origin on a loopback address for tests. Every request is recorded with the peer
  * address its socket saw; {@code /echo} returns that peer and the request headers, {@code /bytes/N}
- * streams N bytes chunked, {@code /upload} consumes the body and returns its size, {@code /sleep/MS} waits.
+ * streams N bytes chunked, {@code /upload} consumes the body and returns its size, {@code /sleep/MS} waits,
+ * {@code /empty/CODE} answers that status without a body (content-length 0, none for 204 and 304).
  */
 public final class Origin implements AutoCloseable {
     private final HttpServer server;
@@ -115,6 +116,11 @@ public final class Origin implements AutoCloseable {
                     }
                 }
                 respond(ex, 200, "{\"received\":" + total + "}");
+                return;
+            }
+            if (path.startsWith("/empty/")) {
+                ex.getRequestBody().readAllBytes();
+                ex.sendResponseHeaders(Integer.parseInt(path.substring(7)), -1);
                 return;
             }
             if (path.startsWith("/code/")) { // answers with that status
