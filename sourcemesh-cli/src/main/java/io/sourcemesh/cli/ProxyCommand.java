@@ -33,11 +33,20 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "serve", description = "serve (default) or validate: check the config and exit.")
     String mode;
 
+    @Option(names = "--drain-time-s", defaultValue = "600",
+            description = "Seconds a graceful POST /drain_listeners keeps the listeners accepting before it stops them "
+                    + "(Envoy's --drain-time-s; default 600).")
+    long drainTimeSeconds;
+
     @Override
     public Integer call() throws Exception {
         ProxyProcessDefaults.apply(); // one-line log records, Netty's leak detector off unless asked for
         if (!mode.equals("serve") && !mode.equals("validate")) {
             System.err.println("error: --mode must be serve or validate, not " + mode);
+            return 2;
+        }
+        if (drainTimeSeconds < 0) {
+            System.err.println("error: --drain-time-s must not be negative, not " + drainTimeSeconds);
             return 2;
         }
         int workers = concurrency != null ? concurrency
@@ -69,7 +78,8 @@ final class ProxyCommand implements Callable<Integer> {
         Transport loops = made(transport);
         Proxy proxy;
         try {
-            proxy = Proxy.start(proxyConfig, ProxyOptions.defaults(workers).withTransport(loops));
+            proxy = Proxy.start(proxyConfig, ProxyOptions.defaults(workers).withTransport(loops)
+                    .withDrainTime(java.time.Duration.ofSeconds(drainTimeSeconds)));
         } catch (ConfigException e) {
             loops.close();
             System.err.println("error initializing configuration '" + config + "': " + e.getMessage());
@@ -92,7 +102,10 @@ final class ProxyCommand implements Callable<Integer> {
             loops.close(); // the proxy's, made above: Proxy closes only loops it made itself
             stopped.countDown();
         }));
+        // POST /quitquitquit closes the proxy itself: the process then exits, as Envoy's.
+        proxy.closed().thenRun(stopped::countDown);
         stopped.await();
+        System.err.println("[info] proxy closed, exiting");
         return 0;
     }
 

@@ -1,5 +1,6 @@
 package io.sourcemesh.cli;
 
+import io.sourcemesh.proxy.ProxyOptions;
 import java.nio.file.Path;
 
 /**
@@ -8,7 +9,7 @@ import java.nio.file.Path;
  * the AOT cache cannot hold) nor {@link Main}'s other verbs — their classes, linked into the AOT
  * cache, would bring Jackson with them. It takes only the exact forms picocli reads the same way
  * ({@code -c F}, {@code -cF}, {@code -c=F}, {@code --config-path[=]F}, {@code --concurrency[=]N},
- * {@code --mode[=]M}, each once); anything else (help, an unknown flag, a repeat) goes to {@link Main}.
+ * {@code --mode[=]M}, {@code --drain-time-s[=]S}, each once); anything else (help, an unknown flag, a repeat) goes to {@link Main}.
  */
 public final class ProxyMain {
 
@@ -40,7 +41,9 @@ public final class ProxyMain {
         }
         ProxyCommand c = new ProxyCommand();
         c.mode = "serve";
+        c.drainTimeSeconds = ProxyOptions.DEFAULT_DRAIN_TIME.toSeconds();
         boolean mode = false;
+        boolean drainTime = false;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             String name;
@@ -76,6 +79,13 @@ public final class ProxyMain {
                     }
                     mode = true;
                     c.mode = value;
+                }
+                case "--drain-time-s" -> {
+                    if (drainTime || !value.matches("[0-9]{1,9}")) {
+                        return null;
+                    }
+                    drainTime = true;
+                    c.drainTimeSeconds = Long.parseLong(value);
                 }
                 default -> {
                     return null;

@@ -22,6 +22,16 @@ class ProxyMainTest {
         ProxyCommand c = ProxyMain.parse("proxy", "-c", "b.yaml", "--mode", "validate");
         assertNull(c.concurrency);
         assertEquals("validate", c.mode);
+        assertEquals(600, c.drainTimeSeconds, "Envoy's default --drain-time-s, as picocli's default");
+        assertEquals(45, ProxyMain.parse("proxy", "-c", "b.yaml", "--drain-time-s", "45").drainTimeSeconds);
+        assertEquals(5, ProxyMain.parse("proxy", "-c", "b.yaml", "--drain-time-s=5").drainTimeSeconds);
+    }
+
+    @Test
+    void picocliReadsTheDrainTimeAsTheHandParserDoes() {
+        ProxyCommand c = new ProxyCommand();
+        new picocli.CommandLine(c).parseArgs("-c", "b.yaml");
+        assertEquals(ProxyMain.parse("proxy", "-c", "b.yaml").drainTimeSeconds, c.drainTimeSeconds);
     }
 
     @Test
@@ -30,6 +40,7 @@ class ProxyMainTest {
                 {}, {"get", "pods"}, {"proxy"}, {"proxy", "--help"}, {"proxy", "-h"}, {"proxy", "-V"}, {"proxy", "--concurrency", "2"},
                 {"proxy", "-c", "a.yaml", "-c", "b.yaml"}, {"proxy", "-c"}, {"proxy", "-c", "--mode", "x"}, {"proxy", "-c", "b.yaml", "--nope", "1"},
                 {"proxy", "-c", "b.yaml", "--concurrency", "two"}, {"proxy", "-c", "b.yaml", "--mode", "a", "--mode", "b"},
+                {"proxy", "-c", "b.yaml", "--drain-time-s", "-1"}, {"proxy", "-c", "b.yaml", "--drain-time-s", "1", "--drain-time-s", "2"},
                 {"-n", "x", "proxy", "-c", "b.yaml"}, {"proxy", "-c", "b.yaml", "extra"}}) {
             assertNull(ProxyMain.parse(args), String.join(" ", args));
         }

@@ -70,6 +70,19 @@ public final class Proxy implements AutoCloseable {
     private AdsClient ads;
     /** Set by close(), under this lock: nothing is applied (no listener bound) after it. */
     private boolean closed;
+    /** Completed once {@link #close} has run: what a process waits on to exit after {@code /quitquitquit}. */
+    private final java.util.concurrent.CompletableFuture<Void> closedFuture = new java.util.concurrent.CompletableFuture<>();
+    /** The listeners /drain_listeners stopped (Envoy's stop_listeners_type_): never bound or updated again. */
+    private StoppedListeners stopped = StoppedListeners.NONE;
+
+    /** Envoy's ListenerManager::StopListenersType, plus none yet. */
+    enum StoppedListeners {
+        NONE, INBOUND, ALL;
+
+        boolean covers(ListenerConfig l) {
+            return this == ALL || (this == INBOUND && l.inbound());
+        }
+    }
 
     private Proxy(ProxyOptions options) {
         this.options = options;
@@ -95,7 +108,7 @@ public final class Proxy implements AutoCloseable {
             proxy.initialized = config.ads().isEmpty();
             proxy.apply(config);
             config.admin().ifPresent(a -> proxy.admin = io.sourcemesh.proxy.admin.AdminServer.start(a.address(),
-                    new ProxyAdminView(proxy)));
+                    new ProxyAdminView(proxy), new ProxyAdminControl(proxy)));
             config.ads().ifPresent(a -> proxy.connect(config, a));
         } catch (RuntimeException e) {
             proxy.close();
@@ -170,6 +183,13 @@ public final class Proxy implements AutoCloseable {
                 // An unchanged listener keeps its version (chains, access logs), as Envoy ignores an
                 // update whose config is the same.
                 ListenerRuntime.Version serving = this.versions.get(l.name());
+                if (stopped.covers(l) || serving != null && stopped.covers(serving.config())) {
+                    // Envoy's listenersStopped: a listener of a stopped direction is neither added nor updated.
+                    if (serving != null) {
+                        versions.put(l.name(), serving);
+                    }
+                    continue;
+                }
                 versions.put(l.name(), serving != null && serving.config().equals(l) ? serving : buildListener(l));
             }
         } catch (RuntimeException ex) {
@@ -187,7 +207,7 @@ public final class Proxy implements AutoCloseable {
             for (Map.Entry<String, ListenerRuntime.Version> e : versions.entrySet()) {
                 ListenerConfig l = e.getValue().config();
                 ListenerRuntime existing = listeners.get(e.getKey());
-                if (existing != null && l.bindToPort() && existing.canServe(l)) {
+                if (existing != null && (existing.stopped() || l.bindToPort() && existing.canServe(l))) {
                     continue;
                 }
                 if (existing != null) {
@@ -391,7 +411,65 @@ public final class Proxy implements AutoCloseable {
         closeRuntime();
     }
 
+    /**
+     * Envoy's {@code /drain_listeners} (source/server/admin/listeners_handler.cc): the listeners chosen — all, or
+     * those whose traffic_direction is INBOUND — drain their connections (HTTP/1 closes idle ones and busy ones
+     * after their response, HTTP/2 sends its two GOAWAYs); a connection accepted while they drain starts out
+     * draining. Graceful: they keep accepting for the drain time, then stop; else they stop now. With {@code
+     * skipExit} they never stop. A graceful drain of listeners already draining does nothing more.
+     */
+    synchronized void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
+        if (closed) {
+            return;
+        }
+        StoppedListeners type = inboundOnly ? StoppedListeners.INBOUND : StoppedListeners.ALL;
+        boolean started = false;
+        for (ListenerRuntime l : listeners.values()) {
+            if (type.covers(l.config())) {
+                started |= l.startDrain();
+            }
+        }
+        if (skipExit || graceful && !started) {
+            return;
+        }
+        if (!graceful) {
+            stopListeners(type);
+            return;
+        }
+        long nanos = options.drainTime().toNanos();
+        Thread.ofVirtual().name("sourcemesh-drain").start(() -> {
+            long end = System.nanoTime() + nanos;
+            for (long left = nanos; left > 0; left = end - System.nanoTime()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(left);
+            }
+            stopListeners(type);
+        });
+    }
+
+    /** Envoy's ListenerManager::stopListeners: the chosen listeners stop accepting; their connections go on. */
+    private synchronized void stopListeners(StoppedListeners type) {
+        if (closed) {
+            return;
+        }
+        if (stopped != StoppedListeners.ALL) {
+            stopped = type;
+        }
+        for (ListenerRuntime l : listeners.values()) {
+            if (type.covers(l.config())) {
+                l.stop();
+            }
+        }
+    }
+
+    /** Completes once the proxy has closed (by {@link #close}, or {@code POST /quitquitquit}). */
+    public java.util.concurrent.CompletionStage<Void> closed() {
+        return closedFuture;
+    }
+
     private synchronized void closeRuntime() {
+        if (closed) {
+            return;
+        }
         closed = true;
         if (admin != null) {
             admin.close();
@@ -408,5 +486,6 @@ public final class Proxy implements AutoCloseable {
         } else {
             stats.leave(clusters.connector().loops());
         }
+        closedFuture.complete(null);
     }
 }

@@ -5,6 +5,7 @@ import io.sourcemesh.l4.embedded.OriginalDestinations;
 import io.sourcemesh.l4.transport.Transport;
 import io.sourcemesh.l4.embedded.Interception;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
@@ -21,6 +22,8 @@ import java.util.function.UnaryOperator;
  * @param wildcardAddress      the address 0.0.0.0 listeners bind instead (a pod's IP), if any
  * @param localAddress         Envoy's LocalInfo address (XFF records it for a loopback peer)
  * @param accessLogs           rewrites access-log sinks, e.g. /dev/stdout to the pod's log file
+ * @param drainTime            Envoy's --drain-time-s: how long a graceful {@code /drain_listeners} keeps the
+ *                             listeners accepting before it stops them (Envoy's default 600 s; Istio passes 45 s)
  */
 public record ProxyOptions(
         int workers,
@@ -29,27 +32,41 @@ public record ProxyOptions(
         Interception interception,
         Optional<InetAddress> wildcardAddress,
         InetAddress localAddress,
-        UnaryOperator<AccessLogConfig> accessLogs) {
+        UnaryOperator<AccessLogConfig> accessLogs,
+        Duration drainTime) {
+
+    /** Envoy's default --drain-time-s. */
+    public static final Duration DEFAULT_DRAIN_TIME = Duration.ofSeconds(600);
+
+    public ProxyOptions {
+        if (drainTime.isNegative()) {
+            throw new IllegalArgumentException("drain time must not be negative: " + drainTime);
+        }
+    }
 
     public static ProxyOptions defaults(int workers) {
         return new ProxyOptions(workers, Optional.empty(), OriginalDestinations.KERNEL, Interception.NONE, Optional.empty(),
-                InetAddress.getLoopbackAddress(), UnaryOperator.identity());
+                InetAddress.getLoopbackAddress(), UnaryOperator.identity(), DEFAULT_DRAIN_TIME);
     }
 
     public ProxyOptions withTransport(Transport shared) {
-        return new ProxyOptions(workers, Optional.of(shared), originalDestinations, interception, wildcardAddress, localAddress, accessLogs);
+        return new ProxyOptions(workers, Optional.of(shared), originalDestinations, interception, wildcardAddress, localAddress, accessLogs, drainTime);
     }
 
     public ProxyOptions withInterception(OriginalDestinations destinations, Interception interception) {
-        return new ProxyOptions(workers, transport, destinations, interception, wildcardAddress, localAddress, accessLogs);
+        return new ProxyOptions(workers, transport, destinations, interception, wildcardAddress, localAddress, accessLogs, drainTime);
     }
 
     /** A pod's view: wildcard binds and LocalInfo become its own address. */
     public ProxyOptions withPodAddress(InetAddress pod) {
-        return new ProxyOptions(workers, transport, originalDestinations, interception, Optional.of(pod), pod, accessLogs);
+        return new ProxyOptions(workers, transport, originalDestinations, interception, Optional.of(pod), pod, accessLogs, drainTime);
     }
 
     public ProxyOptions withAccessLogs(UnaryOperator<AccessLogConfig> rewrite) {
-        return new ProxyOptions(workers, transport, originalDestinations, interception, wildcardAddress, localAddress, rewrite);
+        return new ProxyOptions(workers, transport, originalDestinations, interception, wildcardAddress, localAddress, rewrite, drainTime);
+    }
+
+    public ProxyOptions withDrainTime(Duration time) {
+        return new ProxyOptions(workers, transport, originalDestinations, interception, wildcardAddress, localAddress, accessLogs, time);
     }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code sourcemesh proxy -c BOOTSTRAP --concurrency N} for when the CLI is not built (this module's
  * tests run before the CLI module is packaged): the same proxy from the same bootstrap (ADS included),
- * started from this module's classpath. Exits 1 on a config error, stops on SIGTERM.
+ * started from this module's classpath. Exits 1 on a config error, stops on SIGTERM or POST /quitquitquit.
  */
 public final class SidecarMain {
     private SidecarMain() {
@@ -30,7 +30,9 @@ public final class SidecarMain {
             proxy.close();
             stopped.countDown();
         }));
+        proxy.closed().thenRun(stopped::countDown); // POST /quitquitquit: the sidecar's process ends, as Envoy's
         stopped.await();
+        System.exit(0);
     }
 
     /**

@@ -16,10 +16,11 @@ public interface AdminControl {
     default void healthCheck(boolean failing) {}
 
     /**
-     * {@code POST /drain_listeners}; the flags mirror Envoy's {@code ?inboundonly} and
-     * {@code ?graceful} (drain over the drain period instead of closing listeners at once).
+     * {@code POST /drain_listeners}; the flags mirror Envoy's {@code ?inboundonly} (only listeners whose
+     * traffic_direction is INBOUND), {@code ?graceful} (keep accepting for the drain time before stopping the
+     * listeners) and {@code ?skip_exit} (drain, never stop them).
      */
-    default void drainListeners(boolean inboundOnly, boolean graceful) {}
+    default void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {}
 
     static AdminControl none() {
         return new AdminControl() {};

@@ -220,7 +220,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Reply drainListeners(Map<String, List<String>> params) {
-        server.control().drainListeners(params.containsKey("inboundonly"), params.containsKey("graceful"));
+        server.control().drainListeners(params.containsKey("inboundonly"), params.containsKey("graceful"),
+                params.containsKey("skip_exit"));
         return Reply.text("OK\n");
     }
 

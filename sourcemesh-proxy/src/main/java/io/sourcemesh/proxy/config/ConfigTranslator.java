@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -181,7 +182,8 @@ public final class ConfigTranslator {
     }
 
     static ListenerConfig listener(Listener l, String path, Set<String> clusters) {
-        // traffic_direction only labels the listener for tracing and stats in Envoy; it changes no traffic.
+        // traffic_direction changes no traffic; it labels the listener for tracing and stats, and is what
+        // /drain_listeners?inboundonly selects by.
         only(l, path, "name", "address", "stat_prefix", "transparent", "use_original_dst", "listener_filters",
                 "filter_chains", "default_filter_chain", "bind_to_port", "traffic_direction");
         if (!l.hasAddress()) {
@@ -203,7 +205,8 @@ public final class ConfigTranslator {
                 : Optional.empty();
         boolean bindToPort = !l.hasBindToPort() || l.getBindToPort().getValue();
         return new ListenerConfig(name, address, l.getTransparent().getValue(), l.getUseOriginalDst().getValue(),
-                listenerFilters, chains, defaultChain, bindToPort);
+                listenerFilters, chains, defaultChain, bindToPort,
+                l.getTrafficDirection() == TrafficDirection.INBOUND);
     }
 
     static ListenerFilterConfig listenerFilter(ListenerFilter f, String path) {

@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * A listener: a bound address, the listener filters run at accept, and the filter chains one of
- * which each connection is matched to ({@code defaultFilterChain} when none matches).
+ * which each connection is matched to ({@code defaultFilterChain} when none matches); {@code inbound} is a
+ * traffic_direction of INBOUND.
  */
 public record ListenerConfig(
         String name,
@@ -16,11 +17,19 @@ public record ListenerConfig(
         List<ListenerFilterConfig> listenerFilters,
         List<FilterChainConfig> filterChains,
         Optional<FilterChainConfig> defaultFilterChain,
-        boolean bindToPort) {
+        boolean bindToPort,
+        boolean inbound) {
 
     public ListenerConfig {
         listenerFilters = List.copyOf(listenerFilters);
         filterChains = List.copyOf(filterChains);
+    }
+
+    /** A listener whose traffic_direction is not INBOUND. */
+    public ListenerConfig(String name, InetSocketAddress address, boolean transparent, boolean useOriginalDst,
+                          List<ListenerFilterConfig> listenerFilters, List<FilterChainConfig> filterChains,
+                          Optional<FilterChainConfig> defaultFilterChain, boolean bindToPort) {
+        this(name, address, transparent, useOriginalDst, listenerFilters, filterChains, defaultFilterChain, bindToPort, false);
     }
 
     public <T extends ListenerFilterConfig> Optional<T> listenerFilter(Class<T> type) {

@@ -101,6 +101,9 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         // Frames are read as they come: HTTP/2 flow control, per stream, is what holds a client back.
         ctx.channel().config().setAutoRead(true);
         idleFrom(ctx.channel());
+        if (ctx.channel().hasAttr(ListenerRuntime.DRAINING)) {
+            startDrain(ctx.channel()); // accepted while its listener drained: after the codec's SETTINGS, the GOAWAY sequence
+        }
     }
 
     /**

@@ -49,6 +49,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     private ChannelHandlerContext ctx;
     private HttpStream stream;
     private boolean closeAfterStream;
+    /** Accepted while its listener drained ({@code ListenerRuntime.DRAINING}): each request's response closes it. */
+    private boolean acceptedDraining;
     /** The response is out and the connection closes soon: what the client still sends is read and dropped. */
     private boolean lingering;
     /** The delayed close's timer while lingering: cancelled when the client closes first, so it holds nothing. */
@@ -194,6 +196,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        acceptedDraining = ctx.channel().hasAttr(io.sourcemesh.proxy.listener.ListenerRuntime.DRAINING);
     }
 
     /** Not {@code @Sharable}: answered here, not looked up in Netty's per-thread class map when added (once per connection). */
@@ -332,6 +335,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             if (msg instanceof HttpRequest request) {
                 H2cUpgrade.strip(request.headers()); // Envoy's codec serves an h2c upgrade as plain HTTP/1.1
                 stream = new HttpStream(this, request);
+                if (acceptedDraining) {
+                    closeAfterStream = true; // Envoy's drain decision: this response says Connection: close
+                }
                 timers.streamStarted();
                 stream.start();
             } else {

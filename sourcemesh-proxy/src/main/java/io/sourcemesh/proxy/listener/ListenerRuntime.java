@@ -179,6 +179,9 @@ public final class ListenerRuntime implements AutoCloseable {
             listener.cxTotal.inc();
             listener.cxActive.inc();
             listener.connections.add(this);
+            if (listener.draining) { // after joining the set: startDrain either saw this connection or is seen here
+                ctx.channel().attr(DRAINING).set(Boolean.TRUE);
+            }
         }
 
         @Override
@@ -239,6 +242,52 @@ public final class ListenerRuntime implements AutoCloseable {
 
     /** The user event that asks a connection's filters to finish up and close. */
     public enum Drain { INSTANCE }
+
+    /**
+     * Set on a connection accepted while its listener drains (a graceful {@code /drain_listeners} keeps
+     * accepting for the drain time): its HTTP connection manager starts out draining, as Envoy's, whose drain
+     * decision is the server's — HTTP/1 closes after its first response, HTTP/2 starts its GOAWAY sequence.
+     */
+    public static final io.netty.util.AttributeKey<Boolean> DRAINING = io.netty.util.AttributeKey.valueOf("sourcemesh.draining");
+
+    /** True once {@link #startDrain} ran: connections accepted from then on start out draining. */
+    private volatile boolean draining;
+
+    /**
+     * Envoy's server drain for this listener ({@code /drain_listeners}): every connection open now drains
+     * (as {@link #drainAll}) and every one accepted from now on starts out draining, until {@link #close} stops
+     * the accepting. False when it already drains.
+     */
+    public boolean startDrain() {
+        if (draining) {
+            return false;
+        }
+        draining = true;
+        for (Accepted accepted : connections.snapshot()) {
+            // Also for a connection still in its listener filters or TLS handshake, which has no HTTP manager
+            // to hear the event yet: the manager reads the mark when it is added.
+            accepted.channel.attr(DRAINING).set(Boolean.TRUE);
+            accepted.channel.pipeline().fireUserEventTriggered(Drain.INSTANCE);
+        }
+        return true;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** True once {@link #stop} ran: the socket is closed and the proxy never binds this listener again. */
+    private volatile boolean stopped;
+
+    /** Envoy's stopListener ({@code /drain_listeners}): no more accepting; accepted connections go on. */
+    public void stop() {
+        stopped = true;
+        close();
+    }
+
+    public boolean stopped() {
+        return stopped;
+    }
 
     Version version() {
         return version;

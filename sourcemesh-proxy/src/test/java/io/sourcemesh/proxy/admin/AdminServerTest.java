@@ -46,8 +46,8 @@ class AdminServerTest {
         server = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), view, new AdminControl() {
             @Override public void quit() { quits.incrementAndGet(); }
             @Override public void healthCheck(boolean failing) { healthChecks.add(failing); }
-            @Override public void drainListeners(boolean inboundOnly, boolean graceful) {
-                drains.add(inboundOnly + "/" + graceful);
+            @Override public void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
+                drains.add(inboundOnly + "/" + graceful + "/" + skipExit);
             }
         });
     }
@@ -99,7 +99,8 @@ class AdminServerTest {
         assertEquals(200, send(server, "POST", "/quitquitquit").statusCode());
         assertEquals(1, quits.get());
         assertEquals("OK\n", send(server, "POST", "/drain_listeners?inboundonly&graceful").body());
-        assertEquals(List.of("true/true"), drains);
+        assertEquals("OK\n", send(server, "POST", "/drain_listeners?skip_exit").body());
+        assertEquals(List.of("true/true/false", "false/false/true"), drains);
     }
 
     @Test

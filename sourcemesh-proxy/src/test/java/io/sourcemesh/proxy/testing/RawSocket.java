@@ -35,7 +35,12 @@ public final class RawSocket implements AutoCloseable {
     }
 
     public static RawSocket connect(int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
+        return connect(new java.net.InetSocketAddress("127.0.0.1", port));
+    }
+
+    /** A connection to a loopback address other than 127.0.0.1 (a second listener on the same port). */
+    public static RawSocket connect(java.net.InetSocketAddress address) throws IOException {
+        Socket s = new Socket(address.getAddress(), address.getPort());
         s.setTcpNoDelay(true);
         return new RawSocket(s);
     }
@@ -96,7 +101,11 @@ public final class RawSocket implements AutoCloseable {
 
     /** One exchange on a fresh connection: send, then read until close (or 10 s: a loaded machine can be slow). */
     public static Reply exchange(int port, String request) throws IOException {
-        try (RawSocket s = connect(port)) {
+        return exchange(new java.net.InetSocketAddress("127.0.0.1", port), request);
+    }
+
+    public static Reply exchange(java.net.InetSocketAddress address, String request) throws IOException {
+        try (RawSocket s = connect(address)) {
             return s.send(request).readUntilClose(10_000);
         }
     }

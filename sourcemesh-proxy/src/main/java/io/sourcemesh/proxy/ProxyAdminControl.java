@@ -1,0 +1,27 @@
+package io.sourcemesh.proxy;
+
+import io.sourcemesh.proxy.admin.AdminControl;
+
+/**
+ * The admin listener's POST endpoints acting on a running {@link Proxy}, as Envoy's server acts on them. Each
+ * returns at once: the work runs on a thread of its own, never on the admin's event loop, which closing the proxy
+ * also closes.
+ */
+final class ProxyAdminControl implements AdminControl {
+    private final Proxy proxy;
+
+    ProxyAdminControl(Proxy proxy) {
+        this.proxy = proxy;
+    }
+
+    /** Envoy's handlerQuitQuitQuit: the server shuts down (listeners, connections, clusters); the process exits. */
+    @Override
+    public void quit() {
+        Thread.ofVirtual().name("sourcemesh-quit").start(proxy::close);
+    }
+
+    @Override
+    public void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
+        Thread.ofVirtual().name("sourcemesh-drain").start(() -> proxy.drainListeners(inboundOnly, graceful, skipExit));
+    }
+}
