@@ -3,21 +3,18 @@ package io.sourcemesh.api.resource;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * An AuthorizationPolicy's own rules, beyond its schema: Istio's ValidateAuthorizationPolicy
  * (pkg/config/validation) with its messages, plus what SourceMesh does not enforce. A security policy is
- * never accepted and then not enforced: every field that needs something we lack (request authentication, an ext-authz provider, Gateway API targets) is refused by its path.
+ * never accepted and then not enforced: every field that needs something we lack (an ext-authz provider, Gateway API
+ * targets, source.serviceAccount) is refused by its path. Request identities (requestPrincipals, request.auth.*) are the
+ * JWT payload a RequestAuthentication verified.
  */
 final class AuthorizationPolicyRules {
     private static final String NO_SERVICE_ACCOUNT = "is not implemented (source.principal and source.namespace are); "
             + "refused rather than ignored";
-    private static final String NEEDS_REQUEST_AUTH = "needs request authentication (RequestAuthentication, JWT), which "
-            + "SourceMesh does not implement; refused rather than ignored";
-    private static final Map<String, String> IDENTITY_SOURCES = Map.of(
-            "requestPrincipals", NEEDS_REQUEST_AUTH, "notRequestPrincipals", NEEDS_REQUEST_AUTH);
     private static final List<String> IP_SOURCES = List.of("ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks");
     private static final Pattern HEADER_KEY = Pattern.compile("request\\.headers\\[[^\\[\\]]+]");
 
@@ -76,10 +73,7 @@ final class AuthorizationPolicyRules {
 
     private static void checkRule(JsonNode rule, String at, int index, List<FieldError> errors) {
         checkClauses(rule, "from", "source", at, index, errors, (name, value, field) -> {
-            String identity = IDENTITY_SOURCES.get(name);
-            if (identity != null) {
-                errors.add(new FieldError(field, field + ": Unsupported value: " + name + " " + identity));
-            } else if (IP_SOURCES.contains(name)) {
+            if (IP_SOURCES.contains(name)) {
                 checkIps(value, field, errors);
             }
         });
@@ -152,12 +146,16 @@ final class AuthorizationPolicyRules {
                 checkPorts(notValues, at + ".notValues", errors);
             }
             case "source.namespace", "source.principal" -> { } // the peer's mTLS identity (RbacRule)
+            // the verified JWT's payload, which jwt_authn leaves in its metadata (RequestAuthentication)
+            case "request.auth.principal", "request.auth.audiences", "request.auth.presenter" -> { }
             case "source.serviceAccount" -> add(errors, keyAt, key, key + " " + NO_SERVICE_ACCOUNT);
             case "connection.sni" -> add(errors, keyAt, key, "connection.sni (the TLS server name at the workload) "
                     + "is not implemented; refused rather than ignored");
             default -> {
-                if (key.startsWith("request.auth.")) {
-                    add(errors, keyAt, key, key + " " + NEEDS_REQUEST_AUTH);
+                if (key.startsWith("request.auth.claims")) {
+                    if (!mapKey(key)) {
+                        add(errors, keyAt, key, "bad key (" + key + "): should have format a[b]");
+                    }
                 } else if (key.startsWith("request.headers")) {
                     if (!HEADER_KEY.matcher(key).matches()) {
                         add(errors, keyAt, key, "bad key (" + key + "): should have format request.headers[<NAME>]");
@@ -169,6 +167,12 @@ final class AuthorizationPolicyRules {
                 }
             }
         }
+    }
+
+    /** Istio's validateMapKey: a[b], the brackets after at least one character and around at least one. */
+    private static boolean mapKey(String key) {
+        int open = key.indexOf('[');
+        return key.endsWith("]") && open > 0 && open < key.length() - 2;
     }
 
     private static void checkIps(JsonNode list, String at, List<FieldError> errors) {

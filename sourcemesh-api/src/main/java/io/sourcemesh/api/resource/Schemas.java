@@ -304,6 +304,15 @@ public final class Schemas {
     static final Schema.Obj PEER_AUTHENTICATION_SPEC = object(f("selector", WORKLOAD_SELECTOR),
             f("mtls", object(f("mode", MTLS_MODE))), f("portLevelMtls", mapOf(object(f("mode", MTLS_MODE)))));
 
+    static final Schema.Obj REQUEST_AUTHENTICATION_SPEC = object(f("selector", WORKLOAD_SELECTOR),
+            f("targetRef", POLICY_TARGET), f("targetRefs", listOf(POLICY_TARGET)),
+            f("jwtRules", listOf(object(f("issuer", string()), f("audiences", strings()), f("jwksUri", string()),
+                    f("jwks", string()), f("fromHeaders", listOf(object(f("name", string()), f("prefix", string())))),
+                    f("fromParams", strings()), f("fromCookies", strings()), f("outputPayloadToHeader", string()),
+                    f("forwardOriginalToken", bool()),
+                    f("outputClaimToHeaders", listOf(object(f("header", string()), f("claim", string())))),
+                    f("timeout", string())))));
+
     // --- roots ---------------------------------------------------------------------------------------------
 
     private static Schema.Obj root(Schema.Field... extra) {
@@ -334,7 +343,8 @@ public final class Schemas {
             Map.entry("Sidecar", root(f("spec", SIDECAR_SPEC), f("status", any()))),
             Map.entry("ServiceEntry", root(f("spec", SERVICE_ENTRY_SPEC), f("status", any()))),
             Map.entry("AuthorizationPolicy", root(f("spec", AUTHORIZATION_POLICY_SPEC), f("status", any()))),
-            Map.entry("PeerAuthentication", root(f("spec", PEER_AUTHENTICATION_SPEC), f("status", any()))));
+            Map.entry("PeerAuthentication", root(f("spec", PEER_AUTHENTICATION_SPEC), f("status", any()))),
+            Map.entry("RequestAuthentication", root(f("spec", REQUEST_AUTHENTICATION_SPEC), f("status", any()))));
 
     /** The schema of a whole object of this kind. */
     public static Schema.Obj of(ResourceKind kind) {

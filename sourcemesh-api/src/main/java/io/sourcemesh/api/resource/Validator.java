@@ -77,6 +77,7 @@ public final class Validator {
                 errors.addAll(ProxyProtocolAnnotations.validate(object));
             }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
+            case "RequestAuthentication" -> RequestAuthenticationRules.check(object, errors);
             case "VirtualService" -> VirtualServiceRules.check(object, errors);
             case "Gateway" -> GatewayRules.check(object, errors);
             case "Sidecar" -> SidecarRules.check(object, errors);

@@ -129,6 +129,30 @@ final class IstioSupport {
                         + "DestinationRule ISTIO_MUTUAL"),
                 supported("spec.portLevelMtls.*.mode", "a workload port's mode over the policy's (UNSET: the policy's), on "
                         + "a policy with a selector, as Istio")));
+        String j = "spec.jwtRules[]";
+        k.put("RequestAuthentication", fields(
+                supported("spec.selector", "as Istio: the root namespace's policies and the workload's namespace's whose "
+                        + "matchLabels the pod has; their rules become one envoy.filters.http.jwt_authn before RBAC on sidecar "
+                        + "inbound and gateway connection managers"),
+                refused("spec.targetRef", "SourceMesh has no Kubernetes Gateway API Gateways or waypoints to target"),
+                refused("spec.targetRefs", "SourceMesh has no Kubernetes Gateway API Gateways or waypoints to target"),
+                supported(j + ".issuer", "a token's iss must be it; a token of another issuer is 401, a request without "
+                        + "a token passes to the AuthorizationPolicies (requestPrincipals refuse it)"),
+                supported(j + ".audiences", "one of the token's aud must be listed (scheme and trailing / ignored); else 403"),
+                supported(j + ".jwksUri", "fetched by the control plane and inlined (Istio's default), cached 20 minutes; "
+                        + "a fetch that fails inlines Istio's key nobody can sign for, so every token is refused, and the "
+                        + "RequestAuthentication's status says so"),
+                supported(j + ".jwks", "inline; RSA (RS*, PS*), EC P-256/384/521 (ES*) and Ed25519 (EdDSA) keys; HMAC keys "
+                        + "are refused"),
+                supported(j + ".fromHeaders", "name and prefix; none and no fromParams: Authorization: Bearer and the "
+                        + "access_token parameter, as Envoy"),
+                supported(j + ".fromParams", null),
+                refused(j + ".fromCookies", "the proxy reads no tokens from cookies"),
+                supported(j + ".outputPayloadToHeader", "the payload, base64url as in the token"),
+                supported(j + ".forwardOriginalToken", "else a token from a header is removed before the app (from a "
+                        + "parameter it stays, as Envoy)"),
+                supported(j + ".outputClaimToHeaders", "string, integer and boolean claims (dots into nested claims)"),
+                supported(j + ".timeout", "the control plane's jwksUri fetch (5s by default)")));
         return k;
     }
 

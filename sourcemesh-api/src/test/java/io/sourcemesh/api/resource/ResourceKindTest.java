@@ -32,6 +32,7 @@ class ResourceKindTest {
         assertEquals(Optional.of(ResourceKind.ENVOY_FILTER), ResourceKind.lookup("envoyfilter"));
         assertEquals(Optional.of(ResourceKind.AUTHORIZATION_POLICY), ResourceKind.lookup("ap"));
         assertEquals(Optional.of(ResourceKind.PEER_AUTHENTICATION), ResourceKind.lookup("pa"));
+        assertEquals(Optional.of(ResourceKind.REQUEST_AUTHENTICATION), ResourceKind.lookup("ra"));
         assertEquals(Optional.of(ResourceKind.SIDECAR), ResourceKind.lookup("sidecars"));
         assertEquals(Optional.empty(), ResourceKind.lookup("ef"));
         assertEquals(Optional.empty(), ResourceKind.lookup("widgets"));
@@ -53,6 +54,6 @@ class ResourceKindTest {
         assertEquals("networking.istio.io/v1alpha3", ResourceKind.ENVOY_FILTER.apiVersion());
         assertTrue(ResourceKind.SERVICE.builtIn());
         assertFalse(ResourceKind.GATEWAY.builtIn());
-        assertEquals(18, ResourceKind.all().size());
+        assertEquals(19, ResourceKind.all().size());
     }
 }

@@ -20,10 +20,19 @@ import java.util.function.Consumer;
 public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways,
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
         List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars,
-        List<RegistryConflict> registryConflicts, List<IstioConfig> peerAuthentications) {
+        List<RegistryConflict> registryConflicts, List<IstioConfig> peerAuthentications,
+        List<IstioConfig> requestAuthentications) {
 
     /** A ServiceEntry host left out of the registry because another service has that host first. */
     public record RegistryConflict(String entry, String host, String keptBy) {}
+
+    public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
+            List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
+            List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars,
+            List<RegistryConflict> registryConflicts, List<IstioConfig> peerAuthentications) {
+        this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, authorizationPolicies, meshConfig,
+                sidecars, registryConflicts, peerAuthentications, List.of());
+    }
 
     public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
             List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
@@ -46,6 +55,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
 
     public MeshModel {
         peerAuthentications = List.copyOf(peerAuthentications);
+        requestAuthentications = List.copyOf(requestAuthentications);
         registryConflicts = List.copyOf(registryConflicts);
         sidecars = List.copyOf(sidecars);
         services = List.copyOf(services);
@@ -74,6 +84,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> sidecars = new ArrayList<>();
         List<ObjectNode> serviceEntries = new ArrayList<>();
         List<IstioConfig> peerAuthentications = new ArrayList<>();
+        List<IstioConfig> requestAuthentications = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -95,6 +106,11 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                         peerAuthentications.add(IstioConfig.of(o));
                     }
                 }
+                case "RequestAuthentication" -> {
+                    if (Nodes.text(o, "apiVersion").startsWith("security.istio.io/")) {
+                        requestAuthentications.add(IstioConfig.of(o));
+                    }
+                }
                 case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
                 case "ServiceEntry" -> { if (istio) serviceEntries.add(o); }
                 default -> { }
@@ -113,8 +129,9 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         secrets.sort(Comparator.comparing(Secret::namespace).thenComparing(Secret::name));
         sidecars.sort(byKey);
         peerAuthentications.sort(byKey);
+        requestAuthentications.sort(byKey);
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                authorizationPolicies, meshConfig, sidecars, conflicts, peerAuthentications);
+                authorizationPolicies, meshConfig, sidecars, conflicts, peerAuthentications, requestAuthentications);
     }
 
     /**

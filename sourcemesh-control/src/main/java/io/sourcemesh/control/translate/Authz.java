@@ -26,18 +26,26 @@ final class Authz {
     private static final String TCP_STAT_PREFIX = "tcp.";
 
     private final AuthorizationPolicies policies;
+    private final Optional<HttpFilter> jwt;
 
-    private Authz(AuthorizationPolicies policies) {
+    private Authz(AuthorizationPolicies policies, Optional<HttpFilter> jwt) {
         this.policies = policies;
+        this.jwt = jwt;
     }
 
-    static Authz forWorkload(MeshModel model, ProxyIdentity proxy) {
-        return new Authz(AuthorizationPolicies.forWorkload(model, proxy));
+    /** The workload's policies, and its RequestAuthentications' jwt_authn filter (keys fetched by the shared resolver). */
+    static Authz forWorkload(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
+        return new Authz(AuthorizationPolicies.forWorkload(model, proxy),
+                RequestAuthentications.jwtFilter(model, proxy, JwksResolver.shared(), warnings));
     }
 
-    /** The HTTP RBAC filters, in the order they must run, to insert before the router. */
+    /**
+     * The HTTP filters to insert before the router, in the order they must run: jwt_authn (when a RequestAuthentication
+     * applies), whose verified payload the RBAC filters' request principals read, then the RBAC filters.
+     */
     List<HttpFilter> httpFilters() {
         List<HttpFilter> out = new ArrayList<>();
+        jwt.ifPresent(out::add);
         for (RBAC rules : rules(false)) {
             out.add(HttpFilter.newBuilder().setName(HTTP_RBAC).setTypedConfig(Any.pack(
                     io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules).build())).build());

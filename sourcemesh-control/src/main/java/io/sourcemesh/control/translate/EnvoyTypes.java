@@ -28,6 +28,7 @@ public final class EnvoyTypes {
             io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.original_src.v3.OriginalSrc.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst.getDescriptor(),

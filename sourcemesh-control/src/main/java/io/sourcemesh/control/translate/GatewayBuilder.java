@@ -135,7 +135,7 @@ final class GatewayBuilder {
         this.targetPorts = targetPorts;
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
         this.warnings = warnings;
-        this.authz = Authz.forWorkload(model, proxy);
+        this.authz = Authz.forWorkload(model, proxy, warnings);
         this.topology = model.gatewayTopology(proxy, problem -> warnings.add(new TranslationWarning(
                 "Pod " + proxy.namespace() + "/" + proxy.podName(), problem + "; the mesh's gatewayTopology applies")));
     }

@@ -6,9 +6,13 @@ import io.envoyproxy.envoy.config.rbac.v3.Permission;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ListMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.MetadataMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.OrMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ValueMatcher;
 import io.sourcemesh.api.resource.Cidr;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +27,8 @@ import java.util.Optional;
  *
  * <p>On a TCP chain the HTTP-only keys (hosts, methods, paths, request.headers) cannot be evaluated: for ALLOW
  * the whole rule is dropped (never grant more), for DENY and AUDIT only those values are dropped (deny more),
- * exactly as Istio's {@code checkError}. Identity keys never reach here: validation refuses them.
+ * exactly as Istio's {@code checkError}. Request identities (requestPrincipals, request.auth.*) are metadata principals
+ * on jwt_authn's verified payload, as Istio's extended JWT generators write them; HTTP only, likewise.
  */
 final class RbacRule {
     private final boolean forTcp;
@@ -104,8 +109,10 @@ final class RbacRule {
     private Principal principal(JsonNode source, List<JsonNode> when) throws HttpOnly {
         List<Principal> and = new ArrayList<>();
         if (source != null) {
-            // Istio's model.New inserts each source key in front: principals, namespaces, remoteIpBlocks, ipBlocks.
+            // Istio's model.New inserts each source key in front: principals, requestPrincipals, namespaces, remoteIpBlocks,
+            // ipBlocks.
             principals(and, source.path("principals"), source.path("notPrincipals"), false, RbacRule::peerPrincipal);
+            extended(and, source.path("requestPrincipals"), source.path("notRequestPrincipals"), RbacRule::requestPrincipals);
             principals(and, source.path("namespaces"), source.path("notNamespaces"), false, RbacRule::peerNamespace);
             principals(and, source.path("remoteIpBlocks"), source.path("notRemoteIpBlocks"), false,
                     v -> Principal.newBuilder().setRemoteIp(cidr(v)).build());
@@ -123,8 +130,16 @@ final class RbacRule {
                         RbacRule::peerPrincipal);
                 case "source.namespace" -> principals(and, w.path("values"), w.path("notValues"), false,
                         RbacRule::peerNamespace);
+                case "request.auth.principal" -> extended(and, w.path("values"), w.path("notValues"), RbacRule::requestPrincipals);
+                case "request.auth.audiences" -> extended(and, w.path("values"), w.path("notValues"),
+                        v -> claimList(List.of("aud"), v));
+                case "request.auth.presenter" -> extended(and, w.path("values"), w.path("notValues"),
+                        v -> claimList(List.of("azp"), v));
                 default -> {
-                    if (key.startsWith("request.headers[")) {
+                    if (key.startsWith("request.auth.claims[")) {
+                        List<String> claims = claimNames(key.substring("request.auth.claims".length()));
+                        extended(and, w.path("values"), w.path("notValues"), v -> claimList(claims, v));
+                    } else if (key.startsWith("request.headers[")) {
                         String name = key.substring("request.headers[".length(), key.length() - 1);
                         principals(and, w.path("values"), w.path("notValues"), true,
                                 v -> Principal.newBuilder().setHeader(headerMatcher(name, v)).build());
@@ -164,6 +179,98 @@ final class RbacRule {
     }
 
     private static final String SPIFFE = "spiffe://";
+
+    /**
+     * Istio's requestPrincipalGenerator.extendedPrincipal: each value "iss/sub" (split at its last '/') as the AND of
+     * the JWT payload's iss and sub in jwt_authn's metadata ("*" any, a leading or trailing "*" a suffix or prefix on
+     * the side it is on); several values ORed.
+     */
+    static Principal requestPrincipals(List<String> values) {
+        List<Principal> or = new ArrayList<>();
+        for (String value : values) {
+            int idx = value.lastIndexOf('/');
+            boolean found = idx >= 0;
+            String iss = found ? value.substring(0, idx) : value;
+            String sub = found ? value.substring(idx + 1) : "";
+            StringMatcher matchIss;
+            StringMatcher matchSub;
+            if (value.equals("*")) {
+                matchIss = ANY;
+                matchSub = ANY;
+            } else if (value.startsWith("*")) {
+                if (found) {
+                    matchIss = iss.equals("*") ? ANY : StringMatcher.newBuilder().setSuffix(iss.substring(1)).build();
+                    matchSub = StringMatcher.newBuilder().setExact(sub).build();
+                } else {
+                    matchIss = ANY;
+                    matchSub = StringMatcher.newBuilder().setSuffix(value.substring(1)).build();
+                }
+            } else if (value.endsWith("*")) {
+                if (found) {
+                    matchIss = StringMatcher.newBuilder().setExact(iss).build();
+                    matchSub = sub.equals("*") ? ANY : StringMatcher.newBuilder().setPrefix(sub.substring(0, sub.length() - 1)).build();
+                } else {
+                    matchIss = StringMatcher.newBuilder().setPrefix(value.substring(0, value.length() - 1)).build();
+                    matchSub = ANY;
+                }
+            } else {
+                matchIss = StringMatcher.newBuilder().setExact(iss).build();
+                matchSub = StringMatcher.newBuilder().setExact(sub).build();
+            }
+            or.add(Principal.newBuilder().setAndIds(Principal.Set.newBuilder()
+                    .addIds(metadata(List.of("iss"), ValueMatcher.newBuilder().setStringMatch(matchIss).build()))
+                    .addIds(metadata(List.of("sub"), ValueMatcher.newBuilder().setStringMatch(matchSub).build()))).build());
+        }
+        return or.size() == 1 ? or.get(0) : Principal.newBuilder().setOrIds(Principal.Set.newBuilder().addAllIds(or)).build();
+    }
+
+    /**
+     * Istio's MetadataListValueMatcherForJWTClaims: the claim (nested keys) either a list with one of the values or one
+     * of the values itself (matcher.StringOrMatcher: one value is its matcher, several an or_match).
+     */
+    static Principal claimList(List<String> claims, List<String> values) {
+        List<ValueMatcher> each = new ArrayList<>();
+        for (String v : values) {
+            each.add(ValueMatcher.newBuilder().setStringMatch(string(v)).build());
+        }
+        ValueMatcher value = each.size() == 1 ? each.get(0)
+                : ValueMatcher.newBuilder().setOrMatch(OrMatcher.newBuilder().addAllValueMatchers(each)).build();
+        ValueMatcher listOrValue = ValueMatcher.newBuilder().setOrMatch(OrMatcher.newBuilder()
+                .addValueMatchers(ValueMatcher.newBuilder().setListMatch(ListMatcher.newBuilder().setOneOf(value)))
+                .addValueMatchers(value)).build();
+        return metadata(claims, listOrValue);
+    }
+
+    /** A metadata principal on jwt_authn's verified payload: path payload, then {@code claims}. */
+    private static Principal metadata(List<String> claims, ValueMatcher value) {
+        MetadataMatcher.Builder m = MetadataMatcher.newBuilder().setFilter(RequestAuthentications.JWT_AUTHN)
+                .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(RequestAuthentications.PAYLOAD));
+        for (String c : claims) {
+            m.addPath(MetadataMatcher.PathSegment.newBuilder().setKey(c));
+        }
+        return Principal.newBuilder().setMetadata(m.setValue(value)).build();
+    }
+
+    /** Istio's extractNameInNestedBrackets: "[a][b]" is a then b; "[a.b]" one name. */
+    static List<String> claimNames(String brackets) {
+        List<String> out = new ArrayList<>();
+        int at = 0;
+        while (at < brackets.length() && brackets.charAt(at) == '[') {
+            int end = brackets.indexOf(']', at);
+            int open = brackets.indexOf('[', at + 1);
+            if (end < 0 || (open >= 0 && open < end)) {
+                return List.of(brackets.substring(1, brackets.length() - 1)); // Istio's fallback: the outer brackets' content
+            }
+            out.add(brackets.substring(at + 1, end));
+            at = end + 1;
+        }
+        if (at != brackets.length() || out.isEmpty()) {
+            return List.of(brackets.substring(1, brackets.length() - 1)); // Istio's fallback: the outer brackets' content
+        }
+        return out;
+    }
+
+    private static final StringMatcher ANY = StringMatcher.newBuilder().setSafeRegex(RegexMatcher.newBuilder().setRegex(".+")).build();
 
     private static Principal authenticated(StringMatcher name) {
         return Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder().setPrincipalName(name)).build();
@@ -208,6 +315,32 @@ final class RbacRule {
         if (!not.isEmpty()) {
             and.add(Principal.newBuilder().setNotId(Principal.newBuilder()
                     .setOrIds(Principal.Set.newBuilder().addAllIds(not))).build());
+        }
+    }
+
+    /**
+     * Istio's appendLastExtended / insertFrontExtended for the request identity keys (HTTP only): all values make one
+     * principal, all notValues one more under not_id. On a TCP chain an ALLOW rule is dropped, a DENY or AUDIT rule
+     * loses the key.
+     */
+    private void extended(List<Principal> and, JsonNode values, JsonNode notValues,
+            java.util.function.Function<List<String>, Principal> gen) throws HttpOnly {
+        List<String> vs = Clusters.list(values).stream().map(JsonNode::asText).toList();
+        List<String> nots = Clusters.list(notValues).stream().map(JsonNode::asText).toList();
+        if (vs.isEmpty() && nots.isEmpty()) {
+            return;
+        }
+        if (forTcp) {
+            if (allow) {
+                throw new HttpOnly();
+            }
+            return;
+        }
+        if (!vs.isEmpty()) {
+            and.add(gen.apply(vs));
+        }
+        if (!nots.isEmpty()) {
+            and.add(Principal.newBuilder().setNotId(gen.apply(nots)).build());
         }
     }
 

@@ -52,7 +52,7 @@ final class SidecarBuilder {
         this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
         this.tproxy = proxy.interceptionMode() == InterceptionMode.TPROXY;
         this.warnings = warnings;
-        this.authz = Authz.forWorkload(model, proxy);
+        this.authz = Authz.forWorkload(model, proxy, warnings);
         this.scope = SidecarScope.of(model, proxy, warnings);
         this.peers = PeerAuthentications.forWorkload(model, proxy);
     }

@@ -40,6 +40,8 @@ public final class StreamInfo {
     /** Why the proxy closed the downstream connection itself (Envoy's LocalCloseReasons); null: it did not. */
     private String downstreamLocalCloseReason;
     private Boolean accessLogHint;
+    /** Dynamic metadata a filter set for the filters after it, by namespace (jwt_authn's verified payloads); null: none. */
+    private java.util.Map<String, Object> filterMetadata;
     private String upstreamTransportFailureReason;
 
     private long bytesReceived;
@@ -94,6 +96,7 @@ public final class StreamInfo {
         connectionTerminationDetails = null;
         downstreamLocalCloseReason = null;
         accessLogHint = null;
+        filterMetadata = null;
         upstreamTransportFailureReason = null;
         bytesReceived = 0;
         bytesSent = 0;
@@ -214,6 +217,19 @@ public final class StreamInfo {
      */
     public Boolean accessLogHint() { return accessLogHint; }
     public StreamInfo accessLogHint(boolean hint) { accessLogHint = hint; return this; }
+
+    /**
+     * The dynamic metadata of namespace {@code filter} (Envoy's {@code setDynamicMetadata}: a struct the filter set, e.g.
+     * {@code envoy.filters.http.jwt_authn}'s, which RBAC's {@code metadata} principals read), null when none was set.
+     */
+    public Object filterMetadata(String filter) { return filterMetadata == null ? null : filterMetadata.get(filter); }
+    public StreamInfo filterMetadata(String filter, Object struct) {
+        if (filterMetadata == null) {
+            filterMetadata = new java.util.HashMap<>(2);
+        }
+        filterMetadata.put(filter, struct);
+        return this;
+    }
     public String upstreamTransportFailureReason() { return upstreamTransportFailureReason; }
     public StreamInfo upstreamTransportFailureReason(String r) { upstreamTransportFailureReason = r; return this; }
 

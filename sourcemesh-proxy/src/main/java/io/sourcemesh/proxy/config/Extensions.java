@@ -138,6 +138,9 @@ public final class Extensions {
                     type("envoy.extensions.filters.http.rbac.v3.RBAC", io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.fault", List.of("envoy.fault"),
                     type("envoy.extensions.filters.http.fault.v3.HTTPFault", io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.class), Category.HTTP_FILTER),
+            new Extension("envoy.filters.http.jwt_authn", List.of(),
+                    type("envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+                            io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.class), Category.HTTP_FILTER),
             new Extension("envoy.filters.http.cors", List.of("envoy.cors"),
                     type("envoy.extensions.filters.http.cors.v3.Cors", io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.class), Category.HTTP_FILTER),
             // The CORS filter's per-route config is a type of its own (the fault filter's is its filter config).

@@ -15,6 +15,9 @@ public sealed interface HttpFilterConfig {
     /** {@code envoy.filters.http.fault}: its own faults, replaced per route by the route's typed_per_filter_config. */
     record Fault(String name, FaultConfig fault) implements HttpFilterConfig {}
 
+    /** {@code envoy.filters.http.jwt_authn}: providers with inline keys and the rules' requirements. */
+    record JwtAuthn(String name, io.sourcemesh.proxy.jwt.JwtAuthnConfig jwt) implements HttpFilterConfig {}
+
     /** {@code envoy.filters.http.cors}: no config of its own; each route's (or virtual host's) {@link CorsPolicyConfig}. */
     record Cors(String name) implements HttpFilterConfig {}
 }

@@ -243,6 +243,9 @@ final class HttpTranslator {
                 out.add(new HttpFilterConfig.Fault(f.getName(), FaultTranslator.fault(Protos.unpack(f.hasTypedConfig(),
                         f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(), path),
                         config)));
+            } else if (type.equals(Protos.type(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.class))) {
+                out.add(JwtAuthnTranslator.filter(f.getName(), Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(),
+                        io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDefaultInstance(), path), config));
             } else if (type.equals(Protos.type(io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.class))) {
                 out.add(CorsTranslator.filter(f.getName(), Protos.unpack(f.hasTypedConfig(), f.getTypedConfig(),
                         io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDefaultInstance(), path), config));

@@ -8,7 +8,10 @@ import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.MetadataMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ValueMatcher;
+import io.sourcemesh.proxy.rbac.MetadataMatch;
 import io.sourcemesh.proxy.matcher.HeaderMatch;
 import io.sourcemesh.proxy.matcher.StringMatch;
 import io.sourcemesh.proxy.rbac.RbacConfig;
@@ -27,6 +30,8 @@ import java.util.TreeMap;
  */
 final class RbacTranslator {
     private RbacTranslator() {}
+
+    private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
 
     static HttpFilterConfig.Rbac http(String name, io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC proto, String path) {
         only(proto, path, "rules", "shadow_rules", "shadow_rules_stat_prefix", "rules_stat_prefix");
@@ -89,7 +94,7 @@ final class RbacTranslator {
 
     private static io.sourcemesh.proxy.rbac.Principal principal(Principal p, String path, boolean http) {
         only(p, path, "and_ids", "or_ids", "any", "not_id", "direct_remote_ip", "remote_ip", "source_ip", "header", "url_path",
-                "authenticated");
+                "authenticated", "metadata");
         return switch (p.getIdentifierCase()) {
             case AND_IDS -> new io.sourcemesh.proxy.rbac.Principal.And(principals(p.getAndIds().getIdsList(), at(path, "and_ids"), http));
             case OR_IDS -> new io.sourcemesh.proxy.rbac.Principal.Or(principals(p.getOrIds().getIdsList(), at(path, "or_ids"), http));
@@ -101,6 +106,10 @@ final class RbacTranslator {
             case SOURCE_IP -> new io.sourcemesh.proxy.rbac.Principal.SourceIp(Protos.cidr(p.getSourceIp(), at(path, "source_ip")));
             case HEADER -> new io.sourcemesh.proxy.rbac.Principal.Header(header(p.getHeader(), at(path, "header"), http));
             case URL_PATH -> new io.sourcemesh.proxy.rbac.Principal.UrlPath(urlPath(p.getUrlPath(), at(path, "url_path")));
+            case METADATA -> {
+                httpOnly(http, at(path, "metadata"));
+                yield new io.sourcemesh.proxy.rbac.Principal.Metadata(metadata(p.getMetadata(), at(path, "metadata")));
+            }
             case AUTHENTICATED -> {
                 String aPath = at(path, "authenticated");
                 only(p.getAuthenticated(), aPath, "principal_name");
@@ -109,6 +118,65 @@ final class RbacTranslator {
                         : Optional.empty());
             }
             default -> throw new ConfigException(path, "a principal identifier is required");
+        };
+    }
+
+    /**
+     * The dynamic metadata this proxy sets is jwt_authn's verified payloads: a matcher on any other namespace (Istio's
+     * older {@code istio_authn}) could never match, so it is refused rather than left to deny or allow by accident.
+     */
+    private static MetadataMatch metadata(MetadataMatcher m, String path) {
+        only(m, path, "filter", "path", "value", "invert");
+        if (!m.getFilter().equals(JWT_AUTHN)) {
+            throw new ConfigException(at(path, "filter"), "\"" + m.getFilter() + "\" is not supported: only " + JWT_AUTHN
+                    + "'s dynamic metadata is set by this proxy");
+        }
+        if (m.getPathCount() == 0) {
+            throw new ConfigException(at(path, "path"), "at least one path segment is required");
+        }
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < m.getPathCount(); i++) {
+            String sPath = at(path, "path", i);
+            only(m.getPath(i), sPath, "key");
+            if (m.getPath(i).getKey().isEmpty()) {
+                throw new ConfigException(at(sPath, "key"), "must not be empty");
+            }
+            keys.add(m.getPath(i).getKey());
+        }
+        if (!m.hasValue()) {
+            throw new ConfigException(at(path, "value"), "is required");
+        }
+        return new MetadataMatch(m.getFilter(), keys, value(m.getValue(), at(path, "value")), m.getInvert());
+    }
+
+    private static MetadataMatch.Value value(ValueMatcher v, String path) {
+        only(v, path, "null_match", "string_match", "bool_match", "present_match", "list_match", "or_match");
+        return switch (v.getMatchPatternCase()) {
+            case NULL_MATCH -> new MetadataMatch.NullValue();
+            case STRING_MATCH -> new MetadataMatch.StringValue(Matchers.string(v.getStringMatch(), at(path, "string_match")));
+            case BOOL_MATCH -> new MetadataMatch.BoolValue(v.getBoolMatch());
+            case PRESENT_MATCH -> new MetadataMatch.PresentValue(v.getPresentMatch());
+            case LIST_MATCH -> {
+                String lPath = at(path, "list_match");
+                only(v.getListMatch(), lPath, "one_of");
+                if (!v.getListMatch().hasOneOf()) {
+                    throw new ConfigException(at(lPath, "one_of"), "is required");
+                }
+                yield new MetadataMatch.ListOneOf(value(v.getListMatch().getOneOf(), at(lPath, "one_of")));
+            }
+            case OR_MATCH -> {
+                String oPath = at(path, "or_match");
+                List<ValueMatcher> list = v.getOrMatch().getValueMatchersList();
+                if (list.size() < 2) {
+                    throw new ConfigException(at(oPath, "value_matchers"), "at least 2 value matchers are required");
+                }
+                List<MetadataMatch.Value> out = new ArrayList<>();
+                for (int i = 0; i < list.size(); i++) {
+                    out.add(value(list.get(i), at(oPath, "value_matchers", i)));
+                }
+                yield new MetadataMatch.OrValue(out);
+            }
+            default -> throw new ConfigException(path, "a match pattern is required");
         };
     }
 

@@ -22,6 +22,7 @@ import io.sourcemesh.proxy.listener.ProxyProtocolFilter;
 import io.sourcemesh.proxy.listener.TlsInspectorFilter;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import io.sourcemesh.proxy.network.NetworkFilterFactory;
+import io.sourcemesh.proxy.jwt.filter.JwtAuthnFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacHttpFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacNetworkFilterFactory;
 import io.sourcemesh.proxy.stats.Stats;
@@ -131,6 +132,8 @@ public final class ExtensionFactories {
                 (HttpFilters<HttpFilterConfig.Rbac>) (c, s, p) -> RbacHttpFilterFactory.of(c.name(), c.rbac(), s, p));
         r.register("envoy.filters.http.fault", HttpFilterConfig.Fault.class,
                 (HttpFilters<HttpFilterConfig.Fault>) (c, s, p) -> FaultFilterFactory.of(c.name(), c.fault(), s, p));
+        r.register("envoy.filters.http.jwt_authn", HttpFilterConfig.JwtAuthn.class,
+                (HttpFilters<HttpFilterConfig.JwtAuthn>) (c, s, p) -> JwtAuthnFilterFactory.of(c.name(), c.jwt(), s, p));
         r.register("envoy.filters.http.cors", HttpFilterConfig.Cors.class,
                 (HttpFilters<HttpFilterConfig.Cors>) (c, s, p) -> CorsFilterFactory.of(c.name(), s, p));
         // Network filters.

@@ -84,6 +84,14 @@ public sealed interface Principal {
         }
     }
 
+    /** Envoy's {@code metadata}: a value of the stream's dynamic metadata (Istio's request principals and claims). */
+    record Metadata(MetadataMatch match) implements Principal {
+        @Override
+        public boolean matches(RbacRequest r) {
+            return match.matches(r);
+        }
+    }
+
     /**
      * Envoy's {@code authenticated}: a TLS connection the proxy terminated; with {@code principal_name}, a match on the
      * client certificate's URI SANs, then DNS SANs, then subject (an empty subject when it presented none).

@@ -43,6 +43,14 @@ public interface RbacRequest {
      */
     List<String> peerPrincipals();
 
+    /**
+     * The dynamic metadata struct of namespace {@code filter} an earlier filter set on the stream (a JSON tree), or
+     * null; a connection has none.
+     */
+    default Object filterMetadata(String filter) {
+        return null;
+    }
+
     /** {@link #peerPrincipals} from a certificate's parts (null: none presented). */
     static List<String> principals(List<String> uriSans, List<String> dnsSans, String subject) {
         List<String> all = new java.util.ArrayList<>(uriSans.size() + dnsSans.size() + 1);

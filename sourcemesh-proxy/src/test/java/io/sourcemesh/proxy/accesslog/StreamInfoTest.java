@@ -20,7 +20,8 @@ class StreamInfoTest {
     private static final Map<Class<?>, Object> SET = Map.of(
             long.class, 7L, int.class, 7, String.class, "x", Boolean.class, Boolean.TRUE,
             InetSocketAddress.class, new InetSocketAddress("10.0.0.1", 7), HttpHeaders.class, new DefaultHttpHeaders(),
-            EnumSet.class, EnumSet.of(ResponseFlag.UPSTREAM_OVERFLOW), TlsConnectionInfo.class, TlsCommandsTest.MUTUAL);
+            EnumSet.class, EnumSet.of(ResponseFlag.UPSTREAM_OVERFLOW), TlsConnectionInfo.class, TlsCommandsTest.MUTUAL,
+            Map.class, new java.util.HashMap<>(Map.of("envoy.filters.http.jwt_authn", "payload")));
 
     @Test
     void aRestartedStreamHasEveryFieldOfAFreshOne() throws Exception {

@@ -87,12 +87,35 @@ class RbacTranslationTest {
     }
 
     @Test
+    void istiosRequestPrincipalIsAMetadataPrincipalOnTheJwtPayload() {
+        RbacConfig c = load(rbac(policy("{any: true}", """
+                {metadata: {filter: envoy.filters.http.jwt_authn, path: [{key: payload}, {key: groups}],
+                  value: {or_match: {value_matchers: [{list_match: {one_of: {string_match: {exact: a}}}}, {string_match: {exact: a}}]}},
+                  invert: true}}""")));
+        Principal.Metadata m = assertInstanceOf(Principal.Metadata.class, c.rules().orElseThrow().policies().get("p").principals().get(0));
+        assertEquals("envoy.filters.http.jwt_authn", m.match().filter());
+        assertEquals(List.of("payload", "groups"), m.match().path());
+        assertEquals(true, m.match().invert());
+        assertInstanceOf(io.sourcemesh.proxy.rbac.MetadataMatch.OrValue.class, m.match().value());
+    }
+
+    @Test
     void refusesWhatItCannotEvaluateByPath() {
         String p = F + ".rules.policies.p";
         rejects(rbac(policy("{metadata: {filter: f, path: [{key: k}], value: {present_match: true}}}", "{any: true}")),
                 p + ".permissions[0].metadata: field is not supported");
-        rejects(rbac(policy("{any: true}", "{metadata: {filter: f, path: [{key: k}], value: {present_match: true}}}")),
-                p + ".principals[0].metadata: field is not supported");
+        rejects(rbac(policy("{any: true}", "{metadata: {filter: istio_authn, path: [{key: k}], value: {present_match: true}}}")),
+                p + ".principals[0].metadata.filter: \"istio_authn\" is not supported: only envoy.filters.http.jwt_authn's"
+                        + " dynamic metadata is set by this proxy");
+        String jwt = "{metadata: {filter: envoy.filters.http.jwt_authn, path: [{key: payload}], value: VALUE}}";
+        rejects(rbac(policy("{any: true}", jwt.replace("VALUE", "{double_match: {exact: 1}}"))),
+                p + ".principals[0].metadata.value.double_match: field is not supported");
+        rejects(rbac(policy("{any: true}", jwt.replace("VALUE", "{list_match: {}}"))),
+                p + ".principals[0].metadata.value.list_match.one_of: is required");
+        rejects(rbac(policy("{any: true}", jwt.replace("VALUE", "{or_match: {value_matchers: [{present_match: true}]}}"))),
+                p + ".principals[0].metadata.value.or_match.value_matchers: at least 2 value matchers are required");
+        rejects(rbac(policy("{any: true}", jwt.replace("VALUE", "{string_match: {exact: a}}").replace("[{key: payload}]", "[]"))),
+                p + ".principals[0].metadata.path: at least one path segment is required");
         rejects(rbac(policy("{any: true}", "{filter_state: {key: k, string_match: {exact: v}}}")),
                 p + ".principals[0].filter_state: field is not supported");
         rejects(rbac(policy("{any: false}", "{any: true}")), p + ".permissions[0].any: must be true");

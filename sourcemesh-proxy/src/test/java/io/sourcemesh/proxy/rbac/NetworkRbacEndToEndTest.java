@@ -311,6 +311,10 @@ class NetworkRbacEndToEndTest {
         String f = "listeners[0].filter_chains[0].filters[0]";
         assertRefused(bootstrap("[]", rbac + tcpProxy(dir.resolve("x")), 1),
                 f + ".typed_config.rules.policies.p.permissions[0].header: is not supported by the RBAC network filter (HTTP only)");
+        assertRefused(bootstrap("[]", rbac.replace("{header: {name: \":method\", string_match: {exact: GET}}}", "{any: true}")
+                        .replace("principals: [{any: true}]", "principals: [{metadata: {filter: envoy.filters.http.jwt_authn,"
+                                + " path: [{key: payload}], value: {present_match: true}}}]") + tcpProxy(dir.resolve("x")), 1),
+                f + ".typed_config.rules.policies.p.principals[0].metadata: is not supported by the RBAC network filter (HTTP only)");
         assertRefused(bootstrap("[]", rbac.replace("    stat_prefix: t.\n", ""), 1),
                 f + ".typed_config.stat_prefix: is required");
         assertRefused(bootstrap("[]", rbac.replace("{header: {name: \":method\", string_match: {exact: GET}}}", "{any: true}"), 1),

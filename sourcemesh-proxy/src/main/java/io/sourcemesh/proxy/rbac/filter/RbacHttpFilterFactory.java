@@ -116,6 +116,11 @@ public final class RbacHttpFilterFactory implements HttpFilterFactory {
         }
 
         @Override
+        public Object filterMetadata(String filter) {
+            return callbacks.streamInfo().filterMetadata(filter);
+        }
+
+        @Override
         public List<String> peerPrincipals() {
             PeerCertificate c = callbacks.peerCertificate();
             return c == null ? RbacRequest.principals(List.of(), List.of(), null)

@@ -1,0 +1,155 @@
+package io.sourcemesh.proxy.jwt.filter;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.sourcemesh.proxy.http.filter.FilterStatus;
+import io.sourcemesh.proxy.http.filter.HttpFilter;
+import io.sourcemesh.proxy.http.filter.HttpFilterCallbacks;
+import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
+import io.sourcemesh.proxy.jwt.JwtAuthnConfig;
+import io.sourcemesh.proxy.jwt.JwtRequestView;
+import io.sourcemesh.proxy.jwt.JwtStatus;
+import io.sourcemesh.proxy.jwt.JwtVerifier;
+import io.sourcemesh.proxy.stats.Stats;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code envoy.filters.http.jwt_authn} ({@code source/extensions/filters/http/jwt_authn/filter.cc}): the first rule whose
+ * path match fits gives the requirement; a request that fails it is answered 401 (403 for a disallowed audience) with
+ * the reason as body, {@code WWW-Authenticate: Bearer realm="<original URI>"} (plus {@code error="invalid_token"} unless
+ * the token was missing) and details {@code jwt_authn_access_denied{Reason_with_underscores}}. A verified payload is
+ * the stream's {@code envoy.filters.http.jwt_authn} dynamic metadata, which RBAC's metadata principals read. Keys are
+ * local, so verification never waits. Stats {@code http.<prefix>.jwt_authn.allowed|denied|cors_preflight_bypassed}.
+ */
+public final class JwtAuthnFilterFactory implements HttpFilterFactory {
+    /** The dynamic metadata namespace, always the canonical name (Envoy's setExtractedData). */
+    public static final String METADATA_NAMESPACE = "envoy.filters.http.jwt_authn";
+    private static final Logger LOG = Logger.getLogger("io.sourcemesh.proxy.jwt");
+    /** Envoy's MaximumUriLength: the realm's path is cut there. */
+    private static final int MAXIMUM_URI_LENGTH = 256;
+
+    private final String name;
+    private final JwtAuthnConfig config;
+    private final Stats.Counter allowed;
+    private final Stats.Counter denied;
+    private final Stats.Counter corsPreflightBypassed;
+
+    private JwtAuthnFilterFactory(String name, JwtAuthnConfig config, Stats stats, String prefix) {
+        this.name = name;
+        this.config = config;
+        this.allowed = stats.counter(prefix + "allowed");
+        this.denied = stats.counter(prefix + "denied");
+        this.corsPreflightBypassed = stats.counter(prefix + "cors_preflight_bypassed");
+    }
+
+    public static JwtAuthnFilterFactory of(String name, JwtAuthnConfig config, Stats stats, String hcmStatPrefix) {
+        return new JwtAuthnFilterFactory(name, config, stats, "http." + hcmStatPrefix + ".jwt_authn.");
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public HttpFilter create(HttpFilterCallbacks callbacks) {
+        return (request, endStream) -> decide(callbacks, request);
+    }
+
+    private FilterStatus decide(HttpFilterCallbacks callbacks, HttpRequest request) {
+        HttpHeaders h = request.headers();
+        if (config.bypassCorsPreflight() && request.method().equals(HttpMethod.OPTIONS)
+                && !h.get(HttpHeaderNames.ORIGIN, "").isEmpty()
+                && !h.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD, "").isEmpty()) {
+            corsPreflightBypassed.inc();
+            allowed.inc();
+            return FilterStatus.CONTINUE;
+        }
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        JwtAuthnConfig.Rule rule = null;
+        for (JwtAuthnConfig.Rule r : config.rules()) {
+            if (r.matches(path)) {
+                rule = r;
+                break;
+            }
+        }
+        if (rule == null) {
+            allowed.inc();
+            return FilterStatus.CONTINUE;
+        }
+        RequestView view = new RequestView(request);
+        JwtVerifier.sanitize(config.providers().values(), view);
+        JwtVerifier.Result result = JwtVerifier.verify(rule.requirement(), view, System.currentTimeMillis() / 1000);
+        if (LOG.isLoggable(Level.FINE)) {
+            LOG.fine("Jwt authentication completed with: " + result.status().message());
+        }
+        if (result.status() == JwtStatus.OK) {
+            allowed.inc();
+            if (result.metadata() != null) {
+                callbacks.streamInfo().filterMetadata(METADATA_NAMESPACE, result.metadata());
+            }
+            return FilterStatus.CONTINUE;
+        }
+        denied.inc();
+        JwtStatus status = result.status();
+        String realm = "Bearer realm=\"" + originalUri(callbacks, request) + "\""
+                + (status == JwtStatus.JWT_MISSED ? "" : ", error=\"invalid_token\"");
+        callbacks.sendLocalReply(status == JwtStatus.JWT_AUDIENCE_NOT_ALLOWED ? 403 : 401, status.message(),
+                "jwt_authn_access_denied{" + status.message().replaceAll("[ \\t\\f\\u000B\\n\\r]", "_") + "}",
+                headers -> headers.set(HttpHeaderNames.WWW_AUTHENTICATE, realm));
+        return FilterStatus.STOP_ITERATION;
+    }
+
+    /** Envoy's Utility::buildOriginalUri: x-forwarded-proto, "://", Host, the path (with its query) cut at 256. */
+    private static String originalUri(HttpFilterCallbacks callbacks, HttpRequest request) {
+        String path = request.headers().get("x-envoy-original-path", request.uri());
+        if (path.length() > MAXIMUM_URI_LENGTH) {
+            path = path.substring(0, MAXIMUM_URI_LENGTH);
+        }
+        String scheme = request.headers().get("x-forwarded-proto", callbacks.scheme());
+        return scheme + "://" + request.headers().get(HttpHeaderNames.HOST, "") + path;
+    }
+
+    /** The request as the verifier reads and changes it; query parameters decoded once, on first ask. */
+    private static final class RequestView implements JwtRequestView {
+        private final HttpRequest request;
+        private Map<String, List<String>> params;
+
+        RequestView(HttpRequest request) {
+            this.request = request;
+        }
+
+        @Override
+        public List<String> headers(String name) {
+            return request.headers().getAll(name);
+        }
+
+        @Override
+        public void removeHeader(String name) {
+            request.headers().remove(name);
+        }
+
+        @Override
+        public void addHeader(String name, String value) {
+            request.headers().add(name, value);
+        }
+
+        @Override
+        public List<String> queryParameter(String name) {
+            if (params == null) {
+                params = request.uri().indexOf('?') < 0 ? Map.of()
+                        : new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8).parameters();
+            }
+            return params.getOrDefault(name, List.of());
+        }
+    }
+}
