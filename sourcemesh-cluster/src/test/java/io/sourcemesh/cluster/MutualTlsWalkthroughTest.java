@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * as istio-ca-root-cert in every namespace; sleep (service account sleep) calls httpbin through both sidecars over mTLS by
  * auto mTLS, so httpbin sees X-Forwarded-Client-Cert with sleep's SPIFFE URI; a pod without a sidecar (legacy) is served
  * under PERMISSIVE and DISABLE and refused under STRICT; AuthorizationPolicy principals and namespaces match sleep's
- * identity; a DestinationRule's ISTIO_MUTUAL toward a DISABLEd httpbin
+ * identity; a service over a meshed pod under STRICT and a pod without a sidecar is served mTLS and plaintext per pod
+ * (auto mTLS per endpoint); a DestinationRule's ISTIO_MUTUAL toward a DISABLEd httpbin
  * fails rather than falling back to plaintext; the app's source address stays 127.0.0.6 (REDIRECT) or sleep's own (TPROXY).
  */
 class MutualTlsWalkthroughTest {
@@ -132,7 +133,71 @@ class MutualTlsWalkthroughTest {
         assertTrue(explicit.body().contains(SLEEP_URI), explicit.body());
     }
 
+    /**
+     * Auto mTLS per endpoint (Istio's transport_socket_matches): httpbin's service over its injected pod under STRICT and
+     * a pod without a sidecar; sleep's sidecar sends mTLS to the first (httpbin sees sleep's SPIFFE URI in XFCC, and its
+     * own sidecar's 127.0.0.6, or sleep's address under TPROXY) and plaintext to the second (no XFCC, sleep's address as
+     * its sidecar connected from it); neither refuses. Chosen per cluster, one of the two would fail.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void aServiceOfPodsInAndOutOfTheMeshIsServedMtlsAndPlaintextPerPod(ClusterRuntime on) throws Exception {
+        runtime = on;
+        cluster = clusters.start(on, 1);
+        apply("seed/sleep.yaml", "seed/httpbin.yaml");
+        applyText(PLAIN_HTTPBIN);
+        applyText(peer("default", "httpbin", "STRICT"));
+        assertTrue(cluster.awaitSettled(runtime.settle()), "pods settle");
+        String sleepIp = runningPod("app=sleep").status().path("podIP").asText();
+
+        Answer mtls = awaitAnswer("sleep", "/headers", a -> a.code() == 200 && a.body().contains(SLEEP_URI));
+        assertTrue(mtls.body().contains("X-Forwarded-Client-Cert"), mtls.body());
+        Answer plain = awaitAnswer("sleep", "/headers", a -> a.code() == 200 && !a.body().contains("X-Forwarded-Client-Cert"));
+        assertFalse(plain.body().contains(SLEEP_URI), plain.body());
+        // Every call is answered, by one pod or the other: no refused handshake, no plaintext to the STRICT one.
+        List<String> origins = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Answer ip = call("sleep", "/ip");
+            assertEquals(200, ip.code(), ip.body());
+            origins.add(ip.body());
+        }
+        assertTrue(origins.contains("{\n  \"origin\": \"127.0.0.6\"\n}\n"), "the meshed pod: REDIRECT, 127.0.0.6 " + origins);
+        assertTrue(origins.contains("{\n  \"origin\": \"" + sleepIp + "\"\n}\n"), "the plain pod: sleep's address " + origins);
+        assertTrue(origins.stream().allMatch(o -> o.contains("127.0.0.6") || o.contains("\"" + sleepIp + "\"")), origins.toString());
+
+        // TPROXY on the meshed pod: its app sees sleep's own address through the mTLS hop; the plain pod still answers.
+        String before = runningPod("app=httpbin,version=v1").name();
+        cluster.settle(List.of(cluster.patch(ResourceKind.DEPLOYMENT, "default", "httpbin", PatchType.STRATEGIC,
+                Files.readString(Path.of("src/test/resources/seed/tproxy-patch.json")))));
+        assertTrue(cluster.awaitSettled(runtime.settle()));
+        assertNotEquals(before, runningPod("app=httpbin,version=v1").name());
+        for (int i = 0; i < 8; i++) {
+            Answer ip = awaitAnswer("sleep", "/ip", a -> a.code() == 200);
+            assertEquals("{\n  \"origin\": \"" + sleepIp + "\"\n}\n", ip.body(), "both pods see sleep's address");
+        }
+        assertTrue(awaitAnswer("sleep", "/headers", a -> a.code() == 200 && a.body().contains(SLEEP_URI)).body()
+                .contains("X-Forwarded-Client-Cert"));
+        awaitAnswer("sleep", "/headers", a -> a.code() == 200 && !a.body().contains("X-Forwarded-Client-Cert"));
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** A second httpbin pod behind the same service, outside the mesh. */
+    private static final String PLAIN_HTTPBIN = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: httpbin-plain, namespace: default}
+            spec:
+              replicas: 1
+              selector: {matchLabels: {app: httpbin, version: plain}}
+              template:
+                metadata:
+                  labels: {app: httpbin, version: plain}
+                  annotations: {sidecar.istio.io/inject: "false"}
+                spec:
+                  containers:
+                  - {name: httpbin, image: docker.io/citizenstig/httpbin, ports: [{containerPort: 8000}]}
+            """;
 
     /** A pod outside the mesh: the injector is told to leave it alone. */
     private static final String LEGACY = """

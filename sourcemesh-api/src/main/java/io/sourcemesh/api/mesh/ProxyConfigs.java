@@ -15,7 +15,8 @@ import java.util.Optional;
  * Reads Istio's mesh config (the {@code mesh} key of ConfigMap {@code istio-system/istio}, YAML) and a
  * pod's {@code proxy.istio.io/config} annotation (a ProxyConfig, YAML or JSON) as Istio reads them,
  * keeping only what the proxies honour: {@code gatewayTopology.numTrustedProxies} and
- * {@code gatewayTopology.proxyProtocol}, the mesh's {@code pathNormalization} and {@code h2UpgradePolicy}. Every other field is refused by its path — a typo or a
+ * {@code gatewayTopology.proxyProtocol}, the mesh's {@code pathNormalization}, {@code h2UpgradePolicy} and
+ * {@code enableAutoMtls}. Every other field is refused by its path — a typo or a
  * setting SourceMesh does not implement is never accepted and silently ignored. A few mesh-config
  * fields are accepted only with the value SourceMesh always uses (Istio's chart writes them).
  */
@@ -33,13 +34,14 @@ public final class ProxyConfigs {
             "rootNamespace", MESH_NAMESPACE, "trustDomain", "cluster.local");
 
     /** What was read, and every problem, each with its path; a config with problems is refused whole. */
-    public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, boolean h2Upgrade, List<FieldError> errors) {
+    public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls,
+            List<FieldError> errors) {
         public Parsed {
             errors = List.copyOf(errors);
         }
 
         Parsed(GatewayTopology topology, List<FieldError> errors) {
-            this(topology, PathNormalization.DEFAULT, false, errors);
+            this(topology, PathNormalization.DEFAULT, false, true, errors);
         }
 
         public boolean ok() {
@@ -64,6 +66,7 @@ public final class ProxyConfigs {
         GatewayTopology t = GatewayTopology.UNSET;
         PathNormalization paths = PathNormalization.DEFAULT;
         boolean h2Upgrade = false;
+        boolean autoMtls = true;
         if (root.isPresent()) {
             for (Map.Entry<String, JsonNode> e : root.get().properties()) {
                 String field = e.getKey();
@@ -84,6 +87,14 @@ public final class ProxyConfigs {
                         case "UPGRADE", "1" -> h2Upgrade = true;
                         default -> errors.add(error(path, field, "must be one of [DO_NOT_UPGRADE, UPGRADE], got " + v));
                     }
+                } else if (field.equals("enableAutoMtls")) {
+                    // MeshConfig.enable_auto_mtls (a BoolValue, true by default): without it no client sends mTLS unless a
+                    // DestinationRule says ISTIO_MUTUAL (Istio's buildUpstreamTLSSettings).
+                    if (!v.isBoolean()) {
+                        errors.add(error(path, field, "must be true or false, got " + v));
+                    } else {
+                        autoMtls = v.asBoolean();
+                    }
                 } else if (FIXED_MESH_FIELDS.containsKey(field)) {
                     if (!v.isTextual() || !v.asText().equals(FIXED_MESH_FIELDS.get(field))) {
                         errors.add(error(path, field, "only \"" + FIXED_MESH_FIELDS.get(field)
@@ -91,11 +102,11 @@ public final class ProxyConfigs {
                     }
                 } else {
                     errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED
-                            + " under defaultConfig, pathNormalization and h2UpgradePolicy)"));
+                            + " under defaultConfig, pathNormalization, h2UpgradePolicy and enableAutoMtls)"));
                 }
             }
         }
-        return new Parsed(t, paths, h2Upgrade, errors);
+        return new Parsed(t, paths, h2Upgrade, autoMtls, errors);
     }
 
     /** {@code pathNormalization: {normalization: TYPE}}, Istio's ProxyPathNormalization. */

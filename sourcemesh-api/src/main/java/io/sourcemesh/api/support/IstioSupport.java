@@ -124,8 +124,9 @@ final class IstioSupport {
                 supported("spec.mtls.mode", "as Istio, on each sidecar's inbound chains (precedence: the workload's "
                         + "policy, its namespace's, the root namespace's; UNSET inherits; PERMISSIVE by default): STRICT mTLS "
                         + "only, a client certificate from the mesh CA required; PERMISSIVE mTLS for Istio's ALPNs and "
-                        + "plaintext; DISABLE plaintext only. Clients send mTLS by auto mTLS (a destination whose endpoints "
-                        + "all have sidecars and whose policy does not DISABLE it; chosen per cluster, not per endpoint) or "
+                        + "plaintext; DISABLE plaintext only. Clients send mTLS by auto mTLS (per endpoint, as Istio's "
+                        + "transport_socket_matches: to each pod with a sidecar whose policy on the port does not DISABLE it; "
+                        + "none to a service whose namespace's policy DISABLEs it; off with meshConfig enableAutoMtls: false) or "
                         + "DestinationRule ISTIO_MUTUAL"),
                 supported("spec.portLevelMtls.*.mode", "a workload port's mode over the policy's (UNSET: the policy's), on "
                         + "a policy with a selector, as Istio")));
@@ -333,7 +334,8 @@ final class IstioSupport {
                         + "than go out unverified; ISTIO_MUTUAL: the proxy's workload certificate from the mesh CA, the "
                         + "root, the subjectAltNames else the destination pods' service-account identities, sni "
                         + "outbound_.<port>_.<subset>_.<host> unless set, as Istio's buildIstioMutualTLS; without tls, auto "
-                        + "mTLS to a destination whose endpoints all have sidecars (per cluster)"),
+                        + "mTLS per endpoint as Istio's transport_socket_matches (mTLS to each pod with a sidecar whose "
+                        + "policy does not DISABLE it, plaintext to the others; meshConfig enableAutoMtls: false turns it off)"),
                 supported(at + ".tls.credentialName", "Secrets in each client proxy's namespace, where Istio's SDS reads "
                         + "them, inlined: MUTUAL's key pair from <credentialName> (tls.crt/tls.key or cert/key), the server's "
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "

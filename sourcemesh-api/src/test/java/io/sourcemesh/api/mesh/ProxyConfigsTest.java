@@ -82,7 +82,7 @@ class ProxyConfigsTest {
         assertEquals(List.of("data.mesh: accessLogFile: only \"/dev/stdout\" is supported (what SourceMesh always does),"
                         + " got \"/tmp/x\"",
                 "data.mesh: enableTracing: not supported by SourceMesh (SourceMesh honours gatewayTopology.numTrustedProxies"
-                        + " and gatewayTopology.proxyProtocol under defaultConfig, pathNormalization and h2UpgradePolicy)",
+                        + " and gatewayTopology.proxyProtocol under defaultConfig, pathNormalization, h2UpgradePolicy and enableAutoMtls)",
                 "data.mesh: defaultConfig.concurrency: not supported by SourceMesh (SourceMesh honours"
                         + " gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol)"),
                 messages(ProxyConfigs.meshConfig("accessLogFile: /tmp/x\nenableTracing: true\ndefaultConfig: {concurrency: 2}",
@@ -97,6 +97,15 @@ class ProxyConfigsTest {
         assertEquals(true, ProxyConfigs.meshConfig("h2UpgradePolicy: 1", "data.mesh").h2Upgrade(), "protojson's number for the enum");
         assertEquals(List.of("data.mesh: h2UpgradePolicy: must be one of [DO_NOT_UPGRADE, UPGRADE], got \"upgrade\""),
                 messages(ProxyConfigs.meshConfig("h2UpgradePolicy: upgrade", "data.mesh")));
+    }
+
+    @Test
+    void meshConfigReadsEnableAutoMtls() {
+        assertEquals(true, ProxyConfigs.meshConfig("rootNamespace: istio-system", "data.mesh").enableAutoMtls(), "Istio's default");
+        assertEquals(false, ProxyConfigs.meshConfig("enableAutoMtls: false", "data.mesh").enableAutoMtls());
+        assertEquals(true, ProxyConfigs.meshConfig("enableAutoMtls: true", "data.mesh").enableAutoMtls());
+        assertEquals(List.of("data.mesh: enableAutoMtls: must be true or false, got \"no\""),
+                messages(ProxyConfigs.meshConfig("enableAutoMtls: \"no\"", "data.mesh")));
     }
 
     @Test

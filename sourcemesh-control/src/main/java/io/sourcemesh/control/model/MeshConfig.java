@@ -11,13 +11,13 @@ import java.util.Optional;
  * The parts of Istio's MeshConfig the translation reads. numTrustedProxies and proxyProtocol are
  * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters; pathNormalization
  * sets every connection manager's path transformations; h2Upgrade is h2UpgradePolicy UPGRADE (HTTP ports' outbound
- * clusters speak HTTP/2).
+ * clusters speak HTTP/2); enableAutoMtls is Istio's auto mTLS (true by default).
  */
 public record MeshConfig(String rootNamespace, String domain, int numTrustedProxies, boolean proxyProtocol,
-        String accessLogFile, PathNormalization pathNormalization, boolean h2Upgrade) {
+        String accessLogFile, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls) {
 
     public static MeshConfig defaults() {
-        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT, false);
+        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT, false, true);
     }
 
     /**
@@ -36,7 +36,8 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
                 }
                 GatewayTopology t = parsed.topology();
                 mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol())
-                        .withPathNormalization(parsed.pathNormalization()).withH2Upgrade(parsed.h2Upgrade());
+                        .withPathNormalization(parsed.pathNormalization()).withH2Upgrade(parsed.h2Upgrade())
+                        .withEnableAutoMtls(parsed.enableAutoMtls());
             }
         }
         return mesh;
@@ -56,18 +57,23 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
     }
 
     public MeshConfig withNumTrustedProxies(int hops) {
-        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade);
+        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade, enableAutoMtls);
     }
 
     public MeshConfig withProxyProtocol(boolean enabled) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization, h2Upgrade);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization, h2Upgrade, enableAutoMtls);
     }
 
     public MeshConfig withPathNormalization(PathNormalization paths) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths, h2Upgrade);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths, h2Upgrade, enableAutoMtls);
     }
 
     public MeshConfig withH2Upgrade(boolean upgrade) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, upgrade);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, upgrade, enableAutoMtls);
+    }
+
+    public MeshConfig withEnableAutoMtls(boolean enabled) {
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade,
+                enabled);
     }
 }

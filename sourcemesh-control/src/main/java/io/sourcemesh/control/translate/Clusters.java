@@ -8,6 +8,7 @@ import com.google.protobuf.UInt64Value;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.BindConfig;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -49,7 +50,7 @@ final class Clusters {
             List<String> identities = mesh == null ? List.of() : mesh.identities(svc);
             for (ServicePort port : svc.ports()) {
                 UpstreamTls.Mesh peer = mesh == null ? null
-                        : new UpstreamTls.Mesh(mesh, identities, mesh.autoMtls(svc, port));
+                        : new UpstreamTls.Mesh(mesh, identities, mesh.autoMtls(svc));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
                 JsonNode rulePolicy = dr.map(d -> d.spec().path("trafficPolicy")).orElse(null);
                 // Istio's applyDestinationRule: the rule's policy for this port (GetPortLevelTrafficPolicy).
@@ -57,7 +58,7 @@ final class Clusters {
                     warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
-                List<Host> hosts = hosts(model, svc, port);
+                List<Host> hosts = hosts(model, svc, port, mesh);
                 Cluster.DiscoveryType type = discoveryType(svc);
                 boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
                 if (dns && hosts.isEmpty()) {
@@ -81,21 +82,30 @@ final class Clusters {
         return out;
     }
 
-    /** One endpoint of a service port: an address, its port, the labels subsets select by and its weight. */
-    private record Host(String ip, int port, Map<String, String> labels, int weight) {}
+    /**
+     * One endpoint of a service port: an address, its port, the labels subsets select by, its weight, and whether it
+     * takes mTLS when no DestinationRule tls says otherwise ({@link MeshTls#meshEndpoint}).
+     */
+    private record Host(String ip, int port, Map<String, String> labels, int weight, boolean mesh) {}
 
     /**
      * A service port's endpoints: the ready pods a Kubernetes Service selects, or a ServiceEntry's own endpoints (Istio's
-     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods).
+     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods), which never take
+     * auto mTLS. {@code mesh}: the proxy's mesh TLS, null without a mesh CA (then no endpoint takes mTLS).
      */
-    private static List<Host> hosts(MeshModel model, Service svc, ServicePort port) {
+    private static List<Host> hosts(MeshModel model, Service svc, ServicePort port, MeshTls mesh) {
         if (svc.fromEntry()) {
             return svc.entry().endpoints().stream()
-                    .map(e -> new Host(e.address(), e.portFor(port), e.labels(), e.lbWeight())).toList();
+                    .map(e -> new Host(e.address(), e.portFor(port), e.labels(), e.lbWeight(), false)).toList();
         }
         return model.endpointsOf(svc).stream()
-                .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1)).toList();
+                .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1,
+                        mesh != null && mesh.meshEndpoint(p, port.targetPortFor(p)))).toList();
     }
+
+    /** Istio's endpoint metadata for mTLS (util.AppendLbEndpointMetadata): the tlsMode-istio match's key and value. */
+    private static final Metadata MESH_ENDPOINT = Metadata.newBuilder()
+            .putFilterMetadata(UpstreamTls.TRANSPORT_SOCKET_MATCH, UpstreamTls.ISTIO_MATCH).build();
 
     /**
      * A service's cluster type, as Istio's convertResolution (pilot/pkg/networking/core/cluster.go): a Service's and a
@@ -128,12 +138,21 @@ final class Clusters {
             List<TranslationWarning> warnings) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
+        // Istio's mtlsChecker.checkMtlsEnabled: the rule's tls mode, when it has one, decides for every endpoint
+        // (ISTIO_MUTUAL: all take mTLS); else each endpoint's own (a sidecar whose policy does not DISABLE it).
+        JsonNode ruleTls = trafficPolicy == null ? null : trafficPolicy.get("tls");
+        boolean ruleMode = ruleTls != null && !ruleTls.isNull();
+        boolean ruleMutual = ruleMode && ruleTls.path("mode").asText("").equals("ISTIO_MUTUAL");
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Host host : hosts) {
-            locality.addLbEndpoints(LbEndpoint.newBuilder()
+            LbEndpoint.Builder lb = LbEndpoint.newBuilder()
                     .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(host.ip(), host.port())))
                     .setHealthStatus(HealthStatus.HEALTHY)
-                    .setLoadBalancingWeight(Protos.uint(host.weight())));
+                    .setLoadBalancingWeight(Protos.uint(host.weight()));
+            if (mesh != null && (ruleMode ? ruleMutual : host.mesh())) {
+                lb.setMetadata(MESH_ENDPOINT);
+            }
+            locality.addLbEndpoints(lb);
         }
         ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
         if (!hosts.isEmpty()) {
@@ -165,8 +184,7 @@ final class Clusters {
         boolean header = proxyProtocol != null && !proxyProtocol.isNull();
         // Istio would wrap auto mTLS in the PROXY header; the proxy cannot, so a cluster with one stays plaintext.
         UpstreamTls.Mesh peer = mesh != null && header ? new UpstreamTls.Mesh(mesh.tls(), mesh.identities(), false) : mesh;
-        if (!UpstreamTls.apply(c, trafficPolicy == null ? null : trafficPolicy.get("tls"), model, credentialNamespace, peer,
-                where, warnings)) {
+        if (!UpstreamTls.apply(c, ruleTls, model, credentialNamespace, peer, where, warnings)) {
             return Optional.empty();
         }
         if (c.hasTransportSocket() && proxyProtocol != null && !proxyProtocol.isNull()) {

@@ -17,7 +17,6 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Secret;
 import io.sourcemesh.control.model.Service;
-import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +80,8 @@ final class MeshTls {
         private final List<TranslationWarning> problems = new ArrayList<>();
         private final Optional<MeshCa> ca;
         private final Map<Service, List<String>> identities = new ConcurrentHashMap<>();
-        private final Map<Map.Entry<Service, ServicePort>, Boolean> autoMtls = new ConcurrentHashMap<>();
+        private final Map<Service, Boolean> autoMtls = new ConcurrentHashMap<>();
+        private final Map<Map.Entry<Pod, Integer>, Boolean> endpoints = new ConcurrentHashMap<>();
 
         private OfModel(MeshModel model) {
             this.model = model;
@@ -165,31 +165,43 @@ final class MeshTls {
         return List.copyOf(ids);
     }
 
-    /** {@link #autoMtls(MeshModel, Service, ServicePort)} of this proxy's model. */
-    boolean autoMtls(Service service, ServicePort port) {
-        return mesh.autoMtls.computeIfAbsent(Map.entry(service, port), k -> autoMtls(mesh.model, service, port));
+    /** {@link #autoMtls(MeshModel, Service)} of this proxy's model. */
+    boolean autoMtls(Service service) {
+        return mesh.autoMtls.computeIfAbsent(service, s -> autoMtls(mesh.model, s));
     }
 
     /**
-     * Auto mTLS (meshConfig enableAutoMtls, Istio's default) for a service port: every ready endpoint is a pod with a
-     * sidecar (the injector's status annotation: Istio's tlsMode=istio endpoint label) whose PeerAuthentication on the
-     * port does not DISABLE mTLS. Istio chooses per endpoint through transport_socket_matches, which the proxy does not
-     * implement; SourceMesh chooses per cluster, so a service with one endpoint outside the mesh (or one that disables
-     * mTLS) gets plaintext to all of them, which PERMISSIVE endpoints accept and a STRICT one refuses (Istio's
-     * transport_socket_matches would still send that one mTLS).
+     * Whether auto mTLS applies to a service's clusters when its DestinationRule has no tls (Istio's
+     * buildUpstreamTLSSettings): meshConfig enableAutoMtls, not a ServiceEntry's host (Istio's meshExternal; SourceMesh
+     * gives no entry auto mTLS), and the service's mode — BestEffortInferServiceMTLSMode: the PeerAuthentication of its
+     * namespace, else the mesh's, PERMISSIVE by default — not DISABLE. The cluster then chooses per endpoint
+     * ({@link #meshEndpoint}) through Istio's transport_socket_matches.
      */
-    private static boolean autoMtls(MeshModel model, Service service, ServicePort port) {
-        if (service.fromEntry()) {
-            return false; // Istio: a mesh-external service gets no auto mTLS
+    private static boolean autoMtls(MeshModel model, Service service) {
+        if (!model.meshConfig().enableAutoMtls() || service.fromEntry()) {
+            return false;
         }
-        List<Pod> endpoints = model.endpointsOf(service);
-        return !endpoints.isEmpty() && endpoints.stream().allMatch(p -> p.annotations().containsKey(SIDECAR_STATUS)
-                && PeerAuthentications.forWorkload(model, p.namespace(), p.labels()).at(port.targetPortFor(p))
-                        != PeerAuthentications.Mode.DISABLE);
+        return PeerAuthentications.forWorkload(model, service.namespace(), Map.of()).mode() != PeerAuthentications.Mode.DISABLE;
     }
 
-    /** The injector's mark on a pod with a sidecar (a gateway's own proxy has none). */
-    private static final String SIDECAR_STATUS = "sidecar.istio.io/status";
+    /**
+     * Whether a pod behind a service port takes mTLS (Istio's mtlsChecker.checkMtlsEnabled without a DestinationRule tls
+     * mode): the injector's {@code security.istio.io/tlsMode: istio} label (Istio's endpoint TLSMode), and its
+     * PeerAuthentication on the target port not DISABLE. Its endpoint then carries {@code tlsMode: istio} metadata.
+     */
+    boolean meshEndpoint(Pod pod, int targetPort) {
+        return mesh.endpoints.computeIfAbsent(Map.entry(pod, targetPort), k -> meshEndpoint(mesh.model, pod, targetPort));
+    }
+
+    private static boolean meshEndpoint(MeshModel model, Pod pod, int targetPort) {
+        return ISTIO_TLS_MODE.equals(pod.labels().get(TLS_MODE_LABEL))
+                && PeerAuthentications.forWorkload(model, pod.namespace(), pod.labels()).at(targetPort)
+                        != PeerAuthentications.Mode.DISABLE;
+    }
+
+    /** The injector's label on a pod with a sidecar (Istio's TLSModeLabelName), and its value for one. */
+    static final String TLS_MODE_LABEL = "security.istio.io/tlsMode";
+    static final String ISTIO_TLS_MODE = "istio";
 
     /**
      * Istio's SNI for an in-mesh cluster (BuildDNSSrvSubsetKey): {@code outbound_.<port>_.<subset>_.<host>}; not sent

@@ -1,9 +1,12 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.core.v3.UpstreamHttpProtocolOptions;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
@@ -30,6 +33,14 @@ import java.util.Optional;
  */
 final class UpstreamTls {
     static final String SOCKET_NAME = "envoy.transport_sockets.tls";
+    /** Envoy's namespace of endpoint metadata that transport_socket_matches read (Istio's EnvoyTransportSocketMetadataKey). */
+    static final String TRANSPORT_SOCKET_MATCH = "envoy.transport_socket_match";
+    /** {@code tlsMode: istio}: Istio's istioMtlsTransportSocketMatch, and its in-mesh endpoints' metadata. */
+    static final Struct ISTIO_MATCH = Struct.newBuilder()
+            .putFields("tlsMode", Value.newBuilder().setStringValue(MeshTls.ISTIO_TLS_MODE).build()).build();
+    /** Istio's xdsfilters.RawBufferTransportSocket: plaintext, the tlsMode-disabled match's socket. */
+    private static final TransportSocket RAW_BUFFER = TransportSocket.newBuilder().setName("envoy.transport_sockets.raw_buffer")
+            .setTypedConfig(EnvoyTypes.pack(RawBuffer.getDefaultInstance())).build();
 
     private UpstreamTls() {}
 
@@ -47,9 +58,19 @@ final class UpstreamTls {
             String where, List<TranslationWarning> warnings) {
         String mode = tls == null ? "" : tls.path("mode").asText("");
         if (tls == null && mesh != null && mesh.auto()) {
-            // Istio's auto mTLS (cluster_builder.go buildAutoMtlsSettings): no tls in the rule, a sidecar at the other end
-            c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
-                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), "", HttpOptions.isHttp2(c)))));
+            // Istio's auto mTLS (cluster_tls.go applyUpstreamTLSSettings): no tls in the rule; the endpoints with a
+            // sidecar (tlsMode: istio metadata) get the mesh's mTLS, the others plaintext. An ORIGINAL_DST cluster's
+            // hosts have no metadata, so Istio keeps the mTLS socket on it.
+            TransportSocket mtls = TransportSocket.newBuilder().setName(SOCKET_NAME)
+                    .setTypedConfig(EnvoyTypes.pack(mesh.tls().upstream(mesh.identities(), "", HttpOptions.isHttp2(c)))).build();
+            if (c.getType() == Cluster.DiscoveryType.ORIGINAL_DST) {
+                c.setTransportSocket(mtls);
+                return true;
+            }
+            c.addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder()
+                    .setName("tlsMode-" + MeshTls.ISTIO_TLS_MODE).setMatch(ISTIO_MATCH).setTransportSocket(mtls));
+            c.addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder()
+                    .setName("tlsMode-disabled").setMatch(Struct.getDefaultInstance()).setTransportSocket(RAW_BUFFER));
             return true;
         }
         switch (mode) {

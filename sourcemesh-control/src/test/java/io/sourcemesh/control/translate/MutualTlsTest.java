@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContex
 import io.sourcemesh.control.Fixtures;
 import io.sourcemesh.control.Golden;
 import io.sourcemesh.control.ca.MeshCa;
+import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.proxy.config.ConfigTranslator;
 import io.sourcemesh.proxy.config.NodeInfo;
@@ -186,23 +187,38 @@ class MutualTlsTest {
                 spec: {host: httpbin, trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}}
                 """));
         r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
-        assertEquals(List.of("istio-peer-exchange", "istio", "h2"), upstream(r.cluster("outbound|8000||" + HTTPBIN)
+        assertEquals(List.of("istio-peer-exchange", "istio", "h2"), auto(r.cluster("outbound|8000||" + HTTPBIN)
                 .orElseThrow()).getCommonTlsContext().getAlpnProtocolsList(), "auto mTLS the same");
     }
 
+    /**
+     * Auto mTLS as Istio writes it (cluster_tls.go applyUpstreamTLSSettings, endpoint_builder.go and mtls_checker.go):
+     * the cluster's transport_socket_matches send mTLS to each endpoint with the tlsMode: istio metadata and plaintext to
+     * the rest; an endpoint gets the metadata when its pod has the injector's tlsMode label and its policy on the port
+     * does not DISABLE mTLS.
+     */
     @Test
     void autoMtlsGoesToSidecarsUnlessARuleOrTheirPolicySaysOtherwise() {
         MeshModel model = model();
         ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
-        UpstreamTlsContext auto = upstream(r.cluster("outbound|8000||" + HTTPBIN).orElseThrow());
+        Cluster httpbin = r.cluster("outbound|8000||" + HTTPBIN).orElseThrow();
+        assertFalse(httpbin.hasTransportSocket(), "chosen per endpoint");
+        assertEquals(List.of("tlsMode-istio", "tlsMode-disabled"),
+                httpbin.getTransportSocketMatchesList().stream().map(Cluster.TransportSocketMatch::getName).toList());
+        assertEquals("envoy.transport_sockets.raw_buffer", httpbin.getTransportSocketMatches(1).getTransportSocket().getName());
+        assertEquals(0, httpbin.getTransportSocketMatches(1).getMatch().getFieldsCount());
+        UpstreamTlsContext auto = auto(httpbin);
         assertEquals("", auto.getSni());
         assertEquals("spiffe://cluster.local/ns/default/sa/httpbin", auto.getCommonTlsContext().getValidationContext()
                 .getMatchSubjectAltNames(0).getExact());
-        assertFalse(r.cluster("outbound|80||istio-ingressgateway.istio-system.svc.cluster.local").orElseThrow()
-                .hasTransportSocket(), "the gateway's pod has no sidecar: plaintext");
+        assertEquals(List.of(true), meshEndpoints(httpbin));
+        Cluster ingress = r.cluster("outbound|80||istio-ingressgateway.istio-system.svc.cluster.local").orElseThrow();
+        assertEquals(2, ingress.getTransportSocketMatchesCount());
+        assertEquals(List.of(false), meshEndpoints(ingress), "the gateway's pod has no sidecar: plaintext to it");
         ProxyResources gateway = Translator.create().translate(model, Fixtures.gateway(model));
-        assertTrue(gateway.cluster("outbound|8000||" + HTTPBIN).orElseThrow().hasTransportSocket(),
+        assertEquals(List.of(true), meshEndpoints(gateway.cluster("outbound|8000||" + HTTPBIN).orElseThrow()),
                 "a gateway's client side is the same");
+        assertEquals(2, gateway.cluster("outbound|8000||" + HTTPBIN).orElseThrow().getTransportSocketMatchesCount());
 
         model = model(Fixtures.parseYaml("""
                 apiVersion: networking.istio.io/v1
@@ -210,11 +226,84 @@ class MutualTlsTest {
                 metadata: {name: httpbin, namespace: default}
                 spec: {host: httpbin, trafficPolicy: {tls: {mode: DISABLE}}}
                 """));
-        assertFalse(Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
-                .orElseThrow().hasTransportSocket(), "the rule's tls wins");
+        Cluster disabled = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow();
+        assertFalse(disabled.hasTransportSocket(), "the rule's tls wins");
+        assertEquals(0, disabled.getTransportSocketMatchesCount());
+        assertEquals(List.of(false), meshEndpoints(disabled), "the rule's mode decides the endpoints' metadata too");
         model = model(peer("default", "httpbin", "httpbin", "DISABLE", ""));
-        assertFalse(Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
-                .orElseThrow().hasTransportSocket(), "the destination disables mTLS");
+        Cluster pod = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow();
+        assertEquals(2, pod.getTransportSocketMatchesCount());
+        assertEquals(List.of(false), meshEndpoints(pod), "the destination pod disables mTLS: plaintext to it");
+        model = model(peer("default", "ns-wide", null, "DISABLE", ""));
+        Cluster namespace = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"))
+                .cluster("outbound|8000||" + HTTPBIN).orElseThrow();
+        assertEquals(0, namespace.getTransportSocketMatchesCount(), "the service's namespace disables mTLS: no auto mTLS");
+        assertFalse(namespace.hasTransportSocket());
+    }
+
+    /**
+     * One service over an injected pod under STRICT and a pod without a sidecar: Istio's per-endpoint choice sends
+     * mTLS to the first and plaintext to the second (per cluster, one of them would refuse or be refused).
+     */
+    @Test
+    void aServiceOfPodsInAndOutOfTheMeshGetsMtlsPerEndpoint() {
+        ObjectNode legacy = Fixtures.parseYaml("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: httpbin-legacy, namespace: default, labels: {app: httpbin, version: v2}}
+                spec: {nodeName: node-1, serviceAccountName: legacy, containers: [{name: httpbin, ports: [{containerPort: 8000}]}]}
+                status: {phase: Running, podIP: 127.17.0.99, conditions: [{type: Ready, status: "True"}]}
+                """);
+        MeshModel model = model(legacy, peer("default", "httpbin", "httpbin", "STRICT", ""));
+        Cluster httpbin = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow();
+        assertEquals(2, httpbin.getTransportSocketMatchesCount());
+        List<String> mesh = new ArrayList<>();
+        for (var e : httpbin.getLoadAssignment().getEndpoints(0).getLbEndpointsList()) {
+            mesh.add(e.getEndpoint().getAddress().getSocketAddress().getAddress() + "=" + e.hasMetadata());
+        }
+        assertEquals(2, mesh.size(), mesh.toString());
+        assertTrue(mesh.contains("127.17.0.99=false"), mesh.toString());
+        assertEquals(1, mesh.stream().filter(m -> m.endsWith("=true")).count(), mesh.toString());
+    }
+
+    /**
+     * meshConfig enableAutoMtls: false — no cluster gets auto mTLS (Istio's buildUpstreamTLSSettings); a DestinationRule's
+     * ISTIO_MUTUAL still sends it, its endpoints marked as Istio's mtlsChecker marks them.
+     */
+    @Test
+    void withoutEnableAutoMtlsOnlyAnIstioMutualRuleSendsMtls() {
+        ObjectNode mesh = Fixtures.parseYaml("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: istio, namespace: istio-system}
+                data: {mesh: "enableAutoMtls: false"}
+                """);
+        MeshConfig off = MeshConfig.from(List.of(mesh));
+        assertFalse(off.enableAutoMtls(), "read from istio-system/istio as istiod reads it");
+        assertTrue(MeshConfig.defaults().enableAutoMtls(), "Istio's default");
+        MeshModel model = MeshModel.of(objects(), off);
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        Cluster httpbin = r.cluster("outbound|8000||" + HTTPBIN).orElseThrow();
+        assertEquals(0, httpbin.getTransportSocketMatchesCount(), "no auto mTLS");
+        assertFalse(httpbin.hasTransportSocket());
+        assertTrue(r.clusters().stream().allMatch(c -> c.getTransportSocketMatchesCount() == 0));
+
+        List<ObjectNode> withRule = objects();
+        withRule.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec: {host: httpbin, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}
+                """));
+        model = MeshModel.of(withRule, off);
+        httpbin = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow();
+        assertTrue(httpbin.hasTransportSocket(), "ISTIO_MUTUAL still works");
+        assertEquals(List.of("istio-peer-exchange", "istio"), upstream(httpbin).getCommonTlsContext().getAlpnProtocolsList());
+        assertEquals(List.of(true), meshEndpoints(httpbin));
     }
 
     @Test
@@ -326,6 +415,26 @@ class MutualTlsTest {
         } catch (Exception e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** The mesh mTLS context of an auto mTLS cluster: its tlsMode-istio match's socket. */
+    private static UpstreamTlsContext auto(Cluster c) {
+        Cluster.TransportSocketMatch m = c.getTransportSocketMatches(0);
+        assertEquals("tlsMode-istio", m.getName());
+        assertEquals("istio", m.getMatch().getFieldsOrThrow("tlsMode").getStringValue());
+        try {
+            return m.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Per endpoint of the cluster: whether it carries Istio's tlsMode: istio transport socket metadata. */
+    private static List<Boolean> meshEndpoints(Cluster c) {
+        return c.getLoadAssignment().getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
+                .map(e -> e.hasMetadata() && "istio".equals(e.getMetadata().getFilterMetadataOrThrow("envoy.transport_socket_match")
+                        .getFieldsOrThrow("tlsMode").getStringValue()))
+                .toList();
     }
 
     private static X509Certificate leaf(String pem) throws Exception {

@@ -1,9 +1,11 @@
 package io.sourcemesh.proxy.config;
 
+import com.google.protobuf.Value;
 import io.sourcemesh.l4.TcpKeepalive;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** An upstream cluster: how hosts are found, balanced, connected to and from which source address. */
@@ -24,7 +26,8 @@ public record ClusterConfig(
         Optional<Duration> maxConnectionDuration,
         long maglevTableSize,
         Optional<TcpKeepalive> tcpKeepalive,
-        UpstreamHttp upstreamHttp) {
+        UpstreamHttp upstreamHttp,
+        List<TransportSocketMatch> transportSocketMatches) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -89,6 +92,41 @@ public record ClusterConfig(
                 tcpKeepalive, UpstreamHttp.HTTP1);
     }
 
+    /** Without transport_socket_matches: every host gets the cluster's {@code transportSocket}. */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration,
+            long maglevTableSize, Optional<TcpKeepalive> tcpKeepalive, UpstreamHttp upstreamHttp) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
+                tcpKeepalive, upstreamHttp, List.of());
+    }
+
+    /**
+     * One of the cluster's transport_socket_matches (Envoy's legacy TransportSocketMatch): a host whose
+     * {@code envoy.transport_socket_match} metadata holds every entry of {@code match} (an empty one: every host) gets
+     * {@code transportSocket}. Values are protobuf {@link Value}s, compared as Envoy's ValueUtil::equal does.
+     */
+    public record TransportSocketMatch(String name, Map<String, Value> match, TransportSocketConfig transportSocket) {
+        public TransportSocketMatch {
+            match = Map.copyOf(match);
+            if (transportSocket instanceof TransportSocketConfig.DownstreamTls) {
+                throw new IllegalArgumentException("a cluster's transport socket is an upstream one");
+            }
+        }
+
+        /** Envoy's Metadata::metadataLabelMatch: every entry of the match is in {@code metadata}, with an equal value. */
+        public boolean matches(Map<String, Value> metadata) {
+            for (Map.Entry<String, Value> e : match.entrySet()) {
+                if (!e.getValue().equals(metadata.get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     /**
      * The HTTP protocol spoken upstream: HTTP/1.1, HTTP/2 (explicit http2_protocol_options), or the downstream request's
      * (use_downstream_protocol_config: HTTP/2 for an HTTP/2 request, else HTTP/1.1); {@code http2} are the HTTP/2 settings
@@ -135,6 +173,7 @@ public record ClusterConfig(
 
     public ClusterConfig {
         endpoints = List.copyOf(endpoints);
+        transportSocketMatches = List.copyOf(transportSocketMatches);
         if (transportSocket instanceof TransportSocketConfig.DownstreamTls) {
             throw new IllegalArgumentException("a cluster's transport socket is an upstream one");
         }
@@ -166,7 +205,22 @@ public record ClusterConfig(
         }
     }
 
-    public record Endpoint(InetSocketAddress address, int weight) {}
+    /**
+     * A host: its address, weight, and the {@code envoy.transport_socket_match} metadata of the endpoint and of its
+     * locality (empty when there is none), which choose its transport socket among the cluster's matches.
+     */
+    public record Endpoint(InetSocketAddress address, int weight, Map<String, Value> socketMatch,
+            Map<String, Value> localitySocketMatch) {
+        public Endpoint {
+            socketMatch = Map.copyOf(socketMatch);
+            localitySocketMatch = Map.copyOf(localitySocketMatch);
+        }
+
+        /** Without metadata. */
+        public Endpoint(InetSocketAddress address, int weight) {
+            this(address, weight, Map.of(), Map.of());
+        }
+    }
 
     public record RingHash(long minimumRingSize, long maximumRingSize) {
         public static RingHash defaults() {

@@ -3,8 +3,11 @@ package io.sourcemesh.proxy.config;
 import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -14,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Clusters: discovery type, load balancing, endpoints, timeouts and the upstream source address. */
@@ -34,7 +38,7 @@ final class ClusterTranslator {
         only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "maglev_lb_config", "connect_timeout", "load_assignment",
                 "upstream_bind_config", "common_http_protocol_options", "typed_extension_protocol_options", "max_requests_per_connection", "dns_lookup_family",
                 "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config",
-                "upstream_connection_options", "http2_protocol_options");
+                "upstream_connection_options", "http2_protocol_options", "transport_socket_matches");
         if (c.getName().isEmpty()) {
             throw new ConfigException(at(path, "name"), "is required");
         }
@@ -106,6 +110,7 @@ final class ClusterTranslator {
                 ? TransportSockets.upstream(c.getTransportSocket(), at(path, "transport_socket"))
                 : TransportSocketConfig.RAW_BUFFER;
         transportSocket = alpnFallback(transportSocket, http.upstreamHttp());
+        List<ClusterConfig.TransportSocketMatch> matches = transportSocketMatches(c, path, http.upstreamHttp());
         double panic = 50;
         if (c.hasCommonLbConfig()) {
             String lbPath = at(path, "common_lb_config");
@@ -119,7 +124,48 @@ final class ClusterTranslator {
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
                 transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration(),
-                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp());
+                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp(), matches);
+    }
+
+    /**
+     * transport_socket_matches, Envoy's legacy form (TransportSocketMatcherImpl::setupLegacySocketMatches): each a name,
+     * a match (a Struct; empty matches every host) and a transport socket, built as the cluster's own would be (so one
+     * that cannot be is refused, and the whole config with it). The newer transport_socket_matcher is refused by the
+     * cluster's field list.
+     */
+    private static List<ClusterConfig.TransportSocketMatch> transportSocketMatches(Cluster c, String path,
+            ClusterConfig.UpstreamHttp http) {
+        List<ClusterConfig.TransportSocketMatch> out = new ArrayList<>();
+        for (int i = 0; i < c.getTransportSocketMatchesCount(); i++) {
+            String matchPath = at(path, "transport_socket_matches", i);
+            Cluster.TransportSocketMatch m = c.getTransportSocketMatches(i);
+            only(m, matchPath, "name", "match", "transport_socket");
+            // Envoy looks the factory up by the socket's name or type: a match without a socket has none to find.
+            if (!m.hasTransportSocket()) {
+                throw new ConfigException(at(matchPath, "transport_socket"), "is required");
+            }
+            TransportSocketConfig socket = alpnFallback(
+                    TransportSockets.upstream(m.getTransportSocket(), at(matchPath, "transport_socket")), http);
+            out.add(new ClusterConfig.TransportSocketMatch(m.getName(), m.getMatch().getFieldsMap(), socket));
+        }
+        return out;
+    }
+
+    /** The namespace of endpoint (and locality) metadata that chooses a host's transport socket. */
+    static final String TRANSPORT_SOCKET_MATCH = "envoy.transport_socket_match";
+
+    /**
+     * An endpoint's or locality's {@code metadata}: its {@code envoy.transport_socket_match} Struct, else none. Other
+     * filter_metadata namespaces (Istio writes {@code istio} with the workload's name for its telemetry filters) are
+     * data for a reader, and the proxy has none: every reader of host metadata (subset load balancing, a route's
+     * metadata_match, the %UPSTREAM_METADATA% and %CLUSTER_METADATA% commands, Lua) is refused where it would be
+     * configured, so the rest changes nothing, here or in Envoy, and is accepted. typed_filter_metadata is refused.
+     */
+    private static Map<String, Value> socketMatchMetadata(
+            Metadata metadata, String path) {
+        only(metadata, path, "filter_metadata");
+        Struct socket = metadata.getFilterMetadataMap().get(TRANSPORT_SOCKET_MATCH);
+        return socket == null ? Map.of() : socket.getFieldsMap();
     }
 
     /**
@@ -245,11 +291,15 @@ final class ClusterTranslator {
         for (int i = 0; i < assignment.getEndpointsCount(); i++) {
             String localityPath = at(path, "endpoints", i);
             LocalityLbEndpoints locality = assignment.getEndpoints(i);
-            only(locality, localityPath, "lb_endpoints");
+            only(locality, localityPath, "lb_endpoints", "metadata");
+            Map<String, Value> localityMatch = locality.hasMetadata()
+                    ? socketMatchMetadata(locality.getMetadata(), at(localityPath, "metadata")) : Map.of();
             for (int j = 0; j < locality.getLbEndpointsCount(); j++) {
                 String endpointPath = at(localityPath, "lb_endpoints", j);
                 LbEndpoint lb = locality.getLbEndpoints(j);
-                only(lb, endpointPath, "endpoint", "load_balancing_weight", "health_status");
+                only(lb, endpointPath, "endpoint", "load_balancing_weight", "health_status", "metadata");
+                Map<String, Value> endpointMatch = lb.hasMetadata()
+                        ? socketMatchMetadata(lb.getMetadata(), at(endpointPath, "metadata")) : Map.of();
                 if (!lb.hasEndpoint()) {
                     throw new ConfigException(at(endpointPath, "endpoint"), "is required");
                 }
@@ -268,7 +318,7 @@ final class ClusterTranslator {
                 // Envoy routes only to HEALTHY/UNKNOWN (and DEGRADED as a last resort) hosts; without
                 // active health checking an endpoint the control plane marks otherwise is left out.
                 switch (lb.getHealthStatus()) {
-                    case UNKNOWN, HEALTHY, DEGRADED -> out.add(new ClusterConfig.Endpoint(address, weight));
+                    case UNKNOWN, HEALTHY, DEGRADED -> out.add(new ClusterConfig.Endpoint(address, weight, endpointMatch, localityMatch));
                     default -> { }
                 }
             }

@@ -102,7 +102,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
     private static Http2Upstream connect(HttpConnection downstream, ClusterRuntime c, UpstreamHost h, SourceBinding binding) {
         Http2Upstream connection = new Http2Upstream(c, h, downstream.clock());
         c.connectionOpened(h, true);
-        var socket = c.transportSocket();
+        var socket = h.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), h.address(), binding,
                 c.config().connectTimeout(), c.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override

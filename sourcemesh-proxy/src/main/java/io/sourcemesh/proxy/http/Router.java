@@ -272,7 +272,7 @@ final class Router {
             shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),
                     routeTimeout);
         }
-        binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
+        binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress());
         if (!cluster.circuitBreaker().tryRequest()) {
             host = null;
             overflow();
@@ -518,7 +518,7 @@ final class Router {
         if (request.headers().contains("x-envoy-attempt-count")) {
             request.headers().set("x-envoy-attempt-count", retries.attempts());
         }
-        binding = Upstreams.binding(cluster, stream.connection().connection(), stream.connection().connection().remoteAddress());
+        binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress());
         // Envoy's router waits out the retry state's back-off before the next attempt (RetryStateImpl::enableBackoffTimer):
         // the route clock's slot holds it, so a retry allocates no timer; the route timeout still runs meanwhile.
         backOffArmed = true;

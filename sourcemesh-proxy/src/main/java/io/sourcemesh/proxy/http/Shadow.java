@@ -86,7 +86,7 @@ final class Shadow {
         cluster.cxActive.inc();
         s.host.requestStarted();
         s.host.connectionOpened();
-        var socket = cluster.transportSocket();
+        var socket = s.host.transportSocket();
         socket.ready(connector.connect(loop, s.host.address(), SourceBinding.NONE, cluster.config().connectTimeout(),
                 cluster.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override

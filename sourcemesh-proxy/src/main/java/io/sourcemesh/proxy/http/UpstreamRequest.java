@@ -192,7 +192,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         UpstreamHost h = host;
         ClusterRuntime c = cluster;
         c.connectionOpened(h, false);
-        var socket = c.transportSocket();
+        var socket = h.transportSocket();
         ChannelFuture f = socket.ready(downstream.filter().connector.connect(downstream.channel().eventLoop(), host.address(), binding,
                 cluster.config().connectTimeout(), cluster.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
@@ -247,7 +247,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         cluster.outlierConnectSuccess(host); // Envoy's onPoolReady: LOCAL_ORIGIN_CONNECT_SUCCESS, a pooled connection too
         if (h2 != null) {
             stream.info().upstreamProtocol("HTTP/2");
-            stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch.parent()));
+            stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(host.transportSocket().tlsInfo(ch.parent()));
         } else if (handler.remainingStreams > 0 && --handler.remainingStreams == 0) {
             // Envoy's attachStreamToClient (source/common/conn_pool/conn_pool_base.cc): the stream that takes a
             // connection's last one of max_requests_per_connection counts upstream_cx_max_requests and drains it —
@@ -257,7 +257,7 @@ final class UpstreamRequest implements ChannelFutureListener {
         if (h2 == null) {
             stream.info().upstreamProtocol("HTTP/1.1");
             handler.codec.upgradeAsked(router.upgrade());
-            stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(cluster.transportSocket().tlsInfo(ch));
+            stream.info().upstreamLocalAddress((InetSocketAddress) ch.localAddress()).upstreamTls(host.transportSocket().tlsInfo(ch));
         }
         if (h2 != null && router.bodyless()) {
             // A request without a body is one HEADERS frame that ends the stream, as Envoy's codec sends it.

@@ -136,7 +136,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             }
             UpstreamHost host = chosen.get();
             stream.upstreamHost(host.address()).attemptCount(1); // one connect: max_connect_attempts is refused at load
-            SourceBinding binding = Upstreams.binding(cluster, connection, connection.remoteAddress());
+            SourceBinding binding = Upstreams.binding(cluster, host, connection, connection.remoteAddress());
             cluster.cxTotal.inc();
             cluster.cxActive.inc();
             host.connectionOpened();
@@ -156,7 +156,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
                 }
             });
-            var socket = cluster.transportSocket();
+            var socket = host.transportSocket();
             socket.ready(clusters.connector().connect(downstream.eventLoop(), host.address(), binding, cluster.config().connectTimeout(),
                     cluster.tcpKeepalive(), socket.pipeline(fromUpstream)))
                     .addListener((ChannelFutureListener) f -> {

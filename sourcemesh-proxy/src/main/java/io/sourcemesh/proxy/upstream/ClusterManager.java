@@ -39,7 +39,8 @@ public final class ClusterManager {
         Map<String, ClusterRuntime> next = new LinkedHashMap<>();
         for (ClusterConfig c : configs) {
             ClusterRuntime existing = old.get(c.name());
-            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats, transportSocket(c)));
+            next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats, transportSocket(c),
+                    matchSockets(c)));
         }
         clusters = next;
         old.forEach((name, runtime) -> {
@@ -55,11 +56,25 @@ public final class ClusterManager {
      * whole update before anything changed, naming the cluster as {@code clusters.<name>.transport_socket…}.
      */
     private UpstreamTransportSocket transportSocket(ClusterConfig c) {
+        return socket(c, c.transportSocket(), "");
+    }
+
+    /** The sockets of the cluster's transport_socket_matches; one that cannot be built fails the update as above. */
+    private List<UpstreamTransportSocket> matchSockets(ClusterConfig c) {
+        List<UpstreamTransportSocket> out = new java.util.ArrayList<>();
+        for (int i = 0; i < c.transportSocketMatches().size(); i++) {
+            out.add(socket(c, c.transportSocketMatches().get(i).transportSocket(), "transport_socket_matches[" + i + "]."));
+        }
+        return out;
+    }
+
+    /** {@code at}: where the socket's {@code transport_socket} is in the cluster, for the error's path. */
+    private UpstreamTransportSocket socket(ClusterConfig c, TransportSocketConfig config, String at) {
         try {
-            return transportSockets.apply(c.transportSocket());
+            return transportSockets.apply(config);
         } catch (ConfigException e) {
             String problem = e.fieldPath().isEmpty() ? e.getMessage() : e.getMessage().substring(e.fieldPath().length() + 2);
-            throw new ConfigException("clusters." + c.name() + (e.fieldPath().isEmpty() ? "" : "." + e.fieldPath()), problem);
+            throw new ConfigException("clusters." + c.name() + (e.fieldPath().isEmpty() ? "" : "." + at + e.fieldPath()), problem);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.upstream;
 
+import com.google.protobuf.Value;
 import io.sourcemesh.l4.SourceBinding;
 import io.sourcemesh.l4.TcpKeepalive;
 
@@ -48,7 +49,11 @@ public final class ClusterRuntime {
         }
     };
     private final SourceBinding defaultBinding;
+    /** The cluster's transport_socket: the socket of a host no match chose. */
     private final UpstreamTransportSocket transportSocket;
+    /** The sockets of the config's transport_socket_matches and their total_match_count counters, in order. */
+    private final List<UpstreamTransportSocket> matchSockets;
+    private final List<Stats.Counter> matchCounts;
     private volatile boolean closed;
     private final CircuitBreaker breaker;
     private final OutlierDetector outlier;
@@ -115,12 +120,37 @@ public final class ClusterRuntime {
     /** upstream_connection_options.tcp_keepalive, as the connector takes it: null without one. */
     private final TcpKeepalive tcpKeepalive;
 
+    /** A cluster without transport_socket_matches: every host gets {@code transportSocket}. */
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket) {
+        this(config, stats, transportSocket, List.of());
+    }
+
+    /**
+     * {@code matchSockets}: the sockets of the config's transport_socket_matches, in their order; each host gets the
+     * first whose match its endpoint's metadata satisfies, else the first its locality's does, else
+     * {@code transportSocket} (Envoy's TransportSocketMatcherImpl::resolve). Each socket counts into the cluster's
+     * stats ({@code ssl.*} under {@code cluster.<name>.}, shared as Envoy's are in the cluster's scope), and each match
+     * counts the hosts it chose in {@code cluster.<name>.<match name>.total_match_count}.
+     */
+    public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket,
+            List<UpstreamTransportSocket> matchSockets) {
+        if (matchSockets.size() != config.transportSocketMatches().size()) {
+            throw new IllegalArgumentException("one socket per transport socket match");
+        }
         this.config = config;
-        this.transportSocket = transportSocket.forCluster(stats, "cluster." + config.name() + ".");
+        String prefix = "cluster." + config.name() + ".";
+        this.transportSocket = transportSocket.forCluster(stats, prefix);
+        List<UpstreamTransportSocket> sockets = new ArrayList<>();
+        List<Stats.Counter> counts = new ArrayList<>();
+        for (int i = 0; i < matchSockets.size(); i++) {
+            sockets.add(matchSockets.get(i).forCluster(stats, prefix));
+            counts.add(stats.counter(prefix + config.transportSocketMatches().get(i).name() + ".total_match_count"));
+        }
+        this.matchSockets = List.copyOf(sockets);
+        this.matchCounts = List.copyOf(counts);
         List<UpstreamHost> list = new ArrayList<>();
         for (ClusterConfig.Endpoint e : config.endpoints()) {
-            list.add(new UpstreamHost(e.address(), e.weight()));
+            list.add(new UpstreamHost(e.address(), e.weight(), socketFor(e.socketMatch(), e.localitySocketMatch())));
         }
         this.hosts = List.copyOf(list);
         this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize());
@@ -313,7 +343,8 @@ public final class ClusterRuntime {
             if (originalDestination == null) {
                 return Optional.empty();
             }
-            return Optional.of(originalDstHosts.computeIfAbsent(originalDestination, a -> new UpstreamHost(a, 1)));
+            return Optional.of(originalDstHosts.computeIfAbsent(originalDestination,
+                    a -> new UpstreamHost(a, 1, socketFor(Map.of(), Map.of()))));
         }
         if (outlier == null) {
             return Optional.ofNullable(loadBalancer.choose(hashed, hash));
@@ -355,12 +386,26 @@ public final class ClusterRuntime {
         return hosts;
     }
 
-    /** The fixed bind address of upstream_bind_config, if any; one instance per cluster. */
-    /** The cluster's transport socket (raw_buffer, or upstream_proxy_protocol). */
-    public UpstreamTransportSocket transportSocket() {
+    /**
+     * The socket of a host whose endpoint and locality carry {@code endpoint} and {@code locality} as their
+     * envoy.transport_socket_match metadata (an ORIGINAL_DST host: none): the first match the endpoint's satisfies, then
+     * the first the locality's does, else the cluster's own, as Envoy's TransportSocketMatcherImpl::resolve.
+     */
+    private UpstreamTransportSocket socketFor(Map<String, Value> endpoint,
+            Map<String, Value> locality) {
+        List<ClusterConfig.TransportSocketMatch> matches = config.transportSocketMatches();
+        for (Map<String, Value> metadata : List.of(endpoint, locality)) {
+            for (int i = 0; i < matches.size(); i++) {
+                if (matches.get(i).matches(metadata)) {
+                    matchCounts.get(i).inc();
+                    return matchSockets.get(i);
+                }
+            }
+        }
         return transportSocket;
     }
 
+    /** The fixed bind address of upstream_bind_config, if any; one instance per cluster. */
     public SourceBinding defaultBinding() {
         return defaultBinding;
     }

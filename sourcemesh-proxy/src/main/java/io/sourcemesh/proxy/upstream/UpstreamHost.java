@@ -7,7 +7,7 @@ import java.net.InetSocketAddress;
 
 /**
  * One endpoint of a cluster with the live counts the load balancers and /clusters read: per event
- * loop ({@link LoopCounts}), as requests start and end on the loops, summed when read.
+ * loop ({@link LoopCounts}), as requests start and end on the loops, summed when read; and its transport socket.
  */
 public final class UpstreamHost {
     private static final int ACTIVE_REQUESTS = 0;
@@ -20,13 +20,25 @@ public final class UpstreamHost {
     private final InetSocketAddress address;
     private final int weight;
     private final LoopCounts counts = new LoopCounts(6);
+    private final UpstreamTransportSocket transportSocket;
 
     UpstreamHost(InetSocketAddress address, int weight) {
+        this(address, weight, UpstreamTransportSocket.RAW_BUFFER);
+    }
+
+    UpstreamHost(InetSocketAddress address, int weight, UpstreamTransportSocket transportSocket) {
         this.address = address;
         this.weight = Math.max(1, weight);
+        this.transportSocket = transportSocket;
     }
 
     public InetSocketAddress address() { return address; }
+
+    /**
+     * The transport socket of this host's connections: the cluster's, or the one its transport_socket_matches chose for
+     * it (Envoy resolves it once per host). Pools are per host, so a connection is never reused under another socket.
+     */
+    public UpstreamTransportSocket transportSocket() { return transportSocket; }
 
     /**
      * A host's key in a consistent-hash table (ring hash, Maglev): its address as Envoy's Address::asString prints it,

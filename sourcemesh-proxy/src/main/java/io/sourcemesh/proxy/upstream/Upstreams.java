@@ -34,14 +34,14 @@ public final class Upstreams {
      * The source binding for a stream: original_src binds the client's own IP (from the trusted
      * downstream remote address), else the cluster's upstream_bind_config, else none.
      */
-    public static SourceBinding binding(ClusterRuntime cluster, ConnectionContext connection,
+    public static SourceBinding binding(ClusterRuntime cluster, UpstreamHost host, ConnectionContext connection,
             java.net.InetSocketAddress downstreamRemote) {
         var originalSrc = connection.originalSrc();
         SourceBinding binding = originalSrc.isPresent()
                 ? SourceBinding.originalSource(downstreamRemote.getAddress(), originalSrc.get().mark())
                 : cluster.defaultBinding();
-        // The cluster's transport socket adds what it sends first (upstream_proxy_protocol's header)
+        // The host's transport socket adds what it sends first (upstream_proxy_protocol's header)
         // to the binding, so the pool is keyed on it too.
-        return cluster.transportSocket().bind(binding, connection);
+        return host.transportSocket().bind(binding, connection);
     }
 }

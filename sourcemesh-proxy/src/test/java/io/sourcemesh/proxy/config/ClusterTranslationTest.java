@@ -265,4 +265,73 @@ class ClusterTranslationTest {
         rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 70000}}}}]}]}}\n"),
                 "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value: 70000 is not a port");
     }
+
+    private static final String TLS_SOCKET = "{name: envoy.transport_sockets.tls, typed_config: "
+            + "{\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext}}";
+    private static final String RAW_SOCKET = "{name: envoy.transport_sockets.raw_buffer}";
+
+    /**
+     * transport_socket_matches as Istio writes them for auto mTLS (cluster_tls.go applyUpstreamTLSSettings) and the
+     * endpoints' envoy.transport_socket_match metadata; other metadata namespaces (Istio's istio) are data no reader of
+     * the proxy's looks at, so accepted; the locality's metadata is kept for the second pass of Envoy's resolve.
+     */
+    @Test
+    void transportSocketMatchesAndEndpointMetadata() {
+        ClusterConfig c = cluster("""
+                - name: c
+                  transport_socket_matches:
+                  - {name: tlsMode-istio, match: {tlsMode: istio}, transport_socket: %s}
+                  - {name: tlsMode-disabled, match: {}, transport_socket: %s}
+                  load_assignment:
+                    endpoints:
+                    - metadata: {filter_metadata: {envoy.transport_socket_match: {zone: a}}}
+                      lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}
+                        metadata:
+                          filter_metadata:
+                            envoy.transport_socket_match: {tlsMode: istio}
+                            istio: {workload: "httpbin;default;httpbin;v1;Kubernetes"}
+                      - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 2}}}
+                """.formatted(TLS_SOCKET, RAW_SOCKET));
+        assertEquals(List.of("tlsMode-istio", "tlsMode-disabled"),
+                c.transportSocketMatches().stream().map(ClusterConfig.TransportSocketMatch::name).toList());
+        assertEquals(java.util.Map.of("tlsMode", com.google.protobuf.Value.newBuilder().setStringValue("istio").build()),
+                c.transportSocketMatches().get(0).match());
+        assertEquals(TransportSocketConfig.UpstreamTls.class, c.transportSocketMatches().get(0).transportSocket().getClass());
+        assertEquals(TransportSocketConfig.RAW_BUFFER, c.transportSocketMatches().get(1).transportSocket());
+        ClusterConfig.Endpoint mesh = c.endpoints().get(0);
+        ClusterConfig.Endpoint plain = c.endpoints().get(1);
+        assertEquals(java.util.Map.of("tlsMode", com.google.protobuf.Value.newBuilder().setStringValue("istio").build()),
+                mesh.socketMatch());
+        assertEquals(java.util.Map.of(), plain.socketMatch());
+        assertEquals(java.util.Map.of("zone", com.google.protobuf.Value.newBuilder().setStringValue("a").build()),
+                plain.localitySocketMatch());
+        org.junit.jupiter.api.Assertions.assertTrue(c.transportSocketMatches().get(0).matches(mesh.socketMatch()));
+        org.junit.jupiter.api.Assertions.assertFalse(c.transportSocketMatches().get(0).matches(plain.socketMatch()));
+        org.junit.jupiter.api.Assertions.assertTrue(c.transportSocketMatches().get(1).matches(plain.socketMatch()));
+    }
+
+    /** A match whose socket is unknown, of the other side or missing refuses the whole config, by path. */
+    @Test
+    void transportSocketMatchRejections() {
+        rejects(clusters("- {name: c, transport_socket_matches: [{name: m, match: {}}]}\n"),
+                "clusters[0].transport_socket_matches[0].transport_socket: is required");
+        rejects(clusters("- {name: c, transport_socket_matches: [{name: m, transport_socket: {name: envoy.transport_sockets.alts}}]}\n"),
+                "clusters[0].transport_socket_matches[0].transport_socket.name: envoy.transport_sockets.alts is not supported");
+        rejects(clusters("- {name: c, transport_socket_matches: [{name: m, transport_socket: {name: envoy.transport_sockets.tls, "
+                        + "typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext}}}]}\n"),
+                "clusters[0].transport_socket_matches[0].transport_socket.typed_config: "
+                        + "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext is not an upstream transport socket");
+        rejects(clusters("- {name: c, transport_socket_matches: [{name: m, transport_socket: {name: envoy.transport_sockets.tls, "
+                        + "typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext, "
+                        + "max_session_keys: 0}}}]}\n"),
+                "clusters[0].transport_socket_matches[0].transport_socket.typed_config.max_session_keys: field is not supported");
+        rejects(clusters("- {name: c, transport_socket_matcher: {}}\n"),
+                "clusters[0].transport_socket_matcher: unknown field (not in envoy.config.cluster.v3.Cluster)");
+        rejects(clusters("""
+                - name: c
+                  load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}},
+                    metadata: {typed_filter_metadata: {x: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}}}}]}]}
+                """), "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].metadata.typed_filter_metadata: field is not supported");
+    }
 }

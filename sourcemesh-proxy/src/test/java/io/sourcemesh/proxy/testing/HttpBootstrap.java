@@ -23,6 +23,7 @@ public final class HttpBootstrap {
     private String virtualHostFields = "";
     private String transportSocket = "";
     private String clusterFields = "";
+    private final java.util.Map<Integer, String> endpointFields = new java.util.HashMap<>();
 
     private HttpBootstrap(int... originPorts) {
         this.originPorts = originPorts.clone();
@@ -106,6 +107,12 @@ public final class HttpBootstrap {
         return this;
     }
 
+    /** Fields of the {@code index}th endpoint's lb_endpoint beside its endpoint (YAML, one line): its metadata. */
+    public HttpBootstrap endpointFields(int index, String yaml) {
+        endpointFields.put(index, yaml);
+        return this;
+    }
+
     public String yaml() {
         StringBuilder httpFilters = new StringBuilder();
         for (String f : filters) {
@@ -149,9 +156,12 @@ public final class HttpBootstrap {
 
     private String endpoints() {
         StringBuilder out = new StringBuilder();
-        for (int port : originPorts) {
+        for (int i = 0; i < originPorts.length; i++) {
             out.append("          - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ")
-                    .append(port).append("}}}\n");
+                    .append(originPorts[i]).append("}}}\n");
+            if (endpointFields.containsKey(i)) {
+                out.append("            ").append(endpointFields.get(i)).append("\n");
+            }
         }
         return out.toString();
     }

@@ -160,4 +160,54 @@ class ClusterRuntimeTest {
         }
         assertTrue(stayed >= others * 0.8, stayed + " of " + others + " keys kept their host");
     }
+
+    private static com.google.protobuf.Value text(String s) {
+        return com.google.protobuf.Value.newBuilder().setStringValue(s).build();
+    }
+
+    /**
+     * Envoy's TransportSocketMatcherImpl::resolve: every match against the endpoint's metadata first (the first that
+     * holds wins), then against the locality's, else the cluster's own socket; an ORIGINAL_DST host has no metadata, so
+     * only an empty match takes it. Each match counts the hosts it chose.
+     */
+    @Test
+    void eachHostGetsTheSocketOfItsFirstMatch() {
+        UpstreamTransportSocket first = UpstreamTransportSocket.proxyProtocol(1);
+        UpstreamTransportSocket second = UpstreamTransportSocket.proxyProtocol(2);
+        List<ClusterConfig.TransportSocketMatch> matches = List.of(
+                new ClusterConfig.TransportSocketMatch("istio", java.util.Map.of("tlsMode", text("istio")),
+                        io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER),
+                new ClusterConfig.TransportSocketMatch("zone", java.util.Map.of("zone", text("a")),
+                        io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER));
+        List<ClusterConfig.Endpoint> endpoints = List.of(
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.1", 1), 1,
+                        java.util.Map.of("tlsMode", text("istio"), "zone", text("a")), java.util.Map.of()),
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.1", 2), 1,
+                        java.util.Map.of("tlsMode", text("disabled")), java.util.Map.of("zone", text("a"), "tlsMode", text("istio"))),
+                new ClusterConfig.Endpoint(new InetSocketAddress("127.0.0.1", 3), 1,
+                        java.util.Map.of("tlsMode", text("disabled")), java.util.Map.of("zone", text("b"))));
+        ClusterConfig config = new ClusterConfig("origin", ClusterConfig.DiscoveryType.STATIC, ClusterConfig.LbPolicy.ROUND_ROBIN,
+                endpoints, Duration.ofSeconds(1), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0,
+                io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER, ClusterConfig.CircuitBreakers.DEFAULTS, Optional.empty(),
+                50, Optional.empty(), ClusterConfig.DEFAULT_MAGLEV_TABLE_SIZE, Optional.empty(), ClusterConfig.UpstreamHttp.HTTP1, matches);
+        Stats stats = new Stats();
+        ClusterRuntime c = new ClusterRuntime(config, stats, UpstreamTransportSocket.RAW_BUFFER, List.of(first, second));
+        List<UpstreamHost> hosts = List.copyOf(c.hosts());
+        assertSame(first, hosts.get(0).transportSocket(), "the endpoint's metadata holds both: the first match wins");
+        assertSame(first, hosts.get(1).transportSocket(), "no match for the endpoint's; the locality's holds the first");
+        assertSame(UpstreamTransportSocket.RAW_BUFFER, hosts.get(2).transportSocket(), "neither: the cluster's own socket");
+        assertEquals(2, stats.counters().get("cluster.origin.istio.total_match_count"));
+        assertEquals(0, stats.counters().get("cluster.origin.zone.total_match_count"));
+        assertThrows(IllegalArgumentException.class, () -> new ClusterRuntime(config, new Stats(), UpstreamTransportSocket.RAW_BUFFER));
+
+        ClusterConfig passthrough = new ClusterConfig("dst", ClusterConfig.DiscoveryType.ORIGINAL_DST,
+                ClusterConfig.LbPolicy.CLUSTER_PROVIDED, List.of(), Duration.ofSeconds(1), Optional.empty(),
+                ClusterConfig.RingHash.defaults(), Optional.empty(), 0, io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER,
+                ClusterConfig.CircuitBreakers.DEFAULTS, Optional.empty(), 50, Optional.empty(), ClusterConfig.DEFAULT_MAGLEV_TABLE_SIZE,
+                Optional.empty(), ClusterConfig.UpstreamHttp.HTTP1, List.of(matches.get(0),
+                        new ClusterConfig.TransportSocketMatch("any", java.util.Map.of(),
+                                io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER)));
+        ClusterRuntime dst = new ClusterRuntime(passthrough, new Stats(), UpstreamTransportSocket.RAW_BUFFER, List.of(first, second));
+        assertSame(second, dst.choose(false, 0, ORIGIN).orElseThrow().transportSocket(), "no metadata: only the empty match");
+    }
 }
