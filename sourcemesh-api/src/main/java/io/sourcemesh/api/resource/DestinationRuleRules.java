@@ -29,6 +29,9 @@ public final class DestinationRuleRules {
 
     static void check(JsonNode object, List<FieldError> errors) {
         JsonNode spec = object.path("spec");
+        String namespace = object.path("metadata").path("namespace").asText("");
+        exportTo(namespace.isEmpty() ? "default" : namespace, spec, errors);
+        workloadSelector(spec.path("workloadSelector"), errors);
         portLevelSettings("spec.trafficPolicy", spec.path("trafficPolicy"), errors);
         JsonNode subsets = spec.path("subsets");
         for (int i = 0; i < subsets.size(); i++) {
@@ -40,6 +43,62 @@ public final class DestinationRuleRules {
             tcpKeepalive(at + ".connectionPool.tcp.tcpKeepalive", policy.path("connectionPool").path("tcp").path("tcpKeepalive"),
                     errors);
             localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
+        });
+    }
+
+    /** Istio's visibility Validate: ., * or a DNS-1123 label (~ is only a ServiceEntry's). */
+    private static final java.util.regex.Pattern DNS_LABEL = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+    /**
+     * Istio's validateExportTo for a DestinationRule, in its words: no entry twice (. and the rule's namespace are one),
+     * each ., * or a namespace name, * alone, and a rule with a workloadSelector exported to its own namespace only.
+     */
+    private static void exportTo(String namespace, JsonNode spec, List<FieldError> errors) {
+        JsonNode exportTo = spec.path("exportTo");
+        if (exportTo.isEmpty()) {
+            return;
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < exportTo.size(); i++) {
+            String e = exportTo.get(i).asText();
+            String key = e.equals(".") ? namespace : e;
+            String at = "spec.exportTo[" + i + "]";
+            if (seen.contains(key)) {
+                errors.add(invalid(at, !key.equals(e) ? "duplicate entries in exportTo: . and current namespace " + namespace
+                        : "duplicate entries in exportTo for entry " + e));
+            } else if (key.equals("~")) {
+                errors.add(invalid(at, "exportTo ~ (none) is not allowed for Istio configuration objects"));
+            } else if (!key.equals("*") && !DNS_LABEL.matcher(key).matches()) {
+                errors.add(invalid(at, "only .,*, or a valid DNS 1123 label is allowed as exportTo entry"));
+            } else {
+                seen.add(key);
+            }
+        }
+        if (spec.path("workloadSelector").isObject() && !seen.isEmpty()) {
+            if (!seen.contains(namespace)) {
+                errors.add(invalid("spec.exportTo", "destination rule with workload selector cannot have exportTo beyond "
+                        + "current namespace"));
+            } else if (seen.size() > 1) {
+                errors.add(invalid("spec.exportTo", "destination rule with workload selector cannot have multiple entries in "
+                        + "exportTo"));
+            }
+        }
+        if (seen.contains("*") && exportTo.size() > 1) {
+            errors.add(invalid("spec.exportTo", "cannot have both public (*) and non-public exportTo values for a resource"));
+        }
+    }
+
+    /** Istio's validateWorkloadSelector: no empty key, no wildcard in a key or value. */
+    private static void workloadSelector(JsonNode selector, List<FieldError> errors) {
+        selector.path("matchLabels").properties().forEach(e -> {
+            String pair = e.getKey() + "=" + e.getValue().asText();
+            String at = "spec.workloadSelector.matchLabels[" + e.getKey() + "]";
+            if (e.getKey().isEmpty()) {
+                errors.add(invalid(at, "empty key is not supported in selector: \"" + pair + "\""));
+            }
+            if (e.getKey().contains("*") || e.getValue().asText().contains("*")) {
+                errors.add(invalid(at, "wildcard is not supported in selector: \"" + pair + "\""));
+            }
         });
     }
 
@@ -168,9 +227,16 @@ public final class DestinationRuleRules {
         }
     }
 
-    /** Istio's validation warnings (validateLoadBalancer's WrapWarning), which apply prints. */
+    /**
+     * Istio's validation warnings (validateLoadBalancer's WrapWarning; validateWorkloadSelector's about a selector
+     * without labels, which selects every workload of the namespace), which apply prints.
+     */
     public static List<String> warnings(JsonNode object) {
         List<String> out = new ArrayList<>();
+        JsonNode selector = object.path("spec").path("workloadSelector");
+        if (selector.isObject() && selector.path("matchLabels").isEmpty()) {
+            out.add("spec.workloadSelector: workload selector specified without labels");
+        }
         forEachConsistentHash(object.path("spec"), (at, ch) -> {
             if (ch.path("minimumRingSize").asLong(0) != 0) {
                 out.add(at + ".minimumRingSize: consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's "

@@ -163,7 +163,7 @@ public final class Schemas {
                     f("body", object(f("string", string()), f("bytes", base64()))))),
             f("delegate", object(f("name", string()), f("namespace", string()))),
             f("rewrite", object(f("uri", string()), f("authority", string()),
-                    f("uriRegexRewrite", object(f("match", string()), f("rewrite", string()))))),
+                    f("uriRegexRewrite", object(f("match", re2()), f("rewrite", string()))))),
             f("timeout", string()),
             f("retries", object(f("attempts", integer()), f("perTryTimeout", string()), f("retryOn", string()),
                     f("retryRemoteLocalities", bool()))),

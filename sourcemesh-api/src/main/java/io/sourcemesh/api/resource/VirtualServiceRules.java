@@ -32,7 +32,12 @@ public final class VirtualServiceRules {
 
     static void check(JsonNode object, List<FieldError> errors) {
         JsonNode http = object.path("spec").path("http");
+        delegation(object.path("spec"), errors);
         for (int i = 0; i < http.size(); i++) {
+            JsonNode rewrite = http.get(i).path("rewrite");
+            if (rewrite.isObject()) {
+                checkRewrite("spec.http[" + i + "].rewrite", rewrite, errors);
+            }
             JsonNode cors = http.get(i).path("corsPolicy");
             if (cors.isObject()) {
                 checkCors("spec.http[" + i + "].corsPolicy", cors, errors);
@@ -54,17 +59,111 @@ public final class VirtualServiceRules {
     }
 
     /**
+     * Istio's delegate rules (ValidateVirtualService, validateHTTPRouteConflict): a VirtualService without hosts is a
+     * delegate, which takes no gateways, tls or tcp routes and whose http routes delegate no further; a root's route
+     * that delegates has neither route nor redirect (the delegate's routes replace it).
+     */
+    private static void delegation(JsonNode spec, List<FieldError> errors) {
+        JsonNode http = spec.path("http");
+        boolean delegate = spec.path("hosts").isEmpty();
+        if (delegate) {
+            if (!spec.path("gateways").isEmpty()) {
+                errors.add(invalid("spec.gateways", "delegate virtual service must have no gateways specified"));
+            }
+            if (!spec.path("tls").isEmpty()) {
+                errors.add(invalid("spec.tls", "delegate virtual service must have no tls route specified"));
+            }
+            if (!spec.path("tcp").isEmpty()) {
+                errors.add(invalid("spec.tcp", "delegate virtual service must have no tcp route specified"));
+            }
+        }
+        for (int i = 0; i < http.size(); i++) {
+            JsonNode route = http.get(i);
+            if (!route.path("delegate").isObject()) {
+                continue;
+            }
+            String at = "spec.http[" + i + "]";
+            if (delegate) {
+                errors.add(invalid(at + ".delegate", "delegate HTTP route cannot contain delegate"));
+                continue;
+            }
+            String name = route.path("name").asText("");
+            if (route.path("delegate").path("name").asText("").isEmpty()) {
+                errors.add(new FieldError(at + ".delegate.name", at + ".delegate.name: Required value: the delegate "
+                        + "VirtualService's name"));
+            }
+            if (route.hasNonNull("redirect")) {
+                errors.add(invalid(at + ".redirect", "root HTTP route " + name + " must not specify redirect"));
+            }
+            if (route.hasNonNull("route")) {
+                errors.add(invalid(at + ".route", "root HTTP route " + name + " must not specify route"));
+            }
+        }
+    }
+
+    /** Istio's validateHTTPRewrite and validateURIRegexRewrite, in its words (the match's RE2 syntax is the schema's). */
+    private static void checkRewrite(String at, JsonNode rewrite, List<FieldError> errors) {
+        boolean uri = !rewrite.path("uri").asText("").isEmpty();
+        JsonNode regex = rewrite.path("uriRegexRewrite");
+        boolean hasRegex = regex.isObject();
+        if (uri && hasRegex) {
+            errors.add(invalid(at, "rewrite may only contain one of URI or UriRegexRewrite"));
+            return;
+        }
+        if (!uri && !hasRegex && rewrite.path("authority").asText("").isEmpty()) {
+            errors.add(invalid(at, "rewrite must specify at least one of URI, UriRegexRewrite, or authority. Only one of URI "
+                    + "or UriRegexRewrite may be specified"));
+            return;
+        }
+        if (hasRegex && (regex.path("match").asText("").isEmpty() || regex.path("rewrite").asText("").isEmpty())) {
+            errors.add(invalid(at + ".uriRegexRewrite", "UriRegexRewrite has errors\nUriRegexRewrite requires both Rewrite "
+                    + "and Match fields to be specified"));
+        }
+    }
+
+    /**
      * Istio's warnings about a VirtualService, which apply prints: a tls route's sniHost that is an IP address
-     * (validateSniHost), as clients send no IP address in SNI.
+     * (validateSniHost), as clients send no IP address in SNI. And ours: a uriRegexRewrite whose rewrite names a group
+     * (\N) its match lacks, which Envoy's RE2 GlobalReplace refuses at each request, leaving the path as it came.
      */
     public static List<String> warnings(JsonNode object) {
         List<String> out = new ArrayList<>();
+        JsonNode http = object.path("spec").path("http");
+        for (int i = 0; i < http.size(); i++) {
+            JsonNode regex = http.get(i).path("rewrite").path("uriRegexRewrite");
+            String named = missingGroup(regex.path("match").asText(""), regex.path("rewrite").asText(""));
+            if (named != null) {
+                out.add("spec.http[" + i + "].rewrite.uriRegexRewrite.rewrite: " + named + " names a group the match has "
+                        + "not; the path is left as it came (Envoy's RE2 GlobalReplace replaces nothing)");
+            }
+        }
         forEachSniHost(object, (path, sni) -> {
             if (Cidr.isAddress(sni)) {
                 out.add(path + ": using an IP address (\"" + sni + "\") goes against SNI spec and most clients do not support this");
             }
         });
         return out;
+    }
+
+    /** The highest \\N a rewrite names when the regex has fewer groups (RE2's MaxSubmatch), else null. */
+    private static String missingGroup(String match, String rewrite) {
+        int max = 0;
+        for (int i = 0; i + 1 < rewrite.length(); i++) {
+            if (rewrite.charAt(i) == '\\') {
+                char c = rewrite.charAt(++i);
+                if (c >= '0' && c <= '9') {
+                    max = Math.max(max, c - '0');
+                }
+            }
+        }
+        if (max == 0 || match.isEmpty()) {
+            return null;
+        }
+        try {
+            return max > com.google.re2j.Pattern.compile(match).groupCount() ? "\\" + max : null;
+        } catch (com.google.re2j.PatternSyntaxException e) {
+            return null; // the schema refuses it
+        }
     }
 
     private static void checkCors(String at, JsonNode cors, List<FieldError> errors) {

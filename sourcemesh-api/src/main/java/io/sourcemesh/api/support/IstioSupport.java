@@ -176,8 +176,15 @@ final class IstioSupport {
                 supported(h + ".route[].headers", "with a single destination; on one of several weighted destinations "
                         + "the translation warns and leaves them out"),
                 supported(h + ".redirect", null), supported(h + ".directResponse", null),
-                warned(h + ".delegate", null),
-                supported(h + ".rewrite", null), warned(h + ".rewrite.uriRegexRewrite", null),
+                supported(h + ".delegate", "as Istio's VirtualService merge: the delegate (a VirtualService without hosts "
+                        + "in namespace delegate.namespace, else the root's) is seen by no proxy itself; its http routes "
+                        + "replace the root's route, each match narrowed into one of the root's (a route none fits is left "
+                        + "out), the root route's name prefixed and its rewrite, timeout, retries, fault, mirrors, corsPolicy "
+                        + "and headers taken where the delegate's route sets none; a delegate that is missing, not exported "
+                        + "to the root's namespace, or that delegates again leaves the route out, named in the warnings"),
+                supported(h + ".rewrite", null),
+                supported(h + ".rewrite.uriRegexRewrite", "Envoy's regex_rewrite: every RE2 match of match in the path (not "
+                        + "the query) replaced by rewrite (\\1 a group), as Istio; not together with uri (apply refuses it)"),
                 supported(h + ".timeout", "0s disables the route timeout"),
                 supported(h + ".retries", "Istio's default policy when unset; attempts: 0 disables retries"),
                 supported(h + ".retries.perTryTimeout", "each attempt's timeout once the request went up (Envoy's "
@@ -251,8 +258,12 @@ final class IstioSupport {
         rows.addAll(portLevelSettings("spec.subsets[].trafficPolicy"));
         rows.add(warned("spec.subsets[].trafficPolicy.tunnel", null));
         rows.add(supported("spec.subsets[].trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
-        rows.add(warned("spec.exportTo", null));
-        rows.add(warned("spec.workloadSelector", null));
+        rows.add(supported("spec.exportTo", "as Istio: the rule applies to the proxies of the namespaces named (. its own, * "
+                + "all; unset: all); a proxy takes a rule its own namespace keeps for itself before one the service's "
+                + "namespace exports to it, before one the root namespace exports; several for one host there are merged "
+                + "(the oldest's trafficPolicy, every subset)"));
+        rows.add(supported("spec.workloadSelector", "as Istio: the rule (never exported) applies only to the sidecars and "
+                + "gateways of its namespace whose labels it selects, over a rule without a selector"));
         return rows;
     }
 
@@ -340,7 +351,7 @@ final class IstioSupport {
                         + "them, inlined: MUTUAL's key pair from <credentialName> (tls.crt/tls.key or cert/key), the server's "
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "
                         + "Istio takes it on a sidecar only from a DestinationRule with a workloadSelector (from another it "
-                        + "sends no TLS); SourceMesh, which ignores workloadSelector, takes it on every proxy; without it, "
+                        + "sends no TLS); SourceMesh takes it from either rule on every proxy; without it, "
                         + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
                         + "SourceMesh's pods do not have); a configmap:// name is refused"),
                 supported(at + ".tls.sni", "the SNI sent; required for SIMPLE and MUTUAL: without it Istio sends each "

@@ -199,4 +199,55 @@ class DestinationRuleRulesTest {
                     trafficPolicy: {tls: {mode: MUTUAL, sni: a, clientCertificate: /c.pem}}
                 """)).stream().map(FieldError::message).toList());
     }
+
+    private static List<String> scoped(String extra) throws Exception {
+        return Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: scoped, namespace: shop}
+                spec:
+                  host: app
+                %s""".formatted(extra.indent(2)))).stream().map(FieldError::message).toList();
+    }
+
+    /** Istio's validateExportTo for a DestinationRule (pkg/config/validation/validation.go), its messages. */
+    @Test
+    void exportToAsIstioValidatesIt() throws Exception {
+        assertEquals(List.of(), scoped("exportTo: [., other]"));
+        assertEquals(List.of(), scoped("exportTo: ['*']"));
+        assertEquals(List.of("spec.exportTo[1]: Invalid value: duplicate entries in exportTo: . and current namespace shop"),
+                scoped("exportTo: [shop, .]"));
+        assertEquals(List.of("spec.exportTo[1]: Invalid value: duplicate entries in exportTo for entry shop"),
+                scoped("exportTo: [., shop]"), "Istio names the entry as written when it is the second");
+        assertEquals(List.of("spec.exportTo[1]: Invalid value: duplicate entries in exportTo for entry a"), scoped("exportTo: [a, a]"));
+        assertEquals(List.of("spec.exportTo[0]: Invalid value: exportTo ~ (none) is not allowed for Istio configuration objects"),
+                scoped("exportTo: ['~']"));
+        assertEquals(List.of("spec.exportTo[0]: Invalid value: only .,*, or a valid DNS 1123 label is allowed as exportTo entry"),
+                scoped("exportTo: [Not_A_Namespace]"));
+        assertEquals(List.of("spec.exportTo: Invalid value: cannot have both public (*) and non-public exportTo values for a "
+                + "resource"), scoped("exportTo: ['*', other]"));
+    }
+
+    /** A rule with a workloadSelector stays in its namespace (validateExportTo), its labels as validateWorkloadSelector. */
+    @Test
+    void aSelectorRuleIsExportedToItsOwnNamespaceOnly() throws Exception {
+        assertEquals(List.of(), scoped("workloadSelector: {matchLabels: {app: a}}\nexportTo: [.]"));
+        assertEquals(List.of("spec.exportTo: Invalid value: destination rule with workload selector cannot have exportTo beyond "
+                + "current namespace"), scoped("workloadSelector: {matchLabels: {app: a}}\nexportTo: ['*']"));
+        assertEquals(List.of("spec.exportTo: Invalid value: destination rule with workload selector cannot have multiple entries "
+                + "in exportTo"), scoped("workloadSelector: {matchLabels: {app: a}}\nexportTo: [., other]"));
+        assertEquals(List.of("spec.workloadSelector.matchLabels[app]: Invalid value: wildcard is not supported in selector: "
+                + "\"app=a*\""), scoped("workloadSelector: {matchLabels: {app: a*}}"));
+        SupportCheck.Findings f = SupportCheck.check(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: scoped, namespace: shop}
+                spec:
+                  host: app
+                  workloadSelector: {}
+                  exportTo: [.]
+                """));
+        assertEquals(List.of("spec.workloadSelector: workload selector specified without labels"), f.validationWarnings());
+        assertEquals(List.of(), f.notImplemented(), "exportTo and workloadSelector are translated");
+    }
 }

@@ -156,4 +156,61 @@ class VirtualServiceRulesTest {
         assertEquals(List.of("spec.http[0].retries.attempts: Invalid value: attempts cannot be negative"),
                 retryErrors("{attempts: -1}"));
     }
+
+    private static List<String> httpErrors(String spec) throws Exception {
+        return Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: routes, namespace: default}
+                spec:
+                %s""".formatted(spec.indent(2)))).stream().map(FieldError::message).toList();
+    }
+
+    /** Istio's validateHTTPRewrite and validateURIRegexRewrite, in its words; the match is RE2 as Go's regexp. */
+    @Test
+    void uriRegexRewriteAsIstioValidatesIt() throws Exception {
+        String route = "hosts: [a]\nhttp:\n- route: [{destination: {host: a}}]\n  rewrite: ";
+        assertEquals(List.of(), httpErrors(route + "{uriRegexRewrite: {match: '^/v1/(.*)', rewrite: '/v2/\\1'}}"));
+        assertEquals(List.of("spec.http[0].rewrite: Invalid value: rewrite may only contain one of URI or UriRegexRewrite"),
+                httpErrors(route + "{uri: /x, uriRegexRewrite: {match: a, rewrite: b}}"));
+        assertEquals(List.of("spec.http[0].rewrite.uriRegexRewrite: Invalid value: UriRegexRewrite has errors\nUriRegexRewrite "
+                + "requires both Rewrite and Match fields to be specified"), httpErrors(route + "{uriRegexRewrite: {match: a}}"));
+        assertEquals(List.of("spec.http[0].rewrite: Invalid value: rewrite must specify at least one of URI, UriRegexRewrite, or "
+                + "authority. Only one of URI or UriRegexRewrite may be specified"), httpErrors(route + "{}"));
+        List<String> bad = httpErrors(route + "{uriRegexRewrite: {match: '(a', rewrite: b}}");
+        assertEquals(1, bad.size(), bad.toString());
+        assertEquals(true, bad.get(0).startsWith("spec.http[0].rewrite.uriRegexRewrite.match: Invalid value: \"(a\": "), bad.get(0));
+    }
+
+    @Test
+    void aRewriteNamingAGroupTheMatchLacksIsWarned() throws Exception {
+        JsonNode vs = YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata: {name: routes, namespace: default}
+                spec:
+                  hosts: [a]
+                  http:
+                  - route: [{destination: {host: a}}]
+                    rewrite: {uriRegexRewrite: {match: '^/v1/(.*)', rewrite: '/v2/\\2'}}
+                """);
+        assertEquals(List.of("spec.http[0].rewrite.uriRegexRewrite.rewrite: \\2 names a group the match has not; the path is "
+                + "left as it came (Envoy's RE2 GlobalReplace replaces nothing)"), VirtualServiceRules.warnings(vs));
+    }
+
+    /** Istio's delegate rules (ValidateVirtualService, validateHTTPRouteConflict), in its words. */
+    @Test
+    void delegatesAsIstioValidatesThem() throws Exception {
+        assertEquals(List.of(), httpErrors("hosts: [a]\nhttp:\n- match: [{uri: {prefix: /a}}]\n  delegate: {name: d, namespace: x}"));
+        assertEquals(List.of(), httpErrors("http:\n- route: [{destination: {host: a}}]"), "no hosts: a delegate");
+        assertEquals(List.of("spec.gateways: Invalid value: delegate virtual service must have no gateways specified",
+                "spec.tcp: Invalid value: delegate virtual service must have no tcp route specified"),
+                httpErrors("gateways: [gw]\ntcp:\n- route: [{destination: {host: a}}]"));
+        assertEquals(List.of("spec.http[0].delegate: Invalid value: delegate HTTP route cannot contain delegate"),
+                httpErrors("http:\n- delegate: {name: d}"));
+        assertEquals(List.of("spec.http[0].route: Invalid value: root HTTP route r must not specify route"),
+                httpErrors("hosts: [a]\nhttp:\n- name: r\n  delegate: {name: d}\n  route: [{destination: {host: a}}]"));
+        assertEquals(List.of("spec.http[0].redirect: Invalid value: root HTTP route  must not specify redirect"),
+                httpErrors("hosts: [a]\nhttp:\n- delegate: {name: d}\n  redirect: {uri: /x}"));
+    }
 }

@@ -83,7 +83,9 @@ class KubeApiOpenApiTest {
         JsonNode http = vs.at("/properties/spec/properties/http");
         assertEquals("array", http.path("type").asText());
         assertFalse(http.has("x-kubernetes-patch-merge-key"), "a custom resource takes no strategic merge");
-        assertTrue(http.at("/items/properties/delegate/description").asText().startsWith("Not implemented by SourceMesh"), http.toString());
+        assertTrue(http.at("/items/properties/retries/properties/retryRemoteLocalities/description").asText()
+                .startsWith("Not implemented by SourceMesh"), http.toString());
+        assertTrue(http.at("/items/properties/delegate/description").asText().startsWith("Supported by SourceMesh"), http.toString());
         assertTrue(http.at("/items/properties/route/items/properties/weight/description").asText().startsWith("Supported by SourceMesh"),
                 http.toString());
         assertEquals(100, http.at("/items/properties/route/items/properties/weight/maximum").asInt());
@@ -109,8 +111,12 @@ class KubeApiOpenApiTest {
         assertEquals(0, http.exit(), http.toString());
         assertTrue(http.out().contains("GROUP:      networking.istio.io"), http.out());
         assertTrue(http.out().contains("FIELD: http <[]Object>"), http.out());
-        assertTrue(http.out().matches("(?s).*\\n  delegate\\t<Object>\\n\\s+Not implemented by SourceMesh.*"), http.out());
+        assertTrue(http.out().matches("(?s).*\\n  delegate\\t<Object>\\n\\s+Supported by SourceMesh.*"), http.out());
         assertTrue(http.out().matches("(?s).*\\n  route\\t<\\[\\]Object>\\n.*"), http.out());
+        Kubectl.Result retries = kubectl.run("explain", "virtualservice.spec.http.retries");
+        assertEquals(0, retries.exit(), retries.toString());
+        assertTrue(retries.out().matches("(?s).*\\n  retryRemoteLocalities\\t<boolean>\\n\\s+Not implemented by SourceMesh.*"),
+                retries.out());
 
         Kubectl.Result recursive = kubectl.run("explain", "svc.spec.ports", "--recursive");
         assertEquals(0, recursive.exit(), recursive.toString());

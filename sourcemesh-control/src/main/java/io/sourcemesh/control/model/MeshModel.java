@@ -167,6 +167,18 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         return ns.isEmpty() ? "default" : ns;
     }
 
+    /** This model with {@code replacement} as its VirtualServices (the delegates merged into their roots). */
+    public MeshModel withVirtualServices(List<IstioConfig> replacement) {
+        return new MeshModel(services, pods, gateways, replacement, destinationRules, envoyFilters, secrets,
+                authorizationPolicies, meshConfig, sidecars, registryConflicts, peerAuthentications);
+    }
+
+    /** This model with {@code replacement} as its DestinationRules (those one proxy applies, one per service). */
+    public MeshModel withDestinationRules(List<IstioConfig> replacement) {
+        return new MeshModel(services, pods, gateways, virtualServices, replacement, envoyFilters, secrets,
+                authorizationPolicies, meshConfig, sidecars, registryConflicts, peerAuthentications);
+    }
+
     public Optional<Pod> pod(String namespace, String name) {
         return pods.stream().filter(p -> p.namespace().equals(namespace) && p.name().equals(name)).findFirst();
     }

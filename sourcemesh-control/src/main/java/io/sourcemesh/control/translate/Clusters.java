@@ -476,11 +476,15 @@ final class Clusters {
         return merged;
     }
 
-    /** The DestinationRule for a service: its own namespace first, then the root namespace (Istio's lookup). */
+    /**
+     * The DestinationRule for a service. The translator's model holds only the rules the proxy applies, one per service
+     * with the service's name as its host ({@link DestinationRules#view}); given all rules, its own namespace's first.
+     */
     static Optional<IstioConfig> destinationRule(MeshModel model, Service svc) {
         String fqdn = svc.fqdn(model.meshConfig().domain());
         return model.destinationRules().stream()
-                .filter(d -> model.fqdn(d.spec().path("host").asText(), d.namespace()).equals(fqdn))
+                .filter(d -> d.spec().path("host").asText().equals(fqdn)
+                        || model.fqdn(d.spec().path("host").asText(), d.namespace()).equals(fqdn))
                 .sorted(Comparator.comparing((IstioConfig d) -> !d.namespace().equals(svc.namespace())))
                 .findFirst();
     }

@@ -15,8 +15,8 @@ import java.util.Set;
  * it; else each entry is a namespace ({@code .} its own, as Istio's controller rewrites it), its own namespace making it
  * private there, another exporting it there. The sidecars and the gateways alike read it by the proxy's namespace
  * (VirtualServicesForGateway; sidecar.go SelectVirtualServices), and take the private ones before the exported ones
- * before the public ones. SourceMesh translates no DestinationRule or ServiceEntry exportTo (apply warns about both), so
- * this is the only exportTo reading.
+ * before the public ones. A DestinationRule's exportTo is {@link DestinationRules}', a delegate's
+ * {@link VirtualServiceDelegates}'.
  */
 final class ExportTo {
     /** The index a VirtualService is in for one proxy namespace, in the order Istio reads them; HIDDEN in none. */

@@ -8,6 +8,8 @@ import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
 import io.envoyproxy.envoy.config.route.v3.RedirectAction;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
@@ -71,13 +73,19 @@ final class RouteActions {
         r.setDirectResponse(b);
     }
 
-    /** rewrite.uri → prefix_rewrite; uriRegexRewrite is not supported (warned). The authority is the caller's. */
+    /**
+     * rewrite.uriRegexRewrite → regex_rewrite (its match the RE2 pattern, its rewrite the substitution), else rewrite.uri →
+     * prefix_rewrite, as Istio's translateRoute; the API refuses both together. The authority is the caller's.
+     */
     static void rewrite(RouteAction.Builder a, JsonNode rewrite, String where, List<TranslationWarning> warnings) {
         if (rewrite.isMissingNode()) {
             return;
         }
-        if (rewrite.has("uriRegexRewrite")) {
-            warnings.add(new TranslationWarning(where, "rewrite.uriRegexRewrite is not supported; ignored"));
+        JsonNode regex = rewrite.path("uriRegexRewrite");
+        if (regex.isObject()) {
+            a.setRegexRewrite(RegexMatchAndSubstitute.newBuilder()
+                    .setPattern(RegexMatcher.newBuilder().setRegex(regex.path("match").asText("")))
+                    .setSubstitution(regex.path("rewrite").asText("")));
         } else if (!rewrite.path("uri").asText("").isEmpty()) {
             a.setPrefixRewrite(rewrite.path("uri").asText());
         }

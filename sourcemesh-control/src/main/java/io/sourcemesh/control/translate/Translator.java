@@ -31,8 +31,9 @@ public final class Translator {
         return new Translator(gatewayTargetPorts);
     }
 
-    public ProxyResources translate(MeshModel model, ProxyIdentity proxy) {
+    public ProxyResources translate(MeshModel given, ProxyIdentity proxy) {
         List<TranslationWarning> warnings = new ArrayList<>();
+        MeshModel model = DestinationRules.view(VirtualServiceDelegates.merged(given, warnings), proxy);
         model.registryConflicts().forEach(c -> warnings.add(new TranslationWarning(c.entry(), "host " + c.host()
                 + " left out of the proxies' registry: " + c.keptBy() + " has it first (one service per host, the oldest "
                 + "entry's)")));

@@ -123,11 +123,19 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
             Optional<String> hostRewriteLiteral,
             List<HashPolicy> hashPolicies,
             Optional<RetryPolicy> retryPolicy,
-            List<MirrorPolicy> mirrors) implements RouteAction {
+            List<MirrorPolicy> mirrors,
+            Optional<RegexRewrite> regexRewrite) implements RouteAction {
         public Forward {
             weightedClusters = List.copyOf(weightedClusters);
             hashPolicies = List.copyOf(hashPolicies);
             mirrors = List.copyOf(mirrors);
+        }
+
+        public Forward(Optional<String> cluster, List<WeightedCluster> weightedClusters, Optional<Duration> timeout,
+                Optional<String> prefixRewrite, Optional<String> hostRewriteLiteral, List<HashPolicy> hashPolicies,
+                Optional<RetryPolicy> retryPolicy, List<MirrorPolicy> mirrors) {
+            this(cluster, weightedClusters, timeout, prefixRewrite, hostRewriteLiteral, hashPolicies, retryPolicy, mirrors,
+                    Optional.empty());
         }
 
         public Forward(Optional<String> cluster, List<WeightedCluster> weightedClusters, Optional<Duration> timeout,
@@ -139,6 +147,23 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
         public Forward(Optional<String> cluster, List<WeightedCluster> weightedClusters, Optional<Duration> timeout,
                 Optional<String> prefixRewrite, Optional<String> hostRewriteLiteral, List<HashPolicy> hashPolicies) {
             this(cluster, weightedClusters, timeout, prefixRewrite, hostRewriteLiteral, hashPolicies, Optional.empty());
+        }
+    }
+
+    /**
+     * Envoy's route regex_rewrite: the path, without its query and fragment (Envoy's removeQueryAndFragment), has every
+     * match of {@code pattern} replaced by {@code substitution} (RE2::GlobalReplace); the query and fragment follow as
+     * they came.
+     */
+    public record RegexRewrite(io.sourcemesh.proxy.matcher.Re2 pattern, String substitution) {
+        /** The request target after the rewrite. */
+        public String apply(String uri) {
+            int q = uri.indexOf('?');
+            int f = uri.indexOf('#');
+            int cut = q < 0 ? f : f < 0 ? q : Math.min(q, f);
+            String path = cut < 0 ? uri : uri.substring(0, cut);
+            String rest = cut < 0 ? "" : uri.substring(cut);
+            return pattern.replaceAll(path, substitution) + rest;
         }
     }
 

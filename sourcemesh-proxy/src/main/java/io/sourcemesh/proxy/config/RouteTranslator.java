@@ -214,8 +214,22 @@ final class RouteTranslator {
     }
 
     private static RouteConfig.Forward forward(RouteAction a, String path, Set<String> clusters) {
-        only(a, path, "cluster", "weighted_clusters", "timeout", "prefix_rewrite", "host_rewrite_literal", "hash_policy",
-                "retry_policy", "request_mirror_policies");
+        only(a, path, "cluster", "weighted_clusters", "timeout", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
+                "hash_policy", "retry_policy", "request_mirror_policies");
+        Optional<RouteConfig.RegexRewrite> regexRewrite = Optional.empty();
+        if (a.hasRegexRewrite()) {
+            String rPath = at(path, "regex_rewrite");
+            if (!a.getPrefixRewrite().isEmpty()) {
+                // Envoy's RouteEntryImplBase refuses the pair
+                throw new ConfigException(rPath, "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
+            }
+            only(a.getRegexRewrite(), rPath, "pattern", "substitution");
+            if (!a.getRegexRewrite().hasPattern()) {
+                throw new ConfigException(at(rPath, "pattern"), "is required");
+            }
+            regexRewrite = Optional.of(new RouteConfig.RegexRewrite(regex(a.getRegexRewrite().getPattern(), at(rPath, "pattern")),
+                    a.getRegexRewrite().getSubstitution()));
+        }
         Optional<String> cluster = Optional.empty();
         List<WeightedCluster> weighted = new ArrayList<>();
         switch (a.getClusterSpecifierCase()) {
@@ -282,7 +296,7 @@ final class RouteTranslator {
                 a.getPrefixRewrite().isEmpty() ? Optional.empty() : Optional.of(a.getPrefixRewrite()),
                 a.getHostRewriteLiteral().isEmpty() ? Optional.empty() : Optional.of(a.getHostRewriteLiteral()),
                 hashPolicies, a.hasRetryPolicy() ? Optional.of(retryPolicy(a.getRetryPolicy(), at(path, "retry_policy"))) : Optional.empty(),
-                mirrors(a, path, clusters));
+                mirrors(a, path, clusters), regexRewrite);
     }
 
     /**

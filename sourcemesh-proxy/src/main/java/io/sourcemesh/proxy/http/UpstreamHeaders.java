@@ -24,10 +24,18 @@ final class UpstreamHeaders {
         return requireTls == RouteConfig.RequireTls.ALL || !internal;
     }
 
-    /** prefix_rewrite (keeping the original path in x-envoy-original-path) and a literal host_rewrite. */
+    /**
+     * prefix_rewrite or regex_rewrite (keeping the original path in x-envoy-original-path, as Envoy's finalizePathHeader)
+     * and a literal host_rewrite.
+     */
     static void rewrite(HttpRequest request, RouteConfig.Route route, RouteConfig.Forward forward, StreamInfo info) {
         HttpHeaders h = request.headers();
-        if (forward.prefixRewrite().isPresent() && route.match().prefix().isPresent()) {
+        if (forward.regexRewrite().isPresent()) {
+            String uri = request.uri();
+            h.set("x-envoy-original-path", uri);
+            request.setUri(forward.regexRewrite().get().apply(uri));
+            info.requestPath(request.uri());
+        } else if (forward.prefixRewrite().isPresent() && route.match().prefix().isPresent()) {
             String prefix = route.match().prefix().get();
             String uri = request.uri();
             h.set("x-envoy-original-path", uri);

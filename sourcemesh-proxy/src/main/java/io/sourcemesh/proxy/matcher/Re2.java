@@ -65,6 +65,95 @@ public final class Re2 {
         return pattern.matches(input);
     }
 
+    /**
+     * RE2::GlobalReplace, as Envoy's regex_rewrite runs it: every non-overlapping match, left to right, replaced by
+     * {@code rewrite}, where {@code \\0} to {@code \\9} are the match and its groups and {@code \\\\} a backslash; an
+     * empty match right where the last one ended is skipped (one UTF-8 character copied). A rewrite naming a group the
+     * regex lacks replaces nothing, as RE2 refuses it whole. {@code input} has one char per byte, as the codec decoded it.
+     */
+    public String replaceAll(String input, String rewrite) {
+        if (maxGroup(rewrite) > pattern.groupCount()) {
+            return input;
+        }
+        byte[] bytes = input.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        com.google.re2j.Matcher m = pattern.matcher(bytes);
+        StringBuilder out = new StringBuilder(input.length() + 16);
+        int p = 0;
+        int lastEnd = -1;
+        int count = 0;
+        while (p <= bytes.length && m.find(p)) {
+            int start = m.start();
+            int end = m.end();
+            out.append(input, p, start);
+            if (start == lastEnd && start == end) {
+                // RE2 disallows an empty match at the end of the last one: it copies one character and goes on
+                int n = p < bytes.length ? Math.min(runeLength(bytes[p]), bytes.length - p) : 1;
+                if (p < bytes.length) {
+                    out.append(input, p, p + n);
+                }
+                p += n;
+                continue;
+            }
+            appendRewrite(out, rewrite, input, m);
+            p = end;
+            lastEnd = end;
+            count++;
+        }
+        if (count == 0) {
+            return input;
+        }
+        if (p < bytes.length) {
+            out.append(input, p, bytes.length);
+        }
+        return out.toString();
+    }
+
+    /** The length RE2's chartorune gives a UTF-8 sequence by its lead byte (1 for what does not decode). */
+    private static int runeLength(byte lead) {
+        int b = lead & 0xff;
+        return b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf8 ? 4 : 1;
+    }
+
+    /** RE2::MaxSubmatch: the highest group a rewrite names. */
+    private static int maxGroup(String rewrite) {
+        int max = 0;
+        for (int i = 0; i + 1 < rewrite.length(); i++) {
+            if (rewrite.charAt(i) == '\\') {
+                char c = rewrite.charAt(i + 1);
+                if (c >= '0' && c <= '9') {
+                    max = Math.max(max, c - '0');
+                }
+                i++;
+            }
+        }
+        return max;
+    }
+
+    /** RE2::Rewrite: \\N the group (an unset one is empty), \\\\ a backslash; another escape is dropped, as RE2 does. */
+    private static void appendRewrite(StringBuilder out, String rewrite, String input, com.google.re2j.Matcher m) {
+        for (int i = 0; i < rewrite.length(); i++) {
+            char c = rewrite.charAt(i);
+            if (c != '\\') {
+                out.append(c);
+                continue;
+            }
+            if (++i == rewrite.length()) {
+                return; // RE2 logs a trailing backslash and stops rewriting
+            }
+            char n = rewrite.charAt(i);
+            if (n >= '0' && n <= '9') {
+                int g = n - '0';
+                if (m.start(g) >= 0) {
+                    out.append(input, m.start(g), m.end(g));
+                }
+            } else if (n == '\\') {
+                out.append('\\');
+            } else {
+                return; // RE2: "invalid rewrite pattern", the rest is not written
+            }
+        }
+    }
+
     /** The regex as written. */
     public String pattern() {
         return pattern.pattern();

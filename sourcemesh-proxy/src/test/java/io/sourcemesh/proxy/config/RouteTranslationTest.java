@@ -151,6 +151,27 @@ class RouteTranslationTest {
                 new RouteConfig.HashPolicy(Optional.empty(), true, true)), f.hashPolicies());
     }
 
+    /** regex_rewrite: RE2 as the route's other regexes; one beside prefix_rewrite is refused as Envoy's RouteEntryImplBase. */
+    @Test
+    void regexRewrite() {
+        RouteConfig.Forward f = assertInstanceOf(RouteConfig.Forward.class, loadRoute(route("""
+                - match: {prefix: /}
+                  route:
+                    cluster: backend
+                    regex_rewrite: {pattern: {regex: "^/service/([^/]+)(/.*)$"}, substitution: "\\\\2/instance/\\\\1"}
+                """)).action());
+        assertEquals(Optional.empty(), f.prefixRewrite());
+        assertEquals("/v1/instance/foo?q=/service/x", f.regexRewrite().orElseThrow().apply("/service/foo/v1?q=/service/x"));
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, prefix_rewrite: /a, regex_rewrite: {pattern: {regex: a}, "
+                + "substitution: b}}\n"),
+                ROUTE0 + ".route.regex_rewrite: Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, regex_rewrite: {pattern: {regex: \"/a\\\\Z\"}, "
+                + "substitution: b}}\n"),
+                ROUTE0 + ".route.regex_rewrite.pattern.regex: /a\\Z is not a valid RE2 regex: invalid escape sequence: `\\Z`");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, regex_rewrite: {substitution: b}}\n"),
+                ROUTE0 + ".route.regex_rewrite.pattern: is required");
+    }
+
     /** hash_policy cookie and query_parameter (route_components.proto; Envoy's HashPolicyImpl reads the ttl in seconds). */
     @Test
     void cookieAndQueryParameterHashPolicies() {

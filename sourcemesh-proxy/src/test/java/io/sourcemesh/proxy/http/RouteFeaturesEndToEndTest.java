@@ -121,6 +121,34 @@ class RouteFeaturesEndToEndTest {
         assertFalse(head.contains("content-type:"), r.out());
     }
 
+    /**
+     * regex_rewrite (Istio's uriRegexRewrite) rewrites the path the origin sees, RE2 groups and every match, and leaves the
+     * query as it came; the original path is in x-envoy-original-path, as Envoy's finalizePathHeader keeps it.
+     */
+    @Test
+    void regexRewriteRewritesThePathTheOriginSees() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match: {prefix: /service/}
+                    route:
+                      cluster: origin
+                      regex_rewrite: {pattern: {regex: "^/service/([^/]+)(/.*)$"}, substitution: "\\\\2/instance/\\\\1"}
+                  - match: {prefix: /}
+                    route:
+                      cluster: origin
+                      regex_rewrite: {pattern: {regex: "o"}, substitution: "0"}
+                """, "");
+        Curl.Result r = Curl.run(url("/service/foo/v1/x?from=/service/bar/y"));
+        assertEquals(200, r.status(), r.err());
+        assertEquals("/v1/x/instance/foo?from=/service/bar/y", origin.last().uri());
+        assertEquals("/service/foo/v1/x?from=/service/bar/y", origin.last().header("x-envoy-original-path"));
+        r = Curl.run(url("/foo/boo?o=o"));
+        assertEquals(200, r.status(), r.err());
+        assertEquals("/f00/b00?o=o", origin.last().uri(), "every match in the path, none in the query");
+    }
+
     @Test
     void aRoutesHeaderMutationsDoNotMakeARequestAnUpgrade() {
         // The upgrade is the connection manager's decision, on the client's headers (none configured here): a route that

@@ -95,4 +95,41 @@ class Re2Test {
     private static String wire(String s) {
         return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
     }
+
+    /** RE2::GlobalReplace, as Envoy's regex_rewrite runs it (re2/testing/re2_test.cc's GlobalReplace cases). */
+    @ParameterizedTest(name = "{0} on {1} with {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "\"(qu|[b-df-hj-np-tv-z]*)([a-z]+)\" | the quick brown fox | \\2\\1ay | ethay ickquay ownbray oxfay",
+        "\\w+ | abcd.efghi@google.com | \\0-NOSPAM | abcd-NOSPAM.efghi-NOSPAM@google-NOSPAM.com-NOSPAM",
+        "^ | \"\" | x | x",
+        "b* | bob | bar | barobar",
+        "x* | abc | - | -a-b-c-",
+        "^/api/v1/(.*) | /api/v1/users/7 | /v2/\\1 | /v2/users/7",
+        "/(\\d+)/ | /a/12/b/34/ | /<\\1>/ | /a/<12>/b/<34>/",
+        "\"(a)|(b)\" | ab | [\\1\\2] | [a][b]",
+        "a | aaa | \\\\ | \\\\\\",
+        "zz | abc | y | abc",
+    })
+    void replacesAsRe2GlobalReplace(String regex, String input, String rewrite, String expected) {
+        assertEquals(expected, Re2.compile(regex).replaceAll(input, rewrite));
+    }
+
+    /** A rewrite naming a group the regex lacks replaces nothing (RE2 refuses it before matching); a bad escape stops it. */
+    @Test
+    void replacesNothingForAMissingGroup() {
+        assertEquals("/a/b", Re2.compile("/(a)").replaceAll("/a/b", "\\2"));
+        assertEquals("x/b", Re2.compile("/a").replaceAll("/a/b", "x\\qy"));
+    }
+
+    /** Non-ASCII bytes, one char each as the codec decoded them, are matched and skipped as UTF-8 characters. */
+    @Test
+    void replacesOverUtf8Bytes() {
+        String wire = new String("/\u00e9t\u00e9/x".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        String out = Re2.compile("\u00e9").replaceAll(wire, "e");
+        assertEquals("/ete/x", out);
+        String empty = Re2.compile("z*").replaceAll(new String("\u00e9".getBytes(StandardCharsets.UTF_8),
+                StandardCharsets.ISO_8859_1), "-");
+        assertEquals("-" + new String("\u00e9".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1) + "-", empty,
+                "an empty match skips the whole two-byte character");
+    }
 }
