@@ -35,16 +35,29 @@ final class UpstreamHeaders {
             h.set("x-envoy-original-path", uri);
             request.setUri(forward.regexRewrite().get().apply(uri));
             info.requestPath(request.uri());
-        } else if (forward.prefixRewrite().isPresent() && route.match().prefix().isPresent()) {
-            String prefix = route.match().prefix().get();
+        } else if (forward.prefixRewrite().isPresent()) {
             String uri = request.uri();
             h.set("x-envoy-original-path", uri);
-            request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(prefix.length(), uri.length())));
+            // The matched part is swapped (Envoy's currentUrlPathAfterRewriteWithMatchedPath): a prefix match's prefix,
+            // an exact or regex match's whole path; the query stays.
+            int matched = route.match().prefix().map(String::length).orElseGet(() -> pathLength(uri));
+            request.setUri(forward.prefixRewrite().get() + uri.substring(Math.min(matched, uri.length())));
             info.requestPath(request.uri());
         }
         if (forward.hostRewriteLiteral().isPresent()) { // not ifPresent: its lambda would capture h on every request
             h.set(HttpHeaderNames.HOST, forward.hostRewriteLiteral().get());
         }
+    }
+
+    /** The path part of a request target: up to its query or fragment. */
+    private static int pathLength(String uri) {
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c == '?' || c == '#') {
+                return i;
+            }
+        }
+        return uri.length();
     }
 
     /**

@@ -149,6 +149,36 @@ class RouteFeaturesEndToEndTest {
         assertEquals("/f00/b00?o=o", origin.last().uri(), "every match in the path, none in the query");
     }
 
+    /**
+     * prefix_rewrite swaps what the route matched, as Envoy's currentUrlPathAfterRewriteWithMatchedPath: the prefix of a
+     * prefix match, the whole path of an exact (path) or safe_regex match; the query stays. Istio writes a VirtualService's
+     * rewrite.uri as prefix_rewrite whatever its uri match, so an exact match's rewrite must not be dropped.
+     */
+    @Test
+    void prefixRewriteSwapsWhatTheRouteMatched() {
+        start("""
+                - name: all
+                  domains: ["*"]
+                  routes:
+                  - match: {path: /exact}
+                    route: {cluster: origin, prefix_rewrite: /rewritten}
+                  - match: {safe_regex: {regex: "/re[0-9]+"}}
+                    route: {cluster: origin, prefix_rewrite: /from-regex}
+                  - match: {prefix: /pre/}
+                    route: {cluster: origin, prefix_rewrite: /p/}
+                """, "");
+        Curl.Result r = Curl.run(url("/exact?q=/exact"));
+        assertEquals(200, r.status(), r.err());
+        assertEquals("/rewritten?q=/exact", origin.last().uri());
+        assertEquals("/exact?q=/exact", origin.last().header("x-envoy-original-path"));
+        r = Curl.run(url("/re42?x=1"));
+        assertEquals(200, r.status(), r.err());
+        assertEquals("/from-regex?x=1", origin.last().uri());
+        r = Curl.run(url("/pre/a/b?c"));
+        assertEquals(200, r.status(), r.err());
+        assertEquals("/p/a/b?c", origin.last().uri());
+    }
+
     @Test
     void aRoutesHeaderMutationsDoNotMakeARequestAnUpgrade() {
         // The upgrade is the connection manager's decision, on the client's headers (none configured here): a route that
