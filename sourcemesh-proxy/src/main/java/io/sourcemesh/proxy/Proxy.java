@@ -72,6 +72,8 @@ public final class Proxy implements AutoCloseable {
     private boolean closed;
     /** Completed once {@link #close} has run: what a process waits on to exit after {@code /quitquitquit}. */
     private final java.util.concurrent.CompletableFuture<Void> closedFuture = new java.util.concurrent.CompletableFuture<>();
+    /** What every HTTP manager asks at each request: the admin's /healthcheck/fail makes it drain-close. */
+    private final io.sourcemesh.proxy.listener.DrainDecision drain = new io.sourcemesh.proxy.listener.DrainDecision();
     /** The listeners /drain_listeners stopped (Envoy's stop_listeners_type_): never bound or updated again. */
     private StoppedListeners stopped = StoppedListeners.NONE;
 
@@ -315,7 +317,7 @@ public final class Proxy implements AutoCloseable {
         DownstreamTransportSocket transportSocket = ExtensionFactories.get().downstreamTransportSocket(c.transportSocket(), httpAlpn,
                 path + ".transport_socket");
         // Each filter from the extension registry (extension.ExtensionFactories), by its config record.
-        ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path);
+        ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path, drain);
         List<NetworkFilterFactory> factories = new ArrayList<>();
         for (NetworkFilterConfig f : c.filters()) {
             factories.add(ExtensionFactories.get().networkFilter(f, context));
@@ -459,6 +461,11 @@ public final class Proxy implements AutoCloseable {
                 l.stop();
             }
         }
+    }
+
+    /** Envoy's healthCheckFailed as its DrainDecision reads it: responses close their connections while it holds. */
+    void healthCheckFailed(boolean failed) {
+        drain.healthCheckFailed(failed);
     }
 
     /** Completes once the proxy has closed (by {@link #close}, or {@code POST /quitquitquit}). */

@@ -20,6 +20,12 @@ final class ProxyAdminControl implements AdminControl {
         Thread.ofVirtual().name("sourcemesh-quit").start(proxy::close);
     }
 
+    /** Envoy's drainClose while health checks fail: each response closes its connection (HTTP/2: GOAWAY). */
+    @Override
+    public void healthCheck(boolean failing) {
+        proxy.healthCheckFailed(failing);
+    }
+
     @Override
     public void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
         Thread.ofVirtual().name("sourcemesh-drain").start(() -> proxy.drainListeners(inboundOnly, graceful, skipExit));

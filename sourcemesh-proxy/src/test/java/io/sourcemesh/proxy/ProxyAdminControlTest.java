@@ -203,6 +203,31 @@ class ProxyAdminControlTest {
         assertTrue(after.text().toLowerCase().contains("connection: close"), "still draining: " + after.text());
     }
 
+    /**
+     * While {@code /healthcheck/fail} holds, Envoy's drainClose is true: each response closes its connection, on the
+     * connections open before and those accepted since; {@code /healthcheck/ok} ends it. The listeners keep accepting.
+     */
+    @Test
+    void whileHealthChecksFailEachResponseClosesItsConnection() throws Exception {
+        start(Duration.ofSeconds(600));
+        var inbound = address("inbound");
+        try (RawSocket before = answeredOnce(inbound)) {
+            assertEquals(200, post("/healthcheck/fail"));
+            assertTrue(before.readUntilClose(300).text().isEmpty(), "an idle connection is left alone until its next response");
+            RawSocket.Reply r = before.send(GET).readUntil(t -> t.contains("\r\n\r\n"), 0);
+            assertTrue(r.statusLine().startsWith("HTTP/1.1 200"), r.text());
+            assertTrue(r.text().toLowerCase().contains("connection: close"), r.text());
+            assertTrue(before.readUntilClose(3_000).closed());
+        }
+        RawSocket.Reply fresh = RawSocket.exchange(inbound, GET);
+        assertTrue(fresh.text().toLowerCase().contains("connection: close") && fresh.closed(), fresh.text());
+        assertEquals(200, post("/healthcheck/ok"));
+        try (RawSocket after = answeredOnce(inbound)) { // keep-alive again
+            RawSocket.Reply again = after.send(GET).readUntil(t -> t.contains("\r\n\r\n"), 100);
+            assertFalse(again.text().toLowerCase().contains("connection: close"), again.text());
+        }
+    }
+
     @Test
     void quitquitquitShutsTheProxyDown() throws Exception {
         start(Duration.ofSeconds(600));

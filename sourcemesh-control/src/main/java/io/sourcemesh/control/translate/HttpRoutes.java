@@ -235,7 +235,7 @@ final class HttpRoutes {
             }
             a.setTimeout(t.get());
         }
-        RouteActions.rewrite(a, http.path("rewrite"), where, warnings);
+        RouteActions.rewrite(a, http.path("rewrite"));
         if (!http.path("rewrite").path("authority").asText("").isEmpty()) {
             authority = http.path("rewrite").path("authority").asText();
         }

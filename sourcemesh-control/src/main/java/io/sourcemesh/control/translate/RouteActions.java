@@ -77,7 +77,7 @@ final class RouteActions {
      * rewrite.uriRegexRewrite → regex_rewrite (its match the RE2 pattern, its rewrite the substitution), else rewrite.uri →
      * prefix_rewrite, as Istio's translateRoute; the API refuses both together. The authority is the caller's.
      */
-    static void rewrite(RouteAction.Builder a, JsonNode rewrite, String where, List<TranslationWarning> warnings) {
+    static void rewrite(RouteAction.Builder a, JsonNode rewrite) {
         if (rewrite.isMissingNode()) {
             return;
         }

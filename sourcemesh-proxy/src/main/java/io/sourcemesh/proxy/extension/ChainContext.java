@@ -10,10 +10,11 @@ import java.util.function.Function;
 
 /**
  * What a network filter is built with: the pieces of one config version its chain shares, and
- * {@code path} (the chain's YAML path) for errors.
+ * {@code path} (the chain's YAML path) for errors; {@code drain}, the proxy's drain decision its HTTP managers ask.
  */
 public record ChainContext(ClusterManager clusters, Stats stats, InetAddress localAddress,
-        Function<List<AccessLogConfig>, List<AccessLog>> accessLogFactory, String path) {
+        Function<List<AccessLogConfig>, List<AccessLog>> accessLogFactory, String path,
+        io.sourcemesh.proxy.listener.DrainDecision drain) {
 
     public List<AccessLog> accessLogs(List<AccessLogConfig> configs) {
         return accessLogFactory.apply(configs);

@@ -143,7 +143,7 @@ public final class ExtensionFactories {
                 (NetworkFilters<HttpConnectionManagerConfig>) (c, chain) -> {
                     try {
                         return new HttpConnectionManagerFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()),
-                                r.httpFilters(c.httpFilters(), chain.stats(), c.statPrefix()), chain.stats(), chain.localAddress());
+                                r.httpFilters(c.httpFilters(), chain.stats(), c.statPrefix()), chain.stats(), chain.localAddress(), chain.drain());
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(chain.path() + ".filters", e.getMessage());
                     }

@@ -335,8 +335,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             if (msg instanceof HttpRequest request) {
                 H2cUpgrade.strip(request.headers()); // Envoy's codec serves an h2c upgrade as plain HTTP/1.1
                 stream = new HttpStream(this, request);
-                if (acceptedDraining) {
-                    closeAfterStream = true; // Envoy's drain decision: this response says Connection: close
+                if (acceptedDraining || filter != null && filter.drain.drainClose()) {
+                    drainClose(); // Envoy's drain decision at the response: Connection: close, or on HTTP/2 the GOAWAYs
                 }
                 timers.streamStarted();
                 stream.start();
@@ -475,6 +475,18 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
 
     void closeAfterCurrentStream() {
         closeAfterStream = true;
+    }
+
+    /**
+     * This stream's response ends the connection: on HTTP/1 it says Connection: close; an HTTP/2 stream asks its
+     * connection to start the GOAWAY sequence instead, which lets the stream and the others in flight finish.
+     */
+    private void drainClose() {
+        if (h2Stream) {
+            ctx.channel().parent().pipeline().fireUserEventTriggered(io.sourcemesh.proxy.listener.ListenerRuntime.Drain.INSTANCE);
+        } else {
+            closeAfterStream = true;
+        }
     }
 
     /** True once this connection is draining: its current response says Connection: close. */

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.sourcemesh.proxy.accesslog.AccessLog;
 import io.sourcemesh.proxy.config.HttpConnectionManagerConfig;
+import io.sourcemesh.proxy.listener.DrainDecision;
 import io.sourcemesh.proxy.http.filter.HttpFilterFactory;
 import io.sourcemesh.proxy.http.forwarded.ForwardedForConfig;
 import io.sourcemesh.proxy.http.forwarded.InternalAddressConfig;
@@ -71,6 +72,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final H2Stats h2Stats;
     /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
     final Connector connector;
+    /** The proxy's drain decision, asked once per request (Envoy's drainClose). */
+    final DrainDecision drain;
 
     /** Makes one upstream connection on {@code loop}, {@code initializer} installing its pipeline. */
     interface Connector {
@@ -85,13 +88,26 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
      */
     public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
             List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress) {
+        this(config, clusters, accessLogs, httpFilters, stats, localAddress, DrainDecision.NEVER);
+    }
+
+    /** @param drain the proxy's drain decision, asked at each request (the admin's /healthcheck/fail) */
+    public HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
+            List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, DrainDecision drain) {
         this(config, clusters, accessLogs, httpFilters, stats, localAddress,
                 (loop, destination, binding, timeout, keepalive, initializer) -> clusters.connector().connect(loop, destination,
-                        binding, timeout, keepalive, initializer));
+                        binding, timeout, keepalive, initializer), drain);
     }
 
     HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
             List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, Connector connector) {
+        this(config, clusters, accessLogs, httpFilters, stats, localAddress, connector, DrainDecision.NEVER);
+    }
+
+    HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
+            List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, Connector connector,
+            DrainDecision drain) {
+        this.drain = drain;
         this.connector = connector;
         this.config = config;
         this.timeouts = ConnectionTimers.Limits.of(config.limits().idleTimeout(), config.limits().requestHeadersTimeout(),

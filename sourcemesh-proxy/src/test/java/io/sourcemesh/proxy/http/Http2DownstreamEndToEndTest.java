@@ -513,6 +513,28 @@ class Http2DownstreamEndToEndTest {
         assertEquals(1, counter("http2.goaway_sent"));
     }
 
+    /**
+     * While the admin's /healthcheck/fail holds, a stream's request makes its HTTP/2 connection start the GOAWAY sequence
+     * (Envoy's drainClose at the response), and the stream is still served.
+     */
+    @Test
+    void whileHealthChecksFailAStreamStartsItsConnectionsGoaways() throws Exception {
+        proxy = Proxy.start(BootstrapLoader.loadText("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}\n"
+                + HttpBootstrap.toOrigin(origin.port()).hcmFields("drain_timeout: 0.2s").yaml()), 1);
+        assertEquals(200, Curl.run("-o", "/dev/null", "-X", "POST",
+                "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort() + "/healthcheck/fail").status());
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort());
+                H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new H2Frames().preface().get(1, "/echo").bytes());
+            List<H2Frames.Frame> frames = readUntil(s, reader, f -> false); // until the proxy closes
+            assertTrue(frames.stream().anyMatch(f -> f.type() == 1 && f.stream() == 1 && f.headers().status().toString().equals("200")),
+                    frames.toString());
+            List<Integer> goaways = frames.stream().filter(f -> f.type() == 7).map(H2Frames.Frame::stream).toList();
+            assertEquals(List.of(Integer.MAX_VALUE, 1), goaways, frames.toString());
+        }
+    }
+
     /** A removed listener's HTTP/2 connections drain the same way (its connections are not left to run on). */
     @Test
     void aRemovedListenersConnectionDrains() throws Exception {
