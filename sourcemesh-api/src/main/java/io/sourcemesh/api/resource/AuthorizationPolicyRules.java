@@ -42,16 +42,7 @@ final class AuthorizationPolicyRules {
                 }
             }
         }
-        spec.path("selector").path("matchLabels").properties().forEach(e -> {
-            String label = e.getKey() + "=" + e.getValue().asText();
-            if (e.getKey().isEmpty()) {
-                errors.add(new FieldError("spec.selector.matchLabels", "spec.selector.matchLabels: Invalid value: "
-                        + "empty key is not supported in selector: \"" + label + "\""));
-            } else if (label.contains("*")) {
-                errors.add(new FieldError("spec.selector.matchLabels." + e.getKey(), "spec.selector.matchLabels."
-                        + e.getKey() + ": Invalid value: wildcard is not supported in selector: \"" + label + "\""));
-            }
-        });
+        checkSelector(spec, errors);
         if (action.equals("CUSTOM")) {
             errors.add(new FieldError("spec.action", "spec.action: Unsupported value: \"CUSTOM\": CUSTOM delegates the "
                     + "decision to an ext-authz provider (meshConfig.extensionProviders), which SourceMesh does not "
@@ -217,5 +208,19 @@ final class AuthorizationPolicyRules {
 
     private static void add(List<FieldError> errors, String path, String value, String message) {
         errors.add(new FieldError(path, path + ": Invalid value: \"" + value + "\": " + message));
+    }
+
+    /** Istio's security-policy selector checks (ValidateWorkloadSelector): no empty key, no wildcard. */
+    static void checkSelector(JsonNode spec, List<FieldError> errors) {
+        spec.path("selector").path("matchLabels").properties().forEach(e -> {
+            String label = e.getKey() + "=" + e.getValue().asText();
+            if (e.getKey().isEmpty()) {
+                errors.add(new FieldError("spec.selector.matchLabels", "spec.selector.matchLabels: Invalid value: "
+                        + "empty key is not supported in selector: \"" + label + "\""));
+            } else if (label.contains("*")) {
+                errors.add(new FieldError("spec.selector.matchLabels." + e.getKey(), "spec.selector.matchLabels."
+                        + e.getKey() + ": Invalid value: wildcard is not supported in selector: \"" + label + "\""));
+            }
+        });
     }
 }

@@ -22,16 +22,7 @@ final class RequestAuthenticationRules {
 
     static void check(JsonNode object, List<FieldError> errors) {
         JsonNode spec = object.path("spec");
-        spec.path("selector").path("matchLabels").properties().forEach(e -> {
-            String label = e.getKey() + "=" + e.getValue().asText();
-            if (e.getKey().isEmpty()) {
-                errors.add(new FieldError("spec.selector.matchLabels", "spec.selector.matchLabels: Invalid value: "
-                        + "empty key is not supported in selector: \"" + label + "\""));
-            } else if (label.contains("*")) {
-                errors.add(new FieldError("spec.selector.matchLabels." + e.getKey(), "spec.selector.matchLabels."
-                        + e.getKey() + ": Invalid value: wildcard is not supported in selector: \"" + label + "\""));
-            }
-        });
+        AuthorizationPolicyRules.checkSelector(spec, errors);
         JsonNode rules = spec.path("jwtRules");
         for (int i = 0; i < rules.size(); i++) {
             checkRule(rules.get(i), "spec.jwtRules[" + i + "]", errors);

@@ -54,7 +54,8 @@ public record AuthorizationPolicies(List<IstioConfig> audit, List<IstioConfig> d
         return out;
     }
 
-    private static boolean selects(JsonNode selector, Map<String, String> labels) {
+    /** A security policy's {@code selector}: none selects every workload, else all its matchLabels must match. */
+    static boolean selects(JsonNode selector, Map<String, String> labels) {
         if (selector.isMissingNode() || selector.isNull()) {
             return true;
         }

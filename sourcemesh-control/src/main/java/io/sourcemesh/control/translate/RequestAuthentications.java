@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -50,7 +49,7 @@ final class RequestAuthentications {
         for (String ns : namespaces) {
             model.requestAuthentications().stream()
                     .filter(p -> p.namespace().equals(ns))
-                    .filter(p -> selects(p.spec().path("selector"), proxy.labels()))
+                    .filter(p -> AuthorizationPolicies.selects(p.spec().path("selector"), proxy.labels()))
                     .sorted(IstioConfig.OLDEST_FIRST)
                     .forEach(out::add);
         }
@@ -130,17 +129,5 @@ final class RequestAuthentications {
             }
         }
         return p.setLocalJwks(DataSource.newBuilder().setInlineString(jwks)).build();
-    }
-
-    private static boolean selects(JsonNode selector, Map<String, String> labels) {
-        if (selector.isMissingNode() || selector.isNull()) {
-            return true;
-        }
-        for (var e : selector.path("matchLabels").properties()) {
-            if (!e.getValue().asText().equals(labels.get(e.getKey()))) {
-                return false;
-            }
-        }
-        return true;
     }
 }
