@@ -227,7 +227,19 @@ public final class ListenerRuntime implements AutoCloseable {
      * connections and busy ones after their request, HTTP/2 starts its GOAWAY sequence; other filters take no part.
      */
     public void drainAll() {
+        drainConnections(false);
+    }
+
+    /**
+     * The drain event to every open connection; {@code mark}ed ones also carry {@link #DRAINING}, for a connection still
+     * in its listener filters or TLS handshake, which has no HTTP manager to hear the event yet: the manager reads the
+     * mark when it is added.
+     */
+    private void drainConnections(boolean mark) {
         for (Accepted accepted : connections.snapshot()) {
+            if (mark) {
+                accepted.channel.attr(DRAINING).set(Boolean.TRUE);
+            }
             accepted.channel.pipeline().fireUserEventTriggered(Drain.INSTANCE);
         }
     }
@@ -263,17 +275,8 @@ public final class ListenerRuntime implements AutoCloseable {
             return false;
         }
         draining = true;
-        for (Accepted accepted : connections.snapshot()) {
-            // Also for a connection still in its listener filters or TLS handshake, which has no HTTP manager
-            // to hear the event yet: the manager reads the mark when it is added.
-            accepted.channel.attr(DRAINING).set(Boolean.TRUE);
-            accepted.channel.pipeline().fireUserEventTriggered(Drain.INSTANCE);
-        }
+        drainConnections(true);
         return true;
-    }
-
-    public boolean draining() {
-        return draining;
     }
 
     /** True once {@link #stop} ran: the socket is closed and the proxy never binds this listener again. */
