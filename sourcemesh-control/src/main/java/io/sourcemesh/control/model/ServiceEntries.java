@@ -65,7 +65,7 @@ public final class ServiceEntries {
             List<WorkloadEndpoint> own = endpoints.isEmpty() && (resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN"))
                     ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
-                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), exportTo)));
+                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry)), exportTo));
         }
         return out;
     }

@@ -32,8 +32,8 @@ final class Clusters {
     private Clusters() {}
 
     /**
-     * outbound|port|subset|fqdn, of the services exported to {@code proxyNamespace} (a ServiceEntry's exportTo: one not
-     * exported there is not in the proxy's registry, Istio's service index). Istio serves these as EDS; we put the ready
+     * outbound|port|subset|fqdn, of the services exported to {@code proxyNamespace} (their exportTo, else the mesh's
+     * defaultServiceExportTo: one not exported there is not in the proxy's registry, Istio's service index). Istio serves these as EDS; we put the ready
      * endpoints inline (STATIC + load_assignment). {@code proxyNamespace} is also where a DestinationRule's
      * tls.credentialName is read (Istio's SDS server reads a proxy's credentials from its own namespace). A cluster whose
      * TLS cannot be written is left out. {@code mesh}: the proxy's mesh TLS, null without a mesh CA, for DestinationRules'
@@ -43,7 +43,7 @@ final class Clusters {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
-            if (svc.clusterIp().equals("None") || !svc.exportedTo(proxyNamespace)) {
+            if (svc.clusterIp().equals("None") || !svc.exportedTo(proxyNamespace, model.meshConfig().exportTo().service())) {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);

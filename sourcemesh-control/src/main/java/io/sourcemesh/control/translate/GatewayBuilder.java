@@ -723,7 +723,7 @@ final class GatewayBuilder {
         return ExportTo.ordered(model.virtualServices().stream()
                 .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream()
                         .anyMatch(g -> RouteSource.resolveGateway(g.asText(), vs.namespace()).equals(gw.key())))
-                .toList(), proxy.namespace());
+                .toList(), proxy.namespace(), model.meshConfig().exportTo().virtualService());
     }
 
     /** The VirtualService hosts this server accepts: equal, or covered by a server wildcard. */

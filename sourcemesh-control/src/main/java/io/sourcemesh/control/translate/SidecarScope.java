@@ -30,9 +30,12 @@ final class SidecarScope {
     private final boolean registryOnly;
     private final String proxyNamespace;
     private final String domain;
+    /** meshConfig.defaultServiceExportTo: the exportTo of a service without one. */
+    private final List<String> serviceExportTo;
 
     private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
-            String domain) {
+            String domain, List<String> serviceExportTo) {
+        this.serviceExportTo = serviceExportTo;
         this.hosts = hosts;
         this.excluded = excluded;
         this.registryOnly = registryOnly;
@@ -43,8 +46,9 @@ final class SidecarScope {
     static SidecarScope of(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
         Optional<IstioConfig> sidecar = select(model, proxy);
         String domain = model.meshConfig().domain();
+        List<String> serviceExportTo = model.meshConfig().exportTo().service();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain);
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo);
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
@@ -83,7 +87,7 @@ final class SidecarScope {
             warnings.add(new TranslationWarning(where, "outboundTrafficPolicy.egressProxy is not supported; ignored"));
         }
         boolean registryOnly = policy.path("mode").asText("ALLOW_ANY").equals("REGISTRY_ONLY");
-        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain);
+        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain, serviceExportTo);
     }
 
     /**
@@ -122,8 +126,8 @@ final class SidecarScope {
     }
 
     boolean visible(Service svc) {
-        if (!svc.exportedTo(proxyNamespace)) {
-            return false; // a ServiceEntry's exportTo: not in this namespace's registry at all
+        if (!svc.exportedTo(proxyNamespace, serviceExportTo)) {
+            return false; // its exportTo (or the mesh's default): not in this namespace's registry at all
         }
         if (hosts == null) {
             return true;
