@@ -350,8 +350,9 @@ final class IstioSupport {
                 supported(at + ".tls.credentialName", "Secrets in each client proxy's namespace, where Istio's SDS reads "
                         + "them, inlined: MUTUAL's key pair from <credentialName> (tls.crt/tls.key or cert/key), the server's "
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "
-                        + "Istio takes it on a sidecar only from a DestinationRule with a workloadSelector (from another it "
-                        + "sends no TLS); SourceMesh takes it from either rule on every proxy; without it, "
+                        + "Gateways take it from any rule; a sidecar, as Istio's buildUpstreamClusterTLSContext, only from a "
+                        + "DestinationRule with a workloadSelector: from another its cluster sends no TLS, named in the "
+                        + "rule's warnings; without it, "
                         + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
                         + "SourceMesh's pods do not have); a configmap:// name is refused"),
                 supported(at + ".tls.sni", "the SNI sent; required for SIMPLE and MUTUAL: without it Istio sends each "

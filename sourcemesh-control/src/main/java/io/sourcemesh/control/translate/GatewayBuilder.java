@@ -172,7 +172,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh));
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh, false));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

@@ -71,7 +71,7 @@ final class SidecarBuilder {
         clusters.add(Clusters.passthrough());
         inbound.values().forEach(port -> clusters.add(Clusters.inbound(port.targetPort(), port.servicePort().isHttp2())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null)).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
