@@ -97,10 +97,12 @@ final class IstioSupport {
                         + "port has no listener or cluster (apply and the status say so)"),
                 supported("spec.ports[].targetPort", "an endpoint's port when it names none of its own; with resolution "
                         + "NONE the port is not translated (apply and the status say so)"),
-                supported("spec.location", "SourceMesh gives no ServiceEntry host auto mTLS and has no per-location "
-                        + "telemetry, the two things Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; "
-                        + "MESH_EXTERNAL: none, and the destination reported as outside the mesh), so both locations send "
-                        + "plaintext unless a DestinationRule says ISTIO_MUTUAL"),
+                supported("spec.location", "as Istio's buildUpstreamTLSSettings: MESH_INTERNAL hosts get auto mTLS (per "
+                        + "endpoint: mTLS to those with a sidecar — the security.istio.io/tlsMode: istio label, else a "
+                        + "serviceAccount, or a selected pod's injector label — and whose policy does not DISABLE it, "
+                        + "plaintext to the rest; a resolution NONE entry only when every endpoint has a sidecar); "
+                        + "MESH_EXTERNAL (the default) none, unless a DestinationRule says ISTIO_MUTUAL; no per-location "
+                        + "telemetry"),
                 supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
                         + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
                         + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default): "
@@ -112,12 +114,16 @@ final class IstioSupport {
                 supported("spec.endpoints[].labels", "DestinationRule subsets select endpoints by them"),
                 supported("spec.endpoints[].weight", "Envoy's load_balancing_weight (0: 1)"),
                 warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
-                warned("spec.endpoints[].serviceAccount", null),
-                warned("spec.workloadSelector", "the entry's hosts get no endpoints from pods"),
+                supported("spec.endpoints[].serviceAccount", "marks the endpoint as having a sidecar (without a tlsMode "
+                        + "label) and is one of the identities auto mTLS and ISTIO_MUTUAL verify, as Istio"),
+                supported("spec.workloadSelector", "the ready pods of the entry's namespace with these labels are its "
+                        + "endpoints (at the port's targetPort, else its number), each with its sidecar's TLS mode; their "
+                        + "sidecars get no inbound config from the entry"),
                 supported("spec.exportTo", "as Istio's service index: unset or * every namespace's proxies, ~ none, else "
                         + "those of the namespaces named (. the entry's own) see the hosts (routes, listeners, clusters); "
                         + "still one service per host mesh-wide, the oldest entry's (Istio keeps one per namespace)"),
-                warned("spec.subjectAltNames", null)));
+                supported("spec.subjectAltNames", "the identities auto mTLS and ISTIO_MUTUAL verify, with the endpoints' "
+                        + "and selected pods' service accounts (Istio's ServiceAccounts of the host)")));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(
                 supported("spec.selector", null),

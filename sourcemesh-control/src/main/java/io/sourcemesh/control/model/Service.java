@@ -26,15 +26,23 @@ public record Service(String name, String namespace, String clusterIp, String ty
     /**
      * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses (IPs and CIDR ranges),
      * endpoints and resolution (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the
-     * client's destination); its location (MESH_EXTERNAL unless MESH_INTERNAL); and the entry it comes from
-     * ({@code ServiceEntry ns/name}, created then), which Istio's listener conflicts are resolved by (oldest first) and the
-     * translation's warnings name.
+     * client's destination); the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's listener
+     * conflicts are resolved by (oldest first) and the translation's warnings name; whether it is MESH_INTERNAL (auto
+     * mTLS reaches it, Istio's MeshExternal false); its subjectAltNames (Istio's ServiceAccounts of the service); and its
+     * workloadSelector's labels, null without one (the pods of its namespace it selects are endpoints too).
      */
     public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution,
-            String config, Instant created) {
+            String config, Instant created, boolean meshInternal, List<String> subjectAltNames, Map<String, String> selector) {
         public Entry {
             addresses = List.copyOf(addresses);
             endpoints = List.copyOf(endpoints);
+            subjectAltNames = List.copyOf(subjectAltNames);
+            selector = selector == null ? null : Map.copyOf(selector);
+        }
+
+        /** Whether {@code pod} is one of the entry's endpoints by its workloadSelector (Istio: same namespace, labels). */
+        public boolean selects(Pod pod, String namespace) {
+            return selector != null && pod.namespace().equals(namespace) && pod.labels().entrySet().containsAll(selector.entrySet());
         }
     }
 

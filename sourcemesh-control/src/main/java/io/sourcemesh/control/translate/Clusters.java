@@ -18,6 +18,7 @@ import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
+import io.sourcemesh.control.model.WorkloadEndpoint;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -95,13 +96,24 @@ final class Clusters {
 
     /**
      * A service port's endpoints: the ready pods a Kubernetes Service selects, or a ServiceEntry's own endpoints (Istio's
-     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods), which never take
-     * auto mTLS. {@code mesh}: the proxy's mesh TLS, null without a mesh CA (then no endpoint takes mTLS).
+     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods) and the ready pods
+     * of its namespace its workloadSelector selects (at the port's targetPort, else its number), each with its TLS mode
+     * as Istio's (an endpoint's tlsMode label or serviceAccount, a pod's injector label). {@code mesh}: the proxy's mesh
+     * TLS, null without a mesh CA (then no endpoint takes mTLS).
      */
     private static List<Host> hosts(MeshModel model, Service svc, ServicePort port, MeshTls mesh) {
         if (svc.fromEntry()) {
-            return svc.entry().endpoints().stream()
-                    .map(e -> new Host(e.address(), e.portFor(port), e.labels(), e.lbWeight(), false)).toList();
+            Service.Entry entry = svc.entry();
+            List<Host> out = new ArrayList<>();
+            for (WorkloadEndpoint e : entry.endpoints()) {
+                int target = e.portFor(port);
+                out.add(new Host(e.address(), target, e.labels(), e.lbWeight(),
+                        mesh != null && mesh.meshEndpoint(e, svc.namespace(), target)));
+            }
+            int podPort = port.targetPort().isEmpty() ? port.port() : Integer.parseInt(port.targetPort());
+            model.pods().stream().filter(p -> p.ready() && !p.ip().isEmpty() && entry.selects(p, svc.namespace()))
+                    .forEach(p -> out.add(new Host(p.ip(), podPort, p.labels(), 1, mesh != null && mesh.meshEndpoint(p, podPort))));
+            return out;
         }
         return model.endpointsOf(svc).stream()
                 .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1,
