@@ -329,6 +329,10 @@ final class IstioSupport {
                 supported(at + ".connectionPool.http.maxConcurrentStreams", "the http2_protocol_options max_concurrent_streams "
                         + "of an http2 or grpc port's cluster, as Istio (not of one h2UpgradePolicy upgrades, which Istio "
                         + "upgrades after the connection pool): streams one upstream connection carries at once"),
+                supported(at + ".connectionPool.http.http2KeepAlive", "the http2_protocol_options connection_keepalive "
+                        + "(interval, timeout) of an http2 or grpc port's cluster, as Istio's applyConnectionPool (not of one "
+                        + "h2UpgradePolicy upgrades, as maxConcurrentStreams): a PING every interval, the connection closed "
+                        + "when one is not answered within the timeout"),
                 supported(at + ".connectionPool.tcp.tcpKeepalive", "the cluster's upstream_connection_options.tcp_keepalive, "
                         + "as Istio: SO_KEEPALIVE on every upstream connection, probes, time and interval (whole seconds) as "
                         + "TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL, each unset one the kernel's default; a time or interval "
