@@ -75,7 +75,11 @@ final class IstioSupport {
                 warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
                 supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY answers 502 from BlackHoleCluster; ALLOW_ANY "
                         + "passes through"),
-                warned("spec.outboundTrafficPolicy.egressProxy", null), warned("spec.inboundConnectionPool", null)));
+                supported("spec.outboundTrafficPolicy.egressProxy", "under ALLOW_ANY (required, as "
+                        + "Istio's validation), traffic to an unknown destination goes to outbound|<port>|<subset>|<host> "
+                        + "(the host as written, as Istio's GetDestinationCluster) instead of the PassthroughCluster: the "
+                        + "allow_any route, virtualOutbound's catch-all and each port listener's fallthrough; the service "
+                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", null)));
         k.put("ServiceEntry", fields(
                 supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
                         + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "

@@ -32,10 +32,13 @@ final class SidecarScope {
     private final String domain;
     /** meshConfig.defaultServiceExportTo: the exportTo of a service without one. */
     private final List<String> serviceExportTo;
+    /** outboundTrafficPolicy.egressProxy's cluster under ALLOW_ANY, else null. */
+    private final String egressProxy;
 
     private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
-            String domain, List<String> serviceExportTo) {
+            String domain, List<String> serviceExportTo, String egressProxy) {
         this.serviceExportTo = serviceExportTo;
+        this.egressProxy = egressProxy;
         this.hosts = hosts;
         this.excluded = excluded;
         this.registryOnly = registryOnly;
@@ -48,7 +51,7 @@ final class SidecarScope {
         String domain = model.meshConfig().domain();
         List<String> serviceExportTo = model.meshConfig().exportTo().service();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo);
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo, null);
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
@@ -83,11 +86,12 @@ final class SidecarScope {
             }
         }
         JsonNode policy = spec.path("outboundTrafficPolicy");
-        if (policy.has("egressProxy")) {
-            warnings.add(new TranslationWarning(where, "outboundTrafficPolicy.egressProxy is not supported; ignored"));
-        }
         boolean registryOnly = policy.path("mode").asText("ALLOW_ANY").equals("REGISTRY_ONLY");
-        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain, serviceExportTo);
+        String egressProxy = registryOnly || !policy.path("egressProxy").isObject() ? null
+                : Names.outboundCluster(policy.path("egressProxy").path("port").path("number").asInt(0),
+                        policy.path("egressProxy").path("subset").asText(""), policy.path("egressProxy").path("host").asText(""));
+        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain, serviceExportTo,
+                egressProxy);
     }
 
     /**
@@ -123,6 +127,18 @@ final class SidecarScope {
 
     boolean registryOnly() {
         return registryOnly;
+    }
+
+    /**
+     * Where traffic to an unknown destination goes: BlackHoleCluster under REGISTRY_ONLY; under ALLOW_ANY the
+     * PassthroughCluster, or the cluster of outboundTrafficPolicy.egressProxy (Istio's GetDestinationCluster: its host as
+     * written, port and subset — httproute.go's allow_any route and listener_builder.go's catch-all tcp_proxy alike).
+     */
+    String fallthrough() {
+        if (registryOnly) {
+            return Names.BLACKHOLE_CLUSTER;
+        }
+        return egressProxy == null ? Names.PASSTHROUGH_CLUSTER : egressProxy;
     }
 
     boolean visible(Service svc) {
