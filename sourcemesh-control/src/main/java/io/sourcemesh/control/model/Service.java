@@ -3,6 +3,7 @@ package io.sourcemesh.control.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,7 +74,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
     public boolean exportedTo(String namespace, List<String> meshDefault) {
         Set<String> set = exportTo;
         if (set.isEmpty()) {
-            set = new java.util.HashSet<>();
+            set = new HashSet<>();
             for (String e : meshDefault) {
                 set.add(e.equals(".") ? this.namespace : e);
             }
@@ -96,7 +97,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
         String type = Nodes.text(spec, "type");
         String etp = Nodes.text(spec, "externalTrafficPolicy");
         String namespace = MeshModel.namespaceOf(node);
-        Set<String> exportTo = new java.util.HashSet<>();
+        Set<String> exportTo = new HashSet<>();
         for (String e : Nodes.text(node, "metadata", "annotations", EXPORT_TO_ANNOTATION).split(",")) {
             if (!e.isBlank()) {
                 exportTo.add(e.strip().equals(".") ? namespace : e.strip()); // conversion.go: split on commas, trimmed

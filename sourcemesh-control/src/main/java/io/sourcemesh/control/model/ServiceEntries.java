@@ -67,7 +67,8 @@ public final class ServiceEntries {
         for (String host : Nodes.textList(spec.path("hosts"))) {
             // A DNS entry without endpoints or selector resolves the host itself (convertServiceEntryToInstances'
             // hostnameToServiceInstance).
-            List<WorkloadEndpoint> own = endpoints.isEmpty() && selector == null && (resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN"))
+            boolean dns = resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN");
+            List<WorkloadEndpoint> own = endpoints.isEmpty() && selector == null && dns
                     ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0, "")) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
                     new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), meshInternal,

@@ -34,10 +34,10 @@ final class Clusters {
 
     /**
      * outbound|port|subset|fqdn, of the services exported to {@code proxyNamespace} (their exportTo, else the mesh's
-     * defaultServiceExportTo: one not exported there is not in the proxy's registry, Istio's service index). Istio serves these as EDS; we put the ready
-     * endpoints inline (STATIC + load_assignment). {@code proxyNamespace} is also where a DestinationRule's
-     * tls.credentialName is read (Istio's SDS server reads a proxy's credentials from its own namespace). A cluster whose
-     * TLS cannot be written is left out. {@code mesh}: the proxy's mesh TLS, null without a mesh CA, for DestinationRules'
+     * defaultServiceExportTo: one not exported there is not in the proxy's registry, Istio's service index). Istio
+     * serves these as EDS; we put the ready endpoints inline (STATIC + load_assignment). {@code proxyNamespace} is also
+     * where a DestinationRule's tls.credentialName is read (Istio's SDS server reads a proxy's credentials from its own
+     * namespace). A cluster whose TLS cannot be written is left out. {@code mesh}: the proxy's mesh TLS, null without a mesh CA, for DestinationRules'
      * ISTIO_MUTUAL. {@code sidecar}: the proxy is a sidecar, which takes a rule's credentialName only from a rule with a
      * workloadSelector (Istio's buildUpstreamClusterTLSContext).
      */
