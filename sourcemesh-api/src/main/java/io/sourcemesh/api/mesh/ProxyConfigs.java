@@ -15,8 +15,9 @@ import java.util.Optional;
  * Reads Istio's mesh config (the {@code mesh} key of ConfigMap {@code istio-system/istio}, YAML) and a
  * pod's {@code proxy.istio.io/config} annotation (a ProxyConfig, YAML or JSON) as Istio reads them,
  * keeping only what the proxies honour: {@code gatewayTopology.numTrustedProxies} and
- * {@code gatewayTopology.proxyProtocol}, the mesh's {@code pathNormalization}, {@code h2UpgradePolicy} and
- * {@code enableAutoMtls}. Every other field is refused by its path — a typo or a
+ * {@code gatewayTopology.proxyProtocol}, the mesh's {@code pathNormalization}, {@code h2UpgradePolicy},
+ * {@code enableAutoMtls} and the exportTo defaults ({@code defaultServiceExportTo}, {@code defaultVirtualServiceExportTo},
+ * {@code defaultDestinationRuleExportTo}). Every other field is refused by its path — a typo or a
  * setting SourceMesh does not implement is never accepted and silently ignored. A few mesh-config
  * fields are accepted only with the value SourceMesh always uses (Istio's chart writes them).
  */
@@ -28,20 +29,37 @@ public final class ProxyConfigs {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final String SUPPORTED = "SourceMesh honours gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol";
+    private static final List<String> EXPORT_TO_DEFAULTS = List.of("defaultServiceExportTo", "defaultVirtualServiceExportTo",
+            "defaultDestinationRuleExportTo");
     /** Mesh-config fields accepted with the one value SourceMesh implements. */
     private static final Map<String, String> FIXED_MESH_FIELDS = Map.of(
             "accessLogFile", "/dev/stdout", "accessLogEncoding", "JSON",
             "rootNamespace", MESH_NAMESPACE, "trustDomain", "cluster.local");
 
+    /**
+     * The mesh's default exportTo of services (Kubernetes Services and ServiceEntries), VirtualServices and
+     * DestinationRules, as written: each {@code *} (every namespace), {@code .} (the resource's own), {@code ~} (none) or
+     * namespace names; unset is {@code [*]}, Istio's initDefaultExportMaps.
+     */
+    public record ExportToDefaults(List<String> service, List<String> virtualService, List<String> destinationRule) {
+        public static final ExportToDefaults PUBLIC = new ExportToDefaults(List.of("*"), List.of("*"), List.of("*"));
+
+        public ExportToDefaults {
+            service = List.copyOf(service);
+            virtualService = List.copyOf(virtualService);
+            destinationRule = List.copyOf(destinationRule);
+        }
+    }
+
     /** What was read, and every problem, each with its path; a config with problems is refused whole. */
     public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls,
-            List<FieldError> errors) {
+            ExportToDefaults exportTo, List<FieldError> errors) {
         public Parsed {
             errors = List.copyOf(errors);
         }
 
         Parsed(GatewayTopology topology, List<FieldError> errors) {
-            this(topology, PathNormalization.DEFAULT, false, true, errors);
+            this(topology, PathNormalization.DEFAULT, false, true, ExportToDefaults.PUBLIC, errors);
         }
 
         public boolean ok() {
@@ -67,6 +85,7 @@ public final class ProxyConfigs {
         PathNormalization paths = PathNormalization.DEFAULT;
         boolean h2Upgrade = false;
         boolean autoMtls = true;
+        Map<String, List<String>> exportTo = new java.util.HashMap<>();
         if (root.isPresent()) {
             for (Map.Entry<String, JsonNode> e : root.get().properties()) {
                 String field = e.getKey();
@@ -95,6 +114,8 @@ public final class ProxyConfigs {
                     } else {
                         autoMtls = v.asBoolean();
                     }
+                } else if (EXPORT_TO_DEFAULTS.contains(field)) {
+                    exportTo.put(field, exportToList(v, path, field, errors));
                 } else if (FIXED_MESH_FIELDS.containsKey(field)) {
                     if (!v.isTextual() || !v.asText().equals(FIXED_MESH_FIELDS.get(field))) {
                         errors.add(error(path, field, "only \"" + FIXED_MESH_FIELDS.get(field)
@@ -102,11 +123,37 @@ public final class ProxyConfigs {
                     }
                 } else {
                     errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED
-                            + " under defaultConfig, pathNormalization, h2UpgradePolicy and enableAutoMtls)"));
+                            + " under defaultConfig, pathNormalization, h2UpgradePolicy, enableAutoMtls, "
+                            + String.join(", ", EXPORT_TO_DEFAULTS) + ")"));
                 }
             }
         }
-        return new Parsed(t, paths, h2Upgrade, autoMtls, errors);
+        ExportToDefaults defaults = new ExportToDefaults(exportTo.getOrDefault("defaultServiceExportTo", List.of("*")),
+                exportTo.getOrDefault("defaultVirtualServiceExportTo", List.of("*")),
+                exportTo.getOrDefault("defaultDestinationRuleExportTo", List.of("*")));
+        return new Parsed(t, paths, h2Upgrade, autoMtls, defaults, errors);
+    }
+
+    /**
+     * A default exportTo: a list of {@code *}, {@code .}, {@code ~} or namespace names (DNS-1123 labels). An empty list is
+     * Istio's unset, so {@code [*]}.
+     */
+    private static List<String> exportToList(JsonNode v, String path, String field, List<FieldError> errors) {
+        if (!v.isArray()) {
+            errors.add(error(path, field, "must be a list of namespaces (*, . or ~ or names), got " + v));
+            return List.of("*");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            String name = e.isTextual() ? e.asText() : "";
+            if (!name.equals("*") && !name.equals(".") && !name.equals("~") && !name.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+                errors.add(error(path, field + "[" + i + "]", "must be *, ., ~ or a namespace name, got " + e));
+            } else {
+                out.add(name);
+            }
+        }
+        return out.isEmpty() ? List.of("*") : out;
     }
 
     /** {@code pathNormalization: {normalization: TYPE}}, Istio's ProxyPathNormalization. */

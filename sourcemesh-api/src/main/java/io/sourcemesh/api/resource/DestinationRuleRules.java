@@ -42,6 +42,7 @@ public final class DestinationRuleRules {
         forEachPolicy(spec, (at, policy) -> {
             tcpKeepalive(at + ".connectionPool.tcp.tcpKeepalive", policy.path("connectionPool").path("tcp").path("tcpKeepalive"),
                     errors);
+            http2KeepAlive(at + ".connectionPool.http.http2KeepAlive", policy.path("connectionPool").path("http"), errors);
             localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
         });
     }
@@ -112,6 +113,26 @@ public final class DestinationRuleRules {
                 if (problem != null) {
                     errors.add(new FieldError(at + "." + f, at + "." + f + ": Invalid value: \"" + text + "\": " + problem));
                 }
+            }
+        }
+    }
+
+    /** Istio's validateConnectionPool on http2KeepAlive: interval and timeout both required, each agent.ValidateDuration. */
+    private static void http2KeepAlive(String at, JsonNode http, List<FieldError> errors) {
+        if (!http.hasNonNull("http2KeepAlive")) {
+            return;
+        }
+        JsonNode keepalive = http.path("http2KeepAlive");
+        for (String f : List.of("interval", "timeout")) {
+            if (!keepalive.hasNonNull(f)) {
+                errors.add(new FieldError(at + "." + f, at + "." + f + ": Required value: http2 keepalive " + f + " is required"));
+                continue;
+            }
+            String text = keepalive.path(f).asText();
+            BigDecimal nanos = IstioDuration.nanos(text);
+            String problem = nanos == null ? "not a duration (such as 2s, 0.5s or 250ms)" : IstioDuration.validationProblem(nanos);
+            if (problem != null) {
+                errors.add(new FieldError(at + "." + f, at + "." + f + ": Invalid value: \"" + text + "\": " + problem));
             }
         }
     }

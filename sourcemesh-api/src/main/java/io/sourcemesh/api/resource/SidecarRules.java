@@ -19,6 +19,7 @@ public final class SidecarRules {
     }
 
     static void check(JsonNode object, List<FieldError> errors) {
+        outboundTrafficPolicy(object.path("spec").path("outboundTrafficPolicy"), errors);
         JsonNode egress = object.path("spec").path("egress");
         for (int i = 0; i < egress.size(); i++) {
             String at = "spec.egress[" + i + "].hosts";
@@ -33,6 +34,31 @@ public final class SidecarRules {
                     errors.add(new FieldError(path, path + ": Invalid value: " + problem));
                 }
             }
+        }
+    }
+
+    /**
+     * Istio's validateSidecarOutboundTrafficPolicy: egressProxy only under mode ALLOW_ANY (the proto's default, unset, is
+     * REGISTRY_ONLY), with a host and a port.
+     */
+    private static void outboundTrafficPolicy(JsonNode policy, List<FieldError> errors) {
+        JsonNode proxy = policy.path("egressProxy");
+        if (!proxy.isObject()) {
+            return;
+        }
+        String at = "spec.outboundTrafficPolicy.egressProxy";
+        if (!policy.path("mode").asText("REGISTRY_ONLY").equals("ALLOW_ANY")) {
+            errors.add(new FieldError(at, at + ": Invalid value: sidecar: egress_proxy must be set only with ALLOW_ANY "
+                    + "outbound_traffic_policy mode"));
+            return;
+        }
+        String host = proxy.path("host").asText("");
+        if (host.isEmpty() || host.contains("/") || host.contains("*") || GatewayRules.wildcardDomainProblem(host) != null) {
+            errors.add(new FieldError(at + ".host", at + ".host: Invalid value: \"" + host + "\": egress proxy host must be "
+                    + "a fully qualified domain name"));
+        }
+        if (!proxy.path("port").isObject() || proxy.path("port").path("number").asInt(0) <= 0) {
+            errors.add(new FieldError(at + ".port", at + ".port: Required value: sidecar: egress_proxy port must be non-nil"));
         }
     }
 

@@ -75,7 +75,11 @@ final class IstioSupport {
                 warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
                 supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY answers 502 from BlackHoleCluster; ALLOW_ANY "
                         + "passes through"),
-                warned("spec.outboundTrafficPolicy.egressProxy", null), warned("spec.inboundConnectionPool", null)));
+                supported("spec.outboundTrafficPolicy.egressProxy", "under ALLOW_ANY (required, as "
+                        + "Istio's validation), traffic to an unknown destination goes to outbound|<port>|<subset>|<host> "
+                        + "(the host as written, as Istio's GetDestinationCluster) instead of the PassthroughCluster: the "
+                        + "allow_any route, virtualOutbound's catch-all and each port listener's fallthrough; the service "
+                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", null)));
         k.put("ServiceEntry", fields(
                 supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
                         + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "
@@ -97,10 +101,12 @@ final class IstioSupport {
                         + "port has no listener or cluster (apply and the status say so)"),
                 supported("spec.ports[].targetPort", "an endpoint's port when it names none of its own; with resolution "
                         + "NONE the port is not translated (apply and the status say so)"),
-                supported("spec.location", "SourceMesh gives no ServiceEntry host auto mTLS and has no per-location "
-                        + "telemetry, the two things Istio changes by it (MESH_INTERNAL: auto mTLS to endpoints with a sidecar; "
-                        + "MESH_EXTERNAL: none, and the destination reported as outside the mesh), so both locations send "
-                        + "plaintext unless a DestinationRule says ISTIO_MUTUAL"),
+                supported("spec.location", "as Istio's buildUpstreamTLSSettings: MESH_INTERNAL hosts get auto mTLS (per "
+                        + "endpoint: mTLS to those with a sidecar — the security.istio.io/tlsMode: istio label, else a "
+                        + "serviceAccount, or a selected pod's injector label — and whose policy does not DISABLE it, "
+                        + "plaintext to the rest; a resolution NONE entry only when every endpoint has a sidecar); "
+                        + "MESH_EXTERNAL (the default) none, unless a DestinationRule says ISTIO_MUTUAL; no per-location "
+                        + "telemetry"),
                 supported("spec.resolution", "STATIC: the endpoints inline in each cluster (Istio's EDS); DNS: a STRICT_DNS "
                         + "cluster of the endpoints (without endpoints, the host), translated only when each of those names "
                         + "is an IP literal or localhost, since the proxy resolves no other name; NONE (the default): "
@@ -112,12 +118,16 @@ final class IstioSupport {
                 supported("spec.endpoints[].labels", "DestinationRule subsets select endpoints by them"),
                 supported("spec.endpoints[].weight", "Envoy's load_balancing_weight (0: 1)"),
                 warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
-                warned("spec.endpoints[].serviceAccount", null),
-                warned("spec.workloadSelector", "the entry's hosts get no endpoints from pods"),
+                supported("spec.endpoints[].serviceAccount", "marks the endpoint as having a sidecar (without a tlsMode "
+                        + "label) and is one of the identities auto mTLS and ISTIO_MUTUAL verify, as Istio"),
+                supported("spec.workloadSelector", "the ready pods of the entry's namespace with these labels are its "
+                        + "endpoints (at the port's targetPort, else its number), each with its sidecar's TLS mode; their "
+                        + "sidecars get no inbound config from the entry"),
                 supported("spec.exportTo", "as Istio's service index: unset or * every namespace's proxies, ~ none, else "
                         + "those of the namespaces named (. the entry's own) see the hosts (routes, listeners, clusters); "
                         + "still one service per host mesh-wide, the oldest entry's (Istio keeps one per namespace)"),
-                warned("spec.subjectAltNames", null)));
+                supported("spec.subjectAltNames", "the identities auto mTLS and ISTIO_MUTUAL verify, with the endpoints' "
+                        + "and selected pods' service accounts (Istio's ServiceAccounts of the host)")));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(
                 supported("spec.selector", null),
@@ -323,6 +333,10 @@ final class IstioSupport {
                 supported(at + ".connectionPool.http.maxConcurrentStreams", "the http2_protocol_options max_concurrent_streams "
                         + "of an http2 or grpc port's cluster, as Istio (not of one h2UpgradePolicy upgrades, which Istio "
                         + "upgrades after the connection pool): streams one upstream connection carries at once"),
+                supported(at + ".connectionPool.http.http2KeepAlive", "the http2_protocol_options connection_keepalive "
+                        + "(interval, timeout) of an http2 or grpc port's cluster, as Istio's applyConnectionPool (not of one "
+                        + "h2UpgradePolicy upgrades, as maxConcurrentStreams): a PING every interval, the connection closed "
+                        + "when one is not answered within the timeout"),
                 supported(at + ".connectionPool.tcp.tcpKeepalive", "the cluster's upstream_connection_options.tcp_keepalive, "
                         + "as Istio: SO_KEEPALIVE on every upstream connection, probes, time and interval (whole seconds) as "
                         + "TCP_KEEPCNT, TCP_KEEPIDLE and TCP_KEEPINTVL, each unset one the kernel's default; a time or interval "
@@ -350,8 +364,9 @@ final class IstioSupport {
                 supported(at + ".tls.credentialName", "Secrets in each client proxy's namespace, where Istio's SDS reads "
                         + "them, inlined: MUTUAL's key pair from <credentialName> (tls.crt/tls.key or cert/key), the server's "
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "
-                        + "Istio takes it on a sidecar only from a DestinationRule with a workloadSelector (from another it "
-                        + "sends no TLS); SourceMesh takes it from either rule on every proxy; without it, "
+                        + "Gateways take it from any rule; a sidecar, as Istio's buildUpstreamClusterTLSContext, only from a "
+                        + "DestinationRule with a workloadSelector: from another its cluster sends no TLS, named in the "
+                        + "rule's warnings; without it, "
                         + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
                         + "SourceMesh's pods do not have); a configmap:// name is refused"),
                 supported(at + ".tls.sni", "the SNI sent; required for SIMPLE and MUTUAL: without it Istio sends each "

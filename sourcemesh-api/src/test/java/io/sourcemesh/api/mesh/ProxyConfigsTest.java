@@ -82,7 +82,8 @@ class ProxyConfigsTest {
         assertEquals(List.of("data.mesh: accessLogFile: only \"/dev/stdout\" is supported (what SourceMesh always does),"
                         + " got \"/tmp/x\"",
                 "data.mesh: enableTracing: not supported by SourceMesh (SourceMesh honours gatewayTopology.numTrustedProxies"
-                        + " and gatewayTopology.proxyProtocol under defaultConfig, pathNormalization, h2UpgradePolicy and enableAutoMtls)",
+                        + " and gatewayTopology.proxyProtocol under defaultConfig, pathNormalization, h2UpgradePolicy, enableAutoMtls,"
+                        + " defaultServiceExportTo, defaultVirtualServiceExportTo, defaultDestinationRuleExportTo)",
                 "data.mesh: defaultConfig.concurrency: not supported by SourceMesh (SourceMesh honours"
                         + " gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol)"),
                 messages(ProxyConfigs.meshConfig("accessLogFile: /tmp/x\nenableTracing: true\ndefaultConfig: {concurrency: 2}",
@@ -97,6 +98,24 @@ class ProxyConfigsTest {
         assertEquals(true, ProxyConfigs.meshConfig("h2UpgradePolicy: 1", "data.mesh").h2Upgrade(), "protojson's number for the enum");
         assertEquals(List.of("data.mesh: h2UpgradePolicy: must be one of [DO_NOT_UPGRADE, UPGRADE], got \"upgrade\""),
                 messages(ProxyConfigs.meshConfig("h2UpgradePolicy: upgrade", "data.mesh")));
+    }
+
+    @Test
+    void meshConfigReadsTheExportToDefaultsAsIstioDoes() {
+        assertEquals(ProxyConfigs.ExportToDefaults.PUBLIC, ProxyConfigs.meshConfig("rootNamespace: istio-system", "data.mesh")
+                .exportTo(), "unset: * (initDefaultExportMaps)");
+        ProxyConfigs.Parsed p = ProxyConfigs.meshConfig("""
+                defaultServiceExportTo: [., shop]
+                defaultVirtualServiceExportTo: ["~"]
+                defaultDestinationRuleExportTo: []
+                """, "data.mesh");
+        assertTrue(p.ok(), p.errors().toString());
+        assertEquals(new ProxyConfigs.ExportToDefaults(List.of(".", "shop"), List.of("~"), List.of("*")), p.exportTo(),
+                "an empty list is unset, as a proto repeated field");
+        assertEquals(List.of("data.mesh: defaultServiceExportTo[1]: must be *, ., ~ or a namespace name, got \"Shop_1\"",
+                        "data.mesh: defaultDestinationRuleExportTo: must be a list of namespaces (*, . or ~ or names), got \".\""),
+                messages(ProxyConfigs.meshConfig("defaultServiceExportTo: [., Shop_1]\ndefaultDestinationRuleExportTo: .",
+                        "data.mesh")));
     }
 
     @Test

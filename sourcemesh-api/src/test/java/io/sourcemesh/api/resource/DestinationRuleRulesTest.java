@@ -152,6 +152,18 @@ class DestinationRuleRulesTest {
                 errors("{portLevelSettings: [{port: {number: 80}, connectionPool: {tcp: {tcpKeepalive: {time: 0s}}}}]}"));
     }
 
+    /** Istio's validateConnectionPool: http2KeepAlive's interval and timeout both required, each through ValidateDuration. */
+    @Test
+    void http2KeepAliveNeedsAnIntervalAndATimeoutOfAtLeastAMillisecond() throws Exception {
+        assertEquals(List.of(), errors("{connectionPool: {http: {http2KeepAlive: {interval: 30s, timeout: 5s}}}}"));
+        String ka = "spec.trafficPolicy.connectionPool.http.http2KeepAlive";
+        assertEquals(List.of(ka + ".timeout: Required value: http2 keepalive timeout is required"),
+                errors("{connectionPool: {http: {http2KeepAlive: {interval: 30s}}}}"));
+        assertEquals(List.of(ka + ".interval: Required value: http2 keepalive interval is required",
+                ka + ".timeout: Invalid value: \"0.5ms\": duration must be greater than 1ms"),
+                errors("{connectionPool: {http: {http2KeepAlive: {timeout: 0.5ms}}}}"));
+    }
+
     /** Istio's validateOutlierDetection: consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors. */
     @Test
     void localOriginFailuresWithoutTheSplitAreRefused() throws Exception {

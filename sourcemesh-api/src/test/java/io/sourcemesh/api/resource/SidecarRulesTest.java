@@ -28,6 +28,31 @@ class SidecarRulesTest {
                 """.formatted(egress))).stream().map(FieldError::message).toList();
     }
 
+    /** Istio's validateSidecarOutboundTrafficPolicy: egressProxy only under ALLOW_ANY, a host, a port. */
+    @Test
+    void anEgressProxyNeedsAllowAnyAndAPort() throws Exception {
+        String at = "spec.outboundTrafficPolicy.egressProxy";
+        assertEquals(List.of(), policy("{mode: ALLOW_ANY, egressProxy: {host: egress.istio-system.svc.cluster.local, "
+                + "port: {number: 80}}}"));
+        assertEquals(List.of(at + ": Invalid value: sidecar: egress_proxy must be set only with ALLOW_ANY "
+                + "outbound_traffic_policy mode"), policy("{egressProxy: {host: egress.example.com, port: {number: 80}}}"),
+                "unset is the proto's REGISTRY_ONLY");
+        assertEquals(List.of(at + ".port: Required value: sidecar: egress_proxy port must be non-nil"),
+                policy("{mode: ALLOW_ANY, egressProxy: {host: egress.example.com}}"));
+        assertEquals(List.of(at + ".host: Invalid value: \"*.example.com\": egress proxy host must be a fully qualified "
+                + "domain name"), policy("{mode: ALLOW_ANY, egressProxy: {host: '*.example.com', port: {number: 80}}}"));
+    }
+
+    private static List<String> policy(String outboundTrafficPolicy) throws Exception {
+        return Validator.validate(YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  outboundTrafficPolicy: %s
+                """.formatted(outboundTrafficPolicy))).stream().map(FieldError::message).toList();
+    }
+
     @Test
     void namespaceSlashHostsPass() throws Exception {
         assertEquals(List.of(), errors("[{hosts: ['./*', 'istio-system/*', '*/*.example.com', 'ns1/a.example.com', "

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.mesh.GatewayTopology;
 import io.sourcemesh.api.mesh.PathNormalization;
 import io.sourcemesh.api.mesh.ProxyConfigs;
+import io.sourcemesh.api.mesh.ProxyConfigs.ExportToDefaults;
 import java.util.Collection;
 import java.util.Optional;
 
@@ -11,13 +12,16 @@ import java.util.Optional;
  * The parts of Istio's MeshConfig the translation reads. numTrustedProxies and proxyProtocol are
  * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters; pathNormalization
  * sets every connection manager's path transformations; h2Upgrade is h2UpgradePolicy UPGRADE (HTTP ports' outbound
- * clusters speak HTTP/2); enableAutoMtls is Istio's auto mTLS (true by default).
+ * clusters speak HTTP/2); enableAutoMtls is Istio's auto mTLS (true by default); exportTo the exportTo a Service,
+ * VirtualService or DestinationRule without one takes (defaultServiceExportTo and the others; * by default).
  */
 public record MeshConfig(String rootNamespace, String domain, int numTrustedProxies, boolean proxyProtocol,
-        String accessLogFile, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls) {
+        String accessLogFile, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls,
+        ExportToDefaults exportTo) {
 
     public static MeshConfig defaults() {
-        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT, false, true);
+        return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT, false, true,
+                ExportToDefaults.PUBLIC);
     }
 
     /**
@@ -37,7 +41,7 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
                 GatewayTopology t = parsed.topology();
                 mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol())
                         .withPathNormalization(parsed.pathNormalization()).withH2Upgrade(parsed.h2Upgrade())
-                        .withEnableAutoMtls(parsed.enableAutoMtls());
+                        .withEnableAutoMtls(parsed.enableAutoMtls()).withExportTo(parsed.exportTo());
             }
         }
         return mesh;
@@ -57,23 +61,32 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
     }
 
     public MeshConfig withNumTrustedProxies(int hops) {
-        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade, enableAutoMtls);
+        return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade, enableAutoMtls,
+                exportTo);
     }
 
     public MeshConfig withProxyProtocol(boolean enabled) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization, h2Upgrade, enableAutoMtls);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization, h2Upgrade,
+                enableAutoMtls, exportTo);
     }
 
     public MeshConfig withPathNormalization(PathNormalization paths) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths, h2Upgrade, enableAutoMtls);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths, h2Upgrade, enableAutoMtls,
+                exportTo);
     }
 
     public MeshConfig withH2Upgrade(boolean upgrade) {
-        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, upgrade, enableAutoMtls);
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, upgrade,
+                enableAutoMtls, exportTo);
     }
 
     public MeshConfig withEnableAutoMtls(boolean enabled) {
         return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade,
-                enabled);
+                enabled, exportTo);
+    }
+
+    public MeshConfig withExportTo(ExportToDefaults defaults) {
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade,
+                enableAutoMtls, defaults);
     }
 }

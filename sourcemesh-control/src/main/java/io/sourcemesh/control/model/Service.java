@@ -3,6 +3,7 @@ package io.sourcemesh.control.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -10,35 +11,51 @@ import java.util.Set;
 
 /**
  * A service of the mesh's registry as far as the mesh needs it: a Kubernetes Service, or one host of a ServiceEntry
- * ({@code entry} set; {@link ServiceEntries}), which Istio's registry holds as the same model.Service.
+ * ({@code entry} set; {@link ServiceEntries}), which Istio's registry holds as the same model.Service. {@code exportTo}:
+ * the namespaces it is exported to as written (a ServiceEntry's exportTo, a Service's networking.istio.io/exportTo
+ * annotation), {@code .} resolved to its own; empty: the mesh's defaultServiceExportTo.
  */
 public record Service(String name, String namespace, String clusterIp, String type,
-        String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry) {
+        String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry, Set<String> exportTo) {
+    /** Istio's annotation.NetworkingExportTo: a Kubernetes Service's exportTo, comma-separated. */
+    public static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
+
+    public Service {
+        exportTo = Set.copyOf(exportTo);
+    }
 
     /**
      * What a ServiceEntry's host has that a Kubernetes Service has not: its name, addresses (IPs and CIDR ranges),
      * endpoints and resolution (STATIC, DNS — the names of its endpoints are the proxy's to resolve — or NONE: the
-     * client's destination); the namespaces it is exported to ({@code .} resolved to the entry's own; empty: every one);
-     * and the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's
-     * listener conflicts are resolved by (oldest first) and the translation's warnings name.
+     * client's destination); the entry it comes from ({@code ServiceEntry ns/name}, created then), which Istio's listener
+     * conflicts are resolved by (oldest first) and the translation's warnings name; whether it is MESH_INTERNAL (auto
+     * mTLS reaches it, Istio's MeshExternal false); its subjectAltNames (Istio's ServiceAccounts of the service); and its
+     * workloadSelector's labels, null without one (the pods of its namespace it selects are endpoints too).
      */
     public record Entry(String host, List<String> addresses, List<WorkloadEndpoint> endpoints, String resolution,
-            String config, Instant created, Set<String> exportTo) {
+            String config, Instant created, boolean meshInternal, List<String> subjectAltNames, Map<String, String> selector) {
         public Entry {
             addresses = List.copyOf(addresses);
             endpoints = List.copyOf(endpoints);
-            exportTo = Set.copyOf(exportTo);
+            subjectAltNames = List.copyOf(subjectAltNames);
+            selector = selector == null ? null : Map.copyOf(selector);
+        }
+
+        /** Whether {@code pod} is one of the entry's endpoints by its workloadSelector (Istio: same namespace, labels). */
+        public boolean selects(Pod pod, String namespace) {
+            return selector != null && pod.namespace().equals(namespace) && pod.labels().entrySet().containsAll(selector.entrySet());
         }
     }
 
     public Service(String name, String namespace, String clusterIp, String type, String externalTrafficPolicy,
             Map<String, String> selector, List<ServicePort> ports) {
-        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null);
+        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of());
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
-    static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry) {
-        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry);
+    static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry,
+            Set<String> exportTo) {
+        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry, exportTo);
     }
 
     /**
@@ -46,20 +63,23 @@ public record Service(String name, String namespace, String clusterIp, String ty
      * range listens on 0.0.0.0 with a chain matching the range).
      */
     public Service at(String address) {
-        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry);
+        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo);
     }
 
     /**
-     * Whether proxies of {@code namespace} see this service, as Istio's service index reads a ServiceEntry's
-     * {@code exportTo} (push_context.go initServiceRegistry): none or {@code *} every namespace, {@code ~} none, else the
-     * namespaces named ({@code .}: the entry's own). A Kubernetes Service is seen everywhere (its exportTo annotation is
-     * not read).
+     * Whether proxies of {@code namespace} see this service, as Istio's service index (push_context.go serviceExportTo,
+     * IsServiceVisible): its exportTo, or without one the mesh's {@code meshDefault} (defaultServiceExportTo, as written);
+     * {@code *} every namespace, {@code ~} alone none, {@code .} its own, else the namespaces named.
      */
-    public boolean exportedTo(String namespace) {
-        if (entry == null || entry.exportTo().isEmpty() || entry.exportTo().contains("*")) {
-            return true;
+    public boolean exportedTo(String namespace, List<String> meshDefault) {
+        Set<String> set = exportTo;
+        if (set.isEmpty()) {
+            set = new HashSet<>();
+            for (String e : meshDefault) {
+                set.add(e.equals(".") ? this.namespace : e);
+            }
         }
-        return !entry.exportTo().contains("~") && entry.exportTo().contains(namespace);
+        return set.contains("*") || set.contains(namespace);
     }
 
     /** Whether this is a ServiceEntry's host rather than a Kubernetes Service. */
@@ -76,9 +96,16 @@ public record Service(String name, String namespace, String clusterIp, String ty
                 .toList();
         String type = Nodes.text(spec, "type");
         String etp = Nodes.text(spec, "externalTrafficPolicy");
-        return new Service(Nodes.text(node, "metadata", "name"), MeshModel.namespaceOf(node),
+        String namespace = MeshModel.namespaceOf(node);
+        Set<String> exportTo = new HashSet<>();
+        for (String e : Nodes.text(node, "metadata", "annotations", EXPORT_TO_ANNOTATION).split(",")) {
+            if (!e.isBlank()) {
+                exportTo.add(e.strip().equals(".") ? namespace : e.strip()); // conversion.go: split on commas, trimmed
+            }
+        }
+        return new Service(Nodes.text(node, "metadata", "name"), namespace,
                 Nodes.text(spec, "clusterIP"), type.isEmpty() ? "ClusterIP" : type,
-                etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports);
+                etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo);
     }
 
     /** The Kubernetes Service's cluster-local name; a ServiceEntry's host as written (Istio's Hostname). */

@@ -52,20 +52,27 @@ public final class ServiceEntries {
             }
             Map<String, Integer> own = new LinkedHashMap<>();
             e.path("ports").properties().forEach(p -> own.put(p.getKey(), p.getValue().asInt()));
-            endpoints.add(new WorkloadEndpoint(address, own, Nodes.strings(e.path("labels")), e.path("weight").asInt(0)));
+            endpoints.add(new WorkloadEndpoint(address, own, Nodes.strings(e.path("labels")), e.path("weight").asInt(0),
+                    Nodes.text(e, "serviceAccount")));
         }
         List<String> addresses = ServiceEntryRules.addresses(spec);
         String namespace = MeshModel.namespaceOf(entry);
         String config = "ServiceEntry " + namespace + "/" + Nodes.text(entry, "metadata", "name");
+        boolean meshInternal = Nodes.text(spec, "location").equals("MESH_INTERNAL");
+        Map<String, String> selector = spec.path("workloadSelector").isObject()
+                ? Nodes.strings(spec.path("workloadSelector").path("labels")) : null;
         Set<String> exportTo = new HashSet<>();
         Nodes.textList(spec.path("exportTo")).forEach(e -> exportTo.add(e.equals(".") ? namespace : e));
         List<Service> out = new ArrayList<>();
         for (String host : Nodes.textList(spec.path("hosts"))) {
-            // A DNS entry without endpoints resolves the host itself (convertEndpoints' hostnameToServiceInstance).
-            List<WorkloadEndpoint> own = endpoints.isEmpty() && (resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN"))
-                    ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0)) : endpoints;
+            // A DNS entry without endpoints or selector resolves the host itself (convertServiceEntryToInstances'
+            // hostnameToServiceInstance).
+            boolean dns = resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN");
+            List<WorkloadEndpoint> own = endpoints.isEmpty() && selector == null && dns
+                    ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0, "")) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
-                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), exportTo)));
+                    new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), meshInternal,
+                            Nodes.textList(spec.path("subjectAltNames")), selector), exportTo));
         }
         return out;
     }

@@ -4,9 +4,12 @@ import java.util.Map;
 
 /**
  * One of a ServiceEntry's {@code endpoints} (Istio's WorkloadEntry): an address, its ports by the entry's port names,
- * labels (which DestinationRule subsets select) and a load-balancing weight.
+ * labels (which DestinationRule subsets select), a load-balancing weight and its service account ("" without).
  */
-public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<String, String> labels, int weight) {
+public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<String, String> labels, int weight,
+        String serviceAccount) {
+    /** The injector's label on a workload with a sidecar (Istio's label.SecurityTlsMode). */
+    public static final String TLS_MODE_LABEL = "security.istio.io/tlsMode";
 
     public WorkloadEndpoint {
         ports = Map.copyOf(ports);
@@ -24,6 +27,16 @@ public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<S
             return own;
         }
         return port.targetPort().isEmpty() ? port.port() : Integer.parseInt(port.targetPort());
+    }
+
+    /**
+     * Whether the endpoint has a sidecar, as Istio's getTLSModeFromWorkloadEntry
+     * (pilot/pkg/serviceregistry/serviceentry/conversion.go): its {@code security.istio.io/tlsMode} label is
+     * {@code istio}, or without that label it names a service account.
+     */
+    public boolean istioTlsMode() {
+        String mode = labels.get(TLS_MODE_LABEL);
+        return mode != null ? mode.equals("istio") : !serviceAccount.isEmpty();
     }
 
     /** Envoy's load_balancing_weight is at least 1; Istio leaves an unset weight to that default. */

@@ -18,6 +18,7 @@ import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
+import io.sourcemesh.control.model.WorkloadEndpoint;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -32,21 +33,24 @@ final class Clusters {
     private Clusters() {}
 
     /**
-     * outbound|port|subset|fqdn, of the services exported to {@code proxyNamespace} (a ServiceEntry's exportTo: one not
-     * exported there is not in the proxy's registry, Istio's service index). Istio serves these as EDS; we put the ready
-     * endpoints inline (STATIC + load_assignment). {@code proxyNamespace} is also where a DestinationRule's
-     * tls.credentialName is read (Istio's SDS server reads a proxy's credentials from its own namespace). A cluster whose
-     * TLS cannot be written is left out. {@code mesh}: the proxy's mesh TLS, null without a mesh CA, for DestinationRules'
-     * ISTIO_MUTUAL.
+     * outbound|port|subset|fqdn, of the services exported to {@code proxyNamespace} (their exportTo, else the mesh's
+     * defaultServiceExportTo: one not exported there is not in the proxy's registry, Istio's service index). Istio
+     * serves these as EDS; we put the ready endpoints inline (STATIC + load_assignment). {@code proxyNamespace} is also
+     * where a DestinationRule's tls.credentialName is read (Istio's SDS server reads a proxy's credentials from its own
+     * namespace). A cluster whose TLS cannot be written is left out. {@code mesh}: the proxy's mesh TLS, null without a mesh CA, for DestinationRules'
+     * ISTIO_MUTUAL. {@code sidecar}: the proxy is a sidecar, which takes a rule's credentialName only from a rule with a
+     * workloadSelector (Istio's buildUpstreamClusterTLSContext).
      */
-    static List<Cluster> outbound(MeshModel model, String proxyNamespace, List<TranslationWarning> warnings, MeshTls mesh) {
+    static List<Cluster> outbound(MeshModel model, String proxyNamespace, List<TranslationWarning> warnings, MeshTls mesh,
+            boolean sidecar) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
-            if (svc.clusterIp().equals("None") || !svc.exportedTo(proxyNamespace)) {
+            if (svc.clusterIp().equals("None") || !svc.exportedTo(proxyNamespace, model.meshConfig().exportTo().service())) {
                 continue;
             }
             Optional<IstioConfig> dr = destinationRule(model, svc);
+            boolean credentials = !sidecar || dr.map(d -> d.spec().path("workloadSelector").isObject()).orElse(false);
             List<String> identities = mesh == null ? List.of() : mesh.identities(svc);
             for (ServicePort port : svc.ports()) {
                 UpstreamTls.Mesh peer = mesh == null ? null
@@ -65,7 +69,8 @@ final class Clusters {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
                 cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
-                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, peer, where, warnings).ifPresent(out::add);
+                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, credentials, peer, where, warnings)
+                        .ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
                     List<Host> selected = hosts.stream()
@@ -74,7 +79,8 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, peer, where, warnings)
+                            port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, credentials, peer, where,
+                            warnings)
                             .ifPresent(out::add);
                 }
             }
@@ -90,13 +96,24 @@ final class Clusters {
 
     /**
      * A service port's endpoints: the ready pods a Kubernetes Service selects, or a ServiceEntry's own endpoints (Istio's
-     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods), which never take
-     * auto mTLS. {@code mesh}: the proxy's mesh TLS, null without a mesh CA (then no endpoint takes mTLS).
+     * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods) and the ready pods
+     * of its namespace its workloadSelector selects (at the port's targetPort, else its number), each with its TLS mode
+     * as Istio's (an endpoint's tlsMode label or serviceAccount, a pod's injector label). {@code mesh}: the proxy's mesh
+     * TLS, null without a mesh CA (then no endpoint takes mTLS).
      */
     private static List<Host> hosts(MeshModel model, Service svc, ServicePort port, MeshTls mesh) {
         if (svc.fromEntry()) {
-            return svc.entry().endpoints().stream()
-                    .map(e -> new Host(e.address(), e.portFor(port), e.labels(), e.lbWeight(), false)).toList();
+            Service.Entry entry = svc.entry();
+            List<Host> out = new ArrayList<>();
+            for (WorkloadEndpoint e : entry.endpoints()) {
+                int target = e.portFor(port);
+                out.add(new Host(e.address(), target, e.labels(), e.lbWeight(),
+                        mesh != null && mesh.meshEndpoint(e, svc.namespace(), target)));
+            }
+            int podPort = port.targetPort().isEmpty() ? port.port() : Integer.parseInt(port.targetPort());
+            model.pods().stream().filter(p -> p.ready() && !p.ip().isEmpty() && entry.selects(p, svc.namespace()))
+                    .forEach(p -> out.add(new Host(p.ip(), podPort, p.labels(), 1, mesh != null && mesh.meshEndpoint(p, podPort))));
+            return out;
         }
         return model.endpointsOf(svc).stream()
                 .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1,
@@ -134,13 +151,22 @@ final class Clusters {
      * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, ServicePort port,
-            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, UpstreamTls.Mesh mesh, String where,
-            List<TranslationWarning> warnings) {
+            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, boolean credentials, UpstreamTls.Mesh mesh,
+            String where, List<TranslationWarning> warnings) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         // Istio's mtlsChecker.checkMtlsEnabled: the rule's tls mode, when it has one, decides for every endpoint
         // (ISTIO_MUTUAL: all take mTLS); else each endpoint's own (a sidecar whose policy does not DISABLE it).
         JsonNode ruleTls = trafficPolicy == null ? null : trafficPolicy.get("tls");
+        if (!credentials && ruleTls != null && !ruleTls.path("credentialName").asText("").isEmpty()
+                && List.of("SIMPLE", "MUTUAL").contains(ruleTls.path("mode").asText(""))) {
+            // Istio's buildUpstreamClusterTLSContext: a sidecar takes credentialName only from a rule with a workloadSelector
+            // (else every sidecar the rule reaches would wait for a Secret it may not read); the cluster gets no TLS.
+            warnings.add(TranslationWarning.note(where, "cluster " + name + ": tls mode " + ruleTls.path("mode").asText()
+                    + " with credentialName is not applied by this sidecar: Istio takes a DestinationRule's credentialName on "
+                    + "gateways, and on sidecars only from a rule with a workloadSelector; the cluster sends no TLS, as Istio's"));
+            ruleTls = JsonNodeFactory.instance.objectNode().put("mode", "DISABLE");
+        }
         boolean ruleMode = ruleTls != null && !ruleTls.isNull();
         boolean ruleMutual = ruleMode && ruleTls.path("mode").asText("").equals("ISTIO_MUTUAL");
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();

@@ -18,7 +18,8 @@ import java.util.Set;
  * The DestinationRules one proxy applies, as Istio chooses them (pilot/pkg/model/push_context.go setDestinationRules and
  * destinationRule, destination_rule.go mergeDestinationRule, sidecar.go SidecarScope.DestinationRule): for each
  * service, the rules for its most specific host among, in turn, those the proxy's namespace keeps for itself (unset
- * exportTo, *, . or the namespace; the root namespace's proxies only its private ones), those the service's namespace
+ * exportTo, *, . or the namespace; the root namespace's proxies only its private ones; an unset exportTo is private
+ * where meshConfig.defaultDestinationRuleExportTo has .), those the service's namespace
  * exports to the proxy's, those the root namespace exports to it. The rules found for one host in one namespace are
  * merged (same exportTo: the oldest's trafficPolicy, every subset by its first name), and of them a rule with a
  * workloadSelector (always private to its namespace) whose labels the proxy's workload has wins over the one without.
@@ -29,14 +30,20 @@ final class DestinationRules {
     /** One rule of an index: its spec (merged into), its exportTo as written, its selector's labels or null. */
     private record Entry(IstioConfig first, ObjectNode spec, Set<String> exportTo, Map<String, String> selector) {}
 
-    /** A rule as setDestinationRules files it: resolved host, exportTo (a selector's is "."), selector labels or null. */
-    private record Rule(IstioConfig config, String host, Set<String> exportTo, Map<String, String> selector) {
+    /**
+     * A rule as setDestinationRules files it: resolved host, exportTo (a selector's is "."), selector labels or null;
+     * {@code privateByDefault}: meshConfig.defaultDestinationRuleExportTo has {@code .}, which an unset exportTo takes
+     * (of the default, Istio honours only . and *).
+     */
+    private record Rule(IstioConfig config, String host, Set<String> exportTo, Map<String, String> selector,
+            boolean privateByDefault) {
         boolean local() {
             return exportTo.isEmpty() || exportTo.contains("*") || exportTo.contains(".") || exportTo.contains(config.namespace());
         }
 
         boolean privateOnly() {
-            return exportTo.size() == 1 && (exportTo.contains(".") || exportTo.contains(config.namespace()));
+            return exportTo.isEmpty() ? privateByDefault
+                    : exportTo.size() == 1 && (exportTo.contains(".") || exportTo.contains(config.namespace()));
         }
     }
 
@@ -48,6 +55,7 @@ final class DestinationRules {
             return model;
         }
         List<Rule> rules = new ArrayList<>();
+        boolean privateByDefault = model.meshConfig().exportTo().destinationRule().contains(".");
         for (IstioConfig c : sorted(model.destinationRules())) {
             JsonNode spec = c.spec();
             Map<String, String> selector = spec.path("workloadSelector").isObject()
@@ -58,7 +66,7 @@ final class DestinationRules {
             } else {
                 exportTo.add("."); // Istio: a rule with a workload selector is never exported
             }
-            rules.add(new Rule(c, model.fqdn(spec.path("host").asText(), c.namespace()), exportTo, selector));
+            rules.add(new Rule(c, model.fqdn(spec.path("host").asText(), c.namespace()), exportTo, selector, privateByDefault));
         }
         String root = model.meshConfig().rootNamespace();
         String ns = proxy.namespace();

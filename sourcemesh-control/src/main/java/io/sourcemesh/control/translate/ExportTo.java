@@ -10,8 +10,9 @@ import java.util.Set;
 
 /**
  * Which proxies see a VirtualService by its {@code exportTo}, as Istio's virtual-service index
- * (pilot/pkg/model/push_context.go initVirtualServices): {@code *} (or no exportTo: Istio's default,
- * meshConfig.defaultVirtualServiceExportTo unset) makes it public, and wins over everything else; else {@code ~} hides
+ * (pilot/pkg/model/push_context.go initVirtualServices): without one it takes meshConfig.defaultVirtualServiceExportTo
+ * ({@code *} unset; virtualservice_controller.go copyDefaultExportToSet, {@code .} its namespace too);
+ * {@code *} makes it public, and wins over everything else; else {@code ~} hides
  * it; else each entry is a namespace ({@code .} its own, as Istio's controller rewrites it), its own namespace making it
  * private there, another exporting it there. The sidecars and the gateways alike read it by the proxy's namespace
  * (VirtualServicesForGateway; sidecar.go SelectVirtualServices), and take the private ones before the exported ones
@@ -24,13 +25,24 @@ final class ExportTo {
 
     private ExportTo() {}
 
-    /** Where {@code config} stands for a proxy in {@code proxyNamespace}. */
-    static Visibility of(IstioConfig config, String proxyNamespace) {
+    /** The exportTo of {@code config}, else {@code meshDefault}, with {@code .} as its namespace (convertExportToSet). */
+    static Set<String> exported(IstioConfig config, List<String> meshDefault) {
         Set<String> exportTo = new HashSet<>();
         for (JsonNode e : Clusters.list(config.spec().path("exportTo"))) {
-            exportTo.add(e.asText().equals(".") ? config.namespace() : e.asText());
+            exportTo.add(e.asText());
         }
-        if (exportTo.isEmpty() || exportTo.contains("*")) {
+        if (exportTo.isEmpty()) {
+            exportTo.addAll(meshDefault);
+        }
+        Set<String> out = new HashSet<>();
+        exportTo.forEach(e -> out.add(e.equals(".") ? config.namespace() : e));
+        return out;
+    }
+
+    /** Where {@code config} stands for a proxy in {@code proxyNamespace}; {@code meshDefault}: its exportTo if unset. */
+    static Visibility of(IstioConfig config, String proxyNamespace, List<String> meshDefault) {
+        Set<String> exportTo = exported(config, meshDefault);
+        if (exportTo.contains("*")) {
             return Visibility.PUBLIC;
         }
         if (exportTo.contains("~") || !exportTo.contains(proxyNamespace)) {
@@ -44,17 +56,17 @@ final class ExportTo {
      * (VirtualServicesForGateway, SelectVirtualServices): private, then exported, then public; each oldest first, then
      * by name, then namespace (pilot/pkg/model/config.go configCompareByCreationTime).
      */
-    static List<IstioConfig> ordered(Collection<IstioConfig> configs, String proxyNamespace) {
+    static List<IstioConfig> ordered(Collection<IstioConfig> configs, String proxyNamespace, List<String> meshDefault) {
         List<IstioConfig> sorted = configs.stream().sorted(IstioConfig.OLDEST_FIRST).toList();
         List<IstioConfig> out = new ArrayList<>();
         for (Visibility group : List.of(Visibility.PRIVATE, Visibility.EXPORTED, Visibility.PUBLIC)) {
-            sorted.stream().filter(c -> of(c, proxyNamespace) == group).forEach(out::add);
+            sorted.stream().filter(c -> of(c, proxyNamespace, meshDefault) == group).forEach(out::add);
         }
         return out;
     }
 
     /** Whether a proxy in {@code proxyNamespace} sees {@code config} at all. */
-    static boolean visibleIn(IstioConfig config, String proxyNamespace) {
-        return of(config, proxyNamespace) != Visibility.HIDDEN;
+    static boolean visibleIn(IstioConfig config, String proxyNamespace, List<String> meshDefault) {
+        return of(config, proxyNamespace, meshDefault) != Visibility.HIDDEN;
     }
 }

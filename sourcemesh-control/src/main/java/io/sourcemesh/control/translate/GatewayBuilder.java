@@ -172,7 +172,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh));
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh, false));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -723,7 +723,7 @@ final class GatewayBuilder {
         return ExportTo.ordered(model.virtualServices().stream()
                 .filter(vs -> Clusters.list(vs.spec().path("gateways")).stream()
                         .anyMatch(g -> RouteSource.resolveGateway(g.asText(), vs.namespace()).equals(gw.key())))
-                .toList(), proxy.namespace());
+                .toList(), proxy.namespace(), model.meshConfig().exportTo().virtualService());
     }
 
     /** The VirtualService hosts this server accepts: equal, or covered by a server wildcard. */

@@ -17,6 +17,7 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Secret;
 import io.sourcemesh.control.model.Service;
+import io.sourcemesh.control.model.WorkloadEndpoint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -155,11 +156,20 @@ final class MeshTls {
     }
 
     private static List<String> identities(MeshModel model, Service service) {
-        if (service.fromEntry()) {
-            return List.of();
-        }
         String trustDomain = model.meshConfig().trustDomain();
         TreeSet<String> ids = new TreeSet<>();
+        if (service.fromEntry()) {
+            // Istio's ServiceAccounts of an entry's host: its subjectAltNames, and its workloads' accounts (an endpoint's
+            // serviceAccount in the entry's namespace, conversion.go convertWorkloadEntryToWorkloadInstance; a selected
+            // pod's).
+            Service.Entry entry = service.entry();
+            ids.addAll(entry.subjectAltNames());
+            entry.endpoints().stream().filter(e -> !e.serviceAccount().isEmpty())
+                    .forEach(e -> ids.add(MeshCa.spiffeId(trustDomain, service.namespace(), e.serviceAccount())));
+            model.pods().stream().filter(p -> entry.selects(p, service.namespace()))
+                    .forEach(p -> ids.add(MeshCa.spiffeId(trustDomain, p.namespace(), p.serviceAccount())));
+            return List.copyOf(ids);
+        }
         model.pods().stream().filter(service::selects)
                 .forEach(p -> ids.add(MeshCa.spiffeId(trustDomain, p.namespace(), p.serviceAccount())));
         return List.copyOf(ids);
@@ -172,14 +182,24 @@ final class MeshTls {
 
     /**
      * Whether auto mTLS applies to a service's clusters when its DestinationRule has no tls (Istio's
-     * buildUpstreamTLSSettings): meshConfig enableAutoMtls, not a ServiceEntry's host (Istio's meshExternal; SourceMesh
-     * gives no entry auto mTLS), and the service's mode — BestEffortInferServiceMTLSMode: the PeerAuthentication of its
-     * namespace, else the mesh's, PERMISSIVE by default — not DISABLE. The cluster then chooses per endpoint
-     * ({@link #meshEndpoint}) through Istio's transport_socket_matches.
+     * buildUpstreamTLSSettings): meshConfig enableAutoMtls, not a MESH_EXTERNAL ServiceEntry's host (Istio's
+     * meshExternal), and the service's mode — BestEffortInferServiceMTLSMode: a resolution NONE entry (passthrough) only
+     * when it has endpoints and each has a sidecar; then the PeerAuthentication of its namespace, else the mesh's,
+     * PERMISSIVE by default — not DISABLE. The cluster then chooses per endpoint ({@link #meshEndpoint}) through Istio's
+     * transport_socket_matches.
      */
     private static boolean autoMtls(MeshModel model, Service service) {
-        if (!model.meshConfig().enableAutoMtls() || service.fromEntry()) {
+        if (!model.meshConfig().enableAutoMtls() || service.fromEntry() && !service.entry().meshInternal()) {
             return false;
+        }
+        if (service.fromEntry() && service.entry().resolution().equals("NONE")) {
+            Service.Entry entry = service.entry();
+            List<Pod> pods = model.pods().stream().filter(p -> p.ready() && entry.selects(p, service.namespace())).toList();
+            boolean any = !entry.endpoints().isEmpty() || !pods.isEmpty();
+            if (!any || entry.endpoints().stream().anyMatch(e -> !e.istioTlsMode())
+                    || pods.stream().anyMatch(p -> !ISTIO_TLS_MODE.equals(p.labels().get(TLS_MODE_LABEL)))) {
+                return false;
+            }
         }
         return PeerAuthentications.forWorkload(model, service.namespace(), Map.of()).mode() != PeerAuthentications.Mode.DISABLE;
     }
@@ -197,6 +217,16 @@ final class MeshTls {
         return ISTIO_TLS_MODE.equals(pod.labels().get(TLS_MODE_LABEL))
                 && PeerAuthentications.forWorkload(model, pod.namespace(), pod.labels()).at(targetPort)
                         != PeerAuthentications.Mode.DISABLE;
+    }
+
+    /**
+     * Whether a ServiceEntry endpoint takes mTLS (mtlsChecker.checkMtlsEnabled): its Istio TLS mode
+     * ({@link WorkloadEndpoint#istioTlsMode}), and the PeerAuthentication of the entry's namespace for its labels on
+     * {@code port} not DISABLE.
+     */
+    boolean meshEndpoint(WorkloadEndpoint endpoint, String namespace, int port) {
+        return endpoint.istioTlsMode() && PeerAuthentications.forWorkload(mesh.model, namespace, endpoint.labels()).at(port)
+                != PeerAuthentications.Mode.DISABLE;
     }
 
     /** The injector's label on a pod with a sidecar (Istio's TLSModeLabelName), and its value for one. */

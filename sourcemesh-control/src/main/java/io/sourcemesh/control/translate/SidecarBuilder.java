@@ -71,7 +71,7 @@ final class SidecarBuilder {
         clusters.add(Clusters.passthrough());
         inbound.values().forEach(port -> clusters.add(Clusters.inbound(port.targetPort(), port.servicePort().isHttp2())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null)).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -213,10 +213,9 @@ final class SidecarBuilder {
                         .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)))
                 .addFilterChains(FilterChain.newBuilder()
                         .setName("virtualOutbound-catchall-tcp")
-                        // REGISTRY_ONLY: an unknown destination goes nowhere; ALLOW_ANY passes it through.
-                        .addFilters(scope.registryOnly()
-                                ? Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)
-                                : Hcm.tcpProxy(Names.PASSTHROUGH_CLUSTER, Names.PASSTHROUGH_CLUSTER, log)));
+                        // REGISTRY_ONLY: an unknown destination goes nowhere; ALLOW_ANY passes it through (or to the
+                        // Sidecar's egressProxy).
+                        .addFilters(Hcm.tcpProxy(scope.fallthrough(), scope.fallthrough(), log)));
         if (tproxy) {
             l.setTransparent(Protos.bool(true));
         }
@@ -246,7 +245,7 @@ final class SidecarBuilder {
             }
         }
         listeners.addAll(tcpListeners.build(new SidecarTcpListeners.TranslationContext(model, log, warnings,
-                virtualServices.all(), scope.registryOnly()), httpPorts.keySet().stream()
+                virtualServices.all(), scope.fallthrough()), httpPorts.keySet().stream()
                 .map(p -> Names.listener(Names.WILDCARD, p)).collect(Collectors.toSet())));
         httpPorts.forEach((port, services) -> {
             String name = Names.listener(Names.WILDCARD, port);
@@ -325,7 +324,7 @@ final class SidecarBuilder {
                         .setName("allow_any")
                         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                         .setRoute(RouteAction.newBuilder()
-                                .setCluster(Names.PASSTHROUGH_CLUSTER).setTimeout(Protos.seconds(0)))));
+                                .setCluster(scope.fallthrough()).setTimeout(Protos.seconds(0)))));
         return rc.setValidateClusters(Protos.bool(false)).build();
     }
 

@@ -30,9 +30,15 @@ final class SidecarScope {
     private final boolean registryOnly;
     private final String proxyNamespace;
     private final String domain;
+    /** meshConfig.defaultServiceExportTo: the exportTo of a service without one. */
+    private final List<String> serviceExportTo;
+    /** outboundTrafficPolicy.egressProxy's cluster under ALLOW_ANY, else null. */
+    private final String egressProxy;
 
     private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
-            String domain) {
+            String domain, List<String> serviceExportTo, String egressProxy) {
+        this.serviceExportTo = serviceExportTo;
+        this.egressProxy = egressProxy;
         this.hosts = hosts;
         this.excluded = excluded;
         this.registryOnly = registryOnly;
@@ -43,8 +49,9 @@ final class SidecarScope {
     static SidecarScope of(MeshModel model, ProxyIdentity proxy, List<TranslationWarning> warnings) {
         Optional<IstioConfig> sidecar = select(model, proxy);
         String domain = model.meshConfig().domain();
+        List<String> serviceExportTo = model.meshConfig().exportTo().service();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain);
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo, null);
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
@@ -79,11 +86,12 @@ final class SidecarScope {
             }
         }
         JsonNode policy = spec.path("outboundTrafficPolicy");
-        if (policy.has("egressProxy")) {
-            warnings.add(new TranslationWarning(where, "outboundTrafficPolicy.egressProxy is not supported; ignored"));
-        }
         boolean registryOnly = policy.path("mode").asText("ALLOW_ANY").equals("REGISTRY_ONLY");
-        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain);
+        String egressProxy = registryOnly || !policy.path("egressProxy").isObject() ? null
+                : Names.outboundCluster(policy.path("egressProxy").path("port").path("number").asInt(0),
+                        policy.path("egressProxy").path("subset").asText(""), policy.path("egressProxy").path("host").asText(""));
+        return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain, serviceExportTo,
+                egressProxy);
     }
 
     /**
@@ -121,9 +129,21 @@ final class SidecarScope {
         return registryOnly;
     }
 
+    /**
+     * Where traffic to an unknown destination goes: BlackHoleCluster under REGISTRY_ONLY; under ALLOW_ANY the
+     * PassthroughCluster, or the cluster of outboundTrafficPolicy.egressProxy (Istio's GetDestinationCluster: its host as
+     * written, port and subset — httproute.go's allow_any route and listener_builder.go's catch-all tcp_proxy alike).
+     */
+    String fallthrough() {
+        if (registryOnly) {
+            return Names.BLACKHOLE_CLUSTER;
+        }
+        return egressProxy == null ? Names.PASSTHROUGH_CLUSTER : egressProxy;
+    }
+
     boolean visible(Service svc) {
-        if (!svc.exportedTo(proxyNamespace)) {
-            return false; // a ServiceEntry's exportTo: not in this namespace's registry at all
+        if (!svc.exportedTo(proxyNamespace, serviceExportTo)) {
+            return false; // its exportTo (or the mesh's default): not in this namespace's registry at all
         }
         if (hosts == null) {
             return true;

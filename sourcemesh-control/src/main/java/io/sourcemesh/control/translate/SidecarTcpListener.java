@@ -281,7 +281,7 @@ final class SidecarTcpListener {
     }
 
     /** Istio's buildListenerFromEntry: chains in order, the match-all one as the default, tls_inspector for SNI. */
-    static Listener listener(String bind, int port, List<Chain> chains, boolean registryOnly, AccessLog log,
+    static Listener listener(String bind, int port, List<Chain> chains, String fallthrough, AccessLog log,
             List<TranslationWarning> warnings) {
         Listener.Builder l = Listener.newBuilder()
                 .setName(Names.listener(bind, port))
@@ -312,7 +312,6 @@ final class SidecarTcpListener {
         } else if (defaultChain != null) {
             l.setDefaultFilterChain(defaultChain);
         } else {
-            String fallthrough = registryOnly ? Names.BLACKHOLE_CLUSTER : Names.PASSTHROUGH_CLUSTER;
             l.setDefaultFilterChain(FilterChain.newBuilder().setName("PassthroughFilterChain")
                     .addFilters(Hcm.tcpProxy(fallthrough, fallthrough, log)));
         }

@@ -76,7 +76,7 @@ final class SidecarTcpListeners {
         }
         List<Listener> out = new ArrayList<>();
         byName.values().forEach(e -> out.add(SidecarTcpListener.listener(e.bind(), e.port(), e.chains(),
-                context.registryOnly(), context.log(), context.warnings())));
+                context.fallthrough(), context.log(), context.warnings())));
         return out;
     }
 
@@ -96,7 +96,7 @@ final class SidecarTcpListeners {
 
     /** What the listeners are built with. */
     record TranslationContext(MeshModel model, AccessLog log, List<TranslationWarning> warnings,
-            List<IstioConfig> virtualServices, boolean registryOnly) {
+            List<IstioConfig> virtualServices, String fallthrough) {
         String domain() {
             return model.meshConfig().domain();
         }

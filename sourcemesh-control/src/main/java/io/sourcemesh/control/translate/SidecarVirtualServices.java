@@ -42,7 +42,8 @@ final class SidecarVirtualServices {
      */
     static SidecarVirtualServices of(MeshModel model, String proxyNamespace, SidecarScope scope) {
         List<IstioConfig> mesh = ExportTo.ordered(
-                model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).toList(), proxyNamespace);
+                model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).toList(), proxyNamespace,
+                model.meshConfig().exportTo().virtualService());
         Map<IstioConfig, List<String>> hosts = new HashMap<>();
         List<IstioConfig> ordered = new ArrayList<>();
         for (IstioConfig vs : mesh) {

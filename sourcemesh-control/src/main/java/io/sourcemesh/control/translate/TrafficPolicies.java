@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.cluster.v3.UpstreamConnectionOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.KeepaliveSettings;
 import io.envoyproxy.envoy.config.core.v3.TcpKeepalive;
 import io.envoyproxy.envoy.type.v3.Percent;
 import java.util.List;
@@ -27,7 +28,8 @@ final class TrafficPolicies {
      * http.http2MaxRequests and http.maxRetries; tcp.connectTimeout; http.maxRequestsPerConnection,
      * idleTimeout and tcp.maxConnectionDuration as the cluster's typed HTTP protocol options, and
      * http.useClientProtocol as their use_downstream_protocol_config; tcp.tcpKeepalive as the cluster's
-     * upstream_connection_options.tcp_keepalive.
+     * upstream_connection_options.tcp_keepalive; http.maxConcurrentStreams and http.http2KeepAlive on the HTTP/2
+     * options of a cluster that has them.
      */
     static void connectionPool(Cluster.Builder c, JsonNode pool, String where, List<TranslationWarning> warnings) {
         CircuitBreakers.Thresholds.Builder t = CircuitBreakers.Thresholds.newBuilder()
@@ -70,18 +72,22 @@ final class TrafficPolicies {
         c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(t));
         boolean useClientProtocol = http != null && http.path("useClientProtocol").asBoolean(false);
         Optional<Integer> maxConcurrentStreams = http == null ? Optional.empty() : positive(http, "maxConcurrentStreams");
+        Optional<KeepaliveSettings> keepalive = http == null ? Optional.empty() : http2KeepAlive(http, where, warnings);
         // Istio's condition for the common options (an empty one too, when only maxConcurrentStreams is set);
         // maxConcurrentStreams itself goes on the HTTP/2 options of a cluster that has them by now (an HTTP2 or GRPC
         // port's: setUpstreamProtocol runs first; h2UpgradePolicy's come after, without it), as Istio's applyConnectionPool.
         if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()
-                || maxConcurrentStreams.isPresent() || useClientProtocol) {
+                || maxConcurrentStreams.isPresent() || keepalive.isPresent() || useClientProtocol) {
             io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.Builder typed = HttpOptions.of(c);
             if (options.hasIdleTimeout() || options.hasMaxRequestsPerConnection() || options.hasMaxConnectionDuration()
-                    || maxConcurrentStreams.isPresent()) {
+                    || maxConcurrentStreams.isPresent() || keepalive.isPresent()) {
                 typed.setCommonHttpProtocolOptions(options);
                 if (typed.getExplicitHttpConfig().hasHttp2ProtocolOptions() && maxConcurrentStreams.isPresent()) {
                     typed.getExplicitHttpConfigBuilder().getHttp2ProtocolOptionsBuilder()
                             .setMaxConcurrentStreams(Protos.uint(maxConcurrentStreams.get()));
+                }
+                if (typed.getExplicitHttpConfig().hasHttp2ProtocolOptions() && keepalive.isPresent()) {
+                    typed.getExplicitHttpConfigBuilder().getHttp2ProtocolOptionsBuilder().setConnectionKeepalive(keepalive.get());
                 }
             }
             if (useClientProtocol) {
@@ -193,6 +199,25 @@ final class TrafficPolicies {
     private static Optional<Integer> positive(JsonNode n, String field) {
         int v = n.path(field).asInt(0);
         return v > 0 ? Optional.of(v) : Optional.empty();
+    }
+
+    /**
+     * http.http2KeepAlive as Istio's applyConnectionPool copies it: interval and timeout into Envoy's KeepaliveSettings
+     * (no jitter set: Envoy's 15%). The API requires both, of at least 1ms; a rule that lacks one is warned.
+     */
+    private static Optional<KeepaliveSettings> http2KeepAlive(JsonNode http, String where, List<TranslationWarning> warnings) {
+        JsonNode k = http.path("http2KeepAlive");
+        if (!k.isObject()) {
+            return Optional.empty();
+        }
+        Optional<Duration> interval = duration(k, "interval", where, warnings);
+        Optional<Duration> timeout = duration(k, "timeout", where, warnings);
+        if (interval.isEmpty() || timeout.isEmpty()) {
+            warnings.add(TranslationWarning.note(where, "connectionPool.http.http2KeepAlive needs interval and timeout; "
+                    + "no HTTP/2 PINGs are sent"));
+            return Optional.empty();
+        }
+        return Optional.of(KeepaliveSettings.newBuilder().setInterval(interval.get()).setTimeout(timeout.get()).build());
     }
 
     private static Optional<Duration> duration(JsonNode n, String field, String where,

@@ -79,7 +79,9 @@ final class VirtualServiceDelegates {
                         + ", which does not exist or has hosts (a delegate has none); the route is left out, as Istio"));
                 continue;
             }
-            if (!exportedTo(delegate, root.namespace())) {
+            // its exportTo, else the mesh's defaultVirtualServiceExportTo (virtualservice_controller.go delegateVirtualServices)
+            Set<String> exportTo = ExportTo.exported(delegate, model.meshConfig().exportTo().virtualService());
+            if (!exportTo.contains("*") && !exportTo.contains(root.namespace())) {
                 warnings.add(new TranslationWarning(where, "http[" + i + "] delegates to VirtualService " + key
                         + ", whose exportTo does not include namespace " + root.namespace() + "; the route is left out, "
                         + "as Istio"));
@@ -106,15 +108,6 @@ final class VirtualServiceDelegates {
         ObjectNode spec = root.spec().deepCopy();
         spec.set("http", merged);
         return new IstioConfig(root.kind(), root.name(), root.namespace(), root.labels(), root.creationTimestamp(), spec);
-    }
-
-    /** Whether {@code delegate}'s exportTo shows it to {@code namespace}: unset or * all, . its own, else the names. */
-    private static boolean exportedTo(IstioConfig delegate, String namespace) {
-        Set<String> exportTo = new HashSet<>();
-        for (JsonNode e : Clusters.list(delegate.spec().path("exportTo"))) {
-            exportTo.add(e.asText().equals(".") ? delegate.namespace() : e.asText());
-        }
-        return exportTo.isEmpty() || exportTo.contains("*") || exportTo.contains(namespace);
     }
 
     /** A delegate route with its destinations' hosts and its matches' gateways resolved in the delegate's namespace. */

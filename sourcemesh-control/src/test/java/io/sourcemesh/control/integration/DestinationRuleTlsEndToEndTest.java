@@ -15,6 +15,7 @@ import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.HttpBootstrap;
+import io.sourcemesh.proxy.testing.Origin;
 import io.sourcemesh.proxy.testing.TestCertificates;
 import io.sourcemesh.proxy.testing.TlsOrigin;
 import java.util.List;
@@ -28,7 +29,9 @@ import org.junit.jupiter.api.Test;
  * into a proxy in front of a real TLS origin on loopback, requests by curl: SIMPLE with the CA of credentialName's
  * -cacert Secret, sni and subjectAltNames reaches the origin (Istio's constructUpstreamTLS,
  * pilot/pkg/networking/core/cluster_tls.go); a CA or a SAN that does not fit is a 503, never an unverified
- * connection; MUTUAL presents the credential's key pair.
+ * connection; MUTUAL presents the credential's key pair. A sidecar takes credentialName only from a rule with a
+ * workloadSelector (Istio's buildUpstreamClusterTLSContext): the rules here select sleep, and one that does not sends
+ * plaintext.
  */
 class DestinationRuleTlsEndToEndTest {
     private static final String CLUSTER = "outbound|8000||httpbin.default.svc.cluster.local";
@@ -36,6 +39,7 @@ class DestinationRuleTlsEndToEndTest {
     private TestCertificates.Authority originCa;
     private TlsOrigin origin;
     private Proxy proxy;
+    private Origin plain;
 
     @BeforeEach
     void authority() {
@@ -49,6 +53,9 @@ class DestinationRuleTlsEndToEndTest {
         }
         if (origin != null) {
             origin.close();
+        }
+        if (plain != null) {
+            plain.close();
         }
     }
 
@@ -96,22 +103,47 @@ class DestinationRuleTlsEndToEndTest {
         assertEquals(List.of("CN=sleep"), origin.clientSubjects);
     }
 
+    @Test
+    void aRuleWithoutAWorkloadSelectorGivesTheSidecarNoCredentialAndNoTls() throws Exception {
+        plain = Origin.start();
+        ProxyResources r = translate("{mode: SIMPLE, credentialName: origin, sni: httpbin.example.com}", false,
+                secret("origin-cacert", "Opaque", Map.of("cacert", originCa.certificate())));
+        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/httpbin")
+                && w.message().contains("credentialName is not applied by this sidecar")), r.warnings().toString());
+        proxy = start(r, plain.port());
+        Curl.Result got = get();
+        assertEquals(200, got.status(), "plaintext, as Istio's sidecar without the credential: " + got);
+        assertEquals(1, plain.seen().size());
+    }
+
     /**
-     * The seed with a DestinationRule for httpbin of this tls and the Secrets, translated for sleep's sidecar; a proxy
-     * whose cluster to the origin has the translated cluster's transport socket.
+     * The seed with a DestinationRule for httpbin of this tls (selecting sleep) and the Secrets, translated for sleep's
+     * sidecar; a proxy whose cluster to the origin has the translated cluster's transport socket.
      */
     private void proxy(String tls, ObjectNode... secrets) throws Exception {
+        proxy = start(translate(tls, true, secrets), origin.port());
+    }
+
+    private static ProxyResources translate(String tls, boolean selectsSleep, ObjectNode... secrets) {
         List<ObjectNode> objects = Fixtures.seed();
         objects.add(Fixtures.parseYaml("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
-                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n  trafficPolicy:\n    tls: " + tls + "\n"));
+                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n"
+                + (selectsSleep ? "  workloadSelector: {matchLabels: {app: sleep}}\n" : "")
+                + "  trafficPolicy:\n    tls: " + tls + "\n"));
         objects.addAll(List.of(secrets));
         MeshModel model = MeshModel.of(objects);
-        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        return Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+    }
+
+    private static Proxy start(ProxyResources r, int originPort) throws Exception {
         Cluster c = r.cluster(CLUSTER).orElseThrow(() -> new AssertionError(CLUSTER + " left out: " + r.warnings()));
-        String socket = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames()
-                .omittingInsignificantWhitespace().print(c.getTransportSocket());
-        proxy = Proxy.start(BootstrapLoader.loadText(HttpBootstrap.toOrigin(origin.port())
-                .clusterFields("transport_socket: " + socket).yaml()), 1);
+        String fields = "";
+        if (c.hasTransportSocket()) {
+            fields = "transport_socket: " + JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames()
+                    .omittingInsignificantWhitespace().print(c.getTransportSocket());
+        }
+        HttpBootstrap bootstrap = HttpBootstrap.toOrigin(originPort);
+        return Proxy.start(BootstrapLoader.loadText((fields.isEmpty() ? bootstrap : bootstrap.clusterFields(fields)).yaml()), 1);
     }
 
     private static ObjectNode secret(String name, String type, Map<String, String> stringData) {

@@ -102,6 +102,21 @@ class Http2ClustersTest {
         assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("maxConcurrentStreams")), r.warnings().toString());
     }
 
+    /** Istio's applyConnectionPool: http2KeepAlive as the HTTP/2 options' connection_keepalive, where the cluster has them. */
+    @Test
+    void http2KeepAliveGoesOnAPortsHttp2Options() throws Exception {
+        ProxyResources r = translate("{connectionPool: {http: {http2KeepAlive: {interval: 30s, timeout: 5s}}}}", "", "sleep");
+        io.envoyproxy.envoy.config.core.v3.KeepaliveSettings k = options(r, GRPC).getExplicitHttpConfig()
+                .getHttp2ProtocolOptions().getConnectionKeepalive();
+        assertEquals(30, k.getInterval().getSeconds());
+        assertEquals(5, k.getTimeout().getSeconds());
+        assertFalse(k.hasIntervalJitter(), "Istio sets none: Envoy's 15%");
+        HttpProtocolOptions http = options(r, HTTP);
+        assertTrue(http.hasCommonHttpProtocolOptions(), "Istio's condition writes the common options, empty");
+        assertFalse(http.getExplicitHttpConfig().hasHttp2ProtocolOptions(), "an HTTP/1.1 cluster sends no PING");
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+    }
+
     @Test
     void h2UpgradePolicyUpgradeMakesAnyPortsClusterHttp2() throws Exception {
         ProxyResources r = translate("{connectionPool: {http: {h2UpgradePolicy: UPGRADE, maxConcurrentStreams: 7}}}", "", "sleep");

@@ -306,6 +306,105 @@ class MutualTlsTest {
         assertEquals(List.of(true), meshEndpoints(httpbin));
     }
 
+    /**
+     * A MESH_INTERNAL ServiceEntry's endpoints get Istio's TLS mode (serviceentry/conversion.go getTLSModeFromWorkloadEntry:
+     * the security.istio.io/tlsMode label, else istio with a serviceAccount), so auto mTLS reaches the sidecar'd ones
+     * and plaintext the rest, verified against the entry's subjectAltNames and its workloads' accounts; a MESH_EXTERNAL
+     * one gets none (buildUpstreamTLSSettings' meshExternal).
+     */
+    @Test
+    void aMeshInternalServiceEntrysSidecarEndpointsGetAutoMtls() {
+        String entry = """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: vm, namespace: default}
+                spec:
+                  hosts: [vm.example.internal]
+                  location: %s
+                  ports: [{number: 80, name: http, protocol: HTTP}]
+                  resolution: STATIC
+                  subjectAltNames: [spiffe://cluster.local/ns/vms/sa/legacy]
+                  endpoints:
+                  - {address: 127.0.0.31, labels: {security.istio.io/tlsMode: istio}}
+                  - {address: 127.0.0.32, serviceAccount: vm}
+                  - {address: 127.0.0.33, serviceAccount: vm, labels: {security.istio.io/tlsMode: disabled}}
+                  - {address: 127.0.0.34}
+                """;
+        MeshModel model = model(Fixtures.parseYaml(entry.formatted("MESH_INTERNAL")));
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"));
+        Cluster vm = r.cluster("outbound|80||vm.example.internal").orElseThrow();
+        assertEquals(List.of("tlsMode-istio", "tlsMode-disabled"),
+                vm.getTransportSocketMatchesList().stream().map(Cluster.TransportSocketMatch::getName).toList());
+        assertEquals(List.of(true, true, false, false), meshEndpoints(vm), "the label, else a serviceAccount");
+        assertEquals(List.of("spiffe://cluster.local/ns/default/sa/vm", "spiffe://cluster.local/ns/vms/sa/legacy"),
+                auto(vm).getCommonTlsContext().getValidationContext().getMatchSubjectAltNamesList().stream()
+                        .map(m -> m.getExact()).toList(), "Istio's ServiceAccounts of the entry");
+
+        model = model(Fixtures.parseYaml(entry.formatted("MESH_EXTERNAL")));
+        vm = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|80||vm.example.internal")
+                .orElseThrow();
+        assertEquals(0, vm.getTransportSocketMatchesCount(), "outside the mesh: no auto mTLS");
+        assertFalse(vm.hasTransportSocket());
+        assertEquals(List.of(true, true, false, false), meshEndpoints(vm),
+                "Istio's mtlsChecker marks the endpoints whatever the location; without matches the cluster reads no mark");
+
+        model = model(Fixtures.parseYaml(entry.formatted("MESH_INTERNAL")), peer("default", "ns-wide", null, "DISABLE", ""));
+        vm = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|80||vm.example.internal")
+                .orElseThrow();
+        assertEquals(0, vm.getTransportSocketMatchesCount(), "the entry's namespace disables mTLS, as for a Service");
+    }
+
+    /** The pods a MESH_INTERNAL entry's workloadSelector selects are its endpoints, each with its sidecar's TLS mode. */
+    @Test
+    void aServiceEntrysSelectedPodsAreEndpointsWithTheirTlsMode() {
+        MeshModel model = model(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: by-pods, namespace: default}
+                spec:
+                  hosts: [pods.example.internal]
+                  location: MESH_INTERNAL
+                  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 8000}]
+                  resolution: STATIC
+                  workloadSelector: {labels: {app: httpbin}}
+                """));
+        Cluster pods = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|80||pods.example.internal")
+                .orElseThrow();
+        var endpoint = pods.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress();
+        assertEquals("127.17.0.5:8000", endpoint.getAddress() + ":" + endpoint.getPortValue(), "httpbin's pod at the targetPort");
+        assertEquals(List.of(true), meshEndpoints(pods), "its injector label");
+        assertEquals(List.of("spiffe://cluster.local/ns/default/sa/httpbin"), auto(pods).getCommonTlsContext()
+                .getValidationContext().getMatchSubjectAltNamesList().stream().map(m -> m.getExact()).toList());
+    }
+
+    /**
+     * A resolution NONE entry (passthrough, ORIGINAL_DST) takes auto mTLS only when every endpoint has a sidecar
+     * (BestEffortInferServiceMTLSMode); then the mTLS socket is the cluster's own, its hosts having no metadata.
+     */
+    @Test
+    void aPassthroughEntryTakesAutoMtlsOnlyWhenEveryEndpointHasASidecar() {
+        String entry = """
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: passthrough, namespace: default}
+                spec:
+                  hosts: [any.example.internal]
+                  addresses: [127.0.0.40]
+                  location: MESH_INTERNAL
+                  ports: [{number: 9000, name: tcp, protocol: TCP}]
+                  resolution: NONE
+                  endpoints: [{address: 127.0.0.41, serviceAccount: vm}%s]
+                """;
+        MeshModel model = model(Fixtures.parseYaml(entry.formatted("")));
+        Cluster all = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|9000||any.example.internal")
+                .orElseThrow();
+        assertEquals("envoy.transport_sockets.tls", all.getTransportSocket().getName());
+        model = model(Fixtures.parseYaml(entry.formatted(", {address: 127.0.0.42}")));
+        Cluster mixed = Translator.create().translate(model, Fixtures.sidecar(model, "sleep"))
+                .cluster("outbound|9000||any.example.internal").orElseThrow();
+        assertFalse(mixed.hasTransportSocket(), "one endpoint without a sidecar: MTLSDisable");
+    }
+
     @Test
     void aPluggedInCaWinsAndWithoutACaNothingChanges() throws Exception {
         Map<String, String> plugin = MeshCa.selfSigned("cluster.local");

@@ -59,6 +59,27 @@ class SidecarScopeTest {
         assertEquals("PassthroughCluster", catchAll.getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
     }
 
+    /**
+     * outboundTrafficPolicy.egressProxy under ALLOW_ANY: unknown destinations go to its cluster instead of the
+     * PassthroughCluster (Istio's httproute.go allow_any route and listener_builder.go catch-all, GetDestinationCluster).
+     */
+    @Test
+    void allowAnyWithAnEgressProxySendsUnknownDestinationsToIt() throws Exception {
+        String egress = "outbound|80||istio-ingressgateway.istio-system.svc.cluster.local";
+        ProxyResources r = translate(SIDECAR.replace("REGISTRY_ONLY", "ALLOW_ANY, egressProxy: {host: "
+                + "istio-ingressgateway.istio-system.svc.cluster.local, port: {number: 80}}").replace(
+                "[\"./httpbin.default.svc.cluster.local\"]",
+                "[\"./httpbin.default.svc.cluster.local\", \"istio-system/istio-ingressgateway.istio-system.svc.cluster.local\"]"));
+        VirtualHost allowAny = r.route("8000").orElseThrow().getVirtualHostsList().stream()
+                .filter(v -> v.getName().equals("allow_any")).findFirst().orElseThrow();
+        assertEquals(egress, allowAny.getRoutes(0).getRoute().getCluster());
+        var catchAll = r.listener("virtualOutbound").orElseThrow().getFilterChainsList().stream()
+                .filter(c -> c.getName().equals("virtualOutbound-catchall-tcp")).findFirst().orElseThrow();
+        assertEquals(egress, catchAll.getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
+        assertTrue(r.cluster(egress).isPresent(), "the egress hosts import it");
+        assertTrue(r.warnings().stream().noneMatch(w -> w.message().contains("egressProxy")), r.warnings().toString());
+    }
+
     @Test
     void aWorkloadSelectorSidecarWinsOverTheNamespaceOne() {
         ProxyResources r = translate(SIDECAR, """

@@ -28,7 +28,10 @@ import org.junit.jupiter.api.Test;
  */
 class UpstreamTlsTest {
     private static final String HTTPBIN = "httpbin.default.svc.cluster.local";
-    private final MeshModel model = MeshModel.of(Fixtures.seed("topology/dr-tls.yaml"));
+    /** The rules select sleep: a sidecar takes credentialName only from a rule with a workloadSelector, as Istio. */
+    private final MeshModel model = MeshModel.of(selectingSleep(Fixtures.seed("topology/dr-tls.yaml")));
+    /** The rules as written, without a selector: exported to the gateway, which takes credentialName from any rule. */
+    private final MeshModel gatewayModel = MeshModel.of(Fixtures.seed("topology/dr-tls.yaml"));
 
     @Test
     void simpleVerifiesTheOriginAgainstTheCredentialsCacertSecret() {
@@ -103,7 +106,7 @@ class UpstreamTlsTest {
 
     @Test
     void aGatewayReadsCredentialsFromItsOwnNamespace() {
-        ProxyResources r = Translator.create().translate(model, Fixtures.gateway(model));
+        ProxyResources r = Translator.create().translate(gatewayModel, Fixtures.gateway(gatewayModel));
         assertTrue(r.cluster("outbound|8000||" + HTTPBIN).isEmpty(), "no CA in istio-system: left out, not unverified");
         assertTrue(r.cluster("outbound|8000|v3|" + HTTPBIN).isPresent(), "a plaintext subset still serves");
         assertTrue(r.warnings().stream().anyMatch(w -> w.leftOut() && w.message().equals("cluster outbound|8000||" + HTTPBIN
@@ -164,11 +167,37 @@ class UpstreamTlsTest {
                 r.warnings().stream().filter(TranslationWarning::leftOut).map(TranslationWarning::message).toList());
     }
 
+    @Test
+    void aSidecarTakesNoCredentialFromARuleWithoutAWorkloadSelector() {
+        ProxyResources r = Translator.create().translate(gatewayModel, Fixtures.sidecar(gatewayModel, "sleep"));
+        Cluster c = cluster(r, "outbound|8000||" + HTTPBIN);
+        assertFalse(c.hasTransportSocket(), "Istio's buildUpstreamClusterTLSContext: no TLS context for the sidecar");
+        assertEquals(0, c.getTransportSocketMatchesCount(), "the rule's tls mode is set: no auto mTLS either");
+        assertFalse(cluster(r, "outbound|8000|v1|" + HTTPBIN).hasTransportSocket(), "MUTUAL the same");
+        assertTrue(r.warnings().stream().anyMatch(w -> !w.leftOut() && w.resource().equals("DestinationRule default/httpbin")
+                && w.message().equals("cluster outbound|8000||" + HTTPBIN + ": tls mode SIMPLE with credentialName is not "
+                + "applied by this sidecar: Istio takes a DestinationRule's credentialName on gateways, and on sidecars only "
+                + "from a rule with a workloadSelector; the cluster sends no TLS, as Istio's")), r.warnings().toString());
+        ProxyResources gateway = Translator.create().translate(gatewayModel, Fixtures.gateway(gatewayModel));
+        assertTrue(gateway.warnings().stream().noneMatch(w -> w.message().contains("not applied by this sidecar")));
+    }
+
+    /** Every DestinationRule of {@code objects} given a workloadSelector for sleep. */
+    private static List<ObjectNode> selectingSleep(List<ObjectNode> objects) {
+        for (ObjectNode o : objects) {
+            if (o.path("kind").asText().equals("DestinationRule")) {
+                o.with("spec").putObject("workloadSelector").putObject("matchLabels").put("app", "sleep");
+            }
+        }
+        return objects;
+    }
+
     /** The seed with one DestinationRule for httpbin whose trafficPolicy.tls is {@code tls}, and the extra objects. */
     private static ProxyResources translate(String tls, ObjectNode... extra) {
         List<ObjectNode> objects = Fixtures.seed();
         objects.add(Fixtures.parseYaml("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
-                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n  trafficPolicy:\n    tls: " + tls + "\n"));
+                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n"
+                + "  workloadSelector: {matchLabels: {app: sleep}}\n  trafficPolicy:\n    tls: " + tls + "\n"));
         objects.addAll(List.of(extra));
         MeshModel m = MeshModel.of(objects, MeshConfig.from(objects));
         return Translator.create().translate(m, Fixtures.sidecar(m, "sleep"));
