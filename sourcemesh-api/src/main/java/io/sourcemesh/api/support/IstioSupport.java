@@ -73,7 +73,7 @@ final class IstioSupport {
                         + "VirtualService sends to its port; a VirtualService is imported when an egress host of its "
                         + "namespace, or of *, matches one of its hosts"),
                 warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
-                supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY answers 502 from BlackHoleCluster; ALLOW_ANY "
+                supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY (the default when the policy is written without a mode, as Istio's proto) answers 502 from BlackHoleCluster; ALLOW_ANY "
                         + "passes through"),
                 supported("spec.outboundTrafficPolicy.egressProxy", "under ALLOW_ANY (required, as "
                         + "Istio's validation), traffic to an unknown destination goes to outbound|<port>|<subset>|<host> "

@@ -86,7 +86,9 @@ final class SidecarScope {
             }
         }
         JsonNode policy = spec.path("outboundTrafficPolicy");
-        boolean registryOnly = policy.path("mode").asText("ALLOW_ANY").equals("REGISTRY_ONLY");
+        // Without the field the mesh's default (ALLOW_ANY) holds; written without a mode it is the proto's default,
+        // REGISTRY_ONLY (Istio's ConvertToSidecarScope takes the Sidecar's policy as written).
+        boolean registryOnly = policy.isObject() && !policy.path("mode").asText("REGISTRY_ONLY").equals("ALLOW_ANY");
         String egressProxy = registryOnly || !policy.path("egressProxy").isObject() ? null
                 : Names.outboundCluster(policy.path("egressProxy").path("port").path("number").asInt(0),
                         policy.path("egressProxy").path("subset").asText(""), policy.path("egressProxy").path("host").asText(""));

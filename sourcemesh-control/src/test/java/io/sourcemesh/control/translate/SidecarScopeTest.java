@@ -59,6 +59,18 @@ class SidecarScopeTest {
         assertEquals("PassthroughCluster", catchAll.getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
     }
 
+    /** Written without a mode the policy is the proto's default, REGISTRY_ONLY; only a Sidecar without it takes the mesh's. */
+    @Test
+    void aPolicyWithoutAModeIsRegistryOnly() throws Exception {
+        ProxyResources r = translate(SIDECAR.replace("{mode: REGISTRY_ONLY}", "{}"));
+        assertEquals("block_all", r.route("8000").orElseThrow().getVirtualHosts(1).getName());
+        var catchAll = r.listener("virtualOutbound").orElseThrow().getFilterChainsList().stream()
+                .filter(c -> c.getName().equals("virtualOutbound-catchall-tcp")).findFirst().orElseThrow();
+        assertEquals("BlackHoleCluster", catchAll.getFilters(0).getTypedConfig().unpack(TcpProxy.class).getCluster());
+        ProxyResources without = translate(SIDECAR.replace("  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n", ""));
+        assertEquals("allow_any", without.route("8000").orElseThrow().getVirtualHosts(1).getName());
+    }
+
     /**
      * outboundTrafficPolicy.egressProxy under ALLOW_ANY: unknown destinations go to its cluster instead of the
      * PassthroughCluster (Istio's httproute.go allow_any route and listener_builder.go catch-all, GetDestinationCluster).
