@@ -74,9 +74,13 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                 .validateRequiredPseudoHeaders(true)
                 // a drain's GOAWAY waits for the streams in flight, bounded by their own timeouts (as an HTTP/1 drain)
                 .gracefulShutdownTimeoutMillis(-1)
+                // H2FloodGuard holds Envoy's limits (configurable); Netty's own, fixed ones would cut in first
+                .encoderEnforceMaxQueuedControlFrames(0)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(0)
                 .build();
         H2Connection h2 = new H2Connection(filter, connection);
-        String beforeCodec = after;
+        pipeline.addAfter(after, H2FloodGuard.NAME, new H2FloodGuard(o.flood(), filter.h2Stats));
+        String beforeCodec = H2FloodGuard.NAME;
         long headersTimeout = filter.timeouts.headersTimeout();
         if (headersTimeout >= 0) {
             pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(filter, headersTimeout));
