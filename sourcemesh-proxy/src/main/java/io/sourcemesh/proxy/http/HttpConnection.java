@@ -2,6 +2,8 @@ package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -273,9 +275,17 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     void onRequestHeadersTimeout() {
         if (stream == null && ctx.channel().isActive()) {
             filter.rqHeaderTimeout.inc();
-            ctx.close();
+            // Envoy answers the half-read request 408 and closes (conn_manager_impl.cc onRequestHeaderTimeout): a stream
+            // with no head of its own, whose local reply is logged like any other.
+            stream = new HttpStream(this, HEADLESS.retainedDuplicate());
+            timers.streamStarted();
+            stream.startHeaderTimeout();
         }
     }
+
+    /** The request a stream stands for when its head never arrived: nothing of it is read or logged. */
+    private static final FullHttpRequest HEADLESS = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET,
+            "/", Unpooled.EMPTY_BUFFER);
 
     void onRequestTimeout() {
         if (stream != null && !stream.requestComplete()) {
