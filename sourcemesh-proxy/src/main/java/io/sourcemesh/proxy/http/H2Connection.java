@@ -83,7 +83,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         String beforeCodec = H2FloodGuard.NAME;
         long headersTimeout = filter.timeouts.headersTimeout();
         if (headersTimeout >= 0) {
-            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(filter, headersTimeout));
+            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(h2, headersTimeout));
             beforeCodec = H2HeaderBlockTimer.NAME;
         }
         if (o.keepalive().isPresent()) {
@@ -225,6 +225,36 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     }
 
     /** Each stream's child channel: read on demand (its backpressure), window updates given back by its codec. */
+    /** The stream whose header block ran out of request_headers_timeout, opened by {@link #headerBlockTimedOut}; 0 when none. */
+    private int headerTimedOut;
+
+    /**
+     * request_headers_timeout ran out on {@code streamId}'s header block (H2HeaderBlockTimer). Envoy's stream exists from
+     * its first HEADERS frame and is answered 408 "request header timeout", then reset (NO_ERROR: the request never
+     * ended; conn_manager_impl.cc onRequestHeaderTimeout, doEndStream). Netty's codec makes a stream only at the end of
+     * the block, so the stream is opened here, and its connection manager answers it as HTTP/1's does. False when it
+     * cannot be (a stream id Netty would refuse): then the connection closes.
+     */
+    boolean headerBlockTimedOut(ChannelHandlerContext ctx, int streamId) {
+        Http2Connection c = ctx.pipeline().get(Http2FrameCodec.class).connection();
+        if (!c.remote().canOpenStream() || !c.remote().isValidStreamId(streamId) || c.streamMayHaveExisted(streamId)) {
+            return false;
+        }
+        headerTimedOut = streamId;
+        try {
+            c.remote().createStream(streamId, false); // the multiplexer gives it a child channel now (StreamInitializer)
+        } catch (Http2Exception e) {
+            return false;
+        } finally {
+            headerTimedOut = 0;
+        }
+        return true;
+    }
+
+    HttpConnectionManagerFilter filter() {
+        return filter;
+    }
+
     private final class StreamInitializer extends ChannelInitializer<Http2StreamChannel> {
         @Override
         protected void initChannel(Http2StreamChannel ch) {
@@ -236,6 +266,9 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
             HttpConnection stream = HttpConnection.forH2Stream(filter, connection);
             ch.pipeline().addLast("h2-stream", new H2StreamCodec(filter, stream));
             ch.pipeline().addLast("http-connection-manager", stream);
+            if (headerTimedOut != 0 && ch.stream().id() == headerTimedOut) {
+                ch.eventLoop().execute(stream::onRequestHeadersTimeout); // once the stream's channel is active
+            }
         }
     }
 }

@@ -405,13 +405,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         }
         stream = null;
         if (h2Stream) {
-            // The stream's one request is answered: its channel closes once the response's last frame is written
-            // (a stream not ended both ways by then is reset).
+            // The stream's one request is answered: its channel closes once the response's last frame is written.
             ChannelFuture last = done.lastWriteFlushed();
             if (last == null || last.isDone()) {
-                ctx.close();
+                endH2Stream();
             } else {
-                last.addListener(ChannelFutureListener.CLOSE);
+                last.addListener(f -> endH2Stream());
             }
             return;
         }
@@ -481,6 +480,23 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             pending.forEach(ReferenceCountUtil::release);
             pending = null;
         }
+    }
+
+    /**
+     * An HTTP/2 stream whose request has not ended (answered early, a timeout) is reset with NO_ERROR first, as Envoy's
+     * doEndStream resets it (LocalReset, which its codec sends as NO_ERROR); closing the channel alone would send CANCEL.
+     */
+    private void endH2Stream() {
+        if (ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel ch && ch.isActive()) {
+            io.netty.handler.codec.http2.Http2Stream.State state = ch.stream().state();
+            if (state == io.netty.handler.codec.http2.Http2Stream.State.OPEN
+                    || state == io.netty.handler.codec.http2.Http2Stream.State.HALF_CLOSED_LOCAL) {
+                ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(io.netty.handler.codec.http2.Http2Error.NO_ERROR))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+        }
+        ctx.close();
     }
 
     void closeAfterCurrentStream() {

@@ -142,7 +142,7 @@ final class HttpStream {
     void startHeaderTimeout() {
         filter.rqTotal.inc();
         filter.rqActive.inc();
-        info.protocol(downstreamVersion.text());
+        info.protocol(downstream.h2Stream() ? "HTTP/2" : downstreamVersion.text());
         info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
         requestState = RequestState.COMPLETE; // nothing more of it is read
         downstream.closeAfterCurrentStream();
