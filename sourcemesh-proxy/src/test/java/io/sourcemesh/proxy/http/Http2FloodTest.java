@@ -245,4 +245,55 @@ class Http2FloodTest {
         }
         assertEquals(0, counter("http2.inbound_window_update_frames_flood"));
     }
+
+    /** Writes HEADERS (a GET) and at once RST_STREAM (CANCEL) on {@code n} streams from {@code first}. */
+    private static void rapidResets(Socket s, int first, int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            int stream = first + 2 * i;
+            s.getOutputStream().write(new H2Frames().get(stream, "/").rst(stream, 8).bytes());
+        }
+    }
+
+    /**
+     * Rapid reset (CVE-2023-44487) as Envoy's maybeDrainDueToPrematureResets: streams reset before any response, 250 of
+     * them (half of 500) while fewer than 500 have ended, close the connection, counted in
+     * downstream_rq_too_many_premature_resets.
+     */
+    @Test
+    void streamsResetBeforeTheirResponseCloseTheConnectionAsEnvoysPrematureResets() throws Exception {
+        start("");
+        try (Socket s = connect()) {
+            s.getOutputStream().write(new H2Frames().preface().bytes());
+            try {
+                rapidResets(s, 1, 400);
+            } catch (IOException e) {
+                // closed under the writes
+            }
+            assertTrue(closedWithin(s, 5_000));
+        }
+        assertEquals(1, counter("http.http.downstream_rq_too_many_premature_resets"));
+        othersServed();
+    }
+
+    /**
+     * Resets are counted against the streams that ended: after 260 answered streams, 240 resets (more than Netty's own
+     * 200-in-30-s limit, which is off) leave the connection open, and it still serves.
+     */
+    @Test
+    void resetsAmongAnsweredStreamsBelowHalfKeepTheConnection() throws Exception {
+        start("");
+        try (Socket s = connect(); H2Frames.Reader reader = new H2Frames.Reader()) {
+            s.getOutputStream().write(new H2Frames().preface().bytes());
+            int stream = 1;
+            for (int i = 0; i < 260; i++, stream += 2) {
+                s.getOutputStream().write(new H2Frames().get(stream, "/").bytes());
+                assertTrue(readsStatus(s, reader, stream, "200"), "stream " + stream);
+            }
+            rapidResets(s, stream, 240);
+            stream += 480;
+            s.getOutputStream().write(new H2Frames().get(stream, "/").bytes());
+            assertTrue(readsStatus(s, reader, stream, "200"), "served after the resets");
+        }
+        assertEquals(0, counter("http.http.downstream_rq_too_many_premature_resets"));
+    }
 }
