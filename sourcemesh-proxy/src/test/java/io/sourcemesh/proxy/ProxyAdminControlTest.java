@@ -235,8 +235,7 @@ class ProxyAdminControlTest {
     /**
      * drain_type MODIFY_ONLY (Envoy's drain_manager_impl.cc drainClose: only a DEFAULT listener's connections close
      * while health checks fail): the failing health check leaves its keep-alive connections alone while the DEFAULT
-     * listener's responses close theirs; a change of the listener still drains it (the old version's connection
-     * closes after its next response).
+     * listener's responses close theirs; a change of the listener still drains it (its idle connection closes).
      */
     @Test
     void aModifyOnlyListenerIsNotDrainedByFailingHealthChecksOnlyByItsChange() throws Exception {
@@ -255,12 +254,10 @@ class ProxyAdminControlTest {
             assertTrue(drained.text().toLowerCase().contains("connection: close"), drained.text());
             RawSocket.Reply fresh = RawSocket.exchange(address("outbound"), GET);
             assertFalse(fresh.text().toLowerCase().contains("connection: close"), fresh.text());
-            // A change (a route prefix) is a modification: the old version's connection drains after its response.
+            // A change (a domain) is a modification: the old version's connections drain, the idle one closes now.
             proxy.apply(BootstrapLoader.loadText(configText("/").replace("traffic_direction: OUTBOUND",
                     "traffic_direction: OUTBOUND\n    drain_type: MODIFY_ONLY").replace("domains: [\"*\"]", "domains: [\"*\", \"x\"]")));
-            RawSocket.Reply modified = kept.send(GET).readUntil(t -> t.contains("\r\n\r\n"), 0);
-            assertTrue(modified.statusLine().startsWith("HTTP/1.1 200"), modified.text());
-            assertTrue(modified.text().toLowerCase().contains("connection: close") || kept.readUntilClose(3_000).closed(), modified.text());
+            assertTrue(kept.readUntilClose(3_000).closed(), "the modified listener's idle connection is drained");
         }
     }
 
