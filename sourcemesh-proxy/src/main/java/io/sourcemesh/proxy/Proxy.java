@@ -296,10 +296,11 @@ public final class Proxy implements AutoCloseable {
         try {
             List<FilterChain> chains = new ArrayList<>();
             for (int i = 0; i < l.filterChains().size(); i++) {
-                chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]", logs));
+                chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]", logs,
+                        drain.forListener(l.modifyOnlyDrain())));
             }
             Optional<FilterChain> defaultChain = l.defaultFilterChain()
-                    .map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain", logs));
+                    .map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain", logs, drain.forListener(l.modifyOnlyDrain())));
             return ListenerRuntime.Version.of(l, chains, defaultChain,
                     ExtensionFactories.get().listenerFilters(l.listenerFilters()), logs);
         } catch (RuntimeException e) {
@@ -308,7 +309,8 @@ public final class Proxy implements AutoCloseable {
         }
     }
 
-    private FilterChain buildChain(FilterChainConfig c, String path, List<AccessLog> owned) {
+    private FilterChain buildChain(FilterChainConfig c, String path, List<AccessLog> owned,
+            io.sourcemesh.proxy.listener.DrainDecision drain) {
         if (c.filters().isEmpty()) {
             throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
         }
@@ -418,34 +420,41 @@ public final class Proxy implements AutoCloseable {
      * those whose traffic_direction is INBOUND — drain their connections (HTTP/1 closes idle ones and busy ones
      * after their response, HTTP/2 sends its two GOAWAYs); a connection accepted while they drain starts out
      * draining. Graceful: they keep accepting for the drain time, then stop; else they stop now. With {@code
-     * skipExit} they never stop. A graceful drain of listeners already draining does nothing more.
+     * skipExit} they never stop. A graceful drain of listeners already draining does nothing more. Runs on the
+     * caller's thread (the admin's own, never an event loop), which waits out the drain time itself.
      */
-    synchronized void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
-        if (closed) {
+    void drainListeners(boolean inboundOnly, boolean graceful, boolean skipExit) {
+        StoppedListeners type = inboundOnly ? StoppedListeners.INBOUND : StoppedListeners.ALL;
+        boolean started = startDrains(type);
+        if (closedNow() || skipExit || graceful && !started) {
             return;
         }
-        StoppedListeners type = inboundOnly ? StoppedListeners.INBOUND : StoppedListeners.ALL;
+        if (graceful) {
+            long nanos = options.drainTime().toNanos();
+            long end = System.nanoTime() + nanos;
+            for (long left = nanos; left > 0; left = end - System.nanoTime()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(left);
+            }
+        }
+        stopListeners(type);
+    }
+
+    private synchronized boolean closedNow() {
+        return closed;
+    }
+
+    /** Starts the drain of each listener {@code type} covers; whether any began one. */
+    private synchronized boolean startDrains(StoppedListeners type) {
+        if (closed) {
+            return false;
+        }
         boolean started = false;
         for (ListenerRuntime l : listeners.values()) {
             if (type.covers(l.config())) {
                 started |= l.startDrain();
             }
         }
-        if (skipExit || graceful && !started) {
-            return;
-        }
-        if (!graceful) {
-            stopListeners(type);
-            return;
-        }
-        long nanos = options.drainTime().toNanos();
-        Thread.ofVirtual().name("sourcemesh-drain").start(() -> {
-            long end = System.nanoTime() + nanos;
-            for (long left = nanos; left > 0; left = end - System.nanoTime()) {
-                java.util.concurrent.locks.LockSupport.parkNanos(left);
-            }
-            stopListeners(type);
-        });
+        return started;
     }
 
     /** Envoy's ListenerManager::stopListeners: the chosen listeners stop accepting; their connections go on. */

@@ -68,7 +68,11 @@ class ProxyAdminControlTest {
     }
 
     private ProxyConfig config(String inboundRoutePrefix) {
-        return BootstrapLoader.loadText("""
+        return BootstrapLoader.loadText(configText(inboundRoutePrefix));
+    }
+
+    private String configText(String inboundRoutePrefix) {
+        return ("""
                 admin:
                   address: {socket_address: {address: 127.0.0.1, port_value: 0}}
                 static_resources:
@@ -225,6 +229,35 @@ class ProxyAdminControlTest {
         try (RawSocket after = answeredOnce(inbound)) { // keep-alive again
             RawSocket.Reply again = after.send(GET).readUntil(t -> t.contains("\r\n\r\n"), 100);
             assertFalse(again.text().toLowerCase().contains("connection: close"), again.text());
+        }
+    }
+
+    /**
+     * drain_type MODIFY_ONLY (Envoy's drain_manager_impl.cc drainClose: only a DEFAULT listener's connections close
+     * while health checks fail): the failing health check leaves its keep-alive connections alone while the DEFAULT
+     * listener's responses close theirs; a change of the listener still drains it (its idle connection closes).
+     */
+    @Test
+    void aModifyOnlyListenerIsNotDrainedByFailingHealthChecksOnlyByItsChange() throws Exception {
+        ProxyConfig modifyOnly = BootstrapLoader.loadText(configText("/").replace("traffic_direction: OUTBOUND",
+                "traffic_direction: OUTBOUND\n    drain_type: MODIFY_ONLY"));
+        assertTrue(modifyOnly.listeners().stream().anyMatch(l -> l.modifyOnlyDrain() && l.name().equals("outbound")));
+        proxy = Proxy.start(modifyOnly, ProxyOptions.defaults(1).withDrainTime(Duration.ofSeconds(600)));
+        try (RawSocket kept = answeredOnce(address("outbound")); RawSocket closing = answeredOnce(address("inbound"))) {
+            assertEquals(200, post("/healthcheck/fail"));
+            for (int i = 0; i < 3; i++) {
+                RawSocket.Reply r = kept.send(GET).readUntil(t -> t.contains("\r\n\r\n"), 100);
+                assertTrue(r.statusLine().startsWith("HTTP/1.1 200"), r.text());
+                assertFalse(r.text().toLowerCase().contains("connection: close") || r.closed(), r.text());
+            }
+            RawSocket.Reply drained = closing.send(GET).readUntil(t -> t.contains("\r\n\r\n"), 0);
+            assertTrue(drained.text().toLowerCase().contains("connection: close"), drained.text());
+            RawSocket.Reply fresh = RawSocket.exchange(address("outbound"), GET);
+            assertFalse(fresh.text().toLowerCase().contains("connection: close"), fresh.text());
+            // A change (a domain) is a modification: the old version's connections drain, the idle one closes now.
+            proxy.apply(BootstrapLoader.loadText(configText("/").replace("traffic_direction: OUTBOUND",
+                    "traffic_direction: OUTBOUND\n    drain_type: MODIFY_ONLY").replace("domains: [\"*\"]", "domains: [\"*\", \"x\"]")));
+            assertTrue(kept.readUntilClose(3_000).closed(), "the modified listener's idle connection is drained");
         }
     }
 

@@ -185,7 +185,7 @@ public final class ConfigTranslator {
         // traffic_direction changes no traffic; it labels the listener for tracing and stats, and is what
         // /drain_listeners?inboundonly selects by.
         only(l, path, "name", "address", "stat_prefix", "transparent", "use_original_dst", "listener_filters",
-                "filter_chains", "default_filter_chain", "bind_to_port", "traffic_direction");
+                "filter_chains", "default_filter_chain", "bind_to_port", "traffic_direction", "drain_type");
         if (!l.hasAddress()) {
             throw new ConfigException(at(path, "address"), "is required");
         }
@@ -206,7 +206,15 @@ public final class ConfigTranslator {
         boolean bindToPort = !l.hasBindToPort() || l.getBindToPort().getValue();
         return new ListenerConfig(name, address, l.getTransparent().getValue(), l.getUseOriginalDst().getValue(),
                 listenerFilters, chains, defaultChain, bindToPort,
-                l.getTrafficDirection() == TrafficDirection.INBOUND);
+                l.getTrafficDirection() == TrafficDirection.INBOUND, modifyOnly(l, at(path, "drain_type")));
+    }
+
+    private static boolean modifyOnly(Listener l, String path) {
+        return switch (l.getDrainType()) {
+            case DEFAULT -> false;
+            case MODIFY_ONLY -> true;
+            default -> throw new ConfigException(path, l.getDrainTypeValue() + " is not a drain type");
+        };
     }
 
     static ListenerFilterConfig listenerFilter(ListenerFilter f, String path) {

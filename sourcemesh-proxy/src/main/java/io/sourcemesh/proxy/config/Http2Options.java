@@ -11,10 +11,12 @@ import java.util.Optional;
  * {@code initial_stream_window_size} and {@code initial_connection_window_size} 65535..2^31-1 (default 256 MiB),
  * {@code hpack_table_size} (SETTINGS_HEADER_TABLE_SIZE, default 4096), {@code connection_keepalive} (none unless set),
  * {@code allow_connect} (RFC 8441's extended CONNECT: a WebSocket over an HTTP/2 stream, off unless set);
- * {@code drain_timeout} (5 s) is the time between an HTTP/2 drain's first GOAWAY and its last.
+ * {@code drain_timeout} (5 s) is the time between an HTTP/2 drain's first GOAWAY and its last; {@code flood}, the
+ * flood limits ({@link Http2FloodLimits}).
  */
 public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize,
-        long hpackTableSize, Optional<Http2Keepalive> keepalive, boolean allowConnect, Duration drainTimeout) {
+        long hpackTableSize, Optional<Http2Keepalive> keepalive, boolean allowConnect, Duration drainTimeout,
+        Http2FloodLimits flood) {
 
     /** Envoy's codec_type: AUTO picks HTTP/2 by ALPN "h2" or the client's connection preface, else HTTP/1. */
     public enum Codec {
@@ -45,6 +47,7 @@ public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStr
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(keepalive, "keepalive");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(flood, "flood");
         if (maxConcurrentStreams < 1) {
             throw new IllegalArgumentException("max_concurrent_streams must be 1..2147483647: " + maxConcurrentStreams);
         }
@@ -59,6 +62,13 @@ public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStr
         }
     }
 
+    /** Envoy's flood limits. */
+    public Http2Options(Codec codec, int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize,
+            long hpackTableSize, Optional<Http2Keepalive> keepalive, boolean allowConnect, Duration drainTimeout) {
+        this(codec, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize, hpackTableSize, keepalive,
+                allowConnect, drainTimeout, Http2FloodLimits.defaults());
+    }
+
     /** The streams and windows given, the rest Envoy's defaults. */
     public Http2Options(Codec codec, int maxConcurrentStreams, int initialStreamWindowSize, int initialConnectionWindowSize) {
         this(codec, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize, DEFAULT_HPACK_TABLE_SIZE,
@@ -71,6 +81,6 @@ public record Http2Options(Codec codec, int maxConcurrentStreams, int initialStr
 
     public Http2Options withCodec(Codec c) {
         return new Http2Options(c, maxConcurrentStreams, initialStreamWindowSize, initialConnectionWindowSize, hpackTableSize,
-                keepalive, allowConnect, drainTimeout);
+                keepalive, allowConnect, drainTimeout, flood);
     }
 }

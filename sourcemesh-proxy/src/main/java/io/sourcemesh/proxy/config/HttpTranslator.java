@@ -4,6 +4,7 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import com.google.protobuf.Descriptors.Descriptor;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -164,7 +165,9 @@ final class HttpTranslator {
         var o = h.getHttp2ProtocolOptions();
         String oPath = at(path, "http2_protocol_options");
         only(o, oPath, "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size",
-                "hpack_table_size", "connection_keepalive", "allow_connect");
+                "hpack_table_size", "connection_keepalive", "allow_connect", "max_outbound_frames", "max_outbound_control_frames",
+                "max_consecutive_inbound_frames_with_empty_payload", "max_inbound_priority_frames_per_stream",
+                "max_inbound_window_update_frames_per_data_frame_sent");
         Http2Options d = Http2Options.defaults();
         long streams = o.hasMaxConcurrentStreams() ? Integer.toUnsignedLong(o.getMaxConcurrentStreams().getValue())
                 : d.maxConcurrentStreams();
@@ -184,7 +187,35 @@ final class HttpTranslator {
                         at(oPath, "initial_connection_window_size")),
                 o.hasHpackTableSize() ? Integer.toUnsignedLong(o.getHpackTableSize().getValue()) : Http2Options.DEFAULT_HPACK_TABLE_SIZE,
                 Http2Keepalive.of(o.hasConnectionKeepalive(), o.getConnectionKeepalive(), at(oPath, "connection_keepalive")),
-                o.getAllowConnect(), drain);
+                o.getAllowConnect(), drain, flood(o, oPath));
+    }
+
+    /** The flood limits, Envoy's defaults where unset, with protocol.proto's bounds (gte 1 where it says so). */
+    static Http2FloodLimits flood(Http2ProtocolOptions o, String path) {
+        var d = Http2FloodLimits.defaults();
+        return new Http2FloodLimits(
+                limit(o.hasMaxOutboundFrames(), o.getMaxOutboundFrames().getValue(), d.maxOutboundFrames(), 1,
+                        at(path, "max_outbound_frames")),
+                limit(o.hasMaxOutboundControlFrames(), o.getMaxOutboundControlFrames().getValue(), d.maxOutboundControlFrames(), 1,
+                        at(path, "max_outbound_control_frames")),
+                limit(o.hasMaxConsecutiveInboundFramesWithEmptyPayload(), o.getMaxConsecutiveInboundFramesWithEmptyPayload().getValue(),
+                        d.maxConsecutiveInboundFramesWithEmptyPayload(), 0, at(path, "max_consecutive_inbound_frames_with_empty_payload")),
+                limit(o.hasMaxInboundPriorityFramesPerStream(), o.getMaxInboundPriorityFramesPerStream().getValue(),
+                        d.maxInboundPriorityFramesPerStream(), 0, at(path, "max_inbound_priority_frames_per_stream")),
+                limit(o.hasMaxInboundWindowUpdateFramesPerDataFrameSent(), o.getMaxInboundWindowUpdateFramesPerDataFrameSent().getValue(),
+                        d.maxInboundWindowUpdateFramesPerDataFrameSent(), 1, at(path, "max_inbound_window_update_frames_per_data_frame_sent")));
+    }
+
+    /** A uint32 limit (values past 2^31-1 are as good as no limit: clamped). */
+    private static int limit(boolean set, int value, int fallback, int min, String path) {
+        if (!set) {
+            return fallback;
+        }
+        long v = Integer.toUnsignedLong(value);
+        if (v < min) {
+            throw new ConfigException(path, v + " is less than " + min);
+        }
+        return (int) Math.min(v, Integer.MAX_VALUE);
     }
 
     private static int window(boolean set, int value, String path) {

@@ -41,6 +41,10 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     private final HttpConnectionManagerFilter filter;
     private final ConnectionContext connection;
     private int openStreams;
+    /** Streams ended on this connection, and those of them ended early with no response (Envoy's premature resets). */
+    private long closedStreams;
+    private long prematureResets;
+    private boolean prematureClose;
     private ScheduledFuture<?> idle;
     /** The drain sequence's timer, from the shutdown notice to the last GOAWAY; null when not draining (or done). */
     private ScheduledFuture<?> drainTimer;
@@ -74,12 +78,19 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                 .validateRequiredPseudoHeaders(true)
                 // a drain's GOAWAY waits for the streams in flight, bounded by their own timeouts (as an HTTP/1 drain)
                 .gracefulShutdownTimeoutMillis(-1)
+                // H2FloodGuard holds Envoy's limits (configurable); Netty's own, fixed ones would cut in first
+                .encoderEnforceMaxQueuedControlFrames(0)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(0)
+                // rapid reset: Envoy's premature-reset accounting (streamClosed) rather than Netty's 200 RST_STREAMs in 30 s,
+                // which would also cut off a client that cancels many streams it was answered on
+                .decoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
         H2Connection h2 = new H2Connection(filter, connection);
-        String beforeCodec = after;
+        pipeline.addAfter(after, H2FloodGuard.NAME, new H2FloodGuard(o.flood(), filter.h2Stats));
+        String beforeCodec = H2FloodGuard.NAME;
         long headersTimeout = filter.timeouts.headersTimeout();
         if (headersTimeout >= 0) {
-            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(filter, headersTimeout));
+            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(h2, headersTimeout));
             beforeCodec = H2HeaderBlockTimer.NAME;
         }
         if (o.keepalive().isPresent()) {
@@ -188,9 +199,42 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void streamClosed(Channel parent) {
+    private void streamClosed(Channel parent, long opened, boolean responded) {
         if (--openStreams == 0) {
             idleFrom(parent);
+        }
+        closedStreams++;
+        // Envoy's isPrematureRstStream: a stream that lived no more than premature_reset_min_stream_lifetime_seconds
+        // (1; whole seconds, so under 2 s) and got no response
+        if (!responded && System.nanoTime() - opened < PREMATURE_LIFETIME_NANOS) {
+            prematureResets++;
+        }
+        maybeCloseForPrematureResets(parent);
+    }
+
+    /** Envoy's overload.premature_reset_total_stream_count default. */
+    static final long PREMATURE_RESET_TOTAL_STREAM_COUNT = 500;
+    private static final long PREMATURE_LIFETIME_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * Envoy's maybeDrainDueToPrematureResets (conn_manager_impl.cc, the CVE-2023-44487 "rapid reset" mitigation): before
+     * 500 streams have ended, half that many premature resets close the connection; after, premature resets making up
+     * half of the streams ended do. The close is an abort (no GOAWAY), counted in downstream_rq_too_many_premature_resets.
+     */
+    private void maybeCloseForPrematureResets(Channel parent) {
+        if (closedStreams < PREMATURE_RESET_TOTAL_STREAM_COUNT) {
+            if (prematureResets * 2 < PREMATURE_RESET_TOTAL_STREAM_COUNT) {
+                return;
+            }
+        } else if (prematureResets * 2 < closedStreams) {
+            return;
+        }
+        if (parent.isActive() && !prematureClose) {
+            prematureClose = true;
+            filter.rqTooManyPrematureResets.inc();
+            // after the event being handled: a close issued while the io_uring channel handles its read is not carried
+            // out until its next read completes (as in H2FloodGuard)
+            parent.eventLoop().execute(parent::close);
         }
     }
 
@@ -221,6 +265,36 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     }
 
     /** Each stream's child channel: read on demand (its backpressure), window updates given back by its codec. */
+    /** The stream whose header block ran out of request_headers_timeout, opened by {@link #headerBlockTimedOut}; 0 when none. */
+    private int headerTimedOut;
+
+    /**
+     * request_headers_timeout ran out on {@code streamId}'s header block (H2HeaderBlockTimer). Envoy's stream exists from
+     * its first HEADERS frame and is answered 408 "request header timeout", then reset (NO_ERROR: the request never
+     * ended; conn_manager_impl.cc onRequestHeaderTimeout, doEndStream). Netty's codec makes a stream only at the end of
+     * the block, so the stream is opened here, and its connection manager answers it as HTTP/1's does. False when it
+     * cannot be (a stream id Netty would refuse): then the connection closes.
+     */
+    boolean headerBlockTimedOut(ChannelHandlerContext ctx, int streamId) {
+        Http2Connection c = ctx.pipeline().get(Http2FrameCodec.class).connection();
+        if (!c.remote().canOpenStream() || !c.remote().isValidStreamId(streamId) || c.streamMayHaveExisted(streamId)) {
+            return false;
+        }
+        headerTimedOut = streamId;
+        try {
+            c.remote().createStream(streamId, false); // the multiplexer gives it a child channel now (StreamInitializer)
+        } catch (Http2Exception e) {
+            return false;
+        } finally {
+            headerTimedOut = 0;
+        }
+        return true;
+    }
+
+    HttpConnectionManagerFilter filter() {
+        return filter;
+    }
+
     private final class StreamInitializer extends ChannelInitializer<Http2StreamChannel> {
         @Override
         protected void initChannel(Http2StreamChannel ch) {
@@ -228,10 +302,15 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
             ch.config().setOption(Http2StreamChannelOption.AUTO_STREAM_FLOW_CONTROL, false);
             Channel parent = ch.parent();
             streamOpened();
-            ch.closeFuture().addListener((ChannelFutureListener) f -> streamClosed(parent));
             HttpConnection stream = HttpConnection.forH2Stream(filter, connection);
-            ch.pipeline().addLast("h2-stream", new H2StreamCodec(filter, stream));
+            H2StreamCodec codec = new H2StreamCodec(filter, stream);
+            long opened = System.nanoTime();
+            ch.closeFuture().addListener((ChannelFutureListener) f -> streamClosed(parent, opened, codec.responded()));
+            ch.pipeline().addLast("h2-stream", codec);
             ch.pipeline().addLast("http-connection-manager", stream);
+            if (headerTimedOut != 0 && ch.stream().id() == headerTimedOut) {
+                ch.eventLoop().execute(stream::onRequestHeadersTimeout); // once the stream's channel is active
+            }
         }
     }
 }

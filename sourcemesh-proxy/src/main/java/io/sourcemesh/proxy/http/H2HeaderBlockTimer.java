@@ -11,8 +11,10 @@ import java.util.concurrent.TimeUnit;
  * stops at the end of the header block; Netty's codec makes a stream only once the block is whole, so this handler, in
  * front of the codec, reads the frame headers going by (never the payloads) and times each header block from its HEADERS
  * frame to the frame that says END_HEADERS. A block left open that long (the client stalls in its CONTINUATIONs, and
- * no other frame may come between them) counts downstream_rq_header_timeout and closes the connection: GOAWAY, the
- * streams already taken finish. (Envoy answers that stream 408; Netty cannot write on a stream it has not made.)
+ * no other frame may come between them) is Envoy's onRequestHeaderTimeout: {@link H2Connection#headerBlockTimedOut}
+ * opens the stream and it is answered 408 and reset, the connection goes on. The rest of the block, if it comes, is
+ * still decoded (HPACK state) and dropped by the codec as a frame of a closed stream. A stream that cannot be opened
+ * (a PUSH_PROMISE, an id Netty refuses) closes the connection instead (GOAWAY; the streams already taken finish).
  */
 final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
     static final String NAME = "h2-header-block-timer";
@@ -23,7 +25,7 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
     private static final byte CONTINUATION = 0x9;
     private static final byte END_HEADERS = 0x4;
 
-    private final HttpConnectionManagerFilter filter;
+    private final H2Connection connection;
     private final long timeoutNanos;
     /** Bytes of the client preface still to pass. */
     private int prefaceLeft = PREFACE_LENGTH;
@@ -33,9 +35,11 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
     /** Payload bytes of the current frame still to pass. */
     private long payloadLeft;
     private ScheduledFuture<?> timer;
+    /** The stream whose header block is being timed (0 for a PUSH_PROMISE's, which no client may send). */
+    private int timedStream;
 
-    H2HeaderBlockTimer(HttpConnectionManagerFilter filter, long timeoutNanos) {
-        this.filter = filter;
+    H2HeaderBlockTimer(H2Connection connection, long timeoutNanos) {
+        this.connection = connection;
         this.timeoutNanos = timeoutNanos;
     }
 
@@ -64,18 +68,20 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
                 if (headerRead == FRAME_HEADER_LENGTH) {
                     headerRead = 0;
                     payloadLeft = ((header[0] & 0xffL) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff);
-                    frame(ctx, header[3], header[4]);
+                    frame(ctx, header[3], header[4], ((header[5] & 0x7f) << 24) | ((header[6] & 0xff) << 16)
+                            | ((header[7] & 0xff) << 8) | (header[8] & 0xff));
                 }
             }
         }
     }
 
-    private void frame(ChannelHandlerContext ctx, byte type, byte flags) {
+    private void frame(ChannelHandlerContext ctx, byte type, byte flags, int streamId) {
         if (type != HEADERS && type != PUSH_PROMISE && type != CONTINUATION) {
             return;
         }
         boolean ends = (flags & END_HEADERS) != 0;
         if (type != CONTINUATION && !ends && timer == null) {
+            timedStream = type == HEADERS ? streamId : 0;
             timer = ctx.executor().schedule(() -> timedOut(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
         } else if (ends && timer != null) {
             timer.cancel(false);
@@ -85,8 +91,11 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
 
     private void timedOut(ChannelHandlerContext ctx) {
         timer = null;
-        if (ctx.channel().isActive()) {
-            filter.rqHeaderTimeout.inc();
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (timedStream == 0 || !connection.headerBlockTimedOut(ctx, timedStream)) {
+            connection.filter().rqHeaderTimeout.inc();
             ctx.channel().close();
         }
     }

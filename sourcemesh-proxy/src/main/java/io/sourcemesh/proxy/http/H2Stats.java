@@ -30,6 +30,12 @@ final class H2Stats extends Http2FrameLogger {
     final Stats.Counter goawaySent;
     /** Connections closed for a PING not answered in connection_keepalive's timeout. */
     final Stats.Counter keepaliveTimeout;
+    /** Connections terminated by {@link H2FloodGuard}, one counter per limit (Envoy's codec stats of the same names). */
+    final Stats.Counter outboundFlood;
+    final Stats.Counter outboundControlFlood;
+    final Stats.Counter inboundEmptyFramesFlood;
+    final Stats.Counter inboundPriorityFramesFlood;
+    final Stats.Counter inboundWindowUpdateFramesFlood;
     /** The connection ended by a protocol error of the client's (GOAWAY other than NO_ERROR): Envoy's HCM stat. */
     final Stats.Counter cxProtocolError;
 
@@ -40,6 +46,11 @@ final class H2Stats extends Http2FrameLogger {
         rxMessagingError = stats.counter("http2.rx_messaging_error");
         goawaySent = stats.counter("http2.goaway_sent");
         keepaliveTimeout = stats.counter("http2.keepalive_timeout");
+        outboundFlood = stats.counter("http2.outbound_flood");
+        outboundControlFlood = stats.counter("http2.outbound_control_flood");
+        inboundEmptyFramesFlood = stats.counter("http2.inbound_empty_frames_flood");
+        inboundPriorityFramesFlood = stats.counter("http2.inbound_priority_frames_flood");
+        inboundWindowUpdateFramesFlood = stats.counter("http2.inbound_window_update_frames_flood");
         cxProtocolError = stats.counter(hcmPrefix + "downstream_cx_protocol_error");
     }
 

@@ -66,6 +66,8 @@ final class H2StreamCodec extends ChannelDuplexHandler {
      */
     private boolean extendedConnect;
     private boolean tunnel;
+    /** A response head went out on this stream (Envoy's streamInfo().responseCode() is set): not a premature reset. */
+    private boolean responded;
     /** DATA bytes handed on and not yet given back to the client's flow-control windows. */
     private int unacknowledged;
 
@@ -139,6 +141,10 @@ final class H2StreamCodec extends ChannelDuplexHandler {
         ctx.read();
     }
 
+    boolean responded() {
+        return responded;
+    }
+
     private void reset(ChannelHandlerContext ctx, Http2Error error) {
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
     }
@@ -146,6 +152,7 @@ final class H2StreamCodec extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse response) {
+            responded = true;
             // (the conversion leaves out the connection-specific headers, transfer-encoding among them)
             Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
             if (extendedConnect && response.status().code() == 101) {

@@ -2,6 +2,8 @@ package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -273,9 +275,17 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
     void onRequestHeadersTimeout() {
         if (stream == null && ctx.channel().isActive()) {
             filter.rqHeaderTimeout.inc();
-            ctx.close();
+            // Envoy answers the half-read request 408 and closes (conn_manager_impl.cc onRequestHeaderTimeout): a stream
+            // with no head of its own, whose local reply is logged like any other.
+            stream = new HttpStream(this, HEADLESS.retainedDuplicate());
+            timers.streamStarted();
+            stream.startHeaderTimeout();
         }
     }
+
+    /** The request a stream stands for when its head never arrived: nothing of it is read or logged. */
+    private static final FullHttpRequest HEADLESS = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET,
+            "/", Unpooled.EMPTY_BUFFER);
 
     void onRequestTimeout() {
         if (stream != null && !stream.requestComplete()) {
@@ -395,13 +405,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
         }
         stream = null;
         if (h2Stream) {
-            // The stream's one request is answered: its channel closes once the response's last frame is written
-            // (a stream not ended both ways by then is reset).
+            // The stream's one request is answered: its channel closes once the response's last frame is written.
             ChannelFuture last = done.lastWriteFlushed();
             if (last == null || last.isDone()) {
-                ctx.close();
+                endH2Stream();
             } else {
-                last.addListener(ChannelFutureListener.CLOSE);
+                last.addListener(f -> endH2Stream());
             }
             return;
         }
@@ -471,6 +480,23 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             pending.forEach(ReferenceCountUtil::release);
             pending = null;
         }
+    }
+
+    /**
+     * An HTTP/2 stream whose request has not ended (answered early, a timeout) is reset with NO_ERROR first, as Envoy's
+     * doEndStream resets it (LocalReset, which its codec sends as NO_ERROR); closing the channel alone would send CANCEL.
+     */
+    private void endH2Stream() {
+        if (ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel ch && ch.isActive()) {
+            io.netty.handler.codec.http2.Http2Stream.State state = ch.stream().state();
+            if (state == io.netty.handler.codec.http2.Http2Stream.State.OPEN
+                    || state == io.netty.handler.codec.http2.Http2Stream.State.HALF_CLOSED_LOCAL) {
+                ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(io.netty.handler.codec.http2.Http2Error.NO_ERROR))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+        }
+        ctx.close();
     }
 
     void closeAfterCurrentStream() {

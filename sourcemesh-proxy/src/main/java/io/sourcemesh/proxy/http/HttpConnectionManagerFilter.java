@@ -59,6 +59,8 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final List<HttpFilterFactory> httpFilters;
     final Stats.Counter cxIdleTimeout;
     final Stats.Counter rqHeaderTimeout;
+    /** HTTP/2 connections closed for too many streams reset before their response (H2Connection, CVE-2023-44487). */
+    final Stats.Counter rqTooManyPrematureResets;
     final Stats.Counter rqIdleTimeout;
     final Stats.Counter rqOverallTimeout;
     /** The connection manager's four clocks, shared by every connection of this config version. */
@@ -144,6 +146,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
         this.httpFilters = List.copyOf(httpFilters);
         cxIdleTimeout = stats.counter(p + "downstream_cx_idle_timeout");
         rqHeaderTimeout = stats.counter(p + "downstream_rq_header_timeout");
+        rqTooManyPrematureResets = stats.counter(p + "downstream_rq_too_many_premature_resets");
         rqIdleTimeout = stats.counter(p + "downstream_rq_idle_timeout");
         rqOverallTimeout = rqTimeout;
         cxHttp2Total = stats.counter(p + "downstream_cx_http2_total");

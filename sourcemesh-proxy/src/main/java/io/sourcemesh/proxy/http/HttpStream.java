@@ -134,6 +134,21 @@ final class HttpStream {
         return state == State.RESPONSE_COMPLETE;
     }
 
+    /**
+     * request_headers_timeout ran out before the head was whole (Envoy's ActiveStream::onRequestHeaderTimeout, whose
+     * stream began at the first byte): a 408 local reply, body "request header timeout", details request_header_timeout,
+     * no response flag; with no headers, %REQ(...)% logs "-". The request never completes: the connection closes after it.
+     */
+    void startHeaderTimeout() {
+        filter.rqTotal.inc();
+        filter.rqActive.inc();
+        info.protocol(downstream.h2Stream() ? "HTTP/2" : downstreamVersion.text());
+        info.requestScheme(downstream.connection().tlsTerminated() ? "https" : "http");
+        requestState = RequestState.COMPLETE; // nothing more of it is read
+        downstream.closeAfterCurrentStream();
+        localReply(408, "request header timeout", null, "request_header_timeout");
+    }
+
     void start() {
         filter.rqTotal.inc();
         filter.rqActive.inc();

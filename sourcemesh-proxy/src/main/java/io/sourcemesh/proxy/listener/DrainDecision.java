@@ -10,7 +10,15 @@ public final class DrainDecision {
     /** For a connection manager outside a proxy (tests, tools): never drains. */
     public static final DrainDecision NEVER = new DrainDecision();
 
+    /** A MODIFY_ONLY listener's: the health check does not drain it (only its own removal or change does). */
+    private static final DrainDecision MODIFY_ONLY = new DrainDecision();
+
     private volatile boolean healthCheckFailed;
+
+    /** The decision a listener of this drain_type asks: this one (DEFAULT), or one the health check never moves. */
+    public DrainDecision forListener(boolean modifyOnly) {
+        return modifyOnly ? MODIFY_ONLY : this;
+    }
 
     public boolean drainClose() {
         return healthCheckFailed;
@@ -18,7 +26,7 @@ public final class DrainDecision {
 
     /** {@code POST /healthcheck/fail} (true) and {@code /healthcheck/ok} (false). */
     public void healthCheckFailed(boolean failed) {
-        if (this == NEVER) {
+        if (this == NEVER || this == MODIFY_ONLY) {
             throw new IllegalStateException("the shared never-draining decision cannot fail health checks");
         }
         healthCheckFailed = failed;

@@ -195,7 +195,16 @@ class HttpConnectionManagerTranslationTest {
         rejects(hcm("http2_protocol_options: {allow_metadata: true}\n"), p + ".allow_metadata: field is not supported");
         assertTrue(loadHcm(hcm("http2_protocol_options: {allow_connect: true}\n")).limits().http2().allowConnect());
         assertFalse(d.allowConnect());
-        rejects(hcm("http2_protocol_options: {max_outbound_frames: 10}\n"), p + ".max_outbound_frames: field is not supported");
+        assertEquals(new Http2FloodLimits(10_000, 1_000, 1, 100, 10), d.flood()); // Envoy's defaults
+        assertEquals(new Http2FloodLimits(10, 20, 0, 3, 4), loadHcm(hcm("""
+                http2_protocol_options: {max_outbound_frames: 10, max_outbound_control_frames: 20,
+                  max_consecutive_inbound_frames_with_empty_payload: 0, max_inbound_priority_frames_per_stream: 3,
+                  max_inbound_window_update_frames_per_data_frame_sent: 4}
+                """)).limits().http2().flood());
+        rejects(hcm("http2_protocol_options: {max_outbound_frames: 0}\n"), p + ".max_outbound_frames: 0 is less than 1");
+        rejects(hcm("http2_protocol_options: {max_outbound_control_frames: 0}\n"), p + ".max_outbound_control_frames: 0 is less than 1");
+        rejects(hcm("http2_protocol_options: {max_inbound_window_update_frames_per_data_frame_sent: 0}\n"),
+                p + ".max_inbound_window_update_frames_per_data_frame_sent: 0 is less than 1");
         rejects(hcm("http2_protocol_options: {override_stream_error_on_invalid_http_message: true}\n"),
                 p + ".override_stream_error_on_invalid_http_message: field is not supported");
     }

@@ -591,11 +591,13 @@ class Http2DownstreamEndToEndTest {
     }
 
     /**
-     * request_headers_timeout on HTTP/2: a header block left open (a HEADERS frame without END_HEADERS, no CONTINUATION)
-     * that long counts downstream_rq_header_timeout and closes the connection; a block ended in time is served.
+     * request_headers_timeout on HTTP/2, as Envoy's onRequestHeaderTimeout (its stream exists from the first HEADERS
+     * frame): a header block left open (a HEADERS frame without END_HEADERS, no CONTINUATION) that long is answered 408
+     * "request header timeout" on its stream, logged with details request_header_timeout, and the stream reset (the
+     * request never ended); the connection goes on serving. A block ended in time is served.
      */
     @Test
-    void aHeaderBlockLeftOpenPastRequestHeadersTimeoutClosesTheConnection() throws Exception {
+    void aHeaderBlockLeftOpenPastRequestHeadersTimeoutIs408AndReset() throws Exception {
         start(HttpBootstrap.toOrigin(origin.port()).hcmFields("request_headers_timeout: 0.3s"));
         int port = proxy.listenerAddress("http").getPort();
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", port); H2Frames.Reader reader = new H2Frames.Reader()) {
@@ -611,11 +613,24 @@ class Http2DownstreamEndToEndTest {
             // Now one that stalls.
             s.getOutputStream().write(new H2Frames().raw(new byte[] {0, 0, 1, 0x1, 0x1, 0, 0, 0, 3, (byte) 0x82}).bytes());
             long stalled = System.nanoTime();
-            List<H2Frames.Frame> rest = readUntil(s, reader, f -> false); // until the proxy closes
+            List<H2Frames.Frame> answer = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 3 && x.type() == 3));
             assertTrue(System.nanoTime() - stalled >= 250_000_000L, "not before the timeout");
-            assertTrue(rest.stream().anyMatch(f -> f.type() == 7 && f.errorCode() == 0), rest.toString());
+            assertTrue(answer.stream().anyMatch(f -> f.type() == 1 && f.stream() == 3 && f.headers().status().toString().equals("408")),
+                    answer.toString());
+            assertTrue(answer.stream().anyMatch(f -> f.type() == 0 && f.stream() == 3 && "request header timeout".equals(f.data())),
+                    answer.toString());
+            // Envoy's doEndStream resets a stream answered before its request ended: LocalReset, NO_ERROR on the wire.
+            assertTrue(answer.stream().anyMatch(f -> f.type() == 3 && f.stream() == 3 && f.errorCode() == 0), answer.toString());
+            assertTrue(answer.stream().noneMatch(f -> f.type() == 7), "the connection goes on: " + answer);
+            // The late end of that block is dropped (decoded, for HPACK), and the connection serves the next stream.
+            s.getOutputStream().write(new H2Frames().raw(continuation(3, true)).get(5, "/next").bytes());
+            List<H2Frames.Frame> next = readUntil(s, reader, f -> f.stream().anyMatch(x -> x.stream() == 5 && x.endStream()));
+            assertTrue(next.stream().anyMatch(f -> f.type() == 1 && f.stream() == 5 && f.headers().status().toString().equals("200")),
+                    next.toString());
         }
         assertEquals(1, counter("http.http.downstream_rq_header_timeout"));
+        String log = java.nio.file.Files.readString(dir.resolve("access.log"));
+        assertTrue(log.contains("HTTP/2 - - - 408 - request_header_timeout"), log);
     }
 
     /**

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Slow clients cannot hold a connection: Envoy's request_headers_timeout (close), request_timeout
+ * Slow clients cannot hold a connection: Envoy's request_headers_timeout (408 "request header timeout"), request_timeout
  * (408 "request timeout"), stream_idle_timeout (408 "stream timeout", SI) and
  * common_http_protocol_options.idle_timeout (close), each with its http.* stat.
  */
@@ -49,17 +49,48 @@ class SlowClientTimeoutsTest {
         return proxy.stats().counters().getOrDefault("http.ingress_http." + name, 0L);
     }
 
+    /**
+     * Envoy's onRequestHeaderTimeout (conn_manager_impl.cc; idle_timeout_integration_test.cc): the half-read request is
+     * answered 408 "request header timeout", logged with details request_header_timeout and no flag (its head never
+     * came: %REQ(:METHOD)% is "-"), and the connection closes.
+     */
     @Test
-    void headersThatNeverEndAreCutOffByRequestHeadersTimeout() throws Exception {
-        int port = start(Optional.empty(), Optional.empty(), new HttpProtocolLimits(Optional.empty(), SHORT, 100, 60));
-        try (RawSocket s = RawSocket.connect(port)) {
+    void headersThatNeverEndAre408ByRequestHeadersTimeout(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path log = dir.resolve("access.log");
+        HttpConnectionManagerConfig hcm = hcm(routeAll("origin"), false, List.of(fileLog(log,
+                java.util.Map.of("code", "%RESPONSE_CODE%", "details", "%RESPONSE_CODE_DETAILS%", "flags", "%RESPONSE_FLAGS%",
+                        "method", "%REQ(:METHOD)%", "protocol", "%PROTOCOL%"))))
+                .withTimeouts(Optional.empty(), Optional.empty(), new HttpProtocolLimits(Optional.empty(), SHORT, 100, 60));
+        proxy = Proxy.start(proxy(List.of(listener("http", "127.0.0.1", List.of(), chain(hcm))),
+                List.of(staticCluster("origin", origin.address()))), 1);
+        try (RawSocket s = RawSocket.connect(proxy.listenerAddress("http").getPort())) {
             long t0 = System.nanoTime();
             RawSocket.Reply r = s.send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n").readUntilClose(10_000);
-            assertTrue(r.closed());
-            assertEquals("", r.text());
             assertTrue(System.nanoTime() - t0 >= 300_000_000L, "not before the timeout");
+            assertEquals("HTTP/1.1 408 Request Timeout", r.statusLine(), r.text());
+            assertTrue(r.text().toLowerCase().contains("connection: close"), r.text());
+            assertTrue(r.text().endsWith("\r\n\r\nrequest header timeout"), r.text());
+            assertTrue(r.closed());
         }
         assertEquals(1, stat("downstream_rq_header_timeout"));
+        assertEquals(1, stat("downstream_rq_4xx"));
+        String line = io.sourcemesh.proxy.testing.LogFiles.awaitLine(log);
+        assertTrue(line.contains("\"code\":408") && line.contains("\"details\":\"request_header_timeout\"")
+                && line.contains("\"flags\":\"-\"") && line.contains("\"method\":null") && line.contains("\"protocol\":\"HTTP/1.1\""), line);
+    }
+
+    /** A head that ends in time is served, and the clock does not run between requests on a keep-alive connection. */
+    @Test
+    void headersEndedInTimeAreServed() throws Exception {
+        int port = start(Optional.empty(), Optional.empty(), new HttpProtocolLimits(Optional.empty(), SHORT, 100, 60));
+        try (RawSocket s = RawSocket.connect(port)) {
+            for (int i = 0; i < 2; i++) {
+                RawSocket.Reply r = s.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntil(t -> t.contains("\r\n\r\n"), 100);
+                assertEquals("HTTP/1.1 200 OK", r.statusLine(), r.text());
+                Thread.sleep(500); // longer than the timeout, idle between requests
+            }
+        }
+        assertEquals(0, stat("downstream_rq_header_timeout"));
     }
 
     @Test

@@ -87,6 +87,19 @@ public final class H2Frames {
         return this;
     }
 
+    /** A PRIORITY frame: {@code stream} depends on stream 0, weight 16. */
+    public H2Frames priority(int stream) {
+        header(5, 0x2, 0, stream);
+        out.writeInt(0).writeByte(15);
+        return this;
+    }
+
+    public H2Frames windowUpdate(int stream, int increment) {
+        header(4, 0x8, 0, stream);
+        out.writeInt(increment);
+        return this;
+    }
+
     /** Arbitrary bytes (a corrupt frame). */
     public H2Frames raw(byte[] bytes) {
         out.writeBytes(bytes);

@@ -1,0 +1,255 @@
+package io.sourcemesh.proxy.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import io.sourcemesh.proxy.config.Http2FloodLimits;
+
+/**
+ * Envoy's HTTP/2 flood protection on one downstream connection (source/common/http/http2/protocol_constraints.cc,
+ * codec_impl.cc), between the socket (or TLS) and Netty's frame codec, reading only the 9-byte frame headers going by
+ * in both directions. Outbound: frames written but not yet taken by the socket, all of them (max_outbound_frames) and
+ * the PING and SETTINGS acknowledgements and RST_STREAMs among them (max_outbound_control_frames) — a client that
+ * sends PINGs and never reads their acks. Inbound: consecutive DATA, HEADERS or CONTINUATION frames with no payload
+ * and no END_STREAM, PRIORITY frames beyond the limit per opened stream, WINDOW_UPDATEs beyond 1 + 2 × (streams +
+ * limit × DATA frames sent). Over a limit the connection is terminated, counted in http2.outbound_flood,
+ * outbound_control_flood, inbound_empty_frames_flood, inbound_priority_frames_flood or
+ * inbound_window_update_frames_flood; the frame that broke it never reaches the codec.
+ */
+final class H2FloodGuard extends ChannelDuplexHandler {
+    static final String NAME = "h2-flood-guard";
+    private static final int PREFACE_LENGTH = 24;
+    private static final byte DATA = 0x0;
+    private static final byte HEADERS = 0x1;
+    private static final byte PRIORITY = 0x2;
+    private static final byte RST_STREAM = 0x3;
+    private static final byte SETTINGS = 0x4;
+    private static final byte PING = 0x6;
+    private static final byte WINDOW_UPDATE = 0x8;
+    private static final byte CONTINUATION = 0x9;
+    private static final byte END_STREAM = 0x1;
+    private static final byte ACK = 0x1;
+    private static final byte END_HEADERS = 0x4;
+    private static final byte PADDED = 0x8;
+
+    private final Http2FloodLimits limits;
+    private final H2Stats stats;
+    private final FrameHeaders in = new FrameHeaders(PREFACE_LENGTH);
+    private final FrameHeaders out = new FrameHeaders(0);
+
+    private long outboundFrames;
+    private long outboundControlFrames;
+    private long outboundDataFrames;
+    private long inboundStreams;
+    private long consecutiveEmpty;
+    private long priorityFrames;
+    private long windowUpdates;
+    private boolean terminated;
+
+    /** What the frame headers starting in one write added to the outbound counts: taken back once the socket has them. */
+    private int writeFrames;
+    private int writeControlFrames;
+
+    H2FloodGuard(Http2FloodLimits limits, H2Stats stats) {
+        this.limits = limits;
+        this.stats = stats;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (terminated) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof ByteBuf bytes && !scanInbound(bytes)) {
+            ReferenceCountUtil.release(msg);
+            terminate(ctx);
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** False when a frame in {@code bytes} broke a limit. */
+    private boolean scanInbound(ByteBuf bytes) {
+        int i = bytes.readerIndex();
+        int end = bytes.writerIndex();
+        while (i < end) {
+            i = in.feed(bytes, i, end);
+            if (in.complete && !inboundFrame()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Envoy's trackInboundFrames and checkInboundFrameLimits for the frame whose header (and pad length) was just read. */
+    private boolean inboundFrame() {
+        in.complete = false;
+        switch (in.type) {
+            case HEADERS, CONTINUATION, DATA -> {
+                if (in.type != DATA && (in.flags & END_HEADERS) != 0) {
+                    inboundStreams++;
+                }
+                long payload = in.length - in.padding;
+                if (payload <= 0 && (in.flags & END_STREAM) == 0) {
+                    consecutiveEmpty++;
+                } else {
+                    consecutiveEmpty = 0;
+                }
+            }
+            case PRIORITY -> priorityFrames++;
+            case WINDOW_UPDATE -> windowUpdates++;
+            default -> { }
+        }
+        if (consecutiveEmpty > limits.maxConsecutiveInboundFramesWithEmptyPayload()) {
+            stats.inboundEmptyFramesFlood.inc();
+            return false;
+        }
+        if (priorityFrames > (long) limits.maxInboundPriorityFramesPerStream() * (1 + inboundStreams)) {
+            stats.inboundPriorityFramesFlood.inc();
+            return false;
+        }
+        if (windowUpdates > 1 + 2 * (inboundStreams + limits.maxInboundWindowUpdateFramesPerDataFrameSent() * outboundDataFrames)) {
+            stats.inboundWindowUpdateFramesFlood.inc();
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (terminated) {
+            ReferenceCountUtil.release(msg);
+            promise.setFailure(new java.nio.channels.ClosedChannelException());
+            return;
+        }
+        if (!(msg instanceof ByteBuf bytes)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        writeFrames = 0;
+        writeControlFrames = 0;
+        int i = bytes.readerIndex();
+        int end = bytes.writerIndex();
+        while (i < end) {
+            i = out.feed(bytes, i, end);
+            if (out.complete) {
+                out.complete = false;
+                writeFrames++;
+                if (out.type == DATA) {
+                    outboundDataFrames++;
+                } else if (out.type == RST_STREAM || (out.type == PING || out.type == SETTINGS) && (out.flags & ACK) != 0) {
+                    writeControlFrames++;
+                }
+            }
+        }
+        if (writeFrames == 0) {
+            ctx.write(msg, promise);
+            return;
+        }
+        outboundFrames += writeFrames;
+        outboundControlFrames += writeControlFrames;
+        if (outboundFrames > limits.maxOutboundFrames() || outboundControlFrames > limits.maxOutboundControlFrames()) {
+            (outboundFrames > limits.maxOutboundFrames() ? stats.outboundFlood : stats.outboundControlFlood).inc();
+            ReferenceCountUtil.release(msg);
+            promise.setFailure(new java.nio.channels.ClosedChannelException());
+            terminate(ctx);
+            return;
+        }
+        ChannelPromise p = promise.unvoid();
+        p.addListener(new Release(writeFrames, writeControlFrames));
+        ctx.write(msg, p);
+    }
+
+    /** The socket took (or the connection dropped) one write's frames: they leave the outbound queue's counts. */
+    private final class Release implements ChannelFutureListener {
+        private final int frames;
+        private final int controlFrames;
+
+        Release(int frames, int controlFrames) {
+            this.frames = frames;
+            this.controlFrames = controlFrames;
+        }
+
+        @Override
+        public void operationComplete(io.netty.channel.ChannelFuture f) {
+            outboundFrames -= frames;
+            outboundControlFrames -= controlFrames;
+        }
+    }
+
+    /**
+     * Envoy's handleCodecError for a flood: the connection closes, without a GOAWAY; what was queued and not yet
+     * written is dropped (against a client that does not read, Envoy's flush only waits out its delayed close timeout).
+     */
+    private void terminate(ChannelHandlerContext ctx) {
+        if (terminated) {
+            return;
+        }
+        terminated = true;
+        // After the event being handled: a close inside the first read (the plain codec handing its bytes over while it
+        // leaves the pipeline) is lost by the io_uring channel.
+        ctx.channel().eventLoop().execute(() -> ctx.channel().close());
+    }
+
+    /** Frame headers read byte by byte across buffers, after {@code skip} bytes (the client preface), payloads passed over. */
+    private static final class FrameHeaders {
+        private int skip;
+        private final byte[] header = new byte[9];
+        private int headerRead;
+        private long payloadLeft;
+        private boolean awaitingPadLength;
+        boolean complete;
+        byte type;
+        byte flags;
+        long length;
+        /** Padding of a padded DATA or HEADERS frame, its Pad Length byte included (nghttp2's padlen). */
+        long padding;
+
+        FrameHeaders(int skip) {
+            this.skip = skip;
+        }
+
+        /** Reads from {@code i}; returns where it stopped: at the end, or just after a frame's header ({@link #complete}). */
+        int feed(ByteBuf bytes, int i, int end) {
+            while (i < end) {
+                if (skip > 0) {
+                    int n = Math.min(skip, end - i);
+                    skip -= n;
+                    i += n;
+                } else if (awaitingPadLength) {
+                    awaitingPadLength = false;
+                    padding = (bytes.getByte(i) & 0xff) + 1L;
+                    payloadLeft--;
+                    i++;
+                    complete = true;
+                    return i;
+                } else if (payloadLeft > 0) {
+                    int n = (int) Math.min(payloadLeft, end - i);
+                    payloadLeft -= n;
+                    i += n;
+                } else {
+                    header[headerRead++] = bytes.getByte(i++);
+                    if (headerRead == header.length) {
+                        headerRead = 0;
+                        length = ((header[0] & 0xffL) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff);
+                        type = header[3];
+                        flags = header[4];
+                        payloadLeft = length;
+                        padding = 0;
+                        if ((type == DATA || type == HEADERS) && (flags & PADDED) != 0 && length > 0) {
+                            awaitingPadLength = true; // the frame counts once its pad length is known
+                        } else {
+                            complete = true;
+                            return i;
+                        }
+                    }
+                }
+            }
+            return i;
+        }
+    }
+}
