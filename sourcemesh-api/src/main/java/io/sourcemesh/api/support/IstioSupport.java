@@ -143,8 +143,8 @@ final class IstioSupport {
                 supported(j + ".jwksUri", "fetched by the control plane and inlined (Istio's default), cached 20 minutes; "
                         + "a fetch that fails inlines Istio's key nobody can sign for, so every token is refused, and the "
                         + "RequestAuthentication's status says so"),
-                supported(j + ".jwks", "inline; RSA (RS*, PS*), EC P-256/384/521 (ES*) and Ed25519 (EdDSA) keys; HMAC keys "
-                        + "are refused"),
+                supported(j + ".jwks", "inline; RSA (RS*, PS*), EC P-256/384/521 (ES*), Ed25519 (EdDSA) and HMAC "
+                        + "(kty oct: HS256/384/512, the MAC compared in constant time) keys"),
                 supported(j + ".fromHeaders", "name and prefix; none and no fromParams: Authorization: Bearer and the "
                         + "access_token parameter, as Envoy"),
                 supported(j + ".fromParams", null),

@@ -95,8 +95,8 @@ public final class JwksResolver {
         }
         for (JsonNode k : keys) {
             String kty = k.path("kty").asText("");
-            if (!kty.equals("RSA") && !kty.equals("EC") && !kty.equals("OKP")) {
-                return "a key of kty \"" + kty + "\" (RSA, EC and OKP keys only)";
+            if (!kty.equals("RSA") && !kty.equals("EC") && !kty.equals("OKP") && !kty.equals("oct")) {
+                return "a key of kty \"" + kty + "\" (RSA, EC, OKP and oct keys only)";
             }
         }
         return null;

@@ -213,7 +213,7 @@ public final class JwtVerifier {
                     continue;
                 }
                 matched = true;
-                if (jwt.alg.verify(key.publicKey(), jwt.signedPart, jwt.signature)) {
+                if (jwt.alg.verify(key.key(), jwt.signedPart, jwt.signature)) {
                     return JwtStatus.OK;
                 }
             }

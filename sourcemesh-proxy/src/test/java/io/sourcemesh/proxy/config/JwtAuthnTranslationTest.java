@@ -74,8 +74,8 @@ class JwtAuthnTranslationTest {
         rejects(jwt(provider("header_in_metadata: h\n")), p + ".header_in_metadata: field is not supported");
         rejects(jwt(provider("clear_route_cache: true\n")), p + ".clear_route_cache: field is not supported");
         rejects(jwt(provider("") + "requirement_map: {r: {provider_name: origins-0}}\n"), F + ".requirement_map: field is not supported");
-        rejects(jwt(provider("").replace(JWKS, "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"}]}")),
-                p + ".local_jwks.inline_string: keys[0]: [kty] oct (HMAC keys, HS256/384/512) is not supported");
+        rejects(jwt(provider("").replace(JWKS, "{\"keys\":[{\"kty\":\"oct\"}]}")),
+                p + ".local_jwks.inline_string: keys[0]: [k] field is missing for an HMAC key");
         rejects(jwt(provider("").replace("provider_name: origins-0", "provider_name: nobody")),
                 F + ".rules[0].requires.requires_any.requirements[0]: Required provider ['nobody'] is not configured.");
         rejects(jwt(provider("").replace("{prefix: /}", "{safe_regex: {regex: \"/.*\"}}")), F + ".rules[0].match.safe_regex: field is not supported");

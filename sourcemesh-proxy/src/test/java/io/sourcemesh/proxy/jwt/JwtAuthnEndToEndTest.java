@@ -257,6 +257,21 @@ class JwtAuthnEndToEndTest {
         assertTrue(origin.seen().stream().allMatch(s -> s.uri().equals("/admin") || s.uri().equals("/write")));
     }
 
+    @Test
+    void anHmacKeySetVerifiesHsTokensThroughTheProxy() throws Exception {
+        key = TestJwts.hmac("HS384", "shared");
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(dir.resolve("h.log"))), 1);
+        assertEquals(200, bearer(token("alice", "api.example", 300, ""), "/secure").status());
+        assertEquals("alice", origin.last().header("x-jwt-sub"));
+        Curl.Result otherSecret = bearer(TestJwts.hmac("HS384", "shared").sign(TestJwts.claims(ISS, "alice", "api.example", 300, "")),
+                "/secure");
+        assertEquals(401, otherSecret.status());
+        assertEquals("Jwt verification fails", otherSecret.body());
+        Curl.Result rsa = bearer(TestJwts.rsa("shared").sign(TestJwts.claims(ISS, "alice", "api.example", 300, "")), "/secure");
+        assertEquals(401, rsa.status());
+        assertEquals("Jwks doesn't have key to match kid or alg from Jwt", rsa.body());
+    }
+
     private static JsonNode read(ObjectMapper json, String line) {
         try {
             return json.readTree(line);

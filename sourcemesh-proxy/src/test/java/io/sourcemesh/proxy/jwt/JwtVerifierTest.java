@@ -76,7 +76,8 @@ class JwtVerifierTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+    @ValueSource(strings = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384",
+            "HS512"})
     void verifiesEveryAlgorithmAndRefusesAnotherKeysSignature(String alg) {
         TestJwts key = TestJwts.generate(alg, "k1");
         TestJwts forger = TestJwts.generate(alg, "k1");
@@ -130,7 +131,8 @@ class JwtVerifierTest {
         String claims = TestJwts.claims(ISS, "a", null, 300, "");
         assertEquals(JwtStatus.JWT_BAD_FORMAT, bearer(r, "abc.def").status());
         assertEquals(JwtStatus.JWT_HEADER_NOT_IMPLEMENTED_ALG, bearer(r, key.sign("{\"alg\":\"none\"}", claims)).status());
-        assertEquals(JwtStatus.JWT_HEADER_NOT_IMPLEMENTED_ALG, bearer(r, key.sign("{\"alg\":\"HS256\"}", claims)).status());
+        assertEquals(JwtStatus.JWKS_KID_ALG_MISMATCH, bearer(r, key.sign("{\"alg\":\"HS256\"}", claims)).status(),
+                "HS256 is verified, but an RSA key set has no oct key for it");
         assertEquals(JwtStatus.JWT_HEADER_BAD_ALG, bearer(r, key.sign("{\"typ\":\"JWT\"}", claims)).status());
         assertEquals(JwtStatus.JWT_PAYLOAD_EXP_NOT_INTEGER,
                 bearer(r, key.sign("{\"iss\":\"" + ISS + "\",\"exp\":\"soon\"}")).status());
@@ -190,8 +192,43 @@ class JwtVerifierTest {
     }
 
     @Test
+    void hmacKeysAreMatchedByAlgAndTheMacMustBeWhole() {
+        TestJwts key = TestJwts.hmac("HS256", "k1");
+        String claims = TestJwts.claims(ISS, "alice", null, 300, "");
+        String token = key.sign(claims);
+        JwtRequirement r = istio(provider("p", ISS, List.of(), key.jwks()));
+        assertEquals(JwtStatus.OK, bearer(r, token).status());
+        String mac = token.substring(token.lastIndexOf('.') + 1);
+        String flipped = token.substring(0, token.lastIndexOf('.') + 1) + (mac.charAt(0) == 'A' ? 'B' : 'A') + mac.substring(1);
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, bearer(r, flipped).status());
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, bearer(r, token.substring(0, token.length() - 4)).status(),
+                "a truncated MAC is not a prefix match");
+        // The key says HS256: a token claiming HS512 does not reach it.
+        TestJwts other = TestJwts.hmac("HS512", "k1");
+        assertEquals(JwtStatus.JWKS_KID_ALG_MISMATCH, bearer(r, other.sign(claims)).status());
+        // Without alg in the JWK, any HS* the token names is tried with the secret (jwt_verify_lib's verify.cc).
+        String noAlg = key.jwks().replace("\"alg\":\"HS256\",", "");
+        JwtRequirement loose = istio(provider("p", ISS, List.of(), noAlg));
+        assertEquals(JwtStatus.OK, bearer(loose, token).status());
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, bearer(loose, other.sign(claims)).status());
+    }
+
+    @Test
+    void hmacKeyFieldsAreCheckedAsEnvoysLibrary() {
+        assertEquals(1, Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}").keys().size());
+        assertEquals("keys[0]: [k] field is missing for an HMAC key",
+                assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\"}]}")).getMessage());
+        assertEquals("keys[0]: [k] field is not string for an HMAC key", assertThrows(IllegalArgumentException.class,
+                () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":7}]}")).getMessage());
+        assertEquals("keys[0]: [alg] does not start with [HS] for an HMAC key", assertThrows(IllegalArgumentException.class,
+                () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"alg\":\"RS256\",\"k\":\"c2VjcmV0\"}]}")).getMessage());
+        assertEquals("keys[0]: Jwks Oct key is an invalid Base64", assertThrows(IllegalArgumentException.class,
+                () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":\"\"}]}")).getMessage());
+    }
+
+    @Test
     void aKeySetItCannotUseIsRefusedWhole() {
-        assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}"));
+        assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\"}]}"));
         assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[]}"));
         assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\"}]}"));
         assertThrows(IllegalArgumentException.class, () -> Jwks.parse("not json"));
