@@ -74,6 +74,7 @@ class JwtAuthnEndToEndTest {
                                   code: "%RESPONSE_CODE%"
                                   details: "%RESPONSE_CODE_DETAILS%"
                                   path: "%REQ(:PATH)%"
+                                  sub: "%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:sub)%"
                           route_config:
                             virtual_hosts:
                             - name: all
@@ -238,6 +239,10 @@ class JwtAuthnEndToEndTest {
         JsonNode forgedLine = lines.stream().map(l -> read(json, l)).filter(l -> l.get("path").asText().equals("/secure?x=1"))
                 .findFirst().orElseThrow();
         assertEquals("jwt_authn_access_denied{Jwt_verification_fails}", forgedLine.get("details").asText());
+        assertTrue(forgedLine.get("sub").isNull(), "a refused token leaves no metadata");
+        assertEquals(List.of("alice"), lines.stream().map(l -> read(json, l)).filter(l -> l.get("path").asText().equals("/secure")
+                && l.get("code").asInt() == 200).map(l -> l.get("sub").asText()).toList(),
+                "the verified payload, in the stream's dynamic metadata, reaches the access log");
         assertEquals(6, counter("http.ingress_http.jwt_authn.denied"));
         assertEquals(6, counter("http.ingress_http.jwt_authn.allowed"));
         assertEquals(1, counter("http.ingress_http.jwt_authn.cors_preflight_bypassed"));

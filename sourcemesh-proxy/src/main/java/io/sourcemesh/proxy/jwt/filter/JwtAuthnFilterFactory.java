@@ -95,7 +95,7 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
         if (result.status() == JwtStatus.OK) {
             allowed.inc();
             if (result.metadata() != null) {
-                callbacks.streamInfo().filterMetadata(METADATA_NAMESPACE, result.metadata());
+                callbacks.streamInfo().dynamicMetadata(METADATA_NAMESPACE, result.metadata());
             }
             return FilterStatus.CONTINUE;
         }
