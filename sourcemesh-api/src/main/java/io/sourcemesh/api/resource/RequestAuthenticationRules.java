@@ -69,6 +69,12 @@ final class RequestAuthenticationRules {
                 invalid(errors, at + ".fromParams[" + i + "]", "", "location query must be non-empty string");
             }
         }
+        JsonNode cookies = rule.path("fromCookies");
+        for (int i = 0; i < cookies.size(); i++) {
+            if (cookies.get(i).asText("").isEmpty()) {
+                invalid(errors, at + ".fromCookies[" + i + "]", "", "cookie name must be non-empty string");
+            }
+        }
         JsonNode claims = rule.path("outputClaimToHeaders");
         for (int i = 0; i < claims.size(); i++) {
             JsonNode c = claims.get(i);

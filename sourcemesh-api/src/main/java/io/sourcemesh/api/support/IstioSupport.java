@@ -148,12 +148,15 @@ final class IstioSupport {
                 supported(j + ".fromHeaders", "name and prefix; none and no fromParams: Authorization: Bearer and the "
                         + "access_token parameter, as Envoy"),
                 supported(j + ".fromParams", null),
-                refused(j + ".fromCookies", "the proxy reads no tokens from cookies"),
+                supported(j + ".fromCookies", "Envoy's from_cookies: after headers and parameters; a cookie token is "
+                        + "never removed, as Envoy"),
                 supported(j + ".outputPayloadToHeader", "the payload, base64url as in the token"),
                 supported(j + ".forwardOriginalToken", "else a token from a header is removed before the app (from a "
                         + "parameter it stays, as Envoy)"),
                 supported(j + ".outputClaimToHeaders", "string, integer and boolean claims (dots into nested claims)"),
-                supported(j + ".timeout", "the control plane's jwksUri fetch (5s by default)")));
+                supported(j + ".timeout", "the control plane's jwksUri fetch (5s by default)"),
+                supported(j + ".spaceDelimitedClaims", "with permission and scope always (Istio's buildSpaceDelimitedClaims): "
+                        + "a string claim split at spaces into a list in the payload RBAC reads")));
         return k;
     }
 

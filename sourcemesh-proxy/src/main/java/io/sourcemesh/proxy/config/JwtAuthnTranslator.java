@@ -24,10 +24,10 @@ import java.util.TreeMap;
 
 /**
  * {@code envoy.filters.http.jwt_authn}'s JwtAuthentication into {@link JwtAuthnConfig}: the fields Istio writes
- * (providers with issuer, audiences, inline {@code local_jwks}, from_headers/from_params, forward,
+ * (providers with issuer, audiences, inline {@code local_jwks}, from_headers/from_params/from_cookies, forward,
  * forward_payload_header, payload_in_metadata and its space-delimited claims, claim_to_headers, clock_skew_seconds;
  * rules on a path prefix or path with their requirement trees; bypass_cors_preflight). Everything else — remote JWKS
- * (the proxy fetches nothing: the control plane inlines keys), cookies, per-route requirement maps, caches — is
+ * (the proxy fetches nothing: the control plane inlines keys), per-route requirement maps, caches — is
  * refused by its path, never dropped.
  */
 final class JwtAuthnTranslator {
@@ -52,7 +52,8 @@ final class JwtAuthnTranslator {
 
     private static JwtProvider provider(String name, io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtProvider p,
             String path) {
-        only(p, path, "issuer", "audiences", "local_jwks", "forward", "from_headers", "from_params", "forward_payload_header",
+        only(p, path, "issuer", "audiences", "local_jwks", "forward", "from_headers", "from_params", "from_cookies",
+                "forward_payload_header",
                 "payload_in_metadata", "normalize_payload_in_metadata", "claim_to_headers", "clock_skew_seconds");
         if (!p.hasLocalJwks()) {
             throw new ConfigException(at(path, "local_jwks"), "is required (remote_jwks is not supported: the proxy fetches no keys)");
@@ -73,6 +74,11 @@ final class JwtAuthnTranslator {
                 throw new ConfigException(at(path, "from_params", i), "must not be empty");
             }
         }
+        for (int i = 0; i < p.getFromCookiesCount(); i++) {
+            if (p.getFromCookies(i).isEmpty()) {
+                throw new ConfigException(at(path, "from_cookies", i), "must not be empty");
+            }
+        }
         Set<String> spaceDelimited = new LinkedHashSet<>();
         if (p.hasNormalizePayloadInMetadata()) {
             String nPath = at(path, "normalize_payload_in_metadata");
@@ -89,7 +95,8 @@ final class JwtAuthnTranslator {
             }
             claims.add(new JwtProvider.ClaimToHeader(c.getHeaderName().toLowerCase(Locale.ROOT), c.getClaimName()));
         }
-        return new JwtProvider(name, p.getIssuer(), p.getAudiencesList(), jwks, headers, p.getFromParamsList(), p.getForward(),
+        return new JwtProvider(name, p.getIssuer(), p.getAudiencesList(), jwks, headers, p.getFromParamsList(), p.getFromCookiesList(),
+                p.getForward(),
                 p.getForwardPayloadHeader().toLowerCase(Locale.ROOT), p.getPayloadInMetadata(), spaceDelimited, claims,
                 p.getClockSkewSeconds() == 0 ? DEFAULT_CLOCK_SKEW_SECONDS : p.getClockSkewSeconds());
     }

@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Verifies one request against a requirement as Envoy's jwt_authn verifier and authenticator do, synchronously (the
@@ -95,11 +96,18 @@ public final class JwtVerifier {
             };
         }
 
-        /** Envoy's extractor: headers first, then query parameters; a location shared by providers is read once. */
+        /**
+         * Envoy's extractor: headers first, then query parameters, then cookies (by name, as its btree_map orders them);
+         * a location shared by providers is read once.
+         */
         List<Token> extract(List<JwtProvider> providers) {
             Map<JwtProvider.HeaderLocation, List<JwtProvider>> headers = new LinkedHashMap<>();
             Map<String, List<JwtProvider>> params = new LinkedHashMap<>();
+            Map<String, List<JwtProvider>> cookies = new TreeMap<>();
             for (JwtProvider p : providers) {
+                for (String c : p.fromCookies()) {
+                    cookies.computeIfAbsent(c, k -> new ArrayList<>()).add(p);
+                }
                 for (JwtProvider.HeaderLocation h : p.headerLocations()) {
                     headers.computeIfAbsent(h, k -> new ArrayList<>()).add(p);
                 }
@@ -126,7 +134,44 @@ public final class JwtVerifier {
                     tokens.add(new Token(value, null, e.getValue()));
                 }
             }
+            if (!cookies.isEmpty()) {
+                Map<String, String> sent = cookies(cookies.keySet());
+                for (Map.Entry<String, List<JwtProvider>> e : cookies.entrySet()) {
+                    String value = sent.get(e.getKey());
+                    if (value != null) {
+                        // A cookie stays whatever forward says: Envoy does not remove it (its JwtCookieLocation TODO).
+                        tokens.add(new Token(value, null, e.getValue()));
+                    }
+                }
+            }
             return tokens;
+        }
+
+        /**
+         * Envoy's Http::Utility::parseCookies: every Cookie header, split at ';', each pair trimmed in front and cut at
+         * its first '=', a value in double quotes unquoted; the first of a name wins.
+         */
+        private Map<String, String> cookies(java.util.Set<String> wanted) {
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String header : request.headers("cookie")) {
+                for (String pair : header.split(";")) {
+                    String s = pair.stripLeading();
+                    if (s.isEmpty()) {
+                        continue;
+                    }
+                    int eq = s.indexOf('=');
+                    String name = eq < 0 ? s : s.substring(0, eq);
+                    if (!wanted.contains(name) || out.containsKey(name)) {
+                        continue;
+                    }
+                    String value = eq < 0 ? "" : s.substring(eq + 1);
+                    if (value.length() >= 2 && value.charAt(0) == '"' && value.charAt(value.length() - 1) == '"') {
+                        value = value.substring(1, value.length() - 1);
+                    }
+                    out.put(name, value);
+                }
+            }
+            return out;
         }
 
         /** Envoy's extractJWT: the run of base64url characters and dots after the prefix. */

@@ -61,6 +61,8 @@ class JwtAuthnTranslationTest {
                 "allow_missing reads its sibling providers' locations");
         assertEquals(60, ((HttpFilterConfig.JwtAuthn) loadHcm(jwt(provider(""))).httpFilters().get(0)).jwt()
                 .providers().get("origins-0").clockSkewSeconds(), "Envoy's default skew");
+        assertEquals(List.of("session", "jwt"), ((HttpFilterConfig.JwtAuthn) loadHcm(jwt(provider("from_cookies: [session, jwt]\n")))
+                .httpFilters().get(0)).jwt().providers().get("origins-0").fromCookies());
     }
 
     @Test
@@ -70,7 +72,7 @@ class JwtAuthnTranslationTest {
                 p + ".remote_jwks: field is not supported");
         rejects(jwt("providers:\n  origins-0:\n    issuer: iss\n"), p + ".local_jwks: is required (remote_jwks is not supported:"
                 + " the proxy fetches no keys)");
-        rejects(jwt(provider("from_cookies: [session]\n")), p + ".from_cookies: field is not supported");
+        rejects(jwt(provider("from_cookies: [session, \"\"]\n")), p + ".from_cookies[1]: must not be empty");
         rejects(jwt(provider("header_in_metadata: h\n")), p + ".header_in_metadata: field is not supported");
         rejects(jwt(provider("clear_route_cache: true\n")), p + ".clear_route_cache: field is not supported");
         rejects(jwt(provider("") + "requirement_map: {r: {provider_name: origins-0}}\n"), F + ".requirement_map: field is not supported");

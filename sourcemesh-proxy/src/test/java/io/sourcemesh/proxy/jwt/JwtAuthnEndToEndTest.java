@@ -263,6 +263,21 @@ class JwtAuthnEndToEndTest {
     }
 
     @Test
+    void aTokenInANamedCookieIsVerifiedAndTheCookieReachesTheApp() throws Exception {
+        String yaml = bootstrap(dir.resolve("c.log")).replaceFirst("( +)(claim_to_headers: .*)\n", "$1$2\n$1from_cookies: [session]\n");
+        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+        String good = token("alice", "api.example", 300, "");
+        assertEquals(200, Curl.run("-b", "theme=dark; session=" + good, url("/secure")).status());
+        assertEquals("alice", origin.last().header("x-jwt-sub"));
+        assertTrue(origin.last().header("cookie").contains("session=" + good), "Envoy leaves a cookie token in place");
+        Curl.Result forged = Curl.run("-b", "session=" + TestJwts.rsa("k1").sign(TestJwts.claims(ISS, "alice", "api.example", 300, "")),
+                url("/secure"));
+        assertEquals(401, forged.status());
+        assertEquals("Jwt verification fails", forged.body());
+        assertEquals(403, bearer(good, "/secure").status(), "only the cookie is read now: the bearer header is no token");
+    }
+
+    @Test
     void anHmacKeySetVerifiesHsTokensThroughTheProxy() throws Exception {
         key = TestJwts.hmac("HS384", "shared");
         proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(dir.resolve("h.log"))), 1);

@@ -61,7 +61,7 @@ class JwtVerifierTest {
     }
 
     static JwtProvider provider(String name, String issuer, List<String> audiences, String jwks) {
-        return new JwtProvider(name, issuer, audiences, Jwks.parse(jwks), List.of(), List.of(), false, "", "payload",
+        return new JwtProvider(name, issuer, audiences, Jwks.parse(jwks), List.of(), List.of(), List.of(), false, "", "payload",
                 Set.of("scope"), List.of(), 60);
     }
 
@@ -143,7 +143,8 @@ class JwtVerifierTest {
     @Test
     void aVerifiedTokenLeavesThePayloadAndHeadersAsTheProviderSays() {
         TestJwts key = TestJwts.rsa("k1");
-        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(), List.of(), false, "x-jwt-payload",
+        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(), List.of(), List.of(), false,
+                "x-jwt-payload",
                 "payload", Set.of("scope"), List.of(new JwtProvider.ClaimToHeader("x-tenant", "org.tenant")), 60);
         String token = key.sign(TestJwts.claims(ISS, "a", null, 300, "\"scope\":\"read  write\",\"org\":{\"tenant\":\"t1\"}"));
         Request req = new Request().header("authorization", "Bearer " + token).header("x-jwt-payload", "forged");
@@ -189,6 +190,35 @@ class JwtVerifierTest {
         assertEquals(JwtStatus.JWT_UNKNOWN_ISSUER, bearer(r, k1.sign(TestJwts.claims("iss-2", "a", null, 300, ""))).status());
         JwtRequirement alone = new JwtRequirement.Provider(p2, List.of());
         assertEquals(JwtStatus.JWKS_KID_ALG_MISMATCH, bearer(alone, k1.sign(TestJwts.claims("iss-2", "a", null, 300, ""))).status());
+    }
+
+    @Test
+    void tokensAreReadFromTheNamedCookiesAsEnvoysParseCookies() {
+        TestJwts key = TestJwts.rsa("k1");
+        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(), List.of(), List.of("session", "jwt"),
+                false, "", "payload", Set.of(), List.of(), 60);
+        JwtRequirement r = new JwtRequirement.Provider(p, List.of());
+        String good = key.sign(TestJwts.claims(ISS, "alice", null, 300, ""));
+        String forged = TestJwts.rsa("k1").sign(TestJwts.claims(ISS, "alice", null, 300, ""));
+        Request quoted = new Request().header("cookie", "theme=dark;  session=\"" + good + "\"; other=1");
+        JwtVerifier.Result ok = JwtVerifier.verify(r, quoted, now());
+        assertEquals(JwtStatus.OK, ok.status());
+        assertEquals(List.of("theme=dark;  session=\"" + good + "\"; other=1"), quoted.headers("cookie"),
+                "forward: false does not remove a cookie (Envoy's JwtCookieLocation leaves it)");
+        assertEquals(JwtStatus.OK, JwtVerifier.verify(r, new Request().header("cookie", "a=1").header("cookie", "jwt=" + good), now())
+                .status(), "every Cookie header is read");
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, JwtVerifier.verify(r,
+                new Request().header("cookie", "session=" + forged + "; session=" + good), now()).status(), "the first of a name wins");
+        assertEquals(JwtStatus.JWT_MISSED, JwtVerifier.verify(r, new Request().header("authorization", "Bearer " + good)
+                .param("access_token", good).header("cookie", "sessions=" + good + "; xsession=" + good), now()).status(),
+                "cookies configured: the default header and parameter are not read, and names match exactly");
+        // A cookie and a header both read: any token that verifies will do (Envoy's authenticator tries each in turn).
+        JwtProvider both = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(JwtProvider.DEFAULT_HEADER), List.of(),
+                List.of("session"), false, "", "payload", Set.of(), List.of(), 60);
+        assertEquals(JwtStatus.OK, JwtVerifier.verify(new JwtRequirement.Provider(both, List.of()),
+                new Request().header("authorization", "Bearer " + good).header("cookie", "session=" + forged), now()).status());
+        assertEquals(JwtStatus.OK, JwtVerifier.verify(new JwtRequirement.Provider(both, List.of()),
+                new Request().header("authorization", "Bearer " + forged).header("cookie", "session=" + good), now()).status());
     }
 
     @Test
