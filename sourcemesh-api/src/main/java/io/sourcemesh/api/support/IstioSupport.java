@@ -140,9 +140,11 @@ final class IstioSupport {
                 supported(j + ".issuer", "a token's iss must be it; a token of another issuer is 401, a request without "
                         + "a token passes to the AuthorizationPolicies (requestPrincipals refuse it)"),
                 supported(j + ".audiences", "one of the token's aud must be listed (scheme and trailing / ignored); else 403"),
-                supported(j + ".jwksUri", "fetched by the control plane and inlined (Istio's default), cached 20 minutes; "
-                        + "a fetch that fails inlines Istio's key nobody can sign for, so every token is refused, and the "
-                        + "RequestAuthentication's status says so"),
+                supported(j + ".jwksUri", "fetched by the control plane and inlined (Istio's default): once on the first "
+                        + "push that needs it (pushes at the same time share the fetch), then re-fetched in the background every "
+                        + "20 minutes (a minute after a failure) and pushed again when the keys changed; a URI that never "
+                        + "answered inlines Istio's key nobody can sign for, so every token is refused, and the "
+                        + "RequestAuthentication's status says so; a failed refresh keeps the last keys, as istiod"),
                 supported(j + ".jwks", "inline; RSA (RS*, PS*), EC P-256/384/521 (ES*), Ed25519 (EdDSA) and HMAC "
                         + "(kty oct: HS256/384/512, the MAC compared in constant time) keys"),
                 supported(j + ".fromHeaders", "name and prefix; none and no fromParams: Authorization: Bearer and the "
