@@ -13,8 +13,9 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Verifies one request against a requirement as Envoy's jwt_authn verifier and authenticator do, synchronously (the
- * keys are local): tokens from the providers' locations, each parsed, its issuer among those that share the location,
+ * Verifies one request against a requirement as Envoy's jwt_authn verifier and authenticator do, synchronously, with
+ * the keys a {@link Keys} has now (a remote provider's may be missing: {@link #missingKeys} finds which a request
+ * needs, so the filter fetches them first): tokens from the providers' locations, each parsed, its issuer among those that share the location,
  * nbf/exp with the provider's clock skew, audiences (scheme and trailing '/' ignored, as Envoy's CheckAudience), then
  * the signature with the keys whose kid and alg fit. A verified token's payload goes into the result's metadata under
  * the provider's {@code payload_in_metadata}, and its headers are changed as the provider says.
@@ -24,13 +25,54 @@ public final class JwtVerifier {
     /** The outcome: OK, or why not; {@code metadata} the {@code envoy.filters.http.jwt_authn} struct (null: none). */
     public record Result(JwtStatus status, ObjectNode metadata) {}
 
+    /** A provider's keys as they are now: its local_jwks, or what was fetched of its remote_jwks (null: none). */
+    @FunctionalInterface
+    public interface Keys {
+        Jwks of(JwtProvider provider);
+
+        /** Each provider's local_jwks. */
+        Keys LOCAL = JwtProvider::jwks;
+    }
+
     private JwtVerifier() {}
 
-    /** {@code nowSeconds}: the wall clock in Unix seconds. */
+    /** With local keys only; {@code nowSeconds}: the wall clock in Unix seconds. */
     public static Result verify(JwtRequirement requirement, JwtRequestView request, long nowSeconds) {
-        Context c = new Context(request, nowSeconds);
+        return verify(requirement, request, nowSeconds, Keys.LOCAL);
+    }
+
+    /** A provider without keys fails its token with Envoy's "Jwks remote fetch is failed". */
+    public static Result verify(JwtRequirement requirement, JwtRequestView request, long nowSeconds, Keys keys) {
+        Context c = new Context(request, nowSeconds, keys);
         JwtStatus s = c.run(requirement);
         return new Result(s, s == JwtStatus.OK && c.metadata.size() > 0 ? c.metadata : null);
+    }
+
+    /**
+     * The providers (by name) whose keys this request's verification would reach for and not find, found by a run that
+     * changes nothing: as Envoy's authenticator fetches, only for a token that passed issuer, time and audience checks.
+     */
+    public static Set<String> missingKeys(JwtRequirement requirement, JwtRequestView request, long nowSeconds, Keys keys) {
+        JwtRequestView readOnly = new JwtRequestView() {
+            @Override
+            public List<String> headers(String name) {
+                return request.headers(name);
+            }
+
+            @Override
+            public void removeHeader(String name) {}
+
+            @Override
+            public void addHeader(String name, String value) {}
+
+            @Override
+            public List<String> queryParameter(String name) {
+                return request.queryParameter(name);
+            }
+        };
+        Context c = new Context(readOnly, nowSeconds, keys);
+        c.run(requirement);
+        return c.missing;
     }
 
     /** Removes, before anything is verified, what a client might have sent in the headers the providers write. */
@@ -51,11 +93,15 @@ public final class JwtVerifier {
     private static final class Context {
         final JwtRequestView request;
         final long now;
+        final Keys keys;
         final ObjectNode metadata = JsonNodeFactory.instance.objectNode();
+        /** The providers a token needed keys of and found none (made on the first). */
+        Set<String> missing = Set.of();
 
-        Context(JwtRequestView request, long now) {
+        Context(JwtRequestView request, long now, Keys keys) {
             this.request = request;
             this.now = now;
+            this.keys = keys;
         }
 
         JwtStatus run(JwtRequirement r) {
@@ -236,7 +282,15 @@ public final class JwtVerifier {
             if (!audienceAllowed(audiences.isEmpty() ? provider.audiences() : audiences, jwt.audiences)) {
                 return JwtStatus.JWT_AUDIENCE_NOT_ALLOWED;
             }
-            JwtStatus s = signature(jwt, provider.jwks());
+            Jwks jwks = keys.of(provider);
+            if (jwks == null) {
+                if (missing.isEmpty()) {
+                    missing = new LinkedHashSet<>();
+                }
+                missing.add(provider.name());
+                return JwtStatus.JWKS_FETCH_FAIL;
+            }
+            JwtStatus s = signature(jwt, jwks);
             if (s != JwtStatus.OK) {
                 return s;
             }

@@ -61,7 +61,7 @@ class JwtVerifierTest {
     }
 
     static JwtProvider provider(String name, String issuer, List<String> audiences, String jwks) {
-        return new JwtProvider(name, issuer, audiences, Jwks.parse(jwks), List.of(), List.of(), List.of(), false, "", "payload",
+        return new JwtProvider(name, issuer, audiences, Jwks.parse(jwks), null, List.of(), List.of(), List.of(), false, "", "payload",
                 Set.of("scope"), List.of(), 60);
     }
 
@@ -143,7 +143,7 @@ class JwtVerifierTest {
     @Test
     void aVerifiedTokenLeavesThePayloadAndHeadersAsTheProviderSays() {
         TestJwts key = TestJwts.rsa("k1");
-        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(), List.of(), List.of(), false,
+        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), null, List.of(), List.of(), List.of(), false,
                 "x-jwt-payload",
                 "payload", Set.of("scope"), List.of(new JwtProvider.ClaimToHeader("x-tenant", "org.tenant")), 60);
         String token = key.sign(TestJwts.claims(ISS, "a", null, 300, "\"scope\":\"read  write\",\"org\":{\"tenant\":\"t1\"}"));
@@ -195,7 +195,7 @@ class JwtVerifierTest {
     @Test
     void tokensAreReadFromTheNamedCookiesAsEnvoysParseCookies() {
         TestJwts key = TestJwts.rsa("k1");
-        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(), List.of(), List.of("session", "jwt"),
+        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), null, List.of(), List.of(), List.of("session", "jwt"),
                 false, "", "payload", Set.of(), List.of(), 60);
         JwtRequirement r = new JwtRequirement.Provider(p, List.of());
         String good = key.sign(TestJwts.claims(ISS, "alice", null, 300, ""));
@@ -213,7 +213,7 @@ class JwtVerifierTest {
                 .param("access_token", good).header("cookie", "sessions=" + good + "; xsession=" + good), now()).status(),
                 "cookies configured: the default header and parameter are not read, and names match exactly");
         // A cookie and a header both read: any token that verifies will do (Envoy's authenticator tries each in turn).
-        JwtProvider both = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(JwtProvider.DEFAULT_HEADER), List.of(),
+        JwtProvider both = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), null, List.of(JwtProvider.DEFAULT_HEADER), List.of(),
                 List.of("session"), false, "", "payload", Set.of(), List.of(), 60);
         assertEquals(JwtStatus.OK, JwtVerifier.verify(new JwtRequirement.Provider(both, List.of()),
                 new Request().header("authorization", "Bearer " + good).header("cookie", "session=" + forged), now()).status());
