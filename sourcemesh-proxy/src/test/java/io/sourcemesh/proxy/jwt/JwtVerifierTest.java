@@ -222,6 +222,32 @@ class JwtVerifierTest {
     }
 
     @Test
+    void missingRemoteKeysAreFoundWithoutTouchingTheRequestAndFailAsEnvoysFetch() {
+        TestJwts key = TestJwts.rsa("k1");
+        RemoteJwks remote = new RemoteJwks(java.net.URI.create("http://keys.example/jwks"), "keys", java.time.Duration.ofSeconds(1),
+                RemoteJwks.DEFAULT_CACHE_DURATION, null, null);
+        JwtProvider p = new JwtProvider("p", ISS, List.of("api"), null, remote, List.of(), List.of(), List.of(), false, "x-payload",
+                "payload", Set.of(), List.of(), 60);
+        JwtRequirement r = istio(p);
+        JwtVerifier.Keys none = provider -> null;
+        String good = key.sign(TestJwts.claims(ISS, "a", "api", 300, ""));
+        Request req = new Request().header("authorization", "Bearer " + good);
+        assertEquals(Set.of("p"), JwtVerifier.missingKeys(r, req, now(), none));
+        assertEquals(List.of("Bearer " + good), req.headers("authorization"), "the dry run changes nothing");
+        // As Envoy's authenticator, a token failing before the signature check needs no keys.
+        assertEquals(Set.of(), JwtVerifier.missingKeys(r, new Request().header("authorization", "Bearer "
+                + key.sign(TestJwts.claims("https://other.example", "a", "api", 300, ""))), now(), none));
+        assertEquals(Set.of(), JwtVerifier.missingKeys(r, new Request().header("authorization", "Bearer "
+                + key.sign(TestJwts.claims(ISS, "a", "other", 300, ""))), now(), none), "audience refused first");
+        assertEquals(Set.of(), JwtVerifier.missingKeys(r, new Request(), now(), none), "no token");
+        assertEquals(JwtStatus.JWKS_FETCH_FAIL, JwtVerifier.verify(r, req, now(), none).status());
+        assertEquals("Jwks remote fetch is failed", JwtStatus.JWKS_FETCH_FAIL.message());
+        JwtVerifier.Result ok = JwtVerifier.verify(r, req, now(), provider -> Jwks.parse(key.jwks()));
+        assertEquals(JwtStatus.OK, ok.status());
+        assertEquals(List.of(good.split("\\.")[1]), req.headers("x-payload"));
+    }
+
+    @Test
     void hmacKeysAreMatchedByAlgAndTheMacMustBeWhole() {
         TestJwts key = TestJwts.hmac("HS256", "k1");
         String claims = TestJwts.claims(ISS, "alice", null, 300, "");

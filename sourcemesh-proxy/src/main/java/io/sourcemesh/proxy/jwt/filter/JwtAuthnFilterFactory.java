@@ -92,10 +92,31 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
 
     @Override
     public HttpFilter create(HttpFilterCallbacks callbacks) {
-        return (request, endStream) -> decide(callbacks, request);
+        return new Stream(callbacks);
     }
 
-    private FilterStatus decide(HttpFilterCallbacks callbacks, HttpRequest request) {
+    /** One stream's filter: it remembers the stream's end, so keys arriving after it touch nothing (Envoy's onDestroy). */
+    private final class Stream implements HttpFilter {
+        private final HttpFilterCallbacks callbacks;
+        private boolean ended;
+
+        Stream(HttpFilterCallbacks callbacks) {
+            this.callbacks = callbacks;
+        }
+
+        @Override
+        public FilterStatus decodeHeaders(HttpRequest request, boolean endStream) {
+            return decide(this, request);
+        }
+
+        @Override
+        public void onStreamComplete() {
+            ended = true;
+        }
+    }
+
+    private FilterStatus decide(Stream stream, HttpRequest request) {
+        HttpFilterCallbacks callbacks = stream.callbacks;
         HttpHeaders h = request.headers();
         if (config.bypassCorsPreflight() && request.method().equals(HttpMethod.OPTIONS)
                 && !h.get(HttpHeaderNames.ORIGIN, "").isEmpty()
@@ -124,7 +145,7 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
         if (!remote.isEmpty()) {
             Set<String> missing = JwtVerifier.missingKeys(rule.requirement(), view, now, this::keysNow);
             if (!missing.isEmpty()) {
-                return awaitKeys(callbacks, request, rule.requirement(), view, missing);
+                return awaitKeys(stream, request, rule.requirement(), view, missing);
             }
         }
         return finish(callbacks, request, JwtVerifier.verify(rule.requirement(), view, now, this::keysNow));
@@ -134,8 +155,9 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
      * Envoy's on-demand fetch: the request waits (STOP_ITERATION) while the keys it needs are fetched, then is verified
      * with what came back — a provider whose fetch failed has none — and answered or continued on its event loop.
      */
-    private FilterStatus awaitKeys(HttpFilterCallbacks callbacks, HttpRequest request, JwtRequirement requirement,
-            RequestView view, Set<String> missing) {
+    private FilterStatus awaitKeys(Stream stream, HttpRequest request, JwtRequirement requirement, RequestView view,
+            Set<String> missing) {
+        HttpFilterCallbacks callbacks = stream.callbacks;
         EventLoop loop = callbacks.eventLoop();
         Map<String, CompletableFuture<Jwks>> fetches = new HashMap<>();
         for (String provider : missing) {
@@ -145,6 +167,9 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
             Map<String, Jwks> fetched = new HashMap<>();
             fetches.forEach((provider, f) -> fetched.put(provider, f.getNow(null)));
             JwtVerifier.Keys keys = p -> fetched.containsKey(p.name()) ? fetched.get(p.name()) : keysNow(p);
+            if (stream.ended) {
+                return; // reset or closed while it waited
+            }
             JwtVerifier.Result result = JwtVerifier.verify(requirement, view, System.currentTimeMillis() / 1000, keys);
             if (finish(callbacks, request, result) == FilterStatus.CONTINUE) {
                 callbacks.continueDecoding();
