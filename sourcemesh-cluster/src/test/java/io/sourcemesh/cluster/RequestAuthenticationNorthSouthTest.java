@@ -14,11 +14,13 @@ import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ExternalClient;
 import io.sourcemesh.cluster.testing.ProxyLogs;
+import io.sourcemesh.control.translate.JwksResolver;
 import io.sourcemesh.proxy.testing.TestJwts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -53,9 +55,10 @@ class RequestAuthenticationNorthSouthTest {
         Cluster cluster = clusters.start(runtime, 2);
         ExternalClient client = runtime.client(cluster);
         TestJwts key = TestJwts.rsa("sourcemesh-test");
+        AtomicReference<TestJwts> served = new AtomicReference<>(key);
         jwksServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         jwksServer.createContext("/jwks.json", ex -> {
-            byte[] body = key.jwks().getBytes(StandardCharsets.UTF_8);
+            byte[] body = served.get().jwks().getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(200, body.length);
             ex.getResponseBody().write(body);
             ex.close();
@@ -105,6 +108,19 @@ class RequestAuthenticationNorthSouthTest {
                 line.toString());
         assertEquals(401, client.code(url + "?access_token=" + token.substring(0, token.lastIndexOf('.') + 1) + "AAAA"));
         assertEquals("200", client.curl("-o", "/dev/null", "-w", "%{http_code}", url + "?access_token=" + token).out());
+
+        // The issuer rotates its key: the control plane's refresher (istiod's, every 20 minutes; one pass run here)
+        // fetches the new set and the cluster pushes it, with no change to any object.
+        TestJwts rotated = TestJwts.generate("ES256", "rotated");
+        served.set(rotated);
+        String rotatedToken = rotated.sign(TestJwts.claims(ISSUER, "alice", null, 600, ""));
+        assertEquals(401, client.code(url + "?access_token=" + rotatedToken), "not before the refresh");
+        JwksResolver.shared().refresh();
+        client.awaitCode(url + "?access_token=" + rotatedToken, 200);
+        assertEquals(401, client.code(url + "?access_token=" + token), "the old key is gone with its set");
+        served.set(key);
+        JwksResolver.shared().refresh();
+        client.awaitCode(url + "?access_token=" + token, 200);
 
         // A jwksUri the control plane cannot fetch: Istio's key nobody can sign for, and the status says why.
         int deadPort = jwksServer.getAddress().getPort();

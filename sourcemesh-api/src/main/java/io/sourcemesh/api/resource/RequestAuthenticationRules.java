@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * A RequestAuthentication's own rules, beyond its schema: Istio's ValidateRequestAuthentication and validateJwtRule
  * (pkg/config/validation) with their messages, plus what SourceMesh does not do: a rule with neither {@code jwks} nor
- * {@code jwksUri} (Istio would discover the keys through the issuer's OpenID configuration) and HMAC keys are refused
- * by path ({@code fromCookies} and Gateway API targets by the support table) — a token check is never accepted and then
+ * {@code jwksUri} (Istio would discover the keys through the issuer's OpenID configuration) and key types the proxy
+ * cannot verify with are refused by path (Gateway API targets by the support table) — a token check is never accepted and then
  * skipped.
  */
 final class RequestAuthenticationRules {
@@ -69,6 +69,12 @@ final class RequestAuthenticationRules {
                 invalid(errors, at + ".fromParams[" + i + "]", "", "location query must be non-empty string");
             }
         }
+        JsonNode cookies = rule.path("fromCookies");
+        for (int i = 0; i < cookies.size(); i++) {
+            if (cookies.get(i).asText("").isEmpty()) {
+                invalid(errors, at + ".fromCookies[" + i + "]", "", "cookie name must be non-empty string");
+            }
+        }
         JsonNode claims = rule.path("outputClaimToHeaders");
         for (int i = 0; i < claims.size(); i++) {
             JsonNode c = claims.get(i);
@@ -106,7 +112,7 @@ final class RequestAuthenticationRules {
         }
     }
 
-    /** A JSON Web Key Set with keys the proxy verifies with (RSA, EC, OKP); null when it is one. */
+    /** A JSON Web Key Set with keys the proxy verifies with (RSA, EC, OKP, oct); null when it is one. */
     static String jwksProblem(String jwks) {
         JsonNode root;
         try {
@@ -120,11 +126,8 @@ final class RequestAuthenticationRules {
         }
         for (int i = 0; i < keys.size(); i++) {
             String kty = keys.get(i).path("kty").asText("");
-            if (kty.equals("oct")) {
-                return "keys[" + i + "]: HMAC keys (kty oct, HS256/384/512) are not supported by SourceMesh's proxy";
-            }
-            if (!List.of("RSA", "EC", "OKP").contains(kty)) {
-                return "keys[" + i + "]: kty \"" + kty + "\" is not supported (RSA, EC or OKP)";
+            if (!List.of("RSA", "EC", "OKP", "oct").contains(kty)) {
+                return "keys[" + i + "]: kty \"" + kty + "\" is not supported (RSA, EC, OKP or oct)";
             }
         }
         return null;

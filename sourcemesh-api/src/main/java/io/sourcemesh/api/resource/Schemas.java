@@ -312,7 +312,7 @@ public final class Schemas {
                     f("fromParams", strings()), f("fromCookies", strings()), f("outputPayloadToHeader", string()),
                     f("forwardOriginalToken", bool()),
                     f("outputClaimToHeaders", listOf(object(f("header", string()), f("claim", string())))),
-                    f("timeout", string())))));
+                    f("timeout", string()), f("spaceDelimitedClaims", strings())))));
 
     // --- roots ---------------------------------------------------------------------------------------------
 

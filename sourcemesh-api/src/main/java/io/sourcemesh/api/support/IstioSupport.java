@@ -150,20 +150,25 @@ final class IstioSupport {
                 supported(j + ".issuer", "a token's iss must be it; a token of another issuer is 401, a request without "
                         + "a token passes to the AuthorizationPolicies (requestPrincipals refuse it)"),
                 supported(j + ".audiences", "one of the token's aud must be listed (scheme and trailing / ignored); else 403"),
-                supported(j + ".jwksUri", "fetched by the control plane and inlined (Istio's default), cached 20 minutes; "
-                        + "a fetch that fails inlines Istio's key nobody can sign for, so every token is refused, and the "
-                        + "RequestAuthentication's status says so"),
-                supported(j + ".jwks", "inline; RSA (RS*, PS*), EC P-256/384/521 (ES*) and Ed25519 (EdDSA) keys; HMAC keys "
-                        + "are refused"),
+                supported(j + ".jwksUri", "fetched by the control plane and inlined (Istio's default): once on the first "
+                        + "push that needs it (pushes at the same time share the fetch), then re-fetched in the background every "
+                        + "20 minutes (a minute after a failure) and pushed again when the keys changed; a URI that never "
+                        + "answered inlines Istio's key nobody can sign for, so every token is refused, and the "
+                        + "RequestAuthentication's status says so; a failed refresh keeps the last keys, as istiod"),
+                supported(j + ".jwks", "inline; RSA (RS*, PS*), EC P-256/384/521 (ES*), Ed25519 (EdDSA) and HMAC "
+                        + "(kty oct: HS256/384/512, the MAC compared in constant time) keys"),
                 supported(j + ".fromHeaders", "name and prefix; none and no fromParams: Authorization: Bearer and the "
                         + "access_token parameter, as Envoy"),
                 supported(j + ".fromParams", null),
-                refused(j + ".fromCookies", "the proxy reads no tokens from cookies"),
+                supported(j + ".fromCookies", "Envoy's from_cookies: after headers and parameters; a cookie token is "
+                        + "never removed, as Envoy"),
                 supported(j + ".outputPayloadToHeader", "the payload, base64url as in the token"),
                 supported(j + ".forwardOriginalToken", "else a token from a header is removed before the app (from a "
                         + "parameter it stays, as Envoy)"),
                 supported(j + ".outputClaimToHeaders", "string, integer and boolean claims (dots into nested claims)"),
-                supported(j + ".timeout", "the control plane's jwksUri fetch (5s by default)")));
+                supported(j + ".timeout", "the control plane's jwksUri fetch (5s by default)"),
+                supported(j + ".spaceDelimitedClaims", "with permission and scope always (Istio's buildSpaceDelimitedClaims): "
+                        + "a string claim split at spaces into a list in the payload RBAC reads")));
         return k;
     }
 

@@ -46,11 +46,15 @@ class RequestAuthenticationRulesTest {
                 errors("spec:\n  jwtRules: [{issuer: a}]\n"));
         assertEquals(List.of("spec.jwtRules[0].jwksUri: Invalid value: \"ftp://a/keys\": jwksUri must be an http or https URL"),
                 errors("spec:\n  jwtRules: [{issuer: a, jwksUri: \"ftp://a/keys\"}]\n"));
-        assertEquals(List.of("spec.jwtRules[0].jwks: Invalid value: \"...\": jwks parse error: keys[0]: HMAC keys (kty oct, "
-                + "HS256/384/512) are not supported by SourceMesh's proxy"),
-                errors("spec:\n  jwtRules: [{issuer: a, jwks: '{\"keys\":[{\"kty\":\"oct\",\"k\":\"AA\"}]}'}]\n"));
-        assertEquals(List.of("spec.jwtRules[0].fromCookies: Forbidden: the proxy reads no tokens from cookies"),
-                errors("spec:\n  jwtRules: [{issuer: a, jwks: '" + JWKS + "', fromCookies: [session]}]\n"));
+        assertEquals(List.of("spec.jwtRules[0].jwks: Invalid value: \"...\": jwks parse error: keys[0]: kty \"X\" is not "
+                + "supported (RSA, EC, OKP or oct)"),
+                errors("spec:\n  jwtRules: [{issuer: a, jwks: '{\"keys\":[{\"kty\":\"X\",\"k\":\"AA\"}]}'}]\n"));
+        assertEquals(List.of(), errors("spec:\n  jwtRules: [{issuer: a, jwks: '{\"keys\":[{\"kty\":\"oct\",\"k\":\"AA\"}]}'}]\n"),
+                "HMAC keys are verified by the proxy");
+        assertEquals(List.of(), errors("spec:\n  jwtRules: [{issuer: a, jwks: '" + JWKS + "', fromCookies: [session], "
+                + "spaceDelimitedClaims: [roles]}]\n"));
+        assertEquals(List.of("spec.jwtRules[0].fromCookies[1]: Invalid value: \"\": cookie name must be non-empty string"),
+                errors("spec:\n  jwtRules: [{issuer: a, jwks: '" + JWKS + "', fromCookies: [session, \"\"]}]\n"));
         assertEquals(List.of(
                 "spec.jwtRules[0].audiences[0]: Invalid value: \"\": audience must be non-empty string",
                 "spec.jwtRules[0].fromHeaders[0].name: Invalid value: \"\": location header name must be non-empty string",

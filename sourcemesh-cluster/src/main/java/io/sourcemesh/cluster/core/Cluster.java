@@ -18,6 +18,7 @@ import io.sourcemesh.cluster.kubeproxy.NodePortAllocator;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.cluster.store.Watch;
+import io.sourcemesh.control.translate.JwksResolver;
 import io.sourcemesh.control.xds.XdsServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +56,7 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
     private final List<Runtime.Node> nodes;
     private final XdsServer xds;
     private final MeshPush mesh;
+    private final AutoCloseable jwksChanges;
     private final Workloads workloads;
     private final Kubelets kubelets;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -95,6 +97,8 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
             xds.addStatusListener((node, type, status) -> requestReconcile());
             this.workloads = new Workloads(store, new Admission(store, kubelets::nodeNames));
             this.watch = store.watch(event -> requestReconcile());
+            // A jwksUri whose keys the refresher found rotated: push again, as istiod's refresher does.
+            this.jwksChanges = JwksResolver.shared().onKeysChanged(this::requestReconcile);
         } catch (RuntimeException e) {
             loop.shutdownNow();
             runtime.close();
@@ -414,6 +418,11 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        try {
+            jwksChanges.close();
+        } catch (Exception e) {
+            LOG.warning("unsubscribing from JWKS changes: " + e.getMessage());
+        }
         MeshInformers informers = mesh.informers();
         if (informers != null) {
             informers.close();

@@ -28,7 +28,8 @@ import java.util.Optional;
  * (pilot/pkg/security/authn, convertToEnvoyJwtConfig with the upstream JWT filter): the root namespace's and the
  * workload's namespace's policies whose {@code selector.matchLabels} the pod has, their jwtRules sorted by issuer; a
  * provider {@code origins-<i>} per rule with its payload in metadata {@code payload} (what RBAC's request principals and
- * claims read), scope and permission space-delimited; one rule on prefix "/" requiring, for one provider, {provider or
+ * claims read), permission, scope and the rule's {@code spaceDelimitedClaims} space-delimited, the token also looked for
+ * in the rule's {@code fromCookies}; one rule on prefix "/" requiring, for one provider, {provider or
  * allow_missing}, for several, any provider or all of {provider or allow_missing} — a request without a token passes,
  * one with a bad token is refused. Keys are inline: {@code jwks}, or {@code jwksUri} fetched here ({@link JwksResolver});
  * a failed fetch inlines Istio's key nobody can sign for and warns, naming the RequestAuthentication.
@@ -96,6 +97,13 @@ final class RequestAuthentications {
         return Optional.of(HttpFilter.newBuilder().setName(JWT_AUTHN).setTypedConfig(Any.pack(config.build())).build());
     }
 
+    /** Istio's buildSpaceDelimitedClaims: the rule's own claims and always permission and scope, once each, sorted. */
+    static List<String> spaceDelimitedClaims(JsonNode custom) {
+        java.util.TreeSet<String> claims = new java.util.TreeSet<>(List.of("permission", "scope"));
+        Clusters.list(custom).forEach(c -> claims.add(c.asText()));
+        return List.copyOf(claims);
+    }
+
     private static JwtProvider provider(IstioConfig policy, JsonNode rule, JwksResolver resolver, List<TranslationWarning> warnings) {
         JwtProvider.Builder p = JwtProvider.newBuilder()
                 .setIssuer(rule.path("issuer").asText(""))
@@ -103,7 +111,7 @@ final class RequestAuthentications {
                 .setForwardPayloadHeader(rule.path("outputPayloadToHeader").asText(""))
                 .setPayloadInMetadata(PAYLOAD)
                 .setNormalizePayloadInMetadata(JwtProvider.NormalizePayload.newBuilder()
-                        .addSpaceDelimitedClaims("scope").addSpaceDelimitedClaims("permission"));
+                        .addAllSpaceDelimitedClaims(spaceDelimitedClaims(rule.path("spaceDelimitedClaims"))));
         Clusters.list(rule.path("audiences")).forEach(a -> p.addAudiences(a.asText()));
         for (JsonNode c : Clusters.list(rule.path("outputClaimToHeaders"))) {
             p.addClaimToHeaders(JwtClaimToHeader.newBuilder().setHeaderName(c.path("header").asText(""))
@@ -113,6 +121,7 @@ final class RequestAuthentications {
             p.addFromHeaders(JwtHeader.newBuilder().setName(h.path("name").asText("")).setValuePrefix(h.path("prefix").asText("")));
         }
         Clusters.list(rule.path("fromParams")).forEach(q -> p.addFromParams(q.asText()));
+        Clusters.list(rule.path("fromCookies")).forEach(c -> p.addFromCookies(c.asText()));
         String jwks = rule.path("jwks").asText("");
         if (jwks.isEmpty()) {
             String uri = rule.path("jwksUri").asText("");

@@ -107,6 +107,8 @@ class RequestAuthenticationTest {
                   audiences: [api]
                   fromHeaders: [{name: x-jwt, prefix: "Bearer "}]
                   fromParams: [token]
+                  fromCookies: [session]
+                  spaceDelimitedClaims: [roles, scope]
                   outputPayloadToHeader: x-payload
                   forwardOriginalToken: true
                   outputClaimToHeaders: [{header: x-sub, claim: sub}]
@@ -121,7 +123,9 @@ class RequestAuthenticationTest {
         assertEquals(List.of("api"), p.getAudiencesList());
         assertEquals(key.jwks(), p.getLocalJwks().getInlineString(), "the control plane fetched and inlined the keys");
         assertEquals("payload", p.getPayloadInMetadata());
-        assertEquals(List.of("scope", "permission"), p.getNormalizePayloadInMetadata().getSpaceDelimitedClaimsList());
+        assertEquals(List.of("permission", "roles", "scope"), p.getNormalizePayloadInMetadata().getSpaceDelimitedClaimsList(),
+                "Istio's buildSpaceDelimitedClaims: the rule's own and the defaults, once each, sorted");
+        assertEquals(List.of("session"), p.getFromCookiesList());
         assertEquals("x-jwt", p.getFromHeaders(0).getName());
         assertEquals("Bearer ", p.getFromHeaders(0).getValuePrefix());
         assertEquals(List.of("token"), p.getFromParamsList());
@@ -183,6 +187,9 @@ class RequestAuthenticationTest {
                 JwtAuthentication.class);
         assertEquals("a-issuer", jwt.getProvidersOrThrow("origins-0").getIssuer());
         assertEquals("z-issuer", jwt.getProvidersOrThrow("origins-1").getIssuer());
+        assertEquals(List.of("permission", "scope"), jwt.getProvidersOrThrow("origins-1").getNormalizePayloadInMetadata()
+                .getSpaceDelimitedClaimsList(), "without spaceDelimitedClaims: Istio's defaults");
+        assertEquals(0, jwt.getProvidersOrThrow("origins-1").getFromCookiesCount());
         var outer = jwt.getRules(0).getRequires().getRequiresAny().getRequirementsList();
         assertEquals("origins-0", outer.get(0).getProviderName());
         assertEquals("origins-1", outer.get(1).getProviderName());

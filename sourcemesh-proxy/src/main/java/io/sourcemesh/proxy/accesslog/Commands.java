@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.accesslog;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -28,7 +29,7 @@ final class Commands {
     /**
      * @param arg the text between the parentheses, or null
      * @param hasLength whether a ":Z" truncation follows; as Envoy's CommandSyntaxChecker, only the
-     *     header commands allow one and command-only operators reject a non-empty argument
+     *     header commands and DYNAMIC_METADATA allow one and command-only operators reject a non-empty argument
      */
     static Field compile(String name, String arg, boolean hasLength) {
         Field f = switch (name) {
@@ -41,7 +42,7 @@ final class Commands {
             return f;
         }
         if (name.equals("DYNAMIC_METADATA")) {
-            return dynamicMetadata(arg, hasLength);
+            return dynamicMetadata(arg);
         }
         if (name.endsWith("_ADDRESS_WITHOUT_PORT") && arg != null && !arg.isEmpty() && !hasLength) {
             return masked(name, arg);
@@ -254,36 +255,70 @@ final class Commands {
     }
 
     /**
-     * %DYNAMIC_METADATA(NAMESPACE:KEY)%: only {@code envoy.common:access_log_hint}, the flag RBAC's LOG
-     * action sets (Envoy's filters/common/rbac/utility.h names the namespace and key), is kept by this
-     * proxy; any other namespace or key is refused rather than always printed unset. A bool renders
-     * {@code true}/{@code false}, unquoted in JSON as Envoy's Struct value does.
+     * The namespaces a filter of this proxy sets in the stream's dynamic metadata: RBAC's LOG action ({@code envoy.common}
+     * {@code access_log_hint}) and jwt_authn's payloads ({@code envoy.filters.http.jwt_authn}). Another namespace could
+     * only ever print unset, so it is refused rather than accepted.
      */
-    private static Field dynamicMetadata(String arg, boolean hasLength) {
-        if (!ACCESS_LOG_HINT.equals(arg) || hasLength) {
-            throw new IllegalArgumentException("unsupported access log command %DYNAMIC_METADATA(" + arg + ")"
-                    + (hasLength ? ":Z" : "") + "%: this proxy keeps dynamic metadata only for %DYNAMIC_METADATA("
-                    + ACCESS_LOG_HINT + ")% (set by an RBAC filter with action LOG), without a length");
+    private static final List<String> METADATA_NAMESPACES = List.of(StreamInfo.COMMON_NAMESPACE, "envoy.filters.http.jwt_authn");
+
+    /**
+     * %DYNAMIC_METADATA(NAMESPACE:KEY*):Z% (Envoy's MetadataFormatter): the value at the keys (into nested structs) of
+     * the namespace's struct, the whole struct without keys; unset when absent. Text prints a string as it is and any
+     * other value as JSON; json_format keeps the value's own type (a truncated non-string becomes a string).
+     */
+    private static Field dynamicMetadata(String arg) {
+        if (arg == null || arg.isEmpty()) {
+            throw new IllegalArgumentException("access log command %DYNAMIC_METADATA% requires a namespace: "
+                    + "%DYNAMIC_METADATA(NAMESPACE:KEY*)%");
         }
+        List<String> parts = List.of(arg.split(":", -1));
+        String namespace = parts.get(0);
+        if (!METADATA_NAMESPACES.contains(namespace)) {
+            throw new IllegalArgumentException("unsupported access log command %DYNAMIC_METADATA(" + arg + ")%: no filter of "
+                    + "this proxy sets dynamic metadata namespace \"" + namespace + "\" (only " + String.join(", ",
+                    METADATA_NAMESPACES) + ")");
+        }
+        List<String> path = parts.subList(1, parts.size());
         return new Field() {
+            private JsonNode value(StreamInfo s) {
+                JsonNode v = s.dynamicMetadata(namespace);
+                for (String key : path) {
+                    v = v != null && v.isObject() ? v.get(key) : null;
+                }
+                return v;
+            }
+
             @Override
             public boolean append(StreamInfo s, StringBuilder out) {
-                Boolean hint = s.accessLogHint();
-                if (hint == null) {
+                JsonNode v = value(s);
+                if (v == null) {
                     return false;
                 }
-                out.append(hint.booleanValue());
+                out.append(v.isTextual() ? v.textValue() : v.toString());
                 return true;
             }
 
             @Override
-            public boolean numeric() {
-                return true; // a JSON literal: true/false go unquoted
+            public boolean typed() {
+                return true;
+            }
+
+            @Override
+            public boolean appendTyped(StreamInfo s, StringBuilder out, int maxLength) {
+                JsonNode v = value(s);
+                if (v == null) {
+                    return false;
+                }
+                if (!v.isTextual() && maxLength < 0) {
+                    out.append(v.toString());
+                    return true;
+                }
+                String text = v.isTextual() ? v.textValue() : v.toString();
+                Json.appendQuoted(out, maxLength >= 0 && text.length() > maxLength ? text.substring(0, maxLength) : text);
+                return true;
             }
         };
     }
-
-    private static final String ACCESS_LOG_HINT = "envoy.common:access_log_hint";
 
     private static boolean responseFlags(StreamInfo s, StringBuilder out) {
         if (s.responseFlags().isEmpty()) {

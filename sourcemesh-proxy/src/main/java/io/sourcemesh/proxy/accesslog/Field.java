@@ -13,4 +13,17 @@ interface Field {
     default boolean numeric() {
         return false;
     }
+
+    /**
+     * A field whose value carries its own JSON type (a dynamic metadata value: string, number, bool, list, struct);
+     * json_format then renders it through {@link #appendTyped}.
+     */
+    default boolean typed() {
+        return false;
+    }
+
+    /** Appends the value as a JSON value ({@code maxLength} >= 0 truncates, as Envoy, into a string); false when unset. */
+    default boolean appendTyped(StreamInfo info, StringBuilder out, int maxLength) {
+        return false;
+    }
 }

@@ -1,8 +1,12 @@
 package io.sourcemesh.proxy.accesslog;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetSocketAddress;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,9 +43,8 @@ public final class StreamInfo {
     private String connectionTerminationDetails;
     /** Why the proxy closed the downstream connection itself (Envoy's LocalCloseReasons); null: it did not. */
     private String downstreamLocalCloseReason;
-    private Boolean accessLogHint;
-    /** Dynamic metadata a filter set for the filters after it, by namespace (jwt_authn's verified payloads); null: none. */
-    private java.util.Map<String, Object> filterMetadata;
+    /** Envoy's dynamic metadata, one struct per namespace; made by the first filter that sets one (null: none). */
+    private Map<String, ObjectNode> dynamicMetadata;
     private String upstreamTransportFailureReason;
 
     private long bytesReceived;
@@ -95,8 +98,7 @@ public final class StreamInfo {
         responseCodeDetails = null;
         connectionTerminationDetails = null;
         downstreamLocalCloseReason = null;
-        accessLogHint = null;
-        filterMetadata = null;
+        dynamicMetadata = null;
         upstreamTransportFailureReason = null;
         bytesReceived = 0;
         bytesSent = 0;
@@ -212,24 +214,39 @@ public final class StreamInfo {
     public StreamInfo downstreamLocalCloseReason(String r) { downstreamLocalCloseReason = r; return this; }
 
     /**
-     * The one dynamic metadata value SourceMesh keeps: {@code envoy.common} / {@code access_log_hint},
-     * set by an RBAC filter with action LOG (true when a policy matched); null when no LOG filter ran.
+     * The stream's dynamic metadata struct of {@code namespace} (Envoy's {@code dynamicMetadata().filter_metadata}), null
+     * when no filter set one. The one store: RBAC's LOG action writes {@code envoy.common}, jwt_authn its payloads;
+     * RBAC's {@code metadata} principals and the access log's {@code %DYNAMIC_METADATA(...)%} read it. Callers must not
+     * change the struct they get.
      */
-    public Boolean accessLogHint() { return accessLogHint; }
-    public StreamInfo accessLogHint(boolean hint) { accessLogHint = hint; return this; }
+    public ObjectNode dynamicMetadata(String namespace) {
+        return dynamicMetadata == null ? null : dynamicMetadata.get(namespace);
+    }
 
-    /**
-     * The dynamic metadata of namespace {@code filter} (Envoy's {@code setDynamicMetadata}: a struct the filter set, e.g.
-     * {@code envoy.filters.http.jwt_authn}'s, which RBAC's {@code metadata} principals read), null when none was set.
-     */
-    public Object filterMetadata(String filter) { return filterMetadata == null ? null : filterMetadata.get(filter); }
-    public StreamInfo filterMetadata(String filter, Object struct) {
-        if (filterMetadata == null) {
-            filterMetadata = new java.util.HashMap<>(2);
+    /** Envoy's {@code setDynamicMetadata}: {@code fields} merged into the namespace's struct, a key set again replaced. */
+    public StreamInfo dynamicMetadata(String namespace, ObjectNode fields) {
+        if (dynamicMetadata == null) {
+            dynamicMetadata = new HashMap<>(2);
         }
-        filterMetadata.put(filter, struct);
+        ObjectNode struct = dynamicMetadata.get(namespace);
+        if (struct == null) {
+            dynamicMetadata.put(namespace, fields.deepCopy());
+        } else {
+            struct.setAll(fields.deepCopy());
+        }
         return this;
     }
+
+    /** RBAC's LOG decision as Envoy's filters/common/rbac writes it: {@code envoy.common} {@code access_log_hint}. */
+    public StreamInfo accessLogHint(boolean hint) {
+        ObjectNode fields = JsonNodeFactory.instance.objectNode();
+        fields.put(ACCESS_LOG_HINT, hint);
+        return dynamicMetadata(COMMON_NAMESPACE, fields);
+    }
+
+    /** The namespace and key of RBAC's access-log hint. */
+    public static final String COMMON_NAMESPACE = "envoy.common";
+    public static final String ACCESS_LOG_HINT = "access_log_hint";
     public String upstreamTransportFailureReason() { return upstreamTransportFailureReason; }
     public StreamInfo upstreamTransportFailureReason(String r) { upstreamTransportFailureReason = r; return this; }
 

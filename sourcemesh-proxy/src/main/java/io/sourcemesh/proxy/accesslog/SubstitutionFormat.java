@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
  * An Envoy substitution format string ("[%START_TIME%] %REQ(:METHOD)% ...") parsed once into
  * literal and command parts. Parsing follows Envoy's SubstitutionFormatParser: "%%" is a literal
  * '%'; every other '%' must open a command {@code %NAME(ARG):LENGTH%} (NAME of A-Z, 0-9, _; ARG
- * up to the first ')' that lets the rest match; LENGTH, allowed on REQ/RESP/TRAILER only,
- * truncates the value to that many chars).
+ * up to the first ')' that lets the rest match; LENGTH, allowed on REQ/RESP/TRAILER and
+ * DYNAMIC_METADATA only, truncates the value to that many chars).
  * Unknown commands and malformed '%' are rejected with {@link IllegalArgumentException}.
  */
 public final class SubstitutionFormat {
@@ -124,6 +124,12 @@ public final class SubstitutionFormat {
      */
     void appendJson(StreamInfo info, StringBuilder out) {
         if (parts.length == 1 && parts[0] instanceof Command c) {
+            if (c.field.typed()) {
+                if (!c.field.appendTyped(info, out, c.maxLength)) {
+                    out.append("null");
+                }
+                return;
+            }
             if (c.field.numeric()) {
                 int start = out.length();
                 if (!c.field.append(info, out)) {

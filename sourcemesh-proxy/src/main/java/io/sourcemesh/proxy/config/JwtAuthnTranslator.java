@@ -4,6 +4,8 @@ import static io.sourcemesh.proxy.config.Protos.at;
 import static io.sourcemesh.proxy.config.Protos.only;
 
 import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.HttpUri;
+import io.envoyproxy.envoy.config.core.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication;
 import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtClaimToHeader;
@@ -13,6 +15,10 @@ import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.RequirementRule;
 import io.sourcemesh.proxy.jwt.Jwks;
 import io.sourcemesh.proxy.jwt.JwtAuthnConfig;
 import io.sourcemesh.proxy.jwt.JwtProvider;
+import io.sourcemesh.proxy.jwt.RemoteJwks;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -24,10 +30,11 @@ import java.util.TreeMap;
 
 /**
  * {@code envoy.filters.http.jwt_authn}'s JwtAuthentication into {@link JwtAuthnConfig}: the fields Istio writes
- * (providers with issuer, audiences, inline {@code local_jwks}, from_headers/from_params, forward,
+ * (providers with issuer, audiences, inline {@code local_jwks} or {@code remote_jwks} — http_uri, cache_duration,
+ * async_fetch with fast_listener, retry_policy's back-off and retries —, from_headers/from_params/from_cookies, forward,
  * forward_payload_header, payload_in_metadata and its space-delimited claims, claim_to_headers, clock_skew_seconds;
- * rules on a path prefix or path with their requirement trees; bypass_cors_preflight). Everything else — remote JWKS
- * (the proxy fetches nothing: the control plane inlines keys), cookies, per-route requirement maps, caches — is
+ * rules on a path prefix or path with their requirement trees; bypass_cors_preflight). Everything else — a listener
+ * waiting for its JWKS (fast_listener false), other retry conditions, per-route requirement maps, caches — is
  * refused by its path, never dropped.
  */
 final class JwtAuthnTranslator {
@@ -52,12 +59,18 @@ final class JwtAuthnTranslator {
 
     private static JwtProvider provider(String name, io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtProvider p,
             String path) {
-        only(p, path, "issuer", "audiences", "local_jwks", "forward", "from_headers", "from_params", "forward_payload_header",
+        only(p, path, "issuer", "audiences", "local_jwks", "remote_jwks", "forward", "from_headers", "from_params",
+                "from_cookies", "forward_payload_header",
                 "payload_in_metadata", "normalize_payload_in_metadata", "claim_to_headers", "clock_skew_seconds");
-        if (!p.hasLocalJwks()) {
-            throw new ConfigException(at(path, "local_jwks"), "is required (remote_jwks is not supported: the proxy fetches no keys)");
+        Jwks jwks = null;
+        RemoteJwks remote = null;
+        if (p.hasRemoteJwks()) {
+            remote = remote(p.getRemoteJwks(), at(path, "remote_jwks"));
+        } else if (p.hasLocalJwks()) {
+            jwks = jwks(p.getLocalJwks(), at(path, "local_jwks"));
+        } else {
+            throw new ConfigException(path, "local_jwks or remote_jwks is required");
         }
-        Jwks jwks = jwks(p.getLocalJwks(), at(path, "local_jwks"));
         List<JwtProvider.HeaderLocation> headers = new ArrayList<>();
         for (int i = 0; i < p.getFromHeadersCount(); i++) {
             JwtHeader h = p.getFromHeaders(i);
@@ -71,6 +84,11 @@ final class JwtAuthnTranslator {
         for (int i = 0; i < p.getFromParamsCount(); i++) {
             if (p.getFromParams(i).isEmpty()) {
                 throw new ConfigException(at(path, "from_params", i), "must not be empty");
+            }
+        }
+        for (int i = 0; i < p.getFromCookiesCount(); i++) {
+            if (p.getFromCookies(i).isEmpty()) {
+                throw new ConfigException(at(path, "from_cookies", i), "must not be empty");
             }
         }
         Set<String> spaceDelimited = new LinkedHashSet<>();
@@ -89,9 +107,85 @@ final class JwtAuthnTranslator {
             }
             claims.add(new JwtProvider.ClaimToHeader(c.getHeaderName().toLowerCase(Locale.ROOT), c.getClaimName()));
         }
-        return new JwtProvider(name, p.getIssuer(), p.getAudiencesList(), jwks, headers, p.getFromParamsList(), p.getForward(),
+        return new JwtProvider(name, p.getIssuer(), p.getAudiencesList(), jwks, remote, headers, p.getFromParamsList(), p.getFromCookiesList(),
+                p.getForward(),
                 p.getForwardPayloadHeader().toLowerCase(Locale.ROOT), p.getPayloadInMetadata(), spaceDelimited, claims,
                 p.getClockSkewSeconds() == 0 ? DEFAULT_CLOCK_SKEW_SECONDS : p.getClockSkewSeconds());
+    }
+
+    /** Envoy's default retry back-off (the router's 25 ms base, 10 times that at most), when retry_back_off is unset. */
+    private static final Duration DEFAULT_RETRY_BASE = Duration.ofMillis(25);
+    /** What Envoy's convertCoreToRouteRetryPolicy retries on when retry_on is empty; the only conditions implemented. */
+    private static final Set<String> RETRY_ON = Set.of("5xx", "gateway-error", "connect-failure", "reset");
+
+    private static RemoteJwks remote(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.RemoteJwks r, String path) {
+        only(r, path, "http_uri", "cache_duration", "async_fetch", "retry_policy");
+        if (!r.hasHttpUri()) {
+            throw new ConfigException(at(path, "http_uri"), "is required");
+        }
+        HttpUri h = r.getHttpUri();
+        String hPath = at(path, "http_uri");
+        only(h, hPath, "uri", "cluster", "timeout");
+        URI uri;
+        try {
+            uri = new URI(h.getUri());
+        } catch (URISyntaxException e) {
+            throw new ConfigException(at(hPath, "uri"), "is not a URI: " + e.getMessage());
+        }
+        if (h.getUri().isEmpty() || uri.getRawAuthority() == null) {
+            throw new ConfigException(at(hPath, "uri"), "must be an absolute URI with a host");
+        }
+        if (h.getCluster().isEmpty()) {
+            throw new ConfigException(at(hPath, "cluster"), "is required");
+        }
+        if (!h.hasTimeout()) {
+            throw new ConfigException(at(hPath, "timeout"), "is required");
+        }
+        Duration cache = r.hasCacheDuration() ? Protos.duration(r.getCacheDuration()) : RemoteJwks.DEFAULT_CACHE_DURATION;
+        RemoteJwks.AsyncFetch async = null;
+        if (r.hasAsyncFetch()) {
+            String aPath = at(path, "async_fetch");
+            only(r.getAsyncFetch(), aPath, "fast_listener", "failed_refetch_duration");
+            if (!r.getAsyncFetch().getFastListener()) {
+                throw new ConfigException(at(aPath, "fast_listener"), "must be true: a listener here does not wait for "
+                        + "its JWKS fetch (Envoy's init manager); the fetch starts when the config is taken");
+            }
+            async = new RemoteJwks.AsyncFetch(r.getAsyncFetch().hasFailedRefetchDuration()
+                    ? Protos.duration(r.getAsyncFetch().getFailedRefetchDuration()) : RemoteJwks.AsyncFetch.DEFAULT_FAILED_REFETCH);
+        }
+        RemoteJwks.Retry retry = null;
+        if (r.hasRetryPolicy()) {
+            RetryPolicy rp = r.getRetryPolicy();
+            String rPath = at(path, "retry_policy");
+            only(rp, rPath, "retry_back_off", "num_retries", "retry_on");
+            if (!rp.getRetryOn().isEmpty()) {
+                for (String on : rp.getRetryOn().split(",")) {
+                    if (!RETRY_ON.contains(on.strip())) {
+                        throw new ConfigException(at(rPath, "retry_on"), "\"" + on.strip() + "\" is not supported (only "
+                                + "5xx, gateway-error, connect-failure and reset, which a JWKS fetch retries on)");
+                    }
+                }
+            }
+            Duration base = DEFAULT_RETRY_BASE;
+            Duration max = null;
+            if (rp.hasRetryBackOff()) {
+                String bPath = at(rPath, "retry_back_off");
+                only(rp.getRetryBackOff(), bPath, "base_interval", "max_interval");
+                base = Protos.duration(rp.getRetryBackOff().getBaseInterval());
+                if (base.toMillis() < 1) {
+                    throw new ConfigException(at(bPath, "base_interval"), "must be at least 1ms");
+                }
+                if (rp.getRetryBackOff().hasMaxInterval()) {
+                    max = Protos.duration(rp.getRetryBackOff().getMaxInterval());
+                    if (max.compareTo(base) < 0) {
+                        throw new ConfigException(at(bPath, "max_interval"), "must not be less than base_interval");
+                    }
+                }
+            }
+            retry = new RemoteJwks.Retry(rp.hasNumRetries() ? rp.getNumRetries().getValue() : 1, base,
+                    max == null ? base.multipliedBy(10) : max);
+        }
+        return new RemoteJwks(uri, h.getCluster(), Protos.duration(h.getTimeout()), cache, async, retry);
     }
 
     private static Jwks jwks(DataSource source, String path) {

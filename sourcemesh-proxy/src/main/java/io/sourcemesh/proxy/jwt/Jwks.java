@@ -16,16 +16,21 @@ import java.security.spec.NamedParameterSpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.util.ArrayList;
 import java.util.List;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A JSON Web Key Set (RFC 7517) of public keys, read once per config version: RSA (RS*, PS*), EC P-256/P-384/P-521
- * (ES256/384/512) and OKP Ed25519 (EdDSA), as Envoy's JWT library reads them. A key it cannot use (an HMAC "oct"
- * key, a bad field) refuses the whole set with its reason rather than leaving a key out unseen.
+ * A JSON Web Key Set (RFC 7517), read once per config version (or per remote fetch): RSA (RS*, PS*), EC
+ * P-256/P-384/P-521 (ES256/384/512), OKP Ed25519 (EdDSA) and symmetric "oct" keys (HS256/384/512), as Envoy's JWT
+ * library reads them. A key it cannot use (a bad field, an unknown kty) refuses the whole set with its reason rather
+ * than leaving a key out unseen.
  */
 public final class Jwks {
 
-    /** One key: its {@code kid} and {@code alg} ("" when absent), {@code kty}, the EC/OKP curve, the JDK key. */
-    public record Key(String kid, String alg, String kty, String crv, PublicKey publicKey) {}
+    /**
+     * One key: its {@code kid} and {@code alg} ("" when absent), {@code kty}, the EC/OKP curve, the JDK key (a
+     * {@link PublicKey}, or for "oct" the HMAC secret as a {@link SecretKeySpec}).
+     */
+    public record Key(String kid, String alg, String kty, String crv, java.security.Key key) {}
 
     private final List<Key> keys;
 
@@ -132,7 +137,24 @@ public final class Jwks {
                 }
                 yield new Key(kid, alg, kty, crv, generate("EdDSA", new EdECPublicKeySpec(NamedParameterSpec.ED25519, edPoint(x))));
             }
-            case "oct" -> throw new IllegalArgumentException("[kty] oct (HMAC keys, HS256/384/512) is not supported");
+            case "oct" -> {
+                if (!alg.isEmpty() && !alg.equals("HS256") && !alg.equals("HS384") && !alg.equals("HS512")) {
+                    throw new IllegalArgumentException("[alg] does not start with [HS] for an HMAC key");
+                }
+                JsonNode kNode = k.get("k");
+                if (kNode == null) {
+                    throw new IllegalArgumentException("[k] field is missing for an HMAC key");
+                }
+                if (!kNode.isTextual()) {
+                    throw new IllegalArgumentException("[k] field is not string for an HMAC key");
+                }
+                byte[] secret = Base64Url.decode(kNode.textValue());
+                if (secret == null || secret.length == 0) {
+                    throw new IllegalArgumentException("Jwks Oct key is an invalid Base64");
+                }
+                // The MAC's name is only a label here: JwtAlgorithm picks HmacSHA256/384/512 from the token's alg.
+                yield new Key(kid, alg, kty, "", new SecretKeySpec(secret, "HMAC"));
+            }
             default -> throw new IllegalArgumentException("[kty] is not supported in [keys]");
         };
     }

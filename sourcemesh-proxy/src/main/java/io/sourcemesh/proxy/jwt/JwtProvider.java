@@ -5,13 +5,16 @@ import java.util.Set;
 
 /**
  * Envoy's {@code JwtProvider}, the fields implemented: who issues ({@code issuer}, "" for any), for whom
- * ({@code audiences}, empty for any), the keys ({@code local_jwks}), where the token is ({@code from_headers},
- * {@code from_params}; neither means Envoy's defaults: {@code Authorization: Bearer} and {@code access_token}), and
+ * ({@code audiences}, empty for any), the keys ({@code local_jwks} in {@code jwks}, or {@code remote_jwks}: then
+ * {@code jwks} is null and the filter fetches them), where the token is ({@code from_headers},
+ * {@code from_params}, {@code from_cookies}; none means Envoy's defaults: {@code Authorization: Bearer} and
+ * {@code access_token}), and
  * what a verified token leaves behind ({@code forward}, {@code forward_payload_header}, {@code payload_in_metadata}
  * with its space-delimited claims, {@code claim_to_headers}).
  */
-public record JwtProvider(String name, String issuer, List<String> audiences, Jwks jwks, List<HeaderLocation> fromHeaders,
-        List<String> fromParams, boolean forward, String forwardPayloadHeader, String payloadInMetadata,
+public record JwtProvider(String name, String issuer, List<String> audiences, Jwks jwks, RemoteJwks remoteJwks,
+        List<HeaderLocation> fromHeaders,
+        List<String> fromParams, List<String> fromCookies, boolean forward, String forwardPayloadHeader, String payloadInMetadata,
         Set<String> spaceDelimitedClaims, List<ClaimToHeader> claimToHeaders, long clockSkewSeconds) {
 
     /** A header the token is in, after {@code valuePrefix} when one is set. The name is lower case. */
@@ -27,16 +30,21 @@ public record JwtProvider(String name, String issuer, List<String> audiences, Jw
         audiences = List.copyOf(audiences);
         fromHeaders = List.copyOf(fromHeaders);
         fromParams = List.copyOf(fromParams);
+        fromCookies = List.copyOf(fromCookies);
         spaceDelimitedClaims = Set.copyOf(spaceDelimitedClaims);
         claimToHeaders = List.copyOf(claimToHeaders);
     }
 
     /** Where this provider looks: its own locations, or Envoy's defaults when it names none. */
     List<HeaderLocation> headerLocations() {
-        return fromHeaders.isEmpty() && fromParams.isEmpty() ? List.of(DEFAULT_HEADER) : fromHeaders;
+        return defaults() ? List.of(DEFAULT_HEADER) : fromHeaders;
     }
 
     List<String> paramLocations() {
-        return fromHeaders.isEmpty() && fromParams.isEmpty() ? List.of(DEFAULT_PARAM) : fromParams;
+        return defaults() ? List.of(DEFAULT_PARAM) : fromParams;
+    }
+
+    private boolean defaults() {
+        return fromHeaders.isEmpty() && fromParams.isEmpty() && fromCookies.isEmpty();
     }
 }

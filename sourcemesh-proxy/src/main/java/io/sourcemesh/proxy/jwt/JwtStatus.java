@@ -28,7 +28,8 @@ public enum JwtStatus {
     JWT_UNKNOWN_ISSUER("Jwt issuer is not configured"),
     JWT_AUDIENCE_NOT_ALLOWED("Audiences in Jwt are not allowed"),
     JWT_VERIFICATION_FAIL("Jwt verification fails"),
-    JWKS_KID_ALG_MISMATCH("Jwks doesn't have key to match kid or alg from Jwt");
+    JWKS_KID_ALG_MISMATCH("Jwks doesn't have key to match kid or alg from Jwt"),
+    JWKS_FETCH_FAIL("Jwks remote fetch is failed");
 
     private final String message;
 

@@ -10,10 +10,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
- * Verifies one request against a requirement as Envoy's jwt_authn verifier and authenticator do, synchronously (the
- * keys are local): tokens from the providers' locations, each parsed, its issuer among those that share the location,
+ * Verifies one request against a requirement as Envoy's jwt_authn verifier and authenticator do, synchronously, with
+ * the keys a {@link Keys} has now (a remote provider's may be missing: {@link #missingKeys} finds which a request
+ * needs, so the filter fetches them first): tokens from the providers' locations, each parsed, its issuer among those that share the location,
  * nbf/exp with the provider's clock skew, audiences (scheme and trailing '/' ignored, as Envoy's CheckAudience), then
  * the signature with the keys whose kid and alg fit. A verified token's payload goes into the result's metadata under
  * the provider's {@code payload_in_metadata}, and its headers are changed as the provider says.
@@ -23,13 +25,54 @@ public final class JwtVerifier {
     /** The outcome: OK, or why not; {@code metadata} the {@code envoy.filters.http.jwt_authn} struct (null: none). */
     public record Result(JwtStatus status, ObjectNode metadata) {}
 
+    /** A provider's keys as they are now: its local_jwks, or what was fetched of its remote_jwks (null: none). */
+    @FunctionalInterface
+    public interface Keys {
+        Jwks of(JwtProvider provider);
+
+        /** Each provider's local_jwks. */
+        Keys LOCAL = JwtProvider::jwks;
+    }
+
     private JwtVerifier() {}
 
-    /** {@code nowSeconds}: the wall clock in Unix seconds. */
+    /** With local keys only; {@code nowSeconds}: the wall clock in Unix seconds. */
     public static Result verify(JwtRequirement requirement, JwtRequestView request, long nowSeconds) {
-        Context c = new Context(request, nowSeconds);
+        return verify(requirement, request, nowSeconds, Keys.LOCAL);
+    }
+
+    /** A provider without keys fails its token with Envoy's "Jwks remote fetch is failed". */
+    public static Result verify(JwtRequirement requirement, JwtRequestView request, long nowSeconds, Keys keys) {
+        Context c = new Context(request, nowSeconds, keys);
         JwtStatus s = c.run(requirement);
         return new Result(s, s == JwtStatus.OK && c.metadata.size() > 0 ? c.metadata : null);
+    }
+
+    /**
+     * The providers (by name) whose keys this request's verification would reach for and not find, found by a run that
+     * changes nothing: as Envoy's authenticator fetches, only for a token that passed issuer, time and audience checks.
+     */
+    public static Set<String> missingKeys(JwtRequirement requirement, JwtRequestView request, long nowSeconds, Keys keys) {
+        JwtRequestView readOnly = new JwtRequestView() {
+            @Override
+            public List<String> headers(String name) {
+                return request.headers(name);
+            }
+
+            @Override
+            public void removeHeader(String name) {}
+
+            @Override
+            public void addHeader(String name, String value) {}
+
+            @Override
+            public List<String> queryParameter(String name) {
+                return request.queryParameter(name);
+            }
+        };
+        Context c = new Context(readOnly, nowSeconds, keys);
+        c.run(requirement);
+        return c.missing;
     }
 
     /** Removes, before anything is verified, what a client might have sent in the headers the providers write. */
@@ -50,11 +93,15 @@ public final class JwtVerifier {
     private static final class Context {
         final JwtRequestView request;
         final long now;
+        final Keys keys;
         final ObjectNode metadata = JsonNodeFactory.instance.objectNode();
+        /** The providers a token needed keys of and found none (made on the first). */
+        Set<String> missing = Set.of();
 
-        Context(JwtRequestView request, long now) {
+        Context(JwtRequestView request, long now, Keys keys) {
             this.request = request;
             this.now = now;
+            this.keys = keys;
         }
 
         JwtStatus run(JwtRequirement r) {
@@ -95,11 +142,18 @@ public final class JwtVerifier {
             };
         }
 
-        /** Envoy's extractor: headers first, then query parameters; a location shared by providers is read once. */
+        /**
+         * Envoy's extractor: headers first, then query parameters, then cookies (by name, as its btree_map orders them);
+         * a location shared by providers is read once.
+         */
         List<Token> extract(List<JwtProvider> providers) {
             Map<JwtProvider.HeaderLocation, List<JwtProvider>> headers = new LinkedHashMap<>();
             Map<String, List<JwtProvider>> params = new LinkedHashMap<>();
+            Map<String, List<JwtProvider>> cookies = new TreeMap<>();
             for (JwtProvider p : providers) {
+                for (String c : p.fromCookies()) {
+                    cookies.computeIfAbsent(c, k -> new ArrayList<>()).add(p);
+                }
                 for (JwtProvider.HeaderLocation h : p.headerLocations()) {
                     headers.computeIfAbsent(h, k -> new ArrayList<>()).add(p);
                 }
@@ -126,7 +180,44 @@ public final class JwtVerifier {
                     tokens.add(new Token(value, null, e.getValue()));
                 }
             }
+            if (!cookies.isEmpty()) {
+                Map<String, String> sent = cookies(cookies.keySet());
+                for (Map.Entry<String, List<JwtProvider>> e : cookies.entrySet()) {
+                    String value = sent.get(e.getKey());
+                    if (value != null) {
+                        // A cookie stays whatever forward says: Envoy does not remove it (its JwtCookieLocation TODO).
+                        tokens.add(new Token(value, null, e.getValue()));
+                    }
+                }
+            }
             return tokens;
+        }
+
+        /**
+         * Envoy's Http::Utility::parseCookies: every Cookie header, split at ';', each pair trimmed in front and cut at
+         * its first '=', a value in double quotes unquoted; the first of a name wins.
+         */
+        private Map<String, String> cookies(java.util.Set<String> wanted) {
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String header : request.headers("cookie")) {
+                for (String pair : header.split(";")) {
+                    String s = pair.stripLeading();
+                    if (s.isEmpty()) {
+                        continue;
+                    }
+                    int eq = s.indexOf('=');
+                    String name = eq < 0 ? s : s.substring(0, eq);
+                    if (!wanted.contains(name) || out.containsKey(name)) {
+                        continue;
+                    }
+                    String value = eq < 0 ? "" : s.substring(eq + 1);
+                    if (value.length() >= 2 && value.charAt(0) == '"' && value.charAt(value.length() - 1) == '"') {
+                        value = value.substring(1, value.length() - 1);
+                    }
+                    out.put(name, value);
+                }
+            }
+            return out;
         }
 
         /** Envoy's extractJWT: the run of base64url characters and dots after the prefix. */
@@ -191,7 +282,15 @@ public final class JwtVerifier {
             if (!audienceAllowed(audiences.isEmpty() ? provider.audiences() : audiences, jwt.audiences)) {
                 return JwtStatus.JWT_AUDIENCE_NOT_ALLOWED;
             }
-            JwtStatus s = signature(jwt, provider.jwks());
+            Jwks jwks = keys.of(provider);
+            if (jwks == null) {
+                if (missing.isEmpty()) {
+                    missing = new LinkedHashSet<>();
+                }
+                missing.add(provider.name());
+                return JwtStatus.JWKS_FETCH_FAIL;
+            }
+            JwtStatus s = signature(jwt, jwks);
             if (s != JwtStatus.OK) {
                 return s;
             }
@@ -213,7 +312,7 @@ public final class JwtVerifier {
                     continue;
                 }
                 matched = true;
-                if (jwt.alg.verify(key.publicKey(), jwt.signedPart, jwt.signature)) {
+                if (jwt.alg.verify(key.key(), jwt.signedPart, jwt.signature)) {
                     return JwtStatus.OK;
                 }
             }

@@ -8,7 +8,7 @@ import java.util.List;
  * Envoy's {@code type.matcher.v3.MetadataMatcher} over the stream's dynamic metadata: the value at {@code path} (keys
  * into nested structs) of namespace {@code filter}'s struct — absent when a key is missing, as Envoy's
  * Metadata::metadataValue gives an unset value — matched by {@code value}, the result inverted under {@code invert}.
- * The structs are JSON trees ({@code jwt_authn}'s verified payloads are its only source).
+ * The structs are the stream's one dynamic metadata store ({@code StreamInfo.dynamicMetadata}).
  */
 public record MetadataMatch(String filter, List<String> path, Value value, boolean invert) {
 
@@ -17,8 +17,7 @@ public record MetadataMatch(String filter, List<String> path, Value value, boole
     }
 
     public boolean matches(RbacRequest r) {
-        Object struct = r.filterMetadata(filter);
-        JsonNode v = struct instanceof JsonNode n ? n : null;
+        JsonNode v = r.dynamicMetadata(filter);
         for (String key : path) {
             v = v != null && v.isObject() ? v.get(key) : null;
         }

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.rbac;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
@@ -44,10 +46,10 @@ public interface RbacRequest {
     List<String> peerPrincipals();
 
     /**
-     * The dynamic metadata struct of namespace {@code filter} an earlier filter set on the stream (a JSON tree), or
-     * null; a connection has none.
+     * The stream's dynamic metadata struct of namespace {@code filter} (what an earlier filter set), or null; a
+     * connection has none.
      */
-    default Object filterMetadata(String filter) {
+    default ObjectNode dynamicMetadata(String filter) {
         return null;
     }
 

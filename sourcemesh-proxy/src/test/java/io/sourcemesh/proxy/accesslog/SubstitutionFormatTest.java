@@ -1,5 +1,8 @@
 package io.sourcemesh.proxy.accesslog;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import static io.sourcemesh.proxy.accesslog.Streams.addr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -264,7 +267,7 @@ class SubstitutionFormatTest {
     }
 
     @Test
-    void accessLogHintIsTheOnlyDynamicMetadata() {
+    void dynamicMetadataIsReadFromTheStreamsOneStore() {
         String hint = "%DYNAMIC_METADATA(envoy.common:access_log_hint)%";
         StreamInfo s = StreamInfo.startedAt(0, 0);
         assertEquals("-", text(hint, s), "unset until an RBAC LOG filter runs");
@@ -273,12 +276,41 @@ class SubstitutionFormatTest {
         StringBuilder json = new StringBuilder();
         SubstitutionFormat.parse(hint).appendJson(s, json);
         assertEquals("false", json.toString(), "a bool stays a JSON bool");
-        for (String other : new String[] {"%DYNAMIC_METADATA(envoy.common)%", "%DYNAMIC_METADATA(envoy.filters.http.rbac:shadow_engine_result)%",
-                "%DYNAMIC_METADATA(istio.mixer:status)%", "%DYNAMIC_METADATA(envoy.common:access_log_hint):4%", "%DYNAMIC_METADATA%"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse(other), other);
-            assertTrue(e.getMessage().contains("keeps dynamic metadata only for %DYNAMIC_METADATA(envoy.common:access_log_hint)%"),
-                    e.getMessage());
+
+        ObjectNode payload = JsonNodeFactory.instance.objectNode();
+        payload.putObject("payload").put("sub", "alice\"x").put("exp", 17).putArray("scope").add("read").add("write");
+        s.dynamicMetadata("envoy.filters.http.jwt_authn", payload);
+        assertEquals("alice\"x", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:sub)%", s), "a string as it is");
+        assertEquals("ali", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:sub):3%", s));
+        assertEquals("[\"read\",\"write\"]", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:scope)%", s));
+        assertEquals("-", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:nope)%", s));
+        assertEquals("-", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:sub:deeper)%", s));
+        assertEquals(payload.toString(), text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn)%", s), "the whole struct");
+        assertEquals("{\"access_log_hint\":false}", text("%DYNAMIC_METADATA(envoy.common)%", s), "one store: both namespaces");
+        for (String[] c : new String[][] {{"payload:sub", "\"alice\\\"x\""}, {"payload:exp", "17"},
+                {"payload:scope", "[\"read\",\"write\"]"}, {"payload:nope", "null"}}) {
+            StringBuilder out = new StringBuilder();
+            SubstitutionFormat.parse("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:" + c[0] + ")%").appendJson(s, out);
+            assertEquals(c[1], out.toString(), c[0] + " keeps its JSON type");
         }
+        StringBuilder cut = new StringBuilder();
+        SubstitutionFormat.parse("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:scope):4%").appendJson(s, cut);
+        assertEquals("\"[\\\"re\"", cut.toString(), "a truncated list is a string, as Envoy's");
+
+        // A later set merges into the namespace's struct; restart() forgets it all.
+        s.dynamicMetadata("envoy.filters.http.jwt_authn", JsonNodeFactory.instance.objectNode().put("other", "x"));
+        assertEquals("alice\"x", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:sub)%", s));
+        assertEquals("x", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:other)%", s));
+        s.restart(0);
+        assertEquals("-", text("%DYNAMIC_METADATA(envoy.filters.http.jwt_authn)%", s));
+        assertEquals("-", text(hint, s));
+
+        for (String other : new String[] {"%DYNAMIC_METADATA(envoy.filters.http.rbac:shadow_engine_result)%",
+                "%DYNAMIC_METADATA(istio.mixer:status)%"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse(other), other);
+            assertTrue(e.getMessage().contains("no filter of this proxy sets dynamic metadata namespace"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> SubstitutionFormat.parse("%DYNAMIC_METADATA%"));
     }
 
     @Test

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import io.sourcemesh.proxy.jwt.JwtAuthnConfig;
 import io.sourcemesh.proxy.jwt.JwtProvider;
 import io.sourcemesh.proxy.jwt.JwtRequirement;
+import io.sourcemesh.proxy.jwt.RemoteJwks;
 import io.sourcemesh.proxy.testing.TestJwts;
 import java.util.List;
 import java.util.Set;
@@ -61,21 +62,43 @@ class JwtAuthnTranslationTest {
                 "allow_missing reads its sibling providers' locations");
         assertEquals(60, ((HttpFilterConfig.JwtAuthn) loadHcm(jwt(provider(""))).httpFilters().get(0)).jwt()
                 .providers().get("origins-0").clockSkewSeconds(), "Envoy's default skew");
+        RemoteJwks r = ((HttpFilterConfig.JwtAuthn) loadHcm(jwt("providers:\n  origins-0:\n    issuer: iss\n    remote_jwks: "
+                + "{http_uri: {uri: \"https://keys.example:8443/a/jwks.json?v=2\", cluster: keys, timeout: 2s}, cache_duration: 300s, "
+                + "async_fetch: {fast_listener: true}, retry_policy: {num_retries: 3, retry_back_off: {base_interval: 0.1s}}}\n"))
+                .httpFilters().get(0)).jwt().providers().get("origins-0").remoteJwks();
+        assertEquals("/a/jwks.json?v=2", r.pathAndQuery());
+        assertEquals("keys.example:8443", r.authority());
+        assertEquals("keys", r.cluster());
+        assertEquals(java.time.Duration.ofSeconds(2), r.timeout());
+        assertEquals(java.time.Duration.ofMinutes(5), r.cacheDuration());
+        assertEquals(new RemoteJwks.AsyncFetch(java.time.Duration.ofSeconds(1)), r.asyncFetch(), "Envoy's 1 s failed_refetch_duration");
+        assertEquals(new RemoteJwks.Retry(3, java.time.Duration.ofMillis(100), java.time.Duration.ofSeconds(1)), r.retry());
+        assertEquals(RemoteJwks.DEFAULT_CACHE_DURATION, ((HttpFilterConfig.JwtAuthn) loadHcm(jwt("providers:\n  origins-0:\n"
+                + "    remote_jwks: {http_uri: {uri: \"http://k/\", cluster: keys, timeout: 2s}}\n")).httpFilters().get(0)).jwt()
+                .providers().get("origins-0").remoteJwks().cacheDuration(), "Envoy's 10 minutes");
+        assertEquals(List.of("session", "jwt"), ((HttpFilterConfig.JwtAuthn) loadHcm(jwt(provider("from_cookies: [session, jwt]\n")))
+                .httpFilters().get(0)).jwt().providers().get("origins-0").fromCookies());
     }
 
     @Test
     void refusesWhatItDoesNotImplementByPath() {
         String p = F + ".providers.origins-0";
-        rejects(jwt("providers:\n  origins-0:\n    issuer: iss\n    remote_jwks: {http_uri: {uri: \"http://a/\", cluster: c, timeout: 1s}}\n"),
-                p + ".remote_jwks: field is not supported");
-        rejects(jwt("providers:\n  origins-0:\n    issuer: iss\n"), p + ".local_jwks: is required (remote_jwks is not supported:"
-                + " the proxy fetches no keys)");
-        rejects(jwt(provider("from_cookies: [session]\n")), p + ".from_cookies: field is not supported");
+        String remote = "providers:\n  origins-0:\n    issuer: iss\n    remote_jwks: {http_uri: {uri: \"http://a/\", cluster: c, timeout: 1s}";
+        rejects(jwt(remote + ", async_fetch: {}}\n"), p + ".remote_jwks.async_fetch.fast_listener: must be true: a listener here "
+                + "does not wait for its JWKS fetch (Envoy's init manager); the fetch starts when the config is taken");
+        rejects(jwt(remote + ", retry_policy: {retry_on: \"5xx,retriable-4xx\"}}\n"), p + ".remote_jwks.retry_policy.retry_on: "
+                + "\"retriable-4xx\" is not supported (only 5xx, gateway-error, connect-failure and reset, which a JWKS fetch retries on)");
+        rejects(jwt(remote + ", retry_policy: {host_selection_retry_max_attempts: 2}}\n"), p + ".remote_jwks.retry_policy."
+                + "host_selection_retry_max_attempts: field is not supported");
+        rejects(jwt(remote.replace("cluster: c, ", "") + "}\n"), p + ".remote_jwks.http_uri.cluster: is required");
+        rejects(jwt(remote.replace(", timeout: 1s", "") + "}\n"), p + ".remote_jwks.http_uri.timeout: is required");
+        rejects(jwt("providers:\n  origins-0:\n    issuer: iss\n"), p + ": local_jwks or remote_jwks is required");
+        rejects(jwt(provider("from_cookies: [session, \"\"]\n")), p + ".from_cookies[1]: must not be empty");
         rejects(jwt(provider("header_in_metadata: h\n")), p + ".header_in_metadata: field is not supported");
         rejects(jwt(provider("clear_route_cache: true\n")), p + ".clear_route_cache: field is not supported");
         rejects(jwt(provider("") + "requirement_map: {r: {provider_name: origins-0}}\n"), F + ".requirement_map: field is not supported");
-        rejects(jwt(provider("").replace(JWKS, "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"}]}")),
-                p + ".local_jwks.inline_string: keys[0]: [kty] oct (HMAC keys, HS256/384/512) is not supported");
+        rejects(jwt(provider("").replace(JWKS, "{\"keys\":[{\"kty\":\"oct\"}]}")),
+                p + ".local_jwks.inline_string: keys[0]: [k] field is missing for an HMAC key");
         rejects(jwt(provider("").replace("provider_name: origins-0", "provider_name: nobody")),
                 F + ".rules[0].requires.requires_any.requirements[0]: Required provider ['nobody'] is not configured.");
         rejects(jwt(provider("").replace("{prefix: /}", "{safe_regex: {regex: \"/.*\"}}")), F + ".rules[0].match.safe_regex: field is not supported");

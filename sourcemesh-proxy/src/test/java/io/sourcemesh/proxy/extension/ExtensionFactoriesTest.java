@@ -137,7 +137,7 @@ class ExtensionFactoriesTest {
         var rbac = new HttpFilterConfig.Rbac("envoy.filters.http.rbac", new RbacConfig(Optional.empty(), Optional.empty(), "", ""));
         var fault = new HttpFilterConfig.Fault("envoy.fault", FaultConfig.NONE);
         var built = registry.httpFilters(List.of(fault, rbac, new HttpFilterConfig.Router("envoy.filters.http.router")),
-                new Stats(), "ingress_http");
+                new Stats(), "ingress_http", null);
         assertEquals(List.of("FaultFilterFactory", "RbacHttpFilterFactory"),
                 built.stream().map(f -> f.getClass().getSimpleName()).toList());
         assertEquals("envoy.fault", built.get(0).name(), "the configured name, which routes' typed_per_filter_config use");

@@ -74,6 +74,7 @@ class JwtAuthnEndToEndTest {
                                   code: "%RESPONSE_CODE%"
                                   details: "%RESPONSE_CODE_DETAILS%"
                                   path: "%REQ(:PATH)%"
+                                  sub: "%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:payload:sub)%"
                           route_config:
                             virtual_hosts:
                             - name: all
@@ -238,6 +239,10 @@ class JwtAuthnEndToEndTest {
         JsonNode forgedLine = lines.stream().map(l -> read(json, l)).filter(l -> l.get("path").asText().equals("/secure?x=1"))
                 .findFirst().orElseThrow();
         assertEquals("jwt_authn_access_denied{Jwt_verification_fails}", forgedLine.get("details").asText());
+        assertTrue(forgedLine.get("sub").isNull(), "a refused token leaves no metadata");
+        assertEquals(List.of("alice"), lines.stream().map(l -> read(json, l)).filter(l -> l.get("path").asText().equals("/secure")
+                && l.get("code").asInt() == 200).map(l -> l.get("sub").asText()).toList(),
+                "the verified payload, in the stream's dynamic metadata, reaches the access log");
         assertEquals(6, counter("http.ingress_http.jwt_authn.denied"));
         assertEquals(6, counter("http.ingress_http.jwt_authn.allowed"));
         assertEquals(1, counter("http.ingress_http.jwt_authn.cors_preflight_bypassed"));
@@ -255,6 +260,36 @@ class JwtAuthnEndToEndTest {
                 "a space-delimited scope is a list in the metadata");
         assertEquals(403, bearer(token("a", "api.example", 300, "\"scope\":\"read writer\""), "/write").status());
         assertTrue(origin.seen().stream().allMatch(s -> s.uri().equals("/admin") || s.uri().equals("/write")));
+    }
+
+    @Test
+    void aTokenInANamedCookieIsVerifiedAndTheCookieReachesTheApp() throws Exception {
+        String yaml = bootstrap(dir.resolve("c.log")).replaceFirst("( +)(claim_to_headers: .*)\n", "$1$2\n$1from_cookies: [session]\n");
+        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+        String good = token("alice", "api.example", 300, "");
+        assertEquals(200, Curl.run("-b", "theme=dark; session=" + good, url("/secure")).status());
+        assertEquals("alice", origin.last().header("x-jwt-sub"));
+        assertTrue(origin.last().header("cookie").contains("session=" + good), "Envoy leaves a cookie token in place");
+        Curl.Result forged = Curl.run("-b", "session=" + TestJwts.rsa("k1").sign(TestJwts.claims(ISS, "alice", "api.example", 300, "")),
+                url("/secure"));
+        assertEquals(401, forged.status());
+        assertEquals("Jwt verification fails", forged.body());
+        assertEquals(403, bearer(good, "/secure").status(), "only the cookie is read now: the bearer header is no token");
+    }
+
+    @Test
+    void anHmacKeySetVerifiesHsTokensThroughTheProxy() throws Exception {
+        key = TestJwts.hmac("HS384", "shared");
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(dir.resolve("h.log"))), 1);
+        assertEquals(200, bearer(token("alice", "api.example", 300, ""), "/secure").status());
+        assertEquals("alice", origin.last().header("x-jwt-sub"));
+        Curl.Result otherSecret = bearer(TestJwts.hmac("HS384", "shared").sign(TestJwts.claims(ISS, "alice", "api.example", 300, "")),
+                "/secure");
+        assertEquals(401, otherSecret.status());
+        assertEquals("Jwt verification fails", otherSecret.body());
+        Curl.Result rsa = bearer(TestJwts.rsa("shared").sign(TestJwts.claims(ISS, "alice", "api.example", 300, "")), "/secure");
+        assertEquals(401, rsa.status());
+        assertEquals("Jwks doesn't have key to match kid or alg from Jwt", rsa.body());
     }
 
     private static JsonNode read(ObjectMapper json, String line) {

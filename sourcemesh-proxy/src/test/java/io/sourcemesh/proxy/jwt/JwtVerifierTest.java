@@ -61,7 +61,7 @@ class JwtVerifierTest {
     }
 
     static JwtProvider provider(String name, String issuer, List<String> audiences, String jwks) {
-        return new JwtProvider(name, issuer, audiences, Jwks.parse(jwks), List.of(), List.of(), false, "", "payload",
+        return new JwtProvider(name, issuer, audiences, Jwks.parse(jwks), null, List.of(), List.of(), List.of(), false, "", "payload",
                 Set.of("scope"), List.of(), 60);
     }
 
@@ -76,7 +76,8 @@ class JwtVerifierTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+    @ValueSource(strings = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384",
+            "HS512"})
     void verifiesEveryAlgorithmAndRefusesAnotherKeysSignature(String alg) {
         TestJwts key = TestJwts.generate(alg, "k1");
         TestJwts forger = TestJwts.generate(alg, "k1");
@@ -130,7 +131,8 @@ class JwtVerifierTest {
         String claims = TestJwts.claims(ISS, "a", null, 300, "");
         assertEquals(JwtStatus.JWT_BAD_FORMAT, bearer(r, "abc.def").status());
         assertEquals(JwtStatus.JWT_HEADER_NOT_IMPLEMENTED_ALG, bearer(r, key.sign("{\"alg\":\"none\"}", claims)).status());
-        assertEquals(JwtStatus.JWT_HEADER_NOT_IMPLEMENTED_ALG, bearer(r, key.sign("{\"alg\":\"HS256\"}", claims)).status());
+        assertEquals(JwtStatus.JWKS_KID_ALG_MISMATCH, bearer(r, key.sign("{\"alg\":\"HS256\"}", claims)).status(),
+                "HS256 is verified, but an RSA key set has no oct key for it");
         assertEquals(JwtStatus.JWT_HEADER_BAD_ALG, bearer(r, key.sign("{\"typ\":\"JWT\"}", claims)).status());
         assertEquals(JwtStatus.JWT_PAYLOAD_EXP_NOT_INTEGER,
                 bearer(r, key.sign("{\"iss\":\"" + ISS + "\",\"exp\":\"soon\"}")).status());
@@ -141,7 +143,8 @@ class JwtVerifierTest {
     @Test
     void aVerifiedTokenLeavesThePayloadAndHeadersAsTheProviderSays() {
         TestJwts key = TestJwts.rsa("k1");
-        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), List.of(), List.of(), false, "x-jwt-payload",
+        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), null, List.of(), List.of(), List.of(), false,
+                "x-jwt-payload",
                 "payload", Set.of("scope"), List.of(new JwtProvider.ClaimToHeader("x-tenant", "org.tenant")), 60);
         String token = key.sign(TestJwts.claims(ISS, "a", null, 300, "\"scope\":\"read  write\",\"org\":{\"tenant\":\"t1\"}"));
         Request req = new Request().header("authorization", "Bearer " + token).header("x-jwt-payload", "forged");
@@ -190,8 +193,98 @@ class JwtVerifierTest {
     }
 
     @Test
+    void tokensAreReadFromTheNamedCookiesAsEnvoysParseCookies() {
+        TestJwts key = TestJwts.rsa("k1");
+        JwtProvider p = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), null, List.of(), List.of(), List.of("session", "jwt"),
+                false, "", "payload", Set.of(), List.of(), 60);
+        JwtRequirement r = new JwtRequirement.Provider(p, List.of());
+        String good = key.sign(TestJwts.claims(ISS, "alice", null, 300, ""));
+        String forged = TestJwts.rsa("k1").sign(TestJwts.claims(ISS, "alice", null, 300, ""));
+        Request quoted = new Request().header("cookie", "theme=dark;  session=\"" + good + "\"; other=1");
+        JwtVerifier.Result ok = JwtVerifier.verify(r, quoted, now());
+        assertEquals(JwtStatus.OK, ok.status());
+        assertEquals(List.of("theme=dark;  session=\"" + good + "\"; other=1"), quoted.headers("cookie"),
+                "forward: false does not remove a cookie (Envoy's JwtCookieLocation leaves it)");
+        assertEquals(JwtStatus.OK, JwtVerifier.verify(r, new Request().header("cookie", "a=1").header("cookie", "jwt=" + good), now())
+                .status(), "every Cookie header is read");
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, JwtVerifier.verify(r,
+                new Request().header("cookie", "session=" + forged + "; session=" + good), now()).status(), "the first of a name wins");
+        assertEquals(JwtStatus.JWT_MISSED, JwtVerifier.verify(r, new Request().header("authorization", "Bearer " + good)
+                .param("access_token", good).header("cookie", "sessions=" + good + "; xsession=" + good), now()).status(),
+                "cookies configured: the default header and parameter are not read, and names match exactly");
+        // A cookie and a header both read: any token that verifies will do (Envoy's authenticator tries each in turn).
+        JwtProvider both = new JwtProvider("p", ISS, List.of(), Jwks.parse(key.jwks()), null, List.of(JwtProvider.DEFAULT_HEADER), List.of(),
+                List.of("session"), false, "", "payload", Set.of(), List.of(), 60);
+        assertEquals(JwtStatus.OK, JwtVerifier.verify(new JwtRequirement.Provider(both, List.of()),
+                new Request().header("authorization", "Bearer " + good).header("cookie", "session=" + forged), now()).status());
+        assertEquals(JwtStatus.OK, JwtVerifier.verify(new JwtRequirement.Provider(both, List.of()),
+                new Request().header("authorization", "Bearer " + forged).header("cookie", "session=" + good), now()).status());
+    }
+
+    @Test
+    void missingRemoteKeysAreFoundWithoutTouchingTheRequestAndFailAsEnvoysFetch() {
+        TestJwts key = TestJwts.rsa("k1");
+        RemoteJwks remote = new RemoteJwks(java.net.URI.create("http://keys.example/jwks"), "keys", java.time.Duration.ofSeconds(1),
+                RemoteJwks.DEFAULT_CACHE_DURATION, null, null);
+        JwtProvider p = new JwtProvider("p", ISS, List.of("api"), null, remote, List.of(), List.of(), List.of(), false, "x-payload",
+                "payload", Set.of(), List.of(), 60);
+        JwtRequirement r = istio(p);
+        JwtVerifier.Keys none = provider -> null;
+        String good = key.sign(TestJwts.claims(ISS, "a", "api", 300, ""));
+        Request req = new Request().header("authorization", "Bearer " + good);
+        assertEquals(Set.of("p"), JwtVerifier.missingKeys(r, req, now(), none));
+        assertEquals(List.of("Bearer " + good), req.headers("authorization"), "the dry run changes nothing");
+        // As Envoy's authenticator, a token failing before the signature check needs no keys.
+        assertEquals(Set.of(), JwtVerifier.missingKeys(r, new Request().header("authorization", "Bearer "
+                + key.sign(TestJwts.claims("https://other.example", "a", "api", 300, ""))), now(), none));
+        assertEquals(Set.of(), JwtVerifier.missingKeys(r, new Request().header("authorization", "Bearer "
+                + key.sign(TestJwts.claims(ISS, "a", "other", 300, ""))), now(), none), "audience refused first");
+        assertEquals(Set.of(), JwtVerifier.missingKeys(r, new Request(), now(), none), "no token");
+        assertEquals(JwtStatus.JWKS_FETCH_FAIL, JwtVerifier.verify(r, req, now(), none).status());
+        assertEquals("Jwks remote fetch is failed", JwtStatus.JWKS_FETCH_FAIL.message());
+        JwtVerifier.Result ok = JwtVerifier.verify(r, req, now(), provider -> Jwks.parse(key.jwks()));
+        assertEquals(JwtStatus.OK, ok.status());
+        assertEquals(List.of(good.split("\\.")[1]), req.headers("x-payload"));
+    }
+
+    @Test
+    void hmacKeysAreMatchedByAlgAndTheMacMustBeWhole() {
+        TestJwts key = TestJwts.hmac("HS256", "k1");
+        String claims = TestJwts.claims(ISS, "alice", null, 300, "");
+        String token = key.sign(claims);
+        JwtRequirement r = istio(provider("p", ISS, List.of(), key.jwks()));
+        assertEquals(JwtStatus.OK, bearer(r, token).status());
+        String mac = token.substring(token.lastIndexOf('.') + 1);
+        String flipped = token.substring(0, token.lastIndexOf('.') + 1) + (mac.charAt(0) == 'A' ? 'B' : 'A') + mac.substring(1);
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, bearer(r, flipped).status());
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, bearer(r, token.substring(0, token.length() - 4)).status(),
+                "a truncated MAC is not a prefix match");
+        // The key says HS256: a token claiming HS512 does not reach it.
+        TestJwts other = TestJwts.hmac("HS512", "k1");
+        assertEquals(JwtStatus.JWKS_KID_ALG_MISMATCH, bearer(r, other.sign(claims)).status());
+        // Without alg in the JWK, any HS* the token names is tried with the secret (jwt_verify_lib's verify.cc).
+        String noAlg = key.jwks().replace("\"alg\":\"HS256\",", "");
+        JwtRequirement loose = istio(provider("p", ISS, List.of(), noAlg));
+        assertEquals(JwtStatus.OK, bearer(loose, token).status());
+        assertEquals(JwtStatus.JWT_VERIFICATION_FAIL, bearer(loose, other.sign(claims)).status());
+    }
+
+    @Test
+    void hmacKeyFieldsAreCheckedAsEnvoysLibrary() {
+        assertEquals(1, Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}").keys().size());
+        assertEquals("keys[0]: [k] field is missing for an HMAC key",
+                assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\"}]}")).getMessage());
+        assertEquals("keys[0]: [k] field is not string for an HMAC key", assertThrows(IllegalArgumentException.class,
+                () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":7}]}")).getMessage());
+        assertEquals("keys[0]: [alg] does not start with [HS] for an HMAC key", assertThrows(IllegalArgumentException.class,
+                () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"alg\":\"RS256\",\"k\":\"c2VjcmV0\"}]}")).getMessage());
+        assertEquals("keys[0]: Jwks Oct key is an invalid Base64", assertThrows(IllegalArgumentException.class,
+                () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":\"\"}]}")).getMessage());
+    }
+
+    @Test
     void aKeySetItCannotUseIsRefusedWhole() {
-        assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}"));
+        assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"oct\"}]}"));
         assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[]}"));
         assertThrows(IllegalArgumentException.class, () -> Jwks.parse("{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\"}]}"));
         assertThrows(IllegalArgumentException.class, () -> Jwks.parse("not json"));

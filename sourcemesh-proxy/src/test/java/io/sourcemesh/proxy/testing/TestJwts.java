@@ -16,21 +16,34 @@ import java.util.Base64;
 
 /**
  * A signing key made in the test, its public JWKS, and tokens it signs: RSA (RS*, PS*), EC P-256/384/521 (ES*) or
- * Ed25519 (EdDSA). A token is signed exactly as JWS says (base64url header.payload, the signature over those bytes).
+ * Ed25519 (EdDSA), or an HMAC secret (HS*). A token is signed exactly as JWS says (base64url header.payload, the signature over those bytes).
  */
 public final class TestJwts {
     private final KeyPair keys;
+    /** The HMAC secret of an HS* key; null for the others. */
+    private final byte[] secret;
     private final String alg;
     private final String kid;
 
-    private TestJwts(KeyPair keys, String alg, String kid) {
+    private TestJwts(KeyPair keys, byte[] secret, String alg, String kid) {
         this.keys = keys;
+        this.secret = secret;
         this.alg = alg;
         this.kid = kid;
     }
 
-    /** A fresh key for {@code alg} (RS256..PS512, ES256..ES512, EdDSA), named {@code kid}. */
+    /** A fresh random HMAC secret for HS256/384/512 (as long as the hash), named {@code kid}. */
+    public static TestJwts hmac(String alg, String kid) {
+        byte[] secret = new byte[Integer.parseInt(alg.substring(2)) / 8];
+        new java.security.SecureRandom().nextBytes(secret);
+        return new TestJwts(null, secret, alg, kid);
+    }
+
+    /** A fresh key for {@code alg} (RS256..PS512, ES256..ES512, EdDSA, HS256..HS512), named {@code kid}. */
     public static TestJwts generate(String alg, String kid) {
+        if (alg.startsWith("HS")) {
+            return hmac(alg, kid);
+        }
         try {
             KeyPairGenerator g;
             if (alg.startsWith("RS") || alg.startsWith("PS")) {
@@ -46,7 +59,7 @@ public final class TestJwts {
             } else {
                 g = KeyPairGenerator.getInstance("Ed25519");
             }
-            return new TestJwts(g.generateKeyPair(), alg, kid);
+            return new TestJwts(g.generateKeyPair(), null, alg, kid);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
@@ -65,8 +78,11 @@ public final class TestJwts {
         return "{\"keys\":[" + jwk() + "]}";
     }
 
-    /** The one JWK, public parts only. */
+    /** The one JWK, public parts only (an HMAC key's secret is its only part). */
     public String jwk() {
+        if (secret != null) {
+            return "{\"kty\":\"oct\",\"kid\":\"" + kid + "\",\"alg\":\"" + alg + "\",\"k\":\"" + b64(secret) + "\"}";
+        }
         if (keys.getPublic() instanceof RSAPublicKey k) {
             return "{\"kty\":\"RSA\",\"kid\":\"" + kid + "\",\"alg\":\"" + alg + "\",\"n\":\"" + b64(unsigned(k.getModulus()))
                     + "\",\"e\":\"" + b64(unsigned(k.getPublicExponent())) + "\"}";
@@ -102,6 +118,11 @@ public final class TestJwts {
     public String sign(String headerJson, String payloadJson) {
         String signed = b64(headerJson.getBytes(StandardCharsets.UTF_8)) + "." + b64(payloadJson.getBytes(StandardCharsets.UTF_8));
         try {
+            if (secret != null) {
+                javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA" + alg.substring(2));
+                mac.init(new javax.crypto.spec.SecretKeySpec(secret, "HmacSHA" + alg.substring(2)));
+                return signed + "." + b64(mac.doFinal(signed.getBytes(StandardCharsets.US_ASCII)));
+            }
             Signature s;
             if (alg.startsWith("RS")) {
                 s = Signature.getInstance("SHA" + alg.substring(2) + "withRSA");

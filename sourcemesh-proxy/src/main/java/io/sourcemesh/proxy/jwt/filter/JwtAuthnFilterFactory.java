@@ -14,9 +14,17 @@ import io.sourcemesh.proxy.jwt.JwtRequestView;
 import io.sourcemesh.proxy.jwt.JwtStatus;
 import io.sourcemesh.proxy.jwt.JwtVerifier;
 import io.sourcemesh.proxy.stats.Stats;
+import io.netty.channel.EventLoop;
+import io.sourcemesh.proxy.jwt.Jwks;
+import io.sourcemesh.proxy.jwt.JwtProvider;
+import io.sourcemesh.proxy.jwt.JwtRequirement;
+import io.sourcemesh.proxy.upstream.ClusterManager;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -25,8 +33,11 @@ import java.util.logging.Logger;
  * path match fits gives the requirement; a request that fails it is answered 401 (403 for a disallowed audience) with
  * the reason as body, {@code WWW-Authenticate: Bearer realm="<original URI>"} (plus {@code error="invalid_token"} unless
  * the token was missing) and details {@code jwt_authn_access_denied{Reason_with_underscores}}. A verified payload is
- * the stream's {@code envoy.filters.http.jwt_authn} dynamic metadata, which RBAC's metadata principals read. Keys are
- * local, so verification never waits. Stats {@code http.<prefix>.jwt_authn.allowed|denied|cors_preflight_bypassed}.
+ * the stream's {@code envoy.filters.http.jwt_authn} dynamic metadata, which RBAC's metadata principals read. Local keys
+ * never make a request wait; a remote_jwks provider's keys ({@link RemoteJwksCache}) are fetched through its cluster when
+ * a token needs them and none are fresh — the request waits on its event loop, unblocked — and a failed fetch is
+ * Envoy's 401 "Jwks remote fetch is failed". Stats {@code http.<prefix>.jwt_authn.allowed|denied|
+ * cors_preflight_bypassed|jwks_fetch_success|jwks_fetch_failed}.
  */
 public final class JwtAuthnFilterFactory implements HttpFilterFactory {
     /** The dynamic metadata namespace, always the canonical name (Envoy's setExtractedData). */
@@ -40,17 +51,38 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
     private final Stats.Counter allowed;
     private final Stats.Counter denied;
     private final Stats.Counter corsPreflightBypassed;
+    /** The remote_jwks providers' keys, by provider name; empty when every provider's keys are local. */
+    private final Map<String, RemoteJwksCache> remote;
 
-    private JwtAuthnFilterFactory(String name, JwtAuthnConfig config, Stats stats, String prefix) {
+    private JwtAuthnFilterFactory(String name, JwtAuthnConfig config, Stats stats, String prefix, ClusterManager clusters) {
         this.name = name;
         this.config = config;
         this.allowed = stats.counter(prefix + "allowed");
         this.denied = stats.counter(prefix + "denied");
         this.corsPreflightBypassed = stats.counter(prefix + "cors_preflight_bypassed");
+        Map<String, RemoteJwksCache> caches = new HashMap<>();
+        for (JwtProvider p : config.providers().values()) {
+            if (p.remoteJwks() != null) {
+                RemoteJwksCache cache = new RemoteJwksCache(p.remoteJwks(), clusters, stats.counter(prefix + "jwks_fetch_success"),
+                        stats.counter(prefix + "jwks_fetch_failed"));
+                caches.put(p.name(), cache);
+                if (p.remoteJwks().asyncFetch() != null && clusters != null) {
+                    cache.startAsyncFetch(clusters.connector().loops().next());
+                }
+            }
+        }
+        this.remote = Map.copyOf(caches);
     }
 
-    public static JwtAuthnFilterFactory of(String name, JwtAuthnConfig config, Stats stats, String hcmStatPrefix) {
-        return new JwtAuthnFilterFactory(name, config, stats, "http." + hcmStatPrefix + ".jwt_authn.");
+    /** {@code clusters}: the proxy's, through which remote_jwks are fetched. */
+    public static JwtAuthnFilterFactory of(String name, JwtAuthnConfig config, Stats stats, String hcmStatPrefix,
+            ClusterManager clusters) {
+        return new JwtAuthnFilterFactory(name, config, stats, "http." + hcmStatPrefix + ".jwt_authn.", clusters);
+    }
+
+    /** A provider's keys now: local, or its remote ones while fresh (null: to be fetched). */
+    private Jwks keysNow(JwtProvider p) {
+        return p.remoteJwks() == null ? p.jwks() : remote.get(p.name()).fresh();
     }
 
     @Override
@@ -60,10 +92,31 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
 
     @Override
     public HttpFilter create(HttpFilterCallbacks callbacks) {
-        return (request, endStream) -> decide(callbacks, request);
+        return new Stream(callbacks);
     }
 
-    private FilterStatus decide(HttpFilterCallbacks callbacks, HttpRequest request) {
+    /** One stream's filter: it remembers the stream's end, so keys arriving after it touch nothing (Envoy's onDestroy). */
+    private final class Stream implements HttpFilter {
+        private final HttpFilterCallbacks callbacks;
+        private boolean ended;
+
+        Stream(HttpFilterCallbacks callbacks) {
+            this.callbacks = callbacks;
+        }
+
+        @Override
+        public FilterStatus decodeHeaders(HttpRequest request, boolean endStream) {
+            return decide(this, request);
+        }
+
+        @Override
+        public void onStreamComplete() {
+            ended = true;
+        }
+    }
+
+    private FilterStatus decide(Stream stream, HttpRequest request) {
+        HttpFilterCallbacks callbacks = stream.callbacks;
         HttpHeaders h = request.headers();
         if (config.bypassCorsPreflight() && request.method().equals(HttpMethod.OPTIONS)
                 && !h.get(HttpHeaderNames.ORIGIN, "").isEmpty()
@@ -88,14 +141,61 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
         }
         RequestView view = new RequestView(request);
         JwtVerifier.sanitize(config.providers().values(), view);
-        JwtVerifier.Result result = JwtVerifier.verify(rule.requirement(), view, System.currentTimeMillis() / 1000);
+        long now = System.currentTimeMillis() / 1000;
+        if (!remote.isEmpty()) {
+            Set<String> missing = JwtVerifier.missingKeys(rule.requirement(), view, now, this::keysNow);
+            if (!missing.isEmpty()) {
+                return awaitKeys(stream, request, rule.requirement(), view, missing);
+            }
+        }
+        return finish(callbacks, request, JwtVerifier.verify(rule.requirement(), view, now, this::keysNow));
+    }
+
+    /**
+     * Envoy's on-demand fetch: the request waits (STOP_ITERATION) while the keys it needs are fetched, then is verified
+     * with what came back — a provider whose fetch failed has none — and answered or continued on its event loop.
+     */
+    private FilterStatus awaitKeys(Stream stream, HttpRequest request, JwtRequirement requirement, RequestView view,
+            Set<String> missing) {
+        HttpFilterCallbacks callbacks = stream.callbacks;
+        EventLoop loop = callbacks.eventLoop();
+        Map<String, CompletableFuture<Jwks>> fetches = new HashMap<>();
+        for (String provider : missing) {
+            fetches.put(provider, remote.get(provider).fetch(loop));
+        }
+        CompletableFuture.allOf(fetches.values().toArray(CompletableFuture[]::new)).whenComplete((done, error) -> onLoop(loop, () -> {
+            Map<String, Jwks> fetched = new HashMap<>();
+            fetches.forEach((provider, f) -> fetched.put(provider, f.getNow(null)));
+            JwtVerifier.Keys keys = p -> fetched.containsKey(p.name()) ? fetched.get(p.name()) : keysNow(p);
+            if (stream.ended) {
+                return; // reset or closed while it waited
+            }
+            JwtVerifier.Result result = JwtVerifier.verify(requirement, view, System.currentTimeMillis() / 1000, keys);
+            if (finish(callbacks, request, result) == FilterStatus.CONTINUE) {
+                callbacks.continueDecoding();
+            }
+        }));
+        return FilterStatus.STOP_ITERATION;
+    }
+
+    /** Runs {@code task} on {@code loop}: at once when already there (a fetch completes on the loop it ran on). */
+    private static void onLoop(EventLoop loop, Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    /** Counts the outcome; OK leaves the payload in the stream's metadata and continues, anything else is answered. */
+    private FilterStatus finish(HttpFilterCallbacks callbacks, HttpRequest request, JwtVerifier.Result result) {
         if (LOG.isLoggable(Level.FINE)) {
             LOG.fine("Jwt authentication completed with: " + result.status().message());
         }
         if (result.status() == JwtStatus.OK) {
             allowed.inc();
             if (result.metadata() != null) {
-                callbacks.streamInfo().filterMetadata(METADATA_NAMESPACE, result.metadata());
+                callbacks.streamInfo().dynamicMetadata(METADATA_NAMESPACE, result.metadata());
             }
             return FilterStatus.CONTINUE;
         }

@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.rbac.filter;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.sourcemesh.proxy.network.PeerCertificate;
 import io.sourcemesh.proxy.rbac.RbacRequest;
 import io.sourcemesh.proxy.rbac.RbacEngine;
@@ -21,8 +23,9 @@ import java.util.Optional;
  * {@code envoy.filters.http.rbac} ({@code source/extensions/filters/http/rbac/rbac_filter.cc}):
  * shadow rules first (counted only), then the enforced rules; a denial is a 403
  * {@code RBAC: access denied} with {@code rbac_access_denied_matched_policy[NAME|none]} as its
- * response code details. Action LOG never denies; it sets the stream's {@code access_log_hint}
- * (%DYNAMIC_METADATA(envoy.common:access_log_hint)%).
+ * response code details. Action LOG never denies; it sets the stream's {@code envoy.common}
+ * {@code access_log_hint} dynamic metadata (%DYNAMIC_METADATA(envoy.common:access_log_hint)%); {@code metadata}
+ * principals read the same store.
  */
 public final class RbacHttpFilterFactory implements HttpFilterFactory {
     static final String DENIED_BODY = "RBAC: access denied";
@@ -116,8 +119,8 @@ public final class RbacHttpFilterFactory implements HttpFilterFactory {
         }
 
         @Override
-        public Object filterMetadata(String filter) {
-            return callbacks.streamInfo().filterMetadata(filter);
+        public ObjectNode dynamicMetadata(String filter) {
+            return callbacks.streamInfo().dynamicMetadata(filter);
         }
 
         @Override

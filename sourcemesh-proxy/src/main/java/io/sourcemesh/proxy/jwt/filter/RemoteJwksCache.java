@@ -1,0 +1,95 @@
+package io.sourcemesh.proxy.jwt.filter;
+
+import io.netty.channel.EventLoop;
+import io.sourcemesh.proxy.jwt.Jwks;
+import io.sourcemesh.proxy.jwt.RemoteJwks;
+import io.sourcemesh.proxy.stats.Stats;
+import io.sourcemesh.proxy.upstream.ClusterManager;
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * One remote_jwks provider's keys for one config version (Envoy's JwksData with its JwksAsyncFetcher): fetched keys are
+ * good for {@code cache_duration}; a request that finds none fresh fetches them (requests meanwhile share that fetch)
+ * and waits. With async_fetch they are fetched when the config is taken, kept without expiry and fetched again 5 s
+ * before cache_duration ends (after {@code failed_refetch_duration} when a fetch failed), as Envoy's main thread does.
+ * Counts {@code jwks_fetch_success} and {@code jwks_fetch_failed}. Shared by every event loop's streams.
+ */
+final class RemoteJwksCache {
+    private static final Logger LOG = Logger.getLogger("io.sourcemesh.proxy.jwt");
+    /** Envoy's RefetchBeforeExpiredSec. */
+    private static final Duration REFETCH_BEFORE_EXPIRED = Duration.ofSeconds(5);
+
+    private final RemoteJwks config;
+    private final ClusterManager clusters;
+    private final Stats.Counter success;
+    private final Stats.Counter failed;
+    private volatile Jwks jwks;
+    private volatile long expiresNanos;
+    /** async_fetch's keys do not expire: the next fetch replaces them (Envoy's setJwksToAllThreads). */
+    private volatile boolean forever;
+    /** The fetch under way, shared by whoever needs the keys meanwhile; guarded by this. */
+    private CompletableFuture<Jwks> inFlight;
+
+    RemoteJwksCache(RemoteJwks config, ClusterManager clusters, Stats.Counter success, Stats.Counter failed) {
+        this.config = config;
+        this.clusters = clusters;
+        this.success = success;
+        this.failed = failed;
+    }
+
+    /** The keys if fresh now, else null (Envoy's isExpired). */
+    Jwks fresh() {
+        Jwks j = jwks;
+        return j != null && (forever || System.nanoTime() - expiresNanos < 0) ? j : null;
+    }
+
+    /**
+     * The keys, fetched on {@code loop} unless a fetch is under way already; completes with null when the fetch failed
+     * (the request then fails with "Jwks remote fetch is failed").
+     */
+    synchronized CompletableFuture<Jwks> fetch(EventLoop loop) {
+        if (inFlight != null) {
+            return inFlight;
+        }
+        CompletableFuture<Jwks> f = JwksFetch.start(clusters, config, loop).handle((keys, error) -> {
+            synchronized (this) {
+                inFlight = null;
+            }
+            if (error != null) {
+                failed.inc();
+                LOG.warning("Jwks remote fetch is failed: " + error.getMessage());
+                return null;
+            }
+            success.inc();
+            expiresNanos = System.nanoTime() + config.cacheDuration().toNanos();
+            forever = config.asyncFetch() != null;
+            jwks = keys;
+            return keys;
+        });
+        inFlight = f;
+        return f;
+    }
+
+    /**
+     * async_fetch: a fetch now and each later one on {@code loop}'s timer. The timer holds the cache weakly, so a config
+     * version nobody uses any more stops fetching.
+     */
+    void startAsyncFetch(EventLoop loop) {
+        Duration good = config.cacheDuration().compareTo(REFETCH_BEFORE_EXPIRED) > 0
+                ? config.cacheDuration().minus(REFETCH_BEFORE_EXPIRED) : config.cacheDuration();
+        asyncFetch(new WeakReference<>(this), loop, good, config.asyncFetch().failedRefetch());
+    }
+
+    private static void asyncFetch(WeakReference<RemoteJwksCache> ref, EventLoop loop, Duration good, Duration failedRefetch) {
+        RemoteJwksCache cache = ref.get();
+        if (cache == null || loop.isShuttingDown()) {
+            return;
+        }
+        cache.fetch(loop).thenAccept(keys -> loop.schedule(() -> asyncFetch(ref, loop, good, failedRefetch),
+                (keys == null ? failedRefetch : good).toNanos(), TimeUnit.NANOSECONDS));
+    }
+}
