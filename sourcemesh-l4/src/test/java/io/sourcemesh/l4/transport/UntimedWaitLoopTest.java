@@ -56,6 +56,22 @@ class UntimedWaitLoopTest {
         }
     }
 
+    /** A task a timer queues on its own loop runs at once, not when some I/O next wakes the loop. */
+    @Test
+    void aTaskATimerQueuesRunsWithoutIo() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        try (Transport transport = Transport.create("io_uring", 1)) {
+            EventLoop loop = transport.group().next();
+            for (int i = 0; i < 5; i++) {
+                CompletableFuture<Long> ran = new CompletableFuture<>();
+                long at = System.nanoTime();
+                loop.schedule(() -> loop.execute(() -> ran.complete(System.nanoTime())), 20, TimeUnit.MILLISECONDS);
+                long took = ran.get(10, TimeUnit.SECONDS) - at;
+                assertTrue(took < TimeUnit.MILLISECONDS.toNanos(1_000), "ran after " + took / 1_000_000 + " ms");
+            }
+        }
+    }
+
     @Test
     void anEchoExchangeSubmitsItsRecvAndWriteOnly() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
