@@ -38,8 +38,10 @@ final class IstioSupport {
                         + "server is refused, as Istio: only HTTPS and TLS servers take tls settings); "
                         + "PASSTHROUGH (HTTPS or TLS; Istio's default when tls is set without a mode): no TLS context, a filter "
                         + "chain per VirtualService tls route match on its sniHosts, certificates ignored (apply warns, as "
-                        + "Istio's validation); AUTO_PASSTHROUGH and ISTIO_MUTUAL leave the server out, named on the "
-                        + "Gateway's status").warning("AUTO_PASSTHROUGH", "ISTIO_MUTUAL"),
+                        + "Istio's validation); ISTIO_MUTUAL: the gateway's own mesh certificate served, a client certificate "
+                        + "of the mesh CA required (subjectAltNames matched), left out, named on the Gateway's status, while "
+                        + "the mesh has no CA; AUTO_PASSTHROUGH leaves the server out, named on the Gateway's status")
+                        .warning("AUTO_PASSTHROUGH"),
                 supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's "
                         + "namespace, for SIMPLE, MUTUAL and OPTIONAL_MUTUAL (set the mode: unset is PASSTHROUGH)"),
                 supported("spec.servers[].tls.httpsRedirect", "Envoy require_tls: ALL, a 301 to https"),
@@ -54,9 +56,9 @@ final class IstioSupport {
                 supported("spec.servers[].tls.subjectAltNames", "a client certificate must carry one of them (Envoy's "
                         + "match_subject_alt_names, exact)"),
                 supported("spec.servers[].tls.verifyCertificateSpki", "MUTUAL and OPTIONAL_MUTUAL: the client's key pinned "
-                        + "(with SIMPLE, named on the Gateway's status as unused, as Istio ignores it)"),
+                        + "(with SIMPLE or ISTIO_MUTUAL, named on the Gateway's status as unused, as Istio ignores it)"),
                 supported("spec.servers[].tls.verifyCertificateHash", "MUTUAL and OPTIONAL_MUTUAL: the client's certificate "
-                        + "pinned (with SIMPLE, named on the Gateway's status as unused, as Istio ignores it)"),
+                        + "pinned (with SIMPLE or ISTIO_MUTUAL, named on the Gateway's status as unused, as Istio ignores it)"),
                 supported("spec.servers[].tls.minProtocolVersion", "Envoy tls_params; the proxy speaks TLS 1.2 and 1.3 only, "
                         + "so TLSV1_0 and TLSV1_1 serve from TLS 1.2").warning("TLSV1_0", "TLSV1_1"),
                 supported("spec.servers[].tls.maxProtocolVersion", "Envoy tls_params; TLSV1_0 and TLSV1_1 would serve no "

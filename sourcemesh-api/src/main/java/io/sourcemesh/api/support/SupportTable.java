@@ -109,7 +109,8 @@ public final class SupportTable {
                 warned(at + ".initContainers", "interception is the runtime's; other init containers do not run"),
                 warned(at + ".volumes", NO_POD_FILES), warned(at + ".serviceAccountName", "no workload identity without mTLS"),
                 warned(at + ".terminationGracePeriodSeconds", null), warned(at + ".securityContext", null),
-                warned(at + ".restartPolicy", null), warned(at + ".hostNetwork", null), warned(at + ".affinity", null),
+                supported(at + ".restartPolicy", "an exited container is started again (Always, OnFailure) after the kubelet's back-off"),
+                warned(at + ".hostNetwork", null), warned(at + ".affinity", null),
                 warned(at + ".tolerations", null));
     }
 

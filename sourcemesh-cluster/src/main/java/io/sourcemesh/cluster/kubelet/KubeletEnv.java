@@ -9,7 +9,9 @@ import java.util.function.Predicate;
 
 /**
  * What every pod on the embedded runtime shares: the event loops, the conntrack stand-in, which
- * addresses have a capturing sidecar, which are service VIPs, the control plane's ADS address and where logs go.
+ * addresses have a capturing sidecar, which are service VIPs, the control plane's ADS address, where logs go, and
+ * the back-off between restarts of a container that keeps exiting.
  */
 public record KubeletEnv(Transport transport, Conntrack conntrack, Predicate<InetAddress> injected,
-        Predicate<InetAddress> serviceVip, InetSocketAddress xdsServer, Path logsDir) {}
+        Predicate<InetAddress> serviceVip, InetSocketAddress xdsServer, Path logsDir,
+        BackOff backOff) {}

@@ -13,16 +13,23 @@ import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * A pod running on the embedded runtime: its address, one running program per container (a
- * built-in app, or the sidecar proxy for istio-proxy) and one log per container.
+ * built-in app, or the sidecar proxy for istio-proxy) and one log per container. As a kubelet, it
+ * sees a container exit (a finite sleep ends, a proxy told {@code /quitquitquit}), and starts it
+ * again as the pod's restartPolicy says, after the {@link BackOff}.
  */
 public final class PodRuntime implements AutoCloseable {
     public static final String PROXY_CONTAINER = "istio-proxy";
@@ -30,40 +37,61 @@ public final class PodRuntime implements AutoCloseable {
     private final KubeObject pod;
     private final InetAddress ip;
     private final String node;
-    private final Map<String, AutoCloseable> containers = new LinkedHashMap<>();
+    private final KubeletEnv env;
+    private final boolean gateway;
+    private final Consumer<Duration> wake;
+    private final Map<String, Container> containers = new LinkedHashMap<>();
     private final Map<String, ContainerLog> logs = new LinkedHashMap<>();
     private final Instant startedAt = Instant.now();
-    private Sidecar sidecar;
+    private volatile boolean stopping;
 
-    private PodRuntime(KubeObject pod, InetAddress ip, String node) {
+    /** One container: its spec and log, its life as the kubelet reports it, and the program of its current run. */
+    private static final class Container {
+        final JsonNode spec;
+        final ContainerLife life;
+        volatile AutoCloseable program;
+
+        Container(JsonNode spec, ContainerLife life) {
+            this.spec = spec;
+            this.life = life;
+        }
+
+        String name() {
+            return spec.path("name").asText();
+        }
+    }
+
+    private PodRuntime(KubeObject pod, InetAddress ip, String node, KubeletEnv env, boolean gateway, Consumer<Duration> wake) {
         this.pod = pod;
         this.ip = ip;
         this.node = node;
+        this.env = env;
+        this.gateway = gateway;
+        this.wake = wake;
     }
 
     /**
-     * Starts every container of {@code pod}. An image we cannot run fails the whole pod with the
-     * message naming it (what `get pods` then shows as the reason).
+     * Starts every container of {@code pod}, the sidecar last, once the apps listen. An image we cannot run
+     * fails the whole pod with the message naming it (what `get pods` then shows as the reason). {@code wake}
+     * asks the kubelet to look again: at once when a container exits, or when its back-off ends.
      */
-    public static PodRuntime start(KubeObject pod, InetAddress ip, String nodeName, KubeletEnv env, boolean gateway) {
-        PodRuntime p = new PodRuntime(pod, ip, nodeName);
+    public static PodRuntime start(KubeObject pod, InetAddress ip, String nodeName, KubeletEnv env, boolean gateway,
+            Consumer<Duration> wake) {
+        PodRuntime p = new PodRuntime(pod, ip, nodeName, env, gateway, wake);
         try {
+            RestartPolicy policy = RestartPolicy.of(pod);
             for (JsonNode c : pod.spec().path("containers")) {
                 String name = c.path("name").asText();
-                ContainerLog log = new ContainerLog(env.logsDir().resolve(pod.namespace() + "_" + pod.name() + "_" + name + ".log"));
-                p.logs.put(name, log);
-                if (name.equals(PROXY_CONTAINER)) {
-                    continue; // started last, once the apps listen
-                }
-                p.containers.put(name, startApp(c, ip, log, env));
+                p.logs.put(name, new ContainerLog(env.logsDir().resolve(pod.namespace() + "_" + pod.name() + "_" + name + ".log")));
+                p.containers.put(name, new Container(c, new ContainerLife(policy, env.backOff())));
             }
-            if (p.logs.containsKey(PROXY_CONTAINER)) {
-                ObjectNode withIp = pod.node();
-                ((ObjectNode) withIp.with("status")).put("podIP", ip.getHostAddress()).put("phase", "Running");
-                Pod model = Pod.of(withIp);
-                ProxyIdentity identity = gateway ? ProxyIdentity.router(model) : ProxyIdentity.sidecar(model);
-                p.sidecar = Sidecar.start(identity, identity.nodeId("cluster.local"), ip, env, p.logs.get(PROXY_CONTAINER));
-                p.containers.put(PROXY_CONTAINER, p.sidecar);
+            for (Container c : p.containers.values()) {
+                if (!c.name().equals(PROXY_CONTAINER)) {
+                    p.run(c);
+                }
+            }
+            if (p.containers.containsKey(PROXY_CONTAINER)) {
+                p.run(p.containers.get(PROXY_CONTAINER));
             }
             return p;
         } catch (RuntimeException e) {
@@ -72,7 +100,42 @@ public final class PodRuntime implements AutoCloseable {
         }
     }
 
-    private static AutoCloseable startApp(JsonNode container, InetAddress ip, ContainerLog log, KubeletEnv env) {
+    /** Starts one run of {@code c}; its exit is noted once and wakes the kubelet. */
+    private void run(Container c) {
+        AutoCloseable program;
+        CompletionStage<Integer> exit;
+        ContainerLog log = logs.get(c.name());
+        if (c.name().equals(PROXY_CONTAINER)) {
+            Sidecar sidecar = startSidecar(log);
+            program = sidecar;
+            exit = sidecar.exit();
+        } else {
+            program = startApp(c.spec, log);
+            exit = program instanceof SleepApp s ? s.exit() : new CompletableFuture<>(); // a server runs until stopped
+        }
+        c.program = program;
+        c.life.started(Instant.now());
+        exit.thenAccept(code -> {
+            if (stopping || c.program != program) {
+                return; // the kubelet stopped it: not an exit of the container's own
+            }
+            c.life.exited(code, Instant.now());
+            if (program instanceof Sidecar) {
+                log.line(Sidecar.envoyLine("info", "exiting"));
+            }
+            wake.accept(Duration.ZERO);
+        });
+    }
+
+    private Sidecar startSidecar(ContainerLog log) {
+        ObjectNode withIp = pod.node();
+        ((ObjectNode) withIp.with("status")).put("podIP", ip.getHostAddress()).put("phase", "Running");
+        Pod model = Pod.of(withIp);
+        ProxyIdentity identity = gateway ? ProxyIdentity.router(model) : ProxyIdentity.sidecar(model);
+        return Sidecar.start(identity, identity.nodeId("cluster.local"), ip, env, log);
+    }
+
+    private AutoCloseable startApp(JsonNode container, ContainerLog log) {
         List<String> command = new ArrayList<>();
         container.path("command").forEach(n -> command.add(n.asText()));
         container.path("args").forEach(n -> command.add(n.asText()));
@@ -91,6 +154,40 @@ public final class PodRuntime implements AutoCloseable {
         };
     }
 
+    /**
+     * Starts again each container that exited and whose policy restarts it, once its back-off is over (a
+     * later one wakes the kubelet then). True when it started one. Called on the kubelet's thread only.
+     */
+    public boolean restartExited() {
+        if (stopping) {
+            return false;
+        }
+        boolean changed = false;
+        Instant now = Instant.now();
+        for (Container c : containers.values()) {
+            Optional<Instant> at = c.life.restartAt();
+            if (at.isEmpty()) {
+                continue; // running, or kept down by its policy
+            }
+            if (now.isBefore(at.get())) {
+                wake.accept(Duration.between(now, at.get()));
+                continue;
+            }
+            close(c.program);
+            try {
+                run(c);
+            } catch (RuntimeException e) {
+                // It failed as it started (its port taken, say): that run ended at once, with an error.
+                logs.get(c.name()).line("[" + Instant.now() + "] start failed: " + e.getMessage());
+                c.life.started(now);
+                c.life.exited(1, now);
+                wake.accept(Duration.ZERO);
+            }
+            changed = true;
+        }
+        return changed;
+    }
+
     public KubeObject pod() {
         return pod;
     }
@@ -104,53 +201,80 @@ public final class PodRuntime implements AutoCloseable {
     }
 
     public boolean injected() {
-        return sidecar != null;
+        return containers.containsKey(PROXY_CONTAINER);
     }
 
+    /** The sidecar of the current run (null when the pod has none). */
     public Sidecar sidecar() {
-        return sidecar;
+        Container c = containers.get(PROXY_CONTAINER);
+        return c == null ? null : (Sidecar) c.program;
+    }
+
+    /** Whether the sidecar runs but has no config yet (the pod becomes ready once it has). */
+    public boolean awaitingConfig() {
+        Container c = containers.get(PROXY_CONTAINER);
+        return c != null && c.life.running() && !sidecar().configured();
     }
 
     public Map<String, ContainerLog> logs() {
         return logs;
     }
 
-    /** The status a kubelet reports for this pod: Running, its IP, every container ready. */
+    /** Ready when every container runs and the sidecar, if any, serves its first config. */
+    public boolean ready() {
+        return containers.values().stream().allMatch(this::ready);
+    }
+
+    private boolean ready(Container c) {
+        return c.life.running() && (!c.name().equals(PROXY_CONTAINER) || ((Sidecar) c.program).configured());
+    }
+
+    /** The status a kubelet reports for this pod: its phase, its IP, each container as it runs (or waits, or ended). */
     public ObjectNode status(String hostIp) {
         ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("phase", "Running");
+        s.put("phase", ContainerLife.phase(containers.values().stream().map(c -> c.life).toList()));
         s.put("hostIP", hostIp);
         s.put("podIP", ip.getHostAddress());
         s.putArray("podIPs").addObject().put("ip", ip.getHostAddress());
         s.put("startTime", startedAt.toString());
+        boolean ready = ready();
         ArrayNode conditions = s.putArray("conditions");
         for (String type : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
-            conditions.addObject().put("type", type).put("status", "True").put("lastTransitionTime", startedAt.toString());
+            boolean ok = ready || type.equals("Initialized") || type.equals("PodScheduled");
+            conditions.addObject().put("type", type).put("status", ok ? "True" : "False").put("lastTransitionTime", startedAt.toString());
         }
         ArrayNode statuses = s.putArray("containerStatuses");
-        for (JsonNode c : pod.spec().path("containers")) {
+        Instant now = Instant.now();
+        for (Container c : containers.values()) {
             ObjectNode cs = statuses.addObject();
-            cs.put("name", c.path("name").asText());
-            cs.put("image", c.path("image").asText());
-            cs.put("ready", true);
-            cs.put("restartCount", 0);
-            cs.put("started", true);
-            cs.putObject("state").putObject("running").put("startedAt", startedAt.toString());
+            cs.put("name", c.name());
+            cs.put("image", c.spec.path("image").asText());
+            cs.put("ready", ready(c));
+            cs.put("started", c.life.running());
+            c.life.write(cs, c.name(), now);
         }
         return s;
     }
 
     @Override
     public void close() {
-        List<String> names = new ArrayList<>(containers.keySet());
-        Collections.reverse(names);
-        for (String name : names) {
-            try {
-                containers.get(name).close();
-            } catch (Exception e) {
-                // stopping: nothing else to do
-            }
+        stopping = true;
+        List<Container> order = new ArrayList<>(containers.values());
+        Collections.reverse(order);
+        for (Container c : order) {
+            close(c.program);
         }
         logs.values().forEach(ContainerLog::close);
+    }
+
+    private static void close(AutoCloseable program) {
+        if (program == null) {
+            return;
+        }
+        try {
+            program.close();
+        } catch (Exception e) {
+            // stopping: nothing else to do
+        }
     }
 }

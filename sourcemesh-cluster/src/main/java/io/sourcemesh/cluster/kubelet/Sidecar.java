@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The istio-proxy container of an embedded pod: our proxy, in this JVM, fed over ADS by the
@@ -104,6 +105,17 @@ public final class Sidecar implements AutoCloseable {
 
     public Proxy proxy() {
         return proxy;
+    }
+
+    /**
+     * Completes when the proxy has exited on its own ({@code POST /quitquitquit}): code 0, as Envoy's process
+     * after a clean shutdown. Its ADS stream then ends too.
+     */
+    public CompletionStage<Integer> exit() {
+        return proxy.closed().thenApply(v -> {
+            ads.close();
+            return 0;
+        });
     }
 
     public String nodeId() {

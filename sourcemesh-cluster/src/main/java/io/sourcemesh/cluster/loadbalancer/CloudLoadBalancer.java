@@ -33,7 +33,15 @@ public final class CloudLoadBalancer implements AutoCloseable {
     private final UpstreamConnector connector;
     private final InetAddress ip;
     private final Map<Integer, L4Forwarder> listeners = new HashMap<>();
+    /**
+     * Probes in a row a healthy node fails before traffic leaves it; one success brings it back (Kubernetes' GCE
+     * L4 health check: unhealthy threshold 3, healthy threshold 1). A probe that times out once on a busy machine
+     * must not take the only node of an externalTrafficPolicy Local service out.
+     */
+    static final int UNHEALTHY_THRESHOLD = 3;
+
     private final Map<InetAddress, Boolean> healthy = new ConcurrentHashMap<>();
+    private final Map<InetAddress, Integer> failures = new HashMap<>();
     private volatile Backends backends;
 
     /**
@@ -73,7 +81,10 @@ public final class CloudLoadBalancer implements AutoCloseable {
         return backends;
     }
 
-    /** New backends (a patched Service): listeners follow the ports; probes are redone at once. */
+    /**
+     * New backends (a patched Service, ready endpoints moved): listeners follow the ports; probes are redone at once
+     * and taken as they come, the thresholds starting over (what changed is known, not a passing glitch).
+     */
     public synchronized void update(Backends next) {
         this.backends = next;
         listeners.entrySet().removeIf(e -> {
@@ -93,16 +104,31 @@ public final class CloudLoadBalancer implements AutoCloseable {
                 }
             }
         }
-        check();
+        probe(true);
     }
 
-    /** Probes every node once and records the result (one failure or success flips it). */
-    public void check() {
+    /**
+     * The periodic probe of every node: one success makes a node healthy, {@link #UNHEALTHY_THRESHOLD} failures in
+     * a row unhealthy. Serialized with {@link #update}, so a round that began before a change cannot write its
+     * older results over the change's.
+     */
+    public synchronized void check() {
+        probe(false);
+    }
+
+    private void probe(boolean reset) {
         Backends b = backends;
         for (ClusterNode n : b.nodes()) {
-            healthy.put(n.ip(), b.check().probe(ip, n.ip()));
+            if (b.check().probe(ip, n.ip())) {
+                failures.remove(n.ip());
+                healthy.put(n.ip(), true);
+            } else if (reset || failures.merge(n.ip(), 1, Integer::sum) >= UNHEALTHY_THRESHOLD || !healthy.containsKey(n.ip())) {
+                healthy.put(n.ip(), false);
+            }
         }
-        healthy.keySet().retainAll(b.nodes().stream().map(ClusterNode::ip).toList());
+        List<InetAddress> known = b.nodes().stream().map(ClusterNode::ip).toList();
+        healthy.keySet().retainAll(known);
+        failures.keySet().retainAll(known);
     }
 
     /** The nodes traffic goes to now. */

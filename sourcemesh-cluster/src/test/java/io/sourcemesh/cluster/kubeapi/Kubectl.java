@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The machine's real kubectl, run against a kubeconfig; tests that need it are skipped when none is installed. */
-final class Kubectl {
-    record Result(int exit, String out, String err) {
+public final class Kubectl {
+    public record Result(int exit, String out, String err) {
         @Override
         public String toString() {
             return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
@@ -19,7 +19,7 @@ final class Kubectl {
 
     private final Path kubeconfig;
 
-    Kubectl(Path kubeconfig) {
+    public Kubectl(Path kubeconfig) {
         this.kubeconfig = kubeconfig;
     }
 
@@ -34,11 +34,11 @@ final class Kubectl {
         return null;
     }
 
-    static boolean installed() {
+    public static boolean installed() {
         return binary() != null;
     }
 
-    Result run(String... args) throws IOException, InterruptedException {
+    public Result run(String... args) throws IOException, InterruptedException {
         return runWithInput(null, args);
     }
 

@@ -85,6 +85,53 @@ class CloudLoadBalancerTest {
     }
 
     /**
+     * A node leaves only after {@link CloudLoadBalancer#UNHEALTHY_THRESHOLD} failed probes in a row (a probe that
+     * timed out once on a busy machine took the only node of a Local service out, and a request in that second
+     * found no backend) and is back after one success; a change of backends is probed and taken at once.
+     */
+    @Test
+    void aNodeLeavesAfterThreeFailedProbesInARowAndIsBackAfterOneSuccess() throws IOException {
+        serve(nodes.get(0).ip(), nodePort, null);
+        int hc = nodePort == 32767 ? 30000 : nodePort + 1;
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ServerSocket probes = new ServerSocket();
+        probes.bind(new InetSocketAddress(nodes.get(0).ip(), hc));
+        servers.add(probes);
+        Thread.ofVirtual().start(() -> {
+            while (!probes.isClosed()) {
+                try (Socket s = probes.accept()) {
+                    s.getOutputStream().write((up.get() ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable")
+                            .concat("\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        });
+        CloudLoadBalancer.Backends backends = new CloudLoadBalancer.Backends(nodes, Map.of(lbPort, nodePort),
+                new HealthCheck.Http(hc, "/healthz"));
+        try (CloudLoadBalancer lb = CloudLoadBalancer.start(transport, connector, LB, backends)) {
+            assertEquals(Set.of(nodes.get(0).ip()), lb.healthyNodes(), "a node never seen healthy is out at once");
+            up.set(false);
+            for (int failed = 1; failed < CloudLoadBalancer.UNHEALTHY_THRESHOLD; failed++) {
+                lb.check();
+                assertEquals(Set.of(nodes.get(0).ip()), lb.healthyNodes(), failed + " failed probe(s): still in");
+                assertEquals("127.10.0.1 saw " + CLIENT.getHostAddress(), call(), "and served");
+            }
+            lb.check();
+            assertEquals(Set.of(), lb.healthyNodes(), "the third failure in a row takes it out");
+            up.set(true);
+            lb.check();
+            assertEquals(Set.of(nodes.get(0).ip()), lb.healthyNodes(), "one success brings it back");
+
+            up.set(false);
+            lb.check();
+            assertEquals(Set.of(nodes.get(0).ip()), lb.healthyNodes());
+            lb.update(backends);
+            assertEquals(Set.of(), lb.healthyNodes(), "a change is probed and taken as it comes");
+        }
+    }
+
+    /**
      * The embedded relay opens a socket of its own, so it puts the client's socket on record for the node (what a
      * passthrough load balancer's DNAT leaves as the peer); one the receiver never takes goes when the relay closes.
      */

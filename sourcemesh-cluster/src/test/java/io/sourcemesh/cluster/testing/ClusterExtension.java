@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.sourcemesh.cluster.core.Cluster;
+import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.kubeapi.KubeApiServer;
+import io.sourcemesh.cluster.kubelet.BackOff;
+import io.sourcemesh.cluster.runtime.embedded.EmbeddedRuntime;
 import io.sourcemesh.cluster.kubeapi.Kubeconfig;
 import io.sourcemesh.cluster.netns.NetnsSupport;
 import io.sourcemesh.cluster.netns.Topology;
@@ -31,6 +34,13 @@ public final class ClusterExtension implements AfterEachCallback {
     private ClusterRuntime runtime;
     private Path home;
     private int nodes;
+    private BackOff backOff = BackOff.KUBELET;
+
+    /** Embedded clusters it starts restart exited containers after {@code backOff} (the kubelet's 10 s is long for a test). */
+    public ClusterExtension withBackOff(BackOff backOff) {
+        this.backOff = backOff;
+        return this;
+    }
 
     /** A cluster of {@code nodes} nodes on {@code runtime}, kept in a fresh directory; a netns run skips when this machine cannot. */
     public Cluster start(ClusterRuntime runtime, int nodes) {
@@ -49,7 +59,9 @@ public final class ClusterExtension implements AfterEachCallback {
 
     /** The cluster, its Kubernetes API and the control plane's informers on it (the daemon's order). */
     private Cluster boot() {
-        this.cluster = runtime.boot(home, nodes);
+        this.cluster = runtime == ClusterRuntime.EMBEDDED && !backOff.equals(BackOff.KUBELET)
+                ? Cluster.start(new Home(home), EmbeddedRuntime.factory(nodes, ClusterRuntime.embeddedBlock(), backOff))
+                : runtime.boot(home, nodes);
         try {
             kubeApi = KubeApiServer.startWithKubeconfig(new InetSocketAddress("127.0.0.1", 0), cluster, cluster.store(), home);
             cluster.readMeshThrough(Kubeconfig.in(home));

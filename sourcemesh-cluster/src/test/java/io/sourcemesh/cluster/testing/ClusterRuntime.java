@@ -27,7 +27,7 @@ public enum ClusterRuntime {
     EMBEDDED(Duration.ofSeconds(60), "127.17.", "127.100.", List.of("127.10.0.0/16")) {
         @Override
         Cluster boot(Path home, int nodes) {
-            return EmbeddedRuntime.cluster(new Home(home), nodes, 1 + (int) (ProcessHandle.current().pid() % 29));
+            return EmbeddedRuntime.cluster(new Home(home), nodes, embeddedBlock());
         }
 
         @Override
@@ -111,6 +111,11 @@ public enum ClusterRuntime {
     }
 
     abstract Cluster boot(Path home, int nodes);
+
+    /** The embedded runtime's address block for this JVM, so test JVMs running side by side do not collide. */
+    static int embeddedBlock() {
+        return 1 + (int) (ProcessHandle.current().pid() % 29);
+    }
 
     /** The internet client: a real curl from the address the runtime gives an outside client. */
     public abstract ExternalClient client(Cluster cluster);

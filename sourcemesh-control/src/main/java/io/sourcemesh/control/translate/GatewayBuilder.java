@@ -120,7 +120,7 @@ final class GatewayBuilder {
         }
     }
 
-    /** The gateway's own mesh TLS toward its backends (DestinationRule ISTIO_MUTUAL); null without a mesh CA. */
+    /** The gateway's own mesh TLS: toward its backends (DestinationRule ISTIO_MUTUAL) and ISTIO_MUTUAL servers; null without a mesh CA. */
     private MeshTls mesh;
 
     GatewayBuilder withMesh(java.util.Optional<MeshTls> tls) {
@@ -298,31 +298,40 @@ final class GatewayBuilder {
     }
 
     /**
-     * A filter chain that terminates the server's TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL), matched on the server's
+     * A filter chain that terminates the server's TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL; ISTIO_MUTUAL with the gateway's
+     * own mesh certificate, a client certificate of the mesh CA required), matched on the server's
      * hosts as SNI ({@code *} matches any), without its filters; empty (with a warning) when it cannot be built.
      */
     private Optional<FilterChain.Builder> terminatingChain(Server s, String mode) {
         JsonNode tls = s.spec().path("tls");
-        if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL") && !mode.equals("OPTIONAL_MUTUAL")) {
+        if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL") && !mode.equals("OPTIONAL_MUTUAL") && !mode.equals("ISTIO_MUTUAL")) {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
             return Optional.empty();
         }
-        List<TlsCertificate> certificates = certificates(s, tls);
+        if (mode.equals("ISTIO_MUTUAL") && mesh == null) {
+            warnings.add(new TranslationWarning(serverName(s), "tls mode ISTIO_MUTUAL needs the mesh CA (Secret cacerts or "
+                    + "istio-ca-secret in " + model.meshConfig().rootNamespace() + "), and the mesh has none; server left out"));
+            return Optional.empty();
+        }
+        List<TlsCertificate> certificates = mode.equals("ISTIO_MUTUAL") ? List.of(mesh.certificate()) : certificates(s, tls);
         Optional<Optional<TlsParameters>> params = tlsParams(s, tls);
         if (certificates.isEmpty() || params.isEmpty()) {
             return Optional.empty();
         }
         Optional<CertificateValidationContext> clients = Optional.empty();
-        if (!mode.equals("SIMPLE")) {
+        if (mode.equals("ISTIO_MUTUAL")) {
+            // Istio's ApplyToCommonTLSContext: the mesh root and subjectAltNames; the pins are not passed to it.
+            unusedPins(s, tls, "ISTIO_MUTUAL");
+            List<String> sans = new ArrayList<>();
+            tls.path("subjectAltNames").forEach(san -> sans.add(san.asText()));
+            clients = Optional.of(mesh.rootValidation(sans));
+        } else if (!mode.equals("SIMPLE")) {
             clients = clientValidation(s, tls);
             if (clients.isEmpty()) {
                 return Optional.empty(); // clientValidation named the problem
             }
         } else {
-            if (tls.path("verifyCertificateSpki").size() + tls.path("verifyCertificateHash").size() > 0) {
-                warnings.add(TranslationWarning.note(serverName(s), "tls.verifyCertificateSpki/verifyCertificateHash are not "
-                        + "used with tls.mode SIMPLE (Istio applies them to MUTUAL and OPTIONAL_MUTUAL)"));
-            }
+            unusedPins(s, tls, "SIMPLE");
             if (!tls.path("subjectAltNames").isEmpty()) {
                 // As Istio: SIMPLE with subjectAltNames still validates a client's SANs (no CA: Envoy checks the names alone).
                 CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
@@ -340,13 +349,21 @@ final class GatewayBuilder {
         clients.ifPresent(common::setValidationContext);
         DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
                 .setCommonTlsContext(common)
-                // Istio: MUTUAL requires a client certificate; OPTIONAL_MUTUAL verifies one when sent.
-                .setRequireClientCertificate(Protos.bool(mode.equals("MUTUAL")))
+                // Istio: MUTUAL and ISTIO_MUTUAL require a client certificate; OPTIONAL_MUTUAL verifies one when sent.
+                .setRequireClientCertificate(Protos.bool(mode.equals("MUTUAL") || mode.equals("ISTIO_MUTUAL")))
                 .build();
         return Optional.of(FilterChain.newBuilder()
                 .setFilterChainMatch(match)
                 .setTransportSocket(TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET)
                         .setTypedConfig(Any.pack(ctx))));
+    }
+
+    /** verifyCertificateSpki/Hash with a mode whose client validation Istio builds without them: named as unused. */
+    private void unusedPins(Server s, JsonNode tls, String mode) {
+        if (tls.path("verifyCertificateSpki").size() + tls.path("verifyCertificateHash").size() > 0) {
+            warnings.add(TranslationWarning.note(serverName(s), "tls.verifyCertificateSpki/verifyCertificateHash are not "
+                    + "used with tls.mode " + mode + " (Istio applies them to MUTUAL and OPTIONAL_MUTUAL)"));
+        }
     }
 
     /** Istio's protocol.IsHTTP (the protocol upper-cased here, as Istio's protocol.Parse ignores case). */
@@ -366,8 +383,8 @@ final class GatewayBuilder {
     /**
      * What a TCP or TLS server does, as Istio's createGatewayTCPFilterChainOpts: NONE (no tls: opaque TCP),
      * PASSTHROUGH (SNI routing on the VirtualServices' tls routes; Istio's default mode when tls is given without
-     * one), or a terminating mode (then the tcp routes); empty, named, for a mode left out (AUTO_PASSTHROUGH,
-     * ISTIO_MUTUAL) or a TLS server without tls.
+     * one), or a terminating mode (then the tcp routes); empty, named, for a mode left out (AUTO_PASSTHROUGH) or a
+     * TLS server without tls.
      */
     private Optional<String> tcpServerMode(Server s) {
         JsonNode tls = s.spec().path("tls");
@@ -380,7 +397,7 @@ final class GatewayBuilder {
             return Optional.of("NONE");
         }
         String mode = tls.path("mode").asText("PASSTHROUGH");
-        if (mode.equals("AUTO_PASSTHROUGH") || mode.equals("ISTIO_MUTUAL")) {
+        if (mode.equals("AUTO_PASSTHROUGH")) {
             warnings.add(new TranslationWarning(serverName(s), "tls mode " + mode + " is not supported; server left out"));
             return Optional.empty();
         }

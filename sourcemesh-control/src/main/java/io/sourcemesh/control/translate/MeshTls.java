@@ -229,6 +229,22 @@ final class MeshTls {
                 != PeerAuthentications.Mode.DISABLE;
     }
 
+    /**
+     * A Gateway server's ISTIO_MUTUAL (Istio's BuildListenerTLSContext: ApplyToCommonTLSContext with the proxy's own
+     * SDS "default" certificate and "ROOTCA"): this proxy's workload certificate, served.
+     */
+    TlsCertificate certificate() {
+        return TlsCertificate.newBuilder().setCertificateChain(inline(certificate.chainPem()))
+                .setPrivateKey(inline(certificate.keyPem())).build();
+    }
+
+    /** The mesh root as a client's validation, its SAN matched against {@code sans} when there are any. */
+    CertificateValidationContext rootValidation(List<String> sans) {
+        CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setTrustedCa(inline(rootPem));
+        sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
+        return v.build();
+    }
+
     /** The injector's label on a pod with a sidecar (Istio's TLSModeLabelName), and its value for one. */
     static final String TLS_MODE_LABEL = "security.istio.io/tlsMode";
     static final String ISTIO_TLS_MODE = "istio";
@@ -247,9 +263,7 @@ final class MeshTls {
                 .setTlsParams(TlsParameters.newBuilder()
                         .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2)
                         .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3))
-                .addTlsCertificates(TlsCertificate.newBuilder()
-                        .setCertificateChain(inline(certificate.chainPem()))
-                        .setPrivateKey(inline(certificate.keyPem())));
+                .addTlsCertificates(certificate());
     }
 
     private static DataSource inline(String pem) {

@@ -129,15 +129,35 @@ class GatewayTcpTest {
     }
 
     @Test
-    void autoPassthroughAndIstioMutualAreLeftOutNamed() {
+    void autoPassthroughAndIstioMutualWithoutAMeshCaAreLeftOutNamed() {
         for (String mode : List.of("AUTO_PASSTHROUGH", "ISTIO_MUTUAL")) {
             List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml");
             server(objects, 1).with("tls").put("mode", mode);
             ProxyResources r = translate(objects);
             assertTrue(r.listener("0.0.0.0_15443").isEmpty(), mode);
-            assertTrue(r.warnings().stream().anyMatch(w -> w.message().equals("tls mode " + mode
-                    + " is not supported; server left out")), r.warnings().toString());
+            String why = mode.equals("ISTIO_MUTUAL") ? "needs the mesh CA (Secret cacerts or istio-ca-secret in istio-system), "
+                    + "and the mesh has none" : "is not supported";
+            assertTrue(r.warnings().stream().anyMatch(w -> w.message().equals("tls mode " + mode + " " + why
+                    + "; server left out")), r.warnings().toString());
         }
+    }
+
+    @Test
+    void aTlsServerOfIstioMutualTerminatesWithTheMeshCertificateThenTheTcpRoute() {
+        List<ObjectNode> objects = Fixtures.yaml("topology/gateway-tcp-tls.yaml");
+        server(objects, 0).with("port").put("protocol", "TLS");
+        server(objects, 0).putObject("tls").put("mode", "ISTIO_MUTUAL");
+        ObjectNode ca = Fixtures.parseYaml("apiVersion: v1\nkind: Secret\nmetadata: {name: istio-ca-secret, namespace: istio-system}\n");
+        ObjectNode data = ca.putObject("data");
+        io.sourcemesh.control.ca.MeshCa.selfSigned("cluster.local").forEach((k, v) -> data.put(k,
+                java.util.Base64.getEncoder().encodeToString(v.getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+        objects.add(ca);
+        ProxyResources r = translate(objects);
+        FilterChain fc = r.listener("0.0.0.0_31400").orElseThrow().getFilterChains(0);
+        DownstreamTlsContext ctx = ProxyResources.unpack(fc.getTransportSocket().getTypedConfig(), DownstreamTlsContext.class);
+        assertTrue(ctx.getRequireClientCertificate().getValue());
+        assertTrue(ctx.getCommonTlsContext().getValidationContext().hasTrustedCa(), "the mesh root");
+        assertEquals(HTTPBIN, tcpProxy(fc).getCluster());
     }
 
     @Test

@@ -11,9 +11,15 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValida
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.ca.MeshCa;
 import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.MeshModel;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -97,9 +103,40 @@ class GatewayTlsTest {
         assertTrue(tls(r).isEmpty(), "no HTTPS chain: a MUTUAL server that cannot verify would let anyone in");
         assertTrue(r.warnings().get(0).message().contains("tls mode MUTUAL needs the clients' CA: secret istio-system/"
                 + "myexample-credential has no cacert or ca.crt; server left out"), r.warnings().toString());
-        r = translate("mode: ISTIO_MUTUAL");
-        assertTrue(tls(r).isEmpty());
-        assertTrue(r.warnings().get(0).message().contains("tls mode ISTIO_MUTUAL is not supported"), r.warnings().toString());
+    }
+
+    @Test
+    void istioMutualServesTheGatewaysMeshCertificateAndRequiresOneOfTheMeshCa() throws Exception {
+        Map<String, String> ca = MeshCa.selfSigned("cluster.local");
+        ProxyResources r = translate("mode: ISTIO_MUTUAL\n      subjectAltNames: [spiffe://cluster.local/ns/default/sa/sleep]\n"
+                + "      verifyCertificateSpki: [\"c3BraQ==\"]", true, meshCa(ca));
+        DownstreamTlsContext ctx = tls(r).orElseThrow();
+        assertTrue(ctx.getRequireClientCertificate().getValue(), "as Istio: ISTIO_MUTUAL requires a client certificate");
+        CertificateValidationContext v = ctx.getCommonTlsContext().getValidationContext();
+        assertEquals(ca.get(MeshCa.CA_CERT), v.getTrustedCa().getInlineString(), "the mesh root (Istio's ROOTCA)");
+        assertEquals("spiffe://cluster.local/ns/default/sa/sleep", v.getMatchSubjectAltNames(0).getExact());
+        assertEquals(0, v.getVerifyCertificateSpkiCount(), "Istio does not pass the pins for ISTIO_MUTUAL");
+        assertTrue(r.warnings().get(0).message().contains("are not used with tls.mode ISTIO_MUTUAL") && !r.warnings().get(0).leftOut(),
+                r.warnings().toString());
+        assertEquals(1, ctx.getCommonTlsContext().getTlsCertificatesCount());
+        X509Certificate served = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(
+                ctx.getCommonTlsContext().getTlsCertificates(0).getCertificateChain().getInlineString().getBytes(StandardCharsets.US_ASCII)));
+        assertEquals("[[6, spiffe://cluster.local/ns/istio-system/sa/default]]",
+                String.valueOf(served.getSubjectAlternativeNames()), "the gateway's own workload certificate (Istio's SDS default)");
+        assertEquals(List.of("h2", "http/1.1"), ctx.getCommonTlsContext().getAlpnProtocolsList());
+
+        r = translate("mode: ISTIO_MUTUAL", true);
+        assertTrue(tls(r).isEmpty(), "no mesh CA: nothing could verify a client, so the server is left out");
+        assertTrue(r.warnings().get(0).message().contains("tls mode ISTIO_MUTUAL needs the mesh CA (Secret cacerts or istio-ca-secret "
+                + "in istio-system), and the mesh has none; server left out") && r.warnings().get(0).leftOut(), r.warnings().toString());
+    }
+
+    private static ObjectNode meshCa(Map<String, String> data) {
+        ObjectNode s = Fixtures.parseYaml("apiVersion: v1\nkind: Secret\nmetadata: {name: " + MeshCa.SELF_SIGNED_SECRET
+                + ", namespace: istio-system}\n");
+        ObjectNode d = s.putObject("data");
+        data.forEach((k, val) -> d.put(k, java.util.Base64.getEncoder().encodeToString(val.getBytes(StandardCharsets.US_ASCII))));
+        return s;
     }
 
     @Test

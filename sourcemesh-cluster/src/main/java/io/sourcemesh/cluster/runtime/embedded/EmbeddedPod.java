@@ -1,6 +1,5 @@
 package io.sourcemesh.cluster.runtime.embedded;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.core.RunningPod;
@@ -52,7 +51,7 @@ final class EmbeddedPod implements RunningPod {
 
     @Override
     public boolean injected() {
-        return containers.sidecar() != null;
+        return containers.injected();
     }
 
     /** Whether its sidecar captures the pod's inbound traffic (a gateway's proxy does not). */
@@ -62,31 +61,22 @@ final class EmbeddedPod implements RunningPod {
 
     @Override
     public boolean ready() {
-        return containers.sidecar() == null || containers.sidecar().configured();
+        return containers.ready();
     }
 
-    /** Running; until the sidecar has its first config, the proxy container and the pod are not ready (looked at again soon). */
+    /** As its kubelet reports it; while the sidecar waits for its first config, looked at again soon. */
     @Override
     public ObjectNode status(String hostIp) {
         ObjectNode status = containers.status(hostIp);
-        if (!ready()) {
-            markNotReady(status);
+        if (containers.awaitingConfig()) {
             wake.accept(Duration.ofMillis(100));
         }
         return status;
     }
 
-    private static void markNotReady(ObjectNode status) {
-        for (JsonNode c : status.path("conditions")) {
-            if (c.path("type").asText().equals("Ready") || c.path("type").asText().equals("ContainersReady")) {
-                ((ObjectNode) c).put("status", "False");
-            }
-        }
-        for (JsonNode c : status.path("containerStatuses")) {
-            if (c.path("name").asText().equals(PodRuntime.PROXY_CONTAINER)) {
-                ((ObjectNode) c).put("ready", false);
-            }
-        }
+    @Override
+    public boolean restartExited() {
+        return containers.restartExited();
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.sourcemesh.cluster.daemon.Home;
 import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.exec.PodExec;
 import io.sourcemesh.cluster.ingress.NorthSouth;
+import io.sourcemesh.cluster.kubelet.BackOff;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
@@ -61,9 +62,11 @@ public final class EmbeddedRuntime implements Runtime {
     private final ServiceVips vips;
     private final NorthSouth northSouth;
     private final AddressBlockClaim claim;
+    private final BackOff backOff;
 
-    private EmbeddedRuntime(Host host, int nodeCount, AddressBlockClaim claim) {
+    private EmbeddedRuntime(Host host, int nodeCount, AddressBlockClaim claim, BackOff backOff) {
         this.host = host;
+        this.backOff = backOff;
         this.store = host.store();
         this.claim = claim;
         this.addresses = new AddressPlan(claim.block());
@@ -87,13 +90,22 @@ public final class EmbeddedRuntime implements Runtime {
      * holds from its start to its close: a block another cluster holds fails the start.
      */
     public static Runtime.Factory factory(int nodes, int addressBlock) {
+        return factory(nodes, addressBlock, BackOff.KUBELET);
+    }
+
+    /** As {@link #factory(int, int)}, restarting exited containers after {@code backOff} (tests: shorter than the kubelet's). */
+    public static Runtime.Factory factory(int nodes, int addressBlock, BackOff backOff) {
         checkNodes(nodes);
-        return host -> started(host, nodes, AddressBlockClaim.claim(addressBlock));
+        return host -> started(host, nodes, AddressBlockClaim.claim(addressBlock), backOff);
     }
 
     private static EmbeddedRuntime started(Host host, int nodes, AddressBlockClaim claim) {
+        return started(host, nodes, claim, BackOff.KUBELET);
+    }
+
+    private static EmbeddedRuntime started(Host host, int nodes, AddressBlockClaim claim, BackOff backOff) {
         try {
-            return new EmbeddedRuntime(host, nodes, claim);
+            return new EmbeddedRuntime(host, nodes, claim, backOff);
         } catch (RuntimeException e) {
             claim.close();
             throw e;
@@ -187,7 +199,8 @@ public final class EmbeddedRuntime implements Runtime {
         InetAddress ip = addresses.allocatePod(nodeNames().indexOf(node));
         boolean started = false;
         try {
-            EmbeddedPod p = new EmbeddedPod(PodRuntime.start(pod, ip, node, kubeletEnv(), pod.labels().getOrDefault("istio", "").endsWith("gateway")), host::wake);
+            boolean gateway = pod.labels().getOrDefault("istio", "").endsWith("gateway");
+            EmbeddedPod p = new EmbeddedPod(PodRuntime.start(pod, ip, node, kubeletEnv(), gateway, host::wake), host::wake);
             pods.put(ip, p);
             started = true;
             return p;
@@ -212,7 +225,7 @@ public final class EmbeddedRuntime implements Runtime {
     }
 
     private KubeletEnv kubeletEnv() {
-        return new KubeletEnv(transport, conntrack, this::intercepted, vips::serves, xds.address(), host.home().logsDir());
+        return new KubeletEnv(transport, conntrack, this::intercepted, vips::serves, xds.address(), host.home().logsDir(), backOff);
     }
 
     /** Whether an address belongs to a pod whose sidecar captures its inbound traffic. */

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.cluster.apps.BuiltinApp;
 import io.sourcemesh.cluster.core.RunningPod;
+import io.sourcemesh.cluster.kubelet.BackOff;
+import io.sourcemesh.cluster.kubelet.ContainerLife;
+import io.sourcemesh.cluster.kubelet.RestartPolicy;
 import io.sourcemesh.cluster.apps.ContainerImages;
 import io.sourcemesh.cluster.apps.HttpbinMain;
 import io.sourcemesh.cluster.netns.IstioIptables;
@@ -51,7 +54,7 @@ final class NetnsPod implements RunningPod {
     private final Map<String, App> apps = new LinkedHashMap<>();
     private final Instant startedAt = Instant.now();
     private final Consumer<Duration> wake;
-    private final ContainerLife sidecarLife = new ContainerLife();
+    private final ContainerLife sidecarLife;
     private ProxyProcess sidecar;
     private volatile BooleanSupplier sidecarConfigured = () -> false;
 
@@ -59,12 +62,13 @@ final class NetnsPod implements RunningPod {
     private static final class App {
         final JsonNode spec;
         final Path log;
-        final ContainerLife life = new ContainerLife();
+        final ContainerLife life;
         Process process;
 
-        App(JsonNode spec, Path log) {
+        App(JsonNode spec, Path log, ContainerLife life) {
             this.spec = spec;
             this.log = log;
+            this.life = life;
         }
 
         boolean alive() {
@@ -77,6 +81,11 @@ final class NetnsPod implements RunningPod {
         this.netns = netns;
         this.etc = etc;
         this.wake = wake;
+        this.sidecarLife = life();
+    }
+
+    private ContainerLife life() {
+        return new ContainerLife(RestartPolicy.of(pod), BackOff.KUBELET);
     }
 
     /**
@@ -109,7 +118,7 @@ final class NetnsPod implements RunningPod {
                 Files.createFile(log);
                 p.logs.put(name, log);
                 if (!name.equals(PROXY_CONTAINER)) {
-                    App app = new App(c, log);
+                    App app = new App(c, log, p.life());
                     p.apps.put(name, app);
                     p.startApp(app);
                 }
@@ -165,8 +174,8 @@ final class NetnsPod implements RunningPod {
     }
 
     /**
-     * The kubelet's restart policy (Always): an app container that exited starts again, at once the
-     * first time, then after its back-off. True when it started one.
+     * The kubelet's restart policy: an app container that exited starts again (always, or on failure only), at once
+     * the first time, then after its back-off. True when it started one.
      */
     @Override
     public boolean restartExited() {
@@ -177,7 +186,10 @@ final class NetnsPod implements RunningPod {
             if (app.alive()) {
                 continue;
             }
-            Instant at = app.life.restartAt();
+            if (app.life.restartAt().isEmpty()) {
+                continue; // its policy keeps it down
+            }
+            Instant at = app.life.restartAt().get();
             if (now.isBefore(at)) {
                 wake.accept(Duration.between(now, at));
                 continue;
@@ -222,8 +234,12 @@ final class NetnsPod implements RunningPod {
         if (sidecar != null) {
             Instant now = Instant.now();
             noteExits(now);
-            if (now.isBefore(sidecarLife.restartAt())) {
-                wake.accept(Duration.between(now, sidecarLife.restartAt()));
+            if (sidecarLife.restartAt().isEmpty()) {
+                return false; // its policy keeps it down
+            }
+            Instant at = sidecarLife.restartAt().get();
+            if (now.isBefore(at)) {
+                wake.accept(Duration.between(now, at));
                 return false;
             }
         }
@@ -331,7 +347,12 @@ final class NetnsPod implements RunningPod {
     public ObjectNode status(String hostIp) {
         boolean ready = ready();
         ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("phase", "Running");
+        noteExits(Instant.now());
+        List<ContainerLife> lives = new ArrayList<>(apps.values().stream().map(a -> a.life).toList());
+        if (injected()) {
+            lives.add(sidecarLife);
+        }
+        s.put("phase", ContainerLife.phase(lives));
         s.put("hostIP", hostIp);
         s.put("podIP", ip());
         s.putArray("podIPs").addObject().put("ip", ip());

@@ -1,0 +1,35 @@
+package io.sourcemesh.cluster.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class SleepAppTest {
+    @Test
+    void gnuSleepOperandsAreSummedInfinityAndUnknownNeverEnd() {
+        assertEquals(Optional.of(Duration.ofSeconds(30)), SleepApp.duration(List.of("sleep", "30")));
+        assertEquals(Optional.of(Duration.ofMillis(90_500)), SleepApp.duration(List.of("/bin/sleep", "1m", "30.5s")));
+        assertEquals(Optional.of(Duration.ofDays(3650)), SleepApp.duration(List.of("sh", "-c", "sleep 3650d")));
+        assertEquals(Optional.of(Duration.ofHours(2)), SleepApp.duration(List.of("sleep", "2h")));
+        assertEquals(Optional.empty(), SleepApp.duration(List.of("sleep", "infinity")));
+        assertEquals(Optional.empty(), SleepApp.duration(List.of("sh", "-c", "sleep 1; exit 3")), "more than a sleep: not ours to end");
+        assertEquals(Optional.empty(), SleepApp.duration(List.of("sleep")));
+    }
+
+    @Test
+    void aFiniteSleepExitsZeroWhenItIsOver() throws Exception {
+        SleepApp app = SleepApp.start(List.of("sleep", "0.2"));
+        assertTrue(app.running());
+        assertEquals(0, app.exit().toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertFalse(app.running());
+        SleepApp endless = SleepApp.start(List.of("sleep", "infinity"));
+        assertFalse(endless.exit().toCompletableFuture().isDone());
+        endless.close();
+    }
+}
