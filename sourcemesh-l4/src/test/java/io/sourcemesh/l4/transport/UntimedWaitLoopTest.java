@@ -72,6 +72,22 @@ class UntimedWaitLoopTest {
         }
     }
 
+    /** A timer set from another thread, later than Netty's own one-second deadline, still wakes a loop waiting without one. */
+    @Test
+    void aLateTimerSetFromAnotherThreadFires() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());
+        try (Transport transport = Transport.create("io_uring", 1)) {
+            EventLoop loop = transport.group().next();
+            loop.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            Thread.sleep(100); // the loop waits, without a deadline
+            CompletableFuture<Long> fired = new CompletableFuture<>();
+            long at = System.nanoTime();
+            loop.schedule(() -> fired.complete(System.nanoTime()), 1500, TimeUnit.MILLISECONDS);
+            long took = fired.get(10, TimeUnit.SECONDS) - at;
+            assertTrue(took < TimeUnit.MILLISECONDS.toNanos(3_000), "fired after " + took / 1_000_000 + " ms");
+        }
+    }
+
     @Test
     void anEchoExchangeSubmitsItsRecvAndWriteOnly() throws Exception {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring: " + IoUring.unavailabilityCause());

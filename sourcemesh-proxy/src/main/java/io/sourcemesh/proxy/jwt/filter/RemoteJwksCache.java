@@ -70,7 +70,11 @@ final class RemoteJwksCache {
             jwks = keys;
             return keys;
         });
-        inFlight = f;
+        // A fetch that ended before handle() was attached (a failure on this loop, inline, or a fast loop) ran the
+        // callback here already: kept as under way it would answer every later request with that outcome.
+        if (!f.isDone()) {
+            inFlight = f;
+        }
         return f;
     }
 
