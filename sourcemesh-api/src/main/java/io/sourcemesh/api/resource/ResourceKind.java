@@ -36,6 +36,7 @@ public record ResourceKind(String group, String kind, List<String> versions, Str
     public static final ResourceKind ENVOY_FILTER = istio("networking.istio.io", List.of("v1alpha3"), "EnvoyFilter", "envoyfilters");
     public static final ResourceKind SIDECAR = istio("networking.istio.io", ISTIO_NETWORKING, "Sidecar", "sidecars");
     public static final ResourceKind SERVICE_ENTRY = istio("networking.istio.io", ISTIO_NETWORKING, "ServiceEntry", "serviceentries", "se");
+    public static final ResourceKind WORKLOAD_ENTRY = istio("networking.istio.io", ISTIO_NETWORKING, "WorkloadEntry", "workloadentries", "we");
     public static final ResourceKind AUTHORIZATION_POLICY = istio("security.istio.io", ISTIO_SECURITY, "AuthorizationPolicy", "authorizationpolicies", "ap");
     public static final ResourceKind PEER_AUTHENTICATION = istio("security.istio.io", ISTIO_SECURITY, "PeerAuthentication", "peerauthentications", "pa");
     public static final ResourceKind REQUEST_AUTHENTICATION = istio("security.istio.io", ISTIO_SECURITY, "RequestAuthentication",
@@ -43,7 +44,7 @@ public record ResourceKind(String group, String kind, List<String> versions, Str
 
     private static final List<ResourceKind> ALL = List.of(NAMESPACE, NODE, POD, SERVICE, ENDPOINTS, SERVICE_ACCOUNT,
             SECRET, CONFIG_MAP, DEPLOYMENT, REPLICA_SET, GATEWAY, VIRTUAL_SERVICE, DESTINATION_RULE, ENVOY_FILTER,
-            SIDECAR, SERVICE_ENTRY, AUTHORIZATION_POLICY, PEER_AUTHENTICATION, REQUEST_AUTHENTICATION);
+            SIDECAR, SERVICE_ENTRY, WORKLOAD_ENTRY, AUTHORIZATION_POLICY, PEER_AUTHENTICATION, REQUEST_AUTHENTICATION);
 
     public static List<ResourceKind> all() {
         return ALL;

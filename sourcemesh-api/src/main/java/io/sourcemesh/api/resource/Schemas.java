@@ -276,14 +276,17 @@ public final class Schemas {
             f("inboundConnectionPool", any()),
             f("outboundTrafficPolicy", object(f("mode", oneOf("REGISTRY_ONLY", "ALLOW_ANY")), f("egressProxy", DESTINATION))));
 
+    /** Istio's WorkloadEntry: a ServiceEntry's endpoint, or a kind of its own that a workloadSelector selects. */
+    static final Schema.Obj WORKLOAD_ENTRY_SPEC = object(f("address", string()), f("ports", mapOf(PORT)),
+            f("labels", stringMap()), f("network", string()), f("locality", string()), f("weight", integer(0, 4294967295L)),
+            f("serviceAccount", string()));
+
     static final Schema.Obj SERVICE_ENTRY_SPEC = object(req("hosts", strings()), f("addresses", strings()),
             f("ports", listOf(object(req("number", PORT), f("protocol", string()), req("name", string()),
                     f("targetPort", PORT)))),
             f("location", oneOf("MESH_EXTERNAL", "MESH_INTERNAL")),
             f("resolution", oneOf("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN")),
-            f("endpoints", listOf(object(f("address", string()), f("ports", mapOf(PORT)), f("labels", stringMap()),
-                    f("network", string()), f("locality", string()), f("weight", integer()),
-                    f("serviceAccount", string())))),
+            f("endpoints", listOf(WORKLOAD_ENTRY_SPEC)),
             f("workloadSelector", LABELS_SELECTOR), f("exportTo", strings()), f("subjectAltNames", strings()));
 
     static final Schema.Obj AUTHORIZATION_POLICY_SPEC = object(f("selector", WORKLOAD_SELECTOR),
@@ -343,6 +346,7 @@ public final class Schemas {
             Map.entry("EnvoyFilter", root(f("spec", ENVOY_FILTER_SPEC), f("status", any()))),
             Map.entry("Sidecar", root(f("spec", SIDECAR_SPEC), f("status", any()))),
             Map.entry("ServiceEntry", root(f("spec", SERVICE_ENTRY_SPEC), f("status", any()))),
+            Map.entry("WorkloadEntry", root(f("spec", WORKLOAD_ENTRY_SPEC), f("status", any()))),
             Map.entry("AuthorizationPolicy", root(f("spec", AUTHORIZATION_POLICY_SPEC), f("status", any()))),
             Map.entry("PeerAuthentication", root(f("spec", PEER_AUTHENTICATION_SPEC), f("status", any()))),
             Map.entry("RequestAuthentication", root(f("spec", REQUEST_AUTHENTICATION_SPEC), f("status", any()))));

@@ -83,6 +83,7 @@ public final class Validator {
             case "Sidecar" -> SidecarRules.check(object, errors);
             case "DestinationRule" -> DestinationRuleRules.check(object, errors);
             case "ServiceEntry" -> ServiceEntryRules.check(object, errors);
+            case "WorkloadEntry" -> WorkloadEntryRules.check(object, errors);
             default -> {
             }
         }

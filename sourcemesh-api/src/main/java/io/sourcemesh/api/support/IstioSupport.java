@@ -123,13 +123,30 @@ final class IstioSupport {
                 supported("spec.endpoints[].serviceAccount", "marks the endpoint as having a sidecar (without a tlsMode "
                         + "label) and is one of the identities auto mTLS and ISTIO_MUTUAL verify, as Istio"),
                 supported("spec.workloadSelector", "the ready pods of the entry's namespace with these labels are its "
-                        + "endpoints (at the port's targetPort, else its number), each with its sidecar's TLS mode; their "
-                        + "sidecars get no inbound config from the entry"),
+                        + "endpoints (at the port's targetPort, else its number), each with its sidecar's TLS mode, then "
+                        + "its namespace's WorkloadEntries with these labels (by name; an IP address only; with the "
+                        + "proxy.istio.io/health-checks-enabled annotation only while their Healthy condition is True, "
+                        + "as Istio); the pods' sidecars get no inbound config from the entry"),
                 supported("spec.exportTo", "as Istio's service index: unset or * every namespace's proxies, ~ none, else "
                         + "those of the namespaces named (. the entry's own) see the hosts (routes, listeners, clusters); "
                         + "still one service per host mesh-wide, the oldest entry's (Istio keeps one per namespace)"),
                 supported("spec.subjectAltNames", "the identities auto mTLS and ISTIO_MUTUAL verify, with the endpoints' "
-                        + "and selected pods' service accounts (Istio's ServiceAccounts of the host)")));
+                        + "and selected pods' and WorkloadEntries' service accounts (Istio's ServiceAccounts of the host)")));
+        k.put("WorkloadEntry", fields(
+                supported("spec.address", "an IP address: an endpoint of each ServiceEntry of its namespace whose "
+                        + "workloadSelector its labels match (Istio's convertWorkloadInstanceToServiceInstance); a host name "
+                        + "or unix socket is not translated (apply and the status say so) and the entry is left out"),
+                supported("spec.ports", "the endpoint's port for the ServiceEntry port of that name; else the port's "
+                        + "targetPort, else its number, as Istio"),
+                supported("spec.labels", "the ServiceEntries' workloadSelectors and DestinationRule subsets select by them; "
+                        + "security.istio.io/tlsMode is the endpoint's auto mTLS mode (Istio's getTLSModeFromWorkloadEntry); "
+                        + "Kubernetes Services do not select WorkloadEntries in SourceMesh (Istio's do)"),
+                supported("spec.weight", "Envoy's load_balancing_weight (0: 1)"),
+                supported("spec.serviceAccount", "marks the endpoint as having a sidecar (without a tlsMode label) and is "
+                        + "one of the identities auto mTLS and ISTIO_MUTUAL verify (spiffe://<trust domain>/ns/<its "
+                        + "namespace>/sa/<account>), as Istio"),
+                warned("spec.network", "SourceMesh has one network: no cross-network gateway is used"),
+                warned("spec.locality", "SourceMesh has no locality load balancing")));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(
                 supported("spec.selector", null),

@@ -8,6 +8,7 @@ import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.api.resource.ServiceEntryRules;
 import io.sourcemesh.api.resource.SidecarRules;
 import io.sourcemesh.api.resource.VirtualServiceRules;
+import io.sourcemesh.api.resource.WorkloadEntryRules;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -84,6 +85,10 @@ public final class SupportCheck {
         if (kind.get().kind().equals("ServiceEntry")) {
             warned.addAll(ServiceEntryRules.notTranslated(object));
             istio.addAll(ServiceEntryRules.warnings(object));
+        }
+        if (kind.get().kind().equals("WorkloadEntry")) {
+            warned.addAll(WorkloadEntryRules.notTranslated(object));
+            istio.addAll(WorkloadEntryRules.warnings(object));
         }
         return new Findings(warned, istio, refused);
     }

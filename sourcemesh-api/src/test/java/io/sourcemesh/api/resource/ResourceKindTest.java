@@ -29,6 +29,8 @@ class ResourceKindTest {
         assertEquals(Optional.of(ResourceKind.VIRTUAL_SERVICE), ResourceKind.lookup("VS"));
         assertEquals(Optional.of(ResourceKind.DESTINATION_RULE), ResourceKind.lookup("dr"));
         assertEquals(Optional.of(ResourceKind.SERVICE_ENTRY), ResourceKind.lookup("se"));
+        assertEquals(Optional.of(ResourceKind.WORKLOAD_ENTRY), ResourceKind.lookup("we"));
+        assertEquals(Optional.of(ResourceKind.WORKLOAD_ENTRY), ResourceKind.lookup("workloadentries.networking.istio.io"));
         assertEquals(Optional.of(ResourceKind.ENVOY_FILTER), ResourceKind.lookup("envoyfilter"));
         assertEquals(Optional.of(ResourceKind.AUTHORIZATION_POLICY), ResourceKind.lookup("ap"));
         assertEquals(Optional.of(ResourceKind.PEER_AUTHENTICATION), ResourceKind.lookup("pa"));
@@ -54,6 +56,6 @@ class ResourceKindTest {
         assertEquals("networking.istio.io/v1alpha3", ResourceKind.ENVOY_FILTER.apiVersion());
         assertTrue(ResourceKind.SERVICE.builtIn());
         assertFalse(ResourceKind.GATEWAY.builtIn());
-        assertEquals(19, ResourceKind.all().size());
+        assertEquals(20, ResourceKind.all().size());
     }
 }

@@ -44,7 +44,7 @@ public final class MeshPusher {
             ResourceKind.SECRET, ResourceKind.GATEWAY,
             ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE,
             ResourceKind.ENVOY_FILTER, ResourceKind.AUTHORIZATION_POLICY,
-            ResourceKind.SIDECAR, ResourceKind.SERVICE_ENTRY, ResourceKind.PEER_AUTHENTICATION,
+            ResourceKind.SIDECAR, ResourceKind.SERVICE_ENTRY, ResourceKind.WORKLOAD_ENTRY, ResourceKind.PEER_AUTHENTICATION,
             ResourceKind.REQUEST_AUTHENTICATION);
 
     private final XdsServer xds;

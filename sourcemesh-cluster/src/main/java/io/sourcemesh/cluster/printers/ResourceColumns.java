@@ -33,6 +33,7 @@ public final class ResourceColumns {
             case "VirtualService" -> List.of("NAME", "GATEWAYS", "HOSTS", "AGE");
             case "DestinationRule" -> List.of("NAME", "HOST", "AGE");
             case "ServiceEntry" -> List.of("NAME", "HOSTS", "LOCATION", "RESOLUTION", "AGE");
+            case "WorkloadEntry" -> List.of("NAME", "AGE", "ADDRESS");
             case "AuthorizationPolicy" -> List.of("NAME", "ACTION", "AGE");
             case "PeerAuthentication" -> List.of("NAME", "MODE", "AGE");
             // Not Istio's columns (it prints only AGE): what the proxies made of it, from status.
@@ -90,6 +91,7 @@ public final class ResourceColumns {
             case "DestinationRule" -> List.of(spec.path("host").asText(""), age);
             case "ServiceEntry" -> List.of(goJson(spec.path("hosts")), spec.path("location").asText(""),
                     spec.path("resolution").asText(""), age);
+            case "WorkloadEntry" -> List.of(age, spec.path("address").asText(""));
             case "AuthorizationPolicy" -> List.of(spec.path("action").asText(""), age);
             case "PeerAuthentication" -> List.of(spec.path("mtls").path("mode").asText(""), age);
             case "EnvoyFilter", "Gateway" -> List.of(reconciled(status), proxies(status), age);

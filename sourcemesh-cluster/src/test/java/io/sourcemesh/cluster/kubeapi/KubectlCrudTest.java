@@ -170,6 +170,31 @@ class KubectlCrudTest {
         assertEquals("[\"a.example\"]", kubectl.run("get", "vs", "vs", "-o", "jsonpath={.spec.hosts}").out());
     }
 
+    /** A WorkloadEntry by its short name, with Istio's printer columns; its unimplemented fields warned, its errors refused by path. */
+    @Test
+    void workloadEntriesAsIstiosCrd() throws Exception {
+        Kubectl.Result r = kubectl.run("apply", "-f", write("we.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: WorkloadEntry
+                metadata: {name: vm-1}
+                spec: {address: 127.0.0.77, labels: {app: vm}, locality: r1/z1}
+                """).toString());
+        assertEquals("workloadentry.networking.istio.io/vm-1 created\n", r.out(), r.toString());
+        assertTrue(r.err().contains("Warning: ") && r.err().contains("spec.locality is not implemented"), r.toString());
+        Kubectl.Result list = kubectl.run("get", "we");
+        assertTrue(list.out().startsWith("NAME   AGE") && list.out().contains("ADDRESS"), list.toString());
+        assertTrue(list.out().contains("127.0.0.77"), list.toString());
+        assertEquals("workloadentry.networking.istio.io/vm-1\n", kubectl.run("get", "workloadentries", "-o", "name").out());
+        Kubectl.Result invalid = kubectl.run("apply", "-f", write("bad-we.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: WorkloadEntry
+                metadata: {name: bad}
+                spec: {labels: {app: vm}, hosts: [vm]}
+                """).toString());
+        assertEquals(1, invalid.exit(), invalid.toString());
+        assertTrue(invalid.err().contains("unknown field \"spec.hosts\""), invalid.toString());
+    }
+
     @Test
     void getWatchPrintsChangesAsTheyHappen() throws Exception {
         Path out = api.home().resolve("watch.out");

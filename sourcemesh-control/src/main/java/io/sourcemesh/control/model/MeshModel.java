@@ -83,6 +83,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> authorizationPolicies = new ArrayList<>();
         List<IstioConfig> sidecars = new ArrayList<>();
         List<ObjectNode> serviceEntries = new ArrayList<>();
+        List<WorkloadEntry> workloadEntries = new ArrayList<>();
         List<IstioConfig> peerAuthentications = new ArrayList<>();
         List<IstioConfig> requestAuthentications = new ArrayList<>();
         for (ObjectNode o : objects) {
@@ -113,11 +114,13 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                 }
                 case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
                 case "ServiceEntry" -> { if (istio) serviceEntries.add(o); }
+                case "WorkloadEntry" -> { if (istio) WorkloadEntry.of(o).ifPresent(workloadEntries::add); }
                 default -> { }
             }
         }
         List<RegistryConflict> conflicts = new ArrayList<>();
-        addEntries(services, serviceEntries, meshConfig.domain(), conflicts);
+        workloadEntries.sort(Comparator.comparing(WorkloadEntry::namespace).thenComparing(WorkloadEntry::name));
+        addEntries(services, serviceEntries, workloadEntries, meshConfig.domain(), conflicts);
         Comparator<IstioConfig> byKey = Comparator.comparing(IstioConfig::key);
         services.sort(Comparator.comparing(Service::namespace).thenComparing(Service::name));
         pods.sort(Comparator.comparing(Pod::namespace).thenComparing(Pod::name));
@@ -140,7 +143,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
      * push. (Istio's SidecarScope keeps one service per host too, preferring the proxy's namespace and merging the ports
      * of entries in one namespace; SourceMesh keeps the oldest and says so.)
      */
-    private static void addEntries(List<Service> services, List<ObjectNode> entries, String domain,
+    private static void addEntries(List<Service> services, List<ObjectNode> entries, List<WorkloadEntry> workloads, String domain,
             List<RegistryConflict> conflicts) {
         Map<String, String> owners = new HashMap<>();
         // Keyed in lower case: the proxy matches hosts ignoring case, and refuses a route config two of whose virtual
@@ -151,7 +154,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                 .thenComparing(e -> Nodes.text(e, "metadata", "name")).thenComparing(MeshModel::namespaceOf));
         for (ObjectNode entry : entries) {
             String key = "ServiceEntry " + namespaceOf(entry) + "/" + Nodes.text(entry, "metadata", "name");
-            for (Service s : ServiceEntries.of(entry)) {
+            for (Service s : ServiceEntries.of(entry, workloads)) {
                 String owner = owners.putIfAbsent(s.fqdn(domain).toLowerCase(Locale.ROOT), key);
                 if (owner == null) {
                     services.add(s);

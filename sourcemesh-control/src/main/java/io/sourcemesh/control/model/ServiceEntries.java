@@ -25,7 +25,11 @@ public final class ServiceEntries {
 
     private ServiceEntries() {}
 
-    static List<Service> of(ObjectNode entry) {
+    /**
+     * The entry's services; {@code workloads}: the mesh's WorkloadEntries, those its workloadSelector selects becoming
+     * its endpoints (Istio's services(): the selected workload instances, ordered by namespace and name).
+     */
+    static List<Service> of(ObjectNode entry, List<WorkloadEntry> workloads) {
         JsonNode spec = entry.path("spec");
         if (!ServiceEntryRules.translated(spec)) {
             return List.of();
@@ -61,6 +65,9 @@ public final class ServiceEntries {
         boolean meshInternal = Nodes.text(spec, "location").equals("MESH_INTERNAL");
         Map<String, String> selector = spec.path("workloadSelector").isObject()
                 ? Nodes.strings(spec.path("workloadSelector").path("labels")) : null;
+        if (selector != null) {
+            workloads.stream().filter(w -> w.selectedBy(selector, namespace)).map(WorkloadEntry::endpoint).forEach(endpoints::add);
+        }
         Set<String> exportTo = new HashSet<>();
         Nodes.textList(spec.path("exportTo")).forEach(e -> exportTo.add(e.equals(".") ? namespace : e));
         List<Service> out = new ArrayList<>();

@@ -378,6 +378,52 @@ class MutualTlsTest {
     }
 
     /**
+     * The WorkloadEntries of a MESH_INTERNAL entry's namespace its workloadSelector selects are its endpoints, as Istio's
+     * convertWorkloadInstanceToServiceInstance: the port mapped by name through the entry's ports, else the port's
+     * targetPort; the weight as load_balancing_weight; the TLS mode from the tlsMode label, else the serviceAccount
+     * (getTLSModeFromWorkloadEntry); each account one of the identities verified.
+     */
+    @Test
+    void aServiceEntrysSelectedWorkloadEntriesAreEndpointsWithWeightsAndTlsMode() {
+        String workload = """
+                apiVersion: networking.istio.io/v1
+                kind: WorkloadEntry
+                metadata: {name: %s, namespace: %s}
+                spec: %s
+                """;
+        MeshModel model = model(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: ServiceEntry
+                metadata: {name: vms, namespace: default}
+                spec:
+                  hosts: [vms.example.internal]
+                  location: MESH_INTERNAL
+                  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 8000}]
+                  resolution: STATIC
+                  workloadSelector: {labels: {app: vm}}
+                """),
+                Fixtures.parseYaml(workload.formatted("vm-b", "default", "{address: 127.0.0.52, labels: {app: vm}, weight: 3, "
+                        + "serviceAccount: vm-b}")),
+                Fixtures.parseYaml(workload.formatted("vm-a", "default", "{address: 127.0.0.51, ports: {http: 9090}, "
+                        + "labels: {app: vm, security.istio.io/tlsMode: istio}}")),
+                Fixtures.parseYaml(workload.formatted("vm-c", "default", "{address: 127.0.0.53, labels: {app: vm, "
+                        + "security.istio.io/tlsMode: disabled}, serviceAccount: vm-c}")),
+                Fixtures.parseYaml(workload.formatted("other-app", "default", "{address: 127.0.0.54, labels: {app: db}}")),
+                Fixtures.parseYaml(workload.formatted("other-ns", "vms", "{address: 127.0.0.55, labels: {app: vm}}")));
+        Cluster vms = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|80||vms.example.internal")
+                .orElseThrow();
+        var endpoints = vms.getLoadAssignment().getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream()).toList();
+        assertEquals(List.of("127.0.0.51:9090", "127.0.0.52:8000", "127.0.0.53:8000"), endpoints.stream()
+                .map(e -> e.getEndpoint().getAddress().getSocketAddress())
+                .map(a -> a.getAddress() + ":" + a.getPortValue()).toList(), "by name, in the namespace, selected by labels");
+        assertEquals(List.of(1, 3, 1), endpoints.stream().map(e -> e.getLoadBalancingWeight().getValue()).toList());
+        assertEquals(List.of(true, true, false), meshEndpoints(vms), "the tlsMode label, else a serviceAccount");
+        assertEquals(List.of("spiffe://cluster.local/ns/default/sa/vm-b", "spiffe://cluster.local/ns/default/sa/vm-c"),
+                auto(vms).getCommonTlsContext().getValidationContext().getMatchSubjectAltNamesList().stream()
+                        .map(m -> m.getExact()).toList(), "the workload entries' accounts");
+    }
+
+    /**
      * A resolution NONE entry (passthrough, ORIGINAL_DST) takes auto mTLS only when every endpoint has a sidecar
      * (BestEffortInferServiceMTLSMode); then the mTLS socket is the cluster's own, its hosts having no metadata.
      */
