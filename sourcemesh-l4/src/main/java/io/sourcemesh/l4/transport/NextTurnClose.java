@@ -14,9 +14,9 @@ import java.util.concurrent.RejectedExecutionException;
  * while WRITE_SCHEDULED is set) and the channel stays active; when the read's handler asked for the next read
  * ({@code read()}: {@code readPending}), {@code readComplete}'s end calls {@code doBeginReadNow()}, whose
  * {@code schedulePollIn()} checks {@code isActive()} but not {@code delayedClose}, and arms a POLLIN after
- * {@code cancelOps()} ran. The write completes, the IORING_OP_CLOSE goes in, but that poll holds the socket's file: no
- * FIN or RST until the peer sends again, or the idle timeout. Closed a turn later, the read is over and its POLLIN is
- * one {@code cancelOps()} cancels.
+ * {@code cancelOps()} ran (seen: ioState 0x19 and a pollInId when the write completes). The write completes and the
+ * IORING_OP_CLOSE goes in, yet the socket stays ESTABLISHED, owned by no fd, until the peer sends again (then an RST)
+ * or the idle timeout. Closed a turn later, the read is over and its POLLIN is one {@code cancelOps()} cancels.
  */
 public final class NextTurnClose {
     private NextTurnClose() {}
