@@ -232,9 +232,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         if (parent.isActive() && !prematureClose) {
             prematureClose = true;
             filter.rqTooManyPrematureResets.inc();
-            // after the event being handled: a close issued while the io_uring channel handles its read is not carried
-            // out until its next read completes (as in H2FloodGuard)
-            parent.eventLoop().execute(parent::close);
+            parent.close();
         }
     }
 

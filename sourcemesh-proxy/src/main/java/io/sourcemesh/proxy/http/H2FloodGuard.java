@@ -190,9 +190,7 @@ final class H2FloodGuard extends ChannelDuplexHandler {
             return;
         }
         terminated = true;
-        // After the event being handled: a close inside the first read (the plain codec handing its bytes over while it
-        // leaves the pipeline) is lost by the io_uring channel.
-        ctx.channel().eventLoop().execute(() -> ctx.channel().close());
+        ctx.channel().close();
     }
 
     /** Frame headers read byte by byte across buffers, after {@code skip} bytes (the client preface), payloads passed over. */

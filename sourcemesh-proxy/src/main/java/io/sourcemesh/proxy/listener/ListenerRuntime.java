@@ -173,6 +173,16 @@ public final class ListenerRuntime implements AutoCloseable {
             new ConnectionSetup(listener, listener.originalDestinations, listener.noChainMatch).start(ctx, this);
         }
 
+        /**
+         * Every close of the connection passes here, its first handler: on io_uring it is carried out on the loop's next
+         * turn, so one issued while a read is handled reaches the client at once (NextTurnClose says why). The only
+         * outbound operation this handler takes: writes and reads pass it by.
+         */
+        @Override
+        public void close(io.netty.channel.ChannelHandlerContext ctx, io.netty.channel.ChannelPromise promise) {
+            io.sourcemesh.l4.transport.NextTurnClose.close(ctx, promise);
+        }
+
         /** Registered: counted and in the open set (what {@link #closed} undoes). */
         @Override
         public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {

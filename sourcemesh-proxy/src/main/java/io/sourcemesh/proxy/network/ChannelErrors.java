@@ -57,7 +57,7 @@ public final class ChannelErrors {
      * counters, and whatever else the listener adds in a subclass — the handler the listener has on
      * every connection anyway, so a connection holds no channel attribute (40 bytes) for its facts.
      */
-    public abstract static class Tag extends io.netty.channel.ChannelInboundHandlerAdapter implements ChannelExceptions.Counter {
+    public abstract static class Tag extends io.netty.channel.ChannelDuplexHandler implements ChannelExceptions.Counter {
         /** What the connection's HTTP handler runs once it closed: one slot, not a close-future listener each. */
         private io.netty.channel.ChannelFutureListener closeHook;
 
