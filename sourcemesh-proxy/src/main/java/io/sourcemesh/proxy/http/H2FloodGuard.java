@@ -33,12 +33,11 @@ final class H2FloodGuard extends ChannelDuplexHandler {
     private static final byte END_STREAM = 0x1;
     private static final byte ACK = 0x1;
     private static final byte END_HEADERS = 0x4;
-    private static final byte PADDED = 0x8;
 
     private final Http2FloodLimits limits;
     private final H2Stats stats;
-    private final FrameHeaders in = new FrameHeaders(PREFACE_LENGTH);
-    private final FrameHeaders out = new FrameHeaders(0);
+    private final H2FrameHeaders in = new H2FrameHeaders(PREFACE_LENGTH);
+    private final H2FrameHeaders out = new H2FrameHeaders(0);
 
     private long outboundFrames;
     private long outboundControlFrames;
@@ -191,63 +190,5 @@ final class H2FloodGuard extends ChannelDuplexHandler {
         }
         terminated = true;
         ctx.channel().close();
-    }
-
-    /** Frame headers read byte by byte across buffers, after {@code skip} bytes (the client preface), payloads passed over. */
-    private static final class FrameHeaders {
-        private int skip;
-        private final byte[] header = new byte[9];
-        private int headerRead;
-        private long payloadLeft;
-        private boolean awaitingPadLength;
-        boolean complete;
-        byte type;
-        byte flags;
-        long length;
-        /** Padding of a padded DATA or HEADERS frame, its Pad Length byte included (nghttp2's padlen). */
-        long padding;
-
-        FrameHeaders(int skip) {
-            this.skip = skip;
-        }
-
-        /** Reads from {@code i}; returns where it stopped: at the end, or just after a frame's header ({@link #complete}). */
-        int feed(ByteBuf bytes, int i, int end) {
-            while (i < end) {
-                if (skip > 0) {
-                    int n = Math.min(skip, end - i);
-                    skip -= n;
-                    i += n;
-                } else if (awaitingPadLength) {
-                    awaitingPadLength = false;
-                    padding = (bytes.getByte(i) & 0xff) + 1L;
-                    payloadLeft--;
-                    i++;
-                    complete = true;
-                    return i;
-                } else if (payloadLeft > 0) {
-                    int n = (int) Math.min(payloadLeft, end - i);
-                    payloadLeft -= n;
-                    i += n;
-                } else {
-                    header[headerRead++] = bytes.getByte(i++);
-                    if (headerRead == header.length) {
-                        headerRead = 0;
-                        length = ((header[0] & 0xffL) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff);
-                        type = header[3];
-                        flags = header[4];
-                        payloadLeft = length;
-                        padding = 0;
-                        if ((type == DATA || type == HEADERS) && (flags & PADDED) != 0 && length > 0) {
-                            awaitingPadLength = true; // the frame counts once its pad length is known
-                        } else {
-                            complete = true;
-                            return i;
-                        }
-                    }
-                }
-            }
-            return i;
-        }
     }
 }

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
     static final String NAME = "h2-header-block-timer";
     private static final int PREFACE_LENGTH = 24;
-    private static final int FRAME_HEADER_LENGTH = 9;
     private static final byte HEADERS = 0x1;
     private static final byte PUSH_PROMISE = 0x5;
     private static final byte CONTINUATION = 0x9;
@@ -27,13 +26,7 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
 
     private final H2Connection connection;
     private final long timeoutNanos;
-    /** Bytes of the client preface still to pass. */
-    private int prefaceLeft = PREFACE_LENGTH;
-    /** The frame header being read, byte by byte across reads. */
-    private final byte[] header = new byte[FRAME_HEADER_LENGTH];
-    private int headerRead;
-    /** Payload bytes of the current frame still to pass. */
-    private long payloadLeft;
+    private final H2FrameHeaders frames = new H2FrameHeaders(PREFACE_LENGTH);
     private ScheduledFuture<?> timer;
     /** The stream whose header block is being timed (0 for a PUSH_PROMISE's, which no client may send). */
     private int timedStream;
@@ -55,22 +48,10 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
         int i = bytes.readerIndex();
         int end = bytes.writerIndex();
         while (i < end) {
-            if (prefaceLeft > 0) {
-                int n = Math.min(prefaceLeft, end - i);
-                prefaceLeft -= n;
-                i += n;
-            } else if (payloadLeft > 0) {
-                int n = (int) Math.min(payloadLeft, end - i);
-                payloadLeft -= n;
-                i += n;
-            } else {
-                header[headerRead++] = bytes.getByte(i++);
-                if (headerRead == FRAME_HEADER_LENGTH) {
-                    headerRead = 0;
-                    payloadLeft = ((header[0] & 0xffL) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff);
-                    frame(ctx, header[3], header[4], ((header[5] & 0x7f) << 24) | ((header[6] & 0xff) << 16)
-                            | ((header[7] & 0xff) << 8) | (header[8] & 0xff));
-                }
+            i = frames.feed(bytes, i, end);
+            if (frames.complete) {
+                frames.complete = false;
+                frame(ctx, frames.type, frames.flags, frames.streamId);
             }
         }
     }
