@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * server (https-demo.yaml: credentialName myexample-credential, every host to httpbin), reached from sleep on an extra
  * plain-HTTP service port (9443, to the gateway's 8443). sleep's sidecar originates TLS on that port's cluster, as
  * Istio's constructUpstreamTLS (pilot/pkg/networking/core/cluster_tls.go): the CA from the credentialName's Secret in
- * sleep's namespace, the sni and subjectAltNames the rule names. With the gateway's own certificate as the CA sleep gets
+ * sleep's namespace, the sni and subjectAltNames the rule names (the rule selects sleep: a sidecar takes credentialName
+ * only from a rule with a workloadSelector, as Istio's buildUpstreamClusterTLSContext). With the gateway's own certificate as the CA sleep gets
  * 200 from httpbin; once the Secret holds another CA, 503 (UF: the handshake's verification failed), never an unverified
  * connection.
  */
@@ -60,6 +61,7 @@ class SidecarDestinationRuleTlsTest {
                 metadata: {name: gateway-tls, namespace: default}
                 spec:
                   host: %s
+                  workloadSelector: {matchLabels: {app: sleep}}
                   trafficPolicy:
                     portLevelSettings:
                     - port: {number: 9443}
