@@ -15,6 +15,7 @@ import io.sourcemesh.proxy.config.ListenerConfig;
 import io.sourcemesh.proxy.config.NetworkFilterConfig;
 import io.sourcemesh.proxy.config.ProxyConfig;
 import io.sourcemesh.proxy.listener.ListenerRuntime;
+import io.sourcemesh.proxy.listener.VersionResources;
 import io.sourcemesh.l4.embedded.OriginalDestinations;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import io.sourcemesh.proxy.network.FilterChain;
@@ -256,6 +257,8 @@ public final class Proxy implements AutoCloseable {
         }
         Map<String, ListenerRuntime.Version> replaced = this.versions;
         this.versions = versions;
+        // The update is accepted and the clusters are in place: what the new versions' filters start (async_fetch), starts.
+        versions.values().stream().filter(v -> !replaced.containsValue(v)).forEach(v -> v.use().serve());
         // A replaced version closes its access logs once its last connection has ended.
         replaced.values().stream().filter(v -> !versions.containsValue(v)).forEach(v -> v.use().retire());
         if (!changed.isEmpty()) {
@@ -292,24 +295,25 @@ public final class Proxy implements AutoCloseable {
     }
 
     private ListenerRuntime.Version buildListener(ListenerConfig l) {
-        List<AccessLog> logs = new ArrayList<>(); // owned by the version: closed when it retires
+        // Owned by the version: its access logs and its filters' fetches, started once served, closed when it retires.
+        VersionResources owned = VersionResources.create();
         try {
             List<FilterChain> chains = new ArrayList<>();
             for (int i = 0; i < l.filterChains().size(); i++) {
-                chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]", logs,
+                chains.add(buildChain(l.filterChains().get(i), "listeners." + l.name() + ".filter_chains[" + i + "]", owned,
                         drain.forListener(l.modifyOnlyDrain())));
             }
             Optional<FilterChain> defaultChain = l.defaultFilterChain()
-                    .map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain", logs, drain.forListener(l.modifyOnlyDrain())));
+                    .map(c -> buildChain(c, "listeners." + l.name() + ".default_filter_chain", owned, drain.forListener(l.modifyOnlyDrain())));
             return ListenerRuntime.Version.of(l, chains, defaultChain,
-                    ExtensionFactories.get().listenerFilters(l.listenerFilters()), logs);
+                    ExtensionFactories.get().listenerFilters(l.listenerFilters()), owned);
         } catch (RuntimeException e) {
-            logs.forEach(AccessLog::close);
+            owned.close();
             throw e;
         }
     }
 
-    private FilterChain buildChain(FilterChainConfig c, String path, List<AccessLog> owned,
+    private FilterChain buildChain(FilterChainConfig c, String path, VersionResources owned,
             io.sourcemesh.proxy.listener.DrainDecision drain) {
         if (c.filters().isEmpty()) {
             throw new ConfigException(path + ".filters", "a filter chain needs a terminal filter (tcp_proxy or http_connection_manager)");
@@ -319,7 +323,8 @@ public final class Proxy implements AutoCloseable {
         DownstreamTransportSocket transportSocket = ExtensionFactories.get().downstreamTransportSocket(c.transportSocket(), httpAlpn,
                 path + ".transport_socket");
         // Each filter from the extension registry (extension.ExtensionFactories), by its config record.
-        ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path, drain);
+        ChainContext context = new ChainContext(clusters, stats, localAddress, configs -> accessLogs(configs, owned), path, drain,
+                owned);
         List<NetworkFilterFactory> factories = new ArrayList<>();
         for (NetworkFilterConfig f : c.filters()) {
             factories.add(ExtensionFactories.get().networkFilter(f, context));
@@ -330,12 +335,12 @@ public final class Proxy implements AutoCloseable {
         return new FilterChain(c, transportSocket, factory);
     }
 
-    private List<AccessLog> accessLogs(List<AccessLogConfig> configs, List<AccessLog> owned) {
+    private List<AccessLog> accessLogs(List<AccessLogConfig> configs, VersionResources owned) {
         List<AccessLog> logs = new ArrayList<>();
         try {
             for (AccessLogConfig c : configs) {
                 AccessLog log = ExtensionFactories.get().accessLog(options.accessLogs().apply(c));
-                owned.add(log);
+                owned.own(log);
                 logs.add(log);
             }
             return logs;

@@ -223,16 +223,18 @@ public final class StreamInfo {
         return dynamicMetadata == null ? null : dynamicMetadata.get(namespace);
     }
 
-    /** Envoy's {@code setDynamicMetadata}: {@code fields} merged into the namespace's struct, a key set again replaced. */
+    /**
+     * Envoy's {@code setDynamicMetadata}: {@code fields} merged into the namespace's struct, a key set again replaced.
+     * {@code fields} is handed over, not copied (a verified JWT's payload is not copied per request): the caller made it
+     * for this stream and changes it no more.
+     */
     public StreamInfo dynamicMetadata(String namespace, ObjectNode fields) {
         if (dynamicMetadata == null) {
             dynamicMetadata = new HashMap<>(2);
         }
-        ObjectNode struct = dynamicMetadata.get(namespace);
-        if (struct == null) {
-            dynamicMetadata.put(namespace, fields.deepCopy());
-        } else {
-            struct.setAll(fields.deepCopy());
+        ObjectNode struct = dynamicMetadata.putIfAbsent(namespace, fields);
+        if (struct != null) {
+            struct.setAll(fields);
         }
         return this;
     }

@@ -148,7 +148,7 @@ final class JwtAuthnTranslator {
             only(r.getAsyncFetch(), aPath, "fast_listener", "failed_refetch_duration");
             if (!r.getAsyncFetch().getFastListener()) {
                 throw new ConfigException(at(aPath, "fast_listener"), "must be true: a listener here does not wait for "
-                        + "its JWKS fetch (Envoy's init manager); the fetch starts when the config is taken");
+                        + "its JWKS fetch (Envoy's init manager); the fetch starts when the proxy serves the config");
             }
             async = new RemoteJwks.AsyncFetch(r.getAsyncFetch().hasFailedRefetchDuration()
                     ? Protos.duration(r.getAsyncFetch().getFailedRefetchDuration()) : RemoteJwks.AsyncFetch.DEFAULT_FAILED_REFETCH);

@@ -25,10 +25,8 @@ import io.sourcemesh.proxy.network.NetworkFilterFactory;
 import io.sourcemesh.proxy.jwt.filter.JwtAuthnFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacHttpFilterFactory;
 import io.sourcemesh.proxy.rbac.filter.RbacNetworkFilterFactory;
-import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.tcp.TcpProxyFilter;
 import io.sourcemesh.proxy.tls.DownstreamTlsSocket;
-import io.sourcemesh.proxy.upstream.ClusterManager;
 import io.sourcemesh.proxy.upstream.UpstreamTransportSocket;
 import io.sourcemesh.proxy.tls.UpstreamTlsSocket;
 import java.util.ArrayList;
@@ -48,12 +46,13 @@ import java.util.Map;
 public final class ExtensionFactories {
 
     /**
-     * Builds one HTTP filter's factory for one config version (one filter per stream comes from it); {@code clusters}:
-     * the proxy's, for a filter that calls a cluster itself (jwt_authn's remote JWKS).
+     * Builds one HTTP filter's factory for one config version (one filter per stream comes from it); {@code chain}: the
+     * version's stats, the proxy's clusters (for a filter that calls one itself, as jwt_authn's remote JWKS) and the
+     * version's resources (what the filter starts once served and closes with the version).
      */
     @FunctionalInterface
     public interface HttpFilters<C extends HttpFilterConfig> {
-        HttpFilterFactory create(C config, Stats stats, String hcmStatPrefix, ClusterManager clusters);
+        HttpFilterFactory create(C config, String hcmStatPrefix, ChainContext chain);
     }
 
     /** Builds one network filter for a filter chain of one config version. */
@@ -131,15 +130,16 @@ public final class ExtensionFactories {
         r.register("envoy.filters.listener.tls_inspector", ListenerFilterConfig.TlsInspector.class,
                 (ListenerFilters<ListenerFilterConfig.TlsInspector>) c -> TlsInspectorFilter.factory());
         // HTTP filters. The router is the stream's terminal filter (http.Router), not a factory: it builds nothing here.
-        r.register("envoy.filters.http.router", HttpFilterConfig.Router.class, (HttpFilters<HttpFilterConfig.Router>) (c, s, p, cm) -> null);
+        r.register("envoy.filters.http.router", HttpFilterConfig.Router.class, (HttpFilters<HttpFilterConfig.Router>) (c, p, chain) -> null);
         r.register("envoy.filters.http.rbac", HttpFilterConfig.Rbac.class,
-                (HttpFilters<HttpFilterConfig.Rbac>) (c, s, p, cm) -> RbacHttpFilterFactory.of(c.name(), c.rbac(), s, p));
+                (HttpFilters<HttpFilterConfig.Rbac>) (c, p, chain) -> RbacHttpFilterFactory.of(c.name(), c.rbac(), chain.stats(), p));
         r.register("envoy.filters.http.fault", HttpFilterConfig.Fault.class,
-                (HttpFilters<HttpFilterConfig.Fault>) (c, s, p, cm) -> FaultFilterFactory.of(c.name(), c.fault(), s, p));
+                (HttpFilters<HttpFilterConfig.Fault>) (c, p, chain) -> FaultFilterFactory.of(c.name(), c.fault(), chain.stats(), p));
         r.register("envoy.filters.http.jwt_authn", HttpFilterConfig.JwtAuthn.class,
-                (HttpFilters<HttpFilterConfig.JwtAuthn>) (c, s, p, cm) -> JwtAuthnFilterFactory.of(c.name(), c.jwt(), s, p, cm));
+                (HttpFilters<HttpFilterConfig.JwtAuthn>) (c, p, chain) -> JwtAuthnFilterFactory.of(c.name(), c.jwt(), chain.stats(), p,
+                        chain.clusters(), chain.resources()));
         r.register("envoy.filters.http.cors", HttpFilterConfig.Cors.class,
-                (HttpFilters<HttpFilterConfig.Cors>) (c, s, p, cm) -> CorsFilterFactory.of(c.name(), s, p));
+                (HttpFilters<HttpFilterConfig.Cors>) (c, p, chain) -> CorsFilterFactory.of(c.name(), chain.stats(), p));
         // Network filters.
         r.register("envoy.filters.network.tcp_proxy", TcpProxyConfig.class, (NetworkFilters<TcpProxyConfig>) (c, chain) ->
                 new TcpProxyFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()), chain.stats()));
@@ -147,7 +147,7 @@ public final class ExtensionFactories {
                 (NetworkFilters<HttpConnectionManagerConfig>) (c, chain) -> {
                     try {
                         return new HttpConnectionManagerFilter(c, chain.clusters(), chain.accessLogs(c.accessLogs()),
-                                r.httpFilters(c.httpFilters(), chain.stats(), c.statPrefix(), chain.clusters()), chain.stats(), chain.localAddress(), chain.drain());
+                                r.httpFilters(c.httpFilters(), c.statPrefix(), chain), chain.stats(), chain.localAddress(), chain.drain());
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(chain.path() + ".filters", e.getMessage());
                     }
@@ -255,12 +255,11 @@ public final class ExtensionFactories {
 
     /** The HTTP filters before the router, built once per config version, in order. */
     @SuppressWarnings("unchecked")
-    public List<HttpFilterFactory> httpFilters(List<HttpFilterConfig> configs, Stats stats, String hcmStatPrefix,
-            ClusterManager clusters) {
+    public List<HttpFilterFactory> httpFilters(List<HttpFilterConfig> configs, String hcmStatPrefix, ChainContext chain) {
         List<HttpFilterFactory> out = new ArrayList<>();
         for (HttpFilterConfig c : configs) {
             HttpFilterFactory f = ((HttpFilters<HttpFilterConfig>) of(Extensions.Category.HTTP_FILTER, c).factory())
-                    .create(c, stats, hcmStatPrefix, clusters);
+                    .create(c, hcmStatPrefix, chain);
             if (f != null) {
                 out.add(f);
             }

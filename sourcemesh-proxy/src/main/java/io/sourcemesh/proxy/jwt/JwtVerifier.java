@@ -45,7 +45,7 @@ public final class JwtVerifier {
     public static Result verify(JwtRequirement requirement, JwtRequestView request, long nowSeconds, Keys keys) {
         Context c = new Context(request, nowSeconds, keys);
         JwtStatus s = c.run(requirement);
-        return new Result(s, s == JwtStatus.OK && c.metadata.size() > 0 ? c.metadata : null);
+        return new Result(s, s == JwtStatus.OK ? c.metadata : null);
     }
 
     /**
@@ -94,7 +94,8 @@ public final class JwtVerifier {
         final JwtRequestView request;
         final long now;
         final Keys keys;
-        final ObjectNode metadata = JsonNodeFactory.instance.objectNode();
+        /** The payloads put in metadata; made by the first (null: none, as for most providers). */
+        ObjectNode metadata;
         /** The providers a token needed keys of and found none (made on the first). */
         Set<String> missing = Set.of();
 
@@ -149,9 +150,13 @@ public final class JwtVerifier {
         List<Token> extract(List<JwtProvider> providers) {
             Map<JwtProvider.HeaderLocation, List<JwtProvider>> headers = new LinkedHashMap<>();
             Map<String, List<JwtProvider>> params = new LinkedHashMap<>();
-            Map<String, List<JwtProvider>> cookies = new TreeMap<>();
+            // Most providers read no cookie: the shared empty map then, a sorted one only for the first cookie name.
+            Map<String, List<JwtProvider>> cookies = Map.of();
             for (JwtProvider p : providers) {
                 for (String c : p.fromCookies()) {
+                    if (cookies.isEmpty()) {
+                        cookies = new TreeMap<>();
+                    }
                     cookies.computeIfAbsent(c, k -> new ArrayList<>()).add(p);
                 }
                 for (JwtProvider.HeaderLocation h : p.headerLocations()) {
@@ -321,6 +326,9 @@ public final class JwtVerifier {
 
         private void verified(Jwt jwt, JwtProvider provider, Token token) {
             if (!provider.payloadInMetadata().isEmpty()) {
+                if (metadata == null) {
+                    metadata = JsonNodeFactory.instance.objectNode();
+                }
                 metadata.set(provider.payloadInMetadata(), normalized(jwt.payload, provider.spaceDelimitedClaims()));
             }
             if (!provider.forwardPayloadHeader().isEmpty()) {

@@ -6,7 +6,7 @@ import java.time.Duration;
 /**
  * Envoy's {@code RemoteJwks}, translated: the key set at {@code uri}, fetched through the proxy's cluster
  * {@code cluster} (which decides where the request goes, as Envoy's http_uri) within {@code timeout}, kept
- * {@code cacheDuration}; with {@code asyncFetch} fetched when the config is taken and again before it expires, else on
+ * {@code cacheDuration}; with {@code asyncFetch} fetched when the proxy serves the config and again before it expires, else on
  * the first request that needs it; {@code retry} (null: none) the fetch's retry_policy.
  */
 public record RemoteJwks(URI uri, String cluster, Duration timeout, Duration cacheDuration, AsyncFetch asyncFetch,

@@ -55,10 +55,11 @@ public final class ListenerRuntime implements AutoCloseable {
          * {@code originalDst}: whether connections look up their original destination (use_original_dst or the
          * original_dst listener filter), decided once here, not per connection.
          * {@code listenerFilters}: built from the config's listener filters by the extension registry, in
-         * the order they run; {@code owned}: what the version closes once retired and unused (its access logs).
+         * the order they run; {@code owned}: what the version starts once served and closes once retired and unused
+         * (its access logs, its filters' fetches).
          */
         public static Version of(ListenerConfig config, List<FilterChain> chains, Optional<FilterChain> defaultChain,
-                List<ListenerFilter.Factory> listenerFilters, List<? extends AutoCloseable> owned) {
+                List<ListenerFilter.Factory> listenerFilters, VersionResources owned) {
             return new Version(config, chains, defaultChain, new FilterChainSelector<>(chains, c -> c.config().match()),
                     List.copyOf(listenerFilters), VersionUse.owning(owned),
                     config.useOriginalDst() || config.listenerFilter(ListenerFilterConfig.OriginalDst.class).isPresent());

@@ -1,32 +1,34 @@
 package io.sourcemesh.proxy.listener;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
- * Who still uses one listener version, and what it owns (its access-log writers). The proxy holds
- * one use while the version serves; each connection it accepted holds one until the connection is
- * gone. When the version is retired and its last connection ends, what it owns is closed, off the
- * event loop (closing a log waits for its writer to drain) — as Envoy drains a listener's filter
+ * Who still uses one listener version, and what it owns ({@link VersionResources}: its access-log writers, its
+ * filters' background fetches). The proxy holds one use from the version's build; {@link #serve} starts what the
+ * version's filters start once it is in service; each connection it accepted holds a use until the connection is
+ * gone. When the version is retired and its last connection ends (at once when it never served), what it owns is
+ * closed, off the event loop (closing a log waits for its writer to drain) — as Envoy drains a listener's filter
  * chains: connections that started on the old version keep working and logging until they end.
  */
 public final class VersionUse {
-    private static final Logger LOG = Logger.getLogger(VersionUse.class.getName());
-    private final List<? extends AutoCloseable> owned;
+    private final VersionResources owned;
     /** The serving use plus one per connection; 0 once closed, and never counted up again. */
     private final AtomicInteger uses = new AtomicInteger(1);
     private final AtomicBoolean retired = new AtomicBoolean();
 
-    private VersionUse(List<? extends AutoCloseable> owned) {
-        this.owned = List.copyOf(owned);
+    private VersionUse(VersionResources owned) {
+        this.owned = owned;
     }
 
-    /** A version in service, owning {@code owned}. */
-    public static VersionUse owning(List<? extends AutoCloseable> owned) {
+    /** A version just built, owning {@code owned}. */
+    public static VersionUse owning(VersionResources owned) {
         return new VersionUse(owned);
+    }
+
+    /** The proxy put the version in service (its update was accepted): what its filters start, starts. */
+    public void serve() {
+        owned.serve();
     }
 
     /** A use by one more connection; false when the version was already closed (take the current one). */
@@ -45,7 +47,7 @@ public final class VersionUse {
     /** A connection that held a use has ended. */
     void release() {
         if (uses.decrementAndGet() == 0) {
-            Thread.ofVirtual().name("listener-version-close").start(this::closeOwned);
+            Thread.ofVirtual().name("listener-version-close").start(owned::close);
         }
     }
 
@@ -59,15 +61,5 @@ public final class VersionUse {
     /** Connections (and the serving use) still holding the version; 0 once closed. */
     public int uses() {
         return uses.get();
-    }
-
-    private void closeOwned() {
-        for (AutoCloseable c : owned) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOG.log(Level.FINE, "closing a retired listener version's " + c, e);
-            }
-        }
     }
 }

@@ -46,4 +46,20 @@ class StreamInfoTest {
         }
         assertNotEquals(7L, used.startEpochMillis(), "the restart's own start");
     }
+
+    @Test
+    void dynamicMetadataKeepsTheStructItIsHandedAndMergesLaterOnes() {
+        var json = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        var payload = json.objectNode().put("sub", "alice");
+        com.fasterxml.jackson.databind.node.ObjectNode fields = json.objectNode();
+        fields.set("payload", payload);
+        StreamInfo s = StreamInfo.start(1);
+        s.dynamicMetadata("envoy.filters.http.jwt_authn", fields);
+        assertSame(fields, s.dynamicMetadata("envoy.filters.http.jwt_authn"), "handed over, not deep-copied per request");
+        assertSame(payload, s.dynamicMetadata("envoy.filters.http.jwt_authn").get("payload"));
+        s.dynamicMetadata("envoy.filters.http.jwt_authn", json.objectNode().put("other", 1));
+        assertEquals("{\"payload\":{\"sub\":\"alice\"},\"other\":1}", s.dynamicMetadata("envoy.filters.http.jwt_authn").toString());
+        s.dynamicMetadata("envoy.filters.http.jwt_authn", json.objectNode().put("other", 2));
+        assertEquals(2, s.dynamicMetadata("envoy.filters.http.jwt_authn").get("other").intValue(), "a key set again replaced");
+    }
 }

@@ -85,7 +85,7 @@ class JwtAuthnTranslationTest {
         String p = F + ".providers.origins-0";
         String remote = "providers:\n  origins-0:\n    issuer: iss\n    remote_jwks: {http_uri: {uri: \"http://a/\", cluster: c, timeout: 1s}";
         rejects(jwt(remote + ", async_fetch: {}}\n"), p + ".remote_jwks.async_fetch.fast_listener: must be true: a listener here "
-                + "does not wait for its JWKS fetch (Envoy's init manager); the fetch starts when the config is taken");
+                + "does not wait for its JWKS fetch (Envoy's init manager); the fetch starts when the proxy serves the config");
         rejects(jwt(remote + ", retry_policy: {retry_on: \"5xx,retriable-4xx\"}}\n"), p + ".remote_jwks.retry_policy.retry_on: "
                 + "\"retriable-4xx\" is not supported (only 5xx, gateway-error, connect-failure and reset, which a JWKS fetch retries on)");
         rejects(jwt(remote + ", retry_policy: {host_selection_retry_max_attempts: 2}}\n"), p + ".remote_jwks.retry_policy."

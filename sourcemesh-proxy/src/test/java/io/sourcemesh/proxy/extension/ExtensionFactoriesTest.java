@@ -10,6 +10,7 @@ import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.config.TransportSocketConfig;
+import io.sourcemesh.proxy.listener.VersionResources;
 import io.sourcemesh.proxy.network.ConnectionContext;
 import io.sourcemesh.proxy.network.DownstreamTransportSocket;
 import io.sourcemesh.proxy.testing.TestCertificates;
@@ -136,8 +137,10 @@ class ExtensionFactoriesTest {
     void httpFiltersAreBuiltInOrderAndTheRouterIsNotOne() {
         var rbac = new HttpFilterConfig.Rbac("envoy.filters.http.rbac", new RbacConfig(Optional.empty(), Optional.empty(), "", ""));
         var fault = new HttpFilterConfig.Fault("envoy.fault", FaultConfig.NONE);
+        var chain = new ChainContext(null, new Stats(), null, configs -> List.of(), "listeners.l.filter_chains[0]", null,
+                VersionResources.create());
         var built = registry.httpFilters(List.of(fault, rbac, new HttpFilterConfig.Router("envoy.filters.http.router")),
-                new Stats(), "ingress_http", null);
+                "ingress_http", chain);
         assertEquals(List.of("FaultFilterFactory", "RbacHttpFilterFactory"),
                 built.stream().map(f -> f.getClass().getSimpleName()).toList());
         assertEquals("envoy.fault", built.get(0).name(), "the configured name, which routes' typed_per_filter_config use");

@@ -1,11 +1,14 @@
 package io.sourcemesh.proxy.jwt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
+import io.sourcemesh.proxy.config.ConfigException;
+import io.sourcemesh.proxy.config.ProxyConfig;
 import io.sourcemesh.proxy.testing.Curl;
 import io.sourcemesh.proxy.testing.LogFiles;
 import io.sourcemesh.proxy.testing.Origin;
@@ -82,6 +85,11 @@ class RemoteJwksEndToEndTest {
 
     /** {@code remoteExtra}: remote_jwks fields besides http_uri, one per line. */
     private void startProxy(String cluster, String remoteExtra, Path log) throws Exception {
+        proxy = Proxy.start(config(cluster, remoteExtra, log, ""), 1);
+    }
+
+    /** {@code moreListeners}: listeners after the first, as YAML list items indented by two. */
+    private ProxyConfig config(String cluster, String remoteExtra, Path log, String moreListeners) {
         String yaml = """
                 admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
                 static_resources:
@@ -122,6 +130,7 @@ class RemoteJwksEndToEndTest {
                           - name: envoy.filters.http.router
                             typed_config:
                               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+                  @MORE_LISTENERS@
                   clusters:
                   - name: backend
                     connect_timeout: 1s
@@ -135,13 +144,13 @@ class RemoteJwksEndToEndTest {
                       endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: @KEYS_PORT@}}}}]}]
                 """.replace("@LOG@", log.toString()).replace("@ORIGIN_PORT@", Integer.toString(origin.port()))
                 .replace("@KEYS_PORT@", Integer.toString(keys.getAddress().getPort())).replace("@ISS@", ISS)
-                .replace("@JWKS_CLUSTER@", cluster);
+                .replace("@JWKS_CLUSTER@", cluster).replace("  @MORE_LISTENERS@\n", moreListeners);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("( *)@EXTRA@\n").matcher(yaml);
         assertTrue(m.find());
         String indent = m.group(1);
         yaml = yaml.substring(0, m.start()) + remoteExtra.lines().map(l -> indent + l + "\n").reduce("", String::concat)
                 + yaml.substring(m.end());
-        proxy = Proxy.start(BootstrapLoader.loadText(yaml), 1);
+        return BootstrapLoader.loadText(yaml);
     }
 
     private String url(String path) {
@@ -256,5 +265,58 @@ class RemoteJwksEndToEndTest {
         assertEquals(200, waiting.get(10, TimeUnit.SECONDS).status());
         assertEquals(200, alsoWaiting.get(10, TimeUnit.SECONDS).status());
         assertEquals(1, fetches.get(), "the two waiting requests shared one fetch");
+    }
+
+    /** Waits up to 10 s for the key server to have been asked {@code n} times. */
+    private void awaitFetches(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (fetches.get() < n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, fetches.get());
+    }
+
+    @Test
+    void anUpdateTheProxyRejectsStartsNoAsyncFetch() throws Exception {
+        Path log = dir.resolve("x.log");
+        startProxy("jwks", "", log);
+        // The first listener's new version asks for async_fetch; the second cannot bind (the key server has its port),
+        // so the proxy rejects the whole update after building it.
+        String taken = """
+                  - name: taken
+                    address: {socket_address: {address: 127.0.0.1, port_value: @PORT@}}
+                    filter_chains:
+                    - filters:
+                      - name: envoy.filters.network.tcp_proxy
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                          stat_prefix: taken
+                          cluster: backend
+                """.replace("@PORT@", Integer.toString(keys.getAddress().getPort()));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> proxy.apply(config("jwks", "async_fetch: {fast_listener: true}\ncache_duration: 1s", log, taken)));
+        assertTrue(e.getMessage().contains("cannot bind"), e.getMessage());
+        Thread.sleep(1500);
+        assertEquals(0, fetches.get(), "a rejected version's async_fetch never started");
+        assertEquals(401, Curl.run(url("/secure")).status(), "the serving version is the old one");
+    }
+
+    @Test
+    void aServedVersionFetchesAtOnceAndAReplacedOneStopsFetching() throws Exception {
+        Path log = dir.resolve("s.log");
+        startProxy("jwks", "", log);
+        Thread.sleep(300);
+        assertEquals(0, fetches.get(), "no async_fetch, no request: nothing fetched");
+        // cache_duration 1s: async_fetch refetches every second.
+        proxy.apply(config("jwks", "async_fetch: {fast_listener: true}\ncache_duration: 1s", log, ""));
+        awaitFetches(1); // served: fetched at once, before any request
+        awaitFetches(2); // and again after its refetch interval
+        proxy.apply(config("jwks", "cache_duration: 1s", log, ""));
+        Thread.sleep(300); // a fetch under way when it was replaced may still land
+        int atReplace = fetches.get();
+        Thread.sleep(2500);
+        assertEquals(atReplace, fetches.get(), "the replaced version's async_fetch stopped with it");
+        assertEquals(200, bearer(good()).status(), "the new version fetches on demand");
+        assertEquals(atReplace + 1, fetches.get());
     }
 }

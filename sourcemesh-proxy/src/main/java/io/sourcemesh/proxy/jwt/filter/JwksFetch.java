@@ -23,6 +23,7 @@ import io.sourcemesh.proxy.upstream.UpstreamHost;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -31,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  * named cluster of the proxy's config — its load balancer picks the host and its transport socket (TLS) carries the
  * request, so the cluster, not the URI, decides where it goes. A 200 with a key set Envoy's library reads is the
  * answer; anything else fails the fetch (a missing cluster at once; a connect failure, a reset or a 5xx after the
- * retry_policy's retries). The http_uri timeout bounds the whole fetch. HTTP/1.1 only: a cluster configured for HTTP/2
- * fails the fetch, saying so. Runs on {@code loop}, never blocking it.
+ * retry_policy's retries). The http_uri timeout bounds the whole fetch: a fetch that times out closes its connection.
+ * Its connections are counted as the cluster's others (upstream_cx_*, the host's, the circuit breaker's). HTTP/1.1
+ * only: a cluster configured for HTTP/2 fails the fetch, saying so. Runs on {@code loop}, never blocking it.
  */
 final class JwksFetch {
     /** Envoy's async client buffers a whole response; a key set is small. */
@@ -45,6 +47,12 @@ final class JwksFetch {
     private final long deadlineNanos;
     private int retriesLeft;
     private long backoffNanos;
+    /** The http_uri timeout's timer, cancelled when the fetch ends (null: no timeout). */
+    private volatile ScheduledFuture<?> timeout;
+    /** The next try, waiting for its back-off; on the loop only. */
+    private ScheduledFuture<?> retry;
+    /** The current try's connection while it is open, closed when the fetch ends first (a timeout); on the loop only. */
+    private Channel channel;
 
     private JwksFetch(ClusterManager clusters, RemoteJwks config, EventLoop loop) {
         this.clusters = clusters;
@@ -57,21 +65,36 @@ final class JwksFetch {
 
     /** The key set, or an exception saying why there is none. */
     static CompletableFuture<Jwks> start(ClusterManager clusters, RemoteJwks config, EventLoop loop) {
+        return begin(clusters, config, loop).result;
+    }
+
+    /** A fetch begun: its result, and its timer for a test to see it cancelled. */
+    static JwksFetch begin(ClusterManager clusters, RemoteJwks config, EventLoop loop) {
         JwksFetch f = new JwksFetch(clusters, config, loop);
+        // The timer first, so a fetch that ends inline finds it to cancel.
+        if (!config.timeout().isZero()) {
+            f.timeout = loop.schedule(() -> f.fail("timed out after " + config.timeout().toMillis() + " ms"),
+                    config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
         // On the loop, at once: a task a loop queues for itself from a timer can wait for its next I/O.
         if (loop.inEventLoop()) {
             f.attempt();
         } else {
             loop.execute(f::attempt);
         }
-        if (!config.timeout().isZero()) {
-            loop.schedule(() -> f.fail("timed out after " + config.timeout().toMillis() + " ms"),
-                    config.timeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
-        return f.result;
+        return f;
+    }
+
+    CompletableFuture<Jwks> result() {
+        return result;
+    }
+
+    ScheduledFuture<?> timer() {
+        return timeout;
     }
 
     private void attempt() {
+        retry = null;
         if (result.isDone()) {
             return;
         }
@@ -93,28 +116,23 @@ final class JwksFetch {
         UpstreamHost host = chosen.get();
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, config.pathAndQuery());
         request.headers().set(HttpHeaderNames.HOST, config.authority());
+        Attempt a = new Attempt(cluster, host);
         cluster.rqTotal.inc();
         cluster.rqActive.inc();
-        cluster.cxTotal.inc();
-        cluster.cxHttp1Total.inc();
-        cluster.cxActive.inc();
         host.requestStarted();
-        host.connectionOpened();
-        boolean[] answered = new boolean[1];
+        // Counted as every upstream connection is (upstream_cx_total/_active, the host's, the circuit breaker's).
+        cluster.connectionOpened(host, false);
         var socket = host.transportSocket();
         socket.ready(clusters.connector().connect(loop, host.address(), SourceBinding.NONE, cluster.config().connectTimeout(),
                 cluster.tcpKeepalive(), socket.pipeline(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        channel = ch;
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_BODY),
                                 new SimpleChannelInboundHandler<FullHttpResponse>() {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
-                                        answered[0] = true;
-                                        int code = response.status().code();
-                                        host.requestFinished(code >= 500);
-                                        cluster.codes.charge(code, false);
-                                        answer(code, response.content().toString(StandardCharsets.UTF_8));
+                                        a.answered(response.status().code(), response.content().toString(StandardCharsets.UTF_8));
                                         ctx.close();
                                     }
 
@@ -123,34 +141,92 @@ final class JwksFetch {
                                         ctx.close();
                                     }
                                 });
-                        ch.closeFuture().addListener(f -> {
-                            cluster.cxActive.dec();
-                            cluster.rqActive.dec();
-                            host.connectionClosed();
-                            if (!answered[0]) {
-                                host.requestFinished(true);
-                                retryOr("the connection to " + host.address() + " closed before a response (reset)");
-                            }
-                        });
+                        ch.closeFuture().addListener(f -> a.closed(ch));
                     }
                 }))).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                cluster.cxConnectFail.inc();
-                host.connectFailed();
-                answered[0] = true;
-                if (!f.channel().isRegistered()) {
-                    cluster.cxActive.dec();
-                    cluster.rqActive.dec();
-                    host.connectionClosed();
-                }
-                host.requestFinished(true);
-                retryOr("connect to " + host.address() + " failed: " + f.cause());
+                a.connectFailed(f.channel(), f.cause());
+                return;
+            }
+            a.connected = true;
+            if (result.isDone() || !f.channel().isActive()) {
+                f.channel().close(); // the fetch ended (timed out) while this connected, or the connection is gone
+                a.reset();
                 return;
             }
             f.channel().writeAndFlush(request);
             f.channel().config().setAutoRead(true);
             f.channel().read();
         });
+    }
+
+    /**
+     * One try's request and connection, each counted out exactly once: a connect that fails inline (a refused port on
+     * loopback) closes the channel before its connect listener runs, so both callbacks see the end of the try.
+     */
+    private final class Attempt {
+        final ClusterRuntime cluster;
+        final UpstreamHost host;
+        /** The connect succeeded: a close before the response is a reset (before it, the connect listener decides). */
+        boolean connected;
+        private boolean finished;
+        private boolean connectionGone;
+
+        Attempt(ClusterRuntime cluster, UpstreamHost host) {
+            this.cluster = cluster;
+            this.host = host;
+        }
+
+        /** The request's one outcome; false when it had one already. */
+        private boolean finish(boolean failed) {
+            if (finished) {
+                return false;
+            }
+            finished = true;
+            cluster.rqActive.dec();
+            host.requestFinished(failed);
+            return true;
+        }
+
+        private void connectionGone(Channel ch) {
+            if (!connectionGone) {
+                connectionGone = true;
+                cluster.connectionClosed(host);
+            }
+            if (channel == ch) {
+                channel = null;
+            }
+        }
+
+        void answered(int code, String body) {
+            if (finish(code >= 500)) {
+                cluster.codes.charge(code, false);
+                answer(code, body);
+            }
+        }
+
+        void connectFailed(Channel ch, Throwable cause) {
+            if (!result.isDone()) { // not the fetch's own close of a connect it no longer waits for
+                cluster.connectFailed(host, cause);
+            }
+            connectionGone(ch);
+            if (finish(true)) {
+                retryOr("connect to " + host.address() + " failed: " + cause);
+            }
+        }
+
+        void closed(Channel ch) {
+            connectionGone(ch);
+            if (connected) {
+                reset();
+            }
+        }
+
+        void reset() {
+            if (finish(true)) {
+                retryOr("the connection to " + host.address() + " closed before a response (reset)");
+            }
+        }
     }
 
     private void answer(int code, String body) {
@@ -167,7 +243,7 @@ final class JwksFetch {
             return;
         }
         try {
-            result.complete(Jwks.parse(body));
+            complete(Jwks.parse(body));
         } catch (IllegalArgumentException e) {
             fail("the key set cannot be used: " + e.getMessage());
         }
@@ -194,11 +270,42 @@ final class JwksFetch {
         if (cluster != null) {
             cluster.rqRetry.inc();
         }
-        loop.schedule(this::attempt, wait, TimeUnit.NANOSECONDS);
+        retry = loop.schedule(this::attempt, wait, TimeUnit.NANOSECONDS);
+    }
+
+    private void complete(Jwks keys) {
+        if (!result.isDone()) {
+            stopTimers(); // before the result: whoever sees it sees no timer left
+            result.complete(keys);
+            closeConnection();
+        }
     }
 
     private void fail(String why) {
-        result.completeExceptionally(new IllegalStateException("fetch of " + config.uri() + " through cluster "
-                + config.cluster() + ": " + why));
+        if (!result.isDone()) {
+            stopTimers();
+            result.completeExceptionally(new IllegalStateException("fetch of " + config.uri() + " through cluster "
+                    + config.cluster() + ": " + why));
+            closeConnection(); // after the result: its close then retries nothing
+        }
+    }
+
+    /** The fetch is over: its timeout and a waiting retry are cancelled. */
+    private void stopTimers() {
+        ScheduledFuture<?> t = timeout;
+        if (t != null) {
+            t.cancel(false);
+        }
+        if (retry != null) {
+            retry.cancel(false);
+            retry = null;
+        }
+    }
+
+    /** The fetch is over: a connection still open (a timed-out fetch's) is closed. */
+    private void closeConnection() {
+        if (channel != null) {
+            channel.close();
+        }
     }
 }

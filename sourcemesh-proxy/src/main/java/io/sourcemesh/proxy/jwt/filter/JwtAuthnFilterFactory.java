@@ -18,6 +18,7 @@ import io.netty.channel.EventLoop;
 import io.sourcemesh.proxy.jwt.Jwks;
 import io.sourcemesh.proxy.jwt.JwtProvider;
 import io.sourcemesh.proxy.jwt.JwtRequirement;
+import io.sourcemesh.proxy.listener.VersionResources;
 import io.sourcemesh.proxy.upstream.ClusterManager;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -54,7 +55,8 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
     /** The remote_jwks providers' keys, by provider name; empty when every provider's keys are local. */
     private final Map<String, RemoteJwksCache> remote;
 
-    private JwtAuthnFilterFactory(String name, JwtAuthnConfig config, Stats stats, String prefix, ClusterManager clusters) {
+    private JwtAuthnFilterFactory(String name, JwtAuthnConfig config, Stats stats, String prefix, ClusterManager clusters,
+            VersionResources version) {
         this.name = name;
         this.config = config;
         this.allowed = stats.counter(prefix + "allowed");
@@ -67,17 +69,24 @@ public final class JwtAuthnFilterFactory implements HttpFilterFactory {
                         stats.counter(prefix + "jwks_fetch_failed"));
                 caches.put(p.name(), cache);
                 if (p.remoteJwks().asyncFetch() != null && clusters != null) {
-                    cache.startAsyncFetch(clusters.connector().loops().next());
+                    // Envoy's JwksAsyncFetcher belongs to the filter config: it fetches once the listener version
+                    // serves (not for an update the proxy rejects) and stops when the version is gone.
+                    EventLoop loop = clusters.connector().loops().next();
+                    version.onServe(() -> cache.startAsyncFetch(loop));
+                    version.own(cache::stop);
                 }
             }
         }
         this.remote = Map.copyOf(caches);
     }
 
-    /** {@code clusters}: the proxy's, through which remote_jwks are fetched. */
+    /**
+     * {@code clusters}: the proxy's, through which remote_jwks are fetched; {@code version}: the listener version's
+     * resources, which start and stop the async_fetch ones.
+     */
     public static JwtAuthnFilterFactory of(String name, JwtAuthnConfig config, Stats stats, String hcmStatPrefix,
-            ClusterManager clusters) {
-        return new JwtAuthnFilterFactory(name, config, stats, "http." + hcmStatPrefix + ".jwt_authn.", clusters);
+            ClusterManager clusters, VersionResources version) {
+        return new JwtAuthnFilterFactory(name, config, stats, "http." + hcmStatPrefix + ".jwt_authn.", clusters, version);
     }
 
     /** A provider's keys now: local, or its remote ones while fresh (null: to be fetched). */

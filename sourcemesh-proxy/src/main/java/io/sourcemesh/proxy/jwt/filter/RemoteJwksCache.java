@@ -5,17 +5,18 @@ import io.sourcemesh.proxy.jwt.Jwks;
 import io.sourcemesh.proxy.jwt.RemoteJwks;
 import io.sourcemesh.proxy.stats.Stats;
 import io.sourcemesh.proxy.upstream.ClusterManager;
-import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
  * One remote_jwks provider's keys for one config version (Envoy's JwksData with its JwksAsyncFetcher): fetched keys are
  * good for {@code cache_duration}; a request that finds none fresh fetches them (requests meanwhile share that fetch)
- * and waits. With async_fetch they are fetched when the config is taken, kept without expiry and fetched again 5 s
- * before cache_duration ends (after {@code failed_refetch_duration} when a fetch failed), as Envoy's main thread does.
+ * and waits. With async_fetch they are fetched when the config version is put in service, kept without expiry and
+ * fetched again 5 s before cache_duration ends (after {@code failed_refetch_duration} when a fetch failed), as Envoy's
+ * main thread does, until the version is gone ({@link #stop}).
  * Counts {@code jwks_fetch_success} and {@code jwks_fetch_failed}. Shared by every event loop's streams.
  */
 final class RemoteJwksCache {
@@ -33,6 +34,10 @@ final class RemoteJwksCache {
     private volatile boolean forever;
     /** The fetch under way, shared by whoever needs the keys meanwhile; guarded by this. */
     private CompletableFuture<Jwks> inFlight;
+    /** async_fetch's next fetch, waiting on its timer; guarded by this. */
+    private ScheduledFuture<?> refetch;
+    /** The config version owning the cache is gone: async_fetch schedules nothing more. */
+    private volatile boolean stopped;
 
     RemoteJwksCache(RemoteJwks config, ClusterManager clusters, Stats.Counter success, Stats.Counter failed) {
         this.config = config;
@@ -79,21 +84,35 @@ final class RemoteJwksCache {
     }
 
     /**
-     * async_fetch: a fetch now and each later one on {@code loop}'s timer. The timer holds the cache weakly, so a config
-     * version nobody uses any more stops fetching.
+     * async_fetch: a fetch now and each later one on {@code loop}'s timer, until {@link #stop} (the config version that
+     * owns the cache is gone).
      */
     void startAsyncFetch(EventLoop loop) {
         Duration good = config.cacheDuration().compareTo(REFETCH_BEFORE_EXPIRED) > 0
                 ? config.cacheDuration().minus(REFETCH_BEFORE_EXPIRED) : config.cacheDuration();
-        asyncFetch(new WeakReference<>(this), loop, good, config.asyncFetch().failedRefetch());
+        asyncFetch(loop, good, config.asyncFetch().failedRefetch());
     }
 
-    private static void asyncFetch(WeakReference<RemoteJwksCache> ref, EventLoop loop, Duration good, Duration failedRefetch) {
-        RemoteJwksCache cache = ref.get();
-        if (cache == null || loop.isShuttingDown()) {
+    private void asyncFetch(EventLoop loop, Duration good, Duration failedRefetch) {
+        if (stopped || loop.isShuttingDown()) {
             return;
         }
-        cache.fetch(loop).thenAccept(keys -> loop.schedule(() -> asyncFetch(ref, loop, good, failedRefetch),
-                (keys == null ? failedRefetch : good).toNanos(), TimeUnit.NANOSECONDS));
+        fetch(loop).thenAccept(keys -> {
+            synchronized (this) {
+                if (!stopped && !loop.isShuttingDown()) {
+                    refetch = loop.schedule(() -> asyncFetch(loop, good, failedRefetch),
+                            (keys == null ? failedRefetch : good).toNanos(), TimeUnit.NANOSECONDS);
+                }
+            }
+        });
+    }
+
+    /** No more async_fetch: the refetch waiting is cancelled, and a fetch under way schedules none. */
+    synchronized void stop() {
+        stopped = true;
+        if (refetch != null) {
+            refetch.cancel(false);
+            refetch = null;
+        }
     }
 }
