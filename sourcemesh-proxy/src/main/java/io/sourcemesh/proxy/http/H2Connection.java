@@ -86,13 +86,11 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                 .decoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
         H2Connection h2 = new H2Connection(filter, connection);
-        pipeline.addAfter(after, H2FloodGuard.NAME, new H2FloodGuard(o.flood(), filter.h2Stats));
-        String beforeCodec = H2FloodGuard.NAME;
         long headersTimeout = filter.timeouts.headersTimeout();
-        if (headersTimeout >= 0) {
-            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(h2, headersTimeout));
-            beforeCodec = H2HeaderBlockTimer.NAME;
-        }
+        // the header-block timer reads the frame headers the flood guard reads: one scan of the bytes for both
+        H2HeaderBlockTimer headerBlocks = headersTimeout >= 0 ? new H2HeaderBlockTimer(h2, headersTimeout) : null;
+        pipeline.addAfter(after, H2FloodGuard.NAME, new H2FloodGuard(o.flood(), filter.h2Stats, headerBlocks));
+        String beforeCodec = H2FloodGuard.NAME;
         if (o.keepalive().isPresent()) {
             h2.keepalive = new H2Keepalive(o.keepalive().get(), filter.h2Stats.keepaliveTimeout);
             pipeline.addAfter(beforeCodec, H2Keepalive.NAME, h2.keepalive);

@@ -18,7 +18,8 @@ import io.sourcemesh.proxy.config.Http2FloodLimits;
  * and no END_STREAM, PRIORITY frames beyond the limit per opened stream, WINDOW_UPDATEs beyond 1 + 2 × (streams +
  * limit × DATA frames sent). Over a limit the connection is terminated, counted in http2.outbound_flood,
  * outbound_control_flood, inbound_empty_frames_flood, inbound_priority_frames_flood or
- * inbound_window_update_frames_flood; the frame that broke it never reaches the codec.
+ * inbound_window_update_frames_flood; the frame that broke it never reaches the codec. The inbound frame headers it
+ * reads are also request_headers_timeout's ({@link H2HeaderBlockTimer}), so the bytes are scanned once for both.
  */
 final class H2FloodGuard extends ChannelDuplexHandler {
     static final String NAME = "h2-flood-guard";
@@ -62,9 +63,17 @@ final class H2FloodGuard extends ChannelDuplexHandler {
     /** One listener for every write (a listener object per frame written, before). */
     private final ChannelFutureListener released = this::released;
 
+    /** request_headers_timeout's, told of each inbound frame let through; null when that timeout is off. */
+    private final H2HeaderBlockTimer headerBlocks;
+
     H2FloodGuard(Http2FloodLimits limits, H2Stats stats) {
+        this(limits, stats, null);
+    }
+
+    H2FloodGuard(Http2FloodLimits limits, H2Stats stats, H2HeaderBlockTimer headerBlocks) {
         this.limits = limits;
         this.stats = stats;
+        this.headerBlocks = headerBlocks;
     }
 
     @Override
@@ -73,7 +82,7 @@ final class H2FloodGuard extends ChannelDuplexHandler {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof ByteBuf bytes && !scanInbound(bytes)) {
+        if (msg instanceof ByteBuf bytes && !scanInbound(ctx, bytes)) {
             ReferenceCountUtil.release(msg);
             terminate(ctx);
             return;
@@ -82,13 +91,18 @@ final class H2FloodGuard extends ChannelDuplexHandler {
     }
 
     /** False when a frame in {@code bytes} broke a limit. */
-    private boolean scanInbound(ByteBuf bytes) {
+    private boolean scanInbound(ChannelHandlerContext ctx, ByteBuf bytes) {
         int i = bytes.readerIndex();
         int end = bytes.writerIndex();
         while (i < end) {
             i = in.feed(bytes, i, end);
-            if (in.complete && !inboundFrame()) {
-                return false;
+            if (in.complete) {
+                if (!inboundFrame()) {
+                    return false;
+                }
+                if (headerBlocks != null) {
+                    headerBlocks.frame(ctx, in.type, in.flags, in.streamId);
+                }
             }
         }
         return true;
@@ -222,6 +236,14 @@ final class H2FloodGuard extends ChannelDuplexHandler {
 
     long outboundControlFrames() {
         return outboundControlFrames;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (headerBlocks != null) {
+            headerBlocks.stop();
+        }
+        ctx.fireChannelInactive();
     }
 
     /**
