@@ -50,6 +50,8 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> drainTimer;
     private boolean draining;
     private H2Keepalive keepalive;
+    /** The loop's clock: a stream's start and end are read from it (within a read, the read's one reading). */
+    private LoopClock clock;
 
     private H2Connection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -103,6 +105,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        clock = LoopClock.of(ctx.channel().eventLoop());
         filter.cxHttp2Total.inc();
         filter.cxHttp2Active.inc();
         ctx.channel().closeFuture().addListener((ChannelFutureListener) f -> closed());
@@ -204,7 +207,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         closedStreams++;
         // Envoy's isPrematureRstStream: a stream that lived no more than premature_reset_min_stream_lifetime_seconds
         // (1; whole seconds, so under 2 s) and got no response
-        if (!responded && System.nanoTime() - opened < PREMATURE_LIFETIME_NANOS) {
+        if (!responded && clock.now() - opened < PREMATURE_LIFETIME_NANOS) {
             prematureResets++;
         }
         maybeCloseForPrematureResets(parent);
@@ -300,7 +303,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
             streamOpened();
             HttpConnection stream = HttpConnection.forH2Stream(filter, connection);
             H2StreamCodec codec = new H2StreamCodec(filter, stream);
-            long opened = System.nanoTime();
+            long opened = clock.now();
             ch.closeFuture().addListener((ChannelFutureListener) f -> streamClosed(parent, opened, codec.responded()));
             ch.pipeline().addLast("h2-stream", codec);
             ch.pipeline().addLast("http-connection-manager", stream);

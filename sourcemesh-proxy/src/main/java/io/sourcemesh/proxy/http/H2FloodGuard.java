@@ -49,6 +49,7 @@ final class H2FloodGuard extends ChannelDuplexHandler {
     private long priorityFrames;
     private long windowUpdates;
     private boolean terminated;
+    private LoopClock clock;
 
     /**
      * The writes whose frames are counted and not yet taken by the socket, oldest first: each one's promise and what it
@@ -77,17 +78,29 @@ final class H2FloodGuard extends ChannelDuplexHandler {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        clock = LoopClock.of(ctx.channel().eventLoop());
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (terminated) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof ByteBuf bytes && !scanInbound(ctx, bytes)) {
-            ReferenceCountUtil.release(msg);
-            terminate(ctx);
-            return;
+        // One clock reading for the read, as ServerCodec's for HTTP/1: the streams it starts, their clocks and logs,
+        // take the same now.
+        clock.eventStarted();
+        try {
+            if (msg instanceof ByteBuf bytes && !scanInbound(ctx, bytes)) {
+                ReferenceCountUtil.release(msg);
+                terminate(ctx);
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        } finally {
+            clock.eventEnded();
         }
-        ctx.fireChannelRead(msg);
     }
 
     /** False when a frame in {@code bytes} broke a limit. */
