@@ -50,6 +50,8 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> drainTimer;
     private boolean draining;
     private H2Keepalive keepalive;
+    /** The loop's clock: a stream's start and end are read from it (within a read, the read's one reading). */
+    private LoopClock clock;
 
     private H2Connection(HttpConnectionManagerFilter filter, ConnectionContext connection) {
         this.filter = filter;
@@ -86,13 +88,11 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
                 .decoderEnforceMaxRstFramesPerWindow(0, 0)
                 .build();
         H2Connection h2 = new H2Connection(filter, connection);
-        pipeline.addAfter(after, H2FloodGuard.NAME, new H2FloodGuard(o.flood(), filter.h2Stats));
-        String beforeCodec = H2FloodGuard.NAME;
         long headersTimeout = filter.timeouts.headersTimeout();
-        if (headersTimeout >= 0) {
-            pipeline.addAfter(beforeCodec, H2HeaderBlockTimer.NAME, new H2HeaderBlockTimer(h2, headersTimeout));
-            beforeCodec = H2HeaderBlockTimer.NAME;
-        }
+        // the header-block timer reads the frame headers the flood guard reads: one scan of the bytes for both
+        H2HeaderBlockTimer headerBlocks = headersTimeout >= 0 ? new H2HeaderBlockTimer(h2, headersTimeout) : null;
+        pipeline.addAfter(after, H2FloodGuard.NAME, new H2FloodGuard(o.flood(), filter.h2Stats, headerBlocks));
+        String beforeCodec = H2FloodGuard.NAME;
         if (o.keepalive().isPresent()) {
             h2.keepalive = new H2Keepalive(o.keepalive().get(), filter.h2Stats.keepaliveTimeout);
             pipeline.addAfter(beforeCodec, H2Keepalive.NAME, h2.keepalive);
@@ -105,6 +105,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        clock = LoopClock.of(ctx.channel().eventLoop());
         filter.cxHttp2Total.inc();
         filter.cxHttp2Active.inc();
         ctx.channel().closeFuture().addListener((ChannelFutureListener) f -> closed());
@@ -206,7 +207,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
         closedStreams++;
         // Envoy's isPrematureRstStream: a stream that lived no more than premature_reset_min_stream_lifetime_seconds
         // (1; whole seconds, so under 2 s) and got no response
-        if (!responded && System.nanoTime() - opened < PREMATURE_LIFETIME_NANOS) {
+        if (!responded && clock.now() - opened < PREMATURE_LIFETIME_NANOS) {
             prematureResets++;
         }
         maybeCloseForPrematureResets(parent);
@@ -302,7 +303,7 @@ final class H2Connection extends ChannelInboundHandlerAdapter {
             streamOpened();
             HttpConnection stream = HttpConnection.forH2Stream(filter, connection);
             H2StreamCodec codec = new H2StreamCodec(filter, stream);
-            long opened = System.nanoTime();
+            long opened = clock.now();
             ch.closeFuture().addListener((ChannelFutureListener) f -> streamClosed(parent, opened, codec.responded()));
             ch.pipeline().addLast("h2-stream", codec);
             ch.pipeline().addLast("http-connection-manager", stream);

@@ -2,6 +2,7 @@ package io.sourcemesh.proxy.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -17,7 +18,8 @@ import io.sourcemesh.proxy.config.Http2FloodLimits;
  * and no END_STREAM, PRIORITY frames beyond the limit per opened stream, WINDOW_UPDATEs beyond 1 + 2 × (streams +
  * limit × DATA frames sent). Over a limit the connection is terminated, counted in http2.outbound_flood,
  * outbound_control_flood, inbound_empty_frames_flood, inbound_priority_frames_flood or
- * inbound_window_update_frames_flood; the frame that broke it never reaches the codec.
+ * inbound_window_update_frames_flood; the frame that broke it never reaches the codec. The inbound frame headers it
+ * reads are also request_headers_timeout's ({@link H2HeaderBlockTimer}), so the bytes are scanned once for both.
  */
 final class H2FloodGuard extends ChannelDuplexHandler {
     static final String NAME = "h2-flood-guard";
@@ -47,14 +49,37 @@ final class H2FloodGuard extends ChannelDuplexHandler {
     private long priorityFrames;
     private long windowUpdates;
     private boolean terminated;
+    private LoopClock clock;
 
-    /** What the frame headers starting in one write added to the outbound counts: taken back once the socket has them. */
-    private int writeFrames;
-    private int writeControlFrames;
+    /**
+     * The writes whose frames are counted and not yet taken by the socket, oldest first: each one's promise and what it
+     * added to the counts (frames in the high half, control frames in the low), taken back by {@link #released} when
+     * the promise completes. Netty completes them in order, so that is the head; one done out of order leaves a hole
+     * (a null promise) popped once the head reaches it. At most max_outbound_frames entries, as each holds a frame.
+     */
+    private ChannelFuture[] pendingWrites = new ChannelFuture[16];
+    private long[] pendingCounts = new long[16];
+    private int head;
+    private int pending;
+    /** One listener for every write (a listener object per frame written, before). */
+    private final ChannelFutureListener released = this::released;
+
+    /** request_headers_timeout's, told of each inbound frame let through; null when that timeout is off. */
+    private final H2HeaderBlockTimer headerBlocks;
 
     H2FloodGuard(Http2FloodLimits limits, H2Stats stats) {
+        this(limits, stats, null);
+    }
+
+    H2FloodGuard(Http2FloodLimits limits, H2Stats stats, H2HeaderBlockTimer headerBlocks) {
         this.limits = limits;
         this.stats = stats;
+        this.headerBlocks = headerBlocks;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        clock = LoopClock.of(ctx.channel().eventLoop());
     }
 
     @Override
@@ -63,22 +88,34 @@ final class H2FloodGuard extends ChannelDuplexHandler {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof ByteBuf bytes && !scanInbound(bytes)) {
-            ReferenceCountUtil.release(msg);
-            terminate(ctx);
-            return;
+        // One clock reading for the read, as ServerCodec's for HTTP/1: the streams it starts, their clocks and logs,
+        // take the same now.
+        clock.eventStarted();
+        try {
+            if (msg instanceof ByteBuf bytes && !scanInbound(ctx, bytes)) {
+                ReferenceCountUtil.release(msg);
+                terminate(ctx);
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        } finally {
+            clock.eventEnded();
         }
-        ctx.fireChannelRead(msg);
     }
 
     /** False when a frame in {@code bytes} broke a limit. */
-    private boolean scanInbound(ByteBuf bytes) {
+    private boolean scanInbound(ChannelHandlerContext ctx, ByteBuf bytes) {
         int i = bytes.readerIndex();
         int end = bytes.writerIndex();
         while (i < end) {
             i = in.feed(bytes, i, end);
-            if (in.complete && !inboundFrame()) {
-                return false;
+            if (in.complete) {
+                if (!inboundFrame()) {
+                    return false;
+                }
+                if (headerBlocks != null) {
+                    headerBlocks.frame(ctx, in.type, in.flags, in.streamId);
+                }
             }
         }
         return true;
@@ -129,8 +166,8 @@ final class H2FloodGuard extends ChannelDuplexHandler {
             ctx.write(msg, promise);
             return;
         }
-        writeFrames = 0;
-        writeControlFrames = 0;
+        int writeFrames = 0;
+        int writeControlFrames = 0;
         int i = bytes.readerIndex();
         int end = bytes.writerIndex();
         while (i < end) {
@@ -153,31 +190,73 @@ final class H2FloodGuard extends ChannelDuplexHandler {
         outboundControlFrames += writeControlFrames;
         if (outboundFrames > limits.maxOutboundFrames() || outboundControlFrames > limits.maxOutboundControlFrames()) {
             (outboundFrames > limits.maxOutboundFrames() ? stats.outboundFlood : stats.outboundControlFlood).inc();
+            outboundFrames -= writeFrames;
+            outboundControlFrames -= writeControlFrames;
             ReferenceCountUtil.release(msg);
             promise.setFailure(new java.nio.channels.ClosedChannelException());
             terminate(ctx);
             return;
         }
+        // (a void promise tells nothing of its write: only then is one made; Netty's frame codec passes real ones)
         ChannelPromise p = promise.unvoid();
-        p.addListener(new Release(writeFrames, writeControlFrames));
+        track(p, (long) writeFrames << 32 | writeControlFrames);
+        p.addListener(released); // the promise's first listener: kept in a field of it, no array made
         ctx.write(msg, p);
     }
 
+    private void track(ChannelFuture write, long counts) {
+        if (pending == pendingWrites.length) {
+            int n = pendingWrites.length;
+            ChannelFuture[] writes = new ChannelFuture[n * 2];
+            long[] counted = new long[n * 2];
+            for (int k = 0; k < n; k++) {
+                writes[k] = pendingWrites[(head + k) & (n - 1)];
+                counted[k] = pendingCounts[(head + k) & (n - 1)];
+            }
+            pendingWrites = writes;
+            pendingCounts = counted;
+            head = 0;
+        }
+        int at = (head + pending) & (pendingWrites.length - 1);
+        pendingWrites[at] = write;
+        pendingCounts[at] = counts;
+        pending++;
+    }
+
     /** The socket took (or the connection dropped) one write's frames: they leave the outbound queue's counts. */
-    private final class Release implements ChannelFutureListener {
-        private final int frames;
-        private final int controlFrames;
-
-        Release(int frames, int controlFrames) {
-            this.frames = frames;
-            this.controlFrames = controlFrames;
+    private void released(ChannelFuture write) {
+        int mask = pendingWrites.length - 1;
+        for (int k = 0; k < pending; k++) {
+            int at = (head + k) & mask;
+            if (pendingWrites[at] == write) {
+                long counts = pendingCounts[at];
+                outboundFrames -= counts >>> 32;
+                outboundControlFrames -= (int) counts;
+                pendingWrites[at] = null;
+                break;
+            }
         }
-
-        @Override
-        public void operationComplete(io.netty.channel.ChannelFuture f) {
-            outboundFrames -= frames;
-            outboundControlFrames -= controlFrames;
+        while (pending > 0 && pendingWrites[head] == null) {
+            head = (head + 1) & mask;
+            pending--;
         }
+    }
+
+    /** Frames counted as written and not yet taken by the socket, and the control frames among them (a test's measure). */
+    long outboundFrames() {
+        return outboundFrames;
+    }
+
+    long outboundControlFrames() {
+        return outboundControlFrames;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (headerBlocks != null) {
+            headerBlocks.stop();
+        }
+        ctx.fireChannelInactive();
     }
 
     /**

@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * The HTTP/2 frame headers in a byte stream, read byte by byte across buffers without copying a payload: what the
- * handlers in front of Netty's frame codec (flood limits, the header-block timer) need to see of each frame. Skips
+ * flood guard in front of Netty's frame codec (and the header-block timer it tells) needs to see of each frame. Skips
  * {@code skip} bytes first (the client preface). A padded DATA or HEADERS frame is reported once its Pad Length byte
  * is read too, so {@link #padding} is known.
  */

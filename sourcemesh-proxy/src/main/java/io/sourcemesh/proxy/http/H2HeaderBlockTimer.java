@@ -1,24 +1,21 @@
 package io.sourcemesh.proxy.http;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * request_headers_timeout on an HTTP/2 connection. Envoy's stream exists from its first HEADERS frame and its timer
- * stops at the end of the header block; Netty's codec makes a stream only once the block is whole, so this handler, in
- * front of the codec, reads the frame headers going by (never the payloads) and times each header block from its HEADERS
- * frame to the frame that says END_HEADERS. A block left open that long (the client stalls in its CONTINUATIONs, and
+ * stops at the end of the header block; Netty's codec makes a stream only once the block is whole, so this timer is
+ * told of each inbound frame header by {@link H2FloodGuard} in front of the codec (one reading of the frame headers
+ * for both, never the payloads) and times each header block from its HEADERS frame to the frame that says
+ * END_HEADERS. A block left open that long (the client stalls in its CONTINUATIONs, and
  * no other frame may come between them) is Envoy's onRequestHeaderTimeout: {@link H2Connection#headerBlockTimedOut}
  * opens the stream and it is answered 408 and reset, the connection goes on. The rest of the block, if it comes, is
  * still decoded (HPACK state) and dropped by the codec as a frame of a closed stream. A stream that cannot be opened
  * (a PUSH_PROMISE, an id Netty refuses) closes the connection instead (GOAWAY; the streams already taken finish).
  */
-final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
-    static final String NAME = "h2-header-block-timer";
-    private static final int PREFACE_LENGTH = 24;
+final class H2HeaderBlockTimer {
     private static final byte HEADERS = 0x1;
     private static final byte PUSH_PROMISE = 0x5;
     private static final byte CONTINUATION = 0x9;
@@ -26,7 +23,6 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
 
     private final H2Connection connection;
     private final long timeoutNanos;
-    private final H2FrameHeaders frames = new H2FrameHeaders(PREFACE_LENGTH);
     private ScheduledFuture<?> timer;
     /** The stream whose header block is being timed (0 for a PUSH_PROMISE's, which no client may send). */
     private int timedStream;
@@ -36,27 +32,8 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
         this.timeoutNanos = timeoutNanos;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf bytes) {
-            scan(ctx, bytes);
-        }
-        ctx.fireChannelRead(msg);
-    }
-
-    private void scan(ChannelHandlerContext ctx, ByteBuf bytes) {
-        int i = bytes.readerIndex();
-        int end = bytes.writerIndex();
-        while (i < end) {
-            i = frames.feed(bytes, i, end);
-            if (frames.complete) {
-                frames.complete = false;
-                frame(ctx, frames.type, frames.flags, frames.streamId);
-            }
-        }
-    }
-
-    private void frame(ChannelHandlerContext ctx, byte type, byte flags, int streamId) {
+    /** The header of an inbound frame the flood guard let through ({@code ctx}: a handler of the connection's pipeline). */
+    void frame(ChannelHandlerContext ctx, byte type, byte flags, int streamId) {
         if (type != HEADERS && type != PUSH_PROMISE && type != CONTINUATION) {
             return;
         }
@@ -81,12 +58,11 @@ final class H2HeaderBlockTimer extends ChannelInboundHandlerAdapter {
         }
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    /** The connection closed: a block still timed holds nothing in the loop's timer queue. */
+    void stop() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
-        ctx.fireChannelInactive();
     }
 }

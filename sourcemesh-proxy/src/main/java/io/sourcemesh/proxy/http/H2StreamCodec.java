@@ -66,7 +66,10 @@ final class H2StreamCodec extends ChannelDuplexHandler {
      */
     private boolean extendedConnect;
     private boolean tunnel;
-    /** A response head went out on this stream (Envoy's streamInfo().responseCode() is set): not a premature reset. */
+    /**
+     * A response head went out on this stream, a 1xx included: Envoy's streamInfo().responseCode() is set (chargeStats
+     * runs for the 100 Continue it sends itself and for a proxied 1xx too), so a reset now is not a premature one.
+     */
     private boolean responded;
     /** DATA bytes handed on and not yet given back to the client's flow-control windows. */
     private int unacknowledged;

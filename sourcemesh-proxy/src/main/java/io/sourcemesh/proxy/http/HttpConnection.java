@@ -345,7 +345,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter implements Chann
             if (msg instanceof HttpRequest request) {
                 H2cUpgrade.strip(request.headers()); // Envoy's codec serves an h2c upgrade as plain HTTP/1.1
                 stream = new HttpStream(this, request);
-                if (acceptedDraining || filter != null && filter.drain.drainClose()) {
+                if (acceptedDraining || filter != null && filter.drain != null && filter.drain.drainClose()) {
                     drainClose(); // Envoy's drain decision at the response: Connection: close, or on HTTP/2 the GOAWAYs
                 }
                 timers.streamStarted();

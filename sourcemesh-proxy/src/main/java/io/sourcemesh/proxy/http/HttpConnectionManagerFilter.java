@@ -74,7 +74,10 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     final H2Stats h2Stats;
     /** How upstream connections are made: the cluster manager's connector (a unit test's stand-in). */
     final Connector connector;
-    /** The proxy's drain decision, asked once per request (Envoy's drainClose). */
+    /**
+     * The proxy's drain decision, asked once per request (Envoy's drainClose); null when it never drains (a MODIFY_ONLY
+     * listener's, or outside a proxy): that is known once for the listener, and nothing is asked per request.
+     */
     final DrainDecision drain;
 
     /** Makes one upstream connection on {@code loop}, {@code initializer} installing its pipeline. */
@@ -109,7 +112,7 @@ public final class HttpConnectionManagerFilter implements NetworkFilterFactory {
     HttpConnectionManagerFilter(HttpConnectionManagerConfig config, ClusterManager clusters, List<AccessLog> accessLogs,
             List<HttpFilterFactory> httpFilters, Stats stats, java.net.InetAddress localAddress, Connector connector,
             DrainDecision drain) {
-        this.drain = drain;
+        this.drain = drain.constant() ? null : drain;
         this.connector = connector;
         this.config = config;
         this.timeouts = ConnectionTimers.Limits.of(config.limits().idleTimeout(), config.limits().requestHeadersTimeout(),

@@ -142,4 +142,27 @@ class H2ConnectionTest {
         assertTrue(EmbeddedProxy.written(proxy.upstreams.getFirst().channel()).startsWith("GET /b HTTP/1.1\r\n"));
         assertEquals(1, proxy.counter("http2.rx_messaging_error"));
     }
+
+    /**
+     * An HTTP/2 read is one event of the loop's clock ({@link LoopClock#now}): a stream it starts (its connection
+     * manager's clocks, its log's start, its premature-reset lifetime) and the request sent upstream read the clock
+     * once between them.
+     */
+    @Test
+    void aStreamStartReadsTheClockOnce() throws Exception {
+        EmbeddedChannel ch = client();
+        ch.writeInbound(new H2Frames().preface().get(1, "/a").buffer());
+        ch.runPendingTasks();
+        proxy.upstreams.getFirst().respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        ch.runPendingTasks();
+        outbound(ch).release();
+        LoopClock clock = LoopClock.of(ch.eventLoop());
+        long before = clock.reads();
+        ch.writeInbound(new H2Frames().get(3, "/b").buffer());
+        assertEquals(1, clock.reads() - before, "clock readings for a stream's start");
+        ch.runPendingTasks();
+        assertTrue(EmbeddedProxy.written(proxy.upstreams.getLast().channel()).contains("GET /b HTTP/1.1\r\n"), "stream 3 went up");
+        proxy.upstreams.getLast().respond("HTTP/1.1 204 No Content\r\n\r\n");
+        ch.runPendingTasks();
+    }
 }

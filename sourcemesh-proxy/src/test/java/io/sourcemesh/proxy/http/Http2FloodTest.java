@@ -296,4 +296,96 @@ class Http2FloodTest {
         }
         assertEquals(0, counter("http.http.downstream_rq_too_many_premature_resets"));
     }
+
+    /** One client connection's frames as they come, read with a buffer and HPACK table kept across reads. */
+    private static final class Frames implements AutoCloseable {
+        private final Socket socket;
+        private final H2Frames.Reader reader = new H2Frames.Reader();
+        private final io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer();
+        private final java.util.ArrayDeque<H2Frames.Frame> read = new java.util.ArrayDeque<>();
+        private final byte[] buf = new byte[65536];
+
+        Frames(Socket socket) {
+            this.socket = socket;
+        }
+
+        /** The :status of the next HEADERS on {@code stream}; null if the connection closed first. */
+        String status(int stream) throws IOException {
+            while (true) {
+                for (H2Frames.Frame f; (f = read.poll()) != null; ) {
+                    if (f.type() == 1 && f.stream() == stream) {
+                        return f.headers().status().toString();
+                    }
+                }
+                int n;
+                try {
+                    n = socket.getInputStream().read(buf);
+                } catch (IOException e) {
+                    return null; // reset
+                }
+                if (n < 0) {
+                    return null;
+                }
+                in.writeBytes(buf, 0, n);
+                read.addAll(reader.read(in));
+                in.discardReadBytes();
+            }
+        }
+
+        @Override
+        public void close() {
+            reader.close();
+            in.release();
+        }
+    }
+
+    private static void write(Socket s, H2Frames frames) throws IOException {
+        s.getOutputStream().write(frames.bytes());
+    }
+
+    /**
+     * Envoy's isPrematureRstStream asks whether the stream has a response code, and a 1xx gives it one: chargeStats
+     * sets it for the 100 Continue the connection manager sends itself (decodeHeaders) as for a proxied 1xx
+     * (encode1xxHeaders). So streams answered 100 Continue and then reset are not premature resets: 300 of them (more
+     * than the 250 that close a connection) leave it open and serving.
+     */
+    @Test
+    void streamsResetAfterA100ContinueAreNotPrematureResets() throws Exception {
+        start("");
+        try (Socket s = connect(); Frames frames = new Frames(s)) {
+            write(s, new H2Frames().preface());
+            int stream = 1;
+            for (int i = 0; i < 300; i++, stream += 2) {
+                // /upload answers once it has the body, which never comes: the 100 is all the stream gets
+                write(s, new H2Frames().headers(stream, false, ":method", "POST", ":scheme", "http", ":path", "/upload",
+                        ":authority", "app", "expect", "100-continue"));
+                assertEquals("100", frames.status(stream), "stream " + stream);
+                write(s, new H2Frames().rst(stream, 8));
+            }
+            write(s, new H2Frames().get(stream, "/"));
+            assertEquals("200", frames.status(stream), "served after the resets");
+        }
+        assertEquals(0, counter("http.http.downstream_rq_too_many_premature_resets"));
+    }
+
+    /**
+     * Streams reset once their final response head is out, its body still coming (more than the client's window),
+     * are not premature resets either: 300 of them leave the connection open and serving.
+     */
+    @Test
+    void streamsResetAfterTheirResponseHeadAreNotPrematureResets() throws Exception {
+        start("");
+        try (Socket s = connect(); Frames frames = new Frames(s)) {
+            write(s, new H2Frames().preface());
+            int stream = 1;
+            for (int i = 0; i < 300; i++, stream += 2) {
+                write(s, new H2Frames().get(stream, "/bytes/1000000"));
+                assertEquals("200", frames.status(stream), "stream " + stream);
+                write(s, new H2Frames().rst(stream, 8));
+            }
+            write(s, new H2Frames().get(stream, "/"));
+            assertEquals("200", frames.status(stream), "served after the resets");
+        }
+        assertEquals(0, counter("http.http.downstream_rq_too_many_premature_resets"));
+    }
 }
