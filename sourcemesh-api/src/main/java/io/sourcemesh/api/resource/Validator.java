@@ -75,6 +75,7 @@ public final class Validator {
             case "Service" -> {
                 checkService(object.path("spec"), errors);
                 errors.addAll(ProxyProtocolAnnotations.validate(object));
+                errors.addAll(LoadBalancerSourceRanges.validate(object));
             }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             case "RequestAuthentication" -> RequestAuthenticationRules.check(object, errors);

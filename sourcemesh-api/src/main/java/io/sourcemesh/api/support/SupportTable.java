@@ -44,8 +44,10 @@ public final class SupportTable {
                 warned("spec.internalTrafficPolicy", null),
                 supported("spec.sessionAffinity", null).warning("ClientIP"), warned("spec.sessionAffinityConfig", null),
                 warned("spec.externalName", null), warned("spec.externalIPs", null), warned("spec.loadBalancerIP", null),
-                refused("spec.loadBalancerSourceRanges", "the cloud load balancer has no source-range firewall; "
-                        + "every client could reach the Service"),
+                supported("spec.loadBalancerSourceRanges", "the cloud load balancer lets in only clients of these ranges "
+                        + "(else of the service.beta.kubernetes.io/load-balancer-source-ranges annotation's): the netns "
+                        + "runtime's lb drops any other's connection (iptables, as a cloud firewall: the client times out), "
+                        + "the embedded one closes it at once; the nodePorts stay open to all, as in Kubernetes"),
                 warned("spec.loadBalancerClass", null), warned("spec.allocateLoadBalancerNodePorts", null),
                 warned("spec.ipFamilies", null), warned("spec.ipFamilyPolicy", null),
                 warned("spec.publishNotReadyAddresses", null), warned("spec.trafficDistribution", null));
