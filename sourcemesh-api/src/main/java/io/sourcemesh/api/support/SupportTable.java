@@ -42,7 +42,12 @@ public final class SupportTable {
                 supported("spec.selector", null), supported("spec.clusterIP", null), supported("spec.clusterIPs", null),
                 supported("spec.externalTrafficPolicy", null), supported("spec.healthCheckNodePort", null),
                 warned("spec.internalTrafficPolicy", null),
-                supported("spec.sessionAffinity", null).warning("ClientIP"), warned("spec.sessionAffinityConfig", null),
+                supported("spec.sessionAffinity", "ClientIP: kube-proxy (the node ports, the load balancer's path and, "
+                        + "for clients without a sidecar, the cluster IP) sends a client's new connections to the endpoint "
+                        + "its last one went to, per service port, within the timeout; a sidecar balances its own traffic, "
+                        + "as Istio's (a DestinationRule's consistentHash useSourceIp is the mesh's affinity)"),
+                supported("spec.sessionAffinityConfig", "clientIP.timeoutSeconds (1–86400, default 10800): the time since "
+                        + "the client's last new connection"),
                 warned("spec.externalName", null), warned("spec.externalIPs", null), warned("spec.loadBalancerIP", null),
                 supported("spec.loadBalancerSourceRanges", "the cloud load balancer lets in only clients of these ranges "
                         + "(else of the service.beta.kubernetes.io/load-balancer-source-ranges annotation's): the netns "

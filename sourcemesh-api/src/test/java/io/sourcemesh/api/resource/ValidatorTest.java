@@ -224,6 +224,30 @@ class ValidatorTest {
                 """));
     }
 
+    /** Kubernetes' ValidateService: a ClientIP timeout in (0, 86400]; no sessionAffinityConfig without ClientIP. */
+    @Test
+    void sessionAffinityConfigBelongsToClientIpWithATimeoutUpToADay() throws Exception {
+        assertEquals(List.of("spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 86401: must be greater than 0 "
+                + "and less than 86400"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 86401}}, ports: [{port: 80}]}
+                """));
+        assertEquals(List.of("spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}, ports: [{port: 80}]}
+                """));
+        assertEquals(List.of(), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {sessionAffinity: ClientIP, ports: [{port: 80}]}
+                """), "the default timeout");
+    }
+
     /** Kubernetes' ValidateService: CIDR ranges only (a bare address is not one), on a LoadBalancer Service only. */
     @Test
     void loadBalancerSourceRangesAreCidrRangesOfALoadBalancer() throws Exception {
