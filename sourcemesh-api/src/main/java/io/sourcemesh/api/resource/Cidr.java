@@ -58,6 +58,27 @@ public record Cidr(String address, int prefixLen) {
         return (address.contains(":") ? "6:" : "4:") + HexFormat.of().formatHex(b) + "/" + prefixLen;
     }
 
+    /** Whether {@code address} is in this range (an IPv4 address is never in an IPv6 range, nor the other way). */
+    public boolean contains(InetAddress address) {
+        byte[] network = bytes(this.address);
+        byte[] a = address.getAddress();
+        if (network.length != a.length) {
+            return false;
+        }
+        int full = prefixLen / 8;
+        for (int i = 0; i < full; i++) {
+            if (network[i] != a[i]) {
+                return false;
+            }
+        }
+        int rest = prefixLen % 8;
+        if (rest == 0) {
+            return true;
+        }
+        int mask = (0xff << (8 - rest)) & 0xff;
+        return (network[full] & mask) == (a[full] & mask);
+    }
+
     private static byte[] bytes(String ip) {
         if (ip.contains(":")) {
             if (!ip.matches("[0-9a-fA-F:.]+")) {

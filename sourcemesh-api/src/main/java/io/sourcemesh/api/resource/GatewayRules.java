@@ -21,6 +21,14 @@ public final class GatewayRules {
     private static final Set<String> PROTOCOLS = Set.of("TCP", "UDP", "GRPC", "GRPC-WEB", "HTTP", "HTTP_PROXY", "HTTP2",
             "HTTPS", "TLS", "MONGO", "REDIS", "MYSQL");
     private static final String UNIX = "unix://";
+    /** Istio's security.ValidCipherSuites: {@code bssl ciphers -openssl-name ALL} without the PSK suites. */
+    private static final Set<String> VALID_CIPHER_SUITES = Set.of("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+            "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
+            "ECDHE-RSA-AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA", "AES256-SHA", "DES-CBC3-SHA");
+    /** Of those, the suites SourceMesh's proxy cannot offer: the JDK's TLS disables RSA key exchange and 3DES. */
+    private static final Set<String> NOT_OFFERED = Set.of("AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA", "AES256-SHA",
+            "DES-CBC3-SHA");
 
     private GatewayRules() {
     }
@@ -59,6 +67,7 @@ public final class GatewayRules {
             if (server.path("port").isObject() && !isHttp(protocol(server)) && tls.path("httpsRedirect").asBoolean(false)) {
                 out.add(at + ".tls.httpsRedirect: tls.httpsRedirect should only be used with http servers");
             }
+            cipherSuiteWarnings(tls.path("cipherSuites"), at + ".tls.cipherSuites", out);
             String min = tls.path("minProtocolVersion").asText("");
             if ((min.equals("TLSV1_0") || min.equals("TLSV1_1")) && tls.path("cipherSuites").isEmpty()) {
                 out.add(at + ".tls.minProtocolVersion: TLS version below TLSV1_2 require setting compatible ciphers as by "
@@ -66,6 +75,51 @@ public final class GatewayRules {
             }
         }
         return out;
+    }
+
+    /** Istio's ValidateServerTLS warnings: invalid and duplicate suites, each list sorted, as Go prints a slice. */
+    private static void cipherSuiteWarnings(JsonNode suites, String at, List<String> out) {
+        java.util.TreeSet<String> invalid = new java.util.TreeSet<>();
+        java.util.TreeSet<String> duplicate = new java.util.TreeSet<>();
+        Set<String> valid = new HashSet<>();
+        suites.forEach(n -> {
+            String cs = n.asText();
+            if (!validCipherSuite(cs)) {
+                invalid.add(cs);
+            } else if (!valid.add(cs)) {
+                duplicate.add(cs);
+            }
+        });
+        if (!invalid.isEmpty()) {
+            out.add(at + ": ignoring invalid cipher suites: [" + String.join(" ", invalid) + "]");
+        }
+        if (!duplicate.isEmpty()) {
+            out.add(at + ": ignoring duplicate cipher suites: [" + String.join(" ", duplicate) + "]");
+        }
+    }
+
+    /** Istio's security.IsValidCipherSuite: a known suite, "" or ALL, or an expression that starts with an operator. */
+    static boolean validCipherSuite(String cs) {
+        return cs.isEmpty() || cs.equals("ALL") || !Character.isLetterOrDigit(cs.charAt(0)) || VALID_CIPHER_SUITES.contains(cs);
+    }
+
+    /** Istio's security.FilterCipherSuites: the valid suites in order, each once (what istiod sends the gateway). */
+    public static List<String> filteredCipherSuites(JsonNode suites) {
+        List<String> out = new ArrayList<>();
+        suites.forEach(n -> {
+            if (validCipherSuite(n.asText()) && !out.contains(n.asText())) {
+                out.add(n.asText());
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The suites of {@code suites} SourceMesh's proxy cannot offer: RSA key exchange and 3DES (the JDK's TLS disables
+     * them), and the operators and ALL, which its cipher list does not read.
+     */
+    public static List<String> cipherSuitesNotOffered(List<String> suites) {
+        return suites.stream().filter(cs -> NOT_OFFERED.contains(cs) || !VALID_CIPHER_SUITES.contains(cs)).toList();
     }
 
     private static void server(JsonNode server, String at, List<FieldError> errors) {

@@ -75,6 +75,7 @@ public final class Validator {
             case "Service" -> {
                 checkService(object.path("spec"), errors);
                 errors.addAll(ProxyProtocolAnnotations.validate(object));
+                errors.addAll(LoadBalancerSourceRanges.validate(object));
             }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             case "RequestAuthentication" -> RequestAuthenticationRules.check(object, errors);
@@ -291,6 +292,19 @@ public final class Validator {
             errors.add(new FieldError("spec.healthCheckNodePort", "spec.healthCheckNodePort: Invalid value: "
                     + spec.path("healthCheckNodePort").asInt()
                     + ": may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+        }
+        // ValidateService's session affinity rules (after the defaults: ClientIP without a config gets 10800 s).
+        JsonNode affinityConfig = spec.path("sessionAffinityConfig");
+        if (spec.path("sessionAffinity").asText("None").equals("ClientIP")) {
+            JsonNode timeout = affinityConfig.path("clientIP").path("timeoutSeconds");
+            if (timeout.isNumber() && (timeout.asLong() <= 0 || timeout.asLong() > 86400)) {
+                errors.add(new FieldError("spec.sessionAffinityConfig.clientIP.timeoutSeconds",
+                        "spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: " + timeout.asLong()
+                                + ": must be greater than 0 and less than 86400"));
+            }
+        } else if (affinityConfig.isObject()) {
+            errors.add(new FieldError("spec.sessionAffinityConfig",
+                    "spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None"));
         }
         if (type.equals("ExternalName") && spec.path("externalName").asText("").isEmpty()) {
             errors.add(new FieldError("spec.externalName", "spec.externalName: Required value"));

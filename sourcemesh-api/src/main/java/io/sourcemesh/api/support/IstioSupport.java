@@ -63,8 +63,10 @@ final class IstioSupport {
                         + "so TLSV1_0 and TLSV1_1 serve from TLS 1.2").warning("TLSV1_0", "TLSV1_1"),
                 supported("spec.servers[].tls.maxProtocolVersion", "Envoy tls_params; TLSV1_0 and TLSV1_1 would serve no "
                         + "client, so the server is left out, named on the Gateway's status").warning("TLSV1_0", "TLSV1_1"),
-                refused("spec.servers[].tls.cipherSuites", "the proxy's cipher suites cannot be narrowed yet; "
-                        + "ciphers the Gateway excludes would still be offered")));
+                supported("spec.servers[].tls.cipherSuites", "Envoy tls_params.cipher_suites after Istio's filter (invalid "
+                        + "and duplicate suites dropped, apply warns): the TLS 1.2 suites offered, TLS 1.3's kept; a suite "
+                        + "the proxy cannot offer (RSA key exchange and 3DES, which the JDK's TLS disables, or an operator "
+                        + "such as !, -, + or ALL) leaves the server out, named on the Gateway's status")));
         k.put("VirtualService", fields(virtualService()));
         k.put("DestinationRule", fields(destinationRule()));
         k.put("EnvoyFilter", fields(envoyFilter()));

@@ -42,10 +42,17 @@ public final class SupportTable {
                 supported("spec.selector", null), supported("spec.clusterIP", null), supported("spec.clusterIPs", null),
                 supported("spec.externalTrafficPolicy", null), supported("spec.healthCheckNodePort", null),
                 warned("spec.internalTrafficPolicy", null),
-                supported("spec.sessionAffinity", null).warning("ClientIP"), warned("spec.sessionAffinityConfig", null),
+                supported("spec.sessionAffinity", "ClientIP: kube-proxy (the node ports, the load balancer's path and, "
+                        + "for clients without a sidecar, the cluster IP) sends a client's new connections to the endpoint "
+                        + "its last one went to, per service port, within the timeout; a sidecar balances its own traffic, "
+                        + "as Istio's (a DestinationRule's consistentHash useSourceIp is the mesh's affinity)"),
+                supported("spec.sessionAffinityConfig", "clientIP.timeoutSeconds (1–86400, default 10800): the time since "
+                        + "the client's last new connection"),
                 warned("spec.externalName", null), warned("spec.externalIPs", null), warned("spec.loadBalancerIP", null),
-                refused("spec.loadBalancerSourceRanges", "the cloud load balancer has no source-range firewall; "
-                        + "every client could reach the Service"),
+                supported("spec.loadBalancerSourceRanges", "the cloud load balancer lets in only clients of these ranges "
+                        + "(else of the service.beta.kubernetes.io/load-balancer-source-ranges annotation's): the netns "
+                        + "runtime's lb drops any other's connection (iptables, as a cloud firewall: the client times out), "
+                        + "the embedded one closes it at once; the nodePorts stay open to all, as in Kubernetes"),
                 warned("spec.loadBalancerClass", null), warned("spec.allocateLoadBalancerNodePorts", null),
                 warned("spec.ipFamilies", null), warned("spec.ipFamilyPolicy", null),
                 warned("spec.publishNotReadyAddresses", null), warned("spec.trafficDistribution", null));

@@ -28,4 +28,18 @@ class CidrTest {
         assertEquals("4:7f600000/16", Cidr.parse("127.96.1.7/16").network());
         assertNotEquals(Cidr.parse("::ffff:10.0.0.1").network(), Cidr.parse("10.0.0.1").network(), "IPv4-mapped is IPv6 to Envoy");
     }
+
+    @Test
+    void aRangeContainsTheAddressesOfItsPrefixInItsFamily() throws Exception {
+        Cidr range = Cidr.parse("127.96.0.0/12");
+        assertTrue(range.contains(java.net.InetAddress.getByName("127.96.0.1")));
+        assertTrue(range.contains(java.net.InetAddress.getByName("127.111.255.255")));
+        assertFalse(range.contains(java.net.InetAddress.getByName("127.112.0.0")), "past the 12-bit prefix");
+        assertFalse(range.contains(java.net.InetAddress.getByName("::1")), "another family");
+        assertTrue(Cidr.parse("0.0.0.0/0").contains(java.net.InetAddress.getByName("10.1.2.3")));
+        assertTrue(Cidr.parse("10.1.2.3").contains(java.net.InetAddress.getByName("10.1.2.3")));
+        assertFalse(Cidr.parse("10.1.2.3").contains(java.net.InetAddress.getByName("10.1.2.4")));
+        assertTrue(Cidr.parse("fd00::/8").contains(java.net.InetAddress.getByName("fd12::1")));
+        assertFalse(Cidr.parse("fd00::/8").contains(java.net.InetAddress.getByName("fe80::1")));
+    }
 }

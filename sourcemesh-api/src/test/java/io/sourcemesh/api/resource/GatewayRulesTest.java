@@ -139,6 +139,21 @@ class GatewayRulesTest {
                 + "specified in the credential"), errors(server.formatted("{mode: PASSTHROUGH, credentialName: c, caCrl: /crl.pem}")));
     }
 
+    /** Istio's ValidateServerTLS: invalid and duplicate suites are warned about, each list sorted; operators pass. */
+    @Test
+    void invalidAndDuplicateCipherSuitesAreWarnedAboutAsIstio() throws Exception {
+        assertEquals(List.of("spec.servers[0].tls.cipherSuites: ignoring invalid cipher suites: [NOT-A-CIPHER TLS_AES_128_GCM_SHA256]",
+                "spec.servers[0].tls.cipherSuites: ignoring duplicate cipher suites: [ECDHE-RSA-AES128-GCM-SHA256]"),
+                warnings("[{port: {number: 443, name: https, protocol: HTTPS}, hosts: [a.example.com], tls: {mode: SIMPLE, "
+                        + "credentialName: c, cipherSuites: [TLS_AES_128_GCM_SHA256, ECDHE-RSA-AES128-GCM-SHA256, NOT-A-CIPHER, "
+                        + "ECDHE-RSA-AES128-GCM-SHA256, \"!aNULL\"]}}]"));
+        assertEquals(List.of("ECDHE-RSA-AES128-GCM-SHA256", "!aNULL", "AES128-SHA"), GatewayRules.filteredCipherSuites(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree("[\"ECDHE-RSA-AES128-GCM-SHA256\", \"bogus\", "
+                        + "\"!aNULL\", \"ECDHE-RSA-AES128-GCM-SHA256\", \"AES128-SHA\"]")), "what istiod sends");
+        assertEquals(List.of("!aNULL", "AES128-SHA"), GatewayRules.cipherSuitesNotOffered(
+                List.of("ECDHE-RSA-AES128-GCM-SHA256", "!aNULL", "AES128-SHA")));
+    }
+
     @Test
     void istiosWarningsArePrintedByApply() throws Exception {
         assertEquals(List.of("spec.servers[0].tls.httpsRedirect: tls.httpsRedirect should only be used with http servers"),

@@ -224,6 +224,64 @@ class ValidatorTest {
                 """));
     }
 
+    /** Kubernetes' ValidateService: a ClientIP timeout in (0, 86400]; no sessionAffinityConfig without ClientIP. */
+    @Test
+    void sessionAffinityConfigBelongsToClientIpWithATimeoutUpToADay() throws Exception {
+        assertEquals(List.of("spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 86401: must be greater than 0 "
+                + "and less than 86400"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 86401}}, ports: [{port: 80}]}
+                """));
+        assertEquals(List.of("spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None"), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}, ports: [{port: 80}]}
+                """));
+        assertEquals(List.of(), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {sessionAffinity: ClientIP, ports: [{port: 80}]}
+                """), "the default timeout");
+    }
+
+    /** Kubernetes' ValidateService: CIDR ranges only (a bare address is not one), on a LoadBalancer Service only. */
+    @Test
+    void loadBalancerSourceRangesAreCidrRangesOfALoadBalancer() throws Exception {
+        assertEquals(List.of("spec.LoadBalancerSourceRanges: Invalid value: \"[59.100.192.6 10.0.0.0/8]\": must be a list of "
+                + "IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 "), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {type: LoadBalancer, loadBalancerSourceRanges: [59.100.192.6, 10.0.0.0/8], ports: [{port: 80}]}
+                """));
+        assertEquals(List.of("spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'"),
+                errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {loadBalancerSourceRanges: [10.0.0.0/8], ports: [{port: 80}]}
+                """));
+        assertEquals(List.of("metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]: Invalid value: "
+                + "\"10.0.0.0/8, 300.1.0.0/16\": must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 "), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: s
+                  annotations: {service.beta.kubernetes.io/load-balancer-source-ranges: "10.0.0.0/8, 300.1.0.0/16"}
+                spec: {type: LoadBalancer, ports: [{port: 80}]}
+                """));
+        assertEquals(List.of(), errors("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: s}
+                spec: {type: LoadBalancer, loadBalancerSourceRanges: [" 10.0.0.0/8", "fd00::/8"], ports: [{port: 80}]}
+                """));
+    }
+
     @Test
     void podVolumesAndContainerNames() throws Exception {
         assertEquals(List.of("spec.containers[1].name: Duplicate value: \"a\"",

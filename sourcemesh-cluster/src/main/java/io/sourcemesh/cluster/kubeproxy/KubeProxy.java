@@ -35,6 +35,7 @@ public final class KubeProxy implements AutoCloseable {
     private final Supplier<List<Endpoint>> endpoints;
     private final Map<Key, Forwarding> forwarders = new HashMap<>();
     private final Map<Key, Running> healthChecks = new HashMap<>();
+    private final ClientIpAffinity affinity = ClientIpAffinity.create();
 
     private record Key(String node, int port) {}
 
@@ -150,12 +151,24 @@ public final class KubeProxy implements AutoCloseable {
         if (candidates.isEmpty()) {
             return Optional.empty(); // KUBE-MARK-DROP
         }
-        Endpoint target = candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
         InetAddress clientIp = Addresses.unmapped(client.getAddress());
+        Endpoint target = pick(rule.service(), rule.port(), clientIp, candidates, affinity);
         InetAddress source = local ? clientIp : node.ip();
         return Optional.of(new L4Forwarder.Decision(
                 new InetSocketAddress(target.ip(), ServiceSpecs.targetPort(rule.port(), target.pod())),
                 SourceBinding.fixed(new InetSocketAddress(source, 0)), local ? connector.relayingFor(peer) : connector));
+    }
+
+    /**
+     * One of {@code candidates} for a new connection from {@code client}: at random, or under sessionAffinity ClientIP
+     * the one this client's last connection to the port went to, as {@code affinity} remembers it (kube-proxy's recent
+     * match).
+     */
+    public static <E> E pick(KubeObject svc, JsonNode port, InetAddress client, List<E> candidates, ClientIpAffinity affinity) {
+        java.util.function.Function<List<E>, E> random = c -> c.get(ThreadLocalRandom.current().nextInt(c.size()));
+        return ServiceSpecs.clientIpAffinity(svc)
+                .map(timeout -> affinity.pick(svc.uid() + "/" + port.path("port").asInt(), client, candidates, timeout, random))
+                .orElseGet(() -> random.apply(candidates));
     }
 
     /** Ready endpoints of a service, on any node. */

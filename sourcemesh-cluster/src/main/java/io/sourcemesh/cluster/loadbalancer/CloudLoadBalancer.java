@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.loadbalancer;
 
 import io.sourcemesh.l4.Addresses;
+import io.sourcemesh.api.resource.Cidr;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.network.L4Forwarder;
@@ -45,18 +46,38 @@ public final class CloudLoadBalancer implements AutoCloseable {
     private volatile Backends backends;
 
     /**
-     * Where traffic may go: the nodes, the nodePort per listener port, how nodes are probed, and the
-     * PROXY protocol header prepended to each connection, if the Service asks for one.
+     * Where traffic may go: the nodes, the nodePort per listener port, how nodes are probed, the
+     * PROXY protocol header prepended to each connection, if the Service asks for one, and the client
+     * ranges let in (the Service's loadBalancerSourceRanges; none: every client).
      */
     public record Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check,
-            Optional<ProxyProtocolAnnotations.Version> proxyProtocol) {
+            Optional<ProxyProtocolAnnotations.Version> proxyProtocol, List<Cidr> sourceRanges) {
         public Backends {
             nodes = List.copyOf(nodes);
             nodePorts = Map.copyOf(nodePorts);
+            sourceRanges = List.copyOf(sourceRanges);
+        }
+
+        public Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check,
+                Optional<ProxyProtocolAnnotations.Version> proxyProtocol) {
+            this(nodes, nodePorts, check, proxyProtocol, List.of());
         }
 
         public Backends(List<ClusterNode> nodes, Map<Integer, Integer> nodePorts, HealthCheck check) {
             this(nodes, nodePorts, check, Optional.empty());
+        }
+
+        /** Whether a client at {@code ip} may connect (as a cloud firewall built from the source ranges decides). */
+        boolean admits(InetAddress ip) {
+            if (sourceRanges.isEmpty()) {
+                return true;
+            }
+            for (Cidr range : sourceRanges) {
+                if (range.contains(ip)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -143,15 +164,22 @@ public final class CloudLoadBalancer implements AutoCloseable {
     }
 
     Optional<L4Forwarder.Decision> route(int port, InetSocketAddress client) {
-        Integer nodePort = backends.nodePorts().get(port);
+        Backends b = backends;
+        Integer nodePort = b.nodePorts().get(port);
+        InetAddress clientIp = Addresses.unmapped(client.getAddress());
+        if (!b.admits(clientIp)) {
+            // Outside loadBalancerSourceRanges: a cloud firewall drops the SYN; the connection this relay has
+            // accepted already is closed before a byte reaches a node.
+            LOG.fine(() -> "load balancer " + ip + ":" + port + " refuses " + clientIp + ": outside its source ranges");
+            return Optional.empty();
+        }
         List<InetAddress> up = List.copyOf(healthyNodes());
         if (nodePort == null || up.isEmpty()) {
             return Optional.empty();
         }
         InetAddress node = up.get(ThreadLocalRandom.current().nextInt(up.size()));
-        InetAddress clientIp = Addresses.unmapped(client.getAddress());
         // As SLB with proxy-protocol "on": the client as the header's source, this listener as its destination.
-        byte[] header = backends.proxyProtocol().map(v -> ProxyProtocolHeader.of(v, new InetSocketAddress(clientIp, client.getPort()),
+        byte[] header = b.proxyProtocol().map(v -> ProxyProtocolHeader.of(v, new InetSocketAddress(clientIp, client.getPort()),
                 new InetSocketAddress(ip, port))).orElse(new byte[0]);
         // A passthrough load balancer translates the destination only: the node sees the client's socket (the relay's
         // own socket put on record with the client as its peer).

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LoadBalancerSourceRanges;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
@@ -97,7 +98,7 @@ public final class LoadBalancers implements AutoCloseable {
         for (Map.Entry<String, KubeObject> e : wanted.entrySet()) {
             KubeObject svc = e.getValue();
             CloudLoadBalancer.Backends backends = new CloudLoadBalancer.Backends(nodes, ServiceSpecs.nodePorts(svc), check(svc),
-                    ProxyProtocolAnnotations.of(svc.node()));
+                    ProxyProtocolAnnotations.of(svc.node()), LoadBalancerSourceRanges.of(svc.node()));
             CloudLoadBalancer lb = balancers.get(e.getKey());
             List<Object> fingerprint = List.of(svc.uid(), backends, endpoints);
             if (lb == null) {

@@ -22,6 +22,8 @@ import java.util.Set;
  * <li>{@code Local}: DNAT only to endpoints on this node and no mark, so the pod sees the client's
  * own address; with no local endpoint the packet is marked 0x8000 and dropped in filter.</li>
  * <li>Cluster IP: DNAT to any endpoint, no SNAT (pod to pod keeps the pod's address).</li>
+ * <li>{@code sessionAffinity: ClientIP}: each endpoint chain puts the client's address on a {@code recent} list named
+ * after it; the service chains first send a client seen within the timeout back to that endpoint.</li>
  * </ul>
  * Not modelled: kube-proxy's cluster-CIDR rules (masquerade off-cluster traffic to a cluster IP,
  * pod traffic to a Local node port treated as Cluster) and REJECT for services without endpoints.
@@ -46,7 +48,7 @@ public final class KubeProxyRules {
      * headless), a node port (0 when none) with its external traffic policy, and its endpoints.
      */
     public record ServicePort(String namespace, String name, String portName, String clusterIp, int port, int nodePort,
-            Policy policy, List<Endpoint> endpoints) {
+            Policy policy, List<Endpoint> endpoints, long affinitySeconds) {
         public ServicePort {
             Objects.requireNonNull(namespace, "namespace");
             Objects.requireNonNull(name, "name");
@@ -58,6 +60,14 @@ public final class KubeProxyRules {
             if (nodePort != 0) {
                 checkPort(nodePort);
             }
+            if (affinitySeconds < 0) {
+                throw new IllegalArgumentException("affinity seconds: " + affinitySeconds);
+            }
+        }
+
+        public ServicePort(String namespace, String name, String portName, String clusterIp, int port, int nodePort,
+                Policy policy, List<Endpoint> endpoints) {
+            this(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, 0);
         }
 
         /** A ClusterIP service port. */
@@ -75,7 +85,12 @@ public final class KubeProxyRules {
 
         /** This port with a node port too. */
         public ServicePort withNodePort(int nodePort, Policy policy) {
-            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints);
+            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, affinitySeconds);
+        }
+
+        /** This port under sessionAffinity ClientIP for {@code seconds} (0: none). */
+        public ServicePort withAffinity(long seconds) {
+            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, seconds);
         }
 
         /** kube-proxy's ServicePortName text, the input of its chain-name hashes. */
@@ -139,14 +154,14 @@ public final class KubeProxyRules {
             }
             if (needsSvc && !s.endpoints().isEmpty()) {
                 chains.add(svc);
-                balance(spn, svc, s.endpoints(), chains, rules);
+                balance(s, svc, s.endpoints(), chains, rules);
             }
             if (s.nodePort() != 0 && s.policy() == Policy.LOCAL) {
                 List<Endpoint> local = s.endpoints().stream().filter(Endpoint::local).toList();
                 if (!local.isEmpty()) {
                     String svl = chain("KUBE-SVL", spn + "tcp");
                     chains.add(svl);
-                    balance(spn, svl, local, chains, rules);
+                    balance(s, svl, local, chains, rules);
                 }
             }
             for (Endpoint e : s.endpoints()) {
@@ -154,7 +169,10 @@ public final class KubeProxyRules {
                 if (chains.contains(sep)) {
                     // Hairpin: a pod reaching itself through the service must be masqueraded to get the answer.
                     rules.add("-A " + sep + " -s " + e.ip() + "/32 -m comment --comment \"" + spn + "\" -j KUBE-MARK-MASQ");
-                    rules.add("-A " + sep + " -p tcp -m comment --comment \"" + spn + "\" -m tcp -j DNAT --to-destination " + e.text());
+                    // Under ClientIP affinity each new connection puts its client on this endpoint's list.
+                    String remember = s.affinitySeconds() == 0 ? "" : " -m recent --set --name " + sep + " --mask 255.255.255.255 --rsource";
+                    rules.add("-A " + sep + " -p tcp -m comment --comment \"" + spn + "\"" + remember + " -m tcp -j DNAT --to-destination "
+                            + e.text());
                 }
             }
         }
@@ -200,8 +218,19 @@ public final class KubeProxyRules {
         }
     }
 
-    /** Random choice, as kube-proxy writes it: endpoint i of n with probability 1/(n-i), the last always. */
-    private static void balance(String spn, String chain, List<Endpoint> targets, Set<String> chains, List<String> rules) {
+    /**
+     * Random choice, as kube-proxy writes it: endpoint i of n with probability 1/(n-i), the last always. Under ClientIP
+     * affinity first a rule per endpoint sends a client on its list (seen within the timeout) back to it.
+     */
+    private static void balance(ServicePort s, String chain, List<Endpoint> targets, Set<String> chains, List<String> rules) {
+        String spn = s.servicePortName();
+        if (s.affinitySeconds() > 0) {
+            for (Endpoint e : targets) {
+                String sep = chain("KUBE-SEP", spn + "tcp" + e.text());
+                rules.add("-A " + chain + " -m comment --comment \"" + spn + " -> " + e.text() + "\" -m recent --name " + sep
+                        + " --mask 255.255.255.255 --rsource --rcheck --seconds " + s.affinitySeconds() + " --reap -j " + sep);
+            }
+        }
         for (int i = 0; i < targets.size(); i++) {
             Endpoint e = targets.get(i);
             String sep = chain("KUBE-SEP", spn + "tcp" + e.text());

@@ -70,8 +70,10 @@ class KubeApiOpenApiTest {
         JsonNode servicePorts = service.at("/properties/spec/properties/ports");
         assertEquals("port", servicePorts.path("x-kubernetes-patch-merge-key").asText());
         assertEquals("[\"port\",\"protocol\"]", servicePorts.path("x-kubernetes-list-map-keys").toString());
-        assertTrue(service.at("/properties/spec/properties/loadBalancerSourceRanges/description").asText().startsWith("Refused by SourceMesh"),
-                service.toString());
+        assertTrue(service.at("/properties/spec/properties/loadBalancerSourceRanges/description").asText()
+                .startsWith("Supported by SourceMesh"), service.toString());
+        assertTrue(service.at("/properties/spec/properties/loadBalancerIP/description").asText()
+                .startsWith("Not implemented by SourceMesh"), service.toString());
         assertTrue(servicePorts.at("/items/properties/targetPort/x-kubernetes-int-or-string").asBoolean());
     }
 

@@ -61,8 +61,12 @@ class CloudLoadBalancerTest {
     }
 
     private String call() throws IOException {
+        return call(CLIENT);
+    }
+
+    private String call(InetAddress from) throws IOException {
         try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(CLIENT, 0));
+            s.bind(new InetSocketAddress(from, 0));
             s.connect(new InetSocketAddress(LB, lbPort), 2000);
             s.setSoTimeout(2000);
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -81,6 +85,43 @@ class CloudLoadBalancerTest {
             serve(nodes.get(1).ip(), nodePort, null);
             lb.check();
             assertEquals(Set.of(nodes.get(0).ip(), nodes.get(1).ip()), lb.healthyNodes());
+        }
+    }
+
+    /**
+     * loadBalancerSourceRanges: a client inside them reaches a node from its own address; one outside is closed by the
+     * load balancer before any node sees a connection; new ranges take effect on update.
+     */
+    @Test
+    void onlyClientsInsideTheSourceRangesReachANode() throws IOException {
+        InetAddress other = AddressPlan.ip("127.201.0.77");
+        // The sources the node saw (the health probes come from the load balancer's own address).
+        Set<InetAddress> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ServerSocket node = new ServerSocket();
+        node.bind(new InetSocketAddress(nodes.get(0).ip(), nodePort));
+        servers.add(node);
+        Thread.ofVirtual().start(() -> {
+            while (!node.isClosed()) {
+                try (Socket s = node.accept()) {
+                    seen.add(s.getInetAddress());
+                    s.getOutputStream().write(("saw " + s.getInetAddress().getHostAddress()).getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        });
+        List<io.sourcemesh.api.resource.Cidr> onlyClient = List.of(io.sourcemesh.api.resource.Cidr.parse(
+                CLIENT.getHostAddress() + "/32"), io.sourcemesh.api.resource.Cidr.parse("fd00::/8"));
+        try (CloudLoadBalancer lb = CloudLoadBalancer.start(transport, connector, LB, new CloudLoadBalancer.Backends(
+                nodes.subList(0, 1), Map.of(lbPort, nodePort), new HealthCheck.Tcp(nodePort), Optional.empty(), onlyClient))) {
+            assertEquals("saw " + CLIENT.getHostAddress(), call(CLIENT));
+            assertEquals("", call(other), "a client outside the ranges is closed without a reply");
+            assertFalse(seen.contains(other), "and no node saw its connection: " + seen);
+
+            lb.update(new CloudLoadBalancer.Backends(nodes.subList(0, 1), Map.of(lbPort, nodePort),
+                    new HealthCheck.Tcp(nodePort), Optional.empty(), List.of(io.sourcemesh.api.resource.Cidr.parse("127.201.0.0/16"))));
+            assertEquals("saw " + other.getHostAddress(), call(other));
+            assertEquals("", call(CLIENT), "the new ranges leave the first client out");
         }
     }
 

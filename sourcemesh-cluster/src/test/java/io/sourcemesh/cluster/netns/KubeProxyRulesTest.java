@@ -54,6 +54,32 @@ class KubeProxyRulesTest {
                 .allMatch(l -> l.contains("--src-type LOCAL")), local);
     }
 
+    /**
+     * sessionAffinity ClientIP as kube-proxy writes it: in the service chain, before the random picks, one recent check
+     * per endpoint (its endpoint chain's list, the timeout, --reap); in each endpoint chain, --set on the DNAT rule.
+     */
+    @Test
+    void clientIpAffinityChecksEachEndpointsRecentListFirstAndSetsItOnDnat() {
+        String spn = "istio-system/istio-ingressgateway:http2";
+        List<String> lines = KubeProxyRules.of(List.of(ServicePort.clusterIp("istio-system", "istio-ingressgateway", "http2",
+                "10.96.0.20", 80, GATEWAYS).withNodePort(30080, Policy.CLUSTER).withAffinity(600))).restoreBatch().lines().toList();
+        String svc = KubeProxyRules.chain("KUBE-SVC", spn + "tcp");
+        String sep0 = KubeProxyRules.chain("KUBE-SEP", spn + "tcp172.17.0.2:8080");
+        String sep1 = KubeProxyRules.chain("KUBE-SEP", spn + "tcp172.17.1.2:8080");
+        List<String> svcRules = lines.stream().filter(l -> l.startsWith("-A " + svc + " ")).toList();
+        assertEquals(List.of(
+                "-A " + svc + " -m comment --comment \"" + spn + " -> 172.17.0.2:8080\" -m recent --name " + sep0
+                        + " --mask 255.255.255.255 --rsource --rcheck --seconds 600 --reap -j " + sep0,
+                "-A " + svc + " -m comment --comment \"" + spn + " -> 172.17.1.2:8080\" -m recent --name " + sep1
+                        + " --mask 255.255.255.255 --rsource --rcheck --seconds 600 --reap -j " + sep1,
+                "-A " + svc + " -m comment --comment \"" + spn + " -> 172.17.0.2:8080\" -m statistic --mode random --probability "
+                        + "0.5000000000 -j " + sep0,
+                "-A " + svc + " -m comment --comment \"" + spn + " -> 172.17.1.2:8080\" -j " + sep1), svcRules);
+        assertTrue(lines.contains("-A " + sep0 + " -p tcp -m comment --comment \"" + spn + "\" -m recent --set --name " + sep0
+                + " --mask 255.255.255.255 --rsource -m tcp -j DNAT --to-destination 172.17.0.2:8080"), String.join("\n", lines));
+        assertFalse(node1().restoreBatch().contains("recent"), "no affinity, no recent match");
+    }
+
     @Test
     void chainNamesAreKubeProxysHashes() {
         // Base32 of SHA-256, 16 characters, stable for the same service port.

@@ -23,6 +23,7 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.sourcemesh.api.mesh.GatewayTopology;
+import io.sourcemesh.api.resource.GatewayRules;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
@@ -604,9 +605,9 @@ final class GatewayBuilder {
     }
 
     /**
-     * tls.minProtocolVersion / maxProtocolVersion → tls_params (none when both are TLS_AUTO). Empty
-     * when the server is left out: a maximum below TLS 1.2 (the proxy serves TLS 1.2 and 1.3 only,
-     * so it could serve no client) or a minimum above the maximum. A minimum of TLS 1.0 or 1.1 is
+     * tls.minProtocolVersion / maxProtocolVersion and cipherSuites → tls_params (none when both are TLS_AUTO and no
+     * suite is listed). Empty when the server is left out: a maximum below TLS 1.2 (the proxy serves TLS 1.2 and 1.3
+     * only, so it could serve no client), a minimum above the maximum, or a suite the proxy cannot offer. A minimum of TLS 1.0 or 1.1 is
      * passed on and serves from 1.2 (apply warns about it).
      */
     private Optional<Optional<TlsParameters>> tlsParams(Server s, JsonNode tls) {
@@ -622,12 +623,22 @@ final class GatewayBuilder {
                     + max + "; server left out"));
             return Optional.empty();
         }
-        if (min.equals("TLS_AUTO") && max.equals("TLS_AUTO")) {
+        // Istio's filteredGatewayCipherSuites; a suite the proxy cannot offer would make it refuse the whole update.
+        List<String> ciphers = GatewayRules.filteredCipherSuites(tls.path("cipherSuites"));
+        List<String> notOffered = GatewayRules.cipherSuitesNotOffered(ciphers);
+        if (!notOffered.isEmpty()) {
+            warnings.add(new TranslationWarning(serverName(s), "tls.cipherSuites " + String.join(", ", notOffered)
+                    + " cannot be offered by the proxy (the JDK's TLS has no RSA key exchange or 3DES, and its cipher list "
+                    + "takes suite names only); server left out"));
+            return Optional.empty();
+        }
+        if (min.equals("TLS_AUTO") && max.equals("TLS_AUTO") && ciphers.isEmpty()) {
             return Optional.of(Optional.empty());
         }
         return Optional.of(Optional.of(TlsParameters.newBuilder()
                 .setTlsMinimumProtocolVersion(tlsProtocol(min))
                 .setTlsMaximumProtocolVersion(tlsProtocol(max))
+                .addAllCipherSuites(ciphers)
                 .build()));
     }
 

@@ -56,6 +56,23 @@ class GatewayTlsTest {
                 r.warnings().toString());
     }
 
+    /** cipherSuites → tls_params.cipher_suites after Istio's filter; a suite the proxy cannot offer leaves the server out. */
+    @Test
+    void cipherSuitesAreFilteredAsIstioAndOnesTheProxyCannotOfferLeaveTheServerOut() {
+        ProxyResources r = translate("cipherSuites: [ECDHE-ECDSA-AES256-GCM-SHA384, bogus, ECDHE-RSA-AES128-GCM-SHA256, "
+                + "ECDHE-ECDSA-AES256-GCM-SHA384]");
+        TlsParameters p = tls(r).orElseThrow().getCommonTlsContext().getTlsParams();
+        assertEquals(List.of("ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"), p.getCipherSuitesList());
+        assertEquals(TlsParameters.TlsProtocol.TLS_AUTO, p.getTlsMinimumProtocolVersion());
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+
+        r = translate("cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256, AES128-SHA, DES-CBC3-SHA]");
+        assertTrue(tls(r).isEmpty(), "no HTTPS chain offering fewer or other suites than asked");
+        assertEquals(1, r.warnings().size(), r.warnings().toString());
+        assertTrue(r.warnings().get(0).message().contains("tls.cipherSuites AES128-SHA, DES-CBC3-SHA cannot be offered by the "
+                + "proxy"), r.warnings().toString());
+    }
+
     @Test
     void everyCredentialNameIsServed() {
         ProxyResources r = translate("credentialNames: [myexample-credential, second-credential]", true);

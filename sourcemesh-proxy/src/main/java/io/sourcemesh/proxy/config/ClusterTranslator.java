@@ -180,7 +180,7 @@ final class ClusterTranslator {
         }
         TlsContextConfig c = tls.context();
         return new TransportSocketConfig.UpstreamTls(new UpstreamTlsConfig(tls.sni(), new TlsContextConfig(c.certificates(),
-                c.minVersion(), c.maxVersion(), List.of("h2"), c.validation(), c.requireClientCertificate())));
+                c.minVersion(), c.maxVersion(), List.of("h2"), c.validation(), c.requireClientCertificate(), c.cipherSuites())));
     }
 
     /**

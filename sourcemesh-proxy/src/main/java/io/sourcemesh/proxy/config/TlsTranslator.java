@@ -41,7 +41,7 @@ final class TlsTranslator {
                     "TLS context has require_client_certificate set but no validation_context to verify it");
         }
         return new TlsContextConfig(common.certificates(), common.min(), common.max(), common.alpn(), common.validation(),
-                requireClient);
+                requireClient, common.ciphers());
     }
 
     /**
@@ -70,13 +70,13 @@ final class TlsTranslator {
             }
         }
         TlsContextConfig context = new TlsContextConfig(common.certificates(), common.min(), common.max(), common.alpn(),
-                common.validation(), false);
+                common.validation(), false, common.ciphers());
         return new UpstreamTlsConfig(tls.getSni().isEmpty() ? Optional.empty() : Optional.of(tls.getSni()), context);
     }
 
     /** What both sides read from a CommonTlsContext; anything else in it is refused by path. */
     private record Common(List<TlsContextConfig.CertificateConfig> certificates, Optional<String> min, Optional<String> max,
-            List<String> alpn, Optional<CertificateValidation> validation) {}
+            List<String> alpn, Optional<CertificateValidation> validation, List<String> ciphers) {}
 
     private static Common common(CommonTlsContext common, String cPath) {
         only(common, cPath, "tls_params", "tls_certificates", "validation_context", "alpn_protocols");
@@ -99,10 +99,12 @@ final class TlsTranslator {
         }
         Optional<String> min = Optional.empty();
         Optional<String> max = Optional.empty();
+        List<String> ciphers = List.of();
         if (common.hasTlsParams()) {
             String pPath = at(cPath, "tls_params");
             TlsParameters params = common.getTlsParams();
-            only(params, pPath, "tls_minimum_protocol_version", "tls_maximum_protocol_version");
+            only(params, pPath, "tls_minimum_protocol_version", "tls_maximum_protocol_version", "cipher_suites");
+            ciphers = cipherSuites(params.getCipherSuitesList(), at(pPath, "cipher_suites"));
             min = version(params.getTlsMinimumProtocolVersion(), at(pPath, "tls_minimum_protocol_version"));
             max = version(params.getTlsMaximumProtocolVersion(), at(pPath, "tls_maximum_protocol_version"));
             // Below TLS 1.2 the JDK has no cipher suite left (as Envoy since 1.28 without cipher_suites): a
@@ -121,7 +123,49 @@ final class TlsTranslator {
         Optional<CertificateValidation> validation = common.hasValidationContext()
                 ? Optional.of(validation(common.getValidationContext(), at(cPath, "validation_context")))
                 : Optional.empty();
-        return new Common(certificates, min, max, List.copyOf(common.getAlpnProtocolsList()), validation);
+        return new Common(certificates, min, max, List.copyOf(common.getAlpnProtocolsList()), validation, ciphers);
+    }
+
+    /**
+     * tls_params.cipher_suites, as BoringSSL's strict cipher list reads the entries Envoy joins with ':' — a suite's
+     * OpenSSL name, or an equal-preference group {@code [A|B]} — by the JDK's names. A suite this proxy's TLS (the
+     * JDK's) does not offer by default, an operator ({@code !}, {@code -}, {@code +}, {@code ALL}) or a TLS 1.3 name
+     * (which no cipher list narrows) rejects the whole list with Envoy's error, naming each entry rejected.
+     */
+    static List<String> cipherSuites(List<String> entries, String path) {
+        if (entries.isEmpty()) {
+            return List.of();
+        }
+        java.util.Set<String> offered = defaultSuites(path);
+        List<String> out = new ArrayList<>();
+        List<String> rejected = new ArrayList<>();
+        for (String entry : entries) {
+            boolean group = entry.startsWith("[") && entry.endsWith("]") && entry.length() > 2;
+            for (String name : (group ? entry.substring(1, entry.length() - 1) : entry).split("\\|", -1)) {
+                String jdk = io.sourcemesh.proxy.tls.CipherSuiteNames.jdkName(name);
+                if (jdk == null || !offered.contains(jdk)) {
+                    rejected.add(name);
+                } else if (!out.contains(jdk)) {
+                    out.add(jdk);
+                }
+            }
+        }
+        if (!rejected.isEmpty()) {
+            throw new ConfigException(path, "Failed to initialize cipher suites " + String.join(":", entries)
+                    + ". The following ciphers were rejected when tried individually: " + String.join(", ", rejected));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The suites the JDK's TLS enables by default (jdk.tls.disabledAlgorithms applied: no RSA key exchange, no 3DES). */
+    private static java.util.Set<String> defaultSuites(String path) {
+        try {
+            javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
+            jdk.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[0], null);
+            return java.util.Set.of(jdk.getDefaultSSLParameters().getCipherSuites());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new ConfigException(path, "the JDK's TLS is not available: " + e.getMessage());
+        }
     }
 
     /**

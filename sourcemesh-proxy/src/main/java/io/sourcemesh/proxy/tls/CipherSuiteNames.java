@@ -10,7 +10,7 @@ import java.util.Map;
  * DHE and CBC-SHA384 suites BoringSSL dropped (OpenSSL's {@code ciphers -stdname} pairs, which BoringSSL's names
  * follow). A suite not here prints as the JDK names it.
  */
-final class CipherSuiteNames {
+public final class CipherSuiteNames {
     private CipherSuiteNames() {}
 
     private static final Map<String, String> OPENSSL = Map.ofEntries(
@@ -59,6 +59,16 @@ final class CipherSuiteNames {
             return null;
         }
         return OPENSSL.getOrDefault(jdkName, jdkName);
+    }
+
+    /** The JDK's name of the TLS 1.2 suite BoringSSL/OpenSSL names {@code openssl}, or null when there is none. */
+    public static String jdkName(String openssl) {
+        for (Map.Entry<String, String> e : OPENSSL.entrySet()) {
+            if (e.getValue().equals(openssl) && !e.getKey().equals(e.getValue())) {
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     /** Every JDK name mapped (for tests). */

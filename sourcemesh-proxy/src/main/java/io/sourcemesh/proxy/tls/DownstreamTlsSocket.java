@@ -90,11 +90,17 @@ public final class DownstreamTlsSocket implements DownstreamTransportSocket {
             }
             SSLContext jdk = SSLContext.getInstance("TLS");
             jdk.init(new KeyManager[] {certificates}, trust, null);
-            return new JdkSslContext(jdk, false, null, IdentityCipherSuiteFilter.INSTANCE, apn, clientAuth,
+            return new JdkSslContext(jdk, false, ciphers(tls), IdentityCipherSuiteFilter.INSTANCE, apn, clientAuth,
                     protocols.toArray(String[]::new), false);
         } catch (Exception e) {
             throw new ConfigException(path, "invalid TLS certificate or key: " + e.getMessage());
         }
+    }
+
+    /** tls_params.cipher_suites' suites (with TLS 1.3's), or null for the JDK's defaults. */
+    static List<String> ciphers(TlsContextConfig tls) {
+        String[] suites = tls.enabledCipherSuites();
+        return suites == null ? null : List.of(suites);
     }
 
     /**

@@ -280,7 +280,7 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
                     : new KeyManager[] {ServerCertificates.client(tls.certificates(), path)};
             SSLContext jdk = SSLContext.getInstance("TLS");
             jdk.init(keys, trust, null);
-            return new JdkSslContext(jdk, true, null, IdentityCipherSuiteFilter.INSTANCE, apn, io.netty.handler.ssl.ClientAuth.NONE,
+            return new JdkSslContext(jdk, true, DownstreamTlsSocket.ciphers(tls), IdentityCipherSuiteFilter.INSTANCE, apn, io.netty.handler.ssl.ClientAuth.NONE,
                     protocols.toArray(String[]::new), false);
         } catch (ConfigException e) {
             throw e;

@@ -125,6 +125,38 @@ class TlsTranslationTest {
         assertTrue(tls.requireClientCertificate());
     }
 
+    /** cipher_suites by OpenSSL names (an equal-preference group too), kept as the JDK's names in their order. */
+    @Test
+    void cipherSuitesAreTheJdksNamesOfTheListedSuites() {
+        TlsContextConfig tls = loadTls(tls("""
+                common_tls_context:
+                  tls_params: {cipher_suites: ["[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]",
+                    ECDHE-RSA-AES256-GCM-SHA384, ECDHE-RSA-AES128-SHA]}
+                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
+                """.formatted(certFile, keyFile)));
+        assertEquals(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), tls.cipherSuites());
+        assertEquals(List.of(), loadTls(tls(certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")))
+                .cipherSuites(), "none listed: the JDK's defaults");
+    }
+
+    /**
+     * A name the proxy's TLS does not offer — unknown, RSA key exchange and 3DES (disabled in the JDK), an operator, a
+     * TLS 1.3 suite — rejects the whole list with Envoy's error naming each.
+     */
+    @Test
+    void cipherSuitesTheProxyCannotOfferAreRejectedWhole() {
+        rejects(tls("""
+                common_tls_context:
+                  tls_params: {cipher_suites: [ECDHE-RSA-AES128-GCM-SHA256, AES128-SHA, DES-CBC3-SHA, NOT-A-CIPHER, "!aNULL",
+                    TLS_AES_128_GCM_SHA256]}
+                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
+                """.formatted(certFile, keyFile)), TS + ".common_tls_context.tls_params.cipher_suites: Failed to initialize "
+                + "cipher suites ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:DES-CBC3-SHA:NOT-A-CIPHER:!aNULL:TLS_AES_128_GCM_SHA256. "
+                + "The following ciphers were rejected when tried individually: AES128-SHA, DES-CBC3-SHA, NOT-A-CIPHER, !aNULL, "
+                + "TLS_AES_128_GCM_SHA256");
+    }
+
     @Test
     void relativePathsResolveAgainstTheWorkingDirectoryAsInEnvoy() throws IOException {
         Path relative = Path.of("target", "tls-relative-" + ProcessHandle.current().pid());
@@ -176,11 +208,6 @@ class TlsTranslationTest {
                 TS + ".require_sni: field is not supported");
         rejects(tls("common_tls_context: {tls_certificate_sds_secret_configs: [{name: default}]}\n"),
                 TS + ".common_tls_context.tls_certificate_sds_secret_configs: field is not supported");
-        rejects(tls("""
-                common_tls_context:
-                  tls_params: {cipher_suites: [ECDHE-RSA-AES128-GCM-SHA256]}
-                  tls_certificates: [{certificate_chain: {filename: %s}, private_key: {filename: %s}}]
-                """.formatted(certFile, keyFile)), TS + ".common_tls_context.tls_params.cipher_suites: field is not supported");
         rejects(tls("require_client_certificate: true\n" + certificates("{filename: " + certFile + "}", "{filename: " + keyFile + "}")),
                 TS + ".require_client_certificate: TLS context has require_client_certificate set but no validation_context to verify it");
         rejects(tls(certificates("{environment_variable: CERT}", "{filename: " + keyFile + "}")),

@@ -79,8 +79,11 @@ class UpstreamTlsTranslationTest {
         rejects(cluster("auto_host_sni: true"), SOCKET + ".auto_host_sni: field is not supported");
         rejects(cluster("auto_sni_san_validation: true"), SOCKET + ".auto_sni_san_validation: field is not supported");
         rejects(cluster("enforce_rsa_key_usage: true"), SOCKET + ".enforce_rsa_key_usage: field is not supported");
-        rejects(cluster("common_tls_context: {tls_params: {cipher_suites: [ECDHE-RSA-AES128-GCM-SHA256]}}"),
-                SOCKET + ".common_tls_context.tls_params.cipher_suites: field is not supported");
+        assertEquals(List.of("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), loadUpstream("common_tls_context: {tls_params: "
+                + "{cipher_suites: [ECDHE-RSA-AES128-GCM-SHA256]}}").context().cipherSuites(), "the client offers what it lists");
+        rejects(cluster("common_tls_context: {tls_params: {cipher_suites: [AES256-GCM-SHA384]}}"),
+                SOCKET + ".common_tls_context.tls_params.cipher_suites: Failed to initialize cipher suites AES256-GCM-SHA384. "
+                        + "The following ciphers were rejected when tried individually: AES256-GCM-SHA384");
         rejects(cluster("common_tls_context: {tls_params: {ecdh_curves: [X25519]}}"),
                 SOCKET + ".common_tls_context.tls_params.ecdh_curves: field is not supported");
         rejects(cluster("common_tls_context: {tls_certificate_sds_secret_configs: [{name: default}]}"),

@@ -114,6 +114,44 @@ class TlsAndTcpEndToEndTest {
                 "TLS 1.2 is below the minimum");
     }
 
+    /**
+     * tls_params.cipher_suites narrows the TLS 1.2 suites offered (ECDHE-ECDSA-AES256-GCM-SHA384 only; the key is EC): a client offering
+     * just another one fails the handshake, one offering it is served; TLS 1.3's suites stay (no cipher list narrows them).
+     * The same client is served by a chain without cipher_suites.
+     */
+    @Test
+    void cipherSuitesNarrowTheTls12SuitesOffered() {
+        TestCertificates.Pem pem = TestCertificates.selfSigned("a.example.com", "a.example.com");
+        var cert = List.of(new TlsContextConfig.CertificateConfig(pem.certificate(), pem.privateKey()));
+        FilterChainMatch narrow = new FilterChainMatch(OptionalInt.empty(), List.of(), List.of("narrow.example.com"), "", List.of(),
+                List.of(), FilterChainMatch.SourceType.ANY, List.of(), List.of());
+        FilterChainMatch wide = new FilterChainMatch(OptionalInt.empty(), List.of(), List.of("wide.example.com"), "", List.of(),
+                List.of(), FilterChainMatch.SourceType.ANY, List.of(), List.of());
+        var narrowChain = new FilterChainConfig("narrow", narrow, new TransportSocketConfig.DownstreamTls(new TlsContextConfig(cert,
+                Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false,
+                List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))), List.of(hcm(routeAll("origin"), true, List.of())));
+        var wideChain = new FilterChainConfig("wide", wide, new TransportSocketConfig.DownstreamTls(new TlsContextConfig(cert,
+                Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false)), List.of(hcm(routeAll("origin"), true, List.of())));
+        var listener = listener("https", "127.0.0.1", List.of(new ListenerFilterConfig.TlsInspector("envoy.filters.listener.tls_inspector")),
+                narrowChain, wideChain);
+        proxy = Proxy.start(proxy(List.of(listener), List.of(staticCluster("origin", origin.address()))), 1);
+        int port = proxy.listenerAddress("https").getPort();
+        for (String host : List.of("narrow.example.com", "wide.example.com")) {
+            String url = "https://" + host + ":" + port + "/";
+            String resolve = host + ":" + port + ":127.0.0.1";
+            Curl.Result listed = Curl.run("-k", "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384", "--resolve", resolve, url);
+            assertEquals(200, listed.status(), host + ": the listed suite is offered: " + listed.err());
+            Curl.Result other = Curl.run("-k", "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256", "--resolve", resolve, url);
+            if (host.startsWith("narrow")) {
+                assertNotEquals(0, other.exitCode(), "a suite outside cipher_suites is not offered: " + other.err());
+            } else {
+                assertEquals(200, other.status(), "without cipher_suites the JDK's defaults: " + other.err());
+            }
+            Curl.Result tls13 = Curl.run("-k", "--tlsv1.3", "--resolve", resolve, url);
+            assertEquals(200, tls13.status(), host + ": TLS 1.3 keeps its suites: " + tls13.err());
+        }
+    }
+
     /** One chain with several certificates, as Envoy serves them: by SNI, then by the key type the client can verify. */
     @Test
     void oneChainServesEveryCertificateBySniAndKeyType(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {

@@ -4,6 +4,8 @@ import io.sourcemesh.l4.Addresses;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
+import io.sourcemesh.cluster.kubeproxy.ClientIpAffinity;
+import io.sourcemesh.cluster.kubeproxy.KubeProxy;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.network.Conntrack;
@@ -22,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -43,6 +44,7 @@ final class ServiceVips implements AutoCloseable {
     private final Function<InetAddress, Optional<EmbeddedPod>> podAt;
     private final Supplier<List<EmbeddedPod>> pods;
     private final Map<String, L4Forwarder> vips = new HashMap<>();
+    private final ClientIpAffinity affinity = ClientIpAffinity.create();
     /** The VIPs served, read by the sidecars' interception on their event loops. */
     private volatile Set<InetAddress> served = Set.of();
 
@@ -144,7 +146,7 @@ final class ServiceVips implements AutoCloseable {
         if (endpoints.isEmpty() || port == null) {
             return Optional.empty();
         }
-        EmbeddedPod target = endpoints.get(ThreadLocalRandom.current().nextInt(endpoints.size()));
+        EmbeddedPod target = KubeProxy.pick(svc.get(), port, clientIp, endpoints, affinity);
         int targetPort = ServiceSpecs.targetPort(port, target.pod());
         EmbeddedInterception redirect = new EmbeddedInterception(conntrack, intercepted, source == null ? null : source.address());
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(target.address(), targetPort), fromClient,

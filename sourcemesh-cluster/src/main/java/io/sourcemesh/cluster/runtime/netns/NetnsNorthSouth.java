@@ -1,6 +1,8 @@
 package io.sourcemesh.cluster.runtime.netns;
 
+import io.sourcemesh.api.resource.Cidr;
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.api.resource.LoadBalancerSourceRanges;
 import io.sourcemesh.api.resource.ProxyProtocolAnnotations;
 import io.sourcemesh.cluster.kubeproxy.HealthCheckServer;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
@@ -49,7 +51,7 @@ final class NetnsNorthSouth implements AutoCloseable {
 
     /** What one LoadBalancer Service needs from the cloud: its address, port → node port, and how nodes are probed. */
     private record Balancer(String service, String ip, Map<Integer, Integer> nodePorts, HealthCheck check,
-            Optional<ProxyProtocolAnnotations.Version> proxyProtocol) {
+            Optional<ProxyProtocolAnnotations.Version> proxyProtocol, List<Cidr> sourceRanges) {
     }
 
     private final ObjectStore store;
@@ -147,7 +149,7 @@ final class NetnsNorthSouth implements AutoCloseable {
                 continue;
             }
             Balancer next = new Balancer(key(svc), ip, ServiceSpecs.nodePorts(svc), LoadBalancers.check(svc),
-                    ProxyProtocolAnnotations.of(svc.node()));
+                    ProxyProtocolAnnotations.of(svc.node()), LoadBalancerSourceRanges.of(svc.node()));
             Balancer previous = balancers.put(key(svc), next);
             if (!next.equals(previous)) {
                 changed = true;
@@ -252,13 +254,11 @@ final class NetnsNorthSouth implements AutoCloseable {
     private synchronized void applyRules() {
         List<LoadBalancerRules.Frontend> frontends = new ArrayList<>();
         for (Balancer b : balancers.values()) {
-            if (b.proxyProtocol().isPresent()) {
-                continue; // served by a forwarder in userspace
-            }
             List<String> healthy = health.getOrDefault(b.service(), Map.of()).entrySet().stream().filter(Map.Entry::getValue)
                     .map(Map.Entry::getKey).toList();
+            // A PROXY protocol frontend is served by a forwarder in userspace: its firewall, no DNAT.
             b.nodePorts().forEach((port, nodePort) -> frontends.add(new LoadBalancerRules.Frontend(b.service(), b.ip(), port, nodePort,
-                    healthy)));
+                    healthy, b.sourceRanges(), b.proxyProtocol().isPresent())));
         }
         LoadBalancerRules rules = LoadBalancerRules.of(frontends);
         String batch = rules.restoreBatch();

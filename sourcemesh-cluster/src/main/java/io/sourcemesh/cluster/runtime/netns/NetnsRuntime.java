@@ -262,7 +262,7 @@ public final class NetnsRuntime implements Runtime {
                         sp = sp.withNodePort(port.path("nodePort").asInt(),
                                 ServiceSpecs.local(svc) ? KubeProxyRules.Policy.LOCAL : KubeProxyRules.Policy.CLUSTER);
                     }
-                    ports.add(sp);
+                    ports.add(sp.withAffinity(ServiceSpecs.clientIpAffinity(svc).map(java.time.Duration::toSeconds).orElse(0L)));
                 }
             }
             KubeProxyRules rules = KubeProxyRules.of(ports);
