@@ -142,7 +142,7 @@ final class TlsTranslator {
         for (String entry : entries) {
             boolean group = entry.startsWith("[") && entry.endsWith("]") && entry.length() > 2;
             for (String name : (group ? entry.substring(1, entry.length() - 1) : entry).split("\\|", -1)) {
-                String jdk = io.sourcemesh.proxy.tls.CipherSuiteNames.jdkName(name);
+                String jdk = CipherSuiteNames.jdkName(name);
                 if (jdk == null || !offered.contains(jdk)) {
                     rejected.add(name);
                 } else if (!out.contains(jdk)) {

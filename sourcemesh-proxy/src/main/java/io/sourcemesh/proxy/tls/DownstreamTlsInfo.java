@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.tls;
 
+import io.sourcemesh.proxy.config.CipherSuiteNames;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;

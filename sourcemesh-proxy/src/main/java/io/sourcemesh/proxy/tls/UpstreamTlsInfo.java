@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.tls;
 
+import io.sourcemesh.proxy.config.CipherSuiteNames;
 import io.netty.handler.ssl.SslHandler;
 import io.sourcemesh.proxy.accesslog.TlsCertificate;
 import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.sourcemesh.proxy.config.CipherSuiteNames;
 import io.sourcemesh.proxy.config.TlsContextConfig;
 import io.sourcemesh.proxy.testing.TestCertificates;
 import java.nio.charset.StandardCharsets;

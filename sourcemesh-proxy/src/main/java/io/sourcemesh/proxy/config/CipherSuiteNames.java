@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.tls;
+package io.sourcemesh.proxy.config;
 
 import java.util.Map;
 
@@ -54,7 +54,7 @@ public final class CipherSuiteNames {
             Map.entry("TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"));
 
     /** The suite's OpenSSL/BoringSSL name; null for null (no suite negotiated). */
-    static String of(String jdkName) {
+    public static String of(String jdkName) {
         if (jdkName == null || jdkName.isEmpty() || jdkName.equals("SSL_NULL_WITH_NULL_NULL")) {
             return null;
         }
@@ -72,7 +72,7 @@ public final class CipherSuiteNames {
     }
 
     /** Every JDK name mapped (for tests). */
-    static Map<String, String> all() {
+    public static Map<String, String> all() {
         return OPENSSL;
     }
 }
