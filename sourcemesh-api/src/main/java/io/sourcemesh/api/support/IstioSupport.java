@@ -136,13 +136,17 @@ final class IstioSupport {
                         + "and selected pods' and WorkloadEntries' service accounts (Istio's ServiceAccounts of the host)")));
         k.put("WorkloadEntry", fields(
                 supported("spec.address", "an IP address: an endpoint of each ServiceEntry of its namespace whose "
-                        + "workloadSelector its labels match (Istio's convertWorkloadInstanceToServiceInstance); a host name "
-                        + "or unix socket is not translated (apply and the status say so) and the entry is left out"),
+                        + "workloadSelector its labels match (Istio's convertWorkloadInstanceToServiceInstance), and of each "
+                        + "Kubernetes Service of its namespace whose selector they match, not headless (Istio's Kubernetes "
+                        + "registry; the mesh's endpoints only, not Kubernetes' Endpoints); a host name or unix socket is "
+                        + "not translated (apply and the status say so) and the entry is left out"),
                 supported("spec.ports", "the endpoint's port for the ServiceEntry port of that name; else the port's "
-                        + "targetPort, else its number, as Istio"),
-                supported("spec.labels", "the ServiceEntries' workloadSelectors and DestinationRule subsets select by them; "
-                        + "security.istio.io/tlsMode is the endpoint's auto mTLS mode (Istio's getTLSModeFromWorkloadEntry); "
-                        + "Kubernetes Services do not select WorkloadEntries in SourceMesh (Istio's do)"),
+                        + "targetPort, else its number, as Istio; for a Kubernetes Service's port: its port of that port's "
+                        + "name, else the numeric targetPort; a named targetPort only by its port of that name (without "
+                        + "one it is no endpoint of that port); none for UDP ports, as Istio"),
+                supported("spec.labels", "the ServiceEntries' workloadSelectors, Kubernetes Services' selectors and "
+                        + "DestinationRule subsets select by them; security.istio.io/tlsMode is the endpoint's auto mTLS "
+                        + "mode (Istio's getTLSModeFromWorkloadEntry)"),
                 supported("spec.weight", "Envoy's load_balancing_weight (0: 1)"),
                 supported("spec.serviceAccount", "marks the endpoint as having a sidecar (without a tlsMode label) and is "
                         + "one of the identities auto mTLS and ISTIO_MUTUAL verify (spiffe://<trust domain>/ns/<its "

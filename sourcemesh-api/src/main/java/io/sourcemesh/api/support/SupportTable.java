@@ -39,7 +39,10 @@ public final class SupportTable {
                 supported("spec.type", null).warning("ExternalName"),
                 supported("spec.ports", null),
                 supported("spec.ports[].protocol", "TCP only").warning("UDP", "SCTP"),
-                supported("spec.selector", null), supported("spec.clusterIP", null), supported("spec.clusterIPs", null),
+                supported("spec.selector", "its namespace's ready pods with these labels; in the mesh's view (the "
+                        + "proxies' endpoints, proxy-config endpoints) also its namespace's WorkloadEntries with them, as "
+                        + "Istio (not for a headless or ExternalName Service); Kubernetes' Endpoints keep only the pods"),
+                supported("spec.clusterIP", null), supported("spec.clusterIPs", null),
                 supported("spec.externalTrafficPolicy", null), supported("spec.healthCheckNodePort", null),
                 warned("spec.internalTrafficPolicy", null),
                 supported("spec.sessionAffinity", "ClientIP: kube-proxy (the node ports, the load balancer's path and, "

@@ -120,6 +120,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         }
         List<RegistryConflict> conflicts = new ArrayList<>();
         workloadEntries.sort(Comparator.comparing(WorkloadEntry::namespace).thenComparing(WorkloadEntry::name));
+        services.replaceAll(s -> s.selecting(workloadEntries));
         addEntries(services, serviceEntries, workloadEntries, meshConfig.domain(), conflicts);
         Comparator<IstioConfig> byKey = Comparator.comparing(IstioConfig::key);
         services.sort(Comparator.comparing(Service::namespace).thenComparing(Service::name));

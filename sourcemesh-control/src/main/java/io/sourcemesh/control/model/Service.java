@@ -13,15 +13,18 @@ import java.util.Set;
  * A service of the mesh's registry as far as the mesh needs it: a Kubernetes Service, or one host of a ServiceEntry
  * ({@code entry} set; {@link ServiceEntries}), which Istio's registry holds as the same model.Service. {@code exportTo}:
  * the namespaces it is exported to as written (a ServiceEntry's exportTo, a Service's networking.istio.io/exportTo
- * annotation), {@code .} resolved to its own; empty: the mesh's defaultServiceExportTo.
+ * annotation), {@code .} resolved to its own; empty: the mesh's defaultServiceExportTo. {@code workloads}: the
+ * WorkloadEntries a Kubernetes Service's selector selects ({@link #selecting}), endpoints of the mesh's view only.
  */
 public record Service(String name, String namespace, String clusterIp, String type,
-        String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry, Set<String> exportTo) {
+        String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry, Set<String> exportTo,
+        List<WorkloadEntry> workloads) {
     /** Istio's annotation.NetworkingExportTo: a Kubernetes Service's exportTo, comma-separated. */
     public static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
 
     public Service {
         exportTo = Set.copyOf(exportTo);
+        workloads = List.copyOf(workloads);
     }
 
     /**
@@ -49,13 +52,14 @@ public record Service(String name, String namespace, String clusterIp, String ty
 
     public Service(String name, String namespace, String clusterIp, String type, String externalTrafficPolicy,
             Map<String, String> selector, List<ServicePort> ports) {
-        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of());
+        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of());
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
     static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry,
             Set<String> exportTo) {
-        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry, exportTo);
+        return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry, exportTo,
+                List.of());
     }
 
     /**
@@ -63,7 +67,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
      * range listens on 0.0.0.0 with a chain matching the range).
      */
     public Service at(String address) {
-        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo);
+        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo, workloads);
     }
 
     /**
@@ -105,7 +109,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
         }
         return new Service(Nodes.text(node, "metadata", "name"), namespace,
                 Nodes.text(spec, "clusterIP"), type.isEmpty() ? "ClusterIP" : type,
-                etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo);
+                etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo, List.of());
     }
 
     /** The Kubernetes Service's cluster-local name; a ServiceEntry's host as written (Istio's Hostname). */
@@ -120,6 +124,21 @@ public record Service(String name, String namespace, String clusterIp, String ty
     public boolean selects(Pod pod) {
         return !selector.isEmpty() && pod.namespace().equals(namespace)
                 && pod.labels().entrySet().containsAll(selector.entrySet());
+    }
+
+    /**
+     * This Kubernetes Service with the WorkloadEntries of {@code all} its selector selects, as Istio's Kubernetes registry
+     * (kube/controller/controller.go serviceInstancesFromWorkloadInstances, on by PILOT_ENABLE_K8S_SELECT_WORKLOAD_ENTRIES'
+     * default): only a Service the client load-balances (not headless, not ExternalName) with a selector, and only entries
+     * of its namespace whose labels hold the selector's. Kubernetes' own Endpoints keep only pods; these are the mesh's.
+     */
+    public Service selecting(List<WorkloadEntry> all) {
+        if (entry != null || selector.isEmpty() || clusterIp.equals("None") || type.equals("ExternalName")) {
+            return this;
+        }
+        List<WorkloadEntry> selected = all.stream().filter(w -> w.selectedBy(selector, namespace)).toList();
+        return selected.isEmpty() ? this
+                : new Service(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, entry, exportTo, selected);
     }
 
     public Optional<ServicePort> port(int number) {

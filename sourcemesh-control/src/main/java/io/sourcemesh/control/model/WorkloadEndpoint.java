@@ -1,10 +1,12 @@
 package io.sourcemesh.control.model;
 
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
- * One of a ServiceEntry's {@code endpoints} (Istio's WorkloadEntry): an address, its ports by the entry's port names,
- * labels (which DestinationRule subsets select), a load-balancing weight and its service account ("" without).
+ * One of a ServiceEntry's {@code endpoints}, or a WorkloadEntry a ServiceEntry or a Kubernetes Service selects (Istio's
+ * WorkloadEntry): an address, its ports by name, labels (which DestinationRule subsets select), a load-balancing weight
+ * and its service account ("" without).
  */
 public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<String, String> labels, int weight,
         String serviceAccount) {
@@ -27,6 +29,26 @@ public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<S
             return own;
         }
         return port.targetPort().isEmpty() ? port.port() : Integer.parseInt(port.targetPort());
+    }
+
+    /**
+     * The endpoint's port for the port of a Kubernetes Service that selects it, as Istio's serviceInstanceFromWorkloadInstance
+     * and findServiceTargetPort (kube/controller/controller.go, util.go): its own port of the service port's name, else
+     * the numeric targetPort (unset or 0: the port, the API server's default); a named targetPort only by its own port of
+     * that name, without which it is no endpoint of that service port. UDP ports get none (Istio skips them).
+     */
+    public OptionalInt portForService(ServicePort port) {
+        if (port.protocol().equalsIgnoreCase("UDP")) {
+            return OptionalInt.empty();
+        }
+        String target = port.targetPort();
+        if (!target.isEmpty() && !target.chars().allMatch(Character::isDigit)) {
+            Integer named = ports.get(target);
+            return named != null && named > 0 ? OptionalInt.of(named) : OptionalInt.empty();
+        }
+        int number = target.isEmpty() || Integer.parseInt(target) == 0 ? port.port() : Integer.parseInt(target);
+        Integer own = ports.get(port.name());
+        return OptionalInt.of(own != null && own > 0 ? own : number);
     }
 
     /**

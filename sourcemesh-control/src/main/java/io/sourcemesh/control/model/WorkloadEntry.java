@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An Istio WorkloadEntry as a ServiceEntry's workloadSelector selects it (Istio's convertWorkloadEntryToWorkloadInstance,
+ * An Istio WorkloadEntry as a ServiceEntry's workloadSelector or a Kubernetes Service's selector selects it (Istio's
+ * convertWorkloadEntryToWorkloadInstance,
  * pilot/pkg/serviceregistry/serviceentry/conversion.go): its namespace and name, and the endpoint it is — address, ports
  * by the entry's port names, labels, weight and service account, the same shape as an entry's inline endpoints.
  */

@@ -19,6 +19,7 @@ import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import io.sourcemesh.control.model.WorkloadEndpoint;
+import io.sourcemesh.control.model.WorkloadEntry;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -95,7 +96,8 @@ final class Clusters {
     private record Host(String ip, int port, Map<String, String> labels, int weight, boolean mesh) {}
 
     /**
-     * A service port's endpoints: the ready pods a Kubernetes Service selects, or a ServiceEntry's own endpoints (Istio's
+     * A service port's endpoints: the ready pods a Kubernetes Service selects and then the WorkloadEntries it selects
+     * (Istio's, {@link Service#selecting}; at {@link WorkloadEndpoint#portForService}), or a ServiceEntry's own endpoints (Istio's
      * convertEndpoints; the STATIC resolution's, served by EDS in Istio and inline here like the pods) and the ready pods
      * of its namespace its workloadSelector selects (at the port's targetPort, else its number), each with its TLS mode
      * as Istio's (an endpoint's tlsMode label or serviceAccount, a pod's injector label). {@code mesh}: the proxy's mesh
@@ -115,9 +117,15 @@ final class Clusters {
                     .forEach(p -> out.add(new Host(p.ip(), podPort, p.labels(), 1, mesh != null && mesh.meshEndpoint(p, podPort))));
             return out;
         }
-        return model.endpointsOf(svc).stream()
+        List<Host> out = new ArrayList<>(model.endpointsOf(svc).stream()
                 .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1,
-                        mesh != null && mesh.meshEndpoint(p, port.targetPortFor(p)))).toList();
+                        mesh != null && mesh.meshEndpoint(p, port.targetPortFor(p)))).toList());
+        for (WorkloadEntry w : svc.workloads()) {
+            WorkloadEndpoint e = w.endpoint();
+            e.portForService(port).ifPresent(target -> out.add(new Host(e.address(), target, e.labels(), e.lbWeight(),
+                    mesh != null && mesh.meshEndpoint(e, svc.namespace(), target))));
+        }
+        return out;
     }
 
     /** Istio's endpoint metadata for mTLS (util.AppendLbEndpointMetadata): the tlsMode-istio match's key and value. */

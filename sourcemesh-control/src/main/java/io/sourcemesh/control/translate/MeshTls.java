@@ -172,6 +172,9 @@ final class MeshTls {
         }
         model.pods().stream().filter(service::selects)
                 .forEach(p -> ids.add(MeshCa.spiffeId(trustDomain, p.namespace(), p.serviceAccount())));
+        // and the accounts of the WorkloadEntries it selects (Istio's ServiceAccounts come from all its endpoints)
+        service.workloads().stream().filter(w -> !w.endpoint().serviceAccount().isEmpty())
+                .forEach(w -> ids.add(MeshCa.spiffeId(trustDomain, w.namespace(), w.endpoint().serviceAccount())));
         return List.copyOf(ids);
     }
 
