@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.sourcemesh.l4.transport.NextTurnClose;
 import io.sourcemesh.l4.transport.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,6 +22,8 @@ import java.util.Optional;
  * off so the relay reads only after its previous write drained, bound as the {@link SourceBinding} says.
  */
 public final class UpstreamConnector {
+    /** The name of every upstream connection's first handler: its closes go through {@link NextTurnClose}. */
+    public static final String CLOSE_HANDLER = "next-turn-close";
     private final Transport transport;
     private final Interception interception;
     private final Optional<InetAddress> defaultSource;
@@ -78,11 +81,15 @@ public final class UpstreamConnector {
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .handler(binding.proxyHeader().isEmpty() ? handler : new io.netty.channel.ChannelInitializer<>() {
+                .handler(new io.netty.channel.ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(handler);
-                        ch.pipeline().addFirst("upstream-proxy-protocol", new ProxyHeaderWriter(binding.proxyHeader().get()));
+                        if (binding.proxyHeader().isPresent()) {
+                            ch.pipeline().addFirst("upstream-proxy-protocol", new ProxyHeaderWriter(binding.proxyHeader().get()));
+                        }
+                        // First of all: every close of the connection passes it (NextTurnClose says why).
+                        ch.pipeline().addFirst(CLOSE_HANDLER, NextTurnClose.handler());
                     }
                 });
         if (keepalive != null) {

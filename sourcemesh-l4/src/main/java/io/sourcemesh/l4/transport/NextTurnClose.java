@@ -1,6 +1,8 @@
 package io.sourcemesh.l4.transport;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.concurrent.RejectedExecutionException;
@@ -21,9 +23,13 @@ import java.util.concurrent.RejectedExecutionException;
 public final class NextTurnClose {
     private NextTurnClose() {}
 
-    /** Closes {@code ctx}'s channel onward from {@code ctx}: on io_uring after the event being handled, else now. */
+    /**
+     * Closes {@code ctx}'s channel onward from {@code ctx}: on io_uring after the event being handled, else now. A
+     * channel not active (a connect that failed) closes now: no POLLIN can be armed for it, and its close is counted
+     * before the failure's reply reaches the client.
+     */
     public static void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (ctx.channel() instanceof IoUringSocketChannel) {
+        if (ctx.channel() instanceof IoUringSocketChannel && ctx.channel().isActive()) {
             try {
                 ctx.executor().execute(() -> ctx.close(promise));
                 return;
@@ -32,5 +38,26 @@ public final class NextTurnClose {
             }
         }
         ctx.close(promise);
+    }
+
+    /**
+     * A first handler that does only this, for pipelines with no first handler of their own (upstream connections, the
+     * L4 forwarders' clients): shared, and only on the close path (Netty skips it for reads, writes and flushes).
+     */
+    public static ChannelHandler handler() {
+        return Handler.INSTANCE;
+    }
+
+    /** The handler {@link #handler} returns; a type of its own so a pipeline check can tell it passes bytes by. */
+    @ChannelHandler.Sharable
+    public static final class Handler extends ChannelOutboundHandlerAdapter {
+        private static final Handler INSTANCE = new Handler();
+
+        private Handler() {}
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            NextTurnClose.close(ctx, promise);
+        }
     }
 }

@@ -362,8 +362,9 @@ final class PlainHeads {
             return null;
         }
         String uri = new String(b, 0, uriStart, uriEnd - uriStart);
-        // room for what the proxy adds to a request (x-forwarded-for, x-forwarded-proto, x-request-id, x-envoy-external-address)
-        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(headerLines + 4));
+        // room for what the proxy adds to a request (x-forwarded-for, x-forwarded-proto, x-request-id,
+        // x-envoy-external-address, and the router's x-envoy-expected-rq-timeout-ms): no copy of the array to add one
+        return new DefaultHttpRequest(version, method, uri, FlatHeaders.sized(headerLines + 5));
     }
 
     /** {@code HTTP/1.x SP 3DIGIT SP reason}, a final status (200–599) and a reason of visible ASCII and spaces; else null. */

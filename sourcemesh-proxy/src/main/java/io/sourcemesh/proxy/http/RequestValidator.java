@@ -96,7 +96,8 @@ final class RequestValidator {
             // its chance (conn_manager_impl.cc decodeHeaders, MissingHost), so no request reaches the route table without one.
             return new Rejection(400, "Bad Request", "missing_host_header");
         }
-        if (hosts == 1 && !authorityIsValid(h.get(HttpHeaderNames.HOST))) {
+        // FlatHeaders (every decoded request's): its value as given, no String made to check it
+        if (hosts == 1 && !authorityIsValid(h instanceof FlatHeaders f ? f.value(HttpHeaderNames.HOST) : h.get(HttpHeaderNames.HOST))) {
             // A Host a virtual host or an RBAC rule reads one way and the upstream another ("admin.example/x").
             return new Rejection(400, "Bad Request", "http.invalid_authority");
         }
@@ -113,7 +114,7 @@ final class RequestValidator {
      * Envoy's {@code HeaderUtility::authorityIsValid} (nghttp2's authority characters): letters, digits and
      * {@code -._~!$&'()*+,;=:@%[]}; no space, slash, '?', '#' or other delimiter.
      */
-    static boolean authorityIsValid(String authority) {
+    static boolean authorityIsValid(CharSequence authority) {
         for (int i = 0; i < authority.length(); i++) {
             char c = authority.charAt(i);
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')

@@ -202,7 +202,8 @@ final class Splice {
     private static boolean transparent(Channel ch, Class<? extends ChannelHandler> side) {
         for (Map.Entry<String, ChannelHandler> e : ch.pipeline()) {
             ChannelHandler h = e.getValue();
-            if (side.isInstance(h) && !(h instanceof ByteTransparent) && !(h instanceof ByteRelay)) {
+            if (side.isInstance(h) && !(h instanceof ByteTransparent) && !(h instanceof ByteRelay)
+                    && !(h instanceof io.sourcemesh.l4.transport.NextTurnClose.Handler)) { // an upstream's first: closes only
                 return false;
             }
         }
