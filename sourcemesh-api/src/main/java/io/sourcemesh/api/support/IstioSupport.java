@@ -352,7 +352,9 @@ final class IstioSupport {
                         + "reaches the endpoint Envoy's would; tableSize its maglev_lb_config table_size (0: Envoy's default "
                         + "65537; 1, which Istio's validation takes and no table can use, is warned and left out)"),
                 warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
-                supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; the HTTP settings in the "
+                supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; a TCP service's "
+                        + "connection past maxConnections waits for one to close (a pending request, up to "
+                        + "http1MaxPendingRequests) or is closed (URX), as Envoy's TCP pool; the HTTP settings in the "
                         + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio"),
                 supported(at + ".connectionPool.http.h2UpgradePolicy", "as Istio's applyH2Upgrade: UPGRADE makes the "
                         + "outbound cluster HTTP/2 (explicit http2_protocol_options; ALPN h2 under tls SIMPLE or MUTUAL), "

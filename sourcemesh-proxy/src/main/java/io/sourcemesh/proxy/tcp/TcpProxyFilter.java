@@ -137,10 +137,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             UpstreamHost host = chosen.get();
             stream.upstreamHost(host.address()).attemptCount(1); // one connect: max_connect_attempts is refused at load
             SourceBinding binding = Upstreams.binding(cluster, host, connection, connection.remoteAddress());
-            cluster.cxTotal.inc();
-            cluster.cxActive.inc();
-            host.connectionOpened();
-            // Bytes the client sends while the upstream connects wait in the downstream relay.
+            // Bytes the client sends while the upstream connects (or waits to) wait in the downstream relay.
             LongConsumer received = n -> {
                 stream.addBytesReceived(n);
                 rxBytes.add(n);
@@ -151,6 +148,92 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
             };
             ByteRelay fromClient = ByteRelay.pending(received, () -> { });
             ctx.pipeline().replace(this, "relay", fromClient);
+            if (cluster.connectionAllowed(host)) {
+                connect(downstream, cluster, host, binding, fromClient, received, sent);
+                return;
+            }
+            // Circuit breakers, as Envoy's TCP connection pool: at max_connections (upstream_cx_overflow counted) the
+            // connection waits as a pending request until one of the cluster's closes, or overflows max_pending_requests.
+            if (!cluster.circuitBreaker().tryPending()) {
+                overflowed(cluster, fromClient, downstream);
+                return;
+            }
+            new PendingConnect(downstream, cluster, host, binding, fromClient, received, sent).queue();
+        }
+
+        /**
+         * A connection waiting for the circuit breaker's max_connections: it connects when a connection of the cluster
+         * on this loop closes, and leaves the queue (its pending slot released) when the client goes first.
+         */
+        private final class PendingConnect implements ClusterRuntime.PendingRequest {
+            private final Channel downstream;
+            private final ClusterRuntime cluster;
+            private final UpstreamHost host;
+            private final SourceBinding binding;
+            private final ByteRelay fromClient;
+            private final LongConsumer received;
+            private final LongConsumer sent;
+            private boolean done;
+
+            PendingConnect(Channel downstream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding,
+                    ByteRelay fromClient, LongConsumer received, LongConsumer sent) {
+                this.downstream = downstream;
+                this.cluster = cluster;
+                this.host = host;
+                this.binding = binding;
+                this.fromClient = fromClient;
+                this.received = received;
+                this.sent = sent;
+            }
+
+            void queue() {
+                cluster.addPending(this);
+                downstream.closeFuture().addListener(f -> {
+                    if (!done) {
+                        cluster.removePending(this);
+                        release();
+                    }
+                });
+            }
+
+            @Override
+            public boolean resume() {
+                if (done) {
+                    return true;
+                }
+                if (!downstream.isActive()) {
+                    release();
+                    return true;
+                }
+                if (!cluster.connectionAllowed(host)) {
+                    return false;
+                }
+                release();
+                connect(downstream, cluster, host, binding, fromClient, received, sent);
+                return true;
+            }
+
+            private void release() {
+                done = true;
+                cluster.circuitBreaker().pendingDone();
+            }
+        }
+
+        /**
+         * max_pending_requests overflowed: Envoy's pool fails the connect as a local close, tcp_proxy tries again, finds
+         * its one attempt spent and closes — no UF (nothing was refused by the upstream), URX, the init failure.
+         */
+        private void overflowed(ClusterRuntime cluster, ByteRelay fromClient, Channel downstream) {
+            cluster.cxConnectAttemptsExceeded.inc();
+            stream.addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED)
+                    .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_CONNECT_FAILED);
+            fromClient.abandon();
+            downstream.close();
+        }
+
+        private void connect(Channel downstream, ClusterRuntime cluster, UpstreamHost host, SourceBinding binding,
+                ByteRelay fromClient, LongConsumer received, LongConsumer sent) {
+            cluster.tcpConnectionOpened(host);
             ByteRelay fromUpstream = ByteRelay.to(downstream, sent, () -> {
                 if (downstream.isActive()) {
                     stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_TERMINATION);
@@ -161,8 +244,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                     cluster.tcpKeepalive(), socket.pipeline(fromUpstream)))
                     .addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
-                            cluster.cxActive.dec();
-                            host.connectionClosed();
+                            cluster.connectionClosed(host);
                             // tcp_proxy.cc: a connect timeout is LOCAL_ORIGIN_TIMEOUT, a refused or reset connect
                             // LOCAL_ORIGIN_CONNECT_FAILED (a 504 or a 503 without the split)
                             cluster.outlierLocalOriginFailure(host, f.cause() instanceof ConnectTimeoutException ? 504 : 503);
@@ -182,10 +264,7 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                         }
                         cluster.outlierConnectSuccessFinal(host); // onUpstreamEvent Connected: LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL
                         Channel upstream = f.channel();
-                        upstream.closeFuture().addListener(c -> {
-                            cluster.cxActive.dec();
-                            host.connectionClosed();
-                        });
+                        upstream.closeFuture().addListener(c -> cluster.connectionClosed(host));
                         stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress()).upstreamTls(socket.tlsInfo(upstream));
                         fromClient.peer(downstream.pipeline().context("relay"), upstream);
                         upstream.read();

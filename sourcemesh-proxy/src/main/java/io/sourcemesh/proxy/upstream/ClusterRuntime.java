@@ -265,8 +265,16 @@ public final class ClusterRuntime {
      * circuit breaker's connections of this loop.
      */
     public void connectionOpened(UpstreamHost host, boolean http2) {
-        cxTotal.inc();
         (http2 ? cxHttp2Total : cxHttp1Total).inc();
+        tcpConnectionOpened(host);
+    }
+
+    /**
+     * Call on the connection's event loop when a tcp_proxy connection to {@code host} is opened: as an HTTP one (the
+     * circuit breaker's connections included, closed by {@link #connectionClosed}) without a protocol's total.
+     */
+    public void tcpConnectionOpened(UpstreamHost host) {
+        cxTotal.inc();
         cxActive.inc();
         host.connectionOpened();
         breaker.connectionOpened();
@@ -286,7 +294,10 @@ public final class ClusterRuntime {
         host.connectFailed();
     }
 
-    /** Call on the connection's event loop when an HTTP connection opened by {@link #connectionOpened} closed: a pending request may now connect. */
+    /**
+     * Call on the connection's event loop when a connection opened by {@link #connectionOpened} or
+     * {@link #tcpConnectionOpened} closed (or failed to connect): a pending request may now connect.
+     */
     public void connectionClosed(UpstreamHost host) {
         cxActive.dec();
         host.connectionClosed();
