@@ -93,14 +93,17 @@ final class IstioSupport {
                         + "exclude); services outside them get no listener or route, nor a cluster unless an imported "
                         + "VirtualService sends to its port; a VirtualService is imported when an egress host of its "
                         + "namespace, or of *, matches one of its hosts"),
-                warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
+                warned("spec.egress[].port", "not implemented yet: every egress listener's hosts apply to every port, "
+                        + "as if none had a port"),
+                warned("spec.egress[].bind", "the outbound listeners take captured traffic, whatever the bind"),
+                warned("spec.egress[].captureMode", "captured as the pod's interception mode says"),
                 supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY (the default when the policy is written without a mode, as Istio's proto) answers 502 from BlackHoleCluster; ALLOW_ANY "
                         + "passes through"),
                 supported("spec.outboundTrafficPolicy.egressProxy", "under ALLOW_ANY (required, as "
                         + "Istio's validation), traffic to an unknown destination goes to outbound|<port>|<subset>|<host> "
                         + "(the host as written, as Istio's GetDestinationCluster) instead of the PassthroughCluster: the "
                         + "allow_any route, virtualOutbound's catch-all and each port listener's fallthrough; the service "
-                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", null)));
+                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", "the inbound clusters keep the proxy's defaults")));
         k.put("ServiceEntry", fields(
                 supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
                         + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "
