@@ -20,6 +20,7 @@ public final class SidecarRules {
 
     static void check(JsonNode object, List<FieldError> errors) {
         outboundTrafficPolicy(object.path("spec").path("outboundTrafficPolicy"), errors);
+        ingress(object.path("spec").path("ingress"), errors);
         JsonNode egress = object.path("spec").path("egress");
         for (int i = 0; i < egress.size(); i++) {
             String at = "spec.egress[" + i + "].hosts";
@@ -35,6 +36,64 @@ public final class SidecarRules {
                 }
             }
         }
+    }
+
+    private static final Set<String> PROTOCOLS = Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "REDIS",
+            "MYSQL", "TCP", "TLS", "UDP", "HTTP_PROXY");
+    private static final Set<String> ENDPOINT_HOSTS = Set.of("", "127.0.0.1", "0.0.0.0", "::1", "::");
+
+    /**
+     * Istio's ValidateSidecar ingress listeners: a port of a known protocol (validateSidecarIngressPortAndBind), unique
+     * among them, and a defaultEndpoint of 127.0.0.1:PORT, 0.0.0.0:PORT, [::1]:PORT, [::]:PORT or
+     * unix://; a unix socket, which SourceMesh's sidecars do not connect to, is refused rather than left out.
+     */
+    private static void ingress(JsonNode ingress, List<FieldError> errors) {
+        Set<Integer> ports = new HashSet<>();
+        for (int i = 0; i < ingress.size(); i++) {
+            String at = "spec.ingress[" + i + "]";
+            JsonNode port = ingress.get(i).path("port"); // required, its number in 1..65535: the schema says so
+            String protocol = port.path("protocol").asText("");
+            if (!PROTOCOLS.contains(protocol.toUpperCase(java.util.Locale.ROOT))) {
+                errors.add(new FieldError(at + ".port.protocol", at + ".port.protocol: Invalid value: \"" + protocol
+                        + "\": unrecognized protocol"));
+            }
+            int number = port.path("number").asInt(0);
+            if (!ports.add(number)) {
+                errors.add(new FieldError(at + ".port.number", at + ".port.number: Invalid value: " + number
+                        + ": sidecar: ports on IP bound listeners must be unique"));
+            }
+            String endpoint = ingress.get(i).path("defaultEndpoint").asText("");
+            if (!endpoint.isEmpty()) {
+                String problem = endpointProblem(endpoint);
+                if (problem != null) {
+                    errors.add(new FieldError(at + ".defaultEndpoint", at + ".defaultEndpoint: Invalid value: \""
+                            + endpoint + "\": " + problem));
+                }
+            }
+        }
+    }
+
+    private static String endpointProblem(String endpoint) {
+        if (endpoint.startsWith("unix://")) {
+            return "a unix domain socket endpoint is not supported: SourceMesh's sidecars connect over TCP only";
+        }
+        int colon = endpoint.lastIndexOf(':');
+        String host = colon < 0 ? null : endpoint.substring(0, colon);
+        if (host != null && host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host != null && host.contains(":")) {
+            host = null; // an IPv6 address needs its brackets (net.SplitHostPort)
+        }
+        if (host == null || !ENDPOINT_HOSTS.contains(host)) {
+            return "sidecar: defaultEndpoint must be of form 127.0.0.1:<port>,0.0.0.0:<port>,[::1]:port,[::]:port,"
+                    + "unix://filepath, or unset";
+        }
+        String port = endpoint.substring(colon + 1);
+        if (port.isEmpty() || !port.chars().allMatch(Character::isDigit) || port.length() > 5
+                || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            return "sidecar: defaultEndpoint port (" + port + ") must be a number in the range 1..65535";
+        }
+        return null;
     }
 
     /**

@@ -71,19 +71,41 @@ final class IstioSupport {
         k.put("DestinationRule", fields(destinationRule()));
         k.put("EnvoyFilter", fields(envoyFilter()));
         k.put("Sidecar", fields(
-                supported("spec.workloadSelector", null), warned("spec.ingress", null),
+                supported("spec.workloadSelector", null),
+                supported("spec.ingress[].port.number", "as Istio's buildInboundChainConfigs: with any ingress listener "
+                        + "the sidecar's inbound chains are these only (its Services' ports no longer make chains; traffic "
+                        + "to other ports takes the inbound passthrough); each is a chain of virtualInbound for its "
+                        + "destination port, whose cluster is inbound|<number>||"),
+                supported("spec.ingress[].port.protocol", "HTTP, HTTP2, GRPC, GRPC-WEB: a connection manager (its "
+                        + "decorator names the Service whose port targets the number, else <sidecar>.<namespace>, as "
+                        + "Istio); HTTP2 and GRPC upstream as h2; the others tcp_proxy; UDP leaves the listener out, named "
+                        + "in the proxy's warnings").warning("UDP").ignoringCase(),
+                supported("spec.ingress[].port.name", "a name only"),
+                supported("spec.ingress[].defaultEndpoint", "as Istio's buildInboundClusters: 127.0.0.1:<port> or "
+                        + "[::1]:<port> a STATIC cluster to that address; 0.0.0.0:<port> to the pod's IP, from 127.0.0.6 "
+                        + "(so interception does not bring it back); [::]:<port> [::1] (the pods have no IPv6 address, "
+                        + "Istio's fallback); unset or :<port> the original destination; unix:// is refused (the sidecars "
+                        + "connect over TCP only)"),
+                warned("spec.ingress[].bind", "the chain is on virtualInbound (captured traffic) whatever the bind"),
+                warned("spec.ingress[].captureMode", "captured as the pod's interception mode says"),
+                warned("spec.ingress[].connectionPool", null),
+                refused("spec.ingress[].tls", "the sidecar cannot terminate TLS on an ingress listener yet; ignoring it "
+                        + "would serve plaintext where TLS was asked"),
                 supported("spec.egress[].hosts", "as Istio: namespace/host (namespace *, . or a name; ~ns/host and ~/host "
                         + "exclude); services outside them get no listener or route, nor a cluster unless an imported "
                         + "VirtualService sends to its port; a VirtualService is imported when an egress host of its "
                         + "namespace, or of *, matches one of its hosts"),
-                warned("spec.egress[].port", null), warned("spec.egress[].bind", null), warned("spec.egress[].captureMode", null),
+                warned("spec.egress[].port", "not implemented yet: every egress listener's hosts apply to every port, "
+                        + "as if none had a port"),
+                warned("spec.egress[].bind", "the outbound listeners take captured traffic, whatever the bind"),
+                warned("spec.egress[].captureMode", "captured as the pod's interception mode says"),
                 supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY (the default when the policy is written without a mode, as Istio's proto) answers 502 from BlackHoleCluster; ALLOW_ANY "
                         + "passes through"),
                 supported("spec.outboundTrafficPolicy.egressProxy", "under ALLOW_ANY (required, as "
                         + "Istio's validation), traffic to an unknown destination goes to outbound|<port>|<subset>|<host> "
                         + "(the host as written, as Istio's GetDestinationCluster) instead of the PassthroughCluster: the "
                         + "allow_any route, virtualOutbound's catch-all and each port listener's fallthrough; the service "
-                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", null)));
+                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", "the inbound clusters keep the proxy's defaults")));
         k.put("ServiceEntry", fields(
                 supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
                         + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "

@@ -53,6 +53,56 @@ class SidecarRulesTest {
                 """.formatted(outboundTrafficPolicy))).stream().map(FieldError::message).toList();
     }
 
+    private static JsonNode ingress(String ingress) throws Exception {
+        return YAML.readTree("""
+                apiVersion: networking.istio.io/v1
+                kind: Sidecar
+                metadata: {name: default, namespace: default}
+                spec:
+                  ingress: %s
+                """.formatted(ingress));
+    }
+
+    /**
+     * Istio's ValidateSidecar ingress listeners (validateSidecarIngressPortAndBind, the defaultEndpoint forms), and a
+     * unix:// endpoint, which the sidecars cannot connect to, refused.
+     */
+    @Test
+    void ingressListenersAreValidatedAsIstio() throws Exception {
+        assertEquals(List.of(), Validator.validate(ingress("[{port: {number: 9080, protocol: HTTP, name: http}, "
+                + "defaultEndpoint: '127.0.0.1:8080'}, {port: {number: 9081, protocol: tcp}, defaultEndpoint: '[::1]:8081'}, "
+                + "{port: {number: 9082, protocol: GRPC}, defaultEndpoint: '0.0.0.0:8082'}, {port: {number: 9083, "
+                + "protocol: HTTP}}]")));
+        String form = "sidecar: defaultEndpoint must be of form 127.0.0.1:<port>,0.0.0.0:<port>,[::1]:port,[::]:port,"
+                + "unix://filepath, or unset";
+        assertEquals(List.of(
+                "spec.ingress[1].port.protocol: Invalid value: \"FOO\": unrecognized protocol",
+                "spec.ingress[2].defaultEndpoint: Invalid value: \"10.0.0.1:80\": " + form,
+                "spec.ingress[3].port.number: Invalid value: 9080: sidecar: ports on IP bound listeners must be unique",
+                "spec.ingress[3].defaultEndpoint: Invalid value: \"127.0.0.1:http\": sidecar: defaultEndpoint port (http) "
+                        + "must be a number in the range 1..65535",
+                "spec.ingress[4].defaultEndpoint: Invalid value: \"unix:///var/run/app.sock\": a unix domain socket "
+                        + "endpoint is not supported: SourceMesh's sidecars connect over TCP only"),
+                Validator.validate(ingress("[{port: {number: 9070, protocol: HTTP}}, {port: {number: 9071, protocol: FOO}}, "
+                        + "{port: {number: 9080, protocol: HTTP}, defaultEndpoint: '10.0.0.1:80'}, "
+                        + "{port: {number: 9080, protocol: HTTP}, defaultEndpoint: '127.0.0.1:http'}, "
+                        + "{port: {number: 9084, protocol: HTTP}, defaultEndpoint: 'unix:///var/run/app.sock'}]"))
+                        .stream().map(FieldError::message).toList());
+    }
+
+    /** tls on an ingress listener is refused (ignoring it would serve plaintext); bind and captureMode are warned. */
+    @Test
+    void ingressTlsIsRefusedAndBindWarned() throws Exception {
+        var findings = SupportCheck.check(ingress("[{port: {number: 9080, protocol: HTTPS, name: https}, "
+                + "defaultEndpoint: '127.0.0.1:8080', tls: {mode: SIMPLE, credentialName: cert}, bind: 0.0.0.0, "
+                + "captureMode: IPTABLES}]"));
+        assertEquals(List.of("spec.ingress[0].tls"), findings.refused().stream().map(FieldError::path).toList());
+        assertEquals(List.of("spec.ingress[0].bind is not implemented by SourceMesh and has no effect",
+                "spec.ingress[0].captureMode is not implemented by SourceMesh and has no effect"), findings.notImplemented());
+        assertEquals(List.of(), SupportCheck.check(ingress("[{port: {number: 9080, protocol: HTTP, name: http}, "
+                + "defaultEndpoint: '127.0.0.1:8080'}]")).warned(), "port and defaultEndpoint are implemented");
+    }
+
     @Test
     void namespaceSlashHostsPass() throws Exception {
         assertEquals(List.of(), errors("[{hosts: ['./*', 'istio-system/*', '*/*.example.com', 'ns1/a.example.com', "

@@ -335,6 +335,29 @@ final class Clusters {
         return b.build();
     }
 
+    /**
+     * A Sidecar ingress listener's inbound cluster: STATIC to its defaultEndpoint (Istio's buildInboundCluster); off
+     * loopback ({@code bind}) it leaves from 127.0.0.6, so interception does not send it back to the sidecar.
+     */
+    static Cluster inboundStatic(int port, String ip, int targetPort, boolean http2, boolean bind) {
+        String name = Names.inboundCluster(port);
+        Cluster.Builder c = Cluster.newBuilder()
+                .setName(name)
+                .setType(Cluster.DiscoveryType.STATIC)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+                .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName(name)
+                        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
+                                .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(ip, targetPort))))));
+        if (bind) {
+            c.setUpstreamBindConfig(BindConfig.newBuilder().setSourceAddress(Protos.socket(Names.INBOUND_PASSTHROUGH_BIND, 0)));
+        }
+        if (http2) {
+            HttpOptions.http2(c);
+        }
+        return c.build();
+    }
+
     static Cluster inboundPassthrough() {
         Cluster.Builder c = originalDst(Names.INBOUND_PASSTHROUGH_CLUSTER).toBuilder();
         HttpOptions.passthrough(c);

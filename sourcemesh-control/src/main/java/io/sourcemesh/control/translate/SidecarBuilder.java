@@ -69,7 +69,9 @@ final class SidecarBuilder {
         clusters.add(Clusters.blackhole());
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
-        inbound.values().forEach(port -> clusters.add(Clusters.inbound(port.targetPort(), port.servicePort().isHttp2())));
+        inbound.values().forEach(port -> clusters.add(port.endpoint() == null ? Clusters.inbound(port.port(), port.http2())
+                : Clusters.inboundStatic(port.port(), port.endpoint().ip(), port.endpoint().port(), port.http2(),
+                        port.endpoint().bind())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
         clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
@@ -92,24 +94,73 @@ final class SidecarBuilder {
         return model.serviceByFqdn(parts[3]).map(scope::visible).orElse(true);
     }
 
-    /** One inbound chain per distinct pod port its services target; the first service naming it wins. */
-    private record InboundPort(int targetPort, Service service, ServicePort servicePort) {}
+    /**
+     * One inbound chain per pod port: {@code port} the destination port it matches, {@code fqdn} and {@code servicePort}
+     * its decorator's service, {@code endpoint} where its cluster sends (null: the original destination).
+     */
+    private record InboundPort(int port, boolean http, boolean http2, String fqdn, int servicePort, Endpoint endpoint) {}
 
+    /** A Sidecar ingress listener's defaultEndpoint; {@code bind}: leave from 127.0.0.6, as Istio does off loopback. */
+    private record Endpoint(String ip, int port, boolean bind) {}
+
+    /**
+     * The Sidecar's ingress listeners when it has any, and then only they (Istio's buildInboundChainConfigs: no
+     * Service-derived chain beside them; other ports take the passthrough chain); else one per distinct pod port its
+     * services target, the first service naming it winning.
+     */
     private Map<Integer, InboundPort> inboundPorts() {
         Map<Integer, InboundPort> out = new TreeMap<>();
         Pod pod = model.pod(proxy.namespace(), proxy.podName()).orElse(null);
+        if (!scope.ingress().isEmpty()) {
+            for (SidecarIngress in : scope.ingress()) {
+                ingressPort(in, pod).ifPresent(p -> out.putIfAbsent(p.port(), p));
+            }
+            return out;
+        }
         if (pod == null) {
             warnings.add(new TranslationWarning("pod " + proxy.namespace() + "/" + proxy.podName(),
                     "not found; no inbound listeners"));
             return out;
         }
+        String domain = model.meshConfig().domain();
         for (Service svc : model.servicesOf(pod)) {
             for (ServicePort sp : svc.ports()) {
                 int target = sp.targetPortFor(pod);
-                out.putIfAbsent(target, new InboundPort(target, svc, sp));
+                out.putIfAbsent(target, new InboundPort(target, sp.isHttp(), sp.isHttp2(), svc.fqdn(domain), sp.port(), null));
             }
         }
         return out;
+    }
+
+    /**
+     * An ingress listener's port: its decorator names the service whose port targets it, else Istio's made-up
+     * {@code <sidecar>.<namespace>} (findOrCreateServiceTarget); 0.0.0.0 is the pod's IP (cluster.go buildInboundClusters).
+     */
+    private Optional<InboundPort> ingressPort(SidecarIngress in, Pod pod) {
+        String fqdn = scope.ingressHost();
+        int servicePort = in.port();
+        if (pod != null) {
+            for (Service svc : model.servicesOf(pod)) {
+                Optional<ServicePort> sp = svc.ports().stream().filter(p -> p.targetPortFor(pod) == in.port()).findFirst();
+                if (sp.isPresent()) {
+                    fqdn = svc.fqdn(model.meshConfig().domain());
+                    servicePort = sp.get().port();
+                    break;
+                }
+            }
+        }
+        Endpoint endpoint = null;
+        if (in.toPod()) {
+            if (pod == null || pod.ip().isEmpty()) {
+                warnings.add(new TranslationWarning("pod " + proxy.namespace() + "/" + proxy.podName(), "has no IP yet; "
+                        + "the Sidecar's ingress port " + in.port() + " to 0.0.0.0:" + in.endpointPort() + " left out"));
+                return Optional.empty();
+            }
+            endpoint = new Endpoint(pod.ip(), in.endpointPort(), true);
+        } else if (in.endpointHost() != null) {
+            endpoint = new Endpoint(in.endpointHost(), in.endpointPort(), false);
+        }
+        return Optional.of(new InboundPort(in.port(), in.http(), in.http2(), fqdn, servicePort, endpoint));
     }
 
     private Listener virtualInbound(Map<Integer, InboundPort> ports) {
@@ -151,7 +202,7 @@ final class SidecarBuilder {
 
     /** A port's chains, as its PeerAuthentication mode shapes them ({@link #byMode}). */
     private List<FilterChain> inboundChains(InboundPort p) {
-        return byMode(inboundChain(p), peers.at(p.targetPort()), p.servicePort().isHttp());
+        return byMode(inboundChain(p), peers.at(p.port()), p.http());
     }
 
     /**
@@ -180,23 +231,22 @@ final class SidecarBuilder {
     }
 
     private FilterChain inboundChain(InboundPort p) {
-        String cluster = Names.inboundCluster(p.targetPort());
+        String cluster = Names.inboundCluster(p.port());
         FilterChain.Builder fc = FilterChain.newBuilder()
-                .setName(Names.listener(Names.WILDCARD, p.targetPort()))
-                .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(p.targetPort())));
-        if (!p.servicePort().isHttp()) {
+                .setName(Names.listener(Names.WILDCARD, p.port()))
+                .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(p.port())));
+        if (!p.http()) {
             return fc.addAllFilters(authz.networkFilters()).addFilters(Hcm.tcpProxy(cluster, cluster, log)).build();
         }
-        String fqdn = p.service().fqdn(model.meshConfig().domain());
         RouteConfiguration rc = RouteConfiguration.newBuilder()
                 .setName(cluster)
                 .addVirtualHosts(VirtualHost.newBuilder()
-                        .setName("inbound|http|" + p.servicePort().port())
+                        .setName("inbound|http|" + p.servicePort())
                         .addDomains("*")
-                        .addRoutes(HttpRoutes.defaultRoute(cluster, fqdn + ":" + p.servicePort().port() + "/*")))
+                        .addRoutes(HttpRoutes.defaultRoute(cluster, p.fqdn() + ":" + p.servicePort() + "/*")))
                 .setValidateClusters(Protos.bool(false))
                 .build();
-        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.targetPort(), rc, log, model.meshConfig().pathNormalization(),
+        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.port(), rc, log, model.meshConfig().pathNormalization(),
                 authz.httpFilters())).build();
     }
 

@@ -34,9 +34,15 @@ final class SidecarScope {
     private final List<String> serviceExportTo;
     /** outboundTrafficPolicy.egressProxy's cluster under ALLOW_ANY, else null. */
     private final String egressProxy;
+    /** The Sidecar's ingress listeners: when there are any, the proxy's only inbound ports (Istio's HasIngressListener). */
+    private final List<SidecarIngress> ingress;
+    /** Istio's name for a port no service targets: {@code <sidecar name>.<namespace>} (findOrCreateServiceTarget). */
+    private final String ingressHost;
 
     private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
-            String domain, List<String> serviceExportTo, String egressProxy) {
+            String domain, List<String> serviceExportTo, String egressProxy, List<SidecarIngress> ingress, String ingressHost) {
+        this.ingress = ingress;
+        this.ingressHost = ingressHost;
         this.serviceExportTo = serviceExportTo;
         this.egressProxy = egressProxy;
         this.hosts = hosts;
@@ -51,7 +57,7 @@ final class SidecarScope {
         String domain = model.meshConfig().domain();
         List<String> serviceExportTo = model.meshConfig().exportTo().service();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo, null);
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo, null, List.of(), "");
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
@@ -80,11 +86,10 @@ final class SidecarScope {
                 }
             }
         }
-        for (String f : List.of("ingress", "inboundConnectionPool")) {
-            if (spec.has(f)) {
-                warnings.add(new TranslationWarning(where, f + " is not supported; ignored"));
-            }
+        if (spec.has("inboundConnectionPool")) {
+            warnings.add(new TranslationWarning(where, "inboundConnectionPool is not supported; ignored"));
         }
+        List<SidecarIngress> ingress = SidecarIngress.of(spec, where, warnings);
         JsonNode policy = spec.path("outboundTrafficPolicy");
         // Without the field the mesh's default (ALLOW_ANY) holds; written without a mode it is the proto's default,
         // REGISTRY_ONLY (Istio's ConvertToSidecarScope takes the Sidecar's policy as written).
@@ -93,7 +98,7 @@ final class SidecarScope {
                 : Names.outboundCluster(policy.path("egressProxy").path("port").path("number").asInt(0),
                         policy.path("egressProxy").path("subset").asText(""), policy.path("egressProxy").path("host").asText(""));
         return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain, serviceExportTo,
-                egressProxy);
+                egressProxy, ingress, sidecar.get().name() + "." + sidecar.get().namespace());
     }
 
     /**
@@ -125,6 +130,14 @@ final class SidecarScope {
     /** A workloadSelector set, as Go's proto decoding has it: an object, even one without labels. */
     private static boolean hasSelector(IstioConfig sidecar) {
         return sidecar.spec().path("workloadSelector").isObject();
+    }
+
+    List<SidecarIngress> ingress() {
+        return ingress;
+    }
+
+    String ingressHost() {
+        return ingressHost;
     }
 
     boolean registryOnly() {
