@@ -445,18 +445,27 @@ final class IstioSupport {
         String r = p + ".match.routeConfiguration";
         return List.of(
                 supported("spec.workloadSelector", null), supported("spec.priority", null),
-                warned("spec.targetRefs", null),
+                refused("spec.targetRefs", "SourceMesh has no Kubernetes Gateway API Gateways or waypoints to target "
+                        + "(Istio applies an EnvoyFilter with targetRefs to nothing else)"),
                 supported(p + ".applyTo", "a patch the proxy cannot take is refused on the EnvoyFilter's status"),
                 supported(p + ".match.context", null), supported(p + ".match.proxy.proxyVersion", null),
                 supported(p + ".match.proxy.metadata", null),
                 supported(l + ".portNumber", null), supported(l + ".name", null), supported(l + ".filterChain", null),
-                warned(l + ".portName", null), warned(l + ".listenerFilter", null),
+                refused(l + ".portName", "Istio does not implement it (its listener match never reads it, so the "
+                        + "patch would apply to every port); use portNumber"),
+                supported(l + ".listenerFilter", "as Istio: the listener filter (by exact name) a LISTENER_FILTER patch "
+                        + "acts on; on any other applyTo, where Istio ignores it, the EnvoyFilter is refused on its status"),
                 supported(r + ".portNumber", null), supported(r + ".name", null), supported(r + ".gateway", null),
                 supported(r + ".vhost.name", null), supported(r + ".vhost.route", null),
-                warned(r + ".portName", null), warned(r + ".vhost.domainName", null),
+                supported(r + ".portName", "as Istio on gateways: the Gateway server port name an HTTPS server's "
+                        + "route configuration is named for (https.PORT.PORTNAME.GATEWAY.NAMESPACE); an http.PORT one never "
+                        + "matches. Unlike Istio, which ignores it on sidecars, it never matches a sidecar's route "
+                        + "configuration, and with a SIDECAR_* context the EnvoyFilter is refused on its status"),
+                supported(r + ".vhost.domainName", "as Istio: one of the virtual host's domains, exactly"),
                 supported(p + ".match.cluster", null),
                 supported(p + ".patch.operation", null), supported(p + ".patch.value", "checked against Envoy's API when pushed"),
-                warned(p + ".patch.filterClass", null));
+                warned(p + ".patch.filterClass", "as Istio, whose istiod never reads it: operation and match alone "
+                        + "place the filter"));
     }
 
     private static KindSupport fields(FieldSupport... rows) {

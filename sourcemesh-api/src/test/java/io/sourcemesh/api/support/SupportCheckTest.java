@@ -467,4 +467,51 @@ class SupportCheckTest {
                 spec: {host: r, trafficPolicy: {proxyProtocol: {}, tls: {mode: DISABLE}}}
                 """).refused());
     }
+
+    /**
+     * An EnvoyFilter match field that would narrow the patch in Istio is implemented or refused, never accepted
+     * and ignored (the patch would apply more widely than asked); filterClass, which istiod never reads, is warned.
+     */
+    @Test
+    void envoyFilterMatchFieldsAreImplementedOrRefused() throws Exception {
+        SupportCheck.Findings ok = check("""
+                apiVersion: networking.istio.io/v1alpha3
+                kind: EnvoyFilter
+                metadata: {name: ef}
+                spec:
+                  configPatches:
+                  - applyTo: LISTENER_FILTER
+                    match: {listener: {listenerFilter: envoy.filters.listener.tls_inspector}}
+                    patch: {operation: REMOVE}
+                  - applyTo: VIRTUAL_HOST
+                    match: {context: GATEWAY, routeConfiguration: {portName: https, vhost: {domainName: a.example}}}
+                    patch: {operation: REMOVE}
+                """);
+        assertEquals(List.of(), ok.refused());
+        assertEquals(List.of(), ok.warned());
+        List<String> refused = check("""
+                apiVersion: networking.istio.io/v1alpha3
+                kind: EnvoyFilter
+                metadata: {name: ef}
+                spec:
+                  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: public}]
+                  configPatches:
+                  - applyTo: LISTENER
+                    match: {listener: {portName: http}}
+                    patch: {operation: REMOVE}
+                """).refused().stream().map(FieldError::message).toList();
+        assertEquals(2, refused.size(), refused.toString());
+        assertTrue(refused.get(0).startsWith("spec.targetRefs"), refused.toString());
+        assertTrue(refused.get(1).startsWith("spec.configPatches[0].match.listener.portName")
+                && refused.get(1).contains("Istio does not implement it"), refused.toString());
+        assertEquals(1, check("""
+                apiVersion: networking.istio.io/v1alpha3
+                kind: EnvoyFilter
+                metadata: {name: ef}
+                spec:
+                  configPatches:
+                  - applyTo: HTTP_FILTER
+                    patch: {operation: INSERT_FIRST, filterClass: AUTHZ, value: {name: x}}
+                """).warned().size());
+    }
 }

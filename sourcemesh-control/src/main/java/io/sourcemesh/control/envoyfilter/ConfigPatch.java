@@ -11,6 +11,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
@@ -26,6 +27,7 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
 
     enum ApplyTo {
         LISTENER(Listener.getDefaultInstance()),
+        LISTENER_FILTER(ListenerFilter.getDefaultInstance()),
         FILTER_CHAIN(FilterChain.getDefaultInstance()),
         NETWORK_FILTER(Filter.getDefaultInstance()),
         HTTP_FILTER(HttpFilter.getDefaultInstance()),
@@ -48,6 +50,7 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
     /** Operations Istio accepts per applyTo (pilot/pkg/networking/core/envoyfilter and its validation). */
     private static final Map<ApplyTo, Set<Operation>> SUPPORTED = Map.of(
             ApplyTo.LISTENER, Set.of(Operation.MERGE, Operation.ADD, Operation.REMOVE),
+            ApplyTo.LISTENER_FILTER, Set.of(Operation.values()),
             ApplyTo.FILTER_CHAIN, Set.of(Operation.MERGE, Operation.ADD, Operation.REMOVE),
             ApplyTo.NETWORK_FILTER, Set.of(Operation.values()),
             ApplyTo.HTTP_FILTER, Set.of(Operation.values()),
@@ -69,6 +72,7 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
         JsonNode match = node.path("match");
         String ctx = match.path("context").asText("ANY");
         Context context = enumOf(Context.class, ctx.isEmpty() ? "ANY" : ctx, index, "match.context");
+        refuseBroadening(index, applyTo, context, match);
         Pattern version = null;
         String pv = match.path("proxy").path("proxyVersion").asText("");
         if (!pv.isEmpty()) {
@@ -88,6 +92,29 @@ record ConfigPatch(int index, ApplyTo applyTo, Operation operation, Context cont
             value = parseValue(index, applyTo, v);
         }
         return new ConfigPatch(index, applyTo, op, context, version, match, value);
+    }
+
+    /**
+     * Match fields Istio accepts but never reads where they are set here: ignoring them would apply the patch
+     * more widely than asked, so the EnvoyFilter is refused instead.
+     */
+    private static void refuseBroadening(int index, ApplyTo applyTo, Context context, JsonNode match) {
+        if (!match.path("listener").path("portName").asText("").isEmpty()) {
+            // istio/api: "Not implemented"; Istio's listenerMatch never reads it.
+            throw new PatchException(index, "match.listener.portName '" + match.path("listener").path("portName")
+                    .asText() + "' is not implemented by Istio (it would match every port); use match.listener"
+                    + ".portNumber");
+        }
+        if (!match.path("listener").path("listenerFilter").asText("").isEmpty() && applyTo != ApplyTo.LISTENER_FILTER) {
+            // Istio reads it only for LISTENER_FILTER patches; elsewhere it would match every listener.
+            throw new PatchException(index, "match.listener.listenerFilter only selects the listener filter of a "
+                    + "LISTENER_FILTER patch, not a " + applyTo + " patch (Istio ignores it there)");
+        }
+        if (!match.path("routeConfiguration").path("portName").asText("").isEmpty()
+                && (context == Context.SIDECAR_INBOUND || context == Context.SIDECAR_OUTBOUND)) {
+            throw new PatchException(index, "match.routeConfiguration.portName applies only to the GATEWAY context, "
+                    + "not " + context);
+        }
     }
 
     /** YAML → JSON → protobuf JSON parser with our Envoy types: unknown fields and @types are errors. */

@@ -14,11 +14,16 @@ import java.util.Map;
 /**
  * Applies the EnvoyFilters that select a proxy to its translated resources, as Istio's
  * pilot/pkg/networking/core/envoyfilter does. EnvoyFilters in the root namespace apply mesh-wide, others
- * only to proxies in their namespace; workloadSelector labels must all be on the proxy. They apply in
+ * only to proxies in their namespace; workloadSelector labels must all be on the proxy, and targetRefs
+ * select Gateway API gateways ({@link #attaches}). They apply in
  * Istio's order ({@link #selected}). Each EnvoyFilter is all or nothing: if any
  * of its patches is invalid or fails, none of them is applied and a PatchFailure says why.
  */
 public final class EnvoyFilterPatcher {
+    private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+    /** The label Gateway API deployments carry (Istio's label.IoK8sNetworkingGatewayGatewayName). */
+    private static final String GATEWAY_NAME_LABEL = GATEWAY_API_GROUP + "/gateway-name";
+
     private EnvoyFilterPatcher() {}
 
     public static PatchResult apply(MeshModel model, ProxyIdentity proxy, ProxyResources resources) {
@@ -35,7 +40,7 @@ public final class EnvoyFilterPatcher {
                     }
                     try {
                         switch (p.applyTo()) {
-                            case LISTENER, FILTER_CHAIN, NETWORK_FILTER, HTTP_FILTER -> ListenerPatches.apply(p, ws);
+                            case LISTENER, LISTENER_FILTER, FILTER_CHAIN, NETWORK_FILTER, HTTP_FILTER -> ListenerPatches.apply(p, ws);
                             case ROUTE_CONFIGURATION, VIRTUAL_HOST, HTTP_ROUTE -> RoutePatches.apply(p, ws);
                             case CLUSTER -> ClusterPatches.apply(p, ws);
                         }
@@ -61,15 +66,39 @@ public final class EnvoyFilterPatcher {
         String root = model.meshConfig().rootNamespace();
         return model.envoyFilters().stream()
                 .filter(ef -> ef.namespace().equals(root) || ef.namespace().equals(proxy.namespace()))
-                .filter(ef -> {
-                    Map<String, String> sel = strings(ef.spec().path("workloadSelector").path("labels"));
-                    return proxy.labels().entrySet().containsAll(sel.entrySet());
-                })
+                .filter(ef -> attaches(ef, proxy))
                 .sorted(Comparator.comparingInt((IstioConfig ef) -> ef.spec().path("priority").asInt(0))
                         .thenComparing((IstioConfig ef) -> !ef.namespace().equals(root))
                         .thenComparing(IstioConfig::creationTimestamp)
                         .thenComparing((IstioConfig ef) -> ef.name() + "." + ef.namespace()))
                 .toList();
+    }
+
+    /**
+     * Istio's WorkloadPolicyMatcher.ShouldAttachPolicy (pilot/pkg/model/policyattachment.go). A proxy that is not a
+     * Gateway API gateway (no gateway-name label) takes only EnvoyFilters without targetRefs, by workloadSelector.
+     * A Gateway API gateway takes those too (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, on by default), and one with
+     * targetRefs naming its Gateway from the gateway's own namespace. Service, ServiceEntry and GatewayClass targets
+     * attach only to waypoints, which SourceMesh has none of.
+     */
+    static boolean attaches(IstioConfig ef, ProxyIdentity proxy) {
+        JsonNode refs = ef.spec().path("targetRefs");
+        if (refs.isEmpty()) {
+            Map<String, String> sel = strings(ef.spec().path("workloadSelector").path("labels"));
+            return proxy.labels().entrySet().containsAll(sel.entrySet());
+        }
+        String gateway = proxy.labels().get(GATEWAY_NAME_LABEL);
+        if (gateway == null || !ef.namespace().equals(proxy.namespace())) {
+            return false;
+        }
+        for (JsonNode ref : refs) {
+            String ns = ref.path("namespace").asText("");
+            if (ref.path("group").asText("").equals(GATEWAY_API_GROUP) && ref.path("kind").asText("").equals("Gateway")
+                    && ref.path("name").asText("").equals(gateway) && (ns.isEmpty() || ns.equals(proxy.namespace()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** All patches parsed up front, so one bad value refuses the whole EnvoyFilter before anything changes. */

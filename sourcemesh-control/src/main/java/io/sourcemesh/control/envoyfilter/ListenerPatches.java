@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.sourcemesh.control.envoyfilter.ConfigPatch.Operation;
@@ -15,7 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
 
-/** LISTENER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER patches (Istio's listener_patch.go). */
+/** LISTENER, LISTENER_FILTER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER patches (Istio's listener_patch.go). */
 final class ListenerPatches {
     private ListenerPatches() {}
 
@@ -41,6 +42,7 @@ final class ListenerPatches {
                         ProtoMerge.mergeInto(l, p.value());
                     }
                 }
+                case LISTENER_FILTER -> listenerFilters(p, l);
                 case FILTER_CHAIN -> filterChains(p, l);
                 case NETWORK_FILTER -> forChains(p, l, fc -> networkFilters(p, fc));
                 case HTTP_FILTER -> forChains(p, l, fc -> httpFilters(p, fc));
@@ -126,6 +128,29 @@ final class ListenerPatches {
                 ProtoMerge.mergeInto(fc, p.value());
             }
         }
+    }
+
+    /**
+     * Istio's patchListenerFilters: match.listener.listenerFilter names the filter (exact name) that INSERT_BEFORE,
+     * INSERT_AFTER, REPLACE, REMOVE and MERGE act on; without it REPLACE, REMOVE and MERGE do nothing.
+     */
+    private static void listenerFilters(ConfigPatch p, Listener.Builder l) {
+        String name = p.listenerMatch().path("listenerFilter").asText("");
+        if (name.isEmpty() && (p.operation() == Operation.REMOVE || p.operation() == Operation.MERGE)) {
+            return;
+        }
+        ListenerFilter value = (ListenerFilter) p.value();
+        List<ListenerFilter> out = Positional.apply(p.operation(), l.getListenerFiltersList(), value,
+                f -> name.isEmpty() || f.getName().equals(name), !name.isEmpty(), f -> {
+                    // Istio merges typed_config only (a filter without one is skipped) and keeps the name.
+                    if (!f.hasTypedConfig()) {
+                        return f;
+                    }
+                    Filters.Merged m = Filters.merge(f.getName(), f.getTypedConfig(), "", value.getTypedConfig(),
+                            value.hasTypedConfig());
+                    return f.toBuilder().setTypedConfig(m.typedConfig()).build();
+                });
+        l.clearListenerFilters().addAllListenerFilters(out);
     }
 
     private static void networkFilters(ConfigPatch p, FilterChain.Builder fc) {

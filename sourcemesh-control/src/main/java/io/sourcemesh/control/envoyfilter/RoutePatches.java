@@ -29,7 +29,7 @@ final class RoutePatches {
     static void apply(ConfigPatch p, Workspace ws) {
         Context rds = ws.gateway() ? Context.GATEWAY : Context.SIDECAR_OUTBOUND;
         if (Workspace.matches(p.context(), rds)) {
-            ws.routes.forEach(rc -> patch(p, rc));
+            ws.routes.forEach(rc -> patch(p, rc, ws.gateway()));
         }
         if (!ws.gateway() && Workspace.matches(p.context(), Context.SIDECAR_INBOUND)) {
             for (Listener.Builder l : ws.listeners) {
@@ -42,7 +42,7 @@ final class RoutePatches {
                             HttpConnectionManager hcm = ListenerPatches.unpackHcm(f.getTypedConfig());
                             if (hcm.hasRouteConfig()) {
                                 RouteConfiguration.Builder rc = hcm.getRouteConfig().toBuilder();
-                                patch(p, rc);
+                                patch(p, rc, false);
                                 f.setTypedConfig(Any.pack(hcm.toBuilder().setRouteConfig(rc).build()));
                             }
                         }
@@ -52,9 +52,9 @@ final class RoutePatches {
         }
     }
 
-    private static void patch(ConfigPatch p, RouteConfiguration.Builder rc) {
+    private static void patch(ConfigPatch p, RouteConfiguration.Builder rc, boolean gateway) {
         JsonNode m = p.routeMatch();
-        if (!routeConfigMatches(m, rc)) {
+        if (!routeConfigMatches(m, rc, gateway)) {
             return;
         }
         switch (p.applyTo()) {
@@ -71,9 +71,15 @@ final class RoutePatches {
         }
     }
 
-    private static boolean routeConfigMatches(JsonNode m, RouteConfiguration.Builder rc) {
+    private static boolean routeConfigMatches(JsonNode m, RouteConfiguration.Builder rc, boolean onGateway) {
         String name = m.path("name").asText("");
         if (!name.isEmpty() && !name.equals(rc.getName())) {
+            return false;
+        }
+        String portName = m.path("portName").asText("");
+        // The Gateway server's port name, from https.<port>.<portName>.<gateway>.<namespace> (Istio's
+        // ParseGatewayRDSRouteName); http.<port> and sidecar route configs carry none, so they never match.
+        if (!portName.isEmpty() && !(onGateway && portName.equals(gatewayPortName(rc.getName())))) {
             return false;
         }
         int port = m.path("portNumber").asInt(0);
@@ -92,9 +98,17 @@ final class RoutePatches {
         return true;
     }
 
+    private static String gatewayPortName(String routeName) {
+        String[] parts = routeName.split("\\.", -1);
+        return parts.length == 5 && parts[0].equals("https") ? parts[2] : "";
+    }
+
+    /** Istio's virtualHostMatch: the name, if given, and domainName, if given, among the vhost's domains (exact). */
     private static boolean vhostMatches(JsonNode m, VirtualHost.Builder vh) {
         String name = m.path("vhost").path("name").asText("");
-        return name.isEmpty() || name.equals(vh.getName());
+        String domain = m.path("vhost").path("domainName").asText("");
+        return (name.isEmpty() || name.equals(vh.getName()))
+                && (domain.isEmpty() || vh.getDomainsList().contains(domain));
     }
 
     private static void virtualHosts(ConfigPatch p, RouteConfiguration.Builder rc) {
