@@ -38,7 +38,8 @@ public final class SupportTable {
         core("Service",
                 supported("spec.type", null).warning("ExternalName"),
                 supported("spec.ports", null),
-                supported("spec.ports[].protocol", "TCP only").warning("UDP", "SCTP"),
+                supported("spec.ports[].protocol", "TCP only; the mesh's proxies leave UDP and SCTP ports out (no sidecar "
+                        + "listener or cluster, as Istio)").warning("UDP", "SCTP"),
                 supported("spec.selector", "its namespace's ready pods with these labels; in the mesh's view (the "
                         + "proxies' endpoints, proxy-config endpoints) also its namespace's WorkloadEntries with them, as "
                         + "Istio (not for a headless or ExternalName Service); Kubernetes' Endpoints keep only the pods"),

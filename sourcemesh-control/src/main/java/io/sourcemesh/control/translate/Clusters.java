@@ -54,6 +54,9 @@ final class Clusters {
             boolean credentials = !sidecar || dr.map(d -> d.spec().path("workloadSelector").isObject()).orElse(false);
             List<String> identities = mesh == null ? List.of() : mesh.identities(svc);
             for (ServicePort port : svc.ports()) {
+                if (!port.proxied()) {
+                    continue; // UDP and SCTP: no cluster, as Istio's buildOutboundClusters (cluster_builder.go)
+                }
                 UpstreamTls.Mesh peer = mesh == null ? null
                         : new UpstreamTls.Mesh(mesh, identities, mesh.autoMtls(svc));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");

@@ -232,6 +232,9 @@ final class SidecarBuilder {
                 continue;
             }
             for (ServicePort sp : svc.ports()) {
+                if (!sp.proxied()) {
+                    continue; // UDP and SCTP: no listener, as Istio's buildSidecarOutboundListeners (listener.go)
+                }
                 if (sp.isHttp()) {
                     httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
                     continue;
