@@ -71,8 +71,13 @@ final class SidecarBuilder {
         clusters.add(Clusters.passthrough());
         inbound.values().forEach(port -> clusters.add(Clusters.inbound(port.targetPort(), port.servicePort().isHttp2())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /** The node of the proxy's pod (spec.nodeName), "" when the pod is unknown: NodeLocal services' endpoints are its. */
+    private String proxyNode() {
+        return model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse("");
     }
 
     /**
