@@ -35,6 +35,11 @@ public final class ServiceSpecs {
         return svc.spec().path("externalTrafficPolicy").asText("Cluster").equals(LOCAL);
     }
 
+    /** internalTrafficPolicy: Local sends cluster IP traffic from inside the cluster only to the client's node's endpoints. */
+    public static boolean internalLocal(KubeObject svc) {
+        return svc.spec().path("internalTrafficPolicy").asText("Cluster").equals(LOCAL);
+    }
+
     /**
      * sessionAffinity ClientIP's timeout (sessionAffinityConfig.clientIP.timeoutSeconds, the API server's default 10800 s);
      * empty without ClientIP affinity.
