@@ -38,13 +38,16 @@ public final class SupportTable {
         core("Service",
                 supported("spec.type", null).warning("ExternalName"),
                 supported("spec.ports", null),
-                supported("spec.ports[].protocol", "TCP only").warning("UDP", "SCTP"),
+                supported("spec.ports[].protocol", "TCP only; the mesh's proxies leave UDP and SCTP ports out (no sidecar "
+                        + "listener or cluster, as Istio)").warning("UDP", "SCTP"),
                 supported("spec.selector", "its namespace's ready pods with these labels; in the mesh's view (the "
                         + "proxies' endpoints, proxy-config endpoints) also its namespace's WorkloadEntries with them, as "
                         + "Istio (not for a headless or ExternalName Service); Kubernetes' Endpoints keep only the pods"),
                 supported("spec.clusterIP", null), supported("spec.clusterIPs", null),
                 supported("spec.externalTrafficPolicy", null), supported("spec.healthCheckNodePort", null),
-                warned("spec.internalTrafficPolicy", null),
+                supported("spec.internalTrafficPolicy", "Local: a client without a sidecar reaches the cluster IP's "
+                        + "endpoints on its own node only, dropped without one (kube-proxy's KUBE-SVL chain); a proxy's "
+                        + "endpoints of the Service are only the pods on its own node, no WorkloadEntries (Istio's NodeLocal)"),
                 supported("spec.sessionAffinity", "ClientIP: kube-proxy (the node ports, the load balancer's path and, "
                         + "for clients without a sidecar, the cluster IP) sends a client's new connections to the endpoint "
                         + "its last one went to, per service port, within the timeout; a sidecar balances its own traffic, "

@@ -3,8 +3,10 @@ package io.sourcemesh.cluster.kubeproxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.LabelSelector;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /** Reading a Service spec the way kube-proxy and the cloud provider do. */
 public final class ServiceSpecs {
@@ -31,6 +33,23 @@ public final class ServiceSpecs {
     /** externalTrafficPolicy: Local keeps the client's address and serves only node-local endpoints. */
     public static boolean local(KubeObject svc) {
         return svc.spec().path("externalTrafficPolicy").asText("Cluster").equals(LOCAL);
+    }
+
+    /** internalTrafficPolicy: Local sends cluster IP traffic from inside the cluster only to the client's node's endpoints. */
+    public static boolean internalLocal(KubeObject svc) {
+        return svc.spec().path("internalTrafficPolicy").asText("Cluster").equals(LOCAL);
+    }
+
+    /**
+     * sessionAffinity ClientIP's timeout (sessionAffinityConfig.clientIP.timeoutSeconds, the API server's default 10800 s);
+     * empty without ClientIP affinity.
+     */
+    public static Optional<Duration> clientIpAffinity(KubeObject svc) {
+        if (!svc.spec().path("sessionAffinity").asText("None").equals("ClientIP")) {
+            return Optional.empty();
+        }
+        long seconds = svc.spec().path("sessionAffinityConfig").path("clientIP").path("timeoutSeconds").asLong(0);
+        return Optional.of(Duration.ofSeconds(seconds > 0 ? seconds : 10800));
     }
 
     public static int healthCheckNodePort(KubeObject svc) {

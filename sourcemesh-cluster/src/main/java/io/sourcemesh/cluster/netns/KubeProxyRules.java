@@ -21,7 +21,9 @@ import java.util.Set;
  * MASQUERADE the pod would answer the client directly and the connection would break.</li>
  * <li>{@code Local}: DNAT only to endpoints on this node and no mark, so the pod sees the client's
  * own address; with no local endpoint the packet is marked 0x8000 and dropped in filter.</li>
- * <li>Cluster IP: DNAT to any endpoint, no SNAT (pod to pod keeps the pod's address).</li>
+ * <li>Cluster IP: DNAT to any endpoint, no SNAT (pod to pod keeps the pod's address). Under
+ * {@code internalTrafficPolicy: Local} the cluster IP goes to KUBE-SVL-&lt;hash&gt; (this node's endpoints only), and
+ * with none on this node the packet is dropped ("has no local endpoints").</li>
  * <li>{@code sessionAffinity: ClientIP}: each endpoint chain puts the client's address on a {@code recent} list named
  * after it; the service chains first send a client seen within the timeout back to that endpoint.</li>
  * </ul>
@@ -45,11 +47,13 @@ public final class KubeProxyRules {
 
     /**
      * One TCP service port {@code namespace/name:portName}: a cluster IP and port (null/0 when
-     * headless), a node port (0 when none) with its external traffic policy, and its endpoints.
+     * headless), a node port (0 when none) with its external traffic policy, its endpoints, and the internal traffic
+     * policy of its cluster IP.
      */
     public record ServicePort(String namespace, String name, String portName, String clusterIp, int port, int nodePort,
-            Policy policy, List<Endpoint> endpoints, long affinitySeconds) {
+            Policy policy, List<Endpoint> endpoints, long affinitySeconds, Policy internalPolicy) {
         public ServicePort {
+            Objects.requireNonNull(internalPolicy, "internalPolicy");
             Objects.requireNonNull(namespace, "namespace");
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(policy, "policy");
@@ -67,7 +71,7 @@ public final class KubeProxyRules {
 
         public ServicePort(String namespace, String name, String portName, String clusterIp, int port, int nodePort,
                 Policy policy, List<Endpoint> endpoints) {
-            this(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, 0);
+            this(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, 0, Policy.CLUSTER);
         }
 
         /** A ClusterIP service port. */
@@ -85,12 +89,25 @@ public final class KubeProxyRules {
 
         /** This port with a node port too. */
         public ServicePort withNodePort(int nodePort, Policy policy) {
-            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, affinitySeconds);
+            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, affinitySeconds,
+                    internalPolicy);
         }
 
         /** This port under sessionAffinity ClientIP for {@code seconds} (0: none). */
         public ServicePort withAffinity(long seconds) {
-            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, seconds);
+            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, seconds,
+                    internalPolicy);
+        }
+
+        /** This port under {@code internalTrafficPolicy} {@code internal} (LOCAL: its cluster IP to this node's endpoints). */
+        public ServicePort withInternalPolicy(Policy internal) {
+            return new ServicePort(namespace, name, portName, clusterIp, port, nodePort, policy, endpoints, affinitySeconds,
+                    internal);
+        }
+
+        /** The endpoints on this node. */
+        List<Endpoint> localEndpoints() {
+            return endpoints.stream().filter(Endpoint::local).toList();
         }
 
         /** kube-proxy's ServicePortName text, the input of its chain-name hashes. */
@@ -139,8 +156,19 @@ public final class KubeProxyRules {
         for (ServicePort s : services) {
             String spn = s.servicePortName();
             String svc = chain("KUBE-SVC", spn + "tcp");
-            boolean needsSvc = s.clusterIp() != null || (s.nodePort() != 0 && s.policy() == Policy.CLUSTER);
-            if (s.clusterIp() != null) {
+            boolean internalLocal = s.clusterIp() != null && s.internalPolicy() == Policy.LOCAL;
+            boolean needsSvc = (s.clusterIp() != null && !internalLocal) || (s.nodePort() != 0 && s.policy() == Policy.CLUSTER);
+            boolean needsSvl = internalLocal || (s.nodePort() != 0 && s.policy() == Policy.LOCAL);
+            if (internalLocal) {
+                // kube-proxy's clusterPolicyChain for internalTrafficPolicy Local: this node's endpoints, else drop.
+                if (s.localEndpoints().isEmpty()) {
+                    rules.add("-A KUBE-SERVICES -d " + s.clusterIp() + "/32 -p tcp -m comment --comment \"" + spn
+                            + " has no local endpoints\" -m tcp --dport " + s.port() + " -j KUBE-MARK-DROP");
+                } else {
+                    rules.add("-A KUBE-SERVICES -d " + s.clusterIp() + "/32 -p tcp -m comment --comment \"" + spn
+                            + " cluster IP\" -m tcp --dport " + s.port() + " -j " + chain("KUBE-SVL", spn + "tcp"));
+                }
+            } else if (s.clusterIp() != null) {
                 if (s.endpoints().isEmpty()) {
                     rules.add("-A KUBE-SERVICES -d " + s.clusterIp() + "/32 -p tcp -m comment --comment \"" + spn
                             + " has no endpoints\" -m tcp --dport " + s.port() + " -j KUBE-MARK-DROP");
@@ -156,8 +184,8 @@ public final class KubeProxyRules {
                 chains.add(svc);
                 balance(s, svc, s.endpoints(), chains, rules);
             }
-            if (s.nodePort() != 0 && s.policy() == Policy.LOCAL) {
-                List<Endpoint> local = s.endpoints().stream().filter(Endpoint::local).toList();
+            if (needsSvl) {
+                List<Endpoint> local = s.localEndpoints();
                 if (!local.isEmpty()) {
                     String svl = chain("KUBE-SVL", spn + "tcp");
                     chains.add(svl);

@@ -55,6 +55,41 @@ class KubeProxyRulesTest {
     }
 
     /**
+     * internalTrafficPolicy Local as kube-proxy writes it: the cluster IP jumps to KUBE-SVL (this node's endpoints only,
+     * no KUBE-SVC), and with no endpoint on this node it is dropped, though other nodes have some.
+     */
+    @Test
+    void internalLocalSendsTheClusterIpOnlyToThisNodesEndpoints() {
+        ServicePort port = ServicePort.clusterIp("default", "echo", "tcp", "10.96.0.30", 9000, GATEWAYS)
+                .withInternalPolicy(Policy.LOCAL);
+        List<String> lines = KubeProxyRules.of(List.of(port)).restoreBatch().lines().toList();
+        String svl = KubeProxyRules.chain("KUBE-SVL", "default/echo:tcptcp");
+        assertTrue(lines.contains("-A KUBE-SERVICES -d 10.96.0.30/32 -p tcp -m comment --comment \"default/echo:tcp cluster IP\""
+                + " -m tcp --dport 9000 -j " + svl), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("-A " + svl + " ")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("-j DNAT --to-destination 172.17.0.2:8080")));
+        assertFalse(lines.stream().anyMatch(l -> l.contains("172.17.1.2:8080")), "the other node's endpoint");
+        assertFalse(lines.stream().anyMatch(l -> l.contains("KUBE-SVC-")), "no cluster-wide chain");
+
+        List<String> none = KubeProxyRules.of(List.of(ServicePort.clusterIp("default", "echo", "tcp", "10.96.0.30", 9000,
+                List.of(new Endpoint("172.17.1.2", 8080, false))).withInternalPolicy(Policy.LOCAL))).restoreBatch().lines().toList();
+        assertTrue(none.contains("-A KUBE-SERVICES -d 10.96.0.30/32 -p tcp -m comment --comment \"default/echo:tcp has no local"
+                + " endpoints\" -m tcp --dport 9000 -j KUBE-MARK-DROP"), String.join("\n", none));
+        assertFalse(none.stream().anyMatch(l -> l.contains("DNAT")), String.join("\n", none));
+    }
+
+    /** A node port under externalTrafficPolicy Cluster beside internalTrafficPolicy Local keeps its cluster-wide chain. */
+    @Test
+    void internalLocalLeavesAClusterNodePortClusterWide() {
+        String batch = KubeProxyRules.of(List.of(ServicePort.clusterIp("default", "echo", "tcp", "10.96.0.30", 9000, GATEWAYS)
+                .withNodePort(30090, Policy.CLUSTER).withInternalPolicy(Policy.LOCAL))).restoreBatch();
+        String svc = KubeProxyRules.chain("KUBE-SVC", "default/echo:tcptcp");
+        assertTrue(batch.lines().anyMatch(l -> l.startsWith("-A KUBE-EXT-") && l.endsWith("-j " + svc)), batch);
+        assertTrue(batch.contains("-j DNAT --to-destination 172.17.1.2:8080"), batch);
+        assertTrue(batch.contains("-j " + KubeProxyRules.chain("KUBE-SVL", "default/echo:tcptcp")), batch);
+    }
+
+    /**
      * sessionAffinity ClientIP as kube-proxy writes it: in the service chain, before the random picks, one recent check
      * per endpoint (its endpoint chain's list, the timeout, --reap); in each endpoint chain, --set on the DNAT rule.
      */

@@ -15,10 +15,12 @@ import java.util.Set;
  * the namespaces it is exported to as written (a ServiceEntry's exportTo, a Service's networking.istio.io/exportTo
  * annotation), {@code .} resolved to its own; empty: the mesh's defaultServiceExportTo. {@code workloads}: the
  * WorkloadEntries a Kubernetes Service's selector selects ({@link #selecting}), endpoints of the mesh's view only.
+ * {@code nodeLocal}: spec.internalTrafficPolicy Local, Istio's Attributes.NodeLocal (kube/controller conversion): a
+ * proxy's endpoints of it are only those on the proxy's own node.
  */
 public record Service(String name, String namespace, String clusterIp, String type,
         String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry, Set<String> exportTo,
-        List<WorkloadEntry> workloads) {
+        List<WorkloadEntry> workloads, boolean nodeLocal) {
     /** Istio's annotation.NetworkingExportTo: a Kubernetes Service's exportTo, comma-separated. */
     public static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
 
@@ -52,14 +54,14 @@ public record Service(String name, String namespace, String clusterIp, String ty
 
     public Service(String name, String namespace, String clusterIp, String type, String externalTrafficPolicy,
             Map<String, String> selector, List<ServicePort> ports) {
-        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of());
+        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of(), false);
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
     static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry,
             Set<String> exportTo) {
         return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry, exportTo,
-                List.of());
+                List.of(), false);
     }
 
     /**
@@ -67,7 +69,8 @@ public record Service(String name, String namespace, String clusterIp, String ty
      * range listens on 0.0.0.0 with a chain matching the range).
      */
     public Service at(String address) {
-        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo, workloads);
+        return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo, workloads,
+                nodeLocal);
     }
 
     /**
@@ -109,7 +112,8 @@ public record Service(String name, String namespace, String clusterIp, String ty
         }
         return new Service(Nodes.text(node, "metadata", "name"), namespace,
                 Nodes.text(spec, "clusterIP"), type.isEmpty() ? "ClusterIP" : type,
-                etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo, List.of());
+                etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo, List.of(),
+                Nodes.text(spec, "internalTrafficPolicy").equals("Local"));
     }
 
     /** The Kubernetes Service's cluster-local name; a ServiceEntry's host as written (Istio's Hostname). */
@@ -138,7 +142,8 @@ public record Service(String name, String namespace, String clusterIp, String ty
         }
         List<WorkloadEntry> selected = all.stream().filter(w -> w.selectedBy(selector, namespace)).toList();
         return selected.isEmpty() ? this
-                : new Service(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, entry, exportTo, selected);
+                : new Service(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, entry, exportTo, selected,
+                        nodeLocal);
     }
 
     public Optional<ServicePort> port(int number) {

@@ -29,6 +29,15 @@ public record ServicePort(String name, int port, String targetPort, String appPr
         return prefix.equals("https") || prefix.equals("tls");
     }
 
+    /**
+     * Whether the mesh's proxies carry this port: not a UDP or SCTP one. Istio's sidecars have no outbound listener or
+     * cluster for a UDP port (pilot/pkg/networking/core listener.go and cluster_builder.go skip protocol.UDP); Envoy's
+     * listeners here are TCP, so SCTP is left out the same way.
+     */
+    public boolean proxied() {
+        return !protocol.equalsIgnoreCase("UDP") && !protocol.equalsIgnoreCase("SCTP");
+    }
+
     /** The port the pod listens on: a numeric targetPort, a named container port, or the port itself. */
     public int targetPortFor(Pod pod) {
         if (targetPort.isEmpty()) {

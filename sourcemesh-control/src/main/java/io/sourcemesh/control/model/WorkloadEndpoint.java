@@ -35,10 +35,10 @@ public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<S
      * The endpoint's port for the port of a Kubernetes Service that selects it, as Istio's serviceInstanceFromWorkloadInstance
      * and findServiceTargetPort (kube/controller/controller.go, util.go): its own port of the service port's name, else
      * the numeric targetPort (unset or 0: the port, the API server's default); a named targetPort only by its own port of
-     * that name, without which it is no endpoint of that service port. UDP ports get none (Istio skips them).
+     * that name, without which it is no endpoint of that service port. UDP and SCTP ports get none (Istio skips UDP).
      */
     public OptionalInt portForService(ServicePort port) {
-        if (port.protocol().equalsIgnoreCase("UDP")) {
+        if (!port.proxied()) {
             return OptionalInt.empty();
         }
         String target = port.targetPort();

@@ -42,8 +42,8 @@ final class Clusters {
      * ISTIO_MUTUAL. {@code sidecar}: the proxy is a sidecar, which takes a rule's credentialName only from a rule with a
      * workloadSelector (Istio's buildUpstreamClusterTLSContext).
      */
-    static List<Cluster> outbound(MeshModel model, String proxyNamespace, List<TranslationWarning> warnings, MeshTls mesh,
-            boolean sidecar) {
+    static List<Cluster> outbound(MeshModel model, String proxyNamespace, String proxyNode,
+            List<TranslationWarning> warnings, MeshTls mesh, boolean sidecar) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
@@ -54,6 +54,9 @@ final class Clusters {
             boolean credentials = !sidecar || dr.map(d -> d.spec().path("workloadSelector").isObject()).orElse(false);
             List<String> identities = mesh == null ? List.of() : mesh.identities(svc);
             for (ServicePort port : svc.ports()) {
+                if (!port.proxied()) {
+                    continue; // UDP and SCTP: no cluster, as Istio's buildOutboundClusters (cluster_builder.go)
+                }
                 UpstreamTls.Mesh peer = mesh == null ? null
                         : new UpstreamTls.Mesh(mesh, identities, mesh.autoMtls(svc));
                 String where = dr.map(d -> "DestinationRule " + d.key()).orElse("");
@@ -63,7 +66,7 @@ final class Clusters {
                     warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
-                List<Host> hosts = hosts(model, svc, port, mesh);
+                List<Host> hosts = hosts(model, svc, port, mesh, proxyNode);
                 Cluster.DiscoveryType type = discoveryType(svc);
                 boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
                 if (dns && hosts.isEmpty()) {
@@ -102,8 +105,11 @@ final class Clusters {
      * of its namespace its workloadSelector selects (at the port's targetPort, else its number), each with its TLS mode
      * as Istio's (an endpoint's tlsMode label or serviceAccount, a pod's injector label). {@code mesh}: the proxy's mesh
      * TLS, null without a mesh CA (then no endpoint takes mTLS).
+     * A NodeLocal Service's endpoints for a proxy on {@code proxyNode} are its pods on that node only, as Istio's
+     * EndpointBuilder (pilot/pkg/xds/endpoints/endpoint_builder.go: nodeLocal, ep.NodeName != proxy's node name);
+     * WorkloadEntries have no node there, so none of them.
      */
-    private static List<Host> hosts(MeshModel model, Service svc, ServicePort port, MeshTls mesh) {
+    private static List<Host> hosts(MeshModel model, Service svc, ServicePort port, MeshTls mesh, String proxyNode) {
         if (svc.fromEntry()) {
             Service.Entry entry = svc.entry();
             List<Host> out = new ArrayList<>();
@@ -118,9 +124,10 @@ final class Clusters {
             return out;
         }
         List<Host> out = new ArrayList<>(model.endpointsOf(svc).stream()
+                .filter(p -> !svc.nodeLocal() || p.nodeName().equals(proxyNode))
                 .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1,
                         mesh != null && mesh.meshEndpoint(p, port.targetPortFor(p)))).toList());
-        for (WorkloadEntry w : svc.workloads()) {
+        for (WorkloadEntry w : svc.nodeLocal() ? List.<WorkloadEntry>of() : svc.workloads()) {
             WorkloadEndpoint e = w.endpoint();
             e.portForService(port).ifPresent(target -> out.add(new Host(e.address(), target, e.labels(), e.lbWeight(),
                     mesh != null && mesh.meshEndpoint(e, svc.namespace(), target))));

@@ -173,7 +173,8 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mesh, false));
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(),
+                model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse(""), warnings, mesh, false));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

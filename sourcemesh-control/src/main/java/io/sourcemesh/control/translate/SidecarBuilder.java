@@ -73,8 +73,13 @@ final class SidecarBuilder {
                 : Clusters.inboundStatic(port.port(), port.endpoint().ip(), port.endpoint().port(), port.http2(),
                         port.endpoint().bind())));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /** The node of the proxy's pod (spec.nodeName), "" when the pod is unknown: NodeLocal services' endpoints are its. */
+    private String proxyNode() {
+        return model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse("");
     }
 
     /**
@@ -282,6 +287,9 @@ final class SidecarBuilder {
                 continue;
             }
             for (ServicePort sp : svc.ports()) {
+                if (!sp.proxied()) {
+                    continue; // UDP and SCTP: no listener, as Istio's buildSidecarOutboundListeners (listener.go)
+                }
                 if (sp.isHttp()) {
                     httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
                     continue;

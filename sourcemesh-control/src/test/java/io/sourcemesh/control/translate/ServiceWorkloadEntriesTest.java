@@ -69,6 +69,17 @@ class ServiceWorkloadEntriesTest {
     }
 
     @Test
+    void udpAndSctpPortsGetNoListenerOrCluster() {
+        ProxyResources r = sleepsSidecar();
+        String vip = model.service("default", "vms").orElseThrow().clusterIp();
+        assertTrue(r.listener(vip + "_5432").isPresent(), "the TCP port has its listener");
+        for (int port : new int[] {53, 2905}) {
+            assertFalse(r.listener(vip + "_" + port).isPresent(), "no listener for port " + port);
+            assertFalse(r.cluster("outbound|" + port + "||" + VMS).isPresent(), "no cluster for port " + port);
+        }
+    }
+
+    @Test
     void autoMtlsGoesToTheEntriesWithASidecar() {
         ProxyResources r = withMeshCa();
         assertEquals(List.of("127.0.0.71:18080*2 mtls", "127.0.0.72:8080*1"),

@@ -101,7 +101,9 @@ final class ServiceVips implements AutoCloseable {
     /**
      * A connection to a service VIP. From an injected pod it goes to that pod's sidecar
      * (virtualOutbound, 15001) with the VIP as original destination — what istio-iptables' OUTPUT
-     * REDIRECT does. Otherwise kube-proxy's job: a ready endpoint, the client's address kept.
+     * REDIRECT does. Otherwise kube-proxy's job: a ready endpoint, the client's address kept. Under
+     * internalTrafficPolicy Local only an endpoint on the client pod's node (kube-proxy's KUBE-SVL chain); none there, or
+     * a client that is no pod of a node, and the connection is dropped.
      */
     private Optional<L4Forwarder.Decision> route(String namespace, String service, InetSocketAddress vip, InetSocketAddress client) {
         InetAddress clientIp = Addresses.unmapped(client.getAddress());
@@ -138,8 +140,10 @@ final class ServiceVips implements AutoCloseable {
             }
         }
         List<EmbeddedPod> endpoints = new ArrayList<>();
+        boolean local = ServiceSpecs.internalLocal(svc.get());
+        String clientNode = source == null ? null : source.node();
         for (EmbeddedPod p : pods.get()) {
-            if (ServiceSpecs.selects(svc.get(), p.pod()) && p.ready()) {
+            if (ServiceSpecs.selects(svc.get(), p.pod()) && p.ready() && (!local || p.node().equals(clientNode))) {
                 endpoints.add(p);
             }
         }

@@ -262,7 +262,9 @@ public final class NetnsRuntime implements Runtime {
                         sp = sp.withNodePort(port.path("nodePort").asInt(),
                                 ServiceSpecs.local(svc) ? KubeProxyRules.Policy.LOCAL : KubeProxyRules.Policy.CLUSTER);
                     }
-                    ports.add(sp.withAffinity(ServiceSpecs.clientIpAffinity(svc).map(java.time.Duration::toSeconds).orElse(0L)));
+                    ports.add(sp.withAffinity(ServiceSpecs.clientIpAffinity(svc).map(java.time.Duration::toSeconds).orElse(0L))
+                            .withInternalPolicy(ServiceSpecs.internalLocal(svc) ? KubeProxyRules.Policy.LOCAL
+                                    : KubeProxyRules.Policy.CLUSTER));
                 }
             }
             KubeProxyRules rules = KubeProxyRules.of(ports);
