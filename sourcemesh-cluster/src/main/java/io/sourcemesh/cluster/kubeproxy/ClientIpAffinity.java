@@ -1,11 +1,15 @@
 package io.sourcemesh.cluster.kubeproxy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.api.resource.KubeObject;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -37,11 +41,22 @@ public final class ClientIpAffinity {
     }
 
     /**
+     * One of {@code candidates} for {@code client}'s new connection to {@code svc}'s {@code port}: at random, or under
+     * sessionAffinity ClientIP the one this client's last connection to the port went to.
+     */
+    public <E> E pick(KubeObject svc, JsonNode port, InetAddress client, List<E> candidates) {
+        Function<List<E>, E> random = c -> c.get(ThreadLocalRandom.current().nextInt(c.size()));
+        return ServiceSpecs.clientIpAffinity(svc)
+                .map(timeout -> pick(svc.uid() + "/" + port.path("port").asInt(), client, candidates, timeout, random))
+                .orElseGet(() -> random.apply(candidates));
+    }
+
+    /**
      * The endpoint for {@code client}'s new connection to {@code servicePort} among {@code candidates} (not empty):
      * the remembered one if still a candidate and seen within {@code timeout}, else {@code fallback}'s.
      */
     public <E> E pick(String servicePort, InetAddress client, List<E> candidates, Duration timeout,
-            java.util.function.Function<List<E>, E> fallback) {
+            Function<List<E>, E> fallback) {
         long now = nanos.getAsLong();
         Key key = new Key(servicePort, client);
         Seen last = seen.get(key);

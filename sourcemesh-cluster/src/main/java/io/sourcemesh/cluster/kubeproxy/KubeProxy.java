@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -152,23 +151,11 @@ public final class KubeProxy implements AutoCloseable {
             return Optional.empty(); // KUBE-MARK-DROP
         }
         InetAddress clientIp = Addresses.unmapped(client.getAddress());
-        Endpoint target = pick(rule.service(), rule.port(), clientIp, candidates, affinity);
+        Endpoint target = affinity.pick(rule.service(), rule.port(), clientIp, candidates);
         InetAddress source = local ? clientIp : node.ip();
         return Optional.of(new L4Forwarder.Decision(
                 new InetSocketAddress(target.ip(), ServiceSpecs.targetPort(rule.port(), target.pod())),
                 SourceBinding.fixed(new InetSocketAddress(source, 0)), local ? connector.relayingFor(peer) : connector));
-    }
-
-    /**
-     * One of {@code candidates} for a new connection from {@code client}: at random, or under sessionAffinity ClientIP
-     * the one this client's last connection to the port went to, as {@code affinity} remembers it (kube-proxy's recent
-     * match).
-     */
-    public static <E> E pick(KubeObject svc, JsonNode port, InetAddress client, List<E> candidates, ClientIpAffinity affinity) {
-        java.util.function.Function<List<E>, E> random = c -> c.get(ThreadLocalRandom.current().nextInt(c.size()));
-        return ServiceSpecs.clientIpAffinity(svc)
-                .map(timeout -> affinity.pick(svc.uid() + "/" + port.path("port").asInt(), client, candidates, timeout, random))
-                .orElseGet(() -> random.apply(candidates));
     }
 
     /** Ready endpoints of a service, on any node. */

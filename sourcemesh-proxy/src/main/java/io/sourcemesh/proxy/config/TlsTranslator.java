@@ -159,12 +159,25 @@ final class TlsTranslator {
 
     /** The suites the JDK's TLS enables by default (jdk.tls.disabledAlgorithms applied: no RSA key exchange, no 3DES). */
     private static java.util.Set<String> defaultSuites(String path) {
-        try {
-            javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
-            jdk.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[0], null);
-            return java.util.Set.of(jdk.getDefaultSSLParameters().getCipherSuites());
-        } catch (java.security.GeneralSecurityException e) {
-            throw new ConfigException(path, "the JDK's TLS is not available: " + e.getMessage());
+        java.util.Set<String> suites = DefaultSuites.SUITES;
+        if (suites == null) {
+            throw new ConfigException(path, "the JDK's TLS is not available");
+        }
+        return suites;
+    }
+
+    /** Read once, when a config first lists cipher_suites: a config version is translated on every push. */
+    private static final class DefaultSuites {
+        static final java.util.Set<String> SUITES = read();
+
+        private static java.util.Set<String> read() {
+            try {
+                javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
+                jdk.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[0], null);
+                return java.util.Set.of(jdk.getDefaultSSLParameters().getCipherSuites());
+            } catch (java.security.GeneralSecurityException e) {
+                return null;
+            }
         }
     }
 

@@ -42,27 +42,7 @@ class TcpProxyCircuitBreakerTest {
 
     @Test
     void pastMaxConnectionsAClientWaitsAndPastMaxPendingItIsClosed() throws Exception {
-        backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        ServerSocket s = backend;
-        Thread.ofVirtual().start(() -> {
-            while (true) {
-                try {
-                    Socket c = s.accept();
-                    int n = accepted.incrementAndGet();
-                    Thread.ofVirtual().start(() -> {
-                        try (c) {
-                            c.getOutputStream().write(("hi" + n + "\n").getBytes(StandardCharsets.US_ASCII));
-                            c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()); // until the proxy closes
-                        } catch (IOException e) {
-                            // closed by the proxy
-                        }
-                    });
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
-        start();
+        start(true);
         int port = proxy.listenerAddress("tcp").getPort();
         try (Socket first = new Socket(InetAddress.getLoopbackAddress(), port);
                 Socket second = new Socket(InetAddress.getLoopbackAddress(), port)) {
@@ -88,27 +68,7 @@ class TcpProxyCircuitBreakerTest {
     /** A client that leaves while pending gives its slot back and never reaches the backend. */
     @Test
     void aPendingClientThatLeavesReleasesItsSlot() throws Exception {
-        backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        ServerSocket s = backend;
-        Thread.ofVirtual().start(() -> {
-            while (true) {
-                try {
-                    Socket c = s.accept();
-                    accepted.incrementAndGet();
-                    Thread.ofVirtual().start(() -> {
-                        try (c) {
-                            c.getOutputStream().write("hi\n".getBytes(StandardCharsets.US_ASCII));
-                            c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-                        } catch (IOException e) {
-                            // closed by the proxy
-                        }
-                    });
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
-        start();
+        start(false);
         int port = proxy.listenerAddress("tcp").getPort();
         try (Socket first = new Socket(InetAddress.getLoopbackAddress(), port)) {
             assertEquals("hi", line(first, 5_000));
@@ -157,7 +117,31 @@ class TcpProxyCircuitBreakerTest {
         return proxy.stats().gauges().getOrDefault(name, 0L);
     }
 
-    private void start() {
+    /**
+     * A backend that greets each connection ({@code hi<n>} numbered in accept order when {@code numbered}, else
+     * {@code hi}) and holds it until the proxy closes it, and the proxy in front of it.
+     */
+    private void start(boolean numbered) throws IOException {
+        backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        ServerSocket s = backend;
+        Thread.ofVirtual().start(() -> {
+            while (true) {
+                try {
+                    Socket c = s.accept();
+                    int n = accepted.incrementAndGet();
+                    Thread.ofVirtual().start(() -> {
+                        try (c) {
+                            c.getOutputStream().write(("hi" + (numbered ? n : "") + "\n").getBytes(StandardCharsets.US_ASCII));
+                            c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()); // until the proxy closes
+                        } catch (IOException e) {
+                            // closed by the proxy
+                        }
+                    });
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
         proxy = Proxy.start(BootstrapLoader.loadText("""
                 static_resources:
                   listeners:

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.kubeproxy.ClientIpAffinity;
-import io.sourcemesh.cluster.kubeproxy.KubeProxy;
 import io.sourcemesh.cluster.kubeproxy.ServiceSpecs;
 import io.sourcemesh.cluster.network.AddressPlan;
 import io.sourcemesh.cluster.network.Conntrack;
@@ -150,7 +149,7 @@ final class ServiceVips implements AutoCloseable {
         if (endpoints.isEmpty() || port == null) {
             return Optional.empty();
         }
-        EmbeddedPod target = KubeProxy.pick(svc.get(), port, clientIp, endpoints, affinity);
+        EmbeddedPod target = affinity.pick(svc.get(), port, clientIp, endpoints);
         int targetPort = ServiceSpecs.targetPort(port, target.pod());
         EmbeddedInterception redirect = new EmbeddedInterception(conntrack, intercepted, source == null ? null : source.address());
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(target.address(), targetPort), fromClient,
