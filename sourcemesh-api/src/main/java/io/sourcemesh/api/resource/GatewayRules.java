@@ -26,10 +26,6 @@ public final class GatewayRules {
             "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
             "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
             "ECDHE-RSA-AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA", "AES256-SHA", "DES-CBC3-SHA");
-    /** Of those, the suites SourceMesh's proxy cannot offer: the JDK's TLS disables RSA key exchange and 3DES. */
-    private static final Set<String> NOT_OFFERED = Set.of("AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA", "AES256-SHA",
-            "DES-CBC3-SHA");
-
     private GatewayRules() {
     }
 
@@ -112,14 +108,6 @@ public final class GatewayRules {
             }
         });
         return out;
-    }
-
-    /**
-     * The suites of {@code suites} SourceMesh's proxy cannot offer: RSA key exchange and 3DES (the JDK's TLS disables
-     * them), and the operators and ALL, which its cipher list does not read.
-     */
-    public static List<String> cipherSuitesNotOffered(List<String> suites) {
-        return suites.stream().filter(cs -> NOT_OFFERED.contains(cs) || !VALID_CIPHER_SUITES.contains(cs)).toList();
     }
 
     private static void server(JsonNode server, String at, List<FieldError> errors) {

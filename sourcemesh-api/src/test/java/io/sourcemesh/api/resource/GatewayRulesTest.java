@@ -150,8 +150,6 @@ class GatewayRulesTest {
         assertEquals(List.of("ECDHE-RSA-AES128-GCM-SHA256", "!aNULL", "AES128-SHA"), GatewayRules.filteredCipherSuites(
                 new com.fasterxml.jackson.databind.ObjectMapper().readTree("[\"ECDHE-RSA-AES128-GCM-SHA256\", \"bogus\", "
                         + "\"!aNULL\", \"ECDHE-RSA-AES128-GCM-SHA256\", \"AES128-SHA\"]")), "what istiod sends");
-        assertEquals(List.of("!aNULL", "AES128-SHA"), GatewayRules.cipherSuitesNotOffered(
-                List.of("ECDHE-RSA-AES128-GCM-SHA256", "!aNULL", "AES128-SHA")));
     }
 
     @Test

@@ -31,6 +31,7 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Secret;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
+import io.sourcemesh.proxy.config.CipherSuiteNames;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -626,7 +627,7 @@ final class GatewayBuilder {
         }
         // Istio's filteredGatewayCipherSuites; a suite the proxy cannot offer would make it refuse the whole update.
         List<String> ciphers = GatewayRules.filteredCipherSuites(tls.path("cipherSuites"));
-        List<String> notOffered = GatewayRules.cipherSuitesNotOffered(ciphers);
+        List<String> notOffered = CipherSuiteNames.notOffered(ciphers);
         if (!notOffered.isEmpty()) {
             warnings.add(new TranslationWarning(serverName(s), "tls.cipherSuites " + String.join(", ", notOffered)
                     + " cannot be offered by the proxy (the JDK's TLS has no RSA key exchange or 3DES, and its cipher list "

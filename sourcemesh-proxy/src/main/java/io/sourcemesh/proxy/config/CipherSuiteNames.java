@@ -1,6 +1,9 @@
 package io.sourcemesh.proxy.config;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The JDK names cipher suites as IANA does ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"); Envoy's %DOWNSTREAM_TLS_CIPHER%
@@ -69,6 +72,52 @@ public final class CipherSuiteNames {
             }
         }
         return null;
+    }
+
+    /**
+     * The names in a cipher list ({@code tls_params.cipher_suites} entries: a suite's OpenSSL name or an equal-preference
+     * group {@code [A|B]}) this proxy's TLS cannot offer: a name with no JDK suite (an operator, ALL, a TLS 1.3 name —
+     * no cipher list narrows those) or one the JDK does not enable (jdk.tls.disabledAlgorithms: RSA key exchange,
+     * 3DES). The control plane asks before it sends a list, the proxy refuses a config that names one.
+     */
+    public static List<String> notOffered(List<String> entries) {
+        Set<String> offered = JdkDefaults.SUITES;
+        List<String> out = new ArrayList<>();
+        for (String entry : entries) {
+            for (String name : names(entry)) {
+                String jdk = jdkName(name);
+                if (jdk == null || offered == null || !offered.contains(jdk)) {
+                    out.add(name);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** An entry's suite names: the group's members, or the entry itself. */
+    static String[] names(String entry) {
+        boolean group = entry.startsWith("[") && entry.endsWith("]") && entry.length() > 2;
+        return (group ? entry.substring(1, entry.length() - 1) : entry).split("\\|", -1);
+    }
+
+    /** Whether the JDK's TLS could be read at all (without it no list is offered). */
+    static boolean jdkAvailable() {
+        return JdkDefaults.SUITES != null;
+    }
+
+    /** The suites the JDK's TLS enables by default, read once: a config version is translated on every push. */
+    private static final class JdkDefaults {
+        static final Set<String> SUITES = read();
+
+        private static Set<String> read() {
+            try {
+                javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
+                jdk.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[0], null);
+                return Set.of(jdk.getDefaultSSLParameters().getCipherSuites());
+            } catch (java.security.GeneralSecurityException e) {
+                return null;
+            }
+        }
     }
 
     /** Every JDK name mapped (for tests). */

@@ -136,49 +136,24 @@ final class TlsTranslator {
         if (entries.isEmpty()) {
             return List.of();
         }
-        java.util.Set<String> offered = defaultSuites(path);
-        List<String> out = new ArrayList<>();
-        List<String> rejected = new ArrayList<>();
-        for (String entry : entries) {
-            boolean group = entry.startsWith("[") && entry.endsWith("]") && entry.length() > 2;
-            for (String name : (group ? entry.substring(1, entry.length() - 1) : entry).split("\\|", -1)) {
-                String jdk = CipherSuiteNames.jdkName(name);
-                if (jdk == null || !offered.contains(jdk)) {
-                    rejected.add(name);
-                } else if (!out.contains(jdk)) {
-                    out.add(jdk);
-                }
-            }
+        if (!CipherSuiteNames.jdkAvailable()) {
+            throw new ConfigException(path, "the JDK's TLS is not available");
         }
+        List<String> rejected = CipherSuiteNames.notOffered(entries);
         if (!rejected.isEmpty()) {
             throw new ConfigException(path, "Failed to initialize cipher suites " + String.join(":", entries)
                     + ". The following ciphers were rejected when tried individually: " + String.join(", ", rejected));
         }
-        return List.copyOf(out);
-    }
-
-    /** The suites the JDK's TLS enables by default (jdk.tls.disabledAlgorithms applied: no RSA key exchange, no 3DES). */
-    private static java.util.Set<String> defaultSuites(String path) {
-        java.util.Set<String> suites = DefaultSuites.SUITES;
-        if (suites == null) {
-            throw new ConfigException(path, "the JDK's TLS is not available");
-        }
-        return suites;
-    }
-
-    /** Read once, when a config first lists cipher_suites: a config version is translated on every push. */
-    private static final class DefaultSuites {
-        static final java.util.Set<String> SUITES = read();
-
-        private static java.util.Set<String> read() {
-            try {
-                javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
-                jdk.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[0], null);
-                return java.util.Set.of(jdk.getDefaultSSLParameters().getCipherSuites());
-            } catch (java.security.GeneralSecurityException e) {
-                return null;
+        List<String> out = new ArrayList<>();
+        for (String entry : entries) {
+            for (String name : CipherSuiteNames.names(entry)) {
+                String jdk = CipherSuiteNames.jdkName(name);
+                if (!out.contains(jdk)) {
+                    out.add(jdk);
+                }
             }
         }
+        return List.copyOf(out);
     }
 
     /**

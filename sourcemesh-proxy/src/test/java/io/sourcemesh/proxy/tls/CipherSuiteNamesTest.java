@@ -75,4 +75,17 @@ class CipherSuiteNamesTest {
         assertEquals("AES128-SHA", CipherSuiteNames.of("TLS_RSA_WITH_AES_128_CBC_SHA"));
         assertNull(CipherSuiteNames.of("SSL_NULL_WITH_NULL_NULL"), "the JDK's suite before a handshake");
     }
+
+    /**
+     * What the control plane asks before it sends a Gateway's cipherSuites: every Istio-valid name the JDK's TLS does
+     * not enable (RSA key exchange, 3DES), operators and TLS 1.3 names; a group's members one by one.
+     */
+    @Test
+    void notOfferedNamesWhatTheJdksTlsCannotOffer() {
+        assertEquals(List.of(), CipherSuiteNames.notOffered(List.of("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+                "[ECDHE-RSA-AES256-GCM-SHA384|ECDHE-RSA-AES128-SHA]")));
+        assertEquals(List.of("!aNULL", "AES128-SHA", "AES256-GCM-SHA384", "DES-CBC3-SHA", "TLS_AES_128_GCM_SHA256", "ALL"),
+                CipherSuiteNames.notOffered(List.of("ECDHE-RSA-AES128-GCM-SHA256", "!aNULL", "AES128-SHA",
+                        "[ECDHE-RSA-AES256-GCM-SHA384|AES256-GCM-SHA384]", "DES-CBC3-SHA", "TLS_AES_128_GCM_SHA256", "ALL")));
+    }
 }
