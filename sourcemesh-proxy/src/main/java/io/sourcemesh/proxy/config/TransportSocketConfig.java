@@ -20,8 +20,15 @@ public sealed interface TransportSocketConfig {
     record UpstreamTls(UpstreamTlsConfig tls) implements TransportSocketConfig {}
 
     /**
-     * {@code envoy.transport_sockets.upstream_proxy_protocol} over raw_buffer: each upstream
-     * connection starts with a PROXY header of {@code version}.
+     * {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header of
+     * {@code version}, then speaks {@code inner} (raw_buffer, or TLS whose handshake follows the header, as Envoy's).
      */
-    record UpstreamProxyProtocol(ClusterConfig.UpstreamProxyProtocol version) implements TransportSocketConfig {}
+    record UpstreamProxyProtocol(ClusterConfig.UpstreamProxyProtocol version, TransportSocketConfig inner)
+            implements TransportSocketConfig {
+        public UpstreamProxyProtocol {
+            if (!(inner instanceof RawBuffer) && !(inner instanceof UpstreamTls)) {
+                throw new IllegalArgumentException("upstream_proxy_protocol wraps raw_buffer or an upstream TLS socket");
+            }
+        }
+    }
 }

@@ -37,7 +37,7 @@ final class TransportSockets {
         throw new ConfigException(config, EnvoyTypes.typeUrl(type) + " is not supported as a downstream transport socket");
     }
 
-    /** A cluster's {@code transport_socket}: raw_buffer, TLS, or upstream_proxy_protocol over raw_buffer. */
+    /** A cluster's {@code transport_socket}: raw_buffer, TLS, or upstream_proxy_protocol over either. */
     static TransportSocketConfig upstream(TransportSocket socket, String path) {
         Descriptor type = resolve(socket, Extensions.Category.UPSTREAM_TRANSPORT_SOCKET, path);
         String config = at(path, "typed_config");
@@ -63,10 +63,7 @@ final class TransportSockets {
             throw new ConfigException(at(config, "transport_socket"), "is required (raw_buffer)");
         }
         TransportSocketConfig inner = upstream(pp.getTransportSocket(), at(config, "transport_socket"));
-        if (inner instanceof TransportSocketConfig.UpstreamTls) {
-            throw new ConfigException(at(config, "transport_socket"), "TLS under upstream_proxy_protocol is not supported (raw_buffer is)");
-        }
-        if (!(inner instanceof TransportSocketConfig.RawBuffer)) {
+        if (inner instanceof TransportSocketConfig.UpstreamProxyProtocol) {
             throw new ConfigException(at(config, "transport_socket"), "cannot wrap another upstream_proxy_protocol");
         }
         only(pp.getConfig(), at(config, "config"), "version");
@@ -74,7 +71,7 @@ final class TransportSockets {
             case V1 -> ClusterConfig.UpstreamProxyProtocol.V1;
             case V2 -> ClusterConfig.UpstreamProxyProtocol.V2;
             default -> throw new ConfigException(at(config, "config.version"), pp.getConfig().getVersion() + " is not supported");
-        });
+        }, inner);
     }
 
     /** The socket's config type on {@code side}: by its typed_config's type URL, else by its name. */

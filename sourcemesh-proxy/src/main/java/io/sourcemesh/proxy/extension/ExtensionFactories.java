@@ -166,7 +166,7 @@ public final class ExtensionFactories {
                 (UpstreamTransportSockets<TransportSocketConfig.UpstreamTls>) c -> UpstreamTlsSocket.of(c.tls(), "transport_socket"));
         r.register("envoy.transport_sockets.upstream_proxy_protocol", TransportSocketConfig.UpstreamProxyProtocol.class,
                 (UpstreamTransportSockets<TransportSocketConfig.UpstreamProxyProtocol>) c ->
-                        UpstreamTransportSocket.proxyProtocol(c.version().number()));
+                        UpstreamTransportSocket.proxyProtocol(c.version().number(), r.upstreamTransportSocket(c.inner())));
         // Access loggers: one config record for the three sinks, told apart by its sink kind.
         AccessLoggers logs = AccessLogs::create;
         r.register("envoy.access_loggers.file", AccessLogConfig.class, logs);

@@ -71,11 +71,13 @@ public interface UpstreamTransportSocket {
     }
 
     /**
-     * {@code envoy.transport_sockets.upstream_proxy_protocol} over raw_buffer: the header carries the
-     * downstream connection's addresses (after a PROXY protocol listener filter, before any XFF), as Envoy's.
+     * {@code envoy.transport_sockets.upstream_proxy_protocol} around {@code inner}: the header carries the
+     * downstream connection's addresses (after a PROXY protocol listener filter, before any XFF), as Envoy's; it goes
+     * out first (the connector puts its writer first in the pipeline), then {@code inner} speaks — a TLS handshake
+     * follows the header, as Envoy's socket writes the header before it lets the wrapped socket write.
      */
-    static UpstreamTransportSocket proxyProtocol(int version) {
-        return new ProxyProtocol(version);
+    static UpstreamTransportSocket proxyProtocol(int version, UpstreamTransportSocket inner) {
+        return new ProxyProtocol(version, inner);
     }
 
     /** {@link #RAW_BUFFER}'s class. */
@@ -88,17 +90,41 @@ public interface UpstreamTransportSocket {
         }
     }
 
-    /** {@link #proxyProtocol}'s class (as {@link RawBuffer}, not a lambda). */
+    /** {@link #proxyProtocol}'s class (as {@link RawBuffer}, not a lambda): the header, and the rest is {@code inner}'s. */
     final class ProxyProtocol implements UpstreamTransportSocket {
         private final int version;
+        private final UpstreamTransportSocket inner;
 
-        private ProxyProtocol(int version) {
+        private ProxyProtocol(int version, UpstreamTransportSocket inner) {
             this.version = version;
+            this.inner = inner;
         }
 
         @Override
         public SourceBinding bind(SourceBinding binding, ConnectionContext connection) {
-            return binding.withProxyHeader(new ProxyHeader(version, connection.remoteAddress(), connection.localAddress()));
+            return inner.bind(binding, connection)
+                    .withProxyHeader(new ProxyHeader(version, connection.remoteAddress(), connection.localAddress()));
+        }
+
+        @Override
+        public UpstreamTransportSocket forCluster(Stats stats, String prefix) {
+            UpstreamTransportSocket counted = inner.forCluster(stats, prefix);
+            return counted == inner ? this : new ProxyProtocol(version, counted);
+        }
+
+        @Override
+        public ChannelHandler pipeline(ChannelHandler handler) {
+            return inner.pipeline(handler);
+        }
+
+        @Override
+        public ChannelFuture ready(ChannelFuture connected) {
+            return inner.ready(connected);
+        }
+
+        @Override
+        public TlsConnectionInfo tlsInfo(Channel ready) {
+            return inner.tlsInfo(ready);
         }
     }
 }

@@ -101,7 +101,8 @@ class ExtensionFactoriesTest {
                 List.of(new TlsContextConfig.CertificateConfig(tls.certificate(), tls.privateKey())),
                 Optional.empty(), Optional.empty(), List.of(), Optional.empty(), false));
         assertInstanceOf(DownstreamTlsSocket.class, registry.downstreamTransportSocket(config, List.of(), "p"));
-        var pp = registry.upstreamTransportSocket(new TransportSocketConfig.UpstreamProxyProtocol(ClusterConfig.UpstreamProxyProtocol.V2));
+        var pp = registry.upstreamTransportSocket(new TransportSocketConfig.UpstreamProxyProtocol(ClusterConfig.UpstreamProxyProtocol.V2,
+                TransportSocketConfig.RAW_BUFFER));
         var connection = new ConnectionContext("l", new InetSocketAddress("127.0.0.1", 80), new InetSocketAddress("127.0.0.9", 4000));
         assertEquals(Optional.of(new ProxyHeader(2, connection.remoteAddress(), connection.localAddress())),
                 pp.bind(SourceBinding.NONE, connection).proxyHeader());

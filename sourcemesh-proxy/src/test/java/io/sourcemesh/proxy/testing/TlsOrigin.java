@@ -53,6 +53,22 @@ public final class TlsOrigin implements AutoCloseable {
      */
     public static TlsOrigin start(TestCertificates.Pem certificate, String clientCa, boolean echo, String... protocols) {
         try {
+            SSLContext context = serverContext(certificate, clientCa);
+            SSLServerSocket s = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
+                    InetAddress.getByName("127.0.0.1"));
+            s.setNeedClientAuth(clientCa != null);
+            if (protocols.length > 0) {
+                s.setEnabledProtocols(protocols);
+            }
+            return new TlsOrigin(s, echo);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The JDK's server-side TLS with {@code certificate}, asking for a client certificate of {@code clientCa} (null: none). */
+    public static SSLContext serverContext(TestCertificates.Pem certificate, String clientCa) {
+        try {
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(null, null);
             keys.setKeyEntry("origin", privateKey(certificate.privateKey()), new char[0],
@@ -69,13 +85,7 @@ public final class TlsOrigin implements AutoCloseable {
             }
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
-            SSLServerSocket s = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
-                    InetAddress.getByName("127.0.0.1"));
-            s.setNeedClientAuth(clientCa != null);
-            if (protocols.length > 0) {
-                s.setEnabledProtocols(protocols);
-            }
-            return new TlsOrigin(s, echo);
+            return context;
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

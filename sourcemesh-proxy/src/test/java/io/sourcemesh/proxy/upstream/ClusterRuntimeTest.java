@@ -172,8 +172,8 @@ class ClusterRuntimeTest {
      */
     @Test
     void eachHostGetsTheSocketOfItsFirstMatch() {
-        UpstreamTransportSocket first = UpstreamTransportSocket.proxyProtocol(1);
-        UpstreamTransportSocket second = UpstreamTransportSocket.proxyProtocol(2);
+        UpstreamTransportSocket first = UpstreamTransportSocket.proxyProtocol(1, UpstreamTransportSocket.RAW_BUFFER);
+        UpstreamTransportSocket second = UpstreamTransportSocket.proxyProtocol(2, UpstreamTransportSocket.RAW_BUFFER);
         List<ClusterConfig.TransportSocketMatch> matches = List.of(
                 new ClusterConfig.TransportSocketMatch("istio", java.util.Map.of("tlsMode", text("istio")),
                         io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER),

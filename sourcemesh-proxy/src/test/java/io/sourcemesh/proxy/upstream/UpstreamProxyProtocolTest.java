@@ -8,6 +8,8 @@ import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.config.BootstrapLoader;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.testing.Curl;
+import io.sourcemesh.proxy.testing.TestCertificates;
+import io.sourcemesh.proxy.testing.TlsOrigin;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -20,6 +22,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,14 +46,24 @@ class UpstreamProxyProtocolTest {
         }
     }
 
-    /** Accepts connections, records the PROXY header each starts with, then answers HTTP or echoes. */
+    /**
+     * Accepts connections, records the PROXY header each starts with, then (with {@code tls}) does a TLS handshake as
+     * a server, recording its protocol, and answers HTTP or echoes.
+     */
     static final class Backend implements AutoCloseable {
         final ServerSocket server;
         final List<String> headers = new CopyOnWriteArrayList<>();
+        final List<String> tlsProtocols = new CopyOnWriteArrayList<>();
         private final boolean http;
+        private final SSLContext tls;
 
         Backend(boolean http) throws IOException {
+            this(http, null);
+        }
+
+        Backend(boolean http, SSLContext tls) throws IOException {
             this.http = http;
+            this.tls = tls;
             server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
             Thread.ofVirtual().start(this::acceptLoop);
         }
@@ -65,11 +79,19 @@ class UpstreamProxyProtocolTest {
             }
         }
 
-        private void serve(Socket s) {
-            try (s) {
+        private void serve(Socket plain) {
+            try (plain) {
+                headers.add(readHeader(new DataInputStream(plain.getInputStream())));
+                Socket s = plain;
+                if (tls != null) {
+                    // the header is read byte by byte, so nothing of the handshake was taken with it
+                    SSLSocket secure = (SSLSocket) tls.getSocketFactory().createSocket(plain, null, true);
+                    secure.startHandshake();
+                    tlsProtocols.add(secure.getSession().getProtocol());
+                    s = secure;
+                }
                 InputStream in = s.getInputStream();
                 OutputStream out = s.getOutputStream();
-                headers.add(readHeader(new DataInputStream(in)));
                 if (!http) {
                     in.transferTo(out); // echo
                     return;
@@ -211,11 +233,58 @@ class UpstreamProxyProtocolTest {
         String noInner = ok.substring(0, ok.indexOf("        transport_socket:\n          name: envoy.transport_sockets.raw_buffer"))
                 + ok.substring(ok.indexOf("    load_assignment:"));
         assertRefused(noInner, "clusters[0].transport_socket.typed_config.transport_socket: is required (raw_buffer)");
-        assertRefused(ok.replace("name: envoy.transport_sockets.raw_buffer", "name: envoy.transport_sockets.tls")
-                        .replace("{\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}",
-                                "{\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext}"),
-                "clusters[0].transport_socket.typed_config.transport_socket: TLS under upstream_proxy_protocol is not supported "
-                        + "(raw_buffer is)");
+        assertRefused(ok.replace("config: {version: V1}", "config: {version: V1}\n"
+                        + "        transport_socket:\n"
+                        + "          name: envoy.transport_sockets.upstream_proxy_protocol\n"
+                        + "          typed_config:\n"
+                        + "            \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport\n"
+                        + "            transport_socket: {name: envoy.transport_sockets.raw_buffer}\n"
+                        + "        unused:").replace("        unused:\n        transport_socket:\n          name: envoy.transport_sockets.raw_buffer\n"
+                        + "          typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}\n", ""),
+                "clusters[0].transport_socket.typed_config.transport_socket: cannot wrap another upstream_proxy_protocol");
+    }
+
+    /**
+     * Istio's proxyProtocol with a DestinationRule's tls: upstream_proxy_protocol around the TLS socket. The header goes
+     * out in the clear, then the handshake (the backend reads the header and only then speaks TLS); the certificate is
+     * verified against the cluster's CA and the SNI is the cluster's.
+     */
+    @Test
+    void theTlsHandshakeFollowsTheHeader() throws Exception {
+        TestCertificates.Pem cert = TestCertificates.selfSigned("backend", "backend.example");
+        backend = new Backend(true, TlsOrigin.serverContext(cert, null));
+        String tls = """
+                        transport_socket:
+                          name: envoy.transport_sockets.tls
+                          typed_config:
+                            "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                            sni: backend.example
+                            common_tls_context:
+                              validation_context:
+                                trusted_ca: {inline_string: "CA"}
+                                match_typed_subject_alt_names: [{san_type: DNS, matcher: {exact: backend.example}}]
+                """.replace("CA", cert.certificate().replace("\n", "\\n"));
+        String yaml = bootstrap(HCM, backend.server.getLocalPort(), "V2");
+        String raw = "        transport_socket:\n          name: envoy.transport_sockets.raw_buffer\n"
+                + "          typed_config: {\"@type\": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}\n";
+        assertTrue(yaml.contains(raw));
+        proxy = Proxy.start(BootstrapLoader.loadText(yaml.replace(raw, tls)), 1);
+        int port = proxy.listenerAddress("l").getPort();
+        Curl.Result r = Curl.run("--interface", "127.0.0.45", "http://127.0.0.1:" + port + "/");
+        assertEquals(200, r.status(), r.err());
+        assertEquals(1, backend.headers.size(), backend.headers.toString());
+        assertTrue(backend.headers.get(0).matches("v2 127\\.0\\.0\\.45:\\d+ 127\\.0\\.0\\.1:" + port), backend.headers.get(0));
+        assertEquals(1, backend.tlsProtocols.size(), "one TLS connection after the header");
+        // a certificate the cluster's CA did not sign: the handshake after the header fails, Envoy's 503
+        TestCertificates.Pem other = TestCertificates.selfSigned("backend", "backend.example");
+        backend.close();
+        backend = new Backend(true, TlsOrigin.serverContext(other, null));
+        proxy.close();
+        proxy = Proxy.start(BootstrapLoader.loadText(bootstrap(HCM, backend.server.getLocalPort(), "V2").replace(raw, tls)), 1);
+        port = proxy.listenerAddress("l").getPort();
+        assertEquals(503, Curl.run("http://127.0.0.1:" + port + "/").status());
+        assertEquals(1, backend.headers.size(), "the header went out before the failed handshake");
+        assertEquals(List.of(), backend.tlsProtocols);
     }
 
     private static void assertRefused(String yaml, String message) {
