@@ -329,9 +329,9 @@ final class IstioSupport {
         return rows;
     }
 
-    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket over raw_buffer; no version is V1; "
-            + "refused together with tls SIMPLE or MUTUAL (Istio sends the header before the TLS handshake, which the proxy "
-            + "does not do yet)";
+    private static final String PROXY_PROTOCOL = "upstream_proxy_protocol transport socket around the cluster's (raw_buffer, the "
+            + "tls of SIMPLE, MUTUAL or ISTIO_MUTUAL, and auto mTLS's socket matches), as Istio's: the header goes first, then "
+            + "the TLS handshake; no version is V1";
 
     /** Istio reads these files in the proxy's pod (through its agent's SDS); SourceMesh's pods mount no volumes. */
     private static String podFile(String what, String instead) {

@@ -80,7 +80,6 @@ public final class SupportCheck {
         if (kind.get().kind().equals("DestinationRule")) {
             istio.addAll(io.sourcemesh.api.resource.DestinationRuleRules.warnings(object));
             io.sourcemesh.api.resource.DestinationRuleRules.forEachTls(object.path("spec"), (at, tls) -> clientTls(at, tls, refused));
-            proxyProtocolOverTls(object.path("spec"), refused);
         }
         if (kind.get().kind().equals("ServiceEntry")) {
             warned.addAll(ServiceEntryRules.notTranslated(object));
@@ -150,38 +149,6 @@ public final class SupportCheck {
         }
     }
 
-    private static final String PROXY_HEADER_OVER_TLS = "proxyProtocol with tls mode SIMPLE, MUTUAL or ISTIO_MUTUAL: Istio sends the PROXY "
-            + "header before the TLS handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy "
-            + "does not do yet";
-
-    /**
-     * proxyProtocol and an originating tls on one cluster: the rule's policy, or a subset's merged over it (Istio's
-     * MergeTrafficPolicy: each field the subset sets replaces the rule's).
-     */
-    private static void proxyProtocolOverTls(JsonNode spec, List<FieldError> refused) {
-        JsonNode rule = spec.path("trafficPolicy");
-        boolean ruleHeader = rule.hasNonNull("proxyProtocol");
-        boolean ruleTls = originates(rule.path("tls"));
-        if (ruleHeader && ruleTls) {
-            refused.add(new FieldError("spec.trafficPolicy.proxyProtocol", "spec.trafficPolicy.proxyProtocol: Forbidden: "
-                    + PROXY_HEADER_OVER_TLS));
-        }
-        JsonNode subsets = spec.path("subsets");
-        for (int i = 0; i < subsets.size(); i++) {
-            JsonNode own = subsets.get(i).path("trafficPolicy");
-            boolean header = own.hasNonNull("proxyProtocol") || ruleHeader;
-            boolean tls = own.hasNonNull("tls") ? originates(own.path("tls")) : ruleTls;
-            if (header && tls && (own.hasNonNull("proxyProtocol") || own.hasNonNull("tls"))) {
-                String at = "spec.subsets[" + i + "].trafficPolicy." + (own.hasNonNull("proxyProtocol") ? "proxyProtocol" : "tls");
-                refused.add(new FieldError(at, at + ": Forbidden: " + PROXY_HEADER_OVER_TLS));
-            }
-        }
-    }
-
-    private static boolean originates(JsonNode tls) {
-        String mode = tls.path("mode").asText("");
-        return mode.equals("SIMPLE") || mode.equals("MUTUAL") || mode.equals("ISTIO_MUTUAL");
-    }
 
     /** The server warnings {@code apply} prints for a batch: one per unimplemented field of each object. */
     public static List<String> applyWarnings(List<KubeObject> objects) {

@@ -441,13 +441,10 @@ class SupportCheckTest {
                 refusedTls("{mode: SIMPLE, sni: r, credentialName: configmap://ca}"));
     }
 
-    /** A PROXY header before an originated TLS handshake (Istio's applyUpstreamProxyProtocol) is refused, merged or not. */
+    /** A PROXY header before an originated TLS handshake (Istio's applyUpstreamProxyProtocol) is taken, merged or not. */
     @Test
-    void aProxyHeaderOverOriginatedTlsIsRefused() throws Exception {
-        String why = ": Forbidden: proxyProtocol with tls mode SIMPLE, MUTUAL or ISTIO_MUTUAL: Istio sends the PROXY header before the TLS "
-                + "handshake (upstream_proxy_protocol around the tls socket), which SourceMesh's proxy does not do yet";
-        assertEquals(List.of("spec.trafficPolicy.proxyProtocol" + why, "spec.subsets[1].trafficPolicy.proxyProtocol" + why,
-                "spec.subsets[2].trafficPolicy.tls" + why), check("""
+    void aProxyHeaderOverOriginatedTlsIsTaken() throws Exception {
+        assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
                 metadata: {name: r}
@@ -455,16 +452,8 @@ class SupportCheckTest {
                   host: r
                   trafficPolicy: {proxyProtocol: {}, tls: {mode: SIMPLE, credentialName: ca, sni: r}}
                   subsets:
-                  - {name: inherits, trafficPolicy: {loadBalancer: {simple: RANDOM}}}
                   - {name: own-header, trafficPolicy: {proxyProtocol: {version: V2}}}
                   - {name: own-tls, trafficPolicy: {tls: {mode: MUTUAL, credentialName: pair, sni: r}}}
-                  - {name: plaintext, trafficPolicy: {tls: {mode: DISABLE}}}
-                """).refused().stream().map(FieldError::message).toList());
-        assertEquals(List.of(), check("""
-                apiVersion: networking.istio.io/v1
-                kind: DestinationRule
-                metadata: {name: r}
-                spec: {host: r, trafficPolicy: {proxyProtocol: {}, tls: {mode: DISABLE}}}
                 """).refused());
     }
 

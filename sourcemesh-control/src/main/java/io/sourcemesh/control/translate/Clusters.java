@@ -221,22 +221,10 @@ final class Clusters {
         TrafficPolicies.h2Upgrade(c, pool, port.isHttp(), model.meshConfig().h2Upgrade());
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
-        JsonNode proxyProtocol = trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol");
-        boolean header = proxyProtocol != null && !proxyProtocol.isNull();
-        // Istio would wrap auto mTLS in the PROXY header; the proxy cannot, so a cluster with one stays plaintext.
-        UpstreamTls.Mesh peer = mesh != null && header ? new UpstreamTls.Mesh(mesh.tls(), mesh.identities(), false) : mesh;
-        if (!UpstreamTls.apply(c, ruleTls, model, credentialNamespace, peer, where, warnings)) {
+        if (!UpstreamTls.apply(c, ruleTls, model, credentialNamespace, mesh, where, warnings)) {
             return Optional.empty();
         }
-        if (c.hasTransportSocket() && proxyProtocol != null && !proxyProtocol.isNull()) {
-            // The proxy takes upstream_proxy_protocol over raw_buffer only: refused whole, Istio's shape would NACK every
-            // cluster of the push. The API refuses the pair where it sees it; a merge can still make it.
-            warnings.add(new TranslationWarning(where, "cluster " + name + ": proxyProtocol with tls mode "
-                    + trafficPolicy.path("tls").path("mode").asText() + " would send the PROXY header before the TLS "
-                    + "handshake, which the proxy does not do yet; cluster left out"));
-            return Optional.empty();
-        }
-        UpstreamProxyProtocol.apply(c, proxyProtocol);
+        UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));
         return Optional.of(c.build());
     }
 

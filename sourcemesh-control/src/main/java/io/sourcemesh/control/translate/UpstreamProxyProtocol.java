@@ -8,10 +8,10 @@ import io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyP
 import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 
 /**
- * DestinationRule {@code trafficPolicy.proxyProtocol} → the cluster's transport socket, as Istio's
- * applyUpstreamProxyProtocol (cluster_traffic_policy.go) builds it: the upstream_proxy_protocol socket wrapping
- * the cluster's TLS socket when it has one ({@link UpstreamTls}, applied first; {@link Clusters} leaves such a
- * cluster out while the proxy takes raw_buffer only), else Istio's raw_buffer socket (named "raw_buffer").
+ * DestinationRule {@code trafficPolicy.proxyProtocol} → the cluster's transport sockets, as Istio's
+ * applyUpstreamProxyProtocol (cluster_traffic_policy.go) builds them: the upstream_proxy_protocol socket wrapping
+ * the cluster's TLS socket and each of its transport_socket_matches' sockets (auto mTLS), {@link UpstreamTls}
+ * applied first; with neither, Istio's raw_buffer socket (named "raw_buffer").
  */
 final class UpstreamProxyProtocol {
     static final String SOCKET_NAME = "envoy.transport_sockets.upstream_proxy_protocol";
@@ -30,11 +30,24 @@ final class UpstreamProxyProtocol {
             // the DestinationRule schema admits only V1 and V2; anything else reaching here is a bug
             default -> throw new IllegalArgumentException("proxyProtocol.version: " + proxyProtocol.path("version").asText());
         };
-        TransportSocket inner = cluster.hasTransportSocket() ? cluster.getTransportSocket()
-                : TransportSocket.newBuilder().setName(RAW_BUFFER).setTypedConfig(EnvoyTypes.pack(RawBuffer.getDefaultInstance())).build();
-        cluster.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
+        if (!cluster.hasTransportSocket() && cluster.getTransportSocketMatchesCount() == 0) {
+            cluster.setTransportSocket(wrap(version, TransportSocket.newBuilder().setName(RAW_BUFFER)
+                    .setTypedConfig(EnvoyTypes.pack(RawBuffer.getDefaultInstance())).build()));
+            return;
+        }
+        if (cluster.hasTransportSocket()) {
+            cluster.setTransportSocket(wrap(version, cluster.getTransportSocket()));
+        }
+        for (int i = 0; i < cluster.getTransportSocketMatchesCount(); i++) {
+            Cluster.TransportSocketMatch match = cluster.getTransportSocketMatches(i);
+            cluster.setTransportSocketMatches(i, match.toBuilder().setTransportSocket(wrap(version, match.getTransportSocket())));
+        }
+    }
+
+    private static TransportSocket wrap(ProxyProtocolConfig.Version version, TransportSocket inner) {
+        return TransportSocket.newBuilder().setName(SOCKET_NAME)
                 .setTypedConfig(EnvoyTypes.pack(ProxyProtocolUpstreamTransport.newBuilder()
                         .setConfig(ProxyProtocolConfig.newBuilder().setVersion(version))
-                        .setTransportSocket(inner).build())));
+                        .setTransportSocket(inner).build())).build();
     }
 }

@@ -244,6 +244,35 @@ class MutualTlsTest {
     }
 
     /**
+     * proxyProtocol on a service with auto mTLS: Istio's applyUpstreamProxyProtocol wraps each transport socket match
+     * (the mesh's TLS and the plaintext one), so the header goes first whichever the endpoint gets — auto mTLS stays.
+     */
+    @Test
+    void aProxyHeaderWrapsEachAutoMtlsSocket() throws Exception {
+        MeshModel model = model(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec: {host: httpbin, trafficPolicy: {proxyProtocol: {version: V2}}}
+                """));
+        Cluster httpbin = Translator.create().translate(model, Fixtures.sidecar(model, "sleep")).cluster("outbound|8000||" + HTTPBIN)
+                .orElseThrow();
+        assertFalse(httpbin.hasTransportSocket(), "chosen per endpoint");
+        assertEquals(List.of("tlsMode-istio", "tlsMode-disabled"),
+                httpbin.getTransportSocketMatchesList().stream().map(Cluster.TransportSocketMatch::getName).toList());
+        List<String> inner = new ArrayList<>();
+        for (Cluster.TransportSocketMatch m : httpbin.getTransportSocketMatchesList()) {
+            assertEquals("envoy.transport_sockets.upstream_proxy_protocol", m.getTransportSocket().getName());
+            var pp = m.getTransportSocket().getTypedConfig().unpack(
+                    io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport.class);
+            assertEquals(io.envoyproxy.envoy.config.core.v3.ProxyProtocolConfig.Version.V2, pp.getConfig().getVersion());
+            inner.add(pp.getTransportSocket().getName());
+        }
+        assertEquals(List.of("envoy.transport_sockets.tls", "envoy.transport_sockets.raw_buffer"), inner);
+        assertEquals(List.of(true), meshEndpoints(httpbin), "auto mTLS is kept");
+    }
+
+    /**
      * One service over an injected pod under STRICT and a pod without a sidecar: Istio's per-endpoint choice sends
      * mTLS to the first and plaintext to the second (per cluster, one of them would refuse or be refused).
      */

@@ -62,15 +62,17 @@ class UpstreamTlsTest {
         assertEquals(pem("tls.crt"), tls.getCommonTlsContext().getValidationContext().getTrustedCa().getInlineString());
     }
 
-    /**
-     * Istio wraps the TLS socket in upstream_proxy_protocol (applyUpstreamProxyProtocol); the proxy takes raw_buffer
-     * there only, and refusing one cluster would refuse the whole push: the cluster is left out, named.
-     */
+    /** Istio wraps the TLS socket in upstream_proxy_protocol (applyUpstreamProxyProtocol): the header, then the handshake. */
     @Test
-    void aProxyHeaderBeforeTlsLeavesTheClusterOut() {
+    void aProxyHeaderWrapsTheTlsSocket() throws Exception {
         ProxyResources r = translate("{mode: SIMPLE, sni: a, insecureSkipVerify: true}\n    proxyProtocol: {version: V2}");
-        assertLeftOut(r, "proxyProtocol with tls mode SIMPLE would send the PROXY header before the TLS handshake, which the "
-                + "proxy does not do yet; cluster left out");
+        assertTrue(r.warnings().isEmpty(), r.warnings().toString());
+        Cluster c = cluster(r, "outbound|8000||" + HTTPBIN);
+        assertEquals("envoy.transport_sockets.upstream_proxy_protocol", c.getTransportSocket().getName());
+        var pp = c.getTransportSocket().getTypedConfig().unpack(
+                io.envoyproxy.envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport.class);
+        assertEquals(io.envoyproxy.envoy.config.core.v3.ProxyProtocolConfig.Version.V2, pp.getConfig().getVersion());
+        assertEquals("a", pp.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class).getSni());
     }
 
     @Test
