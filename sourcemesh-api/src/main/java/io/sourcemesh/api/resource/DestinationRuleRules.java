@@ -44,7 +44,47 @@ public final class DestinationRuleRules {
                     errors);
             http2KeepAlive(at + ".connectionPool.http.http2KeepAlive", policy.path("connectionPool").path("http"), errors);
             localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
+            warmup(at + ".loadBalancer", policy.path("loadBalancer"), errors);
         });
+    }
+
+    /**
+     * Istio's validateLoadBalancer on warmup: a duration (agent.ValidateDuration), minimumPercent in [0, 100] (the CRD's
+     * bounds; Istio's message above 100), aggression above 0 (Istio since istio/istio#60611, as Envoy); and the CRD's
+     * duration check on the deprecated warmupDurationSecs.
+     */
+    private static void warmup(String at, JsonNode lb, List<FieldError> errors) {
+        if (lb.hasNonNull("warmupDurationSecs")) {
+            duration(at + ".warmupDurationSecs", lb.path("warmupDurationSecs").asText(), errors);
+        }
+        JsonNode warmup = lb.path("warmup");
+        if (!warmup.isObject()) {
+            return;
+        }
+        String w = at + ".warmup";
+        if (warmup.hasNonNull("duration")) {
+            duration(w + ".duration", warmup.path("duration").asText(), errors);
+        }
+        if (warmup.hasNonNull("minimumPercent")) {
+            double min = warmup.path("minimumPercent").asDouble();
+            if (min > 100) {
+                errors.add(invalid(w + ".minimumPercent", min + ": minimumPercent value should be less than or equal to 100"));
+            } else if (min < 0) {
+                errors.add(invalid(w + ".minimumPercent", min + ": should be greater than or equal to 0"));
+            }
+        }
+        if (warmup.hasNonNull("aggression") && !(warmup.path("aggression").asDouble() > 0)) {
+            errors.add(invalid(w + ".aggression", warmup.path("aggression").asDouble() + ": aggression should be greater "
+                    + "than 0"));
+        }
+    }
+
+    private static void duration(String at, String text, List<FieldError> errors) {
+        BigDecimal nanos = IstioDuration.nanos(text);
+        String problem = nanos == null ? "not a duration (such as 2s, 0.5s or 250ms)" : IstioDuration.validationProblem(nanos);
+        if (problem != null) {
+            errors.add(new FieldError(at, at + ": Invalid value: \"" + text + "\": " + problem));
+        }
     }
 
     /** Istio's visibility Validate: ., * or a DNS-1123 label (~ is only a ServiceEntry's). */
@@ -264,7 +304,27 @@ public final class DestinationRuleRules {
                         + "RingHash configuration instead");
             }
         });
+        forEachPolicy(object.path("spec"), (at, policy) -> warmupWarnings(at + ".loadBalancer", policy.path("loadBalancer"), out));
         return out;
+    }
+
+    /**
+     * A warmup that Istio's translation drops without a word: under RANDOM, PASSTHROUGH or a consistentHash (Envoy has
+     * no slow start there), and warmupDurationSecs beside warmup (warmup wins).
+     */
+    private static void warmupWarnings(String at, JsonNode lb, List<String> out) {
+        boolean warmup = lb.path("warmup").isObject();
+        String field = warmup ? "warmup" : "warmupDurationSecs";
+        if (!warmup && !lb.hasNonNull("warmupDurationSecs")) {
+            return;
+        }
+        String simple = lb.path("simple").asText("");
+        if (lb.has("consistentHash") || simple.equals("RANDOM") || simple.equals("PASSTHROUGH")) {
+            out.add(at + "." + field + ": has no effect with " + (lb.has("consistentHash") ? "consistentHash" : simple)
+                    + ": only ROUND_ROBIN and LEAST_REQUEST warm endpoints up");
+        } else if (warmup && lb.hasNonNull("warmupDurationSecs")) {
+            out.add(at + ".warmupDurationSecs: has no effect: warmup is set");
+        }
     }
 
     private static void forEachConsistentHash(JsonNode spec, BiConsumer<String, JsonNode> each) {

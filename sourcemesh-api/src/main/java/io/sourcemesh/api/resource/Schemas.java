@@ -211,7 +211,7 @@ public final class Schemas {
             f("loadBalancer", object(
                     f("simple", oneOf("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")),
                     f("consistentHash", CONSISTENT_HASH), f("localityLbSetting", any()), f("warmupDurationSecs", string()),
-                    f("warmup", any()))),
+                    f("warmup", object(req("duration", string()), f("minimumPercent", number()), f("aggression", number()))))),
             f("connectionPool", object(
                     f("tcp", object(f("maxConnections", integer()), f("connectTimeout", string()),
                             f("tcpKeepalive", object(f("probes", integer()), f("time", string()), f("interval", string()))),

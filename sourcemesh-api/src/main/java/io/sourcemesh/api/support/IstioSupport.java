@@ -373,7 +373,17 @@ final class IstioSupport {
                 supported(lb + ".consistentHash.maglev", "the cluster's lb_policy MAGLEV: Envoy's Maglev table, so a key "
                         + "reaches the endpoint Envoy's would; tableSize its maglev_lb_config table_size (0: Envoy's default "
                         + "65537; 1, which Istio's validation takes and no table can use, is warned and left out)"),
-                warned(lb + ".localityLbSetting", null), warned(lb + ".warmupDurationSecs", null), warned(lb + ".warmup", null),
+                warned(lb + ".localityLbSetting", null),
+                supported(lb + ".warmupDurationSecs", "deprecated: the cluster's slow_start_config slow_start_window "
+                        + "(round_robin_lb_config, least_request_lb_config), as Istio, when warmup is not set; an endpoint "
+                        + "that joins after the cluster's first endpoints takes a share ramping up from 10% over the window "
+                        + "(Envoy's slow start, in the proxy); only with ROUND_ROBIN, LEAST_REQUEST (LEAST_CONN) or no "
+                        + "simple: with RANDOM, PASSTHROUGH or consistentHash it has no effect, which apply warns of"),
+                supported(lb + ".warmup", "the cluster's slow_start_config, as Istio's setWarmup: duration the window, "
+                        + "minimumPercent its min_weight_percent (10 unset), aggression its aggression (1 unset); a joining "
+                        + "endpoint's weight is scaled by max(minimumPercent/100, (t/duration)^(1/aggression)), as Envoy's; "
+                        + "while every endpoint is in its window they share alike; with ROUND_ROBIN, LEAST_REQUEST "
+                        + "(LEAST_CONN) or no simple only, as warmupDurationSecs"),
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; a TCP service's "
                         + "connection past maxConnections waits for one to close (a pending request, up to "
                         + "http1MaxPendingRequests) or is closed (URX), as Envoy's TCP pool; the HTTP settings in the "

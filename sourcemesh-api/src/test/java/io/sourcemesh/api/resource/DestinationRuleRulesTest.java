@@ -100,6 +100,58 @@ class DestinationRuleRulesTest {
     }
 
     /**
+     * Istio's validateLoadBalancer on warmup (a duration of at least 1ms, minimumPercent at most 100, aggression above
+     * 0) and the CRD's (duration required, minimumPercent at least 0), at every policy's path.
+     */
+    @Test
+    void warmupAsIstioValidatesIt() throws Exception {
+        String lb = "spec.trafficPolicy.loadBalancer";
+        assertEquals(List.of(), errors("{loadBalancer: {simple: ROUND_ROBIN, warmup: {duration: 30s, minimumPercent: 0, "
+                + "aggression: 0.5}}}"));
+        assertEquals(List.of(), errors("{loadBalancer: {warmupDurationSecs: 10s}}"));
+        assertEquals(List.of(lb + ".warmup.duration: Required value"), errors("{loadBalancer: {warmup: {aggression: 2}}}"));
+        assertEquals(List.of(lb + ".warmup.duration: Invalid value: \"soon\": not a duration (such as 2s, 0.5s or 250ms)"),
+                errors("{loadBalancer: {warmup: {duration: soon}}}"));
+        assertEquals(List.of(lb + ".warmup.minimumPercent: Invalid value: 100.5: minimumPercent value should be less than or "
+                + "equal to 100"), errors("{loadBalancer: {warmup: {duration: 1s, minimumPercent: 100.5}}}"));
+        assertEquals(List.of(lb + ".warmup.minimumPercent: Invalid value: -1.0: should be greater than or equal to 0"),
+                errors("{loadBalancer: {warmup: {duration: 1s, minimumPercent: -1}}}"));
+        assertEquals(List.of(lb + ".warmup.aggression: Invalid value: 0.0: aggression should be greater than 0"),
+                errors("{loadBalancer: {warmup: {duration: 1s, aggression: 0}}}"));
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].loadBalancer.warmupDurationSecs: Invalid value: "
+                + "\"later\": not a duration (such as 2s, 0.5s or 250ms)"),
+                errors("{portLevelSettings: [{port: {number: 80}, loadBalancer: {warmupDurationSecs: later}}]}"));
+        String subset = """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  host: app
+                  subsets: [{name: v1, trafficPolicy: {loadBalancer: {warmup: {duration: 1s, aggression: -2}}}}]
+                """;
+        assertEquals(List.of("spec.subsets[0].trafficPolicy.loadBalancer.warmup.aggression: Invalid value: -2.0: aggression "
+                + "should be greater than 0"), Validator.validate(YAML.readTree(subset)).stream().map(FieldError::message).toList());
+    }
+
+    /** A warmup Istio's translation drops without a word is warned of at apply. */
+    @Test
+    void aWarmupWithoutEffectIsWarned() throws Exception {
+        String lb = "spec.trafficPolicy.loadBalancer";
+        assertEquals(List.of(lb + ".warmup: has no effect with RANDOM: only ROUND_ROBIN and LEAST_REQUEST warm endpoints up"),
+                SupportCheck.check(YAML.readTree(rule("{loadBalancer: {simple: RANDOM, warmup: {duration: 1s}}}")))
+                        .validationWarnings());
+        assertEquals(List.of(lb + ".warmupDurationSecs: has no effect with consistentHash: only ROUND_ROBIN and "
+                + "LEAST_REQUEST warm endpoints up"), SupportCheck.check(YAML.readTree(rule(
+                        "{loadBalancer: {consistentHash: {useSourceIp: true}, warmupDurationSecs: 1s}}"))).validationWarnings());
+        assertEquals(List.of(lb + ".warmupDurationSecs: has no effect: warmup is set"), SupportCheck.check(YAML.readTree(rule(
+                "{loadBalancer: {simple: LEAST_CONN, warmupDurationSecs: 2s, warmup: {duration: 1s}}}"))).validationWarnings());
+        SupportCheck.Findings ok = SupportCheck.check(YAML.readTree(rule("{loadBalancer: {simple: ROUND_ROBIN, warmup: "
+                + "{duration: 1s}}}")));
+        assertEquals(List.of(), ok.validationWarnings());
+        assertEquals(List.of(), ok.notImplemented());
+    }
+
+    /**
      * Istio's validatePortTrafficPolicies (pkg/config/validation/validation.go): an entry needs a port and one of its
      * policy fields; a repeated port and a number beyond any port pass (the CRD types it as a uint32); the CRD's
      * maxItems 4096.

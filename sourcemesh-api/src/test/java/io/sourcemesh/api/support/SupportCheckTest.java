@@ -174,9 +174,8 @@ class SupportCheckTest {
                     headers: {request: {set: {x: y}}}
                     fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
                 """).warned());
-        // tcpKeepalive is implemented (the cluster's upstream_connection_options.tcp_keepalive): only the other is warned.
-        assertEquals(List.of("spec.trafficPolicy.loadBalancer.warmupDurationSecs is not implemented by SourceMesh and has "
-                + "no effect"),
+        // tcpKeepalive and warmupDurationSecs are implemented (the cluster's tcp_keepalive and slow_start_config).
+        assertEquals(List.of(),
                 check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
@@ -309,8 +308,7 @@ class SupportCheckTest {
                         loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 10s}
                 """);
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[1].loadBalancer.localityLbSetting is not implemented by "
-                + "SourceMesh and has no effect", "spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer."
-                + "warmupDurationSecs is not implemented by SourceMesh and has no effect"), f.warned());
+                + "SourceMesh and has no effect"), f.warned());
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.credentialName"), f.refused().stream().map(FieldError::path).toList());
         assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1

@@ -9,11 +9,13 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.BindConfig;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.config.core.v3.RuntimeDouble;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy;
+import io.envoyproxy.envoy.type.v3.Percent;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
@@ -212,6 +214,7 @@ final class Clusters {
         }
         if (!originalDst) {
             consistentHash(c, trafficPolicy, where, warnings);
+            slowStart(c, trafficPolicy, where, warnings);
         }
         if (port.isHttp2()) {
             HttpOptions.http2(c); // Istio's setUpstreamProtocol: an HTTP2 or GRPC port's cluster speaks HTTP/2
@@ -242,6 +245,49 @@ final class Clusters {
             case "RANDOM" -> Cluster.LbPolicy.RANDOM;
             default -> Cluster.LbPolicy.LEAST_REQUEST;
         };
+    }
+
+    /**
+     * Istio's applyRoundRobinLoadBalancer and applyLeastRequestLoadBalancer (pilot/pkg/networking/core/
+     * cluster_traffic_policy.go): a ROUND_ROBIN or LEAST_REQUEST cluster (LEAST_CONN, UNSPECIFIED and no simple are
+     * LEAST_REQUEST, Istio's default) gets a slow_start_config from loadBalancer.warmup (setWarmup: its duration the
+     * window, aggression 1 and minimumPercent 10 when unset, under the runtime key "(" that no runtime has), else from the
+     * deprecated warmupDurationSecs (the window alone). RANDOM, PASSTHROUGH and consistentHash get none (Envoy reads no
+     * such config under them; the API warns of the warmup at apply).
+     */
+    private static void slowStart(Cluster.Builder c, JsonNode trafficPolicy, String where, List<TranslationWarning> warnings) {
+        JsonNode lb = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer");
+        if (lb == null || !lb.isObject() || lb.has("consistentHash")) {
+            return;
+        }
+        boolean roundRobin = lb.path("simple").asText("").equals("ROUND_ROBIN");
+        if (!roundRobin && !List.of("", "UNSPECIFIED", "LEAST_CONN", "LEAST_REQUEST").contains(lb.path("simple").asText(""))) {
+            return;
+        }
+        JsonNode warmup = lb.path("warmup");
+        String field = warmup.isObject() ? "warmup.duration" : "warmupDurationSecs";
+        JsonNode window = warmup.isObject() ? warmup.path("duration") : lb.path("warmupDurationSecs");
+        if (window.isMissingNode() || window.isNull()) {
+            return;
+        }
+        Optional<Duration> d = IstioDurations.parse(window.asText());
+        if (d.isEmpty()) {
+            warnings.add(new TranslationWarning(where, "loadBalancer." + field + " " + window.asText()
+                    + " is not a duration; no slow start"));
+            return;
+        }
+        Cluster.SlowStartConfig.Builder s = Cluster.SlowStartConfig.newBuilder().setSlowStartWindow(d.get());
+        if (warmup.isObject()) {
+            s.setAggression(RuntimeDouble.newBuilder()
+                    .setDefaultValue(warmup.path("aggression").asDouble(1)).setRuntimeKey("("));
+            s.setMinWeightPercent(Percent.newBuilder()
+                    .setValue(warmup.path("minimumPercent").asDouble(10)));
+        }
+        if (roundRobin) {
+            c.setRoundRobinLbConfig(Cluster.RoundRobinLbConfig.newBuilder().setSlowStartConfig(s));
+        } else {
+            c.setLeastRequestLbConfig(Cluster.LeastRequestLbConfig.newBuilder().setSlowStartConfig(s));
+        }
     }
 
     /** Envoy's bound on minimum_ring_size (cluster.proto: lte 8388608, also maximum_ring_size's default). */

@@ -27,7 +27,8 @@ public record ClusterConfig(
         long maglevTableSize,
         Optional<TcpKeepalive> tcpKeepalive,
         UpstreamHttp upstreamHttp,
-        List<TransportSocketMatch> transportSocketMatches) {
+        List<TransportSocketMatch> transportSocketMatches,
+        SlowStart slowStart) {
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -101,6 +102,39 @@ public record ClusterConfig(
         this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
                 transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
                 tcpKeepalive, upstreamHttp, List.of());
+    }
+
+    /** Without slow start (no slow_start_config): a host takes its full share as soon as it joins. */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration,
+            long maglevTableSize, Optional<TcpKeepalive> tcpKeepalive, UpstreamHttp upstreamHttp,
+            List<TransportSocketMatch> transportSocketMatches) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
+                tcpKeepalive, upstreamHttp, transportSocketMatches, SlowStart.NONE);
+    }
+
+    /**
+     * Envoy's SlowStartConfig (round_robin_lb_config or least_request_lb_config): a host that joins the cluster after its
+     * first version takes a share scaled by max(minWeightPercent / 100, (t / window) ^ (1 / aggression)) for {@code window}
+     * after it joined. Envoy counts in whole milliseconds: a window under 1ms is none.
+     */
+    public record SlowStart(Duration window, double aggression, double minWeightPercent) {
+        public static final SlowStart NONE = new SlowStart(Duration.ZERO, 1.0, 10);
+
+        public SlowStart {
+            if (window.isNegative() || !(aggression > 0) || Double.isInfinite(aggression)
+                    || !(minWeightPercent >= 0 && minWeightPercent <= 100)) {
+                throw new IllegalArgumentException("slow start " + window + ", aggression " + aggression + ", "
+                        + minWeightPercent + "%");
+            }
+        }
+
+        public boolean enabled() {
+            return window.toMillis() > 0;
+        }
     }
 
     /**

@@ -35,7 +35,8 @@ final class ClusterTranslator {
     private ClusterTranslator() {}
 
     static ClusterConfig cluster(Cluster c, String path) {
-        only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "maglev_lb_config", "connect_timeout", "load_assignment",
+        only(c, path, "name", "type", "lb_policy", "ring_hash_lb_config", "maglev_lb_config",
+                "round_robin_lb_config", "least_request_lb_config", "connect_timeout", "load_assignment",
                 "upstream_bind_config", "common_http_protocol_options", "typed_extension_protocol_options", "max_requests_per_connection", "dns_lookup_family",
                 "transport_socket", "circuit_breakers", "outlier_detection", "common_lb_config",
                 "upstream_connection_options", "http2_protocol_options", "transport_socket_matches");
@@ -124,7 +125,69 @@ final class ClusterTranslator {
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
                 transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration(),
-                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp(), matches);
+                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp(), matches, slowStart(c, path, lb));
+    }
+
+    /**
+     * round_robin_lb_config or least_request_lb_config, each only with its lb_policy (Envoy would read neither under
+     * another): their slow_start_config. least_request_lb_config's choice_count and active_request_bias are refused.
+     */
+    private static ClusterConfig.SlowStart slowStart(Cluster c, String path, ClusterConfig.LbPolicy lb) {
+        if (c.hasRoundRobinLbConfig()) {
+            String p = at(path, "round_robin_lb_config");
+            if (lb != ClusterConfig.LbPolicy.ROUND_ROBIN) {
+                throw new ConfigException(p, "is only valid with lb_policy ROUND_ROBIN");
+            }
+            only(c.getRoundRobinLbConfig(), p, "slow_start_config");
+            return c.getRoundRobinLbConfig().hasSlowStartConfig()
+                    ? slowStart(c.getRoundRobinLbConfig().getSlowStartConfig(), at(p, "slow_start_config"))
+                    : ClusterConfig.SlowStart.NONE;
+        }
+        if (c.hasLeastRequestLbConfig()) {
+            String p = at(path, "least_request_lb_config");
+            if (lb != ClusterConfig.LbPolicy.LEAST_REQUEST) {
+                throw new ConfigException(p, "is only valid with lb_policy LEAST_REQUEST");
+            }
+            only(c.getLeastRequestLbConfig(), p, "slow_start_config");
+            return c.getLeastRequestLbConfig().hasSlowStartConfig()
+                    ? slowStart(c.getLeastRequestLbConfig().getSlowStartConfig(), at(p, "slow_start_config"))
+                    : ClusterConfig.SlowStart.NONE;
+        }
+        return ClusterConfig.SlowStart.NONE;
+    }
+
+    /**
+     * Envoy's SlowStartConfig: slow_start_window (unset or under 1ms: no slow start), aggression's default_value (1.0
+     * unset; Envoy's RuntimeDouble requires a runtime_key, which this proxy, without a runtime, never finds set, so the
+     * default applies, as in Envoy whose runtime lacks the key: Istio writes the key "(" for that), min_weight_percent
+     * (10 unset). An aggression Envoy would replace by 1.0 at every pick (not above 0) is refused here.
+     */
+    private static ClusterConfig.SlowStart slowStart(Cluster.SlowStartConfig s, String path) {
+        only(s, path, "slow_start_window", "aggression", "min_weight_percent");
+        Duration window = s.hasSlowStartWindow() ? Protos.duration(s.getSlowStartWindow()) : Duration.ZERO;
+        if (window.isNegative()) {
+            throw new ConfigException(at(path, "slow_start_window"), window + " is negative");
+        }
+        double aggression = 1.0;
+        if (s.hasAggression()) {
+            String a = at(path, "aggression");
+            only(s.getAggression(), a, "default_value", "runtime_key");
+            if (s.getAggression().getRuntimeKey().isEmpty()) {
+                throw new ConfigException(at(a, "runtime_key"), "is required");
+            }
+            aggression = s.getAggression().getDefaultValue();
+            if (!(aggression > 0) || Double.isInfinite(aggression)) {
+                throw new ConfigException(at(a, "default_value"), aggression + " is not a number above 0");
+            }
+        }
+        double min = 10;
+        if (s.hasMinWeightPercent()) {
+            min = s.getMinWeightPercent().getValue();
+            if (!(min >= 0 && min <= 100)) {
+                throw new ConfigException(at(path, "min_weight_percent.value"), min + " is not in [0, 100]");
+            }
+        }
+        return new ClusterConfig.SlowStart(window, aggression, min);
     }
 
     /**

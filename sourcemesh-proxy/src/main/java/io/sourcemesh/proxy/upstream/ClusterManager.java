@@ -40,7 +40,7 @@ public final class ClusterManager {
         for (ClusterConfig c : configs) {
             ClusterRuntime existing = old.get(c.name());
             next.put(c.name(), existing != null && existing.config().equals(c) ? existing : new ClusterRuntime(c, stats, transportSocket(c),
-                    matchSockets(c)));
+                    matchSockets(c), existing));
         }
         clusters = next;
         old.forEach((name, runtime) -> {

@@ -134,6 +134,16 @@ public final class ClusterRuntime {
      */
     public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket,
             List<UpstreamTransportSocket> matchSockets) {
+        this(config, stats, transportSocket, matchSockets, null);
+    }
+
+    /**
+     * As above, replacing {@code previous} (the cluster's runtime in the config version before, null for a new cluster):
+     * a host at an address {@code previous} had keeps when it joined, any other joins now (Envoy's hosts_added of an
+     * update, whose slow start begins); every host of a new cluster is of its first version, never in slow start.
+     */
+    public ClusterRuntime(ClusterConfig config, Stats stats, UpstreamTransportSocket transportSocket,
+            List<UpstreamTransportSocket> matchSockets, ClusterRuntime previous) {
         if (matchSockets.size() != config.transportSocketMatches().size()) {
             throw new IllegalArgumentException("one socket per transport socket match");
         }
@@ -148,12 +158,19 @@ public final class ClusterRuntime {
         }
         this.matchSockets = List.copyOf(sockets);
         this.matchCounts = List.copyOf(counts);
+        Map<InetSocketAddress, Long> joined = new HashMap<>();
+        if (previous != null) {
+            previous.hosts.forEach(h -> joined.put(h.address(), h.joinedNanos()));
+        }
+        long now = System.nanoTime();
         List<UpstreamHost> list = new ArrayList<>();
         for (ClusterConfig.Endpoint e : config.endpoints()) {
-            list.add(new UpstreamHost(e.address(), e.weight(), socketFor(e.socketMatch(), e.localitySocketMatch())));
+            long at = previous == null ? UpstreamHost.INITIAL : joined.getOrDefault(e.address(), now);
+            list.add(new UpstreamHost(e.address(), e.weight(), socketFor(e.socketMatch(), e.localitySocketMatch()), at));
         }
         this.hosts = List.copyOf(list);
-        this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize());
+        this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize(),
+                config.slowStart());
         this.defaultBinding = config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
         String p = "cluster." + config.name() + ".";
         cxTotal = stats.counter(p + "upstream_cx_total");
@@ -383,7 +400,7 @@ public final class ClusterRuntime {
         List<UpstreamHost> ok = hosts.stream().filter(h -> !outlier.ejected(h)).toList();
         boolean panic = !hosts.isEmpty() && 100.0 * ok.size() / hosts.size() < config.healthyPanicThreshold();
         LoadBalancer lb = panic ? loadBalancer : ok.size() == hosts.size() ? loadBalancer
-                : LoadBalancer.create(config.lbPolicy(), ok, config.ringHash(), config.maglevTableSize());
+                : LoadBalancer.create(config.lbPolicy(), ok, config.ringHash(), config.maglevTableSize(), config.slowStart());
         view = new HealthyView(generation, lb, !panic && ok.isEmpty());
         healthy = view;
         return view;

@@ -34,6 +34,22 @@ public interface LoadBalancer {
 
     static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
             long maglevTableSize) {
+        return create(policy, hosts, ring, maglevTableSize, ClusterConfig.SlowStart.NONE);
+    }
+
+    /** With Envoy's slow start for ROUND_ROBIN and LEAST_REQUEST ({@link SlowStartBalancer}); other policies have none. */
+    static LoadBalancer create(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
+            long maglevTableSize, ClusterConfig.SlowStart slowStart) {
+        LoadBalancer plain = plain(policy, hosts, ring, maglevTableSize);
+        return switch (policy) {
+            case ROUND_ROBIN -> SlowStartBalancer.of(plain, hosts, slowStart, false, System::nanoTime);
+            case LEAST_REQUEST -> SlowStartBalancer.of(plain, hosts, slowStart, true, System::nanoTime);
+            default -> plain;
+        };
+    }
+
+    private static LoadBalancer plain(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
+            long maglevTableSize) {
         if (hosts.isEmpty()) {
             return new Only(null);
         }

@@ -21,16 +21,32 @@ public final class UpstreamHost {
     private final int weight;
     private final LoopCounts counts = new LoopCounts(6);
     private final UpstreamTransportSocket transportSocket;
+    private final long joinedNanos;
+
+    /** {@link #joinedNanos} of a host of the cluster's first version: never in slow start. */
+    public static final long INITIAL = Long.MIN_VALUE;
 
     UpstreamHost(InetSocketAddress address, int weight) {
         this(address, weight, UpstreamTransportSocket.RAW_BUFFER);
     }
 
     UpstreamHost(InetSocketAddress address, int weight, UpstreamTransportSocket transportSocket) {
+        this(address, weight, transportSocket, INITIAL);
+    }
+
+    UpstreamHost(InetSocketAddress address, int weight, UpstreamTransportSocket transportSocket, long joinedNanos) {
         this.address = address;
         this.weight = Math.max(1, weight);
         this.transportSocket = transportSocket;
+        this.joinedNanos = joinedNanos;
     }
+
+    /**
+     * When ({@link System#nanoTime}) the host joined its cluster, carried by address across config versions; {@link
+     * #INITIAL} for a host of the cluster's first version (Envoy's slow start takes only hosts added once the cluster
+     * was initialised).
+     */
+    public long joinedNanos() { return joinedNanos; }
 
     public InetSocketAddress address() { return address; }
 

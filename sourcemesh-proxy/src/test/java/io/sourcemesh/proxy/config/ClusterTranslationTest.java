@@ -3,6 +3,7 @@ package io.sourcemesh.proxy.config;
 import static io.sourcemesh.proxy.config.Bootstraps.load;
 import static io.sourcemesh.proxy.config.Bootstraps.rejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -212,6 +213,38 @@ class ClusterTranslationTest {
                 "clusters[0].upstream_connection_options.set_local_interface_name_on_upstream_connections: field is not supported");
         rejects(clusters("- {name: c, upstream_connection_options: {happy_eyeballs_config: {first_address_family_version: V4}}}\n"),
                 "clusters[0].upstream_connection_options.happy_eyeballs_config: field is not supported");
+    }
+
+    /** round_robin_lb_config and least_request_lb_config: their slow_start_config, Envoy's defaults where unset. */
+    @Test
+    void slowStartConfig() {
+        assertEquals(ClusterConfig.SlowStart.NONE, cluster("- name: c\n").slowStart());
+        assertEquals(new ClusterConfig.SlowStart(Duration.ofSeconds(30), 1.0, 10), cluster(
+                "- {name: c, round_robin_lb_config: {slow_start_config: {slow_start_window: 30s}}}\n").slowStart());
+        // Istio's setWarmup: aggression with the runtime key "(", which no runtime has; min_weight_percent as a Percent.
+        assertEquals(new ClusterConfig.SlowStart(Duration.ofMillis(1500), 2.5, 0.5), cluster("""
+                - name: c
+                  lb_policy: LEAST_REQUEST
+                  least_request_lb_config:
+                    slow_start_config: {slow_start_window: 1.5s, aggression: {default_value: 2.5, runtime_key: "("}, min_weight_percent: {value: 0.5}}
+                """).slowStart());
+        assertEquals(ClusterConfig.SlowStart.NONE, cluster("- {name: c, round_robin_lb_config: {}}\n").slowStart());
+        assertFalse(cluster("- {name: c, round_robin_lb_config: {slow_start_config: {}}}\n").slowStart().enabled(),
+                "no window: no slow start, as Envoy's isSlowStartEnabled");
+        rejects(clusters("- {name: c, lb_policy: RANDOM, round_robin_lb_config: {}}\n"),
+                "clusters[0].round_robin_lb_config: is only valid with lb_policy ROUND_ROBIN");
+        rejects(clusters("- {name: c, least_request_lb_config: {}}\n"),
+                "clusters[0].least_request_lb_config: is only valid with lb_policy LEAST_REQUEST");
+        rejects(clusters("- {name: c, lb_policy: LEAST_REQUEST, least_request_lb_config: {choice_count: 3}}\n"),
+                "clusters[0].least_request_lb_config.choice_count: field is not supported");
+        rejects(clusters("- {name: c, round_robin_lb_config: {slow_start_config: {aggression: {default_value: 0, runtime_key: k}}}}\n"),
+                "clusters[0].round_robin_lb_config.slow_start_config.aggression.default_value: 0.0 is not a number above 0");
+        rejects(clusters("- {name: c, round_robin_lb_config: {slow_start_config: {aggression: {default_value: 2}}}}\n"),
+                "clusters[0].round_robin_lb_config.slow_start_config.aggression.runtime_key: is required");
+        rejects(clusters("- {name: c, round_robin_lb_config: {slow_start_config: {min_weight_percent: {value: 101}}}}\n"),
+                "clusters[0].round_robin_lb_config.slow_start_config.min_weight_percent.value: 101.0 is not in [0, 100]");
+        rejects(clusters("- {name: c, round_robin_lb_config: {slow_start_config: {slow_start_window: -1s}}}\n"),
+                "clusters[0].round_robin_lb_config.slow_start_config.slow_start_window: PT-1S is negative");
     }
 
     @Test

@@ -31,6 +31,29 @@ class ClusterRuntimeTest {
         return new ClusterRuntime(config, new Stats(), io.sourcemesh.proxy.upstream.UpstreamTransportSocket.RAW_BUFFER);
     }
 
+    /**
+     * A changed cluster's hosts keep when they joined, by address, from the runtime it replaces; a host new to it joins
+     * then; every host of a cluster's first version is INITIAL (never in slow start).
+     */
+    @Test
+    void hostsKeepWhenTheyJoinedAcrossVersions() {
+        InetSocketAddress other = new InetSocketAddress("127.0.0.1", 8081);
+        InetSocketAddress added = new InetSocketAddress("127.0.0.1", 8082);
+        ClusterRuntime first = cluster(List.of(new ClusterConfig.Endpoint(ORIGIN, 1), new ClusterConfig.Endpoint(other, 1)));
+        first.hosts().forEach(h -> assertEquals(UpstreamHost.INITIAL, h.joinedNanos(), h.toString()));
+        long before = System.nanoTime();
+        ClusterRuntime second = new ClusterRuntime(new ClusterConfig("origin", ClusterConfig.DiscoveryType.STATIC,
+                ClusterConfig.LbPolicy.ROUND_ROBIN, List.of(new ClusterConfig.Endpoint(ORIGIN, 1), new ClusterConfig.Endpoint(added, 1)),
+                Duration.ofSeconds(1), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0), new Stats(),
+                UpstreamTransportSocket.RAW_BUFFER, List.of(), first);
+        List<UpstreamHost> hosts = List.copyOf(second.hosts());
+        assertEquals(UpstreamHost.INITIAL, hosts.get(0).joinedNanos(), "kept from the first version");
+        assertNotEquals(UpstreamHost.INITIAL, hosts.get(1).joinedNanos(), "joined with the second version");
+        assertTrue(hosts.get(1).joinedNanos() - before >= 0, "joined with the second version");
+        ClusterRuntime third = new ClusterRuntime(second.config(), new Stats(), UpstreamTransportSocket.RAW_BUFFER, List.of(), second);
+        assertEquals(hosts.get(1).joinedNanos(), List.copyOf(third.hosts()).get(1).joinedNanos(), "carried on");
+    }
+
     /** A channel whose close future counts the listeners added to it. */
     private static final class CountingChannel extends EmbeddedChannel {
         final AtomicInteger closeListeners = new AtomicInteger();
