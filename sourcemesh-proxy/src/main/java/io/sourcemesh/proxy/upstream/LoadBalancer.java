@@ -108,20 +108,41 @@ public interface LoadBalancer {
         }
     }
 
-    /** Envoy's default: the fewer active requests of two random choices (power of two choices). */
+    /**
+     * Envoy's default (LeastRequestLoadBalancer): hosts of equal weight, the fewer active requests of two random choices
+     * (power of two choices); of unequal weights, Envoy's EDF schedule over each host's weight / (its active requests
+     * + 1) — active_request_bias 1.0 — so an endpoint's load_balancing_weight (a WorkloadEntry's or ServiceEntry
+     * endpoint's weight) shares the traffic under Istio's default policy too.
+     */
     final class LeastRequest implements LoadBalancer {
         private final UpstreamHost[] hosts;
+        /** Null when the weights are equal. */
+        private final EdfSchedule weighted;
 
         LeastRequest(List<UpstreamHost> hosts) {
             this.hosts = hosts.toArray(UpstreamHost[]::new);
+            boolean equal = hosts.stream().mapToInt(UpstreamHost::weight).distinct().count() <= 1;
+            this.weighted = equal ? null : new EdfSchedule(this.hosts.length);
+            if (weighted != null) {
+                weighted.build(this::weight);
+            }
         }
 
         @Override
         public UpstreamHost choose(boolean hashed, long hash) {
+            if (weighted != null) {
+                synchronized (weighted) {
+                    return hosts[weighted.pick(this::weight)];
+                }
+            }
             ThreadLocalRandom r = ThreadLocalRandom.current();
             UpstreamHost a = hosts[r.nextInt(hosts.length)];
             UpstreamHost b = hosts[r.nextInt(hosts.length)];
             return b.activeRequests() < a.activeRequests() ? b : a;
+        }
+
+        private double weight(int i) {
+            return hosts[i].weight() / (hosts[i].activeRequests() + 1.0);
         }
     }
 

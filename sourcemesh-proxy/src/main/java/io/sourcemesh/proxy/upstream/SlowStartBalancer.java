@@ -27,11 +27,9 @@ final class SlowStartBalancer implements LoadBalancer {
     private final long lastEnd;
     private volatile boolean over;
 
-    // Envoy's EdfScheduler, built with the balancer as Envoy's refresh builds it: each host's deadline and the order
-    // it was (re)added in; a pick re-adds its host with the weight it has then.
-    private final double[] deadlines;
-    private final long[] order;
-    private long added;
+    // Envoy's EdfScheduler, built with the balancer as Envoy's refresh builds it; a pick re-adds its host with the
+    // weight it has then.
+    private final EdfSchedule schedule;
     private boolean built;
 
     private SlowStartBalancer(LoadBalancer plain, UpstreamHost[] hosts, ClusterConfig.SlowStart config, boolean leastRequest,
@@ -47,8 +45,7 @@ final class SlowStartBalancer implements LoadBalancer {
         this.everyJoined = everyJoined;
         this.firstEnd = firstEnd;
         this.lastEnd = lastEnd;
-        this.deadlines = new double[hosts.length];
-        this.order = new long[hosts.length];
+        this.schedule = new EdfSchedule(hosts.length);
         if (!(everyJoined && at - firstEnd < 0)) {
             build(at);
         }
@@ -56,11 +53,7 @@ final class SlowStartBalancer implements LoadBalancer {
 
     /** EdfScheduler's build: each host at 1 / its weight, in host order; once all are alike new, at the first pick after. */
     private void build(long t) {
-        for (int i = 0; i < hosts.length; i++) {
-            deadlines[i] = 1.0 / weight(i, t);
-            order[i] = i;
-        }
-        added = hosts.length;
+        schedule.build(i -> weight(i, t));
         built = true;
     }
 
@@ -133,16 +126,7 @@ final class SlowStartBalancer implements LoadBalancer {
         if (!built) {
             build(t);
         }
-        int min = 0;
-        for (int i = 1; i < hosts.length; i++) {
-            if (deadlines[i] < deadlines[min] || (deadlines[i] == deadlines[min] && order[i] < order[min])) {
-                min = i;
-            }
-        }
-        deadlines[min] += 1.0 / weight(min, t); // the scheduler's time is now the picked deadline
-
-        order[min] = added++;
-        return hosts[min];
+        return hosts[schedule.pick(i -> weight(i, t))];
     }
 
     /** Envoy's hostWeight while some host is in slow start. */

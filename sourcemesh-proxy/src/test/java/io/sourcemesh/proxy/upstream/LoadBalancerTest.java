@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Every policy's picks: the only host of a one-host cluster, and weighted round robin's order over several. */
+/** Every policy's picks: the only host of a one-host cluster, weighted round robin's order and least request's weights. */
 class LoadBalancerTest {
     private static UpstreamHost host(int port, int weight) {
         return new UpstreamHost(new InetSocketAddress("127.0.0.1", port), weight);
@@ -37,6 +37,34 @@ class LoadBalancerTest {
         }
         assertEquals(20, picks.get(a));
         assertEquals(10, picks.get(b));
+    }
+
+    /**
+     * Envoy's least request with unequal weights: its EDF schedule over weight / (active requests + 1). Idle hosts of
+     * weights 1 and 3 share 400 picks as 100 and 300 (power of two choices would give about half each); a busy heavy host
+     * loses its share to the light one.
+     */
+    @Test
+    void leastRequestFollowsUnequalWeights() {
+        UpstreamHost light = host(1, 1);
+        UpstreamHost heavy = host(2, 3);
+        LoadBalancer lb = LoadBalancer.create(ClusterConfig.LbPolicy.LEAST_REQUEST, List.of(light, heavy),
+                ClusterConfig.RingHash.defaults());
+        Map<UpstreamHost, Integer> picks = new HashMap<>();
+        for (int i = 0; i < 400; i++) {
+            picks.merge(lb.choose(null), 1, Integer::sum);
+        }
+        assertEquals(100, picks.get(light), picks.toString());
+        assertEquals(300, picks.get(heavy), picks.toString());
+
+        for (int i = 0; i < 8; i++) {
+            heavy.requestStarted(); // 8 in flight: 3 / 9 against 1 / 1
+        }
+        picks.clear();
+        for (int i = 0; i < 400; i++) {
+            picks.merge(lb.choose(null), 1, Integer::sum);
+        }
+        assertTrue(picks.get(light) > 250, picks.toString());
     }
 
     @Test
