@@ -13,7 +13,7 @@ import java.util.function.BiConsumer;
  * them: the entries as validatePortTrafficPolicies; for consistentHash the CRD's oneOf groups
  * (manifests/charts/base/files/crd-all.gen.yaml: at most one hash key, at most one of ringHash and maglev) and Istio's
  * validateLoadBalancer (pkg/config/validation/validation.go), in Istio's words under the field's path, for the rule's
- * trafficPolicy, its portLevelSettings and each subset's; so are tcpKeepalive's durations (validateConnectionPool),
+ * trafficPolicy, its portLevelSettings and each subset's; so are their connection pools ({@link ConnectionPoolRules}),
  * consecutiveLocalOriginFailures without the split (validateOutlierDetection) and the client TLS settings (Istio's
  * ValidateTLS). Istio's warning about the deprecated minimumRingSize is {@link #warnings}.
  */
@@ -40,9 +40,7 @@ public final class DestinationRuleRules {
         forEachConsistentHash(spec, (at, ch) -> checkConsistentHash(at, ch, errors));
         forEachTls(spec, (at, tls) -> checkTls(at, tls, errors));
         forEachPolicy(spec, (at, policy) -> {
-            tcpKeepalive(at + ".connectionPool.tcp.tcpKeepalive", policy.path("connectionPool").path("tcp").path("tcpKeepalive"),
-                    errors);
-            http2KeepAlive(at + ".connectionPool.http.http2KeepAlive", policy.path("connectionPool").path("http"), errors);
+            ConnectionPoolRules.check(at + ".connectionPool", policy.get("connectionPool"), errors);
             localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
             warmup(at + ".loadBalancer", policy.path("loadBalancer"), errors);
         });
@@ -141,40 +139,6 @@ public final class DestinationRuleRules {
                 errors.add(invalid(at, "wildcard is not supported in selector: \"" + pair + "\""));
             }
         });
-    }
-
-    /** Istio's validateConnectionPool on tcpKeepalive: time and interval each through agent.ValidateDuration. */
-    private static void tcpKeepalive(String at, JsonNode keepalive, List<FieldError> errors) {
-        for (String f : List.of("time", "interval")) {
-            if (keepalive.hasNonNull(f)) {
-                String text = keepalive.path(f).asText();
-                BigDecimal nanos = IstioDuration.nanos(text);
-                String problem = nanos == null ? "not a duration (such as 2s, 0.5s or 250ms)" : IstioDuration.validationProblem(nanos);
-                if (problem != null) {
-                    errors.add(new FieldError(at + "." + f, at + "." + f + ": Invalid value: \"" + text + "\": " + problem));
-                }
-            }
-        }
-    }
-
-    /** Istio's validateConnectionPool on http2KeepAlive: interval and timeout both required, each agent.ValidateDuration. */
-    private static void http2KeepAlive(String at, JsonNode http, List<FieldError> errors) {
-        if (!http.hasNonNull("http2KeepAlive")) {
-            return;
-        }
-        JsonNode keepalive = http.path("http2KeepAlive");
-        for (String f : List.of("interval", "timeout")) {
-            if (!keepalive.hasNonNull(f)) {
-                errors.add(new FieldError(at + "." + f, at + "." + f + ": Required value: http2 keepalive " + f + " is required"));
-                continue;
-            }
-            String text = keepalive.path(f).asText();
-            BigDecimal nanos = IstioDuration.nanos(text);
-            String problem = nanos == null ? "not a duration (such as 2s, 0.5s or 250ms)" : IstioDuration.validationProblem(nanos);
-            if (problem != null) {
-                errors.add(new FieldError(at + "." + f, at + "." + f + ": Invalid value: \"" + text + "\": " + problem));
-            }
-        }
     }
 
     /** Istio's validateOutlierDetection: consecutiveLocalOriginFailures only with splitExternalLocalOriginErrors. */

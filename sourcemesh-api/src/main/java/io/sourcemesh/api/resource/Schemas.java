@@ -206,21 +206,30 @@ public final class Schemas {
             f("maglev", object(f("tableSize", integer(0, Long.MAX_VALUE)))),
             f("minimumRingSize", integer(0, Long.MAX_VALUE)));
 
+    /** Istio's int32 fields: the CRD's format, so a count the proxy would read wrapped around is refused. */
+    private static final Schema.Scalar INT32 = integer(Integer.MIN_VALUE, Integer.MAX_VALUE);
+
+    /**
+     * Istio's ConnectionPoolSettings: a DestinationRule's and a Sidecar's (inboundConnectionPool, ingress[].connectionPool);
+     * negative counts and bad durations are ConnectionPoolRules'.
+     */
+    private static final Schema.Obj CONNECTION_POOL = object(
+            f("tcp", object(f("maxConnections", INT32), f("connectTimeout", string()),
+                    f("tcpKeepalive", object(f("probes", integer(0, 4294967295L)), f("time", string()), f("interval", string()))),
+                    f("maxConnectionDuration", string()), f("idleTimeout", string()))),
+            f("http", object(f("http1MaxPendingRequests", INT32), f("http2MaxRequests", INT32),
+                    f("maxRequestsPerConnection", INT32), f("maxRetries", INT32),
+                    f("idleTimeout", string()), f("h2UpgradePolicy", oneOf("DEFAULT", "DO_NOT_UPGRADE", "UPGRADE")),
+                    f("useClientProtocol", bool()), f("maxConcurrentStreams", INT32),
+                    f("http2KeepAlive", object(f("interval", string()), f("timeout", string()))))));
+
     /** What a trafficPolicy and each of its portLevelSettings entries share. */
     private static final Schema.Obj POLICY = object(
             f("loadBalancer", object(
                     f("simple", oneOf("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")),
                     f("consistentHash", CONSISTENT_HASH), f("localityLbSetting", any()), f("warmupDurationSecs", string()),
                     f("warmup", object(req("duration", string()), f("minimumPercent", number()), f("aggression", number()))))),
-            f("connectionPool", object(
-                    f("tcp", object(f("maxConnections", integer()), f("connectTimeout", string()),
-                            f("tcpKeepalive", object(f("probes", integer()), f("time", string()), f("interval", string()))),
-                            f("maxConnectionDuration", string()), f("idleTimeout", string()))),
-                    f("http", object(f("http1MaxPendingRequests", integer()), f("http2MaxRequests", integer()),
-                            f("maxRequestsPerConnection", integer()), f("maxRetries", integer()),
-                            f("idleTimeout", string()), f("h2UpgradePolicy", oneOf("DEFAULT", "DO_NOT_UPGRADE", "UPGRADE")),
-                            f("useClientProtocol", bool()), f("maxConcurrentStreams", integer()),
-                            f("http2KeepAlive", object(f("interval", string()), f("timeout", string()))))))),
+            f("connectionPool", CONNECTION_POOL),
             f("outlierDetection", object(f("consecutiveErrors", integer()), f("consecutive5xxErrors", integer()),
                     f("consecutiveGatewayErrors", integer()), f("consecutiveLocalOriginFailures", integer()),
                     f("splitExternalLocalOriginErrors", bool()), f("interval", string()),
@@ -269,11 +278,11 @@ public final class Schemas {
             f("ingress", listOf(object(req("port", object(req("number", PORT), f("protocol", string()),
                             f("name", string()), f("targetPort", PORT))), f("bind", string()),
                     f("captureMode", oneOf("DEFAULT", "IPTABLES", "NONE")), f("defaultEndpoint", string()),
-                    f("tls", any()), f("connectionPool", any())))),
+                    f("tls", any()), f("connectionPool", CONNECTION_POOL)))),
             f("egress", listOf(object(f("port", object(f("number", PORT), f("protocol", string()),
                             f("name", string()), f("targetPort", PORT))), f("bind", string()),
                     f("captureMode", oneOf("DEFAULT", "IPTABLES", "NONE")), req("hosts", strings())))),
-            f("inboundConnectionPool", any()),
+            f("inboundConnectionPool", CONNECTION_POOL),
             f("outboundTrafficPolicy", object(f("mode", oneOf("REGISTRY_ONLY", "ALLOW_ANY")), f("egressProxy", DESTINATION))));
 
     /** Istio's WorkloadEntry: a ServiceEntry's endpoint, or a kind of its own that a workloadSelector selects. */

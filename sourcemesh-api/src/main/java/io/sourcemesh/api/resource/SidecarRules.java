@@ -12,7 +12,8 @@ import java.util.Set;
  * A Sidecar's egress hosts as Istio's ValidateSidecar refuses them at istiod's webhook (pkg/config/validation/
  * validation.go; each host by pkg/config/validation/agent/validation.go ValidateNamespaceSlashWildcardHostname), in
  * Istio's words under the field's path: a listener needs a host, and a host is {@code namespace/dnsName}. Without this
- * a bare host would be read as some namespace's, a meaning Istio never gives it.
+ * a bare host would be read as some namespace's, a meaning Istio never gives it. Its connection pools as a
+ * DestinationRule's ({@link ConnectionPoolRules}).
  */
 public final class SidecarRules {
     private SidecarRules() {
@@ -21,6 +22,7 @@ public final class SidecarRules {
     static void check(JsonNode object, List<FieldError> errors) {
         outboundTrafficPolicy(object.path("spec").path("outboundTrafficPolicy"), errors);
         ingress(object.path("spec").path("ingress"), errors);
+        ConnectionPoolRules.check("spec.inboundConnectionPool", object.path("spec").get("inboundConnectionPool"), errors);
         JsonNode egress = object.path("spec").path("egress");
         for (int i = 0; i < egress.size(); i++) {
             String at = "spec.egress[" + i + "].hosts";
@@ -40,6 +42,8 @@ public final class SidecarRules {
 
     private static final Set<String> PROTOCOLS = Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "REDIS",
             "MYSQL", "TCP", "TLS", "UDP", "HTTP_PROXY");
+    /** Istio's protocol.IsHTTP: the protocols whose ingress chain is a connection manager. */
+    private static final Set<String> HTTP_PROTOCOLS = Set.of("HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY");
     private static final Set<String> ENDPOINT_HOSTS = Set.of("", "127.0.0.1", "0.0.0.0", "::1", "::");
 
     /**
@@ -62,6 +66,7 @@ public final class SidecarRules {
                 errors.add(new FieldError(at + ".port.number", at + ".port.number: Invalid value: " + number
                         + ": sidecar: ports on IP bound listeners must be unique"));
             }
+            ConnectionPoolRules.check(at + ".connectionPool", ingress.get(i).get("connectionPool"), errors);
             String endpoint = ingress.get(i).path("defaultEndpoint").asText("");
             if (!endpoint.isEmpty()) {
                 String problem = endpointProblem(endpoint);
@@ -130,6 +135,17 @@ public final class SidecarRules {
     public static List<String> warnings(JsonNode object) {
         List<String> out = new ArrayList<>();
         String namespace = object.path("metadata").path("namespace").asText(".");
+        JsonNode ingress = object.path("spec").path("ingress");
+        for (int i = 0; i < ingress.size(); i++) {
+            JsonNode port = ingress.get(i).path("port");
+            String protocol = port.path("protocol").asText("").toUpperCase(java.util.Locale.ROOT);
+            if (ingress.get(i).path("connectionPool").path("http").isObject() && !HTTP_PROTOCOLS.contains(protocol)) {
+                // Istio's ValidateSidecar warning: on a TCP chain only the pool's tcp settings bite
+                out.add("spec.ingress[" + i + "].connectionPool.http: sidecar: HTTP connection pool settings are configured "
+                        + "for port " + port.path("number").asInt() + " (\"" + port.path("name").asText("") + "\") but its "
+                        + "protocol is not HTTP (" + port.path("protocol").asText("") + "); only TCP settings will apply");
+            }
+        }
         JsonNode egress = object.path("spec").path("egress");
         for (int i = 0; i < egress.size(); i++) {
             String at = "spec.egress[" + i + "].hosts";

@@ -88,7 +88,9 @@ final class IstioSupport {
                         + "connect over TCP only)"),
                 warned("spec.ingress[].bind", "the chain is on virtualInbound (captured traffic) whatever the bind"),
                 warned("spec.ingress[].captureMode", "captured as the pod's interception mode says"),
-                warned("spec.ingress[].connectionPool", null),
+                supported("spec.ingress[].connectionPool", "the connection pool of the listener's inbound cluster "
+                        + "inbound|<port>||, over spec.inboundConnectionPool (which it replaces whole, as Istio's "
+                        + "InboundConnectionPoolForPort); on a TCP port only its tcp settings bite (apply warns of http ones)"),
                 refused("spec.ingress[].tls", "the sidecar cannot terminate TLS on an ingress listener yet; ignoring it "
                         + "would serve plaintext where TLS was asked"),
                 supported("spec.egress[].hosts", "as Istio: namespace/host (namespace *, . or a name; ~ns/host and ~/host "
@@ -105,7 +107,13 @@ final class IstioSupport {
                         + "Istio's validation), traffic to an unknown destination goes to outbound|<port>|<subset>|<host> "
                         + "(the host as written, as Istio's GetDestinationCluster) instead of the PassthroughCluster: the "
                         + "allow_any route, virtualOutbound's catch-all and each port listener's fallthrough; the service "
-                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), warned("spec.inboundConnectionPool", "the inbound clusters keep the proxy's defaults")));
+                        + "must be in the Sidecar's egress hosts for its cluster to exist, as in Istio"), 
+                supported("spec.inboundConnectionPool", "as Istio's buildInboundCluster: the connection pool of every inbound "
+                        + "cluster inbound|<port>|| without an ingress listener's own, translated as a DestinationRule's "
+                        + "(circuit breakers: overflow is 503 with flag UO; connectTimeout, tcpKeepalive, idleTimeout, "
+                        + "maxRequestsPerConnection, maxConnectionDuration, useClientProtocol; h2UpgradePolicy is outbound only, "
+                        + "as Istio's applyH2Upgrade); without either, Istio's inbound defaults (every limit max uint32); "
+                        + "validated as Istio's validateConnectionPool")));
         k.put("ServiceEntry", fields(
                 supported("spec.hosts", "each host is a service of every proxy's registry, as Istio's convertServices: on "
                         + "each HTTP port a virtual host <host>:<port> in the port's route config (so REGISTRY_ONLY lets it "
@@ -387,7 +395,9 @@ final class IstioSupport {
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; a TCP service's "
                         + "connection past maxConnections waits for one to close (a pending request, up to "
                         + "http1MaxPendingRequests) or is closed (URX), as Envoy's TCP pool; the HTTP settings in the "
-                        + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio"),
+                        + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio; on the outbound "
+                        + "clusters only: Istio also puts it on the inbound clusters of the service's pods (under a Sidecar's "
+                        + "inbound pool), which SourceMesh does not yet"),
                 supported(at + ".connectionPool.http.h2UpgradePolicy", "as Istio's applyH2Upgrade: UPGRADE makes the "
                         + "outbound cluster HTTP/2 (explicit http2_protocol_options; ALPN h2 under tls SIMPLE or MUTUAL), "
                         + "DO_NOT_UPGRADE keeps the port's protocol, DEFAULT follows the mesh config's h2UpgradePolicy for "

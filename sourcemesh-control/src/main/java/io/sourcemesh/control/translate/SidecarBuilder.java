@@ -69,12 +69,22 @@ final class SidecarBuilder {
         clusters.add(Clusters.blackhole());
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
-        inbound.values().forEach(port -> clusters.add(port.endpoint() == null ? Clusters.inbound(port.port(), port.http2())
-                : Clusters.inboundStatic(port.port(), port.endpoint().ip(), port.endpoint().port(), port.http2(),
-                        port.endpoint().bind())));
+        inbound.values().forEach(port -> clusters.add(inboundCluster(port)));
         Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
         clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /**
+     * inbound|port||, with the Sidecar's connection pool for the port as its circuit breakers and HTTP options (Istio's
+     * buildInboundCluster and applyConnectionPool; without one, Istio's defaults: limits at max uint32).
+     */
+    private Cluster inboundCluster(InboundPort port) {
+        Cluster.Builder c = (port.endpoint() == null ? Clusters.inbound(port.port(), port.http2())
+                : Clusters.inboundStatic(port.port(), port.endpoint().ip(), port.endpoint().port(), port.http2(),
+                        port.endpoint().bind())).toBuilder();
+        TrafficPolicies.connectionPool(c, scope.inboundConnectionPool(port.port()), scope.where(), warnings);
+        return c.build();
     }
 
     /** The node of the proxy's pod (spec.nodeName), "" when the pod is unknown: NodeLocal services' endpoints are its. */

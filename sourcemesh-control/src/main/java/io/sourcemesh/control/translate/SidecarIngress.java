@@ -10,9 +10,10 @@ import java.util.Locale;
  * port: traffic arriving for {@code port} goes to {@code defaultEndpoint} (listener_inbound.go buildInboundChainConfigs,
  * cluster.go buildInboundClusters). {@code endpointHost} is null without a defaultEndpoint (the original destination), a
  * loopback address, or {@code 0.0.0.0} for the pod's own IP ({@code ::} is {@code ::1}: Istio's fallback for a proxy
- * without an IPv6 address, as every pod here).
+ * without an IPv6 address, as every pod here). {@code connectionPool}: its own, null when it has none (then the Sidecar's
+ * inboundConnectionPool holds, {@link SidecarScope#inboundConnectionPool}).
  */
-record SidecarIngress(int port, String protocol, String endpointHost, int endpointPort) {
+record SidecarIngress(int port, String protocol, String endpointHost, int endpointPort, JsonNode connectionPool) {
     static final String POD_IP = "0.0.0.0";
 
     boolean http() {
@@ -47,18 +48,19 @@ record SidecarIngress(int port, String protocol, String endpointHost, int endpoi
                         ? "tls on a sidecar ingress listener is not supported" : "no port number")));
                 continue;
             }
-            for (String f : List.of("bind", "captureMode", "connectionPool")) {
+            for (String f : List.of("bind", "captureMode")) {
                 if (in.has(f)) {
                     warnings.add(new TranslationWarning(where, at + "." + f + " is not supported; ignored"));
                 }
             }
+            JsonNode pool = in.path("connectionPool").isObject() ? in.path("connectionPool") : null;
             String endpoint = in.path("defaultEndpoint").asText("");
             if (protocol.equals("UDP")) {
                 warnings.add(new TranslationWarning(where, at + " left out: a UDP port has no inbound listener (as Istio)"));
                 continue;
             }
             if (endpoint.isEmpty() || endpoint.startsWith(":")) { // ":PORT" has no host: the original destination
-                out.add(new SidecarIngress(port, protocol, null, port));
+                out.add(new SidecarIngress(port, protocol, null, port, pool));
                 continue;
             }
             int colon = endpoint.lastIndexOf(':');
@@ -69,7 +71,7 @@ record SidecarIngress(int port, String protocol, String endpointHost, int endpoi
                         + " is not 127.0.0.1:PORT, [::1]:PORT, 0.0.0.0:PORT or [::]:PORT"));
                 continue;
             }
-            out.add(new SidecarIngress(port, protocol, host.equals("::") ? "::1" : host, target));
+            out.add(new SidecarIngress(port, protocol, host.equals("::") ? "::1" : host, target, pool));
         }
         return List.copyOf(out);
     }

@@ -38,10 +38,16 @@ final class SidecarScope {
     private final List<SidecarIngress> ingress;
     /** Istio's name for a port no service targets: {@code <sidecar name>.<namespace>} (findOrCreateServiceTarget). */
     private final String ingressHost;
+    /** The Sidecar's inboundConnectionPool, null without one; {@code where} names the Sidecar in warnings. */
+    private final JsonNode inboundConnectionPool;
+    private final String where;
 
     private SidecarScope(List<EgressHost> hosts, List<EgressHost> excluded, boolean registryOnly, String proxyNamespace,
-            String domain, List<String> serviceExportTo, String egressProxy, List<SidecarIngress> ingress, String ingressHost) {
+            String domain, List<String> serviceExportTo, String egressProxy, List<SidecarIngress> ingress, String ingressHost,
+            JsonNode inboundConnectionPool, String where) {
         this.ingress = ingress;
+        this.inboundConnectionPool = inboundConnectionPool;
+        this.where = where;
         this.ingressHost = ingressHost;
         this.serviceExportTo = serviceExportTo;
         this.egressProxy = egressProxy;
@@ -57,7 +63,8 @@ final class SidecarScope {
         String domain = model.meshConfig().domain();
         List<String> serviceExportTo = model.meshConfig().exportTo().service();
         if (sidecar.isEmpty()) {
-            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo, null, List.of(), "");
+            return new SidecarScope(null, List.of(), false, proxy.namespace(), domain, serviceExportTo, null, List.of(), "",
+                    null, "");
         }
         JsonNode spec = sidecar.get().spec();
         String where = "Sidecar " + sidecar.get().key();
@@ -86,9 +93,6 @@ final class SidecarScope {
                 }
             }
         }
-        if (spec.has("inboundConnectionPool")) {
-            warnings.add(new TranslationWarning(where, "inboundConnectionPool is not supported; ignored"));
-        }
         List<SidecarIngress> ingress = SidecarIngress.of(spec, where, warnings);
         JsonNode policy = spec.path("outboundTrafficPolicy");
         // Without the field the mesh's default (ALLOW_ANY) holds; written without a mode it is the proto's default,
@@ -98,7 +102,8 @@ final class SidecarScope {
                 : Names.outboundCluster(policy.path("egressProxy").path("port").path("number").asInt(0),
                         policy.path("egressProxy").path("subset").asText(""), policy.path("egressProxy").path("host").asText(""));
         return new SidecarScope(hosts, List.copyOf(excluded), registryOnly, proxy.namespace(), domain, serviceExportTo,
-                egressProxy, ingress, sidecar.get().name() + "." + sidecar.get().namespace());
+                egressProxy, ingress, sidecar.get().name() + "." + sidecar.get().namespace(),
+                spec.path("inboundConnectionPool").isObject() ? spec.path("inboundConnectionPool") : null, where);
     }
 
     /**
@@ -138,6 +143,25 @@ final class SidecarScope {
 
     String ingressHost() {
         return ingressHost;
+    }
+
+    /**
+     * The connection pool of the inbound cluster of {@code port} (Istio's InboundConnectionPoolForPort, which
+     * buildInboundCluster puts over the DestinationRule's): the ingress listener's of that port, else the Sidecar's
+     * inboundConnectionPool, else null (Istio's inbound defaults, {@link TrafficPolicies#connectionPool} without a pool).
+     */
+    JsonNode inboundConnectionPool(int port) {
+        for (SidecarIngress in : ingress) {
+            if (in.port() == port && in.connectionPool() != null) {
+                return in.connectionPool();
+            }
+        }
+        return inboundConnectionPool;
+    }
+
+    /** The Sidecar as warnings name it ("Sidecar ns/name"), "" without one. */
+    String where() {
+        return where;
     }
 
     boolean registryOnly() {
