@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
  * connect failures, resets and timeouts as the router reports them. It never affects the original request.
  */
 final class Shadow implements ClusterRuntime.PendingRequest {
+    /** Envoy's default per_connection_buffer_limit_bytes: the most of the body held while the shadow has no connection. */
+    static final long MAX_QUEUED_BYTES = 1024 * 1024;
     private final ClusterRuntime cluster;
     private final UpstreamHost host;
     private final HttpRequest copy;
@@ -55,6 +57,10 @@ final class Shadow implements ClusterRuntime.PendingRequest {
     private boolean waiting;
     /** Its connection is counted open in the cluster (connectionOpened) and not yet closed. */
     private boolean connectionOpen;
+    /** Its connect succeeded: a close before the answer is then an upstream reset. */
+    private boolean connected;
+    /** Bytes of the original's body held until the shadow's connection is ready. */
+    private long queuedBytes;
     /** A final response head came (charged and reported once). */
     private boolean answered;
     /** Inside an interim (1xx) response, whose end is not the shadow's. */
@@ -169,20 +175,21 @@ final class Shadow implements ClusterRuntime.PendingRequest {
                     }
                 }))).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                if (!f.channel().isRegistered()) {
-                    connectionClosed();
-                }
                 cluster.connectFailed(host, f.cause()); // outlier detection's LOCAL_ORIGIN_CONNECT_FAILED included
                 if (!done) {
                     cluster.codes.charge(503, internal);
                 }
                 finish(true);
+                if (!f.channel().isRegistered()) {
+                    connectionClosed(); // else its close listener counts it
+                }
                 return;
             }
             if (done) { // timed out while connecting
                 f.channel().close();
                 return;
             }
+            connected = true;
             cluster.outlierConnectSuccess(host); // Envoy's onPoolReady
             if (http2) {
                 Channel connection = f.channel();
@@ -234,10 +241,18 @@ final class Shadow implements ClusterRuntime.PendingRequest {
         if (done) {
             return;
         }
-        HttpContent copy = content.retainedDuplicate();
         if (channel == null) {
-            pending.add(copy);
+            queuedBytes += content.content().readableBytes();
+            if (queuedBytes > MAX_QUEUED_BYTES) {
+                // Envoy's router resets a stream whose body overflows its buffer while no upstream takes it: a shadow
+                // waiting for a connection under max_connections must not hold an upload in memory.
+                cluster.codes.charge(503, internal);
+                finish(true);
+                return;
+            }
+            pending.add(content.retainedDuplicate());
         } else {
+            HttpContent copy = content.retainedDuplicate();
             channel.writeAndFlush(copy);
         }
     }
@@ -274,7 +289,7 @@ final class Shadow implements ClusterRuntime.PendingRequest {
             return;
         }
         connectionOpen = false;
-        if (!done && channel != null && !answered) {
+        if (!done && connected && !answered) {
             cluster.outlierLocalOriginFailure(host, 503);
             cluster.codes.charge(503, internal);
         }

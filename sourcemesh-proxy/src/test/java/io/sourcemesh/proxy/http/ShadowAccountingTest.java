@@ -118,6 +118,31 @@ class ShadowAccountingTest {
                 && proxy.stats().gauges().get("cluster.mirror.upstream_rq_pending_active") == 0);
     }
 
+    /** A shadow waiting for a connection holds no more of the body than Envoy's buffer limit: past it, it is dropped. */
+    @Test
+    void aWaitingShadowWhoseBodyOutgrowsTheBufferLimitIsDropped(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        startMirror(200, true);
+        start("""
+                circuit_breakers:
+                  thresholds:
+                  - {max_connections: 1, max_pending_requests: 10, max_requests: 100}
+                """);
+        assertEquals(200, Curl.run(url()).status()); // its shadow holds the one connection
+        java.nio.file.Path upload = dir.resolve("upload");
+        java.nio.file.Files.write(upload, new byte[(int) Shadow.MAX_QUEUED_BYTES + 4096]);
+        Curl.Result r = Curl.run("--data-binary", "@" + upload, url() + "upload");
+        assertEquals(200, r.status(), r.err());
+        assertEquals("{\"received\":" + (Shadow.MAX_QUEUED_BYTES + 4096) + "}", r.body(), "the original went whole");
+        waitFor("the waiting shadow dropped", () -> counter("cluster.mirror.upstream_rq_503") == 1);
+        assertEquals(0L, proxy.stats().gauges().get("cluster.mirror.upstream_rq_pending_active"), "its pending slot given back");
+
+        releaseMirror.countDown();
+        waitFor("the first shadow answered", () -> counter("cluster.mirror.upstream_rq_200") == 1);
+        Thread.sleep(200);
+        assertEquals(1, mirrorSeen.get(), "the dropped shadow never went");
+    }
+
     @Test
     void aMirrorAnsweringConsecutive5xxIsEjectedByOutlierDetection() throws Exception {
         startMirror(503, false);
