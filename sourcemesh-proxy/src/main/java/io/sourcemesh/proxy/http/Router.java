@@ -270,7 +270,7 @@ final class Router {
         info.attemptCount(1); // Envoy counts the try once the router will send it: before the pool's limits, after the upgrade check
         if (!upgrade) {
             shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),
-                    routeTimeout);
+                    routeTimeout, internalRequest);
         }
         binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress());
         if (!cluster.circuitBreaker().tryRequest()) {

@@ -52,10 +52,20 @@ final class EmbeddedProxy implements AutoCloseable {
 
     /** With these HTTP filters before the router. */
     EmbeddedProxy(RouteConfig routes, List<HttpFilterFactory> httpFilters, ClusterConfig... clusterConfigs) {
+        this(routes, httpFilters, io.sourcemesh.proxy.listener.DrainDecision.NEVER, clusterConfigs);
+    }
+
+    /** Its connection manager asks {@code drain} at each request, as a listener's does. */
+    EmbeddedProxy(RouteConfig routes, io.sourcemesh.proxy.listener.DrainDecision drain, ClusterConfig... clusterConfigs) {
+        this(routes, List.of(), drain, clusterConfigs);
+    }
+
+    private EmbeddedProxy(RouteConfig routes, List<HttpFilterFactory> httpFilters, io.sourcemesh.proxy.listener.DrainDecision drain,
+            ClusterConfig... clusterConfigs) {
         clusters.update(List.of(clusterConfigs));
         HttpConnectionManagerConfig hcm = Configs.hcm(routes, false, List.of());
         filter = new HttpConnectionManagerFilter(hcm, clusters, List.of(), httpFilters, stats, InetAddress.getLoopbackAddress(),
-                this::connect);
+                this::connect, drain);
     }
 
     /** A cluster of the given endpoints with these circuit breakers. */
