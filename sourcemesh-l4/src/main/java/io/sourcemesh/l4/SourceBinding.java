@@ -9,9 +9,11 @@ import java.util.Optional;
  * fixed one (the cluster's {@code upstream_bind_config}, e.g. Istio's 127.0.0.6), or the
  * downstream client's own IP (original_src), which off loopback needs IP_TRANSPARENT and a mark.
  * Part of the pool key: a connection bound for one client is never reused for another; so is
- * the PROXY header an upstream connection starts with, when the cluster sends one.
+ * the PROXY header an upstream connection starts with, when the cluster sends one, and the TLS names a request
+ * set on it (auto_sni, auto_san_validation), which the connector leaves to the cluster's transport socket.
  */
-public record SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark, Optional<ProxyHeader> proxyHeader) {
+public record SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark, Optional<ProxyHeader> proxyHeader,
+        Optional<TlsNames> tlsNames) {
     public static final SourceBinding NONE = new SourceBinding(Optional.empty(), false, 0);
 
     // equals and hashCode written out: a record's generated ones are bootstrapped at their first call, outside a
@@ -19,12 +21,17 @@ public record SourceBinding(Optional<InetSocketAddress> address, boolean transpa
     @Override
     public boolean equals(Object o) {
         return o instanceof SourceBinding b && transparent == b.transparent && mark == b.mark && address.equals(b.address)
-                && proxyHeader.equals(b.proxyHeader);
+                && proxyHeader.equals(b.proxyHeader) && tlsNames.equals(b.tlsNames);
     }
 
     @Override
     public int hashCode() {
-        return ((address.hashCode() * 31 + Boolean.hashCode(transparent)) * 31 + mark) * 31 + proxyHeader.hashCode();
+        return (((address.hashCode() * 31 + Boolean.hashCode(transparent)) * 31 + mark) * 31 + proxyHeader.hashCode()) * 31
+                + tlsNames.hashCode();
+    }
+
+    public SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark, Optional<ProxyHeader> proxyHeader) {
+        this(address, transparent, mark, proxyHeader, Optional.empty());
     }
 
     public SourceBinding(Optional<InetSocketAddress> address, boolean transparent, int mark) {
@@ -33,7 +40,12 @@ public record SourceBinding(Optional<InetSocketAddress> address, boolean transpa
 
     /** The same binding, the connection starting with {@code header}. */
     public SourceBinding withProxyHeader(ProxyHeader header) {
-        return new SourceBinding(address, transparent, mark, Optional.of(header));
+        return new SourceBinding(address, transparent, mark, Optional.of(header), tlsNames);
+    }
+
+    /** The same binding, the connection's TLS carrying {@code names}. */
+    public SourceBinding withTlsNames(TlsNames names) {
+        return new SourceBinding(address, transparent, mark, proxyHeader, Optional.of(names));
     }
 
     public static SourceBinding fixed(InetSocketAddress address) {

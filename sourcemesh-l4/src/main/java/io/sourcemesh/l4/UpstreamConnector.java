@@ -73,7 +73,8 @@ public final class UpstreamConnector {
         // The pod's own address stands in for "the kernel picks"; everything else the binding says
         // (a PROXY header to start with) is kept.
         SourceBinding binding = requested.address().isEmpty() && defaultSource.isPresent()
-                ? new SourceBinding(Optional.of(new InetSocketAddress(defaultSource.get(), 0)), false, 0, requested.proxyHeader())
+                ? new SourceBinding(Optional.of(new InetSocketAddress(defaultSource.get(), 0)), false, 0, requested.proxyHeader(),
+                        requested.tlsNames())
                 : requested;
         Bootstrap b = transport.connectionOptions(new Bootstrap())
                 .group(loop)

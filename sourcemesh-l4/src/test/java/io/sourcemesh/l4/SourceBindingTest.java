@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A binding is part of an upstream pool's key: equal bindings share connections, and any difference — the client's
- * address, transparency, the mark, the PROXY header's addresses or version — keeps one client's connection from
+ * address, transparency, the mark, the PROXY header's addresses or version, the TLS names — keeps one client's connection from
  * another. (Their equals/hashCode are written out rather than the record's bootstrapped ones.)
  */
 class SourceBindingTest {
@@ -33,10 +33,18 @@ class SourceBindingTest {
                 new SourceBinding(a.address(), true, 1337, Optional.of(new ProxyHeader(1, CLIENT, LOCAL))),
                 new SourceBinding(a.address(), true, 1337, Optional.of(new ProxyHeader(2, CLIENT, OTHER))),
                 new SourceBinding(a.address(), true, 1337, Optional.empty()),
+                a.withTlsNames(TlsNames.of("a.example", null)),
                 SourceBinding.NONE)) {
             assertNotEquals(a, other, other.toString());
         }
         assertEquals(SourceBinding.NONE, new SourceBinding(Optional.empty(), false, 0));
+        SourceBinding named = a.withTlsNames(TlsNames.of("a.example", "a.example"));
+        assertEquals(named, same.withTlsNames(TlsNames.of("a.example", "a.example")));
+        assertEquals(named.hashCode(), same.withTlsNames(TlsNames.of("a.example", "a.example")).hashCode());
+        for (TlsNames other : List.of(TlsNames.of("b.example", "a.example"), TlsNames.of("a.example", "b.example"),
+                TlsNames.of("a.example", null), TlsNames.of(null, "a.example"))) {
+            assertNotEquals(named, a.withTlsNames(other), other.toString());
+        }
         assertEquals(SourceBinding.NONE.hashCode(), new SourceBinding(Optional.empty(), false, 0).hashCode());
     }
 }

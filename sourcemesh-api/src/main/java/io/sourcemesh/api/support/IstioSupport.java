@@ -443,9 +443,10 @@ final class IstioSupport {
                         + "rule's warnings; without it, "
                         + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
                         + "SourceMesh's pods do not have); a configmap:// name is refused"),
-                supported(at + ".tls.sni", "the SNI sent; required for SIMPLE and MUTUAL: without it Istio sends each "
-                        + "request's host as the SNI and verifies the certificate against it (Envoy's auto_sni and "
-                        + "auto_san_validation), which the proxy does not do yet"),
+                supported(at + ".tls.sni", "the SNI sent; without it, as Istio, each request's host (without its port) "
+                        + "is the SNI (none for an IP address) and, unless subjectAltNames or insecureSkipVerify are set, a "
+                        + "SAN the server's certificate must carry (Envoy's auto_sni and auto_san_validation; connections "
+                        + "are pooled per host)"),
                 supported(at + ".tls.subjectAltNames", "the server's certificate must carry one of them (exact, Envoy's "
                         + "match_subject_alt_names)"),
                 supported(at + ".tls.insecureSkipVerify", "the server's certificate is not verified"),

@@ -120,10 +120,11 @@ public final class SupportCheck {
     }
 
     /**
-     * What SourceMesh cannot do of a DestinationRule's SIMPLE or MUTUAL tls that Istio takes: no sni (Istio's auto_sni and
-     * auto_san_validation, pilot/pkg/networking/core/cluster_tls.go setAutoSniAndAutoSanValidation, take the SNI and the
-     * name to verify from each request), SIMPLE verified against the pod's system CA bundle (Istio's default without
-     * caCertificates or credentialName), a ConfigMap credential. Refused rather than sent with less verification.
+     * What SourceMesh cannot do of a DestinationRule's SIMPLE or MUTUAL tls that Istio takes: SIMPLE verified against the
+     * pod's system CA bundle (Istio's default without caCertificates or credentialName), a ConfigMap credential. Refused
+     * rather than sent with less verification. No sni is taken: as Istio's setAutoSniAndAutoSanValidation
+     * (pilot/pkg/networking/core/cluster_tls.go), each request's host is the SNI and the name verified (Envoy's auto_sni
+     * and auto_san_validation).
      */
     private static void clientTls(String at, JsonNode tls, List<FieldError> refused) {
         String mode = tls.path("mode").asText("");
@@ -131,11 +132,6 @@ public final class SupportCheck {
             return;
         }
         String credential = tls.path("credentialName").asText("");
-        if (tls.path("sni").asText("").isEmpty()) {
-            refused.add(new FieldError(at + ".sni", at + ".sni: Required value: without sni Istio sends each request's host "
-                    + "as the SNI and verifies the server's certificate against it (Envoy's auto_sni and auto_san_validation), "
-                    + "which SourceMesh's proxy does not do yet: set sni (and subjectAltNames for the name to verify)"));
-        }
         if (mode.equals("SIMPLE") && credential.isEmpty() && tls.path("caCertificates").asText("").isEmpty()
                 && !tls.path("insecureSkipVerify").asBoolean(false)) {
             refused.add(new FieldError(at + ".credentialName", at + ".credentialName: Required value: SIMPLE without "

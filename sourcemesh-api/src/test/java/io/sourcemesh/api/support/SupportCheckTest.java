@@ -392,12 +392,12 @@ class SupportCheckTest {
     }
 
     /**
-     * DestinationRule tls SIMPLE and MUTUAL are taken with credentialName and sni; what SourceMesh cannot do is refused,
-     * never taken with less verification: files in the pod, no sni (Istio's auto_sni and
-     * auto_san_validation), SIMPLE against the pod's system CA bundle, a ConfigMap credential.
+     * DestinationRule tls SIMPLE and MUTUAL are taken with credentialName, with or without sni (without: Istio's auto_sni
+     * and auto_san_validation); what SourceMesh cannot do is refused, never taken with less verification: files in the
+     * pod, SIMPLE against the pod's system CA bundle, a ConfigMap credential.
      */
     @Test
-    void clientTlsIsTakenWithASecretAndAnSni() throws Exception {
+    void clientTlsIsTakenWithASecretWithOrWithoutAnSni() throws Exception {
         String at = "spec.subsets[0].trafficPolicy.tls";
         SupportCheck.Findings ok = check("""
                 apiVersion: networking.istio.io/v1
@@ -416,10 +416,12 @@ class SupportCheckTest {
         assertEquals(List.of(), ok.warned());
         assertEquals(List.of(), ok.refused());
         assertEquals(List.of(), refusedTls("{mode: ISTIO_MUTUAL}"), "the mesh CA's workload certificates");
-        assertEquals(List.of(at + ".sni: Required value: without sni Istio sends each request's host as the SNI and verifies "
-                + "the server's certificate against it (Envoy's auto_sni and auto_san_validation), which SourceMesh's proxy "
-                + "does not do yet: set sni (and subjectAltNames for the name to verify)"),
-                refusedTls("{mode: SIMPLE, credentialName: ca}"));
+        assertEquals(List.of(), refusedTls("{mode: SIMPLE, credentialName: ca}"), "no sni: each request's host");
+        assertEquals(List.of(), refusedTls("{mode: MUTUAL, credentialName: pair, subjectAltNames: [r.example.com]}"));
+        assertEquals(List.of(at + ".credentialName: Required value: SIMPLE without credentialName verifies the server "
+                + "against the system CA bundle of the proxy's pod (Istio's default), which SourceMesh's pods do not have: "
+                + "name a Secret holding the CA (cacert or ca.crt) in credentialName, or set insecureSkipVerify: true"),
+                refusedTls("{mode: SIMPLE}"), "without sni the other refusals stand");
         assertEquals(List.of(at + ".credentialName: Required value: SIMPLE without credentialName verifies the server "
                 + "against the system CA bundle of the proxy's pod (Istio's default), which SourceMesh's pods do not have: "
                 + "name a Secret holding the CA (cacert or ca.crt) in credentialName, or set insecureSkipVerify: true"),

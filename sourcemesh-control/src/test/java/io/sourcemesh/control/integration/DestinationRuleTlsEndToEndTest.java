@@ -90,6 +90,29 @@ class DestinationRuleTlsEndToEndTest {
         assertTrue(r.body().contains("SAN matcher"), r.body());
     }
 
+    /**
+     * Without sni (Istio's setAutoSniAndAutoSanValidation): each request's host, its port left out, is the SNI and must be
+     * a SAN of the origin's certificate; subjectAltNames name the peer instead, and then any host is sent as the SNI.
+     */
+    @Test
+    void withoutSniTheRequestsHostIsTheSniAndTheNameVerified() throws Exception {
+        origin = TlsOrigin.start(originCa.issue("httpbin", "httpbin.example.com"), null, false);
+        ObjectNode ca = secret("origin-cacert", "Opaque", Map.of("cacert", originCa.certificate()));
+        proxy("{mode: SIMPLE, credentialName: origin}", ca);
+        Curl.Result r = get("httpbin.example.com:8000");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(List.of("httpbin.example.com"), origin.serverNames, "the request's host");
+        Curl.Result other = get("httpbin.default.svc.cluster.local:8000");
+        assertEquals(503, other.status(), other.toString());
+        assertTrue(other.body().contains("CERTIFICATE_VERIFY_FAILED:verify cert failed: SAN matcher"), other.body());
+        proxy.close();
+        origin.serverNames.clear();
+        proxy("{mode: SIMPLE, credentialName: origin, subjectAltNames: [httpbin.example.com]}", ca);
+        Curl.Result named = get("httpbin.default.svc.cluster.local:8000");
+        assertEquals(200, named.status(), "subjectAltNames, not the host, name the peer: " + named);
+        assertEquals(List.of("httpbin.default.svc.cluster.local"), origin.serverNames, "still the host's SNI");
+    }
+
     @Test
     void mutualPresentsTheCredentialsKeyPair() throws Exception {
         TestCertificates.Authority clientCa = TestCertificates.Authority.root("client-ca");
@@ -138,9 +161,14 @@ class DestinationRuleTlsEndToEndTest {
     private static Proxy start(ProxyResources r, int originPort) throws Exception {
         Cluster c = r.cluster(CLUSTER).orElseThrow(() -> new AssertionError(CLUSTER + " left out: " + r.warnings()));
         String fields = "";
+        JsonFormat.Printer json = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames()
+                .omittingInsignificantWhitespace();
         if (c.hasTransportSocket()) {
-            fields = "transport_socket: " + JsonFormat.printer().usingTypeRegistry(EnvoyTypes.registry()).preservingProtoFieldNames()
-                    .omittingInsignificantWhitespace().print(c.getTransportSocket());
+            fields = "transport_socket: " + json.print(c.getTransportSocket()) + "\n";
+        }
+        // The HTTP options too: without sni they carry auto_sni and auto_san_validation.
+        for (var e : c.getTypedExtensionProtocolOptionsMap().entrySet()) {
+            fields += "typed_extension_protocol_options: {\"" + e.getKey() + "\": " + json.print(e.getValue()) + "}\n";
         }
         HttpBootstrap bootstrap = HttpBootstrap.toOrigin(originPort);
         return Proxy.start(BootstrapLoader.loadText((fields.isEmpty() ? bootstrap : bootstrap.clusterFields(fields)).yaml()), 1);
@@ -156,5 +184,9 @@ class DestinationRuleTlsEndToEndTest {
 
     private Curl.Result get() {
         return Curl.run("http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + "/get");
+    }
+
+    private Curl.Result get(String host) {
+        return Curl.run("-H", "Host: " + host, "http://127.0.0.1:" + proxy.listenerAddress("http").getPort() + "/get");
     }
 }

@@ -87,7 +87,7 @@ class UpstreamTlsTest {
         assertFalse(cluster(r, "outbound|8000|v3|" + HTTPBIN).hasTransportSocket(), "DISABLE: plaintext");
     }
 
-    /** Without sni (which the API refuses until the proxy has auto_sni), Istio's auto_sni and auto_san_validation. */
+    /** Without sni, Istio's auto_sni and auto_san_validation (DestinationRuleTlsEndToEndTest runs them in a proxy). */
     @Test
     void withoutSniTheHostIsTheSniAndVerifiedUnlessTold() {
         Cluster insecure = cluster(translate("{mode: SIMPLE, insecureSkipVerify: true}"), "outbound|8000||" + HTTPBIN);

@@ -166,14 +166,39 @@ public record ClusterConfig(
      * (use_downstream_protocol_config: HTTP/2 for an HTTP/2 request, else HTTP/1.1); {@code http2} are the HTTP/2 settings
      * the proxy applies when it speaks HTTP/2 (Envoy's defaults when unset).
      */
-    public record UpstreamHttp(Protocol protocol, Http2Settings http2) {
+    public record UpstreamHttp(Protocol protocol, Http2Settings http2, AutoSni autoSni) {
         public static final UpstreamHttp HTTP1 = new UpstreamHttp(Protocol.HTTP1, Http2Settings.DEFAULTS);
+
+        /** Without upstream_http_protocol_options: no request sets its connection's TLS names. */
+        public UpstreamHttp(Protocol protocol, Http2Settings http2) {
+            this(protocol, http2, AutoSni.OFF);
+        }
+
+        UpstreamHttp with(AutoSni names) {
+            return new UpstreamHttp(protocol, http2, names);
+        }
 
         public enum Protocol { HTTP1, HTTP2, DOWNSTREAM }
 
         /** Whether a request that came over HTTP/2 ({@code downstreamHttp2}) goes upstream as an HTTP/2 stream. */
         public boolean http2For(boolean downstreamHttp2) {
             return protocol == Protocol.HTTP2 || (protocol == Protocol.DOWNSTREAM && downstreamHttp2);
+        }
+    }
+
+    /**
+     * upstream_http_protocol_options (Envoy's router, source/common/router/router.cc): each request's host — its Host
+     * after the route's host rewrite, or the {@code overrideHeader}'s value when that is present and not empty, without
+     * the port — is the SNI of its upstream TLS connection ({@code sni}; none for an IP address) and the name the
+     * server's certificate must carry as a SAN ({@code sanValidation}), beside the cluster's own validation. Only a TLS
+     * transport socket uses them; on a plaintext host they change nothing, as Envoy's raw_buffer ignores them.
+     */
+    public record AutoSni(boolean sni, boolean sanValidation, Optional<String> overrideHeader) {
+        public static final AutoSni OFF = new AutoSni(false, false, Optional.empty());
+
+        /** Whether a request sets any name (Envoy's router looks at the headers only then). */
+        public boolean on() {
+            return sni || sanValidation;
         }
     }
 

@@ -124,16 +124,35 @@ final class ClusterHttpOptions {
      * The upstream protocol, a required oneof (Envoy's validation): explicit HTTP/1.1 or HTTP/2, or
      * use_downstream_protocol_config, whose upstream protocol is the downstream request's (HTTP/2 with its
      * http2_protocol_options for an HTTP/2 request, else HTTP/1.1). auto_config negotiates the protocol by ALPN
-     * per connection (Envoy's mixed pool), which is not implemented; HTTP/3 has no codec here.
+     * per connection (Envoy's mixed pool), which is not implemented; HTTP/3 has no codec here. With the
+     * upstream_http_protocol_options.
      */
     private static ClusterConfig.UpstreamHttp upstreamProtocol(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions o,
             String path) {
         only(o, path, "common_http_protocol_options", "upstream_http_protocol_options", "explicit_http_config",
                 "use_downstream_protocol_config", "auto_config");
-        if (o.hasUpstreamHttpProtocolOptions()) {
-            // auto_sni, auto_san_validation, override_auto_sni_header: per-request SNI and SAN checks, not implemented.
-            only(o.getUpstreamHttpProtocolOptions(), at(path, "upstream_http_protocol_options"));
+        ClusterConfig.AutoSni names = o.hasUpstreamHttpProtocolOptions()
+                ? autoSni(o.getUpstreamHttpProtocolOptions(), at(path, "upstream_http_protocol_options"))
+                : ClusterConfig.AutoSni.OFF;
+        return protocol(o, path).with(names);
+    }
+
+    /**
+     * upstream_http_protocol_options: auto_sni, auto_san_validation, override_auto_sni_header (a header name, Envoy's
+     * HTTP_HEADER_NAME rule; empty: the Host). Accepted on any cluster, as Envoy does: a plaintext one ignores them.
+     */
+    static ClusterConfig.AutoSni autoSni(io.envoyproxy.envoy.config.core.v3.UpstreamHttpProtocolOptions o, String path) {
+        only(o, path, "auto_sni", "auto_san_validation", "override_auto_sni_header");
+        String header = o.getOverrideAutoSniHeader();
+        if (header.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
+            throw new ConfigException(at(path, "override_auto_sni_header"), "must not contain CR, LF or NUL");
         }
+        return new ClusterConfig.AutoSni(o.getAutoSni(), o.getAutoSanValidation(),
+                header.isEmpty() ? Optional.empty() : Optional.of(header.toLowerCase(java.util.Locale.ROOT)));
+    }
+
+    private static ClusterConfig.UpstreamHttp protocol(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions o,
+            String path) {
         switch (o.getUpstreamProtocolOptionsCase()) {
             case EXPLICIT_HTTP_CONFIG -> {
                 String p = at(path, "explicit_http_config");

@@ -110,7 +110,7 @@ final class ClusterTranslator {
         TransportSocketConfig transportSocket = c.hasTransportSocket()
                 ? TransportSockets.upstream(c.getTransportSocket(), at(path, "transport_socket"))
                 : TransportSocketConfig.RAW_BUFFER;
-        transportSocket = alpnFallback(transportSocket, http.upstreamHttp());
+        transportSocket = autoSan(alpnFallback(transportSocket, http.upstreamHttp()), http.upstreamHttp());
         List<ClusterConfig.TransportSocketMatch> matches = transportSocketMatches(c, path, http.upstreamHttp());
         double panic = 50;
         if (c.hasCommonLbConfig()) {
@@ -207,8 +207,8 @@ final class ClusterTranslator {
             if (!m.hasTransportSocket()) {
                 throw new ConfigException(at(matchPath, "transport_socket"), "is required");
             }
-            TransportSocketConfig socket = alpnFallback(
-                    TransportSockets.upstream(m.getTransportSocket(), at(matchPath, "transport_socket")), http);
+            TransportSocketConfig socket = autoSan(alpnFallback(
+                    TransportSockets.upstream(m.getTransportSocket(), at(matchPath, "transport_socket")), http), http);
             out.add(new ClusterConfig.TransportSocketMatch(m.getName(), m.getMatch().getFieldsMap(), socket));
         }
         return out;
@@ -243,7 +243,16 @@ final class ClusterTranslator {
         }
         TlsContextConfig c = tls.context();
         return new TransportSocketConfig.UpstreamTls(new UpstreamTlsConfig(tls.sni(), new TlsContextConfig(c.certificates(),
-                c.minVersion(), c.maxVersion(), List.of("h2"), c.validation(), c.requireClientCertificate(), c.cipherSuites())));
+                c.minVersion(), c.maxVersion(), List.of("h2"), c.validation(), c.requireClientCertificate(), c.cipherSuites()),
+                tls.autoSanValidation()));
+    }
+
+    /** A TLS socket of a cluster with auto_san_validation: its verifier also checks the SAN each request names. */
+    private static TransportSocketConfig autoSan(TransportSocketConfig socket, ClusterConfig.UpstreamHttp http) {
+        if (!http.autoSni().sanValidation() || !(socket instanceof TransportSocketConfig.UpstreamTls(UpstreamTlsConfig tls))) {
+            return socket;
+        }
+        return new TransportSocketConfig.UpstreamTls(new UpstreamTlsConfig(tls.sni(), tls.context(), true));
     }
 
     /**

@@ -121,7 +121,7 @@ final class Http2Upstream extends ChannelInboundHandlerAdapter implements Multip
                             connection.closed();
                         });
                     }
-                })));
+                }, binding)));
         connection.channel = f.channel();
         c.addMultiplexed(h, binding, connection);
         f.addListener((ChannelFutureListener) result -> connection.connected(result));

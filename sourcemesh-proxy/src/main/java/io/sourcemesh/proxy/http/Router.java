@@ -95,6 +95,8 @@ final class Router {
     private ClusterRuntime cluster;
     private UpstreamHost host;
     private SourceBinding binding;
+    /** The request's upstream TLS names (the cluster's auto_sni, auto_san_validation); null: none. */
+    private io.sourcemesh.l4.TlsNames tlsNames;
     private HeaderMutations routeHeaders = HeaderMutations.NONE;
     private HeaderMutations vhostHeaders = HeaderMutations.NONE;
     private Duration routeTimeout = HttpConnectionManagerFilter.DEFAULT_ROUTE_TIMEOUT;
@@ -265,6 +267,8 @@ final class Router {
         perTryNanos = perTryNanos(perTry, routeTimeout);
         expectedTimeout(0);
         UpstreamHeaders.rewrite(request, route, forward, info);
+        // Envoy's router reads them before the route's header mutations, its host rewrite included (getRequestHostValue).
+        tlsNames = AutoSniNames.of(cluster.config().upstreamHttp().autoSni(), request.headers());
         RouteHeaders.request(request.headers(), routeHeaders, vhostHeaders);
         UpstreamHeaders.prepare(request, upgrade);
         info.attemptCount(1); // Envoy counts the try once the router will send it: before the pool's limits, after the upgrade check
@@ -272,7 +276,8 @@ final class Router {
             shadows = Shadow.startAll(forward.mirrors(), filter.clusters, request, stream.connection().channel().eventLoop(),
                     routeTimeout, internalRequest);
         }
-        binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress());
+        binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress(),
+                tlsNames);
         if (!cluster.circuitBreaker().tryRequest()) {
             host = null;
             overflow();
@@ -518,7 +523,8 @@ final class Router {
         if (request.headers().contains("x-envoy-attempt-count")) {
             request.headers().set("x-envoy-attempt-count", retries.attempts());
         }
-        binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress());
+        binding = Upstreams.binding(cluster, host, stream.connection().connection(), stream.connection().connection().remoteAddress(),
+                tlsNames);
         // Envoy's router waits out the retry state's back-off before the next attempt (RetryStateImpl::enableBackoffTimer):
         // the route clock's slot holds it, so a retry allocates no timer; the route timeout still runs meanwhile.
         backOffArmed = true;

@@ -203,7 +203,7 @@ final class UpstreamRequest implements ChannelFutureListener {
                         ch.pipeline().addLast(HANDLER, new Handler(codec, c));
                         ch.closeFuture().addListener(x -> c.connectionClosed(h));
                     }
-                })));
+                }, binding)));
         f.addListener((ChannelFutureListener) result -> {
             if (!result.isSuccess()) {
                 if (!result.channel().isRegistered()) {

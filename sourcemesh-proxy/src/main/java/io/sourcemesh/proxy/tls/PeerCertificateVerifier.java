@@ -45,21 +45,34 @@ final class PeerCertificateVerifier extends X509ExtendedTrustManager {
     private final CertificateValidation config;
     /** An upstream context's: it verifies servers, and refuses to verify a client. */
     private final boolean verifiesServers;
+    /** auto_san_validation: the engine's peer host, when it has one, must be one of the server's SANs. */
+    private final boolean peerHostSan;
 
-    private PeerCertificateVerifier(X509ExtendedTrustManager chain, CertificateValidation config, boolean verifiesServers) {
+    private PeerCertificateVerifier(X509ExtendedTrustManager chain, CertificateValidation config, boolean verifiesServers,
+            boolean peerHostSan) {
         this.chain = chain;
         this.config = config;
         this.verifiesServers = verifiesServers;
+        this.peerHostSan = peerHostSan;
     }
 
     /** A filter chain's verifier of client certificates. */
     static PeerCertificateVerifier of(CertificateValidation config, String path) throws GeneralSecurityException, IOException {
-        return new PeerCertificateVerifier(chain(config, path), config, false);
+        return new PeerCertificateVerifier(chain(config, path), config, false, false);
     }
 
     /** A cluster's verifier of the upstream server's certificate. */
     static PeerCertificateVerifier ofServers(CertificateValidation config, String path) throws GeneralSecurityException, IOException {
-        return new PeerCertificateVerifier(chain(config, path), config, true);
+        return ofServers(config, path, false);
+    }
+
+    /**
+     * A cluster's verifier; {@code peerHostSan} (auto_san_validation): the name a request set, the engine's peer host,
+     * must be a SAN of the server's certificate too.
+     */
+    static PeerCertificateVerifier ofServers(CertificateValidation config, String path, boolean peerHostSan)
+            throws GeneralSecurityException, IOException {
+        return new PeerCertificateVerifier(chain(config, path), config, true, peerHostSan);
     }
 
     private static X509ExtendedTrustManager chain(CertificateValidation config, String path)
@@ -142,6 +155,20 @@ final class PeerCertificateVerifier extends X509ExtendedTrustManager {
             }
         }
         X509Certificate leaf = certs[0];
+        String requested = peerHostSan && engine != null ? engine.getPeerHost() : null;
+        if (requested != null) {
+            // Envoy's verifySubjectAltName with the transport socket options' list, before (and beside) the matchers: a
+            // DNS SAN by dnsNameMatch, any other by equality.
+            List<San> sans = sans(leaf);
+            boolean named = false;
+            for (San san : sans) {
+                named |= san.type() == CertificateValidation.SanType.DNS ? dnsNameMatch(requested, san.value()) : requested.equals(san.value());
+            }
+            if (!named) {
+                fail(ChannelErrors.VerifyFailure.SAN, "verify cert failed: SAN matcher, certificate SANs are "
+                        + sans.stream().map(San::value).toList() + ", the request's host is " + requested, null);
+            }
+        }
         if (!config.sanMatchers().isEmpty()) {
             List<San> sans = sans(leaf);
             if (!matchesAny(sans)) {

@@ -18,6 +18,7 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.TlsNames;
 import io.sourcemesh.proxy.accesslog.TlsConnectionInfo;
 import io.sourcemesh.proxy.config.ConfigException;
 import io.sourcemesh.proxy.config.TlsContextConfig;
@@ -53,19 +54,26 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
     /** {@link #sni} as the engine's server names, set on each engine: the JDK would send none for a name without a dot. */
     private final List<SNIServerName> serverNames;
     private final Counters counters;
+    /**
+     * auto_san_validation: the verifier requires the SAN a connection's {@link TlsNames} name, which reaches it as the
+     * engine's peer host (so the JDK's session cache, keyed by it, resumes a session only for the name it verified).
+     */
+    private final boolean autoSan;
 
     private record Counters(Stats.Counter handshake, Stats.Counter connectionError, Stats.Counter[] failVerify) {}
 
-    private UpstreamTlsSocket(SslContext context, String sni, Counters counters) {
+    private UpstreamTlsSocket(SslContext context, String sni, Counters counters, boolean autoSan) {
         this.context = context;
         this.sni = sni;
         this.serverNames = sni == null ? null : List.of(new SNIHostName(sni));
         this.counters = counters;
+        this.autoSan = autoSan;
     }
 
     /** The cluster's socket; a bad client certificate or CA fails the config naming {@code path}. */
     public static UpstreamTlsSocket of(UpstreamTlsConfig tls, String path) {
-        return new UpstreamTlsSocket(sslContext(tls.context(), path), tls.sni().orElse(null), null);
+        return new UpstreamTlsSocket(sslContext(tls.context(), path, tls.autoSanValidation()), tls.sni().orElse(null), null,
+                tls.autoSanValidation());
     }
 
     public SslContext context() {
@@ -85,24 +93,48 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
             failVerify[kind.ordinal()] = stats.counter(prefix + kind.stat());
         }
         return new UpstreamTlsSocket(context, sni,
-                new Counters(stats.counter(prefix + "ssl.handshake"), stats.counter(prefix + "ssl.connection_error"), failVerify));
+                new Counters(stats.counter(prefix + "ssl.handshake"), stats.counter(prefix + "ssl.connection_error"), failVerify),
+                autoSan);
+    }
+
+    @Override
+    public boolean takesTlsNames() {
+        return true;
     }
 
     @Override
     public ChannelHandler pipeline(ChannelHandler handler) {
+        return pipeline(handler, SourceBinding.NONE);
+    }
+
+    /**
+     * The binding's {@link TlsNames} (a request's auto_sni and auto_san_validation) override the configured SNI, as
+     * Envoy's transport socket options' server name does, and name the SAN the verifier requires.
+     */
+    @Override
+    public ChannelHandler pipeline(ChannelHandler handler, SourceBinding binding) {
+        TlsNames names = binding.tlsNames().orElse(null);
+        String requested = names != null && names.sni().isPresent() ? names.sni().get() : null;
+        String sent = requested != null ? requested : sni;
+        List<SNIServerName> sentNames = requested == null ? serverNames : List.of(new SNIHostName(requested));
+        // Under auto_san_validation the peer host is the SAN to require (none: nothing more to check), else the SNI.
+        String peerHost = autoSan ? (names == null ? null : names.san().orElse(null)) : sent;
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 SslHandler tls;
-                if (sni != null) {
+                if (peerHost != null) {
                     // The peer host keys the JDK's session cache (resumption, as Envoy's max_session_keys default of 1).
-                    tls = context.newHandler(ch.alloc(), sni, -1);
-                    SSLEngine engine = tls.engine();
-                    SSLParameters params = engine.getSSLParameters();
-                    params.setServerNames(serverNames);
-                    engine.setSSLParameters(params);
+                    tls = context.newHandler(ch.alloc(), peerHost, -1);
                 } else {
                     tls = context.newHandler(ch.alloc());
+                }
+                if (sent != null || peerHost != null) {
+                    // Exactly the SNI decided here: the JDK would send none for a name without a dot, or the peer host.
+                    SSLEngine engine = tls.engine();
+                    SSLParameters params = engine.getSSLParameters();
+                    params.setServerNames(sent == null ? List.of() : sentNames);
+                    engine.setSSLParameters(params);
                 }
                 // At most the connect timeout (the connector set it before this runs); ready() narrows it to what is left.
                 tls.setHandshakeTimeoutMillis(Math.max(1, ch.config().getConnectTimeoutMillis()));
@@ -265,8 +297,13 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
      * as the key manager, the validation context's verifier or, without one, a trust manager that accepts every
      * server (Envoy verifies nothing then); no endpoint identification (Envoy does not check the host name).
      */
-    @SuppressWarnings("deprecation") // JdkSslContext's constructor: the supported way to wrap an SSLContext
     static SslContext sslContext(TlsContextConfig tls, String path) {
+        return sslContext(tls, path, false);
+    }
+
+    /** As above; {@code autoSan}: the verifier also requires the engine's peer host as a SAN (auto_san_validation). */
+    @SuppressWarnings("deprecation") // JdkSslContext's constructor: the supported way to wrap an SSLContext
+    static SslContext sslContext(TlsContextConfig tls, String path, boolean autoSan) {
         try {
             List<String> protocols = DownstreamTlsSocket.protocols(tls.minVersion().orElse("TLSv1_2"), tls.maxVersion().orElse("TLSv1_3"));
             ApplicationProtocolConfig apn = tls.alpnProtocols().isEmpty() ? null
@@ -274,7 +311,7 @@ public final class UpstreamTlsSocket implements UpstreamTransportSocket {
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, tls.alpnProtocols());
             TrustManager[] trust = tls.validation().isPresent()
-                    ? new TrustManager[] {PeerCertificateVerifier.ofServers(tls.validation().get(), path)}
+                    ? new TrustManager[] {PeerCertificateVerifier.ofServers(tls.validation().get(), path, autoSan)}
                     : InsecureTrustManagerFactory.INSTANCE.getTrustManagers();
             KeyManager[] keys = tls.certificates().isEmpty() ? null
                     : new KeyManager[] {ServerCertificates.client(tls.certificates(), path)};

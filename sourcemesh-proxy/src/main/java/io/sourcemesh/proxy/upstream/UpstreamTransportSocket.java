@@ -41,6 +41,20 @@ public interface UpstreamTransportSocket {
     }
 
     /**
+     * As {@link #pipeline(ChannelHandler)}, for a connection bound as {@code binding}: a TLS socket takes the binding's
+     * {@link io.sourcemesh.l4.TlsNames} (a request's auto_sni and auto_san_validation); the others ignore them, as
+     * Envoy's raw_buffer does.
+     */
+    default ChannelHandler pipeline(ChannelHandler handler, SourceBinding binding) {
+        return pipeline(handler);
+    }
+
+    /** Whether this socket uses a binding's TLS names (only then does a request set them, splitting the pool by them). */
+    default boolean takesTlsNames() {
+        return false;
+    }
+
+    /**
      * The future of a connection ready for bytes: {@code connected} itself, or one that completes once this socket's
      * handshake did and fails with a {@link HandshakeFailure} when it failed (a connect failure, as Envoy counts it).
      */

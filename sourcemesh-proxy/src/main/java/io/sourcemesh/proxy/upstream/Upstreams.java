@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.l4.SourceBinding;
+import io.sourcemesh.l4.TlsNames;
 
 import io.sourcemesh.proxy.config.WeightedCluster;
 import io.sourcemesh.proxy.network.ConnectionContext;
@@ -34,6 +35,13 @@ public final class Upstreams {
      * The source binding for a stream: original_src binds the client's own IP (from the trusted
      * downstream remote address), else the cluster's upstream_bind_config, else none.
      */
+    public static SourceBinding binding(ClusterRuntime cluster, UpstreamHost host, ConnectionContext connection,
+            java.net.InetSocketAddress downstreamRemote, TlsNames names) {
+        SourceBinding binding = binding(cluster, host, connection, downstreamRemote);
+        // Only a TLS host takes a request's names: a plaintext one's pool is not split by them.
+        return names == null || !host.transportSocket().takesTlsNames() ? binding : binding.withTlsNames(names);
+    }
+
     public static SourceBinding binding(ClusterRuntime cluster, UpstreamHost host, ConnectionContext connection,
             java.net.InetSocketAddress downstreamRemote) {
         var originalSrc = connection.originalSrc();

@@ -167,10 +167,57 @@ class ClusterHttpOptionsTest {
                 AT + ".use_downstream_protocol_config.http_protocol_options.enable_trailers: field is not supported");
         rejects(clusters(typed("use_downstream_protocol_config: {http2_protocol_options: {max_outbound_frames: 10}}\n")),
                 AT + ".use_downstream_protocol_config.http2_protocol_options.max_outbound_frames: field is not supported");
-        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: {auto_sni: true}\n")),
-                AT + ".upstream_http_protocol_options.auto_sni: field is not supported");
         rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nhttp_filters: [{name: envoy.filters.http.router}]\n")),
                 AT + ".http_filters: field is not supported");
+    }
+
+    private static final String TLS_SOCKET = """
+              transport_socket:
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                  sni: configured.example
+            """;
+
+    private static final String TLS_MATCH = """
+              transport_socket_matches:
+              - name: tls
+                match: {}
+                transport_socket:
+                  name: envoy.transport_sockets.tls
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+            """;
+
+    /**
+     * Istio's setAutoSniAndAutoSanValidation shape: auto_sni and auto_san_validation (and an override header) reach the
+     * cluster's HTTP options, and the TLS socket's verifier is told to require the request's SAN; a socket of
+     * transport_socket_matches too. A plaintext cluster takes them, as Envoy does (its raw_buffer ignores them).
+     */
+    @Test
+    void upstreamHttpProtocolOptionsTranslate() {
+        ClusterConfig c = cluster(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: "
+                + "{auto_sni: true, auto_san_validation: true, override_auto_sni_header: X-SNI}\n") + TLS_SOCKET);
+        assertEquals(new ClusterConfig.AutoSni(true, true, Optional.of("x-sni")), c.upstreamHttp().autoSni());
+        UpstreamTlsConfig tls = ((TransportSocketConfig.UpstreamTls) c.transportSocket()).tls();
+        assertEquals(true, tls.autoSanValidation());
+        assertEquals(Optional.of("configured.example"), tls.sni());
+        ClusterConfig sniOnly = cluster(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: "
+                + "{auto_sni: true}\n") + TLS_SOCKET);
+        assertEquals(new ClusterConfig.AutoSni(true, false, Optional.empty()), sniOnly.upstreamHttp().autoSni());
+        assertEquals(false, ((TransportSocketConfig.UpstreamTls) sniOnly.transportSocket()).tls().autoSanValidation());
+        ClusterConfig matched = cluster(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: "
+                + "{auto_san_validation: true}\n") + TLS_MATCH);
+        assertEquals(true, ((TransportSocketConfig.UpstreamTls) matched.transportSocketMatches().get(0).transportSocket()).tls()
+                .autoSanValidation());
+        ClusterConfig plain = cluster(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: "
+                + "{auto_sni: true, auto_san_validation: true}\n"));
+        assertEquals(new ClusterConfig.AutoSni(true, true, Optional.empty()), plain.upstreamHttp().autoSni());
+        assertEquals(TransportSocketConfig.RAW_BUFFER, plain.transportSocket());
+        assertEquals(ClusterConfig.AutoSni.OFF, cluster(typed("explicit_http_config: {http_protocol_options: {}}\n")).upstreamHttp().autoSni());
+        rejects(clusters(typed("explicit_http_config: {http_protocol_options: {}}\nupstream_http_protocol_options: "
+                + "{auto_sni: true, override_auto_sni_header: \"x-a\\nb\"}\n")),
+                AT + ".upstream_http_protocol_options.override_auto_sni_header: must not contain CR, LF or NUL");
     }
 
     /** Envoy stores options under any key a factory answers to, but reads the HTTP ones only under the canonical key. */
