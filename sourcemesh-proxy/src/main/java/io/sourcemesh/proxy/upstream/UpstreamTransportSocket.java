@@ -132,6 +132,16 @@ public interface UpstreamTransportSocket {
         }
 
         @Override
+        public ChannelHandler pipeline(ChannelHandler handler, SourceBinding binding) {
+            return inner.pipeline(handler, binding);
+        }
+
+        @Override
+        public boolean takesTlsNames() {
+            return inner.takesTlsNames();
+        }
+
+        @Override
         public ChannelFuture ready(ChannelFuture connected) {
             return inner.ready(connected);
         }
