@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import io.sourcemesh.cluster.exec.ExecResult;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -65,6 +67,93 @@ class SessionAffinityTest {
         }
         assertEquals(1, served.size(), "one replica served every request: " + served);
         assertEquals(REQUESTS, served.values().iterator().next(), served.toString());
+    }
+
+    /**
+     * The node port and the cluster IP of one Service port share the affinity, as kube-proxy's rules send both to the
+     * port's one KUBE-SVC chain with its recent lists (embedded runtime; pods without sidecars, so kube-proxy's path):
+     * each of four client pods reaches the Service first through node 1's node port, then through its cluster IP, and
+     * lands on the same of four httpbin pods. (With a table per path, all four agreeing by chance: 1 in 256.)
+     */
+    @Test
+    void theNodePortsAffinityHoldsForTheClusterIp() throws Exception {
+        cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+        cluster.apply(ManifestReader.read("sticky.yaml", """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  type: NodePort
+                  sessionAffinity: ClientIP
+                  selector: {app: sticky}
+                  ports: [{name: http, port: 8000}]
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: sticky, namespace: default}
+                spec:
+                  replicas: 4
+                  selector: {matchLabels: {app: sticky}}
+                  template:
+                    metadata: {labels: {app: sticky}, annotations: {sidecar.istio.io/inject: "false"}}
+                    spec:
+                      containers:
+                      - {name: httpbin, image: docker.io/citizenstig/httpbin, ports: [{containerPort: 8000}]}
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: client, namespace: default}
+                spec:
+                  replicas: 4
+                  selector: {matchLabels: {app: client}}
+                  template:
+                    metadata: {labels: {app: client}, annotations: {sidecar.istio.io/inject: "false"}}
+                    spec:
+                      terminationGracePeriodSeconds: 0
+                      containers:
+                      - {name: sleep, image: curlimages/curl, command: [/bin/sleep, 3650d]}
+                """));
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
+        List<KubeObject> servers = running("default", "app=sticky");
+        List<KubeObject> clients = running("default", "app=client");
+        assertEquals(4, servers.size());
+        assertEquals(4, clients.size());
+        int nodePort = cluster.get(ResourceKind.SERVICE, "default", "sticky").orElseThrow().spec().path("ports").path(0)
+                .path("nodePort").asInt();
+        String viaNodePort = "http://" + cluster.runtime().nodes().get(0).internalIp() + ":" + nodePort + "/ip?sticky-np-";
+        for (KubeObject client : clients) {
+            String c = client.name();
+            assertEquals("200", curl(c, viaNodePort + c), "through the node port");
+            for (int i = 0; i < 3; i++) {
+                assertEquals("200", curl(c, "http://sticky:8000/ip?sticky-vip-" + c + "-" + i), "through the cluster IP");
+            }
+        }
+        for (KubeObject client : clients) {
+            String c = client.name();
+            ExternalClient.awaitTrue(() -> servers.stream().mapToInt(s -> served(s, "sticky-vip-" + c)).sum() == 3, "requests logged");
+            List<String> byNodePort = servers.stream().filter(s -> served(s, "sticky-np-" + c) == 1).map(KubeObject::name).toList();
+            List<String> byClusterIp = servers.stream().filter(s -> served(s, "sticky-vip-" + c) > 0).map(KubeObject::name).toList();
+            assertEquals(1, byNodePort.size(), c + " through the node port: " + byNodePort);
+            assertEquals(byNodePort, byClusterIp, c + "'s cluster IP requests go where its node port request went");
+        }
+    }
+
+    private String curl(String pod, String url) {
+        ExecResult r = cluster.exec("default", pod, "sleep", List.of("curl", "-sS", "--max-time", "5", "-o", "/dev/null",
+                "-w", "%{http_code}", url));
+        return r.stdout() + r.stderr();
+    }
+
+    /** How many requests with {@code tag} the httpbin pod logged. */
+    private int served(KubeObject pod, String tag) {
+        List<String> lines = new ArrayList<>();
+        cluster.logs("default", pod.name(), "httpbin", false, -1, lines::add);
+        return (int) lines.stream().filter(l -> l.contains("/ip?" + tag + " ") || l.contains("/ip?" + tag + "-")).count();
+    }
+
+    private List<KubeObject> running(String namespace, String selector) {
+        return cluster.list(ResourceKind.POD, namespace, selector).stream()
+                .filter(p -> p.status().path("phase").asText().equals("Running")).toList();
     }
 
     private List<KubeObject> gateways() {

@@ -1,6 +1,7 @@
 package io.sourcemesh.cluster.ingress;
 
 import io.sourcemesh.api.resource.KubeObject;
+import io.sourcemesh.cluster.kubeproxy.ClientIpAffinity;
 import io.sourcemesh.cluster.kubeproxy.ClusterNode;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.kubeproxy.KubeProxy;
@@ -35,10 +36,11 @@ public final class NorthSouth implements AutoCloseable {
     /**
      * @param connector how node and load-balancer traffic reaches pods (with the runtime's interception)
      * @param endpoints the ready pods with their node
+     * @param affinity the runtime's sessionAffinity table, which its cluster IPs use too
      */
     public static NorthSouth start(ObjectStore store, Transport transport, UpstreamConnector connector, AddressPlan addresses,
-            List<ClusterNode> nodes, Supplier<List<Endpoint>> endpoints) {
-        return new NorthSouth(endpoints, KubeProxy.create(transport, connector, nodes, endpoints),
+            List<ClusterNode> nodes, Supplier<List<Endpoint>> endpoints, ClientIpAffinity affinity) {
+        return new NorthSouth(endpoints, KubeProxy.create(transport, connector, nodes, endpoints, affinity),
                 LoadBalancers.start(store, transport, connector, addresses, nodes));
     }
 

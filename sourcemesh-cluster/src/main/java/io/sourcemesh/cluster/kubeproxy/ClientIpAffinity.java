@@ -17,7 +17,10 @@ import java.util.function.LongSupplier;
  * endpoint chain, {@code --rcheck --seconds <timeout> --reap}, {@code --set} on each new connection): a client's new
  * connection to a service port goes to the endpoint its last one went to, while that endpoint is still a candidate and
  * the last one was within the timeout; otherwise to {@code fallback}'s pick, which is remembered. Keyed by service port,
- * so one client may stick to different endpoints of different ports, as the chains are per service port.
+ * so one client may stick to different endpoints of different ports, as the chains are per service port. One table
+ * serves a runtime's cluster IPs and node ports alike: both jump to the same KUBE-SVC chain, so a client sent to an
+ * endpoint through one comes back to it through the other. Endpoints are remembered by address, as the KUBE-SEP
+ * chains are per endpoint, whatever type each path holds them in.
  */
 public final class ClientIpAffinity {
     private record Key(String servicePort, InetAddress client) {}
@@ -42,20 +45,22 @@ public final class ClientIpAffinity {
 
     /**
      * One of {@code candidates} for {@code client}'s new connection to {@code svc}'s {@code port}: at random, or under
-     * sessionAffinity ClientIP the one this client's last connection to the port went to.
+     * sessionAffinity ClientIP the one this client's last connection to the port went to ({@code address} names each
+     * candidate's pod address, what is remembered).
      */
-    public <E> E pick(KubeObject svc, JsonNode port, InetAddress client, List<E> candidates) {
+    public <E> E pick(KubeObject svc, JsonNode port, InetAddress client, List<E> candidates, Function<? super E, InetAddress> address) {
         Function<List<E>, E> random = c -> c.get(ThreadLocalRandom.current().nextInt(c.size()));
         return ServiceSpecs.clientIpAffinity(svc)
-                .map(timeout -> pick(svc.uid() + "/" + port.path("port").asInt(), client, candidates, timeout, random))
+                .map(timeout -> pick(svc.uid() + "/" + port.path("port").asInt(), client, candidates, address, timeout, random))
                 .orElseGet(() -> random.apply(candidates));
     }
 
     /**
      * The endpoint for {@code client}'s new connection to {@code servicePort} among {@code candidates} (not empty):
-     * the remembered one if still a candidate and seen within {@code timeout}, else {@code fallback}'s.
+     * the remembered one if still a candidate (the same {@code identity}) and seen within {@code timeout}, else
+     * {@code fallback}'s.
      */
-    public <E> E pick(String servicePort, InetAddress client, List<E> candidates, Duration timeout,
+    <E> E pick(String servicePort, InetAddress client, List<E> candidates, Function<? super E, ?> identity, Duration timeout,
             Function<List<E>, E> fallback) {
         long now = nanos.getAsLong();
         Key key = new Key(servicePort, client);
@@ -63,7 +68,7 @@ public final class ClientIpAffinity {
         E chosen = null;
         if (last != null && now - last.atNanos() <= timeout.toNanos()) {
             for (E c : candidates) {
-                if (Objects.equals(c, last.endpoint())) {
+                if (Objects.equals(identity.apply(c), last.endpoint())) {
                     chosen = c;
                     break;
                 }
@@ -72,7 +77,7 @@ public final class ClientIpAffinity {
         if (chosen == null) {
             chosen = fallback.apply(candidates);
         }
-        seen.put(key, new Seen(chosen, now));
+        seen.put(key, new Seen(identity.apply(chosen), now));
         if (seen.size() > 4096) {
             reap(now, timeout);
         }

@@ -34,7 +34,7 @@ public final class KubeProxy implements AutoCloseable {
     private final Supplier<List<Endpoint>> endpoints;
     private final Map<Key, Forwarding> forwarders = new HashMap<>();
     private final Map<Key, Running> healthChecks = new HashMap<>();
-    private final ClientIpAffinity affinity = ClientIpAffinity.create();
+    private final ClientIpAffinity affinity;
 
     private record Key(String node, int port) {}
 
@@ -45,8 +45,10 @@ public final class KubeProxy implements AutoCloseable {
 
     private record Running(HealthCheckServer server, AtomicReference<KubeObject> current) {}
 
-    private KubeProxy(Transport transport, UpstreamConnector connector, List<ClusterNode> nodes, Supplier<List<Endpoint>> endpoints) {
+    private KubeProxy(Transport transport, UpstreamConnector connector, List<ClusterNode> nodes, Supplier<List<Endpoint>> endpoints,
+            ClientIpAffinity affinity) {
         this.transport = transport;
+        this.affinity = affinity;
         this.connector = connector;
         this.nodes = List.copyOf(nodes);
         this.endpoints = endpoints;
@@ -55,10 +57,11 @@ public final class KubeProxy implements AutoCloseable {
     /**
      * @param connector how a forwarded connection is made (the runtime's interception applies to it)
      * @param endpoints the ready pods, read per connection
+     * @param affinity the runtime's sessionAffinity table, shared with its cluster IPs (one KUBE-SVC chain per service port)
      */
     public static KubeProxy create(Transport transport, UpstreamConnector connector, List<ClusterNode> nodes,
-            Supplier<List<Endpoint>> endpoints) {
-        return new KubeProxy(transport, connector, nodes, endpoints);
+            Supplier<List<Endpoint>> endpoints, ClientIpAffinity affinity) {
+        return new KubeProxy(transport, connector, nodes, endpoints, affinity);
     }
 
     /** Brings the node ports and health-check ports in line with {@code services}. */
@@ -151,7 +154,7 @@ public final class KubeProxy implements AutoCloseable {
             return Optional.empty(); // KUBE-MARK-DROP
         }
         InetAddress clientIp = Addresses.unmapped(client.getAddress());
-        Endpoint target = affinity.pick(rule.service(), rule.port(), clientIp, candidates);
+        Endpoint target = affinity.pick(rule.service(), rule.port(), clientIp, candidates, Endpoint::ip);
         InetAddress source = local ? clientIp : node.ip();
         return Optional.of(new L4Forwarder.Decision(
                 new InetSocketAddress(target.ip(), ServiceSpecs.targetPort(rule.port(), target.pod())),

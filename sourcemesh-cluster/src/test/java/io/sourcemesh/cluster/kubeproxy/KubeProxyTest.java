@@ -38,7 +38,7 @@ class KubeProxyTest {
     @BeforeEach
     void up() throws IOException {
         kubeProxy = KubeProxy.create(transport, new UpstreamConnector(transport, Interception.NONE, Optional.empty()), nodes,
-                () -> List.copyOf(ready));
+                () -> List.copyOf(ready), ClientIpAffinity.create());
         backends.add(whoAmI(new InetSocketAddress("127.17.0.2", 0)));
         targetPort = backends.get(0).getLocalPort();
         backends.add(whoAmI(new InetSocketAddress("127.17.1.2", targetPort)));

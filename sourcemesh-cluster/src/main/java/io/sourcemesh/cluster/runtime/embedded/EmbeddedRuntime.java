@@ -16,6 +16,7 @@ import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubelet.BackOff;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
+import io.sourcemesh.cluster.kubeproxy.ClientIpAffinity;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.network.AddressBlockClaim;
 import io.sourcemesh.cluster.network.AddressPlan;
@@ -75,10 +76,13 @@ public final class EmbeddedRuntime implements Runtime {
         this.transport = Transport.create(Math.max(2, java.lang.Runtime.getRuntime().availableProcessors()));
         try {
             this.xds = XdsServer.start(new InetSocketAddress("127.0.0.1", 0));
-            this.vips = new ServiceVips(store, transport, conntrack, this::intercepted, this::endpoint, () -> List.copyOf(pods.values()));
+            // one sessionAffinity table for cluster IPs and node ports: kube-proxy's per service port KUBE-SVC chain
+            ClientIpAffinity affinity = ClientIpAffinity.create();
+            this.vips = new ServiceVips(store, transport, conntrack, this::intercepted, this::endpoint, () -> List.copyOf(pods.values()),
+                    affinity);
             this.northSouth = NorthSouth.start(store, transport, new UpstreamConnector(transport,
                     new EmbeddedInterception(conntrack, this::intercepted, null), Optional.empty()), addresses,
-                    NorthSouth.nodes(nodeNames(), addresses), this::endpoints);
+                    NorthSouth.nodes(nodeNames(), addresses), this::endpoints, affinity);
         } catch (RuntimeException e) {
             transport.close();
             throw e;

@@ -43,13 +43,14 @@ final class ServiceVips implements AutoCloseable {
     private final Function<InetAddress, Optional<EmbeddedPod>> podAt;
     private final Supplier<List<EmbeddedPod>> pods;
     private final Map<String, L4Forwarder> vips = new HashMap<>();
-    private final ClientIpAffinity affinity = ClientIpAffinity.create();
+    private final ClientIpAffinity affinity;
     /** The VIPs served, read by the sidecars' interception on their event loops. */
     private volatile Set<InetAddress> served = Set.of();
 
     ServiceVips(ObjectStore store, Transport transport, Conntrack conntrack, Predicate<InetAddress> intercepted,
-            Function<InetAddress, Optional<EmbeddedPod>> podAt, Supplier<List<EmbeddedPod>> pods) {
+            Function<InetAddress, Optional<EmbeddedPod>> podAt, Supplier<List<EmbeddedPod>> pods, ClientIpAffinity affinity) {
         this.store = store;
+        this.affinity = affinity;
         this.transport = transport;
         this.conntrack = conntrack;
         this.intercepted = intercepted;
@@ -149,7 +150,7 @@ final class ServiceVips implements AutoCloseable {
         if (endpoints.isEmpty() || port == null) {
             return Optional.empty();
         }
-        EmbeddedPod target = affinity.pick(svc.get(), port, clientIp, endpoints);
+        EmbeddedPod target = affinity.pick(svc.get(), port, clientIp, endpoints, EmbeddedPod::address);
         int targetPort = ServiceSpecs.targetPort(port, target.pod());
         EmbeddedInterception redirect = new EmbeddedInterception(conntrack, intercepted, source == null ? null : source.address());
         return Optional.of(new L4Forwarder.Decision(new InetSocketAddress(target.address(), targetPort), fromClient,
