@@ -395,9 +395,9 @@ final class IstioSupport {
                 supported(at + ".connectionPool", "Envoy circuit breakers: overflow is 503 with flag UO; a TCP service's "
                         + "connection past maxConnections waits for one to close (a pending request, up to "
                         + "http1MaxPendingRequests) or is closed (URX), as Envoy's TCP pool; the HTTP settings in the "
-                        + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio; on the outbound "
-                        + "clusters only: Istio also puts it on the inbound clusters of the service's pods (under a Sidecar's "
-                        + "inbound pool), which SourceMesh does not yet"),
+                        + "cluster's typed_extension_protocol_options (HttpProtocolOptions), as Istio; on the clients' "
+                        + "outbound clusters and, as Istio's buildInboundCluster, the inbound clusters of the service's pods "
+                        + "(under a Sidecar's inbound pool)"),
                 supported(at + ".connectionPool.http.h2UpgradePolicy", "as Istio's applyH2Upgrade: UPGRADE makes the "
                         + "outbound cluster HTTP/2 (explicit http2_protocol_options; ALPN h2 under tls SIMPLE or MUTUAL), "
                         + "DO_NOT_UPGRADE keeps the port's protocol, DEFAULT follows the mesh config's h2UpgradePolicy for "

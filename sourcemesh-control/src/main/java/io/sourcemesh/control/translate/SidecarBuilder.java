@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalD
 import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.sourcemesh.control.model.InterceptionMode;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
@@ -76,14 +77,27 @@ final class SidecarBuilder {
     }
 
     /**
-     * inbound|port||, with the Sidecar's connection pool for the port as its circuit breakers and HTTP options (Istio's
-     * buildInboundCluster and applyConnectionPool; without one, Istio's defaults: limits at max uint32).
+     * inbound|port||, with a connection pool as its circuit breakers and HTTP options, as Istio's buildInboundCluster
+     * and applyConnectionPool choose it: the Sidecar's for the port, else the DestinationRule's of the service the port
+     * serves (its policy for the service port — "so that the server has enough capacity"; a Sidecar's ingress
+     * listeners serve no service, so no rule applies to them), else Istio's defaults (limits at max uint32).
      */
     private Cluster inboundCluster(InboundPort port) {
         Cluster.Builder c = (port.endpoint() == null ? Clusters.inbound(port.port(), port.http2())
                 : Clusters.inboundStatic(port.port(), port.endpoint().ip(), port.endpoint().port(), port.http2(),
                         port.endpoint().bind())).toBuilder();
-        TrafficPolicies.connectionPool(c, scope.inboundConnectionPool(port.port()), scope.where(), warnings);
+        JsonNode pool = scope.inboundConnectionPool(port.port());
+        if (pool != null) {
+            TrafficPolicies.connectionPool(c, pool, scope.where(), warnings);
+        } else if (scope.ingress().isEmpty() && port.fqdn() != null && !port.fqdn().isEmpty()) {
+            Optional<IstioConfig> rule = model.serviceByFqdn(port.fqdn()).flatMap(svc -> Clusters.destinationRule(model, svc));
+            JsonNode rulePool = rule.map(r -> Clusters.portPolicy(r.spec().path("trafficPolicy"), port.servicePort())
+                    .path("connectionPool")).filter(JsonNode::isObject).orElse(null);
+            // The rule's outbound clusters already report what of its pool is not taken: not twice.
+            TrafficPolicies.connectionPool(c, rulePool, rule.map(r -> "DestinationRule " + r.key()).orElse(""), new ArrayList<>());
+        } else {
+            TrafficPolicies.connectionPool(c, null, scope.where(), warnings);
+        }
         return c.build();
     }
 

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A Sidecar's inboundConnectionPool and its ingress listeners' connectionPool on the inbound clusters (Istio's
  * buildInboundCluster with SidecarScope.InboundConnectionPoolForPort): the listener's of the port over the Sidecar's,
- * Istio's defaults (limits at max uint32) without either; the outbound clusters keep theirs.
+ * over the DestinationRule's of the port's service, Istio's defaults (limits at max uint32) without any; the outbound
+ * clusters keep theirs.
  */
 class SidecarInboundConnectionPoolTest {
     private static final long MAX = 4294967295L;
@@ -106,5 +107,38 @@ class SidecarInboundConnectionPoolTest {
             assertFalse(c.hasUpstreamConnectionOptions());
             assertEquals(Clusters.inbound(8000, false).getConnectTimeout(), c.getConnectTimeout());
         }
+    }
+
+    /**
+     * Istio's buildInboundCluster: "when users specify circuit breakers, they need to be set on the receiver end as well"
+     * — the DestinationRule's pool for the service port bounds the server's inbound cluster too, unless the Sidecar
+     * sets one (Istio's TestConnectionPoolSettings, "destination rule settings no sidecar").
+     */
+    @Test
+    void theDestinationRulesPoolBoundsTheServersInboundClusterUnlessTheSidecarSetsOne() {
+        String rule = """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    connectionPool: {tcp: {maxConnections: 11}, http: {http1MaxPendingRequests: 12}}
+                """;
+        var objects = Fixtures.seed();
+        objects.add(Fixtures.parseYaml(rule));
+        MeshModel model = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(model, Fixtures.sidecar(model, "httpbin"));
+        CircuitBreakers.Thresholds in = thresholds(r.cluster("inbound|8000||").orElseThrow());
+        assertEquals(11, in.getMaxConnections().getValue());
+        assertEquals(12, in.getMaxPendingRequests().getValue());
+        assertEquals(11, thresholds(r.cluster(OUTBOUND).orElseThrow()).getMaxConnections().getValue(), "and the client side");
+
+        objects.add(Fixtures.parseYaml(SIDECAR));
+        model = MeshModel.of(objects);
+        r = Translator.create().translate(model, Fixtures.sidecar(model, "httpbin"));
+        CircuitBreakers.Thresholds sidecar = thresholds(r.cluster("inbound|8000||").orElseThrow());
+        assertEquals(7, sidecar.getMaxConnections().getValue(), "the Sidecar's pool replaces the rule's");
+        assertEquals(5, sidecar.getMaxPendingRequests().getValue());
     }
 }
