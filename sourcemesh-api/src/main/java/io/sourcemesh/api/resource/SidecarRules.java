@@ -24,6 +24,7 @@ public final class SidecarRules {
         ingress(object.path("spec").path("ingress"), errors);
         ConnectionPoolRules.check("spec.inboundConnectionPool", object.path("spec").get("inboundConnectionPool"), errors);
         JsonNode egress = object.path("spec").path("egress");
+        egressPorts(egress, errors);
         for (int i = 0; i < egress.size(); i++) {
             String at = "spec.egress[" + i + "].hosts";
             JsonNode hosts = egress.get(i).path("hosts");
@@ -74,6 +75,52 @@ public final class SidecarRules {
                     errors.add(new FieldError(at + ".defaultEndpoint", at + ".defaultEndpoint: Invalid value: \""
                             + endpoint + "\": " + problem));
                 }
+            }
+        }
+    }
+
+    /**
+     * Istio's ValidateSidecar egress listeners (validateSidecarEgressPortBindAndCaptureMode): the one without a port only
+     * last (then the catch-all for every other port); ports unique among the others, of a known protocol (unset, sniffed,
+     * is allowed), a DNS-1123 label for a name, no targetPort, an IP address for a bind. The number's range is the
+     * schema's (1..65535: port 0, a unix socket bind, is not served by the sidecars).
+     */
+    private static void egressPorts(JsonNode egress, List<FieldError> errors) {
+        Set<Integer> ports = new HashSet<>();
+        for (int i = 0; i < egress.size(); i++) {
+            String at = "spec.egress[" + i + "]";
+            JsonNode listener = egress.get(i);
+            JsonNode port = listener.path("port");
+            if (!port.isObject()) {
+                if (i != egress.size() - 1) {
+                    errors.add(new FieldError(at + ".port", at + ".port: Required value: sidecar: the egress listener with "
+                            + "empty port should be the last listener in the list"));
+                }
+                continue;
+            }
+            String protocol = port.path("protocol").asText("");
+            if (!protocol.isEmpty() && !PROTOCOLS.contains(protocol.toUpperCase(java.util.Locale.ROOT))) {
+                errors.add(new FieldError(at + ".port.protocol", at + ".port.protocol: Invalid value: \"" + protocol
+                        + "\": unrecognized protocol"));
+            }
+            String name = port.path("name").asText("");
+            if (!name.isEmpty() && !GatewayRules.isLabel(name)) {
+                errors.add(new FieldError(at + ".port.name", at + ".port.name: Invalid value: \"" + name
+                        + "\": invalid port name: " + name));
+            }
+            if (port.has("targetPort")) {
+                errors.add(new FieldError(at + ".port.targetPort", at + ".port.targetPort: Forbidden: targetPort has no "
+                        + "impact on Sidecars"));
+            }
+            int number = port.path("number").asInt(0);
+            if (number > 0 && !ports.add(number)) {
+                errors.add(new FieldError(at + ".port.number", at + ".port.number: Invalid value: " + number
+                        + ": sidecar: ports on IP bound listeners must be unique"));
+            }
+            String bind = listener.path("bind").asText("");
+            if (!bind.isEmpty() && !Cidr.isAddress(bind)) {
+                errors.add(new FieldError(at + ".bind", at + ".bind: Invalid value: \"" + bind + "\": " + bind
+                        + " is not a valid IP"));
             }
         }
     }

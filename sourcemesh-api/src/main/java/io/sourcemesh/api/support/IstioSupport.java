@@ -97,8 +97,16 @@ final class IstioSupport {
                         + "exclude); services outside them get no listener or route, nor a cluster unless an imported "
                         + "VirtualService sends to its port; a VirtualService is imported when an egress host of its "
                         + "namespace, or of *, matches one of its hosts"),
-                warned("spec.egress[].port", "not implemented yet: every egress listener's hosts apply to every port, "
-                        + "as if none had a port"),
+                supported("spec.egress[].port.number", "as Istio's buildSidecarOutboundListeners: on this port only the "
+                        + "listener's hosts' services that have the port (and its VirtualServices) are reachable, and only "
+                        + "their clusters of this port exist; the listener without a port (the last, at most one) takes every "
+                        + "other port and adds nothing to a listener the others made"),
+                supported("spec.egress[].port.protocol", "HTTP, HTTP2, GRPC, GRPC-WEB: the port's 0.0.0.0 listener and route "
+                        + "config; TCP, TLS, HTTPS, MONGO, REDIS, MYSQL: a listener on each service's address; unset, each "
+                        + "service's own port protocol (Istio sniffs; named in the proxy's warnings); UDP has no listener "
+                        + "(as Istio) and HTTP_PROXY is left out, both named in the proxy's warnings")
+                        .warning("UDP", "HTTP_PROXY").ignoringCase(),
+                supported("spec.egress[].port.name", "a name only"),
                 warned("spec.egress[].bind", "the outbound listeners take captured traffic, whatever the bind"),
                 warned("spec.egress[].captureMode", "captured as the pod's interception mode says"),
                 supported("spec.outboundTrafficPolicy.mode", "REGISTRY_ONLY (the default when the policy is written without a mode, as Istio's proto) answers 502 from BlackHoleCluster; ALLOW_ANY "

@@ -134,6 +134,32 @@ class SidecarRulesTest {
                 errors("[{port: {number: 80, protocol: HTTP, name: http}, hosts: []}]"));
     }
 
+    /**
+     * Istio's ValidateSidecar egress listeners: the one without a port last (errors under the port it lacks), ports unique
+     * and in range, protocols known (unset allowed: sniffed), names DNS-1123 labels, no targetPort, a bind an IP address.
+     */
+    @Test
+    void egressPortsAreValidatedAsIstio() throws Exception {
+        assertEquals(List.of(), errors("[{port: {number: 9080, protocol: HTTP, name: http}, hosts: ['./*']}, "
+                + "{port: {number: 5432, protocol: tcp}, hosts: ['./*'], bind: 127.0.0.1}, {port: {number: 8000}, "
+                + "hosts: ['./*']}, {hosts: ['*/*']}]"));
+        assertEquals(List.of(
+                "spec.egress[0].port: Required value: sidecar: the egress listener with empty port should be the last "
+                        + "listener in the list",
+                "spec.egress[1].port.protocol: Invalid value: \"FOO\": unrecognized protocol",
+                "spec.egress[2].port.name: Invalid value: \"Bad_Name\": invalid port name: Bad_Name",
+                "spec.egress[2].port.targetPort: Forbidden: targetPort has no impact on Sidecars",
+                "spec.egress[3].port.number: Invalid value: 9080: sidecar: ports on IP bound listeners must be unique",
+                "spec.egress[3].bind: Invalid value: \"localhost\": localhost is not a valid IP"),
+                errors("[{hosts: ['./*']}, {port: {number: 9080, protocol: FOO}, hosts: ['./*']}, "
+                        + "{port: {number: 9081, protocol: HTTP, name: Bad_Name, targetPort: 8080}, hosts: ['./*']}, "
+                        + "{port: {number: 9080, protocol: TCP}, hosts: ['./*'], bind: localhost}, {hosts: ['./*']}]"));
+        assertEquals(List.of("spec.egress[0].port.number"), Validator.validate(sidecar("[{port: {number: 70000, "
+                + "protocol: HTTP}, hosts: ['./*']}]")).stream().map(FieldError::path).toList(), "out of range: the schema's");
+        assertEquals(List.of("spec.egress[0].port.number"), Validator.validate(sidecar("[{port: {number: 0, "
+                + "protocol: HTTP}, hosts: ['./*']}]")).stream().map(FieldError::path).toList(), "0: a unix socket's");
+    }
+
     private static JsonNode sidecar(String egress) throws Exception {
         return YAML.readTree("""
                 apiVersion: networking.istio.io/v1
@@ -148,7 +174,7 @@ class SidecarRulesTest {
     void aDuplicatedEgressHostIsWarnedAboutAtApplyInIstiosWords() throws Exception {
         // ValidateSidecar: the same namespace/host twice ("." being the Sidecar's namespace), a host after its
         // namespace's "*", or a namespace's "*" after one of its hosts; "~" hosts are not counted. Accepted all the same.
-        JsonNode sc = sidecar("[{hosts: ['./a.example.com', 'default/a.example.com', 'ns1/*', 'ns1/b.example.com', "
+        JsonNode sc = sidecar("[{port: {number: 80, protocol: HTTP}, hosts: ['./a.example.com', 'default/a.example.com', 'ns1/*', 'ns1/b.example.com', "
                 + "'ns2/c.example.com', 'ns2/*', '~ns3/*', 'ns3/*', 'ns4/d.example.com']}, {hosts: ['ns4/d.example.com']}]");
         assertEquals(List.of(), Validator.validate(sc));
         assertEquals(List.of(
@@ -159,7 +185,7 @@ class SidecarRulesTest {
 
     @Test
     void allNamespacesBesideOthersIsWarnedAboutAndTheStatusCarriesIt() throws Exception {
-        JsonNode sc = sidecar("[{hosts: ['*/*', './*']}, {hosts: ['*/*']}]");
+        JsonNode sc = sidecar("[{port: {number: 80, protocol: HTTP}, hosts: ['*/*', './*']}, {hosts: ['*/*']}]");
         assertEquals(List.of("spec.egress[0].hosts: `*/*` host select all resources, no other hosts can be added"),
                 SupportCheck.check(sc).validationWarnings());
         JsonNode messages = SupportStatus.withMessages(KubeObject.of((ObjectNode) sc)).status().path("validationMessages");

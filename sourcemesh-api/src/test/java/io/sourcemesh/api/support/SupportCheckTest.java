@@ -187,14 +187,18 @@ class SupportCheckTest {
                     loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 10s}
                     outlierDetection: {consecutive5xxErrors: 1, interval: 1s}
                 """).warned());
-        assertEquals(List.of("spec.egress[0].port is not implemented by SourceMesh and has no effect"), check("""
+        // An egress listener's port is implemented (SidecarEgress): only the protocols it leaves out are named.
+        String sidecar = """
                 apiVersion: networking.istio.io/v1
                 kind: Sidecar
                 metadata: {name: default, namespace: istio-config}
                 spec:
-                  egress: [{hosts: ["./*", "istio-system/*"], port: {number: 80, protocol: HTTP, name: http}}]
+                  egress: [{hosts: ["./*", "istio-system/*"], port: {number: 80, protocol: %s, name: http}}]
                   outboundTrafficPolicy: {mode: REGISTRY_ONLY}
-                """).warned());
+                """;
+        assertEquals(List.of(), check(sidecar.formatted("HTTP")).warned());
+        assertEquals(List.of("spec.egress[0].port.protocol: \"udp\" is not implemented by SourceMesh and has no effect"),
+                check(sidecar.formatted("udp")).warned());
         assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: Gateway

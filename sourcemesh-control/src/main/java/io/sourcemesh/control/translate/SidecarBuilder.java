@@ -26,6 +26,7 @@ import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.stream.Collectors;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /** A sidecar's listeners, clusters and routes (Istio's listener_builder / sidecar inbound and outbound). */
 final class SidecarBuilder {
@@ -65,14 +67,20 @@ final class SidecarBuilder {
         Map<Integer, InboundPort> inbound = inboundPorts();
         listeners.add(virtualOutbound());
         listeners.add(virtualInbound(inbound));
-        SidecarVirtualServices virtualServices = SidecarVirtualServices.of(model, proxy.namespace(), scope);
+        Map<SidecarEgress, SidecarVirtualServices> virtualServices = new HashMap<>();
+        for (SidecarEgress egress : scope.egress()) {
+            virtualServices.put(egress, SidecarVirtualServices.of(model, proxy.namespace(), egress::imports));
+        }
+        SidecarVirtualServices.of(model, proxy.namespace(), scope::imports).warnHostsWithoutService(warnings);
         outbound(listeners, routes, virtualServices);
         clusters.add(Clusters.blackhole());
         clusters.add(Clusters.inboundPassthrough());
         clusters.add(Clusters.passthrough());
         inbound.values().forEach(port -> clusters.add(inboundCluster(port)));
-        Map<String, Set<Integer>> routedTo = virtualServices.destinations(proxy.namespace());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream().filter(c -> visibleCluster(c, routedTo)).toList());
+        Map<SidecarEgress, Map<String, Set<Integer>>> routedTo = new HashMap<>();
+        virtualServices.forEach((egress, vs) -> routedTo.put(egress, vs.destinations(proxy.namespace())));
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream()
+                .filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -107,20 +115,33 @@ final class SidecarBuilder {
     }
 
     /**
-     * Outbound clusters of services the Sidecar's egress hosts hide are left out, as in Istio, except a port an imported
-     * VirtualService sends to ({@code routedTo}: 0 for every port), which Istio's SidecarScope adds to the sidecar's
-     * services (sidecar.go collectImportedServices, serviceMatchingVirtualServicePorts), so its routes find their cluster.
+     * Outbound clusters of service ports no egress listener imports are left out, as in Istio (sidecar.go
+     * collectImportedServices: a listener with a port imports its services on that port only, the catch-all on every
+     * port), except a port a listener's imported VirtualService sends to, which Istio adds to the sidecar's services
+     * (serviceMatchingVirtualServicePorts: the ports named, 0 every port; a listener with a port, that port only), so
+     * its routes find their cluster.
      */
-    private boolean visibleCluster(Cluster c, Map<String, Set<Integer>> routedTo) {
+    private boolean visibleCluster(Cluster c, Map<SidecarEgress, Map<String, Set<Integer>>> routedTo) {
         String[] parts = c.getName().split("\\|", -1);
         if (parts.length != 4 || !parts[0].equals("outbound")) {
             return true;
         }
-        Set<Integer> ports = routedTo.getOrDefault(parts[3], Set.of());
-        if (ports.contains(0) || ports.contains(Integer.parseInt(parts[1]))) {
+        Optional<Service> svc = model.serviceByFqdn(parts[3]);
+        if (svc.isEmpty()) {
             return true;
         }
-        return model.serviceByFqdn(parts[3]).map(scope::visible).orElse(true);
+        int port = Integer.parseInt(parts[1]);
+        boolean hasPort = svc.get().ports().stream().anyMatch(p -> p.port() == port);
+        for (SidecarEgress egress : scope.egress()) {
+            Set<Integer> routed = routedTo.get(egress).get(parts[3]);
+            boolean imported = egress.catchAll()
+                    ? egress.imports(svc.get()) || routed != null && (routed.contains(0) || routed.contains(port))
+                    : egress.port() == port && hasPort && (egress.imports(svc.get()) || routed != null);
+            if (imported) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -301,35 +322,55 @@ final class SidecarBuilder {
         return l.build();
     }
 
-    /** 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}). */
-    private void outbound(List<Listener> listeners, List<RouteConfiguration> routes, SidecarVirtualServices virtualServices) {
-        Map<Integer, List<Service>> httpPorts = new TreeMap<>();
+    /**
+     * 0.0.0.0_port HTTP listeners with RDS route "port"; vip_port listeners for the other ports ({@link SidecarTcpListener}),
+     * as Istio's buildSidecarOutboundListeners: first each egress listener with a port, on that port, for the services it
+     * imports there, in the port's protocol; then the catch-all, on its services' ports, adding nothing to a listener the
+     * others made (Istio locks those entries: the ones a listener with a port leaves out stay out there).
+     */
+    private void outbound(List<Listener> listeners, List<RouteConfiguration> routes,
+            Map<SidecarEgress, SidecarVirtualServices> virtualServices) {
+        Set<Integer> httpPorts = new TreeSet<>();
+        Set<String> locked = new HashSet<>();
         SidecarTcpListeners tcpListeners = new SidecarTcpListeners();
-        virtualServices.warnHostsWithoutService(warnings);
-        for (Service svc : model.services()) {
-            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !scope.visible(svc)) {
-                continue;
-            }
-            for (ServicePort sp : svc.ports()) {
-                if (!sp.proxied()) {
-                    continue; // UDP and SCTP: no listener, as Istio's buildSidecarOutboundListeners (listener.go)
-                }
-                if (sp.isHttp()) {
-                    httpPorts.computeIfAbsent(sp.port(), k -> new ArrayList<>()).add(svc);
+        for (SidecarEgress egress : scope.egress()) {
+            List<IstioConfig> vs = virtualServices.get(egress).all();
+            Set<String> made = new HashSet<>();
+            for (Service svc : model.services()) {
+                if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !egress.imports(svc)) {
                     continue;
                 }
-                // A ServiceEntry's other ports listen on each of its addresses (Istio makes a service per address), or
-                // on 0.0.0.0 without one.
-                for (Service at : svc.fromEntry() && !svc.entry().addresses().isEmpty()
-                        ? svc.entry().addresses().stream().map(svc::at).toList() : List.of(svc)) {
-                    tcpListeners.add(at, sp, RouteSource.sidecar(proxy, sp.port()));
+                List<ServicePort> ports = egress.catchAll() ? svc.ports() : egress.portOf(svc).stream().toList();
+                for (ServicePort sp : ports) {
+                    if (!sp.proxied()) {
+                        continue; // UDP and SCTP: no listener, as Istio's buildSidecarOutboundListeners (listener.go)
+                    }
+                    if (sp.isHttp()) {
+                        String name = Names.listener(Names.WILDCARD, sp.port());
+                        if (!locked.contains(name)) {
+                            httpPorts.add(sp.port());
+                            made.add(name);
+                        }
+                        continue;
+                    }
+                    // A ServiceEntry's other ports listen on each of its addresses (Istio makes a service per address), or
+                    // on 0.0.0.0 without one.
+                    for (Service at : svc.fromEntry() && !svc.entry().addresses().isEmpty()
+                            ? svc.entry().addresses().stream().map(svc::at).toList() : List.of(svc)) {
+                        String name = SidecarTcpListeners.listenerName(at, sp);
+                        if (!locked.contains(name)) {
+                            tcpListeners.add(at, sp, RouteSource.sidecar(proxy, sp.port()), vs);
+                            made.add(name);
+                        }
+                    }
                 }
             }
+            locked.addAll(made);
         }
         listeners.addAll(tcpListeners.build(new SidecarTcpListeners.TranslationContext(model, log, warnings,
-                virtualServices.all(), scope.fallthrough()), httpPorts.keySet().stream()
-                .map(p -> Names.listener(Names.WILDCARD, p)).collect(Collectors.toSet())));
-        httpPorts.forEach((port, services) -> {
+                scope.fallthrough()), httpPorts.stream().map(p -> Names.listener(Names.WILDCARD, p))
+                .collect(Collectors.toSet())));
+        for (int port : httpPorts) {
             String name = Names.listener(Names.WILDCARD, port);
             listeners.add(Listener.newBuilder()
                     .setName(name)
@@ -340,8 +381,29 @@ final class SidecarBuilder {
                             .addFilters(Hcm.outbound("outbound_" + name, String.valueOf(port), log,
                                     model.meshConfig().pathNormalization())))
                     .build());
-            routes.add(outboundRoutes(port, services, virtualServices));
-        });
+            SidecarEgress egress = scope.forPort(port).orElseThrow(); // the listener that made the port, or one before it
+            routes.add(outboundRoutes(port, routeServices(egress, port), virtualServices.get(egress)));
+        }
+    }
+
+    /**
+     * The services of the route config of {@code port}, as Istio's BuildSidecarOutboundVirtualHosts takes them from the
+     * egress listener {@link SidecarScope#forPort} gives: those it imports that have the port (a listener with a port
+     * speaks HTTP there whatever the service's port says; the catch-all takes the services' HTTP ports).
+     */
+    private List<Service> routeServices(SidecarEgress egress, int port) {
+        List<Service> out = new ArrayList<>();
+        for (Service svc : model.services()) {
+            if (svc.clusterIp().isEmpty() || svc.clusterIp().equals("None") || !egress.imports(svc)) {
+                continue;
+            }
+            Optional<ServicePort> sp = egress.catchAll()
+                    ? svc.ports().stream().filter(p -> p.port() == port && p.isHttp()).findFirst() : egress.portOf(svc);
+            if (sp.isPresent() && sp.get().proxied()) {
+                out.add(svc);
+            }
+        }
+        return out;
     }
 
     private RouteConfiguration outboundRoutes(int port, List<Service> services, SidecarVirtualServices virtualServices) {

@@ -23,17 +23,26 @@ import java.util.Set;
  * without addresses are a chain per host by SNI, and on 0.0.0.0 of a TCP port the oldest entry takes every connection.
  */
 final class SidecarTcpListeners {
-    /** One service port, in line to add its chains. */
-    private record Candidate(Service service, ServicePort port, RouteSource source) {}
+    /** One service port, in line to add its chains, with the VirtualServices of the egress listener that imports it. */
+    private record Candidate(Service service, ServicePort port, RouteSource source, List<IstioConfig> virtualServices) {}
 
     /** The chains of one listener so far and whose each is. */
     private record Entry(String bind, int port, List<SidecarTcpListener.Chain> chains, List<Service> owners) {}
 
     private final List<Candidate> candidates = new ArrayList<>();
 
-    /** Adds {@code service}'s {@code port} at the service's address (a ServiceEntry's: one of them, by {@link Service#at}). */
-    void add(Service service, ServicePort port, RouteSource source) {
-        candidates.add(new Candidate(service, port, source));
+    /**
+     * Adds {@code service}'s {@code port} at the service's address (a ServiceEntry's: one of them, by {@link Service#at}),
+     * its routes from {@code virtualServices} (those of the Sidecar's egress listener that imports it, in the sidecar's
+     * order).
+     */
+    void add(Service service, ServicePort port, RouteSource source, List<IstioConfig> virtualServices) {
+        candidates.add(new Candidate(service, port, source, virtualServices));
+    }
+
+    /** The name of the listener {@code service}'s {@code port} is on (Istio's listenerMap key). */
+    static String listenerName(Service service, ServicePort port) {
+        return Names.listener(SidecarTcpListener.bind(service), port.port());
     }
 
     /**
@@ -56,7 +65,7 @@ final class SidecarTcpListeners {
                 continue;
             }
             List<SidecarTcpListener.Chain> chains = SidecarTcpListener.chains(context.model(), context.log(),
-                    context.warnings(), c.service(), c.port(), c.source(), context.virtualServices());
+                    context.warnings(), c.service(), c.port(), c.source(), c.virtualServices());
             Entry e = byName.computeIfAbsent(name, n -> new Entry(bind, c.port().port(), new ArrayList<>(), new ArrayList<>()));
             int earlier = e.chains().size(); // a service's own chains are told apart by SidecarTcpListener already
             for (SidecarTcpListener.Chain chain : chains) {
@@ -95,8 +104,7 @@ final class SidecarTcpListeners {
     }
 
     /** What the listeners are built with. */
-    record TranslationContext(MeshModel model, AccessLog log, List<TranslationWarning> warnings,
-            List<IstioConfig> virtualServices, String fallthrough) {
+    record TranslationContext(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String fallthrough) {
         String domain() {
             return model.meshConfig().domain();
         }

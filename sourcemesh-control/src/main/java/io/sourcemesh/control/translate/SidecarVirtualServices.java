@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiPredicate;
 
 /**
  * The mesh-bound VirtualServices one sidecar sees, in the order Istio gives them to its listeners, and which of them may
@@ -38,9 +39,10 @@ final class SidecarVirtualServices {
 
     /**
      * The mesh's VirtualServices a sidecar in {@code proxyNamespace} sees, in Istio's order: those its exportTo shows
-     * the namespace and the Sidecar resource's egress hosts import ({@link SidecarScope#imports}).
+     * the namespace and {@code imports} takes, given their hosts as FQDNs (one egress listener's hosts,
+     * {@link SidecarEgress#imports}, or any listener's, {@link SidecarScope#imports}).
      */
-    static SidecarVirtualServices of(MeshModel model, String proxyNamespace, SidecarScope scope) {
+    static SidecarVirtualServices of(MeshModel model, String proxyNamespace, BiPredicate<IstioConfig, List<String>> imports) {
         List<IstioConfig> mesh = ExportTo.ordered(
                 model.virtualServices().stream().filter(SidecarVirtualServices::boundToMesh).toList(), proxyNamespace,
                 model.meshConfig().exportTo().virtualService());
@@ -50,7 +52,7 @@ final class SidecarVirtualServices {
             // Short names in the VirtualService's namespace, as Istio's ResolveShortnameToFQDN; lower case.
             List<String> fqdns = Clusters.list(vs.spec().path("hosts")).stream()
                     .map(h -> model.fqdn(h.asText(), vs.namespace()).toLowerCase(Locale.ROOT)).toList();
-            if (scope.imports(vs, fqdns)) {
+            if (imports.test(vs, fqdns)) {
                 ordered.add(vs);
                 hosts.put(vs, fqdns);
             }
