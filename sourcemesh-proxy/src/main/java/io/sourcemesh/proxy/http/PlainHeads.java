@@ -171,7 +171,8 @@ final class PlainHeads {
             return -1;
         }
         if (length == -1) {
-            return readable >= maxHeadBytes ? -1 : 0;
+            // a request line no version ends is Netty's to refuse now, not after a head's end that may never come
+            return readable >= maxHeadBytes || requests && ServerCodec.startLineRefused(in) ? -1 : 0;
         }
         int lineEnd = scannedFirstEol;
         HttpMessage message = requests ? requestLine(b, lineEnd, scannedLines - 1) : statusLine(b, lineEnd, scannedLines - 1);

@@ -159,10 +159,11 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
             ByteBuf unfolded = null;
             if (headPending) {
                 int end = headEnd(buffer);
-                if (end == 0) {
+                if (end == 0 && !startLineRefused(buffer)) {
                     return; // the rest of the head is still to come
                 }
                 headPending = false;
+                headScanned = 0;
                 unfolded = end > 0 ? rewrite(buffer, end) : null;
             }
             if (unfolded != null) {
@@ -196,6 +197,43 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
      * CR, so lines may end in a bare LF ({@code quiche/balsa/balsa_frame.cc} ProcessHeaders); 0 while it may still
      * come; -1 when Netty's decoder is to judge it as it is (more than its limits take).
      */
+    /**
+     * Whether the request line is all here and no version ends it ({@code name/digits.digits}, what Netty's decoder takes):
+     * Envoy's parser refuses such a line at once (e.g. a PROXY protocol header, or TLS, sent to a plaintext listener), so
+     * it goes to Netty's decoder, which refuses it too, rather than waiting for a head's end that may never come.
+     */
+    static boolean startLineRefused(ByteBuf buffer) {
+        int start = buffer.readerIndex();
+        int lf = buffer.indexOf(start, buffer.writerIndex(), (byte) '\n');
+        if (lf < 0) {
+            return false;
+        }
+        int end = lf > start && buffer.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        int i = end - 1;
+        int minor = 0;
+        while (i >= start && Character.isDigit(buffer.getByte(i))) {
+            i--;
+            minor++;
+        }
+        if (minor == 0 || i < start || buffer.getByte(i) != '.') {
+            return true;
+        }
+        i--;
+        int major = 0;
+        while (i >= start && Character.isDigit(buffer.getByte(i))) {
+            i--;
+            major++;
+        }
+        if (major == 0 || i < start || buffer.getByte(i) != '/') {
+            return true;
+        }
+        int slash = i;
+        while (i >= start && buffer.getByte(i) > ' ' && buffer.getByte(i) < 0x7f) {
+            i--;
+        }
+        return i == slash - 1 || i < start; // no protocol name, or the line is the version alone
+    }
+
     private int headEnd(ByteBuf buffer) {
         int start = buffer.readerIndex();
         int n = Math.min(buffer.readableBytes(), maxHeadBytes);

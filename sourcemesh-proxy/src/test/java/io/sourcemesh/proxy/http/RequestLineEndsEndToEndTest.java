@@ -94,6 +94,32 @@ class RequestLineEndsEndToEndTest {
                 .startsWith("HTTP/1.1 200 OK\r\n"));
     }
 
+    /**
+     * A request line no version ends — a PROXY protocol header (then TLS, as a sidecar that wraps its mesh TLS in one
+     * sends) to this plaintext port, or a line of two words — is refused once it is all here, as Envoy's parser refuses
+     * it at the version: a 400 and the close at once, not a wait for a head's end that never comes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"PROXY TCP4 10.0.0.1 10.0.0.2 40000 8000\r\n\u0016\u0003\u0001\u0000\u00a5\u0001",
+            "PROXY TCP4 10.0.0.1 10.0.0.2 40000 8000\r\nX", "GET /a\r\n", "GET /a HTTP/\r\nHost: x"})
+    void aRequestLineNoVersionEndsIsRefusedOnceItIsHere(String start) throws Exception {
+        try (RawSocket s = RawSocket.connect(port)) {
+            long begin = System.nanoTime();
+            RawSocket.Reply reply = s.send(start.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)).readUntilClose(5_000);
+            assertTrue(reply.closed(), "closed: " + reply.text());
+            assertTrue(reply.text().startsWith("HTTP/1.1 400 Bad Request\r\n"), reply.text());
+            assertTrue(System.nanoTime() - begin < 4_000_000_000L, "answered at once");
+        }
+        assertTrue(origin.requests().isEmpty(), origin.requests().toString());
+        // a valid line still waits for its head, which then is served
+        try (RawSocket s = RawSocket.connect(port)) {
+            s.send("GET /a HTTP/1.1\r\n");
+            Thread.sleep(100);
+            s.send("Host: x\r\n\r\n");
+            assertTrue(s.readUntil(t -> t.endsWith("ok"), 50).text().startsWith("HTTP/1.1 200 OK\r\n"));
+        }
+    }
+
     /** A body after a bare-LF head is read as its Content-Length says. */
     @Test
     void aBodyAfterABareLineFeedHeadIsForwarded() throws Exception {
