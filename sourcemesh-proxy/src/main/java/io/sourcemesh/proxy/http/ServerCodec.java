@@ -193,18 +193,17 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
     }
 
     /**
-     * Where the head at the reader index ends, as balsa finds it: after a line (not the first) that is empty or a lone
-     * CR, so lines may end in a bare LF ({@code quiche/balsa/balsa_frame.cc} ProcessHeaders); 0 while it may still
-     * come; -1 when Netty's decoder is to judge it as it is (more than its limits take).
-     */
-    /**
      * Whether the request line is all here and no version ends it ({@code name/digits.digits}, what Netty's decoder takes):
      * Envoy's parser refuses such a line at once (e.g. a PROXY protocol header, or TLS, sent to a plaintext listener), so
      * it goes to Netty's decoder, which refuses it too, rather than waiting for a head's end that may never come.
      */
     static boolean startLineRefused(ByteBuf buffer) {
         int start = buffer.readerIndex();
-        int lf = buffer.indexOf(start, buffer.writerIndex(), (byte) '\n');
+        int limit = buffer.writerIndex();
+        while (start < limit && (buffer.getByte(start) == '\r' || buffer.getByte(start) == '\n')) {
+            start++; // the empty lines a client may send before a request (Netty's decoder skips them too)
+        }
+        int lf = buffer.indexOf(start, limit, (byte) '\n');
         if (lf < 0) {
             return false;
         }
@@ -234,6 +233,11 @@ final class ServerCodec extends HttpRequestDecoder implements ChannelOutboundHan
         return i == slash - 1 || i < start; // no protocol name, or the line is the version alone
     }
 
+    /**
+     * Where the head at the reader index ends, as balsa finds it: after a line (not the first) that is empty or a lone
+     * CR, so lines may end in a bare LF ({@code quiche/balsa/balsa_frame.cc} ProcessHeaders); 0 while it may still
+     * come; -1 when Netty's decoder is to judge it as it is (more than its limits take).
+     */
     private int headEnd(ByteBuf buffer) {
         int start = buffer.readerIndex();
         int n = Math.min(buffer.readableBytes(), maxHeadBytes);
