@@ -280,9 +280,13 @@ class SidecarTcpListenerTest {
                 """));
         ObjectNode sleepsRoute = (ObjectNode) named(objects, "VirtualService", "tcp-echo").path("spec").path("tcp").get(0)
                 .path("route").get(0).path("destination");
-        TcpProxy tp = tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0));
+        ProxyResources r = translate(objects, "sleep");
+        TcpProxy tp = tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0));
         assertEquals("example.com:443", tp.getTunnelingConfig().getHostname());
         assertFalse(tp.getTunnelingConfig().getUsePost());
+        ProxyResources inline = r.withInlineRoutes();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> io.sourcemesh.proxy.config.ConfigTranslator.fromResources(
+                inline.listeners(), inline.clusters(), "v1", io.sourcemesh.proxy.config.NodeInfo.unnamed()), "the proxy takes it");
         sleepsRoute.put("subset", "v1");
         tp = tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0));
         assertEquals("[2001:db8::1]:8443", tp.getTunnelingConfig().getHostname(), "the subset's, as net.JoinHostPort writes it");
