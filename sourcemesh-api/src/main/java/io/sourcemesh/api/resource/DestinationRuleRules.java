@@ -415,14 +415,14 @@ public final class DestinationRuleRules {
         }
     }
 
-    /** Istio's ValidateFQDN: at most 255 characters, DNS-1123 labels (a trailing dot allowed). */
+    /** Istio's ValidateFQDN: at most 255 characters, DNS-1123 labels of either case (a trailing dot allowed). */
     private static boolean fqdn(String host) {
         String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
         if (h.isEmpty() || h.length() > 255) {
             return false;
         }
         for (String label : h.split("\\.", -1)) {
-            if (label.length() > 63 || !DNS_LABEL.matcher(label).matches()) {
+            if (label.length() > 63 || !DNS_LABEL.matcher(label.toLowerCase(java.util.Locale.ROOT)).matches()) {
                 return false;
             }
         }

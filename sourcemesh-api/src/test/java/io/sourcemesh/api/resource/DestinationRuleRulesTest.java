@@ -320,6 +320,7 @@ class DestinationRuleRulesTest {
         String at = "spec.trafficPolicy.tunnel";
         assertEquals(List.of(), errors("{tunnel: {protocol: CONNECT, targetHost: example.com, targetPort: 443}}"));
         assertEquals(List.of(), errors("{tunnel: {targetHost: \"10.0.0.1\", targetPort: 3128}}"), "unset protocol: CONNECT");
+        assertEquals(List.of(), errors("{tunnel: {targetHost: Example.COM., targetPort: 443}}"), "labels of either case");
         assertEquals(List.of(at + ".protocol: Unsupported value: \"POST\": SourceMesh's proxy tunnels over HTTP/1.1 CONNECT only"),
                 errors("{tunnel: {protocol: POST, targetHost: example.com, targetPort: 443}}"));
         assertEquals(List.of(at + ".protocol: Invalid value: \"GET\": tunnel protocol must be \"CONNECT\" or \"POST\""),
