@@ -144,6 +144,12 @@ class PriorityEndToEndTest {
         assertTrue(text.contains("origin::127.0.0.1:" + c.port() + "::sub_zone::s\n"), text);
         assertTrue(text.contains("origin::127.0.0.1:" + a.port() + "::priority::0\n"), text);
         assertTrue(text.contains("origin::127.0.0.1:" + a.port() + "::region::r\n"), text);
+        String admin = "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort();
+        String json = Curl.run(admin + "/clusters?format=json").body().replaceAll("\\s", "");
+        assertTrue(json.contains("\"priority\":1,\"locality\":{\"region\":\"r\",\"zone\":\"z1\",\"sub_zone\":\"s\"}"), json);
+        String dump = Curl.run(admin + "/config_dump").body();
+        assertTrue(dump.contains("\"priority\": 1"), "config_dump keeps the locality's priority");
+        assertTrue(dump.contains("\"sub_zone\": \"s\""), "config_dump keeps the locality");
     }
 
     /**
