@@ -386,9 +386,6 @@ final class IstioSupport {
             + "the TLS handshake; no version is V1";
 
     /** Istio reads these files in the proxy's pod (through its agent's SDS); SourceMesh's pods mount no volumes. */
-    private static String podFile(String what, String instead) {
-        return "a file path in the proxy's pod, and SourceMesh's pods have no volumes to read " + what + " from; " + instead;
-    }
 
     /**
      * A policy's portLevelSettings, as Istio's GetPortLevelTrafficPolicy and MergeSubsetTrafficPolicy (pilot/pkg/networking/
@@ -484,9 +481,10 @@ final class IstioSupport {
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "
                         + "Gateways take it from any rule; a sidecar, as Istio's buildUpstreamClusterTLSContext, only from a "
                         + "DestinationRule with a workloadSelector: from another its cluster sends no TLS, named in the "
-                        + "rule's warnings; without it, "
-                        + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
-                        + "SourceMesh's pods do not have); a configmap:// name is refused"),
+                        + "rule's warnings; without it, the files the client proxy's pod mounts (caCertificates and the "
+                        + "others below), and SIMPLE without caCertificates needs insecureSkipVerify (Istio would verify "
+                        + "against the pod's system CA bundle, which SourceMesh's pods do not have: the cluster is left out, "
+                        + "named in the rule's warnings); a configmap:// name is refused"),
                 supported(at + ".tls.sni", "the SNI sent; without it, as Istio, each request's host (without its port) "
                         + "is the SNI (none for an IP address) and, unless subjectAltNames or insecureSkipVerify are set, a "
                         + "SAN the server's certificate must carry (Envoy's auto_sni and auto_san_validation; connections "
@@ -494,14 +492,14 @@ final class IstioSupport {
                 supported(at + ".tls.subjectAltNames", "the server's certificate must carry one of them (exact, Envoy's "
                         + "match_subject_alt_names)"),
                 supported(at + ".tls.insecureSkipVerify", "the server's certificate is not verified"),
-                refused(at + ".tls.caCertificates", podFile("the CA", "name a Secret holding it (cacert or ca.crt) in "
-                        + "credentialName")),
-                refused(at + ".tls.clientCertificate", podFile("the client certificate", "name a kubernetes.io/tls "
-                        + "Secret in credentialName")),
-                refused(at + ".tls.privateKey", podFile("the client key", "name a kubernetes.io/tls Secret in "
-                        + "credentialName")),
-                refused(at + ".tls.caCrl", podFile("the CRL", "put it beside the CA in credentialName's Secret (crl or "
-                        + "ca.crl)")));
+                supported(at + ".tls.caCertificates", "the server's CA, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"),
+                supported(at + ".tls.clientCertificate", "MUTUAL's client certificate, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"),
+                supported(at + ".tls.privateKey", "MUTUAL's client key, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"),
+                supported(at + ".tls.caCrl", "the CRL beside caCertificates, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"));
     }
 
     private static List<FieldSupport> envoyFilter() {

@@ -169,7 +169,8 @@ final class GatewayBuilder {
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
         clusters.addAll(Clusters.outbound(model, proxy.namespace(),
-                model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse(""), warnings, mesh, false));
+                model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse(""), warnings, mesh, false,
+                PodFiles.of(model, proxy.namespace(), proxy.podName())));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 

@@ -82,7 +82,8 @@ final class SidecarBuilder {
         inbound.values().forEach(port -> clusters.add(inboundCluster(port)));
         Map<SidecarEgress, Map<String, Set<Integer>>> routedTo = new HashMap<>();
         virtualServices.forEach((egress, vs) -> routedTo.put(egress, vs.destinations(proxy.namespace())));
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream()
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true,
+                PodFiles.of(model, proxy.namespace(), proxy.podName())).stream()
                 .filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
