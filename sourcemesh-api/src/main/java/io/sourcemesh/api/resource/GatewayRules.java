@@ -74,7 +74,7 @@ public final class GatewayRules {
     }
 
     /** Istio's ValidateServerTLS warnings: invalid and duplicate suites, each list sorted, as Go prints a slice. */
-    private static void cipherSuiteWarnings(JsonNode suites, String at, List<String> out) {
+    static void cipherSuiteWarnings(JsonNode suites, String at, List<String> out) {
         java.util.TreeSet<String> invalid = new java.util.TreeSet<>();
         java.util.TreeSet<String> duplicate = new java.util.TreeSet<>();
         Set<String> valid = new HashSet<>();
@@ -168,7 +168,7 @@ public final class GatewayRules {
     }
 
     /** Istio's validateTLSOptions errors; its warnings are {@link #warnings} and the support check's. */
-    private static void tlsOptions(JsonNode tls, String at, List<FieldError> errors) {
+    static void tlsOptions(JsonNode tls, String at, List<FieldError> errors) {
         String mode = tls.path("mode").asText("PASSTHROUGH");
         if (mode.equals("ISTIO_MUTUAL")) {
             // The mesh's own certificates: any other certificate source is refused.

@@ -68,6 +68,10 @@ public final class SidecarRules {
                         + ": sidecar: ports on IP bound listeners must be unique"));
             }
             ConnectionPoolRules.check(at + ".connectionPool", ingress.get(i).get("connectionPool"), errors);
+            JsonNode tls = ingress.get(i).path("tls");
+            if (tls.isObject()) {
+                ingressTls(tls, protocol.toUpperCase(java.util.Locale.ROOT), at + ".tls", errors);
+            }
             String endpoint = ingress.get(i).path("defaultEndpoint").asText("");
             if (!endpoint.isEmpty()) {
                 String problem = endpointProblem(endpoint);
@@ -77,6 +81,23 @@ public final class SidecarRules {
                 }
             }
         }
+    }
+
+    /**
+     * Istio's ValidateSidecar ingress tls: neither ISTIO_MUTUAL nor AUTO_PASSTHROUGH, an HTTPS or TLS port only; then
+     * validateTLSOptions, as a Gateway server's. Its refusals of subjectAltNames, httpsRedirect and credentials by name
+     * (the key pair and CA are files of the pod) are the support table's rows.
+     */
+    private static void ingressTls(JsonNode tls, String protocol, String at, List<FieldError> errors) {
+        String mode = tls.path("mode").asText("");
+        if (mode.equals("ISTIO_MUTUAL") || mode.equals("AUTO_PASSTHROUGH")) {
+            errors.add(new FieldError(at + ".mode", at + ".mode: Invalid value: \"" + mode + "\": configuration is invalid: "
+                    + "cannot set mode to " + mode + " in sidecar ingress tls"));
+        }
+        if (!protocol.equals("HTTPS") && !protocol.equals("TLS")) {
+            errors.add(new FieldError(at, at + ": Invalid value: server cannot have TLS settings for non HTTPS/TLS ports"));
+        }
+        GatewayRules.tlsOptions(tls, at, errors);
     }
 
     /**
@@ -186,6 +207,13 @@ public final class SidecarRules {
         for (int i = 0; i < ingress.size(); i++) {
             JsonNode port = ingress.get(i).path("port");
             String protocol = port.path("protocol").asText("").toUpperCase(java.util.Locale.ROOT);
+            JsonNode tls = ingress.get(i).path("tls");
+            GatewayRules.cipherSuiteWarnings(tls.path("cipherSuites"), "spec.ingress[" + i + "].tls.cipherSuites", out);
+            String min = tls.path("minProtocolVersion").asText("");
+            if ((min.equals("TLSV1_0") || min.equals("TLSV1_1")) && tls.path("cipherSuites").isEmpty()) {
+                out.add("spec.ingress[" + i + "].tls.minProtocolVersion: TLS version below TLSV1_2 require setting "
+                        + "compatible ciphers as by default they no longer include compatible ciphers.");
+            }
             if (ingress.get(i).path("connectionPool").path("http").isObject() && !HTTP_PROTOCOLS.contains(protocol)) {
                 // Istio's ValidateSidecar warning: on a TCP chain only the pool's tcp settings bite
                 out.add("spec.ingress[" + i + "].connectionPool.http: sidecar: HTTP connection pool settings are configured "

@@ -11,6 +11,13 @@ import java.util.Map;
 
 /** The Istio kinds' part of {@link SupportTable}: networking.istio.io and security.istio.io. */
 final class IstioSupport {
+    /** A file path in the proxy's container, as the control plane reads it (control's translate.PodFiles). */
+    private static final String POD_FILE = "a file path in the proxy's container, under the mountPath of a secret volume "
+            + "the pod's sidecar.istio.io/userVolume and sidecar.istio.io/userVolumeMount annotations mount (as Istio's "
+            + "injection): the Secret's key it names (its items' key→path mapping when listed), read from the pod's "
+            + "namespace and inlined; a path no mount covers, another volume type, a Secret or key missing leave the "
+            + "part out, named in the resource's status and apply's warnings";
+
     private IstioSupport() {}
 
     static Map<String, KindSupport> rows() {
@@ -91,8 +98,37 @@ final class IstioSupport {
                 supported("spec.ingress[].connectionPool", "the connection pool of the listener's inbound cluster "
                         + "inbound|<port>||, over spec.inboundConnectionPool (which it replaces whole, as Istio's "
                         + "InboundConnectionPoolForPort); on a TCP port only its tcp settings bite (apply warns of http ones)"),
-                refused("spec.ingress[].tls", "the sidecar cannot terminate TLS on an ingress listener yet; ignoring it "
-                        + "would serve plaintext where TLS was asked"),
+                supported("spec.ingress[].tls.mode", "SIMPLE, MUTUAL (a client certificate required) and OPTIONAL_MUTUAL "
+                        + "terminate TLS on the port's inbound chain (plaintext to the port matches no chain), then the port "
+                        + "as Istio's AfterTLSTermination: HTTPS through a connection manager, TLS through tcp_proxy, to the "
+                        + "defaultEndpoint; as Istio's buildInboundListeners, only where the port's PeerAuthentication mode "
+                        + "is DISABLE (or the mesh has no CA): else the mesh's mTLS serves the port and the tls is named as "
+                        + "not applied in the Sidecar's status; an HTTPS or TLS port only, ISTIO_MUTUAL and AUTO_PASSTHROUGH "
+                        + "refused (Istio's ValidateSidecar); PASSTHROUGH (tls without a mode) terminates nothing: the listener "
+                        + "is left out, named in the Sidecar's status").warning("PASSTHROUGH"),
+                supported("spec.ingress[].tls.serverCertificate", POD_FILE),
+                supported("spec.ingress[].tls.privateKey", POD_FILE),
+                supported("spec.ingress[].tls.caCertificates", "MUTUAL and OPTIONAL_MUTUAL: the clients' CA; " + POD_FILE),
+                supported("spec.ingress[].tls.caCrl", "the CRL beside the clients' CA; " + POD_FILE),
+                supported("spec.ingress[].tls.verifyCertificateSpki", "MUTUAL and OPTIONAL_MUTUAL: the client's key pinned, "
+                        + "as a Gateway server's"),
+                supported("spec.ingress[].tls.verifyCertificateHash", "MUTUAL and OPTIONAL_MUTUAL: the client's "
+                        + "certificate pinned, as a Gateway server's"),
+                supported("spec.ingress[].tls.minProtocolVersion", "as a Gateway server's").warning("TLSV1_0", "TLSV1_1"),
+                supported("spec.ingress[].tls.maxProtocolVersion", "as a Gateway server's (TLSV1_0 and TLSV1_1 leave the "
+                        + "listener out, named in the Sidecar's status)").warning("TLSV1_0", "TLSV1_1"),
+                supported("spec.ingress[].tls.cipherSuites", "as a Gateway server's (a suite the proxy cannot offer leaves "
+                        + "the listener out, named in the Sidecar's status)"),
+                refused("spec.ingress[].tls.subjectAltNames", "sidecar: subjectAltNames is not supported in ingress tls "
+                        + "(Istio's ValidateSidecar)"),
+                refused("spec.ingress[].tls.httpsRedirect", "sidecar: httpsRedirect is not supported (Istio's ValidateSidecar)"),
+                refused("spec.ingress[].tls.credentialName", "sidecar: credentialName is not currently supported (Istio's "
+                        + "ValidateSidecar): mount the Secret with the pod's sidecar.istio.io/userVolume annotations and name "
+                        + "its files"),
+                refused("spec.ingress[].tls.credentialNames", "sidecar: credentialNames is not currently supported (Istio's "
+                        + "ValidateSidecar)"),
+                refused("spec.ingress[].tls.tlsCertificates", "sidecar: tls_certificates is not currently supported (Istio's "
+                        + "ValidateSidecar)"),
                 supported("spec.egress[].hosts", "as Istio: namespace/host (namespace *, . or a name; ~ns/host and ~/host "
                         + "exclude); services outside them get no listener or route, nor a cluster unless an imported "
                         + "VirtualService sends to its port; a VirtualService is imported when an egress host of its "
@@ -354,9 +390,6 @@ final class IstioSupport {
             + "the TLS handshake; no version is V1";
 
     /** Istio reads these files in the proxy's pod (through its agent's SDS); SourceMesh's pods mount no volumes. */
-    private static String podFile(String what, String instead) {
-        return "a file path in the proxy's pod, and SourceMesh's pods have no volumes to read " + what + " from; " + instead;
-    }
 
     /**
      * A policy's portLevelSettings, as Istio's GetPortLevelTrafficPolicy and MergeSubsetTrafficPolicy (pilot/pkg/networking/
@@ -452,9 +485,10 @@ final class IstioSupport {
                         + "CA from <credentialName>-cacert, else <credentialName> (cacert or ca.crt, with crl or ca.crl). "
                         + "Gateways take it from any rule; a sidecar, as Istio's buildUpstreamClusterTLSContext, only from a "
                         + "DestinationRule with a workloadSelector: from another its cluster sends no TLS, named in the "
-                        + "rule's warnings; without it, "
-                        + "SIMPLE needs insecureSkipVerify (Istio would verify against the pod's system CA bundle, which "
-                        + "SourceMesh's pods do not have); a configmap:// name is refused"),
+                        + "rule's warnings; without it, the files the client proxy's pod mounts (caCertificates and the "
+                        + "others below), and SIMPLE without caCertificates needs insecureSkipVerify (Istio would verify "
+                        + "against the pod's system CA bundle, which SourceMesh's pods do not have: the cluster is left out, "
+                        + "named in the rule's warnings); a configmap:// name is refused"),
                 supported(at + ".tls.sni", "the SNI sent; without it, as Istio, each request's host (without its port) "
                         + "is the SNI (none for an IP address) and, unless subjectAltNames or insecureSkipVerify are set, a "
                         + "SAN the server's certificate must carry (Envoy's auto_sni and auto_san_validation; connections "
@@ -462,14 +496,14 @@ final class IstioSupport {
                 supported(at + ".tls.subjectAltNames", "the server's certificate must carry one of them (exact, Envoy's "
                         + "match_subject_alt_names)"),
                 supported(at + ".tls.insecureSkipVerify", "the server's certificate is not verified"),
-                refused(at + ".tls.caCertificates", podFile("the CA", "name a Secret holding it (cacert or ca.crt) in "
-                        + "credentialName")),
-                refused(at + ".tls.clientCertificate", podFile("the client certificate", "name a kubernetes.io/tls "
-                        + "Secret in credentialName")),
-                refused(at + ".tls.privateKey", podFile("the client key", "name a kubernetes.io/tls Secret in "
-                        + "credentialName")),
-                refused(at + ".tls.caCrl", podFile("the CRL", "put it beside the CA in credentialName's Secret (crl or "
-                        + "ca.crl)")));
+                supported(at + ".tls.caCertificates", "the server's CA, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"),
+                supported(at + ".tls.clientCertificate", "MUTUAL's client certificate, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"),
+                supported(at + ".tls.privateKey", "MUTUAL's client key, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"),
+                supported(at + ".tls.caCrl", "the CRL beside caCertificates, per client proxy: " + POD_FILE
+                        + " (the cluster, on that proxy)"));
     }
 
     private static List<FieldSupport> envoyFilter() {

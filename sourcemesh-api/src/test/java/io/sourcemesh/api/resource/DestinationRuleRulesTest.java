@@ -241,17 +241,12 @@ class DestinationRuleRulesTest {
                 + "SubjectAltNames when InsecureSkipVerify is set true"), errors("{portLevelSettings: [{port: {number: 80}, "
                 + "tls: {mode: MUTUAL, credentialName: pair, sni: a, subjectAltNames: [a], insecureSkipVerify: true}}]}"));
         assertEquals(List.of("spec.trafficPolicy.tls: Invalid value: cannot specify client certificates or CA certificate or "
-                + "CA CRL If credentialName is set", "spec.trafficPolicy.tls.caCrl: Forbidden: a file path in the proxy's pod, "
-                + "and SourceMesh's pods have no volumes to read the CRL from; put it beside the CA in credentialName's Secret "
-                + "(crl or ca.crl)"), errors("{tls: {mode: SIMPLE, credentialName: ca, sni: a, caCrl: /crl.pem}}"),
-                "Istio's refusal, then SourceMesh's of the file");
+                + "CA CRL If credentialName is set"), errors("{tls: {mode: SIMPLE, credentialName: ca, sni: a, caCrl: /crl.pem}}"),
+                "Istio's refusal; the file itself is read from the client pod's mounts");
         assertEquals(List.of("spec.trafficPolicy.tls: Invalid value: client certificate required for mutual tls",
                 "spec.trafficPolicy.tls: Invalid value: private key required for mutual tls"),
                 errors("{tls: {mode: MUTUAL, sni: a}}"));
-        assertEquals(List.of("spec.subsets[0].trafficPolicy.tls: Invalid value: private key required for mutual tls",
-                "spec.subsets[0].trafficPolicy.tls.clientCertificate: Forbidden: a file path in the proxy's pod, and "
-                + "SourceMesh's pods have no volumes to read the client certificate from; name a kubernetes.io/tls Secret "
-                + "in credentialName"),
+        assertEquals(List.of("spec.subsets[0].trafficPolicy.tls: Invalid value: private key required for mutual tls"),
                 Validator.validate(YAML.readTree("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule

@@ -90,17 +90,51 @@ class SidecarRulesTest {
                         .stream().map(FieldError::message).toList());
     }
 
-    /** tls on an ingress listener is refused (ignoring it would serve plaintext); bind and captureMode are warned. */
+    /** Ingress tls by files of the pod is implemented; credentialName is refused, as Istio's ValidateSidecar; bind warned. */
     @Test
-    void ingressTlsIsRefusedAndBindWarned() throws Exception {
+    void ingressTlsByFilesIsTakenCredentialNameRefusedAndBindWarned() throws Exception {
         var findings = SupportCheck.check(ingress("[{port: {number: 9080, protocol: HTTPS, name: https}, "
                 + "defaultEndpoint: '127.0.0.1:8080', tls: {mode: SIMPLE, credentialName: cert}, bind: 0.0.0.0, "
                 + "captureMode: IPTABLES}]"));
-        assertEquals(List.of("spec.ingress[0].tls"), findings.refused().stream().map(FieldError::path).toList());
+        assertEquals(List.of("spec.ingress[0].tls.credentialName"), findings.refused().stream().map(FieldError::path).toList());
         assertEquals(List.of("spec.ingress[0].bind is not implemented by SourceMesh and has no effect",
                 "spec.ingress[0].captureMode is not implemented by SourceMesh and has no effect"), findings.notImplemented());
         assertEquals(List.of(), SupportCheck.check(ingress("[{port: {number: 9080, protocol: HTTP, name: http}, "
                 + "defaultEndpoint: '127.0.0.1:8080'}]")).warned(), "port and defaultEndpoint are implemented");
+        var task = SupportCheck.check(ingress("[{port: {number: 9080, protocol: HTTPS, name: external}, "
+                + "defaultEndpoint: '0.0.0.0:80', tls: {mode: MUTUAL, privateKey: /etc/istio/tls-certs/tls.key, "
+                + "serverCertificate: /etc/istio/tls-certs/tls.crt, caCertificates: /etc/istio/tls-ca-certs/ca.crt, "
+                + "minProtocolVersion: TLSV1_2, cipherSuites: [ECDHE-ECDSA-AES128-GCM-SHA256]}}]"));
+        assertEquals(List.of(), task.refused(), "Istio's task's Sidecar");
+        assertEquals(List.of(), task.notImplemented(), "Istio's task's Sidecar");
+    }
+
+    /** Istio's ValidateSidecar ingress tls rules, then validateTLSOptions, in Istio's words. */
+    @Test
+    void ingressTlsAsIstiosValidateSidecar() throws Exception {
+        String at = "spec.ingress[0].tls";
+        assertEquals(List.of(), Validator.validate(ingress("[{port: {number: 9080, protocol: HTTPS, name: e}, tls: {mode: MUTUAL, "
+                + "privateKey: /k, serverCertificate: /c, caCertificates: /ca}}]")).stream().map(FieldError::message).toList());
+        assertEquals(List.of(at + ".mode: Invalid value: \"ISTIO_MUTUAL\": configuration is invalid: cannot set mode to ISTIO_MUTUAL in "
+                        + "sidecar ingress tls",
+                at + ": Invalid value: server cannot have TLS settings for non HTTPS/TLS ports",
+                at + ".credentialName: Invalid value: ISTIO_MUTUAL TLS cannot have associated credentialName",
+                at + ".subjectAltNames: Forbidden: sidecar: subjectAltNames is not supported in ingress tls (Istio's "
+                        + "ValidateSidecar)",
+                at + ".httpsRedirect: Forbidden: sidecar: httpsRedirect is not supported (Istio's ValidateSidecar)",
+                at + ".credentialName: Forbidden: sidecar: credentialName is not currently supported (Istio's "
+                        + "ValidateSidecar): mount the Secret with the pod's sidecar.istio.io/userVolume annotations and "
+                        + "name its files"),
+                Validator.validate(ingress("[{port: {number: 9080, protocol: HTTP, name: e}, tls: {mode: ISTIO_MUTUAL, "
+                        + "subjectAltNames: [a], httpsRedirect: true, credentialName: c}}]")).stream()
+                        .map(FieldError::message).toList());
+        assertEquals(List.of(at + ".caCertificates: Invalid value: MUTUAL TLS requires a client CA bundle",
+                at + ".privateKey: Required value: MUTUAL TLS requires a private key"),
+                Validator.validate(ingress("[{port: {number: 9080, protocol: TLS, name: e}, tls: {mode: MUTUAL, "
+                        + "serverCertificate: /c}}]")).stream().map(FieldError::message).toList());
+        assertEquals(List.of(at + ".caCrl: Invalid value: CRL is not supported with SIMPLE TLS"),
+                Validator.validate(ingress("[{port: {number: 9080, protocol: TLS, name: e}, tls: {mode: SIMPLE, "
+                        + "serverCertificate: /c, privateKey: /k, caCrl: /crl}}]")).stream().map(FieldError::message).toList());
     }
 
     @Test

@@ -430,10 +430,9 @@ class SupportCheckTest {
                 + "against the system CA bundle of the proxy's pod (Istio's default), which SourceMesh's pods do not have: "
                 + "name a Secret holding the CA (cacert or ca.crt) in credentialName, or set insecureSkipVerify: true"),
                 refusedTls("{mode: SIMPLE, sni: r}"));
-        assertEquals(List.of(at + ".caCertificates: Forbidden: a file path in the proxy's pod, and SourceMesh's pods have no "
-                + "volumes to read the CA from; name a Secret holding it (cacert or ca.crt) in credentialName"),
-                refusedTls("{mode: SIMPLE, sni: r, caCertificates: /etc/ca.pem}"));
-        assertEquals(List.of(at + ".clientCertificate", at + ".privateKey"), check("""
+        assertEquals(List.of(), refusedTls("{mode: SIMPLE, sni: r, caCertificates: /etc/ca.pem}"),
+                "a file of the client pod's userVolume mounts, read per proxy");
+        assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
                 metadata: {name: r}

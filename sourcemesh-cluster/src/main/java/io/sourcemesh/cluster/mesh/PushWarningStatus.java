@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What the last push left out of a VirtualService, DestinationRule, ServiceEntry or RequestAuthentication (the warnings
+ * What the last push left out of a VirtualService, DestinationRule, ServiceEntry, RequestAuthentication or Sidecar (the warnings
  * {@link PushWarnings} prints at apply: a tls match another chain has, a cluster whose credentialName has no Secret, a
  * host or listener chain another service has first, keys a jwksUri did not give), kept on the object's own {@code status.validationMessages} as well, so
  * {@code kubectl get dr X -o yaml} and {@code describe} show it after apply has scrolled away: {@value #LEFT_OUT}
@@ -24,7 +24,7 @@ public final class PushWarningStatus {
     public static final String NOT_APPLIED = "PushSettingNotApplied";
 
     private static final List<ResourceKind> KINDS = List.of(ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE,
-            ResourceKind.SERVICE_ENTRY, ResourceKind.REQUEST_AUTHENTICATION);
+            ResourceKind.SERVICE_ENTRY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.SIDECAR);
     private static final Set<String> OURS = Set.of(LEFT_OUT, NOT_APPLIED);
 
     private PushWarningStatus() {}

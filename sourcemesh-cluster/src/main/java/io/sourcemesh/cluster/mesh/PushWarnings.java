@@ -8,16 +8,18 @@ import java.util.List;
 /**
  * What the last push left out of the VirtualServices, DestinationRules and ServiceEntries of an {@code apply} (e.g. a
  * tls match whose SNI names a chain of the same listener has, a tcp route whose destinations have no weight, a cluster
- * whose tls credentialName has no Secret in a proxy's namespace, a host another service has first), as {@code apply}
+ * whose tls credentialName has no Secret in a proxy's namespace, a host another service has first, a Sidecar's ingress
+ * listener whose tls names a file its pod does not mount), as {@code apply}
  * prints it: the translation names the resource in the warning's resource ({@code VirtualService ns/name
  * tls[2].match[0]}, {@code DestinationRule ns/name}, {@code ServiceEntry ns/name}).
  */
 public final class PushWarnings {
-    private static final List<String> KINDS = List.of("VirtualService", "DestinationRule", "ServiceEntry", "RequestAuthentication");
+    private static final List<String> KINDS = List.of("VirtualService", "DestinationRule", "ServiceEntry", "RequestAuthentication",
+            "Sidecar");
 
     private PushWarnings() {}
 
-    /** One line per warning of the push naming a VirtualService, DestinationRule or ServiceEntry of {@code applied}. */
+    /** One line per warning of the push naming a VirtualService, DestinationRule, ServiceEntry or Sidecar of {@code applied}. */
     public static List<String> applyWarnings(List<KubeObject> applied, List<TranslationWarning> pushed) {
         List<String> out = new ArrayList<>();
         for (KubeObject o : applied) {

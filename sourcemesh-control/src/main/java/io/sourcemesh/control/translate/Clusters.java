@@ -45,7 +45,7 @@ final class Clusters {
      * workloadSelector (Istio's buildUpstreamClusterTLSContext).
      */
     static List<Cluster> outbound(MeshModel model, String proxyNamespace, String proxyNode,
-            List<TranslationWarning> warnings, MeshTls mesh, boolean sidecar) {
+            List<TranslationWarning> warnings, MeshTls mesh, boolean sidecar, PodFiles files) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
         for (Service svc : model.services()) {
@@ -75,7 +75,7 @@ final class Clusters {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
                 cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
-                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, credentials, peer, where, warnings)
+                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, credentials, files, peer, where, warnings)
                         .ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
@@ -85,8 +85,8 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, credentials, peer, where,
-                            warnings)
+                            port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, credentials, files, peer,
+                            where, warnings)
                             .ifPresent(out::add);
                 }
             }
@@ -168,8 +168,8 @@ final class Clusters {
      * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, ServicePort port,
-            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, boolean credentials, UpstreamTls.Mesh mesh,
-            String where, List<TranslationWarning> warnings) {
+            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, boolean credentials, PodFiles files,
+            UpstreamTls.Mesh mesh, String where, List<TranslationWarning> warnings) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         // Istio's mtlsChecker.checkMtlsEnabled: the rule's tls mode, when it has one, decides for every endpoint
@@ -224,7 +224,7 @@ final class Clusters {
         TrafficPolicies.h2Upgrade(c, pool, port.isHttp(), model.meshConfig().h2Upgrade());
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
-        if (!UpstreamTls.apply(c, ruleTls, model, credentialNamespace, mesh, where, warnings)) {
+        if (!UpstreamTls.apply(c, ruleTls, model, credentialNamespace, files, mesh, where, warnings)) {
             return Optional.empty();
         }
         UpstreamProxyProtocol.apply(c, trafficPolicy == null ? null : trafficPolicy.get("proxyProtocol"));

@@ -64,9 +64,13 @@ final class Credentials {
         boolean generic = nonEmpty(data.get("cert")) && nonEmpty(data.get("key"));
         byte[] crt = data.get(generic ? "cert" : "tls.crt");
         byte[] key = data.get(generic ? "key" : "tls.key");
-        return !nonEmpty(crt) || !nonEmpty(key) ? "has no tls.crt/tls.key (or cert/key)"
-                : !parsesAsCertificate(crt) ? "tls.crt is not a PEM certificate"
-                : !new String(key, StandardCharsets.US_ASCII).contains("PRIVATE KEY-----") ? "tls.key is not a PEM private key"
+        return !nonEmpty(crt) || !nonEmpty(key) ? "has no tls.crt/tls.key (or cert/key)" : keyPairProblem(crt, key, "tls.crt", "tls.key");
+    }
+
+    /** The problem with a certificate chain and a private key named {@code crtName}, {@code keyName}; null when none. */
+    static String keyPairProblem(byte[] crt, byte[] key, String crtName, String keyName) {
+        return !parsesAsCertificate(crt) ? crtName + " is not a PEM certificate"
+                : !new String(key, StandardCharsets.US_ASCII).contains("PRIVATE KEY-----") ? keyName + " is not a PEM private key"
                 : null;
     }
 
@@ -74,10 +78,12 @@ final class Credentials {
     static TlsCertificate keyPair(Secret secret) {
         Map<String, byte[]> data = secret.data();
         boolean generic = nonEmpty(data.get("cert")) && nonEmpty(data.get("key"));
-        return TlsCertificate.newBuilder()
-                .setCertificateChain(inline(data.get(generic ? "cert" : "tls.crt")))
-                .setPrivateKey(inline(data.get(generic ? "key" : "tls.key")))
-                .build();
+        return keyPair(data.get(generic ? "cert" : "tls.crt"), data.get(generic ? "key" : "tls.key"));
+    }
+
+    /** A certificate chain and its private key inline (a credential's, or files of a proxy's pod: {@link PodFiles}). */
+    static TlsCertificate keyPair(byte[] crt, byte[] key) {
+        return TlsCertificate.newBuilder().setCertificateChain(inline(crt)).setPrivateKey(inline(key)).build();
     }
 
     static DataSource inline(byte[] pem) {

@@ -1,10 +1,8 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
@@ -17,13 +15,10 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.sourcemesh.api.mesh.GatewayTopology;
-import io.sourcemesh.api.resource.GatewayRules;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
@@ -31,7 +26,6 @@ import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.Secret;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
-import io.sourcemesh.proxy.config.CipherSuiteNames;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -175,7 +169,8 @@ final class GatewayBuilder {
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
         clusters.addAll(Clusters.outbound(model, proxy.namespace(),
-                model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse(""), warnings, mesh, false));
+                model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse(""), warnings, mesh, false,
+                PodFiles.of(model, proxy.namespace(), proxy.podName())));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
 
@@ -317,14 +312,14 @@ final class GatewayBuilder {
             return Optional.empty();
         }
         List<TlsCertificate> certificates = mode.equals("ISTIO_MUTUAL") ? List.of(mesh.certificate()) : certificates(s, tls);
-        Optional<Optional<TlsParameters>> params = tlsParams(s, tls);
+        Optional<Optional<TlsParameters>> params = ServerTls.params(tls, serverName(s), "server left out", warnings);
         if (certificates.isEmpty() || params.isEmpty()) {
             return Optional.empty();
         }
         Optional<CertificateValidationContext> clients = Optional.empty();
         if (mode.equals("ISTIO_MUTUAL")) {
             // Istio's ApplyToCommonTLSContext: the mesh root and subjectAltNames; the pins are not passed to it.
-            unusedPins(s, tls, "ISTIO_MUTUAL");
+            ServerTls.unusedPins(tls, "ISTIO_MUTUAL", serverName(s), warnings);
             List<String> sans = new ArrayList<>();
             tls.path("subjectAltNames").forEach(san -> sans.add(san.asText()));
             clients = Optional.of(mesh.rootValidation(sans));
@@ -334,7 +329,7 @@ final class GatewayBuilder {
                 return Optional.empty(); // clientValidation named the problem
             }
         } else {
-            unusedPins(s, tls, "SIMPLE");
+            ServerTls.unusedPins(tls, "SIMPLE", serverName(s), warnings);
             if (!tls.path("subjectAltNames").isEmpty()) {
                 // As Istio: SIMPLE with subjectAltNames still validates a client's SANs (no CA: Envoy checks the names alone).
                 CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
@@ -344,29 +339,9 @@ final class GatewayBuilder {
         }
         FilterChainMatch.Builder match = FilterChainMatch.newBuilder();
         s.hosts().stream().filter(h -> !h.equals("*")).forEach(match::addServerNames);
-        // Istio's BuildListenerTLSContext offers h2 and http/1.1 by ALPN on every terminating gateway server, TCP ones too.
-        CommonTlsContext.Builder common = CommonTlsContext.newBuilder()
-                .addAlpnProtocols("h2").addAlpnProtocols("http/1.1")
-                .addAllTlsCertificates(certificates);
-        params.get().ifPresent(common::setTlsParams);
-        clients.ifPresent(common::setValidationContext);
-        DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
-                .setCommonTlsContext(common)
-                // Istio: MUTUAL and ISTIO_MUTUAL require a client certificate; OPTIONAL_MUTUAL verifies one when sent.
-                .setRequireClientCertificate(Protos.bool(mode.equals("MUTUAL") || mode.equals("ISTIO_MUTUAL")))
-                .build();
         return Optional.of(FilterChain.newBuilder()
                 .setFilterChainMatch(match)
-                .setTransportSocket(TransportSocket.newBuilder().setName(Names.TLS_TRANSPORT_SOCKET)
-                        .setTypedConfig(Any.pack(ctx))));
-    }
-
-    /** verifyCertificateSpki/Hash with a mode whose client validation Istio builds without them: named as unused. */
-    private void unusedPins(Server s, JsonNode tls, String mode) {
-        if (tls.path("verifyCertificateSpki").size() + tls.path("verifyCertificateHash").size() > 0) {
-            warnings.add(TranslationWarning.note(serverName(s), "tls.verifyCertificateSpki/verifyCertificateHash are not "
-                    + "used with tls.mode " + mode + " (Istio applies them to MUTUAL and OPTIONAL_MUTUAL)"));
-        }
+                .setTransportSocket(ServerTls.socket(mode, certificates, params.get(), clients)));
     }
 
     /** Istio's protocol.IsHTTP (the protocol upper-cased here, as Istio's protocol.Parse ignores case). */
@@ -597,57 +572,7 @@ final class GatewayBuilder {
             warnings.add(new TranslationWarning(serverName(s), where + " " + root.keyName() + " is not a PEM certificate; server left out"));
             return Optional.empty();
         }
-        CertificateValidationContext.Builder v = Credentials.trusting(root);
-        for (JsonNode san : tls.path("subjectAltNames")) {
-            v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san.asText()));
-        }
-        tls.path("verifyCertificateSpki").forEach(h -> v.addVerifyCertificateSpki(h.asText()));
-        tls.path("verifyCertificateHash").forEach(h -> v.addVerifyCertificateHash(h.asText()));
-        return Optional.of(v.build());
-    }
-
-    /**
-     * tls.minProtocolVersion / maxProtocolVersion and cipherSuites → tls_params (none when both are TLS_AUTO and no
-     * suite is listed). Empty when the server is left out: a maximum below TLS 1.2 (the proxy serves TLS 1.2 and 1.3
-     * only, so it could serve no client), a minimum above the maximum, or a suite the proxy cannot offer. A minimum of TLS 1.0 or 1.1 is
-     * passed on and serves from 1.2 (apply warns about it).
-     */
-    private Optional<Optional<TlsParameters>> tlsParams(Server s, JsonNode tls) {
-        String min = tls.path("minProtocolVersion").asText("TLS_AUTO");
-        String max = tls.path("maxProtocolVersion").asText("TLS_AUTO");
-        if (max.equals("TLSV1_0") || max.equals("TLSV1_1")) {
-            warnings.add(new TranslationWarning(serverName(s), "tls.maxProtocolVersion " + max
-                    + " would serve no client: the proxy speaks TLS 1.2 and 1.3; server left out"));
-            return Optional.empty();
-        }
-        if (!min.equals("TLS_AUTO") && !max.equals("TLS_AUTO") && min.compareTo(max) > 0) {
-            warnings.add(new TranslationWarning(serverName(s), "tls.minProtocolVersion " + min + " is above tls.maxProtocolVersion "
-                    + max + "; server left out"));
-            return Optional.empty();
-        }
-        // Istio's filteredGatewayCipherSuites; a suite the proxy cannot offer would make it refuse the whole update.
-        List<String> ciphers = GatewayRules.filteredCipherSuites(tls.path("cipherSuites"));
-        List<String> notOffered = CipherSuiteNames.notOffered(ciphers);
-        if (!notOffered.isEmpty()) {
-            warnings.add(new TranslationWarning(serverName(s), "tls.cipherSuites " + String.join(", ", notOffered)
-                    + " cannot be offered by the proxy (the JDK's TLS has no RSA key exchange or 3DES, and its cipher list "
-                    + "takes suite names only); server left out"));
-            return Optional.empty();
-        }
-        if (min.equals("TLS_AUTO") && max.equals("TLS_AUTO") && ciphers.isEmpty()) {
-            return Optional.of(Optional.empty());
-        }
-        return Optional.of(Optional.of(TlsParameters.newBuilder()
-                .setTlsMinimumProtocolVersion(tlsProtocol(min))
-                .setTlsMaximumProtocolVersion(tlsProtocol(max))
-                .addAllCipherSuites(ciphers)
-                .build()));
-    }
-
-    /** Istio's TLSV1_2 → Envoy's TLSv1_2 (the Gateway's schema admits only these five values). */
-    private static TlsParameters.TlsProtocol tlsProtocol(String istio) {
-        return istio.equals("TLS_AUTO") ? TlsParameters.TlsProtocol.TLS_AUTO
-                : TlsParameters.TlsProtocol.valueOf("TLSv" + istio.substring("TLSV".length()));
+        return Optional.of(ServerTls.clients(root, tls));
     }
 
     /**

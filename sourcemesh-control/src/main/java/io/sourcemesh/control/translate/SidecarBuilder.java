@@ -4,6 +4,7 @@ import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.CidrRange;
 import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -16,6 +17,8 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
 import io.envoyproxy.envoy.extensions.filters.listener.original_src.v3.OriginalSrc;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.sourcemesh.control.model.InterceptionMode;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.control.model.IstioConfig;
@@ -79,7 +82,8 @@ final class SidecarBuilder {
         inbound.values().forEach(port -> clusters.add(inboundCluster(port)));
         Map<SidecarEgress, Map<String, Set<Integer>>> routedTo = new HashMap<>();
         virtualServices.forEach((egress, vs) -> routedTo.put(egress, vs.destinations(proxy.namespace())));
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream()
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true,
+                PodFiles.of(model, proxy.namespace(), proxy.podName())).stream()
                 .filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
@@ -148,7 +152,13 @@ final class SidecarBuilder {
      * One inbound chain per pod port: {@code port} the destination port it matches, {@code fqdn} and {@code servicePort}
      * its decorator's service, {@code endpoint} where its cluster sends (null: the original destination).
      */
-    private record InboundPort(int port, boolean http, boolean http2, String fqdn, int servicePort, Endpoint endpoint) {}
+    private record InboundPort(int port, boolean http, boolean http2, String fqdn, int servicePort, Endpoint endpoint,
+            TransportSocket tls) {
+        /** Whether the chain terminates the ingress listener's own TLS (an empty socket: its tls is not applied). */
+        boolean terminates() {
+            return tls != null && !tls.getName().isEmpty();
+        }
+    }
 
     /** A Sidecar ingress listener's defaultEndpoint; {@code bind}: leave from 127.0.0.6, as Istio does off loopback. */
     private record Endpoint(String ip, int port, boolean bind) {}
@@ -176,7 +186,7 @@ final class SidecarBuilder {
         for (Service svc : model.servicesOf(pod)) {
             for (ServicePort sp : svc.ports()) {
                 int target = sp.targetPortFor(pod);
-                out.putIfAbsent(target, new InboundPort(target, sp.isHttp(), sp.isHttp2(), svc.fqdn(domain), sp.port(), null));
+                out.putIfAbsent(target, new InboundPort(target, sp.isHttp(), sp.isHttp2(), svc.fqdn(domain), sp.port(), null, null));
             }
         }
         return out;
@@ -210,7 +220,78 @@ final class SidecarBuilder {
         } else if (in.endpointHost() != null) {
             endpoint = new Endpoint(in.endpointHost(), in.endpointPort(), false);
         }
-        return Optional.of(new InboundPort(in.port(), in.http(), in.http2(), fqdn, servicePort, endpoint));
+        TransportSocket tls = null;
+        if (in.tls() != null) {
+            Optional<TransportSocket> terminating = ingressTls(in);
+            if (terminating.isEmpty()) {
+                return Optional.empty(); // ingressTls named why: left out rather than served in plaintext
+            }
+            tls = terminating.get();
+        }
+        // HTTPS is HTTP only once its own TLS is terminated here (Istio's AfterTLSTermination, under DISABLE only).
+        boolean http = in.http() && !(in.protocol().equals("HTTPS") && (tls == null || tls.getName().isEmpty()));
+        return Optional.of(new InboundPort(in.port(), http, in.http2(), fqdn, servicePort, endpoint, tls));
+    }
+
+    /**
+     * An ingress listener's tls as Istio's buildInboundListeners applies it: only where the port's mTLS mode is DISABLE
+     * (here also: the mesh has no CA), else the mesh's own chains serve the port and the tls is named as not applied.
+     * Its key pair and the clients' CA are files of the pod ({@link PodFiles}), inlined where Istio's SDS reads
+     * {@code file-cert:} and {@code file-root:}; a file that cannot be read leaves the listener out.
+     */
+    private Optional<TransportSocket> ingressTls(SidecarIngress in) {
+        String where = scope.where();
+        String leftOut = in.at() + " left out";
+        JsonNode tls = in.tls();
+        String mode = tls.path("mode").asText();
+        PeerAuthentications.Mode mtlsMode = peers.at(in.port());
+        if (mtls.isPresent() && mtlsMode != PeerAuthentications.Mode.DISABLE) {
+            warnings.add(TranslationWarning.note(where, in.at() + ".tls is not applied: the port's PeerAuthentication mode "
+                    + "is " + mtlsMode + ", and Istio terminates an ingress listener's tls only where mTLS is DISABLE "
+                    + "(set portLevelMtls " + in.port() + ": DISABLE); the mesh's mTLS serves the port"));
+            return Optional.of(TransportSocket.getDefaultInstance());
+        }
+        Optional<Optional<TlsParameters>> params = ServerTls.params(tls, where, leftOut, warnings);
+        if (params.isEmpty()) {
+            return Optional.empty();
+        }
+        PodFiles files = PodFiles.of(model, proxy.namespace(), proxy.podName());
+        PodFiles.File crt = files.read(tls.path("serverCertificate").asText(""));
+        PodFiles.File key = files.read(tls.path("privateKey").asText(""));
+        for (PodFiles.File f : List.of(crt, key)) {
+            if (!f.found()) {
+                warnings.add(new TranslationWarning(where, in.at() + ".tls: " + f.problem() + "; " + leftOut));
+                return Optional.empty();
+            }
+        }
+        String problem = Credentials.keyPairProblem(crt.content(), key.content(), "serverCertificate " + crt.path(),
+                "privateKey " + key.path());
+        if (problem != null) {
+            warnings.add(new TranslationWarning(where, in.at() + ".tls: " + problem + "; " + leftOut));
+            return Optional.empty();
+        }
+        Optional<CertificateValidationContext> clients = Optional.empty();
+        if (mode.equals("SIMPLE")) {
+            ServerTls.unusedPins(tls, mode, where, warnings);
+        } else {
+            PodFiles.File ca = files.read(tls.path("caCertificates").asText(""));
+            PodFiles.File crl = tls.has("caCrl") ? files.read(tls.path("caCrl").asText("")) : null;
+            for (PodFiles.File f : crl == null ? List.of(ca) : List.of(ca, crl)) {
+                if (!f.found()) {
+                    warnings.add(new TranslationWarning(where, in.at() + ".tls: " + f.problem() + "; " + leftOut));
+                    return Optional.empty();
+                }
+            }
+            if (!Credentials.parsesAsCertificate(ca.content())) {
+                warnings.add(new TranslationWarning(where, in.at() + ".tls: caCertificates " + ca.path()
+                        + " is not a PEM certificate; " + leftOut));
+                return Optional.empty();
+            }
+            clients = Optional.of(ServerTls.clients(new Credentials.Root(ca.path(), ca.content(),
+                    crl == null ? null : crl.content()), tls));
+        }
+        return Optional.of(ServerTls.socket(mode, List.of(Credentials.keyPair(crt.content(), key.content())), params.get(),
+                clients));
     }
 
     private Listener virtualInbound(Map<Integer, InboundPort> ports) {
@@ -225,8 +306,9 @@ final class SidecarBuilder {
             l.addListenerFilters(Protos.listenerFilter(Names.ORIGINAL_SRC,
                     OriginalSrc.newBuilder().setMark(Names.TPROXY_MARK).build()));
         }
-        if (mtls.isPresent()) {
-            // Istio's virtualInbound always has it; here only where chains match on TLS (the mesh has a CA).
+        if (mtls.isPresent() || ports.values().stream().anyMatch(InboundPort::terminates)) {
+            // Istio's virtualInbound always has it; here only where chains match on TLS (the mesh has a CA, or an
+            // ingress listener terminates TLS).
             l.addListenerFilters(Protos.listenerFilter(Names.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
         }
         // Traffic addressed to 15006 itself would loop; Istio black-holes it.
@@ -252,6 +334,12 @@ final class SidecarBuilder {
 
     /** A port's chains, as its PeerAuthentication mode shapes them ({@link #byMode}). */
     private List<FilterChain> inboundChains(InboundPort p) {
+        if (p.terminates()) {
+            // Istio's getTLSFilterChainMatchOptions: the ingress listener's own TLS only; plaintext matches no chain.
+            FilterChain plain = inboundChain(p);
+            return List.of(plain.toBuilder().setTransportSocket(p.tls())
+                    .setFilterChainMatch(plain.getFilterChainMatch().toBuilder().setTransportProtocol("tls")).build());
+        }
         return byMode(inboundChain(p), peers.at(p.port()), p.http());
     }
 

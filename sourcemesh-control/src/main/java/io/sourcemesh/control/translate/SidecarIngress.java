@@ -11,16 +11,27 @@ import java.util.Locale;
  * cluster.go buildInboundClusters). {@code endpointHost} is null without a defaultEndpoint (the original destination), a
  * loopback address, or {@code 0.0.0.0} for the pod's own IP ({@code ::} is {@code ::1}: Istio's fallback for a proxy
  * without an IPv6 address, as every pod here). {@code connectionPool}: its own, null when it has none (then the Sidecar's
- * inboundConnectionPool holds, {@link SidecarScope#inboundConnectionPool}).
+ * inboundConnectionPool holds, {@link SidecarScope#inboundConnectionPool}). {@code tls}: its ServerTLSSettings (SIMPLE,
+ * MUTUAL or OPTIONAL_MUTUAL on an HTTPS or TLS port), null without; {@code index} its place in spec.ingress.
  */
-record SidecarIngress(int port, String protocol, String endpointHost, int endpointPort, JsonNode connectionPool) {
+record SidecarIngress(int index, int port, String protocol, String endpointHost, int endpointPort, JsonNode connectionPool,
+        JsonNode tls) {
     static final String POD_IP = "0.0.0.0";
+    /** ServerTLSSettings fields Istio's ValidateSidecar refuses on an ingress listener (the API refuses them too). */
+    private static final List<String> REFUSED_TLS = List.of("subjectAltNames", "httpsRedirect", "credentialName",
+            "credentialNames", "tlsCertificates");
 
+    /** After the tls is terminated, as Istio's AfterTLSTermination: HTTPS is HTTP (a connection manager), TLS is TCP. */
     boolean http() {
         return switch (protocol) {
             case "HTTP", "HTTP2", "GRPC", "GRPC-WEB" -> true;
+            case "HTTPS" -> tls != null;
             default -> false;
         };
+    }
+
+    String at() {
+        return "ingress[" + index + "]";
     }
 
     boolean http2() {
@@ -43,9 +54,14 @@ record SidecarIngress(int port, String protocol, String endpointHost, int endpoi
             String at = "ingress[" + i + "]";
             int port = in.path("port").path("number").asInt(0);
             String protocol = in.path("port").path("protocol").asText("").toUpperCase(Locale.ROOT);
-            if (port <= 0 || port > 65535 || in.has("tls")) {
-                warnings.add(new TranslationWarning(where, at + " left out: " + (in.has("tls")
-                        ? "tls on a sidecar ingress listener is not supported" : "no port number")));
+            if (port <= 0 || port > 65535) {
+                warnings.add(new TranslationWarning(where, at + " left out: no port number"));
+                continue;
+            }
+            JsonNode tls = in.path("tls").isObject() ? in.path("tls") : null;
+            String tlsProblem = tls == null ? null : tlsProblem(tls, protocol);
+            if (tlsProblem != null) {
+                warnings.add(new TranslationWarning(where, at + " left out: " + tlsProblem));
                 continue;
             }
             for (String f : List.of("bind", "captureMode")) {
@@ -60,7 +76,7 @@ record SidecarIngress(int port, String protocol, String endpointHost, int endpoi
                 continue;
             }
             if (endpoint.isEmpty() || endpoint.startsWith(":")) { // ":PORT" has no host: the original destination
-                out.add(new SidecarIngress(port, protocol, null, port, pool));
+                out.add(new SidecarIngress(i, port, protocol, null, port, pool, tls));
                 continue;
             }
             int colon = endpoint.lastIndexOf(':');
@@ -71,9 +87,26 @@ record SidecarIngress(int port, String protocol, String endpointHost, int endpoi
                         + " is not 127.0.0.1:PORT, [::1]:PORT, 0.0.0.0:PORT or [::]:PORT"));
                 continue;
             }
-            out.add(new SidecarIngress(port, protocol, host.equals("::") ? "::1" : host, target, pool));
+            out.add(new SidecarIngress(i, port, protocol, host.equals("::") ? "::1" : host, target, pool, tls));
         }
         return List.copyOf(out);
+    }
+
+    /** What Istio's ValidateSidecar refuses of an ingress listener's tls, or a mode SourceMesh does not terminate. */
+    private static String tlsProblem(JsonNode tls, String protocol) {
+        if (!protocol.equals("HTTPS") && !protocol.equals("TLS")) {
+            return "tls on a " + protocol + " port (Istio: server cannot have TLS settings for non HTTPS/TLS ports)";
+        }
+        for (String f : REFUSED_TLS) {
+            if (tls.has(f)) {
+                return "tls." + f + " is not supported on a sidecar ingress listener (Istio's ValidateSidecar refuses it)";
+            }
+        }
+        String mode = tls.path("mode").asText("PASSTHROUGH");
+        if (!List.of("SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL").contains(mode)) {
+            return "tls mode " + mode + " does not terminate TLS (SIMPLE, MUTUAL and OPTIONAL_MUTUAL do)";
+        }
+        return null;
     }
 
     private static int parsePort(String text) {

@@ -27,8 +27,10 @@ import java.util.Optional;
  * CRL, subjectAltNames as exact SAN matchers (ApplyCustomSDSToClientCommonTLSContext), nothing verified under
  * insecureSkipVerify; ALPN "h2" on an HTTP/2 cluster (constructUpstreamTLS's isHttp2Cluster), none otherwise.
  * <p>Istio serves credentialName by SDS from the proxy's own namespace (pilot/pkg/xds/sds.go); our proxies have no
- * SDS, so the Secrets are inlined, read from the proxy's namespace as Istio's SDS server would. A cluster whose TLS
- * cannot be written as asked (a Secret missing, a file path, ISTIO_MUTUAL) is left out with a warning rather than
+ * SDS, so the Secrets are inlined, read from the proxy's namespace as Istio's SDS server would; file paths
+ * (clientCertificate, privateKey, caCertificates, caCrl) are read from the Secrets the client proxy's pod mounts
+ * ({@link PodFiles}), per proxy. A cluster whose TLS cannot be written as asked (a Secret missing, a file the pod does not
+ * mount, the system CA bundle, ISTIO_MUTUAL without a mesh CA) is left out with a warning rather than
  * written with less verification: its requests fail (503) instead of going out unverified or in plaintext.
  */
 final class UpstreamTls {
@@ -54,8 +56,8 @@ final class UpstreamTls {
      * Sets the cluster's TLS socket for {@code tls} (null, missing or DISABLE: none); false, with a warning, when the
      * cluster must be left out.
      */
-    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, Mesh mesh,
-            String where, List<TranslationWarning> warnings) {
+    static boolean apply(Cluster.Builder c, JsonNode tls, MeshModel model, String credentialNamespace, PodFiles files,
+            Mesh mesh, String where, List<TranslationWarning> warnings) {
         String mode = tls == null ? "" : tls.path("mode").asText("");
         if (tls == null && mesh != null && mesh.auto()) {
             // Istio's auto mTLS (cluster_tls.go applyUpstreamTLSSettings): no tls in the rule; the endpoints with a
@@ -79,7 +81,7 @@ final class UpstreamTls {
             }
             case "SIMPLE", "MUTUAL" -> {
                 Optional<UpstreamTlsContext> context = context(c, tls, mode.equals("MUTUAL"), model, credentialNamespace,
-                        where, warnings);
+                        files, where, warnings);
                 context.ifPresent(ctx -> c.setTransportSocket(TransportSocket.newBuilder().setName(SOCKET_NAME)
                         .setTypedConfig(EnvoyTypes.pack(ctx))));
                 return context.isPresent();
@@ -117,7 +119,7 @@ final class UpstreamTls {
     }
 
     private static Optional<UpstreamTlsContext> context(Cluster.Builder c, JsonNode tls, boolean mutual, MeshModel model,
-            String namespace, String where, List<TranslationWarning> warnings) {
+            String namespace, PodFiles files, String where, List<TranslationWarning> warnings) {
         String sni = tls.path("sni").asText("");
         boolean insecure = tls.path("insecureSkipVerify").asBoolean(false);
         List<String> sans = Clusters.list(tls.path("subjectAltNames")).stream().map(JsonNode::asText).toList();
@@ -127,19 +129,44 @@ final class UpstreamTls {
                 .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2)
                 .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3));
         if (credential.isEmpty()) {
-            // Istio's file case: the key pair and the CA ("system", the pod's trust store, when caCertificates is
-            // unset) are files in the proxy's pod, which SourceMesh's pods do not have. The API refuses these.
+            // Istio's file case: the key pair and the CA are files of the client proxy's pod, read from the Secrets its
+            // sidecar.istio.io/userVolume annotations mount (PodFiles); "system" (caCertificates unset: the pod's trust
+            // store) is none of them.
             if (mutual) {
-                warnings.add(new TranslationWarning(where, cluster + " without credentialName reads its client certificate "
-                        + "from files in the proxy's pod, which SourceMesh's pods do not have; cluster left out"));
-                return Optional.empty();
+                PodFiles.File crt = files.read(tls.path("clientCertificate").asText(""));
+                PodFiles.File key = files.read(tls.path("privateKey").asText(""));
+                String problem = !crt.found() ? crt.problem() : !key.found() ? key.problem()
+                        : Credentials.keyPairProblem(crt.content(), key.content(), "clientCertificate " + crt.path(),
+                                "privateKey " + key.path());
+                if (problem != null) {
+                    warnings.add(new TranslationWarning(where, cluster + " needs the client certificate: " + problem
+                            + "; cluster left out"));
+                    return Optional.empty();
+                }
+                common.addTlsCertificates(Credentials.keyPair(crt.content(), key.content()));
             }
             if (!insecure) {
                 String ca = tls.path("caCertificates").asText("");
-                warnings.add(new TranslationWarning(where, cluster + " without credentialName verifies the server against "
-                        + (ca.isEmpty() ? "the proxy's system CA bundle" : "the file " + ca) + " in the proxy's pod, which "
-                        + "SourceMesh's pods do not have; cluster left out"));
-                return Optional.empty();
+                if (ca.isEmpty()) {
+                    warnings.add(new TranslationWarning(where, cluster + " without credentialName or caCertificates verifies "
+                            + "the server against the proxy's system CA bundle, which SourceMesh's pods do not have; cluster "
+                            + "left out"));
+                    return Optional.empty();
+                }
+                PodFiles.File caFile = files.read(ca);
+                PodFiles.File crl = tls.has("caCrl") ? files.read(tls.path("caCrl").asText("")) : null;
+                String problem = !caFile.found() ? caFile.problem() : crl != null && !crl.found() ? crl.problem()
+                        : !Credentials.parsesAsCertificate(caFile.content()) ? "caCertificates " + ca + " is not a PEM certificate"
+                        : null;
+                if (problem != null) {
+                    warnings.add(new TranslationWarning(where, cluster + " needs the server's CA: " + problem
+                            + "; cluster left out"));
+                    return Optional.empty();
+                }
+                CertificateValidationContext.Builder v = Credentials.trusting(new Credentials.Root(ca, caFile.content(),
+                        crl == null ? null : crl.content()));
+                sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
+                common.setValidationContext(v);
             }
             // SIMPLE with insecureSkipVerify: Istio writes an empty validation_context, which Envoy reads as none.
         } else {

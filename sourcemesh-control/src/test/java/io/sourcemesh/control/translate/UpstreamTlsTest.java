@@ -148,14 +148,15 @@ class UpstreamTlsTest {
     void whatCannotBeWrittenLeavesTheClusterOut() {
         assertLeftOut(translate("{mode: ISTIO_MUTUAL}"), "tls mode ISTIO_MUTUAL needs the workload certificates of the mesh "
                 + "CA, and the mesh has none (Secret istio-ca-secret or cacerts in istio-system); cluster left out");
-        assertLeftOut(translate("{mode: SIMPLE, sni: a}"), "tls mode SIMPLE without credentialName verifies the server against "
-                + "the proxy's system CA bundle in the proxy's pod, which SourceMesh's pods do not have; cluster left out");
-        assertLeftOut(translate("{mode: SIMPLE, sni: a, caCertificates: /etc/ca.pem}"), "tls mode SIMPLE without credentialName "
-                + "verifies the server against the file /etc/ca.pem in the proxy's pod, which SourceMesh's pods do not have; "
+        assertLeftOut(translate("{mode: SIMPLE, sni: a}"), "tls mode SIMPLE without credentialName or caCertificates verifies "
+                + "the server against the proxy's system CA bundle, which SourceMesh's pods do not have; cluster left out");
+        String sleepPod = "pod default/" + Fixtures.pod(MeshModel.of(Fixtures.seed()), "sleep").name();
+        assertLeftOut(translate("{mode: SIMPLE, sni: a, caCertificates: /etc/ca.pem}"), "tls mode SIMPLE needs the server's "
+                + "CA: the file /etc/ca.pem is under no mountPath of " + sleepPod + "'s sidecar.istio.io/userVolumeMount; "
                 + "cluster left out");
         assertLeftOut(translate("{mode: MUTUAL, sni: a, clientCertificate: /c.pem, privateKey: /k.pem}"), "tls mode MUTUAL "
-                + "without credentialName reads its client certificate from files in the proxy's pod, which SourceMesh's pods "
-                + "do not have; cluster left out");
+                + "needs the client certificate: the file /c.pem is under no mountPath of " + sleepPod + "'s "
+                + "sidecar.istio.io/userVolumeMount; cluster left out");
         assertLeftOut(translate("{mode: SIMPLE, sni: a, credentialName: bad}", secret("bad", "ca.crt", "ca.crl"),
                 secret("bad-cacert", "other", "crl")), "tls mode SIMPLE needs the server's CA: secret default/bad-cacert (or "
                 + "default/bad) with a PEM cacert or ca.crt not found; cluster left out");
@@ -167,6 +168,45 @@ class UpstreamTlsTest {
         assertTrue(r.cluster("outbound|8000||" + HTTPBIN).isEmpty(), message);
         assertEquals(List.of("cluster outbound|8000||" + HTTPBIN + ": " + message),
                 r.warnings().stream().filter(TranslationWarning::leftOut).map(TranslationWarning::message).toList());
+    }
+
+    /**
+     * Istio's file case: clientCertificate, privateKey, caCertificates and caCrl are files of the client proxy's pod, here
+     * the keys of the Secret its sidecar.istio.io/userVolume annotations mount; per pod, so a rule without a
+     * workloadSelector too (Istio clears only credentialName for sidecars).
+     */
+    @Test
+    void filePathsAreReadFromTheSecretTheClientPodMounts() {
+        ObjectNode mounted = secret("client-files", "ca.crt", "ca.crl");
+        ((ObjectNode) mounted.path("data")).put("tls.crt", Base64.getEncoder().encodeToString(pem("tls.crt")
+                .getBytes(StandardCharsets.UTF_8))).put("tls.key", Base64.getEncoder().encodeToString(pem("tls.key")
+                .getBytes(StandardCharsets.UTF_8)));
+        List<ObjectNode> objects = Fixtures.seed();
+        for (ObjectNode o : objects) {
+            if (o.path("kind").asText().equals("Pod") && o.path("metadata").path("name").asText().startsWith("sleep")) {
+                ((ObjectNode) o.path("metadata")).with("annotations")
+                        .put(PodFiles.VOLUMES, "{\"certs\":{\"secret\":{\"secretName\":\"client-files\"}}}")
+                        .put(PodFiles.MOUNTS, "{\"certs\":{\"mountPath\":\"/etc/certs\",\"readOnly\":true}}");
+            }
+        }
+        objects.add(mounted);
+        objects.add(Fixtures.parseYaml("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+                + "metadata: {name: httpbin, namespace: default}\nspec:\n  host: httpbin\n  trafficPolicy:\n    tls: {mode: "
+                + "MUTUAL, sni: a, clientCertificate: /etc/certs/tls.crt, privateKey: /etc/certs/tls.key, "
+                + "caCertificates: /etc/certs/ca.crt, caCrl: /etc/certs/ca.crl}\n"));
+        MeshModel m = MeshModel.of(objects, MeshConfig.from(objects));
+        ProxyResources r = Translator.create().translate(m, Fixtures.sidecar(m, "sleep"));
+        UpstreamTlsContext tls = tls(cluster(r, "outbound|8000||" + HTTPBIN));
+        assertEquals(pem("tls.crt"), tls.getCommonTlsContext().getTlsCertificates(0).getCertificateChain().getInlineString());
+        assertEquals(pem("tls.key"), tls.getCommonTlsContext().getTlsCertificates(0).getPrivateKey().getInlineString());
+        assertEquals(pem("tls.crt"), tls.getCommonTlsContext().getValidationContext().getTrustedCa().getInlineString());
+        assertEquals("CRL", tls.getCommonTlsContext().getValidationContext().getCrl().getInlineString());
+        // Another pod the rule reaches mounts nothing: its cluster is left out, named in the rule's warnings.
+        ProxyResources gateway = Translator.create().translate(m, Fixtures.gateway(m));
+        assertTrue(gateway.cluster("outbound|8000||" + HTTPBIN).isEmpty());
+        assertTrue(gateway.warnings().stream().anyMatch(w -> w.leftOut() && w.resource().equals("DestinationRule default/httpbin")
+                && w.message().contains("the file /etc/certs/tls.crt is under no mountPath of pod istio-system/")),
+                gateway.warnings().toString());
     }
 
     @Test
