@@ -79,7 +79,7 @@ final class SidecarBuilder {
         inbound.values().forEach(port -> clusters.add(inboundCluster(port)));
         Map<SidecarEgress, Map<String, Set<Integer>>> routedTo = new HashMap<>();
         virtualServices.forEach((egress, vs) -> routedTo.put(egress, vs.destinations(proxy.namespace())));
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true).stream()
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), LocalityLb.Client.of(model, proxy), warnings, mtls.orElse(null), true).stream()
                 .filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }
@@ -107,11 +107,6 @@ final class SidecarBuilder {
             TrafficPolicies.connectionPool(c, null, scope.where(), warnings);
         }
         return c.build();
-    }
-
-    /** The node of the proxy's pod (spec.nodeName), "" when the pod is unknown: NodeLocal services' endpoints are its. */
-    private String proxyNode() {
-        return model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse("");
     }
 
     /**
