@@ -90,6 +90,61 @@ public final class LocalityLbRules {
         }
     }
 
+    /**
+     * The mesh config's localityLbSetting, {@code at} its path: typed as the DestinationRule's (Istio's
+     * LocalityLoadBalancerSetting, no other field), then {@link #check}ed.
+     */
+    public static List<FieldError> meshSetting(String at, JsonNode lb) {
+        List<FieldError> errors = new ArrayList<>();
+        if (!lb.isObject()) {
+            errors.add(new FieldError(at, at + ": must be an object, got " + lb));
+            return errors;
+        }
+        for (Map.Entry<String, JsonNode> e : lb.properties()) {
+            String f = at + "." + e.getKey();
+            JsonNode v = e.getValue();
+            boolean typed = switch (e.getKey()) {
+                case "enabled" -> v.isBoolean();
+                case "failoverPriority" -> v.isArray() && all(v, JsonNode::isTextual);
+                case "failover" -> v.isArray() && all(v, x -> x.isObject() && fields(x, "from", "to")
+                        && all(x, JsonNode::isTextual));
+                case "distribute" -> v.isArray() && all(v, x -> x.isObject() && fields(x, "from", "to")
+                        && x.path("from").isTextual() == x.has("from") && all(x.path("to"), JsonNode::canConvertToLong));
+                default -> {
+                    errors.add(new FieldError(f, f + ": unknown field (Istio's LocalityLoadBalancerSetting has distribute, "
+                            + "failover, failoverPriority and enabled)"));
+                    yield true;
+                }
+            };
+            if (!typed) {
+                errors.add(new FieldError(f, f + ": not of Istio's LocalityLoadBalancerSetting type, got " + v));
+            }
+        }
+        if (errors.isEmpty()) {
+            check(at, lb, errors);
+        }
+        return errors;
+    }
+
+    private static boolean all(JsonNode list, java.util.function.Predicate<JsonNode> each) {
+        for (JsonNode x : list) {
+            if (!each.test(x)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean fields(JsonNode object, String... names) {
+        List<String> allowed = List.of(names);
+        for (Map.Entry<String, JsonNode> e : object.properties()) {
+            if (!allowed.contains(e.getKey())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Istio's warning: failover or failoverPriority without the policy's outlierDetection never fails over. */
     static void warnings(String at, JsonNode lb, JsonNode outlier, List<String> out) {
         if (lb.isObject() && (!lb.path("failover").isEmpty() || !lb.path("failoverPriority").isEmpty()) && !outlier.isObject()) {

@@ -398,8 +398,8 @@ final class IstioSupport {
                         + "zone 1, region 2, else 3), refined by failover and failoverPriority, as applyLocalityFailover and "
                         + "applyFailoverPriorities; distribute sets the groups' weights and locality_weighted_lb_config, as "
                         + "applyLocalityWeights; enabled false turns it off. Without the setting, locality failover still "
-                        + "applies with outlierDetection (Istio's mesh default); nothing changes while no locality is known. "
-                        + "meshConfig.localityLbSetting is not taken"),
+                        + "applies with outlierDetection (Istio's mesh default), or meshConfig.localityLbSetting does (validated "
+                        + "alike); nothing changes while no locality is known"),
                 supported(lb + ".warmupDurationSecs", "deprecated: the cluster's slow_start_config slow_start_window "
                         + "(round_robin_lb_config, least_request_lb_config), as Istio, when warmup is not set; an endpoint "
                         + "that joins after the cluster's first endpoints takes a share ramping up from 10% over the window "

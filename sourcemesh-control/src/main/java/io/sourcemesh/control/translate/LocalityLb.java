@@ -47,8 +47,8 @@ final class LocalityLb {
      * on which Istio does not apply failoverPriority (its cluster-side path has no endpoint labels).
      */
     static void apply(Cluster.Builder c, ClusterLoadAssignment.Builder cla, List<Member> members, JsonNode trafficPolicy,
-            Client client, boolean dns) {
-        JsonNode setting = setting(trafficPolicy);
+            JsonNode meshSetting, Client client, boolean dns) {
+        JsonNode setting = setting(trafficPolicy, meshSetting);
         boolean distribute = setting != null && !setting.path("distribute").isEmpty();
         boolean failover = setting != null && !distribute && c.hasOutlierDetection();
         boolean known = client.locality().known() || members.stream().anyMatch(m -> m.locality().known());
@@ -96,10 +96,14 @@ final class LocalityLb {
 
     /**
      * The locality setting in force, as Istio's GetLocalityLbSetting: the policy's localityLbSetting unless it says
-     * enabled false (then none); without one, the mesh's default, which is enabled and sets nothing else.
+     * enabled false (then none); without one, the mesh config's likewise; without that, Istio's mesh default, enabled and
+     * setting nothing else.
      */
-    private static JsonNode setting(JsonNode trafficPolicy) {
+    private static JsonNode setting(JsonNode trafficPolicy, JsonNode meshSetting) {
         JsonNode s = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer").path("localityLbSetting");
+        if (s == null || !s.isObject()) {
+            s = meshSetting;
+        }
         if (s == null || !s.isObject()) {
             return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.sourcemesh.control.Fixtures;
+import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.MeshModel;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -95,6 +96,26 @@ class LocalityLbTest {
             assertEquals(List.of(one), groups(c), svc);
             assertFalse(c.getCommonLbConfig().hasLocalityWeightedLbConfig(), svc);
         }
+    }
+
+    @Test
+    void theMeshConfigsSettingServesRulesWithoutOne() {
+        MeshModel disabled = MeshModel.of(Fixtures.seed("topology/locality.yaml"), MeshConfig.from(
+                Fixtures.yaml("topology/locality-mesh-disabled.yaml")));
+        Cluster echo = Translator.create().translate(disabled, Fixtures.sidecar(disabled, "sleep"))
+                .cluster("outbound|9000||echo.default.svc.cluster.local").orElseThrow();
+        assertEquals(1, groups(echo).size(), "mesh enabled false: no failover for a rule without a setting");
+        Cluster fo = Translator.create().translate(disabled, Fixtures.sidecar(disabled, "sleep"))
+                .cluster("outbound|9000||echo-fo.default.svc.cluster.local").orElseThrow();
+        assertEquals(6, groups(fo).size(), "the rule's own setting wins over the mesh's");
+
+        MeshModel distribute = MeshModel.of(Fixtures.seed("topology/locality.yaml"), MeshConfig.from(
+                Fixtures.yaml("topology/locality-mesh-distribute.yaml")));
+        Cluster plain = Translator.create().translate(distribute, Fixtures.sidecar(distribute, "sleep"))
+                .cluster("outbound|9000||echo-plain.default.svc.cluster.local").orElseThrow();
+        assertEquals(List.of("r1/z1/s1@0:100=127.17.0.41", "r1/z1/s2@0:1=", "r1/z2/@0:1=", "r2/z3/@0:1=", "r2/z3/s9@0:1=",
+                "r3/z9/@0:1="), groups(plain));
+        assertTrue(plain.getCommonLbConfig().hasLocalityWeightedLbConfig());
     }
 
     @Test
