@@ -70,7 +70,8 @@ final class ProxyAdminView implements AdminView {
                 hosts.add(new HostStatus(h.address(), "", h.weight(), c.ejected(h) ? "/failed_outlier_check" : HostStatus.HEALTHY,
                         h.activeConnections(),
                         h.connectFailures(), h.totalConnections(), h.activeRequests(), errors,
-                        Math.max(0, total - errors - h.activeRequests()), 0, total));
+                        Math.max(0, total - errors - h.activeRequests()), 0, total, h.priority(), h.locality().region(),
+                        h.locality().zone(), h.locality().subZone()));
             }
             out.add(ClusterStatus.of(c.name(), proxy.dynamic(), hosts));
         }

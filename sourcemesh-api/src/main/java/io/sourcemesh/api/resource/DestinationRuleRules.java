@@ -40,6 +40,10 @@ public final class DestinationRuleRules {
         }
         forEachConsistentHash(spec, (at, ch) -> checkConsistentHash(at, ch, errors));
         forEachTls(spec, (at, tls) -> checkTls(at, tls, errors));
+        tunnel("spec.trafficPolicy.tunnel", spec.path("trafficPolicy").path("tunnel"), errors);
+        for (int i = 0; i < subsets.size(); i++) {
+            tunnel("spec.subsets[" + i + "].trafficPolicy.tunnel", subsets.get(i).path("trafficPolicy").path("tunnel"), errors);
+        }
         forEachPolicy(spec, (at, policy) -> {
             ConnectionPoolRules.check(at + ".connectionPool", policy.get("connectionPool"), errors);
             localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
@@ -386,6 +390,46 @@ public final class DestinationRuleRules {
         }
         for (long d = 2; d * d <= n; d++) {
             if (n % d == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Istio's validateTunnelSettings: protocol CONNECT or POST (unset: CONNECT), targetHost an FQDN or an IP address,
+     * targetPort a port. POST, which Istio takes, is refused: the proxy tunnels over HTTP/1.1 CONNECT only.
+     */
+    private static void tunnel(String at, JsonNode tunnel, List<FieldError> errors) {
+        if (tunnel.isMissingNode() || tunnel.isNull()) {
+            return;
+        }
+        String protocol = tunnel.path("protocol").asText("");
+        if (protocol.equals("POST")) {
+            errors.add(new FieldError(at + ".protocol", at + ".protocol: Unsupported value: \"POST\": SourceMesh's proxy "
+                    + "tunnels over HTTP/1.1 CONNECT only"));
+        } else if (!protocol.isEmpty() && !protocol.equals("CONNECT")) {
+            errors.add(invalid(at + ".protocol", "\"" + protocol + "\": tunnel protocol must be \"CONNECT\" or \"POST\""));
+        }
+        String host = tunnel.path("targetHost").asText("");
+        if (!fqdn(host) && !Cidr.isAddress(host)) {
+            errors.add(invalid(at + ".targetHost", "\"" + host + "\": tunnel target host must be a valid FQDN or IP address"));
+        }
+        int port = tunnel.path("targetPort").asInt(0);
+        if (port < 1 || port > 65535) {
+            errors.add(invalid(at + ".targetPort", tunnel.path("targetPort").asText("0") + ": tunnel target port is invalid: "
+                    + "port number " + port + " must be in the range 1..65535"));
+        }
+    }
+
+    /** Istio's ValidateFQDN: at most 255 characters, DNS-1123 labels of either case (a trailing dot allowed). */
+    private static boolean fqdn(String host) {
+        String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        if (h.isEmpty() || h.length() > 255) {
+            return false;
+        }
+        for (String label : h.split("\\.", -1)) {
+            if (label.length() > 63 || !DNS_LABEL.matcher(label.toLowerCase(java.util.Locale.ROOT)).matches()) {
                 return false;
             }
         }

@@ -326,17 +326,21 @@ final class IstioSupport {
         return rows;
     }
 
+    private static final String TUNNEL = "as Istio's tunnelingconfig.Apply: a sidecar's tcp_proxy to this host (one destination of a TCP or TLS route, or the "
+                + "service's own port) tunnels over HTTP/1.1 CONNECT to targetHost:targetPort (the subset's tunnel first); gateways "
+                + "and weighted routes send no tunnel, as Istio; protocol POST is refused (CONNECT only)";
+
     private static List<FieldSupport> destinationRule() {
         List<FieldSupport> rows = new ArrayList<>(List.of(supported("spec.host", null)));
         rows.addAll(trafficPolicy("spec.trafficPolicy"));
         rows.addAll(portLevelSettings("spec.trafficPolicy"));
-        rows.add(warned("spec.trafficPolicy.tunnel", null));
+        rows.add(supported("spec.trafficPolicy.tunnel", TUNNEL));
         rows.add(supported("spec.trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
         rows.add(supported("spec.subsets[].name", null));
         rows.add(supported("spec.subsets[].labels", null));
         rows.addAll(trafficPolicy("spec.subsets[].trafficPolicy"));
         rows.addAll(portLevelSettings("spec.subsets[].trafficPolicy"));
-        rows.add(warned("spec.subsets[].trafficPolicy.tunnel", null));
+        rows.add(supported("spec.subsets[].trafficPolicy.tunnel", TUNNEL));
         rows.add(supported("spec.subsets[].trafficPolicy.proxyProtocol", PROXY_PROTOCOL));
         rows.add(supported("spec.exportTo", "as Istio: the rule applies to the proxies of the namespaces named (. its own, * "
                 + "all; unset: all); a proxy takes a rule its own namespace keeps for itself before one the service's "

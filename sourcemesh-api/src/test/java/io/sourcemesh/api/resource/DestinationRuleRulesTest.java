@@ -314,4 +314,21 @@ class DestinationRuleRulesTest {
         assertEquals(List.of("spec.workloadSelector: workload selector specified without labels"), f.validationWarnings());
         assertEquals(List.of(), f.notImplemented(), "exportTo and workloadSelector are translated");
     }
+
+    @Test
+    void aTunnelNeedsAHostAndAPortAndIsConnectOnly() throws Exception {
+        String at = "spec.trafficPolicy.tunnel";
+        assertEquals(List.of(), errors("{tunnel: {protocol: CONNECT, targetHost: example.com, targetPort: 443}}"));
+        assertEquals(List.of(), errors("{tunnel: {targetHost: \"10.0.0.1\", targetPort: 3128}}"), "unset protocol: CONNECT");
+        assertEquals(List.of(), errors("{tunnel: {targetHost: Example.COM., targetPort: 443}}"), "labels of either case");
+        assertEquals(List.of(at + ".protocol: Unsupported value: \"POST\": SourceMesh's proxy tunnels over HTTP/1.1 CONNECT only"),
+                errors("{tunnel: {protocol: POST, targetHost: example.com, targetPort: 443}}"));
+        assertEquals(List.of(at + ".protocol: Invalid value: \"GET\": tunnel protocol must be \"CONNECT\" or \"POST\""),
+                errors("{tunnel: {protocol: GET, targetHost: example.com, targetPort: 443}}"));
+        assertEquals(List.of(at + ".targetHost: Invalid value: \"\": tunnel target host must be a valid FQDN or IP address",
+                at + ".targetPort: Invalid value: 0: tunnel target port is invalid: port number 0 must be in the range 1..65535"),
+                errors("{tunnel: {}}"));
+        assertEquals(List.of(at + ".targetHost: Invalid value: \"bad_host\": tunnel target host must be a valid FQDN or IP address"),
+                errors("{tunnel: {targetHost: bad_host, targetPort: 443}}"));
+    }
 }

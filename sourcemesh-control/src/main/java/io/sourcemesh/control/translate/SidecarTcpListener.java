@@ -178,7 +178,7 @@ final class SidecarTcpListener {
                     }
                     sni.forEach(h -> sniTaken.add(h + "|" + cidrKey));
                     List<String> chainCidrs = cidrs;
-                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port())
+                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port(), true)
                             .ifPresent(tp -> out.add(new Chain(where, sni, chainCidrs, tp)));
                 }
             }
@@ -221,7 +221,7 @@ final class SidecarTcpListener {
                 }
                 String where = "VirtualService " + vs.key() + " tcp[" + r + "]";
                 if (terminal) {
-                    Optional<TcpProxy> tp = TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port());
+                    Optional<TcpProxy> tp = TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port(), true);
                     if (tp.isPresent()) {
                         out.add(new Chain(where, List.of(), listenCidrs(), tp.get()));
                         warnUnreached(configs.subList(v + 1, configs.size()), where);
@@ -236,7 +236,7 @@ final class SidecarTcpListener {
                                 + ": destinationSubnets " + taken + " are matched there already"));
                         continue;
                     }
-                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port()).ifPresent(tp -> {
+                    TcpRoutes.tcpProxy(model, log, warnings, where, routes, vs, port.port(), true).ifPresent(tp -> {
                         subnets.forEach(c -> cidrsTaken.add(cidrKey(c)));
                         out.add(new Chain(where, List.of(), List.copyOf(subnets), tp));
                     });

@@ -27,6 +27,15 @@ final class TcpRoutes {
      */
     static Optional<TcpProxy> tcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String where,
             List<JsonNode> routes, IstioConfig vs, int port) {
+        return tcpProxy(model, log, warnings, where, routes, vs, port, false);
+    }
+
+    /**
+     * As above; {@code sidecar}: a sidecar's outbound listener, whose tcp_proxy to one destination takes the
+     * DestinationRule's tunnel (Istio passes tunnelingconfig.Apply there, Skip on gateways).
+     */
+    static Optional<TcpProxy> tcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String where,
+            List<JsonNode> routes, IstioConfig vs, int port, boolean sidecar) {
         TcpProxy.Builder tp = TcpProxy.newBuilder().addAccessLog(log);
         String subset = "";
         if (routes.size() == 1) {
@@ -54,6 +63,9 @@ final class TcpRoutes {
         if (rule.isPresent()) {
             // Istio's weighted_clusters read no subset's policy (maybeSetHashPolicy(dr, tcpProxy, "")).
             destinationPolicy(warnings, rule.get(), subset, tp);
+            if (sidecar && routes.size() == 1) {
+                tunnel(rule.get(), subset, tp);
+            }
         }
         return Optional.of(tp.build());
     }
@@ -66,8 +78,30 @@ final class TcpRoutes {
             int port) {
         String cluster = Names.outboundCluster(port, "", service.fqdn(model.meshConfig().domain()));
         TcpProxy.Builder tp = TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster).addAccessLog(log);
-        Clusters.destinationRule(model, service).ifPresent(rule -> destinationPolicy(warnings, rule, "", tp));
+        Clusters.destinationRule(model, service).ifPresent(rule -> {
+            destinationPolicy(warnings, rule, "", tp);
+            tunnel(rule, "", tp);
+        });
         return tp.build();
+    }
+
+    /**
+     * Istio's tunnelingconfig.Apply: the subset's tunnel, else the rule's, as tunneling_config — hostname
+     * targetHost:targetPort (an IPv6 address in brackets, as net.JoinHostPort). The API server refuses POST.
+     */
+    private static void tunnel(IstioConfig rule, String subset, TcpProxy.Builder tp) {
+        JsonNode tunnel = rule.spec().path("trafficPolicy").path("tunnel");
+        for (JsonNode sub : Clusters.list(rule.spec().path("subsets"))) {
+            if (!subset.isEmpty() && sub.path("name").asText().equals(subset) && sub.path("trafficPolicy").has("tunnel")) {
+                tunnel = sub.path("trafficPolicy").path("tunnel");
+            }
+        }
+        if (tunnel.isMissingNode() || tunnel.isNull()) {
+            return;
+        }
+        String host = tunnel.path("targetHost").asText();
+        String hostname = (host.contains(":") ? "[" + host + "]" : host) + ":" + tunnel.path("targetPort").asInt();
+        tp.setTunnelingConfig(TcpProxy.TunnelingConfig.newBuilder().setHostname(hostname));
     }
 
     /**

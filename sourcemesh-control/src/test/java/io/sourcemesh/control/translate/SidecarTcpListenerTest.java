@@ -261,6 +261,41 @@ class SidecarTcpListenerTest {
     }
 
     @Test
+    void aDestinationRulesTunnelIsTheSidecarsTunnelingConfigForOneDestinationOnly() {
+        // Istio's tunnelingconfig.Apply: the route's subset's tunnel, else the rule's; weighted_clusters get none (Skip).
+        List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: httpbin, namespace: default}
+                spec:
+                  host: httpbin
+                  trafficPolicy:
+                    tunnel: {protocol: CONNECT, targetHost: example.com, targetPort: 443}
+                  subsets:
+                  - name: v1
+                    labels: {app: httpbin}
+                    trafficPolicy:
+                      tunnel: {targetHost: "2001:db8::1", targetPort: 8443}
+                """));
+        ObjectNode sleepsRoute = (ObjectNode) named(objects, "VirtualService", "tcp-echo").path("spec").path("tcp").get(0)
+                .path("route").get(0).path("destination");
+        ProxyResources r = translate(objects, "sleep");
+        TcpProxy tp = tcpProxy(r.listener(ECHO_TCP).orElseThrow().getFilterChains(0));
+        assertEquals("example.com:443", tp.getTunnelingConfig().getHostname());
+        assertFalse(tp.getTunnelingConfig().getUsePost());
+        ProxyResources inline = r.withInlineRoutes();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> io.sourcemesh.proxy.config.ConfigTranslator.fromResources(
+                inline.listeners(), inline.clusters(), "v1", io.sourcemesh.proxy.config.NodeInfo.unnamed()), "the proxy takes it");
+        sleepsRoute.put("subset", "v1");
+        tp = tcpProxy(translate(objects, "sleep").listener(ECHO_TCP).orElseThrow().getFilterChains(0));
+        assertEquals("[2001:db8::1]:8443", tp.getTunnelingConfig().getHostname(), "the subset's, as net.JoinHostPort writes it");
+        tp = tcpProxy(translate(objects, "httpbin").listener(ECHO_TCP).orElseThrow().getFilterChains(0));
+        assertTrue(tp.hasWeightedClusters());
+        assertFalse(tp.hasTunnelingConfig(), "weighted clusters: no tunnel, as Istio");
+    }
+
+    @Test
     void aMaxConnectionDurationUnderAMillisecondIsNotSentAndIsNamed() {
         List<ObjectNode> objects = new ArrayList<>(Fixtures.yaml("topology/sidecar-tcp-tls.yaml"));
         objects.add(Fixtures.parseYaml("""

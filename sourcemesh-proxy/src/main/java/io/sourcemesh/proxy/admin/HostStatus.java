@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * One upstream host of a cluster with Envoy's per-host stats ({@code /clusters}). Gauges:
  * {@code cxActive}, {@code rqActive}; the rest are counters. {@code healthFlags} is Envoy's text,
- * {@code "healthy"} or e.g. {@code "/failed_active_hc"}.
+ * {@code "healthy"} or e.g. {@code "/failed_active_hc"}; {@code priority} and the locality are its endpoint's.
  */
 public record HostStatus(
         InetSocketAddress address,
@@ -20,7 +20,11 @@ public record HostStatus(
         long rqError,
         long rqSuccess,
         long rqTimeout,
-        long rqTotal) {
+        long rqTotal,
+        int priority,
+        String region,
+        String zone,
+        String subZone) {
 
     public static final String HEALTHY = "healthy";
 
@@ -28,6 +32,16 @@ public record HostStatus(
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(healthFlags, "healthFlags");
+        Objects.requireNonNull(region, "region");
+        Objects.requireNonNull(zone, "zone");
+        Objects.requireNonNull(subZone, "subZone");
+    }
+
+    /** In priority 0, of no locality. */
+    public HostStatus(InetSocketAddress address, String hostname, int weight, String healthFlags, long cxActive,
+            long cxConnectFail, long cxTotal, long rqActive, long rqError, long rqSuccess, long rqTimeout, long rqTotal) {
+        this(address, hostname, weight, healthFlags, cxActive, cxConnectFail, cxTotal, rqActive, rqError, rqSuccess,
+                rqTimeout, rqTotal, 0, "", "", "");
     }
 
     /** A healthy host with no traffic yet. */

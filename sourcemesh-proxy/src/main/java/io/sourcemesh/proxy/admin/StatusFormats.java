@@ -40,11 +40,11 @@ final class StatusFormats {
                 line(out, host, "hostname", h.hostname());
                 line(out, host, "health_flags", h.healthFlags());
                 line(out, host, "weight", h.weight());
-                line(out, host, "region", "");
-                line(out, host, "zone", "");
-                line(out, host, "sub_zone", "");
+                line(out, host, "region", h.region());
+                line(out, host, "zone", h.zone());
+                line(out, host, "sub_zone", h.subZone());
                 line(out, host, "canary", false);
-                line(out, host, "priority", 0);
+                line(out, host, "priority", h.priority());
                 line(out, host, "success_rate", -1);
                 line(out, host, "local_origin_success_rate", -1);
             }
@@ -68,7 +68,12 @@ final class StatusFormats {
                         .setAddress(address(h.address()))
                         .setHostname(h.hostname())
                         .setWeight(h.weight())
+                        .setPriority(h.priority())
                         .setHealthStatus(health(h.healthFlags()));
+                if (!h.region().isEmpty() || !h.zone().isEmpty() || !h.subZone().isEmpty()) {
+                    host.setLocality(io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
+                            .setRegion(h.region()).setZone(h.zone()).setSubZone(h.subZone()));
+                }
                 hostStats(h).forEach((stat, value) -> host.addStats(SimpleMetric.newBuilder()
                         .setName(stat)
                         .setValue(value)

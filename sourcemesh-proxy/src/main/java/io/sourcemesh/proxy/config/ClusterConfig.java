@@ -28,7 +28,41 @@ public record ClusterConfig(
         Optional<TcpKeepalive> tcpKeepalive,
         UpstreamHttp upstreamHttp,
         List<TransportSocketMatch> transportSocketMatches,
-        SlowStart slowStart) {
+        SlowStart slowStart,
+        Priorities priorities) {
+
+    /** Without priorities' settings: Envoy's defaults (overprovisioning factor 140, no locality weighting). */
+    public ClusterConfig(String name, DiscoveryType type, LbPolicy lbPolicy, List<Endpoint> endpoints, Duration connectTimeout,
+            Optional<InetSocketAddress> upstreamBindAddress, RingHash ringHash, Optional<Duration> idleTimeout,
+            int maxRequestsPerConnection, TransportSocketConfig transportSocket, CircuitBreakers circuitBreakers,
+            Optional<OutlierDetection> outlierDetection, double healthyPanicThreshold, Optional<Duration> maxConnectionDuration,
+            long maglevTableSize, Optional<TcpKeepalive> tcpKeepalive, UpstreamHttp upstreamHttp,
+            List<TransportSocketMatch> transportSocketMatches, SlowStart slowStart) {
+        this(name, type, lbPolicy, endpoints, connectTimeout, upstreamBindAddress, ringHash, idleTimeout, maxRequestsPerConnection,
+                transportSocket, circuitBreakers, outlierDetection, healthyPanicThreshold, maxConnectionDuration, maglevTableSize,
+                tcpKeepalive, upstreamHttp, transportSocketMatches, slowStart, Priorities.DEFAULTS);
+    }
+
+    /**
+     * How load is spread over the endpoints' priorities and localities (Envoy's load_balancer_impl.cc): the load
+     * assignment's policy.overprovisioning_factor (a percentage, 140 unset) and policy.weighted_priority_health (a
+     * priority's health by its hosts' weights rather than their count), and common_lb_config.locality_weighted_lb_config
+     * (a locality is picked by its load_balancing_weight × its health, then a host in it).
+     */
+    public record Priorities(int overprovisioningFactor, boolean weightedPriorityHealth, boolean localityWeighted) {
+        public static final Priorities DEFAULTS = new Priorities(140, false, false);
+
+        public Priorities {
+            if (overprovisioningFactor < 1) {
+                throw new IllegalArgumentException("overprovisioning factor " + overprovisioningFactor);
+            }
+        }
+    }
+
+    /** An endpoint's locality (LocalityLbEndpoints.locality); empty strings where unset. */
+    public record Locality(String region, String zone, String subZone) {
+        public static final Locality NONE = new Locality("", "", "");
+    }
 
     /** {@code envoy.transport_sockets.upstream_proxy_protocol}: each upstream connection starts with a PROXY header. */
     public enum UpstreamProxyProtocol {
@@ -231,6 +265,7 @@ public record ClusterConfig(
     public enum LbPolicy { ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV, CLUSTER_PROVIDED }
 
     public ClusterConfig {
+        java.util.Objects.requireNonNull(priorities, "priorities");
         endpoints = List.copyOf(endpoints);
         transportSocketMatches = List.copyOf(transportSocketMatches);
         if (transportSocket instanceof TransportSocketConfig.DownstreamTls) {
@@ -266,13 +301,23 @@ public record ClusterConfig(
 
     /**
      * A host: its address, weight, and the {@code envoy.transport_socket_match} metadata of the endpoint and of its
-     * locality (empty when there is none), which choose its transport socket among the cluster's matches.
+     * locality (empty when there is none), which choose its transport socket among the cluster's matches; its
+     * locality's priority (0 the highest), locality and load_balancing_weight (0 unset).
      */
     public record Endpoint(InetSocketAddress address, int weight, Map<String, Value> socketMatch,
-            Map<String, Value> localitySocketMatch) {
+            Map<String, Value> localitySocketMatch, int priority, Locality locality, int localityWeight) {
         public Endpoint {
             socketMatch = Map.copyOf(socketMatch);
             localitySocketMatch = Map.copyOf(localitySocketMatch);
+            if (priority < 0 || localityWeight < 0) {
+                throw new IllegalArgumentException("priority " + priority + ", locality weight " + localityWeight);
+            }
+        }
+
+        /** In priority 0, in no locality. */
+        public Endpoint(InetSocketAddress address, int weight, Map<String, Value> socketMatch,
+                Map<String, Value> localitySocketMatch) {
+            this(address, weight, socketMatch, localitySocketMatch, 0, Locality.NONE, 0);
         }
 
         /** Without metadata. */

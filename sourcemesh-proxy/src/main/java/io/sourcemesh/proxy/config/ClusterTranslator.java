@@ -32,6 +32,9 @@ final class ClusterTranslator {
     /** cluster.proto's bound on maglev_lb_config.table_size (uint64 lte 5000011). */
     static final long MAX_MAGLEV_TABLE_SIZE = 5000011;
 
+    /** endpoint_components.proto's bound on LocalityLbEndpoints.priority. */
+    static final int MAX_PRIORITY = 128;
+
     private ClusterTranslator() {}
 
     static ClusterConfig cluster(Cluster c, String path) {
@@ -113,9 +116,19 @@ final class ClusterTranslator {
         transportSocket = autoSan(alpnFallback(transportSocket, http.upstreamHttp()), http.upstreamHttp());
         List<ClusterConfig.TransportSocketMatch> matches = transportSocketMatches(c, path, http.upstreamHttp());
         double panic = 50;
+        boolean localityWeighted = false;
         if (c.hasCommonLbConfig()) {
             String lbPath = at(path, "common_lb_config");
-            only(c.getCommonLbConfig(), lbPath, "healthy_panic_threshold");
+            only(c.getCommonLbConfig(), lbPath, "healthy_panic_threshold", "locality_weighted_lb_config");
+            if (c.getCommonLbConfig().hasLocalityWeightedLbConfig()) {
+                String lwPath = at(lbPath, "locality_weighted_lb_config");
+                only(c.getCommonLbConfig().getLocalityWeightedLbConfig(), lwPath);
+                // Envoy's hash tables scale each host by its locality's weight share; these tables do not.
+                if (lb == ClusterConfig.LbPolicy.RING_HASH || lb == ClusterConfig.LbPolicy.MAGLEV) {
+                    throw new ConfigException(lwPath, "is not implemented with lb_policy " + c.getLbPolicy());
+                }
+                localityWeighted = true;
+            }
             if (c.getCommonLbConfig().hasHealthyPanicThreshold()) {
                 panic = c.getCommonLbConfig().getHealthyPanicThreshold().getValue();
                 if (panic < 0 || panic > 100) {
@@ -125,7 +138,32 @@ final class ClusterTranslator {
         }
         return new ClusterConfig(c.getName(), type, lb, endpoints, connectTimeout, bind, ringHash(c, path), http.idleTimeout(), http.maxRequestsPerConnection(),
                 transportSocket, Resilience.circuitBreakers(c, path), Resilience.outlierDetection(c, path), panic, http.maxConnectionDuration(),
-                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp(), matches, slowStart(c, path, lb));
+                maglevTableSize(c, path), tcpKeepalive(c, path), http.upstreamHttp(), matches, slowStart(c, path, lb),
+                priorities(c.getLoadAssignment(), at(path, "load_assignment"), localityWeighted));
+    }
+
+    /**
+     * The load assignment's policy: overprovisioning_factor (Envoy's default 140; the proto requires it above 0) and
+     * weighted_priority_health. drop_overloads and endpoint_stale_after are not implemented and refused.
+     */
+    private static ClusterConfig.Priorities priorities(ClusterLoadAssignment assignment, String path, boolean localityWeighted) {
+        int factor = ClusterConfig.Priorities.DEFAULTS.overprovisioningFactor();
+        boolean weighted = false;
+        if (assignment.hasPolicy()) {
+            String pPath = at(path, "policy");
+            ClusterLoadAssignment.Policy policy = assignment.getPolicy();
+            only(policy, pPath, "overprovisioning_factor", "weighted_priority_health");
+            if (policy.hasOverprovisioningFactor()) {
+                long value = Integer.toUnsignedLong(policy.getOverprovisioningFactor().getValue());
+                if (value == 0 || value > Integer.MAX_VALUE) {
+                    throw new ConfigException(at(pPath, "overprovisioning_factor"), value + ": value must be greater than 0"
+                            + (value == 0 ? "" : " and at most " + Integer.MAX_VALUE));
+                }
+                factor = (int) value;
+            }
+            weighted = policy.getWeightedPriorityHealth();
+        }
+        return new ClusterConfig.Priorities(factor, weighted, localityWeighted);
     }
 
     /**
@@ -358,14 +396,39 @@ final class ClusterTranslator {
     }
 
     private static List<ClusterConfig.Endpoint> endpoints(ClusterLoadAssignment assignment, String path, Cluster c) {
-        only(assignment, path, "cluster_name", "endpoints");
+        only(assignment, path, "cluster_name", "endpoints", "policy");
         List<ClusterConfig.Endpoint> out = new ArrayList<>();
+        java.util.BitSet priorities = new java.util.BitSet();
         for (int i = 0; i < assignment.getEndpointsCount(); i++) {
             String localityPath = at(path, "endpoints", i);
             LocalityLbEndpoints locality = assignment.getEndpoints(i);
-            only(locality, localityPath, "lb_endpoints", "metadata");
+            only(locality, localityPath, "lb_endpoints", "metadata", "locality", "priority", "load_balancing_weight");
             Map<String, Value> localityMatch = locality.hasMetadata()
                     ? socketMatchMetadata(locality.getMetadata(), at(localityPath, "metadata")) : Map.of();
+            ClusterConfig.Locality where = ClusterConfig.Locality.NONE;
+            if (locality.hasLocality()) {
+                only(locality.getLocality(), at(localityPath, "locality"), "region", "zone", "sub_zone");
+                where = new ClusterConfig.Locality(locality.getLocality().getRegion(), locality.getLocality().getZone(),
+                        locality.getLocality().getSubZone());
+            }
+            // endpoint_components.proto: priority lte 128, load_balancing_weight gte 1.
+            int priority = locality.getPriority();
+            if (priority < 0 || priority > MAX_PRIORITY) {
+                throw new ConfigException(at(localityPath, "priority"), Integer.toUnsignedString(priority)
+                        + ": value must be less than or equal to " + MAX_PRIORITY);
+            }
+            priorities.set(priority);
+            int localityWeight = 0;
+            if (locality.hasLoadBalancingWeight()) {
+                localityWeight = locality.getLoadBalancingWeight().getValue();
+                if (localityWeight == 0) {
+                    throw new ConfigException(at(localityPath, "load_balancing_weight"), "0: value must be greater than or equal to 1");
+                }
+                if (localityWeight < 0) {
+                    throw new ConfigException(at(localityPath, "load_balancing_weight"), Integer.toUnsignedString(localityWeight)
+                            + ": at most " + Integer.MAX_VALUE + " is implemented");
+                }
+            }
             for (int j = 0; j < locality.getLbEndpointsCount(); j++) {
                 String endpointPath = at(localityPath, "lb_endpoints", j);
                 LbEndpoint lb = locality.getLbEndpoints(j);
@@ -390,8 +453,19 @@ final class ClusterTranslator {
                 // Envoy routes only to HEALTHY/UNKNOWN (and DEGRADED as a last resort) hosts; without
                 // active health checking an endpoint the control plane marks otherwise is left out.
                 switch (lb.getHealthStatus()) {
-                    case UNKNOWN, HEALTHY, DEGRADED -> out.add(new ClusterConfig.Endpoint(address, weight, endpointMatch, localityMatch));
+                    case UNKNOWN, HEALTHY, DEGRADED -> out.add(new ClusterConfig.Endpoint(address, weight, endpointMatch, localityMatch,
+                            priority, where, localityWeight));
                     default -> { }
+                }
+            }
+        }
+        // endpoint_components.proto: priorities range from 0 to N without skipping.
+        int gap = priorities.nextClearBit(0);
+        if (gap < priorities.length()) {
+            for (int i = 0; i < assignment.getEndpointsCount(); i++) {
+                if (assignment.getEndpoints(i).getPriority() > gap) {
+                    throw new ConfigException(at(at(path, "endpoints", i), "priority"), assignment.getEndpoints(i).getPriority()
+                            + " leaves priority " + gap + " without endpoints: priorities must range from 0 to N without skipping");
                 }
             }
         }

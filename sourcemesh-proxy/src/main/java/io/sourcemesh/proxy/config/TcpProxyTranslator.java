@@ -25,7 +25,7 @@ final class TcpProxyTranslator {
      */
     static TcpProxyConfig tcpProxy(String name, TcpProxy tp, String path) {
         only(tp, path, "stat_prefix", "cluster", "weighted_clusters", "idle_timeout", "access_log", "hash_policy",
-                "max_downstream_connection_duration");
+                "max_downstream_connection_duration", "tunneling_config");
         if (tp.getStatPrefix().isEmpty()) {
             throw new ConfigException(at(path, "stat_prefix"), "is required");
         }
@@ -59,7 +59,35 @@ final class TcpProxyTranslator {
         }
         Optional<Duration> idle = Protos.timeout(tp.hasIdleTimeout(), tp.getIdleTimeout(), DEFAULT_IDLE_TIMEOUT);
         return new TcpProxyConfig(name, tp.getStatPrefix(), cluster, weighted, idle,
-                AccessLogs.accessLogs(tp.getAccessLogList(), path), hashSourceIp(tp, path), maxDuration(tp, path));
+                AccessLogs.accessLogs(tp.getAccessLogList(), path), hashSourceIp(tp, path), maxDuration(tp, path),
+                tunnelingHost(tp, path));
+    }
+
+    /**
+     * tunneling_config: its hostname, the CONNECT request's target (Envoy's HTTP/1.1 tunneling); POST tunnels, added
+     * headers and the other options are refused, and so is a hostname with a substitution command, which the proxy
+     * does not evaluate there.
+     */
+    private static Optional<String> tunnelingHost(TcpProxy tp, String path) {
+        if (!tp.hasTunnelingConfig()) {
+            return Optional.empty();
+        }
+        String tPath = at(path, "tunneling_config");
+        only(tp.getTunnelingConfig(), tPath, "hostname");
+        String host = tp.getTunnelingConfig().getHostname();
+        if (host.isEmpty()) {
+            throw new ConfigException(at(tPath, "hostname"), "is required");
+        }
+        if (host.indexOf('%') >= 0) {
+            throw new ConfigException(at(tPath, "hostname"), host + ": substitution commands are not supported here");
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                throw new ConfigException(at(tPath, "hostname"), host + ": not a valid authority");
+            }
+        }
+        return Optional.of(host);
     }
 
     /**

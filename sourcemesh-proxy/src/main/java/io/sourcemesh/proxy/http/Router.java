@@ -428,6 +428,9 @@ final class Router {
         for (int i = 0, n = shadows.size(); i < n; i++) { // indexed: no iterator per body part
             shadows.get(i).content(content);
         }
+        if (content instanceof LastHttpContent && !shadows.isEmpty()) {
+            shadows = List.of(); // whole: they go on alone, whatever becomes of this stream (Envoy's decodeData end_stream)
+        }
     }
 
     /** A piece of the request body for upstream; held while no attempt is on a connection. */
@@ -892,6 +895,13 @@ final class Router {
      * the connection pooled when the whole response came and both sides allow keep-alive.
      */
     void streamDone(boolean failed, boolean responseComplete, boolean tunnelled) {
+        if (!shadows.isEmpty()) {
+            // The stream ends before its request did (a reset client): Envoy's onDestroy cancels the shadow streams.
+            for (int i = 0, n = shadows.size(); i < n; i++) {
+                shadows.get(i).cancel();
+            }
+            shadows = List.of();
+        }
         if (timeoutArmed()) {
             attemptTimerArmed = false;
             backOffArmed = false;

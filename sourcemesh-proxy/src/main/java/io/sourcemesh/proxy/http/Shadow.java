@@ -257,6 +257,20 @@ final class Shadow implements ClusterRuntime.PendingRequest {
         }
     }
 
+    /**
+     * The original's stream ended before its request did (Envoy's router cancels the shadow stream in onDestroy): the
+     * shadow, whose body would never end, is reset — its connection closed, what it holds given back, nothing charged.
+     */
+    void cancel() {
+        if (done) {
+            return;
+        }
+        finish(true);
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
     /** The final response head: charged to the cluster and reported to outlier detection, as the router does. */
     private void answered(int code) {
         answered = true;

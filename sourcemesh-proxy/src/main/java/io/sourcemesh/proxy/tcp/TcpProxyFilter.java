@@ -11,6 +11,7 @@ import io.sourcemesh.proxy.accesslog.LocalCloseReasons;
 import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.address.IpLiteral;
+import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.config.TcpProxyConfig;
 import io.sourcemesh.l4.ByteRelay;
 import io.sourcemesh.proxy.network.ConnectionContext;
@@ -266,13 +267,59 @@ public final class TcpProxyFilter implements NetworkFilterFactory {
                         Channel upstream = f.channel();
                         upstream.closeFuture().addListener(c -> cluster.connectionClosed(host));
                         stream.upstreamLocalAddress((InetSocketAddress) upstream.localAddress()).upstreamTls(socket.tlsInfo(upstream));
-                        fromClient.peer(downstream.pipeline().context("relay"), upstream);
-                        upstream.read();
-                        if (splice && downstream.isOpen()) {
-                            // Starts in a task of its own, once what the relay holds is written.
-                            Splice.of(downstream, upstream, received, sent, activity, spliceStats);
+                        if (config.tunnelingHost().isEmpty()) {
+                            relay(downstream, upstream, fromClient, received, sent);
+                            return;
                         }
+                        if (cluster.config().upstreamHttp().protocol() == ClusterConfig.UpstreamHttp.Protocol.HTTP2) {
+                            // Envoy would tunnel over an HTTP/2 stream here; this proxy speaks HTTP/1.1 CONNECT only.
+                            tunnelFailed(cluster, downstream, upstream, fromClient,
+                                    "tunneling over an HTTP/2 cluster is not supported (HTTP/1.1 CONNECT only)");
+                            return;
+                        }
+                        var tunnel = HttpConnectTunnel.open(upstream, upstream.pipeline().context(fromUpstream),
+                                config.tunnelingHost().get());
+                        // A client that leaves while the tunnel is asked for takes the upstream connection with it.
+                        downstream.closeFuture().addListener(c -> {
+                            if (!tunnel.isSuccess()) {
+                                upstream.close();
+                            }
+                        });
+                        tunnel.addListener(t -> {
+                            if (t.isSuccess()) {
+                                relay(downstream, upstream, fromClient, received, sent);
+                            } else if (downstream.isActive()) {
+                                tunnelFailed(cluster, downstream, upstream, fromClient, t.cause().getMessage());
+                            } else {
+                                fromClient.abandon();
+                            }
+                        });
                     });
+        }
+
+        /**
+         * Envoy's HttpUpstream resets a tunnel its response refused: the pool's failure, so tcp_proxy closes as after a
+         * failed connect (UF, URX), the reason as the upstream transport failure reason.
+         */
+        private void tunnelFailed(ClusterRuntime cluster, Channel downstream, Channel upstream, ByteRelay fromClient, String reason) {
+            cluster.cxConnectFail.inc();
+            cluster.cxConnectAttemptsExceeded.inc();
+            stream.addResponseFlag(ResponseFlag.UPSTREAM_CONNECTION_FAILURE)
+                    .addResponseFlag(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED)
+                    .downstreamLocalCloseReason(LocalCloseReasons.TCP_INITIALIZATION_CONNECT_FAILED)
+                    .upstreamTransportFailureReason(reason);
+            fromClient.abandon();
+            downstream.close();
+            upstream.close();
+        }
+
+        private void relay(Channel downstream, Channel upstream, ByteRelay fromClient, LongConsumer received, LongConsumer sent) {
+            fromClient.peer(downstream.pipeline().context("relay"), upstream);
+            upstream.read();
+            if (splice && downstream.isOpen()) {
+                // Starts in a task of its own, once what the relay holds is written.
+                Splice.of(downstream, upstream, received, sent, activity, spliceStats);
+            }
         }
 
         /**

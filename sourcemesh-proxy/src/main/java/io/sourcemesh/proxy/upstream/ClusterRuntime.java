@@ -58,6 +58,8 @@ public final class ClusterRuntime {
     private final CircuitBreaker breaker;
     private final OutlierDetector outlier;
     private volatile HealthyView healthy;
+    /** Hosts in more than one priority, or locality weighting: {@link PriorityBalancer} picks. */
+    private final boolean prioritized;
     private final FastThreadLocal<LoopState> loopState = new FastThreadLocal<>() {
         @Override
         protected LoopState initialValue() {
@@ -166,11 +168,15 @@ public final class ClusterRuntime {
         List<UpstreamHost> list = new ArrayList<>();
         for (ClusterConfig.Endpoint e : config.endpoints()) {
             long at = previous == null ? UpstreamHost.INITIAL : joined.getOrDefault(e.address(), now);
-            list.add(new UpstreamHost(e.address(), e.weight(), socketFor(e.socketMatch(), e.localitySocketMatch()), at));
+            list.add(new UpstreamHost(e.address(), e.weight(), socketFor(e.socketMatch(), e.localitySocketMatch()), at,
+                    e.priority(), e.locality(), e.localityWeight()));
         }
         this.hosts = List.copyOf(list);
-        this.loadBalancer = LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize(),
-                config.slowStart());
+        // Only a cluster of several priorities, or locality weighting, pays for a priority pick per request.
+        this.prioritized = config.priorities().localityWeighted()
+                || config.endpoints().stream().anyMatch(e -> e.priority() > 0);
+        this.loadBalancer = prioritized ? PriorityBalancer.of(config, hosts, h -> true)
+                : LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize(), config.slowStart());
         this.defaultBinding = config.upstreamBindAddress().map(SourceBinding::fixed).orElse(SourceBinding.NONE);
         String p = "cluster." + config.name() + ".";
         cxTotal = stats.counter(p + "upstream_cx_total");
@@ -395,6 +401,12 @@ public final class ClusterRuntime {
         long generation = outlier.generation();
         HealthyView view = healthy;
         if (view != null && view.generation() == generation) {
+            return view;
+        }
+        if (prioritized) {
+            // Envoy's priority and panic rules over the hosts not ejected; its no-host case is the balancer's null.
+            view = new HealthyView(generation, PriorityBalancer.of(config, hosts, h -> !outlier.ejected(h)), false);
+            healthy = view;
             return view;
         }
         List<UpstreamHost> ok = hosts.stream().filter(h -> !outlier.ejected(h)).toList();

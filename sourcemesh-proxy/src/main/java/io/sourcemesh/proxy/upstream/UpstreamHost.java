@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.upstream;
 
 import io.sourcemesh.proxy.address.IpLiteral;
+import io.sourcemesh.proxy.config.ClusterConfig;
 import io.sourcemesh.proxy.stats.LoopCounts;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -22,6 +23,9 @@ public final class UpstreamHost {
     private final LoopCounts counts = new LoopCounts(6);
     private final UpstreamTransportSocket transportSocket;
     private final long joinedNanos;
+    private final int priority;
+    private final ClusterConfig.Locality locality;
+    private final int localityWeight;
 
     /** {@link #joinedNanos} of a host of the cluster's first version: never in slow start. */
     public static final long INITIAL = Long.MIN_VALUE;
@@ -35,11 +39,28 @@ public final class UpstreamHost {
     }
 
     UpstreamHost(InetSocketAddress address, int weight, UpstreamTransportSocket transportSocket, long joinedNanos) {
+        this(address, weight, transportSocket, joinedNanos, 0, ClusterConfig.Locality.NONE, 0);
+    }
+
+    /** In {@code priority}, in {@code locality}, whose load_balancing_weight is {@code localityWeight} (0 unset). */
+    UpstreamHost(InetSocketAddress address, int weight, UpstreamTransportSocket transportSocket, long joinedNanos,
+            int priority, ClusterConfig.Locality locality, int localityWeight) {
         this.address = address;
         this.weight = Math.max(1, weight);
         this.transportSocket = transportSocket;
         this.joinedNanos = joinedNanos;
+        this.priority = priority;
+        this.locality = locality;
+        this.localityWeight = localityWeight;
     }
+
+    /** Its locality's priority, 0 the highest. */
+    public int priority() { return priority; }
+
+    public ClusterConfig.Locality locality() { return locality; }
+
+    /** Its locality's load_balancing_weight, 0 when unset. */
+    int localityWeight() { return localityWeight; }
 
     /**
      * When ({@link System#nanoTime}) the host joined its cluster, carried by address across config versions; {@link

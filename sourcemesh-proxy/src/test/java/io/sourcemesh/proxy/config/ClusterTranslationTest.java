@@ -52,6 +52,63 @@ class ClusterTranslationTest {
                 "clusters[0].maglev_lb_config: is only valid with lb_policy MAGLEV");
     }
 
+    /**
+     * A locality's locality, priority and load_balancing_weight reach every endpoint of it; the load assignment's
+     * policy.overprovisioning_factor (140 unset) and weighted_priority_health, and common_lb_config's
+     * locality_weighted_lb_config, reach the cluster.
+     */
+    @Test
+    void prioritiesAndLocalities() {
+        String ep = "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}";
+        ClusterConfig c = cluster("""
+                - name: c
+                  common_lb_config: {locality_weighted_lb_config: {}}
+                  load_assignment:
+                    policy: {overprovisioning_factor: 200, weighted_priority_health: true}
+                    endpoints:
+                    - {locality: {region: r, zone: z, sub_zone: s}, load_balancing_weight: 3, lb_endpoints: [%s, %s]}
+                    - {priority: 1, lb_endpoints: [%s]}
+                """.formatted(ep.formatted(1), ep.formatted(2), ep.formatted(3)));
+        assertEquals(new ClusterConfig.Priorities(200, true, true), c.priorities());
+        ClusterConfig.Endpoint first = c.endpoints().get(1);
+        assertEquals(new ClusterConfig.Locality("r", "z", "s"), first.locality());
+        assertEquals(0, first.priority());
+        assertEquals(3, first.localityWeight());
+        ClusterConfig.Endpoint last = c.endpoints().get(2);
+        assertEquals(ClusterConfig.Locality.NONE, last.locality());
+        assertEquals(1, last.priority());
+        assertEquals(0, last.localityWeight(), "unset");
+        assertEquals(ClusterConfig.Priorities.DEFAULTS, cluster("- {name: c, load_assignment: {endpoints: []}}\n").priorities());
+        assertEquals(ClusterConfig.Priorities.DEFAULTS, cluster("- {name: c}\n").priorities());
+        assertEquals(140, ClusterConfig.Priorities.DEFAULTS.overprovisioningFactor());
+    }
+
+    @Test
+    void prioritiesAndLocalitiesRefused() {
+        String ep = "{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}}}";
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [%s]}, {priority: 2, lb_endpoints: [%s]}]}}\n"
+                        .formatted(ep, ep)),
+                "clusters[0].load_assignment.endpoints[1].priority: 2 leaves priority 1 without endpoints: priorities must range from 0 to N without skipping");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{priority: 129, lb_endpoints: []}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].priority: 129: value must be less than or equal to 128");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{load_balancing_weight: 0, lb_endpoints: []}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].load_balancing_weight: 0: value must be greater than or equal to 1");
+        rejects(clusters("- {name: c, load_assignment: {endpoints: [{proximity: 1, lb_endpoints: []}]}}\n"),
+                "clusters[0].load_assignment.endpoints[0].proximity: field is not supported");
+        rejects(clusters("- {name: c, load_assignment: {policy: {overprovisioning_factor: 0}}}\n"),
+                "clusters[0].load_assignment.policy.overprovisioning_factor: 0: value must be greater than 0");
+        rejects(clusters("- {name: c, load_assignment: {policy: {endpoint_stale_after: 1s}}}\n"),
+                "clusters[0].load_assignment.policy.endpoint_stale_after: field is not supported");
+        rejects(clusters("- {name: c, load_assignment: {policy: {drop_overloads: [{category: x}]}}}\n"),
+                "clusters[0].load_assignment.policy.drop_overloads: field is not supported");
+        rejects(clusters("- {name: c, lb_policy: RING_HASH, common_lb_config: {locality_weighted_lb_config: {}}}\n"),
+                "clusters[0].common_lb_config.locality_weighted_lb_config: is not implemented with lb_policy RING_HASH");
+        rejects(clusters("- {name: c, lb_policy: MAGLEV, common_lb_config: {locality_weighted_lb_config: {}}}\n"),
+                "clusters[0].common_lb_config.locality_weighted_lb_config: is not implemented with lb_policy MAGLEV");
+        rejects(clusters("- {name: c, common_lb_config: {update_merge_window: 1s}}\n"),
+                "clusters[0].common_lb_config.update_merge_window: field is not supported");
+    }
+
     @Test
     void everySupportedField() {
         ClusterConfig c = cluster("""
@@ -290,7 +347,7 @@ class ClusterTranslationTest {
         rejects(clusters("- {connect_timeout: 1s}\n"), "clusters[0].name: is required");
         rejects(clusters("- {name: c}\n- {name: c}\n"), "clusters[1].name: duplicate cluster 'c' (also clusters[0])");
         rejects(clusters("- {name: c, load_assignment: {endpoints: [{priority: 1, lb_endpoints: []}]}}\n"),
-                "clusters[0].load_assignment.endpoints[0].priority: field is not supported");
+                "clusters[0].load_assignment.endpoints[0].priority: 1 leaves priority 0 without endpoints: priorities must range from 0 to N without skipping");
         rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: db.local, port_value: 1}}}}]}]}}\n"),
                 "clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address: malformed IP address: db.local");
         rejects(clusters("- {name: c, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {}}]}]}}\n"),

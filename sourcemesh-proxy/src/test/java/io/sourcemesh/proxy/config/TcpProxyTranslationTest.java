@@ -56,10 +56,22 @@ class TcpProxyTranslationTest {
     @Test
     void rejections() {
         rejects(tcp("max_connect_attempts: 3\n"), HCM + ".max_connect_attempts: field is not supported");
-        rejects(tcp("cluster: backend\ntunneling_config: {hostname: h}\n"), HCM + ".tunneling_config: field is not supported");
         rejects(tcp("weighted_clusters: {clusters: [{name: a, weight: 0}]}\n"), HCM + ".weighted_clusters.clusters[0].weight: must be at least 1");
         rejects(tcp("weighted_clusters: {clusters: []}\n"), HCM + ".weighted_clusters.clusters: at least one cluster is required");
         rejects(tcp("").replace("\n          cluster: backend", ""), HCM + ": one of cluster, weighted_clusters is required");
         rejects(Bootstraps.tcp("").replace("stat_prefix: tcp", "stat_prefix: \"\""), HCM + ".stat_prefix: is required");
+    }
+
+    @Test
+    void tunnelingConfigTakesAHostnameOnly() {
+        assertEquals(Optional.of("example.com:443"), loadTcp(tcp("tunneling_config: {hostname: \"example.com:443\"}\n")).tunnelingHost());
+        assertEquals(Optional.empty(), loadTcp(tcp("")).tunnelingHost());
+        rejects(tcp("tunneling_config: {hostname: h, use_post: true}\n"), HCM + ".tunneling_config.use_post: field is not supported");
+        rejects(tcp("tunneling_config: {hostname: h, headers_to_add: [{header: {key: k, value: v}}]}\n"),
+                HCM + ".tunneling_config.headers_to_add: field is not supported");
+        rejects(tcp("tunneling_config: {use_post: false}\n"), HCM + ".tunneling_config.hostname: is required");
+        rejects(tcp("tunneling_config: {hostname: \"%DOWNSTREAM_LOCAL_ADDRESS%\"}\n"),
+                HCM + ".tunneling_config.hostname: %DOWNSTREAM_LOCAL_ADDRESS%: substitution commands are not supported here");
+        rejects(tcp("tunneling_config: {hostname: \"a b:443\"}\n"), HCM + ".tunneling_config.hostname: a b:443: not a valid authority");
     }
 }

@@ -496,6 +496,49 @@ class Http2UpstreamEndToEndTest {
         assertEquals(1, counter("upstream_cx_http2_total"));
     }
 
+    /**
+     * auto_sni and auto_san_validation on an HTTP/2 cluster (Envoy's auto_sni_integration_test runs both codecs): each
+     * name gets its own multiplexed connection, a request for a name already connected shares it, and a host the
+     * certificate does not name is refused before any stream opens.
+     */
+    @Test
+    void autoSniOverHttp2ConnectsOncePerNameAndValidatesIt() throws Exception {
+        TestCertificates.Authority ca = TestCertificates.Authority.root("h2-ca");
+        origin = H2Origin.startTls(ca.issue("origin", "a.example", "b.example"));
+        String caFile = Files.writeString(dir.resolve("ca.crt"), ca.certificate()).toString();
+        String base = start("""
+                typed_extension_protocol_options:
+                  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                    upstream_http_protocol_options: {auto_sni: true, auto_san_validation: true}
+                    explicit_http_config:
+                      http2_protocol_options: {}
+                transport_socket:
+                  name: envoy.transport_sockets.tls
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                    common_tls_context:
+                      validation_context: {trusted_ca: {filename: "%s"}}
+                """.formatted(caFile));
+        for (String host : List.of("a.example", "b.example", "a.example:8443", "b.example")) {
+            Curl.Result r = Curl.run("-H", "Host: " + host, base + "/echo");
+            assertEquals(200, r.status(), host + ": " + r.err());
+        }
+        assertEquals(List.of("a.example", "b.example"), origin.serverNames(), "one handshake per name, the port left out");
+        assertEquals(List.of("h2", "h2"), origin.alpn());
+        assertEquals(2, counter("upstream_cx_http2_total"));
+        assertEquals(List.of("a.example", "b.example", "a.example:8443", "b.example"),
+                origin.seen().stream().map(s -> s.headers().authority().toString()).toList());
+        assertEquals(List.of(1, 2, 1, 2), origin.seen().stream().map(H2Origin.Seen::connection).toList(),
+                "each name's requests share its connection");
+        Curl.Result refused = Curl.run("-H", "Host: c.example", base + "/echo");
+        assertEquals(503, refused.status());
+        assertTrue(refused.out().contains("SAN matcher, certificate SANs are [a.example, b.example], the request's host is c.example"),
+                refused.out());
+        assertEquals(1, counter("ssl.fail_verify_san"));
+        assertEquals(4, origin.seen().size(), "no stream on the refused connection");
+    }
+
     @Test
     void useDownstreamProtocolSendsAnHttp1RequestAsHttp1() throws Exception {
         try (Origin http1 = Origin.start()) {

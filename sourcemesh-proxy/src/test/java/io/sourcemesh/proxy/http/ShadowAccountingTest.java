@@ -143,6 +143,31 @@ class ShadowAccountingTest {
         assertEquals(1, mirrorSeen.get(), "the dropped shadow never went");
     }
 
+    /**
+     * A client that leaves in the middle of its request body cancels the shadow, as Envoy's router does in onDestroy: its
+     * connection to the mirror closes at once, not at the route timeout, and it holds nothing. Once the request is whole
+     * the shadow goes on alone (the other tests: their originals end before their shadows are answered).
+     */
+    @Test
+    void aClientThatLeavesMidBodyCancelsTheShadow() throws Exception {
+        startMirror(200, false);
+        start("");
+        try (java.net.Socket client = new java.net.Socket("127.0.0.1", proxy.listenerAddress("http").getPort())) {
+            client.getOutputStream().write(("POST /upload HTTP/1.1\r\nHost: app\r\nContent-Length: 100\r\n\r\n0123456789")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            waitFor("the shadow reaching the mirror", () -> mirrorInFlight.get() == 1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3); // the route timeout is 15 s
+        while ((mirrorInFlight.get() != 0 || proxy.stats().gauges().get("cluster.mirror.upstream_rq_active") != 0)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, mirrorInFlight.get(), "the mirror saw the shadow's connection close");
+        assertEquals(0L, proxy.stats().gauges().get("cluster.mirror.upstream_rq_active"));
+        assertEquals(0L, proxy.stats().gauges().get("cluster.mirror.circuit_breakers.default.rq_open"));
+        assertEquals(0, counter("cluster.mirror.upstream_rq_200") + counter("cluster.mirror.upstream_rq_504"));
+    }
+
     @Test
     void aMirrorAnsweringConsecutive5xxIsEjectedByOutlierDetection() throws Exception {
         startMirror(503, false);

@@ -81,6 +81,7 @@ public final class H2Origin implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final List<String> alpn = new CopyOnWriteArrayList<>();
+    private final List<String> serverNames = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final List<Channel> open = new CopyOnWriteArrayList<>();
 
@@ -94,7 +95,12 @@ public final class H2Origin implements AutoCloseable {
                         ch.closeFuture().addListener(f -> open.remove(ch));
                         if (tls != null) {
                             SslHandler ssl = tls.newHandler(ch.alloc());
-                            ssl.handshakeFuture().addListener(f -> alpn.add(String.valueOf(ssl.applicationProtocol())));
+                            ssl.handshakeFuture().addListener(f -> {
+                                alpn.add(String.valueOf(ssl.applicationProtocol()));
+                                if (f.isSuccess()) {
+                                    serverNames.add(serverName(ssl));
+                                }
+                            });
                             ch.pipeline().addLast(ssl);
                         }
                         Http2Settings settings = Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams);
@@ -155,6 +161,22 @@ public final class H2Origin implements AutoCloseable {
     public int hits(String path) {
         AtomicInteger n = hits.get(path);
         return n == null ? 0 : n.get();
+    }
+
+    /** The SNI of each completed TLS handshake ("" when none was sent). */
+    public List<String> serverNames() {
+        return List.copyOf(serverNames);
+    }
+
+    private static String serverName(SslHandler ssl) {
+        if (ssl.engine().getSession() instanceof javax.net.ssl.ExtendedSSLSession session) {
+            for (javax.net.ssl.SNIServerName name : session.getRequestedServerNames()) {
+                if (name instanceof javax.net.ssl.SNIHostName host) {
+                    return host.getAsciiName();
+                }
+            }
+        }
+        return "";
     }
 
     /** The protocol each TLS connection's handshake chose by ALPN ("null": none). */

@@ -1,0 +1,151 @@
+package io.sourcemesh.proxy.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sourcemesh.proxy.config.ClusterConfig;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Envoy's per-priority load (load_balancer_impl.cc recalculatePerPriorityState and its panic rules), case by case. */
+class PriorityBalancerTest {
+    private final List<UpstreamHost> hosts = new ArrayList<>();
+    private final Set<UpstreamHost> down = new HashSet<>();
+
+    /** {@code up} healthy and {@code unhealthy} unhealthy hosts of weight 1 in {@code priority}. */
+    private void priority(int priority, int up, int unhealthy) {
+        for (int i = 0; i < up + unhealthy; i++) {
+            UpstreamHost h = host(priority, 1);
+            if (i >= up) {
+                down.add(h);
+            }
+        }
+    }
+
+    private UpstreamHost host(int priority, int weight) {
+        UpstreamHost h = new UpstreamHost(new InetSocketAddress("127.0.0.1", 10000 + hosts.size()), weight,
+                UpstreamTransportSocket.RAW_BUFFER, UpstreamHost.INITIAL, priority, ClusterConfig.Locality.NONE, 0);
+        hosts.add(h);
+        return h;
+    }
+
+    private static ClusterConfig config(ClusterConfig.LbPolicy policy, double panicThreshold, ClusterConfig.Priorities priorities) {
+        ClusterConfig c = new ClusterConfig("c", ClusterConfig.DiscoveryType.STATIC, policy, List.of(),
+                Duration.ofSeconds(1), Optional.empty(), ClusterConfig.RingHash.defaults(), Optional.empty(), 0,
+                io.sourcemesh.proxy.config.TransportSocketConfig.RAW_BUFFER, ClusterConfig.CircuitBreakers.DEFAULTS, Optional.empty(),
+                panicThreshold);
+        return new ClusterConfig(c.name(), c.type(), c.lbPolicy(), c.endpoints(), c.connectTimeout(), c.upstreamBindAddress(),
+                c.ringHash(), c.idleTimeout(), c.maxRequestsPerConnection(), c.transportSocket(), c.circuitBreakers(),
+                c.outlierDetection(), c.healthyPanicThreshold(), c.maxConnectionDuration(), c.maglevTableSize(), c.tcpKeepalive(),
+                c.upstreamHttp(), c.transportSocketMatches(), c.slowStart(), priorities);
+    }
+
+    private PriorityBalancer balancer(double panicThreshold, ClusterConfig.Priorities priorities) {
+        return PriorityBalancer.of(config(ClusterConfig.LbPolicy.ROUND_ROBIN, panicThreshold, priorities), hosts,
+                h -> !down.contains(h));
+    }
+
+    private PriorityBalancer balancer() {
+        return balancer(50, ClusterConfig.Priorities.DEFAULTS);
+    }
+
+    private static List<Integer> loads(PriorityBalancer b, int priorities) {
+        List<Integer> out = new ArrayList<>();
+        for (int p = 0; p < priorities; p++) {
+            out.add(b.load(p));
+        }
+        return out;
+    }
+
+    @Test
+    void aHealthyPriorityZeroTakesAll() {
+        priority(0, 2, 0);
+        priority(1, 1, 0);
+        assertEquals(List.of(100, 0), loads(balancer(), 2));
+    }
+
+    /**
+     * 140 × 1/2 = 70 for priority 0, the 30 left to priority 1; under RING_HASH a request's hash picks the priority by
+     * its value mod 100 (one ring per priority, of its healthy hosts), under ROUND_ROBIN a random draw does.
+     */
+    @Test
+    void halfOfPriorityZeroHealthyKeepsSeventyPercent() {
+        priority(0, 1, 1);
+        priority(1, 1, 0);
+        PriorityBalancer b = balancer();
+        assertEquals(List.of(70, 30), loads(b, 2));
+        PriorityBalancer ring = PriorityBalancer.of(config(ClusterConfig.LbPolicy.RING_HASH, 50, ClusterConfig.Priorities.DEFAULTS),
+                hosts, h -> !down.contains(h));
+        assertEquals(List.of(70, 30), loads(ring, 2));
+        for (long hash = 0; hash < 300; hash++) {
+            assertSame(hash % 100 < 70 ? hosts.get(0) : hosts.get(2), ring.choose(true, hash), "hash " + hash);
+        }
+        int p1 = 0;
+        for (int i = 0; i < 1000; i++) {
+            p1 += b.choose(true, 1).priority();
+        }
+        assertTrue(p1 > 200 && p1 < 400, "round robin draws its priority, whatever the hash: " + p1 + " of 1000 to priority 1");
+    }
+
+    /** A factor of 100 gives priority 0 its healthy share only: 50. */
+    @Test
+    void theOverprovisioningFactorScalesHealth() {
+        priority(0, 1, 1);
+        priority(1, 1, 0);
+        assertEquals(List.of(50, 50), loads(balancer(50, new ClusterConfig.Priorities(100, false, false)), 2));
+    }
+
+    @Test
+    void noHealthyHostInPriorityZeroSendsAllToPriorityOne() {
+        priority(0, 0, 2);
+        priority(1, 1, 0);
+        assertEquals(List.of(0, 100), loads(balancer(), 2));
+    }
+
+    /** Healths 28 and 46 sum to 74: normalised 37 and 62, the rounding's 1 to the first healthy priority. */
+    @Test
+    void healthsUnderOneHundredAreNormalised() {
+        priority(0, 1, 4);
+        priority(1, 1, 2);
+        assertEquals(List.of(38, 62), loads(balancer(10, ClusterConfig.Priorities.DEFAULTS), 3 - 1));
+    }
+
+    /** Every priority under the panic threshold: load by host count (1 : 3), over all of each priority's hosts. */
+    @Test
+    void totalPanicSplitsByHostCount() {
+        priority(0, 0, 1);
+        priority(1, 0, 3);
+        PriorityBalancer b = balancer();
+        assertEquals(List.of(25, 75), loads(b, 2));
+        assertNotNull(b.choose(false, 0), "panic balances over unhealthy hosts");
+    }
+
+    /** Panic threshold 0 with nothing healthy: priority 0 takes the load and finds no host (Envoy's no healthy upstream). */
+    @Test
+    void withoutPanicAndNothingHealthyThereIsNoHost() {
+        priority(0, 0, 1);
+        priority(1, 0, 1);
+        PriorityBalancer b = balancer(0, ClusterConfig.Priorities.DEFAULTS);
+        assertEquals(List.of(100, 0), loads(b, 2));
+        assertNull(b.choose(false, 0));
+    }
+
+    /** weighted_priority_health: a healthy host of weight 3 beside an unhealthy one of 1 is 140 × 3/4, capped at 100. */
+    @Test
+    void weightedPriorityHealthCountsWeights() {
+        host(0, 3);
+        down.add(host(0, 1));
+        priority(1, 1, 0);
+        assertEquals(List.of(70, 30), loads(balancer(), 2));
+        assertEquals(List.of(100, 0), loads(balancer(50, new ClusterConfig.Priorities(140, true, false)), 2));
+    }
+}
