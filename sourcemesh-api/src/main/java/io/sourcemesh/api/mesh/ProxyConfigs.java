@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import io.sourcemesh.api.resource.FieldError;
+import io.sourcemesh.api.resource.LocalityLbRules;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +18,7 @@ import java.util.Optional;
  * pod's {@code proxy.istio.io/config} annotation (a ProxyConfig, YAML or JSON) as Istio reads them,
  * keeping only what the proxies honour: {@code gatewayTopology.numTrustedProxies} and
  * {@code gatewayTopology.proxyProtocol}, the mesh's {@code pathNormalization}, {@code h2UpgradePolicy},
- * {@code enableAutoMtls} and the exportTo defaults ({@code defaultServiceExportTo}, {@code defaultVirtualServiceExportTo},
+ * {@code enableAutoMtls}, {@code localityLbSetting} and the exportTo defaults ({@code defaultServiceExportTo}, {@code defaultVirtualServiceExportTo},
  * {@code defaultDestinationRuleExportTo}). Every other field is refused by its path — a typo or a
  * setting SourceMesh does not implement is never accepted and silently ignored. A few mesh-config
  * fields are accepted only with the value SourceMesh always uses (Istio's chart writes them).
@@ -53,13 +55,13 @@ public final class ProxyConfigs {
 
     /** What was read, and every problem, each with its path; a config with problems is refused whole. */
     public record Parsed(GatewayTopology topology, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls,
-            ExportToDefaults exportTo, List<FieldError> errors) {
+            ExportToDefaults exportTo, JsonNode localityLbSetting, List<FieldError> errors) {
         public Parsed {
             errors = List.copyOf(errors);
         }
 
         Parsed(GatewayTopology topology, List<FieldError> errors) {
-            this(topology, PathNormalization.DEFAULT, false, true, ExportToDefaults.PUBLIC, errors);
+            this(topology, PathNormalization.DEFAULT, false, true, ExportToDefaults.PUBLIC, MissingNode.getInstance(), errors);
         }
 
         public boolean ok() {
@@ -85,6 +87,7 @@ public final class ProxyConfigs {
         PathNormalization paths = PathNormalization.DEFAULT;
         boolean h2Upgrade = false;
         boolean autoMtls = true;
+        JsonNode locality = MissingNode.getInstance();
         Map<String, List<String>> exportTo = new java.util.HashMap<>();
         if (root.isPresent()) {
             for (Map.Entry<String, JsonNode> e : root.get().properties()) {
@@ -114,6 +117,12 @@ public final class ProxyConfigs {
                     } else {
                         autoMtls = v.asBoolean();
                     }
+                } else if (field.equals("localityLbSetting")) {
+                    // The setting of clusters whose DestinationRule has none (Istio's GetLocalityLbSetting), validated as
+                    // Istio's ValidateMeshConfig: ValidateLocalityLbSetting with an outlier detection given.
+                    List<FieldError> problems = LocalityLbRules.meshSetting(path + ": " + field, v);
+                    errors.addAll(problems);
+                    locality = v;
                 } else if (EXPORT_TO_DEFAULTS.contains(field)) {
                     exportTo.put(field, exportToList(v, path, field, errors));
                 } else if (FIXED_MESH_FIELDS.containsKey(field)) {
@@ -123,7 +132,7 @@ public final class ProxyConfigs {
                     }
                 } else {
                     errors.add(error(path, field, "not supported by SourceMesh (" + SUPPORTED
-                            + " under defaultConfig, pathNormalization, h2UpgradePolicy, enableAutoMtls, "
+                            + " under defaultConfig, pathNormalization, h2UpgradePolicy, enableAutoMtls, localityLbSetting, "
                             + String.join(", ", EXPORT_TO_DEFAULTS) + ")"));
                 }
             }
@@ -131,7 +140,7 @@ public final class ProxyConfigs {
         ExportToDefaults defaults = new ExportToDefaults(exportTo.getOrDefault("defaultServiceExportTo", List.of("*")),
                 exportTo.getOrDefault("defaultVirtualServiceExportTo", List.of("*")),
                 exportTo.getOrDefault("defaultDestinationRuleExportTo", List.of("*")));
-        return new Parsed(t, paths, h2Upgrade, autoMtls, defaults, errors);
+        return new Parsed(t, paths, h2Upgrade, autoMtls, defaults, locality, errors);
     }
 
     /**

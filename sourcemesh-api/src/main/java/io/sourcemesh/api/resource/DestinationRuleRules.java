@@ -15,7 +15,8 @@ import java.util.function.BiConsumer;
  * validateLoadBalancer (pkg/config/validation/validation.go), in Istio's words under the field's path, for the rule's
  * trafficPolicy, its portLevelSettings and each subset's; so are their connection pools ({@link ConnectionPoolRules}),
  * consecutiveLocalOriginFailures without the split (validateOutlierDetection) and the client TLS settings (Istio's
- * ValidateTLS). Istio's warning about the deprecated minimumRingSize is {@link #warnings}.
+ * ValidateTLS) and their localityLbSettings ({@link LocalityLbRules}). Istio's warning about the deprecated
+ * minimumRingSize is {@link #warnings}.
  */
 public final class DestinationRuleRules {
     private static final List<String> HASH_KEYS = List.of("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName");
@@ -47,6 +48,8 @@ public final class DestinationRuleRules {
             ConnectionPoolRules.check(at + ".connectionPool", policy.get("connectionPool"), errors);
             localOriginFailures(at + ".outlierDetection", policy.path("outlierDetection"), errors);
             warmup(at + ".loadBalancer", policy.path("loadBalancer"), errors);
+            LocalityLbRules.check(at + ".loadBalancer.localityLbSetting", policy.path("loadBalancer").path("localityLbSetting"),
+                    errors);
         });
     }
 
@@ -272,7 +275,11 @@ public final class DestinationRuleRules {
                         + "RingHash configuration instead");
             }
         });
-        forEachPolicy(object.path("spec"), (at, policy) -> warmupWarnings(at + ".loadBalancer", policy.path("loadBalancer"), out));
+        forEachPolicy(object.path("spec"), (at, policy) -> {
+            warmupWarnings(at + ".loadBalancer", policy.path("loadBalancer"), out);
+            LocalityLbRules.warnings(at + ".loadBalancer.localityLbSetting", policy.path("loadBalancer").path("localityLbSetting"),
+                    policy.path("outlierDetection"), out);
+        });
         return out;
     }
 

@@ -223,11 +223,17 @@ public final class Schemas {
                     f("useClientProtocol", bool()), f("maxConcurrentStreams", INT32),
                     f("http2KeepAlive", object(f("interval", string()), f("timeout", string()))))));
 
+    /** Istio's LocalityLoadBalancerSetting as its CRD types it; Istio's own checks are LocalityLbRules'. */
+    private static final Schema.Obj LOCALITY_LB = object(
+            f("distribute", listOf(object(f("from", string()), f("to", mapOf(integer(0, 4294967295L)))))),
+            f("failover", listOf(object(f("from", string()), f("to", string())))),
+            f("failoverPriority", strings()), f("enabled", bool()));
+
     /** What a trafficPolicy and each of its portLevelSettings entries share. */
     private static final Schema.Obj POLICY = object(
             f("loadBalancer", object(
                     f("simple", oneOf("UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST")),
-                    f("consistentHash", CONSISTENT_HASH), f("localityLbSetting", any()), f("warmupDurationSecs", string()),
+                    f("consistentHash", CONSISTENT_HASH), f("localityLbSetting", LOCALITY_LB), f("warmupDurationSecs", string()),
                     f("warmup", object(req("duration", string()), f("minimumPercent", number()), f("aggression", number()))))),
             f("connectionPool", CONNECTION_POOL),
             f("outlierDetection", object(f("consecutiveErrors", integer()), f("consecutive5xxErrors", integer()),

@@ -195,7 +195,8 @@ final class IstioSupport {
                 supported("spec.endpoints[].ports", "the endpoint's port for the entry's port of that name"),
                 supported("spec.endpoints[].labels", "DestinationRule subsets select endpoints by them"),
                 supported("spec.endpoints[].weight", "Envoy's load_balancing_weight (0: 1)"),
-                warned("spec.endpoints[].network", null), warned("spec.endpoints[].locality", null),
+                warned("spec.endpoints[].network", null), supported("spec.endpoints[].locality", "region/zone/subzone (else "
+                        + "an istio-locality label): the endpoint's locality for locality load balancing"),
                 supported("spec.endpoints[].serviceAccount", "marks the endpoint as having a sidecar (without a tlsMode "
                         + "label) and is one of the identities auto mTLS and ISTIO_MUTUAL verify, as Istio"),
                 supported("spec.workloadSelector", "the ready pods of the entry's namespace with these labels are its "
@@ -226,7 +227,8 @@ final class IstioSupport {
                         + "one of the identities auto mTLS and ISTIO_MUTUAL verify (spiffe://<trust domain>/ns/<its "
                         + "namespace>/sa/<account>), as Istio"),
                 warned("spec.network", "SourceMesh has one network: no cross-network gateway is used"),
-                warned("spec.locality", "SourceMesh has no locality load balancing")));
+                supported("spec.locality", "region/zone/subzone (else an istio-locality label): the endpoint's locality "
+                        + "for locality load balancing")));
         k.put("AuthorizationPolicy", new KindSupport.OwnValidator("the AuthorizationPolicy validator (AuthorizationPolicyRules)"));
         k.put("PeerAuthentication", fields(
                 supported("spec.selector", null),
@@ -426,7 +428,15 @@ final class IstioSupport {
                 supported(lb + ".consistentHash.maglev", "the cluster's lb_policy MAGLEV: Envoy's Maglev table, so a key "
                         + "reaches the endpoint Envoy's would; tableSize its maglev_lb_config table_size (0: Envoy's default "
                         + "65537; 1, which Istio's validation takes and no table can use, is warned and left out)"),
-                warned(lb + ".localityLbSetting", null),
+                supported(lb + ".localityLbSetting", "as Istio's locality load balancing (loadbalancer.go): the cluster's "
+                        + "endpoints grouped by locality (a pod's from its Node's topology.kubernetes.io/region and zone and "
+                        + "topology.istio.io/subzone labels, or its istio-locality label; an entry's or WorkloadEntry's "
+                        + "locality); with outlierDetection each group's priority from the client's locality (same subzone 0, "
+                        + "zone 1, region 2, else 3), refined by failover and failoverPriority, as applyLocalityFailover and "
+                        + "applyFailoverPriorities; distribute sets the groups' weights and locality_weighted_lb_config, as "
+                        + "applyLocalityWeights; enabled false turns it off. Without the setting, locality failover still "
+                        + "applies with outlierDetection (Istio's mesh default), or meshConfig.localityLbSetting does (validated "
+                        + "alike); nothing changes while no locality is known"),
                 supported(lb + ".warmupDurationSecs", "deprecated: the cluster's slow_start_config slow_start_window "
                         + "(round_robin_lb_config, least_request_lb_config), as Istio, when warmup is not set; an endpoint "
                         + "that joins after the cluster's first endpoints takes a share ramping up from 10% over the window "

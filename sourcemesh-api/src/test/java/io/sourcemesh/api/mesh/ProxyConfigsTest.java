@@ -83,11 +83,28 @@ class ProxyConfigsTest {
                         + " got \"/tmp/x\"",
                 "data.mesh: enableTracing: not supported by SourceMesh (SourceMesh honours gatewayTopology.numTrustedProxies"
                         + " and gatewayTopology.proxyProtocol under defaultConfig, pathNormalization, h2UpgradePolicy, enableAutoMtls,"
-                        + " defaultServiceExportTo, defaultVirtualServiceExportTo, defaultDestinationRuleExportTo)",
+                        + " localityLbSetting, defaultServiceExportTo, defaultVirtualServiceExportTo, defaultDestinationRuleExportTo)",
                 "data.mesh: defaultConfig.concurrency: not supported by SourceMesh (SourceMesh honours"
                         + " gatewayTopology.numTrustedProxies and gatewayTopology.proxyProtocol)"),
                 messages(ProxyConfigs.meshConfig("accessLogFile: /tmp/x\nenableTracing: true\ndefaultConfig: {concurrency: 2}",
                         "data.mesh")));
+    }
+
+    @Test
+    void meshConfigTakesALocalityLbSettingValidatedAsIstio() {
+        ProxyConfigs.Parsed p = ProxyConfigs.meshConfig("localityLbSetting: {failover: [{from: r1, to: r2}]}", "data.mesh");
+        assertTrue(p.ok(), p.errors().toString());
+        assertEquals("r2", p.localityLbSetting().path("failover").get(0).path("to").asText());
+        assertTrue(ProxyConfigs.meshConfig("rootNamespace: istio-system", "data.mesh").localityLbSetting().isMissingNode());
+        assertEquals(List.of("data.mesh: localityLbSetting.failover[0]: Invalid value: from \"r1\" to \"r1\": locality lb "
+                        + "failover settings must specify different regions"),
+                messages(ProxyConfigs.meshConfig("localityLbSetting: {failover: [{from: r1, to: r1}]}", "data.mesh")));
+        assertEquals(List.of("data.mesh: localityLbSetting.distribute[0].to: Invalid value: total locality weight 50 != 100"),
+                messages(ProxyConfigs.meshConfig("localityLbSetting: {distribute: [{from: r1, to: {r1: 50}}]}", "data.mesh")));
+        assertEquals(List.of("data.mesh: localityLbSetting.enabled: not of Istio's LocalityLoadBalancerSetting type, got \"yes\"",
+                        "data.mesh: localityLbSetting.failovr: unknown field (Istio's LocalityLoadBalancerSetting has "
+                                + "distribute, failover, failoverPriority and enabled)"),
+                messages(ProxyConfigs.meshConfig("localityLbSetting: {enabled: \"yes\", failovr: []}", "data.mesh")));
     }
 
     @Test

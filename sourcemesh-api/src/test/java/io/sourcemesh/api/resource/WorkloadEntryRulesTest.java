@@ -84,7 +84,8 @@ class WorkloadEntryRulesTest {
         assertEquals(List.of("spec.address: vm.example.internal is not translated by SourceMesh: only an IP address is an "
                 + "endpoint of the ServiceEntries selecting this entry, so it is left out of them"),
                 SupportCheck.check(entry("{address: vm.example.internal}")).notImplemented());
-        assertEquals(List.of("spec.locality is not implemented by SourceMesh and has no effect"), SupportCheck.check(entry("{address: 127.0.0.1, locality: r1/z1}")).notImplemented());
+        assertEquals(List.of(), SupportCheck.check(entry("{address: 127.0.0.1, locality: r1/z1}")).notImplemented(),
+                "locality is taken");
     }
 
     @Test

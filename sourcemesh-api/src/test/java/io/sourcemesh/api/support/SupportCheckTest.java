@@ -300,7 +300,7 @@ class SupportCheckTest {
                     - port: {number: 9080}
                       tls: {mode: SIMPLE, credentialName: "configmap://ca", sni: r}
                     - port: {number: 9090}
-                      loadBalancer: {simple: ROUND_ROBIN, localityLbSetting: {enabled: true}}
+                      loadBalancer: {simple: PASSTHROUGH, localityLbSetting: {enabled: true}}
                       connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}
                       outlierDetection: {consecutive5xxErrors: 1}
                   subsets:
@@ -311,8 +311,8 @@ class SupportCheckTest {
                         connectionPool: {http: {h2UpgradePolicy: UPGRADE}}
                         loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 10s}
                 """);
-        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[1].loadBalancer.localityLbSetting is not implemented by "
-                + "SourceMesh and has no effect"), f.warned());
+        assertEquals(List.of("spec.trafficPolicy.portLevelSettings[1].loadBalancer.simple: \"PASSTHROUGH\" is not implemented "
+                + "by SourceMesh and has no effect"), f.warned());
         assertEquals(List.of("spec.trafficPolicy.portLevelSettings[0].tls.credentialName"), f.refused().stream().map(FieldError::path).toList());
         assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1

@@ -130,9 +130,9 @@ public final class PodRuntime implements AutoCloseable {
     private Sidecar startSidecar(ContainerLog log) {
         ObjectNode withIp = pod.node();
         ((ObjectNode) withIp.with("status")).put("podIP", ip.getHostAddress()).put("phase", "Running");
-        Pod model = Pod.of(withIp);
+        Pod model = Pod.of(withIp).onNode(env.nodeLabels().apply(node));
         ProxyIdentity identity = gateway ? ProxyIdentity.router(model) : ProxyIdentity.sidecar(model);
-        return Sidecar.start(identity, identity.nodeId("cluster.local"), ip, env, log);
+        return Sidecar.start(identity, identity.nodeId("cluster.local"), model.locality(), ip, env, log);
     }
 
     private AutoCloseable startApp(JsonNode container, ContainerLog log) {

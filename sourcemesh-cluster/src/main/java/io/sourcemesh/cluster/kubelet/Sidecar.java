@@ -8,6 +8,7 @@ import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.sourcemesh.cluster.network.EmbeddedInterception;
+import io.sourcemesh.control.model.Locality;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.proxy.Proxy;
 import io.sourcemesh.proxy.ProxyOptions;
@@ -51,7 +52,12 @@ public final class Sidecar implements AutoCloseable {
         this.nodeId = nodeId;
     }
 
-    public static Sidecar start(ProxyIdentity identity, String nodeId, InetAddress podIp, KubeletEnv env, ContainerLog log) {
+    /**
+     * {@code locality}: the pod's (its Node's topology labels, or its istio-locality label), which the node reports as
+     * istio-agent's bootstrap does; none while unknown.
+     */
+    public static Sidecar start(ProxyIdentity identity, String nodeId, Locality locality, InetAddress podIp, KubeletEnv env,
+            ContainerLog log) {
         InetSocketAddress admin = new InetSocketAddress(podIp, ADMIN_PORT);
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("ISTIO_VERSION", identity.istioVersion());
@@ -61,8 +67,16 @@ public final class Sidecar implements AutoCloseable {
         NodeInfo node = new NodeInfo(nodeId, identity.podName() + "." + identity.namespace(), metadata);
         Struct.Builder md = Struct.newBuilder();
         metadata.forEach((k, v) -> md.putFields(k, Value.newBuilder().setStringValue(v).build()));
+        Node.Builder bootstrapNode = Node.newBuilder().setId(nodeId).setCluster(node.cluster()).setMetadata(md);
+        Node.Builder adsNode = AdsClient.node(nodeId, node.cluster(), metadata).toBuilder();
+        if (locality.known()) {
+            var l = io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
+                    .setRegion(locality.region()).setZone(locality.zone()).setSubZone(locality.subzone());
+            bootstrapNode.setLocality(l);
+            adsNode.setLocality(l);
+        }
         Bootstrap bootstrap = Bootstrap.newBuilder()
-                .setNode(Node.newBuilder().setId(nodeId).setCluster(node.cluster()).setMetadata(md))
+                .setNode(bootstrapNode)
                 .setAdmin(Admin.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
                         SocketAddress.newBuilder().setAddress(podIp.getHostAddress()).setPortValue(ADMIN_PORT))))
                 .build();
@@ -76,7 +90,7 @@ public final class Sidecar implements AutoCloseable {
         log.line(envoyLine("info", "starting main dispatch loop; admin address: " + podIp.getHostAddress() + ":" + ADMIN_PORT));
         XdsConfigApplier applier = new XdsConfigApplier(c -> proxy.dynamic(true).apply(c), node,
                 version -> log.line(envoyLine("info", "config version " + version + " applied (lds/cds)")));
-        AdsClient ads = AdsClient.connect(env.xdsServer(), AdsClient.node(nodeId, node.cluster(), metadata), resources -> {
+        AdsClient ads = AdsClient.connect(env.xdsServer(), adsNode.build(), resources -> {
             try {
                 applier.apply(resources);
             } catch (Exception e) {

@@ -1,5 +1,7 @@
 package io.sourcemesh.control.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcemesh.api.mesh.GatewayTopology;
 import io.sourcemesh.api.mesh.PathNormalization;
@@ -13,15 +15,16 @@ import java.util.Optional;
  * meshConfig.defaultConfig.gatewayTopology; rootNamespace holds mesh-wide EnvoyFilters; pathNormalization
  * sets every connection manager's path transformations; h2Upgrade is h2UpgradePolicy UPGRADE (HTTP ports' outbound
  * clusters speak HTTP/2); enableAutoMtls is Istio's auto mTLS (true by default); exportTo the exportTo a Service,
- * VirtualService or DestinationRule without one takes (defaultServiceExportTo and the others; * by default).
+ * VirtualService or DestinationRule without one takes (defaultServiceExportTo and the others; * by default);
+ * localityLbSetting the locality load balancing of clusters whose DestinationRule sets none (missing: unset).
  */
 public record MeshConfig(String rootNamespace, String domain, int numTrustedProxies, boolean proxyProtocol,
         String accessLogFile, PathNormalization pathNormalization, boolean h2Upgrade, boolean enableAutoMtls,
-        ExportToDefaults exportTo) {
+        ExportToDefaults exportTo, JsonNode localityLbSetting) {
 
     public static MeshConfig defaults() {
         return new MeshConfig("istio-system", "cluster.local", 0, false, "/dev/stdout", PathNormalization.DEFAULT, false, true,
-                ExportToDefaults.PUBLIC);
+                ExportToDefaults.PUBLIC, MissingNode.getInstance());
     }
 
     /**
@@ -41,7 +44,8 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
                 GatewayTopology t = parsed.topology();
                 mesh = mesh.withNumTrustedProxies(t.trustedHops()).withProxyProtocol(t.proxyProtocol())
                         .withPathNormalization(parsed.pathNormalization()).withH2Upgrade(parsed.h2Upgrade())
-                        .withEnableAutoMtls(parsed.enableAutoMtls()).withExportTo(parsed.exportTo());
+                        .withEnableAutoMtls(parsed.enableAutoMtls()).withExportTo(parsed.exportTo())
+                        .withLocalityLbSetting(parsed.localityLbSetting());
             }
         }
         return mesh;
@@ -62,31 +66,37 @@ public record MeshConfig(String rootNamespace, String domain, int numTrustedProx
 
     public MeshConfig withNumTrustedProxies(int hops) {
         return new MeshConfig(rootNamespace, domain, hops, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade, enableAutoMtls,
-                exportTo);
+                exportTo, localityLbSetting);
     }
 
     public MeshConfig withProxyProtocol(boolean enabled) {
         return new MeshConfig(rootNamespace, domain, numTrustedProxies, enabled, accessLogFile, pathNormalization, h2Upgrade,
-                enableAutoMtls, exportTo);
+                enableAutoMtls, exportTo, localityLbSetting);
     }
 
     public MeshConfig withPathNormalization(PathNormalization paths) {
         return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, paths, h2Upgrade, enableAutoMtls,
-                exportTo);
+                exportTo, localityLbSetting);
     }
 
     public MeshConfig withH2Upgrade(boolean upgrade) {
         return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, upgrade,
-                enableAutoMtls, exportTo);
+                enableAutoMtls, exportTo, localityLbSetting);
     }
 
     public MeshConfig withEnableAutoMtls(boolean enabled) {
         return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade,
-                enabled, exportTo);
+                enabled, exportTo, localityLbSetting);
+    }
+
+    /** meshConfig.localityLbSetting as written (missing: unset, Istio's default: enabled, nothing else). */
+    public MeshConfig withLocalityLbSetting(JsonNode setting) {
+        return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade,
+                enableAutoMtls, exportTo, setting);
     }
 
     public MeshConfig withExportTo(ExportToDefaults defaults) {
         return new MeshConfig(rootNamespace, domain, numTrustedProxies, proxyProtocol, accessLogFile, pathNormalization, h2Upgrade,
-                enableAutoMtls, defaults);
+                enableAutoMtls, defaults, localityLbSetting);
     }
 }

@@ -86,12 +86,14 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<WorkloadEntry> workloadEntries = new ArrayList<>();
         List<IstioConfig> peerAuthentications = new ArrayList<>();
         List<IstioConfig> requestAuthentications = new ArrayList<>();
+        Map<String, Map<String, String>> nodeLabels = new HashMap<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
             switch (kind) {
                 case "Service" -> services.add(Service.of(o));
                 case "Pod" -> pods.add(Pod.of(o));
+                case "Node" -> nodeLabels.put(Nodes.text(o, "metadata", "name"), Nodes.strings(o.path("metadata").path("labels")));
                 case "Secret" -> secrets.add(Secret.of(o));
                 case "Gateway" -> { if (istio) gateways.add(IstioConfig.of(o)); }
                 case "VirtualService" -> virtualServices.add(IstioConfig.of(o));
@@ -118,6 +120,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                 default -> { }
             }
         }
+        pods.replaceAll(p -> nodeLabels.containsKey(p.nodeName()) ? p.onNode(nodeLabels.get(p.nodeName())) : p);
         List<RegistryConflict> conflicts = new ArrayList<>();
         workloadEntries.sort(Comparator.comparing(WorkloadEntry::namespace).thenComparing(WorkloadEntry::name));
         services.replaceAll(s -> s.selecting(workloadEntries));

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Map;
 
-/** A Kubernetes Pod as far as the mesh needs it. */
+/**
+ * A Kubernetes Pod as far as the mesh needs it. {@code locality}: its {@code istio-locality} label, else its Node's
+ * topology labels ({@link #onNode}; unknown until the model has seen the Node).
+ */
 public record Pod(String name, String namespace, String ip, String nodeName, Map<String, String> labels,
         Map<String, String> annotations, String phase, boolean ready, List<ContainerPort> containerPorts,
-        boolean injected, String serviceAccount) {
+        boolean injected, String serviceAccount, Locality locality) {
 
     public static final String INTERCEPTION_MODE = "sidecar.istio.io/interceptionMode";
 
@@ -23,6 +26,7 @@ public record Pod(String name, String namespace, String ip, String nodeName, Map
                         Nodes.text(p, "protocol").isEmpty() ? "TCP" : Nodes.text(p, "protocol")))
                 .toList();
         Map<String, String> annotations = Nodes.strings(node.path("metadata").path("annotations"));
+        Map<String, String> labels = Nodes.strings(node.path("metadata").path("labels"));
         // Injected pods carry the injector's status annotation and/or the istio-proxy container.
         boolean injected = annotations.containsKey("sidecar.istio.io/status")
                 || Nodes.list(spec.path("containers")).stream()
@@ -35,8 +39,14 @@ public record Pod(String name, String namespace, String ip, String nodeName, Map
                         && "True".equals(Nodes.text(c, "status")));
         return new Pod(Nodes.text(node, "metadata", "name"), MeshModel.namespaceOf(node),
                 Nodes.text(status, "podIP"), Nodes.text(spec, "nodeName"),
-                Nodes.strings(node.path("metadata").path("labels")), annotations, phase, ready, ports, injected,
-                serviceAccount(spec));
+                labels, annotations, phase, ready, ports, injected, serviceAccount(spec),
+                Locality.ofLabels(labels, Locality.UNKNOWN));
+    }
+
+    /** This pod on a Node of these labels: their locality, unless its own istio-locality label overrides it (Istio's). */
+    public Pod onNode(Map<String, String> nodeLabels) {
+        return new Pod(name, namespace, ip, nodeName, labels, annotations, phase, ready, containerPorts, injected,
+                serviceAccount, Locality.ofLabels(labels, Locality.ofNode(nodeLabels)));
     }
 
     /** spec.serviceAccountName, else the deprecated serviceAccount, else {@code default} (the API server's default). */

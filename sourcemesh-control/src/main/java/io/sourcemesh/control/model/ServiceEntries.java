@@ -56,8 +56,8 @@ public final class ServiceEntries {
             }
             Map<String, Integer> own = new LinkedHashMap<>();
             e.path("ports").properties().forEach(p -> own.put(p.getKey(), p.getValue().asInt()));
-            endpoints.add(new WorkloadEndpoint(address, own, Nodes.strings(e.path("labels")), e.path("weight").asInt(0),
-                    Nodes.text(e, "serviceAccount")));
+            endpoints.add(WorkloadEndpoint.of(address, own, Nodes.strings(e.path("labels")), e.path("weight").asInt(0),
+                    Nodes.text(e, "serviceAccount"), Nodes.text(e, "locality")));
         }
         List<String> addresses = ServiceEntryRules.addresses(spec);
         String namespace = MeshModel.namespaceOf(entry);
@@ -76,7 +76,7 @@ public final class ServiceEntries {
             // hostnameToServiceInstance).
             boolean dns = resolution.equals("DNS") || resolution.equals("DNS_ROUND_ROBIN");
             List<WorkloadEndpoint> own = endpoints.isEmpty() && selector == null && dns
-                    ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0, "")) : endpoints;
+                    ? List.of(new WorkloadEndpoint(host, Map.of(), Map.of(), 0, "", Locality.UNKNOWN)) : endpoints;
             out.add(Service.entry(host, namespace, addresses.isEmpty() ? UNSPECIFIED_IP : addresses.get(0), ports,
                     new Service.Entry(host, addresses, own, resolution, config, Nodes.instant(entry), meshInternal,
                             Nodes.textList(spec.path("subjectAltNames")), selector), exportTo));

@@ -6,16 +6,24 @@ import java.util.OptionalInt;
 /**
  * One of a ServiceEntry's {@code endpoints}, or a WorkloadEntry a ServiceEntry or a Kubernetes Service selects (Istio's
  * WorkloadEntry): an address, its ports by name, labels (which DestinationRule subsets select), a load-balancing weight
- * and its service account ("" without).
+ * its service account ("" without) and its locality (its {@code locality}, else its {@code istio-locality} label, as
+ * Istio's convertWorkloadEntryToWorkloadInstance).
  */
 public record WorkloadEndpoint(String address, Map<String, Integer> ports, Map<String, String> labels, int weight,
-        String serviceAccount) {
+        String serviceAccount, Locality locality) {
     /** The injector's label on a workload with a sidecar (Istio's label.SecurityTlsMode). */
     public static final String TLS_MODE_LABEL = "security.istio.io/tlsMode";
 
     public WorkloadEndpoint {
         ports = Map.copyOf(ports);
         labels = Map.copyOf(labels);
+    }
+
+    /** An endpoint whose locality is {@code locality} as written ("region/zone/subzone"), else its istio-locality label. */
+    public static WorkloadEndpoint of(String address, Map<String, Integer> ports, Map<String, String> labels, int weight,
+            String serviceAccount, String locality) {
+        Locality where = locality.isEmpty() ? Locality.ofLabels(labels, Locality.UNKNOWN) : Locality.parse(locality);
+        return new WorkloadEndpoint(address, ports, labels, weight, serviceAccount, where);
     }
 
     /**

@@ -28,8 +28,8 @@ public record WorkloadEntry(String namespace, String name, WorkloadEndpoint endp
         Map<String, Integer> ports = new LinkedHashMap<>();
         spec.path("ports").properties().forEach(p -> ports.put(p.getKey(), p.getValue().asInt()));
         return Optional.of(new WorkloadEntry(MeshModel.namespaceOf(object), Nodes.text(object, "metadata", "name"),
-                new WorkloadEndpoint(Nodes.text(spec, "address"), ports, Nodes.strings(spec.path("labels")),
-                        spec.path("weight").asInt(0), Nodes.text(spec, "serviceAccount"))));
+                WorkloadEndpoint.of(Nodes.text(spec, "address"), ports, Nodes.strings(spec.path("labels")),
+                        spec.path("weight").asInt(0), Nodes.text(spec, "serviceAccount"), Nodes.text(spec, "locality"))));
     }
 
     /** Whether a workloadSelector of {@code namespace} selects this entry (Istio: same namespace, every label). */

@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.route.v3.RouteAction.HashPolicy;
 import io.envoyproxy.envoy.type.v3.Percent;
 import io.sourcemesh.control.model.IstioConfig;
+import io.sourcemesh.control.model.Locality;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Service;
 import io.sourcemesh.control.model.ServicePort;
@@ -44,7 +45,7 @@ final class Clusters {
      * ISTIO_MUTUAL. {@code sidecar}: the proxy is a sidecar, which takes a rule's credentialName only from a rule with a
      * workloadSelector (Istio's buildUpstreamClusterTLSContext).
      */
-    static List<Cluster> outbound(MeshModel model, String proxyNamespace, String proxyNode,
+    static List<Cluster> outbound(MeshModel model, String proxyNamespace, LocalityLb.Client client,
             List<TranslationWarning> warnings, MeshTls mesh, boolean sidecar, PodFiles files) {
         List<Cluster> out = new ArrayList<>();
         String domain = model.meshConfig().domain();
@@ -68,14 +69,15 @@ final class Clusters {
                     warnings.add(TranslationWarning.note(where, "trafficPolicy.proxyProtocol is not applied to port "
                             + port.port() + ": its portLevelSettings entry replaces the policy there, as in Istio"));
                 }
-                List<Host> hosts = hosts(model, svc, port, mesh, proxyNode);
+                List<Host> hosts = hosts(model, svc, port, mesh, client.node());
                 Cluster.DiscoveryType type = discoveryType(svc);
                 boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
                 if (dns && hosts.isEmpty()) {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
                 cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
-                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, credentials, files, peer, where, warnings)
+                        portPolicy(rulePolicy, port.port()), model, proxyNamespace, credentials, files, peer, where, warnings,
+                        client)
                         .ifPresent(out::add);
                 for (JsonNode subset : dr.map(d -> list(d.spec().path("subsets"))).orElse(List.of())) {
                     Map<String, String> labels = strings(subset.path("labels"));
@@ -86,7 +88,7 @@ final class Clusters {
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
                             port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, credentials, files, peer,
-                            where, warnings)
+                            where, warnings, client)
                             .ifPresent(out::add);
                 }
             }
@@ -96,9 +98,11 @@ final class Clusters {
 
     /**
      * One endpoint of a service port: an address, its port, the labels subsets select by, its weight, and whether it
-     * takes mTLS when no DestinationRule tls says otherwise ({@link MeshTls#meshEndpoint}).
+     * takes mTLS when no DestinationRule tls says otherwise ({@link MeshTls#meshEndpoint}); its locality and node ("" for
+     * an entry's), which locality load balancing reads.
      */
-    private record Host(String ip, int port, Map<String, String> labels, int weight, boolean mesh) {}
+    private record Host(String ip, int port, Map<String, String> labels, int weight, boolean mesh, Locality locality,
+            String node) {}
 
     /**
      * A service port's endpoints: the ready pods a Kubernetes Service selects and then the WorkloadEntries it selects
@@ -118,21 +122,22 @@ final class Clusters {
             for (WorkloadEndpoint e : entry.endpoints()) {
                 int target = e.portFor(port);
                 out.add(new Host(e.address(), target, e.labels(), e.lbWeight(),
-                        mesh != null && mesh.meshEndpoint(e, svc.namespace(), target)));
+                        mesh != null && mesh.meshEndpoint(e, svc.namespace(), target), e.locality(), ""));
             }
             int podPort = port.targetPort().isEmpty() ? port.port() : Integer.parseInt(port.targetPort());
             model.pods().stream().filter(p -> p.ready() && !p.ip().isEmpty() && entry.selects(p, svc.namespace()))
-                    .forEach(p -> out.add(new Host(p.ip(), podPort, p.labels(), 1, mesh != null && mesh.meshEndpoint(p, podPort))));
+                    .forEach(p -> out.add(new Host(p.ip(), podPort, p.labels(), 1, mesh != null && mesh.meshEndpoint(p, podPort),
+                            p.locality(), p.nodeName())));
             return out;
         }
         List<Host> out = new ArrayList<>(model.endpointsOf(svc).stream()
                 .filter(p -> !svc.nodeLocal() || p.nodeName().equals(proxyNode))
                 .map(p -> new Host(p.ip(), port.targetPortFor(p), p.labels(), 1,
-                        mesh != null && mesh.meshEndpoint(p, port.targetPortFor(p)))).toList());
+                        mesh != null && mesh.meshEndpoint(p, port.targetPortFor(p)), p.locality(), p.nodeName())).toList());
         for (WorkloadEntry w : svc.nodeLocal() ? List.<WorkloadEntry>of() : svc.workloads()) {
             WorkloadEndpoint e = w.endpoint();
             e.portForService(port).ifPresent(target -> out.add(new Host(e.address(), target, e.labels(), e.lbWeight(),
-                    mesh != null && mesh.meshEndpoint(e, svc.namespace(), target))));
+                    mesh != null && mesh.meshEndpoint(e, svc.namespace(), target), e.locality(), "")));
         }
         return out;
     }
@@ -169,7 +174,7 @@ final class Clusters {
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, ServicePort port,
             JsonNode trafficPolicy, MeshModel model, String credentialNamespace, boolean credentials, PodFiles files,
-            UpstreamTls.Mesh mesh, String where, List<TranslationWarning> warnings) {
+            UpstreamTls.Mesh mesh, String where, List<TranslationWarning> warnings, LocalityLb.Client client) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
         // Istio's mtlsChecker.checkMtlsEnabled: the rule's tls mode, when it has one, decides for every endpoint
@@ -186,7 +191,7 @@ final class Clusters {
         }
         boolean ruleMode = ruleTls != null && !ruleTls.isNull();
         boolean ruleMutual = ruleMode && ruleTls.path("mode").asText("").equals("ISTIO_MUTUAL");
-        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+        List<LocalityLb.Member> members = new ArrayList<>();
         for (Host host : hosts) {
             LbEndpoint.Builder lb = LbEndpoint.newBuilder()
                     .setEndpoint(Endpoint.newBuilder().setAddress(Protos.address(host.ip(), host.port())))
@@ -195,20 +200,15 @@ final class Clusters {
             if (mesh != null && (ruleMode ? ruleMutual : host.mesh())) {
                 lb.setMetadata(MESH_ENDPOINT);
             }
-            locality.addLbEndpoints(lb);
+            members.add(new LocalityLb.Member(lb.build(), host.locality(), host.locality().augment(host.labels(), host.node())));
         }
         ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
-        if (!hosts.isEmpty()) {
-            cla.addEndpoints(locality);
-        }
         Cluster.Builder c = Cluster.newBuilder()
                 .setName(name)
                 .setType(type)
                 .setConnectTimeout(CONNECT_TIMEOUT)
                 .setLbPolicy(originalDst ? Cluster.LbPolicy.CLUSTER_PROVIDED : lbPolicy(trafficPolicy));
-        if (!originalDst) {
-            c.setLoadAssignment(cla);
-        }
+
         if (dns) {
             c.setDnsLookupFamily(Cluster.DnsLookupFamily.V4_ONLY);
         }
@@ -223,6 +223,11 @@ final class Clusters {
         TrafficPolicies.connectionPool(c, pool, where, warnings);
         TrafficPolicies.h2Upgrade(c, pool, port.isHttp(), model.meshConfig().h2Upgrade());
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
+        if (!originalDst) {
+            // After outlier detection: without it Istio does not fail over (applyLocalityLoadBalancer).
+            LocalityLb.apply(c, cla, members, trafficPolicy, model.meshConfig().localityLbSetting(), client, dns);
+            c.setLoadAssignment(cla);
+        }
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.
         if (!UpstreamTls.apply(c, ruleTls, model, credentialNamespace, files, mesh, where, warnings)) {
             return Optional.empty();

@@ -168,8 +168,7 @@ final class GatewayBuilder {
         byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(),
-                model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse(""), warnings, mesh, false,
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), LocalityLb.Client.of(model, proxy), warnings, mesh, false,
                 PodFiles.of(model, proxy.namespace(), proxy.podName())));
         return ProxyResources.of(listeners, clusters, routes, warnings);
     }

@@ -82,7 +82,7 @@ final class SidecarBuilder {
         inbound.values().forEach(port -> clusters.add(inboundCluster(port)));
         Map<SidecarEgress, Map<String, Set<Integer>>> routedTo = new HashMap<>();
         virtualServices.forEach((egress, vs) -> routedTo.put(egress, vs.destinations(proxy.namespace())));
-        clusters.addAll(Clusters.outbound(model, proxy.namespace(), proxyNode(), warnings, mtls.orElse(null), true,
+        clusters.addAll(Clusters.outbound(model, proxy.namespace(), LocalityLb.Client.of(model, proxy), warnings, mtls.orElse(null), true,
                 PodFiles.of(model, proxy.namespace(), proxy.podName())).stream()
                 .filter(c -> visibleCluster(c, routedTo)).toList());
         return ProxyResources.of(listeners, clusters, routes, warnings);
@@ -111,11 +111,6 @@ final class SidecarBuilder {
             TrafficPolicies.connectionPool(c, null, scope.where(), warnings);
         }
         return c.build();
-    }
-
-    /** The node of the proxy's pod (spec.nodeName), "" when the pod is unknown: NodeLocal services' endpoints are its. */
-    private String proxyNode() {
-        return model.pod(proxy.namespace(), proxy.podName()).map(Pod::nodeName).orElse("");
     }
 
     /**

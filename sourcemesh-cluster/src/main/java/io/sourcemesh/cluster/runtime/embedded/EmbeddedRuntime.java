@@ -229,7 +229,8 @@ public final class EmbeddedRuntime implements Runtime {
     }
 
     private KubeletEnv kubeletEnv() {
-        return new KubeletEnv(transport, conntrack, this::intercepted, vips::serves, xds.address(), host.home().logsDir(), backOff);
+        return new KubeletEnv(transport, conntrack, this::intercepted, vips::serves, xds.address(), host.home().logsDir(), backOff,
+                node -> store.get(ResourceKind.NODE, null, node).map(KubeObject::labels).orElse(Map.of()));
     }
 
     /** Whether an address belongs to a pod whose sidecar captures its inbound traffic. */
