@@ -13,7 +13,7 @@ import java.util.List;
  * tls[2].match[0]}, {@code DestinationRule ns/name}, {@code ServiceEntry ns/name}).
  */
 public final class PushWarnings {
-    private static final List<String> KINDS = List.of("VirtualService", "DestinationRule", "ServiceEntry", "RequestAuthentication");
+    private static final List<String> KINDS = List.of("VirtualService", "DestinationRule", "ServiceEntry", "RequestAuthentication", "Telemetry");
 
     private PushWarnings() {}
 
