@@ -49,6 +49,13 @@ public final class Observations {
                 .filter(l -> requestId.equals(l.requestId()) || userAgent(requestId).equals(l.userAgent()))
                 .reduce((a, b) -> b);
         String note = null;
+        // A proxy whose dump says it logs nothing here (a Telemetry): no line is no evidence against the prediction.
+        Optional<String> gap = line.isEmpty() && snap.dumps().containsKey(h.pod())
+                ? snap.dumps().get(h.pod()).accessLogGap(direction) : Optional.empty();
+        if (gap.isPresent() && (!h.relaysBytes() || sentFrom == null
+                || lines.stream().noneMatch(l -> sentFrom.equals(l.downstreamRemote())))) {
+            return h.withObserved(new Hop.Observed(null, null, null, gap.get(), List.of()));
+        }
         if (line.isEmpty() && h.relaysBytes()) {
             if (sentFrom == null) {
                 String why = "no access-log line for the probe's connection: a tcp_proxy line carries no request id, and the address "

@@ -23,7 +23,52 @@ public record ProxyFacts(String source, String nodeId, String role, String nodeI
      * (bytes relayed: no HTTP, so no X-Forwarded-For) and the cluster it sends to (a weighted tcp_proxy's first), with the
      * JSON path of its terminal filter.
      */
-    public record ChainFacts(String name, int destinationPort, Hcm hcm, boolean tcpProxy, String cluster, String where) {}
+    public record ChainFacts(String name, int destinationPort, Hcm hcm, boolean tcpProxy, String cluster, String where,
+            AccessLogFacts accessLog) {
+        /** A chain whose access logs were not read. */
+        public ChainFacts(String name, int destinationPort, Hcm hcm, boolean tcpProxy, String cluster, String where) {
+            this(name, destinationPort, hcm, tcpProxy, cluster, where, null);
+        }
+    }
+
+    /**
+     * A chain's terminal filter's access logs: how many, and the CEL filter expressions of those that have one (a
+     * Telemetry's disabled leaves none; its filter.expression becomes Envoy's CEL extension filter).
+     */
+    public record AccessLogFacts(int count, List<String> celFilters) {
+        public AccessLogFacts {
+            celFilters = List.copyOf(celFilters);
+        }
+    }
+
+    /**
+     * Why this proxy may have logged nothing for a request on its {@code direction} listeners ("inbound": virtualInbound,
+     * "outbound": the others, "": all, a gateway's): every chain there has no access log, or every one a filter; empty
+     * when some chain logs every stream, or the dump does not say.
+     */
+    public Optional<String> accessLogGap(String direction) {
+        List<ChainFacts> chains = new java.util.ArrayList<>();
+        for (ListenerFacts l : listeners) {
+            boolean inbound = l.name().equals("virtualInbound") || l.port() == 15006;
+            if (direction.isEmpty() || direction.equals("inbound") == inbound) {
+                l.chains().stream().filter(c -> c.where() != null).forEach(chains::add);
+            }
+        }
+        if (chains.isEmpty() || chains.stream().anyMatch(c -> c.accessLog() == null)) {
+            return Optional.empty();
+        }
+        String listeners = direction.isEmpty() ? "listeners" : direction + " listeners";
+        if (chains.stream().allMatch(c -> c.accessLog().count() == 0)) {
+            return Optional.of("its access log is off: no filter chain of its " + listeners + " has an access_log (a "
+                    + "Telemetry's accessLogging disabled: true), so no line was expected; the address is not known lost here");
+        }
+        if (chains.stream().allMatch(c -> c.accessLog().celFilters().size() == c.accessLog().count())) {
+            List<String> filters = chains.stream().flatMap(c -> c.accessLog().celFilters().stream()).distinct().toList();
+            return Optional.of("its access log is filtered (" + String.join("; ", filters) + ", a Telemetry's filter), so the "
+                    + "probe's request may not have passed it; the address is not known lost here");
+        }
+        return Optional.empty();
+    }
 
     /** A cluster's upstream bind address, endpoints, and whether its transport socket writes a PROXY protocol header. */
     public record ClusterFacts(String name, String bindAddress, List<String> endpoints, boolean proxyProtocol, String path) {}

@@ -75,6 +75,7 @@ public final class ProxyFactsReader {
         boolean tcpProxy = false;
         String cluster = null;
         String terminal = null;
+        ProxyFacts.AccessLogFacts logs = null;
         JsonNode filters = fc.path("filters");
         for (int i = 0; i < filters.size(); i++) {
             JsonNode f = filters.get(i);
@@ -87,9 +88,11 @@ public final class ProxyFactsReader {
                         cfg.path("skip_xff_append").asBoolean(false), where);
                 cluster = firstRouteCluster(cfg.path("route_config"));
                 terminal = where;
+                logs = accessLogs(cfg);
             } else if (name.endsWith("tcp_proxy") || cfg.path("@type").asText().endsWith(".TcpProxy")) {
                 tcpProxy = true;
                 terminal = where;
+                logs = accessLogs(cfg);
                 if (cluster == null) {
                     // a weighted tcp_proxy (a VirtualService's several destinations): its first cluster
                     cluster = cfg.has("cluster") ? cfg.path("cluster").asText()
@@ -97,7 +100,20 @@ public final class ProxyFactsReader {
                 }
             }
         }
-        return new ProxyFacts.ChainFacts(fc.path("name").asText(""), port, hcm, tcpProxy, cluster, terminal);
+        return new ProxyFacts.ChainFacts(fc.path("name").asText(""), port, hcm, tcpProxy, cluster, terminal, logs);
+    }
+
+    /** A terminal filter's access_log list: its length and its CEL filters' expressions. */
+    private static ProxyFacts.AccessLogFacts accessLogs(JsonNode cfg) {
+        List<String> cel = new ArrayList<>();
+        JsonNode logs = cfg.path("access_log");
+        for (JsonNode log : logs) {
+            String expression = log.path("filter").path("extension_filter").path("typed_config").path("expression").asText("");
+            if (!expression.isEmpty()) {
+                cel.add(expression);
+            }
+        }
+        return new ProxyFacts.AccessLogFacts(logs.size(), cel);
     }
 
     private static String firstRouteCluster(JsonNode routeConfig) {

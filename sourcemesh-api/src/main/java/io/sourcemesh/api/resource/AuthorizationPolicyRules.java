@@ -29,19 +29,7 @@ final class AuthorizationPolicyRules {
                     "dry-run (shadow) policies are not implemented; refused so it is not enforced by mistake");
         }
         String action = spec.path("action").asText("ALLOW");
-        boolean hasSelector = spec.has("selector") && !spec.path("selector").isNull();
-        for (String target : List.of("targetRef", "targetRefs")) {
-            if (spec.has(target) && !spec.path(target).isNull()) {
-                if (hasSelector) {
-                    errors.add(new FieldError("spec." + target, "spec." + target
-                            + ": Invalid value: only one of targetRefs or workloadSelector can be set"));
-                } else {
-                    errors.add(new FieldError("spec." + target, "spec." + target + ": Unsupported value: SourceMesh "
-                            + "has no Kubernetes Gateway API Gateways or waypoints to target; select the gateway pods "
-                            + "with spec.selector.matchLabels (e.g. istio: ingressgateway) instead"));
-                }
-            }
-        }
+        checkTargets(spec, errors);
         checkSelector(spec, errors);
         if (action.equals("CUSTOM")) {
             errors.add(new FieldError("spec.action", "spec.action: Unsupported value: \"CUSTOM\": CUSTOM delegates the "
@@ -211,6 +199,26 @@ final class AuthorizationPolicyRules {
     }
 
     /** Istio's security-policy selector checks (ValidateWorkloadSelector): no empty key, no wildcard. */
+    /**
+     * A policy's targetRef(s): with a selector Istio's validateOneOfSelectorType message; alone refused, as SourceMesh
+     * has nothing they could name.
+     */
+    static void checkTargets(JsonNode spec, List<FieldError> errors) {
+        boolean hasSelector = spec.has("selector") && !spec.path("selector").isNull();
+        for (String target : List.of("targetRef", "targetRefs")) {
+            if (spec.has(target) && !spec.path(target).isNull()) {
+                if (hasSelector) {
+                    errors.add(new FieldError("spec." + target, "spec." + target
+                            + ": Invalid value: only one of targetRefs or workloadSelector can be set"));
+                } else {
+                    errors.add(new FieldError("spec." + target, "spec." + target + ": Unsupported value: SourceMesh "
+                            + "has no Kubernetes Gateway API Gateways or waypoints to target; select the gateway pods "
+                            + "with spec.selector.matchLabels (e.g. istio: ingressgateway) instead"));
+                }
+            }
+        }
+    }
+
     static void checkSelector(JsonNode spec, List<FieldError> errors) {
         spec.path("selector").path("matchLabels").properties().forEach(e -> {
             String label = e.getKey() + "=" + e.getValue().asText();

@@ -42,9 +42,14 @@ public record ResourceKind(String group, String kind, List<String> versions, Str
     public static final ResourceKind REQUEST_AUTHENTICATION = istio("security.istio.io", ISTIO_SECURITY, "RequestAuthentication",
             "requestauthentications", "ra");
 
+    // Istio's CRD: v1 and v1alpha1, short name telemetry.
+    public static final ResourceKind TELEMETRY = istio("telemetry.istio.io", List.of("v1", "v1alpha1"), "Telemetry",
+            "telemetries", "telemetry");
+
     private static final List<ResourceKind> ALL = List.of(NAMESPACE, NODE, POD, SERVICE, ENDPOINTS, SERVICE_ACCOUNT,
             SECRET, CONFIG_MAP, DEPLOYMENT, REPLICA_SET, GATEWAY, VIRTUAL_SERVICE, DESTINATION_RULE, ENVOY_FILTER,
-            SIDECAR, SERVICE_ENTRY, WORKLOAD_ENTRY, AUTHORIZATION_POLICY, PEER_AUTHENTICATION, REQUEST_AUTHENTICATION);
+            SIDECAR, SERVICE_ENTRY, WORKLOAD_ENTRY, AUTHORIZATION_POLICY, PEER_AUTHENTICATION, REQUEST_AUTHENTICATION,
+            TELEMETRY);
 
     public static List<ResourceKind> all() {
         return ALL;

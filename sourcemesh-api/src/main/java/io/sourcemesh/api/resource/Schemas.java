@@ -332,6 +332,31 @@ public final class Schemas {
                     f("outputClaimToHeaders", listOf(object(f("header", string()), f("claim", string())))),
                     f("timeout", string()), f("spaceDelimitedClaims", strings())))));
 
+    private static final Schema.Scalar WORKLOAD_MODE = oneOf("CLIENT_AND_SERVER", "CLIENT", "SERVER");
+    private static final Schema.Obj PROVIDERS_AND_MODE = object(f("match", object(f("mode", WORKLOAD_MODE))),
+            f("providers", listOf(object(f("name", string())))));
+
+    /** Istio's Telemetry (telemetry.istio.io v1, istio/api telemetry/v1alpha1/telemetry.proto). */
+    static final Schema.Obj TELEMETRY_SPEC = object(f("selector", WORKLOAD_SELECTOR),
+            f("targetRef", POLICY_TARGET), f("targetRefs", listOf(POLICY_TARGET)),
+            f("tracing", listOf(PROVIDERS_AND_MODE.with(
+                    f("customTags", mapOf(object(f("literal", object(f("value", string()))),
+                            f("environment", object(f("name", string()), f("defaultValue", string()))),
+                            f("header", object(f("name", string()), f("defaultValue", string())))))),
+                    f("randomSamplingPercentage", number()), f("disableSpanReporting", bool()),
+                    f("useRequestIdForTraceSampling", bool()), f("enableIstioTags", bool())))),
+            f("metrics", listOf(object(f("providers", listOf(object(f("name", string())))),
+                    f("overrides", listOf(object(
+                            f("match", object(f("metric", oneOf("ALL_METRICS", "REQUEST_COUNT", "REQUEST_DURATION",
+                                    "REQUEST_SIZE", "RESPONSE_SIZE", "TCP_OPENED_CONNECTIONS", "TCP_CLOSED_CONNECTIONS",
+                                    "TCP_SENT_BYTES", "TCP_RECEIVED_BYTES", "GRPC_REQUEST_MESSAGES", "GRPC_RESPONSE_MESSAGES")),
+                                    f("customMetric", string()), f("mode", WORKLOAD_MODE))),
+                            f("disabled", bool()),
+                            f("tagOverrides", mapOf(object(f("operation", oneOf("UPSERT", "REMOVE")), f("value", string()))))))),
+                    f("reportingInterval", string())))),
+            f("accessLogging", listOf(PROVIDERS_AND_MODE.with(f("disabled", bool()),
+                    f("filter", object(f("expression", string())))))));
+
     // --- roots ---------------------------------------------------------------------------------------------
 
     private static Schema.Obj root(Schema.Field... extra) {
@@ -364,7 +389,8 @@ public final class Schemas {
             Map.entry("WorkloadEntry", root(f("spec", WORKLOAD_ENTRY_SPEC), f("status", any()))),
             Map.entry("AuthorizationPolicy", root(f("spec", AUTHORIZATION_POLICY_SPEC), f("status", any()))),
             Map.entry("PeerAuthentication", root(f("spec", PEER_AUTHENTICATION_SPEC), f("status", any()))),
-            Map.entry("RequestAuthentication", root(f("spec", REQUEST_AUTHENTICATION_SPEC), f("status", any()))));
+            Map.entry("RequestAuthentication", root(f("spec", REQUEST_AUTHENTICATION_SPEC), f("status", any()))),
+            Map.entry("Telemetry", root(f("spec", TELEMETRY_SPEC), f("status", any()))));
 
     /** The schema of a whole object of this kind. */
     public static Schema.Obj of(ResourceKind kind) {

@@ -79,6 +79,7 @@ public final class Validator {
             }
             case "AuthorizationPolicy" -> AuthorizationPolicyRules.check(object, errors);
             case "RequestAuthentication" -> RequestAuthenticationRules.check(object, errors);
+            case "Telemetry" -> TelemetryRules.check(object, errors);
             case "VirtualService" -> VirtualServiceRules.check(object, errors);
             case "Gateway" -> GatewayRules.check(object, errors);
             case "Sidecar" -> SidecarRules.check(object, errors);

@@ -270,7 +270,38 @@ final class IstioSupport {
                 supported(j + ".timeout", "the control plane's jwksUri fetch (5s by default)"),
                 supported(j + ".spaceDelimitedClaims", "with permission and scope always (Istio's buildSpaceDelimitedClaims): "
                         + "a string claim split at spaces into a list in the payload RBAC reads")));
+        k.put("Telemetry", fields(telemetry()));
         return k;
+    }
+
+    private static List<FieldSupport> telemetry() {
+        String a = "spec.accessLogging[]";
+        String noTargets = "SourceMesh has no Kubernetes Gateway API Gateways or waypoints to target";
+        return List.of(
+                supported("spec.selector", "as Istio's telemetry merge (pilot/pkg/model/telemetry.go): the root namespace's "
+                        + "oldest Telemetry without a selector (mesh-wide), then the proxy's namespace's oldest without one, "
+                        + "then every one of its namespace whose matchLabels the pod has, oldest first; a later level's "
+                        + "accessLogging entries override an earlier one's"),
+                refused("spec.targetRef", noTargets),
+                refused("spec.targetRefs", noTargets),
+                supported(a + ".providers", "envoy (Istio's built-in file provider, matched ignoring case): the proxies' "
+                        + "JSON access log to /dev/stdout, the format meshConfig's log has; any other name is refused (it would "
+                        + "be a meshConfig.extensionProviders entry, which the mesh config does not take). An entry without "
+                        + "providers takes the level above's, as Istio; when no level names one, the mesh's log stays as it "
+                        + "is (Istio falls back to meshConfig.accessLogFile), named on the Telemetry's status"),
+                supported(a + ".disabled", "the selected proxies write no access log (for the match's mode)"),
+                supported(a + ".match.mode", "CLIENT: outbound listeners and gateways (Istio counts a gateway as a client); "
+                        + "SERVER: sidecars' inbound listeners; CLIENT_AND_SERVER (default): both"),
+                supported(a + ".filter.expression", "Envoy's CEL access-log filter, as Istio writes it; the proxies evaluate "
+                        + "comparisons (== != < <= > >=) of response.code, request.method, request.host, request.path, "
+                        + "request.url_path, request.scheme, connection.mtls, source.address, source.port, "
+                        + "destination.address, destination.port and xds.cluster_name with int, string and bool literals, "
+                        + "&&, ||, ! and parentheses; any other expression is refused. As Envoy: a stream without the "
+                        + "attribute (response.code on TCP) is not logged unless || makes it true"),
+                warned("spec.tracing", "SourceMesh has no tracer: the proxies report no spans (not a security setting, so "
+                        + "accepted, warned and named on the status)"),
+                warned("spec.metrics", "SourceMesh has no Istio stats filter (istio_requests_total and the rest): overrides, "
+                        + "providers and reportingInterval change nothing"));
     }
 
     private static List<FieldSupport> virtualService() {

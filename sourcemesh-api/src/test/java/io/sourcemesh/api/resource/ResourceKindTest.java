@@ -36,6 +36,8 @@ class ResourceKindTest {
         assertEquals(Optional.of(ResourceKind.PEER_AUTHENTICATION), ResourceKind.lookup("pa"));
         assertEquals(Optional.of(ResourceKind.REQUEST_AUTHENTICATION), ResourceKind.lookup("ra"));
         assertEquals(Optional.of(ResourceKind.SIDECAR), ResourceKind.lookup("sidecars"));
+        assertEquals(Optional.of(ResourceKind.TELEMETRY), ResourceKind.lookup("telemetry"));
+        assertEquals(Optional.of(ResourceKind.TELEMETRY), ResourceKind.lookup("telemetries.telemetry.istio.io"));
         assertEquals(Optional.empty(), ResourceKind.lookup("ef"));
         assertEquals(Optional.empty(), ResourceKind.lookup("widgets"));
     }
@@ -56,6 +58,9 @@ class ResourceKindTest {
         assertEquals("networking.istio.io/v1alpha3", ResourceKind.ENVOY_FILTER.apiVersion());
         assertTrue(ResourceKind.SERVICE.builtIn());
         assertFalse(ResourceKind.GATEWAY.builtIn());
-        assertEquals(20, ResourceKind.all().size());
+        assertEquals(21, ResourceKind.all().size());
+        assertEquals(Optional.of(ResourceKind.TELEMETRY), ResourceKind.of("telemetry.istio.io/v1", "Telemetry"));
+        assertEquals(Optional.of(ResourceKind.TELEMETRY), ResourceKind.of("telemetry.istio.io/v1alpha1", "Telemetry"));
+        assertEquals("telemetry.istio.io/v1", ResourceKind.TELEMETRY.apiVersion());
     }
 }

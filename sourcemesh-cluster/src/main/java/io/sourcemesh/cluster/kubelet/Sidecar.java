@@ -109,8 +109,7 @@ public final class Sidecar implements AutoCloseable {
         if (!stdout) {
             return c;
         }
-        return new AccessLogConfig(c.name(), new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.FILE,
-                Optional.of(log.file().toString())), c.textFormat(), c.jsonFormat());
+        return c.withSink(new AccessLogConfig.Sink(AccessLogConfig.Sink.Kind.FILE, Optional.of(log.file().toString())));
     }
 
     static String envoyLine(String level, String message) {

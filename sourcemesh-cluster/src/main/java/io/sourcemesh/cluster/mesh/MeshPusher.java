@@ -45,7 +45,7 @@ public final class MeshPusher {
             ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE,
             ResourceKind.ENVOY_FILTER, ResourceKind.AUTHORIZATION_POLICY,
             ResourceKind.SIDECAR, ResourceKind.SERVICE_ENTRY, ResourceKind.WORKLOAD_ENTRY, ResourceKind.PEER_AUTHENTICATION,
-            ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.NODE);
+            ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.NODE, ResourceKind.TELEMETRY);
 
     private final XdsServer xds;
     private final Translator translator;

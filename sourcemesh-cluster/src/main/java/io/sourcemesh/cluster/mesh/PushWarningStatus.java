@@ -24,7 +24,7 @@ public final class PushWarningStatus {
     public static final String NOT_APPLIED = "PushSettingNotApplied";
 
     private static final List<ResourceKind> KINDS = List.of(ResourceKind.VIRTUAL_SERVICE, ResourceKind.DESTINATION_RULE,
-            ResourceKind.SERVICE_ENTRY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.SIDECAR);
+            ResourceKind.SERVICE_ENTRY, ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.SIDECAR, ResourceKind.TELEMETRY);
     private static final Set<String> OURS = Set.of(LEFT_OUT, NOT_APPLIED);
 
     private PushWarningStatus() {}

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class PushWarnings {
     private static final List<String> KINDS = List.of("VirtualService", "DestinationRule", "ServiceEntry", "RequestAuthentication",
-            "Sidecar");
+            "Sidecar", "Telemetry");
 
     private PushWarnings() {}
 

@@ -21,10 +21,19 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> virtualServices, List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters,
         List<Secret> secrets, List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars,
         List<RegistryConflict> registryConflicts, List<IstioConfig> peerAuthentications,
-        List<IstioConfig> requestAuthentications) {
+        List<IstioConfig> requestAuthentications, List<IstioConfig> telemetries) {
 
     /** A ServiceEntry host left out of the registry because another service has that host first. */
     public record RegistryConflict(String entry, String host, String keptBy) {}
+
+    public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
+            List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
+            List<IstioConfig> authorizationPolicies, MeshConfig meshConfig, List<IstioConfig> sidecars,
+            List<RegistryConflict> registryConflicts, List<IstioConfig> peerAuthentications,
+            List<IstioConfig> requestAuthentications) {
+        this(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets, authorizationPolicies, meshConfig,
+                sidecars, registryConflicts, peerAuthentications, requestAuthentications, List.of());
+    }
 
     public MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig> gateways, List<IstioConfig> virtualServices,
             List<IstioConfig> destinationRules, List<IstioConfig> envoyFilters, List<Secret> secrets,
@@ -56,6 +65,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
     public MeshModel {
         peerAuthentications = List.copyOf(peerAuthentications);
         requestAuthentications = List.copyOf(requestAuthentications);
+        telemetries = List.copyOf(telemetries);
         registryConflicts = List.copyOf(registryConflicts);
         sidecars = List.copyOf(sidecars);
         services = List.copyOf(services);
@@ -87,6 +97,7 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         List<IstioConfig> peerAuthentications = new ArrayList<>();
         List<IstioConfig> requestAuthentications = new ArrayList<>();
         Map<String, Map<String, String>> nodeLabels = new HashMap<>();
+        List<IstioConfig> telemetries = new ArrayList<>();
         for (ObjectNode o : objects) {
             String kind = Nodes.text(o, "kind");
             boolean istio = Nodes.text(o, "apiVersion").startsWith("networking.istio.io/");
@@ -114,6 +125,11 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
                         requestAuthentications.add(IstioConfig.of(o));
                     }
                 }
+                case "Telemetry" -> {
+                    if (Nodes.text(o, "apiVersion").startsWith("telemetry.istio.io/")) {
+                        telemetries.add(IstioConfig.of(o));
+                    }
+                }
                 case "Sidecar" -> { if (istio) sidecars.add(IstioConfig.of(o)); }
                 case "ServiceEntry" -> { if (istio) serviceEntries.add(o); }
                 case "WorkloadEntry" -> { if (istio) WorkloadEntry.of(o).ifPresent(workloadEntries::add); }
@@ -137,8 +153,9 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         sidecars.sort(byKey);
         peerAuthentications.sort(byKey);
         requestAuthentications.sort(byKey);
+        telemetries.sort(byKey);
         return new MeshModel(services, pods, gateways, virtualServices, destinationRules, envoyFilters, secrets,
-                authorizationPolicies, meshConfig, sidecars, conflicts, peerAuthentications, requestAuthentications);
+                authorizationPolicies, meshConfig, sidecars, conflicts, peerAuthentications, requestAuthentications, telemetries);
     }
 
     /**
@@ -177,13 +194,15 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
     /** This model with {@code replacement} as its VirtualServices (the delegates merged into their roots). */
     public MeshModel withVirtualServices(List<IstioConfig> replacement) {
         return new MeshModel(services, pods, gateways, replacement, destinationRules, envoyFilters, secrets,
-                authorizationPolicies, meshConfig, sidecars, registryConflicts, peerAuthentications);
+                authorizationPolicies, meshConfig, sidecars, registryConflicts, peerAuthentications, requestAuthentications,
+                telemetries);
     }
 
     /** This model with {@code replacement} as its DestinationRules (those one proxy applies, one per service). */
     public MeshModel withDestinationRules(List<IstioConfig> replacement) {
         return new MeshModel(services, pods, gateways, virtualServices, replacement, envoyFilters, secrets,
-                authorizationPolicies, meshConfig, sidecars, registryConflicts, peerAuthentications);
+                authorizationPolicies, meshConfig, sidecars, registryConflicts, peerAuthentications, requestAuthentications,
+                telemetries);
     }
 
     public Optional<Pod> pod(String namespace, String name) {

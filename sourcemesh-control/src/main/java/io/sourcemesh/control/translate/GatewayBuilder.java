@@ -45,7 +45,8 @@ final class GatewayBuilder {
     private final MeshModel model;
     private final ProxyIdentity proxy;
     private final Map<Integer, Integer> targetPorts;
-    private final AccessLog log;
+    /** Istio counts a gateway's listeners as CLIENT mode. */
+    private final List<AccessLog> log;
     private final List<TranslationWarning> warnings;
     private final Authz authz;
     private final GatewayTopology topology;
@@ -129,7 +130,7 @@ final class GatewayBuilder {
         this.model = model;
         this.proxy = proxy;
         this.targetPorts = targetPorts;
-        this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
+        this.log = AccessLogs.forProxy(model, proxy, warnings).client();
         this.warnings = warnings;
         this.authz = Authz.forWorkload(model, proxy, warnings);
         this.topology = model.gatewayTopology(proxy, problem -> warnings.add(new TranslationWarning(

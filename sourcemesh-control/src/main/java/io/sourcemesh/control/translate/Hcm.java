@@ -21,7 +21,7 @@ final class Hcm {
     private Hcm() {}
 
     /** Sidecar inbound: inline route config, XFF not trusted (use_remote_address false). */
-    static Filter inbound(String statPrefix, RouteConfiguration routes, AccessLog log, PathNormalization paths, List<HttpFilter> authz) {
+    static Filter inbound(String statPrefix, RouteConfiguration routes, List<AccessLog> log, PathNormalization paths, List<HttpFilter> authz) {
         HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, authz)
                 .setRouteConfig(routes)
                 .setUseRemoteAddress(Protos.bool(false))
@@ -33,7 +33,7 @@ final class Hcm {
     }
 
     /** Sidecar outbound: RDS by port number. */
-    static Filter outbound(String statPrefix, String routeName, AccessLog log, PathNormalization paths) {
+    static Filter outbound(String statPrefix, String routeName, List<AccessLog> log, PathNormalization paths) {
         HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, List.of())
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
                 .setUseRemoteAddress(Protos.bool(false));
@@ -41,7 +41,7 @@ final class Hcm {
     }
 
     /** Gateway: the edge, so the TCP peer is the client (use_remote_address true), plus trusted hops. */
-    static Filter gateway(String statPrefix, String routeName, AccessLog log, PathNormalization paths, int trustedHops,
+    static Filter gateway(String statPrefix, String routeName, List<AccessLog> log, PathNormalization paths, int trustedHops,
             List<HttpFilter> authz) {
         HttpConnectionManager.Builder hcm = base(statPrefix, log, paths, authz)
                 .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName))
@@ -58,7 +58,7 @@ final class Hcm {
         return Protos.networkFilter(Names.HCM, hcm.build());
     }
 
-    private static HttpConnectionManager.Builder base(String statPrefix, AccessLog log, PathNormalization paths,
+    private static HttpConnectionManager.Builder base(String statPrefix, List<AccessLog> log, PathNormalization paths,
             List<HttpFilter> authz) {
         // Istio also installs istio.metadata_exchange, istio.alpn and istio.stats filters; those are
         // Istio-proxy extensions. The fault and CORS filters (empty: nothing of their own) go after authz, in
@@ -75,7 +75,7 @@ final class Hcm {
                         .setTypedConfig(Any.pack(Router.getDefaultInstance())))
                 .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
                 .setStreamIdleTimeout(Protos.seconds(0))
-                .addAccessLog(log);
+                .addAllAccessLog(log);
         return normalization(hcm, paths);
     }
 
@@ -91,11 +91,11 @@ final class Hcm {
         };
     }
 
-    static Filter tcpProxy(String statPrefix, String cluster, AccessLog log) {
+    static Filter tcpProxy(String statPrefix, String cluster, List<AccessLog> log) {
         return Protos.networkFilter(Names.TCP_PROXY, TcpProxy.newBuilder()
                 .setStatPrefix(statPrefix)
                 .setCluster(cluster)
-                .addAccessLog(log)
+                .addAllAccessLog(log)
                 .build());
     }
 }

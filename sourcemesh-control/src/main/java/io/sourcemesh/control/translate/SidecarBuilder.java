@@ -43,7 +43,10 @@ import java.util.TreeSet;
 final class SidecarBuilder {
     private final MeshModel model;
     private final ProxyIdentity proxy;
-    private final AccessLog log;
+    /** Outbound listeners' logs (Istio's CLIENT mode). */
+    private final List<AccessLog> log;
+    /** Inbound listeners' logs (SERVER mode). */
+    private final List<AccessLog> inboundLog;
     private final boolean tproxy;
     private final List<TranslationWarning> warnings;
     private final Authz authz;
@@ -55,7 +58,9 @@ final class SidecarBuilder {
         this.mtls = MeshTls.of(model, proxy, issuer, warnings); // first: its warnings before the scope's
         this.model = model;
         this.proxy = proxy;
-        this.log = AccessLogs.istioJson(model.meshConfig().accessLogFile());
+        AccessLogs logs = AccessLogs.forProxy(model, proxy, warnings);
+        this.log = logs.client();
+        this.inboundLog = logs.server();
         this.tproxy = proxy.interceptionMode() == InterceptionMode.TPROXY;
         this.warnings = warnings;
         this.authz = Authz.forWorkload(model, proxy, warnings);
@@ -311,7 +316,7 @@ final class SidecarBuilder {
                 .setName("virtualInbound-blackhole")
                 .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(
                         Names.VIRTUAL_INBOUND_PORT)))
-                .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, log)));
+                .addFilters(Hcm.tcpProxy(Names.BLACKHOLE_CLUSTER, Names.BLACKHOLE_CLUSTER, inboundLog)));
         for (InboundPort p : ports.values()) {
             l.addAllFilterChains(inboundChains(p));
         }
@@ -322,7 +327,7 @@ final class SidecarBuilder {
                         .addPrefixRanges(CidrRange.newBuilder().setAddressPrefix(Names.WILDCARD)
                                 .setPrefixLen(Protos.uint(0))))
                 .addAllFilters(authz.networkFilters())
-                .addFilters(Hcm.tcpProxy(Names.INBOUND_PASSTHROUGH_CLUSTER, Names.INBOUND_PASSTHROUGH_CLUSTER, log));
+                .addFilters(Hcm.tcpProxy(Names.INBOUND_PASSTHROUGH_CLUSTER, Names.INBOUND_PASSTHROUGH_CLUSTER, inboundLog));
         l.addAllFilterChains(byMode(passthrough.build(), peers.mode(), false));
         return l.build();
     }
@@ -369,7 +374,7 @@ final class SidecarBuilder {
                 .setName(Names.listener(Names.WILDCARD, p.port()))
                 .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(Protos.uint(p.port())));
         if (!p.http()) {
-            return fc.addAllFilters(authz.networkFilters()).addFilters(Hcm.tcpProxy(cluster, cluster, log)).build();
+            return fc.addAllFilters(authz.networkFilters()).addFilters(Hcm.tcpProxy(cluster, cluster, inboundLog)).build();
         }
         RouteConfiguration rc = RouteConfiguration.newBuilder()
                 .setName(cluster)
@@ -379,7 +384,7 @@ final class SidecarBuilder {
                         .addRoutes(HttpRoutes.defaultRoute(cluster, p.fqdn() + ":" + p.servicePort() + "/*")))
                 .setValidateClusters(Protos.bool(false))
                 .build();
-        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.port(), rc, log, model.meshConfig().pathNormalization(),
+        return fc.addFilters(Hcm.inbound("inbound_0.0.0.0_" + p.port(), rc, inboundLog, model.meshConfig().pathNormalization(),
                 authz.httpFilters())).build();
     }
 

@@ -33,7 +33,7 @@ import java.util.Set;
  */
 final class SidecarTcpListener {
     private final MeshModel model;
-    private final AccessLog log;
+    private final List<AccessLog> log;
     private final List<TranslationWarning> warnings;
     private final Service service;
     private final ServicePort port;
@@ -67,7 +67,7 @@ final class SidecarTcpListener {
         }
     }
 
-    private SidecarTcpListener(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service,
+    private SidecarTcpListener(MeshModel model, List<AccessLog> log, List<TranslationWarning> warnings, Service service,
             ServicePort port, RouteSource source) {
         this.model = model;
         this.log = log;
@@ -82,7 +82,7 @@ final class SidecarTcpListener {
      * service's address a CIDR range (a ServiceEntry's) is the range every chain without its own matches (Istio's
      * destinationCIDRs).
      */
-    static List<Chain> chains(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service,
+    static List<Chain> chains(MeshModel model, List<AccessLog> log, List<TranslationWarning> warnings, Service service,
             ServicePort port, RouteSource source, List<IstioConfig> meshVirtualServices) {
         SidecarTcpListener b = new SidecarTcpListener(model, log, warnings, service, port, source);
         List<IstioConfig> configs = b.forHost(meshVirtualServices);
@@ -281,7 +281,7 @@ final class SidecarTcpListener {
     }
 
     /** Istio's buildListenerFromEntry: chains in order, the match-all one as the default, tls_inspector for SNI. */
-    static Listener listener(String bind, int port, List<Chain> chains, String fallthrough, AccessLog log,
+    static Listener listener(String bind, int port, List<Chain> chains, String fallthrough, List<AccessLog> log,
             List<TranslationWarning> warnings) {
         Listener.Builder l = Listener.newBuilder()
                 .setName(Names.listener(bind, port))

@@ -104,7 +104,7 @@ final class SidecarTcpListeners {
     }
 
     /** What the listeners are built with. */
-    record TranslationContext(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String fallthrough) {
+    record TranslationContext(MeshModel model, List<AccessLog> log, List<TranslationWarning> warnings, String fallthrough) {
         String domain() {
             return model.meshConfig().domain();
         }

@@ -25,7 +25,7 @@ final class TcpRoutes {
      * the cluster name for one destination, {@code <vs name>.<vs namespace>} for weighted ones; empty, named under
      * {@code where}, when several destinations have no weight.
      */
-    static Optional<TcpProxy> tcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String where,
+    static Optional<TcpProxy> tcpProxy(MeshModel model, List<AccessLog> log, List<TranslationWarning> warnings, String where,
             List<JsonNode> routes, IstioConfig vs, int port) {
         return tcpProxy(model, log, warnings, where, routes, vs, port, false);
     }
@@ -34,9 +34,9 @@ final class TcpRoutes {
      * As above; {@code sidecar}: a sidecar's outbound listener, whose tcp_proxy to one destination takes the
      * DestinationRule's tunnel (Istio passes tunnelingconfig.Apply there, Skip on gateways).
      */
-    static Optional<TcpProxy> tcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, String where,
+    static Optional<TcpProxy> tcpProxy(MeshModel model, List<AccessLog> log, List<TranslationWarning> warnings, String where,
             List<JsonNode> routes, IstioConfig vs, int port, boolean sidecar) {
-        TcpProxy.Builder tp = TcpProxy.newBuilder().addAccessLog(log);
+        TcpProxy.Builder tp = TcpProxy.newBuilder().addAllAccessLog(log);
         String subset = "";
         if (routes.size() == 1) {
             String cluster = destinationCluster(model, routes.get(0).path("destination"), vs, port);
@@ -74,10 +74,10 @@ final class TcpRoutes {
      * tcp_proxy to {@code service}'s own cluster of {@code port}, where no route took the port: Istio's
      * buildOutboundNetworkFiltersWithSingleDestination from tls.go's default chain, with the service's DestinationRule.
      */
-    static TcpProxy serviceTcpProxy(MeshModel model, AccessLog log, List<TranslationWarning> warnings, Service service,
+    static TcpProxy serviceTcpProxy(MeshModel model, List<AccessLog> log, List<TranslationWarning> warnings, Service service,
             int port) {
         String cluster = Names.outboundCluster(port, "", service.fqdn(model.meshConfig().domain()));
-        TcpProxy.Builder tp = TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster).addAccessLog(log);
+        TcpProxy.Builder tp = TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster).addAllAccessLog(log);
         Clusters.destinationRule(model, service).ifPresent(rule -> {
             destinationPolicy(warnings, rule, "", tp);
             tunnel(rule, "", tp);

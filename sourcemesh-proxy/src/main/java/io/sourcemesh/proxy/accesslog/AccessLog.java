@@ -1,5 +1,7 @@
 package io.sourcemesh.proxy.accesslog;
 
+import io.sourcemesh.proxy.cel.CelExpression;
+import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -10,16 +12,23 @@ public final class AccessLog implements AutoCloseable {
     private final String name;
     private final AccessLogFormatter formatter;
     private final AccessLogSink sink;
+    /** Envoy's access-log filter: a stream it is false for is not logged. */
+    private final Optional<CelExpression> filter;
     private final LongAdder formatErrors = new LongAdder();
 
-    private AccessLog(String name, AccessLogFormatter formatter, AccessLogSink sink) {
+    private AccessLog(String name, AccessLogFormatter formatter, AccessLogSink sink, Optional<CelExpression> filter) {
         this.name = name;
         this.formatter = formatter;
         this.sink = sink;
+        this.filter = filter;
     }
 
     public static AccessLog of(String name, AccessLogFormatter formatter, AccessLogSink sink) {
-        return new AccessLog(name, formatter, sink);
+        return new AccessLog(name, formatter, sink, Optional.empty());
+    }
+
+    public static AccessLog of(String name, AccessLogFormatter formatter, AccessLogSink sink, Optional<CelExpression> filter) {
+        return new AccessLog(name, formatter, sink, filter);
     }
 
     public String name() {
@@ -31,6 +40,9 @@ public final class AccessLog implements AutoCloseable {
     }
 
     public void log(StreamInfo info) {
+        if (filter.isPresent() && !filter.get().test(attribute -> CelAttributes.of(info, attribute))) {
+            return;
+        }
         String line;
         try {
             line = formatter.format(info);
@@ -59,6 +71,6 @@ public final class AccessLog implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "AccessLog(" + name + ", " + formatter + ", " + sink + ")";
+        return "AccessLog(" + name + ", " + formatter + ", " + sink + filter.map(f -> ", filter " + f).orElse("") + ")";
     }
 }

@@ -1,9 +1,11 @@
 package io.sourcemesh.proxy.accesslog;
 
+import io.sourcemesh.proxy.cel.CelExpression;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -25,8 +27,9 @@ public final class AccessLogs {
     }
 
     static AccessLog create(AccessLogConfig config, int capacity) {
-        AccessLogFormatter formatter = formatter(config); // before the sink, so a bad format leaks no thread
-        return AccessLog.of(config.name(), formatter, sink(config.sink(), capacity));
+        AccessLogFormatter formatter = formatter(config); // before the sink, so a bad format or filter leaks no thread
+        Optional<CelExpression> filter = config.celFilter().map(CelExpression::parse);
+        return AccessLog.of(config.name(), formatter, sink(config.sink(), capacity), filter);
     }
 
     /** Text, JSON, or Envoy's default text format when the config has neither. */

@@ -444,6 +444,11 @@ final class Commands {
         };
     }
 
+    /** A request header as %REQ(name)% reads it (pseudo-headers included); null: the stream has none. */
+    static String requestHeader(StreamInfo s, String name) {
+        return lookup(Headers.REQUEST, s, name);
+    }
+
     private static String lookup(Headers source, StreamInfo s, String name) {
         return switch (source) {
             case REQUEST -> switch (name) {

@@ -5,6 +5,10 @@ import static io.sourcemesh.proxy.config.Protos.only;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.ExtensionFilter;
+import io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter;
+import io.sourcemesh.proxy.cel.CelExpression;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;
@@ -26,6 +30,9 @@ final class AccessLogs {
             + "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" "
             + "\"%REQ(X-REQUEST-ID)%\" \"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
 
+    /** Envoy's name of the CEL access-log filter, as Istio names it. */
+    static final String CEL_FILTER = "envoy.access_loggers.extension_filters.cel";
+
     private AccessLogs() {}
 
     static List<AccessLogConfig> accessLogs(List<AccessLog> logs, String parentPath) {
@@ -37,7 +44,36 @@ final class AccessLogs {
     }
 
     private static AccessLogConfig accessLog(AccessLog log, String path) {
-        only(log, path, "name", "typed_config");
+        only(log, path, "name", "typed_config", "filter");
+        Optional<String> filter = log.hasFilter() ? Optional.of(celFilter(log.getFilter(), at(path, "filter"))) : Optional.empty();
+        return logger(log, path).withCelFilter(filter);
+    }
+
+    /**
+     * Envoy's CEL filter ({@code extension_filter} {@code envoy.access_loggers.extension_filters.cel}, Istio's Telemetry
+     * filter), its expression checked here so a config with one the proxy cannot evaluate is refused; no other filter is
+     * implemented.
+     */
+    private static String celFilter(AccessLogFilter filter, String path) {
+        only(filter, path, "extension_filter");
+        ExtensionFilter ext = filter.getExtensionFilter();
+        String at = at(path, "extension_filter");
+        only(ext, at, "name", "typed_config");
+        String celType = "type.googleapis.com/" + ExpressionFilter.getDescriptor().getFullName();
+        if (!ext.getTypedConfig().getTypeUrl().equals(celType)) {
+            throw new ConfigException(at(at, "typed_config"), (ext.hasTypedConfig() ? ext.getTypedConfig().getTypeUrl() : "(none)")
+                    + " is not an access-log filter the proxy implements (only " + celType + ", " + CEL_FILTER + ")");
+        }
+        ExpressionFilter cel = Protos.unpack(ext.hasTypedConfig(), ext.getTypedConfig(), ExpressionFilter.getDefaultInstance(), at);
+        only(cel, at(at, "typed_config"), "expression");
+        try {
+            return CelExpression.parse(cel.getExpression()).source();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(at(at(at, "typed_config"), "expression"), e.getMessage());
+        }
+    }
+
+    private static AccessLogConfig logger(AccessLog log, String path) {
         Descriptor type = Protos.extension(log.getName(), log.hasTypedConfig(), log.getTypedConfig(), path);
         String name = log.getName().isEmpty() ? EnvoyTypes.nameOf(type) : log.getName();
         String config = at(path, "typed_config");

@@ -38,9 +38,20 @@ public final class EnvoyTypes {
         return Registry.REGISTRY;
     }
 
+    /**
+     * Not an extension of its own (no factory): read only inside an access log's filter ({@link AccessLogs}). Its descriptor
+     * is built when first asked for ({@link CelFilter}), not at a proxy's start.
+     */
+    private static final String CEL_FILTER_TYPE = "envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter";
+
+    private static final class CelFilter {
+        static final Descriptor TYPE = io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter.getDescriptor();
+    }
+
     private static final class Registry {
         static final TypeRegistry REGISTRY = TypeRegistry.newBuilder()
-                .add(Extensions.all().stream().map(e -> Protos.generated(e.configClass())).distinct().toList()).build();
+                .add(Extensions.all().stream().map(e -> Protos.generated(e.configClass())).distinct().toList())
+                .add(CelFilter.TYPE).build();
     }
 
     private static final class Names {
@@ -49,11 +60,17 @@ public final class EnvoyTypes {
 
     /** The message type for a {@code type.googleapis.com/...} URL, if supported. */
     public static Optional<Descriptor> byTypeUrl(String typeUrl) {
+        if (typeUrl.equals(PREFIX + CEL_FILTER_TYPE)) {
+            return Optional.of(CelFilter.TYPE);
+        }
         return Extensions.byTypeUrl(typeUrl).map(Extensions.Extension::type);
     }
 
     /** The message type for an extension {@code name:} such as {@code envoy.filters.http.router} or {@code envoy.router}. */
     public static Optional<Descriptor> byName(String extensionName) {
+        if (extensionName.equals(AccessLogs.CEL_FILTER)) {
+            return Optional.of(CelFilter.TYPE);
+        }
         return Extensions.byName(extensionName).map(Extensions.Extension::type);
     }
 
@@ -73,7 +90,7 @@ public final class EnvoyTypes {
 
     /** Whether a {@code type.googleapis.com/...} URL names a supported type, without building its descriptor. */
     public static boolean supportsTypeUrl(String typeUrl) {
-        return Extensions.byTypeUrl(typeUrl).isPresent();
+        return typeUrl.equals(PREFIX + CEL_FILTER_TYPE) || Extensions.byTypeUrl(typeUrl).isPresent();
     }
 
     /** Extension name → message type, e.g. {@code envoy.filters.http.router} → Router, in a stable order. */

@@ -96,6 +96,17 @@ class AccessLogTranslationTest {
         assertEquals(List.of("b", "a"), List.copyOf(legacy.keySet()));
     }
 
+    static final String CEL = "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter";
+
+    @Test
+    void celFilterAsIstioWritesIt() {
+        AccessLogConfig c = one("- name: a\n  typed_config: {\"@type\": " + STDOUT + "}\n  filter: {extension_filter: "
+                + "{name: envoy.access_loggers.extension_filters.cel, typed_config: {\"@type\": " + CEL
+                + ", expression: \"response.code >= 400\"}}}");
+        assertEquals(Optional.of("response.code >= 400"), c.celFilter());
+        assertEquals(Optional.empty(), one("- name: a\n  typed_config: {\"@type\": " + STDOUT + "}").celFilter());
+    }
+
     @Test
     void tcpProxyAccessLog() {
         TcpProxyConfig t = loadTcp(tcp("access_log:\n- name: envoy.access_loggers.stdout\n"));
@@ -106,7 +117,18 @@ class AccessLogTranslationTest {
     @Test
     void rejections() {
         rejects(hcm("access_log:\n- name: envoy.access_loggers.file\n  filter: {status_code_filter: {}}\n"),
-                HCM + ".access_log[0].filter: field is not supported");
+                HCM + ".access_log[0].filter.status_code_filter: field is not supported");
+        rejects(hcm("access_log:\n- name: a\n  typed_config: {\"@type\": " + STDOUT + "}\n  filter: {extension_filter: "
+                        + "{name: envoy.access_loggers.extension_filters.cel, typed_config: {\"@type\": " + CEL
+                        + ", expression: \"request.url_path.contains('x')\"}}}\n"),
+                HCM + ".access_log[0].filter.extension_filter.typed_config.expression: CEL expression \"request.url_path"
+                        + ".contains('x')\": \"request.url_path.contains(\": functions, macros and indexing are not supported; "
+                        + "SourceMesh evaluates comparisons (== != < <= > >=) of attributes and int, string or bool literals, "
+                        + "with && || ! and parentheses");
+        rejects(hcm("access_log:\n- name: a\n  typed_config: {\"@type\": " + STDOUT + "}\n  filter: {extension_filter: "
+                        + "{name: x, typed_config: {\"@type\": " + STDOUT + "}}}\n"),
+                HCM + ".access_log[0].filter.extension_filter.typed_config: " + STDOUT + " is not an access-log filter the proxy "
+                        + "implements (only " + CEL + ", envoy.access_loggers.extension_filters.cel)");
         rejects(hcm("access_log:\n- name: envoy.access_loggers.file\n"), HCM + ".access_log[0].typed_config.path: is required");
         rejects(hcm("access_log:\n- name: a\n  typed_config: {\"@type\": " + STDOUT + ", log_format: {json_format: {a: 1}}}\n"),
                 HCM + ".access_log[0].typed_config.log_format.json_format.a: only format strings and nested objects are supported");
