@@ -1,6 +1,7 @@
 package io.sourcemesh.api.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcemesh.cel.CelExpression;
 import java.util.List;
 
 /**

@@ -177,10 +177,10 @@ class KubectlCrudTest {
                 apiVersion: networking.istio.io/v1
                 kind: WorkloadEntry
                 metadata: {name: vm-1}
-                spec: {address: 127.0.0.77, labels: {app: vm}, locality: r1/z1}
+                spec: {address: 127.0.0.77, labels: {app: vm}, network: vm-net}
                 """).toString());
         assertEquals("workloadentry.networking.istio.io/vm-1 created\n", r.out(), r.toString());
-        assertTrue(r.err().contains("Warning: ") && r.err().contains("spec.locality is not implemented"), r.toString());
+        assertTrue(r.err().contains("Warning: ") && r.err().contains("spec.network is not implemented"), r.toString());
         Kubectl.Result list = kubectl.run("get", "we");
         assertTrue(list.out().startsWith("NAME   AGE") && list.out().contains("ADDRESS"), list.toString());
         assertTrue(list.out().contains("127.0.0.77"), list.toString());

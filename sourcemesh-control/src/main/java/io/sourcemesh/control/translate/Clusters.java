@@ -225,7 +225,8 @@ final class Clusters {
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         if (!originalDst) {
             // After outlier detection: without it Istio does not fail over (applyLocalityLoadBalancer).
-            LocalityLb.apply(c, cla, members, trafficPolicy, model.meshConfig().localityLbSetting(), client, dns);
+            LocalityLb.apply(c, cla, members, trafficPolicy, model.meshConfig().localityLbSetting(), client, dns, where,
+                    warnings);
             c.setLoadAssignment(cla);
         }
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.

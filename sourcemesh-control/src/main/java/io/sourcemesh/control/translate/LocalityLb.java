@@ -47,7 +47,7 @@ final class LocalityLb {
      * on which Istio does not apply failoverPriority (its cluster-side path has no endpoint labels).
      */
     static void apply(Cluster.Builder c, ClusterLoadAssignment.Builder cla, List<Member> members, JsonNode trafficPolicy,
-            JsonNode meshSetting, Client client, boolean dns) {
+            JsonNode meshSetting, Client client, boolean dns, String where, List<TranslationWarning> warnings) {
         JsonNode setting = setting(trafficPolicy, meshSetting);
         boolean distribute = setting != null && !setting.path("distribute").isEmpty();
         boolean failover = setting != null && !distribute && c.hasOutlierDetection();
@@ -90,7 +90,16 @@ final class LocalityLb {
         }
         // Istio's applyLocalityLoadBalancer: locality-weighted picking with distribute, or with failover rules in force.
         if (distribute || !failoverRules.isEmpty() || !texts(setting.path("failoverPriority")).isEmpty()) {
-            c.getCommonLbConfigBuilder().setLocalityWeightedLbConfig(Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance());
+            if (c.getLbPolicy() == Cluster.LbPolicy.RING_HASH || c.getLbPolicy() == Cluster.LbPolicy.MAGLEV) {
+                // The proxy's hash tables do not scale hosts by their locality's weight, and it refuses the pair (a
+                // NACK would hold back every later push to the proxy): priorities stay, locality weights do not apply.
+                warnings.add(TranslationWarning.note(where, "localityLbSetting: locality weights are not applied with "
+                        + "consistentHash (" + c.getLbPolicy() + " tables are not weighted by locality); "
+                        + (distribute ? "distribute is not in force" : "failover priorities still are")));
+            } else {
+                c.getCommonLbConfigBuilder().setLocalityWeightedLbConfig(
+                        Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance());
+            }
         }
     }
 

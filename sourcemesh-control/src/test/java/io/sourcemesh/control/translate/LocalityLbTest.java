@@ -89,6 +89,29 @@ class LocalityLbTest {
     }
 
     @Test
+    void withConsistentHashLocalityWeightsAreNotSentAndTheRuleSaysSo() {
+        // The proxy refuses locality_weighted_lb_config beside RING_HASH or MAGLEV (its tables are not weighted by
+        // locality): sending it would have every later push to the proxy refused.
+        List<com.fasterxml.jackson.databind.node.ObjectNode> objects = new java.util.ArrayList<>(Fixtures.seed("topology/locality.yaml"));
+        for (var o : objects) {
+            if (o.path("kind").asText().equals("DestinationRule") && o.path("metadata").path("name").asText().equals("echo-dist")) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) o.path("spec").path("trafficPolicy").path("loadBalancer"))
+                        .putObject("consistentHash").put("useSourceIp", true);
+            }
+        }
+        MeshModel hashed = MeshModel.of(objects);
+        ProxyResources r = Translator.create().translate(hashed, Fixtures.sidecar(hashed, "sleep"));
+        Cluster c = r.cluster("outbound|9000||echo-dist.default.svc.cluster.local").orElseThrow();
+        assertEquals(Cluster.LbPolicy.RING_HASH, c.getLbPolicy());
+        assertFalse(c.getCommonLbConfig().hasLocalityWeightedLbConfig());
+        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/echo-dist")
+                && w.message().contains("locality weights are not applied with consistentHash")), r.warnings().toString());
+        ProxyResources inline = r.withInlineRoutes();
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> io.sourcemesh.proxy.config.ConfigTranslator.fromResources(
+                inline.listeners(), inline.clusters(), "v1", io.sourcemesh.proxy.config.NodeInfo.unnamed()), "the proxy takes it");
+    }
+
+    @Test
     void withoutOutlierDetectionOrWhenDisabledTheAssignmentIsUnchanged() {
         String one = "-@0=127.17.0.41,127.17.0.42,127.17.0.43,127.17.0.44,127.17.0.45,127.0.0.77";
         for (String svc : List.of("echo-off", "echo-no-od", "echo-plain")) {

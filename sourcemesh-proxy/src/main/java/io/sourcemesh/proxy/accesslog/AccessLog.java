@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.accesslog;
 
-import io.sourcemesh.proxy.cel.CelExpression;
+import io.sourcemesh.cel.CelExpression;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 

@@ -1,6 +1,6 @@
 package io.sourcemesh.proxy.accesslog;
 
-import io.sourcemesh.proxy.cel.CelExpression;
+import io.sourcemesh.cel.CelExpression;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -2,7 +2,7 @@ package io.sourcemesh.proxy.accesslog;
 
 import java.net.InetSocketAddress;
 
-/** A stream's values of {@link io.sourcemesh.proxy.cel.CelExpression#ATTRIBUTES}, as Envoy's CEL attributes read them; null when it has none. */
+/** A stream's values of {@link io.sourcemesh.cel.CelExpression#ATTRIBUTES}, as Envoy's CEL attributes read them; null when it has none. */
 final class CelAttributes {
     private CelAttributes() {}
 

@@ -8,7 +8,7 @@ import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.ExtensionFilter;
 import io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter;
-import io.sourcemesh.proxy.cel.CelExpression;
+import io.sourcemesh.cel.CelExpression;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StderrAccessLog;

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import io.sourcemesh.proxy.cel.CelExpression;
+import io.sourcemesh.cel.CelExpression;
 import io.sourcemesh.proxy.config.AccessLogConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,20 +55,6 @@ class CelExpressionTest {
         assertTrue(on("xds.cluster_name == 'BlackHoleCluster' || response.code >= 400", tcp()));
         assertFalse(on("response.code >= 400 && false", tcp()));
         assertFalse(on("response.code >= 400 || false", tcp()));
-    }
-
-    @Test
-    void refusesWhatItCannotEvaluateNamingIt() {
-        assertEquals("CEL expression \"request.url_path.contains('v1')\": \"request.url_path.contains(\": functions, macros "
-                + "and indexing are not supported; SourceMesh evaluates comparisons (== != < <= > >=) of attributes and int, "
-                + "string or bool literals, with && || ! and parentheses",
-                assertThrows(IllegalArgumentException.class, () -> CelExpression.parse("request.url_path.contains('v1')")).getMessage());
-        for (String bad : List.of("response.code >= '400'", "response.duration > 1", "response.code", "response.code >= 400 &&",
-                "request.headers['x'] == 'y'", "(response.code == 1", "response.code == 1 == true", "'a' + 'b' == 'ab'",
-                "response.code in [200]", "1.5 > response.code", "")) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CelExpression.parse(bad), bad);
-            assertTrue(e.getMessage().startsWith("CEL expression \"" + bad + "\""), e.getMessage());
-        }
     }
 
     @Test

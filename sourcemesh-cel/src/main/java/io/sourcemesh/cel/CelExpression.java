@@ -1,4 +1,4 @@
-package io.sourcemesh.proxy.cel;
+package io.sourcemesh.cel;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +14,8 @@ import java.util.function.Function;
  * different types) is refused when parsed, with a message naming it, rather than evaluated wrongly. As CEL: an
  * attribute the stream does not have (response.code on a TCP connection) is an error, {@code &&} and {@code ||} let a
  * definite side win over an error, and an error or non-bool result logs nothing (Envoy's filter returns false).
- * sourcemesh-api keeps a copy of this class (api.resource.CelExpression) to refuse such a filter at apply: change both.
+ * The API server parses a Telemetry's filter with it at apply, the proxies evaluate it: one class, so what apply takes
+ * the proxies take.
  */
 public final class CelExpression {
 
