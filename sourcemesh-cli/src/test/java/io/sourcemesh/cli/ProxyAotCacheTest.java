@@ -267,10 +267,15 @@ class ProxyAotCacheTest {
      * profile_predicate} with them). And Netty's {@code HttpResponseStatus.valueOf0}, a switch on the status code
      * (its first branch, trap_bci=1): C2 leaves out the cases the profile has too few of when it compiles it, and
      * whether it compiled it before this run's 204s and 200s had been counted depends on the run (1 of 3 local runs).
+     * And Netty's {@code ByteToMessageDecoder.callDecode} at trap_bci=85, the "a decode read bytes but made nothing, go
+     * on" branch every decoder of the process shares: it is taken where a read ends inside what a decoder consumes
+     * without a message, which depends on how the kernel split that run's reads (CI run 2 of the thirty-eighth session;
+     * the same build passed on the same machine before).
      */
     static final Pattern UNTRAINABLE = Pattern.compile("^level=\\d+ (io\\.sourcemesh\\.proxy\\.http\\.FlatHeaders\\."
             + "(getAll\\(\\S* trap_bci=\\d+ (osr_bci=\\d+ )?uninitialized |containsValue\\(\\S* trap_bci=\\d+ (osr_bci=\\d+ )?(profile_)?predicate )"
-            + "|io\\.netty\\.handler\\.codec\\.http\\.HttpResponseStatus\\.valueOf0\\(\\S* trap_bci=1 unstable_if )");
+            + "|io\\.netty\\.handler\\.codec\\.http\\.HttpResponseStatus\\.valueOf0\\(\\S* trap_bci=1 unstable_if "
+            + "|io\\.netty\\.handler\\.codec\\.ByteToMessageDecoder\\.callDecode\\(\\S* trap_bci=85 unstable_if )");
 
     /**
      * A listener on {@code port} shaped as a sidecar's outbound one (sourcemesh-bench/conf/mesh-sidecar.yaml): a service's
