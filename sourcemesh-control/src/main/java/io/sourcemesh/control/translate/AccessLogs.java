@@ -134,7 +134,8 @@ public record AccessLogs(List<AccessLog> client, List<AccessLog> server) {
                 inScope = names;
             }
         }
-        Map<String, Optional<String>> chosen = new TreeMap<>(); // empty Optional value: disabled; Istio sorts by provider
+        // Each in-scope provider's filter (empty: none) and whether it is disabled; Istio sorts them by provider.
+        Map<String, Optional<String>> chosen = new TreeMap<>();
         Map<String, Boolean> disabled = new TreeMap<>();
         List<String> parent = List.of();
         for (IstioConfig level : levels) {
@@ -192,8 +193,6 @@ public record AccessLogs(List<AccessLog> client, List<AccessLog> server) {
     }
 
     private static Map<String, String> matchLabels(JsonNode spec) {
-        Map<String, String> m = new TreeMap<>();
-        spec.path("selector").path("matchLabels").properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
-        return m;
+        return Clusters.strings(spec.path("selector").path("matchLabels"));
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import java.util.Map;
 
 /**
@@ -127,6 +128,35 @@ final class PodFiles {
                     + "itself)" : key) + " of " + secret + " (volume " + volume + " of " + pod + "), which has no such key");
         }
         return new File(path, content, null);
+    }
+
+    /** A key pair read from two files, or why it cannot be ({@code problem}, naming the file or its field). */
+    record KeyPair(TlsCertificate certificate, String problem) {}
+
+    /**
+     * The key pair at {@code crtPath} and {@code keyPath}, checked as a credential's: each file found, a PEM certificate
+     * and a PEM private key; {@code crtField}/{@code keyField} name them in a problem (e.g. serverCertificate).
+     */
+    KeyPair keyPair(String crtField, String crtPath, String keyField, String keyPath) {
+        File crt = read(crtPath);
+        File key = read(keyPath);
+        String problem = !crt.found() ? crt.problem() : !key.found() ? key.problem()
+                : Credentials.keyPairProblem(crt.content(), key.content(), crtField + " " + crt.path(), keyField + " " + key.path());
+        return problem != null ? new KeyPair(null, problem) : new KeyPair(Credentials.keyPair(crt.content(), key.content()), null);
+    }
+
+    /** A CA (with its CRL) read from files, or why it cannot be. */
+    record Ca(Credentials.Root root, String problem) {}
+
+    /** The CA at {@code caPath} (a caCertificates field) and, when {@code crlPath} is not null, its CRL. */
+    Ca ca(String caPath, String crlPath) {
+        File ca = read(caPath);
+        File crl = crlPath == null ? null : read(crlPath);
+        String problem = !ca.found() ? ca.problem() : crl != null && !crl.found() ? crl.problem()
+                : !Credentials.parsesAsCertificate(ca.content()) ? "caCertificates " + ca.path() + " is not a PEM certificate"
+                : null;
+        return problem != null ? new Ca(null, problem)
+                : new Ca(new Credentials.Root(ca.path(), ca.content(), crl == null ? null : crl.content()), null);
     }
 
     private static String trimSlash(String path) {

@@ -154,9 +154,9 @@ final class SidecarBuilder {
      */
     private record InboundPort(int port, boolean http, boolean http2, String fqdn, int servicePort, Endpoint endpoint,
             TransportSocket tls) {
-        /** Whether the chain terminates the ingress listener's own TLS (an empty socket: its tls is not applied). */
+        /** Whether the chain terminates the ingress listener's own TLS ({@code tls}; null: it does not). */
         boolean terminates() {
-            return tls != null && !tls.getName().isEmpty();
+            return tls != null;
         }
     }
 
@@ -226,10 +226,10 @@ final class SidecarBuilder {
             if (terminating.isEmpty()) {
                 return Optional.empty(); // ingressTls named why: left out rather than served in plaintext
             }
-            tls = terminating.get();
+            tls = terminating.get().getName().isEmpty() ? null : terminating.get(); // an empty socket: not applied
         }
         // HTTPS is HTTP only once its own TLS is terminated here (Istio's AfterTLSTermination, under DISABLE only).
-        boolean http = in.http() && !(in.protocol().equals("HTTPS") && (tls == null || tls.getName().isEmpty()));
+        boolean http = in.http() && !(in.protocol().equals("HTTPS") && tls == null);
         return Optional.of(new InboundPort(in.port(), http, in.http2(), fqdn, servicePort, endpoint, tls));
     }
 
@@ -256,42 +256,24 @@ final class SidecarBuilder {
             return Optional.empty();
         }
         PodFiles files = PodFiles.of(model, proxy.namespace(), proxy.podName());
-        PodFiles.File crt = files.read(tls.path("serverCertificate").asText(""));
-        PodFiles.File key = files.read(tls.path("privateKey").asText(""));
-        for (PodFiles.File f : List.of(crt, key)) {
-            if (!f.found()) {
-                warnings.add(new TranslationWarning(where, in.at() + ".tls: " + f.problem() + "; " + leftOut));
-                return Optional.empty();
-            }
-        }
-        String problem = Credentials.keyPairProblem(crt.content(), key.content(), "serverCertificate " + crt.path(),
-                "privateKey " + key.path());
-        if (problem != null) {
-            warnings.add(new TranslationWarning(where, in.at() + ".tls: " + problem + "; " + leftOut));
+        PodFiles.KeyPair pair = files.keyPair("serverCertificate", tls.path("serverCertificate").asText(""), "privateKey",
+                tls.path("privateKey").asText(""));
+        if (pair.problem() != null) {
+            warnings.add(new TranslationWarning(where, in.at() + ".tls: " + pair.problem() + "; " + leftOut));
             return Optional.empty();
         }
         Optional<CertificateValidationContext> clients = Optional.empty();
         if (mode.equals("SIMPLE")) {
             ServerTls.unusedPins(tls, mode, where, warnings);
         } else {
-            PodFiles.File ca = files.read(tls.path("caCertificates").asText(""));
-            PodFiles.File crl = tls.has("caCrl") ? files.read(tls.path("caCrl").asText("")) : null;
-            for (PodFiles.File f : crl == null ? List.of(ca) : List.of(ca, crl)) {
-                if (!f.found()) {
-                    warnings.add(new TranslationWarning(where, in.at() + ".tls: " + f.problem() + "; " + leftOut));
-                    return Optional.empty();
-                }
-            }
-            if (!Credentials.parsesAsCertificate(ca.content())) {
-                warnings.add(new TranslationWarning(where, in.at() + ".tls: caCertificates " + ca.path()
-                        + " is not a PEM certificate; " + leftOut));
+            PodFiles.Ca ca = files.ca(tls.path("caCertificates").asText(""), tls.has("caCrl") ? tls.path("caCrl").asText("") : null);
+            if (ca.problem() != null) {
+                warnings.add(new TranslationWarning(where, in.at() + ".tls: " + ca.problem() + "; " + leftOut));
                 return Optional.empty();
             }
-            clients = Optional.of(ServerTls.clients(new Credentials.Root(ca.path(), ca.content(),
-                    crl == null ? null : crl.content()), tls));
+            clients = Optional.of(ServerTls.clients(ca.root(), tls));
         }
-        return Optional.of(ServerTls.socket(mode, List.of(Credentials.keyPair(crt.content(), key.content())), params.get(),
-                clients));
+        return Optional.of(ServerTls.socket(mode, List.of(pair.certificate()), params.get(), clients));
     }
 
     private Listener virtualInbound(Map<Integer, InboundPort> ports) {

@@ -133,17 +133,14 @@ final class UpstreamTls {
             // sidecar.istio.io/userVolume annotations mount (PodFiles); "system" (caCertificates unset: the pod's trust
             // store) is none of them.
             if (mutual) {
-                PodFiles.File crt = files.read(tls.path("clientCertificate").asText(""));
-                PodFiles.File key = files.read(tls.path("privateKey").asText(""));
-                String problem = !crt.found() ? crt.problem() : !key.found() ? key.problem()
-                        : Credentials.keyPairProblem(crt.content(), key.content(), "clientCertificate " + crt.path(),
-                                "privateKey " + key.path());
-                if (problem != null) {
-                    warnings.add(new TranslationWarning(where, cluster + " needs the client certificate: " + problem
+                PodFiles.KeyPair pair = files.keyPair("clientCertificate", tls.path("clientCertificate").asText(""),
+                        "privateKey", tls.path("privateKey").asText(""));
+                if (pair.problem() != null) {
+                    warnings.add(new TranslationWarning(where, cluster + " needs the client certificate: " + pair.problem()
                             + "; cluster left out"));
                     return Optional.empty();
                 }
-                common.addTlsCertificates(Credentials.keyPair(crt.content(), key.content()));
+                common.addTlsCertificates(pair.certificate());
             }
             if (!insecure) {
                 String ca = tls.path("caCertificates").asText("");
@@ -153,18 +150,13 @@ final class UpstreamTls {
                             + "left out"));
                     return Optional.empty();
                 }
-                PodFiles.File caFile = files.read(ca);
-                PodFiles.File crl = tls.has("caCrl") ? files.read(tls.path("caCrl").asText("")) : null;
-                String problem = !caFile.found() ? caFile.problem() : crl != null && !crl.found() ? crl.problem()
-                        : !Credentials.parsesAsCertificate(caFile.content()) ? "caCertificates " + ca + " is not a PEM certificate"
-                        : null;
-                if (problem != null) {
-                    warnings.add(new TranslationWarning(where, cluster + " needs the server's CA: " + problem
+                PodFiles.Ca root = files.ca(ca, tls.has("caCrl") ? tls.path("caCrl").asText("") : null);
+                if (root.problem() != null) {
+                    warnings.add(new TranslationWarning(where, cluster + " needs the server's CA: " + root.problem()
                             + "; cluster left out"));
                     return Optional.empty();
                 }
-                CertificateValidationContext.Builder v = Credentials.trusting(new Credentials.Root(ca, caFile.content(),
-                        crl == null ? null : crl.content()));
+                CertificateValidationContext.Builder v = Credentials.trusting(root.root());
                 sans.forEach(san -> v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san)));
                 common.setValidationContext(v);
             }
