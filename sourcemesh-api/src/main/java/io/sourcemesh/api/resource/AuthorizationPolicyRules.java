@@ -198,7 +198,6 @@ final class AuthorizationPolicyRules {
         errors.add(new FieldError(path, path + ": Invalid value: \"" + value + "\": " + message));
     }
 
-    /** Istio's security-policy selector checks (ValidateWorkloadSelector): no empty key, no wildcard. */
     /**
      * A policy's targetRef(s): with a selector Istio's validateOneOfSelectorType message; alone refused, as SourceMesh
      * has nothing they could name.
@@ -219,6 +218,7 @@ final class AuthorizationPolicyRules {
         }
     }
 
+    /** Istio's security-policy selector checks (ValidateWorkloadSelector): no empty key, no wildcard. */
     static void checkSelector(JsonNode spec, List<FieldError> errors) {
         spec.path("selector").path("matchLabels").properties().forEach(e -> {
             String label = e.getKey() + "=" + e.getValue().asText();
