@@ -12,7 +12,7 @@ import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
 import io.sourcemesh.cluster.mesh.PushWarningStatus;
 import io.sourcemesh.cluster.mesh.PushWarnings;
-import io.sourcemesh.cluster.mesh.SecurityPolicyStatus;
+import io.sourcemesh.cluster.mesh.PolicyStatus;
 import io.sourcemesh.cluster.mesh.StatusTarget;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.model.Pod;
@@ -160,7 +160,7 @@ final class MeshPush {
             }
         }
         GatewayStatus.write(target, o, pusher);
-        boolean policies = SecurityPolicyStatus.write(target, o.policyProxies(), pusher::answer);
+        boolean policies = PolicyStatus.write(target, o.policyProxies(), pusher::answer);
         boolean pushWarnings = PushWarningStatus.write(target, o.warnings());
         return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher)) && policies && pushWarnings;
     }

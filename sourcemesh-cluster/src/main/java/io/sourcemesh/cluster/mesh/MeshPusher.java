@@ -13,7 +13,7 @@ import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.ProxyType;
 import io.sourcemesh.control.translate.ProxyResources;
-import io.sourcemesh.control.translate.SecurityPolicies;
+import io.sourcemesh.control.translate.PolicyTargets;
 import io.sourcemesh.control.translate.TranslationWarning;
 import io.sourcemesh.control.translate.Translator;
 import io.sourcemesh.control.xds.XdsServer;
@@ -64,7 +64,7 @@ public final class MeshPusher {
     /**
      * Failed patches by EnvoyFilter ("namespace/name"), translation warnings by resource, and which
      * proxies (node ids) each EnvoyFilter and Gateway ("namespace/name") and each security policy ("Kind
-     * namespace/name", {@link SecurityPolicies}) was pushed to.
+     * namespace/name", {@link PolicyTargets}) was pushed to.
      */
     public record Outcome(Map<String, List<PatchFailure>> patchFailures, List<TranslationWarning> warnings,
             Map<String, ProxyResources> resources, Map<String, List<String>> policyProxies,
@@ -152,7 +152,7 @@ public final class MeshPusher {
         Map<String, List<String>> gatewayProxies = new TreeMap<>();
         for (Target t : proxies) {
             names.put(t.nodeId(), t.identity().podName() + "." + t.identity().namespace());
-            for (String policy : SecurityPolicies.inForce(model, t.identity())) {
+            for (String policy : PolicyTargets.inForce(model, t.identity())) {
                 policyProxies.computeIfAbsent(policy, k -> new ArrayList<>()).add(t.nodeId());
             }
             ProxyResources translated = translator.translate(model, t.identity());

@@ -7,10 +7,10 @@ import io.sourcemesh.control.model.MeshModel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Which security policies a proxy's config is built from: what a policy's status reports as enforced where. */
-class SecurityPoliciesTest {
+/** Which policies a proxy's config is built from: what a policy's status reports as in force where. */
+class PolicyTargetsTest {
     @Test
-    void eachProxyListsThePoliciesThatSelectItAndOnlySidecarsTakePeerAuthentication() {
+    void eachProxyListsThePoliciesThatApplyToItAndOnlySidecarsTakePeerAuthentication() {
         var objects = Fixtures.seed("seed/http-demo.yaml");
         objects.add(Fixtures.parseYaml("""
                 apiVersion: security.istio.io/v1
@@ -42,12 +42,25 @@ class SecurityPoliciesTest {
                 metadata: {name: httpbin-strict, namespace: default}
                 spec: {selector: {matchLabels: {app: httpbin}}, mtls: {mode: STRICT}}
                 """));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: telemetry.istio.io/v1
+                kind: Telemetry
+                metadata: {name: mesh-logs, namespace: istio-system}
+                spec: {accessLogging: [{providers: [{name: envoy}]}]}
+                """));
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: telemetry.istio.io/v1
+                kind: Telemetry
+                metadata: {name: no-logging, namespace: default}
+                spec: {selector: {matchLabels: {app: httpbin}}, tracing: [{randomSamplingPercentage: 10}]}
+                """));
         MeshModel model = MeshModel.of(objects);
 
         assertEquals(List.of("AuthorizationPolicy istio-system/mesh-audit", "RequestAuthentication default/jwt",
-                "PeerAuthentication istio-system/mesh", "PeerAuthentication default/httpbin-strict"),
-                SecurityPolicies.inForce(model, Fixtures.sidecar(model, "httpbin")));
-        assertEquals(List.of("AuthorizationPolicy istio-system/mesh-audit"),
-                SecurityPolicies.inForce(model, Fixtures.gateway(model)), "a gateway takes no PeerAuthentication");
+                "PeerAuthentication istio-system/mesh", "PeerAuthentication default/httpbin-strict",
+                "Telemetry istio-system/mesh-logs"), PolicyTargets.inForce(model, Fixtures.sidecar(model, "httpbin")),
+                "a Telemetry without accessLogging shapes nothing a proxy takes");
+        assertEquals(List.of("AuthorizationPolicy istio-system/mesh-audit", "Telemetry istio-system/mesh-logs"),
+                PolicyTargets.inForce(model, Fixtures.gateway(model)), "a gateway takes no PeerAuthentication");
     }
 }

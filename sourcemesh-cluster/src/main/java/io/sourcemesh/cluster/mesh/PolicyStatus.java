@@ -11,20 +11,20 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Whether each AuthorizationPolicy, RequestAuthentication and PeerAuthentication is enforced, on its status, from the
- * proxies' answers: its Reconciled condition is True only when every proxy it is in force on ACKed the push that
+ * Whether each AuthorizationPolicy, RequestAuthentication, PeerAuthentication and Telemetry (its access logging) is in
+ * force, on its status, from the proxies' answers: its Reconciled condition is True only when every proxy it is in force on ACKed the push that
  * carries it, False with reason Rejected when one NACKed (that proxy enforces its last good config, not this), Unknown
  * while one has not answered, and False with reason NoProxy when no running proxy takes it — a policy that selects
  * nothing does not look enforced. Each such proxy is listed under {@code proxies}; the status's other messages (the
  * API's, a push's warnings) are kept.
  */
-public final class SecurityPolicyStatus {
+public final class PolicyStatus {
     private static final List<ResourceKind> KINDS = List.of(ResourceKind.AUTHORIZATION_POLICY,
-            ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.PEER_AUTHENTICATION);
+            ResourceKind.REQUEST_AUTHENTICATION, ResourceKind.PEER_AUTHENTICATION, ResourceKind.TELEMETRY);
     /** The message types {@link ProxyVerdicts#details} writes, replaced on each write. */
     private static final Set<String> OURS = Set.of("ProxyRejected", "ProxyPending");
 
-    private SecurityPolicyStatus() {}
+    private PolicyStatus() {}
 
     /**
      * {@code proxies}: "Kind namespace/name" → the node ids it is in force on, from the push; {@code answers}: each
@@ -50,7 +50,8 @@ public final class SecurityPolicyStatus {
         ObjectNode condition = status.putArray("conditions").addObject();
         if (verdicts.answers().isEmpty()) {
             condition.put("type", "Reconciled").put("status", "False").put("reason", "NoProxy")
-                    .put("message", "in force on no running proxy: it selects none, or an older policy of its level applies");
+                    .put("message", "in force on no running proxy (it selects none, another of its level applies, or it "
+                            + "sets nothing a proxy takes)");
         } else {
             verdicts.condition(condition);
         }

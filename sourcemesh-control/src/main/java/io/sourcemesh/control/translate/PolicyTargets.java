@@ -8,13 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The security policies one proxy's config is built from, each as "Kind namespace/name": the AuthorizationPolicies and
- * RequestAuthentications that select it, and for a sidecar the PeerAuthentications its mutual TLS mode is composed of
- * (a newer policy of the same level is not in force: Istio takes the oldest). A policy's status says which proxies
- * enforce it from this, and from their answers to the push.
+ * The policies one proxy's config is built from, each as "Kind namespace/name": the AuthorizationPolicies and
+ * RequestAuthentications that select it, for a sidecar the PeerAuthentications its mutual TLS mode is composed of (a
+ * newer policy of the same level is not in force: Istio takes the oldest), and the Telemetries its access logs are
+ * merged from. A policy's status says which proxies enforce it from this, and from their answers to the push.
  */
-public final class SecurityPolicies {
-    private SecurityPolicies() {}
+public final class PolicyTargets {
+    private PolicyTargets() {}
 
     public static List<String> inForce(MeshModel model, ProxyIdentity proxy) {
         List<String> out = new ArrayList<>();
@@ -28,6 +28,9 @@ public final class SecurityPolicies {
             for (IstioConfig p : PeerAuthentications.applying(model, proxy.namespace(), proxy.labels()).all()) {
                 out.add("PeerAuthentication " + p.key());
             }
+        }
+        for (IstioConfig t : AccessLogs.levels(model, proxy.namespace(), proxy.labels())) {
+            out.add("Telemetry " + t.key());
         }
         return out;
     }

@@ -20,12 +20,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A security policy's status says whether the proxies it applies to enforce it — their answer to the push that carries
- * it, not that it was sent: an AuthorizationPolicy on a gateway that refused the push is Reconciled False (the gateway
+ * A security policy's or Telemetry's status says whether the proxies it applies to enforce it — their answer to the
+ * push that carries it, not that it was sent: an AuthorizationPolicy on a gateway that refused the push is Reconciled False (the gateway
  * enforces its last good config, without it); a PeerAuthentication on the workload's sidecar is Applied once that
- * sidecar ACKed; one a newer policy of its level would need is NoProxy.
+ * sidecar ACKed; one a newer policy of its level would need is NoProxy; a mesh-wide Telemetry lists every proxy.
  */
-class SecurityPolicyStatusTest {
+class PolicyStatusTest {
     private static final String GATEWAY_POLICY = """
             apiVersion: security.istio.io/v1
             kind: AuthorizationPolicy
@@ -91,6 +91,21 @@ class SecurityPolicyStatusTest {
         assertTrue(peer(cluster, "strict").status().path("proxies").path(0).path("name").asText().startsWith("httpbin-"),
                 peer(cluster, "strict").status().toString());
         assertEquals("NoProxy", reason(peer(cluster, "strict-too")), peer(cluster, "strict-too").status().toString());
+
+        // Telemetry: the mesh-wide access logging is in force on every proxy, each of which ACKed it.
+        cluster.apply(ManifestReader.read("telemetry.yaml", """
+                apiVersion: telemetry.istio.io/v1
+                kind: Telemetry
+                metadata: {name: mesh-logs, namespace: istio-system}
+                spec: {accessLogging: [{providers: [{name: envoy}]}]}
+                """));
+        awaitTrue(() -> reason(telemetry(cluster)).equals("Applied"), () -> telemetry(cluster).status().toString());
+        assertEquals(cluster.proxyStatus().size(), telemetry(cluster).status().path("proxies").size(),
+                telemetry(cluster).status().toString());
+    }
+
+    private static KubeObject telemetry(Cluster cluster) {
+        return cluster.get(ResourceKind.TELEMETRY, "istio-system", "mesh-logs").orElseThrow();
     }
 
     @Test
@@ -98,12 +113,12 @@ class SecurityPolicyStatusTest {
         ObjectNode old = JsonNodeFactory.instance.objectNode();
         old.putArray("validationMessages").addObject().put("type", "FieldNotImplemented").put("level", "WARNING");
         old.withArray("validationMessages").addObject().put("type", "ProxyPending").put("level", "INFO");
-        ObjectNode status = SecurityPolicyStatus.status(old, new ProxyVerdicts(List.of(ProxyAnswer.acked("a.default"))));
+        ObjectNode status = PolicyStatus.status(old, new ProxyVerdicts(List.of(ProxyAnswer.acked("a.default"))));
         assertEquals(1, status.path("validationMessages").size(), status.toString());
         assertEquals("FieldNotImplemented", status.path("validationMessages").path(0).path("type").asText());
         assertEquals("Applied", status.path("conditions").path(0).path("reason").asText());
 
-        ObjectNode none = SecurityPolicyStatus.status(null, new ProxyVerdicts(List.of()));
+        ObjectNode none = PolicyStatus.status(null, new ProxyVerdicts(List.of()));
         assertEquals("False", none.path("conditions").path(0).path("status").asText());
         assertEquals("NoProxy", none.path("conditions").path(0).path("reason").asText());
         assertTrue(none.path("validationMessages").isMissingNode(), none.toString());
