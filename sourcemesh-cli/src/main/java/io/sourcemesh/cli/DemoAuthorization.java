@@ -83,13 +83,13 @@ final class DemoAuthorization {
         return file;
     }
 
-    /** Waits until the policy's status says it was pushed to the gateway (its Reconciled condition). */
+    /** Waits until the policy's status says the gateway ACKed the push that carries it (its Reconciled condition). */
     private void awaitPushed(String policy) throws InterruptedException {
-        // the policy's status, on the API's watch: it changes once the push has landed
+        // the policy's status, on the API's watch: it changes once the gateway has answered the push
         if (demo.api.await(ResourceKind.AUTHORIZATION_POLICY, NS, policy, found -> found
-                .map(p -> p.status().path("conditions").path(0).path("message").asText("").startsWith("pushed to")).orElse(false),
+                .map(p -> p.status().path("conditions").path(0).path("reason").asText("").equals("Applied")).orElse(false),
                 java.time.Duration.ofSeconds(10))) {
-            demo.run("-n", NS, "get", "authorizationpolicy", policy, "-o", "jsonpath={.status.conditions[0].message}");
+            demo.run("-n", NS, "get", "authorizationpolicy", policy, "-o", "jsonpath={.status.conditions[0].message}: {.status.proxies[*].name}");
             demo.out.println();
         }
     }

@@ -106,6 +106,8 @@ class LocalClusterLifecycleTest {
         assertTrue(demo.out().lines().anyMatch(l -> l.matches("gateway DENY ip +HTTP 403 +HTTP 403 +response_code_details: "
                 + "rbac_access_denied_matched_policy\\[ns\\[istio-system]-policy\\[ingress-deny-client]-rule\\[0]]")), demo.out());
         assertTrue(demo.out().contains("RBAC: access denied"), "the 403's body, shown");
+        assertTrue(demo.out().lines().anyMatch(l -> l.matches("1/1 proxies up to date: istio-ingressgateway-\\S+\\.istio-system")),
+                "each policy's status: the gateway ACKed it\n" + demo.out());
         // The demo ends with each situation's trace and the daemon's dashboard, which traces live too.
         assertTrue(demo.out().contains("is LOST at hop 3 (istio-proxy of httpbin-"), demo.out());
         assertTrue(demo.out().contains("is LOST at hop 3 (node kube-proxy"), demo.out());

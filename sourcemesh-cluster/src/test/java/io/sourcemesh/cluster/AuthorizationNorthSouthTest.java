@@ -66,9 +66,13 @@ class AuthorizationNorthSouthTest {
         assertEquals(DENIED + "\n403", other.curl("-w", "\n%{http_code}", url).out());
         JsonNode log = gatewayLog(other, 403);
         assertEquals("rbac_access_denied_matched_policy[none]", log.path("response_code_details").asText(), log.toString());
-        awaitTrue(() -> policyCondition("ingress-policy").path("message").asText()
-                .equals("pushed to 1 proxy: istio-system/" + gatewayPod.name()), "the policy's status names the gateway");
+        awaitTrue(() -> policyCondition("ingress-policy").path("reason").asText().equals("Applied"),
+                "the policy's status says the gateway ACKed it");
         assertEquals("True", policyCondition("ingress-policy").path("status").asText());
+        JsonNode enforcer = cluster.get(ResourceKind.AUTHORIZATION_POLICY, NS, "ingress-policy").orElseThrow().status()
+                .path("proxies").path(0);
+        assertEquals(gatewayPod.name() + "." + NS, enforcer.path("name").asText(), "the policy's status names the gateway");
+        assertEquals("ACKED", enforcer.path("state").asText());
         ExternalClient.Curl allowed = client.curl(url);
         assertTrue(allowed.out().contains("\"origin\": \"" + client.address() + "\""), allowed.out());
         assertEquals("via_upstream", gatewayLog(client, 200).path("response_code_details").asText());

@@ -38,7 +38,7 @@ class LocalityFailoverEndToEndTest {
         cluster = clusters.start(ClusterRuntime.EMBEDDED, 2);
         zone(NODE_1, "z1");
         zone(NODE_2, "z2");
-        cluster.apply(ManifestReader.read("locality.yaml", manifest()));
+        cluster.apply(ManifestReader.read("locality.yaml", manifest(false)));
         assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
         String near = server(NODE_1);
         String far = server(NODE_2);
@@ -68,14 +68,45 @@ class LocalityFailoverEndToEndTest {
         ExternalClient.awaitTrue(() -> count(far, "far-") == REQUESTS, "every request served in zone z2");
     }
 
+    /**
+     * Kubernetes' spec.trafficDistribution PreferClose, no DestinationRule: Istio's locality preference without outlier
+     * detection. The client's zone is served while it has a pod; once it has none, the other zone is.
+     */
+    @Test
+    void aServicesTrafficDistributionKeepsTrafficInTheZoneWithoutADestinationRule() throws Exception {
+        cluster = clusters.start(ClusterRuntime.EMBEDDED, 2);
+        zone(NODE_1, "z1");
+        zone(NODE_2, "z2");
+        cluster.apply(ManifestReader.read("locality.yaml", manifest(true)));
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "pods settle");
+        String near = server(NODE_1);
+        String far = server(NODE_2);
+        String client = running("app=client").get(0).name();
+        for (int i = 0; i < REQUESTS; i++) {
+            assertEquals("200", curl(client, "near-" + i).stdout(), "request " + i);
+        }
+        ExternalClient.awaitTrue(() -> count(near, "near-") == REQUESTS, "every request served in zone z1");
+        assertEquals(0, count(far, "near-"), "none leaves the client's zone");
+
+        cluster.patch(ResourceKind.DEPLOYMENT, "default", "echo-1", PatchType.MERGE, "{\"spec\":{\"replicas\":0}}");
+        assertTrue(cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle()), "zone z1 has no pod");
+        for (int i = 0; i < REQUESTS; i++) {
+            assertEquals("200", curl(client, "far-" + i).stdout(), "request " + i + " with zone z1 empty");
+        }
+        ExternalClient.awaitTrue(() -> count(far, "far-") == REQUESTS, "every request served in zone z2");
+    }
+
     private void zone(String node, String zone) {
         cluster.patch(ResourceKind.NODE, null, node, PatchType.STRATEGIC, """
                 {"metadata":{"labels":{"topology.kubernetes.io/region":"r1","topology.kubernetes.io/zone":"%s"}}}"""
                 .formatted(zone));
     }
 
-    /** The echo Service, an httpbin pod pinned to each node, the client on node 1, the DestinationRule. */
-    private static String manifest() {
+    /**
+     * The echo Service, an httpbin pod pinned to each node, the client on node 1, and the DestinationRule, or instead of
+     * it the Service's {@code trafficDistribution: PreferClose}.
+     */
+    private static String manifest(boolean trafficDistribution) {
         StringBuilder out = new StringBuilder("""
                 apiVersion: v1
                 kind: Service
@@ -83,6 +114,8 @@ class LocalityFailoverEndToEndTest {
                 spec:
                   selector: {app: echo}
                   ports: [{name: http, port: 8000}]
+                """);
+        out.append(trafficDistribution ? "  trafficDistribution: PreferClose\n" : """
                 ---
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
@@ -91,6 +124,8 @@ class LocalityFailoverEndToEndTest {
                   host: echo
                   trafficPolicy:
                     outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 5m, maxEjectionPercent: 100}
+                """);
+        out.append("""
                 ---
                 apiVersion: apps/v1
                 kind: Deployment

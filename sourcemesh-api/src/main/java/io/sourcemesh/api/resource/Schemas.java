@@ -112,7 +112,7 @@ public final class Schemas {
             f("sessionAffinityConfig", any()), f("loadBalancerIP", string()), f("loadBalancerSourceRanges", strings()),
             f("loadBalancerClass", string()), f("allocateLoadBalancerNodePorts", bool()), f("externalIPs", strings()),
             f("externalName", string()), f("ipFamilies", strings()), f("ipFamilyPolicy", string()),
-            f("publishNotReadyAddresses", bool()), f("trafficDistribution", string()));
+            f("publishNotReadyAddresses", bool()), f("trafficDistribution", oneOf("PreferClose", "PreferSameZone", "PreferSameNode")));
 
     static final Schema.Obj ENDPOINT_ADDRESS = object(req("ip", string()), f("hostname", string()),
             f("nodeName", string()), f("targetRef", any()));

@@ -61,7 +61,12 @@ public final class SupportTable {
                         + "the embedded one closes it at once; the nodePorts stay open to all, as in Kubernetes"),
                 warned("spec.loadBalancerClass", null), warned("spec.allocateLoadBalancerNodePorts", null),
                 warned("spec.ipFamilies", null), warned("spec.ipFamilyPolicy", null),
-                warned("spec.publishNotReadyAddresses", null), warned("spec.trafficDistribution", null));
+                warned("spec.publishNotReadyAddresses", null),
+                supported("spec.trafficDistribution", "PreferClose and PreferSameZone: a sidecar or gateway sends to "
+                        + "endpoints in its own zone first, then its region, then the rest; PreferSameNode: its own node "
+                        + "first, then subzone, zone, region; as Istio, without a DestinationRule's localityLbSetting, and "
+                        + "failing over as endpoints leave (no outlier detection needed); kube-proxy's path (clients "
+                        + "without a sidecar) keeps no preference"));
         core("Endpoints", warned("subsets", "endpoints come from the selected pods; a selectorless Service has none"));
         core("ServiceAccount", warned("secrets", null), warned("imagePullSecrets", null),
                 warned("automountServiceAccountToken", "no token is mounted"));

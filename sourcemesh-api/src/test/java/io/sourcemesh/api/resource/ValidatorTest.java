@@ -36,7 +36,9 @@ class ValidatorTest {
         assertEquals(List.of(
                 "spec.externalTrafficPolicy: Unsupported value: \"local\": supported values: \"Cluster\", \"Local\"",
                 "spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive",
-                "spec.ports[0].targetPort: Invalid value: true: must be of type integer or string, got boolean"), errors("""
+                "spec.ports[0].targetPort: Invalid value: true: must be of type integer or string, got boolean",
+                "spec.trafficDistribution: Unsupported value: \"Nearby\": supported values: \"PreferClose\", "
+                        + "\"PreferSameZone\", \"PreferSameNode\""), errors("""
                 apiVersion: v1
                 kind: Service
                 metadata: {name: s}
@@ -44,6 +46,7 @@ class ValidatorTest {
                   externalTrafficPolicy: local
                   ports:
                   - {port: 70000, targetPort: true}
+                  trafficDistribution: Nearby
                 """));
     }
 

@@ -8,12 +8,12 @@ import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.ingress.GatewayInstall;
 import io.sourcemesh.cluster.ingress.GatewayStatus;
 import io.sourcemesh.cluster.kubeapi.MeshInformers;
-import io.sourcemesh.cluster.mesh.AuthorizationPolicyStatus;
 import io.sourcemesh.cluster.mesh.EnvoyFilterReports;
 import io.sourcemesh.cluster.mesh.MeshPusher;
-import io.sourcemesh.cluster.mesh.StatusTarget;
 import io.sourcemesh.cluster.mesh.PushWarningStatus;
 import io.sourcemesh.cluster.mesh.PushWarnings;
+import io.sourcemesh.cluster.mesh.PolicyStatus;
+import io.sourcemesh.cluster.mesh.StatusTarget;
 import io.sourcemesh.cluster.store.ObjectStore;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.ProxyIdentity;
@@ -30,8 +30,8 @@ import java.util.stream.Stream;
 
 /**
  * The control plane's half of a cluster: translate the mesh objects, push them to every proxy
- * over ADS, and show what became of the push on the EnvoyFilters, Gateways and
- * AuthorizationPolicies (rewritten as the proxies' answers come in). Reading through informers, the
+ * over ADS, and show what became of the push on the EnvoyFilters, Gateways and security policies
+ * (rewritten as the proxies' answers come in). Reading through informers, the
  * statuses go through the same Kubernetes API (its status subresource); otherwise into the store.
  */
 final class MeshPush {
@@ -85,9 +85,7 @@ final class MeshPush {
         List<KubeObject> objects = in == null ? fromStore() : fromInformers(in);
         List<MeshPusher.Target> targets = new ArrayList<>();
         proxies.forEach((p, nodeId) -> targets.add(new MeshPusher.Target(nodeId, identity(p))));
-        MeshPusher.Outcome outcome = pusher.push(objects, targets);
-        AuthorizationPolicyStatus.write(in == null ? StatusTarget.of(store) : in, outcome.authorizationTargets());
-        return outcome;
+        return pusher.push(objects, targets);
     }
 
     private List<KubeObject> fromStore() {
@@ -141,7 +139,7 @@ final class MeshPush {
     }
 
     /**
-     * Writes the last push's EnvoyFilter and Gateway status with the answers known now, and what it left out of
+     * Writes the last push's EnvoyFilter, Gateway and security policy status with the answers known now, and what it left out of
      * VirtualServices, DestinationRules and ServiceEntries on theirs ({@link PushWarningStatus}); false when a
      * write lost a race. Through informers, from caches caught up first, so a status this control
      * plane wrote a moment ago is not taken for one still to write.
@@ -162,8 +160,9 @@ final class MeshPush {
             }
         }
         GatewayStatus.write(target, o, pusher);
+        boolean policies = PolicyStatus.write(target, o.policyProxies(), pusher::answer);
         boolean pushWarnings = PushWarningStatus.write(target, o.warnings());
-        return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher)) && pushWarnings;
+        return EnvoyFilterReports.writeStatus(target, EnvoyFilterReports.Push.of(o, pusher)) && policies && pushWarnings;
     }
 
     /**

@@ -12,8 +12,8 @@ import io.sourcemesh.control.model.MeshConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.model.ProxyType;
-import io.sourcemesh.control.translate.AuthorizationPolicies;
 import io.sourcemesh.control.translate.ProxyResources;
+import io.sourcemesh.control.translate.PolicyTargets;
 import io.sourcemesh.control.translate.TranslationWarning;
 import io.sourcemesh.control.translate.Translator;
 import io.sourcemesh.control.xds.XdsServer;
@@ -63,10 +63,11 @@ public final class MeshPusher {
 
     /**
      * Failed patches by EnvoyFilter ("namespace/name"), translation warnings by resource, and which
-     * proxies (node ids) each EnvoyFilter and Gateway ("namespace/name") was pushed to.
+     * proxies (node ids) each EnvoyFilter and Gateway ("namespace/name") and each security policy ("Kind
+     * namespace/name", {@link PolicyTargets}) was pushed to.
      */
     public record Outcome(Map<String, List<PatchFailure>> patchFailures, List<TranslationWarning> warnings,
-            Map<String, ProxyResources> resources, Map<String, List<String>> authorizationTargets,
+            Map<String, ProxyResources> resources, Map<String, List<String>> policyProxies,
             Map<String, List<String>> envoyFilterProxies, Map<String, List<String>> gatewayProxies) {}
 
     public MeshPusher(XdsServer xds, Translator translator) {
@@ -129,7 +130,7 @@ public final class MeshPusher {
         }
         List<TranslationWarning> warnings = new ArrayList<>(out.warnings());
         warnings.add(refused);
-        return new Outcome(out.patchFailures(), warnings, out.resources(), out.authorizationTargets(),
+        return new Outcome(out.patchFailures(), warnings, out.resources(), out.policyProxies(),
                 out.envoyFilterProxies(), out.gatewayProxies());
     }
 
@@ -146,14 +147,13 @@ public final class MeshPusher {
         Map<String, List<PatchFailure>> failures = new TreeMap<>();
         Map<String, TranslationWarning> warnings = new LinkedHashMap<>();
         Map<String, ProxyResources> resources = new LinkedHashMap<>();
-        Map<String, List<String>> authzTargets = new TreeMap<>();
+        Map<String, List<String>> policyProxies = new TreeMap<>();
         Map<String, List<String>> envoyFilterProxies = new TreeMap<>();
         Map<String, List<String>> gatewayProxies = new TreeMap<>();
         for (Target t : proxies) {
             names.put(t.nodeId(), t.identity().podName() + "." + t.identity().namespace());
-            for (var policy : AuthorizationPolicies.forWorkload(model, t.identity()).all()) {
-                authzTargets.computeIfAbsent(policy.key(), k -> new ArrayList<>())
-                        .add(t.identity().namespace() + "/" + t.identity().podName());
+            for (String policy : PolicyTargets.inForce(model, t.identity())) {
+                policyProxies.computeIfAbsent(policy, k -> new ArrayList<>()).add(t.nodeId());
             }
             ProxyResources translated = translator.translate(model, t.identity());
             translated.warnings().forEach(w -> warnings.putIfAbsent(w.toString(), w));
@@ -184,7 +184,7 @@ public final class MeshPusher {
         }
         published.keySet().retainAll(resources.keySet());
         names.keySet().retainAll(resources.keySet());
-        return new Outcome(failures, List.copyOf(warnings.values()), resources, authzTargets, envoyFilterProxies, gatewayProxies);
+        return new Outcome(failures, List.copyOf(warnings.values()), resources, policyProxies, envoyFilterProxies, gatewayProxies);
     }
 
     /**

@@ -16,13 +16,19 @@ import java.util.Set;
  * annotation), {@code .} resolved to its own; empty: the mesh's defaultServiceExportTo. {@code workloads}: the
  * WorkloadEntries a Kubernetes Service's selector selects ({@link #selecting}), endpoints of the mesh's view only.
  * {@code nodeLocal}: spec.internalTrafficPolicy Local, Istio's Attributes.NodeLocal (kube/controller conversion): a
- * proxy's endpoints of it are only those on the proxy's own node.
+ * proxy's endpoints of it are only those on the proxy's own node. {@code trafficDistribution}: Istio's
+ * Attributes.TrafficDistribution ({@link #trafficDistribution}), the locality preference without a DestinationRule's.
  */
 public record Service(String name, String namespace, String clusterIp, String type,
         String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry, Set<String> exportTo,
-        List<WorkloadEntry> workloads, boolean nodeLocal) {
+        List<WorkloadEntry> workloads, boolean nodeLocal, String trafficDistribution) {
     /** Istio's annotation.NetworkingExportTo: a Kubernetes Service's exportTo, comma-separated. */
     public static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
+    /** Istio's annotation.NetworkingTrafficDistribution: spec.trafficDistribution for clusters older than the field. */
+    public static final String TRAFFIC_DISTRIBUTION_ANNOTATION = "networking.istio.io/traffic-distribution";
+    /** Istio's model.TrafficDistribution values ("" is Any: no preference). */
+    public static final String PREFER_SAME_ZONE = "PreferSameZone";
+    public static final String PREFER_SAME_NODE = "PreferSameNode";
 
     public Service {
         exportTo = Set.copyOf(exportTo);
@@ -54,14 +60,14 @@ public record Service(String name, String namespace, String clusterIp, String ty
 
     public Service(String name, String namespace, String clusterIp, String type, String externalTrafficPolicy,
             Map<String, String> selector, List<ServicePort> ports) {
-        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of(), false);
+        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of(), false, "");
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
     static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry,
             Set<String> exportTo) {
         return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry, exportTo,
-                List.of(), false);
+                List.of(), false, "");
     }
 
     /**
@@ -70,7 +76,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
      */
     public Service at(String address) {
         return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo, workloads,
-                nodeLocal);
+                nodeLocal, trafficDistribution);
     }
 
     /**
@@ -113,7 +119,30 @@ public record Service(String name, String namespace, String clusterIp, String ty
         return new Service(Nodes.text(node, "metadata", "name"), namespace,
                 Nodes.text(spec, "clusterIP"), type.isEmpty() ? "ClusterIP" : type,
                 etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo, List.of(),
-                Nodes.text(spec, "internalTrafficPolicy").equals("Local"));
+                Nodes.text(spec, "internalTrafficPolicy").equals("Local"),
+                trafficDistribution(Nodes.text(spec, "trafficDistribution"),
+                        Nodes.text(node, "metadata", "annotations", TRAFFIC_DISTRIBUTION_ANNOTATION)));
+    }
+
+    /**
+     * Istio's GetTrafficDistribution: spec.trafficDistribution PreferClose or PreferSameZone, or PreferSameNode; else the
+     * annotation's, case-insensitive; else none ("").
+     */
+    static String trafficDistribution(String spec, String annotation) {
+        switch (spec) {
+            case "PreferClose", PREFER_SAME_ZONE -> {
+                return PREFER_SAME_ZONE;
+            }
+            case PREFER_SAME_NODE -> {
+                return PREFER_SAME_NODE;
+            }
+            default -> { }
+        }
+        return switch (annotation.toLowerCase(java.util.Locale.ROOT)) {
+            case "preferclose", "prefersamezone" -> PREFER_SAME_ZONE;
+            case "prefersamenode" -> PREFER_SAME_NODE;
+            default -> "";
+        };
     }
 
     /** The Kubernetes Service's cluster-local name; a ServiceEntry's host as written (Istio's Hostname). */
@@ -143,7 +172,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
         List<WorkloadEntry> selected = all.stream().filter(w -> w.selectedBy(selector, namespace)).toList();
         return selected.isEmpty() ? this
                 : new Service(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, entry, exportTo, selected,
-                        nodeLocal);
+                        nodeLocal, trafficDistribution);
     }
 
     public Optional<ServicePort> port(int number) {

@@ -75,7 +75,7 @@ final class Clusters {
                 if (dns && hosts.isEmpty()) {
                     continue; // Istio's buildCluster makes no DNS cluster without endpoints (DNSNoEndpointClusters)
                 }
-                cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port,
+                cluster(Names.outboundCluster(port.port(), "", svc.fqdn(domain)), hosts, type, port, svc.trafficDistribution(),
                         portPolicy(rulePolicy, port.port()), model, proxyNamespace, credentials, files, peer, where, warnings,
                         client)
                         .ifPresent(out::add);
@@ -87,7 +87,7 @@ final class Clusters {
                         continue;
                     }
                     cluster(Names.outboundCluster(port.port(), subset.path("name").asText(), svc.fqdn(domain)), selected, type,
-                            port, subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, credentials, files, peer,
+                            port, svc.trafficDistribution(), subsetPolicy(rulePolicy, subset, port.port()), model, proxyNamespace, credentials, files, peer,
                             where, warnings, client)
                             .ifPresent(out::add);
                 }
@@ -173,7 +173,7 @@ final class Clusters {
      * Istio's applyLoadBalancer (cluster_traffic_policy.go), so no consistentHash ring either.
      */
     private static Optional<Cluster> cluster(String name, List<Host> hosts, Cluster.DiscoveryType type, ServicePort port,
-            JsonNode trafficPolicy, MeshModel model, String credentialNamespace, boolean credentials, PodFiles files,
+            String trafficDistribution, JsonNode trafficPolicy, MeshModel model, String credentialNamespace, boolean credentials, PodFiles files,
             UpstreamTls.Mesh mesh, String where, List<TranslationWarning> warnings, LocalityLb.Client client) {
         boolean dns = type == Cluster.DiscoveryType.STRICT_DNS || type == Cluster.DiscoveryType.LOGICAL_DNS;
         boolean originalDst = type == Cluster.DiscoveryType.ORIGINAL_DST;
@@ -225,8 +225,8 @@ final class Clusters {
         TrafficPolicies.outlierDetection(c, trafficPolicy == null ? null : trafficPolicy.path("outlierDetection"), where, warnings);
         if (!originalDst) {
             // After outlier detection: without it Istio does not fail over (applyLocalityLoadBalancer).
-            LocalityLb.apply(c, cla, members, trafficPolicy, model.meshConfig().localityLbSetting(), client, dns, where,
-                    warnings);
+            LocalityLb.apply(c, cla, members, trafficPolicy, trafficDistribution, model.meshConfig().localityLbSetting(), client,
+                    dns, where, warnings);
             c.setLoadAssignment(cla);
         }
         // Istio's applyTrafficPolicy order: the TLS socket first, then the PROXY header wrapped around it.

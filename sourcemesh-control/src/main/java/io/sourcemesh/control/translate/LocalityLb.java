@@ -1,6 +1,9 @@
 package io.sourcemesh.control.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -22,9 +25,15 @@ import java.util.TreeMap;
  * {@code failover} and {@code failoverPriority} refine it). Only when it changes something: a setting in force (a
  * DestinationRule's, not {@code enabled: false}; without one Istio's mesh default, enabled), {@code distribute} or outlier
  * detection (without it Envoy would never leave priority 0, so Istio does not fail over), and a locality known on the
- * client or an endpoint. Otherwise the load assignment stays one group without a locality, as before.
+ * client or an endpoint. Otherwise the load assignment stays one group without a locality, as before. A Service's
+ * {@code trafficDistribution} (without a DestinationRule's setting) fails over without outlier detection, as Istio's
+ * forceFailover: Istio sends unhealthy endpoints for it so the proxy spills over on health; here a pod that is not
+ * ready is no endpoint at all, which leaves the same priorities to the ready ones.
  */
 final class LocalityLb {
+    /** Istio's label.TopologyNetwork: SourceMesh has one network, so it is equal (absent) on every side. */
+    static final String NETWORK_LABEL = "topology.istio.io/network";
+
     private LocalityLb() {}
 
     /** The proxy a cluster is built for: its pod's node, locality and labels (Istio's augmented proxy labels). */
@@ -47,15 +56,17 @@ final class LocalityLb {
      * on which Istio does not apply failoverPriority (its cluster-side path has no endpoint labels).
      */
     static void apply(Cluster.Builder c, ClusterLoadAssignment.Builder cla, List<Member> members, JsonNode trafficPolicy,
-            JsonNode meshSetting, Client client, boolean dns, String where, List<TranslationWarning> warnings) {
-        JsonNode setting = setting(trafficPolicy, meshSetting);
+            String trafficDistribution, JsonNode meshSetting, Client client, boolean dns, String where,
+            List<TranslationWarning> warnings) {
+        InForce inForce = setting(trafficPolicy, trafficDistribution, meshSetting);
+        JsonNode setting = inForce == null ? null : inForce.setting();
         boolean distribute = setting != null && !setting.path("distribute").isEmpty();
-        boolean failover = setting != null && !distribute && c.hasOutlierDetection();
+        boolean failover = setting != null && !distribute && (c.hasOutlierDetection() || inForce.forced());
         boolean known = client.locality().known() || members.stream().anyMatch(m -> m.locality().known());
         if (members.isEmpty()) {
             return;
         }
-        if (!(distribute || failover) || !known) {
+        if (!(distribute || failover) || !(known || inForce.forced())) {
             LocalityLbEndpoints.Builder one = LocalityLbEndpoints.newBuilder();
             members.forEach(m -> one.addLbEndpoints(m.endpoint()));
             cla.addEndpoints(one);
@@ -103,20 +114,34 @@ final class LocalityLb {
         }
     }
 
+    /** A locality setting and whether it fails over without outlier detection (a Service's trafficDistribution). */
+    private record InForce(JsonNode setting, boolean forced) {}
+
     /**
      * The locality setting in force, as Istio's GetLocalityLbSetting: the policy's localityLbSetting unless it says
-     * enabled false (then none); without one, the mesh config's likewise; without that, Istio's mesh default, enabled and
-     * setting nothing else.
+     * enabled false (then none); without one, the Service's trafficDistribution — failoverPriority on network, region and
+     * zone (PreferSameZone), then subzone and node (PreferSameNode), failing over on endpoint health alone, as Istio's
+     * forceFailover; without that, the mesh config's likewise; without that, Istio's mesh default, enabled and setting
+     * nothing else.
      */
-    private static JsonNode setting(JsonNode trafficPolicy, JsonNode meshSetting) {
+    private static InForce setting(JsonNode trafficPolicy, String trafficDistribution, JsonNode meshSetting) {
         JsonNode s = trafficPolicy == null ? null : trafficPolicy.path("loadBalancer").path("localityLbSetting");
+        if ((s == null || !s.isObject()) && !trafficDistribution.isEmpty()) {
+            ObjectNode preferClose = JsonNodeFactory.instance.objectNode();
+            ArrayNode labels = preferClose.putArray("failoverPriority").add(NETWORK_LABEL).add(Locality.REGION_LABEL)
+                    .add(Locality.ZONE_LABEL);
+            if (trafficDistribution.equals(io.sourcemesh.control.model.Service.PREFER_SAME_NODE)) {
+                labels.add(Locality.SUBZONE_LABEL).add(Locality.HOSTNAME_LABEL);
+            }
+            return new InForce(preferClose, true);
+        }
         if (s == null || !s.isObject()) {
             s = meshSetting;
         }
         if (s == null || !s.isObject()) {
-            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            return new InForce(JsonNodeFactory.instance.objectNode(), false);
         }
-        return s.path("enabled").isBoolean() && !s.path("enabled").asBoolean() ? null : s;
+        return s.path("enabled").isBoolean() && !s.path("enabled").asBoolean() ? null : new InForce(s, false);
     }
 
     /** A LocalityLbEndpoints being built: its locality, endpoints, priority and weight (the endpoints' sum). */

@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcemesh.control.model.IstioConfig;
 import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.ProxyIdentity;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * The mutual TLS mode of one workload, as Istio's ComposePeerAuthentication (pilot/pkg/security/authn/
@@ -34,11 +35,37 @@ record PeerAuthentications(Mode mode, Map<Integer, Mode> ports) {
     }
 
     static PeerAuthentications forWorkload(MeshModel model, String workloadNamespace, Map<String, String> labels) {
+        Applying applying = applying(model, workloadNamespace, labels);
+        Mode mode = Mode.PERMISSIVE;
+        mode = over(mode, applying.mesh() == null ? null : applying.mesh().spec().path("mtls"));
+        mode = over(mode, applying.namespace() == null ? null : applying.namespace().spec().path("mtls"));
+        Map<Integer, Mode> ports = new TreeMap<>();
+        IstioConfig workload = applying.workload();
+        if (workload != null) {
+            mode = over(mode, workload.spec().path("mtls"));
+            for (Map.Entry<String, JsonNode> e : workload.spec().path("portLevelMtls").properties()) {
+                try {
+                    ports.put(Integer.parseInt(e.getKey()), over(mode, e.getValue()));
+                } catch (NumberFormatException notAPort) {
+                    // the API's schema refuses these
+                }
+            }
+        }
+        return new PeerAuthentications(mode, ports);
+    }
+
+    /** The policies a workload's mode is composed of, each null where none applies: the oldest of each level wins. */
+    record Applying(IstioConfig mesh, IstioConfig namespace, IstioConfig workload) {
+        List<IstioConfig> all() {
+            return Stream.of(mesh, namespace, workload).filter(Objects::nonNull).toList();
+        }
+    }
+
+    static Applying applying(MeshModel model, String workloadNamespace, Map<String, String> labels) {
         String root = model.meshConfig().rootNamespace();
-        Comparator<IstioConfig> oldest = IstioConfig.OLDEST_FIRST;
         List<IstioConfig> policies = model.peerAuthentications().stream()
                 .filter(p -> p.namespace().equals(root) || p.namespace().equals(workloadNamespace))
-                .sorted(oldest).toList();
+                .sorted(IstioConfig.OLDEST_FIRST).toList();
         IstioConfig mesh = null;
         IstioConfig namespace = null;
         IstioConfig workload = null;
@@ -54,21 +81,7 @@ record PeerAuthentications(Mode mode, Map<Integer, Mode> ports) {
                 workload = workload == null ? p : workload;
             }
         }
-        Mode mode = Mode.PERMISSIVE;
-        mode = over(mode, mesh == null ? null : mesh.spec().path("mtls"));
-        mode = over(mode, namespace == null ? null : namespace.spec().path("mtls"));
-        Map<Integer, Mode> ports = new TreeMap<>();
-        if (workload != null) {
-            mode = over(mode, workload.spec().path("mtls"));
-            for (Map.Entry<String, JsonNode> e : workload.spec().path("portLevelMtls").properties()) {
-                try {
-                    ports.put(Integer.parseInt(e.getKey()), over(mode, e.getValue()));
-                } catch (NumberFormatException notAPort) {
-                    // the API's schema refuses these
-                }
-            }
-        }
-        return new PeerAuthentications(mode, ports);
+        return new Applying(mesh, namespace, workload);
     }
 
     private static Mode over(Mode inherited, JsonNode mtls) {

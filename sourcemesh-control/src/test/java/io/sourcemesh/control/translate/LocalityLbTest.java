@@ -157,4 +157,65 @@ class LocalityLbTest {
         assertTrue(c.hasOutlierDetection());
         assertEquals(List.of("-@0=127.17.0.31,127.17.0.32,127.0.0.76"), groups(c));
     }
+
+    /** echo's pods behind a Service with {@code extra} in its metadata/spec, and a DestinationRule when {@code rule} is set. */
+    private static Cluster withTrafficDistribution(String name, String metadata, String spec, String rule) {
+        var objects = Fixtures.seed("topology/locality.yaml");
+        objects.add(Fixtures.parseYaml("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: %s, namespace: default%s}
+                spec:
+                  clusterIP: 127.96.0.60
+                  ports:
+                  - {name: http-echo, port: 9000, protocol: TCP, targetPort: 9000}
+                  selector: {app: echo}
+                %s""".formatted(name, metadata, spec)));
+        if (rule != null) {
+            objects.add(Fixtures.parseYaml("""
+                    apiVersion: networking.istio.io/v1
+                    kind: DestinationRule
+                    metadata: {name: %s, namespace: default}
+                    spec:
+                      host: %s
+                      trafficPolicy: %s
+                    """.formatted(name, name, rule)));
+        }
+        MeshModel m = MeshModel.of(objects);
+        return Translator.create().translate(m, Fixtures.sidecar(m, "sleep"))
+                .cluster("outbound|9000||" + name + ".default.svc.cluster.local").orElseThrow();
+    }
+
+    @Test
+    void trafficDistributionPreferCloseFailsOverByZoneThenRegionWithoutOutlierDetection() {
+        Cluster c = withTrafficDistribution("echo-close", "", "  trafficDistribution: PreferClose", null);
+        assertFalse(c.hasOutlierDetection());
+        assertEquals(List.of("r1/z1/s1@0:1=127.17.0.41", "r1/z1/s2@0:1=127.17.0.42", "r1/z2/@1:1=127.17.0.43",
+                "r2/z3/@2:1=127.17.0.44", "r2/z3/s9@2:1=127.0.0.77", "r3/z9/@2:1=127.17.0.45"), groups(c),
+                "Istio's PreferSameZone: network, region, zone shared 0; region 1; neither 2");
+        assertTrue(c.getCommonLbConfig().hasLocalityWeightedLbConfig());
+    }
+
+    @Test
+    void theTrafficDistributionAnnotationPreferSameNodeRanksTheClientsNodeFirst() {
+        Cluster c = withTrafficDistribution("echo-node",
+                ", annotations: {networking.istio.io/traffic-distribution: prefersamenode}", "", null);
+        assertEquals(List.of("r1/z1/s1@0:1=127.17.0.41", "r1/z1/s2@1:1=127.17.0.42", "r1/z2/@2:1=127.17.0.43",
+                "r2/z3/@3:1=127.17.0.44", "r2/z3/s9@3:1=127.0.0.77", "r3/z9/@3:1=127.17.0.45"), groups(c),
+                "same node 0, same zone 1 (another subzone), same region 2, the rest 3");
+    }
+
+    @Test
+    void aDestinationRulesLocalitySettingWinsOverTheServicesTrafficDistribution() {
+        String one = "-@0=127.17.0.41,127.17.0.42,127.17.0.43,127.17.0.44,127.17.0.45,127.0.0.77";
+        assertEquals(List.of(one), groups(withTrafficDistribution("echo-close-off", "", "  trafficDistribution: PreferClose",
+                "{outlierDetection: {consecutive5xxErrors: 3}, loadBalancer: {localityLbSetting: {enabled: false}}}")),
+                "enabled false: no locality load balancing at all");
+        assertEquals(6, groups(withTrafficDistribution("echo-close-lb", "", "  trafficDistribution: PreferClose",
+                "{loadBalancer: {simple: LEAST_REQUEST}}")).size(),
+                "a rule without a localityLbSetting leaves the Service's preference in force");
+        assertEquals(List.of(one), groups(withTrafficDistribution("echo-any",
+                ", annotations: {networking.istio.io/traffic-distribution: Elsewhere}", "", null)),
+                "an unknown annotation value is no preference (the API refuses an unknown spec value)");
+    }
 }

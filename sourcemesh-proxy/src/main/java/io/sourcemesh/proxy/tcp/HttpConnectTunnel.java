@@ -1,6 +1,7 @@
 package io.sourcemesh.proxy.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,7 +29,10 @@ final class HttpConnectTunnel extends ChannelInboundHandlerAdapter {
     }
 
     private final Promise<Void> established;
-    private ByteBuf head;
+    /** The response's bytes so far, one component per read (not a wrapper per read, which nests). */
+    private CompositeByteBuf head;
+    /** How far {@link #head} was searched for the blank line: each read searches only what it added. */
+    private int searched;
 
     private HttpConnectTunnel(Promise<Void> established) {
         this.established = established;
@@ -57,14 +61,18 @@ final class HttpConnectTunnel extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        head = head == null ? in : Unpooled.wrappedBuffer(head, in);
-        int end = headEnd(head);
+        if (head == null) {
+            head = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+        }
+        head.addComponent(true, in);
+        int end = headEnd(head, searched);
+        searched = Math.max(0, head.writerIndex() - 3);
+        if (end < 0 ? head.readableBytes() > MAX_HEAD : end + 4 > MAX_HEAD) {
+            fail(ctx, "the CONNECT response's head is over " + MAX_HEAD + " bytes");
+            return;
+        }
         if (end < 0) {
-            if (head.readableBytes() > MAX_HEAD) {
-                fail(ctx, "the CONNECT response's head is over " + MAX_HEAD + " bytes");
-            } else {
-                ctx.read();
-            }
+            ctx.read();
             return;
         }
         int status = status(head, end - head.readerIndex());
@@ -84,9 +92,9 @@ final class HttpConnectTunnel extends ChannelInboundHandlerAdapter {
         established.setSuccess(null);
     }
 
-    /** Where the blank line that ends the head starts (an absolute index), else -1. */
-    private static int headEnd(ByteBuf b) {
-        for (int i = b.readerIndex(), last = b.writerIndex() - 4; i <= last; i++) {
+    /** Where the blank line that ends the head starts (an absolute index, searched from {@code from}), else -1. */
+    private static int headEnd(ByteBuf b, int from) {
+        for (int i = Math.max(from, b.readerIndex()), last = b.writerIndex() - 4; i <= last; i++) {
             if (b.getByte(i) == '\r' && b.getByte(i + 1) == '\n' && b.getByte(i + 2) == '\r' && b.getByte(i + 3) == '\n') {
                 return i;
             }
