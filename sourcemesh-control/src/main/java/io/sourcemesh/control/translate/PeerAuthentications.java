@@ -95,8 +95,6 @@ record PeerAuthentications(Mode mode, Map<Integer, Mode> ports) {
     }
 
     private static Map<String, String> matchLabels(JsonNode spec) {
-        Map<String, String> m = new TreeMap<>();
-        spec.path("selector").path("matchLabels").properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
-        return m;
+        return Clusters.strings(spec.path("selector").path("matchLabels"));
     }
 }
