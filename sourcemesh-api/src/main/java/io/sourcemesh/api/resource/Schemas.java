@@ -76,6 +76,11 @@ public final class Schemas {
             f("persistentVolumeClaim", object(req("claimName", string()), f("readOnly", bool()))),
             f("projected", any()), f("downwardAPI", any()));
 
+    /** A pod's toleration and a node's taint; their values' rules are {@link SchedulingRules}'. */
+    static final Schema.Obj TOLERATION = object(f("key", string()), f("operator", string()), f("value", string()),
+            f("effect", string()), f("tolerationSeconds", integer()));
+    static final Schema.Obj TAINT = object(f("key", string()), f("value", string()), f("effect", string()), f("timeAdded", string()));
+
     static final Schema.Obj POD_SPEC = object(
             req("containers", listOf(CONTAINER)), f("initContainers", listOf(CONTAINER)),
             f("volumes", listOf(VOLUME)), f("serviceAccountName", string()), f("serviceAccount", string()),
@@ -84,7 +89,7 @@ public final class Schemas {
             f("restartPolicy", oneOf("Always", "OnFailure", "Never")), f("hostNetwork", bool()),
             f("hostPID", bool()), f("hostIPC", bool()), f("dnsPolicy", oneOf("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")),
             f("dnsConfig", any()), f("hostname", string()), f("subdomain", string()), f("securityContext", any()),
-            f("affinity", any()), f("tolerations", any()), f("topologySpreadConstraints", any()),
+            f("affinity", any()), f("tolerations", listOf(TOLERATION)), f("topologySpreadConstraints", any()),
             f("imagePullSecrets", listOf(object(f("name", string())))), f("priorityClassName", string()),
             f("priority", integer()), f("schedulerName", string()), f("hostAliases", any()),
             f("shareProcessNamespace", bool()), f("enableServiceLinks", bool()), f("runtimeClassName", string()),
@@ -366,7 +371,7 @@ public final class Schemas {
     private static final Map<String, Schema.Obj> ROOTS = Map.ofEntries(
             Map.entry("Namespace", root(f("spec", object(f("finalizers", strings()))), f("status", any()))),
             Map.entry("Node", root(f("spec", object(f("podCIDR", string()), f("podCIDRs", strings()),
-                    f("providerID", string()), f("unschedulable", bool()), f("taints", any()))), f("status", any()))),
+                    f("providerID", string()), f("unschedulable", bool()), f("taints", listOf(TAINT)))), f("status", any()))),
             Map.entry("Pod", root(f("spec", POD_SPEC), f("status", any()))),
             Map.entry("Deployment", root(f("spec", DEPLOYMENT_SPEC), f("status", any()))),
             Map.entry("ReplicaSet", root(f("spec", REPLICA_SET_SPEC), f("status", any()))),

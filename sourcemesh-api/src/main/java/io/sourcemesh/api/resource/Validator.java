@@ -72,6 +72,7 @@ public final class Validator {
         switch (kind.get().kind()) {
             case "Deployment", "ReplicaSet" -> checkPodSpec(object.path("spec").path("template").path("spec"), "spec.template.spec", errors);
             case "Pod" -> checkPodSpec(object.path("spec"), "spec", errors);
+            case "Node" -> SchedulingRules.checkNode(object.path("spec"), errors);
             case "Service" -> {
                 checkService(object.path("spec"), errors);
                 errors.addAll(ProxyProtocolAnnotations.validate(object));
@@ -229,6 +230,7 @@ public final class Validator {
     }
 
     private static void checkPodSpec(JsonNode pod, String path, List<FieldError> errors) {
+        SchedulingRules.checkPod(pod, path, errors);
         Set<String> volumes = new HashSet<>();
         JsonNode vs = pod.path("volumes");
         for (int i = 0; i < vs.size(); i++) {

@@ -120,7 +120,7 @@ public final class WorkloadEntryRules {
     }
 
     /** A label key: a qualified name, optionally behind a DNS subdomain prefix and a slash. */
-    private static boolean labelKey(String key) {
+    static boolean labelKey(String key) {
         int slash = key.indexOf('/');
         String name = slash < 0 ? key : key.substring(slash + 1);
         if (slash >= 0) {
@@ -130,6 +130,11 @@ public final class WorkloadEntryRules {
             }
         }
         return !name.isEmpty() && name.length() <= 63 && QUALIFIED.matcher(name).matches();
+    }
+
+    /** A label value: empty, or a qualified name's characters, at most 63. */
+    static boolean labelValue(String value) {
+        return value.isEmpty() || value.length() <= 63 && QUALIFIED.matcher(value).matches();
     }
 
     private static FieldError invalid(String path, String message) {

@@ -32,7 +32,11 @@ public final class SupportTable {
     static {
         core("Namespace", warned("spec.finalizers", "namespace deletion removes the contents at once"));
         core("Node", supported("spec.podCIDR", "written by the kubelet"), supported("spec.podCIDRs", "written by the kubelet"),
-                warned("spec.unschedulable", "the scheduler places pods on every node"), warned("spec.taints", null),
+                supported("spec.unschedulable", "kubectl cordon: the scheduler places no new pod there unless it tolerates the "
+                        + "node.kubernetes.io/unschedulable:NoSchedule taint; the pods there keep running (kubectl drain evicts them)"),
+                supported("spec.taints", "NoSchedule: the scheduler places no pod there that does not tolerate the taint; "
+                        + "PreferNoSchedule: another node is preferred; NoExecute: as NoSchedule, and a pod there that does not "
+                        + "tolerate it is evicted (deleted; its ReplicaSet makes another), after its tolerationSeconds if it does"),
                 warned("spec.providerID", null));
         core("Pod", podSpec("spec").toArray(FieldSupport[]::new));
         core("Service",
@@ -122,14 +126,24 @@ public final class SupportTable {
                 warned(c + ".readinessProbe", "a pod is ready once its programs and sidecar run"),
                 warned(c + ".livenessProbe", null), warned(c + ".startupProbe", null), warned(c + ".lifecycle", null),
                 warned(c + ".securityContext", "containers run as the cluster's own user"),
-                supported(at + ".nodeName", null), supported(at + ".nodeSelector.kubernetes.io/hostname", null),
-                warned(at + ".nodeSelector.*", "only kubernetes.io/hostname places a pod"),
+                supported(at + ".nodeName", "the scheduler leaves a pod that names its node there, cordoned or tainted (as "
+                        + "Kubernetes' does); it schedules the pods of ReplicaSets, a bare pod without nodeName stays Pending"),
+                supported(at + ".nodeSelector", "every label, as the node has it now: a pod no node matches stays Pending "
+                        + "(PodScheduled False, Unschedulable) until one does (kubectl label node)"),
+                supported(at + ".tolerations", "Kubernetes' matching: operator Equal (the default) or Exists, an empty key with "
+                        + "Exists tolerates every taint, an empty effect every effect; tolerationSeconds delays a NoExecute eviction"),
+                supported(at + ".affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution", "the node selector "
+                        + "terms (any one): matchExpressions In, NotIn, Exists, DoesNotExist, Gt, Lt on the node's labels and "
+                        + "matchFields metadata.name, all of a term's; checked when the pod is scheduled, not after"),
+                warned(at + ".affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", "the scheduler ranks "
+                        + "the nodes a pod fits by their untolerated PreferNoSchedule taints, then by how many pods they run"),
+                warned(at + ".affinity.podAffinity", "the scheduler does not place a pod by the pods already on a node"),
+                warned(at + ".affinity.podAntiAffinity", "the scheduler does not place a pod by the pods already on a node"),
                 warned(at + ".initContainers", "interception is the runtime's; other init containers do not run"),
                 warned(at + ".volumes", NO_POD_FILES), warned(at + ".serviceAccountName", "no workload identity without mTLS"),
                 warned(at + ".terminationGracePeriodSeconds", null), warned(at + ".securityContext", null),
                 supported(at + ".restartPolicy", "an exited container is started again (Always, OnFailure) after the kubelet's back-off"),
-                warned(at + ".hostNetwork", null), warned(at + ".affinity", null),
-                warned(at + ".tolerations", null));
+                warned(at + ".hostNetwork", null));
     }
 
     /** Every kind's contract, in the order of {@link ResourceKind#all()}. */

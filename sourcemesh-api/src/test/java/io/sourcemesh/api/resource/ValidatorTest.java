@@ -201,6 +201,89 @@ class ValidatorTest {
     }
 
     @Test
+    void tolerationsTaintsAndRequiredNodeAffinityAsTheApiServerChecksThem() throws Exception {
+        assertEquals(List.of(
+                "spec.tolerations[0].operator: Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means "
+                        + "\"match all values and all keys\"",
+                "spec.tolerations[1].operator: Invalid value: \"gpu\": value must be empty when `operator` is 'Exists'",
+                "spec.tolerations[2].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+                "spec.tolerations[3].operator: Unsupported value: \"In\": supported values: \"Equal\", \"Exists\"",
+                "spec.tolerations[4].effect: Unsupported value: \"Never\": supported values: \"NoSchedule\", \"PreferNoSchedule\", "
+                        + "\"NoExecute\"",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]"
+                        + ".values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[1]"
+                        + ".values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[2]"
+                        + ".values: Required value: must be specified single value when `operator` is 'Lt' or 'Gt'",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[3]"
+                        + ".operator: Invalid value: \"Near\": not a valid selector operator",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[1].matchFields[0]"
+                        + ".values: Required value: must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[1].matchFields[1]"
+                        + ".key: Invalid value: \"metadata.labels\": not a valid field selector key"), errors("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  containers: [{name: c, image: i}]
+                  tolerations:
+                  - {operator: Equal, value: x}
+                  - {key: gpu, operator: Exists, value: gpu}
+                  - {key: gpu, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}
+                  - {key: gpu, operator: In}
+                  - {key: gpu, operator: Exists, effect: Never}
+                  - {operator: Exists}
+                  affinity:
+                    nodeAffinity:
+                      requiredDuringSchedulingIgnoredDuringExecution:
+                        nodeSelectorTerms:
+                        - matchExpressions:
+                          - {key: zone, operator: In}
+                          - {key: zone, operator: Exists, values: [a]}
+                          - {key: cores, operator: Gt, values: ["1", "2"]}
+                          - {key: zone, operator: Near, values: [a]}
+                        - matchFields:
+                          - {key: metadata.name, operator: In, values: [a, b]}
+                          - {key: metadata.labels, operator: NotIn, values: [a]}
+                """));
+        assertEquals(List.of("spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: "
+                + "Required value: must have at least one node selector term"), errors("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: d}
+                spec:
+                  selector: {matchLabels: {app: d}}
+                  template:
+                    metadata: {labels: {app: d}}
+                    spec:
+                      containers: [{name: c, image: i}]
+                      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}}}
+                """).stream().map(e -> e.replace("spec.template.spec.", "spec.")).toList());
+        assertEquals(List.of("spec.taints[0].effect: Required value",
+                "spec.taints[2]: Duplicate value: {\"key\":\"dedicated\",\"effect\":\"NoSchedule\"}: taints must be unique by key "
+                        + "and effect pair",
+                "spec.taints[3].key: Invalid value: \"-bad\": a valid label key must be a qualified name (at most 63 characters of "
+                        + "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric), optionally prefixed by a DNS "
+                        + "subdomain and '/'",
+                "spec.taints[4].effect: Unsupported value: \"Evict\": supported values: \"NoSchedule\", \"PreferNoSchedule\", "
+                        + "\"NoExecute\""), errors("""
+                apiVersion: v1
+                kind: Node
+                metadata: {name: n}
+                spec:
+                  unschedulable: true
+                  taints:
+                  - {key: dedicated, value: gpu}
+                  - {key: dedicated, value: gpu, effect: NoSchedule}
+                  - {key: dedicated, value: cpu, effect: NoSchedule}
+                  - {key: -bad, effect: NoExecute}
+                  - {key: ok, effect: Evict}
+                  - {key: dedicated, effect: NoExecute}
+                """));
+    }
+
+    @Test
     void serviceRulesForTheNorthSouthPath() throws Exception {
         assertEquals(List.of(
                 "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",

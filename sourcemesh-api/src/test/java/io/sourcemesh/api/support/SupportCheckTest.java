@@ -216,13 +216,21 @@ class SupportCheckTest {
     void aFieldUnderNoRowIsWarnedNotDropped() throws Exception {
         // stdin is a valid container field the table has no row for
         assertEquals(List.of("spec.containers[0].stdin is not implemented by SourceMesh and has no effect",
-                "spec.nodeSelector.disktype is not implemented by SourceMesh and has no effect"), check("""
+                "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution is not implemented by SourceMesh "
+                        + "and has no effect", "spec.affinity.podAntiAffinity is not implemented by SourceMesh and has no effect"),
+                check("""
                 apiVersion: v1
                 kind: Pod
                 metadata: {name: p}
                 spec:
                   containers: [{name: c, image: httpbin, stdin: true}]
                   nodeSelector: {kubernetes.io/hostname: node-1, disktype: ssd}
+                  affinity:
+                    nodeAffinity:
+                      requiredDuringSchedulingIgnoredDuringExecution:
+                        nodeSelectorTerms: [{matchExpressions: [{key: disktype, operator: In, values: [ssd]}]}]
+                      preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {}}]
+                    podAntiAffinity: {}
                 """).warned());
     }
 

@@ -3,18 +3,14 @@ package io.sourcemesh.cluster.controller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.store.ObjectStore;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
  * What happens to a pod between its creation and its storage: Istio's sidecar injection (the
- * mutating webhook) and the scheduler's choice of node.
+ * mutating webhook). The {@link Scheduler} binds it to a node once stored.
  *
  * <p>Injection follows Istio's rules: the namespace label {@code istio-injection=enabled|disabled}
  * decides, and the pod annotation {@code sidecar.istio.io/inject} can opt a pod out ("false") or in
@@ -24,11 +20,9 @@ import java.util.function.UnaryOperator;
 public final class Admission implements UnaryOperator<ObjectNode> {
     public static final String PROXY_IMAGE = "docker.io/istio/proxyv2:1.22.0";
     private final ObjectStore store;
-    private final Supplier<List<String>> nodes;
 
-    public Admission(ObjectStore store, Supplier<List<String>> nodes) {
+    public Admission(ObjectStore store) {
         this.store = store;
-        this.nodes = nodes;
     }
 
     @Override
@@ -36,7 +30,6 @@ public final class Admission implements UnaryOperator<ObjectNode> {
         if (shouldInject(pod)) {
             inject(pod);
         }
-        schedule(pod);
         return pod;
     }
 
@@ -87,31 +80,5 @@ public final class Admission implements UnaryOperator<ObjectNode> {
             pargs.add(a);
         }
         proxy.putArray("ports").addObject().put("containerPort", 15090).put("name", "http-envoy-prom").put("protocol", "TCP");
-    }
-
-    void schedule(ObjectNode pod) {
-        ObjectNode spec = (ObjectNode) pod.path("spec");
-        if (spec.hasNonNull("nodeName") && !spec.path("nodeName").asText().isEmpty()) {
-            return;
-        }
-        List<String> candidates = nodes.get();
-        String wanted = spec.path("nodeSelector").path("kubernetes.io/hostname").asText(null);
-        Map<String, Integer> load = new HashMap<>();
-        candidates.forEach(n -> load.put(n, 0));
-        for (KubeObject p : store.list(ResourceKind.POD, null)) {
-            load.computeIfPresent(p.spec().path("nodeName").asText(), (k, v) -> v + 1);
-        }
-        String best = null;
-        for (String n : candidates) {
-            if (wanted != null && !wanted.equals(n)) {
-                continue;
-            }
-            if (best == null || load.get(n) < load.get(best)) {
-                best = n;
-            }
-        }
-        if (best != null) {
-            spec.put("nodeName", best);
-        }
     }
 }

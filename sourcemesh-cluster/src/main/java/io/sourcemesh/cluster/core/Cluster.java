@@ -5,6 +5,7 @@ import io.sourcemesh.cluster.exec.ExecResult;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
+import io.sourcemesh.cluster.controller.Scheduler;
 import io.sourcemesh.cluster.controller.Workloads;
 import io.sourcemesh.cluster.daemon.ClusterApi;
 import io.sourcemesh.cluster.daemon.ClusterApiException;
@@ -58,6 +59,7 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
     private final MeshPush mesh;
     private final AutoCloseable jwksChanges;
     private final Workloads workloads;
+    private final Scheduler scheduler;
     private final Kubelets kubelets;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sourcemesh-reconcile");
@@ -95,7 +97,8 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
             this.mesh = new MeshPush(store, xds);
             // An ACK can make a pod ready and changes the statuses: let the kubelets report it.
             xds.addStatusListener((node, type, status) -> requestReconcile());
-            this.workloads = new Workloads(store, new Admission(store, kubelets::nodeNames));
+            this.workloads = new Workloads(store, new Admission(store));
+            this.scheduler = Scheduler.create(store, kubelets::nodeNames, this::wakeIn);
             this.watch = store.watch(event -> requestReconcile());
             // A jwksUri whose keys the refresher found rotated: push again, as istiod's refresher does.
             this.jwksChanges = JwksResolver.shared().onKeysChanged(this::requestReconcile);
@@ -234,6 +237,7 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
         boolean changed = ClusterIps.assign(store, runtime.serviceAddresses(), this::requestReconcile);
         List<KubeObject> services = NodePortAllocator.allocate(store);
         workloads.reconcile();
+        changed |= scheduler.reconcile();
         changed |= kubelets.sync();
         changed |= kubelets.writeStatuses();
         runtime.syncServices(services, List.copyOf(kubelets.running()));

@@ -129,6 +129,9 @@ final class Discovery {
                         .putArray("verbs").add("get");
                 resources.addObject().put("name", "pods/exec").put("singularName", "").put("namespaced", true)
                         .put("kind", "PodExecOptions").putArray("verbs").add("create").add("get");
+                // kubectl drain looks for it here (CheckEvictionSupport) and evicts through it, else deletes
+                resources.addObject().put("name", "pods/eviction").put("singularName", "").put("namespaced", true)
+                        .put("group", "policy").put("version", "v1").put("kind", "Eviction").putArray("verbs").add("create");
             }
         }
         return Optional.of(n);

@@ -104,6 +104,11 @@ final class ProtobufBody {
                     Map.entry(22, Field.of("internalTrafficPolicy", Type.STRING)), Map.entry(23, Field.of("trafficDistribution", Type.STRING)))),
             3, Field.of("status", Type.SKIP));
 
+    private static final Map<Integer, Field> DELETE_OPTIONS = Map.of(1, Field.of("gracePeriodSeconds", Type.VARINT),
+            2, Field.message("preconditions", Type.MESSAGE, Map.of(1, Field.of("uid", Type.STRING), 2, Field.of("resourceVersion", Type.STRING))),
+            3, Field.of("orphanDependents", Type.BOOL), 4, Field.of("propagationPolicy", Type.STRING),
+            5, Field.of("dryRun", Type.REPEATED_STRING));
+
     /** The kinds understood, by "apiVersion/kind". */
     private static final Map<String, Map<Integer, Field>> KINDS = Map.of(
             "apps/v1/Deployment", DEPLOYMENT, "v1/Service", SERVICE,
@@ -116,12 +121,9 @@ final class ProtobufBody {
             "v1/ServiceAccount", Map.of(1, METADATA, 2, Field.message("secrets", Type.REPEATED_MESSAGE, OBJECT_REFERENCE),
                     3, Field.message("imagePullSecrets", Type.REPEATED_MESSAGE, Map.of(1, Field.of("name", Type.STRING))),
                     4, Field.of("automountServiceAccountToken", Type.BOOL)),
-            "v1/DeleteOptions", Map.of(1, Field.of("gracePeriodSeconds", Type.VARINT), 2, Field.of("preconditions", Type.SKIP),
-                    3, Field.of("orphanDependents", Type.BOOL), 4, Field.of("propagationPolicy", Type.STRING),
-                    5, Field.of("dryRun", Type.REPEATED_STRING)),
-            "meta.k8s.io/v1/DeleteOptions", Map.of(1, Field.of("gracePeriodSeconds", Type.VARINT), 2, Field.of("preconditions", Type.SKIP),
-                    3, Field.of("orphanDependents", Type.BOOL), 4, Field.of("propagationPolicy", Type.STRING),
-                    5, Field.of("dryRun", Type.REPEATED_STRING)));
+            "v1/DeleteOptions", DELETE_OPTIONS, "meta.k8s.io/v1/DeleteOptions", DELETE_OPTIONS,
+            // kubectl drain's eviction of each pod (client-go's typed PolicyV1().Evictions)
+            "policy/v1/Eviction", Map.of(1, METADATA, 2, Field.message("deleteOptions", Type.MESSAGE, DELETE_OPTIONS)));
 
     private ProtobufBody() {
     }
@@ -158,7 +160,7 @@ final class ProtobufBody {
         Map<Integer, Field> schema = KINDS.get(apiVersion + "/" + kind);
         if (schema == null) {
             throw new ApiException(415, "UnsupportedMediaType", "SourceMesh reads protobuf bodies for ConfigMap, Secret, Namespace, "
-                    + "ServiceAccount, Deployment and Service only, not " + kind + " (" + apiVersion + "): send JSON, e.g. with kubectl apply -f");
+                    + "ServiceAccount, Deployment, Service and Eviction only, not " + kind + " (" + apiVersion + "): send JSON, e.g. with kubectl apply -f");
         }
         ObjectNode out = F.objectNode();
         out.put("apiVersion", apiVersion).put("kind", kind);

@@ -85,6 +85,13 @@ final class Resources {
                 }
                 return;
             }
+            if (sub.equals("eviction") && t.kind().equals(ResourceKind.POD)) {
+                if (!method.equals("POST")) {
+                    throw ApiException.methodNotAllowed("the server does not allow this method on the requested resource");
+                }
+                Eviction.create(req, t, q, api, store, ex);
+                return;
+            }
             if (sub.equals("exec") && t.kind().equals(ResourceKind.POD)) {
                 throw ApiException.badRequest("Upgrade request required: exec is served over WebSocket (v5.channel.k8s.io)");
             }

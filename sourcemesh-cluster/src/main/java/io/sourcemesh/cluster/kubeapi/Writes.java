@@ -310,7 +310,7 @@ final class Writes {
     }
 
     /** {@code dryRun=All}, the only value kube-apiserver knows; anything else is refused, never ignored. */
-    private static boolean dryRun(Map<String, List<String>> q) {
+    static boolean dryRun(Map<String, List<String>> q) {
         boolean dry = false;
         for (String v : q.getOrDefault("dryRun", List.of())) {
             dry |= dryRunValue(v);
@@ -318,7 +318,7 @@ final class Writes {
         return dry;
     }
 
-    private static boolean dryRunValue(String v) {
+    static boolean dryRunValue(String v) {
         if (!v.equals("All")) {
             throw new ApiException(400, "BadRequest", "dryRun: Unsupported value: \"" + v + "\": supported values: \"All\"");
         }
@@ -370,7 +370,7 @@ final class Writes {
         return o;
     }
 
-    private static JsonNode parse(FullHttpRequest req) {
+    static JsonNode parse(FullHttpRequest req) {
         String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json").split(";")[0].strip().toLowerCase(Locale.ROOT);
         byte[] bytes = bytes(req);
         if (type.equals("application/vnd.kubernetes.protobuf")) {

@@ -64,6 +64,23 @@ class ProtobufBodyTest {
     }
 
     @Test
+    void kubectlDrainsEvictionWithItsDeleteOptions() {
+        byte[] raw = msg(o -> {
+            field(o, 1, msg(m -> {
+                field(m, 1, s("web-1"));
+                field(m, 3, s("default"));
+            }));
+            field(o, 2, msg(d -> {
+                field(d, 2, msg(p -> field(p, 1, s("u-1"))));
+                field(d, 5, s("All"));
+            }));
+        });
+        ObjectNode n = ProtobufBody.decode(envelope("policy/v1", "Eviction", raw));
+        assertEquals("{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},"
+                + "\"deleteOptions\":{\"preconditions\":{\"uid\":\"u-1\"},\"dryRun\":[\"All\"]}}", n.toString());
+    }
+
+    @Test
     void anotherKindIsRefusedByName() {
         ApiException e = assertThrows(ApiException.class, () -> ProtobufBody.decode(envelope("apps/v1", "ReplicaSet", new byte[0])));
         assertEquals(415, e.code());
