@@ -14,9 +14,21 @@ final class IstioSupport {
     /** A file path in the proxy's container, as the control plane reads it (control's translate.PodFiles). */
     private static final String POD_FILE = "a file path in the proxy's container, under the mountPath of a secret volume "
             + "the pod's sidecar.istio.io/userVolume and sidecar.istio.io/userVolumeMount annotations mount (as Istio's "
-            + "injection): the Secret's key it names (its items' key→path mapping when listed), read from the pod's "
+            + "injection), or its istio-proxy container's own volumeMounts: the Secret's key it names (its items' key→path mapping when listed), read from the pod's "
             + "namespace and inlined; a path no mount covers, another volume type, a Secret or key missing leave the "
             + "part out, named in the resource's status and apply's warnings";
+
+    /** A file path in a Gateway's gateway pod (control's translate.PodFiles and GatewayBuilder). */
+    private static final String GATEWAY_POD_FILE = "without credentialName (which wins when both are set, as Istio's "
+            + "buildGatewayListenerTLSContext): a file path in the gateway pod, under the mountPath of a secret volume its "
+            + "istio-proxy container mounts — the gateway Deployment's volumes and volumeMounts, as the istio-ingressgateway "
+            + "chart's secretVolumes (the installed gateway mounts Secrets istio-ingressgateway-certs and "
+            + "istio-ingressgateway-ca-certs at /etc/istio/ingressgateway-certs and /etc/istio/ingressgateway-ca-certs), or "
+            + "the pod's sidecar.istio.io/userVolume and userVolumeMount annotations: the Secret's key it names, read from the "
+            + "pod's namespace and inlined. A file the pod does not have (no mount, another volume type, a Secret or key "
+            + "missing, not PEM) is named on the Gateway's status with its server, field and path, and the port keeps "
+            + "serving its last good listener (as Envoy keeps one whose new certificate cannot be loaded), or, with none, "
+            + "the server is left out";
 
     private IstioSupport() {}
 
@@ -52,11 +64,13 @@ final class IstioSupport {
                 supported("spec.servers[].tls.credentialName", "a kubernetes.io/tls or generic Secret in the gateway's "
                         + "namespace, for SIMPLE, MUTUAL and OPTIONAL_MUTUAL (set the mode: unset is PASSTHROUGH)"),
                 supported("spec.servers[].tls.httpsRedirect", "Envoy require_tls: ALL, a 301 to https"),
-                warned("spec.servers[].tls.serverCertificate", "certificates come from credentialName"),
-                warned("spec.servers[].tls.privateKey", "certificates come from credentialName"),
-                warned("spec.servers[].tls.caCertificates", "a file path in the gateway pod; the clients' CA comes from "
-                        + "credentialName's Secret"),
-                warned("spec.servers[].tls.caCrl", "a file path in the gateway pod; the CRL comes from credentialName's Secret"),
+                supported("spec.servers[].tls.serverCertificate", "SIMPLE, MUTUAL and OPTIONAL_MUTUAL's key pair with "
+                        + "privateKey, " + GATEWAY_POD_FILE),
+                supported("spec.servers[].tls.privateKey", "the key of serverCertificate, " + GATEWAY_POD_FILE),
+                supported("spec.servers[].tls.caCertificates", "MUTUAL and OPTIONAL_MUTUAL: the clients' CA (with SIMPLE "
+                        + "not used, named on the Gateway's status), " + GATEWAY_POD_FILE),
+                supported("spec.servers[].tls.caCrl", "MUTUAL and OPTIONAL_MUTUAL: the clients' CRL beside caCertificates "
+                        + "(refused with credentialName or SIMPLE, as Istio), " + GATEWAY_POD_FILE),
                 supported("spec.servers[].tls.credentialNames", "every key pair served (e.g. RSA and ECDSA), chosen per "
                         + "handshake by SNI and the key types the client accepts; not together with credentialName"),
                 warned("spec.servers[].tls.tlsCertificates", null),

@@ -22,7 +22,9 @@ import java.util.Set;
 public final class SupportTable {
     private SupportTable() {}
 
-    private static final String NO_POD_FILES = "the kubelet mounts no files into a pod";
+    private static final String NO_POD_FILES = "the kubelet mounts no files into a pod; the control plane reads the "
+            + "secret volumes the istio-proxy container mounts where a Gateway, Sidecar or DestinationRule names a "
+            + "certificate file";
 
     /** Core kinds without a status subresource. */
     private static final Set<String> NO_STATUS = Set.of("Endpoints", "ServiceAccount", "Secret", "ConfigMap");

@@ -139,6 +139,28 @@ class GatewayRulesTest {
                 + "specified in the credential"), errors(server.formatted("{mode: PASSTHROUGH, credentialName: c, caCrl: /crl.pem}")));
     }
 
+    /**
+     * Istio's "secure gateways (file mount)" task: the key pair, the clients' CA and its CRL as files of the gateway pod
+     * pass, and apply warns about none of them (they are read from the pod's secret mounts); what a mode needs and is
+     * missing is named by its field.
+     */
+    @Test
+    void certificateFilesOfTheGatewayPodPassAndAMissingOneIsNamed() throws Exception {
+        String server = "[{port: {number: 443, name: https, protocol: HTTPS}, hosts: [a.example.com], tls: %s}]";
+        String files = "{mode: MUTUAL, serverCertificate: /etc/istio/ingressgateway-certs/tls.crt, privateKey: "
+                + "/etc/istio/ingressgateway-certs/tls.key, caCertificates: /etc/istio/ingressgateway-ca-certs/ca.crt, "
+                + "caCrl: /etc/istio/ingressgateway-ca-certs/ca.crl}";
+        assertEquals(List.of(), errors(server.formatted(files)));
+        assertEquals(List.of(), warnings(server.formatted(files)));
+        assertEquals(List.of(), errors(server.formatted("{mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}")));
+        assertEquals(List.of("spec.servers[0].tls.caCertificates: Invalid value: MUTUAL TLS requires a client CA bundle"),
+                errors(server.formatted("{mode: OPTIONAL_MUTUAL, serverCertificate: /c.pem, privateKey: /k.pem}")));
+        assertEquals(List.of("spec.servers[0].tls.serverCertificate: Required value: SIMPLE TLS requires a server certificate"),
+                errors(server.formatted("{mode: SIMPLE, privateKey: /k.pem}")));
+        // With credentialName, MUTUAL's CA comes from its Secrets: no file is required (Istio returns early).
+        assertEquals(List.of(), errors(server.formatted("{mode: MUTUAL, credentialName: c}")));
+    }
+
     /** Istio's ValidateServerTLS: invalid and duplicate suites are warned about, each list sorted; operators pass. */
     @Test
     void invalidAndDuplicateCipherSuitesAreWarnedAboutAsIstio() throws Exception {

@@ -7,12 +7,14 @@ import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.api.resource.ResourceKind;
 import io.sourcemesh.cluster.controller.Admission;
 import io.sourcemesh.cluster.store.ObjectStore;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The ingress gateway a mesh install brings (Istio's istio-ingressgateway chart, the ports the
  * user's document uses): a Deployment in istio-system running the proxy as a router, and a
- * LoadBalancer Service 80→8080 (http2), 443→8443 (https), externalTrafficPolicy Cluster.
+ * LoadBalancer Service 80→8080 (http2), 443→8443 (https), externalTrafficPolicy Cluster. Its istio-proxy mounts the
+ * chart's secretVolumes (optional Secrets istio-ingressgateway-certs and istio-ingressgateway-ca-certs).
  * Created when absent, never overwritten: the user's patches to it stay.
  */
 public final class GatewayInstall {
@@ -20,6 +22,11 @@ public final class GatewayInstall {
     public static final String NAME = "istio-ingressgateway";
     /** Gateway server port → the port the gateway pod binds (the chart's targetPorts). */
     public static final Map<Integer, Integer> TARGET_PORTS = Map.of(80, 8080, 443, 8443);
+    /**
+     * The chart's secretVolumes: volume NAME is optional Secret istio-NAME, mounted into istio-proxy at /etc/istio/NAME,
+     * where a Gateway server's serverCertificate, privateKey, caCertificates and caCrl may name files.
+     */
+    public static final List<String> SECRET_VOLUMES = List.of("ingressgateway-certs", "ingressgateway-ca-certs");
 
     private GatewayInstall() {}
 
@@ -50,6 +57,13 @@ public final class GatewayInstall {
         ArrayNode ports = proxy.putArray("ports");
         ports.addObject().put("containerPort", 8080).put("name", "http2").put("protocol", "TCP");
         ports.addObject().put("containerPort", 8443).put("name", "https").put("protocol", "TCP");
+        // The chart's secretVolumes: Gateways name these files (Istio's "secure gateways (file mount)" task).
+        ArrayNode mounts = proxy.putArray("volumeMounts");
+        ArrayNode volumes = podSpec.putArray("volumes");
+        for (String name : SECRET_VOLUMES) {
+            mounts.addObject().put("name", name).put("mountPath", "/etc/istio/" + name).put("readOnly", true);
+            volumes.addObject().put("name", name).putObject("secret").put("secretName", "istio-" + name).put("optional", true);
+        }
         return d;
     }
 

@@ -119,9 +119,19 @@ final class GatewayBuilder {
 
     /** The gateway's own mesh TLS: toward its backends (DestinationRule ISTIO_MUTUAL) and ISTIO_MUTUAL servers; null without a mesh CA. */
     private MeshTls mesh;
+    /** The listeners last built with every file read, kept across translations (the Translator's). */
+    private LastGoodListeners lastGood = LastGoodListeners.create();
+    private PodFiles files;
+    /** The listener being built: its servers whose certificate files cannot be read, and why. */
+    private final List<TranslationWarning> unreadFiles = new ArrayList<>();
 
     GatewayBuilder withMesh(java.util.Optional<MeshTls> tls) {
         this.mesh = tls.orElse(null);
+        return this;
+    }
+
+    GatewayBuilder withLastGood(LastGoodListeners listeners) {
+        this.lastGood = listeners;
         return this;
     }
 
@@ -166,12 +176,54 @@ final class GatewayBuilder {
         }
         List<Listener> listeners = new ArrayList<>();
         List<RouteConfiguration> routes = new ArrayList<>();
-        byPort.forEach((port, servers) -> listener(port, servers, routes).ifPresent(listeners::add));
+        byPort.forEach((port, servers) -> {
+            int firstRoute = routes.size();
+            unreadFiles.clear();
+            Optional<Listener> built = listener(port, servers, routes);
+            keepLastGood(port, built, routes, firstRoute).ifPresent(listeners::add);
+        });
+        lastGood.retain(proxy.namespace() + "/" + proxy.podName(),
+                listeners.stream().map(Listener::getName).collect(java.util.stream.Collectors.toSet()));
         List<Cluster> clusters = new ArrayList<>();
         clusters.add(Clusters.blackhole());
         clusters.addAll(Clusters.outbound(model, proxy.namespace(), LocalityLb.Client.of(model, proxy), warnings, mesh, false,
-                PodFiles.of(model, proxy.namespace(), proxy.podName())));
+                files()));
         return ProxyResources.of(listeners, clusters, routes, warnings);
+    }
+
+    /**
+     * The listener of {@code port} to serve: the one built when every server's certificate files were read (remembered);
+     * else the port's last good listener with its routes (the routes built for it from {@code firstRoute} on replaced),
+     * as Envoy keeps serving a listener whose new version waits for a secret istio-agent cannot read from the file; else,
+     * with none kept, the one built without those servers. Never a listener serving a server without its TLS.
+     */
+    private Optional<Listener> keepLastGood(int port, Optional<Listener> built, List<RouteConfiguration> routes,
+            int firstRoute) {
+        String name = Names.listener(Names.WILDCARD, port);
+        String key = proxy.namespace() + "/" + proxy.podName();
+        List<RouteConfiguration> mine = routes.subList(firstRoute, routes.size());
+        if (unreadFiles.isEmpty()) {
+            built.ifPresent(l -> lastGood.remember(key, l, mine));
+            return built;
+        }
+        Optional<LastGoodListeners.Kept> kept = lastGood.last(key, name);
+        String outcome = kept.isPresent() ? "; the gateway keeps serving its last good listener " + name + " (as Envoy "
+                + "keeps a listener whose new certificate cannot be loaded): no change to the port applies until the file "
+                + "is there" : "; server left out (the port has no earlier listener to keep serving)";
+        unreadFiles.forEach(w -> warnings.add(new TranslationWarning(w.resource(), w.message() + outcome)));
+        if (kept.isEmpty()) {
+            return built;
+        }
+        mine.clear();
+        routes.addAll(kept.get().routes());
+        return Optional.of(kept.get().listener());
+    }
+
+    private PodFiles files() {
+        if (files == null) {
+            files = PodFiles.of(model, proxy.namespace(), proxy.podName());
+        }
+        return files;
     }
 
     /**
@@ -330,6 +382,10 @@ final class GatewayBuilder {
             }
         } else {
             ServerTls.unusedPins(tls, "SIMPLE", serverName(s), warnings);
+            if (!tls.path("caCertificates").asText("").isEmpty()) {
+                warnings.add(TranslationWarning.note(serverName(s), "tls.caCertificates is not used with tls.mode SIMPLE "
+                        + "(Istio validates clients only under MUTUAL and OPTIONAL_MUTUAL)"));
+            }
             if (!tls.path("subjectAltNames").isEmpty()) {
                 // As Istio: SIMPLE with subjectAltNames still validates a client's SANs (no CA: Envoy checks the names alone).
                 CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
@@ -524,6 +580,15 @@ final class GatewayBuilder {
     private List<TlsCertificate> certificates(Server s, JsonNode tls) {
         String credential = tls.path("credentialName").asText("");
         JsonNode names = tls.path("credentialNames");
+        boolean credentials = !credential.isEmpty() || names.isArray() && !names.isEmpty();
+        boolean fileSet = !tls.path("serverCertificate").asText("").isEmpty() || !tls.path("privateKey").asText("").isEmpty();
+        if (credentials && fileSet) {
+            warnings.add(TranslationWarning.note(serverName(s), "tls.serverCertificate and tls.privateKey are not used: "
+                    + "credentialName's Secret serves (Istio's buildGatewayListenerTLSContext takes credentialName first)"));
+        }
+        if (!credentials && fileSet) {
+            return fileCertificate(s, tls).map(List::of).orElse(List.of());
+        }
         if (!names.isArray() || names.isEmpty()) {
             return certificate(s, credential).map(List::of).orElse(List.of());
         }
@@ -553,6 +618,14 @@ final class GatewayBuilder {
     private Optional<CertificateValidationContext> clientValidation(Server s, JsonNode tls) {
         JsonNode names = tls.path("credentialNames");
         String credential = names.isArray() && !names.isEmpty() ? names.get(0).asText("") : tls.path("credentialName").asText("");
+        String caFile = tls.path("caCertificates").asText("");
+        if (credential.isEmpty() && !caFile.isEmpty()) {
+            return fileClientValidation(s, tls, caFile);
+        }
+        if (!credential.isEmpty() && !caFile.isEmpty()) {
+            warnings.add(TranslationWarning.note(serverName(s), "tls.caCertificates is not used: the clients' CA comes from "
+                    + "credentialName's Secrets (Istio's buildGatewayListenerTLSContext takes credentialName first)"));
+        }
         String caName = credential + Credentials.CA_SUFFIX;
         Optional<Secret> secret = Credentials.caSecret(model, proxy.namespace(), credential);
         String mode = tls.path("mode").asText();
@@ -576,12 +649,62 @@ final class GatewayBuilder {
     }
 
     /**
+     * Istio's file case (no credentialName): serverCertificate and privateKey are files of the gateway pod
+     * ({@link PodFiles}: its istio-proxy container's secret volumeMounts, or the userVolume annotations), inlined where
+     * Istio's SDS reads {@code file-cert:}. A file that cannot be read is named in {@link #unreadFiles}.
+     */
+    private Optional<TlsCertificate> fileCertificate(Server s, JsonNode tls) {
+        String crt = tls.path("serverCertificate").asText("");
+        String key = tls.path("privateKey").asText("");
+        if (crt.isEmpty() || key.isEmpty()) {
+            String missing = crt.isEmpty() ? "tls.serverCertificate" : "tls.privateKey";
+            warnings.add(new TranslationWarning(serverName(s), "tls mode " + tls.path("mode").asText() + " without "
+                    + "credentialName needs tls.serverCertificate and tls.privateKey, and " + missing + " is not set; "
+                    + "server left out"));
+            return Optional.empty();
+        }
+        PodFiles.KeyPair pair = files().keyPair("tls.serverCertificate", crt, "tls.privateKey", key);
+        if (pair.problem() != null) {
+            unreadFiles.add(new TranslationWarning(serverName(s), fileProblem(pair.problem(),
+                    new String[] {"serverCertificate", crt}, new String[] {"privateKey", key})));
+            return Optional.empty();
+        }
+        return Optional.of(pair.certificate());
+    }
+
+    /**
+     * MUTUAL / OPTIONAL_MUTUAL without credentialName: the clients' CA (with caCrl, its CRL) from files of the gateway pod,
+     * inlined where Istio's SDS reads {@code file-root:}; subjectAltNames and the pins as with a credential.
+     */
+    private Optional<CertificateValidationContext> fileClientValidation(Server s, JsonNode tls, String caFile) {
+        String crlFile = tls.has("caCrl") && !tls.path("caCrl").asText("").isEmpty() ? tls.path("caCrl").asText() : null;
+        PodFiles.Ca ca = files().ca(caFile, crlFile);
+        if (ca.problem() != null) {
+            unreadFiles.add(new TranslationWarning(serverName(s), fileProblem(ca.problem(),
+                    new String[] {"caCertificates", caFile}, new String[] {"caCrl", crlFile})));
+            return Optional.empty();
+        }
+        return Optional.of(ServerTls.clients(ca.root(), tls));
+    }
+
+    /** A file problem prefixed by the first of {@code fields} (field, path) whose file is not there; a content one as is. */
+    private String fileProblem(String problem, String[]... fields) {
+        for (String[] f : fields) {
+            if (f[1] != null && !files().read(f[1]).found()) {
+                return "tls." + f[0] + " " + f[1] + ": " + problem;
+            }
+        }
+        return problem.startsWith("caCertificates ") ? "tls." + problem : problem;
+    }
+
+    /**
      * credentialName → a kubernetes.io/tls Secret (tls.crt/tls.key, or Istio's generic cert/key) in the
      * gateway workload's namespace, as Istio's SDS lookup does. Missing or unparsable → warning, no server.
      */
     private Optional<TlsCertificate> certificate(Server s, String credential) {
         if (credential.isEmpty()) {
-            warnings.add(new TranslationWarning(serverName(s), "HTTPS server without tls.credentialName; left out"));
+            warnings.add(new TranslationWarning(serverName(s), "tls mode " + s.spec().path("tls").path("mode").asText()
+                    + " without tls.credentialName or tls.serverCertificate and tls.privateKey; server left out"));
             return Optional.empty();
         }
         Optional<Secret> secret = model.secret(proxy.namespace(), credential);

@@ -7,34 +7,50 @@ import io.sourcemesh.control.model.MeshModel;
 import io.sourcemesh.control.model.Pod;
 import io.sourcemesh.control.model.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The files Istio's {@code sidecar.istio.io/userVolume} and {@code sidecar.istio.io/userVolumeMount} pod annotations
- * mount into a proxy's container (Istio's injection adds them to istio-proxy as volumes and volumeMounts, JSON maps of
- * volume name to a Kubernetes Volume and to a VolumeMount), read where a resource names a file path in the proxy's pod
- * (a Sidecar's ingress tls, a DestinationRule's client tls). Our proxies have no volumes: a path under a secret volume's
- * mountPath is the Secret key it names (its {@code items}' key→path mapping when it lists items), read from the pod's
- * namespace and inlined, as {@link Credentials} inlines a credentialName's Secret. Other volume types are not read.
+ * The files a proxy's container has, read where a resource names a file path in the proxy's pod (a Gateway server's
+ * tls, a Sidecar's ingress tls, a DestinationRule's client tls): the volumeMounts of the pod's istio-proxy container over
+ * its spec.volumes (how Istio's gateway charts mount certificates into a gateway, e.g. the istio-ingressgateway chart's
+ * secretVolumes at /etc/istio/ingressgateway-certs), and Istio's {@code sidecar.istio.io/userVolume} and
+ * {@code sidecar.istio.io/userVolumeMount} pod annotations (Istio's injection adds them to istio-proxy as volumes and
+ * volumeMounts, JSON maps of volume name to a Kubernetes Volume and to a VolumeMount). Our proxies have no volumes: a
+ * path under a secret volume's mountPath is the Secret key it names (its {@code items}' key→path mapping when it lists
+ * items), read from the pod's namespace and inlined, as {@link Credentials} inlines a credentialName's Secret. Other
+ * volume types are not read.
  */
 final class PodFiles {
     static final String VOLUMES = "sidecar.istio.io/userVolume";
     static final String MOUNTS = "sidecar.istio.io/userVolumeMount";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** A volume by name, and where it is defined (the pod's spec.volumes or the annotation), for the problems. */
+    private record Volume(JsonNode spec, String origin) {}
+
+    /** A volume mounted into the proxy's container, and where the mount is defined. */
+    private record Mount(String volume, JsonNode spec, String origin) {}
+
     private final MeshModel model;
     private final String pod;
     private final String namespace;
-    private final JsonNode volumes;
-    private final JsonNode mounts;
+    private final Map<String, Volume> volumes;
+    private final List<Mount> mounts;
+    private final String mountOrigins;
     private final String problem;
 
-    private PodFiles(MeshModel model, String pod, String namespace, JsonNode volumes, JsonNode mounts, String problem) {
+    private PodFiles(MeshModel model, String pod, String namespace, Map<String, Volume> volumes, List<Mount> mounts,
+            String problem) {
         this.model = model;
         this.pod = pod;
         this.namespace = namespace;
         this.volumes = volumes;
         this.mounts = mounts;
+        this.mountOrigins = mounts.stream().anyMatch(m -> !m.origin().equals(MOUNTS))
+                ? "istio-proxy volumeMounts and " + MOUNTS : MOUNTS;
         this.problem = problem;
     }
 
@@ -50,20 +66,32 @@ final class PodFiles {
         String pod = "pod " + namespace + "/" + name;
         Pod p = model.pod(namespace, name).orElse(null);
         if (p == null) {
-            return new PodFiles(model, pod, namespace, null, null, pod + " is not known");
+            return new PodFiles(model, pod, namespace, Map.of(), List.of(), pod + " is not known");
+        }
+        Map<String, Volume> volumes = new LinkedHashMap<>();
+        List<Mount> mounts = new ArrayList<>();
+        for (JsonNode v : p.volumes()) {
+            volumes.put(v.path("name").asText(""), new Volume(v, "spec.volumes"));
+        }
+        for (JsonNode m : p.proxyMounts()) {
+            mounts.add(new Mount(m.path("name").asText(""), m, "istio-proxy volumeMounts"));
         }
         Map<String, String> annotations = p.annotations();
-        JsonNode volumes = null;
-        JsonNode mounts = null;
+        JsonNode userVolumes = null;
+        JsonNode userMounts = null;
         String problem = null;
         try {
-            volumes = JSON.readTree(annotations.getOrDefault(VOLUMES, "{}"));
-            mounts = JSON.readTree(annotations.getOrDefault(MOUNTS, "{}"));
+            userVolumes = JSON.readTree(annotations.getOrDefault(VOLUMES, "{}"));
+            userMounts = JSON.readTree(annotations.getOrDefault(MOUNTS, "{}"));
         } catch (JsonProcessingException e) {
             problem = pod + "'s " + VOLUMES + "/" + MOUNTS + " annotations are not JSON: " + e.getOriginalMessage();
         }
-        if (problem == null && (!volumes.isObject() || !mounts.isObject())) {
+        if (problem == null && (!userVolumes.isObject() || !userMounts.isObject())) {
             problem = pod + "'s " + VOLUMES + " and " + MOUNTS + " annotations must be JSON objects keyed by volume name";
+        }
+        if (problem == null) {
+            userVolumes.properties().forEach(e -> volumes.putIfAbsent(e.getKey(), new Volume(e.getValue(), VOLUMES)));
+            userMounts.properties().forEach(e -> mounts.add(new Mount(e.getKey(), e.getValue(), MOUNTS)));
         }
         return new PodFiles(model, pod, namespace, volumes, mounts, problem);
     }
@@ -74,32 +102,36 @@ final class PodFiles {
             return new File(path, null, "the file " + path + " cannot be read: " + problem);
         }
         // The deepest mountPath holding the path wins, as a nested mount hides what is beneath it.
-        String volume = null;
+        Mount mount = null;
         String relative = null;
         int depth = -1;
-        for (Map.Entry<String, JsonNode> m : mounts.properties()) {
-            String at = trimSlash(m.getValue().path("mountPath").asText(""));
-            String subPath = trimSlash(m.getValue().path("subPath").asText(""));
+        for (Mount m : mounts) {
+            String at = trimSlash(m.spec().path("mountPath").asText(""));
+            String subPath = trimSlash(m.spec().path("subPath").asText(""));
             String rest = path.equals(at) ? "" : path.startsWith(at + "/") ? path.substring(at.length() + 1) : null;
             if (at.isEmpty() || rest == null || at.length() <= depth) {
                 continue;
             }
-            volume = m.getKey();
+            mount = m;
             relative = subPath.isEmpty() ? rest : rest.isEmpty() ? subPath : subPath + "/" + rest;
             depth = at.length();
         }
-        if (volume == null) {
-            return new File(path, null, "the file " + path + " is under no mountPath of " + pod + "'s " + MOUNTS);
+        if (mount == null) {
+            return new File(path, null, "the file " + path + " is under no mountPath of " + pod + "'s " + mountOrigins);
         }
-        JsonNode v = volumes.path(volume);
-        if (!v.isObject()) {
+        String volume = mount.volume();
+        Volume defined = volumes.get(volume);
+        if (defined == null || !defined.spec().isObject()) {
+            String where = mount.origin().equals(MOUNTS) ? VOLUMES : "spec.volumes";
             return new File(path, null, "the file " + path + " is in volume " + volume + ", which " + pod + "'s "
-                    + VOLUMES + " does not define");
+                    + where + " does not define");
         }
+        JsonNode v = defined.spec();
         if (!v.path("secret").isObject()) {
-            String type = v.properties().stream().map(Map.Entry::getKey).findFirst().orElse("empty");
-            return new File(path, null, "the file " + path + " is in volume " + volume + " of " + pod + "'s " + VOLUMES
-                    + ", a " + type + " volume: SourceMesh reads secret volumes only");
+            String type = v.properties().stream().map(Map.Entry::getKey).filter(k -> !k.equals("name")).findFirst()
+                    .orElse("empty");
+            return new File(path, null, "the file " + path + " is in volume " + volume + " of " + pod + "'s "
+                    + defined.origin() + ", a " + type + " volume: SourceMesh reads secret volumes only");
         }
         String secretName = v.path("secret").path("secretName").asText("");
         String key = relative;
@@ -112,8 +144,8 @@ final class PodFiles {
                 }
             }
             if (key == null) {
-                return new File(path, null, "the file " + path + " is in volume " + volume + " of " + pod + "'s " + VOLUMES
-                        + ", whose items map no key to " + relative);
+                return new File(path, null, "the file " + path + " is in volume " + volume + " of " + pod + "'s "
+                        + defined.origin() + ", whose items map no key to " + relative);
             }
         }
         String secret = "secret " + namespace + "/" + secretName;

@@ -16,7 +16,7 @@ import java.util.Optional;
 
 /**
  * Istio's ServerTLSSettings as a listener's DownstreamTlsContext (BuildListenerTLSContext), shared by a Gateway's
- * servers ({@link GatewayBuilder}, key pairs from credentialName) and a Sidecar's ingress listeners
+ * servers ({@link GatewayBuilder}, key pairs from credentialName or files of the gateway pod) and a Sidecar's ingress listeners
  * ({@link SidecarBuilder}, key pairs from files of the pod, {@link PodFiles}): the protocol versions and cipher suites,
  * the clients' CA with subjectAltNames and the pins, ALPN h2 and http/1.1, a client certificate required for MUTUAL and
  * ISTIO_MUTUAL. {@code leftOut} ends a warning that leaves the part out ("server left out").

@@ -18,6 +18,8 @@ public final class Translator {
     private final Map<Integer, Integer> gatewayTargetPorts;
     /** The workload certificates issued so far, so an unchanged proxy is re-sent the same one, and the last model's CA. */
     private final MeshTls.Issuer issuer = new MeshTls.Issuer();
+    /** The gateways' listeners last built with every certificate file read, kept while a file is missing. */
+    private final LastGoodListeners lastGood = LastGoodListeners.create();
 
     private Translator(Map<Integer, Integer> gatewayTargetPorts) {
         this.gatewayTargetPorts = Map.copyOf(gatewayTargetPorts);
@@ -39,7 +41,7 @@ public final class Translator {
                 + "entry's)")));
         return proxy.type() == ProxyType.ROUTER
                 ? new GatewayBuilder(model, proxy, gatewayTargetPorts, warnings)
-                        .withMesh(MeshTls.of(model, proxy, issuer, warnings)).build()
+                        .withMesh(MeshTls.of(model, proxy, issuer, warnings)).withLastGood(lastGood).build()
                 : new SidecarBuilder(model, proxy, warnings, issuer).build();
     }
 }
