@@ -18,12 +18,15 @@ import java.util.function.Predicate;
  * recalculateLoadInTotalPanic). A request takes a priority by a number in [0, 100) — its hash under RING_HASH or
  * MAGLEV, else a random one (EdfLoadBalancerBase draws one even when the request has a hash) —
  * then, with locality weighting, a locality by Envoy's EDF over weight × its health, then the cluster's policy over
- * that priority's (or locality's) hosts: one table per priority for the hash policies. Built per health snapshot,
- * immutable but for the balancers' positions.
+ * that priority's (or locality's) hosts: one table per priority for the hash policies. A retry under
+ * previous_priorities picks over a load without the priorities it tried ({@link PreviousPriorities}). Built per health
+ * snapshot, immutable but for the balancers' positions.
  */
 final class PriorityBalancer implements LoadBalancer {
     /** Cumulative load per priority: priority p takes the numbers in [cumulative[p - 1], cumulative[p]). */
     private final int[] cumulative;
+    /** Each priority's health, min(100, factor × healthy share): what a retry's load is spread by. */
+    private final long[] health;
     private final LoadBalancer[] priorities;
     /** Per priority, its localities' balancers and their schedule; null where the priority picks no locality. */
     private final LoadBalancer[][] localities;
@@ -33,10 +36,11 @@ final class PriorityBalancer implements LoadBalancer {
     /** RING_HASH or MAGLEV: a request's hash picks its priority too (Envoy's ThreadAwareLoadBalancerBase); others draw. */
     private final boolean hashes;
 
-    private PriorityBalancer(boolean hashes, int[] cumulative, LoadBalancer[] priorities, LoadBalancer[][] localities,
-            EdfSchedule[] schedules, double[][] localityWeights) {
+    private PriorityBalancer(boolean hashes, int[] cumulative, long[] health, LoadBalancer[] priorities,
+            LoadBalancer[][] localities, EdfSchedule[] schedules, double[][] localityWeights) {
         this.hashes = hashes;
         this.cumulative = cumulative;
+        this.health = health;
         this.priorities = priorities;
         this.localities = localities;
         this.schedules = schedules;
@@ -121,7 +125,7 @@ final class PriorityBalancer implements LoadBalancer {
             }
         }
         boolean hashes = config.lbPolicy() == ClusterConfig.LbPolicy.RING_HASH || config.lbPolicy() == ClusterConfig.LbPolicy.MAGLEV;
-        return new PriorityBalancer(hashes, cumulative, balancers, localities, schedules, localityWeights);
+        return new PriorityBalancer(hashes, cumulative, health, balancers, localities, schedules, localityWeights);
     }
 
     /** Envoy's recalculateLoadInTotalPanic: each priority's load by its share of all hosts, the rest to the first. */
@@ -200,8 +204,53 @@ final class PriorityBalancer implements LoadBalancer {
         return cumulative[p] - (p == 0 ? 0 : cumulative[p - 1]);
     }
 
+    /**
+     * A retry's pick with the priorities {@code excluded} (Envoy's PreviousPrioritiesRetryPriority::
+     * adjustForAttemptedPriorities): the others share the load by their health, their sum held to 100, what rounding
+     * leaves to the first with health; when none of them has any, the load stays as it is. Panic and localities stay
+     * each priority's own.
+     */
+    UpstreamHost choose(boolean hashed, long hash, java.util.BitSet excluded) {
+        int[] load = excluded.isEmpty() ? null : without(excluded);
+        return choose(hashed, hash, load == null ? cumulative : load);
+    }
+
+    /** The cumulative load without {@code excluded}; null when the others have no health. */
+    int[] without(java.util.BitSet excluded) {
+        long total = 0;
+        for (int p = 0; p < health.length; p++) {
+            total += excluded.get(p) ? 0 : health[p];
+        }
+        total = Math.min(total, 100);
+        if (total == 0) {
+            return null;
+        }
+        int[] load = new int[health.length];
+        int left = 100;
+        int first = -1;
+        for (int p = 0; p < health.length; p++) {
+            if (excluded.get(p)) {
+                continue;
+            }
+            if (first < 0 && health[p] > 0) {
+                first = p;
+            }
+            load[p] = (int) Math.min(left, health[p] * 100 / total);
+            left -= load[p];
+        }
+        load[first] += left;
+        for (int p = 1; p < load.length; p++) {
+            load[p] += load[p - 1];
+        }
+        return load;
+    }
+
     @Override
     public UpstreamHost choose(boolean hashed, long hash) {
+        return choose(hashed, hash, cumulative);
+    }
+
+    private UpstreamHost choose(boolean hashed, long hash, int[] cumulative) {
         int pick = hashed && hashes ? (int) Long.remainderUnsigned(hash, 100) : ThreadLocalRandom.current().nextInt(100);
         int p = 0;
         int last = cumulative.length - 1;

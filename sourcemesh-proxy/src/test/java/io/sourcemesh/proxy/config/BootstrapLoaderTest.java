@@ -175,7 +175,7 @@ class BootstrapLoaderTest {
             assertEquals(type, EnvoyTypes.byTypeUrl(EnvoyTypes.typeUrl(type)).orElseThrow());
         }
         // Distinct canonical names: tls and raw_buffer are registered once per side under the same name.
-        assertEquals(21, EnvoyTypes.supportedNames().size());
+        assertEquals(22, EnvoyTypes.supportedNames().size());
         // The CORS filter's per-route type resolves by its URL, under the filter's name.
         assertEquals("envoy.filters.http.cors", EnvoyTypes.nameOf(EnvoyTypes.byTypeUrl(
                 "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy").orElseThrow()));

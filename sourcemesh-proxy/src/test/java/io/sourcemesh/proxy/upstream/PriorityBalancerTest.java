@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.upstream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -147,5 +148,39 @@ class PriorityBalancerTest {
         priority(1, 1, 0);
         assertEquals(List.of(70, 30), loads(balancer(), 2));
         assertEquals(List.of(100, 0), loads(balancer(50, new ClusterConfig.Priorities(140, true, false)), 2));
+    }
+    private static java.util.BitSet excluding(int... priorities) {
+        java.util.BitSet b = new java.util.BitSet();
+        for (int p : priorities) {
+            b.set(p);
+        }
+        return b;
+    }
+
+    /**
+     * A retry under previous_priorities: without priority 0 the others share the load by health, their sum held to 100
+     * (here 100 and 28 (140 × 1/5): 100 and 0), else normalised (28 and 46: 38 and 62, rounding's 1 to the first);
+     * nothing left with health keeps the cluster's load (Envoy's PreviousPrioritiesRetryPriority).
+     */
+    @Test
+    void aRetrysLoadLeavesTheExcludedPrioritiesOut() {
+        priority(0, 2, 0);
+        priority(1, 1, 0);
+        priority(2, 1, 4);
+        PriorityBalancer b = balancer();
+        assertEquals(List.of(100, 0, 0), loads(b, 3));
+        assertArrayEquals(new int[] {0, 100, 100}, b.without(excluding(0)));
+        assertArrayEquals(new int[] {0, 0, 100}, b.without(excluding(0, 1)));
+        assertNull(b.without(excluding(0, 1, 2)));
+        for (int i = 0; i < 20; i++) {
+            assertEquals(1, b.choose(false, 0, excluding(0)).priority());
+            assertEquals(0, b.choose(false, 0, excluding(0, 1, 2)).priority(), "all excluded: the cluster's load");
+        }
+        hosts.clear();
+        down.clear();
+        priority(0, 1, 0);
+        priority(1, 1, 4);
+        priority(2, 1, 2);
+        assertArrayEquals(new int[] {0, 38, 100}, balancer(10, ClusterConfig.Priorities.DEFAULTS).without(excluding(0)));
     }
 }
