@@ -18,7 +18,8 @@ import java.util.function.Predicate;
  * recalculateLoadInTotalPanic). A request takes a priority by a number in [0, 100) — its hash under RING_HASH or
  * MAGLEV, else a random one (EdfLoadBalancerBase draws one even when the request has a hash) —
  * then, with locality weighting, a locality by Envoy's EDF over weight × its health, then the cluster's policy over
- * that priority's (or locality's) hosts: one table per priority for the hash policies. A retry under
+ * that priority's (or locality's) hosts: one table per priority for the hash policies, its hosts weighted by their
+ * locality's share with locality weighting. A retry under
  * previous_priorities picks over a load without the priorities it tried ({@link PreviousPriorities}). Built per health
  * snapshot, immutable but for the balancers' positions.
  */
@@ -114,17 +115,21 @@ final class PriorityBalancer implements LoadBalancer {
         LoadBalancer[][] localities = new LoadBalancer[count][];
         EdfSchedule[] schedules = new EdfSchedule[count];
         double[][] localityWeights = new double[count][];
+        boolean hashes = config.lbPolicy() == ClusterConfig.LbPolicy.RING_HASH || config.lbPolicy() == ClusterConfig.LbPolicy.MAGLEV;
         int at = 0;
         for (int p = 0; p < count; p++) {
             at += load[p];
             cumulative[p] = at;
             List<UpstreamHost> use = panic[p] ? all.get(p) : ok.get(p);
+            if (hashes && settings.localityWeighted()) {
+                balancers[p] = localityWeightedTable(config, all.get(p), use);
+                continue;
+            }
             balancers[p] = balancer(config, use);
             if (settings.localityWeighted() && !panic[p]) {
                 localities(config, all.get(p), ok.get(p), p, localities, schedules, localityWeights);
             }
         }
-        boolean hashes = config.lbPolicy() == ClusterConfig.LbPolicy.RING_HASH || config.lbPolicy() == ClusterConfig.LbPolicy.MAGLEV;
         return new PriorityBalancer(hashes, cumulative, health, balancers, localities, schedules, localityWeights);
     }
 
@@ -185,6 +190,41 @@ final class PriorityBalancer implements LoadBalancer {
         schedules[p] = new EdfSchedule(balancers.size());
         double[] w = localityWeights[p];
         schedules[p].build(i -> w[i]);
+    }
+
+    /**
+     * A hash table with locality weighting, as Envoy's ThreadAwareLoadBalancerBase (normalizeLocalityWeights): each host
+     * of {@code use} (the healthy ones, all in panic) weighted by its share of its locality's host weight × its
+     * locality's load_balancing_weight over the sum of the priority's; a locality of weight 0 is left out, and none is
+     * adjusted for health (Envoy's TODO), unlike the EDF of the other policies. All of weight 0: no host.
+     */
+    private static LoadBalancer localityWeightedTable(ClusterConfig config, List<UpstreamHost> all, List<UpstreamHost> use) {
+        Map<ClusterConfig.Locality, Integer> weights = new LinkedHashMap<>();
+        long sum = 0;
+        for (UpstreamHost h : all) {
+            if (weights.putIfAbsent(h.locality(), h.localityWeight()) == null) {
+                sum += h.localityWeight();
+            }
+        }
+        Map<ClusterConfig.Locality, List<UpstreamHost>> useBy = new LinkedHashMap<>();
+        weights.keySet().forEach(l -> useBy.put(l, new ArrayList<>()));
+        use.forEach(h -> useBy.get(h.locality()).add(h));
+        List<UpstreamHost> hosts = new ArrayList<>();
+        List<Double> normalized = new ArrayList<>();
+        for (Map.Entry<ClusterConfig.Locality, List<UpstreamHost>> e : useBy.entrySet()) {
+            int localityWeight = weights.get(e.getKey());
+            if (sum == 0 || localityWeight == 0) {
+                continue;
+            }
+            double share = (double) localityWeight / sum;
+            long hostSum = weight(e.getValue());
+            for (UpstreamHost h : e.getValue()) {
+                hosts.add(h);
+                normalized.add(h.weight() * share / hostSum);
+            }
+        }
+        return LoadBalancer.weighted(config.lbPolicy(), hosts, normalized.stream().mapToDouble(Double::doubleValue).toArray(),
+                config.ringHash(), config.maglevTableSize());
     }
 
     private static LoadBalancer balancer(ClusterConfig config, List<UpstreamHost> hosts) {
