@@ -13,12 +13,14 @@ import io.sourcemesh.cluster.core.Cluster;
 import io.sourcemesh.cluster.testing.ClusterExtension;
 import io.sourcemesh.cluster.testing.ClusterRuntime;
 import io.sourcemesh.cluster.testing.ExternalClient;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A Node's topology labels, set with a patch as kubectl label does, are its sidecars' locality: the node their bootstrap
- * (and xDS) reports, as istio-agent's; a pod's istio-locality label overrides it.
+ * (and xDS) reports, as istio-agent's; a pod's istio-locality label overrides it. On both runtimes: the embedded
+ * kubelet's sidecar and the netns runtime's proxy process, which reads it from its bootstrap file.
  */
 class SidecarLocalityTest {
     private static final String NODE = "sourcemesh-node-1";
@@ -26,9 +28,10 @@ class SidecarLocalityTest {
     @RegisterExtension
     final ClusterExtension clusters = new ClusterExtension();
 
-    @Test
-    void aSidecarReportsItsNodesLocality() throws Exception {
-        Cluster cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ClusterRuntime.class)
+    void aSidecarReportsItsNodesLocality(ClusterRuntime runtime) throws Exception {
+        Cluster cluster = clusters.start(runtime, 1);
         KubeObject node = cluster.patch(ResourceKind.NODE, null, NODE, PatchType.STRATEGIC, """
                 {"metadata":{"labels":{"topology.kubernetes.io/region":"r1","topology.kubernetes.io/zone":"z1",
                 "topology.istio.io/subzone":"s1"}}}""");
@@ -54,7 +57,7 @@ class SidecarLocalityTest {
                     """.formatted(app, app.equals("labelled") ? ", istio-locality: r9.z9" : ""));
         }
         cluster.apply(ManifestReader.read("locality.yaml", manifest.toString()));
-        boolean settled = cluster.awaitSettled(ClusterRuntime.EMBEDDED.settle());
+        boolean settled = cluster.awaitSettled(runtime.settle());
         assertTrue(settled, () -> "pods settle: " + cluster.list(ResourceKind.POD, "default", null).stream()
                 .map(p -> p.name() + " " + p.status()).toList());
         ExternalClient.awaitTrue(() -> cluster.list(ResourceKind.POD, "default", null).stream()

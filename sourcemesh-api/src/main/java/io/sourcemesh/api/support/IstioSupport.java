@@ -351,7 +351,9 @@ final class IstioSupport {
                 supported(h + ".retries.perTryTimeout", "each attempt's timeout once the request went up (Envoy's "
                         + "per_try_timeout); a timed-out attempt is retried when retryOn has reset, 5xx or gateway-error, else "
                         + "504 UT; none when not below the route timeout"),
-                warned(h + ".retries.retryRemoteLocalities", null),
+                supported(h + ".retries.retryRemoteLocalities", "Envoy's retry_priority previous_priorities with Istio's "
+                        + "update_frequency 2: from the third attempt on, the locality priorities already tried take no load "
+                        + "(locality failover gives a cluster its priorities; with one, retries stay where they were)"),
                 supported(h + ".fault", "envoy.filters.http.fault: delay (fixedDelay) and abort (httpStatus, grpcStatus), "
                         + "each for its percentage (unset: none)"),
                 warned(h + ".fault.delay.exponentialDelay", "left out with a warning, as in Istio"),

@@ -160,8 +160,8 @@ class SupportCheckTest {
 
     @Test
     void theIssuesFieldsAreImplementedOrWarned() throws Exception {
-        // Implemented (timeout, retries with perTryTimeout, headers, fault): silent; retryRemoteLocalities: warned.
-        assertEquals(List.of("spec.http[0].retries.retryRemoteLocalities is not implemented by SourceMesh and has no effect"), check("""
+        // Implemented (timeout, retries with perTryTimeout and retryRemoteLocalities, headers, fault): silent.
+        assertEquals(List.of(), check("""
                 apiVersion: networking.istio.io/v1
                 kind: VirtualService
                 metadata: {name: r}

@@ -85,8 +85,10 @@ class KubeApiOpenApiTest {
         JsonNode http = vs.at("/properties/spec/properties/http");
         assertEquals("array", http.path("type").asText());
         assertFalse(http.has("x-kubernetes-patch-merge-key"), "a custom resource takes no strategic merge");
-        assertTrue(http.at("/items/properties/retries/properties/retryRemoteLocalities/description").asText()
+        assertTrue(http.at("/items/properties/fault/properties/delay/properties/exponentialDelay/description").asText()
                 .startsWith("Not implemented by SourceMesh"), http.toString());
+        assertTrue(http.at("/items/properties/retries/properties/retryRemoteLocalities/description").asText()
+                .startsWith("Supported by SourceMesh"), http.toString());
         assertTrue(http.at("/items/properties/delegate/description").asText().startsWith("Supported by SourceMesh"), http.toString());
         assertTrue(http.at("/items/properties/route/items/properties/weight/description").asText().startsWith("Supported by SourceMesh"),
                 http.toString());
@@ -115,10 +117,10 @@ class KubeApiOpenApiTest {
         assertTrue(http.out().contains("FIELD: http <[]Object>"), http.out());
         assertTrue(http.out().matches("(?s).*\\n  delegate\\t<Object>\\n\\s+Supported by SourceMesh.*"), http.out());
         assertTrue(http.out().matches("(?s).*\\n  route\\t<\\[\\]Object>\\n.*"), http.out());
-        Kubectl.Result retries = kubectl.run("explain", "virtualservice.spec.http.retries");
-        assertEquals(0, retries.exit(), retries.toString());
-        assertTrue(retries.out().matches("(?s).*\\n  retryRemoteLocalities\\t<boolean>\\n\\s+Not implemented by SourceMesh.*"),
-                retries.out());
+        Kubectl.Result delay = kubectl.run("explain", "virtualservice.spec.http.fault.delay");
+        assertEquals(0, delay.exit(), delay.toString());
+        assertTrue(delay.out().matches("(?s).*\\n  exponentialDelay\\t<string>\\n\\s+Not implemented by SourceMesh.*"),
+                delay.out());
 
         Kubectl.Result recursive = kubectl.run("explain", "svc.spec.ports", "--recursive");
         assertEquals(0, recursive.exit(), recursive.toString());

@@ -100,17 +100,10 @@ final class LocalityLb {
             cla.addEndpoints(out);
         }
         // Istio's applyLocalityLoadBalancer: locality-weighted picking with distribute, or with failover rules in force.
+        // Under consistentHash too: the proxy's RING_HASH and MAGLEV tables weight each host by its locality's share.
         if (distribute || !failoverRules.isEmpty() || !texts(setting.path("failoverPriority")).isEmpty()) {
-            if (c.getLbPolicy() == Cluster.LbPolicy.RING_HASH || c.getLbPolicy() == Cluster.LbPolicy.MAGLEV) {
-                // The proxy's hash tables do not scale hosts by their locality's weight, and it refuses the pair (a
-                // NACK would hold back every later push to the proxy): priorities stay, locality weights do not apply.
-                warnings.add(TranslationWarning.note(where, "localityLbSetting: locality weights are not applied with "
-                        + "consistentHash (" + c.getLbPolicy() + " tables are not weighted by locality); "
-                        + (distribute ? "distribute is not in force" : "failover priorities still are")));
-            } else {
-                c.getCommonLbConfigBuilder().setLocalityWeightedLbConfig(
-                        Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance());
-            }
+            c.getCommonLbConfigBuilder().setLocalityWeightedLbConfig(
+                    Cluster.CommonLbConfig.LocalityWeightedLbConfig.getDefaultInstance());
         }
     }
 

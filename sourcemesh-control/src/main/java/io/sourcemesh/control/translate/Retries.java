@@ -4,12 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate;
+import io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig;
 import java.util.ArrayList;
 import java.util.List;
 
 /** VirtualService retries → Envoy retry_policy (Istio's pilot/pkg/networking/core/route/retry/retry.go ConvertPolicy). */
 final class Retries {
     static final String DEFAULT_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+    /**
+     * retryRemoteLocalities: Istio's retry_priority, previous_priorities updated every 2 attempts (buildPreviousPrioritiesConfig),
+     * so the first retry takes the cluster's priority load and the later ones leave the localities tried out.
+     */
+    static final RetryPolicy.RetryPriority REMOTE_LOCALITIES = RetryPolicy.RetryPriority.newBuilder()
+            .setName("envoy.retry_priorities.previous_priorities")
+            .setTypedConfig(Any.pack(PreviousPrioritiesConfig.newBuilder().setUpdateFrequency(2).build()))
+            .build();
 
     private Retries() {}
 
@@ -75,10 +85,11 @@ final class Retries {
             IstioDurations.parse(text).ifPresentOrElse(out::setPerTryTimeout, () -> warnings.add(
                     new TranslationWarning(where, "retries.perTryTimeout " + text + " is not a duration; ignored")));
         }
-        for (String unsupported : List.of("retryRemoteLocalities", "backoff")) {
-            if (retries.has(unsupported)) {
-                warnings.add(new TranslationWarning(where, "retries." + unsupported + " is not supported; ignored"));
-            }
+        if (retries.path("retryRemoteLocalities").asBoolean(false)) {
+            out.setRetryPriority(REMOTE_LOCALITIES);
+        }
+        if (retries.has("backoff")) {
+            warnings.add(new TranslationWarning(where, "retries.backoff is not supported; ignored"));
         }
         return out.build();
     }

@@ -89,9 +89,9 @@ class LocalityLbTest {
     }
 
     @Test
-    void withConsistentHashLocalityWeightsAreNotSentAndTheRuleSaysSo() {
-        // The proxy refuses locality_weighted_lb_config beside RING_HASH or MAGLEV (its tables are not weighted by
-        // locality): sending it would have every later push to the proxy refused.
+    void withConsistentHashLocalityWeightsAreSentAsIstioDoes() {
+        // Istio's applyLocalityLoadBalancer sets locality_weighted_lb_config whatever the lb policy; the proxy's hash
+        // tables weight each host by its locality's share (PriorityBalancerTest), and it takes the cluster.
         List<com.fasterxml.jackson.databind.node.ObjectNode> objects = new java.util.ArrayList<>(Fixtures.seed("topology/locality.yaml"));
         for (var o : objects) {
             if (o.path("kind").asText().equals("DestinationRule") && o.path("metadata").path("name").asText().equals("echo-dist")) {
@@ -103,9 +103,11 @@ class LocalityLbTest {
         ProxyResources r = Translator.create().translate(hashed, Fixtures.sidecar(hashed, "sleep"));
         Cluster c = r.cluster("outbound|9000||echo-dist.default.svc.cluster.local").orElseThrow();
         assertEquals(Cluster.LbPolicy.RING_HASH, c.getLbPolicy());
-        assertFalse(c.getCommonLbConfig().hasLocalityWeightedLbConfig());
-        assertTrue(r.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/echo-dist")
-                && w.message().contains("locality weights are not applied with consistentHash")), r.warnings().toString());
+        assertTrue(c.getCommonLbConfig().hasLocalityWeightedLbConfig());
+        assertTrue(c.getLoadAssignment().getEndpointsList().stream().anyMatch(l -> l.getLoadBalancingWeight().getValue() > 0),
+                "distribute's weights");
+        assertFalse(r.warnings().stream().anyMatch(w -> w.resource().equals("DestinationRule default/echo-dist")),
+                r.warnings().toString());
         ProxyResources inline = r.withInlineRoutes();
         org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> io.sourcemesh.proxy.config.ConfigTranslator.fromResources(
                 inline.listeners(), inline.clusters(), "v1", io.sourcemesh.proxy.config.NodeInfo.unnamed()), "the proxy takes it");

@@ -46,9 +46,23 @@ class RetriesTest {
 
     @Test
     void whatIsNotTranslatedIsNamed() {
-        RetryPolicy p = convert("{attempts: 2, perTryTimeout: soon, retryRemoteLocalities: true}");
+        RetryPolicy p = convert("{attempts: 2, perTryTimeout: soon, backoff: 1s}");
         assertFalse(p.hasPerTryTimeout());
         assertEquals(List.of("retries.perTryTimeout soon is not a duration; ignored",
-                "retries.retryRemoteLocalities is not supported; ignored"), warnings.stream().map(TranslationWarning::message).toList());
+                "retries.backoff is not supported; ignored"), warnings.stream().map(TranslationWarning::message).toList());
+    }
+
+    /** retryRemoteLocalities: true is Istio's retry_priority previous_priorities, update_frequency 2; false or absent, none. */
+    @Test
+    void retryRemoteLocalitiesBecomesThePreviousPrioritiesRetryPriority() throws Exception {
+        RetryPolicy p = convert("{attempts: 3, retryRemoteLocalities: true}");
+        assertEquals("envoy.retry_priorities.previous_priorities", p.getRetryPriority().getName());
+        assertEquals(2, p.getRetryPriority().getTypedConfig().unpack(
+                io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig.class).getUpdateFrequency());
+        assertEquals(1, p.getRetryHostPredicateCount(), "previous_hosts stays");
+        assertFalse(convert("{attempts: 3, retryRemoteLocalities: false}").hasRetryPriority());
+        assertFalse(convert("{attempts: 3}").hasRetryPriority());
+        assertFalse(Retries.convert(null, false, "x", warnings).hasRetryPriority(), "Istio's default policy has none");
+        assertEquals(List.of(), warnings);
     }
 }

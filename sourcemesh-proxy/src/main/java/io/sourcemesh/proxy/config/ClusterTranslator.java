@@ -123,10 +123,6 @@ final class ClusterTranslator {
             if (c.getCommonLbConfig().hasLocalityWeightedLbConfig()) {
                 String lwPath = at(lbPath, "locality_weighted_lb_config");
                 only(c.getCommonLbConfig().getLocalityWeightedLbConfig(), lwPath);
-                // Envoy's hash tables scale each host by its locality's weight share; these tables do not.
-                if (lb == ClusterConfig.LbPolicy.RING_HASH || lb == ClusterConfig.LbPolicy.MAGLEV) {
-                    throw new ConfigException(lwPath, "is not implemented with lb_policy " + c.getLbPolicy());
-                }
                 localityWeighted = true;
             }
             if (c.getCommonLbConfig().hasHealthyPanicThreshold()) {

@@ -156,7 +156,9 @@ public final class ConfigTranslator {
     }
 
     static NodeInfo node(Node node, String path) {
-        only(node, path, "id", "cluster", "metadata");
+        // locality: what the node reports over xDS (Proxy.connect sends the bootstrap's node as it is) and config_dump shows
+        only(node, path, "id", "cluster", "metadata", "locality");
+        only(node.getLocality(), at(path, "locality"), "region", "zone", "sub_zone");
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, Value> e : node.getMetadata().getFieldsMap().entrySet()) {
             Value v = e.getValue();

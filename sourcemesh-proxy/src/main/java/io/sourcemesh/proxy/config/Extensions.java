@@ -41,6 +41,7 @@ public final class Extensions {
         ACCESS_LOGGER("an access logger"),
         ORIGINAL_IP_DETECTION("an original IP detection extension"),
         RETRY_HOST_PREDICATE("a retry host predicate"),
+        RETRY_PRIORITY("a retry priority"),
         /** An HTTP filter's route or virtual host config (typed_per_filter_config) where it is not the filter's own type. */
         HTTP_PER_ROUTE_CONFIG("an HTTP filter's per-route config"),
         /** Envoy's envoy.upstream_options: a cluster's typed_extension_protocol_options, keyed by the extension's name. */
@@ -169,6 +170,10 @@ public final class Extensions {
             new Extension("envoy.retry_host_predicates.previous_hosts", List.of(),
                     type("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate", io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate.class),
                     Category.RETRY_HOST_PREDICATE),
+            new Extension("envoy.retry_priorities.previous_priorities", List.of(),
+                    type("envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig",
+                            io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig.class),
+                    Category.RETRY_PRIORITY),
             // Its LEGACY_REGISTER_FACTORY name (envoy.upstreams.http.http_protocol_options) is not one: Envoy's
             // ClusterInfoImpl reads the options only under the canonical key (ClusterHttpOptions refuses another).
             new Extension(ClusterHttpOptions.HTTP_PROTOCOL_OPTIONS, List.of(),

@@ -176,11 +176,13 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
     /**
      * A route's retry_policy. {@code backOffBaseMillis}/{@code backOffMaxMillis} bound the jittered exponential wait
      * before each retry: retry_back_off's, else Envoy's 25 ms base (runtime upstream.base_retry_backoff_ms) and ten
-     * times the base as the most (RetryStateImpl).
+     * times the base as the most (RetryStateImpl). {@code previousPrioritiesUpdateFrequency}: retry_priority
+     * envoy.retry_priorities.previous_priorities' update_frequency (every that many attempts, the priorities tried so far
+     * leave the priority load), 0 without a retry_priority.
      */
     public record RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
             boolean previousHosts, int hostSelectionMaxAttempts, Duration perTryTimeout, long backOffBaseMillis,
-            long backOffMaxMillis) {
+            long backOffMaxMillis, int previousPrioritiesUpdateFrequency) {
         /** Envoy's default retry back-off base interval (upstream.base_retry_backoff_ms). */
         public static final long DEFAULT_BACK_OFF_BASE_MILLIS = 25;
 
@@ -191,6 +193,23 @@ public record RouteConfig(String name, List<VirtualHost> virtualHosts, boolean i
             if (backOffBaseMillis < 1 || backOffMaxMillis < backOffBaseMillis) {
                 throw new IllegalArgumentException("back-off " + backOffBaseMillis + ".." + backOffMaxMillis + " ms");
             }
+            if (previousPrioritiesUpdateFrequency < 0) {
+                throw new IllegalArgumentException("update_frequency " + previousPrioritiesUpdateFrequency);
+            }
+        }
+
+        /** Without a retry_priority. */
+        public RetryPolicy(java.util.Set<String> retryOn, int numRetries, java.util.Set<Integer> retriableStatusCodes,
+                boolean previousHosts, int hostSelectionMaxAttempts, Duration perTryTimeout, long backOffBaseMillis,
+                long backOffMaxMillis) {
+            this(retryOn, numRetries, retriableStatusCodes, previousHosts, hostSelectionMaxAttempts, perTryTimeout,
+                    backOffBaseMillis, backOffMaxMillis, 0);
+        }
+
+        /** This policy with retry_priority previous_priorities of {@code updateFrequency} (tests). */
+        public RetryPolicy withPreviousPriorities(int updateFrequency) {
+            return new RetryPolicy(retryOn, numRetries, retriableStatusCodes, previousHosts, hostSelectionMaxAttempts, perTryTimeout,
+                    backOffBaseMillis, backOffMaxMillis, updateFrequency);
         }
 
         /** With Envoy's default back-off (25 ms base, 250 ms the most). */

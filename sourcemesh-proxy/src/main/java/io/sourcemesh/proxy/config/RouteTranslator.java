@@ -361,7 +361,7 @@ final class RouteTranslator {
 
     private static RouteConfig.RetryPolicy retryPolicy(io.envoyproxy.envoy.config.route.v3.RetryPolicy r, String path) {
         // per_try_idle_timeout, rate_limited_retry_back_off and the rest stay refused by name (only)
-        only(r, path, "retry_on", "num_retries", "retriable_status_codes", "retry_host_predicate",
+        only(r, path, "retry_on", "num_retries", "retriable_status_codes", "retry_host_predicate", "retry_priority",
                 "host_selection_retry_max_attempts", "per_try_timeout", "retry_back_off");
         boolean previousHosts = false;
         for (int i = 0; i < r.getRetryHostPredicateCount(); i++) {
@@ -378,6 +378,7 @@ final class RouteTranslator {
             }
             previousHosts = true;
         }
+        int updateFrequency = r.hasRetryPriority() ? previousPriorities(r.getRetryPriority(), at(path, "retry_priority")) : 0;
         // Envoy's default is 1: the predicate's host is taken after one re-pick.
         int selectionAttempts = (int) Math.max(1, r.getHostSelectionRetryMaxAttempts());
         Set<String> on = new java.util.LinkedHashSet<>();
@@ -414,7 +415,33 @@ final class RouteTranslator {
             }
         }
         return new RouteConfig.RetryPolicy(on, retries, Set.copyOf(r.getRetriableStatusCodesList()), previousHosts, selectionAttempts,
-                perTryTimeout(r, at(path, "per_try_timeout")), base, max);
+                perTryTimeout(r, at(path, "per_try_timeout")), base, max, updateFrequency);
+    }
+
+    /**
+     * A retry_priority: the extension registry's, by its name (a typed_config of another type is refused by its type
+     * URL), so envoy.retry_priorities.previous_priorities; its update_frequency, which Envoy's validation holds above 0
+     * (a missing typed_config is an empty config, hence refused too).
+     */
+    private static int previousPriorities(io.envoyproxy.envoy.config.route.v3.RetryPolicy.RetryPriority p, String path) {
+        only(p, path, "name", "typed_config");
+        Protos.requireName(p.getName(), path);
+        Extensions.byName(Extensions.Category.RETRY_PRIORITY, p.getName())
+                .orElseThrow(() -> new ConfigException(at(path, "name"), p.getName() + " is not supported (supported: "
+                        + String.join(", ", Extensions.all().stream().filter(x -> x.category() == Extensions.Category.RETRY_PRIORITY)
+                                .map(Extensions.Extension::name).toList()) + ")"));
+        if (p.hasTypedConfig()) {
+            Extensions.require(Extensions.Category.RETRY_PRIORITY, Protos.extension(p.getName(), true, p.getTypedConfig(), path),
+                    at(path, "typed_config"));
+        }
+        var config = Protos.unpack(p.hasTypedConfig(), p.getTypedConfig(),
+                io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig.getDefaultInstance(), path);
+        String cPath = at(path, "typed_config");
+        only(config, cPath, "update_frequency");
+        if (config.getUpdateFrequency() <= 0) {
+            throw new ConfigException(at(cPath, "update_frequency"), "must be greater than 0 (is " + config.getUpdateFrequency() + ")");
+        }
+        return config.getUpdateFrequency();
     }
 
     /**

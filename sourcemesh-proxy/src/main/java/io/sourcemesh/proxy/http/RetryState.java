@@ -4,6 +4,7 @@ import io.sourcemesh.proxy.accesslog.ResponseFlag;
 import io.sourcemesh.proxy.accesslog.StreamInfo;
 import io.sourcemesh.proxy.config.RouteConfig;
 import io.sourcemesh.proxy.upstream.ClusterRuntime;
+import io.sourcemesh.proxy.upstream.PreviousPriorities;
 import io.sourcemesh.proxy.upstream.UpstreamHost;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,8 @@ final class RetryState {
     private final ClusterRuntime cluster;
     private int attempts = 1;
     private List<UpstreamHost> attemptedHosts;
+    /** The route's retry_priority, null without one. */
+    private final PreviousPriorities retryPriority;
     private boolean slotHeld;
     /** The bound of the next retry's jittered wait (Envoy's JitteredExponentialBackOffStrategy next_interval_). */
     private long nextInterval;
@@ -31,6 +34,13 @@ final class RetryState {
         this.policy = policy;
         this.cluster = cluster;
         this.nextInterval = policy.backOffBaseMillis();
+        this.retryPriority = policy.previousPrioritiesUpdateFrequency() > 0
+                ? PreviousPriorities.of(policy.previousPrioritiesUpdateFrequency()) : null;
+    }
+
+    /** What the next pick passes to {@link ClusterRuntime#choose(boolean, long, java.net.InetSocketAddress, PreviousPriorities)}. */
+    PreviousPriorities retryPriority() {
+        return retryPriority;
     }
 
     /**
@@ -92,6 +102,9 @@ final class RetryState {
             attemptedHosts = new ArrayList<>();
         }
         attemptedHosts.add(failed);
+        if (retryPriority != null) {
+            retryPriority.attempted(failed);
+        }
         Optional<UpstreamHost> next = choose.get();
         for (int i = 0; p.previousHosts() && i < p.hostSelectionMaxAttempts() && next.isPresent()
                 && attemptedHosts.contains(next.get()); i++) {

@@ -511,7 +511,7 @@ final class Router {
             return false; // before the host supplier below is made
         }
         Optional<UpstreamHost> next = retries.next(stream.requestComplete() && info.bytesReceived() == 0, host,
-                () -> cluster.choose(hashed, hash, stream.connection().connection().localAddress()), info);
+                () -> cluster.choose(hashed, hash, stream.connection().connection().localAddress(), retries.retryPriority()), info);
         if (next.isEmpty()) {
             return false;
         }

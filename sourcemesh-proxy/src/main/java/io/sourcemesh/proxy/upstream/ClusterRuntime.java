@@ -387,6 +387,20 @@ public final class ClusterRuntime {
         return view.empty() ? Optional.empty() : Optional.ofNullable(view.loadBalancer().choose(hashed, hash));
     }
 
+    /**
+     * A retry's host, as {@link #choose(boolean, long, InetSocketAddress)} under the stream's retry_priority (null:
+     * none): in a cluster of priorities, those it excludes take no load. A cluster of one priority has nothing to
+     * spread to (Envoy's previous_priorities then keeps the load).
+     */
+    public Optional<UpstreamHost> choose(boolean hashed, long hash, InetSocketAddress originalDestination,
+            PreviousPriorities retryPriority) {
+        if (retryPriority == null || !prioritized || config.type() == ClusterConfig.DiscoveryType.ORIGINAL_DST) {
+            return choose(hashed, hash, originalDestination);
+        }
+        LoadBalancer lb = outlier == null ? loadBalancer : healthyView().loadBalancer();
+        return Optional.ofNullable(((PriorityBalancer) lb).choose(hashed, hash, retryPriority.excluded()));
+    }
+
     /** As {@link #choose(boolean, long, InetSocketAddress)} with one key's hash ({@link LoadBalancer#hash}); null: none. */
     public Optional<UpstreamHost> choose(String hashKey, InetSocketAddress originalDestination) {
         return hashKey == null ? choose(false, 0, originalDestination)

@@ -48,6 +48,25 @@ public interface LoadBalancer {
         };
     }
 
+    /**
+     * A RING_HASH or MAGLEV table over {@code hosts} of these normalized weights (locality weighting's, {@link
+     * PriorityBalancer}); none or one host picks as {@link #create} does.
+     */
+    static LoadBalancer weighted(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, double[] weights,
+            ClusterConfig.RingHash ring, long maglevTableSize) {
+        if (hosts.isEmpty()) {
+            return new Only(null);
+        }
+        if (hosts.size() == 1) {
+            return new Only(hosts.get(0));
+        }
+        return switch (policy) {
+            case RING_HASH -> RingHashTable.of(hosts, weights, ring);
+            case MAGLEV -> MaglevTable.of(hosts, weights, maglevTableSize);
+            default -> throw new IllegalArgumentException(policy + " has no weighted table");
+        };
+    }
+
     private static LoadBalancer plain(ClusterConfig.LbPolicy policy, List<UpstreamHost> hosts, ClusterConfig.RingHash ring,
             long maglevTableSize) {
         if (hosts.isEmpty()) {

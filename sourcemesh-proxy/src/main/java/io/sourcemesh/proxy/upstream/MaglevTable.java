@@ -26,11 +26,16 @@ public final class MaglevTable implements LoadBalancer {
 
     /** The table over {@code hosts}, each keyed by its address as Envoy's Address::asString. */
     static MaglevTable of(List<UpstreamHost> hosts, long size) {
+        return of(hosts, RingHashTable.normalized(hosts), size);
+    }
+
+    /** The table over {@code hosts} of these normalized weights (only their ratios count), keyed by their addresses. */
+    static MaglevTable of(List<UpstreamHost> hosts, double[] weights, long size) {
         List<String> keys = new ArrayList<>(hosts.size());
         for (UpstreamHost h : hosts) {
             keys.add(UpstreamHost.hashKey(h.address()));
         }
-        return of(hosts, keys, size);
+        return of(hosts, keys, weights, size);
     }
 
     /**
@@ -39,21 +44,20 @@ public final class MaglevTable implements LoadBalancer {
      * in [1, size - 1] walks all the slots.
      */
     static MaglevTable of(List<UpstreamHost> hosts, List<String> keys, long size) {
+        return of(hosts, keys, RingHashTable.normalized(hosts), size);
+    }
+
+    private static MaglevTable of(List<UpstreamHost> hosts, List<String> keys, double[] weights, long size) {
         if (size < 2 || size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("maglev table size " + size);
         }
         int n = hosts.size();
-        // normalizeHostWeights: each weight over their sum; a host of the largest weight takes a slot every round.
-        long sum = 0;
-        for (UpstreamHost h : hosts) {
-            sum += h.weight();
-        }
+        // normalized weights (normalizeHostWeights); a host of the largest weight takes a slot every round.
         double maxWeight = 0;
         Entry[] entries = new Entry[n];
         for (int i = 0; i < n; i++) {
-            UpstreamHost h = hosts.get(i);
             byte[] key = keys.get(i).getBytes(StandardCharsets.UTF_8);
-            double weight = h.weight() * 1.0 / sum;
+            double weight = weights[i];
             maxWeight = Math.max(maxWeight, weight);
             entries[i] = new Entry(i, keys.get(i), Long.remainderUnsigned(XxHash64.hash(key, 0), size),
                     Long.remainderUnsigned(XxHash64.hash(key, 1), size - 1) + 1, weight);

@@ -18,12 +18,16 @@ import java.util.function.Predicate;
  * recalculateLoadInTotalPanic). A request takes a priority by a number in [0, 100) — its hash under RING_HASH or
  * MAGLEV, else a random one (EdfLoadBalancerBase draws one even when the request has a hash) —
  * then, with locality weighting, a locality by Envoy's EDF over weight × its health, then the cluster's policy over
- * that priority's (or locality's) hosts: one table per priority for the hash policies. Built per health snapshot,
- * immutable but for the balancers' positions.
+ * that priority's (or locality's) hosts: one table per priority for the hash policies, its hosts weighted by their
+ * locality's share with locality weighting. A retry under
+ * previous_priorities picks over a load without the priorities it tried ({@link PreviousPriorities}). Built per health
+ * snapshot, immutable but for the balancers' positions.
  */
 final class PriorityBalancer implements LoadBalancer {
     /** Cumulative load per priority: priority p takes the numbers in [cumulative[p - 1], cumulative[p]). */
     private final int[] cumulative;
+    /** Each priority's health, min(100, factor × healthy share): what a retry's load is spread by. */
+    private final long[] health;
     private final LoadBalancer[] priorities;
     /** Per priority, its localities' balancers and their schedule; null where the priority picks no locality. */
     private final LoadBalancer[][] localities;
@@ -33,10 +37,11 @@ final class PriorityBalancer implements LoadBalancer {
     /** RING_HASH or MAGLEV: a request's hash picks its priority too (Envoy's ThreadAwareLoadBalancerBase); others draw. */
     private final boolean hashes;
 
-    private PriorityBalancer(boolean hashes, int[] cumulative, LoadBalancer[] priorities, LoadBalancer[][] localities,
-            EdfSchedule[] schedules, double[][] localityWeights) {
+    private PriorityBalancer(boolean hashes, int[] cumulative, long[] health, LoadBalancer[] priorities,
+            LoadBalancer[][] localities, EdfSchedule[] schedules, double[][] localityWeights) {
         this.hashes = hashes;
         this.cumulative = cumulative;
+        this.health = health;
         this.priorities = priorities;
         this.localities = localities;
         this.schedules = schedules;
@@ -110,18 +115,22 @@ final class PriorityBalancer implements LoadBalancer {
         LoadBalancer[][] localities = new LoadBalancer[count][];
         EdfSchedule[] schedules = new EdfSchedule[count];
         double[][] localityWeights = new double[count][];
+        boolean hashes = config.lbPolicy() == ClusterConfig.LbPolicy.RING_HASH || config.lbPolicy() == ClusterConfig.LbPolicy.MAGLEV;
         int at = 0;
         for (int p = 0; p < count; p++) {
             at += load[p];
             cumulative[p] = at;
             List<UpstreamHost> use = panic[p] ? all.get(p) : ok.get(p);
+            if (hashes && settings.localityWeighted()) {
+                balancers[p] = localityWeightedTable(config, all.get(p), use);
+                continue;
+            }
             balancers[p] = balancer(config, use);
             if (settings.localityWeighted() && !panic[p]) {
                 localities(config, all.get(p), ok.get(p), p, localities, schedules, localityWeights);
             }
         }
-        boolean hashes = config.lbPolicy() == ClusterConfig.LbPolicy.RING_HASH || config.lbPolicy() == ClusterConfig.LbPolicy.MAGLEV;
-        return new PriorityBalancer(hashes, cumulative, balancers, localities, schedules, localityWeights);
+        return new PriorityBalancer(hashes, cumulative, health, balancers, localities, schedules, localityWeights);
     }
 
     /** Envoy's recalculateLoadInTotalPanic: each priority's load by its share of all hosts, the rest to the first. */
@@ -183,6 +192,41 @@ final class PriorityBalancer implements LoadBalancer {
         schedules[p].build(i -> w[i]);
     }
 
+    /**
+     * A hash table with locality weighting, as Envoy's ThreadAwareLoadBalancerBase (normalizeLocalityWeights): each host
+     * of {@code use} (the healthy ones, all in panic) weighted by its share of its locality's host weight × its
+     * locality's load_balancing_weight over the sum of the priority's; a locality of weight 0 is left out, and none is
+     * adjusted for health (Envoy's TODO), unlike the EDF of the other policies. All of weight 0: no host.
+     */
+    private static LoadBalancer localityWeightedTable(ClusterConfig config, List<UpstreamHost> all, List<UpstreamHost> use) {
+        Map<ClusterConfig.Locality, Integer> weights = new LinkedHashMap<>();
+        long sum = 0;
+        for (UpstreamHost h : all) {
+            if (weights.putIfAbsent(h.locality(), h.localityWeight()) == null) {
+                sum += h.localityWeight();
+            }
+        }
+        Map<ClusterConfig.Locality, List<UpstreamHost>> useBy = new LinkedHashMap<>();
+        weights.keySet().forEach(l -> useBy.put(l, new ArrayList<>()));
+        use.forEach(h -> useBy.get(h.locality()).add(h));
+        List<UpstreamHost> hosts = new ArrayList<>();
+        List<Double> normalized = new ArrayList<>();
+        for (Map.Entry<ClusterConfig.Locality, List<UpstreamHost>> e : useBy.entrySet()) {
+            int localityWeight = weights.get(e.getKey());
+            if (sum == 0 || localityWeight == 0) {
+                continue;
+            }
+            double share = (double) localityWeight / sum;
+            long hostSum = weight(e.getValue());
+            for (UpstreamHost h : e.getValue()) {
+                hosts.add(h);
+                normalized.add(h.weight() * share / hostSum);
+            }
+        }
+        return LoadBalancer.weighted(config.lbPolicy(), hosts, normalized.stream().mapToDouble(Double::doubleValue).toArray(),
+                config.ringHash(), config.maglevTableSize());
+    }
+
     private static LoadBalancer balancer(ClusterConfig config, List<UpstreamHost> hosts) {
         return LoadBalancer.create(config.lbPolicy(), hosts, config.ringHash(), config.maglevTableSize(), config.slowStart());
     }
@@ -200,8 +244,53 @@ final class PriorityBalancer implements LoadBalancer {
         return cumulative[p] - (p == 0 ? 0 : cumulative[p - 1]);
     }
 
+    /**
+     * A retry's pick with the priorities {@code excluded} (Envoy's PreviousPrioritiesRetryPriority::
+     * adjustForAttemptedPriorities): the others share the load by their health, their sum held to 100, what rounding
+     * leaves to the first with health; when none of them has any, the load stays as it is. Panic and localities stay
+     * each priority's own.
+     */
+    UpstreamHost choose(boolean hashed, long hash, java.util.BitSet excluded) {
+        int[] load = excluded.isEmpty() ? null : without(excluded);
+        return choose(hashed, hash, load == null ? cumulative : load);
+    }
+
+    /** The cumulative load without {@code excluded}; null when the others have no health. */
+    int[] without(java.util.BitSet excluded) {
+        long total = 0;
+        for (int p = 0; p < health.length; p++) {
+            total += excluded.get(p) ? 0 : health[p];
+        }
+        total = Math.min(total, 100);
+        if (total == 0) {
+            return null;
+        }
+        int[] load = new int[health.length];
+        int left = 100;
+        int first = -1;
+        for (int p = 0; p < health.length; p++) {
+            if (excluded.get(p)) {
+                continue;
+            }
+            if (first < 0 && health[p] > 0) {
+                first = p;
+            }
+            load[p] = (int) Math.min(left, health[p] * 100 / total);
+            left -= load[p];
+        }
+        load[first] += left;
+        for (int p = 1; p < load.length; p++) {
+            load[p] += load[p - 1];
+        }
+        return load;
+    }
+
     @Override
     public UpstreamHost choose(boolean hashed, long hash) {
+        return choose(hashed, hash, cumulative);
+    }
+
+    private UpstreamHost choose(boolean hashed, long hash, int[] cumulative) {
         int pick = hashed && hashes ? (int) Long.remainderUnsigned(hash, 100) : ThreadLocalRandom.current().nextInt(100);
         int p = 0;
         int last = cumulative.length - 1;

@@ -31,15 +31,30 @@ public final class RingHashTable implements LoadBalancer {
     private record Entry(long position, UpstreamHost host) {}
 
     static RingHashTable of(List<UpstreamHost> hosts, ClusterConfig.RingHash config) {
+        return of(hosts, normalized(hosts), config);
+    }
+
+    /** Envoy's normalizeHostWeights: each host's weight over their sum, in the same order of operations. */
+    static double[] normalized(List<UpstreamHost> hosts) {
         long sum = 0;
         for (UpstreamHost h : hosts) {
             sum += h.weight();
         }
         double[] weights = new double[hosts.size()];
-        double min = 1.0; // ThreadAwareLoadBalancerBase::refresh starts the minimum there
         for (int i = 0; i < weights.length; i++) {
-            weights[i] = hosts.get(i).weight() * 1.0 / sum; // normalizeHostWeights, in the same order of operations
-            min = Math.min(min, weights[i]);
+            weights[i] = hosts.get(i).weight() * 1.0 / sum;
+        }
+        return weights;
+    }
+
+    /**
+     * The ring over {@code hosts} of these normalized weights (summing to 1, or less when locality weighting left a
+     * locality without hosts out: only their ratios count).
+     */
+    static RingHashTable of(List<UpstreamHost> hosts, double[] weights, ClusterConfig.RingHash config) {
+        double min = 1.0; // ThreadAwareLoadBalancerBase::refresh starts the minimum there
+        for (double w : weights) {
+            min = Math.min(min, w);
         }
         double scale = Math.min(Math.ceil(min * config.minimumRingSize()) / min, (double) config.maximumRingSize());
         List<Entry> entries = new ArrayList<>((int) Math.min(Math.ceil(scale), Integer.MAX_VALUE - 8));

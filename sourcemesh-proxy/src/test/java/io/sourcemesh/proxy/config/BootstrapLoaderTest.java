@@ -175,7 +175,7 @@ class BootstrapLoaderTest {
             assertEquals(type, EnvoyTypes.byTypeUrl(EnvoyTypes.typeUrl(type)).orElseThrow());
         }
         // Distinct canonical names: tls and raw_buffer are registered once per side under the same name.
-        assertEquals(21, EnvoyTypes.supportedNames().size());
+        assertEquals(22, EnvoyTypes.supportedNames().size());
         // The CORS filter's per-route type resolves by its URL, under the filter's name.
         assertEquals("envoy.filters.http.cors", EnvoyTypes.nameOf(EnvoyTypes.byTypeUrl(
                 "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy").orElseThrow()));
@@ -198,7 +198,11 @@ class BootstrapLoaderTest {
         assertEquals(new java.net.InetSocketAddress("127.0.0.1", 15000), config.admin().orElseThrow().address());
         assertTrue(config.listeners().isEmpty());
         rejects("node: {metadata: {LABELS: {app: x}}}\n", "node.metadata.LABELS: only string, number and bool values are supported");
-        rejects("node: {locality: {zone: a}}\n", "node.locality: field is not supported");
+        ProxyConfig located = BootstrapLoader.loadText("node: {id: a, cluster: b, locality: {region: r, zone: z, sub_zone: s}}\n");
+        assertEquals("r/z/s", located.source() instanceof io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap b
+                ? b.getNode().getLocality().getRegion() + "/" + b.getNode().getLocality().getZone() + "/"
+                        + b.getNode().getLocality().getSubZone() : "no bootstrap");
+        rejects("node: {locality: {zone: a, zon: b}}\n", "node.locality.zon: unknown field (not in envoy.config.core.v3.Locality)");
         rejects("admin: {access_log_path: /dev/null, address: {socket_address: {address: 127.0.0.1, port_value: 1}}}\n",
                 "admin.access_log_path: field is not supported");
         rejects("admin: {}\n", "admin.address: is required");

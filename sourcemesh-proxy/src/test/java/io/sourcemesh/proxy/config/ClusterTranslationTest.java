@@ -4,6 +4,7 @@ import static io.sourcemesh.proxy.config.Bootstraps.load;
 import static io.sourcemesh.proxy.config.Bootstraps.rejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -101,10 +102,11 @@ class ClusterTranslationTest {
                 "clusters[0].load_assignment.policy.endpoint_stale_after: field is not supported");
         rejects(clusters("- {name: c, load_assignment: {policy: {drop_overloads: [{category: x}]}}}\n"),
                 "clusters[0].load_assignment.policy.drop_overloads: field is not supported");
-        rejects(clusters("- {name: c, lb_policy: RING_HASH, common_lb_config: {locality_weighted_lb_config: {}}}\n"),
-                "clusters[0].common_lb_config.locality_weighted_lb_config: is not implemented with lb_policy RING_HASH");
-        rejects(clusters("- {name: c, lb_policy: MAGLEV, common_lb_config: {locality_weighted_lb_config: {}}}\n"),
-                "clusters[0].common_lb_config.locality_weighted_lb_config: is not implemented with lb_policy MAGLEV");
+        // Envoy's hash tables take locality weighting (PriorityBalancerTest)
+        for (String policy : List.of("RING_HASH", "MAGLEV")) {
+            assertTrue(cluster("- {name: c, lb_policy: " + policy + ", common_lb_config: {locality_weighted_lb_config: {}}}\n")
+                    .priorities().localityWeighted(), policy);
+        }
         rejects(clusters("- {name: c, common_lb_config: {update_merge_window: 1s}}\n"),
                 "clusters[0].common_lb_config.update_merge_window: field is not supported");
     }

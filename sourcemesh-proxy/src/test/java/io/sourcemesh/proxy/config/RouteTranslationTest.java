@@ -324,6 +324,43 @@ class RouteTranslationTest {
         assertTrue(p.onStatus(503));
     }
 
+    /** Istio's retryRemoteLocalities: retry_priority previous_priorities with update_frequency 2. */
+    @Test
+    void previousPrioritiesRetryPriority() {
+        RouteConfig.Forward f = (RouteConfig.Forward) loadRoute(route("""
+                - match: {prefix: /}
+                  route:
+                    cluster: backend
+                    retry_policy:
+                      retry_on: 5xx
+                      retry_priority:
+                        name: envoy.retry_priorities.previous_priorities
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig
+                          update_frequency: 2
+                """)).action();
+        assertEquals(2, f.retryPolicy().orElseThrow().previousPrioritiesUpdateFrequency());
+        RouteConfig.Forward none = (RouteConfig.Forward) loadRoute(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: "
+                + "{retry_on: 5xx}}\n")).action();
+        assertEquals(0, none.retryPolicy().orElseThrow().previousPrioritiesUpdateFrequency());
+        String at = ROUTE0 + ".route.retry_policy.retry_priority";
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_priority: "
+                + "{name: envoy.retry_priorities.other_priority}}}\n"),
+                at + ".name: envoy.retry_priorities.other_priority is not supported");
+        // Envoy's validation: update_frequency gt 0, so an absent typed_config (an empty config) is refused too
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_priority: "
+                + "{name: envoy.retry_priorities.previous_priorities}}}\n"),
+                at + ".typed_config.update_frequency: must be greater than 0 (is 0)");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_priority: "
+                + "{name: envoy.retry_priorities.previous_priorities, typed_config: {\"@type\": "
+                + "type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig, update_frequency: -1}}}}\n"),
+                at + ".typed_config.update_frequency: must be greater than 0 (is -1)");
+        rejects(route("- match: {prefix: /}\n  route: {cluster: backend, retry_policy: {retry_priority: "
+                + "{name: envoy.retry_priorities.previous_priorities, typed_config: {\"@type\": "
+                + "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}}}}\n"),
+                at + ".typed_config: type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate is not a retry priority");
+    }
+
     @Test
     void headerMutationsAndMirrors() {
         RouteConfig.Route r = loadRoute(route("""

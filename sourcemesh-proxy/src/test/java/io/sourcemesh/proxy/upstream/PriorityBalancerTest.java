@@ -1,5 +1,6 @@
 package io.sourcemesh.proxy.upstream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -147,5 +148,104 @@ class PriorityBalancerTest {
         priority(1, 1, 0);
         assertEquals(List.of(70, 30), loads(balancer(), 2));
         assertEquals(List.of(100, 0), loads(balancer(50, new ClusterConfig.Priorities(140, true, false)), 2));
+    }
+    private static java.util.BitSet excluding(int... priorities) {
+        java.util.BitSet b = new java.util.BitSet();
+        for (int p : priorities) {
+            b.set(p);
+        }
+        return b;
+    }
+
+    /**
+     * A retry under previous_priorities: without priority 0 the others share the load by health, their sum held to 100
+     * (here 100 and 28 (140 × 1/5): 100 and 0), else normalised (28 and 46: 38 and 62, rounding's 1 to the first);
+     * nothing left with health keeps the cluster's load (Envoy's PreviousPrioritiesRetryPriority).
+     */
+    @Test
+    void aRetrysLoadLeavesTheExcludedPrioritiesOut() {
+        priority(0, 2, 0);
+        priority(1, 1, 0);
+        priority(2, 1, 4);
+        PriorityBalancer b = balancer();
+        assertEquals(List.of(100, 0, 0), loads(b, 3));
+        assertArrayEquals(new int[] {0, 100, 100}, b.without(excluding(0)));
+        assertArrayEquals(new int[] {0, 0, 100}, b.without(excluding(0, 1)));
+        assertNull(b.without(excluding(0, 1, 2)));
+        for (int i = 0; i < 20; i++) {
+            assertEquals(1, b.choose(false, 0, excluding(0)).priority());
+            assertEquals(0, b.choose(false, 0, excluding(0, 1, 2)).priority(), "all excluded: the cluster's load");
+        }
+        hosts.clear();
+        down.clear();
+        priority(0, 1, 0);
+        priority(1, 1, 4);
+        priority(2, 1, 2);
+        assertArrayEquals(new int[] {0, 38, 100}, balancer(10, ClusterConfig.Priorities.DEFAULTS).without(excluding(0)));
+    }
+    private UpstreamHost host(int priority, String zone, int localityWeight) {
+        UpstreamHost h = new UpstreamHost(new InetSocketAddress("127.0.0.1", 10000 + hosts.size()), 1,
+                UpstreamTransportSocket.RAW_BUFFER, UpstreamHost.INITIAL, priority, new ClusterConfig.Locality("r", zone, ""),
+                localityWeight);
+        hosts.add(h);
+        return h;
+    }
+
+    /** How many of {@code n} hashes (0, 1, ...; keys' xxHash64 when {@code keys}) reach {@code host}. */
+    private static int picks(PriorityBalancer b, UpstreamHost host, int n, boolean keys) {
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            count += b.choose(true, keys ? LoadBalancer.hash("key-" + i) : i) == host ? 1 : 0;
+        }
+        return count;
+    }
+
+    private PriorityBalancer localityWeighted(ClusterConfig.LbPolicy policy) {
+        return PriorityBalancer.of(config(policy, 50, new ClusterConfig.Priorities(140, false, true)), hosts, h -> !down.contains(h));
+    }
+
+    /**
+     * RING_HASH with locality weighting (Envoy's normalizeLocalityWeights): localities weighted 1 and 3 give their one
+     * host each a quarter and three quarters of the ring (unweighted: half each); a locality of weight 0 gets none.
+     */
+    @Test
+    void ringHashWeightsItsHostsByTheirLocalitysShare() {
+        UpstreamHost light = host(0, "z1", 1);
+        UpstreamHost heavy = host(0, "z3", 3);
+        UpstreamHost unweighted = host(0, "z0", 0);
+        PriorityBalancer b = localityWeighted(ClusterConfig.LbPolicy.RING_HASH);
+        int n = 4000;
+        int l = picks(b, light, n, true);
+        assertTrue(l > 850 && l < 1150, "the weight-1 locality's host took " + l + " of " + n + ", expected about 1000");
+        assertEquals(n - l, picks(b, heavy, n, true));
+        assertEquals(0, picks(b, unweighted, n, true));
+    }
+
+    /**
+     * The locality weights are not adjusted for health in a hash table (Envoy's TODO in thread_aware_lb_impl.cc): with
+     * one of z1's two hosts down, its other host still takes z1's half — the EDF of the other policies would give z1
+     * min(1, 1.4 × 1/2) / 1.7, 41%.
+     */
+    @Test
+    void aHashTablesLocalityWeightsIgnoreHealth() {
+        UpstreamHost a1 = host(0, "z1", 1);
+        UpstreamHost a2 = host(0, "z1", 1);
+        down.add(a2);
+        host(0, "z2", 1);
+        PriorityBalancer b = localityWeighted(ClusterConfig.LbPolicy.RING_HASH);
+        int n = 4000;
+        int a = picks(b, a1, n, true);
+        assertTrue(a > 1800 && a < 2200, "z1's healthy host took " + a + " of " + n + ", expected about 2000");
+        assertEquals(0, picks(b, a2, n, true));
+    }
+
+    /** MAGLEV likewise: of the 65537 slots, the weight-1 locality's host holds about a quarter. */
+    @Test
+    void maglevWeightsItsHostsByTheirLocalitysShare() {
+        UpstreamHost light = host(0, "z1", 1);
+        host(0, "z3", 3);
+        PriorityBalancer b = localityWeighted(ClusterConfig.LbPolicy.MAGLEV);
+        int slots = picks(b, light, 65537, false);
+        assertTrue(Math.abs(slots - 65537 / 4) < 200, "the weight-1 locality's host holds " + slots + " slots");
     }
 }

@@ -58,6 +58,7 @@ class ProxyAdsTest {
                   id: sidecar~127.0.0.1~sleep-1.default~default.svc.cluster.local
                   cluster: sleep.default
                   metadata: {NAMESPACE: default, ISTIO_VERSION: 1.22.0}
+                  locality: {region: r1, zone: z1, sub_zone: s1}
                 admin:
                   address: {socket_address: {address: 127.0.0.1, port_value: 0}}
                 dynamic_resources:
@@ -111,6 +112,9 @@ class ProxyAdsTest {
         assertEquals("sleep.default", cds.getNode().getCluster());
         assertEquals("1.22.0", cds.getNode().getMetadata().getFieldsOrThrow("ISTIO_VERSION").getStringValue(), "the bootstrap's node as is");
         assertEquals(AdsClient.USER_AGENT_NAME, cds.getNode().getUserAgentName());
+        // the node's locality as Envoy reports it (Node.locality), which istiod falls back on without a registry's
+        assertEquals(io.envoyproxy.envoy.config.core.v3.Locality.newBuilder().setRegion("r1").setZone("z1").setSubZone("s1").build(),
+                cds.getNode().getLocality());
         reachV1();
 
         assertTrue(proxy.initialized());

@@ -18,6 +18,7 @@ import io.sourcemesh.cluster.netns.ProxyProcess;
 import io.sourcemesh.cluster.netns.Shell;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.control.model.InterceptionMode;
+import io.sourcemesh.control.model.Locality;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -224,10 +225,10 @@ final class NetnsPod implements RunningPod {
      * Starts the sidecar when it is not running: its bootstrap ({@link SidecarBootstrap}, ADS over the
      * unix socket {@code xdsSocket}) written to {@code configDir}, then the proxy process, once. Every
      * later config is a push on its ADS stream, never a restart; only a sidecar that died is started
-     * again. {@code configured} says whether it ACKed its first config (the pod is ready then). True
-     * when it started one.
+     * again. {@code configured} says whether it ACKed its first config (the pod is ready then); {@code locality} is the
+     * bootstrap node's. True when it started one.
      */
-    boolean startSidecar(String nodeId, Path configDir, Path xdsSocket, BooleanSupplier configured) {
+    boolean startSidecar(String nodeId, Locality locality, Path configDir, Path xdsSocket, BooleanSupplier configured) {
         if (sidecarRunning()) {
             return false;
         }
@@ -246,7 +247,7 @@ final class NetnsPod implements RunningPod {
         try {
             Files.createDirectories(configDir);
             Path file = configDir.resolve(pod.namespace() + "_" + pod.name() + ".json");
-            Files.writeString(file, SidecarBootstrap.json(nodeId, pod, interceptionMode(), xdsSocket));
+            Files.writeString(file, SidecarBootstrap.json(nodeId, pod, interceptionMode(), xdsSocket, locality));
             // uid 1337 reads it.
             file.toFile().setReadable(true, false);
             if (sidecar != null) {

@@ -16,6 +16,7 @@ import io.sourcemesh.cluster.netns.KubeProxyRules;
 import io.sourcemesh.cluster.netns.Topology;
 import io.sourcemesh.cluster.netns.TopologySpec;
 import io.sourcemesh.cluster.store.ObjectStore;
+import io.sourcemesh.control.model.Locality;
 import io.sourcemesh.control.xds.XdsServer;
 import io.sourcemesh.proxy.xds.TypeUrls;
 import java.io.IOException;
@@ -289,12 +290,24 @@ public final class NetnsRuntime implements Runtime {
             // A new sidecar may carry the id of one that stopped (same pod name and address): only its own ACK counts.
             xds.forgetStatus(nodeId);
             try {
-                changed |= p.startSidecar(nodeId, runtimeDir, xds.socketPath().orElseThrow(), () -> configured(nodeId));
+                changed |= p.startSidecar(nodeId, locality(p.pod()), runtimeDir, xds.socketPath().orElseThrow(),
+                        () -> configured(nodeId));
             } catch (RuntimeException ex) {
                 LOG.warning("sidecar of " + p.pod().name() + ": " + ex.getMessage());
             }
         }
         return changed;
+    }
+
+    /**
+     * A pod's locality as the embedded runtime's kubelet takes it (PodRuntime): its Node's topology labels, unless its own
+     * istio-locality label overrides them; unknown while the Node has none.
+     */
+    private Locality locality(KubeObject pod) {
+        String node = pod.node().path("spec").path("nodeName").asText("");
+        Map<String, String> labels = node.isEmpty() ? Map.of()
+                : store.get(ResourceKind.NODE, null, node).map(KubeObject::labels).orElse(Map.of());
+        return io.sourcemesh.control.model.Pod.of(pod.node()).onNode(labels).locality();
     }
 
     /** The sidecar ACKed clusters and listeners at least once. */

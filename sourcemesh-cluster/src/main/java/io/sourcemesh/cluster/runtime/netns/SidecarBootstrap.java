@@ -22,6 +22,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.sourcemesh.api.resource.KubeObject;
 import io.sourcemesh.control.model.InterceptionMode;
+import io.sourcemesh.control.model.Locality;
 import io.sourcemesh.control.model.ProxyIdentity;
 import io.sourcemesh.control.translate.EnvoyTypes;
 import java.nio.file.Path;
@@ -29,8 +30,9 @@ import java.nio.file.Path;
 /**
  * A sidecar's bootstrap as Istio's pilot-agent writes Envoy's: Istio's node identity, the admin
  * listener on 127.0.0.1:15000, and {@code dynamic_resources} that take listeners and clusters over
- * ADS from the static cluster {@code xds-grpc}, a pipe to the control plane's unix socket. Written
- * once per sidecar; every later config is a push on that stream.
+ * ADS from the static cluster {@code xds-grpc}, a pipe to the control plane's unix socket, and the pod's locality as
+ * the node's (istio-agent's bootstrap writes it; the proxy reports it over xDS). Written once per sidecar; every later
+ * config is a push on that stream.
  */
 final class SidecarBootstrap {
     /** Istio's name for the cluster that reaches the control plane. */
@@ -39,7 +41,8 @@ final class SidecarBootstrap {
     private SidecarBootstrap() {
     }
 
-    static String json(String nodeId, KubeObject pod, InterceptionMode mode, Path xdsSocket) {
+    /** {@code locality}: the pod's (its Node's topology labels, or its istio-locality label); none while unknown. */
+    static String json(String nodeId, KubeObject pod, InterceptionMode mode, Path xdsSocket, Locality locality) {
         Struct.Builder md = Struct.newBuilder();
         md.putFields(ProxyIdentity.ISTIO_VERSION, string(ProxyIdentity.DEFAULT_ISTIO_VERSION));
         md.putFields("NAMESPACE", string(pod.namespace()));
@@ -58,8 +61,13 @@ final class SidecarBootstrap {
                                 .setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder()
                                         .setPipe(Pipe.newBuilder().setPath(xdsSocket.toAbsolutePath().toString())))))))
                 .build();
+        Node.Builder node = Node.newBuilder().setId(nodeId).setCluster(pod.name() + "." + pod.namespace()).setMetadata(md);
+        if (locality.known()) {
+            node.setLocality(io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
+                    .setRegion(locality.region()).setZone(locality.zone()).setSubZone(locality.subzone()));
+        }
         Bootstrap bootstrap = Bootstrap.newBuilder()
-                .setNode(Node.newBuilder().setId(nodeId).setCluster(pod.name() + "." + pod.namespace()).setMetadata(md))
+                .setNode(node)
                 .setAdmin(Admin.newBuilder().setAddress(Address.newBuilder()
                         .setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(NetnsPod.ADMIN_PORT))))
                 .setDynamicResources(Bootstrap.DynamicResources.newBuilder()
