@@ -95,7 +95,9 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
             this.mesh = new MeshPush(store, xds);
             // An ACK can make a pod ready and changes the statuses: let the kubelets report it.
             xds.addStatusListener((node, type, status) -> requestReconcile());
-            this.workloads = new Workloads(store, new Admission(store, kubelets::nodeNames));
+            Admission admission = new Admission(store, kubelets::nodeNames);
+            store.admitPods(admission); // a bare Pod too, whoever creates it
+            this.workloads = new Workloads(store, admission);
             this.watch = store.watch(event -> requestReconcile());
             // A jwksUri whose keys the refresher found rotated: push again, as istiod's refresher does.
             this.jwksChanges = JwksResolver.shared().onKeysChanged(this::requestReconcile);
