@@ -94,5 +94,11 @@ class ProbeTest {
         assertEquals(List.of(), Validator.validate(hosted));
         assertEquals(List.of("spec.containers[0].readinessProbe.httpGet.host is not implemented by SourceMesh and has no effect"), SupportCheck.check(hosted).warned());
         assertEquals(List.of(), SupportCheck.check(pod("{name: a, image: httpbin, readinessProbe: {exec: {command: [true]}}}")).warned());
+        JsonNode optOut = pod("{name: a, image: httpbin, readinessProbe: {httpGet: {port: 8000}}}");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) optOut.path("metadata")).putObject("annotations")
+                .put("sidecar.istio.io/rewriteAppHTTPProbers", "false");
+        assertEquals(List.of("metadata.annotations[sidecar.istio.io/rewriteAppHTTPProbers]: \"false\" is not implemented by "
+                + "SourceMesh and has no effect (the kubelet's probes always reach the app without the sidecar, as rewritten "
+                + "ones do)"), SupportCheck.check(optOut).warned());
     }
 }

@@ -132,13 +132,18 @@ public final class ContainerProbes implements AutoCloseable {
         return true;
     }
 
+    /** One probe; a prober that could not run it (a tool failed, or the run ended under it) is a failure too. */
     private Optional<String> run(Probe probe) {
         Duration timeout = Duration.ofSeconds(probe.timeoutSeconds());
-        return switch (probe.handler()) {
-            case Probe.HttpGet get -> port(get.port()).map(p -> prober.http(get, p, timeout)).orElseGet(this::noPort);
-            case Probe.TcpSocket tcp -> port(tcp.port()).map(p -> prober.tcp(p, timeout)).orElseGet(this::noPort);
-            case Probe.Exec exec -> prober.exec(exec.command(), timeout);
-        };
+        try {
+            return switch (probe.handler()) {
+                case Probe.HttpGet get -> port(get.port()).map(p -> prober.http(get, p, timeout)).orElseGet(() -> noPort(get.port()));
+                case Probe.TcpSocket tcp -> port(tcp.port()).map(p -> prober.tcp(p, timeout)).orElseGet(() -> noPort(tcp.port()));
+                case Probe.Exec exec -> prober.exec(exec.command(), timeout);
+            };
+        } catch (RuntimeException e) {
+            return Optional.of(String.valueOf(e.getMessage()));
+        }
     }
 
     /** A port by number, or by the name of one of the container's ports (the kubelet's findPortByName). */
@@ -154,8 +159,8 @@ public final class ContainerProbes implements AutoCloseable {
         return Optional.empty();
     }
 
-    private Optional<String> noPort() {
-        return Optional.of("couldn't find a port of that name in container " + name);
+    private Optional<String> noPort(String port) {
+        return Optional.of("couldn't find port " + port + " in container " + name);
     }
 
     /** Stops the workers (the run ended, or the pod stops). */
