@@ -22,7 +22,7 @@ import static io.sourcemesh.api.resource.Schema.strings;
 
 /**
  * The schema of every kind we serve, written from the Kubernetes API types and Istio's CRD schemas. Where a
- * subtree is rarely written by hand and not read by SourceMesh (probes, affinity, security contexts) it is
+ * subtree is rarely written by hand and not read by SourceMesh (affinity, security contexts) it is
  * accepted as free-form rather than guessed at.
  */
 public final class Schemas {
@@ -49,6 +49,16 @@ public final class Schemas {
 
     private static final Schema.Obj KEY_TO_PATH = object(req("key", string()), req("path", string()), f("mode", integer()));
 
+    /** A container's probe (core/v1 Probe); {@link Probe} checks what the schema cannot say. */
+    static final Schema.Obj PROBE = object(
+            f("httpGet", object(f("path", string()), req("port", intOrString()), f("host", string()), f("scheme", oneOf("HTTP", "HTTPS")),
+                    f("httpHeaders", listOf(object(req("name", string()), req("value", string())))))),
+            f("tcpSocket", object(req("port", intOrString()), f("host", string()))),
+            f("exec", object(f("command", strings()))),
+            f("grpc", object(req("port", integer()), f("service", string()))),
+            f("initialDelaySeconds", integer()), f("timeoutSeconds", integer()), f("periodSeconds", integer()),
+            f("successThreshold", integer()), f("failureThreshold", integer()), f("terminationGracePeriodSeconds", integer()));
+
     static final Schema.Obj CONTAINER = object(
             req("name", string()), req("image", string()), f("command", strings()), f("args", strings()),
             f("workingDir", string()),
@@ -61,7 +71,7 @@ public final class Schemas {
                     f("recursiveReadOnly", string())))),
             f("imagePullPolicy", oneOf("Always", "Never", "IfNotPresent")),
             f("resources", object(f("limits", mapOf(quantity())), f("requests", mapOf(quantity())), f("claims", any()))),
-            f("readinessProbe", any()), f("livenessProbe", any()), f("startupProbe", any()), f("lifecycle", any()),
+            f("readinessProbe", PROBE), f("livenessProbe", PROBE), f("startupProbe", PROBE), f("lifecycle", any()),
             f("securityContext", any()), f("restartPolicy", string()), f("resizePolicy", any()),
             f("terminationMessagePath", string()), f("terminationMessagePolicy", string()),
             f("stdin", bool()), f("stdinOnce", bool()), f("tty", bool()));

@@ -246,6 +246,7 @@ public final class Validator {
             for (int i = 0; i < cs.size(); i++) {
                 String at = path + "." + list + "[" + i + "]";
                 String name = cs.get(i).path("name").asText();
+                Probe.check(cs.get(i), at, errors);
                 if (!containers.add(name)) {
                     errors.add(new FieldError(at + ".name", at + ".name: Duplicate value: \"" + name + "\""));
                 }

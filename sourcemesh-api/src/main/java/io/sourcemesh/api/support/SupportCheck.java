@@ -89,7 +89,24 @@ public final class SupportCheck {
             warned.addAll(WorkloadEntryRules.notTranslated(object));
             istio.addAll(WorkloadEntryRules.warnings(object));
         }
+        switch (kind.get().kind()) {
+            case "Pod" -> probeRewrite(object.path("metadata"), "metadata", warned);
+            case "Deployment", "ReplicaSet" -> probeRewrite(object.path("spec").path("template").path("metadata"),
+                    "spec.template.metadata", warned);
+            default -> {
+            }
+        }
         return new Findings(warned, istio, refused);
+    }
+
+    private static final String REWRITE_PROBES = "sidecar.istio.io/rewriteAppHTTPProbers";
+
+    /** Istio's opt-out of its probe rewrite: SourceMesh's kubelet always probes the app without the sidecar. */
+    private static void probeRewrite(JsonNode metadata, String at, List<String> warned) {
+        if (metadata.path("annotations").path(REWRITE_PROBES).asText("true").equalsIgnoreCase("false")) {
+            warned.add(at + ".annotations[" + REWRITE_PROBES + "]: \"false\" is not implemented by SourceMesh and has no effect "
+                    + "(the kubelet's probes always reach the app without the sidecar, as rewritten ones do)");
+        }
     }
 
     /**

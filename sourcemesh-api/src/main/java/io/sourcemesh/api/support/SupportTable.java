@@ -119,14 +119,35 @@ public final class SupportTable {
 
     private static List<FieldSupport> podSpec(String at) {
         String c = at + ".containers[]";
+        List<FieldSupport> rows = new ArrayList<>(containerRows(at, c));
+        for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+            String p = c + "." + probe;
+            rows.add(refused(p + ".grpc", "SourceMesh's kubelet has no gRPC prober; use httpGet, tcpSocket or exec"));
+            rows.add(warned(p + ".httpGet.host", "the probe always dials the pod's own address"));
+            rows.add(warned(p + ".tcpSocket.host", "the probe always dials the pod's own address"));
+            rows.add(warned(p + ".terminationGracePeriodSeconds", "a container is stopped at once"));
+        }
+        return rows;
+    }
+
+    private static List<FieldSupport> containerRows(String at, String c) {
         return List.of(
                 supported(c + ".name", null), supported(c + ".image", "a built-in program per image"),
                 supported(c + ".command", null), supported(c + ".args", null), supported(c + ".ports", null),
                 supported(c + ".imagePullPolicy", "built-in images are never pulled"),
                 warned(c + ".env", null), warned(c + ".envFrom", null), warned(c + ".workingDir", null),
                 warned(c + ".volumeMounts", NO_POD_FILES), warned(c + ".resources", null),
-                warned(c + ".readinessProbe", "a pod is ready once its programs and sidecar run"),
-                warned(c + ".livenessProbe", null), warned(c + ".startupProbe", null), warned(c + ".lifecycle", null),
+                supported(c + ".readinessProbe", "run by the kubelet (httpGet, tcpSocket, exec; the API's defaults and "
+                        + "thresholds): the container, the pod's Ready and ContainersReady follow it, and a pod not ready leaves "
+                        + "its Services' endpoints (kube-proxy's and the proxies'); without one a container is ready once it runs "
+                        + "and, if injected, its sidecar has its first config. The probe reaches the app on the pod's address "
+                        + "without the sidecar's inbound capture, as Istio's rewriteAppHTTPProbers (the default) does"),
+                supported(c + ".livenessProbe", "run by the kubelet after the startup probe passed: failureThreshold "
+                        + "failures in a row restart the container (exit 137, lastState.terminated, restartCount, per "
+                        + "restartPolicy and back-off)"),
+                supported(c + ".startupProbe", "the readiness and liveness probes wait until it passed once; "
+                        + "failureThreshold failures in a row restart the container"),
+                warned(c + ".lifecycle", null),
                 warned(c + ".securityContext", "containers run as the cluster's own user"),
                 supported(at + ".nodeName", "the scheduler leaves a pod that names its node there, cordoned or tainted (as "
                         + "Kubernetes' does); it schedules the pods of ReplicaSets, a bare pod without nodeName stays Pending"),

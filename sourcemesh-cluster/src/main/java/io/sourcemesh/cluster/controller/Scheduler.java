@@ -36,12 +36,11 @@ import java.util.logging.Logger;
  * which the taint keeps off the node); one that tolerates it with tolerationSeconds is evicted that long after this
  * pass first saw the taint on its node.</li>
  * </ul>
- * Bare pods are left alone: without nodeName they stay Pending, with a condition that says so.
+ * A bare pod is scheduled as a ReplicaSet's is (admission injected it when it was created: {@code ObjectStore.admitPods}).
  */
 public final class Scheduler {
     private static final Logger LOG = Logger.getLogger(Scheduler.class.getName());
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    static final String BARE = "SourceMesh schedules the pods of ReplicaSets (Deployments) only: set spec.nodeName to run a bare pod";
 
     private final ObjectStore store;
     private final Supplier<List<String>> nodes;
@@ -138,9 +137,6 @@ public final class Scheduler {
     }
 
     private boolean schedule(KubeObject pod, List<KubeObject> nodeObjects, Map<String, Integer> load) {
-        if (!ownedByReplicaSet(pod)) {
-            return writeCondition(pod, unscheduled("SchedulerError", BARE));
-        }
         Placement placement = place(pod.spec(), nodeObjects, load);
         if (placement.node().isEmpty()) {
             return writeCondition(pod, unscheduled("Unschedulable", placement.message()));
@@ -263,15 +259,6 @@ public final class Scheduler {
         c.put("type", "PodScheduled").put("status", "False").putNull("lastProbeTime").put("lastTransitionTime", now())
                 .put("reason", reason).put("message", message);
         return c;
-    }
-
-    private static boolean ownedByReplicaSet(KubeObject pod) {
-        for (JsonNode ref : pod.node().path("metadata").path("ownerReferences")) {
-            if (ref.path("kind").asText().equals("ReplicaSet") && ref.path("controller").asBoolean(false)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private String now() {

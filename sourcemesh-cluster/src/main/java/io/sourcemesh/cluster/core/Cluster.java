@@ -97,7 +97,9 @@ public final class Cluster implements StoreVerbs, AutoCloseable {
             this.mesh = new MeshPush(store, xds);
             // An ACK can make a pod ready and changes the statuses: let the kubelets report it.
             xds.addStatusListener((node, type, status) -> requestReconcile());
-            this.workloads = new Workloads(store, new Admission(store));
+            Admission admission = new Admission(store);
+            store.admitPods(admission); // a bare Pod too, whoever creates it
+            this.workloads = new Workloads(store, admission);
             this.scheduler = Scheduler.create(store, kubelets::nodeNames, this::wakeIn);
             this.watch = store.watch(event -> requestReconcile());
             // A jwksUri whose keys the refresher found rotated: push again, as istiod's refresher does.

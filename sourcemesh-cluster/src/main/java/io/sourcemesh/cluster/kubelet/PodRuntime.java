@@ -40,6 +40,7 @@ public final class PodRuntime implements AutoCloseable {
     private final KubeletEnv env;
     private final boolean gateway;
     private final Consumer<Duration> wake;
+    private final Prober prober;
     private final Map<String, Container> containers = new LinkedHashMap<>();
     private final Map<String, ContainerLog> logs = new LinkedHashMap<>();
     private final Instant startedAt = Instant.now();
@@ -50,6 +51,10 @@ public final class PodRuntime implements AutoCloseable {
         final JsonNode spec;
         final ContainerLife life;
         volatile AutoCloseable program;
+        /** The probes of the current run (none for the sidecar, and before the first run). */
+        volatile ContainerProbes probes;
+        /** A startup or liveness probe asked for a restart; the kubelet's thread does it. */
+        volatile boolean killRequested;
 
         Container(JsonNode spec, ContainerLife life) {
             this.spec = spec;
@@ -61,8 +66,10 @@ public final class PodRuntime implements AutoCloseable {
         }
     }
 
-    private PodRuntime(KubeObject pod, InetAddress ip, String node, KubeletEnv env, boolean gateway, Consumer<Duration> wake) {
+    private PodRuntime(KubeObject pod, InetAddress ip, String node, KubeletEnv env, boolean gateway, Consumer<Duration> wake,
+            Prober prober) {
         this.pod = pod;
+        this.prober = prober;
         this.ip = ip;
         this.node = node;
         this.env = env;
@@ -73,11 +80,12 @@ public final class PodRuntime implements AutoCloseable {
     /**
      * Starts every container of {@code pod}, the sidecar last, once the apps listen. An image we cannot run
      * fails the whole pod with the message naming it (what `get pods` then shows as the reason). {@code wake}
-     * asks the kubelet to look again: at once when a container exits, or when its back-off ends.
+     * asks the kubelet to look again: at once when a container exits, a probe's verdict changes, or a back-off ends.
+     * {@code prober} runs the containers' probes ({@link ContainerProbes}).
      */
     public static PodRuntime start(KubeObject pod, InetAddress ip, String nodeName, KubeletEnv env, boolean gateway,
-            Consumer<Duration> wake) {
-        PodRuntime p = new PodRuntime(pod, ip, nodeName, env, gateway, wake);
+            Consumer<Duration> wake, Prober prober) {
+        PodRuntime p = new PodRuntime(pod, ip, nodeName, env, gateway, wake, prober);
         try {
             RestartPolicy policy = RestartPolicy.of(pod);
             for (JsonNode c : pod.spec().path("containers")) {
@@ -115,6 +123,13 @@ public final class PodRuntime implements AutoCloseable {
         }
         c.program = program;
         c.life.started(Instant.now());
+        c.killRequested = false;
+        if (!c.name().equals(PROXY_CONTAINER)) {
+            c.probes = ContainerProbes.start(c.spec, prober, () -> wake.accept(Duration.ZERO), () -> {
+                c.killRequested = true;
+                wake.accept(Duration.ZERO);
+            });
+        }
         exit.thenAccept(code -> {
             if (stopping || c.program != program) {
                 return; // the kubelet stopped it: not an exit of the container's own
@@ -165,6 +180,15 @@ public final class PodRuntime implements AutoCloseable {
         boolean changed = false;
         Instant now = Instant.now();
         for (Container c : containers.values()) {
+            if (c.killRequested && c.life.running()) {
+                // A failed liveness or startup probe: the kubelet kills the container (SIGKILL's 137) and the restart
+                // policy takes it from there, as for any exit.
+                logs.get(c.name()).line("[" + now + "] killed by the kubelet: " + c.probes.lastFailure());
+                stopProbes(c);
+                c.life.exited(137, now);
+                close(c.program);
+                changed = true;
+            }
             Optional<Instant> at = c.life.restartAt();
             if (at.isEmpty()) {
                 continue; // running, or kept down by its policy
@@ -174,6 +198,7 @@ public final class PodRuntime implements AutoCloseable {
                 continue;
             }
             close(c.program);
+            stopProbes(c);
             try {
                 run(c);
             } catch (RuntimeException e) {
@@ -220,13 +245,26 @@ public final class PodRuntime implements AutoCloseable {
         return logs;
     }
 
-    /** Ready when every container runs and the sidecar, if any, serves its first config. */
+    /** Ready when every container runs and passed its startup and readiness probes, and the sidecar, if any, serves its first config. */
     public boolean ready() {
         return containers.values().stream().allMatch(this::ready);
     }
 
+    /** Running, its startup and readiness probes passed (if it has them), and a sidecar configured. */
     private boolean ready(Container c) {
-        return c.life.running() && (!c.name().equals(PROXY_CONTAINER) || ((Sidecar) c.program).configured());
+        return started(c) && (c.probes == null || c.probes.ready())
+                && (!c.name().equals(PROXY_CONTAINER) || ((Sidecar) c.program).configured());
+    }
+
+    private static boolean started(Container c) {
+        return c.life.running() && (c.probes == null || c.probes.started());
+    }
+
+    private static void stopProbes(Container c) {
+        ContainerProbes p = c.probes;
+        if (p != null) {
+            p.close();
+        }
     }
 
     /** The status a kubelet reports for this pod: its phase, its IP, each container as it runs (or waits, or ended). */
@@ -238,19 +276,20 @@ public final class PodRuntime implements AutoCloseable {
         s.putArray("podIPs").addObject().put("ip", ip.getHostAddress());
         s.put("startTime", startedAt.toString());
         boolean ready = ready();
+        Instant now = Instant.now();
         ArrayNode conditions = s.putArray("conditions");
         for (String type : List.of("Initialized", "Ready", "ContainersReady", "PodScheduled")) {
             boolean ok = ready || type.equals("Initialized") || type.equals("PodScheduled");
-            conditions.addObject().put("type", type).put("status", ok ? "True" : "False").put("lastTransitionTime", startedAt.toString());
+            // now: the kubelet keeps the stored time while a condition's status stays (PodStatuses.merged)
+            conditions.addObject().put("type", type).put("status", ok ? "True" : "False").put("lastTransitionTime", now.toString());
         }
         ArrayNode statuses = s.putArray("containerStatuses");
-        Instant now = Instant.now();
         for (Container c : containers.values()) {
             ObjectNode cs = statuses.addObject();
             cs.put("name", c.name());
             cs.put("image", c.spec.path("image").asText());
             cs.put("ready", ready(c));
-            cs.put("started", c.life.running());
+            cs.put("started", started(c));
             c.life.write(cs, c.name(), now);
         }
         return s;
@@ -262,6 +301,7 @@ public final class PodRuntime implements AutoCloseable {
         List<Container> order = new ArrayList<>(containers.values());
         Collections.reverse(order);
         for (Container c : order) {
+            stopProbes(c);
             close(c.program);
         }
         logs.values().forEach(ContainerLog::close);

@@ -38,6 +38,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -73,6 +74,8 @@ public final class ObjectStore implements AutoCloseable {
      */
     private TreeMap<Key, List<FieldError>> refused = new TreeMap<>();
     private long revision;
+    /** The mutating admission every new Pod passes (Istio's injection, the scheduler), whoever creates it. */
+    private volatile UnaryOperator<ObjectNode> podAdmission = UnaryOperator.identity();
 
     /** A store persisted in {@code stateDirectory} (created if needed), reloading what is there. */
     public ObjectStore(Path stateDirectory) {
@@ -94,6 +97,14 @@ public final class ObjectStore implements AutoCloseable {
         tx.collectOrphans();
         tx.revalidate();
         commit(tx);
+    }
+
+    /**
+     * Passes every Pod created from now on through {@code admission} before it is stored, as the API server calls its
+     * mutating webhooks: a bare Pod (kubectl apply, the API, a test) is injected and scheduled as a ReplicaSet's is.
+     */
+    public void admitPods(UnaryOperator<ObjectNode> admission) {
+        this.podAdmission = admission;
     }
 
     /** A store that keeps nothing on disk. */
@@ -313,6 +324,9 @@ public final class ObjectStore implements AutoCloseable {
         KubeObject create(KubeObject admitted) {
             ResourceKind kind = kindOf(admitted);
             KubeObject o = scoped(kind, admitted);
+            if (kind == ResourceKind.POD) {
+                o = KubeObject.of(podAdmission.apply(o.node()));
+            }
             List<FieldError> errors = List.of();
             if (o.name().isEmpty()) {
                 o = o.withName(generatedName(o));

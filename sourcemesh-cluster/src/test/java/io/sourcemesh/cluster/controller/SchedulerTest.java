@@ -191,18 +191,17 @@ class SchedulerTest {
     }
 
     @Test
-    void aBarePodWithoutNodeNameSaysWhyItStaysPending() {
+    void aBarePodIsScheduledLikeAReplicaSetsAndByItsNodeSelector() {
         store.create(ManifestReader.read("p.yaml", """
                 apiVersion: v1
                 kind: Pod
                 metadata: {name: bare, namespace: default}
                 spec:
+                  nodeSelector: {kubernetes.io/hostname: node-2}
                   containers: [{name: c, image: docker.io/kennethreitz/httpbin}]
                 """).get(0));
         scheduler.reconcile();
-        JsonNode c = podScheduled(store.get(ResourceKind.POD, "default", "bare").orElseThrow());
-        assertEquals("False", c.path("status").asText());
-        assertEquals(Scheduler.BARE, c.path("message").asText());
+        assertEquals("node-2", store.get(ResourceKind.POD, "default", "bare").orElseThrow().spec().path("nodeName").asText());
     }
 
     private static final class MutableClock extends Clock {

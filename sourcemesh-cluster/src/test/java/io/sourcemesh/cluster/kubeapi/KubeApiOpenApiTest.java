@@ -62,7 +62,8 @@ class KubeApiOpenApiTest {
         assertEquals("mountPath", containers.at("/items/properties/volumeMounts/x-kubernetes-patch-merge-key").asText());
         assertEquals("name", containers.at("/items/properties/env/x-kubernetes-patch-merge-key").asText());
         assertEquals("[\"Always\",\"Never\",\"IfNotPresent\"]", containers.at("/items/properties/imagePullPolicy/enum").toString());
-        assertTrue(containers.at("/items/properties/readinessProbe/x-kubernetes-preserve-unknown-fields").asBoolean());
+        assertEquals("[\"HTTP\",\"HTTPS\"]", containers.at("/items/properties/readinessProbe/properties/httpGet/properties/scheme/enum")
+                .toString(), "probes are typed now that the kubelet runs them");
         JsonNode finalizers = deployment.at("/properties/metadata/properties/finalizers");
         assertEquals("set", finalizers.path("x-kubernetes-list-type").asText());
 
@@ -166,7 +167,7 @@ class KubeApiOpenApiTest {
         Kubectl.Result again = kubectl.run("apply", "-f", file.toString());
         assertEquals("deployment.apps/web configured\n", again.out(), again.toString());
         assertFalse(again.err().contains("error calculating patch"), again.toString());
-        assertTrue(again.err().contains("readinessProbe is not implemented by SourceMesh"), "the server's own warnings only: " + again);
+        assertTrue(again.err().contains("env is not implemented by SourceMesh"), "the server's own warnings only: " + again);
         assertEquals("/status/200", kubectl.run("get", "deploy", "web", "-o",
                 "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}").out());
     }

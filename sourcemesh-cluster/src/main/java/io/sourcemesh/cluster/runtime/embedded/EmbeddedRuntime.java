@@ -16,6 +16,7 @@ import io.sourcemesh.cluster.ingress.NorthSouth;
 import io.sourcemesh.cluster.kubelet.BackOff;
 import io.sourcemesh.cluster.kubelet.KubeletEnv;
 import io.sourcemesh.cluster.kubelet.PodRuntime;
+import io.sourcemesh.cluster.kubelet.SocketProber;
 import io.sourcemesh.cluster.kubeproxy.ClientIpAffinity;
 import io.sourcemesh.cluster.kubeproxy.Endpoint;
 import io.sourcemesh.cluster.network.AddressBlockClaim;
@@ -204,7 +205,9 @@ public final class EmbeddedRuntime implements Runtime {
         boolean started = false;
         try {
             boolean gateway = pod.labels().getOrDefault("istio", "").endsWith("gateway");
-            EmbeddedPod p = new EmbeddedPod(PodRuntime.start(pod, ip, node, kubeletEnv(), gateway, host::wake), host::wake);
+            // The probes' exec runs as `kubectl exec` into this pod does.
+            SocketProber prober = SocketProber.of(ip, command -> startExec(ip, pod.namespace(), command, new ExecProcess.Mode(false, false)));
+            EmbeddedPod p = new EmbeddedPod(PodRuntime.start(pod, ip, node, kubeletEnv(), gateway, host::wake, prober), host::wake);
             pods.put(ip, p);
             started = true;
             return p;
@@ -277,10 +280,14 @@ public final class EmbeddedRuntime implements Runtime {
     @Override
     public ExecProcess start(RunningPod pod, List<String> command,
             ExecProcess.Mode mode) {
+        return startExec(((EmbeddedPod) pod).address(), pod.pod().namespace(), command, mode);
+    }
+
+    private ExecProcess startExec(InetAddress ip, String namespace, List<String> command, ExecProcess.Mode mode) {
         try {
             Path work = host.home().path().resolve("exec");
             Files.createDirectories(work);
-            return PodExec.start(((EmbeddedPod) pod).address(), names(pod.pod().namespace()), work, command, mode);
+            return PodExec.start(ip, names(namespace), work, command, mode);
         } catch (IOException e) {
             throw new ClusterApiException(500, e.getMessage());
         }

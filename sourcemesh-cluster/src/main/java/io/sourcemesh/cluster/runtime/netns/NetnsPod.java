@@ -9,6 +9,9 @@ import io.sourcemesh.cluster.apps.BuiltinApp;
 import io.sourcemesh.cluster.core.RunningPod;
 import io.sourcemesh.cluster.kubelet.BackOff;
 import io.sourcemesh.cluster.kubelet.ContainerLife;
+import io.sourcemesh.cluster.kubelet.ContainerProbes;
+import io.sourcemesh.cluster.kubelet.Prober;
+import io.sourcemesh.cluster.exec.ExecProcess;
 import io.sourcemesh.cluster.kubelet.RestartPolicy;
 import io.sourcemesh.cluster.apps.ContainerImages;
 import io.sourcemesh.cluster.apps.HttpbinMain;
@@ -56,6 +59,7 @@ final class NetnsPod implements RunningPod {
     private final Instant startedAt = Instant.now();
     private final Consumer<Duration> wake;
     private final ContainerLife sidecarLife;
+    private final Prober prober;
     private ProxyProcess sidecar;
     private volatile BooleanSupplier sidecarConfigured = () -> false;
 
@@ -65,6 +69,10 @@ final class NetnsPod implements RunningPod {
         final Path log;
         final ContainerLife life;
         Process process;
+        /** The probes of the current run. */
+        volatile ContainerProbes probes;
+        /** A startup or liveness probe asked for a restart; the kubelet's thread does it. */
+        volatile boolean killRequested;
 
         App(JsonNode spec, Path log, ContainerLife life) {
             this.spec = spec;
@@ -75,14 +83,34 @@ final class NetnsPod implements RunningPod {
         boolean alive() {
             return process != null && process.isAlive();
         }
+
+        /** Running and past its startup probe, if it has one. */
+        boolean started() {
+            return alive() && (probes == null || probes.started());
+        }
+
+        /** Started and its readiness probe, if any, passed. */
+        boolean ready() {
+            return started() && (probes == null || probes.ready());
+        }
+
+        void stopProbes() {
+            ContainerProbes p = probes;
+            if (p != null) {
+                p.close();
+            }
+        }
     }
 
-    private NetnsPod(KubeObject pod, Topology.Pod netns, PodEtc etc, Consumer<Duration> wake) {
+    private NetnsPod(KubeObject pod, Topology.Pod netns, PodEtc etc, Consumer<Duration> wake, Path execDir) {
         this.pod = pod;
         this.netns = netns;
         this.etc = etc;
         this.wake = wake;
         this.sidecarLife = life();
+        // exec probes run as `kubectl exec` into the pod does
+        this.prober = new NetnsProber(netns.netns(), netns.ip(), command -> NetnsExec.start(netns.netns(), pod.name(), etc, execDir,
+                command, new ExecProcess.Mode(false, false)));
     }
 
     private ContainerLife life() {
@@ -94,10 +122,10 @@ final class NetnsPod implements RunningPod {
      * sidecar comes once its first config is published ({@link #startSidecar}). The pod's /etc files
      * ({@link PodEtc}) go into {@code etcDir}, naming {@code services}. On failure the namespace is removed again.
      * {@code wake} asks the kubelet to look again after a delay: at once when a container exits, or when
-     * its back-off ends.
+     * its back-off ends, or a probe's verdict changes. Exec probes work in {@code execDir}.
      */
     static NetnsPod start(KubeObject pod, Topology topology, String podName, String node, Path logsDir, Path etcDir,
-            List<PodEtc.Service> services, Consumer<Duration> wake) {
+            List<PodEtc.Service> services, Consumer<Duration> wake, Path execDir) {
         Topology.Pod ns = topology.addPod(podName, node);
         PodEtc etc;
         try {
@@ -106,7 +134,7 @@ final class NetnsPod implements RunningPod {
             topology.removePod(ns.name());
             throw e;
         }
-        NetnsPod p = new NetnsPod(pod, ns, etc, wake);
+        NetnsPod p = new NetnsPod(pod, ns, etc, wake, execDir);
         try {
             if (p.injected() && !p.gateway()) {
                 IstioIptables.of(p.iptablesMode()).applyIn(ns.netns());
@@ -168,6 +196,12 @@ final class NetnsPod implements RunningPod {
         }
         app.process = p;
         app.life.started(Instant.now());
+        app.killRequested = false;
+        app.stopProbes();
+        app.probes = ContainerProbes.start(container, prober, () -> wake.accept(Duration.ZERO), () -> {
+            app.killRequested = true;
+            wake.accept(Duration.ZERO);
+        });
         p.onExit().thenRun(() -> wake.accept(Duration.ZERO));
         if (port > 0) {
             awaitListening(p, port, log);
@@ -182,6 +216,12 @@ final class NetnsPod implements RunningPod {
     public boolean restartExited() {
         boolean changed = false;
         Instant now = Instant.now();
+        for (App app : apps.values()) {
+            if (app.killRequested && app.alive()) {
+                kill(app);
+                changed = true;
+            }
+        }
         noteExits(now);
         for (App app : apps.values()) {
             if (app.alive()) {
@@ -203,6 +243,29 @@ final class NetnsPod implements RunningPod {
             changed = true;
         }
         return changed;
+    }
+
+    /**
+     * A failed liveness or startup probe: the kubelet stops the container (SIGTERM, SIGKILL after a grace of 3 s) and
+     * its exit is then handled as any other, per restartPolicy.
+     */
+    private void kill(App app) {
+        app.stopProbes();
+        try {
+            Files.writeString(app.log, "[" + Instant.now() + "] killed by the kubelet: " + app.probes.lastFailure() + "\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // the log is the user's view; the restart still happens
+        }
+        app.process.destroy();
+        try {
+            if (!app.process.waitFor(3, TimeUnit.SECONDS)) {
+                app.process.destroyForcibly().waitFor(3, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            app.process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits until the app listens, so the pod is not reported ready before it can answer. */
@@ -336,7 +399,7 @@ final class NetnsPod implements RunningPod {
     /** Ready when every app runs and, if injected, the sidecar runs and ACKed its first config. */
     @Override
     public boolean ready() {
-        return apps.values().stream().allMatch(App::alive) && (!injected() || sidecarReady());
+        return apps.values().stream().allMatch(App::ready) && (!injected() || sidecarReady());
     }
 
     private boolean sidecarReady() {
@@ -370,12 +433,12 @@ final class NetnsPod implements RunningPod {
             String name = c.path("name").asText();
             boolean proxy = name.equals(PROXY_CONTAINER);
             App app = apps.get(name);
-            boolean up = proxy ? sidecarReady() : app != null && app.alive();
+            boolean up = proxy ? sidecarReady() : app != null && app.ready();
             ObjectNode cs = statuses.addObject();
             cs.put("name", name);
             cs.put("image", c.path("image").asText());
             cs.put("ready", up);
-            cs.put("started", proxy ? sidecarRunning() : up);
+            cs.put("started", proxy ? sidecarRunning() : app != null && app.started());
             if (proxy ? sidecar == null : app == null) {
                 // Not started yet: the sidecar comes with its first config.
                 cs.put("restartCount", 0);
@@ -409,6 +472,7 @@ final class NetnsPod implements RunningPod {
         if (sidecar != null) {
             sidecar.close();
         }
+        apps.values().forEach(App::stopProbes);
         List<Process> processes = apps.values().stream().map(a -> a.process).filter(Objects::nonNull).toList();
         for (Process p : processes) {
             p.destroy();

@@ -198,7 +198,7 @@ public final class NetnsRuntime implements Runtime {
     @Override
     public RunningPod startPod(KubeObject pod, String node) {
         return NetnsPod.start(pod, topology, netnsName(pod), node, home.logsDir(), home.path().resolve("etc"), podServices(),
-                host::wake);
+                host::wake, home.path().resolve("exec"));
     }
 
     @Override
