@@ -166,6 +166,49 @@ class ProbesEndToEndTest {
         assertTrue(container(slow, "httpbin").path("started").asBoolean(), slow.status().toString());
     }
 
+    /**
+     * spec.publishNotReadyAddresses: a pod whose readiness probe fails is still an endpoint of the Service that
+     * publishes not-ready addresses — the mesh's (a client with a sidecar) and kube-proxy's (one without).
+     */
+    @Test
+    void aServiceThatPublishesNotReadyAddressesKeepsANotReadyPod() throws Exception {
+        cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);
+        apply("sleep", Files.readString(Path.of("src/test/resources/seed/sleep.yaml")));
+        apply("web", """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web}
+                spec:
+                  selector: {app: web}
+                  publishNotReadyAddresses: true
+                  ports: [{name: http, port: 8000}]
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web-bad, labels: {app: web}}
+                spec:
+                  containers:
+                  - name: httpbin
+                    image: docker.io/kennethreitz/httpbin
+                    ports: [{containerPort: 8000}]
+                    readinessProbe: {httpGet: {path: /status/500, port: 8000}, periodSeconds: 1}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: plain, annotations: {sidecar.istio.io/inject: "false"}}
+                spec:
+                  containers: [{name: sleep, image: curlimages/curl, command: [/bin/sleep, 3650d]}]
+                """);
+        await("web-bad probed", () -> log("web-bad").stream().anyMatch(l -> l.contains("\"GET /status/500 HTTP/1.1\" 500")));
+        assertEquals("False", condition(cluster.get(ResourceKind.POD, "default", "web-bad").orElseThrow(), "Ready"));
+        awaitEndpoints(List.of("web-bad"), List.of());
+        assertEquals(List.of(5), served(5, "web-bad"), "through the client's sidecar");
+        awaitPod("plain", p -> condition(p, "Ready").equals("True"));
+        ExecResult r = cluster.exec("default", "plain", "sleep", List.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "--max-time", "30", "http://web:8000/anything/kube-proxy"), null);
+        assertEquals("200", r.stdout().trim(), "through kube-proxy's cluster IP: " + r);
+    }
+
     @Test
     void anInvalidProbeIsRefusedNamingTheField() {
         cluster = clusters.start(ClusterRuntime.EMBEDDED, 1);

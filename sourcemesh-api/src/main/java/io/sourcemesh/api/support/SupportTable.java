@@ -67,7 +67,9 @@ public final class SupportTable {
                         + "the embedded one closes it at once; the nodePorts stay open to all, as in Kubernetes"),
                 warned("spec.loadBalancerClass", null), warned("spec.allocateLoadBalancerNodePorts", null),
                 warned("spec.ipFamilies", null), warned("spec.ipFamilyPolicy", null),
-                warned("spec.publishNotReadyAddresses", null),
+                supported("spec.publishNotReadyAddresses", "every selected pod with an address is an endpoint, ready or "
+                        + "not: the proxies' (Istio's, sent healthy) and the cluster IP's (kube-proxy); the node ports "
+                        + "and the load balancer's path still take ready pods only"),
                 supported("spec.trafficDistribution", "PreferClose and PreferSameZone: a sidecar or gateway sends to "
                         + "endpoints in its own zone first, then its region, then the rest; PreferSameNode: its own node "
                         + "first, then subzone, zone, region; as Istio, without a DestinationRule's localityLbSetting, and "

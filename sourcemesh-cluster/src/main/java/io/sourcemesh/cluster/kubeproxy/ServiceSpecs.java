@@ -35,6 +35,14 @@ public final class ServiceSpecs {
         return svc.spec().path("externalTrafficPolicy").asText("Cluster").equals(LOCAL);
     }
 
+    /**
+     * Whether {@code pod} is one of the service's cluster IP endpoints: selected, and ready unless the service publishes
+     * not-ready addresses (the endpoints controller's publishNotReadyAddresses: every selected pod with an address).
+     */
+    public static boolean endpoint(KubeObject svc, KubeObject pod, boolean ready) {
+        return selects(svc, pod) && (ready || svc.spec().path("publishNotReadyAddresses").asBoolean(false));
+    }
+
     /** internalTrafficPolicy: Local sends cluster IP traffic from inside the cluster only to the client's node's endpoints. */
     public static boolean internalLocal(KubeObject svc) {
         return svc.spec().path("internalTrafficPolicy").asText("Cluster").equals(LOCAL);

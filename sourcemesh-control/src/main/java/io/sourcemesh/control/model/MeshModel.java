@@ -242,9 +242,10 @@ public record MeshModel(List<Service> services, List<Pod> pods, List<IstioConfig
         return services.stream().filter(s -> s.selects(pod)).toList();
     }
 
-    /** Ready pods behind a Service, the endpoints Istio would push by EDS. */
+    /** Ready pods behind a Service (every one with an address if it publishes not-ready ones), the endpoints Istio pushes by EDS. */
     public List<Pod> endpointsOf(Service service) {
-        return pods.stream().filter(p -> p.ready() && !p.ip().isEmpty() && service.selects(p)).toList();
+        return pods.stream().filter(p -> (p.ready() || service.publishNotReadyAddresses()) && !p.ip().isEmpty()
+                && service.selects(p)).toList();
     }
 
     /**

@@ -18,10 +18,12 @@ import java.util.Set;
  * {@code nodeLocal}: spec.internalTrafficPolicy Local, Istio's Attributes.NodeLocal (kube/controller conversion): a
  * proxy's endpoints of it are only those on the proxy's own node. {@code trafficDistribution}: Istio's
  * Attributes.TrafficDistribution ({@link #trafficDistribution}), the locality preference without a DestinationRule's.
+ * {@code publishNotReadyAddresses}: its selected pods are endpoints whether ready or not (Istio's
+ * Attributes.PublishNotReadyAddresses: sent healthy).
  */
 public record Service(String name, String namespace, String clusterIp, String type,
         String externalTrafficPolicy, Map<String, String> selector, List<ServicePort> ports, Entry entry, Set<String> exportTo,
-        List<WorkloadEntry> workloads, boolean nodeLocal, String trafficDistribution) {
+        List<WorkloadEntry> workloads, boolean nodeLocal, String trafficDistribution, boolean publishNotReadyAddresses) {
     /** Istio's annotation.NetworkingExportTo: a Kubernetes Service's exportTo, comma-separated. */
     public static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
     /** Istio's annotation.NetworkingTrafficDistribution: spec.trafficDistribution for clusters older than the field. */
@@ -60,14 +62,15 @@ public record Service(String name, String namespace, String clusterIp, String ty
 
     public Service(String name, String namespace, String clusterIp, String type, String externalTrafficPolicy,
             Map<String, String> selector, List<ServicePort> ports) {
-        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of(), false, "");
+        this(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, null, Set.of(), List.of(), false, "",
+                false);
     }
 
     /** One host of a ServiceEntry: named by the host, selecting no pod (its endpoints are the entry's). */
     static Service entry(String host, String namespace, String address, List<ServicePort> ports, Entry entry,
             Set<String> exportTo) {
         return new Service(host, namespace, address, "ServiceEntry", "Cluster", Map.of(), List.copyOf(ports), entry, exportTo,
-                List.of(), false, "");
+                List.of(), false, "", false);
     }
 
     /**
@@ -76,7 +79,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
      */
     public Service at(String address) {
         return new Service(name, namespace, address, type, externalTrafficPolicy, selector, ports, entry, exportTo, workloads,
-                nodeLocal, trafficDistribution);
+                nodeLocal, trafficDistribution, publishNotReadyAddresses);
     }
 
     /**
@@ -121,7 +124,8 @@ public record Service(String name, String namespace, String clusterIp, String ty
                 etp.isEmpty() ? "Cluster" : etp, Nodes.strings(spec.path("selector")), ports, null, exportTo, List.of(),
                 Nodes.text(spec, "internalTrafficPolicy").equals("Local"),
                 trafficDistribution(Nodes.text(spec, "trafficDistribution"),
-                        Nodes.text(node, "metadata", "annotations", TRAFFIC_DISTRIBUTION_ANNOTATION)));
+                        Nodes.text(node, "metadata", "annotations", TRAFFIC_DISTRIBUTION_ANNOTATION)),
+                spec.path("publishNotReadyAddresses").asBoolean(false));
     }
 
     /**
@@ -172,7 +176,7 @@ public record Service(String name, String namespace, String clusterIp, String ty
         List<WorkloadEntry> selected = all.stream().filter(w -> w.selectedBy(selector, namespace)).toList();
         return selected.isEmpty() ? this
                 : new Service(name, namespace, clusterIp, type, externalTrafficPolicy, selector, ports, entry, exportTo, selected,
-                        nodeLocal, trafficDistribution);
+                        nodeLocal, trafficDistribution, publishNotReadyAddresses);
     }
 
     public Optional<ServicePort> port(int number) {

@@ -143,7 +143,7 @@ final class ServiceVips implements AutoCloseable {
         boolean local = ServiceSpecs.internalLocal(svc.get());
         String clientNode = source == null ? null : source.node();
         for (EmbeddedPod p : pods.get()) {
-            if (ServiceSpecs.selects(svc.get(), p.pod()) && p.ready() && (!local || p.node().equals(clientNode))) {
+            if (ServiceSpecs.endpoint(svc.get(), p.pod(), p.ready()) && (!local || p.node().equals(clientNode))) {
                 endpoints.add(p);
             }
         }

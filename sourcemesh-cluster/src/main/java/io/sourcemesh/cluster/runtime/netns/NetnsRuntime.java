@@ -252,7 +252,7 @@ public final class NetnsRuntime implements Runtime {
                     }
                     List<KubeProxyRules.Endpoint> endpoints = new ArrayList<>();
                     for (RunningPod p : pods) {
-                        if (ServiceSpecs.selects(svc, p.pod()) && p.ready()) {
+                        if (ServiceSpecs.endpoint(svc, p.pod(), p.ready())) {
                             endpoints.add(new KubeProxyRules.Endpoint(p.ip(), ServiceSpecs.targetPort(port, p.pod()),
                                     p.node().equals(node.name())));
                         }
